@@ -1,0 +1,1 @@
+export { webChat, type WebChatOptions, type TranscriptEntry } from './adapter.js';

@@ -1,0 +1,17 @@
+/**
+ * Which adapters the ready-to-run server turns on, from the configuration. This lives outside
+ * src/ because it is the one place that knows every platform.
+ */
+import { isLoopbackHost } from '../src/http/address.js';
+import type { Adapter, Config } from '../src/index.js';
+import { webChat } from '../adapters/web/index.js';
+
+/** The adapters whose settings are present. */
+export function adaptersFromConfig(config: Config): Adapter[] {
+  const adapters: Adapter[] = [];
+  const loopback = isLoopbackHost(config.host);
+  // The web chat is on by default only where nobody else can reach it, or when a token guards it.
+  const web = config.web.enabled ?? (loopback || Boolean(config.web.token));
+  if (web) adapters.push(webChat({ token: config.web.token }));
+  return adapters;
+}

@@ -1,0 +1,34 @@
+import OpenAI from 'openai';
+import type { Config } from '../src/index.js';
+import { adaptersFromConfig } from './adapters.js';
+
+type Line = { ok: boolean | 'warn'; what: string; detail: string };
+
+/** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
+export async function check(config: Config): Promise<number> {
+  const lines: Line[] = [{ ok: true, what: 'configuration', detail: 'every variable is valid' }];
+  lines.push({ ok: true, what: 'store and queue', detail: config.redisUrl ? 'Redis support arrives with the scale-out work' : 'in memory (set REDIS_URL to share them between processes)' });
+  lines.push(await checkAi(config));
+  const adapters = adaptersFromConfig(config).map((a) => a.platform);
+  lines.push({ ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true' });
+  for (const line of lines) {
+    const mark = line.ok === true ? 'ok  ' : line.ok === 'warn' ? 'warn' : 'FAIL';
+    console.log(`${mark}  ${line.what}: ${line.detail}`);
+  }
+  return lines.some((line) => line.ok === false) ? 1 : 0;
+}
+
+async function checkAi(config: Config): Promise<Line> {
+  const { apiKey, baseURL, model } = config.ai;
+  if (!apiKey && !baseURL) return { ok: 'warn', what: 'AI provider', detail: 'none configured: replies quote the message back (set OPENAI_API_KEY or OPENAI_BASE_URL)' };
+  const client = new OpenAI({ apiKey: apiKey ?? 'not-needed', baseURL, maxRetries: 0, timeout: 10_000 });
+  const where = baseURL ?? 'api.openai.com';
+  try {
+    const models = [];
+    for await (const m of client.models.list()) models.push(m.id);
+    const known = models.includes(model) ? `model ${model} is available` : `reached; model ${model} is not in its list of ${models.length}`;
+    return { ok: models.includes(model) || models.length === 0 ? true : 'warn', what: 'AI provider', detail: `${where}: ${known}` };
+  } catch (error) {
+    return { ok: false, what: 'AI provider', detail: `${where}: ${(error as Error).message}` };
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The `parley` command: serve | worker | check. Configuration comes from the environment and an
+ * optional .env file in the working directory.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../src/index.js';
+import { check } from './check.js';
+import { serve } from './serve.js';
+
+const usage = `usage: parley <command>
+
+  serve [--no-worker]   run the bot server (what npm start runs)
+  worker                run workers only (needs REDIS_URL)
+  check                 validate the configuration and reach Redis and the AI provider
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { 'no-worker': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const [command] = positionals;
+  if (values.help || !command) {
+    console.log(usage);
+    return command || values.help ? 0 : 2;
+  }
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const config = readConfig();
+  if (!config) return 1;
+  switch (command) {
+    case 'serve':
+      await serve(config, { worker: !values['no-worker'] });
+      return -1; // keeps running
+    case 'worker':
+      if (!config.redisUrl) {
+        console.error('parley worker: separate worker processes share the queue through Redis. Set REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379), or run `parley serve`, which answers messages in the same process.');
+        return 2;
+      }
+      console.error('parley worker: Redis workers arrive with the scale-out work; run `parley serve` for now.');
+      return 2;
+    case 'check':
+      return check(config);
+    default:
+      console.error(`parley: unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+function readConfig(): Config | undefined {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`parley: configuration error\n${error.message}`);
+    return undefined;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,111 @@
+/**
+ * The contract between the core and a platform adapter. Adapters import this;
+ * the core never imports an adapter.
+ */
+import type { Logger } from 'pino';
+import type { ConversationRef, Delivery, InboundMessage, Reply } from './message.js';
+import type { Store } from './store/store.js';
+
+/** An HTTP request as the core's HTTP layer hands it over: raw bytes, lower-case headers. */
+export interface HttpRequest {
+  method: string;
+  /** The full URL, rebuilt from Host (and X-Forwarded-* when TRUST_PROXY is on) or PUBLIC_URL. */
+  url: URL;
+  headers: Record<string, string | undefined>;
+  /** The raw body: signatures are computed over these exact bytes. */
+  body: Buffer;
+  /** The client address, for logs. */
+  remoteAddress?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** A stream of text chunks (server-sent events); the HTTP layer writes it as it comes. */
+  stream?: AsyncIterable<string>;
+}
+
+/** What `receive` found in a webhook: the answer for the platform and the messages to handle. */
+export interface Received {
+  response: HttpResponse;
+  messages: InboundMessage[];
+}
+
+/** A request a user can cause to fail: bad signature, malformed body... Answered as small JSON. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    /** A short machine-readable reason, also a metric label: "bad_signature", "malformed_body". */
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/**
+ * An error the platform caused while sending that must not be retried (e.g. WhatsApp's 24-hour
+ * window): the job goes straight to the dead letters with this reason.
+ */
+export class PermanentError extends Error {
+  constructor(message: string, readonly reason: string = 'permanent') {
+    super(message);
+    this.name = 'PermanentError';
+  }
+}
+
+/** An error that says how long to wait before trying again (a platform's 429). */
+export class RetryAfterError extends Error {
+  constructor(message: string, readonly retryAfterMs: number) {
+    super(message);
+    this.name = 'RetryAfterError';
+  }
+}
+
+/** Extra routes an adapter serves besides its webhook (the web chat's page and transcript). */
+export interface Route {
+  method: 'GET' | 'POST';
+  /** Exact path, or a prefix ending in "/" that matches everything below it. */
+  path: string;
+  handle(request: HttpRequest): Promise<HttpResponse>;
+}
+
+/** What an adapter may use from the bot when it starts. Never the queue, never the AI. */
+export interface AdapterContext {
+  store: Store;
+  logger: Logger;
+  /** True when the HTTP server is bound to a loopback address (web chat needs no token then). */
+  loopbackOnly: boolean;
+}
+
+export type Indicator = 'thinking' | 'done';
+
+export interface Adapter {
+  readonly platform: string;
+  /** The webhook route (POST). */
+  readonly path: string;
+  /** Content types the webhook accepts; anything else is answered 415. */
+  readonly contentTypes: readonly string[];
+  /**
+   * Whether the platform delivers a webhook again when it gets a 5xx (Slack, Intercom: yes;
+   * Twilio: no). When it does not and the queue is down, the message is answered in-process.
+   */
+  readonly redelivers?: boolean;
+  /** Other routes (GET pages, APIs). */
+  readonly routes?: readonly Route[];
+  start?(context: AdapterContext): Promise<void>;
+  stop?(): Promise<void>;
+  /** Verify and parse a webhook. Throws HttpError for requests a user caused to fail. */
+  receive(request: HttpRequest): Promise<Received>;
+  /** Post a reply; throws RetryAfterError / PermanentError / other errors for the queue to handle. */
+  send(conversation: ConversationRef, reply: Reply): Promise<Delivery>;
+  /** Show or clear a "thinking…" indicator. Best effort. */
+  indicate?(conversation: ConversationRef, state: Indicator): Promise<void>;
+  /**
+   * In direct mode, turn the reply into the webhook's HTTP answer (Twilio TwiML). Adapters
+   * without it get their reply sent with `send` before the webhook is answered.
+   */
+  respondDirect?(reply: Reply, received: Received): HttpResponse;
+}

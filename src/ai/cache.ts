@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Turn } from '../message.js';
+import type { AiResult, ResponseCache } from './types.js';
+
+export interface CacheKeyParts {
+  model: string;
+  systemPrompt: string;
+  maxOutputTokens: number;
+  history: readonly Turn[];
+  text: string;
+  imageUrls?: readonly string[];
+}
+
+/** sha256 over everything that shapes the answer: model, prompt, output limit, the history window sent, message, images. */
+export function cacheKey(parts: CacheKeyParts): string {
+  // Turn times are not sent to the model, so they must not split the cache.
+  const material = JSON.stringify([
+    'parley-ai-v1',
+    parts.model,
+    parts.systemPrompt,
+    parts.maxOutputTokens,
+    parts.history.map((turn) => [turn.role, turn.text]),
+    parts.text,
+    parts.imageUrls ?? [],
+  ]);
+  return createHash('sha256').update(material).digest('hex');
+}
+
+/** In-process LRU response cache: the default when no shared (Redis) cache is given. */
+export class MemoryResponseCache implements ResponseCache {
+  private readonly lru: LRUCache<string, AiResult>;
+
+  constructor(maxEntries = 1000) {
+    this.lru = new LRUCache<string, AiResult>({ max: maxEntries });
+  }
+
+  async get(key: string): Promise<AiResult | undefined> {
+    return this.lru.get(key);
+  }
+
+  async set(key: string, value: AiResult, ttlMs: number): Promise<void> {
+    this.lru.set(key, value, { ttl: ttlMs });
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * A one-producer, one-consumer queue of text chunks. The producer runs eagerly (so awaiting only
+ * the final result works too) and the consumer reads at its own pace.
+ */
+export class TextChannel implements AsyncIterable<string> {
+  private readonly buffer: string[] = [];
+  private waiting: (() => void) | undefined;
+  private done = false;
+  private failure: { error: unknown } | undefined;
+  private consumed = false;
+
+  constructor(private readonly onCancel: () => void) {}
+
+  push(chunk: string): void {
+    if (this.done) return;
+    this.buffer.push(chunk);
+    this.wake();
+  }
+
+  end(): void {
+    this.done = true;
+    this.wake();
+  }
+
+  fail(error: unknown): void {
+    if (this.done) return;
+    this.failure = { error };
+    this.done = true;
+    this.wake();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    if (this.consumed) throw new Error('A stream can be read only once');
+    this.consumed = true;
+    let finished = false;
+    try {
+      for (;;) {
+        const chunk = this.buffer.shift();
+        if (chunk !== undefined) {
+          yield chunk;
+          continue;
+        }
+        if (this.failure) throw this.failure.error;
+        if (this.done) {
+          finished = true;
+          return;
+        }
+        await new Promise<void>((resolve) => (this.waiting = resolve));
+      }
+    } finally {
+      // The reader stopped early (break, or its own error): nobody wants the rest, stop the call.
+      if (!finished && !this.failure) this.onCancel();
+    }
+  }
+
+  private wake(): void {
+    const resolve = this.waiting;
+    this.waiting = undefined;
+    resolve?.();
+  }
+}

@@ -1,0 +1,74 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { isBrokenCircuitError, isBulkheadRejectedError } from 'cockatiel';
+import { AiError, type AiErrorKind } from './errors.js';
+import { retryAfterMs } from './retry-after.js';
+
+/** Which of our own signals had fired when the error surfaced: they explain aborts best. */
+export interface AbortCauses {
+  callerAborted?: boolean;
+  deadlinePassed?: boolean;
+  attemptTimedOut?: boolean;
+}
+
+/** Turn anything thrown by the SDK, cockatiel or fetch into an AiError with a kind. */
+export function toAiError(error: unknown, causes: AbortCauses = {}): AiError {
+  if (error instanceof AiError) return error;
+  // Our signals first: an abort surfaces as many different error types (SDK, DOMException, cockatiel).
+  if (causes.callerAborted) return new AiError('aborted', 'AI call cancelled by the caller', { cause: error });
+  if (causes.deadlinePassed) return new AiError('deadline', 'AI call deadline passed', { cause: error });
+  if (causes.attemptTimedOut) return new AiError('timeout', 'AI call attempt timed out', { cause: error });
+
+  if (isBrokenCircuitError(error)) {
+    return new AiError('circuit_open', 'AI provider circuit is open: failing fast', { cause: error });
+  }
+  if (isBulkheadRejectedError(error)) {
+    return new AiError('overloaded', 'Too many AI calls waiting for a slot', { cause: error });
+  }
+  if (error instanceof APIConnectionTimeoutError) {
+    return new AiError('timeout', 'AI request timed out', { cause: error });
+  }
+  if (error instanceof APIUserAbortError) return new AiError('aborted', 'AI call aborted', { cause: error });
+  if (error instanceof APIConnectionError) {
+    return new AiError('connection', `AI connection failed: ${error.message}`, { cause: error });
+  }
+  if (error instanceof APIError) return fromStatus(error);
+  if (isConnectionFailure(error)) {
+    return new AiError('connection', `AI connection failed: ${(error as Error).message}`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new AiError('unknown', `AI call failed: ${message}`, { cause: error, retryable: false });
+}
+
+function fromStatus(error: APIError): AiError {
+  const status = error.status;
+  const headers = error.headers ?? undefined;
+  const kind: AiErrorKind =
+    status === undefined
+      ? 'unknown' // e.g. an error event inside a stream
+      : status === 429
+        ? 'rate_limited'
+        : status === 408
+          ? 'timeout'
+          : status === 409 || status >= 500
+            ? 'server'
+            : status >= 400
+              ? 'client'
+              : 'unknown';
+  const details: ConstructorParameters<typeof AiError>[2] = { cause: error };
+  if (status !== undefined) details.status = status;
+  const wait = retryAfterMs(headers);
+  if (wait !== undefined) details.retryAfterMs = wait;
+  // The server may say explicitly whether a retry makes sense (OpenAI sends x-should-retry).
+  const shouldRetry = headers?.get('x-should-retry');
+  if (shouldRetry === 'true') details.retryable = true;
+  if (shouldRetry === 'false') details.retryable = false;
+  return new AiError(kind, `AI provider answered ${status ?? 'with an error'}: ${error.message}`, details);
+}
+
+/** undici reports a dropped connection while reading the body as a bare TypeError. */
+function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false;
+  return /fetch failed|terminated|socket|ECONNRESET|other side closed/i.test(
+    `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`,
+  );
+}

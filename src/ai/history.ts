@@ -1,0 +1,53 @@
+import type { ConversationRef, Turn } from '../message.js';
+import type { Store } from '../store/store.js';
+
+export interface HistoryOptions {
+  /** Earlier turns (user or assistant messages) kept and sent to the AI. */
+  turns: number;
+  /** The most tokens of history sent to the AI; the oldest turns go first. */
+  tokenBudget: number;
+  ttlSeconds: number;
+}
+
+/** A rough token count (about four characters a token), enough to keep a prompt in budget. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4) + 4;
+}
+
+/** The turns of each conversation, kept in the store as a capped list with a TTL. */
+export class ConversationHistory {
+  constructor(
+    private readonly store: Store,
+    private readonly options: HistoryOptions,
+  ) {}
+
+  /** The newest turns that fit the turn count and the token budget, oldest first. */
+  async window(conversation: ConversationRef): Promise<Turn[]> {
+    if (this.options.turns === 0) return [];
+    const stored = await this.store.listRange(key(conversation), -this.options.turns, -1);
+    const turns = stored.map((item) => JSON.parse(item) as Turn);
+    let budget = this.options.tokenBudget;
+    let from = turns.length;
+    while (from > 0) {
+      const cost = estimateTokens((turns[from - 1] as Turn).text);
+      if (cost > budget) break;
+      budget -= cost;
+      from--;
+    }
+    return turns.slice(from);
+  }
+
+  /** Append turns in order. */
+  async append(conversation: ConversationRef, turns: Turn[]): Promise<void> {
+    if (this.options.turns === 0 || turns.length === 0) return;
+    await this.store.listPush(
+      key(conversation),
+      turns.map((turn) => JSON.stringify(turn)),
+      { maxLength: this.options.turns, ttlMs: this.options.ttlSeconds * 1000 },
+    );
+  }
+}
+
+function key(conversation: ConversationRef): string {
+  return `parley:history:${conversation.platform}:${conversation.id}`;
+}

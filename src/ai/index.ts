@@ -1,0 +1,21 @@
+/** The AI client: openai SDK + retries, circuit breaker, timeouts, concurrency limit, response cache, usage & cost. */
+export type {
+  AiClient,
+  AiEvents,
+  AiOptions,
+  AiRequest,
+  AiResult,
+  AiStream,
+  AiUsage,
+  CallOptions,
+  CircuitStateName,
+  PriceTable,
+  ResponseCache,
+} from './types.js';
+export { AiError, type AiErrorKind } from './errors.js';
+export { createAiClient, defaultAiOptions, type AiClientOptions } from './create.js';
+export { OpenAiClient } from './openai-client.js';
+export { NoProviderAiClient } from './no-provider.js';
+export { defaultPrices, costOf } from './prices.js';
+export { cacheKey, MemoryResponseCache, type CacheKeyParts } from './cache.js';
+export { retryAfterMs } from './retry-after.js';

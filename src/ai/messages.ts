@@ -1,0 +1,28 @@
+import type OpenAI from 'openai';
+import type { AiRequest } from './types.js';
+
+type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
+
+/** The chat messages for a request: system prompt (if any), the history window, then the new message. */
+export function buildMessages(systemPrompt: string, request: AiRequest): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  if (systemPrompt.trim() !== '') messages.push({ role: 'system', content: systemPrompt });
+  for (const turn of request.history) {
+    messages.push(
+      turn.role === 'assistant' ? { role: 'assistant', content: turn.text } : { role: 'user', content: turn.text },
+    );
+  }
+  const images = request.imageUrls ?? [];
+  if (images.length === 0) {
+    messages.push({ role: 'user', content: request.text });
+  } else {
+    messages.push({
+      role: 'user',
+      content: [
+        { type: 'text', text: request.text },
+        ...images.map((url) => ({ type: 'image_url' as const, image_url: { url } })),
+      ],
+    });
+  }
+  return messages;
+}

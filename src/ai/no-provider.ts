@@ -1,0 +1,25 @@
+import type { AiClient, AiRequest, AiResult, AiStream } from './types.js';
+
+/** Answers without any AI, so a fresh install works end to end and says what to configure. */
+export class NoProviderAiClient implements AiClient {
+  readonly circuit = 'closed' as const;
+
+  /** Echo the message with a hint to configure a provider. */
+  async reply(request: AiRequest): Promise<AiResult> {
+    return {
+      text: `[parley] No AI provider configured (set OPENAI_API_KEY or OPENAI_BASE_URL). You said: "${request.text}"`,
+      model: 'none',
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      cached: false,
+    };
+  }
+
+  /** The same text as one chunk, so streaming front ends work without a provider too. */
+  stream(request: AiRequest): AiStream {
+    const result = this.reply(request);
+    async function* chunks() {
+      yield (await result).text;
+    }
+    return { chunks: chunks(), result };
+  }
+}

@@ -1,0 +1,218 @@
+import OpenAI from 'openai';
+import type { Logger } from 'pino';
+import { cacheKey, MemoryResponseCache } from './cache.js';
+import { TextChannel } from './channel.js';
+import { toAiError } from './classify.js';
+import { buildMessages } from './messages.js';
+import { costOf } from './prices.js';
+import { ResiliencePolicy, type Attempt } from './resilience.js';
+import { SingleFlight } from './single-flight.js';
+import type {
+  AiClient,
+  AiOptions,
+  AiRequest,
+  AiResult,
+  AiStream,
+  CallOptions,
+  CircuitStateName,
+  ResponseCache,
+} from './types.js';
+
+type CompletionUsage = OpenAI.CompletionUsage;
+
+/** An AiClient on the official openai SDK, for OpenAI or any OpenAI-compatible server. */
+export class OpenAiClient implements AiClient {
+  private readonly sdk: OpenAI;
+  private readonly policy: ResiliencePolicy;
+  private readonly flights = new SingleFlight<AiResult>();
+  private readonly cache: ResponseCache;
+  private readonly log: Logger | undefined;
+
+  constructor(private readonly options: AiOptions) {
+    this.sdk = new OpenAI({
+      // Local servers need no key, but the SDK refuses to start without one.
+      apiKey: options.apiKey || 'not-needed',
+      baseURL: options.baseURL || undefined,
+      // Our retry policy owns retries; the SDK's own would multiply with it.
+      maxRetries: 0,
+      // A backstop only: each attempt carries its own abort signal.
+      timeout: options.deadlineMs,
+    });
+    this.cache = options.cache ?? new MemoryResponseCache();
+    this.log = options.logger?.child({ component: 'ai' });
+    this.policy = new ResiliencePolicy(options, {
+      onAttempt: ({ durationMs, error }) => {
+        const call: { model: string; durationMs: number; ok: boolean; errorKind?: string } = {
+          model: options.model,
+          durationMs,
+          ok: error === undefined,
+        };
+        if (error) call.errorKind = error.kind;
+        options.events?.onCall?.(call);
+      },
+      onRetry: ({ error, delayMs, retry }) =>
+        this.log?.warn({ kind: error.kind, status: error.status, retry, delayMs }, 'AI call failed, retrying'),
+    });
+  }
+
+  get circuit(): CircuitStateName {
+    return this.policy.circuit;
+  }
+
+  /** Answer one message: cache, then single-flight, then the resilient HTTP call. */
+  async reply(request: AiRequest, callOptions: CallOptions = {}): Promise<AiResult> {
+    const { signal } = callOptions;
+    this.log?.debug(
+      { conversationId: request.conversationId, turns: request.history.length, text: request.text },
+      'AI request',
+    );
+    const key = this.keyOf(request);
+    const useCache = this.options.cacheTtlSeconds > 0;
+    if (useCache) {
+      const hit = await this.readCache(key);
+      this.options.events?.onCache?.(hit !== undefined);
+      if (hit) return { ...hit, usage: freeUsage(), cached: true };
+    }
+    try {
+      const { value, shared } = await this.flights.run(
+        key,
+        async (flightSignal) => {
+          const result = await this.policy.execute((attempt) => this.complete(request, attempt), flightSignal);
+          this.reportUsage(result);
+          if (useCache) await this.writeCache(key, result);
+          return result;
+        },
+        signal,
+      );
+      // A caller who joined an identical call in flight paid nothing for its answer.
+      return shared ? { ...value, usage: freeUsage(), cached: true } : value;
+    } catch (error) {
+      throw toAiError(error, { callerAborted: signal?.aborted === true });
+    }
+  }
+
+  /** Stream text deltas; retried only while nothing has been sent. Not cached. */
+  stream(request: AiRequest, callOptions: CallOptions = {}): AiStream {
+    this.log?.debug(
+      { conversationId: request.conversationId, turns: request.history.length, text: request.text },
+      'AI stream request',
+    );
+    const readerGone = new AbortController();
+    const signal = callOptions.signal ? AbortSignal.any([callOptions.signal, readerGone.signal]) : readerGone.signal;
+    const channel = new TextChannel(() => readerGone.abort(new Error('stream reader stopped')));
+    const result = this.policy
+      .execute((attempt) => this.streamAttempt(request, attempt, channel), signal)
+      .then(
+        (value) => {
+          this.reportUsage(value);
+          channel.end();
+          return value;
+        },
+        (error: unknown) => {
+          channel.fail(error);
+          throw error;
+        },
+      );
+    // A caller reading only the chunks sees the error there; don't also report it as unhandled.
+    result.catch(() => undefined);
+    return { chunks: channel, result };
+  }
+
+  private async complete(request: AiRequest, attempt: Attempt): Promise<AiResult> {
+    const response = await this.sdk.chat.completions.create(
+      { model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...this.outputLimit() },
+      { signal: attempt.signal },
+    );
+    const message = response.choices[0]?.message;
+    return this.toResult(message?.content ?? message?.refusal ?? '', response.model, response.usage);
+  }
+
+  private async streamAttempt(request: AiRequest, attempt: Attempt, channel: TextChannel): Promise<AiResult> {
+    const stream = await this.sdk.chat.completions.create(
+      {
+        model: this.options.model,
+        messages: buildMessages(this.options.systemPrompt, request),
+        ...this.outputLimit(),
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { signal: attempt.signal },
+    );
+    let text = '';
+    let model = '';
+    let usage: CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      attempt.touch();
+      if (chunk.model) model = chunk.model;
+      if (chunk.usage) usage = chunk.usage;
+      const delta = chunk.choices[0]?.delta;
+      const piece = delta?.content ?? delta?.refusal;
+      if (piece) {
+        attempt.delivered();
+        text += piece;
+        channel.push(piece);
+      }
+    }
+    // The SDK ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
+    attempt.signal.throwIfAborted();
+    return this.toResult(text, model, usage);
+  }
+
+  private outputLimit() {
+    // OpenAI's newer models reject max_tokens; many compatible servers only know max_tokens.
+    return this.options.baseURL
+      ? { max_tokens: this.options.maxOutputTokens }
+      : { max_completion_tokens: this.options.maxOutputTokens };
+  }
+
+  private toResult(text: string, model: string | undefined, usage: CompletionUsage | undefined): AiResult {
+    const answeredBy = model || this.options.model;
+    const inputTokens = usage?.prompt_tokens ?? 0;
+    const outputTokens = usage?.completion_tokens ?? 0;
+    return {
+      text,
+      model: answeredBy,
+      usage: { inputTokens, outputTokens, costUsd: costOf(this.options.prices, answeredBy, inputTokens, outputTokens) },
+      cached: false,
+    };
+  }
+
+  private reportUsage(result: AiResult): void {
+    this.options.events?.onUsage?.({ model: result.model, usage: result.usage });
+    this.log?.debug({ model: result.model, ...result.usage }, 'AI usage');
+  }
+
+  private keyOf(request: AiRequest): string {
+    const parts: Parameters<typeof cacheKey>[0] = {
+      model: this.options.model,
+      systemPrompt: this.options.systemPrompt,
+      maxOutputTokens: this.options.maxOutputTokens,
+      history: request.history,
+      text: request.text,
+    };
+    if (request.imageUrls) parts.imageUrls = request.imageUrls;
+    return cacheKey(parts);
+  }
+
+  // A broken cache must cost money, not answers: its errors are logged and ignored.
+  private async readCache(key: string): Promise<AiResult | undefined> {
+    try {
+      return await this.cache.get(key);
+    } catch (error) {
+      this.log?.warn({ err: error }, 'AI response cache read failed');
+      return undefined;
+    }
+  }
+
+  private async writeCache(key: string, result: AiResult): Promise<void> {
+    try {
+      await this.cache.set(key, result, this.options.cacheTtlSeconds * 1000);
+    } catch (error) {
+      this.log?.warn({ err: error }, 'AI response cache write failed');
+    }
+  }
+}
+
+function freeUsage() {
+  return { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+}

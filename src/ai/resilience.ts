@@ -1,0 +1,158 @@
+import {
+  bulkhead,
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  handleWhen,
+  retry,
+  type BulkheadPolicy,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import { serverAwareBackoff } from './backoff.js';
+import { CallScope } from './call-scope.js';
+import { toAiError } from './classify.js';
+import { AiError } from './errors.js';
+import type { CircuitStateName } from './types.js';
+
+export interface ResilienceSettings {
+  attempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  attemptTimeoutMs: number;
+  deadlineMs: number;
+  breakerThreshold: number;
+  breakerHalfOpenAfterMs: number;
+  maxConcurrent: number;
+  maxQueued: number;
+}
+
+/** What one HTTP attempt gets to work with. */
+export interface Attempt {
+  /** Aborts on the caller's cancel, the deadline, or this attempt's timeout. */
+  signal: AbortSignal;
+  /** 1 for the first try. */
+  number: number;
+  /** Restart the attempt timeout: a stream calls this on every chunk, so it limits silence, not length. */
+  touch(): void;
+  /** Output already reached the caller: a failure from now on must not be retried. */
+  delivered(): void;
+}
+
+export interface AttemptReport {
+  durationMs: number;
+  error?: AiError;
+}
+
+export interface RetryReport {
+  error: AiError;
+  delayMs: number;
+  retry: number;
+}
+
+/**
+ * retry(deadline, Retry-After) → bulkhead → circuit breaker → attempt timeout → the HTTP call.
+ * The bulkhead sits outside the breaker so a half-open probe is not stuck behind queued calls,
+ * and each attempt takes its own slot so a call sleeping on Retry-After does not hold one.
+ */
+export class ResiliencePolicy {
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly bulkhead: BulkheadPolicy;
+
+  constructor(
+    private readonly settings: ResilienceSettings,
+    private readonly hooks: { onAttempt?(r: AttemptReport): void; onRetry?(r: RetryReport): void } = {},
+  ) {
+    // Only provider trouble opens the circuit; a 400 is our fault and says nothing about its health.
+    const providerFailure = handleWhen((e) => e instanceof AiError && e.countsAsProviderFailure);
+    this.breaker = circuitBreaker(providerFailure, {
+      breaker: new ConsecutiveBreaker(settings.breakerThreshold),
+      halfOpenAfter: settings.breakerHalfOpenAfterMs,
+    });
+    this.bulkhead = bulkhead(settings.maxConcurrent, settings.maxQueued);
+  }
+
+  /** The circuit as a readiness probe would describe it. */
+  get circuit(): CircuitStateName {
+    switch (this.breaker.state) {
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      case CircuitState.Isolated:
+        return 'isolated';
+      default:
+        return 'closed';
+    }
+  }
+
+  /** Run `fn` with retries, deadline, breaker and bulkhead; failures reject as AiError. */
+  async execute<T>(fn: (attempt: Attempt) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const scope = new CallScope(this.settings.deadlineMs, signal);
+    try {
+      const policy = retry(
+        handleWhen((e) => this.worthRetrying(e, scope)),
+        {
+          maxAttempts: Math.max(0, this.settings.attempts - 1),
+          backoff: serverAwareBackoff(this.settings, scope.deadlineAt),
+        },
+      );
+      policy.onRetry((r) => {
+        if ('error' in r && r.error instanceof AiError) {
+          this.hooks.onRetry?.({ error: r.error, delayMs: r.delay, retry: r.attempt });
+        }
+      });
+      const work = policy.execute(
+        ({ attempt }) =>
+          this.bulkhead.execute(
+            () => this.breaker.execute(() => this.attempt(fn, attempt + 1, scope)),
+            scope.signal,
+          ),
+        scope.signal,
+      );
+      return await scope.race(work);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  private worthRetrying(error: Error, scope: CallScope): boolean {
+    if (!(error instanceof AiError) || !error.retryable || scope.signal.aborted) return false;
+    const remaining = scope.remainingMs;
+    if (remaining <= 0) return false;
+    // If the server wants a longer pause than the deadline leaves, fail now with its Retry-After
+    // rather than sleep until the deadline: the caller's queue can reschedule precisely.
+    const serverWait = Math.min(error.retryAfterMs ?? 0, this.settings.maxBackoffMs);
+    return serverWait < remaining;
+  }
+
+  private async attempt<T>(fn: (attempt: Attempt) => Promise<T>, number: number, scope: CallScope): Promise<T> {
+    const timeout = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => timeout.abort(new Error('attempt timeout')), this.settings.attemptTimeoutMs);
+    };
+    let delivered = false;
+    const started = performance.now();
+    arm();
+    try {
+      const value = await fn({
+        signal: AbortSignal.any([scope.signal, timeout.signal]),
+        number,
+        touch: arm,
+        delivered: () => {
+          delivered = true;
+        },
+      });
+      this.hooks.onAttempt?.({ durationMs: performance.now() - started });
+      return value;
+    } catch (raw) {
+      let error = toAiError(raw, { ...scope.causes(), attemptTimedOut: timeout.signal.aborted });
+      if (delivered) error = error.final();
+      this.hooks.onAttempt?.({ durationMs: performance.now() - started, error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The AI client's public vocabulary. Plain data, so results can be cached (Redis) and queued.
+ */
+import type { Logger } from 'pino';
+import type { Turn } from '../message.js';
+
+export interface AiRequest {
+  /** Conversation key, for logs. */
+  conversationId: string;
+  /** Earlier turns, oldest first (already trimmed by the caller). */
+  history: Turn[];
+  /** The new user message. */
+  text: string;
+  /** Optional images, sent as image_url parts (the model must support vision). */
+  imageUrls?: string[];
+}
+
+/** Tokens billed for one reply. Zero when the reply came from the cache or a shared call. */
+export interface AiUsage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface AiResult {
+  text: string;
+  /** The model that answered, as the server reports it (e.g. a dated snapshot). */
+  model: string;
+  usage: AiUsage;
+  /** True when no AI call was made for this reply: served from the cache or from an identical call in flight. */
+  cached: boolean;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface AiStream {
+  /** Text deltas in order. Breaking out of the loop cancels the call. */
+  chunks: AsyncIterable<string>;
+  /** The whole reply, once the stream is done. */
+  result: Promise<AiResult>;
+}
+
+export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+export interface AiClient {
+  /** Answer one message; retried, cached and protected by the circuit breaker. */
+  reply(request: AiRequest, options?: CallOptions): Promise<AiResult>;
+  /** Streams text deltas; the final AiResult resolves when done. Not cached. */
+  stream?(request: AiRequest, options?: CallOptions): AiStream;
+  /** Circuit breaker state, for readiness and metrics. */
+  readonly circuit: CircuitStateName;
+}
+
+/** USD per 1M tokens, by model name (a dated snapshot matches its base name). */
+export type PriceTable = Record<string, { input: number; output: number }>;
+
+export interface AiEvents {
+  /** Each HTTP attempt. */
+  onCall?(e: { model: string; durationMs: number; ok: boolean; errorKind?: string }): void;
+  onCache?(hit: boolean): void;
+  onUsage?(e: { model: string; usage: AiUsage }): void;
+}
+
+/** Where replies are cached: memory by default, Redis when shared between processes. */
+export interface ResponseCache {
+  get(key: string): Promise<AiResult | undefined>;
+  set(key: string, value: AiResult, ttlMs: number): Promise<void>;
+}
+
+export interface AiOptions {
+  /** Never logged. */
+  apiKey?: string;
+  /** Any OpenAI-compatible server (Ollama, vLLM, LM Studio, a proxy...). */
+  baseURL?: string;
+  model: string;
+  systemPrompt: string;
+  maxOutputTokens: number;
+  /** Total tries per reply, including the first. */
+  attempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** Per attempt; for streams, the longest silence between chunks. */
+  attemptTimeoutMs: number;
+  /** Overall, including retries and waiting for a concurrency slot. */
+  deadlineMs: number;
+  /** Consecutive failed attempts that open the circuit. */
+  breakerThreshold: number;
+  breakerHalfOpenAfterMs: number;
+  /** Concurrent HTTP calls; excess calls wait in a queue. */
+  maxConcurrent: number;
+  /** Calls allowed to wait for a slot; beyond that they fail with kind 'overloaded'. */
+  maxQueued: number;
+  /** 0 disables the cache. */
+  cacheTtlSeconds: number;
+  cache?: ResponseCache;
+  prices: PriceTable;
+  events?: AiEvents;
+  logger?: Logger;
+}

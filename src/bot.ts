@@ -1,0 +1,205 @@
+/**
+ * createBot(): wires config, adapters, store, queue, limits and the AI into one bot, and exposes
+ * it as Node middleware, a fetch handler, or a standalone server.
+ */
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Adapter, HttpRequest, HttpResponse, Received } from './adapter.js';
+import { createAiClient, defaultPrices, type AiClient, type AiOptions } from './ai/index.js';
+import { ConversationHistory } from './ai/history.js';
+import { loadConfig, type Config } from './config.js';
+import { respondDirect } from './direct.js';
+import { answerWithAi, type MessageHandler } from './handler.js';
+import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler, type NodeMiddleware } from './http/index.js';
+import { listen } from './http/server.js';
+import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
+import type { JobData } from './jobs.js';
+import { createMemoryLimiter, unlimited, type Limiter } from './limit/index.js';
+import type { InboundMessage } from './message.js';
+import { createLogger, createMetrics, type Metrics } from './observe/index.js';
+import { MemoryQueue, type DeadLetter, type JobQueue } from './queue/index.js';
+import { MemoryStore, type Store } from './store/index.js';
+import { answerMessage, processJob, type WorkerDeps } from './worker.js';
+import { aiEvents } from './ai-events.js';
+
+export interface BotOptions {
+  /** Platform adapters (Slack, WhatsApp, Intercom, web). */
+  adapters?: Adapter[];
+  /** The configuration; default: read from `env`. */
+  config?: Config;
+  /** Environment to read the configuration from; default `process.env`. */
+  env?: Record<string, string | undefined>;
+  store?: Store;
+  queue?: JobQueue<JobData>;
+  ai?: AiClient;
+  logger?: Logger;
+  userLimiter?: Limiter;
+  /** Replace the default "answer with the AI" behaviour. */
+  onMessage?: MessageHandler;
+  /** Run the worker in this process (default true). */
+  worker?: boolean;
+  /** Operational routes; set one to false to leave it to your app. */
+  routes?: { health?: string | false; ready?: string | false; metrics?: string | false };
+}
+
+export interface Bot {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly store: Store;
+  readonly queue: JobQueue<JobData>;
+  readonly ai: AiClient;
+  readonly adapters: readonly Adapter[];
+  /** Resolves when every adapter has started. */
+  readonly ready: Promise<void>;
+  /** Dedupe → rate limit → enqueue one message. */
+  ingest(message: InboundMessage): Promise<IngestOutcome>;
+  /** Replace how messages are answered. */
+  onMessage(handler: MessageHandler): Bot;
+  /** The framework-free HTTP handler under both `middleware()` and `fetch`. */
+  handle(request: HttpRequest): Promise<HttpResponse>;
+  /** Node `(req, res, next)` middleware for Express, Connect, Fastify and plain `http`. */
+  middleware(): NodeMiddleware;
+  /** Web `Request → Response` handler for Hono, Next.js, Bun, Deno. */
+  fetch: FetchHandler;
+  /** Start the standalone server. */
+  listen(port?: number, host?: string): Promise<Server>;
+  deadLetters: {
+    list(): Promise<DeadLetter<JobData>[]>;
+    replay(id: string): Promise<boolean>;
+    purge(): Promise<number>;
+  };
+  /** Stop taking messages, finish running jobs within SHUTDOWN_TIMEOUT_MS, release everything. */
+  close(): Promise<{ unfinished: number }>;
+}
+
+/** Create a bot; every part defaults from configuration to its in-memory implementation. */
+export function createBot(options: BotOptions = {}): Bot {
+  const config = options.config ?? loadConfig(options.env ?? process.env);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics({ defaultMetrics: true });
+  const store = options.store ?? new MemoryStore();
+  const queue =
+    options.queue ?? new MemoryQueue<JobData>({ attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 });
+  const ai = options.ai ?? createAiClient({ ...aiOptions(config), events: aiEvents(metrics), logger });
+  const userLimiter =
+    options.userLimiter ??
+    (config.limits.userPerMinute > 0 ? createMemoryLimiter({ points: config.limits.userPerMinute, durationSeconds: 60, keyPrefix: 'parley-user' }) : unlimited);
+  const adapters = [...(options.adapters ?? [])];
+  const history = new ConversationHistory(store, config.history);
+  let handler: MessageHandler = options.onMessage ?? answerWithAi;
+
+  const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
+  const workerDeps: WorkerDeps = { store, ai, history, metrics, logger, adapterFor: (p) => byPlatform.get(p), handler: () => handler };
+  const ingestDeps: IngestDeps = { store, queue, userLimiter, metrics, logger };
+
+  const ready = Promise.all(
+    adapters.map((adapter) => adapter.start?.({ store, logger: logger.child({ platform: adapter.platform }), loopbackOnly: isLoopbackHost(config.host) })),
+  ).then(() => undefined);
+  ready.catch((error: unknown) => logger.error({ err: error }, 'an adapter failed to start'));
+
+  if (options.worker !== false) {
+    queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency });
+  }
+
+  /** Queue mode: ingest each message; if the queue is down, a platform that never redelivers is answered in-process. */
+  async function accept(adapter: Adapter, received: Received): Promise<HttpResponse> {
+    if (config.mode === 'direct') return respondDirect({ ...ingestDeps, ...workerDeps, deadlineMs: config.directDeadlineMs }, adapter, received);
+    for (const message of received.messages) {
+      try {
+        await ingest(ingestDeps, message);
+      } catch (error) {
+        if (adapter.redelivers !== false) throw error;
+        logger.warn({ err: error, platform: adapter.platform }, 'queue unavailable; answering in this process since the platform will not redeliver');
+        void answerMessage(workerDeps, message, { jobId: `inprocess.${message.id}`, attempt: 1, isFinalFailure: () => true, sink: (c, r) => adapter.send(c, r).then(() => undefined) }).catch(() => undefined);
+      }
+    }
+    return received.response;
+  }
+
+  const paths = (name: 'health' | 'ready' | 'metrics', fallback: string) => {
+    const value = options.routes?.[name];
+    return value === false ? undefined : (value ?? fallback);
+  };
+  const router = createRouter({
+    adapters: () => adapters,
+    logger,
+    metrics,
+    accept,
+    paths: { health: paths('health', '/healthz'), ready: paths('ready', '/readyz'), metrics: paths('metrics', '/metrics') },
+    readiness: async () => ({
+      store: await store.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
+      queue: await queue.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
+      adapters: await ready.then(() => 'ok', (e: unknown) => `failed: ${(e as Error).message}`),
+    }),
+  });
+  const httpOptions = { bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, trustProxy: config.trustProxy, logger };
+  const handle = async (request: HttpRequest) => {
+    await ready.catch(() => undefined);
+    return router.handle(request);
+  };
+  const routerWithReady = { ...router, handle };
+  const servers: Server[] = [];
+  const queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
+  queueDepth.unref();
+
+  const bot: Bot = {
+    config,
+    logger,
+    metrics,
+    store,
+    queue,
+    ai,
+    adapters,
+    ready,
+    ingest: (message) => ingest(ingestDeps, message),
+    onMessage(next) {
+      handler = next;
+      return bot;
+    },
+    handle,
+    middleware: () => createNodeMiddleware(routerWithReady, httpOptions),
+    fetch: createFetchHandler(routerWithReady, httpOptions),
+    async listen(port = config.port, host = config.host) {
+      const server = await listen(createNodeMiddleware(routerWithReady, httpOptions), port, host);
+      servers.push(server);
+      return server;
+    },
+    deadLetters: {
+      list: () => queue.deadLetters(),
+      replay: (id) => queue.replay(id),
+      purge: () => queue.purge(),
+    },
+    async close() {
+      clearInterval(queueDepth);
+      await Promise.all(servers.map(stopAccepting));
+      const result = await queue.close(config.shutdownTimeoutMs);
+      await Promise.all(adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
+      await store.close();
+      if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
+      return result;
+    },
+  };
+  return bot;
+}
+
+function aiOptions(config: Config): AiOptions {
+  return { ...config.ai, maxBackoffMs: 20_000, maxQueued: 1000, prices: { ...defaultPrices, ...config.ai.prices } };
+}
+
+async function updateQueueDepth(queue: JobQueue<JobData>, metrics: Metrics): Promise<void> {
+  try {
+    const counts = await queue.counts();
+    for (const [state, value] of Object.entries(counts)) metrics.queueDepth.set({ state }, value);
+  } catch {
+    // readiness reports a queue that cannot be reached; the gauge just keeps its last value
+  }
+}
+
+/** Stop taking connections; idle keep-alive sockets are closed so `close` can finish. */
+function stopAccepting(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

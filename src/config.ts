@@ -1,0 +1,182 @@
+/**
+ * Environment → typed, validated configuration. Each variable has a schema and a fix hint, so a
+ * bad value stops start-up with one line naming the variable, the problem and the fix.
+ */
+import { z } from 'zod';
+import { isLoopbackHost } from './http/address.js';
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const url = z.url({ protocol: /^https?$/ });
+const priceTable = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) })));
+
+interface Variable {
+  schema: z.ZodType;
+  default?: string;
+  fix: string;
+}
+
+/** Every variable parley reads, in README order. */
+export const variables = {
+  PORT: { schema: integer(0, 65535), default: '3000', fix: 'set PORT to a free TCP port, e.g. PORT=3000' },
+  HOST: { schema: z.string().min(1), default: '127.0.0.1', fix: 'set HOST to an interface address, e.g. HOST=127.0.0.1 or HOST=0.0.0.0' },
+  PUBLIC_URL: { schema: url, fix: 'set PUBLIC_URL to the https URL the platforms call, e.g. PUBLIC_URL=https://bot.example.com' },
+  TRUST_PROXY: { schema: bool, default: 'false', fix: 'set TRUST_PROXY=true behind a reverse proxy, otherwise false' },
+  MODE: { schema: z.enum(['queue', 'direct']), default: 'queue', fix: 'set MODE=queue (acknowledge, then answer) or MODE=direct (answer inside the request)' },
+  LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', fix: 'set LOG_LEVEL to one of fatal, error, warn, info, debug, trace, silent' },
+  REDIS_URL: { schema: z.url({ protocol: /^rediss?$/ }), fix: 'set REDIS_URL like redis://127.0.0.1:6379, or unset it to keep everything in memory' },
+  OPENAI_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },
+  OPENAI_BASE_URL: { schema: url, fix: 'set OPENAI_BASE_URL to an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1' },
+  OPENAI_MODEL: { schema: z.string().min(1), default: 'gpt-4o-mini', fix: 'set OPENAI_MODEL to a model name, e.g. gpt-4o-mini' },
+  OPENAI_MAX_OUTPUT_TOKENS: { schema: integer(1, 1_000_000), default: '1024', fix: 'set OPENAI_MAX_OUTPUT_TOKENS to a positive whole number, e.g. 1024' },
+  SYSTEM_PROMPT: { schema: z.string(), default: 'You are a helpful, concise assistant.', fix: 'set SYSTEM_PROMPT to the instructions for the model' },
+  AI_PRICES: { schema: priceTable, fix: 'set AI_PRICES to JSON of USD per million tokens, e.g. {"my-model":{"input":0.5,"output":1.5}}' },
+  AI_ATTEMPTS: { schema: integer(1, 20), default: '4', fix: 'set AI_ATTEMPTS to the tries per AI call, 1 to 20' },
+  AI_BACKOFF_MS: { schema: integer(0, 600_000), default: '500', fix: 'set AI_BACKOFF_MS to the first retry delay in milliseconds, e.g. 500' },
+  AI_TIMEOUT_MS: { schema: integer(100, 600_000), default: '30000', fix: 'set AI_TIMEOUT_MS to the per-attempt timeout in milliseconds, e.g. 30000' },
+  AI_DEADLINE_MS: { schema: integer(100, 3_600_000), default: '90000', fix: 'set AI_DEADLINE_MS to the overall AI deadline in milliseconds, e.g. 90000' },
+  AI_MAX_CONCURRENT: { schema: integer(1, 10_000), default: '8', fix: 'set AI_MAX_CONCURRENT to the most AI calls at once, e.g. 8' },
+  AI_BREAKER_THRESHOLD: { schema: integer(1, 1000), default: '5', fix: 'set AI_BREAKER_THRESHOLD to consecutive failures that open the circuit, e.g. 5' },
+  AI_BREAKER_HALF_OPEN_MS: { schema: integer(1, 3_600_000), default: '30000', fix: 'set AI_BREAKER_HALF_OPEN_MS to the wait before probing a failed provider, e.g. 30000' },
+  CACHE_TTL_SECONDS: { schema: integer(0, 31_536_000), default: '3600', fix: 'set CACHE_TTL_SECONDS to seconds to keep answers (0 turns the cache off)' },
+  HISTORY_TURNS: { schema: integer(0, 1000), default: '20', fix: 'set HISTORY_TURNS to the earlier turns sent to the AI, e.g. 20' },
+  HISTORY_TOKEN_BUDGET: { schema: integer(0, 1_000_000), default: '3000', fix: 'set HISTORY_TOKEN_BUDGET to the most history tokens sent to the AI, e.g. 3000' },
+  HISTORY_TTL_SECONDS: { schema: integer(1, 31_536_000), default: '604800', fix: 'set HISTORY_TTL_SECONDS to how long a quiet conversation is remembered, e.g. 604800' },
+  RATE_LIMIT_USER_PER_MINUTE: { schema: integer(0, 1_000_000), default: '20', fix: 'set RATE_LIMIT_USER_PER_MINUTE to messages per user per minute (0 = no limit)' },
+  WORKER_CONCURRENCY: { schema: integer(1, 10_000), default: '8', fix: 'set WORKER_CONCURRENCY to conversations answered at once, e.g. 8' },
+  JOB_ATTEMPTS: { schema: integer(1, 100), default: '3', fix: 'set JOB_ATTEMPTS to the tries per message before it is dead-lettered, e.g. 3' },
+  JOB_BACKOFF_MS: { schema: integer(0, 3_600_000), default: '2000', fix: 'set JOB_BACKOFF_MS to the first job retry delay in milliseconds, e.g. 2000' },
+  DIRECT_DEADLINE_MS: { schema: integer(100, 600_000), default: '10000', fix: 'set DIRECT_DEADLINE_MS to how long direct mode waits for an answer, e.g. 10000' },
+  BODY_LIMIT_BYTES: { schema: integer(1024, 100 * 1024 * 1024), default: String(1024 * 1024), fix: 'set BODY_LIMIT_BYTES to the largest webhook body in bytes, e.g. 1048576' },
+  SHUTDOWN_TIMEOUT_MS: { schema: integer(0, 600_000), default: '25000', fix: 'set SHUTDOWN_TIMEOUT_MS to how long shutdown waits for running jobs, e.g. 25000' },
+  WEB_CHAT: { schema: bool, fix: 'set WEB_CHAT=true to serve the web chat, false to turn it off' },
+  WEB_TOKEN: { schema: z.string().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
+} satisfies Record<string, Variable>;
+
+type Env = Record<string, string | undefined>;
+type Values = { [K in keyof typeof variables]: z.output<(typeof variables)[K]['schema']> | undefined };
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl?: string;
+  trustProxy: boolean;
+  mode: 'queue' | 'direct';
+  logLevel: string;
+  redisUrl?: string;
+  ai: {
+    apiKey?: string;
+    baseURL?: string;
+    model: string;
+    maxOutputTokens: number;
+    systemPrompt: string;
+    prices?: Record<string, { input: number; output: number }>;
+    attempts: number;
+    initialBackoffMs: number;
+    attemptTimeoutMs: number;
+    deadlineMs: number;
+    maxConcurrent: number;
+    breakerThreshold: number;
+    breakerHalfOpenAfterMs: number;
+    cacheTtlSeconds: number;
+  };
+  history: { turns: number; tokenBudget: number; ttlSeconds: number };
+  limits: { userPerMinute: number };
+  queue: { concurrency: number; attempts: number; backoffMs: number };
+  directDeadlineMs: number;
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  web: { enabled?: boolean; token?: string };
+  /** The raw environment, for adapters that read their own variables. */
+  env: Env;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Read and validate the configuration; throws ConfigError with one line per bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const v = parseVariables(env);
+  const req = <K extends keyof Values>(key: K) => v[key] as NonNullable<Values[K]>;
+  return {
+    port: req('PORT'),
+    host: req('HOST'),
+    publicUrl: v.PUBLIC_URL,
+    trustProxy: req('TRUST_PROXY'),
+    mode: req('MODE'),
+    logLevel: req('LOG_LEVEL'),
+    redisUrl: v.REDIS_URL,
+    ai: {
+      apiKey: v.OPENAI_API_KEY,
+      baseURL: v.OPENAI_BASE_URL,
+      model: req('OPENAI_MODEL'),
+      maxOutputTokens: req('OPENAI_MAX_OUTPUT_TOKENS'),
+      systemPrompt: req('SYSTEM_PROMPT'),
+      prices: v.AI_PRICES,
+      attempts: req('AI_ATTEMPTS'),
+      initialBackoffMs: req('AI_BACKOFF_MS'),
+      attemptTimeoutMs: req('AI_TIMEOUT_MS'),
+      deadlineMs: req('AI_DEADLINE_MS'),
+      maxConcurrent: req('AI_MAX_CONCURRENT'),
+      breakerThreshold: req('AI_BREAKER_THRESHOLD'),
+      breakerHalfOpenAfterMs: req('AI_BREAKER_HALF_OPEN_MS'),
+      cacheTtlSeconds: req('CACHE_TTL_SECONDS'),
+    },
+    history: { turns: req('HISTORY_TURNS'), tokenBudget: req('HISTORY_TOKEN_BUDGET'), ttlSeconds: req('HISTORY_TTL_SECONDS') },
+    limits: { userPerMinute: req('RATE_LIMIT_USER_PER_MINUTE') },
+    queue: { concurrency: req('WORKER_CONCURRENCY'), attempts: req('JOB_ATTEMPTS'), backoffMs: req('JOB_BACKOFF_MS') },
+    directDeadlineMs: req('DIRECT_DEADLINE_MS'),
+    bodyLimitBytes: req('BODY_LIMIT_BYTES'),
+    shutdownTimeoutMs: req('SHUTDOWN_TIMEOUT_MS'),
+    web: { enabled: v.WEB_CHAT, token: v.WEB_TOKEN },
+    env,
+  };
+}
+
+function parseVariables(env: Env): Values {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, variable] of Object.entries(variables) as [string, Variable][]) {
+    const given = env[name];
+    const raw = given === undefined || given === '' ? variable.default : given;
+    if (raw === undefined) continue;
+    const parsed = variable.schema.safeParse(raw);
+    if (parsed.success) values[name] = parsed.data;
+    else problems.push(`${name}=${JSON.stringify(shown(name, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return values as Values;
+}
+
+/** Never echo a secret back, even an invalid one. */
+function shown(name: string, raw: string): string {
+  return /KEY|TOKEN|SECRET|PASSWORD/.test(name) ? '<hidden>' : raw;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((issue) => issue.message.replace(/^Invalid input: /, '')).join('; ');
+}
+
+/** True when the HTTP server only listens on loopback (the web chat needs no token then). */
+export function boundToLoopback(config: Pick<Config, 'host'>): boolean {
+  return isLoopbackHost(config.host);
+}

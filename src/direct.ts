@@ -1,0 +1,58 @@
+/**
+ * Direct mode: answer inside the webhook request (serverless, Twilio TwiML). The reply becomes
+ * the HTTP answer when it is ready before the deadline and the adapter can carry it; otherwise
+ * the platform gets its usual answer and the reply is posted when it is ready.
+ */
+import type { Adapter, HttpResponse, Received } from './adapter.js';
+import { claimDelivery, checkUserLimit, type IngestDeps } from './ingest.js';
+import { conversationGroup, messageJobId } from './jobs.js';
+import type { InboundMessage, Reply } from './message.js';
+import { errorText } from './queue/index.js';
+import { answerMessage, sendOnce, type WorkerDeps } from './worker.js';
+
+export type DirectDeps = IngestDeps & WorkerDeps & { deadlineMs: number };
+
+/** Answer every message of a webhook in this request, within the deadline. */
+export async function respondDirect(deps: DirectDeps, adapter: Adapter, received: Received): Promise<HttpResponse> {
+  let open = true;
+  let captured: Reply | undefined;
+  const canCapture = Boolean(adapter.respondDirect);
+  const runs = received.messages.map((message) =>
+    claimDelivery(deps, message, async () => {
+      if (!(await checkUserLimit(deps, message))) return;
+      const jobId = messageJobId(message);
+      await answerMessage(deps, message, {
+        jobId,
+        attempt: 1,
+        isFinalFailure: () => true,
+        sink: async (conversation, reply, n) => {
+          if (open && canCapture && !captured) captured = reply;
+          else await sendOnce(deps, jobId, n, conversation, reply);
+        },
+      }).catch((error: unknown) => deadLetter(deps, message, error));
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.deadlineMs)));
+  await Promise.race([Promise.all(runs), deadline]);
+  clearTimeout(timer);
+  open = false;
+  if (captured && adapter.respondDirect) return adapter.respondDirect(captured, received);
+  return received.response;
+}
+
+/** Keep a failed direct-mode message where `parley dlq replay` can find it. */
+async function deadLetter(deps: DirectDeps, message: InboundMessage, error: unknown): Promise<void> {
+  deps.metrics.deadLettered.inc({ platform: message.platform, reason: 'direct_failed' });
+  await deps.queue
+    .addDeadLetter({
+      id: messageJobId(message),
+      group: conversationGroup(message.conversation),
+      data: { type: 'message', message },
+      error: errorText(error),
+      reason: 'direct_failed',
+      attempts: 1,
+      failedAt: new Date().toISOString(),
+    })
+    .catch((dlqError: unknown) => deps.logger.error({ err: dlqError, message: message.id }, 'could not dead-letter a failed message'));
+}

@@ -1,0 +1,63 @@
+/**
+ * The Web `Request → Response` handler for Hono, Next.js route handlers, Bun, Deno and serverless.
+ */
+import type { Logger } from 'pino';
+import { HttpError, type HttpResponse } from '../adapter.js';
+import { readLimited } from './body.js';
+import { jsonError } from './responses.js';
+import type { Router } from './router.js';
+import { requestUrl, type UrlOptions } from './url.js';
+
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+export interface FetchOptions extends UrlOptions {
+  bodyLimitBytes: number;
+  logger: Logger;
+}
+
+/** Answer parley's routes; anything else gets a 404 (route only parley's paths to it). */
+export function createFetchHandler(router: Router, options: FetchOptions): FetchHandler {
+  return async (request) => {
+    const url = new URL(request.url);
+    const headers: Record<string, string> = { host: url.host };
+    request.headers.forEach((value, name) => (headers[name] = value));
+    if (!router.owns(url.pathname)) return toResponse(jsonError(404, 'not_found', `Nothing is served at ${url.pathname}.`));
+    let body: Buffer = Buffer.alloc(0);
+    if (router.wantsBody(request.method, url.pathname) && request.body) {
+      try {
+        body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        options.logger.warn({ path: url.pathname, reason: error.reason }, error.message);
+        return toResponse(jsonError(error.status, error.reason, error.message));
+      }
+    }
+    const response = await router.handle({
+      method: request.method,
+      url: requestUrl(url.pathname + url.search, headers, url.protocol === 'https:', options),
+      headers,
+      body,
+    });
+    return toResponse(response);
+  };
+}
+
+function toResponse(response: HttpResponse): Response {
+  if (response.stream) {
+    const iterator = response.stream[Symbol.asyncIterator]();
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    });
+    return new Response(stream, { status: response.status, headers: response.headers });
+  }
+  const body = typeof response.body === 'string' || response.body === undefined ? response.body : new Uint8Array(response.body);
+  return new Response(body, { status: response.status, headers: response.headers });
+}

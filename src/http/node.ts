@@ -1,0 +1,91 @@
+/**
+ * The Node `(req, res, next)` middleware for Express, Connect, Fastify (via middie) and plain `http`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { HttpError, type HttpResponse } from '../adapter.js';
+import { readLimited } from './body.js';
+import { jsonError } from './responses.js';
+import type { Router } from './router.js';
+import { requestUrl, type UrlOptions } from './url.js';
+
+export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
+
+export interface NodeOptions extends UrlOptions {
+  bodyLimitBytes: number;
+  logger: Logger;
+}
+
+type MaybeParsed = IncomingMessage & { rawBody?: unknown; body?: unknown; originalUrl?: string };
+
+/** Serve parley's routes; pass anything else to `next` (or answer 404 when there is none). */
+export function createNodeMiddleware(router: Router, options: NodeOptions): NodeMiddleware {
+  return (req, res, next) => {
+    const path = (req.url ?? '/').split('?')[0] as string;
+    if (!router.owns(path)) {
+      if (next) return next();
+      return void writeResponse(res, jsonError(404, 'not_found', `Nothing is served at ${path}.`));
+    }
+    void serve(router, options, req as MaybeParsed, res, path).catch((error: unknown) => {
+      options.logger.error({ err: error, path }, 'unhandled error while answering a request');
+      if (!res.headersSent) void writeResponse(res, jsonError(500, 'internal_error', 'Internal error.'));
+      else res.destroy();
+    });
+  };
+}
+
+async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res: ServerResponse, path: string): Promise<void> {
+  const method = req.method ?? 'GET';
+  let body: Buffer = Buffer.alloc(0);
+  if (router.wantsBody(method, path)) {
+    try {
+      body = await rawBody(req, options);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      options.logger.warn({ path, reason: error.reason }, error.message);
+      res.setHeader('connection', 'close');
+      req.resume(); // discard the rest so the client can read our answer
+      return writeResponse(res, jsonError(error.status, error.reason, error.message));
+    }
+  }
+  const headers = req.headers as Record<string, string | undefined>;
+  const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
+  const response = await router.handle({
+    method,
+    url: requestUrl(req.originalUrl ?? req.url ?? '/', headers, encrypted, options),
+    headers,
+    body,
+    remoteAddress: req.socket.remoteAddress,
+  });
+  await writeResponse(res, response);
+}
+
+/** The exact bytes the platform signed — from the stream, or from `req.rawBody` if a parser ran first. */
+async function rawBody(req: MaybeParsed, options: NodeOptions): Promise<Buffer> {
+  if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
+  if (typeof req.rawBody === 'string') return Buffer.from(req.rawBody);
+  if (req.readableEnded || req.body !== undefined) {
+    const message =
+      'The request body was already consumed by a body parser, so its signature cannot be checked. ' +
+      'Mount parley before express.json()/urlencoded() (or keep the raw bytes in req.rawBody).';
+    options.logger.error({ path: req.url }, message);
+    throw new HttpError(500, 'body_already_parsed', message);
+  }
+  return readLimited(req, options.bodyLimitBytes, req.headers['content-length']);
+}
+
+/** Write an HttpResponse, streaming when it carries a stream (stops when the client goes away). */
+export async function writeResponse(res: ServerResponse, response: HttpResponse): Promise<void> {
+  res.writeHead(response.status, response.headers);
+  if (!response.stream) {
+    res.end(response.body);
+    return;
+  }
+  res.flushHeaders();
+  const iterator = response.stream[Symbol.asyncIterator]();
+  res.on('close', () => void iterator.return?.());
+  for (let next = await iterator.next(); !next.done && !res.destroyed; next = await iterator.next()) {
+    res.write(next.value);
+  }
+  res.end();
+}

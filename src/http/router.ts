@@ -1,0 +1,129 @@
+/**
+ * parley's routes, independent of any server framework: webhooks, adapter routes, health,
+ * readiness and metrics. The Node middleware and the fetch handler both feed this.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { HttpError, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
+import type { Metrics } from '../observe/index.js';
+import { json, jsonError } from './responses.js';
+
+export interface RouterDeps {
+  adapters(): readonly Adapter[];
+  logger: Logger;
+  metrics: Metrics;
+  /** Readiness: each dependency's state; any not "ok" makes /readyz answer 503. */
+  readiness(): Promise<Record<string, string>>;
+  /** Hand verified messages to the pipeline; returns the platform's answer. Throws when nothing could take them. */
+  accept(adapter: Adapter, received: Received): Promise<HttpResponse>;
+  /** Paths of the operational routes; undefined turns one off. */
+  paths: { health?: string; ready?: string; metrics?: string };
+}
+
+type Target =
+  | { kind: 'webhook'; adapter: Adapter }
+  | { kind: 'route'; adapter: Adapter; route: Route }
+  | { kind: 'health' | 'ready' | 'metrics' }
+  | { kind: 'wrong_method'; allow: string };
+
+export interface Router {
+  /** Whether parley answers this path (otherwise an embedding app's next handler does). */
+  owns(path: string): boolean;
+  /** Whether this request carries a body parley must read (a webhook or an adapter POST route). */
+  wantsBody(method: string, path: string): boolean;
+  handle(request: HttpRequest): Promise<HttpResponse>;
+}
+
+/** Build the router over the bot's adapters. */
+export function createRouter(deps: RouterDeps): Router {
+  function find(method: string, path: string): Target | undefined {
+    const { health, ready, metrics } = deps.paths;
+    const operational = path === health ? 'health' : path === ready ? 'ready' : path === metrics ? 'metrics' : undefined;
+    if (operational) return method === 'GET' || method === 'HEAD' ? { kind: operational } : { kind: 'wrong_method', allow: 'GET' };
+    let allowed: string | undefined;
+    for (const adapter of deps.adapters()) {
+      if (path === adapter.path) {
+        if (method === 'POST') return { kind: 'webhook', adapter };
+        allowed = 'POST';
+      }
+      for (const route of adapter.routes ?? []) {
+        if (!routeMatches(route, path)) continue;
+        if (route.method === method || (route.method === 'GET' && method === 'HEAD')) return { kind: 'route', adapter, route };
+        allowed = allowed ? `${allowed}, ${route.method}` : route.method;
+      }
+    }
+    return allowed ? { kind: 'wrong_method', allow: allowed } : undefined;
+  }
+
+  async function dispatch(target: Target, request: HttpRequest): Promise<HttpResponse> {
+    switch (target.kind) {
+      case 'health':
+        return json(200, { status: 'ok' });
+      case 'ready': {
+        const checks = await deps.readiness();
+        const ok = Object.values(checks).every((state) => state === 'ok');
+        return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks });
+      }
+      case 'metrics':
+        return { status: 200, headers: { 'content-type': deps.metrics.registry.contentType }, body: await deps.metrics.registry.metrics() };
+      case 'wrong_method':
+        return jsonError(405, 'method_not_allowed', `Use ${target.allow} on this path.`, { allow: target.allow });
+      case 'route':
+        return target.route.handle(request);
+      case 'webhook':
+        return webhook(target.adapter, request);
+    }
+  }
+
+  async function webhook(adapter: Adapter, request: HttpRequest): Promise<HttpResponse> {
+    const platform = adapter.platform;
+    deps.metrics.webhooksReceived.inc({ platform });
+    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!adapter.contentTypes.includes(type)) {
+      throw new HttpError(415, 'unsupported_media_type', `Send ${adapter.contentTypes.join(' or ')}; got "${type || 'no content type'}".`);
+    }
+    const received = await adapter.receive(request);
+    if (received.messages.length === 0) return received.response;
+    return deps.accept(adapter, received);
+  }
+
+  return {
+    owns: (path) => find('GET', path) !== undefined || find('POST', path) !== undefined,
+    wantsBody: (method, path) => {
+      const target = find(method, path);
+      return target?.kind === 'webhook' || (target?.kind === 'route' && method === 'POST');
+    },
+    async handle(request) {
+      const started = performance.now();
+      const requestId = request.headers['x-request-id'] ?? randomUUID();
+      const path = request.url.pathname;
+      const target = find(request.method, path);
+      const platform = target && 'adapter' in target ? target.adapter.platform : undefined;
+      let response: HttpResponse;
+      try {
+        response = target ? await dispatch(target, request) : jsonError(404, 'not_found', `Nothing is served at ${path}.`);
+      } catch (error) {
+        response = failure(error, platform, deps);
+      }
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      deps.logger.info({ requestId, method: request.method, path, status: response.status, durationMs, platform }, 'request');
+      return { ...response, headers: { 'x-request-id': requestId, ...response.headers } };
+    },
+  };
+}
+
+function routeMatches(route: Route, path: string): boolean {
+  return route.path.endsWith('/') && route.path.length > 1 ? path.startsWith(route.path) : path === route.path;
+}
+
+/** A user-caused error becomes its small JSON answer; anything else is ours: 503 so the platform redelivers. */
+function failure(error: unknown, platform: string | undefined, deps: RouterDeps): HttpResponse {
+  if (error instanceof HttpError) {
+    if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: error.reason });
+    deps.logger.warn({ platform, reason: error.reason, status: error.status }, error.message);
+    return jsonError(error.status, error.reason, error.message);
+  }
+  if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: 'unavailable' });
+  deps.logger.error({ err: error, platform }, 'request failed; answering 503 so the sender retries');
+  return jsonError(503, 'unavailable', 'parley could not take this message right now; please retry.', { 'retry-after': '5' });
+}

@@ -1,0 +1,25 @@
+/** parley's public API: createBot, the vocabulary adapters speak, and the pluggable parts. */
+export { createBot, type Bot, type BotOptions } from './bot.js';
+export type { ConversationRef, InboundMessage, Reply, Delivery, Turn, Attachment } from './message.js';
+export {
+  HttpError,
+  PermanentError,
+  RetryAfterError,
+  type Adapter,
+  type AdapterContext,
+  type HttpRequest,
+  type HttpResponse,
+  type Received,
+  type Route,
+  type Indicator,
+} from './adapter.js';
+export type { MessageHandler, MessageContext } from './handler.js';
+export { loadConfig, ConfigError, variables, type Config } from './config.js';
+export { MemoryStore, type Store } from './store/index.js';
+export { MemoryQueue, type JobQueue, type DeadLetter, type Job } from './queue/index.js';
+export type { JobData } from './jobs.js';
+export { createMemoryLimiter, type Limiter } from './limit/index.js';
+export { createAiClient, NoProviderAiClient, type AiClient, type AiRequest, type AiResult } from './ai/index.js';
+export { createLogger } from './observe/index.js';
+export { json, jsonError } from './http/index.js';
+export type { NodeMiddleware, FetchHandler } from './http/index.js';

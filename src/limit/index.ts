@@ -1,0 +1,2 @@
+export { createMemoryLimiter, unlimited } from './limiter.js';
+export type { Limiter, LimitOptions, LimitResult } from './limiter.js';

@@ -1,0 +1,56 @@
+/**
+ * The platform-agnostic vocabulary shared by the core and the adapters.
+ * Everything here is plain data (JSON-serialisable) so it can cross a queue.
+ */
+
+/** Where a reply must go: everything an adapter needs to answer later. */
+export interface ConversationRef {
+  /** The adapter's platform name, e.g. "slack", "whatsapp", "web". */
+  platform: string;
+  /** Unique within the platform; the key for locks and history (e.g. team:channel:thread). */
+  id: string;
+  /** Platform details the adapter needs to send (channel, thread_ts, phone numbers...). */
+  details?: Record<string, unknown>;
+}
+
+export interface Attachment {
+  url?: string;
+  contentType?: string;
+  name?: string;
+}
+
+/** One message from a person, as every adapter hands it to the core. */
+export interface InboundMessage {
+  /** The platform's delivery-stable id (Slack event_id, Twilio MessageSid...): the dedupe key. */
+  id: string;
+  platform: string;
+  conversation: ConversationRef;
+  user: { id: string; name?: string };
+  text: string;
+  attachments?: Attachment[];
+  /** ISO 8601 time parley received it. */
+  receivedAt: string;
+  /** Tenant / workspace for rate limits and budgets (Slack team, Intercom app...). */
+  tenant?: string;
+  /** The platform's payload, for handlers that need more than the vocabulary. */
+  raw?: unknown;
+}
+
+/** What the bot says back. `kind` lets adapters style notices differently from answers. */
+export interface Reply {
+  text: string;
+  kind?: 'answer' | 'notice' | 'apology';
+}
+
+/** What an adapter reports after sending. */
+export interface Delivery {
+  /** Platform ids of the message(s) posted, in order. */
+  ids: string[];
+}
+
+/** A chat turn as kept in history and sent to the AI. */
+export interface Turn {
+  role: 'user' | 'assistant';
+  text: string;
+  at: string;
+}

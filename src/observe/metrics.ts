@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every parley metric, on a registry of its own so several bots in one process do not clash. */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'parley_' });
+  const registers = [registry];
+  const metrics = {
+    registry,
+    webhooksReceived: new Counter({ name: 'parley_webhooks_received_total', help: 'Webhook requests received', labelNames: ['platform'], registers }),
+    webhooksRejected: new Counter({ name: 'parley_webhooks_rejected_total', help: 'Webhook requests rejected', labelNames: ['platform', 'reason'], registers }),
+    duplicatesDropped: new Counter({ name: 'parley_duplicates_dropped_total', help: 'Redelivered messages dropped by the dedupe', labelNames: ['platform'], registers }),
+    rateLimited: new Counter({ name: 'parley_rate_limited_total', help: 'Messages refused by a rate limit', labelNames: ['platform', 'limit'], registers }),
+    queueDepth: new Gauge({ name: 'parley_queue_depth', help: 'Jobs in the queue by state', labelNames: ['state'], registers }),
+    jobDuration: new Histogram({ name: 'parley_job_duration_seconds', help: 'Time to handle one message', labelNames: ['platform', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
+    aiLatency: new Histogram({ name: 'parley_ai_latency_seconds', help: 'AI call latency per attempt', labelNames: ['model', 'outcome'], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
+    aiErrors: new Counter({ name: 'parley_ai_errors_total', help: 'AI call failures by kind', labelNames: ['kind'], registers }),
+    cacheLookups: new Counter({ name: 'parley_cache_lookups_total', help: 'Response cache lookups', labelNames: ['result'], registers }),
+    tokens: new Counter({ name: 'parley_ai_tokens_total', help: 'Tokens used', labelNames: ['model', 'direction'], registers }),
+    cost: new Counter({ name: 'parley_ai_cost_usd_total', help: 'Estimated AI cost in US dollars', labelNames: ['model'], registers }),
+    repliesSent: new Counter({ name: 'parley_replies_sent_total', help: 'Replies delivered', labelNames: ['platform', 'kind'], registers }),
+    repliesFailed: new Counter({ name: 'parley_replies_failed_total', help: 'Replies that could not be delivered', labelNames: ['platform'], registers }),
+    deadLettered: new Counter({ name: 'parley_dead_lettered_total', help: 'Messages moved to the dead letters', labelNames: ['platform', 'reason'], registers }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

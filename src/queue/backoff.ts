@@ -1,0 +1,23 @@
+import { PermanentError, RetryAfterError } from '../adapter.js';
+import type { RetryOptions } from './queue.js';
+
+/**
+ * Delay before retry number `attempt` (1 = the first retry): exponential with "equal jitter"
+ * (half fixed, half random) so a burst of failures does not retry in lockstep. A platform's
+ * Retry-After wins when it asks for longer.
+ */
+export function retryDelayMs(attempt: number, options: RetryOptions, error?: unknown): number {
+  const exponential = Math.min(options.backoffMs * 2 ** (attempt - 1), options.maxBackoffMs);
+  const jittered = exponential / 2 + Math.random() * (exponential / 2);
+  const asked = error instanceof RetryAfterError ? error.retryAfterMs : 0;
+  return Math.round(Math.max(jittered, Math.min(asked, options.maxBackoffMs)));
+}
+
+/** Whether an error ends the job at once: retrying cannot help. */
+export function isPermanent(error: unknown): error is PermanentError {
+  return error instanceof PermanentError;
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

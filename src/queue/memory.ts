@@ -1,0 +1,164 @@
+import { errorText, isPermanent, retryDelayMs } from './backoff.js';
+import type { DeadLetter, Job, JobHandler, JobQueue, NewJob, QueueCounts, RetryOptions } from './queue.js';
+
+export class QueueClosedError extends Error {
+  constructor() {
+    super('the queue is shutting down and takes no new jobs');
+    this.name = 'QueueClosedError';
+  }
+}
+
+/**
+ * The default queue: in this process, with the same semantics as the Redis one — per-group
+ * order, retries with backoff and jitter, dead letters, graceful drain. Each group keeps its
+ * own FIFO; a group whose head is runnable waits in `ready` for a free slot, so one busy
+ * conversation never blocks the others.
+ */
+export class MemoryQueue<T> implements JobQueue<T> {
+  private readonly groups = new Map<string, Job<T>[]>();
+  private readonly ready: string[] = [];
+  private readonly ids = new Set<string>();
+  private readonly dead = new Map<string, DeadLetter<T>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private handler?: JobHandler<T>;
+  private concurrency = 1;
+  private active = 0;
+  private delayed = 0;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly retry: RetryOptions) {}
+
+  async add(job: NewJob<T>): Promise<boolean> {
+    if (this.closed) throw new QueueClosedError();
+    if (this.ids.has(job.id)) return false;
+    this.ids.add(job.id);
+    const queued: Job<T> = { ...job, attempt: 1, maxAttempts: this.retry.attempts };
+    const list = this.groups.get(job.group);
+    if (list) list.push(queued);
+    else {
+      this.groups.set(job.group, [queued]);
+      this.ready.push(job.group);
+    }
+    this.pump();
+    return true;
+  }
+
+  process(handler: JobHandler<T>, options: { concurrency: number }): void {
+    this.handler = handler;
+    this.concurrency = Math.max(1, options.concurrency);
+    this.pump();
+  }
+
+  async deadLetters(): Promise<DeadLetter<T>[]> {
+    return [...this.dead.values()];
+  }
+
+  async addDeadLetter(letter: DeadLetter<T>): Promise<void> {
+    this.dead.set(letter.id, letter);
+  }
+
+  async replay(id: string): Promise<boolean> {
+    const letter = this.dead.get(id);
+    if (!letter) return false;
+    this.dead.delete(id);
+    return this.add({ id: letter.id, group: letter.group, data: letter.data });
+  }
+
+  async purge(): Promise<number> {
+    const count = this.dead.size;
+    this.dead.clear();
+    return count;
+  }
+
+  async counts(): Promise<QueueCounts> {
+    let queued = 0;
+    for (const list of this.groups.values()) queued += list.length;
+    return { waiting: queued - this.active - this.delayed, active: this.active, delayed: this.delayed, dead: this.dead.size };
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new QueueClosedError();
+  }
+
+  async close(deadlineMs: number): Promise<{ unfinished: number }> {
+    this.closed = true;
+    if (!this.handler) return { unfinished: this.ids.size };
+    const drained = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.notifyIfIdle();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+    await Promise.race([drained, deadline]);
+    clearTimeout(timer);
+    for (const t of this.timers) clearTimeout(t);
+    return { unfinished: this.ids.size };
+  }
+
+  private pump(): void {
+    if (!this.handler) return;
+    while (this.active < this.concurrency && this.ready.length > 0) {
+      const group = this.ready.shift() as string;
+      const job = this.groups.get(group)?.[0];
+      if (job) void this.run(job, this.handler);
+    }
+  }
+
+  private async run(job: Job<T>, handler: JobHandler<T>): Promise<void> {
+    this.active++;
+    try {
+      await handler(job);
+      this.finish(job);
+    } catch (error) {
+      if (isPermanent(error)) this.bury(job, error, error.reason);
+      else if (job.attempt >= job.maxAttempts) this.bury(job, error, 'attempts_exhausted');
+      else this.retryLater(job, error);
+    } finally {
+      this.active--;
+      this.pump();
+      this.notifyIfIdle();
+    }
+  }
+
+  private retryLater(job: Job<T>, error: unknown): void {
+    const delay = retryDelayMs(job.attempt, this.retry, error);
+    job.attempt++;
+    this.delayed++;
+    // The group stays out of `ready` meanwhile: later messages of it must not overtake this one.
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.delayed--;
+      this.ready.push(job.group);
+      this.pump();
+    }, delay);
+    this.timers.add(timer);
+  }
+
+  private bury(job: Job<T>, error: unknown, reason: string): void {
+    this.dead.set(job.id, {
+      id: job.id,
+      group: job.group,
+      data: job.data,
+      error: errorText(error),
+      reason,
+      attempts: job.attempt,
+      failedAt: new Date().toISOString(),
+    });
+    this.finish(job);
+  }
+
+  /** Take the job off its group and let the group's next job (if any) queue for a slot. */
+  private finish(job: Job<T>): void {
+    this.ids.delete(job.id);
+    const list = this.groups.get(job.group);
+    list?.shift();
+    if (list && list.length > 0) this.ready.push(job.group);
+    else this.groups.delete(job.group);
+  }
+
+  private notifyIfIdle(): void {
+    if (this.ids.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The job queue contract. The in-process queue is the default; a BullMQ queue implements the
+ * same interface for several processes. Jobs of one group (a conversation) run one at a time,
+ * in the order they were added; different groups run in parallel up to the concurrency.
+ */
+export interface NewJob<T> {
+  /** Unique: adding an id that is already queued is a no-op (the dedupe key). */
+  id: string;
+  /** Jobs sharing a group are processed one at a time, in order. */
+  group: string;
+  data: T;
+}
+
+export interface Job<T> extends NewJob<T> {
+  /** 1 on the first try. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+export interface DeadLetter<T> extends NewJob<T> {
+  error: string;
+  /** Why it was given up: "attempts_exhausted", or a PermanentError's reason. */
+  reason: string;
+  attempts: number;
+  failedAt: string;
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  dead: number;
+}
+
+export type JobHandler<T> = (job: Job<T>) => Promise<void>;
+
+export interface ProcessOptions {
+  concurrency: number;
+}
+
+export interface JobQueue<T> {
+  /** Enqueue; false when a job with this id is already queued. Throws when the queue cannot take it. */
+  add(job: NewJob<T>): Promise<boolean>;
+  /** Start working: at most `concurrency` jobs at once. */
+  process(handler: JobHandler<T>, options: ProcessOptions): void;
+  deadLetters(): Promise<DeadLetter<T>[]>;
+  /** Record a failure that happened outside a worker (direct mode), so it can be replayed. */
+  addDeadLetter(letter: DeadLetter<T>): Promise<void>;
+  /** Move a dead letter back into the queue with fresh attempts; false when there is no such id. */
+  replay(id: string): Promise<boolean>;
+  /** Drop every dead letter; returns how many were dropped. */
+  purge(): Promise<number>;
+  counts(): Promise<QueueCounts>;
+  ping(): Promise<void>;
+  /** Stop taking jobs, let the running (and, in memory, the waiting) ones finish until the deadline. */
+  close(deadlineMs: number): Promise<{ unfinished: number }>;
+}
+
+export interface RetryOptions {
+  /** Total tries, the first included. */
+  attempts: number;
+  /** First retry delay; doubles each time, with jitter. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}

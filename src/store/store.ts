@@ -1,0 +1,25 @@
+/**
+ * Key-value, list and lock primitives. The memory store is the default; a Redis store
+ * implements the same interface so several processes can share state.
+ */
+export interface Store {
+  get(key: string): Promise<string | undefined>;
+  /** Set a value; `ttlMs` makes it expire. */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Set only if the key does not exist; true when this call set it (an atomic claim). */
+  setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Append to a list, keep only the newest `maxLength` items, refresh its TTL. */
+  listPush(key: string, values: string[], options?: { maxLength?: number; ttlMs?: number }): Promise<void>;
+  /** Items `start..stop` inclusive; negative indexes count from the end (Redis LRANGE semantics). */
+  listRange(key: string, start: number, stop: number): Promise<string[]>;
+  /** Take a lock; returns the owner's token, or undefined when someone else holds it. */
+  acquireLock(key: string, ttlMs: number): Promise<string | undefined>;
+  /** Extend a lock we own (the heartbeat); false when it was lost. */
+  extendLock(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Release a lock only if `token` still owns it. */
+  releaseLock(key: string, token: string): Promise<boolean>;
+  /** Throws when the store cannot be reached (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

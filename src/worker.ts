@@ -1,0 +1,150 @@
+/**
+ * Answering one message: conversation lock → "thinking…" → handler (history, AI) → reply,
+ * with effectively-once replies and exactly one apology when the message is given up.
+ */
+import type { Logger } from 'pino';
+import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
+import type { AiClient } from './ai/index.js';
+import type { ConversationHistory } from './ai/history.js';
+import type { MessageContext, MessageHandler } from './handler.js';
+import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
+import type { ConversationRef, InboundMessage, Reply } from './message.js';
+import type { Metrics } from './observe/index.js';
+import type { Job } from './queue/index.js';
+import type { Store } from './store/index.js';
+
+export interface WorkerDeps {
+  store: Store;
+  ai: AiClient;
+  history: ConversationHistory;
+  metrics: Metrics;
+  logger: Logger;
+  adapterFor(platform: string): Adapter | undefined;
+  handler(): MessageHandler;
+}
+
+/** Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer. */
+export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number) => Promise<void>;
+
+const LOCK_TTL_MS = 30_000;
+const LOCK_POLL_MS = 50;
+const LOCK_WAIT_MS = 30_000;
+const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer that just now. Please try again in a little while." };
+
+/** Process one queued job. Throws to let the queue retry or dead-letter it. */
+export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<void> {
+  const data = job.data;
+  if (data.type === 'notice') {
+    await sendOnce(deps, job.id, 1, data.conversation, data.reply);
+    return;
+  }
+  const final = (error: unknown) => error instanceof PermanentError || job.attempt >= job.maxAttempts;
+  await answerMessage(deps, data.message, {
+    jobId: job.id,
+    attempt: job.attempt,
+    isFinalFailure: final,
+    sink: (conversation, reply, n) => sendOnce(deps, job.id, n, conversation, reply),
+  });
+}
+
+export interface AnswerOptions {
+  jobId: string;
+  attempt: number;
+  /** Whether this failure ends the message (then the user gets the apology). */
+  isFinalFailure(error: unknown): boolean;
+  sink: ReplySink;
+}
+
+/** Answer one message under its conversation's lock. Shared by the worker and direct mode. */
+export async function answerMessage(deps: WorkerDeps, message: InboundMessage, options: AnswerOptions): Promise<void> {
+  const adapter = deps.adapterFor(message.platform);
+  if (!adapter) throw new PermanentError(`no adapter for platform "${message.platform}"`, 'no_adapter');
+  const started = performance.now();
+  const logger = deps.logger.child({ job: options.jobId, platform: message.platform, conversation: message.conversation.id });
+  const release = await lockConversation(deps.store, message.conversation);
+  try {
+    await indicate(adapter, message.conversation, 'thinking', logger);
+    let replies = 0;
+    const context: MessageContext = {
+      ai: deps.ai,
+      conversation: message.conversation,
+      logger,
+      attempt: options.attempt,
+      history: {
+        window: () => deps.history.window(message.conversation),
+        append: (turns) => deps.history.append(message.conversation, turns),
+      },
+      reply: (reply) => options.sink(message.conversation, typeof reply === 'string' ? { text: reply } : reply, ++replies),
+    };
+    logger.debug({ text: message.text }, 'answering message');
+    await deps.handler()(message, context);
+    deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, (performance.now() - started) / 1000);
+  } catch (error) {
+    const final = options.isFinalFailure(error);
+    deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);
+    logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
+    if (final) await apologiseOnce(deps, options.jobId, message.conversation, logger);
+    throw error;
+  } finally {
+    await indicate(adapter, message.conversation, 'done', logger);
+    await release();
+  }
+}
+
+/** Post reply number `n` of a job unless a marker says it was already posted. */
+export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply): Promise<void> {
+  const marker = keys.sent(jobId, n);
+  if (await deps.store.get(marker)) {
+    deps.logger.info({ job: jobId, n }, 'reply already sent before a restart; not sending again');
+    return;
+  }
+  const adapter = deps.adapterFor(conversation.platform);
+  if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
+  try {
+    await adapter.send(conversation, reply);
+  } catch (error) {
+    deps.metrics.repliesFailed.inc({ platform: conversation.platform });
+    throw error;
+  }
+  await deps.store.set(marker, new Date().toISOString(), MARKER_TTL_MS);
+  deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: reply.kind ?? 'answer' });
+}
+
+async function apologiseOnce(deps: WorkerDeps, jobId: string, conversation: ConversationRef, logger: Logger): Promise<void> {
+  try {
+    if (!(await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS))) return;
+    await deps.adapterFor(conversation.platform)?.send(conversation, APOLOGY);
+    deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'apology' });
+  } catch (error) {
+    // The message itself is dead-lettered with everything needed to replay it; a lost apology loses nothing.
+    logger.error({ err: error }, 'could not post the apology');
+  }
+}
+
+/** Wait for the conversation's lock (another process may be answering it) and keep it alive. */
+async function lockConversation(store: Store, conversation: ConversationRef): Promise<() => Promise<void>> {
+  const key = keys.lock(conversation);
+  const giveUpAt = Date.now() + LOCK_WAIT_MS;
+  let token = await store.acquireLock(key, LOCK_TTL_MS);
+  while (!token) {
+    if (Date.now() > giveUpAt) throw new RetryAfterError('the conversation is busy', 1000);
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    token = await store.acquireLock(key, LOCK_TTL_MS);
+  }
+  const owned = token;
+  const heartbeat = setInterval(() => void store.extendLock(key, owned, LOCK_TTL_MS).catch(() => undefined), LOCK_TTL_MS / 3);
+  heartbeat.unref();
+  return async () => {
+    clearInterval(heartbeat);
+    await store.releaseLock(key, owned).catch(() => undefined);
+  };
+}
+
+async function indicate(adapter: Adapter, conversation: ConversationRef, state: 'thinking' | 'done', logger: Logger): Promise<void> {
+  if (!adapter.indicate) return;
+  try {
+    await adapter.indicate(conversation, state);
+  } catch (error) {
+    logger.debug({ err: error, state }, 'indicator failed (ignored)');
+  }
+}
