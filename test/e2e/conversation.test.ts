@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
+
+describe('conversations: order, limits, direct mode', () => {
+  let ai: FakeOpenAi | undefined;
+  let web: WebBot | undefined;
+  afterEach(async () => {
+    await web?.close();
+    await ai?.close();
+    web = ai = undefined;
+  });
+
+  it('answers two quick messages of one conversation in order, others in parallel', async () => {
+    // The first message is slow at the AI: without per-conversation order its answer would come second.
+    ai = await startFakeOpenAi((call) => ({ text: `re: ${lastUserText(call)}`, delayMs: lastUserText(call) === 'one' ? 400 : 10 }));
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url });
+    await web.post('order', 'one');
+    await web.post('order', 'two');
+    await web.post('other', 'fast lane');
+    const other = await web.waitFor('other', (e) => assistantReplies(e).length === 1);
+    expect(assistantReplies(await web.transcript('order'))).toHaveLength(0); // 'other' was not held up by 'order'
+    expect(other.at(-1)!.text).toBe('re: fast lane');
+    const entries = await web.waitFor('order', (e) => assistantReplies(e).length === 2);
+    expect(assistantReplies(entries).map((e) => e.text)).toEqual(['re: one', 're: two']);
+    // The second message was sent to the AI with the first exchange as history.
+    const second = ai.calls.find((c) => lastUserText(c) === 'two')!;
+    expect(second.body.messages.map((m) => m.content)).toContain('re: one');
+  });
+
+  it('sends one polite notice per window to a user over the limit, not one per message', async () => {
+    ai = await startFakeOpenAi();
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, RATE_LIMIT_USER_PER_MINUTE: '2' });
+    for (const text of ['m1', 'm2', 'm3', 'm4', 'm5']) expect((await web.post('limited', text)).status).toBe(202);
+    const entries = await web.waitFor('limited', (e) => assistantReplies(e).length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const replies = assistantReplies(await web.transcript('limited'));
+    expect(replies.filter((e) => e.kind === 'notice')).toHaveLength(1);
+    expect(replies.filter((e) => e.kind === 'answer').map((e) => e.text)).toEqual(['echo: m1', 'echo: m2']);
+    expect(entries.find((e) => e.kind === 'notice')!.text).toMatch(/faster than I can answer/);
+    expect(ai.calls).toHaveLength(2);
+  });
+
+  it('direct mode answers inside the request', async () => {
+    ai = await startFakeOpenAi();
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, MODE: 'direct' });
+    const res = await web.post('direct', 'right now');
+    expect(res.status).toBe(202);
+    // No waiting: the reply is there as soon as the request returned.
+    expect(assistantReplies(await web.transcript('direct')).map((e) => e.text)).toEqual(['echo: right now']);
+  });
+
+  it('direct mode dead-letters a failure and apologises once', async () => {
+    ai = await startFakeOpenAi(() => ({ status: 500 }));
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, MODE: 'direct', AI_ATTEMPTS: '2' });
+    expect((await web.post('direct-fail', 'hello')).status).toBe(202);
+    expect(assistantReplies(await web.transcript('direct-fail')).map((e) => e.kind)).toEqual(['apology']);
+    expect(await web.bot.deadLetters.list()).toMatchObject([{ reason: 'direct_failed' }]);
+  });
+
+  it('lets a developer replace the AI with their own handler', async () => {
+    web = await startWebBot();
+    web.bot.onMessage(async (message, ctx) => {
+      const earlier = await ctx.history.window();
+      await ctx.reply(`custom #${earlier.length / 2 + 1}: ${message.text.toUpperCase()}`);
+      await ctx.history.append([
+        { role: 'user', text: message.text, at: message.receivedAt },
+        { role: 'assistant', text: 'x', at: new Date().toISOString() },
+      ]);
+    });
+    await web.post('custom', 'hi');
+    await web.waitFor('custom', (e) => assistantReplies(e).length === 1);
+    await web.post('custom', 'again');
+    const entries = await web.waitFor('custom', (e) => assistantReplies(e).length === 2);
+    expect(assistantReplies(entries).map((e) => e.text)).toEqual(['custom #1: HI', 'custom #2: AGAIN']);
+  });
+
+  it('with no AI provider, replies with a plainly marked notice quoting the message', async () => {
+    web = await startWebBot();
+    await web.post('none', 'ping');
+    const entries = await web.waitFor('none', (e) => assistantReplies(e).length === 1);
+    expect(entries.at(-1)!.text).toBe('[parley] No AI provider configured (set OPENAI_API_KEY or OPENAI_BASE_URL). You said: "ping"');
+  });
+});

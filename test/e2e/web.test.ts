@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
+
+describe('web chat, end to end through the whole pipeline', () => {
+  let ai: FakeOpenAi;
+  let web: WebBot;
+  beforeAll(async () => {
+    ai = await startFakeOpenAi();
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, BODY_LIMIT_BYTES: '2048' });
+  });
+  afterAll(async () => {
+    await web.close();
+    await ai.close();
+  });
+
+  it('acknowledges with 202 and posts the AI reply to the transcript', async () => {
+    const res = await web.post('e2e-1', 'hello there');
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { id: string }).id).toMatch(/.+/);
+    const entries = await web.waitFor('e2e-1', (e) => assistantReplies(e).length === 1);
+    expect(entries.map((e) => [e.role, e.text])).toEqual([
+      ['user', 'hello there'],
+      ['assistant', 'echo: hello there'],
+    ]);
+  });
+
+  it('sends the conversation history to the AI on the next turn', async () => {
+    await web.post('e2e-2', 'first');
+    await web.waitFor('e2e-2', (e) => assistantReplies(e).length === 1);
+    await web.post('e2e-2', 'second');
+    await web.waitFor('e2e-2', (e) => assistantReplies(e).length === 2);
+    const last = ai.calls.at(-1)!.body.messages.map((m) => [m.role, m.content]);
+    expect(last.slice(1)).toEqual([
+      ['user', 'first'],
+      ['assistant', 'echo: first'],
+      ['user', 'second'],
+    ]);
+  });
+
+  it('answers a redelivered message (same id) once', async () => {
+    const first = await web.post('e2e-3', 'only once', { id: 'client-msg-1' });
+    const again = await web.post('e2e-3', 'only once', { id: 'client-msg-1' });
+    expect([first.status, again.status]).toEqual([202, 202]);
+    await web.waitFor('e2e-3', (e) => assistantReplies(e).length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(assistantReplies(await web.transcript('e2e-3'))).toHaveLength(1);
+  });
+
+  it('refuses a body over the limit with 413', async () => {
+    const res = await web.post('e2e-4', 'x'.repeat(4096));
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+  });
+
+  it('refuses malformed JSON with 400, a wrong content type with 415, a wrong method with 405', async () => {
+    const malformed = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"conversation":' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { code: 'malformed_body' } });
+    const wrongType = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    expect(wrongType.status).toBe(415);
+    const wrongMethod = await fetch(`${web.url}/web/messages`, { method: 'PUT', body: '{}' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    const missing = await fetch(`${web.url}/nowhere`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('serves the chat page, health, readiness and Prometheus metrics', async () => {
+    const page = await fetch(`${web.url}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('id="messages"');
+    expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${web.url}/readyz`);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { store: 'ok', queue: 'ok' } });
+    const metrics = await (await fetch(`${web.url}/metrics`)).text();
+    expect(metrics).toMatch(/parley_webhooks_received_total\{platform="web"\} \d+/);
+    expect(metrics).toMatch(/parley_replies_sent_total\{platform="web",kind="answer"\} \d+/);
+    expect(metrics).toMatch(/parley_ai_tokens_total\{model="gpt-4o-mini",direction="input"\} \d+/);
+    expect(metrics).toContain('parley_webhooks_rejected_total{platform="web",reason="malformed_body"} 1');
+  });
+
+  it('streams the transcript as server-sent events', async () => {
+    await web.post('e2e-sse', 'stream me');
+    await web.waitFor('e2e-sse', (e) => assistantReplies(e).length === 1);
+    const controller = new AbortController();
+    const res = await fetch(`${web.url}/web/conversations/e2e-sse/events`, { signal: controller.signal });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    const { value } = await reader.read();
+    controller.abort();
+    const event = new TextDecoder().decode(value);
+    expect(event.startsWith('data: ')).toBe(true);
+    expect(JSON.parse(event.slice(6)).messages.map((m: { text: string }) => m.text)).toEqual(['stream me', 'echo: stream me']);
+  });
+});
+
+describe('web chat on a non-loopback address', () => {
+  it('requires WEB_TOKEN as a bearer token', async () => {
+    const web = await startWebBot({ HOST: '0.0.0.0', WEB_TOKEN: 'a-very-secret-token-123' });
+    try {
+      const res = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 't', text: 'hi' }) });
+      expect(res.status).toBe(401);
+      const ok = await fetch(`${web.url}/web/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer a-very-secret-token-123' },
+        body: JSON.stringify({ conversation: 't', text: 'hi' }),
+      });
+      expect(ok.status).toBe(202);
+      const transcript = await fetch(`${web.url}/web/conversations/t`);
+      expect(transcript.status).toBe(401);
+    } finally {
+      await web.close();
+    }
+  });
+});

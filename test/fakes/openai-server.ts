@@ -1,0 +1,94 @@
+/**
+ * A small OpenAI-compatible server on loopback: the AI faked at the HTTP boundary. Each call to
+ * /v1/chat/completions is recorded and answered by the current script.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ChatCall {
+  at: number;
+  body: { model: string; messages: { role: string; content: unknown }[]; stream?: boolean };
+}
+
+export interface ScriptedAnswer {
+  status?: number;
+  headers?: Record<string, string>;
+  /** The assistant's text for a 200 (default: "echo: <last user message>"). */
+  text?: string;
+  /** A raw body instead (errors). */
+  body?: unknown;
+  delayMs?: number;
+}
+
+export type Script = (call: ChatCall, index: number) => ScriptedAnswer;
+
+export interface FakeOpenAi {
+  /** Base URL for OPENAI_BASE_URL (ends in /v1). */
+  url: string;
+  calls: ChatCall[];
+  /** Replace how calls are answered. */
+  script(next: Script): void;
+  close(): Promise<void>;
+}
+
+/** The user text of a call's last message. */
+export function lastUserText(call: ChatCall): string {
+  const last = [...call.body.messages].reverse().find((m) => m.role === 'user');
+  return typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content);
+}
+
+const echo: Script = (call) => ({ text: `echo: ${lastUserText(call)}` });
+
+/** Start the fake on a free port. */
+export async function startFakeOpenAi(initial: Script = echo): Promise<FakeOpenAi> {
+  let script = initial;
+  const calls: ChatCall[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const raw = await readBody(req);
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
+      return;
+    }
+    const call: ChatCall = { at: Date.now(), body: JSON.parse(raw) as ChatCall['body'] };
+    calls.push(call);
+    const answer = script(call, calls.length - 1);
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    const status = answer.status ?? 200;
+    const body =
+      answer.body ??
+      (status === 200
+        ? completion(call.body.model, answer.text ?? `echo: ${lastUserText(call)}`)
+        : { error: { message: `fake error ${status}`, type: 'server_error' } });
+    res.writeHead(status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    calls,
+    script: (next) => (script = next),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function completion(model: string, text: string) {
+  return {
+    id: `chatcmpl-${Math.random().toString(36).slice(2)}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 },
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
