@@ -78,7 +78,9 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);
-    deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, (performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, seconds);
+    logger.info({ replies, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
   } catch (error) {
     const final = options.isFinalFailure(error);
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);

@@ -1,0 +1,70 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+
+/** The real `parley` command, as `npm start` runs it. */
+function parley(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    cwd: new URL('../..', import.meta.url).pathname,
+  });
+}
+
+function collect(child: ChildProcessWithoutNullStreams) {
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { out, exited };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the parley process', () => {
+  let ai: FakeOpenAi | undefined;
+  let child: ChildProcessWithoutNullStreams | undefined;
+  afterEach(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await ai?.close();
+    ai = child = undefined;
+  });
+
+  it('on SIGTERM stops accepting, finishes the job in flight, and exits 0', async () => {
+    ai = await startFakeOpenAi(() => ({ text: 'finished after all', delayMs: 1200 }));
+    child = parley(['serve'], { PORT: '0', LOG_LEVEL: 'info', OPENAI_BASE_URL: ai.url });
+    const { out, exited } = collect(child);
+    await until(() => out.stdout.includes('parley listening on'), 'the server to listen');
+    const url = /"url":"(http:\/\/[^"]+)"/.exec(out.stdout)![1]!;
+    const res = await fetch(`${url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'term', text: 'long job' }) });
+    expect(res.status).toBe(202);
+    await until(() => ai!.calls.length === 1, 'the AI call to start');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = out.stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; unfinished?: number });
+    const messages = lines.map((l) => l.msg);
+    expect(messages.indexOf('message answered')).toBeGreaterThan(messages.findIndex((m) => m.startsWith('shutting down')));
+    expect(lines.find((l) => l.msg === 'stopped')?.unfinished).toBe(0);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it('refuses to start on a bad environment value, naming the variable and the fix', async () => {
+    child = parley(['serve'], { PORT: 'eighty', OPENAI_BASE_URL: 'not a url' });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(1);
+    expect(out.stderr).toMatch(/^PORT="eighty" is invalid: .*Fix: set PORT/m);
+    expect(out.stderr).toMatch(/^OPENAI_BASE_URL="not a url" is invalid: .*Fix: set OPENAI_BASE_URL/m);
+  });
+
+  it('parley worker without REDIS_URL explains why and exits 2', async () => {
+    child = parley(['worker'], {});
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(2);
+    expect(out.stderr).toContain('REDIS_URL');
+  });
+});
