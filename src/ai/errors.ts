@@ -12,6 +12,7 @@ export type AiErrorKind =
   | 'unknown';
 
 export interface AiErrorDetails {
+  /** Defaults by kind: transient kinds are retryable, 'client', 'aborted' and 'unknown' are not. */
   retryable?: boolean;
   /** HTTP status, when the server answered. */
   status?: number;
@@ -20,10 +21,14 @@ export interface AiErrorDetails {
   cause?: unknown;
 }
 
-const retryableKinds: ReadonlySet<AiErrorKind> = new Set(['timeout', 'rate_limited', 'server', 'connection']);
+/** Failures that say the provider is unwell: these open the circuit and are retried within a call. */
+const providerKinds: ReadonlySet<AiErrorKind> = new Set(['timeout', 'rate_limited', 'server', 'connection']);
+/** Transient failures: trying again later (e.g. a queue retry) may well succeed. */
+const retryableKinds: ReadonlySet<AiErrorKind> = new Set([...providerKinds, 'circuit_open', 'overloaded', 'deadline']);
 
 /** An AI call that failed for good (after retries, or at once when retrying cannot help). */
 export class AiError extends Error {
+  /** Worth trying again later; the client has already retried what it could within its deadline. */
   readonly retryable: boolean;
   readonly status?: number;
   readonly retryAfterMs?: number;
@@ -48,7 +53,7 @@ export class AiError extends Error {
 
   /** Whether this failure says the provider is unhealthy (and so counts towards opening the circuit). */
   get countsAsProviderFailure(): boolean {
-    return retryableKinds.has(this.kind);
+    return providerKinds.has(this.kind);
   }
 
   private details(): AiErrorDetails {

@@ -57,6 +57,7 @@ export interface RetryReport {
 export class ResiliencePolicy {
   private readonly breaker: CircuitBreakerPolicy;
   private readonly bulkhead: BulkheadPolicy;
+  private openedAt = 0;
 
   constructor(
     private readonly settings: ResilienceSettings,
@@ -69,13 +70,15 @@ export class ResiliencePolicy {
       halfOpenAfter: settings.breakerHalfOpenAfterMs,
     });
     this.bulkhead = bulkhead(settings.maxConcurrent, settings.maxQueued);
+    this.breaker.onBreak(() => (this.openedAt = Date.now()));
   }
 
   /** The circuit as a readiness probe would describe it. */
   get circuit(): CircuitStateName {
     switch (this.breaker.state) {
       case CircuitState.Open:
-        return 'open';
+        // cockatiel moves to half-open only when a call arrives; report that the next call will probe.
+        return Date.now() - this.openedAt >= this.settings.breakerHalfOpenAfterMs ? 'half-open' : 'open';
       case CircuitState.HalfOpen:
         return 'half-open';
       case CircuitState.Isolated:

@@ -1,12 +1,12 @@
 /** Against the real OpenAI endpoint, faked with nock at the HTTP boundary. */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AiError, OpenAiClient } from '../../src/ai/index.js';
+import { AiError, OpenAiClient, type AiOptions } from '../../src/ai/index.js';
 import { completion } from './fake-openai.js';
 import { request, testOptions } from './options.js';
 
 const API = 'https://api.openai.com';
-const options = (overrides = {}) => {
+const options = (overrides: Partial<AiOptions> = {}) => {
   const { baseURL: _ignored, ...rest } = testOptions({ apiKey: 'sk-test-secret', ...overrides });
   return rest;
 };

@@ -1,0 +1,46 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OpenAiClient } from '../../src/ai/index.js';
+import { completion, delayed, FakeOpenAI, json } from './fake-openai.js';
+import { request, testOptions } from './options.js';
+
+let server: FakeOpenAI;
+beforeEach(async () => {
+  server = await new FakeOpenAI().start();
+  server.otherwise(delayed(150, json(200, completion('done'))));
+});
+afterEach(() => server.stop());
+
+const overlaps = (spans: Array<[number, number]>) =>
+  spans.some(([s1, e1], i) => spans.some(([s2], j) => i !== j && s2 >= s1 && s2 < e1));
+
+describe('bulkhead', () => {
+  it('never lets two calls overlap at the server with maxConcurrent 1', async () => {
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxConcurrent: 1 }));
+
+    const results = await Promise.all([client.reply(request('one')), client.reply(request('two'))]);
+
+    expect(results.map((r) => r.text)).toEqual(['done', 'done']);
+    expect(server.requests).toHaveLength(2);
+    expect(server.maxActive).toBe(1);
+    expect(overlaps(server.spans)).toBe(false);
+  });
+
+  it('runs calls side by side up to maxConcurrent', async () => {
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxConcurrent: 3 }));
+
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((t) => client.reply(request(t))));
+
+    expect(server.requests).toHaveLength(5);
+    expect(server.maxActive).toBe(3);
+  });
+
+  it('rejects with kind "overloaded" when the waiting queue is full', async () => {
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxConcurrent: 1, maxQueued: 1 }));
+
+    const settled = await Promise.allSettled(['a', 'b', 'c'].map((t) => client.reply(request(t))));
+
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ kind: 'overloaded' });
+    expect(server.requests).toHaveLength(2);
+  });
+});

@@ -1,0 +1,174 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cacheKey, MemoryResponseCache, OpenAiClient, type AiResult, type ResponseCache } from '../../src/ai/index.js';
+import { completion, delayed, error, FakeOpenAI, json } from './fake-openai.js';
+import { request, testOptions } from './options.js';
+
+let server: FakeOpenAI;
+beforeEach(async () => {
+  server = await new FakeOpenAI().start();
+});
+afterEach(() => server.stop());
+
+const turn = (role: 'user' | 'assistant', text: string, at = '2024-01-01T00:00:00Z') => ({ role, text, at });
+
+describe('response cache', () => {
+  it('answers the same request twice with one call, the second from the cache', async () => {
+    server.otherwise(json(200, completion('cached answer', { prompt_tokens: 100, completion_tokens: 10 })));
+    const hits: boolean[] = [];
+    const client = new OpenAiClient(
+      testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60, events: { onCache: (hit) => hits.push(hit) } }),
+    );
+
+    const first = await client.reply(request('same'));
+    const second = await client.reply(request('same'));
+
+    expect(server.requests).toHaveLength(1);
+    expect(first.cached).toBe(false);
+    expect(first.usage.inputTokens).toBe(100);
+    expect(second).toMatchObject({ text: 'cached answer', model: first.model, cached: true });
+    // Nothing was billed for the second answer.
+    expect(second.usage).toEqual({ inputTokens: 0, outputTokens: 0, costUsd: 0 });
+    expect(hits).toEqual([false, true]);
+  });
+
+  it('calls every time when cacheTtlSeconds is 0', async () => {
+    server.otherwise(json(200, completion('fresh')));
+    const hits: boolean[] = [];
+    const client = new OpenAiClient(
+      testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 0, events: { onCache: (hit) => hits.push(hit) } }),
+    );
+
+    const first = await client.reply(request('same'));
+    const second = await client.reply(request('same'));
+
+    expect(server.requests).toHaveLength(2);
+    expect([first.cached, second.cached]).toEqual([false, false]);
+    expect(hits).toEqual([]);
+  });
+
+  it('does not share answers between different histories', async () => {
+    server.otherwise(json(200, completion('depends')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60 }));
+
+    await client.reply(request('and then?', [turn('user', 'story about a cat')]));
+    const other = await client.reply(request('and then?', [turn('user', 'story about a dog')]));
+
+    expect(server.requests).toHaveLength(2);
+    expect(other.cached).toBe(false);
+  });
+
+  it('does not cache failures', async () => {
+    server.enqueue(error(400), json(200, completion('now it works')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60 }));
+
+    await expect(client.reply(request())).rejects.toMatchObject({ kind: 'client' });
+    expect((await client.reply(request())).text).toBe('now it works');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('still answers when the cache store is broken', async () => {
+    server.otherwise(json(200, completion('despite the cache')));
+    const broken: ResponseCache = {
+      get: () => Promise.reject(new Error('redis down')),
+      set: () => Promise.reject(new Error('redis down')),
+    };
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60, cache: broken }));
+
+    expect((await client.reply(request())).text).toBe('despite the cache');
+  });
+
+  it('uses a given cache with the configured TTL', async () => {
+    server.otherwise(json(200, completion('stored')));
+    const sets: Array<{ key: string; ttlMs: number }> = [];
+    const store = new Map<string, AiResult>();
+    const cache: ResponseCache = {
+      get: async (key) => store.get(key),
+      set: async (key, value, ttlMs) => {
+        sets.push({ key, ttlMs });
+        store.set(key, value);
+      },
+    };
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 90, cache }));
+
+    await client.reply(request('x'));
+
+    expect(sets).toEqual([{ key: expect.stringMatching(/^[0-9a-f]{64}$/), ttlMs: 90_000 }]);
+  });
+});
+
+describe('single flight', () => {
+  it('makes one call for identical requests in flight at the same time', async () => {
+    server.otherwise(delayed(150, json(200, completion('shared'))));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+
+    const [a, b] = await Promise.all([client.reply(request('same')), client.reply(request('same'))]);
+
+    expect(server.requests).toHaveLength(1);
+    expect(a.text).toBe('shared');
+    expect(b.text).toBe('shared');
+    // Exactly one of them paid for it.
+    expect([a.cached, b.cached].sort()).toEqual([false, true]);
+    // Settled flights are forgotten: the next identical request calls again (cache is off).
+    await client.reply(request('same'));
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('keeps the shared call going when only one of its callers cancels', async () => {
+    server.otherwise(delayed(200, json(200, completion('for the patient one'))));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+    const impatient = new AbortController();
+
+    const first = client.reply(request('same'), { signal: impatient.signal });
+    const second = client.reply(request('same'));
+    setTimeout(() => impatient.abort(), 50);
+
+    await expect(first).rejects.toMatchObject({ kind: 'aborted' });
+    expect((await second).text).toBe('for the patient one');
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('cacheKey', () => {
+  const parts = { model: 'gpt-4o-mini', systemPrompt: 'S', maxOutputTokens: 100, history: [turn('user', 'a')], text: 'q' };
+
+  it('is stable and ignores turn timestamps, which are not sent', () => {
+    expect(cacheKey(parts)).toBe(cacheKey({ ...parts, history: [turn('user', 'a', '2030-01-01T00:00:00Z')] }));
+  });
+
+  it('changes with each part that shapes the answer', () => {
+    const base = cacheKey(parts);
+    const variants = [
+      { model: 'gpt-4o' },
+      { systemPrompt: 'T' },
+      { maxOutputTokens: 101 },
+      { history: [turn('assistant', 'a')] },
+      { history: [] },
+      { text: 'r' },
+      { imageUrls: ['https://example.com/a.png'] },
+    ];
+    const keys = variants.map((v) => cacheKey({ ...parts, ...v }));
+    expect(new Set([base, ...keys]).size).toBe(variants.length + 1);
+  });
+});
+
+describe('MemoryResponseCache', () => {
+  it('forgets entries after their TTL', async () => {
+    const cache = new MemoryResponseCache();
+    const value = { text: 't', model: 'm', usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 }, cached: false };
+    await cache.set('k', value, 50);
+    expect(await cache.get('k')).toEqual(value);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('evicts the least recently used entry beyond its size', async () => {
+    const cache = new MemoryResponseCache(2);
+    const value = { text: 't', model: 'm', usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 }, cached: false };
+    await cache.set('a', value, 60_000);
+    await cache.set('b', value, 60_000);
+    await cache.get('a');
+    await cache.set('c', value, 60_000);
+    expect(await cache.get('b')).toBeUndefined();
+    expect(await cache.get('a')).toBeDefined();
+  });
+});

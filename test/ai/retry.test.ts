@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AiError, OpenAiClient } from '../../src/ai/index.js';
+import { completion, delayed, error, FakeOpenAI, json } from './fake-openai.js';
+import { request, testOptions } from './options.js';
+
+let server: FakeOpenAI;
+beforeEach(async () => {
+  server = await new FakeOpenAI().start();
+});
+afterEach(() => server.stop());
+
+const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as AiError);
+
+describe('retries', () => {
+  it('recovers from two 500s on the third call', async () => {
+    server.enqueue(error(500), error(502), json(200, completion('third time lucky')));
+    const calls: Array<{ ok: boolean; errorKind?: string }> = [];
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, events: { onCall: (e) => calls.push(e) } }));
+
+    const result = await client.reply(request());
+
+    expect(result.text).toBe('third time lucky');
+    expect(server.requests).toHaveLength(3);
+    expect(calls.map((c) => c.errorKind ?? 'ok')).toEqual(['server', 'server', 'ok']);
+  });
+
+  it('fails at once on a 400 with kind "client"', async () => {
+    server.enqueue(error(400)).otherwise(json(200, completion('must not be reached')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+
+    const err = await failure(client.reply(request()));
+
+    expect(err).toBeInstanceOf(AiError);
+    expect(err).toMatchObject({ kind: 'client', status: 400, retryable: false });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it.each([401, 403, 404, 422])('does not retry a %i', async (status) => {
+    server.otherwise(error(status));
+    const err = await failure(new OpenAiClient(testOptions({ baseURL: server.baseURL })).reply(request()));
+    expect(err).toMatchObject({ kind: 'client', status });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it.each([408, 409])('retries a %i', async (status) => {
+    server.enqueue(error(status), json(200, completion('ok')));
+    const result = await new OpenAiClient(testOptions({ baseURL: server.baseURL })).reply(request());
+    expect(result.text).toBe('ok');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('throws the last error as an AiError when every attempt fails', async () => {
+    server.otherwise(error(503));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 4 }));
+
+    const err = await failure(client.reply(request()));
+
+    expect(err).toBeInstanceOf(AiError);
+    expect(err).toMatchObject({ kind: 'server', status: 503, retryable: true });
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it('follows x-should-retry: false even on a 500', async () => {
+    server.otherwise(error(500, { 'x-should-retry': 'false' }));
+    const err = await failure(new OpenAiClient(testOptions({ baseURL: server.baseURL })).reply(request()));
+    expect(err).toMatchObject({ kind: 'server', retryable: false });
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('timeouts', () => {
+  it('abandons an attempt slower than attemptTimeoutMs and retries it', async () => {
+    server.enqueue(delayed(1_000, json(200, completion('too late'))), json(200, completion('fast')));
+    const kinds: Array<string | undefined> = [];
+    const client = new OpenAiClient(
+      testOptions({ baseURL: server.baseURL, attemptTimeoutMs: 200, events: { onCall: (e) => kinds.push(e.errorKind) } }),
+    );
+
+    const started = Date.now();
+    const result = await client.reply(request());
+
+    expect(result.text).toBe('fast');
+    expect(server.requests).toHaveLength(2);
+    expect(kinds).toEqual(['timeout', undefined]);
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+
+  it('gives up with kind "timeout" when every attempt is too slow', async () => {
+    server.otherwise(delayed(1_000, json(200, completion('too late'))));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 2, attemptTimeoutMs: 150 }));
+
+    const err = await failure(client.reply(request()));
+
+    expect(err).toMatchObject({ kind: 'timeout' });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('stops at the overall deadline even with attempts left', async () => {
+    server.otherwise(delayed(2_000, json(200, completion('too late'))));
+    const client = new OpenAiClient(
+      testOptions({ baseURL: server.baseURL, attempts: 10, attemptTimeoutMs: 300, deadlineMs: 700 }),
+    );
+
+    const started = Date.now();
+    const err = await failure(client.reply(request()));
+    const elapsed = Date.now() - started;
+
+    expect(err).toMatchObject({ kind: 'deadline' });
+    expect(elapsed).toBeGreaterThanOrEqual(650);
+    expect(elapsed).toBeLessThan(1_200);
+    expect(server.requests.length).toBeLessThanOrEqual(3);
+  });
+
+  it('does not sleep out a backoff past the deadline', async () => {
+    server.otherwise(error(500));
+    const client = new OpenAiClient(
+      testOptions({ baseURL: server.baseURL, attempts: 10, initialBackoffMs: 5_000, maxBackoffMs: 5_000, deadlineMs: 400 }),
+    );
+
+    const started = Date.now();
+    const err = await failure(client.reply(request()));
+
+    expect(err).toMatchObject({ kind: 'deadline' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('rejects with kind "aborted" as soon as the caller cancels', async () => {
+    server.otherwise(delayed(2_000, json(200, completion('too late'))));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+
+    const started = Date.now();
+    const err = await failure(client.reply(request(), { signal: controller.signal }));
+
+    expect(err).toMatchObject({ kind: 'aborted', retryable: false });
+    expect(Date.now() - started).toBeLessThan(600);
+    expect(server.requests).toHaveLength(1);
+  });
+});

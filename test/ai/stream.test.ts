@@ -1,0 +1,107 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OpenAiClient, type AiUsage } from '../../src/ai/index.js';
+import { error, FakeOpenAI, sse } from './fake-openai.js';
+import { request, testOptions } from './options.js';
+
+let server: FakeOpenAI;
+beforeEach(async () => {
+  server = await new FakeOpenAI().start();
+});
+afterEach(() => server.stop());
+
+const collect = async (chunks: AsyncIterable<string>) => {
+  const seen: string[] = [];
+  for await (const chunk of chunks) seen.push(chunk);
+  return seen;
+};
+
+describe('stream', () => {
+  it('yields the deltas in order and resolves with the whole text and usage', async () => {
+    server.enqueue(sse(['Hel', 'lo', ', ', 'world'], { prompt_tokens: 1_000_000, completion_tokens: 1_000_000 }, 5));
+    const usages: AiUsage[] = [];
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, events: { onUsage: (e) => usages.push(e.usage) } }));
+
+    const { chunks, result } = client.stream(request('greet me'));
+
+    expect(await collect(chunks)).toEqual(['Hel', 'lo', ', ', 'world']);
+    const final = await result;
+    expect(final).toEqual({
+      text: 'Hello, world',
+      model: 'gpt-4o-mini-2024-07-18',
+      usage: { inputTokens: 1_000_000, outputTokens: 1_000_000, costUsd: 0.75 },
+      cached: false,
+    });
+    expect(usages).toEqual([final.usage]);
+    const sent = server.requests[0]!.body;
+    expect(sent.stream).toBe(true);
+    expect(sent.stream_options).toEqual({ include_usage: true });
+    expect(sent.messages.at(-1)).toEqual({ role: 'user', content: 'greet me' });
+  });
+
+  it('resolves the result even when nobody reads the chunks', async () => {
+    server.enqueue(sse(['a', 'b']));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+
+    expect((await client.stream(request()).result).text).toBe('ab');
+  });
+
+  it('retries a failure that happens before the first chunk', async () => {
+    server.enqueue(error(503), sse(['second ', 'try']));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+
+    const { chunks, result } = client.stream(request());
+
+    expect(await collect(chunks)).toEqual(['second ', 'try']);
+    expect((await result).text).toBe('second try');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('fails chunks and result alike when every attempt fails', async () => {
+    server.otherwise(error(400));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+
+    const { chunks, result } = client.stream(request());
+
+    await expect(collect(chunks)).rejects.toMatchObject({ kind: 'client' });
+    await expect(result).rejects.toMatchObject({ kind: 'client' });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('times out a stream that goes silent, without retrying once text was sent', async () => {
+    server.enqueue((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'partial' }, finish_reason: null }] };
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      // ...and then nothing more.
+    });
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attemptTimeoutMs: 200 }));
+
+    const { chunks, result } = client.stream(request());
+
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const chunk of chunks) seen.push(chunk);
+      })(),
+    ).rejects.toMatchObject({ kind: 'timeout', retryable: false });
+    expect(seen).toEqual(['partial']);
+    await expect(result).rejects.toMatchObject({ kind: 'timeout' });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('cancels the call when the reader stops early', async () => {
+    server.enqueue(sse(['one', 'two', 'three', 'four'], undefined, 100));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+
+    const { chunks, result } = client.stream(request());
+    for await (const chunk of chunks) {
+      expect(chunk).toBe('one');
+      break;
+    }
+
+    await expect(result).rejects.toMatchObject({ kind: 'aborted' });
+    // The connection was dropped rather than read to the end.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.active).toBe(0);
+  });
+});
