@@ -157,7 +157,7 @@ function parseVariables(env: Env): Values {
   const problems: string[] = [];
   for (const [name, variable] of Object.entries(variables) as [string, Variable][]) {
     const given = env[name];
-    const raw = given === undefined || given === '' ? variable.default : given;
+    const raw = given === undefined || given.trim() === '' ? variable.default : given;
     if (raw === undefined) continue;
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) values[name] = parsed.data;
@@ -167,9 +167,10 @@ function parseVariables(env: Env): Values {
   return values as Values;
 }
 
-/** Never echo a secret back, even an invalid one. */
+/** Never echo a secret back, even an invalid one — nor the credentials inside a URL. */
 function shown(name: string, raw: string): string {
-  return /KEY|TOKEN|SECRET|PASSWORD/.test(name) ? '<hidden>' : raw;
+  if (/KEY|TOKEN|SECRET|PASSWORD/.test(name)) return '<hidden>';
+  return raw.replace(/\/\/[^/@\s]*@/g, '//<hidden>@');
 }
 
 function describe(error: z.ZodError): string {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
-import type { AiClient } from './ai/index.js';
+import { AiError, type AiClient } from './ai/index.js';
 import type { ConversationHistory } from './ai/history.js';
 import type { MessageContext, MessageHandler } from './handler.js';
 import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
@@ -61,10 +61,11 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   if (!adapter) throw new PermanentError(`no adapter for platform "${message.platform}"`, 'no_adapter');
   const started = performance.now();
   const logger = deps.logger.child({ job: options.jobId, platform: message.platform, conversation: message.conversation.id });
-  const release = await lockConversation(deps.store, message.conversation);
+  let release: (() => Promise<void>) | undefined;
+  let replies = 0;
   try {
+    release = await lockConversation(deps.store, message.conversation);
     await indicate(adapter, message.conversation, 'thinking', logger);
-    let replies = 0;
     const context: MessageContext = {
       ai: deps.ai,
       conversation: message.conversation,
@@ -81,16 +82,27 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, seconds);
     logger.info({ replies, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
-  } catch (error) {
+  } catch (caught) {
+    const error = asPermanentIfHopeless(caught);
     const final = options.isFinalFailure(error);
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);
     logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
-    if (final) await apologiseOnce(deps, options.jobId, message.conversation, logger);
+    // An apology for a message the user already got an answer to would only confuse them.
+    const answered = replies > 0 || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
+    if (final && !answered) await apologiseOnce(deps, options.jobId, message.conversation, logger);
     throw error;
   } finally {
-    await indicate(adapter, message.conversation, 'done', logger);
-    await release();
+    if (release) {
+      await indicate(adapter, message.conversation, 'done', logger);
+      await release();
+    }
   }
+}
+
+/** An AI error no retry can fix (a 400, a bad key) ends the message now instead of after every attempt. */
+function asPermanentIfHopeless(error: unknown): unknown {
+  if (error instanceof AiError && !error.retryable) return new PermanentError(error.message, `ai_${error.kind}`);
+  return error;
 }
 
 /** Post reply number `n` of a job unless a marker says it was already posted. */

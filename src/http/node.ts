@@ -16,7 +16,8 @@ export interface NodeOptions extends UrlOptions {
   logger: Logger;
 }
 
-type MaybeParsed = IncomingMessage & { rawBody?: unknown; body?: unknown; originalUrl?: string };
+/** `_body` is body-parser's own "I read this stream" flag; `body` alone may be a placeholder `{}`. */
+type MaybeParsed = IncomingMessage & { rawBody?: unknown; body?: unknown; _body?: boolean; originalUrl?: string };
 
 /** Serve parley's routes; pass anything else to `next` (or answer 404 when there is none). */
 export function createNodeMiddleware(router: Router, options: NodeOptions): NodeMiddleware {
@@ -64,7 +65,7 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
 async function rawBody(req: MaybeParsed, options: NodeOptions): Promise<Buffer> {
   if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
   if (typeof req.rawBody === 'string') return Buffer.from(req.rawBody);
-  if (req.readableEnded || req.body !== undefined) {
+  if (req.readableEnded || req._body === true) {
     const message =
       'The request body was already consumed by a body parser, so its signature cannot be checked. ' +
       'Mount parley before express.json()/urlencoded() (or keep the raw bytes in req.rawBody).';

@@ -20,10 +20,11 @@ export function requestUrl(
   }
   const first = (value: string | undefined) => value?.split(',')[0]?.trim() || undefined;
   const proto = (options.trustProxy && first(headers['x-forwarded-proto'])) || (encrypted ? 'https' : 'http');
-  const host = (options.trustProxy && first(headers['x-forwarded-host'])) || headers.host || 'localhost';
-  try {
-    return new URL(`${proto}://${host}${pathAndQuery}`);
-  } catch {
-    return new URL(`${proto}://localhost${pathAndQuery}`);
-  }
+  const claimed = (options.trustProxy && first(headers['x-forwarded-host'])) || headers.host;
+  // A Host header is the sender's word: anything but a host[:port] could rewrite the path we route on.
+  const host = claimed && validHost.test(claimed) ? claimed : 'localhost';
+  const scheme = proto === 'https' ? 'https' : 'http';
+  return new URL(`${scheme}://${host}${pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`}`);
 }
+
+const validHost = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;

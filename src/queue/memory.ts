@@ -61,8 +61,10 @@ export class MemoryQueue<T> implements JobQueue<T> {
   async replay(id: string): Promise<boolean> {
     const letter = this.dead.get(id);
     if (!letter) return false;
+    // Queue first, forget second: if the queue refuses (closed), the dead letter stays.
+    await this.add({ id: letter.id, group: letter.group, data: letter.data });
     this.dead.delete(id);
-    return this.add({ id: letter.id, group: letter.group, data: letter.data });
+    return true;
   }
 
   async purge(): Promise<number> {
@@ -91,6 +93,8 @@ export class MemoryQueue<T> implements JobQueue<T> {
     await Promise.race([drained, deadline]);
     clearTimeout(timer);
     for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.delayed = 0;
     return { unfinished: this.ids.size };
   }
 

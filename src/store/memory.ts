@@ -47,6 +47,7 @@ export class MemoryStore implements Store {
     if (!Array.isArray(list)) return [];
     const from = start < 0 ? Math.max(list.length + start, 0) : start;
     const to = stop < 0 ? list.length + stop : Math.min(stop, list.length - 1);
+    if (to < from) return [];
     return list.slice(from, to + 1);
   }
 

@@ -1,0 +1,82 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '../../src/adapter.js';
+import { readLimited } from '../../src/http/body.js';
+
+function chunks(...parts: string[]): AsyncIterable<Uint8Array> {
+  return Readable.from(parts.map((part) => Buffer.from(part)));
+}
+
+async function rejection(promise: Promise<unknown>): Promise<HttpError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(HttpError);
+    return error as HttpError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('readLimited', () => {
+  it('joins the chunks into the exact bytes', async () => {
+    const body = await readLimited(chunks('{"a":', '"é"', '}'), 100);
+    expect(body.toString('utf8')).toBe('{"a":"é"}');
+    expect(body.byteLength).toBe(Buffer.byteLength('{"a":"é"}'));
+  });
+
+  it('keeps binary bytes intact across chunk boundaries', async () => {
+    const bytes = Buffer.from([0xe2, 0x82, 0xac, 0x00, 0xff]);
+    const stream = Readable.from([bytes.subarray(0, 1), bytes.subarray(1, 4), bytes.subarray(4)]);
+    expect((await readLimited(stream, 5)).equals(bytes)).toBe(true);
+  });
+
+  it('reads an empty body', async () => {
+    expect((await readLimited(chunks(), 10)).byteLength).toBe(0);
+  });
+
+  it('accepts a body of exactly the limit', async () => {
+    expect((await readLimited(chunks('12345', '67890'), 10)).toString()).toBe('1234567890');
+  });
+
+  it('refuses a body one byte over the limit with 413', async () => {
+    const error = await rejection(readLimited(chunks('12345', '678901'), 10));
+    expect(error.status).toBe(413);
+    expect(error.reason).toBe('payload_too_large');
+    expect(error.message).toContain('10');
+    expect(error.message).toContain('BODY_LIMIT_BYTES');
+  });
+
+  it('stops reading as soon as the limit is passed', async () => {
+    let pulled = 0;
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      while (true) {
+        pulled++;
+        yield Buffer.alloc(100);
+      }
+    }
+    const error = await rejection(readLimited(endless(), 250));
+    expect(error.status).toBe(413);
+    expect(pulled).toBe(3);
+  });
+
+  it('refuses at once when the declared Content-Length is over the limit, without reading', async () => {
+    let pulled = 0;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      pulled++;
+      yield Buffer.from('x');
+    }
+    const error = await rejection(readLimited(body(), 10, '11'));
+    expect(error.status).toBe(413);
+    expect(pulled).toBe(0);
+  });
+
+  it('still counts the bytes when the declared length lies', async () => {
+    const error = await rejection(readLimited(chunks('0123456789abc'), 10, '5'));
+    expect(error.status).toBe(413);
+  });
+
+  it('reads normally with a declared length within the limit, or none', async () => {
+    expect((await readLimited(chunks('abc'), 10, '3')).toString()).toBe('abc');
+    expect((await readLimited(chunks('abc'), 10, null)).toString()).toBe('abc');
+  });
+});

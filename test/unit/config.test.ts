@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { boundToLoopback, ConfigError, loadConfig } from '../../src/config.js';
+
+/** The ConfigError's message, or a failure when loadConfig did not throw. */
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message.split('\n');
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig defaults and parsing', () => {
+  it('works with an empty environment, using the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      trustProxy: false,
+      mode: 'queue',
+      logLevel: 'info',
+      ai: { model: 'gpt-4o-mini', maxOutputTokens: 1024, attempts: 4, cacheTtlSeconds: 3600 },
+      history: { turns: 20, tokenBudget: 3000, ttlSeconds: 604800 },
+      limits: { userPerMinute: 20 },
+      queue: { concurrency: 8, attempts: 3, backoffMs: 2000 },
+      bodyLimitBytes: 1024 * 1024,
+    });
+    expect(config.publicUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.ai.apiKey).toBeUndefined();
+    expect(config.web.enabled).toBeUndefined();
+  });
+
+  it('reads and coerces given values', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      PUBLIC_URL: 'https://bot.example.com',
+      TRUST_PROXY: ' Yes ',
+      MODE: 'direct',
+      REDIS_URL: 'rediss://cache.example.com:6380',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      AI_PRICES: '{"my-model":{"input":0.5,"output":1.5}}',
+      HISTORY_TURNS: '0',
+      JOB_ATTEMPTS: '7',
+      WEB_CHAT: 'off',
+      WEB_TOKEN: '0123456789abcdef',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      publicUrl: 'https://bot.example.com',
+      trustProxy: true,
+      mode: 'direct',
+      redisUrl: 'rediss://cache.example.com:6380',
+      ai: { apiKey: 'sk-test', baseURL: 'http://127.0.0.1:11434/v1', prices: { 'my-model': { input: 0.5, output: 1.5 } } },
+      history: { turns: 0 },
+      queue: { attempts: 7 },
+      web: { enabled: false, token: '0123456789abcdef' },
+    });
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['ON', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ])('reads TRUST_PROXY=%s as %s', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toBe(expected);
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = loadConfig({ PORT: '', OPENAI_API_KEY: '', MODE: '' });
+    expect(config.port).toBe(3000);
+    expect(config.ai.apiKey).toBeUndefined();
+    expect(config.mode).toBe('queue');
+  });
+
+  it('keeps the raw environment for adapters', () => {
+    const env = { SLACK_SIGNING_SECRET: 'abc' };
+    expect(loadConfig(env).env).toBe(env);
+  });
+});
+
+describe('loadConfig errors', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '3000.5'],
+    ['TRUST_PROXY', 'maybe'],
+    ['MODE', 'fast'],
+    ['LOG_LEVEL', 'verbose'],
+    ['PUBLIC_URL', 'ftp://bot.example.com'],
+    ['PUBLIC_URL', 'not a url'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['AI_PRICES', '{not json'],
+    ['AI_PRICES', '{"m":{"input":-1,"output":1}}'],
+    ['JOB_ATTEMPTS', '0'],
+    ['BODY_LIMIT_BYTES', '10'],
+  ])('rejects %s=%s with one line naming the variable, the value, the problem and the fix', (name, value) => {
+    const lines = problems({ [name]: value });
+    expect(lines).toHaveLength(1);
+    const line = lines[0] as string;
+    expect(line.startsWith(`${name}=`)).toBe(true);
+    expect(line).toContain(JSON.stringify(value));
+    expect(line).toMatch(/is invalid: .+\. Fix: .+/);
+    // the fix names the variable so the user knows what to set
+    expect(line.slice(line.indexOf('Fix:'))).toContain(name);
+  });
+
+  it('reports every bad variable at once, one line each', () => {
+    const lines = problems({ PORT: '-1', MODE: 'fast', LOG_LEVEL: 'loud', HISTORY_TURNS: '5' });
+    expect(lines).toHaveLength(3);
+    expect(lines.map((line) => line.split('=')[0])).toEqual(['PORT', 'MODE', 'LOG_LEVEL']);
+  });
+
+  it('never echoes a secret value', () => {
+    const secretToken = 'tok_XYZ_short';
+    const lines = problems({ WEB_TOKEN: secretToken });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('WEB_TOKEN');
+    expect(lines[0]).not.toContain(secretToken);
+  });
+
+  it('never echoes the password inside an invalid REDIS_URL', () => {
+    const lines = problems({ REDIS_URL: 'http://default:s3cr3t-redis-pass@redis.example.com:6379' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('REDIS_URL');
+    expect(lines[0]).not.toContain('s3cr3t-redis-pass');
+  });
+
+  it('never echoes credentials inside an invalid OPENAI_BASE_URL', () => {
+    const lines = problems({ OPENAI_BASE_URL: 'ftp://user:proxy-pass-123@proxy.example.com/v1' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('proxy-pass-123');
+  });
+});
+
+describe('boundToLoopback', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['localhost', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['0.0.0.0', false],
+    ['192.168.1.5', false],
+    ['::', false],
+  ])('%s → %s', (host, expected) => {
+    expect(boundToLoopback({ host })).toBe(expected);
+  });
+});

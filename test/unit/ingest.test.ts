@@ -1,0 +1,140 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { claimDelivery, ingest, type IngestDeps } from '../../src/ingest.js';
+import { keys, messageJobId, type JobData } from '../../src/jobs.js';
+import { createMemoryLimiter, unlimited, type Limiter } from '../../src/limit/index.js';
+import { createMetrics } from '../../src/observe/index.js';
+import { MemoryQueue, QueueClosedError, type Job } from '../../src/queue/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { conversation, inbound, silentLogger, waitFor } from './helpers.js';
+
+let store: MemoryStore;
+let queue: MemoryQueue<JobData>;
+let deps: IngestDeps;
+
+function makeDeps(userLimiter: Limiter = unlimited): IngestDeps {
+  return { store, queue, userLimiter, metrics: createMetrics(), logger: silentLogger };
+}
+
+beforeEach(() => {
+  store = new MemoryStore();
+  queue = new MemoryQueue<JobData>({ attempts: 1, backoffMs: 1, maxBackoffMs: 1 });
+  deps = makeDeps();
+});
+afterEach(async () => {
+  await queue.close(0);
+  await store.close();
+});
+
+async function duplicates(d: IngestDeps, platform = 'test'): Promise<number> {
+  const { values } = await d.metrics.duplicatesDropped.get();
+  return values.find((v) => v.labels.platform === platform)?.value ?? 0;
+}
+
+async function drain(q: MemoryQueue<JobData>): Promise<Job<JobData>[]> {
+  const jobs: Job<JobData>[] = [];
+  q.process(async (job) => void jobs.push(job), { concurrency: 4 });
+  await waitFor(async () => {
+    const counts = await q.counts();
+    return counts.waiting + counts.active + counts.delayed === 0;
+  });
+  return jobs;
+}
+
+describe('claimDelivery', () => {
+  it('runs accept for the first delivery and returns its result', async () => {
+    const message = inbound();
+    let calls = 0;
+    expect(await claimDelivery(deps, message, async () => ++calls)).toBe(1);
+    expect(calls).toBe(1);
+    expect(await store.get(keys.seen(message))).toBeTypeOf('string');
+  });
+
+  it('drops a redelivery as a duplicate without running accept, and counts it', async () => {
+    const message = inbound();
+    let calls = 0;
+    await claimDelivery(deps, message, async () => ++calls);
+    expect(await claimDelivery(deps, { ...message }, async () => ++calls)).toBe('duplicate');
+    expect(await claimDelivery(deps, { ...message }, async () => ++calls)).toBe('duplicate');
+    expect(calls).toBe(1);
+    expect(await duplicates(deps)).toBe(2);
+  });
+
+  it('lets only one of concurrent deliveries of the same id through', async () => {
+    const message = inbound();
+    let calls = 0;
+    const results = await Promise.all(Array.from({ length: 10 }, () => claimDelivery(deps, message, async () => ++calls)));
+    expect(calls).toBe(1);
+    expect(results.filter((r) => r === 'duplicate')).toHaveLength(9);
+  });
+
+  it('treats the same id on different platforms as different deliveries', async () => {
+    let calls = 0;
+    await claimDelivery(deps, inbound({ id: 'same', platform: 'slack' }), async () => ++calls);
+    await claimDelivery(deps, inbound({ id: 'same', platform: 'web' }), async () => ++calls);
+    expect(calls).toBe(2);
+  });
+
+  it('releases the claim when accept throws, so the redelivery is taken', async () => {
+    const message = inbound();
+    await expect(
+      claimDelivery(deps, message, async () => {
+        throw new Error('queue unreachable');
+      }),
+    ).rejects.toThrow('queue unreachable');
+    expect(await store.get(keys.seen(message))).toBeUndefined();
+    expect(await claimDelivery(deps, message, async () => 'taken')).toBe('taken');
+    expect(await duplicates(deps)).toBe(0);
+  });
+});
+
+describe('ingest', () => {
+  it('queues a message under its job id, in its conversation’s group', async () => {
+    const message = inbound({ id: 'Ev:1/2', conversation: conversation('T1:C1') });
+    expect(await ingest(deps, message)).toBe('queued');
+    const jobs = await drain(queue);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]?.id).toBe(messageJobId(message));
+    expect(jobs[0]?.id).not.toContain(':');
+    expect(jobs[0]?.data).toEqual({ type: 'message', message });
+  });
+
+  it('queues a redelivered message once', async () => {
+    const message = inbound();
+    expect(await ingest(deps, message)).toBe('queued');
+    expect(await ingest(deps, { ...message })).toBe('duplicate');
+    expect((await drain(queue)).map((j) => j.id)).toEqual([messageJobId(message)]);
+    expect(await duplicates(deps)).toBe(1);
+  });
+
+  it('throws when the queue cannot take the message, and takes the redelivery afterwards', async () => {
+    const message = inbound();
+    await queue.close(0);
+    await expect(ingest(deps, message)).rejects.toBeInstanceOf(QueueClosedError);
+    // the platform redelivers (it got a 5xx); by then the queue is back
+    queue = new MemoryQueue<JobData>({ attempts: 1, backoffMs: 1, maxBackoffMs: 1 });
+    const retried = { ...deps, queue };
+    expect(await ingest(retried, message)).toBe('queued');
+    expect(await duplicates(retried)).toBe(0);
+    expect(await drain(queue)).toHaveLength(1);
+  });
+
+  it('refuses messages over the per-user limit and queues one notice per window', async () => {
+    deps = makeDeps(createMemoryLimiter({ points: 2, durationSeconds: 60, keyPrefix: 'ingest-test' }));
+    const conv = conversation('busy-chat');
+    const outcomes = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await ingest(deps, inbound({ user: { id: 'chatty' }, conversation: conv })));
+    expect(outcomes).toEqual(['queued', 'queued', 'rate_limited', 'rate_limited', 'rate_limited']);
+    // another user is not affected
+    expect(await ingest(deps, inbound({ user: { id: 'calm' }, conversation: conv }))).toBe('queued');
+    const jobs = await drain(queue);
+    const notices = jobs.filter((j) => j.data.type === 'notice');
+    expect(notices).toHaveLength(1);
+    const notice = notices[0]?.data;
+    expect(notice?.type === 'notice' && notice.conversation).toEqual(conv);
+    expect(notice?.type === 'notice' && notice.reply.kind).toBe('notice');
+    expect(notice?.type === 'notice' && notice.reply.text).toMatch(/\d+ s/);
+    expect(jobs.filter((j) => j.data.type === 'message')).toHaveLength(3);
+    const { values } = await deps.metrics.rateLimited.get();
+    expect(values.find((v) => v.labels.limit === 'user')?.value).toBe(3);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { requestUrl } from '../../src/http/url.js';
+
+const forwarded = { host: 'internal:3000', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'bot.example.com' };
+
+describe('requestUrl', () => {
+  it('uses the Host header and plain http by default', () => {
+    expect(requestUrl('/slack/events?a=1&b=2', { host: 'example.org:8080' }, false, { trustProxy: false }).href).toBe(
+      'http://example.org:8080/slack/events?a=1&b=2',
+    );
+  });
+
+  it('uses https when the socket is encrypted', () => {
+    expect(requestUrl('/x', { host: 'example.org' }, true, { trustProxy: false }).href).toBe('https://example.org/x');
+  });
+
+  it('ignores X-Forwarded-* unless the proxy is trusted', () => {
+    expect(requestUrl('/hook', forwarded, false, { trustProxy: false }).href).toBe('http://internal:3000/hook');
+  });
+
+  it('uses X-Forwarded-Proto and X-Forwarded-Host when the proxy is trusted', () => {
+    expect(requestUrl('/hook?x=1', forwarded, false, { trustProxy: true }).href).toBe('https://bot.example.com/hook?x=1');
+  });
+
+  it('takes the first (client-most) value of a forwarded list', () => {
+    const headers = { host: 'internal', 'x-forwarded-proto': 'https, http', 'x-forwarded-host': 'public.example.com, proxy.local' };
+    expect(requestUrl('/a', headers, false, { trustProxy: true }).href).toBe('https://public.example.com/a');
+  });
+
+  it('falls back to Host and the socket when a trusted proxy sends no forwarded headers', () => {
+    expect(requestUrl('/a', { host: 'h.example' }, true, { trustProxy: true }).href).toBe('https://h.example/a');
+  });
+
+  it('PUBLIC_URL wins over Host and forwarded headers, keeping its path prefix', () => {
+    const options = { trustProxy: true, publicUrl: 'https://bot.example.com/parley/' };
+    expect(requestUrl('/slack/events?x=1', forwarded, false, options).href).toBe('https://bot.example.com/parley/slack/events?x=1');
+    expect(requestUrl('/w', { host: 'evil.example' }, false, { trustProxy: false, publicUrl: 'https://bot.example.com' }).href).toBe(
+      'https://bot.example.com/w',
+    );
+  });
+
+  it('uses localhost when there is no Host header or it is not a host at all', () => {
+    expect(requestUrl('/a', {}, false, { trustProxy: false }).href).toBe('http://localhost/a');
+    expect(requestUrl('/a', { host: 'bad host with spaces' }, false, { trustProxy: false }).href).toBe('http://localhost/a');
+  });
+
+  it('a Host header cannot change the path or query the router sees', () => {
+    for (const host of ['example.com/admin?', 'example.com#', 'example.com/x/']) {
+      const url = requestUrl('/test/hook?sig=1', { host }, false, { trustProxy: false });
+      expect(url.pathname, `Host: ${host}`).toBe('/test/hook');
+      expect(url.search, `Host: ${host}`).toBe('?sig=1');
+    }
+  });
+
+  it('a trusted X-Forwarded-Host cannot change the path either', () => {
+    const url = requestUrl('/test/hook', { host: 'internal', 'x-forwarded-host': 'example.com/other?' }, false, { trustProxy: true });
+    expect(url.pathname).toBe('/test/hook');
+  });
+});

@@ -1,0 +1,323 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PermanentError, RetryAfterError, type Adapter } from '../../src/adapter.js';
+import { ConversationHistory } from '../../src/ai/history.js';
+import type { AiClient, AiRequest, AiResult } from '../../src/ai/index.js';
+import { answerWithAi, type MessageHandler } from '../../src/handler.js';
+import { conversationGroup, keys, messageJobId, type JobData } from '../../src/jobs.js';
+import type { InboundMessage } from '../../src/message.js';
+import { createMetrics } from '../../src/observe/index.js';
+import { MemoryQueue, type Job } from '../../src/queue/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { processJob, type WorkerDeps } from '../../src/worker.js';
+import { conversation, FakeAdapter, inbound, silentLogger, sleep, waitFor } from './helpers.js';
+
+/** The AI boundary: answers with `respond`, records every request. */
+class FakeAi implements AiClient {
+  readonly circuit = 'closed' as const;
+  readonly requests: AiRequest[] = [];
+  respond: (request: AiRequest) => Promise<string> = async (request) => `echo: ${request.text}`;
+
+  async reply(request: AiRequest): Promise<AiResult> {
+    this.requests.push(request);
+    const text = await this.respond(request);
+    return { text, model: 'fake-model', usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 }, cached: false };
+  }
+}
+
+let store: MemoryStore;
+let adapter: FakeAdapter;
+let ai: FakeAi;
+let handler: MessageHandler;
+let deps: WorkerDeps;
+const queues: MemoryQueue<JobData>[] = [];
+
+beforeEach(() => {
+  store = new MemoryStore();
+  adapter = new FakeAdapter();
+  ai = new FakeAi();
+  handler = answerWithAi;
+  deps = {
+    store,
+    ai,
+    history: new ConversationHistory(store, { turns: 20, tokenBudget: 3000, ttlSeconds: 3600 }),
+    metrics: createMetrics(),
+    logger: silentLogger,
+    adapterFor: (platform) => (platform === adapter.platform ? (adapter as Adapter) : undefined),
+    handler: () => handler,
+  };
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(queues.splice(0).map((q) => q.close(0)));
+  await store.close();
+});
+
+function job(message: InboundMessage, attempt = 1, maxAttempts = 3): Job<JobData> {
+  return { id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message }, attempt, maxAttempts };
+}
+
+function workerQueue(attempts: number): MemoryQueue<JobData> {
+  const q = new MemoryQueue<JobData>({ attempts, backoffMs: 2, maxBackoffMs: 10 });
+  q.process((j) => processJob(deps, j), { concurrency: 4 });
+  queues.push(q);
+  return q;
+}
+
+const kinds = () => adapter.sent.map((s) => s.reply.kind ?? 'answer');
+const apologies = () => adapter.sent.filter((s) => s.reply.kind === 'apology');
+
+async function metricValue(name: 'repliesSent' | 'repliesFailed', labels: Record<string, string>): Promise<number> {
+  const { values } = await deps.metrics[name].get();
+  return values.find((v) => Object.entries(labels).every(([k, value]) => (v.labels as Record<string, unknown>)[k] === value))?.value ?? 0;
+}
+
+describe('processJob answers', () => {
+  it('asks the AI, posts the answer in the conversation, remembers both turns, and shows "thinking…"', async () => {
+    const message = inbound({ text: 'what is 2+2?', conversation: conversation('c-answer') });
+    await processJob(deps, job(message));
+    expect(ai.requests).toHaveLength(1);
+    expect(ai.requests[0]).toMatchObject({ conversationId: 'c-answer', text: 'what is 2+2?', history: [] });
+    expect(adapter.sent).toEqual([{ conversation: message.conversation, reply: { text: 'echo: what is 2+2?', kind: 'answer' } }]);
+    expect(adapter.indications).toEqual([
+      { conversation: 'c-answer', state: 'thinking' },
+      { conversation: 'c-answer', state: 'done' },
+    ]);
+    const window = await deps.history.window(message.conversation);
+    expect(window.map((t) => [t.role, t.text])).toEqual([
+      ['user', 'what is 2+2?'],
+      ['assistant', 'echo: what is 2+2?'],
+    ]);
+    expect(await metricValue('repliesSent', { platform: 'test', kind: 'answer' })).toBe(1);
+    expect(await store.get(keys.lock(message.conversation))).toBeUndefined();
+  });
+
+  it('sends the earlier turns of the conversation to the AI', async () => {
+    const conv = conversation('c-history');
+    await processJob(deps, job(inbound({ text: 'my name is Ada', conversation: conv })));
+    await processJob(deps, job(inbound({ text: 'what is my name?', conversation: conv })));
+    expect(ai.requests[1]?.history.map((t) => t.text)).toEqual(['my name is Ada', 'echo: my name is Ada']);
+  });
+
+  it('posts a notice job once, even when the job is processed again', async () => {
+    const notice: Job<JobData> = {
+      id: 'notice.test.e1',
+      group: 'test.c1',
+      data: { type: 'notice', conversation: conversation(), reply: { kind: 'notice', text: 'slow down' } },
+      attempt: 1,
+      maxAttempts: 3,
+    };
+    await processJob(deps, notice);
+    await processJob(deps, { ...notice, attempt: 2 });
+    expect(adapter.sent.map((s) => s.reply)).toEqual([{ kind: 'notice', text: 'slow down' }]);
+    expect(ai.requests).toHaveLength(0);
+  });
+
+  it('a failing indicator does not fail the message', async () => {
+    adapter.indicate = async () => {
+      throw new Error('typing indicator unavailable');
+    };
+    await processJob(deps, job(inbound()));
+    expect(kinds()).toEqual(['answer']);
+  });
+
+  it('dead-ends a message for a platform without adapter with PermanentError(no_adapter)', async () => {
+    const message = inbound({ platform: 'nowhere', conversation: conversation('c', 'nowhere') });
+    await expect(processJob(deps, job(message))).rejects.toMatchObject({ name: 'PermanentError', reason: 'no_adapter' });
+  });
+});
+
+describe('effectively-once replies', () => {
+  it('a recovered job does not post again the replies it already posted', async () => {
+    let runs = 0;
+    handler = async (_message, context) => {
+      runs++;
+      await context.reply('part one');
+      await context.reply({ text: 'part two', kind: 'answer' });
+      if (runs === 1) throw new Error('crashed after sending, before finishing');
+    };
+    const message = inbound();
+    await expect(processJob(deps, job(message, 1))).rejects.toThrow('crashed');
+    await processJob(deps, job(message, 2));
+    expect(runs).toBe(2);
+    expect(adapter.sent.map((s) => s.reply.text)).toEqual(['part one', 'part two']);
+    expect(apologies()).toHaveLength(0);
+  });
+
+  it('a retry posts only the replies that were not posted yet', async () => {
+    let runs = 0;
+    handler = async (_message, context) => {
+      runs++;
+      await context.reply('first');
+      if (runs === 1) throw new Error('failed between replies');
+      await context.reply('second');
+    };
+    const q = workerQueue(3);
+    await q.add(job(inbound()));
+    await waitFor(() => adapter.sent.length === 2);
+    await sleep(30);
+    expect(adapter.sent.map((s) => s.reply.text)).toEqual(['first', 'second']);
+    expect(await q.deadLetters()).toEqual([]);
+  });
+
+  it('the same text in two different messages is posted twice (markers are per job)', async () => {
+    ai.respond = async () => 'same answer';
+    await processJob(deps, job(inbound()));
+    await processJob(deps, job(inbound()));
+    expect(adapter.sent.map((s) => s.reply.text)).toEqual(['same answer', 'same answer']);
+  });
+
+  it('a send that fails (platform 429) is retried by the queue and then posted once', async () => {
+    let sends = 0;
+    adapter.beforeSend = () => {
+      sends++;
+      if (sends === 1) throw new RetryAfterError('429', 5);
+    };
+    const q = workerQueue(3);
+    await q.add(job(inbound()));
+    await waitFor(() => adapter.sent.length === 1);
+    await sleep(30);
+    expect(kinds()).toEqual(['answer']);
+    expect(ai.requests).toHaveLength(2);
+    expect(await metricValue('repliesFailed', { platform: 'test' })).toBe(1);
+    expect(await q.deadLetters()).toEqual([]);
+  });
+});
+
+describe('apology on final failure', () => {
+  it('posts exactly one apology, only after the last attempt, and the message is dead-lettered', async () => {
+    ai.respond = async () => {
+      throw new Error('AI is down');
+    };
+    const q = workerQueue(3);
+    const message = inbound();
+    await q.add(job(message));
+    await waitFor(async () => (await q.deadLetters()).length === 1);
+    await sleep(20);
+    expect(ai.requests).toHaveLength(3);
+    expect(kinds()).toEqual(['apology']);
+    expect(apologies()[0]?.conversation).toEqual(message.conversation);
+    const [letter] = await q.deadLetters();
+    expect(letter).toMatchObject({ id: messageJobId(message), reason: 'attempts_exhausted', attempts: 3, data: { type: 'message', message } });
+    expect(await metricValue('repliesSent', { platform: 'test', kind: 'apology' })).toBe(1);
+  });
+
+  it('does not apologise for a failure that will be retried', async () => {
+    ai.respond = async () => {
+      throw new Error('AI is down');
+    };
+    await expect(processJob(deps, job(inbound(), 1, 3))).rejects.toThrow('AI is down');
+    await expect(processJob(deps, job(inbound(), 2, 3))).rejects.toThrow('AI is down');
+    expect(adapter.sent).toEqual([]);
+  });
+
+  it('apologises at once for a PermanentError', async () => {
+    handler = async () => {
+      throw new PermanentError('outside the 24 h window', 'outside_window');
+    };
+    const q = workerQueue(5);
+    await q.add(job(inbound()));
+    await waitFor(async () => (await q.deadLetters()).length === 1);
+    expect(kinds()).toEqual(['apology']);
+    expect((await q.deadLetters())[0]).toMatchObject({ reason: 'outside_window', attempts: 1 });
+  });
+
+  it('a replayed message that fails again does not apologise a second time', async () => {
+    ai.respond = async () => {
+      throw new Error('AI is down');
+    };
+    const q = workerQueue(2);
+    const message = inbound();
+    await q.add(job(message));
+    await waitFor(async () => (await q.deadLetters()).length === 1);
+    expect(await q.replay(messageJobId(message))).toBe(true);
+    await waitFor(() => ai.requests.length === 4);
+    await waitFor(async () => (await q.deadLetters()).length === 1);
+    await sleep(20);
+    expect(apologies()).toHaveLength(1);
+  });
+
+  it('a failed apology does not hide the original error', async () => {
+    ai.respond = async () => {
+      throw new Error('AI is down');
+    };
+    adapter.beforeSend = () => {
+      throw new Error('platform is down too');
+    };
+    await expect(processJob(deps, job(inbound(), 3, 3))).rejects.toThrow('AI is down');
+  });
+
+  it('apologises when the last attempt fails because the conversation stays locked', async () => {
+    vi.useFakeTimers();
+    const message = inbound({ conversation: conversation('c-stuck') });
+    // another worker (e.g. a hung process) holds the conversation lock
+    expect(await store.acquireLock(keys.lock(message.conversation), 10 * 60_000)).toBeTypeOf('string');
+    const outcome = processJob(deps, job(message, 3, 3)).then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await vi.advanceTimersByTimeAsync(31_000);
+    expect(await outcome).toBeInstanceOf(RetryAfterError);
+    expect(ai.requests).toHaveLength(0);
+    // the message is given up: the user must still get the one apology
+    expect(kinds()).toEqual(['apology']);
+  });
+});
+
+describe('conversation lock', () => {
+  function tracking(holdMs: number) {
+    const running = new Map<string, number>();
+    const peak = new Map<string, number>();
+    let overall = 0;
+    let overallPeak = 0;
+    const track: MessageHandler = async (message, context) => {
+      const id = message.conversation.id;
+      running.set(id, (running.get(id) ?? 0) + 1);
+      peak.set(id, Math.max(peak.get(id) ?? 0, running.get(id) ?? 0));
+      overallPeak = Math.max(overallPeak, ++overall);
+      await sleep(holdMs);
+      running.set(id, (running.get(id) ?? 0) - 1);
+      overall--;
+      await context.reply(`done ${message.text}`);
+    };
+    return { track, peak, overallPeak: () => overallPeak };
+  }
+
+  it('answers one message of a conversation at a time, even when two jobs run at once', async () => {
+    const { track, peak } = tracking(40);
+    handler = track;
+    const conv = conversation('c-locked');
+    await Promise.all([1, 2, 3].map((n) => processJob(deps, job(inbound({ text: `m${n}`, conversation: conv })))));
+    expect(peak.get('c-locked')).toBe(1);
+    expect(adapter.sent).toHaveLength(3);
+    expect(await store.get(keys.lock(conv))).toBeUndefined();
+  });
+
+  it('answers different conversations in parallel', async () => {
+    const { track, overallPeak } = tracking(40);
+    handler = track;
+    await Promise.all(['a', 'b', 'c'].map((id) => processJob(deps, job(inbound({ conversation: conversation(id) })))));
+    expect(overallPeak()).toBe(3);
+  });
+
+  it('waits while another process holds the lock, then answers', async () => {
+    const message = inbound({ conversation: conversation('c-wait') });
+    const key = keys.lock(message.conversation);
+    const token = (await store.acquireLock(key, 60_000)) as string;
+    const done = processJob(deps, job(message));
+    await sleep(120);
+    expect(ai.requests).toHaveLength(0);
+    await store.releaseLock(key, token);
+    await done;
+    expect(kinds()).toEqual(['answer']);
+  });
+
+  it('releases the lock when the message fails', async () => {
+    handler = async () => {
+      throw new Error('handler bug');
+    };
+    const message = inbound({ conversation: conversation('c-fail') });
+    await expect(processJob(deps, job(message, 1, 3))).rejects.toThrow('handler bug');
+    expect(await store.get(keys.lock(message.conversation))).toBeUndefined();
+    expect(adapter.indications.at(-1)).toEqual({ conversation: 'c-fail', state: 'done' });
+  });
+});
