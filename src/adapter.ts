@@ -76,11 +76,24 @@ export interface Route {
 export interface AdapterContext {
   store: Store;
   logger: Logger;
+  /**
+   * Hand messages that arrived outside an HTTP request (Slack Socket Mode) to the pipeline:
+   * dedupe, rate limit, enqueue. Throws when they could not be taken.
+   */
+  deliver(messages: InboundMessage[]): Promise<void>;
   /** True when the HTTP server is bound to a loopback address (web chat needs no token then). */
   loopbackOnly: boolean;
 }
 
 export type Indicator = 'thinking' | 'done';
+
+export interface SendOptions {
+  /**
+   * Stable across retries of the same reply: an adapter that posts a reply in several parts
+   * can remember which parts went out, so a retry posts only the rest.
+   */
+  key?: string;
+}
 
 export interface Adapter {
   readonly platform: string;
@@ -100,7 +113,12 @@ export interface Adapter {
   /** Verify and parse a webhook. Throws HttpError for requests a user caused to fail. */
   receive(request: HttpRequest): Promise<Received>;
   /** Post a reply; throws RetryAfterError / PermanentError / other errors for the queue to handle. */
-  send(conversation: ConversationRef, reply: Reply): Promise<Delivery>;
+  send(conversation: ConversationRef, reply: Reply, options?: SendOptions): Promise<Delivery>;
+  /**
+   * Post a reply as it is generated (Slack's chat streaming). Present only when the platform and
+   * the configuration support it; the adapter falls back to one message when streaming fails.
+   */
+  stream?(conversation: ConversationRef, chunks: AsyncIterable<string>, options?: SendOptions): Promise<Delivery & { text: string }>;
   /** Show or clear a "thinking…" indicator. Best effort. */
   indicate?(conversation: ConversationRef, state: Indicator): Promise<void>;
   /**

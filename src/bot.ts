@@ -94,7 +94,14 @@ export function createBot(options: BotOptions = {}): Bot {
   const ingestDeps: IngestDeps = { store, queue, userLimiter, metrics, logger };
 
   const ready = Promise.all(
-    adapters.map((adapter) => adapter.start?.({ store, logger: logger.child({ platform: adapter.platform }), loopbackOnly: isLoopbackHost(config.host) })),
+    adapters.map((adapter) =>
+      adapter.start?.({
+        store,
+        logger: logger.child({ platform: adapter.platform }),
+        loopbackOnly: isLoopbackHost(config.host),
+        deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
+      }),
+    ),
   ).then(() => undefined);
   ready.catch((error: unknown) => logger.error({ err: error }, 'an adapter failed to start'));
 

@@ -16,6 +16,10 @@ export interface MessageContext {
   };
   /** Post a reply in the conversation; each reply is posted at most once per message. */
   reply(reply: Reply | string): Promise<void>;
+  /** True when the platform shows a reply as it is generated (Slack streaming). */
+  canStream: boolean;
+  /** Post a reply from text chunks: streamed where `canStream`, else as one message. Returns the whole text. */
+  replyStream(chunks: AsyncIterable<string>): Promise<string>;
   conversation: ConversationRef;
   logger: Logger;
   /** 1 on the first try of this message. */
@@ -31,16 +35,23 @@ export const answerWithAi: MessageHandler = async (message, context) => {
   const imageUrls = message.attachments
     ?.filter((a) => a.url && a.contentType?.startsWith('image/'))
     .map((a) => a.url as string);
-  const result = await context.ai.reply({
+  const request = {
     conversationId: message.conversation.id,
     history,
     text: message.text,
     ...(imageUrls && imageUrls.length > 0 ? { imageUrls } : {}),
-  });
-  await context.reply({ text: result.text, kind: 'answer' });
-  const at = new Date().toISOString();
+  };
+  let answer: string;
+  if (context.canStream && context.ai.stream) {
+    const stream = context.ai.stream(request);
+    answer = await context.replyStream(stream.chunks);
+    await stream.result;
+  } else {
+    answer = (await context.ai.reply(request)).text;
+    await context.reply({ text: answer, kind: 'answer' });
+  }
   await context.history.append([
     { role: 'user', text: message.text, at: message.receivedAt },
-    { role: 'assistant', text: result.text, at },
+    { role: 'assistant', text: answer, at: new Date().toISOString() },
   ]);
 };

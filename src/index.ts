@@ -12,6 +12,7 @@ export {
   type Received,
   type Route,
   type Indicator,
+  type SendOptions,
 } from './adapter.js';
 export type { MessageHandler, MessageContext } from './handler.js';
 export { loadConfig, ConfigError, variables, type Config } from './config.js';

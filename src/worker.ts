@@ -25,6 +25,8 @@ export interface WorkerDeps {
 
 /** Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer. */
 export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number) => Promise<void>;
+/** Where a streamed reply goes; returns the whole text. */
+export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number) => Promise<string>;
 
 const LOCK_TTL_MS = 30_000;
 const LOCK_POLL_MS = 50;
@@ -44,6 +46,7 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
     attempt: job.attempt,
     isFinalFailure: final,
     sink: (conversation, reply, n) => sendOnce(deps, job.id, n, conversation, reply),
+    streamSink: (conversation, chunks, n) => streamOnce(deps, job.id, n, conversation, chunks),
   });
 }
 
@@ -53,6 +56,8 @@ export interface AnswerOptions {
   /** Whether this failure ends the message (then the user gets the apology). */
   isFinalFailure(error: unknown): boolean;
   sink: ReplySink;
+  /** Without it (direct mode), streamed replies are collected and go through `sink`. */
+  streamSink?: StreamSink;
 }
 
 /** Answer one message under its conversation's lock. Shared by the worker and direct mode. */
@@ -63,6 +68,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   const logger = deps.logger.child({ job: options.jobId, platform: message.platform, conversation: message.conversation.id });
   let release: (() => Promise<void>) | undefined;
   let replies = 0;
+  const streamSink = adapter.stream ? options.streamSink : undefined;
   try {
     release = await lockConversation(deps.store, message.conversation);
     await indicate(adapter, message.conversation, 'thinking', logger);
@@ -76,6 +82,14 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         append: (turns) => deps.history.append(message.conversation, turns),
       },
       reply: (reply) => options.sink(message.conversation, typeof reply === 'string' ? { text: reply } : reply, ++replies),
+      canStream: streamSink !== undefined,
+      async replyStream(chunks) {
+        const n = ++replies;
+        if (streamSink) return streamSink(message.conversation, chunks, n);
+        const text = await collect(chunks);
+        await options.sink(message.conversation, { text, kind: 'answer' }, n);
+        return text;
+      },
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);
@@ -115,13 +129,40 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
   const adapter = deps.adapterFor(conversation.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
   try {
-    await adapter.send(conversation, reply);
+    await adapter.send(conversation, reply, { key: `${jobId}:${n}` });
   } catch (error) {
     deps.metrics.repliesFailed.inc({ platform: conversation.platform });
     throw error;
   }
   await deps.store.set(marker, new Date().toISOString(), MARKER_TTL_MS);
   deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: reply.kind ?? 'answer' });
+}
+
+/** Stream reply number `n` of a job unless it was already posted; the marker keeps its text. */
+async function streamOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, chunks: AsyncIterable<string>): Promise<string> {
+  const marker = keys.sent(jobId, n);
+  const posted = await deps.store.get(marker);
+  const adapter = deps.adapterFor(conversation.platform);
+  if (posted !== undefined || !adapter?.stream) {
+    // Drain the AI's stream either way, so its result (usage, cost) settles.
+    const text = await collect(chunks);
+    return posted ?? text;
+  }
+  try {
+    const { text } = await adapter.stream(conversation, chunks, { key: `${jobId}:${n}` });
+    await deps.store.set(marker, text, MARKER_TTL_MS);
+    deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'answer' });
+    return text;
+  } catch (error) {
+    deps.metrics.repliesFailed.inc({ platform: conversation.platform });
+    throw error;
+  }
+}
+
+async function collect(chunks: AsyncIterable<string>): Promise<string> {
+  let text = '';
+  for await (const chunk of chunks) text += chunk;
+  return text;
 }
 
 async function apologiseOnce(deps: WorkerDeps, jobId: string, conversation: ConversationRef, logger: Logger): Promise<void> {
