@@ -4,6 +4,7 @@
  */
 import { isLoopbackHost } from '../src/http/address.js';
 import type { Adapter, Config } from '../src/index.js';
+import { slackAdapter, slackConfigFromEnv } from '../adapters/slack/index.js';
 import { webChat } from '../adapters/web/index.js';
 
 /** The adapters whose settings are present. */
@@ -13,5 +14,7 @@ export function adaptersFromConfig(config: Config): Adapter[] {
   // The web chat is on by default only where nobody else can reach it, or when a token guards it.
   const web = config.web.enabled ?? (loopback || Boolean(config.web.token));
   if (web) adapters.push(webChat({ token: config.web.token }));
+  const slack = slackConfigFromEnv(config.env);
+  if (slack) adapters.push(slackAdapter(slack));
   return adapters;
 }

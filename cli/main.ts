@@ -7,16 +7,31 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../src/index.js';
 import { check } from './check.js';
 import { serve } from './serve.js';
+import { simulateSlack } from './simulate.js';
 
 const usage = `usage: parley <command>
 
   serve [--no-worker]   run the bot server (what npm start runs)
   worker                run workers only (needs REDIS_URL)
   check                 validate the configuration and reach Redis and the AI provider
+  simulate slack "text" [--dm] [--retry N] [--url URL]
+                        send a correctly signed Slack event to a running server
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { 'no-worker': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'no-worker': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      dm: { type: 'boolean' },
+      retry: { type: 'string' },
+      url: { type: 'string' },
+      from: { type: 'string' },
+      conversation: { type: 'string' },
+    },
+  });
   const [command] = positionals;
   if (values.help || !command) {
     console.log(usage);
@@ -38,6 +53,14 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     case 'check':
       return check(config);
+    case 'simulate': {
+      const [, platform, text] = positionals;
+      if (platform !== 'slack' || !text) {
+        console.error(`usage: parley simulate slack "text" [--dm] [--retry N] [--url URL]`);
+        return 2;
+      }
+      return simulateSlack(config, { text, dm: values.dm, retry: values.retry ? Number(values.retry) : 0, url: values.url });
+    }
     default:
       console.error(`parley: unknown command "${command}"\n\n${usage}`);
       return 2;
@@ -59,7 +82,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(error);
+    // An adapter's own variables are validated when the adapter is built.
+    console.error(error instanceof ConfigError ? `parley: configuration error\n${error.message}` : error);
     process.exitCode = 1;
   },
 );

@@ -25,7 +25,8 @@ const priceTable = z
   })
   .pipe(z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) })));
 
-interface Variable {
+/** One environment variable: how to parse it, its default, and the fix to print when it is wrong. */
+export interface Variable {
   schema: z.ZodType;
   default?: string;
   fix: string;
@@ -153,9 +154,17 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 function parseVariables(env: Env): Values {
+  return parseEnv(variables, env) as Values;
+}
+
+/**
+ * Parse a table of variables (the core's, or an adapter's own) from the environment. Throws a
+ * ConfigError with one line per bad variable: its name, the problem and the fix.
+ */
+export function parseEnv<T extends Record<string, Variable>>(table: T, env: Env): { [K in keyof T]: z.output<T[K]['schema']> | undefined } {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const [name, variable] of Object.entries(variables) as [string, Variable][]) {
+  for (const [name, variable] of Object.entries(table) as [string, Variable][]) {
     const given = env[name];
     const raw = given === undefined || given.trim() === '' ? variable.default : given;
     if (raw === undefined) continue;
@@ -164,8 +173,11 @@ function parseVariables(env: Env): Values {
     else problems.push(`${name}=${JSON.stringify(shown(name, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return values as Values;
+  return values as { [K in keyof T]: z.output<T[K]['schema']> | undefined };
 }
+
+/** Shared schemas for adapters' variables. */
+export const schemas = { integer, bool, url };
 
 /** Never echo a secret back, even an invalid one — nor the credentials inside a URL. */
 function shown(name: string, raw: string): string {

@@ -15,7 +15,7 @@ export {
   type SendOptions,
 } from './adapter.js';
 export type { MessageHandler, MessageContext } from './handler.js';
-export { loadConfig, ConfigError, variables, type Config } from './config.js';
+export { loadConfig, parseEnv, schemas, ConfigError, variables, type Config, type Variable } from './config.js';
 export { MemoryStore, type Store } from './store/index.js';
 export { MemoryQueue, type JobQueue, type DeadLetter, type Job } from './queue/index.js';
 export type { JobData } from './jobs.js';

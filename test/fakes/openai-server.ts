@@ -55,6 +55,10 @@ export async function startFakeOpenAi(initial: Script = echo): Promise<FakeOpenA
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (res.destroyed) return;
     const status = answer.status ?? 200;
+    if (status === 200 && call.body.stream && !answer.body) {
+      streamCompletion(res, call.body.model, answer.text ?? `echo: ${lastUserText(call)}`);
+      return;
+    }
     const body =
       answer.body ??
       (status === 200
@@ -85,6 +89,18 @@ function completion(model: string, text: string) {
     choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
     usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 },
   };
+}
+
+/** Server-sent events as the real API streams them: a few content deltas, usage, [DONE]. */
+function streamCompletion(res: import('node:http').ServerResponse, model: string, text: string): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
+  const chunk = (delta: object, extra: object = {}) =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
+  res.write(chunk({ role: 'assistant', content: '' }));
+  for (const piece of text.match(/.{1,6}/gs) ?? []) res.write(chunk({ content: piece }));
+  res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } })}\n\n`);
+  res.end('data: [DONE]\n\n');
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

@@ -1,0 +1,87 @@
+/**
+ * Which Slack events parley answers, and how they become InboundMessages. Everything else
+ * (the bot's own messages, other bots, edits, deletions) is left to the developer's Bolt listeners.
+ */
+import type { Attachment, InboundMessage } from '../../src/index.js';
+
+export interface SlackDetails {
+  team: string;
+  channel: string;
+  /** The thread to answer in; undefined for a top-level DM conversation. */
+  threadTs?: string;
+  user: string;
+  [key: string]: unknown;
+}
+
+interface SlackEvent {
+  type: string;
+  subtype?: string;
+  user?: string;
+  bot_id?: string;
+  text?: string;
+  ts?: string;
+  thread_ts?: string;
+  channel?: string;
+  channel_type?: string;
+  team?: string;
+  files?: { url_private?: string; mimetype?: string; name?: string }[];
+}
+
+export interface EventCallback {
+  type: 'event_callback';
+  event_id: string;
+  team_id?: string;
+  event: SlackEvent;
+}
+
+export interface ClassifyOptions {
+  botUserId?: string;
+  /** Answer later messages in threads the bot has answered in, without a new mention. */
+  threadFollowUps: boolean;
+  /** Whether the bot has answered in this thread. */
+  answeredIn(team: string, channel: string, threadTs: string): Promise<boolean>;
+}
+
+/** Subtypes that still carry a person's new message. */
+const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
+
+/** The message parley should answer in this event, if any. */
+export async function inboundFromEvent(body: EventCallback, options: ClassifyOptions): Promise<InboundMessage | undefined> {
+  const event = body.event;
+  const team = body.team_id ?? event.team ?? '';
+  const { user, channel, ts } = event;
+  if (!user || !channel || !ts) return undefined;
+  if (event.bot_id || (event.subtype && !PERSON_SUBTYPES.has(event.subtype))) return undefined;
+  if (options.botUserId && user === options.botUserId) return undefined;
+  const mention = options.botUserId ? `<@${options.botUserId}>` : undefined;
+
+  let threadTs: string | undefined;
+  if (event.type === 'app_mention') {
+    threadTs = event.thread_ts ?? ts;
+  } else if (event.type === 'message' && event.channel_type === 'im') {
+    threadTs = event.thread_ts;
+  } else if (event.type === 'message') {
+    // A mention also arrives as app_mention: answer that one only.
+    if (mention && event.text?.includes(mention)) return undefined;
+    if (!options.threadFollowUps || !event.thread_ts) return undefined;
+    if (!(await options.answeredIn(team, channel, event.thread_ts))) return undefined;
+    threadTs = event.thread_ts;
+  } else {
+    return undefined;
+  }
+
+  const text = (mention ? (event.text ?? '').split(mention).join('') : (event.text ?? '')).trim();
+  const attachments: Attachment[] = (event.files ?? []).map((f) => ({ url: f.url_private, contentType: f.mimetype, name: f.name }));
+  if (!text && attachments.length === 0) return undefined;
+  const details: SlackDetails = { team, channel, user, ...(threadTs ? { threadTs } : {}) };
+  return {
+    id: body.event_id,
+    platform: 'slack',
+    conversation: { platform: 'slack', id: `${team}:${channel}:${threadTs ?? ''}`, details },
+    user: { id: user },
+    text,
+    ...(attachments.length > 0 ? { attachments } : {}),
+    receivedAt: new Date().toISOString(),
+    tenant: team,
+  };
+}

@@ -1,0 +1,4 @@
+export { slackAdapter, ParleyReceiver, type SlackAdapterOptions } from './adapter.js';
+export { slackConfigFromEnv, slackVariables, type SlackConfig } from './config.js';
+export { verifySlackSignature } from './verify.js';
+export { markdownToMrkdwn } from './mrkdwn.js';

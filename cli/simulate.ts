@@ -1,0 +1,61 @@
+/**
+ * `parley simulate <platform> "text"`: send a correctly signed webhook to a running server —
+ * the local testing story, the way `stripe trigger` does it.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Config } from '../src/index.js';
+import { slackConfigFromEnv } from '../adapters/slack/index.js';
+
+export interface SimulateOptions {
+  text: string;
+  url?: string;
+  dm?: boolean;
+  retry?: number;
+  user?: string;
+  channel?: string;
+  thread?: string;
+}
+
+/** Send one simulated Slack event; prints what was sent and the answer. Returns an exit code. */
+export async function simulateSlack(config: Config, options: SimulateOptions): Promise<number> {
+  const slack = slackConfigFromEnv(config.env);
+  const secret = slack?.signingSecrets[0];
+  if (!secret) {
+    console.error('parley simulate slack: set SLACK_SIGNING_SECRET (the same one the server uses) so the event can be signed.');
+    return 2;
+  }
+  const url = options.url ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}${slack.path}`;
+  const ts = `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+  const team = 'T0SIMULATE';
+  const channel = options.channel ?? (options.dm ? 'D0SIMULATE' : 'C0SIMULATE');
+  const user = options.user ?? 'U0SIMULATE';
+  const event = options.dm
+    ? { type: 'message', channel_type: 'im', channel, user, text: options.text, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) }
+    : { type: 'app_mention', channel, user, text: `<@${'UBOT'}> ${options.text}`, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) };
+  const body = JSON.stringify({
+    token: 'simulated',
+    team_id: team,
+    api_app_id: 'A0SIMULATE',
+    event,
+    type: 'event_callback',
+    event_id: `Ev${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+  });
+  const deliveries = 1 + (options.retry ?? 0);
+  let failed = false;
+  for (let n = 0; n < deliveries; n++) {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature };
+    if (n > 0) Object.assign(headers, { 'x-slack-retry-num': String(n), 'x-slack-retry-reason': 'http_timeout' });
+    try {
+      const res = await fetch(url, { method: 'POST', headers, body });
+      console.log(`${n === 0 ? 'sent' : `redelivery #${n}`} ${event.type} to ${url}: ${res.status} ${await res.text()}`);
+      failed ||= !res.ok;
+    } catch (error) {
+      console.error(`could not reach ${url}: ${(error as Error).message}. Is the server running (npm start)?`);
+      return 1;
+    }
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,1 @@
+export { splitMessage } from './split.js';

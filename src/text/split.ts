@@ -1,0 +1,216 @@
+/**
+ * Splitting an AI reply into parts a platform accepts (Slack, WhatsApp and Intercom all cap a
+ * message's length). Platform-agnostic: lengths are JS string lengths (UTF-16 code units), which
+ * is what every platform limit we target counts, or a safe over-estimate of it.
+ */
+
+/** A fenced code block: `start`..`end` covers the opening fence line through the closing one. */
+interface Fence {
+  start: number;
+  end: number;
+  open: string;
+  close: string;
+  body: string[];
+}
+
+/** A range of the prepared text no cut may fall inside (a code block that fits in one part). */
+type Atom = readonly [start: number, end: number];
+
+const openingFence = /^( {0,3})(`{3,}|~{3,})(.*)$/;
+const closingFence = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
+
+/** Where a part may end, best first; `afterMatch` cuts after the match instead of before it. */
+const preferences: ReadonlyArray<{ pattern: RegExp; afterMatch: boolean }> = [
+  { pattern: /\r?\n[ \t]*\r?\n/g, afterMatch: false }, // paragraph: a blank line
+  { pattern: /\r?\n/g, afterMatch: false }, // line
+  { pattern: /[.!?]["'”’)\]*_]*(?=\s)/g, afterMatch: true }, // sentence end, keeping closing quotes
+  { pattern: /[ \t]+/g, afterMatch: false }, // word
+];
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Split `text` into parts of at most `maxChars` characters, cutting at the best boundary available:
+ * paragraph, line, sentence, word, and only then mid-word (never inside a character or emoji).
+ */
+export function splitMessage(text: string, maxChars: number): string[] {
+  if (!Number.isInteger(maxChars) || maxChars < 2) {
+    throw new RangeError(`splitMessage: maxChars must be an integer of at least 2, got ${maxChars}`);
+  }
+  const trimmed = trimBlankLines(text);
+  if (trimmed === '') return [];
+  if (trimmed.length <= maxChars) return [trimmed];
+
+  const { prepared, atoms } = prepare(trimmed, maxChars);
+  const parts: string[] = [];
+  const push = (part: string) => {
+    if (/\S/.test(part)) parts.push(part);
+  };
+  let start = 0;
+  while (start < prepared.length) {
+    if (prepared.length - start <= maxChars) {
+      push(prepared.slice(start).trimEnd());
+      break;
+    }
+    const cut = findCut(prepared, start, maxChars, atoms);
+    push(prepared.slice(start, cut).trimEnd());
+    start = skipSeparator(prepared, cut);
+  }
+  return parts;
+}
+
+/** Drop leading blank lines (keeping the first line's indentation) and trailing whitespace. */
+function trimBlankLines(text: string): string {
+  return text.replace(/^(?:[ \t]*\r?\n)+/, '').trimEnd();
+}
+
+/**
+ * Replace every code block too long for one part by several fenced blocks that each fit, and
+ * record every code block as an atom so the cutter never splits one.
+ */
+function prepare(text: string, maxChars: number): { prepared: string; atoms: Atom[] } {
+  let prepared = '';
+  const atoms: Atom[] = [];
+  let last = 0;
+  const addAtom = (block: string) => {
+    atoms.push([prepared.length, prepared.length + block.length]);
+    prepared += block;
+  };
+  for (const fence of findFences(text)) {
+    prepared += text.slice(last, fence.start);
+    const block = text.slice(fence.start, fence.end);
+    const pieces = block.length <= maxChars ? [block] : splitCodeBlock(fence, maxChars);
+    if (pieces === undefined) {
+      prepared += block; // the fences alone would not fit: treat the code as ordinary text
+    } else {
+      // Blank lines between the pieces make them paragraphs: each is a block of its own.
+      pieces.forEach((piece, index) => {
+        if (index > 0) prepared += '\n\n';
+        addAtom(piece);
+      });
+    }
+    last = fence.end;
+  }
+  prepared += text.slice(last);
+  return { prepared, atoms };
+}
+
+/** Fenced code blocks (``` or ~~~), CommonMark-style; an unclosed fence runs to the end. */
+function findFences(text: string): Fence[] {
+  const fences: Fence[] = [];
+  let open: { start: number; indent: string; marker: string; line: string; body: string[] } | undefined;
+  let lineStart = 0;
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.replace(/\r$/, '');
+    const lineEnd = lineStart + rawLine.length;
+    if (open === undefined) {
+      const match = openingFence.exec(line);
+      const [, indent = '', marker = '', info = ''] = match ?? [];
+      if (match && !(marker.startsWith('`') && info.includes('`'))) {
+        open = { start: lineStart, indent, marker, line, body: [] };
+      }
+    } else {
+      const close = closingFence.exec(line)?.[1];
+      if (close !== undefined && close[0] === open.marker[0] && close.length >= open.marker.length) {
+        fences.push({ start: open.start, end: lineEnd, open: open.line, close: line.trim(), body: open.body });
+        open = undefined;
+      } else {
+        open.body.push(line);
+      }
+    }
+    lineStart = lineEnd + 1;
+  }
+  if (open !== undefined) {
+    fences.push({ start: open.start, end: text.length, open: open.line, close: open.indent + open.marker, body: open.body });
+  }
+  return fences;
+}
+
+/**
+ * Split a long code block on line boundaries into blocks that each carry their own fences (the
+ * opening one with its language tag), so every part renders as code. Undefined when even the
+ * fences leave no room for code.
+ */
+function splitCodeBlock(fence: Fence, maxChars: number): string[] | undefined {
+  const budget = maxChars - fence.open.length - fence.close.length - 2;
+  if (budget < 1) return undefined;
+  const pieces: string[] = [];
+  let lines: string[] = [];
+  let size = 0;
+  const flush = () => {
+    while (lines.length > 0 && lines[0]?.trim() === '') lines.shift();
+    while (lines.length > 0 && lines[lines.length - 1]?.trim() === '') lines.pop();
+    if (lines.length > 0) pieces.push(`${fence.open}\n${lines.join('\n')}\n${fence.close}`);
+    lines = [];
+    size = 0;
+  };
+  const add = (line: string) => {
+    const grown = lines.length === 0 ? line.length : size + 1 + line.length;
+    if (grown > budget) flush();
+    size = lines.length === 0 ? line.length : size + 1 + line.length;
+    lines.push(line);
+  };
+  for (const line of fence.body) {
+    let rest = line;
+    while (rest.length > budget) {
+      const cut = hardCut(rest, 0, budget);
+      add(rest.slice(0, cut));
+      rest = rest.slice(cut);
+    }
+    add(rest);
+  }
+  flush();
+  return pieces;
+}
+
+/** The end of the next part starting at `start`: the best-preferred boundary that fits. */
+function findCut(text: string, start: number, maxChars: number, atoms: readonly Atom[]): number {
+  const limit = start + maxChars;
+  const firstContent = start + text.slice(start).search(/\S/);
+  const insideAtom = (at: number) => atoms.some(([from, to]) => from < at && at < to);
+  const acceptable = (at: number) => at > firstContent && at <= limit && !insideAtom(at);
+
+  for (const { pattern, afterMatch } of preferences) {
+    const regex = new RegExp(pattern.source, 'g');
+    regex.lastIndex = start;
+    let best: number | undefined;
+    for (let match = regex.exec(text); match && match.index <= limit; match = regex.exec(text)) {
+      const at = afterMatch ? match.index + match[0].length : match.index;
+      if (acceptable(at)) best = at;
+    }
+    if (best !== undefined) return best;
+  }
+  const cut = hardCut(text, start, maxChars);
+  // Unreachable in practice (a code block is preceded by a line break or fits whole), but a cut
+  // must never open a code block half-way.
+  const atom = atoms.find(([from, to]) => from < cut && cut < to);
+  return atom && atom[0] > firstContent ? atom[0] : cut;
+}
+
+/**
+ * A mid-text cut at most `maxChars` after `start`: on a grapheme boundary when one exists (so an
+ * emoji sequence or accented letter stays whole), otherwise never between a surrogate pair.
+ */
+function hardCut(text: string, start: number, maxChars: number): number {
+  const limit = start + maxChars;
+  if (limit >= text.length) return text.length;
+  let best = start;
+  // Grapheme rules look backwards only, so the text up to one past the limit decides every boundary.
+  for (const { index } of graphemes.segment(text.slice(start, limit + 1))) {
+    if (index > maxChars) break;
+    best = start + index;
+  }
+  if (best > start) return best;
+  const high = text.charCodeAt(limit - 1);
+  const low = text.charCodeAt(limit);
+  const splitsPair = high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff;
+  return splitsPair ? limit - 1 : limit;
+}
+
+/** Where the next part starts after a cut: past the spaces and blank lines, not the indentation. */
+function skipSeparator(text: string, cut: number): number {
+  const separator = /[ \t]*(?:[ \t]*\r?\n)*/y;
+  separator.lastIndex = cut;
+  const match = separator.exec(text);
+  return match ? match.index + match[0].length : cut;
+}

@@ -1,0 +1,264 @@
+/**
+ * A small fake of Slack's Web API on loopback: Slack faked at the HTTP boundary. Point the real
+ * `WebClient` (or a Bolt `App` via `clientOptions`) at it with `slackApiUrl: fake.url`. Every call is
+ * recorded with its parsed arguments and answered with a Slack-shaped default, unless a test
+ * overrides the method with `on()`.
+ *
+ * A scripted 429 (the first chat.postMessage is rate limited, later ones succeed):
+ *
+ *   fake.on('chat.postMessage', (_call, n) =>
+ *     n === 0 ? { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } } : undefined);
+ *
+ * Like Slack, a call without a token (neither `Authorization: Bearer …` nor a `token` argument)
+ * is answered `{ ok: false, error: 'not_authed' }`.
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SlackCall {
+  /** The Web API method, e.g. `chat.postMessage`. */
+  method: string;
+  /** The call's arguments (form or JSON body plus query), JSON-looking strings parsed. */
+  args: Record<string, unknown>;
+  at: number;
+  /** Request headers, lower-cased names. */
+  headers: Record<string, string | undefined>;
+  /** The token the call was made with (bearer header or `token` argument), if any. */
+  token?: string;
+}
+
+export interface FakeAnswer {
+  /** HTTP status (default 200). */
+  status?: number;
+  headers?: Record<string, string>;
+  /** The JSON body; omitted → the method's default answer (status 200) or a generic error. */
+  body?: Record<string, unknown>;
+  delayMs?: number;
+}
+
+export type FakeAnswerFn = (call: SlackCall, nth: number) => FakeAnswer | undefined;
+
+export interface FakeSlack {
+  /** Base URL for WebClient's `slackApiUrl`, e.g. `http://127.0.0.1:PORT/api/` (trailing slash). */
+  url: string;
+  calls: SlackCall[];
+  /** The calls made to one method, in order. */
+  callsTo(method: string): SlackCall[];
+  /**
+   * Override the answer for a method; `nth` is the 0-based index of the call among calls to that
+   * method. Return undefined to fall back to the default.
+   */
+  on(method: string, answer: FakeAnswerFn): void;
+  /** Clear recorded calls and overrides. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface FakeSlackOptions {
+  botUserId?: string;
+  botId?: string;
+  teamId?: string;
+}
+
+interface Identity {
+  botUserId: string;
+  botId: string;
+  teamId: string;
+  appId: string;
+}
+
+/** Start the fake on a free loopback port. */
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const me: Identity = {
+    botUserId: options.botUserId ?? 'UBOT',
+    botId: options.botId ?? 'BBOT',
+    teamId: options.teamId ?? 'T0PARLEY',
+    appId: 'A0PARLEY',
+  };
+  const calls: SlackCall[] = [];
+  const overrides = new Map<string, FakeAnswerFn>();
+  let tsCounter = 0;
+  // Increasing, unique message timestamps in Slack's "seconds.micros" form: 1700000000.000100, .000200, …
+  const nextTs = () => {
+    tsCounter++;
+    const micros = tsCounter * 100;
+    return `${1_700_000_000 + Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    const raw = await readBody(req);
+    const requestUrl = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const match = /^\/api\/([A-Za-z0-9_.]+)$/.exec(requestUrl.pathname);
+    if (!match?.[1]) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'not_found' }));
+      return;
+    }
+    const method = match[1];
+    const headers = flattenHeaders(req.headers);
+    const args = { ...parseJsonLooking(Object.fromEntries(requestUrl.searchParams)), ...parseArgs(headers['content-type'], raw) };
+    const bearer = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
+    const token = bearer ?? (typeof args.token === 'string' && args.token !== '' ? args.token : undefined);
+    const call: SlackCall = { method, args, at: Date.now(), headers, token };
+    const nth = calls.filter((c) => c.method === method).length;
+    calls.push(call);
+
+    const answer = overrides.get(method)?.(call, nth) ?? {};
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    const status = answer.status ?? 200;
+    const body =
+      answer.body ??
+      (status === 200
+        ? token
+          ? defaultAnswer(method, args, me, nextTs)
+          : { ok: false, error: 'not_authed' }
+        : { ok: false, error: status === 429 ? 'ratelimited' : `fake_http_${status}` });
+    res
+      .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers })
+      .end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/api/`,
+    calls,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    on: (method, answer) => void overrides.set(method, answer),
+    reset: () => {
+      calls.length = 0;
+      overrides.clear();
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Slack's answer for a successful call, shaped like the real one (the fields our code reads). */
+function defaultAnswer(method: string, args: Record<string, unknown>, me: Identity, nextTs: () => string): Record<string, unknown> {
+  const channel = typeof args.channel === 'string' ? args.channel : undefined;
+  switch (method) {
+    case 'api.test':
+      return { ok: true, args };
+    case 'auth.test':
+      return {
+        ok: true,
+        url: 'https://parley-test.slack.com/',
+        team: 'Parley Test',
+        user: 'parley',
+        team_id: me.teamId,
+        user_id: me.botUserId,
+        bot_id: me.botId,
+        is_enterprise_install: false,
+      };
+    case 'chat.postMessage': {
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      if (args.text === undefined && args.blocks === undefined && args.attachments === undefined) return { ok: false, error: 'no_text' };
+      const ts = nextTs();
+      return { ok: true, channel, ts, message: botMessage(args, me, ts) };
+    }
+    case 'chat.postEphemeral':
+      return channel ? { ok: true, message_ts: nextTs() } : { ok: false, error: 'channel_not_found' };
+    case 'chat.update': {
+      const ts = String(args.ts ?? '');
+      return { ok: true, channel, ts, text: args.text ?? '', message: botMessage(args, me, ts) };
+    }
+    case 'chat.delete':
+      return { ok: true, channel, ts: args.ts };
+    case 'chat.startStream':
+      return channel ? { ok: true, channel, ts: nextTs() } : { ok: false, error: 'channel_not_found' };
+    case 'chat.appendStream':
+    case 'chat.stopStream':
+      return { ok: true, channel, ts: args.ts };
+    case 'reactions.add':
+    case 'reactions.remove':
+    case 'assistant.threads.setStatus':
+    case 'assistant.threads.setSuggestedPrompts':
+    case 'assistant.threads.setTitle':
+      return { ok: true };
+    case 'conversations.replies':
+      return { ok: true, messages: [], has_more: false, response_metadata: { next_cursor: '' } };
+    case 'conversations.history':
+      return { ok: true, messages: [], has_more: false, pin_count: 0, response_metadata: { next_cursor: '' } };
+    case 'conversations.info':
+      return {
+        ok: true,
+        channel: {
+          id: channel ?? 'C0GENERAL',
+          name: channel?.startsWith('D') ? undefined : 'general',
+          is_channel: !channel?.startsWith('D'),
+          is_im: Boolean(channel?.startsWith('D')),
+          is_private: false,
+          is_member: true,
+          context_team_id: me.teamId,
+        },
+      };
+    case 'users.info': {
+      const id = typeof args.user === 'string' ? args.user : 'U0ALICE';
+      return {
+        ok: true,
+        user: { id, team_id: me.teamId, name: id.toLowerCase(), real_name: `User ${id}`, is_bot: false, profile: { display_name: id.toLowerCase(), real_name: `User ${id}` } },
+      };
+    }
+    default:
+      return { ok: false, error: 'unknown_method' };
+  }
+}
+
+function botMessage(args: Record<string, unknown>, me: Identity, ts: string): Record<string, unknown> {
+  return {
+    type: 'message',
+    user: me.botUserId,
+    bot_id: me.botId,
+    app_id: me.appId,
+    team: me.teamId,
+    text: args.text ?? '',
+    ts,
+    ...(args.thread_ts !== undefined ? { thread_ts: args.thread_ts } : {}),
+    ...(args.blocks !== undefined ? { blocks: args.blocks } : {}),
+  };
+}
+
+/** Parse a Web API request body: form-encoded (WebClient's default) or JSON. */
+function parseArgs(contentType: string | undefined, raw: string): Record<string, unknown> {
+  if (raw === '') return {};
+  if (contentType?.includes('application/json')) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  }
+  return parseJsonLooking(Object.fromEntries(new URLSearchParams(raw)));
+}
+
+/** Form values for arrays/objects (blocks, prompts, chunks…) arrive as JSON strings. */
+function parseJsonLooking(values: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    out[key] = value;
+    if (value.startsWith('[') || value.startsWith('{')) {
+      try {
+        out[key] = JSON.parse(value);
+      } catch {
+        // Not JSON after all: keep the string.
+      }
+    }
+  }
+  return out;
+}
+
+function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.js';
+
+describe('markdownToMrkdwn: emphasis', () => {
+  it.each([
+    ['**bold**', '*bold*'],
+    ['__bold__', '*bold*'],
+    ['a **bold phrase** here', 'a *bold phrase* here'],
+    ['*italic*', '_italic_'],
+    ['_italic_', '_italic_'],
+    ['an *italic phrase* here', 'an _italic phrase_ here'],
+    ['~~strike~~', '~strike~'],
+    ['***both***', '*_both_*'],
+    ['___both___', '*_both_*'],
+    ['**bold with *italic* inside**', '*bold with _italic_ inside*'],
+    ['*italic with **bold** inside*', '_italic with *bold* inside_'],
+    ['**a** and **b**', '*a* and *b*'],
+    ['*a* and *b*', '_a_ and _b_'],
+    ['~~gone~~ and **kept**', '~gone~ and *kept*'],
+  ])('%j → %j', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it.each([
+    ['2 * 3 * 4 = 24', '2 * 3 * 4 = 24'],
+    ['snake_case_name', 'snake_case_name'],
+    ['a ** b', 'a ** b'],
+    ['** not bold **', '** not bold **'],
+    ['~single~', '~single~'],
+  ])('leaves %j alone (not emphasis)', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it('keeps a backslash-escaped asterisk from becoming italics', () => {
+    const out = markdownToMrkdwn('\\*not italic\\*');
+    expect(out).not.toContain('_');
+    expect(out).toBe('*not italic*');
+  });
+});
+
+describe('markdownToMrkdwn: links and URLs', () => {
+  it.each([
+    ['[text](https://example.com)', '<https://example.com|text>'],
+    ['see [the docs](https://example.com/docs) now', 'see <https://example.com/docs|the docs> now'],
+    ['[q](https://a.example/?x=1&y=2)', '<https://a.example/?x=1&amp;y=2|q>'],
+    ['[a|b](https://a.example/p|q)', '<https://a.example/p%7Cq|a|b>'],
+    ['[wiki](https://en.wikipedia.org/wiki/Foo_(bar))', '<https://en.wikipedia.org/wiki/Foo_(bar)|wiki>'],
+    ['[titled](https://example.com "The title")', '<https://example.com|titled>'],
+    ['[**bold** label](https://example.com)', '<https://example.com|*bold* label>'],
+    ['[a < b](https://example.com)', '<https://example.com|a &lt; b>'],
+    ['[](https://example.com)', '<https://example.com>'],
+    ['![diagram](https://example.com/d.png)', '<https://example.com/d.png|diagram>'],
+    ['![](https://example.com/d.png)', '<https://example.com/d.png>'],
+    ['<https://example.com/auto>', '<https://example.com/auto>'],
+    ['mail <someone@example.com>', 'mail <mailto:someone@example.com|someone@example.com>'],
+    ['[relative](/docs/setup)', 'relative'],
+  ])('%j → %j', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it.each([
+    'visit https://example.com today',
+    'https://example.com/path_with_underscores_here',
+    'https://example.com/*star*/x',
+    'https://example.com/~~tilde~~',
+    '(see https://example.com/a_(b)_c)',
+    'ends with a URL https://example.com/_x_.',
+  ])('leaves the bare URL in %j untouched', (markdown) => {
+    expect(markdownToMrkdwn(markdown)).toBe(markdown);
+  });
+
+  it('escapes & in a bare URL as Slack requires, changing nothing else', () => {
+    expect(markdownToMrkdwn('https://example.com/?a=1&b=2')).toBe('https://example.com/?a=1&amp;b=2');
+  });
+
+  it('does not take emphasis around a bare URL as part of it', () => {
+    expect(markdownToMrkdwn('**https://example.com**')).toBe('*https://example.com*');
+  });
+});
+
+describe('markdownToMrkdwn: code is left as it is', () => {
+  it.each([
+    '`**not bold**`',
+    '`a < b && c > d`',
+    '`[text](https://example.com)`',
+    '`# not a heading`',
+    '``code with ` backtick``',
+  ])('inline code %j', (markdown) => {
+    expect(markdownToMrkdwn(markdown)).toBe(markdown);
+  });
+
+  it('converts around inline code but not inside it', () => {
+    expect(markdownToMrkdwn('**bold** `**raw** & <tag>` *it*')).toBe('*bold* `**raw** & <tag>` _it_');
+    expect(markdownToMrkdwn('x **`code`** y')).toBe('x *`code`* y');
+  });
+
+  it('copies a fenced block verbatim and drops the language tag', () => {
+    const body = ['# not a heading', '- not a bullet', 'const x = a < b && **c** > d;', '[no](https://link.example)', '---', '> not a quote'];
+    const markdown = ['Before **b**', '```ts', ...body, '```', 'After *i*'].join('\n');
+    expect(markdownToMrkdwn(markdown)).toBe(['Before *b*', '```', ...body, '```', 'After _i_'].join('\n'));
+  });
+
+  it('turns a tilde fence or a longer backtick fence into Slack’s ```', () => {
+    expect(markdownToMrkdwn('~~~python\nprint(1 < 2)\n~~~')).toBe('```\nprint(1 < 2)\n```');
+    expect(markdownToMrkdwn('````md\n```\ninner\n```\n````')).toBe('```\n```\ninner\n```\n```');
+  });
+
+  it('leaves an unclosed (truncated) block as code to the end', () => {
+    expect(markdownToMrkdwn('```js\nlet a = **b** < c;\n**still code**')).toBe('```\nlet a = **b** < c;\n**still code**');
+  });
+
+  it('keeps indentation inside code', () => {
+    const markdown = '```py\ndef f():\n    return 1\n```';
+    expect(markdownToMrkdwn(markdown)).toBe('```\ndef f():\n    return 1\n```');
+  });
+});
+
+describe('markdownToMrkdwn: blocks', () => {
+  it.each([
+    ['# Title', '*Title*'],
+    ['## Section two', '*Section two*'],
+    ['###### Deep', '*Deep*'],
+    ['### Closed heading ###', '*Closed heading*'],
+    ['## **Already bold**', '*Already bold*'],
+    ['## With *italic* and `code`', '*With _italic_ and `code`*'],
+    ['#', ''],
+    ['#hashtag', '#hashtag'],
+    ['####### seven', '####### seven'],
+  ])('heading %j → %j', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it('puts a heading on its own line between paragraphs', () => {
+    expect(markdownToMrkdwn('Intro\n\n## Steps\nDo it')).toBe('Intro\n\n*Steps*\nDo it');
+  });
+
+  it.each([
+    ['- item', '• item'],
+    ['* item', '• item'],
+    ['+ item', '• item'],
+    ['- **bold** item', '• *bold* item'],
+    ['* *italic* item', '• _italic_ item'],
+    ['  - nested', '  • nested'],
+    ['    * deeper', '    • deeper'],
+    ['-not a bullet', '-not a bullet'],
+  ])('bullet %j → %j', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it('converts a nested list keeping its shape', () => {
+    const markdown = '- one\n  - one.a\n    - one.a.i\n- two';
+    expect(markdownToMrkdwn(markdown)).toBe('• one\n  • one.a\n    • one.a.i\n• two');
+  });
+
+  it.each([
+    ['1. first', '1. first'],
+    ['2. **second**', '2. *second*'],
+    ['10) tenth', '10) tenth'],
+    ['   3. indented', '   3. indented'],
+  ])('numbered %j → %j', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it.each([
+    ['> quoted', '> quoted'],
+    ['> **bold** in a quote', '> *bold* in a quote'],
+    ['> a > b', '> a &gt; b'],
+    ['> - bullet in a quote', '> • bullet in a quote'],
+    ['>', '>'],
+  ])('blockquote %j → %j', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it.each(['---', '***', '___', '- - -', '* * *', '----------'])('horizontal rule %j → ———', (markdown) => {
+    expect(markdownToMrkdwn(markdown)).toBe('———');
+  });
+
+  it('keeps blank lines and CRLF line endings', () => {
+    expect(markdownToMrkdwn('**a**\r\n\r\n- b\r\n')).toBe('*a*\r\n\r\n• b\r\n');
+    expect(markdownToMrkdwn('a\n\n\nb')).toBe('a\n\n\nb');
+  });
+});
+
+describe('markdownToMrkdwn: escaping', () => {
+  it.each([
+    ['a & b', 'a &amp; b'],
+    ['a < b > c', 'a &lt; b &gt; c'],
+    ['<b>html</b>', '&lt;b&gt;html&lt;/b&gt;'],
+    ['<!channel> ping', '&lt;!channel&gt; ping'],
+    ['<@U123>', '&lt;@U123&gt;'],
+    ['already &amp; escaped', 'already &amp;amp; escaped'],
+    ['x -> y', 'x -&gt; y'],
+  ])('%j → %j', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it('escapes text but not the link it generates', () => {
+    expect(markdownToMrkdwn('a < b, see [docs & more](https://example.com/?a=1&b=2) > c')).toBe(
+      'a &lt; b, see <https://example.com/?a=1&amp;b=2|docs &amp; more> &gt; c',
+    );
+  });
+});
+
+describe('markdownToMrkdwn: a whole reply', () => {
+  it('converts a typical model answer', () => {
+    const markdown = [
+      '# Deploying parley',
+      '',
+      'You need **three** things & a *little* patience:',
+      '',
+      '1. A Redis URL',
+      '2. The [Slack app](https://api.slack.com/apps) credentials',
+      '',
+      '- set `SLACK_SIGNING_SECRET`',
+      '  - never log it',
+      '',
+      '```bash',
+      'export REDIS_URL=redis://localhost:6379 && npm start > out.log',
+      '```',
+      '',
+      '> Tip: ~~restart~~ reload the worker.',
+      '',
+      '---',
+      'Done! See https://example.com/docs_page.',
+    ].join('\n');
+    const expected = [
+      '*Deploying parley*',
+      '',
+      'You need *three* things &amp; a _little_ patience:',
+      '',
+      '1. A Redis URL',
+      '2. The <https://api.slack.com/apps|Slack app> credentials',
+      '',
+      '• set `SLACK_SIGNING_SECRET`',
+      '  • never log it',
+      '',
+      '```',
+      'export REDIS_URL=redis://localhost:6379 && npm start > out.log',
+      '```',
+      '',
+      '> Tip: ~restart~ reload the worker.',
+      '',
+      '———',
+      'Done! See https://example.com/docs_page.',
+    ].join('\n');
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it('returns an empty string for empty input', () => {
+    expect(markdownToMrkdwn('')).toBe('');
+  });
+});
