@@ -3,6 +3,7 @@
  * the local testing story, the way `stripe trigger` does it.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { WebClient } from '@slack/web-api';
 import type { Config } from '../src/index.js';
 import { slackConfigFromEnv } from '../adapters/slack/index.js';
 
@@ -31,7 +32,7 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
   const user = options.user ?? 'U0SIMULATE';
   const event = options.dm
     ? { type: 'message', channel_type: 'im', channel, user, text: options.text, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) }
-    : { type: 'app_mention', channel, user, text: `<@${'UBOT'}> ${options.text}`, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) };
+    : { type: 'app_mention', channel, user, text: `<@${await botUserId(slack.botToken, slack.apiUrl)}> ${options.text}`, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) };
   const body = JSON.stringify({
     token: 'simulated',
     team_id: team,
@@ -58,4 +59,14 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
     }
   }
   return failed ? 1 : 0;
+}
+
+/** The mention Slack would put in the text: the real bot user when the token works, a placeholder otherwise. */
+async function botUserId(token: string, apiUrl: string): Promise<string> {
+  try {
+    const result = await new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, timeout: 3000 }).auth.test();
+    return result.user_id ?? 'U0PARLEYBOT';
+  } catch {
+    return 'U0PARLEYBOT';
+  }
 }

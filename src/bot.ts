@@ -203,10 +203,18 @@ async function updateQueueDepth(queue: JobQueue<JobData>, metrics: Metrics): Pro
   }
 }
 
-/** Stop taking connections; idle keep-alive sockets are closed so `close` can finish. */
-function stopAccepting(server: Server): Promise<void> {
+/**
+ * Stop taking connections; idle keep-alive sockets are closed at once, and connections that never
+ * end by themselves (a browser's event stream) after a short grace period.
+ */
+function stopAccepting(server: Server, graceMs = 3000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

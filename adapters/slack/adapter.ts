@@ -141,7 +141,9 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
     app,
     async start(ctx) {
       context = ctx;
-      await app.init(); // one auth.test: the bot's user id for every event after
+      // One auth.test: the bot's user id for every event after. An App created without
+      // deferInitialization has done this itself (lazily, once).
+      if ((app as unknown as { initialized?: boolean }).initialized === false) await app.init();
       if (socketMode) await app.start();
     },
     async stop() {
