@@ -14,7 +14,7 @@ const usage = `usage: parley <command>
   serve [--no-worker]   run the bot server (what npm start runs)
   worker                run workers only (needs REDIS_URL)
   check                 validate the configuration and reach Redis and the AI provider
-  simulate slack "text" [--dm] [--retry N] [--url URL]
+  simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID]
                         send a correctly signed Slack event to a running server
 `;
 
@@ -30,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       url: { type: 'string' },
       from: { type: 'string' },
       conversation: { type: 'string' },
+      channel: { type: 'string' },
+      user: { type: 'string' },
     },
   });
   const [command] = positionals;
@@ -59,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`usage: parley simulate slack "text" [--dm] [--retry N] [--url URL]`);
         return 2;
       }
-      return simulateSlack(config, { text, dm: values.dm, retry: values.retry ? Number(values.retry) : 0, url: values.url });
+      return simulateSlack(config, { text, dm: values.dm, retry: values.retry ? Number(values.retry) : 0, url: values.url, channel: values.channel, user: values.user });
     }
     default:
       console.error(`parley: unknown command "${command}"\n\n${usage}`);
