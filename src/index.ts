@@ -22,5 +22,5 @@ export type { JobData } from './jobs.js';
 export { createMemoryLimiter, type Limiter } from './limit/index.js';
 export { createAiClient, NoProviderAiClient, type AiClient, type AiRequest, type AiResult } from './ai/index.js';
 export { createLogger } from './observe/index.js';
-export { json, jsonError } from './http/index.js';
+export { json, jsonError, isLoopbackHost } from './http/index.js';
 export type { NodeMiddleware, FetchHandler } from './http/index.js';

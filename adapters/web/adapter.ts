@@ -5,7 +5,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from '../../src/index.js';
+import { HttpError, isLoopbackHost, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from '../../src/index.js';
 import type { ConversationRef, Delivery, Reply, Store } from '../../src/index.js';
 
 export interface WebChatOptions {
@@ -53,6 +53,11 @@ export function webChat(options: WebChatOptions = {}): Adapter {
     (await started().listRange(transcriptKey(conversation), 0, -1)).map((item) => JSON.parse(item) as TranscriptEntry);
 
   function authorize(request: HttpRequest): void {
+    // Without a token, only requests from this machine: embedded in someone else's server (or a
+    // serverless function) the bind address says nothing, so the request's own address decides.
+    if (!options.token && !fromThisMachine(request)) {
+      throw new HttpError(401, 'token_required', 'The web chat answers other machines only with a token: set WEB_TOKEN and send it as a bearer token.');
+    }
     if (!requireToken) return;
     if (!options.token) throw new HttpError(401, 'token_required', 'This server is reachable from other machines: set WEB_TOKEN and send it as a bearer token.');
     const given = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? request.url.searchParams.get('token') ?? '';
@@ -146,6 +151,11 @@ async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>): AsyncG
     }
     await new Promise((resolve) => setTimeout(resolve, EVENTS_POLL_MS));
   }
+}
+
+function fromThisMachine(request: HttpRequest): boolean {
+  const address = request.remoteAddress?.replace(/^::ffff:/, '');
+  return address !== undefined && isLoopbackHost(address) && !request.headers['x-forwarded-for'] && !request.headers.forwarded;
 }
 
 /** Constant-time comparison, so the token cannot be guessed byte by byte from timings. */

@@ -8,7 +8,17 @@ import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { requestUrl, type UrlOptions } from './url.js';
 
-export type FetchHandler = (request: Request) => Promise<Response>;
+/** What the platform knows about the connection that a Request does not carry. */
+export interface FetchInfo {
+  remoteAddress?: string;
+}
+
+/**
+ * The second argument is optional and loosely typed on purpose: platforms pass their own
+ * objects there (Cloudflare's env, Bun's server, Hono's bindings); only a string
+ * `remoteAddress` in it is read.
+ */
+export type FetchHandler = (request: Request, info?: FetchInfo | unknown) => Promise<Response>;
 
 export interface FetchOptions extends UrlOptions {
   bodyLimitBytes: number;
@@ -17,7 +27,7 @@ export interface FetchOptions extends UrlOptions {
 
 /** Answer parley's routes; anything else gets a 404 (route only parley's paths to it). */
 export function createFetchHandler(router: Router, options: FetchOptions): FetchHandler {
-  return async (request) => {
+  return async (request, info) => {
     const url = new URL(request.url);
     const headers: Record<string, string> = { host: url.host };
     request.headers.forEach((value, name) => (headers[name] = value));
@@ -37,6 +47,7 @@ export function createFetchHandler(router: Router, options: FetchOptions): Fetch
       url: requestUrl(url.pathname + url.search, headers, url.protocol === 'https:', options),
       headers,
       body,
+      remoteAddress: remoteAddressOf(info),
     });
     return toResponse(response);
   };
@@ -60,4 +71,9 @@ function toResponse(response: HttpResponse): Response {
   }
   const body = typeof response.body === 'string' || response.body === undefined ? response.body : new Uint8Array(response.body);
   return new Response(body, { status: response.status, headers: response.headers });
+}
+
+function remoteAddressOf(info: unknown): string | undefined {
+  const address = (info as FetchInfo | undefined)?.remoteAddress;
+  return typeof address === 'string' ? address : undefined;
 }

@@ -1,6 +1,6 @@
 export { createRouter, type Router, type RouterDeps } from './router.js';
 export { createNodeMiddleware, writeResponse, type NodeMiddleware } from './node.js';
-export { createFetchHandler, type FetchHandler } from './fetch.js';
+export { createFetchHandler, type FetchHandler, type FetchInfo } from './fetch.js';
 export { json, jsonError } from './responses.js';
 export { requestUrl } from './url.js';
 export { isLoopbackHost } from './address.js';

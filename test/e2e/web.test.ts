@@ -95,6 +95,29 @@ describe('web chat, end to end through the whole pipeline', () => {
   });
 });
 
+describe('web chat without a token', () => {
+  it('answers only requests from this machine, not ones relayed by a proxy', async () => {
+    const web = await startWebBot();
+    try {
+      const relayed = await fetch(`${web.url}/web/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7' },
+        body: JSON.stringify({ conversation: 'relayed', text: 'hi' }),
+      });
+      expect(relayed.status).toBe(401);
+      expect(await relayed.json()).toMatchObject({ error: { code: 'token_required' } });
+      expect((await web.post('local', 'hi')).status).toBe(202);
+      // The fetch handler knows no client address unless the platform passes it.
+      const viaFetch = await web.bot.fetch(new Request('http://127.0.0.1/web/conversations/local'));
+      expect(viaFetch.status).toBe(401);
+      const withAddress = await web.bot.fetch(new Request('http://127.0.0.1/web/conversations/local'), { remoteAddress: '127.0.0.1' });
+      expect(withAddress.status).toBe(200);
+    } finally {
+      await web.close();
+    }
+  });
+});
+
 describe('web chat on a non-loopback address', () => {
   it('requires WEB_TOKEN as a bearer token', async () => {
     const web = await startWebBot({ HOST: '0.0.0.0', WEB_TOKEN: 'a-very-secret-token-123' });

@@ -1,0 +1,103 @@
+/**
+ * parley inside an existing Express 5 app.
+ *
+ *   npx tsx examples/express.ts          # then open http://127.0.0.1:3000/
+ *
+ * The app keeps its own routes (GET /hello, a JSON API under /api) and its own body parser;
+ * parley adds the web chat (/, /web/*) and its operational routes (/healthz, /readyz, /metrics).
+ * Every other path falls through to Express, so the app's own 404 handling still applies.
+ *
+ * In your project, import from the package instead of the repository paths:
+ *   import { createBot, loadConfig } from 'parley';
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import express from 'express';
+import { createBot, loadConfig } from '../src/index.js';
+import { webChat } from '../adapters/web/index.js';
+
+export interface RunningExample {
+  url: string;
+  /** Stop the HTTP server, then let the bot finish its running jobs and release everything. */
+  close(): Promise<void>;
+}
+
+/** Start the app; `port` 0 picks a free port (tests), default PORT from the environment (3000). */
+export async function start(port?: number): Promise<RunningExample> {
+  // All settings come from the environment (OPENAI_API_KEY, LOG_LEVEL, ...); see `parley check`.
+  const config = loadConfig();
+  const bot = createBot({ config, adapters: [webChat({ page: true, token: config.web.token })] });
+
+  const app = express();
+
+  // 1. parley first. Platforms sign the exact bytes they send, so parley must read the raw
+  //    body itself; a JSON parser mounted earlier would consume it and parley answers 500
+  //    "body_already_parsed". parley only answers its own paths and calls next() for the rest.
+  app.use(bot.middleware());
+
+  // 2. Then the app's own body parser, for the app's own API.
+  //
+  //    If a parser must run before parley (say it is mounted globally by a framework you do
+  //    not control), have it keep the raw bytes; parley uses `req.rawBody` when it is there:
+  //
+  //      app.use(express.json({ verify: (req, _res, buf) => { (req as { rawBody?: Buffer }).rawBody = buf; } }));
+  //      app.use(bot.middleware());
+  //
+  //    (and the same `verify` on express.urlencoded() for Twilio's form-encoded webhooks).
+  app.use(express.json());
+
+  // 3. The app's own routes, untouched by parley.
+  app.get('/hello', (_req, res) => {
+    res.json({ message: 'hello from express' });
+  });
+  app.post('/api/echo', (req, res) => {
+    res.json({ received: req.body as unknown });
+  });
+
+  // HOST defaults to 127.0.0.1. The web chat needs no token only while the server is bound to
+  // loopback, so listen on the same HOST the bot was configured with (set WEB_TOKEN otherwise).
+  const server = app.listen(port ?? config.port, config.host);
+  await once(server, 'listening');
+  const url = urlOf(server);
+  bot.logger.info({ url }, `express app with parley listening on ${url}`);
+
+  return {
+    url,
+    async close() {
+      await closeServer(server);
+      await bot.close();
+    },
+  };
+}
+
+function urlOf(server: Server): string {
+  const { address, port } = server.address() as AddressInfo;
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+/**
+ * Stop taking connections and wait for open ones. Idle keep-alive connections are closed at
+ * once; a browser's open chat event stream never ends by itself, so it is cut after a grace period.
+ */
+function closeServer(server: Server, graceMs = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    server.close((error) => {
+      clearTimeout(force);
+      if (error) reject(error);
+      else resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+// Run when executed directly (`tsx examples/express.ts`), not when imported by a test.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const running = await start();
+  const stop = () => void running.close().then(() => process.exit(0), () => process.exit(1));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
