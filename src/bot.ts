@@ -179,9 +179,10 @@ export function createBot(options: BotOptions = {}): Bot {
     },
     async close() {
       clearInterval(queueDepth);
+      // Stop every way in first (HTTP, Socket Mode), so nothing arrives at a closing queue.
       await Promise.all(servers.map(stopAccepting));
-      const result = await queue.close(config.shutdownTimeoutMs);
       await Promise.all(adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
+      const result = await queue.close(config.shutdownTimeoutMs);
       await store.close();
       if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
       return result;

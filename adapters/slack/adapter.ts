@@ -3,14 +3,16 @@
  * through a receiver of ours, so the developer's own listeners (slash commands, shortcuts,
  * actions) keep working; a global middleware picks out the messages parley answers.
  */
-import { App, Assistant, LogLevel, type Receiver, type ReceiverEvent } from '@slack/bolt';
+import { App, Assistant, LogLevel, type Receiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type InboundMessage, type Store } from '../../src/index.js';
+import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type InboundMessage, type Received, type Store } from '../../src/index.js';
 import type { SlackConfig } from './config.js';
+import { dispatchToBolt, type Collector } from './dispatch.js';
 import { inboundFromEvent, type EventCallback } from './events.js';
 import { parseSlackBody } from './parse.js';
 import { SlackSender, slackKeys } from './send.js';
+import { createSocketMode } from './socket.js';
 import { verifySlackSignature } from './verify.js';
 
 export interface SlackAdapterOptions extends SlackConfig {
@@ -18,7 +20,7 @@ export interface SlackAdapterOptions extends SlackConfig {
   app?: App;
 }
 
-/** A Bolt receiver that does no I/O: parley's HTTP layer feeds the App. */
+/** A Bolt receiver that does no I/O: parley's HTTP layer (or its Socket Mode client) feeds the App. */
 export class ParleyReceiver implements Receiver {
   app?: App;
   init(app: App): void {
@@ -28,26 +30,11 @@ export class ParleyReceiver implements Receiver {
   async stop(): Promise<void> {}
 }
 
-/** Handed to the collecting middleware through Bolt's customProperties. */
-interface Collector {
-  found(message: InboundMessage | undefined): void;
-}
-
-/** Bolt answers an unacknowledged interaction after this long; so do we. */
-const ACK_TIMEOUT_MS = 3001;
-
 /** Create the Slack adapter. */
 export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App } {
-  const socketMode = Boolean(options.appToken);
   const app =
     options.app ??
-    new App({
-      token: options.botToken,
-      ...(socketMode ? { socketMode: true, appToken: options.appToken } : { receiver: new ParleyReceiver() }),
-      deferInitialization: true,
-      logLevel: LogLevel.ERROR,
-      clientOptions: { slackApiUrl: options.apiUrl },
-    });
+    new App({ token: options.botToken, receiver: new ParleyReceiver(), deferInitialization: true, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: options.apiUrl } });
   // Our own client for replies: no hidden retries, 429s surface to us (see SlackSender.call).
   const client = new WebClient(options.botToken, { slackApiUrl: options.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   let context: AdapterContext | undefined;
@@ -58,6 +45,9 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
     return context;
   };
   const sender = new SlackSender(client, store, logger);
+  const socket = options.appToken
+    ? createSocketMode({ appToken: options.appToken, apiUrl: options.apiUrl, app, logger, deliver: (messages) => started().deliver(messages) })
+    : undefined;
 
   app.use(async ({ body, context: boltContext, next }) => {
     const collector = boltContext.parleyCollector as Collector | undefined;
@@ -71,8 +61,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
         });
       }
     } finally {
-      if (collector) collector.found(message);
-      else if (message) await started().deliver([message]); // Socket Mode: no HTTP request to answer
+      collector?.found(message);
     }
     await next();
   });
@@ -90,47 +79,24 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
     }),
   );
 
-  async function receive(request: HttpRequest) {
+  async function receive(request: HttpRequest): Promise<Received> {
     verifySlackSignature(request, options.signingSecrets);
     const body = parseSlackBody(request);
-    if (body.type === 'url_verification') {
-      return { response: json(200, { challenge: body.challenge }), messages: [] };
-    }
+    if (body.type === 'url_verification') return { response: json(200, { challenge: body.challenge }), messages: [] };
     if (body.ssl_check) return { response: { status: 200 }, messages: [] };
     const retryNum = request.headers['x-slack-retry-num'];
-    let found!: (message: InboundMessage | undefined) => void;
-    const collected = new Promise<InboundMessage | undefined>((resolve) => (found = resolve));
-    let acked!: (response: HttpResponse) => void;
-    const ack = new Promise<HttpResponse>((resolve) => (acked = resolve));
-    const event: ReceiverEvent = {
-      body,
-      retryNum: retryNum ? Number(retryNum) : undefined,
-      retryReason: request.headers['x-slack-retry-reason'],
-      customProperties: { parleyCollector: { found } satisfies Collector },
-      ack: async (response?: unknown) => acked(ackResponse(response)),
-    };
-    const processing = app.processEvent(event).then(
-      () => undefined,
-      (error: unknown) => {
-        logger().error({ err: error }, 'a Bolt listener failed');
-        return error;
-      },
-    );
-    if (body.type === 'event_callback') {
-      // Bolt acknowledges events itself; answer once our middleware has looked (or Bolt dropped it).
-      const message = await Promise.race([collected, processing.then(() => undefined)]);
-      return { response: { status: 200 }, messages: message ? [message] : [] };
+    const result = await dispatchToBolt(app, body, { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] }, logger());
+    switch (result.kind) {
+      case 'event':
+        return { response: { status: 200 }, messages: result.message ? [result.message] : [] };
+      case 'acked':
+        return { response: ackResponse(result.response), messages: [] };
+      case 'failed':
+        throw new HttpError(500, 'listener_failed', 'A Bolt listener failed before acknowledging.');
+      case 'unacknowledged':
+        logger().warn({ type: body.type, command: body.command }, 'no Bolt listener acknowledged this request');
+        throw new HttpError(404, 'unhandled', 'No listener acknowledged this Slack request.');
     }
-    // Commands, shortcuts, actions: the developer's listener acknowledges, as in Bolt.
-    const outcome = await Promise.race([
-      ack.then((response) => ({ kind: 'acked' as const, response })),
-      processing.then((error) => ({ kind: 'finished' as const, error })),
-      delay(ACK_TIMEOUT_MS).then(() => ({ kind: 'timeout' as const })),
-    ]);
-    if (outcome.kind === 'acked') return { response: outcome.response, messages: [] };
-    if (outcome.kind === 'finished' && outcome.error) throw new HttpError(500, 'listener_failed', 'A Bolt listener failed before acknowledging.');
-    logger().warn({ type: body.type, command: body.command }, 'no Bolt listener acknowledged this request');
-    throw new HttpError(404, 'unhandled', 'No listener acknowledged this Slack request.');
   }
 
   return {
@@ -144,10 +110,10 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
       // One auth.test: the bot's user id for every event after. An App created without
       // deferInitialization has done this itself (lazily, once).
       if ((app as unknown as { initialized?: boolean }).initialized === false) await app.init();
-      if (socketMode) await app.start();
+      await socket?.start();
     },
     async stop() {
-      if (socketMode) await app.stop();
+      await socket?.stop();
     },
     receive,
     send: (conversation, reply, sendOptions) => sender.send(conversation, reply, sendOptions?.key),
@@ -162,6 +128,3 @@ function ackResponse(response: unknown): HttpResponse {
   return json(200, response);
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}

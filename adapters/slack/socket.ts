@@ -1,0 +1,50 @@
+/**
+ * Socket Mode: Slack delivers over a WebSocket we open, so no public URL is needed. We own the
+ * SocketModeClient (rather than Bolt's receiver) to acknowledge an event only after parley has
+ * queued its message: an event we could not take is left unacknowledged and Slack redelivers it.
+ */
+import { LogLevel, type App } from '@slack/bolt';
+import { SocketModeClient } from '@slack/socket-mode';
+import type { Logger } from 'pino';
+import type { InboundMessage } from '../../src/index.js';
+import { dispatchToBolt } from './dispatch.js';
+
+interface SocketEvent {
+  ack(response?: unknown): Promise<void>;
+  type: string;
+  body: Record<string, unknown>;
+  retry_num?: number;
+  retry_reason?: string;
+}
+
+export interface SocketModeOptions {
+  appToken: string;
+  apiUrl: string;
+  app: App;
+  logger(): Logger;
+  deliver(messages: InboundMessage[]): Promise<void>;
+}
+
+export function createSocketMode(options: SocketModeOptions): { start(): Promise<void>; stop(): Promise<void> } {
+  const client = new SocketModeClient({ appToken: options.appToken, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: options.apiUrl } });
+  client.on('slack_event', (event: SocketEvent) => {
+    void handle(event).catch((error: unknown) => options.logger().error({ err: error, type: event.type }, 'Socket Mode event not taken; Slack will redeliver it'));
+  });
+
+  async function handle(event: SocketEvent): Promise<void> {
+    const result = await dispatchToBolt(options.app, event.body, { retryNum: event.retry_num, retryReason: event.retry_reason }, options.logger());
+    if (result.kind === 'event') {
+      if (result.message) await options.deliver([result.message]);
+      await event.ack();
+    } else if (result.kind === 'acked') {
+      await event.ack(result.response === undefined || result.response === '' ? undefined : result.response);
+    } else {
+      options.logger().warn({ type: event.type }, 'no Bolt listener acknowledged this Socket Mode request');
+    }
+  }
+
+  return {
+    start: async () => void (await client.start()),
+    stop: () => client.disconnect(),
+  };
+}
