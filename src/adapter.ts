@@ -119,6 +119,8 @@ export interface Adapter {
    * the configuration support it; the adapter falls back to one message when streaming fails.
    */
   stream?(conversation: ConversationRef, chunks: AsyncIterable<string>, options?: SendOptions): Promise<Delivery & { text: string }>;
+  /** Hand the conversation to people (assign it to a team); the bot stays out of it afterwards. */
+  handoff?(conversation: ConversationRef): Promise<void>;
   /** Show or clear a "thinking…" indicator. Best effort. */
   indicate?(conversation: ConversationRef, state: Indicator): Promise<void>;
   /**

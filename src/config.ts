@@ -54,6 +54,9 @@ export const variables = {
   AI_MAX_CONCURRENT: { schema: integer(1, 10_000), default: '8', fix: 'set AI_MAX_CONCURRENT to the most AI calls at once, e.g. 8' },
   AI_BREAKER_THRESHOLD: { schema: integer(1, 1000), default: '5', fix: 'set AI_BREAKER_THRESHOLD to consecutive failures that open the circuit, e.g. 5' },
   AI_BREAKER_HALF_OPEN_MS: { schema: integer(1, 3_600_000), default: '30000', fix: 'set AI_BREAKER_HALF_OPEN_MS to the wait before probing a failed provider, e.g. 30000' },
+  AI_VISION: { schema: bool, default: 'false', fix: 'set AI_VISION=true when OPENAI_MODEL reads images, so image attachments go to the model' },
+  MEDIA_NOTICE: { schema: z.string().min(1), default: 'I can only read text messages for now.', fix: 'set MEDIA_NOTICE to the answer for a message with media and no text' },
+  HANDOFF_REPLY: { schema: z.string().min(1), default: "I've asked a teammate to take over — they'll reply here soon.", fix: 'set HANDOFF_REPLY to what the bot says when someone asks for a person' },
   CACHE_TTL_SECONDS: { schema: integer(0, 31_536_000), default: '3600', fix: 'set CACHE_TTL_SECONDS to seconds to keep answers (0 turns the cache off)' },
   HISTORY_TURNS: { schema: integer(0, 1000), default: '20', fix: 'set HISTORY_TURNS to the earlier turns sent to the AI, e.g. 20' },
   HISTORY_TOKEN_BUDGET: { schema: integer(0, 1_000_000), default: '3000', fix: 'set HISTORY_TOKEN_BUDGET to the most history tokens sent to the AI, e.g. 3000' },
@@ -97,6 +100,7 @@ export interface Config {
     cacheTtlSeconds: number;
   };
   history: { turns: number; tokenBudget: number; ttlSeconds: number };
+  replies: { vision: boolean; mediaNotice: string; handoffReply: string };
   limits: { userPerMinute: number };
   queue: { concurrency: number; attempts: number; backoffMs: number };
   directDeadlineMs: number;
@@ -142,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
       breakerHalfOpenAfterMs: req('AI_BREAKER_HALF_OPEN_MS'),
       cacheTtlSeconds: req('CACHE_TTL_SECONDS'),
     },
+    replies: { vision: req('AI_VISION'), mediaNotice: req('MEDIA_NOTICE'), handoffReply: req('HANDOFF_REPLY') },
     history: { turns: req('HISTORY_TURNS'), tokenBudget: req('HISTORY_TOKEN_BUDGET'), ttlSeconds: req('HISTORY_TTL_SECONDS') },
     limits: { userPerMinute: req('RATE_LIMIT_USER_PER_MINUTE') },
     queue: { concurrency: req('WORKER_CONCURRENCY'), attempts: req('JOB_ATTEMPTS'), backoffMs: req('JOB_BACKOFF_MS') },

@@ -20,10 +20,23 @@ export interface MessageContext {
   canStream: boolean;
   /** Post a reply from text chunks: streamed where `canStream`, else as one message. Returns the whole text. */
   replyStream(chunks: AsyncIterable<string>): Promise<string>;
+  /** Hand the conversation to people, where the platform can (Intercom); a no-op elsewhere. */
+  handOff(): Promise<void>;
   conversation: ConversationRef;
   logger: Logger;
   /** 1 on the first try of this message. */
   attempt: number;
+  settings: HandlerSettings;
+}
+
+/** What the default handler says when it does not ask the AI. */
+export interface HandlerSettings {
+  /** Send image attachments to the model (it must support vision). */
+  vision: boolean;
+  /** The answer to a message with media but no text, when vision is off. */
+  mediaNotice: string;
+  /** The answer to a person asking for a human, before the handoff. */
+  handoffReply: string;
 }
 
 /** A message handler: the default answers with the AI; `bot.onMessage` replaces it. */
@@ -31,10 +44,19 @@ export type MessageHandler = (message: InboundMessage, context: MessageContext) 
 
 /** The default behaviour: history window → AI → reply → remember both turns. */
 export const answerWithAi: MessageHandler = async (message, context) => {
+  if (message.handoff) {
+    await context.reply({ text: context.settings.handoffReply, kind: 'notice' });
+    await context.handOff();
+    return;
+  }
+  const imageUrls = context.settings.vision
+    ? message.attachments?.filter((a) => a.url && a.contentType?.startsWith('image/')).map((a) => a.url as string)
+    : undefined;
+  if (!message.text.trim() && !imageUrls?.length) {
+    if (message.attachments?.length) await context.reply({ text: context.settings.mediaNotice, kind: 'notice' });
+    return;
+  }
   const history = await context.history.window();
-  const imageUrls = message.attachments
-    ?.filter((a) => a.url && a.contentType?.startsWith('image/'))
-    .map((a) => a.url as string);
   const request = {
     conversationId: message.conversation.id,
     history,

@@ -14,7 +14,7 @@ export {
   type Indicator,
   type SendOptions,
 } from './adapter.js';
-export type { MessageHandler, MessageContext } from './handler.js';
+export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSettings } from './handler.js';
 export { loadConfig, parseEnv, schemas, ConfigError, variables, type Config, type Variable } from './config.js';
 export { MemoryStore, type Store } from './store/index.js';
 export { MemoryQueue, type JobQueue, type DeadLetter, type Job } from './queue/index.js';

@@ -34,6 +34,8 @@ export interface InboundMessage {
   tenant?: string;
   /** The platform's payload, for handlers that need more than the vocabulary. */
   raw?: unknown;
+  /** The person asked for a human (the adapter matched its handoff patterns). */
+  handoff?: boolean;
 }
 
 /** What the bot says back. `kind` lets adapters style notices differently from answers. */

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
 import { AiError, type AiClient } from './ai/index.js';
 import type { ConversationHistory } from './ai/history.js';
-import type { MessageContext, MessageHandler } from './handler.js';
+import type { HandlerSettings, MessageContext, MessageHandler } from './handler.js';
 import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
 import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
@@ -14,6 +14,7 @@ import type { Job } from './queue/index.js';
 import type { Store } from './store/index.js';
 
 export interface WorkerDeps {
+  settings: HandlerSettings;
   store: Store;
   ai: AiClient;
   history: ConversationHistory;
@@ -74,6 +75,10 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     await indicate(adapter, message.conversation, 'thinking', logger);
     const context: MessageContext = {
       ai: deps.ai,
+      settings: deps.settings,
+      handOff: async () => {
+        await adapter.handoff?.(message.conversation);
+      },
       conversation: message.conversation,
       logger,
       attempt: options.attempt,

@@ -37,6 +37,7 @@ beforeEach(() => {
   ai = new FakeAi();
   handler = answerWithAi;
   deps = {
+    settings: { vision: false, mediaNotice: 'text only, please', handoffReply: 'handing you over' },
     store,
     ai,
     history: new ConversationHistory(store, { turns: 20, tokenBudget: 3000, ttlSeconds: 3600 }),
@@ -319,5 +320,31 @@ describe('conversation lock', () => {
     await expect(processJob(deps, job(message, 1, 3))).rejects.toThrow('handler bug');
     expect(await store.get(keys.lock(message.conversation))).toBeUndefined();
     expect(adapter.indications.at(-1)).toEqual({ conversation: 'c-fail', state: 'done' });
+  });
+});
+
+describe('the default handler without the AI', () => {
+  it('answers media without text with the media notice, and asks the AI nothing', async () => {
+    const message = inbound({ text: '', attachments: [{ url: 'https://example.com/a.jpg', contentType: 'image/jpeg' }] });
+    await processJob(deps, job(message));
+    expect(adapter.sent.map((s) => s.reply)).toEqual([{ text: 'text only, please', kind: 'notice' }]);
+    expect(ai.requests).toHaveLength(0);
+  });
+
+  it('sends image URLs to the AI when vision is on', async () => {
+    deps = { ...deps, settings: { ...deps.settings, vision: true } };
+    const message = inbound({ text: 'what is this?', attachments: [{ url: 'https://example.com/a.jpg', contentType: 'image/jpeg' }] });
+    await processJob(deps, job(message));
+    expect(ai.requests[0]).toMatchObject({ text: 'what is this?', imageUrls: ['https://example.com/a.jpg'] });
+  });
+
+  it('answers a handoff request with the handoff reply and hands the conversation over', async () => {
+    const handedOff: string[] = [];
+    (adapter as unknown as Adapter).handoff = async (conversation) => void handedOff.push(conversation.id);
+    const message = inbound({ text: 'human please', handoff: true });
+    await processJob(deps, job(message));
+    expect(adapter.sent.map((s) => s.reply.text)).toEqual(['handing you over']);
+    expect(handedOff).toEqual([message.conversation.id]);
+    expect(ai.requests).toHaveLength(0);
   });
 });
