@@ -14,11 +14,13 @@ import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost,
 import { listen } from './http/server.js';
 import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
-import { createMemoryLimiter, unlimited, type Limiter } from './limit/index.js';
+import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import { createLogger, createMetrics, type Metrics } from './observe/index.js';
-import { MemoryQueue, type DeadLetter, type JobQueue } from './queue/index.js';
-import { MemoryStore, type Store } from './store/index.js';
+import type { DeadLetter, JobQueue } from './queue/index.js';
+import type { Store } from './store/index.js';
+import { createBackends } from './backends.js';
+import { limitAiCalls } from './ai-rate-limit.js';
 import { answerMessage, processJob, type WorkerDeps } from './worker.js';
 import { aiEvents } from './ai-events.js';
 
@@ -78,20 +80,28 @@ export function createBot(options: BotOptions = {}): Bot {
   const config = options.config ?? loadConfig(options.env ?? process.env);
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics({ defaultMetrics: true });
-  const store = options.store ?? new MemoryStore();
-  const queue =
-    options.queue ?? new MemoryQueue<JobData>({ attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 });
-  const ai = options.ai ?? createAiClient({ ...aiOptions(config), events: aiEvents(metrics), logger });
-  const userLimiter =
-    options.userLimiter ??
-    (config.limits.userPerMinute > 0 ? createMemoryLimiter({ points: config.limits.userPerMinute, durationSeconds: 60, keyPrefix: 'parley-user' }) : unlimited);
+  const backends = createBackends(config, logger);
+  const store = options.store ?? backends.store;
+  const queue = options.queue ?? backends.queue;
+  const aiCallLimit = backends.limiter('ai', config.limits.aiCallsPerMinute);
+  const baseAi = options.ai ?? createAiClient({ ...aiOptions(config), cache: backends.cache, events: aiEvents(metrics), logger });
+  const ai = aiCallLimit ? limitAiCalls(baseAi, aiCallLimit) : baseAi;
+  const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   const adapters = [...(options.adapters ?? [])];
   const history = new ConversationHistory(store, config.history);
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
 
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
   const workerDeps: WorkerDeps = { settings: config.replies, store, ai, history, metrics, logger, adapterFor: (p) => byPlatform.get(p), handler: () => handler };
-  const ingestDeps: IngestDeps = { store, queue, userLimiter, metrics, logger };
+  const ingestDeps: IngestDeps = {
+    store,
+    queue,
+    userLimiter,
+    conversationLimiter: backends.limiter('conversation', config.limits.conversationPerMinute),
+    tenantLimiter: backends.limiter('tenant', config.limits.tenantPerMinute),
+    metrics,
+    logger,
+  };
 
   const ready = Promise.all(
     adapters.map((adapter) =>
@@ -184,6 +194,7 @@ export function createBot(options: BotOptions = {}): Bot {
       await Promise.all(adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
       const result = await queue.close(config.shutdownTimeoutMs);
       await store.close();
+      await backends.close();
       if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
       return result;
     },

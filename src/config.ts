@@ -41,6 +41,9 @@ export const variables = {
   MODE: { schema: z.enum(['queue', 'direct']), default: 'queue', fix: 'set MODE=queue (acknowledge, then answer) or MODE=direct (answer inside the request)' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', fix: 'set LOG_LEVEL to one of fatal, error, warn, info, debug, trace, silent' },
   REDIS_URL: { schema: z.url({ protocol: /^rediss?$/ }), fix: 'set REDIS_URL like redis://127.0.0.1:6379, or unset it to keep everything in memory' },
+  REDIS_CACHE_URL: { schema: z.url({ protocol: /^rediss?$/ }), fix: 'set REDIS_CACHE_URL to a Redis for the response cache (may evict), or unset it to use REDIS_URL' },
+  REDIS_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'), default: 'parley', fix: 'set REDIS_PREFIX to a short name, e.g. parley' },
+  QUEUE_LOCK_MS: { schema: integer(1000, 3_600_000), fix: 'set QUEUE_LOCK_MS to how long a dead worker holds a job before it is recovered, in milliseconds (default: AI_DEADLINE_MS + 30000)' },
   OPENAI_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },
   OPENAI_BASE_URL: { schema: url, fix: 'set OPENAI_BASE_URL to an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1' },
   OPENAI_MODEL: { schema: z.string().min(1), default: 'gpt-4o-mini', fix: 'set OPENAI_MODEL to a model name, e.g. gpt-4o-mini' },
@@ -61,6 +64,9 @@ export const variables = {
   HISTORY_TURNS: { schema: integer(0, 1000), default: '20', fix: 'set HISTORY_TURNS to the earlier turns sent to the AI, e.g. 20' },
   HISTORY_TOKEN_BUDGET: { schema: integer(0, 1_000_000), default: '3000', fix: 'set HISTORY_TOKEN_BUDGET to the most history tokens sent to the AI, e.g. 3000' },
   HISTORY_TTL_SECONDS: { schema: integer(1, 31_536_000), default: '604800', fix: 'set HISTORY_TTL_SECONDS to how long a quiet conversation is remembered, e.g. 604800' },
+  RATE_LIMIT_CONVERSATION_PER_MINUTE: { schema: integer(0, 1_000_000), default: '0', fix: 'set RATE_LIMIT_CONVERSATION_PER_MINUTE to messages per conversation per minute (0 = no limit)' },
+  RATE_LIMIT_TENANT_PER_MINUTE: { schema: integer(0, 10_000_000), default: '0', fix: 'set RATE_LIMIT_TENANT_PER_MINUTE to messages per workspace/tenant per minute (0 = no limit)' },
+  AI_CALLS_PER_MINUTE: { schema: integer(0, 10_000_000), default: '0', fix: 'set AI_CALLS_PER_MINUTE to the most AI calls per minute across all processes (0 = no limit)' },
   RATE_LIMIT_USER_PER_MINUTE: { schema: integer(0, 1_000_000), default: '20', fix: 'set RATE_LIMIT_USER_PER_MINUTE to messages per user per minute (0 = no limit)' },
   WORKER_CONCURRENCY: { schema: integer(1, 10_000), default: '8', fix: 'set WORKER_CONCURRENCY to conversations answered at once, e.g. 8' },
   JOB_ATTEMPTS: { schema: integer(1, 100), default: '3', fix: 'set JOB_ATTEMPTS to the tries per message before it is dead-lettered, e.g. 3' },
@@ -83,6 +89,10 @@ export interface Config {
   mode: 'queue' | 'direct';
   logLevel: string;
   redisUrl?: string;
+  redisCacheUrl?: string;
+  redisPrefix: string;
+  /** Lock of a running job in the Redis queue; past it a dead worker's job is recovered. */
+  queueLockMs: number;
   ai: {
     apiKey?: string;
     baseURL?: string;
@@ -101,7 +111,7 @@ export interface Config {
   };
   history: { turns: number; tokenBudget: number; ttlSeconds: number };
   replies: { vision: boolean; mediaNotice: string; handoffReply: string };
-  limits: { userPerMinute: number };
+  limits: { userPerMinute: number; conversationPerMinute: number; tenantPerMinute: number; aiCallsPerMinute: number };
   queue: { concurrency: number; attempts: number; backoffMs: number };
   directDeadlineMs: number;
   bodyLimitBytes: number;
@@ -130,6 +140,9 @@ export function loadConfig(env: Env = process.env): Config {
     mode: req('MODE'),
     logLevel: req('LOG_LEVEL'),
     redisUrl: v.REDIS_URL,
+    redisCacheUrl: v.REDIS_CACHE_URL,
+    redisPrefix: req('REDIS_PREFIX'),
+    queueLockMs: v.QUEUE_LOCK_MS ?? req('AI_DEADLINE_MS') + 30_000,
     ai: {
       apiKey: v.OPENAI_API_KEY,
       baseURL: v.OPENAI_BASE_URL,
@@ -148,7 +161,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     replies: { vision: req('AI_VISION'), mediaNotice: req('MEDIA_NOTICE'), handoffReply: req('HANDOFF_REPLY') },
     history: { turns: req('HISTORY_TURNS'), tokenBudget: req('HISTORY_TOKEN_BUDGET'), ttlSeconds: req('HISTORY_TTL_SECONDS') },
-    limits: { userPerMinute: req('RATE_LIMIT_USER_PER_MINUTE') },
+    limits: {
+      userPerMinute: req('RATE_LIMIT_USER_PER_MINUTE'),
+      conversationPerMinute: req('RATE_LIMIT_CONVERSATION_PER_MINUTE'),
+      tenantPerMinute: req('RATE_LIMIT_TENANT_PER_MINUTE'),
+      aiCallsPerMinute: req('AI_CALLS_PER_MINUTE'),
+    },
     queue: { concurrency: req('WORKER_CONCURRENCY'), attempts: req('JOB_ATTEMPTS'), backoffMs: req('JOB_BACKOFF_MS') },
     directDeadlineMs: req('DIRECT_DEADLINE_MS'),
     bodyLimitBytes: req('BODY_LIMIT_BYTES'),

@@ -4,7 +4,7 @@
  * the platform gets its usual answer and the reply is posted when it is ready.
  */
 import type { Adapter, HttpResponse, Received } from './adapter.js';
-import { claimDelivery, checkUserLimit, type IngestDeps } from './ingest.js';
+import { claimDelivery, checkLimits, type IngestDeps } from './ingest.js';
 import { conversationGroup, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
 import { errorText } from './queue/index.js';
@@ -19,7 +19,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   const canCapture = Boolean(adapter.respondDirect);
   const runs = received.messages.map((message) =>
     claimDelivery(deps, message, async () => {
-      if (!(await checkUserLimit(deps, message))) return;
+      if (!(await checkLimits(deps, message))) return;
       const jobId = messageJobId(message);
       await answerMessage(deps, message, {
         jobId,

@@ -15,6 +15,9 @@ export interface IngestDeps {
   store: Store;
   queue: JobQueue<JobData>;
   userLimiter: Limiter;
+  /** Messages per conversation, and per workspace / tenant; absent = no limit. */
+  conversationLimiter?: Limiter;
+  tenantLimiter?: Limiter;
   metrics: Metrics;
   logger: Logger;
 }
@@ -43,34 +46,46 @@ export async function claimDelivery<T>(
 }
 
 /**
- * Check the per-user limit. Over it, the message is refused and — once per window, not once per
- * message — a polite notice is queued for the conversation.
+ * Check the limits (per user, per conversation, per tenant). Over one, the message is refused and
+ * — once per window, not once per message — a polite notice is queued for the conversation.
  */
-export async function checkUserLimit(deps: IngestDeps, message: InboundMessage): Promise<boolean> {
-  const limit = await deps.userLimiter.consume(`${message.platform}:${message.user.id}`);
-  if (limit.allowed) return true;
-  deps.metrics.rateLimited.inc({ platform: message.platform, limit: 'user' });
-  deps.logger.info({ platform: message.platform, user: message.user.id, retryAfterMs: limit.retryAfterMs }, 'message refused by the per-user rate limit');
-  const noticeKey = keys.limitNotice(message.platform, message.user.id);
-  if (await deps.store.setIfAbsent(noticeKey, '1', limit.retryAfterMs)) {
-    const seconds = Math.max(1, Math.ceil(limit.retryAfterMs / 1000));
-    await deps.queue.add({
-      id: `notice.${messageJobId(message)}`,
-      group: conversationGroup(message.conversation),
-      data: {
-        type: 'notice',
-        conversation: message.conversation,
-        reply: { kind: 'notice', text: `You're sending messages faster than I can answer. Please wait about ${seconds} s and try again.` },
-      },
-    });
+export async function checkLimits(deps: IngestDeps, message: InboundMessage): Promise<boolean> {
+  const checks: [string, Limiter | undefined, string | undefined][] = [
+    ['user', deps.userLimiter, message.user.id],
+    ['conversation', deps.conversationLimiter, message.conversation.id],
+    ['tenant', deps.tenantLimiter, message.tenant],
+  ];
+  for (const [kind, limiter, subject] of checks) {
+    if (!limiter || subject === undefined) continue;
+    const limit = await limiter.consume(`${message.platform}:${subject}`);
+    if (limit.allowed) continue;
+    deps.metrics.rateLimited.inc({ platform: message.platform, limit: kind });
+    deps.logger.info({ platform: message.platform, limit: kind, subject, retryAfterMs: limit.retryAfterMs }, `message refused by the per-${kind} rate limit`);
+    await noticeOncePerWindow(deps, message, kind, subject, limit.retryAfterMs);
+    return false;
   }
-  return false;
+  return true;
+}
+
+async function noticeOncePerWindow(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number): Promise<void> {
+  const noticeKey = keys.limitNotice(message.platform, `${kind}.${subject}`);
+  if (!(await deps.store.setIfAbsent(noticeKey, '1', retryAfterMs))) return;
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  const text =
+    kind === 'user'
+      ? `You're sending messages faster than I can answer. Please wait about ${seconds} s and try again.`
+      : `I'm getting more messages than I can answer right now. Please wait about ${seconds} s and try again.`;
+  await deps.queue.add({
+    id: `notice.${messageJobId(message)}`,
+    group: conversationGroup(message.conversation),
+    data: { type: 'notice', conversation: message.conversation, reply: { kind: 'notice', text } },
+  });
 }
 
 /** Take one inbound message: dedupe, limit, enqueue. Throws when the queue cannot take it. */
 export async function ingest(deps: IngestDeps, message: InboundMessage): Promise<IngestOutcome> {
   return claimDelivery(deps, message, async () => {
-    if (!(await checkUserLimit(deps, message))) return 'rate_limited' as const;
+    if (!(await checkLimits(deps, message))) return 'rate_limited' as const;
     await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message } });
     return 'queued' as const;
   });

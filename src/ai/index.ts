@@ -19,3 +19,4 @@ export { NoProviderAiClient } from './no-provider.js';
 export { defaultPrices, costOf } from './prices.js';
 export { cacheKey, MemoryResponseCache, type CacheKeyParts } from './cache.js';
 export { retryAfterMs } from './retry-after.js';
+export { RedisResponseCache } from './redis-cache.js';

@@ -13,6 +13,14 @@ export function retryDelayMs(attempt: number, options: RetryOptions, error?: unk
   return Math.round(Math.max(jittered, Math.min(asked, options.maxBackoffMs)));
 }
 
+/**
+ * Whether an error only says "not now" (a platform's or our own rate limit): the job waits as
+ * asked without spending an attempt, so a long rate limit cannot exhaust a message's attempts.
+ */
+export function isDeferral(error: unknown): error is RetryAfterError {
+  return error instanceof RetryAfterError;
+}
+
 /** Whether an error ends the job at once: retrying cannot help. */
 export function isPermanent(error: unknown): error is PermanentError {
   return error instanceof PermanentError;

@@ -1,4 +1,4 @@
-import { errorText, isPermanent, retryDelayMs } from './backoff.js';
+import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { DeadLetter, Job, JobHandler, JobQueue, NewJob, QueueCounts, RetryOptions } from './queue.js';
 
 export class QueueClosedError extends Error {
@@ -114,8 +114,9 @@ export class MemoryQueue<T> implements JobQueue<T> {
       this.finish(job);
     } catch (error) {
       if (isPermanent(error)) this.bury(job, error, error.reason);
+      else if (isDeferral(error)) this.retryLater(job, error, false);
       else if (job.attempt >= job.maxAttempts) this.bury(job, error, 'attempts_exhausted');
-      else this.retryLater(job, error);
+      else this.retryLater(job, error, true);
     } finally {
       this.active--;
       this.pump();
@@ -123,9 +124,10 @@ export class MemoryQueue<T> implements JobQueue<T> {
     }
   }
 
-  private retryLater(job: Job<T>, error: unknown): void {
+  /** A deferral (a rate limit said "later") waits without spending one of the job's attempts. */
+  private retryLater(job: Job<T>, error: unknown, spendAttempt: boolean): void {
     const delay = retryDelayMs(job.attempt, this.retry, error);
-    job.attempt++;
+    if (spendAttempt) job.attempt++;
     this.delayed++;
     // The group stays out of `ready` meanwhile: later messages of it must not overtake this one.
     const timer = setTimeout(() => {

@@ -1,0 +1,40 @@
+import { RetryAfterError } from './adapter.js';
+import type { AiClient } from './ai/index.js';
+import type { Limiter } from './limit/index.js';
+
+/**
+ * The AI calls-per-minute limit, shared by every process when the limiter is on Redis. Over it,
+ * the job is deferred (it waits without spending an attempt) instead of calling the provider.
+ */
+export function limitAiCalls(ai: AiClient, limiter: Limiter): AiClient {
+  const admit = async () => {
+    const result = await limiter.consume('ai');
+    if (!result.allowed) throw new RetryAfterError('the AI calls-per-minute limit is reached', result.retryAfterMs);
+  };
+  return {
+    get circuit() {
+      return ai.circuit;
+    },
+    async reply(request, options) {
+      await admit();
+      return ai.reply(request, options);
+    },
+    ...(ai.stream
+      ? {
+          stream(request, options) {
+            const stream = ai.stream!.bind(ai);
+            // Streams start synchronously; admit first by wrapping the chunk iterator.
+            let inner: ReturnType<typeof stream> | undefined;
+            const started = admit().then(() => (inner = stream(request, options)));
+            return {
+              chunks: (async function* () {
+                await started;
+                yield* inner!.chunks;
+              })(),
+              result: started.then(() => inner!.result),
+            };
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Where state lives: in memory (the default) or on Redis when REDIS_URL is set — store, queue,
+ * rate limits and the response cache, behind the same interfaces.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { MemoryResponseCache, RedisResponseCache, type ResponseCache } from './ai/index.js';
+import type { Config } from './config.js';
+import type { JobData } from './jobs.js';
+import { createMemoryLimiter, createRedisLimiter, type Limiter, type LimitOptions } from './limit/index.js';
+import { BullQueue, MemoryQueue, type JobQueue } from './queue/index.js';
+import { MemoryStore, RedisStore, connectRedis, type Store } from './store/index.js';
+
+export interface Backends {
+  store: Store;
+  queue: JobQueue<JobData>;
+  cache: ResponseCache;
+  /** Build a limit; undefined when `points` is 0 (no limit). */
+  limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
+  /** Close the connections the backends opened (the queue closes itself). */
+  close(): Promise<void>;
+}
+
+export function createBackends(config: Config, logger: Logger): Backends {
+  const retry = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 };
+  const limitOptions = (name: string, points: number, durationSeconds: number): LimitOptions => ({ points, durationSeconds, keyPrefix: `${config.redisPrefix}-limit-${name}` });
+  if (!config.redisUrl) {
+    return {
+      store: new MemoryStore(),
+      queue: new MemoryQueue<JobData>(retry),
+      cache: new MemoryResponseCache(),
+      limiter: (name, points, durationSeconds = 60) => (points > 0 ? createMemoryLimiter(limitOptions(name, points, durationSeconds)) : undefined),
+      close: async () => undefined,
+    };
+  }
+  const redis = named(connectRedis(config.redisUrl), 'store', logger);
+  const cacheRedis = config.redisCacheUrl ? named(connectRedis(config.redisCacheUrl), 'cache', logger) : redis;
+  void warnIfEvicting(redis, logger);
+  return {
+    // Store keys start with "parley:" already; another prefix is put in front of them.
+    store: new RedisStore(redis, config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`),
+    queue: new BullQueue<JobData>({ url: config.redisUrl, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
+    cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
+    limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
+    close: async () => {
+      redis.disconnect();
+      if (cacheRedis !== redis) cacheRedis.disconnect();
+    },
+  };
+}
+
+/** Log connection trouble once per state change, not once per reconnect attempt. */
+function named(redis: Redis, role: string, logger: Logger): Redis {
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (!down) logger.warn({ role, err: error.message }, 'Redis unreachable; retrying in the background');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info({ role }, 'Redis reachable again');
+    down = false;
+  });
+  return redis;
+}
+
+/** The queue must never lose keys to eviction: warn when Redis may evict them. */
+async function warnIfEvicting(redis: Redis, logger: Logger): Promise<void> {
+  try {
+    await new Promise((resolve) => (redis.status === 'ready' ? resolve(undefined) : redis.once('ready', resolve)));
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    if (policy && policy !== 'noeviction') {
+      logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": it may evict queued jobs and locks. Set it to noeviction (put the response cache on REDIS_CACHE_URL if it should evict).`);
+    }
+  } catch {
+    // CONFIG is often disabled on managed Redis; nothing to check then.
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The Redis queue, on BullMQ: durable jobs, retries with backoff and jitter, the failed set as the
+ * dead letters, stalled jobs recovered when a worker dies. BullMQ has no per-group ordering in its
+ * open-source edition, so a turnstile (one sorted set per conversation, see turnstile.ts) makes
+ * the jobs of one conversation run in the order they arrived, across every worker process.
+ */
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../store/redis-connection.js';
+import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
+import type { DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
+import { Turnstile } from './turnstile.js';
+
+interface Stored<T> {
+  group: string;
+  data: T;
+  /** Set when a job is given up for a reason other than running out of attempts. */
+  deadReason?: string;
+}
+
+export interface BullQueueOptions {
+  url: string;
+  /** Key prefix, so several bots can share one Redis. */
+  prefix?: string;
+  name?: string;
+  retry: RetryOptions;
+  /** How long a job's lock lives without renewal: past it, a dead worker's job is recovered. */
+  lockDurationMs: number;
+  /** How long a job waits for its conversation's turn before it is checked again. */
+  turnPollMs?: number;
+}
+
+const DIRECT_DEAD = 'dead-direct';
+
+export class BullQueue<T> implements JobQueue<T> {
+  private readonly producer: Redis;
+  private readonly queue: Queue;
+  private readonly turnstile: Turnstile;
+  private worker?: Worker;
+  private readonly prefix: string;
+  private readonly name: string;
+
+  constructor(private readonly options: BullQueueOptions) {
+    this.prefix = options.prefix ?? 'parley';
+    this.name = options.name ?? 'messages';
+    // The producer fails fast while Redis is down, so ingress can answer 503 at once.
+    this.producer = connectRedis(options.url);
+    this.producer.on('error', () => undefined); // reported through ping() and add() failures
+    this.queue = new Queue(this.name, { connection: this.producer, prefix: this.prefix });
+    this.queue.on('error', () => undefined);
+    this.turnstile = new Turnstile(this.producer, `${this.prefix}:turn`);
+  }
+
+  async add(job: NewJob<T>): Promise<boolean> {
+    if ((await this.queue.getJobState(job.id)) !== 'unknown') return false;
+    await this.turnstile.enter(job.group, job.id);
+    try {
+      const stored: Stored<T> = { group: job.group, data: job.data };
+      await this.queue.add('message', stored, {
+        jobId: job.id,
+        attempts: this.options.retry.attempts,
+        backoff: { type: 'parley' },
+        removeOnComplete: { age: 24 * 3600, count: 10_000 },
+        removeOnFail: false,
+      });
+      return true;
+    } catch (error) {
+      await this.turnstile.leave(job.group, job.id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  process(handler: JobHandler<T>, options: ProcessOptions): void {
+    const connection = connectRedis(this.options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    connection.on('error', () => undefined);
+    this.worker = new Worker(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler), {
+      connection,
+      prefix: this.prefix,
+      concurrency: Math.max(1, options.concurrency),
+      lockDuration: this.options.lockDurationMs,
+      stalledInterval: Math.min(30_000, this.options.lockDurationMs),
+      settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => retryDelayMs(attemptsMade, this.options.retry, error) },
+    });
+    this.worker.on('error', () => undefined); // connection errors: the worker reconnects by itself
+  }
+
+  private async run(job: BullJob<Stored<T>>, token: string | undefined, handler: JobHandler<T>): Promise<void> {
+    const id = job.id as string;
+    const { group, data } = job.data;
+    if (!(await this.turnstile.isTurn(group, id, (other) => this.isFinished(other)))) {
+      // An earlier message of this conversation is still queued or running: wait our turn.
+      await job.moveToDelayed(Date.now() + (this.options.turnPollMs ?? 200), token);
+      throw new DelayedError();
+    }
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    try {
+      await handler({ id, group, data, attempt, maxAttempts });
+    } catch (error) {
+      if (isDeferral(error)) {
+        // Wait as the rate limit asks, without spending an attempt; the job keeps its turn.
+        await job.moveToDelayed(Date.now() + Math.min(error.retryAfterMs, this.options.retry.maxBackoffMs), token);
+        throw new DelayedError();
+      }
+      if (isPermanent(error)) {
+        await job.updateData({ ...job.data, deadReason: error.reason });
+        await this.turnstile.leave(group, id);
+        throw new UnrecoverableError(errorText(error));
+      }
+      if (attempt >= maxAttempts) await this.turnstile.leave(group, id);
+      throw error;
+    }
+    await this.turnstile.leave(group, id);
+  }
+
+  /** Whether a job no longer holds its conversation's turn (done, dead, or gone). */
+  private async isFinished(id: string): Promise<boolean> {
+    const state = await this.queue.getJobState(id);
+    return state === 'completed' || state === 'failed' || state === 'unknown';
+  }
+
+  async deadLetters(): Promise<DeadLetter<T>[]> {
+    const failed = (await this.queue.getFailed(0, -1)) as BullJob<Stored<T>>[];
+    const fromWorkers = failed.map((job) => ({
+      id: job.id as string,
+      group: job.data.group,
+      data: job.data.data,
+      error: job.failedReason,
+      reason: job.data.deadReason ?? 'attempts_exhausted',
+      attempts: job.attemptsMade,
+      failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
+    }));
+    const direct = Object.values(await this.producer.hgetall(this.key(DIRECT_DEAD))).map((json) => JSON.parse(json) as DeadLetter<T>);
+    return [...fromWorkers, ...direct];
+  }
+
+  async addDeadLetter(letter: DeadLetter<T>): Promise<void> {
+    await this.producer.hset(this.key(DIRECT_DEAD), letter.id, JSON.stringify(letter));
+  }
+
+  async replay(id: string): Promise<boolean> {
+    const direct = await this.producer.hget(this.key(DIRECT_DEAD), id);
+    if (direct) {
+      const letter = JSON.parse(direct) as DeadLetter<T>;
+      await this.add({ id: letter.id, group: letter.group, data: letter.data });
+      await this.producer.hdel(this.key(DIRECT_DEAD), id);
+      return true;
+    }
+    const job = (await this.queue.getJob(id)) as BullJob<Stored<T>> | undefined;
+    if (!job || (await job.getState()) !== 'failed') return false;
+    await this.turnstile.enter(job.data.group, id);
+    await job.updateData({ group: job.data.group, data: job.data.data });
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return true;
+  }
+
+  async purge(): Promise<number> {
+    const removed = await this.queue.clean(0, 0, 'failed');
+    const direct = await this.producer.hlen(this.key(DIRECT_DEAD));
+    await this.producer.del(this.key(DIRECT_DEAD));
+    return removed.length + direct;
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+    const direct = await this.producer.hlen(this.key(DIRECT_DEAD));
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      dead: (counts.failed ?? 0) + direct,
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.producer.ping();
+  }
+
+  async close(deadlineMs: number): Promise<{ unfinished: number }> {
+    if (this.worker) {
+      const worker = this.worker;
+      let timer: NodeJS.Timeout | undefined;
+      // Running jobs finish within the deadline; past it they are left to BullMQ's stalled-job
+      // recovery, which hands them to another worker: nothing is lost either way.
+      const forced = new Promise<void>((resolve) => (timer = setTimeout(() => void worker.close(true).then(resolve, resolve), deadlineMs)));
+      await Promise.race([worker.close(), forced]);
+      clearTimeout(timer);
+    }
+    const counts = await this.counts().catch(() => undefined);
+    await this.queue.close().catch(() => undefined);
+    this.producer.disconnect();
+    return { unfinished: counts ? counts.active : 0 };
+  }
+
+  private key(name: string): string {
+    return `${this.prefix}:${this.name}:${name}`;
+  }
+}

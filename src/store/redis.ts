@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Store } from './store.js';
+
+/** Extend or release a lock only while `token` still owns it (atomic compare-and-act). */
+const EXTEND_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+/** The shared store: the same primitives as MemoryStore, on Redis, for several processes. */
+export class RedisStore implements Store {
+  /** `namespace` is put before every key, so several bots can share one Redis. */
+  constructor(
+    private readonly redis: Redis,
+    private readonly namespace = '',
+  ) {}
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.redis.get(this.namespace + key)) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    if (ttlMs && ttlMs > 0) await this.redis.set(this.namespace + key, value, 'PX', Math.ceil(ttlMs));
+    else await this.redis.set(this.namespace + key, value);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
+    const k = this.namespace + key;
+    const result = ttlMs && ttlMs > 0 ? await this.redis.set(k, value, 'PX', Math.ceil(ttlMs), 'NX') : await this.redis.set(k, value, 'NX');
+    return result === 'OK';
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.del(this.namespace + key);
+  }
+
+  async listPush(key: string, values: string[], options: { maxLength?: number; ttlMs?: number } = {}): Promise<void> {
+    if (values.length === 0) return;
+    key = this.namespace + key;
+    const tx = this.redis.multi().rpush(key, ...values);
+    if (options.maxLength !== undefined) tx.ltrim(key, -options.maxLength, -1);
+    if (options.ttlMs && options.ttlMs > 0) tx.pexpire(key, Math.ceil(options.ttlMs));
+    await tx.exec();
+  }
+
+  async listRange(key: string, start: number, stop: number): Promise<string[]> {
+    return this.redis.lrange(this.namespace + key, start, stop);
+  }
+
+  async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const token = randomUUID();
+    return (await this.setIfAbsent(key, token, ttlMs)) ? token : undefined;
+  }
+
+  async extendLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(EXTEND_IF_OWNER, 1, this.namespace + key, token, String(Math.ceil(ttlMs)))) === 1;
+  }
+
+  async releaseLock(key: string, token: string): Promise<boolean> {
+    return (await this.redis.eval(RELEASE_IF_OWNER, 1, this.namespace + key, token)) === 1;
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
