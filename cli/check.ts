@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { Redis } from 'ioredis';
 import type { Config } from '../src/index.js';
 import { adaptersFromConfig } from './adapters.js';
 
@@ -7,7 +8,7 @@ type Line = { ok: boolean | 'warn'; what: string; detail: string };
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
 export async function check(config: Config): Promise<number> {
   const lines: Line[] = [{ ok: true, what: 'configuration', detail: 'every variable is valid' }];
-  lines.push({ ok: true, what: 'store and queue', detail: config.redisUrl ? 'Redis support arrives with the scale-out work' : 'in memory (set REDIS_URL to share them between processes)' });
+  lines.push(config.redisUrl ? await checkRedis(config.redisUrl) : { ok: true, what: 'store and queue', detail: 'in memory (set REDIS_URL to share them between processes)' });
   lines.push(await checkAi(config));
   const adapters = adaptersFromConfig(config).map((a) => a.platform);
   lines.push({ ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true' });
@@ -30,5 +31,21 @@ async function checkAi(config: Config): Promise<Line> {
     return { ok: models.includes(model) || models.length === 0 ? true : 'warn', what: 'AI provider', detail: `${where}: ${known}` };
   } catch (error) {
     return { ok: false, what: 'AI provider', detail: `${where}: ${(error as Error).message}` };
+  }
+}
+
+async function checkRedis(url: string): Promise<Line> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    const policy = await redis.config('GET', 'maxmemory-policy').then((r) => (r as string[])[1], () => undefined);
+    if (policy && policy !== 'noeviction') return { ok: 'warn', what: 'Redis', detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };
+    return { ok: true, what: 'Redis', detail: 'reached; store, queue, limits and cache are shared' };
+  } catch (error) {
+    return { ok: false, what: 'Redis', detail: `cannot reach it: ${(error as Error).message}` };
+  } finally {
+    redis.disconnect();
   }
 }

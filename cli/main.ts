@@ -6,13 +6,18 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../src/index.js';
 import { check } from './check.js';
+import { dlq } from './dlq.js';
 import { serve } from './serve.js';
+import { worker } from './worker.js';
 import { simulateSlack } from './simulate.js';
 
 const usage = `usage: parley <command>
 
   serve [--no-worker]   run the bot server (what npm start runs)
-  worker                run workers only (needs REDIS_URL)
+  worker [--concurrency N]
+                        run workers only (needs REDIS_URL)
+  dlq list | show ID | replay ID | replay --all | purge
+                        the dead letters on Redis
   check                 validate the configuration and reach Redis and the AI provider
   simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID]
                         send a correctly signed Slack event to a running server
@@ -24,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       'no-worker': { type: 'boolean' },
+      concurrency: { type: 'string' },
+      all: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       dm: { type: 'boolean' },
       retry: { type: 'string' },
@@ -51,8 +58,10 @@ async function main(argv: string[]): Promise<number> {
         console.error('parley worker: separate worker processes share the queue through Redis. Set REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379), or run `parley serve`, which answers messages in the same process.');
         return 2;
       }
-      console.error('parley worker: Redis workers arrive with the scale-out work; run `parley serve` for now.');
-      return 2;
+      await worker(config, values.concurrency ? Number(values.concurrency) : undefined);
+      return -1; // keeps running
+    case 'dlq':
+      return dlq(config, positionals.slice(1), Boolean(values.all));
     case 'check':
       return check(config);
     case 'simulate': {

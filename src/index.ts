@@ -16,8 +16,8 @@ export {
 } from './adapter.js';
 export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSettings } from './handler.js';
 export { loadConfig, parseEnv, schemas, ConfigError, variables, type Config, type Variable } from './config.js';
-export { MemoryStore, type Store } from './store/index.js';
-export { MemoryQueue, type JobQueue, type DeadLetter, type Job } from './queue/index.js';
+export { MemoryStore, RedisStore, type Store } from './store/index.js';
+export { MemoryQueue, BullQueue, type JobQueue, type DeadLetter, type Job } from './queue/index.js';
 export type { JobData } from './jobs.js';
 export { createMemoryLimiter, type Limiter } from './limit/index.js';
 export { createAiClient, NoProviderAiClient, type AiClient, type AiRequest, type AiResult } from './ai/index.js';
