@@ -92,7 +92,7 @@ export function createBot(options: BotOptions = {}): Bot {
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
 
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
-  const workerDeps: WorkerDeps = { settings: config.replies, store, ai, history, metrics, logger, adapterFor: (p) => byPlatform.get(p), handler: () => handler };
+  const workerDeps: WorkerDeps = { settings: config.replies, lockTtlMs: config.queueLockMs, store, ai, history, metrics, logger, adapterFor: (p) => byPlatform.get(p), handler: () => handler };
   const ingestDeps: IngestDeps = {
     store,
     queue,

@@ -15,6 +15,11 @@ import type { Store } from './store/index.js';
 
 export interface WorkerDeps {
   settings: HandlerSettings;
+  /**
+   * How long a conversation lock outlives a worker that died holding it (kept alive by a
+   * heartbeat meanwhile): the same span after which the queue recovers the dead worker's job.
+   */
+  lockTtlMs?: number;
   store: Store;
   ai: AiClient;
   history: ConversationHistory;
@@ -29,8 +34,8 @@ export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number)
 /** Where a streamed reply goes; returns the whole text. */
 export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number) => Promise<string>;
 
-const LOCK_TTL_MS = 30_000;
 const LOCK_POLL_MS = 50;
+/** Past this, a busy conversation's job goes back to the queue rather than holding a worker. */
 const LOCK_WAIT_MS = 30_000;
 const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer that just now. Please try again in a little while." };
 
@@ -71,7 +76,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   let replies = 0;
   const streamSink = adapter.stream ? options.streamSink : undefined;
   try {
-    release = await lockConversation(deps.store, message.conversation);
+    release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
     await indicate(adapter, message.conversation, 'thinking', logger);
     const context: MessageContext = {
       ai: deps.ai,
@@ -182,17 +187,17 @@ async function apologiseOnce(deps: WorkerDeps, jobId: string, conversation: Conv
 }
 
 /** Wait for the conversation's lock (another process may be answering it) and keep it alive. */
-async function lockConversation(store: Store, conversation: ConversationRef): Promise<() => Promise<void>> {
+async function lockConversation(store: Store, conversation: ConversationRef, ttlMs: number): Promise<() => Promise<void>> {
   const key = keys.lock(conversation);
   const giveUpAt = Date.now() + LOCK_WAIT_MS;
-  let token = await store.acquireLock(key, LOCK_TTL_MS);
+  let token = await store.acquireLock(key, ttlMs);
   while (!token) {
     if (Date.now() > giveUpAt) throw new RetryAfterError('the conversation is busy', 1000);
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-    token = await store.acquireLock(key, LOCK_TTL_MS);
+    token = await store.acquireLock(key, ttlMs);
   }
   const owned = token;
-  const heartbeat = setInterval(() => void store.extendLock(key, owned, LOCK_TTL_MS).catch(() => undefined), LOCK_TTL_MS / 3);
+  const heartbeat = setInterval(() => void store.extendLock(key, owned, ttlMs).catch(() => undefined), ttlMs / 3);
   heartbeat.unref();
   return async () => {
     clearInterval(heartbeat);
