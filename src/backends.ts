@@ -2,7 +2,7 @@
  * Where state lives: in memory (the default) or on Redis when REDIS_URL is set — store, queue,
  * rate limits and the response cache, behind the same interfaces.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './store/redis-connection.js';
 import type { Logger } from 'pino';
 import { MemoryResponseCache, RedisResponseCache, type ResponseCache } from './ai/index.js';
 import type { Config } from './config.js';

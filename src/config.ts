@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isLoopbackHost } from './http/address.js';
+import { parseRedisUrl } from './store/redis-connection.js';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z
@@ -13,6 +14,14 @@ const bool = z
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 const url = z.url({ protocol: /^https?$/ });
+const redisUrl = z.string().refine((value) => {
+  try {
+    parseRedisUrl(value);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected redis://, rediss://, redis+sentinel:// or redis+cluster://');
 const priceTable = z
   .string()
   .transform((text, ctx) => {
@@ -40,8 +49,8 @@ export const variables = {
   TRUST_PROXY: { schema: bool, default: 'false', fix: 'set TRUST_PROXY=true behind a reverse proxy, otherwise false' },
   MODE: { schema: z.enum(['queue', 'direct']), default: 'queue', fix: 'set MODE=queue (acknowledge, then answer) or MODE=direct (answer inside the request)' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', fix: 'set LOG_LEVEL to one of fatal, error, warn, info, debug, trace, silent' },
-  REDIS_URL: { schema: z.url({ protocol: /^rediss?$/ }), fix: 'set REDIS_URL like redis://127.0.0.1:6379, or unset it to keep everything in memory' },
-  REDIS_CACHE_URL: { schema: z.url({ protocol: /^rediss?$/ }), fix: 'set REDIS_CACHE_URL to a Redis for the response cache (may evict), or unset it to use REDIS_URL' },
+  REDIS_URL: { schema: redisUrl, fix: 'set REDIS_URL like redis://127.0.0.1:6379 (or redis+sentinel://host:26379/mymaster, redis+cluster://host:6379,host:6380), or unset it to keep everything in memory' },
+  REDIS_CACHE_URL: { schema: redisUrl, fix: 'set REDIS_CACHE_URL to a Redis for the response cache (may evict), or unset it to use REDIS_URL' },
   REDIS_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'), default: 'parley', fix: 'set REDIS_PREFIX to a short name, e.g. parley' },
   QUEUE_LOCK_MS: { schema: integer(1000, 3_600_000), fix: 'set QUEUE_LOCK_MS to how long a dead worker holds a job before it is recovered, in milliseconds (default: AI_DEADLINE_MS + 30000)' },
   OPENAI_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../store/redis-connection.js';
 import type { AiResult, ResponseCache } from './types.js';
 
 /**

@@ -5,8 +5,8 @@
  * the jobs of one conversation run in the order they arrived, across every worker process.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { connectRedis } from '../store/redis-connection.js';
+import type { RedisClient as Redis } from '../store/redis-connection.js';
+import { connectRedis, queuePrefix } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 import { Turnstile } from './turnstile.js';
@@ -41,7 +41,7 @@ export class BullQueue<T> implements JobQueue<T> {
   private readonly name: string;
 
   constructor(private readonly options: BullQueueOptions) {
-    this.prefix = options.prefix ?? 'parley';
+    this.prefix = queuePrefix(options.url, options.prefix ?? 'parley');
     this.name = options.name ?? 'messages';
     // The producer fails fast while Redis is down, so ingress can answer 503 at once.
     this.producer = connectRedis(options.url);

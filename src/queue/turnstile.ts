@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../store/redis-connection.js';
 
 /** Kept for as long as a conversation's messages can be queued; refreshed on every message. */
 const TURN_TTL_MS = 7 * 24 * 60 * 60 * 1000;

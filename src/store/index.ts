@@ -1,4 +1,4 @@
 export type { Store } from './store.js';
 export { MemoryStore } from './memory.js';
 export { RedisStore } from './redis.js';
-export { connectRedis, whenReady } from './redis-connection.js';
+export { connectRedis, parseRedisUrl, queuePrefix, whenReady, type RedisClient } from './redis-connection.js';

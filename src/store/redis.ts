@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from "./redis-connection.js";
 import type { Store } from './store.js';
 
 /** Extend or release a lock only while `token` still owns it (atomic compare-and-act). */
@@ -10,7 +10,7 @@ const RELEASE_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return r
 export class RedisStore implements Store {
   /** `namespace` is put before every key, so several bots can share one Redis. */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace = '',
   ) {}
 

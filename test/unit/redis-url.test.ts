@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/index.js';
+import { parseRedisUrl, queuePrefix } from '../../src/store/index.js';
+
+describe('Redis URLs', () => {
+  it('reads one server, with or without TLS and credentials', () => {
+    expect(parseRedisUrl('redis://127.0.0.1:6379')).toMatchObject({ kind: 'single', tls: false, nodes: [{ host: '127.0.0.1', port: 6379 }] });
+    expect(parseRedisUrl('rediss://user:p%40ss@cache.example.com:6380/2')).toMatchObject({ kind: 'single', tls: true, username: 'user', password: 'p@ss' });
+  });
+
+  it('reads Sentinel: the sentinels and the master group name', () => {
+    expect(parseRedisUrl('redis+sentinel://:secret@s1:26379,s2:26380/primary')).toEqual({
+      kind: 'sentinel',
+      nodes: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      name: 'primary',
+      username: undefined,
+      password: 'secret',
+      tls: false,
+    });
+    expect(parseRedisUrl('redis+sentinel://s1').nodes).toEqual([{ host: 's1', port: 26379 }]);
+  });
+
+  it('reads Cluster seed nodes, and gives BullMQ a hash-tagged prefix there only', () => {
+    expect(parseRedisUrl('redis+cluster://n1:7000,n2:7001')).toMatchObject({ kind: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }] });
+    expect(queuePrefix('redis+cluster://n1:7000', 'parley')).toBe('{parley}');
+    expect(queuePrefix('redis://n1:6379', 'parley')).toBe('parley');
+  });
+
+  it('refuses anything else at start-up, naming REDIS_URL and hiding credentials', () => {
+    expect(() => parseRedisUrl('http://example.com')).toThrow(/not a Redis URL/);
+    expect(() => loadConfig({ REDIS_URL: 'memcached://user:hunter2@host:11211' })).toThrow(/^REDIS_URL="memcached:\/\/<hidden>@host:11211" is invalid/);
+  });
+});
