@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export type LimitResult = { allowed: true } | { allowed: false; retryAfterMs: number };
 
@@ -14,13 +14,8 @@ export interface LimitOptions {
   keyPrefix: string;
 }
 
-/** The default limiter: rate-limiter-flexible in this process's memory. */
-export function createMemoryLimiter(options: LimitOptions): Limiter {
-  const limiter = new RateLimiterMemory({
-    points: options.points,
-    duration: options.durationSeconds,
-    keyPrefix: options.keyPrefix,
-  });
+/** rate-limiter-flexible's "rejects when over" turned into a plain result. */
+export function asLimiter(limiter: RateLimiterAbstract): Limiter {
   return {
     async consume(key, points = 1) {
       try {
@@ -32,6 +27,11 @@ export function createMemoryLimiter(options: LimitOptions): Limiter {
       }
     },
   };
+}
+
+/** The default limiter: rate-limiter-flexible in this process's memory. */
+export function createMemoryLimiter(options: LimitOptions): Limiter {
+  return asLimiter(new RateLimiterMemory({ points: options.points, duration: options.durationSeconds, keyPrefix: options.keyPrefix }));
 }
 
 /** A limiter that never limits, for a limit set to 0 (off). */
