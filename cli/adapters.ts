@@ -5,6 +5,8 @@
 import { isLoopbackHost } from '../src/http/address.js';
 import type { Adapter, Config } from '../src/index.js';
 import { slackAdapter, slackConfigFromEnv } from '../adapters/slack/index.js';
+import { intercomAdapter, intercomConfigFromEnv } from '../adapters/intercom/index.js';
+import { whatsappAdapter, whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
 import { webChat } from '../adapters/web/index.js';
 
 /** The adapters whose settings are present. */
@@ -16,5 +18,9 @@ export function adaptersFromConfig(config: Config): Adapter[] {
   if (web) adapters.push(webChat({ token: config.web.token }));
   const slack = slackConfigFromEnv(config.env);
   if (slack) adapters.push(slackAdapter(slack));
+  const intercom = intercomConfigFromEnv(config.env);
+  if (intercom) adapters.push(intercomAdapter(intercom));
+  const whatsapp = whatsappConfigFromEnv(config.env);
+  if (whatsapp) adapters.push(whatsappAdapter(whatsapp));
   return adapters;
 }

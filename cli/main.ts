@@ -10,6 +10,8 @@ import { dlq } from './dlq.js';
 import { serve } from './serve.js';
 import { worker } from './worker.js';
 import { simulateSlack } from './simulate.js';
+import { simulateIntercom } from './simulate-intercom.js';
+import { simulateWhatsApp } from './simulate-whatsapp.js';
 
 const usage = `usage: parley <command>
 
@@ -21,6 +23,10 @@ const usage = `usage: parley <command>
   check                 validate the configuration and reach Redis and the AI provider
   simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID]
                         send a correctly signed Slack event to a running server
+  simulate intercom "text" [--conversation ID] [--url URL]
+                        send a correctly signed Intercom notification to a running server
+  simulate whatsapp "text" [--from whatsapp:+1555...] [--url URL]
+                        send a correctly signed Twilio WhatsApp webhook to a running server
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -66,8 +72,10 @@ async function main(argv: string[]): Promise<number> {
       return check(config);
     case 'simulate': {
       const [, platform, text] = positionals;
+      if (platform === 'intercom' && text) return simulateIntercom(config, { text, conversation: values.conversation, url: values.url });
+      if (platform === 'whatsapp' && text) return simulateWhatsApp(config, { text, from: values.from, url: values.url });
       if (platform !== 'slack' || !text) {
-        console.error(`usage: parley simulate slack "text" [--dm] [--retry N] [--url URL]`);
+        console.error(`usage: parley simulate slack|intercom|whatsapp "text" [--dm] [--retry N] [--conversation ID] [--from whatsapp:+1555...] [--url URL]`);
         return 2;
       }
       return simulateSlack(config, { text, dm: values.dm, retry: values.retry ? Number(values.retry) : 0, url: values.url, channel: values.channel, user: values.user });

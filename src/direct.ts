@@ -37,7 +37,16 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   await Promise.race([Promise.all(runs), deadline]);
   clearTimeout(timer);
   open = false;
-  if (captured && adapter.respondDirect) return adapter.respondDirect(captured, received);
+  if (captured && adapter.respondDirect) {
+    try {
+      return adapter.respondDirect(captured, received);
+    } catch (error) {
+      // The reply could not become the HTTP answer: post it instead, so it is not lost.
+      deps.logger.warn({ err: error, platform: adapter.platform }, 'direct reply could not be put in the response; posting it instead');
+      const message = received.messages[0]!;
+      await sendOnce(deps, messageJobId(message), 1, message.conversation, captured).catch((sendError: unknown) => deadLetter(deps, message, sendError));
+    }
+  }
   return received.response;
 }
 

@@ -50,6 +50,8 @@ export async function claimDelivery<T>(
  * — once per window, not once per message — a polite notice is queued for the conversation.
  */
 export async function checkLimits(deps: IngestDeps, message: InboundMessage): Promise<boolean> {
+  // Asking for a person is never refused: the adapter has already stepped the bot aside.
+  if (message.handoff) return true;
   const checks: [string, Limiter | undefined, string | undefined][] = [
     ['user', deps.userLimiter, message.user.id],
     ['conversation', deps.conversationLimiter, message.conversation.id],

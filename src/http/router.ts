@@ -103,7 +103,7 @@ export function createRouter(deps: RouterDeps): Router {
       try {
         response = target ? await dispatch(target, request) : jsonError(404, 'not_found', `Nothing is served at ${path}.`);
       } catch (error) {
-        response = failure(error, platform, deps);
+        response = failure(error, platform, deps, request.remoteAddress);
       }
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
       deps.logger.info({ requestId, method: request.method, path, status: response.status, durationMs, platform }, 'request');
@@ -117,10 +117,10 @@ function routeMatches(route: Route, path: string): boolean {
 }
 
 /** A user-caused error becomes its small JSON answer; anything else is ours: 503 so the platform redelivers. */
-function failure(error: unknown, platform: string | undefined, deps: RouterDeps): HttpResponse {
+function failure(error: unknown, platform: string | undefined, deps: RouterDeps, remoteAddress?: string): HttpResponse {
   if (error instanceof HttpError) {
     if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: error.reason });
-    deps.logger.warn({ platform, reason: error.reason, status: error.status }, error.message);
+    deps.logger.warn({ platform, reason: error.reason, status: error.status, remoteAddress }, error.message);
     return jsonError(error.status, error.reason, error.message);
   }
   if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: 'unavailable' });

@@ -21,6 +21,10 @@ export const redactPaths = [
   'headers["x-hub-signature"]',
   'req.headers.authorization',
   'req.headers.cookie',
+  // HTTP clients' errors (axios) carry the request's credentials.
+  '*.headers.Authorization',
+  'err.config.headers.Authorization',
+  'err.config.auth',
 ];
 
 /** The parley logger: JSON lines on stdout, secrets redacted. */

@@ -37,6 +37,7 @@ export class BullQueue<T> implements JobQueue<T> {
   private readonly queue: Queue;
   private readonly turnstile: Turnstile;
   private worker?: Worker;
+  private workerConnection?: Redis;
   private readonly prefix: string;
   private readonly name: string;
 
@@ -52,7 +53,11 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async add(job: NewJob<T>): Promise<boolean> {
+    await this.queue.waitUntilReady();
     if ((await this.queue.getJobState(job.id)) !== 'unknown') return false;
+    // An atomic claim, so two producers adding one id at once do not both report it as new.
+    const claim = this.key(`adding:${job.id}`);
+    if ((await this.producer.set(claim, '1', 'PX', 60_000, 'NX')) !== 'OK') return false;
     await this.turnstile.enter(job.group, job.id);
     try {
       const stored: Stored<T> = { group: job.group, data: job.data };
@@ -63,9 +68,11 @@ export class BullQueue<T> implements JobQueue<T> {
         removeOnComplete: { age: 24 * 3600, count: 10_000 },
         removeOnFail: false,
       });
+      await this.turnstile.added(job.id);
       return true;
     } catch (error) {
       await this.turnstile.leave(job.group, job.id).catch(() => undefined);
+      await this.producer.del(claim).catch(() => undefined);
       throw error;
     }
   }
@@ -73,6 +80,7 @@ export class BullQueue<T> implements JobQueue<T> {
   process(handler: JobHandler<T>, options: ProcessOptions): void {
     const connection = connectRedis(this.options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
     connection.on('error', () => undefined);
+    this.workerConnection = connection;
     this.worker = new Worker(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler), {
       connection,
       prefix: this.prefix,
@@ -108,7 +116,8 @@ export class BullQueue<T> implements JobQueue<T> {
         throw new UnrecoverableError(errorText(error));
       }
       if (attempt >= maxAttempts) await this.turnstile.leave(group, id);
-      throw error;
+      // "Name: message", as the memory queue records it.
+      throw new Error(errorText(error), { cause: error });
     }
     await this.turnstile.leave(group, id);
   }
@@ -120,6 +129,7 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async deadLetters(): Promise<DeadLetter<T>[]> {
+    await this.queue.waitUntilReady();
     const failed = (await this.queue.getFailed(0, -1)) as BullJob<Stored<T>>[];
     const fromWorkers = failed.map((job) => ({
       id: job.id as string,
@@ -135,10 +145,12 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async addDeadLetter(letter: DeadLetter<T>): Promise<void> {
+    await this.queue.waitUntilReady();
     await this.producer.hset(this.key(DIRECT_DEAD), letter.id, JSON.stringify(letter));
   }
 
   async replay(id: string): Promise<boolean> {
+    await this.queue.waitUntilReady();
     const direct = await this.producer.hget(this.key(DIRECT_DEAD), id);
     if (direct) {
       const letter = JSON.parse(direct) as DeadLetter<T>;
@@ -155,6 +167,7 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async purge(): Promise<number> {
+    await this.queue.waitUntilReady();
     const removed = await this.queue.clean(0, 0, 'failed');
     const direct = await this.producer.hlen(this.key(DIRECT_DEAD));
     await this.producer.del(this.key(DIRECT_DEAD));
@@ -162,6 +175,7 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async counts(): Promise<QueueCounts> {
+    await this.queue.waitUntilReady();
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
     const direct = await this.producer.hlen(this.key(DIRECT_DEAD));
     return {
@@ -173,18 +187,21 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async ping(): Promise<void> {
+    // Readiness must answer quickly: a connection still coming up gets a moment, not forever.
+    await Promise.race([this.queue.waitUntilReady(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     await this.producer.ping();
   }
 
   async close(deadlineMs: number): Promise<{ unfinished: number }> {
     if (this.worker) {
-      const worker = this.worker;
       let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
       // Running jobs finish within the deadline; past it they are left to BullMQ's stalled-job
       // recovery, which hands them to another worker: nothing is lost either way.
-      const forced = new Promise<void>((resolve) => (timer = setTimeout(() => void worker.close(true).then(resolve, resolve), deadlineMs)));
-      await Promise.race([worker.close(), forced]);
+      const drained = await Promise.race([this.worker.pause().then(() => true), deadline]);
       clearTimeout(timer);
+      await this.worker.close(!drained).catch(() => undefined);
+      this.workerConnection?.disconnect();
     }
     const counts = await this.counts().catch(() => undefined);
     await this.queue.close().catch(() => undefined);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { intercomVariables } from '../../adapters/intercom/index.js';
 import { slackVariables } from '../../adapters/slack/index.js';
+import { whatsappVariables } from '../../adapters/whatsapp/index.js';
 import { variables } from '../../src/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -13,7 +15,7 @@ describe('the README', () => {
   });
 
   it('documents every configuration variable with its default', () => {
-    for (const [name, variable] of Object.entries({ ...variables, ...slackVariables })) {
+    for (const [name, variable] of Object.entries({ ...variables, ...slackVariables, ...intercomVariables, ...whatsappVariables })) {
       const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
       expect(row, `${name} is missing from the configuration table`).toBeDefined();
       const documentedDefault = row!.split('|')[2]!.trim();

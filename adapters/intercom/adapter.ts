@@ -1,0 +1,97 @@
+/**
+ * Intercom on intercom-client: customers' messages are answered by the bot as a teammate, and the
+ * bot steps aside once a person is asked for or a teammate replies. Webhooks are verified and
+ * parsed without calling Intercom, so they are answered in milliseconds (Intercom favours < 500 ms).
+ */
+import { IntercomClient, IntercomEnvironment } from 'intercom-client';
+import type { Logger } from 'pino';
+import type { Adapter, AdapterContext, HttpRequest, Received, Store } from '../../src/index.js';
+import type { IntercomConfig, IntercomRegion } from './config.js';
+import { handoffMatcher } from './handoff-patterns.js';
+import { messagesFromNotification } from './inbound.js';
+import { parseNotification } from './notification.js';
+import { IntercomSender } from './send.js';
+import { ConversationState } from './state.js';
+import { verifyIntercomSignature } from './verify.js';
+
+export interface IntercomAdapterOptions extends IntercomConfig {
+  /** Your own client (its retries are yours then); by default parley makes one with retries off. */
+  client?: IntercomClient;
+}
+
+const REGIONS: Record<IntercomRegion, string> = {
+  us: IntercomEnvironment.UsProduction,
+  eu: IntercomEnvironment.EuProduction,
+  au: IntercomEnvironment.AuProduction,
+};
+
+/** Seconds one API call may take before it counts as failed (and is retried by the queue). */
+const API_TIMEOUT_SECONDS = 15;
+
+/** Create the Intercom adapter. */
+export function intercomAdapter(options: IntercomAdapterOptions): Adapter & { client: IntercomClient } {
+  const client =
+    options.client ??
+    new IntercomClient({
+      token: options.accessToken,
+      ...(options.apiUrl ? { baseUrl: options.apiUrl } : { environment: REGIONS[options.region] }),
+      // The queue retries with backoff and 429s are handled in send: no hidden waits in the SDK.
+      maxRetries: 0,
+      timeoutInSeconds: API_TIMEOUT_SECONDS,
+    });
+  let context: AdapterContext | undefined;
+  let adminId = options.adminId;
+  const started = () => {
+    if (!context) throw new Error('the Intercom adapter has not been started');
+    return context;
+  };
+  const store = (): Store => started().store;
+  const logger = (): Logger => started().logger;
+  const botAdminId = () => {
+    // Only when start() failed to find the admin: answer 503 so Intercom redelivers later.
+    if (!adminId) throw new Error('the Intercom admin the bot replies as is not known yet (start failed?)');
+    return adminId;
+  };
+  const state = new ConversationState(store);
+  const sender = new IntercomSender({ client, state, adminId: botAdminId, handoffTeamId: options.handoffTeamId, logger });
+  const wantsPerson = handoffMatcher(options.handoffPatterns);
+
+  async function receive(request: HttpRequest): Promise<Received> {
+    verifyIntercomSignature(request, options.clientSecrets);
+    const notification = parseNotification(request);
+    if (notification.topic === 'ping') return { response: { status: 200 }, messages: [] };
+    const messages = await messagesFromNotification(notification, {
+      state,
+      botAdminId,
+      stopAfterHumanReply: options.stopAfterHumanReply,
+      wantsPerson,
+      logger,
+    });
+    if (messages.length === 0) logger().debug({ topic: notification.topic, notification: notification.id }, 'nothing to answer in this notification');
+    return { response: { status: 200 }, messages };
+  }
+
+  return {
+    platform: 'intercom',
+    path: options.path,
+    contentTypes: ['application/json'],
+    redelivers: true,
+    client,
+    async start(ctx) {
+      context = ctx;
+      if (adminId) return;
+      // One GET /me at start: the token's own admin replies, unless INTERCOM_ADMIN_ID names one.
+      try {
+        const me = await client.admins.identify({ maxRetries: 0 });
+        adminId = me?.id ? String(me.id) : undefined;
+      } catch (error) {
+        throw new Error(`Intercom GET /me failed (${(error as Error).message.split('\n')[0]}). Fix: check INTERCOM_ACCESS_TOKEN and INTERCOM_REGION, or set INTERCOM_ADMIN_ID.`);
+      }
+      if (!adminId) throw new Error('Intercom GET /me named no admin. Fix: set INTERCOM_ADMIN_ID to the teammate the bot replies as.');
+      ctx.logger.info({ admin: adminId }, 'Intercom: replying as the token\'s admin');
+    },
+    receive,
+    send: (conversation, reply, sendOptions) => sender.send(conversation, reply, sendOptions?.key),
+    handoff: (conversation) => sender.handoff(conversation),
+  } satisfies Adapter & { client: IntercomClient };
+}

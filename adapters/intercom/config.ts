@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { ConfigError, parseEnv, schemas, type Variable } from '../../src/index.js';
+
+/** What a customer writes when they want a person, unless INTERCOM_HANDOFF_PATTERNS says otherwise. */
+export const DEFAULT_HANDOFF_PATTERNS = 'human, agent, real person, talk to someone, speak to someone, representative';
+
+const numericId = (what: string) => z.string().trim().regex(/^\d+$/, `expected a numeric ${what} id`);
+
+/** Intercom's variables; the adapter is on when the access token and the client secret are set. */
+export const intercomVariables = {
+  INTERCOM_ACCESS_TOKEN: { schema: z.string().trim().min(8), fix: 'set INTERCOM_ACCESS_TOKEN to the Access Token from your app\'s "Authentication" page in the Intercom Developer Hub' },
+  INTERCOM_CLIENT_SECRET: { schema: z.string().trim().min(8), fix: 'set INTERCOM_CLIENT_SECRET to the Client Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
+  INTERCOM_ADMIN_ID: { schema: numericId('admin'), fix: 'set INTERCOM_ADMIN_ID to the numeric id of the teammate the bot replies as, or unset it to use the token\'s own admin' },
+  INTERCOM_API_URL: { schema: schemas.url, fix: 'set INTERCOM_API_URL to an Intercom API base (a proxy or a test fake), e.g. https://api.intercom.io, or unset it' },
+  INTERCOM_REGION: { schema: z.string().trim().toLowerCase().pipe(z.enum(['us', 'eu', 'au'])), default: 'us', fix: 'set INTERCOM_REGION to the region your workspace is hosted in: us, eu or au' },
+  INTERCOM_HANDOFF_TEAM_ID: { schema: numericId('team'), fix: 'set INTERCOM_HANDOFF_TEAM_ID to the numeric id of the team that takes over handed-off conversations, or unset it' },
+  INTERCOM_HANDOFF_PATTERNS: { schema: z.string(), default: DEFAULT_HANDOFF_PATTERNS, fix: 'set INTERCOM_HANDOFF_PATTERNS to comma-separated words or phrases, e.g. "human, agent", or none to turn handoff requests off' },
+  INTERCOM_WEBHOOK_PATH: { schema: z.string().startsWith('/'), default: '/intercom/webhook', fix: 'set INTERCOM_WEBHOOK_PATH to a path starting with /, e.g. /intercom/webhook' },
+  INTERCOM_STOP_AFTER_HUMAN_REPLY: { schema: schemas.bool, default: 'on', fix: 'set INTERCOM_STOP_AFTER_HUMAN_REPLY=off to keep answering after a teammate has replied, or on' },
+} satisfies Record<string, Variable>;
+
+export type IntercomRegion = 'us' | 'eu' | 'au';
+
+export interface IntercomConfig {
+  accessToken: string;
+  /** Webhook signing secrets, newest or oldest first: any one of them verifies. */
+  clientSecrets: string[];
+  /** The teammate the bot replies as; undefined → the token's own admin (`GET /me`) at start. */
+  adminId?: string;
+  /** Replaces the region's API base when set. */
+  apiUrl?: string;
+  region: IntercomRegion;
+  handoffTeamId?: string;
+  /** Lower-case words or phrases; empty turns handoff requests off. */
+  handoffPatterns: string[];
+  path: string;
+  stopAfterHumanReply: boolean;
+}
+
+/** Intercom's configuration from the environment, or undefined when Intercom is not configured. */
+export function intercomConfigFromEnv(env: Record<string, string | undefined>): IntercomConfig | undefined {
+  const v = parseEnv(intercomVariables, env);
+  if (!v.INTERCOM_ACCESS_TOKEN && !v.INTERCOM_CLIENT_SECRET) return undefined;
+  const patterns = (v.INTERCOM_HANDOFF_PATTERNS as string).trim();
+  const accessToken = v.INTERCOM_ACCESS_TOKEN ?? missing('INTERCOM_ACCESS_TOKEN');
+  const clientSecrets = splitList(v.INTERCOM_CLIENT_SECRET ?? '');
+  if (clientSecrets.length === 0) missing('INTERCOM_CLIENT_SECRET');
+  return {
+    accessToken,
+    clientSecrets,
+    adminId: v.INTERCOM_ADMIN_ID,
+    apiUrl: v.INTERCOM_API_URL,
+    region: v.INTERCOM_REGION as IntercomRegion,
+    handoffTeamId: v.INTERCOM_HANDOFF_TEAM_ID,
+    handoffPatterns: patterns.toLowerCase() === 'none' ? [] : splitList(patterns.toLowerCase()),
+    path: v.INTERCOM_WEBHOOK_PATH as string,
+    stopAfterHumanReply: v.INTERCOM_STOP_AFTER_HUMAN_REPLY as boolean,
+  };
+}
+
+function splitList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function missing(name: string): never {
+  throw new ConfigError(`${name} is missing: Intercom needs INTERCOM_ACCESS_TOKEN and INTERCOM_CLIENT_SECRET. Fix: set ${name}, or unset the other one to turn Intercom off.`);
+}

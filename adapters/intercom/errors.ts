@@ -1,0 +1,49 @@
+/**
+ * Intercom API failures → what the queue should do: a 429 waits (Retry-After, or the
+ * X-RateLimit-Reset epoch), a 5xx or a lost connection is retried with backoff, and a 4xx such as
+ * "conversation not found" goes straight to the dead letters.
+ */
+import { PermanentError, RetryAfterError } from '../../src/index.js';
+
+/** Used when a 429 says nothing about when to come back (Intercom's windows are 10 s long). */
+const DEFAULT_RETRY_AFTER_MS = 2000;
+/** Statuses that can succeed later: timeout and conflict. */
+const RETRYABLE_4XX = new Set([408, 409]);
+
+interface SdkError {
+  statusCode?: number;
+  body?: unknown;
+  rawResponse?: { headers?: { get(name: string): string | null } };
+}
+
+/** The error to throw for a failed call; `what` names the call in the message. */
+export function classifyIntercomError(error: unknown, what: string, now = Date.now()): Error {
+  const { statusCode: status, body, rawResponse } = (error ?? {}) as SdkError;
+  if (typeof status !== 'number') return error instanceof Error ? error : new Error(String(error)); // timeout, connection: retried
+  const code = errorCode(body);
+  const described = `Intercom answered ${status}${code ? ` (${code})` : ''} to ${what}`;
+  if (status === 429) return new RetryAfterError(described, retryAfterMs(rawResponse?.headers, now));
+  if (status >= 500 || RETRYABLE_4XX.has(status)) return new Error(described);
+  if (status >= 400) return new PermanentError(described, `intercom_${code ?? status}`);
+  return error instanceof Error ? error : new Error(described);
+}
+
+/** How long a 429 asks us to wait: Retry-After (seconds or a date), else X-RateLimit-Reset (epoch seconds). */
+export function retryAfterMs(headers: { get(name: string): string | null } | undefined, now = Date.now()): number {
+  const retryAfter = headers?.get('retry-after')?.trim();
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.max(0, Math.round(seconds * 1000));
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) return Math.max(0, date - now);
+  }
+  const reset = Number(headers?.get('x-ratelimit-reset'));
+  if (Number.isFinite(reset) && reset > 0) return Math.max(0, reset * 1000 - now);
+  return DEFAULT_RETRY_AFTER_MS;
+}
+
+/** Intercom's error list: `{ type: 'error.list', errors: [{ code, message }] }`. */
+function errorCode(body: unknown): string | undefined {
+  const first = (body as { errors?: { code?: unknown }[] } | undefined)?.errors?.[0]?.code;
+  return typeof first === 'string' && /^[a-z0-9_]{1,64}$/i.test(first) ? first : undefined;
+}

@@ -1,0 +1,21 @@
+/**
+ * "Can I talk to a human?": whole-word, case-insensitive matching of the configured phrases.
+ * Phrases are escaped literals joined by flexible whitespace, so matching stays linear.
+ */
+
+/** A test for handoff requests; never matches when there are no patterns. */
+export function handoffMatcher(patterns: readonly string[]): (text: string) => boolean {
+  const phrases = patterns
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => p.split(/\s+/).map(escapeRegExp).join('\\s+'));
+  if (phrases.length === 0) return () => false;
+  // Whole words: "reagent" is not "agent", but a plural ("agents", "humans") still asks for one.
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${phrases.join('|')})s?(?![\\p{L}\\p{N}])`, 'iu');
+  return (text) => pattern.test(text);
+}
+
+function escapeRegExp(text: string): string {
+  // Only syntax characters: the `u` flag refuses needless escapes.
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

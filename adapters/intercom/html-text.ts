@@ -1,0 +1,252 @@
+/**
+ * Intercom message bodies (HTML) → plain text for the AI. A single left-to-right scan with no
+ * backtracking regexes, so a hostile body costs time linear in its length: paragraphs and line
+ * breaks are kept, lists get "- " / "1. ", links become "text (url)", entities are decoded,
+ * images are collected (they become attachments) and everything else is reduced to its text.
+ */
+
+export interface PlainText {
+  text: string;
+  /** `src` of every <img>, in order. */
+  images: string[];
+}
+
+/** Tags whose content is not text for a person. */
+const SKIPPED = new Set(['script', 'style', 'head', 'title', 'template', 'noscript']);
+/** Tags that start and end a paragraph. */
+const PARAGRAPHS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'table', 'ul', 'ol', 'figure', 'hr']);
+/** Tags that start and end a line. */
+const LINES = new Set(['div', 'tr', 'section', 'article', 'header', 'footer', 'figcaption', 'dt', 'dd', 'address']);
+
+const NAMED_ENTITIES: Record<string, string> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', ensp: ' ', emsp: ' ', thinsp: ' ',
+  hellip: '…', mdash: '—', ndash: '–', lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', laquo: '«', raquo: '»',
+  bull: '•', middot: '·', copy: '©', reg: '®', trade: '™', euro: '€', pound: '£', yen: '¥', cent: '¢',
+  deg: '°', times: '×', divide: '÷', plusmn: '±', sect: '§', para: '¶', iexcl: '¡', iquest: '¿', shy: '',
+  zwj: '\u200d', zwnj: '\u200c',
+};
+
+interface List {
+  ordered: boolean;
+  next: number;
+}
+
+interface OpenLink {
+  href?: string;
+  start: number;
+}
+
+/** Convert an HTML body to plain text (and the images it shows). */
+export function htmlToText(html: string): PlainText {
+  const out = new Output();
+  const images: string[] = [];
+  const lists: List[] = [];
+  const links: OpenLink[] = [];
+  let pre = 0;
+  let lower: string | undefined; // for finding the end of skipped elements, made once
+  let i = 0;
+  while (i < html.length) {
+    const lt = html.indexOf('<', i);
+    const textEnd = lt === -1 ? html.length : lt;
+    if (textEnd > i) out.text(html.slice(i, textEnd), pre > 0);
+    if (lt === -1) break;
+    const tag = readTag(html, lt);
+    if (tag === 'literal') {
+      out.text('<', pre > 0);
+      i = lt + 1;
+      continue;
+    }
+    if (tag === 'unterminated') {
+      // A browser would not show the rest as markup either; keeping it as text keeps this linear.
+      out.text(html.slice(lt), pre > 0);
+      break;
+    }
+    i = tag.end;
+    if (tag.name === undefined) continue; // comment, doctype, processing instruction
+    const name = tag.name;
+    if (SKIPPED.has(name) && !tag.closing) {
+      i = skipElement((lower ??= html.toLowerCase()), i, name);
+      continue;
+    }
+    if (name === 'br') out.newline();
+    else if (name === 'img') {
+      const src = tag.attributes.src;
+      if (src) images.push(decodeEntities(src).trim());
+    } else if (name === 'a') {
+      if (!tag.closing) links.push({ href: tag.attributes.href, start: out.length });
+      else {
+        const link = links.pop();
+        if (link) out.linkTarget(link.start, link.href === undefined ? undefined : decodeEntities(link.href).trim());
+      }
+    } else if (name === 'li') {
+      out.newline();
+      if (!tag.closing) {
+        const list = lists.at(-1);
+        const marker = list?.ordered ? `${list.next++}. ` : '- ';
+        out.raw(`${'  '.repeat(Math.max(0, lists.length - 1))}${marker}`);
+      }
+    } else if (name === 'ul' || name === 'ol') {
+      const outermost = tag.closing ? lists.length <= 1 : lists.length === 0;
+      if (tag.closing) lists.pop();
+      else lists.push({ ordered: name === 'ol', next: Number.parseInt(tag.attributes.start ?? '1', 10) || 1 });
+      if (outermost) out.paragraph();
+      else out.newline(); // a nested list sits right under its item
+    } else if (name === 'td' || name === 'th') {
+      if (tag.closing) out.raw(' ');
+    } else if (PARAGRAPHS.has(name)) {
+      if (name === 'pre') pre = Math.max(0, pre + (tag.closing ? -1 : 1));
+      out.paragraph();
+    } else if (LINES.has(name)) {
+      out.newline();
+    }
+  }
+  return { text: out.finish(), images };
+}
+
+type Tag = { name?: string; closing: boolean; attributes: Record<string, string>; end: number };
+
+/** The tag starting at `lt` ('<'), or why there is none. */
+function readTag(html: string, lt: number): Tag | 'literal' | 'unterminated' {
+  const next = html[lt + 1] ?? '';
+  if (html.startsWith('<!--', lt)) {
+    const close = html.indexOf('-->', lt + 4);
+    return { closing: false, attributes: {}, end: close === -1 ? html.length : close + 3 };
+  }
+  if (next === '!' || next === '?') {
+    const close = html.indexOf('>', lt);
+    return close === -1 ? 'unterminated' : { closing: false, attributes: {}, end: close + 1 };
+  }
+  const closing = next === '/';
+  const nameStart = lt + (closing ? 2 : 1);
+  let nameEnd = nameStart;
+  while (nameEnd < html.length && /[A-Za-z0-9-]/.test(html[nameEnd] as string)) nameEnd++;
+  if (nameEnd === nameStart || !/[A-Za-z]/.test(html[nameStart] as string)) return 'literal';
+  // Find the closing '>' outside quoted attribute values.
+  let quote: string | undefined;
+  let end = nameEnd;
+  for (; end < html.length; end++) {
+    const c = html[end];
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '>') break;
+  }
+  if (end >= html.length) return 'unterminated';
+  return { name: html.slice(nameStart, nameEnd).toLowerCase(), closing, attributes: readAttributes(html.slice(nameEnd, end)), end: end + 1 };
+}
+
+/** Attribute names (lower-cased) and raw values of a tag's inside. */
+function readAttributes(inside: string): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  const pattern = /([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g;
+  for (let match = pattern.exec(inside); match; match = pattern.exec(inside)) {
+    const name = (match[1] as string).toLowerCase();
+    if (!(name in attributes)) attributes[name] = match[2] ?? match[3] ?? match[4] ?? '';
+  }
+  return attributes;
+}
+
+/** The index just past `</name>` in the lower-cased HTML, or the end when the element is never closed. */
+function skipElement(lower: string, from: number, name: string): number {
+  const close = lower.indexOf(`</${name}`, from);
+  if (close === -1) return lower.length;
+  const gt = lower.indexOf('>', close);
+  return gt === -1 ? lower.length : gt + 1;
+}
+
+/** Decode character references: named (the common ones), decimal and hex. */
+export function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z][A-Za-z0-9]{1,31}));/g, (entity, dec?: string, hex?: string, name?: string) => {
+    if (name !== undefined) return NAMED_ENTITIES[name] ?? NAMED_ENTITIES[name.toLowerCase()] ?? entity;
+    const code = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex as string, 16);
+    if (code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return '\ufffd';
+    return String.fromCodePoint(code);
+  });
+}
+
+/**
+ * The text being built, in chunks (never re-read or trimmed while building, so building stays
+ * linear). Spaces and breaks are requested, not written: several closing and opening tags in a
+ * row give one blank line, and none appear at the start or the end.
+ */
+class Output {
+  private readonly chunks: string[] = [];
+  /** 0: none, 1: a line break, 2: a blank line — written before the next text. */
+  private pendingBreak = 0;
+  private pendingSpace = false;
+  /** Whether the text so far ends in whitespace or is empty (no space is needed before more). */
+  private atSpace = true;
+
+  /** A position to read text from later (a link's label). */
+  get length(): number {
+    return this.chunks.length;
+  }
+
+  /** Text between tags: entities decoded, whitespace collapsed outside <pre>. */
+  text(raw: string, preformatted: boolean): void {
+    const decoded = decodeEntities(raw);
+    if (preformatted) {
+      this.write(decoded);
+      return;
+    }
+    let word = '';
+    for (const c of decoded) {
+      if (c === ' ' || c === '\n' || c === '\t' || c === '\r' || c === '\f') {
+        if (word) this.write(word);
+        word = '';
+        this.pendingSpace = true;
+      } else {
+        word += c;
+      }
+    }
+    if (word) this.write(word);
+  }
+
+  /** Text written as it is at the current position (list markers, cell separators). */
+  raw(text: string): void {
+    this.pendingSpace = false;
+    this.write(text);
+  }
+
+  newline(): void {
+    if (this.chunks.length > 0) this.pendingBreak = Math.max(this.pendingBreak, 1);
+  }
+
+  paragraph(): void {
+    if (this.chunks.length > 0) this.pendingBreak = 2;
+  }
+
+  /** Close a link whose label started at `start`: show its target unless the label already is it. */
+  linkTarget(start: number, href: string | undefined): void {
+    if (!href || href.startsWith('#') || /^javascript:/i.test(href)) return;
+    const label = this.chunks.slice(start).join('').trim();
+    const shown = href.replace(/^mailto:/i, '');
+    if (label === href || label === shown) return;
+    if (label !== '') this.pendingSpace = true;
+    this.write(label === '' ? shown : `(${shown})`);
+  }
+
+  finish(): string {
+    return this.chunks
+      .join('')
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .join('\n')
+      .trim();
+  }
+
+  private write(text: string): void {
+    if (text === '') return;
+    if (this.pendingBreak > 0) {
+      this.chunks.push(this.pendingBreak === 2 ? '\n\n' : '\n');
+      this.atSpace = true;
+    } else if (this.pendingSpace && !this.atSpace) {
+      this.chunks.push(' ');
+    }
+    this.pendingBreak = 0;
+    this.pendingSpace = false;
+    this.chunks.push(text);
+    this.atSpace = /\s$/.test(text);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Which Intercom notifications parley answers, and how they become InboundMessages: a customer's
+ * new conversation or reply is answered; a teammate's reply makes the bot step aside; the bot's
+ * own replies, other admins' and bots' parts, and every other topic are left alone.
+ */
+import type { Logger } from 'pino';
+import type { Attachment, InboundMessage } from '../../src/index.js';
+import { htmlToText } from './html-text.js';
+import { attachmentsOf, bodyOf, conversationIdOf, isPerson, notificationIdOf, partsOf, type IntercomNotification, type IntercomPart } from './notification.js';
+import type { ConversationState } from './state.js';
+
+export interface IntercomDetails {
+  conversationId: string;
+  [key: string]: unknown;
+}
+
+export interface InboundDeps {
+  state: ConversationState;
+  /** The admin the bot replies as: its parts are its own replies. */
+  botAdminId(): string;
+  stopAfterHumanReply: boolean;
+  wantsPerson(text: string): boolean;
+  logger(): Logger;
+}
+
+/** The messages to answer in a verified notification (none or one); records hand-overs. */
+export async function messagesFromNotification(notification: IntercomNotification, deps: InboundDeps): Promise<InboundMessage[]> {
+  switch (notification.topic) {
+    case 'conversation.user.created':
+    case 'conversation.user.replied': {
+      const message = await customerMessage(notification, deps);
+      return message ? [message] : [];
+    }
+    case 'conversation.admin.replied':
+      await noteTeammateReply(notification, deps);
+      return [];
+    default:
+      return [];
+  }
+}
+
+async function customerMessage(notification: IntercomNotification, deps: InboundDeps): Promise<InboundMessage | undefined> {
+  const conversationId = conversationIdOf(notification);
+  const item = notification.data?.item;
+  if (!conversationId || !item) return undefined;
+  const parts = notification.topic === 'conversation.user.created' ? sourcePart(item.source) : newestCustomerParts(partsOf(item));
+  if (parts.length === 0) return undefined;
+  // The notification id is the dedupe key; a notification without one is keyed on its parts.
+  const notificationId = notificationIdOf(notification) ?? `${conversationId}:${parts.map((p) => p.id ?? '').join(',')}`;
+  const log = deps.logger().child({ conversation: conversationId, notification: notificationId });
+
+  if (await deps.state.stopped(conversationId, notificationId)) {
+    log.debug('the conversation is with a teammate; not answering');
+    return undefined;
+  }
+  const fresh: IntercomPart[] = [];
+  for (const part of parts) {
+    if (!part.id || (await deps.state.claimPart(conversationId, String(part.id), notificationId))) fresh.push(part);
+  }
+  if (fresh.length === 0) {
+    log.debug('every part was already taken from another notification');
+    return undefined;
+  }
+
+  const texts: string[] = [];
+  const attachments: Attachment[] = [];
+  for (const part of fresh) {
+    const { text, images } = htmlToText(bodyOf(part));
+    if (text) texts.push(text);
+    for (const a of attachmentsOf(part)) {
+      if (a.url || a.name) attachments.push({ url: a.url, contentType: a.content_type, name: a.name });
+    }
+    for (const url of images) attachments.push({ url, contentType: imageType(url) });
+  }
+  const text = texts.join('\n\n');
+  if (!text && attachments.length === 0) return undefined;
+
+  const handoff = deps.wantsPerson(text);
+  // Stop at once, not when the worker gets to it: messages sent meanwhile must not be answered.
+  if (handoff) await deps.state.stopForHandoff(conversationId, notificationId);
+  const author = fresh.at(-1)?.author;
+  const details: IntercomDetails = { conversationId };
+  return {
+    id: notificationId,
+    platform: 'intercom',
+    conversation: { platform: 'intercom', id: conversationId, details },
+    user: { id: String(author?.id ?? 'unknown'), ...(typeof author?.name === 'string' && author.name ? { name: author.name } : {}) },
+    text,
+    ...(attachments.length > 0 ? { attachments } : {}),
+    receivedAt: new Date().toISOString(),
+    ...(notification.app_id ? { tenant: notification.app_id } : {}),
+    ...(handoff ? { handoff: true } : {}),
+  };
+}
+
+/** A new conversation's first message, when a customer wrote it. The source id is its part id. */
+function sourcePart(source: IntercomPart | undefined): IntercomPart[] {
+  if (typeof source !== 'object' || source === null || !isPerson(source.author)) return [];
+  return [{ ...source, id: source.id ? `source-${source.id}` : undefined }];
+}
+
+/**
+ * The customer's newest parts (oldest first): those after the last thing the workspace said.
+ * Silent parts (assignments, internal notes) are passed over; the bot's own reply is a stop.
+ */
+function newestCustomerParts(parts: readonly IntercomPart[]): IntercomPart[] {
+  const newest: IntercomPart[] = [];
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const part = parts[i] as IntercomPart;
+    if (isPerson(part.author)) {
+      if (bodyOf(part) || attachmentsOf(part).length > 0) newest.unshift(part);
+    } else if (part.part_type === 'comment' || part.part_type === 'quick_reply') {
+      break; // the workspace answered: what came before was answered
+    }
+  }
+  return newest;
+}
+
+/** A teammate other than the bot replied: the conversation is theirs from now on (when configured). */
+async function noteTeammateReply(notification: IntercomNotification, deps: InboundDeps): Promise<void> {
+  if (!deps.stopAfterHumanReply) return;
+  const conversationId = conversationIdOf(notification);
+  if (!conversationId) return;
+  const parts = partsOf(notification.data?.item);
+  const human = parts.find((p) => p.author?.type === 'admin' && p.author.id !== undefined && String(p.author.id) !== deps.botAdminId() && p.part_type !== 'note');
+  if (!human?.author?.id) return;
+  await deps.state.stopForHuman(conversationId, String(human.author.id));
+  deps.logger().info({ conversation: conversationId, admin: String(human.author.id) }, 'a teammate replied; the bot stays out of this conversation');
+}
+
+/** The type of an image shown inline, from its file name, so vision models can be given it. */
+function imageType(url: string): string {
+  const extension = /\.([a-z0-9]{2,5})(?:[?#]|$)/i.exec(url)?.[1]?.toLowerCase();
+  const known: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
+  return (extension && known[extension]) ?? 'image/*';
+}

@@ -1,0 +1,5 @@
+export { intercomAdapter, type IntercomAdapterOptions } from './adapter.js';
+export { intercomConfigFromEnv, intercomVariables, DEFAULT_HANDOFF_PATTERNS, type IntercomConfig } from './config.js';
+export { verifyIntercomSignature } from './verify.js';
+export { markdownToIntercomHtml } from './markdown-html.js';
+export { htmlToText } from './html-text.js';

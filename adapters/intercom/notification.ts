@@ -1,0 +1,91 @@
+/**
+ * Intercom's webhook notification, as much of it as parley reads. Intercom documents the shape at
+ * developers.intercom.com ("Webhook models"); every field is treated as optional because a
+ * malformed or partial payload must be dropped, not crash the request.
+ */
+import { HttpError, type HttpRequest } from '../../src/index.js';
+
+export interface IntercomAuthor {
+  /** user, lead, contact (people); admin, bot, team (the workspace's side). */
+  type?: string;
+  id?: string;
+  name?: string | null;
+  email?: string | null;
+}
+
+export interface IntercomAttachment {
+  type?: string;
+  name?: string;
+  url?: string;
+  content_type?: string;
+}
+
+export interface IntercomPart {
+  id?: string;
+  part_type?: string;
+  body?: string | null;
+  author?: IntercomAuthor;
+  attachments?: IntercomAttachment[];
+  created_at?: number;
+}
+
+export interface IntercomConversation {
+  type?: string;
+  id?: string | number;
+  /** The conversation's first message. */
+  source?: IntercomPart & { delivered_as?: string };
+  conversation_parts?: { conversation_parts?: IntercomPart[] };
+}
+
+export interface IntercomNotification {
+  type?: string;
+  /** The notification's id (`notif_…`): the same on every redelivery. */
+  id?: string;
+  topic?: string;
+  app_id?: string;
+  data?: { item?: IntercomConversation & Record<string, unknown> };
+  delivery_attempts?: number;
+}
+
+/** Parse the raw JSON body; a body that is not a JSON object is the sender's fault: 400. */
+export function parseNotification(request: HttpRequest): IntercomNotification {
+  try {
+    const parsed: unknown = JSON.parse(request.body.toString('utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as IntercomNotification;
+  } catch {
+    throw new HttpError(400, 'malformed_body', 'The Intercom notification is not a JSON object.');
+  }
+}
+
+/** Authors whose messages the bot answers. */
+export function isPerson(author: IntercomAuthor | undefined): boolean {
+  return author?.type === 'user' || author?.type === 'lead' || author?.type === 'contact';
+}
+
+/** The conversation's id as a string, if the notification carries one. */
+export function conversationIdOf(notification: IntercomNotification): string | undefined {
+  const id = notification.data?.item?.id;
+  return typeof id === 'string' && id !== '' ? id : typeof id === 'number' ? String(id) : undefined;
+}
+
+/** The conversation's parts, oldest first; anything that is not a part object is dropped. */
+export function partsOf(conversation: IntercomConversation | undefined): IntercomPart[] {
+  const parts: unknown = conversation?.conversation_parts?.conversation_parts;
+  return Array.isArray(parts) ? parts.filter((p): p is IntercomPart => typeof p === 'object' && p !== null) : [];
+}
+
+/** A part's HTML body, or '' when it has none (or something else than text). */
+export function bodyOf(part: IntercomPart): string {
+  return typeof part.body === 'string' ? part.body : '';
+}
+
+/** A part's attachments, when they are a list. */
+export function attachmentsOf(part: IntercomPart): IntercomAttachment[] {
+  return Array.isArray(part.attachments) ? part.attachments.filter((a) => typeof a === 'object' && a !== null) : [];
+}
+
+/** The notification's id, when it is one. */
+export function notificationIdOf(notification: IntercomNotification): string | undefined {
+  return typeof notification.id === 'string' && notification.id !== '' ? notification.id : undefined;
+}

@@ -1,0 +1,61 @@
+/**
+ * What the adapter remembers per conversation, in the bot's store (shared by every process when
+ * it is Redis): which parts were taken, and whether the bot has stepped aside.
+ */
+import type { Store } from '../../src/index.js';
+
+/** Longer than Intercom redelivers a notification (it gives up within hours). */
+const PART_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** A handed-over conversation stays with people for this long, even if it is reopened. */
+const STOPPED_TTL_MS = 90 * 24 * 60 * 60 * 1000;
+
+export const intercomKeys = {
+  part: (conversationId: string, partId: string) => `parley:intercom:part:${conversationId}:${partId}`,
+  stopped: (conversationId: string) => `parley:intercom:stopped:${conversationId}`,
+  sentPart: (key: string, index: number) => `parley:intercom:sent:${key}:${index}`,
+};
+
+export class ConversationState {
+  constructor(private readonly store: () => Store) {}
+
+  /**
+   * Claim a conversation part for this notification. A different notification carrying the same
+   * part loses; a redelivery of the same notification wins again (the core's de-duplication on
+   * the notification id decides then — and it lets a redelivery through when the first could
+   * not be queued, which a plain claim here would wrongly drop).
+   */
+  async claimPart(conversationId: string, partId: string, notificationId: string): Promise<boolean> {
+    const key = intercomKeys.part(conversationId, partId);
+    if (await this.store().setIfAbsent(key, notificationId, PART_TTL_MS)) return true;
+    return (await this.store().get(key)) === notificationId;
+  }
+
+  /** Whether the bot must stay out of this conversation for this notification. */
+  async stopped(conversationId: string, notificationId: string): Promise<boolean> {
+    const reason = await this.store().get(intercomKeys.stopped(conversationId));
+    // The notification that asked for a person still goes through (its redelivery too): it carries the handoff.
+    return reason !== undefined && reason !== `handoff:${notificationId}`;
+  }
+
+  /** Whether a teammate (not the bot) has replied here. */
+  async humanReplied(conversationId: string): Promise<boolean> {
+    return (await this.store().get(intercomKeys.stopped(conversationId)))?.startsWith('human:') ?? false;
+  }
+
+  async stopForHuman(conversationId: string, adminId: string): Promise<void> {
+    await this.store().set(intercomKeys.stopped(conversationId), `human:${adminId}`, STOPPED_TTL_MS);
+  }
+
+  /** Stop for a handoff; the first reason recorded stays (a human reply outranks a later request). */
+  async stopForHandoff(conversationId: string, notificationId?: string): Promise<void> {
+    await this.store().setIfAbsent(intercomKeys.stopped(conversationId), notificationId ? `handoff:${notificationId}` : 'handoff', STOPPED_TTL_MS);
+  }
+
+  async partSent(key: string, index: number): Promise<string | undefined> {
+    return this.store().get(intercomKeys.sentPart(key, index));
+  }
+
+  async markPartSent(key: string, index: number, id: string): Promise<void> {
+    await this.store().set(intercomKeys.sentPart(key, index), id, PART_TTL_MS);
+  }
+}

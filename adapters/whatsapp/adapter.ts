@@ -1,0 +1,69 @@
+/**
+ * WhatsApp through Twilio, on the twilio SDK: webhooks verified with `validateRequest`, answered
+ * with TwiML, replies posted with `messages.create` (or, in direct mode, as TwiML <Message>s).
+ */
+import type { Logger } from 'pino';
+import twilio, { type Twilio } from 'twilio';
+import type { Adapter, AdapterContext, HttpRequest, Received, Store } from '../../src/index.js';
+import type { WhatsAppConfig } from './config.js';
+import { TwilioHttpClient } from './http-client.js';
+import { parseTwilioWebhook } from './inbound.js';
+import { parseTwilioBody } from './parse.js';
+import { WhatsAppSender, replyParts } from './send.js';
+import { emptyTwiml, messagesTwiml } from './twiml.js';
+import { verifyTwilioSignature } from './verify.js';
+
+export interface WhatsAppAdapterOptions extends WhatsAppConfig {
+  /** Your own twilio client; by default one is made from the account SID and the first auth token. */
+  client?: Twilio;
+}
+
+/** Create the WhatsApp adapter. */
+export function whatsappAdapter(options: WhatsAppAdapterOptions): Adapter & { client: Twilio } {
+  const [sendToken] = options.authTokens;
+  if (!sendToken) throw new Error('whatsappAdapter: authTokens must hold at least one Twilio auth token');
+  const client = options.client ?? twilio(options.accountSid, sendToken, { httpClient: new TwilioHttpClient(options.apiUrl), autoRetry: false });
+  let context: AdapterContext | undefined;
+  const started = () => {
+    if (!context) throw new Error('the WhatsApp adapter has not been started');
+    return context;
+  };
+  const store = (): Store => started().store;
+  const logger = (): Logger => started().logger;
+  const sender = new WhatsAppSender(
+    client,
+    { ...(options.from ? { from: options.from } : {}), ...(options.messagingServiceSid ? { messagingServiceSid: options.messagingServiceSid } : {}) },
+    store,
+    logger,
+  );
+
+  async function receive(request: HttpRequest): Promise<Received> {
+    const params = parseTwilioBody(request);
+    verifyTwilioSignature(request, options.authTokens, params);
+    const webhook = parseTwilioWebhook(params);
+    if (webhook.kind === 'status') {
+      context?.logger.debug({ sid: webhook.sid, status: webhook.status }, 'Twilio status callback');
+      return { response: emptyTwiml(), messages: [] };
+    }
+    context?.logger.debug({ sid: webhook.message.id, text: webhook.message.text, media: webhook.message.attachments?.length ?? 0 }, 'WhatsApp message');
+    return { response: emptyTwiml(), messages: [webhook.message] };
+  }
+
+  return {
+    platform: 'whatsapp',
+    path: options.path,
+    contentTypes: ['application/x-www-form-urlencoded', 'application/json'],
+    // Twilio does not redeliver a webhook it got a 5xx for: a message the queue cannot take is answered in-process.
+    redelivers: false,
+    client,
+    async start(ctx) {
+      context = ctx;
+    },
+    receive,
+    send: (conversation, reply, sendOptions) => sender.send(conversation, reply, sendOptions?.key),
+    respondDirect(reply) {
+      const parts = replyParts(reply);
+      return parts.length > 0 ? messagesTwiml(parts) : emptyTwiml();
+    },
+  } satisfies Adapter & { client: Twilio };
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { ConfigError, parseEnv, schemas, type Variable } from '../../src/index.js';
+
+/** A WhatsApp sender as Twilio writes it; a bare E.164 number gets the `whatsapp:` prefix. */
+const whatsappNumber = z
+  .string()
+  .trim()
+  .regex(/^(?:whatsapp:)?\+[1-9]\d{6,14}$/, 'expected a number like whatsapp:+14155238886')
+  .transform((n) => (n.startsWith('whatsapp:') ? n : `whatsapp:${n}`));
+
+/** Twilio's variables; the adapter is on when the account SID and the auth token are set. */
+export const whatsappVariables = {
+  TWILIO_ACCOUNT_SID: { schema: z.string().trim().regex(/^AC[0-9a-fA-F]{32}$/, 'expected an Account SID: AC followed by 32 hex digits'), fix: 'set TWILIO_ACCOUNT_SID to the Account SID (AC…) shown on your Twilio Console dashboard' },
+  TWILIO_AUTH_TOKEN: { schema: z.string().min(8), fix: 'set TWILIO_AUTH_TOKEN to the Auth Token from your Twilio Console dashboard (several, comma-separated, while rotating; the first is used to send)' },
+  TWILIO_WHATSAPP_FROM: { schema: whatsappNumber, fix: 'set TWILIO_WHATSAPP_FROM to your WhatsApp sender, e.g. whatsapp:+14155238886 (the sandbox number)' },
+  TWILIO_MESSAGING_SERVICE_SID: { schema: z.string().trim().regex(/^MG[0-9a-fA-F]{32}$/, 'expected a Messaging Service SID: MG followed by 32 hex digits'), fix: 'set TWILIO_MESSAGING_SERVICE_SID to a Messaging Service (MG…) with a WhatsApp sender, or unset it' },
+  TWILIO_API_URL: { schema: schemas.url, default: 'https://api.twilio.com', fix: 'set TWILIO_API_URL to the base URL replacing https://api.twilio.com (a proxy or a local fake), or unset it' },
+  TWILIO_WHATSAPP_PATH: { schema: z.string().startsWith('/'), default: '/twilio/whatsapp', fix: 'set TWILIO_WHATSAPP_PATH to a path starting with /, e.g. /twilio/whatsapp' },
+} satisfies Record<string, Variable>;
+
+export interface WhatsAppConfig {
+  accountSid: string;
+  /** Every token a webhook may be signed with (rotation); the first also authenticates sends. */
+  authTokens: string[];
+  /** The sender (`whatsapp:+…`); with a Messaging Service SID as well, Twilio uses both. */
+  from?: string;
+  messagingServiceSid?: string;
+  /** Base URL standing in for https://api.twilio.com. */
+  apiUrl: string;
+  path: string;
+}
+
+/** WhatsApp's configuration from the environment, or undefined when Twilio is not configured. */
+export function whatsappConfigFromEnv(env: Record<string, string | undefined>): WhatsAppConfig | undefined {
+  const v = parseEnv(whatsappVariables, env);
+  if (!v.TWILIO_ACCOUNT_SID && !v.TWILIO_AUTH_TOKEN) return undefined;
+  if (!v.TWILIO_ACCOUNT_SID) throw problem('TWILIO_ACCOUNT_SID is missing: TWILIO_AUTH_TOKEN is set, but Twilio also needs the Account SID (AC…). Fix: set TWILIO_ACCOUNT_SID, or unset TWILIO_AUTH_TOKEN.');
+  if (!v.TWILIO_AUTH_TOKEN) throw problem('TWILIO_AUTH_TOKEN is missing: TWILIO_ACCOUNT_SID is set, but webhooks cannot be verified without the Auth Token. Fix: set TWILIO_AUTH_TOKEN, or unset TWILIO_ACCOUNT_SID.');
+  const authTokens = v.TWILIO_AUTH_TOKEN.split(',').map((t) => t.trim()).filter(Boolean);
+  if (authTokens.length === 0) throw problem('TWILIO_AUTH_TOKEN holds no token. Fix: set TWILIO_AUTH_TOKEN to the Auth Token from the Twilio Console.');
+  if (!v.TWILIO_WHATSAPP_FROM && !v.TWILIO_MESSAGING_SERVICE_SID) {
+    throw problem('TWILIO_WHATSAPP_FROM is missing: replies need a sender. Fix: set TWILIO_WHATSAPP_FROM (e.g. whatsapp:+14155238886, the sandbox number) or TWILIO_MESSAGING_SERVICE_SID (MG…).');
+  }
+  return {
+    accountSid: v.TWILIO_ACCOUNT_SID,
+    authTokens,
+    ...(v.TWILIO_WHATSAPP_FROM ? { from: v.TWILIO_WHATSAPP_FROM } : {}),
+    ...(v.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: v.TWILIO_MESSAGING_SERVICE_SID } : {}),
+    apiUrl: v.TWILIO_API_URL as string,
+    path: v.TWILIO_WHATSAPP_PATH as string,
+  };
+}
+
+function problem(message: string): ConfigError {
+  return new ConfigError(message);
+}

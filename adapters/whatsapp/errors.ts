@@ -1,0 +1,31 @@
+/**
+ * What a failed Twilio send means for the queue: 63016 (outside WhatsApp's 24-hour window) and
+ * other refusals no retry can fix are dead-lettered at once; 429s wait (see http-client.ts);
+ * 5xx and connection errors are retried with backoff.
+ */
+import { PermanentError, RetryAfterError } from '../../src/index.js';
+
+/** The person has not written in 24 hours: only an approved template may be sent. */
+export const OUTSIDE_WINDOW = 63016;
+
+interface TwilioApiError {
+  status?: number;
+  code?: number;
+  message?: string;
+  moreInfo?: string;
+}
+
+/** Turn an error from the SDK into the error the queue acts on. */
+export function classifyTwilioError(error: unknown): unknown {
+  if (error instanceof RetryAfterError || error instanceof PermanentError) return error;
+  const e = error as TwilioApiError;
+  if (typeof e?.status !== 'number') return error; // not an API answer: a connection error, retried
+  const what = `Twilio refused the message: HTTP ${e.status}${e.code ? ` error ${e.code}` : ''}${e.message ? ` (${e.message})` : ''}`;
+  if (e.code === OUTSIDE_WINDOW) {
+    return new PermanentError(`${what}. WhatsApp only allows free-form replies within 24 hours of the person's last message.`, `whatsapp_${OUTSIDE_WINDOW}`);
+  }
+  if (e.status === 429) return new RetryAfterError(what, 5000);
+  // Other 4xx (bad number, unverified recipient, bad credentials) will fail the same way every time.
+  if (e.status >= 400 && e.status < 500 && e.status !== 408) return new PermanentError(what, `twilio_${e.code ?? e.status}`);
+  return new Error(what);
+}

@@ -1,0 +1,68 @@
+/**
+ * The HTTP client the twilio SDK sends through. It points every *.twilio.com request at
+ * TWILIO_API_URL (a proxy, or a local fake in tests), keeps the SDK's own 429 retries off so the
+ * queue decides when to try again, and makes sure no error it throws carries the credentials
+ * (an axios error holds the request's Authorization header).
+ */
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient.js';
+import type TwilioResponse from 'twilio/lib/http/response.js';
+import { RetryAfterError } from '../../src/index.js';
+
+/** How long to wait after a 429 that does not say (Twilio's usually do not). */
+export const DEFAULT_RETRY_AFTER_MS = 5000;
+const DEFAULT_API_URL = 'https://api.twilio.com';
+/** A send that hangs holds a worker; Twilio answers in well under a second. */
+const REQUEST_TIMEOUT_MS = 15_000;
+
+type Response<T> = TwilioResponse.default<T>;
+
+export class TwilioHttpClient extends twilio.RequestClient {
+  private readonly base?: URL;
+
+  constructor(apiUrl: string = DEFAULT_API_URL) {
+    super({ autoRetry: false, timeout: REQUEST_TIMEOUT_MS });
+    const base = new URL(apiUrl);
+    if (base.origin !== DEFAULT_API_URL || base.pathname !== '/') this.base = base;
+  }
+
+  override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
+    const uri = this.rewrite(opts.uri);
+    let response: Response<TData>;
+    try {
+      response = await super.request({ ...opts, uri });
+    } catch (error) {
+      throw new Error(`the Twilio API could not be reached at ${new URL(uri).origin}: ${describe(error)}`);
+    }
+    if (response.statusCode === 429) {
+      throw new RetryAfterError('Twilio answered 429 Too Many Requests', retryAfterMs(response.headers as Record<string, unknown> | undefined));
+    }
+    return response;
+  }
+
+  /** https://api.twilio.com/2010-04-01/… → <TWILIO_API_URL>/2010-04-01/…, for any *.twilio.com host. */
+  private rewrite(uri: string): string {
+    if (!this.base) return uri;
+    const url = new URL(uri);
+    if (url.hostname !== 'twilio.com' && !url.hostname.endsWith('.twilio.com')) return uri;
+    const prefix = this.base.pathname.replace(/\/$/, '');
+    return `${this.base.origin}${prefix}${url.pathname}${url.search}`;
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date; a few seconds when absent or unreadable. */
+export function retryAfterMs(headers: Record<string, unknown> | undefined, now = Date.now()): number {
+  const value = headers?.['retry-after'];
+  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = text ? Date.parse(text) : NaN;
+  return Number.isNaN(date) ? DEFAULT_RETRY_AFTER_MS : Math.max(0, date - now);
+}
+
+/** An error's code and message only: never its request config. */
+function describe(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  return code && !message.includes(code) ? `${code} ${message}` : message;
+}

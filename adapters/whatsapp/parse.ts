@@ -1,0 +1,50 @@
+import { HttpError, type HttpRequest } from '../../src/index.js';
+
+/** A webhook's parameters as Twilio signed them: a repeated name keeps every value. */
+export type TwilioParams = Record<string, string | string[]>;
+
+/**
+ * The webhook body's parameters: a form (Twilio's default) or, for the `bodySHA256` variant, a
+ * JSON object. Strict, so a body that is not what Twilio sends is a 400 rather than a guess.
+ */
+export function parseTwilioBody(request: HttpRequest): TwilioParams {
+  const text = request.body.toString('utf8');
+  const type = request.headers['content-type'] ?? '';
+  try {
+    return type.startsWith('application/json') ? parseJson(text) : parseForm(text);
+  } catch {
+    throw new HttpError(400, 'malformed_body', 'The Twilio webhook body could not be parsed.');
+  }
+}
+
+function parseForm(text: string): TwilioParams {
+  const params: TwilioParams = {};
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const at = pair.indexOf('=');
+    // decodeURIComponent throws on a broken %-escape, which URLSearchParams would silently mangle.
+    const decode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    const name = decode(at === -1 ? pair : pair.slice(0, at));
+    const value = at === -1 ? '' : decode(pair.slice(at + 1));
+    const existing = params[name];
+    params[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+  }
+  return params;
+}
+
+function parseJson(text: string): TwilioParams {
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+  const params: TwilioParams = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value === 'string') params[name] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') params[name] = String(value);
+  }
+  return params;
+}
+
+/** One parameter's value (the first, when repeated). */
+export function param(params: TwilioParams, name: string): string | undefined {
+  const value = params[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,35 @@
+import twilio from 'twilio';
+import { HttpError, type HttpRequest } from '../../src/index.js';
+import type { TwilioParams } from './parse.js';
+
+/**
+ * Verify X-Twilio-Signature with the SDK against any of the auth tokens (several while rotating).
+ * Twilio signs the exact URL it was configured with, so the URL parley rebuilt (PUBLIC_URL, or
+ * Host and — with TRUST_PROXY — X-Forwarded-*) must match it: the error names the URL checked.
+ * Throws HttpError 403.
+ */
+export function verifyTwilioSignature(request: HttpRequest, tokens: readonly string[], params: TwilioParams): void {
+  const signature = request.headers['x-twilio-signature'];
+  if (!signature) throw new HttpError(403, 'missing_signature', 'The X-Twilio-Signature header is required.');
+  const url = request.url.href;
+  const algorithm = twilio.getSignatureAlgorithm(request.headers['x-twilio-webhooks-signature-settings']);
+  // The JSON variant signs the URL only; its body is covered by the bodySHA256 query parameter.
+  const withBody = request.url.searchParams.has('bodySHA256');
+  const body = request.body.toString('utf8');
+  const valid = tokens.some((token) =>
+    withBody ? twilio.validateRequestWithBody(token, signature, url, body, algorithm) : twilio.validateRequest(token, signature, url, params, algorithm),
+  );
+  if (valid) return;
+  throw new HttpError(
+    403,
+    'bad_signature',
+    `The X-Twilio-Signature does not match for ${shownUrl(request.url)}. Twilio signs the exact webhook URL set in its Console: ` +
+      'if that URL is not the one above, set PUBLIC_URL to its public base (e.g. PUBLIC_URL=https://bot.example.com), or, behind a reverse proxy ' +
+      'that sets X-Forwarded-Proto/X-Forwarded-Host, TRUST_PROXY=true. If the URL is right, check TWILIO_AUTH_TOKEN.',
+  );
+}
+
+/** The URL for a log line, without its query values (a user may put a secret in a webhook URL). */
+function shownUrl(url: URL): string {
+  return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
+}

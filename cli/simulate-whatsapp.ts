@@ -1,0 +1,79 @@
+/**
+ * `parley simulate whatsapp "text"`: send a WhatsApp message webhook, signed the way Twilio signs
+ * it (with the twilio SDK), to a running server — no phone, no tunnel.
+ */
+import { randomBytes } from 'node:crypto';
+import twilio from 'twilio';
+import type { Config } from '../src/index.js';
+import { whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
+
+export interface SimulateWhatsAppOptions {
+  text: string;
+  /** The sender, e.g. whatsapp:+15551234567. */
+  from?: string;
+  /** Where to post; default: this configuration's server and TWILIO_WHATSAPP_PATH. */
+  url?: string;
+}
+
+/** Send one simulated WhatsApp message; prints what was sent and the answer. Returns an exit code. */
+export async function simulateWhatsApp(config: Config, options: SimulateWhatsAppOptions): Promise<number> {
+  let whatsapp;
+  try {
+    whatsapp = whatsappConfigFromEnv(config.env);
+  } catch (error) {
+    console.error(`parley simulate whatsapp: ${(error as Error).message}`);
+    return 2;
+  }
+  const token = whatsapp?.authTokens[0];
+  if (!whatsapp || !token) {
+    console.error('parley simulate whatsapp: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (the same ones the server uses) so the webhook can be signed.');
+    return 2;
+  }
+  const url = options.url ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}${whatsapp.path}`;
+  // The server checks the signature against the URL it rebuilds: PUBLIC_URL + path when set.
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    console.error(`parley simulate whatsapp: --url ${JSON.stringify(url)} is not a URL; e.g. --url http://127.0.0.1:3000${whatsapp.path}`);
+    return 2;
+  }
+  const signedUrl = config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}${target.pathname}${target.search}` : url;
+  const from = normalise(options.from ?? 'whatsapp:+15550000001');
+  const to = whatsapp.from ?? 'whatsapp:+14155238886';
+  const sid = `SM${randomBytes(16).toString('hex')}`;
+  const form: Record<string, string> = {
+    SmsMessageSid: sid,
+    NumMedia: '0',
+    ProfileName: 'parley simulate',
+    MessageType: 'text',
+    SmsSid: sid,
+    WaId: from.replace(/^whatsapp:\+/, ''),
+    SmsStatus: 'received',
+    Body: options.text,
+    To: to,
+    NumSegments: '1',
+    MessageSid: sid,
+    AccountSid: whatsapp.accountSid,
+    From: from,
+    ApiVersion: '2010-04-01',
+  };
+  const signature = twilio.getExpectedTwilioSignature(token, signedUrl, form);
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      body: new URLSearchParams(form).toString(),
+    });
+    console.log(`sent WhatsApp message ${sid} from ${from} to ${url}: ${res.status} ${await res.text()}`);
+    if (signedUrl !== url) console.log(`(signed for ${signedUrl}, as PUBLIC_URL says)`);
+    return res.ok ? 0 : 1;
+  } catch (error) {
+    console.error(`could not reach ${url}: ${(error as Error).message}. Is the server running (npm start)?`);
+    return 1;
+  }
+}
+
+function normalise(number: string): string {
+  return number.startsWith('whatsapp:') ? number : `whatsapp:${number}`;
+}

@@ -1,0 +1,324 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { intercomAdapter, intercomConfigFromEnv } from '../../adapters/intercom/index.js';
+import { simulateIntercom } from '../../cli/simulate-intercom.js';
+import { createBot, loadConfig, variables, type Bot } from '../../src/index.js';
+import { startFakeIntercom, type FakeIntercom, type IntercomCall } from '../fakes/intercom-api.js';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import {
+  DEFAULT_CLIENT_SECRET,
+  LEAD,
+  adminAuthor,
+  adminReplied,
+  botAuthor,
+  conversationId,
+  imageAttachment,
+  otherTopic,
+  part,
+  ping,
+  postIntercom,
+  signIntercom,
+  userCreated,
+  userReplied,
+} from '../helpers/intercom-events.js';
+import { testEnv } from '../helpers/web-bot.js';
+
+const TEAM_ID = '4242';
+const HUMAN_ADMIN = '5150';
+
+interface IntercomBot {
+  bot: Bot;
+  url: string;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+async function startIntercomBot(intercom: FakeIntercom, ai: FakeOpenAi, env: Record<string, string> = {}): Promise<IntercomBot> {
+  const allEnv: Record<string, string> = {
+    ...testEnv,
+    OPENAI_BASE_URL: ai.url,
+    INTERCOM_ACCESS_TOKEN: 'dG9rOnBhcmxleS10ZXN0LXRva2Vu',
+    INTERCOM_CLIENT_SECRET: `old-intercom-secret-000,${DEFAULT_CLIENT_SECRET}`,
+    INTERCOM_API_URL: intercom.url,
+    INTERCOM_HANDOFF_TEAM_ID: TEAM_ID,
+    ...env,
+  };
+  const bot = createBot({ config: loadConfig(allEnv), adapters: [intercomAdapter(intercomConfigFromEnv(allEnv)!)] });
+  const server = await bot.listen(0, '127.0.0.1');
+  await bot.ready;
+  const port = (server.address() as AddressInfo).port;
+  return { bot, env: { ...allEnv, PORT: String(port), HOST: '127.0.0.1' }, url: `http://127.0.0.1:${port}${allEnv.INTERCOM_WEBHOOK_PATH ?? '/intercom/webhook'}`, close: async () => void (await bot.close()) };
+}
+
+async function until<T>(read: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const replies = (intercom: FakeIntercom, conversation?: string) => intercom.callsTo('reply').filter((c) => conversation === undefined || c.conversationId === conversation);
+const firstReply = (intercom: FakeIntercom, conversation: string) => until(() => replies(intercom, conversation)[0], `a reply in ${conversation}`);
+const quiet = (ms = 250) => new Promise((resolve) => setTimeout(resolve, ms));
+const echo = (ai: FakeOpenAi) => ai.script((call) => ({ text: `echo: ${lastUserText(call)}` }));
+
+describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP)', () => {
+  let intercom: FakeIntercom;
+  let ai: FakeOpenAi;
+  let server: IntercomBot;
+  beforeAll(async () => {
+    intercom = await startFakeIntercom();
+    ai = await startFakeOpenAi();
+    server = await startIntercomBot(intercom, ai);
+  });
+  afterAll(async () => {
+    await server.close();
+    await intercom.close();
+    await ai.close();
+  });
+  afterEach(() => {
+    intercom.reset();
+    echo(ai);
+  });
+
+  it('finds the admin it replies as with one GET /me at start', () => {
+    const me = intercom.callsTo('me');
+    expect(me).toHaveLength(1);
+    expect(me[0]!.token).toBe('dG9rOnBhcmxleS10ZXN0LXRva2Vu');
+    expect(me[0]!.headers['intercom-version']).toBeDefined();
+  });
+
+  it('answers a new conversation as the bot admin: a comment with an HTML body, in the right conversation', async () => {
+    const conversation = conversationId();
+    const started = Date.now();
+    const res = await postIntercom(server.url, userCreated({ conversation, body: '<p>Hi! How do I <b>reset</b> my password?</p><ul><li>on iOS</li></ul>' }));
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(500); // acknowledged before any AI or Intercom call
+    const reply = await firstReply(intercom, conversation);
+    expect(reply.body).toEqual({ message_type: 'comment', type: 'admin', admin_id: intercom.adminId, body: '<p>echo: Hi! How do I reset my password?</p><ul><li>on iOS</li></ul>' });
+    expect(reply.token).toBe('dG9rOnBhcmxleS10ZXN0LXRva2Vu');
+    expect(lastUserText(ai.calls.at(-1)!)).toBe('Hi! How do I reset my password?\n\n- on iOS');
+    expect(intercom.callsTo('me')).toHaveLength(0); // not per message
+  });
+
+  it('answers the newest customer part of a reply with several parts', async () => {
+    const conversation = conversationId();
+    const parts = [
+      part('<p>What are your opening hours?</p>'),
+      part('<p>We are open 9 to 5.</p>', { author: adminAuthor(intercom.adminId, 'Parley Bot') }),
+      part('<p>And on <i>Saturdays</i>? See <a href="https://example.com/hours">your page</a></p>'),
+    ];
+    await postIntercom(server.url, userReplied({ conversation, parts }));
+    const reply = await firstReply(intercom, conversation);
+    expect(lastUserText(ai.calls.at(-1)!)).toBe('And on Saturdays? See your page (https://example.com/hours)');
+    expect(reply.body.body).toContain('echo: And on Saturdays?');
+    await quiet();
+    expect(replies(intercom, conversation)).toHaveLength(1);
+  });
+
+  it('answers a lead (an anonymous visitor) too', async () => {
+    const conversation = conversationId();
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Just browsing</p>', { author: { ...LEAD } })] }));
+    await firstReply(intercom, conversation);
+  });
+
+  it('stays silent for parts written by its own admin, other bots, and internal notes — and still answers the customer after', async () => {
+    const conversation = conversationId();
+    await postIntercom(server.url, adminReplied({ conversation, adminId: intercom.adminId, body: '<p>echo: an earlier answer</p>' }));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Our bot says hi</p>', { author: botAuthor() })] }));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Internal note</p>', { author: adminAuthor(HUMAN_ADMIN), partType: 'note' })] }));
+    await quiet();
+    expect(replies(intercom)).toHaveLength(0);
+    expect(ai.calls.filter((c) => /earlier answer|bot says hi|Internal note/.test(lastUserText(c)))).toHaveLength(0);
+    // The bot's own reply did not count as a teammate taking over.
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Thanks, one more thing</p>')] }));
+    await firstReply(intercom, conversation);
+  });
+
+  it('answers a message with only an attachment with the media notice', async () => {
+    const conversation = conversationId();
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('', { attachments: [imageAttachment()] })] }));
+    const reply = await firstReply(intercom, conversation);
+    expect(reply.body.body).toBe(`<p>${variables.MEDIA_NOTICE.default}</p>`);
+  });
+
+  it('verifies X-Hub-Signature: good → 200, bad or missing → 401; the previous secret works while rotating', async () => {
+    const payload = userCreated({ body: '<p>forged?</p>' });
+    const body = JSON.stringify(payload);
+    const wrong = await postIntercom(server.url, body, { secret: 'not-the-secret' });
+    const missing = await postIntercom(server.url, body, { signature: null });
+    const garbage = await postIntercom(server.url, body, { signature: 'sha1=zz' });
+    expect([wrong.status, missing.status, garbage.status]).toEqual([401, 401, 401]);
+    expect(await wrong.json()).toMatchObject({ error: { code: 'bad_signature' } });
+    expect(await missing.json()).toMatchObject({ error: { code: 'missing_signature' } });
+    await quiet();
+    expect(replies(intercom)).toHaveLength(0);
+    // Uppercase hex is the same signature.
+    const upper = await postIntercom(server.url, body, { signature: signIntercom(DEFAULT_CLIENT_SECRET, body).toUpperCase().replace('SHA1=', 'sha1=') });
+    expect(upper.status).toBe(200);
+    const old = await postIntercom(server.url, userCreated({ body: '<p>old secret</p>' }), { secret: 'old-intercom-secret-000' });
+    expect(old.status).toBe(200);
+    await until(() => (replies(intercom).length === 2 ? true : undefined), 'both replies');
+  });
+
+  it('answers ping with 200, other topics with 200 and nothing, malformed JSON with 400', async () => {
+    expect((await postIntercom(server.url, ping())).status).toBe(200);
+    expect((await postIntercom(server.url, otherTopic('contact.created', ''))).status).toBe(200);
+    expect((await postIntercom(server.url, otherTopic('conversation.admin.closed'))).status).toBe(200);
+    expect((await postIntercom(server.url, '{"topic": "conversation.user.replied", ')).status).toBe(400);
+    expect((await postIntercom(server.url, '[1,2]')).status).toBe(400);
+    // Odd shapes a proxy or an API change could produce: dropped, never a 5xx (which would be redelivered for hours).
+    const odd = userReplied({ parts: [] });
+    (odd.data.item.conversation_parts as Record<string, unknown>).conversation_parts = [null, 42, { author: null, body: 7, attachments: {} }];
+    expect((await postIntercom(server.url, odd)).status).toBe(200);
+    const noItem = userCreated({ body: '<p>x</p>' });
+    (noItem.data as Record<string, unknown>).item = 'nope';
+    expect((await postIntercom(server.url, noItem)).status).toBe(200);
+    await quiet();
+    expect(intercom.calls).toHaveLength(0);
+  });
+
+  it('answers a notification delivered twice once, and a part carried by two notifications once', async () => {
+    const conversation = conversationId();
+    const notification = userReplied({ conversation, parts: [part('<p>only once please</p>')] });
+    const [first, again] = [await postIntercom(server.url, notification), await postIntercom(server.url, notification)];
+    expect([first.status, again.status]).toEqual([200, 200]);
+    await firstReply(intercom, conversation);
+    const samePart = part('<p>the same part twice</p>');
+    await postIntercom(server.url, userReplied({ conversation, parts: [samePart] }));
+    await postIntercom(server.url, userReplied({ conversation, parts: [samePart] })); // another notification id
+    await until(() => (replies(intercom, conversation).length >= 2 ? true : undefined), 'the second reply');
+    await quiet();
+    expect(replies(intercom, conversation)).toHaveLength(2);
+  });
+
+  it('hands off on request: the handoff reply, then the assignment to the team, then silence', async () => {
+    const conversation = conversationId();
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Can I talk to a HUMAN please?</p>')] }));
+    const assignment = await until(() => intercom.callsTo('parts')[0], 'the assignment');
+    expect(assignment.conversationId).toBe(conversation);
+    expect(assignment.body).toEqual({ message_type: 'assignment', type: 'team', admin_id: intercom.adminId, assignee_id: TEAM_ID });
+    const handoffReply = replies(intercom, conversation);
+    expect(handoffReply).toHaveLength(1);
+    expect(handoffReply[0]!.body.body).toBe(`<p>${escapeHtml(variables.HANDOFF_REPLY.default)}</p>`);
+    expect(handoffReply[0]!.at).toBeLessThanOrEqual(assignment.at);
+    expect(ai.calls.filter((c) => /HUMAN/.test(lastUserText(c)))).toHaveLength(0); // no AI call for it
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Hello? Anyone?</p>')] }));
+    await quiet();
+    expect(replies(intercom, conversation)).toHaveLength(1);
+  });
+
+  it('stops answering once a teammate has replied', async () => {
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>My invoice is wrong</p>' }));
+    await firstReply(intercom, conversation);
+    await postIntercom(server.url, adminReplied({ conversation, adminId: HUMAN_ADMIN }));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Thanks Sam! It is invoice 42.</p>')] }));
+    await quiet();
+    expect(replies(intercom, conversation)).toHaveLength(1);
+    expect(ai.calls.filter((c) => /invoice 42/.test(lastUserText(c)))).toHaveLength(0);
+  });
+
+  it('waits out an Intercom 429 (Retry-After) and delivers once', async () => {
+    intercom.on('reply', (_call: IntercomCall, n: number) => (n === 0 ? { status: 429, headers: { 'retry-after': '1', 'x-ratelimit-remaining': '0' } } : undefined));
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>rate limited</p>' }));
+    const tries = await until(() => (replies(intercom, conversation).length === 2 ? replies(intercom, conversation) : undefined), 'the retried reply');
+    expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(950);
+    await quiet();
+    expect(replies(intercom, conversation)).toHaveLength(2); // one refused, one delivered
+  });
+
+  it('waits until X-RateLimit-Reset when a 429 gives no Retry-After', async () => {
+    intercom.on('reply', (_call: IntercomCall, n: number) => (n === 0 ? { status: 429, headers: { 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1) } } : undefined));
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>reset header</p>' }));
+    await until(() => (replies(intercom, conversation).length === 2 ? true : undefined), 'the retried reply', 4000);
+  });
+
+  it('retries a 5xx through the queue, and dead-letters a 404 at once', async () => {
+    intercom.on('reply', (call: IntercomCall, n: number) => (call.conversationId === 'gone' ? { status: 404 } : n === 0 ? { status: 503 } : undefined));
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>flaky</p>' }));
+    await until(() => (replies(intercom, conversation).length === 2 ? true : undefined), 'the reply after a 503');
+    await postIntercom(server.url, userCreated({ conversation: 'gone', body: '<p>nobody home</p>' }));
+    const deadLetter = async () => (await server.bot.deadLetters.list()).find((d) => d.data.type === 'message' && d.data.message.conversation.id === 'gone');
+    for (let tries = 0; !(await deadLetter()) && tries < 100; tries++) await quiet(20);
+    expect(await deadLetter()).toMatchObject({ reason: 'intercom_not_found', attempts: 1 });
+  });
+
+  it('splits a very long reply on paragraph boundaries, in order', async () => {
+    const paragraphs = Array.from({ length: 6 }, (_, i) => `Paragraph ${i + 1}: ${'lorem ipsum dolor sit amet '.repeat(150).trim()}.`);
+    ai.script(() => ({ text: paragraphs.join('\n\n') }));
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>write a lot</p>' }));
+    await until(() => (replies(intercom, conversation).length >= 3 ? true : undefined), 'several parts');
+    await quiet();
+    const bodies = replies(intercom, conversation).map((c) => String(c.body.body));
+    expect(bodies.every((b) => b.length <= 10_500 && b.startsWith('<p>Paragraph'))).toBe(true);
+    expect(bodies.join('').replace(/<\/?p>/g, '|')).toBe(paragraphs.map((p) => `|${p}|`).join(''));
+  });
+
+  it('simulate: `parley simulate intercom` posts a correctly signed notification the server answers', async () => {
+    const conversation = conversationId();
+    const code = await simulateIntercom(loadConfig(server.env), { text: 'hello from the CLI', conversation });
+    expect(code).toBe(0);
+    const reply = await firstReply(intercom, conversation);
+    expect(reply.body.body).toBe('<p>echo: hello from the CLI</p>');
+  });
+});
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+describe('Intercom with its options changed', () => {
+  let intercom: FakeIntercom;
+  let ai: FakeOpenAi;
+  let server: IntercomBot;
+  beforeAll(async () => {
+    intercom = await startFakeIntercom();
+    ai = await startFakeOpenAi();
+    server = await startIntercomBot(intercom, ai, {
+      INTERCOM_ADMIN_ID: '777',
+      INTERCOM_HANDOFF_TEAM_ID: '',
+      INTERCOM_HANDOFF_PATTERNS: 'operator please, Mensch',
+      INTERCOM_STOP_AFTER_HUMAN_REPLY: 'off',
+      INTERCOM_WEBHOOK_PATH: '/hooks/intercom',
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    await intercom.close();
+    await ai.close();
+  });
+
+  it('replies as INTERCOM_ADMIN_ID without asking GET /me, at INTERCOM_WEBHOOK_PATH', async () => {
+    expect(server.url.endsWith('/hooks/intercom')).toBe(true);
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>hi</p>' }));
+    const reply = await firstReply(intercom, conversation);
+    expect(reply.body.admin_id).toBe('777');
+    expect(intercom.callsTo('me')).toHaveLength(0);
+  });
+
+  it('keeps answering after a teammate replied when INTERCOM_STOP_AFTER_HUMAN_REPLY=off', async () => {
+    const conversation = conversationId();
+    await postIntercom(server.url, adminReplied({ conversation, adminId: HUMAN_ADMIN }));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>still there, bot?</p>')] }));
+    await firstReply(intercom, conversation);
+  });
+
+  it('hands off on its own phrases without a team: no assignment, then silence', async () => {
+    const conversation = conversationId();
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Ich möchte einen MENSCH sprechen</p>')] }));
+    await firstReply(intercom, conversation);
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>a human, maybe?</p>')] }));
+    await quiet();
+    expect(replies(intercom, conversation)).toHaveLength(1);
+    expect(intercom.callsTo('parts')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * A small fake of Intercom's REST API on loopback: Intercom faked at the HTTP boundary. Point the
+ * adapter at it with INTERCOM_API_URL=fake.url. It serves what parley calls — GET /me,
+ * POST /conversations/{id}/reply, POST /conversations/{id}/parts (assign, close…) — records every
+ * call, and answers like Intercom (the conversation, newest part last; `error.list` errors).
+ *
+ * A scripted 429 (the first reply is rate limited, later ones succeed):
+ *
+ *   fake.on('reply', (_call, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : undefined));
+ *
+ * Like Intercom, a call without `Authorization: Bearer …` is answered 401.
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type IntercomRoute = 'me' | 'reply' | 'parts';
+
+export interface IntercomCall {
+  route: IntercomRoute | 'unknown';
+  method: string;
+  path: string;
+  /** The conversation id in the path, for reply and parts. */
+  conversationId?: string;
+  body: Record<string, unknown>;
+  headers: Record<string, string | undefined>;
+  token?: string;
+  at: number;
+}
+
+export interface FakeAnswer {
+  status?: number;
+  headers?: Record<string, string>;
+  /** The JSON body; omitted → Intercom's answer for the status. */
+  body?: unknown;
+  delayMs?: number;
+}
+
+export type FakeAnswerFn = (call: IntercomCall, nth: number) => FakeAnswer | undefined;
+
+export interface FakeIntercom {
+  /** The API base for INTERCOM_API_URL. */
+  url: string;
+  /** The admin GET /me names. */
+  adminId: string;
+  calls: IntercomCall[];
+  callsTo(route: IntercomRoute): IntercomCall[];
+  /** Override one route's answer; `nth` counts that route's calls from 0. Undefined → the default. */
+  on(route: IntercomRoute, answer: FakeAnswerFn): void;
+  /** Clear recorded calls and overrides. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface FakeIntercomOptions {
+  adminId?: string;
+  appId?: string;
+}
+
+/** Start the fake on a free loopback port. */
+export async function startFakeIntercom(options: FakeIntercomOptions = {}): Promise<FakeIntercom> {
+  const adminId = options.adminId ?? '991';
+  const appId = options.appId ?? 'parleytest';
+  const calls: IntercomCall[] = [];
+  const overrides = new Map<IntercomRoute, FakeAnswerFn>();
+  let partCounter = 5_000_000;
+
+  const server: Server = createServer(async (req, res) => {
+    const raw = await readBody(req);
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const method = req.method ?? 'GET';
+    const headers = flattenHeaders(req.headers);
+    const match = /^\/conversations\/([^/]+)\/(reply|parts)$/.exec(path);
+    const route: IntercomCall['route'] = method === 'GET' && path === '/me' ? 'me' : method === 'POST' && match ? (match[2] as 'reply' | 'parts') : 'unknown';
+    const call: IntercomCall = {
+      route,
+      method,
+      path,
+      conversationId: match?.[1] ? decodeURIComponent(match[1]) : undefined,
+      body: parseJson(raw),
+      headers,
+      token: /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1],
+      at: Date.now(),
+    };
+    const nth = calls.filter((c) => c.route === route).length;
+    calls.push(call);
+
+    const answer = (route !== 'unknown' ? overrides.get(route)?.(call, nth) : undefined) ?? {};
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    let status = answer.status ?? 200;
+    let body = answer.body;
+    if (body === undefined) {
+      if (!call.token) [status, body] = [401, errorList('unauthorized', 'Access Token Invalid')];
+      else if (status !== 200) body = errorList(status === 429 ? 'rate_limit_exceeded' : status === 404 ? 'not_found' : 'server_error', `fake ${status}`);
+      else if (route === 'unknown') [status, body] = [404, errorList('not_found', 'Resource Not Found')];
+      else body = defaultAnswer(call, { adminId, appId, nextPartId: () => String(++partCounter) });
+    }
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    adminId,
+    calls,
+    callsTo: (route) => calls.filter((c) => c.route === route),
+    on: (route, answer) => void overrides.set(route, answer),
+    reset: () => {
+      calls.length = 0;
+      overrides.clear();
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface Identity {
+  adminId: string;
+  appId: string;
+  nextPartId(): string;
+}
+
+/** Intercom's answer for a successful call, with the fields a client reads. */
+function defaultAnswer(call: IntercomCall, me: Identity): unknown {
+  if (call.route === 'me') {
+    return {
+      type: 'admin',
+      id: me.adminId,
+      email: 'bot@parley.example',
+      name: 'Parley Bot',
+      email_verified: true,
+      app: { type: 'app', id_code: me.appId, name: 'Parley Test', created_at: 1_700_000_000, secure: false, identity_verification: false, timezone: 'Europe/London', region: 'US' },
+      avatar: { type: 'avatar', image_url: null },
+      has_inbox_seat: true,
+    };
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const body = call.body;
+  const author = { type: 'admin', id: String(body.admin_id ?? ''), name: 'Parley Bot', email: 'bot@parley.example' };
+  const part = {
+    type: 'conversation_part',
+    id: me.nextPartId(),
+    part_type: call.route === 'reply' ? String(body.message_type ?? 'comment') : String(body.message_type ?? 'assignment'),
+    body: typeof body.body === 'string' ? body.body : null,
+    created_at: now,
+    updated_at: now,
+    notified_at: now,
+    assigned_to: body.message_type === 'assignment' ? { type: String(body.type ?? 'admin'), id: String(body.assignee_id ?? '') } : null,
+    author,
+    attachments: [],
+    external_id: null,
+    redacted: false,
+  };
+  return {
+    type: 'conversation',
+    id: call.conversationId,
+    created_at: now - 60,
+    updated_at: now,
+    state: 'open',
+    open: true,
+    read: true,
+    admin_assignee_id: body.message_type === 'assignment' && body.type === 'admin' ? Number(body.assignee_id) : null,
+    team_assignee_id: body.message_type === 'assignment' && body.type === 'team' ? String(body.assignee_id) : null,
+    conversation_parts: { type: 'conversation_part.list', conversation_parts: [part], total_count: 1 },
+  };
+}
+
+function errorList(code: string, message: string) {
+  return { type: 'error.list', request_id: `req_${Math.random().toString(36).slice(2)}`, errors: [{ code, message }] };
+}
+
+function parseJson(raw: string): Record<string, unknown> {
+  if (raw === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,75 @@
+/**
+ * Shared by the integration tests: a real Redis on 127.0.0.1:6379 (never a mock), a unique key
+ * prefix per test file, and cleanup by SCAN + DEL on that prefix — never FLUSHALL, because other
+ * tests and processes share this Redis.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+const NOT_RUNNING = 'Redis is not running on 127.0.0.1:6379 — start it (redis-server) or run .ci/run';
+
+/** A prefix no other test file or process uses: `test-<uuid>`. */
+export function uniquePrefix(): string {
+  return `test-${randomUUID()}`;
+}
+
+/**
+ * An admin connection for setup, assertions and cleanup, checked with a PING. Throws a clear error
+ * at once (no retries, short timeouts) when Redis is absent: these tests must fail, never skip.
+ */
+export async function requireRedis(): Promise<Redis> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await withTimeout(
+      redis.connect().then(() => redis.ping()),
+      1500,
+    );
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`${NOT_RUNNING} (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return redis;
+}
+
+/** Delete every key starting with `prefix` (SCAN + DEL); returns how many were deleted. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/** Every key starting with `prefix`. */
+export async function keysWithPrefix(redis: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Poll until `check` is true (or throw after `timeoutMs`, naming `what`). */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > giveUpAt) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

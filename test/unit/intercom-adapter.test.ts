@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HANDOFF_PATTERNS, intercomConfigFromEnv, verifyIntercomSignature } from '../../adapters/intercom/index.js';
+import { classifyIntercomError, retryAfterMs } from '../../adapters/intercom/errors.js';
+import { handoffMatcher } from '../../adapters/intercom/handoff-patterns.js';
+import { ConversationState } from '../../adapters/intercom/state.js';
+import { ConfigError, HttpError, MemoryStore, PermanentError, RetryAfterError, type HttpRequest } from '../../src/index.js';
+import { signIntercom } from '../helpers/intercom-events.js';
+
+const base = { INTERCOM_ACCESS_TOKEN: 'dG9rOnRlc3QtdG9rZW4=', INTERCOM_CLIENT_SECRET: 'secret-one-123' };
+
+describe('intercomConfigFromEnv', () => {
+  it('is off without the token and the secret', () => {
+    expect(intercomConfigFromEnv({})).toBeUndefined();
+    expect(intercomConfigFromEnv({ INTERCOM_REGION: 'eu' })).toBeUndefined();
+  });
+
+  it('names the missing half when only one of the token and the secret is set', () => {
+    expect(() => intercomConfigFromEnv({ INTERCOM_ACCESS_TOKEN: base.INTERCOM_ACCESS_TOKEN })).toThrow(ConfigError);
+    expect(() => intercomConfigFromEnv({ INTERCOM_ACCESS_TOKEN: base.INTERCOM_ACCESS_TOKEN })).toThrow(/INTERCOM_CLIENT_SECRET is missing/);
+    expect(() => intercomConfigFromEnv({ INTERCOM_CLIENT_SECRET: base.INTERCOM_CLIENT_SECRET })).toThrow(/INTERCOM_ACCESS_TOKEN is missing/);
+    expect(() => intercomConfigFromEnv({ ...base, INTERCOM_CLIENT_SECRET: ' , , , , , ' })).toThrow(/INTERCOM_CLIENT_SECRET is missing/);
+  });
+
+  it('has documented defaults', () => {
+    expect(intercomConfigFromEnv(base)).toEqual({
+      accessToken: base.INTERCOM_ACCESS_TOKEN,
+      clientSecrets: ['secret-one-123'],
+      adminId: undefined,
+      apiUrl: undefined,
+      region: 'us',
+      handoffTeamId: undefined,
+      handoffPatterns: DEFAULT_HANDOFF_PATTERNS.split(',').map((p) => p.trim()),
+      path: '/intercom/webhook',
+      stopAfterHumanReply: true,
+    });
+  });
+
+  it('reads every option', () => {
+    const config = intercomConfigFromEnv({
+      ...base,
+      INTERCOM_CLIENT_SECRET: 'secret-one-123, secret-two-456',
+      INTERCOM_ADMIN_ID: '12345',
+      INTERCOM_API_URL: 'http://127.0.0.1:9999',
+      INTERCOM_REGION: 'EU',
+      INTERCOM_HANDOFF_TEAM_ID: '678',
+      INTERCOM_HANDOFF_PATTERNS: 'Human Being, operator',
+      INTERCOM_WEBHOOK_PATH: '/hooks/ic',
+      INTERCOM_STOP_AFTER_HUMAN_REPLY: 'off',
+    });
+    expect(config).toMatchObject({
+      clientSecrets: ['secret-one-123', 'secret-two-456'],
+      adminId: '12345',
+      apiUrl: 'http://127.0.0.1:9999',
+      region: 'eu',
+      handoffTeamId: '678',
+      handoffPatterns: ['human being', 'operator'],
+      path: '/hooks/ic',
+      stopAfterHumanReply: false,
+    });
+    expect(intercomConfigFromEnv({ ...base, INTERCOM_HANDOFF_PATTERNS: 'none' })?.handoffPatterns).toEqual([]);
+  });
+
+  it('refuses bad values with the fix, and never echoes a secret', () => {
+    const attempt = () => intercomConfigFromEnv({ ...base, INTERCOM_CLIENT_SECRET: 'short', INTERCOM_REGION: 'mars', INTERCOM_ADMIN_ID: 'bob', INTERCOM_WEBHOOK_PATH: 'nope' });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toContain('INTERCOM_REGION="mars" is invalid');
+    expect(message).toContain('INTERCOM_ADMIN_ID="bob" is invalid');
+    expect(message).toContain('INTERCOM_WEBHOOK_PATH');
+    expect(message).toContain('INTERCOM_CLIENT_SECRET="<hidden>"');
+    expect(message).not.toContain('short');
+  });
+});
+
+describe('verifyIntercomSignature', () => {
+  const request = (body: string, signature?: string): HttpRequest => ({
+    method: 'POST',
+    url: new URL('http://127.0.0.1/intercom/webhook'),
+    headers: signature === undefined ? {} : { 'x-hub-signature': signature },
+    body: Buffer.from(body),
+  });
+  const body = '{"type":"notification_event","topic":"ping"}';
+
+  it('accepts a signature made with any of the secrets', () => {
+    expect(() => verifyIntercomSignature(request(body, signIntercom('new-secret', body)), ['old-secret', 'new-secret'])).not.toThrow();
+    expect(() => verifyIntercomSignature(request(body, signIntercom('old-secret', body)), ['old-secret', 'new-secret'])).not.toThrow();
+  });
+
+  it('refuses a missing, wrong or malformed signature with 401', () => {
+    for (const [signature, reason] of [
+      [undefined, 'missing_signature'],
+      ['', 'missing_signature'],
+      [signIntercom('other', body), 'bad_signature'],
+      [signIntercom('new-secret', `${body} `), 'bad_signature'],
+      [signIntercom('new-secret', body).replace('sha1=', 'sha256='), 'bad_signature'],
+      ['sha1=', 'bad_signature'],
+    ] as const) {
+      try {
+        verifyIntercomSignature(request(body, signature), ['new-secret']);
+        throw new Error(`accepted ${signature}`);
+      } catch (error) {
+        expect(error).toBeInstanceOf(HttpError);
+        expect(error).toMatchObject({ status: 401, reason });
+      }
+    }
+  });
+});
+
+describe('Intercom API errors', () => {
+  const headers = (values: Record<string, string>) => ({ get: (name: string) => values[name.toLowerCase()] ?? null });
+  const now = 1_700_000_000_000;
+
+  it('reads Retry-After (seconds or a date), then X-RateLimit-Reset (epoch seconds)', () => {
+    expect(retryAfterMs(headers({ 'retry-after': '3' }), now)).toBe(3000);
+    expect(retryAfterMs(headers({ 'retry-after': new Date(now + 5000).toUTCString() }), now)).toBe(5000);
+    expect(retryAfterMs(headers({ 'x-ratelimit-reset': String(now / 1000 + 7) }), now)).toBe(7000);
+    expect(retryAfterMs(headers({ 'x-ratelimit-reset': String(now / 1000 - 7) }), now)).toBe(0);
+    expect(retryAfterMs(headers({}), now)).toBe(2000);
+  });
+
+  it('turns 429 into RetryAfterError, 5xx into a retryable error, other 4xx into PermanentError', () => {
+    const sdkError = (statusCode: number, code?: string, extra: Record<string, string> = {}) =>
+      Object.assign(new Error('sdk'), { statusCode, body: code ? { type: 'error.list', errors: [{ code, message: 'x' }] } : undefined, rawResponse: { headers: headers(extra) } });
+    const limited = classifyIntercomError(sdkError(429, 'rate_limit_exceeded', { 'x-ratelimit-reset': String(now / 1000 + 4) }), 'the reply', now);
+    expect(limited).toBeInstanceOf(RetryAfterError);
+    expect((limited as RetryAfterError).retryAfterMs).toBe(4000);
+    for (const status of [500, 502, 503, 408, 409]) {
+      const error = classifyIntercomError(sdkError(status), 'the reply', now);
+      expect(error).not.toBeInstanceOf(PermanentError);
+      expect(error).not.toBeInstanceOf(RetryAfterError);
+    }
+    expect(classifyIntercomError(sdkError(404, 'not_found'), 'the reply', now)).toMatchObject({ name: 'PermanentError', reason: 'intercom_not_found' });
+    expect(classifyIntercomError(sdkError(401, 'unauthorized'), 'the reply', now)).toMatchObject({ name: 'PermanentError', reason: 'intercom_unauthorized' });
+    expect(classifyIntercomError(sdkError(422), 'the reply', now)).toMatchObject({ name: 'PermanentError', reason: 'intercom_422' });
+    const offline = new TypeError('fetch failed');
+    expect(classifyIntercomError(offline, 'the reply', now)).toBe(offline);
+  });
+});
+
+describe('handoffMatcher', () => {
+  const wantsPerson = handoffMatcher(DEFAULT_HANDOFF_PATTERNS.split(','));
+
+  it.each([
+    ['Can I talk to a human?', true],
+    ['I want an AGENT', true],
+    ['any of your agents around?', true],
+    ['let me speak   to\nsomeone please', true],
+    ['a real person, please', true],
+    ['customer representative', true],
+    ['What does this reagent do?', false],
+    ['humanity is great', false],
+    ['How do I reset my password?', false],
+  ])('%j → %s', (text, expected) => {
+    expect(wantsPerson(text)).toBe(expected);
+  });
+
+  it('matches nothing without patterns, and takes patterns literally', () => {
+    expect(handoffMatcher([])('human')).toBe(false);
+    const custom = handoffMatcher(['c++ (expert)', 'Mensch']);
+    expect(custom('ask a C++ (Expert)')).toBe(true);
+    expect(custom('ask a cxx expert')).toBe(false);
+    expect(custom('einen menschen bitte')).toBe(false);
+    expect(custom('ein Mensch bitte')).toBe(true);
+  });
+});
+
+describe('ConversationState', () => {
+  it('lets a redelivery of the same notification claim its part again, but not another notification', async () => {
+    const store = new MemoryStore();
+    const state = new ConversationState(() => store);
+    expect(await state.claimPart('c1', 'p1', 'notif_a')).toBe(true);
+    expect(await state.claimPart('c1', 'p1', 'notif_a')).toBe(true); // the core's own dedupe decides
+    expect(await state.claimPart('c1', 'p1', 'notif_b')).toBe(false);
+    expect(await state.claimPart('c2', 'p1', 'notif_b')).toBe(true);
+  });
+
+  it('stops a conversation for everything but the notification that asked for a person', async () => {
+    const store = new MemoryStore();
+    const state = new ConversationState(() => store);
+    expect(await state.stopped('c1', 'notif_a')).toBe(false);
+    await state.stopForHandoff('c1', 'notif_a');
+    expect(await state.stopped('c1', 'notif_a')).toBe(false);
+    expect(await state.stopped('c1', 'notif_b')).toBe(true);
+    expect(await state.humanReplied('c1')).toBe(false);
+    await state.stopForHuman('c1', '5150');
+    expect(await state.stopped('c1', 'notif_a')).toBe(true);
+    expect(await state.humanReplied('c1')).toBe(true);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { htmlToText } from '../../adapters/intercom/html-text.js';
+import { markdownToIntercomHtml } from '../../adapters/intercom/markdown-html.js';
+
+describe('htmlToText: Intercom bodies → plain text for the AI', () => {
+  it.each([
+    ['<p>Hello there</p>', 'Hello there'],
+    ['<p>One</p><p>Two</p>', 'One\n\nTwo'],
+    ['<p>line one<br>line two<br/>line three</p>', 'line one\nline two\nline three'],
+    ['<p>  lots   of\n\n   space  </p>', 'lots of space'],
+    ['<p>a <b>bold</b> and <i>italic</i> and <code>code</code></p>', 'a bold and italic and code'],
+    ['<p>See <a href="https://example.com/docs?a=1&amp;b=2">the docs</a>.</p>', 'See the docs (https://example.com/docs?a=1&b=2).'],
+    ['<p><a href="https://example.com">https://example.com</a></p>', 'https://example.com'],
+    ['<p>Mail <a href="mailto:help@example.com">help@example.com</a></p>', 'Mail help@example.com'],
+    ['<p><a href="https://example.com/empty"></a></p>', 'https://example.com/empty'],
+    ['<p><a href="#top">top</a> <a href="javascript:alert(1)">x</a></p>', 'top x'],
+    ['<ul><li>one</li><li>two</li></ul>', '- one\n- two'],
+    ['<p>Steps:</p><ol><li>open</li><li>click</li></ol><p>Done</p>', 'Steps:\n\n1. open\n2. click\n\nDone'],
+    ['<ol start="4"><li>four</li><li>five</li></ol>', '4. four\n5. five'],
+    ['<ul><li>a<ul><li>a1</li></ul></li><li>b</li></ul>', '- a\n  - a1\n- b'],
+    ['Intro<ul><li>x</li></ul>after', 'Intro\n\n- x\n\nafter'],
+    ['Tom &amp; Jerry &lt;3 &quot;hi&quot; &#39;yo&#39; caf&eacute; &#233; &#xE9; &hellip;', 'Tom & Jerry <3 "hi" \'yo\' caf&eacute; é é …'],
+    ['&#0; &#x110000; &#xD800;', '\ufffd \ufffd \ufffd'],
+    ['a&nbsp;b', 'a b'],
+    ['<pre>  indented\n    code &lt;x&gt;</pre>', 'indented\n    code <x>'],
+    ['<p>a</p><!-- hidden --><script>alert(1)</script><style>p{}</style><p>b</p>', 'a\n\nb'],
+    ['<h2>Title</h2><div>block</div><div>another</div>', 'Title\n\nblock\nanother'],
+    ['5 < 6 and 7 > 3', '5 < 6 and 7 > 3'],
+    ['<p>broken <a href="x', 'broken <a href="x'],
+    ['<P CLASS="x">Upper</P>', 'Upper'],
+    ['plain text, no tags', 'plain text, no tags'],
+    ['', ''],
+    ['<p></p><p> </p><br>', ''],
+  ])('%j → %j', (html, expected) => {
+    expect(htmlToText(html).text).toBe(expected);
+  });
+
+  it('collects inline images', () => {
+    const { text, images } = htmlToText('<p>Look:</p><div class="intercom-container"><img src="https://downloads.intercomcdn.com/i/o/1/a.png?x=1&amp;y=2" alt=""></div>');
+    expect(text).toBe('Look:');
+    expect(images).toEqual(['https://downloads.intercomcdn.com/i/o/1/a.png?x=1&y=2']);
+  });
+
+  it('stays linear on hostile input', () => {
+    const hostile = ['<a "'.repeat(50_000), '<'.repeat(100_000), '<p>'.repeat(50_000), '<a href="y">x'.repeat(20_000), '<script>'.repeat(20_000), '&amp'.repeat(50_000), `<a x=${'a'.repeat(100_000)}`];
+    const started = performance.now();
+    for (const html of hostile) htmlToText(html);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('markdownToIntercomHtml: the AI’s markdown → the HTML of a reply', () => {
+  it.each([
+    ['Hello', '<p>Hello</p>'],
+    ['One\n\nTwo', '<p>One</p><p>Two</p>'],
+    ['line one\nline two', '<p>line one<br>line two</p>'],
+    ['**bold** and __bold__', '<p><b>bold</b> and <b>bold</b></p>'],
+    ['*it* and _it_ but snake_case_name', '<p><i>it</i> and <i>it</i> but snake_case_name</p>'],
+    ['***both***', '<p><b><i>both</i></b></p>'],
+    ['**bold with *italic* inside**', '<p><b>bold with <i>italic</i> inside</b></p>'],
+    ['2 * 3 * 4', '<p>2 * 3 * 4</p>'],
+    ['`a < b`', '<p><code>a &lt; b</code></p>'],
+    ['`**not bold**`', '<p><code>**not bold**</code></p>'],
+    ['[the docs](https://example.com/a?b=1&c=2)', '<p><a href="https://example.com/a?b=1&amp;c=2">the docs</a></p>'],
+    ['[**bold** link](https://x.io)', '<p><a href="https://x.io"><b>bold</b> link</a></p>'],
+    ['[relative](/path) and [js](javascript:alert(1))', '<p>relative and js</p>'],
+    ['see https://example.com/x.', '<p>see <a href="https://example.com/x">https://example.com/x</a>.</p>'],
+    ['(https://example.com/a_(b))', '<p>(<a href="https://example.com/a_(b)">https://example.com/a_(b)</a>)</p>'],
+    ['<https://x.io> <mailto:a@b.c>', '<p><a href="https://x.io">https://x.io</a> <a href="mailto:a@b.c">a@b.c</a></p>'],
+    ['<script>alert("x")</script> & \'q\'', '<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;</p>'],
+    ['\\*not italic\\*', '<p>*not italic*</p>'],
+    ['# Title\ntext', '<p><b>Title</b></p><p>text</p>'],
+    ['- one\n- two', '<ul><li>one</li><li>two</li></ul>'],
+    ['* one\n+ two', '<ul><li>one</li><li>two</li></ul>'],
+    ['1. one\n2. two', '<ol><li>one</li><li>two</li></ol>'],
+    ['3. three\n4. four', '<ol start="3"><li>three</li><li>four</li></ol>'],
+    ['- a\n  - a1\n- b', '<ul><li>a<ul><li>a1</li></ul></li><li>b</li></ul>'],
+    ['- a\n\n- b', '<ul><li>a</li><li>b</li></ul>'],
+    ['- a\n  more of a\n- b', '<ul><li>a<br>more of a</li><li>b</li></ul>'],
+    ['Intro:\n- x\nAfter', '<p>Intro:</p><ul><li>x</li></ul><p>After</p>'],
+    ['- x\n1. y', '<ul><li>x</li></ul><ol><li>y</li></ol>'],
+    ['```js\nconst a = 1 < 2;\n\nreturn a;\n```\nafter', '<pre><code>const a = 1 &lt; 2;\n\nreturn a;</code></pre><p>after</p>'],
+    ['```\nunclosed **code**', '<pre><code>unclosed **code**</code></pre>'],
+    ['> quoted', '<p>quoted</p>'],
+    ['above\n\n---\n\nbelow', '<p>above</p><p>below</p>'],
+    ['\uE0010\uE002 forged token', '<p>0 forged token</p>'],
+    ['', ''],
+  ])('%j → %j', (markdown, expected) => {
+    expect(markdownToIntercomHtml(markdown)).toBe(expected);
+  });
+});

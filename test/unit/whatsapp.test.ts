@@ -1,0 +1,189 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import twilio from 'twilio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whatsappConfigFromEnv } from '../../adapters/whatsapp/config.js';
+import { classifyTwilioError } from '../../adapters/whatsapp/errors.js';
+import { DEFAULT_RETRY_AFTER_MS, TwilioHttpClient, retryAfterMs } from '../../adapters/whatsapp/http-client.js';
+import { parseTwilioWebhook } from '../../adapters/whatsapp/inbound.js';
+import { emptyTwiml, messagesTwiml } from '../../adapters/whatsapp/twiml.js';
+import { ConfigError, HttpError, PermanentError, RetryAfterError } from '../../src/index.js';
+import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, USER_NUMBER, statusCallback, whatsappImage, whatsappMessage } from '../helpers/twilio-webhooks.js';
+
+const base = { TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER };
+
+function configError(env: Record<string, string>): string {
+  try {
+    whatsappConfigFromEnv(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('no ConfigError');
+}
+
+describe('whatsappConfigFromEnv', () => {
+  it('is off without Twilio variables', () => {
+    expect(whatsappConfigFromEnv({})).toBeUndefined();
+  });
+
+  it('reads the variables, with defaults', () => {
+    expect(whatsappConfigFromEnv({ ...base, TWILIO_AUTH_TOKEN: `${AUTH_TOKEN}, old-token-0000` })).toEqual({
+      accountSid: ACCOUNT_SID,
+      authTokens: [AUTH_TOKEN, 'old-token-0000'],
+      from: BOT_NUMBER,
+      apiUrl: 'https://api.twilio.com',
+      path: '/twilio/whatsapp',
+    });
+  });
+
+  it('adds the whatsapp: prefix to a bare number', () => {
+    expect(whatsappConfigFromEnv({ ...base, TWILIO_WHATSAPP_FROM: '+14155238886' })?.from).toBe('whatsapp:+14155238886');
+  });
+
+  it('names the missing token, SID or sender, and the fix', () => {
+    expect(configError({ TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_WHATSAPP_FROM: BOT_NUMBER })).toMatch(/TWILIO_AUTH_TOKEN is missing.*Fix:/);
+    expect(configError({ TWILIO_AUTH_TOKEN: AUTH_TOKEN })).toMatch(/TWILIO_ACCOUNT_SID is missing.*Fix:/);
+    const sender = configError({ TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN });
+    expect(sender).toContain('TWILIO_WHATSAPP_FROM');
+    expect(sender).toContain('TWILIO_MESSAGING_SERVICE_SID');
+  });
+
+  it('refuses malformed values without echoing the token', () => {
+    expect(configError({ ...base, TWILIO_ACCOUNT_SID: 'SK123' })).toContain('TWILIO_ACCOUNT_SID');
+    expect(configError({ ...base, TWILIO_WHATSAPP_FROM: '4155238886' })).toContain('TWILIO_WHATSAPP_FROM');
+    const token = configError({ ...base, TWILIO_AUTH_TOKEN: 'short' });
+    expect(token).toContain('TWILIO_AUTH_TOKEN');
+    expect(token).not.toContain('short');
+  });
+});
+
+describe('parseTwilioWebhook', () => {
+  it('turns a WhatsApp message into an InboundMessage', () => {
+    const form = whatsappMessage({ Body: ' hi there ' });
+    const result = parseTwilioWebhook(form);
+    expect(result.kind).toBe('message');
+    if (result.kind !== 'message') return;
+    expect(result.message).toMatchObject({
+      id: form.MessageSid,
+      platform: 'whatsapp',
+      conversation: { platform: 'whatsapp', id: `${BOT_NUMBER}:${USER_NUMBER}`, details: { from: USER_NUMBER, to: BOT_NUMBER } },
+      user: { id: '15551234567', name: 'Alice' },
+      text: 'hi there',
+      tenant: ACCOUNT_SID,
+    });
+    expect(result.message.attachments).toBeUndefined();
+  });
+
+  it('collects media into attachments', () => {
+    const form = whatsappImage({ NumMedia: '2', MediaUrl1: 'https://example.com/b.pdf', MediaContentType1: 'application/pdf' });
+    const result = parseTwilioWebhook(form);
+    if (result.kind !== 'message') throw new Error('not a message');
+    expect(result.message.text).toBe('');
+    expect(result.message.attachments).toEqual([
+      { url: form.MediaUrl0, contentType: 'image/jpeg' },
+      { url: 'https://example.com/b.pdf', contentType: 'application/pdf' },
+    ]);
+  });
+
+  it('recognises a status callback', () => {
+    expect(parseTwilioWebhook(statusCallback('delivered'))).toMatchObject({ kind: 'status', status: 'delivered' });
+  });
+
+  it.each([
+    ['MessageSid', { MessageSid: '' }],
+    ['From', { From: '' }],
+    ['NumMedia', { NumMedia: 'lots' }],
+  ])('refuses a message without a valid %s with 400', (_name, overrides) => {
+    const error = (() => {
+      try {
+        parseTwilioWebhook(whatsappMessage(overrides));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(HttpError);
+    expect((error as HttpError).status).toBe(400);
+  });
+});
+
+describe('Twilio errors → what the queue does', () => {
+  const restError = (status: number, code?: number) => Object.assign(new Error('x'), { status, code, message: `error ${code}` });
+
+  it('dead-letters 63016 with its own reason', () => {
+    const error = classifyTwilioError(restError(400, 63016));
+    expect(error).toBeInstanceOf(PermanentError);
+    expect((error as PermanentError).reason).toBe('whatsapp_63016');
+  });
+
+  it('dead-letters other refusals, retries 5xx and connection errors', () => {
+    expect(classifyTwilioError(restError(400, 21211))).toMatchObject({ reason: 'twilio_21211' });
+    const server = classifyTwilioError(restError(503, 20503));
+    expect(server).toBeInstanceOf(Error);
+    expect(server).not.toBeInstanceOf(PermanentError);
+    const network = new Error('ECONNRESET');
+    expect(classifyTwilioError(network)).toBe(network);
+    expect(classifyTwilioError(restError(429, 20429))).toBeInstanceOf(RetryAfterError);
+  });
+
+  it('reads Retry-After in seconds or as a date, with a default', () => {
+    expect(retryAfterMs({ 'retry-after': '3' })).toBe(3000);
+    expect(retryAfterMs({ 'retry-after': new Date(10_000 + 7000).toUTCString() }, 10_000)).toBeGreaterThanOrEqual(6000);
+    expect(retryAfterMs({})).toBe(DEFAULT_RETRY_AFTER_MS);
+    expect(retryAfterMs({ 'retry-after': 'soon' })).toBe(DEFAULT_RETRY_AFTER_MS);
+  });
+});
+
+describe('TwilioHttpClient', () => {
+  let server: Server;
+  let url: string;
+  const seen: { path: string; auth?: string }[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push({ path: req.url ?? '', auth: req.headers.authorization });
+      if (req.url?.includes('busy')) res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' }).end('{"code":20429,"message":"Too Many Requests","status":429}');
+      else res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ sid: 'SM1', status: 'queued' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('sends *.twilio.com requests to TWILIO_API_URL, under its path', async () => {
+    const client = twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: new TwilioHttpClient(`${url}/proxy/`) });
+    const message = await client.messages.create({ from: BOT_NUMBER, to: USER_NUMBER, body: 'hi' });
+    expect(message.sid).toBe('SM1');
+    expect(seen.at(-1)?.path).toBe(`/proxy/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
+    expect(seen.at(-1)?.auth).toBe(`Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`);
+  });
+
+  it('turns a 429 into RetryAfterError at once (no hidden retries)', async () => {
+    const before = seen.length;
+    const client = new TwilioHttpClient(url);
+    const error = await client.request({ method: 'post', uri: 'https://api.twilio.com/busy' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryAfterError);
+    expect((error as RetryAfterError).retryAfterMs).toBe(2000);
+    expect(seen.length - before).toBe(1);
+  });
+
+  it('throws connection errors without the credentials in them', async () => {
+    const client = new TwilioHttpClient('http://127.0.0.1:1');
+    const error = (await client
+      .request({ method: 'post', uri: 'https://api.twilio.com/2010-04-01/x', username: ACCOUNT_SID, password: AUTH_TOKEN })
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toContain('could not be reached');
+    const everything = JSON.stringify(error, Object.getOwnPropertyNames(error));
+    expect(everything).not.toContain(AUTH_TOKEN);
+    expect(everything).not.toContain(Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64'));
+  });
+});
+
+describe('TwiML', () => {
+  it('is empty for queue mode, and one <Message> per part for direct mode, dropping what XML cannot carry', () => {
+    expect(emptyTwiml()).toEqual({ status: 200, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: '<?xml version="1.0" encoding="UTF-8"?><Response/>' });
+    expect(messagesTwiml(['a\u0001b & c', 'second 😀']).body).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ab &amp; c</Message><Message>second 😀</Message></Response>',
+    );
+  });
+});
