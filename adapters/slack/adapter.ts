@@ -34,7 +34,15 @@ export class ParleyReceiver implements Receiver {
 export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App } {
   const app =
     options.app ??
-    new App({ token: options.botToken, receiver: new ParleyReceiver(), deferInitialization: true, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: options.apiUrl } });
+    new App({
+      token: options.botToken,
+      receiver: new ParleyReceiver(),
+      deferInitialization: true,
+      logLevel: LogLevel.ERROR,
+      clientOptions: { slackApiUrl: options.apiUrl },
+      // parley keeps its own conversation history; Bolt's per-event conversation store would only cost time on the ack path.
+      convoStore: false,
+    });
   // Our own client for replies: no hidden retries, 429s surface to us (see SlackSender.call).
   const client = new WebClient(options.botToken, { slackApiUrl: options.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   let context: AdapterContext | undefined;

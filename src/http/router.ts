@@ -36,6 +36,9 @@ export interface Router {
 
 /** Build the router over the bot's adapters. */
 export function createRouter(deps: RouterDeps): Router {
+  // The request line carries only method, path, status, timing and ids — nothing to redact — so it
+  // skips the redaction pass that every other log line gets (it is the one line per request).
+  const accessLog = deps.logger.child({}, { redact: { paths: [] } });
   function find(method: string, path: string): Target | undefined {
     const { health, ready, metrics } = deps.paths;
     const operational = path === health ? 'health' : path === ready ? 'ready' : path === metrics ? 'metrics' : undefined;
@@ -106,7 +109,7 @@ export function createRouter(deps: RouterDeps): Router {
         response = failure(error, platform, deps, request.remoteAddress);
       }
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
-      deps.logger.info({ requestId, method: request.method, path, status: response.status, durationMs, platform }, 'request');
+      accessLog.info({ requestId, method: request.method, path, status: response.status, durationMs, platform }, 'request');
       return { ...response, headers: { 'x-request-id': requestId, ...response.headers } };
     },
   };
