@@ -18,7 +18,7 @@ import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import { createLogger, createMetrics, type Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
-import type { Store } from './store/index.js';
+import { MemoryStore, type Store } from './store/index.js';
 import { createBackends } from './backends.js';
 import { limitAiCalls } from './ai-rate-limit.js';
 import { answerMessage, processJob, type WorkerDeps } from './worker.js';
@@ -119,6 +119,18 @@ export function createBot(options: BotOptions = {}): Bot {
     queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency });
   }
 
+  /**
+   * For answering in-process while the queue (and so, usually, Redis) is down: a store of this
+   * process's own, so the lock and markers still work; the conversation's history is not at hand.
+   */
+  let fallback: WorkerDeps | undefined;
+  const fallbackDeps = (): WorkerDeps => {
+    if (fallback) return fallback;
+    const local = new MemoryStore();
+    fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history) };
+    return fallback;
+  };
+
   /** Queue mode: ingest each message; if the queue is down, a platform that never redelivers is answered in-process. */
   async function accept(adapter: Adapter, received: Received): Promise<HttpResponse> {
     if (config.mode === 'direct') return respondDirect({ ...ingestDeps, ...workerDeps, deadlineMs: config.directDeadlineMs }, adapter, received);
@@ -128,7 +140,9 @@ export function createBot(options: BotOptions = {}): Bot {
       } catch (error) {
         if (adapter.redelivers !== false) throw error;
         logger.warn({ err: error, platform: adapter.platform }, 'queue unavailable; answering in this process since the platform will not redeliver');
-        void answerMessage(workerDeps, message, { jobId: `inprocess.${message.id}`, attempt: 1, isFinalFailure: () => true, sink: (c, r) => adapter.send(c, r).then(() => undefined) }).catch(() => undefined);
+        void answerMessage(fallbackDeps(), message, { jobId: `inprocess.${message.id}`, attempt: 1, isFinalFailure: () => true, sink: (c, r) => adapter.send(c, r).then(() => undefined) }).catch(
+          (answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'),
+        );
       }
     }
     return received.response;

@@ -9,6 +9,8 @@ import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { startParley, startPrivateRedis, type ParleyProcess, type PrivateRedis } from '../helpers/processes.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
+import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
+import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
 
@@ -171,17 +173,20 @@ describe('scale-out on Redis: several ingress and worker processes', () => {
 describe('a Redis restart in the middle of a run', () => {
   let redis: PrivateRedis;
   let slack: FakeSlack;
+  let twilio: FakeTwilio;
   let ai: FakeOpenAi;
   const processes: ParleyProcess[] = [];
   beforeAll(async () => {
     redis = await startPrivateRedis();
     slack = await startFakeSlack();
+    twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
     ai = await startFakeOpenAi();
   });
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await redis.stop();
     await slack.close();
+    await twilio.close();
     await ai.close();
   });
 
@@ -192,6 +197,10 @@ describe('a Redis restart in the middle of a run', () => {
       SLACK_BOT_TOKEN: 'xoxb-restart',
       SLACK_SIGNING_SECRET: 'test-signing-secret',
       SLACK_API_URL: slack.url,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      TWILIO_WHATSAPP_FROM: BOT_NUMBER,
+      TWILIO_API_URL: twilio.url,
       RATE_LIMIT_USER_PER_MINUTE: '0',
       JOB_BACKOFF_MS: '100',
       QUEUE_LOCK_MS: '3000',
@@ -212,6 +221,10 @@ describe('a Redis restart in the middle of a run', () => {
     for (let i = 0; i < 10; i++) await send(`during ${i}`);
     expect(refused.length).toBeGreaterThan(0);
     expect(new Set(refused)).toEqual(new Set([503]));
+    // Twilio never redelivers: while Redis is down its messages are answered in-process.
+    const whatsapp = await postTwilio(`${ingress.url}/twilio/whatsapp`, whatsappMessage({ Body: 'sent while Redis is down' }));
+    expect(whatsapp.status).toBe(200);
+    await until(() => twilio.bodies().includes('echo: sent while Redis is down'), 'the in-process WhatsApp answer', 15_000);
     await redis.start();
     await until(async () => (await fetch(`${ingress.url}/readyz`)).status === 200, 'ingress to be ready again', 20_000);
     for (let i = 0; i < 10; i++) await send(`after ${i}`);
