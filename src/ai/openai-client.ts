@@ -77,10 +77,16 @@ export class OpenAiClient implements AiClient {
       const { value, shared } = await this.flights.run(
         key,
         async (flightSignal) => {
-          const result = await this.policy.execute((attempt) => this.complete(request, attempt), flightSignal);
-          this.reportUsage(result);
-          if (useCache) await this.writeCache(key, result);
-          return result;
+          const elsewhere = useCache ? await this.answerFromAnotherProcess(key, flightSignal) : { led: false };
+          if (elsewhere.answer) return { ...elsewhere.answer, usage: freeUsage(), cached: true };
+          try {
+            const result = await this.policy.execute((attempt) => this.complete(request, attempt), flightSignal);
+            this.reportUsage(result);
+            if (useCache) await this.writeCache(key, result);
+            return result;
+          } finally {
+            if (elsewhere.led) await this.cache.release?.(key).catch(() => undefined);
+          }
         },
         signal,
       );
@@ -179,7 +185,7 @@ export class OpenAiClient implements AiClient {
 
   private reportUsage(result: AiResult): void {
     this.options.events?.onUsage?.({ model: result.model, usage: result.usage });
-    this.log?.debug({ model: result.model, ...result.usage }, 'AI usage');
+    this.log?.info({ model: result.model, ...result.usage }, 'AI usage');
   }
 
   private keyOf(request: AiRequest): string {
@@ -192,6 +198,29 @@ export class OpenAiClient implements AiClient {
     };
     if (request.imageUrls) parts.imageUrls = request.imageUrls;
     return cacheKey(parts);
+  }
+
+  /**
+   * Single-flight across processes: when another process is already asking the same question,
+   * wait for its answer in the shared cache instead of paying for it again. Gives up (and asks
+   * itself) when that process stops holding its claim without an answer, or at the deadline.
+   */
+  private async answerFromAnotherProcess(key: string, signal: AbortSignal | undefined): Promise<{ answer?: AiResult; led: boolean }> {
+    const { claim, claimed } = this.cache;
+    if (!claim || !claimed) return { led: false };
+    try {
+      if (await claim.call(this.cache, key, this.options.deadlineMs)) return { led: true };
+      const giveUpAt = Date.now() + this.options.deadlineMs;
+      while (Date.now() < giveUpAt && !signal?.aborted) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const answer = await this.readCache(key);
+        if (answer) return { answer, led: false };
+        if (!(await claimed.call(this.cache, key))) break;
+      }
+    } catch (error) {
+      this.log?.warn({ err: error }, 'AI single-flight claim failed; asking the AI directly');
+    }
+    return { led: false };
   }
 
   // A broken cache must cost money, not answers: its errors are logged and ignored.

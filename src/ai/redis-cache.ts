@@ -19,4 +19,16 @@ export class RedisResponseCache implements ResponseCache {
   async set(key: string, value: AiResult, ttlMs: number): Promise<void> {
     await this.redis.set(this.prefix + key, JSON.stringify(value), 'PX', Math.max(1, Math.ceil(ttlMs)));
   }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}inflight:${key}`, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+  }
+
+  async claimed(key: string): Promise<boolean> {
+    return (await this.redis.exists(`${this.prefix}inflight:${key}`)) === 1;
+  }
+
+  async release(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}inflight:${key}`);
+  }
 }

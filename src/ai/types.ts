@@ -67,6 +67,14 @@ export interface AiEvents {
 export interface ResponseCache {
   get(key: string): Promise<AiResult | undefined>;
   set(key: string, value: AiResult, ttlMs: number): Promise<void>;
+  /**
+   * Single-flight across processes (optional): claim the right to call the AI for `key`; false
+   * when another process holds it, and then its answer will appear in the cache.
+   */
+  claim?(key: string, ttlMs: number): Promise<boolean>;
+  /** Whether some process still holds the claim on `key`. */
+  claimed?(key: string): Promise<boolean>;
+  release?(key: string): Promise<void>;
 }
 
 export interface AiOptions {
