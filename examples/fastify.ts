@@ -21,17 +21,10 @@
  * In your project, import from the package instead of the repository paths:
  *   import { createBot, loadConfig } from 'parley';
  */
-import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyError } from 'fastify';
 import { createBot, loadConfig } from '../src/index.js';
 import { webChat } from '../adapters/web/index.js';
-
-export interface RunningExample {
-  url: string;
-  /** Stop the HTTP server, then let the bot finish its running jobs and release everything. */
-  close(): Promise<void>;
-}
+import { runWhenExecutedDirectly, urlOf, type RunningExample } from './support.js';
 
 /** Start the app; `port` 0 picks a free port (tests), default PORT from the environment (3000). */
 export async function start(port?: number): Promise<RunningExample> {
@@ -61,7 +54,7 @@ export async function start(port?: number): Promise<RunningExample> {
   // HOST defaults to 127.0.0.1. The web chat needs no token only while the server is bound to
   // loopback, so listen on the same HOST the bot was configured with (set WEB_TOKEN otherwise).
   await fastify.listen({ port: port ?? config.port, host: config.host });
-  const url = urlOf(fastify.server.address() as AddressInfo);
+  const url = urlOf(fastify.server);
   bot.logger.info({ url }, `fastify app with parley listening on ${url}`);
 
   return {
@@ -77,14 +70,5 @@ export async function start(port?: number): Promise<RunningExample> {
   };
 }
 
-function urlOf({ address, port }: AddressInfo): string {
-  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-}
-
 // Run when executed directly (`tsx examples/fastify.ts`), not when imported by a test.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const running = await start();
-  const stop = () => void running.close().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
+await runWhenExecutedDirectly(import.meta.url, start);

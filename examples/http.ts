@@ -10,18 +10,10 @@
  * In your project, import from the package instead of the repository paths:
  *   import { createBot, loadConfig } from 'parley';
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createBot, loadConfig } from '../src/index.js';
 import { webChat } from '../adapters/web/index.js';
-
-export interface RunningExample {
-  url: string;
-  /** Stop the HTTP server, then let the bot finish its running jobs and release everything. */
-  close(): Promise<void>;
-}
+import { runWhenExecutedDirectly, whenListening, type RunningExample } from './support.js';
 
 /** Your own handler: whatever parley does not serve arrives here. */
 function app(req: IncomingMessage, res: ServerResponse): void {
@@ -46,45 +38,8 @@ export async function start(port?: number): Promise<RunningExample> {
   // HOST defaults to 127.0.0.1. The web chat needs no token only while the server is bound to
   // loopback, so listen on the same HOST the bot was configured with (set WEB_TOKEN otherwise).
   server.listen(port ?? config.port, config.host);
-  await once(server, 'listening');
-  const url = urlOf(server);
-  bot.logger.info({ url }, `node:http server with parley listening on ${url}`);
-
-  return {
-    url,
-    async close() {
-      await closeServer(server);
-      await bot.close();
-    },
-  };
-}
-
-function urlOf(server: Server): string {
-  const { address, port } = server.address() as AddressInfo;
-  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-}
-
-/**
- * Stop taking connections and wait for open ones. Idle keep-alive connections are closed at
- * once; a browser's open chat event stream never ends by itself, so it is cut after a grace period.
- */
-function closeServer(server: Server, graceMs = 5000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const force = setTimeout(() => server.closeAllConnections(), graceMs);
-    force.unref();
-    server.close((error) => {
-      clearTimeout(force);
-      if (error) reject(error);
-      else resolve();
-    });
-    server.closeIdleConnections();
-  });
+  return whenListening(server, bot, 'node:http server with parley listening');
 }
 
 // Run when executed directly (`tsx examples/http.ts`), not when imported by a test.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const running = await start();
-  const stop = () => void running.close().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
+await runWhenExecutedDirectly(import.meta.url, start);

@@ -31,13 +31,11 @@
  * In your project, import from the package instead of the repository paths:
  *   import { createBot, loadConfig } from 'parley';
  */
-import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createBot, loadConfig } from '../src/index.js';
 import { webChat } from '../adapters/web/index.js';
+import { runWhenExecutedDirectly, whenListening, type RunningExample } from './support.js';
 
 // Created once per instance, on cold start, and reused by every request the instance serves.
 const config = loadConfig({ ...process.env, MODE: 'direct' });
@@ -56,40 +54,14 @@ if (!config.web.token) bot.logger.warn('WEB_TOKEN is not set: the web chat will 
 /** The function: the platform calls `fetch(request)` for every request. */
 export default { fetch: bot.fetch };
 
-export interface RunningExample {
-  url: string;
-  /** Stop the HTTP server, then let the bot finish its running jobs and release everything. */
-  close(): Promise<void>;
-}
-
 /**
  * Serve the same handler locally (any Request → Response bridge works; this one is
  * @hono/node-server's). `port` 0 picks a free port, default PORT from the environment (3000).
  */
 export async function start(port?: number): Promise<RunningExample> {
   const server = serve({ fetch: bot.fetch, port: port ?? config.port, hostname: '127.0.0.1' }) as Server;
-  await once(server, 'listening');
-  const { address, port: actual } = server.address() as AddressInfo;
-  const url = `http://${address}:${actual}`;
-  bot.logger.info({ url }, `serverless handler served locally on ${url}`);
-  return {
-    url,
-    async close() {
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
-        // A browser's open chat event stream never ends by itself.
-        setTimeout(() => server.closeAllConnections(), 5000).unref();
-      });
-      await bot.close();
-    },
-  };
+  return whenListening(server, bot, 'serverless handler served locally');
 }
 
 // Run when executed directly (`tsx examples/serverless.ts`), not when imported by a test or a platform.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const running = await start();
-  const stop = () => void running.close().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
+await runWhenExecutedDirectly(import.meta.url, start);

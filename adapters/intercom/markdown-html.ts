@@ -2,19 +2,16 @@
  * The AI's markdown → the simple HTML Intercom shows in a reply: paragraphs, <b>, <i>, <a>, <code>,
  * <pre>, lists. Everything else is escaped, so a reply can never inject markup. Headings become
  * bold paragraphs and quotes plain ones (Intercom's messenger styles neither reliably).
+ *
+ * The inline conversion and the block patterns are shared (src/text/markdown.ts); the block
+ * structure (paragraphs, nested lists, code collected into <pre>) is Intercom's own.
  */
+import { closingFence, headingTitle, isRule, openingFence, renderInline, type InlineRenderer } from '../../src/text/index.js';
 
-// Private-use characters stand in for pieces set aside during inline conversion; any in the
-// input are dropped first so a reply cannot forge one.
-const tokenOpen = '\uE001';
-const tokenClose = '\uE002';
-const tokenPattern = /\uE001(\d+)\uE002/g;
+// The shared inline conversion uses private-use characters as placeholders for the pieces it
+// sets aside; any in the input are dropped first so a reply cannot forge one.
 const privateUse = /[\uE000-\uE002]/g;
 
-const openingFence = /^( {0,3})(`{3,}|~{3,})(.*)$/;
-const closingFence = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
-const rulePattern = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
-const headingPattern = /^ {0,3}#{1,6}(?:[ \t]+(.*?))?[ \t]*$/;
 const quotePattern = /^ {0,3}>[ \t]?(.*)$/;
 const itemPattern = /^([ \t]*)(?:([-*+])|(\d{1,9})[.)])[ \t]+(.*)$/;
 
@@ -28,7 +25,7 @@ export function markdownToIntercomHtml(markdown: string): string {
   const html: string[] = [];
   const lists: OpenList[] = [];
   let paragraph: string[] = [];
-  let code: { fence: string; lines: string[] } | undefined;
+  let code: { fence: string; lines: string[] } | undefined; // the opening fence's marker, the code so far
 
   const flushParagraph = () => {
     if (paragraph.length > 0) html.push(`<p>${paragraph.join('<br>')}</p>`);
@@ -44,8 +41,7 @@ export function markdownToIntercomHtml(markdown: string): string {
 
   for (const rawLine of markdown.replace(privateUse, '').replace(/\r\n?/g, '\n').split('\n')) {
     if (code) {
-      const close = closingFence.exec(rawLine)?.[1];
-      if (close !== undefined && close[0] === code.fence[0] && close.length >= code.fence.length) {
+      if (closingFence(rawLine, code.fence) !== undefined) {
         html.push(`<pre><code>${escapeHtml(code.lines.join('\n'))}</code></pre>`);
         code = undefined;
       } else {
@@ -54,10 +50,10 @@ export function markdownToIntercomHtml(markdown: string): string {
       continue;
     }
     const line = rawLine.trimEnd();
-    const fence = openingFence.exec(line);
-    if (fence && !(fence[2]?.startsWith('`') && fence[3]?.includes('`'))) {
+    const fence = openingFence(line);
+    if (fence) {
       endBlock();
-      code = { fence: fence[2] as string, lines: [] };
+      code = { fence: fence.marker, lines: [] };
       continue;
     }
     if (line.trim() === '') {
@@ -86,14 +82,13 @@ export function markdownToIntercomHtml(markdown: string): string {
       html.push(`<br>${inline(line.trim())}`); // a continuation line of the current item
       continue;
     }
-    if (rulePattern.test(line)) {
+    if (isRule(line)) {
       endBlock();
       continue;
     }
-    const heading = headingPattern.exec(line);
-    if (heading) {
+    const title = headingTitle(line);
+    if (title !== undefined) {
       endBlock();
-      const title = (heading[1] ?? '').replace(/(?:^|[ \t]+)#+$/, '').trim();
       if (title) html.push(`<p><b>${inline(title)}</b></p>`);
       continue;
     }
@@ -106,25 +101,24 @@ export function markdownToIntercomHtml(markdown: string): string {
   return html.join('');
 }
 
-/**
- * Inline markdown → HTML. Code spans, escapes, links and URLs are set aside first; the rest is
- * escaped and its emphasis converted; then the set-aside pieces are put back.
- */
+/** Inline markdown → HTML: <code>, <a>, <b>, <i>; everything else escaped. */
+const inlineHtml: InlineRenderer = {
+  text: escapeHtml,
+  emphasis,
+  code: (_span, content) => `<code>${escapeHtml(content.trim() || content)}</code>`,
+  // `[label](url)`: a link only to a web or mail address; anything else keeps just its label.
+  // The label is formatted like any inline text, but links inside it are not linked again.
+  link(url, label) {
+    const text = label === '' ? escapeHtml(url) : emphasis(escapeHtml(label));
+    return /^(?:https?|mailto):/i.test(url) ? anchor(url, text) : text;
+  },
+  autolink: (url) => (/^(?:https?|mailto):/i.test(url) ? anchor(url, escapeHtml(url.replace(/^mailto:/i, ''))) : undefined),
+  url: (url) => anchor(url, escapeHtml(url)),
+  bareUrls: /\bhttps?:\/\/[^\s<>]+/gi,
+};
+
 function inline(text: string): string {
-  const tokens: string[] = [];
-  const protect = (converted: string) => `${tokenOpen}${tokens.push(converted) - 1}${tokenClose}`;
-  const rest = text
-    .replace(/(?<!`)(`+)(?!`)(.*?[^`])\1(?!`)/g, (_, _ticks: string, body: string) => protect(`<code>${escapeHtml(body.trim() || body)}</code>`))
-    .replace(/\\([!-/:-@[-`{-~])/g, (_, char: string) => protect(escapeHtml(char)))
-    .replace(/(!?)\[([^\]]*)\]\(\s*(<[^<>]*>|(?:[^()\s]|\([^()\s]*\))+)(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)/g, (_, _image: string, label: string, target: string) =>
-      protect(link(target.replace(/^<|>$/g, ''), label.trim())),
-    )
-    .replace(/<((?:https?|mailto):[^\s<>]*)>/gi, (_, url: string) => protect(anchor(url, escapeHtml(url.replace(/^mailto:/i, '')))))
-    .replace(/\bhttps?:\/\/[^\s<>]+/gi, (url) => {
-      const bare = trimUrl(url);
-      return protect(anchor(bare, escapeHtml(bare))) + url.slice(bare.length);
-    });
-  return restore(emphasis(escapeHtml(rest)), tokens);
+  return renderInline(text, inlineHtml);
 }
 
 /** `***x***`, `**x**` / `__x__` → <b>; `*x*` / `_x_` → <i>. Runs after escaping, so markers are plain text. */
@@ -137,48 +131,10 @@ function emphasis(text: string): string {
     .replace(/(?<![\p{L}\p{N}_])_(?=[^\s_])(.*?[^\s_])_(?![\p{L}\p{N}_])/gu, '<i>$1</i>');
 }
 
-/** `[label](url)`: a link only to a web or mail address; anything else keeps just its label. */
-function link(url: string, label: string): string {
-  const text = label === '' ? escapeHtml(url) : restoreless(label);
-  return /^(?:https?|mailto):/i.test(url) ? anchor(url, text) : text;
-}
-
-/** A link label: formatted like any inline text, but links inside it are not linked again. */
-function restoreless(label: string): string {
-  return emphasis(escapeHtml(label));
-}
-
 function anchor(url: string, html: string): string {
   return `<a href="${escapeHtml(url)}">${html}</a>`;
 }
 
-/** A bare URL without the sentence punctuation (or unbalanced closing parenthesis) after it. */
-function trimUrl(url: string): string {
-  let end = url.length;
-  let open = 0;
-  let close = 0;
-  for (const c of url) {
-    if (c === '(') open++;
-    else if (c === ')') close++;
-  }
-  for (;;) {
-    const last = url[end - 1] ?? '';
-    if (last === ')' && close > open) {
-      close--;
-      end--;
-    } else if (/[.,;:!?'"*_~]/.test(last)) {
-      end--;
-    } else {
-      return url.slice(0, end);
-    }
-  }
-}
-
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-/** Put the set-aside pieces back; a link's label may itself hold some (a code span). */
-function restore(text: string, tokens: readonly string[]): string {
-  return text.replace(tokenPattern, (_, index: string) => restore(tokens[Number(index)] ?? '', tokens));
 }

@@ -11,16 +11,12 @@
  *   import { createBot, loadConfig } from 'parley';
  *   import { ParleyReceiver, slackAdapter, slackConfigFromEnv } from 'parley/adapters/slack';
  */
-import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import { App } from '@slack/bolt';
 import { ParleyReceiver, slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { createBot, loadConfig } from '../../src/index.js';
+import { runWhenExecutedDirectly, urlOf, type RunningExample } from '../support.js';
 
-export interface RunningExample {
-  url: string;
-  close(): Promise<void>;
-}
+export type { RunningExample };
 
 /** Start the app; `port` 0 picks a free port (tests), default PORT from the environment (3000). */
 export async function start(port?: number, env: Record<string, string | undefined> = process.env): Promise<RunningExample> {
@@ -38,16 +34,10 @@ export async function start(port?: number, env: Record<string, string | undefine
   const bot = createBot({ config, adapters: [slackAdapter({ ...slack, app })] });
   const server = await bot.listen(port ?? config.port, config.host);
   await bot.ready;
-  const { address, port: bound } = server.address() as AddressInfo;
-  const url = `http://${address}:${bound}`;
+  const url = urlOf(server);
   bot.logger.info({ url }, `Bolt app with parley listening on ${url}${slack.path}`);
   return { url, close: async () => void (await bot.close()) };
 }
 
 // Run when executed directly, not when imported by a test.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const running = await start();
-  const stop = () => void running.close().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
+await runWhenExecutedDirectly(import.meta.url, start);

@@ -1,1 +1,14 @@
 export { splitMessage } from './split.js';
+export {
+  renderMarkdown,
+  renderInline,
+  emphasis,
+  openingFence,
+  closingFence,
+  isRule,
+  headingTitle,
+  type MarkdownRenderer,
+  type InlineRenderer,
+  type EmphasisMarks,
+  type Fence,
+} from './markdown.js';

@@ -1,0 +1,210 @@
+/**
+ * Markdown → a chat platform's own formatting, the platform-neutral part. Models answer in
+ * CommonMark-ish markdown; each platform shows a dialect of its own (or HTML). This module finds
+ * the markdown (code blocks, rules, headings, quotes, bullets, code spans, backslash escapes,
+ * links, autolinks, bare URLs, emphasis) and asks a small per-target renderer what each becomes;
+ * the adapters keep only their renderer.
+ *
+ * Inline text is converted in passes: code spans, escapes, links and URLs are set aside first (an
+ * underscore in a URL is not italics), the rest is escaped and its emphasis converted, then the
+ * set-aside pieces are put back.
+ */
+
+/** How one target writes inline markup. Every hook returns target text, already escaped. */
+export interface InlineRenderer {
+  /** Plain text, and a backslash-escaped character: escape what the target reserves. */
+  text(text: string): string;
+  /** Bold, italic, strike: converts the markdown emphasis left in text already passed through `text`. */
+  emphasis(text: string): string;
+  /** A code span: as written (backticks included) and its content. */
+  code(span: string, content: string): string;
+  /** `[label](url)` / `![alt](url)`; `label` is trimmed, `inline(label)` formats it like other inline text. */
+  link(url: string, label: string, inline: (text: string) => string): string;
+  /** `<scheme:…>`; undefined leaves it as text. */
+  autolink(url: string): string | undefined;
+  /** `<name@example.com>`; without this hook it is left as text. */
+  email?(address: string): string;
+  /** A bare URL, without the sentence punctuation after it. */
+  url(url: string): string;
+  /** Which bare URLs count (a global pattern); http, https and ftp ones unless given. */
+  bareUrls?: RegExp;
+}
+
+/** Emphasis marks for dialects that wrap text in one mark on both sides (Slack, WhatsApp). */
+export interface EmphasisMarks {
+  bold: string;
+  italic: string;
+  strike: string;
+}
+
+/** How one target writes a whole message: its inline rules, its emphasis marks and its block rules. */
+export interface MarkdownRenderer extends Omit<InlineRenderer, 'emphasis'> {
+  marks: EmphasisMarks;
+  /** What a horizontal rule becomes. */
+  rule: string;
+  /** A code block's opening or closing fence line (the language tag is dropped); code in between is kept as it is. */
+  fence(indent: string): string;
+  /** A heading, its title formatted without bold (the heading as a whole is the target's to mark). */
+  heading(title: string): string;
+  /** A quoted line: the markdown quote marker (`> `) and the converted rest of the line. */
+  quote(marker: string, line: string): string;
+  /** A bullet item (`-`, `*`, `+`), its text converted. */
+  bullet(indent: string, item: string): string;
+}
+
+/** A fenced code block's opening line: its indent and its fence (```` ``` ```` or `~~~`, three or more). */
+export interface Fence {
+  indent: string;
+  marker: string;
+}
+
+// Private-use characters stand in for what must survive the later passes untouched: a bold
+// marker (so the italic pass does not take a `*bold*` mark for italics) and set-aside pieces.
+const boldMarker = '\uE000';
+const tokenOpen = '\uE001';
+const tokenClose = '\uE002';
+const tokenPattern = /\uE001(\d+)\uE002/g;
+
+const openingFencePattern = /^( {0,3})(`{3,}|~{3,})(.*)$/;
+const closingFencePattern = /^( {0,3})(`{3,}|~{3,})[ \t]*$/;
+const rulePattern = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
+const headingPattern = /^ {0,3}#{1,6}(?:[ \t]+(.*?))?[ \t]*$/;
+const quotePattern = /^( {0,3}>[ \t]?)(.*)$/;
+const bulletPattern = /^([ \t]*)[-*+][ \t]+(.*)$/;
+
+const codeSpanPattern = /(?<!`)(`+)(?!`)(.*?[^`])\1(?!`)/g;
+const escapePattern = /\\([!-/:-@[-`{-~])/g;
+const linkPattern = /(!?)\[([^\]]*)\]\(\s*(<[^<>]*>|(?:[^()\s]|\([^()\s]*\))+)(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)/g;
+const autolinkPattern = /<([a-z][a-z0-9+.-]{1,31}:[^\s<>]*)>/gi;
+const emailPattern = /<([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>/g;
+const webUrlPattern = /\b(?:https?|ftp):\/\/[^\s<>]+/gi;
+
+/**
+ * Convert a markdown message line by line (chat formatting does not span lines either), leaving
+ * code spans and code blocks as they are. Numbered lists ("1. item") are left as written.
+ */
+export function renderMarkdown(markdown: string, renderer: MarkdownRenderer): string {
+  const inline: InlineRenderer = { ...renderer, emphasis: (text) => emphasis(text, renderer.marks) };
+  const title: InlineRenderer = { ...renderer, emphasis: (text) => emphasis(text, { ...renderer.marks, bold: '' }) };
+
+  const convertLine = (line: string): string => {
+    if (line.trim() === '') return line;
+    if (isRule(line)) return renderer.rule;
+    const heading = headingTitle(line);
+    if (heading !== undefined) return heading === '' ? '' : renderer.heading(renderInline(heading, title));
+    const quote = quotePattern.exec(line);
+    if (quote) return renderer.quote(quote[1] ?? '', convertLine(quote[2] ?? ''));
+    const bullet = bulletPattern.exec(line);
+    if (bullet) return renderer.bullet(bullet[1] ?? '', renderInline(bullet[2] ?? '', inline));
+    return renderInline(line, inline);
+  };
+
+  const output: string[] = [];
+  let fence: string | undefined; // the opening fence's marker while inside a code block
+  for (const rawLine of markdown.split('\n')) {
+    const carriageReturn = rawLine.endsWith('\r') ? '\r' : '';
+    const line = carriageReturn ? rawLine.slice(0, -1) : rawLine;
+    let converted: string;
+    if (fence !== undefined) {
+      const indent = closingFence(line, fence);
+      if (indent !== undefined) fence = undefined;
+      converted = indent === undefined ? line : renderer.fence(indent);
+    } else {
+      const open = openingFence(line);
+      if (open) fence = open.marker;
+      converted = open ? renderer.fence(open.indent) : convertLine(line);
+    }
+    output.push(converted + carriageReturn);
+  }
+  return output.join('\n');
+}
+
+/** Convert one piece of inline markdown (no block syntax). */
+export function renderInline(text: string, renderer: InlineRenderer): string {
+  const tokens: string[] = [];
+  return restore(setAside(text, renderer, tokens), tokens);
+}
+
+/** `renderInline` with the set-aside pieces still placeholders into `tokens` (shared with link labels). */
+function setAside(text: string, renderer: InlineRenderer, tokens: string[]): string {
+  const protect = (converted: string) => `${tokenOpen}${tokens.push(converted) - 1}${tokenClose}`;
+  const inline = (label: string) => setAside(label, renderer, tokens);
+
+  let rest = text
+    .replace(codeSpanPattern, (span, _ticks: string, content: string) => protect(renderer.code(span, content)))
+    .replace(escapePattern, (_, char: string) => protect(renderer.text(char)))
+    .replace(linkPattern, (_, _image: string, label: string, target: string) =>
+      protect(renderer.link(target.replace(/^<|>$/g, ''), label.trim(), inline)),
+    )
+    .replace(autolinkPattern, (written, url: string) => {
+      const converted = renderer.autolink(url);
+      return converted === undefined ? written : protect(converted);
+    });
+  const { email } = renderer;
+  if (email) rest = rest.replace(emailPattern, (_, address: string) => protect(email.call(renderer, address)));
+  rest = rest.replace(renderer.bareUrls ?? webUrlPattern, (url) => {
+    const bare = trimUrl(url);
+    return protect(renderer.url(bare)) + url.slice(bare.length);
+  });
+
+  return renderer.emphasis(renderer.text(rest));
+}
+
+/**
+ * Markdown emphasis → one-mark-each-side dialects: `***x***`/`___x___` bold italic, `**x**`/`__x__`
+ * bold, `*x*` italic, `~~x~~` strike. `_x_` stays as written (it is already italics there).
+ */
+export function emphasis(text: string, marks: EmphasisMarks): string {
+  const b = boldMarker;
+  const { italic: i, strike: s } = marks;
+  return text
+    .replace(/\*\*\*(?=\S)(.+?)(?<=\S)\*\*\*/g, (_, x: string) => b + i + x + i + b)
+    .replace(/(?<!\w)___(?=\S)(.+?)(?<=\S)___(?!\w)/g, (_, x: string) => b + i + x + i + b)
+    .replace(/\*\*(?=\S)(.+?)(?<=\S)\*\*/g, (_, x: string) => b + x + b)
+    .replace(/(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)/g, (_, x: string) => b + x + b)
+    .replace(/\*(?=[^\s*])(.*?[^\s*])\*/g, (_, x: string) => i + x + i)
+    .replace(/~~(?=\S)(.+?)(?<=\S)~~/g, (_, x: string) => s + x + s)
+    .replaceAll(b, marks.bold);
+}
+
+/** The fence of a line that opens a fenced code block, or undefined. */
+export function openingFence(line: string): Fence | undefined {
+  const [match, indent = '', marker = '', info = ''] = openingFencePattern.exec(line) ?? [];
+  // A backtick in a backtick fence's info string makes the line inline code, not a fence.
+  if (match === undefined || (marker.startsWith('`') && info.includes('`'))) return undefined;
+  return { indent, marker };
+}
+
+/** The indent of a line that closes the code block `marker` opened (same character, at least as long), or undefined. */
+export function closingFence(line: string, marker: string): string | undefined {
+  const [match, indent = '', close = ''] = closingFencePattern.exec(line) ?? [];
+  return match !== undefined && close[0] === marker[0] && close.length >= marker.length ? indent : undefined;
+}
+
+/** Whether the line is a horizontal rule (`---`, `***`, `___`, spaced or not). */
+export function isRule(line: string): boolean {
+  return rulePattern.test(line);
+}
+
+/** A heading's title without its `#` marks (empty for a bare `#`), or undefined when the line is no heading. */
+export function headingTitle(line: string): string | undefined {
+  const heading = headingPattern.exec(line);
+  return heading ? (heading[1] ?? '').replace(/(?:^|[ \t]+)#+$/, '').trim() : undefined;
+}
+
+/** A bare URL without the sentence punctuation (or unbalanced closing parenthesis) after it. */
+function trimUrl(url: string): string {
+  let end = url.length;
+  for (;;) {
+    const last = url[end - 1] ?? '';
+    const body = url.slice(0, end);
+    const unbalanced = last === ')' && (body.match(/\(/g)?.length ?? 0) < (body.match(/\)/g)?.length ?? 0);
+    if (!/[.,;:!?'"*_~]/.test(last) && !unbalanced) return body;
+    end -= 1;
+  }
+}
+
+/** Put the set-aside pieces back; a link's label may itself hold some (a code span). */
+function restore(text: string, tokens: readonly string[]): string {
+  return text.replace(tokenPattern, (_, index: string) => restore(tokens[Number(index)] ?? '', tokens));
+}
