@@ -101,7 +101,8 @@ export function renderMarkdown(markdown: string, renderer: MarkdownRenderer): st
 
   const output: string[] = [];
   let fence: string | undefined; // the opening fence's marker while inside a code block
-  for (const rawLine of markdown.split('\n')) {
+  // The placeholders below are private-use characters: a model's text must not forge them.
+  for (const rawLine of markdown.replace(/[\uE000-\uE002]/g, '').split('\n')) {
     const carriageReturn = rawLine.endsWith('\r') ? '\r' : '';
     const line = carriageReturn ? rawLine.slice(0, -1) : rawLine;
     let converted: string;

@@ -124,3 +124,10 @@ describe('block patterns', () => {
     expect(headingTitle('####### seven')).toBeUndefined();
   });
 });
+
+describe('placeholders cannot be forged', () => {
+  it('drops private-use placeholder characters from the input before converting', async () => {
+    const { markdownToMrkdwn } = await import('../../adapters/slack/mrkdwn.js');
+    expect(markdownToMrkdwn('a \uE0010\uE002 [x](https://e.com)')).toBe('a 0 <https://e.com|x>');
+  });
+});
