@@ -1,21 +1,35 @@
 /**
- * The bench's child processes: spawned on loopback, their URL read from the first log line that
- * carries one, stdout drained for their whole life (as a log shipper would), and all of them
- * killed when the bench ends — normally, on an error, or on Ctrl-C.
+ * The bench's child processes: spawned on loopback, ready once a log line says so (by default the
+ * first one that carries a URL, which is then read from it), stdout drained for their whole life
+ * (as a log shipper would, its first few error lines copied to the bench's stderr), and all of
+ * them killed when the bench ends — normally, on an error, or on Ctrl-C. Clean-ups registered
+ * with `onInterrupt` (Redis keys) still run after a Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const children = new Set<ChildProcess>();
+const interruptCleanups = new Set<() => Promise<void>>();
 
 export interface Child {
+  /** The URL from the ready line; '' for a child that serves no HTTP (a worker). */
   url: string;
   child: ChildProcess;
   /** Stop the child and wait until it has exited, so the next measurement has the CPU to itself. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Run `node --import tsx <args>` and resolve once it logs `"url":"http://…"`. */
-export function startChild(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Child> {
+export interface ChildOptions {
+  /** The log line that means "ready"; its first capture group, if any, is the URL. Default: a `"url":"http://…"` field. */
+  ready?: RegExp;
+  timeoutMs?: number;
+}
+
+const URL_LINE = /"url":"(http:\/\/[^"]+)"/;
+/** Error log lines of one child copied to the bench's stderr, at most. */
+const MAX_ERROR_LINES = 5;
+
+/** Run `node --import tsx <args>` and resolve once it logs its ready line. */
+export function startChild(args: string[], env: NodeJS.ProcessEnv, { ready = URL_LINE, timeoutMs = 30_000 }: ChildOptions = {}): Promise<Child> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -32,25 +46,52 @@ export function startChild(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 3
     let found = false;
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`${args.join(' ')}: no "url" log line within ${timeoutMs} ms`));
+      reject(new Error(`${args.join(' ')}: no ready log line (${ready.source}) within ${timeoutMs} ms`));
     }, timeoutMs);
+    let pending = '';
+    let errorLines = 0;
     child.stdout!.on('data', (d: Buffer) => {
+      // Errors a child logs show on the bench's stderr (the first few), so a refusal has a reason.
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (!/"level":(50|60)/.test(line) || errorLines++ >= MAX_ERROR_LINES) continue;
+        console.error(`[${args.join(' ')}, pid ${child.pid}] ${line.length > 2000 ? `${line.slice(0, 2000)}…` : line}`);
+      }
       if (found) return; // keep draining
       seen += d.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(seen);
+      const match = ready.exec(seen);
       if (match) {
         found = true;
         seen = '';
         clearTimeout(timer);
-        resolve({ url: match[1]!, child, stop });
+        resolve({ url: match[1] ?? '', child, stop });
       }
     });
     void exited.then(() => {
       if (found) return;
       clearTimeout(timer);
-      reject(new Error(`${args.join(' ')} exited (code ${child.exitCode}, signal ${child.signalCode}) before listening:\n${seen}`));
+      reject(new Error(`${args.join(' ')} exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${seen}`));
     });
   });
+}
+
+/**
+ * Wait until a parley server's /readyz answers 200 (its store, queue and adapters are up), as a
+ * load balancer's readiness probe would before sending it traffic.
+ */
+export async function waitUntilReady(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(`${url}/readyz`).then(
+      async (response) => (await response.arrayBuffer(), response.status),
+      () => 0,
+    );
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url}/readyz did not answer 200 within ${timeoutMs} ms (last: ${status})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Kill every child still running and wait for them to go. */
@@ -67,14 +108,28 @@ export async function stopAllChildren(): Promise<void> {
   );
 }
 
+/**
+ * Run `cleanup` after the children are killed should the bench be interrupted (Ctrl-C, SIGTERM);
+ * returns a function that unregisters it. A normal end runs its own clean-ups.
+ */
+export function onInterrupt(cleanup: () => Promise<void>): () => void {
+  interruptCleanups.add(cleanup);
+  return () => void interruptCleanups.delete(cleanup);
+}
+
 // Last resort: a bench that dies (or is interrupted) must not leave servers behind.
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    for (const child of children) child.kill('SIGKILL');
-    process.exit(130);
+    const giveUp = setTimeout(() => process.exit(130), 5000);
+    void stopAllChildren()
+      .then(() => Promise.allSettled([...interruptCleanups].map((cleanup) => cleanup())))
+      .finally(() => {
+        clearTimeout(giveUp);
+        process.exit(130);
+      });
   });
 }
 

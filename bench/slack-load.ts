@@ -21,8 +21,11 @@ const CHANNELS = 200;
 /** Unique across warm-ups and runs, so every event is a first delivery (dedupe claims, never drops). */
 let sequence = 0;
 
-/** One app_mention event callback shaped like Slack's, with its own event id, user, channel and ts. */
-function appMentionBody(i: number): string {
+/**
+ * One app_mention event callback shaped like Slack's, with its own event id (`Ev0<series><i>`),
+ * user, channel and ts; its text, "question number <i>", names it in an echoed reply.
+ */
+export function appMentionBody(i: number, series = 'BENCH'): string {
   const ts = `${1_700_000_000 + Math.floor(i / 1_000_000)}.${String(i % 1_000_000).padStart(6, '0')}`;
   const user = `UBENCH${i % USERS}`;
   const channel = `CBENCH${i % CHANNELS}`;
@@ -32,18 +35,22 @@ function appMentionBody(i: number): string {
     api_app_id: 'A0PARLEY',
     event: { type: 'app_mention', user, text: `<@${BOT_USER}> question number ${i}`, ts, channel, event_ts: ts },
     type: 'event_callback',
-    event_id: `Ev0BENCH${i}`,
+    event_id: `Ev0${series}${i}`,
     event_time: Math.floor(Date.now() / 1000),
     authorizations: [{ enterprise_id: null, team_id: TEAM, user_id: BOT_USER, is_bot: true, is_enterprise_install: false }],
   });
 }
 
-/** Signed the way Slack signs: HMAC-SHA256 of `v0:<timestamp>:<body>`; the body sent is exactly the bytes signed. */
-function signedRequest(request: autocannon.Request): autocannon.Request {
-  const body = appMentionBody(sequence++);
+/** The headers Slack sends with `body`: HMAC-SHA256 of `v0:<timestamp>:<body>`; the body sent must be exactly the bytes signed. */
+export function slackHeaders(body: string): Record<string, string> {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-  return { ...request, headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature }, body };
+  return { 'content-type': 'application/json', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature };
+}
+
+function signedRequest(request: autocannon.Request): autocannon.Request {
+  const body = appMentionBody(sequence++);
+  return { ...request, headers: slackHeaders(body), body };
 }
 
 /** Everything measured on one server, summed over rounds. */
@@ -55,7 +62,16 @@ export class Tally {
   seconds = 0;
   /** Server CPU time during the measured rounds; undefined where /proc is not available. */
   cpuMs: number | undefined = 0;
+  /** CPU time of the service the server depends on (Redis), when its pid is given; shared, so approximate. */
+  serviceCpuMs: number | undefined = 0;
   private readonly latenciesMs: number[] = [];
+  /**
+   * @param servicePid a local process whose CPU time the server's work also costs (the Redis
+   *   server), or undefined when there is none or it cannot be seen.
+   */
+  constructor(private readonly servicePid?: number) {
+    if (servicePid === undefined) this.serviceCpuMs = undefined;
+  }
 
   get perSecond(): number {
     return this.seconds > 0 ? this.acknowledged / this.seconds : 0;
@@ -63,6 +79,10 @@ export class Tally {
 
   get cpuPerEventUs(): number | undefined {
     return this.cpuMs !== undefined && this.acknowledged > 0 ? (this.cpuMs * 1000) / this.acknowledged : undefined;
+  }
+
+  get serviceCpuPerEventUs(): number | undefined {
+    return this.serviceCpuMs !== undefined && this.acknowledged > 0 ? (this.serviceCpuMs * 1000) / this.acknowledged : undefined;
   }
 
   get clean(): boolean {
@@ -78,10 +98,11 @@ export class Tally {
 
   /** Fire signed events at `url` for `seconds` and add the round to this tally. */
   async round(url: string, pid: number | undefined, seconds: number): Promise<void> {
-    const before = cpuTimeMs(pid);
+    const before = [cpuTimeMs(pid), cpuTimeMs(this.servicePid)] as const;
     const result = await load(url, seconds, (ms) => this.latenciesMs.push(ms));
-    const after = cpuTimeMs(pid);
-    this.cpuMs = this.cpuMs !== undefined && before !== undefined && after !== undefined ? this.cpuMs + after - before : undefined;
+    const after = [cpuTimeMs(pid), cpuTimeMs(this.servicePid)] as const;
+    this.cpuMs = addTime(this.cpuMs, before[0], after[0]);
+    this.serviceCpuMs = addTime(this.serviceCpuMs, before[1], after[1]);
     this.acknowledged += result['2xx'];
     this.non2xx += result.non2xx;
     this.errors += result.errors;
@@ -107,6 +128,11 @@ export function load(url: string, seconds: number, onAckLatency: (ms: number) =>
       if (status >= 200 && status < 300) onAckLatency(ms);
     });
   });
+}
+
+/** `total` plus the time from `before` to `after`; undefined once any of them is unknown. */
+function addTime(total: number | undefined, before: number | undefined, after: number | undefined): number | undefined {
+  return total !== undefined && before !== undefined && after !== undefined ? total + after - before : undefined;
 }
 
 /**
