@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import type { JobData } from './jobs.js';
 import { createMemoryLimiter, createRedisLimiter, type Limiter, type LimitOptions } from './limit/index.js';
 import { BullQueue, MemoryQueue, type JobQueue } from './queue/index.js';
-import { MemoryStore, RedisStore, connectRedis, type Store } from './store/index.js';
+import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './store/index.js';
 
 export interface Backends {
   store: Store;
@@ -17,6 +17,8 @@ export interface Backends {
   cache: ResponseCache;
   /** Build a limit; undefined when `points` is 0 (no limit). */
   limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
+  /** Resolves once the connections are up, so the first webhooks are not refused while they come up. */
+  ready: Promise<void>;
   /** Close the connections the backends opened (the queue closes itself). */
   close(): Promise<void>;
 }
@@ -31,9 +33,11 @@ export function createBackends(config: Config, logger: Logger): Backends {
       cache: new MemoryResponseCache(),
       limiter: (name, points, durationSeconds = 60) => (points > 0 ? createMemoryLimiter(limitOptions(name, points, durationSeconds)) : undefined),
       close: async () => undefined,
+      ready: Promise.resolve(),
     };
   }
-  const redis = named(connectRedis(config.redisUrl), 'store', logger);
+  // Auto-pipelining batches the ack path's commands into fewer writes to the socket.
+  const redis = named(connectRedis(config.redisUrl, { enableAutoPipelining: true }), 'store', logger);
   const cacheRedis = config.redisCacheUrl ? named(connectRedis(config.redisCacheUrl), 'cache', logger) : redis;
   void warnIfEvicting(redis, logger);
   return {
@@ -42,6 +46,8 @@ export function createBackends(config: Config, logger: Logger): Backends {
     queue: new BullQueue<JobData>({ url: config.redisUrl, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
     cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
+    // Redis down at start must not keep the bot from starting: readiness reports it meanwhile.
+    ready: whenReady(redis, 10_000).catch(() => undefined),
     close: async () => {
       redis.disconnect();
       if (cacheRedis !== redis) cacheRedis.disconnect();

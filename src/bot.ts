@@ -103,8 +103,9 @@ export function createBot(options: BotOptions = {}): Bot {
     logger,
   };
 
-  const ready = Promise.all(
-    adapters.map((adapter) =>
+  const ready = Promise.all([
+    backends.ready,
+    ...adapters.map((adapter) =>
       adapter.start?.({
         store,
         logger: logger.child({ platform: adapter.platform }),
@@ -112,7 +113,7 @@ export function createBot(options: BotOptions = {}): Bot {
         deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
       }),
     ),
-  ).then(() => undefined);
+  ]).then(() => undefined);
   ready.catch((error: unknown) => logger.error({ err: error }, 'an adapter failed to start'));
 
   if (options.worker !== false) {

@@ -54,11 +54,9 @@ export class BullQueue<T> implements JobQueue<T> {
 
   async add(job: NewJob<T>): Promise<boolean> {
     await this.queue.waitUntilReady();
-    if ((await this.queue.getJobState(job.id)) !== 'unknown') return false;
-    // An atomic claim, so two producers adding one id at once do not both report it as new.
+    // Not queue.getJobState: BullMQ answers it by scanning the waiting list, which grows with the backlog.
     const claim = this.key(`adding:${job.id}`);
-    if ((await this.producer.set(claim, '1', 'PX', 60_000, 'NX')) !== 'OK') return false;
-    await this.turnstile.enter(job.group, job.id);
+    if (!(await this.turnstile.enterIfNew({ id: job.id, group: job.group, key: this.key(job.id) }, claim, 60_000))) return false;
     try {
       const stored: Stored<T> = { group: job.group, data: job.data };
       await this.queue.add('message', stored, {
@@ -124,8 +122,15 @@ export class BullQueue<T> implements JobQueue<T> {
 
   /** Whether a job no longer holds its conversation's turn (done, dead, or gone). */
   private async isFinished(id: string): Promise<boolean> {
-    const state = await this.queue.getJobState(id);
-    return state === 'completed' || state === 'failed' || state === 'unknown';
+    // Three O(1)/O(log n) lookups in one round trip, rather than getJobState's scan of the waiting list.
+    const replies = await this.producer
+      .multi()
+      .exists(this.key(id))
+      .zscore(this.key('completed'), id)
+      .zscore(this.key('failed'), id)
+      .exec();
+    const [exists, completed, failed] = (replies ?? []).map(([, value]) => value);
+    return exists === 0 || completed !== null || failed !== null;
   }
 
   async deadLetters(): Promise<DeadLetter<T>[]> {

@@ -2,6 +2,15 @@ import type { RedisClient as Redis } from '../store/redis-connection.js';
 
 /** Kept for as long as a conversation's messages can be queued; refreshed on every message. */
 const TURN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** KEYS: job, claim, seq, group set, entering marker. ARGV: id, claim TTL, group TTL, grace. */
+const ENTER_IF_NEW = `
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+if not redis.call('set', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 0 end
+local seq = redis.call('incr', KEYS[3])
+redis.call('zadd', KEYS[4], 'NX', seq, ARGV[1])
+redis.call('pexpire', KEYS[4], ARGV[3])
+redis.call('set', KEYS[5], '1', 'PX', ARGV[4])
+return 1`;
 /** Longer than any add takes; a job still unknown after this is really lost. */
 const ENTERING_GRACE_MS = 10_000;
 
@@ -16,6 +25,28 @@ export class Turnstile {
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {}
+
+  /**
+   * The producer's side in one round trip (the ack path counts them): unless the job already
+   * exists, claim its id (so two producers adding it at once do not both think it new) and
+   * enter it in its group. False when the job exists or another producer claimed it.
+   */
+  async enterIfNew(job: { id: string; group: string; key: string }, claimKey: string, claimTtlMs: number): Promise<boolean> {
+    const entered = await this.redis.eval(
+      ENTER_IF_NEW,
+      5,
+      job.key,
+      claimKey,
+      `${this.prefix}:seq`,
+      this.key(job.group),
+      this.enteringKey(job.id),
+      job.id,
+      String(claimTtlMs),
+      String(TURN_TTL_MS),
+      String(ENTERING_GRACE_MS),
+    );
+    return entered === 1;
+  }
 
   async enter(group: string, id: string): Promise<void> {
     const seq = await this.redis.incr(`${this.prefix}:seq`);
