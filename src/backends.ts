@@ -12,8 +12,9 @@ import { BullQueue, MemoryQueue, type JobQueue } from './queue/index.js';
 import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './store/index.js';
 
 export interface Backends {
-  store: Store;
-  queue: JobQueue<JobData>;
+  /** Built on first use, so a store or queue the developer brings opens no connection of ours. */
+  store(): Store;
+  queue(): JobQueue<JobData>;
   cache: ResponseCache;
   /** Build a limit; undefined when `points` is 0 (no limit). */
   limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
@@ -28,8 +29,8 @@ export function createBackends(config: Config, logger: Logger): Backends {
   const limitOptions = (name: string, points: number, durationSeconds: number): LimitOptions => ({ points, durationSeconds, keyPrefix: `${config.redisPrefix}-limit-${name}` });
   if (!config.redisUrl) {
     return {
-      store: new MemoryStore(),
-      queue: new MemoryQueue<JobData>(retry),
+      store: () => new MemoryStore(),
+      queue: () => new MemoryQueue<JobData>(retry),
       cache: new MemoryResponseCache(),
       limiter: (name, points, durationSeconds = 60) => (points > 0 ? createMemoryLimiter(limitOptions(name, points, durationSeconds)) : undefined),
       close: async () => undefined,
@@ -42,8 +43,8 @@ export function createBackends(config: Config, logger: Logger): Backends {
   void warnIfEvicting(redis, logger);
   return {
     // Store keys start with "parley:" already; another prefix is put in front of them.
-    store: new RedisStore(redis, config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`),
-    queue: new BullQueue<JobData>({ url: config.redisUrl, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
+    store: () => new RedisStore(redis, config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`),
+    queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
     cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
     // Redis down at start must not keep the bot from starting: readiness reports it meanwhile.
