@@ -14,6 +14,11 @@ import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './
 export interface Backends {
   /** Built on first use, so a store or queue the developer brings opens no connection of ours. */
   store(): Store;
+  /**
+   * The worker's store. On Redis its commands wait out a short outage instead of failing at once:
+   * ingress must answer 503 fast, but a worker in the middle of a job should finish it.
+   */
+  workerStore(): Store;
   queue(): JobQueue<JobData>;
   cache: ResponseCache;
   /** Build a limit; undefined when `points` is 0 (no limit). */
@@ -28,8 +33,10 @@ export function createBackends(config: Config, logger: Logger): Backends {
   const retry = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 };
   const limitOptions = (name: string, points: number, durationSeconds: number): LimitOptions => ({ points, durationSeconds, keyPrefix: `${config.redisPrefix}-limit-${name}` });
   if (!config.redisUrl) {
+    const shared = new MemoryStore();
     return {
-      store: () => new MemoryStore(),
+      store: () => shared,
+      workerStore: () => shared,
       queue: () => new MemoryQueue<JobData>(retry),
       cache: new MemoryResponseCache(),
       limiter: (name, points, durationSeconds = 60) => (points > 0 ? createMemoryLimiter(limitOptions(name, points, durationSeconds)) : undefined),
@@ -37,13 +44,18 @@ export function createBackends(config: Config, logger: Logger): Backends {
       ready: Promise.resolve(),
     };
   }
+  // Store keys start with "parley:" already; another prefix is put in front of them.
+  const namespace = config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`;
+  let patientRedis: Redis | undefined;
+  const patient = () =>
+    (patientRedis ??= named(connectRedis(config.redisUrl!, { enableOfflineQueue: true, maxRetriesPerRequest: 30 }), 'worker store', logger));
   // Auto-pipelining batches the ack path's commands into fewer writes to the socket.
   const redis = named(connectRedis(config.redisUrl, { enableAutoPipelining: true }), 'store', logger);
   const cacheRedis = config.redisCacheUrl ? named(connectRedis(config.redisCacheUrl), 'cache', logger) : redis;
   void warnIfEvicting(redis, logger);
   return {
-    // Store keys start with "parley:" already; another prefix is put in front of them.
-    store: () => new RedisStore(redis, config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`),
+    store: () => new RedisStore(redis, namespace),
+    workerStore: () => new RedisStore(patient(), namespace),
     queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
     cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
@@ -51,6 +63,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
     ready: whenReady(redis, 10_000).catch(() => undefined),
     close: async () => {
       redis.disconnect();
+      patientRedis?.disconnect();
       if (cacheRedis !== redis) cacheRedis.disconnect();
     },
   };

@@ -82,17 +82,18 @@ export function createBot(options: BotOptions = {}): Bot {
   const metrics = createMetrics({ defaultMetrics: true });
   const backends = createBackends(config, logger);
   const store = options.store ?? backends.store();
+  const workerStore = options.store ?? backends.workerStore();
   const queue = options.queue ?? backends.queue();
   const aiCallLimit = backends.limiter('ai', config.limits.aiCallsPerMinute);
   const baseAi = options.ai ?? createAiClient({ ...aiOptions(config), cache: backends.cache, events: aiEvents(metrics), logger });
   const ai = aiCallLimit ? limitAiCalls(baseAi, aiCallLimit) : baseAi;
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   const adapters = [...(options.adapters ?? [])];
-  const history = new ConversationHistory(store, config.history);
+  const history = new ConversationHistory(workerStore, config.history);
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
 
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
-  const workerDeps: WorkerDeps = { settings: config.replies, lockTtlMs: config.queueLockMs, store, ai, history, metrics, logger, adapterFor: (p) => byPlatform.get(p), handler: () => handler };
+  const workerDeps: WorkerDeps = { settings: config.replies, lockTtlMs: config.queueLockMs, store: workerStore, ai, history, metrics, logger, adapterFor: (p) => byPlatform.get(p), handler: () => handler };
   const ingestDeps: IngestDeps = {
     store,
     queue,
@@ -134,7 +135,7 @@ export function createBot(options: BotOptions = {}): Bot {
 
   /** Queue mode: ingest each message; if the queue is down, a platform that never redelivers is answered in-process. */
   async function accept(adapter: Adapter, received: Received): Promise<HttpResponse> {
-    if (config.mode === 'direct') return respondDirect({ ...ingestDeps, ...workerDeps, deadlineMs: config.directDeadlineMs }, adapter, received);
+    if (config.mode === 'direct') return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs }, adapter, received);
     for (const message of received.messages) {
       try {
         await ingest(ingestDeps, message);

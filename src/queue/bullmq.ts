@@ -38,6 +38,8 @@ export class BullQueue<T> implements JobQueue<T> {
   private readonly turnstile: Turnstile;
   private worker?: Worker;
   private workerConnection?: Redis;
+  /** The worker's view of the turnstile: on its own connection, which waits out an outage. */
+  private workerTurnstile?: Turnstile;
   private readonly prefix: string;
   private readonly name: string;
 
@@ -79,6 +81,7 @@ export class BullQueue<T> implements JobQueue<T> {
     const connection = connectRedis(this.options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
     connection.on('error', () => undefined);
     this.workerConnection = connection;
+    this.workerTurnstile = new Turnstile(connection, `${this.prefix}:turn`);
     this.worker = new Worker(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler), {
       connection,
       prefix: this.prefix,
@@ -92,8 +95,11 @@ export class BullQueue<T> implements JobQueue<T> {
 
   private async run(job: BullJob<Stored<T>>, token: string | undefined, handler: JobHandler<T>): Promise<void> {
     const id = job.id as string;
+    // The worker side never fails fast on Redis: a command that fails mid-job would leave BullMQ
+    // unable to record the outcome, and the job stuck as active.
+    const turnstile = this.workerTurnstile ?? this.turnstile;
     const { group, data } = job.data;
-    if (!(await this.turnstile.isTurn(group, id, (other) => this.isFinished(other)))) {
+    if (!(await turnstile.isTurn(group, id, (other) => this.isFinished(other)))) {
       // An earlier message of this conversation is still queued or running: wait our turn.
       await job.moveToDelayed(Date.now() + (this.options.turnPollMs ?? 200), token);
       throw new DelayedError();
@@ -110,20 +116,20 @@ export class BullQueue<T> implements JobQueue<T> {
       }
       if (isPermanent(error)) {
         await job.updateData({ ...job.data, deadReason: error.reason });
-        await this.turnstile.leave(group, id);
+        await turnstile.leave(group, id);
         throw new UnrecoverableError(errorText(error));
       }
-      if (attempt >= maxAttempts) await this.turnstile.leave(group, id);
+      if (attempt >= maxAttempts) await turnstile.leave(group, id);
       // "Name: message", as the memory queue records it.
       throw new Error(errorText(error), { cause: error });
     }
-    await this.turnstile.leave(group, id);
+    await turnstile.leave(group, id);
   }
 
   /** Whether a job no longer holds its conversation's turn (done, dead, or gone). */
   private async isFinished(id: string): Promise<boolean> {
     // Three O(1)/O(log n) lookups in one round trip, rather than getJobState's scan of the waiting list.
-    const replies = await this.producer
+    const replies = await (this.workerConnection ?? this.producer)
       .multi()
       .exists(this.key(id))
       .zscore(this.key('completed'), id)
