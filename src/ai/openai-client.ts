@@ -21,6 +21,9 @@ import type {
 type CompletionUsage = OpenAI.CompletionUsage;
 
 /** An AiClient on the official openai SDK, for OpenAI or any OpenAI-compatible server. */
+/** How long one process may hold a question for the others (they ask themselves after that). */
+const SINGLE_FLIGHT_CLAIM_MS = 10_000;
+
 export class OpenAiClient implements AiClient {
   private readonly sdk: OpenAI;
   private readonly policy: ResiliencePolicy;
@@ -208,9 +211,12 @@ export class OpenAiClient implements AiClient {
   private async answerFromAnotherProcess(key: string, signal: AbortSignal | undefined): Promise<{ answer?: AiResult; led: boolean }> {
     const { claim, claimed } = this.cache;
     if (!claim || !claimed) return { led: false };
+    // A claim outlives its holder only briefly: one left behind by a crash (or a Redis outage that
+    // ate its release) must not hold the same question — often the same job, retried — for long.
+    const claimMs = Math.min(this.options.deadlineMs, SINGLE_FLIGHT_CLAIM_MS);
     try {
-      if (await claim.call(this.cache, key, this.options.deadlineMs)) return { led: true };
-      const giveUpAt = Date.now() + this.options.deadlineMs;
+      if (await claim.call(this.cache, key, claimMs)) return { led: true };
+      const giveUpAt = Date.now() + claimMs;
       while (Date.now() < giveUpAt && !signal?.aborted) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         const answer = await this.readCache(key);
