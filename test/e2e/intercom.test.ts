@@ -22,6 +22,7 @@ import {
   userReplied,
 } from '../helpers/intercom-events.js';
 import { testEnv } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
 
 const TEAM_ID = '4242';
 const HUMAN_ADMIN = '5150';
@@ -50,15 +51,6 @@ async function startIntercomBot(intercom: FakeIntercom, ai: FakeOpenAi, env: Rec
   return { bot, env: { ...allEnv, PORT: String(port), HOST: '127.0.0.1' }, url: `http://127.0.0.1:${port}${allEnv.INTERCOM_WEBHOOK_PATH ?? '/intercom/webhook'}`, close: async () => void (await bot.close()) };
 }
 
-async function until<T>(read: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const replies = (intercom: FakeIntercom, conversation?: string) => intercom.callsTo('reply').filter((c) => conversation === undefined || c.conversationId === conversation);
 const firstReply = (intercom: FakeIntercom, conversation: string) => until(() => replies(intercom, conversation)[0], `a reply in ${conversation}`);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { until as waitUntil } from '../helpers/until.js';
 
 /** The real `parley` command, as `npm start` runs it. */
 function parley(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
@@ -18,13 +19,8 @@ function collect(child: ChildProcessWithoutNullStreams) {
   return { out, exited };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** This file's waits are for whole processes: a longer default. */
+const until = <T>(read: () => T | Promise<T>, what: string, timeoutMs = 15_000) => waitUntil(read, what, timeoutMs);
 
 describe('the parley process', () => {
   let ai: FakeOpenAi | undefined;

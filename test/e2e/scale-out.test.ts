@@ -11,16 +11,12 @@ import { startParley, startPrivateRedis, type ParleyProcess, type PrivateRedis }
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
 import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
+import { until as waitUntil } from '../helpers/until.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** This file's waits are for whole processes: a longer default. */
+const until = <T>(read: () => T | Promise<T>, what: string, timeoutMs = 30_000) => waitUntil(read, what, timeoutMs);
 
 const replyTexts = (slack: FakeSlack) => slack.callsTo('chat.postMessage').map((c) => String(c.args.text));
 

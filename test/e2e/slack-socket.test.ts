@@ -11,6 +11,7 @@ import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { startFakeSlackSocket, type FakeSlackSocket } from '../fakes/slack-socket.js';
 import { CHANNEL_ID, DEFAULT_SIGNING_SECRET, DM_CHANNEL_ID, appMention, directMessage, signSlack } from '../helpers/slack-events.js';
 import { testEnv } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
 
 const BOT_TOKEN = 'xoxb-test';
 const APP_TOKEN = 'xapp-test';
@@ -55,15 +56,6 @@ async function startSocketBot(): Promise<SocketBot> {
   return { bot, slack, socket, ai, closeAll };
 }
 
-async function until<T>(read: () => T | undefined, what: string, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const quiet = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -20,6 +20,7 @@ import {
   urlVerification,
 } from '../helpers/slack-events.js';
 import { testEnv } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
 
 interface SlackBot {
   bot: Bot;
@@ -45,15 +46,6 @@ async function startSlackBot(slack: FakeSlack, ai: FakeOpenAi, env: Record<strin
   return { bot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`, close: async () => void (await bot.close()) };
 }
 
-async function until<T>(read: () => T | undefined, what: string, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const posts = (slack: FakeSlack) => slack.callsTo('chat.postMessage');
 const quiet = (ms = 200) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -17,6 +17,7 @@ import {
   whatsappMessage,
 } from '../helpers/twilio-webhooks.js';
 import { testEnv } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 const PATH = '/twilio/whatsapp';
@@ -43,15 +44,6 @@ async function startWhatsAppBot(twilioApi: FakeTwilio, ai: FakeOpenAi, env: Reco
   return { bot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${PATH}`, close: async () => void (await bot.close()) };
 }
 
-async function until<T>(read: () => T | undefined | false, what: string, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const quiet = (ms = 200) => new Promise((resolve) => setTimeout(resolve, ms));
 
