@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { deleteKeys } from '../test/helpers/redis-keys.js';
 import { onInterrupt } from './children.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -57,13 +58,3 @@ async function localServerPid(redis: Redis): Promise<number | undefined> {
   }
 }
 
-async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}

@@ -33,17 +33,7 @@ export async function requireRedis(): Promise<Redis> {
   return redis;
 }
 
-/** Delete every key starting with `prefix` (SCAN + DEL); returns how many were deleted. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
+export { deleteKeys } from '../helpers/redis-keys.js';
 
 /** Every key starting with `prefix`. */
 export async function keysWithPrefix(redis: Redis, prefix: string): Promise<string[]> {
