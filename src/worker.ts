@@ -26,6 +26,11 @@ export interface WorkerDeps {
   metrics: Metrics;
   logger: Logger;
   adapterFor(platform: string): Adapter | undefined;
+  /**
+   * Whether the platform's adapter has started (its API answered). A job for an adapter still
+   * starting waits (a deferral: no attempt spent, counted against AI_MAX_WAIT_MS). Absent = ready.
+   */
+  adapterReady?(platform: string): boolean;
   handler(): MessageHandler;
 }
 
@@ -35,6 +40,8 @@ export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number)
 export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number) => Promise<string>;
 
 const LOCK_POLL_MS = 50;
+/** How often a job re-checks an adapter that is still starting. */
+const ADAPTER_WAIT_MS = 2000;
 /** Past this, a busy conversation's job goes back to the queue rather than holding a worker. */
 const LOCK_WAIT_MS = 30_000;
 const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer that just now. Please try again in a little while." };
@@ -70,6 +77,9 @@ export interface AnswerOptions {
 export async function answerMessage(deps: WorkerDeps, message: InboundMessage, options: AnswerOptions): Promise<void> {
   const adapter = deps.adapterFor(message.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${message.platform}"`, 'no_adapter');
+  if (deps.adapterReady && !deps.adapterReady(message.platform)) {
+    throw new RetryAfterError(`the ${message.platform} adapter has not started yet`, ADAPTER_WAIT_MS);
+  }
   const started = performance.now();
   const logger = deps.logger.child({ job: options.jobId, platform: message.platform, conversation: message.conversation.id });
   let release: (() => Promise<void>) | undefined;
