@@ -6,6 +6,7 @@ export function aiEvents(metrics: Metrics): AiEvents {
   return {
     onCall({ model, durationMs, ok, errorKind }) {
       metrics.aiLatency.observe({ model, outcome: ok ? 'ok' : 'error' }, durationMs / 1000);
+      metrics.aiCalls.inc({ model, outcome: ok ? 'ok' : (errorKind ?? 'unknown') });
       if (!ok) metrics.aiErrors.inc({ kind: errorKind ?? 'unknown' });
     },
     onCache(hit) {

@@ -66,6 +66,11 @@ export const variables = {
   AI_MAX_CONCURRENT: { schema: integer(1, 10_000), default: '8', fix: 'set AI_MAX_CONCURRENT to the most AI calls at once, e.g. 8' },
   AI_BREAKER_THRESHOLD: { schema: integer(1, 1000), default: '5', fix: 'set AI_BREAKER_THRESHOLD to consecutive failures that open the circuit, e.g. 5' },
   AI_BREAKER_HALF_OPEN_MS: { schema: integer(1, 3_600_000), default: '30000', fix: 'set AI_BREAKER_HALF_OPEN_MS to the wait before probing a failed provider, e.g. 30000' },
+  AI_MAX_WAIT_MS: { schema: integer(1000, 7 * 24 * 3_600_000), default: '600000', fix: 'set AI_MAX_WAIT_MS to how long a message may wait out rate limits or an outage before the apology, in milliseconds, e.g. 600000' },
+  OPENAI_FALLBACK_MODEL: { schema: z.string().min(1), fix: 'set OPENAI_FALLBACK_MODEL to a model that answers while the primary is down or throttling, e.g. gpt-4o-mini, or unset it' },
+  OPENAI_FALLBACK_BASE_URL: { schema: url, fix: 'set OPENAI_FALLBACK_BASE_URL to the fallback provider\'s OpenAI-compatible API base (default: OPENAI_BASE_URL)' },
+  OPENAI_FALLBACK_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_FALLBACK_API_KEY to the fallback provider\'s key (default: OPENAI_API_KEY)' },
+  AI_FALLBACK_AFTER_MS: { schema: integer(0, 3_600_000), default: '30000', fix: 'set AI_FALLBACK_AFTER_MS to how long the primary may throttle before the fallback answers, in milliseconds, e.g. 30000' },
   AI_VISION: { schema: bool, default: 'false', fix: 'set AI_VISION=true when OPENAI_MODEL reads images, so image attachments go to the model' },
   MEDIA_NOTICE: { schema: z.string().min(1), default: 'I can only read text messages for now.', fix: 'set MEDIA_NOTICE to the answer for a message with media and no text' },
   HANDOFF_REPLY: { schema: z.string().min(1), default: "I've asked a teammate to take over — they'll reply here soon.", fix: 'set HANDOFF_REPLY to what the bot says when someone asks for a person' },
@@ -117,6 +122,10 @@ export interface Config {
     breakerThreshold: number;
     breakerHalfOpenAfterMs: number;
     cacheTtlSeconds: number;
+    /** How long a message may wait out rate limits, an open circuit or a starting adapter. */
+    maxWaitMs: number;
+    /** A stand-in model (and provider) for when the primary is down or throttling. */
+    fallback?: { model: string; baseURL?: string; apiKey?: string; afterMs: number };
   };
   history: { turns: number; tokenBudget: number; ttlSeconds: number };
   replies: { vision: boolean; mediaNotice: string; handoffReply: string };
@@ -167,6 +176,17 @@ export function loadConfig(env: Env = process.env): Config {
       breakerThreshold: req('AI_BREAKER_THRESHOLD'),
       breakerHalfOpenAfterMs: req('AI_BREAKER_HALF_OPEN_MS'),
       cacheTtlSeconds: req('CACHE_TTL_SECONDS'),
+      maxWaitMs: req('AI_MAX_WAIT_MS'),
+      ...(v.OPENAI_FALLBACK_MODEL
+        ? {
+            fallback: {
+              model: v.OPENAI_FALLBACK_MODEL,
+              baseURL: v.OPENAI_FALLBACK_BASE_URL ?? v.OPENAI_BASE_URL,
+              apiKey: v.OPENAI_FALLBACK_API_KEY ?? v.OPENAI_API_KEY,
+              afterMs: req('AI_FALLBACK_AFTER_MS'),
+            },
+          }
+        : {}),
     },
     replies: { vision: req('AI_VISION'), mediaNotice: req('MEDIA_NOTICE'), handoffReply: req('HANDOFF_REPLY') },
     history: { turns: req('HISTORY_TURNS'), tokenBudget: req('HISTORY_TOKEN_BUDGET'), ttlSeconds: req('HISTORY_TTL_SECONDS') },

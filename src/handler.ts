@@ -64,16 +64,19 @@ export const answerWithAi: MessageHandler = async (message, context) => {
     ...(imageUrls && imageUrls.length > 0 ? { imageUrls } : {}),
   };
   let answer: string;
+  let model: string;
   if (context.canStream && context.ai.stream) {
     const stream = context.ai.stream(request);
     answer = await context.replyStream(stream.chunks);
-    await stream.result;
+    model = (await stream.result).model;
   } else {
-    answer = (await context.ai.reply(request)).text;
-    await context.reply({ text: answer, kind: 'answer' });
+    const result = await context.ai.reply(request);
+    answer = result.text;
+    model = result.model;
+    await context.reply({ text: answer, kind: 'answer', model });
   }
   await context.history.append([
     { role: 'user', text: message.text, at: message.receivedAt },
-    { role: 'assistant', text: answer, at: new Date().toISOString() },
+    { role: 'assistant', text: answer, at: new Date().toISOString(), model },
   ]);
 };

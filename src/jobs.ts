@@ -30,6 +30,8 @@ export const keys = {
   sent: (jobId: string, n: number) => `parley:sent:${jobId}:${n}`,
   /** Set when a job's apology is posted: one per failed message, whatever happens after. */
   apology: (jobId: string) => `parley:apology:${jobId}`,
+  /** When a job first had to wait (rate limit, open circuit): AI_MAX_WAIT_MS counts from here. */
+  waiting: (jobId: string) => `parley:waiting:${jobId}`,
   /** Claimed when a rate-limit notice is due: one notice per user per window. */
   limitNotice: (platform: string, userId: string) => `parley:limit-notice:${safe(platform)}.${safe(userId)}`,
   /** Held while a conversation is being answered. */

@@ -42,6 +42,8 @@ export interface InboundMessage {
 export interface Reply {
   text: string;
   kind?: 'answer' | 'notice' | 'apology';
+  /** The model that wrote an AI answer, for transcripts. */
+  model?: string;
 }
 
 /** What an adapter reports after sending. */
@@ -55,4 +57,6 @@ export interface Turn {
   role: 'user' | 'assistant';
   text: string;
   at: string;
+  /** For an assistant turn: the model that answered. */
+  model?: string;
 }

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
-import { AiError, type AiClient } from './ai/index.js';
+import type { AiClient } from './ai/index.js';
 import type { ConversationHistory } from './ai/history.js';
 import type { HandlerSettings, MessageContext, MessageHandler } from './handler.js';
 import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
@@ -12,6 +12,8 @@ import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
 import type { Job } from './queue/index.js';
 import type { Store } from './store/index.js';
+import { isDeferral } from './queue/index.js';
+import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
 
 export interface WorkerDeps {
   settings: HandlerSettings;
@@ -20,6 +22,8 @@ export interface WorkerDeps {
    * heartbeat meanwhile): the same span after which the queue recovers the dead worker's job.
    */
   lockTtlMs?: number;
+  /** AI_MAX_WAIT_MS: how long a message may wait (rate limits, an open circuit, an adapter starting) before it is given up. */
+  maxWaitMs?: number;
   store: Store;
   ai: AiClient;
   history: ConversationHistory;
@@ -40,6 +44,8 @@ export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number)
 export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number) => Promise<string>;
 
 const LOCK_POLL_MS = 50;
+/** AI_MAX_WAIT_MS's default. */
+const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 /** How often a job re-checks an adapter that is still starting. */
 const ADAPTER_WAIT_MS = 2000;
 /** Past this, a busy conversation's job goes back to the queue rather than holding a worker. */
@@ -53,11 +59,13 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
     await sendOnce(deps, job.id, 1, data.conversation, data.reply);
     return;
   }
-  const final = (error: unknown) => error instanceof PermanentError || job.attempt >= job.maxAttempts;
+  // A wait never ends a message by itself: only AI_MAX_WAIT_MS does (waitOrGiveUp turns it permanent).
+  const final = (error: unknown) => error instanceof PermanentError || (!isDeferral(error) && job.attempt >= job.maxAttempts);
   await answerMessage(deps, data.message, {
     jobId: job.id,
     attempt: job.attempt,
     isFinalFailure: final,
+    onWait: (error) => waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS),
     sink: (conversation, reply, n) => sendOnce(deps, job.id, n, conversation, reply),
     streamSink: (conversation, chunks, n) => streamOnce(deps, job.id, n, conversation, chunks),
   });
@@ -68,6 +76,8 @@ export interface AnswerOptions {
   attempt: number;
   /** Whether this failure ends the message (then the user gets the apology). */
   isFinalFailure(error: unknown): boolean;
+  /** A wait (rate limit, open circuit): wait again, or give up when it has lasted too long. */
+  onWait?(error: RetryAfterError): Promise<RetryAfterError | PermanentError>;
   sink: ReplySink;
   /** Without it (direct mode), streamed replies are collected and go through `sink`. */
   streamSink?: StreamSink;
@@ -77,17 +87,22 @@ export interface AnswerOptions {
 export async function answerMessage(deps: WorkerDeps, message: InboundMessage, options: AnswerOptions): Promise<void> {
   const adapter = deps.adapterFor(message.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${message.platform}"`, 'no_adapter');
-  if (deps.adapterReady && !deps.adapterReady(message.platform)) {
-    throw new RetryAfterError(`the ${message.platform} adapter has not started yet`, ADAPTER_WAIT_MS);
-  }
   const started = performance.now();
   const logger = deps.logger.child({ job: options.jobId, platform: message.platform, conversation: message.conversation.id });
   let release: (() => Promise<void>) | undefined;
+  let waiting = false;
+  let refresh: NodeJS.Timeout | undefined;
   let replies = 0;
   const streamSink = adapter.stream ? options.streamSink : undefined;
   try {
+    if (deps.adapterReady && !deps.adapterReady(message.platform)) {
+      throw new RetryAfterError(`the ${message.platform} adapter has not started yet`, ADAPTER_WAIT_MS);
+    }
     release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
     await indicate(adapter, message.conversation, 'thinking', logger);
+    // A long wait inside the handler must not let the platform drop the "thinking…" status.
+    refresh = setInterval(() => void indicate(adapter, message.conversation, 'thinking', logger), STATUS_REFRESH_MS);
+    refresh.unref();
     const context: MessageContext = {
       ai: deps.ai,
       settings: deps.settings,
@@ -117,26 +132,25 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, seconds);
     logger.info({ replies, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
   } catch (caught) {
-    const error = asPermanentIfHopeless(caught);
+    let error = asQueueError(caught);
+    if (isDeferral(error) && options.onWait) error = await options.onWait(error);
+    waiting = isDeferral(error);
     const final = options.isFinalFailure(error);
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);
     logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
     // An apology for a message the user already got an answer to would only confuse them.
     const answered = replies > 0 || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
     if (final && !answered) await apologiseOnce(deps, options.jobId, message.conversation, logger);
+    if (final) await forgetWait(deps.store, options.jobId);
     throw error;
   } finally {
+    clearInterval(refresh);
     if (release) {
-      await indicate(adapter, message.conversation, 'done', logger);
+      // A waiting message keeps its "thinking…": it is still on its way.
+      if (!waiting) await indicate(adapter, message.conversation, 'done', logger);
       await release();
     }
   }
-}
-
-/** An AI error no retry can fix (a 400, a bad key) ends the message now instead of after every attempt. */
-function asPermanentIfHopeless(error: unknown): unknown {
-  if (error instanceof AiError && !error.retryable) return new PermanentError(error.message, `ai_${error.kind}`);
-  return error;
 }
 
 /** Post reply number `n` of a job unless a marker says it was already posted. */

@@ -1,5 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { isBrokenCircuitError, isBulkheadRejectedError } from 'cockatiel';
+import { isBrokenCircuitError } from 'cockatiel';
 import { AiError, type AiErrorKind } from './errors.js';
 import { retryAfterMs } from './retry-after.js';
 
@@ -21,9 +21,6 @@ export function toAiError(error: unknown, causes: AbortCauses = {}): AiError {
   if (isBrokenCircuitError(error)) {
     return new AiError('circuit_open', 'AI provider circuit is open: failing fast', { cause: error });
   }
-  if (isBulkheadRejectedError(error)) {
-    return new AiError('overloaded', 'Too many AI calls waiting for a slot', { cause: error });
-  }
   if (error instanceof APIConnectionTimeoutError) {
     return new AiError('timeout', 'AI request timed out', { cause: error });
   }
@@ -42,12 +39,17 @@ export function toAiError(error: unknown, causes: AbortCauses = {}): AiError {
 function fromStatus(error: APIError): AiError {
   const status = error.status;
   const headers = error.headers ?? undefined;
+  const wait = retryAfterMs(headers);
   const kind: AiErrorKind =
     status === undefined
       ? 'unknown' // e.g. an error event inside a stream
       : status === 429
-        ? 'rate_limited'
-        : status === 408
+        ? isQuotaExhausted(error)
+          ? 'quota'
+          : 'rate_limited'
+        : status === 503 && wait !== undefined
+          ? 'rate_limited' // "busy, come back then": a throttle, not an outage
+          : status === 408
           ? 'timeout'
           : status === 409 || status >= 500
             ? 'server'
@@ -56,13 +58,18 @@ function fromStatus(error: APIError): AiError {
               : 'unknown';
   const details: ConstructorParameters<typeof AiError>[2] = { cause: error };
   if (status !== undefined) details.status = status;
-  const wait = retryAfterMs(headers);
   if (wait !== undefined) details.retryAfterMs = wait;
   // The server may say explicitly whether a retry makes sense (OpenAI sends x-should-retry).
   const shouldRetry = headers?.get('x-should-retry');
   if (shouldRetry === 'true') details.retryable = true;
-  if (shouldRetry === 'false') details.retryable = false;
+  // A quota is never retried, whatever the server suggests: it ends only when someone pays.
+  if (shouldRetry === 'false' || kind === 'quota') details.retryable = false;
   return new AiError(kind, `AI provider answered ${status ?? 'with an error'}: ${error.message}`, details);
+}
+
+/** OpenAI answers 429 with code or type "insufficient_quota" when the account is out of credit. */
+function isQuotaExhausted(error: APIError): boolean {
+  return error.code === 'insufficient_quota' || error.type === 'insufficient_quota';
 }
 
 /** undici reports a dropped connection while reading the body as a bare TypeError. */

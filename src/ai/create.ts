@@ -15,7 +15,7 @@ export const defaultAiOptions = {
   breakerThreshold: 5,
   breakerHalfOpenAfterMs: 30_000,
   maxConcurrent: 8,
-  maxQueued: 1000,
+  maxInlineWaitMs: 30_000,
   cacheTtlSeconds: 0,
   prices: defaultPrices,
 } satisfies Omit<AiOptions, 'model'>;
@@ -46,7 +46,7 @@ function validate(options: AiOptions): void {
       throw new RangeError(`AI option ${name} must be a number ≥ 1 (got ${String(options[name])})`);
     }
   }
-  const nonNegative = ['initialBackoffMs', 'maxBackoffMs', 'breakerHalfOpenAfterMs', 'maxQueued', 'cacheTtlSeconds'] as const;
+  const nonNegative = ['initialBackoffMs', 'maxBackoffMs', 'breakerHalfOpenAfterMs', 'maxInlineWaitMs', 'cacheTtlSeconds'] as const;
   for (const name of nonNegative) {
     if (!Number.isFinite(options[name]) || options[name] < 0) {
       throw new RangeError(`AI option ${name} must be a number ≥ 0 (got ${String(options[name])})`);

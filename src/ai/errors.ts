@@ -1,11 +1,12 @@
 /** Why an AI call failed; also a metric label. */
 export type AiErrorKind =
   | 'timeout' // one attempt took longer than attemptTimeoutMs
-  | 'rate_limited' // 429
+  | 'rate_limited' // 429, or 503 with Retry-After: waited out, never a failure
+  | 'quota' // 429 insufficient_quota: no wait will help until someone pays
   | 'server' // 5xx, 409
   | 'connection' // DNS, refused, reset
   | 'circuit_open' // failing fast: the provider failed too often lately
-  | 'overloaded' // too many calls already waiting for a concurrency slot
+  | 'overloaded' // every concurrency slot stayed taken for longer than a call may wait inline
   | 'client' // 400/401/403/404/422: retrying cannot help
   | 'deadline' // the overall deadline passed
   | 'aborted' // the caller cancelled
@@ -18,13 +19,20 @@ export interface AiErrorDetails {
   status?: number;
   /** How long the server asked us to wait (Retry-After), so a queue can schedule the next try. */
   retryAfterMs?: number;
+  /** For 'rate_limited': when the provider's current stretch of throttling began (epoch ms). */
+  throttledSince?: number;
   cause?: unknown;
 }
 
-/** Failures that say the provider is unwell: these open the circuit and are retried within a call. */
-const providerKinds: ReadonlySet<AiErrorKind> = new Set(['timeout', 'rate_limited', 'server', 'connection']);
+/**
+ * Failures that say the provider is unwell: these open the circuit and are retried within a call.
+ * A rate limit is not one of them: the provider is healthy and has said when to come back.
+ */
+const providerKinds: ReadonlySet<AiErrorKind> = new Set(['timeout', 'server', 'connection']);
 /** Transient failures: trying again later (e.g. a queue retry) may well succeed. */
-const retryableKinds: ReadonlySet<AiErrorKind> = new Set([...providerKinds, 'circuit_open', 'overloaded', 'deadline']);
+const retryableKinds: ReadonlySet<AiErrorKind> = new Set([...providerKinds, 'rate_limited', 'circuit_open', 'overloaded', 'deadline']);
+/** "Not now" rather than "failed": a queue waits these out without spending an attempt. */
+const waitKinds: ReadonlySet<AiErrorKind> = new Set(['rate_limited', 'circuit_open', 'overloaded']);
 
 /** An AI call that failed for good (after retries, or at once when retrying cannot help). */
 export class AiError extends Error {
@@ -32,6 +40,7 @@ export class AiError extends Error {
   readonly retryable: boolean;
   readonly status?: number;
   readonly retryAfterMs?: number;
+  readonly throttledSince?: number;
 
   constructor(
     readonly kind: AiErrorKind,
@@ -43,6 +52,12 @@ export class AiError extends Error {
     this.retryable = details.retryable ?? retryableKinds.has(kind);
     if (details.status !== undefined) this.status = details.status;
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+    if (details.throttledSince !== undefined) this.throttledSince = details.throttledSince;
+  }
+
+  /** Whether this says "try later" (a rate limit, an open circuit) rather than "this failed". */
+  get isWait(): boolean {
+    return this.retryable && waitKinds.has(this.kind);
   }
 
   /** The same error, marked as not worth retrying (e.g. a stream that already sent text). */
@@ -60,6 +75,7 @@ export class AiError extends Error {
     const details: AiErrorDetails = { cause: this.cause };
     if (this.status !== undefined) details.status = this.status;
     if (this.retryAfterMs !== undefined) details.retryAfterMs = this.retryAfterMs;
+    if (this.throttledSince !== undefined) details.throttledSince = this.throttledSince;
     return details;
   }
 }

@@ -5,6 +5,8 @@ import { TextChannel } from './channel.js';
 import { toAiError } from './classify.js';
 import { buildMessages } from './messages.js';
 import { costOf } from './prices.js';
+import { MemoryAdaptiveLimit, type AdaptiveLimit } from './adaptive-limit.js';
+import { withinLimit } from './admission.js';
 import { ResiliencePolicy, type Attempt } from './resilience.js';
 import { SingleFlight } from './single-flight.js';
 import type {
@@ -20,13 +22,14 @@ import type {
 
 type CompletionUsage = OpenAI.CompletionUsage;
 
-/** An AiClient on the official openai SDK, for OpenAI or any OpenAI-compatible server. */
 /** How long one process may hold a question for the others (they ask themselves after that). */
 const SINGLE_FLIGHT_CLAIM_MS = 10_000;
 
+/** An AiClient on the official openai SDK, for OpenAI or any OpenAI-compatible server. */
 export class OpenAiClient implements AiClient {
   private readonly sdk: OpenAI;
   private readonly policy: ResiliencePolicy;
+  private readonly concurrency: AdaptiveLimit;
   private readonly flights = new SingleFlight<AiResult>();
   private readonly cache: ResponseCache;
   private readonly log: Logger | undefined;
@@ -42,6 +45,8 @@ export class OpenAiClient implements AiClient {
       timeout: options.deadlineMs,
     });
     this.cache = options.cache ?? new MemoryResponseCache();
+    // A slot is held for one call at most; a crashed holder's slot frees itself after this.
+    this.concurrency = options.concurrency ?? new MemoryAdaptiveLimit({ max: options.maxConcurrent, leaseMs: options.deadlineMs + 30_000 });
     this.log = options.logger?.child({ component: 'ai' });
     this.policy = new ResiliencePolicy(options, {
       onAttempt: ({ durationMs, error }) => {
@@ -83,7 +88,7 @@ export class OpenAiClient implements AiClient {
           const elsewhere = useCache ? await this.answerFromAnotherProcess(key, flightSignal) : { led: false };
           if (elsewhere.answer) return { ...elsewhere.answer, usage: freeUsage(), cached: true };
           try {
-            const result = await this.policy.execute((attempt) => this.complete(request, attempt), flightSignal);
+            const result = await this.resilient((attempt) => this.complete(request, attempt), flightSignal);
             this.reportUsage(result);
             if (useCache) await this.writeCache(key, result);
             return result;
@@ -109,9 +114,7 @@ export class OpenAiClient implements AiClient {
     const readerGone = new AbortController();
     const signal = callOptions.signal ? AbortSignal.any([callOptions.signal, readerGone.signal]) : readerGone.signal;
     const channel = new TextChannel(() => readerGone.abort(new Error('stream reader stopped')));
-    const result = this.policy
-      .execute((attempt) => this.streamAttempt(request, attempt, channel), signal)
-      .then(
+    const result = this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal).then(
         (value) => {
           this.reportUsage(value);
           channel.end();
@@ -125,6 +128,15 @@ export class OpenAiClient implements AiClient {
     // A caller reading only the chunks sees the error there; don't also report it as unhandled.
     result.catch(() => undefined);
     return { chunks: channel, result };
+  }
+
+  /** The adaptive limit (rate limits waited out) around the policy (retries, breaker, deadline). */
+  private resilient<T>(fn: (attempt: Attempt) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    const options: Parameters<typeof withinLimit>[2] = { maxInlineWaitMs: this.options.maxInlineWaitMs };
+    if (this.options.fallbackAfterMs !== undefined) options.fallbackAfterMs = this.options.fallbackAfterMs;
+    if (signal) options.signal = signal;
+    if (this.log) options.logger = this.log;
+    return withinLimit(this.concurrency, () => this.policy.execute(fn, signal), options);
   }
 
   private async complete(request: AiRequest, attempt: Attempt): Promise<AiResult> {

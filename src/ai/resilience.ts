@@ -1,13 +1,4 @@
-import {
-  bulkhead,
-  circuitBreaker,
-  CircuitState,
-  ConsecutiveBreaker,
-  handleWhen,
-  retry,
-  type BulkheadPolicy,
-  type CircuitBreakerPolicy,
-} from 'cockatiel';
+import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, retry, type CircuitBreakerPolicy } from 'cockatiel';
 import { serverAwareBackoff } from './backoff.js';
 import { CallScope } from './call-scope.js';
 import { toAiError } from './classify.js';
@@ -22,8 +13,6 @@ export interface ResilienceSettings {
   deadlineMs: number;
   breakerThreshold: number;
   breakerHalfOpenAfterMs: number;
-  maxConcurrent: number;
-  maxQueued: number;
 }
 
 /** What one HTTP attempt gets to work with. */
@@ -50,13 +39,12 @@ export interface RetryReport {
 }
 
 /**
- * retry(deadline, Retry-After) → bulkhead → circuit breaker → attempt timeout → the HTTP call.
- * The bulkhead sits outside the breaker so a half-open probe is not stuck behind queued calls,
- * and each attempt takes its own slot so a call sleeping on Retry-After does not hold one.
+ * retry(deadline) → circuit breaker → attempt timeout → the HTTP call. Rate limits are not
+ * handled here: they pass straight out to the adaptive limit (see admission.ts), which waits them
+ * out without spending this call's attempts or deadline, and they never count against the breaker.
  */
 export class ResiliencePolicy {
   private readonly breaker: CircuitBreakerPolicy;
-  private readonly bulkhead: BulkheadPolicy;
   private openedAt = 0;
 
   constructor(
@@ -69,7 +57,6 @@ export class ResiliencePolicy {
       breaker: new ConsecutiveBreaker(settings.breakerThreshold),
       halfOpenAfter: settings.breakerHalfOpenAfterMs,
     });
-    this.bulkhead = bulkhead(settings.maxConcurrent, settings.maxQueued);
     this.breaker.onBreak(() => (this.openedAt = Date.now()));
   }
 
@@ -104,22 +91,25 @@ export class ResiliencePolicy {
           this.hooks.onRetry?.({ error: r.error, delayMs: r.delay, retry: r.attempt });
         }
       });
-      const work = policy.execute(
-        ({ attempt }) =>
-          this.bulkhead.execute(
-            () => this.breaker.execute(() => this.attempt(fn, attempt + 1, scope)),
-            scope.signal,
-          ),
-        scope.signal,
-      );
+      const work = policy.execute(({ attempt }) => this.breaker.execute(() => this.attempt(fn, attempt + 1, scope)), scope.signal);
       return await scope.race(work);
+    } catch (error) {
+      throw this.withReopenTime(error);
     } finally {
       scope.dispose();
     }
   }
 
+  /** An open circuit says when it will let a probe through, so a queue can come back then. */
+  private withReopenTime(error: unknown): unknown {
+    if (!(error instanceof AiError) || error.kind !== 'circuit_open' || error.retryAfterMs !== undefined) return error;
+    const untilProbe = Math.max(100, this.openedAt + this.settings.breakerHalfOpenAfterMs - Date.now());
+    return new AiError('circuit_open', error.message, { cause: error.cause, retryAfterMs: untilProbe });
+  }
+
   private worthRetrying(error: Error, scope: CallScope): boolean {
     if (!(error instanceof AiError) || !error.retryable || scope.signal.aborted) return false;
+    if (error.kind === 'rate_limited') return false; // the adaptive limit outside waits it out
     const remaining = scope.remainingMs;
     if (remaining <= 0) return false;
     // If the server wants a longer pause than the deadline leaves, fail now with its Retry-After

@@ -3,6 +3,7 @@
  */
 import type { Logger } from 'pino';
 import type { Turn } from '../message.js';
+import type { AdaptiveLimit } from './adaptive-limit.js';
 
 export interface AiRequest {
   /** Conversation key, for logs. */
@@ -96,10 +97,17 @@ export interface AiOptions {
   /** Consecutive failed attempts that open the circuit. */
   breakerThreshold: number;
   breakerHalfOpenAfterMs: number;
-  /** Concurrent HTTP calls; excess calls wait in a queue. */
+  /** The most AI calls at once; the adaptive limit cuts it on 429s and grows back to it. */
   maxConcurrent: number;
-  /** Calls allowed to wait for a slot; beyond that they fail with kind 'overloaded'. */
-  maxQueued: number;
+  /** Shares the adaptive concurrency limit between processes (Redis); default: this process only. */
+  concurrency?: AdaptiveLimit;
+  /**
+   * How long a call waits inline for a slot or a Retry-After before it ends with a "wait" error
+   * (kind rate_limited / overloaded, with retryAfterMs) for the queue to hold the message.
+   */
+  maxInlineWaitMs: number;
+  /** Set when a fallback client stands by: a primary throttled this long gives way to it. */
+  fallbackAfterMs?: number;
   /** 0 disables the cache. */
   cacheTtlSeconds: number;
   cache?: ResponseCache;

@@ -14,6 +14,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     queueDepth: new Gauge({ name: 'parley_queue_depth', help: 'Jobs in the queue by state', labelNames: ['state'], registers }),
     jobDuration: new Histogram({ name: 'parley_job_duration_seconds', help: 'Time to handle one message', labelNames: ['platform', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
     aiLatency: new Histogram({ name: 'parley_ai_latency_seconds', help: 'AI call latency per attempt', labelNames: ['model', 'outcome'], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
+    aiCalls: new Counter({ name: 'parley_ai_calls_total', help: 'AI calls (HTTP attempts) by the model asked and how they ended: ok, rate_limited, server, timeout...', labelNames: ['model', 'outcome'], registers }),
     aiErrors: new Counter({ name: 'parley_ai_errors_total', help: 'AI call failures by kind', labelNames: ['kind'], registers }),
     cacheLookups: new Counter({ name: 'parley_cache_lookups_total', help: 'Response cache lookups', labelNames: ['result'], registers }),
     tokens: new Counter({ name: 'parley_ai_tokens_total', help: 'Tokens used', labelNames: ['model', 'direction'], registers }),

@@ -1,3 +1,4 @@
+import type { RetryAfterError } from '../adapter.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { DeadLetter, Job, JobHandler, JobQueue, NewJob, QueueCounts, RetryOptions } from './queue.js';
 
@@ -126,7 +127,8 @@ export class MemoryQueue<T> implements JobQueue<T> {
 
   /** A deferral (a rate limit said "later") waits without spending one of the job's attempts. */
   private retryLater(job: Job<T>, error: unknown, spendAttempt: boolean): void {
-    const delay = retryDelayMs(job.attempt, this.retry, error);
+    // A deferral waits as long as it was asked, as in the Redis queue; a failure backs off.
+    const delay = spendAttempt ? retryDelayMs(job.attempt, this.retry, error) : Math.min((error as RetryAfterError).retryAfterMs, this.retry.maxBackoffMs);
     if (spendAttempt) job.attempt++;
     this.delayed++;
     // The group stays out of `ready` meanwhile: later messages of it must not overtake this one.

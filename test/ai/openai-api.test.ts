@@ -63,19 +63,21 @@ describe('OpenAI API', () => {
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(290);
   });
 
-  it('fails at once, with the wait, when Retry-After is beyond the deadline', async () => {
+  it('hands back at once, with the wait, when Retry-After is beyond the inline wait', async () => {
     const scope = nock(API)
       .post('/v1/chat/completions')
       .reply(429, { error: { message: 'quota' } }, { 'Retry-After': '30' });
 
     const started = Date.now();
-    const error = await new OpenAiClient(options({ deadlineMs: 3_000, maxBackoffMs: 60_000 }))
+    const error = await new OpenAiClient(options({ maxInlineWaitMs: 3_000, maxBackoffMs: 60_000 }))
       .reply(request())
-      .catch((e: unknown) => e);
+      .catch((e: unknown) => e as AiError);
 
     expect(scope.isDone()).toBe(true);
     expect(error).toBeInstanceOf(AiError);
-    expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 30_000 });
+    expect(error).toMatchObject({ kind: 'rate_limited', retryable: true, isWait: true });
+    expect((error as AiError).retryAfterMs).toBeGreaterThan(29_000);
+    expect((error as AiError).retryAfterMs).toBeLessThanOrEqual(30_000);
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 

@@ -16,7 +16,7 @@ export function testOptions(overrides: Partial<AiOptions> = {}): AiOptions {
     breakerThreshold: 100,
     breakerHalfOpenAfterMs: 1_000,
     maxConcurrent: 8,
-    maxQueued: 100,
+    maxInlineWaitMs: 5_000,
     cacheTtlSeconds: 0,
     prices: defaultPrices,
     ...overrides,

@@ -59,7 +59,7 @@ describe('AI failures and savings, end to end', () => {
   });
 
   it('makes one AI call for identical questions asked at the same time', async () => {
-    ai = await startFakeOpenAi((call) => ({ text: `slow: ${lastUserText(call)}`, delayMs: 300 }));
+    ai = await startFakeOpenAi((call) => ({ text: `slow: ${lastUserText(call)}`, delayMs: 1500 }));
     web = await startWebBot({ OPENAI_BASE_URL: ai.url, CACHE_TTL_SECONDS: '0' });
     await Promise.all(['same-1', 'same-2', 'same-3'].map((c) => web!.post(c, 'identical question')));
     for (const c of ['same-1', 'same-2', 'same-3']) {

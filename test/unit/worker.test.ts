@@ -78,15 +78,15 @@ describe('processJob answers', () => {
     await processJob(deps, job(message));
     expect(ai.requests).toHaveLength(1);
     expect(ai.requests[0]).toMatchObject({ conversationId: 'c-answer', text: 'what is 2+2?', history: [] });
-    expect(adapter.sent).toEqual([{ conversation: message.conversation, reply: { text: 'echo: what is 2+2?', kind: 'answer' } }]);
+    expect(adapter.sent).toEqual([{ conversation: message.conversation, reply: { text: 'echo: what is 2+2?', kind: 'answer', model: 'fake-model' } }]);
     expect(adapter.indications).toEqual([
       { conversation: 'c-answer', state: 'thinking' },
       { conversation: 'c-answer', state: 'done' },
     ]);
     const window = await deps.history.window(message.conversation);
-    expect(window.map((t) => [t.role, t.text])).toEqual([
-      ['user', 'what is 2+2?'],
-      ['assistant', 'echo: what is 2+2?'],
+    expect(window.map((t) => [t.role, t.text, t.model])).toEqual([
+      ['user', 'what is 2+2?', undefined],
+      ['assistant', 'echo: what is 2+2?', 'fake-model'],
     ]);
     expect(await metricValue('repliesSent', { platform: 'test', kind: 'answer' })).toBe(1);
     expect(await store.get(keys.lock(message.conversation))).toBeUndefined();
@@ -247,19 +247,29 @@ describe('apology on final failure', () => {
     await expect(processJob(deps, job(inbound(), 3, 3))).rejects.toThrow('AI is down');
   });
 
-  it('apologises when the last attempt fails because the conversation stays locked', async () => {
+  it('waits without an apology while the conversation stays locked, even on the last attempt, and apologises once AI_MAX_WAIT_MS has passed', async () => {
     vi.useFakeTimers();
+    deps.maxWaitMs = 60_000;
     const message = inbound({ conversation: conversation('c-stuck') });
     // another worker (e.g. a hung process) holds the conversation lock
     expect(await store.acquireLock(keys.lock(message.conversation), 10 * 60_000)).toBeTypeOf('string');
-    const outcome = processJob(deps, job(message, 3, 3)).then(
-      () => 'resolved',
-      (error: unknown) => error,
-    );
-    await vi.advanceTimersByTimeAsync(31_000);
-    expect(await outcome).toBeInstanceOf(RetryAfterError);
+    const run = async () => {
+      const outcome = processJob(deps, job(message, 3, 3)).then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+      await vi.advanceTimersByTimeAsync(31_000);
+      return outcome;
+    };
+    // A wait is not a failure: no attempt spent, no apology.
+    expect(await run()).toBeInstanceOf(RetryAfterError);
+    expect(await run()).toBeInstanceOf(RetryAfterError);
+    expect(kinds()).toEqual([]);
+    // 62 s after its first wait, past AI_MAX_WAIT_MS: given up, with the one apology.
+    const given = await run();
+    expect(given).toBeInstanceOf(PermanentError);
+    expect(given).toMatchObject({ reason: 'max_wait' });
     expect(ai.requests).toHaveLength(0);
-    // the message is given up: the user must still get the one apology
     expect(kinds()).toEqual(['apology']);
   });
 });

@@ -13,7 +13,7 @@ afterEach(() => server.stop());
 const overlaps = (spans: Array<[number, number]>) =>
   spans.some(([s1, e1], i) => spans.some(([s2], j) => i !== j && s2 >= s1 && s2 < e1));
 
-describe('bulkhead', () => {
+describe('concurrency limit', () => {
   it('never lets two calls overlap at the server with maxConcurrent 1', async () => {
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxConcurrent: 1 }));
 
@@ -34,13 +34,14 @@ describe('bulkhead', () => {
     expect(server.maxActive).toBe(3);
   });
 
-  it('rejects with kind "overloaded" when the waiting queue is full', async () => {
-    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxConcurrent: 1, maxQueued: 1 }));
+  it('hands back with kind "overloaded" and a wait when no slot frees up within maxInlineWaitMs', async () => {
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxConcurrent: 1, maxInlineWaitMs: 200 }));
 
     const settled = await Promise.allSettled(['a', 'b', 'c'].map((t) => client.reply(request(t))));
 
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-    expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ kind: 'overloaded' });
+    expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ kind: 'overloaded', isWait: true });
+    expect((settled[2] as PromiseRejectedResult).reason.retryAfterMs).toBeGreaterThan(0);
     expect(server.requests).toHaveLength(2);
   });
 });

@@ -1,0 +1,82 @@
+/**
+ * Every AI call passes through the adaptive limit: it waits for a slot, and a 429 (or a 503 with
+ * Retry-After) is waited out as the provider asked, then tried again. None of this spends the
+ * call's attempts or its deadline: those are for real failures. Waiting inline is bounded; past
+ * the bound the call ends with a "wait" AiError (rate_limited / overloaded) carrying how long to
+ * wait, so the queue can hold the message without holding a worker.
+ */
+import type { Logger } from 'pino';
+import { DEFAULT_THROTTLE_MS, type AdaptiveLimit } from './adaptive-limit.js';
+import { toAiError } from './classify.js';
+import { AiError } from './errors.js';
+
+export interface AdmissionOptions {
+  /** The longest this call waits inline (for a slot or a Retry-After) before handing back to the queue. */
+  maxInlineWaitMs: number;
+  /**
+   * With a fallback provider: once the primary has throttled this long, stop waiting and let the
+   * fallback answer (the thrown error carries `throttledSince`).
+   */
+  fallbackAfterMs?: number;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+/** How long a queue waits before trying again when the slots stayed taken. */
+const BUSY_RETRY_MS = 1000;
+
+/** Run `call` under the adaptive limit, waiting out rate limits as the provider asks. */
+export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T>, options: AdmissionOptions): Promise<T> {
+  const giveUpAt = Date.now() + options.maxInlineWaitMs;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const admission = await limit.tryAcquire();
+    if (!('token' in admission)) {
+      const now = Date.now();
+      const throttled = admission.throttledSince !== undefined;
+      // Wait for the block to end, but no longer than the inline budget or the fallback's turn.
+      const fallbackAt = throttled && options.fallbackAfterMs !== undefined ? admission.throttledSince! + options.fallbackAfterMs : Infinity;
+      const wakeAt = Math.min(now + admission.waitMs, fallbackAt);
+      if (wakeAt > giveUpAt || fallbackAt <= now) throw waitError(admission.waitMs, admission.throttledSince);
+      await sleep(wakeAt - now, options.signal);
+      continue;
+    }
+    try {
+      const value = await call();
+      await limit.release(admission.token, { kind: 'ok' });
+      return value;
+    } catch (raw) {
+      const error = toAiError(raw);
+      if (error.kind === 'rate_limited' && error.retryable) {
+        const retryAfterMs = error.retryAfterMs ?? DEFAULT_THROTTLE_MS;
+        await limit.release(admission.token, { kind: 'throttled', retryAfterMs });
+        options.logger?.info({ status: error.status, retryAfterMs }, 'AI provider is rate limiting; waiting as it asked');
+        continue;
+      }
+      await limit.release(admission.token, { kind: 'failed' });
+      throw error;
+    }
+  }
+}
+
+function waitError(waitMs: number, throttledSince: number | undefined): AiError {
+  if (throttledSince === undefined) {
+    return new AiError('overloaded', 'Every AI slot stayed taken; trying again later', { retryAfterMs: Math.max(waitMs, BUSY_RETRY_MS) });
+  }
+  return new AiError('rate_limited', 'The AI provider is rate limiting; trying again when it said', { retryAfterMs: waitMs, throttledSince });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * The adaptive AI concurrency limit on Redis, shared by every process: one hash (limit, block,
+ * throttle start) and one sorted set of slot leases scored by expiry, so a crashed process's
+ * slots free themselves. Each operation is one Lua script, loaded once and run by SHA.
+ */
+import type { RedisClient as Redis } from '../store/redis-connection.js';
+import {
+  BUSY_POLL_MS,
+  DEFAULT_THROTTLE_MS,
+  MemoryAdaptiveLimit,
+  THROTTLE_GAP_MS,
+  blocked,
+  type AdaptiveLimit,
+  type AdaptiveLimitOptions,
+  type AdaptiveLimitState,
+  type Admission,
+  type CallOutcome,
+} from './adaptive-limit.js';
+
+/**
+ * KEYS: state hash, leases zset. ARGV: now, max, lease ms, token.
+ * Returns {0} with a slot taken, {1, wait ms, throttledSince} when blocked, {2} when every slot is taken.
+ */
+const ACQUIRE = `
+local now = tonumber(ARGV[1])
+redis.call('zremrangebyscore', KEYS[2], '-inf', now)
+local state = redis.call('hmget', KEYS[1], 'limit', 'blockedUntil', 'throttledSince')
+local blockedUntil = tonumber(state[2] or '0')
+if blockedUntil > now then return {1, blockedUntil - now, state[3] or ''} end
+local limit = math.min(tonumber(state[1] or ARGV[2]), tonumber(ARGV[2]))
+if redis.call('zcard', KEYS[2]) >= math.floor(limit) then return {2} end
+redis.call('zadd', KEYS[2], now + tonumber(ARGV[3]), ARGV[4])
+redis.call('pexpire', KEYS[2], ARGV[3])
+return {0}`;
+
+/**
+ * KEYS: state hash, leases zset. ARGV: now, max, token, outcome (ok|throttled|failed), retry-after ms,
+ * min ms between decreases, gap ms that starts a new throttling stretch, state TTL ms.
+ */
+const RELEASE = `
+local now = tonumber(ARGV[1])
+redis.call('zrem', KEYS[2], ARGV[3])
+if ARGV[4] == 'failed' then return 0 end
+local max = tonumber(ARGV[2])
+local state = redis.call('hmget', KEYS[1], 'limit', 'blockedUntil', 'throttledSince', 'lastDecreaseAt')
+local limit = math.min(tonumber(state[1] or ARGV[2]), max)
+local blockedUntil = tonumber(state[2] or '0')
+if ARGV[4] == 'ok' then
+  limit = math.min(max, limit + 1 / math.max(1, math.floor(limit)))
+  redis.call('hset', KEYS[1], 'limit', tostring(limit))
+  if blockedUntil <= now then redis.call('hdel', KEYS[1], 'throttledSince') end
+else
+  local lastDecreaseAt = tonumber(state[4] or '0')
+  if now >= math.max(lastDecreaseAt + tonumber(ARGV[6]), blockedUntil) then
+    limit = math.max(1, limit / 2)
+    redis.call('hset', KEYS[1], 'limit', tostring(limit), 'lastDecreaseAt', ARGV[1])
+  end
+  if not state[3] or blockedUntil < now - tonumber(ARGV[7]) then redis.call('hset', KEYS[1], 'throttledSince', ARGV[1]) end
+  redis.call('hset', KEYS[1], 'blockedUntil', tostring(math.max(blockedUntil, now + tonumber(ARGV[5]))))
+end
+redis.call('pexpire', KEYS[1], ARGV[8])
+return 0`;
+
+/** A quiet limit is forgotten after a day: it starts again at the maximum. */
+const STATE_TTL_MS = 24 * 60 * 60 * 1000;
+
+type Scripted = Redis & {
+  parleyAiAcquire(state: string, leases: string, now: number, max: number, leaseMs: number, token: string): Promise<[number, number?, string?]>;
+  parleyAiRelease(state: string, leases: string, ...args: (string | number)[]): Promise<number>;
+};
+
+export class RedisAdaptiveLimit implements AdaptiveLimit {
+  private readonly redis: Scripted;
+  private readonly stateKey: string;
+  private readonly leasesKey: string;
+  /** While Redis is unreachable the limit is kept in this process, rather than refusing every call. */
+  private readonly insurance: MemoryAdaptiveLimit;
+  private next = 0;
+
+  constructor(
+    redis: Redis,
+    private readonly options: AdaptiveLimitOptions,
+    prefix = 'parley',
+  ) {
+    // One hash tag: both keys live in the same Cluster slot, as a script needs.
+    this.stateKey = `{${prefix}:ai-limit}:state`;
+    this.leasesKey = `{${prefix}:ai-limit}:leases`;
+    this.redis = defineScripts(redis);
+    this.insurance = new MemoryAdaptiveLimit(options);
+  }
+
+  async tryAcquire(): Promise<Admission> {
+    const token = `${process.pid}.${Date.now()}.${++this.next}`;
+    let reply: [number, number?, string?];
+    try {
+      reply = await this.redis.parleyAiAcquire(this.stateKey, this.leasesKey, Date.now(), this.options.max, this.options.leaseMs, token);
+    } catch {
+      const local = await this.insurance.tryAcquire();
+      return 'token' in local ? { token: `local:${local.token}` } : local;
+    }
+    if (reply[0] === 0) return { token };
+    if (reply[0] === 2) return { waitMs: BUSY_POLL_MS };
+    return blocked(Number(reply[1]), reply[2] ? Number(reply[2]) : undefined);
+  }
+
+  async release(token: string, outcome: CallOutcome): Promise<void> {
+    if (token.startsWith('local:')) return this.insurance.release(token.slice(6), outcome);
+    const retryAfterMs = outcome.kind === 'throttled' ? outcome.retryAfterMs : 0;
+    await this.redis
+      .parleyAiRelease(this.stateKey, this.leasesKey, Date.now(), this.options.max, token, outcome.kind, retryAfterMs, DEFAULT_THROTTLE_MS, THROTTLE_GAP_MS, STATE_TTL_MS)
+      // The lease expires by itself; a lost release costs a slot for leaseMs at most.
+      .catch(() => undefined);
+  }
+
+  async state(): Promise<AdaptiveLimitState> {
+    const now = Date.now();
+    const [[, fields], [, inFlight]] = (await this.redis.multi().hgetall(this.stateKey).zcount(this.leasesKey, now, '+inf').exec()) as [
+      [unknown, Record<string, string>],
+      [unknown, number],
+    ];
+    const blockedUntil = Number(fields.blockedUntil ?? 0);
+    const state: AdaptiveLimitState = {
+      limit: Math.min(Number(fields.limit ?? this.options.max), this.options.max),
+      inFlight,
+      blockedUntil: blockedUntil > now ? blockedUntil : 0,
+    };
+    if (fields.throttledSince) state.throttledSince = Number(fields.throttledSince);
+    return state;
+  }
+}
+
+function defineScripts(redis: Redis): Scripted {
+  const scripted = redis as Scripted;
+  if (typeof scripted.parleyAiAcquire !== 'function') {
+    redis.defineCommand('parleyAiAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+    redis.defineCommand('parleyAiRelease', { numberOfKeys: 2, lua: RELEASE });
+  }
+  return scripted;
+}

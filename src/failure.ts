@@ -1,0 +1,69 @@
+/**
+ * The one place that decides what a failed job means for the queue:
+ * - wait (`RetryAfterError`): a rate limit, an open circuit, an adapter still starting. No attempt
+ *   is spent; only AI_MAX_WAIT_MS bounds it, counted from the message's first wait.
+ * - give up now (`PermanentError`): retrying cannot help — a 400, an exhausted quota, a poison
+ *   message that fails the same way every time.
+ * - anything else: retried with backoff, up to JOB_ATTEMPTS.
+ */
+import { PermanentError, RetryAfterError } from './adapter.js';
+import { AiError } from './ai/index.js';
+import { keys } from './jobs.js';
+import type { Store } from './store/index.js';
+
+/** Slack clears an assistant status after about 2 minutes: a waiting job comes back sooner, to set it again. */
+export const STATUS_REFRESH_MS = 60_000;
+/** A wait that names no duration. */
+const DEFAULT_WAIT_MS = 1000;
+/** Shortest wait between two runs of a waiting job. */
+const MIN_WAIT_MS = 100;
+
+/** Translate any failure into what the queue understands. */
+export function asQueueError(error: unknown): unknown {
+  if (error instanceof PermanentError || error instanceof RetryAfterError) return error;
+  if (error instanceof AiError) {
+    if (error.isWait) return new RetryAfterError(error.message, error.retryAfterMs ?? DEFAULT_WAIT_MS);
+    if (!error.retryable) return new PermanentError(error.message, `ai_${error.kind}`);
+    return error;
+  }
+  if (isPoison(error)) return new PermanentError(`${(error as Error).name}: ${(error as Error).message}`, 'poison');
+  return error;
+}
+
+/**
+ * A waiting job: wait again (no longer than STATUS_REFRESH_MS, nor past the limit), or — once it
+ * has waited AI_MAX_WAIT_MS since its first wait — give up, so its user gets the one apology.
+ */
+export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfterError, maxWaitMs: number): Promise<RetryAfterError | PermanentError> {
+  const now = Date.now();
+  let since = now;
+  try {
+    const key = keys.waiting(jobId);
+    if (!(await store.setIfAbsent(key, String(now), maxWaitMs + 24 * 60 * 60 * 1000))) since = Number((await store.get(key)) ?? now);
+  } catch {
+    // The store is unreachable: keep waiting; the next run counts again.
+  }
+  const waited = now - since;
+  if (waited >= maxWaitMs) {
+    return new PermanentError(`waited ${Math.round(waited / 1000)} s (AI_MAX_WAIT_MS is ${Math.round(maxWaitMs / 1000)} s): ${error.message}`, 'max_wait');
+  }
+  return new RetryAfterError(error.message, Math.max(MIN_WAIT_MS, Math.min(error.retryAfterMs, STATUS_REFRESH_MS, maxWaitMs - waited)));
+}
+
+/** Forget a job's first wait once it is given up, so a replay gets the whole AI_MAX_WAIT_MS again. */
+export async function forgetWait(store: Store, jobId: string): Promise<void> {
+  await store.delete(keys.waiting(jobId)).catch(() => undefined);
+}
+
+/**
+ * A failure that will happen again on every try: the message's data breaks the code that reads
+ * it (a TypeError on a field that is not there, a schema that does not match). Network failures
+ * also surface as TypeErrors ("fetch failed") and are not poison.
+ */
+function isPoison(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ZodError') return true;
+  if (!(error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError)) return false;
+  const text = `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`;
+  return !/fetch failed|terminated|socket|ECONN|ETIMEDOUT|EPIPE|network|other side closed/i.test(text);
+}
