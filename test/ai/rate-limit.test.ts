@@ -1,0 +1,174 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AiError, OpenAiClient } from '../../src/ai/index.js';
+import { FallbackAiClient } from '../../src/ai/fallback.js';
+import { completion, error, FakeOpenAI, json, sse } from './fake-openai.js';
+import { request, testOptions } from './options.js';
+
+let server: FakeOpenAI;
+let standIn: FakeOpenAI;
+beforeEach(async () => {
+  server = await new FakeOpenAI().start();
+  standIn = await new FakeOpenAI().start();
+});
+afterEach(async () => {
+  await server.stop();
+  await standIn.stop();
+});
+
+const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as AiError);
+const throttled = (ms = 40) => error(429, { 'retry-after-ms': String(ms) });
+
+describe('AI rate limits are not failures', () => {
+  it('waits out a burst of 429s without spending attempts or opening the breaker', async () => {
+    server.enqueue(...Array.from({ length: 6 }, () => throttled())).otherwise(json(200, completion('finally')));
+    const calls: string[] = [];
+    const client = new OpenAiClient(
+      testOptions({ baseURL: server.baseURL, attempts: 2, breakerThreshold: 2, events: { onCall: (e) => calls.push(e.errorKind ?? 'ok') } }),
+    );
+
+    const result = await client.reply(request());
+
+    expect(result.text).toBe('finally');
+    expect(server.requests).toHaveLength(7);
+    expect(calls).toEqual([...Array.from({ length: 6 }, () => 'rate_limited'), 'ok']);
+    expect(client.circuit).toBe('closed');
+  });
+
+  it('waits as long as each Retry-After says', async () => {
+    server.enqueue(throttled(250), throttled(250)).otherwise(json(200, completion('ok')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+
+    await client.reply(request());
+
+    const [a, b, c] = server.requests.map((r) => r.at);
+    expect(b! - a!).toBeGreaterThanOrEqual(240);
+    expect(c! - b!).toBeGreaterThanOrEqual(240);
+  });
+
+  it('does not count the wait against the per-call deadline', async () => {
+    server.enqueue(throttled(200), throttled(200), throttled(200)).otherwise(json(200, completion('in time')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, deadlineMs: 300 }));
+
+    expect((await client.reply(request())).text).toBe('in time');
+  });
+
+  it('treats a 503 with Retry-After as a rate limit, and a bare 503 as a failure that opens the breaker', async () => {
+    server.enqueue(error(503, { 'retry-after': '0' }), error(503, { 'retry-after': '0' }), json(200, completion('busy, then fine')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 1, breakerThreshold: 2 }));
+    expect((await client.reply(request('a'))).text).toBe('busy, then fine');
+    expect(client.circuit).toBe('closed');
+
+    server.otherwise(error(503));
+    expect(await failure(client.reply(request('b')))).toMatchObject({ kind: 'server' });
+    expect(await failure(client.reply(request('c')))).toMatchObject({ kind: 'server' });
+    expect(client.circuit).toBe('open');
+  });
+
+  it('hands a long wait back to the caller as a wait, with how long, rather than sleeping through it', async () => {
+    server.otherwise(throttled(5_000));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxInlineWaitMs: 200 }));
+
+    const err = await failure(client.reply(request()));
+
+    expect(err).toMatchObject({ kind: 'rate_limited', retryable: true, isWait: true });
+    expect(err!.retryAfterMs).toBeGreaterThan(4_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('blocks every caller while one 429 is running out, then lets them through', async () => {
+    server.enqueue(throttled(300)).otherwise(json(200, completion('ok')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxConcurrent: 4 }));
+
+    const first = client.reply(request('first'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const rest = await Promise.all(['b', 'c', 'd'].map((t) => client.reply(request(t))));
+    await first;
+
+    expect(rest.map((r) => r.text)).toEqual(['ok', 'ok', 'ok']);
+    const blockedAt = server.requests[0]!.at;
+    // No call reached the server while the provider's Retry-After ran.
+    expect(server.requests.slice(1).every((r) => r.at - blockedAt >= 290)).toBe(true);
+  });
+
+  it('ends at once, not retryable, on a 429 insufficient_quota', async () => {
+    server.otherwise(
+      json(429, { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota', param: null } }, { 'retry-after': '1' }),
+    );
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+
+    const err = await failure(client.reply(request()));
+
+    expect(err).toMatchObject({ kind: 'quota', retryable: false, isWait: false });
+    expect(server.requests).toHaveLength(1);
+    expect(client.circuit).toBe('closed');
+  });
+
+  it('waits out a 429 before a stream starts, and streams the answer', async () => {
+    server.enqueue(throttled()).otherwise(sse(['Hel', 'lo']));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 1 }));
+
+    const stream = client.stream(request());
+    let text = '';
+    for await (const chunk of stream.chunks) text += chunk;
+
+    expect(text).toBe('Hello');
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('fallback model', () => {
+  const fallbackPair = (primaryOptions: Parameters<typeof testOptions>[0], afterMs = 60_000) => {
+    const primary = new OpenAiClient(testOptions({ baseURL: server.baseURL, fallbackAfterMs: afterMs, ...primaryOptions }));
+    const fallback = new OpenAiClient(testOptions({ baseURL: standIn.baseURL, model: 'small-model' }));
+    return new FallbackAiClient(primary, fallback, afterMs);
+  };
+
+  it('answers while the primary circuit is open, and says which model answered', async () => {
+    server.otherwise(error(500));
+    standIn.otherwise(json(200, completion('from the fallback', undefined, 'small-model')));
+    const client = fallbackPair({ attempts: 1, breakerThreshold: 1, breakerHalfOpenAfterMs: 60_000 });
+
+    // The failure that opens the circuit hands over too.
+    const first = await client.reply(request('one'));
+    expect(first).toMatchObject({ text: 'from the fallback', model: 'small-model' });
+    expect(client.circuit).toBe('open');
+    const second = await client.reply(request('two'));
+    expect(second.model).toBe('small-model');
+    expect(server.requests).toHaveLength(1);
+    expect(standIn.requests.map((r) => r.body.model)).toEqual(['small-model', 'small-model']);
+  });
+
+  it('does not hand over on a failure the primary would not be helped by (a 400)', async () => {
+    server.otherwise(error(400));
+    const client = fallbackPair({});
+
+    expect(await failure(client.reply(request()))).toMatchObject({ kind: 'client' });
+    expect(standIn.requests).toHaveLength(0);
+  });
+
+  it('answers once the primary has throttled for longer than the threshold, and not before', async () => {
+    server.otherwise(throttled(100));
+    standIn.otherwise(json(200, completion('stand-in', undefined, 'small-model')));
+    const client = fallbackPair({ maxInlineWaitMs: 5_000 }, 400);
+
+    const started = Date.now();
+    const result = await client.reply(request());
+
+    expect(result.model).toBe('small-model');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+    expect(server.requests.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('streams from the fallback when the primary is down', async () => {
+    server.otherwise(error(500));
+    standIn.otherwise(sse(['fall', 'back']));
+    const client = fallbackPair({ attempts: 1, breakerThreshold: 1, breakerHalfOpenAfterMs: 60_000 });
+
+    const stream = client.stream(request());
+    let text = '';
+    for await (const chunk of stream.chunks) text += chunk;
+
+    expect(text).toBe('fallback');
+    expect((await stream.result).text).toBe('fallback');
+  });
+});
