@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, RetryAfterError, type Adapter } from '../../src/adapter.js';
 import { ConversationHistory } from '../../src/ai/history.js';
-import type { AiClient, AiRequest, AiResult } from '../../src/ai/index.js';
+import { AiError, type AiClient, type AiRequest, type AiResult } from '../../src/ai/index.js';
 import { answerWithAi, type MessageHandler } from '../../src/handler.js';
 import { conversationGroup, keys, messageJobId, type JobData } from '../../src/jobs.js';
 import type { InboundMessage } from '../../src/message.js';
@@ -271,6 +271,90 @@ describe('apology on final failure', () => {
     expect(given).toMatchObject({ reason: 'max_wait' });
     expect(ai.requests).toHaveLength(0);
     expect(kinds()).toEqual(['apology']);
+  });
+});
+
+describe('waits and poison', () => {
+  it('a rate-limited AI call waits without spending an attempt, keeps "thinking…", and is answered once with no apology', async () => {
+    let throttled = true;
+    ai.respond = async (request) => {
+      if (throttled) throw new AiError('rate_limited', 'The AI provider is rate limiting', { retryAfterMs: 20, throttledSince: Date.now() });
+      return `echo: ${request.text}`;
+    };
+    const q = workerQueue(1); // one attempt: a wait that spent it would dead-letter the message
+    await q.add({ id: 'wait-1', group: 'g', data: { type: 'message', message: inbound({ text: 'hi', conversation: conversation('c-wait') }) } });
+    await waitFor(() => adapter.indications.length >= 2);
+    // Still waiting: the "thinking…" status was never cleared.
+    expect(adapter.indications.map((i) => i.state)).not.toContain('done');
+    throttled = false;
+    await waitFor(() => adapter.sent.length === 1);
+    expect(kinds()).toEqual(['answer']);
+    expect(adapter.indications.at(-1)!.state).toBe('done');
+    expect(adapter.indications.filter((i) => i.state === 'done')).toHaveLength(1);
+    expect(await q.deadLetters()).toEqual([]);
+  });
+
+  it('an open circuit waits too, and only AI_MAX_WAIT_MS gives the message up, with one apology', async () => {
+    deps.maxWaitMs = 1000;
+    ai.respond = async () => {
+      throw new AiError('circuit_open', 'AI provider circuit is open: failing fast', { retryAfterMs: 50 });
+    };
+    const q = workerQueue(100);
+    await q.add({ id: 'open-1', group: 'g', data: { type: 'message', message: inbound({ conversation: conversation('c-open') }) } });
+    await waitFor(async () => (await q.deadLetters()).length === 1, 5000);
+    const [letter] = await q.deadLetters();
+    expect(letter).toMatchObject({ reason: 'max_wait', attempts: 1 });
+    expect(ai.requests.length).toBeGreaterThan(5);
+    expect(kinds()).toEqual(['apology']);
+  });
+
+  it('an exhausted quota dead-letters at once, with the apology', async () => {
+    ai.respond = async () => {
+      throw new AiError('quota', 'AI provider answered 429: You exceeded your current quota', { status: 429, retryable: false });
+    };
+    const q = workerQueue(5);
+    await q.add({ id: 'quota-1', group: 'g', data: { type: 'message', message: inbound({ conversation: conversation('c-quota') }) } });
+    await waitFor(async () => (await q.deadLetters()).length === 1);
+    expect((await q.deadLetters())[0]).toMatchObject({ reason: 'ai_quota', attempts: 1 });
+    expect(ai.requests).toHaveLength(1);
+    expect(kinds()).toEqual(['apology']);
+  });
+
+  it('a poison message (its data breaks the code that reads it) dead-letters on its first failure', async () => {
+    handler = async (message) => {
+      (message.raw as { missing: { field: string } }).missing.field.toUpperCase();
+    };
+    const q = workerQueue(5);
+    await q.add({ id: 'poison-1', group: 'g', data: { type: 'message', message: inbound({ conversation: conversation('c-poison'), raw: {} }) } });
+    await waitFor(async () => (await q.deadLetters()).length === 1);
+    expect((await q.deadLetters())[0]).toMatchObject({ reason: 'poison', attempts: 1 });
+    expect(kinds()).toEqual(['apology']);
+  });
+
+  it('a network TypeError is not poison: it is retried', async () => {
+    let calls = 0;
+    handler = async (_message, context) => {
+      if (++calls === 1) throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') });
+      await context.reply('second time');
+    };
+    const q = workerQueue(3);
+    await q.add({ id: 'net-1', group: 'g', data: { type: 'message', message: inbound({ conversation: conversation('c-net') }) } });
+    await waitFor(() => adapter.sent.length === 1);
+    expect(kinds()).toEqual(['answer']);
+    expect(calls).toBe(2);
+  });
+
+  it('a job for an adapter that has not started waits, then is answered once it has', async () => {
+    let ready = false;
+    deps.adapterReady = () => ready;
+    const q = workerQueue(1);
+    await q.add({ id: 'start-1', group: 'g', data: { type: 'message', message: inbound({ text: 'early', conversation: conversation('c-start') }) } });
+    await sleep(100);
+    expect(adapter.sent).toEqual([]);
+    ready = true;
+    await waitFor(() => adapter.sent.length === 1, 5000);
+    expect(kinds()).toEqual(['answer']);
+    expect(await q.deadLetters()).toEqual([]);
   });
 });
 
