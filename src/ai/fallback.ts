@@ -69,8 +69,7 @@ export class FallbackAiClient implements AiClient {
   /** Why the fallback should answer this failure of the primary, if it should. */
   private handOverReason(error: unknown): string | undefined {
     if (!(error instanceof AiError)) return undefined;
-    // Also the very failure that opened the circuit: its user need not wait for the next message.
-    if (error.kind === 'circuit_open' || (error.countsAsProviderFailure && this.primary.circuit === 'open')) return 'circuit_open';
+    if (error.kind === 'circuit_open') return 'circuit_open';
     if (error.kind === 'rate_limited' && error.throttledSince !== undefined && Date.now() - error.throttledSince >= this.afterMs) return 'throttled';
     return undefined;
   }

@@ -100,11 +100,18 @@ export class ResiliencePolicy {
     }
   }
 
-  /** An open circuit says when it will let a probe through, so a queue can come back then. */
+  /**
+   * An open circuit says when it will let a probe through, so a queue can come back then. A failure
+   * that left the circuit open (it opened it, or a probe failed) reads as circuit_open too: the
+   * provider is down, and the message should wait for it rather than spend one of its attempts.
+   */
   private withReopenTime(error: unknown): unknown {
-    if (!(error instanceof AiError) || error.kind !== 'circuit_open' || error.retryAfterMs !== undefined) return error;
+    if (!(error instanceof AiError)) return error;
+    const leftOpen = error.countsAsProviderFailure && this.breaker.state === CircuitState.Open;
+    if (!leftOpen && (error.kind !== 'circuit_open' || error.retryAfterMs !== undefined)) return error;
     const untilProbe = Math.max(100, this.openedAt + this.settings.breakerHalfOpenAfterMs - Date.now());
-    return new AiError('circuit_open', error.message, { cause: error.cause, retryAfterMs: untilProbe });
+    const message = leftOpen ? `AI provider failing (${error.message}); circuit open` : error.message;
+    return new AiError('circuit_open', message, { cause: leftOpen ? error : error.cause, retryAfterMs: untilProbe });
   }
 
   private worthRetrying(error: Error, scope: CallScope): boolean {

@@ -22,7 +22,11 @@ describe('circuit breaker', () => {
     // Two replies × two attempts = four consecutive failures: the threshold.
     expect(await failure(client.reply(request('one')))).toMatchObject({ kind: 'server' });
     expect(client.circuit).toBe('closed');
-    expect(await failure(client.reply(request('two')))).toMatchObject({ kind: 'server' });
+    // The failure that opened the circuit says so, and when to come back: a queue waits, no attempt spent.
+    const opening = await failure(client.reply(request('two')));
+    expect(opening).toMatchObject({ kind: 'circuit_open', isWait: true });
+    expect(opening!.retryAfterMs).toBeGreaterThan(200);
+    expect((opening!.cause as AiError).kind).toBe('server');
     expect(client.circuit).toBe('open');
     expect(server.requests).toHaveLength(4);
 
@@ -51,7 +55,9 @@ describe('circuit breaker', () => {
     await failure(client.reply(request('a')));
     expect(client.circuit).toBe('open');
     await sleep(250);
-    expect(await failure(client.reply(request('b')))).toMatchObject({ kind: 'server' });
+    const probe = await failure(client.reply(request('b')));
+    expect(probe).toMatchObject({ kind: 'circuit_open' });
+    expect((probe!.cause as AiError).kind).toBe('server');
     expect(client.circuit).toBe('open');
     expect(await failure(client.reply(request('c')))).toMatchObject({ kind: 'circuit_open' });
     expect(server.requests).toHaveLength(2);

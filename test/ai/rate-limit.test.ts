@@ -60,7 +60,7 @@ describe('AI rate limits are not failures', () => {
 
     server.otherwise(error(503));
     expect(await failure(client.reply(request('b')))).toMatchObject({ kind: 'server' });
-    expect(await failure(client.reply(request('c')))).toMatchObject({ kind: 'server' });
+    expect(await failure(client.reply(request('c')))).toMatchObject({ kind: 'circuit_open' });
     expect(client.circuit).toBe('open');
   });
 
