@@ -56,7 +56,11 @@ export class SlackSender {
     return { ids };
   }
 
-  /** Stream a reply with chat.startStream/appendStream/stopStream; one message when streaming is not possible. */
+  /**
+   * Stream a reply with chat.startStream/appendStream/stopStream; one message when streaming is
+   * not possible. Text already shown is never posted again: a stream that fails after it started
+   * is finished with the rest of the text, or else the rest goes out as a message of its own.
+   */
   async stream(conversation: ConversationRef, chunks: AsyncIterable<string>, key?: string): Promise<Delivery & { text: string }> {
     const details = conversation.details as SlackDetails;
     let text = '';
@@ -70,12 +74,13 @@ export class SlackSender {
       recipient_team_id: details.team,
       recipient_user_id: details.user,
     });
+    let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let failure: unknown;
     for await (const chunk of chunks) {
       text += chunk;
       if (failure) continue; // keep reading: the text still has to reach the user
       try {
-        await streamer.append({ markdown_text: chunk });
+        if ((await streamer.append({ markdown_text: chunk })) !== null) shown = text.length;
       } catch (error) {
         failure = error;
       }
@@ -89,8 +94,30 @@ export class SlackSender {
         failure = error;
       }
     }
-    this.logger().warn({ err: failure, started: streamer.ts !== undefined }, 'Slack streaming failed; posting the reply as one message');
-    return { ...(await this.send(conversation, { text }, key)), text };
+    if (streamer.ts === undefined) {
+      this.logger().warn({ err: failure }, 'Slack streaming failed before it started; posting the reply as one message');
+      return { ...(await this.send(conversation, { text }, key)), text };
+    }
+    return { ...(await this.finishBrokenStream(conversation, streamer.ts, text.slice(shown), failure, key)), text };
+  }
+
+  /** A started stream failed: stop it with the text not shown yet, or post that text on its own. */
+  private async finishBrokenStream(conversation: ConversationRef, ts: string, rest: string, failure: unknown, key?: string): Promise<Delivery> {
+    const details = conversation.details as SlackDetails;
+    try {
+      await this.call(() => this.client.chat.stopStream({ channel: details.channel, ts, ...(rest ? { markdown_text: rest } : {}) }));
+      this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
+      await this.rememberThread(details);
+      return { ids: [ts] };
+    } catch (stopError) {
+      this.logger().warn({ err: failure, stopFailed: (stopError as Error).message }, 'Slack streaming failed mid-way; posting the rest of the text as a new message');
+    }
+    if (!rest) {
+      await this.rememberThread(details);
+      return { ids: [ts] };
+    }
+    const posted = await this.send(conversation, { text: rest }, key);
+    return { ids: [ts, ...posted.ids] };
   }
 
   /** Show "is thinking…" in the thread while the AI works; clear it after. Assistant threads only show it. */

@@ -1,0 +1,73 @@
+/**
+ * A Slack stream that fails after it started (issue 9, item 6): the user must see the whole reply
+ * once, never the part already streamed a second time. Slack and the AI are faked over HTTP.
+ */
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/slack-api.js';
+import { appMention, postSlack } from '../helpers/slack-events.js';
+import { until } from '../helpers/until.js';
+import { testEnv } from '../helpers/web-bot.js';
+
+/** Long enough for the WebClient's streamer (256-character buffer) to start, append and stop; no markdown in it. */
+const REPLY = Array.from({ length: 220 }, (_, i) => `w${i}`).join('-');
+
+/** The text a stream call carried: markdown_text, or markdown_text chunks. */
+const textOf = (call: SlackCall) =>
+  String(call.args.markdown_text ?? '') + ((call.args.chunks as { text?: string }[] | undefined) ?? []).map((chunk) => chunk.text ?? '').join('');
+
+describe('a Slack stream that fails after it started', () => {
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let bot: Bot;
+  let url: string;
+  beforeEach(async () => {
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi(() => ({ text: REPLY }));
+    const env = { ...testEnv, OPENAI_BASE_URL: ai.url, SLACK_BOT_TOKEN: 'xoxb-stream', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url, SLACK_STREAMING: 'on' };
+    bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
+    url = `http://127.0.0.1:${((await bot.listen(0, '127.0.0.1')).address() as AddressInfo).port}/slack/events`;
+    await bot.ready;
+  });
+  afterEach(async () => {
+    await bot.close();
+    await slack.close();
+    await ai.close();
+  });
+
+  const accepted = (method: string) => slack.callsTo(method).filter((_, n) => !failed.has(`${method}#${n}`));
+  const failed = new Set<string>();
+  const failOn = (method: string, which: (n: number) => boolean) =>
+    slack.on(method, (_call, n) => {
+      if (!which(n)) return undefined;
+      failed.add(`${method}#${n}`);
+      return { body: { ok: false, error: 'internal_error' } };
+    });
+
+  it('finishes the started message with the rest of the text (chat.stopStream)', async () => {
+    failed.clear();
+    failOn('chat.appendStream', () => true);
+    await postSlack(url, appMention({ text: 'a long answer please' }));
+    await until(() => accepted('chat.stopStream')[0], 'the stream to be finished');
+    expect(slack.callsTo('chat.appendStream').length).toBeGreaterThan(0); // the failure did happen mid-way
+    const shown = [...accepted('chat.startStream'), ...accepted('chat.appendStream'), ...accepted('chat.stopStream')].map(textOf).join('');
+    expect(shown).toBe(REPLY);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('posts only the text not shown yet when the stream cannot be finished either', async () => {
+    failed.clear();
+    failOn('chat.appendStream', () => true);
+    failOn('chat.stopStream', () => true);
+    await postSlack(url, appMention({ text: 'a long answer please' }));
+    const [post] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the rest of the reply');
+    const streamed = accepted('chat.startStream').map(textOf).join('');
+    expect(streamed.length).toBeGreaterThan(0);
+    expect(streamed + String(post!.args.text)).toBe(REPLY);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for a repeat to show up
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+});
