@@ -74,7 +74,13 @@ export interface Route {
 
 /** What an adapter may use from the bot when it starts. Never the queue, never the AI. */
 export interface AdapterContext {
+  /** For the ingress side (receive): fails fast when Redis is down, so the webhook gets its 503 at once. */
   store: Store;
+  /**
+   * For what an adapter records while sending (which parts went out): waits out a short Redis
+   * outage instead of failing, so a part posted just as Redis goes away is not posted again.
+   */
+  markerStore: Store;
   logger: Logger;
   /**
    * Hand messages that arrived outside an HTTP request (Slack Socket Mode) to the pipeline:

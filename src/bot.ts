@@ -23,6 +23,7 @@ import { createBackends } from './backends.js';
 import { limitAiCalls } from './ai-rate-limit.js';
 import { answerMessage, processJob, type WorkerDeps } from './worker.js';
 import { aiEvents } from './ai-events.js';
+import { startAdapters } from './adapter-start.js';
 
 export interface BotOptions {
   /** Platform adapters (Slack, WhatsApp, Intercom, web). */
@@ -52,7 +53,10 @@ export interface Bot {
   readonly queue: JobQueue<JobData>;
   readonly ai: AiClient;
   readonly adapters: readonly Adapter[];
-  /** Resolves when every adapter has started. */
+  /**
+   * Resolves when every adapter has started (an adapter whose platform does not answer keeps
+   * retrying in the background; serving does not wait for this). Rejects if closed before.
+   */
   readonly ready: Promise<void>;
   /** Dedupe → rate limit → enqueue one message. */
   ingest(message: InboundMessage): Promise<IngestOutcome>;
@@ -93,7 +97,26 @@ export function createBot(options: BotOptions = {}): Bot {
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
 
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
-  const workerDeps: WorkerDeps = { settings: config.replies, lockTtlMs: config.queueLockMs, store: workerStore, ai, history, metrics, logger, adapterFor: (p) => byPlatform.get(p), handler: () => handler };
+  // Adapters start in the background (retried while their platform is down); nothing waits for them.
+  const starts = startAdapters(adapters, (adapter) => ({
+    store,
+    markerStore: workerStore,
+    logger: logger.child({ platform: adapter.platform }),
+    loopbackOnly: isLoopbackHost(config.host),
+    deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
+  }), logger);
+  const workerDeps: WorkerDeps = {
+    settings: config.replies,
+    lockTtlMs: config.queueLockMs,
+    store: workerStore,
+    ai,
+    history,
+    metrics,
+    logger,
+    adapterFor: (p) => byPlatform.get(p),
+    adapterReady: (p) => starts.isReady(p),
+    handler: () => handler,
+  };
   const ingestDeps: IngestDeps = {
     store,
     queue,
@@ -104,18 +127,8 @@ export function createBot(options: BotOptions = {}): Bot {
     logger,
   };
 
-  const ready = Promise.all([
-    backends.ready,
-    ...adapters.map((adapter) =>
-      adapter.start?.({
-        store,
-        logger: logger.child({ platform: adapter.platform }),
-        loopbackOnly: isLoopbackHost(config.host),
-        deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
-      }),
-    ),
-  ]).then(() => undefined);
-  ready.catch((error: unknown) => logger.error({ err: error }, 'an adapter failed to start'));
+  const ready = Promise.all([backends.ready, starts.allReady]).then(() => undefined);
+  ready.catch(() => undefined); // closed before every adapter started: nothing to report unless awaited
 
   if (options.worker !== false) {
     queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency });
@@ -163,12 +176,14 @@ export function createBot(options: BotOptions = {}): Bot {
     readiness: async () => ({
       store: await store.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
       queue: await queue.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
-      adapters: await ready.then(() => 'ok', (e: unknown) => `failed: ${(e as Error).message}`),
     }),
+    adapterStates: () => starts.states(),
   });
   const httpOptions = { bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, trustProxy: config.trustProxy, logger };
+  const operational = new Set([paths('health', '/healthz'), paths('ready', '/readyz'), paths('metrics', '/metrics')]);
   const handle = async (request: HttpRequest) => {
-    await ready.catch(() => undefined);
+    // Webhooks wait (at most seconds) for Redis to connect at start, rather than being refused; health never waits.
+    if (!operational.has(request.url.pathname)) await backends.ready;
     return router.handle(request);
   };
   const routerWithReady = { ...router, handle };
@@ -205,6 +220,7 @@ export function createBot(options: BotOptions = {}): Bot {
     },
     async close() {
       clearInterval(queueDepth);
+      starts.stop();
       // Stop every way in first (HTTP, Socket Mode), so nothing arrives at a closing queue.
       await Promise.all(servers.map(stopAccepting));
       await Promise.all(adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));

@@ -46,13 +46,14 @@ export function intercomAdapter(options: IntercomAdapterOptions): Adapter & { cl
     return context;
   };
   const store = (): Store => started().store;
+  const markerStore = (): Store => started().markerStore;
   const logger = (): Logger => started().logger;
   const botAdminId = () => {
-    // Only when start() failed to find the admin: answer 503 so Intercom redelivers later.
-    if (!adminId) throw new Error('the Intercom admin the bot replies as is not known yet (start failed?)');
+    // Replies wait for start (the worker defers their jobs), so this holds whenever one is posted.
+    if (!adminId) throw new Error('the Intercom admin the bot replies as is not known yet (GET /me has not answered)');
     return adminId;
   };
-  const state = new ConversationState(store);
+  const state = new ConversationState(store, markerStore);
   const sender = new IntercomSender({ client, state, adminId: botAdminId, handoffTeamId: options.handoffTeamId, logger });
   const wantsPerson = handoffMatcher(options.handoffPatterns);
 
@@ -60,9 +61,10 @@ export function intercomAdapter(options: IntercomAdapterOptions): Adapter & { cl
     verifyIntercomSignature(request, options.clientSecrets);
     const notification = parseNotification(request);
     if (notification.topic === 'ping') return { response: { status: 200 }, messages: [] };
+    // Works before start has found the admin: customers' messages are queued, an admin's reply is kept undecided.
     const messages = await messagesFromNotification(notification, {
       state,
-      botAdminId,
+      botAdminId: () => adminId,
       stopAfterHumanReply: options.stopAfterHumanReply,
       wantsPerson,
       logger,

@@ -16,8 +16,8 @@ export interface IntercomDetails {
 
 export interface InboundDeps {
   state: ConversationState;
-  /** The admin the bot replies as: its parts are its own replies. */
-  botAdminId(): string;
+  /** The admin the bot replies as (its parts are its own replies); undefined until GET /me has answered. */
+  botAdminId(): string | undefined;
   stopAfterHumanReply: boolean;
   wantsPerson(text: string): boolean;
   logger(): Logger;
@@ -49,7 +49,7 @@ async function customerMessage(notification: IntercomNotification, deps: Inbound
   const notificationId = notificationIdOf(notification) ?? `${conversationId}:${parts.map((p) => p.id ?? '').join(',')}`;
   const log = deps.logger().child({ conversation: conversationId, notification: notificationId });
 
-  if (await deps.state.stopped(conversationId, notificationId)) {
+  if (await deps.state.stopped(conversationId, notificationId, deps.botAdminId())) {
     log.debug('the conversation is with a teammate; not answering');
     return undefined;
   }
@@ -121,11 +121,19 @@ async function noteTeammateReply(notification: IntercomNotification, deps: Inbou
   if (!deps.stopAfterHumanReply) return;
   const conversationId = conversationIdOf(notification);
   if (!conversationId) return;
-  const parts = partsOf(notification.data?.item);
-  const human = parts.find((p) => p.author?.type === 'admin' && p.author.id !== undefined && String(p.author.id) !== deps.botAdminId() && p.part_type !== 'note');
-  if (!human?.author?.id) return;
-  await deps.state.stopForHuman(conversationId, String(human.author.id));
-  deps.logger().info({ conversation: conversationId, admin: String(human.author.id) }, 'a teammate replied; the bot stays out of this conversation');
+  const admins = partsOf(notification.data?.item)
+    .filter((p) => p.author?.type === 'admin' && p.author.id !== undefined && p.part_type !== 'note')
+    .map((p) => String(p.author?.id));
+  const bot = deps.botAdminId();
+  if (bot === undefined) {
+    // Still starting: whether this was the bot's own reply is decided once its admin is known.
+    if (admins.length > 0) await deps.state.noteAdminReply(conversationId, admins);
+    return;
+  }
+  const human = admins.find((id) => id !== bot);
+  if (!human) return;
+  await deps.state.stopForHuman(conversationId, human);
+  deps.logger().info({ conversation: conversationId, admin: human }, 'a teammate replied; the bot stays out of this conversation');
 }
 
 /** The type of an image shown inline, from its file name, so vision models can be given it. */

@@ -33,7 +33,7 @@ export class IntercomSender {
     const conversationId = conversationIdOf(conversation);
     const { client, state } = this.options;
     // A teammate took over while the AI was thinking: their conversation, not ours.
-    if (await state.humanReplied(conversationId)) {
+    if (await state.humanReplied(conversationId, this.options.adminId())) {
       this.options.logger().info({ conversation: conversationId, kind: reply.kind ?? 'answer' }, 'a teammate has replied; not posting the bot\'s reply');
       return { ids: [] };
     }

@@ -1,6 +1,7 @@
 /**
  * What the adapter remembers per conversation, in the bot's store (shared by every process when
- * it is Redis): which parts were taken, and whether the bot has stepped aside.
+ * it is Redis): which parts were taken, and whether the bot has stepped aside. The parts the bot
+ * has sent are recorded in the patient marker store, which waits out a short Redis outage.
  */
 import type { Store } from '../../src/index.js';
 
@@ -16,7 +17,10 @@ export const intercomKeys = {
 };
 
 export class ConversationState {
-  constructor(private readonly store: () => Store) {}
+  constructor(
+    private readonly store: () => Store,
+    private readonly markerStore: () => Store = store,
+  ) {}
 
   /**
    * Claim a conversation part for this notification. A different notification carrying the same
@@ -30,16 +34,32 @@ export class ConversationState {
     return (await this.store().get(key)) === notificationId;
   }
 
-  /** Whether the bot must stay out of this conversation for this notification. */
-  async stopped(conversationId: string, notificationId: string): Promise<boolean> {
+  /** Whether the bot must stay out of this conversation for this notification; `botAdminId` undefined while unknown. */
+  async stopped(conversationId: string, notificationId: string, botAdminId?: string): Promise<boolean> {
     const reason = await this.store().get(intercomKeys.stopped(conversationId));
+    if (reason?.startsWith('admin:')) return teammateAmong(reason, botAdminId);
     // The notification that asked for a person still goes through (its redelivery too): it carries the handoff.
     return reason !== undefined && reason !== `handoff:${notificationId}`;
   }
 
   /** Whether a teammate (not the bot) has replied here. */
-  async humanReplied(conversationId: string): Promise<boolean> {
-    return (await this.store().get(intercomKeys.stopped(conversationId)))?.startsWith('human:') ?? false;
+  async humanReplied(conversationId: string, botAdminId?: string): Promise<boolean> {
+    const reason = await this.store().get(intercomKeys.stopped(conversationId));
+    if (reason?.startsWith('admin:')) return teammateAmong(reason, botAdminId);
+    return reason?.startsWith('human:') ?? false;
+  }
+
+  /**
+   * An admin replied while the bot's own admin is not known yet (Intercom's GET /me has not
+   * answered): kept as `admin:<ids>` and read as a teammate's reply unless it was the bot's,
+   * once that is known. A decided reason (a teammate, a handoff) is left as it is.
+   */
+  async noteAdminReply(conversationId: string, adminIds: readonly string[]): Promise<void> {
+    const key = intercomKeys.stopped(conversationId);
+    const reason = await this.store().get(key);
+    if (reason !== undefined && !reason.startsWith('admin:')) return;
+    const ids = new Set([...(reason?.slice('admin:'.length).split(',') ?? []), ...adminIds]);
+    await this.store().set(key, `admin:${[...ids].join(',')}`, STOPPED_TTL_MS);
   }
 
   async stopForHuman(conversationId: string, adminId: string): Promise<void> {
@@ -52,10 +72,16 @@ export class ConversationState {
   }
 
   async partSent(key: string, index: number): Promise<string | undefined> {
-    return this.store().get(intercomKeys.sentPart(key, index));
+    return this.markerStore().get(intercomKeys.sentPart(key, index));
   }
 
   async markPartSent(key: string, index: number, id: string): Promise<void> {
-    await this.store().set(intercomKeys.sentPart(key, index), id, PART_TTL_MS);
+    await this.markerStore().set(intercomKeys.sentPart(key, index), id, PART_TTL_MS);
   }
+}
+
+/** Whether `admin:<ids>` names someone other than the bot; unknowable (false) until the bot's admin is known. */
+function teammateAmong(reason: string, botAdminId: string | undefined): boolean {
+  if (botAdminId === undefined) return false;
+  return reason.slice('admin:'.length).split(',').some((id) => id !== '' && id !== botAdminId);
 }

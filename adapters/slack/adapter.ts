@@ -4,7 +4,7 @@
  * actions) keep working; a global middleware picks out the messages parley answers.
  */
 import { App, Assistant, LogLevel, type Receiver } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type InboundMessage, type Received, type Store } from '../../src/index.js';
 import type { SlackConfig } from './config.js';
@@ -13,7 +13,11 @@ import { inboundFromEvent, type EventCallback } from './events.js';
 import { parseSlackBody } from './parse.js';
 import { SlackSender, slackKeys } from './send.js';
 import { createSocketMode } from './socket.js';
+import { receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
+
+/** One Web API call may take this long before it counts as failed (and is retried by the queue). */
+const API_TIMEOUT_MS = 15_000;
 
 export interface SlackAdapterOptions extends SlackConfig {
   /** Your own Bolt App (created with `receiver: new ParleyReceiver()`), or one parley creates. */
@@ -39,22 +43,28 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
       receiver: new ParleyReceiver(),
       deferInitialization: true,
       logLevel: LogLevel.ERROR,
-      clientOptions: { slackApiUrl: options.apiUrl },
+      // Bolt's default client retries for about 30 minutes: init() would hang that long with Slack down.
+      clientOptions: webClientOptions(options.apiUrl),
       // parley keeps its own conversation history; Bolt's per-event conversation store would only cost time on the ack path.
       convoStore: false,
     });
   // Our own client for replies: no hidden retries, 429s surface to us (see SlackSender.call).
-  const client = new WebClient(options.botToken, { slackApiUrl: options.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+  const client = new WebClient(options.botToken, webClientOptions(options.apiUrl));
+  // An App the developer created without deferInitialization is usable from the start.
+  let boltReady = (app as unknown as { initialized?: boolean }).initialized !== false;
   let context: AdapterContext | undefined;
   const store = (): Store => started().store;
+  const markerStore = (): Store => started().markerStore;
   const logger = (): Logger => started().logger;
   const started = () => {
     if (!context) throw new Error('the Slack adapter has not been started');
     return context;
   };
-  const sender = new SlackSender(client, store, logger);
+  const answeredIn = async (team: string, channel: string, thread: string) => (await store().get(slackKeys.answeredThread(team, channel, thread))) !== undefined;
+  // What the sender records (parts sent, threads answered) goes to the patient store.
+  const sender = new SlackSender(client, markerStore, logger);
   const socket = options.appToken
-    ? createSocketMode({ appToken: options.appToken, apiUrl: options.apiUrl, app, logger, deliver: (messages) => started().deliver(messages) })
+    ? createSocketMode({ appToken: options.appToken, clientOptions: webClientOptions(options.apiUrl), app, logger, deliver: (messages) => started().deliver(messages) })
     : undefined;
 
   app.use(async ({ body, context: boltContext, next }) => {
@@ -65,7 +75,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
         message = await inboundFromEvent(body as unknown as EventCallback, {
           botUserId: boltContext.botUserId,
           threadFollowUps: options.threadFollowUps,
-          answeredIn: async (team, channel, thread) => (await store().get(slackKeys.answeredThread(team, channel, thread))) !== undefined,
+          answeredIn,
         });
       }
     } finally {
@@ -92,6 +102,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
     const body = parseSlackBody(request);
     if (body.type === 'url_verification') return { response: json(200, { challenge: body.challenge }), messages: [] };
     if (body.ssl_check) return { response: { status: 200 }, messages: [] };
+    if (!boltReady) return receiveWhileStarting(body, { threadFollowUps: options.threadFollowUps, answeredIn });
     const retryNum = request.headers['x-slack-retry-num'];
     const result = await dispatchToBolt(app, body, { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] }, logger());
     switch (result.kind) {
@@ -113,11 +124,15 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
     contentTypes: ['application/json', 'application/x-www-form-urlencoded'],
     redelivers: true,
     app,
+    /** Retried by the bot with backoff until it succeeds; webhooks are taken meanwhile (starting.ts). */
     async start(ctx) {
       context = ctx;
       // One auth.test: the bot's user id for every event after. An App created without
-      // deferInitialization has done this itself (lazily, once).
-      if ((app as unknown as { initialized?: boolean }).initialized === false) await app.init();
+      // deferInitialization does this itself (lazily, once).
+      if (!boltReady) {
+        await app.init();
+        boltReady = true;
+      }
       await socket?.start();
     },
     async stop() {
@@ -128,6 +143,11 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
     ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),
   } satisfies Adapter & { app: App };
+}
+
+/** Every Web API client parley makes: one try per call, 429s handed back, a bounded wait. */
+export function webClientOptions(slackApiUrl: string): WebClientOptions {
+  return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS };
 }
 
 function ackResponse(response: unknown): HttpResponse {

@@ -5,6 +5,7 @@
  */
 import { LogLevel, type App } from '@slack/bolt';
 import { SocketModeClient } from '@slack/socket-mode';
+import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { InboundMessage } from '../../src/index.js';
 import { dispatchToBolt } from './dispatch.js';
@@ -19,14 +20,15 @@ interface SocketEvent {
 
 export interface SocketModeOptions {
   appToken: string;
-  apiUrl: string;
+  clientOptions: WebClientOptions;
   app: App;
   logger(): Logger;
   deliver(messages: InboundMessage[]): Promise<void>;
 }
 
 export function createSocketMode(options: SocketModeOptions): { start(): Promise<void>; stop(): Promise<void> } {
-  const client = new SocketModeClient({ appToken: options.appToken, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: options.apiUrl } });
+  // Its WebClient would otherwise retry apps.connections.open 100 times; the bot retries start() itself.
+  const client = new SocketModeClient({ appToken: options.appToken, logLevel: LogLevel.ERROR, clientOptions: options.clientOptions });
   client.on('slack_event', (event: SocketEvent) => {
     void handle(event).catch((error: unknown) => options.logger().error({ err: error, type: event.type }, 'Socket Mode event not taken; Slack will redeliver it'));
   });

@@ -40,7 +40,9 @@ export function webChat(options: WebChatOptions = {}): Adapter {
   const maxTranscript = options.maxTranscript ?? 200;
   let store: Store | undefined;
   let requireToken = Boolean(options.token);
-  let page = '';
+  // Read once; the route awaits it too, since requests are served before start() has finished.
+  let page: Promise<string> | undefined;
+  const loadPage = () => (page ??= readFile(new URL('./page.html', import.meta.url), 'utf8'));
 
   const transcriptKey = (conversation: string) => `parley:web:transcript:${conversation}`;
   const started = () => {
@@ -80,7 +82,7 @@ export function webChat(options: WebChatOptions = {}): Adapter {
   const pageRoute: Route = {
     method: 'GET',
     path: '/',
-    handle: async () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, body: page }),
+    handle: async () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, body: await loadPage() }),
   };
 
   return {
@@ -94,7 +96,7 @@ export function webChat(options: WebChatOptions = {}): Adapter {
       store = context.store;
       requireToken = Boolean(options.token) || !context.loopbackOnly;
       if (requireToken && !options.token) context.logger.warn('web chat: the server is not bound to loopback and WEB_TOKEN is not set, so the chat API refuses every request');
-      if (options.page !== false) page = await readFile(new URL('./page.html', import.meta.url), 'utf8');
+      if (options.page !== false) await loadPage();
     },
 
     async receive(request) {

@@ -23,17 +23,21 @@ export function whatsappAdapter(options: WhatsAppAdapterOptions): Adapter & { cl
   const [sendToken] = options.authTokens;
   if (!sendToken) throw new Error('whatsappAdapter: authTokens must hold at least one Twilio auth token');
   const client = options.client ?? twilio(options.accountSid, sendToken, { httpClient: new TwilioHttpClient(options.apiUrl), autoRetry: false });
+  // The SDK loads its REST modules on first use, a few hundred ms of synchronous work that would
+  // stall every request in flight (/healthz included): load them now, before the server listens.
+  void client.messages;
   let context: AdapterContext | undefined;
   const started = () => {
     if (!context) throw new Error('the WhatsApp adapter has not been started');
     return context;
   };
-  const store = (): Store => started().store;
+  // Sent markers go to the patient store: a part posted just as Redis goes away is still recorded.
+  const markerStore = (): Store => started().markerStore;
   const logger = (): Logger => started().logger;
   const sender = new WhatsAppSender(
     client,
     { ...(options.from ? { from: options.from } : {}), ...(options.messagingServiceSid ? { messagingServiceSid: options.messagingServiceSid } : {}) },
-    store,
+    markerStore,
     logger,
   );
 

@@ -14,6 +14,11 @@ export interface RouterDeps {
   metrics: Metrics;
   /** Readiness: each dependency's state; any not "ok" makes /readyz answer 503. */
   readiness(): Promise<Record<string, string>>;
+  /**
+   * Each adapter's state ("starting", "ready", "failed: …"), shown by /readyz but never making it
+   * 503: one platform's outage must not take the whole process out of a load balancer.
+   */
+  adapterStates?(): Record<string, string>;
   /** Hand verified messages to the pipeline; returns the platform's answer. Throws when nothing could take them. */
   accept(adapter: Adapter, received: Received): Promise<HttpResponse>;
   /** Paths of the operational routes; undefined turns one off. */
@@ -65,7 +70,8 @@ export function createRouter(deps: RouterDeps): Router {
       case 'ready': {
         const checks = await deps.readiness();
         const ok = Object.values(checks).every((state) => state === 'ok');
-        return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks });
+        const adapters = deps.adapterStates?.();
+        return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks, ...(adapters ? { adapters } : {}) });
       }
       case 'metrics':
         return { status: 200, headers: { 'content-type': deps.metrics.registry.contentType }, body: await deps.metrics.registry.metrics() };

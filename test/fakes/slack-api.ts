@@ -34,6 +34,8 @@ export interface FakeAnswer {
   /** The JSON body; omitted → the method's default answer (status 200) or a generic error. */
   body?: Record<string, unknown>;
   delayMs?: number;
+  /** Answer only once this settles (e.g. once a test has stopped Redis). */
+  after?: Promise<unknown>;
 }
 
 export type FakeAnswerFn = (call: SlackCall, nth: number) => FakeAnswer | undefined;
@@ -104,6 +106,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
     const answer = overrides.get(method)?.(call, nth) ?? {};
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (answer.after) await answer.after.catch(() => undefined);
     if (res.destroyed) return;
     const status = answer.status ?? 200;
     const body =

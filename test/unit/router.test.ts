@@ -26,6 +26,7 @@ interface Harness {
   metrics: Metrics;
   accepted: Array<{ adapter: Adapter; received: Received }>;
   readiness: Record<string, string>;
+  adapterStates?: Record<string, string>;
   nextCalls: string[];
   acceptError?: Error;
 }
@@ -49,6 +50,7 @@ async function start(options: { withNext?: boolean; pre?: Pre; bodyLimitBytes?: 
     logger: silentLogger,
     metrics,
     readiness: async () => harness.readiness,
+    adapterStates: () => harness.adapterStates as Record<string, string>,
     accept: async (a, received): Promise<HttpResponse> => {
       if (harness.acceptError) throw harness.acceptError;
       harness.accepted.push({ adapter: a, received });
@@ -239,6 +241,16 @@ describe('operational routes', () => {
     const notReady = await fetch(`${h.base}/readyz`);
     expect(notReady.status).toBe(503);
     expect(await notReady.json()).toEqual({ status: 'not_ready', checks: { store: 'ok', queue: 'down' } });
+  });
+
+  it('readiness names each adapter\'s state, and a failed adapter alone does not make it 503', async () => {
+    const h = await start();
+    h.adapterStates = { slack: 'failed: An HTTP protocol error occurred: statusCode = 500', web: 'ready' };
+    const ready = await fetch(`${h.base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { store: 'ok', queue: 'ok' }, adapters: h.adapterStates });
+    h.readiness = { store: 'down', queue: 'ok' };
+    expect((await fetch(`${h.base}/readyz`)).status).toBe(503);
   });
 
   it('metrics are served in the Prometheus text format', async () => {

@@ -1,0 +1,130 @@
+/**
+ * The everyday faults, end to end: a real server, Slack's Web API and the AI faked over HTTP.
+ * What the user sees is what is asserted: one reply per message, an answer rather than an
+ * apology whenever the provider recovered in time, nothing dead-lettered, nothing doubled.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/slack-api.js';
+import { appMention, postSlack } from '../helpers/slack-events.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { until } from '../helpers/until.js';
+
+const APOLOGY = /Sorry/;
+/** chat.postMessage calls the fake answered 429 to: not replies the user saw. */
+const refusedPosts = new Set<SlackCall>();
+const okPosts = (slack: FakeSlack) => slack.callsTo('chat.postMessage').filter((call) => !refusedPosts.has(call));
+
+/** Mentions from different users in different threads; returns each thread's ts and question. */
+async function mention(server: SlackBot, count: number, label: string): Promise<{ thread: string; text: string }[]> {
+  const sent: { thread: string; text: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    const text = `${label} question ${i}`;
+    const event = appMention({ text, user: `U${label.toUpperCase()}${i}` });
+    const res = await postSlack(server.url, event);
+    expect(res.status).toBe(200);
+    sent.push({ thread: event.event.ts, text });
+  }
+  return sent;
+}
+
+/** Every thread got exactly one reply, the answer to its own question. */
+function expectOneAnswerEach(posts: SlackCall[], sent: { thread: string; text: string }[]): void {
+  for (const { thread, text } of sent) {
+    const inThread = posts.filter((p) => p.args.thread_ts === thread);
+    expect(inThread.map((p) => p.args.text)).toEqual([`echo: ${text}`]);
+  }
+  expect(posts.filter((p) => APOLOGY.test(String(p.args.text)))).toEqual([]);
+}
+
+describe('faults, end to end', () => {
+  let slack: FakeSlack | undefined;
+  let ai: FakeOpenAi | undefined;
+  let server: SlackBot | undefined;
+  afterEach(async () => {
+    await server?.close();
+    await slack?.close();
+    await ai?.close();
+    server = slack = ai = undefined;
+    refusedPosts.clear();
+  });
+
+  it('an AI 429 burst (Retry-After: 1, 15 calls in a row): all 20 users get their answer, none an apology', async () => {
+    ai = await startFakeOpenAi((call, i) => (i < 15 ? { status: 429, headers: { 'retry-after': '1' } } : { text: `echo: ${lastUserText(call)}` }));
+    slack = await startFakeSlack();
+    server = await startSlackBot(slack, ai);
+
+    const sent = await mention(server, 20, 'burst');
+    await until(() => okPosts(slack!).length >= 20, '20 replies', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more arrives
+
+    expectOneAnswerEach(okPosts(slack), sent);
+    expect(ai.calls).toHaveLength(15 + 20);
+    expect(await server.bot.deadLetters.list()).toEqual([]);
+    const metrics = await (await fetch(`${server.base}/metrics`)).text();
+    expect(metrics).toMatch(/parley_ai_calls_total\{model="gpt-4o-mini",outcome="rate_limited"\} 15/);
+    expect(metrics).toMatch(/parley_ai_calls_total\{model="gpt-4o-mini",outcome="ok"\} 20/);
+  }, 40_000);
+
+  it('an AI 5xx outage of about 10 s: messages that arrived during it are answered once it is back, with no apology', async () => {
+    const backAt = Date.now() + 10_000;
+    ai = await startFakeOpenAi((call) => (Date.now() < backAt ? { status: 503 } : { text: `echo: ${lastUserText(call)}` }));
+    slack = await startFakeSlack();
+    server = await startSlackBot(slack, ai, { AI_BREAKER_HALF_OPEN_MS: '1000' });
+
+    const sent = await mention(server, 5, 'outage');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(server.bot.ai.circuit).not.toBe('closed');
+    await until(() => okPosts(slack!).length >= 5, '5 replies', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expectOneAnswerEach(okPosts(slack), sent);
+    expect(await server.bot.deadLetters.list()).toEqual([]);
+    // The breaker spared the provider: far fewer calls than 5 messages × AI_ATTEMPTS × JOB_ATTEMPTS.
+    expect(ai.calls.filter((c) => c.at < backAt).length).toBeLessThan(30);
+  }, 40_000);
+
+  it('Slack answers 429 to ten chat.postMessage calls during an AI 429 burst: one reply each, thinking kept until it lands', async () => {
+    ai = await startFakeOpenAi((call, i) => (i < 5 ? { status: 429, headers: { 'retry-after': '1' } } : { text: `echo: ${lastUserText(call)}` }));
+    slack = await startFakeSlack();
+    slack.on('chat.postMessage', (call, n) => {
+      if (n >= 10) return undefined;
+      refusedPosts.add(call);
+      return { status: 429, headers: { 'retry-after': '1' } };
+    });
+    server = await startSlackBot(slack, ai);
+
+    const sent = await mention(server, 5, 'slack429');
+    await until(() => okPosts(slack!).length >= 5, '5 replies', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(slack.callsTo('chat.postMessage').length).toBe(15);
+    expectOneAnswerEach(okPosts(slack), sent);
+    expect(await server.bot.deadLetters.list()).toEqual([]);
+    for (const { thread } of sent) {
+      const statuses = slack.callsTo('assistant.threads.setStatus').filter((c) => c.args.thread_ts === thread);
+      // Cleared once, and only after the answer was posted.
+      expect(statuses.filter((c) => c.args.status === '')).toHaveLength(1);
+      expect(statuses.at(-1)!.args.status).toBe('');
+      const posted = okPosts(slack).find((p) => p.args.thread_ts === thread)!;
+      expect(statuses.at(-1)!.at).toBeGreaterThanOrEqual(posted.at);
+    }
+  }, 40_000);
+
+  it('a 429 insufficient_quota goes to the dead letters at once, and the user gets the one apology', async () => {
+    ai = await startFakeOpenAi(() => ({
+      status: 429,
+      body: { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' } },
+    }));
+    slack = await startFakeSlack();
+    server = await startSlackBot(slack, ai);
+
+    await mention(server, 1, 'quota');
+    const letter = await until(async () => (await server!.bot.deadLetters.list())[0], 'a dead letter');
+    expect(letter).toMatchObject({ reason: 'ai_quota', attempts: 1 });
+    expect(ai.calls).toHaveLength(1);
+    const posts = slack.callsTo('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    expect(String(posts[0]!.args.text)).toMatch(APOLOGY);
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * A real bot server with the Slack adapter, pointed at a fake Slack Web API and a fake AI.
+ */
+import type { AddressInfo } from 'node:net';
+import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import type { FakeOpenAi } from '../fakes/openai-server.js';
+import type { FakeSlack } from '../fakes/slack-api.js';
+import { testEnv } from './web-bot.js';
+
+export interface SlackBot {
+  bot: Bot;
+  /** The events URL to post Slack requests to. */
+  url: string;
+  /** The server's base URL (for /healthz, /readyz, /metrics). */
+  base: string;
+  close(): Promise<void>;
+}
+
+export async function startSlackBot(
+  slack: FakeSlack,
+  ai: FakeOpenAi,
+  env: Record<string, string> = {},
+  setup?: (app: ReturnType<typeof slackAdapter>['app']) => void,
+): Promise<SlackBot> {
+  const allEnv = {
+    ...testEnv,
+    OPENAI_BASE_URL: ai.url,
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: 'old-secret-000,test-signing-secret',
+    SLACK_API_URL: slack.url,
+    SLACK_SUGGESTED_PROMPTS: 'Summarise this channel|Draft a reply',
+    ...env,
+  };
+  const adapter = slackAdapter(slackConfigFromEnv(allEnv)!);
+  setup?.(adapter.app);
+  const bot = createBot({ config: loadConfig(allEnv), adapters: [adapter] });
+  const server = await bot.listen(0, '127.0.0.1');
+  await bot.ready;
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { bot, url: `${base}/slack/events`, base, close: async () => void (await bot.close()) };
+}
