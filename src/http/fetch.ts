@@ -3,7 +3,7 @@
  */
 import type { Logger } from 'pino';
 import { HttpError, type HttpResponse } from '../adapter.js';
-import { readLimited } from './body.js';
+import { BodyTooLargeError, readLimited } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { requestUrl, type UrlOptions } from './url.js';
@@ -39,6 +39,8 @@ export function createFetchHandler(router: Router, options: FetchOptions): Fetch
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
         options.logger.warn({ path: url.pathname, reason: error.reason }, error.message);
+        // Read the rest behind the answer, so a server in front of us does not reset a client still sending.
+        if (error instanceof BodyTooLargeError) void error.drain();
         return toResponse(jsonError(error.status, error.reason, error.message));
       }
     }

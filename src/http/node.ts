@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError, type HttpResponse } from '../adapter.js';
-import { readLimited } from './body.js';
+import { BodyTooLargeError, readLimited } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { requestUrl, type UrlOptions } from './url.js';
@@ -44,8 +44,7 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       options.logger.warn({ path, reason: error.reason }, error.message);
-      res.setHeader('connection', 'close');
-      req.resume(); // discard the rest so the client can read our answer
+      if (error instanceof BodyTooLargeError) return refuseTooLarge(error, res);
       return writeResponse(res, jsonError(error.status, error.reason, error.message));
     }
   }
@@ -59,6 +58,19 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
     remoteAddress: req.socket.remoteAddress,
   });
   await writeResponse(res, response);
+}
+
+/**
+ * Answer 413, then read and discard the rest of the body before the socket may close: closing on a
+ * client that is still sending makes it see a reset instead of our answer. A body longer than the
+ * drain limit gets its socket closed once the answer is written (a reset is acceptable there).
+ */
+async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse): Promise<void> {
+  const drained = error.drain();
+  await writeResponse(res, jsonError(error.status, error.reason, error.message));
+  if (await drained) return;
+  if (!res.writableFinished) await new Promise((resolve) => res.once('close', resolve).once('finish', resolve));
+  res.req.socket.destroy();
 }
 
 /** The exact bytes the platform signed — from the stream, or from `req.rawBody` if a parser ran first. */
