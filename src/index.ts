@@ -14,6 +14,7 @@ export {
   type Indicator,
   type SendOptions,
 } from './adapter.js';
+export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus } from './payload.js';
 export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSettings } from './handler.js';
 export { loadConfig, parseEnv, schemas, ConfigError, variables, type Config, type Variable } from './config.js';
 export { MemoryStore, RedisStore, type Store } from './store/index.js';

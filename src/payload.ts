@@ -1,0 +1,37 @@
+/**
+ * Signed payloads that do not fit what an adapter accepts (poison payloads). They can never
+ * succeed, so they are never a 5xx: each adapter answers 400, or 200 where a 4xx would only make
+ * the platform deliver the same payload again and again. The router logs and counts them.
+ */
+import type { z } from 'zod';
+import { HttpError } from './adapter.js';
+
+/** 400 tells the sender; 200 drops the payload where the platform redelivers anything else. */
+export type InvalidPayloadStatus = 200 | 400;
+
+/** A verified payload that does not fit. `payload` is logged at debug level only (it may hold a person's message). */
+export class InvalidPayloadError extends HttpError {
+  constructor(
+    message: string,
+    readonly payload: unknown,
+    status: InvalidPayloadStatus = 400,
+    reason: 'invalid_payload' | 'malformed_body' = 'invalid_payload',
+  ) {
+    super(status, reason, status === 200 ? `${message} Answered 200 and dropped, so it is not redelivered.` : message);
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+/** The payload, checked against an adapter's schema; a misfit throws InvalidPayloadError naming the fields (never their values). */
+export function checkPayload<T>(schema: z.ZodType<T>, payload: unknown, what: string, status: InvalidPayloadStatus = 400): T {
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  throw new InvalidPayloadError(`${what} does not fit: ${describeIssues(result.error)}.`, payload, status);
+}
+
+/** "event_id: Invalid input: expected string, received number; …" — paths and expectations, no input values. */
+function describeIssues(error: z.ZodError, max = 3): string {
+  const shown = error.issues.slice(0, max).map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(body)'}: ${issue.message}`);
+  const more = error.issues.length - shown.length;
+  return more > 0 ? `${shown.join('; ')}; and ${more} more` : shown.join('; ');
+}
