@@ -102,6 +102,10 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
     const body = parseSlackBody(request);
     if (body.type === 'url_verification') return { response: json(200, { challenge: body.challenge }), messages: [] };
     if (body.ssl_check) return { response: { status: 200 }, messages: [] };
+    if (body.type === 'app_rate_limited') {
+      logger().warn({ minute: body.minute_rate_limited }, 'Slack is dropping event deliveries for this app for a minute (app_rate_limited)');
+      return { response: { status: 200 }, messages: [] };
+    }
     if (!boltReady) return receiveWhileStarting(body, { threadFollowUps: options.threadFollowUps, answeredIn });
     const retryNum = request.headers['x-slack-retry-num'];
     const result = await dispatchToBolt(app, body, { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] }, logger());
@@ -111,7 +115,8 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
       case 'acked':
         return { response: ackResponse(result.response), messages: [] };
       case 'failed':
-        throw new HttpError(500, 'listener_failed', 'A Bolt listener failed before acknowledging.');
+        // Slack never redelivers a command or an interaction, so a 5xx would buy nothing; the error is logged in dispatch.
+        throw new HttpError(400, 'listener_failed', 'A Bolt listener failed before acknowledging this Slack request.');
       case 'unacknowledged':
         logger().warn({ type: body.type, command: body.command }, 'no Bolt listener acknowledged this request');
         throw new HttpError(404, 'unhandled', 'No listener acknowledged this Slack request.');

@@ -1,20 +1,48 @@
-import { HttpError, type HttpRequest } from '../../src/index.js';
+import { InvalidPayloadError, checkPayload, type HttpRequest, type InvalidPayloadStatus } from '../../src/index.js';
+import { eventSchemas, eventsApiBody, interactionBodies, interactionKind, slashCommandBody } from './schema.js';
 
 /** A Slack request body: Events API JSON, or a form (slash commands; `payload=` for interactivity). */
 export type SlackBody = Record<string, unknown> & { type?: string; challenge?: string; ssl_check?: string; command?: string };
 
+/**
+ * Parse a verified Slack body and check it against what parley and Bolt accept (schema.ts).
+ * A misfit is never a 5xx. The Events API (JSON) redelivers anything but a 2xx for hours, so a
+ * payload that can never succeed is answered 200 and dropped; slash commands and interactivity
+ * (forms) are never redelivered, so they get a 400 the user sees.
+ */
 export function parseSlackBody(request: HttpRequest): SlackBody {
   const text = request.body.toString('utf8');
-  const type = request.headers['content-type'] ?? '';
+  const form = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+  const status: InvalidPayloadStatus = form ? 400 : 200;
+  const body = form ? parseForm(text) : parseJson(text);
+  if (body === undefined) throw new InvalidPayloadError('The Slack request body could not be parsed.', undefined, status, 'malformed_body');
+  if (!form) return checkEventsApi(body);
+  if (body.ssl_check !== undefined) return body;
+  if (typeof body.payload !== 'string') return checkPayload(slashCommandBody, body, 'The Slack slash command', status);
+  const payload = parseJson(body.payload);
+  if (payload === undefined) throw new InvalidPayloadError('The Slack interaction payload is not a JSON object.', undefined, status, 'malformed_body');
+  const kind = interactionKind(payload);
+  if (!kind) throw new InvalidPayloadError('The Slack interaction payload is of no kind Bolt routes (actions, options, views, shortcuts).', payload, status);
+  return checkPayload(interactionBodies[kind], payload, `The Slack ${kind} payload`, status);
+}
+
+function checkEventsApi(body: SlackBody): SlackBody {
+  const checked = checkPayload(eventsApiBody, body, 'The Slack Events API payload', 200);
+  const eventSchema = checked.type === 'event_callback' ? eventSchemas[checked.event.type] : undefined;
+  if (eventSchema) checkPayload(eventSchema, (checked as { event: unknown }).event, `The Slack ${(checked as { event: { type: string } }).event.type} event`, 200);
+  return checked as SlackBody;
+}
+
+function parseForm(text: string): SlackBody {
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+/** A JSON object, or undefined for anything else (invalid JSON, an array, a string…). */
+function parseJson(text: string): SlackBody | undefined {
   try {
-    if (type.startsWith('application/x-www-form-urlencoded')) {
-      const form = Object.fromEntries(new URLSearchParams(text));
-      return typeof form.payload === 'string' ? (JSON.parse(form.payload) as SlackBody) : form;
-    }
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as SlackBody;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as SlackBody) : undefined;
   } catch {
-    throw new HttpError(400, 'malformed_body', 'The Slack request body could not be parsed.');
+    return undefined;
   }
 }
