@@ -2,8 +2,9 @@
  * What a Twilio messaging webhook means: a person's WhatsApp message (→ InboundMessage) or a
  * status callback about one of ours (answered, not handled).
  */
-import { HttpError, type Attachment, type InboundMessage } from '../../src/index.js';
+import { checkPayload, type Attachment, type InboundMessage } from '../../src/index.js';
 import { param, type TwilioParams } from './parse.js';
+import { MAX_MEDIA, twilioMessage, twilioStatusCallback } from './schema.js';
 
 /** What the adapter needs to answer later; plain data, it crosses the queue. */
 export interface WhatsAppDetails {
@@ -16,22 +17,18 @@ export interface WhatsAppDetails {
 
 export type TwilioWebhook = { kind: 'message'; message: InboundMessage } | { kind: 'status'; sid?: string; status: string };
 
-/** Most media a WhatsApp message can carry; a larger NumMedia is not Twilio's. */
-const MAX_MEDIA = 20;
-
-/** Classify and parse a verified webhook. Throws HttpError 400 when a message lacks what every message has. */
+/**
+ * Classify and parse a verified webhook. A message that does not fit schema.ts is a 400
+ * (invalid_payload): Twilio does not redeliver, so the answer only tells whoever sent it.
+ */
 export function parseTwilioWebhook(params: TwilioParams, receivedAt = new Date()): TwilioWebhook {
   const status = param(params, 'MessageStatus');
   // An inbound message may carry a "received" status; anything else reports on a message we sent.
-  if (status && status !== 'received') return { kind: 'status', sid: param(params, 'MessageSid'), status };
-
-  const sid = param(params, 'MessageSid');
-  const from = param(params, 'From');
-  const to = param(params, 'To');
-  if (!sid || !from || !to) {
-    const missing = [!sid && 'MessageSid', !from && 'From', !to && 'To'].filter(Boolean).join(', ');
-    throw new HttpError(400, 'malformed_body', `The Twilio webhook lacks ${missing}.`);
+  if (status && status !== 'received') {
+    const callback = checkPayload(twilioStatusCallback, params, 'The Twilio status callback');
+    return { kind: 'status', sid: callback.MessageSid, status };
   }
+  const { MessageSid: sid, From: from, To: to } = checkPayload(twilioMessage, params, 'The Twilio message webhook');
   const attachments = mediaOf(params);
   const text = (param(params, 'Body') ?? param(params, 'ButtonText') ?? '').trim();
   const details: WhatsAppDetails = { from, to };
@@ -54,8 +51,7 @@ export function parseTwilioWebhook(params: TwilioParams, receivedAt = new Date()
 }
 
 function mediaOf(params: TwilioParams): Attachment[] {
-  const count = Number(param(params, 'NumMedia') ?? '0');
-  if (!Number.isInteger(count) || count < 0 || count > MAX_MEDIA) throw new HttpError(400, 'malformed_body', 'NumMedia is not a small whole number.');
+  const count = Math.min(Number(param(params, 'NumMedia') ?? '0'), MAX_MEDIA); // checked by the schema
   const attachments: Attachment[] = [];
   for (let i = 0; i < count; i++) {
     const url = param(params, `MediaUrl${i}`);
