@@ -1,9 +1,10 @@
 /**
  * Intercom's webhook notification, as much of it as parley reads. Intercom documents the shape at
- * developers.intercom.com ("Webhook models"); every field is treated as optional because a
- * malformed or partial payload must be dropped, not crash the request.
+ * developers.intercom.com ("Webhook models"). schema.ts checks the fields parley reads; the readers
+ * below still treat each as optional, so a partial payload is dropped rather than crash a request.
  */
-import { HttpError, type HttpRequest } from '../../src/index.js';
+import { InvalidPayloadError, checkPayload, type HttpRequest } from '../../src/index.js';
+import { conversationItem, conversationTopics, intercomNotification } from './schema.js';
 
 export interface IntercomAuthor {
   /** user, lead, contact (people); admin, bot, team (the workspace's side). */
@@ -47,14 +48,24 @@ export interface IntercomNotification {
   delivery_attempts?: number;
 }
 
-/** Parse the raw JSON body; a body that is not a JSON object is the sender's fault: 400. */
+/**
+ * Parse a verified body and check it against schema.ts. Intercom redelivers anything but a 2xx (and
+ * suspends a webhook that keeps failing), so a payload that can never succeed gets a 200 and is dropped.
+ */
 export function parseNotification(request: HttpRequest): IntercomNotification {
+  const parsed = parseJsonObject(request.body.toString('utf8'));
+  if (parsed === undefined) throw new InvalidPayloadError('The Intercom notification is not a JSON object.', undefined, 200, 'malformed_body');
+  const notification = checkPayload(intercomNotification, parsed, 'The Intercom notification', 200);
+  if (conversationTopics.has(notification.topic)) checkPayload(conversationItem, notification.data.item, `The conversation in the Intercom ${notification.topic} notification`, 200);
+  return parsed as IntercomNotification;
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
-    const parsed: unknown = JSON.parse(request.body.toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as IntercomNotification;
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
   } catch {
-    throw new HttpError(400, 'malformed_body', 'The Intercom notification is not a JSON object.');
+    return undefined;
   }
 }
 
