@@ -4,9 +4,9 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
-import { HttpError, isLoopbackHost, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from '../../src/index.js';
+import { HttpError, InvalidPayloadError, checkPayload, isLoopbackHost, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from '../../src/index.js';
 import type { ConversationRef, Delivery, Reply, Store } from '../../src/index.js';
+import { webMessage } from './schema.js';
 
 export interface WebChatOptions {
   /** Bearer token for the API. Required when the server is reachable from other machines. */
@@ -23,13 +23,6 @@ export interface TranscriptEntry {
   at: string;
   kind?: Reply['kind'];
 }
-
-const incoming = z.object({
-  conversation: z.string().trim().min(1).max(200),
-  text: z.string().trim().min(1).max(8000),
-  /** A client-chosen id makes a resend idempotent. */
-  id: z.string().min(1).max(200).optional(),
-});
 
 const TRANSCRIPT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const EVENTS_POLL_MS = 250;
@@ -105,12 +98,11 @@ export function webChat(options: WebChatOptions = {}): Adapter {
       try {
         body = JSON.parse(request.body.toString('utf8'));
       } catch {
-        throw new HttpError(400, 'malformed_body', 'The body is not valid JSON.');
+        throw new InvalidPayloadError('The body is not valid JSON.', undefined, 400, 'malformed_body');
       }
-      const parsed = incoming.safeParse(body);
-      if (!parsed.success) throw new HttpError(400, 'invalid_message', 'Send {"conversation": "<id>", "text": "<message>"} with non-empty strings.');
-      const { conversation, text } = parsed.data;
-      const id = parsed.data.id ?? randomUUID();
+      const message = checkPayload(webMessage, body, 'The message (send {"conversation": "<id>", "text": "<message>"} with non-empty strings)');
+      const { conversation, text } = message;
+      const id = message.id ?? randomUUID();
       const receivedAt = new Date().toISOString();
       await append(conversation, { role: 'user', text, at: receivedAt });
       return {
