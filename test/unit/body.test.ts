@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/adapter.js';
-import { readLimited } from '../../src/http/body.js';
+import { BodyTooLargeError, readLimited } from '../../src/http/body.js';
 
 function chunks(...parts: string[]): AsyncIterable<Uint8Array> {
   return Readable.from(parts.map((part) => Buffer.from(part)));
@@ -78,5 +78,42 @@ describe('readLimited', () => {
   it('reads normally with a declared length within the limit, or none', async () => {
     expect((await readLimited(chunks('abc'), 10, '3')).toString()).toBe('abc');
     expect((await readLimited(chunks('abc'), 10, null)).toString()).toBe('abc');
+  });
+
+  it('leaves a refused stream open, so the rest can be drained to its end', async () => {
+    let finished = false;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 10; i++) yield Buffer.alloc(100);
+      finished = true;
+    }
+    const error = await rejection(readLimited(body(), 250));
+    expect(error).toBeInstanceOf(BodyTooLargeError);
+    expect(await (error as BodyTooLargeError).drain(10_000)).toBe(true);
+    expect(finished).toBe(true);
+  });
+
+  it('gives up draining past its limit and closes the stream', async () => {
+    let closed = false;
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      try {
+        for (;;) yield Buffer.alloc(100);
+      } finally {
+        closed = true;
+      }
+    }
+    const error = (await rejection(readLimited(endless(), 250))) as BodyTooLargeError;
+    expect(await error.drain(1000)).toBe(false);
+    expect(closed).toBe(true);
+  });
+
+  it('does not start draining a declared length past the drain limit', async () => {
+    let pulled = 0;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      pulled++;
+      yield Buffer.from('x');
+    }
+    const error = (await rejection(readLimited(body(), 10, String(20 * 1024 * 1024)))) as BodyTooLargeError;
+    expect(await error.drain()).toBe(false);
+    expect(pulled).toBe(0);
   });
 });
