@@ -7,7 +7,7 @@ import type { Adapter, HttpResponse, Received } from './adapter.js';
 import { claimDelivery, checkLimits, type IngestDeps } from './ingest.js';
 import { conversationGroup, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
-import { errorText } from './queue/index.js';
+import { errorText, isDeferral } from './queue/index.js';
 import { answerMessage, sendOnce, type WorkerDeps } from './worker.js';
 
 export type DirectDeps = IngestDeps & WorkerDeps & { deadlineMs: number };
@@ -24,12 +24,13 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
       await answerMessage(deps, message, {
         jobId,
         attempt: 1,
-        isFinalFailure: () => true,
+        // A wait (rate limit, open circuit) is not a failure: the queue holds the message instead.
+        isFinalFailure: (error) => !isDeferral(error),
         sink: async (conversation, reply, n) => {
           if (open && canCapture && !captured) captured = reply;
           else await sendOnce(deps, jobId, n, conversation, reply);
         },
-      }).catch((error: unknown) => deadLetter(deps, message, error));
+      }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error)));
     }),
   );
   let timer: NodeJS.Timeout | undefined;
@@ -48,6 +49,16 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
     }
   }
   return received.response;
+}
+
+/** A message that must wait goes to the queue, whose worker answers it when the wait is over. */
+async function waitInQueue(deps: DirectDeps, message: InboundMessage, error: unknown): Promise<void> {
+  deps.logger.info({ err: error, message: message.id }, 'direct answer must wait; queued for the worker');
+  try {
+    await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message } });
+  } catch (queueError) {
+    await deadLetter(deps, message, queueError);
+  }
 }
 
 /** Keep a failed direct-mode message where `parley dlq replay` can find it. */

@@ -48,6 +48,8 @@ const LOCK_POLL_MS = 50;
 const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 /** How often a job re-checks an adapter that is still starting. */
 const ADAPTER_WAIT_MS = 2000;
+/** How long a job waits in place for an adapter that is starting right now. */
+const ADAPTER_GRACE_MS = 1000;
 /** Past this, a busy conversation's job goes back to the queue rather than holding a worker. */
 const LOCK_WAIT_MS = 30_000;
 const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer that just now. Please try again in a little while." };
@@ -95,7 +97,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   let replies = 0;
   const streamSink = adapter.stream ? options.streamSink : undefined;
   try {
-    if (deps.adapterReady && !deps.adapterReady(message.platform)) {
+    if (deps.adapterReady && !(await adapterStarted(deps.adapterReady, message.platform))) {
       throw new RetryAfterError(`the ${message.platform} adapter has not started yet`, ADAPTER_WAIT_MS);
     }
     release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
@@ -227,6 +229,16 @@ async function lockConversation(store: Store, conversation: ConversationRef, ttl
     clearInterval(heartbeat);
     await store.releaseLock(key, owned).catch(() => undefined);
   };
+}
+
+/** An adapter that is just starting (no platform call, or a quick one) gets a moment before the job waits in the queue. */
+async function adapterStarted(ready: (platform: string) => boolean, platform: string): Promise<boolean> {
+  const giveUpAt = Date.now() + ADAPTER_GRACE_MS;
+  while (!ready(platform)) {
+    if (Date.now() >= giveUpAt) return false;
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+  return true;
 }
 
 async function indicate(adapter: Adapter, conversation: ConversationRef, state: 'thinking' | 'done', logger: Logger): Promise<void> {

@@ -58,6 +58,15 @@ describe('conversations: order, limits, direct mode', () => {
     expect(await web.bot.deadLetters.list()).toMatchObject([{ reason: 'direct_failed' }]);
   });
 
+  it('direct mode hands a message that must wait (the AI circuit just opened) to the queue, which answers it once the AI is back', async () => {
+    ai = await startFakeOpenAi((call, i) => (i === 0 ? { status: 500 } : { text: `back: ${lastUserText(call)}` }));
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, MODE: 'direct', AI_ATTEMPTS: '1', AI_BREAKER_THRESHOLD: '1', AI_BREAKER_HALF_OPEN_MS: '300' });
+    expect((await web.post('direct-wait', 'hello')).status).toBe(202);
+    const entries = await web.waitFor('direct-wait', (e) => assistantReplies(e).length === 1);
+    expect(assistantReplies(entries).map((e) => [e.kind, e.text])).toEqual([['answer', 'back: hello']]);
+    expect(await web.bot.deadLetters.list()).toEqual([]);
+  });
+
   it('lets a developer replace the AI with their own handler', async () => {
     web = await startWebBot();
     web.bot.onMessage(async (message, ctx) => {
