@@ -5,6 +5,8 @@
 import type { RedisClient as Redis } from './store/redis-connection.js';
 import type { Logger } from 'pino';
 import { MemoryResponseCache, RedisResponseCache, type ResponseCache } from './ai/index.js';
+import { MemoryAdaptiveLimit, type AdaptiveLimit, type AdaptiveLimitOptions } from './ai/adaptive-limit.js';
+import { RedisAdaptiveLimit } from './ai/redis-adaptive-limit.js';
 import type { Config } from './config.js';
 import type { JobData } from './jobs.js';
 import { createMemoryLimiter, createRedisLimiter, type Limiter, type LimitOptions } from './limit/index.js';
@@ -23,6 +25,8 @@ export interface Backends {
   cache: ResponseCache;
   /** Build a limit; undefined when `points` is 0 (no limit). */
   limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
+  /** The adaptive AI concurrency limit named `name`: per process in memory, shared on Redis. */
+  adaptiveLimit(name: string, options: AdaptiveLimitOptions): AdaptiveLimit;
   /** Resolves once the connections are up, so the first webhooks are not refused while they come up. */
   ready: Promise<void>;
   /** Close the connections the backends opened (the queue closes itself). */
@@ -40,6 +44,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
       queue: () => new MemoryQueue<JobData>(retry),
       cache: new MemoryResponseCache(),
       limiter: (name, points, durationSeconds = 60) => (points > 0 ? createMemoryLimiter(limitOptions(name, points, durationSeconds)) : undefined),
+      adaptiveLimit: (_name, options) => new MemoryAdaptiveLimit(options),
       close: async () => undefined,
       ready: Promise.resolve(),
     };
@@ -59,6 +64,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
     queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
     cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
+    adaptiveLimit: (name, options) => new RedisAdaptiveLimit(redis, options, `${config.redisPrefix}:${name}`),
     // Redis down at start must not keep the bot from starting: readiness reports it meanwhile.
     ready: whenReady(redis, 10_000).catch(() => undefined),
     close: async () => {

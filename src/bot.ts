@@ -5,7 +5,8 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Adapter, HttpRequest, HttpResponse, Received } from './adapter.js';
-import { createAiClient, defaultPrices, type AiClient, type AiOptions } from './ai/index.js';
+import type { AiClient } from './ai/index.js';
+import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
 import { loadConfig, type Config } from './config.js';
 import { respondDirect } from './direct.js';
@@ -20,9 +21,7 @@ import { createLogger, createMetrics, type Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
 import { MemoryStore, type Store } from './store/index.js';
 import { createBackends } from './backends.js';
-import { limitAiCalls } from './ai-rate-limit.js';
 import { answerMessage, processJob, type WorkerDeps } from './worker.js';
-import { aiEvents } from './ai-events.js';
 import { startAdapters } from './adapter-start.js';
 
 export interface BotOptions {
@@ -88,9 +87,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const store = options.store ?? backends.store();
   const workerStore = options.store ?? backends.workerStore();
   const queue = options.queue ?? backends.queue();
-  const aiCallLimit = backends.limiter('ai', config.limits.aiCallsPerMinute);
-  const baseAi = options.ai ?? createAiClient({ ...aiOptions(config), cache: backends.cache, events: aiEvents(metrics), logger });
-  const ai = aiCallLimit ? limitAiCalls(baseAi, aiCallLimit) : baseAi;
+  const ai = createBotAi(config, backends, metrics, logger, options.ai);
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   const adapters = [...(options.adapters ?? [])];
   const history = new ConversationHistory(workerStore, config.history);
@@ -108,6 +105,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const workerDeps: WorkerDeps = {
     settings: config.replies,
     lockTtlMs: config.queueLockMs,
+    maxWaitMs: config.ai.maxWaitMs,
     store: workerStore,
     ai,
     history,
@@ -232,10 +230,6 @@ export function createBot(options: BotOptions = {}): Bot {
     },
   };
   return bot;
-}
-
-function aiOptions(config: Config): AiOptions {
-  return { ...config.ai, maxBackoffMs: 20_000, maxQueued: 1000, prices: { ...defaultPrices, ...config.ai.prices } };
 }
 
 async function updateQueueDepth(queue: JobQueue<JobData>, metrics: Metrics): Promise<void> {

@@ -22,6 +22,8 @@ export interface TranscriptEntry {
   text: string;
   at: string;
   kind?: Reply['kind'];
+  /** The model that answered (the fallback's, while the primary was down). */
+  model?: string;
 }
 
 const TRANSCRIPT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -121,7 +123,9 @@ export function webChat(options: WebChatOptions = {}): Adapter {
     },
 
     async send(conversation: ConversationRef, reply: Reply): Promise<Delivery> {
-      await append(conversation.id, { role: 'assistant', text: reply.text, at: new Date().toISOString(), kind: reply.kind ?? 'answer' });
+      const entry: TranscriptEntry = { role: 'assistant', text: reply.text, at: new Date().toISOString(), kind: reply.kind ?? 'answer' };
+      if (reply.model) entry.model = reply.model;
+      await append(conversation.id, entry);
       return { ids: [randomUUID()] };
     },
   };

@@ -23,7 +23,7 @@ async function mention(server: SlackBot, count: number, label: string): Promise<
     const event = appMention({ text, user: `U${label.toUpperCase()}${i}` });
     const res = await postSlack(server.url, event);
     expect(res.status).toBe(200);
-    sent.push({ thread: event.event.ts, text });
+    sent.push({ thread: String(event.event.ts), text });
   }
   return sent;
 }

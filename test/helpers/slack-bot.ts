@@ -22,6 +22,8 @@ export async function startSlackBot(
   ai: FakeOpenAi,
   env: Record<string, string> = {},
   setup?: (app: ReturnType<typeof slackAdapter>['app']) => void,
+  /** awaitReady false: serve at once, while the adapter may still be starting (a Slack outage at start). */
+  options: { awaitReady?: boolean } = {},
 ): Promise<SlackBot> {
   const allEnv = {
     ...testEnv,
@@ -36,7 +38,7 @@ export async function startSlackBot(
   setup?.(adapter.app);
   const bot = createBot({ config: loadConfig(allEnv), adapters: [adapter] });
   const server = await bot.listen(0, '127.0.0.1');
-  await bot.ready;
+  if (options.awaitReady !== false) await bot.ready;
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { bot, url: `${base}/slack/events`, base, close: async () => void (await bot.close()) };
 }
