@@ -28,7 +28,7 @@ export function parseSlackBody(request: HttpRequest): SlackBody {
 
 function checkEventsApi(body: SlackBody): SlackBody {
   const checked = checkPayload(eventsApiBody, body, 'The Slack Events API payload', 200);
-  const eventSchema = checked.type === 'event_callback' ? eventSchemas[checked.event.type] : undefined;
+  const eventSchema = checked.type === 'event_callback' ? eventSchemas.get(checked.event.type) : undefined;
   if (eventSchema) checkPayload(eventSchema, (checked as { event: unknown }).event, `The Slack ${(checked as { event: { type: string } }).event.type} event`, 200);
   return checked as SlackBody;
 }

@@ -39,13 +39,13 @@ const assistantThreadEvent = anyEvent.extend({
   assistant_thread: z.looseObject({ channel_id: id, thread_ts: id, context: object.optional() }),
 });
 
-/** Events checked beyond Bolt's common fields, by event type: those parley or the Assistant read. */
-export const eventSchemas: Partial<Record<string, z.ZodType<unknown>>> = {
-  message: messageEvent,
-  app_mention: messageEvent,
-  assistant_thread_started: assistantThreadEvent,
-  assistant_thread_context_changed: assistantThreadEvent,
-};
+/** Events checked beyond Bolt's common fields, by event type: those parley or the Assistant read. A Map: an event type may be "__proto__". */
+export const eventSchemas: ReadonlyMap<string, z.ZodType<unknown>> = new Map<string, z.ZodType<unknown>>([
+  ['message', messageEvent],
+  ['app_mention', messageEvent],
+  ['assistant_thread_started', assistantThreadEvent],
+  ['assistant_thread_context_changed', assistantThreadEvent],
+]);
 
 const eventCallback = z.looseObject({
   type: z.literal('event_callback'),
