@@ -17,8 +17,11 @@ export function parseTwilioBody(request: HttpRequest): TwilioParams {
   }
 }
 
+/** Parameters in an object with no prototype: a field named `toString` or `__proto__` is just a field. */
+const noPrototype = (): TwilioParams => Object.create(null) as TwilioParams;
+
 function parseForm(text: string): TwilioParams {
-  const params: TwilioParams = {};
+  const params = noPrototype();
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const at = pair.indexOf('=');
@@ -35,7 +38,7 @@ function parseForm(text: string): TwilioParams {
 function parseJson(text: string): TwilioParams {
   const parsed: unknown = JSON.parse(text);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-  const params: TwilioParams = {};
+  const params = noPrototype();
   for (const [name, value] of Object.entries(parsed)) {
     if (typeof value === 'string') params[name] = value;
     else if (typeof value === 'number' || typeof value === 'boolean') params[name] = String(value);
