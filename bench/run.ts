@@ -5,7 +5,9 @@
  *  - Slack ingress (bench/slack.ts): signed app_mention events against a bare Bolt App and against
  *    parley's /slack/events with the memory store and on Redis, with the ratios;
  *  - Slack end to end on Redis (bench/slack-e2e.ts): two ingress and two worker processes, an AI of
- *    500 ms, redeliveries; replies per second and delivered / lost / duplicated.
+ *    500 ms, redeliveries; replies per second and delivered / lost / duplicated;
+ *  - the fault matrix (bench/faults.ts): AI 429 bursts and outages, Slack 429s, Slack down at
+ *    start, signed malformed payloads; answered / apologised / dead-lettered / duplicated.
  * The Redis parts use the Redis on 127.0.0.1:6379 under a prefix of this run, deleted at the end.
  */
 import { startFakeOpenAi } from '../test/fakes/openai-server.js';
@@ -15,6 +17,7 @@ import { openBenchRedis, type BenchRedis } from './redis.js';
 import { benchSlack } from './slack.js';
 import { benchSlackEndToEnd } from './slack-e2e.js';
 import { benchWeb } from './web.js';
+import { benchFaults } from './faults.js';
 
 async function main(): Promise<void> {
   let redis: BenchRedis | undefined;
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
       console.error('slack end to end on Redis: an event was lost, duplicated, refused or failed (see above)');
       process.exitCode = 1;
     }
+    await benchFaults();
   } finally {
     await stopAllChildren();
     await Promise.all([ai.close(), slack.close()]);
