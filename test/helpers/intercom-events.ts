@@ -6,6 +6,7 @@
  * fresh notification and part ids unless given some.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import type { FetchLike } from './in-process.js';
 
 export const DEFAULT_CLIENT_SECRET = 'test-intercom-client-secret';
 export const APP_ID = 'parleytest';
@@ -183,6 +184,8 @@ export interface PostOptions {
   secret?: string;
   /** Send this X-Hub-Signature instead of a computed one; null sends none. */
   signature?: string | null;
+  /** Send with this instead of the global fetch (e.g. a bot's handler in this process). */
+  fetch?: FetchLike;
 }
 
 /** POST a notification (or a raw body) to the webhook, signed unless told otherwise. */
@@ -191,5 +194,5 @@ export function postIntercom(url: string, payload: Notification | string, option
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Intercom-Webhooks' };
   const signature = options.signature === undefined ? signIntercom(options.secret ?? DEFAULT_CLIENT_SECRET, body) : options.signature;
   if (signature !== null) headers['x-hub-signature'] = signature;
-  return fetch(url, { method: 'POST', headers, body });
+  return (options.fetch ?? fetch)(url, { method: 'POST', headers, body });
 }

@@ -5,6 +5,7 @@
  * yields a fresh event_id and ts unless given one.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import type { FetchLike } from './in-process.js';
 
 export const DEFAULT_SIGNING_SECRET = 'test-signing-secret';
 export const BOT_USER_ID = 'UBOT';
@@ -243,6 +244,66 @@ export function urlVerification(challenge: string): { token: string; challenge: 
   return { token: VERIFICATION_TOKEN, challenge, type: 'url_verification' };
 }
 
+/** The fields every interaction payload carries: who, where, and the legacy token. */
+function interactionBase(type: string, opts: { user?: string; team?: string; channel?: string }) {
+  const team = opts.team ?? TEAM_ID;
+  return {
+    type,
+    user: { id: opts.user ?? USER_ID, username: 'alice', name: 'alice', team_id: team },
+    api_app_id: APP_ID,
+    token: VERIFICATION_TOKEN,
+    team: { id: team, domain: 'parley-test' },
+    enterprise: null,
+    is_enterprise_install: false,
+    trigger_id: `1234567890.1234567890.${randomUUID().replaceAll('-', '')}`,
+  };
+}
+
+/** A `block_actions` payload: a button clicked in a message the app posted. */
+export function blockActions(opts: { actionId?: string; value?: string; channel?: string; user?: string } = {}): Record<string, unknown> {
+  const channel = opts.channel ?? CHANNEL_ID;
+  const ts = nextSlackTs();
+  return {
+    ...interactionBase('block_actions', opts),
+    container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
+    channel: { id: channel, name: 'general' },
+    message: { type: 'message', user: BOT_USER_ID, ts, text: 'Pick one', blocks: [] },
+    state: { values: {} },
+    response_url: `https://hooks.slack.com/actions/${TEAM_ID}/1234567890/${randomUUID().replaceAll('-', '')}`,
+    actions: [
+      { action_id: opts.actionId ?? 'approve', block_id: 'choices', text: { type: 'plain_text', text: 'Approve', emoji: true }, value: opts.value ?? 'yes', type: 'button', action_ts: ts },
+    ],
+  };
+}
+
+/** A `view_submission` payload: a modal submitted. */
+export function viewSubmission(opts: { callbackId?: string; user?: string } = {}): Record<string, unknown> {
+  return {
+    ...interactionBase('view_submission', opts),
+    view: {
+      id: 'V0PARLEY01',
+      team_id: TEAM_ID,
+      type: 'modal',
+      callback_id: opts.callbackId ?? 'feedback',
+      private_metadata: '',
+      state: { values: { comment: { text: { type: 'plain_text_input', value: 'great bot' } } } },
+      hash: '1712345678.abcdefgh',
+      app_installed_team_id: TEAM_ID,
+    },
+    response_urls: [],
+  };
+}
+
+/** A global `shortcut` payload. */
+export function globalShortcut(opts: { callbackId?: string; user?: string } = {}): Record<string, unknown> {
+  return { ...interactionBase('shortcut', opts), callback_id: opts.callbackId ?? 'ask_parley', action_ts: nextSlackTs() };
+}
+
+/** An interaction as Slack posts it: the JSON payload in a form's `payload` field. */
+export function interactionForm(payload: unknown): string {
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 export interface SlashCommandOptions {
   command: string;
   text: string;
@@ -291,6 +352,8 @@ export interface PostSlackOptions {
   /** Send this signature instead of the correct one. */
   signature?: string;
   headers?: Record<string, string>;
+  /** Send with this instead of the global fetch (e.g. a bot's handler in this process). */
+  fetch?: FetchLike;
 }
 
 /** POST a signed request the way Slack does; objects are sent as JSON, strings as form bodies. */
@@ -307,5 +370,5 @@ export async function postSlack(url: string, body: object | string, opts: PostSl
       : {}),
     ...opts.headers,
   };
-  return fetch(url, { method: 'POST', headers, body: raw });
+  return (opts.fetch ?? fetch)(url, { method: 'POST', headers, body: raw });
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
+import type { FetchLike } from './in-process.js';
 
 export const ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -69,15 +70,21 @@ export interface PostOptions {
   headers?: Record<string, string>;
   /** Send this raw body instead of the encoded form (still signed over `form`). */
   rawBody?: string;
+  /** Send with this instead of the global fetch (e.g. a bot's handler in this process). */
+  fetch?: FetchLike;
 }
 
-/** Post a form webhook as Twilio does: X-Twilio-Signature over the signed URL and the sorted fields. */
-export async function postTwilio(url: string, form: Form, options: PostOptions = {}): Promise<Response> {
+/**
+ * Post a form webhook as Twilio does: X-Twilio-Signature over the signed URL and the sorted fields.
+ * A field given as a list is sent once per value (the SDK signs every value).
+ */
+export async function postTwilio(url: string, form: Form | Record<string, string | string[]>, options: PostOptions = {}): Promise<Response> {
   const signature = twilio.getExpectedTwilioSignature(options.token ?? AUTH_TOKEN, options.signedUrl ?? url, form);
-  return fetch(url, {
+  const encoded = new URLSearchParams(Object.entries(form).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v): [string, string] => [name, v])));
+  return (options.fetch ?? fetch)(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'i-twilio-idempotency-token': randomBytes(8).toString('hex'), ...options.headers },
-    body: options.rawBody ?? new URLSearchParams(form).toString(),
+    body: options.rawBody ?? encoded.toString(),
   });
 }
 
@@ -85,9 +92,9 @@ export async function postTwilio(url: string, form: Form, options: PostOptions =
  * Post the JSON variant: the body's SHA-256 goes in the URL's bodySHA256 parameter, and the URL is
  * signed. `sent` replaces the body actually posted (a body changed in transit).
  */
-export async function postTwilioJson(url: string, payload: unknown, token = AUTH_TOKEN, sent?: unknown): Promise<Response> {
+export async function postTwilioJson(url: string, payload: unknown, token = AUTH_TOKEN, sent?: unknown, send: FetchLike = fetch): Promise<Response> {
   const body = JSON.stringify(payload);
   const signedUrl = `${url}?bodySHA256=${twilio.getExpectedBodyHash(body)}`;
   const signature = twilio.getExpectedTwilioSignature(token, signedUrl, {});
-  return fetch(signedUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twilio-signature': signature }, body: sent === undefined ? body : JSON.stringify(sent) });
+  return send(signedUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twilio-signature': signature }, body: sent === undefined ? body : JSON.stringify(sent) });
 }
