@@ -62,16 +62,6 @@ describe('oversized bodies (real server, BODY_LIMIT_BYTES=1 MiB)', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
   });
-});
-
-describe('oversized bodies, seen from a raw socket', () => {
-  let web: WebBot;
-  beforeAll(async () => {
-    web = await startWebBot({ BODY_LIMIT_BYTES: String(MiB) });
-  });
-  afterAll(async () => {
-    await web.close();
-  });
 
   it('keeps the connection open while a slow client finishes sending a 2 MiB body, so it reads the 413', async () => {
     const { port } = new URL(web.url);
