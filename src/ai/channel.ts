@@ -1,3 +1,10 @@
+/** A channel for one streamed call, and a signal that aborts when the caller's does or the reader stops reading. */
+export function openChannel(callerSignal?: AbortSignal): { channel: TextChannel; signal: AbortSignal } {
+  const readerGone = new AbortController();
+  const channel = new TextChannel(() => readerGone.abort(new Error('stream reader stopped')));
+  return { channel, signal: callerSignal ? AbortSignal.any([callerSignal, readerGone.signal]) : readerGone.signal };
+}
+
 /**
  * A one-producer, one-consumer queue of text chunks. The producer runs eagerly (so awaiting only
  * the final result works too) and the consumer reads at its own pace.
@@ -51,6 +58,23 @@ export class TextChannel implements AsyncIterable<string> {
       // The reader stopped early (break, or its own error): nobody wants the rest, stop the call.
       if (!finished && !this.failure) this.onCancel();
     }
+  }
+
+  /** End the channel when `work` settles (fail it when `work` fails); the returned promise is `work`'s. */
+  settle<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(
+      (value) => {
+        this.end();
+        return value;
+      },
+      (error: unknown) => {
+        this.fail(error);
+        throw error;
+      },
+    );
+    // A caller reading only the chunks sees the error there; don't also report it as unhandled.
+    settled.catch(() => undefined);
+    return settled;
   }
 
   private wake(): void {

@@ -5,7 +5,7 @@
  * result's `model` says which one answered.
  */
 import type { Logger } from 'pino';
-import { TextChannel } from './channel.js';
+import { openChannel } from './channel.js';
 import { AiError } from './errors.js';
 import type { AiClient, AiRequest, AiResult, AiStream, CallOptions, CircuitStateName } from './types.js';
 
@@ -34,16 +34,14 @@ export class FallbackAiClient implements AiClient {
   }
 
   stream(request: AiRequest, options: CallOptions = {}): AiStream {
-    const readerGone = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, readerGone.signal]) : readerGone.signal;
-    const channel = new TextChannel(() => readerGone.abort(new Error('stream reader stopped')));
+    const { channel, signal } = openChannel(options.signal);
     const run = async (client: AiClient) => {
       const stream = client.stream ? client.stream(request, { signal }) : asStream(client.reply(request, { signal }));
       for await (const chunk of stream.chunks) channel.push(chunk);
       return stream.result;
     };
     // A hand-over happens before any text: rate limits and an open circuit come first.
-    const result = (async () => {
+    const work = (async () => {
       if (this.primary.circuit === 'open') return this.viaFallback('circuit_open', () => run(this.fallback));
       try {
         return await run(this.primary);
@@ -52,18 +50,8 @@ export class FallbackAiClient implements AiClient {
         if (!reason) throw error;
         return this.viaFallback(reason, () => run(this.fallback));
       }
-    })().then(
-      (value) => {
-        channel.end();
-        return value;
-      },
-      (error: unknown) => {
-        channel.fail(error);
-        throw error;
-      },
-    );
-    result.catch(() => undefined);
-    return { chunks: channel, result };
+    })();
+    return { chunks: channel, result: channel.settle(work) };
   }
 
   /** Why the fallback should answer this failure of the primary, if it should. */

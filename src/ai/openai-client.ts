@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { cacheKey, MemoryResponseCache } from './cache.js';
-import { TextChannel } from './channel.js';
+import { openChannel, type TextChannel } from './channel.js';
 import { toAiError } from './classify.js';
 import { buildMessages } from './messages.js';
 import { costOf } from './prices.js';
@@ -111,23 +111,12 @@ export class OpenAiClient implements AiClient {
       { conversationId: request.conversationId, turns: request.history.length, text: request.text },
       'AI stream request',
     );
-    const readerGone = new AbortController();
-    const signal = callOptions.signal ? AbortSignal.any([callOptions.signal, readerGone.signal]) : readerGone.signal;
-    const channel = new TextChannel(() => readerGone.abort(new Error('stream reader stopped')));
-    const result = this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal).then(
-        (value) => {
-          this.reportUsage(value);
-          channel.end();
-          return value;
-        },
-        (error: unknown) => {
-          channel.fail(error);
-          throw error;
-        },
-      );
-    // A caller reading only the chunks sees the error there; don't also report it as unhandled.
-    result.catch(() => undefined);
-    return { chunks: channel, result };
+    const { channel, signal } = openChannel(callOptions.signal);
+    const work = this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal).then((value) => {
+      this.reportUsage(value);
+      return value;
+    });
+    return { chunks: channel, result: channel.settle(work) };
   }
 
   /** The adaptive limit (rate limits waited out) around the policy (retries, breaker, deadline). */

@@ -4,17 +4,15 @@
  * second time after the restart. A real redis-server of the test's own is stopped and restarted;
  * Slack and the AI are faked over HTTP.
  */
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import type { Bot } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { startSlackBot } from '../helpers/slack-bot.js';
 
 describe('an adapter\'s sent marker across a Redis restart', () => {
   let redis: PrivateRedis;
@@ -26,18 +24,7 @@ describe('an adapter\'s sent marker across a Redis restart', () => {
     redis = await startPrivateRedis();
     slack = await startFakeSlack();
     ai = await startFakeOpenAi();
-    const env = {
-      ...testEnv,
-      REDIS_URL: redis.url,
-      OPENAI_BASE_URL: ai.url,
-      SLACK_BOT_TOKEN: 'xoxb-markers',
-      SLACK_SIGNING_SECRET: 'test-signing-secret',
-      SLACK_API_URL: slack.url,
-      QUEUE_LOCK_MS: '3000',
-    };
-    bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
-    url = `http://127.0.0.1:${((await bot.listen(0, '127.0.0.1')).address() as AddressInfo).port}/slack/events`;
-    await bot.ready;
+    ({ bot, url } = await startSlackBot(slack, ai, { REDIS_URL: redis.url, SLACK_BOT_TOKEN: 'xoxb-markers', QUEUE_LOCK_MS: '3000' }));
   });
   afterAll(async () => {
     await bot.close();

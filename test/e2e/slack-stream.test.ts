@@ -2,15 +2,13 @@
  * A Slack stream that fails after it started (issue 9, item 6): the user must see the whole reply
  * once, never the part already streamed a second time. Slack and the AI are faked over HTTP.
  */
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import type { Bot } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/slack-api.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { startSlackBot } from '../helpers/slack-bot.js';
 
 /** Long enough for the WebClient's streamer (256-character buffer) to start, append and stop; no markdown in it. */
 const REPLY = Array.from({ length: 220 }, (_, i) => `w${i}`).join('-');
@@ -27,10 +25,7 @@ describe('a Slack stream that fails after it started', () => {
   beforeEach(async () => {
     slack = await startFakeSlack();
     ai = await startFakeOpenAi(() => ({ text: REPLY }));
-    const env = { ...testEnv, OPENAI_BASE_URL: ai.url, SLACK_BOT_TOKEN: 'xoxb-stream', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url, SLACK_STREAMING: 'on' };
-    bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
-    url = `http://127.0.0.1:${((await bot.listen(0, '127.0.0.1')).address() as AddressInfo).port}/slack/events`;
-    await bot.ready;
+    ({ bot, url } = await startSlackBot(slack, ai, { SLACK_BOT_TOKEN: 'xoxb-stream', SLACK_STREAMING: 'on' }));
   });
   afterEach(async () => {
     await bot.close();

@@ -1,7 +1,4 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
 import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/slack-api.js';
 import {
@@ -19,33 +16,8 @@ import {
   slashCommand,
   urlVerification,
 } from '../helpers/slack-events.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { until } from '../helpers/until.js';
-
-interface SlackBot {
-  bot: Bot;
-  url: string;
-  close(): Promise<void>;
-}
-
-async function startSlackBot(slack: FakeSlack, ai: FakeOpenAi, env: Record<string, string> = {}, setup?: (app: ReturnType<typeof slackAdapter>['app']) => void): Promise<SlackBot> {
-  const allEnv = {
-    ...testEnv,
-    OPENAI_BASE_URL: ai.url,
-    SLACK_BOT_TOKEN: 'xoxb-test-token',
-    SLACK_SIGNING_SECRET: 'old-secret-000,test-signing-secret',
-    SLACK_API_URL: slack.url,
-    SLACK_SUGGESTED_PROMPTS: 'Summarise this channel|Draft a reply',
-    ...env,
-  };
-  const adapter = slackAdapter(slackConfigFromEnv(allEnv)!);
-  setup?.(adapter.app);
-  const bot = createBot({ config: loadConfig(allEnv), adapters: [adapter] });
-  const server = await bot.listen(0, '127.0.0.1');
-  await bot.ready;
-  return { bot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`, close: async () => void (await bot.close()) };
-}
-
 
 const posts = (slack: FakeSlack) => slack.callsTo('chat.postMessage');
 const quiet = (ms = 200) => new Promise((resolve) => setTimeout(resolve, ms));
