@@ -101,7 +101,38 @@ export interface SendOptions {
   key?: string;
 }
 
-export interface Adapter {
+/** Which part of a reply `sendPart` is asked to post. */
+export interface ReplyPart {
+  /** The part's position (0-based) and how many parts the reply has. */
+  index: number;
+  total: number;
+  kind: NonNullable<Reply['kind']>;
+  /**
+   * Stable across retries of this very part: an idempotency key for platforms that take one.
+   * Absent when the reply is not tracked (an apology, an in-process answer).
+   */
+  key?: string;
+}
+
+/** A streamed reply as posted: its ids and text, and any text the adapter could not show. */
+export interface StreamDelivery extends Delivery {
+  /** The whole reply. */
+  text: string;
+  /**
+   * Text the stream did not show (streaming was not possible, or broke after it started): the
+   * core posts it with `sendPart`, in parts, each once.
+   */
+  rest?: string;
+}
+
+/**
+ * The contract between the core and a platform. `TDetails` is the type of the adapter's own
+ * `ConversationRef.details`. Replies are posted either in parts (`maxChars`, `format`,
+ * `sendPart`: the core splits, formats and remembers each part) or whole (`send`).
+ */
+// `any` by default, so an adapter with its own details interface is still an `Adapter`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface Adapter<TDetails extends object = Record<string, any>> {
   readonly platform: string;
   /** The webhook route (POST). */
   readonly path: string;
@@ -118,20 +149,31 @@ export interface Adapter {
   stop?(): Promise<void>;
   /** Verify and parse a webhook. Throws HttpError for requests a user caused to fail. */
   receive(request: HttpRequest): Promise<Received>;
-  /** Post a reply; throws RetryAfterError / PermanentError / other errors for the queue to handle. */
-  send(conversation: ConversationRef, reply: Reply, options?: SendOptions): Promise<Delivery>;
+  /** The longest part the platform takes, in characters of formatted text; longer replies are split. */
+  readonly maxChars?: number;
+  /** The reply's markdown as the platform writes it (mrkdwn, WhatsApp's marks), before it is split. Absent: sent as markdown. */
+  readonly format?: (markdown: string) => string;
+  /**
+   * Post one part of a reply and return its platform id, or null to post nothing more of this
+   * reply (a teammate took the conversation over). Throws RetryAfterError / PermanentError / other
+   * errors for the queue; a short Retry-After is waited out in place. A part the core has
+   * recorded as posted is not asked for again.
+   */
+  sendPart?(conversation: ConversationRef<TDetails>, text: string, part: ReplyPart): Promise<string | null>;
+  /** Post a whole reply in one piece (an adapter without parts, like the web chat's transcript). */
+  send?(conversation: ConversationRef<TDetails>, reply: Reply, options?: SendOptions): Promise<Delivery>;
   /**
    * Post a reply as it is generated (Slack's chat streaming). Present only when the platform and
-   * the configuration support it; the adapter falls back to one message when streaming fails.
+   * the configuration support it; text it could not show comes back as `rest`.
    */
-  stream?(conversation: ConversationRef, chunks: AsyncIterable<string>, options?: SendOptions): Promise<Delivery & { text: string }>;
+  stream?(conversation: ConversationRef<TDetails>, chunks: AsyncIterable<string>, options?: SendOptions): Promise<StreamDelivery>;
   /** Hand the conversation to people (assign it to a team); the bot stays out of it afterwards. */
-  handoff?(conversation: ConversationRef): Promise<void>;
+  handoff?(conversation: ConversationRef<TDetails>): Promise<void>;
   /** Show or clear a "thinking…" indicator. Best effort. */
-  indicate?(conversation: ConversationRef, state: Indicator): Promise<void>;
+  indicate?(conversation: ConversationRef<TDetails>, state: Indicator): Promise<void>;
   /**
    * In direct mode, turn the reply into the webhook's HTTP answer (Twilio TwiML). Adapters
-   * without it get their reply sent with `send` before the webhook is answered.
+   * without it get their reply posted before the webhook is answered.
    */
   respondDirect?(reply: Reply, received: Received): HttpResponse;
 }

@@ -20,6 +20,7 @@ import type { InboundMessage } from './message.js';
 import { createLogger, createMetrics, type Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
 import { MemoryStore, type Store } from './store/index.js';
+import { postReply } from './replies.js';
 import { createBackends } from './backends.js';
 import { answerMessage, processJob, type WorkerDeps } from './worker.js';
 import { startAdapters } from './adapter-start.js';
@@ -153,7 +154,7 @@ export function createBot(options: BotOptions = {}): Bot {
       } catch (error) {
         if (adapter.redelivers !== false) throw error;
         logger.warn({ err: error, platform: adapter.platform }, 'queue unavailable; answering in this process since the platform will not redeliver');
-        void answerMessage(fallbackDeps(), message, { jobId: `inprocess.${message.id}`, attempt: 1, isFinalFailure: () => true, sink: (c, r) => adapter.send(c, r).then(() => undefined) }).catch(
+        void answerMessage(fallbackDeps(), message, { jobId: `inprocess.${message.id}`, attempt: 1, isFinalFailure: () => true, sink: (c, r) => postReply(adapter, c, r, { markers: fallbackDeps().store }).then(() => undefined) }).catch(
           (answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'),
         );
       }

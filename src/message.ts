@@ -3,14 +3,17 @@
  * Everything here is plain data (JSON-serialisable) so it can cross a queue.
  */
 
-/** Where a reply must go: everything an adapter needs to answer later. */
-export interface ConversationRef {
+/**
+ * Where a reply must go: everything an adapter needs to answer later. `TDetails` is the adapter's
+ * own details type (an adapter's `Adapter<TDetails>` receives its refs typed so).
+ */
+export interface ConversationRef<TDetails extends object = Record<string, unknown>> {
   /** The adapter's platform name, e.g. "slack", "whatsapp", "web". */
   platform: string;
   /** Unique within the platform; the key for locks and history (e.g. team:channel:thread). */
   id: string;
   /** Platform details the adapter needs to send (channel, thread_ts, phone numbers...). */
-  details?: Record<string, unknown>;
+  details?: TDetails;
 }
 
 export interface Attachment {

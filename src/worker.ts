@@ -11,6 +11,7 @@ import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
 import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
 import type { Job } from './queue/index.js';
+import { postReply } from './replies.js';
 import type { Store } from './store/index.js';
 import { isDeferral } from './queue/index.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
@@ -165,7 +166,7 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
   const adapter = deps.adapterFor(conversation.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
   try {
-    await adapter.send(conversation, reply, { key: `${jobId}:${n}` });
+    await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, logger: deps.logger });
   } catch (error) {
     deps.metrics.repliesFailed.inc({ platform: conversation.platform });
     throw error;
@@ -185,7 +186,10 @@ async function streamOnce(deps: WorkerDeps, jobId: string, n: number, conversati
     return posted ?? text;
   }
   try {
-    const { text } = await adapter.stream(conversation, chunks, { key: `${jobId}:${n}` });
+    const key = `${jobId}:${n}`;
+    const { text, rest } = await adapter.stream(conversation, chunks, { key });
+    // What the stream could not show goes out as ordinary parts.
+    if (rest) await postReply(adapter, conversation, { text: rest, kind: 'answer' }, { key, markers: deps.store, logger: deps.logger });
     await deps.store.set(marker, text, MARKER_TTL_MS);
     deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'answer' });
     return text;
@@ -204,7 +208,8 @@ async function collect(chunks: AsyncIterable<string>): Promise<string> {
 async function apologiseOnce(deps: WorkerDeps, jobId: string, conversation: ConversationRef, logger: Logger): Promise<void> {
   try {
     if (!(await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS))) return;
-    await deps.adapterFor(conversation.platform)?.send(conversation, APOLOGY);
+    const adapter = deps.adapterFor(conversation.platform);
+    if (adapter) await postReply(adapter, conversation, APOLOGY, { markers: deps.store, logger });
     deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'apology' });
   } catch (error) {
     // The message itself is dead-lettered with everything needed to replay it; a lost apology loses nothing.

@@ -1,0 +1,52 @@
+/**
+ * `parley/adapter-kit`: everything an adapter author needs, and nothing of the core's insides.
+ * An adapter verifies and parses webhooks (`receive`), declares how long a reply part may be and
+ * how markdown reads on its platform (`maxChars`, `format`), and posts one part (`sendPart`); the
+ * core splits replies, posts each part once, waits out short Retry-Afters and queues the rest.
+ * The adapters in parley's own adapters/ folder import only this (and app-level things from the
+ * root entry).
+ */
+
+// The contract.
+export type {
+  Adapter,
+  AdapterContext,
+  HttpRequest,
+  HttpResponse,
+  Indicator,
+  Received,
+  ReplyPart,
+  Route,
+  SendOptions,
+  StreamDelivery,
+} from './adapter.js';
+export type { Attachment, ConversationRef, Delivery, InboundMessage, Reply } from './message.js';
+export type { Store } from './store/index.js';
+
+// Errors that tell the HTTP layer and the queue what to do.
+export { HttpError, PermanentError, RetryAfterError } from './adapter.js';
+export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus } from './payload.js';
+
+// Replies: splitting, and markdown → a platform's own formatting.
+export { replyParts } from './replies.js';
+export {
+  splitMessage,
+  renderMarkdown,
+  renderInline,
+  emphasis,
+  openingFence,
+  closingFence,
+  isRule,
+  headingTitle,
+  type MarkdownRenderer,
+  type InlineRenderer,
+  type EmphasisMarks,
+  type Fence,
+} from './text/index.js';
+
+// Rate limits: reading Retry-After, and the bounded wait in place.
+export { parseRetryAfter, retryAfterMs, waitOutRetryAfter, MAX_INLINE_WAIT_MS, type HeaderSource, type InlineWaitOptions, type RetryAfterOptions } from './retry-after.js';
+
+// Signatures and HTTP answers.
+export { hmac, hmacMatches, safeEqual } from './signature.js';
+export { json, jsonError, isLoopbackHost } from './http/index.js';

@@ -1,0 +1,55 @@
+/**
+ * Posting a reply through an adapter, in parts, each part once. The adapter says how long a part
+ * may be (`maxChars`), how markdown reads on its platform (`format`) and how to post one part
+ * (`sendPart`); the core splits the reply and records each posted part, so a retry of the same
+ * reply (same key) posts only the parts still missing.
+ */
+import type { Logger } from 'pino';
+import { PermanentError, type Adapter, type SendOptions } from './adapter.js';
+import { MARKER_TTL_MS } from './jobs.js';
+import type { ConversationRef, Delivery, Reply } from './message.js';
+import { waitOutRetryAfter } from './retry-after.js';
+import type { Store } from './store/index.js';
+import { splitMessage } from './text/index.js';
+
+/** Where a part's marker lives: `parley:<platform>:part:<reply key>:<index>`, holding the part's id. */
+export const partKey = (platform: string, key: string, index: number) => `parley:${platform}:part:${key}:${index}`;
+
+/** A reply's text as the parts an adapter posts, in order (formatted, then split at `maxChars`). */
+export function replyParts(adapter: Pick<Adapter, 'format' | 'maxChars'>, markdown: string): string[] {
+  const text = adapter.format ? adapter.format(markdown) : markdown;
+  return adapter.maxChars ? splitMessage(text, adapter.maxChars) : text.trim() ? [text] : [];
+}
+
+export interface PostOptions extends SendOptions {
+  /** Where the parts posted under `key` are recorded: the patient store, which outlasts a short Redis outage. */
+  markers: Store;
+  logger?: Logger;
+}
+
+/** Post a reply with the adapter's `sendPart` (or its `send` when it posts whole replies). */
+export async function postReply<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, reply: Reply, options: PostOptions): Promise<Delivery> {
+  if (!adapter.sendPart) {
+    if (!adapter.send) throw new PermanentError(`the ${adapter.platform} adapter has neither sendPart nor send`, 'no_send');
+    return adapter.send(conversation, reply, options.key === undefined ? {} : { key: options.key });
+  }
+  const parts = replyParts(adapter, reply.text);
+  const ids: string[] = [];
+  for (const [index, text] of parts.entries()) {
+    const marker = options.key === undefined ? undefined : partKey(adapter.platform, options.key, index);
+    const posted = marker ? await options.markers.get(marker) : undefined;
+    if (posted !== undefined) {
+      options.logger?.debug({ key: options.key, part: index }, 'part already posted before a retry; not posting it again');
+      ids.push(posted);
+      continue;
+    }
+    const part = { index, total: parts.length, kind: reply.kind ?? 'answer', ...(options.key === undefined ? {} : { key: `${options.key}:${index}` }) };
+    const id = await waitOutRetryAfter(() => adapter.sendPart!(conversation, text, part), {
+      onWait: (waitMs) => options.logger?.info({ platform: adapter.platform, waitMs }, 'the platform asked us to wait; waiting as Retry-After says'),
+    });
+    if (id === null) break; // the adapter posts nothing more of this reply
+    ids.push(id);
+    if (marker) await options.markers.set(marker, id, MARKER_TTL_MS);
+  }
+  return { ids };
+}

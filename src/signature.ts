@@ -1,0 +1,30 @@
+/**
+ * Webhook signature checks most platforms share: an HMAC over the raw body (sometimes with a
+ * timestamp in front), sent as hex in a header, compared in constant time so a forger learns
+ * nothing from how long a refusal takes.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Constant-time equality of two secrets or digests; different lengths are simply unequal. */
+export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
+  const left = typeof a === 'string' ? Buffer.from(a) : a;
+  const right = typeof b === 'string' ? Buffer.from(b) : b;
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** The HMAC of `payload` (its pieces in order) under `secret`. */
+export function hmac(algorithm: string, secret: string, payload: string | Buffer | readonly (string | Buffer)[]): Buffer {
+  const mac = createHmac(algorithm, secret);
+  for (const piece of Array.isArray(payload) ? payload : [payload]) mac.update(piece as string | Buffer);
+  return mac.digest();
+}
+
+/**
+ * Whether `signatureHex` is the HMAC of `payload` under any of `secrets` (several while a secret
+ * is rotated). Hex is read case-insensitively; anything that is not hex never matches.
+ */
+export function hmacMatches(signatureHex: string, secrets: readonly string[], payload: string | Buffer | readonly (string | Buffer)[], algorithm = 'sha256'): boolean {
+  if (!/^(?:[0-9a-f]{2})+$/i.test(signatureHex)) return false;
+  const given = Buffer.from(signatureHex, 'hex');
+  return secrets.some((secret) => safeEqual(given, hmac(algorithm, secret, payload)));
+}

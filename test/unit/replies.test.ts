@@ -1,0 +1,146 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RetryAfterError, type Adapter, type ReplyPart } from '../../src/adapter.js';
+import { hmacMatches, parseRetryAfter, retryAfterMs, safeEqual, waitOutRetryAfter } from '../../src/adapter-kit.js';
+import type { ConversationRef } from '../../src/message.js';
+import { partKey, postReply, replyParts } from '../../src/replies.js';
+import { MemoryStore } from '../../src/store/index.js';
+
+interface Details {
+  room: string;
+}
+
+/** An adapter that posts parts into an array; `fail` decides, per call, whether a post throws. */
+function partsAdapter(fail: (text: string, part: ReplyPart) => Error | undefined = () => undefined) {
+  const posted: Array<{ room: string; text: string; part: ReplyPart }> = [];
+  const adapter = {
+    platform: 'parts',
+    path: '/parts',
+    contentTypes: ['application/json'],
+    maxChars: 20,
+    format: (markdown: string) => markdown.replace(/\*\*(.+?)\*\*/g, '*$1*'),
+    receive: async () => ({ response: { status: 200 }, messages: [] }),
+    async sendPart(conversation: ConversationRef<Details>, text: string, part: ReplyPart) {
+      const error = fail(text, part);
+      if (error) throw error;
+      // Typed details, no cast: the adapter's own ConversationRef<Details>.
+      posted.push({ room: conversation.details!.room, text, part });
+      return `id-${posted.length}`;
+    },
+  } satisfies Adapter<Details>;
+  return { adapter, posted };
+}
+
+const ref: ConversationRef<Details> = { platform: 'parts', id: 'r1', details: { room: 'lobby' } };
+const long = 'First sentence here. Second one is **bold**. Third ends it.';
+let markers: MemoryStore;
+afterEach(async () => markers?.close());
+
+describe('postReply', () => {
+  it('formats, splits at maxChars and posts each part in order, telling the adapter which part it is', async () => {
+    markers = new MemoryStore();
+    const { adapter, posted } = partsAdapter();
+    const delivery = await postReply(adapter, ref, { text: long }, { key: 'job1:1', markers });
+    expect(posted.map((p) => p.text)).toEqual(replyParts(adapter, long));
+    expect(posted.length).toBeGreaterThan(1);
+    expect(posted.every((p) => p.text.length <= 20 && p.room === 'lobby')).toBe(true);
+    expect(posted.map((p) => p.text).join(' ')).toContain('*bold*');
+    expect(posted[1]!.part).toEqual({ index: 1, total: posted.length, kind: 'answer', key: 'job1:1:1' });
+    expect(delivery.ids).toEqual(posted.map((_, i) => `id-${i + 1}`));
+    expect(await markers.get(partKey('parts', 'job1:1', 0))).toBe('id-1');
+  });
+
+  it('on a retry after a failed part, posts only the parts still missing', async () => {
+    markers = new MemoryStore();
+    let calls = 0;
+    const { adapter, posted } = partsAdapter(() => (++calls === 2 ? new Error('platform 500') : undefined));
+    await expect(postReply(adapter, ref, { text: long }, { key: 'job2:1', markers })).rejects.toThrow('platform 500');
+    expect(posted).toHaveLength(1);
+    const delivery = await postReply(adapter, ref, { text: long }, { key: 'job2:1', markers });
+    expect(posted.map((p) => p.part.index)).toEqual([0, ...replyParts(adapter, long).slice(1).map((_, i) => i + 1)]);
+    expect(delivery.ids[0]).toBe('id-1');
+  });
+
+  it('without a key, posts every part and records nothing', async () => {
+    markers = new MemoryStore();
+    const { adapter, posted } = partsAdapter();
+    await postReply(adapter, ref, { text: long, kind: 'apology' }, { markers });
+    await postReply(adapter, ref, { text: long, kind: 'apology' }, { markers });
+    expect(posted).toHaveLength(2 * replyParts(adapter, long).length);
+    expect(posted[0]!.part).toEqual({ index: 0, total: replyParts(adapter, long).length, kind: 'apology' });
+  });
+
+  it('stops when sendPart answers null', async () => {
+    markers = new MemoryStore();
+    const { adapter, posted } = partsAdapter();
+    const stopping = { ...adapter, sendPart: async (c: ConversationRef<Details>, text: string, part: ReplyPart) => (part.index === 1 ? null : adapter.sendPart(c, text, part)) };
+    const delivery = await postReply(stopping, ref, { text: long }, { key: 'job3:1', markers });
+    expect(posted).toHaveLength(1);
+    expect(delivery.ids).toEqual(['id-1']);
+  });
+
+  it('waits out a short Retry-After in place and hands a long one to the queue', async () => {
+    markers = new MemoryStore();
+    let calls = 0;
+    const short = partsAdapter(() => (++calls === 1 ? new RetryAfterError('429', 50) : undefined));
+    const started = Date.now();
+    await postReply(short.adapter, ref, { text: 'short reply' }, { key: 'job4:1', markers });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(short.posted).toHaveLength(1);
+
+    const slow = partsAdapter(() => new RetryAfterError('429', 60_000));
+    await expect(postReply(slow.adapter, ref, { text: 'short reply' }, { key: 'job5:1', markers })).rejects.toMatchObject({ retryAfterMs: 60_000 });
+  });
+
+  it('uses send for an adapter that posts whole replies', async () => {
+    markers = new MemoryStore();
+    const whole: string[] = [];
+    const adapter: Adapter = {
+      platform: 'whole',
+      path: '/w',
+      contentTypes: [],
+      receive: async () => ({ response: { status: 200 }, messages: [] }),
+      send: async (_c, reply) => (whole.push(reply.text), { ids: ['w1'] }),
+    };
+    expect(await postReply(adapter, ref, { text: long }, { key: 'k', markers })).toEqual({ ids: ['w1'] });
+    expect(whole).toEqual([long]);
+  });
+});
+
+describe('Retry-After helpers', () => {
+  const now = Date.parse('2024-05-01T12:00:00Z');
+  it('reads seconds, dates, retry-after-ms and a reset header; undefined when nothing says', () => {
+    expect(parseRetryAfter('2', now)).toBe(2000);
+    expect(parseRetryAfter('Wed, 01 May 2024 12:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Wed, 01 May 2024 11:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('-3', now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(retryAfterMs(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' }), { now })).toBe(250);
+    expect(retryAfterMs({ 'retry-after': 3 }, { now })).toBe(3000);
+    expect(retryAfterMs({ 'x-ratelimit-reset': String(now / 1000 + 7) }, { now, resetHeader: 'x-ratelimit-reset' })).toBe(7000);
+    expect(retryAfterMs({ 'x-ratelimit-reset': String(now / 1000 + 7) }, { now })).toBeUndefined();
+  });
+
+  it('gives up waiting in place after maxRetries', async () => {
+    let calls = 0;
+    const waits: number[] = [];
+    const call = () => waitOutRetryAfter(async () => { calls++; throw new RetryAfterError('429', 1); }, { maxRetries: 2, onWait: (ms) => waits.push(ms) });
+    await expect(call()).rejects.toBeInstanceOf(RetryAfterError);
+    expect(calls).toBe(3);
+    expect(waits).toEqual([1, 1]);
+  });
+});
+
+describe('signature helpers', () => {
+  it('matches an HMAC under any of the secrets, and nothing that is not hex', () => {
+    const body = Buffer.from('{"a":1}');
+    const signature = createHmac('sha256', 'new-secret').update(body).digest('hex');
+    expect(hmacMatches(signature, ['old-secret', 'new-secret'], body)).toBe(true);
+    expect(hmacMatches(signature.toUpperCase(), ['new-secret'], body)).toBe(true);
+    expect(hmacMatches(signature, ['old-secret'], body)).toBe(false);
+    expect(hmacMatches(`${signature}zz`, ['new-secret'], body)).toBe(false);
+    expect(hmacMatches('', ['new-secret'], body)).toBe(false);
+    expect(safeEqual('token', 'token')).toBe(true);
+    expect(safeEqual('token', 'token2')).toBe(false);
+  });
+});
