@@ -32,37 +32,8 @@ export interface Received {
   messages: InboundMessage[];
 }
 
-/** A request a user can cause to fail: bad signature, malformed body... Answered as small JSON. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    /** A short machine-readable reason, also a metric label: "bad_signature", "malformed_body". */
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-/**
- * An error the platform caused while sending that must not be retried (e.g. WhatsApp's 24-hour
- * window): the job goes straight to the dead letters with this reason.
- */
-export class PermanentError extends Error {
-  constructor(message: string, readonly reason: string = 'permanent') {
-    super(message);
-    this.name = 'PermanentError';
-  }
-}
-
-/** An error that says how long to wait before trying again (a platform's 429). */
-export class RetryAfterError extends Error {
-  constructor(message: string, readonly retryAfterMs: number) {
-    super(message);
-    this.name = 'RetryAfterError';
-  }
-}
+// The errors an adapter throws live with the others; re-exported here for adapters.
+export { HttpError, PermanentError, RetryAfterError } from './errors.js';
 
 /** Extra routes an adapter serves besides its webhook (the web chat's page and transcript). */
 export interface Route {

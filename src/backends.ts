@@ -27,8 +27,12 @@ export interface Backends {
   limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
   /** The adaptive AI concurrency limit named `name`: per process in memory, shared on Redis. */
   adaptiveLimit(name: string, options: AdaptiveLimitOptions): AdaptiveLimit;
-  /** Resolves once the connections are up, so the first webhooks are not refused while they come up. */
-  ready: Promise<void>;
+  /**
+   * Open the connections (nothing is opened before: creating a bot does no I/O). Resolves once
+   * they are up, or after a few seconds when Redis is down, so the first webhooks are not refused
+   * while the connections come up; it never rejects.
+   */
+  connect(): Promise<void>;
   /** Close the connections the backends opened (the queue closes itself). */
   close(): Promise<void>;
 }
@@ -46,18 +50,26 @@ export function createBackends(config: Config, logger: Logger): Backends {
       limiter: (name, points, durationSeconds = 60) => (points > 0 ? createMemoryLimiter(limitOptions(name, points, durationSeconds)) : undefined),
       adaptiveLimit: (_name, options) => new MemoryAdaptiveLimit(options),
       close: async () => undefined,
-      ready: Promise.resolve(),
+      connect: async () => undefined,
     };
   }
   // Store keys start with "parley:" already; another prefix is put in front of them.
   const namespace = config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`;
   let patientRedis: Redis | undefined;
   const patient = () =>
-    (patientRedis ??= named(connectRedis(config.redisUrl!, { enableOfflineQueue: true, maxRetriesPerRequest: 30 }), 'worker store', logger));
+    (patientRedis ??= named(connectRedis(config.redisUrl!, { enableOfflineQueue: true, maxRetriesPerRequest: 30, lazyConnect: true }), 'worker store', logger));
   // Auto-pipelining batches the ack path's commands into fewer writes to the socket.
-  const redis = named(connectRedis(config.redisUrl, { enableAutoPipelining: true }), 'store', logger);
-  const cacheRedis = config.redisCacheUrl ? named(connectRedis(config.redisCacheUrl), 'cache', logger) : redis;
-  void warnIfEvicting(redis, logger);
+  // Lazy: opened by connect(), so creating a bot does no I/O.
+  const redis = named(connectRedis(config.redisUrl, { enableAutoPipelining: true, lazyConnect: true }), 'store', logger);
+  const cacheRedis = config.redisCacheUrl ? named(connectRedis(config.redisCacheUrl, { lazyConnect: true }), 'cache', logger) : redis;
+  let connected: Promise<void> | undefined;
+  const connect = () =>
+    (connected ??= (async () => {
+      // A failed first connect is retried by ioredis in the background; readiness reports it meanwhile.
+      for (const client of new Set([redis, cacheRedis, patientRedis])) if (client?.status === 'wait') client.connect().catch(() => undefined);
+      void warnIfEvicting(redis, logger);
+      await whenReady(redis, 10_000).catch(() => undefined);
+    })());
   return {
     store: () => new RedisStore(redis, namespace),
     workerStore: () => new RedisStore(patient(), namespace),
@@ -66,7 +78,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
     adaptiveLimit: (name, options) => new RedisAdaptiveLimit(redis, options, `${config.redisPrefix}:${name}`),
     // Redis down at start must not keep the bot from starting: readiness reports it meanwhile.
-    ready: whenReady(redis, 10_000).catch(() => undefined),
+    connect,
     close: async () => {
       redis.disconnect();
       patientRedis?.disconnect();

@@ -8,7 +8,8 @@ import type { Adapter, HttpRequest, HttpResponse, Received } from './adapter.js'
 import type { AiClient } from './ai/index.js';
 import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
-import { loadConfig, type Config } from './config.js';
+import type { Config } from './config.js';
+import { resolveConfig, type ConfigInput } from './config-input.js';
 import { respondDirect } from './direct.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
 import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler, type NodeMiddleware } from './http/index.js';
@@ -23,14 +24,17 @@ import { MemoryStore, type Store } from './store/index.js';
 import { postReply } from './replies.js';
 import { createBackends } from './backends.js';
 import { answerMessage, processJob, type WorkerDeps } from './worker.js';
-import { startAdapters } from './adapter-start.js';
+import { startAdapters, type AdapterStarts } from './adapter-start.js';
 
 export interface BotOptions {
   /** Platform adapters (Slack, WhatsApp, Intercom, web). */
   adapters?: Adapter[];
-  /** The configuration; default: read from `env`. */
-  config?: Config;
-  /** Environment to read the configuration from; default `process.env`. */
+  /**
+   * Typed configuration: any part of it (`{ ai: { model: 'gpt-4o' }, mode: 'direct' }`), merged
+   * over what `env` says; or a whole Config from `loadConfig`.
+   */
+  config?: ConfigInput | Config;
+  /** Environment to read the rest of the configuration from; default `process.env` (`{}`: defaults only). */
   env?: Record<string, string | undefined>;
   store?: Store;
   queue?: JobQueue<JobData>;
@@ -58,14 +62,22 @@ export interface Bot {
    * retrying in the background; serving does not wait for this). Rejects if closed before.
    */
   readonly ready: Promise<void>;
+  /**
+   * Open the connections and start the adapters and the worker; `listen()` and the first request
+   * do it too. Resolves once the store and queue are reachable (or after a few seconds when not).
+   */
+  start(): Promise<void>;
   /** Dedupe → rate limit → enqueue one message. */
   ingest(message: InboundMessage): Promise<IngestOutcome>;
   /** Replace how messages are answered. */
   onMessage(handler: MessageHandler): Bot;
   /** The framework-free HTTP handler under both `middleware()` and `fetch`. */
   handle(request: HttpRequest): Promise<HttpResponse>;
-  /** Node `(req, res, next)` middleware for Express, Connect, Fastify and plain `http`. */
-  middleware(): NodeMiddleware;
+  /**
+   * Node `(req, res, next)` middleware for Express, Connect, Fastify and plain `http`, the pair of
+   * `fetch`: mount it as it is (`app.use(bot.middleware)`); `bot.middleware()` returns it too.
+   */
+  middleware: BotMiddleware;
   /** Web `Request → Response` handler for Hono, Next.js, Bun, Deno. */
   fetch: FetchHandler;
   /** Start the standalone server. */
@@ -81,8 +93,8 @@ export interface Bot {
 
 /** Create a bot; every part defaults from configuration to its in-memory implementation. */
 export function createBot(options: BotOptions = {}): Bot {
-  const config = options.config ?? loadConfig(options.env ?? process.env);
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const config = resolveConfig(options.config, options.env ?? process.env);
+  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   const metrics = createMetrics({ defaultMetrics: true });
   const backends = createBackends(config, logger);
   const store = options.store ?? backends.store();
@@ -95,14 +107,7 @@ export function createBot(options: BotOptions = {}): Bot {
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
 
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
-  // Adapters start in the background (retried while their platform is down); nothing waits for them.
-  const starts = startAdapters(adapters, (adapter) => ({
-    store,
-    markerStore: workerStore,
-    logger: logger.child({ platform: adapter.platform }),
-    loopbackOnly: isLoopbackHost(config.host),
-    deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
-  }), logger);
+  let starts: AdapterStarts | undefined;
   const workerDeps: WorkerDeps = {
     settings: config.replies,
     lockTtlMs: config.queueLockMs,
@@ -113,7 +118,7 @@ export function createBot(options: BotOptions = {}): Bot {
     metrics,
     logger,
     adapterFor: (p) => byPlatform.get(p),
-    adapterReady: (p) => starts.isReady(p),
+    adapterReady: (p) => starts?.isReady(p) ?? false,
     handler: () => handler,
   };
   const ingestDeps: IngestDeps = {
@@ -126,12 +131,32 @@ export function createBot(options: BotOptions = {}): Bot {
     logger,
   };
 
-  const ready = Promise.all([backends.ready, starts.allReady]).then(() => undefined);
-  ready.catch(() => undefined); // closed before every adapter started: nothing to report unless awaited
-
-  if (options.worker !== false) {
-    queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency });
-  }
+  let queueDepth: NodeJS.Timeout | undefined;
+  let started: Promise<void> | undefined;
+  /**
+   * Open the connections, start the adapters (in the background, retried while their platform is
+   * down: nothing waits for them) and the worker. Runs once, on start(), listen() or the first
+   * request: creating a bot does no I/O.
+   */
+  const start = (): Promise<void> =>
+    (started ??= (async () => {
+      const connecting = backends.connect();
+      starts = startAdapters(
+        adapters,
+        (adapter) => ({
+          store,
+          markerStore: workerStore,
+          logger: logger.child({ platform: adapter.platform }),
+          loopbackOnly: isLoopbackHost(config.host),
+          deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
+        }),
+        logger,
+      );
+      if (options.worker !== false) queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency });
+      queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
+      queueDepth.unref();
+      await connecting;
+    })());
 
   /**
    * For answering in-process while the queue (and so, usually, Redis) is down: a store of this
@@ -176,19 +201,19 @@ export function createBot(options: BotOptions = {}): Bot {
       store: await store.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
       queue: await queue.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
     }),
-    adapterStates: () => starts.states(),
+    adapterStates: () => starts?.states() ?? Object.fromEntries(adapters.map((a) => [a.platform, 'starting' as const])),
   });
   const httpOptions = { bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, trustProxy: config.trustProxy, logger };
   const operational = new Set([paths('health', '/healthz'), paths('ready', '/readyz'), paths('metrics', '/metrics')]);
   const handle = async (request: HttpRequest) => {
+    const starting = start();
     // Webhooks wait (at most seconds) for Redis to connect at start, rather than being refused; health never waits.
-    if (!operational.has(request.url.pathname)) await backends.ready;
+    if (!operational.has(request.url.pathname)) await starting;
     return router.handle(request);
   };
   const routerWithReady = { ...router, handle };
   const servers: Server[] = [];
-  const queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
-  queueDepth.unref();
+  const nodeMiddleware = createNodeMiddleware(routerWithReady, httpOptions);
 
   const bot: Bot = {
     config,
@@ -198,17 +223,26 @@ export function createBot(options: BotOptions = {}): Bot {
     queue,
     ai,
     adapters,
-    ready,
-    ingest: (message) => ingest(ingestDeps, message),
+    get ready() {
+      const ready = start().then(() => starts!.allReady);
+      ready.catch(() => undefined); // closed before every adapter started: nothing to report unless awaited
+      return ready;
+    },
+    start,
+    async ingest(message) {
+      await start();
+      return ingest(ingestDeps, message);
+    },
     onMessage(next) {
       handler = next;
       return bot;
     },
     handle,
-    middleware: () => createNodeMiddleware(routerWithReady, httpOptions),
+    middleware: asBotMiddleware(nodeMiddleware),
     fetch: createFetchHandler(routerWithReady, httpOptions),
     async listen(port = config.port, host = config.host) {
-      const server = await listen(createNodeMiddleware(routerWithReady, httpOptions), port, host);
+      await start();
+      const server = await listen(nodeMiddleware, port, host);
       servers.push(server);
       return server;
     },
@@ -219,7 +253,7 @@ export function createBot(options: BotOptions = {}): Bot {
     },
     async close() {
       clearInterval(queueDepth);
-      starts.stop();
+      starts?.stop();
       // Stop every way in first (HTTP, Socket Mode), so nothing arrives at a closing queue.
       await Promise.all(servers.map(stopAccepting));
       await Promise.all(adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
@@ -231,6 +265,13 @@ export function createBot(options: BotOptions = {}): Bot {
     },
   };
   return bot;
+}
+
+/** The Node middleware, callable as itself or, as before, as `middleware()` returning itself. */
+export type BotMiddleware = NodeMiddleware & (() => NodeMiddleware);
+
+function asBotMiddleware(middleware: NodeMiddleware): BotMiddleware {
+  return ((...args: Parameters<NodeMiddleware> | []) => (args.length === 0 ? middleware : middleware(...args))) as BotMiddleware;
 }
 
 async function updateQueueDepth(queue: JobQueue<JobData>, metrics: Metrics): Promise<void> {

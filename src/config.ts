@@ -3,6 +3,7 @@
  * bad value stops start-up with one line naming the variable, the problem and the fix.
  */
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 import { isLoopbackHost } from './http/address.js';
 import { parseRedisUrl } from './store/redis-connection.js';
 
@@ -48,6 +49,7 @@ export const variables = {
   PUBLIC_URL: { schema: url, fix: 'set PUBLIC_URL to the https URL the platforms call, e.g. PUBLIC_URL=https://bot.example.com' },
   TRUST_PROXY: { schema: bool, default: 'false', fix: 'set TRUST_PROXY=true behind a reverse proxy, otherwise false' },
   MODE: { schema: z.enum(['queue', 'direct']), default: 'queue', fix: 'set MODE=queue (acknowledge, then answer) or MODE=direct (answer inside the request)' },
+  LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', fix: 'set LOG_FORMAT to auto (readable lines on a terminal, JSON otherwise), json or pretty' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', fix: 'set LOG_LEVEL to one of fatal, error, warn, info, debug, trace, silent' },
   REDIS_URL: { schema: redisUrl, fix: 'set REDIS_URL like redis://127.0.0.1:6379 (or redis+sentinel://host:26379/mymaster, redis+cluster://host:6379,host:6380), or unset it to keep everything in memory' },
   REDIS_CACHE_URL: { schema: redisUrl, fix: 'set REDIS_CACHE_URL to a Redis for the response cache (may evict), or unset it to use REDIS_URL' },
@@ -102,6 +104,8 @@ export interface Config {
   trustProxy: boolean;
   mode: 'queue' | 'direct';
   logLevel: string;
+  /** `auto`: readable lines on a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
   redisUrl?: string;
   redisCacheUrl?: string;
   redisPrefix: string;
@@ -139,12 +143,7 @@ export interface Config {
   env: Env;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './errors.js';
 
 /** Read and validate the configuration; throws ConfigError with one line per bad variable. */
 export function loadConfig(env: Env = process.env): Config {
@@ -157,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: req('TRUST_PROXY'),
     mode: req('MODE'),
     logLevel: req('LOG_LEVEL'),
+    logFormat: req('LOG_FORMAT'),
     redisUrl: v.REDIS_URL,
     redisCacheUrl: v.REDIS_CACHE_URL,
     redisPrefix: req('REDIS_PREFIX'),

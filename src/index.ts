@@ -1,10 +1,9 @@
 /** parley's public API: createBot, the vocabulary adapters speak, and the pluggable parts. */
-export { createBot, type Bot, type BotOptions } from './bot.js';
+export { createBot, type Bot, type BotOptions, type BotMiddleware } from './bot.js';
+export { ParleyError, ErrorCode, ConfigError, HttpError, PermanentError, RetryAfterError, MissingDependencyError } from './errors.js';
+export type { ConfigInput } from './config-input.js';
 export type { ConversationRef, InboundMessage, Reply, Delivery, Turn, Attachment } from './message.js';
 export {
-  HttpError,
-  PermanentError,
-  RetryAfterError,
   type Adapter,
   type AdapterContext,
   type HttpRequest,
@@ -16,12 +15,12 @@ export {
 } from './adapter.js';
 export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus } from './payload.js';
 export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSettings } from './handler.js';
-export { loadConfig, parseEnv, schemas, ConfigError, variables, type Config, type Variable } from './config.js';
+export { loadConfig, parseEnv, schemas, variables, type Config, type Variable } from './config.js';
 export { MemoryStore, RedisStore, type Store } from './store/index.js';
 export { MemoryQueue, BullQueue, type JobQueue, type DeadLetter, type Job } from './queue/index.js';
 export type { JobData } from './jobs.js';
 export { createMemoryLimiter, type Limiter } from './limit/index.js';
-export { createAiClient, NoProviderAiClient, type AiClient, type AiRequest, type AiResult } from './ai/index.js';
+export { createAiClient, NoProviderAiClient, AiError, type AiErrorKind, type AiClient, type AiRequest, type AiResult } from './ai/index.js';
 export { createLogger } from './observe/index.js';
 export { json, jsonError, isLoopbackHost } from './http/index.js';
 export type { NodeMiddleware, FetchHandler } from './http/index.js';

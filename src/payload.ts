@@ -4,7 +4,7 @@
  * the platform deliver the same payload again and again. The router logs and counts them.
  */
 import type { z } from 'zod';
-import { HttpError } from './adapter.js';
+import { ErrorCode, HttpError } from './errors.js';
 
 /** 400 tells the sender; 200 drops the payload where the platform redelivers anything else. */
 export type InvalidPayloadStatus = 200 | 400;
@@ -17,7 +17,7 @@ export class InvalidPayloadError extends HttpError {
     status: InvalidPayloadStatus = 400,
     reason: 'invalid_payload' | 'malformed_body' = 'invalid_payload',
   ) {
-    super(status, reason, status === 200 ? `${message} Answered 200 and dropped, so it is not redelivered.` : message);
+    super(status, reason, status === 200 ? `${message} Answered 200 and dropped, so it is not redelivered.` : message, ErrorCode.InvalidPayload);
     this.name = 'InvalidPayloadError';
   }
 }

@@ -1,3 +1,5 @@
+import { ErrorCode, ParleyError } from '../errors.js';
+
 /** Why an AI call failed; also a metric label. */
 export type AiErrorKind =
   | 'timeout' // one attempt took longer than attemptTimeoutMs
@@ -35,7 +37,7 @@ const retryableKinds: ReadonlySet<AiErrorKind> = new Set([...providerKinds, 'rat
 const waitKinds: ReadonlySet<AiErrorKind> = new Set(['rate_limited', 'circuit_open', 'overloaded']);
 
 /** An AI call that failed for good (after retries, or at once when retrying cannot help). */
-export class AiError extends Error {
+export class AiError extends ParleyError {
   /** Worth trying again later; the client has already retried what it could within its deadline. */
   readonly retryable: boolean;
   readonly status?: number;
@@ -47,7 +49,7 @@ export class AiError extends Error {
     message: string,
     details: AiErrorDetails = {},
   ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(ErrorCode.Ai, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'AiError';
     this.retryable = details.retryable ?? retryableKinds.has(kind);
     if (details.status !== undefined) this.status = details.status;

@@ -27,9 +27,17 @@ export const redactPaths = [
   'err.config.auth',
 ];
 
-/** The parley logger: JSON lines on stdout, secrets redacted. */
-export function createLogger(level = 'info'): Logger {
-  return pino({ name: 'parley', level, redact: { paths: redactPaths, censor: '[redacted]' } });
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/**
+ * The parley logger, secrets redacted: JSON lines on stdout, or — on a terminal (`auto`) or with
+ * `pretty` — one coloured line per entry through pino-pretty, in a worker thread as pino advises.
+ */
+export function createLogger(level = 'info', format: LogFormat = 'json'): Logger {
+  const options = { name: 'parley', level, redact: { paths: redactPaths, censor: '[redacted]' } };
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  if (!pretty) return pino(options);
+  return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' } }));
 }
 
 export type { Logger };

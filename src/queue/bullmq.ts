@@ -33,9 +33,8 @@ export interface BullQueueOptions {
 const DIRECT_DEAD = 'dead-direct';
 
 export class BullQueue<T> implements JobQueue<T> {
-  private readonly producer: Redis;
-  private readonly queue: Queue;
-  private readonly turnstile: Turnstile;
+  /** Opened on first use: constructing a queue does no I/O. */
+  private opened?: { producer: Redis; queue: Queue; turnstile: Turnstile };
   private worker?: Worker;
   private workerConnection?: Redis;
   /** The worker's view of the turnstile: on its own connection, which waits out an outage. */
@@ -46,12 +45,29 @@ export class BullQueue<T> implements JobQueue<T> {
   constructor(private readonly options: BullQueueOptions) {
     this.prefix = queuePrefix(options.url, options.prefix ?? 'parley');
     this.name = options.name ?? 'messages';
+  }
+
+  private get connection() {
+    if (this.opened) return this.opened;
     // The producer fails fast while Redis is down, so ingress can answer 503 at once.
-    this.producer = connectRedis(options.url);
-    this.producer.on('error', () => undefined); // reported through ping() and add() failures
-    this.queue = new Queue(this.name, { connection: this.producer, prefix: this.prefix });
-    this.queue.on('error', () => undefined);
-    this.turnstile = new Turnstile(this.producer, `${this.prefix}:turn`);
+    const producer = connectRedis(this.options.url);
+    producer.on('error', () => undefined); // reported through ping() and add() failures
+    const queue = new Queue(this.name, { connection: producer, prefix: this.prefix });
+    queue.on('error', () => undefined);
+    this.opened = { producer, queue, turnstile: new Turnstile(producer, `${this.prefix}:turn`) };
+    return this.opened;
+  }
+
+  private get producer(): Redis {
+    return this.connection.producer;
+  }
+
+  private get queue(): Queue {
+    return this.connection.queue;
+  }
+
+  private get turnstile(): Turnstile {
+    return this.connection.turnstile;
   }
 
   async add(job: NewJob<T>): Promise<boolean> {
@@ -214,6 +230,7 @@ export class BullQueue<T> implements JobQueue<T> {
       await this.worker.close(!drained).catch(() => undefined);
       this.workerConnection?.disconnect();
     }
+    if (!this.opened) return { unfinished: 0 };
     const counts = await this.counts().catch(() => undefined);
     await this.queue.close().catch(() => undefined);
     this.producer.disconnect();

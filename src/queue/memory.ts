@@ -1,10 +1,11 @@
+import { ErrorCode, ParleyError } from '../errors.js';
 import type { RetryAfterError } from '../adapter.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { DeadLetter, Job, JobHandler, JobQueue, NewJob, QueueCounts, RetryOptions } from './queue.js';
 
-export class QueueClosedError extends Error {
+export class QueueClosedError extends ParleyError {
   constructor() {
-    super('the queue is shutting down and takes no new jobs');
+    super(ErrorCode.QueueClosed, 'the queue is shutting down and takes no new jobs');
     this.name = 'QueueClosedError';
   }
 }

@@ -59,6 +59,7 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
     case 'cluster':
       return new Cluster(target.nodes, {
         enableOfflineQueue: options.enableOfflineQueue,
+        ...(options.lazyConnect ? { lazyConnect: true } : {}),
         clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
         redisOptions: { ...options, ...auth },
       });

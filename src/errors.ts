@@ -1,0 +1,96 @@
+/**
+ * Every error parley throws on purpose is a ParleyError with a stable `code`, so callers can
+ * branch on `error.code` rather than on messages or class identity (which two copies of the
+ * package in one app would break). The codes are part of the public API: never rename one.
+ */
+
+export const ErrorCode = {
+  /** A configuration value is missing or invalid; the message names the variable and the fix. */
+  Config: 'parley_config_error',
+  /** A request a client caused to fail (bad signature, malformed body...): answered with its status. */
+  Http: 'parley_http_error',
+  /** A signed payload that does not fit the adapter's schema. */
+  InvalidPayload: 'parley_invalid_payload',
+  /** Retrying cannot help: the message goes to the dead letters at once. */
+  Permanent: 'parley_permanent_error',
+  /** "Not now": the job waits as long as asked, without spending an attempt. */
+  RetryAfter: 'parley_retry_after',
+  /** An AI call failed (its `kind` says how). */
+  Ai: 'parley_ai_error',
+  /** The queue is shutting down and takes no new jobs. */
+  QueueClosed: 'parley_queue_closed',
+  /** An optional dependency (a platform SDK) is not installed. */
+  MissingDependency: 'parley_missing_dependency',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The base class of parley's errors. */
+export class ParleyError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ParleyError';
+  }
+}
+
+/** A request a user can cause to fail: bad signature, malformed body... Answered as small JSON. */
+export class HttpError extends ParleyError {
+  constructor(
+    readonly status: number,
+    /** A short machine-readable reason, also a metric label: "bad_signature", "malformed_body". */
+    readonly reason: string,
+    message: string,
+    code: ErrorCode = ErrorCode.Http,
+  ) {
+    super(code, message);
+    this.name = 'HttpError';
+  }
+}
+
+/**
+ * An error that must not be retried (a 400 from the AI, WhatsApp's 24-hour window, a poison
+ * message): the job goes straight to the dead letters with this reason.
+ */
+export class PermanentError extends ParleyError {
+  constructor(
+    message: string,
+    readonly reason: string = 'permanent',
+  ) {
+    super(ErrorCode.Permanent, message);
+    this.name = 'PermanentError';
+  }
+}
+
+/** An error that says how long to wait before trying again (a platform's 429, an open circuit). */
+export class RetryAfterError extends ParleyError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(ErrorCode.RetryAfter, message);
+    this.name = 'RetryAfterError';
+  }
+}
+
+/** A configuration error: one line per bad variable, naming it, the problem and the fix. */
+export class ConfigError extends ParleyError {
+  constructor(message: string) {
+    super(ErrorCode.Config, message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** An optional dependency is missing; the message names the `npm install` command. */
+export class MissingDependencyError extends ParleyError {
+  constructor(
+    readonly dependency: string,
+    what: string,
+  ) {
+    super(ErrorCode.MissingDependency, `${what} needs the "${dependency}" package, which is not installed. Fix: npm install ${dependency}`);
+    this.name = 'MissingDependencyError';
+  }
+}
