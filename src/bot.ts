@@ -10,6 +10,7 @@ import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
 import type { Config } from './config.js';
 import { resolveConfig, type ConfigInput } from './config-input.js';
+import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
 import { respondDirect } from './direct.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
 import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler, type NodeMiddleware } from './http/index.js';
@@ -41,6 +42,8 @@ export interface BotOptions {
   ai?: AiClient;
   logger?: Logger;
   userLimiter?: Limiter;
+  /** Where each exchange is written (DynamoDB's in parley/aws); default: the newest ones in memory. */
+  conversationLog?: ConversationLog;
   /** Replace the default "answer with the AI" behaviour. */
   onMessage?: MessageHandler;
   /** Run the worker in this process (default true). */
@@ -56,6 +59,7 @@ export interface Bot {
   readonly store: Store;
   readonly queue: JobQueue<JobData>;
   readonly ai: AiClient;
+  readonly conversationLog: ConversationLog;
   readonly adapters: readonly Adapter[];
   /**
    * Resolves when every adapter has started (an adapter whose platform does not answer keeps
@@ -104,6 +108,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   const adapters = [...(options.adapters ?? [])];
   const history = new ConversationHistory(workerStore, config.history);
+  const conversationLog = options.conversationLog ?? new MemoryConversationLog();
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
 
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
@@ -112,6 +117,7 @@ export function createBot(options: BotOptions = {}): Bot {
     settings: config.replies,
     lockTtlMs: config.queueLockMs,
     maxWaitMs: config.ai.maxWaitMs,
+    conversationLog,
     store: workerStore,
     ai,
     history,
@@ -222,6 +228,7 @@ export function createBot(options: BotOptions = {}): Bot {
     store,
     queue,
     ai,
+    conversationLog,
     adapters,
     get ready() {
       const ready = start().then(() => starts!.allReady);

@@ -2,7 +2,7 @@
  * What a developer's message handler receives, and the default handler: answer with the AI.
  */
 import type { Logger } from 'pino';
-import type { AiClient } from './ai/index.js';
+import type { AiClient, AiResult } from './ai/index.js';
 import type { ConversationRef, InboundMessage, Reply, Turn } from './message.js';
 
 export interface MessageContext {
@@ -27,6 +27,19 @@ export interface MessageContext {
   /** 1 on the first try of this message. */
   attempt: number;
   settings: HandlerSettings;
+  /**
+   * Write the exchange to the conversation log (who, what, the answer, model, tokens, cost,
+   * latency). Never throws: a log that cannot be written costs a log line, not the message.
+   */
+  recordExchange(exchange: Exchange): Promise<void>;
+}
+
+/** One question and its answer, as a handler reports it to the conversation log. */
+export interface Exchange {
+  input: string;
+  output: string;
+  /** The AI's result (model, usage); absent when no AI answered. */
+  result?: Pick<AiResult, 'model' | 'usage'>;
 }
 
 /** What the default handler says when it does not ask the AI. */
@@ -64,19 +77,19 @@ export const answerWithAi: MessageHandler = async (message, context) => {
     ...(imageUrls && imageUrls.length > 0 ? { imageUrls } : {}),
   };
   let answer: string;
-  let model: string;
+  let result: AiResult;
   if (context.canStream && context.ai.stream) {
     const stream = context.ai.stream(request);
     answer = await context.replyStream(stream.chunks);
-    model = (await stream.result).model;
+    result = await stream.result;
   } else {
-    const result = await context.ai.reply(request);
+    result = await context.ai.reply(request);
     answer = result.text;
-    model = result.model;
-    await context.reply({ text: answer, kind: 'answer', model });
+    await context.reply({ text: answer, kind: 'answer', model: result.model });
   }
   await context.history.append([
     { role: 'user', text: message.text, at: message.receivedAt },
-    { role: 'assistant', text: answer, at: new Date().toISOString(), model },
+    { role: 'assistant', text: answer, at: new Date().toISOString(), model: result.model },
   ]);
+  await context.recordExchange({ input: message.text, output: answer, result });
 };

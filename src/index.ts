@@ -2,6 +2,7 @@
 export { createBot, type Bot, type BotOptions, type BotMiddleware } from './bot.js';
 export { ParleyError, ErrorCode, ConfigError, HttpError, PermanentError, RetryAfterError, MissingDependencyError } from './errors.js';
 export type { ConfigInput } from './config-input.js';
+export { MemoryConversationLog, type ConversationLog, type ConversationEntry } from './conversation-log.js';
 export type { ConversationRef, InboundMessage, Reply, Delivery, Turn, Attachment } from './message.js';
 export {
   type Adapter,
@@ -14,7 +15,7 @@ export {
   type SendOptions,
 } from './adapter.js';
 export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus } from './payload.js';
-export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSettings } from './handler.js';
+export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSettings, type Exchange } from './handler.js';
 export { loadConfig, parseEnv, schemas, variables, type Config, type Variable } from './config.js';
 export { MemoryStore, RedisStore, type Store } from './store/index.js';
 export { MemoryQueue, BullQueue, type JobQueue, type DeadLetter, type Job } from './queue/index.js';

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
 import type { AiClient } from './ai/index.js';
 import type { ConversationHistory } from './ai/history.js';
-import type { HandlerSettings, MessageContext, MessageHandler } from './handler.js';
+import type { Exchange, HandlerSettings, MessageContext, MessageHandler } from './handler.js';
+import type { ConversationLog } from './conversation-log.js';
 import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
 import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
@@ -23,6 +24,8 @@ export interface WorkerDeps {
    * heartbeat meanwhile): the same span after which the queue recovers the dead worker's job.
    */
   lockTtlMs?: number;
+  /** Where each exchange is written (absent: nowhere). */
+  conversationLog?: ConversationLog;
   /** AI_MAX_WAIT_MS: how long a message may wait (rate limits, an open circuit, an adapter starting) before it is given up. */
   maxWaitMs?: number;
   store: Store;
@@ -128,6 +131,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         await options.sink(message.conversation, { text, kind: 'answer' }, n);
         return text;
       },
+      recordExchange: (exchange) => recordExchange(deps, message, exchange, logger),
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);
@@ -234,6 +238,31 @@ async function lockConversation(store: Store, conversation: ConversationRef, ttl
     clearInterval(heartbeat);
     await store.releaseLock(key, owned).catch(() => undefined);
   };
+}
+
+/** One exchange into the conversation log, with who, when and how long; a failure is only logged. */
+async function recordExchange(deps: WorkerDeps, message: InboundMessage, exchange: Exchange, logger: Logger): Promise<void> {
+  if (!deps.conversationLog) return;
+  const usage = exchange.result?.usage;
+  const now = new Date();
+  try {
+    await deps.conversationLog.record({
+      conversationId: message.conversation.id,
+      timestamp: now.toISOString(),
+      platform: message.platform,
+      user: message.user.id,
+      ...(message.tenant ? { tenant: message.tenant } : {}),
+      input: exchange.input,
+      output: exchange.output,
+      model: exchange.result?.model ?? 'none',
+      inputTokens: usage?.inputTokens ?? 0,
+      outputTokens: usage?.outputTokens ?? 0,
+      costUsd: usage?.costUsd ?? 0,
+      latencyMs: Math.max(0, now.getTime() - Date.parse(message.receivedAt)),
+    });
+  } catch (error) {
+    logger.warn({ err: error }, 'could not write the conversation log');
+  }
 }
 
 /** An adapter that is just starting (no platform call, or a quick one) gets a moment before the job waits in the queue. */

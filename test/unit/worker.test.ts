@@ -7,6 +7,7 @@ import { conversationGroup, keys, messageJobId, type JobData } from '../../src/j
 import type { InboundMessage } from '../../src/message.js';
 import { createMetrics } from '../../src/observe/index.js';
 import { MemoryQueue, type Job } from '../../src/queue/index.js';
+import { MemoryConversationLog } from '../../src/conversation-log.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { processJob, type WorkerDeps } from '../../src/worker.js';
 import { conversation, FakeAdapter, inbound, silentLogger, sleep, waitFor } from './helpers.js';
@@ -90,6 +91,24 @@ describe('processJob answers', () => {
     ]);
     expect(await metricValue('repliesSent', { platform: 'test', kind: 'answer' })).toBe(1);
     expect(await store.get(keys.lock(message.conversation))).toBeUndefined();
+  });
+
+  it('writes the exchange to the conversation log: who, what, the answer, model, tokens, latency', async () => {
+    const log = new MemoryConversationLog();
+    deps.conversationLog = log;
+    const message = inbound({ text: 'log me', conversation: conversation('c-log'), user: { id: 'u-log' }, tenant: 'acme' });
+    await processJob(deps, job(message));
+    const [entry, ...rest] = await log.list('c-log');
+    expect(rest).toEqual([]);
+    expect(entry).toMatchObject({ conversationId: 'c-log', platform: 'test', user: 'u-log', tenant: 'acme', input: 'log me', output: 'echo: log me', model: 'fake-model', inputTokens: 1, outputTokens: 1 });
+    expect(entry!.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(entry!.timestamp)).toBeGreaterThanOrEqual(Date.parse(message.receivedAt));
+  });
+
+  it('answers even when the conversation log cannot be written', async () => {
+    deps.conversationLog = { record: async () => Promise.reject(new Error('log table down')), list: async () => [] };
+    await processJob(deps, job(inbound({ conversation: conversation('c-log-down') })));
+    expect(kinds()).toEqual(['answer']);
   });
 
   it('sends the earlier turns of the conversation to the AI', async () => {

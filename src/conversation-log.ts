@@ -1,0 +1,52 @@
+/**
+ * The conversation log: one entry per exchange (a person's message and the bot's answer), with
+ * what it cost and how long it took. The seed's serverless design writes these to a table
+ * (`ai_conversations`: conversation_id, timestamp, input, output); the operator console reads them.
+ * In memory by default (the newest entries only); DynamoDB (parley/aws) and Redis implement the
+ * same interface.
+ */
+
+export interface ConversationEntry {
+  /** The conversation's id (the table's hash key). */
+  conversationId: string;
+  /** ISO 8601 time of the answer (the table's range key). */
+  timestamp: string;
+  platform: string;
+  /** The person's user id on the platform. */
+  user: string;
+  tenant?: string;
+  /** What the person wrote. */
+  input: string;
+  /** What the bot answered. */
+  output: string;
+  /** The model that answered ("cache" hits keep the model whose answer was reused). */
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** From the message's arrival to the answer posted, in ms. */
+  latencyMs: number;
+}
+
+export interface ConversationLog {
+  /** Record one exchange. A failure is logged by the caller and never fails the message. */
+  record(entry: ConversationEntry): Promise<void>;
+  /** A conversation's entries, oldest first (the newest `limit`). */
+  list(conversationId: string, limit?: number): Promise<ConversationEntry[]>;
+}
+
+/** The default: the newest `maxEntries` exchanges of this process, in memory. */
+export class MemoryConversationLog implements ConversationLog {
+  private readonly entries: ConversationEntry[] = [];
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  async record(entry: ConversationEntry): Promise<void> {
+    this.entries.push(entry);
+    if (this.entries.length > this.maxEntries) this.entries.splice(0, this.entries.length - this.maxEntries);
+  }
+
+  async list(conversationId: string, limit = 100): Promise<ConversationEntry[]> {
+    return this.entries.filter((entry) => entry.conversationId === conversationId).slice(-limit);
+  }
+}
