@@ -5,6 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { connectRedis, whenReady, type RedisClient } from '../../src/store/index.js';
+import { deleteKeys } from '../helpers/redis-keys.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 const NOT_RUNNING = 'Redis is not running on 127.0.0.1:6379 — start it (redis-server) or run .ci/run';
@@ -33,7 +36,41 @@ export async function requireRedis(): Promise<Redis> {
   return redis;
 }
 
-export { deleteKeys } from '../helpers/redis-keys.js';
+export { deleteKeys };
+
+/**
+ * A test file's Redis: the admin connection is checked before the file's tests (failing them all
+ * when Redis is absent) and, after them, every key under `prefix` is deleted and every connection
+ * the file opened is closed.
+ */
+export function useRedis(prefix: string) {
+  let admin: Redis | undefined;
+  const connections: RedisClient[] = [];
+  beforeAll(async () => {
+    admin = await requireRedis();
+  });
+  afterAll(async () => {
+    for (const redis of connections.splice(0)) redis.disconnect();
+    if (!admin) return;
+    await deleteKeys(admin, prefix);
+    admin.disconnect();
+  });
+  return {
+    /** The admin connection, for setup and assertions inside tests. */
+    admin(): Redis {
+      if (!admin) throw new Error('the admin connection is ready only once the tests run');
+      return admin;
+    },
+    /** A ready connection as the app opens it (what another process would have). */
+    async connection(): Promise<RedisClient> {
+      const redis = connectRedis(REDIS_URL);
+      redis.on('error', () => undefined);
+      connections.push(redis);
+      await whenReady(redis, 2000);
+      return redis;
+    },
+  };
+}
 
 /** Every key starting with `prefix`. */
 export async function keysWithPrefix(redis: Redis, prefix: string): Promise<string[]> {
