@@ -114,7 +114,10 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
   it('answers a lead (an anonymous visitor) too', async () => {
     const conversation = conversationId();
     await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Just browsing</p>', { author: { ...LEAD } })] }));
-    await firstReply(intercom, conversation);
+    const reply = await firstReply(intercom, conversation);
+    expect(reply.body.body).toContain('echo: Just browsing');
+    await quiet();
+    expect(replies(intercom, conversation)).toHaveLength(1);
   });
 
   it('stays silent for parts written by its own admin, other bots, and internal notes — and still answers the customer after', async () => {
@@ -227,10 +230,19 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
   });
 
   it('waits until X-RateLimit-Reset when a 429 gives no Retry-After', async () => {
-    intercom.on('reply', (_call: IntercomCall, n: number) => (n === 0 ? { status: 429, headers: { 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1) } } : undefined));
+    let resetAt = 0; // epoch seconds
+    intercom.on('reply', (_call: IntercomCall, n: number) => {
+      if (n > 0) return undefined;
+      resetAt = Math.floor(Date.now() / 1000) + 1;
+      return { status: 429, headers: { 'x-ratelimit-reset': String(resetAt) } };
+    });
     const conversation = conversationId();
     await postIntercom(server.url, userCreated({ conversation, body: '<p>reset header</p>' }));
     await until(() => (replies(intercom, conversation).length === 2 ? true : undefined), 'the retried reply', 4000);
+    const [limited, retried] = replies(intercom, conversation);
+    expect(retried!.body).toEqual(limited!.body); // the same reply, sent again
+    // not before the reset (a few ms of slack: timers and Date.now round differently)
+    expect(retried!.at).toBeGreaterThanOrEqual(resetAt * 1000 - 5);
   });
 
   it('retries a 5xx through the queue, and dead-letters a 404 at once', async () => {
@@ -303,7 +315,9 @@ describe('Intercom with its options changed', () => {
     const conversation = conversationId();
     await postIntercom(server.url, adminReplied({ conversation, adminId: HUMAN_ADMIN }));
     await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>still there, bot?</p>')] }));
-    await firstReply(intercom, conversation);
+    const reply = await firstReply(intercom, conversation);
+    expect(reply.body.body).toContain('echo: still there, bot?');
+    expect(intercom.callsTo('parts')).toHaveLength(0); // no handoff either
   });
 
   it('hands off on its own phrases without a team: no assignment, then silence', async () => {
