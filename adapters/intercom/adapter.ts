@@ -5,12 +5,12 @@
  */
 import { IntercomClient, IntercomEnvironment } from 'intercom-client';
 import type { Logger } from 'pino';
-import type { Adapter, AdapterContext, HttpRequest, Received, Store } from '../../src/index.js';
+import type { Adapter, AdapterContext, HttpRequest, Received, Store } from '../../src/adapter-kit.js';
 import type { IntercomConfig, IntercomRegion } from './config.js';
 import { handoffMatcher } from './handoff-patterns.js';
-import { messagesFromNotification } from './inbound.js';
+import { messagesFromNotification, type IntercomDetails } from './inbound.js';
 import { parseNotification } from './notification.js';
-import { IntercomSender } from './send.js';
+import { IntercomSender, MAX_PART_CHARS } from './send.js';
 import { ConversationState } from './state.js';
 import { verifyIntercomSignature } from './verify.js';
 
@@ -29,7 +29,7 @@ const REGIONS: Record<IntercomRegion, string> = {
 const API_TIMEOUT_SECONDS = 15;
 
 /** Create the Intercom adapter. */
-export function intercomAdapter(options: IntercomAdapterOptions): Adapter & { client: IntercomClient } {
+export function intercomAdapter(options: IntercomAdapterOptions): Adapter<IntercomDetails> & { client: IntercomClient } {
   const client =
     options.client ??
     new IntercomClient({
@@ -46,14 +46,13 @@ export function intercomAdapter(options: IntercomAdapterOptions): Adapter & { cl
     return context;
   };
   const store = (): Store => started().store;
-  const markerStore = (): Store => started().markerStore;
   const logger = (): Logger => started().logger;
   const botAdminId = () => {
     // Replies wait for start (the worker defers their jobs), so this holds whenever one is posted.
     if (!adminId) throw new Error('the Intercom admin the bot replies as is not known yet (GET /me has not answered)');
     return adminId;
   };
-  const state = new ConversationState(store, markerStore);
+  const state = new ConversationState(store);
   const sender = new IntercomSender({ client, state, adminId: botAdminId, handoffTeamId: options.handoffTeamId, logger });
   const wantsPerson = handoffMatcher(options.handoffPatterns);
 
@@ -93,7 +92,9 @@ export function intercomAdapter(options: IntercomAdapterOptions): Adapter & { cl
       ctx.logger.info({ admin: adminId }, 'Intercom: replying as the token\'s admin');
     },
     receive,
-    send: (conversation, reply, sendOptions) => sender.send(conversation, reply, sendOptions?.key),
+    // Split on the markdown (no format): each part becomes HTML as it is posted.
+    maxChars: MAX_PART_CHARS,
+    sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
     handoff: (conversation) => sender.handoff(conversation),
-  } satisfies Adapter & { client: IntercomClient };
+  } satisfies Adapter<IntercomDetails> & { client: IntercomClient };
 }

@@ -3,7 +3,7 @@
  * X-RateLimit-Reset epoch), a 5xx or a lost connection is retried with backoff, and a 4xx such as
  * "conversation not found" goes straight to the dead letters.
  */
-import { PermanentError, RetryAfterError } from '../../src/index.js';
+import { PermanentError, RetryAfterError, retryAfterMs as readRetryAfter } from '../../src/adapter-kit.js';
 
 /** Used when a 429 says nothing about when to come back (Intercom's windows are 10 s long). */
 const DEFAULT_RETRY_AFTER_MS = 2000;
@@ -30,16 +30,7 @@ export function classifyIntercomError(error: unknown, what: string, now = Date.n
 
 /** How long a 429 asks us to wait: Retry-After (seconds or a date), else X-RateLimit-Reset (epoch seconds). */
 export function retryAfterMs(headers: { get(name: string): string | null } | undefined, now = Date.now()): number {
-  const retryAfter = headers?.get('retry-after')?.trim();
-  if (retryAfter) {
-    const seconds = Number(retryAfter);
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.max(0, Math.round(seconds * 1000));
-    const date = Date.parse(retryAfter);
-    if (!Number.isNaN(date)) return Math.max(0, date - now);
-  }
-  const reset = Number(headers?.get('x-ratelimit-reset'));
-  if (Number.isFinite(reset) && reset > 0) return Math.max(0, reset * 1000 - now);
-  return DEFAULT_RETRY_AFTER_MS;
+  return readRetryAfter(headers, { now, resetHeader: 'x-ratelimit-reset' }) ?? DEFAULT_RETRY_AFTER_MS;
 }
 
 /** Intercom's error list: `{ type: 'error.list', errors: [{ code, message }] }`. */

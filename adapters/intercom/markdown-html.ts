@@ -3,10 +3,10 @@
  * <pre>, lists. Everything else is escaped, so a reply can never inject markup. Headings become
  * bold paragraphs and quotes plain ones (Intercom's messenger styles neither reliably).
  *
- * The inline conversion and the block patterns are shared (src/text/markdown.ts); the block
+ * The inline conversion and the block patterns are shared (the adapter kit's); the block
  * structure (paragraphs, nested lists, code collected into <pre>) is Intercom's own.
  */
-import { closingFence, headingTitle, isRule, openingFence, renderInline, type InlineRenderer } from '../../src/text/index.js';
+import { closingFence, headingTitle, isRule, openingFence, renderInline, type InlineRenderer } from '../../src/adapter-kit.js';
 
 // The shared inline conversion uses private-use characters as placeholders for the pieces it
 // sets aside; any in the input are dropped first so a reply cannot forge one.

@@ -1,21 +1,17 @@
 /**
- * Posting to Intercom as the bot's admin: the AI's markdown as HTML comments, very long replies
- * in parts, short 429s waited out, and the handoff to a team.
+ * Posting to Intercom as the bot's admin: one part of a reply (the core splits very long replies)
+ * as an HTML comment, short 429s waited out, and the handoff to a team.
  */
 import type { IntercomClient } from 'intercom-client';
 import type { Logger } from 'pino';
-import { RetryAfterError, type ConversationRef, type Delivery, type Reply } from '../../src/index.js';
-import { splitMessage } from '../../src/text/index.js';
+import { waitOutRetryAfter, type ConversationRef, type ReplyPart } from '../../src/adapter-kit.js';
 import { classifyIntercomError } from './errors.js';
 import type { IntercomDetails } from './inbound.js';
 import { markdownToIntercomHtml } from './markdown-html.js';
 import type { ConversationState } from './state.js';
 
 /** Intercom takes long bodies; past this a reply is easier to read (and to retry) in parts. */
-const MAX_PART_CHARS = 10_000;
-/** A 429 asking for longer than this goes back to the queue (which waits without holding a worker). */
-const MAX_INLINE_WAIT_MS = 10_000;
-const MAX_INLINE_RETRIES = 3;
+export const MAX_PART_CHARS = 10_000;
 
 export interface SenderOptions {
   client: IntercomClient;
@@ -25,40 +21,34 @@ export interface SenderOptions {
   logger(): Logger;
 }
 
+type IntercomRef = ConversationRef<IntercomDetails>;
+
 export class IntercomSender {
   constructor(private readonly options: SenderOptions) {}
 
-  /** Post a reply, in parts when very long; parts already posted under `key` are skipped. */
-  async send(conversation: ConversationRef, reply: Reply, key?: string): Promise<Delivery> {
+  /**
+   * Post one part (markdown, sent as Intercom's HTML) as the bot's admin; returns the part's id,
+   * or null once a teammate has replied: then it is their conversation, not the bot's.
+   */
+  async sendPart(conversation: IntercomRef, markdown: string, part: ReplyPart): Promise<string | null> {
     const conversationId = conversationIdOf(conversation);
     const { client, state } = this.options;
-    // A teammate took over while the AI was thinking: their conversation, not ours.
     if (await state.humanReplied(conversationId, this.options.adminId())) {
-      this.options.logger().info({ conversation: conversationId, kind: reply.kind ?? 'answer' }, 'a teammate has replied; not posting the bot\'s reply');
-      return { ids: [] };
+      this.options.logger().info({ conversation: conversationId, kind: part.kind, part: part.index }, 'a teammate has replied; not posting the bot\'s reply');
+      return null;
     }
-    const ids: string[] = [];
-    for (const [index, part] of splitMessage(reply.text, MAX_PART_CHARS).entries()) {
-      const posted = key ? await state.partSent(key, index) : undefined;
-      if (posted) {
-        ids.push(posted);
-        continue;
-      }
-      const result = await this.call('conversations.reply', () =>
-        client.conversations.reply(
-          { conversation_id: conversationId, body: { message_type: 'comment', type: 'admin', admin_id: this.options.adminId(), body: markdownToIntercomHtml(part) } },
-          { maxRetries: 0 },
-        ),
-      );
-      const id = newestPartId(result) ?? conversationId;
-      ids.push(id);
-      if (key) await state.markPartSent(key, index, id);
-    }
-    return { ids };
+    // A 429 here is thrown as it is: the core waits it out (or queues it) around the part.
+    const result = await classified('conversations.reply', () =>
+      client.conversations.reply(
+        { conversation_id: conversationId, body: { message_type: 'comment', type: 'admin', admin_id: this.options.adminId(), body: markdownToIntercomHtml(markdown) } },
+        { maxRetries: 0 },
+      ),
+    );
+    return newestPartId(result) ?? conversationId;
   }
 
   /** Hand the conversation to the handoff team (or leave it unassigned); the bot stays out of it after. */
-  async handoff(conversation: ConversationRef): Promise<void> {
+  async handoff(conversation: IntercomRef): Promise<void> {
     const conversationId = conversationIdOf(conversation);
     const { client, state, handoffTeamId } = this.options;
     await state.stopForHandoff(conversationId);
@@ -73,23 +63,25 @@ export class IntercomSender {
     this.options.logger().info({ conversation: conversationId, team: handoffTeamId ?? 'unassigned' }, 'conversation handed off to people');
   }
 
-  /** One API call; the SDK's own retries are off, a short 429 is waited out here, the rest classified. */
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (caught) {
-        const error = classifyIntercomError(caught, what);
-        if (!(error instanceof RetryAfterError) || error.retryAfterMs > MAX_INLINE_WAIT_MS || attempt >= MAX_INLINE_RETRIES) throw error;
-        this.options.logger().info({ waitMs: error.retryAfterMs }, 'Intercom answered 429; waiting as it asks');
-        await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
-      }
-    }
+  /** One API call outside a reply part: the SDK's own retries are off, a short 429 is waited out here. */
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return waitOutRetryAfter(() => classified(what, fn), {
+      onWait: (waitMs) => this.options.logger().info({ waitMs }, 'Intercom answered 429; waiting as it asks'),
+    });
   }
 }
 
-function conversationIdOf(conversation: ConversationRef): string {
-  return (conversation.details as IntercomDetails | undefined)?.conversationId ?? conversation.id;
+/** An API call whose failure is thrown as the queue reads it (see errors.ts). */
+async function classified<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw classifyIntercomError(error, what);
+  }
+}
+
+function conversationIdOf(conversation: IntercomRef): string {
+  return conversation.details?.conversationId ?? conversation.id;
 }
 
 /** The id of the part a reply created: Intercom answers with the conversation, newest part last. */

@@ -1,9 +1,9 @@
 /**
  * What the adapter remembers per conversation, in the bot's store (shared by every process when
- * it is Redis): which parts were taken, and whether the bot has stepped aside. The parts the bot
- * has sent are recorded in the patient marker store, which waits out a short Redis outage.
+ * it is Redis): which parts were taken, and whether the bot has stepped aside. (The parts the bot
+ * has sent are the core's to record.)
  */
-import type { Store } from '../../src/index.js';
+import type { Store } from '../../src/adapter-kit.js';
 
 /** Longer than Intercom redelivers a notification (it gives up within hours). */
 const PART_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -13,14 +13,10 @@ const STOPPED_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 export const intercomKeys = {
   part: (conversationId: string, partId: string) => `parley:intercom:part:${conversationId}:${partId}`,
   stopped: (conversationId: string) => `parley:intercom:stopped:${conversationId}`,
-  sentPart: (key: string, index: number) => `parley:intercom:sent:${key}:${index}`,
 };
 
 export class ConversationState {
-  constructor(
-    private readonly store: () => Store,
-    private readonly markerStore: () => Store = store,
-  ) {}
+  constructor(private readonly store: () => Store) {}
 
   /**
    * Claim a conversation part for this notification. A different notification carrying the same
@@ -69,14 +65,6 @@ export class ConversationState {
   /** Stop for a handoff; the first reason recorded stays (a human reply outranks a later request). */
   async stopForHandoff(conversationId: string, notificationId?: string): Promise<void> {
     await this.store().setIfAbsent(intercomKeys.stopped(conversationId), notificationId ? `handoff:${notificationId}` : 'handoff', STOPPED_TTL_MS);
-  }
-
-  async partSent(key: string, index: number): Promise<string | undefined> {
-    return this.markerStore().get(intercomKeys.sentPart(key, index));
-  }
-
-  async markPartSent(key: string, index: number, id: string): Promise<void> {
-    await this.markerStore().set(intercomKeys.sentPart(key, index), id, PART_TTL_MS);
   }
 }
 

@@ -6,12 +6,13 @@
 import { App, Assistant, LogLevel, type Receiver } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type InboundMessage, type Received, type Store } from '../../src/index.js';
+import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type InboundMessage, type Received, type Store } from '../../src/adapter-kit.js';
 import type { SlackConfig } from './config.js';
 import { dispatchToBolt, type Collector } from './dispatch.js';
-import { inboundFromEvent, type EventCallback } from './events.js';
+import { inboundFromEvent, type EventCallback, type SlackDetails } from './events.js';
 import { parseSlackBody } from './parse.js';
-import { SlackSender, slackKeys } from './send.js';
+import { markdownToMrkdwn } from './mrkdwn.js';
+import { MAX_MESSAGE_CHARS, SlackSender, slackKeys } from './send.js';
 import { createSocketMode } from './socket.js';
 import { receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
@@ -35,7 +36,7 @@ export class ParleyReceiver implements Receiver {
 }
 
 /** Create the Slack adapter. */
-export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App } {
+export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails> & { app: App } {
   const app =
     options.app ??
     new App({
@@ -48,7 +49,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
       // parley keeps its own conversation history; Bolt's per-event conversation store would only cost time on the ack path.
       convoStore: false,
     });
-  // Our own client for replies: no hidden retries, 429s surface to us (see SlackSender.call).
+  // Our own client for replies: no hidden retries, 429s surface to us (see send.ts).
   const client = new WebClient(options.botToken, webClientOptions(options.apiUrl));
   // An App the developer created without deferInitialization is usable from the start.
   let boltReady = (app as unknown as { initialized?: boolean }).initialized !== false;
@@ -61,7 +62,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
     return context;
   };
   const answeredIn = async (team: string, channel: string, thread: string) => (await store().get(slackKeys.answeredThread(team, channel, thread))) !== undefined;
-  // What the sender records (parts sent, threads answered) goes to the patient store.
+  // What the sender records (threads answered) goes to the patient store.
   const sender = new SlackSender(client, markerStore, logger);
   const socket = options.appToken
     ? createSocketMode({ appToken: options.appToken, clientOptions: webClientOptions(options.apiUrl), app, logger, deliver: (messages) => started().deliver(messages) })
@@ -144,10 +145,12 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter & { app: App
       await socket?.stop();
     },
     receive,
-    send: (conversation, reply, sendOptions) => sender.send(conversation, reply, sendOptions?.key),
-    ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key) } : {}),
+    maxChars: MAX_MESSAGE_CHARS,
+    format: markdownToMrkdwn,
+    sendPart: (conversation, text) => sender.sendPart(conversation, text),
+    ...(options.streaming ? { stream: (conversation, chunks) => sender.stream(conversation, chunks) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),
-  } satisfies Adapter & { app: App };
+  } satisfies Adapter<SlackDetails> & { app: App };
 }
 
 /** Every Web API client parley makes: one try per call, 429s handed back, a bounded wait. */

@@ -2,9 +2,9 @@
  * Markdown → Slack mrkdwn. Models answer in CommonMark-ish markdown; Slack renders its own dialect
  * (`*bold*`, `_italic_`, `~strike~`, `<url|text>`) and treats `&`, `<` and `>` as control
  * characters, so an unconverted reply shows stray `**` and can even form a `<!channel>` mention.
- * The walk over the markdown is shared (src/text/markdown.ts); these are Slack's rules.
+ * The walk over the markdown is shared (the adapter kit's renderMarkdown); these are Slack's rules.
  */
-import { renderMarkdown, type MarkdownRenderer } from '../../src/text/index.js';
+import { renderMarkdown, type MarkdownRenderer } from '../../src/adapter-kit.js';
 
 const mrkdwn: MarkdownRenderer = {
   marks: { bold: '*', italic: '_', strike: '~' },

@@ -1,5 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { HttpError, type HttpRequest } from '../../src/index.js';
+import { HttpError, hmacMatches, type HttpRequest } from '../../src/adapter-kit.js';
 
 /** Slack signs `v0:<timestamp>:<raw body>`; requests older or newer than this are refused. */
 const MAX_SKEW_SECONDS = 5 * 60;
@@ -18,11 +17,6 @@ export function verifySlackSignature(request: HttpRequest, secrets: readonly str
   if (Math.abs(nowSeconds - ts) > MAX_SKEW_SECONDS) {
     throw new HttpError(401, 'stale_timestamp', `The request timestamp is more than 5 minutes ${ts > nowSeconds ? 'ahead' : 'old'}; check the clock.`);
   }
-  // Compare raw digests: no hex strings to build for every secret on the ack path.
-  const given = signature.startsWith('v0=') ? Buffer.from(signature.slice(3), 'hex') : Buffer.alloc(0);
-  for (const secret of secrets) {
-    const expected = createHmac('sha256', secret).update(`v0:${timestamp}:`).update(request.body).digest();
-    if (given.length === expected.length && timingSafeEqual(given, expected)) return;
-  }
+  if (signature.startsWith('v0=') && hmacMatches(signature.slice(3), secrets, [`v0:${timestamp}:`, request.body])) return;
   throw new HttpError(401, 'bad_signature', 'The Slack signature does not match: check SLACK_SIGNING_SECRET.');
 }

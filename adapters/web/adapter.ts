@@ -2,10 +2,10 @@
  * The web chat: a page for local use and demos, a JSON API to post messages, and the
  * conversation's transcript (JSON, or server-sent events as it changes).
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { HttpError, InvalidPayloadError, checkPayload, isLoopbackHost, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from '../../src/index.js';
-import type { ConversationRef, Delivery, Reply, Store } from '../../src/index.js';
+import { HttpError, InvalidPayloadError, checkPayload, isLoopbackHost, json, safeEqual, type Adapter, type AdapterContext, type HttpRequest, type Route } from '../../src/adapter-kit.js';
+import type { ConversationRef, Delivery, Reply, Store } from '../../src/adapter-kit.js';
 import { webMessage } from './schema.js';
 
 export interface WebChatOptions {
@@ -58,7 +58,7 @@ export function webChat(options: WebChatOptions = {}): Adapter {
     if (!requireToken) return;
     if (!options.token) throw new HttpError(401, 'token_required', 'This server is reachable from other machines: set WEB_TOKEN and send it as a bearer token.');
     const given = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? request.url.searchParams.get('token') ?? '';
-    if (!sameSecret(given, options.token)) throw new HttpError(401, 'bad_token', 'Send the web chat token as "Authorization: Bearer <WEB_TOKEN>".');
+    if (!safeEqual(given, options.token)) throw new HttpError(401, 'bad_token', 'Send the web chat token as "Authorization: Bearer <WEB_TOKEN>".');
   }
 
   const conversationRoute: Route = {
@@ -154,11 +154,4 @@ async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>): AsyncG
 function fromThisMachine(request: HttpRequest): boolean {
   const address = request.remoteAddress?.replace(/^::ffff:/, '');
   return address !== undefined && isLoopbackHost(address) && !request.headers['x-forwarded-for'] && !request.headers.forwarded;
-}
-
-/** Constant-time comparison, so the token cannot be guessed byte by byte from timings. */
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -2,14 +2,13 @@
  * WhatsApp through Twilio, on the twilio SDK: webhooks verified with `validateRequest`, answered
  * with TwiML, replies posted with `messages.create` (or, in direct mode, as TwiML <Message>s).
  */
-import type { Logger } from 'pino';
 import twilio, { type Twilio } from 'twilio';
-import type { Adapter, AdapterContext, HttpRequest, Received, Store } from '../../src/index.js';
+import type { Adapter, AdapterContext, HttpRequest, Received } from '../../src/adapter-kit.js';
 import type { WhatsAppConfig } from './config.js';
 import { TwilioHttpClient } from './http-client.js';
-import { parseTwilioWebhook } from './inbound.js';
+import { parseTwilioWebhook, type WhatsAppDetails } from './inbound.js';
 import { parseTwilioBody } from './parse.js';
-import { WhatsAppSender, replyParts } from './send.js';
+import { WhatsAppSender, twimlParts, whatsappParts } from './send.js';
 import { emptyTwiml, messagesTwiml } from './twiml.js';
 import { verifyTwilioSignature } from './verify.js';
 
@@ -19,7 +18,7 @@ export interface WhatsAppAdapterOptions extends WhatsAppConfig {
 }
 
 /** Create the WhatsApp adapter. */
-export function whatsappAdapter(options: WhatsAppAdapterOptions): Adapter & { client: Twilio } {
+export function whatsappAdapter(options: WhatsAppAdapterOptions): Adapter<WhatsAppDetails> & { client: Twilio } {
   const [sendToken] = options.authTokens;
   if (!sendToken) throw new Error('whatsappAdapter: authTokens must hold at least one Twilio auth token');
   const client = options.client ?? twilio(options.accountSid, sendToken, { httpClient: new TwilioHttpClient(options.apiUrl), autoRetry: false });
@@ -27,19 +26,10 @@ export function whatsappAdapter(options: WhatsAppAdapterOptions): Adapter & { cl
   // stall every request in flight (/healthz included): load them now, before the server listens.
   void client.messages;
   let context: AdapterContext | undefined;
-  const started = () => {
-    if (!context) throw new Error('the WhatsApp adapter has not been started');
-    return context;
-  };
-  // Sent markers go to the patient store: a part posted just as Redis goes away is still recorded.
-  const markerStore = (): Store => started().markerStore;
-  const logger = (): Logger => started().logger;
-  const sender = new WhatsAppSender(
-    client,
-    { ...(options.from ? { from: options.from } : {}), ...(options.messagingServiceSid ? { messagingServiceSid: options.messagingServiceSid } : {}) },
-    markerStore,
-    logger,
-  );
+  const sender = new WhatsAppSender(client, {
+    ...(options.from ? { from: options.from } : {}),
+    ...(options.messagingServiceSid ? { messagingServiceSid: options.messagingServiceSid } : {}),
+  });
 
   async function receive(request: HttpRequest): Promise<Received> {
     const params = parseTwilioBody(request);
@@ -64,10 +54,11 @@ export function whatsappAdapter(options: WhatsAppAdapterOptions): Adapter & { cl
       context = ctx;
     },
     receive,
-    send: (conversation, reply, sendOptions) => sender.send(conversation, reply, sendOptions?.key),
+    ...whatsappParts,
+    sendPart: (conversation, text) => sender.sendPart(conversation, text),
     respondDirect(reply) {
-      const parts = replyParts(reply);
+      const parts = twimlParts(reply);
       return parts.length > 0 ? messagesTwiml(parts) : emptyTwiml();
     },
-  } satisfies Adapter & { client: Twilio };
+  } satisfies Adapter<WhatsAppDetails> & { client: Twilio };
 }

@@ -2,9 +2,9 @@
  * Markdown → WhatsApp formatting. Models answer in CommonMark-ish markdown; WhatsApp renders
  * its own marks (`*bold*`, `_italic_`, `~strike~`, ``` ```code``` ```, `` `code` ``, `> quote`,
  * `- `/`1. ` lists) and nothing else, so an unconverted reply shows stray `**`, `#` and `[…](…)`.
- * The walk over the markdown is shared (src/text/markdown.ts); these are WhatsApp's rules.
+ * The walk over the markdown is shared (the adapter kit's renderMarkdown); these are WhatsApp's rules.
  */
-import { renderMarkdown, type MarkdownRenderer } from '../../src/text/index.js';
+import { renderMarkdown, type MarkdownRenderer } from '../../src/adapter-kit.js';
 
 const whatsApp: MarkdownRenderer = {
   marks: { bold: '*', italic: '_', strike: '~' },

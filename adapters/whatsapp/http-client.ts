@@ -7,7 +7,7 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
-import { RetryAfterError } from '../../src/index.js';
+import { RetryAfterError, retryAfterMs as readRetryAfter } from '../../src/adapter-kit.js';
 
 /** How long to wait after a 429 that does not say (Twilio's usually do not). */
 export const DEFAULT_RETRY_AFTER_MS = 5000;
@@ -52,11 +52,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
 
 /** Retry-After in seconds or as an HTTP date; a few seconds when absent or unreadable. */
 export function retryAfterMs(headers: Record<string, unknown> | undefined, now = Date.now()): number {
-  const value = headers?.['retry-after'];
-  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
-  if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = text ? Date.parse(text) : NaN;
-  return Number.isNaN(date) ? DEFAULT_RETRY_AFTER_MS : Math.max(0, date - now);
+  return readRetryAfter(headers, { now }) ?? DEFAULT_RETRY_AFTER_MS;
 }
 
 /** An error's code and message only: never its request config. */

@@ -1,4 +1,4 @@
-import { HttpError, type HttpRequest } from '../../src/index.js';
+import { HttpError, type HttpRequest } from '../../src/adapter-kit.js';
 
 /** A webhook's parameters as Twilio signed them: a repeated name keeps every value. */
 export type TwilioParams = Record<string, string | string[]>;

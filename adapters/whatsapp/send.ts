@@ -1,26 +1,22 @@
 /**
- * Posting a reply through Twilio's REST API (`messages.create`): WhatsApp formatting, replies
- * over 1,600 characters in ordered parts, and parts already posted skipped on a retry.
+ * Posting one part of a reply through Twilio's REST API (`messages.create`); the core formats the
+ * reply for WhatsApp, splits it at 1,600 characters and skips parts already posted on a retry.
  */
-import type { Logger } from 'pino';
 import type { Twilio } from 'twilio';
-import type { ConversationRef, Delivery, Reply, Store } from '../../src/index.js';
-import { splitMessage } from '../../src/text/index.js';
+import { replyParts, type ConversationRef, type Reply } from '../../src/adapter-kit.js';
 import { classifyTwilioError } from './errors.js';
 import { markdownToWhatsApp } from './format.js';
 import type { WhatsAppDetails } from './inbound.js';
 
 /** Twilio refuses a WhatsApp body longer than this. */
 export const MAX_MESSAGE_CHARS = 1600;
-const MARKER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-export const whatsappKeys = {
-  part: (key: string, index: number) => `parley:whatsapp:part:${key}:${index}`,
-};
+/** How a reply reads on WhatsApp and how long a part may be: what the adapter declares to the core. */
+export const whatsappParts = { maxChars: MAX_MESSAGE_CHARS, format: markdownToWhatsApp } as const;
 
-/** A reply as the parts Twilio will accept, in order. */
-export function replyParts(reply: Reply): string[] {
-  return splitMessage(markdownToWhatsApp(reply.text), MAX_MESSAGE_CHARS);
+/** A reply as the parts Twilio will accept, in order (for TwiML, which the core does not post). */
+export function twimlParts(reply: Reply): string[] {
+  return replyParts(whatsappParts, reply.text);
 }
 
 export interface Sender {
@@ -32,32 +28,12 @@ export class WhatsAppSender {
   constructor(
     private readonly client: Twilio,
     private readonly sender: Sender,
-    private readonly store: () => Store,
-    private readonly logger: () => Logger,
   ) {}
 
-  /** Post a reply, in parts when long; parts already posted under `key` are skipped. */
-  async send(conversation: ConversationRef, reply: Reply, key?: string): Promise<Delivery> {
-    const details = conversation.details as WhatsAppDetails;
-    const ids: string[] = [];
-    for (const [index, part] of replyParts(reply).entries()) {
-      const marker = key ? whatsappKeys.part(key, index) : undefined;
-      const posted = marker ? await this.store().get(marker) : undefined;
-      if (posted) {
-        this.logger().debug({ key, part: index }, 'part already sent before a retry; not sending it again');
-        ids.push(posted);
-        continue;
-      }
-      const sid = await this.create(details.from, part);
-      ids.push(sid);
-      if (marker) await this.store().set(marker, sid, MARKER_TTL_MS);
-    }
-    return { ids };
-  }
-
-  private async create(to: string, body: string): Promise<string> {
+  /** Post one part to the person; returns the message SID. */
+  async sendPart({ details }: ConversationRef<WhatsAppDetails>, body: string): Promise<string> {
     try {
-      const message = await this.client.messages.create({ to, body, ...this.sender });
+      const message = await this.client.messages.create({ to: details!.from, body, ...this.sender });
       return message.sid;
     } catch (error) {
       throw classifyTwilioError(error);
