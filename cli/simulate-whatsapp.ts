@@ -3,9 +3,9 @@
  * it (with the twilio SDK), to a running server — no phone, no tunnel.
  */
 import { randomBytes } from 'node:crypto';
-import twilio from 'twilio';
 import type { Config } from '../src/index.js';
 import { whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
+import { twilioSdk } from '../adapters/whatsapp/sdk.js';
 
 export interface SimulateWhatsAppOptions {
   text: string;
@@ -58,7 +58,7 @@ export async function simulateWhatsApp(config: Config, options: SimulateWhatsApp
     From: from,
     ApiVersion: '2010-04-01',
   };
-  const signature = twilio.getExpectedTwilioSignature(token, signedUrl, form);
+  const signature = twilioSdk('parley simulate whatsapp').getExpectedTwilioSignature(token, signedUrl, form);
   try {
     const res = await fetch(url, {
       method: 'POST',

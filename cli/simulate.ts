@@ -3,9 +3,9 @@
  * the local testing story, the way `stripe trigger` does it.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { WebClient } from '@slack/web-api';
 import type { Config } from '../src/index.js';
 import { slackConfigFromEnv } from '../adapters/slack/index.js';
+import { slackSdk } from '../adapters/slack/sdk.js';
 
 export interface SimulateOptions {
   text: string;
@@ -64,6 +64,7 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
 /** The mention Slack would put in the text: the real bot user when the token works, a placeholder otherwise. */
 async function botUserId(token: string, apiUrl: string): Promise<string> {
   try {
+    const { WebClient } = slackSdk('parley simulate slack').webApi;
     const result = await new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, timeout: 3000 }).auth.test();
     return result.user_id ?? 'U0PARLEYBOT';
   } catch {

@@ -3,13 +3,14 @@
  * bot steps aside once a person is asked for or a teammate replies. Webhooks are verified and
  * parsed without calling Intercom, so they are answered in milliseconds (Intercom favours < 500 ms).
  */
-import { IntercomClient, IntercomEnvironment } from 'intercom-client';
+import type { IntercomClient, IntercomEnvironment } from 'intercom-client';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterContext, HttpRequest, Received, Store } from '../../src/adapter-kit.js';
 import type { IntercomConfig, IntercomRegion } from './config.js';
 import { handoffMatcher } from './handoff-patterns.js';
 import { messagesFromNotification, type IntercomDetails } from './inbound.js';
 import { parseNotification } from './notification.js';
+import { intercomSdk } from './sdk.js';
 import { IntercomSender, MAX_PART_CHARS } from './send.js';
 import { ConversationState } from './state.js';
 import { verifyIntercomSignature } from './verify.js';
@@ -19,22 +20,24 @@ export interface IntercomAdapterOptions extends IntercomConfig {
   client?: IntercomClient;
 }
 
-const REGIONS: Record<IntercomRegion, string> = {
-  us: IntercomEnvironment.UsProduction,
-  eu: IntercomEnvironment.EuProduction,
-  au: IntercomEnvironment.AuProduction,
-};
+/** Each region's entry in the SDK's IntercomEnvironment (read once the SDK is loaded). */
+const REGIONS = {
+  us: 'UsProduction',
+  eu: 'EuProduction',
+  au: 'AuProduction',
+} as const satisfies Record<IntercomRegion, keyof typeof IntercomEnvironment>;
 
 /** Seconds one API call may take before it counts as failed (and is retried by the queue). */
 const API_TIMEOUT_SECONDS = 15;
 
 /** Create the Intercom adapter. */
 export function intercomAdapter(options: IntercomAdapterOptions): Adapter<IntercomDetails> & { client: IntercomClient } {
+  const intercom = intercomSdk();
   const client =
     options.client ??
-    new IntercomClient({
+    new intercom.IntercomClient({
       token: options.accessToken,
-      ...(options.apiUrl ? { baseUrl: options.apiUrl } : { environment: REGIONS[options.region] }),
+      ...(options.apiUrl ? { baseUrl: options.apiUrl } : { environment: intercom.IntercomEnvironment[REGIONS[options.region]] }),
       // The queue retries with backoff and 429s are handled in send: no hidden waits in the SDK.
       maxRetries: 0,
       timeoutInSeconds: API_TIMEOUT_SECONDS,

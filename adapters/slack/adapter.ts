@@ -3,14 +3,15 @@
  * through a receiver of ours, so the developer's own listeners (slash commands, shortcuts,
  * actions) keep working; a global middleware picks out the messages parley answers.
  */
-import { App, Assistant, LogLevel, type Receiver } from '@slack/bolt';
-import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { App, Receiver } from '@slack/bolt';
+import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type InboundMessage, type Received, type Store } from '../../src/adapter-kit.js';
 import type { SlackConfig } from './config.js';
 import { dispatchToBolt, type Collector } from './dispatch.js';
 import { inboundFromEvent, type EventCallback, type SlackDetails } from './events.js';
 import { parseSlackBody } from './parse.js';
+import { slackSdk } from './sdk.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 import { MAX_MESSAGE_CHARS, SlackSender, slackKeys } from './send.js';
 import { createSocketMode } from './socket.js';
@@ -37,20 +38,21 @@ export class ParleyReceiver implements Receiver {
 
 /** Create the Slack adapter. */
 export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails> & { app: App } {
+  const { bolt, webApi } = slackSdk();
   const app =
     options.app ??
-    new App({
+    new bolt.App({
       token: options.botToken,
       receiver: new ParleyReceiver(),
       deferInitialization: true,
-      logLevel: LogLevel.ERROR,
+      logLevel: bolt.LogLevel.ERROR,
       // Bolt's default client retries for about 30 minutes: init() would hang that long with Slack down.
       clientOptions: webClientOptions(options.apiUrl),
       // parley keeps its own conversation history; Bolt's per-event conversation store would only cost time on the ack path.
       convoStore: false,
     });
   // Our own client for replies: no hidden retries, 429s surface to us (see send.ts).
-  const client = new WebClient(options.botToken, webClientOptions(options.apiUrl));
+  const client = new webApi.WebClient(options.botToken, webClientOptions(options.apiUrl));
   // An App the developer created without deferInitialization is usable from the start.
   let boltReady = (app as unknown as { initialized?: boolean }).initialized !== false;
   let context: AdapterContext | undefined;
@@ -85,7 +87,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     await next();
   });
   app.assistant(
-    new Assistant({
+    new bolt.Assistant({
       threadStarted: async ({ setSuggestedPrompts }) => {
         if (options.suggestedPrompts.length === 0) return;
         await setSuggestedPrompts({ title: 'Try asking', prompts: options.suggestedPrompts.map((p) => ({ title: p, message: p })) });

@@ -2,9 +2,10 @@
  * Posting to Slack: one part of a reply (the core splits and formats it), 429s waited out within
  * bounds, streaming with a fallback, the "is thinking…" status.
  */
-import { ErrorCode, type WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, waitOutRetryAfter, type ConversationRef, type StreamDelivery, type Store } from '../../src/adapter-kit.js';
+import { slackSdk } from './sdk.js';
 import type { SlackDetails } from './events.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
@@ -120,6 +121,7 @@ async function classify<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (error) {
     const e = error as { code?: string; retryAfter?: number; data?: { error?: string } };
+    const { ErrorCode } = slackSdk().webApi;
     if (e.code === ErrorCode.RateLimitedError) throw new RetryAfterError('Slack rate limit', (e.retryAfter ?? 1) * 1000);
     if (e.code === ErrorCode.PlatformError && e.data?.error && PERMANENT.has(e.data.error)) {
       throw new PermanentError(`Slack refused the message: ${e.data.error}`, `slack_${e.data.error}`);

@@ -3,12 +3,12 @@
  * SocketModeClient (rather than Bolt's receiver) to acknowledge an event only after parley has
  * queued its message: an event we could not take is left unacknowledged and Slack redelivers it.
  */
-import { LogLevel, type App } from '@slack/bolt';
-import { SocketModeClient } from '@slack/socket-mode';
+import type { App } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { InboundMessage } from '../../src/index.js';
 import { dispatchToBolt } from './dispatch.js';
+import { slackSdk } from './sdk.js';
 
 interface SocketEvent {
   ack(response?: unknown): Promise<void>;
@@ -28,7 +28,8 @@ export interface SocketModeOptions {
 
 export function createSocketMode(options: SocketModeOptions): { start(): Promise<void>; stop(): Promise<void> } {
   // Its WebClient would otherwise retry apps.connections.open 100 times; the bot retries start() itself.
-  const client = new SocketModeClient({ appToken: options.appToken, logLevel: LogLevel.ERROR, clientOptions: options.clientOptions });
+  const { bolt, socketMode } = slackSdk();
+  const client = new socketMode.SocketModeClient({ appToken: options.appToken, logLevel: bolt.LogLevel.ERROR, clientOptions: options.clientOptions });
   client.on('slack_event', (event: SocketEvent) => {
     void handle(event).catch((error: unknown) => options.logger().error({ err: error, type: event.type }, 'Socket Mode event not taken; Slack will redeliver it'));
   });

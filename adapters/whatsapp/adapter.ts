@@ -2,12 +2,13 @@
  * WhatsApp through Twilio, on the twilio SDK: webhooks verified with `validateRequest`, answered
  * with TwiML, replies posted with `messages.create` (or, in direct mode, as TwiML <Message>s).
  */
-import twilio, { type Twilio } from 'twilio';
+import type { Twilio } from 'twilio';
 import type { Adapter, AdapterContext, HttpRequest, Received } from '../../src/adapter-kit.js';
 import type { WhatsAppConfig } from './config.js';
-import { TwilioHttpClient } from './http-client.js';
+import { createTwilioHttpClient } from './http-client.js';
 import { parseTwilioWebhook, type WhatsAppDetails } from './inbound.js';
 import { parseTwilioBody } from './parse.js';
+import { twilioSdk } from './sdk.js';
 import { WhatsAppSender, twimlParts, whatsappParts } from './send.js';
 import { emptyTwiml, messagesTwiml } from './twiml.js';
 import { verifyTwilioSignature } from './verify.js';
@@ -19,9 +20,10 @@ export interface WhatsAppAdapterOptions extends WhatsAppConfig {
 
 /** Create the WhatsApp adapter. */
 export function whatsappAdapter(options: WhatsAppAdapterOptions): Adapter<WhatsAppDetails> & { client: Twilio } {
+  const twilio = twilioSdk();
   const [sendToken] = options.authTokens;
   if (!sendToken) throw new Error('whatsappAdapter: authTokens must hold at least one Twilio auth token');
-  const client = options.client ?? twilio(options.accountSid, sendToken, { httpClient: new TwilioHttpClient(options.apiUrl), autoRetry: false });
+  const client = options.client ?? twilio(options.accountSid, sendToken, { httpClient: createTwilioHttpClient(options.apiUrl), autoRetry: false });
   // The SDK loads its REST modules on first use, a few hundred ms of synchronous work that would
   // stall every request in flight (/healthz included): load them now, before the server listens.
   void client.messages;

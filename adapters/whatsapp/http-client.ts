@@ -4,10 +4,10 @@
  * queue decides when to try again, and makes sure no error it throws carries the credentials
  * (an axios error holds the request's Authorization header).
  */
-import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
 import { RetryAfterError, retryAfterMs as readRetryAfter } from '../../src/adapter-kit.js';
+import { twilioSdk } from './sdk.js';
 
 /** How long to wait after a 429 that does not say (Twilio's usually do not). */
 export const DEFAULT_RETRY_AFTER_MS = 5000;
@@ -17,37 +17,48 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 type Response<T> = TwilioResponse.default<T>;
 
-export class TwilioHttpClient extends twilio.RequestClient {
-  private readonly base?: URL;
+/** The client to pass as the twilio SDK's `httpClient`, sending to `apiUrl` (TWILIO_API_URL). */
+export function createTwilioHttpClient(apiUrl: string = DEFAULT_API_URL): RequestClient {
+  TwilioHttpClient ??= defineTwilioHttpClient(twilioSdk('createTwilioHttpClient()').RequestClient);
+  return new TwilioHttpClient(apiUrl);
+}
 
-  constructor(apiUrl: string = DEFAULT_API_URL) {
-    super({ autoRetry: false, timeout: REQUEST_TIMEOUT_MS });
-    const base = new URL(apiUrl);
-    if (base.origin !== DEFAULT_API_URL || base.pathname !== '/') this.base = base;
-  }
+// Defined on first use: its base class comes from the optional twilio SDK.
+let TwilioHttpClient: ReturnType<typeof defineTwilioHttpClient> | undefined;
 
-  override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
-    const uri = this.rewrite(opts.uri);
-    let response: Response<TData>;
-    try {
-      response = await super.request({ ...opts, uri });
-    } catch (error) {
-      throw new Error(`the Twilio API could not be reached at ${new URL(uri).origin}: ${describe(error)}`);
+function defineTwilioHttpClient(Base: typeof RequestClient) {
+  return class TwilioHttpClient extends Base {
+    private readonly base?: URL;
+
+    constructor(apiUrl: string) {
+      super({ autoRetry: false, timeout: REQUEST_TIMEOUT_MS });
+      const base = new URL(apiUrl);
+      if (base.origin !== DEFAULT_API_URL || base.pathname !== '/') this.base = base;
     }
-    if (response.statusCode === 429) {
-      throw new RetryAfterError('Twilio answered 429 Too Many Requests', retryAfterMs(response.headers as Record<string, unknown> | undefined));
-    }
-    return response;
-  }
 
-  /** https://api.twilio.com/2010-04-01/… → <TWILIO_API_URL>/2010-04-01/…, for any *.twilio.com host. */
-  private rewrite(uri: string): string {
-    if (!this.base) return uri;
-    const url = new URL(uri);
-    if (url.hostname !== 'twilio.com' && !url.hostname.endsWith('.twilio.com')) return uri;
-    const prefix = this.base.pathname.replace(/\/$/, '');
-    return `${this.base.origin}${prefix}${url.pathname}${url.search}`;
-  }
+    override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
+      const uri = this.rewrite(opts.uri);
+      let response: Response<TData>;
+      try {
+        response = await super.request({ ...opts, uri });
+      } catch (error) {
+        throw new Error(`the Twilio API could not be reached at ${new URL(uri).origin}: ${describe(error)}`);
+      }
+      if (response.statusCode === 429) {
+        throw new RetryAfterError('Twilio answered 429 Too Many Requests', retryAfterMs(response.headers as Record<string, unknown> | undefined));
+      }
+      return response;
+    }
+
+    /** https://api.twilio.com/2010-04-01/… → <TWILIO_API_URL>/2010-04-01/…, for any *.twilio.com host. */
+    private rewrite(uri: string): string {
+      if (!this.base) return uri;
+      const url = new URL(uri);
+      if (url.hostname !== 'twilio.com' && !url.hostname.endsWith('.twilio.com')) return uri;
+      const prefix = this.base.pathname.replace(/\/$/, '');
+      return `${this.base.origin}${prefix}${url.pathname}${url.search}`;
+    }
+  };
 }
 
 /** Retry-After in seconds or as an HTTP date; a few seconds when absent or unreadable. */

@@ -1,6 +1,6 @@
-import twilio from 'twilio';
 import { HttpError, type HttpRequest } from '../../src/index.js';
 import type { TwilioParams } from './parse.js';
+import { twilioSdk } from './sdk.js';
 
 /**
  * Verify X-Twilio-Signature with the SDK against any of the auth tokens (several while rotating).
@@ -11,6 +11,7 @@ import type { TwilioParams } from './parse.js';
 export function verifyTwilioSignature(request: HttpRequest, tokens: readonly string[], params: TwilioParams): void {
   const signature = request.headers['x-twilio-signature'];
   if (!signature) throw new HttpError(403, 'missing_signature', 'The X-Twilio-Signature header is required.');
+  const twilio = twilioSdk('verifyTwilioSignature()');
   const url = request.url.href;
   const algorithm = twilio.getSignatureAlgorithm(request.headers['x-twilio-webhooks-signature-settings']);
   // The JSON variant signs the URL only; its body is covered by the bodySHA256 query parameter.

@@ -4,7 +4,7 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappConfigFromEnv } from '../../adapters/whatsapp/config.js';
 import { classifyTwilioError } from '../../adapters/whatsapp/errors.js';
-import { DEFAULT_RETRY_AFTER_MS, TwilioHttpClient, retryAfterMs } from '../../adapters/whatsapp/http-client.js';
+import { DEFAULT_RETRY_AFTER_MS, createTwilioHttpClient, retryAfterMs } from '../../adapters/whatsapp/http-client.js';
 import { parseTwilioWebhook } from '../../adapters/whatsapp/inbound.js';
 import { emptyTwiml, messagesTwiml } from '../../adapters/whatsapp/twiml.js';
 import { ConfigError, HttpError, PermanentError, RetryAfterError } from '../../src/index.js';
@@ -150,7 +150,7 @@ describe('TwilioHttpClient', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('sends *.twilio.com requests to TWILIO_API_URL, under its path', async () => {
-    const client = twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: new TwilioHttpClient(`${url}/proxy/`) });
+    const client = twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: createTwilioHttpClient(`${url}/proxy/`) });
     const message = await client.messages.create({ from: BOT_NUMBER, to: USER_NUMBER, body: 'hi' });
     expect(message.sid).toBe('SM1');
     expect(seen.at(-1)?.path).toBe(`/proxy/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
@@ -159,7 +159,7 @@ describe('TwilioHttpClient', () => {
 
   it('turns a 429 into RetryAfterError at once (no hidden retries)', async () => {
     const before = seen.length;
-    const client = new TwilioHttpClient(url);
+    const client = createTwilioHttpClient(url);
     const error = await client.request({ method: 'post', uri: 'https://api.twilio.com/busy' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RetryAfterError);
     expect((error as RetryAfterError).retryAfterMs).toBe(2000);
@@ -167,7 +167,7 @@ describe('TwilioHttpClient', () => {
   });
 
   it('throws connection errors without the credentials in them', async () => {
-    const client = new TwilioHttpClient('http://127.0.0.1:1');
+    const client = createTwilioHttpClient('http://127.0.0.1:1');
     const error = (await client
       .request({ method: 'post', uri: 'https://api.twilio.com/2010-04-01/x', username: ACCOUNT_SID, password: AUTH_TOKEN })
       .catch((e: unknown) => e)) as Error;

@@ -1,0 +1,41 @@
+/**
+ * Platform SDKs are optional peer dependencies: a web-only app installs none of them. An adapter
+ * loads its SDK here when its factory is called, never at import time, so importing
+ * `parley/adapters/slack` works without @slack/bolt and calling `slackAdapter()` without it says
+ * what to install. Loading is synchronous (require), so factories stay synchronous.
+ */
+import { createRequire } from 'node:module';
+import { MissingDependencyError } from './errors.js';
+
+// Resolved from parley's own folder, so the app's node_modules (where peers live) is searched.
+const requireFromParley = createRequire(import.meta.url);
+
+/**
+ * Load an optional package for `neededBy` (e.g. "slackAdapter()"). If it is not installed, throws
+ * MissingDependencyError naming every package of `installTogether` that is missing, so one
+ * `npm install` fixes it.
+ */
+export function requireOptional<T>(name: string, neededBy: string, installTogether: readonly string[] = [name]): T {
+  try {
+    return requireFromParley(name) as T;
+  } catch (error) {
+    if (!isNotFound(error, name)) throw error;
+    const missing = installTogether.filter((other) => !isInstalled(other));
+    throw new MissingDependencyError((missing.length > 0 ? missing : [name]).join(' '), neededBy);
+  }
+}
+
+function isInstalled(name: string): boolean {
+  try {
+    requireFromParley.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Only the package itself missing; a broken install of it (one of its own files missing) is rethrown. */
+function isNotFound(error: unknown, name: string): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e?.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.startsWith(`Cannot find module '${name}'`);
+}
