@@ -158,7 +158,7 @@ export function createBot(options: BotOptions = {}): Bot {
         }),
         logger,
       );
-      if (options.worker !== false) queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency });
+      if (options.worker !== false) queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency, store: workerStore });
       queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
       queueDepth.unref();
       await connecting;

@@ -55,6 +55,7 @@ export const variables = {
   REDIS_CACHE_URL: { schema: redisUrl, fix: 'set REDIS_CACHE_URL to a Redis for the response cache (may evict), or unset it to use REDIS_URL' },
   REDIS_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'), default: 'parley', fix: 'set REDIS_PREFIX to a short name, e.g. parley' },
   QUEUE_LOCK_MS: { schema: integer(1000, 3_600_000), fix: 'set QUEUE_LOCK_MS to how long a dead worker holds a job before it is recovered, in milliseconds (default: AI_DEADLINE_MS + 30000)' },
+  SQS_QUEUE_URL: { schema: url, fix: 'set SQS_QUEUE_URL to the FIFO queue\'s URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/parley.fifo (its redrive queue holds the dead letters), or unset it' },
   OPENAI_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },
   OPENAI_BASE_URL: { schema: url, fix: 'set OPENAI_BASE_URL to an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1' },
   OPENAI_MODEL: { schema: z.string().min(1), default: 'gpt-4o-mini', fix: 'set OPENAI_MODEL to a model name, e.g. gpt-4o-mini' },
@@ -111,6 +112,8 @@ export interface Config {
   redisPrefix: string;
   /** Lock of a running job in the Redis queue; past it a dead worker's job is recovered. */
   queueLockMs: number;
+  /** The SQS FIFO queue (parley/aws): set, the CLI puts the queue there. */
+  sqsQueueUrl?: string;
   ai: {
     apiKey?: string;
     baseURL?: string;
@@ -161,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisCacheUrl: v.REDIS_CACHE_URL,
     redisPrefix: req('REDIS_PREFIX'),
     queueLockMs: v.QUEUE_LOCK_MS ?? req('AI_DEADLINE_MS') + 30_000,
+    sqsQueueUrl: v.SQS_QUEUE_URL,
     ai: {
       apiKey: v.OPENAI_API_KEY,
       baseURL: v.OPENAI_BASE_URL,

@@ -1,6 +1,7 @@
 /** parley's public API: createBot, the vocabulary adapters speak, and the pluggable parts. */
 export { createBot, type Bot, type BotOptions, type BotMiddleware } from './bot.js';
 export { ParleyError, ErrorCode, ConfigError, HttpError, PermanentError, RetryAfterError, MissingDependencyError } from './errors.js';
+export { requireOptional } from './optional-dependency.js';
 export type { ConfigInput } from './config-input.js';
 export { MemoryConversationLog, type ConversationLog, type ConversationEntry } from './conversation-log.js';
 export type { ConversationRef, InboundMessage, Reply, Delivery, Turn, Attachment } from './message.js';
@@ -18,7 +19,7 @@ export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus } from './
 export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSettings, type Exchange } from './handler.js';
 export { loadConfig, parseEnv, schemas, variables, type Config, type Variable } from './config.js';
 export { MemoryStore, RedisStore, type Store } from './store/index.js';
-export { MemoryQueue, BullQueue, type JobQueue, type DeadLetter, type Job } from './queue/index.js';
+export { MemoryQueue, BullQueue, retryDelayMs, errorText, type JobQueue, type DeadLetter, type Job, type NewJob, type JobHandler, type ProcessOptions, type QueueCounts, type RetryOptions } from './queue/index.js';
 export type { JobData } from './jobs.js';
 export { createMemoryLimiter, type Limiter } from './limit/index.js';
 export { createAiClient, NoProviderAiClient, AiError, type AiErrorKind, type AiClient, type AiRequest, type AiResult } from './ai/index.js';

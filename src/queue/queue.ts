@@ -1,3 +1,5 @@
+import type { Store } from '../store/index.js';
+
 /**
  * The job queue contract. The in-process queue is the default; a BullMQ queue implements the
  * same interface for several processes. Jobs of one group (a conversation) run one at a time,
@@ -36,6 +38,11 @@ export type JobHandler<T> = (job: Job<T>) => Promise<void>;
 
 export interface ProcessOptions {
   concurrency: number;
+  /**
+   * The bot's worker store, for a queue that keeps per-job state outside its broker (the SQS
+   * queue counts attempts there, since SQS receive counts also count deferrals).
+   */
+  store?: Store;
 }
 
 export interface JobQueue<T> {

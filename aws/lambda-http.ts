@@ -1,0 +1,92 @@
+/**
+ * `lambdaHandler(bot)`: API Gateway (REST, format 1.0; HTTP API, format 2.0) and Lambda Function
+ * URL events into the bot's fetch handler, and its Response back into the Lambda result. The body
+ * reaches the adapters as the exact bytes the platform sent (base64 decoded when API Gateway
+ * encoded it), so signatures are checked on what was signed.
+ */
+import type { Bot } from '../src/index.js';
+import type { ApiGatewayV1Event, ApiGatewayV2Event, HttpEvent, HttpResult } from './lambda-events.js';
+import { SqsQueue } from './sqs-queue.js';
+
+export type LambdaHttpHandler = (event: HttpEvent, context?: unknown) => Promise<HttpResult>;
+
+/** Serve the bot's routes from an API Gateway or Function URL event. */
+export function lambdaHandler(bot: Bot): LambdaHttpHandler {
+  // Lambda receives the SQS messages for the worker function; this one must never poll.
+  if (bot.queue instanceof SqsQueue) bot.queue.drivenByLambda();
+  return async (event) => {
+    const v2 = isV2(event);
+    let request: Request;
+    try {
+      request = v2 ? requestFromV2(event) : requestFromV1(event);
+    } catch (error) {
+      // new Request() refuses a header value no HTTP client could have sent: a malformed event.
+      return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'bad_request', message: (error as Error).message }), isBase64Encoded: false };
+    }
+    const remoteAddress = v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp;
+    const response = await bot.fetch(request, { remoteAddress });
+    return toResult(response, v2);
+  };
+}
+
+function isV2(event: HttpEvent): event is ApiGatewayV2Event {
+  return (event as ApiGatewayV2Event).version === '2.0' && typeof (event as ApiGatewayV2Event).rawPath === 'string';
+}
+
+function requestFromV1(event: ApiGatewayV1Event): Request {
+  const headers = new Headers();
+  if (event.multiValueHeaders) {
+    for (const [name, values] of Object.entries(event.multiValueHeaders)) for (const value of values ?? []) headers.append(name, value);
+  } else {
+    for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.set(name, value);
+  }
+  const query = new URLSearchParams();
+  if (event.multiValueQueryStringParameters) {
+    for (const [name, values] of Object.entries(event.multiValueQueryStringParameters)) for (const value of values ?? []) query.append(name, value);
+  } else {
+    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) query.append(name, value);
+  }
+  const search = query.size > 0 ? `?${query}` : '';
+  return build(event.httpMethod, headers, event.requestContext?.domainName, `${event.path}${search}`, event.body, event.isBase64Encoded);
+}
+
+function requestFromV2(event: ApiGatewayV2Event): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.set(name, value);
+  if (event.cookies?.length) headers.set('cookie', event.cookies.join('; '));
+  // A named stage (not $default) is part of rawPath; parley's routes are not under it.
+  const stage = event.requestContext.stage;
+  const path = stage && stage !== '$default' && event.rawPath.startsWith(`/${stage}/`) ? event.rawPath.slice(stage.length + 1) : event.rawPath;
+  const search = event.rawQueryString ? `?${event.rawQueryString}` : '';
+  return build(event.requestContext.http.method, headers, event.requestContext.domainName, `${path}${search}`, event.body, event.isBase64Encoded);
+}
+
+function build(method: string, headers: Headers, domainName: string | undefined, pathAndQuery: string, body: string | null | undefined, base64: boolean | undefined): Request {
+  const host = headers.get('host') ?? domainName ?? 'localhost';
+  const proto = headers.get('x-forwarded-proto') ?? 'https';
+  const bytes = body == null || method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(body, base64 ? 'base64' : 'utf8');
+  return new Request(`${proto}://${host}${pathAndQuery}`, { method, headers, body: bytes });
+}
+
+/** Text goes back as it is; anything else base64-encoded, as API Gateway expects binary. */
+async function toResult(response: Response, v2: boolean): Promise<HttpResult> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const text = isText(response.headers.get('content-type'));
+  return {
+    statusCode: response.status,
+    headers,
+    ...(cookies.length > 0 ? (v2 ? { cookies } : { multiValueHeaders: { 'set-cookie': cookies } }) : {}),
+    body: bytes.toString(text ? 'utf8' : 'base64'),
+    isBase64Encoded: !text,
+  };
+}
+
+function isText(contentType: string | null): boolean {
+  if (!contentType) return true;
+  return /^text\/|[/+](json|xml)\b|javascript|x-www-form-urlencoded/i.test(contentType);
+}

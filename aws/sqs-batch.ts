@@ -1,0 +1,127 @@
+/**
+ * Running a batch of SQS messages, the same way whether Lambda delivered it or `parley worker`
+ * received it: the groups (conversations) in parallel, each group's messages in order.
+ *
+ * Semantics, per message:
+ * - attempts are counted in the store, under the message's delivery id, *before* the job runs,
+ *   so a message that kills its worker (a crash, a Lambda timeout) still runs out of attempts;
+ * - a deferral (RetryAfterError: a rate limit, an AI_MAX_WAIT_MS wait) gives its attempt back and
+ *   hides the message for as long as asked (ChangeMessageVisibility: FIFO queues have no
+ *   per-message delay), so deferrals never dead-letter anything;
+ * - any other failure hides it for the backoff (exponential with jitter), until JOB_ATTEMPTS;
+ * - a PermanentError, or the last attempt failing, moves it to the dead letters (sent to the
+ *   redrive queue, deleted here) at once;
+ * - a message left in the queue holds back the later messages of its group in the same batch:
+ *   they are not run, and given back at once; SQS hands out none of a group while one of its
+ *   messages is hidden, so none overtakes it.
+ */
+import { PermanentError, RetryAfterError, errorText, retryDelayMs, type DeadLetter, type JobHandler, type RetryOptions, type Store } from '../src/index.js';
+import { decodeEnvelope } from './sqs-ids.js';
+
+/** A received message, from ReceiveMessage or from a Lambda SQS event record. */
+export interface SqsMessage {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  groupId?: string;
+}
+
+export interface BatchContext<T> {
+  handler: JobHandler<T>;
+  store: Store;
+  retry: RetryOptions;
+  /** Keep a message hidden `seconds` more: it comes back then. */
+  hide(message: SqsMessage, seconds: number): Promise<void>;
+  /** Move a message to the dead letters: sent there, deleted here. `delivery` dedupes a repeated move. */
+  bury(message: SqsMessage, letter: DeadLetter<T>, delivery: string): Promise<void>;
+  /** Keep a running message hidden (polling); returns the stop function. */
+  keepHidden?(message: SqsMessage): () => void;
+  onError(error: unknown, message: SqsMessage): void;
+}
+
+/** Finished (answered or dead-lettered), or left in the queue. */
+type Outcome = { done: boolean };
+
+/** Longest visibility timeout SQS accepts. */
+const MAX_HIDDEN_SECONDS = 12 * 60 * 60;
+/** An attempts count outlives the message: SQS keeps a message 14 days at most. */
+const ATTEMPTS_TTL_MS = 14 * 24 * 60 * 60 * 1000;
+
+export const attemptsKey = (delivery: string) => `parley:sqs-attempts:${delivery}`;
+
+/** Run a batch; returns the ids of the messages that stay in the queue (Lambda's batchItemFailures). */
+export async function runBatch<T>(messages: readonly SqsMessage[], context: BatchContext<T>): Promise<string[]> {
+  const groups = new Map<string, SqsMessage[]>();
+  for (const message of messages) {
+    const key = message.groupId ?? message.messageId;
+    groups.set(key, [...(groups.get(key) ?? []), message]);
+  }
+  const left: string[] = [];
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      let blocked = false;
+      for (const message of group) {
+        if (blocked) {
+          left.push(message.messageId);
+          await context.hide(message, 0).catch((e: unknown) => context.onError(e, message));
+          continue;
+        }
+        const outcome = await runMessage(message, context).catch((error: unknown): Outcome => {
+          // The queue itself failed (the store, SQS): the message comes back when its visibility ends.
+          context.onError(error, message);
+          return { done: false };
+        });
+        if (!outcome.done) {
+          blocked = true;
+          left.push(message.messageId);
+        }
+      }
+    }),
+  );
+  return left;
+}
+
+async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Promise<Outcome> {
+  const envelope = decodeEnvelope<T>(message.body);
+  const failedAt = () => new Date().toISOString();
+  if (!envelope) {
+    const letter = { id: message.messageId, group: message.groupId ?? 'none', data: message.body as T, error: 'the message is not a parley job', reason: 'invalid_job', attempts: 0, failedAt: failedAt() };
+    await context.bury(message, letter, message.messageId);
+    return { done: true };
+  }
+  const { id, group, data, delivery } = envelope;
+  const key = attemptsKey(delivery);
+  const before = Number((await context.store.get(key)) ?? 0);
+  const attempt = before + 1;
+  const maxAttempts = context.retry.attempts;
+  const bury = async (error: string, reason: string, attempts: number): Promise<Outcome> => {
+    await context.bury(message, { id, group, data, error, reason, attempts, failedAt: failedAt() }, delivery);
+    await context.store.delete(key);
+    return { done: true };
+  };
+  if (attempt > maxAttempts) return bury('the worker stopped during every attempt (a crash or a timeout)', 'attempts_exhausted', before);
+  await context.store.set(key, String(attempt), ATTEMPTS_TTL_MS);
+  const stopKeeping = context.keepHidden?.(message);
+  try {
+    await context.handler({ id, group, data, attempt, maxAttempts });
+  } catch (error) {
+    stopKeeping?.();
+    if (error instanceof RetryAfterError) {
+      // "Not now" spends no attempt.
+      await (before > 0 ? context.store.set(key, String(before), ATTEMPTS_TTL_MS) : context.store.delete(key));
+      return hide(message, Math.min(error.retryAfterMs, context.retry.maxBackoffMs), context);
+    }
+    if (error instanceof PermanentError) return bury(errorText(error), error.reason, attempt);
+    if (attempt >= maxAttempts) return bury(errorText(error), 'attempts_exhausted', attempt);
+    return hide(message, retryDelayMs(attempt, context.retry, error), context);
+  }
+  stopKeeping?.();
+  await context.store.delete(key);
+  return { done: true };
+}
+
+async function hide<T>(message: SqsMessage, delayMs: number, context: BatchContext<T>): Promise<Outcome> {
+  const seconds = Math.min(MAX_HIDDEN_SECONDS, Math.ceil(delayMs / 1000));
+  await context.hide(message, seconds);
+  return { done: false };
+}

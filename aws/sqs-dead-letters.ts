@@ -1,0 +1,132 @@
+/**
+ * The dead letters of the SQS queue: its redrive queue (a FIFO queue too). Each dead letter is
+ * sent in a message group of its own, so a listing sees every one: a FIFO queue hides the rest of
+ * a group while one of its messages is out.
+ *
+ * SQS has no "peek": listing receives every message with a short visibility timeout and then
+ * makes them visible again at once.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DeadLetter } from '../src/index.js';
+import { decodeEnvelope, fifoId } from './sqs-ids.js';
+import type { SqsSdk } from './sqs-sdk.js';
+
+interface Peeked<T> {
+  letter: DeadLetter<T>;
+  receiptHandle: string;
+}
+
+/** How long a listing holds the dead letters out of sight at most (it gives them back at once). */
+const PEEK_SECONDS = 30;
+
+export class SqsDeadLetters<T> {
+  constructor(
+    private readonly aws: () => { client: SQSClient; sdk: SqsSdk },
+    private readonly queueUrl: () => Promise<string>,
+    /** Long poll of each listing receive: 1 s makes SQS ask all its servers, so an empty answer means empty. */
+    private readonly peekWaitSeconds = 1,
+  ) {}
+
+  /** Send a dead letter; `dedupe` keeps a move repeated within 5 minutes (a crash in between) from doubling it. */
+  async add(letter: DeadLetter<T>, dedupe = `${letter.id}.${letter.failedAt}`): Promise<void> {
+    const { client, sdk } = this.aws();
+    await client.send(
+      new sdk.SendMessageCommand({
+        QueueUrl: await this.queueUrl(),
+        MessageBody: JSON.stringify(letter),
+        MessageGroupId: fifoId(`dead.${dedupe}`),
+        MessageDeduplicationId: fifoId(`dead.${dedupe}`),
+      }),
+    );
+  }
+
+  async list(): Promise<DeadLetter<T>[]> {
+    const peeked = await this.peek();
+    await this.giveBack(peeked);
+    return peeked.map((p) => p.letter);
+  }
+
+  /** Take the dead letter `id` out (or undefined), after `use` succeeded with it; the others are given back. */
+  async take(id: string, use: (letter: DeadLetter<T>) => Promise<void>): Promise<DeadLetter<T> | undefined> {
+    const peeked = await this.peek();
+    const found = peeked.find((p) => p.letter.id === id);
+    try {
+      if (!found) return undefined;
+      await use(found.letter);
+      await this.remove([found]);
+      return found.letter;
+    } finally {
+      await this.giveBack(peeked.filter((p) => p !== found));
+    }
+  }
+
+  async purge(): Promise<number> {
+    const peeked = await this.peek();
+    await this.remove(peeked);
+    return peeked.length;
+  }
+
+  private async peek(): Promise<Peeked<T>[]> {
+    const { client, sdk } = this.aws();
+    const QueueUrl = await this.queueUrl();
+    const seen = new Map<string, Peeked<T>>();
+    while (true) {
+      const { Messages = [] } = await client.send(
+        new sdk.ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: PEEK_SECONDS, WaitTimeSeconds: this.peekWaitSeconds, MessageSystemAttributeNames: ['All'] }),
+      );
+      if (Messages.length === 0) break;
+      for (const message of Messages) {
+        if (!message.MessageId || !message.ReceiptHandle) continue;
+        seen.set(message.MessageId, { letter: asDeadLetter<T>(message.Body, message.Attributes ?? {}), receiptHandle: message.ReceiptHandle });
+      }
+    }
+    return [...seen.values()];
+  }
+
+  private async giveBack(peeked: Peeked<T>[]): Promise<void> {
+    const { client, sdk } = this.aws();
+    const QueueUrl = await this.queueUrl();
+    for (const chunk of chunks(peeked)) {
+      const Entries = chunk.map((p, i) => ({ Id: String(i), ReceiptHandle: p.receiptHandle, VisibilityTimeout: 0 }));
+      await client.send(new sdk.ChangeMessageVisibilityBatchCommand({ QueueUrl, Entries }));
+    }
+  }
+
+  private async remove(peeked: Peeked<T>[]): Promise<void> {
+    const { client, sdk } = this.aws();
+    const QueueUrl = await this.queueUrl();
+    for (const chunk of chunks(peeked)) {
+      const Entries = chunk.map((p, i) => ({ Id: String(i), ReceiptHandle: p.receiptHandle }));
+      const result = await client.send(new sdk.DeleteMessageBatchCommand({ QueueUrl, Entries }));
+      if (result.Failed?.length) throw new Error(`could not delete ${result.Failed.length} dead letters: ${result.Failed[0]?.Message ?? result.Failed[0]?.Code}`);
+    }
+  }
+}
+
+/**
+ * A dead letter as parley wrote it, or a job SQS moved there itself (received maxReceiveCount
+ * times without a verdict: the worker kept dying before parley could count it).
+ */
+function asDeadLetter<T>(body: string | undefined, attributes: Record<string, string>): DeadLetter<T> {
+  const parsed = parse(body) as Partial<DeadLetter<T>> | undefined;
+  if (parsed && typeof parsed.id === 'string' && typeof parsed.error === 'string') return parsed as DeadLetter<T>;
+  const envelope = decodeEnvelope<T>(body);
+  const failedAt = new Date(Number(attributes.SentTimestamp ?? Date.now())).toISOString();
+  const attempts = Number(attributes.ApproximateReceiveCount ?? 0);
+  if (envelope) return { id: envelope.id, group: envelope.group, data: envelope.data, error: 'received maxReceiveCount times without a verdict', reason: 'redriven', attempts, failedAt };
+  return { id: attributes.MessageDeduplicationId ?? 'unknown', group: 'none', data: body as T, error: 'the message is not a parley job', reason: 'invalid_job', attempts, failedAt };
+}
+
+function parse(body: string | undefined): unknown {
+  try {
+    return JSON.parse(body ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+function chunks<T>(items: T[], size = 10): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

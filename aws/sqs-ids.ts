@@ -1,0 +1,37 @@
+/**
+ * What an SQS message of parley's carries, and the FIFO ids it is sent with.
+ */
+import { createHash } from 'node:crypto';
+import type { NewJob } from '../src/index.js';
+
+/** One job on the wire. `delivery` is the deduplication id it was sent with: a replay gets a new one. */
+export interface Envelope<T> extends NewJob<T> {
+  delivery: string;
+}
+
+/** SQS allows 128 characters from a set that parley's ids already keep to; longer ones are shortened with a hash. */
+const FIFO_ID_MAX = 128;
+const FIFO_ID_CHARS = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]+$/;
+
+/** A valid MessageGroupId / MessageDeduplicationId for `id`: itself when it fits, else a readable prefix and a hash. */
+export function fifoId(id: string): string {
+  if (id.length > 0 && id.length <= FIFO_ID_MAX && FIFO_ID_CHARS.test(id)) return id;
+  const hash = createHash('sha256').update(id).digest('base64url');
+  return `${id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, FIFO_ID_MAX - hash.length - 1)}~${hash}`;
+}
+
+export function encodeEnvelope<T>(job: NewJob<T>, delivery: string): string {
+  const envelope: Envelope<T> = { id: job.id, group: job.group, data: job.data, delivery };
+  return JSON.stringify(envelope);
+}
+
+/** The envelope in a message body, or undefined when the body is not one of parley's jobs. */
+export function decodeEnvelope<T>(body: string | undefined): Envelope<T> | undefined {
+  try {
+    const value = JSON.parse(body ?? '') as Partial<Envelope<T>>;
+    const ok = typeof value.id === 'string' && typeof value.group === 'string' && typeof value.delivery === 'string' && 'data' in value;
+    return ok ? (value as Envelope<T>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

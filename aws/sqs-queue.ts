@@ -1,0 +1,233 @@
+/**
+ * The job queue on an SQS FIFO queue: MessageGroupId = the job's group (a conversation: SQS keeps
+ * its messages in order and hands out one group's messages to one consumer at a time),
+ * MessageDeduplicationId = the job id (the platform's delivery id: SQS drops a repeat within
+ * 5 minutes). Its redrive queue holds the dead letters; set its maxReceiveCount high, since
+ * parley counts attempts itself (see sqs-batch.ts) and moves a job there when they run out.
+ *
+ * Two ways to work: on Lambda, the SQS event source receives and `sqsWorker(bot)` runs each batch
+ * (`drivenByLambda()`); elsewhere (`parley worker`), `process()` long-polls the queue.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from 'pino';
+import { ConfigError, MemoryStore, type DeadLetter, type JobHandler, type JobQueue, type NewJob, type ProcessOptions, type QueueCounts, type RetryOptions, type Store } from '../src/index.js';
+import { runBatch, type BatchContext, type SqsMessage } from './sqs-batch.js';
+import { SqsDeadLetters } from './sqs-dead-letters.js';
+import { encodeEnvelope, fifoId } from './sqs-ids.js';
+import { sqsSdk, type SqsSdk } from './sqs-sdk.js';
+
+export interface SqsQueueOptions {
+  /** The FIFO queue's URL (SQS_QUEUE_URL). */
+  queueUrl: string;
+  retry: RetryOptions;
+  /** Default: a client configured from the environment (region, credentials, AWS_ENDPOINT_URL_SQS). */
+  client?: SQSClient;
+  /** Default: the queue's redrive target, looked up once. */
+  deadLetterQueueUrl?: string;
+  /** Polling: how long a received message stays hidden, renewed while its job runs (default 60 s). */
+  visibilityTimeoutSeconds?: number;
+  /** Polling: the long-poll wait (default 20 s, SQS's most). */
+  waitTimeSeconds?: number;
+  /** Each dead-letter listing receive's wait (default 1 s). */
+  peekWaitSeconds?: number;
+  logger?: Logger;
+}
+
+export class SqsQueue<T> implements JobQueue<T> {
+  private opened?: { client: SQSClient; sdk: SqsSdk };
+  private deadLetterUrl?: Promise<string>;
+  private readonly deadLetters_: SqsDeadLetters<T>;
+  private worker?: { handler: JobHandler<T>; store: Store; concurrency: number };
+  private lambda = false;
+  private polling?: AbortController;
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: SqsQueueOptions) {
+    this.deadLetters_ = new SqsDeadLetters<T>(() => this.aws, () => this.deadLetterQueueUrl(), options.peekWaitSeconds);
+  }
+
+  /** The SDK and client, loaded on first use: constructing a queue does no I/O and needs no SDK. */
+  private get aws(): { client: SQSClient; sdk: SqsSdk } {
+    if (this.opened) return this.opened;
+    const sdk = sqsSdk('the SQS queue (SQS_QUEUE_URL)');
+    this.opened = { sdk, client: this.options.client ?? new sdk.SQSClient({}) };
+    return this.opened;
+  }
+
+  async add(job: NewJob<T>): Promise<boolean> {
+    await this.send(job, job.id);
+    // SQS drops a repeat of the same id within 5 minutes without saying so; ingest has deduped already.
+    return true;
+  }
+
+  /** Lambda receives for this queue: process() registers the handler but never polls. */
+  drivenByLambda(): void {
+    this.lambda = true;
+    this.polling?.abort();
+  }
+
+  process(handler: JobHandler<T>, options: ProcessOptions): void {
+    this.worker = { handler, store: options.store ?? new MemoryStore(), concurrency: Math.max(1, options.concurrency) };
+    if (this.lambda || this.polling) return;
+    this.polling = new AbortController();
+    // SQS hands out at most 10 messages a receive; enough pollers to fill the concurrency.
+    for (let i = 0; i < Math.ceil(this.worker.concurrency / 10); i++) this.track(this.poll(this.polling.signal));
+  }
+
+  /** Run one batch (a Lambda event's records); returns the ids of the messages left in the queue. */
+  async runBatch(messages: readonly SqsMessage[]): Promise<string[]> {
+    if (!this.worker) throw new ConfigError("this bot's worker is off (createBot({ worker: false })): an SQS worker function needs it on");
+    return this.track(runBatch(messages, this.batchContext(this.worker, undefined)));
+  }
+
+  async deadLetters(): Promise<DeadLetter<T>[]> {
+    return this.deadLetters_.list();
+  }
+
+  async addDeadLetter(letter: DeadLetter<T>): Promise<void> {
+    await this.deadLetters_.add(letter);
+  }
+
+  /** Back into the queue with a new deduplication id (so SQS's 5-minute window cannot drop it) and fresh attempts. */
+  async replay(id: string): Promise<boolean> {
+    const taken = await this.deadLetters_.take(id, (letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`));
+    return taken !== undefined;
+  }
+
+  async purge(): Promise<number> {
+    return this.deadLetters_.purge();
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+    const [main, dead] = await Promise.all([this.attributes(this.options.queueUrl, [...names]), this.deadLetterQueueUrl().then((url) => this.attributes(url, [...names]))]);
+    const n = (from: Record<string, string>, name: (typeof names)[number]) => Number(from[name] ?? 0);
+    return {
+      waiting: n(main, 'ApproximateNumberOfMessages'),
+      // In flight: running, or hidden until a retry or a deferral is due.
+      active: n(main, 'ApproximateNumberOfMessagesNotVisible'),
+      delayed: n(main, 'ApproximateNumberOfMessagesDelayed'),
+      dead: n(dead, 'ApproximateNumberOfMessages') + n(dead, 'ApproximateNumberOfMessagesNotVisible'),
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.attributes(this.options.queueUrl, ['QueueArn']);
+  }
+
+  async close(deadlineMs: number): Promise<{ unfinished: number }> {
+    this.polling?.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+    await Promise.race([Promise.allSettled([...this.running]), deadline]);
+    clearTimeout(timer);
+    // A job still running is not lost: its message comes back when its visibility timeout ends.
+    return { unfinished: this.running.size };
+  }
+
+  private async send(job: NewJob<T>, delivery: string): Promise<void> {
+    const { client, sdk } = this.aws;
+    const dedupe = fifoId(delivery);
+    await client.send(
+      new sdk.SendMessageCommand({ QueueUrl: this.options.queueUrl, MessageBody: encodeEnvelope(job, dedupe), MessageGroupId: fifoId(job.group), MessageDeduplicationId: dedupe }),
+    );
+  }
+
+  private async poll(signal: AbortSignal): Promise<void> {
+    const worker = this.worker!;
+    const visibility = this.options.visibilityTimeoutSeconds ?? 60;
+    const context = this.batchContext(worker, visibility);
+    while (!signal.aborted) {
+      try {
+        const { client, sdk } = this.aws;
+        const { Messages = [] } = await client.send(
+          new sdk.ReceiveMessageCommand({
+            QueueUrl: this.options.queueUrl,
+            MaxNumberOfMessages: Math.min(10, worker.concurrency),
+            WaitTimeSeconds: this.options.waitTimeSeconds ?? 20,
+            VisibilityTimeout: visibility,
+            MessageSystemAttributeNames: ['MessageGroupId'],
+          }),
+          { abortSignal: signal },
+        );
+        const messages = Messages.flatMap(fromReceived);
+        const left = new Set(await this.track(runBatch(messages, context)));
+        await this.deleteMessages(messages.filter((m) => !left.has(m.messageId)));
+      } catch (error) {
+        if (signal.aborted) return;
+        this.options.logger?.warn({ err: error }, 'SQS receive failed; trying again in a second');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  private batchContext(worker: NonNullable<SqsQueue<T>['worker']>, visibility: number | undefined): BatchContext<T> {
+    const url = this.options.queueUrl;
+    return {
+      handler: worker.handler,
+      store: worker.store,
+      retry: this.options.retry,
+      hide: (message, seconds) => this.changeVisibility(message, seconds),
+      bury: async (message, letter, delivery) => {
+        await this.deadLetters_.add(letter, delivery);
+        const { client, sdk } = this.aws;
+        await client.send(new sdk.DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.receiptHandle }));
+      },
+      keepHidden:
+        visibility === undefined
+          ? undefined
+          : (message) => {
+              const timer = setInterval(() => void this.changeVisibility(message, visibility).catch(() => undefined), (visibility * 1000) / 3);
+              timer.unref();
+              return () => clearInterval(timer);
+            },
+      onError: (error, message) => this.options.logger?.error({ err: error, message: message.messageId }, 'SQS message left for redelivery: the queue could not record its outcome'),
+    };
+  }
+
+  private async changeVisibility(message: SqsMessage, seconds: number): Promise<void> {
+    const { client, sdk } = this.aws;
+    await client.send(new sdk.ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: seconds }));
+  }
+
+  private async deleteMessages(messages: SqsMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const { client, sdk } = this.aws;
+    const Entries = messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle }));
+    await client.send(new sdk.DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries }));
+  }
+
+  private async attributes(url: string, names: string[]): Promise<Record<string, string>> {
+    const { client, sdk } = this.aws;
+    const { Attributes = {} } = await client.send(new sdk.GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: names as never }));
+    return Attributes;
+  }
+
+  /** The redrive queue's URL, from the queue's RedrivePolicy (looked up once). */
+  private deadLetterQueueUrl(): Promise<string> {
+    if (this.options.deadLetterQueueUrl) return Promise.resolve(this.options.deadLetterQueueUrl);
+    this.deadLetterUrl ??= (async () => {
+      const { RedrivePolicy } = await this.attributes(this.options.queueUrl, ['RedrivePolicy']);
+      const arn = RedrivePolicy ? (JSON.parse(RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn : undefined;
+      const [, , , , account, name] = arn?.split(':') ?? [];
+      if (!name) throw new ConfigError(`the SQS queue ${this.options.queueUrl} has no redrive policy: parley keeps its dead letters in the redrive queue. Give it one (parley aws setup does), with a high maxReceiveCount`);
+      const { client, sdk } = this.aws;
+      const { QueueUrl } = await client.send(new sdk.GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }));
+      return QueueUrl!;
+    })();
+    this.deadLetterUrl.catch(() => (this.deadLetterUrl = undefined));
+    return this.deadLetterUrl;
+  }
+
+  private track<R>(promise: Promise<R>): Promise<R> {
+    this.running.add(promise);
+    void promise.finally(() => this.running.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+}
+
+function fromReceived(message: Message): SqsMessage[] {
+  if (!message.MessageId || !message.ReceiptHandle) return [];
+  return [{ messageId: message.MessageId, receiptHandle: message.ReceiptHandle, body: message.Body ?? '', groupId: message.Attributes?.MessageGroupId }];
+}
