@@ -29,20 +29,8 @@ export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus } from './
 
 // Replies: splitting, and markdown → a platform's own formatting.
 export { replyParts } from './replies.js';
-export {
-  splitMessage,
-  renderMarkdown,
-  renderInline,
-  emphasis,
-  openingFence,
-  closingFence,
-  isRule,
-  headingTitle,
-  type MarkdownRenderer,
-  type InlineRenderer,
-  type EmphasisMarks,
-  type Fence,
-} from './text/index.js';
+// splitMessage, renderMarkdown, renderInline, emphasis, fences, rules, headings and their types.
+export * from './text/index.js';
 
 // Rate limits: reading Retry-After, and the bounded wait in place.
 export { parseRetryAfter, retryAfterMs, waitOutRetryAfter, MAX_INLINE_WAIT_MS, type HeaderSource, type InlineWaitOptions, type RetryAfterOptions } from './retry-after.js';

@@ -6,7 +6,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { InboundMessage } from '../../src/index.js';
+import type { InboundMessage } from '../../src/adapter-kit.js';
 import { dispatchToBolt } from './dispatch.js';
 import { slackSdk } from './sdk.js';
 
