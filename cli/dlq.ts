@@ -1,17 +1,13 @@
-import { BullQueue, type Config, type JobData } from '../src/index.js';
+import { sqsQueueFromConfig } from '../aws/index.js';
+import { BullQueue, type Config, type JobData, type JobQueue } from '../src/index.js';
 
-/** `parley dlq list | show ID | replay ID | replay --all | purge` on the Redis queue. */
+/** `parley dlq list | show ID | replay ID | replay --all | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
-  if (!config.redisUrl) {
-    console.error('parley dlq: the dead letters of another process live in Redis. Set REDIS_URL; in memory they belong to the running process (bot.deadLetters).');
+  const queue = sharedQueue(config);
+  if (!queue) {
+    console.error('parley dlq: the dead letters of another process live in SQS or Redis. Set SQS_QUEUE_URL or REDIS_URL; in memory they belong to the running process (bot.deadLetters).');
     return 2;
   }
-  const queue = new BullQueue<JobData>({
-    url: config.redisUrl,
-    prefix: config.redisPrefix,
-    retry: { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 },
-    lockDurationMs: config.queueLockMs,
-  });
   try {
     const [action, id] = args;
     const letters = await queue.deadLetters();
@@ -47,6 +43,18 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
   } finally {
     await queue.close(0);
   }
+}
+
+/** The queue other processes share: SQS when SQS_QUEUE_URL is set, else BullMQ on REDIS_URL. */
+function sharedQueue(config: Config): JobQueue<JobData> | undefined {
+  const sqs = sqsQueueFromConfig(config);
+  if (sqs || !config.redisUrl) return sqs;
+  return new BullQueue<JobData>({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    retry: { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 },
+    lockDurationMs: config.queueLockMs,
+  });
 }
 
 function notFound(id: string | undefined): number {

@@ -17,9 +17,9 @@ const usage = `usage: parley <command>
 
   serve [--no-worker]   run the bot server (what npm start runs)
   worker [--concurrency N]
-                        run workers only (needs REDIS_URL)
+                        run workers only (needs REDIS_URL or SQS_QUEUE_URL)
   dlq list | show ID | replay ID | replay --all | purge
-                        the dead letters on Redis
+                        the dead letters on SQS (SQS_QUEUE_URL) or Redis
   check                 validate the configuration and reach Redis and the AI provider
   simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID]
                         send a correctly signed Slack event to a running server
@@ -60,8 +60,8 @@ async function main(argv: string[]): Promise<number> {
       await serve(config, { worker: !values['no-worker'] });
       return -1; // keeps running
     case 'worker':
-      if (!config.redisUrl) {
-        console.error('parley worker: separate worker processes share the queue through Redis. Set REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379), or run `parley serve`, which answers messages in the same process.');
+      if (!config.redisUrl && !config.sqsQueueUrl) {
+        console.error('parley worker: separate worker processes share the queue through Redis or SQS. Set REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379) or SQS_QUEUE_URL, or run `parley serve`, which answers messages in the same process.');
         return 2;
       }
       await worker(config, values.concurrency ? Number(values.concurrency) : undefined);

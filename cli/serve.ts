@@ -2,16 +2,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBot, type Config } from '../src/index.js';
 import { adaptersFromConfig } from './adapters.js';
+import { queueOption } from './queue.js';
 import { closeOnSignals } from './shutdown.js';
 
 /** `parley serve`: the standalone server (ingress and, unless --no-worker, the worker). */
 export async function serve(config: Config, options: { worker: boolean }): Promise<void> {
-  const bot = createBot({ config, adapters: adaptersFromConfig(config), worker: options.worker });
+  const bot = createBot({ config, adapters: adaptersFromConfig(config), worker: options.worker, ...queueOption(config) });
   const server: Server = await bot.listen();
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   bot.logger.info({ url, mode: config.mode, adapters: bot.adapters.map((a) => a.platform), worker: options.worker }, `parley listening on ${url}`);
-  if (!options.worker && !config.redisUrl) bot.logger.warn('--no-worker without REDIS_URL: nothing will answer the messages this process queues');
+  if (!options.worker && !config.redisUrl && !config.sqsQueueUrl) bot.logger.warn('--no-worker without REDIS_URL or SQS_QUEUE_URL: nothing will answer the messages this process queues');
 
   closeOnSignals(bot);
 }
