@@ -153,7 +153,10 @@ describe('a platform API down at start, then back', () => {
     sampling = false;
     await sampler;
     expect(healthMs.length).toBeGreaterThan(20);
-    for (const ms of healthMs) expect(ms).toBeLessThan(100);
+    // Every probe was answered, and none waited on the platforms' outage (auth.test is retried for
+    // minutes): the bound is loose on purpose, since a loaded CI machine delays any request. The
+    // 100 ms figure is measured where speed belongs, in the fault matrix (npm run bench:faults).
+    for (const ms of healthMs) expect(ms).toBeLessThan(1000);
     // A failed start is logged once per change of state, not once per attempt.
     const warnings = parley.logs().split('\n').filter((line) => line.includes('adapter failed to start'));
     expect(warnings.filter((line) => line.includes('"platform":"slack"'))).toHaveLength(1);

@@ -1,37 +1,23 @@
 /**
- * The Store contract, run over MemoryStore and RedisStore (on a real Redis): values, claims,
- * TTLs, capped lists with LRANGE semantics, and locks with owner tokens. Then the two side by side
- * on the same operations. What only one of them does is in memory-store.test.ts and
- * redis-store.test.ts.
+ * The Store contract (store-contract.ts), run over MemoryStore and RedisStore (on a real Redis),
+ * then the two side by side on the same operations. What only one of them does is in
+ * memory-store.test.ts and redis-store.test.ts; DynamoStore runs the same contract in
+ * dynamodb-store.test.ts.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { MemoryStore, RedisStore, type Store } from '../../src/store/index.js';
 import { sleep, uniquePrefix, useRedis } from './redis-helpers.js';
+import { describeSameAsMemory, describeStoreContract, type StoreImplementation } from './store-contract.js';
 
 const prefix = uniquePrefix();
 const { connection } = useRedis(prefix);
 let counter = 0;
 const opened: Store[] = [];
 afterEach(async () => {
-  vi.useRealTimers();
   await Promise.all(opened.splice(0).map((store) => store.close()));
 });
 
-interface Implementation {
-  /** A fresh, empty store, and `peers` more on the same data (other connections where there are any). */
-  create(peers?: number): Promise<{ store: Store; peers: Store[] }>;
-  /** Let `ms` pass. */
-  advance(ms: number): Promise<void>;
-  /**
-   * How close to a TTL the tests look: a key is checked `margin` ms before it expires (present)
-   * and `margin` ms after (gone). 0 on the memory store's fake clock; Redis's real clock needs room.
-   */
-  margin: number;
-  /** The longest a test lets pass: a year on the fake clock. */
-  longest: number;
-}
-
-const memory: Implementation = {
+const memory: StoreImplementation = {
   async create(peers = 0) {
     vi.useFakeTimers({ toFake: ['Date'] });
     const store = new MemoryStore();
@@ -43,7 +29,7 @@ const memory: Implementation = {
   longest: 365 * 24 * 3600 * 1000,
 };
 
-const redis: Implementation = {
+const redis: StoreImplementation = {
   async create(peers = 0) {
     counter++;
     const namespace = `${prefix}:${counter}:`;
@@ -56,311 +42,6 @@ const redis: Implementation = {
   longest: 200,
 };
 
-describe.each([
-  ['memory', memory],
-  ['Redis', redis],
-])('Store contract (%s)', (_name, { create, advance, margin, longest }) => {
-  /** Let time pass to just before a TTL of `ttlMs` set now runs out (by the margin; to the millisecond on a fake clock). */
-  const justBefore = (ttlMs: number) => advance(ttlMs - Math.max(margin, 1));
-  /** From `justBefore`, past the TTL (by the margin; to the exact millisecond on a fake clock). */
-  const pastIt = () => advance(Math.max(margin, 1) + margin);
-
-  describe('values', () => {
-    it('gets what was set, and undefined for unknown or deleted keys', async () => {
-      const { store } = await create();
-      await store.set('a', '1');
-      expect(await store.get('a')).toBe('1');
-      expect(await store.get('b')).toBeUndefined();
-      await store.set('a', '2');
-      expect(await store.get('a')).toBe('2');
-      await store.delete('a');
-      expect(await store.get('a')).toBeUndefined();
-      await expect(store.delete('never-set')).resolves.toBeUndefined(); // deleting a missing key is not an error
-    });
-
-    it('expires a value after its TTL', async () => {
-      const { store } = await create();
-      await store.set('k', 'v', 300);
-      await justBefore(300);
-      expect(await store.get('k')).toBe('v');
-      await pastIt();
-      expect(await store.get('k')).toBeUndefined();
-    });
-
-    it('keeps a value without TTL or with TTL 0, and a set without TTL clears an earlier TTL', async () => {
-      const { store } = await create();
-      await store.set('forever', 'x');
-      await store.set('zero', 'y', 0);
-      await store.set('cleared', 'a', 100);
-      await store.set('cleared', 'b');
-      await advance(Math.max(longest, 150));
-      expect(await store.get('forever')).toBe('x');
-      expect(await store.get('zero')).toBe('y');
-      expect(await store.get('cleared')).toBe('b');
-    });
-
-    it('rounds a fractional TTL up rather than failing', async () => {
-      const { store } = await create();
-      await store.set('fraction', 'v', 99.2);
-      expect(await store.setIfAbsent('fraction-claim', 'v', 0.4)).toBe(true);
-      expect(await store.get('fraction')).toBe('v');
-      await advance(100 + margin);
-      expect(await store.get('fraction')).toBeUndefined();
-      expect(await store.get('fraction-claim')).toBeUndefined();
-    });
-
-    it('setIfAbsent claims a key once, and again after it expired or was deleted', async () => {
-      const { store } = await create();
-      expect(await store.setIfAbsent('claim', 'first', 150)).toBe(true);
-      expect(await store.setIfAbsent('claim', 'second', 150)).toBe(false);
-      expect(await store.get('claim')).toBe('first');
-      await advance(150 + margin);
-      expect(await store.setIfAbsent('claim', 'third', 1000)).toBe(true);
-      expect(await store.get('claim')).toBe('third');
-      await store.delete('claim');
-      expect(await store.setIfAbsent('claim', 'fourth')).toBe(true);
-      expect(await store.get('claim')).toBe('fourth');
-    });
-
-    it('setIfAbsent is atomic: of 50 concurrent claims (from 5 connections on Redis), exactly one wins', async () => {
-      const { store, peers } = await create(4);
-      const stores = [store, ...peers];
-      for (let round = 0; round < 3; round++) {
-        const claims = Array.from({ length: 50 }, (_, i) => (stores[i % stores.length] as Store).setIfAbsent(`race-${round}`, `claimer-${i}`, 5000));
-        const results = await Promise.all(claims);
-        expect(results.filter(Boolean)).toHaveLength(1);
-        expect(await store.get(`race-${round}`)).toBe(`claimer-${results.indexOf(true)}`);
-      }
-    });
-
-    it('ping resolves', async () => {
-      const { store } = await create();
-      await expect(store.ping()).resolves.toBeUndefined();
-    });
-  });
-
-  describe('lists', () => {
-    it('appends in order and reads ranges with LRANGE semantics', async () => {
-      const { store } = await create();
-      await store.listPush('l', ['a', 'b']);
-      await store.listPush('l', ['c', 'd', 'e']);
-      expect(await store.listRange('l', 0, -1)).toEqual(['a', 'b', 'c', 'd', 'e']);
-      expect(await store.listRange('l', 1, 2)).toEqual(['b', 'c']);
-      expect(await store.listRange('l', -2, -1)).toEqual(['d', 'e']);
-      expect(await store.listRange('l', -100, 1)).toEqual(['a', 'b']);
-      expect(await store.listRange('l', 3, 100)).toEqual(['d', 'e']);
-      expect(await store.listRange('l', 10, 20)).toEqual([]);
-      expect(await store.listRange('l', 3, 1)).toEqual([]);
-      expect(await store.listRange('missing', 0, -1)).toEqual([]);
-    });
-
-    it('a negative stop before the start of the list gives an empty range', async () => {
-      const { store } = await create();
-      await store.listPush('l', ['a', 'b', 'c']);
-      // LRANGE l 0 -4: the stop is before index 0 (a slice(0, -1) would keep ['a', 'b'])
-      expect(await store.listRange('l', 0, -4)).toEqual([]);
-      expect(await store.listRange('l', 0, -5)).toEqual([]);
-      expect(await store.listRange('l', -10, -6)).toEqual([]);
-    });
-
-    it('keeps only the newest maxLength items', async () => {
-      const { store } = await create();
-      await store.listPush('l', ['1', '2', '3'], { maxLength: 4 });
-      await store.listPush('l', ['4', '5', '6'], { maxLength: 4 });
-      expect(await store.listRange('l', 0, -1)).toEqual(['3', '4', '5', '6']);
-    });
-
-    it('keeps a history-shaped list (capped, with a TTL): the window the history reads is the newest items, oldest first', async () => {
-      const { store } = await create();
-      for (let i = 1; i <= 25; i++) await store.listPush('history', [`user ${i}`, `bot ${i}`], { maxLength: 20, ttlMs: 60_000 });
-      expect(await store.listRange('history', -2, -1)).toEqual(['user 25', 'bot 25']);
-      expect(await store.listRange('history', 0, 0)).toEqual(['user 16']);
-      expect(await store.listRange('history', -30, -1)).toHaveLength(20);
-    });
-
-    it('expires a list after its TTL and refreshes the TTL on each push', async () => {
-      const { store } = await create();
-      await store.listPush('l', ['a'], { ttlMs: 600 });
-      await advance(400);
-      await store.listPush('l', ['b'], { ttlMs: 600 });
-      await justBefore(600); // past the first push's TTL, not the second's
-      expect(await store.listRange('l', 0, -1)).toEqual(['a', 'b']);
-      await pastIt();
-      expect(await store.listRange('l', 0, -1)).toEqual([]);
-    });
-
-    it('pushing nothing leaves nothing to read', async () => {
-      const { store } = await create();
-      await store.listPush('empty', []);
-      expect(await store.listRange('empty', 0, -1)).toEqual([]);
-    });
-  });
-
-  describe('locks', () => {
-    it('only one owner at a time; extend and release need the owner token', async () => {
-      const { store } = await create();
-      const token = await store.acquireLock('lock', 5000);
-      expect(token).toBeTypeOf('string');
-      expect(await store.acquireLock('lock', 5000)).toBeUndefined();
-      expect(await store.releaseLock('lock', 'not-the-token')).toBe(false);
-      expect(await store.extendLock('lock', 'not-the-token', 5000)).toBe(false);
-      expect(await store.acquireLock('lock', 5000)).toBeUndefined();
-      expect(await store.releaseLock('lock', token as string)).toBe(true);
-      expect(await store.releaseLock('lock', token as string)).toBe(false);
-      const next = await store.acquireLock('lock', 5000);
-      expect(next).toBeTypeOf('string');
-      expect(next).not.toBe(token);
-    });
-
-    it('one of many concurrent acquirers (on 4 connections on Redis) gets the lock, and its token releases it from any of them', async () => {
-      const { store, peers } = await create(3);
-      const stores = [store, ...peers];
-      const tokens = await Promise.all(Array.from({ length: 40 }, (_, i) => (stores[i % stores.length] as Store).acquireLock('contended', 5000)));
-      const winners = tokens.filter((token): token is string => token !== undefined);
-      expect(winners).toHaveLength(1);
-      expect(await (stores[3] as Store).releaseLock('contended', winners[0] as string)).toBe(true);
-      expect(await store.get('contended')).toBeUndefined();
-    });
-
-    it('a lock expires after its TTL; extending it keeps it alive', async () => {
-      const { store } = await create();
-      const token = (await store.acquireLock('lock', 600)) as string;
-      await justBefore(600);
-      expect(await store.extendLock('lock', token, 600)).toBe(true);
-      await justBefore(600); // past the first TTL, not the extended one
-      expect(await store.acquireLock('lock', 600)).toBeUndefined();
-      await pastIt();
-      const other = await store.acquireLock('lock', 600);
-      expect(other).toBeTypeOf('string');
-      expect(other).not.toBe(token);
-    });
-
-    it('extending or releasing a lost lock fails, does not recreate it, and does not touch the new owner', async () => {
-      const { store, peers } = await create(1);
-      const thief = peers[0] as Store;
-      const old = (await store.acquireLock('lock', 100)) as string;
-      await advance(100 + margin);
-      expect(await store.extendLock('lock', old, 1000)).toBe(false);
-      expect(await store.get('lock')).toBeUndefined();
-      const current = (await thief.acquireLock('lock', 5000)) as string;
-      expect(current).toBeTypeOf('string');
-      expect(await store.extendLock('lock', old, 1000)).toBe(false);
-      expect(await store.releaseLock('lock', old)).toBe(false);
-      expect(await store.get('lock')).toBe(current);
-      expect(await thief.releaseLock('lock', current)).toBe(true);
-      expect(await store.get('lock')).toBeUndefined();
-    });
-  });
-});
-
-/** One step against a Store, and what it returned (for comparing two implementations). */
-type Operation =
-  | { op: 'push'; key: string; values: string[]; maxLength?: number; ttlMs?: number }
-  | { op: 'range'; key: string; start: number; stop: number }
-  | { op: 'set'; key: string; value: string }
-  | { op: 'claim'; key: string; value: string }
-  | { op: 'get'; key: string }
-  | { op: 'delete'; key: string };
-
-async function apply(target: Store, step: Operation): Promise<unknown> {
-  switch (step.op) {
-    case 'push':
-      return target.listPush(step.key, step.values, { ...(step.maxLength === undefined ? {} : { maxLength: step.maxLength }), ...(step.ttlMs === undefined ? {} : { ttlMs: step.ttlMs }) });
-    case 'range':
-      return target.listRange(step.key, step.start, step.stop);
-    case 'set':
-      return target.set(step.key, step.value);
-    case 'claim':
-      return target.setIfAbsent(step.key, step.value);
-    case 'get':
-      return target.get(step.key);
-    case 'delete':
-      return target.delete(step.key);
-  }
-}
-
-/** Every (start, stop) pair in [-len-2, len+1]: all the in-range, negative and out-of-range cases. */
-function everyRange(key: string, length: number): Operation[] {
-  const steps: Operation[] = [];
-  for (let start = -length - 2; start <= length + 1; start++) {
-    for (let stop = -length - 2; stop <= length + 1; stop++) steps.push({ op: 'range', key, start, stop });
-  }
-  return steps;
-}
-
-const history: Operation[] = [
-  ...Array.from({ length: 25 }, (_, i): Operation => ({ op: 'push', key: 'history', values: [`user ${i + 1}`, `bot ${i + 1}`], maxLength: 20, ttlMs: 60_000 })),
-  // the window the history reads: the newest N, oldest first
-  ...[1, 2, 5, 20, 30].map((n): Operation => ({ op: 'range', key: 'history', start: -n, stop: -1 })),
-  { op: 'range', key: 'history', start: 0, stop: 0 },
-];
-
-const scenarios: Array<{ name: string; steps: Operation[] }> = [
-  {
-    name: 'a list of five, every range',
-    steps: [{ op: 'push', key: 'five', values: ['a', 'b', 'c'] }, { op: 'push', key: 'five', values: ['d', 'e'] }, ...everyRange('five', 5)],
-  },
-  {
-    name: 'a one-item list and a missing list, every range',
-    steps: [{ op: 'push', key: 'one', values: ['only'] }, ...everyRange('one', 1), ...everyRange('none', 0)],
-  },
-  {
-    name: 'trimmed pushes',
-    steps: [
-      { op: 'push', key: 't', values: ['1', '2', '3', '4', '5'], maxLength: 3 },
-      { op: 'range', key: 't', start: 0, stop: -1 },
-      { op: 'push', key: 't', values: ['6'], maxLength: 3 },
-      { op: 'range', key: 't', start: 0, stop: -1 },
-      { op: 'push', key: 't', values: ['7', '8'], maxLength: 1 },
-      { op: 'range', key: 't', start: 0, stop: -1 },
-      { op: 'push', key: 't', values: ['9', '10', '11'] },
-      { op: 'range', key: 't', start: 0, stop: -1 },
-      { op: 'push', key: 't', values: ['12', '13', '14', '15'], maxLength: 4 },
-      ...everyRange('t', 4),
-      { op: 'delete', key: 't' },
-      { op: 'range', key: 't', start: 0, stop: -1 },
-      { op: 'push', key: 't', values: ['fresh'], maxLength: 2 },
-      { op: 'range', key: 't', start: 0, stop: -1 },
-    ],
-  },
-  { name: 'a history-shaped list (capped, with a TTL), read as the history reads it', steps: history },
-  {
-    name: 'values and claims',
-    steps: [
-      { op: 'get', key: 'v' },
-      { op: 'claim', key: 'v', value: 'first' },
-      { op: 'claim', key: 'v', value: 'second' },
-      { op: 'get', key: 'v' },
-      { op: 'set', key: 'v', value: 'third' },
-      { op: 'get', key: 'v' },
-      { op: 'claim', key: 'v', value: 'fourth' },
-      { op: 'delete', key: 'v' },
-      { op: 'get', key: 'v' },
-      { op: 'claim', key: 'v', value: 'fifth' },
-      { op: 'get', key: 'v' },
-      { op: 'set', key: 'empty-string', value: '' },
-      { op: 'get', key: 'empty-string' },
-      { op: 'claim', key: 'empty-string', value: 'x' },
-      { op: 'set', key: 'unicode ключ 🔑', value: 'välue ✓' },
-      { op: 'get', key: 'unicode ключ 🔑' },
-    ],
-  },
-];
-
-describe('MemoryStore and RedisStore give the same results for the same operations', () => {
-  it.each(scenarios)('$name', async ({ steps }) => {
-    const { store: onRedis } = await redis.create();
-    const inMemory = new MemoryStore();
-    opened.push(inMemory);
-    const fromRedis: unknown[] = [];
-    const fromMemory: unknown[] = [];
-    for (const step of steps) {
-      fromRedis.push(await apply(onRedis, step));
-      fromMemory.push(await apply(inMemory, step));
-    }
-    const differences = steps
-      .map((step, i) => ({ step, redis: fromRedis[i], memory: fromMemory[i] }))
-      .filter(({ redis: r, memory: m }) => JSON.stringify(r) !== JSON.stringify(m));
-    expect(differences).toEqual([]);
-  });
-});
+describeStoreContract('memory', memory);
+describeStoreContract('Redis', redis);
+describeSameAsMemory('RedisStore', async () => (await redis.create()).store, (store) => opened.push(store));

@@ -1,0 +1,81 @@
+/**
+ * Creating parley's DynamoDB tables: the store's (`<prefix>-store`, hash key `key`, TTL on
+ * `expires_at`) and the conversation log's (the seed's `ai_conversations`: hash `conversation_id`,
+ * range `timestamp`). On demand (PAY_PER_REQUEST). For emulators, tests and a first deploy
+ * without infrastructure as code; examples/aws/serverless.yml declares the same.
+ */
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDbSdk } from './dynamodb-sdk.js';
+
+/** What became of one resource: made now, or found already there (setup is idempotent). */
+export type SetupOutcome = 'created' | 'exists';
+
+export interface TableOutcome {
+  table: string;
+  outcome: SetupOutcome;
+  /** `enabled`, or `unsupported` on an emulator without UpdateTimeToLive (dynalite): expiry is then checked on read only. */
+  ttl?: 'enabled' | 'unsupported';
+}
+
+/** The store's table: one item per key, expired items deleted by DynamoDB's TTL on `expires_at`. */
+export function createStoreTable(client: DynamoDBClient, tableName: string): Promise<TableOutcome> {
+  return createTable(
+    client,
+    { TableName: tableName, KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'key', AttributeType: 'S' }] },
+    'expires_at',
+  );
+}
+
+/** The conversation log's table, as the seed's `ai_conversations`; no TTL (the log is kept until you delete it). */
+export function createConversationLogTable(client: DynamoDBClient, tableName: string): Promise<TableOutcome> {
+  return createTable(client, {
+    TableName: tableName,
+    KeySchema: [
+      { AttributeName: 'conversation_id', KeyType: 'HASH' },
+      { AttributeName: 'timestamp', KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [
+      { AttributeName: 'conversation_id', AttributeType: 'S' },
+      { AttributeName: 'timestamp', AttributeType: 'S' },
+    ],
+  });
+}
+
+/** How long to wait for a new table to become ACTIVE (real DynamoDB takes seconds; emulators none). */
+const ACTIVE_WITHIN_SECONDS = 120;
+
+async function createTable(client: DynamoDBClient, definition: Omit<CreateTableCommandInput, 'BillingMode'>, ttlAttribute?: string): Promise<TableOutcome> {
+  const sdk = dynamoDbSdk('parley aws setup').client;
+  const table = definition.TableName as string;
+  let outcome: SetupOutcome = 'created';
+  try {
+    await client.send(new sdk.CreateTableCommand({ ...definition, BillingMode: 'PAY_PER_REQUEST' }));
+  } catch (error) {
+    if (!(error instanceof sdk.ResourceInUseException)) throw error;
+    outcome = 'exists';
+  }
+  await sdk.waitUntilTableExists({ client, maxWaitTime: ACTIVE_WITHIN_SECONDS }, { TableName: table });
+  if (!ttlAttribute) return { table, outcome };
+  return { table, outcome, ttl: await enableTtl(client, table, ttlAttribute) };
+}
+
+/** Turn TTL on unless it already is (DynamoDB refuses to enable it twice); tolerate emulators without the call. */
+async function enableTtl(client: DynamoDBClient, table: string, attribute: string): Promise<'enabled' | 'unsupported'> {
+  const sdk = dynamoDbSdk('parley aws setup').client;
+  try {
+    const { TimeToLiveDescription } = await client.send(new sdk.DescribeTimeToLiveCommand({ TableName: table }));
+    const status = TimeToLiveDescription?.TimeToLiveStatus;
+    if ((status === 'ENABLED' || status === 'ENABLING') && TimeToLiveDescription?.AttributeName === attribute) return 'enabled';
+    await client.send(new sdk.UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: true } }));
+    return 'enabled';
+  } catch (error) {
+    if (isUnknownOperation(error)) return 'unsupported';
+    throw error;
+  }
+}
+
+/** dynalite answers TTL calls with UnknownOperationException; other emulators with a 501. */
+function isUnknownOperation(error: unknown): boolean {
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'UnknownOperationException' || e?.$metadata?.httpStatusCode === 501;
+}

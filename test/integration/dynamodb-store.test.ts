@@ -1,0 +1,123 @@
+/**
+ * DynamoStore on a real DynamoDB emulator (the moto server): the Store contract and the
+ * side-by-side scenarios of store-contract.ts, then what is DynamoDB's own — the item layout with
+ * its TTL attribute, expired items the emulator keeps, and capped lists under concurrent pushes.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createStoreTable, DynamoStore, storeTableName } from '../../aws/index.js';
+import type { Store } from '../../src/index.js';
+import { useMoto } from '../helpers/moto.js';
+import { describeSameAsMemory, describeStoreContract, type StoreImplementation } from './store-contract.js';
+
+useMoto();
+const tableName = storeTableName('parley-test');
+let admin: DynamoDBDocumentClient;
+let counter = 0;
+const opened: Store[] = [];
+
+beforeAll(async () => {
+  const client = new DynamoDBClient({});
+  admin = DynamoDBDocumentClient.from(client);
+  await createStoreTable(client, tableName);
+});
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+});
+afterAll(() => admin?.destroy());
+
+/** A store of its own namespace in the shared table; each peer is another client, as another process would have. */
+function stores(peers = 0): { store: DynamoStore; peers: DynamoStore[]; namespace: string } {
+  const namespace = `t${++counter}:`;
+  const all = Array.from({ length: peers + 1 }, () => new DynamoStore({ tableName, namespace }));
+  opened.push(...all);
+  return { store: all[0] as DynamoStore, peers: all.slice(1), namespace };
+}
+
+/** The raw item, as DynamoDB holds it. */
+async function rawItem(key: string): Promise<Record<string, unknown> | undefined> {
+  return (await admin.send(new GetCommand({ TableName: tableName, Key: { key }, ConsistentRead: true }))).Item;
+}
+
+// Expiry is decided by parley's clock (the emulator never expires items), so the contract runs on a
+// fake clock, to the millisecond, as it does for MemoryStore; one test below uses the real clock.
+const dynamo: StoreImplementation = {
+  async create(peers = 0) {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    return stores(peers);
+  },
+  advance: async (ms) => void vi.advanceTimersByTime(ms),
+  margin: 0,
+  longest: 365 * 24 * 3600 * 1000,
+};
+
+describeStoreContract('DynamoDB', dynamo);
+describeSameAsMemory('DynamoStore', async () => stores().store, (store) => opened.push(store));
+
+describe('DynamoStore on DynamoDB', () => {
+  it('writes one item per key: the value, the TTL attribute in epoch seconds and the exact expiry in ms', async () => {
+    const { store, namespace } = stores();
+    const before = Date.now();
+    await store.set('marker', 'sent', 60_000);
+    await store.listPush('history', ['user hi', 'bot hello'], { maxLength: 20, ttlMs: 3_600_000 });
+    await store.set('forever', 'x');
+    const marker = await rawItem(`${namespace}marker`);
+    expect(marker).toMatchObject({ key: `${namespace}marker`, value: 'sent' });
+    expect(marker?.expires_at_ms).toBeGreaterThanOrEqual(before + 60_000);
+    expect(marker?.expires_at_ms).toBeLessThanOrEqual(Date.now() + 60_000);
+    expect(marker?.expires_at).toBe(Math.ceil((marker?.expires_at_ms as number) / 1000));
+    const history = await rawItem(`${namespace}history`);
+    expect(history).toMatchObject({ items: ['user hi', 'bot hello'] });
+    expect(history?.expires_at).toBeGreaterThan(Date.now() / 1000 + 3500);
+    expect(await rawItem(`${namespace}forever`)).toEqual({ key: `${namespace}forever`, value: 'x' });
+  });
+
+  it('an expired item the table still holds reads as absent and is claimed, locked or pushed to afresh', async () => {
+    const { store, namespace } = stores();
+    const past = { expires_at: Math.floor(Date.now() / 1000) - 10, expires_at_ms: Date.now() - 10_000 };
+    await admin.send(new PutCommand({ TableName: tableName, Item: { key: `${namespace}claim`, value: 'old', ...past } }));
+    await admin.send(new PutCommand({ TableName: tableName, Item: { key: `${namespace}lock`, value: 'old-token', ...past } }));
+    await admin.send(new PutCommand({ TableName: tableName, Item: { key: `${namespace}list`, items: ['stale'], ...past } }));
+    expect(await store.get('claim')).toBeUndefined();
+    expect(await store.listRange('list', 0, -1)).toEqual([]);
+    expect(await store.releaseLock('lock', 'old-token')).toBe(false);
+    expect(await store.extendLock('lock', 'old-token', 1000)).toBe(false);
+
+    expect(await store.setIfAbsent('claim', 'new', 1000)).toBe(true);
+    expect(await store.get('claim')).toBe('new');
+    expect(await store.acquireLock('lock', 1000)).toBeTypeOf('string');
+    await store.listPush('list', ['fresh'], { ttlMs: 1000 });
+    expect(await store.listRange('list', 0, -1)).toEqual(['fresh']);
+  });
+
+  it('expires on the real clock too: a 300 ms claim is held, then free', async () => {
+    const { store } = stores();
+    expect(await store.setIfAbsent('short', 'a', 300)).toBe(true);
+    expect(await store.setIfAbsent('short', 'b', 300)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await store.get('short')).toBeUndefined();
+    expect(await store.setIfAbsent('short', 'c', 300)).toBe(true);
+  });
+
+  it('keeps a capped list at its cap, with no item twice, under 60 concurrent pushes from 4 clients', async () => {
+    const { store, peers } = stores(3);
+    const all = [store, ...peers];
+    await Promise.all(Array.from({ length: 60 }, (_, i) => (all[i % all.length] as DynamoStore).listPush('capped', [`item ${i}`], { maxLength: 10, ttlMs: 60_000 })));
+    const kept = await store.listRange('capped', 0, -1);
+    expect(kept).toHaveLength(10);
+    expect(new Set(kept).size).toBe(10);
+    // one more capped push trims to the newest 10, ending with it
+    await store.listPush('capped', ['last'], { maxLength: 10 });
+    const after = await store.listRange('capped', 0, -1);
+    expect(after).toHaveLength(10);
+    expect(after.slice(0, 9)).toEqual(kept.slice(1));
+    expect(after.at(-1)).toBe('last');
+  });
+
+  it('ping fails with the SDK error when the table does not exist', async () => {
+    const missing = new DynamoStore({ tableName: 'parley-test-no-such-table' });
+    opened.push(missing);
+    await expect(missing.ping()).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+});
