@@ -12,9 +12,10 @@ export interface ApiGatewayV1Event {
   multiValueHeaders?: Record<string, string[] | undefined> | null;
   queryStringParameters?: Record<string, string | undefined> | null;
   multiValueQueryStringParameters?: Record<string, string[] | undefined> | null;
-  requestContext?: { identity?: { sourceIp?: string }; domainName?: string; path?: string; stage?: string };
+  requestContext?: { identity?: { sourceIp?: string; [field: string]: unknown }; domainName?: string; path?: string; stage?: string; [field: string]: unknown };
   body?: string | null;
   isBase64Encoded?: boolean;
+  [field: string]: unknown;
 }
 
 /** API Gateway HTTP API (payload format 2.0) and Lambda Function URLs. */
@@ -24,9 +25,10 @@ export interface ApiGatewayV2Event {
   rawQueryString?: string;
   cookies?: string[];
   headers?: Record<string, string | undefined>;
-  requestContext: { domainName?: string; http: { method: string; sourceIp?: string }; stage?: string };
+  requestContext: { domainName?: string; http: { method: string; sourceIp?: string; [field: string]: unknown }; stage?: string; [field: string]: unknown };
   body?: string;
   isBase64Encoded?: boolean;
+  [field: string]: unknown;
 }
 
 export type HttpEvent = ApiGatewayV1Event | ApiGatewayV2Event;

@@ -1,0 +1,113 @@
+/**
+ * The serverless path end to end, on the moto server: an ingress Lambda (API Gateway REST, HTTP
+ * API and Function URL events) acknowledges a signed Slack event and queues it on SQS; the worker
+ * Lambda, invoked with the batch as Lambda's SQS event source builds it, answers through a fake
+ * Slack with a fake AI. Two bots share one store, as two functions share one DynamoDB table.
+ */
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { lambdaHandler, sqsQueueFromConfig, sqsWorker } from '../../aws/index.js';
+import { createBot, loadConfig, MemoryStore } from '../../src/index.js';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { functionUrlEvent, httpApiEvent, restApiEvent, type SignedRequest } from '../helpers/lambda-events.js';
+import { useMoto } from '../helpers/moto.js';
+import { appMention, CHANNEL_ID, signSlack } from '../helpers/slack-events.js';
+import { freshQueues, pollOnce, receive } from '../helpers/sqs.js';
+import { until } from '../helpers/until.js';
+import { testEnv } from '../helpers/web-bot.js';
+
+const moto = useMoto();
+let slack: FakeSlack;
+let ai: FakeOpenAi;
+let client: SQSClient;
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  slack = await startFakeSlack();
+  // "fail once" fails its first call; "poison" fails every call; the rest are echoed.
+  let failedOnce = false;
+  ai = await startFakeOpenAi((call) => {
+    const text = lastUserText(call);
+    if (text.includes('poison') || (text.includes('fail once') && !failedOnce && (failedOnce = true))) return { status: 500 };
+    return { text: `echo: ${text.replace(/^<@\w+>\s*/, '')}` };
+  });
+  client = new SQSClient({ endpoint: moto().url });
+});
+afterAll(async () => {
+  for (const close of closers) await close();
+  await Promise.all([slack.close(), ai.close()]);
+});
+
+async function serverless() {
+  const { queueUrl } = await freshQueues(client, 1);
+  const env = { ...testEnv, OPENAI_BASE_URL: ai.url, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url, SQS_QUEUE_URL: queueUrl, JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '1', AI_ATTEMPTS: '1' };
+  const store = new MemoryStore();
+  const makeBot = () => {
+    const config = loadConfig(env);
+    const bot = createBot({ config, adapters: [slackAdapter(slackConfigFromEnv(env)!)], store, queue: sqsQueueFromConfig(config, { client, peekWaitSeconds: 0 }) });
+    closers.push(() => bot.close());
+    return bot;
+  };
+  const workerBot = makeBot();
+  return { ingress: lambdaHandler(makeBot()), worker: sqsWorker(workerBot), workerBot, queueUrl };
+}
+
+function slackRequest(text: string): SignedRequest {
+  const body = JSON.stringify(appMention({ text }));
+  return { method: 'POST', path: '/slack/events', headers: { 'Content-Type': 'application/json', 'User-Agent': 'Slackbot 1.0', ...signSlack('test-signing-secret', body) }, body };
+}
+
+const repliesTo = (text: string) => slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes(text));
+
+describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', () => {
+  it.each([
+    ['API Gateway REST (1.0)', restApiEvent],
+    ['HTTP API (2.0)', (r: SignedRequest) => httpApiEvent(r)],
+    ['HTTP API (2.0), base64 body', (r: SignedRequest) => httpApiEvent(r, { base64: true })],
+    ['Function URL', (r: SignedRequest) => functionUrlEvent(r, { base64: true })],
+  ])('%s: acknowledged, queued, answered in the thread', async (name, toEvent) => {
+    const { ingress, worker, queueUrl } = await serverless();
+    const result = await ingress(toEvent(slackRequest(`hello from ${name}`)));
+    expect(result).toMatchObject({ statusCode: 200, isBase64Encoded: false });
+    expect(await pollOnce(client, queueUrl, worker)).toEqual({ records: 1, failures: [] });
+    const [reply] = repliesTo(`echo: hello from ${name}`);
+    expect(reply?.args).toMatchObject({ channel: CHANNEL_ID, text: `echo: hello from ${name}` });
+  });
+
+  it('refuses a body that is not what was signed, and queues nothing', async () => {
+    const { ingress, queueUrl } = await serverless();
+    const request = slackRequest('tampered');
+    const result = await ingress(httpApiEvent({ ...request, body: request.body.replace('tampered', 'tampered!') }, { base64: true }));
+    expect(result.statusCode).toBe(401);
+    expect(await receive(client, queueUrl)).toEqual([]);
+  });
+
+  it('a worker failure is reported in batchItemFailures, redelivered and answered once; the rest of the batch is not re-run', async () => {
+    const { ingress, worker, queueUrl } = await serverless();
+    const failing = slackRequest('fail once please');
+    await ingress(restApiEvent(failing));
+    const good = JSON.stringify(appMention({ text: 'fine', channel: 'C0OTHER' }));
+    await ingress(restApiEvent({ method: 'POST', path: '/slack/events', headers: { 'Content-Type': 'application/json', ...signSlack('test-signing-secret', good) }, body: good }));
+    const first = await pollOnce(client, queueUrl, worker);
+    expect(first.records).toBe(2);
+    expect(first.failures).toHaveLength(1);
+    await until(async () => (await pollOnce(client, queueUrl, worker)).records > 0, 'the failed message redelivered');
+    expect(repliesTo('echo: fail once please')).toHaveLength(1);
+    expect(repliesTo('echo: fine')).toHaveLength(1);
+  });
+
+  it('a poison message ends in the dead letters with one apology; a body that is no job too', async () => {
+    const { ingress, worker, workerBot, queueUrl } = await serverless();
+    await ingress(httpApiEvent(slackRequest('poison pill')));
+    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'not json', MessageGroupId: 'x', MessageDeduplicationId: 'junk-1' }));
+    expect((await pollOnce(client, queueUrl, worker)).failures).toHaveLength(1); // the pill's first attempt; the junk is moved at once
+    await until(async () => (await pollOnce(client, queueUrl, worker)).records > 0, 'the pill redelivered');
+    const letters = await workerBot.deadLetters.list();
+    expect(letters.map((l) => l.reason).sort()).toEqual(['attempts_exhausted', 'invalid_job']);
+    expect(letters.find((l) => l.reason === 'attempts_exhausted')).toMatchObject({ attempts: 2, data: { type: 'message', message: { text: expect.stringContaining('poison pill') } } });
+    expect(slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Sorry'))).toHaveLength(1);
+    expect(await receive(client, queueUrl)).toEqual([]);
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * The SQS queue on the moto server (never a mock): FIFO ids, per-group order, deferrals through
+ * the visibility timeout, attempts counted in the store, dead letters in the redrive queue,
+ * replay with a new deduplication id, purge. Batches are driven as Lambda's event source would.
+ */
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SqsQueue } from '../../aws/index.js';
+import { ConfigError, MemoryStore, PermanentError, RetryAfterError, type Job, type RetryOptions } from '../../src/index.js';
+import { useMoto } from '../helpers/moto.js';
+import { freshQueues, receive } from '../helpers/sqs.js';
+import { until } from '../helpers/until.js';
+
+type Data = { n: number };
+const moto = useMoto();
+let client: SQSClient;
+beforeAll(() => {
+  client = new SQSClient({ endpoint: moto().url });
+});
+
+async function setup(retry: Partial<RetryOptions> = {}) {
+  const urls = await freshQueues(client);
+  const queue = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 60_000, ...retry }, peekWaitSeconds: 0, waitTimeSeconds: 1 });
+  const store = new MemoryStore();
+  const jobs: Job<Data>[] = [];
+  /** One Lambda-style batch: receive what is visible, run it, delete what finished. */
+  const batch = async (handler: (job: Job<Data>) => Promise<void>, wait = false) => {
+    const messages: Message[] = wait ? await until(() => receive(client, urls.queueUrl).then((m) => m.length > 0 && m), 'a visible message') : await receive(client, urls.queueUrl);
+    queue.drivenByLambda();
+    queue.process(async (job) => {
+      jobs.push(job);
+      await handler(job);
+    }, { concurrency: 10, store });
+    const left = await queue.runBatch(messages.map((m) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, groupId: m.Attributes?.MessageGroupId })));
+    return { messages, left };
+  };
+  return { ...urls, queue, store, jobs, batch };
+}
+
+const ok = async () => undefined;
+
+describe('SqsQueue on SQS (moto)', () => {
+  it('sends a job with MessageGroupId = its group and MessageDeduplicationId = its id', async () => {
+    const { queue, queueUrl } = await setup();
+    expect(await queue.add({ id: 'slack.Ev1', group: 'slack.C1', data: { n: 1 } })).toBe(true);
+    const [message] = await receive(client, queueUrl);
+    expect(message?.Attributes).toMatchObject({ MessageGroupId: 'slack.C1', MessageDeduplicationId: 'slack.Ev1' });
+    expect(JSON.parse(message!.Body!)).toEqual({ id: 'slack.Ev1', group: 'slack.C1', data: { n: 1 }, delivery: 'slack.Ev1' });
+  });
+
+  it('drops a repeated id within the deduplication window', async () => {
+    const { queue, queueUrl } = await setup();
+    await queue.add({ id: 'same', group: 'g', data: { n: 1 } });
+    await queue.add({ id: 'same', group: 'g', data: { n: 2 } });
+    expect((await receive(client, queueUrl)).map((m) => JSON.parse(m.Body!).data.n)).toEqual([1]);
+  });
+
+  it('polling: answers every job, each group in order, a failed one before the next of its group', async () => {
+    const { queueUrl } = await freshQueues(client);
+    const queue = new SqsQueue<Data>({ queueUrl, client, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 1000 }, waitTimeSeconds: 1, visibilityTimeoutSeconds: 30 });
+    for (const [id, group, n] of [['a1', 'A', 1], ['a2', 'A', 2], ['b1', 'B', 1], ['a3', 'A', 3]] as const) await queue.add({ id, group, data: { n } });
+    const seen: string[] = [];
+    queue.process(async (job) => {
+      seen.push(`${job.id}#${job.attempt}`);
+      if (job.id === 'a1' && job.attempt === 1) throw new Error('flaky');
+    }, { concurrency: 4, store: new MemoryStore() });
+    await until(() => seen.includes('a3#1') && seen.includes('b1#1'), 'every job answered', 15_000);
+    expect(seen.filter((s) => s.startsWith('a'))).toEqual(['a1#1', 'a1#2', 'a2#1', 'a3#1']);
+    await queue.close(5000);
+    expect((await queue.counts()).waiting).toBe(0);
+  });
+
+  it('a deferral hides the message for the wait and spends no attempt', async () => {
+    const { batch, store, jobs, queue } = await setup();
+    await queue.add({ id: 'wait', group: 'g', data: { n: 1 } });
+    const first = await batch(async () => {
+      throw new RetryAfterError('rate limited', 1500);
+    });
+    expect(first.left).toEqual([first.messages[0]!.MessageId]);
+    expect(await store.get('parley:sqs-attempts:wait')).toBeUndefined();
+    expect((await batch(ok)).messages).toHaveLength(0); // hidden, not gone
+    await batch(ok, true);
+    expect(jobs.map((j) => j.attempt)).toEqual([1, 1]);
+  });
+
+  it('holds back the later messages of a group behind one that is deferred', async () => {
+    const { batch, queue, jobs } = await setup();
+    await queue.add({ id: 'x1', group: 'g', data: { n: 1 } });
+    await queue.add({ id: 'x2', group: 'g', data: { n: 2 } });
+    const first = await batch(async () => {
+      throw new RetryAfterError('later', 1000);
+    });
+    expect(first.messages).toHaveLength(2);
+    expect(first.left).toHaveLength(2);
+    expect(jobs.map((j) => j.id)).toEqual(['x1']);
+    await batch(ok, true);
+    expect(jobs.map((j) => j.id)).toEqual(['x1', 'x1', 'x2']);
+  });
+
+  it('counts attempts in the store and dead-letters the message when they run out', async () => {
+    const { batch, queue, store, deadLetterQueueUrl } = await setup({ attempts: 2 });
+    await queue.add({ id: 'bad', group: 'g', data: { n: 1 } });
+    const fail = async () => {
+      throw new Error('AI down');
+    };
+    await batch(fail);
+    expect(await store.get('parley:sqs-attempts:bad')).toBe('1');
+    const second = await batch(fail, true);
+    expect(second.left).toEqual([]);
+    expect(await store.get('parley:sqs-attempts:bad')).toBeUndefined();
+    expect(await queue.deadLetters()).toMatchObject([{ id: 'bad', group: 'g', data: { n: 1 }, reason: 'attempts_exhausted', attempts: 2, error: 'Error: AI down' }]);
+    expect(await receive(client, deadLetterQueueUrl)).toHaveLength(1);
+    expect(await queue.counts()).toMatchObject({ waiting: 0, dead: 1 });
+  });
+
+  it('dead-letters a permanent failure at once, with its reason', async () => {
+    const { batch, queue } = await setup();
+    await queue.add({ id: 'perm', group: 'g', data: { n: 1 } });
+    await batch(async () => {
+      throw new PermanentError('channel archived', 'not_in_channel');
+    });
+    expect(await queue.deadLetters()).toMatchObject([{ id: 'perm', reason: 'not_in_channel', attempts: 1 }]);
+  });
+
+  it('dead-letters a message whose worker died during its last attempt instead of running it again', async () => {
+    const urls = await freshQueues(client, 1);
+    const queue = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client, retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1000 }, peekWaitSeconds: 0 });
+    const store = new MemoryStore();
+    await queue.add({ id: 'kills', group: 'g', data: { n: 1 } });
+    let runs = 0;
+    queue.drivenByLambda();
+    queue.process(async () => {
+      runs++;
+      await new Promise(() => undefined); // the worker never comes back: a Lambda timeout
+    }, { concurrency: 1, store });
+    const toRecord = (m: Message) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, groupId: m.Attributes?.MessageGroupId });
+    void queue.runBatch((await receive(client, urls.queueUrl)).map(toRecord));
+    await until(() => runs === 1, 'the first run');
+    const again = await until(() => receive(client, urls.queueUrl).then((m) => m.length > 0 && m), 'the message back after its visibility timeout');
+    expect(await queue.runBatch(again.map(toRecord))).toEqual([]);
+    expect(runs).toBe(1);
+    expect(await queue.deadLetters()).toMatchObject([{ id: 'kills', reason: 'attempts_exhausted', attempts: 1 }]);
+  });
+
+  it('replays a dead letter with a new deduplication id and fresh attempts', async () => {
+    const { batch, queue, queueUrl, jobs } = await setup({ attempts: 1 });
+    await queue.add({ id: 'again', group: 'g', data: { n: 7 } });
+    await batch(async () => {
+      throw new Error('boom');
+    });
+    expect(await queue.replay('missing')).toBe(false);
+    expect(await queue.replay('again')).toBe(true);
+    expect(await queue.deadLetters()).toEqual([]);
+    const [message] = await receive(client, queueUrl);
+    expect(message?.Attributes?.MessageDeduplicationId).toMatch(/^again\.replay-/);
+    await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message!.ReceiptHandle!, VisibilityTimeout: 0 }));
+    const { left } = await batch(ok, true);
+    expect(left).toEqual([]);
+    expect(jobs.map((j) => [j.id, j.attempt, j.data.n])).toEqual([
+      ['again', 1, 7],
+      ['again', 1, 7],
+    ]);
+  });
+
+  it('lists, shows and purges dead letters written outside a worker (direct mode)', async () => {
+    const { queue } = await setup();
+    const failedAt = new Date().toISOString();
+    await queue.addDeadLetter({ id: 'd1', group: 'g', data: { n: 1 }, error: 'Error: x', reason: 'no_adapter', attempts: 1, failedAt });
+    await queue.addDeadLetter({ id: 'd2', group: 'g', data: { n: 2 }, error: 'Error: y', reason: 'attempts_exhausted', attempts: 3, failedAt });
+    expect((await queue.deadLetters()).map((l) => l.id).sort()).toEqual(['d1', 'd2']);
+    expect((await queue.deadLetters()).map((l) => l.id).sort()).toEqual(['d1', 'd2']); // listing gives them back
+    expect(await queue.purge()).toBe(2);
+    expect(await queue.deadLetters()).toEqual([]);
+  });
+
+  it('says how to fix a queue without a redrive policy', async () => {
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `no-dlq-${process.pid}.fifo`, Attributes: { FifoQueue: 'true' } }));
+    const queue = new SqsQueue<Data>({ queueUrl: QueueUrl!, client, retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1 } });
+    const error = await queue.deadLetters().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/no redrive policy.*parley aws setup/);
+  });
+});
