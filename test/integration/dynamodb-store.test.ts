@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createStoreTable, DynamoStore, storeTableName } from '../../aws/index.js';
 import type { Store } from '../../src/index.js';
 import { useMoto } from '../helpers/moto.js';
-import { describeSameAsMemory, describeStoreContract, type StoreImplementation } from './store-contract.js';
+import { describeStoreContract, type StoreImplementation } from './store-contract.js';
+import { describeSameAsMemory } from './store-scenarios.js';
 
 useMoto();
 const tableName = storeTableName('parley-test');

@@ -7,7 +7,8 @@
 import { afterEach, vi } from 'vitest';
 import { MemoryStore, RedisStore, type Store } from '../../src/store/index.js';
 import { sleep, uniquePrefix, useRedis } from './redis-helpers.js';
-import { describeSameAsMemory, describeStoreContract, type StoreImplementation } from './store-contract.js';
+import { describeStoreContract, type StoreImplementation } from './store-contract.js';
+import { describeSameAsMemory } from './store-scenarios.js';
 
 const prefix = uniquePrefix();
 const { connection } = useRedis(prefix);
