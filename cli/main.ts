@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `parley` command: serve | worker | check. Configuration comes from the environment and an
  * optional .env file in the working directory.

@@ -1,0 +1,209 @@
+/**
+ * The pack-and-install test: the tarball `npm pack` makes, installed into fresh Node 20 projects
+ * with only what a user would install. A web-only project gets the tarball alone (no Slack,
+ * Twilio or Intercom SDK); a full one adds the three SDKs and TypeScript.
+ */
+import { readFileSync } from 'node:fs';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { until } from '../helpers/until.js';
+import { packagesImportedUnder, packagesLoadedBy } from './imports.js';
+import { createProject, packParley, runIn, startIn } from './project.js';
+
+const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+};
+const SDKS = Object.keys(manifest.peerDependencies);
+const ENTRIES = ['parley', 'parley/adapters/web', 'parley/adapters/slack', 'parley/adapters/whatsapp', 'parley/adapters/intercom', 'parley/adapter-kit'];
+/** Every platform configured, with values that pass validation (no adapter calls its platform while starting `check`). */
+const PLATFORMS_ENV = {
+  SLACK_BOT_TOKEN: 'xoxb-package-test',
+  SLACK_SIGNING_SECRET: 'package-test-secret',
+  TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+  TWILIO_AUTH_TOKEN: 'package-test-token',
+  TWILIO_WHATSAPP_FROM: 'whatsapp:+15550001111',
+  INTERCOM_ACCESS_TOKEN: 'package-test-token',
+  INTERCOM_CLIENT_SECRET: 'package-test-secret',
+  INTERCOM_ADMIN_ID: '1234',
+};
+
+/** The README section developers copy from: its install command and its snippet, verbatim. */
+function readmeEmbedding(): { install: string; fileName: string; snippet: string } {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.split('\n## Embedding parley in your app\n')[1]?.split('\n## ')[0] ?? '';
+  const blocks = [...section.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)];
+  const install = blocks[0]?.[1] === 'sh' ? (blocks[0][2] ?? '') : '';
+  const snippet = blocks.find((b) => b[1] === 'js')?.[2] ?? '';
+  return { install, fileName: /^\/\/ (\S+\.mjs)/.exec(snippet)?.[1] ?? 'missing-file-name.mjs', snippet };
+}
+
+let tarball: string;
+let packed: string[];
+let webOnly: string;
+let full: string;
+let ai: FakeOpenAi;
+
+beforeAll(async () => {
+  ai = await startFakeOpenAi();
+  ({ tarball, files: packed } = await packParley());
+  [webOnly, full] = await Promise.all([
+    createProject('web-only', [tarball]),
+    createProject('full', [tarball, ...SDKS, 'typescript@5.9', '@types/node@20']),
+  ]);
+}, 300_000);
+
+afterAll(async () => {
+  await ai?.close();
+  for (const dir of [tarball && dirname(tarball), webOnly, full]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the tarball', () => {
+  it('holds only dist, README, LICENSE and package.json', () => {
+    const outside = packed.filter((file) => !file.startsWith('dist/') && !['README.md', 'LICENSE', 'package.json'].includes(file));
+    expect(outside).toEqual([]);
+    expect(packed).toContain('dist/adapters/web/page.html');
+    expect(packed).toContain('dist/cli/main.js');
+  });
+
+  it('imports only declared packages, and the platform SDKs only as optional peers', () => {
+    const dist = join(webOnly, 'node_modules/parley/dist');
+    const declared = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
+    const undeclared = [...packagesImportedUnder(dist)].filter(([name]) => !declared.has(name));
+    expect(undeclared).toEqual([]);
+    for (const sdk of SDKS) expect(manifest.peerDependenciesMeta[sdk]?.optional, sdk).toBe(true);
+    // No entry point loads an SDK when it is imported: only an adapter's factory does.
+    for (const entry of ['src/index.js', 'src/adapter-kit.js', 'adapters/slack/index.js', 'adapters/whatsapp/index.js', 'adapters/intercom/index.js', 'cli/main.js']) {
+      expect([...packagesLoadedBy(join(dist, entry))].filter((name) => SDKS.includes(name)), entry).toEqual([]);
+    }
+  });
+});
+
+describe('a web-only app (parley alone)', () => {
+  it('has no platform SDK installed', async () => {
+    const installed = await readdir(join(webOnly, 'node_modules'));
+    expect(installed).toContain('openai');
+    expect(installed).not.toContain('twilio');
+    expect(installed).not.toContain('intercom-client');
+    expect(await readdir(join(webOnly, 'node_modules/@slack')).catch(() => [])).toEqual([]);
+  });
+
+  it("runs the README's embedding snippet verbatim and answers a web chat message over HTTP (ESM)", async () => {
+    const { install, fileName, snippet } = readmeEmbedding();
+    expect(install).toMatch(/^npm install parley\b/); // the tarball stands in for the registry here
+    await writeFile(join(webOnly, fileName), snippet);
+    const app = await startIn(webOnly, 'node', [fileName], { PORT: '0', OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test' }, /port: (\d+)/);
+    try {
+      const url = `http://127.0.0.1:${app.match[1]}`;
+      const posted = await fetch(`${url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'readme', text: 'hello from the README' }) });
+      expect(posted.status).toBe(202);
+      const answer = await until(async () => {
+        const { messages } = (await (await fetch(`${url}/web/conversations/readme`)).json()) as { messages: { role: string; text: string }[] };
+        return messages.find((m) => m.role === 'assistant');
+      }, 'the answer in the transcript', 15_000);
+      expect(answer.text).toBe('echo: hello from the README');
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('answers from CommonJS too: require() on Node 20.19+, import() before', async () => {
+    const load = process.features.require_module ? "require('parley')" : "await import('parley')";
+    const loadWeb = process.features.require_module ? "require('parley/adapters/web')" : "await import('parley/adapters/web')";
+    await writeFile(
+      join(webOnly, 'app.cjs'),
+      `(async () => {
+  const { createBot } = ${load};
+  const { webChat } = ${loadWeb};
+  const bot = createBot({ adapters: [webChat()] });
+  const { port } = (await bot.listen(0, '127.0.0.1')).address();
+  const post = await fetch(\`http://127.0.0.1:\${port}/web/messages\`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'cjs', text: 'from CommonJS' }) });
+  for (let i = 0; i < 300; i++) {
+    const { messages } = await (await fetch(\`http://127.0.0.1:\${port}/web/conversations/cjs\`)).json();
+    const answer = messages.find((m) => m.role === 'assistant');
+    if (answer) return console.log(JSON.stringify({ status: post.status, text: answer.text })), bot.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no answer in the transcript');
+})().catch((error) => { console.error(error); process.exitCode = 1; });
+`,
+    );
+    const { code, output } = await runIn(webOnly, 'node', ['app.cjs'], { OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test' });
+    expect(output).toContain('{"status":202,"text":"echo: from CommonJS"}');
+    expect(code).toBe(0);
+  });
+
+  it('imports every entry point; each platform factory names the npm install command', async () => {
+    await writeFile(
+      join(webOnly, 'factories.mjs'),
+      `${ENTRIES.map((entry, i) => `import * as entry${i} from '${entry}';`).join('\n')}
+const { slackAdapter } = entry2, { whatsappAdapter } = entry3, { intercomAdapter } = entry4;
+for (const create of [slackAdapter, whatsappAdapter, intercomAdapter]) {
+  try { create({}); console.log('no error'); } catch (error) { console.log(error.code, error.message); }
+}
+`,
+    );
+    const { code, output } = await runIn(webOnly, 'node', ['factories.mjs']);
+    expect(code, output).toBe(0);
+    const lines = output.trim().split('\n');
+    expect(lines[0]).toMatch(/^parley_missing_dependency slackAdapter\(\).*npm install @slack\/bolt @slack\/web-api @slack\/socket-mode$/);
+    expect(lines[1]).toMatch(/^parley_missing_dependency whatsappAdapter\(\).*npm install twilio$/);
+    expect(lines[2]).toMatch(/^parley_missing_dependency intercomAdapter\(\).*npm install intercom-client$/);
+  });
+
+  it('runs `npx parley check`: ok with the web chat alone, the install command once Slack is configured', async () => {
+    const web = await runIn(webOnly, 'npx', ['parley', 'check']);
+    expect(web.output).toContain('adapters: web');
+    expect(web.code, web.output).toBe(0);
+    const slack = await runIn(webOnly, 'npx', ['parley', 'check'], { SLACK_BOT_TOKEN: PLATFORMS_ENV.SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET: PLATFORMS_ENV.SLACK_SIGNING_SECRET });
+    expect(slack.output).toContain('npm install @slack/bolt @slack/web-api @slack/socket-mode');
+    expect(slack.code).toBe(1);
+  });
+
+  it('runs `npx parley serve` until stopped, answering /healthz', async () => {
+    const server = await startIn(webOnly, 'npx', ['parley', 'serve'], { PORT: '0' }, /"url":"(http:\/\/[^"]+)"/);
+    try {
+      const health = await fetch(`${server.match[1]}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+    expect(server.output()).toContain('"msg":"stopped"');
+  });
+});
+
+describe('an app with every platform SDK and TypeScript', () => {
+  it('builds every adapter from the installed package (`npx parley check`)', async () => {
+    const { code, output } = await runIn(full, 'npx', ['parley', 'check'], PLATFORMS_ENV);
+    expect(output).toMatch(/adapters: web, (slack|intercom|whatsapp), (slack|intercom|whatsapp), (slack|intercom|whatsapp)/);
+    expect(code, output).toBe(0);
+  });
+
+  it.concurrent.each(['node16', 'bundler'])('compiles a TypeScript consumer with moduleResolution %s and skipLibCheck false', async (resolution) => {
+    await writeFile(
+      join(full, 'consumer.ts'),
+      `import { createBot, type Adapter } from 'parley';
+import type { Adapter as KitAdapter, HttpRequest } from 'parley/adapter-kit';
+import { webChat } from 'parley/adapters/web';
+import { slackAdapter } from 'parley/adapters/slack';
+import { whatsappAdapter } from 'parley/adapters/whatsapp';
+import { intercomAdapter } from 'parley/adapters/intercom';
+
+const web: KitAdapter = webChat();
+const adapters: Adapter[] = [web];
+export const bot = createBot({ adapters });
+export const factories = [slackAdapter, whatsappAdapter, intercomAdapter] as const;
+export type RawRequest = HttpRequest['body'];
+`,
+    );
+    const module = resolution === 'bundler' ? 'esnext' : resolution;
+    const config = { compilerOptions: { module, moduleResolution: resolution, target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] }, files: ['consumer.ts'] };
+    await writeFile(join(full, `tsconfig.${resolution}.json`), JSON.stringify(config, null, 2));
+    const { code, output } = await runIn(full, 'npx', ['tsc', '-p', `tsconfig.${resolution}.json`]);
+    expect(output).toBe('');
+    expect(code).toBe(0);
+  });
+});
