@@ -7,7 +7,8 @@
  *  - Slack end to end on Redis (bench/slack-e2e.ts): two ingress and two worker processes, an AI of
  *    500 ms, redeliveries; replies per second and delivered / lost / duplicated;
  *  - the fault matrix (bench/faults.ts): AI 429 bursts and outages, Slack 429s, Slack down at
- *    start, signed malformed payloads; answered / apologised / dead-lettered / duplicated.
+ *    start, signed malformed payloads; answered / apologised / dead-lettered / duplicated;
+ *  - AWS Lambda (bench/aws.ts): bundle sizes, the ingress handler's cold start and warm duration.
  * The Redis parts use the Redis on 127.0.0.1:6379 under a prefix of this run, deleted at the end.
  */
 import { startFakeOpenAi } from '../test/fakes/openai-server.js';
@@ -18,6 +19,7 @@ import { benchSlack } from './slack.js';
 import { benchSlackEndToEnd } from './slack-e2e.js';
 import { benchWeb } from './web.js';
 import { benchFaults } from './faults.js';
+import { benchAws } from './aws.js';
 
 async function main(): Promise<void> {
   let redis: BenchRedis | undefined;
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
     await benchFaults();
+    await benchAws();
   } finally {
     await stopAllChildren();
     await Promise.all([ai.close(), slack.close()]);
