@@ -10,5 +10,8 @@ export { sqsQueueFromConfig } from './sqs-config.js';
 export { createSqsQueues, type SqsQueuesOptions } from './sqs-setup.js';
 export type { ApiGatewayV1Event, ApiGatewayV2Event, HttpEvent, HttpResult, SqsEvent, SqsRecord, SqsBatchResponse } from './lambda-events.js';
 export { DynamoStore, storeTableName, type DynamoStoreOptions } from './dynamodb-store.js';
+export { DynamoConversationLog, type DynamoConversationLogOptions, type ConversationItem } from './dynamodb-log.js';
+export { dynamoDbFromConfig, type DynamoDbParts } from './dynamodb-config.js';
 export { createStoreTable, createConversationLogTable, type TableOutcome, type SetupOutcome } from './dynamodb-tables.js';
+export { setupAws, awsConfigured, type SetupStep } from './setup.js';
 export { DYNAMODB_PACKAGES } from './dynamodb-sdk.js';

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../src/index.js';
+import { awsSetup } from './aws-setup.js';
 import { check } from './check.js';
 import { dlq } from './dlq.js';
 import { serve } from './serve.js';
@@ -21,6 +22,7 @@ const usage = `usage: parley <command>
                         run workers only (needs REDIS_URL or SQS_QUEUE_URL)
   dlq list | show ID | replay ID | replay --all | purge
                         the dead letters on SQS (SQS_QUEUE_URL) or Redis
+  aws setup             create the configured DynamoDB tables and SQS queues (idempotent)
   check                 validate the configuration and reach Redis and the AI provider
   simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID]
                         send a correctly signed Slack event to a running server
@@ -69,6 +71,12 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running
     case 'dlq':
       return dlq(config, positionals.slice(1), Boolean(values.all));
+    case 'aws':
+      if (positionals[1] !== 'setup') {
+        console.error('usage: parley aws setup');
+        return 2;
+      }
+      return awsSetup(config);
     case 'check':
       return check(config);
     case 'simulate': {

@@ -1,13 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBot, type Config } from '../src/index.js';
+import { dynamoDbFromConfig } from '../aws/index.js';
 import { adaptersFromConfig } from './adapters.js';
 import { queueOption } from './queue.js';
 import { closeOnSignals } from './shutdown.js';
 
 /** `parley serve`: the standalone server (ingress and, unless --no-worker, the worker). */
 export async function serve(config: Config, options: { worker: boolean }): Promise<void> {
-  const bot = createBot({ config, adapters: adaptersFromConfig(config), worker: options.worker, ...queueOption(config) });
+  const bot = createBot({ config, adapters: adaptersFromConfig(config), worker: options.worker, ...queueOption(config), ...dynamoDbFromConfig(config) });
   const server: Server = await bot.listen();
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

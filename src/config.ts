@@ -23,6 +23,8 @@ const redisUrl = z.string().refine((value) => {
     return false;
   }
 }, 'expected redis://, rediss://, redis+sentinel:// or redis+cluster://');
+/** DynamoDB's table name characters (the length limits are the variables' own). */
+const tableName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _, - and . only');
 const priceTable = z
   .string()
   .transform((text, ctx) => {
@@ -54,6 +56,8 @@ export const variables = {
   REDIS_URL: { schema: redisUrl, fix: 'set REDIS_URL like redis://127.0.0.1:6379 (or redis+sentinel://host:26379/mymaster, redis+cluster://host:6379,host:6380), or unset it to keep everything in memory' },
   REDIS_CACHE_URL: { schema: redisUrl, fix: 'set REDIS_CACHE_URL to a Redis for the response cache (may evict), or unset it to use REDIS_URL' },
   REDIS_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'), default: 'parley', fix: 'set REDIS_PREFIX to a short name, e.g. parley' },
+  DYNAMODB_TABLE_PREFIX: { schema: tableName.max(200), fix: 'set DYNAMODB_TABLE_PREFIX to a short name for the store\'s table (<prefix>-store), e.g. DYNAMODB_TABLE_PREFIX=parley, or unset it' },
+  CONVERSATION_LOG_TABLE: { schema: tableName.min(3), fix: 'set CONVERSATION_LOG_TABLE to the DynamoDB table for the conversation log, e.g. ai_conversations, or unset it' },
   QUEUE_LOCK_MS: { schema: integer(1000, 3_600_000), fix: 'set QUEUE_LOCK_MS to how long a dead worker holds a job before it is recovered, in milliseconds (default: AI_DEADLINE_MS + 30000)' },
   SQS_QUEUE_URL: { schema: url, fix: 'set SQS_QUEUE_URL to the FIFO queue\'s URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/parley.fifo (its redrive queue holds the dead letters), or unset it' },
   OPENAI_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },
@@ -95,6 +99,9 @@ export const variables = {
   WEB_TOKEN: { schema: z.string().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
 } satisfies Record<string, Variable>;
 
+/** The seed's table name, for the log when DYNAMODB_TABLE_PREFIX is set and CONVERSATION_LOG_TABLE is not. */
+export const DEFAULT_CONVERSATION_LOG_TABLE = 'ai_conversations';
+
 type Env = Record<string, string | undefined>;
 type Values = { [K in keyof typeof variables]: z.output<(typeof variables)[K]['schema']> | undefined };
 
@@ -110,6 +117,11 @@ export interface Config {
   redisUrl?: string;
   redisCacheUrl?: string;
   redisPrefix: string;
+  /**
+   * DynamoDB (parley/aws; the CLI builds it): the store's table is `<tablePrefix>-store`; the
+   * conversation log's table is named as it is, `ai_conversations` when only the prefix is set.
+   */
+  dynamodb: { tablePrefix?: string; conversationLogTable?: string };
   /** Lock of a running job in the Redis queue; past it a dead worker's job is recovered. */
   queueLockMs: number;
   /** The SQS FIFO queue (parley/aws): set, the CLI puts the queue there. */
@@ -163,6 +175,10 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: v.REDIS_URL,
     redisCacheUrl: v.REDIS_CACHE_URL,
     redisPrefix: req('REDIS_PREFIX'),
+    dynamodb: {
+      tablePrefix: v.DYNAMODB_TABLE_PREFIX,
+      conversationLogTable: v.CONVERSATION_LOG_TABLE ?? (v.DYNAMODB_TABLE_PREFIX ? DEFAULT_CONVERSATION_LOG_TABLE : undefined),
+    },
     queueLockMs: v.QUEUE_LOCK_MS ?? req('AI_DEADLINE_MS') + 30_000,
     sqsQueueUrl: v.SQS_QUEUE_URL,
     ai: {

@@ -3,7 +3,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import { createBot, loadConfig, type Bot, type BotOptions } from '../../src/index.js';
 import type { FakeOpenAi } from '../fakes/openai-server.js';
 import type { FakeSlack } from '../fakes/slack-api.js';
 import { testEnv } from './web-bot.js';
@@ -22,8 +22,11 @@ export async function startSlackBot(
   ai: FakeOpenAi,
   env: Record<string, string> = {},
   setup?: (app: ReturnType<typeof slackAdapter>['app']) => void,
-  /** awaitReady false: serve at once, while the adapter may still be starting (a Slack outage at start). */
-  options: { awaitReady?: boolean } = {},
+  /**
+   * awaitReady false: serve at once, while the adapter may still be starting (a Slack outage at
+   * start); `bot`: more createBot options (a shared store, a conversation log).
+   */
+  options: { awaitReady?: boolean; bot?: Partial<BotOptions> } = {},
 ): Promise<SlackBot> {
   const allEnv = {
     ...testEnv,
@@ -36,7 +39,7 @@ export async function startSlackBot(
   };
   const adapter = slackAdapter(slackConfigFromEnv(allEnv)!);
   setup?.(adapter.app);
-  const bot = createBot({ config: loadConfig(allEnv), adapters: [adapter] });
+  const bot = createBot({ config: loadConfig(allEnv), adapters: [adapter], ...options.bot });
   const server = await bot.listen(0, '127.0.0.1');
   if (options.awaitReady !== false) await bot.ready;
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

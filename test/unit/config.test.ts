@@ -87,6 +87,18 @@ describe('loadConfig defaults and parsing', () => {
   });
 });
 
+describe('DynamoDB configuration', () => {
+  it('puts nothing on DynamoDB by default', () => {
+    expect(loadConfig({}).dynamodb).toEqual({ tablePrefix: undefined, conversationLogTable: undefined });
+  });
+
+  it('with DYNAMODB_TABLE_PREFIX the log defaults to the seed\'s ai_conversations; CONVERSATION_LOG_TABLE names it literally', () => {
+    expect(loadConfig({ DYNAMODB_TABLE_PREFIX: 'parley-prod' }).dynamodb).toEqual({ tablePrefix: 'parley-prod', conversationLogTable: 'ai_conversations' });
+    expect(loadConfig({ DYNAMODB_TABLE_PREFIX: 'parley-prod', CONVERSATION_LOG_TABLE: 'support.log_v2' }).dynamodb).toEqual({ tablePrefix: 'parley-prod', conversationLogTable: 'support.log_v2' });
+    expect(loadConfig({ CONVERSATION_LOG_TABLE: 'ai_conversations' }).dynamodb).toEqual({ tablePrefix: undefined, conversationLogTable: 'ai_conversations' });
+  });
+});
+
 describe('loadConfig errors', () => {
   it.each([
     ['PORT', 'abc'],
@@ -102,6 +114,9 @@ describe('loadConfig errors', () => {
     ['AI_PRICES', '{"m":{"input":-1,"output":1}}'],
     ['JOB_ATTEMPTS', '0'],
     ['BODY_LIMIT_BYTES', '10'],
+    ['DYNAMODB_TABLE_PREFIX', 'my prefix'],
+    ['CONVERSATION_LOG_TABLE', 'ai/conversations'],
+    ['CONVERSATION_LOG_TABLE', 'ab'],
   ])('rejects %s=%s with one line naming the variable, the value, the problem and the fix', (name, value) => {
     const lines = problems({ [name]: value });
     expect(lines).toHaveLength(1);

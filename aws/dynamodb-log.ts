@@ -1,0 +1,119 @@
+/**
+ * The conversation log on DynamoDB, in the seed's table (`ai_conversations` by default): one item
+ * per exchange, `conversation_id` the hash key and `timestamp` (ISO 8601) the range key, so a
+ * conversation reads back in order with one Query.
+ *
+ *   conversation_id, timestamp, platform, user_id, tenant?, input, output, model,
+ *   input_tokens, output_tokens, cost_usd, latency_ms
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_CONVERSATION_LOG_TABLE, type ConversationEntry, type ConversationLog } from '../src/index.js';
+import { dynamoDbAccess, isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
+
+export interface DynamoConversationLogOptions {
+  /** The table's literal name (CONVERSATION_LOG_TABLE); default `ai_conversations`, the seed's. */
+  tableName?: string;
+  /** Your own client (you close it); default: one from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB). */
+  client?: DynamoDBClient;
+}
+
+/** One exchange as the table holds it (snake_case, as the seed's table has it). */
+export interface ConversationItem {
+  conversation_id: string;
+  timestamp: string;
+  platform: string;
+  user_id: string;
+  tenant?: string;
+  input: string;
+  output: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  latency_ms: number;
+}
+
+/** Two exchanges of a conversation in the same millisecond are rare (one worker at a time holds it); a later one moves on by 1 ms. */
+const SAME_MILLISECOND_TRIES = 5;
+
+/** Every exchange as an item of the seed's `ai_conversations` table. */
+export class DynamoConversationLog implements ConversationLog {
+  private readonly dynamo: DynamoDbAccess;
+  readonly tableName: string;
+
+  /** Loads the AWS SDK; throws MissingDependencyError naming the install command when it is missing. */
+  constructor(options: DynamoConversationLogOptions = {}) {
+    this.dynamo = dynamoDbAccess('DynamoConversationLog', options.client);
+    this.tableName = options.tableName ?? DEFAULT_CONVERSATION_LOG_TABLE;
+  }
+
+  /** Write the exchange; never overwrites another one with the same key (it moves on by a millisecond instead). */
+  async record(entry: ConversationEntry): Promise<void> {
+    const { PutCommand } = this.dynamo.sdk.lib;
+    let item = toItem(entry);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.dynamo.documents.send(
+          new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(conversation_id)' }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailed(error) || attempt >= SAME_MILLISECOND_TRIES) throw error;
+        item = { ...item, timestamp: new Date(Date.parse(item.timestamp) + 1).toISOString() };
+      }
+    }
+  }
+
+  /** The newest `limit` exchanges of a conversation, oldest first. */
+  async list(conversationId: string, limit = 100): Promise<ConversationEntry[]> {
+    const { QueryCommand } = this.dynamo.sdk.lib;
+    const { Items = [] } = await this.dynamo.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'conversation_id = :id',
+        ExpressionAttributeValues: { ':id': conversationId },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (Items as ConversationItem[]).map(fromItem).reverse();
+  }
+
+  async close(): Promise<void> {
+    this.dynamo.close();
+  }
+}
+
+export function toItem(entry: ConversationEntry): ConversationItem {
+  return {
+    conversation_id: entry.conversationId,
+    timestamp: entry.timestamp,
+    platform: entry.platform,
+    user_id: entry.user,
+    tenant: entry.tenant,
+    input: entry.input,
+    output: entry.output,
+    model: entry.model,
+    input_tokens: entry.inputTokens,
+    output_tokens: entry.outputTokens,
+    cost_usd: entry.costUsd,
+    latency_ms: entry.latencyMs,
+  };
+}
+
+function fromItem(item: ConversationItem): ConversationEntry {
+  return {
+    conversationId: item.conversation_id,
+    timestamp: item.timestamp,
+    platform: item.platform,
+    user: item.user_id,
+    ...(item.tenant === undefined ? {} : { tenant: item.tenant }),
+    input: item.input,
+    output: item.output,
+    model: item.model,
+    inputTokens: item.input_tokens,
+    outputTokens: item.output_tokens,
+    costUsd: item.cost_usd,
+    latencyMs: item.latency_ms,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * `parley aws setup`: create the AWS resources the configuration names, and only those, on the
+ * endpoints the AWS SDK is configured for (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS for an
+ * emulator). Running it again finds everything in place and changes nothing.
+ */
+import type { Config } from '../src/index.js';
+import { dynamoDbSdk } from './dynamodb-sdk.js';
+import { storeTableName } from './dynamodb-store.js';
+import { createConversationLogTable, createStoreTable, type SetupOutcome } from './dynamodb-tables.js';
+import { createSqsClient, sqsSdk } from './sqs-sdk.js';
+import { createSqsQueues } from './sqs-setup.js';
+
+/** One resource and what setup did about it. */
+export interface SetupStep {
+  kind: 'table' | 'queue';
+  name: string;
+  /** What it is for, e.g. "store (DYNAMODB_TABLE_PREFIX)". */
+  purpose: string;
+  outcome: SetupOutcome;
+  detail?: string;
+}
+
+/** True when the configuration names any AWS resource. */
+export function awsConfigured(config: Config): boolean {
+  return Boolean(config.dynamodb.tablePrefix || config.dynamodb.conversationLogTable || config.sqsQueueUrl);
+}
+
+/** Create the configured tables and queues (idempotent); `report` hears of each as it is done. */
+export async function setupAws(config: Config, report: (step: SetupStep) => void = () => undefined): Promise<SetupStep[]> {
+  const steps: SetupStep[] = [];
+  const done = (step: SetupStep) => {
+    steps.push(step);
+    report(step);
+  };
+  const { tablePrefix, conversationLogTable } = config.dynamodb;
+  if (tablePrefix || conversationLogTable) {
+    const client = new (dynamoDbSdk('parley aws setup').client.DynamoDBClient)({});
+    try {
+      if (tablePrefix) {
+        const made = await createStoreTable(client, storeTableName(tablePrefix));
+        done({ kind: 'table', name: made.table, purpose: 'store (DYNAMODB_TABLE_PREFIX)', outcome: made.outcome, detail: `TTL on expires_at ${made.ttl === 'enabled' ? 'enabled' : 'not supported by this endpoint: expiry is checked on read'}` });
+      }
+      if (conversationLogTable) {
+        const made = await createConversationLogTable(client, conversationLogTable);
+        done({ kind: 'table', name: made.table, purpose: 'conversation log', outcome: made.outcome });
+      }
+    } finally {
+      client.destroy();
+    }
+  }
+  if (config.sqsQueueUrl) {
+    const client = createSqsClient();
+    try {
+      const name = queueName(config.sqsQueueUrl);
+      const existed = await queueExists(client, name);
+      const made = await createSqsQueues(client, { name });
+      done({ kind: 'queue', name: made.queueUrl, purpose: 'job queue (SQS_QUEUE_URL)', outcome: existed ? 'exists' : 'created', detail: `dead letters: ${made.deadLetterQueueUrl}` });
+    } finally {
+      client.destroy();
+    }
+  }
+  return steps;
+}
+
+/** The queue's name is the last part of its URL (…/123456789012/parley.fifo). */
+function queueName(queueUrl: string): string {
+  return new URL(queueUrl).pathname.split('/').filter(Boolean).pop() ?? '';
+}
+
+async function queueExists(client: ReturnType<typeof createSqsClient>, name: string): Promise<boolean> {
+  const sdk = sqsSdk('parley aws setup');
+  try {
+    await client.send(new sdk.GetQueueUrlCommand({ QueueName: name }));
+    return true;
+  } catch (error) {
+    if (error instanceof sdk.QueueDoesNotExist) return false;
+    throw error;
+  }
+}

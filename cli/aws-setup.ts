@@ -1,0 +1,31 @@
+import { awsConfigured, setupAws, type SetupStep } from '../aws/index.js';
+import { MissingDependencyError, type Config } from '../src/index.js';
+
+/**
+ * `parley aws setup`: create the configured DynamoDB tables and SQS queues, and only those, where
+ * the AWS SDK points (AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS for an emulator). Idempotent.
+ */
+export async function awsSetup(config: Config): Promise<number> {
+  if (!awsConfigured(config)) {
+    console.error('parley aws setup: nothing to create. Set DYNAMODB_TABLE_PREFIX (the store and the conversation log), CONVERSATION_LOG_TABLE (the conversation log only) or SQS_QUEUE_URL (the queue).');
+    return 2;
+  }
+  console.log(`parley aws setup: DynamoDB at ${endpoint('DYNAMODB')}, SQS at ${endpoint('SQS')}`);
+  try {
+    await setupAws(config, (step) => console.log(line(step)));
+    return 0;
+  } catch (error) {
+    if (error instanceof MissingDependencyError) console.error(`parley aws setup: ${error.message}`);
+    else console.error(`parley aws setup failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    return 1;
+  }
+}
+
+function line(step: SetupStep): string {
+  return `${step.outcome === 'created' ? 'created' : 'exists '}  ${step.kind} ${step.name}: ${step.purpose}${step.detail ? `; ${step.detail}` : ''}`;
+}
+
+/** Where the SDK sends this service's calls: its endpoint variable, or AWS in the configured region. */
+function endpoint(service: 'DYNAMODB' | 'SQS'): string {
+  return process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL ?? `AWS (region ${process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'from your AWS config'})`;
+}

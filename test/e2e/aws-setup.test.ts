@@ -1,0 +1,110 @@
+/**
+ * `parley aws setup` as a user runs it (the real CLI in its own process) against the moto server:
+ * it creates exactly the tables and queues the configuration names — keys, on-demand billing, TTL,
+ * the FIFO queue's redrive policy — and a second run finds them and changes nothing.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useMoto } from '../helpers/moto.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const moto = useMoto();
+let dynamo: DynamoDBClient;
+let sqs: SQSClient;
+beforeAll(() => {
+  dynamo = new DynamoDBClient({});
+  sqs = new SQSClient({});
+});
+afterAll(() => {
+  dynamo?.destroy();
+  sqs?.destroy();
+});
+
+/** Run `parley aws setup` with only the moto server's variables and `env`; its exit code and output. */
+async function awsSetup(env: Record<string, string>): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'aws', 'setup'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...moto().env, ...env },
+      timeout: 60_000,
+    });
+    return { code: 0, out: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, out: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
+}
+
+async function tables(): Promise<string[]> {
+  return (await dynamo.send(new ListTablesCommand({}))).TableNames ?? [];
+}
+
+async function queues(): Promise<string[]> {
+  return ((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []).map((url) => url.split('/').pop() ?? url);
+}
+
+/** What a run added: the tables and queues that were not there before it. */
+async function added(run: () => Promise<unknown>): Promise<{ tables: string[]; queues: string[] }> {
+  const [tablesBefore, queuesBefore] = [await tables(), await queues()];
+  await run();
+  return { tables: (await tables()).filter((t) => !tablesBefore.includes(t)).sort(), queues: (await queues()).filter((q) => !queuesBefore.includes(q)).sort() };
+}
+
+describe('parley aws setup (moto)', () => {
+  it('with DYNAMODB_TABLE_PREFIX: the store table and the seed\'s log table, on demand, TTL on expires_at; again: nothing new', async () => {
+    let first = { code: -1, out: '' };
+    expect(await added(async () => (first = await awsSetup({ DYNAMODB_TABLE_PREFIX: 'shop' })))).toEqual({ tables: ['ai_conversations', 'shop-store'], queues: [] });
+    expect(first.code).toBe(0);
+    expect(first.out).toContain('created  table shop-store: store (DYNAMODB_TABLE_PREFIX); TTL on expires_at enabled');
+    expect(first.out).toContain('created  table ai_conversations: conversation log');
+
+    const store = (await dynamo.send(new DescribeTableCommand({ TableName: 'shop-store' }))).Table;
+    expect(store?.KeySchema).toEqual([{ AttributeName: 'key', KeyType: 'HASH' }]);
+    expect(store?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    const ttl = (await dynamo.send(new DescribeTimeToLiveCommand({ TableName: 'shop-store' }))).TimeToLiveDescription;
+    expect(ttl).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expires_at' });
+    const log = (await dynamo.send(new DescribeTableCommand({ TableName: 'ai_conversations' }))).Table;
+    expect(log?.KeySchema).toEqual([
+      { AttributeName: 'conversation_id', KeyType: 'HASH' },
+      { AttributeName: 'timestamp', KeyType: 'RANGE' },
+    ]);
+    expect(log?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+
+    let second = { code: -1, out: '' };
+    expect(await added(async () => (second = await awsSetup({ DYNAMODB_TABLE_PREFIX: 'shop' })))).toEqual({ tables: [], queues: [] });
+    expect(second.code).toBe(0);
+    expect(second.out).toContain('exists   table shop-store');
+    expect(second.out).toContain('exists   table ai_conversations');
+    expect(second.out).not.toMatch(/^created/m);
+  });
+
+  it('with CONVERSATION_LOG_TABLE only: that table and nothing else', async () => {
+    const run = added(() => awsSetup({ CONVERSATION_LOG_TABLE: 'support_log' }));
+    expect(await run).toEqual({ tables: ['support_log'], queues: [] });
+  });
+
+  it('with SQS_QUEUE_URL only: the FIFO queue and its FIFO dead-letter queue with a high maxReceiveCount; again: the same two', async () => {
+    const env = { SQS_QUEUE_URL: `${moto().url}/123456789012/orders.fifo` };
+    let first = { code: -1, out: '' };
+    expect(await added(async () => (first = await awsSetup(env)))).toEqual({ tables: [], queues: ['orders-dlq.fifo', 'orders.fifo'] });
+    expect(first.out).toMatch(/created {2}queue \S+\/orders\.fifo: job queue \(SQS_QUEUE_URL\); dead letters: \S+\/orders-dlq\.fifo/);
+    const queueUrl = (await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'orders.fifo' }))).QueueUrls?.[0];
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['FifoQueue', 'RedrivePolicy'] }));
+    expect(Attributes?.FifoQueue).toBe('true');
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toMatchObject({ deadLetterTargetArn: expect.stringMatching(/:orders-dlq\.fifo$/), maxReceiveCount: 1000 });
+
+    let second = { code: -1, out: '' };
+    expect(await added(async () => (second = await awsSetup(env)))).toEqual({ tables: [], queues: [] });
+    expect([second.code, second.out.includes('exists   queue')]).toEqual([0, true]);
+  });
+
+  it('with nothing configured: exit 2, says what to set, creates nothing', async () => {
+    let result = { code: -1, out: '' };
+    expect(await added(async () => (result = await awsSetup({})))).toEqual({ tables: [], queues: [] });
+    expect(result.code).toBe(2);
+    expect(result.out).toContain('nothing to create. Set DYNAMODB_TABLE_PREFIX');
+  });
+});

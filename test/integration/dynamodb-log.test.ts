@@ -1,0 +1,124 @@
+/**
+ * The conversation log on a real DynamoDB emulator (the moto server), read back with plain
+ * Scan and Query: the rows are the seed's `ai_conversations` table — conversation_id, timestamp,
+ * input, output — with platform, user, model, tokens, cost and latency beside them.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConversationLogTable, DynamoConversationLog } from '../../aws/index.js';
+import type { ConversationEntry } from '../../src/index.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { useMoto } from '../helpers/moto.js';
+import { assistantReplies, startWebBot } from '../helpers/web-bot.js';
+
+useMoto();
+const TABLE = 'ai_conversations';
+let admin: DynamoDBDocumentClient;
+let log: DynamoConversationLog;
+let ai: FakeOpenAi;
+
+beforeAll(async () => {
+  const client = new DynamoDBClient({});
+  admin = DynamoDBDocumentClient.from(client);
+  await createConversationLogTable(client, TABLE);
+  log = new DynamoConversationLog({ tableName: TABLE });
+  ai = await startFakeOpenAi();
+});
+afterAll(async () => {
+  await ai?.close();
+  await log?.close();
+  admin?.destroy();
+});
+
+/** Every item of one conversation, straight from the table (no parley code in the way). */
+async function rows(conversationId: string): Promise<Record<string, unknown>[]> {
+  const { Items = [] } = await admin.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }));
+  return Items.filter((item) => item.conversation_id === conversationId).sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)));
+}
+
+function entry(conversationId: string, n: number, extra: Partial<ConversationEntry> = {}): ConversationEntry {
+  return {
+    conversationId,
+    timestamp: new Date(Date.UTC(2026, 11, 1, 9, 0, n)).toISOString(),
+    platform: 'slack',
+    user: 'U123',
+    input: `question ${n}`,
+    output: `answer ${n}`,
+    model: 'gpt-4o-mini',
+    inputTokens: 100 + n,
+    outputTokens: 20 + n,
+    costUsd: 0.000027,
+    latencyMs: 1200 + n,
+    ...extra,
+  };
+}
+
+describe('DynamoConversationLog on DynamoDB', () => {
+  it('writes one item per exchange with the seed table\'s keys and snake_case attributes', async () => {
+    await log.record(entry('T1:C1:1700000000.000100', 1, { tenant: 'T1' }));
+    expect(await rows('T1:C1:1700000000.000100')).toEqual([
+      {
+        conversation_id: 'T1:C1:1700000000.000100',
+        timestamp: '2026-12-01T09:00:01.000Z',
+        platform: 'slack',
+        user_id: 'U123',
+        tenant: 'T1',
+        input: 'question 1',
+        output: 'answer 1',
+        model: 'gpt-4o-mini',
+        input_tokens: 101,
+        output_tokens: 21,
+        cost_usd: 0.000027,
+        latency_ms: 1201,
+      },
+    ]);
+  });
+
+  it('lists a conversation oldest first, the newest `limit` of it, and nothing of other conversations', async () => {
+    for (const n of [3, 1, 2, 4]) await log.record(entry('conv-list', n));
+    await log.record(entry('conv-other', 9));
+    expect((await log.list('conv-list')).map((e) => e.input)).toEqual(['question 1', 'question 2', 'question 3', 'question 4']);
+    expect((await log.list('conv-list', 2)).map((e) => e.input)).toEqual(['question 3', 'question 4']);
+    expect(await log.list('conv-list', 1)).toEqual([entry('conv-list', 4)]);
+    expect(await log.list('conv-none')).toEqual([]);
+  });
+
+  it('keeps two exchanges recorded in the same millisecond, the later one a millisecond on', async () => {
+    await log.record(entry('conv-same-ms', 5, { input: 'first' }));
+    await log.record(entry('conv-same-ms', 5, { input: 'second' }));
+    expect((await rows('conv-same-ms')).map((row) => [row.timestamp, row.input])).toEqual([
+      ['2026-12-01T09:00:05.000Z', 'first'],
+      ['2026-12-01T09:00:05.001Z', 'second'],
+    ]);
+  });
+
+  it('a bot answering a web chat message writes the exchange to the table, read back with a Query', async () => {
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test-key', OPENAI_MODEL: 'fake-model', AI_PRICES: '{"fake-model":{"input":1,"output":2}}' }, { conversationLog: log });
+    try {
+      expect((await web.post('visitor-42', 'what does the log keep?')).status).toBe(202);
+      await web.waitFor('visitor-42', (entries) => assistantReplies(entries).length === 1);
+      const { Items: fromWeb = [] } = await admin.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true, FilterExpression: 'platform = :web', ExpressionAttributeValues: { ':web': 'web' } }));
+      expect(fromWeb).toHaveLength(1);
+      const { Items = [] } = await admin.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'conversation_id = :id', ExpressionAttributeValues: { ':id': fromWeb[0]?.conversation_id } }));
+      expect(Items).toEqual([
+        {
+          conversation_id: expect.stringContaining('visitor-42'),
+          timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+          platform: 'web',
+          user_id: expect.any(String),
+          input: 'what does the log keep?',
+          output: 'echo: what does the log keep?',
+          model: 'fake-model',
+          input_tokens: 12,
+          output_tokens: 5,
+          cost_usd: (12 * 1 + 5 * 2) / 1_000_000,
+          latency_ms: expect.any(Number),
+        },
+      ]);
+      expect(Date.now() - Date.parse(Items[0]?.timestamp as string)).toBeLessThan(60_000);
+    } finally {
+      await web.close();
+    }
+  });
+});
