@@ -1,14 +1,19 @@
 /**
  * `parley aws setup` as a user runs it (the real CLI in its own process) against the moto server:
  * it creates exactly the tables and queues the configuration names — keys, on-demand billing, TTL,
- * the FIFO queue's redrive policy — and a second run finds them and changes nothing.
+ * the FIFO queue's redrive policy — and a second run finds them and changes nothing. Then
+ * `parley serve` keeps its store and conversation log in the tables it made.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAi } from '../fakes/openai-server.js';
 import { useMoto } from '../helpers/moto.js';
+import { startParley } from '../helpers/processes.js';
+import { until } from '../helpers/until.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const moto = useMoto();
@@ -107,4 +112,30 @@ describe('parley aws setup (moto)', () => {
     expect(result.code).toBe(2);
     expect(result.out).toContain('nothing to create. Set DYNAMODB_TABLE_PREFIX');
   });
+
+  it('then parley serve with DYNAMODB_TABLE_PREFIX keeps the dedupe claim and history in <prefix>-store and logs the exchange to ai_conversations', async () => {
+    expect((await awsSetup({ DYNAMODB_TABLE_PREFIX: 'served' })).code).toBe(0);
+    const ai = await startFakeOpenAi();
+    const server = await startParley(['serve'], { ...moto().env, DYNAMODB_TABLE_PREFIX: 'served', WEB_CHAT: 'true', OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test-key' });
+    try {
+      const posted = await fetch(`${server.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'served-1', text: 'where do you keep this?' }) });
+      expect(posted.status).toBe(202);
+      const documents = DynamoDBDocumentClient.from(dynamo);
+      const [row] = await until(async () => {
+        const { Items = [] } = await documents.send(new ScanCommand({ TableName: 'ai_conversations', FilterExpression: 'platform = :web', ExpressionAttributeValues: { ':web': 'web' } }));
+        return Items.length > 0 ? Items : undefined;
+      }, 'the log row', 15_000).catch((error: Error) => {
+        throw new Error(`${error.message}; the server said:\n${server.logs()}`);
+      });
+      expect(row).toMatchObject({ input: 'where do you keep this?', output: 'echo: where do you keep this?', platform: 'web' });
+      const { Items: logged = [] } = await documents.send(new QueryCommand({ TableName: 'ai_conversations', KeyConditionExpression: 'conversation_id = :id', ExpressionAttributeValues: { ':id': row?.conversation_id } }));
+      expect(logged).toHaveLength(1);
+      const keys = ((await documents.send(new ScanCommand({ TableName: 'served-store' }))).Items ?? []).map((item) => String(item.key));
+      expect(keys.some((key) => key.startsWith('parley:seen:web'))).toBe(true);
+      expect(keys.some((key) => key.includes('history') && key.includes('served-1'))).toBe(true);
+    } finally {
+      await server.stop();
+      await ai.close();
+    }
+  }, 60_000);
 });
