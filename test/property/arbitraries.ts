@@ -71,7 +71,9 @@ function apply(root: Json, { at, op, value }: Mutation): void {
   else if (op === 'wrap') parent[place.key] = [current];
   else if (op === 'stringify') parent[place.key] = JSON.stringify(current) ?? 'undefined';
   else if (op === 'empty') parent[place.key] = Array.isArray(current) ? [] : typeof current === 'object' && current !== null ? {} : '';
-  else parent[place.key] = value;
+  // A copy: fast-check hands out the same constant objects ([null], {}) again and again, and one
+  // placed inside itself by a later mutation would make the payload a cycle.
+  else parent[place.key] = structuredClone(value);
 }
 
 /** A valid payload (built fresh each time) with one to four mutations. */
