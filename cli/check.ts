@@ -2,13 +2,14 @@ import OpenAI from 'openai';
 import { Redis } from 'ioredis';
 import type { Config } from '../src/index.js';
 import { adaptersFromConfig } from './adapters.js';
-
-type Line = { ok: boolean | 'warn'; what: string; detail: string };
+import { checkDynamoDb, type CheckLine as Line } from './check-aws.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
 export async function check(config: Config): Promise<number> {
   const lines: Line[] = [{ ok: true, what: 'configuration', detail: 'every variable is valid' }];
-  lines.push(config.redisUrl ? await checkRedis(config.redisUrl) : { ok: true, what: 'store and queue', detail: 'in memory (set REDIS_URL to share them between processes)' });
+  const inMemory = config.dynamodb.tablePrefix ? 'the queue in memory, the store on DynamoDB' : 'in memory (set REDIS_URL to share them between processes)';
+  lines.push(config.redisUrl ? await checkRedis(config.redisUrl) : { ok: true, what: 'store and queue', detail: inMemory });
+  lines.push(...(await checkDynamoDb(config)));
   lines.push(await checkAi(config));
   const adapters = adaptersFromConfig(config).map((a) => a.platform);
   lines.push({ ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true' });

@@ -29,9 +29,13 @@ afterAll(() => {
 });
 
 /** Run `parley aws setup` with only the moto server's variables and `env`; its exit code and output. */
-async function awsSetup(env: Record<string, string>): Promise<{ code: number; out: string }> {
+function awsSetup(env: Record<string, string>): Promise<{ code: number; out: string }> {
+  return parley(['aws', 'setup'], env);
+}
+
+async function parley(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'aws', 'setup'], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...moto().env, ...env },
       timeout: 60_000,
@@ -85,6 +89,16 @@ describe('parley aws setup (moto)', () => {
     expect(second.out).toContain('exists   table ai_conversations');
     expect(second.out).not.toMatch(/^created/m);
   });
+
+  it('parley check reaches the tables setup made, and names the fix for a missing one', async () => {
+    expect((await awsSetup({ DYNAMODB_TABLE_PREFIX: 'checked' })).code).toBe(0);
+    const checked = await parley(['check'], { DYNAMODB_TABLE_PREFIX: 'checked' });
+    expect(checked.out).toMatch(/^ok {4}DynamoDB store: DynamoDB table checked-store reached$/m);
+    expect(checked.out).toMatch(/^ok {4}conversation log: DynamoDB table ai_conversations reached$/m);
+    const missing = await parley(['check'], { DYNAMODB_TABLE_PREFIX: 'nowhere', CONVERSATION_LOG_TABLE: 'ai_conversations' });
+    expect(missing.code).toBe(1);
+    expect(missing.out).toMatch(/^FAIL {2}DynamoDB store: DynamoDB table nowhere-store: ResourceNotFoundException: .*\(create it: parley aws setup\)$/m);
+  }, 60_000);
 
   it('with CONVERSATION_LOG_TABLE only: that table and nothing else', async () => {
     const run = added(() => awsSetup({ CONVERSATION_LOG_TABLE: 'support_log' }));
