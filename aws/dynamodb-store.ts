@@ -191,7 +191,9 @@ export class DynamoStore implements Store {
         this.dynamo.documents.send(new UpdateCommand({
           TableName: this.table,
           Key: { key: this.namespace + key },
-          UpdateExpression: `REMOVE ${Array.from({ length: count }, (_, i) => `#items[${i}]`).join(', ')}`,
+          // highest index first: right whether indexes refer to the list before the update (DynamoDB)
+          // or to it after each removal (dynalite)
+          UpdateExpression: `REMOVE ${Array.from({ length: count }, (_, i) => `#items[${count - 1 - i}]`).join(', ')}`,
           ConditionExpression: 'size(#items) = :length',
           ExpressionAttributeNames: { '#items': names['#items'] },
           ExpressionAttributeValues: { ':length': length },
