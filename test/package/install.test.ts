@@ -19,7 +19,9 @@ const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.me
 };
 /** The platform SDKs: optional peers that the full project installs and the web-only one goes without. */
 const SDKS = ['@slack/bolt', '@slack/web-api', '@slack/socket-mode', 'twilio', 'intercom-client'];
-const ENTRIES = ['parley', 'parley/adapters/web', 'parley/adapters/slack', 'parley/adapters/whatsapp', 'parley/adapters/intercom', 'parley/adapter-kit'];
+/** parley/aws's optional peers: the full project has them, so its TypeScript consumer compiles against them. */
+const AWS_SDKS = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sqs'];
+const ENTRIES = ['parley', 'parley/adapters/web', 'parley/adapters/slack', 'parley/adapters/whatsapp', 'parley/adapters/intercom', 'parley/adapter-kit', 'parley/aws'];
 /** Every platform configured, with values that pass validation (no adapter calls its platform while starting `check`). */
 const PLATFORMS_ENV = {
   SLACK_BOT_TOKEN: 'xoxb-package-test',
@@ -53,7 +55,7 @@ beforeAll(async () => {
   ({ tarball, files: packed } = await packParley());
   [webOnly, full] = await Promise.all([
     createProject('web-only', [tarball]),
-    createProject('full', [tarball, ...SDKS, 'typescript@5.9', '@types/node@20']),
+    createProject('full', [tarball, ...SDKS, ...AWS_SDKS, 'typescript@5.9', '@types/node@20']),
   ]);
 }, 300_000);
 
@@ -78,7 +80,7 @@ describe('the tarball', () => {
     for (const peer of Object.keys(manifest.peerDependencies)) expect(manifest.peerDependenciesMeta[peer]?.optional, peer).toBe(true);
     for (const sdk of SDKS) expect(manifest.peerDependencies[sdk], sdk).toBeDefined();
     // No entry point loads an SDK when it is imported: only an adapter's factory does.
-    for (const entry of ['src/index.js', 'src/adapter-kit.js', 'adapters/slack/index.js', 'adapters/whatsapp/index.js', 'adapters/intercom/index.js', 'cli/main.js']) {
+    for (const entry of ['src/index.js', 'src/adapter-kit.js', 'adapters/slack/index.js', 'adapters/whatsapp/index.js', 'adapters/intercom/index.js', 'aws/index.js', 'cli/main.js']) {
       expect([...packagesLoadedBy(join(dist, entry))].filter((name) => name in manifest.peerDependencies), entry).toEqual([]);
     }
   });
@@ -193,11 +195,14 @@ import { webChat } from 'parley/adapters/web';
 import { slackAdapter } from 'parley/adapters/slack';
 import { whatsappAdapter } from 'parley/adapters/whatsapp';
 import { intercomAdapter } from 'parley/adapters/intercom';
+import { lambdaHandler, sqsWorker, DynamoStore, type HttpEvent } from 'parley/aws';
 
 const web: KitAdapter = webChat();
 const adapters: Adapter[] = [web];
 export const bot = createBot({ adapters });
 export const factories = [slackAdapter, whatsappAdapter, intercomAdapter] as const;
+export const lambda = { http: lambdaHandler(bot), sqs: sqsWorker(bot), store: DynamoStore };
+export type Event = HttpEvent;
 export type RawRequest = HttpRequest['body'];
 `,
     );
