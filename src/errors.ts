@@ -90,7 +90,9 @@ export class MissingDependencyError extends ParleyError {
     readonly dependency: string,
     what: string,
   ) {
-    super(ErrorCode.MissingDependency, `${what} needs the "${dependency}" package, which is not installed. Fix: npm install ${dependency}`);
+    const names = dependency.split(' ');
+    const needs = names.length === 1 ? `the "${dependency}" package, which is not installed` : `the packages ${names.map((n) => `"${n}"`).join(', ')}, which are not all installed`;
+    super(ErrorCode.MissingDependency, `${what} needs ${needs}. Fix: npm install ${dependency}`);
     this.name = 'MissingDependencyError';
   }
 }

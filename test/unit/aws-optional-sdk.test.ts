@@ -49,7 +49,7 @@ describe('parley/aws without the AWS SDK installed', () => {
     const missing = (what: string) => ({
       name: 'MissingDependencyError',
       code: 'parley_missing_dependency',
-      message: `${what} needs the "@aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb" package, which is not installed. Fix: npm install @aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb`,
+      message: `${what} needs the packages "@aws-sdk/client-dynamodb", "@aws-sdk/lib-dynamodb", which are not all installed. Fix: npm install @aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb`,
     });
     expect(outcome).toEqual({ exports: 'function', store: missing('DynamoStore'), log: missing('DynamoConversationLog') });
   });
