@@ -79,6 +79,7 @@ export class DynamoConversationLog implements ConversationLog {
     return (Items as ConversationItem[]).map(fromItem).reverse();
   }
 
+  /** Destroys the client parley made (one passed in is yours to close). */
   async close(): Promise<void> {
     this.dynamo.close();
   }

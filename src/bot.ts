@@ -108,7 +108,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   const adapters = [...(options.adapters ?? [])];
   const history = new ConversationHistory(workerStore, config.history);
-  const conversationLog = options.conversationLog ?? new MemoryConversationLog();
+  const conversationLog: ConversationLog = options.conversationLog ?? new MemoryConversationLog();
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
 
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
@@ -266,6 +266,7 @@ export function createBot(options: BotOptions = {}): Bot {
       await Promise.all(adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
       const result = await queue.close(config.shutdownTimeoutMs);
       await store.close();
+      await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
       await backends.close();
       if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
       return result;

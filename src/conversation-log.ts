@@ -33,6 +33,8 @@ export interface ConversationLog {
   record(entry: ConversationEntry): Promise<void>;
   /** A conversation's entries, oldest first (the newest `limit`). */
   list(conversationId: string, limit?: number): Promise<ConversationEntry[]>;
+  /** Release connections; `bot.close()` calls it. */
+  close?(): Promise<void>;
 }
 
 /** The default: the newest `maxEntries` exchanges of this process, in memory. */
