@@ -8,7 +8,7 @@ import { checkDynamoDb, type CheckLine as Line } from './check-aws.js';
 export async function check(config: Config): Promise<number> {
   const lines: Line[] = [{ ok: true, what: 'configuration', detail: 'every variable is valid' }];
   const inMemory = config.dynamodb.tablePrefix ? 'the queue in memory, the store on DynamoDB' : 'in memory (set REDIS_URL to share them between processes)';
-  lines.push(config.redisUrl ? await checkRedis(config.redisUrl) : { ok: true, what: 'store and queue', detail: inMemory });
+  lines.push(config.redisUrl ? await checkRedis(config.redisUrl, redisShares(config)) : { ok: true, what: 'store and queue', detail: inMemory });
   lines.push(...(await checkDynamoDb(config)));
   lines.push(await checkAi(config));
   const adapters = adaptersFromConfig(config).map((a) => a.platform);
@@ -35,7 +35,13 @@ async function checkAi(config: Config): Promise<Line> {
   }
 }
 
-async function checkRedis(url: string): Promise<Line> {
+/** What Redis holds: everything, less what DynamoDB (the store) and SQS (the queue) take over. */
+function redisShares(config: Config): string {
+  const parts = [config.dynamodb.tablePrefix ? undefined : 'store', config.sqsQueueUrl ? undefined : 'queue', 'limits', 'cache'].filter(Boolean);
+  return `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+}
+
+async function checkRedis(url: string, shares: string): Promise<Line> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
@@ -43,7 +49,7 @@ async function checkRedis(url: string): Promise<Line> {
     await redis.ping();
     const policy = await redis.config('GET', 'maxmemory-policy').then((r) => (r as string[])[1], () => undefined);
     if (policy && policy !== 'noeviction') return { ok: 'warn', what: 'Redis', detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };
-    return { ok: true, what: 'Redis', detail: 'reached; store, queue, limits and cache are shared' };
+    return { ok: true, what: 'Redis', detail: `reached; ${shares} are shared` };
   } catch (error) {
     return { ok: false, what: 'Redis', detail: `cannot reach it: ${(error as Error).message}` };
   } finally {
