@@ -1,6 +1,15 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
+const source = (path: string) => new URL(path, import.meta.url).pathname;
+
 export default defineConfig({
+  // The public names adapters import parley by (tsconfig.json's paths), resolved to the sources.
+  resolve: {
+    alias: [
+      { find: /^parley$/, replacement: source('./src/index.ts') },
+      { find: /^parley\/adapter-kit$/, replacement: source('./src/adapter-kit.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // The pack-and-install test has its own run: npm run test:package.

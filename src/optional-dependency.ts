@@ -1,8 +1,8 @@
 /**
- * Platform SDKs are optional peer dependencies: a web-only app installs none of them. An adapter
- * loads its SDK here when its factory is called, never at import time, so importing
- * `parley/adapters/slack` works without @slack/bolt and calling `slackAdapter()` without it says
- * what to install. Loading is synchronous (require), so factories stay synchronous.
+ * Optional peer dependencies (an adapter's SDK, the cloud SDKs): an app installs only those it
+ * uses. Whoever needs one loads it here when it is first used, never at import time, so importing
+ * a module that may need it always works and using it without it says what to install. Loading is
+ * synchronous (require), so factories stay synchronous.
  */
 import { createRequire } from 'node:module';
 import { MissingDependencyError } from './errors.js';
@@ -11,7 +11,7 @@ import { MissingDependencyError } from './errors.js';
 const requireFromParley = createRequire(import.meta.url);
 
 /**
- * Load an optional package for `neededBy` (e.g. "slackAdapter()"). If it is not installed, throws
+ * Load an optional package for `neededBy` (the factory that needs it, e.g. "myAdapter()"). If it is not installed, throws
  * MissingDependencyError naming every package of `installTogether` that is missing, so one
  * `npm install` fixes it.
  */

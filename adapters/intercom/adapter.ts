@@ -5,7 +5,7 @@
  */
 import type { IntercomClient, IntercomEnvironment } from 'intercom-client';
 import type { Logger } from 'pino';
-import type { Adapter, AdapterContext, HttpRequest, Received, Store } from '../../src/adapter-kit.js';
+import type { Adapter, AdapterContext, HttpRequest, Received, Store } from 'parley/adapter-kit';
 import type { IntercomConfig, IntercomRegion } from './config.js';
 import { handoffMatcher } from './handoff-patterns.js';
 import { messagesFromNotification, type IntercomDetails } from './inbound.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseEnv, schemas, type Variable } from '../../src/index.js';
+import { ConfigError, parseEnv, schemas, type Variable } from 'parley';
 
 /** What a customer writes when they want a person, unless INTERCOM_HANDOFF_PATTERNS says otherwise. */
 export const DEFAULT_HANDOFF_PATTERNS = 'human, agent, real person, talk to someone, speak to someone, representative';

@@ -3,7 +3,7 @@
  * X-RateLimit-Reset epoch), a 5xx or a lost connection is retried with backoff, and a 4xx such as
  * "conversation not found" goes straight to the dead letters.
  */
-import { PermanentError, RetryAfterError, retryAfterMs as readRetryAfter } from '../../src/adapter-kit.js';
+import { PermanentError, RetryAfterError, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
 
 /** Used when a 429 says nothing about when to come back (Intercom's windows are 10 s long). */
 const DEFAULT_RETRY_AFTER_MS = 2000;

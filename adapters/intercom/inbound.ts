@@ -4,7 +4,7 @@
  * own replies, other admins' and bots' parts, and every other topic are left alone.
  */
 import type { Logger } from 'pino';
-import type { Attachment, InboundMessage } from '../../src/adapter-kit.js';
+import type { Attachment, InboundMessage } from 'parley/adapter-kit';
 import { htmlToText } from './html-text.js';
 import { attachmentsOf, bodyOf, conversationIdOf, isPerson, notificationIdOf, partsOf, type IntercomNotification, type IntercomPart } from './notification.js';
 import type { ConversationState } from './state.js';

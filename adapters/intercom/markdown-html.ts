@@ -6,7 +6,7 @@
  * The inline conversion and the block patterns are shared (the adapter kit's); the block
  * structure (paragraphs, nested lists, code collected into <pre>) is Intercom's own.
  */
-import { closingFence, headingTitle, isRule, openingFence, renderInline, type InlineRenderer } from '../../src/adapter-kit.js';
+import { closingFence, headingTitle, isRule, openingFence, renderInline, type InlineRenderer } from 'parley/adapter-kit';
 
 // The shared inline conversion uses private-use characters as placeholders for the pieces it
 // sets aside; any in the input are dropped first so a reply cannot forge one.

@@ -3,7 +3,7 @@
  * developers.intercom.com ("Webhook models"). schema.ts checks the fields parley reads; the readers
  * below still treat each as optional, so a partial payload is dropped rather than crash a request.
  */
-import { InvalidPayloadError, checkPayload, type HttpRequest } from '../../src/adapter-kit.js';
+import { InvalidPayloadError, checkPayload, type HttpRequest } from 'parley/adapter-kit';
 import { conversationItem, conversationTopics, intercomNotification } from './schema.js';
 
 export interface IntercomAuthor {

@@ -4,7 +4,7 @@
  */
 import type { IntercomClient } from 'intercom-client';
 import type { Logger } from 'pino';
-import { waitOutRetryAfter, type ConversationRef, type ReplyPart } from '../../src/adapter-kit.js';
+import { waitOutRetryAfter, type ConversationRef, type ReplyPart } from 'parley/adapter-kit';
 import { classifyIntercomError } from './errors.js';
 import type { IntercomDetails } from './inbound.js';
 import { markdownToIntercomHtml } from './markdown-html.js';

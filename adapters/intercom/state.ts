@@ -3,7 +3,7 @@
  * it is Redis): which parts were taken, and whether the bot has stepped aside. (The parts the bot
  * has sent are the core's to record.)
  */
-import type { Store } from '../../src/adapter-kit.js';
+import type { Store } from 'parley/adapter-kit';
 
 /** Longer than Intercom redelivers a notification (it gives up within hours). */
 const PART_TTL_MS = 7 * 24 * 60 * 60 * 1000;

@@ -1,4 +1,4 @@
-import { HttpError, hmacMatches, type HttpRequest } from '../../src/adapter-kit.js';
+import { HttpError, hmacMatches, type HttpRequest } from 'parley/adapter-kit';
 
 /**
  * Verify Intercom's `X-Hub-Signature: sha1=<hex HMAC-SHA1 of the raw body, keyed with the app's

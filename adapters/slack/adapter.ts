@@ -6,7 +6,7 @@
 import type { App, Receiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type InboundMessage, type Received, type Store } from '../../src/adapter-kit.js';
+import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type InboundMessage, type Received, type Store } from 'parley/adapter-kit';
 import type { SlackConfig } from './config.js';
 import { dispatchToBolt, type Collector } from './dispatch.js';
 import { inboundFromEvent, type EventCallback, type SlackDetails } from './events.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseEnv, schemas, type Variable } from '../../src/index.js';
+import { ConfigError, parseEnv, schemas, type Variable } from 'parley';
 
 /** Slack's variables; the adapter is on when the bot token and the signing secret are set. */
 export const slackVariables = {

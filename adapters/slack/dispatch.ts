@@ -4,7 +4,7 @@
  */
 import type { App, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { InboundMessage } from '../../src/adapter-kit.js';
+import type { InboundMessage } from 'parley/adapter-kit';
 
 /** Handed to the collecting middleware through Bolt's customProperties. */
 export interface Collector {

@@ -2,7 +2,7 @@
  * Which Slack events parley answers, and how they become InboundMessages. Everything else
  * (the bot's own messages, other bots, edits, deletions) is left to the developer's Bolt listeners.
  */
-import type { Attachment, InboundMessage } from '../../src/adapter-kit.js';
+import type { Attachment, InboundMessage } from 'parley/adapter-kit';
 
 export interface SlackDetails {
   team: string;

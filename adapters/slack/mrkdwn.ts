@@ -4,7 +4,7 @@
  * characters, so an unconverted reply shows stray `**` and can even form a `<!channel>` mention.
  * The walk over the markdown is shared (the adapter kit's renderMarkdown); these are Slack's rules.
  */
-import { renderMarkdown, type MarkdownRenderer } from '../../src/adapter-kit.js';
+import { renderMarkdown, type MarkdownRenderer } from 'parley/adapter-kit';
 
 const mrkdwn: MarkdownRenderer = {
   marks: { bold: '*', italic: '_', strike: '~' },

@@ -1,4 +1,4 @@
-import { InvalidPayloadError, checkPayload, type HttpRequest, type InvalidPayloadStatus } from '../../src/adapter-kit.js';
+import { InvalidPayloadError, checkPayload, type HttpRequest, type InvalidPayloadStatus } from 'parley/adapter-kit';
 import { eventSchemas, eventsApiBody, interactionBodies, interactionKind, slashCommandBody } from './schema.js';
 
 /** A Slack request body: Events API JSON, or a form (slash commands; `payload=` for interactivity). */

@@ -5,7 +5,7 @@
 import type * as Bolt from '@slack/bolt';
 import type * as SocketMode from '@slack/socket-mode';
 import type * as WebApi from '@slack/web-api';
-import { requireOptional } from '../../src/adapter-kit.js';
+import { requireOptional } from 'parley/adapter-kit';
 
 /** What `npm install` needs for the Slack adapter (Bolt, and the two SDKs parley calls directly). */
 export const SLACK_PACKAGES = ['@slack/bolt', '@slack/web-api', '@slack/socket-mode'] as const;

@@ -4,7 +4,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { PermanentError, RetryAfterError, waitOutRetryAfter, type ConversationRef, type StreamDelivery, type Store } from '../../src/adapter-kit.js';
+import { PermanentError, RetryAfterError, waitOutRetryAfter, type ConversationRef, type StreamDelivery, type Store } from 'parley/adapter-kit';
 import { slackSdk } from './sdk.js';
 import type { SlackDetails } from './events.js';
 

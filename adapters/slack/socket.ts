@@ -6,7 +6,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { InboundMessage } from '../../src/adapter-kit.js';
+import type { InboundMessage } from 'parley/adapter-kit';
 import { dispatchToBolt } from './dispatch.js';
 import { slackSdk } from './sdk.js';
 

@@ -9,7 +9,7 @@
  * a short note only its sender sees; anything else (buttons, modals, menus) gets a 503, which Slack
  * shows as a failed action to try again. Slack never redelivers those, so nothing loops.
  */
-import { HttpError, type Received } from '../../src/adapter-kit.js';
+import { HttpError, type Received } from 'parley/adapter-kit';
 import { inboundFromEvent, type ClassifyOptions, type EventCallback } from './events.js';
 import type { SlackBody } from './parse.js';
 

@@ -1,4 +1,4 @@
-import { HttpError, hmacMatches, type HttpRequest } from '../../src/adapter-kit.js';
+import { HttpError, hmacMatches, type HttpRequest } from 'parley/adapter-kit';
 
 /** Slack signs `v0:<timestamp>:<raw body>`; requests older or newer than this are refused. */
 const MAX_SKEW_SECONDS = 5 * 60;

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { HttpError, InvalidPayloadError, checkPayload, isLoopbackHost, json, safeEqual, type Adapter, type AdapterContext, type HttpRequest, type Route } from '../../src/adapter-kit.js';
-import type { ConversationRef, Delivery, Reply, Store } from '../../src/adapter-kit.js';
+import { HttpError, InvalidPayloadError, checkPayload, isLoopbackHost, json, safeEqual, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
+import type { ConversationRef, Delivery, Reply, Store } from 'parley/adapter-kit';
 import { webMessage } from './schema.js';
 
 export interface WebChatOptions {

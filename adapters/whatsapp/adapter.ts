@@ -3,7 +3,7 @@
  * with TwiML, replies posted with `messages.create` (or, in direct mode, as TwiML <Message>s).
  */
 import type { Twilio } from 'twilio';
-import type { Adapter, AdapterContext, HttpRequest, Received } from '../../src/adapter-kit.js';
+import type { Adapter, AdapterContext, HttpRequest, Received } from 'parley/adapter-kit';
 import type { WhatsAppConfig } from './config.js';
 import { createTwilioHttpClient } from './http-client.js';
 import { parseTwilioWebhook, type WhatsAppDetails } from './inbound.js';

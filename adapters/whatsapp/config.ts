@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseEnv, schemas, type Variable } from '../../src/index.js';
+import { ConfigError, parseEnv, schemas, type Variable } from 'parley';
 
 /** A WhatsApp sender as Twilio writes it; a bare E.164 number gets the `whatsapp:` prefix. */
 const whatsappNumber = z

@@ -3,7 +3,7 @@
  * other refusals no retry can fix are dead-lettered at once; 429s wait (see http-client.ts);
  * 5xx and connection errors are retried with backoff.
  */
-import { PermanentError, RetryAfterError } from '../../src/adapter-kit.js';
+import { PermanentError, RetryAfterError } from 'parley/adapter-kit';
 
 /** The person has not written in 24 hours: only an approved template may be sent. */
 export const OUTSIDE_WINDOW = 63016;

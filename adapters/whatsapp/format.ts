@@ -4,7 +4,7 @@
  * `- `/`1. ` lists) and nothing else, so an unconverted reply shows stray `**`, `#` and `[…](…)`.
  * The walk over the markdown is shared (the adapter kit's renderMarkdown); these are WhatsApp's rules.
  */
-import { renderMarkdown, type MarkdownRenderer } from '../../src/adapter-kit.js';
+import { renderMarkdown, type MarkdownRenderer } from 'parley/adapter-kit';
 
 const whatsApp: MarkdownRenderer = {
   marks: { bold: '*', italic: '_', strike: '~' },

@@ -6,7 +6,7 @@
  */
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
-import { RetryAfterError, retryAfterMs as readRetryAfter } from '../../src/adapter-kit.js';
+import { RetryAfterError, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
 import { twilioSdk } from './sdk.js';
 
 /** How long to wait after a 429 that does not say (Twilio's usually do not). */

@@ -2,7 +2,7 @@
  * What a Twilio messaging webhook means: a person's WhatsApp message (→ InboundMessage) or a
  * status callback about one of ours (answered, not handled).
  */
-import { checkPayload, type Attachment, type InboundMessage } from '../../src/adapter-kit.js';
+import { checkPayload, type Attachment, type InboundMessage } from 'parley/adapter-kit';
 import { param, type TwilioParams } from './parse.js';
 import { MAX_MEDIA, twilioMessage, twilioStatusCallback } from './schema.js';
 

@@ -1,4 +1,4 @@
-import { HttpError, type HttpRequest } from '../../src/adapter-kit.js';
+import { HttpError, type HttpRequest } from 'parley/adapter-kit';
 
 /** A webhook's parameters as Twilio signed them: a repeated name keeps every value. */
 export type TwilioParams = Record<string, string | string[]>;

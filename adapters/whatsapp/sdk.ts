@@ -3,7 +3,7 @@
  * (see src/optional-dependency.ts), so importing this adapter costs nothing in a web-only app.
  */
 import type twilio from 'twilio';
-import { requireOptional } from '../../src/adapter-kit.js';
+import { requireOptional } from 'parley/adapter-kit';
 
 /** The twilio SDK; throws MissingDependencyError naming `npm install twilio` if it is missing. */
 export function twilioSdk(neededBy = 'whatsappAdapter()'): typeof twilio {

@@ -3,7 +3,7 @@
  * reply for WhatsApp, splits it at 1,600 characters and skips parts already posted on a retry.
  */
 import type { Twilio } from 'twilio';
-import { replyParts, type ConversationRef, type Reply } from '../../src/adapter-kit.js';
+import { replyParts, type ConversationRef, type Reply } from 'parley/adapter-kit';
 import { classifyTwilioError } from './errors.js';
 import { markdownToWhatsApp } from './format.js';
 import type { WhatsAppDetails } from './inbound.js';

@@ -1,4 +1,4 @@
-import type { HttpResponse } from '../../src/adapter-kit.js';
+import type { HttpResponse } from 'parley/adapter-kit';
 import { twilioSdk } from './sdk.js';
 
 const headers = { 'content-type': 'text/xml; charset=utf-8' };

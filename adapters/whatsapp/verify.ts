@@ -1,4 +1,4 @@
-import { HttpError, type HttpRequest } from '../../src/adapter-kit.js';
+import { HttpError, type HttpRequest } from 'parley/adapter-kit';
 import type { TwilioParams } from './parse.js';
 import { twilioSdk } from './sdk.js';
 

@@ -8,9 +8,6 @@
  *
  * Everything else (queueing, retries, splitting long replies, posting each part once, waiting
  * out a short Retry-After) is parley's: the adapter verifies, parses, and posts one part.
- *
- * In your project:
- *   import { checkPayload, HttpError, ... } from 'parley/adapter-kit';
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -28,7 +25,7 @@ import {
   type HttpRequest,
   type Received,
   type ReplyPart,
-} from '../../src/adapter-kit.js';
+} from 'parley/adapter-kit';
 
 export interface HttpCallbackOptions {
   /** Shared secrets for the HMAC; the first signs callbacks, any of them verifies webhooks (rotation). */
