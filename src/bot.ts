@@ -13,8 +13,11 @@ import { resolveConfig, type ConfigInput } from './config-input.js';
 import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
 import { respondDirect } from './direct.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
-import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler, type NodeMiddleware } from './http/index.js';
-import { listen } from './http/server.js';
+import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler } from './http/index.js';
+import { asBotMiddleware, type BotMiddleware } from './http/node.js';
+
+export type { BotMiddleware };
+import { listen, stopAccepting } from './http/server.js';
 import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
@@ -275,13 +278,6 @@ export function createBot(options: BotOptions = {}): Bot {
   return bot;
 }
 
-/** The Node middleware, callable as itself or, as before, as `middleware()` returning itself. */
-export type BotMiddleware = NodeMiddleware & (() => NodeMiddleware);
-
-function asBotMiddleware(middleware: NodeMiddleware): BotMiddleware {
-  return ((...args: Parameters<NodeMiddleware> | []) => (args.length === 0 ? middleware : middleware(...args))) as BotMiddleware;
-}
-
 async function updateQueueDepth(queue: JobQueue<JobData>, metrics: Metrics): Promise<void> {
   try {
     const counts = await queue.counts();
@@ -289,20 +285,4 @@ async function updateQueueDepth(queue: JobQueue<JobData>, metrics: Metrics): Pro
   } catch {
     // readiness reports a queue that cannot be reached; the gauge just keeps its last value
   }
-}
-
-/**
- * Stop taking connections; idle keep-alive sockets are closed at once, and connections that never
- * end by themselves (a browser's event stream) after a short grace period.
- */
-function stopAccepting(server: Server, graceMs = 3000): Promise<void> {
-  return new Promise((resolve) => {
-    const force = setTimeout(() => server.closeAllConnections(), graceMs);
-    force.unref();
-    server.close(() => {
-      clearTimeout(force);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }

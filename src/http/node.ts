@@ -102,3 +102,10 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse)
   }
   res.end();
 }
+
+/** The Node middleware, callable as itself or, as before, as `middleware()` returning itself. */
+export type BotMiddleware = NodeMiddleware & (() => NodeMiddleware);
+
+export function asBotMiddleware(middleware: NodeMiddleware): BotMiddleware {
+  return ((...args: Parameters<NodeMiddleware> | []) => (args.length === 0 ? middleware : middleware(...args))) as BotMiddleware;
+}

@@ -14,3 +14,19 @@ export function listen(middleware: NodeMiddleware, port: number, host: string): 
     });
   });
 }
+
+/**
+ * Stop taking connections; idle keep-alive sockets are closed at once, and connections that never
+ * end by themselves (a browser's event stream) after a short grace period.
+ */
+export function stopAccepting(server: Server, graceMs = 3000): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
