@@ -22,6 +22,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     repliesSent: new Counter({ name: 'parley_replies_sent_total', help: 'Replies delivered', labelNames: ['platform', 'kind'], registers }),
     repliesFailed: new Counter({ name: 'parley_replies_failed_total', help: 'Replies that could not be delivered', labelNames: ['platform'], registers }),
     deadLettered: new Counter({ name: 'parley_dead_lettered_total', help: 'Messages moved to the dead letters', labelNames: ['platform', 'reason'], registers }),
+    circuitOpen: new Gauge({ name: 'parley_ai_circuit_open', help: '1 while the AI circuit breaker is open (or half-open), else 0', registers }),
+    keysRejected: new Counter({ name: 'parley_ai_key_rejected_total', help: 'AI provider keys refused with a 401 (the next key of OPENAI_API_KEY takes over)', registers }),
+    budgetSpent: new Gauge({ name: 'parley_ai_budget_spent_usd', help: 'AI spend in the current UTC period, all processes together', labelNames: ['period'], registers }),
+    budgetLimit: new Gauge({ name: 'parley_ai_budget_limit_usd', help: 'The overall AI budget for the period (AI_BUDGET_USD_PER_DAY / _PER_MONTH); absent when none is set', labelNames: ['period'], registers }),
+    budgetActions: new Counter({ name: 'parley_ai_budget_actions_total', help: 'Messages past a budget, by what AI_BUDGET_POLICY did: notice, fallback or allow', labelNames: ['action'], registers }),
+    alerts: new Counter({ name: 'parley_alerts_total', help: 'Alerts raised (one per episode), by kind', labelNames: ['kind'], registers }),
   };
   return metrics;
 }

@@ -1,0 +1,112 @@
+/**
+ * Every environment variable parley's core reads: its schema, its default and the fix to print
+ * when it is wrong. config.ts turns them into the typed Config.
+ */
+import { z } from 'zod';
+import { parseRedisUrl } from './store/redis-connection.js';
+
+export const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+export const url = z.url({ protocol: /^https?$/ });
+const redisUrl = z.string().refine((value) => {
+  try {
+    parseRedisUrl(value);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected redis://, rediss://, redis+sentinel:// or redis+cluster://');
+/** DynamoDB's table name characters (the length limits are the variables' own). */
+const tableName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _, - and . only');
+/** A positive amount of US dollars. */
+const usd = z.coerce.number().positive().finite();
+const priceTable = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) })));
+
+/** One environment variable: how to parse it, its default, and the fix to print when it is wrong. */
+export interface Variable {
+  schema: z.ZodType;
+  default?: string;
+  fix: string;
+}
+
+/** Every variable parley reads, in README order. */
+export const variables = {
+  PORT: { schema: integer(0, 65535), default: '3000', fix: 'set PORT to a free TCP port, e.g. PORT=3000' },
+  HOST: { schema: z.string().min(1), default: '127.0.0.1', fix: 'set HOST to an interface address, e.g. HOST=127.0.0.1 or HOST=0.0.0.0' },
+  PUBLIC_URL: { schema: url, fix: 'set PUBLIC_URL to the https URL the platforms call, e.g. PUBLIC_URL=https://bot.example.com' },
+  TRUST_PROXY: { schema: bool, default: 'false', fix: 'set TRUST_PROXY=true behind a reverse proxy, otherwise false' },
+  MODE: { schema: z.enum(['queue', 'direct']), default: 'queue', fix: 'set MODE=queue (acknowledge, then answer) or MODE=direct (answer inside the request)' },
+  LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', fix: 'set LOG_FORMAT to auto (readable lines on a terminal, JSON otherwise), json or pretty' },
+  LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', fix: 'set LOG_LEVEL to one of fatal, error, warn, info, debug, trace, silent' },
+  REDIS_URL: { schema: redisUrl, fix: 'set REDIS_URL like redis://127.0.0.1:6379 (or redis+sentinel://host:26379/mymaster, redis+cluster://host:6379,host:6380), or unset it to keep everything in memory' },
+  REDIS_CACHE_URL: { schema: redisUrl, fix: 'set REDIS_CACHE_URL to a Redis for the response cache (may evict), or unset it to use REDIS_URL' },
+  REDIS_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'), default: 'parley', fix: 'set REDIS_PREFIX to a short name, e.g. parley' },
+  DYNAMODB_TABLE_PREFIX: { schema: tableName.max(200), fix: 'set DYNAMODB_TABLE_PREFIX to a short name for the store\'s table (<prefix>-store), e.g. DYNAMODB_TABLE_PREFIX=parley, or unset it' },
+  CONVERSATION_LOG_TABLE: { schema: tableName.min(3), fix: 'set CONVERSATION_LOG_TABLE to the DynamoDB table for the conversation log, e.g. ai_conversations, or unset it' },
+  QUEUE_LOCK_MS: { schema: integer(1000, 3_600_000), fix: 'set QUEUE_LOCK_MS to how long a dead worker holds a job before it is recovered, in milliseconds (default: AI_DEADLINE_MS + 30000)' },
+  SQS_QUEUE_URL: { schema: url, fix: 'set SQS_QUEUE_URL to the FIFO queue\'s URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/parley.fifo (its redrive queue holds the dead letters), or unset it' },
+  OPENAI_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },
+  OPENAI_BASE_URL: { schema: url, fix: 'set OPENAI_BASE_URL to an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1' },
+  OPENAI_MODEL: { schema: z.string().min(1), default: 'gpt-4o-mini', fix: 'set OPENAI_MODEL to a model name, e.g. gpt-4o-mini' },
+  OPENAI_MAX_OUTPUT_TOKENS: { schema: integer(1, 1_000_000), default: '1024', fix: 'set OPENAI_MAX_OUTPUT_TOKENS to a positive whole number, e.g. 1024' },
+  SYSTEM_PROMPT: { schema: z.string(), default: 'You are a helpful, concise assistant.', fix: 'set SYSTEM_PROMPT to the instructions for the model' },
+  AI_PRICES: { schema: priceTable, fix: 'set AI_PRICES to JSON of USD per million tokens, e.g. {"my-model":{"input":0.5,"output":1.5}}' },
+  AI_ATTEMPTS: { schema: integer(1, 20), default: '4', fix: 'set AI_ATTEMPTS to the tries per AI call, 1 to 20' },
+  AI_BACKOFF_MS: { schema: integer(0, 600_000), default: '500', fix: 'set AI_BACKOFF_MS to the first retry delay in milliseconds, e.g. 500' },
+  AI_TIMEOUT_MS: { schema: integer(100, 600_000), default: '30000', fix: 'set AI_TIMEOUT_MS to the per-attempt timeout in milliseconds, e.g. 30000' },
+  AI_DEADLINE_MS: { schema: integer(100, 3_600_000), default: '90000', fix: 'set AI_DEADLINE_MS to the overall AI deadline in milliseconds, e.g. 90000' },
+  AI_MAX_CONCURRENT: { schema: integer(1, 10_000), default: '8', fix: 'set AI_MAX_CONCURRENT to the most AI calls at once, e.g. 8' },
+  AI_BREAKER_THRESHOLD: { schema: integer(1, 1000), default: '5', fix: 'set AI_BREAKER_THRESHOLD to consecutive failures that open the circuit, e.g. 5' },
+  AI_BREAKER_HALF_OPEN_MS: { schema: integer(1, 3_600_000), default: '30000', fix: 'set AI_BREAKER_HALF_OPEN_MS to the wait before probing a failed provider, e.g. 30000' },
+  AI_MAX_WAIT_MS: { schema: integer(1000, 7 * 24 * 3_600_000), default: '600000', fix: 'set AI_MAX_WAIT_MS to how long a message may wait out rate limits or an outage before the apology, in milliseconds, e.g. 600000' },
+  OPENAI_FALLBACK_MODEL: { schema: z.string().min(1), fix: 'set OPENAI_FALLBACK_MODEL to a model that answers while the primary is down or throttling, e.g. gpt-4o-mini, or unset it' },
+  OPENAI_FALLBACK_BASE_URL: { schema: url, fix: 'set OPENAI_FALLBACK_BASE_URL to the fallback provider\'s OpenAI-compatible API base (default: OPENAI_BASE_URL)' },
+  OPENAI_FALLBACK_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_FALLBACK_API_KEY to the fallback provider\'s key (default: OPENAI_API_KEY)' },
+  AI_FALLBACK_AFTER_MS: { schema: integer(0, 3_600_000), default: '30000', fix: 'set AI_FALLBACK_AFTER_MS to how long the primary may throttle before the fallback answers, in milliseconds, e.g. 30000' },
+  AI_VISION: { schema: bool, default: 'false', fix: 'set AI_VISION=true when OPENAI_MODEL reads images, so image attachments go to the model' },
+  MEDIA_NOTICE: { schema: z.string().min(1), default: 'I can only read text messages for now.', fix: 'set MEDIA_NOTICE to the answer for a message with media and no text' },
+  HANDOFF_REPLY: { schema: z.string().min(1), default: "I've asked a teammate to take over — they'll reply here soon.", fix: 'set HANDOFF_REPLY to what the bot says when someone asks for a person' },
+  CACHE_TTL_SECONDS: { schema: integer(0, 31_536_000), default: '3600', fix: 'set CACHE_TTL_SECONDS to seconds to keep answers (0 turns the cache off)' },
+  HISTORY_TURNS: { schema: integer(0, 1000), default: '20', fix: 'set HISTORY_TURNS to the earlier turns sent to the AI, e.g. 20' },
+  HISTORY_TOKEN_BUDGET: { schema: integer(0, 1_000_000), default: '3000', fix: 'set HISTORY_TOKEN_BUDGET to the most history tokens sent to the AI, e.g. 3000' },
+  HISTORY_TTL_SECONDS: { schema: integer(1, 31_536_000), default: '604800', fix: 'set HISTORY_TTL_SECONDS to how long a quiet conversation is remembered, e.g. 604800' },
+  RATE_LIMIT_CONVERSATION_PER_MINUTE: { schema: integer(0, 1_000_000), default: '0', fix: 'set RATE_LIMIT_CONVERSATION_PER_MINUTE to messages per conversation per minute (0 = no limit)' },
+  RATE_LIMIT_TENANT_PER_MINUTE: { schema: integer(0, 10_000_000), default: '0', fix: 'set RATE_LIMIT_TENANT_PER_MINUTE to messages per workspace/tenant per minute (0 = no limit)' },
+  AI_CALLS_PER_MINUTE: { schema: integer(0, 10_000_000), default: '0', fix: 'set AI_CALLS_PER_MINUTE to the most AI calls per minute across all processes (0 = no limit)' },
+  RATE_LIMIT_USER_PER_MINUTE: { schema: integer(0, 1_000_000), default: '20', fix: 'set RATE_LIMIT_USER_PER_MINUTE to messages per user per minute (0 = no limit)' },
+  WORKER_CONCURRENCY: { schema: integer(1, 10_000), default: '8', fix: 'set WORKER_CONCURRENCY to conversations answered at once, e.g. 8' },
+  JOB_ATTEMPTS: { schema: integer(1, 100), default: '3', fix: 'set JOB_ATTEMPTS to the tries per message before it is dead-lettered, e.g. 3' },
+  JOB_BACKOFF_MS: { schema: integer(0, 3_600_000), default: '2000', fix: 'set JOB_BACKOFF_MS to the first job retry delay in milliseconds, e.g. 2000' },
+  DIRECT_DEADLINE_MS: { schema: integer(100, 600_000), default: '10000', fix: 'set DIRECT_DEADLINE_MS to how long direct mode waits for an answer, e.g. 10000' },
+  BODY_LIMIT_BYTES: { schema: integer(1024, 100 * 1024 * 1024), default: String(1024 * 1024), fix: 'set BODY_LIMIT_BYTES to the largest webhook body in bytes, e.g. 1048576' },
+  SHUTDOWN_TIMEOUT_MS: { schema: integer(0, 600_000), default: '25000', fix: 'set SHUTDOWN_TIMEOUT_MS to how long shutdown waits for running jobs, e.g. 25000' },
+  WEB_CHAT: { schema: bool, fix: 'set WEB_CHAT=true to serve the web chat, false to turn it off' },
+  WEB_TOKEN: { schema: z.string().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
+  ADMIN_TOKEN: { schema: z.string().min(16), fix: 'set ADMIN_TOKEN to a random secret of 16+ characters to turn the operator console on at /console, e.g. $(openssl rand -hex 24), or unset it' },
+  AI_BUDGET_USD_PER_DAY: { schema: usd, fix: 'set AI_BUDGET_USD_PER_DAY to the most AI spend per UTC day in US dollars, e.g. 20, or unset it' },
+  AI_BUDGET_USD_PER_MONTH: { schema: usd, fix: 'set AI_BUDGET_USD_PER_MONTH to the most AI spend per UTC month in US dollars, e.g. 400, or unset it' },
+  AI_BUDGET_USD_PER_TENANT_PER_DAY: { schema: usd, fix: 'set AI_BUDGET_USD_PER_TENANT_PER_DAY to the most AI spend per tenant (workspace) per UTC day in US dollars, e.g. 2, or unset it' },
+  AI_BUDGET_USD_PER_TENANT_PER_MONTH: { schema: usd, fix: 'set AI_BUDGET_USD_PER_TENANT_PER_MONTH to the most AI spend per tenant (workspace) per UTC month in US dollars, e.g. 40, or unset it' },
+  AI_BUDGET_POLICY: { schema: z.enum(['notice', 'fallback', 'allow']), default: 'notice', fix: 'set AI_BUDGET_POLICY to notice (a polite notice instead of the AI), fallback (OPENAI_FALLBACK_MODEL answers) or allow (an alert only)' },
+  AI_BUDGET_NOTICE: { schema: z.string().min(1), default: "I've reached my usage limit for now. Please try again later.", fix: 'set AI_BUDGET_NOTICE to what the bot says instead of answering once a budget is spent' },
+  ALERT_WEBHOOK_URL: { schema: url, fix: 'set ALERT_WEBHOOK_URL to a Slack incoming webhook (or any URL taking {"text": ...} JSON), or unset it to only log alerts' },
+  ALERT_DLQ_COUNT: { schema: integer(1, 1_000_000), default: '10', fix: 'set ALERT_DLQ_COUNT to the dead letters within ALERT_DLQ_MINUTES that raise an alert, e.g. 10' },
+  ALERT_DLQ_MINUTES: { schema: integer(1, 1440), default: '15', fix: 'set ALERT_DLQ_MINUTES to the window in minutes for ALERT_DLQ_COUNT, e.g. 15' },
+  ALERT_BREAKER_OPEN_SECONDS: { schema: integer(1, 86_400), default: '120', fix: 'set ALERT_BREAKER_OPEN_SECONDS to how long the AI circuit may stay open before an alert, e.g. 120' },
+  ALERT_SIGNATURE_FAILURES_PER_MINUTE: { schema: integer(1, 10_000_000), default: '30', fix: 'set ALERT_SIGNATURE_FAILURES_PER_MINUTE to the refused webhook signatures per minute that raise an alert, e.g. 30' },
+} satisfies Record<string, Variable>;

@@ -1,0 +1,101 @@
+/**
+ * What the operator console's JSON API answers (/console/api/...). The page (assets/) reads
+ * these shapes; routes.ts builds them. Every route needs the console session cookie or
+ * `Authorization: Bearer <ADMIN_TOKEN>`.
+ *
+ *   GET  /console                          the app, or the sign-in page when not signed in
+ *   POST /console/login                    form field `token` → 303 /console with the session cookie
+ *   POST /console/logout                   → 303 /console, cookie cleared
+ *   GET  /console/assets/<file>            console.js, console.css
+ *   GET  /console/api/overview             Overview
+ *   GET  /console/api/events               SSE: `event: overview` with an Overview every 2 s
+ *   GET  /console/api/conversations        ?platform&user&text&sort=recent|wait|cost&limit → { conversations: ConversationSummary[], searchable }
+ *   GET  /console/api/conversations/<id>   { conversationId, entries: ConversationEntry[] }
+ *   GET  /console/api/dead-letters         { deadLetters: DeadLetterView[] }
+ *   POST /console/api/dead-letters/<id>/replay   → { replayed: true } | 404
+ *   POST /console/api/dead-letters/replay-all    → { replayed: n }
+ *   POST /console/api/dead-letters/purge   body {"confirm":"purge"} → { purged: n } (400 without it)
+ *   GET  /console/api/budgets              BudgetsView
+ *   GET  /console/api/alerts               { alerts: AlertRecord[] } newest first
+ * API POSTs must be sent as application/json (a cross-site form cannot), answering 415 otherwise.
+ */
+
+/** One UTC minute of traffic, all processes together. */
+export interface MinuteCounts {
+  /** ISO minute, e.g. "2026-12-02T10:41". */
+  minute: string;
+  received: number;
+  answered: number;
+  apologised: number;
+  deadLettered: number;
+}
+
+export type BudgetState = 'ok' | 'warning' | 'exceeded';
+
+export interface BudgetStatus {
+  scope: 'overall' | 'tenant';
+  tenant?: string;
+  period: 'day' | 'month';
+  /** "2026-12-02" or "2026-12" (UTC). */
+  periodKey: string;
+  limitUsd: number;
+  spentUsd: number;
+  /** spent / limit. */
+  ratio: number;
+  /** warning from 80%, exceeded from 100%. */
+  state: BudgetState;
+}
+
+export interface AlertRecord {
+  /** budget_warning, budget_exceeded, dead_letters, breaker_open, signature_failures, ai_key_rejected. */
+  kind: string;
+  text: string;
+  at: string;
+  /** Whether ALERT_WEBHOOK_URL took it (false: not configured or it failed; the log has it either way). */
+  delivered: boolean;
+}
+
+export interface Overview {
+  at: string;
+  /** The last 60 minutes, oldest first (minutes with nothing are zeros). */
+  minutes: MinuteCounts[];
+  /** Time from a message's arrival to its answer posted, over the last 60 minutes. */
+  replyMs: { p50: number | null; p95: number | null; count: number };
+  queue: { waiting: number; active: number; delayed: number; dead: number };
+  spend: {
+    today: { totalUsd: number; byModel: Record<string, number>; byTenant: Record<string, number> };
+    month: { totalUsd: number };
+  };
+  /** Over the last 60 minutes. */
+  cache: { hits: number; misses: number; hitRate: number | null };
+  /** This process's AI circuit breaker. */
+  breaker: 'closed' | 'open' | 'half-open' | 'isolated';
+  /** Messages refused by a rate limit over the last 60 minutes. */
+  rateLimited: number;
+  budgets: BudgetStatus[];
+  /** The newest few. */
+  alerts: AlertRecord[];
+}
+
+export interface DeadLetterView {
+  id: string;
+  platform: string;
+  conversation: string;
+  user: string;
+  /** What the person wrote (the payload's text). */
+  text: string;
+  reason: string;
+  error: string;
+  attempts: number;
+  failedAt: string;
+  /** The job's whole payload, as queued. */
+  payload: unknown;
+}
+
+export interface BudgetsView {
+  policy: 'notice' | 'fallback' | 'allow';
+  /** Whether ALERT_WEBHOOK_URL is set. */
+  alertWebhook: boolean;
+  limits: { dayUsd?: number; monthUsd?: number; tenantDayUsd?: number; tenantMonthUsd?: number };
+  budgets: BudgetStatus[];
+}

@@ -1,0 +1,98 @@
+/**
+ * Alerts: one post to ALERT_WEBHOOK_URL (JSON a Slack incoming webhook takes) and one log line
+ * per episode, however many messages or processes see the condition. An episode is claimed in
+ * the store, so on Redis every process agrees on who sends it.
+ */
+import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
+import type { Logger } from 'pino';
+import type { AlertRecord } from '../console/api.js';
+import type { Metrics } from '../observe/index.js';
+import type { Store } from '../store/index.js';
+
+export interface AlertsOptions {
+  webhookUrl?: string;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export interface Alert {
+  /** budget_warning, budget_exceeded, dead_letters, breaker_open, signature_failures, ai_key_rejected. */
+  kind: string;
+  /** Names the episode within its kind (a budget's period, a key's number...). */
+  episode: string;
+  text: string;
+  /** How long the episode lasts unless `hold` extends it. */
+  ttlMs: number;
+  details?: Record<string, unknown>;
+}
+
+const RECENT_KEY = 'parley:alerts:recent';
+const RECENT_KEEP = 100;
+const RECENT_TTL_MS = 30 * 24 * 3_600_000;
+const POST_TIMEOUT_MS = 5000;
+
+export class Alerts {
+  private readonly sending = new Set<Promise<void>>();
+  private readonly posting = retry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 500, maxDelay: 5000 }) });
+
+  constructor(private readonly options: AlertsOptions) {}
+
+  /** Raise an alert unless its episode is already open; true when this call raised it. */
+  async raise(alert: Alert): Promise<boolean> {
+    const { store, metrics, logger } = this.options;
+    if (!(await store.setIfAbsent(episodeKey(alert), new Date().toISOString(), alert.ttlMs))) return false;
+    metrics.alerts.inc({ kind: alert.kind });
+    logger.warn({ alert: alert.kind, ...alert.details }, alert.text);
+    // The caller (a worker answering a message) does not wait for the webhook.
+    const sent = this.deliver(alert);
+    this.sending.add(sent);
+    void sent.finally(() => this.sending.delete(sent));
+    return true;
+  }
+
+  /** The condition still holds: keep its episode open (no new alert) for another `ttlMs`. */
+  async hold(alert: Pick<Alert, 'kind' | 'episode' | 'ttlMs'>): Promise<void> {
+    await this.options.store.set(episodeKey(alert), new Date().toISOString(), alert.ttlMs);
+  }
+
+  /** The newest alerts, newest first. */
+  async recent(limit = 20): Promise<AlertRecord[]> {
+    const items = await this.options.store.listRange(RECENT_KEY, -limit, -1);
+    return items.map((item) => JSON.parse(item) as AlertRecord).reverse();
+  }
+
+  /** Wait for webhook posts under way (shutdown, tests). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.sending]);
+  }
+
+  private async deliver(alert: Alert): Promise<void> {
+    const { webhookUrl, store, logger } = this.options;
+    let delivered = false;
+    if (webhookUrl) {
+      try {
+        await this.posting.execute(() => post(webhookUrl, alert.text));
+        delivered = true;
+      } catch (error) {
+        logger.error({ alert: alert.kind, err: (error as Error).message }, 'could not post the alert to ALERT_WEBHOOK_URL');
+      }
+    }
+    const record: AlertRecord = { kind: alert.kind, text: alert.text, at: new Date().toISOString(), delivered };
+    await store.listPush(RECENT_KEY, [JSON.stringify(record)], { maxLength: RECENT_KEEP, ttlMs: RECENT_TTL_MS }).catch(() => undefined);
+  }
+}
+
+function episodeKey(alert: Pick<Alert, 'kind' | 'episode'>): string {
+  return `parley:alert:${alert.kind}:${alert.episode}`;
+}
+
+async function post(url: string, text: string): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+    signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+  });
+  if (!response.ok) throw new Error(`the alert webhook answered ${response.status}`);
+}

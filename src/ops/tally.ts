@@ -1,0 +1,84 @@
+/**
+ * Shared counters: a hash of numbers per key, added to by every process and expiring on its own.
+ * Spend per UTC day and month, and traffic per minute, live here. In memory by default; on Redis
+ * (HINCRBYFLOAT) when REDIS_URL is set, so the console and the budgets see every process.
+ */
+import type { RedisClient } from '../store/redis-connection.js';
+
+export interface Tally {
+  /** Add `amounts` to the fields of `key` (created with `ttlMs`); resolves to those fields' new totals. */
+  add(key: string, amounts: Record<string, number>, ttlMs: number): Promise<Record<string, number>>;
+  /** Every field of `key` (empty when it does not exist or expired). */
+  read(key: string): Promise<Record<string, number>>;
+}
+
+export class MemoryTally implements Tally {
+  private readonly hashes = new Map<string, { fields: Map<string, number>; expiresAt: number }>();
+
+  async add(key: string, amounts: Record<string, number>, ttlMs: number): Promise<Record<string, number>> {
+    let hash = this.live(key);
+    if (!hash) {
+      hash = { fields: new Map(), expiresAt: 0 };
+      this.hashes.set(key, hash);
+      this.sweep();
+    }
+    hash.expiresAt = Date.now() + ttlMs;
+    const totals: Record<string, number> = {};
+    for (const [field, amount] of Object.entries(amounts)) {
+      const total = (hash.fields.get(field) ?? 0) + amount;
+      hash.fields.set(field, total);
+      totals[field] = total;
+    }
+    return totals;
+  }
+
+  async read(key: string): Promise<Record<string, number>> {
+    return Object.fromEntries(this.live(key)?.fields ?? []);
+  }
+
+  private live(key: string) {
+    const hash = this.hashes.get(key);
+    if (hash && hash.expiresAt <= Date.now()) {
+      this.hashes.delete(key);
+      return undefined;
+    }
+    return hash;
+  }
+
+  /** Drop expired hashes when a new one is made (at most one per minute key and period). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, hash] of this.hashes) if (hash.expiresAt > 0 && hash.expiresAt <= now) this.hashes.delete(key);
+  }
+}
+
+export class RedisTally implements Tally {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+  ) {}
+
+  async add(key: string, amounts: Record<string, number>, ttlMs: number): Promise<Record<string, number>> {
+    const fields = Object.entries(amounts);
+    if (fields.length === 0) return {};
+    const k = this.prefix + key;
+    // One key per transaction, so it also runs on Redis Cluster. Each write pushes the expiry out
+    // (PEXPIRE's NX needs Redis 7): a key outlives its last write by `ttlMs`, then goes.
+    const tx = this.redis.multi();
+    for (const [field, amount] of fields) tx.hincrbyfloat(k, field, amount);
+    tx.pexpire(k, Math.ceil(ttlMs));
+    const results = (await tx.exec()) ?? [];
+    const totals: Record<string, number> = {};
+    fields.forEach(([field], i) => {
+      const [error, value] = results[i] ?? [new Error('no reply')];
+      if (error) throw error;
+      totals[field] = Number(value);
+    });
+    return totals;
+  }
+
+  async read(key: string): Promise<Record<string, number>> {
+    const hash = await this.redis.hgetall(this.prefix + key);
+    return Object.fromEntries(Object.entries(hash).map(([field, value]) => [field, Number(value)]));
+  }
+}
