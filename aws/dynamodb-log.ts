@@ -7,7 +7,14 @@
  *   input_tokens, output_tokens, cost_usd, latency_ms
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DEFAULT_CONVERSATION_LOG_TABLE, type ConversationEntry, type ConversationLog } from '../src/index.js';
+import {
+  DEFAULT_CONVERSATION_LOG_TABLE,
+  type ConversationEntry,
+  type ConversationLog,
+  type ConversationQuery,
+  type ConversationSummary,
+} from '../src/index.js';
+import { searchConversations } from '../src/conversation-search.js';
 import { dynamoDbAccess, isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
 
 export interface DynamoConversationLogOptions {
@@ -15,6 +22,10 @@ export interface DynamoConversationLogOptions {
   tableName?: string;
   /** Your own client (you close it); default: one from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB). */
   client?: DynamoDBClient;
+  /** How many items `search` scans at most (default 10 000): a Scan reads the whole table, so it stops there. */
+  searchScanLimit?: number;
+  /** How many of the newest scanned exchanges (by timestamp) `search` summarises; default 10 000. */
+  searchMaxEntries?: number;
 }
 
 /** One exchange as the table holds it (snake_case, as the seed's table has it). */
@@ -40,11 +51,15 @@ const SAME_MILLISECOND_TRIES = 5;
 export class DynamoConversationLog implements ConversationLog {
   private readonly dynamo: DynamoDbAccess;
   readonly tableName: string;
+  private readonly searchScanLimit: number;
+  private readonly searchMaxEntries: number;
 
   /** Loads the AWS SDK; throws MissingDependencyError naming the install command when it is missing. */
   constructor(options: DynamoConversationLogOptions = {}) {
     this.dynamo = dynamoDbAccess('DynamoConversationLog', options.client);
     this.tableName = options.tableName ?? DEFAULT_CONVERSATION_LOG_TABLE;
+    this.searchScanLimit = options.searchScanLimit ?? 10_000;
+    this.searchMaxEntries = options.searchMaxEntries ?? 10_000;
   }
 
   /** Write the exchange; never overwrites another one with the same key (it moves on by a millisecond instead). */
@@ -66,6 +81,8 @@ export class DynamoConversationLog implements ConversationLog {
 
   /** The newest `limit` exchanges of a conversation, oldest first. */
   async list(conversationId: string, limit = 100): Promise<ConversationEntry[]> {
+    const count = Math.floor(limit);
+    if (!(count > 0)) return []; // DynamoDB refuses a Limit of 0
     const { QueryCommand } = this.dynamo.sdk.lib;
     const { Items = [] } = await this.dynamo.documents.send(
       new QueryCommand({
@@ -73,10 +90,33 @@ export class DynamoConversationLog implements ConversationLog {
         KeyConditionExpression: 'conversation_id = :id',
         ExpressionAttributeValues: { ':id': conversationId },
         ScanIndexForward: false,
-        Limit: limit,
+        Limit: count,
       }),
     );
     return (Items as ConversationItem[]).map(fromItem).reverse();
+  }
+
+  /**
+   * A Scan of up to `searchScanLimit` items (the table has no index by time: on a table larger
+   * than that, which items are seen is DynamoDB's order), of which the newest `searchMaxEntries`
+   * by timestamp are searched.
+   */
+  async search(query: ConversationQuery = {}): Promise<ConversationSummary[]> {
+    const { ScanCommand } = this.dynamo.sdk.lib;
+    const items: ConversationItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.documents.send(
+        new ScanCommand({ TableName: this.tableName, Limit: this.searchScanLimit - items.length, ExclusiveStartKey: start }),
+      );
+      items.push(...((page.Items ?? []) as ConversationItem[]));
+      start = page.LastEvaluatedKey;
+    } while (start && items.length < this.searchScanLimit);
+    const newest = items
+      .map(fromItem)
+      .sort((a, b) => a.timestamp.localeCompare(b.timestamp))
+      .slice(-this.searchMaxEntries);
+    return searchConversations(newest, query);
   }
 
   /** Destroys the client parley made (one passed in is yours to close). */

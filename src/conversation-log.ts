@@ -5,6 +5,9 @@
  * In memory by default (the newest entries only); DynamoDB (parley/aws) and Redis implement the
  * same interface.
  */
+import { searchConversations, type ConversationQuery, type ConversationSummary } from './conversation-search.js';
+
+export type { ConversationQuery, ConversationSummary } from './conversation-search.js';
 
 export interface ConversationEntry {
   /** The conversation's id (the table's hash key). */
@@ -33,6 +36,11 @@ export interface ConversationLog {
   record(entry: ConversationEntry): Promise<void>;
   /** A conversation's entries, oldest first (the newest `limit`). */
   list(conversationId: string, limit?: number): Promise<ConversationEntry[]>;
+  /**
+   * The conversations matching `query`, one summary each (the operator console's conversations
+   * view). Over what the log's index holds: the newest exchanges, not necessarily all of them.
+   */
+  search?(query: ConversationQuery): Promise<ConversationSummary[]>;
   /** Release connections; `bot.close()` calls it. */
   close?(): Promise<void>;
 }
@@ -49,6 +57,12 @@ export class MemoryConversationLog implements ConversationLog {
   }
 
   async list(conversationId: string, limit = 100): Promise<ConversationEntry[]> {
-    return this.entries.filter((entry) => entry.conversationId === conversationId).slice(-limit);
+    const count = Math.floor(limit);
+    if (!(count > 0)) return []; // slice(-0) would be all of them
+    return this.entries.filter((entry) => entry.conversationId === conversationId).slice(-count);
+  }
+
+  async search(query: ConversationQuery = {}): Promise<ConversationSummary[]> {
+    return searchConversations(this.entries, query);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The conversation log on a real DynamoDB emulator (the moto server), read back with plain
  * Scan and Query: the rows are the seed's `ai_conversations` table — conversation_id, timestamp,
- * input, output — with platform, user, model, tokens, cost and latency beside them.
+ * input, output — with platform, user, model, tokens, cost and latency beside them. Then the
+ * ConversationLog contract (conversation-log-contract.ts), each test on a table of its own.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -11,15 +12,20 @@ import type { ConversationEntry } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { useMoto } from '../helpers/moto.js';
 import { assistantReplies, startWebBot } from '../helpers/web-bot.js';
+import { describeConversationLogContract, FIXTURE } from './conversation-log-contract.js';
 
 useMoto();
 const TABLE = 'ai_conversations';
+let client: DynamoDBClient;
 let admin: DynamoDBDocumentClient;
 let log: DynamoConversationLog;
 let ai: FakeOpenAi;
+/** The logs the contract opened, each on a table of its own. */
+const opened: DynamoConversationLog[] = [];
+let tables = 0;
 
 beforeAll(async () => {
-  const client = new DynamoDBClient({});
+  client = new DynamoDBClient({});
   admin = DynamoDBDocumentClient.from(client);
   await createConversationLogTable(client, TABLE);
   log = new DynamoConversationLog({ tableName: TABLE });
@@ -28,6 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ai?.close();
   await log?.close();
+  await Promise.all(opened.map((each) => each.close()));
   admin?.destroy();
 });
 
@@ -120,5 +127,34 @@ describe('DynamoConversationLog on DynamoDB', () => {
     } finally {
       await web.close();
     }
+  });
+});
+
+/** A log on a fresh table of its own. */
+async function freshLog(options: { searchScanLimit?: number; searchMaxEntries?: number } = {}): Promise<DynamoConversationLog> {
+  const tableName = `ai_conversations_${++tables}`;
+  await createConversationLogTable(client, tableName);
+  const fresh = new DynamoConversationLog({ tableName, ...options });
+  opened.push(fresh);
+  return fresh;
+}
+
+describeConversationLogContract('DynamoDB', () => freshLog());
+
+describe('DynamoConversationLog search', () => {
+  it('scans at most `searchScanLimit` items, page by page, and searches the newest `searchMaxEntries` of them', async () => {
+    const all = await freshLog();
+    for (const entry of FIXTURE) await all.record(entry);
+    const capped = new DynamoConversationLog({ tableName: all.tableName, searchScanLimit: 4 });
+    const newest = new DynamoConversationLog({ tableName: all.tableName, searchMaxEntries: 2 });
+    opened.push(capped, newest);
+    const exchanges = async (searching: DynamoConversationLog) => (await searching.search({})).reduce((sum, s) => sum + s.exchanges, 0);
+    expect(await exchanges(all)).toBe(6);
+    expect(await exchanges(capped)).toBe(4);
+    // seconds 5 and 6: slack-1's third exchange, web-1's second
+    expect((await newest.search({})).map((s) => [s.conversationId, s.exchanges])).toEqual([
+      ['web-1', 1],
+      ['slack-1', 1],
+    ]);
   });
 });

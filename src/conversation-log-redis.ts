@@ -1,0 +1,108 @@
+/**
+ * The conversation log on Redis, shared by every process on the same Redis and prefix:
+ *
+ *   <prefix>:convlog:c:<conversationId>  a conversation's entries, oldest first (RPUSH), the newest
+ *                                        500, expiring `ttlSeconds` after its latest exchange
+ *   <prefix>:convlog:recent              the index: the newest `maxEntries` entries of every
+ *                                        conversation, newest first (LPUSH), what `search` reads
+ *
+ * Each entry is stored as JSON. One record is one MULTI (a single round trip).
+ */
+import { Cluster } from 'ioredis';
+import type { ConversationEntry, ConversationLog } from './conversation-log.js';
+import { searchConversations, type ConversationQuery, type ConversationSummary } from './conversation-search.js';
+import type { RedisClient } from './store/redis-connection.js';
+
+export interface RedisConversationLogOptions {
+  /** Put before every key (default `parley`); on a Redis Cluster it must hold a {hash tag}, e.g. `{parley}`. */
+  prefix?: string;
+  /** How many of the newest entries the index (and so `search`) holds; default 10 000. */
+  maxEntries?: number;
+  /** A conversation's entries expire this long after its latest exchange; default 30 days. */
+  ttlSeconds?: number;
+}
+
+/** The most entries kept per conversation (what `list` can return). */
+export const CONVERSATION_ENTRIES_KEPT = 500;
+const DEFAULT_MAX_ENTRIES = 10_000;
+const DEFAULT_TTL_SECONDS = 30 * 24 * 3600;
+
+/** Every exchange in Redis: a list per conversation and a capped index of the newest, for the console. */
+export class RedisConversationLog implements ConversationLog {
+  readonly prefix: string;
+  readonly maxEntries: number;
+  readonly ttlSeconds: number;
+
+  /** The connection stays yours: the log never closes it (it has no `close`). */
+  constructor(
+    private readonly redis: RedisClient,
+    options: RedisConversationLogOptions = {},
+  ) {
+    this.prefix = options.prefix ?? 'parley';
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError(`RedisConversationLog: maxEntries must be a positive integer, not ${this.maxEntries}`);
+    if (!(this.ttlSeconds > 0)) throw new RangeError(`RedisConversationLog: ttlSeconds must be positive, not ${this.ttlSeconds}`);
+    // a MULTI over keys in different Cluster slots fails (CROSSSLOT) on every record, and a failed record is only logged
+    if (redis instanceof Cluster && !/\{[^}]+\}/.test(this.prefix)) {
+      throw new Error(`RedisConversationLog: on a Redis Cluster the prefix needs a {hash tag} so its keys share a slot (e.g. "{${this.prefix}}"), not "${this.prefix}"`);
+    }
+  }
+
+  /** The key of one conversation's entries. */
+  conversationKey(conversationId: string): string {
+    return `${this.prefix}:convlog:c:${conversationId}`;
+  }
+
+  /** The key of the index `search` reads. */
+  get indexKey(): string {
+    return `${this.prefix}:convlog:recent`;
+  }
+
+  async record(entry: ConversationEntry): Promise<void> {
+    const json = JSON.stringify(entry);
+    const key = this.conversationKey(entry.conversationId);
+    const ttl = Math.ceil(this.ttlSeconds);
+    const results = await this.redis
+      .multi()
+      .rpush(key, json)
+      .ltrim(key, -CONVERSATION_ENTRIES_KEPT, -1)
+      .expire(key, ttl)
+      .lpush(this.indexKey, json)
+      .ltrim(this.indexKey, 0, this.maxEntries - 1)
+      // the index outlives no conversation: it goes when nothing was recorded for as long
+      .expire(this.indexKey, ttl)
+      .exec();
+    const failed = results?.find(([error]) => error)?.[0];
+    if (!results || failed) throw failed ?? new Error('RedisConversationLog: the record transaction was aborted');
+  }
+
+  /** The newest `limit` entries of a conversation (at most 500 are kept), oldest first. */
+  async list(conversationId: string, limit = 100): Promise<ConversationEntry[]> {
+    const count = Math.floor(limit);
+    if (!(count > 0)) return []; // LRANGE -0 -1 would be all of them
+    return parseEntries(await this.redis.lrange(this.conversationKey(conversationId), -count, -1));
+  }
+
+  /** Over the index: the newest `maxEntries` exchanges of every conversation. */
+  async search(query: ConversationQuery = {}): Promise<ConversationSummary[]> {
+    const newestFirst = parseEntries(await this.redis.lrange(this.indexKey, 0, this.maxEntries - 1));
+    return searchConversations(newestFirst.reverse(), query);
+  }
+}
+
+/** The entries among `values`; one that is not an entry's JSON is left out (it never breaks a read). */
+function parseEntries(values: string[]): ConversationEntry[] {
+  const entries: ConversationEntry[] = [];
+  for (const value of values) {
+    try {
+      const entry = JSON.parse(value) as Partial<ConversationEntry> | null;
+      if (entry && [entry.conversationId, entry.timestamp, entry.platform, entry.user, entry.input, entry.output].every((field) => typeof field === 'string')) {
+        entries.push(entry as ConversationEntry);
+      }
+    } catch {
+      // not JSON: skipped
+    }
+  }
+  return entries;
+}

@@ -1,0 +1,173 @@
+/**
+ * The ConversationLog contract, shared by every log that searches: `list` (oldest first, the
+ * newest `limit`) and `search` (filters, sorts, limits, summaries). conversation-log.test.ts runs
+ * it over MemoryConversationLog and RedisConversationLog, dynamodb-log.test.ts over
+ * DynamoConversationLog.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ConversationEntry, ConversationLog, ConversationSummary } from '../../src/index.js';
+
+/** A fresh, empty log (its own table, prefix or instance). */
+export type CreateLog = () => Promise<ConversationLog & Required<Pick<ConversationLog, 'search'>>>;
+
+/** An exchange at second `second` of a fixed minute. */
+export function exchange(conversationId: string, second: number, extra: Partial<ConversationEntry> = {}): ConversationEntry {
+  return {
+    conversationId,
+    timestamp: at(second),
+    platform: 'slack',
+    user: 'U1',
+    input: `question ${second}`,
+    output: `answer ${second}`,
+    model: 'gpt-4o-mini',
+    inputTokens: 100,
+    outputTokens: 20,
+    costUsd: 0.001,
+    latencyMs: 100,
+    ...extra,
+  };
+}
+
+export function at(second: number): string {
+  return new Date(Date.UTC(2026, 11, 1, 9, 0, 0) + second * 1000).toISOString();
+}
+
+/**
+ * Three conversations, recorded in time order:
+ *   slack   U1 (tenant T1)  seconds 1, 2, 5  latency 100/900/300  cost .001/.002/.003  two models
+ *   web     visitor-1       seconds 3, 6     latency 200/250      cost .01 each
+ *   whatsapp +4400          second 4         latency 5000         cost .0005
+ */
+export const FIXTURE: ConversationEntry[] = [
+  exchange('slack-1', 1, { tenant: 'T1', input: 'Where is my ORDER?', output: 'Let me look.', costUsd: 0.001, latencyMs: 100 }),
+  exchange('slack-1', 2, { tenant: 'T1', model: 'gpt-4o', input: 'order 1234', output: 'It shipped yesterday.', costUsd: 0.002, latencyMs: 900 }),
+  exchange('web-1', 3, { platform: 'web', user: 'visitor-1', input: 'hello', output: 'Hi! How can I help?', model: 'gpt-4o', costUsd: 0.01, latencyMs: 200 }),
+  exchange('wa-1', 4, { platform: 'whatsapp', user: '+4400', input: 'money back?', output: 'Your REFUND is on its way.', costUsd: 0.0005, latencyMs: 5000 }),
+  exchange('slack-1', 5, { tenant: 'T1', input: 'thanks', output: 'You are welcome.', costUsd: 0.003, latencyMs: 300 }),
+  exchange('web-1', 6, { platform: 'web', user: 'visitor-1', input: 'pricing?', output: 'See our plans page.', model: 'gpt-4o', costUsd: 0.01, latencyMs: 250 }),
+];
+
+async function recorded(create: CreateLog, entries = FIXTURE) {
+  const log = await create();
+  for (const entry of entries) await log.record(entry);
+  return log;
+}
+
+const ids = (summaries: ConversationSummary[]) => summaries.map((s) => s.conversationId);
+
+/** The contract's tests over one implementation, as "ConversationLog contract (<name>)". */
+export function describeConversationLogContract(name: string, create: CreateLog): void {
+  describe(`ConversationLog contract (${name})`, () => {
+    describe('list', () => {
+      it("lists a conversation's entries oldest first, the newest `limit` of them, and nothing of other conversations", async () => {
+        const log = await recorded(create);
+        expect(await log.list('slack-1')).toEqual([FIXTURE[0], FIXTURE[1], FIXTURE[4]]);
+        expect((await log.list('slack-1', 2)).map((e) => e.input)).toEqual(['order 1234', 'thanks']);
+        expect(await log.list('slack-1', 1)).toEqual([FIXTURE[4]]);
+        expect(await log.list('nobody')).toEqual([]);
+      });
+
+      it('a limit of 0 (or less) lists nothing, not everything', async () => {
+        const log = await recorded(create);
+        expect(await log.list('slack-1', 0)).toEqual([]);
+        expect(await log.list('slack-1', -1)).toEqual([]);
+      });
+    });
+
+    describe('search', () => {
+      it('finds nothing in an empty log', async () => {
+        const log = await create();
+        expect(await log.search({})).toEqual([]);
+      });
+
+      it('lists every conversation, the latest exchange first, by default', async () => {
+        const log = await recorded(create);
+        expect(ids(await log.search({}))).toEqual(['web-1', 'slack-1', 'wa-1']);
+        expect(ids(await log.search({ sort: 'recent' }))).toEqual(['web-1', 'slack-1', 'wa-1']);
+      });
+
+      it('summarises a conversation: its exchanges, cost added up, longest wait, models, first and latest exchange', async () => {
+        const log = await recorded(create);
+        const slack = (await log.search({})).find((s) => s.conversationId === 'slack-1');
+        expect(slack).toEqual({
+          conversationId: 'slack-1',
+          platform: 'slack',
+          user: 'U1',
+          tenant: 'T1',
+          firstAt: at(1),
+          lastAt: at(5),
+          exchanges: 3,
+          lastInput: 'thanks',
+          lastOutput: 'You are welcome.',
+          costUsd: expect.closeTo(0.006, 10),
+          maxLatencyMs: 900,
+          models: ['gpt-4o-mini', 'gpt-4o'],
+        });
+        const whatsapp = (await log.search({ platform: 'whatsapp' }))[0];
+        expect(whatsapp).toEqual({
+          conversationId: 'wa-1',
+          platform: 'whatsapp',
+          user: '+4400',
+          firstAt: at(4),
+          lastAt: at(4),
+          exchanges: 1,
+          lastInput: 'money back?',
+          lastOutput: 'Your REFUND is on its way.',
+          costUsd: 0.0005,
+          maxLatencyMs: 5000,
+          models: ['gpt-4o-mini'],
+        });
+        expect(whatsapp).not.toHaveProperty('tenant');
+      });
+
+      it('filters by platform and by user, exactly', async () => {
+        const log = await recorded(create);
+        expect(ids(await log.search({ platform: 'web' }))).toEqual(['web-1']);
+        expect(ids(await log.search({ platform: 'Web' }))).toEqual([]);
+        expect(ids(await log.search({ user: 'U1' }))).toEqual(['slack-1']);
+        expect(ids(await log.search({ user: 'U' }))).toEqual([]);
+        expect(ids(await log.search({ platform: 'slack', user: '+4400' }))).toEqual([]);
+        expect(ids(await log.search({ platform: 'teams' }))).toEqual([]);
+      });
+
+      it("finds text in what the person wrote or the bot answered, whatever its case, and summarises all the conversation's exchanges", async () => {
+        const log = await recorded(create);
+        const [slack, ...others] = await log.search({ text: 'order' }); // "Where is my ORDER?", "order 1234"
+        expect(others).toEqual([]);
+        expect(slack).toMatchObject({ conversationId: 'slack-1', exchanges: 3, lastInput: 'thanks' });
+        expect(ids(await log.search({ text: 'refund' }))).toEqual(['wa-1']); // only in the answer, in capitals
+        expect(ids(await log.search({ text: 'HELP' }))).toEqual(['web-1']);
+        expect(ids(await log.search({ text: 'nowhere to be found' }))).toEqual([]);
+      });
+
+      it('matches a conversation only when one exchange passes every filter', async () => {
+        const log = await recorded(create);
+        expect(ids(await log.search({ platform: 'slack', text: 'shipped' }))).toEqual(['slack-1']);
+        expect(ids(await log.search({ platform: 'slack', text: 'refund' }))).toEqual([]);
+        expect(ids(await log.search({ user: 'visitor-1', text: 'plans' }))).toEqual(['web-1']);
+      });
+
+      it("sorts by 'wait' (the longest latency first) and by 'cost' (the highest total first)", async () => {
+        const log = await recorded(create);
+        expect((await log.search({ sort: 'wait' })).map((s) => [s.conversationId, s.maxLatencyMs])).toEqual([
+          ['wa-1', 5000],
+          ['slack-1', 900],
+          ['web-1', 250],
+        ]);
+        expect(ids(await log.search({ sort: 'cost' }))).toEqual(['web-1', 'slack-1', 'wa-1']);
+        expect(ids(await log.search({ sort: 'cost', platform: 'slack' }))).toEqual(['slack-1']);
+      });
+
+      it('returns at most `limit` summaries, after sorting; 50 by default', async () => {
+        const log = await recorded(create);
+        expect(ids(await log.search({ limit: 2 }))).toEqual(['web-1', 'slack-1']);
+        expect(ids(await log.search({ sort: 'wait', limit: 1 }))).toEqual(['wa-1']);
+        expect(await log.search({ limit: 0 })).toEqual([]);
+        for (let n = 0; n < 52; n++) await log.record(exchange(`many-${n}`, 10 + n));
+        expect(await log.search({})).toHaveLength(50);
+        expect(ids(await log.search({}))[0]).toBe('many-51');
+        expect(await log.search({ limit: 100 })).toHaveLength(55);
+      });
+    });
+  });
+}
