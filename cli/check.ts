@@ -1,6 +1,7 @@
-import OpenAI from 'openai';
+import OpenAI, { AuthenticationError } from 'openai';
 import { Redis } from 'ioredis';
 import type { Config } from '../src/index.js';
+import { splitApiKeys } from '../src/ai/keys.js';
 import { adaptersFromConfig } from './adapters.js';
 import { checkDynamoDb, type CheckLine as Line } from './check-aws.js';
 
@@ -20,18 +21,36 @@ export async function check(config: Config): Promise<number> {
   return lines.some((line) => line.ok === false) ? 1 : 0;
 }
 
-async function checkAi(config: Config): Promise<Line> {
+/**
+ * Reach the AI provider with each key of OPENAI_API_KEY (a comma-separated list while rotating).
+ * A refused key is named by its place in the list, never by any part of it: OpenAI's 401 message
+ * quotes the key's ends, so it is not printed.
+ */
+export async function checkAi(config: Config): Promise<Line> {
   const { apiKey, baseURL, model } = config.ai;
-  if (!apiKey && !baseURL) return { ok: 'warn', what: 'AI provider', detail: 'none configured: replies quote the message back (set OPENAI_API_KEY or OPENAI_BASE_URL)' };
-  const client = new OpenAI({ apiKey: apiKey ?? 'not-needed', baseURL, maxRetries: 0, timeout: 10_000 });
+  const keys = splitApiKeys(apiKey);
+  if (keys.length === 0 && !baseURL) return { ok: 'warn', what: 'AI provider', detail: 'none configured: replies quote the message back (set OPENAI_API_KEY or OPENAI_BASE_URL)' };
   const where = baseURL ?? 'api.openai.com';
+  const tries = await Promise.all((keys.length > 0 ? keys : ['not-needed']).map((key) => listModels(key, baseURL)));
+  const refusal = (i: number) => (keys.length > 0 ? `key #${i + 1} of ${keys.length} refused (401)` : 'refused without a key (401): set OPENAI_API_KEY');
+  const refused = tries.flatMap((t, i) => (t === 'refused' ? [refusal(i)] : []));
+  const models = tries.find((t): t is string[] => Array.isArray(t));
+  const failed = tries.find((t): t is Error => t instanceof Error);
+  const problems = [...refused, ...(failed ? [failed.message] : [])];
+  if (!models) return { ok: false, what: 'AI provider', detail: `${where}: ${problems.join('; ')}` };
+  const known = models.includes(model) ? `model ${model} is available` : `reached; model ${model} is not in its list of ${models.length}`;
+  const ok = problems.length === 0 && (models.includes(model) || models.length === 0) ? true : 'warn';
+  return { ok, what: 'AI provider', detail: [`${where}: ${known}`, ...problems].join('; ') };
+}
+
+async function listModels(apiKey: string, baseURL: string | undefined): Promise<string[] | 'refused' | Error> {
+  const client = new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: 10_000 });
   try {
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);
-    const known = models.includes(model) ? `model ${model} is available` : `reached; model ${model} is not in its list of ${models.length}`;
-    return { ok: models.includes(model) || models.length === 0 ? true : 'warn', what: 'AI provider', detail: `${where}: ${known}` };
+    return models;
   } catch (error) {
-    return { ok: false, what: 'AI provider', detail: `${where}: ${(error as Error).message}` };
+    return error instanceof AuthenticationError ? 'refused' : (error as Error);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { AiEvents } from './ai/index.js';
 import type { Metrics } from './observe/index.js';
 
-/** Feed the AI client's events into the metrics: latency, errors, cache, tokens and cost. */
+/** Feed the AI client's events into the metrics: latency, errors, cache, tokens, cost and refused keys. */
 export function aiEvents(metrics: Metrics): AiEvents {
   return {
     onCall({ model, durationMs, ok, errorKind }) {
@@ -16,6 +16,9 @@ export function aiEvents(metrics: Metrics): AiEvents {
       metrics.tokens.inc({ model, direction: 'input' }, usage.inputTokens);
       metrics.tokens.inc({ model, direction: 'output' }, usage.outputTokens);
       metrics.cost.inc({ model }, usage.costUsd);
+    },
+    onKeyRejected() {
+      metrics.keysRejected.inc();
     },
   };
 }

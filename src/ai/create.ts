@@ -1,3 +1,4 @@
+import { splitApiKeys } from './keys.js';
 import { NoProviderAiClient } from './no-provider.js';
 import { OpenAiClient } from './openai-client.js';
 import { defaultPrices } from './prices.js';
@@ -27,7 +28,7 @@ export type AiClientOptions = Partial<AiOptions> & Pick<AiOptions, 'model'>;
 export function createAiClient(options: AiClientOptions): AiClient {
   const resolved: AiOptions = { ...defaultAiOptions, ...withoutUndefined(options), model: options.model };
   validate(resolved);
-  if (!resolved.apiKey && !resolved.baseURL) {
+  if (splitApiKeys(resolved.apiKey).length === 0 && !resolved.baseURL) {
     resolved.logger?.warn('No AI provider configured (set OPENAI_API_KEY or OPENAI_BASE_URL); replies will be a notice');
     return new NoProviderAiClient();
   }

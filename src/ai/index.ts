@@ -9,6 +9,7 @@ export type {
   AiUsage,
   CallOptions,
   CircuitStateName,
+  KeyRejection,
   PriceTable,
   ResponseCache,
 } from './types.js';

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { cacheKey, MemoryResponseCache } from './cache.js';
 import { openChannel, type TextChannel } from './channel.js';
 import { toAiError } from './classify.js';
+import { ApiKeys, splitApiKeys } from './keys.js';
 import { buildMessages } from './messages.js';
 import { costOf } from './prices.js';
 import { MemoryAdaptiveLimit, type AdaptiveLimit } from './adaptive-limit.js';
@@ -27,7 +28,7 @@ const SINGLE_FLIGHT_CLAIM_MS = 10_000;
 
 /** An AiClient on the official openai SDK, for OpenAI or any OpenAI-compatible server. */
 export class OpenAiClient implements AiClient {
-  private readonly sdk: OpenAI;
+  private readonly sdks: ApiKeys<OpenAI>;
   private readonly policy: ResiliencePolicy;
   private readonly concurrency: AdaptiveLimit;
   private readonly flights = new SingleFlight<AiResult>();
@@ -35,19 +36,26 @@ export class OpenAiClient implements AiClient {
   private readonly log: Logger | undefined;
 
   constructor(private readonly options: AiOptions) {
-    this.sdk = new OpenAI({
+    this.log = options.logger?.child({ component: 'ai' });
+    // One SDK client per key: a refused key (401) gives way to the next within the same attempt.
+    this.sdks = new ApiKeys(
+      splitApiKeys(options.apiKey),
       // Local servers need no key, but the SDK refuses to start without one.
-      apiKey: options.apiKey || 'not-needed',
-      baseURL: options.baseURL || undefined,
-      // Our retry policy owns retries; the SDK's own would multiply with it.
-      maxRetries: 0,
-      // A backstop only: each attempt carries its own abort signal.
-      timeout: options.deadlineMs,
-    });
+      'not-needed',
+      (apiKey) =>
+        new OpenAI({
+          apiKey,
+          baseURL: options.baseURL || undefined,
+          // Our retry policy owns retries; the SDK's own would multiply with it.
+          maxRetries: 0,
+          // A backstop only: each attempt carries its own abort signal.
+          timeout: options.deadlineMs,
+        }),
+      { logger: this.log?.child({ model: options.model }), events: options.events },
+    );
     this.cache = options.cache ?? new MemoryResponseCache();
     // A slot is held for one call at most; a crashed holder's slot frees itself after this.
     this.concurrency = options.concurrency ?? new MemoryAdaptiveLimit({ max: options.maxConcurrent, leaseMs: options.deadlineMs + 30_000 });
-    this.log = options.logger?.child({ component: 'ai' });
     this.policy = new ResiliencePolicy(options, {
       onAttempt: ({ durationMs, error }) => {
         const call: { model: string; durationMs: number; ok: boolean; errorKind?: string } = {
@@ -129,24 +137,29 @@ export class OpenAiClient implements AiClient {
   }
 
   private async complete(request: AiRequest, attempt: Attempt): Promise<AiResult> {
-    const response = await this.sdk.chat.completions.create(
-      { model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...this.outputLimit() },
-      { signal: attempt.signal },
+    const response = await this.sdks.use((sdk) =>
+      sdk.chat.completions.create(
+        { model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...this.outputLimit() },
+        { signal: attempt.signal },
+      ),
     );
     const message = response.choices[0]?.message;
     return this.toResult(message?.content ?? message?.refusal ?? '', response.model, response.usage);
   }
 
   private async streamAttempt(request: AiRequest, attempt: Attempt, channel: TextChannel): Promise<AiResult> {
-    const stream = await this.sdk.chat.completions.create(
-      {
-        model: this.options.model,
-        messages: buildMessages(this.options.systemPrompt, request),
-        ...this.outputLimit(),
-        stream: true,
-        stream_options: { include_usage: true },
-      },
-      { signal: attempt.signal },
+    // A refused key surfaces here, before the first chunk: the next key's stream takes over.
+    const stream = await this.sdks.use((sdk) =>
+      sdk.chat.completions.create(
+        {
+          model: this.options.model,
+          messages: buildMessages(this.options.systemPrompt, request),
+          ...this.outputLimit(),
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal: attempt.signal },
+      ),
     );
     let text = '';
     let model = '';

@@ -62,6 +62,17 @@ export interface AiEvents {
   onCall?(e: { model: string; durationMs: number; ok: boolean; errorKind?: string }): void;
   onCache?(hit: boolean): void;
   onUsage?(e: { model: string; usage: AiUsage }): void;
+  /** The provider refused a key (401); the call goes on at once with the next, if there is one. */
+  onKeyRejected?(e: KeyRejection): void;
+}
+
+/** A key refused by the provider, by its place in the list (0-based); never the key itself. */
+export interface KeyRejection {
+  keyIndex: number;
+  /** How many keys the list holds. */
+  keys: number;
+  /** The key calls use from now on; absent when the refused key was the last. */
+  nextIndex?: number;
 }
 
 /** Where replies are cached: memory by default, Redis when shared between processes. */
@@ -79,7 +90,10 @@ export interface ResponseCache {
 }
 
 export interface AiOptions {
-  /** Never logged. */
+  /**
+   * One key, or several comma-separated: calls use the first, and a key the provider refuses (401)
+   * gives way to the next for good (see keys.ts). Never logged.
+   */
   apiKey?: string;
   /** Any OpenAI-compatible server (Ollama, vLLM, LM Studio, a proxy...). */
   baseURL?: string;

@@ -7,6 +7,10 @@ import type { AddressInfo } from 'node:net';
 
 export interface ChatCall {
   at: number;
+  /** The bearer key the call came with. */
+  key: string;
+  /** Refused with a 401 (the key is not in `acceptKeys`); the script did not answer it. */
+  refused?: boolean;
   body: { model: string; messages: { role: string; content: unknown }[]; stream?: boolean };
 }
 
@@ -39,17 +43,34 @@ export function lastUserText(call: ChatCall): string {
 
 const echo: Script = (call) => ({ text: `echo: ${lastUserText(call)}` });
 
+export interface FakeOpenAiOptions {
+  /** Only these keys are let in; any other gets OpenAI's 401 invalid_api_key. Default: any key. */
+  acceptKeys?: string[];
+}
+
 /** Start the fake on a free port. */
-export async function startFakeOpenAi(initial: Script = echo): Promise<FakeOpenAi> {
+export async function startFakeOpenAi(initial: Script = echo, options: FakeOpenAiOptions = {}): Promise<FakeOpenAi> {
   let script = initial;
   const calls: ChatCall[] = [];
   const server: Server = createServer(async (req, res) => {
     const raw = await readBody(req);
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+    const key = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    const refused = options.acceptKeys !== undefined && !options.acceptKeys.includes(key);
+    if (req.method === 'GET' && req.url?.endsWith('/models') && !refused) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'fake' }] }));
+      return;
+    }
+    const chat = req.method === 'POST' && req.url?.endsWith('/chat/completions');
+    if (chat && refused) calls.push({ at: Date.now(), key, refused, body: JSON.parse(raw) as ChatCall['body'] });
+    if (refused) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify(invalidApiKey(key)));
+      return;
+    }
+    if (!chat) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
       return;
     }
-    const call: ChatCall = { at: Date.now(), body: JSON.parse(raw) as ChatCall['body'] };
+    const call: ChatCall = { at: Date.now(), key, body: JSON.parse(raw) as ChatCall['body'] };
     calls.push(call);
     const answer = script(call, calls.length - 1);
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
@@ -77,6 +98,19 @@ export async function startFakeOpenAi(initial: Script = echo): Promise<FakeOpenA
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** OpenAI's answer to a wrong key, which quotes the key's ends: what a log must never show. */
+function invalidApiKey(key: string) {
+  const quoted = `${key.slice(0, 3)}${'*'.repeat(Math.max(0, key.length - 7))}${key.slice(-4)}`;
+  return {
+    error: {
+      message: `Incorrect API key provided: ${quoted}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'invalid_api_key',
+    },
   };
 }
 

@@ -1,0 +1,87 @@
+/**
+ * Key rotation: OPENAI_API_KEY may list several keys, comma-separated. Calls use one key at a
+ * time, the first to begin with; a key the provider refuses (401) gives way to the next, at once
+ * and for good (for this process). The keys themselves never leave this file: not in events, not
+ * in errors, not in logs.
+ */
+import { AuthenticationError } from 'openai';
+import type { Logger } from 'pino';
+import { AiError } from './errors.js';
+import type { AiEvents, KeyRejection } from './types.js';
+
+/** The keys of a comma-separated list, trimmed, empty entries dropped. */
+export function splitApiKeys(apiKey: string | undefined): string[] {
+  return (apiKey ?? '').split(',').map((key) => key.trim()).filter(Boolean);
+}
+
+export interface ApiKeysHooks {
+  logger?: Logger | undefined;
+  events?: AiEvents | undefined;
+}
+
+/** One client per key, and which of them calls go through now. */
+export class ApiKeys<Client> {
+  private readonly clients: Client[];
+  /** Index of the key in use; it only ever moves forward. */
+  private current = 0;
+
+  /**
+   * @param keys the keys in order; none (a local server that needs no key) makes one client with
+   *   `placeholder`, whose 401s pass through untouched.
+   */
+  constructor(
+    private readonly keys: readonly string[],
+    placeholder: string,
+    clientFor: (key: string) => Client,
+    private readonly hooks: ApiKeysHooks = {},
+  ) {
+    this.clients = (keys.length > 0 ? keys : [placeholder]).map(clientFor);
+  }
+
+  /**
+   * Run `call` with the client of the key in use; when the provider refuses that key, run it again
+   * at once with the next. Fails as a 401 'client' error once the last key has been refused too.
+   */
+  async use<T>(call: (client: Client) => Promise<T>): Promise<T> {
+    for (;;) {
+      const index = this.current;
+      try {
+        return await call(this.clients[index]!);
+      } catch (error) {
+        if (!(error instanceof AuthenticationError) || this.keys.length === 0) throw error;
+        if (!this.refused(index)) throw allRefused(error, this.keys.length);
+      }
+    }
+  }
+
+  /**
+   * Compare-and-advance: only a refusal of the key still in use moves on (and is reported), so
+   * concurrent calls refused with the same key advance once and skip none. False: no key is left.
+   */
+  private refused(index: number): boolean {
+    if (index !== this.current) return true; // another call already moved past that key
+    const keys = this.keys.length;
+    const next = index + 1 < keys ? index + 1 : undefined;
+    const rejection: KeyRejection = { keyIndex: index, keys };
+    if (next !== undefined) rejection.nextIndex = next;
+    this.hooks.logger?.warn(
+      rejection,
+      `AI provider refused key #${index + 1} of ${keys} (401); ${next === undefined ? 'no key left to try' : `using key #${next + 1}`}`,
+    );
+    this.hooks.events?.onKeyRejected?.(rejection);
+    if (next === undefined) return false;
+    this.current = next;
+    return true;
+  }
+}
+
+/**
+ * The permanent failure once every key has been refused: kind 'client', status 401, as any 401.
+ * It does not carry the provider's error (nor its message) on: OpenAI quotes part of the refused
+ * key there ("Incorrect API key provided: sk-ab****wxyz"), and a logged error shows its causes.
+ */
+function allRefused(error: AuthenticationError, keys: number): AiError {
+  const code = typeof error.code === 'string' && /^[a-z_]{1,64}$/.test(error.code) ? ` ${error.code}` : '';
+  const which = keys === 1 ? 'the API key' : `all ${keys} API keys`;
+  return new AiError('client', `AI provider refused ${which} (401${code})`, { status: 401 });
+}
