@@ -12,6 +12,10 @@ import type { JobData } from './jobs.js';
 import { createMemoryLimiter, createRedisLimiter, type Limiter, type LimitOptions } from './limit/index.js';
 import { BullQueue, MemoryQueue, type JobQueue } from './queue/index.js';
 import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './store/index.js';
+import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
+import { RedisConversationLog } from './conversation-log-redis.js';
+import { MemoryTally, RedisTally, type Tally } from './ops/tally.js';
+import { queuePrefix } from './store/redis-connection.js';
 
 export interface Backends {
   /** Built on first use, so a store or queue the developer brings opens no connection of ours. */
@@ -23,6 +27,10 @@ export interface Backends {
   workerStore(): Store;
   queue(): JobQueue<JobData>;
   cache: ResponseCache;
+  /** Shared counters (traffic per minute, AI spend): per process in memory, for all of them on Redis. */
+  tally: Tally;
+  /** The conversation log (the console's index of exchanges): the newest in memory, or on Redis. */
+  conversationLog(): ConversationLog;
   /** Build a limit; undefined when `points` is 0 (no limit). */
   limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
   /** The adaptive AI concurrency limit named `name`: per process in memory, shared on Redis. */
@@ -47,6 +55,8 @@ export function createBackends(config: Config, logger: Logger): Backends {
       workerStore: () => shared,
       queue: () => new MemoryQueue<JobData>(retry),
       cache: new MemoryResponseCache(),
+      tally: new MemoryTally(),
+      conversationLog: () => new MemoryConversationLog(),
       limiter: (name, points, durationSeconds = 60) => (points > 0 ? createMemoryLimiter(limitOptions(name, points, durationSeconds)) : undefined),
       adaptiveLimit: (_name, options) => new MemoryAdaptiveLimit(options),
       close: async () => undefined,
@@ -75,6 +85,9 @@ export function createBackends(config: Config, logger: Logger): Backends {
     workerStore: () => new RedisStore(patient(), namespace),
     queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
     cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
+    tally: new RedisTally(redis, namespace),
+    // The worker writes the log: the patient connection waits out a short outage.
+    conversationLog: () => new RedisConversationLog(patient(), { prefix: queuePrefix(config.redisUrl!, config.redisPrefix), ttlSeconds: config.history.ttlSeconds }),
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
     adaptiveLimit: (name, options) => new RedisAdaptiveLimit(redis, options, `${config.redisPrefix}:${name}`),
     // Redis down at start must not keep the bot from starting: readiness reports it meanwhile.

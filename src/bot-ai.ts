@@ -1,23 +1,32 @@
 /**
  * The bot's AI client from its configuration: the primary provider under an adaptive concurrency
- * limit (shared on Redis), a fallback model when one is configured, and the calls-per-minute limit.
+ * limit (shared on Redis), a fallback model when one is configured, the calls-per-minute limit,
+ * and over all of them the budgets (AI spend counted per day and month, AI_BUDGET_POLICY past them).
  */
 import type { Logger } from 'pino';
-import { createAiClient, defaultPrices, type AiClient, type AiOptions } from './ai/index.js';
+import { createAiClient, defaultPrices, type AiClient, type AiEvents, type AiOptions } from './ai/index.js';
 import { FallbackAiClient } from './ai/fallback.js';
 import { limitAiCalls } from './ai-rate-limit.js';
 import { aiEvents } from './ai-events.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
 import type { Metrics } from './observe/index.js';
+import { BudgetedAiClient } from './ops/budgeted-ai.js';
+import type { Spend } from './ops/spend.js';
+import type { Alerts } from './ops/alerts.js';
 
-export function createBotAi(config: Config, backends: Backends, metrics: Metrics, logger: Logger, given?: AiClient): AiClient {
-  const ai = given ?? withFallback(config, backends, metrics, logger);
+export function createBotAi(config: Config, backends: Backends, metrics: Metrics, logger: Logger, ops: { spend: Spend; alerts: Alerts }, given?: AiClient): AiClient {
+  const { primary, cheaper } = given ? { primary: given, cheaper: undefined } : withFallback(config, backends, withKeyAlerts(aiEvents(metrics), ops.alerts), logger);
+  const { spend } = ops;
   const callsPerMinute = backends.limiter('ai', config.limits.aiCallsPerMinute);
-  return callsPerMinute ? limitAiCalls(ai, callsPerMinute) : ai;
+  const limited = (ai: AiClient) => (callsPerMinute ? limitAiCalls(ai, callsPerMinute) : ai);
+  const { policy, notice } = config.budget;
+  // Outermost, so a notice for a spent budget costs no AI call and no slot of the per-minute limit.
+  return new BudgetedAiClient(limited(primary), { spend, policy, notice, ...(cheaper ? { cheaper: limited(cheaper) } : {}), metrics, logger: logger.child({ component: 'budget' }) });
 }
 
-function withFallback(config: Config, backends: Backends, metrics: Metrics, logger: Logger): AiClient {
+/** The primary (answered by the fallback while it is down or throttling), and the fallback alone: the cheaper model for AI_BUDGET_POLICY=fallback. */
+function withFallback(config: Config, backends: Backends, events: AiEvents, logger: Logger): { primary: AiClient; cheaper?: AiClient } {
   const { fallback } = config.ai;
   const base = aiOptions(config);
   const client = (options: AiOptions, name: string) =>
@@ -25,13 +34,33 @@ function withFallback(config: Config, backends: Backends, metrics: Metrics, logg
       ...options,
       concurrency: backends.adaptiveLimit(name, { max: options.maxConcurrent, leaseMs: options.deadlineMs + 30_000 }),
       cache: backends.cache,
-      events: aiEvents(metrics),
+      events,
       logger,
     });
-  if (!fallback) return client(base, 'ai');
+  if (!fallback) return { primary: client(base, 'ai') };
   const primary = client({ ...base, fallbackAfterMs: fallback.afterMs }, 'ai');
   const standIn = client({ ...base, model: fallback.model, baseURL: fallback.baseURL, apiKey: fallback.apiKey }, 'ai-fallback');
-  return new FallbackAiClient(primary, standIn, fallback.afterMs, logger.child({ component: 'ai' }));
+  return { primary: new FallbackAiClient(primary, standIn, fallback.afterMs, logger.child({ component: 'ai' })), cheaper: standIn };
+}
+
+/** A key refused with a 401 raises an alert (once a day per key): it was revoked or rotated without parley. */
+function withKeyAlerts(events: AiEvents, alerts: Alerts): AiEvents {
+  return {
+    ...events,
+    onKeyRejected(rejection) {
+      events.onKeyRejected?.(rejection);
+      const next = rejection.nextIndex === undefined ? 'no key is left to try' : `key #${rejection.nextIndex + 1} answers now`;
+      void alerts
+        .raise({
+          kind: 'ai_key_rejected',
+          episode: `key-${rejection.keyIndex}-of-${rejection.keys}`,
+          ttlMs: 24 * 3_600_000,
+          text: `parley: the AI provider refused API key #${rejection.keyIndex + 1} of ${rejection.keys} (401); ${next}. Replace it in OPENAI_API_KEY.`,
+          details: { ...rejection },
+        })
+        .catch(() => undefined);
+    },
+  };
 }
 
 function aiOptions(config: Config): AiOptions {

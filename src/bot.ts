@@ -10,7 +10,8 @@ import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
 import type { Config } from './config.js';
 import { resolveConfig, type ConfigInput } from './config-input.js';
-import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
+import type { ConversationLog } from './conversation-log.js';
+import { createOps } from './ops/index.js';
 import { respondDirect } from './direct.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
 import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler } from './http/index.js';
@@ -107,11 +108,12 @@ export function createBot(options: BotOptions = {}): Bot {
   const store = options.store ?? backends.store();
   const workerStore = options.store ?? backends.workerStore();
   const queue = options.queue ?? backends.queue();
-  const ai = createBotAi(config, backends, metrics, logger, options.ai);
+  const conversationLog: ConversationLog = options.conversationLog ?? backends.conversationLog();
+  const ops = createOps({ config, tally: backends.tally, store: workerStore, queue, conversationLog, metrics, logger, circuit: () => ai.circuit });
+  const ai = createBotAi(config, backends, metrics, logger, ops, options.ai);
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   const adapters = [...(options.adapters ?? [])];
   const history = new ConversationHistory(workerStore, config.history);
-  const conversationLog: ConversationLog = options.conversationLog ?? new MemoryConversationLog();
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
 
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
@@ -164,6 +166,7 @@ export function createBot(options: BotOptions = {}): Bot {
       if (options.worker !== false) queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency, store: workerStore });
       queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
       queueDepth.unref();
+      ops.start();
       await connecting;
     })());
 
@@ -211,6 +214,7 @@ export function createBot(options: BotOptions = {}): Bot {
       queue: await queue.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
     }),
     adapterStates: () => starts?.states() ?? Object.fromEntries(adapters.map((a) => [a.platform, 'starting' as const])),
+    routes: () => ops.routes,
   });
   const httpOptions = { bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, trustProxy: config.trustProxy, logger };
   const operational = new Set([paths('health', '/healthz'), paths('ready', '/readyz'), paths('metrics', '/metrics')]);
@@ -268,6 +272,7 @@ export function createBot(options: BotOptions = {}): Bot {
       await Promise.all(servers.map(stopAccepting));
       await Promise.all(adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
       const result = await queue.close(config.shutdownTimeoutMs);
+      await ops.stop();
       await store.close();
       await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
       await backends.close();

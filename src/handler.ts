@@ -74,6 +74,7 @@ export const answerWithAi: MessageHandler = async (message, context) => {
     conversationId: message.conversation.id,
     history,
     text: message.text,
+    ...(message.tenant ? { tenant: message.tenant } : {}),
     ...(imageUrls && imageUrls.length > 0 ? { imageUrls } : {}),
   };
   let answer: string;
@@ -85,11 +86,13 @@ export const answerWithAi: MessageHandler = async (message, context) => {
   } else {
     result = await context.ai.reply(request);
     answer = result.text;
-    await context.reply({ text: answer, kind: 'answer', model: result.model });
+    await context.reply({ text: answer, kind: result.notice ? 'notice' : 'answer', model: result.model });
   }
+  await context.recordExchange({ input: message.text, output: answer, result });
+  // parley's own notice (a spent budget) is not the model's turn: the next answer should not read it.
+  if (result.notice) return;
   await context.history.append([
     { role: 'user', text: message.text, at: message.receivedAt },
     { role: 'assistant', text: answer, at: new Date().toISOString(), model: result.model },
   ]);
-  await context.recordExchange({ input: message.text, output: answer, result });
 };

@@ -38,7 +38,9 @@ export async function claimDelivery<T>(
     return 'duplicate';
   }
   try {
-    return await accept();
+    const accepted = await accept();
+    deps.metrics.messagesReceived.inc({ platform: message.platform });
+    return accepted;
   } catch (error) {
     await deps.store.delete(seenKey).catch(() => undefined);
     throw error;

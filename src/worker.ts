@@ -137,6 +137,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     await deps.handler()(message, context);
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, seconds);
+    if (replies > 0) deps.metrics.replySeconds.observe({ platform: message.platform }, Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
     logger.info({ replies, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
   } catch (caught) {
     let error = asQueueError(caught);

@@ -14,6 +14,8 @@ export interface AiRequest {
   text: string;
   /** Optional images, sent as image_url parts (the model must support vision). */
   imageUrls?: string[];
+  /** Who pays (a Slack workspace...): spend and budgets are counted per tenant. Not part of the cache key. */
+  tenant?: string;
 }
 
 /** Tokens billed for one reply. Zero when the reply came from the cache or a shared call. */
@@ -30,6 +32,8 @@ export interface AiResult {
   usage: AiUsage;
   /** True when no AI call was made for this reply: served from the cache or from an identical call in flight. */
   cached: boolean;
+  /** Set when parley answered instead of the model (a spent budget's notice): not remembered as the model's turn. */
+  notice?: boolean;
 }
 
 export interface CallOptions {

@@ -22,6 +22,8 @@ export interface RouterDeps {
   adapterStates?(): Record<string, string>;
   /** Hand verified messages to the pipeline; returns the platform's answer. Throws when nothing could take them. */
   accept(adapter: Adapter, received: Received): Promise<HttpResponse>;
+  /** The bot's own routes besides the adapters' (the operator console). */
+  routes?(): readonly Route[];
   /** Paths of the operational routes; undefined turns one off. */
   paths: { health?: string; ready?: string; metrics?: string };
 }
@@ -29,6 +31,7 @@ export interface RouterDeps {
 type Target =
   | { kind: 'webhook'; adapter: Adapter }
   | { kind: 'route'; adapter: Adapter; route: Route }
+  | { kind: 'own'; route: Route }
   | { kind: 'health' | 'ready' | 'metrics' }
   | { kind: 'wrong_method'; allow: string };
 
@@ -50,6 +53,11 @@ export function createRouter(deps: RouterDeps): Router {
     const operational = path === health ? 'health' : path === ready ? 'ready' : path === metrics ? 'metrics' : undefined;
     if (operational) return method === 'GET' || method === 'HEAD' ? { kind: operational } : { kind: 'wrong_method', allow: 'GET' };
     let allowed: string | undefined;
+    for (const route of deps.routes?.() ?? []) {
+      if (!routeMatches(route, path)) continue;
+      if (route.method === method || (route.method === 'GET' && method === 'HEAD')) return { kind: 'own', route };
+      allowed = allowed ? `${allowed}, ${route.method}` : route.method;
+    }
     for (const adapter of deps.adapters()) {
       if (path === adapter.path) {
         if (method === 'POST') return { kind: 'webhook', adapter };
@@ -79,6 +87,7 @@ export function createRouter(deps: RouterDeps): Router {
       case 'wrong_method':
         return jsonError(405, 'method_not_allowed', `Use ${target.allow} on this path.`, { allow: target.allow });
       case 'route':
+      case 'own':
         return target.route.handle(request);
       case 'webhook':
         return webhook(target.adapter, request);
@@ -101,7 +110,7 @@ export function createRouter(deps: RouterDeps): Router {
     owns: (path) => find('GET', path) !== undefined || find('POST', path) !== undefined,
     wantsBody: (method, path) => {
       const target = find(method, path);
-      return target?.kind === 'webhook' || (target?.kind === 'route' && method === 'POST');
+      return target?.kind === 'webhook' || ((target?.kind === 'route' || target?.kind === 'own') && method === 'POST');
     },
     async handle(request) {
       const started = performance.now();

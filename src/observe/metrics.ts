@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Time-to-reply buckets in seconds: the console's p50 and p95 are read from them. */
+export const REPLY_BUCKETS = [0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600];
+
 /** Every parley metric, on a registry of its own so several bots in one process do not clash. */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -9,6 +12,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registry,
     webhooksReceived: new Counter({ name: 'parley_webhooks_received_total', help: 'Webhook requests received', labelNames: ['platform'], registers }),
     webhooksRejected: new Counter({ name: 'parley_webhooks_rejected_total', help: 'Webhook requests rejected', labelNames: ['platform', 'reason'], registers }),
+    messagesReceived: new Counter({ name: 'parley_messages_received_total', help: 'Messages taken (first deliveries, rate-limited ones included)', labelNames: ['platform'], registers }),
+    replySeconds: new Histogram({ name: 'parley_reply_seconds', help: "From a message's arrival to its answer posted", labelNames: ['platform'], buckets: REPLY_BUCKETS, registers }),
     duplicatesDropped: new Counter({ name: 'parley_duplicates_dropped_total', help: 'Redelivered messages dropped by the dedupe', labelNames: ['platform'], registers }),
     rateLimited: new Counter({ name: 'parley_rate_limited_total', help: 'Messages refused by a rate limit', labelNames: ['platform', 'limit'], registers }),
     queueDepth: new Gauge({ name: 'parley_queue_depth', help: 'Jobs in the queue by state', labelNames: ['state'], registers }),

@@ -1,0 +1,61 @@
+/**
+ * Who may use the console: whoever knows ADMIN_TOKEN, on every address, loopback included. The
+ * sign-in page trades the token for a session cookie (httpOnly, SameSite=Strict, 12 hours) signed
+ * with the token itself, so a new ADMIN_TOKEN signs everyone out. Scripts may send the token as a
+ * bearer token instead.
+ */
+import type { HttpRequest } from '../adapter.js';
+import { hmac, safeEqual } from '../signature.js';
+
+export const SESSION_COOKIE = 'parley_console';
+const SESSION_MS = 12 * 3_600_000;
+
+export class ConsoleAuth {
+  constructor(private readonly adminToken: string) {}
+
+  /** Whether the request carries a valid session cookie or the bearer token. */
+  allows(request: HttpRequest): boolean {
+    const bearer = request.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+    if (bearer !== undefined) return this.isToken(bearer);
+    const session = cookie(request.headers.cookie, SESSION_COOKIE);
+    return session !== undefined && this.isSession(session);
+  }
+
+  isToken(given: string): boolean {
+    return safeEqual(given.trim(), this.adminToken);
+  }
+
+  /** The Set-Cookie header that signs a person in. */
+  signIn(request: HttpRequest, now = Date.now()): string {
+    const issued = String(now);
+    return serialise(`${issued}.${this.sign(issued)}`, SESSION_MS / 1000, request);
+  }
+
+  signOut(request: HttpRequest): string {
+    return serialise('', 0, request);
+  }
+
+  private isSession(value: string, now = Date.now()): boolean {
+    const [issued, signature] = value.split('.');
+    if (!issued || !signature || !/^\d+$/.test(issued)) return false;
+    const age = now - Number(issued);
+    return age >= 0 && age < SESSION_MS && safeEqual(signature, this.sign(issued));
+  }
+
+  private sign(issued: string): string {
+    return hmac('sha256', this.adminToken, `parley-console-session:${issued}`).toString('base64url');
+  }
+}
+
+function serialise(value: string, maxAgeSeconds: number, request: HttpRequest): string {
+  const secure = request.url.protocol === 'https:' ? '; Secure' : '';
+  return `${SESSION_COOKIE}=${value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}

@@ -1,0 +1,189 @@
+/**
+ * /console: the operator console's pages, its JSON API and its live overview (server-sent
+ * events). Off unless ADMIN_TOKEN is set; every route but the sign-in page needs the session.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { HttpRequest, HttpResponse, Route } from '../adapter.js';
+import type { ConversationLog, ConversationQuery } from '../conversation-log.js';
+import { json, jsonError } from '../http/responses.js';
+import type { JobData } from '../jobs.js';
+import type { DeadLetter } from '../queue/index.js';
+import { ConsoleAuth } from './auth.js';
+import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
+
+export interface ConsoleDeps extends ViewDeps {
+  adminToken?: string;
+  conversationLog: ConversationLog;
+  deadLetters: { list(): Promise<DeadLetter<JobData>[]>; replay(id: string): Promise<boolean>; purge(): Promise<number> };
+  logger: Logger;
+  /** Aborted when the bot closes: live overviews end then. */
+  closing: AbortSignal;
+}
+
+const LIVE_EVERY_MS = 2000;
+const ASSETS: Record<string, string> = { 'console.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
+/** The page runs only its own script and style, cannot be framed, and posts only to itself. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+export function consoleRoutes(deps: ConsoleDeps): Route[] {
+  const handle = (request: HttpRequest) => handleConsole(deps, request).then(secured);
+  return [
+    { method: 'GET', path: '/console', handle },
+    { method: 'GET', path: '/console/', handle },
+    { method: 'POST', path: '/console/', handle },
+  ];
+}
+
+async function handleConsole(deps: ConsoleDeps, request: HttpRequest): Promise<HttpResponse> {
+  if (!deps.adminToken) return jsonError(404, 'console_off', 'The operator console is off: set ADMIN_TOKEN (16+ characters) to turn it on.');
+  const auth = new ConsoleAuth(deps.adminToken);
+  const path = request.url.pathname.replace(/\/+$/, '') || '/';
+  const post = request.method === 'POST';
+  if (path === '/console/login' && post) return signIn(auth, request);
+  if (path === '/console/logout' && post) return { status: 303, headers: { location: '/console', 'set-cookie': auth.signOut(request) } };
+  if (path.startsWith('/console/assets/') && !post) return asset(path.slice('/console/assets/'.length));
+  if (path === '/console' && !post) return auth.allows(request) ? page('app.html') : signInPage(200, '');
+  if (!path.startsWith('/console/api/')) return jsonError(404, 'not_found', `Nothing is served at ${path}.`);
+  if (!auth.allows(request)) return jsonError(401, 'sign_in_required', 'Sign in at /console, or send ADMIN_TOKEN as a bearer token.');
+  if (post && !(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+    // A cross-site form cannot send JSON: this keeps the console's actions to the console.
+    return jsonError(415, 'unsupported_media_type', 'Send the console API application/json.');
+  }
+  return api(deps, request, path.slice('/console/api'.length), post);
+}
+
+async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: boolean): Promise<HttpResponse> {
+  const query = request.url.searchParams;
+  if (!post) {
+    if (path === '/overview') return json(200, await overview(deps));
+    if (path === '/events') return live(deps);
+    if (path === '/budgets') return json(200, await budgets(deps));
+    if (path === '/alerts') return json(200, { alerts: await deps.alerts.recent(100) });
+    if (path === '/dead-letters') return json(200, { deadLetters: (await deps.deadLetters.list()).map(deadLetterView) });
+    if (path === '/conversations') return conversations(deps.conversationLog, query);
+    if (path.startsWith('/conversations/')) {
+      const id = decodeURIComponent(path.slice('/conversations/'.length));
+      return json(200, { conversationId: id, entries: await deps.conversationLog.list(id, 500) });
+    }
+  } else {
+    const replay = path.match(/^\/dead-letters\/([^/]+)\/replay$/);
+    if (replay) {
+      const id = decodeURIComponent(replay[1]!);
+      if (!(await deps.deadLetters.replay(id))) return jsonError(404, 'not_found', `No dead letter ${id}.`);
+      deps.logger.info({ deadLetter: id }, 'dead letter replayed from the console');
+      return json(200, { replayed: true });
+    }
+    if (path === '/dead-letters/replay-all') {
+      let replayed = 0;
+      for (const letter of await deps.deadLetters.list()) if (await deps.deadLetters.replay(letter.id)) replayed++;
+      deps.logger.info({ replayed }, 'dead letters replayed from the console');
+      return json(200, { replayed });
+    }
+    if (path === '/dead-letters/purge') {
+      if (bodyOf(request)?.confirm !== 'purge') return jsonError(400, 'confirmation_required', 'Purging drops every dead letter for good: send {"confirm":"purge"}.');
+      const purged = await deps.deadLetters.purge();
+      deps.logger.warn({ purged }, 'dead letters purged from the console');
+      return json(200, { purged });
+    }
+  }
+  return jsonError(404, 'not_found', `Nothing is served at /console/api${path}.`);
+}
+
+async function conversations(log: ConversationLog, params: URLSearchParams): Promise<HttpResponse> {
+  if (!log.search) return json(200, { conversations: [], searchable: false });
+  const given = (name: string) => params.get(name)?.trim() || undefined;
+  const sort = given('sort');
+  const query: ConversationQuery = {
+    platform: given('platform'),
+    user: given('user'),
+    text: given('text'),
+    sort: sort === 'wait' || sort === 'cost' ? sort : 'recent',
+    limit: Number(given('limit') ?? 50) || 50,
+  };
+  return json(200, { conversations: await log.search(query), searchable: true });
+}
+
+/** The overview now and every 2 s, until the client goes or the bot closes. */
+function live(deps: ConsoleDeps): HttpResponse {
+  async function* events(): AsyncGenerator<string> {
+    yield 'retry: 5000\n\n';
+    while (!deps.closing.aborted) {
+      try {
+        yield `event: overview\ndata: ${JSON.stringify(await overview(deps))}\n\n`;
+      } catch (error) {
+        deps.logger.warn({ err: error }, 'could not build the console overview');
+        yield ': overview unavailable\n\n';
+      }
+      await pause(LIVE_EVERY_MS, deps.closing);
+    }
+  }
+  return { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' }, stream: events() };
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
+
+function signIn(auth: ConsoleAuth, request: HttpRequest): HttpResponse | Promise<HttpResponse> {
+  const token = new URLSearchParams(request.body.toString('utf8')).get('token') ?? '';
+  if (!auth.isToken(token)) return signInPage(401, 'That is not the admin token.');
+  return { status: 303, headers: { location: '/console', 'set-cookie': auth.signIn(request) } };
+}
+
+async function signInPage(status: number, error: string): Promise<HttpResponse> {
+  const html = (await assetText('login.html')).replace('{{error}}', escapeHtml(error));
+  return { status, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html };
+}
+
+async function page(name: string): Promise<HttpResponse> {
+  return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: await assetText(name) };
+}
+
+async function asset(name: string): Promise<HttpResponse> {
+  const type = ASSETS[name];
+  if (!type) return jsonError(404, 'not_found', `No console asset ${name}.`);
+  return { status: 200, headers: { 'content-type': type }, body: await assetText(name) };
+}
+
+const cache = new Map<string, Promise<string>>();
+function assetText(name: string): Promise<string> {
+  let text = cache.get(name);
+  if (!text) {
+    text = readFile(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+    text.catch(() => cache.delete(name));
+    cache.set(name, text);
+  }
+  return text;
+}
+
+function secured(response: HttpResponse): HttpResponse {
+  return { ...response, headers: { ...SECURITY_HEADERS, ...response.headers } };
+}
+
+function bodyOf(request: HttpRequest): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(request.body.toString('utf8')) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

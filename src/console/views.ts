@@ -1,0 +1,82 @@
+/**
+ * The console's data: what each API route answers, built from the shared counters, the queue,
+ * the budgets, the alerts and the conversation log.
+ */
+import type { CircuitStateName } from '../ai/index.js';
+import type { BudgetConfig } from '../config.js';
+import type { JobData } from '../jobs.js';
+import { minuteCounts, replyQuantile, sumFields, type Activity } from '../ops/activity.js';
+import type { Alerts } from '../ops/alerts.js';
+import type { Spend } from '../ops/spend.js';
+import type { DeadLetter, QueueCounts } from '../queue/index.js';
+import type { BudgetsView, DeadLetterView, Overview } from './api.js';
+
+export interface ViewDeps {
+  activity: Activity;
+  spend: Spend;
+  alerts: Alerts;
+  budget: BudgetConfig;
+  alertWebhook: boolean;
+  counts(): Promise<QueueCounts>;
+  circuit(): CircuitStateName;
+}
+
+const HOUR = 60;
+
+export async function overview(deps: ViewDeps, now = new Date()): Promise<Overview> {
+  const [minutes, counts, spend, budgets, alerts] = await Promise.all([
+    deps.activity.minutes(HOUR, now),
+    deps.counts().catch(() => ({ waiting: 0, active: 0, delayed: 0, dead: 0 })),
+    deps.spend.summary(now),
+    deps.spend.statuses(now),
+    deps.alerts.recent(5),
+  ]);
+  const hour = sumFields(minutes);
+  const hits = hour.cache_hit ?? 0;
+  const misses = hour.cache_miss ?? 0;
+  return {
+    at: now.toISOString(),
+    minutes: minutes.map(({ minute, fields }) => minuteCounts(minute, fields)),
+    replyMs: { p50: replyQuantile(hour, 0.5), p95: replyQuantile(hour, 0.95), count: hour.answered ?? 0 },
+    queue: counts,
+    spend: { today: spend.today, month: { totalUsd: spend.month.totalUsd } },
+    cache: { hits, misses, hitRate: hits + misses > 0 ? hits / (hits + misses) : null },
+    breaker: deps.circuit(),
+    rateLimited: hour.rate_limited ?? 0,
+    budgets,
+    alerts,
+  };
+}
+
+export async function budgets(deps: ViewDeps, now = new Date()): Promise<BudgetsView> {
+  const { policy, dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd } = deps.budget;
+  return {
+    policy,
+    alertWebhook: deps.alertWebhook,
+    limits: withoutUndefined({ dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd }),
+    budgets: await deps.spend.statuses(now),
+  };
+}
+
+/** A dead letter as the console shows it: who, what, why, and the payload to replay. */
+export function deadLetterView(letter: DeadLetter<JobData>): DeadLetterView {
+  const data = letter.data;
+  const message = data.type === 'message' ? data.message : undefined;
+  const conversation = message?.conversation ?? (data.type === 'notice' ? data.conversation : undefined);
+  return {
+    id: letter.id,
+    platform: conversation?.platform ?? 'unknown',
+    conversation: conversation?.id ?? letter.group,
+    user: message?.user.id ?? '',
+    text: message?.text ?? (data.type === 'notice' ? data.reply.text : ''),
+    reason: letter.reason,
+    error: letter.error,
+    attempts: letter.attempts,
+    failedAt: letter.failedAt,
+    payload: data,
+  };
+}
+
+function withoutUndefined<T extends Record<string, number | undefined>>(value: T): Partial<Record<keyof T, number>> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<Record<keyof T, number>>;
+}

@@ -1,0 +1,98 @@
+/**
+ * The AI client under the budgets: every answer's cost is counted (per UTC day and month,
+ * overall, by model and by tenant), and once a budget is spent AI_BUDGET_POLICY decides: a polite
+ * notice instead of the AI, the cheaper fallback model, or the AI anyway (the alert is all).
+ */
+import type { Logger } from 'pino';
+import type { AiClient, AiRequest, AiResult, AiStream, CallOptions, CircuitStateName } from '../ai/index.js';
+import type { BudgetConfig } from '../config.js';
+import type { Metrics } from '../observe/index.js';
+import type { Spend } from './spend.js';
+
+export interface BudgetedAiOptions {
+  spend: Spend;
+  policy: BudgetConfig['policy'];
+  notice: string;
+  /** The cheaper model for the `fallback` policy. */
+  cheaper?: AiClient;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+type Choice = AiClient | 'notice';
+
+export class BudgetedAiClient implements AiClient {
+  constructor(
+    private readonly ai: AiClient,
+    private readonly options: BudgetedAiOptions,
+  ) {
+    if (ai.stream) this.stream = (request, callOptions) => this.streamWithin(request, callOptions);
+  }
+
+  readonly stream?: (request: AiRequest, options?: CallOptions) => AiStream;
+
+  get circuit(): CircuitStateName {
+    return this.ai.circuit;
+  }
+
+  async reply(request: AiRequest, options?: CallOptions): Promise<AiResult> {
+    const client = await this.choose(request);
+    if (client === 'notice') return this.noticeResult();
+    return this.counted(request, await client.reply(request, options));
+  }
+
+  private streamWithin(request: AiRequest, options?: CallOptions): AiStream {
+    let settle!: { resolve(result: AiResult): void; reject(error: unknown): void };
+    const result = new Promise<AiResult>((resolve, reject) => (settle = { resolve, reject }));
+    result.catch(() => undefined); // the chunks' consumer sees the error first
+    const chunks = async function* (this: BudgetedAiClient): AsyncGenerator<string> {
+      try {
+        const client = await this.choose(request);
+        if (client === 'notice') {
+          yield this.options.notice;
+          settle.resolve(this.noticeResult());
+          return;
+        }
+        const stream = client.stream ? client.stream(request, options) : undefined;
+        if (stream) {
+          yield* stream.chunks;
+          settle.resolve(await this.counted(request, await stream.result));
+        } else {
+          const whole = await this.counted(request, await client.reply(request, options));
+          yield whole.text;
+          settle.resolve(whole);
+        }
+      } catch (error) {
+        settle.reject(error);
+        throw error;
+      }
+    }.call(this);
+    return { chunks, result };
+  }
+
+  /** Which client answers this request, or a notice, by the budgets and the policy. */
+  private async choose(request: AiRequest): Promise<Choice> {
+    const { spend, policy, cheaper, metrics, logger } = this.options;
+    const over = await spend.exceeded(request.tenant).catch((error: unknown) => {
+      // Unknown spend must not stop answers: the counters are back within seconds.
+      logger.warn({ err: error }, 'could not read the AI spend; answering without the budget check');
+      return undefined;
+    });
+    if (!over) return this.ai;
+    const action = policy === 'fallback' && cheaper ? 'fallback' : policy === 'allow' ? 'allow' : 'notice';
+    metrics.budgetActions.inc({ action });
+    logger.info({ action, scope: over.scope, tenant: over.tenant, period: over.period }, 'AI budget spent');
+    return action === 'notice' ? 'notice' : action === 'fallback' ? cheaper! : this.ai;
+  }
+
+  private async counted(request: AiRequest, result: AiResult): Promise<AiResult> {
+    await this.options.spend.record(result.model, request.tenant, result.usage.costUsd).catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'could not count the AI spend');
+    });
+    return result;
+  }
+
+  private noticeResult(): AiResult {
+    return { text: this.options.notice, model: 'budget', usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, cached: false, notice: true };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * What the person running parley sees and is told: traffic per minute, AI spend and budgets,
+ * alerts, and the operator console over them. One object per bot; `createBot` wires it.
+ */
+import type { Logger } from 'pino';
+import type { Route } from '../adapter.js';
+import type { CircuitStateName } from '../ai/index.js';
+import type { Config } from '../config.js';
+import { consoleRoutes } from '../console/routes.js';
+import type { ConversationLog } from '../conversation-log.js';
+import type { JobData } from '../jobs.js';
+import type { Metrics } from '../observe/index.js';
+import type { JobQueue } from '../queue/index.js';
+import type { Store } from '../store/index.js';
+import { Activity } from './activity.js';
+import { Alerts } from './alerts.js';
+import { Monitor } from './monitor.js';
+import { Spend } from './spend.js';
+import type { Tally } from './tally.js';
+
+export { Alerts } from './alerts.js';
+export { Spend } from './spend.js';
+export { BudgetedAiClient } from './budgeted-ai.js';
+export { MemoryTally, RedisTally, type Tally } from './tally.js';
+
+export interface OpsDeps {
+  config: Config;
+  tally: Tally;
+  store: Store;
+  queue: JobQueue<JobData>;
+  conversationLog: ConversationLog;
+  metrics: Metrics;
+  logger: Logger;
+  /** The AI client's circuit (the client is built after the budgets it runs under). */
+  circuit(): CircuitStateName;
+}
+
+export interface Ops {
+  spend: Spend;
+  alerts: Alerts;
+  activity: Activity;
+  monitor: Monitor;
+  /** The operator console's routes. */
+  routes: Route[];
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createOps({ config, tally, store, queue, conversationLog, metrics, logger, circuit }: OpsDeps): Ops {
+  const alerts = new Alerts({ webhookUrl: config.alerts.webhookUrl, store, metrics, logger: logger.child({ component: 'alerts' }) });
+  const spend = new Spend(tally, config.budget, alerts);
+  const activity = new Activity(metrics, tally, logger);
+  const monitor = new Monitor({ config: config.alerts, activity, alerts, spend, metrics, logger, circuit });
+  const closing = new AbortController();
+  const routes = consoleRoutes({
+    adminToken: config.console.adminToken,
+    activity,
+    spend,
+    alerts,
+    budget: config.budget,
+    alertWebhook: Boolean(config.alerts.webhookUrl),
+    counts: () => queue.counts(),
+    circuit,
+    conversationLog,
+    deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), purge: () => queue.purge() },
+    logger: logger.child({ component: 'console' }),
+    closing: closing.signal,
+  });
+  return {
+    spend,
+    alerts,
+    activity,
+    monitor,
+    routes,
+    start() {
+      activity.start();
+      monitor.start();
+    },
+    async stop() {
+      closing.abort();
+      monitor.stop();
+      await activity.stop().catch(() => undefined);
+      await alerts.settled();
+    },
+  };
+}

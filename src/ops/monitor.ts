@@ -1,0 +1,102 @@
+/**
+ * The alerts that watch a condition rather than a message: dead letters piling up, the AI's
+ * circuit open too long, a spike of refused signatures. Every process checks every few seconds;
+ * the episode's claim in the store makes it one alert, however many processes see it. The
+ * budget gauges for Prometheus are refreshed here too.
+ */
+import type { Logger } from 'pino';
+import type { CircuitStateName } from '../ai/index.js';
+import type { AlertConfig } from '../config.js';
+import type { Metrics } from '../observe/index.js';
+import { sumFields, type Activity } from './activity.js';
+import type { Alerts } from './alerts.js';
+import type { Spend } from './spend.js';
+
+export interface MonitorDeps {
+  config: AlertConfig;
+  activity: Activity;
+  alerts: Alerts;
+  spend: Spend;
+  metrics: Metrics;
+  logger: Logger;
+  circuit(): CircuitStateName;
+}
+
+export const CHECK_EVERY_MS = 5000;
+/** A condition's episode stays open this long after the last check that saw it. */
+const HOLD_MS = 3 * CHECK_EVERY_MS;
+
+export class Monitor {
+  private timer: NodeJS.Timeout | undefined;
+  private openSince: number | undefined;
+  private checking: Promise<void> | undefined;
+
+  constructor(private readonly deps: MonitorDeps) {}
+
+  start(everyMs = CHECK_EVERY_MS): void {
+    this.timer ??= setInterval(() => void this.check(), everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One round of checks (the timer's; tests call it directly). */
+  check(now = Date.now()): Promise<void> {
+    this.checking ??= this.run(now).finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async run(now: number): Promise<void> {
+    const checks = [this.breaker(now), this.deadLetters(now), this.signatures(now), this.budgetGauges(now)];
+    for (const result of await Promise.allSettled(checks)) {
+      if (result.status === 'rejected') this.deps.logger.debug({ err: result.reason }, 'an alert check failed; next round in a few seconds');
+    }
+  }
+
+  private async breaker(now: number): Promise<void> {
+    const { config, metrics } = this.deps;
+    const open = this.deps.circuit() === 'open' || this.deps.circuit() === 'half-open';
+    metrics.circuitOpen.set(open ? 1 : 0);
+    if (!open) {
+      this.openSince = undefined;
+      return;
+    }
+    this.openSince ??= now;
+    const seconds = Math.round((now - this.openSince) / 1000);
+    if (seconds < config.breakerOpenSeconds) return;
+    await this.condition('breaker_open', `parley: the AI provider's circuit breaker has been open for ${seconds} s (ALERT_BREAKER_OPEN_SECONDS=${config.breakerOpenSeconds}); messages are waiting for it.`, { openSeconds: seconds });
+  }
+
+  private async deadLetters(now: number): Promise<void> {
+    const { config, activity } = this.deps;
+    const dead = sumFields(await activity.minutes(config.dlqMinutes, new Date(now))).dead ?? 0;
+    if (dead < config.dlqCount) return;
+    await this.condition('dead_letters', `parley: ${dead} messages went to the dead letters in the last ${config.dlqMinutes} minutes (ALERT_DLQ_COUNT=${config.dlqCount}). See /console#dead-letters to read and replay them.`, { deadLetters: dead });
+  }
+
+  private async signatures(now: number): Promise<void> {
+    const { config, activity } = this.deps;
+    const [previous, current] = await activity.minutes(2, new Date(now));
+    const failures = Math.max(previous?.fields.signature_failures ?? 0, current?.fields.signature_failures ?? 0);
+    if (failures < config.signatureFailuresPerMinute) return;
+    await this.condition('signature_failures', `parley: ${failures} webhooks a minute are being refused for a bad signature or timestamp (ALERT_SIGNATURE_FAILURES_PER_MINUTE=${config.signatureFailuresPerMinute}): an attack, or a signing secret rotated on one side only.`, { perMinute: failures });
+  }
+
+  private async budgetGauges(now: number): Promise<void> {
+    const { spend, metrics } = this.deps;
+    const at = new Date(now);
+    const summary = await spend.summary(at);
+    metrics.budgetSpent.set({ period: 'day' }, summary.today.totalUsd);
+    metrics.budgetSpent.set({ period: 'month' }, summary.month.totalUsd);
+    for (const status of await spend.statuses(at)) if (status.scope === 'overall') metrics.budgetLimit.set({ period: status.period }, status.limitUsd);
+  }
+
+  /** Raise the condition's alert once per episode; while it holds, keep the episode open. */
+  private async condition(kind: string, text: string, details: Record<string, unknown>): Promise<void> {
+    const alert = { kind, episode: 'ongoing', ttlMs: HOLD_MS, text, details };
+    if (!(await this.deps.alerts.raise(alert))) await this.deps.alerts.hold(alert);
+  }
+}

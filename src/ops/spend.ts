@@ -1,0 +1,137 @@
+/**
+ * AI spend per UTC day and month, overall, by model and by tenant, in the shared counters; the
+ * budgets read it. Crossing 80% of a budget raises one warning alert, 100% one "exceeded" alert,
+ * per budget and period.
+ */
+import type { BudgetStatus } from '../console/api.js';
+import type { BudgetConfig } from '../config.js';
+import type { Alerts } from './alerts.js';
+import type { Tally } from './tally.js';
+
+const DAY_TTL_MS = 3 * 24 * 3_600_000;
+const MONTH_TTL_MS = 40 * 24 * 3_600_000;
+const WARN_AT = 0.8;
+/** A message without a tenant (the web chat, one Slack workspace) is counted under this one. */
+export const NO_TENANT = '-';
+
+type Limits = Pick<BudgetConfig, 'dayUsd' | 'monthUsd' | 'tenantDayUsd' | 'tenantMonthUsd'>;
+
+export interface SpendSummary {
+  today: { totalUsd: number; byModel: Record<string, number>; byTenant: Record<string, number> };
+  month: { totalUsd: number; byTenant: Record<string, number> };
+}
+
+export class Spend {
+  constructor(
+    private readonly tally: Tally,
+    private readonly limits: Limits,
+    private readonly alerts?: Alerts,
+  ) {}
+
+  /** Whether any budget is set (otherwise spend is only counted). */
+  get budgeted(): boolean {
+    return Object.values(this.limits).some((limit) => limit !== undefined);
+  }
+
+  /** Count one answer's cost; raise the alerts for the budgets it crossed. */
+  async record(model: string, tenant: string | undefined, usd: number, now = new Date()): Promise<void> {
+    if (!(usd > 0)) return;
+    const t = tenant ?? NO_TENANT;
+    const [day, month] = await Promise.all([
+      this.tally.add(dayKey(now), { total: usd, [`model:${model}`]: usd, [`tenant:${t}`]: usd }, DAY_TTL_MS),
+      this.tally.add(monthKey(now), { total: usd, [`tenant:${t}`]: usd }, MONTH_TTL_MS),
+    ]);
+    const statuses = this.statusesOf(now, { day, month }, [t]);
+    await Promise.all(statuses.map((status) => this.alert(status)));
+  }
+
+  /** The first budget this tenant's next answer would exceed (undefined: within every budget). */
+  async exceeded(tenant: string | undefined, now = new Date()): Promise<BudgetStatus | undefined> {
+    if (!this.budgeted) return undefined;
+    const totals = await this.read(now);
+    const over = this.statusesOf(now, totals, [tenant ?? NO_TENANT]).find((status) => status.state === 'exceeded');
+    if (over) await this.alert(over);
+    return over;
+  }
+
+  /** Every budget's state: overall, and each tenant that spent anything this month. */
+  async statuses(now = new Date()): Promise<BudgetStatus[]> {
+    const totals = await this.read(now);
+    const tenants = Object.keys(totals.month).filter((field) => field.startsWith('tenant:')).map((field) => field.slice('tenant:'.length));
+    return this.statusesOf(now, totals, tenants);
+  }
+
+  async summary(now = new Date()): Promise<SpendSummary> {
+    const { day, month } = await this.read(now);
+    return {
+      today: { totalUsd: day.total ?? 0, byModel: fieldsStartingWith(day, 'model:'), byTenant: fieldsStartingWith(day, 'tenant:') },
+      month: { totalUsd: month.total ?? 0, byTenant: fieldsStartingWith(month, 'tenant:') },
+    };
+  }
+
+  private async read(now: Date) {
+    const [day, month] = await Promise.all([this.tally.read(dayKey(now)), this.tally.read(monthKey(now))]);
+    return { day, month };
+  }
+
+  private statusesOf(now: Date, totals: { day: Record<string, number>; month: Record<string, number> }, tenants: string[]): BudgetStatus[] {
+    const statuses: BudgetStatus[] = [];
+    const add = (scope: 'overall' | 'tenant', period: 'day' | 'month', limitUsd: number | undefined, spentUsd: number | undefined, tenant?: string) => {
+      if (limitUsd === undefined) return;
+      const spent = spentUsd ?? 0;
+      const ratio = spent / limitUsd;
+      statuses.push({
+        scope,
+        ...(tenant !== undefined ? { tenant } : {}),
+        period,
+        periodKey: period === 'day' ? dayOf(now) : monthOf(now),
+        limitUsd,
+        spentUsd: spent,
+        ratio,
+        state: ratio >= 1 ? 'exceeded' : ratio >= WARN_AT ? 'warning' : 'ok',
+      });
+    };
+    add('overall', 'day', this.limits.dayUsd, totals.day.total);
+    add('overall', 'month', this.limits.monthUsd, totals.month.total);
+    for (const tenant of tenants) {
+      add('tenant', 'day', this.limits.tenantDayUsd, totals.day[`tenant:${tenant}`], tenant);
+      add('tenant', 'month', this.limits.tenantMonthUsd, totals.month[`tenant:${tenant}`], tenant);
+    }
+    return statuses;
+  }
+
+  /** One warning per budget and period from 80%, one "exceeded" from 100% (which also ends the warning's chance). */
+  private async alert(status: BudgetStatus): Promise<void> {
+    if (!this.alerts || status.state === 'ok') return;
+    const episode = `${status.scope}:${status.tenant ?? ''}:${status.periodKey}`;
+    const ttlMs = status.period === 'day' ? DAY_TTL_MS : MONTH_TTL_MS;
+    const details = { scope: status.scope, tenant: status.tenant, period: status.period, spentUsd: status.spentUsd, limitUsd: status.limitUsd };
+    if (status.state === 'exceeded') {
+      await this.alerts.raise({ kind: 'budget_exceeded', episode, ttlMs, text: budgetText(status), details });
+      await this.alerts.hold({ kind: 'budget_warning', episode, ttlMs });
+    } else {
+      await this.alerts.raise({ kind: 'budget_warning', episode, ttlMs, text: budgetText(status), details });
+    }
+  }
+}
+
+function budgetText(status: BudgetStatus): string {
+  const which = `${status.period === 'day' ? 'daily' : 'monthly'} AI budget${status.tenant !== undefined ? ` of tenant ${status.tenant}` : ''}`;
+  const figures = `${usd(status.spentUsd)} of ${usd(status.limitUsd)} (UTC ${status.period} ${status.periodKey})`;
+  return status.state === 'exceeded'
+    ? `parley: the ${which} is spent (100%): ${figures}.`
+    : `parley: ${Math.floor(status.ratio * 100)}% of the ${which} is spent: ${figures}.`;
+}
+
+export function usd(amount: number): string {
+  return `$${amount < 1 ? amount.toFixed(4) : amount.toFixed(2)}`;
+}
+
+function fieldsStartingWith(hash: Record<string, number>, prefix: string): Record<string, number> {
+  return Object.fromEntries(Object.entries(hash).filter(([field]) => field.startsWith(prefix)).map(([field, value]) => [field.slice(prefix.length), value]));
+}
+
+const dayOf = (at: Date) => at.toISOString().slice(0, 10);
+const monthOf = (at: Date) => at.toISOString().slice(0, 7);
+const dayKey = (at: Date) => `parley:spend:day:${dayOf(at)}`;
+const monthKey = (at: Date) => `parley:spend:month:${monthOf(at)}`;
