@@ -268,6 +268,7 @@ export function createBot(options: BotOptions = {}): Bot {
     async close() {
       clearInterval(queueDepth);
       starts?.stop();
+      ops.endStreams();
       // Stop every way in first (HTTP, Socket Mode), so nothing arrives at a closing queue.
       await Promise.all(servers.map(stopAccepting));
       await Promise.all(adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));

@@ -43,6 +43,9 @@ export interface Ops {
   /** The operator console's routes. */
   routes: Route[];
   start(): void;
+  /** End the console's live streams (first thing on close, so open pages do not hold the server). */
+  endStreams(): void;
+  /** Stop the checks, add the last counts, wait for alerts being posted. */
   stop(): Promise<void>;
 }
 
@@ -75,6 +78,9 @@ export function createOps({ config, tally, store, queue, conversationLog, metric
     start() {
       activity.start();
       monitor.start();
+    },
+    endStreams() {
+      closing.abort();
     },
     async stop() {
       closing.abort();
