@@ -1,0 +1,385 @@
+/**
+ * The operator console in a real browser (Debian's chromium through playwright-core), against a
+ * real bot (web chat adapter, memory defaults), the fake OpenAI server and a fake alert webhook.
+ * One browser and one bot for the whole file; the steps build on each other, in order:
+ * sign in, watch the overview move, dead letters (replay, replay all, purge), the budget crossed
+ * (one alert per kind, exactly one "exceeded"), 420 px wide, and no console or page errors.
+ * Screenshots land in test-results/console/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastUserText, startFakeOpenAi, type ChatCall, type FakeOpenAi, type ScriptedAnswer } from '../fakes/openai-server.js';
+import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ADMIN_TOKEN = 'console-test-admin-token-0123456789';
+const SHOTS = 'test-results/console';
+/** $0.001 a day: the small answers of the first steps cost $0.0000048 each (12 + 5 tokens). */
+const DAY_BUDGET_USD = 0.001;
+/** 2000 in + 1000 out of gpt-4o-mini: $0.0009, 90% of the budget; a second one passes 100%. */
+const EXPENSIVE_USAGE = { prompt_tokens: 2000, completion_tokens: 1000, total_tokens: 3000 };
+const POLL = { timeout: 10_000, interval: 50 };
+
+/** What the fake AI does now. */
+let aiMode: 'echo' | 'down' | 'expensive' = 'echo';
+
+function answer(call: ChatCall): ScriptedAnswer {
+  if (aiMode === 'down') return { status: 503 };
+  if (aiMode === 'echo') return { text: `echo: ${lastUserText(call)}` };
+  return {
+    body: {
+      id: `chatcmpl-${Math.random().toString(36).slice(2)}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: call.body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: `pricey: ${lastUserText(call)}` }, finish_reason: 'stop' }],
+      usage: EXPENSIVE_USAGE,
+    },
+  };
+}
+
+/** A Slack-incoming-webhook stand-in: records each POSTed JSON body. */
+interface FakeWebhook {
+  url: string;
+  posts: { text?: unknown }[];
+  close(): Promise<void>;
+}
+
+async function startFakeWebhook(): Promise<FakeWebhook> {
+  const posts: { text?: unknown }[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      try {
+        posts.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: unknown });
+      } catch {
+        posts.push({ text: undefined });
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/alerts`,
+    posts,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('operator console in a browser', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let ai: FakeOpenAi;
+  let webhook: FakeWebhook;
+  let web: WebBot;
+  const problems: string[] = [];
+  /** The 401s the test provokes on purpose (a wrong token, a session gone): Chromium logs each. */
+  const refusals: string[] = [];
+  let provoking401 = false;
+
+  /** Every page of the run reports its console errors and uncaught exceptions here. */
+  function watch(target: Page): Page {
+    target.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      const where = message.location().url;
+      const path = where ? new URL(where).pathname : '';
+      if (provoking401 && /status of 401/.test(message.text()) && (path === '/console/login' || path.startsWith('/console/api/'))) refusals.push(path);
+      else problems.push(`console error on ${target.url()}: ${message.text()} (${where})`);
+    });
+    target.on('pageerror', (error) => problems.push(`page error on ${target.url()}: ${error.message}`));
+    return target;
+  }
+
+  const byTestId = (id: string, scope = 'body') => page.locator(`${scope} [data-testid="${id}"]`);
+  const overview = (id: string) => byTestId(id, '#view-overview');
+  const textOf = (locator: Locator) => async () => (await locator.textContent())?.trim();
+  const shot = (name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  const api = async (path: string) => {
+    const res = await fetch(`${web.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status, `GET ${path}`).toBe(200);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const noOverflow = async () => expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(await page.evaluate('window.innerWidth'));
+  async function openTab(name: string) {
+    await page.locator(`nav [data-tab="${name}"]`).click();
+    await page.locator(`#view-${name}`).waitFor({ state: 'visible' });
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`no chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH`);
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    [ai, webhook] = await Promise.all([startFakeOpenAi(answer), startFakeWebhook()]);
+    web = await startWebBot({
+      ADMIN_TOKEN,
+      OPENAI_BASE_URL: ai.url,
+      OPENAI_API_KEY: 'test',
+      OPENAI_MODEL: 'gpt-4o-mini',
+      AI_BUDGET_USD_PER_DAY: String(DAY_BUDGET_USD),
+      AI_BUDGET_POLICY: 'notice',
+      ALERT_WEBHOOK_URL: webhook.url,
+      CACHE_TTL_SECONDS: '0',
+      JOB_ATTEMPTS: '2',
+      JOB_BACKOFF_MS: '20',
+      // an outage dead-letters in milliseconds, and the breaker stays closed for the replay
+      AI_ATTEMPTS: '2',
+      AI_BREAKER_THRESHOLD: '100',
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = watch(await context.newPage());
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await web?.close();
+    await Promise.all([ai?.close(), webhook?.close()]);
+  });
+
+  it('shows the sign-in page, refuses a wrong token, and signs in with the right one', async () => {
+    expect((await fetch(`${web.url}/console/api/overview`)).status).toBe(401);
+    await page.goto(`${web.url}/console`);
+    await byTestId('token').waitFor();
+    expect(await page.locator('#view-overview').count()).toBe(0);
+    expect(await textOf(byTestId('signin-error'))()).toBe('');
+    await shot('sign-in');
+
+    provoking401 = true;
+    await byTestId('token').fill('not-the-admin-token-at-all');
+    await byTestId('signin').click();
+    await expect.poll(textOf(byTestId('signin-error')), POLL).not.toBe('');
+    expect(await byTestId('token').isVisible()).toBe(true);
+    provoking401 = false;
+
+    await byTestId('token').fill(ADMIN_TOKEN);
+    await byTestId('signin').click();
+    await page.locator('#view-overview').waitFor({ state: 'visible' });
+    expect(new URL(page.url()).pathname).toBe('/console');
+    await expect.poll(textOf(byTestId('live')), POLL).toBe('live');
+    await expect.poll(textOf(overview('received-hour')), POLL).toBe('0');
+  });
+
+  it('the overview moves as messages are answered', async () => {
+    for (const [conversation, text] of [
+      ['console-a', 'what are your opening hours?'],
+      ['console-b', 'do you ship to Norway? <b>bold</b> & "quotes"'],
+      ['console-a', 'and on Sundays?'],
+    ] as const) {
+      expect((await web.post(conversation, text)).status).toBeLessThan(300);
+    }
+    await web.waitFor('console-a', (e) => assistantReplies(e).length === 2);
+    await web.waitFor('console-b', (e) => assistantReplies(e).length === 1);
+    // the numbers arrive through the event stream (an overview every 2 s)
+    await expect.poll(textOf(overview('received-hour')), POLL).toBe('3');
+    await expect.poll(textOf(overview('answered-hour')), POLL).toBe('3');
+    expect(await textOf(overview('apologised-hour'))()).toBe('0');
+    expect(await textOf(overview('p50'))()).toMatch(/\d+(\.\d+)? (ms|s)$/);
+    expect(await textOf(overview('p95'))()).toMatch(/\d+(\.\d+)? (ms|s)$/);
+    expect(await textOf(overview('queue-waiting'))()).toBe('0');
+    expect(await textOf(overview('dead-letters'))()).toBe('0');
+    expect(await textOf(overview('breaker'))()).toBe('closed');
+    expect(await textOf(overview('rate-limited'))()).toBe('0');
+    expect(await textOf(overview('spend-today'))()).toMatch(/\$0\.\d{4}$/);
+    expect(await page.locator('#spend-by-model').textContent()).toContain('gpt-4o-mini');
+    await expect.poll(textOf(overview('budget-overall-day-state')), POLL).toBe('ok');
+    // three bars' worth of traffic in the chart's current minute
+    expect(await page.locator('#chart svg rect.received').count()).toBeGreaterThan(0);
+    await shot('overview');
+  });
+
+  it('lists conversations, filters them and opens a transcript', async () => {
+    await openTab('conversations');
+    const rows = page.locator('#conversation-rows [data-testid="conversation"]');
+    await expect.poll(() => rows.count(), POLL).toBe(2);
+    await byTestId('filter-text').fill('norway');
+    await expect.poll(() => rows.count(), POLL).toBe(1);
+    expect(await rows.first().getAttribute('data-id')).toContain('console-b');
+    await byTestId('filter-text').fill('');
+    await byTestId('filter-sort').selectOption('cost');
+    await byTestId('filter-platform').selectOption('web');
+    await expect.poll(() => rows.count(), POLL).toBe(2);
+    expect(await byTestId('not-searchable').isVisible()).toBe(false);
+
+    await rows.filter({ hasText: 'Norway' }).click();
+    const transcript = byTestId('transcript');
+    await transcript.waitFor({ state: 'visible' });
+    expect(new URL(page.url()).hash).toMatch(/^#conversations\//);
+    const exchange = transcript.locator('[data-testid="exchange"]');
+    await expect.poll(() => exchange.count(), POLL).toBe(1);
+    // what people wrote is text, never markup
+    expect(await exchange.locator('[data-testid="exchange-input"]').textContent()).toBe('do you ship to Norway? <b>bold</b> & "quotes"');
+    expect(await transcript.locator('b').count()).toBe(0);
+    expect(await exchange.locator('[data-testid="exchange-output"]').textContent()).toBe('echo: do you ship to Norway? <b>bold</b> & "quotes"');
+    expect(await exchange.locator('[data-testid="exchange-model"]').textContent()).toContain('gpt-4o-mini');
+    expect(await exchange.locator('[data-testid="exchange-tokens"]').textContent()).toMatch(/12 in · 5 out/);
+    expect(await exchange.locator('[data-testid="exchange-cost"]').textContent()).toMatch(/\$0\.\d{4}/);
+    expect(await exchange.locator('[data-testid="exchange-latency"]').textContent()).toMatch(/\d+(\.\d+)? (ms|s)$/);
+    await shot('conversations');
+    await byTestId('transcript-close').click();
+    await transcript.waitFor({ state: 'hidden' });
+  });
+
+  it('an AI outage dead-letters messages; replay, replay all and purge (with its confirmation) work', async () => {
+    aiMode = 'down';
+    await web.post('outage-1', 'are you there? first');
+    await web.post('outage-2', 'are you there? second');
+    await web.waitFor('outage-1', (e) => assistantReplies(e).length === 1);
+    await web.waitFor('outage-2', (e) => assistantReplies(e).length === 1);
+    expect(assistantReplies(await web.transcript('outage-1')).map((e) => e.kind)).toEqual(['apology']);
+
+    await openTab('dead-letters');
+    const rows = page.locator('#dead-letter-rows [data-testid="dead-letter"]');
+    // the open tab follows the overview's dead-letter count; Refresh is there too
+    await expect.poll(async () => (await rows.count()) || (await byTestId('dead-refresh').click(), 0), POLL).toBe(2);
+    const first = rows.filter({ hasText: 'are you there? first' });
+    expect(await first.locator('[data-testid="dead-letter-error"]').textContent()).toMatch(/503/);
+    await first.locator('[data-testid="payload-toggle"]').click();
+    const payload = page.locator(`#dead-letter-rows tr[data-payload-for="${await first.getAttribute('data-id')}"] [data-testid="payload"]`);
+    await payload.waitFor({ state: 'visible' });
+    expect(JSON.parse((await payload.textContent()) ?? '')).toMatchObject({ message: { text: 'are you there? first' } });
+    await shot('dead-letters');
+    await expect.poll(textOf(overview('dead-letters')), POLL).toBe('2');
+    await expect.poll(textOf(overview('apologised-hour')), POLL).toBe('2');
+    await expect.poll(textOf(overview('dead-lettered-hour')), POLL).toBe('2');
+
+    aiMode = 'echo';
+    await first.locator('[data-testid="replay"]').click();
+    await expect.poll(textOf(byTestId('status')), POLL).toMatch(/^Replayed dead letter/);
+    const replayed = await web.waitFor('outage-1', (e) => assistantReplies(e).length === 2);
+    expect(assistantReplies(replayed)[1]?.text).toBe('echo: are you there? first');
+    await expect.poll(() => rows.count(), POLL).toBe(1);
+
+    await byTestId('replay-all').click();
+    await expect.poll(textOf(byTestId('status')), POLL).toBe('Replayed 1 dead letter.');
+    await web.waitFor('outage-2', (e) => assistantReplies(e).length === 2);
+    await expect.poll(() => rows.count(), POLL).toBe(0);
+    expect(await byTestId('dead-letters-empty').isVisible()).toBe(true);
+
+    aiMode = 'down';
+    await web.post('outage-3', 'are you there? third');
+    await web.waitFor('outage-3', (e) => assistantReplies(e).length === 1);
+    aiMode = 'echo';
+    await expect.poll(async () => (await rows.count()) || (await byTestId('dead-refresh').click(), 0), POLL).toBe(1);
+
+    // Cancel keeps them; Purge in the dialog deletes them
+    await byTestId('purge').click();
+    const dialog = byTestId('purge-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    expect(await dialog.textContent()).toContain('the 1 dead letter');
+    await shot('purge-dialog');
+    await byTestId('purge-cancel').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await expect.poll(textOf(byTestId('status')), POLL).toMatch(/cancelled/);
+    expect(await rows.count()).toBe(1);
+
+    await byTestId('purge').click();
+    await byTestId('purge-confirm').click();
+    await expect.poll(textOf(byTestId('status')), POLL).toBe('Purged 1 dead letter.');
+    await expect.poll(() => rows.count(), POLL).toBe(0);
+    expect(await api('/console/api/dead-letters')).toEqual({ deadLetters: [] });
+    expect(assistantReplies(await web.transcript('outage-3'))).toHaveLength(1);
+    await expect.poll(textOf(overview('dead-letters')), POLL).toBe('0');
+    // the minutes keep what happened: three went to the dead letters this hour
+    await expect.poll(textOf(overview('dead-lettered-hour')), POLL).toBe('3');
+  }, 30_000);
+
+  it('crossing the day budget shows it exceeded and posts each alert once, exactly one "exceeded"', async () => {
+    aiMode = 'expensive';
+    await web.post('budget-1', 'an expensive question');
+    await web.waitFor('budget-1', (e) => assistantReplies(e).length === 1);
+    await expect.poll(textOf(overview('budget-overall-day-state')), POLL).toBe('warning');
+    await web.post('budget-2', 'another expensive question');
+    await web.waitFor('budget-2', (e) => assistantReplies(e).length === 1);
+    await expect.poll(textOf(overview('budget-overall-day-state')), POLL).toBe('exceeded');
+    const isExceeded = (text: unknown) => typeof text === 'string' && /budget/i.test(text) && /exceeded|100\s?%/i.test(text);
+    await expect.poll(() => webhook.posts.filter((p) => isExceeded(p.text)).length, POLL).toBe(1);
+
+    // past the budget (policy notice) the AI is not called, and nothing is posted again
+    const callsBefore = ai.calls.length;
+    for (const conversation of ['budget-3', 'budget-4', 'budget-3']) await web.post(conversation, 'still there?');
+    await web.waitFor('budget-3', (e) => assistantReplies(e).length === 2);
+    await web.waitFor('budget-4', (e) => assistantReplies(e).length === 1);
+    expect(assistantReplies(await web.transcript('budget-4')).map((e) => e.kind)).toEqual(['notice']);
+    expect(ai.calls.length).toBe(callsBefore);
+    await expect.poll(textOf(overview('received-hour')), POLL).toBe('11');
+
+    await openTab('budgets');
+    const budgetRow = byTestId('budget-overall-day', '#view-budgets');
+    await expect.poll(textOf(byTestId('budget-overall-day-state', '#view-budgets')), POLL).toBe('exceeded');
+    expect(await budgetRow.textContent()).toMatch(/\$0\.00\d\d of \$0\.0010/);
+    expect(await textOf(byTestId('budget-policy'))()).toBe('notice');
+    expect(await textOf(byTestId('alert-webhook'))()).toBe('set');
+    expect(await textOf(byTestId('limit-day'))()).toBe('$0.0010');
+    const alertRows = page.locator('#alert-rows [data-testid="alert-row"]');
+    await expect.poll(() => alertRows.first().getAttribute('data-kind'), POLL).toBe('budget_exceeded');
+    const kinds = await alertRows.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-kind')));
+    expect(kinds).toEqual(['budget_exceeded', 'budget_warning']);
+    await shot('budgets');
+
+    // each post is one alert of the log, and no kind was posted twice
+    const { alerts } = (await api('/console/api/alerts')) as { alerts: { kind: string; text: string; delivered: boolean }[] };
+    const kindOf = new Map(alerts.map((a) => [a.text, a.kind]));
+    const posted = webhook.posts.map((p) => kindOf.get(String(p.text)) ?? `unknown: ${String(p.text)}`);
+    expect(posted.sort()).toEqual(['budget_exceeded', 'budget_warning']);
+    expect(alerts.every((a) => a.delivered)).toBe(true);
+    expect(await textOf(overview('spend-today'))()).toMatch(/^\$0\.00(1[89]|2\d)$/);
+  }, 30_000);
+
+  it('is usable 420 px wide: no horizontal page overflow on any page', async () => {
+    await page.setViewportSize({ width: 420, height: 900 });
+    for (const tab of ['overview', 'conversations', 'dead-letters', 'budgets']) {
+      await openTab(tab);
+      await noOverflow();
+    }
+    await openTab('conversations');
+    await page.locator('#conversation-rows [data-testid="conversation"]').first().click();
+    await byTestId('transcript').waitFor({ state: 'visible' });
+    await noOverflow();
+    await openTab('overview');
+    await noOverflow();
+    await shot('overview-420');
+
+    const signedOut = watch(await (await browser.newContext({ viewport: { width: 420, height: 900 } })).newPage());
+    await signedOut.goto(`${web.url}/console`);
+    await signedOut.locator('[data-testid="token"]').waitFor();
+    expect(await signedOut.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
+    await signedOut.context().close();
+  });
+
+  it('a page whose session is gone goes to the sign-in page on its next API call; Sign out signs out', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await openTab('dead-letters');
+    provoking401 = true;
+    await context.clearCookies();
+    await byTestId('dead-refresh').click();
+    await byTestId('token').waitFor();
+    provoking401 = false;
+    expect(new URL(page.url()).pathname).toBe('/console');
+    expect(refusals.filter((path) => path.startsWith('/console/api/')).length).toBeGreaterThan(0);
+
+    await byTestId('token').fill(ADMIN_TOKEN);
+    await byTestId('signin').click();
+    await page.locator('#view-overview').waitFor({ state: 'visible' });
+    await expect.poll(textOf(overview('received-hour')), POLL).toBe('11');
+    await byTestId('sign-out').click();
+    await byTestId('token').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/console');
+    expect(await textOf(byTestId('signin-error'))()).toBe('');
+  });
+
+  it('logged no console errors and no page errors on any page', () => {
+    expect(problems).toEqual([]);
+    // the only 401s were the ones provoked: the wrong token, the API call after the session went
+    expect(new Set(refusals)).toEqual(new Set(['/console/login', '/console/api/dead-letters']));
+  });
+});
