@@ -60,13 +60,26 @@ const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer tha
 
 /** Process one queued job. Throws to let the queue retry or dead-letter it. */
 export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<void> {
+  // A wait never ends a message by itself: only AI_MAX_WAIT_MS does (waitOrGiveUp turns it permanent).
+  const final = (error: unknown) => error instanceof PermanentError || (!isDeferral(error) && job.attempt >= job.maxAttempts);
+  try {
+    await handleJob(deps, job, final);
+  } catch (error) {
+    // The queue buries the job now (the same rule as its own): counted for /metrics, the console's minutes and the dead-letter alert.
+    if (final(error)) {
+      const platform = job.data.type === 'notice' ? job.data.conversation.platform : job.data.message.platform;
+      deps.metrics.deadLettered.inc({ platform, reason: error instanceof PermanentError ? error.reason : 'attempts_exhausted' });
+    }
+    throw error;
+  }
+}
+
+async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unknown) => boolean): Promise<void> {
   const data = job.data;
   if (data.type === 'notice') {
     await sendOnce(deps, job.id, 1, data.conversation, data.reply);
     return;
   }
-  // A wait never ends a message by itself: only AI_MAX_WAIT_MS does (waitOrGiveUp turns it permanent).
-  const final = (error: unknown) => error instanceof PermanentError || (!isDeferral(error) && job.attempt >= job.maxAttempts);
   await answerMessage(deps, data.message, {
     jobId: job.id,
     attempt: job.attempt,

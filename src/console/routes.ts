@@ -48,6 +48,8 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest): Promise<H
   const post = request.method === 'POST';
   if (path === '/console/login' && post) return signIn(auth, request);
   if (path === '/console/logout' && post) return { status: 303, headers: { location: '/console', 'set-cookie': auth.signOut(request) } };
+  // The sign-in form's answer stays at /console/login: reloading or bookmarking it lands on the console.
+  if ((path === '/console/login' || path === '/console/logout') && !post) return { status: 303, headers: { location: '/console' } };
   if (path.startsWith('/console/assets/') && !post) return asset(path.slice('/console/assets/'.length));
   if (path === '/console' && !post) return auth.allows(request) ? page('app.html') : signInPage(200, '');
   if (!path.startsWith('/console/api/')) return jsonError(404, 'not_found', `Nothing is served at ${path}.`);
@@ -69,13 +71,15 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
     if (path === '/dead-letters') return json(200, { deadLetters: (await deps.deadLetters.list()).map(deadLetterView) });
     if (path === '/conversations') return conversations(deps.conversationLog, query);
     if (path.startsWith('/conversations/')) {
-      const id = decodeURIComponent(path.slice('/conversations/'.length));
+      const id = decoded(path.slice('/conversations/'.length));
+      if (id === undefined) return badId();
       return json(200, { conversationId: id, entries: await deps.conversationLog.list(id, 500) });
     }
   } else {
     const replay = path.match(/^\/dead-letters\/([^/]+)\/replay$/);
     if (replay) {
-      const id = decodeURIComponent(replay[1]!);
+      const id = decoded(replay[1]!);
+      if (id === undefined) return badId();
       if (!(await deps.deadLetters.replay(id))) return jsonError(404, 'not_found', `No dead letter ${id}.`);
       deps.logger.info({ deadLetter: id }, 'dead letter replayed from the console');
       return json(200, { replayed: true });
@@ -182,6 +186,19 @@ function bodyOf(request: HttpRequest): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A path segment decoded; undefined when its percent-encoding is malformed (decodeURIComponent would throw: a 503). */
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function badId(): HttpResponse {
+  return jsonError(400, 'malformed_id', 'The id in the path is not valid percent-encoding.');
 }
 
 function escapeHtml(text: string): string {

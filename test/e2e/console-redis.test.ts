@@ -1,0 +1,131 @@
+/**
+ * The operator console across processes on Redis: bot A (ingress and worker) answers, bot B (no
+ * worker, the process an operator's browser happens to reach) shows A's traffic, spend,
+ * conversations and dead letters. Two bots sharing a real Redis under a prefix of this file's own;
+ * its keys are deleted afterwards.
+ */
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeadLetterView, Overview } from '../../src/console/api.js';
+import type { ConversationEntry, ConversationSummary } from '../../src/index.js';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { REDIS_URL, deleteKeys, requireRedis, uniquePrefix } from '../integration/redis-helpers.js';
+import { until } from '../helpers/until.js';
+import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
+
+const TOKEN = 'console-redis-admin-token-3e9f0c';
+
+describe('the console across processes on Redis', () => {
+  const prefix = uniquePrefix();
+  let admin: Redis;
+  let ai: FakeOpenAi;
+  let a: WebBot;
+  let b: WebBot;
+  let outage = false;
+
+  beforeAll(async () => {
+    admin = await requireRedis();
+    ai = await startFakeOpenAi((call) => (outage ? { status: 500 } : { text: `re: ${lastUserText(call)}` }));
+    const env = {
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      ADMIN_TOKEN: TOKEN,
+      OPENAI_BASE_URL: ai.url,
+      OPENAI_MODEL: 'gpt-4o-mini',
+      RATE_LIMIT_USER_PER_MINUTE: '0',
+      CACHE_TTL_SECONDS: '0',
+      JOB_ATTEMPTS: '1',
+      AI_ATTEMPTS: '1',
+      AI_BREAKER_THRESHOLD: '1000',
+    };
+    a = await startWebBot(env);
+    b = await startWebBot(env, { worker: false });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await ai?.close();
+    if (admin) {
+      await deleteKeys(admin, prefix);
+      admin.disconnect();
+    }
+  });
+
+  /** B's console API, signed in at A: a session is good on every process with the same token. */
+  async function consoleOfB() {
+    const signedIn = await fetch(`${a.url}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN }).toString(),
+      redirect: 'manual',
+    });
+    expect(signedIn.status).toBe(303);
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    return {
+      async get<T>(path: string): Promise<T> {
+        const res = await fetch(`${b.url}/console/api${path}`, { headers: { cookie } });
+        expect(res.status, path).toBe(200);
+        return (await res.json()) as T;
+      },
+      post: (path: string, body: unknown = {}) => fetch(`${b.url}/console/api${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    };
+  }
+
+  it("shows A's messages, time to reply and spend in B's overview, and A's conversations in B's search", async () => {
+    const panel = await consoleOfB();
+    for (const [conversation, text] of [
+      ['redis-1', 'Is the shop open on Sunday?'],
+      ['redis-2', 'Can I return shoes after 30 days?'],
+    ] as const) {
+      expect((await a.post(conversation, text)).status).toBe(202);
+      await a.waitFor(conversation, (entries) => assistantReplies(entries).length === 1);
+    }
+    const total = (o: Overview, field: 'received' | 'answered') => o.minutes.reduce((sum, m) => sum + m[field], 0);
+    // A adds its counts to Redis every 2 s; B reads them from there.
+    const overview = await until(
+      async () => {
+        const now = await panel.get<Overview>('/overview');
+        return total(now, 'received') === 2 && total(now, 'answered') === 2 && now.spend.today.totalUsd > 0 && now;
+      },
+      "A's two messages in B's overview",
+      10_000,
+    );
+    expect(overview.replyMs.count).toBe(2);
+    expect(overview.replyMs.p50).not.toBeNull();
+    expect(overview.replyMs.p95).not.toBeNull();
+    expect(Object.keys(overview.spend.today.byModel)).toEqual(['gpt-4o-mini']);
+    expect(overview.spend.today.byTenant['-']).toBeCloseTo(overview.spend.today.totalUsd, 12);
+    expect(overview.cache).toEqual({ hits: 0, misses: 0, hitRate: null });
+    expect(overview.queue).toEqual({ waiting: 0, active: 0, delayed: 0, dead: 0 });
+
+    const found = await panel.get<{ conversations: ConversationSummary[]; searchable: boolean }>('/conversations?text=sunday&platform=web');
+    expect(found.searchable).toBe(true);
+    expect(found.conversations).toEqual([expect.objectContaining({ conversationId: 'redis-1', platform: 'web', lastInput: 'Is the shop open on Sunday?', lastOutput: 're: Is the shop open on Sunday?' })]);
+    const all = await panel.get<{ conversations: ConversationSummary[] }>('/conversations?sort=wait');
+    expect(all.conversations.map((c) => c.conversationId).sort()).toEqual(['redis-1', 'redis-2']);
+    expect(all.conversations[0]!.maxLatencyMs).toBeGreaterThanOrEqual(all.conversations[1]!.maxLatencyMs);
+
+    const { entries } = await panel.get<{ entries: ConversationEntry[] }>('/conversations/redis-2');
+    expect(entries).toEqual([
+      expect.objectContaining({ conversationId: 'redis-2', platform: 'web', input: 'Can I return shoes after 30 days?', output: 're: Can I return shoes after 30 days?', model: 'gpt-4o-mini' }),
+    ]);
+    // What the log says the answers cost is what the spend counters hold.
+    const costs = await Promise.all(['redis-1', 'redis-2'].map(async (id) => (await panel.get<{ entries: ConversationEntry[] }>(`/conversations/${id}`)).entries[0]!.costUsd));
+    expect(overview.spend.today.totalUsd).toBeCloseTo(costs[0]! + costs[1]!, 12);
+  });
+
+  it("lists A's dead letters on B, and B's replay is answered by A's worker", async () => {
+    const panel = await consoleOfB();
+    outage = true;
+    expect((await a.post('redis-dead', 'Where is order 4411?')).status).toBe(202);
+    const letter = await until(async () => (await panel.get<{ deadLetters: DeadLetterView[] }>('/dead-letters')).deadLetters[0], "A's dead letter on B");
+    expect(letter).toMatchObject({ platform: 'web', conversation: 'redis-dead', text: 'Where is order 4411?', reason: 'attempts_exhausted', attempts: 1 });
+    await until(async () => (await panel.get<Overview>('/overview')).minutes.some((m) => m.deadLettered === 1 && m.apologised === 1), "the dead letter and the apology in B's overview");
+
+    outage = false;
+    const replay = await panel.post(`/dead-letters/${encodeURIComponent(letter.id)}/replay`);
+    expect(await replay.json()).toEqual({ replayed: true });
+    await a.waitFor('redis-dead', (entries) => assistantReplies(entries).some((r) => r.text === 're: Where is order 4411?'));
+    expect((await panel.get<{ deadLetters: DeadLetterView[] }>('/dead-letters')).deadLetters).toEqual([]);
+  });
+});
