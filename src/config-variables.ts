@@ -97,7 +97,7 @@ export const variables = {
   SHUTDOWN_TIMEOUT_MS: { schema: integer(0, 600_000), default: '25000', fix: 'set SHUTDOWN_TIMEOUT_MS to how long shutdown waits for running jobs, e.g. 25000' },
   WEB_CHAT: { schema: bool, fix: 'set WEB_CHAT=true to serve the web chat, false to turn it off' },
   WEB_TOKEN: { schema: z.string().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
-  ADMIN_TOKEN: { schema: z.string().min(16), fix: 'set ADMIN_TOKEN to a random secret of 16+ characters to turn the operator console on at /console, e.g. $(openssl rand -hex 24), or unset it' },
+  ADMIN_TOKEN: { schema: z.string().trim().min(16), fix: 'set ADMIN_TOKEN to a random secret of 16+ characters to turn the operator console on at /console, e.g. $(openssl rand -hex 24), or unset it' },
   AI_BUDGET_USD_PER_DAY: { schema: usd, fix: 'set AI_BUDGET_USD_PER_DAY to the most AI spend per UTC day in US dollars, e.g. 20, or unset it' },
   AI_BUDGET_USD_PER_MONTH: { schema: usd, fix: 'set AI_BUDGET_USD_PER_MONTH to the most AI spend per UTC month in US dollars, e.g. 400, or unset it' },
   AI_BUDGET_USD_PER_TENANT_PER_DAY: { schema: usd, fix: 'set AI_BUDGET_USD_PER_TENANT_PER_DAY to the most AI spend per tenant (workspace) per UTC day in US dollars, e.g. 2, or unset it' },

@@ -71,6 +71,7 @@ describe('the tarball', () => {
     expect(outside).toEqual([]);
     expect(packed).toContain('dist/adapters/web/page.html');
     expect(packed).toContain('dist/cli/main.js');
+    for (const asset of ['app.html', 'login.html', 'console.js', 'console.css']) expect(packed).toContain(`dist/src/console/assets/${asset}`);
   });
 
   it('imports only declared packages, and the platform SDKs only as optional peers', () => {
@@ -169,11 +170,21 @@ for (const create of [slackAdapter, whatsappAdapter, intercomAdapter]) {
     expect(slack.code).toBe(1);
   });
 
-  it('runs `npx parley serve` until stopped, answering /healthz', async () => {
-    const server = await startIn(webOnly, 'npx', ['parley', 'serve'], { PORT: '0' }, /"url":"(http:\/\/[^"]+)"/);
+  it('runs `npx parley serve` until stopped, answering /healthz and serving the console', async () => {
+    const adminToken = 'package-test-admin-token';
+    const server = await startIn(webOnly, 'npx', ['parley', 'serve'], { PORT: '0', ADMIN_TOKEN: adminToken }, /"url":"(http:\/\/[^"]+)"/);
     try {
       const health = await fetch(`${server.match[1]}/healthz`);
       expect(health.status).toBe(200);
+      // The console's pages come from files shipped in dist/: the sign-in page, then the app's script.
+      const signIn = await fetch(`${server.match[1]}/console`);
+      expect(signIn.status).toBe(200);
+      expect(await signIn.text()).toContain('action="/console/login"');
+      const script = await fetch(`${server.match[1]}/console/assets/console.js`);
+      expect(script.status).toBe(200);
+      const overview = await fetch(`${server.match[1]}/console/api/overview`, { headers: { authorization: `Bearer ${adminToken}` } });
+      expect(overview.status).toBe(200);
+      expect(((await overview.json()) as { minutes: unknown[] }).minutes).toHaveLength(60);
     } finally {
       await server.stop();
     }
