@@ -16,7 +16,8 @@ import type { Spend } from './ops/spend.js';
 import type { Alerts } from './ops/alerts.js';
 
 export function createBotAi(config: Config, backends: Backends, metrics: Metrics, logger: Logger, ops: { spend: Spend; alerts: Alerts }, given?: AiClient): AiClient {
-  const { primary, cheaper } = given ? { primary: given, cheaper: undefined } : withFallback(config, backends, withKeyAlerts(aiEvents(metrics), ops.alerts), logger);
+  const events = (variable: string) => withKeyAlerts(aiEvents(metrics), ops.alerts, variable);
+  const { primary, cheaper } = given ? { primary: given, cheaper: undefined } : withFallback(config, backends, events, logger);
   const { spend } = ops;
   const callsPerMinute = backends.limiter('ai', config.limits.aiCallsPerMinute);
   const limited = (ai: AiClient) => (callsPerMinute ? limitAiCalls(ai, callsPerMinute) : ai);
@@ -26,25 +27,26 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
 }
 
 /** The primary (answered by the fallback while it is down or throttling), and the fallback alone: the cheaper model for AI_BUDGET_POLICY=fallback. */
-function withFallback(config: Config, backends: Backends, events: AiEvents, logger: Logger): { primary: AiClient; cheaper?: AiClient } {
+function withFallback(config: Config, backends: Backends, events: (keysVariable: string) => AiEvents, logger: Logger): { primary: AiClient; cheaper?: AiClient } {
   const { fallback } = config.ai;
   const base = aiOptions(config);
-  const client = (options: AiOptions, name: string) =>
+  const client = (options: AiOptions, name: string, keysVariable: string) =>
     createAiClient({
       ...options,
       concurrency: backends.adaptiveLimit(name, { max: options.maxConcurrent, leaseMs: options.deadlineMs + 30_000 }),
       cache: backends.cache,
-      events,
+      events: events(keysVariable),
       logger,
     });
-  if (!fallback) return { primary: client(base, 'ai') };
-  const primary = client({ ...base, fallbackAfterMs: fallback.afterMs }, 'ai');
-  const standIn = client({ ...base, model: fallback.model, baseURL: fallback.baseURL, apiKey: fallback.apiKey }, 'ai-fallback');
+  if (!fallback) return { primary: client(base, 'ai', 'OPENAI_API_KEY') };
+  const primary = client({ ...base, fallbackAfterMs: fallback.afterMs }, 'ai', 'OPENAI_API_KEY');
+  // Its keys are OPENAI_API_KEY's unless OPENAI_FALLBACK_API_KEY names others: a refusal is told under the variable that holds the key.
+  const standIn = client({ ...base, model: fallback.model, baseURL: fallback.baseURL, apiKey: fallback.apiKey }, 'ai-fallback', fallback.apiKey === config.ai.apiKey ? 'OPENAI_API_KEY' : 'OPENAI_FALLBACK_API_KEY');
   return { primary: new FallbackAiClient(primary, standIn, fallback.afterMs, logger.child({ component: 'ai' })), cheaper: standIn };
 }
 
-/** A key refused with a 401 raises an alert (once a day per key): it was revoked or rotated without parley. */
-function withKeyAlerts(events: AiEvents, alerts: Alerts): AiEvents {
+/** A key refused with a 401 raises an alert (once a day per key of `variable`): it was revoked or rotated without parley. */
+function withKeyAlerts(events: AiEvents, alerts: Alerts, variable: string): AiEvents {
   return {
     ...events,
     onKeyRejected(rejection) {
@@ -53,9 +55,9 @@ function withKeyAlerts(events: AiEvents, alerts: Alerts): AiEvents {
       void alerts
         .raise({
           kind: 'ai_key_rejected',
-          episode: `key-${rejection.keyIndex}-of-${rejection.keys}`,
+          episode: `${variable}:key-${rejection.keyIndex}-of-${rejection.keys}`,
           ttlMs: 24 * 3_600_000,
-          text: `parley: the AI provider refused API key #${rejection.keyIndex + 1} of ${rejection.keys} (401); ${next}. Replace it in OPENAI_API_KEY.`,
+          text: `parley: the AI provider refused API key #${rejection.keyIndex + 1} of ${rejection.keys} (401); ${next}. Replace it in ${variable}.`,
           details: { ...rejection },
         })
         .catch(() => undefined);

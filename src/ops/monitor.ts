@@ -65,8 +65,9 @@ export class Monitor {
       return;
     }
     this.openSince ??= now;
-    const seconds = Math.round((now - this.openSince) / 1000);
-    if (seconds < config.breakerOpenSeconds) return;
+    // Open for at least the whole ALERT_BREAKER_OPEN_SECONDS (rounding 119.6 s up would alert early).
+    if (now - this.openSince < config.breakerOpenSeconds * 1000) return;
+    const seconds = Math.floor((now - this.openSince) / 1000);
     await this.condition('breaker_open', `parley: the AI provider's circuit breaker has been open for ${seconds} s (ALERT_BREAKER_OPEN_SECONDS=${config.breakerOpenSeconds}); messages are waiting for it.`, { openSeconds: seconds });
   }
 

@@ -1,0 +1,86 @@
+/**
+ * The Tally contract (shared counters: traffic per minute, AI spend) over MemoryTally and
+ * RedisTally on a real Redis; then two RedisTally on two connections, as two processes have them.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryTally, RedisTally, type Tally } from '../../src/ops/tally.js';
+import { until } from '../helpers/until.js';
+import { uniquePrefix, useRedis } from './redis-helpers.js';
+
+const prefix = uniquePrefix();
+const redis = useRedis(prefix);
+let counter = 0;
+
+const implementations: [string, () => Promise<Tally>][] = [
+  ['MemoryTally', async () => new MemoryTally()],
+  ['RedisTally', async () => new RedisTally(await redis.connection(), `${prefix}:${++counter}:`)],
+];
+
+describe.each(implementations)('%s', (_name, create) => {
+  it('add resolves to the totals of the fields it was given, and read returns every field', async () => {
+    const tally = await create();
+    expect(await tally.add('k', { a: 1, b: 2 }, 60_000)).toEqual({ a: 1, b: 2 });
+    expect(await tally.add('k', { a: 3 }, 60_000)).toEqual({ a: 4 });
+    expect(await tally.read('k')).toEqual({ a: 4, b: 2 });
+    expect(await tally.read('other')).toEqual({});
+  });
+
+  it('fractions of a cent add up', async () => {
+    const tally = await create();
+    for (let i = 0; i < 10; i++) await tally.add('usd', { total: 0.1, tiny: 0.0000048 }, 60_000);
+    const totals = await tally.read('usd');
+    expect(totals.total).toBeCloseTo(1, 9);
+    expect(totals.tiny).toBeCloseTo(0.000048, 12);
+  });
+
+  it('concurrent adds are not lost', async () => {
+    const tally = await create();
+    await Promise.all(Array.from({ length: 40 }, () => tally.add('n', { hits: 1 }, 60_000)));
+    expect(await tally.read('n')).toEqual({ hits: 40 });
+  });
+
+  it('a hash goes once its ttl has passed since the last add', async () => {
+    const tally = await create();
+    await tally.add('short', { n: 1 }, 40);
+    expect(await tally.read('short')).toEqual({ n: 1 });
+    await until(async () => Object.keys(await tally.read('short')).length === 0, 'the hash to expire', 3000);
+    // Starts afresh afterwards.
+    expect(await tally.add('short', { n: 1 }, 60_000)).toEqual({ n: 1 });
+  });
+
+  it('each add pushes the expiry out', async () => {
+    const tally = await create();
+    await tally.add('kept', { n: 1 }, 40);
+    await tally.add('kept', { n: 1 }, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await tally.read('kept')).toEqual({ n: 2 });
+  });
+});
+
+describe('RedisTally on Redis', () => {
+  it('sets the key under its prefix with the ttl of the last add', async () => {
+    const tally = new RedisTally(await redis.connection(), `${prefix}:ttl:`);
+    await tally.add('spend', { total: 1 }, 3_600_000);
+    const pttl = await redis.admin().pttl(`${prefix}:ttl:spend`);
+    expect(pttl).toBeGreaterThan(3_590_000);
+    expect(pttl).toBeLessThanOrEqual(3_600_000);
+    expect(await redis.admin().hget(`${prefix}:ttl:spend`, 'total')).toBe('1');
+  });
+
+  it('an empty add writes nothing', async () => {
+    const tally = new RedisTally(await redis.connection(), `${prefix}:empty:`);
+    expect(await tally.add('none', {}, 1000)).toEqual({});
+    expect(await redis.admin().exists(`${prefix}:empty:none`)).toBe(0);
+  });
+
+  it('two processes (two connections) add into the same counters', async () => {
+    const shared = `${prefix}:shared:`;
+    const a = new RedisTally(await redis.connection(), shared);
+    const b = new RedisTally(await redis.connection(), shared);
+    await a.add('minute', { received: 2 }, 60_000);
+    expect(await b.add('minute', { received: 3, dead: 1 }, 60_000)).toEqual({ received: 5, dead: 1 });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).add('minute', { received: 0.5 }, 60_000)));
+    expect(await a.read('minute')).toEqual({ received: 15, dead: 1 });
+    expect(await b.read('minute')).toEqual(await a.read('minute'));
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The AI client under the budgets (BudgetedAiClient over Spend on memory), with plain objects at
+ * the AiClient interface standing for the primary and the cheaper model: per-tenant budgets,
+ * AI_BUDGET_POLICY's three answers, streaming, and what happens when spend cannot be read.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AiClient, AiRequest, AiResult } from '../../src/ai/index.js';
+import type { BudgetConfig } from '../../src/config.js';
+import { BudgetedAiClient } from '../../src/ops/budgeted-ai.js';
+import type { Tally } from '../../src/ops/tally.js';
+import { metricValue, opsParts, quietLogger, type Limits } from '../helpers/ops.js';
+
+const NOTICE = 'Budget spent, back tomorrow.';
+
+/** A model at the interface: answers "<model>: <text>" for `costUsd`, and remembers who asked. */
+function fakeModel(model: string, costUsd: number, streams = false) {
+  const asked: AiRequest[] = [];
+  const result = (request: AiRequest): AiResult => ({ text: `${model}: ${request.text}`, model, usage: { inputTokens: 10, outputTokens: 5, costUsd }, cached: false });
+  const client: AiClient & { asked: AiRequest[] } = {
+    asked,
+    circuit: 'closed',
+    async reply(request) {
+      asked.push(request);
+      return result(request);
+    },
+    ...(streams
+      ? {
+          stream(request: AiRequest) {
+            asked.push(request);
+            const whole = result(request);
+            const chunks = (async function* () {
+              yield `${model}: `;
+              yield request.text;
+            })();
+            return { chunks, result: Promise.resolve(whole) };
+          },
+        }
+      : {}),
+  };
+  return client;
+}
+
+function budgeted(limits: Limits, policy: BudgetConfig['policy'], options: { streams?: boolean; tally?: Tally } = {}) {
+  const parts = opsParts({ limits, ...(options.tally ? { tally: options.tally } : {}) });
+  const primary = fakeModel('big', 1, options.streams);
+  const cheaper = fakeModel('small', 0.25, options.streams);
+  const ai = new BudgetedAiClient(primary, { spend: parts.spend, policy, notice: NOTICE, cheaper, metrics: parts.metrics, logger: quietLogger });
+  const ask = (text: string, tenant?: string) => ai.reply({ conversationId: 'c', history: [], text, ...(tenant ? { tenant } : {}) });
+  return { ...parts, ai, primary, cheaper, ask, actions: (action: string) => metricValue(parts.metrics, 'parley_ai_budget_actions_total', { action }) };
+}
+
+describe('BudgetedAiClient', () => {
+  it('counts each answer under its model and tenant', async () => {
+    const { ask, spend } = budgeted({}, 'notice');
+    await ask('a', 'T1');
+    await ask('b', 'T1');
+    await ask('c');
+    const { today } = await spend.summary();
+    expect(today).toEqual({ totalUsd: 3, byModel: { big: 3 }, byTenant: { T1: 2, '-': 1 } });
+  });
+
+  it('notice: past a tenant budget that tenant gets the notice, no AI call, and others are still answered', async () => {
+    const { ask, primary, actions } = budgeted({ tenantDayUsd: 2 }, 'notice');
+    expect((await ask('one', 'A')).text).toBe('big: one');
+    expect((await ask('two', 'A')).text).toBe('big: two');
+    const notice = await ask('three', 'A');
+    expect(notice).toEqual({ text: NOTICE, model: 'budget', usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, cached: false, notice: true });
+    expect(primary.asked.map((r) => r.text)).toEqual(['one', 'two']);
+    expect((await ask('hello', 'B')).text).toBe('big: hello');
+    expect((await ask('four', 'A')).notice).toBe(true);
+    expect(await actions('notice')).toBe(2);
+  });
+
+  it('notice: past the overall budget every tenant gets it', async () => {
+    const { ask, primary } = budgeted({ dayUsd: 2, tenantDayUsd: 100 }, 'notice');
+    await ask('one', 'A');
+    await ask('two', 'B');
+    expect((await ask('three', 'C')).notice).toBe(true);
+    expect((await ask('four')).notice).toBe(true);
+    expect(primary.asked).toHaveLength(2);
+  });
+
+  it('fallback: past the budget the cheaper model answers, and its cost is counted too', async () => {
+    const { ask, primary, cheaper, spend, actions } = budgeted({ tenantDayUsd: 1 }, 'fallback');
+    await ask('one', 'A');
+    const cheap = await ask('two', 'A');
+    expect(cheap).toMatchObject({ text: 'small: two', model: 'small' });
+    expect(cheap.notice).toBeUndefined();
+    expect((await ask('three', 'B')).model).toBe('big');
+    expect(primary.asked.map((r) => r.text)).toEqual(['one', 'three']);
+    expect(cheaper.asked.map((r) => [r.text, r.tenant])).toEqual([['two', 'A']]);
+    expect((await spend.summary()).today.byModel).toEqual({ big: 2, small: 0.25 });
+    expect(await actions('fallback')).toBe(1);
+  });
+
+  it('fallback without a cheaper client is a notice', async () => {
+    const parts = opsParts({ limits: { dayUsd: 1 } });
+    const primary = fakeModel('big', 1);
+    const ai = new BudgetedAiClient(primary, { spend: parts.spend, policy: 'fallback', notice: NOTICE, metrics: parts.metrics, logger: quietLogger });
+    await ai.reply({ conversationId: 'c', history: [], text: 'one' });
+    expect((await ai.reply({ conversationId: 'c', history: [], text: 'two' })).notice).toBe(true);
+  });
+
+  it('allow: the primary still answers; counted as allow, alerted once', async () => {
+    const { ask, primary, actions, alerts } = budgeted({ dayUsd: 1 }, 'allow');
+    for (const text of ['one', 'two', 'three']) expect((await ask(text)).text).toBe(`big: ${text}`);
+    expect(primary.asked).toHaveLength(3);
+    expect(await actions('allow')).toBe(2);
+    await alerts.settled();
+    expect((await alerts.recent()).map((a) => a.kind)).toEqual(['budget_exceeded']);
+  });
+
+  it('streams: the notice as the only chunk, or the model chosen by the budget', async () => {
+    const { ai, primary } = budgeted({ dayUsd: 1 }, 'notice', { streams: true });
+    const read = async (text: string) => {
+      const stream = ai.stream!({ conversationId: 'c', history: [], text });
+      let streamed = '';
+      for await (const chunk of stream.chunks) streamed += chunk;
+      return { streamed, result: await stream.result };
+    };
+    expect(await read('one')).toMatchObject({ streamed: 'big: one', result: { model: 'big' } });
+    expect(await read('two')).toMatchObject({ streamed: NOTICE, result: { notice: true, text: NOTICE } });
+    expect(primary.asked).toHaveLength(1);
+  });
+
+  it('a client without stream gives none', () => {
+    const { ai } = budgeted({}, 'notice');
+    expect(ai.stream).toBeUndefined();
+    expect(ai.circuit).toBe('closed');
+  });
+
+  it('spend that cannot be read does not stop answers', async () => {
+    const broken: Tally = {
+      add: async () => Promise.reject(new Error('Redis down')),
+      read: async () => Promise.reject(new Error('Redis down')),
+    };
+    const { ask } = budgeted({ dayUsd: 0.01 }, 'notice', { tally: broken });
+    expect((await ask('one')).text).toBe('big: one');
+    expect((await ask('two')).text).toBe('big: two');
+  });
+});

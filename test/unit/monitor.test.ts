@@ -1,0 +1,156 @@
+/**
+ * The condition alerts (Monitor.check called directly, no timers): dead letters piling up, the AI
+ * circuit open too long, a spike of refused signatures; and the budget gauges it refreshes.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CircuitStateName } from '../../src/ai/index.js';
+import { loadConfig } from '../../src/index.js';
+import { Monitor } from '../../src/ops/monitor.js';
+import { startFakeCallback, type FakeCallback } from '../fakes/callback-server.js';
+import { metricValue, opsParts, postedTexts, quietLogger, type Limits } from '../helpers/ops.js';
+
+let webhook: FakeCallback;
+beforeEach(async () => {
+  webhook = await startFakeCallback();
+});
+afterEach(async () => {
+  await webhook.close();
+});
+
+function monitored(env: Record<string, string> = {}, limits: Limits = {}) {
+  const parts = opsParts({ limits, webhookUrl: webhook.url });
+  const config = loadConfig({ LOG_LEVEL: 'silent', ALERT_WEBHOOK_URL: webhook.url, ...env }).alerts;
+  let circuit: CircuitStateName = 'closed';
+  const monitor = new Monitor({ config, ...parts, logger: quietLogger, circuit: () => circuit });
+  return {
+    ...parts,
+    monitor,
+    setCircuit: (state: CircuitStateName) => (circuit = state),
+    /** One round of checks at `now`, then the webhook posts it started. */
+    async check(now = Date.now()) {
+      await monitor.check(now);
+      await parts.alerts.settled();
+    },
+  };
+}
+
+describe('dead letters', () => {
+  it('ALERT_DLQ_COUNT within ALERT_DLQ_MINUTES: one alert, not one per check', async () => {
+    const { metrics, activity, check } = monitored({ ALERT_DLQ_COUNT: '5', ALERT_DLQ_MINUTES: '10' });
+    metrics.deadLettered.inc({ platform: 'web', reason: 'permanent' }, 4);
+    await activity.flush();
+    await check();
+    expect(webhook.calls).toHaveLength(0);
+    metrics.deadLettered.inc({ platform: 'web', reason: 'exhausted' });
+    await activity.flush();
+    await check();
+    await check();
+    metrics.deadLettered.inc({ platform: 'web', reason: 'exhausted' }, 10);
+    await activity.flush();
+    await check();
+    expect(postedTexts(webhook)).toEqual([
+      'parley: 5 messages went to the dead letters in the last 10 minutes (ALERT_DLQ_COUNT=5). See /console#dead-letters to read and replay them.',
+    ]);
+    expect(await metricValue(metrics, 'parley_alerts_total', { kind: 'dead_letters' })).toBe(1);
+  });
+
+  it('dead letters older than the window do not count', async () => {
+    const { metrics, activity, check } = monitored({ ALERT_DLQ_COUNT: '3', ALERT_DLQ_MINUTES: '2' });
+    metrics.deadLettered.inc({ platform: 'web', reason: 'permanent' }, 3);
+    await activity.flush();
+    await check(Date.now() + 2 * 60_000);
+    expect(webhook.calls).toHaveLength(0);
+    await check(Date.now() + 60_000);
+    expect(webhook.calls).toHaveLength(1);
+  });
+});
+
+describe('the AI circuit breaker', () => {
+  it('open longer than ALERT_BREAKER_OPEN_SECONDS: one alert; shorter: none', async () => {
+    const { metrics, setCircuit, check } = monitored({ ALERT_BREAKER_OPEN_SECONDS: '120' });
+    const t0 = Date.now();
+    await check(t0);
+    setCircuit('open');
+    await check(t0 + 1000);
+    expect(await metricValue(metrics, 'parley_ai_circuit_open')).toBe(1);
+    await check(t0 + 60_000);
+    setCircuit('half-open'); // still not answering
+    await check(t0 + 120_000);
+    await check(t0 + 120_600); // 119.6 s: not yet longer than 120 s
+    expect(webhook.calls).toHaveLength(0);
+    await check(t0 + 121_000);
+    await check(t0 + 200_000);
+    expect(postedTexts(webhook)).toEqual([
+      "parley: the AI provider's circuit breaker has been open for 120 s (ALERT_BREAKER_OPEN_SECONDS=120); messages are waiting for it.",
+    ]);
+    setCircuit('closed');
+    await check(t0 + 201_000);
+    expect(await metricValue(metrics, 'parley_ai_circuit_open')).toBe(0);
+  });
+
+  it('closing in between starts the count again', async () => {
+    const { setCircuit, check } = monitored({ ALERT_BREAKER_OPEN_SECONDS: '30' });
+    const t0 = Date.now();
+    setCircuit('open');
+    await check(t0);
+    setCircuit('closed');
+    await check(t0 + 20_000);
+    setCircuit('open');
+    await check(t0 + 25_000);
+    await check(t0 + 50_000);
+    expect(webhook.calls).toHaveLength(0);
+    await check(t0 + 56_000);
+    expect(webhook.calls).toHaveLength(1);
+  });
+});
+
+describe('signature failures', () => {
+  it('ALERT_SIGNATURE_FAILURES_PER_MINUTE refused in a minute: one alert', async () => {
+    const { metrics, activity, check } = monitored({ ALERT_SIGNATURE_FAILURES_PER_MINUTE: '30' });
+    metrics.webhooksRejected.inc({ platform: 'slack', reason: 'bad_signature' }, 29);
+    metrics.webhooksRejected.inc({ platform: 'slack', reason: 'malformed_body' }, 50);
+    await activity.flush();
+    await check();
+    expect(webhook.calls).toHaveLength(0);
+    metrics.webhooksRejected.inc({ platform: 'slack', reason: 'bad_signature' }, 11);
+    await activity.flush();
+    await check();
+    await check();
+    expect(postedTexts(webhook)).toEqual([
+      'parley: 40 webhooks a minute are being refused for a bad signature or timestamp (ALERT_SIGNATURE_FAILURES_PER_MINUTE=30): an attack, or a signing secret rotated on one side only.',
+    ]);
+  });
+
+  it('the previous minute counts too; two minutes ago does not', async () => {
+    const { metrics, activity, check } = monitored({ ALERT_SIGNATURE_FAILURES_PER_MINUTE: '10' });
+    metrics.webhooksRejected.inc({ platform: 'whatsapp', reason: 'missing_signature' }, 10);
+    await activity.flush();
+    await check(Date.now() + 2 * 60_000);
+    expect(webhook.calls).toHaveLength(0);
+    await check(Date.now() + 60_000);
+    expect(webhook.calls).toHaveLength(1);
+  });
+});
+
+describe('budget gauges', () => {
+  it('spend today and this month, and the overall limits', async () => {
+    const { metrics, spend, check } = monitored({}, { dayUsd: 5, monthUsd: 100, tenantDayUsd: 1 });
+    await spend.record('gpt-4o-mini', 'T', 0.5);
+    await spend.record('gpt-4o', undefined, 1.25);
+    await check();
+    expect(await metricValue(metrics, 'parley_ai_budget_spent_usd', { period: 'day' })).toBe(1.75);
+    expect(await metricValue(metrics, 'parley_ai_budget_spent_usd', { period: 'month' })).toBe(1.75);
+    expect(await metricValue(metrics, 'parley_ai_budget_limit_usd', { period: 'day' })).toBe(5);
+    expect(await metricValue(metrics, 'parley_ai_budget_limit_usd', { period: 'month' })).toBe(100);
+    const exposition = await metrics.registry.metrics();
+    expect(exposition).toMatch(/^parley_ai_budget_limit_usd\{period="day"\} 5$/m);
+  });
+
+  it('no limit set: spend is reported, no limit gauge', async () => {
+    const { metrics, spend, check } = monitored();
+    await spend.record('m', undefined, 0.25);
+    await check();
+    expect(await metricValue(metrics, 'parley_ai_budget_spent_usd', { period: 'day' })).toBe(0.25);
+    expect(await metricValue(metrics, 'parley_ai_budget_limit_usd', { period: 'day' })).toBeUndefined();
+  });
+});

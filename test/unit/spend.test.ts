@@ -1,0 +1,234 @@
+/**
+ * AI spend per UTC day and month (Spend over a MemoryTally), the budgets' states, and the budget
+ * alerts (Alerts over a MemoryStore) posted to a local fake of a Slack incoming webhook.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { Alerts } from '../../src/ops/alerts.js';
+import { NO_TENANT, Spend } from '../../src/ops/spend.js';
+import { startFakeCallback, type FakeCallback } from '../fakes/callback-server.js';
+import { metricValue, opsParts, postedTexts, webhookPosts } from '../helpers/ops.js';
+
+const day = (iso: string) => new Date(iso);
+
+let webhook: FakeCallback;
+beforeEach(async () => {
+  webhook = await startFakeCallback();
+});
+afterEach(async () => {
+  await webhook.close();
+});
+
+describe('Spend: what was spent', () => {
+  it('sums by model and by tenant, today and this month', async () => {
+    const { spend } = opsParts();
+    const now = day('2026-05-20T10:00:00Z');
+    await spend.record('gpt-4o-mini', 'T1', 0.25, now);
+    await spend.record('gpt-4o', 'T1', 1.5, now);
+    await spend.record('gpt-4o-mini', undefined, 0.125, now);
+    await spend.record('gpt-4o', 'T2', 0, now); // nothing spent (a cached answer): not counted
+    expect(await spend.summary(now)).toEqual({
+      today: { totalUsd: 1.875, byModel: { 'gpt-4o-mini': 0.375, 'gpt-4o': 1.5 }, byTenant: { T1: 1.75, [NO_TENANT]: 0.125 } },
+      month: { totalUsd: 1.875, byTenant: { T1: 1.75, [NO_TENANT]: 0.125 } },
+    });
+  });
+
+  it('days and months are UTC: a record late on March 31st in New York is April 1st', async () => {
+    const { spend } = opsParts();
+    await spend.record('m', 'T', 2, day('2026-03-31T23:30:00-05:00'));
+    await spend.record('m', 'T', 1, day('2026-03-31T12:00:00Z'));
+    const april = await spend.summary(day('2026-04-01T00:00:00Z'));
+    expect(april.today.totalUsd).toBe(2);
+    expect(april.month.totalUsd).toBe(2);
+    const march = await spend.summary(day('2026-03-31T23:59:59Z'));
+    expect(march.today.totalUsd).toBe(1);
+    expect(march.month.totalUsd).toBe(1);
+  });
+
+  it('a new day starts at zero; the month keeps counting', async () => {
+    const { spend } = opsParts();
+    await spend.record('m', 'T', 3, day('2026-05-20T23:59:00Z'));
+    await spend.record('m', 'T', 4, day('2026-05-21T00:01:00Z'));
+    const summary = await spend.summary(day('2026-05-21T12:00:00Z'));
+    expect(summary.today.totalUsd).toBe(4);
+    expect(summary.month).toEqual({ totalUsd: 7, byTenant: { T: 7 } });
+  });
+});
+
+describe('Spend: budget states', () => {
+  const now = day('2026-05-20T10:00:00Z');
+
+  it('ok below 80%, warning from 80%, exceeded from 100%', async () => {
+    const { spend } = opsParts({ limits: { dayUsd: 100 } });
+    const state = async () => (await spend.statuses(now)).map((s) => [s.scope, s.period, s.state, s.spentUsd, s.ratio]);
+    await spend.record('m', undefined, 79, now);
+    expect(await state()).toEqual([['overall', 'day', 'ok', 79, 0.79]]);
+    await spend.record('m', undefined, 1, now);
+    expect(await state()).toEqual([['overall', 'day', 'warning', 80, 0.8]]);
+    await spend.record('m', undefined, 19, now);
+    expect(await state()).toEqual([['overall', 'day', 'warning', 99, 0.99]]);
+    await spend.record('m', undefined, 1, now);
+    expect(await state()).toEqual([['overall', 'day', 'exceeded', 100, 1]]);
+  });
+
+  it('every budget set, for each tenant that spent this month, with its period key', async () => {
+    const { spend } = opsParts({ limits: { dayUsd: 100, monthUsd: 1000, tenantDayUsd: 10, tenantMonthUsd: 50 } });
+    await spend.record('m', 'A', 8, now);
+    await spend.record('m', 'B', 45, day('2026-05-19T10:00:00Z'));
+    expect(await spend.statuses(now)).toEqual([
+      { scope: 'overall', period: 'day', periodKey: '2026-05-20', limitUsd: 100, spentUsd: 8, ratio: 0.08, state: 'ok' },
+      { scope: 'overall', period: 'month', periodKey: '2026-05', limitUsd: 1000, spentUsd: 53, ratio: 0.053, state: 'ok' },
+      { scope: 'tenant', tenant: 'A', period: 'day', periodKey: '2026-05-20', limitUsd: 10, spentUsd: 8, ratio: 0.8, state: 'warning' },
+      { scope: 'tenant', tenant: 'A', period: 'month', periodKey: '2026-05', limitUsd: 50, spentUsd: 8, ratio: 0.16, state: 'ok' },
+      { scope: 'tenant', tenant: 'B', period: 'day', periodKey: '2026-05-20', limitUsd: 10, spentUsd: 0, ratio: 0, state: 'ok' },
+      { scope: 'tenant', tenant: 'B', period: 'month', periodKey: '2026-05', limitUsd: 50, spentUsd: 45, ratio: 0.9, state: 'warning' },
+    ]);
+  });
+
+  it("exceeded(tenant): the tenant's own budget stops only that tenant; the overall one stops everybody", async () => {
+    const { spend } = opsParts({ limits: { dayUsd: 100, tenantDayUsd: 10 } });
+    await spend.record('m', 'A', 10, now);
+    expect(await spend.exceeded('A', now)).toMatchObject({ scope: 'tenant', tenant: 'A', period: 'day', state: 'exceeded' });
+    expect(await spend.exceeded('B', now)).toBeUndefined();
+    expect(await spend.exceeded(undefined, now)).toBeUndefined();
+    // Messages without a tenant share one tenant budget.
+    await spend.record('m', undefined, 10, now);
+    expect(await spend.exceeded(undefined, now)).toMatchObject({ scope: 'tenant', tenant: NO_TENANT });
+    await spend.record('m', 'C', 9, now);
+    expect(await spend.exceeded('C', now)).toBeUndefined();
+    await spend.record('m', 'D', 71, now);
+    expect(await spend.exceeded('B', now)).toMatchObject({ scope: 'overall', period: 'day', spentUsd: 100 });
+    // Tomorrow is another day.
+    expect(await spend.exceeded('A', day('2026-05-21T00:00:00Z'))).toBeUndefined();
+  });
+
+  it('a month budget holds across days', async () => {
+    const { spend } = opsParts({ limits: { monthUsd: 10 } });
+    await spend.record('m', 'A', 6, day('2026-05-01T10:00:00Z'));
+    await spend.record('m', 'A', 4, day('2026-05-02T10:00:00Z'));
+    expect(await spend.exceeded('Z', day('2026-05-31T23:59:00Z'))).toMatchObject({ scope: 'overall', period: 'month', periodKey: '2026-05' });
+    expect(await spend.exceeded('Z', day('2026-06-01T00:00:00Z'))).toBeUndefined();
+  });
+
+  it('without any budget nothing is ever exceeded, and spend is still counted', async () => {
+    const { spend } = opsParts();
+    expect(spend.budgeted).toBe(false);
+    await spend.record('m', 'A', 1e9, now);
+    expect(await spend.exceeded('A', now)).toBeUndefined();
+    expect(await spend.statuses(now)).toEqual([]);
+    expect((await spend.summary(now)).today.totalUsd).toBe(1e9);
+  });
+});
+
+describe('Spend: budget alerts', () => {
+  const now = day('2026-05-20T10:00:00Z');
+
+  it('crossing 80% posts one warning, 100% one "exceeded", however many answers follow', async () => {
+    const { spend, alerts, metrics } = opsParts({ limits: { dayUsd: 100 }, webhookUrl: webhook.url });
+    for (const usd of [50, 29]) await spend.record('m', undefined, usd, now);
+    await alerts.settled();
+    expect(webhook.calls).toHaveLength(0);
+    for (const usd of [1, 5, 5]) await spend.record('m', undefined, usd, now);
+    await alerts.settled();
+    expect(webhookPosts(webhook)).toEqual([{ text: 'parley: 80% of the daily AI budget is spent: $80.00 of $100.00 (UTC day 2026-05-20).' }]);
+    for (const usd of [5, 5, 1, 30]) await spend.record('m', undefined, usd, now);
+    await spend.exceeded(undefined, now);
+    await alerts.settled();
+    expect(postedTexts(webhook)).toEqual([
+      'parley: 80% of the daily AI budget is spent: $80.00 of $100.00 (UTC day 2026-05-20).',
+      'parley: the daily AI budget is spent (100%): $100.00 of $100.00 (UTC day 2026-05-20).',
+    ]);
+    expect(webhook.calls[0]!.headers['content-type']).toBe('application/json');
+    expect(await metricValue(metrics, 'parley_alerts_total', { kind: 'budget_warning' })).toBe(1);
+    expect(await metricValue(metrics, 'parley_alerts_total', { kind: 'budget_exceeded' })).toBe(1);
+    expect((await alerts.recent()).map((a) => [a.kind, a.delivered])).toEqual([
+      ['budget_exceeded', true],
+      ['budget_warning', true],
+    ]);
+  });
+
+  it('jumping past 100% at once posts only "exceeded", never a warning after it', async () => {
+    const { spend, alerts } = opsParts({ limits: { dayUsd: 1 }, webhookUrl: webhook.url });
+    await spend.record('m', undefined, 0.5, now);
+    await spend.record('m', undefined, 0.75, now);
+    for (let i = 0; i < 5; i++) await spend.record('m', undefined, 0.01, now);
+    await alerts.settled();
+    expect(postedTexts(webhook)).toEqual(['parley: the daily AI budget is spent (100%): $1.25 of $1.00 (UTC day 2026-05-20).']);
+  });
+
+  it("each budget and period has its own episodes: a tenant's, the month's, the next day's", async () => {
+    const { spend, alerts } = opsParts({ limits: { dayUsd: 100, monthUsd: 200, tenantDayUsd: 10 }, webhookUrl: webhook.url });
+    await spend.record('m', 'acme', 12, now);
+    await spend.record('m', 'acme', 1, now);
+    await spend.record('m', 'acme', 90, now);
+    await spend.record('m', 'acme', 60, day('2026-05-21T10:00:00Z'));
+    await alerts.settled();
+    expect(postedTexts(webhook).sort()).toEqual(
+      [
+        // May 20th: acme's day at once past 100%; then the overall day past 100% (103 of 100).
+        'parley: the daily AI budget of tenant acme is spent (100%): $12.00 of $10.00 (UTC day 2026-05-20).',
+        'parley: the daily AI budget is spent (100%): $103.00 of $100.00 (UTC day 2026-05-20).',
+        // May 21st: acme's new day past 100% again, and the month at 163 of 200.
+        'parley: the daily AI budget of tenant acme is spent (100%): $60.00 of $10.00 (UTC day 2026-05-21).',
+        'parley: 81% of the monthly AI budget is spent: $163.00 of $200.00 (UTC month 2026-05).',
+      ].sort(),
+    );
+  });
+});
+
+describe('Alerts: the webhook', () => {
+  const alert = (episode: string) => ({ kind: 'test_alert', episode, ttlMs: 60_000, text: `parley: test ${episode}` });
+
+  it('one post per episode, Slack incoming-webhook JSON', async () => {
+    const { alerts } = opsParts({ webhookUrl: webhook.url });
+    expect(await alerts.raise(alert('one'))).toBe(true);
+    expect(await alerts.raise(alert('one'))).toBe(false);
+    expect(await alerts.raise(alert('two'))).toBe(true);
+    await alerts.settled();
+    expect(webhook.calls.map((c) => c.raw)).toEqual(['{"text":"parley: test one"}', '{"text":"parley: test two"}']);
+  });
+
+  it('a webhook answering 500 is tried again; delivered once it takes it', async () => {
+    webhook.script((_call, n) => (n === 0 ? { status: 500 } : undefined));
+    const { alerts } = opsParts({ webhookUrl: webhook.url });
+    await alerts.raise(alert('flaky'));
+    await alerts.settled();
+    expect(webhook.calls).toHaveLength(2);
+    expect(webhookPosts(webhook)).toEqual([{ text: 'parley: test flaky' }, { text: 'parley: test flaky' }]);
+    expect(await alerts.recent()).toEqual([{ kind: 'test_alert', text: 'parley: test flaky', at: expect.any(String), delivered: true }]);
+  });
+
+  it('a webhook that never takes it: a few tries, then recorded as not delivered', async () => {
+    webhook.script(() => ({ status: 404 }));
+    const { alerts } = opsParts({ webhookUrl: webhook.url });
+    await alerts.raise(alert('gone'));
+    await alerts.settled();
+    expect(webhook.calls).toHaveLength(3);
+    expect((await alerts.recent()).map((a) => a.delivered)).toEqual([false]);
+  });
+
+  it('each alert is logged once, as a warning with its details', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const { store, metrics, tally } = opsParts();
+    const spend = new Spend(tally, { dayUsd: 10 }, new Alerts({ store, metrics, logger }));
+    for (let i = 0; i < 4; i++) await spend.record('m', 'T', 3, day('2026-05-20T10:00:00Z'));
+    expect(lines.map(({ level, alert, scope, period, spentUsd, limitUsd, msg }) => ({ level, alert, scope, period, spentUsd, limitUsd, msg }))).toEqual([
+      { level: 40, alert: 'budget_warning', scope: 'overall', period: 'day', spentUsd: 9, limitUsd: 10, msg: 'parley: 90% of the daily AI budget is spent: $9.00 of $10.00 (UTC day 2026-05-20).' },
+      { level: 40, alert: 'budget_exceeded', scope: 'overall', period: 'day', spentUsd: 12, limitUsd: 10, msg: 'parley: the daily AI budget is spent (100%): $12.00 of $10.00 (UTC day 2026-05-20).' },
+    ]);
+  });
+
+  it('without ALERT_WEBHOOK_URL the alert is still recorded (not delivered); recent is newest first', async () => {
+    const { alerts } = opsParts();
+    await alerts.raise(alert('a'));
+    await alerts.settled();
+    await alerts.raise(alert('b'));
+    await alerts.settled();
+    expect((await alerts.recent()).map((a) => [a.text, a.delivered])).toEqual([
+      ['parley: test b', false],
+      ['parley: test a', false],
+    ]);
+    expect(await alerts.recent(1)).toHaveLength(1);
+  });
+});
