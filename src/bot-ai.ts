@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { createAiClient, defaultPrices, type AiClient, type AiEvents, type AiOptions } from './ai/index.js';
 import { FallbackAiClient } from './ai/fallback.js';
+import { priceOf } from './ai/prices.js';
 import { limitAiCalls } from './ai-rate-limit.js';
 import { aiEvents } from './ai-events.js';
 import type { Backends } from './backends.js';
@@ -21,7 +22,11 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   const { spend } = ops;
   const callsPerMinute = backends.limiter('ai', config.limits.aiCallsPerMinute);
   const limited = (ai: AiClient) => (callsPerMinute ? limitAiCalls(ai, callsPerMinute) : ai);
-  const { policy, notice } = config.budget;
+  const { policy, notice, ...limits } = config.budget;
+  const prices = { ...defaultPrices, ...config.ai.prices };
+  if (Object.values(limits).some((limit) => limit !== undefined) && !given && !priceOf(prices, config.ai.model)) {
+    logger.warn({ model: config.ai.model }, `AI budgets are set but ${config.ai.model} has no price: its answers count as $0. Add it to AI_PRICES.`);
+  }
   // Outermost, so a notice for a spent budget costs no AI call and no slot of the per-minute limit.
   return new BudgetedAiClient(limited(primary), { spend, policy, notice, ...(cheaper ? { cheaper: limited(cheaper) } : {}), metrics, logger: logger.child({ component: 'budget' }) });
 }

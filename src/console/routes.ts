@@ -9,6 +9,7 @@ import type { ConversationLog, ConversationQuery } from '../conversation-log.js'
 import { json, jsonError } from '../http/responses.js';
 import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
+import { createMemoryLimiter, type Limiter } from '../limit/index.js';
 import { ConsoleAuth } from './auth.js';
 import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
 
@@ -22,6 +23,7 @@ export interface ConsoleDeps extends ViewDeps {
 }
 
 const LIVE_EVERY_MS = 2000;
+const SIGN_INS_PER_MINUTE = 10;
 const ASSETS: Record<string, string> = { 'console.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
 /** The page runs only its own script and style, cannot be framed, and posts only to itself. */
 const SECURITY_HEADERS = {
@@ -33,7 +35,9 @@ const SECURITY_HEADERS = {
 };
 
 export function consoleRoutes(deps: ConsoleDeps): Route[] {
-  const handle = (request: HttpRequest) => handleConsole(deps, request).then(secured);
+  // Guessing a 16+ character token is hopeless anyway; this keeps a script from trying at speed.
+  const signIns = createMemoryLimiter({ points: SIGN_INS_PER_MINUTE, durationSeconds: 60, keyPrefix: 'console-sign-in' });
+  const handle = (request: HttpRequest) => handleConsole(deps, request, signIns).then(secured);
   return [
     { method: 'GET', path: '/console', handle },
     { method: 'GET', path: '/console/', handle },
@@ -41,12 +45,20 @@ export function consoleRoutes(deps: ConsoleDeps): Route[] {
   ];
 }
 
-async function handleConsole(deps: ConsoleDeps, request: HttpRequest): Promise<HttpResponse> {
+async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: Limiter): Promise<HttpResponse> {
   if (!deps.adminToken) return jsonError(404, 'console_off', 'The operator console is off: set ADMIN_TOKEN (16+ characters) to turn it on.');
   const auth = new ConsoleAuth(deps.adminToken);
   const path = request.url.pathname.replace(/\/+$/, '') || '/';
   const post = request.method === 'POST';
-  if (path === '/console/login' && post) return signIn(auth, request);
+  if (path === '/console/login' && post) {
+    const allowed = await signIns.consume(request.remoteAddress ?? 'unknown');
+    if (!allowed.allowed) {
+      deps.logger.warn({ remoteAddress: request.remoteAddress }, 'too many console sign-in attempts');
+      const page = await signInPage(429, 'Too many sign-in attempts from this address: wait a minute.');
+      return { ...page, headers: { ...page.headers, 'retry-after': String(Math.ceil((allowed.retryAfterMs ?? 60_000) / 1000)) } };
+    }
+    return signIn(auth, request, deps.logger);
+  }
   if (path === '/console/logout' && post) return { status: 303, headers: { location: '/console', 'set-cookie': auth.signOut(request) } };
   // The sign-in form's answer stays at /console/login: reloading or bookmarking it lands on the console.
   if ((path === '/console/login' || path === '/console/logout') && !post) return { status: 303, headers: { location: '/console' } };
@@ -143,9 +155,13 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function signIn(auth: ConsoleAuth, request: HttpRequest): HttpResponse | Promise<HttpResponse> {
+function signIn(auth: ConsoleAuth, request: HttpRequest, logger: Logger): HttpResponse | Promise<HttpResponse> {
   const token = new URLSearchParams(request.body.toString('utf8')).get('token') ?? '';
-  if (!auth.isToken(token)) return signInPage(401, 'That is not the admin token.');
+  if (!auth.isToken(token)) {
+    logger.warn({ remoteAddress: request.remoteAddress }, 'console sign-in refused: wrong token');
+    return signInPage(401, 'That is not the admin token.');
+  }
+  logger.info({ remoteAddress: request.remoteAddress }, 'console sign-in');
   return { status: 303, headers: { location: '/console', 'set-cookie': auth.signIn(request) } };
 }
 

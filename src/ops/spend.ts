@@ -48,9 +48,13 @@ export class Spend {
   /** The first budget this tenant's next answer would exceed (undefined: within every budget). */
   async exceeded(tenant: string | undefined, now = new Date()): Promise<BudgetStatus | undefined> {
     if (!this.budgeted) return undefined;
-    const totals = await this.read(now);
-    const over = this.statusesOf(now, totals, [tenant ?? NO_TENANT]).find((status) => status.state === 'exceeded');
-    if (over) await this.alert(over);
+    const t = tenant ?? NO_TENANT;
+    // Only the fields this check needs: the hashes hold one field per tenant and model.
+    const fields = ['total', `tenant:${t}`];
+    const [day, month] = await Promise.all([this.tally.read(dayKey(now), fields), this.tally.read(monthKey(now), fields)]);
+    const over = this.statusesOf(now, { day, month }, [t]).find((status) => status.state === 'exceeded');
+    // The alert is usually raised already; failing to raise it must not lift the budget.
+    if (over) await this.alert(over).catch(() => undefined);
     return over;
   }
 
@@ -124,6 +128,7 @@ function budgetText(status: BudgetStatus): string {
 }
 
 export function usd(amount: number): string {
+  if (amount > 0 && amount < 0.0001) return `$${amount.toPrecision(2)}`;
   return `$${amount < 1 ? amount.toFixed(4) : amount.toFixed(2)}`;
 }
 

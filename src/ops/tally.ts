@@ -8,8 +8,8 @@ import type { RedisClient } from '../store/redis-connection.js';
 export interface Tally {
   /** Add `amounts` to the fields of `key` (created with `ttlMs`); resolves to those fields' new totals. */
   add(key: string, amounts: Record<string, number>, ttlMs: number): Promise<Record<string, number>>;
-  /** Every field of `key` (empty when it does not exist or expired). */
-  read(key: string): Promise<Record<string, number>>;
+  /** The fields of `key` (all, or only `fields`; absent ones are left out). Empty when it does not exist or expired. */
+  read(key: string, fields?: string[]): Promise<Record<string, number>>;
 }
 
 export class MemoryTally implements Tally {
@@ -32,8 +32,10 @@ export class MemoryTally implements Tally {
     return totals;
   }
 
-  async read(key: string): Promise<Record<string, number>> {
-    return Object.fromEntries(this.live(key)?.fields ?? []);
+  async read(key: string, fields?: string[]): Promise<Record<string, number>> {
+    const all = this.live(key)?.fields ?? new Map<string, number>();
+    if (!fields) return Object.fromEntries(all);
+    return Object.fromEntries(fields.filter((field) => all.has(field)).map((field) => [field, all.get(field)!]));
   }
 
   private live(key: string) {
@@ -77,7 +79,12 @@ export class RedisTally implements Tally {
     return totals;
   }
 
-  async read(key: string): Promise<Record<string, number>> {
+  async read(key: string, fields?: string[]): Promise<Record<string, number>> {
+    if (fields) {
+      if (fields.length === 0) return {};
+      const values = await this.redis.hmget(this.prefix + key, ...fields);
+      return Object.fromEntries(fields.flatMap((field, i) => (values[i] == null ? [] : [[field, Number(values[i])]])));
+    }
     const hash = await this.redis.hgetall(this.prefix + key);
     return Object.fromEntries(Object.entries(hash).map(([field, value]) => [field, Number(value)]));
   }

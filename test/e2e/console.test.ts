@@ -562,3 +562,24 @@ describe('closing a bot with a live overview open', () => {
     }
   });
 });
+
+describe('sign-in attempts', () => {
+  it('allows 10 a minute from one address, then answers 429 with Retry-After, even for the right token', async () => {
+    const ai = await startFakeOpenAi();
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN });
+    try {
+      for (let i = 0; i < 9; i++) expect((await fetch(`${web.url}/console/login`, form(`wrong-token-${i}-padding`))).status).toBe(401);
+      await signIn(web.url); // the 10th
+      const refused = await fetch(`${web.url}/console/login`, form(TOKEN));
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(refused.headers.get('set-cookie')).toBeNull();
+      expect(await refused.text()).toContain('Too many sign-in attempts');
+      // A session already given keeps working: only signing in is throttled.
+      expect((await fetch(`${web.url}/console/api/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      await web.close();
+      await ai.close();
+    }
+  });
+});
