@@ -22,6 +22,8 @@ export type {
 } from './adapter.js';
 export type { Attachment, ConversationRef, Delivery, InboundMessage, Reply } from './message.js';
 export type { Store } from './store/index.js';
+export type { Limiter, LimitResult } from './limit/index.js';
+export type { Config } from './config.js';
 
 // Errors that tell the HTTP layer and the queue what to do.
 export { HttpError, PermanentError, RetryAfterError } from './adapter.js';

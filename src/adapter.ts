@@ -5,6 +5,8 @@
 import type { Logger } from 'pino';
 import type { ConversationRef, Delivery, InboundMessage, Reply } from './message.js';
 import type { Store } from './store/store.js';
+import type { Limiter } from './limit/limiter.js';
+import type { Config } from './config.js';
 
 /** An HTTP request as the core's HTTP layer hands it over: raw bytes, lower-case headers. */
 export interface HttpRequest {
@@ -37,7 +39,7 @@ export { HttpError, PermanentError, RetryAfterError } from './errors.js';
 
 /** Extra routes an adapter serves besides its webhook (the web chat's page and transcript). */
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Exact path, or a prefix ending in "/" that matches everything below it. */
   path: string;
   handle(request: HttpRequest): Promise<HttpResponse>;
@@ -60,6 +62,13 @@ export interface AdapterContext {
   deliver(messages: InboundMessage[]): Promise<void>;
   /** True when the HTTP server is bound to a loopback address (web chat needs no token then). */
   loopbackOnly: boolean;
+  /**
+   * A rate limit of `points` per `durationSeconds` (default 60) named `name`: in memory, or on
+   * Redis shared by every process when REDIS_URL is set. Undefined when `points` is 0 (no limit).
+   */
+  limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
+  /** The bot's configuration (an adapter's own options win over it). */
+  config: Config;
 }
 
 export type Indicator = 'thinking' | 'done';

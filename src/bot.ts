@@ -159,6 +159,8 @@ export function createBot(options: BotOptions = {}): Bot {
           markerStore: workerStore,
           logger: logger.child({ platform: adapter.platform }),
           loopbackOnly: isLoopbackHost(config.host),
+          limiter: (name, points, seconds) => backends.limiter(`${adapter.platform}-${name}`, points, seconds),
+          config,
           deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
         }),
         logger,

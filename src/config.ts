@@ -63,7 +63,16 @@ export interface Config {
   directDeadlineMs: number;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
-  web: { enabled?: boolean; token?: string };
+  web: {
+    enabled?: boolean;
+    token?: string;
+    /** Signs visitor sessions; required off loopback (on loopback a per-process one is made up). */
+    sessionSecret?: string;
+    /** Origins that may embed the chat (CORS and frame-ancestors). */
+    allowedOrigins: string[];
+    sessionsPerIpPerMinute: number;
+    requestsPerIpPerMinute: number;
+  };
   /** The operator console at /console: on when `adminToken` is set. */
   console: { adminToken?: string };
   /** AI spend limits per UTC day and month, overall and per tenant, and what happens past them. */
@@ -154,7 +163,14 @@ export function loadConfig(env: Env = process.env): Config {
     directDeadlineMs: req('DIRECT_DEADLINE_MS'),
     bodyLimitBytes: req('BODY_LIMIT_BYTES'),
     shutdownTimeoutMs: req('SHUTDOWN_TIMEOUT_MS'),
-    web: { enabled: v.WEB_CHAT, token: v.WEB_TOKEN },
+    web: {
+      enabled: v.WEB_CHAT,
+      token: v.WEB_TOKEN,
+      sessionSecret: v.WEB_SESSION_SECRET,
+      allowedOrigins: v.WEB_ALLOWED_ORIGINS ?? [],
+      sessionsPerIpPerMinute: req('WEB_SESSIONS_PER_IP_PER_MINUTE'),
+      requestsPerIpPerMinute: req('WEB_REQUESTS_PER_IP_PER_MINUTE'),
+    },
     console: { adminToken: v.ADMIN_TOKEN },
     budget: {
       dayUsd: v.AI_BUDGET_USD_PER_DAY,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Adapter, AdapterContext } from '../../src/index.js';
 import { startAdapters } from '../../src/adapter-start.js';
 import { MemoryStore } from '../../src/store/index.js';
+import { loadConfig } from '../../src/config.js';
 
 /** A logger whose lines land in an array. */
 function capture() {
@@ -30,7 +31,7 @@ function flaky(platform: string, messages: string[], failures: number): Adapter 
 
 const context = (logger: AdapterContext['logger']): AdapterContext => {
   const store = new MemoryStore();
-  return { store, markerStore: store, logger, loopbackOnly: true, deliver: async () => undefined };
+  return { store, markerStore: store, logger, loopbackOnly: true, deliver: async () => undefined, limiter: () => undefined, config: loadConfig({}) };
 };
 const fast = { initialMs: 5, maxMs: 20 };
 
