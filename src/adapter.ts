@@ -39,7 +39,7 @@ export { HttpError, PermanentError, RetryAfterError } from './errors.js';
 
 /** Extra routes an adapter serves besides its webhook (the web chat's page and transcript). */
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'DELETE' | 'OPTIONS';
   /** Exact path, or a prefix ending in "/" that matches everything below it. */
   path: string;
   handle(request: HttpRequest): Promise<HttpResponse>;
