@@ -1,0 +1,230 @@
+/**
+ * The web chat's abuse limits: requests per address and per visitor on every route, visitor
+ * sessions started per address, and concurrent event streams per visitor and per address.
+ *
+ * A refusal is an answer, not an error: HttpError carries no headers, and a 429 must say when to
+ * come back (Retry-After). So the checks return the 429 to send, or undefined to go on:
+ *
+ *     const refused = await limits.checkRequest(request, visitor);
+ *     if (refused) return refused;
+ *
+ * In `receive` (POST /web/messages) the refusal goes back as `{ response: refused, messages: [] }`:
+ * nothing is queued and nothing is written to the transcript.
+ */
+import { isIP } from 'node:net';
+import { jsonError, type AdapterContext, type HttpRequest, type HttpResponse, type Limiter, type Route } from 'parley/adapter-kit';
+
+export interface WebLimitOptions {
+  /** Requests per address, and per visitor, per minute on every web route (0 = no limit). */
+  requestsPerIpPerMinute?: number;
+  /** Visitor sessions one address may start per minute (0 = no limit). */
+  sessionsPerIpPerMinute?: number;
+  /** Take the client's address from X-Forwarded-For (the left-most entry). */
+  trustProxy?: boolean;
+  /** Concurrent event streams per visitor in this process (default 3). */
+  streamsPerVisitor?: number;
+  /** Concurrent event streams per address in this process (default 10). */
+  streamsPerAddress?: number;
+}
+
+/** An event stream let through: call `release` when it ends (or wrap it with `releasing`). */
+export type StreamAdmission = { allowed: true; release(): void } | { allowed: false; response: HttpResponse };
+
+/** Who is asking, for the per-visitor budget: a verified visitor id, or undefined. */
+export type VisitorOf = (request: HttpRequest) => string | undefined | Promise<string | undefined>;
+
+const STREAMS_PER_VISITOR = 3;
+const STREAMS_PER_ADDRESS = 10;
+
+/**
+ * The client's address: the connection's, or with `trustProxy` the left-most X-Forwarded-For
+ * entry (the client as the first proxy saw it). IPv4-mapped IPv6 (`::ffff:1.2.3.4`) reads as IPv4.
+ */
+export function clientAddress(request: HttpRequest, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = plainAddress(request.headers['x-forwarded-for']?.split(',')[0]);
+    if (forwarded) return forwarded;
+  }
+  return plainAddress(request.remoteAddress) ?? 'unknown';
+}
+
+function plainAddress(value: string | undefined): string | undefined {
+  let address = value?.trim().toLowerCase();
+  if (!address) return undefined;
+  // "[::1]:1234" and "1.2.3.4:1234": some proxies write the port too.
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) address = bracketed[1]!;
+  else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
+  address = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  return isIP(address) ? address : undefined;
+}
+
+/**
+ * The key an address is counted under. An IPv6 client usually holds a whole /64, so IPv6
+ * addresses count by their /64 prefix; IPv4 addresses count one by one.
+ */
+export function addressKey(ip: string): string {
+  const address = ip.toLowerCase();
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') ? (tail ? tail.split(':') : []) : [];
+  // An embedded IPv4 tail (::1.2.3.4) is two groups, but only the first four groups matter here.
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/** The limits for one web chat adapter, built when it starts. */
+export class WebLimits {
+  private readonly perAddress: Limiter | undefined;
+  private readonly perVisitor: Limiter | undefined;
+  private readonly sessions: Limiter | undefined;
+  private readonly trustProxy: boolean;
+  private readonly streamsPerVisitor: number;
+  private readonly streamsPerAddress: number;
+  /** Open event streams in this process, by visitor and by address key. */
+  private readonly openByVisitor = new Map<string, number>();
+  private readonly openByAddress = new Map<string, number>();
+
+  constructor(context: Pick<AdapterContext, 'limiter' | 'config'>, options: WebLimitOptions = {}) {
+    const web = context.config.web;
+    const requests = options.requestsPerIpPerMinute ?? web.requestsPerIpPerMinute;
+    this.perAddress = context.limiter('requests-ip', requests);
+    this.perVisitor = context.limiter('requests-visitor', requests);
+    this.sessions = context.limiter('sessions-ip', options.sessionsPerIpPerMinute ?? web.sessionsPerIpPerMinute);
+    this.trustProxy = options.trustProxy ?? context.config.trustProxy;
+    this.streamsPerVisitor = options.streamsPerVisitor ?? STREAMS_PER_VISITOR;
+    this.streamsPerAddress = options.streamsPerAddress ?? STREAMS_PER_ADDRESS;
+  }
+
+  /** The client's address as these limits see it. */
+  address(request: HttpRequest): string {
+    return clientAddress(request, this.trustProxy);
+  }
+
+  /**
+   * Count one request against its address and, when `visitor` is a verified visitor id, against
+   * that visitor. Returns the 429 to answer when either is over, else undefined.
+   */
+  async checkRequest(request: HttpRequest, visitor?: string): Promise<HttpResponse | undefined> {
+    const address = addressKey(this.address(request));
+    const byAddress = await this.perAddress?.consume(address);
+    if (byAddress && !byAddress.allowed) return rateLimited(byAddress.retryAfterMs, 'Too many requests from this address');
+    const byVisitor = visitor === undefined ? undefined : await this.perVisitor?.consume(visitor);
+    if (byVisitor && !byVisitor.allowed) return rateLimited(byVisitor.retryAfterMs, 'Too many requests from this visitor');
+    return undefined;
+  }
+
+  /** Count one new visitor session against its address (POST /web/sessions). */
+  async checkNewSession(request: HttpRequest): Promise<HttpResponse | undefined> {
+    const result = await this.sessions?.consume(addressKey(this.address(request)));
+    if (result && !result.allowed) return rateLimited(result.retryAfterMs, 'Too many new chat sessions from this address');
+    return undefined;
+  }
+
+  /**
+   * Take a slot for one event stream of `address` (and `visitor`), or get the 429 to answer when
+   * either already has its most open in this process. The slot is released once, however often
+   * `release` is called.
+   */
+  openStream(address: string, visitor?: string): StreamAdmission {
+    const key = addressKey(address);
+    if ((this.openByAddress.get(key) ?? 0) >= this.streamsPerAddress) {
+      return { allowed: false, response: tooManyStreams(`this address has ${this.streamsPerAddress} open already`) };
+    }
+    if (visitor !== undefined && (this.openByVisitor.get(visitor) ?? 0) >= this.streamsPerVisitor) {
+      return { allowed: false, response: tooManyStreams(`this visitor has ${this.streamsPerVisitor} open already`) };
+    }
+    increment(this.openByAddress, key);
+    if (visitor !== undefined) increment(this.openByVisitor, visitor);
+    let released = false;
+    return {
+      allowed: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        decrement(this.openByAddress, key);
+        if (visitor !== undefined) decrement(this.openByVisitor, visitor);
+      },
+    };
+  }
+
+  /** How many event streams are open in this process (all, or for one address key or visitor). */
+  openStreams(of?: { address?: string; visitor?: string }): number {
+    if (of?.visitor !== undefined) return this.openByVisitor.get(of.visitor) ?? 0;
+    if (of?.address !== undefined) return this.openByAddress.get(addressKey(of.address)) ?? 0;
+    let total = 0;
+    for (const count of this.openByAddress.values()) total += count;
+    return total;
+  }
+
+  /**
+   * `route` with the request limit checked first. `visitorOf` names the verified visitor, if any
+   * (never throwing: a bad credential is the route's to refuse, and still counts per address).
+   */
+  limited(route: Route, visitorOf?: VisitorOf): Route {
+    return {
+      method: route.method,
+      path: route.path,
+      handle: async (request) => (await this.checkRequest(request, await visitorOf?.(request))) ?? route.handle(request),
+    };
+  }
+}
+
+/**
+ * `stream` that calls `release` when it ends: finished, failed, or closed by the client. A closed
+ * stream is released at once, not when the generator next yields (an idle SSE generator may not
+ * yield for seconds), and also when it was closed before its first chunk.
+ */
+export function releasing<T>(stream: AsyncIterable<T>, release: () => void): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      const inner = stream[Symbol.asyncIterator]();
+      return {
+        async next() {
+          try {
+            const next = await inner.next();
+            if (next.done) release();
+            return next;
+          } catch (error) {
+            release();
+            throw error;
+          }
+        },
+        async return(value?: unknown) {
+          release();
+          // Not awaited: an async generator handles return() only at its next yield.
+          inner.return?.(value).catch(() => undefined);
+          return { done: true, value: value as T };
+        },
+        async throw(error?: unknown) {
+          release();
+          if (inner.throw) return inner.throw(error);
+          throw error;
+        },
+      };
+    },
+  };
+}
+
+function rateLimited(retryAfterMs: number, what: string): HttpResponse {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return jsonError(429, 'rate_limited', `${what}: retry in ${seconds} s.`, { 'retry-after': String(seconds) });
+}
+
+function tooManyStreams(why: string): HttpResponse {
+  return jsonError(429, 'too_many_streams', `Too many open event streams: ${why}. Close one (another tab or window) and retry.`);
+}
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
+}
