@@ -1,0 +1,122 @@
+/**
+ * Slack installations (one per workspace, or one per Enterprise Grid org for org-wide installs)
+ * in parley's store — memory, Redis or DynamoDB — encrypted at rest (installation-crypto.ts).
+ * Implements @slack/oauth's InstallationStore, so Bolt's authorize can use it too.
+ *
+ * Keys: `parley:slack:installation:<enterpriseId|->:<teamId|->`; an org-wide install is kept
+ * under its enterprise id with team "-" and found when the query says `isEnterpriseInstall`.
+ * No TTL: an installation lives until Slack says the app was uninstalled.
+ *
+ * Nothing here logs a token: log lines carry the team and enterprise ids only.
+ */
+import type { Installation, InstallationQuery, InstallationStore } from '@slack/oauth';
+import type { Logger } from 'pino';
+import type { Store } from 'parley/adapter-kit';
+import { needsReencrypt, open, seal } from './installation-crypto.js';
+
+export const installationKeys = {
+  /** Where one installation lives. */
+  installation: (enterpriseId: string | undefined, teamId: string | undefined) => `parley:slack:installation:${enterpriseId || '-'}:${teamId || '-'}`,
+};
+
+/** Thrown by fetchInstallation when there is no installation for the query (Bolt's authorize expects a throw). */
+export class InstallationNotFoundError extends Error {
+  override name = 'InstallationNotFoundError';
+  readonly code = 'slack_installation_not_found';
+}
+
+export interface ParleyInstallationStoreOptions {
+  /** The store, or a function giving it (the adapter's context arrives only when it starts). */
+  store: Store | (() => Store);
+  /** SLACK_INSTALLATION_KEY's keys: the first encrypts, every one decrypts. */
+  keys: readonly Buffer[];
+  logger?: Logger | (() => Logger | undefined);
+}
+
+type AnyInstallation = Installation<'v1' | 'v2', boolean>;
+type AnyQuery = InstallationQuery<boolean>;
+
+export class ParleyInstallationStore implements InstallationStore {
+  private readonly store: () => Store;
+  private readonly logger: () => Logger | undefined;
+  private readonly keys: readonly Buffer[];
+
+  constructor(options: ParleyInstallationStoreOptions) {
+    if (options.keys.length === 0) throw new Error('ParleyInstallationStore needs at least one key (SLACK_INSTALLATION_KEY)');
+    const { store, logger } = options;
+    this.store = typeof store === 'function' ? store : () => store;
+    this.logger = typeof logger === 'function' ? logger : () => logger;
+    this.keys = options.keys;
+  }
+
+  /** The storage key of an installation (org-wide installs under the enterprise alone). */
+  static keyOf(installation: AnyInstallation): string {
+    if (installation.isEnterpriseInstall && installation.enterprise?.id) return installationKeys.installation(installation.enterprise.id, undefined);
+    const teamId = installation.team?.id;
+    if (!teamId) throw new Error('a Slack installation without a team id, and not an org-wide install');
+    return installationKeys.installation(installation.enterprise?.id, teamId);
+  }
+
+  /** The storage key a query looks up. */
+  static keyFor(query: AnyQuery): string {
+    if (query.isEnterpriseInstall) {
+      if (!query.enterpriseId) throw new Error('an org-wide installation query without an enterprise id');
+      return installationKeys.installation(query.enterpriseId, undefined);
+    }
+    if (!query.teamId) throw new Error('a Slack installation query without a team id');
+    return installationKeys.installation(query.enterpriseId, query.teamId);
+  }
+
+  async storeInstallation<AuthVersion extends 'v1' | 'v2'>(installation: Installation<AuthVersion, boolean>): Promise<void> {
+    const key = ParleyInstallationStore.keyOf(installation);
+    await this.store().set(key, seal(JSON.stringify(installation), this.keys, key));
+    this.logger()?.info(ids(installation), 'Slack installation stored');
+  }
+
+  /** The installation for a query; throws InstallationNotFoundError when there is none. */
+  async fetchInstallation(query: AnyQuery): Promise<AnyInstallation> {
+    const found = await this.findInstallation(query);
+    if (!found) throw new InstallationNotFoundError(`no Slack installation for ${describe(query)}`);
+    return found;
+  }
+
+  /** The installation for a query, or undefined. A record sealed with an older key is sealed again with the first. */
+  async findInstallation(query: AnyQuery): Promise<AnyInstallation | undefined> {
+    const key = ParleyInstallationStore.keyFor(query);
+    const sealed = await this.store().get(key);
+    if (sealed === undefined) return undefined;
+    const opened = open(sealed, this.keys, key);
+    const installation = JSON.parse(opened.plaintext) as AnyInstallation;
+    if (opened.needsReencrypt) await this.reseal(key, opened.plaintext, installation);
+    return installation;
+  }
+
+  async deleteInstallation(query: AnyQuery): Promise<void> {
+    await this.store().delete(ParleyInstallationStore.keyFor(query));
+    this.logger()?.info({ enterpriseId: query.enterpriseId, teamId: query.teamId, isEnterpriseInstall: query.isEnterpriseInstall }, 'Slack installation deleted');
+  }
+
+  /** Whether a stored record is sealed with an older key (for tests and `parley check`-like tools). */
+  async isStale(query: AnyQuery): Promise<boolean> {
+    const sealed = await this.store().get(ParleyInstallationStore.keyFor(query));
+    return sealed !== undefined && needsReencrypt(sealed, this.keys);
+  }
+
+  private async reseal(key: string, plaintext: string, installation: AnyInstallation): Promise<void> {
+    try {
+      await this.store().set(key, seal(plaintext, this.keys, key));
+      this.logger()?.info(ids(installation), 'Slack installation re-encrypted with the first SLACK_INSTALLATION_KEY');
+    } catch (error) {
+      // The read succeeded; the next read tries again.
+      this.logger()?.warn({ ...ids(installation), err: { message: (error as Error).message } }, 'could not re-encrypt a Slack installation');
+    }
+  }
+}
+
+function ids(installation: AnyInstallation): Record<string, unknown> {
+  return { teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, isEnterpriseInstall: Boolean(installation.isEnterpriseInstall) };
+}
+
+function describe(query: AnyQuery): string {
+  return query.isEnterpriseInstall ? `enterprise ${query.enterpriseId} (org-wide)` : `team ${query.teamId}${query.enterpriseId ? ` in enterprise ${query.enterpriseId}` : ''}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * Slack installations at rest: AES-256-GCM sealing with key rotation, and the InstallationStore
+ * over parley's in-memory store (Redis and DynamoDB: test/integration/slack-installation-store.test.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Installation } from '@slack/oauth';
+import { describe, expect, it } from 'vitest';
+import { InstallationDecryptError, keyId, needsReencrypt, open, parseInstallationKeys, seal } from '../../adapters/slack/installation-crypto.js';
+import { InstallationNotFoundError, ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { installation } from '../helpers/slack-installations.js';
+
+const key = () => randomBytes(32);
+
+describe('installation crypto', () => {
+  it('seals and opens; the sealed text holds none of the plaintext', () => {
+    const keys = [key()];
+    const sealed = seal('xoxb-very-secret', keys, 'k');
+    expect(sealed).not.toContain('xoxb');
+    expect(JSON.parse(sealed)).toMatchObject({ v: 1, key: keyId(keys[0]!) });
+    expect(open(sealed, keys, 'k')).toEqual({ plaintext: 'xoxb-very-secret', keyIndex: 0, needsReencrypt: false });
+  });
+
+  it('a fresh IV each time', () => {
+    const keys = [key()];
+    expect(seal('same', keys)).not.toBe(seal('same', keys));
+  });
+
+  it('decrypts with an older key in second place, and says to seal again', () => {
+    const [oldKey, newKey] = [key(), key()];
+    const sealed = seal('secret', [oldKey]);
+    expect(needsReencrypt(sealed, [newKey, oldKey])).toBe(true);
+    expect(open(sealed, [newKey, oldKey])).toEqual({ plaintext: 'secret', keyIndex: 1, needsReencrypt: true });
+    expect(needsReencrypt(seal('secret', [newKey, oldKey]), [newKey, oldKey])).toBe(false);
+  });
+
+  it('refuses a wrong key, other associated data, a tampered record, garbage', () => {
+    const keys = [key()];
+    const sealed = seal('secret', keys, 'team-a');
+    expect(() => open(sealed, [key()], 'team-a')).toThrow(InstallationDecryptError);
+    expect(() => open(sealed, keys, 'team-b')).toThrow(InstallationDecryptError);
+    const record = JSON.parse(sealed) as { data: string };
+    const data = Buffer.from(record.data, 'base64');
+    data[0] = data[0]! ^ 1;
+    expect(() => open(JSON.stringify({ ...record, data: data.toString('base64') }), keys, 'team-a')).toThrow(InstallationDecryptError);
+    expect(() => open('not json', keys)).toThrow(InstallationDecryptError);
+    expect(() => open('{"v":2}', keys)).toThrow(InstallationDecryptError);
+  });
+
+  it('reads SLACK_INSTALLATION_KEY: comma-separated base64 of 32 bytes, naming a bad key by position only', () => {
+    const [a, b] = [key(), key()];
+    expect(parseInstallationKeys(`${a.toString('base64')}, ${b.toString('base64')}`)).toEqual([a, b]);
+    expect(parseInstallationKeys(a.toString('base64url'))).toEqual([a]);
+    const short = randomBytes(16).toString('base64');
+    expect(() => parseInstallationKeys(`${a.toString('base64')},${short}`)).toThrow(/^key 2 of 2 is not base64 of 32 bytes \(got 16 bytes\)$/);
+    expect(() => parseInstallationKeys('not base64!')).toThrow(/key 1 of 1/);
+    expect(() => parseInstallationKeys(' , ')).toThrow(/no key/);
+  });
+});
+
+describe('ParleyInstallationStore (in memory)', () => {
+  it('stores, fetches and deletes an installation; the raw value has no token', async () => {
+    const memory = new MemoryStore();
+    const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
+    await store.storeInstallation(installation('T1'));
+    const raw = await memory.get('parley:slack:installation:-:T1');
+    expect(raw).toBeDefined();
+    expect(raw).not.toMatch(/xox[bpe]-/);
+    expect(await store.fetchInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false })).toEqual(installation('T1'));
+    await store.deleteInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false });
+    await expect(store.fetchInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(InstallationNotFoundError);
+    expect(await store.findInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false })).toBeUndefined();
+    await memory.close();
+  });
+
+  it('keeps a Grid workspace under its enterprise and team, an org-wide install under its enterprise', async () => {
+    const memory = new MemoryStore();
+    const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
+    await store.storeInstallation(installation('T2', 'xoxb-grid-workspace', { enterprise: { id: 'E1', name: 'Grid' } }));
+    const org: Installation<'v2', true> = { ...installation('unused', 'xoxb-org-wide'), team: undefined, enterprise: { id: 'E1', name: 'Grid' }, isEnterpriseInstall: true };
+    await store.storeInstallation(org);
+    expect(await memory.get('parley:slack:installation:E1:T2')).toBeDefined();
+    expect(await memory.get('parley:slack:installation:E1:-')).toBeDefined();
+    expect((await store.fetchInstallation({ teamId: 'T2', enterpriseId: 'E1', isEnterpriseInstall: false })).bot?.token).toBe('xoxb-grid-workspace');
+    expect((await store.fetchInstallation({ teamId: undefined, enterpriseId: 'E1', isEnterpriseInstall: true })).bot?.token).toBe('xoxb-org-wide');
+    await memory.close();
+  });
+
+  it('a record sealed with an old key is read with the rotated list and sealed again with the first key', async () => {
+    const memory = new MemoryStore();
+    const [oldKey, newKey] = [key(), key()];
+    await new ParleyInstallationStore({ store: memory, keys: [oldKey] }).storeInstallation(installation('T3'));
+    const before = (await memory.get('parley:slack:installation:-:T3'))!;
+    const rotated = new ParleyInstallationStore({ store: () => memory, keys: [newKey, oldKey] });
+    const query = { teamId: 'T3', enterpriseId: undefined, isEnterpriseInstall: false } as const;
+    expect(await rotated.isStale(query)).toBe(true);
+    expect((await rotated.fetchInstallation(query)).bot?.token).toBe('xoxb-T3-secret-token');
+    const after = (await memory.get('parley:slack:installation:-:T3'))!;
+    expect(after).not.toBe(before);
+    expect(JSON.parse(after).key).toBe(keyId(newKey));
+    expect(await rotated.isStale(query)).toBe(false);
+    // The new key alone now reads it.
+    expect((await new ParleyInstallationStore({ store: memory, keys: [newKey] }).fetchInstallation(query)).team?.id).toBe('T3');
+    await memory.close();
+  });
+
+  it('a record moved under another workspace key does not open', async () => {
+    const memory = new MemoryStore();
+    const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
+    await store.storeInstallation(installation('T4'));
+    await memory.set('parley:slack:installation:-:T5', (await memory.get('parley:slack:installation:-:T4'))!);
+    await expect(store.fetchInstallation({ teamId: 'T5', enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(InstallationDecryptError);
+    await memory.close();
+  });
+
+  it('needs a key', () => {
+    expect(() => new ParleyInstallationStore({ store: new MemoryStore(), keys: [] })).toThrow(/SLACK_INSTALLATION_KEY/);
+  });
+});
