@@ -2,10 +2,14 @@
  * The web chat's abuse limits: requests per address and per visitor on every route, visitor
  * sessions started per address, and concurrent event streams per visitor and per address.
  *
+ * They are for the public: visitors, and requests without a valid credential. The operator's
+ * WEB_TOKEN (server to server, often one address for many users) and the no-setup chat on
+ * loopback (`local`: no credential, from this machine) are not limited.
+ *
  * A refusal is an answer, not an error: HttpError carries no headers, and a 429 must say when to
  * come back (Retry-After). So the checks return the 429 to send, or undefined to go on:
  *
- *     const refused = await limits.checkRequest(request, visitor);
+ *     const refused = await limits.checkRequest(request, caller);
  *     if (refused) return refused;
  *
  * In `receive` (POST /web/messages) the refusal goes back as `{ response: refused, messages: [] }`:
@@ -30,8 +34,17 @@ export interface WebLimitOptions {
 /** An event stream let through: call `release` when it ends (or wrap it with `releasing`). */
 export type StreamAdmission = { allowed: true; release(): void } | { allowed: false; response: HttpResponse };
 
-/** Who is asking, for the per-visitor budget: a verified visitor id, or undefined. */
-export type VisitorOf = (request: HttpRequest) => string | undefined | Promise<string | undefined>;
+/**
+ * Who is asking, as far as the limits care (access.ts's Caller is one): undefined when the request
+ * proves nothing (no credential, or a bad one). Only a verified visitor has a budget of its own.
+ */
+export type Asker = { kind: 'operator' } | { kind: 'local' } | { kind: 'visitor'; visitor: string } | undefined;
+
+/** Who asks `request`, never throwing (a bad credential is the route's to refuse, and counts per address). */
+export type AskerOf = (request: HttpRequest) => Asker | Promise<Asker>;
+
+/** The operator and the no-setup local chat are not limited. */
+const exempt = (asker: Asker) => asker?.kind === 'operator' || asker?.kind === 'local';
 
 const STREAMS_PER_VISITOR = 3;
 const STREAMS_PER_ADDRESS = 10;
@@ -106,10 +119,12 @@ export class WebLimits {
   }
 
   /**
-   * Count one request against its address and, when `visitor` is a verified visitor id, against
-   * that visitor. Returns the 429 to answer when either is over, else undefined.
+   * Count one request against its address and, when a verified visitor asks, against that
+   * visitor. Returns the 429 to answer when either is over, else undefined.
    */
-  async checkRequest(request: HttpRequest, visitor?: string): Promise<HttpResponse | undefined> {
+  async checkRequest(request: HttpRequest, asker?: Asker): Promise<HttpResponse | undefined> {
+    if (exempt(asker)) return undefined;
+    const visitor = asker?.kind === 'visitor' ? asker.visitor : undefined;
     const address = addressKey(this.address(request));
     const byAddress = await this.perAddress?.consume(address);
     if (byAddress && !byAddress.allowed) return rateLimited(byAddress.retryAfterMs, 'Too many requests from this address');
@@ -118,8 +133,9 @@ export class WebLimits {
     return undefined;
   }
 
-  /** Count one new visitor session against its address (POST /web/sessions). */
-  async checkNewSession(request: HttpRequest): Promise<HttpResponse | undefined> {
+  /** Count one new (or renewed) visitor session against its address (POST /web/sessions). */
+  async checkNewSession(request: HttpRequest, asker?: Asker): Promise<HttpResponse | undefined> {
+    if (exempt(asker)) return undefined;
     const result = await this.sessions?.consume(addressKey(this.address(request)));
     if (result && !result.allowed) return rateLimited(result.retryAfterMs, 'Too many new chat sessions from this address');
     return undefined;
@@ -152,6 +168,16 @@ export class WebLimits {
     };
   }
 
+  /**
+   * The event stream `response` of `asker`, holding a slot until it ends (or its client goes),
+   * or the 429 when the visitor or the address has too many open.
+   */
+  boundStream(request: HttpRequest, asker: Asker, response: HttpResponse & { stream: AsyncIterable<string> }): HttpResponse {
+    if (exempt(asker)) return response;
+    const slot = this.openStream(this.address(request), asker?.kind === 'visitor' ? asker.visitor : undefined);
+    return slot.allowed ? { ...response, stream: releasing(response.stream, slot.release) } : slot.response;
+  }
+
   /** How many event streams are open in this process (all, or for one address key or visitor). */
   openStreams(of?: { address?: string; visitor?: string }): number {
     if (of?.visitor !== undefined) return this.openByVisitor.get(of.visitor) ?? 0;
@@ -161,17 +187,18 @@ export class WebLimits {
     return total;
   }
 
-  /**
-   * `route` with the request limit checked first. `visitorOf` names the verified visitor, if any
-   * (never throwing: a bad credential is the route's to refuse, and still counts per address).
-   */
-  limited(route: Route, visitorOf?: VisitorOf): Route {
-    return {
-      method: route.method,
-      path: route.path,
-      handle: async (request) => (await this.checkRequest(request, await visitorOf?.(request))) ?? route.handle(request),
-    };
+  /** `route` with the request limit checked first. */
+  limited(route: Route, askerOf?: AskerOf): Route {
+    return limitedRoute(route, async (request) => this.checkRequest(request, await askerOf?.(request)));
   }
+}
+
+/**
+ * `route` answered by `check` first when it refuses (a 429), else by the route: for routes built
+ * before the limits exist (an adapter's routes, before start()), `check` finds them per request.
+ */
+export function limitedRoute(route: Route, check: (request: HttpRequest) => Promise<HttpResponse | undefined>): Route {
+  return { method: route.method, path: route.path, handle: async (request) => (await check(request)) ?? route.handle(request) };
 }
 
 /**

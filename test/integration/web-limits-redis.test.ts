@@ -40,7 +40,7 @@ describe('WebLimits on Redis', () => {
     expect(Number(refused?.headers?.['retry-after'])).toBeGreaterThan(50);
     // The visitor's budget is shared too, from any address.
     const visitor = [];
-    for (const [i, limits] of [a, b, a, b, b].entries()) visitor.push((await limits.checkRequest(request(`203.0.113.${20 + i}`), 'visitor-x'))?.status);
+    for (const [i, limits] of [a, b, a, b, b].entries()) visitor.push((await limits.checkRequest(request(`203.0.113.${20 + i}`), { kind: 'visitor', visitor: 'visitor-x' }))?.status);
     expect(visitor).toEqual([undefined, undefined, undefined, undefined, 429]);
     // New sessions: one per address, whichever process is asked.
     expect(await a.checkNewSession(request('203.0.113.7'))).toBeUndefined();

@@ -3,7 +3,7 @@
  * visitor, new sessions per address, concurrent event streams, and the route wrapper.
  */
 import { describe, expect, it } from 'vitest';
-import { addressKey, clientAddress, releasing, WebLimits, type WebLimitOptions } from '../../adapters/web/limits.js';
+import { addressKey, clientAddress, limitedRoute, releasing, WebLimits, type WebLimitOptions } from '../../adapters/web/limits.js';
 import type { HttpRequest, HttpResponse, Route } from '../../src/adapter.js';
 import { loadConfig } from '../../src/config.js';
 import { createMemoryLimiter } from '../../src/limit/index.js';
@@ -22,6 +22,8 @@ function webLimits(env: Record<string, string> = {}, options: WebLimitOptions = 
 function request(remoteAddress: string | undefined, headers: Record<string, string> = {}, path = '/web/conversations/c1'): HttpRequest {
   return { method: 'GET', url: new URL(`http://127.0.0.1${path}`), headers, body: Buffer.alloc(0), remoteAddress };
 }
+
+const visitor = (id: string) => ({ kind: 'visitor' as const, visitor: id });
 
 const errorOf = (response: HttpResponse | undefined) => (response ? (JSON.parse(String(response.body)) as { error: { code: string; message: string } }).error : undefined);
 
@@ -118,7 +120,7 @@ describe('WebLimits.checkRequest', () => {
 
   it('a visitor has the same budget again, wherever it asks from', async () => {
     const limits = webLimits({ WEB_REQUESTS_PER_IP_PER_MINUTE: '3', TRUST_PROXY: 'true' });
-    const from = (address: string, visitor?: string) => limits.checkRequest(request('10.0.0.1', { 'x-forwarded-for': address }), visitor);
+    const from = (address: string, id?: string) => limits.checkRequest(request('10.0.0.1', { 'x-forwarded-for': address }), id ? visitor(id) : undefined);
     expect(await from('198.51.100.1', 'visitor-a')).toBeUndefined();
     expect(await from('198.51.100.2', 'visitor-a')).toBeUndefined();
     expect(await from('198.51.100.3', 'visitor-a')).toBeUndefined();
@@ -133,7 +135,7 @@ describe('WebLimits.checkRequest', () => {
 
   it('0 turns the request limit off', async () => {
     const limits = webLimits({ WEB_REQUESTS_PER_IP_PER_MINUTE: '0' });
-    const answers = await repeat(300, () => limits.checkRequest(request('203.0.113.7'), 'visitor-a'));
+    const answers = await repeat(300, () => limits.checkRequest(request('203.0.113.7'), visitor('visitor-a')));
     expect(answers.every((a) => a === undefined)).toBe(true);
   });
 
@@ -267,12 +269,72 @@ describe('WebLimits.limited', () => {
     expect(calls).toBe(2);
   });
 
-  it('counts the visitor that visitorOf names', async () => {
+  it('counts the visitor that askerOf names, and leaves the operator alone', async () => {
     const limits = webLimits({ WEB_REQUESTS_PER_IP_PER_MINUTE: '1', TRUST_PROXY: 'true' });
-    const route = limits.limited(ok, async (r) => r.headers.authorization);
-    const as = (address: string, visitor?: string) => route.handle(request('10.0.0.1', { 'x-forwarded-for': address, ...(visitor ? { authorization: visitor } : {}) }, '/web/frame'));
+    const route = limits.limited(ok, async (r) => (r.headers.authorization === 'operator' ? { kind: 'operator' } : r.headers.authorization ? visitor(r.headers.authorization) : undefined));
+    const as = (address: string, who?: string) => route.handle(request('10.0.0.1', { 'x-forwarded-for': address, ...(who ? { authorization: who } : {}) }, '/web/frame'));
     expect((await as('198.51.100.1', 'v1')).status).toBe(200);
     expect((await as('198.51.100.2', 'v1')).status).toBe(429);
     expect((await as('198.51.100.3', 'v2')).status).toBe(200);
+    expect((await as('198.51.100.3')).status).toBe(429);
+    expect((await as('198.51.100.3', 'operator')).status).toBe(200);
+  });
+
+  it('limitedRoute finds its check per request (limits built after the routes)', async () => {
+    let refuse = false;
+    const route = limitedRoute(ok, async () => (refuse ? { status: 429 } : undefined));
+    expect((await route.handle(request('203.0.113.7'))).status).toBe(200);
+    refuse = true;
+    expect((await route.handle(request('203.0.113.7'))).status).toBe(429);
+  });
+});
+
+describe('who is limited', () => {
+  it('the operator and the no-setup local chat are not limited; visitors and requests proving nothing are', async () => {
+    const limits = webLimits({ WEB_REQUESTS_PER_IP_PER_MINUTE: '1', WEB_SESSIONS_PER_IP_PER_MINUTE: '1' });
+    const at = request('127.0.0.1');
+    for (let i = 0; i < 5; i++) {
+      expect(await limits.checkRequest(at, { kind: 'operator' })).toBeUndefined();
+      expect(await limits.checkRequest(at, { kind: 'local' })).toBeUndefined();
+      expect(await limits.checkNewSession(at, { kind: 'local' })).toBeUndefined();
+    }
+    expect(await limits.checkRequest(at)).toBeUndefined();
+    expect((await limits.checkRequest(at, visitor('v1')))?.status).toBe(429);
+    expect(await limits.checkNewSession(at)).toBeUndefined();
+    expect((await limits.checkNewSession(at))?.status).toBe(429);
+  });
+});
+
+describe('WebLimits.boundStream', () => {
+  async function* events(): AsyncGenerator<string> {
+    yield 'data: {}\n\n';
+  }
+  const sse = () => ({ status: 200, headers: { 'content-type': 'text/event-stream' }, stream: events() });
+
+  it("holds a visitor's slot until the stream is done, and refuses the one too many", async () => {
+    const limits = webLimits({}, { streamsPerVisitor: 1 });
+    const at = request('203.0.113.7');
+    const first = limits.boundStream(at, visitor('v1'), sse());
+    expect(first.status).toBe(200);
+    expect(limits.openStreams({ visitor: 'v1' })).toBe(1);
+    const second = limits.boundStream(at, visitor('v1'), sse());
+    expect(second.status).toBe(429);
+    expect(errorOf(second)?.code).toBe('too_many_streams');
+    const chunks = [];
+    for await (const chunk of first.stream!) chunks.push(chunk);
+    expect(chunks).toEqual(['data: {}\n\n']);
+    expect(limits.openStreams()).toBe(0);
+    expect(limits.boundStream(at, visitor('v1'), sse()).status).toBe(200);
+  });
+
+  it('counts a stream without a visitor per address, and leaves the operator and local ones alone', () => {
+    const limits = webLimits({}, { streamsPerAddress: 1 });
+    const at = request('::ffff:203.0.113.7');
+    expect(limits.boundStream(at, { kind: 'operator' }, sse()).status).toBe(200);
+    expect(limits.boundStream(at, { kind: 'local' }, sse()).status).toBe(200);
+    expect(limits.openStreams()).toBe(0);
+    expect(limits.boundStream(at, undefined, sse()).status).toBe(200);
+    expect(limits.openStreams({ address: '203.0.113.7' })).toBe(1);
+    expect(limits.boundStream(at, visitor('v2'), sse()).status).toBe(429);
   });
 });
