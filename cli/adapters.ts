@@ -3,7 +3,7 @@
  * src/ because it is the one place that knows every platform.
  */
 import { isLoopbackHost } from '../src/http/address.js';
-import type { Adapter, Config } from '../src/index.js';
+import { ConfigError, type Adapter, type Config } from '../src/index.js';
 import { slackAdapter, slackConfigFromEnv } from '../adapters/slack/index.js';
 import { intercomAdapter, intercomConfigFromEnv } from '../adapters/intercom/index.js';
 import { whatsappAdapter, whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
@@ -13,9 +13,14 @@ import { webChat } from '../adapters/web/index.js';
 export function adaptersFromConfig(config: Config): Adapter[] {
   const adapters: Adapter[] = [];
   const loopback = isLoopbackHost(config.host);
-  // The web chat is on by default only where nobody else can reach it, or when a token guards it.
-  const web = config.web.enabled ?? (loopback || Boolean(config.web.token));
-  if (web) adapters.push(webChat({ token: config.web.token }));
+  // On by default where nobody else can reach it, or when a token or a session secret says it is meant to be reached.
+  const web = config.web.enabled ?? (loopback || Boolean(config.web.token) || Boolean(config.web.sessionSecret));
+  if (web && !loopback && !config.web.sessionSecret) {
+    throw new ConfigError(
+      `WEB_SESSION_SECRET is required: the web chat is on and HOST=${config.host} is reachable from other machines, so visitor sessions must be signed with a secret every process shares. Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)), or turn the web chat off with WEB_CHAT=false.`,
+    );
+  }
+  if (web) adapters.push(webChat({ token: config.web.token, sessionSecret: config.web.sessionSecret }));
   const slack = slackConfigFromEnv(config.env);
   if (slack) adapters.push(slackAdapter(slack));
   const intercom = intercomConfigFromEnv(config.env);

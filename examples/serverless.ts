@@ -47,9 +47,10 @@ export const bot = createBot({
   worker: true,
 });
 
-// A function never sees the client's address, so the web chat refuses every request without
-// WEB_TOKEN (sent as "Authorization: Bearer <token>"). Set it wherever you run this.
-if (!config.web.token) bot.logger.warn('WEB_TOKEN is not set: the web chat will refuse every request');
+// A function never sees the client's address, so the web chat answers only visitor sessions
+// (POST /web/sessions) and WEB_TOKEN (sent as "Authorization: Bearer <token>"). Set
+// WEB_SESSION_SECRET wherever you run this, so every instance accepts the same sessions.
+if (!config.web.sessionSecret) bot.logger.warn('WEB_SESSION_SECRET is not set: each instance signs visitor sessions with a secret of its own, which ends with it');
 
 /** The function: the platform calls `fetch(request)` for every request. */
 export default { fetch: bot.fetch };

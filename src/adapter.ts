@@ -69,6 +69,11 @@ export interface AdapterContext {
   limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
   /** The bot's configuration (an adapter's own options win over it). */
   config: Config;
+  /**
+   * Erase what the bot remembers of a conversation: the model's history and, when the
+   * conversation log can erase (`ConversationLog.erase`), its entries. A visitor's "delete".
+   */
+  forget(conversation: ConversationRef): Promise<void>;
 }
 
 export type Indicator = 'thinking' | 'done';

@@ -30,6 +30,7 @@ import { postReply } from './replies.js';
 import { createBackends } from './backends.js';
 import { answerMessage, processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
+import { forgetter } from './forget.js';
 
 export interface BotOptions {
   /** Platform adapters (Slack, WhatsApp, Intercom, web). */
@@ -161,6 +162,7 @@ export function createBot(options: BotOptions = {}): Bot {
           loopbackOnly: isLoopbackHost(config.host),
           limiter: (name, points, seconds) => backends.limiter(`${adapter.platform}-${name}`, points, seconds),
           config,
+          forget: forgetter(history, conversationLog),
           deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
         }),
         logger,

@@ -22,6 +22,15 @@ export interface RedisConversationLogOptions {
   ttlSeconds?: number;
 }
 
+/** Drop a conversation's entries from the index (they are JSON) and delete its list, in one step. */
+const ERASE = `
+local items = redis.call('lrange', KEYS[2], 0, -1)
+for _, item in ipairs(items) do
+  local ok, entry = pcall(cjson.decode, item)
+  if ok and type(entry) == 'table' and entry.conversationId == ARGV[1] then redis.call('lrem', KEYS[2], 0, item) end
+end
+return redis.call('del', KEYS[1])`;
+
 /** The most entries kept per conversation (what `list` can return). */
 export const CONVERSATION_ENTRIES_KEPT = 500;
 const DEFAULT_MAX_ENTRIES = 10_000;
@@ -82,6 +91,11 @@ export class RedisConversationLog implements ConversationLog {
     const count = Math.floor(limit);
     if (!(count > 0)) return []; // LRANGE -0 -1 would be all of them
     return parseEntries(await this.redis.lrange(this.conversationKey(conversationId), -count, -1));
+  }
+
+  /** Erase a conversation: its entries and its exchanges in the index. */
+  async erase(conversationId: string): Promise<void> {
+    await this.redis.eval(ERASE, 2, this.conversationKey(conversationId), this.indexKey, conversationId);
   }
 
   /** Over the index: the newest `maxEntries` exchanges of every conversation. */

@@ -41,6 +41,8 @@ export interface ConversationLog {
    * view). Over what the log's index holds: the newest exchanges, not necessarily all of them.
    */
   search?(query: ConversationQuery): Promise<ConversationSummary[]>;
+  /** Erase a conversation's entries (a visitor deleting their conversation). */
+  erase?(conversationId: string): Promise<void>;
   /** Release connections; `bot.close()` calls it. */
   close?(): Promise<void>;
 }
@@ -64,5 +66,10 @@ export class MemoryConversationLog implements ConversationLog {
 
   async search(query: ConversationQuery = {}): Promise<ConversationSummary[]> {
     return searchConversations(this.entries, query);
+  }
+
+  async erase(conversationId: string): Promise<void> {
+    const kept = this.entries.filter((entry) => entry.conversationId !== conversationId);
+    this.entries.splice(0, this.entries.length, ...kept);
   }
 }

@@ -1,121 +1,133 @@
 /**
- * The web chat: a page for local use and demos, a JSON API to post messages, and the
- * conversation's transcript (JSON, or server-sent events as it changes).
+ * The web chat: a page, a JSON API to post messages and read or erase a conversation's transcript
+ * (JSON, or server-sent events as it changes), with visitor sessions (see access.ts).
+ *
+ * Files: session.ts (signed visitor tokens), access.ts (who is asking), transcript.ts (what is
+ * kept in the store), api.ts (the routes besides POST /web/messages), this file (the adapter).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { HttpError, InvalidPayloadError, checkPayload, isLoopbackHost, json, safeEqual, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
-import type { ConversationRef, Delivery, Reply, Store } from 'parley/adapter-kit';
+import { HttpError, InvalidPayloadError, checkPayload, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
+import type { ConversationRef, Delivery, Reply } from 'parley/adapter-kit';
+import { resolveCaller, type Caller } from './access.js';
+import { apiRoutes, checkAccess, type WebState } from './api.js';
 import { webMessage } from './schema.js';
+import { randomId, sessions } from './session.js';
+import { Transcripts, type TranscriptEntry } from './transcript.js';
+
+export type { TranscriptEntry } from './transcript.js';
+export type { Caller } from './access.js';
 
 export interface WebChatOptions {
-  /** Bearer token for the API. Required when the server is reachable from other machines. */
+  /** The operator's bearer token (full access); default WEB_TOKEN. */
   token?: string;
+  /** Signs visitor sessions; default WEB_SESSION_SECRET. Required off loopback. */
+  sessionSecret?: string;
   /** Serve the chat page at `/` (default true). */
   page?: boolean;
   /** How many entries a transcript keeps (default 200). */
   maxTranscript?: number;
+  /** The longest message a visitor may send, in characters (default 4000); longer gets a 413. */
+  maxTextLength?: number;
 }
 
-export interface TranscriptEntry {
-  role: 'user' | 'assistant';
-  text: string;
-  at: string;
-  kind?: Reply['kind'];
-  /** The model that answered (the fallback's, while the primary was down). */
-  model?: string;
+/** The web chat adapter, with `caller` for what needs to know who is asking (per-visitor limits). */
+export interface WebChatAdapter extends Adapter {
+  /** Who is asking (operator, a visitor, or this machine without credentials); throws a 401 HttpError. */
+  caller(request: HttpRequest): Promise<Caller>;
 }
 
-const TRANSCRIPT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-const EVENTS_POLL_MS = 250;
-const EVENTS_HEARTBEAT_MS = 15_000;
+const START_WAIT_MS = 5000;
 
 /** Create the web chat adapter. */
-export function webChat(options: WebChatOptions = {}): Adapter {
+export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   const maxTranscript = options.maxTranscript ?? 200;
-  let store: Store | undefined;
-  let requireToken = Boolean(options.token);
-  // Read once; the route awaits it too, since requests are served before start() has finished.
+  const maxText = options.maxTextLength ?? 4000;
+  let state: WebState | undefined;
+  let markStarted: (value: WebState) => void = () => undefined;
+  const started = new Promise<WebState>((resolve) => (markStarted = resolve));
+  // Requests are served before start() has finished: they wait for it, briefly.
+  const stateOf = async (): Promise<WebState> => {
+    if (state) return state;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HttpError(503, 'starting', 'The web chat is not ready yet (see /readyz); retry in a moment.')), START_WAIT_MS);
+    });
+    try {
+      return await Promise.race([started, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  // Read once; the route awaits it too.
   let page: Promise<string> | undefined;
   const loadPage = () => (page ??= readFile(new URL('./page.html', import.meta.url), 'utf8'));
-
-  const transcriptKey = (conversation: string) => `parley:web:transcript:${conversation}`;
-  const started = () => {
-    if (!store) throw new Error('the web chat adapter has not been started');
-    return store;
-  };
-  const append = (conversation: string, entry: TranscriptEntry) =>
-    started().listPush(transcriptKey(conversation), [JSON.stringify(entry)], { maxLength: maxTranscript, ttlMs: TRANSCRIPT_TTL_MS });
-  const transcript = async (conversation: string): Promise<TranscriptEntry[]> =>
-    (await started().listRange(transcriptKey(conversation), 0, -1)).map((item) => JSON.parse(item) as TranscriptEntry);
-
-  function authorize(request: HttpRequest): void {
-    // Without a token, only requests from this machine: embedded in someone else's server (or a
-    // serverless function) the bind address says nothing, so the request's own address decides.
-    if (!options.token && !fromThisMachine(request)) {
-      throw new HttpError(401, 'token_required', 'The web chat answers other machines only with a token: set WEB_TOKEN and send it as a bearer token.');
-    }
-    if (!requireToken) return;
-    if (!options.token) throw new HttpError(401, 'token_required', 'This server is reachable from other machines: set WEB_TOKEN and send it as a bearer token.');
-    const given = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? request.url.searchParams.get('token') ?? '';
-    if (!safeEqual(given, options.token)) throw new HttpError(401, 'bad_token', 'Send the web chat token as "Authorization: Bearer <WEB_TOKEN>".');
-  }
-
-  const conversationRoute: Route = {
-    method: 'GET',
-    path: '/web/conversations/',
-    async handle(request) {
-      authorize(request);
-      const rest = request.url.pathname.slice('/web/conversations/'.length);
-      const [encoded, suffix] = rest.split('/');
-      const conversation = decodeURIComponent(encoded ?? '');
-      if (!conversation || (suffix !== undefined && suffix !== 'events')) throw new HttpError(404, 'not_found', 'Use /web/conversations/<id> or /web/conversations/<id>/events.');
-      if (suffix === 'events') return { status: 200, headers: sseHeaders, stream: transcriptEvents(() => transcript(conversation)) };
-      return json(200, { messages: await transcript(conversation) });
-    },
-  };
   const pageRoute: Route = {
     method: 'GET',
     path: '/',
     handle: async () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, body: await loadPage() }),
   };
+  // Other route sets (the embeddable widget, ...) are added here.
+  const routes: Route[] = [...(options.page === false ? [] : [pageRoute]), ...apiRoutes(stateOf)];
 
   return {
     platform: 'web',
     path: '/web/messages',
     contentTypes: ['application/json'],
     redelivers: true,
-    routes: options.page === false ? [conversationRoute] : [pageRoute, conversationRoute],
+    routes,
+
+    async caller(request) {
+      return resolveCaller(request, (await stateOf()).access);
+    },
 
     async start(context: AdapterContext) {
-      store = context.store;
-      requireToken = Boolean(options.token) || !context.loopbackOnly;
-      if (requireToken && !options.token) context.logger.warn('web chat: the server is not bound to loopback and WEB_TOKEN is not set, so the chat API refuses every request');
+      const token = options.token ?? context.config.web.token;
+      let secret = options.sessionSecret ?? context.config.web.sessionSecret;
+      if (!secret) {
+        if (!context.loopbackOnly) throw new Error('web chat: the server is not bound to loopback, so WEB_SESSION_SECRET must be set to sign visitor sessions (e.g. $(openssl rand -hex 32))');
+        secret = randomBytes(32).toString('base64url');
+        context.logger.warn('web chat: WEB_SESSION_SECRET is not set, so visitor sessions are signed with a secret made up for this process (they end when it stops)');
+      }
+      const signer = sessions(secret);
+      state = {
+        access: { token, sessions: signer, local: context.loopbackOnly && !token },
+        sessions: signer,
+        transcripts: new Transcripts(context.store, context.config.history.ttlSeconds * 1000, maxTranscript),
+        forget: (conversation) => context.forget({ platform: 'web', id: conversation }),
+      };
+      markStarted(state);
       if (options.page !== false) await loadPage();
     },
 
     async receive(request) {
-      authorize(request);
+      const web = await stateOf();
+      const caller = resolveCaller(request, web.access);
       let body: unknown;
       try {
         body = JSON.parse(request.body.toString('utf8'));
       } catch {
         throw new InvalidPayloadError('The body is not valid JSON.', undefined, 400, 'malformed_body');
       }
-      const message = checkPayload(webMessage, body, 'The message (send {"conversation": "<id>", "text": "<message>"} with non-empty strings)');
-      const { conversation, text } = message;
+      const message = checkPayload(webMessage, body, 'The message (send {"text": "<message>"} and, to continue a conversation, "conversation": "<id>")');
+      if (message.text.length > maxText) throw new HttpError(413, 'message_too_long', `A message may have at most ${maxText} characters; this one has ${message.text.length}.`);
+      const conversation = message.conversation ?? randomId();
+      if (message.conversation) await checkAccess(web, caller, conversation);
+      if (caller.kind === 'visitor') await web.transcripts.own(conversation, caller.visitor, !message.conversation);
       const id = message.id ?? randomUUID();
       const receivedAt = new Date().toISOString();
-      await append(conversation, { role: 'user', text, at: receivedAt });
+      // A repeated id is still handed on (202): the core's dedupe drops it, and its turn is not shown twice.
+      await web.transcripts.appendTurn(conversation, id, { role: 'user', text: message.text, at: receivedAt });
       return {
-        response: json(202, { id }),
+        response: json(202, { id, conversation }),
         messages: [
           {
-            id,
+            // scoped by conversation, so one conversation's ids never collide with another's
+            id: `${conversation}.${id}`,
             platform: 'web',
             conversation: { platform: 'web', id: conversation },
-            user: { id: conversation },
-            text,
+            user: { id: caller.kind === 'visitor' ? caller.visitor : conversation },
+            text: message.text,
             receivedAt,
           },
         ],
@@ -125,33 +137,8 @@ export function webChat(options: WebChatOptions = {}): Adapter {
     async send(conversation: ConversationRef, reply: Reply): Promise<Delivery> {
       const entry: TranscriptEntry = { role: 'assistant', text: reply.text, at: new Date().toISOString(), kind: reply.kind ?? 'answer' };
       if (reply.model) entry.model = reply.model;
-      await append(conversation.id, entry);
+      await (await stateOf()).transcripts.append(conversation.id, entry);
       return { ids: [randomUUID()] };
     },
   };
-}
-
-const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' };
-
-/** Server-sent events: the whole transcript whenever it grows, and a heartbeat comment. */
-async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>): AsyncGenerator<string> {
-  let sent = -1;
-  let quietSince = Date.now();
-  for (;;) {
-    const messages = await read();
-    if (messages.length !== sent) {
-      sent = messages.length;
-      quietSince = Date.now();
-      yield `data: ${JSON.stringify({ messages })}\n\n`;
-    } else if (Date.now() - quietSince > EVENTS_HEARTBEAT_MS) {
-      quietSince = Date.now();
-      yield ': keep-alive\n\n';
-    }
-    await new Promise((resolve) => setTimeout(resolve, EVENTS_POLL_MS));
-  }
-}
-
-function fromThisMachine(request: HttpRequest): boolean {
-  const address = request.remoteAddress?.replace(/^::ffff:/, '');
-  return address !== undefined && isLoopbackHost(address) && !request.headers['x-forwarded-for'] && !request.headers.forwarded;
 }

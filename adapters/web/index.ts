@@ -1,2 +1,2 @@
 // `webAdapter` matches the other factories (slackAdapter, whatsappAdapter, intercomAdapter); `webChat` stays.
-export { webChat, webChat as webAdapter, type WebChatOptions, type TranscriptEntry } from './adapter.js';
+export { webChat, webChat as webAdapter, type WebChatOptions, type WebChatAdapter, type TranscriptEntry, type Caller } from './adapter.js';

@@ -2,8 +2,10 @@
 import { z } from 'zod';
 
 export const webMessage = z.object({
-  conversation: z.string().trim().min(1).max(200),
-  text: z.string().trim().min(1).max(8000),
+  /** Absent: a new conversation, its id minted by the server. */
+  conversation: z.string().trim().min(1).max(200).optional(),
+  /** Its length is checked by the adapter (a 413 for a message that is too long). */
+  text: z.string().trim().min(1),
   /** A client-chosen id makes a resend idempotent. */
   id: z.string().min(1).max(200).optional(),
 });

@@ -37,6 +37,11 @@ export class ConversationHistory {
     return turns.slice(from);
   }
 
+  /** Forget a conversation's turns. */
+  async clear(conversation: ConversationRef): Promise<void> {
+    await this.store.delete(key(conversation));
+  }
+
   /** Append turns in order. */
   async append(conversation: ConversationRef, turns: Turn[]): Promise<void> {
     if (this.options.turns === 0 || turns.length === 0) return;

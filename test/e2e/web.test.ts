@@ -105,7 +105,7 @@ describe('web chat without a token', () => {
         body: JSON.stringify({ conversation: 'relayed', text: 'hi' }),
       });
       expect(relayed.status).toBe(401);
-      expect(await relayed.json()).toMatchObject({ error: { code: 'token_required' } });
+      expect(await relayed.json()).toMatchObject({ error: { code: 'session_required' } });
       expect((await web.post('local', 'hi')).status).toBe(202);
       // The fetch handler knows no client address unless the platform passes it.
       const viaFetch = await web.bot.fetch(new Request('http://127.0.0.1/web/conversations/local'));
@@ -119,8 +119,8 @@ describe('web chat without a token', () => {
 });
 
 describe('web chat on a non-loopback address', () => {
-  it('requires WEB_TOKEN as a bearer token', async () => {
-    const web = await startWebBot({ HOST: '0.0.0.0', WEB_TOKEN: 'a-very-secret-token-123' });
+  it('requires WEB_TOKEN as a bearer token (or a visitor session)', async () => {
+    const web = await startWebBot({ HOST: '0.0.0.0', WEB_TOKEN: 'a-very-secret-token-123', WEB_SESSION_SECRET: 'a-session-secret-of-32-characters-or-more' });
     try {
       const res = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 't', text: 'hi' }) });
       expect(res.status).toBe(401);

@@ -1,0 +1,72 @@
+/**
+ * Who is asking the web chat:
+ *
+ * - `operator`: `Authorization: Bearer <WEB_TOKEN>` (server to server), every conversation;
+ * - `visitor`: a session from POST /web/sessions (the `parley_web` cookie, a bearer token, or
+ *   `?session=` on an event stream), only its own conversations;
+ * - `local`: no credential, from this machine, on a loopback-only server without WEB_TOKEN (the
+ *   no-setup `npm start`), every conversation as before sessions existed.
+ *
+ * Anything else is refused with 401: no credential off loopback, a forged or expired session, a
+ * wrong token.
+ */
+import { HttpError, isLoopbackHost, safeEqual, type HttpRequest } from 'parley/adapter-kit';
+import { cookieToken, type Session, type Sessions } from './session.js';
+
+export type Caller = { kind: 'operator' } | { kind: 'visitor'; visitor: string; session: Session } | { kind: 'local' };
+
+export interface AccessSettings {
+  /** WEB_TOKEN, the operator's key. */
+  token?: string;
+  /** Verifies session tokens; undefined until the adapter has started. */
+  sessions?: Sessions;
+  /** Whether credential-less requests from this machine are let in (loopback-only server, no WEB_TOKEN). */
+  local: boolean;
+}
+
+/** The credential a request carries: the bearer token, else `?session=` on an event stream, else the cookie. */
+function credential(request: HttpRequest): { value: string; from: 'bearer' | 'query' | 'cookie' } | undefined {
+  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+  if (bearer) return { value: bearer, from: 'bearer' };
+  // EventSource cannot send headers; `?token=` is how the page sent WEB_TOKEN before sessions.
+  const query = request.method === 'GET' ? (request.url.searchParams.get('session') ?? request.url.searchParams.get('token')) : null;
+  if (query && request.url.pathname.endsWith('/events')) return { value: query, from: 'query' };
+  const cookie = cookieToken(request.headers.cookie);
+  return cookie ? { value: cookie, from: 'cookie' } : undefined;
+}
+
+/**
+ * Who is asking, or a 401 for a request nobody may make: the seam for per-visitor limits and for
+ * every route that reads or writes a conversation.
+ */
+export function resolveCaller(request: HttpRequest, settings: AccessSettings): Caller {
+  const given = credential(request);
+  if (!given) {
+    if (settings.local && fromThisMachine(request)) return { kind: 'local' };
+    throw new HttpError(401, 'session_required', 'Start a visitor session with POST /web/sessions (or, server to server, send WEB_TOKEN as a bearer token).');
+  }
+  if (settings.token && safeEqual(given.value, settings.token)) return { kind: 'operator' };
+  const session = settings.sessions?.verify(given.value);
+  if (session) return { kind: 'visitor', visitor: session.visitor, session };
+  throw new HttpError(401, 'bad_session', 'The session is not valid (expired, or not signed by this server): start a new one with POST /web/sessions.');
+}
+
+/** Like `resolveCaller`, but undefined instead of a 401 (POST /web/sessions starts a new session then). */
+export function callerOrNothing(request: HttpRequest, settings: AccessSettings): Caller | undefined {
+  try {
+    return resolveCaller(request, settings);
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 401) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Whether the request comes from this machine and no proxy relayed it. Embedded in someone
+ * else's server (or a serverless function) the bind address says nothing, so the request's own
+ * address decides.
+ */
+export function fromThisMachine(request: HttpRequest): boolean {
+  const address = request.remoteAddress?.replace(/^::ffff:/, '');
+  return address !== undefined && isLoopbackHost(address) && !request.headers['x-forwarded-for'] && !request.headers.forwarded;
+}

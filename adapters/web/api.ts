@@ -1,0 +1,130 @@
+/**
+ * The web chat's JSON API besides POST /web/messages (the adapter's webhook):
+ *
+ *   POST   /web/sessions                      start (or renew) a visitor session
+ *   GET    /web/conversations                 the visitor's conversations
+ *   GET    /web/conversations/<id>            a transcript
+ *   GET    /web/conversations/<id>/events     the transcript as server-sent events
+ *   DELETE /web/conversations/<id>            erase a conversation (transcript, history, log)
+ *
+ * A visitor reaches only its own conversations: any other id is a 404, so ids cannot be probed.
+ */
+import { HttpError, json, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
+import { callerOrNothing, resolveCaller, type AccessSettings, type Caller } from './access.js';
+import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
+import type { TranscriptEntry, Transcripts } from './transcript.js';
+
+/** What the routes use once the adapter has started. */
+export interface WebState {
+  access: AccessSettings;
+  sessions: Sessions;
+  transcripts: Transcripts;
+  /** Erase the model's history and the conversation log's entries of a web conversation. */
+  forget(conversation: string): Promise<void>;
+}
+
+/** The adapter's state, waiting (briefly) for start(): requests can arrive before it has finished. */
+export type StateOf = () => Promise<WebState>;
+
+const EVENTS_POLL_MS = 250;
+const EVENTS_HEARTBEAT_MS = 15_000;
+/** How often an event stream checks that its conversation is still the visitor's. */
+const EVENTS_OWNER_CHECK_MS = 5000;
+const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' };
+const notFound = () => new HttpError(404, 'not_found', 'No such conversation.');
+
+/** Throws 404 unless `caller` may use `conversation` (operator and local: every one; a visitor: its own). */
+export async function checkAccess(state: WebState, caller: Caller, conversation: string): Promise<void> {
+  if (caller.kind !== 'visitor') return;
+  if ((await state.transcripts.owner(conversation)) !== caller.visitor) throw notFound();
+}
+
+/** The conversation id in /web/conversations/<id>[/events], and whether it is the event stream. */
+function conversationPath(request: HttpRequest): { conversation: string; events: boolean } {
+  const [encoded, suffix, ...more] = request.url.pathname.slice('/web/conversations/'.length).split('/');
+  let conversation = '';
+  try {
+    conversation = decodeURIComponent(encoded ?? '');
+  } catch {
+    // a malformed escape names no conversation
+  }
+  if (!conversation || more.length > 0 || (suffix !== undefined && suffix !== 'events')) throw new HttpError(404, 'not_found', 'Use /web/conversations/<id> or /web/conversations/<id>/events.');
+  return { conversation, events: suffix === 'events' };
+}
+
+export function apiRoutes(stateOf: StateOf): Route[] {
+  const sessionRoute: Route = {
+    method: 'POST',
+    path: '/web/sessions',
+    async handle(request) {
+      const state = await stateOf();
+      // A still-valid session renews for the same visitor; anything else starts a new one.
+      const current = callerOrNothing(request, state.access);
+      const visitor = current?.kind === 'visitor' ? current.visitor : undefined;
+      const bearer = state.sessions.issue(BEARER_TTL_MS, visitor);
+      const cookie = state.sessions.issue(COOKIE_TTL_MS, bearer.visitor);
+      return json(
+        201,
+        { token: bearer.token, expiresAt: bearer.expiresAt.toISOString(), visitor: bearer.visitor },
+        { 'set-cookie': sessionCookie(cookie.token, request.url.protocol === 'https:'), 'cache-control': 'no-store' },
+      );
+    },
+  };
+
+  /** A route for callers with a credential (or this machine, with no setup): the rest get a 401. */
+  const route = (method: Route['method'], path: string, handle: (request: HttpRequest, state: WebState, caller: Caller) => Promise<HttpResponse>): Route => ({
+    method,
+    path,
+    async handle(request) {
+      const state = await stateOf();
+      return handle(request, state, resolveCaller(request, state.access));
+    },
+  });
+
+  const listRoute = route('GET', '/web/conversations', async (_request, state, caller) =>
+    json(200, { conversations: caller.kind === 'visitor' ? await state.transcripts.ofVisitor(caller.visitor) : [] }),
+  );
+
+  const readRoute = route('GET', '/web/conversations/', async (request, state, caller) => {
+    const { conversation, events } = conversationPath(request);
+    await checkAccess(state, caller, conversation);
+    if (!events) return json(200, { messages: await state.transcripts.read(conversation) });
+    const stillAllowed = () => checkAccess(state, caller, conversation).then(() => true, () => false);
+    return { status: 200, headers: sseHeaders, stream: transcriptEvents(() => state.transcripts.read(conversation), stillAllowed) };
+  });
+
+  const deleteRoute = route('DELETE', '/web/conversations/', async (request, state, caller) => {
+    const { conversation, events } = conversationPath(request);
+    if (events) throw new HttpError(404, 'not_found', 'Use DELETE /web/conversations/<id>.');
+    await checkAccess(state, caller, conversation);
+    if (!(await state.transcripts.erase(conversation))) throw notFound();
+    await state.forget(conversation);
+    return { status: 204 };
+  });
+
+  return [sessionRoute, listRoute, readRoute, deleteRoute];
+}
+
+/** Server-sent events: the whole transcript whenever it changes, and a heartbeat comment; ends when access is lost. */
+async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAllowed: () => Promise<boolean>): AsyncGenerator<string> {
+  let sent = '';
+  let quietSince = Date.now();
+  let checkedAt = Date.now();
+  for (;;) {
+    const messages = await read();
+    const signature = `${messages.length}:${messages.at(-1)?.at ?? ''}`;
+    if (signature !== sent) {
+      sent = signature;
+      quietSince = Date.now();
+      yield `data: ${JSON.stringify({ messages })}\n\n`;
+    } else if (Date.now() - quietSince > EVENTS_HEARTBEAT_MS) {
+      quietSince = Date.now();
+      yield ': keep-alive\n\n';
+    }
+    if (Date.now() - checkedAt > EVENTS_OWNER_CHECK_MS) {
+      checkedAt = Date.now();
+      if (!(await stillAllowed())) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, EVENTS_POLL_MS));
+  }
+}

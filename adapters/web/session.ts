@@ -1,0 +1,68 @@
+/**
+ * Visitor sessions: a visitor is a 128-bit random id, and a session is that id signed with
+ * WEB_SESSION_SECRET (HMAC-SHA256) together with its expiry:
+ *
+ *   v1.<visitor>.<expiresAtMs>.<base64url hmac>
+ *
+ * The same token travels as the `parley_web` cookie (30 days) and as a short-lived bearer token
+ * (1 hour) for widgets in an iframe on another site. Nothing is stored: any process with the
+ * secret verifies it.
+ */
+import { randomBytes } from 'node:crypto';
+import { hmac, safeEqual } from 'parley/adapter-kit';
+
+export const SESSION_COOKIE = 'parley_web';
+export const COOKIE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+export const BEARER_TTL_MS = 60 * 60 * 1000;
+
+/** A fresh 128-bit random id, base64url (22 characters): visitors and minted conversations. */
+export function randomId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export interface Session {
+  visitor: string;
+  expiresAt: Date;
+}
+
+export interface Sessions {
+  /** A token for `visitor` (a new visitor when absent) valid for `ttlMs`. */
+  issue(ttlMs: number, visitor?: string, now?: number): { token: string } & Session;
+  /** The session a token carries, or undefined when it is malformed, forged or expired. */
+  verify(token: string, now?: number): Session | undefined;
+}
+
+const VISITOR = /^[A-Za-z0-9_-]{22}$/;
+
+/** Sign and check sessions with `secret`. */
+export function sessions(secret: string): Sessions {
+  if (!secret) throw new Error('a session secret is required');
+  const sign = (visitor: string, expiresAt: number) => hmac('sha256', secret, `v1.${visitor}.${expiresAt}`).toString('base64url');
+  return {
+    issue(ttlMs, visitor = randomId(), now = Date.now()) {
+      const expiresAt = now + ttlMs;
+      return { token: `v1.${visitor}.${expiresAt}.${sign(visitor, expiresAt)}`, visitor, expiresAt: new Date(expiresAt) };
+    },
+    verify(token, now = Date.now()) {
+      const [version, visitor, expires, mac, ...rest] = token.split('.');
+      if (version !== 'v1' || rest.length > 0 || !visitor || !VISITOR.test(visitor) || !expires || !/^\d{1,15}$/.test(expires) || !mac) return undefined;
+      const expiresAt = Number(expires);
+      if (!safeEqual(mac, sign(visitor, expiresAt)) || expiresAt <= now) return undefined;
+      return { visitor, expiresAt: new Date(expiresAt) };
+    },
+  };
+}
+
+/** The Set-Cookie value that stores a session token in the visitor's browser. */
+export function sessionCookie(token: string, secure: boolean): string {
+  return `${SESSION_COOKIE}=${token}; Max-Age=${COOKIE_TTL_MS / 1000}; Path=/web; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+}
+
+/** The session cookie's value in a Cookie header, if any. */
+export function cookieToken(header: string | undefined): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return value.join('=') || undefined;
+  }
+  return undefined;
+}

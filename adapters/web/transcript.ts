@@ -1,0 +1,94 @@
+/**
+ * What the web chat keeps in the store, every key expiring HISTORY_TTL_SECONDS after the
+ * conversation's latest message:
+ *
+ *   parley:web:transcript:<conversation>   the transcript (a capped list of JSON entries)
+ *   parley:web:owner:<conversation>        the visitor who owns it (minted for that visitor)
+ *   parley:web:visitor:<visitor>           the visitor's conversations, newest last
+ *   parley:web:turn:<conversation>:<id>    claimed by the first delivery of a message id, so a
+ *                                          repeated POST appends the visitor's turn once
+ */
+import type { Reply, Store } from 'parley/adapter-kit';
+
+export interface TranscriptEntry {
+  role: 'user' | 'assistant';
+  text: string;
+  at: string;
+  kind?: Reply['kind'];
+  /** The model that answered (the fallback's, while the primary was down). */
+  model?: string;
+}
+
+/** The most conversations remembered per visitor (GET /web/conversations). */
+const VISITOR_CONVERSATIONS = 50;
+/** As long as the core remembers a delivery id (its dedupe). */
+const TURN_CLAIM_MS = 24 * 60 * 60 * 1000;
+
+const keys = {
+  transcript: (conversation: string) => `parley:web:transcript:${conversation}`,
+  owner: (conversation: string) => `parley:web:owner:${conversation}`,
+  visitor: (visitor: string) => `parley:web:visitor:${visitor}`,
+  turn: (conversation: string, id: string) => `parley:web:turn:${conversation}:${id}`,
+};
+
+export class Transcripts {
+  constructor(
+    private readonly store: Store,
+    private readonly ttlMs: number,
+    private readonly maxEntries: number,
+  ) {}
+
+  /** Append one entry, refreshing the transcript's expiry. */
+  async append(conversation: string, entry: TranscriptEntry): Promise<void> {
+    await this.store.listPush(keys.transcript(conversation), [JSON.stringify(entry)], { maxLength: this.maxEntries, ttlMs: this.ttlMs });
+  }
+
+  async read(conversation: string): Promise<TranscriptEntry[]> {
+    return (await this.store.listRange(keys.transcript(conversation), 0, -1)).map((item) => JSON.parse(item) as TranscriptEntry);
+  }
+
+  /** The visitor's turn, once per message id (across processes on Redis); false for a repeat. */
+  async appendTurn(conversation: string, id: string, entry: TranscriptEntry): Promise<boolean> {
+    const claim = keys.turn(conversation, id);
+    if (!(await this.store.setIfAbsent(claim, entry.at, TURN_CLAIM_MS))) return false;
+    try {
+      await this.append(conversation, entry);
+    } catch (error) {
+      // not appended: a retry of this message must be able to append it
+      await this.store.delete(claim).catch(() => undefined);
+      throw error;
+    }
+    return true;
+  }
+
+  async owner(conversation: string): Promise<string | undefined> {
+    return this.store.get(keys.owner(conversation));
+  }
+
+  /** Record (or refresh) who owns a conversation; a new one is added to the visitor's list. */
+  async own(conversation: string, visitor: string, isNew: boolean): Promise<void> {
+    await this.store.set(keys.owner(conversation), visitor, this.ttlMs);
+    if (isNew) await this.store.listPush(keys.visitor(visitor), [conversation], { maxLength: VISITOR_CONVERSATIONS, ttlMs: this.ttlMs });
+  }
+
+  /** The visitor's conversations that still exist and are still theirs, newest first. */
+  async ofVisitor(visitor: string): Promise<{ id: string; updatedAt: string }[]> {
+    const ids = [...new Set(await this.store.listRange(keys.visitor(visitor), 0, -1))];
+    const found = await Promise.all(
+      ids.map(async (id) => {
+        if ((await this.owner(id)) !== visitor) return undefined;
+        const [last] = await this.store.listRange(keys.transcript(id), -1, -1);
+        return last ? { id, updatedAt: (JSON.parse(last) as TranscriptEntry).at } : undefined;
+      }),
+    );
+    return found.filter((entry) => entry !== undefined).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  /** Erase the transcript and its owner record; false when there was nothing to erase. */
+  async erase(conversation: string): Promise<boolean> {
+    const existed = (await this.store.listRange(keys.transcript(conversation), 0, 0)).length > 0 || (await this.owner(conversation)) !== undefined;
+    await this.store.delete(keys.transcript(conversation));
+    await this.store.delete(keys.owner(conversation));
+    return existed;
+  }
+}

@@ -1,0 +1,432 @@
+/**
+ * Visitor sessions in the web chat, over HTTP against a real bot and the fake OpenAI server:
+ * minted conversation ids, ownership (another visitor gets a 404 everywhere), forged, expired and
+ * foreign credentials (401), the operator's WEB_TOKEN, renewal, the off-loopback rules, a
+ * repeated message id (one process and two processes on Redis), retention and DELETE.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessions } from '../../adapters/web/session.js';
+import { adaptersFromConfig } from '../../cli/adapters.js';
+import { ConfigError, loadConfig } from '../../src/index.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startParley, type ParleyProcess } from '../helpers/processes.js';
+import { deleteKeys } from '../helpers/redis-keys.js';
+import { until } from '../helpers/until.js';
+import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
+import type { TranscriptEntry } from '../../adapters/web/index.js';
+
+const SECRET = 'web-session-secret-for-the-tests-0123456789';
+const OPERATOR = 'operator-token-for-the-tests-0123456789';
+const REDIS = 'redis://127.0.0.1:6379';
+const ID = /^[A-Za-z0-9_-]{22}$/;
+
+interface Visitor {
+  token: string;
+  visitor: string;
+  expiresAt: string;
+  cookie: string;
+}
+
+/** A small client of the web chat's API, as a visitor or the operator would use it. */
+function client(url: string) {
+  const call = (method: string, path: string, auth?: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${url}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  return {
+    call,
+    async session(auth?: string, headers: Record<string, string> = {}): Promise<Visitor> {
+      const res = await call('POST', '/web/sessions', auth, undefined, headers);
+      expect(res.status).toBe(201);
+      const body = (await res.json()) as Omit<Visitor, 'cookie'>;
+      const cookie = res.headers.get('set-cookie') ?? '';
+      return { ...body, cookie: cookie.split(';')[0]! };
+    },
+    /** POST /web/messages; the conversation is minted when absent. */
+    async post(auth: string | undefined, text: string, extra: Record<string, unknown> = {}) {
+      const res = await call('POST', '/web/messages', auth, { text, ...extra });
+      return { status: res.status, body: (await res.json()) as { id: string; conversation: string; error?: { code: string } } };
+    },
+    async transcript(auth: string | undefined, conversation: string): Promise<TranscriptEntry[]> {
+      const res = await call('GET', `/web/conversations/${encodeURIComponent(conversation)}`, auth);
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { messages: TranscriptEntry[] }).messages;
+    },
+    async waitForReplies(auth: string | undefined, conversation: string, count: number): Promise<TranscriptEntry[]> {
+      let entries: TranscriptEntry[] = [];
+      await until(async () => assistantReplies((entries = await this.transcript(auth, conversation))).length >= count, `${count} replies in ${conversation}`, 10_000);
+      return entries;
+    },
+  };
+}
+
+/** The first chunk of an event stream, or its status when it is refused. */
+async function firstEvent(url: string): Promise<{ status: number; data?: string }> {
+  const controller = new AbortController();
+  const res = await fetch(url, { signal: controller.signal });
+  if (res.status !== 200) return { status: res.status };
+  const { value } = await res.body!.getReader().read();
+  controller.abort();
+  return { status: 200, data: new TextDecoder().decode(value) };
+}
+
+/** The user messages of the model's request, in order. */
+const userTexts = (call: FakeOpenAi['calls'][number]) => call.body.messages.filter((m) => m.role === 'user').map((m) => m.content);
+
+describe('web chat visitor sessions', () => {
+  let ai: FakeOpenAi;
+  let web: WebBot;
+  let api: ReturnType<typeof client>;
+  beforeAll(async () => {
+    ai = await startFakeOpenAi();
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, WEB_SESSION_SECRET: SECRET, WEB_TOKEN: OPERATOR, CACHE_TTL_SECONDS: '0' });
+    api = client(web.url);
+  });
+  afterAll(async () => {
+    await web?.close();
+    await ai?.close();
+  });
+
+  it('POST /web/sessions: a 128-bit visitor, a bearer token for an hour and an HttpOnly cookie for 30 days', async () => {
+    const before = Date.now();
+    const res = await api.call('POST', '/web/sessions');
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Visitor;
+    expect(body.visitor).toMatch(ID);
+    expect(body.token).toMatch(new RegExp(`^v1\\.${body.visitor}\\.\\d+\\.[A-Za-z0-9_-]+$`));
+    const expires = Date.parse(body.expiresAt);
+    expect(expires - before).toBeGreaterThan(59 * 60_000);
+    expect(expires - before).toBeLessThanOrEqual(60 * 60_000 + 1000);
+    const cookie = res.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^parley_web=v1\./);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Lax');
+    expect(cookie).toContain('Path=/web');
+    expect(cookie).toContain(`Max-Age=${30 * 24 * 3600}`);
+    expect(cookie).not.toContain('Secure'); // plain http here
+  });
+
+  it('mints 128-bit random conversation ids (22 base64url characters), each one new', async () => {
+    const visitor = await api.session();
+    const minted = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const { status, body } = await api.post(visitor.token, `hello ${i}`);
+      expect(status).toBe(202);
+      expect(body.conversation).toMatch(ID);
+      expect(body.id).toMatch(/.+/);
+      minted.add(body.conversation);
+    }
+    expect(minted.size).toBe(40);
+  });
+
+  it('two visitors: neither reads, posts to, streams, deletes nor lists the other one’s conversation (404)', async () => {
+    const [alice, bob] = await Promise.all([api.session(), api.session()]);
+    expect(alice.visitor).not.toBe(bob.visitor);
+    const { body } = await api.post(alice.token, 'my card number is 4111 1111 1111 1111');
+    const mine = body.conversation;
+    await api.waitForReplies(alice.token, mine, 1);
+
+    const path = `/web/conversations/${mine}`;
+    for (const res of [
+      await api.call('GET', path, bob.token),
+      await api.call('GET', path, undefined, undefined, { cookie: bob.cookie }),
+      await api.call('POST', '/web/messages', bob.token, { conversation: mine, text: 'let me in' }),
+      await api.call('DELETE', path, bob.token),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toContain('4111');
+    }
+    expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(bob.token)}`)).status).toBe(404);
+    const bobs = await (await api.call('GET', '/web/conversations', bob.token)).json();
+    expect(bobs).toEqual({ conversations: [] });
+
+    // Alice, with her bearer token, her cookie, or ?session= on the stream.
+    expect((await api.transcript(alice.token, mine)).map((e) => e.text)).toEqual(['my card number is 4111 1111 1111 1111', 'echo: my card number is 4111 1111 1111 1111']);
+    expect((await api.call('GET', path, undefined, undefined, { cookie: alice.cookie })).status).toBe(200);
+    const event = await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(alice.token)}`);
+    expect(event.status).toBe(200);
+    expect(event.data).toContain('4111');
+    const alices = (await (await api.call('GET', '/web/conversations', alice.token)).json()) as { conversations: { id: string; updatedAt: string }[] };
+    expect(alices.conversations.map((c) => c.id)).toEqual([mine]);
+    // Bob's messages were never appended to Alice's conversation.
+    expect((await api.transcript(alice.token, mine)).some((e) => e.text === 'let me in')).toBe(false);
+  });
+
+  it('a visitor cannot choose a conversation id: it gets minted ones', async () => {
+    const visitor = await api.session();
+    const chosen = await api.post(visitor.token, 'hi', { conversation: `chosen-${randomUUID()}` });
+    expect(chosen.status).toBe(404);
+    expect(chosen.body.error?.code).toBe('not_found');
+  });
+
+  it('refuses a forged, an expired, another secret’s and a made-up credential with 401, and shows nothing', async () => {
+    const alice = await api.session();
+    const { body } = await api.post(alice.token, 'secret stuff');
+    const path = `/web/conversations/${body.conversation}`;
+    const [v, visitor, expires, mac] = alice.token.split('.');
+    const flipped = `${mac!.slice(0, -2)}${mac!.endsWith('AA') ? 'BB' : 'AA'}`;
+    const forged = [
+      `${v}.${visitor}.${expires}.${flipped}`, // a bad HMAC
+      `${v}.${visitor}.${Number(expires) + 3_600_000}.${mac}`, // a longer expiry under the old HMAC
+      sessions(SECRET).issue(-1000, visitor).token, // expired a second ago, correctly signed
+      sessions('another-secret-of-32-characters-or-more').issue(3_600_000, visitor).token,
+      'not-a-token',
+    ];
+    for (const credential of forged) {
+      const read = await api.call('GET', path, credential);
+      expect(read.status).toBe(401);
+      expect(await read.text()).not.toContain('secret stuff');
+      expect((await api.call('GET', path, undefined, undefined, { cookie: `parley_web=${credential}` })).status).toBe(401);
+      expect((await api.call('POST', '/web/messages', credential, { text: 'hi' })).status).toBe(401);
+      expect((await api.call('DELETE', path, credential)).status).toBe(401);
+      expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(credential)}`)).status).toBe(401);
+    }
+    const refused = await api.call('GET', path, forged[0]);
+    expect(await refused.json()).toMatchObject({ error: { code: 'bad_session' } });
+    // and it is all still there for Alice
+    expect((await api.transcript(alice.token, body.conversation))[0]?.text).toBe('secret stuff');
+  });
+
+  it('the operator’s WEB_TOKEN reads any conversation and may choose ids', async () => {
+    const alice = await api.session();
+    const { body } = await api.post(alice.token, 'for the operator');
+    expect((await api.transcript(OPERATOR, body.conversation))[0]?.text).toBe('for the operator');
+    const chosen = await api.post(OPERATOR, 'server to server', { conversation: 'crm-ticket-42' });
+    expect(chosen).toMatchObject({ status: 202, body: { conversation: 'crm-ticket-42' } });
+    await api.waitForReplies(OPERATOR, 'crm-ticket-42', 1);
+    // ... which a visitor still cannot reach
+    expect((await api.call('GET', '/web/conversations/crm-ticket-42', alice.token)).status).toBe(404);
+  });
+
+  it('renews a session for the same visitor (bearer or cookie); an expired one starts a new visitor', async () => {
+    const first = await api.session();
+    const byBearer = await api.session(first.token);
+    expect(byBearer.visitor).toBe(first.visitor);
+    const byCookie = await api.session(undefined, { cookie: first.cookie });
+    expect(byCookie.visitor).toBe(first.visitor);
+    const { body } = await api.post(first.token, 'before renewal');
+    expect((await api.transcript(byBearer.token, body.conversation))[0]?.text).toBe('before renewal');
+    const expired = sessions(SECRET).issue(-1, first.visitor).token;
+    expect((await api.session(expired)).visitor).not.toBe(first.visitor);
+  });
+
+  it('refuses a message over 4000 characters with 413 and an empty one with 400', async () => {
+    const visitor = await api.session();
+    const long = await api.post(visitor.token, 'x'.repeat(4001));
+    expect(long.status).toBe(413);
+    expect(long.body.error?.code).toBe('message_too_long');
+    expect((await api.post(visitor.token, 'x'.repeat(4000))).status).toBe(202);
+    const empty = await api.post(visitor.token, '   ');
+    expect(empty.status).toBe(400);
+  });
+
+  it('a repeated message id appends the visitor’s turn once, and the model sees it once', async () => {
+    const visitor = await api.session();
+    const first = await api.post(visitor.token, 'only once please', { id: 'm-1' });
+    const again = await api.post(visitor.token, 'only once please', { id: 'm-1', conversation: first.body.conversation });
+    expect([first.status, again.status]).toEqual([202, 202]);
+    const conversation = first.body.conversation;
+    await api.waitForReplies(visitor.token, conversation, 1);
+    await api.post(visitor.token, 'and the next one', { conversation });
+    const entries = await api.waitForReplies(visitor.token, conversation, 2);
+    expect(entries.map((e) => [e.role, e.text])).toEqual([
+      ['user', 'only once please'],
+      ['assistant', 'echo: only once please'],
+      ['user', 'and the next one'],
+      ['assistant', 'echo: and the next one'],
+    ]);
+    const lastCall = ai.calls.findLast((c) => userTexts(c).includes('and the next one'))!;
+    expect(userTexts(lastCall)).toEqual(['only once please', 'and the next one']);
+    // The same id in another conversation is another message.
+    const other = await api.post(visitor.token, 'same id, elsewhere', { id: 'm-1' });
+    expect((await api.waitForReplies(visitor.token, other.body.conversation, 1)).map((e) => e.text)).toEqual(['same id, elsewhere', 'echo: same id, elsewhere']);
+  });
+
+  it('DELETE erases the transcript, the model’s history and the log; a second DELETE is a 404', async () => {
+    // The operator's chosen id, so the next message goes to the same conversation id.
+    const id = `forget-${randomUUID()}`;
+    await api.post(OPERATOR, 'my secret is 4711', { conversation: id });
+    await api.waitForReplies(OPERATOR, id, 1);
+    expect(await web.bot.conversationLog.list(id)).toHaveLength(1);
+    const deleted = await api.call('DELETE', `/web/conversations/${id}`, OPERATOR);
+    expect(deleted.status).toBe(204);
+    expect(await api.transcript(OPERATOR, id)).toEqual([]);
+    expect(await web.bot.conversationLog.list(id)).toEqual([]);
+    expect((await api.call('DELETE', `/web/conversations/${id}`, OPERATOR)).status).toBe(404);
+    await api.post(OPERATOR, 'what was my secret?', { conversation: id });
+    await api.waitForReplies(OPERATOR, id, 1);
+    const call = ai.calls.findLast((c) => userTexts(c).includes('what was my secret?'))!;
+    expect(call.body.messages.filter((m) => m.role !== 'system').map((m) => m.content)).toEqual(['what was my secret?']);
+
+    // A visitor deletes its own: gone for it too (404 afterwards, and a second DELETE is a 404).
+    const visitor = await api.session();
+    const { body } = await api.post(visitor.token, 'delete me');
+    await api.waitForReplies(visitor.token, body.conversation, 1);
+    expect((await api.call('DELETE', `/web/conversations/${body.conversation}`, visitor.token)).status).toBe(204);
+    expect((await api.call('GET', `/web/conversations/${body.conversation}`, visitor.token)).status).toBe(404);
+    expect((await api.call('DELETE', `/web/conversations/${body.conversation}`, visitor.token)).status).toBe(404);
+    expect((await api.call('POST', '/web/messages', visitor.token, { conversation: body.conversation, text: 'back?' })).status).toBe(404);
+    expect(await (await api.call('GET', '/web/conversations', visitor.token)).json()).toEqual({ conversations: [] });
+  });
+
+  it('WEB_TOKEN configured: a request without a credential gets 401, even from this machine', async () => {
+    const res = await api.call('GET', '/web/conversations/anything');
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: { code: 'session_required' } });
+  });
+});
+
+describe('web chat on loopback without any setup', () => {
+  it('answers at once without credentials, and with a session (a secret made up for the process)', async () => {
+    const ai = await startFakeOpenAi();
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url });
+    try {
+      const api = client(web.url);
+      expect((await web.post('no-setup', 'hello')).status).toBe(202);
+      expect((await web.waitFor('no-setup', (e) => assistantReplies(e).length === 1)).map((e) => e.text)).toEqual(['hello', 'echo: hello']);
+      const visitor = await api.session();
+      const { status, body } = await api.post(visitor.token, 'as a visitor');
+      expect(status).toBe(202);
+      expect((await api.waitForReplies(visitor.token, body.conversation, 1)).map((e) => e.text)).toEqual(['as a visitor', 'echo: as a visitor']);
+      // with a session the visitor rules apply, even here
+      expect((await api.call('GET', '/web/conversations/no-setup', visitor.token)).status).toBe(404);
+    } finally {
+      await web.close();
+      await ai.close();
+    }
+  });
+});
+
+describe('web chat off loopback', () => {
+  it('refuses to start without WEB_SESSION_SECRET, naming it', async () => {
+    // off loopback the chat is off unless asked for (WEB_CHAT, WEB_TOKEN or WEB_SESSION_SECRET)
+    expect(adaptersFromConfig(loadConfig({ HOST: '0.0.0.0' }))).toEqual([]);
+    for (const env of [{ HOST: '0.0.0.0', WEB_TOKEN: OPERATOR }, { HOST: '0.0.0.0', WEB_CHAT: 'true' }]) {
+      expect(() => adaptersFromConfig(loadConfig(env))).toThrow(ConfigError);
+      expect(() => adaptersFromConfig(loadConfig(env))).toThrow(/WEB_SESSION_SECRET/);
+    }
+    expect(adaptersFromConfig(loadConfig({ HOST: '0.0.0.0', WEB_SESSION_SECRET: SECRET })).map((a) => a.platform)).toEqual(['web']);
+    expect(adaptersFromConfig(loadConfig({ HOST: '0.0.0.0', WEB_CHAT: 'false' }))).toEqual([]);
+    // and `parley serve` exits with the message
+    await expect(startParley(['serve'], { HOST: '0.0.0.0', WEB_CHAT: 'true' })).rejects.toThrow(/WEB_SESSION_SECRET/);
+  });
+
+  it('the adapter itself refuses to start (readiness names WEB_SESSION_SECRET)', async () => {
+    const web = await startWebBot({ HOST: '0.0.0.0', WEB_TOKEN: OPERATOR });
+    try {
+      await until(async () => {
+        const ready = (await (await fetch(`${web.url}/readyz`)).json()) as { adapters: { web: string } };
+        return ready.adapters.web.startsWith('failed: ') && ready.adapters.web.includes('WEB_SESSION_SECRET');
+      }, 'the web adapter to report its failed start');
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('a credential-less request gets 401 (also from this machine); a session works', async () => {
+    const ai = await startFakeOpenAi();
+    const web = await startWebBot({ HOST: '0.0.0.0', WEB_SESSION_SECRET: SECRET, OPENAI_BASE_URL: ai.url });
+    try {
+      const api = client(web.url);
+      for (const res of [
+        await api.call('POST', '/web/messages', undefined, { conversation: 'x', text: 'hi' }),
+        await api.call('POST', '/web/messages', undefined, { text: 'hi' }),
+        await api.call('GET', '/web/conversations/x'),
+        await api.call('GET', '/web/conversations/x', undefined, undefined, { 'x-forwarded-for': '203.0.113.9' }),
+      ]) {
+        expect(res.status).toBe(401);
+      }
+      const visitor = await api.session(undefined, { 'x-forwarded-for': '203.0.113.9' });
+      const { status, body } = await api.post(visitor.token, 'from afar');
+      expect(status).toBe(202);
+      expect((await api.waitForReplies(visitor.token, body.conversation, 1)).map((e) => e.text)).toEqual(['from afar', 'echo: from afar']);
+    } finally {
+      await web.close();
+      await ai.close();
+    }
+  });
+});
+
+describe('web chat on Redis', () => {
+  let ai: FakeOpenAi;
+  let redis: Redis;
+  const prefixes: string[] = [];
+  beforeAll(async () => {
+    ai = await startFakeOpenAi();
+    redis = new Redis(REDIS);
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeys(redis, `${prefix}:`);
+    redis.disconnect();
+    await ai?.close();
+  });
+  const prefix = () => {
+    const p = `t${randomUUID().slice(0, 8)}`;
+    prefixes.push(p);
+    return p;
+  };
+
+  it('transcripts and owner records expire after HISTORY_TTL_SECONDS; DELETE erases transcript, history and log', async () => {
+    const p = prefix();
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, REDIS_URL: REDIS, REDIS_PREFIX: p, WEB_SESSION_SECRET: SECRET, HISTORY_TTL_SECONDS: '4321', CACHE_TTL_SECONDS: '0' });
+    try {
+      const api = client(web.url);
+      const visitor = await api.session();
+      const { body } = await api.post(visitor.token, 'keep me a while');
+      const conversation = body.conversation;
+      await api.waitForReplies(visitor.token, conversation, 1);
+      for (const key of [`${p}:parley:web:transcript:${conversation}`, `${p}:parley:web:owner:${conversation}`]) {
+        const ttl = await redis.ttl(key);
+        expect(ttl).toBeGreaterThan(4300);
+        expect(ttl).toBeLessThanOrEqual(4321);
+      }
+      const history = `${p}:parley:history:web:${conversation}`;
+      const log = `${p}:convlog:c:${conversation}`;
+      await until(async () => (await redis.exists(history)) === 1 && (await redis.exists(log)) === 1, 'history and log on Redis');
+      expect((await api.call('DELETE', `/web/conversations/${conversation}`, visitor.token)).status).toBe(204);
+      expect(await redis.exists(`${p}:parley:web:transcript:${conversation}`, `${p}:parley:web:owner:${conversation}`, history, log)).toBe(0);
+      const index = await redis.lrange(`${p}:convlog:recent`, 0, -1);
+      expect(index.some((entry) => entry.includes(conversation))).toBe(false);
+      expect((await api.call('DELETE', `/web/conversations/${conversation}`, visitor.token)).status).toBe(404);
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('two processes sharing Redis: a session from one works on the other, and a repeated id appends the turn once', async () => {
+    const p = prefix();
+    const env = { REDIS_URL: REDIS, REDIS_PREFIX: p, OPENAI_BASE_URL: ai.url, WEB_SESSION_SECRET: SECRET, CACHE_TTL_SECONDS: '0', JOB_BACKOFF_MS: '50', AI_BACKOFF_MS: '20' };
+    const processes: ParleyProcess[] = [];
+    try {
+      processes.push(...(await Promise.all([startParley(['serve'], env), startParley(['serve'], env)])));
+      const [one, two] = processes.map((process) => client(process.url!));
+      const visitor = await one!.session();
+      const { body } = await one!.post(visitor.token, 'hello from one');
+      const conversation = body.conversation;
+      // the same message, at once, to both processes, several times
+      const id = `dup-${randomUUID()}`;
+      const sends = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => (i % 2 ? two! : one!).post(visitor.token, 'said once, sent six times', { id, conversation })),
+      );
+      expect(sends.map((s) => s.status)).toEqual([202, 202, 202, 202, 202, 202]);
+      const entries = await two!.waitForReplies(visitor.token, conversation, 2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const after = await one!.transcript(visitor.token, conversation);
+      expect(after.filter((e) => e.role === 'user').map((e) => e.text)).toEqual(['hello from one', 'said once, sent six times']);
+      expect(assistantReplies(after)).toHaveLength(2);
+      expect(entries.length).toBeGreaterThanOrEqual(4);
+      const calls = ai.calls.filter((c) => userTexts(c).includes('said once, sent six times'));
+      expect(calls).toHaveLength(1);
+      expect(userTexts(calls[0]!)).toEqual(['hello from one', 'said once, sent six times']);
+      // another visitor is refused on either process
+      const other = await two!.session();
+      for (const api of [one!, two!]) expect((await api.call('GET', `/web/conversations/${conversation}`, other.token)).status).toBe(404);
+    } finally {
+      await Promise.all(processes.map((process) => process.stop()));
+    }
+  });
+});

@@ -1,0 +1,53 @@
+/** The web chat's signed visitor sessions (adapters/web/session.ts). */
+import { describe, expect, it } from 'vitest';
+import { cookieToken, randomId, sessionCookie, sessions } from '../../adapters/web/session.js';
+
+const SECRET = 'a-secret-of-32-characters-or-more-0000';
+
+describe('web chat sessions', () => {
+  it('a token is v1.<visitor>.<expiresAtMs>.<hmac>, verified until it expires', () => {
+    const signer = sessions(SECRET);
+    const now = 1_700_000_000_000;
+    const issued = signer.issue(60_000, undefined, now);
+    expect(issued.visitor).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(issued.token).toMatch(new RegExp(`^v1\\.${issued.visitor}\\.${now + 60_000}\\.[A-Za-z0-9_-]{43}$`));
+    expect(signer.verify(issued.token, now)).toEqual({ visitor: issued.visitor, expiresAt: new Date(now + 60_000) });
+    expect(signer.verify(issued.token, now + 59_999)).toBeDefined();
+    expect(signer.verify(issued.token, now + 60_000)).toBeUndefined();
+  });
+
+  it('refuses tokens that were changed, signed with another secret, or are not tokens', () => {
+    const signer = sessions(SECRET);
+    const { token, visitor } = signer.issue(60_000);
+    const [, , expires, mac] = token.split('.');
+    const other = sessions(`${SECRET}-other`).issue(60_000, visitor).token;
+    for (const bad of [
+      other,
+      `v1.${visitor}.${Number(expires) + 1}.${mac}`,
+      `v1.${randomId()}.${expires}.${mac}`,
+      `v2.${visitor}.${expires}.${mac}`,
+      `${token}.extra`,
+      `v1.${visitor}.${expires}.`,
+      `v1.short.${expires}.${mac}`,
+      '',
+      'v1...',
+    ]) {
+      expect(signer.verify(bad)).toBeUndefined();
+    }
+    expect(() => sessions('')).toThrow();
+  });
+
+  it('mints distinct 128-bit ids', () => {
+    const ids = new Set(Array.from({ length: 1000 }, randomId));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(Buffer.from(id, 'base64url')).toHaveLength(16);
+  });
+
+  it('writes and reads the parley_web cookie', () => {
+    expect(sessionCookie('v1.a.b.c', true)).toBe('parley_web=v1.a.b.c; Max-Age=2592000; Path=/web; HttpOnly; SameSite=Lax; Secure');
+    expect(sessionCookie('v1.a.b.c', false)).not.toContain('Secure');
+    expect(cookieToken('theme=dark; parley_web=v1.a.b.c; other=1')).toBe('v1.a.b.c');
+    expect(cookieToken('theme=dark')).toBeUndefined();
+    expect(cookieToken(undefined)).toBeUndefined();
+  });
+});
