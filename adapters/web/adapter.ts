@@ -44,11 +44,13 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   const maxTranscript = options.maxTranscript ?? 200;
   const maxText = options.maxTextLength ?? 4000;
   let state: WebState | undefined;
+  let refused: string | undefined;
   let markStarted: (value: WebState) => void = () => undefined;
   const started = new Promise<WebState>((resolve) => (markStarted = resolve));
   // Requests are served before start() has finished: they wait for it, briefly.
   const stateOf = async (): Promise<WebState> => {
     if (state) return state;
+    if (refused) throw new HttpError(503, 'not_configured', refused);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new HttpError(503, 'starting', 'The web chat is not ready yet (see /readyz); retry in a moment.')), START_WAIT_MS);
@@ -85,7 +87,10 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       const token = options.token ?? context.config.web.token;
       let secret = options.sessionSecret ?? context.config.web.sessionSecret;
       if (!secret) {
-        if (!context.loopbackOnly) throw new Error('web chat: the server is not bound to loopback, so WEB_SESSION_SECRET must be set to sign visitor sessions (e.g. $(openssl rand -hex 32))');
+        if (!context.loopbackOnly) {
+          refused = 'The web chat is not configured: the server is not bound to loopback, so WEB_SESSION_SECRET must be set to sign visitor sessions (e.g. $(openssl rand -hex 32)).';
+          throw new Error(refused);
+        }
         secret = randomBytes(32).toString('base64url');
         context.logger.warn('web chat: WEB_SESSION_SECRET is not set, so visitor sessions are signed with a secret made up for this process (they end when it stops)');
       }

@@ -322,6 +322,10 @@ describe('web chat off loopback', () => {
         const ready = (await (await fetch(`${web.url}/readyz`)).json()) as { adapters: { web: string } };
         return ready.adapters.web.startsWith('failed: ') && ready.adapters.web.includes('WEB_SESSION_SECRET');
       }, 'the web adapter to report its failed start');
+      // and its routes say so at once
+      const res = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR}` }, body: '{"text":"hi"}' });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 'not_configured', message: expect.stringContaining('WEB_SESSION_SECRET') } });
     } finally {
       await web.close();
     }
@@ -428,5 +432,5 @@ describe('web chat on Redis', () => {
     } finally {
       await Promise.all(processes.map((process) => process.stop()));
     }
-  });
+  }, 60_000); // two processes to start
 });
