@@ -273,6 +273,23 @@ describe('web chat visitor sessions', () => {
     expect(await (await api.call('GET', '/web/conversations', visitor.token)).json()).toEqual({ conversations: [] });
   });
 
+  it('an open event stream ends once its conversation is deleted', async () => {
+    const visitor = await api.session();
+    const { body } = await api.post(visitor.token, 'stream then delete');
+    await api.waitForReplies(visitor.token, body.conversation, 1);
+    const res = await fetch(`${web.url}/web/conversations/${body.conversation}/events?session=${encodeURIComponent(visitor.token)}`);
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('stream then delete');
+    expect((await api.call('DELETE', `/web/conversations/${body.conversation}`, visitor.token)).status).toBe(204);
+    const seen: string[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      seen.push(new TextDecoder().decode(value));
+    }
+    expect(seen.join('')).toContain('"messages":[]'); // the erased transcript, then the end
+  });
+
   it('WEB_TOKEN configured: a request without a credential gets 401, even from this machine', async () => {
     const res = await api.call('GET', '/web/conversations/anything');
     expect(res.status).toBe(401);
