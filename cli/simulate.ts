@@ -62,7 +62,9 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
 }
 
 /** The mention Slack would put in the text: the real bot user when the token works, a placeholder otherwise. */
-async function botUserId(token: string, apiUrl: string): Promise<string> {
+async function botUserId(token: string | undefined, apiUrl: string): Promise<string> {
+  // With OAuth (many workspaces) there is no one bot token to ask.
+  if (!token) return 'U0PARLEYBOT';
   try {
     const { WebClient } = slackSdk('parley simulate slack').webApi;
     const result = await new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, timeout: 3000 }).auth.test();

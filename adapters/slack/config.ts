@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { ConfigError, parseEnv, schemas, type Variable } from 'parley';
+import { parseInstallationKeys } from './installation-crypto.js';
 
-/** Slack's variables; the adapter is on when the bot token and the signing secret are set. */
+/** The bot scopes parley's features need (the manifest's list in the README): what /slack/install asks for by default. */
+export const DEFAULT_SLACK_SCOPES = 'app_mentions:read,assistant:write,channels:history,chat:write,commands,groups:history,im:history,mpim:history';
+
+/**
+ * Slack's variables. The adapter is on with the signing secret (or an app token) plus either the bot
+ * token (one workspace) or the OAuth client id, secret and state secret (many workspaces).
+ */
 export const slackVariables = {
   SLACK_BOT_TOKEN: { schema: z.string().regex(/^xox[bp]-/, 'expected a bot token starting with xoxb-'), fix: 'set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your app\'s "OAuth & Permissions" page' },
   SLACK_SIGNING_SECRET: { schema: z.string().min(8), fix: 'set SLACK_SIGNING_SECRET to the Signing Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
@@ -11,10 +18,29 @@ export const slackVariables = {
   SLACK_STREAMING: { schema: schemas.bool, default: 'off', fix: 'set SLACK_STREAMING=on to stream replies as they are generated, or off' },
   SLACK_THREAD_FOLLOWUPS: { schema: schemas.bool, default: 'on', fix: 'set SLACK_THREAD_FOLLOWUPS=off to answer in threads only when mentioned' },
   SLACK_SUGGESTED_PROMPTS: { schema: z.string(), default: '', fix: 'set SLACK_SUGGESTED_PROMPTS to prompts separated by |, e.g. "Summarise this thread|Draft a reply"' },
+  SLACK_CLIENT_ID: { schema: z.string().min(1), fix: 'set SLACK_CLIENT_ID to the Client ID from your app\'s "Basic Information" page' },
+  SLACK_CLIENT_SECRET: { schema: z.string().min(8), fix: 'set SLACK_CLIENT_SECRET to the Client Secret from your app\'s "Basic Information" page' },
+  SLACK_STATE_SECRET: { schema: z.string().min(32, 'expected at least 32 characters'), fix: 'set SLACK_STATE_SECRET to a long random string (e.g. $(openssl rand -hex 32)), the same in every process' },
+  SLACK_INSTALLATION_KEY: {
+    schema: z.string().transform((value, ctx) => {
+      try {
+        return parseInstallationKeys(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    fix: 'set SLACK_INSTALLATION_KEY to base64 of 32 random bytes (e.g. $(openssl rand -base64 32)); while rotating, the new key first, then the old, comma-separated',
+  },
+  SLACK_SCOPES: { schema: z.string().regex(/^[\w:.-]+(,\s*[\w:.-]+)*$/, 'expected comma-separated scopes'), default: DEFAULT_SLACK_SCOPES, fix: 'set SLACK_SCOPES to the bot scopes to ask for, comma-separated, e.g. app_mentions:read,chat:write' },
+  SLACK_REDIRECT_URI: { schema: schemas.url, fix: 'set SLACK_REDIRECT_URI to the public URL of /slack/oauth_redirect, as listed under "OAuth & Permissions → Redirect URLs"' },
 } satisfies Record<string, Variable>;
 
 export interface SlackConfig {
-  botToken: string;
+  /** One workspace: its bot token. Absent when the app is installed through OAuth (`oauth`). */
+  botToken?: string;
+  /** Many workspaces: the OAuth install flow, and installations stored encrypted. */
+  oauth?: SlackOAuthConfig;
   signingSecrets: string[];
   appToken?: string;
   apiUrl: string;
@@ -27,9 +53,12 @@ export interface SlackConfig {
 /** Slack's configuration from the environment, or undefined when Slack is not configured. */
 export function slackConfigFromEnv(env: Record<string, string | undefined>): SlackConfig | undefined {
   const v = parseEnv(slackVariables, env);
-  if (!v.SLACK_BOT_TOKEN && !v.SLACK_SIGNING_SECRET && !v.SLACK_APP_TOKEN) return undefined;
+  const oauthGiven = Boolean(v.SLACK_CLIENT_ID || v.SLACK_CLIENT_SECRET || v.SLACK_STATE_SECRET);
+  if (!v.SLACK_BOT_TOKEN && !v.SLACK_SIGNING_SECRET && !v.SLACK_APP_TOKEN && !oauthGiven) return undefined;
+  const oauth = oauthGiven ? oauthConfig(v, env.PUBLIC_URL) : undefined;
   return {
-    botToken: v.SLACK_BOT_TOKEN ?? missing('SLACK_BOT_TOKEN'),
+    botToken: v.SLACK_BOT_TOKEN ?? (oauth ? undefined : missing('SLACK_BOT_TOKEN')),
+    ...(oauth ? { oauth } : {}),
     signingSecrets: v.SLACK_SIGNING_SECRET ? splitList(v.SLACK_SIGNING_SECRET, ',') : v.SLACK_APP_TOKEN ? [] : missing('SLACK_SIGNING_SECRET'),
     appToken: v.SLACK_APP_TOKEN,
     apiUrl: v.SLACK_API_URL as string,
@@ -40,10 +69,48 @@ export function slackConfigFromEnv(env: Record<string, string | undefined>): Sla
   };
 }
 
+export interface SlackOAuthConfig {
+  clientId: string;
+  clientSecret: string;
+  /** Signs the OAuth `state` (and its cookie). */
+  stateSecret: string;
+  /** SLACK_INSTALLATION_KEY: the first encrypts installations, every one decrypts. */
+  installationKeys: Buffer[];
+  /** Bot scopes /slack/install asks for. */
+  scopes: string[];
+  /** Where Slack sends the browser back; absent: /slack/oauth_redirect on the URL the install page was opened at. */
+  redirectUri?: string;
+}
+
+function oauthConfig(v: ReturnType<typeof parseEnv<typeof slackVariables>>, publicUrl: string | undefined): SlackOAuthConfig {
+  const needed = (['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'SLACK_INSTALLATION_KEY'] as const).filter((name) => v[name] === undefined);
+  if (needed.length > 0) {
+    throw new ConfigError(
+      `${needed.join(', ')} ${needed.length === 1 ? 'is' : 'are'} missing: installing the Slack app in many workspaces (OAuth) needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_INSTALLATION_KEY (base64 of 32 bytes, e.g. $(openssl rand -base64 32)). Fix: set ${needed.join(' and ')}, or unset SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET to serve one workspace with SLACK_BOT_TOKEN.`,
+    );
+  }
+  if (v.SLACK_BOT_TOKEN) {
+    throw new ConfigError(
+      'SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: Slack serves either one workspace with SLACK_BOT_TOKEN or many installed through OAuth (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET). Fix: unset SLACK_BOT_TOKEN and install the app in that workspace at /slack/install, or unset the SLACK_CLIENT_ variables and SLACK_STATE_SECRET.',
+    );
+  }
+  const base = publicUrl?.trim().replace(/\/+$/, '');
+  return {
+    clientId: v.SLACK_CLIENT_ID as string,
+    clientSecret: v.SLACK_CLIENT_SECRET as string,
+    stateSecret: v.SLACK_STATE_SECRET as string,
+    installationKeys: v.SLACK_INSTALLATION_KEY as Buffer[],
+    scopes: splitList(v.SLACK_SCOPES ?? DEFAULT_SLACK_SCOPES, ','),
+    redirectUri: v.SLACK_REDIRECT_URI ?? (base ? `${base}/slack/oauth_redirect` : undefined),
+  };
+}
+
 function splitList(value: string, separator: string): string[] {
   return value.split(separator).map((s) => s.trim()).filter(Boolean);
 }
 
 function missing(name: string): never {
-  throw new ConfigError(`${name} is missing: Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode). Fix: set ${name}, or unset the other SLACK_ variables.`);
+  throw new ConfigError(
+    `${name} is missing: Slack needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) and either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_INSTALLATION_KEY (many workspaces, OAuth). Fix: set ${name}, or unset the other SLACK_ variables.`,
+  );
 }

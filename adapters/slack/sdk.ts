@@ -3,6 +3,7 @@
  * src/optional-dependency.ts), so importing this adapter costs nothing in a web-only app.
  */
 import type * as Bolt from '@slack/bolt';
+import type * as OAuth from '@slack/oauth';
 import type * as SocketMode from '@slack/socket-mode';
 import type * as WebApi from '@slack/web-api';
 import { requireOptional } from 'parley/adapter-kit';
@@ -17,4 +18,9 @@ export function slackSdk(neededBy = 'slackAdapter()'): { bolt: typeof Bolt; webA
     webApi: requireOptional<typeof WebApi>('@slack/web-api', neededBy, SLACK_PACKAGES),
     socketMode: requireOptional<typeof SocketMode>('@slack/socket-mode', neededBy, SLACK_PACKAGES),
   };
+}
+
+/** Slack's OAuth helpers (the install flow, many workspaces); loaded only when OAuth is configured. */
+export function slackOAuthSdk(neededBy = 'slackAdapter() with OAuth (SLACK_CLIENT_ID)'): typeof OAuth {
+  return requireOptional<typeof OAuth>('@slack/oauth', neededBy, [...SLACK_PACKAGES, '@slack/oauth']);
 }

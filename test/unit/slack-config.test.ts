@@ -1,0 +1,97 @@
+/** Slack's configuration: one workspace (SLACK_BOT_TOKEN) or many (OAuth), and the errors that name what to set. */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SLACK_SCOPES } from '../../adapters/slack/config.js';
+import { slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { ConfigError } from '../../src/index.js';
+
+const key = randomBytes(32);
+const oauthEnv = {
+  SLACK_SIGNING_SECRET: 'signing-secret-123',
+  SLACK_CLIENT_ID: '1111.2222',
+  SLACK_CLIENT_SECRET: 'client-secret-123',
+  SLACK_STATE_SECRET: 'state-secret-0123456789-0123456789',
+  SLACK_INSTALLATION_KEY: key.toString('base64'),
+};
+
+function configError(env: Record<string, string>): string {
+  try {
+    slackConfigFromEnv(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('Slack configuration', () => {
+  it('one workspace, as before: a bot token and no oauth', () => {
+    const config = slackConfigFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'signing-secret-123' })!;
+    expect(config.botToken).toBe('xoxb-1');
+    expect(config.oauth).toBeUndefined();
+  });
+
+  it('many workspaces: the OAuth settings, no bot token, the default scopes and no redirect URI without PUBLIC_URL', () => {
+    const config = slackConfigFromEnv(oauthEnv)!;
+    expect(config.botToken).toBeUndefined();
+    expect(config.oauth).toEqual({
+      clientId: '1111.2222',
+      clientSecret: 'client-secret-123',
+      stateSecret: oauthEnv.SLACK_STATE_SECRET,
+      installationKeys: [key],
+      scopes: DEFAULT_SLACK_SCOPES.split(','),
+      redirectUri: undefined,
+    });
+    expect(config.oauth!.scopes).toEqual(expect.arrayContaining(['app_mentions:read', 'assistant:write', 'chat:write', 'im:history']));
+  });
+
+  it('the redirect URI: SLACK_REDIRECT_URI, else PUBLIC_URL + /slack/oauth_redirect', () => {
+    expect(slackConfigFromEnv({ ...oauthEnv, PUBLIC_URL: 'https://bot.example.com/' })!.oauth!.redirectUri).toBe('https://bot.example.com/slack/oauth_redirect');
+    expect(slackConfigFromEnv({ ...oauthEnv, PUBLIC_URL: 'https://bot.example.com', SLACK_REDIRECT_URI: 'https://auth.example.com/slack/oauth_redirect' })!.oauth!.redirectUri).toBe(
+      'https://auth.example.com/slack/oauth_redirect',
+    );
+  });
+
+  it('SLACK_SCOPES and a rotated SLACK_INSTALLATION_KEY list', () => {
+    const old = randomBytes(32);
+    const config = slackConfigFromEnv({ ...oauthEnv, SLACK_SCOPES: 'chat:write, app_mentions:read', SLACK_INSTALLATION_KEY: `${key.toString('base64')},${old.toString('base64')}` })!;
+    expect(config.oauth!.scopes).toEqual(['chat:write', 'app_mentions:read']);
+    expect(config.oauth!.installationKeys).toEqual([key, old]);
+  });
+
+  it('OAuth without SLACK_INSTALLATION_KEY is refused, naming it', () => {
+    const { SLACK_INSTALLATION_KEY: _, ...env } = oauthEnv;
+    expect(configError(env)).toMatch(/^SLACK_INSTALLATION_KEY is missing: .*Fix: set SLACK_INSTALLATION_KEY/);
+  });
+
+  it('a partial OAuth setting names every variable missing', () => {
+    expect(configError({ SLACK_SIGNING_SECRET: 'signing-secret-123', SLACK_CLIENT_ID: '1111.2222' })).toMatch(
+      /^SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SLACK_INSTALLATION_KEY are missing/,
+    );
+  });
+
+  it('a bad installation key is refused without echoing it', () => {
+    const short = randomBytes(16).toString('base64');
+    const message = configError({ ...oauthEnv, SLACK_INSTALLATION_KEY: `${key.toString('base64')},${short}` });
+    expect(message).toMatch(/^SLACK_INSTALLATION_KEY="<hidden>" is invalid: key 2 of 2 is not base64 of 32 bytes \(got 16 bytes\)\. Fix: /);
+    expect(message).not.toContain(short);
+    expect(message).not.toContain(key.toString('base64'));
+  });
+
+  it('a short state secret is refused', () => {
+    expect(configError({ ...oauthEnv, SLACK_STATE_SECRET: 'short' })).toMatch(/^SLACK_STATE_SECRET="<hidden>" is invalid: expected at least 32 characters/);
+  });
+
+  it('a bot token and OAuth together are refused: one workspace or many', () => {
+    expect(configError({ ...oauthEnv, SLACK_BOT_TOKEN: 'xoxb-1' })).toMatch(/^SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set/);
+  });
+
+  it('OAuth still needs the signing secret (or an app token)', () => {
+    const { SLACK_SIGNING_SECRET: _, ...env } = oauthEnv;
+    expect(configError(env)).toMatch(/^SLACK_SIGNING_SECRET is missing: .*SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_INSTALLATION_KEY/);
+  });
+
+  it('neither a bot token nor OAuth: the bot token is what is missing', () => {
+    expect(configError({ SLACK_SIGNING_SECRET: 'signing-secret-123' })).toMatch(/^SLACK_BOT_TOKEN is missing/);
+  });
+});
