@@ -4,7 +4,8 @@
  * conversation reads back in order with one Query.
  *
  *   conversation_id, timestamp, platform, user_id, tenant?, input, output, model,
- *   input_tokens, output_tokens, cost_usd, latency_ms
+ *   input_tokens, output_tokens, cost_usd, latency_ms, exchange_id?, feedback? (a map: rating,
+ *   reason?, at, user?)
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -13,6 +14,8 @@ import {
   type ConversationLog,
   type ConversationQuery,
   type ConversationSummary,
+  type ExchangeFeedback,
+  type RateResult,
 } from '../src/index.js';
 import { searchConversations } from '../src/conversation-search.js';
 import { dynamoDbAccess, isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
@@ -42,6 +45,9 @@ export interface ConversationItem {
   output_tokens: number;
   cost_usd: number;
   latency_ms: number;
+  /** The exchange's id (the job that answered), what a rating names. */
+  exchange_id?: string;
+  feedback?: ExchangeFeedback;
 }
 
 /** Two exchanges of a conversation in the same millisecond are rare (one worker at a time holds it); a later one moves on by 1 ms. */
@@ -97,6 +103,46 @@ export class DynamoConversationLog implements ConversationLog {
   }
 
   /**
+   * Rate an exchange: a Query of the conversation for its newest item with that `exchange_id`,
+   * then an UpdateItem of that item's `feedback` (only while the item exists).
+   */
+  async rate(conversationId: string, exchangeId: string, feedback: ExchangeFeedback): Promise<RateResult | undefined> {
+    const { QueryCommand, UpdateCommand } = this.dynamo.sdk.lib;
+    let start: Record<string, unknown> | undefined;
+    let item: ConversationItem | undefined;
+    do {
+      const page = await this.dynamo.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'conversation_id = :id',
+          FilterExpression: 'exchange_id = :exchange',
+          ExpressionAttributeValues: { ':id': conversationId, ':exchange': exchangeId },
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+        }),
+      );
+      item = (page.Items as ConversationItem[] | undefined)?.[0];
+      start = page.LastEvaluatedKey;
+    } while (!item && start);
+    if (!item) return undefined;
+    try {
+      await this.dynamo.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { conversation_id: item.conversation_id, timestamp: item.timestamp },
+          UpdateExpression: 'SET feedback = :feedback',
+          ConditionExpression: 'attribute_exists(conversation_id)',
+          ExpressionAttributeValues: { ':feedback': feedback },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailed(error)) return undefined; // deleted meanwhile
+      throw error;
+    }
+    return item.feedback ? { previous: item.feedback } : {};
+  }
+
+  /**
    * A Scan of up to `searchScanLimit` items (the table has no index by time: on a table larger
    * than that, which items are seen is DynamoDB's order), of which the newest `searchMaxEntries`
    * by timestamp are searched.
@@ -139,6 +185,8 @@ export function toItem(entry: ConversationEntry): ConversationItem {
     output_tokens: entry.outputTokens,
     cost_usd: entry.costUsd,
     latency_ms: entry.latencyMs,
+    exchange_id: entry.id,
+    feedback: entry.feedback,
   };
 }
 
@@ -156,5 +204,7 @@ function fromItem(item: ConversationItem): ConversationEntry {
     outputTokens: item.output_tokens,
     costUsd: item.cost_usd,
     latencyMs: item.latency_ms,
+    ...(item.exchange_id === undefined ? {} : { id: item.exchange_id }),
+    ...(item.feedback === undefined ? {} : { feedback: item.feedback }),
   };
 }

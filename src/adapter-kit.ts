@@ -11,6 +11,7 @@
 export type {
   Adapter,
   AdapterContext,
+  Feedback,
   HttpRequest,
   HttpResponse,
   Indicator,
@@ -28,6 +29,9 @@ export type { Config } from './config.js';
 // Errors that tell the HTTP layer and the queue what to do.
 export { HttpError, PermanentError, RetryAfterError } from './adapter.js';
 export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus } from './payload.js';
+
+// Feedback on answers: the exchange a reply's key belongs to, and the limits of a reason.
+export { exchangeOf, MAX_REASON_CHARS } from './feedback.js';
 
 // Replies: splitting, and markdown → a platform's own formatting.
 export { replyParts } from './replies.js';

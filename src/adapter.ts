@@ -74,6 +74,25 @@ export interface AdapterContext {
    * conversation log can erase (`ConversationLog.erase`), its entries. A visitor's "delete".
    */
   forget(conversation: ConversationRef): Promise<void>;
+  /**
+   * A person rated an answer (👍/👎, maybe with a reason): stored with its exchange in the
+   * conversation log and counted in `parley_feedback_total`. False when the log holds no such
+   * exchange in that conversation (nothing is stored or counted then).
+   */
+  feedback(feedback: Feedback): Promise<boolean>;
+}
+
+/** A rating of one answer, as an adapter hands it to `AdapterContext.feedback`. */
+export interface Feedback {
+  platform: string;
+  conversation: ConversationRef;
+  /** The exchange rated: the job id that starts its reply's key (`exchangeOf(SendOptions.key)`). */
+  exchange: string;
+  rating: 'good' | 'bad';
+  /** Why (a 👎's reason), in the person's words. */
+  reason?: string;
+  /** Who rated (the platform's user id). */
+  user?: string;
 }
 
 export type Indicator = 'thinking' | 'done';

@@ -31,6 +31,7 @@ import { createBackends } from './backends.js';
 import { answerMessage, processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
 import { forgetter } from './forget.js';
+import { feedbackRecorder } from './feedback.js';
 
 export interface BotOptions {
   /** Platform adapters (Slack, WhatsApp, Intercom, web). */
@@ -163,6 +164,7 @@ export function createBot(options: BotOptions = {}): Bot {
           limiter: (name, points, seconds) => backends.limiter(`${adapter.platform}-${name}`, points, seconds),
           config,
           forget: forgetter(history, conversationLog),
+          feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
           deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
         }),
         logger,

@@ -6,10 +6,11 @@
  *   <prefix>:convlog:recent              the index: the newest `maxEntries` entries of every
  *                                        conversation, newest first (LPUSH), what `search` reads
  *
- * Each entry is stored as JSON. One record is one MULTI (a single round trip).
+ * Each entry is stored as JSON. One record is one MULTI (a single round trip). A rating (`rate`)
+ * rewrites its entry's JSON in both lists.
  */
 import { Cluster } from 'ioredis';
-import type { ConversationEntry, ConversationLog } from './conversation-log.js';
+import type { ConversationEntry, ConversationLog, ExchangeFeedback, RateResult } from './conversation-log.js';
 import { searchConversations, type ConversationQuery, type ConversationSummary } from './conversation-search.js';
 import type { RedisClient } from './store/redis-connection.js';
 
@@ -30,6 +31,22 @@ for _, item in ipairs(items) do
   if ok and type(entry) == 'table' and entry.conversationId == ARGV[1] then redis.call('lrem', KEYS[2], 0, item) end
 end
 return redis.call('del', KEYS[1])`;
+
+/** Replace one entry's JSON (ARGV[1]) by ARGV[2] wherever it is, in each list of KEYS; how many were replaced (0: it changed meanwhile). */
+const REPLACE = `
+local replaced = 0
+for _, key in ipairs(KEYS) do
+  local items = redis.call('lrange', key, 0, -1)
+  for i, item in ipairs(items) do
+    if item == ARGV[1] then
+      redis.call('lset', key, i - 1, ARGV[2])
+      replaced = replaced + 1
+    end
+  end
+end
+return replaced`;
+/** A rating that raced another change of its entry tries again, this many times. */
+const RATE_TRIES = 5;
 
 /** The most entries kept per conversation (what `list` can return). */
 export const CONVERSATION_ENTRIES_KEPT = 500;
@@ -96,6 +113,24 @@ export class RedisConversationLog implements ConversationLog {
   /** Erase a conversation: its entries and its exchanges in the index. */
   async erase(conversationId: string): Promise<void> {
     await this.redis.eval(ERASE, 2, this.conversationKey(conversationId), this.indexKey, conversationId);
+  }
+
+  /**
+   * Rate an exchange: its entry's JSON is replaced, in the conversation's list and in the index,
+   * only while it is still what was read (another rating meanwhile: read again).
+   */
+  async rate(conversationId: string, exchangeId: string, feedback: ExchangeFeedback): Promise<RateResult | undefined> {
+    const key = this.conversationKey(conversationId);
+    for (let attempt = 1; ; attempt++) {
+      const values = await this.redis.lrange(key, 0, -1);
+      const index = values.findLastIndex((value) => parseEntries([value])[0]?.id === exchangeId);
+      const value = values[index];
+      if (value === undefined) return undefined;
+      const entry = parseEntries([value])[0]!;
+      const replaced = Number(await this.redis.eval(REPLACE, 2, key, this.indexKey, value, JSON.stringify({ ...entry, feedback })));
+      if (replaced > 0) return entry.feedback ? { previous: entry.feedback } : {};
+      if (attempt >= RATE_TRIES) throw new Error('RedisConversationLog: the exchange kept changing while it was rated');
+    }
   }
 
   /** Over the index: the newest `maxEntries` exchanges of every conversation. */

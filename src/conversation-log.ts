@@ -10,6 +10,8 @@ import { searchConversations, type ConversationQuery, type ConversationSummary }
 export type { ConversationQuery, ConversationSummary } from './conversation-search.js';
 
 export interface ConversationEntry {
+  /** The exchange's id: the id of the job that answered (what its reply's `SendOptions.key` starts with). */
+  id?: string;
   /** The conversation's id (the table's hash key). */
   conversationId: string;
   /** ISO 8601 time of the answer (the table's range key). */
@@ -29,6 +31,24 @@ export interface ConversationEntry {
   costUsd: number;
   /** From the message's arrival to the answer posted, in ms. */
   latencyMs: number;
+  /** The person's rating of the answer (👍/👎), the latest one. */
+  feedback?: ExchangeFeedback;
+}
+
+/** A rating of one answer. */
+export interface ExchangeFeedback {
+  rating: 'good' | 'bad';
+  /** Why, in the person's words (a 👎's reason). */
+  reason?: string;
+  /** ISO 8601 time of the rating. */
+  at: string;
+  /** Who rated (the platform's user id). */
+  user?: string;
+}
+
+/** What `rate` found: the exchange's feedback before this one (absent when it had none). */
+export interface RateResult {
+  previous?: ExchangeFeedback;
 }
 
 export interface ConversationLog {
@@ -43,6 +63,11 @@ export interface ConversationLog {
   search?(query: ConversationQuery): Promise<ConversationSummary[]>;
   /** Erase a conversation's entries (a visitor deleting their conversation). */
   erase?(conversationId: string): Promise<void>;
+  /**
+   * Store a rating with exchange `exchangeId` (its entry's `id`; the newest such entry) of a
+   * conversation, replacing any earlier one. Undefined when the conversation has no such exchange.
+   */
+  rate?(conversationId: string, exchangeId: string, feedback: ExchangeFeedback): Promise<RateResult | undefined>;
   /** Release connections; `bot.close()` calls it. */
   close?(): Promise<void>;
 }
@@ -71,5 +96,13 @@ export class MemoryConversationLog implements ConversationLog {
   async erase(conversationId: string): Promise<void> {
     const kept = this.entries.filter((entry) => entry.conversationId !== conversationId);
     this.entries.splice(0, this.entries.length, ...kept);
+  }
+
+  async rate(conversationId: string, exchangeId: string, feedback: ExchangeFeedback): Promise<RateResult | undefined> {
+    const index = this.entries.findLastIndex((entry) => entry.conversationId === conversationId && entry.id === exchangeId);
+    const entry = this.entries[index];
+    if (!entry) return undefined;
+    this.entries[index] = { ...entry, feedback };
+    return entry.feedback ? { previous: entry.feedback } : {};
   }
 }

@@ -41,6 +41,8 @@ export interface ConversationSummary {
   maxLatencyMs: number;
   /** Every model that answered, in the order they first did. */
   models: string[];
+  /** How many of its answers were rated 👍 (good) and 👎 (bad); absent when none was. */
+  feedback?: { good: number; bad: number };
 }
 
 export const DEFAULT_SEARCH_LIMIT = 50;
@@ -91,10 +93,13 @@ function summarise(entries: ConversationEntry[]): ConversationSummary {
   const models: string[] = [];
   let costUsd = 0;
   let maxLatencyMs = 0;
+  const ratings = { good: 0, bad: 0 };
   for (const entry of ordered) {
     costUsd += entry.costUsd;
     maxLatencyMs = Math.max(maxLatencyMs, entry.latencyMs);
     if (!models.includes(entry.model)) models.push(entry.model);
+    const rating = entry.feedback?.rating;
+    if (rating === 'good' || rating === 'bad') ratings[rating]++;
   }
   return {
     conversationId: last.conversationId,
@@ -109,6 +114,7 @@ function summarise(entries: ConversationEntry[]): ConversationSummary {
     costUsd,
     maxLatencyMs,
     models,
+    ...(ratings.good + ratings.bad > 0 ? { feedback: ratings } : {}),
   };
 }
 

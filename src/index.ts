@@ -3,7 +3,7 @@ export { createBot, type Bot, type BotOptions, type BotMiddleware } from './bot.
 export { ParleyError, ErrorCode, ConfigError, HttpError, PermanentError, RetryAfterError, MissingDependencyError } from './errors.js';
 export { requireOptional } from './optional-dependency.js';
 export type { ConfigInput } from './config-input.js';
-export { MemoryConversationLog, type ConversationLog, type ConversationEntry, type ConversationQuery, type ConversationSummary } from './conversation-log.js';
+export { MemoryConversationLog, type ConversationLog, type ConversationEntry, type ConversationQuery, type ConversationSummary, type ExchangeFeedback, type RateResult } from './conversation-log.js';
 export { RedisConversationLog, type RedisConversationLogOptions } from './conversation-log-redis.js';
 export type { ConversationRef, InboundMessage, Reply, Delivery, Turn, Attachment } from './message.js';
 export {

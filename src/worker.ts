@@ -144,7 +144,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         await options.sink(message.conversation, { text, kind: 'answer' }, n);
         return text;
       },
-      recordExchange: (exchange) => recordExchange(deps, message, exchange, logger),
+      recordExchange: (exchange) => recordExchange(deps, message, exchange, logger, options.jobId),
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);
@@ -255,12 +255,14 @@ async function lockConversation(store: Store, conversation: ConversationRef, ttl
 }
 
 /** One exchange into the conversation log, with who, when and how long; a failure is only logged. */
-async function recordExchange(deps: WorkerDeps, message: InboundMessage, exchange: Exchange, logger: Logger): Promise<void> {
+async function recordExchange(deps: WorkerDeps, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string): Promise<void> {
   if (!deps.conversationLog) return;
   const usage = exchange.result?.usage;
   const now = new Date();
   try {
     await deps.conversationLog.record({
+      // the exchange's id: its replies' keys start with it, so a rating can find it
+      id: jobId,
       conversationId: message.conversation.id,
       timestamp: now.toISOString(),
       platform: message.platform,

@@ -198,12 +198,18 @@ describe('operator console in a browser', () => {
   });
 
   it('lists conversations, filters them and opens a transcript', async () => {
+    // a 👎 with a reason on the Norway answer (what the web chat's or Slack's buttons store)
+    const log = web.bot.conversationLog;
+    const [norway] = await log.search!({ text: 'norway' });
+    const [rated] = await log.list(norway!.conversationId);
+    expect(await log.rate!(norway!.conversationId, rated!.id!, { rating: 'bad', reason: 'Not <i>Norway</i> & co', at: new Date().toISOString(), user: 'visitor-b' })).toEqual({});
     await openTab('conversations');
     const rows = page.locator('#conversation-rows [data-testid="conversation"]');
     await expect.poll(() => rows.count(), POLL).toBe(2);
     await byTestId('filter-text').fill('norway');
     await expect.poll(() => rows.count(), POLL).toBe(1);
     expect(await rows.first().getAttribute('data-id')).toContain('console-b');
+    expect(await rows.first().locator('[data-testid="conversation-ratings"]').textContent()).toBe('👎 1');
     await byTestId('filter-text').fill('');
     await byTestId('filter-sort').selectOption('cost');
     await byTestId('filter-platform').selectOption('web');
@@ -224,6 +230,9 @@ describe('operator console in a browser', () => {
     expect(await exchange.locator('[data-testid="exchange-tokens"]').textContent()).toMatch(/12 in · 5 out/);
     expect(await exchange.locator('[data-testid="exchange-cost"]').textContent()).toMatch(/\$0\.\d{4}/);
     expect(await exchange.locator('[data-testid="exchange-latency"]').textContent()).toMatch(/\d+(\.\d+)? (ms|s)$/);
+    const feedback = await exchange.locator('[data-testid="exchange-feedback"]').textContent();
+    expect(feedback).toMatch(/^rated 👎 bad by visitor-b · .+ — “Not <i>Norway<\/i> & co”$/);
+    expect(await transcript.locator('i').count()).toBe(0);
     await shot('conversations');
     await byTestId('transcript-close').click();
     await transcript.waitFor({ state: 'hidden' });

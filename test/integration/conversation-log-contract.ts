@@ -169,5 +169,47 @@ export function describeConversationLogContract(name: string, create: CreateLog)
         expect(await log.search({ limit: 100 })).toHaveLength(55);
       });
     });
+
+    describe('rate', () => {
+      const good = { rating: 'good' as const, at: at(10), user: 'U1' };
+      const bad = { rating: 'bad' as const, reason: 'It did not ship.', at: at(11), user: 'U1' };
+      const withIds = () => FIXTURE.map((entry, n) => ({ ...entry, id: `job-${n}` }));
+
+      it("stores a rating with the exchange of that id, replacing an earlier one, and says what it replaced", async () => {
+        const entries = withIds();
+        const log = await recorded(create, entries);
+        expect(await log.rate!('slack-1', 'job-1', good)).toEqual({});
+        expect(await log.list('slack-1')).toEqual([entries[0], { ...entries[1], feedback: good }, entries[4]]);
+        expect(await log.rate!('slack-1', 'job-1', bad)).toEqual({ previous: good });
+        expect((await log.list('slack-1')).map((entry) => entry.feedback)).toEqual([undefined, bad, undefined]);
+        expect(await log.list('web-1')).toEqual([entries[2], entries[5]]);
+      });
+
+      it('rates nothing for an exchange the conversation does not hold', async () => {
+        const entries = withIds();
+        const log = await recorded(create, entries);
+        expect(await log.rate!('slack-1', 'job-2', good)).toBeUndefined(); // web-1's exchange
+        expect(await log.rate!('slack-1', 'no-such-job', good)).toBeUndefined();
+        expect(await log.rate!('nobody', 'job-1', good)).toBeUndefined();
+        expect(await log.list('slack-1')).toEqual([entries[0], entries[1], entries[4]]);
+      });
+
+      it('rates the newest exchange of an id recorded twice (a retried job)', async () => {
+        const log = await recorded(create, [exchange('c', 1, { id: 'job' }), exchange('c', 2, { id: 'job' })]);
+        await log.rate!('c', 'job', good);
+        expect((await log.list('c')).map((entry) => entry.feedback)).toEqual([undefined, good]);
+      });
+
+      it("counts a conversation's ratings in its summary", async () => {
+        const log = await recorded(create, withIds());
+        await log.rate!('slack-1', 'job-0', good);
+        await log.rate!('slack-1', 'job-1', bad);
+        await log.rate!('slack-1', 'job-4', good);
+        const summaries = await log.search({});
+        expect(summaries.find((s) => s.conversationId === 'slack-1')?.feedback).toEqual({ good: 2, bad: 1 });
+        expect(summaries.find((s) => s.conversationId === 'web-1')).not.toHaveProperty('feedback');
+        expect(ids(await log.search({ text: 'shipped' }))).toEqual(['slack-1']);
+      });
+    });
   });
 }

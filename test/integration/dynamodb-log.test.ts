@@ -91,6 +91,17 @@ describe('DynamoConversationLog on DynamoDB', () => {
     expect(await log.list('conv-none')).toEqual([]);
   });
 
+  it('stores a rating as the item\'s feedback map, with its exchange_id', async () => {
+    await log.record(entry('conv-rated', 1, { id: 'slack.Ev1' }));
+    await log.record(entry('conv-rated', 2, { id: 'slack.Ev2' }));
+    const feedback = { rating: 'bad' as const, reason: 'Wrong answer.', at: '2026-12-01T09:01:00.000Z', user: 'U123' };
+    expect(await log.rate('conv-rated', 'slack.Ev1', feedback)).toEqual({});
+    expect((await rows('conv-rated')).map((row) => [row.exchange_id, row.feedback])).toEqual([
+      ['slack.Ev1', feedback],
+      ['slack.Ev2', undefined],
+    ]);
+  });
+
   it('keeps two exchanges recorded in the same millisecond, the later one a millisecond on', async () => {
     await log.record(entry('conv-same-ms', 5, { input: 'first' }));
     await log.record(entry('conv-same-ms', 5, { input: 'second' }));
@@ -121,6 +132,8 @@ describe('DynamoConversationLog on DynamoDB', () => {
           output_tokens: 5,
           cost_usd: (12 * 1 + 5 * 2) / 1_000_000,
           latency_ms: expect.any(Number),
+          // the job that answered: what the answer's feedback buttons name
+          exchange_id: expect.stringMatching(/^web\./),
         },
       ]);
       expect(Date.now() - Date.parse(Items[0]?.timestamp as string)).toBeLessThan(60_000);

@@ -391,6 +391,7 @@ function conversationRow(c) {
     el('td', { className: 'clip', text: c.user }),
     el('td', { text: c.tenant ?? '–' }),
     el('td', { className: 'num', text: fmtInt(c.exchanges) }),
+    el('td', { className: 'nowrap', testid: 'conversation-ratings', text: fmtRatings(c.feedback), title: 'Answers rated 👍 (good) and 👎 (bad)' }),
     el('td', { className: 'clip', text: c.lastInput }),
     el('td', { className: 'clip', text: c.lastOutput }),
     el('td', { className: 'num', text: fmtUsd(c.costUsd) }),
@@ -425,6 +426,21 @@ async function openTranscript(id) {
   panel.scrollIntoView({ block: 'nearest' });
 }
 
+/** A conversation's ratings: "👍 2 · 👎 1", or "–" when none. */
+function fmtRatings(feedback) {
+  const parts = [];
+  if (feedback?.good > 0) parts.push(`👍 ${fmtInt(feedback.good)}`);
+  if (feedback?.bad > 0) parts.push(`👎 ${fmtInt(feedback.bad)}`);
+  return parts.length ? parts.join(' · ') : '–';
+}
+
+/** An answer's rating: "👍 good" or "👎 bad: <reason>", by whom and when. */
+function feedbackText(f) {
+  const rating = f.rating === 'good' ? '👍 good' : f.rating === 'bad' ? '👎 bad' : String(f.rating);
+  const who = `${f.user ? ` by ${f.user}` : ''}${f.at ? ` · ${fmtTime(f.at)}` : ''}`;
+  return `rated ${rating}${who}${f.reason ? ` — “${f.reason}”` : ''}`;
+}
+
 function exchangeItem(e) {
   return el(
     'li',
@@ -441,6 +457,7 @@ function exchangeItem(e) {
       el('span', { testid: 'exchange-cost', text: `cost ${fmtUsd(e.costUsd)}` }),
       el('span', { testid: 'exchange-latency', text: `reply in ${fmtMs(e.latencyMs)}` }),
     ),
+    ...(e.feedback ? [el('p', { className: `feedback ${e.feedback.rating === 'bad' ? 'bad' : 'good'}`, testid: 'exchange-feedback', text: feedbackText(e.feedback) })] : []),
   );
 }
 
