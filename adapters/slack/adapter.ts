@@ -17,6 +17,8 @@ import { MAX_MESSAGE_CHARS, SlackSender, slackKeys } from './send.js';
 import { createSocketMode } from './socket.js';
 import { receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
+import { ParleyInstallationStore } from './installation-store.js';
+import { NOT_INSTALLED, WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
 
 /** One Web API call may take this long before it counts as failed (and is retried by the queue). */
 const API_TIMEOUT_MS = 15_000;
@@ -24,6 +26,12 @@ const API_TIMEOUT_MS = 15_000;
 export interface SlackAdapterOptions extends SlackConfig {
   /** Your own Bolt App (created with `receiver: new ParleyReceiver()`), or one parley creates. */
   app?: App;
+  /**
+   * Many workspaces: answer each event with its own installation's bot token (Bolt's `authorize`
+   * over these installations, see workspace-tokens.ts) instead of SLACK_BOT_TOKEN. With `oauth`, by
+   * default: the bot's store, encrypted with SLACK_INSTALLATION_KEY (ParleyInstallationStore).
+   */
+  installations?: WorkspaceInstallations;
 }
 
 /** A Bolt receiver that does no I/O: parley's HTTP layer (or its Socket Mode client) feeds the App. */
@@ -39,10 +47,15 @@ export class ParleyReceiver implements Receiver {
 /** Create the Slack adapter. */
 export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails> & { app: App } {
   const { bolt, webApi } = slackSdk();
+  // Many workspaces (OAuth): installations in parley's store, encrypted (SLACK_INSTALLATION_KEY).
+  const installations =
+    options.installations ??
+    (options.oauth ? new ParleyInstallationStore({ store: () => store(), keys: options.oauth.installationKeys, logger: () => context?.logger }) : undefined);
   const app =
     options.app ??
     new bolt.App({
-      token: options.botToken,
+      // Many workspaces: no token at start (so no auth.test); each event brings its installation's.
+      ...(installations ? { authorize: (source) => workspaces!.authorize(source) } : { token: options.botToken }),
       receiver: new ParleyReceiver(),
       deferInitialization: true,
       logLevel: bolt.LogLevel.ERROR,
@@ -53,6 +66,9 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     });
   // Our own client for replies: no hidden retries, 429s surface to us (see send.ts).
   const client = new webApi.WebClient(options.botToken, webClientOptions(options.apiUrl));
+  const workspaces = installations
+    ? new WorkspaceTokens({ installations, client, clientId: options.oauth?.clientId, clientSecret: options.oauth?.clientSecret, store: () => store(), logger: () => logger() })
+    : undefined;
   // An App the developer created without deferInitialization is usable from the start.
   let boltReady = (app as unknown as { initialized?: boolean }).initialized !== false;
   let context: AdapterContext | undefined;
@@ -65,13 +81,15 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   };
   const answeredIn = async (team: string, channel: string, thread: string) => (await store().get(slackKeys.answeredThread(team, channel, thread))) !== undefined;
   // What the sender records (threads answered) goes to the patient store.
-  const sender = new SlackSender(client, markerStore, logger);
+  const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => workspaces.tokenFor(details)));
   const socket = options.appToken
-    ? createSocketMode({ appToken: options.appToken, clientOptions: webClientOptions(options.apiUrl), app, logger, deliver: (messages) => started().deliver(messages) })
+    ? createSocketMode({ appToken: options.appToken, clientOptions: webClientOptions(options.apiUrl), app, logger, deliver: (messages) => started().deliver(messages), admit: workspaces && ((body) => workspaces.admit(body)) })
     : undefined;
 
   app.use(async ({ body, context: boltContext, next }) => {
     const collector = boltContext.parleyCollector as Collector | undefined;
+    // Not installed in this workspace (uninstalled): nothing to answer with, no listener to run.
+    if (boltContext[NOT_INSTALLED]) return collector?.found(undefined);
     let message: InboundMessage | undefined;
     try {
       if ((body as { type?: string }).type === 'event_callback') {
@@ -109,6 +127,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
       logger().warn({ minute: body.minute_rate_limited }, 'Slack is dropping event deliveries for this app for a minute (app_rate_limited)');
       return { response: { status: 200 }, messages: [] };
     }
+    if (workspaces && !(await workspaces.admit(body))) return { response: { status: 200 }, messages: [] };
     if (!boltReady) return receiveWhileStarting(body, { threadFollowUps: options.threadFollowUps, answeredIn });
     const retryNum = request.headers['x-slack-retry-num'];
     const result = await dispatchToBolt(app, body, { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] }, logger());
@@ -136,7 +155,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     async start(ctx) {
       context = ctx;
       // One auth.test: the bot's user id for every event after. An App created without
-      // deferInitialization does this itself (lazily, once).
+      // deferInitialization does this itself (lazily, once). Many workspaces: no I/O here.
       if (!boltReady) {
         await app.init();
         boltReady = true;

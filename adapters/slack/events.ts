@@ -10,6 +10,10 @@ export interface SlackDetails {
   /** The thread to answer in; undefined for a top-level DM conversation. */
   threadTs?: string;
   user: string;
+  /** The Enterprise Grid org, when the workspace is in one: part of the installation's key (OAuth). */
+  enterprise?: string;
+  /** True when the app is installed org-wide (one installation for the org's workspaces). */
+  enterpriseInstall?: boolean;
   [key: string]: unknown;
 }
 
@@ -31,6 +35,8 @@ export interface EventCallback {
   type: 'event_callback';
   event_id: string;
   team_id?: string;
+  enterprise_id?: string | null;
+  authorizations?: { enterprise_id?: string | null; is_enterprise_install?: boolean }[];
   event: SlackEvent;
 }
 
@@ -73,7 +79,7 @@ export async function inboundFromEvent(body: EventCallback, options: ClassifyOpt
   const text = (mention ? (event.text ?? '').split(mention).join('') : (event.text ?? '')).trim();
   const attachments: Attachment[] = (event.files ?? []).map((f) => ({ url: f.url_private, contentType: f.mimetype, name: f.name }));
   if (!text && attachments.length === 0) return undefined;
-  const details: SlackDetails = { team, channel, user, ...(threadTs ? { threadTs } : {}) };
+  const details: SlackDetails = { team, channel, user, ...(threadTs ? { threadTs } : {}), ...enterpriseOf(body) };
   return {
     id: body.event_id,
     platform: 'slack',
@@ -84,4 +90,12 @@ export async function inboundFromEvent(body: EventCallback, options: ClassifyOpt
     receivedAt: new Date().toISOString(),
     tenant: team,
   };
+}
+
+/** The Grid org an event comes from, read as Bolt reads it (authorizations[0]); nothing outside a Grid. */
+function enterpriseOf(body: EventCallback): Pick<SlackDetails, 'enterprise' | 'enterpriseInstall'> {
+  const authorization = body.authorizations?.[0];
+  const enterprise = (authorization ? authorization.enterprise_id : body.enterprise_id) ?? undefined;
+  if (!enterprise) return {};
+  return { enterprise, ...(authorization?.is_enterprise_install === true ? { enterpriseInstall: true } : {}) };
 }

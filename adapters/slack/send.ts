@@ -28,12 +28,20 @@ export class SlackSender {
     private readonly client: WebClient,
     private readonly store: () => Store,
     private readonly logger: () => Logger,
+    /** Many workspaces (OAuth): the bot token of the conversation's installation, passed per call. */
+    private readonly tokenFor?: (details: SlackDetails) => Promise<string>,
   ) {}
+
+  /** The `token` argument for a call in this conversation: none with one workspace (the client has it). */
+  private async auth(details: SlackDetails): Promise<{ token?: string }> {
+    return this.tokenFor ? { token: await this.tokenFor(details) } : {};
+  }
 
   /** Post one part of a reply (mrkdwn) in the conversation's thread; returns its ts. */
   async sendPart({ details }: SlackRef, text: string): Promise<string> {
     const { channel, threadTs } = details!;
-    const result = await classify(() => this.client.chat.postMessage({ channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}) }));
+    const auth = await this.auth(details!);
+    const result = await classify(() => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}) }));
     // Before the core records the part: a part on record means its thread is remembered too.
     await this.rememberThread(details!);
     return String(result.ts ?? '');
@@ -52,6 +60,8 @@ export class SlackSender {
       for await (const chunk of chunks) text += chunk;
       return { ids: [], text, rest: text };
     }
+    // The streamer takes its token from append/stop (it drops one given here).
+    const auth = await this.auth(details!);
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user });
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let failure: unknown;
@@ -59,14 +69,14 @@ export class SlackSender {
       text += chunk;
       if (failure) continue; // keep reading: the text still has to reach the user
       try {
-        if ((await streamer.append({ markdown_text: chunk })) !== null) shown = text.length;
+        if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
       } catch (error) {
         failure = error;
       }
     }
     if (!failure) {
       try {
-        await streamer.stop();
+        await streamer.stop(auth);
         await this.rememberThread(details!);
         return { ids: [streamer.ts ?? ''], text };
       } catch (error) {
@@ -84,7 +94,8 @@ export class SlackSender {
   /** A started stream failed: stop it with the text not shown yet; returns that text if it could not. */
   private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown): Promise<string> {
     try {
-      await this.call(() => this.client.chat.stopStream({ channel: details.channel, ts, ...(rest ? { markdown_text: rest } : {}) }));
+      const auth = await this.auth(details);
+      await this.call(() => this.client.chat.stopStream({ ...auth, channel: details.channel, ts, ...(rest ? { markdown_text: rest } : {}) }));
       this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
       await this.rememberThread(details);
       return '';
@@ -98,7 +109,7 @@ export class SlackSender {
   /** Show "is thinking…" in the thread while the AI works; clear it after. Assistant threads only show it. */
   async status({ details }: SlackRef, thinking: boolean): Promise<void> {
     if (!details?.threadTs) return;
-    await this.client.assistant.threads.setStatus({ channel_id: details.channel, thread_ts: details.threadTs, status: thinking ? 'is thinking…' : '' });
+    await this.client.assistant.threads.setStatus({ ...(await this.auth(details)), channel_id: details.channel, thread_ts: details.threadTs, status: thinking ? 'is thinking…' : '' });
   }
 
   private async rememberThread(details: SlackDetails): Promise<void> {

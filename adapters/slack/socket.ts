@@ -24,6 +24,8 @@ export interface SocketModeOptions {
   app: App;
   logger(): Logger;
   deliver(messages: InboundMessage[]): Promise<void>;
+  /** Many workspaces: false for an event from a workspace without an installation (acknowledged, not answered). */
+  admit?(body: Record<string, unknown>): Promise<boolean>;
 }
 
 export function createSocketMode(options: SocketModeOptions): { start(): Promise<void>; stop(): Promise<void> } {
@@ -35,6 +37,7 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
   });
 
   async function handle(event: SocketEvent): Promise<void> {
+    if (options.admit && !(await options.admit(event.body))) return event.ack();
     const result = await dispatchToBolt(options.app, event.body, { retryNum: event.retry_num, retryReason: event.retry_reason }, options.logger());
     if (result.kind === 'event') {
       if (result.message) await options.deliver([result.message]);

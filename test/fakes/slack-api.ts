@@ -10,7 +10,11 @@
  *     n === 0 ? { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } } : undefined);
  *
  * Like Slack, a call without a token (neither `Authorization: Bearer …` nor a `token` argument)
- * is answered `{ ok: false, error: 'not_authed' }`.
+ * is answered `{ ok: false, error: 'not_authed' }` — except `oauth.v2.access`, which takes the
+ * app's client id and secret (arguments or Basic auth) and serves both grants: a `code` (each works
+ * once) gives a new installation's bot token, with a refresh token and `expires_in` when the fake
+ * has `tokenRotation`; `grant_type=refresh_token` gives a new token and refresh token, and, as
+ * Slack does, revokes the refresh token it was given (a second use is `invalid_refresh_token`).
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,6 +64,11 @@ export interface FakeSlackOptions {
   botUserId?: string;
   botId?: string;
   teamId?: string;
+  /** The app's credentials oauth.v2.access accepts (default: any). */
+  clientId?: string;
+  clientSecret?: string;
+  /** Tokens from a code exchange expire (refresh_token and expires_in in the answer). */
+  tokenRotation?: boolean;
 }
 
 interface Identity {
@@ -78,6 +87,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     appId: 'A0PARLEY',
   };
   const calls: SlackCall[] = [];
+  const oauth = fakeOAuth(me, options);
   const overrides = new Map<string, FakeAnswerFn>();
   let tsCounter = 0;
   // Increasing, unique message timestamps in Slack's "seconds.micros" form: 1700000000.000100, .000200, …
@@ -105,6 +115,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     calls.push(call);
 
     const answer = overrides.get(method)?.(call, nth) ?? {};
+    const needsToken = method !== 'oauth.v2.access';
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (answer.after) await answer.after.catch(() => undefined);
     if (res.destroyed) return;
@@ -112,9 +123,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const body =
       answer.body ??
       (status === 200
-        ? token
-          ? defaultAnswer(method, args, me, nextTs)
-          : { ok: false, error: 'not_authed' }
+        ? !needsToken
+          ? oauth.access(args, headers)
+          : token
+            ? defaultAnswer(method, args, me, nextTs)
+            : { ok: false, error: 'not_authed' }
         : { ok: false, error: status === 429 ? 'ratelimited' : `fake_http_${status}` });
     res
       .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers })
@@ -136,6 +149,42 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** oauth.v2.access: the code grant (each code once) and the refresh_token grant (each refresh token once). */
+function fakeOAuth(me: Identity, options: FakeSlackOptions) {
+  const used = new Set<string>();
+  let issued = 0;
+  const rotation = (refresh: boolean) => (refresh || options.tokenRotation ? { refresh_token: `xoxe-1-fake-refresh-${issued}`, expires_in: 43_200 } : {});
+  return {
+    access(args: Record<string, unknown>, headers: Record<string, string | undefined>): Record<string, unknown> {
+      const basic = /^Basic\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
+      const [basicId, basicSecret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
+      const clientId = typeof args.client_id === 'string' ? args.client_id : basicId;
+      const clientSecret = typeof args.client_secret === 'string' ? args.client_secret : basicSecret;
+      if (!clientId || (options.clientId !== undefined && clientId !== options.clientId)) return { ok: false, error: 'invalid_client_id' };
+      if (!clientSecret || (options.clientSecret !== undefined && clientSecret !== options.clientSecret)) return { ok: false, error: 'bad_client_secret' };
+      const refreshing = args.grant_type === 'refresh_token';
+      const grant = refreshing ? args.refresh_token : args.code;
+      if (typeof grant !== 'string' || grant === '') return { ok: false, error: refreshing ? 'invalid_refresh_token' : 'invalid_code' };
+      if (used.has(grant)) return { ok: false, error: refreshing ? 'invalid_refresh_token' : 'code_already_used' };
+      used.add(grant);
+      issued++;
+      return {
+        ok: true,
+        access_token: refreshing ? `xoxe.xoxb-1-fake-rotated-${issued}` : `xoxb-${me.teamId}-fake-${issued}`,
+        token_type: 'bot',
+        scope: 'app_mentions:read,chat:write,im:history',
+        bot_user_id: me.botUserId,
+        app_id: me.appId,
+        team: { id: me.teamId, name: 'Parley Test' },
+        enterprise: null,
+        is_enterprise_install: false,
+        ...(refreshing ? {} : { authed_user: { id: 'U0ALICE' } }),
+        ...rotation(refreshing),
+      };
+    },
   };
 }
 

@@ -1,0 +1,276 @@
+/**
+ * Many workspaces (OAuth on): each event is answered with its own installation's bot token.
+ *
+ * - Bolt's `authorize` and the reply path (SlackSender) both ask here; the installation is read
+ *   from the InstallationStore and kept in memory for a short while (CACHE_TTL_MS), so the
+ *   acknowledgement does not wait for the store on every event.
+ * - Token rotation: a bot token that expires within REFRESH_EARLY_MS is exchanged for a new one
+ *   with `oauth.v2.access` (grant_type=refresh_token, through SLACK_API_URL) and stored back. Slack
+ *   revokes a refresh token once used, so one refresh runs at a time per installation: one promise
+ *   per process, and a lock in parley's store across processes (the others wait for the new token).
+ * - Uninstall: `app_uninstalled`, and `tokens_revoked` naming bot tokens, delete the installation
+ *   and its cache entry. A later event from that workspace is acknowledged but not answered, and
+ *   logged once (warn, then debug).
+ *
+ * No token, refresh token or client secret is ever put in a log line: lines carry team and
+ * enterprise ids only.
+ */
+import type { AuthorizeResult, AuthorizeSourceData } from '@slack/bolt';
+import type { Installation, InstallationQuery, InstallationStore } from '@slack/oauth';
+import type { WebClient } from '@slack/web-api';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { PermanentError, type Store } from 'parley/adapter-kit';
+import type { SlackDetails } from './events.js';
+
+type AnyInstallation = Installation<'v1' | 'v2', boolean>;
+export type InstallationLookup = InstallationQuery<boolean>;
+
+/** An InstallationStore; `findInstallation` (undefined when missing), when it has one, tells "not installed" from a failure. */
+export type WorkspaceInstallations = InstallationStore & { findInstallation?(query: InstallationLookup): Promise<AnyInstallation | undefined> };
+
+/** Set on Bolt's context when the event's workspace has no installation: parley's middleware stops there. */
+export const NOT_INSTALLED = 'parleyNotInstalled';
+
+const CACHE_TTL_MS = 30_000;
+/** Refresh this long before the token expires (Slack's rotating tokens live 12 hours). */
+const REFRESH_EARLY_MS = 5 * 60_000;
+/** How long another process may take to refresh before this one gives up waiting for it. */
+const REFRESH_WAIT_MS = 10_000;
+const REFRESH_LOCK_MS = 15_000;
+/** Events whose workspace may already be gone: Bolt skips authorize for them, and so do we. */
+const UNINSTALL_EVENTS = new Set(['app_uninstalled', 'tokens_revoked']);
+
+export interface WorkspaceTokensOptions {
+  installations: WorkspaceInstallations;
+  /** A client without a token (for oauth.v2.access), pointed at SLACK_API_URL. */
+  client: WebClient;
+  /** The app's credentials, to refresh rotating tokens. */
+  clientId?: string;
+  clientSecret?: string;
+  /** For the refresh lock shared by every process. */
+  store(): Store;
+  logger(): Logger;
+  cacheTtlMs?: number;
+  refreshEarlyMs?: number;
+}
+
+interface EventBody {
+  type?: unknown;
+  team_id?: unknown;
+  enterprise_id?: unknown;
+  authorizations?: unknown;
+  event?: { type?: unknown; tokens?: { bot?: unknown } };
+}
+
+export class WorkspaceTokens {
+  private readonly cache: LRUCache<string, AnyInstallation>;
+  private readonly refreshing = new Map<string, Promise<AnyInstallation | undefined>>();
+  /** Workspaces already warned about (not installed); later events from them log at debug. */
+  private readonly warned = new LRUCache<string, true>({ max: 10_000 });
+  private readonly refreshEarlyMs: number;
+
+  constructor(private readonly options: WorkspaceTokensOptions) {
+    this.cache = new LRUCache({ max: 10_000, ttl: options.cacheTtlMs ?? CACHE_TTL_MS });
+    this.refreshEarlyMs = options.refreshEarlyMs ?? REFRESH_EARLY_MS;
+  }
+
+  /** Bolt's `authorize`: the installation's bot token; a workspace without one is marked NOT_INSTALLED. */
+  async authorize(source: AuthorizeSourceData<boolean>): Promise<AuthorizeResult> {
+    const query = { teamId: source.teamId, enterpriseId: source.enterpriseId, isEnterpriseInstall: source.isEnterpriseInstall } as InstallationLookup;
+    const installation = await this.find(query);
+    if (!installation?.bot) {
+      this.notInstalled(query);
+      return { [NOT_INSTALLED]: true };
+    }
+    return {
+      botToken: installation.bot.token,
+      botId: installation.bot.id,
+      botUserId: installation.bot.userId,
+      ...(installation.user?.token ? { userToken: installation.user.token } : {}),
+      teamId: installation.team?.id ?? source.teamId,
+      enterpriseId: installation.enterprise?.id ?? source.enterpriseId,
+    };
+  }
+
+  /** The bot token to reply in this conversation with; a workspace that uninstalled the app fails for good. */
+  async tokenFor(details: SlackDetails): Promise<string> {
+    const query = lookupFor(details);
+    const token = (await this.find(query))?.bot?.token;
+    if (!token) throw new PermanentError(`The Slack app is not installed in ${describe(query)} (any more): nothing can be posted there.`, 'slack_not_installed');
+    return token;
+  }
+
+  /**
+   * Before an Events API delivery goes to Bolt: an uninstall is carried out (then still handed
+   * to Bolt for the developer's listeners); any other event is taken only from a workspace with an
+   * installation. A store failure throws, so the delivery is refused and Slack tries again.
+   */
+  async admit(body: Record<string, unknown>): Promise<boolean> {
+    const envelope = body as EventBody;
+    if (envelope.type !== 'event_callback') return true;
+    const query = lookupOfEvent(envelope);
+    if (!query) return true; // no workspace to tell: Bolt's authorize decides
+    if (typeof envelope.event?.type === 'string' && UNINSTALL_EVENTS.has(envelope.event.type)) {
+      await this.uninstalled(envelope, query);
+      return true;
+    }
+    if ((await this.find(query))?.bot) return true;
+    this.notInstalled(query);
+    return false;
+  }
+
+  /** The installation for a query (from the cache while fresh), its bot token refreshed when it is about to expire. */
+  async find(query: InstallationLookup): Promise<AnyInstallation | undefined> {
+    const key = cacheKey(query);
+    const cached = this.cache.get(key);
+    const installation = cached ?? (await this.load(query));
+    if (!installation) return undefined;
+    if (!this.expiring(installation)) {
+      if (!cached) this.cache.set(key, installation);
+      return installation;
+    }
+    let pending = this.refreshing.get(key);
+    if (!pending) {
+      pending = this.refresh(key, query).finally(() => this.refreshing.delete(key));
+      this.refreshing.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async uninstalled(envelope: EventBody, query: InstallationLookup): Promise<void> {
+    const kind = envelope.event?.type;
+    if (kind === 'tokens_revoked') {
+      const bots = envelope.event?.tokens?.bot;
+      if (!Array.isArray(bots) || bots.length === 0) return; // user tokens only: the bot still answers
+    }
+    await this.options.installations.deleteInstallation?.(query);
+    const key = cacheKey(query);
+    this.cache.delete(key);
+    this.warned.delete(key);
+    this.options.logger().info({ ...ids(query), event: kind }, 'Slack app uninstalled (or its bot token revoked) in a workspace: its installation is deleted');
+  }
+
+  private notInstalled(query: InstallationLookup): void {
+    const key = cacheKey(query);
+    const first = !this.warned.has(key);
+    this.warned.set(key, true);
+    const line = 'a Slack event from a workspace where the app is not installed (uninstalled?): acknowledged, not answered';
+    if (first) this.options.logger().warn(ids(query), line);
+    else this.options.logger().debug(ids(query), line);
+  }
+
+  /** From the store, not the cache; undefined when there is no installation. */
+  private async load(query: InstallationLookup): Promise<AnyInstallation | undefined> {
+    const { installations } = this.options;
+    if (installations.findInstallation) return installations.findInstallation(query);
+    try {
+      return (await installations.fetchInstallation(query)) ?? undefined;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'slack_installation_not_found') return undefined;
+      throw error;
+    }
+  }
+
+  private expiring(installation: AnyInstallation, marginMs = this.refreshEarlyMs): boolean {
+    const bot = installation.bot;
+    return Boolean(bot?.refreshToken) && typeof bot?.expiresAt === 'number' && bot.expiresAt * 1000 - Date.now() <= marginMs;
+  }
+
+  /** One refresh at a time: this process's promise (see find), and the store's lock across processes. */
+  private async refresh(key: string, query: InstallationLookup): Promise<AnyInstallation | undefined> {
+    const lockKey = `parley:slack:token-refresh:${key}`;
+    const store = this.options.store();
+    const deadline = Date.now() + REFRESH_WAIT_MS;
+    for (;;) {
+      const lock = await store.acquireLock(lockKey, REFRESH_LOCK_MS);
+      if (lock) {
+        try {
+          return await this.refreshHoldingLock(key, query);
+        } finally {
+          await store.releaseLock(lockKey, lock).catch(() => undefined);
+        }
+      }
+      // Another process is refreshing: wait for its token to reach the store.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const current = await this.load(query);
+      if (!current || !this.expiring(current)) return this.remember(key, current);
+      if (Date.now() > deadline) return this.remember(key, this.stillUsable(current, query, new Error('another process is refreshing the token')));
+    }
+  }
+
+  private async refreshHoldingLock(key: string, query: InstallationLookup): Promise<AnyInstallation | undefined> {
+    // The store, not what this process had: another process may have refreshed already.
+    const current = await this.load(query);
+    if (!current?.bot?.refreshToken || !this.expiring(current)) return this.remember(key, current);
+    const { client, clientId, clientSecret } = this.options;
+    let response: { access_token?: string; refresh_token?: string; expires_in?: number };
+    try {
+      if (!clientId || !clientSecret) throw new Error('SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are needed to refresh a rotating token');
+      response = await client.oauth.v2.access({ client_id: clientId, client_secret: clientSecret, grant_type: 'refresh_token', refresh_token: current.bot.refreshToken });
+      if (!response.access_token || !response.expires_in) throw new Error('oauth.v2.access answered without a new token');
+    } catch (error) {
+      return this.remember(key, this.stillUsable(current, query, error));
+    }
+    const updated: AnyInstallation = {
+      ...current,
+      bot: {
+        ...current.bot,
+        token: response.access_token,
+        refreshToken: response.refresh_token ?? current.bot.refreshToken,
+        expiresAt: Math.floor(Date.now() / 1000) + response.expires_in,
+      },
+    };
+    await this.options.installations.storeInstallation(updated);
+    this.options.logger().info({ ...ids(query), expiresAt: updated.bot!.expiresAt }, 'Slack bot token refreshed (token rotation)');
+    return this.remember(key, updated);
+  }
+
+  /** A refresh failed: the old token while it lasts (a later use tries again), else the failure. */
+  private stillUsable(current: AnyInstallation, query: InstallationLookup, error: unknown): AnyInstallation {
+    const message = (error as { message?: unknown }).message;
+    if (!this.expiring(current, 0)) {
+      this.options.logger().warn({ ...ids(query), reason: String(message) }, 'could not refresh a Slack bot token yet; using the current one while it lasts');
+      return current;
+    }
+    throw new Error(`The Slack bot token for ${describe(query)} expired and could not be refreshed: ${String(message)}`);
+  }
+
+  private remember(key: string, installation: AnyInstallation | undefined): AnyInstallation | undefined {
+    if (installation && !this.expiring(installation)) this.cache.set(key, installation);
+    else this.cache.delete(key);
+    return installation;
+  }
+}
+
+/** The installation an Events API delivery belongs to, read as Bolt reads it (authorizations[0]). */
+function lookupOfEvent(body: EventBody): InstallationLookup | undefined {
+  const first: unknown = Array.isArray(body.authorizations) ? body.authorizations[0] : undefined;
+  const auth = (typeof first === 'object' && first !== null ? first : {}) as { team_id?: unknown; enterprise_id?: unknown; is_enterprise_install?: unknown };
+  const teamId = text(auth.team_id) ?? text(body.team_id);
+  const enterpriseId = first ? text(auth.enterprise_id) : text(body.enterprise_id);
+  const isEnterpriseInstall = auth.is_enterprise_install === true;
+  if (isEnterpriseInstall ? !enterpriseId : !teamId) return undefined;
+  return { teamId, enterpriseId, isEnterpriseInstall } as InstallationLookup;
+}
+
+/** The installation a conversation's replies are posted with. */
+function lookupFor(details: SlackDetails): InstallationLookup {
+  return { teamId: details.team, enterpriseId: details.enterprise, isEnterpriseInstall: details.enterpriseInstall === true } as InstallationLookup;
+}
+
+function cacheKey(query: InstallationLookup): string {
+  return query.isEnterpriseInstall ? `${query.enterpriseId ?? '-'}:-` : `${query.enterpriseId ?? '-'}:${query.teamId ?? '-'}`;
+}
+
+function ids(query: InstallationLookup): Record<string, unknown> {
+  return { teamId: query.teamId, enterpriseId: query.enterpriseId, isEnterpriseInstall: query.isEnterpriseInstall };
+}
+
+function describe(query: InstallationLookup): string {
+  return query.isEnterpriseInstall ? `Enterprise Grid org ${query.enterpriseId}` : `workspace ${query.teamId}`;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -1,0 +1,309 @@
+/**
+ * Slack for many workspaces (OAuth on), end to end: a real bot server, the fake Slack Web API
+ * (which records the token of every call and serves oauth.v2.access) and the fake AI. The
+ * installations are put in the store directly (storeInstallation), as the install flow would.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Installation } from '@slack/oauth';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
+import { WorkspaceTokens } from '../../adapters/slack/workspace-tokens.js';
+import { MemoryConversationLog, MemoryStore } from '../../src/index.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { BOT_USER_ID, appMention, postSlack, type SlackEventEnvelope, type SlackEventPayload } from '../helpers/slack-events.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { until } from '../helpers/until.js';
+import { webClientOptions } from '../../adapters/slack/adapter.js';
+import { WebClient } from '@slack/web-api';
+
+const CLIENT_ID = '1111.2222';
+const CLIENT_SECRET = 'fake-client-secret-0123456789';
+const KEY = randomBytes(32);
+const quiet = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A workspace installation as the OAuth flow stores it. */
+function workspaceInstall(team: string, token: string, extra: { enterprise?: string; refreshToken?: string; expiresAt?: number } = {}): Installation<'v2', false> {
+  return {
+    team: { id: team, name: `Team ${team}` },
+    enterprise: extra.enterprise ? { id: extra.enterprise } : undefined,
+    user: { id: 'U0INSTALLER', token: undefined, scopes: undefined },
+    bot: { token, id: `B${team}`, userId: BOT_USER_ID, scopes: ['chat:write'], ...(extra.refreshToken ? { refreshToken: extra.refreshToken, expiresAt: extra.expiresAt } : {}) },
+    appId: 'A0PARLEY',
+    tokenType: 'bot',
+    isEnterpriseInstall: false,
+    authVersion: 'v2',
+  };
+}
+
+/** An org-wide (Enterprise Grid) installation: one for every workspace of the org. */
+function orgInstall(enterprise: string, token: string): Installation<'v2', true> {
+  return {
+    team: undefined,
+    enterprise: { id: enterprise, name: 'Grid Org' },
+    user: { id: 'U0ADMIN', token: undefined, scopes: undefined },
+    bot: { token, id: 'BORG', userId: BOT_USER_ID, scopes: ['chat:write'] },
+    appId: 'A0PARLEY',
+    tokenType: 'bot',
+    isEnterpriseInstall: true,
+    authVersion: 'v2',
+  };
+}
+
+/** An event from a workspace of a Grid org where the app is installed org-wide. */
+function fromOrgInstall<E extends SlackEventPayload>(envelope: SlackEventEnvelope<E>, enterprise: string): Record<string, unknown> {
+  return {
+    ...envelope,
+    enterprise_id: enterprise,
+    context_enterprise_id: enterprise,
+    authorizations: [{ enterprise_id: enterprise, team_id: null, user_id: BOT_USER_ID, is_bot: true, is_enterprise_install: true }],
+  };
+}
+
+/** A workspace-level event (not a message) in an envelope like appMention's. */
+function workspaceEvent(team: string, event: Record<string, unknown>): Record<string, unknown> {
+  const envelope = appMention({ team, text: 'x' });
+  return { ...envelope, event: { ...event, event_ts: envelope.event.event_ts } };
+}
+
+describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall', () => {
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let server: SlackBot;
+  let installations: ParleyInstallationStore;
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const consoleOutput: string[] = [];
+  const conversationLog = new MemoryConversationLog();
+
+  const postsIn = (channel: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
+
+  beforeAll(async () => {
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void consoleOutput.push(args.map(String).join(' ')));
+    }
+    slack = await startFakeSlack({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    ai = await startFakeOpenAi();
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void (raw.push(line), lines.push(JSON.parse(line) as Record<string, unknown>)) });
+    server = await startSlackBot(
+      slack,
+      ai,
+      {
+        SLACK_BOT_TOKEN: '',
+        SLACK_CLIENT_ID: CLIENT_ID,
+        SLACK_CLIENT_SECRET: CLIENT_SECRET,
+        SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
+        SLACK_INSTALLATION_KEY: KEY.toString('base64'),
+        PUBLIC_URL: 'https://bot.example.com',
+      },
+      undefined,
+      { bot: { logger, conversationLog } },
+    );
+    installations = new ParleyInstallationStore({ store: server.bot.store, keys: [KEY] });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await slack?.close();
+    await ai?.close();
+    vi.restoreAllMocks();
+  });
+  afterEach(() => slack.reset());
+
+  it('starts without a bot token: no auth.test', () => {
+    expect(slack.callsTo('auth.test')).toHaveLength(0);
+  });
+
+  it('answers each workspace with its own installation token', async () => {
+    await installations.storeInstallation(workspaceInstall('T0ALPHA', 'xoxb-alpha-token'));
+    await installations.storeInstallation(workspaceInstall('T0BETA', 'xoxb-beta-token', { enterprise: 'E0GRID' }));
+    const alpha = appMention({ team: 'T0ALPHA', channel: 'C0ALPHA', text: 'hello from alpha' });
+    // A workspace installed on its own inside a Grid org: the enterprise is part of its installation's key.
+    const beta = { ...appMention({ team: 'T0BETA', channel: 'C0BETA', text: 'hello from beta' }), enterprise_id: 'E0GRID' };
+    (beta.authorizations[0] as { enterprise_id: unknown }).enterprise_id = 'E0GRID';
+    const [a, b] = await Promise.all([postSlack(server.url, alpha), postSlack(server.url, beta)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const [alphaPost] = await until(() => (postsIn('C0ALPHA').length ? postsIn('C0ALPHA') : undefined), 'the reply in alpha');
+    const [betaPost] = await until(() => (postsIn('C0BETA').length ? postsIn('C0BETA') : undefined), 'the reply in beta');
+    expect(alphaPost!.token).toBe('xoxb-alpha-token');
+    expect(alphaPost!.args.text).toBe('echo: hello from alpha');
+    expect(betaPost!.token).toBe('xoxb-beta-token');
+    expect(betaPost!.headers.authorization).toBe('Bearer xoxb-beta-token');
+    // The workspace is the tenant.
+    const entries = await until(async () => {
+      const found = await conversationLog.list(`T0BETA:C0BETA:${beta.event.ts}`);
+      return found.length ? found : undefined;
+    }, 'the logged exchange');
+    expect(entries[0]!.tenant).toBe('T0BETA');
+  });
+
+  it('answers a workspace of an Enterprise Grid org through the org-wide installation', async () => {
+    await installations.storeInstallation(orgInstall('E0ORG', 'xoxb-org-token'));
+    const mention = appMention({ team: 'T0ORGTEAM', channel: 'C0ORG', text: 'hello from the org' });
+    const res = await postSlack(server.url, fromOrgInstall(mention, 'E0ORG'));
+    expect(res.status).toBe(200);
+    const [post] = await until(() => (postsIn('C0ORG').length ? postsIn('C0ORG') : undefined), 'the reply in the org workspace');
+    expect(post!.token).toBe('xoxb-org-token');
+    const entries = await until(async () => {
+      const found = await conversationLog.list(`T0ORGTEAM:C0ORG:${mention.event.ts}`);
+      return found.length ? found : undefined;
+    }, 'the logged exchange');
+    expect(entries[0]!.tenant).toBe('T0ORGTEAM');
+  });
+
+  it('refreshes an expired rotating token once, stores it back, and replies with the new one', async () => {
+    const expired = Math.floor(Date.now() / 1000) - 60;
+    await installations.storeInstallation(workspaceInstall('T0ROTATE', 'xoxe.xoxb-1-expired', { refreshToken: 'xoxe-1-refresh-old', expiresAt: expired }));
+    const events = [1, 2, 3].map((n) => appMention({ team: 'T0ROTATE', channel: 'C0ROTATE', text: `rotate ${n}` }));
+    const responses = await Promise.all(events.map((event) => postSlack(server.url, event)));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
+    const posts = await until(() => (postsIn('C0ROTATE').length === 3 ? postsIn('C0ROTATE') : undefined), 'three replies');
+    const refreshes = slack.callsTo('oauth.v2.access');
+    expect(refreshes).toHaveLength(1);
+    expect(refreshes[0]!.args).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'xoxe-1-refresh-old', client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
+    const fresh = await installations.fetchInstallation({ teamId: 'T0ROTATE', enterpriseId: undefined, isEnterpriseInstall: false });
+    expect(fresh.bot!.token).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
+    expect(fresh.bot!.refreshToken).not.toBe('xoxe-1-refresh-old');
+    expect(fresh.bot!.expiresAt).toBeGreaterThan(Date.now() / 1000 + 12 * 3600 - 60);
+    expect(posts.map((p) => p.token)).toEqual([fresh.bot!.token, fresh.bot!.token, fresh.bot!.token]);
+  });
+
+  it.each([
+    ['app_uninstalled', { type: 'app_uninstalled' }],
+    ['tokens_revoked', { type: 'tokens_revoked', tokens: { oauth: [], bot: [BOT_USER_ID] } }],
+  ])('%s deletes the installation; a later event is acknowledged, not answered, and logged once', async (name, event) => {
+    const team = `T0GONE${name.length}`;
+    await installations.storeInstallation(workspaceInstall(team, `xoxb-${team}-token`));
+    // Answered while installed (and so cached in memory).
+    await postSlack(server.url, appMention({ team, channel: `C${team}`, text: 'before' }));
+    await until(() => postsIn(`C${team}`)[0], 'the reply before the uninstall');
+
+    const gone = await postSlack(server.url, workspaceEvent(team, event));
+    expect(gone.status).toBe(200);
+    await expect(installations.fetchInstallation({ teamId: team, enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(/no Slack installation/);
+
+    const warnsBefore = lines.filter((l) => l.level === 40 && l.teamId === team).length;
+    const later = [appMention({ team, channel: `C${team}`, text: 'after 1' }), appMention({ team, channel: `C${team}`, text: 'after 2' })];
+    for (const e of later) expect((await postSlack(server.url, e)).status).toBe(200);
+    await quiet();
+    expect(postsIn(`C${team}`)).toHaveLength(1);
+    expect(ai.calls.filter((c) => JSON.stringify(c).includes('after '))).toHaveLength(0);
+    const warns = lines.filter((l) => l.level === 40 && l.teamId === team);
+    expect(warns.length - warnsBefore).toBe(1);
+    expect(String(warns.at(-1)!.msg)).toMatch(/not installed/);
+    expect(lines.filter((l) => l.level === 20 && l.teamId === team && /not installed/.test(String(l.msg)))).toHaveLength(1);
+  });
+
+  it('keeps the installation when tokens_revoked names user tokens only', async () => {
+    await installations.storeInstallation(workspaceInstall('T0USERS', 'xoxb-users-token'));
+    const res = await postSlack(server.url, workspaceEvent('T0USERS', { type: 'tokens_revoked', tokens: { oauth: ['U0ALICE'], bot: [] } }));
+    expect(res.status).toBe(200);
+    await postSlack(server.url, appMention({ team: 'T0USERS', channel: 'C0USERS', text: 'still here' }));
+    const [post] = await until(() => postsIn('C0USERS')[0] && postsIn('C0USERS'), 'the reply');
+    expect(post!.token).toBe('xoxb-users-token');
+  });
+
+  it('never puts a token, refresh token or the client secret in a log line', async () => {
+    // Everything above ran with debug logs captured.
+    expect(lines.length).toBeGreaterThan(0);
+    const secrets = /xox[abpe][.-][A-Za-z0-9.-]+|fake-client-secret|state-secret-for-tests/;
+    expect(raw.filter((line) => secrets.test(line))).toEqual([]);
+    expect(consoleOutput.filter((line) => secrets.test(line))).toEqual([]);
+    expect(raw.join('\n')).not.toContain(KEY.toString('base64'));
+  });
+});
+
+describe('token rotation across processes', () => {
+  let slack: FakeSlack;
+  beforeAll(async () => {
+    slack = await startFakeSlack({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+  });
+  afterAll(async () => slack?.close());
+
+  it('two processes sharing the store refresh an expiring token once', async () => {
+    const store = new MemoryStore();
+    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+    const soon = Math.floor(Date.now() / 1000) + 60; // within the refresh margin
+    await installations.storeInstallation(workspaceInstall('T0SHARED', 'xoxe.xoxb-1-old', { refreshToken: 'xoxe-1-shared', expiresAt: soon }));
+    slack.on('oauth.v2.access', () => ({ delayMs: 150 }));
+    const logger = pino({ level: 'silent' });
+    const processes = [1, 2].map(
+      () =>
+        new WorkspaceTokens({
+          installations: new ParleyInstallationStore({ store, keys: [KEY] }),
+          client: new WebClient(undefined, webClientOptions(slack.url)),
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          store: () => store,
+          logger: () => logger,
+        }),
+    );
+    const details = { team: 'T0SHARED', channel: 'C0SHARED', user: 'U0ALICE' };
+    const tokens = await Promise.all(processes.flatMap((p) => [p.tokenFor(details), p.tokenFor(details)]));
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
+  });
+
+  it('keeps using a token that has not expired yet when the refresh fails, and fails once it has', async () => {
+    const store = new MemoryStore();
+    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+    slack.reset();
+    slack.on('oauth.v2.access', () => ({ body: { ok: false, error: 'invalid_refresh_token' } }));
+    const lines: string[] = [];
+    const tokens = new WorkspaceTokens({
+      installations,
+      client: new WebClient(undefined, webClientOptions(slack.url)),
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      store: () => store,
+      logger: () => pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }),
+    });
+    const details = { team: 'T0FAIL', channel: 'C0FAIL', user: 'U0ALICE' };
+    await installations.storeInstallation(workspaceInstall('T0FAIL', 'xoxe.xoxb-1-lasting', { refreshToken: 'xoxe-1-r', expiresAt: Math.floor(Date.now() / 1000) + 120 }));
+    expect(await tokens.tokenFor(details)).toBe('xoxe.xoxb-1-lasting');
+    await installations.storeInstallation(workspaceInstall('T0FAIL', 'xoxe.xoxb-1-expired', { refreshToken: 'xoxe-1-r', expiresAt: Math.floor(Date.now() / 1000) - 1 }));
+    await expect(tokens.tokenFor(details)).rejects.toThrow(/expired and could not be refreshed: .*invalid_refresh_token/);
+    expect(lines.join('\n')).not.toMatch(/xoxe/);
+  });
+
+  it('a conversation whose workspace has no installation fails for good (dead-lettered, not retried)', async () => {
+    const store = new MemoryStore();
+    const tokens = new WorkspaceTokens({
+      installations: new ParleyInstallationStore({ store, keys: [KEY] }),
+      client: new WebClient(undefined, webClientOptions(slack.url)),
+      store: () => store,
+      logger: () => pino({ level: 'silent' }),
+    });
+    await expect(tokens.tokenFor({ team: 'T0NONE', channel: 'C', user: 'U' })).rejects.toMatchObject({ name: 'PermanentError', reason: 'slack_not_installed' });
+  });
+});
+
+describe('streamed replies with many workspaces', () => {
+  it('starts, appends and stops the stream with the workspace token, and the thinking status too', async () => {
+    const slack = await startFakeSlack({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    const reply = Array.from({ length: 220 }, (_, i) => `w${i}`).join('-'); // past the streamer's 256-character buffer
+    const ai = await startFakeOpenAi(() => ({ text: reply }));
+    const server = await startSlackBot(slack, ai, {
+      SLACK_BOT_TOKEN: '',
+      SLACK_STREAMING: 'on',
+      SLACK_CLIENT_ID: CLIENT_ID,
+      SLACK_CLIENT_SECRET: CLIENT_SECRET,
+      SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
+      SLACK_INSTALLATION_KEY: KEY.toString('base64'),
+    });
+    try {
+      await new ParleyInstallationStore({ store: server.bot.store, keys: [KEY] }).storeInstallation(workspaceInstall('T0STREAM', 'xoxb-stream-token'));
+      await postSlack(server.url, appMention({ team: 'T0STREAM', channel: 'C0STREAM', text: 'stream it' }));
+      await until(() => slack.callsTo('chat.stopStream')[0], 'the stream to finish');
+      const used = slack.calls.filter((c) => ['chat.startStream', 'chat.appendStream', 'chat.stopStream', 'assistant.threads.setStatus'].includes(c.method));
+      expect(used.map((c) => c.method)).toEqual(expect.arrayContaining(['chat.startStream', 'chat.appendStream', 'chat.stopStream', 'assistant.threads.setStatus']));
+      expect(used.filter((c) => c.token !== 'xoxb-stream-token')).toEqual([]);
+      expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+    } finally {
+      await server.close();
+      await slack.close();
+      await ai.close();
+    }
+  });
+});
