@@ -3,14 +3,15 @@
  * (JSON, or server-sent events as it changes), with visitor sessions (see access.ts).
  *
  * Files: session.ts (signed visitor tokens), access.ts (who is asking), transcript.ts (what is
- * kept in the store), api.ts (the routes besides POST /web/messages), this file (the adapter).
+ * kept in the store), api.ts (the routes besides POST /web/messages), embed.ts (the pages, the
+ * widget for websites, security headers and CORS), this file (the adapter).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { HttpError, InvalidPayloadError, checkPayload, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
 import type { ConversationRef, Delivery, Reply } from 'parley/adapter-kit';
 import { resolveCaller, type Caller } from './access.js';
 import { apiRoutes, checkAccess, type WebState } from './api.js';
+import { corsReceive, corsRoute, embedRoutes, loadEmbedFiles } from './embed.js';
 import { webMessage } from './schema.js';
 import { randomId, sessions } from './session.js';
 import { Transcripts, type TranscriptEntry } from './transcript.js';
@@ -23,8 +24,10 @@ export interface WebChatOptions {
   token?: string;
   /** Signs visitor sessions; default WEB_SESSION_SECRET. Required off loopback. */
   sessionSecret?: string;
-  /** Serve the chat page at `/` (default true). */
+  /** Serve the chat page at `/` (default true). The frame for websites and the widget are always served. */
   page?: boolean;
+  /** The websites that may embed the chat (frame-ancestors) and call its API (CORS); default WEB_ALLOWED_ORIGINS. */
+  allowedOrigins?: string[];
   /** How many entries a transcript keeps (default 200). */
   maxTranscript?: number;
   /** The longest message a visitor may send, in characters (default 4000); longer gets a 413. */
@@ -61,18 +64,13 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       clearTimeout(timer);
     }
   };
-  // Read once; the route awaits it too.
-  let page: Promise<string> | undefined;
-  const loadPage = () => (page ??= readFile(new URL('./page.html', import.meta.url), 'utf8'));
-  const pageRoute: Route = {
-    method: 'GET',
-    path: '/',
-    handle: async () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, body: await loadPage() }),
-  };
-  // Other route sets (the embeddable widget, ...) are added here.
-  const routes: Route[] = [...(options.page === false ? [] : [pageRoute]), ...apiRoutes(stateOf)];
+  // Known once started (the configuration comes with start()); the routes ask for it per request.
+  let allowedOrigins: readonly string[] = options.allowedOrigins ?? [];
+  const origins = () => allowedOrigins;
+  // The pages, the widget and their assets; the API's answers carry CORS headers for allowed websites.
+  const routes: Route[] = [...embedRoutes({ page: options.page, allowedOrigins: origins }), ...apiRoutes(stateOf).map((route) => corsRoute(route, origins))];
 
-  return {
+  const adapter: WebChatAdapter = {
     platform: 'web',
     path: '/web/messages',
     contentTypes: ['application/json'],
@@ -85,6 +83,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
 
     async start(context: AdapterContext) {
       const token = options.token ?? context.config.web.token;
+      allowedOrigins = options.allowedOrigins ?? context.config.web.allowedOrigins;
       let secret = options.sessionSecret ?? context.config.web.sessionSecret;
       if (!secret) {
         if (!context.loopbackOnly) {
@@ -102,7 +101,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
         forget: (conversation) => context.forget({ platform: 'web', id: conversation }),
       };
       markStarted(state);
-      if (options.page !== false) await loadPage();
+      await loadEmbedFiles();
     },
 
     async receive(request) {
@@ -146,4 +145,8 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       return { ids: [randomUUID()] };
     },
   };
+  // POST /web/messages answers allowed websites with CORS headers too, refusals included.
+  const receive = adapter.receive.bind(adapter);
+  adapter.receive = (request) => corsReceive(request, receive, origins());
+  return adapter;
 }

@@ -61,7 +61,7 @@ describe('web chat, end to end through the whole pipeline', () => {
     expect(wrongType.status).toBe(415);
     const wrongMethod = await fetch(`${web.url}/web/messages`, { method: 'PUT', body: '{}' });
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect(wrongMethod.headers.get('allow')).toBe('POST, OPTIONS');
     const missing = await fetch(`${web.url}/nowhere`);
     expect(missing.status).toBe(404);
   });

@@ -69,7 +69,7 @@ describe('the tarball', () => {
   it('holds only dist, README, LICENSE and package.json', () => {
     const outside = packed.filter((file) => !file.startsWith('dist/') && !['README.md', 'LICENSE', 'package.json'].includes(file));
     expect(outside).toEqual([]);
-    expect(packed).toContain('dist/adapters/web/page.html');
+    for (const asset of ['page.html', 'frame.html', 'widget.js', 'assets/chat.js', 'assets/chat.css']) expect(packed).toContain(`dist/adapters/web/${asset}`);
     expect(packed).toContain('dist/cli/main.js');
     for (const asset of ['app.html', 'login.html', 'console.js', 'console.css']) expect(packed).toContain(`dist/src/console/assets/${asset}`);
   });
@@ -170,7 +170,7 @@ for (const create of [slackAdapter, whatsappAdapter, intercomAdapter]) {
     expect(slack.code).toBe(1);
   });
 
-  it('runs `npx parley serve` until stopped, answering /healthz and serving the console', async () => {
+  it('runs `npx parley serve` until stopped, answering /healthz and serving the console and the web chat', async () => {
     const adminToken = 'package-test-admin-token';
     const server = await startIn(webOnly, 'npx', ['parley', 'serve'], { PORT: '0', ADMIN_TOKEN: adminToken }, /"url":"(http:\/\/[^"]+)"/);
     try {
@@ -182,6 +182,8 @@ for (const create of [slackAdapter, whatsappAdapter, intercomAdapter]) {
       expect(await signIn.text()).toContain('action="/console/login"');
       const script = await fetch(`${server.match[1]}/console/assets/console.js`);
       expect(script.status).toBe(200);
+      // So do the web chat's page, its frame for websites, the widget and their script and style.
+      for (const path of ['/', '/web/frame', '/web/widget.js', '/web/assets/chat.js', '/web/assets/chat.css']) expect((await fetch(`${server.match[1]}${path}`)).status, path).toBe(200);
       const overview = await fetch(`${server.match[1]}/console/api/overview`, { headers: { authorization: `Bearer ${adminToken}` } });
       expect(overview.status).toBe(200);
       expect(((await overview.json()) as { minutes: unknown[] }).minutes).toHaveLength(60);
