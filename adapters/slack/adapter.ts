@@ -19,6 +19,7 @@ import { receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
 import { ParleyInstallationStore } from './installation-store.js';
 import { NOT_INSTALLED, WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
+import { listenForFeedback } from './feedback.js';
 
 /** One Web API call may take this long before it counts as failed (and is retried by the queue). */
 const API_TIMEOUT_MS = 15_000;
@@ -104,6 +105,8 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     }
     await next();
   });
+  // 👍/👎 on answers: parley's own action and modal (feedback.ts).
+  listenForFeedback(app, { feedback: (feedback) => started().feedback(feedback), logger: () => logger() });
   app.assistant(
     new bolt.Assistant({
       threadStarted: async ({ setSuggestedPrompts }) => {
@@ -168,8 +171,8 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     receive,
     maxChars: MAX_MESSAGE_CHARS,
     format: markdownToMrkdwn,
-    sendPart: (conversation, text) => sender.sendPart(conversation, text),
-    ...(options.streaming ? { stream: (conversation, chunks) => sender.stream(conversation, chunks) } : {}),
+    sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
+    ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),
   } satisfies Adapter<SlackDetails> & { app: App };
 }

@@ -4,9 +4,10 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { PermanentError, RetryAfterError, waitOutRetryAfter, type ConversationRef, type StreamDelivery, type Store } from 'parley/adapter-kit';
+import { PermanentError, RetryAfterError, exchangeOf, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
 import { slackSdk } from './sdk.js';
 import type { SlackDetails } from './events.js';
+import { answerBlocks, feedbackBlock } from './feedback.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
 export const MAX_MESSAGE_CHARS = 3900;
@@ -38,10 +39,10 @@ export class SlackSender {
   }
 
   /** Post one part of a reply (mrkdwn) in the conversation's thread; returns its ts. */
-  async sendPart({ details }: SlackRef, text: string): Promise<string> {
+  async sendPart({ details }: SlackRef, text: string, part?: ReplyPart): Promise<string> {
     const { channel, threadTs } = details!;
     const auth = await this.auth(details!);
-    const result = await classify(() => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}) }));
+    const result = await classify(() => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part) }));
     // Before the core records the part: a part on record means its thread is remembered too.
     await this.rememberThread(details!);
     return String(result.ts ?? '');
@@ -53,7 +54,7 @@ export class SlackSender {
    * what could not be shown (no thread to stream in, a stream that never started or could not be
    * finished) comes back as `rest`, for the core to post in parts.
    */
-  async stream({ details }: SlackRef, chunks: AsyncIterable<string>): Promise<StreamDelivery> {
+  async stream({ details }: SlackRef, chunks: AsyncIterable<string>, key?: string): Promise<StreamDelivery> {
     const { channel, threadTs, team, user } = details!;
     let text = '';
     if (!threadTs) {
@@ -76,7 +77,7 @@ export class SlackSender {
     }
     if (!failure) {
       try {
-        await streamer.stop(auth);
+        await streamer.stop({ ...auth, ...(key ? { blocks: [feedbackBlock(exchangeOf(key))] } : {}) });
         await this.rememberThread(details!);
         return { ids: [streamer.ts ?? ''], text };
       } catch (error) {
@@ -124,6 +125,11 @@ export class SlackSender {
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return waitOutRetryAfter(() => classify(fn), { onWait: (waitMs) => this.logger().info({ waitMs }, 'Slack answered 429; waiting as Retry-After says') });
   }
+}
+
+/** The last part of an AI answer carries the feedback buttons (feedback.ts): its text then goes in blocks. */
+function feedbackOn(text: string, part: ReplyPart | undefined): { blocks?: ReturnType<typeof answerBlocks> } {
+  return part?.key && part.kind === 'answer' && part.index === part.total - 1 ? { blocks: answerBlocks(text, exchangeOf(part.key)) } : {};
 }
 
 /** A Web API call whose failures are told as the queue reads them: a 429 waits, some refusals are permanent. */
