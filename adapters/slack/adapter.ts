@@ -19,6 +19,7 @@ import { receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
 import { ParleyInstallationStore } from './installation-store.js';
 import { NOT_INSTALLED, WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
+import { slackInstallRoutes } from './install.js';
 import { listenForFeedback } from './feedback.js';
 
 /** One Web API call may take this long before it counts as failed (and is retried by the queue). */
@@ -169,6 +170,8 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
       await socket?.stop();
     },
     receive,
+    // Many workspaces: /slack/install and /slack/oauth_redirect (install.ts).
+    ...(options.oauth && installations ? { routes: slackInstallRoutes({ oauth: options.oauth, installations, client, logger }) } : {}),
     maxChars: MAX_MESSAGE_CHARS,
     format: markdownToMrkdwn,
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),

@@ -1,0 +1,297 @@
+/**
+ * Installing the Slack app in workspaces (OAuth v2), end to end: a real bot server on a real Redis,
+ * the fake Slack Web API (which serves oauth.v2.access) and the fake AI. The browser's part is
+ * played by fetch: the install page sets the state cookie and links to Slack's authorize URL;
+ * Slack's redirect comes back with a code and the state. The same flow runs through `bot.fetch`
+ * (a Request, no Node server) and the Lambda handler.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ClearStateStore } from '@slack/oauth';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_SLACK_SCOPES } from '../../adapters/slack/config.js';
+import { keyId } from '../../adapters/slack/installation-crypto.js';
+import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
+import { lambdaHandler } from '../../aws/index.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { httpApiEvent } from '../helpers/lambda-events.js';
+import { appMention, postSlack } from '../helpers/slack-events.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { until } from '../helpers/until.js';
+import { REDIS_URL, keysWithPrefix, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
+
+const CLIENT_ID = '1111.2222';
+const CLIENT_SECRET = 'fake-client-secret-0123456789';
+const STATE_SECRET = 'state-secret-for-tests-0123456789abcdef';
+const KEY = randomBytes(32);
+const TEAM = `T0${randomUUID().slice(0, 8).toUpperCase()}`;
+const BETA = `T1${randomUUID().slice(0, 8).toUpperCase()}`;
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/** The state cookie a response sets (its value and its attributes). */
+function stateCookie(answer: Answer): { value: string; attributes: string } {
+  const header = answer.headers.getSetCookie().find((c) => c.startsWith('slack_oauth_state='));
+  expect(header, 'the slack_oauth_state cookie').toBeDefined();
+  const [pair, ...attributes] = header!.split(';').map((s) => s.trim());
+  return { value: pair!.slice('slack_oauth_state='.length), attributes: attributes.join('; ') };
+}
+
+/** The "Add to Slack" link of the install page. */
+function authorizeUrl(answer: Answer): URL {
+  const href = /<a href="([^"]+)"><img alt="Add to Slack"/.exec(answer.text)?.[1];
+  expect(href, 'the Add to Slack link').toBeDefined();
+  return new URL(href!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))));
+}
+
+describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
+  const prefix = uniquePrefix();
+  const redis = useRedis(prefix);
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let server: SlackBot;
+  let installations: ParleyInstallationStore;
+  const lines: string[] = [];
+  const consoleOutput: string[] = [];
+  const secretsSeen = new Set<string>([CLIENT_SECRET, STATE_SECRET]);
+  const installationKeysInRedis = () => keysWithPrefix(redis.admin(), `${prefix}:parley:slack:installation:`);
+
+  const env = (extra: Record<string, string> = {}) => ({
+    SLACK_BOT_TOKEN: '',
+    SLACK_CLIENT_ID: CLIENT_ID,
+    SLACK_CLIENT_SECRET: CLIENT_SECRET,
+    SLACK_STATE_SECRET: STATE_SECRET,
+    SLACK_INSTALLATION_KEY: KEY.toString('base64'),
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    ...extra,
+  });
+  const logger = () => pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+
+  /** GET through the Node server, with a cookie when given. */
+  async function get(path: string, cookie?: string): Promise<Answer> {
+    const res = await fetch(`${server.base}${path}`, { headers: cookie ? { cookie: `other=1; slack_oauth_state=${cookie}` } : {}, redirect: 'manual' });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  }
+
+  /** Open the install page: the state (as in the link) and the cookie set with it. */
+  async function startInstall(): Promise<{ state: string; cookie: string; url: URL }> {
+    const page = await get('/slack/install');
+    expect(page.status).toBe(200);
+    const url = authorizeUrl(page);
+    const cookie = stateCookie(page).value;
+    const state = url.searchParams.get('state')!;
+    secretsSeen.add(state);
+    return { state, cookie, url };
+  }
+
+  beforeAll(async () => {
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void consoleOutput.push(args.map(String).join(' ')));
+    }
+    slack = await startFakeSlack({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, teamId: TEAM, tokenRotation: true });
+    ai = await startFakeOpenAi();
+    server = await startSlackBot(slack, ai, env(), undefined, { bot: { logger: logger() } });
+    installations = new ParleyInstallationStore({ store: server.bot.store, keys: [KEY] });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await slack?.close();
+    await ai?.close();
+    vi.restoreAllMocks();
+  });
+  afterEach(() => slack.reset());
+
+  it('the install page sets an HttpOnly state cookie and links to slack.com/oauth/v2/authorize with that state', async () => {
+    const page = await get('/slack/install');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const cookie = stateCookie(page);
+    expect(cookie.attributes).toBe('Path=/slack; HttpOnly; SameSite=Lax; Max-Age=600'); // http here: no Secure
+    const url = authorizeUrl(page);
+    expect(`${url.origin}${url.pathname}`).toBe('https://slack.com/oauth/v2/authorize');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: CLIENT_ID,
+      scope: DEFAULT_SLACK_SCOPES,
+      redirect_uri: `${server.base}/slack/oauth_redirect`,
+      state: cookie.value,
+    });
+    secretsSeen.add(cookie.value);
+    // A new state every time.
+    const again = stateCookie(await get('/slack/install')).value;
+    expect(again).not.toBe(cookie.value);
+    secretsSeen.add(again);
+  });
+
+  it('refuses a forged, foreign, missing or expired state with a 400, and stores nothing', async () => {
+    const before = await installationKeysInRedis();
+    const mine = await startInstall();
+    const other = await startInstall();
+    const forged = await new ClearStateStore('not-the-state-secret-0123456789abcdef').generateStateParam({ scopes: ['chat:write'] }, new Date());
+    const expired = await new ClearStateStore(STATE_SECRET).generateStateParam({ scopes: ['chat:write'] }, new Date(Date.now() - 11 * 60_000));
+    const [head, payload, signature] = mine.state.split('.');
+    const tampered = `${head}.${payload!.slice(0, -2)}${payload!.slice(-2) === 'fQ' ? 'fA' : 'fQ'}.${signature}`;
+    const attempts: [string, string, string | undefined][] = [
+      ['a state signed with another secret (and the cookie to match)', forged, forged],
+      ['a tampered state (and the cookie to match)', tampered, tampered],
+      ['an expired state (and the cookie to match)', expired, expired],
+      ["another browser's state with this browser's cookie", other.state, mine.cookie],
+      ['a valid state without the cookie', mine.state, undefined],
+      ['no state at all', '', mine.cookie],
+    ];
+    for (const [what, state, cookie] of attempts) {
+      const res = await get(`/slack/oauth_redirect?code=code-forged-${randomUUID()}${state ? `&state=${encodeURIComponent(state)}` : ''}`, cookie);
+      expect(res.status, what).toBe(400);
+      expect(res.text, what).toContain('Invalid state');
+      expect(stateCookie(res).attributes, `${what}: the cookie is cleared`).toContain('Max-Age=0');
+    }
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(0);
+    expect(await installationKeysInRedis()).toEqual(before);
+  });
+
+  it('installs: the code is exchanged through SLACK_API_URL and the installation stored, with its refresh token', async () => {
+    const { state, cookie } = await startInstall();
+    const res = await get(`/slack/oauth_redirect?code=code-alpha-1&state=${encodeURIComponent(state)}`, cookie);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('parley is installed in Parley Test');
+    expect(stateCookie(res).attributes).toContain('Max-Age=0');
+    // The exchange went to the fake (SLACK_API_URL), with the app's credentials and the same redirect_uri.
+    const [exchange] = slack.callsTo('oauth.v2.access');
+    expect(exchange!.args).toMatchObject({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: 'code-alpha-1', redirect_uri: `${server.base}/slack/oauth_redirect` });
+    const installation = await installations.fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false });
+    expect(installation).toMatchObject({ team: { id: TEAM, name: 'Parley Test' }, appId: 'A0PARLEY', isEnterpriseInstall: false, authVersion: 'v2', user: { id: 'U0ALICE' } });
+    expect(installation.bot).toMatchObject({ token: expect.stringMatching(/^xoxb-/), userId: 'UBOT', id: 'BBOT', refreshToken: expect.stringMatching(/^xoxe-1-/) });
+    expect(installation.bot!.expiresAt! - Date.now() / 1000).toBeGreaterThan(43_000);
+    // auth.test, for the bot id, went to the fake with the new token.
+    expect(slack.callsTo('auth.test').map((c) => c.token)).toEqual([installation.bot!.token]);
+    secretsSeen.add(installation.bot!.token).add(installation.bot!.refreshToken!);
+  });
+
+  it('a workspace installed this way is answered with its own token', async () => {
+    const installation = await installations.fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false });
+    const res = await postSlack(server.url, appMention({ team: TEAM, text: 'hello after install' }));
+    expect(res.status).toBe(200);
+    const [post] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the reply');
+    expect(post!.args.text).toBe('echo: hello after install');
+    expect(post!.token).toBe(installation.bot!.token);
+  });
+
+  it('the raw Redis value holds no token in the clear', async () => {
+    const raw = await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`);
+    expect(raw).toBeTruthy();
+    for (const secret of secretsSeen) expect(raw).not.toContain(secret);
+    expect(raw).not.toMatch(/xox[a-z]-/);
+    expect(JSON.parse(raw!)).toMatchObject({ v: 1, key: keyId(KEY) });
+  });
+
+  it('a code Slack refuses (used twice) is a 400 and stores nothing new', async () => {
+    const before = await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`);
+    const { state, cookie } = await startInstall();
+    const res = await get(`/slack/oauth_redirect?code=code-alpha-1&state=${encodeURIComponent(state)}`, cookie);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Slack refused the installation (code_already_used)');
+    expect(await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`)).toBe(before);
+  });
+
+  it('a cancelled installation (access_denied) stores nothing', async () => {
+    const before = await installationKeysInRedis();
+    const { state, cookie } = await startInstall();
+    const res = await get(`/slack/oauth_redirect?error=access_denied&state=${encodeURIComponent(state)}`, cookie);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('The installation was cancelled');
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(0);
+    expect(await installationKeysInRedis()).toEqual(before);
+  });
+
+  it('installs through bot.fetch (a Request, no Node server): another workspace, its own token', async () => {
+    slack.on('oauth.v2.access', (call) =>
+      call.args.code === 'code-beta'
+        ? {
+            body: {
+              ok: true,
+              access_token: 'xoxb-beta-installed-token',
+              token_type: 'bot',
+              scope: 'chat:write',
+              bot_user_id: 'UBOTBETA',
+              app_id: 'A0PARLEY',
+              team: { id: BETA, name: 'Beta <Corp>' },
+              enterprise: null,
+              is_enterprise_install: false,
+              authed_user: { id: 'U0BOB' },
+            },
+          }
+        : undefined,
+    );
+    secretsSeen.add('xoxb-beta-installed-token');
+    const page = await server.bot.fetch(new Request('https://bot.example.com/slack/install'));
+    expect(page.status).toBe(200);
+    const answer = { status: page.status, headers: page.headers, text: await page.text() };
+    const cookie = stateCookie(answer);
+    expect(cookie.attributes).toBe('Path=/slack; HttpOnly; SameSite=Lax; Max-Age=600; Secure');
+    const url = authorizeUrl(answer);
+    expect(url.searchParams.get('redirect_uri')).toBe('https://bot.example.com/slack/oauth_redirect');
+    const back = await server.bot.fetch(
+      new Request(`https://bot.example.com/slack/oauth_redirect?code=code-beta&state=${encodeURIComponent(url.searchParams.get('state')!)}`, { headers: { cookie: `slack_oauth_state=${cookie.value}` } }),
+    );
+    expect(back.status).toBe(200);
+    expect(await back.text()).toContain('parley is installed in Beta &#60;Corp&#62;'); // escaped
+    expect(slack.callsTo('oauth.v2.access')[0]!.args.redirect_uri).toBe('https://bot.example.com/slack/oauth_redirect');
+    const beta = await installations.fetchInstallation({ teamId: BETA, enterpriseId: undefined, isEnterpriseInstall: false });
+    expect(beta.bot).toMatchObject({ token: 'xoxb-beta-installed-token', userId: 'UBOTBETA' });
+    expect(beta.bot!.refreshToken).toBeUndefined(); // no token rotation in this answer
+    // Both workspaces are installed, each with its own token.
+    expect((await installations.fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false })).bot!.token).not.toBe(beta.bot!.token);
+  });
+
+  it('installs through the Lambda handler (HTTP API events, cookies both ways)', async () => {
+    const handler = lambdaHandler(server.bot);
+    const page = await handler(httpApiEvent({ method: 'GET', path: '/slack/install', headers: {}, body: '' }));
+    expect(page.statusCode).toBe(200);
+    const setCookie = (page as { cookies?: string[] }).cookies?.find((c) => c.startsWith('slack_oauth_state='));
+    expect(setCookie).toContain('HttpOnly');
+    const cookie = setCookie!.split(';')[0]!;
+    const state = authorizeUrl({ status: 200, headers: new Headers(), text: page.body }).searchParams.get('state')!;
+    secretsSeen.add(state);
+    const forged = await handler(httpApiEvent({ method: 'GET', path: '/slack/oauth_redirect', query: `code=code-lambda-0&state=${encodeURIComponent(state)}`, headers: {}, body: '' }));
+    expect(forged.statusCode).toBe(400); // no cookie
+    const back = await handler(httpApiEvent({ method: 'GET', path: '/slack/oauth_redirect', query: `code=code-lambda-1&state=${encodeURIComponent(state)}`, headers: { cookie }, body: '' }));
+    expect(back.statusCode).toBe(200);
+    expect(slack.callsTo('oauth.v2.access').map((c) => c.args.code)).toEqual(['code-lambda-1']);
+    const installation = await installations.fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false });
+    expect(installation.bot!.token).toMatch(/^xoxb-/);
+    secretsSeen.add(installation.bot!.token).add(installation.bot!.refreshToken!);
+  });
+
+  it('after a key rotation (new key first, old second) a restarted bot reads the installation, answers, and re-encrypts it with the new key', async () => {
+    await server.close();
+    const newKey = randomBytes(32);
+    server = await startSlackBot(slack, ai, env({ SLACK_INSTALLATION_KEY: `${newKey.toString('base64')},${KEY.toString('base64')}` }), undefined, { bot: { logger: logger() } });
+    const redisKey = `${prefix}:parley:slack:installation:-:${TEAM}`;
+    expect(JSON.parse((await redis.admin().get(redisKey))!).key).toBe(keyId(KEY));
+    await postSlack(server.url, appMention({ team: TEAM, text: 'after the rotation' }));
+    const [post] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the reply');
+    expect(post!.args.text).toBe('echo: after the rotation');
+    const raw = (await redis.admin().get(redisKey))!;
+    expect(JSON.parse(raw).key).toBe(keyId(newKey));
+    expect(raw).not.toMatch(/xox[a-z]-/);
+    // The old key alone no longer opens it; the new one does.
+    await expect(new ParleyInstallationStore({ store: server.bot.store, keys: [KEY] }).fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(/no key/);
+    expect((await new ParleyInstallationStore({ store: server.bot.store, keys: [newKey] }).fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false })).team?.id).toBe(TEAM);
+  });
+
+  it('no token, code, state or secret reaches a log line or the console', () => {
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.some((l) => l.includes('Slack app installed'))).toBe(true);
+    expect(lines.some((l) => l.includes('Slack installation refused: invalid state'))).toBe(true);
+    const output = [...lines, ...consoleOutput].join('\n');
+    for (const secret of secretsSeen) expect(output).not.toContain(secret);
+    expect(output).not.toMatch(/xox[bpe]-|xoxe\./);
+    expect(output).not.toMatch(/code-(alpha|beta|lambda|forged)/);
+  });
+});
