@@ -3,15 +3,17 @@
  * (JSON, or server-sent events as it changes), with visitor sessions (see access.ts).
  *
  * Files: session.ts (signed visitor tokens), access.ts (who is asking), transcript.ts (what is
- * kept in the store), api.ts (the routes besides POST /web/messages), embed.ts (the pages, the
+ * kept in the store), api.ts (the routes besides POST /web/messages), feedback.ts (POST
+ * /web/feedback: 👍/👎 on answers), embed.ts (the pages, the
  * widget for websites, security headers and CORS), this file (the adapter).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { HttpError, InvalidPayloadError, checkPayload, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
-import type { ConversationRef, Delivery, Reply } from 'parley/adapter-kit';
+import { HttpError, InvalidPayloadError, checkPayload, exchangeOf, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
+import type { ConversationRef, Delivery, Reply, SendOptions } from 'parley/adapter-kit';
 import { resolveCaller, type Caller } from './access.js';
 import { apiRoutes, checkAccess, type WebState } from './api.js';
 import { corsReceive, corsRoute, embedRoutes, loadEmbedFiles } from './embed.js';
+import { feedbackRoute } from './feedback.js';
 import { webMessage } from './schema.js';
 import { randomId, sessions } from './session.js';
 import { Transcripts, type TranscriptEntry } from './transcript.js';
@@ -68,7 +70,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   let allowedOrigins: readonly string[] = options.allowedOrigins ?? [];
   const origins = () => allowedOrigins;
   // The pages, the widget and their assets; the API's answers carry CORS headers for allowed websites.
-  const routes: Route[] = [...embedRoutes({ page: options.page, allowedOrigins: origins }), ...apiRoutes(stateOf).map((route) => corsRoute(route, origins))];
+  const routes: Route[] = [...embedRoutes({ page: options.page, allowedOrigins: origins }), ...[...apiRoutes(stateOf), feedbackRoute(stateOf)].map((route) => corsRoute(route, origins))];
 
   const adapter: WebChatAdapter = {
     platform: 'web',
@@ -99,6 +101,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
         sessions: signer,
         transcripts: new Transcripts(context.store, context.config.history.ttlSeconds * 1000, maxTranscript),
         forget: (conversation) => context.forget({ platform: 'web', id: conversation }),
+        feedback: (feedback) => context.feedback(feedback),
       };
       markStarted(state);
       await loadEmbedFiles();
@@ -138,9 +141,11 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       };
     },
 
-    async send(conversation: ConversationRef, reply: Reply): Promise<Delivery> {
+    async send(conversation: ConversationRef, reply: Reply, sendOptions?: SendOptions): Promise<Delivery> {
       const entry: TranscriptEntry = { role: 'assistant', text: reply.text, at: new Date().toISOString(), kind: reply.kind ?? 'answer' };
       if (reply.model) entry.model = reply.model;
+      // An answer names its exchange (the job that answered), for POST /web/feedback.
+      if (entry.kind === 'answer' && sendOptions?.key) entry.exchange = exchangeOf(sendOptions.key);
       await (await stateOf()).transcripts.append(conversation.id, entry);
       return { ids: [randomUUID()] };
     },

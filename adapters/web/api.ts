@@ -6,10 +6,11 @@
  *   GET    /web/conversations/<id>            a transcript
  *   GET    /web/conversations/<id>/events     the transcript as server-sent events
  *   DELETE /web/conversations/<id>            erase a conversation (transcript, history, log)
+ *   POST   /web/feedback                      rate an answer 👍/👎, with a reason (feedback.ts)
  *
  * A visitor reaches only its own conversations: any other id is a 404, so ids cannot be probed.
  */
-import { HttpError, json, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
+import { HttpError, json, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import { callerOrNothing, resolveCaller, type AccessSettings, type Caller } from './access.js';
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
 import type { TranscriptEntry, Transcripts } from './transcript.js';
@@ -21,6 +22,8 @@ export interface WebState {
   transcripts: Transcripts;
   /** Erase the model's history and the conversation log's entries of a web conversation. */
   forget(conversation: string): Promise<void>;
+  /** Store and count a rating of an answer (AdapterContext.feedback); false for an exchange the log does not hold. */
+  feedback(feedback: Feedback): Promise<boolean>;
 }
 
 /** The adapter's state, waiting (briefly) for start(): requests can arrive before it has finished. */

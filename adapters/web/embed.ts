@@ -40,7 +40,7 @@ const PREFLIGHT_MAX_AGE_S = 600;
 export const CORS_METHODS = 'GET, POST, DELETE';
 export const CORS_HEADERS = 'authorization, content-type';
 /** The JSON API's paths that cross-origin callers may preflight. */
-const API_PATHS = ['/web/messages', '/web/sessions', '/web/conversations', '/web/conversations/'];
+const API_PATHS = ['/web/messages', '/web/sessions', '/web/conversations', '/web/conversations/', '/web/feedback'];
 
 /** An origin as CSP and CORS compare it: scheme, host and port, lower case; anything else is dropped. */
 function cleanOrigins(origins: readonly string[]): string[] {

@@ -9,3 +9,12 @@ export const webMessage = z.object({
   /** A client-chosen id makes a resend idempotent. */
   id: z.string().min(1).max(200).optional(),
 });
+
+/** What POST /web/feedback accepts: a rating of one answer (its `exchange` from the transcript). */
+export const webFeedback = z.object({
+  conversation: z.string().trim().min(1).max(200),
+  exchange: z.string().min(1).max(300),
+  rating: z.enum(['good', 'bad']),
+  /** Why (a 👎's reason); cut to 1000 characters. */
+  reason: z.string().max(4000).optional(),
+});

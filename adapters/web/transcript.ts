@@ -17,6 +17,8 @@ export interface TranscriptEntry {
   kind?: Reply['kind'];
   /** The model that answered (the fallback's, while the primary was down). */
   model?: string;
+  /** An answer's exchange (the job that answered): what POST /web/feedback rates. */
+  exchange?: string;
 }
 
 /** The most conversations remembered per visitor (GET /web/conversations). */

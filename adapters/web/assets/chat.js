@@ -368,6 +368,8 @@
       // The visitor's own words as typed; the assistant's as markdown.
       if (role === 'user') node.textContent = text;
       else node.append(markdown(text));
+      // An answer can be rated: 👍/👎 (POST /web/feedback), a 👎 with a reason.
+      if (role === 'assistant' && m.kind === 'answer' && typeof m.exchange === 'string' && m.exchange) node.append(feedbackBar(m.exchange));
       frag.append(node);
     }
     if (!list.length) {
@@ -375,11 +377,121 @@
       empty.className = 'empty';
       frag.append(empty);
     }
+    const typing = reasonInFocus();
     messagesEl.replaceChildren(frag);
+    if (typing) focusReason(typing);
     assistantCount = assistants;
     const follow = nearBottom || thinkingBaseline >= 0 || list.length <= 1;
     if (thinkingBaseline >= 0 && assistants > thinkingBaseline) stopThinking();
     if (follow) messagesEl.scrollTop = messagesEl.scrollHeight;
+  }
+
+  // ------------------------------------------------------------------ feedback on answers
+
+  /** What the visitor said of each answer, by exchange: { rating: 'good'|'bad', asking (a 👎's reason form is open), sent, draft }. */
+  const ratings = new Map();
+
+  /** The exchange whose reason box has the focus, if any (a re-render keeps it there). */
+  function reasonInFocus() {
+    const active = document.activeElement;
+    const bar = active && active.classList && active.classList.contains('reason') ? active.closest('.feedback') : null;
+    return bar ? bar.dataset.exchange : '';
+  }
+
+  function focusReason(exchange) {
+    for (const bar of messagesEl.querySelectorAll('.feedback')) {
+      const box = bar.dataset.exchange === exchange && bar.querySelector('textarea.reason');
+      if (box) box.focus();
+    }
+  }
+
+  /** 👍/👎 under an answer; after a 👎, a short form asking why. */
+  function feedbackBar(exchange) {
+    const state = ratings.get(exchange) || {};
+    const bar = el('div');
+    bar.className = 'feedback';
+    bar.dataset.exchange = exchange;
+    const buttons = el('div');
+    buttons.className = 'rate';
+    for (const [rating, label, face] of [['good', 'Good answer', '👍'], ['bad', 'Bad answer', '👎']]) {
+      const button = el('button', face);
+      button.type = 'button';
+      button.className = `rate-${rating}`;
+      button.title = label;
+      button.setAttribute('aria-label', label);
+      button.setAttribute('aria-pressed', String(state.rating === rating));
+      button.addEventListener('click', () => rate(exchange, rating));
+      buttons.append(button);
+    }
+    bar.append(buttons);
+    if (state.asking) bar.append(reasonForm(exchange, state));
+    else if (state.rating) {
+      const thanks = el('span', state.sent ? 'Thanks — we will look into it.' : 'Thanks for the feedback.');
+      thanks.className = 'thanks';
+      bar.append(thanks);
+    }
+    return bar;
+  }
+
+  function reasonForm(exchange, state) {
+    const form = el('form');
+    const box = el('textarea');
+    box.className = 'reason';
+    box.rows = 2;
+    box.maxLength = 1000;
+    box.placeholder = 'What was wrong with this answer? (optional)';
+    box.setAttribute('aria-label', 'What was wrong with this answer?');
+    box.value = state.draft || '';
+    box.addEventListener('input', () => {
+      state.draft = box.value;
+    });
+    const send = el('button', 'Send');
+    send.type = 'submit';
+    const skip = el('button', 'Skip');
+    skip.type = 'button';
+    skip.addEventListener('click', () => {
+      ratings.set(exchange, { rating: 'bad' });
+      updateBar(exchange);
+    });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const reason = box.value.trim();
+      if (reason) rate(exchange, 'bad', reason);
+      else skip.click();
+    });
+    const row = el('div');
+    row.className = 'buttons';
+    row.append(skip, send);
+    form.append(box, row);
+    return form;
+  }
+
+  function updateBar(exchange) {
+    for (const bar of messagesEl.querySelectorAll('.feedback')) {
+      if (bar.dataset.exchange === exchange) bar.replaceWith(feedbackBar(exchange));
+    }
+  }
+
+  /** Send a rating (with a 👎's reason, its second step); on failure the previous state comes back. */
+  async function rate(exchange, rating, reason) {
+    const id = conversation;
+    if (!id) return;
+    const previous = ratings.get(exchange);
+    ratings.set(exchange, reason ? { rating, sent: true } : { rating, asking: rating === 'bad', draft: previous && previous.draft });
+    updateBar(exchange);
+    if (!reason && rating === 'bad') focusReason(exchange);
+    const undo = (message) => {
+      if (previous) ratings.set(exchange, previous);
+      else ratings.delete(exchange);
+      updateBar(exchange);
+      setStatus(message, true);
+    };
+    try {
+      const res = await api('POST', 'web/feedback', reason ? { conversation: id, exchange, rating, reason } : { conversation: id, exchange, rating });
+      if (!res.ok) undo(problem(res, await readJson(res)));
+    } catch {
+      undo('Cannot reach the server. Your rating was not sent.');
+    }
   }
 
   function startThinking() {
