@@ -6,7 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { webChat, type TranscriptEntry } from '../../adapters/web/index.js';
 import { createBot, loadConfig, type Bot, type BotOptions } from '../../src/index.js';
 
-/** Quick retries and quiet logs, so failure tests take milliseconds, not minutes. */
+/**
+ * Quick retries and quiet logs, so failure tests take milliseconds, not minutes. The web chat's
+ * per-address limits are off: every test client is 127.0.0.1 (test/e2e/web-limits.test.ts sets them).
+ */
 export const testEnv = {
   LOG_LEVEL: 'silent',
   PORT: '0',
@@ -14,6 +17,8 @@ export const testEnv = {
   AI_BACKOFF_MS: '20',
   AI_TIMEOUT_MS: '3000',
   AI_DEADLINE_MS: '10000',
+  WEB_REQUESTS_PER_IP_PER_MINUTE: '0',
+  WEB_SESSIONS_PER_IP_PER_MINUTE: '0',
 };
 
 export interface WebBot {
