@@ -10,9 +10,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { HttpError, InvalidPayloadError, checkPayload, exchangeOf, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
 import type { ConversationRef, Delivery, Reply, SendOptions } from 'parley/adapter-kit';
-import { resolveCaller, type Caller } from './access.js';
+import { callerOrNothing, resolveCaller, type Caller } from './access.js';
 import { apiRoutes, checkAccess, type WebState } from './api.js';
-import { corsReceive, corsRoute, embedRoutes, loadEmbedFiles } from './embed.js';
+import { corsReceive, corsRoute, embedRoutes, loadEmbedFiles, withCors } from './embed.js';
+import { limitedRoute, WebLimits, type WebLimitOptions } from './limits.js';
 import { feedbackRoute } from './feedback.js';
 import { webMessage } from './schema.js';
 import { randomId, sessions } from './session.js';
@@ -34,6 +35,8 @@ export interface WebChatOptions {
   maxTranscript?: number;
   /** The longest message a visitor may send, in characters (default 4000); longer gets a 413. */
   maxTextLength?: number;
+  /** Abuse limits (limits.ts); default WEB_REQUESTS_PER_IP_PER_MINUTE, WEB_SESSIONS_PER_IP_PER_MINUTE, TRUST_PROXY. */
+  limits?: WebLimitOptions;
 }
 
 /** The web chat adapter, with `caller` for what needs to know who is asking (per-visitor limits). */
@@ -71,13 +74,20 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   const origins = () => allowedOrigins;
   // The pages, the widget and their assets; the API's answers carry CORS headers for allowed websites.
   const routes: Route[] = [...embedRoutes({ page: options.page, allowedOrigins: origins }), ...[...apiRoutes(stateOf), feedbackRoute(stateOf)].map((route) => corsRoute(route, origins))];
+  // Every route counts per address and per visitor (limits.ts); a 429 carries CORS headers like any answer.
+  const limited = (route: Route) =>
+    limitedRoute(route, async (request) => {
+      const web = await stateOf();
+      const refused = await web.limits.checkRequest(request, callerOrNothing(request, web.access));
+      return refused && withCors(request, refused, origins());
+    });
 
   const adapter: WebChatAdapter = {
     platform: 'web',
     path: '/web/messages',
     contentTypes: ['application/json'],
     redelivers: true,
-    routes,
+    routes: routes.map(limited),
 
     async caller(request) {
       return resolveCaller(request, (await stateOf()).access);
@@ -100,6 +110,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
         access: { token, sessions: signer, local: context.loopbackOnly && !token },
         sessions: signer,
         transcripts: new Transcripts(context.store, context.config.history.ttlSeconds * 1000, maxTranscript),
+        limits: new WebLimits(context, options.limits),
         forget: (conversation) => context.forget({ platform: 'web', id: conversation }),
         feedback: (feedback) => context.feedback(feedback),
       };
@@ -109,6 +120,9 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
 
     async receive(request) {
       const web = await stateOf();
+      // Refused before anything is kept or queued: the message may simply be sent again later.
+      const overLimit = await web.limits.checkRequest(request, callerOrNothing(request, web.access));
+      if (overLimit) return { response: overLimit, messages: [] };
       const caller = resolveCaller(request, web.access);
       let body: unknown;
       try {

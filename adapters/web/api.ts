@@ -13,6 +13,7 @@
 import { HttpError, json, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import { callerOrNothing, resolveCaller, type AccessSettings, type Caller } from './access.js';
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
+import type { WebLimits } from './limits.js';
 import type { TranscriptEntry, Transcripts } from './transcript.js';
 
 /** What the routes use once the adapter has started. */
@@ -20,6 +21,8 @@ export interface WebState {
   access: AccessSettings;
   sessions: Sessions;
   transcripts: Transcripts;
+  /** Requests, new sessions and event streams per address and per visitor. */
+  limits: WebLimits;
   /** Erase the model's history and the conversation log's entries of a web conversation. */
   forget(conversation: string): Promise<void>;
   /** Store and count a rating of an answer (AdapterContext.feedback); false for an exchange the log does not hold. */
@@ -63,6 +66,8 @@ export function apiRoutes(stateOf: StateOf): Route[] {
       const state = await stateOf();
       // A still-valid session renews for the same visitor; anything else starts a new one.
       const current = callerOrNothing(request, state.access);
+      const refused = await state.limits.checkNewSession(request, current);
+      if (refused) return refused;
       const visitor = current?.kind === 'visitor' ? current.visitor : undefined;
       const bearer = state.sessions.issue(BEARER_TTL_MS, visitor);
       const cookie = state.sessions.issue(COOKIE_TTL_MS, bearer.visitor);
@@ -93,7 +98,8 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     await checkAccess(state, caller, conversation);
     if (!events) return json(200, { messages: await state.transcripts.read(conversation) });
     const stillAllowed = () => checkAccess(state, caller, conversation).then(() => true, () => false);
-    return { status: 200, headers: sseHeaders, stream: transcriptEvents(() => state.transcripts.read(conversation), stillAllowed) };
+    // At most so many open at once per visitor and per address; the slot is freed when the stream ends.
+    return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream: transcriptEvents(() => state.transcripts.read(conversation), stillAllowed) });
   });
 
   const deleteRoute = route('DELETE', '/web/conversations/', async (request, state, caller) => {
