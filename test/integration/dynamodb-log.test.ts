@@ -11,6 +11,7 @@ import { createConversationLogTable, DynamoConversationLog } from '../../aws/ind
 import type { ConversationEntry } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { useMoto } from '../helpers/moto.js';
+import { until } from '../helpers/until.js';
 import { assistantReplies, startWebBot } from '../helpers/web-bot.js';
 import { describeConversationLogContract, FIXTURE } from './conversation-log-contract.js';
 
@@ -116,7 +117,11 @@ describe('DynamoConversationLog on DynamoDB', () => {
     try {
       expect((await web.post('visitor-42', 'what does the log keep?')).status).toBe(202);
       await web.waitFor('visitor-42', (entries) => assistantReplies(entries).length === 1);
-      const { Items: fromWeb = [] } = await admin.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true, FilterExpression: 'platform = :web', ExpressionAttributeValues: { ':web': 'web' } }));
+      // The exchange is written after the answer is posted: wait for it rather than race it.
+      const fromWeb = await until(async () => {
+        const { Items = [] } = await admin.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true, FilterExpression: 'platform = :web', ExpressionAttributeValues: { ':web': 'web' } }));
+        return Items.length > 0 && Items;
+      }, 'the exchange in the table');
       expect(fromWeb).toHaveLength(1);
       const { Items = [] } = await admin.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'conversation_id = :id', ExpressionAttributeValues: { ':id': fromWeb[0]?.conversation_id } }));
       expect(Items).toEqual([
