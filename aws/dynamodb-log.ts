@@ -53,6 +53,11 @@ export interface ConversationItem {
 /** Two exchanges of a conversation in the same millisecond are rare (one worker at a time holds it); a later one moves on by 1 ms. */
 const SAME_MILLISECOND_TRIES = 5;
 
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH_SIZE = 25;
+/** How many times a batch's UnprocessedItems are sent again (throttling), waiting 50, 100, 200… ms. */
+const UNPROCESSED_RETRIES = 5;
+
 /** Every exchange as an item of the seed's `ai_conversations` table. */
 export class DynamoConversationLog implements ConversationLog {
   private readonly dynamo: DynamoDbAccess;
@@ -140,6 +145,48 @@ export class DynamoConversationLog implements ConversationLog {
       throw error;
     }
     return item.feedback ? { previous: item.feedback } : {};
+  }
+
+  /**
+   * Erase a conversation (a visitor deleting it): a Query of its keys, page by page, each page's
+   * items deleted with BatchWriteItem, 25 at a time, its UnprocessedItems sent again a few times.
+   */
+  async erase(conversationId: string): Promise<void> {
+    const { QueryCommand } = this.dynamo.sdk.lib;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'conversation_id = :id',
+          ExpressionAttributeValues: { ':id': conversationId },
+          ProjectionExpression: 'conversation_id, #t',
+          ExpressionAttributeNames: { '#t': 'timestamp' }, // a reserved word
+          ExclusiveStartKey: start,
+        }),
+      );
+      const keys = (page.Items ?? []) as Pick<ConversationItem, 'conversation_id' | 'timestamp'>[];
+      for (let n = 0; n < keys.length; n += BATCH_SIZE) {
+        await this.deleteBatch(keys.slice(n, n + BATCH_SIZE));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** Delete up to 25 items by key, sending UnprocessedItems again; throws if some stay unprocessed. */
+  private async deleteBatch(keys: Pick<ConversationItem, 'conversation_id' | 'timestamp'>[]): Promise<void> {
+    const { BatchWriteCommand } = this.dynamo.sdk.lib;
+    let requests = keys.map((key) => ({ DeleteRequest: { Key: { conversation_id: key.conversation_id, timestamp: key.timestamp } } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > UNPROCESSED_RETRIES) {
+        throw new Error(`DynamoConversationLog.erase: ${requests.length} items of ${this.tableName} stayed unprocessed`);
+      }
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** (attempt - 1)));
+      const { UnprocessedItems } = await this.dynamo.documents.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+      );
+      requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * The ConversationLog contract, shared by every log that searches: `list` (oldest first, the
- * newest `limit`) and `search` (filters, sorts, limits, summaries). conversation-log.test.ts runs
+ * newest `limit`), `search` (filters, sorts, limits, summaries), `rate`, and `erase` for the logs
+ * that have it. conversation-log.test.ts runs
  * it over MemoryConversationLog and RedisConversationLog, dynamodb-log.test.ts over
  * DynamoConversationLog.
  */
@@ -55,8 +56,13 @@ async function recorded(create: CreateLog, entries = FIXTURE) {
 
 const ids = (summaries: ConversationSummary[]) => summaries.map((s) => s.conversationId);
 
+export interface ContractOptions {
+  /** The log implements `erase` (optional in ConversationLog): run its tests too. */
+  erase?: boolean;
+}
+
 /** The contract's tests over one implementation, as "ConversationLog contract (<name>)". */
-export function describeConversationLogContract(name: string, create: CreateLog): void {
+export function describeConversationLogContract(name: string, create: CreateLog, options: ContractOptions = {}): void {
   describe(`ConversationLog contract (${name})`, () => {
     describe('list', () => {
       it("lists a conversation's entries oldest first, the newest `limit` of them, and nothing of other conversations", async () => {
@@ -209,6 +215,39 @@ export function describeConversationLogContract(name: string, create: CreateLog)
         expect(summaries.find((s) => s.conversationId === 'slack-1')?.feedback).toEqual({ good: 2, bad: 1 });
         expect(summaries.find((s) => s.conversationId === 'web-1')).not.toHaveProperty('feedback');
         expect(ids(await log.search({ text: 'shipped' }))).toEqual(['slack-1']);
+      });
+    });
+
+    describe.runIf(options.erase)('erase: a visitor deleting a conversation', () => {
+      it("removes the conversation's entries from list and search, and nothing of the others", async () => {
+        const log = await recorded(create);
+        await log.erase!('web-1');
+        expect(await log.list('web-1')).toEqual([]);
+        expect(ids(await log.search({}))).toEqual(['slack-1', 'wa-1']);
+        expect(await log.list('slack-1')).toEqual([FIXTURE[0], FIXTURE[1], FIXTURE[4]]);
+        expect(await log.list('wa-1')).toEqual([FIXTURE[3]]);
+        await log.record(exchange('web-1', 7, { platform: 'web' }));
+        expect((await log.list('web-1')).map((e) => e.input)).toEqual(['question 7']);
+      });
+
+      it('erases every entry of a long conversation (more than one batch of 25)', async () => {
+        const long = Array.from({ length: 60 }, (_, n) => exchange('long-1', 10 + n));
+        const log = await recorded(create, [...FIXTURE, ...long]);
+        expect(await log.list('long-1')).toHaveLength(60);
+        await log.erase!('long-1');
+        expect(await log.list('long-1')).toEqual([]);
+        expect(ids(await log.search({}))).toEqual(['web-1', 'slack-1', 'wa-1']);
+        expect(await log.list('web-1')).toEqual([FIXTURE[2], FIXTURE[5]]);
+      });
+
+      it('erasing a conversation the log does not hold is not an error and changes nothing', async () => {
+        const log = await recorded(create);
+        await log.erase!('nobody');
+        expect(ids(await log.search({}))).toEqual(['web-1', 'slack-1', 'wa-1']);
+        expect(await log.list('slack-1')).toEqual([FIXTURE[0], FIXTURE[1], FIXTURE[4]]);
+        const empty = await create();
+        await empty.erase!('nobody');
+        expect(await empty.search({})).toEqual([]);
       });
     });
   });

@@ -18,8 +18,8 @@ async function redisLog(options: { maxEntries?: number; ttlSeconds?: number } = 
   return new RedisConversationLog(await redis.connection(), { prefix: logPrefix, ...options });
 }
 
-describeConversationLogContract('memory', async () => new MemoryConversationLog());
-describeConversationLogContract('Redis', () => redisLog());
+describeConversationLogContract('memory', async () => new MemoryConversationLog(), { erase: true });
+describeConversationLogContract('Redis', () => redisLog(), { erase: true });
 
 describe('MemoryConversationLog', () => {
   it('searches only the newest `maxEntries` exchanges it keeps', async () => {
@@ -126,22 +126,5 @@ describe('RedisConversationLog', () => {
     const connection = redis.admin();
     expect(() => new RedisConversationLog(connection, { maxEntries: 0 })).toThrow(RangeError);
     expect(() => new RedisConversationLog(connection, { ttlSeconds: 0 })).toThrow(RangeError);
-  });
-});
-
-describe.each([
-  ['memory', async (): Promise<ConversationLog> => new MemoryConversationLog()],
-  ['Redis', (): Promise<ConversationLog> => redisLog()],
-])('erase (%s): a visitor deleting a conversation', (_name, create) => {
-  it("removes the conversation's entries from list and search, and nothing of the others", async () => {
-    const log = await create();
-    for (const entry of FIXTURE) await log.record(entry);
-    await log.erase!('web-1');
-    expect(await log.list('web-1')).toEqual([]);
-    expect((await log.search!({})).map((s) => s.conversationId)).toEqual(['slack-1', 'wa-1']);
-    expect(await log.list('slack-1')).toEqual([FIXTURE[0], FIXTURE[1], FIXTURE[4]]);
-    await log.erase!('nobody'); // nothing to erase is not an error
-    await log.record(exchange('web-1', 7, { platform: 'web' }));
-    expect((await log.list('web-1')).map((e) => e.input)).toEqual(['question 7']);
   });
 });

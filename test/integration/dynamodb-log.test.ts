@@ -157,7 +157,7 @@ async function freshLog(options: { searchScanLimit?: number; searchMaxEntries?: 
   return fresh;
 }
 
-describeConversationLogContract('DynamoDB', () => freshLog());
+describeConversationLogContract('DynamoDB', () => freshLog(), { erase: true });
 
 describe('DynamoConversationLog search', () => {
   it('scans at most `searchScanLimit` items, page by page, and searches the newest `searchMaxEntries` of them', async () => {
