@@ -12,16 +12,31 @@ export interface CacheKeyParts {
   imageUrls?: readonly string[];
 }
 
+/**
+ * A question as the cache compares it: case, runs of whitespace and trailing punctuation do not
+ * change what is asked ("What is SSO?" = "what is  sso"), so they must not split the cache.
+ */
+export function normaliseQuestion(text: string): string {
+  const question = text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[\s.?!,;:…。？！，；：]+$/u, '');
+  // Punctuation alone ("?", "!!") is not a question to share: keep it as it was written.
+  return question || text.trim();
+}
+
 /** sha256 over everything that shapes the answer: model, prompt, output limit, the history window sent, message, images. */
 export function cacheKey(parts: CacheKeyParts): string {
   // Turn times are not sent to the model, so they must not split the cache.
   const material = JSON.stringify([
-    'parley-ai-v1',
+    'parley-ai-v2',
     parts.model,
     parts.systemPrompt,
     parts.maxOutputTokens,
     parts.history.map((turn) => [turn.role, turn.text]),
-    parts.text,
+    normaliseQuestion(parts.text),
     parts.imageUrls ?? [],
   ]);
   return createHash('sha256').update(material).digest('hex');

@@ -18,6 +18,6 @@ export { createAiClient, defaultAiOptions, type AiClientOptions } from './create
 export { OpenAiClient } from './openai-client.js';
 export { NoProviderAiClient } from './no-provider.js';
 export { defaultPrices, costOf } from './prices.js';
-export { cacheKey, MemoryResponseCache, type CacheKeyParts } from './cache.js';
+export { cacheKey, normaliseQuestion, MemoryResponseCache, type CacheKeyParts } from './cache.js';
 export { retryAfterMs } from './retry-after.js';
 export { RedisResponseCache } from './redis-cache.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheKey, MemoryResponseCache, OpenAiClient, type AiResult, type ResponseCache } from '../../src/ai/index.js';
+import { cacheKey, normaliseQuestion, MemoryResponseCache, OpenAiClient, type AiResult, type ResponseCache } from '../../src/ai/index.js';
 import { completion, delayed, error, FakeOpenAI, json } from './fake-openai.js';
 import { request, testOptions } from './options.js';
 
@@ -11,7 +11,41 @@ afterEach(() => server.stop());
 
 const turn = (role: 'user' | 'assistant', text: string, at = '2024-01-01T00:00:00Z') => ({ role, text, at });
 
+describe('the question as the cache compares it', () => {
+  it('ignores case, runs of whitespace and trailing punctuation, and nothing else', () => {
+    const same = ['What is SSO?', 'what is sso', '  WHAT   is\tSSO ?!  ', 'What is SSO...', 'What is SSO？'];
+    expect(new Set(same.map(normaliseQuestion))).toEqual(new Set(['what is sso']));
+    // Words and inner punctuation still matter.
+    expect(normaliseQuestion('What is SAML?')).not.toBe(normaliseQuestion('What is SSO?'));
+    expect(normaliseQuestion('Is it on? Or off?')).toBe('is it on? or off');
+    expect(normaliseQuestion('2.5')).toBe('2.5');
+    // Punctuation alone is kept as written rather than shared by every "?".
+    expect(normaliseQuestion(' ?? ')).toBe('??');
+  });
+
+  it('gives one cache key to the variants of one question in the same context', () => {
+    const key = (text: string) => cacheKey({ model: 'm', systemPrompt: 'p', maxOutputTokens: 10, history: [], text });
+    expect(key('Reset my password!')).toBe(key('reset my   password'));
+    expect(key('Reset my password')).not.toBe(key('Reset my passwords'));
+  });
+});
+
 describe('response cache', () => {
+  it('with 30% of questions repeated in other case, spacing and punctuation, makes at most 0.72 AI calls per message', async () => {
+    server.otherwise(json(200, completion('an answer')));
+    const hits: boolean[] = [];
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60, events: { onCache: (hit) => hits.push(hit) } }));
+    const variants = [(q: string) => q.toUpperCase(), (q: string) => `  ${q.replace(/ /g, '  ')}  `, (q: string) => `${q}?!`];
+    const messages: string[] = [];
+    for (let i = 0; i < 70; i++) messages.push(`question number ${i} about the product`);
+    for (let i = 0; i < 30; i++) messages.push(variants[i % 3]!(messages[i * 2]!));
+    for (const text of messages) await client.reply(request(text));
+    const callsPerMessage = server.requests.length / messages.length;
+    expect(callsPerMessage).toBeLessThanOrEqual(0.72);
+    expect(server.requests).toHaveLength(70);
+    expect(hits.filter(Boolean)).toHaveLength(30);
+  });
+
   it('answers the same request twice with one call, the second from the cache', async () => {
     server.otherwise(json(200, completion('cached answer', { prompt_tokens: 100, completion_tokens: 10 })));
     const hits: boolean[] = [];
