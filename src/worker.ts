@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
 import type { AiClient } from './ai/index.js';
 import type { ConversationHistory } from './ai/history.js';
-import type { Exchange, HandlerSettings, MessageContext, MessageHandler } from './handler.js';
+import type { HandlerSettings, MessageContext, MessageHandler } from './handler.js';
+import { recordExchange } from './exchange-log.js';
 import type { ConversationLog } from './conversation-log.js';
 import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
 import type { ConversationRef, InboundMessage, Reply } from './message.js';
@@ -144,7 +145,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         await options.sink(message.conversation, { text, kind: 'answer' }, n);
         return text;
       },
-      recordExchange: (exchange) => recordExchange(deps, message, exchange, logger, options.jobId),
+      recordExchange: (exchange) => recordExchange(deps.conversationLog, message, exchange, logger, options.jobId),
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);
@@ -252,33 +253,6 @@ async function lockConversation(store: Store, conversation: ConversationRef, ttl
     clearInterval(heartbeat);
     await store.releaseLock(key, owned).catch(() => undefined);
   };
-}
-
-/** One exchange into the conversation log, with who, when and how long; a failure is only logged. */
-async function recordExchange(deps: WorkerDeps, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string): Promise<void> {
-  if (!deps.conversationLog) return;
-  const usage = exchange.result?.usage;
-  const now = new Date();
-  try {
-    await deps.conversationLog.record({
-      // the exchange's id: its replies' keys start with it, so a rating can find it
-      id: jobId,
-      conversationId: message.conversation.id,
-      timestamp: now.toISOString(),
-      platform: message.platform,
-      user: message.user.id,
-      ...(message.tenant ? { tenant: message.tenant } : {}),
-      input: exchange.input,
-      output: exchange.output,
-      model: exchange.result?.model ?? 'none',
-      inputTokens: usage?.inputTokens ?? 0,
-      outputTokens: usage?.outputTokens ?? 0,
-      costUsd: usage?.costUsd ?? 0,
-      latencyMs: Math.max(0, now.getTime() - Date.parse(message.receivedAt)),
-    });
-  } catch (error) {
-    logger.warn({ err: error }, 'could not write the conversation log');
-  }
 }
 
 /** An adapter that is just starting (no platform call, or a quick one) gets a moment before the job waits in the queue. */

@@ -1,0 +1,35 @@
+/**
+ * Writing a message's exchange (question, answer, model, tokens, cost, latency) to the
+ * conversation log: what the console's conversations view and the ratings read.
+ */
+import type { Logger } from 'pino';
+import type { ConversationLog } from './conversation-log.js';
+import type { Exchange } from './handler.js';
+import type { InboundMessage } from './message.js';
+
+/** One exchange into the conversation log, with who, when and how long; a failure is only logged. */
+export async function recordExchange(log: ConversationLog | undefined, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string): Promise<void> {
+  if (!log) return;
+  const usage = exchange.result?.usage;
+  const now = new Date();
+  try {
+    await log.record({
+      // the exchange's id: its replies' keys start with it, so a rating can find it
+      id: jobId,
+      conversationId: message.conversation.id,
+      timestamp: now.toISOString(),
+      platform: message.platform,
+      user: message.user.id,
+      ...(message.tenant ? { tenant: message.tenant } : {}),
+      input: exchange.input,
+      output: exchange.output,
+      model: exchange.result?.model ?? 'none',
+      inputTokens: usage?.inputTokens ?? 0,
+      outputTokens: usage?.outputTokens ?? 0,
+      costUsd: usage?.costUsd ?? 0,
+      latencyMs: Math.max(0, now.getTime() - Date.parse(message.receivedAt)),
+    });
+  } catch (error) {
+    logger.warn({ err: error }, 'could not write the conversation log');
+  }
+}
