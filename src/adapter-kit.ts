@@ -43,7 +43,7 @@ export { parseRetryAfter, retryAfterMs, waitOutRetryAfter, MAX_INLINE_WAIT_MS, t
 
 // Signatures and HTTP answers.
 export { hmac, hmacMatches, safeEqual } from './signature.js';
-export { json, jsonError, isLoopbackHost } from './http/index.js';
+export { json, jsonError, isLoopbackHost, readCookie, escapeHtml } from './http/index.js';
 
 // Optional SDKs: an adapter loads its platform SDK when it is created, not when it is imported.
 export { requireOptional } from './optional-dependency.js';

@@ -16,7 +16,7 @@
 import type { Installation, InstallationStore, InstallURLOptions, OAuthV2Response } from '@slack/oauth';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { safeEqual, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
+import { escapeHtml, readCookie, safeEqual, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import type { SlackOAuthConfig } from './config.js';
 import { slackOAuthSdk } from './sdk.js';
 
@@ -160,14 +160,6 @@ function stateCookie(value: string, maxAgeSeconds: number, request: HttpRequest)
   return `${STATE_COOKIE}=${value}; Path=/slack; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const part of header?.split(';') ?? []) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name && rest.length > 0) return rest.join('=') || undefined;
-  }
-  return undefined;
-}
-
 function page(status: number, title: string, body: string, headers: Record<string, string>): HttpResponse {
   return {
     status,
@@ -180,8 +172,4 @@ function page(status: number, title: string, body: string, headers: Record<strin
     },
     body: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1>\n${body}\n</body></html>\n`,
   };
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -9,7 +9,7 @@
  * secret verifies it.
  */
 import { randomBytes } from 'node:crypto';
-import { hmac, safeEqual } from 'parley/adapter-kit';
+import { hmac, readCookie, safeEqual } from 'parley/adapter-kit';
 
 export const SESSION_COOKIE = 'parley_web';
 export const COOKIE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -60,9 +60,5 @@ export function sessionCookie(token: string, secure: boolean): string {
 
 /** The session cookie's value in a Cookie header, if any. */
 export function cookieToken(header: string | undefined): string | undefined {
-  for (const part of header?.split(';') ?? []) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return value.join('=') || undefined;
-  }
-  return undefined;
+  return readCookie(header, SESSION_COOKIE);
 }

@@ -5,6 +5,7 @@
  * bearer token instead.
  */
 import type { HttpRequest } from '../adapter.js';
+import { readCookie } from '../http/cookies.js';
 import { hmac, safeEqual } from '../signature.js';
 
 export const SESSION_COOKIE = 'parley_console';
@@ -17,7 +18,7 @@ export class ConsoleAuth {
   allows(request: HttpRequest): boolean {
     const bearer = request.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
     if (bearer !== undefined) return this.isToken(bearer);
-    const session = cookie(request.headers.cookie, SESSION_COOKIE);
+    const session = readCookie(request.headers.cookie, SESSION_COOKIE);
     return session !== undefined && this.isSession(session);
   }
 
@@ -50,12 +51,4 @@ export class ConsoleAuth {
 function serialise(value: string, maxAgeSeconds: number, request: HttpRequest): string {
   const secure = request.url.protocol === 'https:' ? '; Secure' : '';
   return `${SESSION_COOKIE}=${value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
-}
-
-function cookie(header: string | undefined, name: string): string | undefined {
-  for (const part of header?.split(';') ?? []) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
 }

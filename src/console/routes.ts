@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, Route } from '../adapter.js';
 import type { ConversationLog, ConversationQuery } from '../conversation-log.js';
+import { escapeHtml } from '../http/cookies.js';
 import { json, jsonError } from '../http/responses.js';
 import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
@@ -215,8 +216,4 @@ function decoded(segment: string): string | undefined {
 
 function badId(): HttpResponse {
   return jsonError(400, 'malformed_id', 'The id in the path is not valid percent-encoding.');
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

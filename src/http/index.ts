@@ -4,3 +4,4 @@ export { createFetchHandler, type FetchHandler, type FetchInfo } from './fetch.j
 export { json, jsonError } from './responses.js';
 export { requestUrl } from './url.js';
 export { isLoopbackHost } from './address.js';
+export { escapeHtml, readCookie } from './cookies.js';
