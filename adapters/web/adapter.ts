@@ -121,9 +121,11 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
     async receive(request) {
       const web = await stateOf();
       // Refused before anything is kept or queued: the message may simply be sent again later.
-      const overLimit = await web.limits.checkRequest(request, callerOrNothing(request, web.access));
+      const known = callerOrNothing(request, web.access);
+      const overLimit = await web.limits.checkRequest(request, known);
       if (overLimit) return { response: overLimit, messages: [] };
-      const caller = resolveCaller(request, web.access);
+      // Verified once; without a valid credential, resolveCaller throws the 401 that says why.
+      const caller = known ?? resolveCaller(request, web.access);
       let body: unknown;
       try {
         body = JSON.parse(request.body.toString('utf8'));
