@@ -24,11 +24,10 @@ export interface ViewDeps {
 const HOUR = 60;
 
 export async function overview(deps: ViewDeps, now = new Date()): Promise<Overview> {
-  const [minutes, counts, spend, budgets, alerts] = await Promise.all([
+  const [minutes, counts, { summary: spend, statuses: budgets }, alerts] = await Promise.all([
     deps.activity.minutes(HOUR, now),
     deps.counts().catch(() => ({ waiting: 0, active: 0, delayed: 0, dead: 0 })),
-    deps.spend.summary(now),
-    deps.spend.statuses(now),
+    deps.spend.state(now),
     deps.alerts.recent(5),
   ]);
   const hour = sumFields(minutes);

@@ -89,10 +89,10 @@ export class Monitor {
   private async budgetGauges(now: number): Promise<void> {
     const { spend, metrics } = this.deps;
     const at = new Date(now);
-    const summary = await spend.summary(at);
+    const { summary, statuses } = await spend.state(at);
     metrics.budgetSpent.set({ period: 'day' }, summary.today.totalUsd);
     metrics.budgetSpent.set({ period: 'month' }, summary.month.totalUsd);
-    for (const status of await spend.statuses(at)) if (status.scope === 'overall') metrics.budgetLimit.set({ period: status.period }, status.limitUsd);
+    for (const status of statuses) if (status.scope === 'overall') metrics.budgetLimit.set({ period: status.period }, status.limitUsd);
   }
 
   /** Raise the condition's alert once per episode; while it holds, keep the episode open. */

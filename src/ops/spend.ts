@@ -60,16 +60,24 @@ export class Spend {
 
   /** Every budget's state: overall, and each tenant that spent anything this month. */
   async statuses(now = new Date()): Promise<BudgetStatus[]> {
-    const totals = await this.read(now);
-    const tenants = Object.keys(totals.month).filter((field) => field.startsWith('tenant:')).map((field) => field.slice('tenant:'.length));
-    return this.statusesOf(now, totals, tenants);
+    return (await this.state(now)).statuses;
   }
 
   async summary(now = new Date()): Promise<SpendSummary> {
-    const { day, month } = await this.read(now);
+    return (await this.state(now)).summary;
+  }
+
+  /** The summary and every budget's state from one read of the counters (the console's overview, the gauges). */
+  async state(now = new Date()): Promise<{ summary: SpendSummary; statuses: BudgetStatus[] }> {
+    const totals = await this.read(now);
+    const { day, month } = totals;
+    const tenants = Object.keys(month).filter((field) => field.startsWith('tenant:')).map((field) => field.slice('tenant:'.length));
     return {
-      today: { totalUsd: day.total ?? 0, byModel: fieldsStartingWith(day, 'model:'), byTenant: fieldsStartingWith(day, 'tenant:') },
-      month: { totalUsd: month.total ?? 0, byTenant: fieldsStartingWith(month, 'tenant:') },
+      summary: {
+        today: { totalUsd: day.total ?? 0, byModel: fieldsStartingWith(day, 'model:'), byTenant: fieldsStartingWith(day, 'tenant:') },
+        month: { totalUsd: month.total ?? 0, byTenant: fieldsStartingWith(month, 'tenant:') },
+      },
+      statuses: this.statusesOf(now, totals, tenants),
     };
   }
 
