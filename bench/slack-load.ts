@@ -5,8 +5,8 @@
  * server's CPU time.
  */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { cpuTimeMs } from './cpu.js';
 import { CONNECTIONS } from './settings.js';
 
 export const SIGNING_SECRET = 'bench-secret';
@@ -21,19 +21,27 @@ const CHANNELS = 200;
 /** Unique across warm-ups and runs, so every event is a first delivery (dedupe claims, never drops). */
 let sequence = 0;
 
+/** How many events `load` has signed (and so sent) so far in this bench run. */
+export const eventsSigned = (): number => sequence;
+
+/** Event i's message ts: unique per i. */
+export const tsOf = (i: number): string => `${1_700_000_000 + Math.floor(i / 1_000_000)}.${String(i % 1_000_000).padStart(6, '0')}`;
+
 /**
  * One app_mention event callback shaped like Slack's, with its own event id (`Ev0<series><i>`),
- * user, channel and ts; its text, "question number <i>", names it in an echoed reply.
+ * user, channel and ts; its text, "question number <i>", names it in an echoed reply. With
+ * `thread`, it is posted in the thread that event number `thread` started (its channel and ts).
  */
-export function appMentionBody(i: number, series = 'BENCH'): string {
-  const ts = `${1_700_000_000 + Math.floor(i / 1_000_000)}.${String(i % 1_000_000).padStart(6, '0')}`;
+export function appMentionBody(i: number, series = 'BENCH', thread?: number): string {
+  const ts = tsOf(i);
   const user = `UBENCH${i % USERS}`;
-  const channel = `CBENCH${i % CHANNELS}`;
+  const channel = `CBENCH${(thread ?? i) % CHANNELS}`;
+  const threadTs = thread === undefined || thread === i ? {} : { thread_ts: tsOf(thread) };
   return JSON.stringify({
     token: 'bench-verification-token',
     team_id: TEAM,
     api_app_id: 'A0PARLEY',
-    event: { type: 'app_mention', user, text: `<@${BOT_USER}> question number ${i}`, ts, channel, event_ts: ts },
+    event: { type: 'app_mention', user, text: `<@${BOT_USER}> question number ${i}`, ts, channel, event_ts: ts, ...threadTs },
     type: 'event_callback',
     event_id: `Ev0${series}${i}`,
     event_time: Math.floor(Date.now() / 1000),
@@ -133,18 +141,4 @@ export function load(url: string, seconds: number, onAckLatency: (ms: number) =>
 /** `total` plus the time from `before` to `after`; undefined once any of them is unknown. */
 function addTime(total: number | undefined, before: number | undefined, after: number | undefined): number | undefined {
   return total !== undefined && before !== undefined && after !== undefined ? total + after - before : undefined;
-}
-
-/**
- * User + system CPU time of a process in ms, from /proc (Linux; undefined elsewhere). On a shared
- * machine, events per second move with the neighbours' load; CPU time per event hardly does.
- */
-function cpuTimeMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in ticks of 10 ms (USER_HZ 100)
-  } catch {
-    return undefined;
-  }
 }

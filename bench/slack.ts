@@ -14,10 +14,10 @@
 import type { FakeOpenAi } from '../test/fakes/openai-server.js';
 import type { FakeSlack } from '../test/fakes/slack-api.js';
 import { parleyEnv, startChild, waitUntilReady, type Child } from './children.js';
-import { fetchMetrics, sumMetric } from './metrics.js';
+import { queuedAccounting } from './metrics.js';
 import type { BenchRedis } from './redis.js';
 import { DURATION_S, WARMUP_S } from './settings.js';
-import { BOT_TOKEN, SIGNING_SECRET, Tally, load } from './slack-load.js';
+import { BOT_TOKEN, SIGNING_SECRET, Tally, eventsSigned, load, tsOf } from './slack-load.js';
 
 /** Per user per minute: far above what one user sends here, so the limiter runs but never refuses. */
 const USER_LIMIT_PER_MINUTE = 1_000_000;
@@ -40,6 +40,8 @@ interface Contender {
   tally: Tally;
   /** Events acknowledged during the warm-up (they are queued too). */
   warmedUp: number;
+  /** Events sent to it, warm-up included. */
+  sent: number;
 }
 
 function startParley(fakes: Fakes, options: { worker: boolean; redis?: { url: string; prefix: string } }): Promise<Child> {
@@ -72,31 +74,11 @@ const figures = (t: Tally) =>
 const met = (ok: boolean) => (ok ? 'met' : 'not met');
 
 /**
- * What parley did with the events it acknowledged, from its /metrics: queued (the queue-depth gauge
- * is refreshed every 5 s, so this waits for a refresh), refused by the rate limit, dropped as
- * duplicates. Shows that the acknowledgements measured are real enqueues.
- */
-async function parleyAccounting(url: string, sent: number): Promise<string> {
-  const waiting = 'parley_queue_depth{state="waiting"}';
-  const deadline = Date.now() + 6_000;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = await fetchMetrics(url);
-    if (sumMetric(text, waiting) >= sent) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return (
-    `${sumMetric(text, waiting)} events queued of ${sent} acknowledged (warm-up included; requests in flight when a round ends are queued but not counted),` +
-    ` ${sumMetric(text, 'parley_rate_limited_total')} refused by the rate limit, ${sumMetric(text, 'parley_duplicates_dropped_total')} dropped as duplicates`
-  );
-}
-
-/**
  * Run the Slack ingress benchmark and print its lines; the Redis figure only when `redis` is given.
  * Returns false when a request was refused or failed.
  */
 export async function benchSlack(fakes: Fakes, redis?: BenchRedis): Promise<boolean> {
-  const contender = async (label: string, server: Promise<Child>, servicePid?: number): Promise<Contender> => ({ label, server: await server, tally: new Tally(servicePid), warmedUp: 0 });
+  const contender = async (label: string, server: Promise<Child>, servicePid?: number): Promise<Contender> => ({ label, server: await server, tally: new Tally(servicePid), warmedUp: 0, sent: 0 });
   const [bolt, memory, onRedis] = await Promise.all([
     contender('bare Bolt', startBareBolt(fakes)),
     contender('parley memory', startParley(fakes, { worker: false })),
@@ -105,16 +87,22 @@ export async function benchSlack(fakes: Fakes, redis?: BenchRedis): Promise<bool
   const parleys = onRedis ? [memory, onRedis] : [memory];
   await Promise.all(parleys.map((c) => waitUntilReady(c.server.url)));
   const contenders = [bolt, ...parleys];
-  for (const c of contenders) c.warmedUp = (await load(c.server.url, WARMUP_S))['2xx'];
+  // Only one server is under load at a time, so the events signed meanwhile were sent to it.
+  const counted = async (c: Contender, work: () => Promise<void>) => {
+    const before = eventsSigned();
+    await work();
+    c.sent += eventsSigned() - before;
+  };
+  for (const c of contenders) await counted(c, async () => void (c.warmedUp = (await load(c.server.url, WARMUP_S))['2xx']));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const c of contenders) await c.tally.round(c.server.url, c.server.child.pid, DURATION_S / ROUNDS);
+    for (const c of contenders) await counted(c, () => c.tally.round(c.server.url, c.server.child.pid, DURATION_S / ROUNDS));
   }
   await bolt.server.stop();
-  const accounting = await Promise.all(parleys.map((c) => parleyAccounting(c.server.url, c.warmedUp + c.tally.acknowledged)));
+  const accounting = await Promise.all(parleys.map((c) => queuedAccounting(c.server.url, c.warmedUp + c.tally.acknowledged, c.sent)));
   await Promise.all(parleys.map((c) => c.server.stop()));
 
   const ratio = (c: Contender) => c.tally.perSecond / bolt.tally.perSecond;
-  console.log(`slack ingress, bare Bolt (no-op listener): ${figures(bolt.tally)}`);
+  console.log(`slack ingress, bare Bolt (no-op listener): ${figures(bolt.tally)}; delivered: n/a (a no-op listener queues nothing; ${bolt.sent} sent)`);
   console.log(
     `slack ingress, parley (dedupe + rate limit + enqueue, memory, --no-worker): ${figures(memory.tally)}` +
       ` — ratio ${ratio(memory).toFixed(2)}× bare Bolt (target ≥ ${TARGET_RATIO_MEMORY}×: ${met(ratio(memory) >= TARGET_RATIO_MEMORY)}),` +
@@ -137,25 +125,50 @@ export async function benchSlack(fakes: Fakes, redis?: BenchRedis): Promise<bool
   console.log(`  (${ROUNDS} alternating rounds of ${DURATION_S / ROUNDS} s each after a ${WARMUP_S} s warm-up; latencies in steady state, each connection's first request per round left out)`);
   parleys.forEach((c, i) => console.log(`  ${c.label}: ${accounting[i]}`));
 
-  // For reference: the same load while the worker answers every event in the same process.
-  // The fakes' call logs are cleared as they go (the fake Slack scans its log on every call).
-  let replies = 0;
-  fakes.slack.on('chat.postMessage', () => void replies++);
+  await referenceWithWorker(fakes);
+  return contenders.every((c) => c.tally.clean);
+}
+
+/**
+ * For reference: the same load while the worker answers every event in the same process; then,
+ * once the replies stop, every event sent accounted for by its reply (found by its thread ts).
+ * The fakes' call logs are cleared as they go (the fake Slack scans its log on every call).
+ */
+async function referenceWithWorker(fakes: Fakes): Promise<void> {
+  const replies = new Map<string, number>();
+  let lastReplyAt = Date.now();
+  fakes.slack.on('chat.postMessage', (call) => {
+    const ts = String(call.args.thread_ts);
+    replies.set(ts, (replies.get(ts) ?? 0) + 1);
+    lastReplyAt = Date.now();
+    return undefined;
+  });
   const trim = setInterval(() => {
     fakes.slack.calls.length = 0;
     fakes.ai.calls.length = 0;
   }, 100);
   try {
     const full = await startParley(fakes, { worker: true });
-    await load(full.url, WARMUP_S);
+    const first = eventsSigned();
+    const warmedUp = (await load(full.url, WARMUP_S))['2xx'];
     const fullTally = new Tally();
     await fullTally.round(full.url, full.child.pid, DURATION_S);
+    const sent = Array.from({ length: eventsSigned() - first }, (_, k) => tsOf(first + k));
+    // The queue drains after the load: wait until every event sent is answered, or 2 s without a reply.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && Date.now() - lastReplyAt < 2_000 && !sent.every((ts) => replies.has(ts))) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     await full.stop();
-    console.log(`slack ingress with the worker answering in the same process (reference, not the target figure): ${figures(fullTally)}; ${replies} replies posted meanwhile`);
+    const acknowledged = warmedUp + fullTally.acknowledged;
+    const delivered = sent.filter((ts) => replies.has(ts)).length;
+    const duplicated = sent.filter((ts) => (replies.get(ts) ?? 0) > 1).length;
+    console.log(
+      `slack ingress with the worker answering in the same process (reference, not the target figure): ${figures(fullTally)};` +
+        ` delivered ${delivered} / lost ${Math.max(0, acknowledged - delivered)} / duplicated ${duplicated} of ${acknowledged} acknowledged, ${sent.length} sent (warm-up included)`,
+    );
   } finally {
     clearInterval(trim);
     fakes.slack.reset();
   }
-
-  return contenders.every((c) => c.tally.clean);
 }

@@ -7,6 +7,7 @@
 import autocannon from 'autocannon';
 import { lastUserText, type FakeOpenAi } from '../test/fakes/openai-server.js';
 import { parleyEnv, startChild } from './children.js';
+import { queuedAccounting } from './metrics.js';
 import { CONNECTIONS, DURATION_S } from './settings.js';
 
 function startParley(ai: FakeOpenAi, args: string[]) {
@@ -16,8 +17,10 @@ function startParley(ai: FakeOpenAi, args: string[]) {
   );
 }
 
+/** Messages sent so far (each has its own id). */
+let n = 0;
+
 async function load(url: string, onAck: (id: string) => void) {
-  let n = 0;
   return autocannon({
     url: `${url}/web/messages`,
     connections: CONNECTIONS,
@@ -44,9 +47,11 @@ const line = (name: string, r: autocannon.Result) =>
 /** Run the web benchmark and print its lines. */
 export async function benchWeb(ai: FakeOpenAi): Promise<void> {
   const ingress = await startParley(ai, ['--no-worker']);
+  const before = n;
   const ingressResult = await load(ingress.url, () => undefined);
+  const accounting = await queuedAccounting(ingress.url, ingressResult['2xx'], n - before);
   await ingress.stop('SIGKILL');
-  console.log(line('web ingress only (memory store, no worker)', ingressResult));
+  console.log(`${line('web ingress only (memory store, no worker)', ingressResult)}; ${accounting}`);
 
   const full = await startParley(ai, []);
   ai.calls.length = 0;
@@ -66,7 +71,7 @@ export async function benchWeb(ai: FakeOpenAi): Promise<void> {
   }
   const lost = [...acked].filter((id) => !answered.has(id)).length;
   const duplicated = [...answered.values()].filter((count) => count > 1).length;
-  console.log(`end to end: ${acked.size} acknowledged, ${acked.size - lost} answered, ${lost} lost, ${duplicated} answered twice`);
+  console.log(`  end to end: delivered ${acked.size - lost} / lost ${lost} / duplicated ${duplicated} of ${acked.size} acknowledged (answered: called the AI)`);
   await full.stop('SIGTERM');
   ai.calls.length = 0;
 }

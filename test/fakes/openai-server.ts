@@ -12,6 +12,8 @@ export interface ChatCall {
   /** Refused with a 401 (the key is not in `acceptKeys`); the script did not answer it. */
   refused?: boolean;
   body: { model: string; messages: { role: string; content: unknown }[]; stream?: boolean };
+  /** When the answer was written (Date.now()); `answeredAt - at` is the time spent inside the fake. */
+  answeredAt?: number;
 }
 
 export interface ScriptedAnswer {
@@ -76,6 +78,7 @@ export async function startFakeOpenAi(initial: Script = echo, options: FakeOpenA
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (res.destroyed) return;
     const status = answer.status ?? 200;
+    call.answeredAt = Date.now();
     if (status === 200 && call.body.stream && !answer.body) {
       streamCompletion(res, call.body.model, answer.text ?? `echo: ${lastUserText(call)}`);
       return;

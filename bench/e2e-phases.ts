@@ -1,0 +1,152 @@
+/**
+ * The two phases of an end-to-end Slack bench, run against a deployment of parley (memory: one
+ * `serve` process; Redis: ingress and worker processes) with a fake AI of AI_LATENCY_MS:
+ *  1. full load: EVENTS events at CONNECTIONS in flight, 10 % redelivered, and alongside them
+ *     CONVERSATIONS threads of PER_CONVERSATION messages each whose replies must come in order;
+ *     replies per second against the ceiling, ack latency, delivered / lost / duplicated;
+ *  2. paced: PACED_EVENTS events open loop at half the ceiling; the reply overhead (webhook to
+ *     reply, minus the time inside the AI), p50 and p99.
+ * Both print the CPU per answered message: every parley process's CPU time (/proc) over the window
+ * from the first event sent to the last reply, divided by the events answered in it.
+ */
+import { cpuWindow, perItemUs, type CpuUsed } from './cpu.js';
+import { quantile, type Ledger, type Outcome } from './e2e-ledger.js';
+import { Acks, conversations, flood, paced } from './e2e-send.js';
+import { fetchMetrics, sumMetric } from './metrics.js';
+
+export const AI_LATENCY_MS = 500;
+/** Events of the full-load phase (BENCH_E2E_EVENTS, default 2000). */
+const EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 2000);
+/** Events of the paced phase (BENCH_PACED_EVENTS, default 1000). */
+const PACED_EVENTS = Number(process.env.BENCH_PACED_EVENTS ?? 1000);
+const REDELIVER_EVERY = 10;
+const CONVERSATIONS = 20;
+const PER_CONVERSATION = 5;
+const GAP_MS = 20;
+/** Stop waiting once no reply has come for QUIET_MS, or MAX_WAIT_MS after the last event was sent. */
+const QUIET_MS = 10_000;
+const MAX_WAIT_MS = 60_000;
+/** After the last expected reply, this long to see whether a duplicate still comes. */
+const SETTLE_MS = 2_000;
+const TARGET_SHARE_OF_CEILING = 0.9;
+const TARGET_ACK_P99_MS = 100;
+const TARGET_OVERHEAD_P99_MS = 50;
+
+/** parley as deployed for one bench. */
+export interface Deployment {
+  /** "memory" or "Redis". */
+  mode: string;
+  /** The processes and settings, for the heading. */
+  shape: string;
+  /** Base URLs of the processes that take Slack's webhooks. */
+  ingress: string[];
+  /** Every parley process (ingress and workers). */
+  pids: (number | undefined)[];
+  /** The Redis server's pid, when its CPU can be read; reported apart. */
+  servicePid?: number;
+  /** Replies per second the workers can give at most: concurrency / AI latency. */
+  ceiling: number;
+  /** More to report after the full-load phase (the queue's counts). */
+  afterRun?(): Promise<string>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const range = (from: number, count: number) => Array.from({ length: count }, (_, k) => from + k);
+const met = (ok: boolean) => (ok ? 'met' : 'not met');
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+/** Full load with redeliveries and ordered conversations. Returns whether every event was accounted for. */
+export async function fullLoadPhase(d: Deployment, ledger: Ledger): Promise<boolean> {
+  const urls = d.ingress.map((url) => `${url}/slack/events`);
+  const acks = new Acks();
+  const cpu = cpuWindow(d.pids, d.servicePid);
+  const firstSendAt = performance.now();
+  const [, ordered] = await Promise.all([
+    flood(urls, ledger, acks, range(0, EVENTS), REDELIVER_EVERY),
+    conversations(urls, ledger, acks, EVENTS, CONVERSATIONS, PER_CONVERSATION, GAP_MS),
+  ]);
+  const sentAllAt = performance.now();
+  const numbers = [...range(0, EVENTS), ...ordered];
+  const { used, lastAt } = await awaitReplies(ledger, numbers, sentAllAt, cpu);
+  const outcome = ledger.outcome(numbers);
+  const perSecond = outcome.delivered / ((Math.max(lastAt, sentAllAt) - firstSendAt) / 1000);
+  const dropped = (await Promise.all(d.ingress.map(async (url) => sumMetric(await fetchMetrics(url), 'parley_duplicates_dropped_total')))).reduce((a, b) => a + b, 0);
+  const { checked, outOfOrder } = ledger.order();
+  console.log(
+    `slack end to end, ${d.mode} (${d.shape}), full load: ${EVENTS} events at ${urls.length > 1 ? 'split over the ingress processes' : 'one process'}, every ${REDELIVER_EVERY}th redelivered at once` +
+      `${urls.length > 1 ? ' to the other ingress' : ''}, plus ${CONVERSATIONS} threads × ${PER_CONVERSATION} messages (${acks.deliveries} deliveries, all sent in ${((sentAllAt - firstSendAt) / 1000).toFixed(1)} s)`,
+  );
+  console.log(
+    `  ${perSecond.toFixed(1)} replies/s (ceiling ${d.ceiling}/s; target ≥ ${TARGET_SHARE_OF_CEILING}× = ${Math.round(TARGET_SHARE_OF_CEILING * d.ceiling)}/s: ${met(perSecond >= TARGET_SHARE_OF_CEILING * d.ceiling)}),` +
+      ` ${((lastAt - firstSendAt) / 1000).toFixed(1)} s from first send to last reply;` +
+      ` ack p50 ${ms(acks.p(0.5))}, p99 ${ms(acks.p(0.99))} (target ≤ ${TARGET_ACK_P99_MS} ms: ${met(acks.p(0.99) <= TARGET_ACK_P99_MS)})`,
+  );
+  console.log(`  ${accounting(outcome, acks, ledger)}; ${dropped} deliveries dropped as duplicates by ingress, ${ledger.aiCalls} AI calls so far`);
+  console.log(`  order: ${CONVERSATIONS} conversations with ${PER_CONVERSATION} messages each (sent ${GAP_MS} ms after the previous ack; ${checked} replies checked), ${outOfOrder} out of order`);
+  console.log(`  ${cpuLine(d, used, outcome.delivered)}, at full load`);
+  if (d.afterRun) console.log(`  ${await d.afterRun()}`);
+  return clean(outcome, acks, ledger) && outOfOrder === 0;
+}
+
+/** Open loop at half the ceiling: the reply overhead. Returns whether every event was accounted for. */
+export async function pacedPhase(d: Deployment, ledger: Ledger): Promise<boolean> {
+  const urls = d.ingress.map((url) => `${url}/slack/events`);
+  const rate = d.ceiling / 2;
+  const numbers = range(EVENTS + CONVERSATIONS * PER_CONVERSATION, PACED_EVENTS);
+  const acks = new Acks();
+  const cpu = cpuWindow(d.pids, d.servicePid);
+  await paced(urls, ledger, acks, numbers, rate);
+  const { used } = await awaitReplies(ledger, numbers, performance.now(), cpu);
+  const outcome = ledger.outcome(numbers);
+  const overheads = ledger.overheads(numbers);
+  const p99 = quantile(overheads, 0.99);
+  console.log(`slack end to end, ${d.mode} (${d.shape}), paced: ${PACED_EVENTS} events open loop at ${rate}/s (half the ceiling)`);
+  console.log(
+    `  reply overhead (webhook sent → reply at the fake Slack, minus the time inside the fake AI): p50 ${ms(quantile(overheads, 0.5))}, p99 ${ms(p99)}` +
+      ` (target p99 ≤ ${TARGET_OVERHEAD_P99_MS} ms: ${met(p99 <= TARGET_OVERHEAD_P99_MS)}), max ${ms(quantile(overheads, 1))}; ack p50 ${ms(acks.p(0.5))}, p99 ${ms(acks.p(0.99))}`,
+  );
+  console.log(`  ${accounting(outcome, acks, ledger)}`);
+  console.log(`  ${cpuLine(d, used, outcome.delivered)}, at ${rate} events/s`);
+  return clean(outcome, acks, ledger);
+}
+
+function accounting(o: Outcome, acks: Acks, ledger: Ledger): string {
+  return (
+    `delivered ${o.delivered} / lost ${o.lost} / duplicated ${o.duplicated} of ${o.acknowledged} acknowledged (${o.sent} sent;` +
+    ` ${acks.refused} deliveries refused${acks.refused ? ` (${acks.refusals})` : ''}, ${acks.errors} failed${ledger.stray ? `; ${ledger.stray} replies naming no event` : ''})`
+  );
+}
+
+function cpuLine(d: Deployment, used: CpuUsed, answered: number): string {
+  const parley = perItemUs(used.parleyMs, answered);
+  const service = perItemUs(used.serviceMs, answered);
+  return (
+    `CPU per answered message, ${d.mode}: ${parley === undefined ? 'n/a' : Math.round(parley)} µs (ingress + worker, ${d.pids.length} process${d.pids.length > 1 ? 'es' : ''})` +
+    (service === undefined ? '' : `; Redis server ${Math.round(service)} µs more, not included (shared with other work)`)
+  );
+}
+
+const clean = (o: Outcome, acks: Acks, ledger: Ledger) => o.lost === 0 && o.duplicated === 0 && ledger.stray === 0 && acks.refused === 0 && acks.errors === 0;
+
+/**
+ * Wait until every acknowledged event among `numbers` has a reply (then SETTLE_MS more, for late
+ * duplicates), or no reply has come for QUIET_MS, or MAX_WAIT_MS have passed since `sentAllAt`.
+ * Returns the CPU used up to the last reply (read when a poll first sees it) and that reply's time.
+ */
+async function awaitReplies(ledger: Ledger, numbers: number[], sentAllAt: number, cpu: { read(): CpuUsed }): Promise<{ used: CpuUsed; lastAt: number }> {
+  let used = cpu.read();
+  let lastAt = ledger.lastReplyAt;
+  for (;;) {
+    await sleep(100);
+    if (ledger.lastReplyAt !== lastAt) {
+      used = cpu.read();
+      lastAt = ledger.lastReplyAt;
+    }
+    if (ledger.allAnswered(numbers)) {
+      await sleep(SETTLE_MS);
+      return { used, lastAt };
+    }
+    const now = performance.now();
+    if (now - Math.max(ledger.lastReplyAt, sentAllAt) > QUIET_MS || now > sentAllAt + MAX_WAIT_MS) return { used, lastAt };
+  }
+}
