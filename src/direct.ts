@@ -24,6 +24,8 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
       await answerMessage(deps, message, {
         jobId,
         attempt: 1,
+        // No queue puts this conversation's messages in order: they take its lock instead.
+        serialize: true,
         // A wait (rate limit, open circuit) is not a failure: the queue holds the message instead.
         isFinalFailure: (error) => !isDeferral(error),
         sink: async (conversation, reply, n) => {

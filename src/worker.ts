@@ -1,6 +1,8 @@
 /**
- * Answering one message: conversation lock → "thinking…" → handler (history, AI) → reply,
- * with effectively-once replies and exactly one apology when the message is given up.
+ * Answering one message: "thinking…" → handler (history, AI) → reply, with effectively-once
+ * replies and exactly one apology when the message is given up. The queue keeps a conversation's
+ * messages in order and one at a time (its groups; on Redis the turnstile, on SQS FIFO message
+ * groups); only direct mode, which has no queue, takes a conversation lock.
  */
 import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
@@ -21,8 +23,8 @@ import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './fai
 export interface WorkerDeps {
   settings: HandlerSettings;
   /**
-   * How long a conversation lock outlives a worker that died holding it (kept alive by a
-   * heartbeat meanwhile): the same span after which the queue recovers the dead worker's job.
+   * Direct mode: how long a conversation lock outlives a process that died holding it (kept
+   * alive by a heartbeat meanwhile).
    */
   lockTtlMs?: number;
   /** Where each exchange is written (absent: nowhere). */
@@ -101,15 +103,18 @@ export interface AnswerOptions {
   sink: ReplySink;
   /** Without it (direct mode), streamed replies are collected and go through `sink`. */
   streamSink?: StreamSink;
+  /** No queue orders this conversation's messages (direct mode): hold its lock while answering. */
+  serialize?: boolean;
 }
 
-/** Answer one message under its conversation's lock. Shared by the worker and direct mode. */
+/** Answer one message. Shared by the worker and direct mode. */
 export async function answerMessage(deps: WorkerDeps, message: InboundMessage, options: AnswerOptions): Promise<void> {
   const adapter = deps.adapterFor(message.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${message.platform}"`, 'no_adapter');
   const started = performance.now();
   const logger = deps.logger.child({ job: options.jobId, platform: message.platform, conversation: message.conversation.id });
   let release: (() => Promise<void>) | undefined;
+  let indicating = false;
   let waiting = false;
   let refresh: NodeJS.Timeout | undefined;
   let replies = 0;
@@ -118,7 +123,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     if (deps.adapterReady && !(await adapterStarted(deps.adapterReady, message.platform))) {
       throw new RetryAfterError(`the ${message.platform} adapter has not started yet`, ADAPTER_WAIT_MS);
     }
-    release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
+    if (options.serialize) release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
+    indicating = true;
     await indicate(adapter, message.conversation, 'thinking', logger);
     // A long wait inside the handler must not let the platform drop the "thinking…" status.
     refresh = setInterval(() => void indicate(adapter, message.conversation, 'thinking', logger), STATUS_REFRESH_MS);
@@ -167,11 +173,9 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     throw error;
   } finally {
     clearInterval(refresh);
-    if (release) {
-      // A waiting message keeps its "thinking…": it is still on its way.
-      if (!waiting) await indicate(adapter, message.conversation, 'done', logger);
-      await release();
-    }
+    // A waiting message keeps its "thinking…": it is still on its way.
+    if (indicating && !waiting) await indicate(adapter, message.conversation, 'done', logger);
+    await release?.();
   }
 }
 

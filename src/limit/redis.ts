@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { RedisClient } from '../store/redis-connection.js';
-import { asLimiter, type Limiter, type LimitOptions } from './limiter.js';
+import { asLimiter, ruleOf, type Limiter, type LimitOptions } from './limiter.js';
 
 /**
  * A limit shared by every process, on Redis. While Redis is unreachable an in-memory insurance
@@ -17,5 +17,6 @@ export function createRedisLimiter(redis: RedisClient, options: LimitOptions): L
       rejectIfRedisNotReady: true,
       insuranceLimiter: new RateLimiterMemory({ points: options.points, duration: options.durationSeconds, keyPrefix: `${options.keyPrefix}-insurance` }),
     }),
+    ruleOf(options),
   );
 }

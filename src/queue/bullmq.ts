@@ -8,7 +8,7 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } 
 import type { RedisClient as Redis } from '../store/redis-connection.js';
 import { connectRedis, queuePrefix } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
-import type { DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
+import type { Admission, Admitted, DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 import { Turnstile } from './turnstile.js';
 
 interface Stored<T> {
@@ -37,8 +37,9 @@ export class BullQueue<T> implements JobQueue<T> {
   private opened?: { producer: Redis; queue: Queue; turnstile: Turnstile };
   private worker?: Worker;
   private workerConnection?: Redis;
-  /** The worker's view of the turnstile: on its own connection, which waits out an outage. */
+  /** The worker's view of the turnstile and the jobs: on its own connection, which waits out an outage. */
   private workerTurnstile?: Turnstile;
+  private lookup?: Queue;
   private readonly prefix: string;
   private readonly name: string;
 
@@ -49,8 +50,9 @@ export class BullQueue<T> implements JobQueue<T> {
 
   private get connection() {
     if (this.opened) return this.opened;
-    // The producer fails fast while Redis is down, so ingress can answer 503 at once.
-    const producer = connectRedis(this.options.url);
+    // The producer fails fast while Redis is down, so ingress can answer 503 at once. Auto-pipelining
+    // sends the commands one ack issues together in one write: one round trip (see admit()).
+    const producer = connectRedis(this.options.url, { enableAutoPipelining: true });
     producer.on('error', () => undefined); // reported through ping() and add() failures
     const queue = new Queue(this.name, { connection: producer, prefix: this.prefix });
     queue.on('error', () => undefined);
@@ -71,26 +73,34 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async add(job: NewJob<T>): Promise<boolean> {
+    // Two producers adding one id at once (a redelivery racing the original): one adds it.
+    const admitted = await this.admit(job, { claim: `adding:${job.id}`, claimTtlMs: 60_000, limits: [] });
+    return admitted.outcome === 'queued';
+  }
+
+  /**
+   * One round trip: the turnstile's script (claim, limits, ticket) and BullMQ's add leave in one
+   * pipeline, the script first. The add goes out whatever the verdict — waiting for it would cost
+   * a second round trip — and BullMQ drops it when the id is already queued; a job the script
+   * refused holds no ticket, and the worker drops it unanswered (see run()).
+   */
+  async admit(job: NewJob<T>, admission: Admission): Promise<Admitted> {
     await this.queue.waitUntilReady();
-    // Not queue.getJobState: BullMQ answers it by scanning the waiting list, which grows with the backlog.
-    const claim = this.key(`adding:${job.id}`);
-    if (!(await this.turnstile.enterIfNew({ id: job.id, group: job.group, key: this.key(job.id) }, claim, 60_000))) return false;
-    try {
-      const stored: Stored<T> = { group: job.group, data: job.data };
-      await this.queue.add('message', stored, {
-        jobId: job.id,
-        attempts: this.options.retry.attempts,
-        backoff: { type: 'parley' },
-        removeOnComplete: { age: 24 * 3600, count: 10_000 },
-        removeOnFail: false,
-      });
-      await this.turnstile.added(job.id);
-      return true;
-    } catch (error) {
-      await this.turnstile.leave(job.group, job.id).catch(() => undefined);
-      await this.producer.del(claim).catch(() => undefined);
-      throw error;
-    }
+    const verdict = this.turnstile.admit(job, admission);
+    const stored: Stored<T> = { group: job.group, data: job.data };
+    const added = this.queue.add('message', stored, {
+      jobId: job.id,
+      attempts: this.options.retry.attempts,
+      backoff: { type: 'parley' },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: false,
+    });
+    const [admitted, enqueued] = await Promise.allSettled([verdict, added]);
+    if (admitted.status === 'fulfilled' && enqueued.status === 'fulfilled') return admitted.value;
+    if (admitted.status === 'fulfilled' && admitted.value.outcome !== 'queued') return admitted.value;
+    // Not queued: give the claim and the ticket back, so the platform's redelivery is taken.
+    if (admitted.status === 'fulfilled') await this.turnstile.withdraw(job, admission).catch(() => undefined);
+    throw admitted.status === 'rejected' ? admitted.reason : (enqueued as PromiseRejectedResult).reason;
   }
 
   process(handler: JobHandler<T>, options: ProcessOptions): void {
@@ -98,6 +108,8 @@ export class BullQueue<T> implements JobQueue<T> {
     connection.on('error', () => undefined);
     this.workerConnection = connection;
     this.workerTurnstile = new Turnstile(connection, `${this.prefix}:turn`);
+    this.lookup = new Queue(this.name, { connection, prefix: this.prefix });
+    this.lookup.on('error', () => undefined);
     this.worker = new Worker(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler), {
       connection,
       prefix: this.prefix,
@@ -115,7 +127,10 @@ export class BullQueue<T> implements JobQueue<T> {
     // unable to record the outcome, and the job stuck as active.
     const turnstile = this.workerTurnstile ?? this.turnstile;
     const { group, data } = job.data;
-    if (!(await turnstile.isTurn(group, id, (other) => this.isFinished(other)))) {
+    const turn = await turnstile.turn(group, id, (other) => this.isFinished(other));
+    // No ticket: refused at the door (a duplicate, over a limit) or already answered. Nothing to do.
+    if (turn === 'no-ticket') return;
+    if (turn === 'wait') {
       // An earlier message of this conversation is still queued or running: wait our turn.
       await job.moveToDelayed(Date.now() + (this.options.turnPollMs ?? 200), token);
       throw new DelayedError();
@@ -144,15 +159,9 @@ export class BullQueue<T> implements JobQueue<T> {
 
   /** Whether a job no longer holds its conversation's turn (done, dead, or gone). */
   private async isFinished(id: string): Promise<boolean> {
-    // Three O(1)/O(log n) lookups in one round trip, rather than getJobState's scan of the waiting list.
-    const replies = await (this.workerConnection ?? this.producer)
-      .multi()
-      .exists(this.key(id))
-      .zscore(this.key('completed'), id)
-      .zscore(this.key('failed'), id)
-      .exec();
-    const [exists, completed, failed] = (replies ?? []).map(([, value]) => value);
-    return exists === 0 || completed !== null || failed !== null;
+    // BullMQ's own lookup (one HGETALL), not its key layout: finishedOn is set once completed or failed for good.
+    const job = await (this.lookup ?? this.queue).getJob(id);
+    return !job || job.finishedOn !== undefined;
   }
 
   async deadLetters(): Promise<DeadLetter<T>[]> {
@@ -228,6 +237,7 @@ export class BullQueue<T> implements JobQueue<T> {
       const drained = await Promise.race([this.worker.pause().then(() => true), deadline]);
       clearTimeout(timer);
       await this.worker.close(!drained).catch(() => undefined);
+      await this.lookup?.close().catch(() => undefined);
       this.workerConnection?.disconnect();
     }
     if (!this.opened) return { unfinished: 0 };

@@ -45,9 +45,34 @@ export interface ProcessOptions {
   store?: Store;
 }
 
+/** A limit a queue checks at its door: `points` messages per `durationSeconds` for one subject. */
+export interface AdmissionLimit {
+  /** Which limit ("user", "conversation", "tenant"): part of its counter's key. */
+  name: string;
+  subject: string;
+  points: number;
+  durationSeconds: number;
+}
+
+/** What a queue that can checks before taking a message, in the same round trip as the add. */
+export interface Admission {
+  /** The delivery's dedupe claim (kept under the queue's own keys), held this long: a second delivery is a duplicate. */
+  claim: string;
+  claimTtlMs: number;
+  /** Checked in order; the first one over refuses the message. */
+  limits: AdmissionLimit[];
+}
+
+export type Admitted = { outcome: 'queued' } | { outcome: 'duplicate' } | { outcome: 'limited'; limit: AdmissionLimit; retryAfterMs: number };
+
 export interface JobQueue<T> {
   /** Enqueue; false when a job with this id is already queued. Throws when the queue cannot take it. */
   add(job: NewJob<T>): Promise<boolean>;
+  /**
+   * Dedupe, limits and enqueue at once (a queue on Redis: one round trip). The claim is released
+   * when the job could not be queued, so the platform's redelivery is taken. Throws then.
+   */
+  admit?(job: NewJob<T>, admission: Admission): Promise<Admitted>;
   /** Start working: at most `concurrency` jobs at once. */
   process(handler: JobHandler<T>, options: ProcessOptions): void;
   deadLetters(): Promise<DeadLetter<T>[]>;

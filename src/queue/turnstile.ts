@@ -1,79 +1,128 @@
 import type { RedisClient as Redis } from '../store/redis-connection.js';
+import type { Admission, Admitted } from './queue.js';
 
 /** Kept for as long as a conversation's messages can be queued; refreshed on every message. */
 const TURN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-/** KEYS: job, claim, seq, group set, entering marker. ARGV: id, claim TTL, group TTL, grace. */
-const ENTER_IF_NEW = `
-if redis.call('exists', KEYS[1]) == 1 then return 0 end
-if not redis.call('set', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 0 end
-local seq = redis.call('incr', KEYS[3])
-redis.call('zadd', KEYS[4], 'NX', seq, ARGV[1])
-redis.call('pexpire', KEYS[4], ARGV[3])
-redis.call('set', KEYS[5], '1', 'PX', ARGV[4])
-return 1`;
-/** Longer than any add takes; a job still unknown after this is really lost. */
-const ENTERING_GRACE_MS = 10_000;
+/**
+ * The job's add follows its ticket in the same pipeline, microseconds later: a job still unknown
+ * after this is really lost (and a removed head job blocks its conversation no longer than this).
+ */
+const ENTERING_GRACE_MS = 1000;
+
+/**
+ * The door, in one script: claim the delivery (the dedupe key), count it against each limit
+ * (rate-limiter-flexible's fixed window: SET NX EX, INCRBY, PTTL), and only then give the job its
+ * ticket — its place in the conversation's sorted set, scored by a global counter — plus an
+ * "entering" marker that keeps other processes from sweeping the ticket before the job exists.
+ * KEYS: claim, seq, group set, entering marker, limit keys…  ARGV: id, claim TTL ms, group TTL ms,
+ * entering grace ms, then points and seconds for each limit key.
+ * Returns {0} duplicate, {1} ticketed, {2, limit index (1-based), ms until the window ends}.
+ */
+const ADMIT = `
+if not redis.call('set', KEYS[1], '1', 'PX', ARGV[2], 'NX') then return {0} end
+for i = 5, #KEYS do
+  local points = tonumber(ARGV[5 + (i - 5) * 2])
+  local seconds = ARGV[6 + (i - 5) * 2]
+  redis.call('set', KEYS[i], 0, 'EX', seconds, 'NX')
+  local consumed = redis.call('incrby', KEYS[i], 1)
+  local ttl = redis.call('pttl', KEYS[i])
+  if ttl == -1 then
+    redis.call('expire', KEYS[i], seconds)
+    ttl = 1000 * seconds
+  end
+  if consumed > points then return {2, i - 4, ttl} end
+end
+local seq = redis.call('incr', KEYS[2])
+redis.call('zadd', KEYS[3], 'NX', seq, ARGV[1])
+redis.call('pexpire', KEYS[3], ARGV[3])
+redis.call('set', KEYS[4], '1', 'PX', ARGV[4])
+return {1}`;
+
+/**
+ * Whose turn it is. KEYS: group set. ARGV: id. Returns {1} when `id` is first, {0} when it holds
+ * no ticket, {2, head} when `head` is ahead of it.
+ */
+const TURN = `
+local head = redis.call('zrange', KEYS[1], 0, 0)[1]
+if head == ARGV[1] then return {1} end
+if not redis.call('zscore', KEYS[1], ARGV[1]) then return {0} end
+return {2, head}`;
+
+interface TurnstileCommands {
+  parleyAdmit(...keysAndArgs: string[]): Promise<[number, number?, number?]>;
+  parleyTurn(group: string, id: string): Promise<[number, string?]>;
+}
+
+export type Turn = 'turn' | 'no-ticket' | 'wait';
 
 /**
  * Arrival order per conversation, shared by every process: one sorted set per group, scored by a
- * global counter. A job may run only when it is first in its group's set; it leaves the set when
- * it is answered or dead-lettered. Entries whose job is gone are swept, so a lost job cannot
- * block its conversation.
+ * global counter. A job runs only when it holds a ticket and is first in its group's set; it
+ * leaves the set when it is answered or dead-lettered. A job without a ticket was refused at the
+ * door (a duplicate, or over a limit) or has already been answered, and is dropped. Tickets whose
+ * job is gone are swept, so a lost job cannot block its conversation. Both scripts are loaded
+ * once per connection (EVALSHA).
  */
 export class Turnstile {
+  private readonly commands: TurnstileCommands;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
-
-  /**
-   * The producer's side in one round trip (the ack path counts them): unless the job already
-   * exists, claim its id (so two producers adding it at once do not both think it new) and
-   * enter it in its group. False when the job exists or another producer claimed it.
-   */
-  async enterIfNew(job: { id: string; group: string; key: string }, claimKey: string, claimTtlMs: number): Promise<boolean> {
-    const entered = await this.redis.eval(
-      ENTER_IF_NEW,
-      5,
-      job.key,
-      claimKey,
-      `${this.prefix}:seq`,
-      this.key(job.group),
-      this.enteringKey(job.id),
-      job.id,
-      String(claimTtlMs),
-      String(TURN_TTL_MS),
-      String(ENTERING_GRACE_MS),
-    );
-    return entered === 1;
+  ) {
+    const loaded = redis as unknown as Partial<TurnstileCommands>;
+    if (!loaded.parleyAdmit) redis.defineCommand('parleyAdmit', { lua: ADMIT });
+    if (!loaded.parleyTurn) redis.defineCommand('parleyTurn', { numberOfKeys: 1, lua: TURN });
+    this.commands = redis as unknown as TurnstileCommands;
   }
 
+  /**
+   * Claim, limits and ticket in one script. Not awaited before the caller adds the job: the two
+   * go to Redis in one pipeline, this one first, so no worker can see the job before its ticket.
+   */
+  admit(job: { id: string; group: string }, admission: Admission): Promise<Admitted> {
+    const limitKeys = admission.limits.map((limit) => `${this.prefix}-limit:${limit.name}:${limit.subject}`);
+    const limitArgs = admission.limits.flatMap((limit) => [String(limit.points), String(limit.durationSeconds)]);
+    const keys = [this.claimKey(admission.claim), `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), ...limitKeys];
+    const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(ENTERING_GRACE_MS), ...limitArgs];
+    return this.commands.parleyAdmit(String(keys.length), ...keys, ...args).then(([verdict, index = 1, ttl = 0]): Admitted => {
+      if (verdict === 0) return { outcome: 'duplicate' };
+      if (verdict === 1) return { outcome: 'queued' };
+      return { outcome: 'limited', limit: admission.limits[index - 1]!, retryAfterMs: ttl };
+    });
+  }
+
+  /** Undo a ticket whose job could not be added: the claim and the ticket are given back. */
+  async withdraw(job: { id: string; group: string }, admission: Admission): Promise<void> {
+    await this.redis.multi().del(this.claimKey(admission.claim)).zrem(this.key(job.group), job.id).exec();
+  }
+
+  /** A ticket at the back of the line (a replayed dead letter). */
   async enter(group: string, id: string): Promise<void> {
     const seq = await this.redis.incr(`${this.prefix}:seq`);
     await this.redis.multi().zadd(this.key(group), 'NX', seq, id).pexpire(this.key(group), TURN_TTL_MS).exec();
-    // Between entering and the job being added, the job is "unknown" to the queue: this marker
-    // keeps another process from sweeping it as lost in that window.
-    await this.redis.set(this.enteringKey(id), '1', 'PX', ENTERING_GRACE_MS);
-  }
-
-  /** The job is in the queue now: from here on, "unknown" to the queue means really gone. */
-  async added(id: string): Promise<void> {
-    await this.redis.del(this.enteringKey(id));
   }
 
   async leave(group: string, id: string): Promise<void> {
     await this.redis.zrem(this.key(group), id);
   }
 
-  /** True when `id` is the oldest unfinished job of its group. */
-  async isTurn(group: string, id: string, isFinished: (id: string) => Promise<boolean>): Promise<boolean> {
-    if ((await this.redis.zscore(this.key(group), id)) === null) await this.enter(group, id);
+  /**
+   * Whether `id` may run now. One round trip when it is first (the usual case); when another job
+   * is ahead, that job is swept if it has finished or vanished, and the line is read again.
+   */
+  async turn(group: string, id: string, isFinished: (id: string) => Promise<boolean>): Promise<Turn> {
     for (;;) {
-      const [head] = await this.redis.zrange(this.key(group), 0, 0);
-      if (head === undefined || head === id) return true;
-      if ((await this.redis.exists(this.enteringKey(head))) || !(await isFinished(head))) return false;
+      const [state, head] = await this.commands.parleyTurn(this.key(group), id);
+      if (state === 1) return 'turn';
+      if (state === 0 || head === undefined) return 'no-ticket';
+      if ((await this.redis.exists(this.enteringKey(head))) || !(await isFinished(head))) return 'wait';
       await this.redis.zrem(this.key(group), head);
     }
+  }
+
+  private claimKey(claim: string): string {
+    return `${this.prefix}-claim:${claim}`;
   }
 
   private enteringKey(id: string): string {

@@ -9,7 +9,7 @@ import { createMetrics } from '../../src/observe/index.js';
 import { MemoryQueue, type Job } from '../../src/queue/index.js';
 import { MemoryConversationLog } from '../../src/conversation-log.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { processJob, type WorkerDeps } from '../../src/worker.js';
+import { answerMessage, processJob, sendOnce, type WorkerDeps } from '../../src/worker.js';
 import { conversation, FakeAdapter, inbound, silentLogger, sleep, waitFor } from './helpers.js';
 
 /** The AI boundary: answers with `respond`, records every request. */
@@ -265,32 +265,6 @@ describe('apology on final failure', () => {
     };
     await expect(processJob(deps, job(inbound(), 3, 3))).rejects.toThrow('AI is down');
   });
-
-  it('waits without an apology while the conversation stays locked, even on the last attempt, and apologises once AI_MAX_WAIT_MS has passed', async () => {
-    vi.useFakeTimers();
-    deps.maxWaitMs = 60_000;
-    const message = inbound({ conversation: conversation('c-stuck') });
-    // another worker (e.g. a hung process) holds the conversation lock
-    expect(await store.acquireLock(keys.lock(message.conversation), 10 * 60_000)).toBeTypeOf('string');
-    const run = async () => {
-      const outcome = processJob(deps, job(message, 3, 3)).then(
-        () => 'resolved',
-        (error: unknown) => error,
-      );
-      await vi.advanceTimersByTimeAsync(31_000);
-      return outcome;
-    };
-    // A wait is not a failure: no attempt spent, no apology.
-    expect(await run()).toBeInstanceOf(RetryAfterError);
-    expect(await run()).toBeInstanceOf(RetryAfterError);
-    expect(kinds()).toEqual([]);
-    // 62 s after its first wait, past AI_MAX_WAIT_MS: given up, with the one apology.
-    const given = await run();
-    expect(given).toBeInstanceOf(PermanentError);
-    expect(given).toMatchObject({ reason: 'max_wait' });
-    expect(ai.requests).toHaveLength(0);
-    expect(kinds()).toEqual(['apology']);
-  });
 });
 
 describe('waits and poison', () => {
@@ -377,7 +351,24 @@ describe('waits and poison', () => {
   });
 });
 
-describe('conversation lock', () => {
+/** Direct mode's way of answering: no queue orders the conversation, so it takes the lock. */
+function answerDirect(message: InboundMessage): Promise<void> {
+  const jobId = messageJobId(message);
+  return answerMessage(deps, message, { jobId, attempt: 1, isFinalFailure: () => true, serialize: true, sink: (c, reply, n) => sendOnce(deps, jobId, n, c, reply) });
+}
+
+describe('conversation lock (direct mode only: the queue keeps order otherwise)', () => {
+  it('the worker takes no conversation lock: the queue runs a conversation one job at a time', async () => {
+    let lockHeld: string | undefined = 'unchecked';
+    handler = async (message, context) => {
+      lockHeld = await store.get(keys.lock(message.conversation));
+      await context.reply('done');
+    };
+    await processJob(deps, job(inbound({ conversation: conversation('c-queued') })));
+    expect(lockHeld).toBeUndefined();
+    expect(kinds()).toEqual(['answer']);
+  });
+
   function tracking(holdMs: number) {
     const running = new Map<string, number>();
     const peak = new Map<string, number>();
@@ -400,7 +391,7 @@ describe('conversation lock', () => {
     const { track, peak } = tracking(40);
     handler = track;
     const conv = conversation('c-locked');
-    await Promise.all([1, 2, 3].map((n) => processJob(deps, job(inbound({ text: `m${n}`, conversation: conv })))));
+    await Promise.all([1, 2, 3].map((n) => answerDirect(inbound({ text: `m${n}`, conversation: conv }))));
     expect(peak.get('c-locked')).toBe(1);
     expect(adapter.sent).toHaveLength(3);
     expect(await store.get(keys.lock(conv))).toBeUndefined();
@@ -409,7 +400,7 @@ describe('conversation lock', () => {
   it('answers different conversations in parallel', async () => {
     const { track, overallPeak } = tracking(40);
     handler = track;
-    await Promise.all(['a', 'b', 'c'].map((id) => processJob(deps, job(inbound({ conversation: conversation(id) })))));
+    await Promise.all(['a', 'b', 'c'].map((id) => answerDirect(inbound({ conversation: conversation(id) }))));
     expect(overallPeak()).toBe(3);
   });
 
@@ -417,7 +408,7 @@ describe('conversation lock', () => {
     const message = inbound({ conversation: conversation('c-wait') });
     const key = keys.lock(message.conversation);
     const token = (await store.acquireLock(key, 60_000)) as string;
-    const done = processJob(deps, job(message));
+    const done = answerDirect(message);
     await sleep(120);
     expect(ai.requests).toHaveLength(0);
     await store.releaseLock(key, token);
@@ -430,7 +421,7 @@ describe('conversation lock', () => {
       throw new Error('handler bug');
     };
     const message = inbound({ conversation: conversation('c-fail') });
-    await expect(processJob(deps, job(message, 1, 3))).rejects.toThrow('handler bug');
+    await expect(answerDirect(message)).rejects.toThrow('handler bug');
     expect(await store.get(keys.lock(message.conversation))).toBeUndefined();
     expect(adapter.indications.at(-1)).toEqual({ conversation: 'c-fail', state: 'done' });
   });

@@ -1,0 +1,155 @@
+/**
+ * The ack path on Redis (issue 15): dedupe, limits and the BullMQ enqueue cost one network round
+ * trip, counted on the wire by a TCP relay between parley and the real Redis; the scripts go as
+ * EVALSHA, not EVAL; refused and duplicate deliveries are never answered.
+ */
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ingest, type IngestDeps } from '../../src/ingest.js';
+import type { JobData } from '../../src/jobs.js';
+import { createMemoryLimiter, unlimited } from '../../src/limit/index.js';
+import { createMetrics } from '../../src/observe/index.js';
+import { BullQueue } from '../../src/queue/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { conversation, inbound, silentLogger } from '../unit/helpers.js';
+import { sleep, uniquePrefix, useRedis, waitFor } from './redis-helpers.js';
+
+const prefix = uniquePrefix();
+useRedis(prefix);
+
+/** A relay to 127.0.0.1:6379 that records every chunk parley writes. */
+interface Relay {
+  url: string;
+  writes: Buffer[];
+  close(): Promise<void>;
+}
+
+async function startRelay(): Promise<Relay> {
+  const writes: Buffer[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(6379, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk: Buffer) => {
+      writes.push(chunk);
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    writes,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+let relay: Relay;
+const queues: BullQueue<JobData>[] = [];
+let counter = 0;
+
+beforeAll(async () => {
+  relay = await startRelay();
+});
+afterEach(async () => {
+  for (const queue of queues.splice(0)) await queue.close(500);
+});
+afterAll(() => relay.close());
+
+function depsFor(options: { userPerMinute?: number; direct?: boolean } = {}): IngestDeps & { queue: BullQueue<JobData> } {
+  const queue = new BullQueue<JobData>({
+    url: options.direct ? 'redis://127.0.0.1:6379' : relay.url,
+    prefix: `${prefix}-${++counter}`,
+    retry: { attempts: 2, backoffMs: 20, maxBackoffMs: 100 },
+    lockDurationMs: 2000,
+    turnPollMs: 50,
+  });
+  queues.push(queue);
+  const limit = (points: number) => createMemoryLimiter({ points, durationSeconds: 60, keyPrefix: 'unused-in-redis-mode' });
+  return {
+    store: new MemoryStore(),
+    queue,
+    userLimiter: options.userPerMinute ? limit(options.userPerMinute) : unlimited,
+    conversationLimiter: limit(1000),
+    tenantLimiter: limit(1000),
+    metrics: createMetrics(),
+    logger: silentLogger,
+  };
+}
+
+/** The chunks written while `run` runs. */
+async function written(run: () => Promise<unknown>): Promise<string[]> {
+  await sleep(20); // let background traffic (BullMQ's own) settle
+  const before = relay.writes.length;
+  await run();
+  return relay.writes.slice(before).map((chunk) => chunk.toString('latin1'));
+}
+
+describe('the ack path on Redis', () => {
+  it('takes one round trip per ack, for a new delivery and for a redelivery, with scripts sent as EVALSHA', async () => {
+    const deps = depsFor({ userPerMinute: 100 });
+    await ingest(deps, inbound({ tenant: 'T1' })); // warm: connection, BullMQ's and parley's scripts loaded
+    const message = inbound({ tenant: 'T1', conversation: conversation('c-rt') });
+    const first = await written(async () => expect(await ingest(deps, message)).toBe('queued'));
+    expect(first).toHaveLength(1);
+    // Two scripts in that one write: the turnstile's door (claim, limits, ticket) and BullMQ's add.
+    expect(first[0]?.match(/evalsha/gi)).toHaveLength(2);
+    expect(first[0]).not.toMatch(/\r\neval\r\n/i);
+    const again = await written(async () => expect(await ingest(deps, message)).toBe('duplicate'));
+    expect(again).toHaveLength(1);
+    expect((await deps.queue.counts()).waiting).toBe(2);
+  });
+
+  it('refuses over the limit in that same round trip, and queues one notice per window', async () => {
+    const deps = depsFor({ userPerMinute: 2 });
+    const user = { id: 'u-limited' };
+    expect(await ingest(deps, inbound({ user }))).toBe('queued');
+    expect(await ingest(deps, inbound({ user }))).toBe('queued');
+    expect(await ingest(deps, inbound({ user }))).toBe('rate_limited');
+    expect(await ingest(deps, inbound({ user }))).toBe('rate_limited');
+    const { values } = await deps.metrics.rateLimited.get();
+    expect(values.find((v) => v.labels.limit === 'user')?.value).toBe(2);
+    // Another user is not affected.
+    expect(await ingest(deps, inbound({ user: { id: 'u-other' } }))).toBe('queued');
+  });
+});
+
+describe('deliveries refused at the door are never answered', () => {
+  it('runs only the admitted messages and the one notice, in arrival order', async () => {
+    const deps = depsFor({ direct: true, userPerMinute: 2 });
+    const user = { id: 'u-flood' };
+    const conv = conversation('c-flood');
+    const sent = [1, 2, 3, 4].map((n) => inbound({ user, conversation: conv, text: `m${n}` }));
+    for (const message of sent) await ingest(deps, message);
+    const ran: string[] = [];
+    deps.queue.process(async (job) => void ran.push(job.data.type === 'message' ? job.data.message.text : 'notice'), { concurrency: 4 });
+    await waitFor(() => ran.length >= 3, 5000, 'the admitted jobs to run');
+    await sleep(300);
+    expect(ran).toEqual(['m1', 'm2', 'notice']);
+  });
+
+  it('does not answer a redelivery of a message whose job was already answered and removed', async () => {
+    const deps = depsFor({ direct: true });
+    const message = inbound({ conversation: conversation('c-redelivered') });
+    const ran: string[] = [];
+    deps.queue.process(async (job) => void ran.push(job.id), { concurrency: 2 });
+    await ingest(deps, message);
+    await waitFor(() => ran.length === 1, 5000, 'the first delivery to be answered');
+    await waitFor(async () => (await deps.queue.counts()).active === 0, 2000, 'the job to complete');
+    // The completed job is gone from BullMQ (as removeOnComplete does after its count or age).
+    const { Queue } = await import('bullmq');
+    const raw = new Queue('messages', { connection: { host: '127.0.0.1', port: 6379 }, prefix: (deps.queue as unknown as { prefix: string }).prefix });
+    await raw.clean(0, 0, 'completed');
+    await raw.close();
+    expect(await ingest(deps, message)).toBe('duplicate');
+    await sleep(300);
+    expect(ran).toEqual([ran[0]]);
+  });
+});
