@@ -32,6 +32,12 @@ export interface HttpResponse {
 export interface Received {
   response: HttpResponse;
   messages: InboundMessage[];
+  /**
+   * Work that must not hold up the platform's answer (Slack: the developer's Bolt listeners for an
+   * event parley acknowledged itself). Run once the answer has been written, and only when it is a
+   * success (the messages were taken); a failure is logged.
+   */
+  afterAck?(): Promise<void>;
 }
 
 // The errors an adapter throws live with the others; re-exported here for adapters.

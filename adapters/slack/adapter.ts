@@ -1,26 +1,30 @@
 /**
- * Slack on @slack/bolt. parley's HTTP layer verifies each request and hands it to a Bolt `App`
- * through a receiver of ours, so the developer's own listeners (slash commands, shortcuts,
- * actions) keep working; a global middleware picks out the messages parley answers.
+ * Slack on @slack/bolt. parley's HTTP layer verifies each request. The events parley answers are
+ * classified and acknowledged without Bolt's listener chain, and handed to the Bolt `App` after the
+ * ack when a listener there wants them (fast-path.ts); everything else reaches the App through a
+ * receiver of ours before the ack, so the developer's own listeners (slash commands, shortcuts,
+ * actions, events) keep working.
  */
 import type { App, Receiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type InboundMessage, type Received, type Store } from 'parley/adapter-kit';
+import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
 import type { SlackConfig } from './config.js';
-import { dispatchToBolt, type Collector } from './dispatch.js';
-import { inboundFromEvent, type EventCallback, type SlackDetails } from './events.js';
+import { dispatchToBolt } from './dispatch.js';
+import type { SlackDetails } from './events.js';
+import { createFastPath, type RetryMeta } from './fast-path.js';
+import { DeveloperListeners } from './listeners.js';
 import { parseSlackBody } from './parse.js';
 import { slackSdk } from './sdk.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 import { MAX_MESSAGE_CHARS, SlackSender, slackKeys } from './send.js';
 import { createSocketMode } from './socket.js';
-import { receiveWhileStarting } from './starting.js';
+import { botUserIdOf, receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
 import { ParleyInstallationStore } from './installation-store.js';
-import { NOT_INSTALLED, WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
+import { WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
 import { slackInstallRoutes } from './install.js';
-import { listenForFeedback } from './feedback.js';
+import { registerOwnListeners } from './own-listeners.js';
 
 /** One Web API call may take this long before it counts as failed (and is retried by the queue). */
 const API_TIMEOUT_MS = 15_000;
@@ -71,6 +75,8 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   const workspaces = installations
     ? new WorkspaceTokens({ installations, client, clientId: options.oauth?.clientId, clientSecret: options.oauth?.clientSecret, store: () => store(), logger: () => logger() })
     : undefined;
+  // Before parley registers its own listeners: which events the developer's could see.
+  const listeners = DeveloperListeners.track(app, bolt);
   // An App the developer created without deferInitialization is usable from the start.
   let boltReady = (app as unknown as { initialized?: boolean }).initialized !== false;
   let context: AdapterContext | undefined;
@@ -84,41 +90,35 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   const answeredIn = async (team: string, channel: string, thread: string) => (await store().get(slackKeys.answeredThread(team, channel, thread))) !== undefined;
   // What the sender records (threads answered) goes to the patient store.
   const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => workspaces.tokenFor(details)));
+  // The bot user: many workspaces, the event's installation; one workspace, auth.test at start. An
+  // App of the developer's may authorize its own way: the event's own `authorizations` come first.
+  let botUserId: string | undefined;
+  const fastPath = createFastPath({
+    app,
+    listeners,
+    classify: { threadFollowUps: options.threadFollowUps, answeredIn },
+    botUserIdFor: (body) =>
+      workspaces ? workspaces.botUserIdOf(body).then((id) => id ?? botUserIdOf(body)) : options.app ? (botUserIdOf(body) ?? botUserId) : (botUserId ?? botUserIdOf(body)),
+    logger: () => logger(),
+  });
   const socket = options.appToken
-    ? createSocketMode({ appToken: options.appToken, clientOptions: webClientOptions(options.apiUrl), app, logger, deliver: (messages) => started().deliver(messages), admit: workspaces && ((body) => workspaces.admit(body)) })
+    ? createSocketMode({
+        appToken: options.appToken,
+        clientOptions: webClientOptions(options.apiUrl),
+        app,
+        fastPath,
+        logger,
+        deliver: (messages) => started().deliver(messages),
+        admit: workspaces && ((body) => workspaces.admit(body)),
+      })
     : undefined;
 
-  app.use(async ({ body, context: boltContext, next }) => {
-    const collector = boltContext.parleyCollector as Collector | undefined;
-    // Not installed in this workspace (uninstalled): nothing to answer with, no listener to run.
-    if (boltContext[NOT_INSTALLED]) return collector?.found(undefined);
-    let message: InboundMessage | undefined;
-    try {
-      if ((body as { type?: string }).type === 'event_callback') {
-        message = await inboundFromEvent(body as unknown as EventCallback, {
-          botUserId: boltContext.botUserId,
-          threadFollowUps: options.threadFollowUps,
-          answeredIn,
-        });
-      }
-    } finally {
-      collector?.found(message);
-    }
-    await next();
-  });
-  // 👍/👎 on answers: parley's own action and modal (feedback.ts).
-  listenForFeedback(app, { feedback: (feedback) => started().feedback(feedback), logger: () => logger() });
-  app.assistant(
-    new bolt.Assistant({
-      threadStarted: async ({ setSuggestedPrompts }) => {
-        if (options.suggestedPrompts.length === 0) return;
-        await setSuggestedPrompts({ title: 'Try asking', prompts: options.suggestedPrompts.map((p) => ({ title: p, message: p })) });
-      },
-      // parley answers through its pipeline; here the thread only gets its title.
-      userMessage: async ({ message, setTitle }) => {
-        const text = 'text' in message && typeof message.text === 'string' ? message.text : '';
-        if (text) await setTitle(text.length > 60 ? `${text.slice(0, 59)}…` : text);
-      },
+  listeners.own(() =>
+    registerOwnListeners(app, bolt, {
+      classify: { threadFollowUps: options.threadFollowUps, answeredIn },
+      suggestedPrompts: options.suggestedPrompts,
+      feedback: (feedback) => started().feedback(feedback),
+      logger: () => logger(),
     }),
   );
 
@@ -134,7 +134,10 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     if (workspaces && !(await workspaces.admit(body))) return { response: { status: 200 }, messages: [] };
     if (!boltReady) return receiveWhileStarting(body, { threadFollowUps: options.threadFollowUps, answeredIn });
     const retryNum = request.headers['x-slack-retry-num'];
-    const result = await dispatchToBolt(app, body, { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] }, logger());
+    const meta: RetryMeta = { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] };
+    const fast = await fastPath.take(body, meta);
+    if (fast) return { response: { status: 200 }, messages: fast.message ? [fast.message] : [], ...(fast.afterAck ? { afterAck: fast.afterAck } : {}) };
+    const result = await dispatchToBolt(app, body, meta, logger());
     switch (result.kind) {
       case 'event':
         return { response: { status: 200 }, messages: result.message ? [result.message] : [] };
@@ -164,6 +167,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
         await app.init();
         boltReady = true;
       }
+      if (!workspaces) botUserId = await authTestUserId(app);
       await socket?.start();
     },
     async stop() {
@@ -183,6 +187,21 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
 /** Every Web API client parley makes: one try per call, 429s handed back, a bounded wait. */
 export function webClientOptions(slackApiUrl: string): WebClientOptions {
   return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS };
+}
+
+/**
+ * The bot user id Bolt's `authorize` gives after init(): for a token, its cached auth.test (no I/O).
+ * Undefined when it needs a workspace to answer (an App that authorizes its own way) or is not there.
+ */
+async function authTestUserId(app: App): Promise<string | undefined> {
+  const authorize = (app as unknown as { authorize?: unknown }).authorize;
+  if (typeof authorize !== 'function') return undefined;
+  try {
+    const result = (await authorize.call(app, { isEnterpriseInstall: false }, {})) as { botUserId?: unknown } | undefined;
+    return typeof result?.botUserId === 'string' && result.botUserId !== '' ? result.botUserId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function ackResponse(response: unknown): HttpResponse {

@@ -8,6 +8,7 @@ import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { InboundMessage } from 'parley/adapter-kit';
 import { dispatchToBolt } from './dispatch.js';
+import type { FastPath } from './fast-path.js';
 import { slackSdk } from './sdk.js';
 
 interface SocketEvent {
@@ -22,6 +23,8 @@ export interface SocketModeOptions {
   appToken: string;
   clientOptions: WebClientOptions;
   app: App;
+  /** The events parley answers: classified without Bolt, handed to it after the ack when wanted. */
+  fastPath: FastPath;
   logger(): Logger;
   deliver(messages: InboundMessage[]): Promise<void>;
   /** Many workspaces: false for an event from a workspace without an installation (acknowledged, not answered). */
@@ -38,7 +41,15 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
 
   async function handle(event: SocketEvent): Promise<void> {
     if (options.admit && !(await options.admit(event.body))) return event.ack();
-    const result = await dispatchToBolt(options.app, event.body, { retryNum: event.retry_num, retryReason: event.retry_reason }, options.logger());
+    const meta = { retryNum: event.retry_num, retryReason: event.retry_reason };
+    const fast = await options.fastPath.take(event.body, meta);
+    if (fast) {
+      if (fast.message) await options.deliver([fast.message]);
+      await event.ack();
+      void fast.afterAck?.();
+      return;
+    }
+    const result = await dispatchToBolt(options.app, event.body, meta, options.logger());
     if (result.kind === 'event') {
       if (result.message) await options.deliver([result.message]);
       await event.ack();

@@ -30,7 +30,7 @@ export async function receiveWhileStarting(body: SlackBody, options: Omit<Classi
 }
 
 /** The app's bot user in this workspace: Slack names it in `authorizations` of every event_callback. */
-function botUserIdOf(body: SlackBody): string | undefined {
+export function botUserIdOf(body: SlackBody | EventCallback): string | undefined {
   const authorizations = body.authorizations;
   const first: unknown = Array.isArray(authorizations) ? authorizations[0] : undefined;
   const id = typeof first === 'object' && first !== null ? (first as { user_id?: unknown }).user_id : undefined;

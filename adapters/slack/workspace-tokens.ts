@@ -120,6 +120,12 @@ export class WorkspaceTokens {
     return false;
   }
 
+  /** The bot user of the event's installation (from the cache while fresh): what the event's mentions name. */
+  async botUserIdOf(body: object): Promise<string | undefined> {
+    const query = lookupOfEvent(body as EventBody);
+    return query ? (await this.find(query))?.bot?.userId : undefined;
+  }
+
   /** The installation for a query (from the cache while fresh), its bot token refreshed when it is about to expire. */
   async find(query: InstallationLookup): Promise<AnyInstallation | undefined> {
     const key = cacheKey(query);

@@ -102,8 +102,17 @@ export function createRouter(deps: RouterDeps): Router {
       throw new HttpError(415, 'unsupported_media_type', `Send ${adapter.contentTypes.join(' or ')}; got "${type || 'no content type'}".`);
     }
     const received = await adapter.receive(request);
-    if (received.messages.length === 0) return received.response;
-    return deps.accept(adapter, received);
+    const response = received.messages.length === 0 ? received.response : await deps.accept(adapter, received);
+    if (received.afterAck && response.status < 300) runAfterAck(received.afterAck, platform);
+    return response;
+  }
+
+  /**
+   * The HTTP layers write the answer in the same turn as handle() returns (no I/O in between), so a
+   * callback queued with setImmediate runs after the answer is on its way.
+   */
+  function runAfterAck(afterAck: () => Promise<void>, platform: string): void {
+    setImmediate(() => void afterAck().catch((error: unknown) => deps.logger.error({ err: error, platform }, 'work after the acknowledgement failed')));
   }
 
   return {

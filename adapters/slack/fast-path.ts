@@ -1,0 +1,79 @@
+/**
+ * The Slack ack fast path. The events parley answers or its own Assistant handles (mentions,
+ * messages, assistant threads) are classified here, without Bolt's `processEvent` and listener
+ * chain, and acknowledged as soon as their message is queued. Bolt still gets such an event,
+ * *after* the ack, when something on the App wants it: a developer's listener that could see it
+ * (listeners.ts), or parley's Assistant (suggested prompts, thread titles, thread context).
+ * Every other event, command and interaction goes through Bolt as before (dispatch.ts).
+ *
+ * An event handed to Bolt after the ack runs the App's whole chain as Bolt would run it (its
+ * `ack` is a no-op: the platform has its answer already); parley's classifying middleware sees
+ * no collector on it, so its message is never taken twice. A listener's failure is logged.
+ */
+import type { App } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { InboundMessage } from 'parley/adapter-kit';
+import { inboundFromEvent, type ClassifyOptions, type EventCallback } from './events.js';
+import type { DeveloperListeners } from './listeners.js';
+import type { SlackBody } from './parse.js';
+
+/** Slack's redelivery headers, handed on to Bolt's context (`context.retryNum`). */
+export interface RetryMeta {
+  retryNum?: number;
+  retryReason?: string;
+}
+
+/** What the fast path made of an event: the message to queue (if any), and Bolt's turn after the ack (if wanted). */
+export interface FastEvent {
+  message?: InboundMessage;
+  afterAck?: () => Promise<void>;
+}
+
+export interface FastPathOptions {
+  app: App;
+  listeners: DeveloperListeners;
+  classify: Omit<ClassifyOptions, 'botUserId'>;
+  /** The app's bot user in the event's workspace (mentions of it are stripped, its own messages ignored). */
+  botUserIdFor(body: EventCallback): string | undefined | Promise<string | undefined>;
+  logger(): Logger;
+}
+
+/** Event types the fast path takes: those parley answers and those its Assistant handles. */
+const FAST_EVENT_TYPES = new Set(['app_mention', 'message', 'assistant_thread_started', 'assistant_thread_context_changed']);
+/** Events parley's own Assistant handles whatever they say. */
+const ASSISTANT_THREAD_EVENTS = new Set(['assistant_thread_started', 'assistant_thread_context_changed']);
+
+export interface FastPath {
+  /** The fast path's reading of an Events API body, or undefined when Bolt must see it before the ack. */
+  take(body: SlackBody, meta: RetryMeta): Promise<FastEvent | undefined>;
+}
+
+export function createFastPath(options: FastPathOptions): FastPath {
+  const { app, listeners, logger } = options;
+
+  async function handToBolt(body: SlackBody, meta: RetryMeta): Promise<void> {
+    try {
+      await app.processEvent({ body, retryNum: meta.retryNum, retryReason: meta.retryReason, ack: async () => undefined });
+    } catch (error) {
+      logger().error({ err: error, event: (body.event as { type?: unknown }).type }, 'a Bolt listener failed (after the ack)');
+    }
+  }
+
+  return {
+    async take(body, meta) {
+      if (body.type !== 'event_callback') return undefined;
+      const event = body.event as { type: string } & Record<string, unknown>;
+      if (!FAST_EVENT_TYPES.has(event.type)) return undefined;
+      const callback = body as unknown as EventCallback;
+      const message = await inboundFromEvent(callback, { ...options.classify, botUserId: await options.botUserIdFor(callback) });
+      const wanted = listeners.couldSee(event.type) || ASSISTANT_THREAD_EVENTS.has(event.type) || isAssistantMessage(event);
+      return { ...(message ? { message } : {}), ...(wanted ? { afterAck: () => handToBolt(body, meta) } : {}) };
+    },
+  };
+}
+
+/** A message in an assistant thread (the app's DM, in a thread): Bolt's Assistant takes it (isAssistantMessage in @slack/bolt). */
+function isAssistantMessage(event: Record<string, unknown>): boolean {
+  if (event.type !== 'message' || !('channel' in event) || !('thread_ts' in event) || event.channel_type !== 'im') return false;
+  return !('subtype' in event) || event.subtype === undefined || event.subtype === 'file_share';
+}

@@ -1,0 +1,223 @@
+/**
+ * The Slack ack fast path (adapters/slack/fast-path.ts), end to end on a real server with Slack and
+ * the AI faked over HTTP: events parley answers are queued without Bolt's listener chain; a
+ * developer's listeners and parley's Assistant still get their events, after the ack; nothing is
+ * taken twice.
+ */
+import { App } from '@slack/bolt';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ParleyReceiver, slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { createBot, loadConfig } from '../../src/index.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { metricValue } from '../helpers/ops.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { CHANNEL_ID, DM_CHANNEL_ID, appMention, assistantThreadStarted, channelMessage, directMessage, nextSlackTs, postSlack, slashCommand } from '../helpers/slack-events.js';
+import { testEnv } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
+
+type SlackApp = ReturnType<typeof slackAdapter>['app'];
+
+const posts = (slack: FakeSlack) => slack.callsTo('chat.postMessage');
+const quiet = (ms = 250) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Count the bodies Bolt is given (App#processEvent), whichever path gives them. */
+function spyOnBolt(app: SlackApp): Record<string, unknown>[] {
+  const bodies: Record<string, unknown>[] = [];
+  const processEvent = app.processEvent.bind(app);
+  app.processEvent = (event) => (bodies.push(event.body), processEvent(event));
+  return bodies;
+}
+
+const eventTypes = (bodies: Record<string, unknown>[]) => bodies.map((b) => (b.event as { type?: string } | undefined)?.type ?? String(b.command ?? b.type));
+
+describe('Slack fast path: no developer listener', () => {
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let server: SlackBot;
+  let bolt: Record<string, unknown>[];
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
+    server = await startSlackBot(slack, ai, {}, (app) => void (bolt = spyOnBolt(app)));
+  });
+  afterAll(async () => {
+    await server.close();
+    await slack.close();
+    await ai.close();
+  });
+  afterEach(() => {
+    slack.reset();
+    bolt.length = 0;
+  });
+
+  it('queues a mention, a DM and a thread follow-up without Bolt, and answers each once', async () => {
+    const mention = appMention({ text: 'first question' });
+    expect((await postSlack(server.url, mention)).status).toBe(200);
+    await until(() => posts(slack)[0], 'the mention answered');
+    expect((await postSlack(server.url, directMessage({ text: 'a private question' }))).status).toBe(200);
+    expect((await postSlack(server.url, channelMessage({ text: 'and a follow-up', threadTs: mention.event.ts }))).status).toBe(200);
+    await until(() => (posts(slack).length === 3 ? true : undefined), 'three answers');
+    await quiet();
+    expect(posts(slack).map((p) => [p.args.channel, p.args.thread_ts, p.args.text])).toEqual([
+      [CHANNEL_ID, mention.event.ts, 'echo: first question'],
+      [DM_CHANNEL_ID, undefined, 'echo: a private question'],
+      [CHANNEL_ID, mention.event.ts, 'echo: and a follow-up'],
+    ]);
+    expect(bolt).toEqual([]);
+  });
+
+  it("still hands parley's Assistant its events, after the ack: suggested prompts, and a thread's title", async () => {
+    const started = assistantThreadStarted({});
+    expect((await postSlack(server.url, started)).status).toBe(200);
+    await until(() => slack.callsTo('assistant.threads.setSuggestedPrompts')[0], 'suggested prompts');
+    const threadTs = (started.event.assistant_thread as { thread_ts: string }).thread_ts;
+    expect((await postSlack(server.url, directMessage({ text: 'name this thread after me', threadTs }))).status).toBe(200);
+    const [title] = await until(() => (slack.callsTo('assistant.threads.setTitle').length ? slack.callsTo('assistant.threads.setTitle') : undefined), 'the title');
+    expect(title!.args).toMatchObject({ channel_id: DM_CHANNEL_ID, thread_ts: threadTs, title: 'name this thread after me' });
+    const [answer] = await until(() => (posts(slack).length ? posts(slack) : undefined), 'the answer');
+    expect(answer!.args).toMatchObject({ channel: DM_CHANNEL_ID, thread_ts: threadTs, text: 'echo: name this thread after me' });
+    await quiet();
+    expect(posts(slack)).toHaveLength(1);
+    expect(eventTypes(bolt)).toEqual(['assistant_thread_started', 'message']);
+  });
+});
+
+describe("Slack fast path next to a developer's listeners on the same App", () => {
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let server: SlackBot;
+  let bolt: Record<string, unknown>[];
+  const seen: { type: string; retryNum?: number; text?: string }[] = [];
+  /** The n-th app_mention listener call waits for its gate, so an ack that waited for it would never come. */
+  const gates = new Map<number, { opened: Promise<void>; open(): void }>();
+  const gate = (n: number) => {
+    let entry = gates.get(n);
+    if (!entry) {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      gates.set(n, (entry = { opened, open }));
+    }
+    return entry;
+  };
+  let mentions = 0;
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
+    server = await startSlackBot(slack, ai, {}, (app) => {
+      bolt = spyOnBolt(app);
+      app.event('app_mention', async ({ event, context }) => {
+        await gate(mentions++).opened;
+        seen.push({ type: 'app_mention', retryNum: context.retryNum, text: event.text });
+      });
+      app.message(async ({ message }) => void seen.push({ type: 'message', text: 'text' in message ? message.text : undefined }));
+      app.event(/^reaction_/, async ({ event }) => void seen.push({ type: event.type }));
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    await slack.close();
+    await ai.close();
+  });
+  afterEach(() => {
+    slack.reset();
+    bolt.length = 0;
+    seen.length = 0;
+  });
+
+  it("acknowledges a mention before the developer's app_mention listener finishes; the listener runs and parley answers once", async () => {
+    const received = () => metricValue(server.bot.metrics, 'parley_messages_received_total', { platform: 'slack' });
+    const before = (await received()) ?? 0;
+    const event = appMention({ text: 'who answers?' });
+    expect((await postSlack(server.url, event)).status).toBe(200); // the listener is still waiting
+    await until(() => (bolt.length === 1 ? true : undefined), 'the event handed to Bolt');
+    gate(0).open();
+    await until(() => seen[0], 'the listener to run');
+    expect(seen).toEqual([{ type: 'app_mention', retryNum: undefined, text: event.event.text }]);
+    await until(() => posts(slack)[0], 'the answer');
+    // A redelivery: the listener sees it (with Bolt's retryNum), parley drops it as a duplicate.
+    expect((await postSlack(server.url, event, { retryNum: 1 })).status).toBe(200);
+    await until(() => (bolt.length === 2 ? true : undefined), 'the redelivery handed to Bolt');
+    gate(1).open();
+    await until(() => seen[1], 'the listener to run again');
+    expect(seen[1]).toMatchObject({ type: 'app_mention', retryNum: 1 });
+    await quiet();
+    expect(posts(slack)).toHaveLength(1);
+    expect((await received()) ?? 0).toBe(before + 1);
+    expect(await metricValue(server.bot.metrics, 'parley_duplicates_dropped_total', { platform: 'slack' })).toBe(1);
+  });
+
+  it("runs the developer's message listener for a DM parley answers, and for a channel message it does not", async () => {
+    await postSlack(server.url, directMessage({ text: 'dm for both' }));
+    await postSlack(server.url, channelMessage({ text: 'just chatting' }));
+    await until(() => (seen.length === 2 ? true : undefined), 'both messages seen by the listener');
+    expect(seen.map((s) => s.text).sort()).toEqual(['dm for both', 'just chatting']);
+    const [answer] = await until(() => (posts(slack).length ? posts(slack) : undefined), 'the DM answered');
+    expect(answer!.args.text).toBe('echo: dm for both');
+    await quiet();
+    expect(posts(slack)).toHaveLength(1);
+  });
+
+  it('gives events of types parley does not answer to Bolt as before', async () => {
+    const ts = nextSlackTs();
+    const reaction = {
+      token: 'legacy-verification-token',
+      team_id: 'T0PARLEY',
+      api_app_id: 'A0PARLEY',
+      type: 'event_callback',
+      event_id: `Ev0REACT${Date.now()}`,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ enterprise_id: null, team_id: 'T0PARLEY', user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+      event: { type: 'reaction_added', user: 'U0ALICE', reaction: 'tada', item: { type: 'message', channel: CHANNEL_ID, ts }, item_user: 'UBOT', event_ts: ts },
+    };
+    expect((await postSlack(server.url, reaction)).status).toBe(200);
+    await until(() => seen[0], 'the reaction listener');
+    expect(seen).toEqual([{ type: 'reaction_added' }]);
+    await quiet();
+    expect(posts(slack)).toHaveLength(0);
+  });
+});
+
+describe('Slack fast path with an App the developer made (listeners registered before parley saw it)', () => {
+  it('hands every event to Bolt when the App already has a global middleware; only events when it had only a command', async () => {
+    const slack = await startFakeSlack();
+    const ai = await startFakeOpenAi();
+    const env = { ...testEnv, OPENAI_BASE_URL: ai.url, SLACK_BOT_TOKEN: 'xoxb-dev', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url };
+    const start = async (register: (app: App) => void) => {
+      const app = new App({ token: 'xoxb-dev', receiver: new ParleyReceiver(), deferInitialization: true, clientOptions: { slackApiUrl: slack.url } });
+      register(app);
+      const bot = createBot({ config: loadConfig(env), adapters: [slackAdapter({ ...slackConfigFromEnv(env)!, app })] });
+      const server = await bot.listen(0, '127.0.0.1');
+      await bot.ready;
+      return { bot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`, bolt: spyOnBolt(app) };
+    };
+    const middlewareSaw: string[] = [];
+    const withMiddleware = await start((app) =>
+      app.use(async ({ body, next }) => {
+        middlewareSaw.push((body as { event?: { type: string } }).event?.type ?? 'not an event');
+        await next();
+      }),
+    );
+    const withCommand = await start((app) => app.command('/ticket', async ({ ack }) => ack('opened')));
+    try {
+      for (const target of [withMiddleware, withCommand]) {
+        expect((await postSlack(target.url, appMention({ text: 'hello there' }))).status).toBe(200);
+        expect((await postSlack(target.url, directMessage({ text: 'hello in private' }))).status).toBe(200);
+        expect((await postSlack(target.url, channelMessage({ text: 'chatter' }))).status).toBe(200);
+      }
+      await until(() => (middlewareSaw.length === 3 ? true : undefined), "the developer's middleware to see all three events");
+      expect(middlewareSaw).toEqual(['app_mention', 'message', 'message']);
+      await until(() => (posts(slack).length === 4 ? true : undefined), 'two answers from each bot');
+      expect((await postSlack(withCommand.url, slashCommand({ command: '/ticket', text: 'x' }))).status).toBe(200);
+      await quiet();
+      expect(posts(slack)).toHaveLength(4);
+      expect(eventTypes(withCommand.bolt)).toEqual(['/ticket']); // no event went through Bolt
+    } finally {
+      await withMiddleware.bot.close();
+      await withCommand.bot.close();
+      await slack.close();
+      await ai.close();
+    }
+  });
+});
