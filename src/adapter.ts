@@ -182,6 +182,11 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
   /** Show or clear a "thinking…" indicator. Best effort. */
   indicate?(conversation: ConversationRef<TDetails>, state: Indicator): Promise<void>;
   /**
+   * The platform clears the indicator itself when a reply is posted (Slack's assistant status):
+   * then "done" is only sent when nothing was posted, saving a platform call per message.
+   */
+  replyClearsIndicator?: boolean;
+  /**
    * In direct mode, turn the reply into the webhook's HTTP answer (Twilio TwiML). Adapters
    * without it get their reply posted before the webhook is answered.
    */

@@ -174,7 +174,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   } finally {
     clearInterval(refresh);
     // A waiting message keeps its "thinking…": it is still on its way.
-    if (indicating && !waiting) await indicate(adapter, message.conversation, 'done', logger);
+    const cleared = replies > 0 && adapter.replyClearsIndicator === true;
+    if (indicating && !waiting && !cleared) await indicate(adapter, message.conversation, 'done', logger);
     await release?.();
   }
 }

@@ -181,6 +181,8 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
     ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),
+    // Slack removes an assistant thread's status when the app replies in it.
+    replyClearsIndicator: true,
   } satisfies Adapter<SlackDetails> & { app: App };
 }
 

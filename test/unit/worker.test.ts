@@ -74,6 +74,18 @@ async function metricValue(name: 'repliesSent' | 'repliesFailed', labels: Record
 }
 
 describe('processJob answers', () => {
+  it('leaves clearing "thinking…" to a platform that clears it with the reply, but clears it when nothing was posted', async () => {
+    (adapter as { replyClearsIndicator?: boolean }).replyClearsIndicator = true;
+    await processJob(deps, job(inbound({ conversation: conversation('c-clears') })));
+    expect(adapter.indications).toEqual([{ conversation: 'c-clears', state: 'thinking' }]);
+    handler = async () => undefined; // answers nothing
+    await processJob(deps, job(inbound({ conversation: conversation('c-silent') })));
+    expect(adapter.indications.slice(1)).toEqual([
+      { conversation: 'c-silent', state: 'thinking' },
+      { conversation: 'c-silent', state: 'done' },
+    ]);
+  });
+
   it('asks the AI, posts the answer in the conversation, remembers both turns, and shows "thinking…"', async () => {
     const message = inbound({ text: 'what is 2+2?', conversation: conversation('c-answer') });
     await processJob(deps, job(message));
