@@ -8,7 +8,7 @@
 import type { App, Receiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { HttpError, json, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
+import { HttpError, json, leanFetch, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
 import type { SlackConfig } from './config.js';
 import { dispatchToBolt } from './dispatch.js';
 import type { SlackDetails } from './events.js';
@@ -136,7 +136,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     const retryNum = request.headers['x-slack-retry-num'];
     const meta: RetryMeta = { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] };
     const fast = await fastPath.take(body, meta);
-    if (fast) return { response: { status: 200 }, messages: fast.message ? [fast.message] : [], ...(fast.afterAck ? { afterAck: fast.afterAck } : {}) };
+    if (fast) return { response: { status: 200 }, messages: fast.message ? [fast.message] : [], afterAck: fast.afterAck };
     const result = await dispatchToBolt(app, body, meta, logger());
     switch (result.kind) {
       case 'event':
@@ -188,7 +188,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
 
 /** Every Web API client parley makes: one try per call, 429s handed back, a bounded wait. */
 export function webClientOptions(slackApiUrl: string): WebClientOptions {
-  return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS };
+  return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS, fetch: leanFetch };
 }
 
 /**

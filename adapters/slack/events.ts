@@ -76,26 +76,31 @@ export async function inboundFromEvent(body: EventCallback, options: ClassifyOpt
     return undefined;
   }
 
-  const text = (mention ? (event.text ?? '').split(mention).join('') : (event.text ?? '')).trim();
-  const attachments: Attachment[] = (event.files ?? []).map((f) => ({ url: f.url_private, contentType: f.mimetype, name: f.name }));
-  if (!text && attachments.length === 0) return undefined;
-  const details: SlackDetails = { team, channel, user, ...(threadTs ? { threadTs } : {}), ...enterpriseOf(body) };
-  return {
+  // Built field by field, not spread: this runs on the ack path of every message.
+  const text = (mention ? (event.text ?? '').replaceAll(mention, '') : (event.text ?? '')).trim();
+  const attachments: Attachment[] | undefined = event.files?.length ? event.files.map((f) => ({ url: f.url_private, contentType: f.mimetype, name: f.name })) : undefined;
+  if (!text && !attachments) return undefined;
+  const details: SlackDetails = { team, channel, user };
+  if (threadTs) details.threadTs = threadTs;
+  addEnterprise(details, body);
+  const message: InboundMessage = {
     id: body.event_id,
     platform: 'slack',
     conversation: { platform: 'slack', id: `${team}:${channel}:${threadTs ?? ''}`, details },
     user: { id: user },
     text,
-    ...(attachments.length > 0 ? { attachments } : {}),
     receivedAt: new Date().toISOString(),
     tenant: team,
   };
+  if (attachments) message.attachments = attachments;
+  return message;
 }
 
 /** The Grid org an event comes from, read as Bolt reads it (authorizations[0]); nothing outside a Grid. */
-function enterpriseOf(body: EventCallback): Pick<SlackDetails, 'enterprise' | 'enterpriseInstall'> {
+function addEnterprise(details: SlackDetails, body: EventCallback): void {
   const authorization = body.authorizations?.[0];
   const enterprise = (authorization ? authorization.enterprise_id : body.enterprise_id) ?? undefined;
-  if (!enterprise) return {};
-  return { enterprise, ...(authorization?.is_enterprise_install === true ? { enterpriseInstall: true } : {}) };
+  if (!enterprise) return;
+  details.enterprise = enterprise;
+  if (authorization?.is_enterprise_install === true) details.enterpriseInstall = true;
 }

@@ -50,6 +50,7 @@ export interface FastPath {
 
 export function createFastPath(options: FastPathOptions): FastPath {
   const { app, listeners, logger } = options;
+  const { threadFollowUps, answeredIn } = options.classify;
 
   async function handToBolt(body: SlackBody, meta: RetryMeta): Promise<void> {
     try {
@@ -65,9 +66,10 @@ export function createFastPath(options: FastPathOptions): FastPath {
       const event = body.event as { type: string } & Record<string, unknown>;
       if (!FAST_EVENT_TYPES.has(event.type)) return undefined;
       const callback = body as unknown as EventCallback;
-      const message = await inboundFromEvent(callback, { ...options.classify, botUserId: await options.botUserIdFor(callback) });
+      const botUserId = await options.botUserIdFor(callback);
+      const message = await inboundFromEvent(callback, { botUserId, threadFollowUps, answeredIn });
       const wanted = listeners.couldSee(event.type) || ASSISTANT_THREAD_EVENTS.has(event.type) || isAssistantMessage(event);
-      return { ...(message ? { message } : {}), ...(wanted ? { afterAck: () => handToBolt(body, meta) } : {}) };
+      return { message, afterAck: wanted ? () => handToBolt(body, meta) : undefined };
     },
   };
 }
