@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError, type HttpResponse } from '../adapter.js';
-import { BodyTooLargeError, readLimited } from './body.js';
+import { BodyTooLargeError, readStreamLimited } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { requestUrl, type UrlOptions } from './url.js';
@@ -84,7 +84,7 @@ async function rawBody(req: MaybeParsed, options: NodeOptions): Promise<Buffer> 
     options.logger.error({ path: req.url }, message);
     throw new HttpError(500, 'body_already_parsed', message);
   }
-  return readLimited(req, options.bodyLimitBytes, req.headers['content-length']);
+  return readStreamLimited(req, options.bodyLimitBytes, req.headers['content-length']);
 }
 
 /** Write an HttpResponse, streaming when it carries a stream (stops when the client goes away). */

@@ -48,17 +48,35 @@ export function createRouter(deps: RouterDeps): Router {
   // The request line carries only method, path, status, timing and ids — nothing to redact — so it
   // skips the redaction pass that every other log line gets (it is the one line per request).
   const accessLog = deps.logger.child({}, { redact: { paths: [] } });
+  // A request is looked up three times (owns, wantsBody, handle): the answers are kept while the
+  // route lists stay the same arrays, for a bounded number of paths (the sender chooses paths).
+  const found = new Map<string, Target | undefined>();
+  let foundFor: { routes: readonly Route[] | undefined; adapters: readonly Adapter[] } | undefined;
   function find(method: string, path: string): Target | undefined {
+    const routes = deps.routes?.();
+    const adapters = deps.adapters();
+    if (foundFor?.routes !== routes || foundFor?.adapters !== adapters || found.size >= MAX_REMEMBERED_PATHS) {
+      found.clear();
+      foundFor = { routes, adapters };
+    }
+    const key = `${method} ${path}`;
+    if (found.has(key)) return found.get(key);
+    const target = lookUp(method, path, routes ?? [], adapters);
+    found.set(key, target);
+    return target;
+  }
+
+  function lookUp(method: string, path: string, routes: readonly Route[], adapters: readonly Adapter[]): Target | undefined {
     const { health, ready, metrics } = deps.paths;
     const operational = path === health ? 'health' : path === ready ? 'ready' : path === metrics ? 'metrics' : undefined;
     if (operational) return method === 'GET' || method === 'HEAD' ? { kind: operational } : { kind: 'wrong_method', allow: 'GET' };
     let allowed: string | undefined;
-    for (const route of deps.routes?.() ?? []) {
+    for (const route of routes) {
       if (!routeMatches(route, path)) continue;
       if (route.method === method || (route.method === 'GET' && method === 'HEAD')) return { kind: 'own', route };
       allowed = allowed ? `${allowed}, ${route.method}` : route.method;
     }
-    for (const adapter of deps.adapters()) {
+    for (const adapter of adapters) {
       if (path === adapter.path) {
         if (method === 'POST') return { kind: 'webhook', adapter };
         allowed = 'POST';
@@ -94,9 +112,17 @@ export function createRouter(deps: RouterDeps): Router {
     }
   }
 
+  // One counter child per platform: prom-client hashes a label object on every inc() otherwise.
+  const received = new Map<string, { inc(): void }>();
+  const countReceived = (platform: string) => {
+    let counter = received.get(platform);
+    if (!counter) received.set(platform, (counter = deps.metrics.webhooksReceived.labels(platform)));
+    counter.inc();
+  };
+
   async function webhook(adapter: Adapter, request: HttpRequest): Promise<HttpResponse> {
     const platform = adapter.platform;
-    deps.metrics.webhooksReceived.inc({ platform });
+    countReceived(platform);
     const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     if (!adapter.contentTypes.includes(type)) {
       throw new HttpError(415, 'unsupported_media_type', `Send ${adapter.contentTypes.join(' or ')}; got "${type || 'no content type'}".`);
@@ -139,6 +165,9 @@ export function createRouter(deps: RouterDeps): Router {
     },
   };
 }
+
+/** How many method-and-path lookups the router keeps before it starts over. */
+const MAX_REMEMBERED_PATHS = 256;
 
 function routeMatches(route: Route, path: string): boolean {
   return route.path.endsWith('/') && route.path.length > 1 ? path.startsWith(route.path) : path === route.path;

@@ -18,13 +18,17 @@ export function requestUrl(
     const basePath = base.pathname.replace(/\/$/, '');
     return new URL(`${base.origin}${basePath}${pathAndQuery}`);
   }
-  const first = (value: string | undefined) => value?.split(',')[0]?.trim() || undefined;
   const proto = (options.trustProxy && first(headers['x-forwarded-proto'])) || (encrypted ? 'https' : 'http');
   const claimed = (options.trustProxy && first(headers['x-forwarded-host'])) || headers.host;
   // A Host header is the sender's word: anything but a host[:port] could rewrite the path we route on.
   const host = claimed && validHost.test(claimed) ? claimed : 'localhost';
   const scheme = proto === 'https' ? 'https' : 'http';
   return new URL(`${scheme}://${host}${pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`}`);
+}
+
+/** The first of a comma-separated header's values (proxies append theirs). */
+function first(value: string | undefined): string | undefined {
+  return value?.split(',')[0]?.trim() || undefined;
 }
 
 const validHost = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/adapter.js';
-import { BodyTooLargeError, readLimited } from '../../src/http/body.js';
+import { BodyTooLargeError, readLimited, readStreamLimited } from '../../src/http/body.js';
 
 function chunks(...parts: string[]): AsyncIterable<Uint8Array> {
   return Readable.from(parts.map((part) => Buffer.from(part)));
@@ -115,5 +115,56 @@ describe('readLimited', () => {
     const error = (await rejection(readLimited(body(), 10, String(20 * 1024 * 1024)))) as BodyTooLargeError;
     expect(await error.drain()).toBe(false);
     expect(pulled).toBe(0);
+  });
+});
+
+describe('readStreamLimited (the Node request path)', () => {
+  const stream = (...parts: string[]) => Readable.from(parts.map((part) => Buffer.from(part)));
+
+  it('joins the chunks into the exact bytes, up to exactly the limit; one chunk comes back as it is', async () => {
+    expect((await readStreamLimited(stream('{"a":', '"é"', '}'), 100)).toString('utf8')).toBe('{"a":"é"}');
+    expect((await readStreamLimited(stream('12345', '67890'), 10)).toString()).toBe('1234567890');
+    expect((await readStreamLimited(stream(), 10)).byteLength).toBe(0);
+    const only = Buffer.from('one chunk');
+    expect(await readStreamLimited(Readable.from([only]), 100)).toBe(only);
+  });
+
+  it('refuses one byte over the limit, and the rest can still be drained to its end', async () => {
+    let finished = false;
+    const body = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 10; i++) yield Buffer.alloc(100);
+        finished = true;
+      })(),
+    );
+    const error = (await rejection(readStreamLimited(body, 250))) as BodyTooLargeError;
+    expect(error).toBeInstanceOf(BodyTooLargeError);
+    expect(error.status).toBe(413);
+    expect(await error.drain(10_000)).toBe(true);
+    expect(finished).toBe(true);
+  });
+
+  it('refuses at once on a declared length over the limit, without reading', async () => {
+    let pulled = 0;
+    const body = Readable.from(
+      (async function* () {
+        pulled++;
+        yield Buffer.from('x');
+      })(),
+    );
+    expect((await rejection(readStreamLimited(body, 10, '11'))).status).toBe(413);
+    expect(pulled).toBe(0);
+  });
+
+  it('fails when the stream errors or closes before its end', async () => {
+    const failing = new Readable({ read() {} });
+    const reading = readStreamLimited(failing, 100);
+    failing.push('part');
+    failing.destroy(new Error('connection reset'));
+    await expect(reading).rejects.toThrow('connection reset');
+    const closing = new Readable({ read() {} });
+    const closed = readStreamLimited(closing, 100);
+    closing.destroy();
+    await expect(closed).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
   });
 });
