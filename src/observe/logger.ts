@@ -30,7 +30,7 @@ export const redactPaths = [
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
 /** JSON lines are written once this many bytes are waiting, or after FLUSH_MS. */
-const BATCH_BYTES = 4096;
+const BATCH_BYTES = 12_288;
 const FLUSH_MS = 100;
 
 /**
