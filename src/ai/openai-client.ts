@@ -10,6 +10,7 @@ import { MemoryAdaptiveLimit, type AdaptiveLimit } from './adaptive-limit.js';
 import { withinLimit } from './admission.js';
 import { ResiliencePolicy, type Attempt } from './resilience.js';
 import { SingleFlight } from './single-flight.js';
+import { leanFetch } from '../http/lean-fetch.js';
 import type {
   AiClient,
   AiOptions,
@@ -50,6 +51,8 @@ export class OpenAiClient implements AiClient {
           maxRetries: 0,
           // A backstop only: each attempt carries its own abort signal.
           timeout: options.deadlineMs,
+          // Half the CPU per call of the global fetch (see lean-fetch.ts); streams still use it.
+          fetch: leanFetch,
         }),
       { logger: this.log?.child({ model: options.model }), events: options.events },
     );

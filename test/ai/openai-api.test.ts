@@ -1,4 +1,6 @@
 /** Against the real OpenAI endpoint, faked with nock at the HTTP boundary. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AiError, OpenAiClient, type AiOptions } from '../../src/ai/index.js';
@@ -12,7 +14,10 @@ const options = (overrides: Partial<AiOptions> = {}) => {
 };
 
 beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
+afterEach(() => {
+  nock.cleanAll();
+  nock.disableNetConnect();
+});
 afterAll(() => nock.enableNetConnect());
 
 describe('OpenAI API', () => {
@@ -82,10 +87,15 @@ describe('OpenAI API', () => {
   });
 
   it('retries a refused connection and reports it as kind "connection" when it never recovers', async () => {
-    nock(API).post('/v1/chat/completions').times(3).replyWithError({ code: 'ECONNREFUSED', message: 'refused' });
+    // A port nothing listens on: the connection is really refused (nock lets loopback through).
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    nock.enableNetConnect('127.0.0.1');
     const kinds: Array<string | undefined> = [];
 
-    const error = await new OpenAiClient(options({ events: { onCall: (e) => kinds.push(e.errorKind) } }))
+    const error = await new OpenAiClient({ ...options({ events: { onCall: (e) => kinds.push(e.errorKind) } }), baseURL: `http://127.0.0.1:${port}/v1` })
       .reply(request())
       .catch((e: unknown) => e);
 
