@@ -25,8 +25,8 @@ interface SocketBot {
   closeAll(): Promise<void>;
 }
 
-/** Fake Slack (Web API + socket endpoint) and the AI, and a bot on Socket Mode with no signing secret. */
-async function startSocketBot(): Promise<SocketBot> {
+/** Fake Slack (Web API + socket endpoint) and the AI, and a bot on Socket Mode with no signing secret; `setup` gets its Bolt App. */
+async function startSocketBot(setup?: (app: ReturnType<typeof slackAdapter>['app']) => void): Promise<SocketBot> {
   const slack = await startFakeSlack();
   const socket = await startFakeSlackSocket();
   const ai = await startFakeOpenAi();
@@ -35,6 +35,7 @@ async function startSocketBot(): Promise<SocketBot> {
   );
   // No SLACK_SIGNING_SECRET: Socket Mode is authenticated by the app token, not by signatures.
   const adapter = slackAdapter(slackConfigFromEnv({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: slack.url })!);
+  setup?.(adapter.app);
   const bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_BASE_URL: ai.url }), adapters: [adapter] });
   let botClosed = false;
   const originalClose = bot.close.bind(bot);
@@ -183,6 +184,33 @@ describe('Slack over Socket Mode, end to end (Web API, socket endpoint and the A
     const deadline = Date.now() + 3000;
     while (resourcesAbove(baseline).length > 0 && Date.now() < deadline) await quiet(50);
     expect(resourcesAbove(baseline)).toEqual([]);
+  });
+});
+
+describe("Slack over Socket Mode next to a developer's listener", () => {
+  it('acknowledges a mention once it is queued, without waiting for the app_mention listener; parley answers once', async () => {
+    const seen: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { socket, slack, closeAll } = await startSocketBot((app) => {
+      app.event('app_mention', async ({ event }) => {
+        await gate; // an acknowledgement that waited for this listener would never come
+        seen.push(`listener: ${event.text}`);
+      });
+    });
+    try {
+      const event = appMention({ text: 'over the socket, with a listener' });
+      await socket.sendEvent(event, { ackTimeoutMs: 3000 });
+      open();
+      await until(() => seen[0], 'the listener');
+      const [post] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the answer');
+      expect(post!.args).toMatchObject({ channel: CHANNEL_ID, thread_ts: event.event.ts, text: 'echo: over the socket, with a listener' });
+      await quiet();
+      expect(seen).toEqual([`listener: ${event.event.text}`]);
+      expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    } finally {
+      await closeAll();
+    }
   });
 });
 
