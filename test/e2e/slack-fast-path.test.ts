@@ -5,15 +5,18 @@
  * taken twice.
  */
 import { App } from '@slack/bolt';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ParleyReceiver, slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
 import { createBot, loadConfig } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { metricValue } from '../helpers/ops.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
-import { CHANNEL_ID, DM_CHANNEL_ID, appMention, assistantThreadStarted, channelMessage, directMessage, nextSlackTs, postSlack, slashCommand } from '../helpers/slack-events.js';
+import { BOT_USER_ID, CHANNEL_ID, DM_CHANNEL_ID, appMention, assistantThreadStarted, channelMessage, directMessage, nextSlackTs, postSlack, slashCommand } from '../helpers/slack-events.js';
+import { installation } from '../helpers/slack-installations.js';
 import { testEnv } from '../helpers/web-bot.js';
 import { until } from '../helpers/until.js';
 
@@ -216,6 +219,46 @@ describe('Slack fast path with an App the developer made (listeners registered b
     } finally {
       await withMiddleware.bot.close();
       await withCommand.bot.close();
+      await slack.close();
+      await ai.close();
+    }
+  });
+});
+
+describe('Slack fast path with many workspaces (OAuth)', () => {
+  it("answers an installed workspace with its bot user's mentions stripped; a workspace without an installation gets a 200, no answer and no listener", async () => {
+    const slack = await startFakeSlack({ clientId: '1111.2222', clientSecret: 'fake-client-secret' });
+    const ai = await startFakeOpenAi();
+    const key = randomBytes(32);
+    const seen: string[] = [];
+    let bolt: Record<string, unknown>[] = [];
+    const server = await startSlackBot(
+      slack,
+      ai,
+      { SLACK_BOT_TOKEN: '', SLACK_CLIENT_ID: '1111.2222', SLACK_CLIENT_SECRET: 'fake-client-secret', SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789', SLACK_INSTALLATION_KEY: key.toString('base64'), PUBLIC_URL: 'https://bot.example.com' },
+      (app) => {
+        bolt = spyOnBolt(app);
+        app.event('app_mention', async ({ event }) => void seen.push(String(event.text)));
+      },
+    );
+    try {
+      // The installation's bot user, not the one the envelope names, is the one mentioned.
+      await new ParleyInstallationStore({ store: server.bot.store, keys: [key] }).storeInstallation(installation('T0HERE', 'xoxb-here-token'));
+      const here = appMention({ team: 'T0HERE', channel: 'C0HERE', text: '<@U0BOT> hello from here', botUserId: 'U0BOT' });
+      here.authorizations[0]!.user_id = BOT_USER_ID;
+      const gone = appMention({ team: 'T0GONE', channel: 'C0GONE', text: 'hello from nowhere' });
+      expect((await postSlack(server.url, gone)).status).toBe(200);
+      expect((await postSlack(server.url, here)).status).toBe(200);
+      const [post] = await until(() => (posts(slack).length ? posts(slack) : undefined), 'the answer');
+      expect(post!.token).toBe('xoxb-here-token');
+      expect(post!.args).toMatchObject({ channel: 'C0HERE', text: 'echo: hello from here' });
+      await until(() => seen[0], 'the listener');
+      await quiet();
+      expect(seen).toEqual(['<@U0BOT> hello from here']);
+      expect(eventTypes(bolt)).toEqual(['app_mention']);
+      expect(posts(slack)).toHaveLength(1);
+    } finally {
+      await server.close();
       await slack.close();
       await ai.close();
     }
