@@ -24,7 +24,9 @@ export function hmac(algorithm: string, secret: string, payload: string | Buffer
  * is rotated). Hex is read case-insensitively; anything that is not hex never matches.
  */
 export function hmacMatches(signatureHex: string, secrets: readonly string[], payload: string | Buffer | readonly (string | Buffer)[], algorithm = 'sha256'): boolean {
-  if (!/^(?:[0-9a-f]{2})+$/i.test(signatureHex)) return false;
+  // Hex decoding stops at the first character that is not hex: a shorter result means not all hex.
   const given = Buffer.from(signatureHex, 'hex');
-  return secrets.some((secret) => safeEqual(given, hmac(algorithm, secret, payload)));
+  if (signatureHex.length === 0 || given.length * 2 !== signatureHex.length) return false;
+  for (const secret of secrets) if (safeEqual(given, hmac(algorithm, secret, payload))) return true;
+  return false;
 }

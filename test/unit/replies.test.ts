@@ -140,6 +140,9 @@ describe('signature helpers', () => {
     expect(hmacMatches(signature, ['old-secret'], body)).toBe(false);
     expect(hmacMatches(`${signature}zz`, ['new-secret'], body)).toBe(false);
     expect(hmacMatches('', ['new-secret'], body)).toBe(false);
+    expect(hmacMatches(`${signature}a`, ['new-secret'], body)).toBe(false);
+    expect(hmacMatches(`${signature.slice(0, 10)}g${signature.slice(11)}`, ['new-secret'], body)).toBe(false);
+    expect(hmacMatches(` ${signature.slice(1)}`, ['new-secret'], body)).toBe(false);
     expect(safeEqual('token', 'token')).toBe(true);
     expect(safeEqual('token', 'token2')).toBe(false);
   });
