@@ -35,27 +35,34 @@ function spyOnBolt(app: SlackApp): Record<string, unknown>[] {
 
 const eventTypes = (bodies: Record<string, unknown>[]) => bodies.map((b) => (b.event as { type?: string } | undefined)?.type ?? String(b.command ?? b.type));
 
-describe('Slack fast path: no developer listener', () => {
-  let slack: FakeSlack;
-  let ai: FakeOpenAi;
-  let server: SlackBot;
-  let bolt: Record<string, unknown>[];
+/** A bot on a fake Slack and AI for one describe block, with Bolt spied on; `setup` registers listeners on its App. */
+function useSlackBot(setup?: (app: SlackApp) => void): { slack: FakeSlack; ai: FakeOpenAi; server: SlackBot; bolt: Record<string, unknown>[] } {
+  const world = {} as ReturnType<typeof useSlackBot>;
   beforeAll(async () => {
-    slack = await startFakeSlack();
-    ai = await startFakeOpenAi();
-    server = await startSlackBot(slack, ai, {}, (app) => void (bolt = spyOnBolt(app)));
+    world.slack = await startFakeSlack();
+    world.ai = await startFakeOpenAi();
+    world.server = await startSlackBot(world.slack, world.ai, {}, (app) => {
+      world.bolt = spyOnBolt(app);
+      setup?.(app);
+    });
   });
   afterAll(async () => {
-    await server.close();
-    await slack.close();
-    await ai.close();
+    await world.server.close();
+    await world.slack.close();
+    await world.ai.close();
   });
   afterEach(() => {
-    slack.reset();
-    bolt.length = 0;
+    world.slack.reset();
+    world.bolt.length = 0;
   });
+  return world;
+}
+
+describe('Slack fast path: no developer listener', () => {
+  const world = useSlackBot();
 
   it('queues a mention, a DM and a thread follow-up without Bolt, and answers each once', async () => {
+    const { slack, server, bolt } = world;
     const mention = appMention({ text: 'first question' });
     expect((await postSlack(server.url, mention)).status).toBe(200);
     await until(() => posts(slack)[0], 'the mention answered');
@@ -72,6 +79,7 @@ describe('Slack fast path: no developer listener', () => {
   });
 
   it("still hands parley's Assistant its events, after the ack: suggested prompts, and a thread's title", async () => {
+    const { slack, server, bolt } = world;
     const started = assistantThreadStarted({});
     expect((await postSlack(server.url, started)).status).toBe(200);
     await until(() => slack.callsTo('assistant.threads.setSuggestedPrompts')[0], 'suggested prompts');
@@ -88,10 +96,6 @@ describe('Slack fast path: no developer listener', () => {
 });
 
 describe("Slack fast path next to a developer's listeners on the same App", () => {
-  let slack: FakeSlack;
-  let ai: FakeOpenAi;
-  let server: SlackBot;
-  let bolt: Record<string, unknown>[];
   const seen: { type: string; retryNum?: number; text?: string }[] = [];
   /** The n-th app_mention listener call waits for its gate, so an ack that waited for it would never come. */
   const gates = new Map<number, { opened: Promise<void>; open(): void }>();
@@ -105,31 +109,18 @@ describe("Slack fast path next to a developer's listeners on the same App", () =
     return entry;
   };
   let mentions = 0;
-  beforeAll(async () => {
-    slack = await startFakeSlack();
-    ai = await startFakeOpenAi();
-    server = await startSlackBot(slack, ai, {}, (app) => {
-      bolt = spyOnBolt(app);
-      app.event('app_mention', async ({ event, context }) => {
-        await gate(mentions++).opened;
-        seen.push({ type: 'app_mention', retryNum: context.retryNum, text: event.text });
-      });
-      app.message(async ({ message }) => void seen.push({ type: 'message', text: 'text' in message ? message.text : undefined }));
-      app.event(/^reaction_/, async ({ event }) => void seen.push({ type: event.type }));
+  const world = useSlackBot((app) => {
+    app.event('app_mention', async ({ event, context }) => {
+      await gate(mentions++).opened;
+      seen.push({ type: 'app_mention', retryNum: context.retryNum, text: event.text });
     });
+    app.message(async ({ message }) => void seen.push({ type: 'message', text: 'text' in message ? message.text : undefined }));
+    app.event(/^reaction_/, async ({ event }) => void seen.push({ type: event.type }));
   });
-  afterAll(async () => {
-    await server.close();
-    await slack.close();
-    await ai.close();
-  });
-  afterEach(() => {
-    slack.reset();
-    bolt.length = 0;
-    seen.length = 0;
-  });
+  afterEach(() => void (seen.length = 0));
 
   it("acknowledges a mention before the developer's app_mention listener finishes; the listener runs and parley answers once", async () => {
+    const { slack, server, bolt } = world;
     const received = () => metricValue(server.bot.metrics, 'parley_messages_received_total', { platform: 'slack' });
     const before = (await received()) ?? 0;
     const event = appMention({ text: 'who answers?' });
@@ -152,6 +143,7 @@ describe("Slack fast path next to a developer's listeners on the same App", () =
   });
 
   it("runs the developer's message listener for a DM parley answers, and for a channel message it does not", async () => {
+    const { slack, server } = world;
     await postSlack(server.url, directMessage({ text: 'dm for both' }));
     await postSlack(server.url, channelMessage({ text: 'just chatting' }));
     await until(() => (seen.length === 2 ? true : undefined), 'both messages seen by the listener');
@@ -163,6 +155,7 @@ describe("Slack fast path next to a developer's listeners on the same App", () =
   });
 
   it('gives events of types parley does not answer to Bolt as before', async () => {
+    const { slack, server } = world;
     const ts = nextSlackTs();
     const reaction = {
       token: 'legacy-verification-token',
