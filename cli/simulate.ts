@@ -30,9 +30,10 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
   const team = 'T0SIMULATE';
   const channel = options.channel ?? (options.dm ? 'D0SIMULATE' : 'C0SIMULATE');
   const user = options.user ?? 'U0SIMULATE';
+  const bot = await botUserId(slack.botToken, slack.apiUrl);
   const event = options.dm
     ? { type: 'message', channel_type: 'im', channel, user, text: options.text, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) }
-    : { type: 'app_mention', channel, user, text: `<@${await botUserId(slack.botToken, slack.apiUrl)}> ${options.text}`, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) };
+    : { type: 'app_mention', channel, user, text: `<@${bot}> ${options.text}`, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) };
   const body = JSON.stringify({
     token: 'simulated',
     team_id: team,
@@ -41,6 +42,8 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
     type: 'event_callback',
     event_id: `Ev${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
+    // As Slack sends it: the installation the event is for, naming the app's bot user.
+    authorizations: [{ enterprise_id: null, team_id: team, user_id: bot, is_bot: true, is_enterprise_install: false }],
   });
   const deliveries = 1 + (options.retry ?? 0);
   let failed = false;

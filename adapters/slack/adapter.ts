@@ -167,7 +167,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
         await app.init();
         boltReady = true;
       }
-      if (!workspaces) botUserId = await authTestUserId(app);
+      if (!workspaces && (!options.app || authorizesWithToken(app))) botUserId = await authTestUserId(app);
       await socket?.start();
     },
     async stop() {
@@ -191,10 +191,13 @@ export function webClientOptions(slackApiUrl: string): WebClientOptions {
   return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS, fetch: leanFetch };
 }
 
-/**
- * The bot user id Bolt's `authorize` gives after init(): for a token, its cached auth.test (no I/O).
- * Undefined when it needs a workspace to answer (an App that authorizes its own way) or is not there.
- */
+/** A developer's App created with a token and deferInitialization: its `authorize` is Bolt's own for that token. */
+function authorizesWithToken(app: App): boolean {
+  const args = app as unknown as { argToken?: unknown; argAuthorize?: unknown };
+  return typeof args.argToken === 'string' && args.argAuthorize === undefined;
+}
+
+/** The bot user id Bolt's `authorize` gives for a token after init(): its cached auth.test (no I/O); undefined if not there. */
 async function authTestUserId(app: App): Promise<string | undefined> {
   const authorize = (app as unknown as { authorize?: unknown }).authorize;
   if (typeof authorize !== 'function') return undefined;
