@@ -5,6 +5,7 @@
  * taken twice.
  */
 import { App } from '@slack/bolt';
+import pino from 'pino';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +173,37 @@ describe("Slack fast path next to a developer's listeners on the same App", () =
     expect(seen).toEqual([{ type: 'reaction_added' }]);
     await quiet();
     expect(posts(slack)).toHaveLength(0);
+  });
+});
+
+describe("Slack fast path: a developer's listener that fails after the ack", () => {
+  it('is logged, and neither the answer Slack got nor parley\'s answer changes', async () => {
+    const slack = await startFakeSlack();
+    const ai = await startFakeOpenAi();
+    const lines: { level: number; msg: string; event?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const server = await startSlackBot(
+      slack,
+      ai,
+      {},
+      (app) => {
+        app.event('app_mention', async () => {
+          throw new Error('the listener broke');
+        });
+      },
+      { bot: { logger } },
+    );
+    try {
+      expect((await postSlack(server.url, appMention({ text: 'still answered?' }))).status).toBe(200);
+      const [post] = await until(() => (posts(slack).length ? posts(slack) : undefined), 'the answer');
+      expect(post!.args.text).toBe('echo: still answered?');
+      const failed = await until(() => lines.find((l) => l.msg === 'a Bolt listener failed (after the ack)'), 'the failure logged');
+      expect(failed).toMatchObject({ level: 50, event: 'app_mention' });
+    } finally {
+      await server.close();
+      await slack.close();
+      await ai.close();
+    }
   });
 });
 
