@@ -84,7 +84,9 @@ class StreamReader {
     this.onEnd = this.onEnd.bind(this);
     this.onError = this.onError.bind(this);
     this.onClose = this.onClose.bind(this);
-    stream.on('data', this.onData).on('end', this.onEnd).on('error', this.onError).on('close', this.onClose);
+    // Gone before we got to it (an embedding app's middleware took its time): no event will come.
+    if (stream.destroyed) this.onClose();
+    else stream.on('data', this.onData).on('end', this.onEnd).on('error', this.onError).on('close', this.onClose);
   }
 
   private onData(chunk: Buffer | string): void {

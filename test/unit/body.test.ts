@@ -166,5 +166,8 @@ describe('readStreamLimited (the Node request path)', () => {
     const closed = readStreamLimited(closing, 100);
     closing.destroy();
     await expect(closed).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    const gone = new Readable({ read() {} });
+    gone.destroy();
+    await expect(readStreamLimited(gone, 100)).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
   });
 });
