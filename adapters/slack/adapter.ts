@@ -88,6 +88,8 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     return context;
   };
   const answeredIn = async (team: string, channel: string, thread: string) => (await store().get(slackKeys.answeredThread(team, channel, thread))) !== undefined;
+  // How an event becomes a message, on every path (fast, through Bolt, while starting).
+  const classify = { threadFollowUps: options.threadFollowUps, answeredIn };
   // What the sender records (threads answered) goes to the patient store.
   const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => workspaces.tokenFor(details)));
   // The bot user: many workspaces, the event's installation; one workspace, auth.test at start. An
@@ -96,7 +98,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   const fastPath = createFastPath({
     app,
     listeners,
-    classify: { threadFollowUps: options.threadFollowUps, answeredIn },
+    classify,
     botUserIdFor: (body) =>
       workspaces ? workspaces.botUserIdOf(body).then((id) => id ?? botUserIdOf(body)) : options.app ? (botUserIdOf(body) ?? botUserId) : (botUserId ?? botUserIdOf(body)),
     logger: () => logger(),
@@ -115,7 +117,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
 
   listeners.own(() =>
     registerOwnListeners(app, bolt, {
-      classify: { threadFollowUps: options.threadFollowUps, answeredIn },
+      classify,
       suggestedPrompts: options.suggestedPrompts,
       feedback: (feedback) => started().feedback(feedback),
       logger: () => logger(),
@@ -132,7 +134,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
       return { response: { status: 200 }, messages: [] };
     }
     if (workspaces && !(await workspaces.admit(body))) return { response: { status: 200 }, messages: [] };
-    if (!boltReady) return receiveWhileStarting(body, { threadFollowUps: options.threadFollowUps, answeredIn });
+    if (!boltReady) return receiveWhileStarting(body, classify);
     const retryNum = request.headers['x-slack-retry-num'];
     const meta: RetryMeta = { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] };
     const fast = await fastPath.take(body, meta);
