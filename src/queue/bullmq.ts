@@ -26,11 +26,15 @@ export interface BullQueueOptions {
   retry: RetryOptions;
   /** How long a job's lock lives without renewal: past it, a dead worker's job is recovered. */
   lockDurationMs: number;
-  /** How long a job waits for its conversation's turn before it is checked again. */
+  /**
+   * How long a job parked behind its conversation's running job waits before it checks its turn by
+   * itself. A safety net: the job ahead wakes it when it leaves (default 2 s).
+   */
   turnPollMs?: number;
 }
 
 const DIRECT_DEAD = 'dead-direct';
+const TURN_RECHECK_MS = 2000;
 
 export class BullQueue<T> implements JobQueue<T> {
   /** Opened on first use: constructing a queue does no I/O. */
@@ -131,8 +135,10 @@ export class BullQueue<T> implements JobQueue<T> {
     // No ticket: refused at the door (a duplicate, over a limit) or already answered. Nothing to do.
     if (turn === 'no-ticket') return;
     if (turn === 'wait') {
-      // An earlier message of this conversation is still queued or running: wait our turn.
-      await job.moveToDelayed(Date.now() + (this.options.turnPollMs ?? 200), token);
+      // An earlier message of this conversation is still queued or running: park until it leaves.
+      await job.moveToDelayed(Date.now() + (this.options.turnPollMs ?? TURN_RECHECK_MS), token);
+      // Parking failed (Redis gone)? The job is delayed already, and its own delay brings it back.
+      if ((await turnstile.park(group, id).catch(() => 'parked')) === 'first') await wake(job);
       throw new DelayedError();
     }
     const attempt = job.attemptsMade + 1;
@@ -147,14 +153,22 @@ export class BullQueue<T> implements JobQueue<T> {
       }
       if (isPermanent(error)) {
         await job.updateData({ ...job.data, deadReason: error.reason });
-        await turnstile.leave(group, id);
+        await this.leave(turnstile, group, id);
         throw new UnrecoverableError(errorText(error));
       }
-      if (attempt >= maxAttempts) await turnstile.leave(group, id);
+      if (attempt >= maxAttempts) await this.leave(turnstile, group, id);
       // "Name: message", as the memory queue records it.
       throw new Error(errorText(error), { cause: error });
     }
-    await turnstile.leave(group, id);
+    await this.leave(turnstile, group, id);
+  }
+
+  /** Leave the conversation's line, and wake the job next in it if it is parked. */
+  private async leave(turnstile: Turnstile, group: string, id: string): Promise<void> {
+    const next = await turnstile.leave(group, id);
+    // A wake that fails costs the parked job its own delay (turnPollMs), nothing more.
+    const parked = next === undefined ? undefined : await (this.lookup ?? this.queue).getJob(next).catch(() => undefined);
+    if (parked) await wake(parked);
   }
 
   /** Whether a job no longer holds its conversation's turn (done, dead, or gone). */
@@ -237,6 +251,10 @@ export class BullQueue<T> implements JobQueue<T> {
       const drained = await Promise.race([this.worker.pause().then(() => true), deadline]);
       clearTimeout(timer);
       await this.worker.close(!drained).catch(() => undefined);
+      // BullMQ reports a start-up that fails after close with no listener left (an unhandled
+      // rejection): let the lookup's start-up finish first, within a second.
+      const started = this.lookup?.waitUntilReady().catch(() => undefined);
+      await Promise.race([started, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
       await this.lookup?.close().catch(() => undefined);
       this.workerConnection?.disconnect();
     }
@@ -250,4 +268,14 @@ export class BullQueue<T> implements JobQueue<T> {
   private key(name: string): string {
     return `${this.prefix}:${this.name}:${name}`;
   }
+}
+
+/**
+ * A parked job goes from the delayed set to the front of the wait list: it had reached the front
+ * once already when it found its conversation busy. Either step may find the job elsewhere (its
+ * own delay ran out, another worker took it): nothing to do then.
+ */
+async function wake(job: BullJob): Promise<void> {
+  await job.promote().catch(() => undefined);
+  await job.changePriority({ lifo: true }).catch(() => undefined);
 }

@@ -48,9 +48,33 @@ if head == ARGV[1] then return {1} end
 if not redis.call('zscore', KEYS[1], ARGV[1]) then return {0} end
 return {2, head}`;
 
+/**
+ * A job that must wait parks (it is delayed in the queue by its caller first). KEYS: group set,
+ * parked set. ARGV: id, group TTL ms. Returns 1 when `id` is first after all (the job ahead left
+ * meanwhile: the caller wakes it itself), else 0, parked.
+ */
+const PARK = `
+if redis.call('zrange', KEYS[1], 0, 0)[1] == ARGV[1] then return 1 end
+redis.call('sadd', KEYS[2], ARGV[1])
+redis.call('pexpire', KEYS[2], ARGV[2])
+return 0`;
+
+/**
+ * A job leaves the line. KEYS: group set, parked set. ARGV: id. Returns the id of the job now first
+ * when it is parked (the caller wakes it), else false.
+ */
+const LEAVE = `
+redis.call('zrem', KEYS[1], ARGV[1])
+redis.call('srem', KEYS[2], ARGV[1])
+local head = redis.call('zrange', KEYS[1], 0, 0)[1]
+if head and redis.call('srem', KEYS[2], head) == 1 then return head end
+return false`;
+
 interface TurnstileCommands {
   parleyAdmit(...keysAndArgs: string[]): Promise<[number, number?, number?]>;
   parleyTurn(group: string, id: string): Promise<[number, string?]>;
+  parleyPark(group: string, parked: string, id: string, ttlMs: string): Promise<number>;
+  parleyLeave(group: string, parked: string, id: string): Promise<string | null>;
 }
 
 export type Turn = 'turn' | 'no-ticket' | 'wait';
@@ -59,9 +83,10 @@ export type Turn = 'turn' | 'no-ticket' | 'wait';
  * Arrival order per conversation, shared by every process: one sorted set per group, scored by a
  * global counter. A job runs only when it holds a ticket and is first in its group's set; it
  * leaves the set when it is answered or dead-lettered. A job without a ticket was refused at the
- * door (a duplicate, or over a limit) or has already been answered, and is dropped. Tickets whose
- * job is gone are swept, so a lost job cannot block its conversation. Both scripts are loaded
- * once per connection (EVALSHA).
+ * door (a duplicate, or over a limit) or has already been answered, and is dropped. A job that
+ * must wait parks, and the job ahead of it wakes it when it leaves, so the wait ends as soon as
+ * the conversation is free and costs no polling. Tickets whose job is gone are swept, so a lost job
+ * cannot block its conversation. The scripts are loaded once per connection (EVALSHA).
  */
 export class Turnstile {
   private readonly commands: TurnstileCommands;
@@ -73,6 +98,8 @@ export class Turnstile {
     const loaded = redis as unknown as Partial<TurnstileCommands>;
     if (!loaded.parleyAdmit) redis.defineCommand('parleyAdmit', { lua: ADMIT });
     if (!loaded.parleyTurn) redis.defineCommand('parleyTurn', { numberOfKeys: 1, lua: TURN });
+    if (!loaded.parleyPark) redis.defineCommand('parleyPark', { numberOfKeys: 2, lua: PARK });
+    if (!loaded.parleyLeave) redis.defineCommand('parleyLeave', { numberOfKeys: 2, lua: LEAVE });
     this.commands = redis as unknown as TurnstileCommands;
   }
 
@@ -103,8 +130,17 @@ export class Turnstile {
     await this.redis.multi().zadd(this.key(group), 'NX', seq, id).pexpire(this.key(group), TURN_TTL_MS).exec();
   }
 
-  async leave(group: string, id: string): Promise<void> {
-    await this.redis.zrem(this.key(group), id);
+  /** Leave the line. Returns the job now first when it is parked: the caller wakes it. */
+  async leave(group: string, id: string): Promise<string | undefined> {
+    return (await this.commands.parleyLeave(this.key(group), this.parkedKey(group), id)) ?? undefined;
+  }
+
+  /**
+   * Park a waiting job (already delayed in the queue), so the job ahead wakes it when it leaves.
+   * Returns 'first' when the job ahead has left meanwhile: then the caller wakes it at once.
+   */
+  async park(group: string, id: string): Promise<'parked' | 'first'> {
+    return (await this.commands.parleyPark(this.key(group), this.parkedKey(group), id, String(TURN_TTL_MS))) === 1 ? 'first' : 'parked';
   }
 
   /**
@@ -123,6 +159,10 @@ export class Turnstile {
 
   private claimKey(claim: string): string {
     return `${this.prefix}-claim:${claim}`;
+  }
+
+  private parkedKey(group: string): string {
+    return `${this.prefix}-parked:${group}`;
   }
 
   private enteringKey(id: string): string {

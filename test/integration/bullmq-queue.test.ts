@@ -118,6 +118,35 @@ describe('BullQueue order across workers (the turnstile)', () => {
     expect(log.indexOf('elsewhere#1')).toBeLessThan(log.indexOf('first#3'));
   });
 
+  it('a job parked behind its conversation is woken when the job ahead leaves, ahead of a backlog, with no polling', async () => {
+    // turnPollMs of a minute: only the wake can bring the parked job back within this test.
+    const q = queue({ turnPollMs: 60_000 });
+    const ahead = kit.gate();
+    const started: string[] = [];
+    q.process(
+      async (job) => {
+        started.push(job.id);
+        if (job.id === 'ahead') await ahead.opened;
+        else await sleep(10);
+      },
+      { concurrency: 2 },
+    );
+    await q.add({ id: 'ahead', group: 'g', data: { n: 1 } });
+    await q.add({ id: 'follow-up', group: 'g', data: { n: 2 } });
+    for (let n = 0; n < 40; n++) await q.add({ id: `other-${n}`, group: `o${n}`, data: { n } });
+    // The follow-up reached a worker, found its conversation busy and parked; the backlog flows past it.
+    await waitFor(() => started.includes('other-5'), 5000, 'the backlog to start flowing');
+    expect(started).not.toContain('follow-up');
+    ahead.open();
+    await waitFor(() => started.includes('follow-up'), 5000, 'the parked follow-up to run');
+    const position = started.indexOf('follow-up');
+    const othersBefore = started.slice(0, position).filter((id) => id.startsWith('other-')).length;
+    // Woken to the front of the queue: at most the jobs already taken meanwhile run before it, not the rest of the backlog.
+    expect(othersBefore).toBeLessThan(30);
+    await waitFor(() => started.length === 42, 5000, 'every job');
+    expect(new Set(started).size).toBe(42);
+  });
+
   it('a conversation whose head job was removed from the queue is not blocked (turnstile sweep)', async () => {
     const prefix = freshPrefix();
     const q = queue({ prefix });
