@@ -239,7 +239,8 @@ describe('the operator console over HTTP', () => {
 
     it('expires a session after 12 hours (ConsoleAuth with a clock)', () => {
       const auth = new ConsoleAuth(TOKEN);
-      const issuedAt = Date.parse('2026-12-02T08:00:00Z');
+      // 12 hours and a minute ago (a fixed date here would stop being "long ago" on that very day).
+      const issuedAt = Date.now() - 12 * 3_600_000 - 60_000;
       const session = auth.signIn(requestAt(), issuedAt).split(';')[0]!;
       expect(session).toBe(`parley_console=${issuedAt}.${session.split('.')[1]}`);
       expect(auth.allows(requestAt(session))).toBe(false); // issued long ago, checked now
