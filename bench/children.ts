@@ -28,13 +28,20 @@ const URL_LINE = /"url":"(http:\/\/[^"]+)"/;
 /** Error log lines of one child copied to the bench's stderr, at most. */
 const MAX_ERROR_LINES = 5;
 
+/**
+ * Node options for every child, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to
+ * profile them (children are then stopped with SIGTERM, so the profile gets written).
+ */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const DEFAULT_STOP: NodeJS.Signals = NODE_ARGS.length > 0 ? 'SIGTERM' : 'SIGKILL';
+
 /** Run `node --import tsx <args>` and resolve once it logs its ready line. */
 export function startChild(args: string[], env: NodeJS.ProcessEnv, { ready = URL_LINE, timeoutMs = 30_000 }: ChildOptions = {}): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => children.delete(child));
-  const stop = async (signal: NodeJS.Signals = 'SIGKILL') => {
+  const stop = async (signal: NodeJS.Signals = DEFAULT_STOP) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     // A graceful stop gets a few seconds; the bench does not wait on a slow drain.
     const force = signal === 'SIGKILL' ? undefined : setTimeout(() => child.kill('SIGKILL'), 5000);

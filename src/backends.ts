@@ -67,8 +67,9 @@ export function createBackends(config: Config, logger: Logger): Backends {
   const namespace = config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`;
   let patientRedis: Redis | undefined;
   const patient = () =>
-    (patientRedis ??= named(connectRedis(config.redisUrl!, { enableOfflineQueue: true, maxRetriesPerRequest: 30, lazyConnect: true }), 'worker store', logger));
-  // Auto-pipelining batches the ack path's commands into fewer writes to the socket.
+    (patientRedis ??= named(connectRedis(config.redisUrl!, { enableOfflineQueue: true, maxRetriesPerRequest: 30, lazyConnect: true, enableAutoPipelining: true }), 'worker store', logger));
+  // Auto-pipelining sends the commands issued in one tick (one ack's, or many concurrent jobs') in
+  // one write to the socket.
   // Lazy: opened by connect(), so creating a bot does no I/O.
   const redis = named(connectRedis(config.redisUrl, { enableAutoPipelining: true, lazyConnect: true }), 'store', logger);
   const cacheRedis = config.redisCacheUrl ? named(connectRedis(config.redisCacheUrl, { lazyConnect: true }), 'cache', logger) : redis;

@@ -69,7 +69,7 @@ export class RedisConversationLog implements ConversationLog {
     this.ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError(`RedisConversationLog: maxEntries must be a positive integer, not ${this.maxEntries}`);
     if (!(this.ttlSeconds > 0)) throw new RangeError(`RedisConversationLog: ttlSeconds must be positive, not ${this.ttlSeconds}`);
-    // a MULTI over keys in different Cluster slots fails (CROSSSLOT) on every record, and a failed record is only logged
+    // a record writes both keys together: in one slot, they go to one node in one write
     if (redis instanceof Cluster && !/\{[^}]+\}/.test(this.prefix)) {
       throw new Error(`RedisConversationLog: on a Redis Cluster the prefix needs a {hash tag} so its keys share a slot (e.g. "{${this.prefix}}"), not "${this.prefix}"`);
     }
@@ -89,18 +89,16 @@ export class RedisConversationLog implements ConversationLog {
     const json = JSON.stringify(entry);
     const key = this.conversationKey(entry.conversationId);
     const ttl = Math.ceil(this.ttlSeconds);
-    const results = await this.redis
-      .multi()
-      .rpush(key, json)
-      .ltrim(key, -CONVERSATION_ENTRIES_KEPT, -1)
-      .expire(key, ttl)
-      .lpush(this.indexKey, json)
-      .ltrim(this.indexKey, 0, this.maxEntries - 1)
+    // Issued together: auto-pipelining sends them, with the history's append, in one write.
+    await Promise.all([
+      this.redis.rpush(key, json),
+      this.redis.ltrim(key, -CONVERSATION_ENTRIES_KEPT, -1),
+      this.redis.expire(key, ttl),
+      this.redis.lpush(this.indexKey, json),
+      this.redis.ltrim(this.indexKey, 0, this.maxEntries - 1),
       // the index outlives no conversation: it goes when nothing was recorded for as long
-      .expire(this.indexKey, ttl)
-      .exec();
-    const failed = results?.find(([error]) => error)?.[0];
-    if (!results || failed) throw failed ?? new Error('RedisConversationLog: the record transaction was aborted');
+      this.redis.expire(this.indexKey, ttl),
+    ]);
   }
 
   /** The newest `limit` entries of a conversation (at most 500 are kept), oldest first. */

@@ -88,11 +88,15 @@ export const answerWithAi: MessageHandler = async (message, context) => {
     answer = result.text;
     await context.reply({ text: answer, kind: result.notice ? 'notice' : 'answer', model: result.model });
   }
-  await context.recordExchange({ input: message.text, output: answer, result });
-  // parley's own notice (a spent budget) is not the model's turn: the next answer should not read it.
-  if (result.notice) return;
-  await context.history.append([
-    { role: 'user', text: message.text, at: message.receivedAt },
-    { role: 'assistant', text: answer, at: new Date().toISOString(), model: result.model },
+  // Both at once: on Redis they leave in one write.
+  await Promise.all([
+    context.recordExchange({ input: message.text, output: answer, result }),
+    // parley's own notice (a spent budget) is not the model's turn: the next answer should not read it.
+    result.notice
+      ? undefined
+      : context.history.append([
+          { role: 'user', text: message.text, at: message.receivedAt },
+          { role: 'assistant', text: answer, at: new Date().toISOString(), model: result.model },
+        ]),
   ]);
 };

@@ -114,7 +114,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   const started = performance.now();
   const logger = deps.logger.child({ job: options.jobId, platform: message.platform, conversation: message.conversation.id });
   let release: (() => Promise<void>) | undefined;
-  let indicating = false;
+  /** The "thinking…" status on its way: sent alongside the handler's first steps, settled before any reply. */
+  let thinking: Promise<void> | undefined;
   let waiting = false;
   let refresh: NodeJS.Timeout | undefined;
   let replies = 0;
@@ -124,8 +125,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       throw new RetryAfterError(`the ${message.platform} adapter has not started yet`, ADAPTER_WAIT_MS);
     }
     if (options.serialize) release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
-    indicating = true;
-    await indicate(adapter, message.conversation, 'thinking', logger);
+    thinking = indicate(adapter, message.conversation, 'thinking', logger);
     // A long wait inside the handler must not let the platform drop the "thinking…" status.
     refresh = setInterval(() => void indicate(adapter, message.conversation, 'thinking', logger), STATUS_REFRESH_MS);
     refresh.unref();
@@ -142,10 +142,16 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         window: () => deps.history.window(message.conversation),
         append: (turns) => deps.history.append(message.conversation, turns),
       },
-      reply: (reply) => options.sink(message.conversation, typeof reply === 'string' ? { text: reply } : reply, ++replies),
+      // A status landing after the reply would stay up: the reply waits for it.
+      reply: async (reply) => {
+        const n = ++replies;
+        await thinking;
+        await options.sink(message.conversation, typeof reply === 'string' ? { text: reply } : reply, n);
+      },
       canStream: streamSink !== undefined,
       async replyStream(chunks) {
         const n = ++replies;
+        await thinking;
         if (streamSink) return streamSink(message.conversation, chunks, n);
         const text = await collect(chunks);
         await options.sink(message.conversation, { text, kind: 'answer' }, n);
@@ -175,7 +181,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     clearInterval(refresh);
     // A waiting message keeps its "thinking…": it is still on its way.
     const cleared = replies > 0 && adapter.replyClearsIndicator === true;
-    if (indicating && !waiting && !cleared) await indicate(adapter, message.conversation, 'done', logger);
+    await thinking;
+    if (thinking && !waiting && !cleared) await indicate(adapter, message.conversation, 'done', logger);
     await release?.();
   }
 }

@@ -36,10 +36,12 @@ export class RedisStore implements Store {
   async listPush(key: string, values: string[], options: { maxLength?: number; ttlMs?: number } = {}): Promise<void> {
     if (values.length === 0) return;
     key = this.namespace + key;
-    const tx = this.redis.multi().rpush(key, ...values);
-    if (options.maxLength !== undefined) tx.ltrim(key, -options.maxLength, -1);
-    if (options.ttlMs && options.ttlMs > 0) tx.pexpire(key, Math.ceil(options.ttlMs));
-    await tx.exec();
+    // Issued together, not as a transaction: auto-pipelining sends them, and whatever else this
+    // tick writes, in one write (a reader may briefly see the list before its trim: harmless).
+    const writes: Promise<unknown>[] = [this.redis.rpush(key, ...values)];
+    if (options.maxLength !== undefined) writes.push(this.redis.ltrim(key, -options.maxLength, -1));
+    if (options.ttlMs && options.ttlMs > 0) writes.push(this.redis.pexpire(key, Math.ceil(options.ttlMs)));
+    await Promise.all(writes);
   }
 
   async listRange(key: string, start: number, stop: number): Promise<string[]> {
