@@ -1,6 +1,7 @@
 /**
- * The two phases of an end-to-end Slack bench, run against a deployment of parley (memory: one
- * `serve` process; Redis: ingress and worker processes) with a fake AI of AI_LATENCY_MS:
+ * The phases of an end-to-end Slack bench, run against a deployment of parley (memory: one
+ * `serve` process; Redis: ingress and worker processes) with a fake AI of AI_LATENCY_MS, after an
+ * unmeasured warm-up (WARMUP_EVENTS through the whole pipeline):
  *  1. full load: EVENTS events at CONNECTIONS in flight, 10 % redelivered, and alongside them
  *     CONVERSATIONS threads of PER_CONVERSATION messages each whose replies must come in order;
  *     replies per second against the ceiling, ack latency, delivered / lost / duplicated;
@@ -54,6 +55,25 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const range = (from: number, count: number) => Array.from({ length: count }, (_, k) => from + k);
 const met = (ok: boolean) => (ok ? 'met' : 'not met');
 const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+/** Events sent through the whole pipeline before anything is measured (BENCH_WARMUP_EVENTS, default 300). */
+const WARMUP_EVENTS = Number(process.env.BENCH_WARMUP_EVENTS ?? 300);
+/** Warm-up events are numbered from here, apart from the measured ones. */
+const WARMUP_FIRST = 1_000_000;
+
+/**
+ * Unmeasured load first, as the ingress bench has: fresh processes run their first thousands of
+ * calls unoptimised (the JIT), which is not how a deployed bot runs. Waits until they are answered.
+ */
+export async function warmUpPhase(d: Deployment, ledger: Ledger): Promise<void> {
+  if (WARMUP_EVENTS <= 0) return;
+  const urls = d.ingress.map((url) => `${url}/slack/events`);
+  const numbers = range(WARMUP_FIRST, WARMUP_EVENTS);
+  await flood(urls, ledger, new Acks(), numbers, Number.MAX_SAFE_INTEGER);
+  await awaitReplies(ledger, numbers, performance.now(), { read: () => ({ parleyMs: 0, serviceMs: undefined }) });
+  const { delivered, lost } = ledger.outcome(numbers);
+  console.log(`slack end to end, ${d.mode}: warm-up, ${WARMUP_EVENTS} events through the whole pipeline, not measured (${delivered} answered, ${lost} lost)`);
+}
 
 /** Full load with redeliveries and ordered conversations. Returns whether every event was accounted for. */
 export async function fullLoadPhase(d: Deployment, ledger: Ledger): Promise<boolean> {

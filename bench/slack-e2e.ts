@@ -9,7 +9,7 @@
 import { Queue } from 'bullmq';
 import { parleyEnv, startChild, waitUntilReady, type Child } from './children.js';
 import { Ledger, trackedFakes } from './e2e-ledger.js';
-import { AI_LATENCY_MS, fullLoadPhase, pacedPhase, type Deployment } from './e2e-phases.js';
+import { AI_LATENCY_MS, fullLoadPhase, pacedPhase, warmUpPhase, type Deployment } from './e2e-phases.js';
 import type { BenchRedis } from './redis.js';
 import { BOT_TOKEN, SIGNING_SECRET } from './slack-load.js';
 
@@ -56,6 +56,7 @@ export async function benchSlackEndToEnd(redis: BenchRedis): Promise<boolean> {
       ceiling: (WORKERS * WORKER_CONCURRENCY * 1000) / AI_LATENCY_MS,
       afterRun: async () => `queue after the run: ${await queueCounts(redis.url, prefix)}`,
     };
+    await warmUpPhase(deployment, ledger);
     const full = await fullLoadPhase(deployment, ledger);
     const pacedOk = await pacedPhase(deployment, ledger);
     return full && pacedOk;

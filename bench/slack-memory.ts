@@ -7,7 +7,7 @@
  */
 import { parleyEnv, startChild, waitUntilReady } from './children.js';
 import { Ledger, trackedFakes } from './e2e-ledger.js';
-import { AI_LATENCY_MS, fullLoadPhase, pacedPhase, type Deployment } from './e2e-phases.js';
+import { AI_LATENCY_MS, fullLoadPhase, pacedPhase, warmUpPhase, type Deployment } from './e2e-phases.js';
 import { BOT_TOKEN, SIGNING_SECRET } from './slack-load.js';
 
 const WORKER_CONCURRENCY = 64;
@@ -36,6 +36,7 @@ export async function benchSlackMemory(): Promise<boolean> {
       pids: [server.child.pid],
       ceiling: (WORKER_CONCURRENCY * 1000) / AI_LATENCY_MS,
     };
+    await warmUpPhase(deployment, ledger);
     const full = await fullLoadPhase(deployment, ledger);
     const pacedOk = await pacedPhase(deployment, ledger);
     return full && pacedOk;
