@@ -24,6 +24,8 @@ export function replyParts(adapter: Pick<Adapter, 'format' | 'maxChars'>, markdo
 export interface PostOptions extends SendOptions {
   /** Where the parts posted under `key` are recorded: the patient store, which outlasts a short Redis outage. */
   markers: Store;
+  /** One more marker, written with the last part's (on Redis, in the same write): the caller's "whole reply sent". */
+  alsoMark?: { key: string; value: string };
   logger?: Logger;
 }
 
@@ -31,10 +33,13 @@ export interface PostOptions extends SendOptions {
 export async function postReply<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, reply: Reply, options: PostOptions): Promise<Delivery> {
   if (!adapter.sendPart) {
     if (!adapter.send) throw new PermanentError(`the ${adapter.platform} adapter has neither sendPart nor send`, 'no_send');
-    return adapter.send(conversation, reply, options.key === undefined ? {} : { key: options.key });
+    const delivery = await adapter.send(conversation, reply, options.key === undefined ? {} : { key: options.key });
+    await markAlso(options);
+    return delivery;
   }
   const parts = replyParts(adapter, reply.text);
   const ids: string[] = [];
+  let marked = false;
   for (const [index, text] of parts.entries()) {
     const marker = options.key === undefined ? undefined : partKey(adapter.platform, options.key, index);
     const posted = marker ? await options.markers.get(marker) : undefined;
@@ -49,7 +54,14 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
     });
     if (id === null) break; // the adapter posts nothing more of this reply
     ids.push(id);
-    if (marker) await options.markers.set(marker, id, MARKER_TTL_MS);
+    const last = index === parts.length - 1;
+    await Promise.all([marker && options.markers.set(marker, id, MARKER_TTL_MS), last && markAlso(options)]);
+    marked = last;
   }
+  if (!marked) await markAlso(options);
   return { ids };
+}
+
+async function markAlso({ alsoMark, markers }: PostOptions): Promise<void> {
+  if (alsoMark) await markers.set(alsoMark.key, alsoMark.value, MARKER_TTL_MS);
 }

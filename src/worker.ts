@@ -197,12 +197,13 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
   const adapter = deps.adapterFor(conversation.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
   try {
-    await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, logger: deps.logger });
+    // The "sent" marker goes with the last part's marker, in one write.
+    const alsoMark = { key: marker, value: new Date().toISOString() };
+    await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, alsoMark, logger: deps.logger });
   } catch (error) {
     deps.metrics.repliesFailed.inc({ platform: conversation.platform });
     throw error;
   }
-  await deps.store.set(marker, new Date().toISOString(), MARKER_TTL_MS);
   deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: reply.kind ?? 'answer' });
 }
 

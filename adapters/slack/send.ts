@@ -42,9 +42,12 @@ export class SlackSender {
   async sendPart({ details }: SlackRef, text: string, part?: ReplyPart): Promise<string> {
     const { channel, threadTs } = details!;
     const auth = await this.auth(details!);
-    const result = await classify(() => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part) }));
-    // Before the core records the part: a part on record means its thread is remembered too.
-    await this.rememberThread(details!);
+    // The thread is remembered while the part is posted, and before the core records the part: a
+    // part on record means its thread is remembered too.
+    const [result] = await Promise.all([
+      classify(() => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part) })),
+      this.rememberThread(details!),
+    ]);
     return String(result.ts ?? '');
   }
 
