@@ -50,6 +50,22 @@ describe('postReply', () => {
     expect(await markers.get(partKey('parts', 'job1:1', 0))).toBe('id-1');
   });
 
+  it('writes alsoMark (the worker\'s "sent" marker) with the last part, not before; also when every part was already posted', async () => {
+    markers = new MemoryStore();
+    const sent = { key: 'parley:sent:job9:1', value: 'done' };
+    let calls = 0;
+    const { adapter, posted } = partsAdapter(() => (++calls === 2 ? new Error('platform 500') : undefined));
+    await expect(postReply(adapter, ref, { text: long }, { key: 'job9:1', markers, alsoMark: sent })).rejects.toThrow('platform 500');
+    expect(await markers.get(sent.key)).toBeUndefined(); // a reply cut short is not "sent"
+    await postReply(adapter, ref, { text: long }, { key: 'job9:1', markers, alsoMark: sent });
+    expect(await markers.get(sent.key)).toBe('done');
+    await markers.delete(sent.key);
+    const before = posted.length;
+    await postReply(adapter, ref, { text: long }, { key: 'job9:1', markers, alsoMark: sent });
+    expect(posted).toHaveLength(before); // nothing posted again…
+    expect(await markers.get(sent.key)).toBe('done'); // …and the reply is on record as sent
+  });
+
   it('on a retry after a failed part, posts only the parts still missing', async () => {
     markers = new MemoryStore();
     let calls = 0;
