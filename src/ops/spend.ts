@@ -30,7 +30,9 @@ export class Spend {
 
   /** Whether any budget is set (otherwise spend is only counted). */
   get budgeted(): boolean {
-    return Object.values(this.limits).some((limit) => limit !== undefined);
+    // The limits only: the bot hands over its whole budget configuration (policy and notice too).
+    const { dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd } = this.limits;
+    return [dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd].some((limit) => limit !== undefined);
   }
 
   /** Count one answer's cost; raise the alerts for the budgets it crossed. */

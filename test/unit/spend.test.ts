@@ -19,6 +19,20 @@ afterEach(async () => {
   await webhook.close();
 });
 
+describe('Spend: the budget check', () => {
+  it('reads no counters when no budget is set, though the configuration has a policy and a notice', async () => {
+    const reads: string[] = [];
+    const tally = { add: async () => ({}), read: async (key: string) => (reads.push(key), {}) };
+    const spend = new Spend(tally, { policy: 'notice', notice: 'Spent.' } as ConstructorParameters<typeof Spend>[1]);
+    expect(spend.budgeted).toBe(false);
+    expect(await spend.exceeded('T1')).toBeUndefined();
+    expect(reads).toEqual([]);
+    const capped = new Spend(tally, { dayUsd: 5, policy: 'notice', notice: 'Spent.' } as ConstructorParameters<typeof Spend>[1]);
+    expect(await capped.exceeded('T1')).toBeUndefined();
+    expect(reads).toHaveLength(2); // today's and this month's counters
+  });
+});
+
 describe('Spend: what was spent', () => {
   it('sums by model and by tenant, today and this month', async () => {
     const { spend } = opsParts();
