@@ -43,7 +43,9 @@ export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T
     }
     try {
       const value = await call();
-      await limit.release(admission.token, { kind: 'ok' });
+      // Not waited for: the answer is in hand, and the release leaves with the message's next
+      // writes. A release that fails frees its slot when the lease runs out.
+      limit.release(admission.token, { kind: 'ok' }).catch((error: unknown) => options.logger?.warn({ err: error }, 'could not release an AI slot; it frees itself when its lease ends'));
       return value;
     } catch (raw) {
       const error = toAiError(raw);

@@ -160,7 +160,9 @@ export class BullQueue<T> implements JobQueue<T> {
       // "Name: message", as the memory queue records it.
       throw new Error(errorText(error), { cause: error });
     }
-    await this.leave(turnstile, group, id);
+    // Not waited for: BullMQ's "completed" follows on the same connection, after it. Should the
+    // leave fail, the next job sweeps this finished one's ticket (see Turnstile.turn).
+    this.leave(turnstile, group, id).catch(() => undefined);
   }
 
   /** Leave the conversation's line, and wake the job next in it if it is parked. */
