@@ -1,0 +1,25 @@
+/** withinLimit: the AI call under the adaptive limit, and what a failed release does to an answer in hand. */
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { AdaptiveLimit } from '../../src/ai/adaptive-limit.js';
+import { withinLimit } from '../../src/ai/admission.js';
+
+describe('withinLimit', () => {
+  it('an answer in hand survives a release that fails (Redis gone mid-call): the answer is returned, the failure logged', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    let released = 0;
+    const limit: AdaptiveLimit = {
+      tryAcquire: async () => ({ token: 't1' }),
+      release: async () => {
+        released++;
+        throw new Error('Connection is closed.');
+      },
+      state: async () => ({ limit: 1, inFlight: 1, blockedUntil: 0 }),
+    } as unknown as AdaptiveLimit;
+    await expect(withinLimit(limit, async () => 'the answer', { maxInlineWaitMs: 1000, logger })).resolves.toBe('the answer');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(released).toBe(1);
+    expect(lines.join('')).toMatch(/could not release an AI slot/);
+  });
+});
