@@ -8,13 +8,13 @@ import { describe, expect, it } from 'vitest';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-function logOnce(format: string): string {
+function logOnce(format: string, flush = true): string {
   const script = `
     import { createLogger } from './src/observe/index.ts';
     const logger = createLogger('info', '${format}');
     logger.info({ token: 'xoxb-very-secret', platform: 'slack' }, 'hello from the logger');
-    logger.flush?.();
-    setTimeout(() => process.exit(0), 300);
+    ${flush ? 'logger.flush?.();' : ''}
+    setTimeout(() => { process.stdout.write('LATER\\n'); process.exit(0); }, 400);
   `;
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 20_000 });
   expect(result.status).toBe(0);
@@ -22,6 +22,12 @@ function logOnce(format: string): string {
 }
 
 describe('createLogger', () => {
+  it('a JSON line waiting in the batch is written within a moment, not only at exit', () => {
+    const lines = logOnce('json', false).trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'hello from the logger' });
+    expect(lines.at(-1)).toBe('LATER');
+  });
+
   it('writes JSON lines with secrets redacted', () => {
     const [line] = logOnce('json').trim().split('\n');
     const entry = JSON.parse(line!) as Record<string, unknown>;
