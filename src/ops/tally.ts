@@ -67,8 +67,9 @@ export class RedisTally implements Tally {
     // Issued together, not as a transaction: the connection's auto-pipelining sends them (and the
     // other period's) in one write. Each write pushes the expiry out (PEXPIRE's NX needs Redis 7):
     // a key outlives its last write by `ttlMs`, then goes.
-    const [values] = await Promise.all([Promise.all(fields.map(([field, amount]) => this.redis.hincrbyfloat(k, field, amount))), this.redis.pexpire(k, Math.ceil(ttlMs))]);
-    return Object.fromEntries(fields.map(([field], i) => [field, Number(values[i])]));
+    const added = Promise.all(fields.map(([field, amount]) => this.redis.hincrbyfloat(k, field, amount)));
+    const [totals] = await Promise.all([added, this.redis.pexpire(k, Math.ceil(ttlMs))]);
+    return Object.fromEntries(fields.map(([field], i) => [field, Number(totals[i])]));
   }
 
   async read(key: string, fields?: string[]): Promise<Record<string, number>> {

@@ -165,18 +165,23 @@ export class BullQueue<T> implements JobQueue<T> {
     this.leave(turnstile, group, id).catch(() => undefined);
   }
 
+  /** Where a worker looks jobs up: its own connection, which waits out an outage (the producer's when not working). */
+  private get jobs(): Queue {
+    return this.lookup ?? this.queue;
+  }
+
   /** Leave the conversation's line, and wake the job next in it if it is parked. */
   private async leave(turnstile: Turnstile, group: string, id: string): Promise<void> {
     const next = await turnstile.leave(group, id);
     // A wake that fails costs the parked job its own delay (turnPollMs), nothing more.
-    const parked = next === undefined ? undefined : await (this.lookup ?? this.queue).getJob(next).catch(() => undefined);
+    const parked = next === undefined ? undefined : await this.jobs.getJob(next).catch(() => undefined);
     if (parked) await wake(parked);
   }
 
   /** Whether a job no longer holds its conversation's turn (done, dead, or gone). */
   private async isFinished(id: string): Promise<boolean> {
     // BullMQ's own lookup (one HGETALL), not its key layout: finishedOn is set once completed or failed for good.
-    const job = await (this.lookup ?? this.queue).getJob(id);
+    const job = await this.jobs.getJob(id);
     return !job || job.finishedOn !== undefined;
   }
 
