@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { LeanResponse } from './lean-response.js';
 
 const agents = {
   'http:': new http.Agent({ keepAlive: true }),
@@ -47,7 +48,7 @@ function request(target: URL, agent: http.Agent, init: RequestInit, body: Body):
           else if (value !== undefined) headers.set(name, value);
         }
         const empty = status === 204 || status === 304 || init.method === 'HEAD';
-        resolve(new Response(empty ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers }));
+        resolve(new LeanResponse(empty ? null : Buffer.concat(chunks), status, res.statusMessage ?? '', headers, target.href));
       });
     });
     function fail(error: unknown): void {

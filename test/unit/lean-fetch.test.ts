@@ -41,6 +41,7 @@ describe('leanFetch', () => {
       body: JSON.stringify({ text: 'hi' }),
     });
     expect(response.status).toBe(429);
+    expect(response.url).toBe(`${base}/api/chat.postMessage`);
     expect(response.headers.get('retry-after')).toBe('3');
     expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
     expect(await response.json()).toEqual({ ok: false, error: 'ratelimited' });
