@@ -108,7 +108,8 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   process(handler: JobHandler<T>, options: ProcessOptions): void {
-    const connection = connectRedis(this.options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    // Auto-pipelining: a finished job's turnstile leave and BullMQ's completion go in one write.
+    const connection = connectRedis(this.options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: true });
     connection.on('error', () => undefined);
     this.workerConnection = connection;
     this.workerTurnstile = new Turnstile(connection, `${this.prefix}:turn`);
