@@ -24,28 +24,41 @@ export function replyParts(adapter: Pick<Adapter, 'format' | 'maxChars'>, markdo
 export interface PostOptions extends SendOptions {
   /** Where the parts posted under `key` are recorded: the patient store, which outlasts a short Redis outage. */
   markers: Store;
-  /** One more marker, written with the last part's (on Redis, in the same write): the caller's "whole reply sent". */
+  /**
+   * One more marker: the caller's "whole reply sent". Found set already, nothing is posted (the result
+   * says `sentBefore`); otherwise it is written with the last part's marker (on Redis, in the same
+   * write). It is read with the parts' markers, in one round trip.
+   */
   alsoMark?: { key: string; value: string };
   logger?: Logger;
 }
 
+export interface Posted extends Delivery {
+  /** The `alsoMark` marker was set already: the whole reply was posted before, and nothing was now. */
+  sentBefore?: true;
+}
+
 /** Post a reply with the adapter's `sendPart` (or its `send` when it posts whole replies). */
-export async function postReply<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, reply: Reply, options: PostOptions): Promise<Delivery> {
+export async function postReply<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, reply: Reply, options: PostOptions): Promise<Posted> {
+  const parts = adapter.sendPart ? replyParts(adapter, reply.text) : [];
+  const markerKeys = parts.map((_, index) => (options.key === undefined ? undefined : partKey(adapter.platform, options.key, index)));
+  // Every marker read at once (on Redis, in one write): the whole reply's, then each part's.
+  const [sentBefore, ...posted] = await Promise.all([options.alsoMark?.key, ...markerKeys].map((key) => (key === undefined ? undefined : options.markers.get(key))));
+  if (sentBefore !== undefined) return { ids: [], sentBefore: true };
   if (!adapter.sendPart) {
     if (!adapter.send) throw new PermanentError(`the ${adapter.platform} adapter has neither sendPart nor send`, 'no_send');
     const delivery = await adapter.send(conversation, reply, options.key === undefined ? {} : { key: options.key });
     await markAlso(options);
     return delivery;
   }
-  const parts = replyParts(adapter, reply.text);
   const ids: string[] = [];
   let marked = false;
   for (const [index, text] of parts.entries()) {
-    const marker = options.key === undefined ? undefined : partKey(adapter.platform, options.key, index);
-    const posted = marker ? await options.markers.get(marker) : undefined;
-    if (posted !== undefined) {
+    const marker = markerKeys[index];
+    const before = posted[index];
+    if (before !== undefined) {
       options.logger?.debug({ key: options.key, part: index }, 'part already posted before a retry; not posting it again');
-      ids.push(posted);
+      ids.push(before);
       continue;
     }
     const part = { index, total: parts.length, kind: reply.kind ?? 'answer', ...(options.key === undefined ? {} : { key: `${options.key}:${index}` }) };

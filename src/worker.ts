@@ -15,7 +15,7 @@ import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
 import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
 import type { Job } from './queue/index.js';
-import { postReply } from './replies.js';
+import { postReply, type Posted } from './replies.js';
 import type { Store } from './store/index.js';
 import { isDeferral } from './queue/index.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
@@ -189,20 +189,20 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
 
 /** Post reply number `n` of a job unless a marker says it was already posted. */
 export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply): Promise<void> {
-  const marker = keys.sent(jobId, n);
-  if (await deps.store.get(marker)) {
-    deps.logger.info({ job: jobId, n }, 'reply already sent before a restart; not sending again');
-    return;
-  }
   const adapter = deps.adapterFor(conversation.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
+  let posted: Posted;
   try {
-    // The "sent" marker goes with the last part's marker, in one write.
-    const alsoMark = { key: marker, value: new Date().toISOString() };
-    await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, alsoMark, logger: deps.logger });
+    // The "sent" marker is read with the parts' markers, and written with the last part's.
+    const alsoMark = { key: keys.sent(jobId, n), value: new Date().toISOString() };
+    posted = await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, alsoMark, logger: deps.logger });
   } catch (error) {
     deps.metrics.repliesFailed.inc({ platform: conversation.platform });
     throw error;
+  }
+  if (posted.sentBefore) {
+    deps.logger.info({ job: jobId, n }, 'reply already sent before a restart; not sending again');
+    return;
   }
   deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: reply.kind ?? 'answer' });
 }

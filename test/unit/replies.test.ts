@@ -66,6 +66,28 @@ describe('postReply', () => {
     expect(await markers.get(sent.key)).toBe('done'); // …and the reply is on record as sent
   });
 
+  it('posts nothing when alsoMark is set already (the whole reply went out before), reading every marker at once', async () => {
+    let reading = 0;
+    let mostAtOnce = 0;
+    markers = new (class extends MemoryStore {
+      override async get(key: string) {
+        mostAtOnce = Math.max(mostAtOnce, ++reading);
+        await new Promise((resolve) => setImmediate(resolve));
+        reading--;
+        return super.get(key);
+      }
+    })();
+    const sent = { key: 'parley:sent:job8:1', value: 'done' };
+    const { adapter, posted } = partsAdapter();
+    const first = await postReply(adapter, ref, { text: long }, { key: 'job8:1', markers, alsoMark: sent });
+    expect(first.sentBefore).toBeUndefined();
+    const parts = posted.length;
+    expect(mostAtOnce).toBe(parts + 1); // the "sent" marker and each part's, in one go
+    const again = await postReply(adapter, ref, { text: long }, { key: 'job8:1', markers, alsoMark: sent });
+    expect(again).toEqual({ ids: [], sentBefore: true });
+    expect(posted).toHaveLength(parts);
+  });
+
   it('on a retry after a failed part, posts only the parts still missing', async () => {
     markers = new MemoryStore();
     let calls = 0;
