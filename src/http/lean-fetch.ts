@@ -21,19 +21,20 @@ type Body = string | Uint8Array | undefined;
 export const leanFetch: typeof fetch = (input, init) => {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined;
   const body = sendable(init?.body);
-  if (url === undefined || body === false || isStreamed(body, init?.headers)) return fetch(input, init);
+  if (url === undefined || body === false) return fetch(input, init);
+  const headers = headerRecord(init?.headers);
+  if (isStreamed(body, headers)) return fetch(input, init);
   const target = new URL(url);
   const agent = agents[target.protocol as keyof typeof agents];
   if (!agent) return fetch(input, init);
-  return request(target, agent, init ?? {}, body);
+  return request(target, agent, init ?? {}, headers, body);
 };
 
-function request(target: URL, agent: http.Agent, init: RequestInit, body: Body): Promise<Response> {
+function request(target: URL, agent: http.Agent, init: RequestInit, headers: Record<string, string>, body: Body): Promise<Response> {
   const signal = init.signal ?? undefined;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const send = target.protocol === 'https:' ? https.request : http.request;
-    const headers = headerRecord(init.headers);
     // As the global fetch does for a form.
     if (init.body instanceof URLSearchParams) headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
     const req = send(target, { method: init.method ?? 'GET', headers, agent, ...(signal ? { signal } : {}) }, (res) => {
@@ -42,13 +43,13 @@ function request(target: URL, agent: http.Agent, init: RequestInit, body: Body):
       res.on('error', fail);
       res.on('end', () => {
         const status = res.statusCode ?? 0;
-        const headers = new Headers();
+        const answered = new Headers();
         for (const [name, value] of Object.entries(res.headers)) {
-          if (Array.isArray(value)) for (const one of value) headers.append(name, one);
-          else if (value !== undefined) headers.set(name, value);
+          if (Array.isArray(value)) for (const one of value) answered.append(name, one);
+          else if (value !== undefined) answered.set(name, value);
         }
         const empty = status === 204 || status === 304 || init.method === 'HEAD';
-        resolve(new LeanResponse(empty ? null : Buffer.concat(chunks), status, res.statusMessage ?? '', headers, target.href));
+        resolve(new LeanResponse(empty ? null : Buffer.concat(chunks), status, res.statusMessage ?? '', answered, target.href));
       });
     });
     function fail(error: unknown): void {
@@ -68,13 +69,24 @@ function sendable(body: RequestInit['body']): Body | false {
 }
 
 /** A streamed answer (server-sent events) is read as it comes: the global fetch does that. */
-function isStreamed(body: Body, headers: RequestInit['headers']): boolean {
+function isStreamed(body: Body, headers: Record<string, string>): boolean {
   if (typeof body === 'string' && /"stream"\s*:\s*true/.test(body)) return true;
-  return /event-stream/.test(new Headers(headers).get('accept') ?? '');
+  return headers.accept?.includes('event-stream') === true;
 }
 
+/** The request's headers as node:http takes them: lower-case names, repeated ones joined as Headers joins them. */
 function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   const record: Record<string, string> = {};
-  new Headers(headers).forEach((value, name) => (record[name] = value));
+  if (headers === undefined) return record;
+  if (headers instanceof Headers) {
+    headers.forEach((value, name) => (record[name] = value));
+    return record;
+  }
+  const entries = Array.isArray(headers) ? headers : Object.entries(headers);
+  for (const [name, value] of entries) {
+    if (name === undefined || value === undefined) continue;
+    const key = name.toLowerCase();
+    record[key] = key in record ? `${record[key]}, ${value}` : String(value);
+  }
   return record;
 }

@@ -50,6 +50,14 @@ describe('leanFetch', () => {
     expect(request.headers.authorization).toBe('Bearer xoxb-1');
   });
 
+  it('sends headers given as an object or as pairs with lower-case names, repeated names joined', async () => {
+    answer = (_req, res) => res.end('{}');
+    await leanFetch(`${base}/object`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Trace': 'a' }, body: '{}' });
+    expect(seen.at(-1)!.headers).toMatchObject({ 'content-type': 'application/json', 'x-trace': 'a' });
+    await leanFetch(`${base}/pairs`, { headers: [['X-Many', 'one'], ['x-many', 'two']] });
+    expect(seen.at(-1)!.headers['x-many']).toBe(new Headers([['X-Many', 'one'], ['x-many', 'two']]).get('x-many'));
+  });
+
   it('gives a form its content type, and a 204 no body', async () => {
     answer = (_req, res) => {
       res.writeHead(204);
