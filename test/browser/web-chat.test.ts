@@ -334,9 +334,10 @@ describe('the widget on a website of another origin', () => {
     await bubble.click();
     frame = await chatFrame(page);
     await frame.locator('#input').waitFor();
-    expect(await frame.locator('#title').textContent()).toBe('Help');
+    // The frame's script applies the title and colour once it runs, which can be after #input is there.
+    await expect.poll(() => frame.locator('#title').textContent(), POLL).toBe('Help');
     // The colour from data-color, applied through a CSS custom property (no inline style attribute).
-    expect(await frame.evaluate("getComputedStyle(document.getElementById('send')).backgroundColor")).toBe('rgb(0, 170, 119)');
+    await expect.poll(() => frame.evaluate("getComputedStyle(document.getElementById('send')).backgroundColor"), POLL).toBe('rgb(0, 170, 119)');
     await say(frame, 'hello from the shop');
     await shot(page, 'widget-open');
     // The frame's close button closes the widget from inside.
