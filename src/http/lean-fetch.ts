@@ -5,7 +5,8 @@
  * signals and Request objects), and those calls are most of a message's CPU. What it does not
  * handle — a streamed answer, a form, a body it cannot send as is — goes to the global fetch.
  * Failures look as the global fetch's do: TypeError("fetch failed") with the cause, or the
- * signal's reason when aborted, so the SDKs classify them the same way.
+ * signal's reason when aborted, so the SDKs classify them the same way. The answer is a
+ * LeanResponse: it has Response's whole interface, but is not `instanceof Response`.
  */
 import http from 'node:http';
 import https from 'node:https';
