@@ -282,9 +282,16 @@
     return message || `Something went wrong (HTTP ${res.status}).`;
   }
 
-  function setStatus(text, isError) {
+  /** `connection`: trouble reaching the server, which the next sign of the server clears. */
+  function setStatus(text, isError, connection) {
     statusEl.textContent = text || '';
     statusEl.className = isError ? 'error' : '';
+    statusEl.dataset.trouble = connection ? 'connection' : '';
+  }
+
+  /** The server answered: a connection problem on show is over. Any other message (a refused rating) stays. */
+  function connectionBack() {
+    if (statusEl.dataset.trouble === 'connection') setStatus('');
   }
 
   // ------------------------------------------------------------------ the visitor session
@@ -322,7 +329,7 @@
     clearTimeout(renewTimer);
     const left = session.expiresAt - Date.now();
     const delay = Math.min(Math.max(left - RENEW_BEFORE_MS, left * 0.8, 5000), 2 ** 31 - 1);
-    renewTimer = setTimeout(() => startSession().catch(() => setStatus('Cannot renew the chat session — retrying…', true)), delay);
+    renewTimer = setTimeout(() => startSession().catch(() => setStatus('Cannot renew the chat session — retrying…', true, true)), delay);
   }
 
   /** The current session, renewed first when it is (nearly) expired (a laptop that slept). */
@@ -525,13 +532,13 @@
         return false;
       }
       if (!res.ok) {
-        setStatus(problem(res, body), true);
+        setStatus(problem(res, body), true, true);
         return true;
       }
-      if (statusEl.className === 'error') setStatus('');
+      connectionBack();
       render(body && body.messages);
     } catch {
-      if (gen === generation) setStatus('Cannot reach the server — retrying…', true);
+      if (gen === generation) setStatus('Cannot reach the server — retrying…', true, true);
     }
     return true;
   }
@@ -547,7 +554,7 @@
       reconnectDelay = 1000;
       try {
         render(JSON.parse(event.data).messages);
-        if (statusEl.className === 'error') setStatus('');
+        connectionBack();
       } catch { /* a malformed event: the next one brings the whole transcript again */ }
     };
     stream.onerror = () => {
