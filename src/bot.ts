@@ -169,7 +169,7 @@ export function createBot(options: BotOptions = {}): Bot {
         }),
         logger,
       );
-      if (options.worker !== false) queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency, store: workerStore });
+      if (options.worker !== false) queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency, store: workerStore, logger });
       queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
       queueDepth.unref();
       ops.start();

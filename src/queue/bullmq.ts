@@ -9,6 +9,7 @@ import type { RedisClient as Redis } from '../store/redis-connection.js';
 import { connectRedis, queuePrefix } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
+import { IntakePump, intakePayload } from './intake.js';
 import { Turnstile } from './turnstile.js';
 
 interface Stored<T> {
@@ -44,6 +45,7 @@ export class BullQueue<T> implements JobQueue<T> {
   /** The worker's view of the turnstile and the jobs: on its own connection, which waits out an outage. */
   private workerTurnstile?: Turnstile;
   private lookup?: Queue;
+  private pump?: IntakePump<Stored<T>>;
   private readonly prefix: string;
   private readonly name: string;
 
@@ -78,33 +80,46 @@ export class BullQueue<T> implements JobQueue<T> {
 
   async add(job: NewJob<T>): Promise<boolean> {
     // Two producers adding one id at once (a redelivery racing the original): one adds it.
-    const admitted = await this.admit(job, { claim: `adding:${job.id}`, claimTtlMs: 60_000, limits: [] });
+    const admitted = await this.enter(job, { claim: `adding:${job.id}`, claimTtlMs: 60_000, limits: [] });
     return admitted.outcome === 'queued';
   }
 
   /**
-   * One round trip: the turnstile's script (claim, limits, ticket) and BullMQ's add leave in one
-   * pipeline, the script first. The add goes out whatever the verdict — waiting for it would cost
-   * a second round trip — and BullMQ drops it when the id is already queued; a job the script
-   * refused holds no ticket, and the worker drops it unanswered (see run()).
+   * The ack: one script (claim, limits, ticket) that also leaves the job in the intake stream, one
+   * round trip, nothing else; the workers' intake pumps move it into BullMQ (see intake.ts).
    */
   async admit(job: NewJob<T>, admission: Admission): Promise<Admitted> {
+    await this.queue.waitUntilReady(); // the connection is up (the producer fails fast while it is not)
+    return this.turnstile.admit(job, admission, { key: this.intakeKey, payload: intakePayload(job) });
+  }
+
+  /**
+   * Straight into BullMQ, in one round trip: the turnstile's script (claim, limits, ticket) and
+   * BullMQ's add leave in one pipeline, the script first. The add goes out whatever the verdict —
+   * waiting for it would cost a second round trip — and BullMQ drops it when the id is already
+   * queued; a job the script refused holds no ticket, and the worker drops it unanswered (see run()).
+   */
+  private async enter(job: NewJob<T>, admission: Admission): Promise<Admitted> {
     await this.queue.waitUntilReady();
     const verdict = this.turnstile.admit(job, admission);
     const stored: Stored<T> = { group: job.group, data: job.data };
-    const added = this.queue.add('message', stored, {
-      jobId: job.id,
-      attempts: this.options.retry.attempts,
-      backoff: { type: 'parley' },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: false,
-    });
+    const added = this.queue.add('message', stored, { ...this.jobOptions, jobId: job.id });
     const [admitted, enqueued] = await Promise.allSettled([verdict, added]);
     if (admitted.status === 'fulfilled' && enqueued.status === 'fulfilled') return admitted.value;
     if (admitted.status === 'fulfilled' && admitted.value.outcome !== 'queued') return admitted.value;
     // Not queued: give the claim and the ticket back, so the platform's redelivery is taken.
     if (admitted.status === 'fulfilled') await this.turnstile.withdraw(job, admission).catch(() => undefined);
     throw admitted.status === 'rejected' ? admitted.reason : (enqueued as PromiseRejectedResult).reason;
+  }
+
+  /** BullMQ's options for every job (each gets its own id). */
+  private get jobOptions() {
+    return {
+      attempts: this.options.retry.attempts,
+      backoff: { type: 'parley' },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: false,
+    };
   }
 
   process(handler: JobHandler<T>, options: ProcessOptions): void {
@@ -125,6 +140,19 @@ export class BullQueue<T> implements JobQueue<T> {
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => retryDelayMs(attemptsMade, this.options.retry, error) },
     });
     this.worker.on('error', () => undefined); // connection errors: the worker reconnects by itself
+    // Every worker process moves admitted jobs from the intake into BullMQ (its reads block: a connection of its own).
+    const reader = connectRedis(this.options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    reader.on('error', () => undefined);
+    this.pump = new IntakePump<Stored<T>>({
+      key: this.intakeKey,
+      reader,
+      writer: connection,
+      queue: this.lookup,
+      jobOptions: this.jobOptions,
+      enteringKeys: (ids) => this.workerTurnstile!.enteredKeys(ids),
+      onError: (error) => options.logger?.warn({ err: error }, 'moving admitted jobs from the intake into the queue failed; trying again'),
+    });
+    this.pump.start();
   }
 
   private async run(job: BullJob<Stored<T>>, token: string | undefined, handler: JobHandler<T>): Promise<void> {
@@ -236,9 +264,10 @@ export class BullQueue<T> implements JobQueue<T> {
   async counts(): Promise<QueueCounts> {
     await this.queue.waitUntilReady();
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-    const direct = await this.producer.hlen(this.key(DIRECT_DEAD));
+    const [direct, intake] = await Promise.all([this.producer.hlen(this.key(DIRECT_DEAD)), this.producer.xlen(this.intakeKey)]);
     return {
-      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      // Admitted jobs not yet moved into BullMQ by a worker's pump wait too.
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + intake,
       active: counts.active ?? 0,
       delayed: counts.delayed ?? 0,
       dead: (counts.failed ?? 0) + direct,
@@ -252,6 +281,7 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async close(deadlineMs: number): Promise<{ unfinished: number }> {
+    await this.pump?.stop();
     if (this.worker) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
@@ -272,6 +302,10 @@ export class BullQueue<T> implements JobQueue<T> {
     await this.queue.close().catch(() => undefined);
     this.producer.disconnect();
     return { unfinished: counts ? counts.active : 0 };
+  }
+
+  private get intakeKey(): string {
+    return `${this.prefix}:intake`;
   }
 
   private key(name: string): string {

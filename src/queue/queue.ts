@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Store } from '../store/index.js';
 
 /**
@@ -43,6 +44,8 @@ export interface ProcessOptions {
    * queue counts attempts there, since SQS receive counts also count deferrals).
    */
   store?: Store;
+  /** Told of work the queue does beside the jobs that fails and is tried again (Redis: the intake pump). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** A limit a queue checks at its door: `points` messages per `durationSeconds` for one subject. */

@@ -10,32 +10,37 @@ const TURN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const ENTERING_GRACE_MS = 1000;
 
 /**
- * The door, in one script: claim the delivery (the dedupe key), count it against each limit
- * (rate-limiter-flexible's fixed window: SET NX EX, INCRBY, PTTL), and only then give the job its
- * ticket — its place in the conversation's sorted set, scored by a global counter — plus an
- * "entering" marker that keeps other processes from sweeping the ticket before the job exists.
- * KEYS: claim, seq, group set, entering marker, limit keys…  ARGV: id, claim TTL ms, group TTL ms,
- * entering grace ms, then points and seconds for each limit key.
+ * The door, in one script: claim the delivery (the dedupe key), count it against each limit (a
+ * fixed window: INCR, and PEXPIRE when the window opens), and only then give the job its ticket —
+ * its place in the conversation's sorted set, scored by a global counter — plus an "entering"
+ * marker that keeps other processes from sweeping the ticket before the job exists. With a
+ * payload, the job itself goes to the intake stream in the same step (see intake.ts), and its
+ * marker lasts until the intake pump has moved it into BullMQ.
+ * KEYS: claim, seq, group set, entering marker, intake stream, limit keys…  ARGV: id, claim TTL
+ * ms, group TTL ms, entering marker ms, payload ('' for none), then points and seconds per limit.
  * Returns {0} duplicate, {1} ticketed, {2, limit index (1-based), ms until the window ends}.
  */
 const ADMIT = `
 if not redis.call('set', KEYS[1], '1', 'PX', ARGV[2], 'NX') then return {0} end
-for i = 5, #KEYS do
-  local points = tonumber(ARGV[5 + (i - 5) * 2])
-  local seconds = ARGV[6 + (i - 5) * 2]
-  redis.call('set', KEYS[i], 0, 'EX', seconds, 'NX')
-  local consumed = redis.call('incrby', KEYS[i], 1)
-  local ttl = redis.call('pttl', KEYS[i])
-  if ttl == -1 then
-    redis.call('expire', KEYS[i], seconds)
-    ttl = 1000 * seconds
+for i = 6, #KEYS do
+  local points = tonumber(ARGV[6 + (i - 6) * 2])
+  local windowMs = 1000 * tonumber(ARGV[7 + (i - 6) * 2])
+  local consumed = redis.call('incr', KEYS[i])
+  if consumed == 1 then redis.call('pexpire', KEYS[i], windowMs) end
+  if consumed > points then
+    local ttl = redis.call('pttl', KEYS[i])
+    if ttl < 0 then
+      redis.call('pexpire', KEYS[i], windowMs)
+      ttl = windowMs
+    end
+    return {2, i - 5, ttl}
   end
-  if consumed > points then return {2, i - 4, ttl} end
 end
 local seq = redis.call('incr', KEYS[2])
 redis.call('zadd', KEYS[3], 'NX', seq, ARGV[1])
 redis.call('pexpire', KEYS[3], ARGV[3])
 redis.call('set', KEYS[4], '1', 'PX', ARGV[4])
+if ARGV[5] ~= '' then redis.call('xadd', KEYS[5], '*', 'job', ARGV[5]) end
 return {1}`;
 
 /**
@@ -104,19 +109,27 @@ export class Turnstile {
   }
 
   /**
-   * Claim, limits and ticket in one script. Not awaited before the caller adds the job: the two
-   * go to Redis in one pipeline, this one first, so no worker can see the job before its ticket.
+   * Claim, limits and ticket in one script. Without `intake`, not awaited before the caller adds
+   * the job: the two go to Redis in one pipeline, this one first, so no worker can see the job
+   * before its ticket. With `intake` (the job, serialised), the job goes to the intake stream in
+   * the same script, and its entering marker lasts until the pump takes it out (entered()).
    */
-  admit(job: { id: string; group: string }, admission: Admission): Promise<Admitted> {
+  admit(job: { id: string; group: string }, admission: Admission, intake?: { key: string; payload: string }): Promise<Admitted> {
     const limitKeys = admission.limits.map((limit) => `${this.prefix}-limit:${limit.name}:${limit.subject}`);
     const limitArgs = admission.limits.flatMap((limit) => [String(limit.points), String(limit.durationSeconds)]);
-    const keys = [this.claimKey(admission.claim), `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), ...limitKeys];
-    const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(ENTERING_GRACE_MS), ...limitArgs];
+    const keys = [this.claimKey(admission.claim), `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? `${this.prefix}:intake`, ...limitKeys];
+    const enteringMs = intake ? admission.claimTtlMs : ENTERING_GRACE_MS;
+    const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', ...limitArgs];
     return this.commands.parleyAdmit(String(keys.length), ...keys, ...args).then(([verdict, index = 1, ttl = 0]): Admitted => {
       if (verdict === 0) return { outcome: 'duplicate' };
       if (verdict === 1) return { outcome: 'queued' };
       return { outcome: 'limited', limit: admission.limits[index - 1]!, retryAfterMs: ttl };
     });
+  }
+
+  /** The entering markers of jobs that now exist in the queue (moved there from the intake). */
+  enteredKeys(ids: string[]): string[] {
+    return ids.map((id) => this.enteringKey(id));
   }
 
   /** Undo a ticket whose job could not be added: the claim and the ticket are given back. */

@@ -1,0 +1,147 @@
+/**
+ * The intake: where an ack leaves its job, so that the ack costs one short script and nothing
+ * more. The turnstile's admit script (claim, limits, ticket) appends the job to a Redis stream in
+ * the same EVALSHA; every worker process runs a pump that reads the stream as one consumer group
+ * and moves what it reads into BullMQ in batches (`addBulk`, BullMQ's documented bulk add). BullMQ
+ * stays the queue: retries, backoff, dead letters and stalled-job recovery all happen there.
+ *
+ * Nothing is lost on the way: an entry is acknowledged and deleted only after its batch is in
+ * BullMQ; a pump that dies leaves its entries pending, and another pump claims them once they have
+ * been idle for RECLAIM_IDLE_MS (XAUTOCLAIM). Moving an entry twice is harmless: the job id is the
+ * delivery id, and BullMQ ignores an id it already holds.
+ */
+import type { Queue } from 'bullmq';
+import type { RedisClient as Redis } from '../store/redis-connection.js';
+
+/** One pump reads at most this many entries at a time: one addBulk, one pipeline of acks. */
+const BATCH = 200;
+/** How long a read blocks when the stream is empty; also how often an idle pump looks for orphans. */
+const BLOCK_MS = 5_000;
+/** An entry read by a pump that has not acknowledged it for this long is taken over by another. */
+const RECLAIM_IDLE_MS = 30_000;
+const RETRY_MS = { first: 100, max: 5_000 };
+const GROUP = 'pump';
+
+export interface IntakeJob<T> {
+  id: string;
+  group: string;
+  data: T;
+}
+
+export interface IntakeOptions {
+  /** The stream's key. */
+  key: string;
+  /** A blocking connection of the pump's own (its reads wait up to BLOCK_MS). */
+  reader: Redis;
+  /** Where the batches go, and on whose connection their acknowledgements are written. */
+  queue: Queue;
+  writer: Redis;
+  /** BullMQ's options for each job (its id is added). */
+  jobOptions: Record<string, unknown>;
+  /** The turnstile's entering markers of the given job ids, deleted once the jobs are in BullMQ. */
+  enteringKeys(ids: string[]): string[];
+  /** Told about a batch that could not be moved (it is tried again). */
+  onError(error: unknown): void;
+}
+
+type Entry = [id: string, fields: string[]];
+
+/** The stream entries' serialised job, for the admit script. */
+export function intakePayload<T>(job: IntakeJob<T>): string {
+  return JSON.stringify(job);
+}
+
+export class IntakePump<T> {
+  private stopped = false;
+  private running?: Promise<void>;
+  private readonly consumer = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  private nextReclaimAt = 0;
+
+  constructor(private readonly options: IntakeOptions) {}
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Stop reading; a batch being moved finishes first. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.options.reader.disconnect(); // ends a blocked read at once
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    let pendingFirst = true; // our own unacknowledged entries first: after a start, and after an error
+    let retryMs = RETRY_MS.first;
+    await this.ensureGroup().catch(() => undefined);
+    while (!this.stopped) {
+      try {
+        if (Date.now() >= this.nextReclaimAt) await this.reclaim();
+        const entries = await this.read(pendingFirst ? '0' : '>');
+        if (pendingFirst && entries.length < BATCH) pendingFirst = false;
+        if (entries.length > 0) await this.move(entries);
+        retryMs = RETRY_MS.first;
+      } catch (error) {
+        if (this.stopped) break;
+        this.options.onError(error);
+        if (/NOGROUP/.test(String(error))) await this.ensureGroup().catch(() => undefined);
+        pendingFirst = true;
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
+        retryMs = Math.min(RETRY_MS.max, retryMs * 2);
+      }
+    }
+  }
+
+  /** The consumer group, reading from the stream's start (entries written before it existed too). */
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.options.reader.xgroup('CREATE', this.options.key, GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!/BUSYGROUP/.test(String(error))) throw error;
+    }
+  }
+
+  private async read(from: '0' | '>'): Promise<Entry[]> {
+    const { reader, key } = this.options;
+    const block = from === '>' ? ['BLOCK', String(BLOCK_MS)] : [];
+    const reply = (await reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(BATCH), ...block, 'STREAMS', key, from)) as [string, Entry[]][] | null;
+    return (reply?.[0]?.[1] ?? []).filter((entry) => entry[1] !== null);
+  }
+
+  /** Entries another pump read and never acknowledged (it died): moved by this one instead. */
+  private async reclaim(): Promise<void> {
+    this.nextReclaimAt = Date.now() + BLOCK_MS;
+    let cursor = '0-0';
+    do {
+      const [next, entries] = (await this.options.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(RECLAIM_IDLE_MS), cursor, 'COUNT', String(BATCH))) as [string, Entry[]];
+      const live = entries.filter((entry) => entry[1] !== null);
+      if (live.length > 0) await this.move(live);
+      cursor = next;
+    } while (cursor !== '0-0' && !this.stopped);
+  }
+
+  /** Into BullMQ, then acknowledged, deleted, and the jobs' entering markers cleared. */
+  private async move(entries: Entry[]): Promise<void> {
+    const { queue, writer, key, jobOptions } = this.options;
+    const jobs = entries.map(([, fields]) => parseJob<T>(fields)).filter((job): job is IntakeJob<T> => job !== undefined);
+    if (jobs.length < entries.length) this.options.onError(new Error(`${entries.length - jobs.length} intake entries hold no job; dropped`));
+    if (jobs.length > 0) {
+      await queue.addBulk(jobs.map((job) => ({ name: 'message', data: { group: job.group, data: job.data }, opts: { ...jobOptions, jobId: job.id } })));
+    }
+    const ids = entries.map(([id]) => id);
+    const done = writer.pipeline().xack(key, GROUP, ...ids).xdel(key, ...ids);
+    if (jobs.length > 0) done.del(...this.options.enteringKeys(jobs.map((job) => job.id)));
+    await done.exec();
+  }
+}
+
+/** An entry's job; undefined for one that is not a job (never written by parley): dropped. */
+function parseJob<T>(fields: string[]): IntakeJob<T> | undefined {
+  const at = fields.indexOf('job');
+  try {
+    const job = JSON.parse(fields[at + 1] ?? '') as IntakeJob<T>;
+    return at >= 0 && typeof job.id === 'string' && typeof job.group === 'string' ? job : undefined;
+  } catch {
+    return undefined;
+  }
+}
