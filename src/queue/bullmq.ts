@@ -6,7 +6,7 @@
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { RedisClient as Redis } from '../store/redis-connection.js';
-import { connectRedis, queuePrefix } from '../store/redis-connection.js';
+import { connectRedis, queuePrefix, whenReady } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 import { IntakePump, intakePayload } from './intake.js';
@@ -36,10 +36,12 @@ export interface BullQueueOptions {
 
 const DIRECT_DEAD = 'dead-direct';
 const TURN_RECHECK_MS = 2000;
+/** How long the first ack waits for the door's connection to come up. */
+const DOOR_FIRST_CONNECT_MS = 2000;
 
 export class BullQueue<T> implements JobQueue<T> {
   /** Opened on first use: constructing a queue does no I/O. */
-  private opened?: { producer: Redis; queue: Queue; turnstile: Turnstile };
+  private opened?: { producer: Redis; queue: Queue; turnstile: Turnstile; door: Turnstile; doorConnection: Redis; doorReady: Promise<void> };
   private worker?: Worker;
   private workerConnection?: Redis;
   /** The worker's view of the turnstile and the jobs: on its own connection, which waits out an outage. */
@@ -56,13 +58,18 @@ export class BullQueue<T> implements JobQueue<T> {
 
   private get connection() {
     if (this.opened) return this.opened;
-    // The producer fails fast while Redis is down, so ingress can answer 503 at once. Auto-pipelining
-    // sends the commands one ack issues together in one write: one round trip (see admit()).
+    // Both connections fail fast while Redis is down, so ingress can answer 503 at once.
+    // Auto-pipelining sends the commands issued together in one write: one round trip.
     const producer = connectRedis(this.options.url, { enableAutoPipelining: true });
     producer.on('error', () => undefined); // reported through ping() and add() failures
     const queue = new Queue(this.name, { connection: producer, prefix: this.prefix });
     queue.on('error', () => undefined);
-    this.opened = { producer, queue, turnstile: new Turnstile(producer, `${this.prefix}:turn`) };
+    // The ack's own connection carries parley's scripts only: BullMQ loads ~50 onto the connections
+    // it uses, and every auto-pipelined write on such a connection copies them all (~90 µs).
+    const door = connectRedis(this.options.url, { enableAutoPipelining: true });
+    door.on('error', () => undefined);
+    const doorReady = whenReady(door, DOOR_FIRST_CONNECT_MS).catch(() => undefined);
+    this.opened = { producer, queue, turnstile: new Turnstile(producer, `${this.prefix}:turn`), door: new Turnstile(door, `${this.prefix}:turn`), doorConnection: door, doorReady };
     return this.opened;
   }
 
@@ -89,8 +96,9 @@ export class BullQueue<T> implements JobQueue<T> {
    * round trip, nothing else; the workers' intake pumps move it into BullMQ (see intake.ts).
    */
   async admit(job: NewJob<T>, admission: Admission): Promise<Admitted> {
-    await this.queue.waitUntilReady(); // the connection is up (the producer fails fast while it is not)
-    return this.turnstile.admit(job, admission, { key: this.intakeKey, payload: intakePayload(job) });
+    const { door, doorReady } = this.connection;
+    await doorReady; // the first connection gets a moment; after it, a Redis outage fails at once
+    return door.admit(job, admission, { key: this.intakeKey, payload: intakePayload(job) });
   }
 
   /**
@@ -301,6 +309,7 @@ export class BullQueue<T> implements JobQueue<T> {
     const counts = await this.counts().catch(() => undefined);
     await this.queue.close().catch(() => undefined);
     this.producer.disconnect();
+    this.opened.doorConnection.disconnect();
     return { unfinished: counts ? counts.active : 0 };
   }
 
