@@ -158,6 +158,7 @@ export class BullQueue<T> implements JobQueue<T> {
       queue: this.lookup,
       jobOptions: this.jobOptions,
       enteringKeys: (ids) => this.workerTurnstile!.enteredKeys(ids),
+      reclaimIdleMs: this.options.lockDurationMs,
       onError: (error) => options.logger?.warn({ err: error }, 'moving admitted jobs from the intake into the queue failed; trying again'),
     });
     this.pump.start();

@@ -9,7 +9,7 @@
  *
  * Nothing is lost on the way: an entry is acknowledged and deleted only after its batch is in
  * BullMQ; a pump that dies leaves its entries pending, and another pump claims them once they have
- * been idle for RECLAIM_IDLE_MS (XAUTOCLAIM). Moving an entry twice is harmless: the job id is the
+ * been idle for `reclaimIdleMs` (XAUTOCLAIM; the queue passes its job lock duration). Moving an entry twice is harmless: the job id is the
  * delivery id, and BullMQ ignores an id it already holds.
  */
 import type { Queue } from 'bullmq';
@@ -17,10 +17,8 @@ import type { RedisClient as Redis } from '../store/redis-connection.js';
 
 /** One pump reads at most this many entries at a time. */
 const BATCH = 200;
-/** How long a read blocks when the stream is empty; also how often an idle pump looks for orphans. */
+/** How long a read blocks when the stream is empty, at most; an idle pump looks for orphans between reads. */
 const BLOCK_MS = 5_000;
-/** An entry read by a pump that has not acknowledged it for this long is taken over by another. */
-const RECLAIM_IDLE_MS = 30_000;
 const RETRY_MS = { first: 100, max: 5_000 };
 const GROUP = 'pump';
 
@@ -58,6 +56,8 @@ export interface IntakeOptions {
   enteringKeys(ids: string[]): string[];
   /** Told about a batch that could not be moved (it is tried again). */
   onError(error: unknown): void;
+  /** Entries another pump read and has not moved for this long are taken over (its process died). */
+  reclaimIdleMs: number;
 }
 
 type Entry = [id: string, fields: string[]];
@@ -72,6 +72,8 @@ export class IntakePump<T> {
   private running?: Promise<void>;
   private readonly consumer = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private nextReclaimAt = 0;
+  /** How long a read blocks, and how often orphans are looked for. */
+  private readonly checkEveryMs: number;
 
   private readonly commands: IntakeCommands;
 
@@ -79,6 +81,7 @@ export class IntakePump<T> {
     const writer = options.writer as unknown as Partial<IntakeCommands>;
     if (!writer.parleyIntakeDone) options.writer.defineCommand('parleyIntakeDone', { lua: DONE });
     this.commands = options.writer as unknown as IntakeCommands;
+    this.checkEveryMs = Math.max(50, Math.min(BLOCK_MS, Math.floor(options.reclaimIdleMs / 2)));
   }
 
   start(): void {
@@ -125,17 +128,17 @@ export class IntakePump<T> {
 
   private async read(from: '0' | '>'): Promise<Entry[]> {
     const { reader, key } = this.options;
-    const block = from === '>' ? ['BLOCK', String(BLOCK_MS)] : [];
+    const block = from === '>' ? ['BLOCK', String(this.checkEveryMs)] : [];
     const reply = (await reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(BATCH), ...block, 'STREAMS', key, from)) as [string, Entry[]][] | null;
     return (reply?.[0]?.[1] ?? []).filter((entry) => entry[1] !== null);
   }
 
   /** Entries another pump read and never acknowledged (it died): moved by this one instead. */
   private async reclaim(): Promise<void> {
-    this.nextReclaimAt = Date.now() + BLOCK_MS;
+    this.nextReclaimAt = Date.now() + this.checkEveryMs;
     let cursor = '0-0';
     do {
-      const [next, entries] = (await this.options.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(RECLAIM_IDLE_MS), cursor, 'COUNT', String(BATCH))) as [string, Entry[]];
+      const [next, entries] = (await this.options.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(this.options.reclaimIdleMs), cursor, 'COUNT', String(BATCH))) as [string, Entry[]];
       const live = entries.filter((entry) => entry[1] !== null);
       if (live.length > 0) await this.move(live);
       cursor = next;

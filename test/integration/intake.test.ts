@@ -1,0 +1,108 @@
+/**
+ * The Redis ack's intake (src/queue/intake.ts), on a real Redis: an admitted job waits in the
+ * intake stream until a worker's pump moves it into BullMQ; it is counted as waiting meanwhile,
+ * runs once, in its conversation's order; entries of a pump that died are taken over; an entry
+ * that holds no job is dropped with a warning; a stream deleted under a running pump is recreated.
+ */
+import { Queue } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BullQueue, BullQueueOptions, Job } from '../../src/queue/index.js';
+import { bullQueue, queueTestKit, type Data } from '../helpers/queue.js';
+import { sleep, uniquePrefix, useRedis, waitFor } from './redis-helpers.js';
+
+const filePrefix = uniquePrefix();
+const redis = useRedis(filePrefix);
+let counter = 0;
+const kit = queueTestKit();
+afterEach(() => kit.cleanup());
+
+function setup(options: Partial<Omit<BullQueueOptions, 'retry'>> = {}) {
+  const prefix = `${filePrefix}-${++counter}`;
+  const queue = (): BullQueue<Data> => kit.track(bullQueue(prefix, options), 1000);
+  const admit = (q: BullQueue<Data>, id: string, group: string, n: number) => q.admit({ id, group, data: { n } }, { claim: `seen:${id}`, claimTtlMs: 60_000, limits: [] });
+  const intake = `${prefix}:intake`;
+  /** What BullMQ itself holds (not counting the intake). */
+  const inBullMq = async () => {
+    const raw = new Queue('messages', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    try {
+      return await raw.getJobCountByTypes('waiting', 'active', 'completed', 'delayed', 'prioritized');
+    } finally {
+      await raw.close();
+    }
+  };
+  return { prefix, queue, admit, intake, inBullMq };
+}
+
+const ran = () => {
+  const runs: string[] = [];
+  return { runs, handler: async (job: Job<Data>) => void runs.push(`${job.group}:${job.data.n}`) };
+};
+
+describe('the Redis intake', () => {
+  it('holds admitted jobs, counted as waiting, until a worker runs; two pumps then move each once, in its conversation\'s order', async () => {
+    const { queue, admit, intake, inBullMq } = setup();
+    const ingress = queue();
+    for (let n = 1; n <= 4; n++) {
+      expect(await admit(ingress, `a${n}`, 'a', n)).toEqual({ outcome: 'queued' });
+      expect(await admit(ingress, `b${n}`, 'b', n)).toEqual({ outcome: 'queued' });
+    }
+    expect(await admit(ingress, 'a1', 'a', 1)).toEqual({ outcome: 'duplicate' });
+    expect(await redis.admin().xlen(intake)).toBe(8);
+    expect((await ingress.counts()).waiting).toBe(8);
+    expect(await inBullMq()).toBe(0);
+
+    const { runs, handler } = ran();
+    for (const worker of [queue(), queue()]) worker.process(handler, { concurrency: 4 });
+    await waitFor(() => runs.length === 8, 5000, 'every admitted job to run');
+    await sleep(200);
+    expect(runs.filter((run) => run.startsWith('a:'))).toEqual(['a:1', 'a:2', 'a:3', 'a:4']);
+    expect(runs.filter((run) => run.startsWith('b:'))).toEqual(['b:1', 'b:2', 'b:3', 'b:4']);
+    expect(await redis.admin().xlen(intake)).toBe(0);
+    expect(await redis.admin().xpending(intake, 'pump')).toEqual([0, null, null, null]);
+  });
+
+  it('takes over the entries of a pump that died between reading and moving them', async () => {
+    const { queue, admit, intake } = setup({ lockDurationMs: 400 });
+    const ingress = queue();
+    for (let n = 1; n <= 3; n++) await admit(ingress, `c${n}`, 'c', n);
+    // A worker process reads the entries and dies before moving them into BullMQ.
+    await redis.admin().xgroup('CREATE', intake, 'pump', '0', 'MKSTREAM');
+    const read = (await redis.admin().xreadgroup('GROUP', 'pump', 'dead', 'COUNT', 10, 'STREAMS', intake, '>')) as [string, unknown[]][];
+    expect(read[0]?.[1]).toHaveLength(3);
+
+    const { runs, handler } = ran();
+    queue({}).process(handler, { concurrency: 2 });
+    await waitFor(() => runs.length === 3, 5000, 'the orphaned entries to be moved and run');
+    await sleep(300);
+    expect(runs).toEqual(['c:1', 'c:2', 'c:3']);
+    expect(await redis.admin().xlen(intake)).toBe(0);
+  });
+
+  it('drops an entry that holds no job, with a warning, and moves the jobs around it', async () => {
+    const { queue, admit, intake } = setup();
+    const ingress = queue();
+    await admit(ingress, 'd1', 'd', 1);
+    await redis.admin().xadd(intake, '*', 'job', '{not json');
+    await admit(ingress, 'd2', 'd', 2);
+    const warnings: string[] = [];
+    const { runs, handler } = ran();
+    queue().process(handler, { concurrency: 2, logger: { warn: (fields: object, message?: string) => void warnings.push(`${message} ${String((fields as { err?: unknown }).err)}`) } as never });
+    await waitFor(() => runs.length === 2, 5000, 'both jobs to run');
+    expect(runs).toEqual(['d:1', 'd:2']);
+    await waitFor(async () => (await redis.admin().xlen(intake)) === 0, 2000, 'the intake to empty');
+    expect(warnings.join('\n')).toMatch(/1 intake entries hold no job; dropped/);
+  });
+
+  it('keeps moving when its stream and group are deleted under it (a flush, an operator)', async () => {
+    const { queue, admit, intake } = setup();
+    const ingress = queue();
+    const { runs, handler } = ran();
+    queue().process(handler, { concurrency: 2 });
+    await admit(ingress, 'e1', 'e', 1);
+    await waitFor(() => runs.length === 1, 5000, 'the first job to run');
+    await redis.admin().del(intake);
+    await admit(ingress, 'e2', 'e', 2);
+    await waitFor(() => runs.length === 2, 8000, 'the job admitted after the deletion to run');
+    expect(runs).toEqual(['e:1', 'e:2']);
+  });
+});
