@@ -2,7 +2,7 @@
  * The Slack ingress benchmark: correctly signed `app_mention` events per second and p50/p99
  * acknowledgement latency at 50 connections, for a bare Bolt `App` with a no-op listener (the
  * baseline) and for parley's /slack/events (ingress only: `serve --no-worker`), once with the
- * memory store and once on Redis (dedupe claim, rate limit and BullMQ enqueue all in Redis), on
+ * memory store and once on Redis (dedupe claim, rate limit and enqueue into the intake, in one script), on
  * the same machine in the same run, with their ratios to Bolt. Then parley once more with the
  * worker answering in the same process, for reference.
  *
@@ -110,7 +110,7 @@ export async function benchSlack(fakes: Fakes, redis?: BenchRedis): Promise<bool
   );
   if (onRedis) {
     console.log(
-      `slack ingress, parley on Redis (dedupe + rate limit + BullMQ enqueue, --no-worker): ${figures(onRedis.tally)}` +
+      `slack ingress, parley on Redis (dedupe + rate limit + enqueue into the intake stream, --no-worker): ${figures(onRedis.tally)}` +
         ` — ratio ${ratio(onRedis).toFixed(2)}× bare Bolt (target ≥ ${TARGET_RATIO_REDIS}×: ${met(ratio(onRedis) >= TARGET_RATIO_REDIS)})`,
     );
   }

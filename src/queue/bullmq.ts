@@ -2,22 +2,17 @@
  * The Redis queue, on BullMQ: durable jobs, retries with backoff and jitter, the failed set as the
  * dead letters, stalled jobs recovered when a worker dies. BullMQ has no per-group ordering in its
  * open-source edition, so a turnstile (one sorted set per conversation, see turnstile.ts) makes
- * the jobs of one conversation run in the order they arrived, across every worker process.
+ * the jobs of one conversation run in the order they arrived, across every worker process. Acks
+ * go through the intake (intake.ts): one script, and the workers move the jobs into BullMQ.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { RedisClient as Redis } from '../store/redis-connection.js';
-import { connectRedis, queuePrefix, whenReady } from '../store/redis-connection.js';
+import { connectRedis, queuePrefix } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
-import { IntakePump, intakePayload } from './intake.js';
+import { BullDeadLetters, type Stored } from './bullmq-dead-letters.js';
+import { IntakeDoor, IntakePump } from './intake.js';
 import { Turnstile } from './turnstile.js';
-
-interface Stored<T> {
-  group: string;
-  data: T;
-  /** Set when a job is given up for a reason other than running out of attempts. */
-  deadReason?: string;
-}
 
 export interface BullQueueOptions {
   url: string;
@@ -36,12 +31,11 @@ export interface BullQueueOptions {
 
 const DIRECT_DEAD = 'dead-direct';
 const TURN_RECHECK_MS = 2000;
-/** How long the first ack waits for the door's connection to come up. */
-const DOOR_FIRST_CONNECT_MS = 2000;
 
 export class BullQueue<T> implements JobQueue<T> {
   /** Opened on first use: constructing a queue does no I/O. */
-  private opened?: { producer: Redis; queue: Queue; turnstile: Turnstile; door: Turnstile; doorConnection: Redis; doorReady: Promise<void> };
+  private opened?: { producer: Redis; queue: Queue; turnstile: Turnstile; letters: BullDeadLetters<T> };
+  private door?: IntakeDoor;
   private worker?: Worker;
   private workerConnection?: Redis;
   /** The worker's view of the turnstile and the jobs: on its own connection, which waits out an outage. */
@@ -58,23 +52,15 @@ export class BullQueue<T> implements JobQueue<T> {
 
   private get connection() {
     if (this.opened) return this.opened;
-    // Both connections fail fast while Redis is down, so ingress can answer 503 at once.
-    // Auto-pipelining sends the commands issued together in one write: one round trip.
+    // The producer fails fast while Redis is down, so a caller can answer 503 at once. Auto-pipelining
+    // sends the commands one add issues together in one write: one round trip (see enter()).
     const producer = connectRedis(this.options.url, { enableAutoPipelining: true });
     producer.on('error', () => undefined); // reported through ping() and add() failures
     const queue = new Queue(this.name, { connection: producer, prefix: this.prefix });
     queue.on('error', () => undefined);
-    // The ack's own connection carries parley's scripts only: BullMQ loads ~50 onto the connections
-    // it uses, and every auto-pipelined write on such a connection copies them all (~90 µs).
-    const door = connectRedis(this.options.url, { enableAutoPipelining: true });
-    door.on('error', () => undefined);
-    const doorReady = whenReady(door, DOOR_FIRST_CONNECT_MS).catch(() => undefined);
-    this.opened = { producer, queue, turnstile: new Turnstile(producer, `${this.prefix}:turn`), door: new Turnstile(door, `${this.prefix}:turn`), doorConnection: door, doorReady };
+    const letters = new BullDeadLetters<T>(queue, producer, this.key(DIRECT_DEAD));
+    this.opened = { producer, queue, turnstile: new Turnstile(producer, `${this.prefix}:turn`), letters };
     return this.opened;
-  }
-
-  private get producer(): Redis {
-    return this.connection.producer;
   }
 
   private get queue(): Queue {
@@ -95,10 +81,9 @@ export class BullQueue<T> implements JobQueue<T> {
    * The ack: one script (claim, limits, ticket) that also leaves the job in the intake stream, one
    * round trip, nothing else; the workers' intake pumps move it into BullMQ (see intake.ts).
    */
-  async admit(job: NewJob<T>, admission: Admission): Promise<Admitted> {
-    const { door, doorReady } = this.connection;
-    await doorReady; // the first connection gets a moment; after it, a Redis outage fails at once
-    return door.admit(job, admission, { key: this.intakeKey, payload: intakePayload(job) });
+  admit(job: NewJob<T>, admission: Admission): Promise<Admitted> {
+    this.door ??= new IntakeDoor(this.options.url, `${this.prefix}:turn`, this.intakeKey);
+    return this.door.admit(job, admission);
   }
 
   /**
@@ -226,36 +211,25 @@ export class BullQueue<T> implements JobQueue<T> {
 
   async deadLetters(): Promise<DeadLetter<T>[]> {
     await this.queue.waitUntilReady();
-    const failed = (await this.queue.getFailed(0, -1)) as BullJob<Stored<T>>[];
-    const fromWorkers = failed.map((job) => ({
-      id: job.id as string,
-      group: job.data.group,
-      data: job.data.data,
-      error: job.failedReason,
-      reason: job.data.deadReason ?? 'attempts_exhausted',
-      attempts: job.attemptsMade,
-      failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
-    }));
-    const direct = Object.values(await this.producer.hgetall(this.key(DIRECT_DEAD))).map((json) => JSON.parse(json) as DeadLetter<T>);
-    return [...fromWorkers, ...direct];
+    return this.connection.letters.list();
   }
 
   async addDeadLetter(letter: DeadLetter<T>): Promise<void> {
     await this.queue.waitUntilReady();
-    await this.producer.hset(this.key(DIRECT_DEAD), letter.id, JSON.stringify(letter));
+    await this.connection.letters.addDirect(letter);
   }
 
   async replay(id: string): Promise<boolean> {
     await this.queue.waitUntilReady();
-    const direct = await this.producer.hget(this.key(DIRECT_DEAD), id);
+    const { letters } = this.connection;
+    const direct = await letters.direct(id);
     if (direct) {
-      const letter = JSON.parse(direct) as DeadLetter<T>;
-      await this.add({ id: letter.id, group: letter.group, data: letter.data });
-      await this.producer.hdel(this.key(DIRECT_DEAD), id);
+      await this.add({ id: direct.id, group: direct.group, data: direct.data });
+      await letters.removeDirect(id);
       return true;
     }
-    const job = (await this.queue.getJob(id)) as BullJob<Stored<T>> | undefined;
-    if (!job || (await job.getState()) !== 'failed') return false;
+    const job = await letters.failedJob(id);
+    if (!job) return false;
     await this.turnstile.enter(job.data.group, id);
     await job.updateData({ group: job.data.group, data: job.data.data });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
@@ -264,16 +238,13 @@ export class BullQueue<T> implements JobQueue<T> {
 
   async purge(): Promise<number> {
     await this.queue.waitUntilReady();
-    const removed = await this.queue.clean(0, 0, 'failed');
-    const direct = await this.producer.hlen(this.key(DIRECT_DEAD));
-    await this.producer.del(this.key(DIRECT_DEAD));
-    return removed.length + direct;
+    return this.connection.letters.purge();
   }
 
   async counts(): Promise<QueueCounts> {
     await this.queue.waitUntilReady();
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-    const [direct, intake] = await Promise.all([this.producer.hlen(this.key(DIRECT_DEAD)), this.producer.xlen(this.intakeKey)]);
+    const [direct, intake] = await Promise.all([this.connection.letters.directCount(), this.connection.producer.xlen(this.intakeKey)]);
     return {
       // Admitted jobs not yet moved into BullMQ by a worker's pump wait too.
       waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + intake,
@@ -286,10 +257,11 @@ export class BullQueue<T> implements JobQueue<T> {
   async ping(): Promise<void> {
     // Readiness must answer quickly: a connection still coming up gets a moment, not forever.
     await Promise.race([this.queue.waitUntilReady(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-    await this.producer.ping();
+    await this.connection.producer.ping();
   }
 
   async close(deadlineMs: number): Promise<{ unfinished: number }> {
+    this.door?.close();
     await this.pump?.stop();
     if (this.worker) {
       let timer: NodeJS.Timeout | undefined;
@@ -309,8 +281,7 @@ export class BullQueue<T> implements JobQueue<T> {
     if (!this.opened) return { unfinished: 0 };
     const counts = await this.counts().catch(() => undefined);
     await this.queue.close().catch(() => undefined);
-    this.producer.disconnect();
-    this.opened.doorConnection.disconnect();
+    this.opened.producer.disconnect();
     return { unfinished: counts ? counts.active : 0 };
   }
 

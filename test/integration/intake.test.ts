@@ -71,7 +71,7 @@ describe('the Redis intake', () => {
     expect(read[0]?.[1]).toHaveLength(3);
 
     const { runs, handler } = ran();
-    queue({}).process(handler, { concurrency: 2 });
+    queue().process(handler, { concurrency: 2 });
     await waitFor(() => runs.length === 3, 5000, 'the orphaned entries to be moved and run');
     await sleep(300);
     expect(runs).toEqual(['c:1', 'c:2', 'c:3']);

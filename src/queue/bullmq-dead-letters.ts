@@ -1,0 +1,70 @@
+/**
+ * The BullMQ queue's dead letters: BullMQ's failed set (jobs that ran out of attempts or failed for
+ * good in a worker) plus, in a hash of their own, the letters direct mode records outside a worker.
+ */
+import type { Job as BullJob, Queue } from 'bullmq';
+import type { RedisClient as Redis } from '../store/redis-connection.js';
+import type { DeadLetter } from './queue.js';
+
+export interface Stored<T> {
+  group: string;
+  data: T;
+  /** Set when a job is given up for a reason other than running out of attempts. */
+  deadReason?: string;
+}
+
+export class BullDeadLetters<T> {
+  constructor(
+    private readonly queue: Queue,
+    private readonly redis: Redis,
+    /** The hash of direct mode's letters. */
+    private readonly directKey: string,
+  ) {}
+
+  async list(): Promise<DeadLetter<T>[]> {
+    const failed = (await this.queue.getFailed(0, -1)) as BullJob<Stored<T>>[];
+    const fromWorkers = failed.map((job) => ({
+      id: job.id as string,
+      group: job.data.group,
+      data: job.data.data,
+      error: job.failedReason,
+      reason: job.data.deadReason ?? 'attempts_exhausted',
+      attempts: job.attemptsMade,
+      failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
+    }));
+    const direct = Object.values(await this.redis.hgetall(this.directKey)).map((json) => JSON.parse(json) as DeadLetter<T>);
+    return [...fromWorkers, ...direct];
+  }
+
+  async addDirect(letter: DeadLetter<T>): Promise<void> {
+    await this.redis.hset(this.directKey, letter.id, JSON.stringify(letter));
+  }
+
+  /** Direct mode's letter with this id, if any. */
+  async direct(id: string): Promise<DeadLetter<T> | undefined> {
+    const json = await this.redis.hget(this.directKey, id);
+    return json ? (JSON.parse(json) as DeadLetter<T>) : undefined;
+  }
+
+  async removeDirect(id: string): Promise<void> {
+    await this.redis.hdel(this.directKey, id);
+  }
+
+  /** A failed job that can be retried, or undefined. */
+  async failedJob(id: string): Promise<BullJob<Stored<T>> | undefined> {
+    const job = (await this.queue.getJob(id)) as BullJob<Stored<T>> | undefined;
+    return job && (await job.getState()) === 'failed' ? job : undefined;
+  }
+
+  directCount(): Promise<number> {
+    return this.redis.hlen(this.directKey);
+  }
+
+  /** Drop them all; returns how many. */
+  async purge(): Promise<number> {
+    const removed = await this.queue.clean(0, 0, 'failed');
+    const direct = await this.directCount();
+    await this.redis.del(this.directKey);
+    return removed.length + direct;
+  }
+}
