@@ -1,7 +1,8 @@
 /**
  * The ack path on Redis (issue 15): dedupe, limits and the enqueue (into the intake stream, which
- * the workers move into BullMQ) cost one network round trip, counted on the wire by a TCP relay between parley and the real Redis; the scripts go as
- * EVALSHA, not EVAL; refused and duplicate deliveries are never answered.
+ * the workers move into BullMQ) cost one network round trip, counted on the wire by a TCP relay
+ * between parley and the real Redis; the scripts go as EVALSHA, not EVAL; refused and duplicate
+ * deliveries are never answered.
  */
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
