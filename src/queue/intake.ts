@@ -7,10 +7,10 @@
  * the way (on a connection that carries BullMQ's ~50 scripts, each pipeline copies them all: about
  * 90 µs), so a pump moving one job at a time costs little more than the ack's own add used to.
  *
- * Nothing is lost on the way: an entry is acknowledged and deleted only after its batch is in
- * BullMQ; a pump that dies leaves its entries pending, and another pump claims them once they have
- * been idle for `reclaimIdleMs` (XAUTOCLAIM; the queue passes its job lock duration). Moving an entry twice is harmless: the job id is the
- * delivery id, and BullMQ ignores an id it already holds.
+ * Nothing is lost on the way: an entry is acknowledged and deleted only after its job is in
+ * BullMQ; a pump that dies leaves its entries pending, and another pump takes them over once they
+ * have been idle for `reclaimIdleMs` (XAUTOCLAIM; the queue passes its job lock duration). Moving
+ * an entry twice is harmless: the job id is the delivery id, and BullMQ ignores an id it holds.
  */
 import type { Queue } from 'bullmq';
 import { connectRedis, whenReady, type RedisClient as Redis } from '../store/redis-connection.js';
@@ -51,8 +51,9 @@ export interface IntakeOptions {
   key: string;
   /** A blocking connection of the pump's own (its reads wait up to BLOCK_MS). */
   reader: Redis;
-  /** Where the jobs go (BullMQ, on a connection that is not auto-pipelined), and the connection the entries are acknowledged on. */
+  /** Where the jobs go: BullMQ, on a connection that is not auto-pipelined. */
   queue: Queue;
+  /** The connection the entries are acknowledged on. */
   writer: Redis;
   /** BullMQ's options for each job (its id is added). */
   jobOptions: Record<string, unknown>;
@@ -64,7 +65,8 @@ export interface IntakeOptions {
   reclaimIdleMs: number;
 }
 
-type Entry = [id: string, fields: string[]];
+/** A stream entry; its fields are null when it was deleted after it was read (still pending). */
+type Entry = [id: string, fields: string[] | null];
 
 /**
  * The ack's side: the turnstile's admit script with the job as its payload, on a connection of its
@@ -104,6 +106,8 @@ export class IntakePump<T> {
   private running?: Promise<void>;
   private readonly consumer = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private nextReclaimAt = 0;
+  /** Ends the wait after an error early, when the pump is stopped. */
+  private wakeUp?: () => void;
   /** How long a read blocks, and how often orphans are looked for. */
   private readonly checkEveryMs: number;
 
@@ -124,6 +128,7 @@ export class IntakePump<T> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.options.reader.disconnect(); // ends a blocked read at once
+    this.wakeUp?.();
     await this.running;
   }
 
@@ -143,7 +148,7 @@ export class IntakePump<T> {
         this.options.onError(error);
         if (/NOGROUP/.test(String(error))) await this.ensureGroup().catch(() => undefined);
         pendingFirst = true;
-        await new Promise((resolve) => setTimeout(resolve, retryMs));
+        await new Promise<void>((resolve) => setTimeout((this.wakeUp = resolve), retryMs));
         retryMs = Math.min(RETRY_MS.max, retryMs * 2);
       }
     }
@@ -162,7 +167,7 @@ export class IntakePump<T> {
     const { reader, key } = this.options;
     const block = from === '>' ? ['BLOCK', String(this.checkEveryMs)] : [];
     const reply = (await reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(BATCH), ...block, 'STREAMS', key, from)) as [string, Entry[]][] | null;
-    return (reply?.[0]?.[1] ?? []).filter((entry) => entry[1] !== null);
+    return reply?.[0]?.[1] ?? [];
   }
 
   /** Entries another pump read and never acknowledged (it died): moved by this one instead. */
@@ -171,13 +176,15 @@ export class IntakePump<T> {
     let cursor = '0-0';
     do {
       const [next, entries] = (await this.options.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(this.options.reclaimIdleMs), cursor, 'COUNT', String(BATCH))) as [string, Entry[]];
-      const live = entries.filter((entry) => entry[1] !== null);
-      if (live.length > 0) await this.move(live);
+      if (entries.length > 0) await this.move(entries);
       cursor = next;
     } while (cursor !== '0-0' && !this.stopped);
   }
 
-  /** Into BullMQ (one add per job, all in flight at once), then acknowledged, deleted, and the jobs' entering markers cleared. */
+  /**
+   * Into BullMQ (one add per job, all in flight at once), then acknowledged, deleted, and the
+   * jobs' entering markers cleared.
+   */
   private async move(entries: Entry[]): Promise<void> {
     const { queue, key, jobOptions } = this.options;
     const jobs = entries.map(([, fields]) => parseJob<T>(fields)).filter((job): job is IntakeJob<T> => job !== undefined);
@@ -188,12 +195,13 @@ export class IntakePump<T> {
   }
 }
 
-/** An entry's job; undefined for one that is not a job (never written by parley): dropped. */
-function parseJob<T>(fields: string[]): IntakeJob<T> | undefined {
-  const at = fields.indexOf('job');
+/** An entry's job; undefined for one that holds none (deleted, or not written by parley): dropped. */
+function parseJob<T>(fields: string[] | null): IntakeJob<T> | undefined {
+  const at = fields?.indexOf('job') ?? -1;
+  if (!fields || at < 0) return undefined;
   try {
     const job = JSON.parse(fields[at + 1] ?? '') as IntakeJob<T>;
-    return at >= 0 && typeof job.id === 'string' && typeof job.group === 'string' ? job : undefined;
+    return typeof job.id === 'string' && typeof job.group === 'string' ? job : undefined;
   } catch {
     return undefined;
   }
