@@ -44,10 +44,15 @@ export class BullQueue<T> implements JobQueue<T> {
   private pump?: IntakePump<Stored<T>>;
   private readonly prefix: string;
   private readonly name: string;
+  private readonly intakeKey: string;
+  /** BullMQ's options for every job (each gets its own id). */
+  private readonly jobOptions: Record<string, unknown>;
 
   constructor(private readonly options: BullQueueOptions) {
     this.prefix = queuePrefix(options.url, options.prefix ?? 'parley');
     this.name = options.name ?? 'messages';
+    this.intakeKey = `${this.prefix}:intake`;
+    this.jobOptions = { attempts: options.retry.attempts, backoff: { type: 'parley' }, removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: false };
   }
 
   private get connection() {
@@ -105,16 +110,6 @@ export class BullQueue<T> implements JobQueue<T> {
     throw admitted.status === 'rejected' ? admitted.reason : (enqueued as PromiseRejectedResult).reason;
   }
 
-  /** BullMQ's options for every job (each gets its own id). */
-  private get jobOptions() {
-    return {
-      attempts: this.options.retry.attempts,
-      backoff: { type: 'parley' },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: false,
-    };
-  }
-
   process(handler: JobHandler<T>, options: ProcessOptions): void {
     // Not auto-pipelined: each flush would build an ioredis Pipeline, which copies every one of
     // BullMQ's scripts onto itself; that cost more CPU than the writes it saved (measured).
@@ -133,12 +128,10 @@ export class BullQueue<T> implements JobQueue<T> {
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => retryDelayMs(attemptsMade, this.options.retry, error) },
     });
     this.worker.on('error', () => undefined); // connection errors: the worker reconnects by itself
-    // Every worker process moves admitted jobs from the intake into BullMQ (its reads block: a connection of its own).
-    const reader = connectRedis(this.options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
-    reader.on('error', () => undefined);
+    // Every worker process moves admitted jobs from the intake into BullMQ.
     this.pump = new IntakePump<Stored<T>>({
+      url: this.options.url,
       key: this.intakeKey,
-      reader,
       writer: connection,
       queue: this.lookup,
       jobOptions: this.jobOptions,
@@ -283,10 +276,6 @@ export class BullQueue<T> implements JobQueue<T> {
     await this.queue.close().catch(() => undefined);
     this.opened.producer.disconnect();
     return { unfinished: counts ? counts.active : 0 };
-  }
-
-  private get intakeKey(): string {
-    return `${this.prefix}:intake`;
   }
 
   private key(name: string): string {

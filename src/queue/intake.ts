@@ -50,10 +50,10 @@ export interface IntakeJob<T> {
 }
 
 export interface IntakeOptions {
+  /** Redis, where the pump opens a connection of its own for its blocking reads. */
+  url: string;
   /** The stream's key. */
   key: string;
-  /** A blocking connection of the pump's own (its reads wait up to BLOCK_MS). */
-  reader: Redis;
   /** Where the jobs go: BullMQ, on a connection that is not auto-pipelined. */
   queue: Queue;
   /** The connection the entries are acknowledged on. */
@@ -115,8 +115,12 @@ export class IntakePump<T> {
   private readonly checkEveryMs: number;
 
   private readonly commands: IntakeCommands;
+  /** The pump's own connection: its reads block (up to BLOCK_MS), and it waits out an outage. */
+  private readonly reader: Redis;
 
   constructor(private readonly options: IntakeOptions) {
+    this.reader = connectRedis(options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.reader.on('error', () => undefined); // a failed read is reported through onError
     const writer = options.writer as unknown as Partial<IntakeCommands>;
     if (!writer.parleyIntakeDone) options.writer.defineCommand('parleyIntakeDone', { lua: DONE });
     this.commands = options.writer as unknown as IntakeCommands;
@@ -130,7 +134,7 @@ export class IntakePump<T> {
   /** Stop reading; a batch being moved finishes first. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.options.reader.disconnect(); // ends a blocked read at once
+    this.reader.disconnect(); // ends a blocked read at once
     this.wakeUp?.();
     await this.running;
   }
@@ -160,16 +164,16 @@ export class IntakePump<T> {
   /** The consumer group, reading from the stream's start (entries written before it existed too). */
   private async ensureGroup(): Promise<void> {
     try {
-      await this.options.reader.xgroup('CREATE', this.options.key, GROUP, '0', 'MKSTREAM');
+      await this.reader.xgroup('CREATE', this.options.key, GROUP, '0', 'MKSTREAM');
     } catch (error) {
       if (!/BUSYGROUP/.test(String(error))) throw error;
     }
   }
 
   private async read(from: '0' | '>'): Promise<Entry[]> {
-    const { reader, key } = this.options;
+    const { key } = this.options;
     const block = from === '>' ? ['BLOCK', String(this.checkEveryMs)] : [];
-    const reply = (await reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(BATCH), ...block, 'STREAMS', key, from)) as [string, Entry[]][] | null;
+    const reply = (await this.reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(BATCH), ...block, 'STREAMS', key, from)) as [string, Entry[]][] | null;
     return reply?.[0]?.[1] ?? [];
   }
 
@@ -178,7 +182,7 @@ export class IntakePump<T> {
     this.nextReclaimAt = Date.now() + this.checkEveryMs;
     let cursor = '0-0';
     do {
-      const [next, entries] = (await this.options.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(this.options.reclaimIdleMs), cursor, 'COUNT', String(BATCH))) as [string, Entry[]];
+      const [next, entries] = (await this.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(this.options.reclaimIdleMs), cursor, 'COUNT', String(BATCH))) as [string, Entry[]];
       if (entries.length > 0) await this.move(entries);
       cursor = next;
     } while (cursor !== '0-0' && !this.stopped);

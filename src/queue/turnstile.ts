@@ -117,7 +117,8 @@ export class Turnstile {
   admit(job: { id: string; group: string }, admission: Admission, intake?: { key: string; payload: string }): Promise<Admitted> {
     const limitKeys = admission.limits.map((limit) => `${this.prefix}-limit:${limit.name}:${limit.subject}`);
     const limitArgs = admission.limits.flatMap((limit) => [String(limit.points), String(limit.durationSeconds)]);
-    const keys = [this.claimKey(admission.claim), `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? `${this.prefix}:intake`, ...limitKeys];
+    // Without an intake, KEYS[5] only holds the limit keys' place: the script never touches it.
+    const keys = [this.claimKey(admission.claim), `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? this.claimKey(admission.claim), ...limitKeys];
     const enteringMs = intake ? admission.claimTtlMs : ENTERING_GRACE_MS;
     const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', ...limitArgs];
     return this.commands.parleyAdmit(String(keys.length), ...keys, ...args).then(([verdict, index = 1, ttl = 0]): Admitted => {
