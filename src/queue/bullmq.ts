@@ -137,6 +137,9 @@ export class BullQueue<T> implements JobQueue<T> {
       jobOptions: this.jobOptions,
       enteringKeys: (ids) => this.workerTurnstile!.enteredKeys(ids),
       reclaimIdleMs: this.options.lockDurationMs,
+      // Enough for this process's workers to start their next jobs from; a burst waits in the intake.
+      keepQueued: 2 * Math.max(1, options.concurrency),
+      queued: () => this.lookup!.getWaitingCount(),
       onError: (error) => options.logger?.warn({ err: error }, 'moving admitted jobs from the intake into the queue failed; trying again'),
     });
     this.pump.start();

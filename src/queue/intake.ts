@@ -5,6 +5,11 @@
  * and moves what it reads into BullMQ with BullMQ's own `add` (`addBulk` for a bigger batch).
  * BullMQ stays the queue: retries, backoff, dead letters and stalled-job recovery all happen there.
  *
+ * The pump moves jobs as the workers need them, not as fast as they arrive: once it has moved
+ * `keepQueued` jobs, it lets BullMQ's waiting list run down to half of that before it reads more. A
+ * burst of acks then waits in the stream, and the CPU its move into BullMQ costs is spread over
+ * the time the workers take to answer it instead of competing with the acks of the burst itself.
+ *
  * Nothing is lost on the way: an entry is acknowledged and deleted only after its job is in
  * BullMQ; a pump that dies leaves its entries pending, and another pump takes them over once they
  * have been idle for `reclaimIdleMs` (XAUTOCLAIM; the queue passes its job lock duration). Moving
@@ -25,6 +30,8 @@ const BULK_FROM = 4;
 /** How long a read blocks when the stream is empty, at most; an idle pump looks for orphans between reads. */
 const BLOCK_MS = 5_000;
 const RETRY_MS = { first: 100, max: 5_000 };
+/** While BullMQ holds enough waiting jobs, how often the pump looks again. */
+const QUEUED_POLL_MS = 50;
 const GROUP = 'pump';
 /** How long the first ack waits for the door's connection to come up. */
 const DOOR_FIRST_CONNECT_MS = 2000;
@@ -66,6 +73,10 @@ export interface IntakeOptions {
   onError(error: unknown): void;
   /** Entries another pump read and has not moved for this long are taken over (its process died). */
   reclaimIdleMs: number;
+  /** How many jobs to keep waiting in BullMQ, about: the rest wait in the intake. */
+  keepQueued: number;
+  /** How many jobs wait in BullMQ now (BullMQ's own count). */
+  queued(): Promise<number>;
 }
 
 /** A stream entry; its fields are null when it was deleted after it was read (still pending). */
@@ -142,13 +153,18 @@ export class IntakePump<T> {
   private async loop(): Promise<void> {
     let pendingFirst = true; // our own unacknowledged entries first: after a start, and after an error
     let retryMs = RETRY_MS.first;
+    const keep = Math.max(1, Math.min(BATCH, this.options.keepQueued));
+    let room = keep; // how many entries may be moved before BullMQ's waiting list is looked at again
     await this.ensureGroup().catch(() => undefined);
     while (!this.stopped) {
       try {
         if (Date.now() >= this.nextReclaimAt) await this.reclaim();
-        const entries = await this.read(pendingFirst ? '0' : '>');
-        if (pendingFirst && entries.length < BATCH) pendingFirst = false;
+        const entries = await this.read(pendingFirst ? '0' : '>', room);
+        if (pendingFirst && entries.length < room) pendingFirst = false;
         if (entries.length > 0) await this.move(entries);
+        room -= entries.length;
+        // Most of what BullMQ may hold has been moved: read more once the workers have taken half.
+        if (room < BULK_FROM) room = await this.roomInQueue(keep);
         retryMs = RETRY_MS.first;
       } catch (error) {
         if (this.stopped) break;
@@ -170,11 +186,20 @@ export class IntakePump<T> {
     }
   }
 
-  private async read(from: '0' | '>'): Promise<Entry[]> {
+  private async read(from: '0' | '>', count: number): Promise<Entry[]> {
     const { key } = this.options;
     const block = from === '>' ? ['BLOCK', String(this.checkEveryMs)] : [];
-    const reply = (await this.reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(BATCH), ...block, 'STREAMS', key, from)) as [string, Entry[]][] | null;
+    const reply = (await this.reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(count), ...block, 'STREAMS', key, from)) as [string, Entry[]][] | null;
     return reply?.[0]?.[1] ?? [];
+  }
+
+  /** Waits until BullMQ holds at most half of `keep` waiting jobs; returns how many to read then. */
+  private async roomInQueue(keep: number): Promise<number> {
+    for (;;) {
+      const waiting = await this.options.queued();
+      if (waiting <= keep / 2 || this.stopped) return Math.max(1, keep - waiting);
+      await new Promise<void>((resolve) => setTimeout((this.wakeUp = resolve), QUEUED_POLL_MS));
+    }
   }
 
   /** Entries another pump read and never acknowledged (it died): moved by this one instead. */

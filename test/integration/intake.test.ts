@@ -61,6 +61,36 @@ describe('the Redis intake', () => {
     expect(await redis.admin().xpending(intake, 'pump')).toEqual([0, null, null, null]);
   });
 
+  it('moves jobs as the workers need them: a backlog waits in the intake, BullMQ holds about twice the concurrency', async () => {
+    const { queue, admit, intake, prefix } = setup();
+    const ingress = queue();
+    for (let n = 1; n <= 40; n++) await admit(ingress, `f${n}`, `f${n}`, n);
+    const gate = { open: false };
+    const runs: number[] = [];
+    const concurrency = 2;
+    queue().process(
+      async (job: Job<Data>) => {
+        runs.push(job.data.n);
+        await waitFor(() => gate.open, 10_000, 'the test to let the jobs finish');
+      },
+      { concurrency },
+    );
+    await waitFor(() => runs.length === concurrency, 5000, 'the first jobs to start');
+    await sleep(300); // the pump has had every chance to move more
+    const raw = new Queue('messages', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    try {
+      expect(await raw.getWaitingCount()).toBeLessThanOrEqual(2 * concurrency);
+      expect(await redis.admin().xlen(intake)).toBeGreaterThanOrEqual(40 - concurrency - 2 * concurrency);
+      expect((await ingress.counts()).waiting).toBe(40 - concurrency);
+    } finally {
+      await raw.close();
+    }
+    gate.open = true;
+    await waitFor(() => runs.length === 40, 10_000, 'the whole backlog to run');
+    expect(new Set(runs).size).toBe(40);
+    await waitFor(async () => (await redis.admin().xlen(intake)) === 0, 2000, 'the intake to empty');
+  });
+
   it('takes over the entries of a pump that died between reading and moving them', async () => {
     const { queue, admit, intake } = setup({ lockDurationMs: 400 });
     const ingress = queue();
