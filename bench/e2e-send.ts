@@ -9,7 +9,7 @@
  *    previous one was acknowledged, alternating between the ingress processes.
  * Event i goes to ingress i % n; the ledger hears when each was sent and acknowledged.
  */
-import { leanFetch } from '../src/http/lean-fetch.js';
+import { rawPost } from './raw-http.js';
 import type { Ledger } from './e2e-ledger.js';
 import { quantile } from './e2e-ledger.js';
 import { CONNECTIONS } from './settings.js';
@@ -44,13 +44,13 @@ export class Acks {
     const headers = { ...slackHeaders(body), ...(retry ? { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } : {}) };
     const started = performance.now();
     try {
-      // node:http with keep-alive: the load generator shares the cores, so it should cost little (Slack's own senders cost us nothing).
-      const response = await leanFetch(url, { method: 'POST', headers, body });
-      await response.arrayBuffer();
+      // A lean keep-alive sender: it shares the cores with parley (Slack's own senders cost parley nothing).
+      const { status } = await rawPost(url, headers, body);
+      const ok = status >= 200 && status < 300;
       this.latencies.push(performance.now() - started);
-      if (response.ok) ledger.get(i)!.acknowledged = true;
-      else this.refusedByStatus.set(response.status, (this.refusedByStatus.get(response.status) ?? 0) + 1);
-      return response.ok;
+      if (ok) ledger.get(i)!.acknowledged = true;
+      else this.refusedByStatus.set(status, (this.refusedByStatus.get(status) ?? 0) + 1);
+      return ok;
     } catch {
       this.errors++;
       return false;

@@ -12,6 +12,7 @@ import { Ledger, trackedFakes } from './e2e-ledger.js';
 import { AI_LATENCY_MS, fullLoadPhase, pacedPhase, warmUpPhase, type Deployment } from './e2e-phases.js';
 import type { BenchRedis } from './redis.js';
 import { BOT_TOKEN, SIGNING_SECRET } from './slack-load.js';
+import { closeRawPools } from './raw-http.js';
 
 const INGRESS = 2;
 const WORKERS = 2;
@@ -62,6 +63,7 @@ export async function benchSlackEndToEnd(redis: BenchRedis): Promise<boolean> {
     return full && pacedOk;
   } finally {
     await Promise.all(children.map((c) => c.stop()));
+    closeRawPools();
     await fakes.close();
   }
 }

@@ -9,6 +9,7 @@ import { parleyEnv, startChild, waitUntilReady } from './children.js';
 import { Ledger, trackedFakes } from './e2e-ledger.js';
 import { AI_LATENCY_MS, fullLoadPhase, pacedPhase, warmUpPhase, type Deployment } from './e2e-phases.js';
 import { BOT_TOKEN, SIGNING_SECRET } from './slack-load.js';
+import { closeRawPools } from './raw-http.js';
 
 const WORKER_CONCURRENCY = 64;
 
@@ -42,6 +43,7 @@ export async function benchSlackMemory(): Promise<boolean> {
     return full && pacedOk;
   } finally {
     await server.stop();
+    closeRawPools();
     await fakes.close();
   }
 }
