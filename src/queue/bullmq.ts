@@ -31,6 +31,7 @@ export interface BullQueueOptions {
 
 const DIRECT_DEAD = 'dead-direct';
 const TURN_RECHECK_MS = 2000;
+const KEEP_QUEUED_AT_LEAST = 16;
 
 export class BullQueue<T> implements JobQueue<T> {
   /** Opened on first use: constructing a queue does no I/O. */
@@ -138,7 +139,8 @@ export class BullQueue<T> implements JobQueue<T> {
       enteringKeys: (ids) => this.workerTurnstile!.enteredKeys(ids),
       reclaimIdleMs: this.options.lockDurationMs,
       // Enough for this process's workers to start their next jobs from; a burst waits in the intake.
-      keepQueued: 2 * Math.max(1, options.concurrency),
+      // At least 16, so that a small worker does not ask BullMQ for its count after every job.
+      keepQueued: Math.max(KEEP_QUEUED_AT_LEAST, 2 * options.concurrency),
       queued: () => this.lookup!.getWaitingCount(),
       onError: (error) => options.logger?.warn({ err: error }, 'moving admitted jobs from the intake into the queue failed; trying again'),
     });
