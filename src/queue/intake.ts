@@ -159,8 +159,9 @@ export class IntakePump<T> {
     while (!this.stopped) {
       try {
         if (Date.now() >= this.nextReclaimAt) await this.reclaim();
-        const entries = await this.read(pendingFirst ? '0' : '>', room);
-        if (pendingFirst && entries.length < room) pendingFirst = false;
+        const count = Math.max(1, room); // room is short after a failed look at BullMQ's count
+        const entries = await this.read(pendingFirst ? '0' : '>', count);
+        if (pendingFirst && entries.length < count) pendingFirst = false;
         if (entries.length > 0) await this.move(entries);
         room -= entries.length;
         // Most of what BullMQ may hold has been moved: read more once the workers have taken half.

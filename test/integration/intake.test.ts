@@ -7,6 +7,8 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BullQueue, BullQueueOptions, Job } from '../../src/queue/index.js';
+import { IntakePump } from '../../src/queue/intake.js';
+import { connectRedis } from '../../src/store/index.js';
 import { bullQueue, queueTestKit, type Data } from '../helpers/queue.js';
 import { sleep, uniquePrefix, useRedis, waitFor } from './redis-helpers.js';
 
@@ -89,6 +91,58 @@ describe('the Redis intake', () => {
     await waitFor(() => runs.length === 40, 10_000, 'the whole backlog to run');
     expect(new Set(runs).size).toBe(40);
     await waitFor(async () => (await redis.admin().xlen(intake)) === 0, 2000, 'the intake to empty');
+  });
+
+  it("goes on moving when BullMQ's count cannot be read: the failure is reported, the jobs wait, nothing is lost", async () => {
+    const { queue, admit, intake, prefix } = setup();
+    const ingress = queue();
+    for (let n = 1; n <= 12; n++) await admit(ingress, `g${n}`, `g${n}`, n);
+    const bull = new Queue('messages', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    const writer = connectRedis('redis://127.0.0.1:6379');
+    const errors: string[] = [];
+    let looks = 0;
+    const pump = new IntakePump({
+      url: 'redis://127.0.0.1:6379',
+      key: intake,
+      queue: bull,
+      writer,
+      jobOptions: {},
+      enteringKeys: () => [],
+      onError: (error) => void errors.push(String(error)),
+      reclaimIdleMs: 30_000,
+      keepQueued: 4,
+      queued: async () => {
+        if (++looks === 1) throw new Error('count unavailable');
+        return bull.getWaitingCount();
+      },
+    });
+    try {
+      pump.start();
+      await waitFor(() => errors.length > 0, 5000, 'the failed count to be reported');
+      expect(errors[0]).toMatch(/count unavailable/);
+      // No worker takes jobs: BullMQ fills up to about keepQueued, and the rest waits in the intake.
+      await waitFor(async () => (await bull.getWaitingCount()) >= 4, 5000, 'the pump to move jobs again');
+      await sleep(200);
+      const inBull = await bull.getWaitingCount();
+      expect(inBull).toBeLessThanOrEqual(6);
+      expect(inBull + (await redis.admin().xlen(intake))).toBe(12);
+      // As the workers take them (here: they are read and removed), the pump moves the rest, each once.
+      const moved = new Set<string>();
+      await waitFor(
+        async () => {
+          for (const job of await bull.getJobs(['wait'])) moved.add(String(job.id));
+          await bull.drain();
+          return moved.size === 12 && (await redis.admin().xlen(intake)) === 0;
+        },
+        5000,
+        'every job to be moved',
+      );
+      expect([...moved].sort()).toEqual(Array.from({ length: 12 }, (_, k) => `g${k + 1}`).sort());
+    } finally {
+      await pump.stop();
+      writer.disconnect();
+      await bull.close();
+    }
   });
 
   it('takes over the entries of a pump that died between reading and moving them', async () => {
