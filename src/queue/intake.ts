@@ -120,7 +120,7 @@ export class IntakePump<T> {
   private running?: Promise<void>;
   private readonly consumer = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private nextReclaimAt = 0;
-  /** Ends the wait after an error early, when the pump is stopped. */
+  /** Ends a pause (after an error, or while BullMQ holds enough) early, when the pump is stopped. */
   private wakeUp?: () => void;
   /** How long a read blocks, and how often orphans are looked for. */
   private readonly checkEveryMs: number;
@@ -172,7 +172,7 @@ export class IntakePump<T> {
         this.options.onError(error);
         if (/NOGROUP/.test(String(error))) await this.ensureGroup().catch(() => undefined);
         pendingFirst = true;
-        await new Promise<void>((resolve) => setTimeout((this.wakeUp = resolve), retryMs));
+        await this.pause(retryMs);
         retryMs = Math.min(RETRY_MS.max, retryMs * 2);
       }
     }
@@ -199,8 +199,13 @@ export class IntakePump<T> {
     for (;;) {
       const waiting = await this.options.queued();
       if (waiting <= keep / 2 || this.stopped) return Math.max(1, keep - waiting);
-      await new Promise<void>((resolve) => setTimeout((this.wakeUp = resolve), QUEUED_POLL_MS));
+      await this.pause(QUEUED_POLL_MS);
     }
+  }
+
+  /** Wait `ms`, or less when the pump is stopped meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => setTimeout((this.wakeUp = resolve), ms));
   }
 
   /** Entries another pump read and never acknowledged (it died): moved by this one instead. */

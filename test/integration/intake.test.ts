@@ -23,16 +23,18 @@ function setup(options: Partial<Omit<BullQueueOptions, 'retry'>> = {}) {
   const queue = (): BullQueue<Data> => kit.track(bullQueue(prefix, options), 1000);
   const admit = (q: BullQueue<Data>, id: string, group: string, n: number) => q.admit({ id, group, data: { n } }, { claim: `seen:${id}`, claimTtlMs: 60_000, limits: [] });
   const intake = `${prefix}:intake`;
+  /** BullMQ's own view of the queue, apart from parley's (close it after use). */
+  const openBullMq = () => new Queue('messages', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
   /** What BullMQ itself holds (not counting the intake). */
   const inBullMq = async () => {
-    const raw = new Queue('messages', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    const raw = openBullMq();
     try {
       return await raw.getJobCountByTypes('waiting', 'active', 'completed', 'delayed', 'prioritized');
     } finally {
       await raw.close();
     }
   };
-  return { prefix, queue, admit, intake, inBullMq };
+  return { queue, admit, intake, inBullMq, openBullMq };
 }
 
 const ran = () => {
@@ -64,7 +66,7 @@ describe('the Redis intake', () => {
   });
 
   it('moves jobs as the workers need them: a backlog waits in the intake, BullMQ holds twice the concurrency (at least 16)', async () => {
-    const { queue, admit, intake, prefix } = setup();
+    const { queue, admit, intake, openBullMq } = setup();
     const ingress = queue();
     for (let n = 1; n <= 40; n++) await admit(ingress, `f${n}`, `f${n}`, n);
     const gate = { open: false };
@@ -79,7 +81,7 @@ describe('the Redis intake', () => {
     );
     await waitFor(() => runs.length === concurrency, 5000, 'the first jobs to start');
     await sleep(300); // the pump has had every chance to move more
-    const raw = new Queue('messages', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    const raw = openBullMq();
     try {
       expect(await raw.getWaitingCount()).toBeLessThanOrEqual(16);
       expect(await redis.admin().xlen(intake)).toBeGreaterThanOrEqual(40 - concurrency - 16);
@@ -94,10 +96,10 @@ describe('the Redis intake', () => {
   });
 
   it("goes on moving when BullMQ's count cannot be read: the failure is reported, the jobs wait, nothing is lost", async () => {
-    const { queue, admit, intake, prefix } = setup();
+    const { queue, admit, intake, openBullMq } = setup();
     const ingress = queue();
     for (let n = 1; n <= 12; n++) await admit(ingress, `g${n}`, `g${n}`, n);
-    const bull = new Queue('messages', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    const bull = openBullMq();
     const writer = connectRedis('redis://127.0.0.1:6379');
     const errors: string[] = [];
     let looks = 0;
