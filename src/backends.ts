@@ -86,10 +86,12 @@ export function createBackends(config: Config, logger: Logger): Backends {
     workerStore: () => new RedisStore(patient(), namespace),
     queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
     cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
-    tally: new RedisTally(redis, namespace),
+    // Counted on the patient connection (a worker's spend leaves with its other writes), read fast.
+    tally: new RedisTally(redis, namespace, patient()),
     // The worker writes the log: the patient connection waits out a short outage.
     conversationLog: () => new RedisConversationLog(patient(), { prefix: queuePrefix(config.redisUrl!, config.redisPrefix), ttlSeconds: config.history.ttlSeconds }),
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
+    // Fails fast: with Redis down, the limit falls back to this process's own at once.
     adaptiveLimit: (name, options) => new RedisAdaptiveLimit(redis, options, `${config.redisPrefix}:${name}`),
     // Redis down at start must not keep the bot from starting: readiness reports it meanwhile.
     connect,

@@ -9,6 +9,7 @@ import { PermanentError, type Adapter, type SendOptions } from './adapter.js';
 import { MARKER_TTL_MS } from './jobs.js';
 import type { ConversationRef, Delivery, Reply } from './message.js';
 import { waitOutRetryAfter } from './retry-after.js';
+import type { PendingWrites } from './pending-writes.js';
 import type { Store } from './store/index.js';
 import { splitMessage } from './text/index.js';
 
@@ -30,6 +31,11 @@ export interface PostOptions extends SendOptions {
    * write). It is read with the parts' markers, in one round trip.
    */
   alsoMark?: { key: string; value: string };
+  /**
+   * Where the markers' writes go instead of being waited for after each part: the caller waits for
+   * them before its job ends (the worker does). Absent: each is waited for.
+   */
+  pending?: PendingWrites;
   logger?: Logger;
 }
 
@@ -48,7 +54,7 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   if (!adapter.sendPart) {
     if (!adapter.send) throw new PermanentError(`the ${adapter.platform} adapter has neither sendPart nor send`, 'no_send');
     const delivery = await adapter.send(conversation, reply, options.key === undefined ? {} : { key: options.key });
-    await markAlso(options);
+    await recorded(markAlso(options), options);
     return delivery;
   }
   const ids: string[] = [];
@@ -68,11 +74,17 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
     if (id === null) break; // the adapter posts nothing more of this reply
     ids.push(id);
     const last = index === parts.length - 1;
-    await Promise.all([marker && options.markers.set(marker, id, MARKER_TTL_MS), last && markAlso(options)]);
+    await recorded(Promise.all([marker && options.markers.set(marker, id, MARKER_TTL_MS), last && markAlso(options)]), options);
     marked = last;
   }
-  if (!marked) await markAlso(options);
+  if (!marked) await recorded(markAlso(options), options);
   return { ids };
+}
+
+/** Wait for a marker's write, or hand it to the caller's pending writes. */
+async function recorded(write: Promise<unknown>, { pending }: PostOptions): Promise<void> {
+  if (pending) pending.add(write);
+  else await write;
 }
 
 async function markAlso({ alsoMark, markers }: PostOptions): Promise<void> {

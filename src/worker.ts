@@ -15,6 +15,7 @@ import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
 import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
 import type { Job } from './queue/index.js';
+import { PendingWrites } from './pending-writes.js';
 import { postReply, type Posted } from './replies.js';
 import type { Store } from './store/index.js';
 import { isDeferral } from './queue/index.js';
@@ -83,12 +84,15 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
     await sendOnce(deps, job.id, 1, data.conversation, data.reply);
     return;
   }
+  // The replies' markers are written while the handler goes on; the job ends once they are.
+  const pending = new PendingWrites();
   await answerMessage(deps, data.message, {
     jobId: job.id,
     attempt: job.attempt,
     isFinalFailure: final,
     onWait: (error) => waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS),
-    sink: (conversation, reply, n) => sendOnce(deps, job.id, n, conversation, reply),
+    pending,
+    sink: (conversation, reply, n) => sendOnce(deps, job.id, n, conversation, reply, pending),
     streamSink: (conversation, chunks, n) => streamOnce(deps, job.id, n, conversation, chunks),
   });
 }
@@ -105,6 +109,8 @@ export interface AnswerOptions {
   streamSink?: StreamSink;
   /** No queue orders this conversation's messages (direct mode): hold its lock while answering. */
   serialize?: boolean;
+  /** Writes the sinks left pending (the replies' markers): waited for before the message counts as answered. */
+  pending?: PendingWrites;
 }
 
 /** Answer one message. Shared by the worker and direct mode. */
@@ -161,11 +167,14 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);
+    await options.pending?.settled();
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, seconds);
     if (replies > 0) deps.metrics.replySeconds.observe({ platform: message.platform }, Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
     logger.info({ replies, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
   } catch (caught) {
+    // Nothing of this attempt's is still being written once it ends (a retry reads the markers).
+    await options.pending?.settled().catch(() => undefined);
     let error = asQueueError(caught);
     if (isDeferral(error) && options.onWait) error = await options.onWait(error);
     waiting = isDeferral(error);
@@ -188,14 +197,14 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
 }
 
 /** Post reply number `n` of a job unless a marker says it was already posted. */
-export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply): Promise<void> {
+export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply, pending?: PendingWrites): Promise<void> {
   const adapter = deps.adapterFor(conversation.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
   let posted: Posted;
   try {
     // The "sent" marker is read with the parts' markers, and written with the last part's.
     const alsoMark = { key: keys.sent(jobId, n), value: new Date().toISOString() };
-    posted = await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, alsoMark, logger: deps.logger });
+    posted = await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, alsoMark, logger: deps.logger, ...(pending ? { pending } : {}) });
   } catch (error) {
     deps.metrics.repliesFailed.inc({ platform: conversation.platform });
     throw error;

@@ -73,6 +73,20 @@ describe('RedisTally on Redis', () => {
     expect(await redis.admin().exists(`${prefix}:empty:none`)).toBe(0);
   });
 
+  it('counts on its writer connection and reads on the other: counting goes on while the reading one is down, and reading while the writer is', async () => {
+    const reads = await redis.connection();
+    const writes = await redis.connection();
+    const tally = new RedisTally(reads, `${prefix}:split:`, writes);
+    reads.disconnect(); // the app's fail-fast connection, down
+    expect(await tally.add('spend', { total: 2 }, 60_000)).toEqual({ total: 2 });
+    await expect(tally.read('spend')).rejects.toThrow();
+    expect(await redis.admin().hget(`${prefix}:split:spend`, 'total')).toBe('2');
+    const reader = new RedisTally(await redis.connection(), `${prefix}:split:`, writes);
+    writes.disconnect();
+    expect(await reader.read('spend')).toEqual({ total: 2 });
+    await expect(reader.add('spend', { total: 1 }, 60_000)).rejects.toThrow();
+  });
+
   it('two processes (two connections) add into the same counters', async () => {
     const shared = `${prefix}:shared:`;
     const a = new RedisTally(await redis.connection(), shared);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { AiClient, AiRequest, AiResult } from '../../src/ai/index.js';
 import type { BudgetConfig } from '../../src/config.js';
 import { BudgetedAiClient } from '../../src/ops/budgeted-ai.js';
-import type { Tally } from '../../src/ops/tally.js';
+import { MemoryTally, type Tally } from '../../src/ops/tally.js';
 import { metricValue, opsParts, quietLogger, type Limits } from '../helpers/ops.js';
 
 const NOTICE = 'Budget spent, back tomorrow.';
@@ -127,6 +127,19 @@ describe('BudgetedAiClient', () => {
     const { ai } = budgeted({}, 'notice');
     expect(ai.stream).toBeUndefined();
     expect(ai.circuit).toBe('closed');
+  });
+
+  it('the answer does not wait for its cost to be counted; the count lands afterwards', async () => {
+    const counts = new MemoryTally();
+    let letThrough!: () => void;
+    const held = new Promise<void>((resolve) => (letThrough = resolve));
+    // A slow counter (as a Redis round trip is): each add waits for the test.
+    const slow: Tally = { add: async (...args) => held.then(() => counts.add(...args)), read: (...args) => counts.read(...args) };
+    const { ask, spend } = budgeted({}, 'notice', { tally: slow });
+    expect((await ask('one', 'T1')).text).toBe('big: one');
+    expect((await spend.summary()).today.totalUsd).toBe(0);
+    letThrough();
+    await expect.poll(async () => (await spend.summary()).today).toEqual({ totalUsd: 1, byModel: { big: 1 }, byTenant: { T1: 1 } });
   });
 
   it('spend that cannot be read does not stop answers', async () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RetryAfterError, type Adapter, type ReplyPart } from '../../src/adapter.js';
 import { hmacMatches, parseRetryAfter, retryAfterMs, safeEqual, waitOutRetryAfter } from '../../src/adapter-kit.js';
 import type { ConversationRef } from '../../src/message.js';
+import { PendingWrites } from '../../src/pending-writes.js';
 import { partKey, postReply, replyParts } from '../../src/replies.js';
 import { MemoryStore } from '../../src/store/index.js';
 
@@ -97,6 +98,33 @@ describe('postReply', () => {
     const delivery = await postReply(adapter, ref, { text: long }, { key: 'job2:1', markers });
     expect(posted.map((p) => p.part.index)).toEqual([0, ...replyParts(adapter, long).slice(1).map((_, i) => i + 1)]);
     expect(delivery.ids[0]).toBe('id-1');
+  });
+
+  it('with pending writes, posts every part without waiting for their markers; settled() waits for them and throws a failed one', async () => {
+    markers = new MemoryStore();
+    const { adapter, posted } = partsAdapter();
+    const held: Array<() => void> = [];
+    let failNext = false;
+    // A store whose writes finish only when the test lets them (the last one fails).
+    const slow = Object.assign(Object.create(markers) as MemoryStore, {
+      set: (key: string, value: string, ttlMs?: number) =>
+        new Promise<void>((resolve, reject) => held.push(() => (failNext ? reject(new Error('store down')) : resolve(markers.set(key, value, ttlMs))))),
+    });
+    const pending = new PendingWrites();
+    const sent = { key: 'parley:sent:job7:1', value: 'done' };
+    const delivery = await postReply(adapter, ref, { text: long }, { key: 'job7:1', markers: slow, alsoMark: sent, pending });
+    expect(delivery.ids).toHaveLength(replyParts(adapter, long).length);
+    expect(posted).toHaveLength(delivery.ids.length);
+    expect(held).toHaveLength(delivery.ids.length + 1); // a marker per part, and "sent"
+    let done = false;
+    const settled = pending.settled().then(() => (done = true), (error: unknown) => error);
+    for (const release of held.slice(0, -1)) release();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(done).toBe(false); // one write is still out
+    failNext = true;
+    held.at(-1)!();
+    expect(await settled).toEqual(new Error('store down'));
+    expect(await markers.get(partKey('parts', 'job7:1', 0))).toBe('id-1');
   });
 
   it('without a key, posts every part and records nothing', async () => {

@@ -191,6 +191,30 @@ describe('effectively-once replies', () => {
     expect(await q.deadLetters()).toEqual([]);
   });
 
+  it("a job ends only once its reply's marker is written, and a marker that cannot be written fails the attempt without an apology", async () => {
+    const writes: Array<(ok: boolean) => void> = [];
+    const real = store.set.bind(store);
+    // The "sent" marker's write waits for the test (as a slow Redis would); the history and the log go through.
+    store.set = (key, value, ttlMs) =>
+      key.includes(':sent:') ? new Promise<void>((resolve, reject) => writes.push((ok) => (ok ? resolve(real(key, value, ttlMs)) : reject(new Error('store down'))))) : real(key, value, ttlMs);
+    let ended = false;
+    const answered = processJob(deps, job(inbound(), 1)).finally(() => (ended = true));
+    await waitFor(() => writes.length === 1);
+    expect(adapter.sent).toHaveLength(1); // posted; its marker is still being written
+    await sleep(20);
+    expect(ended).toBe(false);
+    writes[0]!(true);
+    await answered;
+
+    const failing = processJob(deps, job(inbound(), 1, 3));
+    await waitFor(() => writes.length === 2);
+    writes[1]!(false);
+    await expect(failing).rejects.toThrow('store down');
+    expect(adapter.sent).toHaveLength(2);
+    expect(apologies()).toHaveLength(0); // the answer was posted
+    expect(await metricValue('repliesSent', { platform: 'test', kind: 'answer' })).toBe(2);
+  });
+
   it('the same text in two different messages is posted twice (markers are per job)', async () => {
     ai.respond = async () => 'same answer';
     await processJob(deps, job(inbound()));
