@@ -87,7 +87,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
     queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
     cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
     // Counted on the patient connection (a worker's spend leaves with its other writes), read fast.
-    tally: new RedisTally(redis, namespace, patient()),
+    tally: new RedisTally(redis, namespace, patient),
     // The worker writes the log: the patient connection waits out a short outage.
     conversationLog: () => new RedisConversationLog(patient(), { prefix: queuePrefix(config.redisUrl!, config.redisPrefix), ttlSeconds: config.history.ttlSeconds }),
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),

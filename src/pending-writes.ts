@@ -9,10 +9,8 @@ export class PendingWrites {
 
   add(write: Promise<unknown>): void {
     // Caught at once, so a failure is never an unhandled rejection; settled() throws the first.
-    this.writes.push(write.then(
-      () => undefined,
-      (error: unknown) => void (this.failure ??= { error }),
-    ));
+    const failed = (error: unknown) => void (this.failure ??= { error });
+    this.writes.push(write.then(() => undefined, failed));
   }
 
   /** Resolves once every write is done; throws the first failure. */

@@ -56,14 +56,15 @@ export class MemoryTally implements Tally {
 
 export class RedisTally implements Tally {
   /**
-   * `writer` takes the counts (default: `redis`): the worker's patient connection, so a count waits
-   * out a short outage and leaves with the worker's other writes. Reads go to `redis`, which fails
-   * fast, so the console answers at once while Redis is down.
+   * `writer` gives the connection that takes the counts (default: `redis`): the worker's patient
+   * one, so a count waits out a short outage and leaves with the worker's other writes; asked for
+   * on the first count, so it opens nothing before. Reads go to `redis`, which fails fast, so the
+   * console answers at once while Redis is down.
    */
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
-    private readonly writer: RedisClient = redis,
+    private readonly writer: () => RedisClient = () => redis,
   ) {}
 
   async add(key: string, amounts: Record<string, number>, ttlMs: number): Promise<Record<string, number>> {
@@ -73,8 +74,9 @@ export class RedisTally implements Tally {
     // Issued together, not as a transaction: the connection's auto-pipelining sends them (and the
     // other period's) in one write. Each write pushes the expiry out (PEXPIRE's NX needs Redis 7):
     // a key outlives its last write by `ttlMs`, then goes.
-    const added = Promise.all(fields.map(([field, amount]) => this.writer.hincrbyfloat(k, field, amount)));
-    const [totals] = await Promise.all([added, this.writer.pexpire(k, Math.ceil(ttlMs))]);
+    const writer = this.writer();
+    const added = Promise.all(fields.map(([field, amount]) => writer.hincrbyfloat(k, field, amount)));
+    const [totals] = await Promise.all([added, writer.pexpire(k, Math.ceil(ttlMs))]);
     return Object.fromEntries(fields.map(([field], i) => [field, Number(totals[i])]));
   }
 

@@ -76,12 +76,12 @@ describe('RedisTally on Redis', () => {
   it('counts on its writer connection and reads on the other: counting goes on while the reading one is down, and reading while the writer is', async () => {
     const reads = await redis.connection();
     const writes = await redis.connection();
-    const tally = new RedisTally(reads, `${prefix}:split:`, writes);
+    const tally = new RedisTally(reads, `${prefix}:split:`, () => writes);
     reads.disconnect(); // the app's fail-fast connection, down
     expect(await tally.add('spend', { total: 2 }, 60_000)).toEqual({ total: 2 });
     await expect(tally.read('spend')).rejects.toThrow();
     expect(await redis.admin().hget(`${prefix}:split:spend`, 'total')).toBe('2');
-    const reader = new RedisTally(await redis.connection(), `${prefix}:split:`, writes);
+    const reader = new RedisTally(await redis.connection(), `${prefix}:split:`, () => writes);
     writes.disconnect();
     expect(await reader.read('spend')).toEqual({ total: 2 });
     await expect(reader.add('spend', { total: 1 }, 60_000)).rejects.toThrow();
