@@ -1,12 +1,15 @@
 /**
- * A real AWS emulator for the tests: the moto server (Python, `python3 -m moto.server`), one per
+ * A real AWS emulator for the tests: the moto server (Python; moto-server.py runs moto's own server), one per
  * test file, on a free port. Never a mock. The AWS SDK finds it through its own endpoint variables
  * (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS), which useMoto sets for the file's process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './processes.js';
 
+/** moto's own server, with writes to one DynamoDB item applied one at a time, as DynamoDB does (see the file). */
+const SERVER = fileURLToPath(new URL('./moto-server.py', import.meta.url));
 const NOT_INSTALLED = 'moto is not installed for python3 (python3 -c "import moto" fails); the AWS tests need the moto server — see .ci/run';
 
 export interface MotoServer {
@@ -20,14 +23,14 @@ export interface MotoServer {
 /** Start a moto server on a free port and wait until it answers (moto takes a few seconds to import). */
 export async function startMoto(timeoutMs = 30_000): Promise<MotoServer> {
   const port = await freePort();
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('python3', [SERVER, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   while (!(await answers(url))) {
-    if (child.exitCode !== null) throw new Error(`${/No module named moto/.test(out) ? NOT_INSTALLED : 'the moto server exited'}:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`${/No module named '?moto/.test(out) ? NOT_INSTALLED : 'the moto server exited'}:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the moto server did not answer on ${url} within ${timeoutMs} ms:\n${out}`);
