@@ -6,13 +6,14 @@
  *   <prefix>:convlog:recent              the index: the newest `maxEntries` entries of every
  *                                        conversation, newest first (LPUSH), what `search` reads
  *
- * Each entry is stored as JSON. One record is one MULTI (a single round trip). A rating (`rate`)
+ * Each entry is stored as JSON. One record is one script (one command). A rating (`rate`)
  * rewrites its entry's JSON in both lists.
  */
 import { Cluster } from 'ioredis';
 import type { ConversationEntry, ConversationLog, ExchangeFeedback, RateResult } from './conversation-log.js';
 import { searchConversations, type ConversationQuery, type ConversationSummary } from './conversation-search.js';
 import type { RedisClient } from './store/redis-connection.js';
+import { redisScript } from './store/redis-script.js';
 
 export interface RedisConversationLogOptions {
   /** Put before every key (default `parley`); on a Redis Cluster it must hold a {hash tag}, e.g. `{parley}`. */
@@ -45,6 +46,24 @@ for _, key in ipairs(KEYS) do
   end
 end
 return replaced`;
+/**
+ * Record one entry (ARGV[1]) in one command: appended to its conversation's list (KEYS[1]), kept to
+ * the newest ARGV[2], and put first in the index (KEYS[2]), kept to ARGV[3]; both expire after
+ * ARGV[4] seconds (the index outlives no conversation: it goes when nothing was recorded for as long).
+ */
+const recordEntry = redisScript(
+  'parleyLogRecord',
+  2,
+  `redis.call('rpush', KEYS[1], ARGV[1])
+redis.call('ltrim', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('expire', KEYS[1], ARGV[4])
+redis.call('lpush', KEYS[2], ARGV[1])
+redis.call('ltrim', KEYS[2], 0, tonumber(ARGV[3]) - 1)
+redis.call('expire', KEYS[2], ARGV[4])
+return 1`,
+);
+const erase = redisScript('parleyLogErase', 2, ERASE);
+const replace = redisScript('parleyLogReplace', 2, REPLACE);
 /** A rating that raced another change of its entry tries again, this many times. */
 const RATE_TRIES = 5;
 
@@ -86,19 +105,8 @@ export class RedisConversationLog implements ConversationLog {
   }
 
   async record(entry: ConversationEntry): Promise<void> {
-    const json = JSON.stringify(entry);
     const key = this.conversationKey(entry.conversationId);
-    const ttl = Math.ceil(this.ttlSeconds);
-    // Issued together: auto-pipelining sends them, with the history's append, in one write.
-    await Promise.all([
-      this.redis.rpush(key, json),
-      this.redis.ltrim(key, -CONVERSATION_ENTRIES_KEPT, -1),
-      this.redis.expire(key, ttl),
-      this.redis.lpush(this.indexKey, json),
-      this.redis.ltrim(this.indexKey, 0, this.maxEntries - 1),
-      // the index outlives no conversation: it goes when nothing was recorded for as long
-      this.redis.expire(this.indexKey, ttl),
-    ]);
+    await recordEntry(this.redis, key, this.indexKey, JSON.stringify(entry), CONVERSATION_ENTRIES_KEPT, this.maxEntries, Math.ceil(this.ttlSeconds));
   }
 
   /** The newest `limit` entries of a conversation (at most 500 are kept), oldest first. */
@@ -110,7 +118,7 @@ export class RedisConversationLog implements ConversationLog {
 
   /** Erase a conversation: its entries and its exchanges in the index. */
   async erase(conversationId: string): Promise<void> {
-    await this.redis.eval(ERASE, 2, this.conversationKey(conversationId), this.indexKey, conversationId);
+    await erase(this.redis, this.conversationKey(conversationId), this.indexKey, conversationId);
   }
 
   /**
@@ -125,7 +133,7 @@ export class RedisConversationLog implements ConversationLog {
       const value = values[index];
       if (value === undefined) return undefined;
       const entry = parseEntries([value])[0]!;
-      const replaced = Number(await this.redis.eval(REPLACE, 2, key, this.indexKey, value, JSON.stringify({ ...entry, feedback })));
+      const replaced = Number(await replace(this.redis, key, this.indexKey, value, JSON.stringify({ ...entry, feedback })));
       if (replaced > 0) return entry.feedback ? { previous: entry.feedback } : {};
       if (attempt >= RATE_TRIES) throw new Error('RedisConversationLog: the exchange kept changing while it was rated');
     }

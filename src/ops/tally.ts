@@ -4,6 +4,7 @@
  * (HINCRBYFLOAT) when REDIS_URL is set, so the console and the budgets see every process.
  */
 import type { RedisClient } from '../store/redis-connection.js';
+import { redisScript } from '../store/redis-script.js';
 
 export interface Tally {
   /** Add `amounts` to the fields of `key` (created with `ttlMs`); resolves to those fields' new totals. */
@@ -54,6 +55,16 @@ export class MemoryTally implements Tally {
   }
 }
 
+/** HINCRBYFLOAT each field (ARGV[2…] in pairs: field, amount), then PEXPIRE ARGV[1] ms; the new totals. */
+const addToHash = redisScript(
+  'parleyTallyAdd',
+  1,
+  `local totals = {}
+for i = 2, #ARGV, 2 do totals[#totals + 1] = redis.call('hincrbyfloat', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('pexpire', KEYS[1], ARGV[1])
+return totals`,
+);
+
 export class RedisTally implements Tally {
   /**
    * `writer` gives the connection that takes the counts (default: `redis`): the worker's patient
@@ -70,13 +81,8 @@ export class RedisTally implements Tally {
   async add(key: string, amounts: Record<string, number>, ttlMs: number): Promise<Record<string, number>> {
     const fields = Object.entries(amounts);
     if (fields.length === 0) return {};
-    const k = this.prefix + key;
-    // Issued together, not as a transaction: the connection's auto-pipelining sends them (and the
-    // other period's) in one write. Each write pushes the expiry out (PEXPIRE's NX needs Redis 7):
-    // a key outlives its last write by `ttlMs`, then goes.
-    const writer = this.writer();
-    const added = Promise.all(fields.map(([field, amount]) => writer.hincrbyfloat(k, field, amount)));
-    const [totals] = await Promise.all([added, writer.pexpire(k, Math.ceil(ttlMs))]);
+    // One command: every field, and the expiry pushed out (a key outlives its last write by `ttlMs`, then goes).
+    const totals = (await addToHash(this.writer(), this.prefix + key, String(Math.ceil(ttlMs)), ...fields.flat())) as string[];
     return Object.fromEntries(fields.map(([field], i) => [field, Number(totals[i])]));
   }
 

@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from "./redis-connection.js";
+import type { RedisClient } from './redis-connection.js';
+import { redisScript } from './redis-script.js';
 import type { Store } from './store.js';
 
 /** Extend or release a lock only while `token` still owns it (atomic compare-and-act). */
-const EXTEND_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const extendIfOwner = redisScript('parleyExtendIfOwner', 1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`);
+const releaseIfOwner = redisScript('parleyReleaseIfOwner', 1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
+/** RPUSH, then LTRIM to the newest ARGV[1] (when not ''), then PEXPIRE ARGV[2] ms (when not ''). ARGV[3…]: the values. */
+const pushCapped = redisScript(
+  'parleyListPush',
+  1,
+  `local length = redis.call('rpush', KEYS[1], unpack(ARGV, 3))
+if ARGV[1] ~= '' then redis.call('ltrim', KEYS[1], -tonumber(ARGV[1]), -1) end
+if ARGV[2] ~= '' then redis.call('pexpire', KEYS[1], ARGV[2]) end
+return length`,
+);
+/** Lua's unpack() takes a few thousand values at most; a longer push goes as separate commands. */
+const MAX_SCRIPTED_VALUES = 1000;
 
 /** The shared store: the same primitives as MemoryStore, on Redis, for several processes. */
 export class RedisStore implements Store {
@@ -36,8 +48,15 @@ export class RedisStore implements Store {
   async listPush(key: string, values: string[], options: { maxLength?: number; ttlMs?: number } = {}): Promise<void> {
     if (values.length === 0) return;
     key = this.namespace + key;
-    // Issued together, not as a transaction: auto-pipelining sends them, and whatever else this
-    // tick writes, in one write (a reader may briefly see the list before its trim: harmless).
+    const maxLength = options.maxLength === undefined ? '' : String(options.maxLength);
+    const ttlMs = options.ttlMs && options.ttlMs > 0 ? String(Math.ceil(options.ttlMs)) : '';
+    // One command (a history append is one of a message's many writes): push, trim and expire.
+    if (values.length <= MAX_SCRIPTED_VALUES) {
+      await pushCapped(this.redis, key, maxLength, ttlMs, ...values);
+      return;
+    }
+    // Issued together, not as a transaction: auto-pipelining sends them in one write (a reader
+    // may briefly see the list before its trim: harmless).
     const writes: Promise<unknown>[] = [this.redis.rpush(key, ...values)];
     if (options.maxLength !== undefined) writes.push(this.redis.ltrim(key, -options.maxLength, -1));
     if (options.ttlMs && options.ttlMs > 0) writes.push(this.redis.pexpire(key, Math.ceil(options.ttlMs)));
@@ -54,11 +73,11 @@ export class RedisStore implements Store {
   }
 
   async extendLock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(EXTEND_IF_OWNER, 1, this.namespace + key, token, String(Math.ceil(ttlMs)))) === 1;
+    return (await extendIfOwner(this.redis, this.namespace + key, token, String(Math.ceil(ttlMs)))) === 1;
   }
 
   async releaseLock(key: string, token: string): Promise<boolean> {
-    return (await this.redis.eval(RELEASE_IF_OWNER, 1, this.namespace + key, token)) === 1;
+    return (await releaseIfOwner(this.redis, this.namespace + key, token)) === 1;
   }
 
   async ping(): Promise<void> {

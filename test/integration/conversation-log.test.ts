@@ -7,7 +7,7 @@ import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { MemoryConversationLog, RedisConversationLog, type ConversationLog } from '../../src/index.js';
 import { describeConversationLogContract, exchange, FIXTURE } from './conversation-log-contract.js';
-import { keysWithPrefix, uniquePrefix, useRedis } from './redis-helpers.js';
+import { commandsSent, keysWithPrefix, uniquePrefix, useRedis } from './redis-helpers.js';
 
 const prefix = uniquePrefix();
 const redis = useRedis(prefix); // deletes every key under `prefix` after the file
@@ -43,6 +43,15 @@ describe('RedisConversationLog', () => {
     expect((await redis.admin().lrange(`${log.prefix}:convlog:c:wa-1`, 0, -1)).map((v) => JSON.parse(v))).toEqual([FIXTURE[3]]);
     // the index: newest first
     expect((await redis.admin().lrange(`${log.prefix}:convlog:recent`, 0, -1)).map((v) => JSON.parse(v))).toEqual([...FIXTURE].reverse());
+  });
+
+  it('records an exchange in one command (both lists, their caps and expiries)', async () => {
+    const connection = await redis.connection();
+    const log = new RedisConversationLog(connection, { prefix: `${prefix}:${++counter}` });
+    await log.record(FIXTURE[0]!); // the first run on a connection loads the script
+    expect(await commandsSent(connection, () => log.record(FIXTURE[1]!))).toEqual(['evalsha']);
+    expect(await log.list(FIXTURE[1]!.conversationId)).toContainEqual(FIXTURE[1]);
+    expect(await redis.admin().ttl(log.indexKey)).toBeGreaterThan(29 * 24 * 3600);
   });
 
   it("two logs on two connections (two processes) share the index and each other's conversations", async () => {

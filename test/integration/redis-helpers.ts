@@ -100,3 +100,28 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * The commands `client` sends to Redis while `act` runs, as Redis saw them (MONITOR, on a
+ * connection of its own, filtered by the client's address), lower-case names; scripts' own calls
+ * are left out. Measures what a change to round trips or scripts is meant to save.
+ */
+export async function commandsSent(client: RedisClient, act: () => Promise<unknown>): Promise<string[]> {
+  const socket = (client as unknown as { stream?: { localPort?: number } }).stream;
+  if (!socket?.localPort) throw new Error('commandsSent: the client is not connected (no local port)');
+  const source = `127.0.0.1:${socket.localPort}`;
+  const monitor = await new Redis(REDIS_URL).monitor();
+  const seen: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[], from: string) => {
+    if (from === source) seen.push(String(args[0]).toLowerCase());
+  });
+  try {
+    // Redis shows the monitor each command it runs from now on; a PING marks where `act` ended.
+    await act();
+    await client.ping();
+    await waitFor(() => seen.at(-1) === 'ping', 2000, 'the monitor to see the closing PING');
+    return seen.slice(0, -1);
+  } finally {
+    monitor.disconnect();
+  }
+}

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/index.js';
-import { deleteKeys, keysWithPrefix, sleep, uniquePrefix, useRedis } from './redis-helpers.js';
+import { commandsSent, deleteKeys, keysWithPrefix, sleep, uniquePrefix, useRedis } from './redis-helpers.js';
 
 const prefix = uniquePrefix();
 /** Every RedisStore in this file puts its keys under `${prefix}:`. */
@@ -42,6 +42,19 @@ describe('RedisStore keys', () => {
   it('pushing nothing creates no key', async () => {
     await store.listPush('empty', []);
     expect(await redis.admin().exists(`${namespace}empty`)).toBe(0);
+  });
+
+  it('a capped push with an expiry is one command (a history append); a very long one still keeps the cap', async () => {
+    const connection = await redis.connection();
+    const own = new RedisStore(connection, namespace);
+    await own.listPush('warm', ['x']); // the first run on a connection loads the script
+    expect(await commandsSent(connection, () => own.listPush('history', ['user hi', 'bot hello'], { maxLength: 3, ttlMs: 60_000 }))).toEqual(['evalsha']);
+    await own.listPush('history', ['user again', 'bot again'], { maxLength: 3, ttlMs: 60_000 });
+    expect(await redis.admin().lrange(`${namespace}history`, 0, -1)).toEqual(['bot hello', 'user again', 'bot again']);
+    expect(await redis.admin().pttl(`${namespace}history`)).toBeGreaterThan(59_000);
+    const many = Array.from({ length: 2500 }, (_, i) => `v${i}`);
+    await own.listPush('long', many, { maxLength: 2000 });
+    expect(await own.listRange('long', 0, -1)).toEqual(many.slice(500));
   });
 
   it('a list whose TTL ran out is gone, not left empty', async () => {

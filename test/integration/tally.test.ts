@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTally, RedisTally, type Tally } from '../../src/ops/tally.js';
 import { until } from '../helpers/until.js';
-import { uniquePrefix, useRedis } from './redis-helpers.js';
+import { commandsSent, uniquePrefix, useRedis } from './redis-helpers.js';
 
 const prefix = uniquePrefix();
 const redis = useRedis(prefix);
@@ -65,6 +65,16 @@ describe('RedisTally on Redis', () => {
     expect(pttl).toBeGreaterThan(3_590_000);
     expect(pttl).toBeLessThanOrEqual(3_600_000);
     expect(await redis.admin().hget(`${prefix}:ttl:spend`, 'total')).toBe('1');
+  });
+
+  it('an add is one command, however many fields it counts (a message counts its cost in three)', async () => {
+    const connection = await redis.connection();
+    const tally = new RedisTally(connection, `${prefix}:one:`);
+    await tally.add('warm', { total: 1 }, 60_000); // the first run on a connection loads the script
+    const sent = await commandsSent(connection, () => tally.add('day', { total: 0.5, 'model:gpt': 0.5, 'tenant:T1': 0.5 }, 60_000));
+    expect(sent).toEqual(['evalsha']);
+    expect(await redis.admin().hgetall(`${prefix}:one:day`)).toEqual({ total: '0.5', 'model:gpt': '0.5', 'tenant:T1': '0.5' });
+    expect(await redis.admin().pttl(`${prefix}:one:day`)).toBeGreaterThan(59_000);
   });
 
   it('an empty add writes nothing', async () => {
