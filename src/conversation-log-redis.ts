@@ -52,7 +52,6 @@ return replaced`;
  * ARGV[4] seconds (the index outlives no conversation: it goes when nothing was recorded for as long).
  */
 const recordEntry = redisScript(
-  'parleyLogRecord',
   2,
   `redis.call('rpush', KEYS[1], ARGV[1])
 redis.call('ltrim', KEYS[1], -tonumber(ARGV[2]), -1)
@@ -62,8 +61,8 @@ redis.call('ltrim', KEYS[2], 0, tonumber(ARGV[3]) - 1)
 redis.call('expire', KEYS[2], ARGV[4])
 return 1`,
 );
-const erase = redisScript('parleyLogErase', 2, ERASE);
-const replace = redisScript('parleyLogReplace', 2, REPLACE);
+const erase = redisScript(2, ERASE);
+const replace = redisScript(2, REPLACE);
 /** A rating that raced another change of its entry tries again, this many times. */
 const RATE_TRIES = 5;
 

@@ -57,7 +57,6 @@ export class MemoryTally implements Tally {
 
 /** HINCRBYFLOAT each field (ARGV[2…] in pairs: field, amount), then PEXPIRE ARGV[1] ms; the new totals. */
 const addToHash = redisScript(
-  'parleyTallyAdd',
   1,
   `local totals = {}
 for i = 2, #ARGV, 2 do totals[#totals + 1] = redis.call('hincrbyfloat', KEYS[1], ARGV[i], ARGV[i + 1]) end

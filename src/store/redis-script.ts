@@ -1,16 +1,20 @@
+import { createHash } from 'node:crypto';
 import type { RedisClient } from './redis-connection.js';
 
-type Run = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
-
 /**
- * A Lua script run by EVALSHA: defined on each connection the first time it runs there (ioredis
- * sends EVAL once after a NOSCRIPT, then EVALSHA), so each call is one command, not several.
- * Returns the runner: `(redis, ...keys, ...args)`.
+ * A Lua script run by EVALSHA, one command per call: the first call on a Redis that has not seen it
+ * yet gets NOSCRIPT and sends it once with EVAL, which also loads it. Not ioredis's defineCommand:
+ * a command defined on a connection while an auto-pipeline is being filled is missing from that
+ * pipeline, and ioredis then fails the whole write (and throws where no caller can catch it).
  */
-export function redisScript(name: string, numberOfKeys: number, lua: string): (redis: RedisClient, ...keysAndArgs: (string | number)[]) => Promise<unknown> {
-  return (redis, ...keysAndArgs) => {
-    const commands = redis as unknown as Record<string, Run | undefined>;
-    if (typeof commands[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
-    return (commands[name] as Run).apply(redis, keysAndArgs);
+export function redisScript(numberOfKeys: number, lua: string): (redis: RedisClient, ...keysAndArgs: (string | number)[]) => Promise<unknown> {
+  const sha = createHash('sha1').update(lua).digest('hex');
+  return async (redis, ...keysAndArgs) => {
+    try {
+      return await redis.evalsha(sha, numberOfKeys, ...keysAndArgs);
+    } catch (error) {
+      if (!String(error).includes('NOSCRIPT')) throw error;
+      return redis.eval(lua, numberOfKeys, ...keysAndArgs);
+    }
   };
 }

@@ -4,11 +4,10 @@ import { redisScript } from './redis-script.js';
 import type { Store } from './store.js';
 
 /** Extend or release a lock only while `token` still owns it (atomic compare-and-act). */
-const extendIfOwner = redisScript('parleyExtendIfOwner', 1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`);
-const releaseIfOwner = redisScript('parleyReleaseIfOwner', 1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
+const extendIfOwner = redisScript(1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`);
+const releaseIfOwner = redisScript(1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
 /** RPUSH, then LTRIM to the newest ARGV[1] (when not ''), then PEXPIRE ARGV[2] ms (when not ''). ARGV[3…]: the values. */
 const pushCapped = redisScript(
-  'parleyListPush',
   1,
   `local length = redis.call('rpush', KEYS[1], unpack(ARGV, 3))
 if ARGV[1] ~= '' then redis.call('ltrim', KEYS[1], -tonumber(ARGV[1]), -1) end

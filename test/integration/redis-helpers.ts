@@ -4,7 +4,7 @@
  * tests and processes share this Redis.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { connectRedis, whenReady, type RedisClient } from '../../src/store/index.js';
 import { deleteKeys } from '../helpers/redis-keys.js';
@@ -61,9 +61,9 @@ export function useRedis(prefix: string) {
       if (!admin) throw new Error('the admin connection is ready only once the tests run');
       return admin;
     },
-    /** A ready connection as the app opens it (what another process would have). */
-    async connection(): Promise<RedisClient> {
-      const redis = connectRedis(REDIS_URL);
+    /** A ready connection as the app opens it (what another process would have), with `options` on top. */
+    async connection(options: RedisOptions = {}): Promise<RedisClient> {
+      const redis = connectRedis(REDIS_URL, options);
       redis.on('error', () => undefined);
       connections.push(redis);
       await whenReady(redis, 2000);
