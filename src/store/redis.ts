@@ -6,16 +6,17 @@ import type { Store } from './store.js';
 /** Extend or release a lock only while `token` still owns it (atomic compare-and-act). */
 const extendIfOwner = redisScript(1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`);
 const releaseIfOwner = redisScript(1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
-/** RPUSH, then LTRIM to the newest ARGV[1] (when not ''), then PEXPIRE ARGV[2] ms (when not ''). ARGV[3…]: the values. */
+/**
+ * RPUSH each value (ARGV[3…]; one by one, as unpack() takes a few thousand at most), then LTRIM to
+ * the newest ARGV[1] (when not ''), then PEXPIRE ARGV[2] ms (when not '').
+ */
 const pushCapped = redisScript(
   1,
-  `local length = redis.call('rpush', KEYS[1], unpack(ARGV, 3))
+  `for i = 3, #ARGV do redis.call('rpush', KEYS[1], ARGV[i]) end
 if ARGV[1] ~= '' then redis.call('ltrim', KEYS[1], -tonumber(ARGV[1]), -1) end
 if ARGV[2] ~= '' then redis.call('pexpire', KEYS[1], ARGV[2]) end
-return length`,
+return 1`,
 );
-/** Lua's unpack() takes a few thousand values at most; a longer push goes as separate commands. */
-const MAX_SCRIPTED_VALUES = 1000;
 
 /** The shared store: the same primitives as MemoryStore, on Redis, for several processes. */
 export class RedisStore implements Store {
@@ -50,16 +51,7 @@ export class RedisStore implements Store {
     const maxLength = options.maxLength === undefined ? '' : String(options.maxLength);
     const ttlMs = options.ttlMs && options.ttlMs > 0 ? String(Math.ceil(options.ttlMs)) : '';
     // One command (a history append is one of a message's many writes): push, trim and expire.
-    if (values.length <= MAX_SCRIPTED_VALUES) {
-      await pushCapped(this.redis, key, maxLength, ttlMs, ...values);
-      return;
-    }
-    // Issued together, not as a transaction: auto-pipelining sends them in one write (a reader
-    // may briefly see the list before its trim: harmless).
-    const writes: Promise<unknown>[] = [this.redis.rpush(key, ...values)];
-    if (options.maxLength !== undefined) writes.push(this.redis.ltrim(key, -options.maxLength, -1));
-    if (options.ttlMs && options.ttlMs > 0) writes.push(this.redis.pexpire(key, Math.ceil(options.ttlMs)));
-    await Promise.all(writes);
+    await pushCapped(this.redis, key, maxLength, ttlMs, ...values);
   }
 
   async listRange(key: string, start: number, stop: number): Promise<string[]> {

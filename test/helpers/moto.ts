@@ -1,6 +1,6 @@
 /**
- * A real AWS emulator for the tests: the moto server (Python; moto-server.py runs moto's own server), one per
- * test file, on a free port. Never a mock. The AWS SDK finds it through its own endpoint variables
+ * A real AWS emulator for the tests: the moto server (Python; moto-server.py runs moto's own
+ * server), one per test file, on a free port. Never a mock. The AWS SDK finds it through its own endpoint variables
  * (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS), which useMoto sets for the file's process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
