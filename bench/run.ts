@@ -8,6 +8,7 @@
  *    memory-mode process, and on Redis with two ingress and two worker processes; an AI of 500 ms;
  *    replies per second, ack latency, per-conversation order, reply overhead at half the ceiling,
  *    CPU per answered message, delivered / lost / duplicated;
+ *  - cache: the answer cache with 30% of questions repeated (bench/cache.ts): AI calls per message, hit rate;
  *  - faults: the fault matrix (bench/faults.ts);
  *  - aws: AWS Lambda (bench/aws.ts): bundle sizes, cold start and warm duration.
  * Run some parts only by naming them: `npm run bench -- e2e` (a name before a dash picks every part
@@ -24,9 +25,10 @@ import { benchSlackEndToEnd } from './slack-e2e.js';
 import { benchSlackMemory } from './slack-memory.js';
 import { benchWeb } from './web.js';
 import { benchFaults } from './faults.js';
+import { benchCache } from './cache.js';
 import { benchAws } from './aws.js';
 
-const PARTS = ['web', 'ingress', 'e2e-memory', 'e2e-redis', 'faults', 'aws'] as const;
+const PARTS = ['web', 'ingress', 'e2e-memory', 'e2e-redis', 'cache', 'faults', 'aws'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The parts named on the command line or in BENCH_ONLY (comma or space separated); all when none. */
@@ -68,6 +70,10 @@ async function main(): Promise<void> {
     }
     if (parts.has('e2e-redis') && redis && !(await benchSlackEndToEnd(redis))) {
       console.error('slack end to end on Redis: an event was lost, duplicated, answered out of order, refused or failed (see above)');
+      process.exitCode = 1;
+    }
+    if (parts.has('cache') && !(await benchCache())) {
+      console.error('answer cache: too many AI calls per message, or an event was lost, duplicated or refused (see above)');
       process.exitCode = 1;
     }
     if (parts.has('faults')) await benchFaults();

@@ -29,10 +29,10 @@ export const tsOf = (i: number): string => `${1_700_000_000 + Math.floor(i / 1_0
 
 /**
  * One app_mention event callback shaped like Slack's, with its own event id (`Ev0<series><i>`),
- * user, channel and ts; its text, "question number <i>", names it in an echoed reply. With
- * `thread`, it is posted in the thread that event number `thread` started (its channel and ts).
+ * user, channel and ts; its text, by default "question number <i>", names it in an echoed reply.
+ * With `thread`, it is posted in the thread that event number `thread` started (its channel and ts).
  */
-export function appMentionBody(i: number, series = 'BENCH', thread?: number): string {
+export function appMentionBody(i: number, series = 'BENCH', thread?: number, question = `question number ${i}`): string {
   const ts = tsOf(i);
   const user = `UBENCH${i % USERS}`;
   const channel = `CBENCH${(thread ?? i) % CHANNELS}`;
@@ -41,7 +41,7 @@ export function appMentionBody(i: number, series = 'BENCH', thread?: number): st
     token: 'bench-verification-token',
     team_id: TEAM,
     api_app_id: 'A0PARLEY',
-    event: { type: 'app_mention', user, text: `<@${BOT_USER}> question number ${i}`, ts, channel, event_ts: ts, ...threadTs },
+    event: { type: 'app_mention', user, text: `<@${BOT_USER}> ${question}`, ts, channel, event_ts: ts, ...threadTs },
     type: 'event_callback',
     event_id: `Ev0${series}${i}`,
     event_time: Math.floor(Date.now() / 1000),
