@@ -1,10 +1,10 @@
 /**
- * The answer cache (issue 15's last target): MESSAGES Slack questions through one memory-mode
- * `parley serve` (the worker in it, CACHE_TTL_SECONDS on), 30% of them an earlier
- * question asked again in another case, spacing or trailing punctuation. Each question opens its own
- * thread, so each has the same (empty) history, as a frequently asked question does. Prints the AI
- * calls per message (target ≤ 0.72), the cache's hit rate from /metrics, and delivered / lost /
- * duplicated, counted per thread at the fake Slack.
+ * The answer cache (issue 15's cache target): MESSAGES Slack questions through one memory-mode
+ * `parley serve` (the worker in it, CACHE_TTL_SECONDS on), 30% of them an earlier question asked
+ * again in another case, spacing or trailing punctuation. Each question opens its own thread, so
+ * each has the same (empty) history, as a frequently asked question does. Prints the AI calls per
+ * message (target ≤ 0.72), the cache's hit rate from /metrics, and delivered / lost / duplicated,
+ * counted per thread at the fake Slack.
  */
 import { startFakeOpenAi, lastUserText } from '../test/fakes/openai-server.js';
 import { startFakeSlack } from '../test/fakes/slack-api.js';
@@ -34,7 +34,7 @@ const VARIANTS: ((question: string) => string)[] = [
 ];
 
 /** The questions in the order sent: new ones, and every tenth's first three repeating an earlier one. */
-export function cacheQuestions(count: number): { text: string; repeat: boolean }[] {
+function cacheQuestions(count: number): { text: string; repeat: boolean }[] {
   const asked: string[] = [];
   return Array.from({ length: count }, (_, i) => {
     if (i >= 10 && i % 10 < REPEATS_PER_TEN) {
