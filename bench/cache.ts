@@ -9,6 +9,7 @@
 import { startFakeOpenAi, lastUserText } from '../test/fakes/openai-server.js';
 import { startFakeSlack } from '../test/fakes/slack-api.js';
 import { parleyEnv, startChild, waitUntilReady } from './children.js';
+import { openLoop } from './e2e-send.js';
 import { fetchMetrics, sumMetric } from './metrics.js';
 import { closeRawPools, rawPost } from './raw-http.js';
 import { BOT_TOKEN, SIGNING_SECRET, appMentionBody, slackHeaders, tsOf } from './slack-load.js';
@@ -78,15 +79,11 @@ export async function benchCache(): Promise<boolean> {
     await waitUntilReady(server.url);
     const questions = cacheQuestions(MESSAGES);
     const url = `${server.url}/slack/events`;
-    const started = performance.now();
-    const sending: Promise<boolean>[] = [];
-    for (const [k, { text }] of questions.entries()) {
-      const wait = started + (k * 1000) / PER_SECOND - performance.now();
-      if (wait > 0) await sleep(wait);
-      const body = appMentionBody(FIRST + k, SERIES, undefined, text);
-      sending.push(rawPost(url, slackHeaders(body), body).then(({ status }) => status >= 200 && status < 300, () => false));
-    }
-    const acked = (await Promise.all(sending)).filter(Boolean).length;
+    const acks = await openLoop(MESSAGES, PER_SECOND, (k) => {
+      const body = appMentionBody(FIRST + k, SERIES, undefined, questions[k]!.text);
+      return rawPost(url, slackHeaders(body), body).then(({ status }) => status >= 200 && status < 300, () => false);
+    });
+    const acked = acks.filter(Boolean).length;
     const threads = questions.map((_, k) => tsOf(FIRST + k));
     while (!threads.every((ts) => replies.has(ts)) && performance.now() - lastReplyAt < QUIET_MS) await sleep(100);
     await sleep(1000); // a late duplicate would show now

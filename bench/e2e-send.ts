@@ -74,18 +74,25 @@ export async function flood(urls: string[], ledger: Ledger, acks: Acks, numbers:
   await Promise.all(Array.from({ length: CONNECTIONS }, sender));
 }
 
-/** Send `numbers` open loop, `perSecond` evenly spaced, without waiting for acknowledgements. */
-export async function paced(urls: string[], ledger: Ledger, acks: Acks, numbers: number[], perSecond: number): Promise<void> {
+/** Start `send(k)` for k = 0 … count − 1, `perSecond` evenly spaced, without waiting for any to end; resolves with all their results. */
+export async function openLoop<T>(count: number, perSecond: number, send: (k: number) => Promise<T>): Promise<T[]> {
   const start = performance.now();
-  const sending: Promise<boolean>[] = [];
-  for (let k = 0; k < numbers.length; k++) {
+  const sending: Promise<T>[] = [];
+  for (let k = 0; k < count; k++) {
     const wait = start + (k * 1000) / perSecond - performance.now();
     if (wait > 0) await sleep(wait);
+    sending.push(send(k));
+  }
+  return Promise.all(sending);
+}
+
+/** Send `numbers` open loop, `perSecond` evenly spaced, without waiting for acknowledgements. */
+export async function paced(urls: string[], ledger: Ledger, acks: Acks, numbers: number[], perSecond: number): Promise<void> {
+  await openLoop(numbers.length, perSecond, (k) => {
     const i = numbers[k]!;
     ledger.sent(i);
-    sending.push(acks.deliver(ledger, i, urls[i % urls.length]!, appMentionBody(i, SERIES)));
-  }
-  await Promise.all(sending);
+    return acks.deliver(ledger, i, urls[i % urls.length]!, appMentionBody(i, SERIES));
+  });
 }
 
 /**
