@@ -18,13 +18,12 @@ const INGRESS = 2;
 const WORKERS = 2;
 const WORKER_CONCURRENCY = 32;
 
-/** Run the end-to-end benchmark on Redis and print its lines. Returns whether nothing was lost, duplicated, out of order or refused. */
-export async function benchSlackEndToEnd(redis: BenchRedis): Promise<boolean> {
-  const ledger = new Ledger();
-  const fakes = await trackedFakes(ledger, AI_LATENCY_MS);
-  const prefix = redis.prefix('e2e');
-  const env = parleyEnv({
-    REDIS_URL: redis.url,
+export const REDIS_SHAPE = `${INGRESS} ingress --no-worker, ${WORKERS} workers × ${WORKER_CONCURRENCY}, AI ${AI_LATENCY_MS} ms`;
+
+/** The settings both Redis benches give parley, on top of `parleyEnv`'s. */
+export function redisBenchEnv(redisUrl: string, prefix: string, fakes: { ai: { url: string }; slack: { url: string } }): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -34,23 +33,40 @@ export async function benchSlackEndToEnd(redis: BenchRedis): Promise<boolean> {
     RATE_LIMIT_USER_PER_MINUTE: '1000000',
     AI_MAX_CONCURRENT: '256',
     CACHE_TTL_SECONDS: '0',
-  });
+  };
+}
+
+/**
+ * INGRESS ingress processes and WORKERS worker processes on one Redis prefix (the settings in
+ * `env`), run from the checkout `cwd` (default: this one); resolves once every ingress process's
+ * /readyz says so, as a load balancer would wait.
+ */
+export async function startRedisDeployment(env: NodeJS.ProcessEnv, cwd?: string): Promise<{ ingress: Child[]; workers: Child[] }> {
+  const [ingress, workers] = await Promise.all([
+    Promise.all(Array.from({ length: INGRESS }, () => startChild(['cli/main.ts', 'serve', '--no-worker'], env, { cwd }))),
+    Promise.all(
+      Array.from({ length: WORKERS }, () =>
+        startChild(['cli/main.ts', 'worker', '--concurrency', String(WORKER_CONCURRENCY)], env, { ready: /parley worker running/, cwd }),
+      ),
+    ),
+  ]);
+  await Promise.all(ingress.map((c) => waitUntilReady(c.url)));
+  return { ingress, workers };
+}
+
+/** Run the end-to-end benchmark on Redis and print its lines. Returns whether nothing was lost, duplicated, out of order or refused. */
+export async function benchSlackEndToEnd(redis: BenchRedis): Promise<boolean> {
+  const ledger = new Ledger();
+  const fakes = await trackedFakes(ledger, AI_LATENCY_MS);
+  const prefix = redis.prefix('e2e');
+  const env = parleyEnv(redisBenchEnv(redis.url, prefix, fakes));
   const children: Child[] = [];
   try {
-    const [ingress, workers] = await Promise.all([
-      Promise.all(Array.from({ length: INGRESS }, () => startChild(['cli/main.ts', 'serve', '--no-worker'], env))),
-      Promise.all(
-        Array.from({ length: WORKERS }, () =>
-          startChild(['cli/main.ts', 'worker', '--concurrency', String(WORKER_CONCURRENCY)], env, { ready: /parley worker running/ }),
-        ),
-      ),
-    ]);
+    const { ingress, workers } = await startRedisDeployment(env);
     children.push(...ingress, ...workers);
-    // As a load balancer would, send nothing to an ingress process before its /readyz says so.
-    await Promise.all(ingress.map((c) => waitUntilReady(c.url)));
     const deployment: Deployment = {
       mode: 'Redis',
-      shape: `${INGRESS} ingress --no-worker, ${WORKERS} workers × ${WORKER_CONCURRENCY}, AI ${AI_LATENCY_MS} ms`,
+      shape: REDIS_SHAPE,
       ingress: ingress.map((c) => c.url),
       pids: children.map((c) => c.child.pid),
       servicePid: redis.serverPid,
