@@ -5,7 +5,7 @@
  * receiver of ours before the ack, so the developer's own listeners (slash commands, shortcuts,
  * actions, events) keep working.
  */
-import type { App, Receiver } from '@slack/bolt';
+import type { App, Logger as SdkLogger, Receiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { HttpError, json, leanFetch, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
@@ -13,6 +13,7 @@ import type { SlackConfig } from './config.js';
 import { dispatchToBolt } from './dispatch.js';
 import type { SlackDetails } from './events.js';
 import { createFastPath, type RetryMeta } from './fast-path.js';
+import { slackSdkLogger } from './sdk-logger.js';
 import { DeveloperListeners } from './listeners.js';
 import { parseSlackBody } from './parse.js';
 import { slackSdk } from './sdk.js';
@@ -53,6 +54,9 @@ export class ParleyReceiver implements Receiver {
 /** Create the Slack adapter. */
 export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails> & { app: App } {
   const { bolt, webApi } = slackSdk();
+  let context: AdapterContext | undefined;
+  // The SDKs' own lines go to parley's log once the adapter has started (`context` is set then).
+  const sdkLogger = slackSdkLogger(() => context?.logger);
   // Many workspaces (OAuth): installations in parley's store, encrypted (SLACK_INSTALLATION_KEY).
   const installations =
     options.installations ??
@@ -64,14 +68,15 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
       ...(installations ? { authorize: (source) => workspaces!.authorize(source) } : { token: options.botToken }),
       receiver: new ParleyReceiver(),
       deferInitialization: true,
-      logLevel: bolt.LogLevel.ERROR,
+      // Also the WebClient's logger (Bolt shares it), and the `logger` its listeners get.
+      logger: sdkLogger,
       // Bolt's default client retries for about 30 minutes: init() would hang that long with Slack down.
-      clientOptions: webClientOptions(options.apiUrl),
+      clientOptions: webClientOptions(options.apiUrl, sdkLogger),
       // parley keeps its own conversation history; Bolt's per-event conversation store would only cost time on the ack path.
       convoStore: false,
     });
   // Our own client for replies: no hidden retries, 429s surface to us (see send.ts).
-  const client = new webApi.WebClient(options.botToken, webClientOptions(options.apiUrl));
+  const client = new webApi.WebClient(options.botToken, webClientOptions(options.apiUrl, sdkLogger));
   const workspaces = installations
     ? new WorkspaceTokens({ installations, client, clientId: options.oauth?.clientId, clientSecret: options.oauth?.clientSecret, store: () => store(), logger: () => logger() })
     : undefined;
@@ -79,7 +84,6 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   const listeners = DeveloperListeners.track(app, bolt);
   // An App the developer created without deferInitialization is usable from the start.
   let boltReady = (app as unknown as { initialized?: boolean }).initialized !== false;
-  let context: AdapterContext | undefined;
   const store = (): Store => started().store;
   const markerStore = (): Store => started().markerStore;
   const logger = (): Logger => started().logger;
@@ -106,7 +110,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   const socket = options.appToken
     ? createSocketMode({
         appToken: options.appToken,
-        clientOptions: webClientOptions(options.apiUrl),
+        clientOptions: webClientOptions(options.apiUrl, sdkLogger),
         app,
         fastPath,
         logger,
@@ -188,9 +192,9 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   } satisfies Adapter<SlackDetails> & { app: App };
 }
 
-/** Every Web API client parley makes: one try per call, 429s handed back, a bounded wait. */
-export function webClientOptions(slackApiUrl: string): WebClientOptions {
-  return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS, fetch: leanFetch };
+/** Every Web API client parley makes: one try per call, 429s handed back, a bounded wait; its lines in `logger` (sdk-logger.ts). */
+export function webClientOptions(slackApiUrl: string, logger?: SdkLogger): WebClientOptions {
+  return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS, fetch: leanFetch, ...(logger ? { logger } : {}) };
 }
 
 /** A developer's App created with a token and deferInitialization: its `authorize` is Bolt's own for that token. */

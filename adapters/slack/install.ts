@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { escapeHtml, readCookie, safeEqual, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import type { SlackOAuthConfig } from './config.js';
 import { slackOAuthSdk } from './sdk.js';
+import { slackSdkLogger } from './sdk-logger.js';
 
 export const INSTALL_PATH = '/slack/install';
 export const REDIRECT_PATH = '/slack/oauth_redirect';
@@ -47,7 +48,7 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
     clientSecret: options.oauth.clientSecret,
     stateStore: states,
     installationStore: { storeInstallation: async () => {}, fetchInstallation: async () => Promise.reject(new Error('not used')) },
-    logLevel: slackOAuthSdk().LogLevel.ERROR,
+    logger: slackSdkLogger(options.logger),
   });
 
   async function install(request: HttpRequest): Promise<HttpResponse> {

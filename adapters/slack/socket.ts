@@ -10,6 +10,7 @@ import type { InboundMessage } from 'parley/adapter-kit';
 import { dispatchToBolt } from './dispatch.js';
 import type { FastPath } from './fast-path.js';
 import { slackSdk } from './sdk.js';
+import { slackSdkLogger } from './sdk-logger.js';
 
 interface SocketEvent {
   ack(response?: unknown): Promise<void>;
@@ -33,8 +34,8 @@ export interface SocketModeOptions {
 
 export function createSocketMode(options: SocketModeOptions): { start(): Promise<void>; stop(): Promise<void> } {
   // Its WebClient would otherwise retry apps.connections.open 100 times; the bot retries start() itself.
-  const { bolt, socketMode } = slackSdk();
-  const client = new socketMode.SocketModeClient({ appToken: options.appToken, logLevel: bolt.LogLevel.ERROR, clientOptions: options.clientOptions });
+  const { socketMode } = slackSdk();
+  const client = new socketMode.SocketModeClient({ appToken: options.appToken, logger: slackSdkLogger(options.logger), clientOptions: options.clientOptions });
   client.on('slack_event', (event: SocketEvent) => {
     void handle(event).catch((error: unknown) => options.logger().error({ err: error, type: event.type }, 'Socket Mode event not taken; Slack will redeliver it'));
   });

@@ -1,0 +1,58 @@
+/**
+ * The Slack SDKs' logger (Bolt's App, the Web API clients, Socket Mode, the OAuth installer): their
+ * lines go to parley's pino logger as JSON lines with `component: "slack-sdk"`, at LOG_LEVEL, like
+ * every other line, instead of the SDKs' own console lines, which a log collector cannot parse. A
+ * developer's Bolt listener gets it as its `logger` too.
+ *
+ * The SDKs' debug lines are not passed on: they hold whole request and response bodies, which the
+ * Web API client redacts only for keys named like a token (an OAuth code exchange's client_secret
+ * would reach the log). Their setLevel is ignored: LOG_LEVEL decides. Before the adapter has
+ * started there is no logger; what the SDKs say then is dropped.
+ */
+import type { LogLevel, Logger as SdkLogger } from '@slack/bolt';
+import type { Logger } from 'pino';
+
+type Level = 'info' | 'warn' | 'error';
+
+export function slackSdkLogger(logger: () => Logger | undefined): SdkLogger {
+  let name = 'slack';
+  const current = (): Logger | undefined => {
+    try {
+      return logger();
+    } catch {
+      return undefined; // not started yet
+    }
+  };
+  const write = (level: Level, args: unknown[]) => {
+    const log = current();
+    if (!log?.isLevelEnabled(level)) return;
+    const err = args.find((arg): arg is Error => arg instanceof Error);
+    const text = args.filter((arg) => arg !== err).map(show).join(' ');
+    log[level]({ component: 'slack-sdk', sdk: name, ...(err ? { err } : {}) }, text || (err?.message ?? ''));
+  };
+  return {
+    debug: () => undefined,
+    info: (...args: unknown[]) => write('info', args),
+    warn: (...args: unknown[]) => write('warn', args),
+    error: (...args: unknown[]) => write('error', args),
+    setLevel: () => undefined,
+    // At most "info": an SDK that asks before building a debug line need not build it.
+    getLevel: () => sdkLevel(current()),
+    setName: (value: string) => void (name = value),
+  };
+}
+
+/** pino's level as the SDKs name theirs, never finer than info (debug is not passed on). */
+function sdkLevel(logger: Logger | undefined): LogLevel {
+  if (!logger || logger.isLevelEnabled('info')) return 'info' as LogLevel;
+  return (logger.isLevelEnabled('warn') ? 'warn' : 'error') as LogLevel;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
