@@ -31,7 +31,7 @@ const PACED_EVENTS = Number(process.env.BENCH_PACED_EVENTS ?? 1000);
  * is hot: over the first ~1,500 paced events the CPU per message on Redis fell by about a fifth,
  * then held. A bot running at that rate for hours is past that point.
  */
-const PACED_WARMUP_EVENTS = Number(process.env.BENCH_PACED_WARMUP_EVENTS ?? 1000);
+export const PACED_WARMUP_EVENTS = Number(process.env.BENCH_PACED_WARMUP_EVENTS ?? 1000);
 const REDELIVER_EVERY = 10;
 const CONVERSATIONS = 20;
 const PER_CONVERSATION = 5;
@@ -74,7 +74,7 @@ const UNMEASURED = { read: (): CpuUsed => ({ parleyMs: 0, serviceMs: undefined }
 const PACED_WARMUP_FIRST = 2_000_000;
 
 /** Events sent through the whole pipeline before anything is measured (BENCH_WARMUP_EVENTS, default 2000: V8 optimises a process's hot code over its first thousands of calls; after 300, the first second of the full-load phase still ran at half speed). */
-const WARMUP_EVENTS = Number(process.env.BENCH_WARMUP_EVENTS ?? 2000);
+export const WARMUP_EVENTS = Number(process.env.BENCH_WARMUP_EVENTS ?? 2000);
 /** Warm-up events are numbered from here, apart from the measured ones. */
 const WARMUP_FIRST = 1_000_000;
 

@@ -23,7 +23,7 @@
 import { cpuTimeMs } from './cpu.js';
 import { parleyEnv, type Child } from './children.js';
 import { Ledger, quantile, trackedFakes } from './e2e-ledger.js';
-import { AI_LATENCY_MS } from './e2e-phases.js';
+import { AI_LATENCY_MS, PACED_WARMUP_EVENTS, WARMUP_EVENTS } from './e2e-phases.js';
 import { Acks, flood, paced } from './e2e-send.js';
 import { closeRawPools } from './raw-http.js';
 import { openBenchRedis } from './redis.js';
@@ -32,8 +32,6 @@ import { REDIS_SHAPE, redisBenchEnv, startRedisDeployment } from './slack-e2e.js
 const RATE = Number(process.env.BENCH_SIDE_RATE ?? 64);
 const ROUNDS = Number(process.env.BENCH_SIDE_ROUNDS ?? 3);
 const EVENTS = Number(process.env.BENCH_SIDE_EVENTS ?? 600);
-const WARMUP_EVENTS = Number(process.env.BENCH_WARMUP_EVENTS ?? 2000);
-const PACED_WARMUP_EVENTS = Number(process.env.BENCH_PACED_WARMUP_EVENTS ?? 1000);
 /** How long to wait for a round's last replies, at most. */
 const MAX_WAIT_MS = 60_000;
 
