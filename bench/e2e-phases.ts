@@ -40,7 +40,7 @@ const GAP_MS = 20;
 const QUIET_MS = 10_000;
 const MAX_WAIT_MS = 60_000;
 /** After the last expected reply, this long to see whether a duplicate still comes. */
-const SETTLE_MS = 2_000;
+export const SETTLE_MS = 2_000;
 const TARGET_SHARE_OF_CEILING = 0.9;
 const TARGET_ACK_P99_MS = 100;
 const TARGET_OVERHEAD_P99_MS = 50;

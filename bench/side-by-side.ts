@@ -18,12 +18,13 @@
  * BENCH_PACED_WARMUP_EVENTS (1,000) at the paced rate, as the end-to-end bench does. Every round
  * prints each side's CPU per answered message (user + system time of its four processes, /proc),
  * split into ingress and workers, its reply overhead p99 and its delivered / lost / duplicated, and
- * B ÷ A; the end, the means. Exits non-zero when anything was lost or duplicated.
+ * B ÷ A; the end, every measured event's delivered / lost / duplicated again (after SETTLE_MS, for
+ * a late duplicate) and the means. Exits non-zero when anything was lost or duplicated.
  */
 import { cpuTimeMs } from './cpu.js';
 import { parleyEnv, type Child } from './children.js';
 import { Ledger, quantile, trackedFakes } from './e2e-ledger.js';
-import { AI_LATENCY_MS, PACED_WARMUP_EVENTS, WARMUP_EVENTS } from './e2e-phases.js';
+import { AI_LATENCY_MS, PACED_WARMUP_EVENTS, SETTLE_MS, WARMUP_EVENTS } from './e2e-phases.js';
 import { Acks, flood, paced } from './e2e-send.js';
 import { closeRawPools } from './raw-http.js';
 import { openBenchRedis } from './redis.js';
@@ -43,6 +44,8 @@ interface Side {
   children: Child[];
   /** Per measured round: CPU per message (µs) of the whole side. */
   perMessage: number[];
+  /** Every measured event sent to this side. */
+  measured: number[];
 }
 
 /** "A=1,B=x=y" → { A: '1', B: 'x=y' }. */
@@ -73,7 +76,7 @@ async function main(): Promise<boolean> {
       const env = parleyEnv({ ...redisBenchEnv(redis.url, redis.prefix(`side-${name}`), fakes), ...parseSettings(settings) });
       const { ingress, workers } = await startRedisDeployment(env, dir);
       const label = `${dir ?? 'this checkout'}${settings ? ` with ${settings}` : ''}`;
-      sides.push({ name, label, urls: ingress.map((c) => `${c.url}/slack/events`), children: [...ingress, ...workers], perMessage: [] });
+      sides.push({ name, label, urls: ingress.map((c) => `${c.url}/slack/events`), children: [...ingress, ...workers], perMessage: [], measured: [] });
     }
     console.log(`side by side on Redis (each side: ${REDIS_SHAPE}), ${RATE} events/s to each side at once`);
     for (const side of sides) console.log(`  side ${side.name}: ${side.label}`);
@@ -90,6 +93,7 @@ async function main(): Promise<boolean> {
     for (let round = 1; round <= ROUNDS; round++) {
       const before = sides.map(cpuOf);
       const events = sides.map(() => numbers(EVENTS));
+      sides.forEach((side, k) => side.measured.push(...events[k]!));
       await Promise.all(sides.map((side, k) => paced(side.urls, ledger, new Acks(), events[k]!, RATE)));
       await answered(events.flat());
       const parts = sides.map((side, k) => {
@@ -104,6 +108,13 @@ async function main(): Promise<boolean> {
       });
       const ratio = sides[1]!.perMessage.at(-1)! / sides[0]!.perMessage.at(-1)!;
       console.log(`  round ${round}, CPU per answered message: ${parts.join(' | ')}; B ÷ A ${ratio.toFixed(3)}`);
+    }
+    // A duplicate can come after its round's CPU was read: every measured event is looked at again.
+    await sleep(SETTLE_MS);
+    for (const side of sides) {
+      const o = ledger.outcome(side.measured);
+      clean &&= o.lost === 0 && o.duplicated === 0;
+      console.log(`  side ${side.name}, all rounds, ${SETTLE_MS} ms after the last reply: delivered / lost / duplicated ${o.delivered} / ${o.lost} / ${o.duplicated}`);
     }
     const [a, b] = sides.map((side) => mean(side.perMessage)) as [number, number];
     console.log(`  mean CPU per answered message: A ${Math.round(a)} µs, B ${Math.round(b)} µs; B ÷ A ${(b / a).toFixed(3)} (delivered / lost / duplicated per side above)`);
