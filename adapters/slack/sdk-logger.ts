@@ -23,9 +23,10 @@ export function slackSdkLogger(logger: () => Logger | undefined): SdkLogger {
       return undefined; // not started yet
     }
   };
-  const write = (level: Level, args: unknown[]) => {
+  const write = (level: Level, given: unknown[]) => {
     const log = current();
     if (!log?.isLevelEnabled(level)) return;
+    const args = withoutForEachArguments(given);
     const err = args.find((arg): arg is Error => arg instanceof Error);
     const text = args.filter((arg) => arg !== err).map(show).join(' ');
     log[level]({ component: 'slack-sdk', sdk: name, ...(err ? { err } : {}) }, text || (err?.message ?? ''));
@@ -46,6 +47,15 @@ export function slackSdkLogger(logger: () => Logger | undefined): SdkLogger {
 function sdkLevel(logger: Logger | undefined): LogLevel {
   if (!logger || logger.isLevelEnabled('info')) return 'info' as LogLevel;
   return (logger.isLevelEnabled('warn') ? 'warn' : 'error') as LogLevel;
+}
+
+/**
+ * The Web API client logs a response's warnings with `warnings.forEach(logger.warn)`, which passes
+ * each one with its index and the whole array: the line is the warning alone.
+ */
+function withoutForEachArguments(args: unknown[]): unknown[] {
+  const [value, index, array] = args;
+  return args.length === 3 && typeof index === 'number' && Array.isArray(array) && array[index] === value ? [value] : args;
 }
 
 function show(value: unknown): string {

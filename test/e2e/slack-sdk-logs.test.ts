@@ -50,7 +50,7 @@ describe('the Slack SDKs log through parley', () => {
     expect((await postSlack(server.url, appMention({ text: 'warn me' }))).status).toBe(200);
     await until(() => slack.callsTo('chat.postMessage').length > 0 || undefined, 'the answer');
     const warning = await until(() => lines.find((l) => l.msg.startsWith('superfluous_charset')), 'the warning logged');
-    expect(warning).toMatchObject({ level: 40, component: 'slack-sdk' });
+    expect(warning).toMatchObject({ level: 40, component: 'slack-sdk', msg: 'superfluous_charset' });
     expect(consoleLines).toEqual([]);
   });
 

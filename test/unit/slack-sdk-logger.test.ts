@@ -32,6 +32,14 @@ describe('slackSdkLogger', () => {
     expect(lines[2]!.err?.message).toBe('socket hang up');
   });
 
+  it("logs a response's warnings one line each, without the index and array forEach passes along", () => {
+    const { lines, logger } = capture('info');
+    const sdk = slackSdkLogger(() => logger);
+    ['missing_charset', 'superfluous_charset'].forEach(sdk.warn.bind(sdk));
+    sdk.warn('three things', 0, ['not', 'three things']); // not an element at its index: kept whole
+    expect(lines.map((l) => l.msg)).toEqual(['missing_charset', 'superfluous_charset', 'three things 0 ["not","three things"]']);
+  });
+
   it('never passes on a debug line, even at LOG_LEVEL=debug, and tells the SDKs so', () => {
     const { lines, logger } = capture('debug');
     const sdk = slackSdkLogger(() => logger);
