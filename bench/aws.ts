@@ -17,24 +17,35 @@ const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'node_modules', '.cache', 'parley-bench-aws');
 const external = ['@aws-sdk/*', '@slack/bolt', '@slack/web-api', '@slack/socket-mode', 'twilio', 'intercom-client'];
 
+/**
+ * Bundle examples/aws/<name>.ts into `dir` (inside node_modules, so its external packages resolve as
+ * in a deployed function); returns the file and the packages the bundle holds.
+ */
+export async function bundleAwsExample(name: 'ingress' | 'worker', dir: string): Promise<{ file: string; packages: Set<string> }> {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.mjs`);
+  const result = await build({
+    entryPoints: [join(root, 'examples', 'aws', `${name}.ts`)],
+    outfile: file,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external,
+    metafile: true,
+    // pino and others still call require(): give the ESM bundle one.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'error',
+  });
+  const packages = new Set(Object.keys(result.metafile.inputs).map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'parley'));
+  return { file, packages };
+}
+
 export async function benchAws(): Promise<void> {
-  mkdirSync(out, { recursive: true });
   console.log('\nAWS Lambda (esbuild bundles, minified ESM; AWS and platform SDKs external)');
-  for (const name of ['ingress', 'worker']) {
-    const file = join(out, `${name}.mjs`);
-    await build({
-      entryPoints: [join(root, 'examples', 'aws', `${name}.ts`)],
-      outfile: file,
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      external,
-      // pino and others still call require(): give the ESM bundle one.
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'error',
-    });
+  for (const name of ['ingress', 'worker'] as const) {
+    const { file } = await bundleAwsExample(name, out);
     console.log(`  ${name} bundle: ${(statSync(file).size / 1024).toFixed(0)} KiB`);
   }
   const script = join(out, 'cold-start.mjs');

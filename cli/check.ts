@@ -1,9 +1,9 @@
 import OpenAI, { AuthenticationError } from 'openai';
-import { Redis } from 'ioredis';
 import type { Config } from '../src/index.js';
 import { splitApiKeys } from '../src/ai/keys.js';
 import { adaptersFromConfig } from './adapters.js';
 import { checkDynamoDb, type CheckLine as Line } from './check-aws.js';
+import { ioredisPackage } from '../src/redis-packages.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
 export async function check(config: Config): Promise<number> {
@@ -61,6 +61,7 @@ function redisShares(config: Config): string {
 }
 
 async function checkRedis(url: string, shares: string): Promise<Line> {
+  const { Redis } = ioredisPackage();
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {

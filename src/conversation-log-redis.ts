@@ -9,7 +9,6 @@
  * Each entry is stored as JSON. One record is one script (one command). A rating (`rate`)
  * rewrites its entry's JSON in both lists.
  */
-import { Cluster } from 'ioredis';
 import type { ConversationEntry, ConversationLog, ExchangeFeedback, RateResult } from './conversation-log.js';
 import { searchConversations, type ConversationQuery, type ConversationSummary } from './conversation-search.js';
 import type { RedisClient } from './store/redis-connection.js';
@@ -88,7 +87,7 @@ export class RedisConversationLog implements ConversationLog {
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError(`RedisConversationLog: maxEntries must be a positive integer, not ${this.maxEntries}`);
     if (!(this.ttlSeconds > 0)) throw new RangeError(`RedisConversationLog: ttlSeconds must be positive, not ${this.ttlSeconds}`);
     // a record writes both keys together: in one slot, they go to one node in one write
-    if (redis instanceof Cluster && !/\{[^}]+\}/.test(this.prefix)) {
+    if (redis.isCluster && !/\{[^}]+\}/.test(this.prefix)) {
       throw new Error(`RedisConversationLog: on a Redis Cluster the prefix needs a {hash tag} so its keys share a slot (e.g. "{${this.prefix}}"), not "${this.prefix}"`);
     }
   }

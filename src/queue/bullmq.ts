@@ -5,7 +5,8 @@
  * the jobs of one conversation run in the order they arrived, across every worker process. Acks
  * go through the intake (intake.ts): one script, and the workers move the jobs into BullMQ.
  */
-import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import type { Queue, Worker, Job as BullJob } from 'bullmq';
+import { bullmqPackage } from '../redis-packages.js';
 import type { RedisClient as Redis } from '../store/redis-connection.js';
 import { connectRedis, queuePrefix } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
@@ -62,7 +63,7 @@ export class BullQueue<T> implements JobQueue<T> {
     // sends the commands one add issues together in one write: one round trip (see enter()).
     const producer = connectRedis(this.options.url, { enableAutoPipelining: true });
     producer.on('error', () => undefined); // reported through ping() and add() failures
-    const queue = new Queue(this.name, { connection: producer, prefix: this.prefix });
+    const queue = new (bullmqPackage().Queue)(this.name, { connection: producer, prefix: this.prefix });
     queue.on('error', () => undefined);
     const letters = new BullDeadLetters<T>(queue, producer, this.key(DIRECT_DEAD));
     this.opened = { producer, queue, turnstile: new Turnstile(producer, `${this.prefix}:turn`), letters };
@@ -118,9 +119,9 @@ export class BullQueue<T> implements JobQueue<T> {
     connection.on('error', () => undefined);
     this.workerConnection = connection;
     this.workerTurnstile = new Turnstile(connection, `${this.prefix}:turn`);
-    this.lookup = new Queue(this.name, { connection, prefix: this.prefix });
+    this.lookup = new (bullmqPackage().Queue)(this.name, { connection, prefix: this.prefix });
     this.lookup.on('error', () => undefined);
-    this.worker = new Worker(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler), {
+    this.worker = new (bullmqPackage().Worker)(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler), {
       connection,
       prefix: this.prefix,
       concurrency: Math.max(1, options.concurrency),
@@ -152,6 +153,7 @@ export class BullQueue<T> implements JobQueue<T> {
     // The worker side never fails fast on Redis: a command that fails mid-job would leave BullMQ
     // unable to record the outcome, and the job stuck as active.
     const turnstile = this.workerTurnstile ?? this.turnstile;
+    const { DelayedError, UnrecoverableError } = bullmqPackage();
     const { group, data } = job.data;
     const turn = await turnstile.turn(group, id, (other) => this.isFinished(other));
     // No ticket: refused at the door (a duplicate, over a limit) or already answered. Nothing to do.

@@ -1,4 +1,5 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { ioredisPackage } from '../redis-packages.js';
 
 /** A Redis client parley uses: one server (or a Sentinel-managed primary), or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -51,6 +52,7 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
   };
   const target = parseRedisUrl(url);
   const auth = { username: target.username, password: target.password, ...(target.tls ? { tls: {} } : {}) };
+  const { Redis, Cluster } = ioredisPackage();
   switch (target.kind) {
     case 'single':
       return new Redis(url, options);

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { until } from '../helpers/until.js';
+import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../integration/redis-helpers.js';
 import { packagesImportedUnder, packagesLoadedBy } from './imports.js';
 import { createProject, packParley, runIn, startIn } from './project.js';
 
@@ -114,6 +115,32 @@ describe('a web-only app (parley alone)', () => {
       expect(answer.text).toBe('echo: hello from the README');
     } finally {
       await app.stop();
+    }
+  });
+
+  it('runs on Redis: `npx parley serve` with REDIS_URL loads ioredis and BullMQ from its dependencies and answers through the queue', async () => {
+    const redis = await requireRedis();
+    const prefix = uniquePrefix();
+    const server = await startIn(webOnly, 'npx', ['parley', 'serve'], { PORT: '0', REDIS_URL, REDIS_PREFIX: prefix, OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test' }, /"url":"(http:\/\/[^"]+)"/);
+    try {
+      const url = server.match[1]!;
+      const ready = await until(async () => {
+        const answer = await fetch(`${url}/readyz`);
+        return answer.ok ? ((await answer.json()) as { checks: Record<string, string> }) : undefined;
+      }, '/readyz ready');
+      expect(ready.checks).toMatchObject({ store: 'ok', queue: 'ok' });
+      const posted = await fetch(`${url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'on-redis', text: 'hello over Redis' }) });
+      expect(posted.status).toBe(202);
+      const answer = await until(async () => {
+        const { messages } = (await (await fetch(`${url}/web/conversations/on-redis`)).json()) as { messages: { role: string; text: string }[] };
+        return messages.find((m) => m.role === 'assistant');
+      }, 'the answer in the transcript', 15_000);
+      expect(answer.text).toBe('echo: hello over Redis');
+      expect(await redis.exists(`${prefix}:messages:meta`)).toBe(1); // BullMQ's queue, on this prefix
+    } finally {
+      await server.stop();
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
     }
   });
 
