@@ -5,7 +5,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Config } from '../src/index.js';
 import { slackConfigFromEnv } from '../adapters/slack/index.js';
-import { slackSdk } from '../adapters/slack/sdk.js';
+import { slackWebApi } from '../adapters/slack/sdk.js';
 
 export interface SimulateOptions {
   text: string;
@@ -69,7 +69,7 @@ async function botUserId(token: string | undefined, apiUrl: string): Promise<str
   // With OAuth (many workspaces) there is no one bot token to ask.
   if (!token) return 'U0PARLEYBOT';
   try {
-    const { WebClient } = slackSdk('parley simulate slack').webApi;
+    const { WebClient } = slackWebApi('parley simulate slack');
     const result = await new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, timeout: 3000 }).auth.test();
     return result.user_id ?? 'U0PARLEYBOT';
   } catch {

@@ -48,5 +48,5 @@ export { json, jsonError, isLoopbackHost, readCookie, escapeHtml } from './http/
 export { leanFetch } from './http/lean-fetch.js';
 
 // Optional SDKs: an adapter loads its platform SDK when it is created, not when it is imported.
-export { requireOptional } from './optional-dependency.js';
+export { requireInstalled, requireOptional } from './optional-dependency.js';
 export { MissingDependencyError } from './errors.js';

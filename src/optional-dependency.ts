@@ -25,6 +25,16 @@ export function requireOptional<T>(name: string, neededBy: string, installTogeth
   }
 }
 
+/**
+ * Throws MissingDependencyError naming every package of `names` that is not installed, without
+ * loading any: for a factory that loads its packages later, when first used, but should say at
+ * once what to install.
+ */
+export function requireInstalled(names: readonly string[], neededBy: string): void {
+  const missing = names.filter((name) => !isInstalled(name));
+  if (missing.length > 0) throw new MissingDependencyError(missing.join(' '), neededBy);
+}
+
 function isInstalled(name: string): boolean {
   try {
     requireFromParley.resolve(name);

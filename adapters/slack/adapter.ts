@@ -16,7 +16,7 @@ import { createFastPath, type RetryMeta } from './fast-path.js';
 import { slackSdkLogger } from './sdk-logger.js';
 import { DeveloperListeners } from './listeners.js';
 import { parseSlackBody } from './parse.js';
-import { slackSdk } from './sdk.js';
+import { requireSlackPackages, slackBolt, slackWebApi } from './sdk.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 import { MAX_MESSAGE_CHARS, SlackSender, slackKeys } from './send.js';
 import { createSocketMode } from './socket.js';
@@ -53,7 +53,7 @@ export class ParleyReceiver implements Receiver {
 
 /** Create the Slack adapter. */
 export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails> & { app: App } {
-  const { bolt, webApi } = slackSdk();
+  requireSlackPackages();
   let context: AdapterContext | undefined;
   // The SDKs' own lines go to parley's log once the adapter has started (`context` is set then).
   const sdkLogger = slackSdkLogger(() => context?.logger);
@@ -61,29 +61,52 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   const installations =
     options.installations ??
     (options.oauth ? new ParleyInstallationStore({ store: () => store(), keys: options.oauth.installationKeys, logger: () => context?.logger }) : undefined);
-  const app =
-    options.app ??
-    new bolt.App({
-      // Many workspaces: no token at start (so no auth.test); each event brings its installation's.
-      ...(installations ? { authorize: (source) => workspaces!.authorize(source) } : { token: options.botToken }),
-      receiver: new ParleyReceiver(),
-      deferInitialization: true,
-      // Also the WebClient's logger (Bolt shares it), and the `logger` its listeners get.
-      logger: sdkLogger,
-      // Bolt's default client retries for about 30 minutes: init() would hang that long with Slack down.
-      clientOptions: webClientOptions(options.apiUrl, sdkLogger),
-      // parley keeps its own conversation history; Bolt's per-event conversation store would only cost time on the ack path.
-      convoStore: false,
-    });
   // Our own client for replies: no hidden retries, 429s surface to us (see send.ts).
-  const client = new webApi.WebClient(options.botToken, webClientOptions(options.apiUrl, sdkLogger));
+  const client = new (slackWebApi().WebClient)(options.botToken, webClientOptions(options.apiUrl, sdkLogger));
   const workspaces = installations
     ? new WorkspaceTokens({ installations, client, clientId: options.oauth?.clientId, clientSecret: options.oauth?.clientSecret, store: () => store(), logger: () => logger() })
     : undefined;
-  // Before parley registers its own listeners: which events the developer's could see.
-  const listeners = DeveloperListeners.track(app, bolt);
-  // An App the developer created without deferInitialization is usable from the start.
-  let boltReady = (app as unknown as { initialized?: boolean }).initialized !== false;
+  /** One workspace and parley's own App: the bot's ids from start's auth.test, which an App built later is given. */
+  let identity: { botUserId?: string; botId?: string } | undefined;
+  let bolt: { app: App; listeners: DeveloperListeners } | undefined;
+  /**
+   * The Bolt App, built when first needed: the developer's `app` (given, or read from the adapter),
+   * Socket Mode, a request the fast path does not take, or an event a listener wants after the ack.
+   * Until then Bolt is not even loaded: events parley answers need none of it.
+   */
+  const boltApp = (): { app: App; listeners: DeveloperListeners } => (bolt ??= buildBolt());
+  function buildBolt(): { app: App; listeners: DeveloperListeners } {
+    const sdk = slackBolt();
+    const app =
+      options.app ??
+      new sdk.App({
+        // Many workspaces: each event brings its installation's token. One workspace: the ids start
+        // learned (so no second auth.test), or, before start, an App that start initialises.
+        ...(installations
+          ? { authorize: (source) => workspaces!.authorize(source) }
+          : identity
+            ? { token: options.botToken, botUserId: identity.botUserId, botId: identity.botId, tokenVerificationEnabled: false }
+            : { token: options.botToken, deferInitialization: true }),
+        receiver: new ParleyReceiver(),
+        // Also the WebClient's logger (Bolt shares it), and the `logger` its listeners get.
+        logger: sdkLogger,
+        // Bolt's default client retries for about 30 minutes: init() would hang that long with Slack down.
+        clientOptions: webClientOptions(options.apiUrl, sdkLogger),
+        // parley keeps its own conversation history; Bolt's per-event conversation store would only cost time on the ack path.
+        convoStore: false,
+      });
+    // Before parley registers its own listeners: which events the developer's could see.
+    const listeners = DeveloperListeners.track(app, sdk);
+    listeners.own(() =>
+      registerOwnListeners(app, sdk, {
+        classify,
+        suggestedPrompts: options.suggestedPrompts,
+        feedback: (feedback) => started().feedback(feedback),
+        logger: () => logger(),
+      }),
+    );
+    return { app, listeners };
+  }
   const store = (): Store => started().store;
   const markerStore = (): Store => started().markerStore;
   const logger = (): Logger => started().logger;
@@ -100,8 +123,9 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   // App of the developer's may authorize its own way: the event's own `authorizations` come first.
   let botUserId: string | undefined;
   const fastPath = createFastPath({
-    app,
-    listeners,
+    app: () => boltApp().app,
+    // No App built yet: no listener of the developer's to hand an event to.
+    couldSee: (type) => bolt?.listeners.couldSee(type) ?? false,
     classify,
     botUserIdFor: (body) =>
       workspaces ? workspaces.botUserIdOf(body).then((id) => id ?? botUserIdOf(body)) : options.app ? (botUserIdOf(body) ?? botUserId) : (botUserId ?? botUserIdOf(body)),
@@ -111,22 +135,18 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     ? createSocketMode({
         appToken: options.appToken,
         clientOptions: webClientOptions(options.apiUrl, sdkLogger),
-        app,
+        app: boltApp().app,
         fastPath,
         logger,
         deliver: (messages) => started().deliver(messages),
         admit: workspaces && ((body) => workspaces.admit(body)),
       })
     : undefined;
-
-  listeners.own(() =>
-    registerOwnListeners(app, bolt, {
-      classify,
-      suggestedPrompts: options.suggestedPrompts,
-      feedback: (feedback) => started().feedback(feedback),
-      logger: () => logger(),
-    }),
-  );
+  // A developer's App is tracked from the start (its listeners may already be there).
+  if (options.app) boltApp();
+  // Events are taken only once the bot user is known (before: starting.ts). An App the developer
+  // created without deferInitialization knows it from the start.
+  let ready = options.app !== undefined && (options.app as unknown as { initialized?: boolean }).initialized !== false;
 
   async function receive(request: HttpRequest): Promise<Received> {
     verifySlackSignature(request, options.signingSecrets);
@@ -138,12 +158,12 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
       return { response: { status: 200 }, messages: [] };
     }
     if (workspaces && !(await workspaces.admit(body))) return { response: { status: 200 }, messages: [] };
-    if (!boltReady) return receiveWhileStarting(body, classify);
+    if (!ready) return receiveWhileStarting(body, classify);
     const retryNum = request.headers['x-slack-retry-num'];
     const meta: RetryMeta = { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] };
     const fast = await fastPath.take(body, meta);
     if (fast) return { response: { status: 200 }, messages: fast.message ? [fast.message] : [], afterAck: fast.afterAck };
-    const result = await dispatchToBolt(app, body, meta, logger());
+    const result = await dispatchToBolt(boltApp().app, body, meta, logger());
     switch (result.kind) {
       case 'event':
         return { response: { status: 200 }, messages: result.message ? [result.message] : [] };
@@ -163,17 +183,24 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     path: options.path,
     contentTypes: ['application/json', 'application/x-www-form-urlencoded'],
     redelivers: true,
-    app,
+    get app() {
+      return boltApp().app;
+    },
     /** Retried by the bot with backoff until it succeeds; webhooks are taken meanwhile (starting.ts). */
     async start(ctx) {
       context = ctx;
-      // One auth.test: the bot's user id for every event after. An App created without
-      // deferInitialization does this itself (lazily, once). Many workspaces: no I/O here.
-      if (!boltReady) {
-        await app.init();
-        boltReady = true;
+      if (!workspaces && !bolt) {
+        // No App yet: one auth.test of our own; an App built later is given the bot's ids.
+        const result = await client.auth.test();
+        identity = { botUserId: result.user_id, botId: result.bot_id };
+        botUserId = result.user_id;
       }
-      if (!workspaces && (!options.app || authorizesWithToken(app))) botUserId = await authTestUserId(app);
+      // An App built before (Socket Mode, the developer's, or `adapter.app` read meanwhile) that
+      // waits for init(): Bolt's one auth.test, the bot's ids kept by Bolt. Many workspaces: no I/O.
+      const app = bolt?.app;
+      if (app && (app as unknown as { initialized?: boolean }).initialized === false) await app.init();
+      if (!workspaces && app && !identity && (!options.app || authorizesWithToken(app))) botUserId = await authTestUserId(app);
+      ready = true;
       await socket?.start();
     },
     async stop() {

@@ -14,7 +14,6 @@ import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { InboundMessage } from 'parley/adapter-kit';
 import { inboundFromEvent, type ClassifyOptions, type EventCallback } from './events.js';
-import type { DeveloperListeners } from './listeners.js';
 import type { SlackBody } from './parse.js';
 
 /** Slack's redelivery headers, handed on to Bolt's context (`context.retryNum`). */
@@ -30,8 +29,10 @@ export interface FastEvent {
 }
 
 export interface FastPathOptions {
-  app: App;
-  listeners: DeveloperListeners;
+  /** The Bolt App, built on first call: only an event a listener there wants needs it. */
+  app(): App;
+  /** Whether a listener of the developer's could see events of this type. */
+  couldSee(type: string): boolean;
   classify: Omit<ClassifyOptions, 'botUserId'>;
   /** The app's bot user in the event's workspace (mentions of it are stripped, its own messages ignored). */
   botUserIdFor(body: EventCallback): string | undefined | Promise<string | undefined>;
@@ -49,12 +50,12 @@ export interface FastPath {
 }
 
 export function createFastPath(options: FastPathOptions): FastPath {
-  const { app, listeners, logger } = options;
+  const { app, couldSee, logger } = options;
   const { threadFollowUps, answeredIn } = options.classify;
 
   async function handToBolt(body: SlackBody, meta: RetryMeta): Promise<void> {
     try {
-      await app.processEvent({ body, retryNum: meta.retryNum, retryReason: meta.retryReason, ack: async () => undefined });
+      await app().processEvent({ body, retryNum: meta.retryNum, retryReason: meta.retryReason, ack: async () => undefined });
     } catch (error) {
       logger().error({ err: error, event: (body.event as { type?: unknown }).type }, 'a Bolt listener failed (after the ack)');
     }
@@ -68,7 +69,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       const callback = body as unknown as EventCallback;
       const botUserId = await options.botUserIdFor(callback);
       const message = await inboundFromEvent(callback, { botUserId, threadFollowUps, answeredIn });
-      const wanted = listeners.couldSee(event.type) || ASSISTANT_THREAD_EVENTS.has(event.type) || isAssistantMessage(event);
+      const wanted = couldSee(event.type) || ASSISTANT_THREAD_EVENTS.has(event.type) || isAssistantMessage(event);
       return { message, afterAck: wanted ? () => handToBolt(body, meta) : undefined };
     },
   };

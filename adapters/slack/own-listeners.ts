@@ -10,7 +10,7 @@ import type { Feedback, InboundMessage } from 'parley/adapter-kit';
 import type { Collector } from './dispatch.js';
 import { inboundFromEvent, type ClassifyOptions, type EventCallback } from './events.js';
 import { listenForFeedback } from './feedback.js';
-import type { slackSdk } from './sdk.js';
+import type { slackBolt } from './sdk.js';
 import { NOT_INSTALLED } from './workspace-tokens.js';
 
 export interface OwnListenerOptions {
@@ -23,7 +23,7 @@ export interface OwnListenerOptions {
 /** A thread's title: its first question, cut to what Slack shows. */
 const TITLE_CHARS = 60;
 
-export function registerOwnListeners(app: App, bolt: ReturnType<typeof slackSdk>['bolt'], options: OwnListenerOptions): void {
+export function registerOwnListeners(app: App, bolt: ReturnType<typeof slackBolt>, options: OwnListenerOptions): void {
   app.use(async ({ body, context, next }) => {
     const collector = context.parleyCollector as Collector | undefined;
     // Not installed in this workspace (uninstalled): nothing to answer with, no listener to run.

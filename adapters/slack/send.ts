@@ -5,7 +5,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, exchangeOf, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
-import { slackSdk } from './sdk.js';
+import { slackWebApi } from './sdk.js';
 import type { SlackDetails } from './events.js';
 import { answerBlocks, feedbackBlock } from './feedback.js';
 
@@ -141,7 +141,7 @@ async function classify<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (error) {
     const e = error as { code?: string; retryAfter?: number; data?: { error?: string } };
-    const { ErrorCode } = slackSdk().webApi;
+    const { ErrorCode } = slackWebApi();
     if (e.code === ErrorCode.RateLimitedError) throw new RetryAfterError('Slack rate limit', (e.retryAfter ?? 1) * 1000);
     if (e.code === ErrorCode.PlatformError && e.data?.error && PERMANENT.has(e.data.error)) {
       throw new PermanentError(`Slack refused the message: ${e.data.error}`, `slack_${e.data.error}`);

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { InboundMessage } from 'parley/adapter-kit';
 import { dispatchToBolt } from './dispatch.js';
 import type { FastPath } from './fast-path.js';
-import { slackSdk } from './sdk.js';
+import { slackSocketMode } from './sdk.js';
 import { slackSdkLogger } from './sdk-logger.js';
 
 interface SocketEvent {
@@ -34,8 +34,7 @@ export interface SocketModeOptions {
 
 export function createSocketMode(options: SocketModeOptions): { start(): Promise<void>; stop(): Promise<void> } {
   // Its WebClient would otherwise retry apps.connections.open 100 times; the bot retries start() itself.
-  const { socketMode } = slackSdk();
-  const client = new socketMode.SocketModeClient({ appToken: options.appToken, logger: slackSdkLogger(options.logger), clientOptions: options.clientOptions });
+  const client = new (slackSocketMode().SocketModeClient)({ appToken: options.appToken, logger: slackSdkLogger(options.logger), clientOptions: options.clientOptions });
   client.on('slack_event', (event: SocketEvent) => {
     void handle(event).catch((error: unknown) => options.logger().error({ err: error, type: event.type }, 'Socket Mode event not taken; Slack will redeliver it'));
   });

@@ -2,7 +2,7 @@
  * The serverless example's handlers bundled as the AWS bench bundles them (esbuild, ESM, the AWS
  * and platform SDKs external): parley on SQS and DynamoDB holds neither ioredis nor BullMQ, which
  * it loads only on Redis, and the bundled ingress handler, run in a fresh process, verifies and
- * answers a signed Slack url_verification without loading them.
+ * answers a signed Slack url_verification without loading them, nor Bolt (loaded on first need).
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -20,13 +20,13 @@ const runner = `
 import { createRequire } from 'node:module';
 const { handler } = await import('./ingress.mjs');
 const result = await handler(JSON.parse(process.env.EVENT));
-const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => /node_modules\\/(ioredis|bullmq)\\//.test(path));
+const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => /node_modules\\/(ioredis|bullmq|@slack\\/bolt|@slack\\/socket-mode)\\//.test(path));
 console.log(JSON.stringify({ statusCode: result.statusCode, body: result.body, loaded }));
 process.exit(0);
 `;
 
 describe('the serverless example, bundled', () => {
-  it('holds neither ioredis nor BullMQ, and its ingress answers without loading them', async () => {
+  it('holds neither ioredis nor BullMQ, and its ingress answers without loading them or Bolt', async () => {
     const bundles = await Promise.all([bundleAwsExample('ingress', dir), bundleAwsExample('worker', dir)]);
     for (const { packages } of bundles) {
       expect(packages.has('parley')).toBe(true);
