@@ -20,8 +20,8 @@ export function requireOptional<T>(name: string, neededBy: string, installTogeth
     return requireFromParley(name) as T;
   } catch (error) {
     if (!isNotFound(error, name)) throw error;
-    const missing = installTogether.filter((other) => !isInstalled(other));
-    throw new MissingDependencyError((missing.length > 0 ? missing : [name]).join(' '), neededBy);
+    requireInstalled(installTogether, neededBy);
+    throw new MissingDependencyError(name, neededBy);
   }
 }
 

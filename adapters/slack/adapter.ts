@@ -146,7 +146,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   if (options.app) boltApp();
   // Events are taken only once the bot user is known (before: starting.ts). An App the developer
   // created without deferInitialization knows it from the start.
-  let ready = options.app !== undefined && (options.app as unknown as { initialized?: boolean }).initialized !== false;
+  let ready = options.app !== undefined && !awaitsInit(options.app);
 
   async function receive(request: HttpRequest): Promise<Received> {
     verifySlackSignature(request, options.signingSecrets);
@@ -198,7 +198,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
       // An App built before (Socket Mode, the developer's, or `adapter.app` read meanwhile) that
       // waits for init(): Bolt's one auth.test, the bot's ids kept by Bolt. Many workspaces: no I/O.
       const app = bolt?.app;
-      if (app && (app as unknown as { initialized?: boolean }).initialized === false) await app.init();
+      if (app && awaitsInit(app)) await app.init();
       if (!workspaces && app && !identity && (!options.app || authorizesWithToken(app))) botUserId = await authTestUserId(app);
       ready = true;
       await socket?.start();
@@ -222,6 +222,11 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
 /** Every Web API client parley makes: one try per call, 429s handed back, a bounded wait; its lines in `logger` (sdk-logger.ts). */
 export function webClientOptions(slackApiUrl: string, logger?: SdkLogger): WebClientOptions {
   return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS, fetch: leanFetch, ...(logger ? { logger } : {}) };
+}
+
+/** An App created with deferInitialization that has not run init() yet. */
+function awaitsInit(app: App): boolean {
+  return (app as unknown as { initialized?: boolean }).initialized === false;
 }
 
 /** A developer's App created with a token and deferInitialization: its `authorize` is Bolt's own for that token. */

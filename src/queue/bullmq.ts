@@ -7,8 +7,7 @@
  */
 import type { Queue, Worker, Job as BullJob } from 'bullmq';
 import { bullmqPackage } from '../redis-packages.js';
-import type { RedisClient as Redis } from '../store/redis-connection.js';
-import { connectRedis, queuePrefix } from '../store/redis-connection.js';
+import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 import { BullDeadLetters, type Stored } from './bullmq-dead-letters.js';
