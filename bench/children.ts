@@ -24,6 +24,8 @@ export interface ChildOptions {
   timeoutMs?: number;
   /** The checkout to run from (its `cli/main.ts`, its node_modules); default: this one. */
   cwd?: string;
+  /** Open an IPC channel to the child (`child.send`, `process.send` in it). */
+  ipc?: boolean;
 }
 
 const URL_LINE = /"url":"(http:\/\/[^"]+)"/;
@@ -38,8 +40,8 @@ const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolea
 const DEFAULT_STOP: NodeJS.Signals = NODE_ARGS.length > 0 ? 'SIGTERM' : 'SIGKILL';
 
 /** Run `node --import tsx <args>` and resolve once it logs its ready line. */
-export function startChild(args: string[], env: NodeJS.ProcessEnv, { ready = URL_LINE, timeoutMs = 30_000, cwd }: ChildOptions = {}): Promise<Child> {
-  const child = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', ...args], { env, cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+export function startChild(args: string[], env: NodeJS.ProcessEnv, { ready = URL_LINE, timeoutMs = 30_000, cwd, ipc = false }: ChildOptions = {}): Promise<Child> {
+  const child = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', ...args], { env, cwd, stdio: ['ignore', 'pipe', 'inherit', ...(ipc ? (['ipc'] as const) : [])] });
   children.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => children.delete(child));

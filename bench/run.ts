@@ -8,6 +8,7 @@
  *    memory-mode process, and on Redis with two ingress and two worker processes; an AI of 500 ms;
  *    replies per second, ack latency, per-conversation order, reply overhead at half the ceiling,
  *    CPU per answered message, delivered / lost / duplicated;
+ *  - queue: the Redis queue alone (bench/queue.ts): its CPU per message in the workers at 64/s;
  *  - cache: the answer cache with 30% of questions repeated (bench/cache.ts): AI calls per message, hit rate;
  *  - faults: the fault matrix (bench/faults.ts);
  *  - aws: AWS Lambda (bench/aws.ts): bundle sizes, cold start and warm duration.
@@ -27,8 +28,9 @@ import { benchWeb } from './web.js';
 import { benchFaults } from './faults.js';
 import { benchCache } from './cache.js';
 import { benchAws } from './aws.js';
+import { benchQueue } from './queue.js';
 
-const PARTS = ['web', 'ingress', 'e2e-memory', 'e2e-redis', 'cache', 'faults', 'aws'] as const;
+const PARTS = ['web', 'ingress', 'e2e-memory', 'e2e-redis', 'queue', 'cache', 'faults', 'aws'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The parts named on the command line or in BENCH_ONLY (comma or space separated); all when none. */
@@ -46,7 +48,7 @@ function selectedParts(): Set<Part> {
 
 async function main(): Promise<void> {
   const parts = selectedParts();
-  const needsRedis = parts.has('ingress') || parts.has('e2e-redis');
+  const needsRedis = parts.has('ingress') || parts.has('e2e-redis') || parts.has('queue');
   let redis: BenchRedis | undefined;
   if (needsRedis) {
     try {
@@ -70,6 +72,10 @@ async function main(): Promise<void> {
     }
     if (parts.has('e2e-redis') && redis && !(await benchSlackEndToEnd(redis))) {
       console.error('slack end to end on Redis: an event was lost, duplicated, answered out of order, refused or failed (see above)');
+      process.exitCode = 1;
+    }
+    if (parts.has('queue') && redis && !(await benchQueue(redis))) {
+      console.error('queue alone: a job was lost, duplicated or refused (see above)');
       process.exitCode = 1;
     }
     if (parts.has('cache') && !(await benchCache())) {
