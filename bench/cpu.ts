@@ -32,20 +32,25 @@ function cpuOfAll(pids: (number | undefined)[]): number | undefined {
 /** CPU used since `start`: parley's processes together, and the service they use (Redis) apart. */
 export interface CpuUsed {
   parleyMs: number | undefined;
+  /** The worker processes' share of parleyMs, when they were named. */
+  workersMs?: number | undefined;
   serviceMs: number | undefined;
 }
 
 /**
  * A measured window: `start()` reads the CPU times, `read()` what has been used since. The
- * service (the Redis server, shared with other work) is kept apart, never added to parley's figure.
+ * service (the Redis server, shared with other work) is kept apart, never added to parley's figure;
+ * the worker processes' share is read too when they are named.
  */
-export function cpuWindow(pids: (number | undefined)[], servicePid?: number): { read(): CpuUsed } {
+export function cpuWindow(pids: (number | undefined)[], servicePid?: number, workerPids?: (number | undefined)[]): { read(): CpuUsed } {
   const parleyAt = cpuOfAll(pids);
+  const workersAt = workerPids && cpuOfAll(workerPids);
   const serviceAt = servicePid === undefined ? undefined : cpuTimeMs(servicePid);
   const since = (before: number | undefined, now: number | undefined) => (before !== undefined && now !== undefined ? now - before : undefined);
   return {
     read: () => ({
       parleyMs: since(parleyAt, cpuOfAll(pids)),
+      ...(workerPids ? { workersMs: since(workersAt, cpuOfAll(workerPids)) } : {}),
       serviceMs: servicePid === undefined ? undefined : since(serviceAt, cpuTimeMs(servicePid)),
     }),
   };

@@ -55,6 +55,8 @@ export interface Deployment {
   ingress: string[];
   /** Every parley process (ingress and workers). */
   pids: (number | undefined)[];
+  /** The worker processes among them, when they run apart from ingress (their share is printed). */
+  workerPids?: (number | undefined)[];
   /** The Redis server's pid, when its CPU can be read; reported apart. */
   servicePid?: number;
   /** Replies per second the workers can give at most: concurrency / AI latency. */
@@ -96,7 +98,7 @@ export async function warmUpPhase(d: Deployment, ledger: Ledger): Promise<void> 
 export async function fullLoadPhase(d: Deployment, ledger: Ledger): Promise<boolean> {
   const urls = d.ingress.map((url) => `${url}/slack/events`);
   const acks = new Acks();
-  const cpu = cpuWindow(d.pids, d.servicePid);
+  const cpu = cpuWindow(d.pids, d.servicePid, d.workerPids);
   // The bench process sends the load and plays Slack and the AI: its own delays show in the acks' latencies.
   const lag = monitorEventLoopDelay({ resolution: LAG_SAMPLE_MS });
   lag.enable();
@@ -143,7 +145,7 @@ export async function pacedPhase(d: Deployment, ledger: Ledger): Promise<boolean
   }
   const numbers = range(EVENTS + CONVERSATIONS * PER_CONVERSATION, PACED_EVENTS);
   const acks = new Acks();
-  const cpu = cpuWindow(d.pids, d.servicePid);
+  const cpu = cpuWindow(d.pids, d.servicePid, d.workerPids);
   await paced(urls, ledger, acks, numbers, rate);
   const { used } = await awaitReplies(ledger, numbers, performance.now(), cpu);
   const outcome = ledger.outcome(numbers);
@@ -168,9 +170,11 @@ function accounting(o: Outcome, acks: Acks, ledger: Ledger): string {
 
 function cpuLine(d: Deployment, used: CpuUsed, answered: number): string {
   const parley = perItemUs(used.parleyMs, answered);
+  const workers = perItemUs(used.workersMs, answered);
   const service = perItemUs(used.serviceMs, answered);
+  const split = parley !== undefined && workers !== undefined ? `: ingress ${Math.round(parley - workers)}, workers ${Math.round(workers)}` : '';
   return (
-    `CPU per answered message, ${d.mode}: ${parley === undefined ? 'n/a' : Math.round(parley)} µs (ingress + worker, ${d.pids.length} process${d.pids.length > 1 ? 'es' : ''})` +
+    `CPU per answered message, ${d.mode}: ${parley === undefined ? 'n/a' : Math.round(parley)} µs (ingress + worker, ${d.pids.length} process${d.pids.length > 1 ? 'es' : ''}${split})` +
     (service === undefined ? '' : `; Redis server ${Math.round(service)} µs more, not included (shared with other work)`)
   );
 }

@@ -69,6 +69,7 @@ export async function benchSlackEndToEnd(redis: BenchRedis): Promise<boolean> {
       shape: REDIS_SHAPE,
       ingress: ingress.map((c) => c.url),
       pids: children.map((c) => c.child.pid),
+      workerPids: workers.map((c) => c.child.pid),
       servicePid: redis.serverPid,
       ceiling: (WORKERS * WORKER_CONCURRENCY * 1000) / AI_LATENCY_MS,
       afterRun: async () => `queue after the run: ${await queueCounts(redis.url, prefix)}`,
