@@ -41,10 +41,10 @@ function mention(n: number): NewJob<JobData> {
   return { id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message } };
 }
 
-/** Ids handled by one worker process, with how often. */
-function handledBy(child: ChildProcess): Promise<Map<string, number>> {
+/** The ids one worker process has handled since it was last asked. */
+function handledSince(child: ChildProcess): Promise<string[]> {
   return new Promise((resolve) => {
-    child.once('message', (entries) => resolve(new Map(entries as [string, number][])));
+    child.once('message', (ids) => resolve(ids as string[]));
     child.send('report');
   });
 }
@@ -66,15 +66,15 @@ export async function benchQueue(redis: BenchRedis): Promise<boolean> {
     });
     return jobs.map((job) => job.id);
   };
-  const handled = async () => {
-    const all = new Map<string, number>();
-    for (const counts of await Promise.all(workers.map((w) => handledBy(w.child)))) for (const [id, n] of counts) all.set(id, (all.get(id) ?? 0) + n);
-    return all;
+  /** How often each id has been handled, by either worker. */
+  const seen = new Map<string, number>();
+  const collect = async () => {
+    for (const ids of await Promise.all(workers.map((w) => handledSince(w.child)))) for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
   };
   const allHandled = async (ids: string[]) => {
     for (const giveUpAt = Date.now() + 60_000; Date.now() < giveUpAt; await sleep(200)) {
-      const seen = await handled();
       if (ids.every((id) => seen.has(id))) return;
+      await collect();
     }
   };
   try {
@@ -86,7 +86,7 @@ export async function benchQueue(redis: BenchRedis): Promise<boolean> {
     await allHandled(measured);
     const used = pids.map((pid, k) => (cpuTimeMs(pid) ?? Number.NaN) - (before[k] ?? Number.NaN)).reduce((sum, ms) => sum + ms, 0);
     await sleep(2000); // a late duplicate would show now
-    const seen = await handled();
+    await collect();
     const delivered = measured.filter((id) => seen.has(id)).length;
     const duplicated = measured.filter((id) => (seen.get(id) ?? 0) > 1).length;
     console.log(`queue alone on Redis (${WORKERS} workers × ${CONCURRENCY}; intake pump, BullMQ and turnstile; each job waits ${AI_LATENCY_MS} ms and does nothing else): ${EVENTS} jobs at ${RATE}/s`);
