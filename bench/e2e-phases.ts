@@ -43,7 +43,7 @@ const MAX_WAIT_MS = 60_000;
 export const SETTLE_MS = 2_000;
 const TARGET_SHARE_OF_CEILING = 0.9;
 const TARGET_ACK_P99_MS = 100;
-const TARGET_OVERHEAD_P99_MS = 50;
+export const TARGET_OVERHEAD_P99_MS = 50;
 
 /** parley as deployed for one bench. */
 export interface Deployment {

@@ -16,12 +16,12 @@ import { createLogger } from '../src/observe/index.js';
 import type { NewJob } from '../src/queue/index.js';
 import { parleyEnv, startChild, type Child } from './children.js';
 import { cpuTimeMs, perItemUs } from './cpu.js';
-import { AI_LATENCY_MS, PACED_WARMUP_EVENTS, WARMUP_EVENTS } from './e2e-phases.js';
+import { AI_LATENCY_MS, PACED_WARMUP_EVENTS, SETTLE_MS, WARMUP_EVENTS } from './e2e-phases.js';
 import { openLoop } from './e2e-send.js';
 import type { BenchRedis } from './redis.js';
+import { WORKERS, WORKER_CONCURRENCY as CONCURRENCY } from './slack-e2e.js';
 
-const WORKERS = 2;
-const CONCURRENCY = 32;
+// The end-to-end part's workers, at its paced rate (half the ceiling).
 const RATE = (WORKERS * CONCURRENCY * 1000) / AI_LATENCY_MS / 2;
 const EVENTS = Number(process.env.BENCH_QUEUE_EVENTS ?? 1280);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -85,7 +85,7 @@ export async function benchQueue(redis: BenchRedis): Promise<boolean> {
     const measured = await admit(EVENTS, RATE);
     await allHandled(measured);
     const used = pids.map((pid, k) => (cpuTimeMs(pid) ?? Number.NaN) - (before[k] ?? Number.NaN)).reduce((sum, ms) => sum + ms, 0);
-    await sleep(2000); // a late duplicate would show now
+    await sleep(SETTLE_MS); // a late duplicate would show now
     await collect();
     const delivered = measured.filter((id) => seen.has(id)).length;
     const duplicated = measured.filter((id) => (seen.get(id) ?? 0) > 1).length;

@@ -15,8 +15,8 @@ import { BOT_TOKEN, SIGNING_SECRET } from './slack-load.js';
 import { closeRawPools } from './raw-http.js';
 
 const INGRESS = 2;
-const WORKERS = 2;
-const WORKER_CONCURRENCY = 32;
+export const WORKERS = 2;
+export const WORKER_CONCURRENCY = 32;
 
 export const REDIS_SHAPE = `${INGRESS} ingress --no-worker, ${WORKERS} workers × ${WORKER_CONCURRENCY}, AI ${AI_LATENCY_MS} ms`;
 
