@@ -20,7 +20,8 @@ export function adaptersFromConfig(config: Config): Adapter[] {
       `WEB_SESSION_SECRET is required: the web chat is on and HOST=${config.host} is reachable from other machines, so visitor sessions must be signed with a secret every process shares. Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)), or turn the web chat off with WEB_CHAT=false.`,
     );
   }
-  if (web) adapters.push(webChat({ token: config.web.token, sessionSecret: config.web.sessionSecret }));
+  // The standalone server is the chat page's home: it serves it at `/` (embedded, the page is opt-in).
+  if (web) adapters.push(webChat({ page: true, token: config.web.token, sessionSecret: config.web.sessionSecret }));
   const slack = slackConfigFromEnv(config.env);
   if (slack) adapters.push(slackAdapter(slack));
   const intercom = intercomConfigFromEnv(config.env);

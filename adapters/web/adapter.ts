@@ -27,7 +27,11 @@ export interface WebChatOptions {
   token?: string;
   /** Signs visitor sessions; default WEB_SESSION_SECRET. Required off loopback. */
   sessionSecret?: string;
-  /** Serve the chat page at `/` (default true). The frame for websites and the widget are always served. */
+  /**
+   * Serve the chat page at `/`: opt in when you embed parley (default false, so mounting the web chat
+   * in your app does not take over its `/`); `parley serve` turns it on. The frame for websites and
+   * the widget are always served.
+   */
   page?: boolean;
   /** The websites that may embed the chat (frame-ancestors) and call its API (CORS); default WEB_ALLOWED_ORIGINS. */
   allowedOrigins?: string[];
@@ -73,7 +77,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   let allowedOrigins: readonly string[] = options.allowedOrigins ?? [];
   const origins = () => allowedOrigins;
   // The pages, the widget and their assets; the API's answers carry CORS headers for allowed websites.
-  const routes: Route[] = [...embedRoutes({ page: options.page, allowedOrigins: origins }), ...[...apiRoutes(stateOf), feedbackRoute(stateOf)].map((route) => corsRoute(route, origins))];
+  const routes: Route[] = [...embedRoutes({ page: options.page === true, allowedOrigins: origins }), ...[...apiRoutes(stateOf), feedbackRoute(stateOf)].map((route) => corsRoute(route, origins))];
   // Every route counts per address and per visitor (limits.ts); a 429 carries CORS headers like any answer.
   const limited = (route: Route) =>
     limitedRoute(route, async (request) => {

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { HttpError, jsonError, type HttpRequest, type HttpResponse, type Received, type Route } from 'parley/adapter-kit';
 
 export interface EmbedOptions {
-  /** Serve the full chat page at `/` (default true). The frame and the widget are always served. */
+  /** Serve the full chat page at `/`. The frame and the widget are always served. */
   page?: boolean;
   /** The origins that may frame the chat and call its API; asked per request (known once the adapter started). */
   allowedOrigins(): readonly string[];
@@ -207,7 +207,7 @@ export function embedRoutes(options: EmbedOptions): Route[] {
     },
     ...API_PATHS.map((path): Route => ({ method: 'OPTIONS', path, handle: async (request) => preflight(request, options.allowedOrigins()) })),
   ];
-  if (options.page !== false) {
+  if (options.page === true) {
     routes.unshift({
       method: 'GET',
       path: '/',

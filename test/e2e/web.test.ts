@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
+import { webChat } from '../../adapters/web/index.js';
+import { createBot, loadConfig } from '../../src/index.js';
+import { assistantReplies, startWebBot, testEnv, type WebBot } from '../helpers/web-bot.js';
 
 describe('web chat, end to end through the whole pipeline', () => {
   let ai: FakeOpenAi;
@@ -92,6 +94,27 @@ describe('web chat, end to end through the whole pipeline', () => {
     const event = new TextDecoder().decode(value);
     expect(event.startsWith('data: ')).toBe(true);
     expect(JSON.parse(event.slice(6)).messages.map((m: { text: string }) => m.text)).toEqual(['stream me', 'echo: stream me']);
+  });
+});
+
+describe('web chat embedded in an app', () => {
+  it('leaves the app its `/` unless the page is asked for; the widget and the API are served either way', async () => {
+    const config = loadConfig(testEnv);
+    const plain = createBot({ config, adapters: [webChat()] });
+    const withPage = createBot({ config, adapters: [webChat({ page: true })] });
+    try {
+      const local = { remoteAddress: '127.0.0.1' };
+      const root = await plain.fetch(new Request('http://127.0.0.1/'), local);
+      expect(root.status).toBe(404);
+      expect((await plain.fetch(new Request('http://127.0.0.1/web/widget.js'), local)).status).toBe(200);
+      const posted = await plain.fetch(new Request('http://127.0.0.1/web/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"conversation":"embedded","text":"hi"}' }), local);
+      expect(posted.status).toBe(202);
+      const page = await withPage.fetch(new Request('http://127.0.0.1/'), local);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('id="messages"');
+    } finally {
+      await Promise.all([plain.close(), withPage.close()]);
+    }
   });
 });
 

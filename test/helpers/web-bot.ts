@@ -33,7 +33,7 @@ export interface WebBot {
 
 export async function startWebBot(env: Record<string, string> = {}, options: Partial<BotOptions> = {}): Promise<WebBot> {
   const config = loadConfig({ ...testEnv, ...env });
-  const bot = createBot({ config, adapters: [webChat({ token: config.web.token })], ...options });
+  const bot = createBot({ config, adapters: [webChat({ page: true, token: config.web.token })], ...options });
   // Whatever HOST the configuration names, tests only ever listen on loopback.
   const server = await bot.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

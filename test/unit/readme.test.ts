@@ -7,6 +7,20 @@ import { variables } from '../../src/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
+const allVariables = { ...variables, ...slackVariables, ...intercomVariables, ...whatsappVariables };
+
+/** `NAME=value` assignments in the README's shell blocks, with a concrete value (not `…`, `<…>` or `$(…)`). */
+function exampleAssignments(): { name: keyof typeof allVariables; value: string; line: string }[] {
+  const blocks = [...readme.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  return blocks.flatMap((block) =>
+    block.split('\n').flatMap((line) =>
+      [...line.matchAll(/(?:^|\s)([A-Z][A-Z0-9_]+)=([^\s'"`]+)/g)]
+        .filter(([, name, value]) => name! in allVariables && !/[…<$]/.test(value!))
+        .map(([, name, value]) => ({ name: name as keyof typeof allVariables, value: value!, line: line.trim() })),
+    ),
+  );
+}
+
 describe('the README', () => {
   it('shows the two first commands on its first screen', () => {
     const firstScreen = readme.split('\n').slice(0, 20).join('\n');
@@ -15,12 +29,21 @@ describe('the README', () => {
   });
 
   it('documents every configuration variable with its default', () => {
-    for (const [name, variable] of Object.entries({ ...variables, ...slackVariables, ...intercomVariables, ...whatsappVariables })) {
+    for (const [name, variable] of Object.entries(allVariables)) {
       const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
       expect(row, `${name} is missing from the configuration table`).toBeDefined();
       const documentedDefault = row!.split('|')[2]!.trim();
       const expected = 'default' in variable && variable.default ? `\`${variable.default}\`` : '—';
       expect(documentedDefault, `${name}'s default`).toBe(expected);
+    }
+  });
+
+  it('gives example values its own configuration accepts, so each command runs as shown', () => {
+    const examples = exampleAssignments();
+    expect(examples.length).toBeGreaterThan(10);
+    for (const { name, value, line } of examples) {
+      const parsed = allVariables[name].schema.safeParse(value);
+      expect(parsed.success, `${name}=${value} in "${line}"`).toBe(true);
     }
   });
 });
