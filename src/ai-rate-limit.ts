@@ -26,12 +26,16 @@ export function limitAiCalls(ai: AiClient, limiter: Limiter): AiClient {
             // Streams start synchronously; admit first by wrapping the chunk iterator.
             let inner: ReturnType<typeof stream> | undefined;
             const started = admit().then(() => (inner = stream(request, options)));
+            const result = started.then(() => inner!.result);
+            // The chunks' consumer sees a refusal or a failure first and may never read `result`:
+            // unread, its rejection would be unhandled, and Node would end the process.
+            result.catch(() => undefined);
             return {
               chunks: (async function* () {
                 await started;
                 yield* inner!.chunks;
               })(),
-              result: started.then(() => inner!.result),
+              result,
             };
           },
         }
