@@ -124,7 +124,9 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   let thinking: Promise<void> | undefined;
   let waiting = false;
   let refresh: NodeJS.Timeout | undefined;
+  /** Replies begun (each one's number keys its markers), and replies posted. */
   let replies = 0;
+  let delivered = 0;
   const streamSink = adapter.stream ? options.streamSink : undefined;
   try {
     if (deps.adapterReady && !(await adapterStarted(deps.adapterReady, message.platform))) {
@@ -151,16 +153,20 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       // A status landing after the reply would stay up: the reply waits for it.
       reply: async (reply) => {
         const n = ++replies;
+        clearInterval(refresh); // the reply clears the status: a later refresh would set it again
         await thinking;
         await options.sink(message.conversation, typeof reply === 'string' ? { text: reply } : reply, n);
+        delivered++;
       },
       canStream: streamSink !== undefined,
       async replyStream(chunks) {
         const n = ++replies;
+        clearInterval(refresh);
         await thinking;
-        if (streamSink) return streamSink(message.conversation, chunks, n);
-        const text = await collect(chunks);
-        await options.sink(message.conversation, { text, kind: 'answer' }, n);
+        // Entered before the AI has said anything: it counts as posted only once it is.
+        const text = streamSink ? await streamSink(message.conversation, chunks, n) : await collect(chunks);
+        if (!streamSink) await options.sink(message.conversation, { text, kind: 'answer' }, n);
+        delivered++;
         return text;
       },
       recordExchange: (exchange) => recordExchange(deps.conversationLog, message, exchange, logger, options.jobId),
@@ -170,8 +176,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     await options.pending?.settled();
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, seconds);
-    if (replies > 0) deps.metrics.replySeconds.observe({ platform: message.platform }, Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
-    logger.info({ replies, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
+    if (delivered > 0) deps.metrics.replySeconds.observe({ platform: message.platform }, Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
+    logger.info({ replies: delivered, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
   } catch (caught) {
     // Nothing of this attempt's is still being written once it ends (a retry reads the markers).
     await options.pending?.settled().catch(() => undefined);
@@ -182,14 +188,14 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);
     logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
     // An apology for a message the user already got an answer to would only confuse them.
-    const answered = replies > 0 || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
+    const answered = delivered > 0 || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
     if (final && !answered) await apologiseOnce(deps, options.jobId, message.conversation, logger);
     if (final) await forgetWait(deps.store, options.jobId);
     throw error;
   } finally {
     clearInterval(refresh);
     // A waiting message keeps its "thinking…": it is still on its way.
-    const cleared = replies > 0 && adapter.replyClearsIndicator === true;
+    const cleared = delivered > 0 && adapter.replyClearsIndicator === true;
     await thinking;
     if (thinking && !waiting && !cleared) await indicate(adapter, message.conversation, 'done', logger);
     await release?.();

@@ -9,6 +9,7 @@ const answer: AiResult = { text: 'hello', model: 'test', usage: { inputTokens: 1
 /** An AI client whose stream yields two chunks, or fails after the first. */
 function streamingAi(fail: boolean): AiClient {
   return {
+    circuit: 'closed',
     reply: async () => answer,
     stream(): AiStream {
       const result = fail ? Promise.reject(new Error('the AI failed mid-stream')) : Promise.resolve(answer);
@@ -22,7 +23,7 @@ function streamingAi(fail: boolean): AiClient {
         result,
       };
     },
-  } as AiClient;
+  };
 }
 
 async function drain(stream: AiStream): Promise<string> {
@@ -44,7 +45,7 @@ describe('the AI calls-per-minute limit on a stream', () => {
   const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
   it('streams within the limit, and defers the call over it without an unhandled rejection', async () => {
-    const ai = limitAiCalls(streamingAi(false), createMemoryLimiter({ points: 1, durationSeconds: 60 }));
+    const ai = limitAiCalls(streamingAi(false), createMemoryLimiter({ points: 1, durationSeconds: 60, keyPrefix: 'ai-test' }));
     const first = ai.stream!({ conversationId: 'c', history: [], text: 'hi' });
     expect(await drain(first)).toBe('hello');
     expect((await first.result).text).toBe('hello');
@@ -57,7 +58,7 @@ describe('the AI calls-per-minute limit on a stream', () => {
   });
 
   it('passes a stream that fails mid-way to the consumer without an unhandled rejection', async () => {
-    const ai = limitAiCalls(streamingAi(true), createMemoryLimiter({ points: 10, durationSeconds: 60 }));
+    const ai = limitAiCalls(streamingAi(true), createMemoryLimiter({ points: 10, durationSeconds: 60, keyPrefix: 'ai-test' }));
     const stream = ai.stream!({ conversationId: 'c', history: [], text: 'hi' });
     await expect(drain(stream)).rejects.toThrow('the AI failed mid-stream');
     await settle();

@@ -9,6 +9,7 @@ import { createMetrics } from '../../src/observe/index.js';
 import { MemoryQueue, type Job } from '../../src/queue/index.js';
 import { MemoryConversationLog } from '../../src/conversation-log.js';
 import { MemoryStore } from '../../src/store/index.js';
+import { STATUS_REFRESH_MS } from '../../src/failure.js';
 import { answerMessage, processJob, sendOnce, type WorkerDeps } from '../../src/worker.js';
 import { conversation, FakeAdapter, inbound, silentLogger, sleep, waitFor } from './helpers.js';
 
@@ -84,6 +85,24 @@ describe('processJob answers', () => {
       { conversation: 'c-silent', state: 'thinking' },
       { conversation: 'c-silent', state: 'done' },
     ]);
+  });
+
+  it('stops refreshing "thinking…" once a reply is posted, though the handler goes on', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let replied!: () => void;
+    const repliedOnce = new Promise<void>((resolve) => (replied = resolve));
+    let finish!: () => void;
+    handler = async (_message, context) => {
+      await context.reply('first, a quick answer');
+      replied();
+      await new Promise<void>((resolve) => (finish = resolve)); // the handler goes on working after its reply
+    };
+    const answering = processJob(deps, job(inbound({ conversation: conversation('c-refresh') })));
+    await repliedOnce;
+    vi.advanceTimersByTime(STATUS_REFRESH_MS * 3);
+    finish();
+    await answering;
+    expect(adapter.indications.filter((i) => i.state === 'thinking')).toHaveLength(1);
   });
 
   it('asks the AI, posts the answer in the conversation, remembers both turns, and shows "thinking…"', async () => {
@@ -290,6 +309,30 @@ describe('apology on final failure', () => {
     await waitFor(async () => (await q.deadLetters()).length === 1);
     await sleep(20);
     expect(apologies()).toHaveLength(1);
+  });
+
+  it('apologises when the last attempt could not post its answer, and clears "thinking…" itself then', async () => {
+    (adapter as { replyClearsIndicator?: boolean }).replyClearsIndicator = true;
+    adapter.beforeSend = (_conversation, reply) => {
+      if (reply.kind !== 'apology') throw new PermanentError('the platform refused the message', 'invalid_blocks');
+    };
+    await expect(processJob(deps, job(inbound({ conversation: conversation('c-refused') }), 3, 3))).rejects.toThrow('refused');
+    expect(kinds()).toEqual(['apology']);
+    expect(adapter.indications.map((i) => i.state)).toEqual(['thinking', 'done']);
+  });
+
+  it('apologises when a streamed answer fails before anything was posted', async () => {
+    handler = async (_message, context) => {
+      await context.replyStream(
+        (async function* (): AsyncGenerator<string> {
+          await sleep(1);
+          if (Date.now() > 0) throw new Error('AI is down');
+          yield 'never reached';
+        })(),
+      );
+    };
+    await expect(processJob(deps, job(inbound(), 3, 3))).rejects.toThrow('AI is down');
+    expect(kinds()).toEqual(['apology']);
   });
 
   it('a failed apology does not hide the original error', async () => {
