@@ -69,23 +69,32 @@ export class SlackSender {
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user });
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let failure: unknown;
-    for await (const chunk of chunks) {
-      text += chunk;
-      if (failure) continue; // keep reading: the text still has to reach the user
+    try {
+      for await (const chunk of chunks) {
+        text += chunk;
+        if (failure) continue; // keep reading: the text still has to reach the user
+        try {
+          if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
+        } catch (error) {
+          failure = error;
+        }
+      }
+    } catch (aiFailure) {
+      // The AI failed mid-way: a started message is finished with what the AI gave, not left
+      // streaming; the job then fails as the AI's error says.
+      if (streamer.ts !== undefined) await this.finishBrokenStream(details!, streamer.ts, failure ? '' : text.slice(shown), aiFailure).catch(() => undefined);
+      throw aiFailure;
+    }
+    if (!failure) {
       try {
-        if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
+        await streamer.stop({ ...auth, ...(key ? { blocks: [feedbackBlock(exchangeOf(key))] } : {}) });
       } catch (error) {
         failure = error;
       }
     }
     if (!failure) {
-      try {
-        await streamer.stop({ ...auth, ...(key ? { blocks: [feedbackBlock(exchangeOf(key))] } : {}) });
-        await this.rememberThread(details!);
-        return { ids: [streamer.ts ?? ''], text };
-      } catch (error) {
-        failure = error;
-      }
+      await this.rememberStreamedThread(details!);
+      return { ids: [streamer.ts ?? ''], text };
     }
     if (streamer.ts === undefined) {
       this.logger().warn({ err: failure }, 'Slack streaming failed before it started; posting the reply as one message');
@@ -101,13 +110,22 @@ export class SlackSender {
       const auth = await this.auth(details);
       await this.call(() => this.client.chat.stopStream({ ...auth, channel: details.channel, ts, ...(rest ? { markdown_text: rest } : {}) }));
       this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
-      await this.rememberThread(details);
+      await this.rememberStreamedThread(details);
       return '';
     } catch (stopError) {
       this.logger().warn({ err: failure, stopFailed: (stopError as Error).message }, 'Slack streaming failed mid-way; posting the rest of the text as a new message');
     }
-    await this.rememberThread(details);
+    await this.rememberStreamedThread(details);
     return rest;
+  }
+
+  /**
+   * After a stream has stopped, its message is whole: a thread that cannot be remembered then costs
+   * its follow-ups a mention, never a second copy of the reply (a failure here must not look like
+   * a failed stream).
+   */
+  private async rememberStreamedThread(details: SlackDetails): Promise<void> {
+    await this.rememberThread(details).catch((error: unknown) => this.logger().warn({ err: error }, 'could not remember the Slack thread after a streamed reply'));
   }
 
   /** Show "is thinking…" in the thread while the AI works; clear it after. Assistant threads only show it. */

@@ -8,6 +8,8 @@ export class CallScope {
   readonly signal: AbortSignal;
   private readonly deadline = new AbortController();
   private readonly timer: NodeJS.Timeout;
+  /** Some attempt has shown text (a stream): the call must not run again, whatever ends it. */
+  delivered = false;
 
   constructor(
     deadlineMs: number,

@@ -35,18 +35,23 @@ export class FallbackAiClient implements AiClient {
 
   stream(request: AiRequest, options: CallOptions = {}): AiStream {
     const { channel, signal } = openChannel(options.signal);
+    let shown = false;
     const run = async (client: AiClient) => {
       const stream = client.stream ? client.stream(request, { signal }) : asStream(client.reply(request, { signal }));
-      for await (const chunk of stream.chunks) channel.push(chunk);
+      for await (const chunk of stream.chunks) {
+        shown = true;
+        channel.push(chunk);
+      }
       return stream.result;
     };
-    // A hand-over happens before any text: rate limits and an open circuit come first.
+    // A hand-over happens before any text (rate limits and an open circuit come first); after
+    // text, the fallback's whole answer would follow the primary's half.
     const work = (async () => {
       if (this.primary.circuit === 'open') return this.viaFallback('circuit_open', () => run(this.fallback));
       try {
         return await run(this.primary);
       } catch (error) {
-        const reason = this.handOverReason(error);
+        const reason = shown ? undefined : this.handOverReason(error);
         if (!reason) throw error;
         return this.viaFallback(reason, () => run(this.fallback));
       }

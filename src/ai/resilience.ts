@@ -94,7 +94,8 @@ export class ResiliencePolicy {
       const work = policy.execute(({ attempt }) => this.breaker.execute(() => this.attempt(fn, attempt + 1, scope)), scope.signal);
       return await scope.race(work);
     } catch (error) {
-      throw this.withReopenTime(error);
+      // Text already went out (a stream): trying again, now or from the queue, would show it twice.
+      throw this.withReopenTime(scope.delivered && error instanceof AiError ? error.final() : error);
     } finally {
       scope.dispose();
     }
@@ -106,7 +107,7 @@ export class ResiliencePolicy {
    * provider is down, and the message should wait for it rather than spend one of its attempts.
    */
   private withReopenTime(error: unknown): unknown {
-    if (!(error instanceof AiError)) return error;
+    if (!(error instanceof AiError) || !error.retryable) return error; // a final failure stays final
     const leftOpen = error.countsAsProviderFailure && this.breaker.state === CircuitState.Open;
     if (!leftOpen && (error.kind !== 'circuit_open' || error.retryAfterMs !== undefined)) return error;
     const untilProbe = Math.max(100, this.openedAt + this.settings.breakerHalfOpenAfterMs - Date.now());
@@ -142,6 +143,7 @@ export class ResiliencePolicy {
         touch: arm,
         delivered: () => {
           delivered = true;
+          scope.delivered = true;
         },
       });
       this.hooks.onAttempt?.({ durationMs: performance.now() - started });

@@ -171,4 +171,37 @@ describe('fallback model', () => {
     expect(text).toBe('fallback');
     expect((await stream.result).text).toBe('fallback');
   });
+
+  it('never hands a stream over to the fallback once the primary has shown text', async () => {
+    standIn.otherwise(sse(['whole ', 'answer']));
+    // A primary that shows half an answer, then fails as an open circuit would.
+    const primary = {
+      circuit: 'closed' as const,
+      reply: () => Promise.reject(new Error('not used')),
+      stream: () => {
+        const result = Promise.reject(new AiError('circuit_open', 'the provider failed mid-stream'));
+        result.catch(() => undefined);
+        return {
+          chunks: (async function* () {
+            yield 'half an ';
+            await result;
+          })(),
+          result,
+        };
+      },
+    };
+    const client = new FallbackAiClient(primary, new OpenAiClient(testOptions({ baseURL: standIn.baseURL })), 0);
+
+    const stream = client.stream(request());
+    let text = '';
+    const ended = await failure(
+      (async () => {
+        for await (const chunk of stream.chunks) text += chunk;
+      })(),
+    );
+
+    expect(text).toBe('half an ');
+    expect(ended).toMatchObject({ kind: 'circuit_open' });
+    expect(standIn.requests).toHaveLength(0);
+  });
 });

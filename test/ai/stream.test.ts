@@ -89,6 +89,44 @@ describe('stream', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  /** A stream that sends `partial` and then a chunk every `everyMs`, never ending. */
+  const trickle = (everyMs: number) => (res: import('node:http').ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (content: string) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+    res.write(chunk('partial'));
+    const timer = setInterval(() => res.write(chunk('.')), everyMs);
+    res.on('close', () => clearInterval(timer));
+  };
+
+  it('ends a stream at its overall deadline as final once text was sent: neither retried now nor by the queue', async () => {
+    server.enqueue(trickle(50));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attemptTimeoutMs: 200, deadlineMs: 400 }));
+
+    const { chunks, result } = client.stream(request());
+
+    await expect(collect(chunks)).rejects.toMatchObject({ kind: 'deadline', retryable: false });
+    await expect(result).rejects.toMatchObject({ kind: 'deadline', retryable: false });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('keeps a failure after text final when it opens the circuit (not a wait for the circuit, which would stream the answer again)', async () => {
+    server.enqueue((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'partial' }, finish_reason: null }] };
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      setTimeout(() => res.destroy(), 20); // the connection breaks mid-stream
+    });
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, breakerThreshold: 1 }));
+
+    const { chunks } = client.stream(request());
+
+    const failure = await collect(chunks).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ retryable: false });
+    expect((failure as { kind: string }).kind).not.toBe('circuit_open');
+    expect(client.circuit).toBe('open');
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('cancels the call when the reader stops early', async () => {
     server.enqueue(sse(['one', 'two', 'three', 'four'], undefined, 100));
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));

@@ -9,6 +9,11 @@ import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/slack-a
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 import { startSlackBot } from '../helpers/slack-bot.js';
+import { WebClient } from '@slack/web-api';
+import { webClientOptions } from '../../adapters/slack/adapter.js';
+import { SlackSender } from '../../adapters/slack/send.js';
+import { MemoryStore, type Store } from '../../src/index.js';
+import { silentLogger } from '../unit/helpers.js';
 
 /** Long enough for the WebClient's streamer (256-character buffer) to start, append and stop; no markdown in it. */
 const REPLY = Array.from({ length: 220 }, (_, i) => `w${i}`).join('-');
@@ -64,5 +69,42 @@ describe('a Slack stream that fails after it started', () => {
     expect(streamed + String(post!.args.text)).toBe(REPLY);
     await new Promise((resolve) => setTimeout(resolve, 300)); // room for a repeat to show up
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('finishes the started message when the AI fails mid-way, then apologises once without streaming the answer again', async () => {
+    failed.clear();
+    const half = Math.floor(REPLY.length / 2);
+    ai.script(() => ({ text: REPLY, breakAfterChars: half }));
+    await postSlack(url, appMention({ text: 'a long answer please' }));
+    const [apology] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the apology');
+    expect(String(apology!.args.text)).toContain('Sorry');
+    await until(() => accepted('chat.stopStream')[0], 'the started stream to be finished');
+    const shown = [...accepted('chat.startStream'), ...accepted('chat.appendStream'), ...accepted('chat.stopStream')].map(textOf).join('');
+    expect(shown.length).toBeGreaterThan(0);
+    expect(REPLY.startsWith(shown)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for a retry to show up
+    expect(slack.callsTo('chat.startStream')).toHaveLength(1);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(ai.calls).toHaveLength(1);
+  });
+});
+
+describe('a Slack stream whose thread cannot be remembered after it stopped', () => {
+  it('keeps the whole reply as streamed: nothing is stopped again or posted twice', async () => {
+    const slack = await startFakeSlack();
+    try {
+      // The store is down for writes (the thread marker) after the stream has stopped.
+      const store: Store = Object.assign(new MemoryStore(), { set: () => Promise.reject(new Error('store unreachable')) });
+      const sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
+      const chunks = (async function* () {
+        for (const word of REPLY.split('-')) yield `${word}-`;
+      })();
+      const delivery = await sender.stream({ platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } }, chunks, 'job-1:1');
+      expect(delivery.rest).toBeUndefined();
+      expect(slack.callsTo('chat.stopStream')).toHaveLength(1);
+      expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+    } finally {
+      await slack.close();
+    }
   });
 });

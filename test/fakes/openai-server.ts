@@ -24,6 +24,8 @@ export interface ScriptedAnswer {
   /** A raw body instead (errors). */
   body?: unknown;
   delayMs?: number;
+  /** Streamed answers: the connection breaks after this many characters of the text. */
+  breakAfterChars?: number;
 }
 
 export type Script = (call: ChatCall, index: number) => ScriptedAnswer;
@@ -80,7 +82,7 @@ export async function startFakeOpenAi(initial: Script = echo, options: FakeOpenA
     const status = answer.status ?? 200;
     call.answeredAt = Date.now();
     if (status === 200 && call.body.stream && !answer.body) {
-      streamCompletion(res, call.body.model, answer.text ?? `echo: ${lastUserText(call)}`);
+      streamCompletion(res, call.body.model, answer.text ?? `echo: ${lastUserText(call)}`, answer.breakAfterChars);
       return;
     }
     const body =
@@ -129,13 +131,21 @@ function completion(model: string, text: string) {
 }
 
 /** Server-sent events as the real API streams them: a few content deltas, usage, [DONE]. */
-function streamCompletion(res: import('node:http').ServerResponse, model: string, text: string): void {
+function streamCompletion(res: import('node:http').ServerResponse, model: string, text: string, breakAfterChars?: number): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
   const chunk = (delta: object, extra: object = {}) =>
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
   res.write(chunk({ role: 'assistant', content: '' }));
-  for (const piece of text.match(/.{1,6}/gs) ?? []) res.write(chunk({ content: piece }));
+  let written = 0;
+  for (const piece of text.match(/.{1,6}/gs) ?? []) {
+    if (breakAfterChars !== undefined && written >= breakAfterChars) {
+      setTimeout(() => res.destroy(), 20); // what was written reaches the client first
+      return;
+    }
+    res.write(chunk({ content: piece }));
+    written += piece.length;
+  }
   res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } })}\n\n`);
   res.end('data: [DONE]\n\n');
 }
