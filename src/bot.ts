@@ -16,7 +16,6 @@ import { respondDirect } from './direct.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
 import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler } from './http/index.js';
 import { asBotMiddleware, type BotMiddleware } from './http/node.js';
-
 export type { BotMiddleware };
 import { listen, stopAccepting } from './http/server.js';
 import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
@@ -25,6 +24,7 @@ import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import { createLogger, createMetrics, type Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
+import { abandonJob } from './apology.js';
 import { MemoryStore, type Store } from './store/index.js';
 import { postReply } from './replies.js';
 import { createBackends } from './backends.js';
@@ -169,7 +169,7 @@ export function createBot(options: BotOptions = {}): Bot {
         }),
         logger,
       );
-      if (options.worker !== false) queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency, store: workerStore, logger });
+      if (options.worker !== false) queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason) });
       queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
       queueDepth.unref();
       ops.start();

@@ -17,6 +17,7 @@ import type { Metrics } from './observe/index.js';
 import type { Job } from './queue/index.js';
 import { PendingWrites } from './pending-writes.js';
 import { postReply, type Posted } from './replies.js';
+import { apologiseOnce } from './apology.js';
 import type { Store } from './store/index.js';
 import { isDeferral } from './queue/index.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
@@ -60,7 +61,6 @@ const ADAPTER_WAIT_MS = 2000;
 const ADAPTER_GRACE_MS = 1000;
 /** Past this, a busy conversation's job goes back to the queue rather than holding a worker. */
 const LOCK_WAIT_MS = 30_000;
-const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer that just now. Please try again in a little while." };
 
 /** Process one queued job. Throws to let the queue retry or dead-letter it. */
 export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<void> {
@@ -250,18 +250,6 @@ async function collect(chunks: AsyncIterable<string>): Promise<string> {
   let text = '';
   for await (const chunk of chunks) text += chunk;
   return text;
-}
-
-async function apologiseOnce(deps: WorkerDeps, jobId: string, conversation: ConversationRef, logger: Logger): Promise<void> {
-  try {
-    if (!(await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS))) return;
-    const adapter = deps.adapterFor(conversation.platform);
-    if (adapter) await postReply(adapter, conversation, APOLOGY, { markers: deps.store, logger });
-    deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'apology' });
-  } catch (error) {
-    // The message itself is dead-lettered with everything needed to replay it; a lost apology loses nothing.
-    logger.error({ err: error }, 'could not post the apology');
-  }
 }
 
 /** Wait for the conversation's lock (another process may be answering it) and keep it alive. */

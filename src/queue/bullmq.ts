@@ -11,6 +11,7 @@ import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/r
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 import { BullDeadLetters, type Stored } from './bullmq-dead-letters.js';
+import { BullLine } from './bullmq-line.js';
 import { IntakeDoor, IntakePump } from './intake.js';
 import { Turnstile } from './turnstile.js';
 
@@ -41,6 +42,7 @@ export class BullQueue<T> implements JobQueue<T> {
   private workerConnection?: Redis;
   /** The worker's view of the turnstile and the jobs: on its own connection, which waits out an outage. */
   private workerTurnstile?: Turnstile;
+  private line?: BullLine;
   private lookup?: Queue;
   private pump?: IntakePump<Stored<T>>;
   private readonly prefix: string;
@@ -111,7 +113,7 @@ export class BullQueue<T> implements JobQueue<T> {
     throw admitted.status === 'rejected' ? admitted.reason : (enqueued as PromiseRejectedResult).reason;
   }
 
-  process(handler: JobHandler<T>, options: ProcessOptions): void {
+  process(handler: JobHandler<T>, options: ProcessOptions<T>): void {
     // Not auto-pipelined: each flush would build an ioredis Pipeline, which copies every one of
     // BullMQ's scripts onto itself; that cost more CPU than the writes it saved (measured).
     const connection = connectRedis(this.options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -120,6 +122,7 @@ export class BullQueue<T> implements JobQueue<T> {
     this.workerTurnstile = new Turnstile(connection, `${this.prefix}:turn`);
     this.lookup = new (bullmqPackage().Queue)(this.name, { connection, prefix: this.prefix });
     this.lookup.on('error', () => undefined);
+    this.line = new BullLine(this.workerTurnstile, this.lookup);
     this.worker = new (bullmqPackage().Worker)(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler), {
       connection,
       prefix: this.prefix,
@@ -129,6 +132,7 @@ export class BullQueue<T> implements JobQueue<T> {
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => retryDelayMs(attemptsMade, this.options.retry, error) },
     });
     this.worker.on('error', () => undefined); // connection errors: the worker reconnects by itself
+    this.worker.on('failed', (job, error) => void this.failedForGood(job as BullJob<Stored<T>> | undefined, error, options));
     // Every worker process moves admitted jobs from the intake into BullMQ.
     this.pump = new IntakePump<Stored<T>>({
       url: this.options.url,
@@ -151,17 +155,16 @@ export class BullQueue<T> implements JobQueue<T> {
     const id = job.id as string;
     // The worker side never fails fast on Redis: a command that fails mid-job would leave BullMQ
     // unable to record the outcome, and the job stuck as active.
-    const turnstile = this.workerTurnstile ?? this.turnstile;
+    const line = this.line!;
     const { DelayedError, UnrecoverableError } = bullmqPackage();
     const { group, data } = job.data;
-    const turn = await turnstile.turn(group, id, (other) => this.isFinished(other));
+    const turn = await line.turn(group, id);
     // No ticket: refused at the door (a duplicate, over a limit) or already answered. Nothing to do.
     if (turn === 'no-ticket') return;
     if (turn === 'wait') {
       // An earlier message of this conversation is still queued or running: park until it leaves.
       await job.moveToDelayed(Date.now() + (this.options.turnPollMs ?? TURN_RECHECK_MS), token);
-      // Parking failed (Redis gone)? The job is delayed already, and its own delay brings it back.
-      if ((await turnstile.park(group, id).catch(() => 'parked')) === 'first') await wake(job);
+      await line.park(job, group);
       throw new DelayedError();
     }
     const attempt = job.attemptsMade + 1;
@@ -176,36 +179,29 @@ export class BullQueue<T> implements JobQueue<T> {
       }
       if (isPermanent(error)) {
         await job.updateData({ ...job.data, deadReason: error.reason });
-        await this.leave(turnstile, group, id);
         throw new UnrecoverableError(errorText(error));
       }
-      if (attempt >= maxAttempts) await this.leave(turnstile, group, id);
+      // A last failure leaves the line once BullMQ has recorded it (failedForGood): should this
+      // process die first, the job comes back, finds its ticket, and fails again, not completed.
       // "Name: message", as the memory queue records it.
       throw new Error(errorText(error), { cause: error });
     }
     // Not waited for: BullMQ's "completed" follows on the same connection, after it. Should the
     // leave fail, the next job sweeps this finished one's ticket (see Turnstile.turn).
-    this.leave(turnstile, group, id).catch(() => undefined);
+    line.leave(group, id).catch(() => undefined);
   }
 
-  /** Where a worker looks jobs up: its own connection, which waits out an outage (the producer's when not working). */
-  private get jobs(): Queue {
-    return this.lookup ?? this.queue;
-  }
-
-  /** Leave the conversation's line, and wake the job next in it if it is parked. */
-  private async leave(turnstile: Turnstile, group: string, id: string): Promise<void> {
-    const next = await turnstile.leave(group, id);
-    // A wake that fails costs the parked job its own delay (turnPollMs), nothing more.
-    const parked = next === undefined ? undefined : await this.jobs.getJob(next).catch(() => undefined);
-    if (parked) await wake(parked);
-  }
-
-  /** Whether a job no longer holds its conversation's turn (done, dead, or gone). */
-  private async isFinished(id: string): Promise<boolean> {
-    // BullMQ's own lookup (one HGETALL), not its key layout: finishedOn is set once completed or failed for good.
-    const job = await this.jobs.getJob(id);
-    return !job || job.finishedOn !== undefined;
+  /**
+   * A job BullMQ has failed for good leaves its conversation's line (should that fail, the next job
+   * sweeps its ticket: it is finished). One it failed without running it is the worker's to report.
+   */
+  private async failedForGood(job: BullJob<Stored<T>> | undefined, error: Error, options: ProcessOptions<T>): Promise<void> {
+    if (!job?.finishedOn) return; // it will be tried again
+    const { group, data } = job.data;
+    await this.line!.leave(group, job.id as string).catch(() => undefined);
+    if (!/more than allowable limit/.test(error.message)) return; // the handler ran: it has reported
+    const abandoned = { id: job.id as string, group, data, attempt: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
+    await options.onAbandoned?.(abandoned, 'stalled').catch((caught: unknown) => options.logger?.warn({ err: caught }, 'could not report a job the queue gave up on'));
   }
 
   async deadLetters(): Promise<DeadLetter<T>[]> {
@@ -287,14 +283,4 @@ export class BullQueue<T> implements JobQueue<T> {
   private key(name: string): string {
     return `${this.prefix}:${this.name}:${name}`;
   }
-}
-
-/**
- * A parked job goes from the delayed set to the front of the wait list: it had reached the front
- * once already when it found its conversation busy. Either step may find the job elsewhere (its
- * own delay ran out, another worker took it): nothing to do then.
- */
-async function wake(job: BullJob): Promise<void> {
-  await job.promote().catch(() => undefined);
-  await job.changePriority({ lifo: true }).catch(() => undefined);
 }

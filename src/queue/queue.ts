@@ -37,7 +37,7 @@ export interface QueueCounts {
 
 export type JobHandler<T> = (job: Job<T>) => Promise<void>;
 
-export interface ProcessOptions {
+export interface ProcessOptions<T = unknown> {
   concurrency: number;
   /**
    * The bot's worker store, for a queue that keeps per-job state outside its broker (the SQS
@@ -46,6 +46,11 @@ export interface ProcessOptions {
   store?: Store;
   /** Told of work the queue does beside the jobs that fails and is tried again (Redis: the intake pump). */
   logger?: Pick<Logger, 'warn'>;
+  /**
+   * Told of a job the queue gave up on without running the handler (BullMQ: its workers died
+   * under it more often than it allows), so the user still hears that it failed.
+   */
+  onAbandoned?(job: Job<T>, reason: string): Promise<void>;
 }
 
 /** A limit a queue checks at its door: `points` messages per `durationSeconds` for one subject. */
@@ -77,7 +82,7 @@ export interface JobQueue<T> {
    */
   admit?(job: NewJob<T>, admission: Admission): Promise<Admitted>;
   /** Start working: at most `concurrency` jobs at once. */
-  process(handler: JobHandler<T>, options: ProcessOptions): void;
+  process(handler: JobHandler<T>, options: ProcessOptions<T>): void;
   deadLetters(): Promise<DeadLetter<T>[]>;
   /** Record a failure that happened outside a worker (direct mode), so it can be replayed. */
   addDeadLetter(letter: DeadLetter<T>): Promise<void>;

@@ -206,6 +206,68 @@ describe('BullQueue workers, connections and keys', () => {
     expect(runs).toEqual(['orphan#1', 'behind#1']);
   });
 
+  /** A worker process that takes one job and dies holding it (no lock renewals, nothing recorded). */
+  async function dieHolding(prefix: string): Promise<void> {
+    const picked = kit.gate();
+    const dying = new Worker('messages', () => (picked.open(), new Promise<never>(() => undefined)), {
+      connection: { host: '127.0.0.1', port: 6379 },
+      prefix,
+      lockDuration: 500,
+      stalledInterval: 500,
+    });
+    dying.on('error', () => undefined);
+    await picked.opened;
+    await dying.close(true);
+  }
+
+  it('a last failure leaves its conversation\'s line only once BullMQ has recorded it: a process that dies right after leaving loses no dead letter', async () => {
+    const prefix = freshPrefix();
+    const producer = await startQueue({ prefix, retry: { attempts: 1 } });
+    await producer.add({ id: 'doomed', group: 'g', data: { n: 1 } });
+    const first = queue({ prefix, lockDurationMs: 500 });
+    const runs: string[] = [];
+    first.process(
+      async (job) => {
+        runs.push(`${job.id}#${job.attempt}`);
+        throw new Error('the AI is down');
+      },
+      { concurrency: 1 },
+    );
+    // The process dies the moment its job has left the line (the turnstile's leave script answered).
+    const connection = (first as unknown as { workerConnection: { sendCommand(command: { name: string; args: unknown[]; promise: Promise<unknown> }): unknown; disconnect(): void } }).workerConnection;
+    const send = connection.sendCommand.bind(connection);
+    connection.sendCommand = (command) => {
+      const sent = send(command);
+      const leaving = command.name.startsWith('eval') && command.args.some((arg) => String(arg).includes('-parked:'));
+      if (leaving) void command.promise.finally(() => connection.disconnect());
+      return sent;
+    };
+    const survivor = queue({ prefix, lockDurationMs: 500 });
+    survivor.process(async (job) => void runs.push(`${job.id}#${job.attempt}`), { concurrency: 1 });
+    await waitFor(async () => (await survivor.deadLetters()).length === 1, 6000, 'the job to be dead-lettered');
+    expect((await survivor.deadLetters())[0]).toMatchObject({ id: 'doomed', error: expect.stringContaining('the AI is down') });
+    expect(runs).toEqual(['doomed#1']);
+  });
+
+  it('a job its workers died under twice is given up by BullMQ: the worker hears of it (apology), and its conversation goes on at once', async () => {
+    const prefix = freshPrefix();
+    const producer = await startQueue({ prefix });
+    await producer.add({ id: 'cursed', group: 'g', data: { n: 1 } });
+    await dieHolding(prefix); // takes it from the wait list
+    await dieHolding(prefix); // recovers it (its stalled check), takes it again
+    await producer.add({ id: 'next', group: 'g', data: { n: 2 } });
+    const abandoned: string[] = [];
+    const runs: string[] = [];
+    const survivor = queue({ prefix, lockDurationMs: 500, turnPollMs: 60_000 });
+    survivor.process(async (job) => void runs.push(job.id), {
+      concurrency: 2,
+      onAbandoned: async (job, reason) => void abandoned.push(`${job.id}:${reason}:${job.group}:${job.data.n}`),
+    });
+    await waitFor(() => runs.includes('next'), 8000, 'the next message of the conversation');
+    expect(abandoned).toEqual(['cursed:stalled:g:1']);
+    expect(runs).toEqual(['next']);
+  });
+
   it('leaves no connection of its own open after close', async () => {
     const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
     await sleep(100);

@@ -9,6 +9,7 @@ import { createMetrics } from '../../src/observe/index.js';
 import { MemoryQueue, type Job } from '../../src/queue/index.js';
 import { MemoryConversationLog } from '../../src/conversation-log.js';
 import { MemoryStore } from '../../src/store/index.js';
+import { abandonJob } from '../../src/apology.js';
 import { STATUS_REFRESH_MS } from '../../src/failure.js';
 import { answerMessage, processJob, sendOnce, type WorkerDeps } from '../../src/worker.js';
 import { conversation, FakeAdapter, inbound, silentLogger, sleep, waitFor } from './helpers.js';
@@ -332,6 +333,19 @@ describe('apology on final failure', () => {
       );
     };
     await expect(processJob(deps, job(inbound(), 3, 3))).rejects.toThrow('AI is down');
+    expect(kinds()).toEqual(['apology']);
+  });
+
+  it('a job the queue gave up on without running it gets the apology once, unless it was answered', async () => {
+    const lost = job(inbound({ conversation: conversation('c-lost') }));
+    await abandonJob(deps, lost, 'stalled');
+    await abandonJob(deps, lost, 'stalled'); // told twice (two processes): still one apology
+    expect(kinds()).toEqual(['apology']);
+    const { values } = await deps.metrics.deadLettered.get();
+    expect(values.find((v) => v.labels.reason === 'stalled')?.value).toBe(2);
+    const answered = job(inbound({ conversation: conversation('c-answered') }));
+    await store.set(keys.sent(answered.id, 1), new Date().toISOString());
+    await abandonJob(deps, answered, 'stalled');
     expect(kinds()).toEqual(['apology']);
   });
 

@@ -1,0 +1,40 @@
+/**
+ * The one apology of a message that is given up: after its last attempt (the worker), or when
+ * the queue gives up on it without running it (its workers kept dying under it).
+ */
+import type { Logger } from 'pino';
+import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
+import type { ConversationRef, Reply } from './message.js';
+import type { Job } from './queue/index.js';
+import { postReply } from './replies.js';
+import type { WorkerDeps } from './worker.js';
+
+const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer that just now. Please try again in a little while." };
+
+/**
+ * A job the queue gave up on without running it (its workers kept dying under it): counted as
+ * dead, and the user gets the one apology unless the message was answered before.
+ */
+export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: string): Promise<void> {
+  const data = job.data;
+  const conversation = data.type === 'notice' ? data.conversation : data.message.conversation;
+  deps.metrics.deadLettered.inc({ platform: conversation.platform, reason });
+  const logger = deps.logger.child({ job: job.id, platform: conversation.platform, conversation: conversation.id });
+  logger.warn({ reason }, 'message given up by the queue without being answered');
+  if (data.type !== 'message') return;
+  const answered = (await deps.store.get(keys.sent(job.id, 1))) !== undefined;
+  if (!answered) await apologiseOnce(deps, job.id, conversation, logger);
+}
+
+/** Post the apology, once per job whatever retries and processes do; a failure is only logged. */
+export async function apologiseOnce(deps: WorkerDeps, jobId: string, conversation: ConversationRef, logger: Logger): Promise<void> {
+  try {
+    if (!(await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS))) return;
+    const adapter = deps.adapterFor(conversation.platform);
+    if (adapter) await postReply(adapter, conversation, APOLOGY, { markers: deps.store, logger });
+    deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'apology' });
+  } catch (error) {
+    // The message itself is dead-lettered with everything needed to replay it; a lost apology loses nothing.
+    logger.error({ err: error }, 'could not post the apology');
+  }
+}
