@@ -181,12 +181,8 @@ describe('BullQueue order across workers (the turnstile)', () => {
 });
 
 describe('BullQueue workers, connections and keys', () => {
-  it('a job whose worker died is recovered by another worker, in its turn, without spending an attempt', async () => {
-    const prefix = freshPrefix();
-    const producer = await startQueue({ prefix });
-    await producer.add({ id: 'orphan', group: 'g', data: { n: 1 } });
-    await producer.add({ id: 'behind', group: 'g', data: { n: 2 } });
-    // A worker process takes the first job and dies (no more lock renewals, nothing finished).
+  /** A worker process that takes one job and dies holding it (no lock renewals, nothing recorded). */
+  async function dieHolding(prefix: string): Promise<void> {
     const picked = kit.gate();
     const dying = new Worker('messages', () => (picked.open(), new Promise<never>(() => undefined)), {
       connection: { host: '127.0.0.1', port: 6379 },
@@ -199,26 +195,20 @@ describe('BullQueue workers, connections and keys', () => {
     dying.on('error', () => undefined);
     await picked.opened;
     await dying.close(true);
+  }
+
+  it('a job whose worker died is recovered by another worker, in its turn, without spending an attempt', async () => {
+    const prefix = freshPrefix();
+    const producer = await startQueue({ prefix });
+    await producer.add({ id: 'orphan', group: 'g', data: { n: 1 } });
+    await producer.add({ id: 'behind', group: 'g', data: { n: 2 } });
+    await dieHolding(prefix); // a worker process takes the first job and dies
     const runs: string[] = [];
     const survivor = queue({ prefix, lockDurationMs: 500 });
     survivor.process(async (job) => void runs.push(`${job.id}#${job.attempt}`), { concurrency: 2 });
     await waitFor(() => runs.length === 2, 6000, 'the orphaned job to be recovered');
     expect(runs).toEqual(['orphan#1', 'behind#1']);
   });
-
-  /** A worker process that takes one job and dies holding it (no lock renewals, nothing recorded). */
-  async function dieHolding(prefix: string): Promise<void> {
-    const picked = kit.gate();
-    const dying = new Worker('messages', () => (picked.open(), new Promise<never>(() => undefined)), {
-      connection: { host: '127.0.0.1', port: 6379 },
-      prefix,
-      lockDuration: 500,
-      stalledInterval: 500,
-    });
-    dying.on('error', () => undefined);
-    await picked.opened;
-    await dying.close(true);
-  }
 
   it('a last failure leaves its conversation\'s line only once BullMQ has recorded it: a process that dies right after leaving loses no dead letter', async () => {
     const prefix = freshPrefix();
