@@ -15,6 +15,8 @@ import { splitMessage } from './text/index.js';
 
 /** Where a part's marker lives: `parley:<platform>:part:<reply key>:<index>`, holding the part's id. */
 export const partKey = (platform: string, key: string, index: number) => `parley:${platform}:part:${key}:${index}`;
+/** Where a reply of several parts keeps its text from before its first part is posted. */
+export const replyTextKey = (platform: string, key: string) => `parley:${platform}:text:${key}`;
 
 /** A reply's text as the parts an adapter posts, in order (formatted, then split at `maxChars`). */
 export function replyParts(adapter: Pick<Adapter, 'format' | 'maxChars'>, markdown: string): string[] {
@@ -46,11 +48,24 @@ export interface Posted extends Delivery {
 
 /** Post a reply with the adapter's `sendPart` (or its `send` when it posts whole replies). */
 export async function postReply<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, reply: Reply, options: PostOptions): Promise<Posted> {
-  const parts = adapter.sendPart ? replyParts(adapter, reply.text) : [];
-  const markerKeys = parts.map((_, index) => (options.key === undefined ? undefined : partKey(adapter.platform, options.key, index)));
-  // Every marker read at once (on Redis, in one write): the whole reply's, then each part's.
-  const [sentBefore, ...posted] = await Promise.all([options.alsoMark?.key, ...markerKeys].map((key) => (key === undefined ? undefined : options.markers.get(key))));
+  let parts = adapter.sendPart ? replyParts(adapter, reply.text) : [];
+  const keysOf = (count: number) => Array.from({ length: count }, (_, index) => (options.key === undefined ? undefined : partKey(adapter.platform, options.key, index)));
+  let markerKeys = keysOf(parts.length);
+  const read = (keys: (string | undefined)[]) => Promise.all(keys.map((key) => (key === undefined ? undefined : options.markers.get(key))));
+  // A reply of several parts keeps its text before its first part goes out: a retry may bring
+  // another answer (the AI asked again), and the parts still missing must be the first answer's.
+  const textKey = options.key !== undefined && adapter.sendPart ? replyTextKey(adapter.platform, options.key) : undefined;
+  // Every marker read at once (on Redis, in one write): the whole reply's, the text, then each part's.
+  const [sentBefore, begun, ...firstRead] = await read([options.alsoMark?.key, textKey, ...markerKeys]);
+  let posted = firstRead;
   if (sentBefore !== undefined) return { ids: [], sentBefore: true };
+  if (begun !== undefined && begun !== reply.text) {
+    parts = replyParts(adapter, begun);
+    markerKeys = keysOf(parts.length);
+    posted = await read(markerKeys);
+  } else if (textKey && begun === undefined && parts.length > 1) {
+    await options.markers.set(textKey, reply.text, MARKER_TTL_MS);
+  }
   if (!adapter.sendPart) {
     if (!adapter.send) throw new PermanentError(`the ${adapter.platform} adapter has neither sendPart nor send`, 'no_send');
     const delivery = await adapter.send(conversation, reply, options.key === undefined ? {} : { key: options.key });

@@ -16,6 +16,7 @@ import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
 import type { Job } from './queue/index.js';
 import { PendingWrites } from './pending-writes.js';
+import { lockConversation } from './conversation-lock.js';
 import { postReply, type Posted } from './replies.js';
 import { apologiseOnce } from './apology.js';
 import type { Store } from './store/index.js';
@@ -52,15 +53,14 @@ export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number)
 /** Where a streamed reply goes; returns the whole text. */
 export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number) => Promise<string>;
 
-const LOCK_POLL_MS = 50;
+/** How often a job looks again at an adapter that is starting. */
+const ADAPTER_POLL_MS = 50;
 /** AI_MAX_WAIT_MS's default. */
 const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 /** How often a job re-checks an adapter that is still starting. */
 const ADAPTER_WAIT_MS = 2000;
 /** How long a job waits in place for an adapter that is starting right now. */
 const ADAPTER_GRACE_MS = 1000;
-/** Past this, a busy conversation's job goes back to the queue rather than holding a worker. */
-const LOCK_WAIT_MS = 30_000;
 
 /** Process one queued job. Throws to let the queue retry or dead-letter it. */
 export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<void> {
@@ -124,9 +124,21 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   let thinking: Promise<void> | undefined;
   let waiting = false;
   let refresh: NodeJS.Timeout | undefined;
-  /** Replies begun (each one's number keys its markers), and replies posted. */
+  /** Replies begun (each one's number keys its markers) and posted; whether the AI's stream or the platform failed one. */
   let replies = 0;
   let delivered = 0;
+  let aiFailed = false;
+  let refused = false;
+  const posting = async <R>(post: () => Promise<R>): Promise<R> => {
+    try {
+      const result = await post();
+      delivered++;
+      return result;
+    } catch (error) {
+      refused ||= !aiFailed; // the platform's refusal: an apology would meet the same one
+      throw error;
+    }
+  };
   const streamSink = adapter.stream ? options.streamSink : undefined;
   try {
     if (deps.adapterReady && !(await adapterStarted(deps.adapterReady, message.platform))) {
@@ -155,8 +167,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         const n = ++replies;
         clearInterval(refresh); // the reply clears the status: a later refresh would set it again
         await thinking;
-        await options.sink(message.conversation, typeof reply === 'string' ? { text: reply } : reply, n);
-        delivered++;
+        await posting(() => options.sink(message.conversation, typeof reply === 'string' ? { text: reply } : reply, n));
       },
       canStream: streamSink !== undefined,
       async replyStream(chunks) {
@@ -164,10 +175,12 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         clearInterval(refresh);
         await thinking;
         // Entered before the AI has said anything: it counts as posted only once it is.
-        const text = streamSink ? await streamSink(message.conversation, chunks, n) : await collect(chunks);
-        if (!streamSink) await options.sink(message.conversation, { text, kind: 'answer' }, n);
-        delivered++;
-        return text;
+        const watched = onFailure(chunks, () => (aiFailed = true));
+        return posting(async () => {
+          const text = streamSink ? await streamSink(message.conversation, watched, n) : await collect(watched);
+          if (!streamSink) await options.sink(message.conversation, { text, kind: 'answer' }, n);
+          return text;
+        });
       },
       recordExchange: (exchange) => recordExchange(deps.conversationLog, message, exchange, logger, options.jobId),
     };
@@ -188,7 +201,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);
     logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
     // An apology for a message the user already got an answer to would only confuse them.
-    const answered = delivered > 0 || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
+    const answered = delivered > 0 || refused || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
     if (final && !answered) await apologiseOnce(deps, options.jobId, message.conversation, logger);
     if (final) await forgetWait(deps.store, options.jobId);
     throw error;
@@ -246,29 +259,20 @@ async function streamOnce(deps: WorkerDeps, jobId: string, n: number, conversati
   }
 }
 
+/** The chunks as they come, telling `failed` when their source (the AI) fails. */
+async function* onFailure(chunks: AsyncIterable<string>, failed: () => void): AsyncGenerator<string> {
+  try {
+    for await (const chunk of chunks) yield chunk;
+  } catch (error) {
+    failed();
+    throw error;
+  }
+}
+
 async function collect(chunks: AsyncIterable<string>): Promise<string> {
   let text = '';
   for await (const chunk of chunks) text += chunk;
   return text;
-}
-
-/** Wait for the conversation's lock (another process may be answering it) and keep it alive. */
-async function lockConversation(store: Store, conversation: ConversationRef, ttlMs: number): Promise<() => Promise<void>> {
-  const key = keys.lock(conversation);
-  const giveUpAt = Date.now() + LOCK_WAIT_MS;
-  let token = await store.acquireLock(key, ttlMs);
-  while (!token) {
-    if (Date.now() > giveUpAt) throw new RetryAfterError('the conversation is busy', 1000);
-    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-    token = await store.acquireLock(key, ttlMs);
-  }
-  const owned = token;
-  const heartbeat = setInterval(() => void store.extendLock(key, owned, ttlMs).catch(() => undefined), ttlMs / 3);
-  heartbeat.unref();
-  return async () => {
-    clearInterval(heartbeat);
-    await store.releaseLock(key, owned).catch(() => undefined);
-  };
 }
 
 /** An adapter that is just starting (no platform call, or a quick one) gets a moment before the job waits in the queue. */
@@ -276,7 +280,7 @@ async function adapterStarted(ready: (platform: string) => boolean, platform: st
   const giveUpAt = Date.now() + ADAPTER_GRACE_MS;
   while (!ready(platform)) {
     if (Date.now() >= giveUpAt) return false;
-    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, ADAPTER_POLL_MS));
   }
   return true;
 }

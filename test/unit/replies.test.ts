@@ -4,7 +4,7 @@ import { RetryAfterError, type Adapter, type ReplyPart } from '../../src/adapter
 import { hmacMatches, parseRetryAfter, retryAfterMs, safeEqual, waitOutRetryAfter } from '../../src/adapter-kit.js';
 import type { ConversationRef } from '../../src/message.js';
 import { PendingWrites } from '../../src/pending-writes.js';
-import { partKey, postReply, replyParts } from '../../src/replies.js';
+import { partKey, postReply, replyParts, replyTextKey } from '../../src/replies.js';
 import { MemoryStore } from '../../src/store/index.js';
 
 interface Details {
@@ -83,7 +83,7 @@ describe('postReply', () => {
     const first = await postReply(adapter, ref, { text: long }, { key: 'job8:1', markers, alsoMark: sent });
     expect(first.sentBefore).toBeUndefined();
     const parts = posted.length;
-    expect(mostAtOnce).toBe(parts + 1); // the "sent" marker and each part's, in one go
+    expect(mostAtOnce).toBe(parts + 2); // the "sent" marker, the reply's text and each part's, in one go
     const again = await postReply(adapter, ref, { text: long }, { key: 'job8:1', markers, alsoMark: sent });
     expect(again).toEqual({ ids: [], sentBefore: true });
     expect(posted).toHaveLength(parts);
@@ -100,15 +100,37 @@ describe('postReply', () => {
     expect(delivery.ids[0]).toBe('id-1');
   });
 
+  it('on a retry that brings another answer, posts the missing parts of the answer begun, not of the new one', async () => {
+    markers = new MemoryStore();
+    let calls = 0;
+    const { adapter, posted } = partsAdapter(() => (++calls === 2 ? new Error('platform 500') : undefined));
+    await expect(postReply(adapter, ref, { text: long }, { key: 'job3:1', markers })).rejects.toThrow('platform 500');
+    // The AI, asked again, answers differently: shorter (one part) this time.
+    await postReply(adapter, ref, { text: 'Quite another.' }, { key: 'job3:1', markers });
+    expect(posted.map((p) => p.text)).toEqual(replyParts(adapter, long));
+  });
+
+  it('keeps no text for a reply of one part', async () => {
+    markers = new MemoryStore();
+    const { adapter } = partsAdapter();
+    await postReply(adapter, ref, { text: 'Short.' }, { key: 'job4:1', markers });
+    expect(await markers.get(replyTextKey('parts', 'job4:1'))).toBeUndefined();
+    await postReply(adapter, ref, { text: long }, { key: 'job5:1', markers });
+    expect(await markers.get(replyTextKey('parts', 'job5:1'))).toBe(long);
+  });
+
   it('with pending writes, posts every part without waiting for their markers; settled() waits for them and throws a failed one', async () => {
     markers = new MemoryStore();
     const { adapter, posted } = partsAdapter();
     const held: Array<() => void> = [];
     let failNext = false;
-    // A store whose writes finish only when the test lets them (the last one fails).
+    // A store whose marker writes finish only when the test lets them (the last one fails). The
+    // reply's text is written, and waited for, before its first part goes out.
     const slow = Object.assign(Object.create(markers) as MemoryStore, {
       set: (key: string, value: string, ttlMs?: number) =>
-        new Promise<void>((resolve, reject) => held.push(() => (failNext ? reject(new Error('store down')) : resolve(markers.set(key, value, ttlMs))))),
+        key === replyTextKey('parts', 'job7:1')
+          ? markers.set(key, value, ttlMs)
+          : new Promise<void>((resolve, reject) => held.push(() => (failNext ? reject(new Error('store down')) : resolve(markers.set(key, value, ttlMs))))),
     });
     const pending = new PendingWrites();
     const sent = { key: 'parley:sent:job7:1', value: 'done' };

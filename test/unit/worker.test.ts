@@ -312,13 +312,15 @@ describe('apology on final failure', () => {
     expect(apologies()).toHaveLength(1);
   });
 
-  it('apologises when the last attempt could not post its answer, and clears "thinking…" itself then', async () => {
+  it('does not apologise when the platform refused the answer itself (it would refuse the apology too), and clears "thinking…" itself', async () => {
     (adapter as { replyClearsIndicator?: boolean }).replyClearsIndicator = true;
+    const tried: string[] = [];
     adapter.beforeSend = (_conversation, reply) => {
-      if (reply.kind !== 'apology') throw new PermanentError('the platform refused the message', 'invalid_blocks');
+      tried.push(reply.kind ?? 'answer');
+      throw new PermanentError('outside the 24 h window', 'outside_window');
     };
-    await expect(processJob(deps, job(inbound({ conversation: conversation('c-refused') }), 3, 3))).rejects.toThrow('refused');
-    expect(kinds()).toEqual(['apology']);
+    await expect(processJob(deps, job(inbound({ conversation: conversation('c-refused') }), 3, 3))).rejects.toThrow('outside');
+    expect(tried).toEqual(['answer']);
     expect(adapter.indications.map((i) => i.state)).toEqual(['thinking', 'done']);
   });
 
