@@ -138,10 +138,14 @@ export class Turnstile {
     await this.redis.multi().del(this.claimKey(admission.claim)).zrem(this.key(job.group), job.id).exec();
   }
 
-  /** A ticket at the back of the line (a replayed dead letter). */
+  /**
+   * A ticket at the back of the line (a replayed dead letter), with an entering marker: until the
+   * caller has moved the job back, it still reads as finished, and a later job must not sweep it.
+   */
   async enter(group: string, id: string): Promise<void> {
     const seq = await this.redis.incr(`${this.prefix}:seq`);
-    await this.redis.multi().zadd(this.key(group), 'NX', seq, id).pexpire(this.key(group), TURN_TTL_MS).exec();
+    const line = this.key(group);
+    await this.redis.multi().zadd(line, 'NX', seq, id).pexpire(line, TURN_TTL_MS).set(this.enteringKey(id), '1', 'PX', ENTERING_GRACE_MS).exec();
   }
 
   /** Leave the line. Returns the job now first when it is parked: the caller wakes it. */
