@@ -8,7 +8,8 @@ import { claimDelivery, checkLimits, type IngestDeps } from './ingest.js';
 import { conversationGroup, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
 import { errorText, isDeferral } from './queue/index.js';
-import { answerMessage, sendOnce, type WorkerDeps } from './worker.js';
+import { answerMessage, type WorkerDeps } from './worker.js';
+import { sendOnce } from './send-once.js';
 
 export type DirectDeps = IngestDeps & WorkerDeps & { deadlineMs: number };
 

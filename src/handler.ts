@@ -14,8 +14,12 @@ export interface MessageContext {
     window(): Promise<Turn[]>;
     append(turns: Turn[]): Promise<void>;
   };
-  /** Post a reply in the conversation; each reply is posted at most once per message. */
-  reply(reply: Reply | string): Promise<void>;
+  /**
+   * Post a reply in the conversation; each reply is posted at most once per message. Resolves to
+   * the text the user got: on a retry, that of an answer an earlier attempt began posting, when it
+   * differs (the rest of its parts are posted, not this reply's).
+   */
+  reply(reply: Reply | string): Promise<string>;
   /** True when the platform shows a reply as it is generated (Slack streaming). */
   canStream: boolean;
   /** Post a reply from text chunks: streamed where `canStream`, else as one message. Returns the whole text. */
@@ -53,7 +57,7 @@ export interface HandlerSettings {
 }
 
 /** A message handler: the default answers with the AI; `bot.onMessage` replaces it. */
-export type MessageHandler = (message: InboundMessage, context: MessageContext) => Promise<void>;
+export type MessageHandler = (message: InboundMessage, context: MessageContext) => Promise<unknown>;
 
 /** The default behaviour: history window → AI → reply → remember both turns. */
 export const answerWithAi: MessageHandler = async (message, context) => {
@@ -85,8 +89,7 @@ export const answerWithAi: MessageHandler = async (message, context) => {
     result = await stream.result;
   } else {
     result = await context.ai.reply(request);
-    answer = result.text;
-    await context.reply({ text: answer, kind: result.notice ? 'notice' : 'answer', model: result.model });
+    answer = await context.reply({ text: result.text, kind: result.notice ? 'notice' : 'answer', model: result.model });
   }
   // Both at once: on Redis they leave in one write.
   await Promise.all([

@@ -44,6 +44,8 @@ export interface PostOptions extends SendOptions {
 export interface Posted extends Delivery {
   /** The `alsoMark` marker was set already: the whole reply was posted before, and nothing was now. */
   sentBefore?: true;
+  /** A retry finished the answer an earlier attempt began, not this reply: its text. */
+  finished?: string;
 }
 
 /** Post a reply with the adapter's `sendPart` (or its `send` when it posts whole replies). */
@@ -59,8 +61,9 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   const [sentBefore, begun, ...firstRead] = await read([options.alsoMark?.key, textKey, ...markerKeys]);
   let posted = firstRead;
   if (sentBefore !== undefined) return { ids: [], sentBefore: true };
-  if (begun !== undefined && begun !== reply.text) {
-    parts = replyParts(adapter, begun);
+  const finishing = begun !== undefined && begun !== reply.text ? begun : undefined;
+  if (finishing !== undefined) {
+    parts = replyParts(adapter, finishing);
     markerKeys = keysOf(parts.length);
     posted = await read(markerKeys);
   } else if (textKey && begun === undefined && parts.length > 1) {
@@ -93,7 +96,7 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
     marked = last;
   }
   if (!marked) await recorded(markAlso(options), options);
-  return { ids };
+  return { ids, ...(finishing === undefined ? {} : { finished: finishing }) };
 }
 
 /** Wait for a marker's write, or hand it to the caller's pending writes. */

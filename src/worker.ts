@@ -11,13 +11,13 @@ import type { ConversationHistory } from './ai/history.js';
 import type { HandlerSettings, MessageContext, MessageHandler } from './handler.js';
 import { recordExchange } from './exchange-log.js';
 import type { ConversationLog } from './conversation-log.js';
-import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
+import { keys, type JobData } from './jobs.js';
 import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
 import type { Job } from './queue/index.js';
 import { PendingWrites } from './pending-writes.js';
 import { lockConversation } from './conversation-lock.js';
-import { postReply, type Posted } from './replies.js';
+import { collect, sendOnce, streamOnce } from './send-once.js';
 import { apologiseOnce } from './apology.js';
 import type { Store } from './store/index.js';
 import { isDeferral } from './queue/index.js';
@@ -49,7 +49,7 @@ export interface WorkerDeps {
 }
 
 /** Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer. */
-export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number) => Promise<void>;
+export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number) => Promise<string | void>;
 /** Where a streamed reply goes; returns the whole text. */
 export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number) => Promise<string>;
 
@@ -135,7 +135,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       delivered++;
       return result;
     } catch (error) {
-      refused ||= !aiFailed; // the platform's refusal: an apology would meet the same one
+      refused ||= !aiFailed && error instanceof PermanentError; // the platform's refusal: an apology would meet the same one
       throw error;
     }
   };
@@ -146,8 +146,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     }
     if (options.serialize) release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
     thinking = indicate(adapter, message.conversation, 'thinking', logger);
-    // A long wait inside the handler must not let the platform drop the "thinking…" status.
-    refresh = setInterval(() => void indicate(adapter, message.conversation, 'thinking', logger), STATUS_REFRESH_MS);
+    // Refreshed while the handler waits (the platform drops it); a reply waits for a refresh in flight.
+    refresh = setInterval(() => (thinking = indicate(adapter, message.conversation, 'thinking', logger)), STATUS_REFRESH_MS);
     refresh.unref();
     const context: MessageContext = {
       ai: deps.ai,
@@ -167,15 +167,17 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         const n = ++replies;
         clearInterval(refresh); // the reply clears the status: a later refresh would set it again
         await thinking;
-        await posting(() => options.sink(message.conversation, typeof reply === 'string' ? { text: reply } : reply, n));
+        const asked = typeof reply === 'string' ? { text: reply } : reply;
+        const shown = await posting(() => options.sink(message.conversation, asked, n));
+        return typeof shown === 'string' ? shown : asked.text;
       },
       canStream: streamSink !== undefined,
       async replyStream(chunks) {
         const n = ++replies;
-        clearInterval(refresh);
         await thinking;
         // Entered before the AI has said anything: it counts as posted only once it is.
-        const watched = onFailure(chunks, () => (aiFailed = true));
+        // The status is refreshed until the AI's first words, which clear it.
+        const watched = watchChunks(chunks, { first: () => clearInterval(refresh), failed: () => (aiFailed = true) });
         return posting(async () => {
           const text = streamSink ? await streamSink(message.conversation, watched, n) : await collect(watched);
           if (!streamSink) await options.sink(message.conversation, { text, kind: 'answer' }, n);
@@ -215,65 +217,21 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   }
 }
 
-/** Post reply number `n` of a job unless a marker says it was already posted. */
-export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply, pending?: PendingWrites): Promise<void> {
-  const adapter = deps.adapterFor(conversation.platform);
-  if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
-  let posted: Posted;
+/** The chunks as they come, telling when the first one arrives and when their source (the AI) fails. */
+async function* watchChunks(chunks: AsyncIterable<string>, on: { first(): void; failed(): void }): AsyncGenerator<string> {
+  let seen = false;
   try {
-    // The "sent" marker is read with the parts' markers, and written with the last part's.
-    const alsoMark = { key: keys.sent(jobId, n), value: new Date().toISOString() };
-    posted = await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, alsoMark, logger: deps.logger, ...(pending ? { pending } : {}) });
+    for await (const chunk of chunks) {
+      if (!seen) on.first();
+      seen = true;
+      yield chunk;
+    }
   } catch (error) {
-    deps.metrics.repliesFailed.inc({ platform: conversation.platform });
-    throw error;
-  }
-  if (posted.sentBefore) {
-    deps.logger.info({ job: jobId, n }, 'reply already sent before a restart; not sending again');
-    return;
-  }
-  deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: reply.kind ?? 'answer' });
-}
-
-/** Stream reply number `n` of a job unless it was already posted; the marker keeps its text. */
-async function streamOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, chunks: AsyncIterable<string>): Promise<string> {
-  const marker = keys.sent(jobId, n);
-  const posted = await deps.store.get(marker);
-  const adapter = deps.adapterFor(conversation.platform);
-  if (posted !== undefined || !adapter?.stream) {
-    // Drain the AI's stream either way, so its result (usage, cost) settles.
-    const text = await collect(chunks);
-    return posted ?? text;
-  }
-  try {
-    const key = `${jobId}:${n}`;
-    const { text, rest } = await adapter.stream(conversation, chunks, { key });
-    // What the stream could not show goes out as ordinary parts.
-    if (rest) await postReply(adapter, conversation, { text: rest, kind: 'answer' }, { key, markers: deps.store, logger: deps.logger });
-    await deps.store.set(marker, text, MARKER_TTL_MS);
-    deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'answer' });
-    return text;
-  } catch (error) {
-    deps.metrics.repliesFailed.inc({ platform: conversation.platform });
+    on.failed();
     throw error;
   }
 }
 
-/** The chunks as they come, telling `failed` when their source (the AI) fails. */
-async function* onFailure(chunks: AsyncIterable<string>, failed: () => void): AsyncGenerator<string> {
-  try {
-    for await (const chunk of chunks) yield chunk;
-  } catch (error) {
-    failed();
-    throw error;
-  }
-}
-
-async function collect(chunks: AsyncIterable<string>): Promise<string> {
-  let text = '';
-  for await (const chunk of chunks) text += chunk;
-  return text;
-}
 
 /** An adapter that is just starting (no platform call, or a quick one) gets a moment before the job waits in the queue. */
 async function adapterStarted(ready: (platform: string) => boolean, platform: string): Promise<boolean> {

@@ -82,7 +82,7 @@ export class SlackSender {
     } catch (aiFailure) {
       // The AI failed mid-way: a started message is finished with what the AI gave, not left
       // streaming; the job then fails as the AI's error says.
-      if (streamer.ts !== undefined) await this.finishBrokenStream(details!, streamer.ts, failure ? '' : text.slice(shown), aiFailure).catch(() => undefined);
+      if (streamer.ts !== undefined) await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), aiFailure);
       throw aiFailure;
     }
     if (!failure) {

@@ -133,7 +133,6 @@ export class ResiliencePolicy {
       clearTimeout(timer);
       timer = setTimeout(() => timeout.abort(new Error('attempt timeout')), this.settings.attemptTimeoutMs);
     };
-    let delivered = false;
     const started = performance.now();
     arm();
     try {
@@ -142,7 +141,6 @@ export class ResiliencePolicy {
         number,
         touch: arm,
         delivered: () => {
-          delivered = true;
           scope.delivered = true;
         },
       });
@@ -150,7 +148,7 @@ export class ResiliencePolicy {
       return value;
     } catch (raw) {
       let error = toAiError(raw, { ...scope.causes(), attemptTimedOut: timeout.signal.aborted });
-      if (delivered) error = error.final();
+      if (scope.delivered) error = error.final(); // text went out: trying again would show it twice
       this.hooks.onAttempt?.({ durationMs: performance.now() - started, error });
       throw error;
     } finally {

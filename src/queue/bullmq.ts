@@ -199,7 +199,7 @@ export class BullQueue<T> implements JobQueue<T> {
     if (!job?.finishedOn) return; // it will be tried again
     const { group, data } = job.data;
     await this.line!.leave(group, job.id as string).catch(() => undefined);
-    if (!/more than allowable limit/.test(error.message)) return; // the handler ran: it has reported
+    if (job.deferredFailure === undefined) return; // the handler ran: it has reported
     const abandoned = { id: job.id as string, group, data, attempt: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
     await options.onAbandoned?.(abandoned, 'stalled').catch((caught: unknown) => options.logger?.warn({ err: caught }, 'could not report a job the queue gave up on'));
   }
@@ -228,6 +228,7 @@ export class BullQueue<T> implements JobQueue<T> {
     await this.turnstile.enter(job.data.group, id);
     await job.updateData({ group: job.data.group, data: job.data.data });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await this.connection.producer.del(...this.turnstile.enteredKeys([id])); // back in the queue: no longer entering
     return true;
   }
 

@@ -8,6 +8,8 @@ const TURN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
  * after this is really lost (and a removed head job blocks its conversation no longer than this).
  */
 const ENTERING_GRACE_MS = 1000;
+/** A replayed job's marker, should its replay stop before it moves the job back (normally deleted at once). */
+const REPLAY_ENTERING_MS = 60_000;
 
 /**
  * The door, in one script: claim the delivery (the dedupe key), count it against each limit (a
@@ -140,12 +142,13 @@ export class Turnstile {
 
   /**
    * A ticket at the back of the line (a replayed dead letter), with an entering marker: until the
-   * caller has moved the job back, it still reads as finished, and a later job must not sweep it.
+   * caller has moved the job back (and deleted the marker, `enteredKeys`), it still reads as
+   * finished, and a later job must not sweep it.
    */
   async enter(group: string, id: string): Promise<void> {
     const seq = await this.redis.incr(`${this.prefix}:seq`);
     const line = this.key(group);
-    await this.redis.multi().zadd(line, 'NX', seq, id).pexpire(line, TURN_TTL_MS).set(this.enteringKey(id), '1', 'PX', ENTERING_GRACE_MS).exec();
+    await this.redis.multi().zadd(line, 'NX', seq, id).pexpire(line, TURN_TTL_MS).set(this.enteringKey(id), '1', 'PX', REPLAY_ENTERING_MS).exec();
   }
 
   /** Leave the line. Returns the job now first when it is parked: the caller wakes it. */

@@ -106,8 +106,10 @@ describe('postReply', () => {
     const { adapter, posted } = partsAdapter(() => (++calls === 2 ? new Error('platform 500') : undefined));
     await expect(postReply(adapter, ref, { text: long }, { key: 'job3:1', markers })).rejects.toThrow('platform 500');
     // The AI, asked again, answers differently: shorter (one part) this time.
-    await postReply(adapter, ref, { text: 'Quite another.' }, { key: 'job3:1', markers });
+    const retried = await postReply(adapter, ref, { text: 'Quite another.' }, { key: 'job3:1', markers });
     expect(posted.map((p) => p.text)).toEqual(replyParts(adapter, long));
+    expect(retried.finished).toBe(long); // what the user got, for the history
+    expect((await postReply(adapter, ref, { text: 'Short.' }, { key: 'job6:1', markers })).finished).toBeUndefined();
   });
 
   it('keeps no text for a reply of one part', async () => {

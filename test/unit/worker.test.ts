@@ -11,7 +11,8 @@ import { MemoryConversationLog } from '../../src/conversation-log.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { abandonJob } from '../../src/apology.js';
 import { STATUS_REFRESH_MS } from '../../src/failure.js';
-import { answerMessage, processJob, sendOnce, type WorkerDeps } from '../../src/worker.js';
+import { answerMessage, processJob, type WorkerDeps } from '../../src/worker.js';
+import { sendOnce } from '../../src/send-once.js';
 import { conversation, FakeAdapter, inbound, silentLogger, sleep, waitFor } from './helpers.js';
 
 /** The AI boundary: answers with `respond`, records every request. */
@@ -322,6 +323,14 @@ describe('apology on final failure', () => {
     await expect(processJob(deps, job(inbound({ conversation: conversation('c-refused') }), 3, 3))).rejects.toThrow('outside');
     expect(tried).toEqual(['answer']);
     expect(adapter.indications.map((i) => i.state)).toEqual(['thinking', 'done']);
+  });
+
+  it('apologises when the last attempt could not post its answer for a passing reason (the platform was down)', async () => {
+    adapter.beforeSend = (_conversation, reply) => {
+      if (reply.kind !== 'apology') throw new Error('platform 503');
+    };
+    await expect(processJob(deps, job(inbound({ conversation: conversation('c-down') }), 3, 3))).rejects.toThrow('503');
+    expect(kinds()).toEqual(['apology']);
   });
 
   it('apologises when a streamed answer fails before anything was posted', async () => {

@@ -1,0 +1,64 @@
+/**
+ * Posting one reply of a job at most once, whatever retries and restarts do: as parts (each on
+ * record once posted), or streamed (the "sent" marker keeps the streamed text).
+ */
+import { PermanentError } from './adapter.js';
+import { MARKER_TTL_MS, keys } from './jobs.js';
+import type { ConversationRef, Reply } from './message.js';
+import type { PendingWrites } from './pending-writes.js';
+import { postReply, type Posted } from './replies.js';
+import type { WorkerDeps } from './worker.js';
+
+/**
+ * Post reply number `n` of a job unless a marker says it was already posted. Returns the text
+ * posted: on a retry, that of the answer an earlier attempt began, when it differs.
+ */
+export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply, pending?: PendingWrites): Promise<string> {
+  const adapter = deps.adapterFor(conversation.platform);
+  if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
+  let posted: Posted;
+  try {
+    // The "sent" marker is read with the parts' markers, and written with the last part's.
+    const alsoMark = { key: keys.sent(jobId, n), value: new Date().toISOString() };
+    posted = await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, alsoMark, logger: deps.logger, ...(pending ? { pending } : {}) });
+  } catch (error) {
+    deps.metrics.repliesFailed.inc({ platform: conversation.platform });
+    throw error;
+  }
+  if (posted.sentBefore) {
+    deps.logger.info({ job: jobId, n }, 'reply already sent before a restart; not sending again');
+    return reply.text;
+  }
+  deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: reply.kind ?? 'answer' });
+  return posted.finished ?? reply.text;
+}
+
+/** Stream reply number `n` of a job unless it was already posted; the marker keeps its text. */
+export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, chunks: AsyncIterable<string>): Promise<string> {
+  const marker = keys.sent(jobId, n);
+  const posted = await deps.store.get(marker);
+  const adapter = deps.adapterFor(conversation.platform);
+  if (posted !== undefined || !adapter?.stream) {
+    // Drain the AI's stream either way, so its result (usage, cost) settles.
+    const text = await collect(chunks);
+    return posted ?? text;
+  }
+  try {
+    const key = `${jobId}:${n}`;
+    const { text, rest } = await adapter.stream(conversation, chunks, { key });
+    // What the stream could not show goes out as ordinary parts.
+    if (rest) await postReply(adapter, conversation, { text: rest, kind: 'answer' }, { key, markers: deps.store, logger: deps.logger });
+    await deps.store.set(marker, text, MARKER_TTL_MS);
+    deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'answer' });
+    return text;
+  } catch (error) {
+    deps.metrics.repliesFailed.inc({ platform: conversation.platform });
+    throw error;
+  }
+}
+
+export async function collect(chunks: AsyncIterable<string>): Promise<string> {
+  let text = '';
+  for await (const chunk of chunks) text += chunk;
+  return text;
+}
