@@ -62,9 +62,15 @@ export class ConversationState {
     await this.store().set(intercomKeys.stopped(conversationId), `human:${adminId}`, STOPPED_TTL_MS);
   }
 
-  /** Stop for a handoff; the first reason recorded stays (a human reply outranks a later request). */
+  /**
+   * Stop for a handoff; a decided reason recorded first stays (a human reply outranks a later
+   * request). An undecided admin reply does not: it may have been the bot's own, which stops nothing.
+   */
   async stopForHandoff(conversationId: string, notificationId?: string): Promise<void> {
-    await this.store().setIfAbsent(intercomKeys.stopped(conversationId), notificationId ? `handoff:${notificationId}` : 'handoff', STOPPED_TTL_MS);
+    const key = intercomKeys.stopped(conversationId);
+    const reason = notificationId ? `handoff:${notificationId}` : 'handoff';
+    if (await this.store().setIfAbsent(key, reason, STOPPED_TTL_MS)) return;
+    if ((await this.store().get(key))?.startsWith('admin:')) await this.store().set(key, reason, STOPPED_TTL_MS);
   }
 }
 

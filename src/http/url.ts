@@ -23,7 +23,9 @@ export function requestUrl(
   // A Host header is the sender's word: anything but a host[:port] could rewrite the path we route on.
   const host = claimed && validHost.test(claimed) ? claimed : 'localhost';
   const scheme = proto === 'https' ? 'https' : 'http';
-  return new URL(`${scheme}://${host}${pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`}`);
+  const path = pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`;
+  // Shaped like a host yet no host at all (`localhost:99999`, `1.2.3.4.5`): read as the unnamed one.
+  return URL.canParse(`${scheme}://${host}/`) ? new URL(`${scheme}://${host}${path}`) : new URL(`${scheme}://localhost${path}`);
 }
 
 /** The first of a comma-separated header's values (proxies append theirs). */

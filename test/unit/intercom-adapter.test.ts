@@ -193,4 +193,13 @@ describe('ConversationState', () => {
     expect(await state.stopped('c1', 'notif_a')).toBe(true);
     expect(await state.humanReplied('c1')).toBe(true);
   });
+
+  it('records a handoff after an admin reply it could not place yet (the bot\'s own, once its admin is known)', async () => {
+    const store = new MemoryStore();
+    const state = new ConversationState(() => store);
+    await state.noteAdminReply('c2', ['900']); // GET /me has not answered: 900 may be the bot
+    await state.stopForHandoff('c2', 'notif_h');
+    expect(await state.stopped('c2', 'notif_h', '900')).toBe(false); // the request itself goes through
+    expect(await state.stopped('c2', 'notif_later', '900')).toBe(true);
+  });
 });

@@ -42,6 +42,8 @@ describe('requestUrl', () => {
   it('uses localhost when there is no Host header or it is not a host at all', () => {
     expect(requestUrl('/a', {}, false, { trustProxy: false }).href).toBe('http://localhost/a');
     expect(requestUrl('/a', { host: 'bad host with spaces' }, false, { trustProxy: false }).href).toBe('http://localhost/a');
+    // Shaped like a host, but no URL can hold it: not a 500.
+    for (const host of ['localhost:99999', '1.2.3.4.5', '999.1.1.1']) expect(requestUrl('/a', { host }, false, { trustProxy: false }).href).toBe('http://localhost/a');
   });
 
   it('a Host header cannot change the path or query the router sees', () => {
