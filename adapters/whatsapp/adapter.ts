@@ -38,7 +38,9 @@ export function whatsappAdapter(options: WhatsAppAdapterOptions): Adapter<WhatsA
     verifyTwilioSignature(request, options.authTokens, params);
     const webhook = parseTwilioWebhook(params);
     if (webhook.kind === 'status') {
-      context?.logger.debug({ sid: webhook.sid, status: webhook.status }, 'Twilio status callback');
+      const { sid, status, errorCode } = webhook;
+      if (status === 'failed' || status === 'undelivered') context?.logger.warn({ sid, status, errorCode }, 'Twilio could not deliver a reply');
+      else context?.logger.debug({ sid, status }, 'Twilio status callback');
       return { response: emptyTwiml(), messages: [] };
     }
     context?.logger.debug({ sid: webhook.message.id, text: webhook.message.text, media: webhook.message.attachments?.length ?? 0 }, 'WhatsApp message');

@@ -15,7 +15,7 @@ export interface WhatsAppDetails {
   [key: string]: unknown;
 }
 
-export type TwilioWebhook = { kind: 'message'; message: InboundMessage } | { kind: 'status'; sid?: string; status: string };
+export type TwilioWebhook = { kind: 'message'; message: InboundMessage } | { kind: 'status'; sid?: string; status: string; errorCode?: string };
 
 /**
  * Classify and parse a verified webhook. A message that does not fit schema.ts is a 400
@@ -26,7 +26,9 @@ export function parseTwilioWebhook(params: TwilioParams, receivedAt = new Date()
   // An inbound message may carry a "received" status; anything else reports on a message we sent.
   if (status && status !== 'received') {
     const callback = checkPayload(twilioStatusCallback, params, 'The Twilio status callback');
-    return { kind: 'status', sid: callback.MessageSid, status };
+    // Twilio reports a reply it could not deliver here (63016: outside the 24-hour window), after its API said 201.
+    const errorCode = param(params, 'ErrorCode');
+    return { kind: 'status', sid: callback.MessageSid, status, ...(errorCode ? { errorCode } : {}) };
   }
   const { MessageSid: sid, From: from, To: to } = checkPayload(twilioMessage, params, 'The Twilio message webhook');
   const attachments = mediaOf(params);

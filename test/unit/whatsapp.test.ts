@@ -86,8 +86,10 @@ describe('parseTwilioWebhook', () => {
     ]);
   });
 
-  it('recognises a status callback', () => {
+  it('recognises a status callback, with the error code of a reply Twilio could not deliver', () => {
+    expect(parseTwilioWebhook(statusCallback('delivered'))).toEqual(expect.not.objectContaining({ errorCode: expect.anything() }));
     expect(parseTwilioWebhook(statusCallback('delivered'))).toMatchObject({ kind: 'status', status: 'delivered' });
+    expect(parseTwilioWebhook({ ...statusCallback('undelivered'), ErrorCode: '63016' })).toMatchObject({ kind: 'status', status: 'undelivered', errorCode: '63016' });
   });
 
   it.each([
