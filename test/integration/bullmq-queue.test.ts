@@ -258,6 +258,26 @@ describe('BullQueue workers, connections and keys', () => {
     expect(runs).toEqual(['next']);
   });
 
+  it('a replayed dead letter runs again in its turn and leaves no entering marker behind', async () => {
+    const prefix = freshPrefix();
+    const q = await startQueue({ prefix, retry: { attempts: 1 } });
+    let fail = true;
+    const runs: string[] = [];
+    q.process(
+      async (job) => {
+        runs.push(job.id);
+        if (fail) throw new Error('the AI is down');
+      },
+      { concurrency: 1 },
+    );
+    await q.add({ id: 'replayed', group: 'g', data: { n: 1 } });
+    await waitFor(async () => (await q.deadLetters()).length === 1, 3000, 'the dead letter');
+    fail = false;
+    expect(await q.replay('replayed')).toBe(true);
+    await waitFor(() => runs.length === 2, 3000, 'the replayed run');
+    expect((await keysWithPrefix(redis.admin(), prefix)).filter((key) => key.includes('-entering:'))).toEqual([]);
+  });
+
   it('leaves no connection of its own open after close', async () => {
     const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
     await sleep(100);
