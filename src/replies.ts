@@ -57,16 +57,19 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   // A reply of several parts keeps its text before its first part goes out: a retry may bring
   // another answer (the AI asked again), and the parts still missing must be the first answer's.
   const textKey = options.key !== undefined && adapter.sendPart ? replyTextKey(adapter.platform, options.key) : undefined;
-  // Every marker read at once (on Redis, in one write): the whole reply's, the text, then each part's.
-  const [sentBefore, begun, ...firstRead] = await read([options.alsoMark?.key, textKey, ...markerKeys]);
+  const several = parts.length > 1;
+  // Every marker read at once (on Redis, in one write): the whole reply's, the text (for several parts), then each part's.
+  const [sentBefore, storedText, ...firstRead] = await read([options.alsoMark?.key, several ? textKey : undefined, ...markerKeys]);
   let posted = firstRead;
   if (sentBefore !== undefined) return { ids: [], sentBefore: true };
+  // One part now, but a part on record without the whole reply: an earlier attempt began a longer answer.
+  const begun = several || posted[0] === undefined || !textKey ? storedText : await options.markers.get(textKey);
   const finishing = begun !== undefined && begun !== reply.text ? begun : undefined;
   if (finishing !== undefined) {
     parts = replyParts(adapter, finishing);
     markerKeys = keysOf(parts.length);
     posted = await read(markerKeys);
-  } else if (textKey && begun === undefined && parts.length > 1) {
+  } else if (textKey && begun === undefined && several) {
     await options.markers.set(textKey, reply.text, MARKER_TTL_MS);
   }
   if (!adapter.sendPart) {

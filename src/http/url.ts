@@ -24,8 +24,12 @@ export function requestUrl(
   const host = claimed && validHost.test(claimed) ? claimed : 'localhost';
   const scheme = proto === 'https' ? 'https' : 'http';
   const path = pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`;
-  // Shaped like a host yet no host at all (`localhost:99999`, `1.2.3.4.5`): read as the unnamed one.
-  return URL.canParse(`${scheme}://${host}/`) ? new URL(`${scheme}://${host}${path}`) : new URL(`${scheme}://localhost${path}`);
+  try {
+    return new URL(`${scheme}://${host}${path}`);
+  } catch {
+    // Shaped like a host yet no host at all (`localhost:99999`, `1.2.3.4.5`): read as the unnamed one.
+    return new URL(`${scheme}://localhost${path}`);
+  }
 }
 
 /** The first of a comma-separated header's values (proxies append theirs). */

@@ -45,7 +45,7 @@ export class BullLine {
  * once already when it found its conversation busy. Either step may find the job elsewhere (its
  * own delay ran out, another worker took it): nothing to do then.
  */
-export async function wake(job: BullJob): Promise<void> {
+async function wake(job: BullJob): Promise<void> {
   await job.promote().catch(() => undefined);
   await job.changePriority({ lifo: true }).catch(() => undefined);
 }

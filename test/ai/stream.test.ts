@@ -67,13 +67,17 @@ describe('stream', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  /** One content delta as the API streams it. */
+  const delta = (content: string) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+  /** A stream that sends `partial`, then whatever `then` does with the response. */
+  const partial = (then: (res: import('node:http').ServerResponse) => void) => (res: import('node:http').ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(delta('partial'));
+    then(res);
+  };
+
   it('times out a stream that goes silent, without retrying once text was sent', async () => {
-    server.enqueue((res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunk = { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'partial' }, finish_reason: null }] };
-      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-      // ...and then nothing more.
-    });
+    server.enqueue(partial(() => undefined)); // ...and then nothing more
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attemptTimeoutMs: 200 }));
 
     const { chunks, result } = client.stream(request());
@@ -90,13 +94,11 @@ describe('stream', () => {
   });
 
   /** A stream that sends `partial` and then a chunk every `everyMs`, never ending. */
-  const trickle = (everyMs: number) => (res: import('node:http').ServerResponse) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const chunk = (content: string) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
-    res.write(chunk('partial'));
-    const timer = setInterval(() => res.write(chunk('.')), everyMs);
-    res.on('close', () => clearInterval(timer));
-  };
+  const trickle = (everyMs: number) =>
+    partial((res) => {
+      const timer = setInterval(() => res.write(delta('.')), everyMs);
+      res.on('close', () => clearInterval(timer));
+    });
 
   it('ends a stream at its overall deadline as final once text was sent: neither retried now nor by the queue', async () => {
     server.enqueue(trickle(50));
@@ -110,12 +112,7 @@ describe('stream', () => {
   });
 
   it('keeps a failure after text final when it opens the circuit (not a wait for the circuit, which would stream the answer again)', async () => {
-    server.enqueue((res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunk = { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'partial' }, finish_reason: null }] };
-      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-      setTimeout(() => res.destroy(), 20); // the connection breaks mid-stream
-    });
+    server.enqueue(partial((res) => setTimeout(() => res.destroy(), 20))); // the connection breaks mid-stream
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, breakerThreshold: 1 }));
 
     const { chunks } = client.stream(request());
