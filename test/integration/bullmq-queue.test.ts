@@ -214,7 +214,9 @@ describe('BullQueue workers, connections and keys', () => {
     const prefix = freshPrefix();
     const producer = await startQueue({ prefix, retry: { attempts: 1 } });
     await producer.add({ id: 'doomed', group: 'g', data: { n: 1 } });
-    const first = queue({ prefix, lockDurationMs: 500 });
+    // A lock long enough that a loaded machine cannot let it lapse while the job runs (the survivor
+    // would then take the job over and answer it): only the death below hands it on.
+    const first = queue({ prefix, lockDurationMs: 2000 });
     const runs: string[] = [];
     first.process(
       async (job) => {
@@ -232,9 +234,10 @@ describe('BullQueue workers, connections and keys', () => {
       if (leaving) void command.promise.finally(() => connection.disconnect());
       return sent;
     };
+    await waitFor(() => runs.length === 1, 3000, 'the first run'); // the first worker, not the survivor, takes the job
     const survivor = queue({ prefix, lockDurationMs: 500 });
     survivor.process(async (job) => void runs.push(`${job.id}#${job.attempt}`), { concurrency: 1 });
-    await waitFor(async () => (await survivor.deadLetters()).length === 1, 6000, 'the job to be dead-lettered');
+    await waitFor(async () => (await survivor.deadLetters()).length === 1, 8000, 'the job to be dead-lettered');
     expect((await survivor.deadLetters())[0]).toMatchObject({ id: 'doomed', error: expect.stringContaining('the AI is down') });
     expect(runs).toEqual(['doomed#1']);
   });
