@@ -11,13 +11,39 @@ import type { Config } from './config.js';
 /** An HTTP request as the core's HTTP layer hands it over: raw bytes, lower-case headers. */
 export interface HttpRequest {
   method: string;
-  /** The full URL, rebuilt from Host (and X-Forwarded-* when TRUST_PROXY is on) or PUBLIC_URL. */
+  /**
+   * The full public URL, as the caller used it and as platforms sign it: rebuilt from Host (and
+   * X-Forwarded-* when TRUST_PROXY is on) or PUBLIC_URL, with any mount prefix kept.
+   */
   url: URL;
+  /**
+   * The path parley routes on: as mounted, without the prefix of an embedding app
+   * (`app.use('/bot', bot.middleware)`) or of PUBLIC_URL's own path. Read it through `pathOf`;
+   * a request built without it (a test's) routes on `url.pathname`.
+   */
+  path?: string;
   headers: Record<string, string | undefined>;
   /** The raw body: signatures are computed over these exact bytes. */
   body: Buffer;
   /** The client address, for logs. */
   remoteAddress?: string;
+}
+
+/** The path a request routes on (see `HttpRequest.path`). */
+export function pathOf(request: HttpRequest): string {
+  return request.path ?? request.url.pathname;
+}
+
+/**
+ * Where one of parley's paths is as the browser sees it: behind the same mount prefix as this
+ * request (`/console` → `/bot/console`). For links, redirects and cookie paths.
+ */
+export function publicPathOf(request: HttpRequest, path: string): string {
+  const routed = pathOf(request);
+  const full = request.url.pathname;
+  if (routed === full) return path;
+  const prefix = full.endsWith(routed) ? full.slice(0, full.length - routed.length) : routed === '/' ? full.replace(/\/$/, '') : '';
+  return `${prefix}${path}`;
 }
 
 export interface HttpResponse {

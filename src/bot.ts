@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { Adapter, HttpRequest, HttpResponse, Received } from './adapter.js';
+import { pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received } from './adapter.js';
 import type { AiClient } from './ai/index.js';
 import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
@@ -227,7 +227,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const handle = async (request: HttpRequest) => {
     const starting = start();
     // Webhooks wait (at most seconds) for Redis to connect at start, rather than being refused; health never waits.
-    if (!operational.has(request.url.pathname)) await starting;
+    if (!operational.has(pathOf(request))) await starting;
     return router.handle(request);
   };
   const routerWithReady = { ...router, handle };

@@ -16,7 +16,7 @@
 import type { Installation, InstallationStore, InstallURLOptions, OAuthV2Response } from '@slack/oauth';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { escapeHtml, readCookie, safeEqual, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
+import { escapeHtml, publicPathOf, readCookie, safeEqual, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import type { SlackOAuthConfig } from './config.js';
 import { slackOAuthSdk } from './sdk.js';
 import { slackSdkLogger } from './sdk-logger.js';
@@ -52,7 +52,7 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
   });
 
   async function install(request: HttpRequest): Promise<HttpResponse> {
-    const installOptions: InstallURLOptions = { scopes: options.oauth.scopes, redirectUri: options.oauth.redirectUri ?? new URL(REDIRECT_PATH, request.url).toString() };
+    const installOptions: InstallURLOptions = { scopes: options.oauth.scopes, redirectUri: options.oauth.redirectUri ?? new URL(publicPathOf(request, REDIRECT_PATH), request.url).toString() };
     const state = await states.generateStateParam(installOptions, new Date());
     const url = await provider.generateInstallUrl(installOptions, true, state);
     return page(200, 'Add parley to Slack', `<p><a href="${escapeHtml(url)}"><img alt="Add to Slack" height="40" width="139" src="https://platform.slack-edge.com/img/add_to_slack.png" srcset="https://platform.slack-edge.com/img/add_to_slack.png 1x, https://platform.slack-edge.com/img/add_to_slack@2x.png 2x"></a></p>`, {
@@ -66,14 +66,14 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
     const error = params.get('error');
     if (error) {
       options.logger().info({ error: error.slice(0, 100) }, 'Slack installation not completed');
-      return page(error === 'access_denied' ? 200 : 400, 'Not installed', `<p>${error === 'access_denied' ? 'The installation was cancelled.' : 'Slack did not complete the installation.'} Nothing was installed. <a href="${INSTALL_PATH}">Start again</a>.</p>`, clear);
+      return page(error === 'access_denied' ? 200 : 400, 'Not installed', `<p>${error === 'access_denied' ? 'The installation was cancelled.' : 'Slack did not complete the installation.'} Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
     }
     const code = params.get('code');
     const state = params.get('state');
     const cookie = readCookie(request.headers.cookie, STATE_COOKIE);
     const refuse = (reason: string) => {
       options.logger().warn({ reason, remoteAddress: request.remoteAddress }, 'Slack installation refused: invalid state');
-      return page(400, 'Invalid state', `<p>Invalid state: this link is not from an installation started in this browser, or it has expired. Nothing was installed. <a href="${INSTALL_PATH}">Start again</a>.</p>`, clear);
+      return page(400, 'Invalid state', `<p>Invalid state: this link is not from an installation started in this browser, or it has expired. Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
     };
     if (!state) return refuse('no state parameter');
     if (!cookie) return refuse('no state cookie (the installation was started in another browser, or the cookie expired)');
@@ -84,7 +84,7 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
     } catch (e) {
       return refuse(/expired/i.test((e as Error).message) ? 'the state has expired' : 'the state signature does not verify');
     }
-    if (!code) return page(400, 'Not installed', `<p>Slack's answer had no code. Nothing was installed. <a href="${INSTALL_PATH}">Start again</a>.</p>`, clear);
+    if (!code) return page(400, 'Not installed', `<p>Slack's answer had no code. Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
 
     let installation: Installation<'v2', boolean>;
     try {
@@ -93,13 +93,13 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
       const slackError = (e as { data?: { error?: unknown } }).data?.error;
       options.logger().warn({ error: typeof slackError === 'string' ? slackError : (e as { code?: unknown }).code }, 'Slack installation failed: the code exchange (oauth.v2.access) did not succeed');
       const refused = typeof slackError === 'string';
-      return page(refused ? 400 : 502, 'Not installed', `<p>${refused ? `Slack refused the installation (${escapeHtml(slackError)}).` : 'Slack could not be reached.'} Nothing was installed. <a href="${INSTALL_PATH}">Start again</a>.</p>`, clear);
+      return page(refused ? 400 : 502, 'Not installed', `<p>${refused ? `Slack refused the installation (${escapeHtml(slackError)}).` : 'Slack could not be reached.'} Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
     }
     try {
       await options.installations.storeInstallation(installation);
     } catch (e) {
       options.logger().error({ teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, err: { message: (e as Error).message } }, 'Slack installation could not be stored');
-      return page(503, 'Not installed', `<p>The installation could not be saved. Nothing was installed. <a href="${INSTALL_PATH}">Try again</a> in a minute.</p>`, clear);
+      return page(503, 'Not installed', `<p>The installation could not be saved. Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Try again</a> in a minute.</p>`, clear);
     }
     await options.installed?.(installation);
     const where = installation.isEnterpriseInstall ? installation.enterprise?.name ?? installation.enterprise?.id : installation.team?.name ?? installation.team?.id;
@@ -158,7 +158,7 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
 
 function stateCookie(value: string, maxAgeSeconds: number, request: HttpRequest): string {
   const secure = request.url.protocol === 'https:' ? '; Secure' : '';
-  return `${STATE_COOKIE}=${value}; Path=/slack; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
+  return `${STATE_COOKIE}=${value}; Path=${publicPathOf(request, '/slack')}; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
 function page(status: number, title: string, body: string, headers: Record<string, string>): HttpResponse {

@@ -10,7 +10,7 @@
  * Anything else is refused with 401: no credential off loopback, a forged or expired session, a
  * wrong token.
  */
-import { HttpError, isLoopbackHost, safeEqual, type HttpRequest } from 'parley/adapter-kit';
+import { HttpError, isLoopbackHost, pathOf, safeEqual, type HttpRequest } from 'parley/adapter-kit';
 import { cookieToken, type Session, type Sessions } from './session.js';
 
 export type Caller = { kind: 'operator' } | { kind: 'visitor'; visitor: string; session: Session } | { kind: 'local' };
@@ -30,7 +30,7 @@ function credential(request: HttpRequest): { value: string; from: 'bearer' | 'qu
   if (bearer) return { value: bearer, from: 'bearer' };
   // EventSource cannot send headers; `?token=` is how the page sent WEB_TOKEN before sessions.
   const query = request.method === 'GET' ? (request.url.searchParams.get('session') ?? request.url.searchParams.get('token')) : null;
-  if (query && request.url.pathname.endsWith('/events')) return { value: query, from: 'query' };
+  if (query && pathOf(request).endsWith('/events')) return { value: query, from: 'query' };
   const cookie = cookieToken(request.headers.cookie);
   return cookie ? { value: cookie, from: 'cookie' } : undefined;
 }

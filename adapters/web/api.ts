@@ -10,7 +10,7 @@
  *
  * A visitor reaches only its own conversations: any other id is a 404, so ids cannot be probed.
  */
-import { HttpError, json, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
+import { HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import { callerOrNothing, resolveCaller, type AccessSettings, type Caller } from './access.js';
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
 import type { WebLimits } from './limits.js';
@@ -47,7 +47,7 @@ export async function checkAccess(state: WebState, caller: Caller, conversation:
 
 /** The conversation id in /web/conversations/<id>[/events], and whether it is the event stream. */
 function conversationPath(request: HttpRequest): { conversation: string; events: boolean } {
-  const [encoded, suffix, ...more] = request.url.pathname.slice('/web/conversations/'.length).split('/');
+  const [encoded, suffix, ...more] = pathOf(request).slice('/web/conversations/'.length).split('/');
   let conversation = '';
   try {
     conversation = decodeURIComponent(encoded ?? '');
@@ -74,7 +74,7 @@ export function apiRoutes(stateOf: StateOf): Route[] {
       return json(
         201,
         { token: bearer.token, expiresAt: bearer.expiresAt.toISOString(), visitor: bearer.visitor },
-        { 'set-cookie': sessionCookie(cookie.token, request.url.protocol === 'https:'), 'cache-control': 'no-store' },
+        { 'set-cookie': sessionCookie(cookie.token, request.url.protocol === 'https:', publicPathOf(request, '/web')), 'cache-control': 'no-store' },
       );
     },
   };

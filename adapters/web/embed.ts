@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { HttpError, jsonError, type HttpRequest, type HttpResponse, type Received, type Route } from 'parley/adapter-kit';
+import { HttpError, jsonError, pathOf, type HttpRequest, type HttpResponse, type Received, type Route } from 'parley/adapter-kit';
 
 export interface EmbedOptions {
   /** Serve the full chat page at `/`. The frame and the widget are always served. */
@@ -200,7 +200,7 @@ export function embedRoutes(options: EmbedOptions): Route[] {
       method: 'GET',
       path: '/web/assets/',
       handle(request) {
-        const name = request.url.pathname.slice('/web/assets/'.length) as FileName;
+        const name = pathOf(request).slice('/web/assets/'.length) as FileName;
         if (!ASSETS.includes(name)) return Promise.resolve(jsonError(404, 'not_found', `Nothing is served at ${request.url.pathname}.`, { 'x-content-type-options': 'nosniff' }));
         return serve(request, name, { 'cache-control': 'no-cache', 'cross-origin-resource-policy': 'same-origin' });
       },

@@ -53,9 +53,9 @@ export function sessions(secret: string): Sessions {
   };
 }
 
-/** The Set-Cookie value that stores a session token in the visitor's browser. */
-export function sessionCookie(token: string, secure: boolean): string {
-  return `${SESSION_COOKIE}=${token}; Max-Age=${COOKIE_TTL_MS / 1000}; Path=/web; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+/** The Set-Cookie value that stores a session token in the visitor's browser; `path` is /web as the browser sees it. */
+export function sessionCookie(token: string, secure: boolean, path = '/web'): string {
+  return `${SESSION_COOKIE}=${token}; Max-Age=${COOKIE_TTL_MS / 1000}; Path=${path}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 }
 
 /** The session cookie's value in a Cookie header, if any. */

@@ -4,7 +4,7 @@
  * with the token itself, so a new ADMIN_TOKEN signs everyone out. Scripts may send the token as a
  * bearer token instead.
  */
-import type { HttpRequest } from '../adapter.js';
+import { publicPathOf, type HttpRequest } from '../adapter.js';
 import { readCookie } from '../http/cookies.js';
 import { hmac, safeEqual } from '../signature.js';
 
@@ -50,5 +50,5 @@ export class ConsoleAuth {
 
 function serialise(value: string, maxAgeSeconds: number, request: HttpRequest): string {
   const secure = request.url.protocol === 'https:' ? '; Secure' : '';
-  return `${SESSION_COOKIE}=${value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
+  return `${SESSION_COOKIE}=${value}; Path=${publicPathOf(request, '/console')}; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
 }

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { HttpRequest, HttpResponse, Route } from '../adapter.js';
+import { pathOf, publicPathOf, type HttpRequest, type HttpResponse, type Route } from '../adapter.js';
 import type { ConversationLog, ConversationQuery } from '../conversation-log.js';
 import { escapeHtml } from '../http/cookies.js';
 import { json, jsonError } from '../http/responses.js';
@@ -49,22 +49,23 @@ export function consoleRoutes(deps: ConsoleDeps): Route[] {
 async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: Limiter): Promise<HttpResponse> {
   if (!deps.adminToken) return jsonError(404, 'console_off', 'The operator console is off: set ADMIN_TOKEN (16+ characters) to turn it on.');
   const auth = new ConsoleAuth(deps.adminToken);
-  const path = request.url.pathname.replace(/\/+$/, '') || '/';
+  const path = pathOf(request).replace(/\/+$/, '') || '/';
   const post = request.method === 'POST';
   if (path === '/console/login' && post) {
     const allowed = await signIns.consume(request.remoteAddress ?? 'unknown');
     if (!allowed.allowed) {
       deps.logger.warn({ remoteAddress: request.remoteAddress }, 'too many console sign-in attempts');
-      const page = await signInPage(429, 'Too many sign-in attempts from this address: wait a minute.');
+      const page = await signInPage(429, 'Too many sign-in attempts from this address: wait a minute.', publicPathOf(request, '/console'));
       return { ...page, headers: { ...page.headers, 'retry-after': String(Math.ceil((allowed.retryAfterMs ?? 60_000) / 1000)) } };
     }
     return signIn(auth, request, deps.logger);
   }
-  if (path === '/console/logout' && post) return { status: 303, headers: { location: '/console', 'set-cookie': auth.signOut(request) } };
+  const home = publicPathOf(request, '/console');
+  if (path === '/console/logout' && post) return { status: 303, headers: { location: home, 'set-cookie': auth.signOut(request) } };
   // The sign-in form's answer stays at /console/login: reloading or bookmarking it lands on the console.
-  if ((path === '/console/login' || path === '/console/logout') && !post) return { status: 303, headers: { location: '/console' } };
+  if ((path === '/console/login' || path === '/console/logout') && !post) return { status: 303, headers: { location: home } };
   if (path.startsWith('/console/assets/') && !post) return asset(path.slice('/console/assets/'.length));
-  if (path === '/console' && !post) return auth.allows(request) ? page('app.html') : signInPage(200, '');
+  if (path === '/console' && !post) return auth.allows(request) ? page('app.html', home) : signInPage(200, '', home);
   if (!path.startsWith('/console/api/')) return jsonError(404, 'not_found', `Nothing is served at ${path}.`);
   if (!auth.allows(request)) return jsonError(401, 'sign_in_required', 'Sign in at /console, or send ADMIN_TOKEN as a bearer token.');
   if (post && !(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
@@ -160,19 +161,21 @@ function signIn(auth: ConsoleAuth, request: HttpRequest, logger: Logger): HttpRe
   const token = new URLSearchParams(request.body.toString('utf8')).get('token') ?? '';
   if (!auth.isToken(token)) {
     logger.warn({ remoteAddress: request.remoteAddress }, 'console sign-in refused: wrong token');
-    return signInPage(401, 'That is not the admin token.');
+    return signInPage(401, 'That is not the admin token.', publicPathOf(request, '/console'));
   }
   logger.info({ remoteAddress: request.remoteAddress }, 'console sign-in');
-  return { status: 303, headers: { location: '/console', 'set-cookie': auth.signIn(request) } };
+  return { status: 303, headers: { location: publicPathOf(request, '/console'), 'set-cookie': auth.signIn(request) } };
 }
 
-async function signInPage(status: number, error: string): Promise<HttpResponse> {
-  const html = (await assetText('login.html')).replace('{{error}}', escapeHtml(error));
-  return { status, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html };
+async function signInPage(status: number, error: string, home: string): Promise<HttpResponse> {
+  const html = (await page('login.html', home)).body as string;
+  return { status, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html.replace('{{error}}', escapeHtml(error)) };
 }
 
-async function page(name: string): Promise<HttpResponse> {
-  return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: await assetText(name) };
+/** A page, its links under `home` (the console's path as the browser sees it, mount prefix included). */
+async function page(name: string, home: string): Promise<HttpResponse> {
+  const html = (await assetText(name)).replaceAll('{{home}}', escapeHtml(home));
+  return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html };
 }
 
 async function asset(name: string): Promise<HttpResponse> {

@@ -6,7 +6,7 @@ import { HttpError, type HttpResponse } from '../adapter.js';
 import { BodyTooLargeError, readLimited } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
-import { requestUrl, type UrlOptions } from './url.js';
+import { requestUrl, routePath, type UrlOptions } from './url.js';
 
 /** What the platform knows about the connection that a Request does not carry. */
 export interface FetchInfo {
@@ -31,9 +31,10 @@ export function createFetchHandler(router: Router, options: FetchOptions): Fetch
     const url = new URL(request.url);
     const headers: Record<string, string> = { host: url.host };
     request.headers.forEach((value, name) => (headers[name] = value));
-    if (!router.owns(url.pathname)) return toResponse(jsonError(404, 'not_found', `Nothing is served at ${url.pathname}.`));
+    const path = routePath(url.pathname, options);
+    if (!router.owns(path)) return toResponse(jsonError(404, 'not_found', `Nothing is served at ${url.pathname}.`));
     let body: Buffer = Buffer.alloc(0);
-    if (router.wantsBody(request.method, url.pathname) && request.body) {
+    if (router.wantsBody(request.method, path) && request.body) {
       try {
         body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
       } catch (error) {
@@ -47,6 +48,7 @@ export function createFetchHandler(router: Router, options: FetchOptions): Fetch
     const response = await router.handle({
       method: request.method,
       url: requestUrl(url.pathname + url.search, headers, url.protocol === 'https:', options),
+      path,
       headers,
       body,
       remoteAddress: remoteAddressOf(info),

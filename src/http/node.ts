@@ -7,7 +7,7 @@ import { HttpError, type HttpResponse } from '../adapter.js';
 import { BodyTooLargeError, readStreamLimited } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
-import { requestUrl, type UrlOptions } from './url.js';
+import { requestUrl, routePath, type UrlOptions } from './url.js';
 
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
@@ -22,7 +22,8 @@ type MaybeParsed = IncomingMessage & { rawBody?: unknown; body?: unknown; _body?
 /** Serve parley's routes; pass anything else to `next` (or answer 404 when there is none). */
 export function createNodeMiddleware(router: Router, options: NodeOptions): NodeMiddleware {
   return (req, res, next) => {
-    const path = (req.url ?? '/').split('?')[0] as string;
+    // The path as mounted: Express and Connect take a mount prefix off req.url (and keep originalUrl).
+    const path = routePath((req.url ?? '/').split('?')[0] as string, options);
     if (!router.owns(path)) {
       if (next) return next();
       return void writeResponse(res, jsonError(404, 'not_found', `Nothing is served at ${path}.`));
@@ -53,6 +54,7 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
   const response = await router.handle({
     method,
     url: requestUrl(req.originalUrl ?? req.url ?? '/', headers, encrypted, options),
+    path,
     headers,
     body,
     remoteAddress: req.socket.remoteAddress,

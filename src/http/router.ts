@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { HttpError, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
+import { HttpError, pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
 import type { Metrics } from '../observe/index.js';
 import { InvalidPayloadError } from '../payload.js';
 import { json, jsonError } from './responses.js';
@@ -150,7 +150,7 @@ export function createRouter(deps: RouterDeps): Router {
     async handle(request) {
       const started = performance.now();
       const requestId = request.headers['x-request-id'] ?? randomUUID();
-      const path = request.url.pathname;
+      const path = pathOf(request);
       const target = find(request.method, path);
       const platform = target && 'adapter' in target ? target.adapter.platform : undefined;
       let response: HttpResponse;

@@ -14,9 +14,10 @@ export function requestUrl(
   options: UrlOptions,
 ): URL {
   if (options.publicUrl) {
-    const base = new URL(options.publicUrl);
-    const basePath = base.pathname.replace(/\/$/, '');
-    return new URL(`${base.origin}${basePath}${pathAndQuery}`);
+    const { origin, path: basePath } = publicBase(options.publicUrl);
+    // A proxy that keeps PUBLIC_URL's path passes it on; one that strips it does not: either way, once.
+    const kept = basePath !== '' && underBase(pathAndQuery.split('?')[0] as string, basePath);
+    return new URL(`${origin}${kept ? '' : basePath}${pathAndQuery}`);
   }
   const proto = (options.trustProxy && first(headers['x-forwarded-proto'])) || (encrypted ? 'https' : 'http');
   const claimed = (options.trustProxy && first(headers['x-forwarded-host'])) || headers.host;
@@ -31,6 +32,32 @@ export function requestUrl(
     return new URL(`${scheme}://localhost${path}`);
   }
 }
+
+/**
+ * The path parley routes on, from the path as mounted (an embedding app has already taken its own
+ * prefix off): PUBLIC_URL's path is taken off too when the request still carries it, so
+ * `PUBLIC_URL=https://example.com/bot` serves `/bot/slack/events` behind a proxy that keeps the
+ * prefix, and in a fetch handler (Next.js, Hono) that gets the whole URL.
+ */
+export function routePath(mountedPath: string, options: Pick<UrlOptions, 'publicUrl'>): string {
+  if (!options.publicUrl) return mountedPath;
+  const basePath = publicBase(options.publicUrl).path;
+  return basePath !== '' && underBase(mountedPath, basePath) ? mountedPath.slice(basePath.length) || '/' : mountedPath;
+}
+
+function underBase(path: string, basePath: string): boolean {
+  return path === basePath || path.startsWith(`${basePath}/`);
+}
+
+/** PUBLIC_URL's origin and path (no trailing slash), parsed once: it is read on every request. */
+function publicBase(publicUrl: string): { origin: string; path: string } {
+  if (parsedBase?.publicUrl !== publicUrl) {
+    const base = new URL(publicUrl);
+    parsedBase = { publicUrl, origin: base.origin, path: base.pathname.replace(/\/+$/, '') };
+  }
+  return parsedBase;
+}
+let parsedBase: { publicUrl: string; origin: string; path: string } | undefined;
 
 /** The first of a comma-separated header's values (proxies append theirs). */
 function first(value: string | undefined): string | undefined {

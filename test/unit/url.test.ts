@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { requestUrl } from '../../src/http/url.js';
+import { publicPathOf, type HttpRequest } from '../../src/adapter.js';
+import { requestUrl, routePath } from '../../src/http/url.js';
 
 const forwarded = { host: 'internal:3000', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'bot.example.com' };
 
@@ -57,5 +58,37 @@ describe('requestUrl', () => {
   it('a trusted X-Forwarded-Host cannot change the path either', () => {
     const url = requestUrl('/test/hook', { host: 'internal', 'x-forwarded-host': 'example.com/other?' }, false, { trustProxy: true });
     expect(url.pathname).toBe('/test/hook');
+  });
+});
+
+describe('mount prefixes', () => {
+  const publicUrl = 'https://bot.example.com/parley/';
+
+  it('PUBLIC_URL with a path: the public URL holds its path once, whether the proxy kept it or stripped it', () => {
+    const options = { trustProxy: false, publicUrl };
+    expect(requestUrl('/twilio/whatsapp?x=1', {}, false, options).href).toBe('https://bot.example.com/parley/twilio/whatsapp?x=1');
+    expect(requestUrl('/parley/twilio/whatsapp?x=1', {}, false, options).href).toBe('https://bot.example.com/parley/twilio/whatsapp?x=1');
+    // Only a whole segment is the prefix.
+    expect(requestUrl('/parleyx/a', {}, false, options).href).toBe('https://bot.example.com/parley/parleyx/a');
+  });
+
+  it('routePath takes PUBLIC_URL\'s path off when the request still carries it', () => {
+    expect(routePath('/parley/slack/events', { publicUrl })).toBe('/slack/events');
+    expect(routePath('/parley', { publicUrl })).toBe('/');
+    expect(routePath('/slack/events', { publicUrl })).toBe('/slack/events');
+    expect(routePath('/parleyx/a', { publicUrl })).toBe('/parleyx/a');
+    expect(routePath('/parley/a', {})).toBe('/parley/a');
+    expect(routePath('/parley/a', { publicUrl: 'https://bot.example.com' })).toBe('/parley/a');
+  });
+
+  it('publicPathOf puts a path of parley\'s behind the request\'s own mount prefix', () => {
+    const request = (url: string, path?: string): HttpRequest => ({ method: 'GET', url: new URL(url), path, headers: {}, body: Buffer.alloc(0) });
+    expect(publicPathOf(request('http://h/bot/console/login', '/console/login'), '/console')).toBe('/bot/console');
+    expect(publicPathOf(request('http://h/a/b/slack/install', '/slack/install'), '/slack')).toBe('/a/b/slack');
+    expect(publicPathOf(request('http://h/console/login', '/console/login'), '/console')).toBe('/console');
+    expect(publicPathOf(request('http://h/console/login'), '/console')).toBe('/console');
+    // Express hands `/` to a middleware mounted at /bot for a request to /bot.
+    expect(publicPathOf(request('http://h/bot', '/'), '/web')).toBe('/bot/web');
+    expect(publicPathOf(request('http://h/bot/', '/'), '/web')).toBe('/bot/web');
   });
 });

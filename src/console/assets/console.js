@@ -5,6 +5,8 @@
  * attributes, never as HTML: transcripts and dead letters hold whatever people wrote.
  */
 
+// The console's own path, mount prefix included (/console, or /bot/console under app.use('/bot', …)).
+const HOME = new URL('../', import.meta.url).pathname.replace(/\/$/, '');
 const VIEWS = ['overview', 'conversations', 'dead-letters', 'budgets'];
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -121,7 +123,7 @@ function signOutLocally() {
   if (leaving) return;
   leaving = true;
   live?.close();
-  location.assign('/console');
+  location.assign(HOME);
 }
 
 /** Run an async action; its failure becomes the status line (never an unhandled rejection). */
@@ -188,7 +190,7 @@ function setLive(on, text) {
 
 function connect() {
   if (leaving) return;
-  live = new EventSource('/console/api/events');
+  live = new EventSource(`${HOME}/api/events`);
   live.addEventListener('open', () => setLive(true));
   live.addEventListener('overview', (event) => {
     let overview;
@@ -208,7 +210,7 @@ function connect() {
     // The stream was refused: find out why (a 401 signs out), then try again.
     run(async () => {
       try {
-        renderOverview(await api('/console/api/overview'));
+        renderOverview(await api(`${HOME}/api/overview`));
       } finally {
         clearTimeout(liveRetry);
         if (!leaving) liveRetry = setTimeout(connect, 3000);
@@ -374,7 +376,7 @@ async function loadConversations() {
     if (value) params.set(name, value);
   }
   params.set('sort', String(form.get('sort') || 'recent'));
-  const data = await api(`/console/api/conversations?${params}`);
+  const data = await api(`${HOME}/api/conversations?${params}`);
   if (seq !== conversationsSeq) return; // a newer search answered first
   const conversations = Array.isArray(data?.conversations) ? data.conversations : [];
   $('not-searchable').hidden = data?.searchable !== false;
@@ -414,7 +416,7 @@ function conversationRow(c) {
 async function openTranscript(id) {
   openConversation = id;
   for (const row of document.querySelectorAll('#conversation-rows tr')) row.classList.toggle('selected', row.dataset.id === id);
-  const data = await api(`/console/api/conversations/${encodeURIComponent(id)}`);
+  const data = await api(`${HOME}/api/conversations/${encodeURIComponent(id)}`);
   if (openConversation !== id) return;
   const entries = Array.isArray(data?.entries) ? data.entries : [];
   setText($('transcript-id'), `${data?.conversationId ?? id} · ${entries.length} exchange${entries.length === 1 ? '' : 's'}`);
@@ -476,7 +478,7 @@ const openPayloads = new Set();
 
 async function loadDeadLetters() {
   const seq = ++deadSeq;
-  const data = await api('/console/api/dead-letters');
+  const data = await api(`${HOME}/api/dead-letters`);
   if (seq !== deadSeq) return;
   const letters = Array.isArray(data?.deadLetters) ? data.deadLetters : [];
   setText($('dead-letter-count'), `(${letters.length})`);
@@ -494,7 +496,7 @@ function deadLetterRow(d) {
     replay.disabled = true;
     run(async () => {
       try {
-        await api(`/console/api/dead-letters/${encodeURIComponent(d.id)}/replay`, { method: 'POST' });
+        await api(`${HOME}/api/dead-letters/${encodeURIComponent(d.id)}/replay`, { method: 'POST' });
         setStatus(`Replayed dead letter ${d.id}: the message is queued again.`);
       } catch (error) {
         if (!(error instanceof ApiError && error.status === 404)) throw error;
@@ -544,7 +546,7 @@ function replayAll() {
   button.disabled = true;
   run(async () => {
     try {
-      const data = await api('/console/api/dead-letters/replay-all', { method: 'POST' });
+      const data = await api(`${HOME}/api/dead-letters/replay-all`, { method: 'POST' });
       const n = data?.replayed ?? 0;
       setStatus(`Replayed ${fmtInt(n)} dead letter${n === 1 ? '' : 's'}.`);
     } finally {
@@ -568,7 +570,7 @@ function purgeDialogClosed() {
   }
   run(async () => {
     try {
-      const data = await api('/console/api/dead-letters/purge', { body: { confirm: 'purge' } });
+      const data = await api(`${HOME}/api/dead-letters/purge`, { body: { confirm: 'purge' } });
       const n = data?.purged ?? 0;
       setStatus(`Purged ${fmtInt(n)} dead letter${n === 1 ? '' : 's'}.`);
     } finally {
@@ -589,7 +591,7 @@ const POLICIES = {
 
 async function loadBudgets() {
   const seq = ++budgetsSeq;
-  const [view, alerts] = await Promise.all([api('/console/api/budgets'), api('/console/api/alerts')]);
+  const [view, alerts] = await Promise.all([api(`${HOME}/api/budgets`), api(`${HOME}/api/alerts`)]);
   if (seq !== budgetsSeq) return;
   setText($('budget-policy'), String(view?.policy ?? '–'));
   setText($('policy-explained'), POLICIES[view?.policy] ?? '');
@@ -659,7 +661,7 @@ function start() {
   $('budgets-refresh').addEventListener('click', () => run(loadBudgets));
 
   route();
-  run(async () => renderOverview(await api('/console/api/overview')));
+  run(async () => renderOverview(await api(`${HOME}/api/overview`)));
   connect();
 }
 
