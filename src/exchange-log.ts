@@ -7,12 +7,19 @@ import type { ConversationLog } from './conversation-log.js';
 import type { Exchange } from './handler.js';
 import type { InboundMessage } from './message.js';
 
-/** One exchange into the conversation log, with who, when and how long; a failure is only logged. */
-export async function recordExchange(log: ConversationLog | undefined, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string): Promise<void> {
+/** How far back a resumed job looks for its own exchange: the queue answers a conversation in order, so it is the newest. */
+const RECENT_ENTRIES = 5;
+
+/**
+ * One exchange into the conversation log, with who, when and how long; a failure is only logged.
+ * `resumed`: an earlier run of the job posted its reply and may have logged it already.
+ */
+export async function recordExchange(log: ConversationLog | undefined, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string, resumed = false): Promise<void> {
   if (!log) return;
   const usage = exchange.result?.usage;
   const now = new Date();
   try {
+    if (resumed && (await log.list(message.conversation.id, RECENT_ENTRIES)).some((entry) => entry.id === jobId)) return;
     await log.record({
       // the exchange's id: its replies' keys start with it, so a rating can find it
       id: jobId,

@@ -9,11 +9,19 @@ import type { PendingWrites } from './pending-writes.js';
 import { postReply, type Posted } from './replies.js';
 import type { WorkerDeps } from './worker.js';
 
+export interface SendOnceOptions {
+  /** Where the parts' markers are left writing (the job waits for them before it ends). */
+  pending?: PendingWrites;
+  /** Called when an earlier run of the job had already posted this reply. */
+  onSentBefore?(): void;
+}
+
 /**
  * Post reply number `n` of a job unless a marker says it was already posted. Returns the text
  * posted: on a retry, that of the answer an earlier attempt began, when it differs.
  */
-export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply, pending?: PendingWrites): Promise<string> {
+export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply, options: SendOnceOptions = {}): Promise<string> {
+  const { pending } = options;
   const adapter = deps.adapterFor(conversation.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
   let posted: Posted;
@@ -27,6 +35,7 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
   }
   if (posted.sentBefore) {
     deps.logger.info({ job: jobId, n }, 'reply already sent before a restart; not sending again');
+    options.onSentBefore?.();
     return reply.text;
   }
   deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: reply.kind ?? 'answer' });
@@ -34,10 +43,11 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
 }
 
 /** Stream reply number `n` of a job unless it was already posted; the marker keeps its text. */
-export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, chunks: AsyncIterable<string>): Promise<string> {
+export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, chunks: AsyncIterable<string>, onSentBefore?: () => void): Promise<string> {
   const marker = keys.sent(jobId, n);
   const posted = await deps.store.get(marker);
   const adapter = deps.adapterFor(conversation.platform);
+  if (posted !== undefined) onSentBefore?.();
   if (posted !== undefined || !adapter?.stream) {
     // Drain the AI's stream either way, so its result (usage, cost) settles.
     const text = await collect(chunks);

@@ -48,10 +48,13 @@ export interface WorkerDeps {
   handler(): MessageHandler;
 }
 
-/** Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer. */
-export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number) => Promise<string | void>;
+/**
+ * Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer.
+ * `onSentBefore` is called when an earlier run of the job had already posted this reply.
+ */
+export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number, onSentBefore: () => void) => Promise<string | void>;
 /** Where a streamed reply goes; returns the whole text. */
-export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number) => Promise<string>;
+export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number, onSentBefore: () => void) => Promise<string>;
 
 /** How often a job looks again at an adapter that is starting. */
 const ADAPTER_POLL_MS = 50;
@@ -92,8 +95,8 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
     isFinalFailure: final,
     onWait: (error) => waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS),
     pending,
-    sink: (conversation, reply, n) => sendOnce(deps, job.id, n, conversation, reply, pending),
-    streamSink: (conversation, chunks, n) => streamOnce(deps, job.id, n, conversation, chunks),
+    sink: (conversation, reply, n, onSentBefore) => sendOnce(deps, job.id, n, conversation, reply, { pending, onSentBefore }),
+    streamSink: (conversation, chunks, n, onSentBefore) => streamOnce(deps, job.id, n, conversation, chunks, onSentBefore),
   });
 }
 
@@ -129,6 +132,9 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   let delivered = 0;
   let aiFailed = false;
   let refused = false;
+  /** An earlier run of this job posted a reply: it may have written the history and the log too. */
+  let resumed = false;
+  const sentBefore = () => void (resumed = true);
   const posting = async <R>(post: () => Promise<R>): Promise<R> => {
     try {
       const result = await post();
@@ -160,7 +166,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       attempt: options.attempt,
       history: {
         window: () => deps.history.window(message.conversation),
-        append: (turns) => deps.history.append(message.conversation, turns),
+        append: (turns) => (resumed ? deps.history.appendUnlessThere(message.conversation, turns) : deps.history.append(message.conversation, turns)),
       },
       // A status landing after the reply would stay up: the reply waits for it.
       reply: async (reply) => {
@@ -168,7 +174,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         clearInterval(refresh); // the reply clears the status: a later refresh would set it again
         await thinking;
         const asked = typeof reply === 'string' ? { text: reply } : reply;
-        const shown = await posting(() => options.sink(message.conversation, asked, n));
+        const shown = await posting(() => options.sink(message.conversation, asked, n, sentBefore));
         return typeof shown === 'string' ? shown : asked.text;
       },
       canStream: streamSink !== undefined,
@@ -179,12 +185,12 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         // The status is refreshed until the AI's first words, which clear it.
         const watched = watchChunks(chunks, { first: () => clearInterval(refresh), failed: () => (aiFailed = true) });
         return posting(async () => {
-          const text = streamSink ? await streamSink(message.conversation, watched, n) : await collect(watched);
-          if (!streamSink) await options.sink(message.conversation, { text, kind: 'answer' }, n);
+          const text = streamSink ? await streamSink(message.conversation, watched, n, sentBefore) : await collect(watched);
+          if (!streamSink) await options.sink(message.conversation, { text, kind: 'answer' }, n, sentBefore);
           return text;
         });
       },
-      recordExchange: (exchange) => recordExchange(deps.conversationLog, message, exchange, logger, options.jobId),
+      recordExchange: (exchange) => recordExchange(deps.conversationLog, message, exchange, logger, options.jobId, resumed),
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);

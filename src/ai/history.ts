@@ -42,6 +42,19 @@ export class ConversationHistory {
     await this.store.delete(key(conversation));
   }
 
+  /**
+   * Append turns unless the newest stored ones are these (compared on the first turn's role, text
+   * and time): a message answered again after a restart must not be remembered twice.
+   */
+  async appendUnlessThere(conversation: ConversationRef, turns: Turn[]): Promise<void> {
+    if (this.options.turns === 0 || turns.length === 0) return;
+    const [first] = await this.store.listRange(key(conversation), -turns.length, -1);
+    const stored = first === undefined ? undefined : (JSON.parse(first) as Turn);
+    const again = turns[0] as Turn;
+    if (stored?.role === again.role && stored.text === again.text && stored.at === again.at) return;
+    await this.append(conversation, turns);
+  }
+
   /** Append turns in order. */
   async append(conversation: ConversationRef, turns: Turn[]): Promise<void> {
     if (this.options.turns === 0 || turns.length === 0) return;

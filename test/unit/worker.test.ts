@@ -236,6 +236,35 @@ describe('effectively-once replies', () => {
     expect(await metricValue('repliesSent', { platform: 'test', kind: 'answer' })).toBe(2);
   });
 
+  it('a job run again after it answered (its process died before the queue heard) remembers the exchange once', async () => {
+    const log = new MemoryConversationLog();
+    deps.conversationLog = log;
+    const message = inbound({ text: 'once only', conversation: conversation('c-rerun') });
+    await processJob(deps, job(message, 1));
+    await processJob(deps, job(message, 1)); // a stalled job runs again with the same attempt
+    expect(adapter.sent.map((s) => s.reply.text)).toEqual(['echo: once only']);
+    expect((await deps.history.window(message.conversation)).map((t) => [t.role, t.text])).toEqual([
+      ['user', 'once only'],
+      ['assistant', 'echo: once only'],
+    ]);
+    expect((await log.list('c-rerun')).map((e) => e.input)).toEqual(['once only']);
+    // A later message of the conversation is remembered as usual.
+    await processJob(deps, job(inbound({ text: 'next', conversation: conversation('c-rerun') })));
+    expect((await deps.history.window(message.conversation)).map((t) => t.text)).toEqual(['once only', 'echo: once only', 'next', 'echo: next']);
+    expect(await log.list('c-rerun')).toHaveLength(2);
+  });
+
+  it('a retry after the history could not be written writes it then, once', async () => {
+    const realPush = store.listPush.bind(store);
+    let pushes = 0;
+    store.listPush = (key, values, options) => (++pushes === 1 ? Promise.reject(new Error('store blip')) : realPush(key, values, options));
+    const message = inbound({ text: 'remember me', conversation: conversation('c-blip') });
+    await expect(processJob(deps, job(message, 1))).rejects.toThrow('store blip');
+    await processJob(deps, job(message, 2));
+    expect(adapter.sent.map((s) => s.reply.text)).toEqual(['echo: remember me']);
+    expect((await deps.history.window(message.conversation)).map((t) => t.text)).toEqual(['remember me', 'echo: remember me']);
+  });
+
   it('the same text in two different messages is posted twice (markers are per job)', async () => {
     ai.respond = async () => 'same answer';
     await processJob(deps, job(inbound()));
