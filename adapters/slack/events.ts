@@ -36,7 +36,7 @@ export interface EventCallback {
   event_id: string;
   team_id?: string;
   enterprise_id?: string | null;
-  authorizations?: { enterprise_id?: string | null; is_enterprise_install?: boolean }[];
+  authorizations?: { team_id?: string | null; enterprise_id?: string | null; is_enterprise_install?: boolean }[];
   event: SlackEvent;
 }
 
@@ -54,7 +54,9 @@ const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
 /** The message parley should answer in this event, if any. */
 export async function inboundFromEvent(body: EventCallback, options: ClassifyOptions): Promise<InboundMessage | undefined> {
   const event = body.event;
-  const team = body.team_id ?? event.team ?? '';
+  // The installation's workspace (authorizations[0], as Bolt authorizes): in a Slack Connect
+  // channel, team_id is the other organisation's, whose token parley may not have.
+  const team = body.authorizations?.[0]?.team_id ?? body.team_id ?? event.team ?? '';
   const { user, channel, ts } = event;
   if (!user || !channel || !ts) return undefined;
   if (event.bot_id || (event.subtype && !PERSON_SUBTYPES.has(event.subtype))) return undefined;

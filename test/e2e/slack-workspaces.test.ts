@@ -137,6 +137,22 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     expect(entries[0]!.tenant).toBe('T0BETA');
   });
 
+  it('answers in a Slack Connect channel with the installation Slack names (authorizations), not the other organisation\'s', async () => {
+    await installations.storeInstallation(workspaceInstall('T0HOST', 'xoxb-host-token'));
+    // bolt-js#935: in a shared channel team_id is the other organisation's workspace (not installed here).
+    const shared = { ...appMention({ team: 'T0OTHERORG', channel: 'C0SHARED', text: 'hello across orgs' }), enterprise_id: 'E0OTHER', is_ext_shared_channel: true };
+    shared.authorizations[0]!.team_id = 'T0HOST';
+    expect((await postSlack(server.url, shared)).status).toBe(200);
+    const [post] = await until(() => (postsIn('C0SHARED').length ? postsIn('C0SHARED') : undefined), 'the reply in the shared channel');
+    expect(post!.token).toBe('xoxb-host-token');
+    expect(post!.args.text).toBe('echo: hello across orgs');
+    const entries = await until(async () => {
+      const found = await conversationLog.list(`T0HOST:C0SHARED:${shared.event.ts}`);
+      return found.length ? found : undefined;
+    }, 'the logged exchange under the host workspace');
+    expect(entries[0]!.tenant).toBe('T0HOST');
+  });
+
   it('answers a workspace of an Enterprise Grid org through the org-wide installation', async () => {
     await installations.storeInstallation(orgInstall('E0ORG', 'xoxb-org-token'));
     const mention = appMention({ team: 'T0ORGTEAM', channel: 'C0ORG', text: 'hello from the org' });
