@@ -36,6 +36,10 @@ export interface ParleyInstallationStoreOptions {
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
 type AnyQuery = InstallationQuery<boolean>;
 
+/** A write holds an installation's lock for one get and one set; a writer waits at most this long for it. */
+const WRITE_LOCK_MS = 5000;
+const WRITE_WAIT_MS = 2000;
+
 export class ParleyInstallationStore implements InstallationStore {
   private readonly store: () => Store;
   private readonly logger: () => Logger | undefined;
@@ -69,7 +73,7 @@ export class ParleyInstallationStore implements InstallationStore {
 
   async storeInstallation<AuthVersion extends 'v1' | 'v2'>(installation: Installation<AuthVersion, boolean>): Promise<void> {
     const key = ParleyInstallationStore.keyOf(installation);
-    await this.store().set(key, seal(JSON.stringify(installation), this.keys, key));
+    await this.exclusive(key, () => this.store().set(key, seal(JSON.stringify(installation), this.keys, key)));
     this.logger()?.info(ids(installation), 'Slack installation stored');
   }
 
@@ -87,12 +91,13 @@ export class ParleyInstallationStore implements InstallationStore {
     if (sealed === undefined) return undefined;
     const opened = open(sealed, this.keys, key);
     const installation = JSON.parse(opened.plaintext) as AnyInstallation;
-    if (opened.needsReencrypt) await this.reseal(key, opened.plaintext, installation);
+    if (opened.needsReencrypt) await this.reseal(key, sealed, opened.plaintext, installation);
     return installation;
   }
 
   async deleteInstallation(query: AnyQuery): Promise<void> {
-    await this.store().delete(ParleyInstallationStore.keyFor(query));
+    const key = ParleyInstallationStore.keyFor(query);
+    await this.exclusive(key, () => this.store().delete(key));
     this.logger()?.info({ enterpriseId: query.enterpriseId, teamId: query.teamId, isEnterpriseInstall: query.isEnterpriseInstall }, 'Slack installation deleted');
   }
 
@@ -102,15 +107,48 @@ export class ParleyInstallationStore implements InstallationStore {
     return sealed !== undefined && needsReencrypt(sealed, this.keys);
   }
 
-  private async reseal(key: string, plaintext: string, installation: AnyInstallation): Promise<void> {
+  /** A write (store, delete) waits for a re-encryption in progress; after WRITE_WAIT_MS it goes ahead anyway. */
+  private async exclusive(key: string, write: () => Promise<void>): Promise<void> {
+    const store = this.store();
+    const giveUpAt = Date.now() + WRITE_WAIT_MS;
+    let lock = await store.acquireLock(lockKey(key), WRITE_LOCK_MS);
+    while (!lock && Date.now() < giveUpAt) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      lock = await store.acquireLock(lockKey(key), WRITE_LOCK_MS);
+    }
     try {
-      await this.store().set(key, seal(plaintext, this.keys, key));
+      await write();
+    } finally {
+      if (lock) await store.releaseLock(lockKey(key), lock).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Seal a record read with an older key again, only if it is still the record that was read: a
+   * refresh or an uninstall written meanwhile must not be undone by an older copy.
+   */
+  private async reseal(key: string, read: string, plaintext: string, installation: AnyInstallation): Promise<void> {
+    const store = this.store();
+    try {
+      const lock = await store.acquireLock(lockKey(key), WRITE_LOCK_MS);
+      if (!lock) return; // being written right now: a later read seals it again
+      try {
+        if ((await store.get(key)) !== read) return;
+        await store.set(key, seal(plaintext, this.keys, key));
+      } finally {
+        await store.releaseLock(lockKey(key), lock).catch(() => undefined);
+      }
       this.logger()?.info(ids(installation), 'Slack installation re-encrypted with the first SLACK_INSTALLATION_KEY');
     } catch (error) {
       // The read succeeded; the next read tries again.
       this.logger()?.warn({ ...ids(installation), err: { message: (error as Error).message } }, 'could not re-encrypt a Slack installation');
     }
   }
+}
+
+/** The lock that keeps a re-encryption from overwriting a newer write of the same installation. */
+function lockKey(key: string): string {
+  return `${key}:write-lock`;
 }
 
 function ids(installation: AnyInstallation): Record<string, unknown> {

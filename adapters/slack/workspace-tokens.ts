@@ -37,7 +37,10 @@ const CACHE_TTL_MS = 30_000;
 const REFRESH_EARLY_MS = 5 * 60_000;
 /** How long another process may take to refresh before this one gives up waiting for it. */
 const REFRESH_WAIT_MS = 10_000;
-const REFRESH_LOCK_MS = 15_000;
+/** Longer than a refresh can take (the Web API's 15 s timeout, the store's read and write): a lapsed lock would let a second process spend the same refresh token. */
+const REFRESH_LOCK_MS = 60_000;
+/** How often a refreshed installation the store could not take is offered to it again. */
+const SAVE_RETRY_MS = 1000;
 /** Events whose workspace may already be gone: Bolt skips authorize for them, and so do we. */
 const UNINSTALL_EVENTS = new Set(['app_uninstalled', 'tokens_revoked']);
 
@@ -60,12 +63,18 @@ interface EventBody {
   team_id?: unknown;
   enterprise_id?: unknown;
   authorizations?: unknown;
+  is_enterprise_install?: unknown;
   event?: { type?: unknown; tokens?: { bot?: unknown } };
 }
 
 export class WorkspaceTokens {
   private readonly cache: LRUCache<string, AnyInstallation>;
   private readonly refreshing = new Map<string, Promise<AnyInstallation | undefined>>();
+  /**
+   * Refreshed installations the store could not take yet. Slack's refresh tokens are single-use:
+   * the new one exists only here until it is stored, so it is kept (and used) until then.
+   */
+  private readonly unsaved = new Map<string, AnyInstallation>();
   /** Workspaces already warned about (not installed); later events from them log at debug. */
   private readonly warned = new LRUCache<string, true>({ max: 10_000 });
   private readonly refreshEarlyMs: number;
@@ -115,7 +124,7 @@ export class WorkspaceTokens {
       await this.uninstalled(envelope, query);
       return true;
     }
-    if ((await this.find(query))?.bot) return true;
+    if ((await this.installed(query))?.bot) return true;
     this.notInstalled(query);
     return false;
   }
@@ -123,13 +132,27 @@ export class WorkspaceTokens {
   /** The bot user of the event's installation (from the cache while fresh): what the event's mentions name. */
   async botUserIdOf(body: object): Promise<string | undefined> {
     const query = lookupOfEvent(body as EventBody);
-    return query ? (await this.find(query))?.bot?.userId : undefined;
+    return query ? (await this.installed(query))?.bot?.userId : undefined;
+  }
+
+  /**
+   * The installation as it is, never refreshed: what the acknowledgement needs (is there one, who
+   * is its bot). A token about to expire is refreshed when a reply asks for it, not while Slack
+   * waits for its 200 (a refresh, or waiting for another process's, can take seconds).
+   */
+  private async installed(query: InstallationLookup): Promise<AnyInstallation | undefined> {
+    const key = cacheKey(query);
+    const known = this.cache.get(key) ?? this.unsaved.get(key);
+    if (known) return known;
+    const installation = await this.load(query);
+    if (installation && !this.expiring(installation)) this.cache.set(key, installation);
+    return installation;
   }
 
   /** The installation for a query (from the cache while fresh), its bot token refreshed when it is about to expire. */
   async find(query: InstallationLookup): Promise<AnyInstallation | undefined> {
     const key = cacheKey(query);
-    const cached = this.cache.get(key);
+    const cached = this.cache.get(key) ?? this.unsaved.get(key);
     const installation = cached ?? (await this.load(query));
     if (!installation) return undefined;
     if (!this.expiring(installation)) {
@@ -153,6 +176,7 @@ export class WorkspaceTokens {
     await this.options.installations.deleteInstallation?.(query);
     const key = cacheKey(query);
     this.cache.delete(key);
+    this.unsaved.delete(key);
     this.warned.delete(key);
     this.options.logger().info({ ...ids(query), event: kind }, 'Slack app uninstalled (or its bot token revoked) in a workspace: its installation is deleted');
   }
@@ -206,8 +230,9 @@ export class WorkspaceTokens {
   }
 
   private async refreshHoldingLock(key: string, query: InstallationLookup): Promise<AnyInstallation | undefined> {
-    // The store, not what this process had: another process may have refreshed already.
-    const current = await this.load(query);
+    // The store, not what this process had: another process may have refreshed already. A refresh
+    // this process could not store yet is newer than the store's (its refresh token is the live one).
+    const current = this.unsaved.get(key) ?? (await this.load(query));
     if (!current?.bot?.refreshToken || !this.expiring(current)) return this.remember(key, current);
     const { client, clientId, clientSecret } = this.options;
     let response: { access_token?: string; refresh_token?: string; expires_in?: number };
@@ -227,9 +252,24 @@ export class WorkspaceTokens {
         expiresAt: Math.floor(Date.now() / 1000) + response.expires_in,
       },
     };
-    await this.options.installations.storeInstallation(updated);
     this.options.logger().info({ ...ids(query), expiresAt: updated.bot!.expiresAt }, 'Slack bot token refreshed (token rotation)');
+    await this.save(key, query, updated);
     return this.remember(key, updated);
+  }
+
+  /** Store a refreshed installation; one the store cannot take now is kept and offered again until it is. */
+  private async save(key: string, query: InstallationLookup, installation: AnyInstallation): Promise<void> {
+    try {
+      await this.options.installations.storeInstallation(installation);
+      if (this.unsaved.get(key) === installation) this.unsaved.delete(key);
+    } catch (error) {
+      const first = !this.unsaved.has(key);
+      this.unsaved.set(key, installation);
+      if (first) this.options.logger().warn({ ...ids(query), reason: String((error as Error)?.message) }, 'could not store a refreshed Slack bot token; keeping it in this process and trying again');
+      setTimeout(() => {
+        if (this.unsaved.get(key) === installation) void this.save(key, query, installation);
+      }, SAVE_RETRY_MS).unref();
+    }
   }
 
   /** A refresh failed: the old token while it lasts (a later use tries again), else the failure. */
@@ -255,7 +295,8 @@ function lookupOfEvent(body: EventBody): InstallationLookup | undefined {
   const auth = (typeof first === 'object' && first !== null ? first : {}) as { team_id?: unknown; enterprise_id?: unknown; is_enterprise_install?: unknown };
   const teamId = text(auth.team_id) ?? text(body.team_id);
   const enterpriseId = first ? text(auth.enterprise_id) : text(body.enterprise_id);
-  const isEnterpriseInstall = auth.is_enterprise_install === true;
+  // Bolt falls back to the body's own flag: Slack sends app_uninstalled without authorizations.
+  const isEnterpriseInstall = first ? auth.is_enterprise_install === true : body.is_enterprise_install === true;
   if (isEnterpriseInstall ? !enterpriseId : !teamId) return undefined;
   return { teamId, enterpriseId, isEnterpriseInstall } as InstallationLookup;
 }

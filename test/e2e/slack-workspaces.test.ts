@@ -184,6 +184,26 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     expect(posts.map((p) => p.token)).toEqual([fresh.bot!.token, fresh.bot!.token, fresh.bot!.token]);
   });
 
+  it('acknowledges an event without waiting for a token refresh; the reply refreshes it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    slack.on('oauth.v2.access', () => ({ after: held }));
+    await installations.storeInstallation(workspaceInstall('T0SOON', 'xoxe.xoxb-1-soon', { refreshToken: 'xoxe-1-refresh-soon', expiresAt: Math.floor(Date.now() / 1000) + 60 }));
+    const acked = await Promise.race([postSlack(server.url, appMention({ team: 'T0SOON', channel: 'C0SOON', text: 'quick' })), quiet(5000).then(() => undefined)]);
+    release();
+    expect(acked?.status, 'acknowledged while the refresh was still held').toBe(200);
+    const [post] = await until(() => (postsIn('C0SOON').length ? postsIn('C0SOON') : undefined), 'the reply');
+    expect(post!.token).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
+  });
+
+  it('app_uninstalled for an org-wide installation (no authorizations, as Slack sends it) deletes it', async () => {
+    await installations.storeInstallation(orgInstall('E0BYE', 'xoxb-org-bye'));
+    const event = { ...workspaceEvent('T0BYE', { type: 'app_uninstalled' }), enterprise_id: 'E0BYE', is_enterprise_install: true };
+    delete (event as { authorizations?: unknown }).authorizations;
+    expect((await postSlack(server.url, event)).status).toBe(200);
+    await expect(installations.fetchInstallation({ teamId: undefined, enterpriseId: 'E0BYE', isEnterpriseInstall: true })).rejects.toThrow(/no Slack installation/);
+  });
+
   it.each([
     ['app_uninstalled', { type: 'app_uninstalled' }],
     ['tokens_revoked', { type: 'tokens_revoked', tokens: { oauth: [], bot: [BOT_USER_ID] } }],
@@ -281,6 +301,39 @@ describe('token rotation across processes', () => {
     await installations.storeInstallation(workspaceInstall('T0FAIL', 'xoxe.xoxb-1-expired', { refreshToken: 'xoxe-1-r', expiresAt: Math.floor(Date.now() / 1000) - 1 }));
     await expect(tokens.tokenFor(details)).rejects.toThrow(/expired and could not be refreshed: .*invalid_refresh_token/);
     expect(lines.join('\n')).not.toMatch(/xoxe/);
+  });
+
+  it('keeps a refreshed token the store could not take, uses it, and stores it once the store is back (the refresh token is spent once)', async () => {
+    const store = new MemoryStore();
+    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+    const details = { team: 'T0BLIP', channel: 'C0BLIP', user: 'U0ALICE' };
+    await installations.storeInstallation(workspaceInstall('T0BLIP', 'xoxe.xoxb-1-old', { refreshToken: 'xoxe-1-first-refresh', expiresAt: Math.floor(Date.now() / 1000) - 1 }));
+    slack.reset();
+    let storeDown = true;
+    const flaky = Object.assign(Object.create(installations) as ParleyInstallationStore, {
+      storeInstallation: (installation: Installation) => (storeDown ? Promise.reject(new Error('store blip')) : installations.storeInstallation(installation)),
+    });
+    const tokens = new WorkspaceTokens({
+      installations: flaky,
+      client: new WebClient(undefined, webClientOptions(slack.url)),
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      store: () => store,
+      logger: () => pino({ level: 'silent' }),
+      cacheTtlMs: 1, // every use goes past the cache
+    });
+    const first = await tokens.tokenFor(details);
+    expect(first).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
+    await quiet(10);
+    expect(await tokens.tokenFor(details)).toBe(first);
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
+    storeDown = false;
+    const stored = await until(async () => {
+      const found = await installations.fetchInstallation({ teamId: 'T0BLIP', enterpriseId: undefined, isEnterpriseInstall: false });
+      return found.bot!.token === first ? found : undefined;
+    }, 'the refreshed token in the store');
+    expect(stored.bot!.refreshToken).not.toBe('xoxe-1-first-refresh');
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
   });
 
   it('a conversation whose workspace has no installation fails for good (dead-lettered, not retried)', async () => {

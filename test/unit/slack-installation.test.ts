@@ -104,6 +104,34 @@ describe('ParleyInstallationStore (in memory)', () => {
     await memory.close();
   });
 
+  it('a re-encryption never puts back an older copy: a refresh or an uninstall written after the read wins', async () => {
+    const [oldKey, newKey] = [key(), key()];
+    for (const meanwhile of ['refresh', 'uninstall'] as const) {
+      const memory = new MemoryStore();
+      await new ParleyInstallationStore({ store: memory, keys: [oldKey] }).storeInstallation(installation('T6', 'xoxb-before'));
+      const rotated = new ParleyInstallationStore({ store: memory, keys: [newKey, oldKey] });
+      const query = { teamId: 'T6', enterpriseId: undefined, isEnterpriseInstall: false } as const;
+      // Another process writes between this read and its re-encryption (the read is done when the lock is asked for).
+      const acquire = memory.acquireLock.bind(memory);
+      let once = false;
+      memory.acquireLock = async (lockKey, ttlMs) => {
+        if (!once && lockKey.endsWith(':write-lock')) {
+          once = true;
+          const other = new ParleyInstallationStore({ store: memory, keys: [newKey, oldKey] });
+          if (meanwhile === 'refresh') await other.storeInstallation(installation('T6', 'xoxb-refreshed'));
+          else await other.deleteInstallation(query);
+        }
+        return acquire(lockKey, ttlMs);
+      };
+      expect((await rotated.fetchInstallation(query)).bot?.token).toBe('xoxb-before');
+      memory.acquireLock = acquire;
+      const now = await rotated.findInstallation(query);
+      if (meanwhile === 'refresh') expect(now?.bot?.token).toBe('xoxb-refreshed');
+      else expect(now).toBeUndefined();
+      await memory.close();
+    }
+  });
+
   it('a record moved under another workspace key does not open', async () => {
     const memory = new MemoryStore();
     const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
