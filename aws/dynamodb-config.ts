@@ -1,14 +1,17 @@
 /**
  * The DynamoDB store and conversation log from parley's configuration: what the CLI and the Lambda
- * examples pass to createBot (`store`, `conversationLog`) — the core never imports parley/aws.
+ * examples pass to createBot (`store`, `tally`, `conversationLog`) — the core never imports parley/aws.
  */
 import type { Config } from '../src/index.js';
 import { DynamoConversationLog } from './dynamodb-log.js';
 import { DynamoStore, storeTableName } from './dynamodb-store.js';
+import { DynamoTally } from './dynamodb-tally.js';
 
 export interface DynamoDbParts {
   /** On `<DYNAMODB_TABLE_PREFIX>-store` when the prefix is set. */
   store?: DynamoStore;
+  /** The spend and traffic counters, on the store's table: budgets hold across every container. */
+  tally?: DynamoTally;
   /** On CONVERSATION_LOG_TABLE, or `ai_conversations` when only DYNAMODB_TABLE_PREFIX is set. */
   conversationLog?: DynamoConversationLog;
 }
@@ -17,7 +20,7 @@ export interface DynamoDbParts {
 export function dynamoDbFromConfig(config: Config): DynamoDbParts {
   const { tablePrefix, conversationLogTable } = config.dynamodb;
   return {
-    ...(tablePrefix ? { store: new DynamoStore({ tableName: storeTableName(tablePrefix) }) } : {}),
+    ...(tablePrefix ? { store: new DynamoStore({ tableName: storeTableName(tablePrefix) }), tally: new DynamoTally({ tableName: storeTableName(tablePrefix) }) } : {}),
     ...(conversationLogTable ? { conversationLog: new DynamoConversationLog({ tableName: conversationLogTable }) } : {}),
   };
 }

@@ -10,6 +10,7 @@ export { sqsQueueFromConfig } from './sqs-config.js';
 export { createSqsQueues, type SqsQueuesOptions } from './sqs-setup.js';
 export type { ApiGatewayV1Event, ApiGatewayV2Event, HttpEvent, HttpResult, SqsEvent, SqsRecord, SqsBatchResponse } from './lambda-events.js';
 export { DynamoStore, storeTableName, type DynamoStoreOptions } from './dynamodb-store.js';
+export { DynamoTally, type DynamoTallyOptions } from './dynamodb-tally.js';
 export { DynamoConversationLog, type DynamoConversationLogOptions, type ConversationItem } from './dynamodb-log.js';
 export { dynamoDbFromConfig, type DynamoDbParts } from './dynamodb-config.js';
 export { createStoreTable, createConversationLogTable, type TableOutcome, type SetupOutcome } from './dynamodb-tables.js';

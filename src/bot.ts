@@ -11,7 +11,8 @@ import { ConversationHistory } from './ai/history.js';
 import type { Config } from './config.js';
 import { resolveConfig, type ConfigInput } from './config-input.js';
 import type { ConversationLog } from './conversation-log.js';
-import { createOps } from './ops/index.js';
+import { createOps, type Tally } from './ops/index.js';
+import { updateQueueDepth } from './queue-depth.js';
 import { respondDirect } from './direct.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
 import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler } from './http/index.js';
@@ -50,6 +51,8 @@ export interface BotOptions {
   userLimiter?: Limiter;
   /** Where each exchange is written (DynamoDB's in parley/aws); default: the newest ones in memory. */
   conversationLog?: ConversationLog;
+  /** Shared counters: AI spend per day and month (budgets), traffic per minute. Default: on Redis, else this process's (DynamoTally in parley/aws). */
+  tally?: Tally;
   /** Replace the default "answer with the AI" behaviour. */
   onMessage?: MessageHandler;
   /** Run the worker in this process (default true). */
@@ -111,7 +114,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const workerStore = options.store ?? backends.workerStore();
   const queue = options.queue ?? backends.queue();
   const conversationLog: ConversationLog = options.conversationLog ?? backends.conversationLog();
-  const ops = createOps({ config, tally: backends.tally, store: workerStore, queue, conversationLog, metrics, logger, circuit: () => ai.circuit });
+  const ops = createOps({ config, tally: options.tally ?? backends.tally, store: workerStore, queue, conversationLog, metrics, logger, circuit: () => ai.circuit });
   const ai = createBotAi(config, backends, metrics, logger, ops, options.ai);
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   const adapters = [...(options.adapters ?? [])];
@@ -282,19 +285,11 @@ export function createBot(options: BotOptions = {}): Bot {
       await ops.stop();
       await store.close();
       await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
+      await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
       await backends.close();
       if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
       return result;
     },
   };
   return bot;
-}
-
-async function updateQueueDepth(queue: JobQueue<JobData>, metrics: Metrics): Promise<void> {
-  try {
-    const counts = await queue.counts();
-    for (const [state, value] of Object.entries(counts)) metrics.queueDepth.set({ state }, value);
-  } catch {
-    // readiness reports a queue that cannot be reached; the gauge just keeps its last value
-  }
 }

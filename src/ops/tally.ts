@@ -11,6 +11,8 @@ export interface Tally {
   add(key: string, amounts: Record<string, number>, ttlMs: number): Promise<Record<string, number>>;
   /** The fields of `key` (all, or only `fields`; absent ones are left out). Empty when it does not exist or expired. */
   read(key: string, fields?: string[]): Promise<Record<string, number>>;
+  /** Release connections; `bot.close()` calls it for a tally given to createBot. */
+  close?(): Promise<void>;
 }
 
 export class MemoryTally implements Tally {

@@ -1,0 +1,66 @@
+/**
+ * DynamoTally on a real DynamoDB emulator (the moto server): the Tally contract, then what budgets
+ * need of it across processes — two tallies on two clients, as two Lambda containers, see one total.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStoreTable, DynamoTally, storeTableName } from '../../aws/index.js';
+import { createBot, loadConfig } from '../../src/index.js';
+import type { BudgetStatus } from '../../src/console/api.js';
+import { Spend } from '../../src/ops/spend.js';
+import { useMoto } from '../helpers/moto.js';
+import { describeTallyContract } from './tally-contract.js';
+
+useMoto();
+const tableName = storeTableName('parley-tally-test');
+let counter = 0;
+const opened: DynamoTally[] = [];
+
+function tally(namespace = `t${++counter}:`): DynamoTally {
+  const created = new DynamoTally({ tableName, namespace });
+  opened.push(created);
+  return created;
+}
+
+beforeAll(async () => {
+  const client = new DynamoDBClient({});
+  await createStoreTable(client, tableName);
+  client.destroy();
+});
+afterAll(async () => {
+  await Promise.all(opened.splice(0).map((t) => t.close()));
+});
+
+describeTallyContract([['DynamoTally', async () => tally()]]);
+
+describe('DynamoTally across processes', () => {
+  it('two tallies on two clients count into one total', async () => {
+    const namespace = `shared${++counter}:`;
+    const [a, b] = [tally(namespace), tally(namespace)];
+    await Promise.all([...Array.from({ length: 10 }, () => a.add('day', { total: 1.5 }, 60_000)), ...Array.from({ length: 10 }, () => b.add('day', { total: 0.5 }, 60_000))]);
+    expect(await a.read('day')).toEqual({ total: 20 });
+    expect(await b.read('day', ['total', 'absent'])).toEqual({ total: 20 });
+  });
+
+  it('a budget holds across two bots that share only the DynamoDB table (no Redis)', async () => {
+    const namespace = `budget${++counter}:`;
+    const ADMIN_TOKEN = 'dynamo-tally-admin-token-5c1e';
+    const config = loadConfig({ LOG_LEVEL: 'silent', AI_BUDGET_USD_PER_DAY: '20', ADMIN_TOKEN });
+    // Another container's spend, counted through its own tally.
+    const elsewhere = new Spend(tally(namespace), config.budget);
+    const bot = createBot({ config, tally: tally(namespace) });
+    const overall = async () => {
+      const res = await bot.fetch(new Request('http://127.0.0.1/console/api/budgets', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
+      const view = (await res.json()) as { budgets: BudgetStatus[] };
+      return view.budgets.find((b) => b.scope === 'overall' && b.period === 'day');
+    };
+    try {
+      await elsewhere.record('gpt-4o-mini', 'T1', 15);
+      expect(await overall()).toMatchObject({ spentUsd: 15, state: 'ok' });
+      await elsewhere.record('gpt-4o-mini', 'T1', 6);
+      expect(await overall()).toMatchObject({ spentUsd: 21, state: 'exceeded' });
+    } finally {
+      await bot.close();
+    }
+  });
+});
