@@ -15,7 +15,7 @@
  *   they are not run, and given back at once; SQS hands out none of a group while one of its
  *   messages is hidden, so none overtakes it.
  */
-import { PermanentError, RetryAfterError, errorText, retryDelayMs, type DeadLetter, type JobHandler, type RetryOptions, type Store } from '../src/index.js';
+import { PermanentError, RetryAfterError, errorText, retryDelayMs, type DeadLetter, type Job, type JobHandler, type RetryOptions, type Store } from '../src/index.js';
 import { decodeEnvelope } from './sqs-ids.js';
 
 /** A received message, from ReceiveMessage or from a Lambda SQS event record. */
@@ -37,6 +37,10 @@ export interface BatchContext<T> {
   /** Keep a running message hidden (polling); returns the stop function. */
   keepHidden?(message: SqsMessage): () => void;
   onError(error: unknown, message: SqsMessage): void;
+  /** Epoch ms after which no message of the batch starts (a Lambda's time running out): the rest stay queued. */
+  startBy?: number;
+  /** Told of a message given up without its handler seeing the failure (the worker died every time): the user's apology. */
+  onAbandoned?(job: Job<T>, reason: string): Promise<void>;
 }
 
 /** Finished (answered or dead-lettered), or left in the queue. */
@@ -61,7 +65,8 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
     [...groups.values()].map(async (group) => {
       let blocked = false;
       for (const message of group) {
-        if (blocked) {
+        // Past startBy, a message left now comes back at once; one cut off by the Lambda's timeout would wait out its visibility.
+        if (blocked || (context.startBy !== undefined && Date.now() > context.startBy)) {
           left.push(message.messageId);
           await context.hide(message, 0).catch((e: unknown) => context.onError(e, message));
           continue;
@@ -99,7 +104,12 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
     await context.store.delete(key);
     return { done: true };
   };
-  if (attempt > maxAttempts) return bury('the worker stopped during every attempt (a crash or a timeout)', 'attempts_exhausted', before);
+  if (attempt > maxAttempts) {
+    const outcome = await bury('the worker stopped during every attempt (a crash or a timeout)', 'attempts_exhausted', before);
+    // No attempt of it ended in the handler, so nothing has told the user yet.
+    await context.onAbandoned?.({ id, group, data, attempt: before, maxAttempts }, 'stalled');
+    return outcome;
+  }
   await context.store.set(key, String(attempt), ATTEMPTS_TTL_MS);
   const stopKeeping = context.keepHidden?.(message);
   try {

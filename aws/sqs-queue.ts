@@ -38,7 +38,7 @@ export class SqsQueue<T> implements JobQueue<T> {
   private opened?: { client: SQSClient; sdk: SqsSdk };
   private deadLetterUrl?: Promise<string>;
   private readonly deadLetters_: SqsDeadLetters<T>;
-  private worker?: { handler: JobHandler<T>; store: Store; concurrency: number };
+  private worker?: { handler: JobHandler<T>; store: Store; concurrency: number; options: ProcessOptions<T> };
   private lambda = false;
   private polling?: AbortController;
   private readonly running = new Set<Promise<unknown>>();
@@ -67,18 +67,21 @@ export class SqsQueue<T> implements JobQueue<T> {
     this.polling?.abort();
   }
 
-  process(handler: JobHandler<T>, options: ProcessOptions): void {
-    this.worker = { handler, store: options.store ?? new MemoryStore(), concurrency: Math.max(1, options.concurrency) };
+  process(handler: JobHandler<T>, options: ProcessOptions<T>): void {
+    this.worker = { handler, store: options.store ?? new MemoryStore(), concurrency: Math.max(1, options.concurrency), options };
     if (this.lambda || this.polling) return;
     this.polling = new AbortController();
     // SQS hands out at most 10 messages a receive; enough pollers to fill the concurrency.
     for (let i = 0; i < Math.ceil(this.worker.concurrency / 10); i++) this.track(this.poll(this.polling.signal));
   }
 
-  /** Run one batch (a Lambda event's records); returns the ids of the messages left in the queue. */
-  async runBatch(messages: readonly SqsMessage[]): Promise<string[]> {
+  /**
+   * Run one batch (a Lambda event's records); returns the ids of the messages left in the queue.
+   * `startBy`: no message starts after this time (epoch ms); the rest are left for the next batch.
+   */
+  async runBatch(messages: readonly SqsMessage[], options: { startBy?: number } = {}): Promise<string[]> {
     if (!this.worker) throw new ConfigError("this bot's worker is off (createBot({ worker: false })): an SQS worker function needs it on");
-    return this.track(runBatch(messages, this.batchContext(this.worker, undefined)));
+    return this.track(runBatch(messages, { ...this.batchContext(this.worker, undefined), startBy: options.startBy }));
   }
 
   async deadLetters(): Promise<DeadLetter<T>[]> {
@@ -183,6 +186,8 @@ export class SqsQueue<T> implements JobQueue<T> {
               return () => clearInterval(timer);
             },
       onError: (error, message) => this.options.logger?.error({ err: error, message: message.messageId }, 'SQS message left for redelivery: the queue could not record its outcome'),
+      onAbandoned: async (job, reason) =>
+        worker.options.onAbandoned?.(job, reason).catch((error: unknown) => (worker.options.logger ?? this.options.logger)?.warn({ err: error }, 'could not report a job the queue gave up on')),
     };
   }
 

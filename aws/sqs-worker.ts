@@ -9,15 +9,27 @@ import { SqsQueue } from './sqs-queue.js';
 
 export type SqsWorkerHandler = (event: SqsEvent, context?: unknown) => Promise<SqsBatchResponse>;
 
+/** What is read of Lambda's context: the time left before the function is stopped. */
+interface LambdaContext {
+  getRemainingTimeInMillis?(): number;
+}
+
+/** Time for posting a reply after the AI's last word. */
+const REPLY_ALLOWANCE_MS = 10_000;
+
 /** Answer the queued messages Lambda hands over. The bot's queue must be an SqsQueue. */
 export function sqsWorker(bot: Bot): SqsWorkerHandler {
   const queue = bot.queue;
   if (!(queue instanceof SqsQueue)) throw new ConfigError('sqsWorker(bot) needs a bot whose queue is on SQS: createBot({ queue: sqsQueueFromConfig(config) }) or set SQS_QUEUE_URL');
   queue.drivenByLambda();
-  return async (event) => {
+  // A message started must be able to finish before the function's timeout: the AI's deadline and a reply.
+  const needsMs = bot.config.ai.deadlineMs + REPLY_ALLOWANCE_MS;
+  return async (event, context) => {
     await bot.start();
+    const remaining = (context as LambdaContext | undefined)?.getRemainingTimeInMillis?.();
     const left = await queue.runBatch(
       event.Records.map((record) => ({ messageId: record.messageId, receiptHandle: record.receiptHandle, body: record.body, groupId: record.attributes.MessageGroupId })),
+      typeof remaining === 'number' ? { startBy: Date.now() + remaining - needsMs } : {},
     );
     return { batchItemFailures: left.map((itemIdentifier) => ({ itemIdentifier })) };
   };

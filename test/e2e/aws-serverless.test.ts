@@ -31,6 +31,7 @@ beforeAll(async () => {
   ai = await startFakeOpenAi((call) => {
     const text = lastUserText(call);
     if (text.includes('poison') || (text.includes('fail once') && !failedOnce && (failedOnce = true))) return { status: 500 };
+    if (text.includes('slowly')) return { text: `echo: ${text.replace(/^<@\w+>\s*/, '')}`, delayMs: 600 };
     return { text: `echo: ${text.replace(/^<@\w+>\s*/, '')}` };
   });
   client = new SQSClient({ endpoint: moto().url });
@@ -54,8 +55,8 @@ async function serverless() {
   return { ingress: lambdaHandler(makeBot()), worker: sqsWorker(workerBot), workerBot, queueUrl };
 }
 
-function slackRequest(text: string): SignedRequest {
-  const body = JSON.stringify(appMention({ text }));
+function slackRequest(text: string, threadTs?: string): SignedRequest {
+  const body = JSON.stringify(appMention({ text, ...(threadTs ? { threadTs } : {}) }));
   return { method: 'POST', path: '/slack/events', headers: { 'Content-Type': 'application/json', 'User-Agent': 'Slackbot 1.0', ...signSlack('test-signing-secret', body) }, body };
 }
 
@@ -96,6 +97,27 @@ describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', (
     await until(async () => (await pollOnce(client, queueUrl, worker)).records > 0, 'the failed message redelivered');
     expect(repliesTo('echo: fail once please')).toHaveLength(1);
     expect(repliesTo('echo: fine')).toHaveLength(1);
+  });
+
+  it('starts no message the function could not finish before its timeout: the rest go back at once, no attempt spent, answered in order', async () => {
+    const { ingress, worker, queueUrl } = await serverless();
+    const thread = '1700000000.000100';
+    for (const n of [1, 2, 3]) await ingress(restApiEvent(slackRequest(`slowly ${n}`, thread)));
+    // One conversation, one batch. Time left: the AI's deadline and a reply, plus 300 ms, so only
+    // the first message (600 ms of AI) starts.
+    const needsMs = 10_000 + 10_000;
+    const short = { getRemainingTimeInMillis: () => needsMs + 300 };
+    const first = await pollOnce(client, queueUrl, (event) => worker(event, short));
+    expect(first.records).toBe(3);
+    expect(first.failures).toHaveLength(2);
+    expect(slack.callsTo('chat.postMessage').map((c) => String(c.args.text)).filter((t) => t.startsWith('echo: slowly'))).toEqual(['echo: slowly 1']);
+    // Left at once (visible again), and not counted as attempts: plenty of time now.
+    const again = await until(async () => {
+      const polled = await pollOnce(client, queueUrl, (event) => worker(event, { getRemainingTimeInMillis: () => 900_000 }));
+      return polled.records > 0 && polled;
+    }, 'the messages left back in the queue');
+    expect(again).toEqual({ records: 2, failures: [] });
+    expect(slack.callsTo('chat.postMessage').map((c) => String(c.args.text)).filter((t) => t.startsWith('echo: slowly'))).toEqual(['echo: slowly 1', 'echo: slowly 2', 'echo: slowly 3']);
   });
 
   it('a poison message ends in the dead letters with one apology; a body that is no job too', async () => {

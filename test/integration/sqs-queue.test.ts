@@ -122,17 +122,21 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(await queue.deadLetters()).toMatchObject([{ id: 'perm', reason: 'not_in_channel', attempts: 1 }]);
   });
 
-  it('dead-letters a message whose worker died during its last attempt instead of running it again', async () => {
+  it('dead-letters a message whose worker died during its last attempt instead of running it again, and tells the bot (its apology)', async () => {
     const urls = await freshQueues(client, 1);
     const queue = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client, retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1000 }, peekWaitSeconds: 0 });
     const store = new MemoryStore();
     await queue.add({ id: 'kills', group: 'g', data: { n: 1 } });
     let runs = 0;
+    const abandoned: [string, number, string][] = [];
     queue.drivenByLambda();
-    queue.process(async () => {
-      runs++;
-      await new Promise(() => undefined); // the worker never comes back: a Lambda timeout
-    }, { concurrency: 1, store });
+    queue.process(
+      async () => {
+        runs++;
+        await new Promise(() => undefined); // the worker never comes back: a Lambda timeout
+      },
+      { concurrency: 1, store, onAbandoned: async (job, reason) => void abandoned.push([job.id, job.data.n, reason]) },
+    );
     const toRecord = (m: Message) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, groupId: m.Attributes?.MessageGroupId });
     void queue.runBatch((await receive(client, urls.queueUrl)).map(toRecord));
     await until(() => runs === 1, 'the first run');
@@ -140,6 +144,7 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(await queue.runBatch(again.map(toRecord))).toEqual([]);
     expect(runs).toBe(1);
     expect(await queue.deadLetters()).toMatchObject([{ id: 'kills', reason: 'attempts_exhausted', attempts: 1 }]);
+    expect(abandoned).toEqual([['kills', 1, 'stalled']]);
   });
 
   it('replays a dead letter with a new deduplication id and fresh attempts', async () => {
