@@ -7,7 +7,7 @@
  * makes them visible again at once.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetter } from '../src/index.js';
+import { oldestFirst, type DeadLetter } from '../src/index.js';
 import { decodeEnvelope, fifoId } from './sqs-ids.js';
 import type { SqsSdk } from './sqs-sdk.js';
 
@@ -43,7 +43,7 @@ export class SqsDeadLetters<T> {
   async list(): Promise<DeadLetter<T>[]> {
     const peeked = await this.peek();
     await this.giveBack(peeked);
-    return peeked.map((p) => p.letter);
+    return oldestFirst(peeked.map((p) => p.letter));
   }
 
   /** Take the dead letter `id` out (or undefined), after `use` succeeded with it; the others are given back. */

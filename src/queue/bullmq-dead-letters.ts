@@ -4,7 +4,7 @@
  */
 import type { Job as BullJob, Queue } from 'bullmq';
 import type { RedisClient as Redis } from '../store/redis-connection.js';
-import type { DeadLetter } from './queue.js';
+import { oldestFirst, type DeadLetter } from './queue.js';
 
 export interface Stored<T> {
   group: string;
@@ -33,7 +33,8 @@ export class BullDeadLetters<T> {
       failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
     }));
     const direct = Object.values(await this.redis.hgetall(this.directKey)).map((json) => JSON.parse(json) as DeadLetter<T>);
-    return [...fromWorkers, ...direct];
+    // BullMQ lists its failed set newest first; a replay of all must go oldest first.
+    return oldestFirst([...fromWorkers, ...direct]);
   }
 
   async addDirect(letter: DeadLetter<T>): Promise<void> {

@@ -1,7 +1,7 @@
 import { ErrorCode, ParleyError } from '../errors.js';
 import type { RetryAfterError } from '../adapter.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
-import type { DeadLetter, Job, JobHandler, JobQueue, NewJob, QueueCounts, RetryOptions } from './queue.js';
+import { oldestFirst, type DeadLetter, type Job, type JobHandler, type JobQueue, type NewJob, type QueueCounts, type RetryOptions } from './queue.js';
 
 export class QueueClosedError extends ParleyError {
   constructor() {
@@ -53,7 +53,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
   }
 
   async deadLetters(): Promise<DeadLetter<T>[]> {
-    return [...this.dead.values()];
+    return oldestFirst([...this.dead.values()]);
   }
 
   async addDeadLetter(letter: DeadLetter<T>): Promise<void> {

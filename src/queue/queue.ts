@@ -53,6 +53,11 @@ export interface ProcessOptions<T = unknown> {
   onAbandoned?(job: Job<T>, reason: string): Promise<void>;
 }
 
+/** Dead letters sorted by when they failed, oldest first (ISO times compare as strings). */
+export function oldestFirst<T>(letters: DeadLetter<T>[]): DeadLetter<T>[] {
+  return letters.sort((a, b) => (a.failedAt < b.failedAt ? -1 : a.failedAt > b.failedAt ? 1 : 0));
+}
+
 /** A limit a queue checks at its door: `points` messages per `durationSeconds` for one subject. */
 export interface AdmissionLimit {
   /** Which limit ("user", "conversation", "tenant"): part of its counter's key. */
@@ -83,6 +88,7 @@ export interface JobQueue<T> {
   admit?(job: NewJob<T>, admission: Admission): Promise<Admitted>;
   /** Start working: at most `concurrency` jobs at once. */
   process(handler: JobHandler<T>, options: ProcessOptions<T>): void;
+  /** Oldest failure first (see `oldestFirst`): replaying them in this order keeps each conversation's order. */
   deadLetters(): Promise<DeadLetter<T>[]>;
   /** Record a failure that happened outside a worker (direct mode), so it can be replayed. */
   addDeadLetter(letter: DeadLetter<T>): Promise<void>;

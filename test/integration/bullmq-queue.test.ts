@@ -281,6 +281,22 @@ describe('BullQueue workers, connections and keys', () => {
     expect((await keysWithPrefix(redis.admin(), prefix)).filter((key) => key.includes('-entering:'))).toEqual([]);
   });
 
+  it('lists dead letters oldest failure first, so replaying all keeps each conversation in order', async () => {
+    const q = await startQueue({ retry: { attempts: 1 } });
+    q.process(async () => {
+      throw new Error('the AI is down');
+    }, { concurrency: 1 });
+    for (const n of [1, 2, 3]) {
+      await q.add({ id: `m${n}`, group: 'g', data: { n } });
+      await waitFor(async () => (await q.deadLetters()).length === n, 3000, `dead letter ${n}`);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // distinct failure times
+    }
+    // A direct-mode letter (its own hash) that failed between them sorts in too.
+    const m1 = (await q.deadLetters()).find((l) => l.id === 'm1')!;
+    await q.addDeadLetter({ ...m1, id: 'direct', failedAt: new Date(Date.parse(m1.failedAt) + 1).toISOString() });
+    expect((await q.deadLetters()).map((l) => l.id)).toEqual(['m1', 'direct', 'm2', 'm3']);
+  });
+
   it('leaves no connection of its own open after close', async () => {
     const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
     await sleep(100);
