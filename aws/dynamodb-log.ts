@@ -95,16 +95,24 @@ export class DynamoConversationLog implements ConversationLog {
     const count = Math.floor(limit);
     if (!(count > 0)) return []; // DynamoDB refuses a Limit of 0
     const { QueryCommand } = this.dynamo.sdk.lib;
-    const { Items = [] } = await this.dynamo.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'conversation_id = :id',
-        ExpressionAttributeValues: { ':id': conversationId },
-        ScanIndexForward: false,
-        Limit: count,
-      }),
-    );
-    return (Items as ConversationItem[]).map(fromItem).reverse();
+    const items: ConversationItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    // A page stops at 1 MB: long exchanges take several to make `limit`.
+    do {
+      const page = await this.dynamo.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'conversation_id = :id',
+          ExpressionAttributeValues: { ':id': conversationId },
+          ScanIndexForward: false,
+          Limit: count - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...((page.Items ?? []) as ConversationItem[]));
+      start = page.LastEvaluatedKey;
+    } while (start && items.length < count);
+    return items.map(fromItem).reverse();
   }
 
   /**

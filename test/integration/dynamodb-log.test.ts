@@ -92,6 +92,15 @@ describe('DynamoConversationLog on DynamoDB', () => {
     expect(await log.list('conv-none')).toEqual([]);
   });
 
+  it('lists past DynamoDB\'s 1 MB page: long exchanges take several pages to make `limit`', async () => {
+    const long = 'x'.repeat(20_000);
+    await Promise.all(Array.from({ length: 80 }, (_, n) => log.record(entry('conv-long', n, { output: `${long} ${n}` }))));
+    const listed = await log.list('conv-long', 80);
+    expect(listed).toHaveLength(80);
+    expect(listed[0]!.input).toBe('question 0');
+    expect(listed.at(-1)!.input).toBe('question 79');
+  });
+
   it('stores a rating as the item\'s feedback map, with its exchange_id', async () => {
     await log.record(entry('conv-rated', 1, { id: 'slack.Ev1' }));
     await log.record(entry('conv-rated', 2, { id: 'slack.Ev2' }));
