@@ -5,6 +5,7 @@
  * Slack with a fake AI. Two bots share one store, as two functions share one DynamoDB table.
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { lambdaHandler, sqsQueueFromConfig, sqsWorker } from '../../aws/index.js';
@@ -75,6 +76,22 @@ describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', (
     expect(await pollOnce(client, queueUrl, worker)).toEqual({ records: 1, failures: [] });
     const [reply] = repliesTo(`echo: hello from ${name}`);
     expect(reply?.args).toMatchObject({ channel: CHANNEL_ID, text: `echo: hello from ${name}` });
+  });
+
+  it('warns when the HTTP function would queue in its own memory (frozen after the response), and not on SQS or in direct mode', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const bot = (env: Record<string, string>, queue?: ReturnType<typeof sqsQueueFromConfig>) => {
+      const created = createBot({ config: loadConfig({ ...testEnv, ...env }), logger, ...(queue ? { queue } : {}) });
+      closers.push(() => created.close());
+      return created;
+    };
+    lambdaHandler(bot({}));
+    expect(lines.filter((l) => l.includes('queues in memory'))).toHaveLength(1);
+    const { queueUrl } = await freshQueues(client, 1);
+    lambdaHandler(bot({ SQS_QUEUE_URL: queueUrl }, sqsQueueFromConfig(loadConfig({ SQS_QUEUE_URL: queueUrl }), { client })));
+    lambdaHandler(bot({ MODE: 'direct' }));
+    expect(lines.filter((l) => l.includes('queues in memory'))).toHaveLength(1);
   });
 
   it('refuses a body that is not what was signed, and queues nothing', async () => {
