@@ -51,6 +51,11 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: L
   const auth = new ConsoleAuth(deps.adminToken);
   const path = pathOf(request).replace(/\/+$/, '') || '/';
   const post = request.method === 'POST';
+  // The console's two forms (sign in, sign out) are its own pages' only: another site's form is refused.
+  if (post && (path === '/console/login' || path === '/console/logout') && request.headers['sec-fetch-site'] === 'cross-site') {
+    deps.logger.warn({ path, remoteAddress: request.remoteAddress }, 'console form posted from another site: refused');
+    return jsonError(403, 'cross_site', 'The console accepts its forms from its own pages only.');
+  }
   if (path === '/console/login' && post) {
     const allowed = await signIns.consume(request.remoteAddress ?? 'unknown');
     if (!allowed.allowed) {
@@ -79,7 +84,7 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
   const query = request.url.searchParams;
   if (!post) {
     if (path === '/overview') return json(200, await overview(deps));
-    if (path === '/events') return live(deps);
+    if (path === '/events') return live(deps, () => new ConsoleAuth(deps.adminToken!).allows(request));
     if (path === '/budgets') return json(200, await budgets(deps));
     if (path === '/alerts') return json(200, { alerts: await deps.alerts.recent(100) });
     if (path === '/dead-letters') return json(200, { deadLetters: (await deps.deadLetters.list()).map(deadLetterView) });
@@ -128,11 +133,13 @@ async function conversations(log: ConversationLog, params: URLSearchParams): Pro
   return json(200, { conversations: await log.search(query), searchable: true });
 }
 
-/** The overview now and every 2 s, until the client goes or the bot closes. */
-function live(deps: ConsoleDeps): HttpResponse {
+/** The overview now and every 2 s, until the client goes, the bot closes, or the session it was opened with ends. */
+function live(deps: ConsoleDeps, signedIn: () => boolean): HttpResponse {
   async function* events(): AsyncGenerator<string> {
     yield 'retry: 5000\n\n';
     while (!deps.closing.aborted) {
+      // A tab left open past its 12 hours stops here; its reconnect is refused (401).
+      if (!signedIn()) return;
       try {
         yield `event: overview\ndata: ${JSON.stringify(await overview(deps))}\n\n`;
       } catch (error) {

@@ -272,6 +272,17 @@ describe('the operator console over HTTP', () => {
       expectSecured(res);
     });
 
+    it("refuses another site's form posting to sign in or out (the browser says sec-fetch-site: cross-site)", async () => {
+      const crossSite = { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' };
+      const out = await fetch(`${web.url}/console/logout`, { method: 'POST', headers: crossSite, redirect: 'manual' });
+      expect(out.status).toBe(403);
+      expect(out.headers.get('set-cookie')).toBeNull();
+      const login = await fetch(`${web.url}/console/login`, { method: 'POST', headers: crossSite, body: new URLSearchParams({ token: TOKEN }).toString(), redirect: 'manual' });
+      expect(login.status).toBe(403);
+      // The console's own pages post same-origin.
+      expect((await fetch(`${web.url}/console/logout`, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin' }, redirect: 'manual' })).status).toBe(303);
+    });
+
     it('signs everyone out when ADMIN_TOKEN changes (another bot with a new token refuses the old session)', async () => {
       const rotated = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: OTHER_TOKEN });
       try {
@@ -525,6 +536,23 @@ describe('the operator console over HTTP', () => {
         const overview = JSON.parse(overviewEvent.exec(text)![1]!) as Overview;
         expect(overview.minutes).toHaveLength(60);
         expect(overview).toMatchObject({ breaker: 'closed', queue: expect.any(Object), spend: { today: { totalUsd: expect.any(Number) } }, cache: expect.any(Object), replyMs: expect.any(Object) });
+      } finally {
+        abort.abort();
+      }
+    });
+
+    it('ends the stream once the session it was opened with has expired (a tab left open past 12 hours)', async () => {
+      // A session with a second left of its 12 hours.
+      const ending = new ConsoleAuth(TOKEN).signIn(requestAt(), Date.now() - 12 * 3_600_000 + 1000).split(';')[0]!;
+      const abort = new AbortController();
+      const res = await fetch(`${web.url}/console/api/events`, { headers: { cookie: ending }, signal: abort.signal });
+      try {
+        expect(res.status).toBe(200);
+        const reader = res.body!.getReader();
+        await readUntil(reader, (t) => overviewEvent.test(t));
+        const rest = await readUntil(reader, () => false);
+        expect(rest.ended).toBe(true);
+        expect((await fetch(`${web.url}/console/api/events`, { headers: { cookie: ending } })).status).toBe(401);
       } finally {
         abort.abort();
       }
