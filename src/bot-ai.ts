@@ -4,9 +4,10 @@
  * and over all of them the budgets (AI spend counted per day and month, AI_BUDGET_POLICY past them).
  */
 import type { Logger } from 'pino';
-import { createAiClient, defaultPrices, type AiClient, type AiEvents, type AiOptions } from './ai/index.js';
+import { createAiClient, defaultPrices, type AiClient, type AiEvents, type AiOptions, type AiRequest } from './ai/index.js';
+import { estimateTokens } from './ai/history.js';
 import { FallbackAiClient } from './ai/fallback.js';
-import { priceOf } from './ai/prices.js';
+import { costOf, priceOf } from './ai/prices.js';
 import { limitAiCalls } from './ai-rate-limit.js';
 import { aiEvents } from './ai-events.js';
 import type { Backends } from './backends.js';
@@ -28,7 +29,12 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
     logger.warn({ model: config.ai.model }, `AI budgets are set but ${config.ai.model} has no price: its answers count as $0. Add it to AI_PRICES.`);
   }
   // Outermost, so a notice for a spent budget costs no AI call and no slot of the per-minute limit.
-  return new BudgetedAiClient(limited(primary), { spend, policy, notice, ...(cheaper ? { cheaper: limited(cheaper) } : {}), metrics, logger: logger.child({ component: 'budget' }) });
+  // A stream cut short brings no usage: its tokens are estimated (about four characters a token).
+  const estimate = (request: AiRequest, shown: string) => {
+    const prompt = [config.ai.systemPrompt, ...request.history.map((turn) => turn.text), request.text].join('\n');
+    return { model: config.ai.model, costUsd: costOf(prices, config.ai.model, estimateTokens(prompt), estimateTokens(shown)) };
+  };
+  return new BudgetedAiClient(limited(primary), { spend, policy, notice, ...(cheaper ? { cheaper: limited(cheaper) } : {}), metrics, logger: logger.child({ component: 'budget' }), estimate });
 }
 
 /** The primary (answered by the fallback while it is down or throttling), and the fallback alone: the cheaper model for AI_BUDGET_POLICY=fallback. */

@@ -17,6 +17,11 @@ export interface BudgetedAiOptions {
   cheaper?: AiClient;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * The cost of a stream cut short (its reader stopped, or the AI failed after some text): no
+   * usage comes then, yet the tokens were billed. Absent: such a stream counts nothing.
+   */
+  estimate?(request: AiRequest, shownText: string): { model: string; costUsd: number };
 }
 
 type Choice = AiClient | 'notice';
@@ -45,26 +50,44 @@ export class BudgetedAiClient implements AiClient {
     let settle!: { resolve(result: AiResult): void; reject(error: unknown): void };
     const result = new Promise<AiResult>((resolve, reject) => (settle = { resolve, reject }));
     result.catch(() => undefined); // the chunks' consumer sees the error first
+    let settled = false;
     const chunks = async function* (this: BudgetedAiClient): AsyncGenerator<string> {
       try {
         const client = await this.choose(request);
         if (client === 'notice') {
           yield this.options.notice;
+          settled = true;
           settle.resolve(this.noticeResult());
           return;
         }
         const stream = client.stream ? client.stream(request, options) : undefined;
         if (stream) {
-          yield* stream.chunks;
+          let shown = '';
+          let whole = false;
+          try {
+            for await (const chunk of stream.chunks) {
+              shown += chunk;
+              yield chunk;
+            }
+            whole = true;
+          } finally {
+            if (!whole && shown) this.countCut(request, shown);
+          }
+          settled = true;
           settle.resolve(this.counted(request, await stream.result));
         } else {
           const whole = this.counted(request, await client.reply(request, options));
           yield whole.text;
+          settled = true;
           settle.resolve(whole);
         }
       } catch (error) {
+        settled = true;
         settle.reject(error);
         throw error;
+      } finally {
+        // The reader stopped before the end (a platform refusing the stream): the result settles too.
+        if (!settled) settle.reject(new Error('the stream was stopped by its reader before its end'));
       }
     }.call(this);
     return { chunks, result };
@@ -94,6 +117,15 @@ export class BudgetedAiClient implements AiClient {
       this.options.logger.warn({ err: error }, 'could not count the AI spend');
     });
     return result;
+  }
+
+  /** A stream cut short: its cost as estimated (the text shown, the prompt), counted like an answer's. */
+  private countCut(request: AiRequest, shownText: string): void {
+    const estimated = this.options.estimate?.(request, shownText);
+    if (!estimated) return;
+    this.options.spend.record(estimated.model, request.tenant, estimated.costUsd).catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'could not count the AI spend');
+    });
   }
 
   private noticeResult(): AiResult {

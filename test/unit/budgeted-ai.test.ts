@@ -123,6 +123,52 @@ describe('BudgetedAiClient', () => {
     expect(primary.asked).toHaveLength(1);
   });
 
+  it('a stream cut short (its reader stopped, or the AI failed after some text) counts its estimated cost, and its result settles', async () => {
+    const parts = opsParts({ limits: {} });
+    let failMidway = false;
+    const model: AiClient = {
+      circuit: 'closed',
+      reply: async () => Promise.reject(new Error('not used')),
+      stream: () => ({
+        chunks: (async function* () {
+          yield 'first words ';
+          if (failMidway) throw new Error('the AI stream broke');
+          yield 'and the rest';
+        })(),
+        // A stream cut short never learns its usage.
+        result: new Promise<AiResult>(() => undefined),
+      }),
+    };
+    const estimates: string[] = [];
+    const ai = new BudgetedAiClient(model, {
+      spend: parts.spend,
+      policy: 'notice',
+      notice: NOTICE,
+      metrics: parts.metrics,
+      logger: quietLogger,
+      estimate: (_request, shown) => (estimates.push(shown), { model: 'big', costUsd: 0.5 }),
+    });
+    const request = { conversationId: 'c', history: [], text: 'q', tenant: 'T1' };
+
+    const stopped = ai.stream!(request);
+    for await (const chunk of stopped.chunks) {
+      expect(chunk).toBe('first words ');
+      break; // the platform refused the stream after its first update
+    }
+    await expect(stopped.result).rejects.toThrow(/stopped by its reader/);
+
+    failMidway = true;
+    const broken = ai.stream!(request);
+    await expect((async () => {
+      for await (const chunk of broken.chunks) void chunk;
+    })()).rejects.toThrow('the AI stream broke');
+    await expect(broken.result).rejects.toThrow('the AI stream broke');
+
+    expect(estimates).toEqual(['first words ', 'first words ']);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await parts.spend.summary()).today).toEqual({ totalUsd: 1, byModel: { big: 1 }, byTenant: { T1: 1 } });
+  });
+
   it('a client without stream gives none', () => {
     const { ai } = budgeted({}, 'notice');
     expect(ai.stream).toBeUndefined();
