@@ -34,8 +34,10 @@ export interface BatchContext<T> {
   hide(message: SqsMessage, seconds: number): Promise<void>;
   /** Move a message to the dead letters: sent there, deleted here. `delivery` dedupes a repeated move. */
   bury(message: SqsMessage, letter: DeadLetter<T>, delivery: string): Promise<void>;
-  /** Keep a running message hidden (polling); returns the stop function. */
+  /** Keep a message hidden while this worker has it (polling); returns the stop function. */
   keepHidden?(message: SqsMessage): () => void;
+  /** A message answered (polling: deleted now, not when the slowest of its batch is done; Lambda deletes its own). */
+  finished?(message: SqsMessage): Promise<void>;
   onError(error: unknown, message: SqsMessage): void;
   /** Epoch ms after which no message of the batch starts (a Lambda's time running out): the rest stay queued. */
   startBy?: number;
@@ -43,8 +45,8 @@ export interface BatchContext<T> {
   onAbandoned?(job: Job<T>, reason: string): Promise<void>;
 }
 
-/** Finished (answered or dead-lettered), or left in the queue. */
-type Outcome = { done: boolean };
+/** Finished (answered, or dead-lettered and so already deleted), or left in the queue. */
+type Outcome = { done: boolean; answered?: boolean };
 
 /** Longest visibility timeout SQS accepts. */
 const MAX_HIDDEN_SECONDS = 12 * 60 * 60;
@@ -61,10 +63,15 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
     groups.set(key, [...(groups.get(key) ?? []), message]);
   }
   const left: string[] = [];
+  // A message waiting behind its conversation's earlier ones is kept hidden too: if its visibility
+  // ran out meanwhile, another worker could take it while this one is still on it.
+  const waiting = new Map(messages.map((message) => [message.messageId, context.keepHidden?.(message)]));
+  const stopWaiting = (message: SqsMessage) => waiting.get(message.messageId)?.();
   await Promise.all(
     [...groups.values()].map(async (group) => {
       let blocked = false;
       for (const message of group) {
+        stopWaiting(message);
         // Past startBy, a message left now comes back at once; one cut off by the Lambda's timeout would wait out its visibility.
         if (blocked || (context.startBy !== undefined && Date.now() > context.startBy)) {
           left.push(message.messageId);
@@ -79,6 +86,8 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
         if (!outcome.done) {
           blocked = true;
           left.push(message.messageId);
+        } else if (outcome.answered) {
+          await context.finished?.(message).catch((e: unknown) => context.onError(e, message));
         }
       }
     }),
@@ -127,7 +136,7 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
   }
   stopKeeping?.();
   await context.store.delete(key);
-  return { done: true };
+  return { done: true, answered: true };
 }
 
 async function hide<T>(message: SqsMessage, delayMs: number, context: BatchContext<T>): Promise<Outcome> {

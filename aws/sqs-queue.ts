@@ -154,9 +154,8 @@ export class SqsQueue<T> implements JobQueue<T> {
           }),
           { abortSignal: signal },
         );
-        const messages = Messages.flatMap(fromReceived);
-        const left = new Set(await this.track(runBatch(messages, context)));
-        await this.deleteMessages(messages.filter((m) => !left.has(m.messageId)));
+        // Each answered message is deleted as soon as it is (context.finished); the rest stay.
+        await this.track(runBatch(Messages.flatMap(fromReceived), context));
       } catch (error) {
         if (signal.aborted) return;
         this.options.logger?.warn({ err: error }, 'SQS receive failed; trying again in a second');
@@ -166,7 +165,6 @@ export class SqsQueue<T> implements JobQueue<T> {
   }
 
   private batchContext(worker: NonNullable<SqsQueue<T>['worker']>, visibility: number | undefined): BatchContext<T> {
-    const url = this.options.queueUrl;
     return {
       handler: worker.handler,
       store: worker.store,
@@ -174,9 +172,10 @@ export class SqsQueue<T> implements JobQueue<T> {
       hide: (message, seconds) => this.changeVisibility(message, seconds),
       bury: async (message, letter, delivery) => {
         await this.deadLetters_.add(letter, delivery);
-        const { client, sdk } = this.aws;
-        await client.send(new sdk.DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.receiptHandle }));
+        await this.deleteMessage(message);
       },
+      // Polling deletes what it answered at once; Lambda deletes the batch's successes itself.
+      ...(visibility === undefined ? {} : { finished: (message: SqsMessage) => this.deleteMessage(message) }),
       keepHidden:
         visibility === undefined
           ? undefined
@@ -196,11 +195,9 @@ export class SqsQueue<T> implements JobQueue<T> {
     await client.send(new sdk.ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: seconds }));
   }
 
-  private async deleteMessages(messages: SqsMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+  private async deleteMessage(message: SqsMessage): Promise<void> {
     const { client, sdk } = this.aws;
-    const Entries = messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle }));
-    await client.send(new sdk.DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries }));
+    await client.send(new sdk.DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.receiptHandle }));
   }
 
   private async attributes(url: string, names: string[]): Promise<Record<string, string>> {

@@ -70,6 +70,28 @@ describe('SqsQueue on SQS (moto)', () => {
     expect((await queue.counts()).waiting).toBe(0);
   });
 
+  it('polling: a message answered while its batch still runs, and one waiting behind its conversation, are never taken again by another worker', async () => {
+    const { queueUrl } = await freshQueues(client);
+    const options = { queueUrl, client, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 1000 }, waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 };
+    const [one, two] = [new SqsQueue<Data>(options), new SqsQueue<Data>(options)];
+    // One batch: a quick message, a slow one (longer than the visibility timeout), and one behind the slow one.
+    for (const [id, group] of [['quick', 'A'], ['slow', 'B'], ['behind', 'B']] as const) await one.add({ id, group, data: { n: 1 } });
+    const runs: string[] = [];
+    const handler = async (job: Job<Data>) => {
+      runs.push(job.id);
+      if (job.id === 'slow') await new Promise((resolve) => setTimeout(resolve, 5000));
+    };
+    one.process(handler, { concurrency: 10, store: new MemoryStore() });
+    await until(() => runs.includes('slow'), 'the slow job started', 10_000);
+    // A second worker polls meanwhile, past the visibility timeout of the batch's messages.
+    two.process(handler, { concurrency: 10, store: new MemoryStore() });
+    await until(() => runs.includes('behind'), 'every job answered', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await Promise.all([one.close(5000), two.close(5000)]);
+    expect(runs.sort()).toEqual(['behind', 'quick', 'slow']);
+    expect((await one.counts()).waiting).toBe(0);
+  });
+
   it('a deferral hides the message for the wait and spends no attempt', async () => {
     const { batch, store, jobs, queue } = await setup();
     await queue.add({ id: 'wait', group: 'g', data: { n: 1 } });
