@@ -48,6 +48,8 @@ export interface BatchContext<T> {
 /** Finished (answered, or dead-lettered and so already deleted), or left in the queue. */
 type Outcome = { done: boolean; answered?: boolean };
 
+/** How soon a message whose outcome could not be recorded (the store or SQS failing) is tried again. */
+const QUEUE_TROUBLE_RETRY_SECONDS = 5;
 /** Longest visibility timeout SQS accepts. */
 const MAX_HIDDEN_SECONDS = 12 * 60 * 60;
 /** An attempts count outlives the message: SQS keeps a message 14 days at most. */
@@ -78,9 +80,11 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
           await context.hide(message, 0).catch((e: unknown) => context.onError(e, message));
           continue;
         }
-        const outcome = await runMessage(message, context).catch((error: unknown): Outcome => {
-          // The queue itself failed (the store, SQS): the message comes back when its visibility ends.
+        const outcome = await runMessage(message, context).catch(async (error: unknown): Promise<Outcome> => {
+          // The queue itself failed (the store, SQS): the message comes back in a few seconds, not
+          // after the queue's whole visibility timeout (15 minutes for a Lambda worker), or then if this fails too.
           context.onError(error, message);
+          await context.hide(message, QUEUE_TROUBLE_RETRY_SECONDS).catch(() => undefined);
           return { done: false };
         });
         if (!outcome.done) {

@@ -92,6 +92,20 @@ describe('SqsQueue on SQS (moto)', () => {
     expect((await one.counts()).waiting).toBe(0);
   });
 
+  it('a message whose attempt could not be recorded (the store failing) comes back in seconds, not after the visibility timeout', async () => {
+    const { batch, queue, store, queueUrl, jobs } = await setup();
+    await queue.add({ id: 'blip', group: 'g', data: { n: 1 } });
+    const realSet = store.set.bind(store);
+    store.set = async () => Promise.reject(new Error('store throttled'));
+    const first = await batch(ok);
+    expect(first.left).toEqual([first.messages[0]!.MessageId]);
+    expect(jobs).toHaveLength(0);
+    store.set = realSet;
+    // The queue's visibility timeout is 30 s here: back within 10 s means it was handed back early.
+    const again = await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message back', 10_000);
+    expect(again).toHaveLength(1);
+  });
+
   it('a deferral hides the message for the wait and spends no attempt', async () => {
     const { batch, store, jobs, queue } = await setup();
     await queue.add({ id: 'wait', group: 'g', data: { n: 1 } });
