@@ -81,7 +81,8 @@ async function toResult(response: Response, v2: boolean): Promise<HttpResult> {
     if (name !== 'set-cookie') headers[name] = value;
   });
   const cookies = response.headers.getSetCookie();
-  const bytes = Buffer.from(await response.arrayBuffer());
+  const streaming = /^text\/event-stream/i.test(response.headers.get('content-type') ?? '');
+  const bytes = streaming ? await eventsSoFar(response) : Buffer.from(await response.arrayBuffer());
   const text = isText(response.headers.get('content-type'));
   return {
     statusCode: response.status,
@@ -90,6 +91,33 @@ async function toResult(response: Response, v2: boolean): Promise<HttpResult> {
     body: bytes.toString(text ? 'utf8' : 'base64'),
     isBase64Encoded: !text,
   };
+}
+
+/** How long a server-sent-events answer collects events before it is returned. */
+const EVENTS_WINDOW_MS = 1000;
+
+/**
+ * A Lambda answer is returned whole, and a server-sent-events stream never ends: what it has sent
+ * within EVENTS_WINDOW_MS is the answer, then the stream is cancelled. The browser's EventSource
+ * reconnects (after the stream's `retry:`), so live views become polling instead of timing out.
+ */
+async function eventsSoFar(response: Response): Promise<Buffer> {
+  const reader = response.body?.getReader();
+  if (!reader) return Buffer.alloc(0);
+  const parts: Uint8Array[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const windowEnds = new Promise<'ended'>((resolve) => (timer = setTimeout(() => resolve('ended'), EVENTS_WINDOW_MS)));
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), windowEnds]);
+      if (next === 'ended' || next.done) break;
+      parts.push(next.value);
+    }
+  } finally {
+    clearTimeout(timer);
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(parts);
 }
 
 function isText(contentType: string | null): boolean {

@@ -94,6 +94,19 @@ describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', (
     expect(lines.filter((l) => l.includes('queues in memory'))).toHaveLength(1);
   });
 
+  it('answers a server-sent-events route (the console\'s live overview) with the events of its first second, instead of hanging until the timeout', async () => {
+    const ADMIN_TOKEN = 'lambda-sse-admin-token-7d2b';
+    const bot = createBot({ config: loadConfig({ ...testEnv, ADMIN_TOKEN, MODE: 'direct' }) });
+    closers.push(() => bot.close());
+    const answer = lambdaHandler(bot)(httpApiEvent({ method: 'GET', path: '/console/api/events', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: '' }));
+    const result = await Promise.race([answer, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5000))]);
+    expect(result, 'answered within 5 s').toBeDefined();
+    expect(result!.statusCode).toBe(200);
+    expect(result!.headers?.['content-type']).toMatch(/^text\/event-stream/);
+    expect(result!.body).toContain('retry: 5000');
+    expect(result!.body).toMatch(/event: overview\ndata: \{/);
+  });
+
   it('refuses a body that is not what was signed, and queues nothing', async () => {
     const { ingress, queueUrl } = await serverless();
     const request = slackRequest('tampered');
