@@ -60,6 +60,23 @@ export class SqsDeadLetters<T> {
     }
   }
 
+  /** Take every dead letter out, oldest first, each after `use` succeeded with it: one listing for all. */
+  async takeAll(use: (letter: DeadLetter<T>) => Promise<void>): Promise<number> {
+    const peeked = await this.peek();
+    const order = new Map(oldestFirst(peeked.map((p) => p.letter)).map((letter, i) => [letter, i]));
+    const taken: Peeked<T>[] = [];
+    try {
+      for (const each of [...peeked].sort((a, b) => order.get(a.letter)! - order.get(b.letter)!)) {
+        await use(each.letter);
+        taken.push(each);
+      }
+    } finally {
+      await this.remove(taken);
+      await this.giveBack(peeked.filter((p) => !taken.includes(p)));
+    }
+    return taken.length;
+  }
+
   async purge(): Promise<number> {
     const peeked = await this.peek();
     await this.remove(peeked);

@@ -98,6 +98,11 @@ export class SqsQueue<T> implements JobQueue<T> {
     return taken !== undefined;
   }
 
+  /** Every dead letter back into the queue, oldest first, from one listing of the redrive queue. */
+  async replayAll(): Promise<number> {
+    return this.deadLetters_.takeAll((letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`));
+  }
+
   async purge(): Promise<number> {
     return this.deadLetters_.purge();
   }

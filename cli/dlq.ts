@@ -1,5 +1,5 @@
 import { sqsQueueFromConfig } from '../aws/index.js';
-import { BullQueue, type Config, type JobData, type JobQueue } from '../src/index.js';
+import { BullQueue, replayEvery, type Config, type JobData, type JobQueue } from '../src/index.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
@@ -28,10 +28,9 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
           console.error('usage: parley dlq replay ID | parley dlq replay --all');
           return 2;
         }
-        let replayed = 0;
-        for (const each of ids) if (await queue.replay(each)) replayed++;
+        const replayed = all ? await replayEvery(queue) : Number(await queue.replay(ids[0]!));
         console.log(`replayed ${replayed} of ${ids.length}`);
-        return replayed === ids.length ? 0 : 1;
+        return replayed >= ids.length ? 0 : 1;
       }
       case 'purge':
         console.log(`purged ${await queue.purge()} dead letters`);

@@ -20,7 +20,7 @@ export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus } from './
 export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSettings, type Exchange } from './handler.js';
 export { loadConfig, parseEnv, schemas, variables, DEFAULT_CONVERSATION_LOG_TABLE, type Config, type Variable } from './config.js';
 export { MemoryStore, RedisStore, type Store } from './store/index.js';
-export { MemoryQueue, BullQueue, retryDelayMs, errorText, oldestFirst, type JobQueue, type DeadLetter, type Job, type NewJob, type JobHandler, type ProcessOptions, type QueueCounts, type RetryOptions } from './queue/index.js';
+export { MemoryQueue, BullQueue, retryDelayMs, errorText, oldestFirst, replayEvery, type JobQueue, type DeadLetter, type Job, type NewJob, type JobHandler, type ProcessOptions, type QueueCounts, type RetryOptions } from './queue/index.js';
 export type { JobData } from './jobs.js';
 export type { Tally } from './ops/tally.js';
 export { createMemoryLimiter, type Limiter } from './limit/index.js';

@@ -17,7 +17,7 @@ import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
 export interface ConsoleDeps extends ViewDeps {
   adminToken?: string;
   conversationLog: ConversationLog;
-  deadLetters: { list(): Promise<DeadLetter<JobData>[]>; replay(id: string): Promise<boolean>; purge(): Promise<number> };
+  deadLetters: { list(): Promise<DeadLetter<JobData>[]>; replay(id: string): Promise<boolean>; replayAll(): Promise<number>; purge(): Promise<number> };
   logger: Logger;
   /** Aborted when the bot closes: live overviews end then. */
   closing: AbortSignal;
@@ -104,8 +104,7 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
       return json(200, { replayed: true });
     }
     if (path === '/dead-letters/replay-all') {
-      let replayed = 0;
-      for (const letter of await deps.deadLetters.list()) if (await deps.deadLetters.replay(letter.id)) replayed++;
+      const replayed = await deps.deadLetters.replayAll();
       deps.logger.info({ replayed }, 'dead letters replayed from the console');
       return json(200, { replayed });
     }

@@ -10,7 +10,7 @@ import { consoleRoutes } from '../console/routes.js';
 import type { ConversationLog } from '../conversation-log.js';
 import type { JobData } from '../jobs.js';
 import type { Metrics } from '../observe/index.js';
-import type { JobQueue } from '../queue/index.js';
+import { replayEvery, type JobQueue } from '../queue/index.js';
 import type { Store } from '../store/index.js';
 import { Activity } from './activity.js';
 import { Alerts } from './alerts.js';
@@ -65,7 +65,7 @@ export function createOps({ config, tally, store, queue, conversationLog, metric
     counts: () => queue.counts(),
     circuit,
     conversationLog,
-    deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), purge: () => queue.purge() },
+    deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), replayAll: () => replayEvery(queue), purge: () => queue.purge() },
     logger: logger.child({ component: 'console' }),
     closing: closing.signal,
   });

@@ -58,6 +58,14 @@ export function oldestFirst<T>(letters: DeadLetter<T>[]): DeadLetter<T>[] {
   return letters.sort((a, b) => (a.failedAt < b.failedAt ? -1 : a.failedAt > b.failedAt ? 1 : 0));
 }
 
+/** Replay every dead letter of a queue, oldest first: in one pass where the queue has one (`replayAll`). */
+export async function replayEvery<T>(queue: Pick<JobQueue<T>, 'deadLetters' | 'replay' | 'replayAll'>): Promise<number> {
+  if (queue.replayAll) return queue.replayAll();
+  let replayed = 0;
+  for (const letter of await queue.deadLetters()) if (await queue.replay(letter.id)) replayed++;
+  return replayed;
+}
+
 /** A limit a queue checks at its door: `points` messages per `durationSeconds` for one subject. */
 export interface AdmissionLimit {
   /** Which limit ("user", "conversation", "tenant"): part of its counter's key. */
@@ -90,6 +98,8 @@ export interface JobQueue<T> {
   process(handler: JobHandler<T>, options: ProcessOptions<T>): void;
   /** Oldest failure first (see `oldestFirst`): replaying them in this order keeps each conversation's order. */
   deadLetters(): Promise<DeadLetter<T>[]>;
+  /** Replay every dead letter, oldest first; for a queue whose listing is costly (SQS), in one pass. Absent: one `replay` each. */
+  replayAll?(): Promise<number>;
   /** Record a failure that happened outside a worker (direct mode), so it can be replayed. */
   addDeadLetter(letter: DeadLetter<T>): Promise<void>;
   /** Move a dead letter back into the queue with fresh attempts; false when there is no such id. */

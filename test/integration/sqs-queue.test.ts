@@ -3,10 +3,10 @@
  * the visibility timeout, attempts counted in the store, dead letters in the redrive queue,
  * replay with a new deduplication id, purge. Batches are driven as Lambda's event source would.
  */
-import { ChangeMessageVisibilityCommand, CreateQueueCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqsQueue } from '../../aws/index.js';
-import { ConfigError, MemoryStore, PermanentError, RetryAfterError, type Job, type RetryOptions } from '../../src/index.js';
+import { ConfigError, MemoryStore, PermanentError, RetryAfterError, replayEvery, type Job, type RetryOptions } from '../../src/index.js';
 import { useMoto } from '../helpers/moto.js';
 import { freshQueues, receive } from '../helpers/sqs.js';
 import { until } from '../helpers/until.js';
@@ -181,6 +181,35 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(runs).toBe(1);
     expect(await queue.deadLetters()).toMatchObject([{ id: 'kills', reason: 'attempts_exhausted', attempts: 1 }]);
     expect(abandoned).toEqual([['kills', 1, 'stalled']]);
+  });
+
+  it('replays every dead letter from one listing of the redrive queue, oldest first', async () => {
+    const urls = await freshQueues(client);
+    let receives = 0;
+    const counting = new SQSClient({ endpoint: moto().url });
+    const send = counting.send.bind(counting);
+    counting.send = ((command: { constructor: { name: string } }, ...rest: unknown[]) => {
+      if (command.constructor.name === 'ReceiveMessageCommand') receives++;
+      return (send as (...args: unknown[]) => unknown)(command, ...rest);
+    }) as typeof counting.send;
+    const queue = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client: counting, retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1000 }, peekWaitSeconds: 0 });
+    const start = Date.parse('2026-12-01T10:00:00Z');
+    for (let n = 12; n >= 1; n--) {
+      await queue.addDeadLetter({ id: `d${n}`, group: 'g', data: { n }, error: 'boom', reason: 'attempts_exhausted', attempts: 1, failedAt: new Date(start + n * 1000).toISOString() });
+    }
+    receives = 0;
+    expect(await replayEvery(queue)).toBe(12);
+    expect(receives).toBeLessThanOrEqual(3); // two pages and the empty answer, not a listing per letter
+    expect(await queue.deadLetters()).toEqual([]);
+    const replayed: number[] = [];
+    for (let got = await receive(client, urls.queueUrl); got.length > 0; got = await receive(client, urls.queueUrl)) {
+      for (const message of got) {
+        replayed.push((JSON.parse(message.Body!) as { data: Data }).data.n);
+        await client.send(new DeleteMessageCommand({ QueueUrl: urls.queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      }
+    }
+    expect(replayed).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    counting.destroy();
   });
 
   it('replays a dead letter with a new deduplication id and fresh attempts', async () => {
