@@ -93,9 +93,11 @@ describe('DynamoConversationLog on DynamoDB', () => {
   });
 
   it('lists past DynamoDB\'s 1 MB page: long exchanges take several pages to make `limit`', async () => {
+    // A table of its own: 1.6 MB here would push the other tests' rows past the shared table's first Scan page.
+    const own = await freshLog();
     const long = 'x'.repeat(20_000);
-    await Promise.all(Array.from({ length: 80 }, (_, n) => log.record(entry('conv-long', n, { output: `${long} ${n}` }))));
-    const listed = await log.list('conv-long', 80);
+    await Promise.all(Array.from({ length: 80 }, (_, n) => own.record(entry('conv-long', n, { output: `${long} ${n}` }))));
+    const listed = await own.list('conv-long', 80);
     expect(listed).toHaveLength(80);
     expect(listed[0]!.input).toBe('question 0');
     expect(listed.at(-1)!.input).toBe('question 79');
