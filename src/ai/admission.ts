@@ -22,6 +22,8 @@ export interface AdmissionOptions {
   logger?: Logger;
 }
 
+/** The shortest wait after a 429, whatever its Retry-After says. */
+const MIN_THROTTLE_MS = 250;
 /** How long a queue waits before trying again when the slots stayed taken. */
 const BUSY_RETRY_MS = 1000;
 
@@ -50,7 +52,8 @@ export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T
     } catch (raw) {
       const error = toAiError(raw);
       if (error.kind === 'rate_limited' && error.retryable) {
-        const retryAfterMs = error.retryAfterMs ?? DEFAULT_THROTTLE_MS;
+        // "Retry-After: 0" (or a date already past) from a busy gateway must not become a tight loop.
+        const retryAfterMs = Math.max(error.retryAfterMs ?? DEFAULT_THROTTLE_MS, MIN_THROTTLE_MS);
         await limit.release(admission.token, { kind: 'throttled', retryAfterMs });
         options.logger?.info({ status: error.status, retryAfterMs }, 'AI provider is rate limiting; waiting as it asked');
         continue;

@@ -22,4 +22,24 @@ describe('withinLimit', () => {
     expect(released).toBe(1);
     expect(lines.join('')).toMatch(/could not release an AI slot/);
   });
+
+  it('a 429 saying Retry-After: 0 is not retried in a tight loop: it waits, and gives up once the inline wait is spent', async () => {
+    const { MemoryAdaptiveLimit } = await import('../../src/ai/adaptive-limit.js');
+    const { AiError } = await import('../../src/ai/errors.js');
+    const limit = new MemoryAdaptiveLimit({ max: 4, leaseMs: 60_000 });
+    let calls = 0;
+    const started = Date.now();
+    const outcome = await withinLimit(
+      limit,
+      async () => {
+        calls++;
+        throw new AiError('rate_limited', 'busy', { status: 429, retryAfterMs: 0 });
+      },
+      { maxInlineWaitMs: 600 },
+    ).catch((error: unknown) => error);
+    expect(outcome).toMatchObject({ kind: 'rate_limited' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(calls).toBeGreaterThanOrEqual(1);
+    expect(calls).toBeLessThanOrEqual(4);
+  });
 });
