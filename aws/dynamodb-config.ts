@@ -10,7 +10,7 @@ import { DynamoTally } from './dynamodb-tally.js';
 export interface DynamoDbParts {
   /** On `<DYNAMODB_TABLE_PREFIX>-store` when the prefix is set. */
   store?: DynamoStore;
-  /** The spend and traffic counters, on the store's table: budgets hold across every container. */
+  /** The spend and traffic counters, on the store's table (unless REDIS_URL is set: then on Redis): budgets hold across every container. */
   tally?: DynamoTally;
   /** On CONVERSATION_LOG_TABLE, or `ai_conversations` when only DYNAMODB_TABLE_PREFIX is set. */
   conversationLog?: DynamoConversationLog;
@@ -20,7 +20,9 @@ export interface DynamoDbParts {
 export function dynamoDbFromConfig(config: Config): DynamoDbParts {
   const { tablePrefix, conversationLogTable } = config.dynamodb;
   return {
-    ...(tablePrefix ? { store: new DynamoStore({ tableName: storeTableName(tablePrefix) }), tally: new DynamoTally({ tableName: storeTableName(tablePrefix) }) } : {}),
+    ...(tablePrefix ? { store: new DynamoStore({ tableName: storeTableName(tablePrefix) }) } : {}),
+    // With REDIS_URL too, the counters stay on Redis, where they were: budgets do not restart at $0.
+    ...(tablePrefix && !config.redisUrl ? { tally: new DynamoTally({ tableName: storeTableName(tablePrefix) }) } : {}),
     ...(conversationLogTable ? { conversationLog: new DynamoConversationLog({ tableName: conversationLogTable }) } : {}),
   };
 }

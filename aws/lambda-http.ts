@@ -115,7 +115,8 @@ async function eventsSoFar(response: Response): Promise<Buffer> {
     }
   } finally {
     clearTimeout(timer);
-    await reader.cancel().catch(() => undefined);
+    // Not waited for: the stream's source may be asleep until its next heartbeat.
+    reader.cancel().catch(() => undefined);
   }
   return Buffer.concat(parts);
 }

@@ -67,15 +67,16 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
   const left: string[] = [];
   // A message waiting behind its conversation's earlier ones is kept hidden too: if its visibility
   // ran out meanwhile, another worker could take it while this one is still on it.
-  const waiting = new Map(messages.map((message) => [message.messageId, context.keepHidden?.(message)]));
+  const waiting = new Map([...groups.values()].flatMap((group) => group.slice(1)).map((message) => [message.messageId, context.keepHidden?.(message)]));
   const stopWaiting = (message: SqsMessage) => waiting.get(message.messageId)?.();
   await Promise.all(
     [...groups.values()].map(async (group) => {
       let blocked = false;
-      for (const message of group) {
+      for (const [index, message] of group.entries()) {
         stopWaiting(message);
-        // Past startBy, a message left now comes back at once; one cut off by the Lambda's timeout would wait out its visibility.
-        if (blocked || (context.startBy !== undefined && Date.now() > context.startBy)) {
+        // A later message is not started past startBy: left now it comes back at once, while one cut
+        // off by the Lambda's timeout would wait out its visibility. Each conversation's first starts.
+        if (blocked || (index > 0 && context.startBy !== undefined && Date.now() > context.startBy)) {
           left.push(message.messageId);
           await context.hide(message, 0).catch((e: unknown) => context.onError(e, message));
           continue;
@@ -118,10 +119,10 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
     return { done: true };
   };
   if (attempt > maxAttempts) {
-    const outcome = await bury('the worker stopped during every attempt (a crash or a timeout)', 'attempts_exhausted', before);
-    // No attempt of it ended in the handler, so nothing has told the user yet.
+    // No attempt of it ended in the handler, so nothing has told the user yet: before the message
+    // is gone (a delivery that fails after this tells again, and the apology is posted once).
     await context.onAbandoned?.({ id, group, data, attempt: before, maxAttempts }, 'stalled');
-    return outcome;
+    return bury('the worker stopped during every attempt (a crash or a timeout)', 'attempts_exhausted', before);
   }
   await context.store.set(key, String(attempt), ATTEMPTS_TTL_MS);
   const stopKeeping = context.keepHidden?.(message);

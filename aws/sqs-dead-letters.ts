@@ -68,10 +68,11 @@ export class SqsDeadLetters<T> {
     try {
       for (const each of [...peeked].sort((a, b) => order.get(a.letter)! - order.get(b.letter)!)) {
         await use(each.letter);
+        // Removed as it goes: a replay cut short (a timeout) must not replay the same letters again.
+        await this.remove([each]);
         taken.push(each);
       }
     } finally {
-      await this.remove(taken);
       await this.giveBack(peeked.filter((p) => !taken.includes(p)));
     }
     return taken.length;

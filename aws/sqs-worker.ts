@@ -24,9 +24,17 @@ export function sqsWorker(bot: Bot): SqsWorkerHandler {
   queue.drivenByLambda();
   // A message started must be able to finish before the function's timeout: the AI's deadline and a reply.
   const needsMs = bot.config.ai.deadlineMs + REPLY_ALLOWANCE_MS;
+  let warned = false;
   return async (event, context) => {
     await bot.start();
     const remaining = (context as LambdaContext | undefined)?.getRemainingTimeInMillis?.();
+    if (remaining !== undefined && remaining < needsMs && !warned) {
+      warned = true;
+      bot.logger.warn(
+        { remainingMs: remaining, needsMs },
+        "sqsWorker: the function's timeout is shorter than AI_DEADLINE_MS plus 10 s for the reply; a slow answer can be cut off. Raise the timeout (or lower AI_DEADLINE_MS)",
+      );
+    }
     const left = await queue.runBatch(
       event.Records.map((record) => ({ messageId: record.messageId, receiptHandle: record.receiptHandle, body: record.body, groupId: record.attributes.MessageGroupId })),
       typeof remaining === 'number' ? { startBy: Date.now() + remaining - needsMs } : {},

@@ -8,6 +8,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { webChat } from '../../adapters/web/index.js';
 import { lambdaHandler, sqsQueueFromConfig, sqsWorker } from '../../aws/index.js';
 import { createBot, loadConfig, MemoryStore } from '../../src/index.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
@@ -107,6 +108,18 @@ describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', (
     expect(result!.body).toMatch(/event: overview\ndata: \{/);
   });
 
+  it("answers the web chat's transcript stream too within its window, though the transcript stays quiet (its heartbeat is 15 s away)", async () => {
+    const WEB_TOKEN = 'lambda-sse-web-token-3a9f';
+    const config = loadConfig({ ...testEnv, WEB_TOKEN, MODE: 'direct' });
+    const bot = createBot({ config, adapters: [webChat({ token: config.web.token })] });
+    closers.push(() => bot.close());
+    const answer = lambdaHandler(bot)(httpApiEvent({ method: 'GET', path: '/web/conversations/quiet-one/events', headers: { authorization: `Bearer ${WEB_TOKEN}` }, body: '' }));
+    const result = await Promise.race([answer, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 4000))]);
+    expect(result, 'answered within 4 s').toBeDefined();
+    expect(result!.statusCode).toBe(200);
+    expect(result!.headers?.['content-type']).toMatch(/^text\/event-stream/);
+  });
+
   it('refuses a body that is not what was signed, and queues nothing', async () => {
     const { ingress, queueUrl } = await serverless();
     const request = slackRequest('tampered');
@@ -148,6 +161,21 @@ describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', (
     }, 'the messages left back in the queue');
     expect(again).toEqual({ records: 2, failures: [] });
     expect(slack.callsTo('chat.postMessage').map((c) => String(c.args.text)).filter((t) => t.startsWith('echo: slowly'))).toEqual(['echo: slowly 1', 'echo: slowly 2', 'echo: slowly 3']);
+  });
+
+  it("a function whose timeout is shorter than the AI's deadline still starts each conversation's first message, and says so once", async () => {
+    const { ingress, worker, workerBot, queueUrl } = await serverless();
+    const lines: string[] = [];
+    const warn = workerBot.logger.warn.bind(workerBot.logger);
+    workerBot.logger.warn = ((...args: unknown[]) => {
+      lines.push(JSON.stringify(args));
+      return (warn as (...a: unknown[]) => void)(...args);
+    }) as typeof workerBot.logger.warn;
+    await ingress(restApiEvent(slackRequest('short timeout please')));
+    const polled = await pollOnce(client, queueUrl, (event) => worker(event, { getRemainingTimeInMillis: () => 5_000 }));
+    expect(polled).toEqual({ records: 1, failures: [] });
+    expect(repliesTo('echo: short timeout please')).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('shorter than AI_DEADLINE_MS'))).toHaveLength(1);
   });
 
   it('a poison message ends in the dead letters with one apology; a body that is no job too', async () => {

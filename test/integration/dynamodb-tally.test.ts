@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStoreTable, DynamoTally, storeTableName } from '../../aws/index.js';
+import { createStoreTable, dynamoDbFromConfig, DynamoTally, storeTableName } from '../../aws/index.js';
 import { createBot, loadConfig } from '../../src/index.js';
 import type { BudgetStatus } from '../../src/console/api.js';
 import { Spend } from '../../src/ops/spend.js';
@@ -62,5 +62,18 @@ describe('DynamoTally across processes', () => {
     } finally {
       await bot.close();
     }
+  });
+});
+
+describe('dynamoDbFromConfig', () => {
+  it('gives a DynamoTally beside the store, unless REDIS_URL keeps the counters on Redis', () => {
+    const both = dynamoDbFromConfig(loadConfig({ DYNAMODB_TABLE_PREFIX: 'parley-x', REDIS_URL: 'redis://127.0.0.1:6379' }));
+    expect(both.store).toBeDefined();
+    expect(both.tally).toBeUndefined();
+    const alone = dynamoDbFromConfig(loadConfig({ DYNAMODB_TABLE_PREFIX: 'parley-x' }));
+    expect(alone.tally).toBeInstanceOf(DynamoTally);
+    void both.store?.close();
+    void alone.store?.close();
+    void alone.tally?.close();
   });
 });
