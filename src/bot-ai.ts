@@ -30,9 +30,10 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   }
   // Outermost, so a notice for a spent budget costs no AI call and no slot of the per-minute limit.
   // A stream cut short brings no usage: its tokens are estimated (about four characters a token).
-  const estimate = (request: AiRequest, shown: string) => {
+  const estimate = (request: AiRequest, shown: string, by: 'primary' | 'cheaper') => {
+    const model = by === 'cheaper' && config.ai.fallback ? config.ai.fallback.model : config.ai.model;
     const prompt = [config.ai.systemPrompt, ...request.history.map((turn) => turn.text), request.text].join('\n');
-    return { model: config.ai.model, costUsd: costOf(prices, config.ai.model, estimateTokens(prompt), estimateTokens(shown)) };
+    return { model, costUsd: costOf(prices, model, estimateTokens(prompt), estimateTokens(shown)) };
   };
   return new BudgetedAiClient(limited(primary), { spend, policy, notice, ...(cheaper ? { cheaper: limited(cheaper) } : {}), metrics, logger: logger.child({ component: 'budget' }), estimate });
 }

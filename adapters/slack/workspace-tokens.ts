@@ -253,13 +253,22 @@ export class WorkspaceTokens {
       },
     };
     this.options.logger().info({ ...ids(query), expiresAt: updated.bot!.expiresAt }, 'Slack bot token refreshed (token rotation)');
-    await this.save(key, query, updated);
+    await this.save(key, query, updated, current.bot.refreshToken);
     return this.remember(key, updated);
   }
 
-  /** Store a refreshed installation; one the store cannot take now is kept and offered again until it is. */
-  private async save(key: string, query: InstallationLookup, installation: AnyInstallation): Promise<void> {
+  /**
+   * Store a refreshed installation; one the store cannot take now is kept and offered again until
+   * it is, as long as the store still holds the installation it replaced (`spent`, its refresh
+   * token): a reinstall or an uninstall written meanwhile is newer, and wins.
+   */
+  private async save(key: string, query: InstallationLookup, installation: AnyInstallation, spent: string, again = false): Promise<void> {
     try {
+      if (again && (await this.load(query))?.bot?.refreshToken !== spent) {
+        if (this.unsaved.get(key) === installation) this.unsaved.delete(key);
+        this.cache.delete(key);
+        return;
+      }
       await this.options.installations.storeInstallation(installation);
       if (this.unsaved.get(key) === installation) this.unsaved.delete(key);
     } catch (error) {
@@ -267,7 +276,7 @@ export class WorkspaceTokens {
       this.unsaved.set(key, installation);
       if (first) this.options.logger().warn({ ...ids(query), reason: String((error as Error)?.message) }, 'could not store a refreshed Slack bot token; keeping it in this process and trying again');
       setTimeout(() => {
-        if (this.unsaved.get(key) === installation) void this.save(key, query, installation);
+        if (this.unsaved.get(key) === installation) void this.save(key, query, installation, spent, true);
       }, SAVE_RETRY_MS).unref();
     }
   }

@@ -21,7 +21,7 @@ export interface BudgetedAiOptions {
    * The cost of a stream cut short (its reader stopped, or the AI failed after some text): no
    * usage comes then, yet the tokens were billed. Absent: such a stream counts nothing.
    */
-  estimate?(request: AiRequest, shownText: string): { model: string; costUsd: number };
+  estimate?(request: AiRequest, shownText: string, by: 'primary' | 'cheaper'): { model: string; costUsd: number };
 }
 
 type Choice = AiClient | 'notice';
@@ -71,7 +71,7 @@ export class BudgetedAiClient implements AiClient {
             }
             whole = true;
           } finally {
-            if (!whole && shown) this.countCut(request, shown);
+            if (!whole && shown) this.countCut(request, shown, client === this.ai ? 'primary' : 'cheaper');
           }
           settled = true;
           settle.resolve(this.counted(request, await stream.result));
@@ -120,8 +120,8 @@ export class BudgetedAiClient implements AiClient {
   }
 
   /** A stream cut short: its cost as estimated (the text shown, the prompt), counted like an answer's. */
-  private countCut(request: AiRequest, shownText: string): void {
-    const estimated = this.options.estimate?.(request, shownText);
+  private countCut(request: AiRequest, shownText: string, by: 'primary' | 'cheaper'): void {
+    const estimated = this.options.estimate?.(request, shownText, by);
     if (!estimated) return;
     this.options.spend.record(estimated.model, request.tenant, estimated.costUsd).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not count the AI spend');

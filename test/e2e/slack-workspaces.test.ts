@@ -336,6 +336,26 @@ describe('token rotation across processes', () => {
     expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
   });
 
+  it('a refreshed token still waiting for the store gives way to a reinstall written meanwhile', async () => {
+    const store = new MemoryStore();
+    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+    const details = { team: 'T0REDO', channel: 'C0REDO', user: 'U0ALICE' };
+    await installations.storeInstallation(workspaceInstall('T0REDO', 'xoxe.xoxb-1-old', { refreshToken: 'xoxe-1-redo-refresh', expiresAt: Math.floor(Date.now() / 1000) - 1 }));
+    slack.reset();
+    let storeDown = true;
+    const flaky = Object.assign(Object.create(installations) as ParleyInstallationStore, {
+      storeInstallation: (installation: Installation) => (storeDown ? Promise.reject(new Error('store blip')) : installations.storeInstallation(installation)),
+    });
+    const tokens = new WorkspaceTokens({ installations: flaky, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => pino({ level: 'silent' }) });
+    expect(await tokens.tokenFor(details)).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
+    // Another process stores a reinstall (new tokens) while this one's store writes fail.
+    await installations.storeInstallation(workspaceInstall('T0REDO', 'xoxb-reinstalled'));
+    storeDown = false;
+    await quiet(1500); // past the next retry
+    const stored = await installations.fetchInstallation({ teamId: 'T0REDO', enterpriseId: undefined, isEnterpriseInstall: false });
+    expect(stored.bot!.token).toBe('xoxb-reinstalled');
+  });
+
   it('a conversation whose workspace has no installation fails for good (dead-lettered, not retried)', async () => {
     const store = new MemoryStore();
     const tokens = new WorkspaceTokens({
