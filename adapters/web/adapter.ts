@@ -138,10 +138,12 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       }
       const message = checkPayload(webMessage, body, 'The message (send {"text": "<message>"} and, to continue a conversation, "conversation": "<id>")');
       if (message.text.length > maxText) throw new HttpError(413, 'message_too_long', `A message may have at most ${maxText} characters; this one has ${message.text.length}.`);
-      const conversation = message.conversation ?? randomId();
-      if (message.conversation) await checkAccess(web, caller, conversation);
-      if (caller.kind === 'visitor') await web.transcripts.own(conversation, caller.visitor, !message.conversation);
       const id = message.id ?? randomUUID();
+      // A first message sent again with its id (its 202 was lost) lands in the conversation it started.
+      const started = message.conversation || !message.id ? undefined : await web.transcripts.startedBy(callerKey(caller), message.id, message.text, randomId());
+      const conversation = message.conversation ?? started?.conversation ?? randomId();
+      if (message.conversation) await checkAccess(web, caller, conversation);
+      if (caller.kind === 'visitor') await web.transcripts.own(conversation, caller.visitor, !message.conversation && started?.isNew !== false);
       const receivedAt = new Date().toISOString();
       // A repeated id is still handed on (202): the core's dedupe drops it, and its turn is not shown twice.
       await web.transcripts.appendTurn(conversation, id, { role: 'user', text: message.text, at: receivedAt });
@@ -174,4 +176,9 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   const receive = adapter.receive.bind(adapter);
   adapter.receive = (request) => corsReceive(request, receive, origins());
   return adapter;
+}
+
+/** Who a first message is remembered under: its visitor, or the operator or this machine as a whole. */
+function callerKey(caller: Caller): string {
+  return caller.kind === 'visitor' ? `visitor:${caller.visitor}` : caller.kind;
 }

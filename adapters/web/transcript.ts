@@ -7,7 +7,11 @@
  *   parley:web:visitor:<visitor>           the visitor's conversations, newest last
  *   parley:web:turn:<conversation>:<id>    claimed by the first delivery of a message id, so a
  *                                          repeated POST appends the visitor's turn once
+ *   parley:web:first:<caller>:<id>:<text>  the conversation a first message (no conversation
+ *                                          given) started, so its resend (same id, same text,
+ *                                          hashed) lands in the same one
  */
+import { createHash } from 'node:crypto';
 import type { Reply, Store } from 'parley/adapter-kit';
 
 export interface TranscriptEntry {
@@ -31,6 +35,7 @@ const keys = {
   owner: (conversation: string) => `parley:web:owner:${conversation}`,
   visitor: (visitor: string) => `parley:web:visitor:${visitor}`,
   turn: (conversation: string, id: string) => `parley:web:turn:${conversation}:${id}`,
+  first: (caller: string, id: string, text: string) => `parley:web:first:${caller}:${id}:${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`,
 };
 
 export class Transcripts {
@@ -61,6 +66,18 @@ export class Transcripts {
       throw error;
     }
     return true;
+  }
+
+  /**
+   * The conversation a first message with this id and text starts: `fresh` the first time, the
+   * same one when the message is sent again (its 202 was lost), so it is answered once, in one
+   * conversation. Another text under the same id (a client numbering each conversation's
+   * messages from 1) starts another conversation.
+   */
+  async startedBy(caller: string, id: string, text: string, fresh: string): Promise<{ conversation: string; isNew: boolean }> {
+    const key = keys.first(caller, id, text);
+    if (await this.store.setIfAbsent(key, fresh, TURN_CLAIM_MS)) return { conversation: fresh, isNew: true };
+    return { conversation: (await this.store.get(key)) ?? fresh, isNew: false };
   }
 
   async owner(conversation: string): Promise<string | undefined> {

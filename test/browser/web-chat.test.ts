@@ -17,6 +17,7 @@ import { chromium, type Browser, type BrowserContext, type Frame, type Page } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeOpenAi, type ChatCall, type FakeOpenAi, type ScriptedAnswer } from '../fakes/openai-server.js';
 import { startWebBot, type WebBot } from '../helpers/web-bot.js';
+import { MemoryQueue, type JobData } from '../../src/index.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = 'test-results/web-chat';
@@ -274,6 +275,50 @@ async function expectInert(target: Page | Frame, page: Page): Promise<void> {
   expect(await target.evaluate('window.__pwned')).toBeUndefined();
   expect(await page.evaluate('window.__pwned')).toBeUndefined();
 }
+
+describe('a message whose send failed (the queue briefly down)', () => {
+  let web: WebBot;
+  const watcher = new Watcher();
+  let context: BrowserContext | undefined;
+  let failNext = false;
+
+  beforeAll(async () => {
+    // A queue whose first add fails, as one does while Redis restarts: the POST answers 503.
+    const queue = new MemoryQueue<JobData>({ attempts: 3, backoffMs: 10, maxBackoffMs: 100 });
+    const add = queue.add.bind(queue);
+    queue.add = async (job) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('queue down for a moment');
+      }
+      return add(job);
+    };
+    web = await startWebBot(botEnv(), { queue });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await web?.close();
+  });
+
+  it('is given back, and sent again as it was it is shown and answered once', async () => {
+    const opened = await newPage(watcher);
+    context = opened.context;
+    const page = opened.page;
+    watcher.allow(/503/);
+    await page.goto(`${web.url}/`);
+    await say(page, 'the first one works');
+    failNext = true;
+    await page.locator('#input').fill('this one meets the outage');
+    await page.locator('#send').click();
+    await expect.poll(() => page.locator('#input').inputValue(), POLL).toBe('this one meets the outage');
+    await page.locator('#send').click();
+    await page.locator('.msg.assistant', { hasText: 'echo: this one meets the outage' }).first().waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(300);
+    expect(await page.locator('.msg.user', { hasText: 'this one meets the outage' }).count()).toBe(1);
+    expect(await page.locator('.msg.assistant', { hasText: 'echo: this one meets the outage' }).count()).toBe(1);
+    expect(watcher.unexpected()).toEqual([]);
+  });
+});
 
 describe('the widget on a website of another origin', () => {
   let web: WebBot;

@@ -49,6 +49,19 @@ describe('web chat, end to end through the whole pipeline', () => {
     expect(assistantReplies(await web.transcript('e2e-3'))).toHaveLength(1);
   });
 
+  it('answers a first message (no conversation yet) sent again with its id once, in the one conversation it started', async () => {
+    const send = () =>
+      fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'first of all', id: 'client-first-1' }) });
+    const first = (await (await send()).json()) as { conversation: string };
+    const again = (await (await send()).json()) as { conversation: string };
+    expect(again.conversation).toBe(first.conversation);
+    await web.waitFor(first.conversation, (e) => assistantReplies(e).length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const entries = await web.transcript(first.conversation);
+    expect(entries.map((e) => e.role)).toEqual(['user', 'assistant']);
+    expect(ai.calls.filter((c) => JSON.stringify(c.body).includes('first of all'))).toHaveLength(1);
+  });
+
   it('refuses a body over the limit with 413', async () => {
     const res = await web.post('e2e-4', 'x'.repeat(4096));
     expect(res.status).toBe(413);

@@ -616,9 +616,15 @@
     autosize();
   }
 
+  /** The id of a message given back after a failed send: sent again as it was, it keeps its id, so it is shown and answered once. */
+  let unsent = null;
+  const messageId = () => Array.from(window.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
   async function send() {
     const text = input.value;
     if (!text.trim()) return;
+    const id = unsent && unsent.text === text ? unsent.id : messageId();
+    unsent = { text, id };
     input.value = '';
     updateSend();
     autosize();
@@ -627,16 +633,17 @@
     startThinking();
     let gen = generation;
     try {
-      let res = await api('POST', 'web/messages', conversation ? { conversation, text } : { text });
+      let res = await api('POST', 'web/messages', conversation ? { conversation, text, id } : { text, id });
       if (res.status === 404 && conversation && gen === generation) {
         // The conversation expired or was erased elsewhere: this message starts a new one.
         showConversation(null);
         startThinking();
         gen = generation;
-        res = await api('POST', 'web/messages', { text });
+        res = await api('POST', 'web/messages', { text, id });
       }
       const body = await readJson(res);
       if (gen !== generation) return;
+      if (res.ok) unsent = null;
       if (!res.ok) {
         stopThinking();
         setStatus(problem(res, body), true);
