@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received } from './adapter.js';
+import { ConfigError } from './errors.js';
 import type { AiClient } from './ai/index.js';
 import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
@@ -149,6 +150,8 @@ export function createBot(options: BotOptions = {}): Bot {
 
   let queueDepth: NodeJS.Timeout | undefined;
   let started: Promise<void> | undefined;
+  /** Where the standalone server listens: the adapters are told whether only this machine can reach them. */
+  let boundHost = config.host;
   /**
    * Open the connections, start the adapters (in the background, retried while their platform is
    * down: nothing waits for them) and the worker. Runs once, on start(), listen() or the first
@@ -163,7 +166,7 @@ export function createBot(options: BotOptions = {}): Bot {
           store,
           markerStore: workerStore,
           logger: logger.child({ platform: adapter.platform }),
-          loopbackOnly: isLoopbackHost(config.host),
+          loopbackOnly: isLoopbackHost(config.host) && isLoopbackHost(boundHost),
           limiter: (name, points, seconds) => backends.limiter(`${adapter.platform}-${name}`, points, seconds),
           config,
           forget: forgetter(history, conversationLog),
@@ -264,6 +267,8 @@ export function createBot(options: BotOptions = {}): Bot {
     middleware: asBotMiddleware(nodeMiddleware),
     fetch: createFetchHandler(routerWithReady, httpOptions),
     async listen(port = config.port, host = config.host) {
+      if (!started) boundHost = host;
+      else if (isLoopbackHost(boundHost) && !isLoopbackHost(host)) throw new ConfigError(`bot.listen(${port}, "${host}") after the bot started for loopback only: its adapters would trust every caller as this machine. Set HOST (or config.host) to "${host}" instead.`);
       await start();
       const server = await listen(nodeMiddleware, port, host);
       servers.push(server);

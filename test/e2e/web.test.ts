@@ -155,6 +155,23 @@ describe('web chat without a token', () => {
 });
 
 describe('web chat on a non-loopback address', () => {
+  it('bot.listen(port, "0.0.0.0") on a bot configured for loopback still needs WEB_SESSION_SECRET (the web chat does not start without it)', async () => {
+    const bot = createBot({ config: loadConfig({ ...testEnv }), adapters: [webChat({ page: true })] });
+    const server = await bot.listen(0, '0.0.0.0');
+    try {
+      const port = (server.address() as { port: number }).port;
+      const res = await fetch(`http://127.0.0.1:${port}/web/sessions`, { method: 'POST' });
+      expect(res.status).toBe(503);
+      // Once started for loopback, a later listen on every address is refused, not trusted.
+      const local = createBot({ config: loadConfig({ ...testEnv }), adapters: [webChat()] });
+      await local.listen(0, '127.0.0.1');
+      await expect(local.listen(0, '0.0.0.0')).rejects.toThrow(/loopback only/);
+      await local.close();
+    } finally {
+      await bot.close();
+    }
+  });
+
   it('requires WEB_TOKEN as a bearer token (or a visitor session)', async () => {
     const web = await startWebBot({ HOST: '0.0.0.0', WEB_TOKEN: 'a-very-secret-token-123', WEB_SESSION_SECRET: 'a-session-secret-of-32-characters-or-more' });
     try {
