@@ -68,5 +68,8 @@ export function callerOrNothing(request: HttpRequest, settings: AccessSettings):
  */
 export function fromThisMachine(request: HttpRequest): boolean {
   const address = request.remoteAddress?.replace(/^::ffff:/, '');
-  return address !== undefined && isLoopbackHost(address) && !request.headers['x-forwarded-for'] && !request.headers.forwarded;
+  return address !== undefined && isLoopbackHost(address) && !RELAY_HEADERS.some((name) => request.headers[name] !== undefined);
 }
+
+/** Headers a reverse proxy, tunnel or CDN on this machine adds: a request carrying any came from elsewhere. */
+const RELAY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto', 'via', 'cf-connecting-ip', 'true-client-ip', 'x-client-ip'];

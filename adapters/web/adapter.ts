@@ -111,7 +111,8 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       }
       const signer = sessions(secret);
       state = {
-        access: { token, sessions: signer, local: context.loopbackOnly && !token },
+        // PUBLIC_URL says the chat is served to the internet (through a proxy on this machine): no "this machine" mode then.
+        access: { token, sessions: signer, local: context.loopbackOnly && !token && !context.config.publicUrl },
         sessions: signer,
         transcripts: new Transcripts(context.store, context.config.history.ttlSeconds * 1000, maxTranscript),
         limits: new WebLimits(context, options.limits),

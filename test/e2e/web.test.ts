@@ -142,12 +142,29 @@ describe('web chat without a token', () => {
       });
       expect(relayed.status).toBe(401);
       expect(await relayed.json()).toMatchObject({ error: { code: 'session_required' } });
+      // Proxies that name the client another way (nginx's X-Real-IP, a Via) relay too.
+      for (const header of [{ 'x-real-ip': '203.0.113.7' }, { via: '1.1 nginx' }]) {
+        const res = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...header }, body: JSON.stringify({ conversation: 'relayed', text: 'hi' }) });
+        expect(res.status).toBe(401);
+      }
       expect((await web.post('local', 'hi')).status).toBe(202);
       // The fetch handler knows no client address unless the platform passes it.
       const viaFetch = await web.bot.fetch(new Request('http://127.0.0.1/web/conversations/local'));
       expect(viaFetch.status).toBe(401);
       const withAddress = await web.bot.fetch(new Request('http://127.0.0.1/web/conversations/local'), { remoteAddress: '127.0.0.1' });
       expect(withAddress.status).toBe(200);
+    } finally {
+      await web.close();
+    }
+  });
+});
+
+describe('web chat behind a proxy on this machine', () => {
+  it('with PUBLIC_URL set (served to the internet), a request from loopback is not "this machine": it needs a session', async () => {
+    const web = await startWebBot({ PUBLIC_URL: 'https://chat.example.com' });
+    try {
+      const res = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'p', text: 'hi' }) });
+      expect(res.status).toBe(401);
     } finally {
       await web.close();
     }
