@@ -22,8 +22,6 @@ export interface AdmissionOptions {
   logger?: Logger;
 }
 
-/** The shortest wait after a 429, whatever its Retry-After says. */
-const MIN_THROTTLE_MS = 250;
 /** How long a queue waits before trying again when the slots stayed taken. */
 const BUSY_RETRY_MS = 1000;
 
@@ -52,8 +50,9 @@ export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T
     } catch (raw) {
       const error = toAiError(raw);
       if (error.kind === 'rate_limited' && error.retryable) {
-        // "Retry-After: 0" (or a date already past) from a busy gateway must not become a tight loop.
-        const retryAfterMs = Math.max(error.retryAfterMs ?? DEFAULT_THROTTLE_MS, MIN_THROTTLE_MS);
+        // "Retry-After: 0" (or a date already past) says nothing, as the openai SDK reads it: a busy
+        // gateway sending it must not turn this into a loop without pause.
+        const retryAfterMs = error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? error.retryAfterMs : DEFAULT_THROTTLE_MS;
         await limit.release(admission.token, { kind: 'throttled', retryAfterMs });
         options.logger?.info({ status: error.status, retryAfterMs }, 'AI provider is rate limiting; waiting as it asked');
         continue;

@@ -99,9 +99,10 @@ export class OpenAiClient implements AiClient {
           const elsewhere = useCache ? await this.answerFromAnotherProcess(key, flightSignal) : { led: false };
           if (elsewhere.answer) return { ...elsewhere.answer, usage: freeUsage(), cached: true };
           try {
-            const result = await this.resilient((attempt) => this.complete(request, attempt), flightSignal);
+            const { result, whole } = await this.resilient((attempt) => this.complete(request, attempt), flightSignal);
             this.reportUsage(result);
-            if (useCache) await this.writeCache(key, result);
+            // An empty, cut-off or filtered answer is given once, never served to the next asker.
+            if (useCache && whole) await this.writeCache(key, result);
             return result;
           } finally {
             if (elsewhere.led) await this.cache.release?.(key).catch(() => undefined);
@@ -139,15 +140,18 @@ export class OpenAiClient implements AiClient {
     return withinLimit(this.concurrency, () => this.policy.execute(fn, signal), options);
   }
 
-  private async complete(request: AiRequest, attempt: Attempt): Promise<AiResult> {
+  /** One completion; `whole` when it finished of itself with some text (worth caching). */
+  private async complete(request: AiRequest, attempt: Attempt): Promise<{ result: AiResult; whole: boolean }> {
     const response = await this.sdks.use((sdk) =>
       sdk.chat.completions.create(
         { model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...this.outputLimit() },
         { signal: attempt.signal },
       ),
     );
-    const message = response.choices[0]?.message;
-    return this.toResult(message?.content ?? message?.refusal ?? '', response.model, response.usage);
+    const choice = response.choices[0];
+    const content = choice?.message?.content;
+    const result = this.toResult(content ?? choice?.message?.refusal ?? '', response.model, response.usage);
+    return { result, whole: Boolean(content) && choice?.finish_reason === 'stop' };
   }
 
   private async streamAttempt(request: AiRequest, attempt: Attempt, channel: TextChannel): Promise<AiResult> {

@@ -46,6 +46,18 @@ describe('response cache', () => {
     expect(hits.filter(Boolean)).toHaveLength(30);
   });
 
+  it('never caches an answer cut off by max tokens, an empty one or a filtered one: the next asker gets a fresh call', async () => {
+    for (const [finish, text] of [['length', 'cut off mid'], ['stop', ''], ['content_filter', 'partial']] as const) {
+      const before = server.requests.length;
+      server.otherwise(json(200, { ...completion(text), choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: finish, logprobs: null }] }));
+      const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60 }));
+      const first = await client.reply(request(`a question ending in ${finish}`));
+      const second = await client.reply(request(`a question ending in ${finish}`));
+      expect([first.cached, second.cached]).toEqual([false, false]);
+      expect(server.requests.length - before).toBe(2);
+    }
+  });
+
   it('answers the same request twice with one call, the second from the cache', async () => {
     server.otherwise(json(200, completion('cached answer', { prompt_tokens: 100, completion_tokens: 10 })));
     const hits: boolean[] = [];

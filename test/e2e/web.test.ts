@@ -143,7 +143,7 @@ describe('web chat without a token', () => {
       expect(relayed.status).toBe(401);
       expect(await relayed.json()).toMatchObject({ error: { code: 'session_required' } });
       // Proxies that name the client another way (nginx's X-Real-IP, a Via) relay too.
-      for (const header of [{ 'x-real-ip': '203.0.113.7' }, { via: '1.1 nginx' }]) {
+      for (const header of [{ 'x-real-ip': '203.0.113.7' }, { via: '1.1 nginx' }] as Record<string, string>[]) {
         const res = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...header }, body: JSON.stringify({ conversation: 'relayed', text: 'hi' }) });
         expect(res.status).toBe(401);
       }
