@@ -53,11 +53,12 @@ export class ResiliencePolicy {
   ) {
     // Only provider trouble opens the circuit; a 400 is our fault and says nothing about its health.
     const providerFailure = handleWhen((e) => e instanceof AiError && e.countsAsProviderFailure);
-    this.breaker = circuitBreaker(providerFailure, {
-      breaker: new ConsecutiveBreaker(settings.breakerThreshold),
-      halfOpenAfter: settings.breakerHalfOpenAfterMs,
-    });
+    const consecutive = new ConsecutiveBreaker(settings.breakerThreshold);
+    this.breaker = circuitBreaker(providerFailure, { breaker: consecutive, halfOpenAfter: settings.breakerHalfOpenAfterMs });
     this.breaker.onBreak(() => (this.openedAt = Date.now()));
+    // cockatiel closes the circuit when its probe ends in an error it does not count (a 400, a 429)
+    // without resetting the count: the next single 5xx would open it again. A closed circuit starts from 0.
+    this.breaker.onReset(() => consecutive.success());
   }
 
   /** The circuit as a readiness probe would describe it. */

@@ -46,6 +46,20 @@ describe('circuit breaker', () => {
     expect(client.circuit).toBe('closed');
   });
 
+  it('a probe that ends in a client error closes the circuit with its count back at zero: one later 5xx does not open it again', async () => {
+    server.enqueue(error(500), error(500), error(500));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 1, breakerThreshold: 3, breakerHalfOpenAfterMs: 200 }));
+    for (const text of ['a', 'b', 'c']) await failure(client.reply(request(text)));
+    expect(client.circuit).toBe('open');
+    await sleep(250);
+    server.enqueue(error(400));
+    expect(await failure(client.reply(request('the probe')))).toMatchObject({ kind: 'client' });
+    expect(client.circuit).toBe('closed');
+    server.enqueue(error(500));
+    await failure(client.reply(request('one passing failure')));
+    expect(client.circuit).toBe('closed');
+  });
+
   it('opens again when the half-open probe fails', async () => {
     server.otherwise(error(503));
     const client = new OpenAiClient(
