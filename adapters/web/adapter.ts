@@ -169,7 +169,9 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       if (reply.model) entry.model = reply.model;
       // An answer names its exchange (the job that answered), for POST /web/feedback.
       if (entry.kind === 'answer' && sendOptions?.key) entry.exchange = exchangeOf(sendOptions.key);
-      await (await stateOf()).transcripts.append(conversation.id, entry);
+      const { transcripts } = await stateOf();
+      // A conversation the visitor deleted while its answer was on the way stays deleted.
+      if (await transcripts.exists(conversation.id)) await transcripts.append(conversation.id, entry);
       return { ids: [randomUUID()] };
     },
   };

@@ -13,7 +13,7 @@
 import { HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import { callerOrNothing, resolveCaller, type AccessSettings, type Caller } from './access.js';
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
-import type { WebLimits } from './limits.js';
+import { releasing, type WebLimits } from './limits.js';
 import type { TranscriptEntry, Transcripts } from './transcript.js';
 
 /** What the routes use once the adapter has started. */
@@ -99,7 +99,10 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     if (!events) return json(200, { messages: await state.transcripts.read(conversation) });
     const stillAllowed = () => checkAccess(state, caller, conversation).then(() => true, () => false);
     // At most so many open at once per visitor and per address; the slot is freed when the stream ends.
-    return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream: transcriptEvents(() => state.transcripts.read(conversation), stillAllowed) });
+    // The client leaving stops the polling at once too, not at the generator's next yield (up to a heartbeat away).
+    const left = new AbortController();
+    const stream = releasing(transcriptEvents(() => state.transcripts.read(conversation), stillAllowed, left.signal), () => left.abort());
+    return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream });
   });
 
   const deleteRoute = route('DELETE', '/web/conversations/', async (request, state, caller) => {
@@ -115,13 +118,15 @@ export function apiRoutes(stateOf: StateOf): Route[] {
 }
 
 /** Server-sent events: the whole transcript whenever it changes, and a heartbeat comment; ends when access is lost. */
-async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAllowed: () => Promise<boolean>): AsyncGenerator<string> {
+async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAllowed: () => Promise<boolean>, left: AbortSignal): AsyncGenerator<string> {
   let sent = '';
   let quietSince = Date.now();
   let checkedAt = Date.now();
-  for (;;) {
+  while (!left.aborted) {
     const messages = await read();
-    const signature = `${messages.length}:${messages.at(-1)?.at ?? ''}`;
+    // The newest entry itself, not just its time: at the transcript's cap two parts of one reply
+    // can arrive in the same millisecond and leave the length as it was.
+    const signature = `${messages.length}:${JSON.stringify(messages.at(-1) ?? null)}`;
     if (signature !== sent) {
       sent = signature;
       quietSince = Date.now();

@@ -50,6 +50,11 @@ export class Transcripts {
     await this.store.listPush(keys.transcript(conversation), [JSON.stringify(entry)], { maxLength: this.maxEntries, ttlMs: this.ttlMs });
   }
 
+  /** Whether the conversation has a transcript (it was not deleted, nor has it expired). */
+  async exists(conversation: string): Promise<boolean> {
+    return (await this.store.listRange(keys.transcript(conversation), 0, 0)).length > 0;
+  }
+
   async read(conversation: string): Promise<TranscriptEntry[]> {
     return (await this.store.listRange(keys.transcript(conversation), 0, -1)).map((item) => JSON.parse(item) as TranscriptEntry);
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { webChat } from '../../adapters/web/index.js';
 import { createBot, loadConfig } from '../../src/index.js';
 import { assistantReplies, startWebBot, testEnv, type WebBot } from '../helpers/web-bot.js';
@@ -107,6 +107,49 @@ describe('web chat, end to end through the whole pipeline', () => {
     const event = new TextDecoder().decode(value);
     expect(event.startsWith('data: ')).toBe(true);
     expect(JSON.parse(event.slice(6)).messages.map((m: { text: string }) => m.text)).toEqual(['stream me', 'echo: stream me']);
+  });
+});
+
+describe('web chat: a conversation deleted or left while it is busy', () => {
+  let ai: FakeOpenAi;
+  let web: WebBot;
+  beforeAll(async () => {
+    ai = await startFakeOpenAi((call) => ({ text: 'a slow answer', delayMs: lastUserText(call).includes('slowly') ? 400 : 0 }));
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url });
+  });
+  afterAll(async () => {
+    await web.close();
+    await ai.close();
+  });
+
+  it('an answer arriving after the visitor deleted the conversation does not bring it back', async () => {
+    expect((await web.post('deleted-while-busy', 'answer slowly please')).status).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the AI is on it
+    expect((await fetch(`${web.url}/web/conversations/deleted-while-busy`, { method: 'DELETE' })).status).toBe(204);
+    await new Promise((resolve) => setTimeout(resolve, 700)); // past the answer
+    expect(ai.calls.length).toBeGreaterThan(0);
+    expect(await web.transcript('deleted-while-busy')).toEqual([]);
+  });
+
+  it('an event stream the client left stops reading the transcript at once', async () => {
+    await web.post('left-stream', 'hi');
+    await web.waitFor('left-stream', (e) => e.some((entry) => entry.role === 'assistant'));
+    let reads = 0;
+    const listRange = web.bot.store.listRange.bind(web.bot.store);
+    web.bot.store.listRange = (key, start, stop) => {
+      if (key.endsWith(':left-stream')) reads++;
+      return listRange(key, start, stop);
+    };
+    const abort = new AbortController();
+    const res = await fetch(`${web.url}/web/conversations/left-stream/events`, { signal: abort.signal });
+    const reader = res.body!.getReader();
+    await reader.read(); // the transcript, at once
+    abort.abort();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const afterLeaving = reads;
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // four polls' worth
+    expect(reads).toBe(afterLeaving);
+    web.bot.store.listRange = listRange;
   });
 });
 
