@@ -5,7 +5,6 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received } from './adapter.js';
-import { ConfigError } from './errors.js';
 import type { AiClient } from './ai/index.js';
 import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
@@ -268,7 +267,7 @@ export function createBot(options: BotOptions = {}): Bot {
     fetch: createFetchHandler(routerWithReady, httpOptions),
     async listen(port = config.port, host = config.host) {
       if (!started) boundHost = host;
-      else if (isLoopbackHost(boundHost) && !isLoopbackHost(host)) throw new ConfigError(`bot.listen(${port}, "${host}") after the bot started for loopback only: its adapters would trust every caller as this machine. Set HOST (or config.host) to "${host}" instead.`);
+      else if (isLoopbackHost(boundHost) && !isLoopbackHost(host)) logger.error({ host }, 'bot.listen on every address after the bot started for loopback only: an adapter that trusts this machine (the web chat) still does. Set HOST (or config.host) instead.');
       await start();
       const server = await listen(nodeMiddleware, port, host);
       servers.push(server);

@@ -232,7 +232,8 @@ export class WorkspaceTokens {
   private async refreshHoldingLock(key: string, query: InstallationLookup): Promise<AnyInstallation | undefined> {
     // The store, not what this process had: another process may have refreshed already. A refresh
     // this process could not store yet is newer than the store's (its refresh token is the live one).
-    const current = this.unsaved.get(key) ?? (await this.load(query));
+    const stored = await this.load(query);
+    const current = this.unsaved.get(key) ?? stored;
     if (!current?.bot?.refreshToken || !this.expiring(current)) return this.remember(key, current);
     const { client, clientId, clientSecret } = this.options;
     let response: { access_token?: string; refresh_token?: string; expires_in?: number };
@@ -253,7 +254,8 @@ export class WorkspaceTokens {
       },
     };
     this.options.logger().info({ ...ids(query), expiresAt: updated.bot!.expiresAt }, 'Slack bot token refreshed (token rotation)');
-    await this.save(key, query, updated, current.bot.refreshToken);
+    // What the store holds is what a retried save may replace (not the unsaved refresh this one replaced).
+    await this.save(key, query, updated, stored?.bot?.refreshToken);
     return this.remember(key, updated);
   }
 
@@ -262,7 +264,7 @@ export class WorkspaceTokens {
    * it is, as long as the store still holds the installation it replaced (`spent`, its refresh
    * token): a reinstall or an uninstall written meanwhile is newer, and wins.
    */
-  private async save(key: string, query: InstallationLookup, installation: AnyInstallation, spent: string, again = false): Promise<void> {
+  private async save(key: string, query: InstallationLookup, installation: AnyInstallation, spent: string | undefined, again = false): Promise<void> {
     try {
       if (again && (await this.load(query))?.bot?.refreshToken !== spent) {
         if (this.unsaved.get(key) === installation) this.unsaved.delete(key);

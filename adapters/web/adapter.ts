@@ -141,7 +141,10 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       if (message.text.length > maxText) throw new HttpError(413, 'message_too_long', `A message may have at most ${maxText} characters; this one has ${message.text.length}.`);
       const id = message.id ?? randomUUID();
       // A first message sent again with its id (its 202 was lost) lands in the conversation it started.
-      const started = message.conversation || !message.id ? undefined : await web.transcripts.startedBy(callerKey(caller), message.id, message.text, randomId());
+      // Only ids long enough to be unique to their message (the page's are 128 random bits): a client
+      // numbering each conversation's messages from 1 starts a new conversation each time.
+      const resendable = !message.conversation && message.id !== undefined && message.id.length >= UNIQUE_ID_CHARS;
+      const started = resendable ? await web.transcripts.startedBy(callerKey(caller), message.id!, message.text, randomId()) : undefined;
       const conversation = message.conversation ?? started?.conversation ?? randomId();
       if (message.conversation) await checkAccess(web, caller, conversation);
       if (caller.kind === 'visitor') await web.transcripts.own(conversation, caller.visitor, !message.conversation && started?.isNew !== false);
@@ -171,7 +174,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       if (entry.kind === 'answer' && sendOptions?.key) entry.exchange = exchangeOf(sendOptions.key);
       const { transcripts } = await stateOf();
       // A conversation the visitor deleted while its answer was on the way stays deleted.
-      if (await transcripts.exists(conversation.id)) await transcripts.append(conversation.id, entry);
+      if (!(await transcripts.erased(conversation.id))) await transcripts.append(conversation.id, entry);
       return { ids: [randomUUID()] };
     },
   };
@@ -180,6 +183,9 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   adapter.receive = (request) => corsReceive(request, receive, origins());
   return adapter;
 }
+
+/** An id this long is taken as unique to its message (a UUID, the page's 32 hex characters). */
+const UNIQUE_ID_CHARS = 16;
 
 /** Who a first message is remembered under: its visitor, or the operator or this machine as a whole. */
 function callerKey(caller: Caller): string {

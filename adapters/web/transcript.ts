@@ -7,6 +7,8 @@
  *   parley:web:visitor:<visitor>           the visitor's conversations, newest last
  *   parley:web:turn:<conversation>:<id>    claimed by the first delivery of a message id, so a
  *                                          repeated POST appends the visitor's turn once
+ *   parley:web:erased:<conversation>       a deleted conversation, so an answer still on its way
+ *                                          does not bring its transcript back
  *   parley:web:first:<caller>:<id>:<text>  the conversation a first message (no conversation
  *                                          given) started, so its resend (same id, same text,
  *                                          hashed) lands in the same one
@@ -35,6 +37,7 @@ const keys = {
   owner: (conversation: string) => `parley:web:owner:${conversation}`,
   visitor: (visitor: string) => `parley:web:visitor:${visitor}`,
   turn: (conversation: string, id: string) => `parley:web:turn:${conversation}:${id}`,
+  erased: (conversation: string) => `parley:web:erased:${conversation}`,
   first: (caller: string, id: string, text: string) => `parley:web:first:${caller}:${id}:${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`,
 };
 
@@ -50,9 +53,9 @@ export class Transcripts {
     await this.store.listPush(keys.transcript(conversation), [JSON.stringify(entry)], { maxLength: this.maxEntries, ttlMs: this.ttlMs });
   }
 
-  /** Whether the conversation has a transcript (it was not deleted, nor has it expired). */
-  async exists(conversation: string): Promise<boolean> {
-    return (await this.store.listRange(keys.transcript(conversation), 0, 0)).length > 0;
+  /** Whether the conversation was deleted (and not written to again since): its late answers are dropped. */
+  async erased(conversation: string): Promise<boolean> {
+    return (await this.store.get(keys.erased(conversation))) !== undefined;
   }
 
   async read(conversation: string): Promise<TranscriptEntry[]> {
@@ -65,6 +68,8 @@ export class Transcripts {
     if (!(await this.store.setIfAbsent(claim, entry.at, TURN_CLAIM_MS))) return false;
     try {
       await this.append(conversation, entry);
+      // Written to again (an operator reusing its id): no longer deleted.
+      if (await this.erased(conversation)) await this.store.delete(keys.erased(conversation));
     } catch (error) {
       // not appended: a retry of this message must be able to append it
       await this.store.delete(claim).catch(() => undefined);
@@ -111,6 +116,7 @@ export class Transcripts {
   /** Erase the transcript and its owner record; false when there was nothing to erase. */
   async erase(conversation: string): Promise<boolean> {
     const existed = (await this.store.listRange(keys.transcript(conversation), 0, 0)).length > 0 || (await this.owner(conversation)) !== undefined;
+    await this.store.set(keys.erased(conversation), '1', this.ttlMs);
     await this.store.delete(keys.transcript(conversation));
     await this.store.delete(keys.owner(conversation));
     return existed;

@@ -151,7 +151,8 @@ export class OpenAiClient implements AiClient {
     const choice = response.choices[0];
     const content = choice?.message?.content;
     const result = this.toResult(content ?? choice?.message?.refusal ?? '', response.model, response.usage);
-    return { result, whole: Boolean(content) && choice?.finish_reason === 'stop' };
+    // Servers that say something else than "stop" at the end (eos_token, null) still end whole.
+    return { result, whole: Boolean(content) && choice?.finish_reason !== 'length' && choice?.finish_reason !== 'content_filter' };
   }
 
   private async streamAttempt(request: AiRequest, attempt: Attempt, channel: TextChannel): Promise<AiResult> {

@@ -336,6 +336,32 @@ describe('token rotation across processes', () => {
     expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
   });
 
+  it('two refreshes while the store is down: the newest refresh token is stored once it is back, and the next refresh works', async () => {
+    const store = new MemoryStore();
+    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+    const details = { team: 'T0TWICE', channel: 'C0TWICE', user: 'U0ALICE' };
+    await installations.storeInstallation(workspaceInstall('T0TWICE', 'xoxe.xoxb-1-zero', { refreshToken: 'xoxe-1-twice-r0', expiresAt: Math.floor(Date.now() / 1000) - 1 }));
+    slack.reset();
+    let storeDown = true;
+    const flaky = Object.assign(Object.create(installations) as ParleyInstallationStore, {
+      storeInstallation: (installation: Installation) => (storeDown ? Promise.reject(new Error('store blip')) : installations.storeInstallation(installation)),
+    });
+    // Every token counts as about to expire (12 h tokens, refreshed 48 h early): each use refreshes.
+    const tokens = new WorkspaceTokens({ installations: flaky, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => pino({ level: 'silent' }), cacheTtlMs: 1, refreshEarlyMs: 48 * 3_600_000 });
+    await tokens.tokenFor(details);
+    const second = await tokens.tokenFor(details);
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(2);
+    storeDown = false;
+    const stored = await until(async () => {
+      const found = await installations.fetchInstallation({ teamId: 'T0TWICE', enterpriseId: undefined, isEnterpriseInstall: false });
+      return found.bot!.token === second ? found : undefined;
+    }, 'the newest refresh in the store', 5000);
+    expect(stored.bot!.refreshToken).not.toBe('xoxe-1-twice-r0');
+    // The stored refresh token is the live one: the next refresh succeeds.
+    expect(await tokens.tokenFor(details)).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
+    expect(slack.callsTo('oauth.v2.access').map((c) => c.args.refresh_token)).toHaveLength(3);
+  });
+
   it('a refreshed token still waiting for the store gives way to a reinstall written meanwhile', async () => {
     const store = new MemoryStore();
     const installations = new ParleyInstallationStore({ store, keys: [KEY] });

@@ -623,8 +623,9 @@
   async function send() {
     const text = input.value;
     if (!text.trim()) return;
+    // A message given back after a failed send keeps its id when it is sent again as it was.
     const id = unsent && unsent.text === text ? unsent.id : messageId();
-    unsent = { text, id };
+    unsent = null;
     input.value = '';
     updateSend();
     autosize();
@@ -643,10 +644,10 @@
       }
       const body = await readJson(res);
       if (gen !== generation) return;
-      if (res.ok) unsent = null;
       if (!res.ok) {
         stopThinking();
         setStatus(problem(res, body), true);
+        unsent = { text, id };
         giveBack(text);
         return;
       }
@@ -660,6 +661,7 @@
       if (gen !== generation) return;
       stopThinking();
       setStatus(error instanceof ApiError ? error.message : 'Cannot reach the server. Your message was not sent.', true);
+      unsent = { text, id };
       giveBack(text);
     }
   }
