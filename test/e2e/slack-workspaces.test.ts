@@ -67,6 +67,24 @@ function workspaceEvent(team: string, event: Record<string, unknown>): Record<st
   return { ...envelope, event: { ...event, event_ts: envelope.event.event_ts } };
 }
 
+/**
+ * A workspace with an expired rotating token, and WorkspaceTokens over an installation store whose
+ * writes fail while `down()` says so (this process's store writes failing, as in a Redis blip).
+ */
+async function tokensWithFlakyStore(slack: FakeSlack, team: string, refreshToken: string, options: { cacheTtlMs?: number; refreshEarlyMs?: number } = {}) {
+  const store = new MemoryStore();
+  const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+  await installations.storeInstallation(workspaceInstall(team, `xoxe.xoxb-1-${team}`, { refreshToken, expiresAt: Math.floor(Date.now() / 1000) - 1 }));
+  slack.reset();
+  const state = { down: true };
+  const flaky = Object.assign(Object.create(installations) as ParleyInstallationStore, {
+    storeInstallation: (installation: Installation) => (state.down ? Promise.reject(new Error('store blip')) : installations.storeInstallation(installation)),
+  });
+  const tokens = new WorkspaceTokens({ installations: flaky, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => pino({ level: 'silent' }), ...options });
+  const stored = () => installations.fetchInstallation({ teamId: team, enterpriseId: undefined, isEnterpriseInstall: false });
+  return { tokens, installations, state, stored, details: { team, channel: `C${team}`, user: 'U0ALICE' } };
+}
+
 describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall', () => {
   let slack: FakeSlack;
   let ai: FakeOpenAi;
@@ -304,82 +322,46 @@ describe('token rotation across processes', () => {
   });
 
   it('keeps a refreshed token the store could not take, uses it, and stores it once the store is back (the refresh token is spent once)', async () => {
-    const store = new MemoryStore();
-    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
-    const details = { team: 'T0BLIP', channel: 'C0BLIP', user: 'U0ALICE' };
-    await installations.storeInstallation(workspaceInstall('T0BLIP', 'xoxe.xoxb-1-old', { refreshToken: 'xoxe-1-first-refresh', expiresAt: Math.floor(Date.now() / 1000) - 1 }));
-    slack.reset();
-    let storeDown = true;
-    const flaky = Object.assign(Object.create(installations) as ParleyInstallationStore, {
-      storeInstallation: (installation: Installation) => (storeDown ? Promise.reject(new Error('store blip')) : installations.storeInstallation(installation)),
-    });
-    const tokens = new WorkspaceTokens({
-      installations: flaky,
-      client: new WebClient(undefined, webClientOptions(slack.url)),
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      store: () => store,
-      logger: () => pino({ level: 'silent' }),
-      cacheTtlMs: 1, // every use goes past the cache
-    });
+    const { tokens, state, stored, details } = await tokensWithFlakyStore(slack, 'T0BLIP', 'xoxe-1-first-refresh', { cacheTtlMs: 1 }); // every use goes past the cache
     const first = await tokens.tokenFor(details);
     expect(first).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
     await quiet(10);
     expect(await tokens.tokenFor(details)).toBe(first);
     expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
-    storeDown = false;
-    const stored = await until(async () => {
-      const found = await installations.fetchInstallation({ teamId: 'T0BLIP', enterpriseId: undefined, isEnterpriseInstall: false });
-      return found.bot!.token === first ? found : undefined;
+    state.down = false;
+    const found = await until(async () => {
+      const now = await stored();
+      return now.bot!.token === first ? now : undefined;
     }, 'the refreshed token in the store');
-    expect(stored.bot!.refreshToken).not.toBe('xoxe-1-first-refresh');
+    expect(found.bot!.refreshToken).not.toBe('xoxe-1-first-refresh');
     expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
   });
 
   it('two refreshes while the store is down: the newest refresh token is stored once it is back, and the next refresh works', async () => {
-    const store = new MemoryStore();
-    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
-    const details = { team: 'T0TWICE', channel: 'C0TWICE', user: 'U0ALICE' };
-    await installations.storeInstallation(workspaceInstall('T0TWICE', 'xoxe.xoxb-1-zero', { refreshToken: 'xoxe-1-twice-r0', expiresAt: Math.floor(Date.now() / 1000) - 1 }));
-    slack.reset();
-    let storeDown = true;
-    const flaky = Object.assign(Object.create(installations) as ParleyInstallationStore, {
-      storeInstallation: (installation: Installation) => (storeDown ? Promise.reject(new Error('store blip')) : installations.storeInstallation(installation)),
-    });
     // Every token counts as about to expire (12 h tokens, refreshed 48 h early): each use refreshes.
-    const tokens = new WorkspaceTokens({ installations: flaky, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => pino({ level: 'silent' }), cacheTtlMs: 1, refreshEarlyMs: 48 * 3_600_000 });
+    const { tokens, state, stored, details } = await tokensWithFlakyStore(slack, 'T0TWICE', 'xoxe-1-twice-r0', { cacheTtlMs: 1, refreshEarlyMs: 48 * 3_600_000 });
     await tokens.tokenFor(details);
     const second = await tokens.tokenFor(details);
     expect(slack.callsTo('oauth.v2.access')).toHaveLength(2);
-    storeDown = false;
-    const stored = await until(async () => {
-      const found = await installations.fetchInstallation({ teamId: 'T0TWICE', enterpriseId: undefined, isEnterpriseInstall: false });
-      return found.bot!.token === second ? found : undefined;
+    state.down = false;
+    const found = await until(async () => {
+      const now = await stored();
+      return now.bot!.token === second ? now : undefined;
     }, 'the newest refresh in the store', 5000);
-    expect(stored.bot!.refreshToken).not.toBe('xoxe-1-twice-r0');
+    expect(found.bot!.refreshToken).not.toBe('xoxe-1-twice-r0');
     // The stored refresh token is the live one: the next refresh succeeds.
     expect(await tokens.tokenFor(details)).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
     expect(slack.callsTo('oauth.v2.access').map((c) => c.args.refresh_token)).toHaveLength(3);
   });
 
   it('a refreshed token still waiting for the store gives way to a reinstall written meanwhile', async () => {
-    const store = new MemoryStore();
-    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
-    const details = { team: 'T0REDO', channel: 'C0REDO', user: 'U0ALICE' };
-    await installations.storeInstallation(workspaceInstall('T0REDO', 'xoxe.xoxb-1-old', { refreshToken: 'xoxe-1-redo-refresh', expiresAt: Math.floor(Date.now() / 1000) - 1 }));
-    slack.reset();
-    let storeDown = true;
-    const flaky = Object.assign(Object.create(installations) as ParleyInstallationStore, {
-      storeInstallation: (installation: Installation) => (storeDown ? Promise.reject(new Error('store blip')) : installations.storeInstallation(installation)),
-    });
-    const tokens = new WorkspaceTokens({ installations: flaky, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => pino({ level: 'silent' }) });
+    const { tokens, installations, state, stored, details } = await tokensWithFlakyStore(slack, 'T0REDO', 'xoxe-1-redo-refresh');
     expect(await tokens.tokenFor(details)).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
     // Another process stores a reinstall (new tokens) while this one's store writes fail.
     await installations.storeInstallation(workspaceInstall('T0REDO', 'xoxb-reinstalled'));
-    storeDown = false;
+    state.down = false;
     await quiet(1500); // past the next retry
-    const stored = await installations.fetchInstallation({ teamId: 'T0REDO', enterpriseId: undefined, isEnterpriseInstall: false });
-    expect(stored.bot!.token).toBe('xoxb-reinstalled');
+    expect((await stored()).bot!.token).toBe('xoxb-reinstalled');
   });
 
   it('a conversation whose workspace has no installation fails for good (dead-lettered, not retried)', async () => {
