@@ -98,6 +98,8 @@ export class OpenAiClient implements AiClient {
         async (flightSignal) => {
           const elsewhere = useCache ? await this.answerFromAnotherProcess(key, flightSignal) : { led: false };
           if (elsewhere.answer) return { ...elsewhere.answer, usage: freeUsage(), cached: true };
+          // The claim is short (a crashed holder's goes soon) and kept alive while the call runs.
+          const heartbeat = elsewhere.led ? this.keepClaim(key) : undefined;
           try {
             const { result, whole } = await this.resilient((attempt) => this.complete(request, attempt), flightSignal);
             this.reportUsage(result);
@@ -105,6 +107,7 @@ export class OpenAiClient implements AiClient {
             if (useCache && whole) await this.writeCache(key, result);
             return result;
           } finally {
+            clearInterval(heartbeat);
             if (elsewhere.led) await this.cache.release?.(key).catch(() => undefined);
           }
         },
@@ -238,7 +241,8 @@ export class OpenAiClient implements AiClient {
     const claimMs = Math.min(this.options.deadlineMs, SINGLE_FLIGHT_CLAIM_MS);
     try {
       if (await claim.call(this.cache, key, claimMs)) return { led: true };
-      const giveUpAt = Date.now() + claimMs;
+      // As long as the holder keeps its claim (it renews it while its call runs), up to a whole call's deadline.
+      const giveUpAt = Date.now() + this.options.deadlineMs;
       while (Date.now() < giveUpAt && !signal?.aborted) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         const answer = await this.readCache(key);
@@ -249,6 +253,16 @@ export class OpenAiClient implements AiClient {
       this.log?.warn({ err: error }, 'AI single-flight claim failed; asking the AI directly');
     }
     return { led: false };
+  }
+
+  /** Renew this process's single-flight claim while its call runs; a lost claim (a Redis blip) is simply not renewed. */
+  private keepClaim(key: string): NodeJS.Timeout | undefined {
+    const extend = this.cache.extend;
+    if (!extend) return undefined;
+    const claimMs = Math.min(this.options.deadlineMs, SINGLE_FLIGHT_CLAIM_MS);
+    const timer = setInterval(() => void extend.call(this.cache, key, claimMs).catch(() => undefined), claimMs / 3);
+    timer.unref();
+    return timer;
   }
 
   // A broken cache must cost money, not answers: its errors are logged and ignored.

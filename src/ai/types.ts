@@ -90,6 +90,9 @@ export interface ResponseCache {
   claim?(key: string, ttlMs: number): Promise<boolean>;
   /** Whether some process still holds the claim on `key`. */
   claimed?(key: string): Promise<boolean>;
+  /** Keep this process's claim on `key` for `ttlMs` more (its call is still running); false when it is no longer ours. */
+  extend?(key: string, ttlMs: number): Promise<boolean>;
+  /** Give up this process's claim (never another's, taken after ours expired). */
   release?(key: string): Promise<void>;
 }
 

@@ -54,4 +54,26 @@ describe('AI single-flight through the Redis cache', () => {
     expect((answered[0] as PromiseFulfilledResult<{ text: string }>).value.text).toBe(`ok: ${text}`);
     expect(asked).toBe(2);
   });
+
+  it('a claim is kept alive by its holder and released only by it: a late release leaves alone the claim another took after it expired', async () => {
+    const redis = connectRedis(REDIS_URL, { enableOfflineQueue: true });
+    connections.push(redis);
+    const [mine, theirs] = [new RedisResponseCache(redis, prefix), new RedisResponseCache(redis, prefix)];
+    const key = `claim-${randomUUID()}`;
+    expect(await mine.claim(key, 300)).toBe(true);
+    expect(await mine.extend(key, 5000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await theirs.claim(key, 5000)).toBe(false); // kept alive past its first 300 ms
+    expect(await theirs.claimed(key)).toBe(true);
+
+    const other = `claim-${randomUUID()}`;
+    expect(await mine.claim(other, 200)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // expired: a slow call outlived it
+    expect(await theirs.claim(other, 5000)).toBe(true);
+    expect(await mine.extend(other, 5000)).toBe(false);
+    await mine.release(other);
+    expect(await theirs.claimed(other)).toBe(true);
+    await theirs.release(other);
+    expect(await theirs.claimed(other)).toBe(false);
+  });
 });
