@@ -4,7 +4,8 @@ import type { Limiter } from './limit/index.js';
 
 /**
  * The AI calls-per-minute limit, shared by every process when the limiter is on Redis. Over it,
- * the job is deferred (it waits without spending an attempt) instead of calling the provider.
+ * the job is deferred (it waits without spending an attempt) instead of calling the provider. An
+ * answer the cache already holds is given without taking from the limit.
  */
 export function limitAiCalls(ai: AiClient, limiter: Limiter): AiClient {
   const admit = async () => {
@@ -16,7 +17,8 @@ export function limitAiCalls(ai: AiClient, limiter: Limiter): AiClient {
       return ai.circuit;
     },
     async reply(request, options) {
-      await admit();
+      // An answer already cached makes no AI call: it takes nothing of the limit.
+      if (!(await ai.hasCached?.(request).catch(() => false))) await admit();
       return ai.reply(request, options);
     },
     ...(ai.stream

@@ -22,6 +22,12 @@ export class FallbackAiClient implements AiClient {
     return this.primary.circuit;
   }
 
+  async hasCached(request: AiRequest): Promise<boolean> {
+    // Whichever would answer now: the fallback while the primary's circuit is open.
+    const answering = this.primary.circuit === 'open' ? this.fallback : this.primary;
+    return (await answering.hasCached?.(request)) ?? false;
+  }
+
   async reply(request: AiRequest, options?: CallOptions): Promise<AiResult> {
     if (this.primary.circuit === 'open') return this.viaFallback('circuit_open', () => this.fallback.reply(request, options));
     try {

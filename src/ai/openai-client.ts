@@ -120,6 +120,10 @@ export class OpenAiClient implements AiClient {
     }
   }
 
+  async hasCached(request: AiRequest): Promise<boolean> {
+    return this.options.cacheTtlSeconds > 0 && (await this.readCache(this.keyOf(request))) !== undefined;
+  }
+
   /** Stream text deltas; retried only while nothing has been sent. Not cached. */
   stream(request: AiRequest, callOptions: CallOptions = {}): AiStream {
     this.log?.debug(

@@ -56,6 +56,8 @@ export interface AiClient {
   stream?(request: AiRequest, options?: CallOptions): AiStream;
   /** Circuit breaker state, for readiness and metrics. */
   readonly circuit: CircuitStateName;
+  /** Whether the cache already holds this request's answer (no AI call would be made): the calls-per-minute limit asks. */
+  hasCached?(request: AiRequest): Promise<boolean>;
 }
 
 /** USD per 1M tokens, by model name (a dated snapshot matches its base name). */

@@ -58,6 +58,17 @@ describe('response cache', () => {
     }
   });
 
+  it('says whether it holds an answer (what the calls-per-minute limit asks), without calling the AI', async () => {
+    server.otherwise(json(200, completion('kept')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60 }));
+    expect(await client.hasCached(request('kept question'))).toBe(false);
+    await client.reply(request('kept question'));
+    expect(await client.hasCached(request('Kept question?'))).toBe(true);
+    expect(server.requests).toHaveLength(1);
+    const uncached = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 0 }));
+    expect(await uncached.hasCached(request('kept question'))).toBe(false);
+  });
+
   it('answers the same request twice with one call, the second from the cache', async () => {
     server.otherwise(json(200, completion('cached answer', { prompt_tokens: 100, completion_tokens: 10 })));
     const hits: boolean[] = [];

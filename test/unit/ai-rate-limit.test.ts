@@ -66,3 +66,27 @@ describe('the AI calls-per-minute limit on a stream', () => {
     await expect(stream.result).rejects.toThrow('the AI failed mid-stream');
   });
 });
+
+describe('the AI calls-per-minute limit and the cache', () => {
+  it('an answer the cache already holds is given without taking from the limit', async () => {
+    const cached = new Set<string>();
+    let calls = 0;
+    const ai: AiClient = {
+      circuit: 'closed',
+      hasCached: async (request) => cached.has(request.text),
+      reply: async (request) => {
+        if (!cached.has(request.text)) calls++;
+        cached.add(request.text);
+        return answer;
+      },
+    };
+    const limited = limitAiCalls(ai, createMemoryLimiter({ points: 1, durationSeconds: 60, keyPrefix: `cache-${Math.random()}` }));
+    const ask = (text: string) => limited.reply({ conversationId: 'c', history: [], text });
+    await ask('the same question');
+    // The one call of the minute is spent: the same question again comes from the cache.
+    await expect(ask('the same question')).resolves.toBe(answer);
+    await expect(ask('the same question')).resolves.toBe(answer);
+    await expect(ask('another question')).rejects.toBeInstanceOf(RetryAfterError);
+    expect(calls).toBe(1);
+  });
+});
