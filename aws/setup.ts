@@ -3,7 +3,7 @@
  * endpoints the AWS SDK is configured for (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS for an
  * emulator). Running it again finds everything in place and changes nothing.
  */
-import type { Config } from '../src/index.js';
+import { ConfigError, type Config } from '../src/index.js';
 import { dynamoDbSdk } from './dynamodb-sdk.js';
 import { storeTableName } from './dynamodb-store.js';
 import { createConversationLogTable, createStoreTable, type SetupOutcome } from './dynamodb-tables.js';
@@ -52,6 +52,8 @@ export async function setupAws(config: Config, report: (step: SetupStep) => void
     const client = createSqsClient();
     try {
       const name = queueName(config.sqsQueueUrl);
+      // parley's queue is FIFO (each conversation's messages in order); a FIFO queue's name ends in .fifo.
+      if (!name.endsWith('.fifo')) throw new ConfigError(`SQS_QUEUE_URL names "${name}", which is not a FIFO queue: parley needs one (its name ends in .fifo). Fix: set SQS_QUEUE_URL to …/${name}.fifo`);
       const existed = await queueExists(client, name);
       const made = await createSqsQueues(client, { name });
       done({ kind: 'queue', name: made.queueUrl, purpose: 'job queue (SQS_QUEUE_URL)', outcome: existed ? 'exists' : 'created', detail: `dead letters: ${made.deadLetterQueueUrl}` });

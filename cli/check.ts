@@ -30,7 +30,8 @@ export async function checkAi(config: Config): Promise<Line> {
   const { apiKey, baseURL, model } = config.ai;
   const keys = splitApiKeys(apiKey);
   if (keys.length === 0 && !baseURL) return { ok: 'warn', what: 'AI provider', detail: 'none configured: replies quote the message back (set OPENAI_API_KEY or OPENAI_BASE_URL)' };
-  const where = baseURL ?? 'api.openai.com';
+  // A user and password in the URL are credentials: never printed.
+  const where = baseURL ? baseURL.replace(/\/\/[^/@]*@/, '//…@') : 'api.openai.com';
   const tries = await Promise.all((keys.length > 0 ? keys : ['not-needed']).map((key) => listModels(key, baseURL)));
   const refusal = (i: number) => (keys.length > 0 ? `key #${i + 1} of ${keys.length} refused (401)` : 'refused without a key (401): set OPENAI_API_KEY');
   const refused = tries.flatMap((t, i) => (t === 'refused' ? [refusal(i)] : []));

@@ -23,11 +23,11 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
         return 0;
       }
       case 'replay': {
-        const ids = all ? letters.map((l) => l.id) : id ? [id] : [];
-        if (ids.length === 0) {
+        if (!all && !id) {
           console.error('usage: parley dlq replay ID | parley dlq replay --all');
           return 2;
         }
+        const ids = all ? letters.map((l) => l.id) : [id!];
         const replayed = all ? await replayEvery(queue) : Number(await queue.replay(ids[0]!));
         console.log(`replayed ${replayed} of ${ids.length}`);
         return replayed >= ids.length ? 0 : 1;

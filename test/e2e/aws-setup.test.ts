@@ -120,6 +120,14 @@ describe('parley aws setup (moto)', () => {
     expect([second.code, second.out.includes('exists   queue')]).toEqual([0, true]);
   });
 
+  it('with an SQS_QUEUE_URL that is not a FIFO queue: a configuration error (exit 1) naming the fix, and nothing created', async () => {
+    let result = { code: -1, out: '' };
+    expect(await added(async () => (result = await awsSetup({ SQS_QUEUE_URL: `${moto().url}/123456789012/jobs` })))).toEqual({ tables: [], queues: [] });
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('not a FIFO queue');
+    expect(result.out).toContain('jobs.fifo');
+  });
+
   it('with nothing configured: exit 2, says what to set, creates nothing', async () => {
     let result = { code: -1, out: '' };
     expect(await added(async () => (result = await awsSetup({})))).toEqual({ tables: [], queues: [] });

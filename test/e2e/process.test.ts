@@ -63,4 +63,29 @@ describe('the parley process', () => {
     expect(await exited).toBe(2);
     expect(out.stderr).toContain('REDIS_URL');
   });
+
+  it('parley worker stops cleanly on SIGTERM even while an adapter cannot start (its platform down)', async () => {
+    child = parley(['worker'], { LOG_LEVEL: 'info', REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `proc-${process.pid}-${Date.now()}`, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: 'http://127.0.0.1:1/api/' });
+    const { out, exited } = collect(child);
+    // The Slack adapter keeps retrying auth.test against a closed port.
+    await until(() => out.stdout.includes('Slack') || out.stdout.includes('adapter'), 'the adapter failing to start');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out.stdout).toMatch(/shutting down/);
+  });
+
+  it('parley simulate refuses a --retry that is not a whole number, and says so', async () => {
+    child = parley(['simulate', 'slack', 'hi', '--retry', 'abc'], { SLACK_SIGNING_SECRET: 'test-signing-secret' });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(2);
+    expect(out.stderr).toContain('--retry');
+  });
+
+  it('parley check never prints credentials in OPENAI_BASE_URL', async () => {
+    child = parley(['check'], { OPENAI_BASE_URL: 'http://someone:S3cretPassw0rd@127.0.0.1:1/v1' });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(1);
+    expect(out.stdout + out.stderr).not.toContain('S3cretPassw0rd');
+    expect(out.stdout + out.stderr).toContain('AI provider');
+  });
 });

@@ -150,6 +150,9 @@ describe('scale-out on Redis: several ingress and worker processes', () => {
       await until(async () => (await cli(['dlq', 'list'])).stdout.includes('attempts_exhausted'), 'a second dead letter');
       expect((await cli(['dlq', 'purge'])).stdout).toContain('purged 1 dead letters');
       expect((await cli(['dlq', 'list'])).stdout).toContain('no dead letters');
+      // Nothing to replay is not a mistake (a script replaying everything on a schedule).
+      const nothing = await cli(['dlq', 'replay', '--all']);
+      expect([nothing.code, nothing.stdout.trim()]).toEqual([0, 'replayed 0 of 0']);
     } finally {
       ai.script((call) => ({ text: `re: ${lastUserText(call)}`, delayMs: lastUserText(call).startsWith('slow') ? 800 : 0 }));
     }
