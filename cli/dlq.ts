@@ -9,6 +9,13 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
     return 2;
   }
   try {
+    // Unreachable, the queue's connection would wait (and retry) without end and without a word.
+    if (!(await reachable(queue))) {
+      console.error(`parley dlq: cannot reach the queue (${config.sqsQueueUrl ? 'SQS_QUEUE_URL' : 'REDIS_URL'}) within ${REACH_TIMEOUT_MS / 1000} s. Check that it is up and the setting is right (parley check tells more).`);
+      // Its connection keeps retrying in the background and would keep the process alive.
+      setTimeout(() => process.exit(1), 100);
+      return 1;
+    }
     const [action, id] = args;
     const letters = await queue.deadLetters();
     switch (action) {
@@ -40,7 +47,21 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
         return 2;
     }
   } finally {
-    await queue.close(0);
+    // Closing a connection that never came up can wait as long: a second is enough.
+    await Promise.race([queue.close(0).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  }
+}
+
+/** How long `parley dlq` waits for its queue to answer before saying it cannot reach it. */
+const REACH_TIMEOUT_MS = 5000;
+
+async function reachable(queue: JobQueue<JobData>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), REACH_TIMEOUT_MS)));
+  try {
+    return await Promise.race([queue.ping().then(() => true, () => false), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

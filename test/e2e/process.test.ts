@@ -88,4 +88,11 @@ describe('the parley process', () => {
     expect(out.stdout + out.stderr).not.toContain('S3cretPassw0rd');
     expect(out.stdout + out.stderr).toContain('AI provider');
   });
+
+  it('parley dlq says it cannot reach Redis and exits 1, instead of waiting without a word', async () => {
+    child = parley(['dlq', 'list'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(1);
+    expect(out.stderr).toContain('cannot reach the queue (REDIS_URL)');
+  });
 });
