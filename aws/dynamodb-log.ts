@@ -8,6 +8,7 @@
  *   reason?, at, user?)
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   DEFAULT_CONVERSATION_LOG_TABLE,
   type ConversationEntry,
@@ -94,24 +95,13 @@ export class DynamoConversationLog implements ConversationLog {
   async list(conversationId: string, limit = 100): Promise<ConversationEntry[]> {
     const count = Math.floor(limit);
     if (!(count > 0)) return []; // DynamoDB refuses a Limit of 0
-    const { QueryCommand } = this.dynamo.sdk.lib;
     const items: ConversationItem[] = [];
-    let start: Record<string, unknown> | undefined;
     // A page stops at 1 MB: long exchanges take several to make `limit`.
-    do {
-      const page = await this.dynamo.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'conversation_id = :id',
-          ExpressionAttributeValues: { ':id': conversationId },
-          ScanIndexForward: false,
-          Limit: count - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((page.Items ?? []) as ConversationItem[]));
-      start = page.LastEvaluatedKey;
-    } while (start && items.length < count);
+    const query = { KeyConditionExpression: 'conversation_id = :id', ExpressionAttributeValues: { ':id': conversationId }, ScanIndexForward: false };
+    for await (const page of this.pages(query, () => count - items.length)) {
+      items.push(...page);
+      if (items.length >= count) break;
+    }
     return items.map(fromItem).reverse();
   }
 
@@ -120,23 +110,18 @@ export class DynamoConversationLog implements ConversationLog {
    * then an UpdateItem of that item's `feedback` (only while the item exists).
    */
   async rate(conversationId: string, exchangeId: string, feedback: ExchangeFeedback): Promise<RateResult | undefined> {
-    const { QueryCommand, UpdateCommand } = this.dynamo.sdk.lib;
-    let start: Record<string, unknown> | undefined;
+    const { UpdateCommand } = this.dynamo.sdk.lib;
     let item: ConversationItem | undefined;
-    do {
-      const page = await this.dynamo.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'conversation_id = :id',
-          FilterExpression: 'exchange_id = :exchange',
-          ExpressionAttributeValues: { ':id': conversationId, ':exchange': exchangeId },
-          ScanIndexForward: false,
-          ExclusiveStartKey: start,
-        }),
-      );
-      item = (page.Items as ConversationItem[] | undefined)?.[0];
-      start = page.LastEvaluatedKey;
-    } while (!item && start);
+    const query = {
+      KeyConditionExpression: 'conversation_id = :id',
+      FilterExpression: 'exchange_id = :exchange',
+      ExpressionAttributeValues: { ':id': conversationId, ':exchange': exchangeId },
+      ScanIndexForward: false,
+    };
+    for await (const page of this.pages(query)) {
+      item = page[0];
+      if (item) break;
+    }
     if (!item) return undefined;
     try {
       await this.dynamo.documents.send(
@@ -160,23 +145,24 @@ export class DynamoConversationLog implements ConversationLog {
    * items deleted with BatchWriteItem, 25 at a time, its UnprocessedItems sent again a few times.
    */
   async erase(conversationId: string): Promise<void> {
+    const query = {
+      KeyConditionExpression: 'conversation_id = :id',
+      ExpressionAttributeValues: { ':id': conversationId },
+      ProjectionExpression: 'conversation_id, #t',
+      ExpressionAttributeNames: { '#t': 'timestamp' }, // a reserved word
+    };
+    for await (const page of this.pages(query)) {
+      for (let n = 0; n < page.length; n += BATCH_SIZE) await this.deleteBatch(page.slice(n, n + BATCH_SIZE));
+    }
+  }
+
+  /** A Query's items, page by page (a page stops at 1 MB); `limit` says how many the next page may hold. */
+  private async *pages(query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>, limit?: () => number): AsyncGenerator<ConversationItem[]> {
     const { QueryCommand } = this.dynamo.sdk.lib;
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.dynamo.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'conversation_id = :id',
-          ExpressionAttributeValues: { ':id': conversationId },
-          ProjectionExpression: 'conversation_id, #t',
-          ExpressionAttributeNames: { '#t': 'timestamp' }, // a reserved word
-          ExclusiveStartKey: start,
-        }),
-      );
-      const keys = (page.Items ?? []) as Pick<ConversationItem, 'conversation_id' | 'timestamp'>[];
-      for (let n = 0; n < keys.length; n += BATCH_SIZE) {
-        await this.deleteBatch(keys.slice(n, n + BATCH_SIZE));
-      }
+      const page = await this.dynamo.documents.send(new QueryCommand({ TableName: this.tableName, ...query, ...(limit ? { Limit: limit() } : {}), ExclusiveStartKey: start }));
+      yield (page.Items ?? []) as ConversationItem[];
       start = page.LastEvaluatedKey;
     } while (start);
   }

@@ -16,15 +16,16 @@
  * enterprise ids only.
  */
 import type { AuthorizeResult, AuthorizeSourceData } from '@slack/bolt';
-import type { Installation, InstallationQuery, InstallationStore } from '@slack/oauth';
+import type { Installation, InstallationStore } from '@slack/oauth';
 import type { WebClient } from '@slack/web-api';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { PermanentError, type Store } from 'parley/adapter-kit';
 import type { SlackDetails } from './events.js';
+import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup } from './workspace-lookup.js';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
-export type InstallationLookup = InstallationQuery<boolean>;
+export type { InstallationLookup } from './workspace-lookup.js';
 
 /** An InstallationStore; `findInstallation` (undefined when missing), when it has one, tells "not installed" from a failure. */
 export type WorkspaceInstallations = InstallationStore & { findInstallation?(query: InstallationLookup): Promise<AnyInstallation | undefined> };
@@ -56,15 +57,6 @@ export interface WorkspaceTokensOptions {
   logger(): Logger;
   cacheTtlMs?: number;
   refreshEarlyMs?: number;
-}
-
-interface EventBody {
-  type?: unknown;
-  team_id?: unknown;
-  enterprise_id?: unknown;
-  authorizations?: unknown;
-  is_enterprise_install?: unknown;
-  event?: { type?: unknown; tokens?: { bot?: unknown } };
 }
 
 export class WorkspaceTokens {
@@ -298,37 +290,4 @@ export class WorkspaceTokens {
     else this.cache.delete(key);
     return installation;
   }
-}
-
-/** The installation an Events API delivery belongs to, read as Bolt reads it (authorizations[0]). */
-function lookupOfEvent(body: EventBody): InstallationLookup | undefined {
-  const first: unknown = Array.isArray(body.authorizations) ? body.authorizations[0] : undefined;
-  const auth = (typeof first === 'object' && first !== null ? first : {}) as { team_id?: unknown; enterprise_id?: unknown; is_enterprise_install?: unknown };
-  const teamId = text(auth.team_id) ?? text(body.team_id);
-  const enterpriseId = first ? text(auth.enterprise_id) : text(body.enterprise_id);
-  // Bolt falls back to the body's own flag: Slack sends app_uninstalled without authorizations.
-  const isEnterpriseInstall = first ? auth.is_enterprise_install === true : body.is_enterprise_install === true;
-  if (isEnterpriseInstall ? !enterpriseId : !teamId) return undefined;
-  return { teamId, enterpriseId, isEnterpriseInstall } as InstallationLookup;
-}
-
-/** The installation a conversation's replies are posted with. */
-function lookupFor(details: SlackDetails): InstallationLookup {
-  return { teamId: details.team, enterpriseId: details.enterprise, isEnterpriseInstall: details.enterpriseInstall === true } as InstallationLookup;
-}
-
-function cacheKey(query: InstallationLookup): string {
-  return query.isEnterpriseInstall ? `${query.enterpriseId ?? '-'}:-` : `${query.enterpriseId ?? '-'}:${query.teamId ?? '-'}`;
-}
-
-function ids(query: InstallationLookup): Record<string, unknown> {
-  return { teamId: query.teamId, enterpriseId: query.enterpriseId, isEnterpriseInstall: query.isEnterpriseInstall };
-}
-
-function describe(query: InstallationLookup): string {
-  return query.isEnterpriseInstall ? `Enterprise Grid org ${query.enterpriseId}` : `workspace ${query.teamId}`;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { webChat } from '../../adapters/web/index.js';
 import { lambdaHandler, sqsQueueFromConfig, sqsWorker } from '../../aws/index.js';
-import { createBot, loadConfig, MemoryStore } from '../../src/index.js';
+import { createBot, loadConfig, MemoryStore, type Bot } from '../../src/index.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { functionUrlEvent, httpApiEvent, restApiEvent, type SignedRequest } from '../helpers/lambda-events.js';
@@ -62,6 +62,16 @@ function slackRequest(text: string, threadTs?: string): SignedRequest {
   return { method: 'POST', path: '/slack/events', headers: { 'Content-Type': 'application/json', 'User-Agent': 'Slackbot 1.0', ...signSlack('test-signing-secret', body) }, body };
 }
 
+/** GET an event-stream route through the HTTP Lambda: answered (200, text/event-stream) within `ms`, or the test fails. */
+async function eventStreamWithin(bot: Bot, path: string, token: string, ms: number) {
+  const answer = lambdaHandler(bot)(httpApiEvent({ method: 'GET', path, headers: { authorization: `Bearer ${token}` }, body: '' }));
+  const result = await Promise.race([answer, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms))]);
+  expect(result, `answered within ${ms} ms`).toBeDefined();
+  expect(result!.statusCode).toBe(200);
+  expect(result!.headers?.['content-type']).toMatch(/^text\/event-stream/);
+  return result!;
+}
+
 const repliesTo = (text: string) => slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes(text));
 
 describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', () => {
@@ -99,11 +109,7 @@ describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', (
     const ADMIN_TOKEN = 'lambda-sse-admin-token-7d2b';
     const bot = createBot({ config: loadConfig({ ...testEnv, ADMIN_TOKEN, MODE: 'direct' }) });
     closers.push(() => bot.close());
-    const answer = lambdaHandler(bot)(httpApiEvent({ method: 'GET', path: '/console/api/events', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: '' }));
-    const result = await Promise.race([answer, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5000))]);
-    expect(result, 'answered within 5 s').toBeDefined();
-    expect(result!.statusCode).toBe(200);
-    expect(result!.headers?.['content-type']).toMatch(/^text\/event-stream/);
+    const result = await eventStreamWithin(bot, '/console/api/events', ADMIN_TOKEN, 5000);
     expect(result!.body).toContain('retry: 5000');
     expect(result!.body).toMatch(/event: overview\ndata: \{/);
   });
@@ -113,11 +119,7 @@ describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', (
     const config = loadConfig({ ...testEnv, WEB_TOKEN, MODE: 'direct' });
     const bot = createBot({ config, adapters: [webChat({ token: config.web.token })] });
     closers.push(() => bot.close());
-    const answer = lambdaHandler(bot)(httpApiEvent({ method: 'GET', path: '/web/conversations/quiet-one/events', headers: { authorization: `Bearer ${WEB_TOKEN}` }, body: '' }));
-    const result = await Promise.race([answer, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 4000))]);
-    expect(result, 'answered within 4 s').toBeDefined();
-    expect(result!.statusCode).toBe(200);
-    expect(result!.headers?.['content-type']).toMatch(/^text\/event-stream/);
+    await eventStreamWithin(bot, '/web/conversations/quiet-one/events', WEB_TOKEN, 4000);
   });
 
   it('refuses a body that is not what was signed, and queues nothing', async () => {

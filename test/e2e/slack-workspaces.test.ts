@@ -96,6 +96,8 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
   const conversationLog = new MemoryConversationLog();
 
   const postsIn = (channel: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
+  /** The conversation's first exchange in the log, once it is there. */
+  const loggedExchange = async (conversationId: string) => (await until(async () => (await conversationLog.list(conversationId))[0], `the logged exchange of ${conversationId}`));
 
   beforeAll(async () => {
     for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
@@ -148,11 +150,7 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     expect(betaPost!.token).toBe('xoxb-beta-token');
     expect(betaPost!.headers.authorization).toBe('Bearer xoxb-beta-token');
     // The workspace is the tenant.
-    const entries = await until(async () => {
-      const found = await conversationLog.list(`T0BETA:C0BETA:${beta.event.ts}`);
-      return found.length ? found : undefined;
-    }, 'the logged exchange');
-    expect(entries[0]!.tenant).toBe('T0BETA');
+    expect((await loggedExchange(`T0BETA:C0BETA:${beta.event.ts}`)).tenant).toBe('T0BETA');
   });
 
   it('answers in a Slack Connect channel with the installation Slack names (authorizations), not the other organisation\'s', async () => {
@@ -164,11 +162,7 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     const [post] = await until(() => (postsIn('C0SHARED').length ? postsIn('C0SHARED') : undefined), 'the reply in the shared channel');
     expect(post!.token).toBe('xoxb-host-token');
     expect(post!.args.text).toBe('echo: hello across orgs');
-    const entries = await until(async () => {
-      const found = await conversationLog.list(`T0HOST:C0SHARED:${shared.event.ts}`);
-      return found.length ? found : undefined;
-    }, 'the logged exchange under the host workspace');
-    expect(entries[0]!.tenant).toBe('T0HOST');
+    expect((await loggedExchange(`T0HOST:C0SHARED:${shared.event.ts}`)).tenant).toBe('T0HOST');
   });
 
   it('answers a workspace of an Enterprise Grid org through the org-wide installation', async () => {
@@ -178,11 +172,7 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     expect(res.status).toBe(200);
     const [post] = await until(() => (postsIn('C0ORG').length ? postsIn('C0ORG') : undefined), 'the reply in the org workspace');
     expect(post!.token).toBe('xoxb-org-token');
-    const entries = await until(async () => {
-      const found = await conversationLog.list(`T0ORGTEAM:C0ORG:${mention.event.ts}`);
-      return found.length ? found : undefined;
-    }, 'the logged exchange');
-    expect(entries[0]!.tenant).toBe('T0ORGTEAM');
+    expect((await loggedExchange(`T0ORGTEAM:C0ORG:${mention.event.ts}`)).tenant).toBe('T0ORGTEAM');
   });
 
   it('refreshes an expired rotating token once, stores it back, and replies with the new one', async () => {

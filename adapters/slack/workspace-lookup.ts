@@ -1,0 +1,51 @@
+/**
+ * Which Slack installation an event or a conversation belongs to, read as Bolt reads it, and how
+ * WorkspaceTokens names it in its cache and its log lines (team and enterprise ids only).
+ */
+import type { InstallationQuery } from '@slack/oauth';
+import type { SlackDetails } from './events.js';
+
+export type InstallationLookup = InstallationQuery<boolean>;
+
+/** What of an Events API delivery says which installation it is for. */
+export interface EventBody {
+  type?: unknown;
+  team_id?: unknown;
+  enterprise_id?: unknown;
+  authorizations?: unknown;
+  is_enterprise_install?: unknown;
+  event?: { type?: unknown; tokens?: { bot?: unknown } };
+}
+
+/** The installation an Events API delivery belongs to, read as Bolt reads it (authorizations[0]). */
+export function lookupOfEvent(body: EventBody): InstallationLookup | undefined {
+  const first: unknown = Array.isArray(body.authorizations) ? body.authorizations[0] : undefined;
+  const auth = (typeof first === 'object' && first !== null ? first : {}) as { team_id?: unknown; enterprise_id?: unknown; is_enterprise_install?: unknown };
+  const teamId = text(auth.team_id) ?? text(body.team_id);
+  const enterpriseId = first ? text(auth.enterprise_id) : text(body.enterprise_id);
+  // Bolt falls back to the body's own flag: Slack sends app_uninstalled without authorizations.
+  const isEnterpriseInstall = first ? auth.is_enterprise_install === true : body.is_enterprise_install === true;
+  if (isEnterpriseInstall ? !enterpriseId : !teamId) return undefined;
+  return { teamId, enterpriseId, isEnterpriseInstall } as InstallationLookup;
+}
+
+/** The installation a conversation's replies are posted with. */
+export function lookupFor(details: SlackDetails): InstallationLookup {
+  return { teamId: details.team, enterpriseId: details.enterprise, isEnterpriseInstall: details.enterpriseInstall === true } as InstallationLookup;
+}
+
+export function cacheKey(query: InstallationLookup): string {
+  return query.isEnterpriseInstall ? `${query.enterpriseId ?? '-'}:-` : `${query.enterpriseId ?? '-'}:${query.teamId ?? '-'}`;
+}
+
+export function ids(query: InstallationLookup): Record<string, unknown> {
+  return { teamId: query.teamId, enterpriseId: query.enterpriseId, isEnterpriseInstall: query.isEnterpriseInstall };
+}
+
+export function describe(query: InstallationLookup): string {
+  return query.isEnterpriseInstall ? `Enterprise Grid org ${query.enterpriseId}` : `workspace ${query.teamId}`;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
