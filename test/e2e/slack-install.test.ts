@@ -268,6 +268,26 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     secretsSeen.add(installation.bot!.token).add(installation.bot!.refreshToken!);
   });
 
+  it('a reinstall is used at once: the next reply goes with the new token, not the installation this process had cached', async () => {
+    const teamQuery = { teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false } as const;
+    const before = (await installations.fetchInstallation(teamQuery)).bot!.token;
+    const reply = async (text: string) => {
+      slack.reset();
+      expect((await postSlack(server.url, appMention({ team: TEAM, text }))).status).toBe(200);
+      return until(() => slack.callsTo('chat.postMessage')[0], 'the reply');
+    };
+    expect((await reply('before the reinstall')).token).toBe(before); // now cached (30 s)
+    const { state, cookie } = await startInstall();
+    const res = await get(`/slack/oauth_redirect?code=code-alpha-reinstall&state=${encodeURIComponent(state)}`, cookie);
+    expect(res.status).toBe(200);
+    const after = (await installations.fetchInstallation(teamQuery)).bot!;
+    secretsSeen.add(after.token).add(after.refreshToken!);
+    expect(after.token).not.toBe(before);
+    const post = await reply('after the reinstall');
+    expect(post.args.text).toBe('echo: after the reinstall');
+    expect(post.token).toBe(after.token);
+  });
+
   it('after a key rotation (new key first, old second) a restarted bot reads the installation, answers, and re-encrypts it with the new key', async () => {
     await server.close();
     const newKey = randomBytes(32);
