@@ -107,8 +107,7 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
       { teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, isEnterpriseInstall: Boolean(installation.isEnterpriseInstall), tokenRotation: installation.bot?.expiresAt !== undefined },
       'Slack app installed',
     );
-    const open = installation.appId && installation.team?.id ? ` <a href="https://slack.com/app_redirect?app=${encodeURIComponent(installation.appId)}&amp;team=${encodeURIComponent(installation.team.id)}">Open it in Slack</a>.` : '';
-    return page(200, 'Installed', `<p>parley is installed in ${escapeHtml(where ?? 'your workspace')}.${open}</p>`, clear);
+    return page(200, 'Installed', `<p>parley is installed in ${escapeHtml(where ?? 'your workspace')}.${nextStep(installation)}</p>`, clear);
   }
 
   /** oauth.v2.access, and the installation it describes (as InstallProvider builds it). */
@@ -154,6 +153,22 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
     { method: 'GET', path: INSTALL_PATH, handle: install },
     { method: 'GET', path: REDIRECT_PATH, handle: redirect },
   ];
+}
+
+/**
+ * The success page's next step, as Bolt's default page: open the app in its workspace; after an
+ * org-wide install, choose the org's workspaces that get it (Slack's admin page for the app).
+ */
+function nextStep(installation: Installation<'v2', boolean>): string {
+  const { appId, enterpriseUrl } = installation;
+  if (!appId) return '';
+  if (installation.isEnterpriseInstall) {
+    if (!enterpriseUrl || !/^https:\/\//.test(enterpriseUrl)) return '';
+    const add = `${enterpriseUrl.endsWith('/') ? enterpriseUrl : `${enterpriseUrl}/`}manage/organization/apps/profile/${encodeURIComponent(appId)}/workspaces/add`;
+    return ` Next, <a href="${escapeHtml(add)}">choose the organization's workspaces to add it to</a>.`;
+  }
+  const team = installation.team?.id;
+  return team ? ` <a href="https://slack.com/app_redirect?app=${encodeURIComponent(appId)}&amp;team=${encodeURIComponent(team)}">Open it in Slack</a>.` : '';
 }
 
 function stateCookie(value: string, maxAgeSeconds: number, request: HttpRequest): string {

@@ -288,6 +288,40 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     expect(post.token).toBe(after.token);
   });
 
+  it('an org-wide (Enterprise Grid) install ends with a link to choose the workspaces, as Bolt links it', async () => {
+    const org = `E0${randomUUID().slice(0, 8).toUpperCase()}`;
+    const token = `xoxb-${org}-org-installed-token`;
+    secretsSeen.add(token);
+    slack.on('oauth.v2.access', (call) =>
+      call.args.code === 'code-org'
+        ? {
+            body: {
+              ok: true,
+              access_token: token,
+              token_type: 'bot',
+              scope: 'chat:write',
+              bot_user_id: 'UBOTORG',
+              app_id: 'A0PARLEY',
+              team: null,
+              enterprise: { id: org, name: 'Grid & Co' },
+              is_enterprise_install: true,
+              authed_user: { id: 'U0ADMIN' },
+            },
+          }
+        : undefined,
+    );
+    slack.on('auth.test', (call) => (call.token === token ? { body: { ok: true, url: 'https://grid-co.enterprise.slack.com/', bot_id: 'BORG', user_id: 'UBOTORG', enterprise_id: org, is_enterprise_install: true } } : undefined));
+    const { state, cookie } = await startInstall();
+    const res = await get(`/slack/oauth_redirect?code=code-org&state=${encodeURIComponent(state)}`, cookie);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('parley is installed in Grid &#38; Co.');
+    const link = /<a href="([^"]+)">choose the organization's workspaces to add it to<\/a>/.exec(res.text)?.[1];
+    expect(link).toBe('https://grid-co.enterprise.slack.com/manage/organization/apps/profile/A0PARLEY/workspaces/add');
+    expect(res.text).not.toContain('app_redirect'); // no workspace to open it in yet
+    const stored = await installations.fetchInstallation({ teamId: undefined, enterpriseId: org, isEnterpriseInstall: true });
+    expect(stored).toMatchObject({ isEnterpriseInstall: true, enterpriseUrl: 'https://grid-co.enterprise.slack.com/', appId: 'A0PARLEY' });
+  });
+
   it('after a key rotation (new key first, old second) a restarted bot reads the installation, answers, and re-encrypts it with the new key', async () => {
     await server.close();
     const newKey = randomBytes(32);
