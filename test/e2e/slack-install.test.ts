@@ -116,10 +116,10 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     expect(cookie.attributes).toBe('Path=/slack; HttpOnly; SameSite=Lax; Max-Age=600'); // http here: no Secure
     const url = authorizeUrl(page);
     expect(`${url.origin}${url.pathname}`).toBe('https://slack.com/oauth/v2/authorize');
+    // No PUBLIC_URL or SLACK_REDIRECT_URI: no redirect_uri (Slack uses the app's registered one), as Bolt does.
     expect(Object.fromEntries(url.searchParams)).toEqual({
       client_id: CLIENT_ID,
       scope: DEFAULT_SLACK_SCOPES,
-      redirect_uri: `${server.base}/slack/oauth_redirect`,
       state: cookie.value,
     });
     secretsSeen.add(cookie.value);
@@ -161,9 +161,10 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     expect(res.status).toBe(200);
     expect(res.text).toContain('parley is installed in Parley Test');
     expect(stateCookie(res).attributes).toContain('Max-Age=0');
-    // The exchange went to the fake (SLACK_API_URL), with the app's credentials and the same redirect_uri.
+    // The exchange went to the fake (SLACK_API_URL), with the app's credentials and, as the authorize URL, no redirect_uri.
     const [exchange] = slack.callsTo('oauth.v2.access');
-    expect(exchange!.args).toMatchObject({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: 'code-alpha-1', redirect_uri: `${server.base}/slack/oauth_redirect` });
+    expect(exchange!.args).toMatchObject({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: 'code-alpha-1' });
+    expect(exchange!.args).not.toHaveProperty('redirect_uri');
     const installation = await installations.fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false });
     expect(installation).toMatchObject({ team: { id: TEAM, name: 'Parley Test' }, appId: 'A0PARLEY', isEnterpriseInstall: false, authVersion: 'v2', user: { id: 'U0ALICE' } });
     expect(installation.bot).toMatchObject({ token: expect.stringMatching(/^xoxb-/), userId: 'UBOT', id: 'BBOT', refreshToken: expect.stringMatching(/^xoxe-1-/) });
@@ -235,13 +236,13 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     const cookie = stateCookie(answer);
     expect(cookie.attributes).toBe('Path=/slack; HttpOnly; SameSite=Lax; Max-Age=600; Secure');
     const url = authorizeUrl(answer);
-    expect(url.searchParams.get('redirect_uri')).toBe('https://bot.example.com/slack/oauth_redirect');
+    expect(url.searchParams.has('redirect_uri')).toBe(false);
     const back = await server.bot.fetch(
       new Request(`https://bot.example.com/slack/oauth_redirect?code=code-beta&state=${encodeURIComponent(url.searchParams.get('state')!)}`, { headers: { cookie: `slack_oauth_state=${cookie.value}` } }),
     );
     expect(back.status).toBe(200);
     expect(await back.text()).toContain('parley is installed in Beta &#60;Corp&#62;'); // escaped
-    expect(slack.callsTo('oauth.v2.access')[0]!.args.redirect_uri).toBe('https://bot.example.com/slack/oauth_redirect');
+    expect(slack.callsTo('oauth.v2.access')[0]!.args).not.toHaveProperty('redirect_uri');
     const beta = await installations.fetchInstallation({ teamId: BETA, enterpriseId: undefined, isEnterpriseInstall: false });
     expect(beta.bot).toMatchObject({ token: 'xoxb-beta-installed-token', userId: 'UBOTBETA' });
     expect(beta.bot!.refreshToken).toBeUndefined(); // no token rotation in this answer
@@ -348,4 +349,36 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     expect(output).not.toMatch(/xox[bpe]-|xoxe\./);
     expect(output).not.toMatch(/code-(alpha|beta|lambda|forged)/);
   });
+});
+
+describe('Slack OAuth install with a configured redirect URI', () => {
+  const prefix = uniquePrefix();
+  useRedis(prefix);
+  const cases: [string, Record<string, string>, string][] = [
+    ['PUBLIC_URL', { PUBLIC_URL: 'https://bot.example.com' }, 'https://bot.example.com/slack/oauth_redirect'],
+    ['SLACK_REDIRECT_URI', { SLACK_REDIRECT_URI: 'https://auth.example.com/slack/oauth_redirect' }, 'https://auth.example.com/slack/oauth_redirect'],
+  ];
+  for (const [name, extra, redirectUri] of cases) {
+    it(`with ${name}, the authorize URL and the code exchange carry the same redirect_uri, whatever address the page was opened at`, async () => {
+      const slack = await startFakeSlack({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, teamId: TEAM });
+      const ai = await startFakeOpenAi();
+      const env = { SLACK_BOT_TOKEN: '', SLACK_CLIENT_ID: CLIENT_ID, SLACK_CLIENT_SECRET: CLIENT_SECRET, SLACK_STATE_SECRET: STATE_SECRET, SLACK_INSTALLATION_KEY: KEY.toString('base64'), REDIS_URL, REDIS_PREFIX: prefix, ...extra };
+      const server = await startSlackBot(slack, ai, env);
+      try {
+        // Opened over plain http (as behind a TLS-terminating proxy without TRUST_PROXY).
+        const page = await fetch(`${server.base}/slack/install`);
+        const answer = { status: page.status, headers: page.headers, text: await page.text() };
+        const url = authorizeUrl(answer);
+        expect(url.searchParams.get('redirect_uri')).toBe(redirectUri);
+        const cookie = stateCookie(answer).value;
+        const back = await fetch(`${server.base}/slack/oauth_redirect?code=code-configured&state=${encodeURIComponent(url.searchParams.get('state')!)}`, { headers: { cookie: `slack_oauth_state=${cookie}` } });
+        expect(back.status).toBe(200);
+        expect(slack.callsTo('oauth.v2.access')[0]!.args.redirect_uri).toBe(redirectUri);
+      } finally {
+        await server.close();
+        await slack.close();
+        await ai.close();
+      }
+    });
+  }
 });
