@@ -24,6 +24,7 @@ import { botUserIdOf, receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
 import { ParleyInstallationStore } from './installation-store.js';
 import { WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
+import { lookupOfInstallation } from './workspace-lookup.js';
 import { slackInstallRoutes } from './install.js';
 import { registerOwnListeners } from './own-listeners.js';
 
@@ -208,7 +209,10 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     },
     receive,
     // Many workspaces: /slack/install and /slack/oauth_redirect (install.ts).
-    ...(options.oauth && installations ? { routes: slackInstallRoutes({ oauth: options.oauth, installations, client, logger }) } : {}),
+    // A reinstall's new token is used at once here, not once the cached installation has expired.
+    ...(options.oauth && installations
+      ? { routes: slackInstallRoutes({ oauth: options.oauth, installations, client, logger, installed: (installation) => workspaces?.forget(lookupOfInstallation(installation)) }) }
+      : {}),
     maxChars: MAX_MESSAGE_CHARS,
     format: markdownToMrkdwn,
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),

@@ -78,7 +78,7 @@ export interface SlackOAuthConfig {
   installationKeys: Buffer[];
   /** Bot scopes /slack/install asks for. */
   scopes: string[];
-  /** Where Slack sends the browser back; absent: /slack/oauth_redirect on the URL the install page was opened at. */
+  /** Where Slack sends the browser back (SLACK_REDIRECT_URI, else PUBLIC_URL + /slack/oauth_redirect); absent: none is sent, and Slack uses the app's registered redirect URL. */
   redirectUri?: string;
 }
 

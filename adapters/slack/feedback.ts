@@ -1,7 +1,8 @@
 /**
  * Feedback on answers in Slack: the last part of every AI answer carries Slack's feedback buttons
  * for AI apps (a `context_actions` block with a `feedback_buttons` element, values
- * `good:<exchange>` / `bad:<exchange>`, the exchange being the job that answered). A click
+ * `good:<exchange>` / `bad:<exchange>`, the exchange being the job that answered; the block_id
+ * also names the conversation the exchange was logged under). A click
  * arrives as a signed `block_actions` payload; parley's own Bolt listeners (so the developer's
  * listeners still run) hand it to `AdapterContext.feedback`, and a 👎 opens a modal asking for a
  * short reason, stored with the rating when it is submitted.
@@ -17,11 +18,24 @@ export const REASON_CALLBACK = 'parley_feedback_reason';
 /** A section block's text holds at most 3000 characters; a part (3900) takes two. */
 const SECTION_CHARS = 3000;
 
-/** The context_actions block with 👍/👎 for one exchange. */
-export function feedbackBlock(exchange: string): types.KnownBlock {
+/** A block_id holds at most 255 characters. */
+const BLOCK_ID_CHARS = 255;
+
+/**
+ * The block_id: `parley_feedback:<exchange>:<conversation>`. The conversation id is carried
+ * because a click cannot always rebuild it: once a top-level DM answer has replies, Slack gives
+ * it a thread_ts (its own ts), though the exchange was logged under the DM's top level.
+ */
+function feedbackBlockId(exchange: string, conversation: string | undefined): string {
+  const full = `${FEEDBACK_ACTION}:${exchange}:${conversation ?? ''}`;
+  return conversation && full.length <= BLOCK_ID_CHARS ? full : `${FEEDBACK_ACTION}:${exchange}`.slice(0, BLOCK_ID_CHARS);
+}
+
+/** The context_actions block with 👍/👎 for one exchange of a conversation. */
+export function feedbackBlock(exchange: string, conversation?: string): types.KnownBlock {
   return {
     type: 'context_actions',
-    block_id: `${FEEDBACK_ACTION}:${exchange}`.slice(0, 255),
+    block_id: feedbackBlockId(exchange, conversation),
     elements: [
       {
         type: 'feedback_buttons',
@@ -34,9 +48,9 @@ export function feedbackBlock(exchange: string): types.KnownBlock {
 }
 
 /** A message part (mrkdwn) as blocks: its text in sections, then the feedback buttons. With blocks, `text` is only the notification's. */
-export function answerBlocks(text: string, exchange: string): types.KnownBlock[] {
+export function answerBlocks(text: string, exchange: string, conversation?: string): types.KnownBlock[] {
   const sections = splitMessage(text, SECTION_CHARS).map((chunk): types.KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: chunk } }));
-  return [...sections, feedbackBlock(exchange)];
+  return [...sections, feedbackBlock(exchange, conversation)];
 }
 
 export interface FeedbackListenerOptions {
@@ -55,10 +69,10 @@ interface ReasonMetadata {
 export function listenForFeedback(app: App, options: FeedbackListenerOptions): void {
   app.action({ type: 'block_actions', action_id: FEEDBACK_ACTION }, async ({ ack, body, action, client }) => {
     await ack();
-    const value = (action as { value?: unknown }).value;
+    const { value, block_id: blockId } = action as { value?: unknown; block_id?: unknown };
     const [rating, ...rest] = typeof value === 'string' ? value.split(':') : [];
     const exchange = rest.join(':');
-    const conversation = conversationOf(body as unknown as ActionBody);
+    const conversation = conversationInBlockId(blockId, exchange) ?? conversationOf(body as unknown as ActionBody);
     if ((rating !== 'good' && rating !== 'bad') || !exchange || !conversation) {
       options.logger().warn({ value }, 'a feedback click without a rating, an exchange or a conversation; ignored');
       return;
@@ -97,15 +111,26 @@ interface ActionBody {
   user: { team_id?: string };
   channel?: { id?: string };
   container?: { channel_id?: string; thread_ts?: string };
-  message?: { thread_ts?: string };
+  message?: { ts?: string; thread_ts?: string };
 }
 
-/** The conversation id parley gave the message answered: `<team>:<channel>:<thread ts, or '' at a DM's top level>`. */
+/** The conversation id the block_id carries (buttons posted before it did carry none). */
+function conversationInBlockId(blockId: unknown, exchange: string): string | undefined {
+  const prefix = `${FEEDBACK_ACTION}:${exchange}:`;
+  return typeof blockId === 'string' && exchange && blockId.startsWith(prefix) && blockId.length > prefix.length ? blockId.slice(prefix.length) : undefined;
+}
+
+/**
+ * For buttons without it: the conversation id parley gave the message answered,
+ * `<team>:<channel>:<thread ts, or '' at a DM's top level>`. parley answers in a thread or at a
+ * DM's top level, so an answer that is its own thread's parent was a top-level one.
+ */
 function conversationOf(body: ActionBody): string | undefined {
   const team = body.team?.id ?? body.user.team_id;
   const channel = body.channel?.id ?? body.container?.channel_id;
   if (!team || !channel) return undefined;
-  return `${team}:${channel}:${body.message?.thread_ts ?? body.container?.thread_ts ?? ''}`;
+  const thread = body.message?.thread_ts ?? body.container?.thread_ts;
+  return `${team}:${channel}:${thread && thread !== body.message?.ts ? thread : ''}`;
 }
 
 function reasonModal(metadata: ReasonMetadata): types.ModalView {

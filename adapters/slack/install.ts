@@ -3,7 +3,8 @@
  * HttpResponse — so the flow works the same behind Node's server, `bot.fetch` and the Lambda
  * handler (InstallProvider's handleInstallPath / handleCallback take Node's objects only).
  *
- * - GET /slack/install: an "Add to Slack" page linking to https://slack.com/oauth/v2/authorize.
+ * - GET /slack/install: an "Add to Slack" page linking to https://slack.com/oauth/v2/authorize
+ *   (with a redirect_uri only when one is configured; else Slack uses the app's registered one).
  *   The `state` is @slack/oauth's signed, 10-minute state (ClearStateStore, SLACK_STATE_SECRET)
  *   and is also set in an HttpOnly cookie, so only the browser that started the flow can finish it.
  * - GET /slack/oauth_redirect?code&state: the state must equal the cookie and verify; otherwise a
@@ -52,7 +53,11 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
   });
 
   async function install(request: HttpRequest): Promise<HttpResponse> {
-    const installOptions: InstallURLOptions = { scopes: options.oauth.scopes, redirectUri: options.oauth.redirectUri ?? new URL(publicPathOf(request, REDIRECT_PATH), request.url).toString() };
+    // No redirect URI configured (SLACK_REDIRECT_URI, PUBLIC_URL): none is sent, as Bolt does, and
+    // Slack uses the app's registered one. One rebuilt from the request could be refused (http://
+    // behind a TLS-terminating proxy).
+    const redirectUri = options.oauth.redirectUri;
+    const installOptions: InstallURLOptions = { scopes: options.oauth.scopes, ...(redirectUri ? { redirectUri } : {}) };
     const state = await states.generateStateParam(installOptions, new Date());
     const url = await provider.generateInstallUrl(installOptions, true, state);
     return page(200, 'Add parley to Slack', `<p><a href="${escapeHtml(url)}"><img alt="Add to Slack" height="40" width="139" src="https://platform.slack-edge.com/img/add_to_slack.png" srcset="https://platform.slack-edge.com/img/add_to_slack.png 1x, https://platform.slack-edge.com/img/add_to_slack@2x.png 2x"></a></p>`, {
@@ -107,8 +112,7 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
       { teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, isEnterpriseInstall: Boolean(installation.isEnterpriseInstall), tokenRotation: installation.bot?.expiresAt !== undefined },
       'Slack app installed',
     );
-    const open = installation.appId && installation.team?.id ? ` <a href="https://slack.com/app_redirect?app=${encodeURIComponent(installation.appId)}&amp;team=${encodeURIComponent(installation.team.id)}">Open it in Slack</a>.` : '';
-    return page(200, 'Installed', `<p>parley is installed in ${escapeHtml(where ?? 'your workspace')}.${open}</p>`, clear);
+    return page(200, 'Installed', `<p>parley is installed in ${escapeHtml(where ?? 'your workspace')}.${nextStep(installation)}</p>`, clear);
   }
 
   /** oauth.v2.access, and the installation it describes (as InstallProvider builds it). */
@@ -154,6 +158,22 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
     { method: 'GET', path: INSTALL_PATH, handle: install },
     { method: 'GET', path: REDIRECT_PATH, handle: redirect },
   ];
+}
+
+/**
+ * The success page's next step, as Bolt's default page: open the app in its workspace; after an
+ * org-wide install, choose the org's workspaces that get it (Slack's admin page for the app).
+ */
+function nextStep(installation: Installation<'v2', boolean>): string {
+  const { appId, enterpriseUrl } = installation;
+  if (!appId) return '';
+  if (installation.isEnterpriseInstall) {
+    if (!enterpriseUrl || !/^https:\/\//.test(enterpriseUrl)) return '';
+    const add = `${enterpriseUrl.endsWith('/') ? enterpriseUrl : `${enterpriseUrl}/`}manage/organization/apps/profile/${encodeURIComponent(appId)}/workspaces/add`;
+    return ` Next, <a href="${escapeHtml(add)}">choose the organization's workspaces to add it to</a>.`;
+  }
+  const team = installation.team?.id;
+  return team ? ` <a href="https://slack.com/app_redirect?app=${encodeURIComponent(appId)}&amp;team=${encodeURIComponent(team)}">Open it in Slack</a>.` : '';
 }
 
 function stateCookie(value: string, maxAgeSeconds: number, request: HttpRequest): string {

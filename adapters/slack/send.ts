@@ -39,13 +39,13 @@ export class SlackSender {
   }
 
   /** Post one part of a reply (mrkdwn) in the conversation's thread; returns its ts. */
-  async sendPart({ details }: SlackRef, text: string, part?: ReplyPart): Promise<string> {
+  async sendPart({ id, details }: SlackRef, text: string, part?: ReplyPart): Promise<string> {
     const { channel, threadTs } = details!;
     const auth = await this.auth(details!);
     // The thread is remembered while the part is posted, and before the core records the part: a
     // part on record means its thread is remembered too.
     const [result] = await Promise.all([
-      classify(() => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part) })),
+      classify(() => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part, id) })),
       this.rememberThread(details!),
     ]);
     return String(result.ts ?? '');
@@ -57,7 +57,7 @@ export class SlackSender {
    * what could not be shown (no thread to stream in, a stream that never started or could not be
    * finished) comes back as `rest`, for the core to post in parts.
    */
-  async stream({ details }: SlackRef, chunks: AsyncIterable<string>, key?: string): Promise<StreamDelivery> {
+  async stream({ id, details }: SlackRef, chunks: AsyncIterable<string>, key?: string): Promise<StreamDelivery> {
     const { channel, threadTs, team, user } = details!;
     let text = '';
     if (!threadTs) {
@@ -87,7 +87,7 @@ export class SlackSender {
     }
     if (!failure) {
       try {
-        await streamer.stop({ ...auth, ...(key ? { blocks: [feedbackBlock(exchangeOf(key))] } : {}) });
+        await streamer.stop({ ...auth, ...(key ? { blocks: [feedbackBlock(exchangeOf(key), id)] } : {}) });
       } catch (error) {
         failure = error;
       }
@@ -149,8 +149,8 @@ export class SlackSender {
 }
 
 /** The last part of an AI answer carries the feedback buttons (feedback.ts): its text then goes in blocks. */
-function feedbackOn(text: string, part: ReplyPart | undefined): { blocks?: ReturnType<typeof answerBlocks> } {
-  return part?.key && part.kind === 'answer' && part.index === part.total - 1 ? { blocks: answerBlocks(text, exchangeOf(part.key)) } : {};
+function feedbackOn(text: string, part: ReplyPart | undefined, conversation: string): { blocks?: ReturnType<typeof answerBlocks> } {
+  return part?.key && part.kind === 'answer' && part.index === part.total - 1 ? { blocks: answerBlocks(text, exchangeOf(part.key), conversation) } : {};
 }
 
 /** A Web API call whose failures are told as the queue reads them: a 429 waits, some refusals are permanent. */

@@ -2,7 +2,7 @@
  * Which Slack installation an event or a conversation belongs to, read as Bolt reads it, and how
  * WorkspaceTokens names it in its cache and its log lines (team and enterprise ids only).
  */
-import type { InstallationQuery } from '@slack/oauth';
+import type { Installation, InstallationQuery } from '@slack/oauth';
 import type { SlackDetails } from './events.js';
 
 export type InstallationLookup = InstallationQuery<boolean>;
@@ -32,6 +32,11 @@ export function lookupOfEvent(body: EventBody): InstallationLookup | undefined {
 /** The installation a conversation's replies are posted with. */
 export function lookupFor(details: SlackDetails): InstallationLookup {
   return { teamId: details.team, enterpriseId: details.enterprise, isEnterpriseInstall: details.enterpriseInstall === true } as InstallationLookup;
+}
+
+/** The installation a stored Installation answers for. */
+export function lookupOfInstallation(installation: Installation): InstallationLookup {
+  return { teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, isEnterpriseInstall: installation.isEnterpriseInstall === true } as InstallationLookup;
 }
 
 export function cacheKey(query: InstallationLookup): string {

@@ -166,11 +166,16 @@ export class WorkspaceTokens {
       if (!Array.isArray(bots) || bots.length === 0) return; // user tokens only: the bot still answers
     }
     await this.options.installations.deleteInstallation?.(query);
+    this.forget(query);
+    this.options.logger().info({ ...ids(query), event: kind }, 'Slack app uninstalled (or its bot token revoked) in a workspace: its installation is deleted');
+  }
+
+  /** Drops what this process holds of an installation: after a reinstall, the next call reads the new one. */
+  forget(query: InstallationLookup): void {
     const key = cacheKey(query);
     this.cache.delete(key);
     this.unsaved.delete(key);
     this.warned.delete(key);
-    this.options.logger().info({ ...ids(query), event: kind }, 'Slack app uninstalled (or its bot token revoked) in a workspace: its installation is deleted');
   }
 
   private notInstalled(query: InstallationLookup): void {

@@ -86,14 +86,14 @@ describe('Slack feedback buttons on answers (real server; Slack and the AI faked
     return { post, entry: entry!, conversation };
   }
 
-  it("puts Slack's feedback buttons, naming the exchange, on the answer", async () => {
-    const { post, entry } = await answered(appMention({ text: 'what is parley?' }));
+  it("puts Slack's feedback buttons, naming the exchange and its conversation, on the answer", async () => {
+    const { post, entry, conversation } = await answered(appMention({ text: 'what is parley?' }));
     expect(entry.id).toMatch(/^slack\./);
     const blocks = post.args.blocks as Block[];
     expect(blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: 'echo: what is parley?' } });
     expect(blocks.at(-1)).toEqual({
       type: 'context_actions',
-      block_id: `parley_feedback:${entry.id}`,
+      block_id: `parley_feedback:${entry.id}:${conversation}`,
       elements: [
         {
           type: 'feedback_buttons',
@@ -154,6 +154,43 @@ describe('Slack feedback buttons on answers (real server; Slack and the AI faked
       return entries[0]?.feedback?.reason ? entries : undefined;
     }, 'the reason');
     expect(rated).toMatchObject({ id: entry.id, feedback: { rating: 'bad', reason: 'It made things up.', user: USER_ID } });
+    expect(await counted(server.base, 'bad')).toBe(badBefore + 1);
+  });
+
+  it('a 👍 and a 👎 with its reason on a top-level DM answer that has a thread (Slack then gives it thread_ts = its ts) are stored and counted', async () => {
+    slack.on('views.open', () => ({ body: { ok: true, view: { id: 'V0REASON' } } }));
+    const goodBefore = await counted(server.base, 'good');
+    const badBefore = await counted(server.base, 'bad');
+    const { post, entry, conversation } = await answered(directMessage({ text: 'a DM answer someone replies to', channel: 'D0THREADED' }));
+    expect(conversation).toBe(`${TEAM_ID}:D0THREADED:`);
+    /** The click as Slack sends it once the answer has replies: the message is its thread's parent. */
+    const onThreadParent = (rating: 'good' | 'bad', blockId?: string) => {
+      const ts = nextSlackTs();
+      const action = click(post, ts, rating);
+      (action.message as Record<string, unknown>).thread_ts = ts;
+      (action.container as Record<string, unknown>).thread_ts = ts;
+      if (blockId) (action.actions as { block_id: string }[])[0]!.block_id = blockId;
+      return action;
+    };
+    const rating = async () => (await server.bot.conversationLog.list(conversation))[0]?.feedback;
+
+    expect((await postSlack(server.url, interactionForm(onThreadParent('good')))).status).toBe(200);
+    expect(await until(async () => (await rating())?.rating === 'good' || undefined, 'the 👍')).toBe(true);
+    expect(await counted(server.base, 'good')).toBe(goodBefore + 1);
+
+    // a button posted before the block_id named the conversation is still understood
+    const old = onThreadParent('bad', `parley_feedback:${entry.id}`);
+    expect((await postSlack(server.url, interactionForm(old))).status).toBe(200);
+    const open = await until(() => slack.callsTo('views.open')[0], 'views.open');
+    await until(async () => (await rating())?.rating === 'bad' || undefined, 'the 👎');
+    const submission = viewSubmission({ callbackId: 'parley_feedback_reason' });
+    const submitted = {
+      ...submission,
+      view: { ...(submission.view as object), private_metadata: (open.args.view as { private_metadata: string }).private_metadata, state: { values: { reason: { reason: { type: 'plain_text_input', value: 'Off topic.' } } } } },
+    };
+    expect((await postSlack(server.url, interactionForm(submitted))).status).toBe(200);
+    await until(async () => (await rating())?.reason, 'the reason');
+    expect(await rating()).toMatchObject({ rating: 'bad', reason: 'Off topic.', user: USER_ID });
     expect(await counted(server.base, 'bad')).toBe(badBefore + 1);
   });
 

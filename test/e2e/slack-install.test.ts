@@ -116,10 +116,10 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     expect(cookie.attributes).toBe('Path=/slack; HttpOnly; SameSite=Lax; Max-Age=600'); // http here: no Secure
     const url = authorizeUrl(page);
     expect(`${url.origin}${url.pathname}`).toBe('https://slack.com/oauth/v2/authorize');
+    // No PUBLIC_URL or SLACK_REDIRECT_URI: no redirect_uri (Slack uses the app's registered one), as Bolt does.
     expect(Object.fromEntries(url.searchParams)).toEqual({
       client_id: CLIENT_ID,
       scope: DEFAULT_SLACK_SCOPES,
-      redirect_uri: `${server.base}/slack/oauth_redirect`,
       state: cookie.value,
     });
     secretsSeen.add(cookie.value);
@@ -161,9 +161,10 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     expect(res.status).toBe(200);
     expect(res.text).toContain('parley is installed in Parley Test');
     expect(stateCookie(res).attributes).toContain('Max-Age=0');
-    // The exchange went to the fake (SLACK_API_URL), with the app's credentials and the same redirect_uri.
+    // The exchange went to the fake (SLACK_API_URL), with the app's credentials and, as the authorize URL, no redirect_uri.
     const [exchange] = slack.callsTo('oauth.v2.access');
-    expect(exchange!.args).toMatchObject({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: 'code-alpha-1', redirect_uri: `${server.base}/slack/oauth_redirect` });
+    expect(exchange!.args).toMatchObject({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: 'code-alpha-1' });
+    expect(exchange!.args).not.toHaveProperty('redirect_uri');
     const installation = await installations.fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false });
     expect(installation).toMatchObject({ team: { id: TEAM, name: 'Parley Test' }, appId: 'A0PARLEY', isEnterpriseInstall: false, authVersion: 'v2', user: { id: 'U0ALICE' } });
     expect(installation.bot).toMatchObject({ token: expect.stringMatching(/^xoxb-/), userId: 'UBOT', id: 'BBOT', refreshToken: expect.stringMatching(/^xoxe-1-/) });
@@ -235,13 +236,13 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     const cookie = stateCookie(answer);
     expect(cookie.attributes).toBe('Path=/slack; HttpOnly; SameSite=Lax; Max-Age=600; Secure');
     const url = authorizeUrl(answer);
-    expect(url.searchParams.get('redirect_uri')).toBe('https://bot.example.com/slack/oauth_redirect');
+    expect(url.searchParams.has('redirect_uri')).toBe(false);
     const back = await server.bot.fetch(
       new Request(`https://bot.example.com/slack/oauth_redirect?code=code-beta&state=${encodeURIComponent(url.searchParams.get('state')!)}`, { headers: { cookie: `slack_oauth_state=${cookie.value}` } }),
     );
     expect(back.status).toBe(200);
     expect(await back.text()).toContain('parley is installed in Beta &#60;Corp&#62;'); // escaped
-    expect(slack.callsTo('oauth.v2.access')[0]!.args.redirect_uri).toBe('https://bot.example.com/slack/oauth_redirect');
+    expect(slack.callsTo('oauth.v2.access')[0]!.args).not.toHaveProperty('redirect_uri');
     const beta = await installations.fetchInstallation({ teamId: BETA, enterpriseId: undefined, isEnterpriseInstall: false });
     expect(beta.bot).toMatchObject({ token: 'xoxb-beta-installed-token', userId: 'UBOTBETA' });
     expect(beta.bot!.refreshToken).toBeUndefined(); // no token rotation in this answer
@@ -266,6 +267,60 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     const installation = await installations.fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false });
     expect(installation.bot!.token).toMatch(/^xoxb-/);
     secretsSeen.add(installation.bot!.token).add(installation.bot!.refreshToken!);
+  });
+
+  it('a reinstall is used at once: the next reply goes with the new token, not the installation this process had cached', async () => {
+    const teamQuery = { teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false } as const;
+    const before = (await installations.fetchInstallation(teamQuery)).bot!.token;
+    const reply = async (text: string) => {
+      slack.reset();
+      expect((await postSlack(server.url, appMention({ team: TEAM, text }))).status).toBe(200);
+      return until(() => slack.callsTo('chat.postMessage')[0], 'the reply');
+    };
+    expect((await reply('before the reinstall')).token).toBe(before); // now cached (30 s)
+    const { state, cookie } = await startInstall();
+    const res = await get(`/slack/oauth_redirect?code=code-alpha-reinstall&state=${encodeURIComponent(state)}`, cookie);
+    expect(res.status).toBe(200);
+    const after = (await installations.fetchInstallation(teamQuery)).bot!;
+    secretsSeen.add(after.token).add(after.refreshToken!);
+    expect(after.token).not.toBe(before);
+    const post = await reply('after the reinstall');
+    expect(post.args.text).toBe('echo: after the reinstall');
+    expect(post.token).toBe(after.token);
+  });
+
+  it('an org-wide (Enterprise Grid) install ends with a link to choose the workspaces, as Bolt links it', async () => {
+    const org = `E0${randomUUID().slice(0, 8).toUpperCase()}`;
+    const token = `xoxb-${org}-org-installed-token`;
+    secretsSeen.add(token);
+    slack.on('oauth.v2.access', (call) =>
+      call.args.code === 'code-org'
+        ? {
+            body: {
+              ok: true,
+              access_token: token,
+              token_type: 'bot',
+              scope: 'chat:write',
+              bot_user_id: 'UBOTORG',
+              app_id: 'A0PARLEY',
+              team: null,
+              enterprise: { id: org, name: 'Grid & Co' },
+              is_enterprise_install: true,
+              authed_user: { id: 'U0ADMIN' },
+            },
+          }
+        : undefined,
+    );
+    slack.on('auth.test', (call) => (call.token === token ? { body: { ok: true, url: 'https://grid-co.enterprise.slack.com/', bot_id: 'BORG', user_id: 'UBOTORG', enterprise_id: org, is_enterprise_install: true } } : undefined));
+    const { state, cookie } = await startInstall();
+    const res = await get(`/slack/oauth_redirect?code=code-org&state=${encodeURIComponent(state)}`, cookie);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('parley is installed in Grid &#38; Co.');
+    const link = /<a href="([^"]+)">choose the organization's workspaces to add it to<\/a>/.exec(res.text)?.[1];
+    expect(link).toBe('https://grid-co.enterprise.slack.com/manage/organization/apps/profile/A0PARLEY/workspaces/add');
+    expect(res.text).not.toContain('app_redirect'); // no workspace to open it in yet
+    const stored = await installations.fetchInstallation({ teamId: undefined, enterpriseId: org, isEnterpriseInstall: true });
+    expect(stored).toMatchObject({ isEnterpriseInstall: true, enterpriseUrl: 'https://grid-co.enterprise.slack.com/', appId: 'A0PARLEY' });
   });
 
   it('after a key rotation (new key first, old second) a restarted bot reads the installation, answers, and re-encrypts it with the new key', async () => {
@@ -294,4 +349,36 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     expect(output).not.toMatch(/xox[bpe]-|xoxe\./);
     expect(output).not.toMatch(/code-(alpha|beta|lambda|forged)/);
   });
+});
+
+describe('Slack OAuth install with a configured redirect URI', () => {
+  const prefix = uniquePrefix();
+  useRedis(prefix);
+  const cases: [string, Record<string, string>, string][] = [
+    ['PUBLIC_URL', { PUBLIC_URL: 'https://bot.example.com' }, 'https://bot.example.com/slack/oauth_redirect'],
+    ['SLACK_REDIRECT_URI', { SLACK_REDIRECT_URI: 'https://auth.example.com/slack/oauth_redirect' }, 'https://auth.example.com/slack/oauth_redirect'],
+  ];
+  for (const [name, extra, redirectUri] of cases) {
+    it(`with ${name}, the authorize URL and the code exchange carry the same redirect_uri, whatever address the page was opened at`, async () => {
+      const slack = await startFakeSlack({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, teamId: TEAM });
+      const ai = await startFakeOpenAi();
+      const env = { SLACK_BOT_TOKEN: '', SLACK_CLIENT_ID: CLIENT_ID, SLACK_CLIENT_SECRET: CLIENT_SECRET, SLACK_STATE_SECRET: STATE_SECRET, SLACK_INSTALLATION_KEY: KEY.toString('base64'), REDIS_URL, REDIS_PREFIX: prefix, ...extra };
+      const server = await startSlackBot(slack, ai, env);
+      try {
+        // Opened over plain http (as behind a TLS-terminating proxy without TRUST_PROXY).
+        const page = await fetch(`${server.base}/slack/install`);
+        const answer = { status: page.status, headers: page.headers, text: await page.text() };
+        const url = authorizeUrl(answer);
+        expect(url.searchParams.get('redirect_uri')).toBe(redirectUri);
+        const cookie = stateCookie(answer).value;
+        const back = await fetch(`${server.base}/slack/oauth_redirect?code=code-configured&state=${encodeURIComponent(url.searchParams.get('state')!)}`, { headers: { cookie: `slack_oauth_state=${cookie}` } });
+        expect(back.status).toBe(200);
+        expect(slack.callsTo('oauth.v2.access')[0]!.args.redirect_uri).toBe(redirectUri);
+      } finally {
+        await server.close();
+        await slack.close();
+        await ai.close();
+      }
+    });
+  }
 });

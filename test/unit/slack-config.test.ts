@@ -1,7 +1,9 @@
 /** Slack's configuration: one workspace (SLACK_BOT_TOKEN) or many (OAuth), and the errors that name what to set. */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SLACK_SCOPES } from '../../adapters/slack/config.js';
+import { SLACK_PACKAGES } from '../../adapters/slack/sdk.js';
 import { slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { ConfigError } from '../../src/index.js';
 
@@ -93,5 +95,20 @@ describe('Slack configuration', () => {
 
   it('neither a bot token nor OAuth: the bot token is what is missing', () => {
     expect(configError({ SLACK_SIGNING_SECRET: 'signing-secret-123' })).toMatch(/^SLACK_BOT_TOKEN is missing/);
+  });
+});
+
+describe("Slack's packages, as the README tells to install them", () => {
+  it('every Slack SDK parley loads, @slack/oauth included, is an optional peer dependency and in an npm install command of the README', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { peerDependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }> };
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const row = readme.split('\n').find((line) => line.startsWith('| `slackAdapter()` |'));
+    // Under pnpm or Yarn PnP parley cannot load a package only Bolt depends on: each must be installed by name.
+    const installed = [...(row ?? '').matchAll(/`npm install ([^`]+)`/g)].flatMap((match) => match[1]!.split(/\s+/));
+    for (const name of [...SLACK_PACKAGES, '@slack/oauth']) {
+      expect(pkg.peerDependencies[name], name).toBeDefined();
+      expect(pkg.peerDependenciesMeta[name]?.optional, name).toBe(true);
+      expect(installed, name).toContain(name);
+    }
   });
 });
