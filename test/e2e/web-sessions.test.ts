@@ -332,6 +332,26 @@ describe('web chat off loopback', () => {
     await expect(startParley(['serve'], { HOST: '0.0.0.0', WEB_CHAT: 'true' })).rejects.toThrow(/WEB_SESSION_SECRET/);
   });
 
+  it('with PUBLIC_URL set (served to the internet) on loopback, refuses to start without WEB_SESSION_SECRET too', async () => {
+    const PUBLIC_URL = 'https://chat.example.com';
+    // like off loopback: off unless asked for, and asked for it needs the secret
+    expect(adaptersFromConfig(loadConfig({ PUBLIC_URL }))).toEqual([]);
+    for (const env of [{ PUBLIC_URL, WEB_TOKEN: OPERATOR }, { PUBLIC_URL, WEB_CHAT: 'true' }]) {
+      expect(() => adaptersFromConfig(loadConfig(env))).toThrow(ConfigError);
+      expect(() => adaptersFromConfig(loadConfig(env))).toThrow(/WEB_SESSION_SECRET.*PUBLIC_URL.*Fix: set WEB_SESSION_SECRET/);
+    }
+    expect(adaptersFromConfig(loadConfig({ PUBLIC_URL, WEB_SESSION_SECRET: SECRET })).map((a) => a.platform)).toEqual(['web']);
+    // embedded (the adapter added by hand): it does not start, and its routes say why
+    const web = await startWebBot({ PUBLIC_URL });
+    try {
+      const res = await fetch(`${web.url}/web/sessions`, { method: 'POST' });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 'not_configured', message: expect.stringMatching(/PUBLIC_URL.*Fix: set WEB_SESSION_SECRET/) } });
+    } finally {
+      await web.close();
+    }
+  });
+
   it('the adapter itself refuses to start (readiness names WEB_SESSION_SECRET)', async () => {
     const web = await startWebBot({ HOST: '0.0.0.0', WEB_TOKEN: OPERATOR });
     try {

@@ -209,7 +209,7 @@ describe('web chat without a token', () => {
 
 describe('web chat behind a proxy on this machine', () => {
   it('with PUBLIC_URL set (served to the internet), a request from loopback is not "this machine": it needs a session', async () => {
-    const web = await startWebBot({ PUBLIC_URL: 'https://chat.example.com' });
+    const web = await startWebBot({ PUBLIC_URL: 'https://chat.example.com', WEB_SESSION_SECRET: 'web-session-secret-for-the-tests-0123456789' });
     try {
       const res = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'p', text: 'hi' }) });
       expect(res.status).toBe(401);
