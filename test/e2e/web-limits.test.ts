@@ -15,6 +15,7 @@ const OPERATOR = 'operator-token-0123456789abcdef';
 
 interface Visitor {
   token: string;
+  streamToken: string;
   visitor: string;
 }
 
@@ -172,7 +173,7 @@ describe('concurrent event streams', () => {
   /** Open the conversation's event stream (the EventSource way: ?session=); kept open until aborted. */
   async function stream(visitor: Visitor & { conversation: string }): Promise<Response> {
     const controller = new AbortController();
-    const res = await fetch(`${web.url}/web/conversations/${visitor.conversation}/events?session=${encodeURIComponent(visitor.token)}`, { signal: controller.signal });
+    const res = await fetch(`${web.url}/web/conversations/${visitor.conversation}/events?session=${encodeURIComponent(visitor.streamToken)}`, { signal: controller.signal });
     if (res.status === 200) open.push(controller);
     return Object.assign(res, { close: () => controller.abort() });
   }
