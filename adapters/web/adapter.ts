@@ -150,7 +150,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       const started = resendable ? await web.transcripts.startedBy(callerKey(caller), message.id!, message.text, randomId()) : undefined;
       const conversation = message.conversation ?? started?.conversation ?? randomId();
       if (message.conversation) await checkAccess(web, caller, conversation);
-      if (caller.kind === 'visitor') await web.transcripts.own(conversation, caller.visitor, !message.conversation && started?.isNew !== false);
+      if (caller.kind === 'visitor') await web.transcripts.own(conversation, caller.visitor);
       const receivedAt = new Date().toISOString();
       // A repeated id is still handed on (202): the core's dedupe drops it, and its turn is not shown twice.
       await web.transcripts.appendTurn(conversation, id, { role: 'user', text: message.text, at: receivedAt });

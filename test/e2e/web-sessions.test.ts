@@ -470,6 +470,25 @@ describe('web chat on Redis', () => {
     }
   });
 
+  it('GET /web/conversations keeps listing a conversation while the visitor posts to it, past HISTORY_TTL_SECONDS from its start', async () => {
+    const p = prefix();
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, REDIS_URL: REDIS, REDIS_PREFIX: p, WEB_SESSION_SECRET: SECRET, HISTORY_TTL_SECONDS: '3', CACHE_TTL_SECONDS: '0' });
+    try {
+      const api = client(web.url);
+      const visitor = await api.session();
+      const { body } = await api.post(visitor.token, 'first');
+      const started = Date.now();
+      while (Date.now() - started < 4500) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        expect((await api.post(visitor.token, 'still here', { conversation: body.conversation })).status).toBe(202);
+      }
+      const listed = (await (await api.call('GET', '/web/conversations', visitor.token)).json()) as { conversations: { id: string }[] };
+      expect(listed.conversations.map((c) => c.id)).toEqual([body.conversation]);
+    } finally {
+      await web.close();
+    }
+  });
+
   it('two processes sharing Redis: a session from one works on the other, and a repeated id appends the turn once', async () => {
     const p = prefix();
     const env = { REDIS_URL: REDIS, REDIS_PREFIX: p, OPENAI_BASE_URL: ai.url, WEB_SESSION_SECRET: SECRET, CACHE_TTL_SECONDS: '0', JOB_BACKOFF_MS: '50', AI_BACKOFF_MS: '20' };
