@@ -13,11 +13,14 @@ import { webChat } from '../adapters/web/index.js';
 export function adaptersFromConfig(config: Config): Adapter[] {
   const adapters: Adapter[] = [];
   const loopback = isLoopbackHost(config.host);
+  // PUBLIC_URL says the chat is served to the internet (through a proxy), whatever HOST is.
+  const reachable = !loopback || Boolean(config.publicUrl);
   // On by default where nobody else can reach it, or when a token or a session secret says it is meant to be reached.
-  const web = config.web.enabled ?? (loopback || Boolean(config.web.token) || Boolean(config.web.sessionSecret));
-  if (web && !loopback && !config.web.sessionSecret) {
+  const web = config.web.enabled ?? (!reachable || Boolean(config.web.token) || Boolean(config.web.sessionSecret));
+  if (web && reachable && !config.web.sessionSecret) {
+    const why = loopback ? `PUBLIC_URL=${config.publicUrl} says it is served to the internet` : `HOST=${config.host} is reachable from other machines`;
     throw new ConfigError(
-      `WEB_SESSION_SECRET is required: the web chat is on and HOST=${config.host} is reachable from other machines, so visitor sessions must be signed with a secret every process shares. Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)), or turn the web chat off with WEB_CHAT=false.`,
+      `WEB_SESSION_SECRET is required: the web chat is on and ${why}, so visitor sessions must be signed with a secret every process shares (and every restart keeps). Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)), or turn the web chat off with WEB_CHAT=false.`,
     );
   }
   // The standalone server is the chat page's home: it serves it at `/` (embedded, the page is opt-in).

@@ -47,8 +47,10 @@ export async function start(port?: number): Promise<RunningExample> {
     res.json({ received: req.body as unknown });
   });
 
-  // HOST defaults to 127.0.0.1. The web chat needs no token only while the server is bound to
-  // loopback, so listen on the same HOST the bot was configured with (set WEB_TOKEN otherwise).
+  // HOST defaults to 127.0.0.1. The web chat needs no setup only while the server is bound to
+  // loopback, so listen on the same HOST the bot was configured with. To serve it to other
+  // machines (another HOST, or PUBLIC_URL behind a proxy), set WEB_SESSION_SECRET, the same in
+  // every process: visitors then start sessions (WEB_TOKEN is only the operator's own key).
   const server = app.listen(port ?? config.port, config.host);
   return whenListening(server, bot, 'express app with parley listening');
 }

@@ -51,8 +51,10 @@ export async function start(port?: number): Promise<RunningExample> {
   fastify.get('/hello', async () => ({ message: 'hello from fastify' }));
   fastify.post('/api/echo', async (request) => ({ received: request.body }));
 
-  // HOST defaults to 127.0.0.1. The web chat needs no token only while the server is bound to
-  // loopback, so listen on the same HOST the bot was configured with (set WEB_TOKEN otherwise).
+  // HOST defaults to 127.0.0.1. The web chat needs no setup only while the server is bound to
+  // loopback, so listen on the same HOST the bot was configured with. To serve it to other
+  // machines (another HOST, or PUBLIC_URL behind a proxy), set WEB_SESSION_SECRET, the same in
+  // every process: visitors then start sessions (WEB_TOKEN is only the operator's own key).
   await fastify.listen({ port: port ?? config.port, host: config.host });
   const url = urlOf(fastify.server);
   bot.logger.info({ url }, `fastify app with parley listening on ${url}`);

@@ -39,8 +39,10 @@ export async function start(port?: number): Promise<RunningExample> {
   app.get('/hello', (c) => c.json({ message: 'hello from hono' }));
   app.post('/api/echo', async (c) => c.json({ received: await c.req.json<unknown>() }));
 
-  // HOST defaults to 127.0.0.1. The web chat needs no token only while the server is bound to
-  // loopback, so listen on the same HOST the bot was configured with (set WEB_TOKEN otherwise).
+  // HOST defaults to 127.0.0.1. The web chat needs no setup only while the server is bound to
+  // loopback, so listen on the same HOST the bot was configured with. To serve it to other
+  // machines (another HOST, or PUBLIC_URL behind a proxy), set WEB_SESSION_SECRET, the same in
+  // every process: visitors then start sessions (WEB_TOKEN is only the operator's own key).
   const server = serve({ fetch: app.fetch, port: port ?? config.port, hostname: config.host }) as Server;
   return whenListening(server, bot, 'hono app with parley listening');
 }

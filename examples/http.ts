@@ -35,8 +35,10 @@ export async function start(port?: number): Promise<RunningExample> {
 
   const server = createServer((req, res) => middleware(req, res, () => app(req, res)));
 
-  // HOST defaults to 127.0.0.1. The web chat needs no session only while the server is bound to
-  // loopback, so listen on the same HOST the bot was configured with (set WEB_SESSION_SECRET otherwise).
+  // HOST defaults to 127.0.0.1. The web chat needs no setup only while the server is bound to
+  // loopback, so listen on the same HOST the bot was configured with. To serve it to other
+  // machines (another HOST, or PUBLIC_URL behind a proxy), set WEB_SESSION_SECRET, the same in
+  // every process: visitors then start sessions (WEB_TOKEN is only the operator's own key).
   server.listen(port ?? config.port, config.host);
   return whenListening(server, bot, 'node:http server with parley listening');
 }

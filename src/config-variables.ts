@@ -23,11 +23,35 @@ const redisUrl = z.string().refine((value) => {
 }, 'expected redis://, rediss://, redis+sentinel:// or redis+cluster://');
 /** DynamoDB's table name characters (the length limits are the variables' own). */
 const tableName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _, - and . only');
-/** Comma-separated origins (scheme://host[:port]), e.g. for CORS and frame-ancestors. */
-const origins = z
-  .string()
-  .transform((text) => text.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s,]+$/, 'each must be an origin like https://www.example.com (scheme and host, no path)')));
+/**
+ * Comma-separated origins (scheme://host[:port]), e.g. for CORS and frame-ancestors, as a browser
+ * sends them in `Origin`: lower case, no default port, an international host in punycode.
+ * Anything a browser could never send (a wildcard, a user, a path) is refused, not dropped.
+ */
+const origins = z.string().transform((text, ctx) => {
+  const list: string[] = [];
+  for (const given of text.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean)) {
+    const problem = originProblem(given);
+    // A user name or password in it is not repeated in the error.
+    if (problem) ctx.addIssue({ code: 'custom', message: `${given.replace(/\/\/[^/]*@/, '//<hidden>@')} ${problem}` });
+    else list.push(new URL(given).origin);
+  }
+  return list;
+});
+
+function originProblem(given: string): string | undefined {
+  if (given.includes('*')) return 'has a wildcard (list each site)';
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'is not http(s)';
+  if (url.username || url.password) return 'has a user name or password';
+  if (url.pathname !== '/' || url.search || url.hash || /^https?:\/\/[^/]*[/?#]/i.test(given)) return 'has a path, query or fragment';
+  return undefined;
+}
 /** A positive amount of US dollars. */
 const usd = z.coerce.number().positive().finite();
 const priceTable = z
@@ -103,7 +127,7 @@ export const variables = {
   WEB_CHAT: { schema: bool, fix: 'set WEB_CHAT=true to serve the web chat, false to turn it off' },
   WEB_TOKEN: { schema: z.string().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
   WEB_SESSION_SECRET: { schema: z.string().trim().min(32), fix: 'set WEB_SESSION_SECRET to a random secret of 32+ characters that signs visitor sessions, the same in every process, e.g. $(openssl rand -hex 32)' },
-  WEB_ALLOWED_ORIGINS: { schema: origins, fix: 'set WEB_ALLOWED_ORIGINS to the sites that may embed the web chat, comma-separated origins, e.g. https://www.example.com,https://shop.example.com' },
+  WEB_ALLOWED_ORIGINS: { schema: origins, fix: 'set WEB_ALLOWED_ORIGINS to the sites that may embed the web chat, comma-separated origins (scheme, host and port; no wildcard, user name or path), e.g. https://www.example.com,https://shop.example.com' },
   WEB_SESSIONS_PER_IP_PER_MINUTE: { schema: integer(0, 1_000_000), default: '20', fix: 'set WEB_SESSIONS_PER_IP_PER_MINUTE to the visitor sessions one address may start per minute (0 = no limit)' },
   WEB_REQUESTS_PER_IP_PER_MINUTE: { schema: integer(0, 10_000_000), default: '120', fix: 'set WEB_REQUESTS_PER_IP_PER_MINUTE to the web chat requests one address may make per minute (0 = no limit)' },
   ADMIN_TOKEN: { schema: z.string().trim().min(16), fix: 'set ADMIN_TOKEN to a random secret of 16+ characters to turn the operator console on at /console, e.g. $(openssl rand -hex 24), or unset it' },

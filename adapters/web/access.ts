@@ -3,7 +3,7 @@
  *
  * - `operator`: `Authorization: Bearer <WEB_TOKEN>` (server to server), every conversation;
  * - `visitor`: a session from POST /web/sessions (the `parley_web` cookie, a bearer token, or
- *   `?session=` on an event stream), only its own conversations;
+ *   its `streamToken` as `?session=` on an event stream), only its own conversations;
  * - `local`: no credential, from this machine, on a loopback-only server without WEB_TOKEN (the
  *   no-setup `npm start`), every conversation as before sessions existed.
  *
@@ -46,7 +46,8 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings): C
     throw new HttpError(401, 'session_required', 'Start a visitor session with POST /web/sessions (or, server to server, send WEB_TOKEN as a bearer token).');
   }
   if (settings.token && safeEqual(given.value, settings.token)) return { kind: 'operator' };
-  const session = settings.sessions?.verify(given.value);
+  // A URL's token (logged by proxies) is a stream token, good for that stream and nothing else.
+  const session = given.from === 'query' ? settings.sessions?.verifyStream(given.value) : settings.sessions?.verify(given.value);
   if (session) return { kind: 'visitor', visitor: session.visitor, session };
   throw new HttpError(401, 'bad_session', 'The session is not valid (expired, or not signed by this server): start a new one with POST /web/sessions.');
 }

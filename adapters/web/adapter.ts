@@ -10,6 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { HttpError, InvalidPayloadError, checkPayload, exchangeOf, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
 import type { ConversationRef, Delivery, Reply, SendOptions } from 'parley/adapter-kit';
+import { ConfigError } from 'parley';
 import { callerOrNothing, resolveCaller, type Caller } from './access.js';
 import { apiRoutes, checkAccess, type WebState } from './api.js';
 import { corsReceive, corsRoute, embedRoutes, loadEmbedFiles, withCors } from './embed.js';
@@ -102,9 +103,11 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       allowedOrigins = options.allowedOrigins ?? context.config.web.allowedOrigins;
       let secret = options.sessionSecret ?? context.config.web.sessionSecret;
       if (!secret) {
-        if (!context.loopbackOnly) {
-          refused = 'The web chat is not configured: the server is not bound to loopback, so WEB_SESSION_SECRET must be set to sign visitor sessions (e.g. $(openssl rand -hex 32)).';
-          throw new Error(refused);
+        // Served to others, sessions must outlive this process and work in every other one.
+        if (!context.loopbackOnly || context.config.publicUrl) {
+          const why = context.loopbackOnly ? 'PUBLIC_URL says it is served to the internet' : 'the server is not bound to loopback';
+          refused = `The web chat is not configured: ${why}, so WEB_SESSION_SECRET must be set to sign visitor sessions the same in every process and across restarts. Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)).`;
+          throw new ConfigError(refused);
         }
         secret = randomBytes(32).toString('base64url');
         context.logger.warn('web chat: WEB_SESSION_SECRET is not set, so visitor sessions are signed with a secret made up for this process (they end when it stops)');
@@ -147,7 +150,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       const started = resendable ? await web.transcripts.startedBy(callerKey(caller), message.id!, message.text, randomId()) : undefined;
       const conversation = message.conversation ?? started?.conversation ?? randomId();
       if (message.conversation) await checkAccess(web, caller, conversation);
-      if (caller.kind === 'visitor') await web.transcripts.own(conversation, caller.visitor, !message.conversation && started?.isNew !== false);
+      if (caller.kind === 'visitor') await web.transcripts.own(conversation, caller.visitor);
       const receivedAt = new Date().toISOString();
       // A repeated id is still handed on (202): the core's dedupe drops it, and its turn is not shown twice.
       await web.transcripts.appendTurn(conversation, id, { role: 'user', text: message.text, at: receivedAt });

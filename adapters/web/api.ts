@@ -73,7 +73,7 @@ export function apiRoutes(stateOf: StateOf): Route[] {
       const cookie = state.sessions.issue(COOKIE_TTL_MS, bearer.visitor);
       return json(
         201,
-        { token: bearer.token, expiresAt: bearer.expiresAt.toISOString(), visitor: bearer.visitor },
+        { token: bearer.token, expiresAt: bearer.expiresAt.toISOString(), visitor: bearer.visitor, streamToken: state.sessions.streamToken(bearer) },
         { 'set-cookie': sessionCookie(cookie.token, request.url.protocol === 'https:', publicPathOf(request, '/web')), 'cache-control': 'no-store' },
       );
     },

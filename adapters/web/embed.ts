@@ -42,9 +42,23 @@ export const CORS_HEADERS = 'authorization, content-type';
 /** The JSON API's paths that cross-origin callers may preflight. */
 const API_PATHS = ['/web/messages', '/web/sessions', '/web/conversations', '/web/conversations/', '/web/feedback'];
 
-/** An origin as CSP and CORS compare it: scheme, host and port, lower case; anything else is dropped. */
+/**
+ * Origins as CSP and CORS compare them, the way a browser sends `Origin`: scheme, host and port,
+ * lower case, no default port, an international host in punycode; anything else (a wildcard, a
+ * user, a path) is dropped (WEB_ALLOWED_ORIGINS refuses those at start; code may still pass them).
+ */
 function cleanOrigins(origins: readonly string[]): string[] {
-  return origins.map((origin) => origin.trim().toLowerCase().replace(/\/+$/, '')).filter((origin) => /^https?:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/.test(origin));
+  return origins.flatMap((given) => {
+    const text = given.trim().replace(/\/+$/, '');
+    if (text.includes('*') || /^https?:\/\/[^/]*[/?#]/i.test(text)) return [];
+    try {
+      const url = new URL(text);
+      if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return [];
+      return /^https?:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/.test(url.origin) ? [url.origin] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** The headers every chat page gets; `frameAncestors` says who may frame it. */

@@ -101,8 +101,11 @@ export class WebLimits {
   /** Open event streams in this process, by visitor and by address key. */
   private readonly openByVisitor = new Map<string, number>();
   private readonly openByAddress = new Map<string, number>();
+  private readonly logger: AdapterContext['logger'] | undefined;
+  private warnedUnknown = false;
 
-  constructor(context: Pick<AdapterContext, 'limiter' | 'config'>, options: WebLimitOptions = {}) {
+  constructor(context: Pick<AdapterContext, 'limiter' | 'config'> & Partial<Pick<AdapterContext, 'logger'>>, options: WebLimitOptions = {}) {
+    this.logger = context.logger;
     const web = context.config.web;
     const requests = options.requestsPerIpPerMinute ?? web.requestsPerIpPerMinute;
     this.perAddress = context.limiter('requests-ip', requests);
@@ -115,7 +118,18 @@ export class WebLimits {
 
   /** The client's address as these limits see it. */
   address(request: HttpRequest): string {
-    return clientAddress(request, this.trustProxy);
+    const address = clientAddress(request, this.trustProxy);
+    // bot.fetch(request) with no remoteAddress (Vercel, Next.js, Deno, Bun): every visitor would
+    // share one budget, and nothing else would say so.
+    if (address === 'unknown' && !this.warnedUnknown) {
+      this.warnedUnknown = true;
+      this.logger?.warn(
+        this.trustProxy
+          ? 'web chat: a request came with neither a client address nor X-Forwarded-For, so the per-address limits count it with every other such request; pass { remoteAddress } to bot.fetch, or have the proxy in front set X-Forwarded-For'
+          : 'web chat: a request came without a client address (bot.fetch without { remoteAddress }?), so every visitor shares one per-address budget; behind a platform proxy that sets X-Forwarded-For (Vercel, Netlify, Cloudflare), set TRUST_PROXY=true',
+      );
+    }
+    return address;
   }
 
   /**

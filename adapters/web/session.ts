@@ -5,8 +5,10 @@
  *   v1.<visitor>.<expiresAtMs>.<base64url hmac>
  *
  * The same token travels as the `parley_web` cookie (30 days) and as a short-lived bearer token
- * (1 hour) for widgets in an iframe on another site. Nothing is stored: any process with the
- * secret verifies it.
+ * (1 hour) for widgets in an iframe on another site. An event stream's URL carries a token of
+ * its own kind instead (`s1.…`, as long as the bearer token), taken by that route alone: a URL
+ * ends up in proxies' access logs, and what is found there must not start or renew a session.
+ * Nothing is stored: any process with the secret verifies it.
  */
 import { randomBytes } from 'node:crypto';
 import { hmac, readCookie, safeEqual } from 'parley/adapter-kit';
@@ -30,26 +32,37 @@ export interface Sessions {
   issue(ttlMs: number, visitor?: string, now?: number): { token: string } & Session;
   /** The session a token carries, or undefined when it is malformed, forged or expired. */
   verify(token: string, now?: number): Session | undefined;
+  /** The event-stream token for a session (same visitor and expiry), for `?session=`. */
+  streamToken(session: Session): string;
+  /** The session an event-stream token carries (never a session token, nor the other way round). */
+  verifyStream(token: string, now?: number): Session | undefined;
 }
 
 const VISITOR = /^[A-Za-z0-9_-]{22}$/;
+/** v1: a session (cookie or bearer); s1: an event stream's, only in its URL. */
+type Kind = 'v1' | 's1';
 
 /** Sign and check sessions with `secret`. */
 export function sessions(secret: string): Sessions {
   if (!secret) throw new Error('a session secret is required');
-  const sign = (visitor: string, expiresAt: number) => hmac('sha256', secret, `v1.${visitor}.${expiresAt}`).toString('base64url');
+  // The kind is signed with the rest: a stream token cannot be relabelled as a session token.
+  const sign = (kind: Kind, visitor: string, expiresAt: number) => hmac('sha256', secret, `${kind}.${visitor}.${expiresAt}`).toString('base64url');
+  const make = (kind: Kind, visitor: string, expiresAt: number) => `${kind}.${visitor}.${expiresAt}.${sign(kind, visitor, expiresAt)}`;
+  const check = (kind: Kind, token: string, now: number): Session | undefined => {
+    const [version, visitor, expires, mac, ...rest] = token.split('.');
+    if (version !== kind || rest.length > 0 || !visitor || !VISITOR.test(visitor) || !expires || !/^\d{1,15}$/.test(expires) || !mac) return undefined;
+    const expiresAt = Number(expires);
+    if (!safeEqual(mac, sign(kind, visitor, expiresAt)) || expiresAt <= now) return undefined;
+    return { visitor, expiresAt: new Date(expiresAt) };
+  };
   return {
     issue(ttlMs, visitor = randomId(), now = Date.now()) {
       const expiresAt = now + ttlMs;
-      return { token: `v1.${visitor}.${expiresAt}.${sign(visitor, expiresAt)}`, visitor, expiresAt: new Date(expiresAt) };
+      return { token: make('v1', visitor, expiresAt), visitor, expiresAt: new Date(expiresAt) };
     },
-    verify(token, now = Date.now()) {
-      const [version, visitor, expires, mac, ...rest] = token.split('.');
-      if (version !== 'v1' || rest.length > 0 || !visitor || !VISITOR.test(visitor) || !expires || !/^\d{1,15}$/.test(expires) || !mac) return undefined;
-      const expiresAt = Number(expires);
-      if (!safeEqual(mac, sign(visitor, expiresAt)) || expiresAt <= now) return undefined;
-      return { visitor, expiresAt: new Date(expiresAt) };
-    },
+    verify: (token, now = Date.now()) => check('v1', token, now),
+    streamToken: (session) => make('s1', session.visitor, session.expiresAt.getTime()),
+    verifyStream: (token, now = Date.now()) => check('s1', token, now),
   };
 }
 

@@ -4,7 +4,8 @@
  *
  *   parley:web:transcript:<conversation>   the transcript (a capped list of JSON entries)
  *   parley:web:owner:<conversation>        the visitor who owns it (minted for that visitor)
- *   parley:web:visitor:<visitor>           the visitor's conversations, newest last
+ *   parley:web:visitor:<visitor>           the visitor's conversations, one entry per post
+ *                                          (so it lives as long as the newest), newest last
  *   parley:web:turn:<conversation>:<id>    claimed by the first delivery of a message id, so a
  *                                          repeated POST appends the visitor's turn once
  *   parley:web:erased:<conversation>       a deleted conversation, so an answer still on its way
@@ -27,8 +28,10 @@ export interface TranscriptEntry {
   exchange?: string;
 }
 
-/** The most conversations remembered per visitor (GET /web/conversations). */
+/** The most conversations listed per visitor (GET /web/conversations). */
 const VISITOR_CONVERSATIONS = 50;
+/** The visitor's list holds this many posts (repeats of a conversation among them). */
+const VISITOR_POSTS = 4 * VISITOR_CONVERSATIONS;
 /** As long as the core remembers a delivery id (its dedupe). */
 const TURN_CLAIM_MS = 24 * 60 * 60 * 1000;
 
@@ -94,15 +97,19 @@ export class Transcripts {
     return this.store.get(keys.owner(conversation));
   }
 
-  /** Record (or refresh) who owns a conversation; a new one is added to the visitor's list. */
-  async own(conversation: string, visitor: string, isNew: boolean): Promise<void> {
+  /**
+   * Record (or refresh) who owns a conversation the visitor posts to, and put it in the visitor's
+   * list again: the push is what keeps the list from expiring while a conversation in it is active.
+   */
+  async own(conversation: string, visitor: string): Promise<void> {
     await this.store.set(keys.owner(conversation), visitor, this.ttlMs);
-    if (isNew) await this.store.listPush(keys.visitor(visitor), [conversation], { maxLength: VISITOR_CONVERSATIONS, ttlMs: this.ttlMs });
+    await this.store.listPush(keys.visitor(visitor), [conversation], { maxLength: VISITOR_POSTS, ttlMs: this.ttlMs });
   }
 
   /** The visitor's conversations that still exist and are still theirs, newest first. */
   async ofVisitor(visitor: string): Promise<{ id: string; updatedAt: string }[]> {
-    const ids = [...new Set(await this.store.listRange(keys.visitor(visitor), 0, -1))];
+    // The most recently posted to first, each once.
+    const ids = [...new Set((await this.store.listRange(keys.visitor(visitor), 0, -1)).reverse())].slice(0, VISITOR_CONVERSATIONS);
     const found = await Promise.all(
       ids.map(async (id) => {
         if ((await this.owner(id)) !== visitor) return undefined;

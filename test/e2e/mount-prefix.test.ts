@@ -192,14 +192,14 @@ describe('Slack install under a prefix', () => {
 
 describe('PUBLIC_URL with a path', () => {
   const PUBLIC_URL = 'https://bot.example.com/parley';
-  // A public URL that is not loopback: the web chat wants its token.
+  // A public URL: the web chat wants its token (or sessions, signed with WEB_SESSION_SECRET).
   const WEB_TOKEN = 'mount-prefix-web-token-93ac';
   const bearer = { authorization: `Bearer ${WEB_TOKEN}` };
   let bot: Bot;
   let base: string;
 
   beforeAll(async () => {
-    bot = botFor(env({ PUBLIC_URL, WEB_TOKEN }));
+    bot = botFor(env({ PUBLIC_URL, WEB_TOKEN, WEB_SESSION_SECRET: 'mount-prefix-web-session-secret-0123456789' }));
     const server = await bot.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await bot.ready;

@@ -6,15 +6,19 @@
  * Requests carrying X-Forwarded-For are not "from this machine", so they hold a visitor session
  * (or the operator's WEB_TOKEN, which the limits leave alone: it is the server-to-server key).
  */
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { webChat } from '../../adapters/web/index.js';
+import { createBot, loadConfig } from '../../src/index.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import type { TranscriptEntry } from '../../adapters/web/index.js';
-import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
+import { assistantReplies, startWebBot, testEnv, type WebBot } from '../helpers/web-bot.js';
 
 const OPERATOR = 'operator-token-0123456789abcdef';
 
 interface Visitor {
   token: string;
+  streamToken: string;
   visitor: string;
 }
 
@@ -113,6 +117,43 @@ describe('requests per address, TRUST_PROXY=true', () => {
   });
 });
 
+describe('bot.fetch (Vercel, Next.js, Deno, Bun) with no client address', () => {
+  /** A bot answering through bot.fetch only, its warnings collected. */
+  function fetchBot(env: Record<string, string>) {
+    const warnings: string[] = [];
+    const config = loadConfig({ ...testEnv, WEB_SESSION_SECRET: 'web-limits-session-secret-0123456789abcdef', WEB_SESSIONS_PER_IP_PER_MINUTE: '2', ...env });
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) });
+    const bot = createBot({ config, adapters: [webChat()], logger });
+    const session = (headers: Record<string, string> = {}) => bot.fetch(new Request('https://chat.example.com/web/sessions', { method: 'POST', headers }));
+    return { bot, session, warnings: () => warnings.filter((msg) => msg.includes('client address')) };
+  }
+
+  it('TRUST_PROXY off: says once that every visitor shares one budget, naming TRUST_PROXY', async () => {
+    const { bot, session, warnings } = fetchBot({ TRUST_PROXY: 'false' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await session({ 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
+      expect(statuses).toEqual([201, 201, 429]);
+      expect(warnings()).toHaveLength(1);
+      expect(warnings()[0]).toMatch(/TRUST_PROXY=true/);
+    } finally {
+      await bot.close();
+    }
+  });
+
+  it('TRUST_PROXY on: each X-Forwarded-For address has a budget of its own, and nothing is said', async () => {
+    const { bot, session, warnings } = fetchBot({ TRUST_PROXY: 'true' });
+    try {
+      for (let i = 0; i < 3; i++) expect((await session({ 'x-forwarded-for': `203.0.113.${i + 1}` })).status).toBe(201);
+      expect((await session({ 'x-forwarded-for': '203.0.113.1' })).status).toBe(201);
+      expect((await session({ 'x-forwarded-for': '203.0.113.1' })).status).toBe(429);
+      expect(warnings()).toEqual([]);
+    } finally {
+      await bot.close();
+    }
+  });
+});
+
 describe('a refusal a website can read', () => {
   it('a 429 to an allowed origin carries its CORS headers and exposes Retry-After', async () => {
     await withWebBot({ WEB_REQUESTS_PER_IP_PER_MINUTE: '1', WEB_ALLOWED_ORIGINS: 'https://shop.example' }, async (web) => {
@@ -172,7 +213,7 @@ describe('concurrent event streams', () => {
   /** Open the conversation's event stream (the EventSource way: ?session=); kept open until aborted. */
   async function stream(visitor: Visitor & { conversation: string }): Promise<Response> {
     const controller = new AbortController();
-    const res = await fetch(`${web.url}/web/conversations/${visitor.conversation}/events?session=${encodeURIComponent(visitor.token)}`, { signal: controller.signal });
+    const res = await fetch(`${web.url}/web/conversations/${visitor.conversation}/events?session=${encodeURIComponent(visitor.streamToken)}`, { signal: controller.signal });
     if (res.status === 200) open.push(controller);
     return Object.assign(res, { close: () => controller.abort() });
   }

@@ -24,6 +24,7 @@ const ID = /^[A-Za-z0-9_-]{22}$/;
 
 interface Visitor {
   token: string;
+  streamToken: string;
   visitor: string;
   expiresAt: string;
   cookie: string;
@@ -98,6 +99,8 @@ describe('web chat visitor sessions', () => {
     const body = (await res.json()) as Visitor;
     expect(body.visitor).toMatch(ID);
     expect(body.token).toMatch(new RegExp(`^v1\\.${body.visitor}\\.\\d+\\.[A-Za-z0-9_-]+$`));
+    // the event stream's own token: same visitor and expiry, another kind
+    expect(body.streamToken).toMatch(new RegExp(`^s1\\.${body.visitor}\\.${Date.parse(body.expiresAt)}\\.[A-Za-z0-9_-]+$`));
     const expires = Date.parse(body.expiresAt);
     expect(expires - before).toBeGreaterThan(59 * 60_000);
     expect(expires - before).toBeLessThanOrEqual(60 * 60_000 + 1000);
@@ -140,14 +143,14 @@ describe('web chat visitor sessions', () => {
       expect(res.status).toBe(404);
       expect(await res.text()).not.toContain('4111');
     }
-    expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(bob.token)}`)).status).toBe(404);
+    expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(bob.streamToken)}`)).status).toBe(404);
     const bobs = await (await api.call('GET', '/web/conversations', bob.token)).json();
     expect(bobs).toEqual({ conversations: [] });
 
-    // Alice, with her bearer token, her cookie, or ?session= on the stream.
+    // Alice, with her bearer token, her cookie, or her stream token as ?session= on the stream.
     expect((await api.transcript(alice.token, mine)).map((e) => e.text)).toEqual(['my card number is 4111 1111 1111 1111', 'echo: my card number is 4111 1111 1111 1111']);
     expect((await api.call('GET', path, undefined, undefined, { cookie: alice.cookie })).status).toBe(200);
-    const event = await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(alice.token)}`);
+    const event = await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(alice.streamToken)}`);
     expect(event.status).toBe(200);
     expect(event.data).toContain('4111');
     const alices = (await (await api.call('GET', '/web/conversations', alice.token)).json()) as { conversations: { id: string; updatedAt: string }[] };
@@ -214,6 +217,35 @@ describe('web chat visitor sessions', () => {
     expect((await api.session(expired)).visitor).not.toBe(first.visitor);
   });
 
+  it('the token in an event stream URL (as a proxy logs it) opens that stream and nothing else: it renews no session and reads nothing', async () => {
+    const alice = await api.session();
+    const { body } = await api.post(alice.token, 'in the logs');
+    await api.waitForReplies(alice.token, body.conversation, 1);
+    const path = `/web/conversations/${body.conversation}`;
+    // What the page puts in the stream's URL (before stream tokens: its bearer token) opens the stream.
+    const inUrl = alice.streamToken ?? alice.token;
+    expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(inUrl)}`)).status).toBe(200);
+    // Found in a log, it is no session: renewing with it starts a stranger, with no cookie for Alice.
+    const traded = await api.session(inUrl);
+    expect(traded.visitor).not.toBe(alice.visitor);
+    expect((await api.call('GET', path, traded.token)).status).toBe(404);
+    expect((await api.call('GET', path, undefined, undefined, { cookie: traded.cookie })).status).toBe(404);
+    // nor does it read, post, list or delete as a bearer token or a cookie
+    for (const res of [
+      await api.call('GET', path, inUrl),
+      await api.call('GET', '/web/conversations', inUrl),
+      await api.call('POST', '/web/messages', inUrl, { conversation: body.conversation, text: 'hi' }),
+      await api.call('DELETE', path, inUrl),
+      await api.call('GET', path, undefined, undefined, { cookie: `parley_web=${inUrl}` }),
+    ]) {
+      expect(res.status).toBe(401);
+    }
+    // and a session token (an hour as a bearer, 30 days as the cookie) is never taken from a URL
+    expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(alice.token)}`)).status).toBe(401);
+    expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(alice.cookie.split('=')[1]!)}`)).status).toBe(401);
+    expect((await api.transcript(alice.token, body.conversation)).map((e) => e.text)).toEqual(['in the logs', 'echo: in the logs']);
+  });
+
   it('refuses a message over 4000 characters with 413 and an empty one with 400', async () => {
     const visitor = await api.session();
     const long = await api.post(visitor.token, 'x'.repeat(4001));
@@ -277,7 +309,7 @@ describe('web chat visitor sessions', () => {
     const visitor = await api.session();
     const { body } = await api.post(visitor.token, 'stream then delete');
     await api.waitForReplies(visitor.token, body.conversation, 1);
-    const res = await fetch(`${web.url}/web/conversations/${body.conversation}/events?session=${encodeURIComponent(visitor.token)}`);
+    const res = await fetch(`${web.url}/web/conversations/${body.conversation}/events?session=${encodeURIComponent(visitor.streamToken)}`);
     const reader = res.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('stream then delete');
     expect((await api.call('DELETE', `/web/conversations/${body.conversation}`, visitor.token)).status).toBe(204);
@@ -330,6 +362,26 @@ describe('web chat off loopback', () => {
     expect(adaptersFromConfig(loadConfig({ HOST: '0.0.0.0', WEB_CHAT: 'false' }))).toEqual([]);
     // and `parley serve` exits with the message
     await expect(startParley(['serve'], { HOST: '0.0.0.0', WEB_CHAT: 'true' })).rejects.toThrow(/WEB_SESSION_SECRET/);
+  });
+
+  it('with PUBLIC_URL set (served to the internet) on loopback, refuses to start without WEB_SESSION_SECRET too', async () => {
+    const PUBLIC_URL = 'https://chat.example.com';
+    // like off loopback: off unless asked for, and asked for it needs the secret
+    expect(adaptersFromConfig(loadConfig({ PUBLIC_URL }))).toEqual([]);
+    for (const env of [{ PUBLIC_URL, WEB_TOKEN: OPERATOR }, { PUBLIC_URL, WEB_CHAT: 'true' }]) {
+      expect(() => adaptersFromConfig(loadConfig(env))).toThrow(ConfigError);
+      expect(() => adaptersFromConfig(loadConfig(env))).toThrow(/WEB_SESSION_SECRET.*PUBLIC_URL.*Fix: set WEB_SESSION_SECRET/);
+    }
+    expect(adaptersFromConfig(loadConfig({ PUBLIC_URL, WEB_SESSION_SECRET: SECRET })).map((a) => a.platform)).toEqual(['web']);
+    // embedded (the adapter added by hand): it does not start, and its routes say why
+    const web = await startWebBot({ PUBLIC_URL });
+    try {
+      const res = await fetch(`${web.url}/web/sessions`, { method: 'POST' });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 'not_configured', message: expect.stringMatching(/PUBLIC_URL.*Fix: set WEB_SESSION_SECRET/) } });
+    } finally {
+      await web.close();
+    }
   });
 
   it('the adapter itself refuses to start (readiness names WEB_SESSION_SECRET)', async () => {
@@ -413,6 +465,25 @@ describe('web chat on Redis', () => {
       const index = await redis.lrange(`${p}:convlog:recent`, 0, -1);
       expect(index.some((entry) => entry.includes(conversation))).toBe(false);
       expect((await api.call('DELETE', `/web/conversations/${conversation}`, visitor.token)).status).toBe(404);
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('GET /web/conversations keeps listing a conversation while the visitor posts to it, past HISTORY_TTL_SECONDS from its start', async () => {
+    const p = prefix();
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, REDIS_URL: REDIS, REDIS_PREFIX: p, WEB_SESSION_SECRET: SECRET, HISTORY_TTL_SECONDS: '3', CACHE_TTL_SECONDS: '0' });
+    try {
+      const api = client(web.url);
+      const visitor = await api.session();
+      const { body } = await api.post(visitor.token, 'first');
+      const started = Date.now();
+      while (Date.now() - started < 4500) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        expect((await api.post(visitor.token, 'still here', { conversation: body.conversation })).status).toBe(202);
+      }
+      const listed = (await (await api.call('GET', '/web/conversations', visitor.token)).json()) as { conversations: { id: string }[] };
+      expect(listed.conversations.map((c) => c.id)).toEqual([body.conversation]);
     } finally {
       await web.close();
     }

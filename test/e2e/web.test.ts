@@ -207,9 +207,28 @@ describe('web chat without a token', () => {
   });
 });
 
+describe('web chat for the sites in WEB_ALLOWED_ORIGINS', () => {
+  it('an origin written with its default port or an international host matches what the browser sends, for CORS and the frame', async () => {
+    const web = await startWebBot({ WEB_ALLOWED_ORIGINS: 'https://www.example.com:443,https://bücher.example' });
+    try {
+      for (const origin of ['https://www.example.com', 'https://xn--bcher-kva.example']) {
+        const res = await fetch(`${web.url}/web/sessions`, { method: 'POST', headers: { origin } });
+        expect(res.status).toBe(201);
+        expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+        const preflight = await fetch(`${web.url}/web/messages`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+        expect(preflight.status).toBe(204);
+      }
+      const frame = await fetch(`${web.url}/web/frame`);
+      expect(frame.headers.get('content-security-policy')).toContain("frame-ancestors 'self' https://www.example.com https://xn--bcher-kva.example");
+    } finally {
+      await web.close();
+    }
+  });
+});
+
 describe('web chat behind a proxy on this machine', () => {
   it('with PUBLIC_URL set (served to the internet), a request from loopback is not "this machine": it needs a session', async () => {
-    const web = await startWebBot({ PUBLIC_URL: 'https://chat.example.com' });
+    const web = await startWebBot({ PUBLIC_URL: 'https://chat.example.com', WEB_SESSION_SECRET: 'web-session-secret-for-the-tests-0123456789' });
     try {
       const res = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'p', text: 'hi' }) });
       expect(res.status).toBe(401);

@@ -3,6 +3,7 @@
  * web chat message through the host framework, answers it, and leaves the host app's own routes,
  * body parsing and 404 handling alone. The serverless handler is called with plain Requests.
  */
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Before any example is imported or started: quiet logs, no AI provider (so the reply is
@@ -163,6 +164,12 @@ for (const host of hostApps) describe(`examples/${host.name}.ts`, () => {
       expect(echo.status).toBe(200);
       expect(await echo.json()).toEqual({ received: { order: 42, items: ['a', 'b'] } });
     }
+  });
+
+  it('tells how to serve the chat off loopback with what works: WEB_SESSION_SECRET (WEB_TOKEN alone leaves it 503)', async () => {
+    const source = await readFile(new URL(`../../examples/${host.name}.ts`, import.meta.url), 'utf8');
+    expect(source).toMatch(/To serve it to other\s+\/\/ machines[^.]*set WEB_SESSION_SECRET/);
+    expect(source).not.toMatch(/set WEB_TOKEN otherwise/);
   });
 
   it('passes unknown paths on to the host app', async () => {

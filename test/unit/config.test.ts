@@ -117,6 +117,9 @@ describe('loadConfig errors', () => {
     ['DYNAMODB_TABLE_PREFIX', 'my prefix'],
     ['CONVERSATION_LOG_TABLE', 'ai/conversations'],
     ['CONVERSATION_LOG_TABLE', 'ab'],
+    ['WEB_ALLOWED_ORIGINS', 'https://*.example.com'],
+    ['WEB_ALLOWED_ORIGINS', 'https://www.example.com/shop'],
+    ['WEB_ALLOWED_ORIGINS', 'https://www.example.com,www.example.com'],
   ])('rejects %s=%s with one line naming the variable, the value, the problem and the fix', (name, value) => {
     const lines = problems({ [name]: value });
     expect(lines).toHaveLength(1);
@@ -126,6 +129,15 @@ describe('loadConfig errors', () => {
     expect(line).toMatch(/is invalid: .+\. Fix: .+/);
     // the fix names the variable so the user knows what to set
     expect(line.slice(line.indexOf('Fix:'))).toContain(name);
+  });
+
+  it('WEB_ALLOWED_ORIGINS: each origin as a browser sends it (lower case, no default port, an international host in punycode)', () => {
+    const config = loadConfig({ WEB_ALLOWED_ORIGINS: 'https://WWW.Example.com:443/, http://shop.example:80,https://bücher.example,http://localhost:8080' });
+    expect(config.web.allowedOrigins).toEqual(['https://www.example.com', 'http://shop.example', 'https://xn--bcher-kva.example', 'http://localhost:8080']);
+    expect(problems({ WEB_ALLOWED_ORIGINS: 'https://*.example.com' })[0]).toMatch(/wildcard.*Fix: set WEB_ALLOWED_ORIGINS/);
+    const withUser = problems({ WEB_ALLOWED_ORIGINS: 'https://user:hunter2@www.example.com' })[0];
+    expect(withUser).toMatch(/user name or password.*Fix: set WEB_ALLOWED_ORIGINS/);
+    expect(withUser).not.toContain('hunter2');
   });
 
   it('reports every bad variable at once, one line each', () => {

@@ -7,7 +7,8 @@
  *   before it expires. The page also gets the session cookie; the frame, often a third party on
  *   the website, keeps its token in sessionStorage instead, so a reload continues the same chat.
  * - The server mints the conversation id on the first message; it is kept in sessionStorage.
- * - The transcript streams over EventSource (the token in ?session=, EventSource sends no headers).
+ * - The transcript streams over EventSource (the session's streamToken in ?session=, EventSource
+ *   sends no headers; the server takes that token for event streams only).
  * - Answers are markdown built from DOM nodes (text nodes, a few elements, http(s)/mailto links);
  *   nothing the model wrote is ever parsed as HTML.
  */
@@ -248,7 +249,7 @@
 
   // ------------------------------------------------------------------ state
 
-  let session = null; // { token, expiresAt (ms), visitor }
+  let session = null; // { token, streamToken, expiresAt (ms), visitor }
   let sessionStarting = null; // the POST /web/sessions in flight
   let renewTimer = 0;
   let conversation = storage.get(CONVERSATION_KEY);
@@ -315,7 +316,7 @@
       if (res.status === 401 && renewing) res = await request(false);
       const body = await readJson(res);
       if (!res.ok || !body || typeof body.token !== 'string') throw new ApiError(res.status, problem(res, body));
-      session = { token: body.token, expiresAt: Date.parse(body.expiresAt) || tokenExpiry(body.token), visitor: body.visitor };
+      session = { token: body.token, streamToken: body.streamToken, expiresAt: Date.parse(body.expiresAt) || tokenExpiry(body.token), visitor: body.visitor };
       if (FRAME) storage.set(SESSION_KEY, session.token);
       scheduleRenewal();
       return session;
@@ -547,7 +548,7 @@
     const gen = generation;
     const id = conversation;
     if (!id || !session || typeof EventSource !== 'function') return;
-    const stream = new EventSource(`${BASE}${conversationPath(id)}/events?session=${encodeURIComponent(session.token)}`);
+    const stream = new EventSource(`${BASE}${conversationPath(id)}/events?session=${encodeURIComponent(session.streamToken)}`);
     source = stream;
     stream.onmessage = (event) => {
       if (gen !== generation) return;
