@@ -89,6 +89,25 @@ describe('scale-out on Redis: several ingress and worker processes', () => {
     expect(new Set(texts).size).toBe(1000);
   }, 120_000);
 
+  it('Prometheus can scrape a worker: its /metrics has the AI calls and replies it made, with /healthz and /readyz beside', async () => {
+    envFor();
+    const ingress = await start('ingress');
+    const worker = await start('worker');
+    expect(worker.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await postSlack(`${ingress.url}/slack/events`, appMention({ text: 'counted where it is answered' }));
+    await until(() => replyTexts(slack).includes('re: counted where it is answered'), 'the reply');
+    const scrape = await fetch(`${worker.url}/metrics`);
+    expect(scrape.status).toBe(200);
+    const text = await scrape.text();
+    expect(text).toMatch(/^parley_ai_calls_total\{[^}]*outcome="ok"[^}]*\} 1$/m);
+    expect(text).toMatch(/^parley_replies_sent_total\{[^}]*\} 1$/m);
+    expect(text).toMatch(/^parley_ai_circuit_open(\{[^}]*\})? 0$/m);
+    expect((await fetch(`${worker.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
+    // A worker takes no webhooks.
+    expect((await fetch(`${worker.url}/slack/events`, { method: 'POST' })).status).toBe(404);
+  });
+
   it('two messages of one conversation sent to different ingress processes are answered in order', async () => {
     envFor();
     const [a, b] = [await start('ingress'), await start('ingress')];
