@@ -57,6 +57,7 @@ export function createOps({ config, tally, store, queue, conversationLog, metric
   const closing = new AbortController();
   const routes = consoleRoutes({
     adminToken: config.console.adminToken,
+    trustProxy: config.trustProxy,
     activity,
     spend,
     alerts,
