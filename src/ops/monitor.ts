@@ -97,6 +97,11 @@ export class Monitor {
     metrics.budgetSpent.set({ period: 'day' }, summary.today.totalUsd);
     metrics.budgetSpent.set({ period: 'month' }, summary.month.totalUsd);
     for (const status of statuses) if (status.scope === 'overall') metrics.budgetLimit.set({ period: status.period }, status.limitUsd);
+    for (const period of ['day', 'month'] as const) {
+      if (spend.tenantLimit(period) === undefined) continue;
+      const ratios = statuses.filter((s) => s.scope === 'tenant' && s.period === period).map((s) => s.ratio);
+      metrics.budgetTenantMaxRatio.set({ period }, Math.max(0, ...ratios));
+    }
   }
 
   /** Raise the condition's alert once per episode; while it holds, keep the episode open. */
