@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
@@ -106,6 +108,25 @@ describe('scale-out on Redis: several ingress and worker processes', () => {
     expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
     // A worker takes no webhooks.
     expect((await fetch(`${worker.url}/slack/events`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('a second worker on one host whose METRICS_PORT is taken says so and still answers', async () => {
+    envFor();
+    const ingress = await start('ingress');
+    const first = await start('worker');
+    const port = new URL(first.url!).port;
+    await first.stop();
+    const taken = createServer().listen(Number(port), '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const worker = await startParley(['worker'], { ...env, METRICS_PORT: port });
+      processes.push(worker);
+      expect(worker.logs()).toContain('give each worker on this host its own METRICS_PORT');
+      await postSlack(`${ingress.url}/slack/events`, appMention({ text: 'answered all the same' }));
+      await until(() => replyTexts(slack).includes('re: answered all the same'), 'the reply');
+    } finally {
+      taken.close();
+    }
   });
 
   it('two messages of one conversation sent to different ingress processes are answered in order', async () => {
