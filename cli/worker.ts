@@ -3,14 +3,20 @@ import { dynamoDbFromConfig } from '../aws/index.js';
 import { adaptersFromConfig } from './adapters.js';
 import { queueOption } from './queue.js';
 import { closeOnSignals } from './shutdown.js';
+import { metricsPort, serveWorkerMetrics } from './worker-metrics.js';
 
-/** `parley worker`: answer queued messages, no HTTP server. Several can run against one Redis or one SQS queue. */
-export async function worker(config: Config, concurrency?: number): Promise<void> {
+/**
+ * `parley worker`: answer queued messages; no webhooks, only /metrics, /healthz and /readyz on
+ * METRICS_PORT. Several can run against one Redis or one SQS queue.
+ */
+export async function worker(config: Config, concurrency?: number, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const port = metricsPort(env.METRICS_PORT);
   const effective = concurrency ? { ...config, queue: { ...config.queue, concurrency } } : config;
   const bot = createBot({ config: effective, adapters: adaptersFromConfig(effective), worker: true, ...queueOption(effective), ...dynamoDbFromConfig(effective) });
   // Before waiting for the adapters: one whose platform is down is retried for as long as it takes,
   // and a SIGTERM meanwhile must still drain the jobs running.
   closeOnSignals(bot);
+  if (port !== 'off') await serveWorkerMetrics(bot, port, config.host);
   await bot.start();
   await bot.ready;
   bot.logger.info({ concurrency: effective.queue.concurrency, adapters: bot.adapters.map((a) => a.platform) }, 'parley worker running');

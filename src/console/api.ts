@@ -68,8 +68,10 @@ export interface Overview {
   };
   /** Over the last 60 minutes. */
   cache: { hits: number; misses: number; hitRate: number | null };
-  /** This process's AI circuit breaker. */
+  /** The AI circuit breaker: the worst of every process's (open when any is), as each reported it in the last 10-20 s. */
   breaker: 'closed' | 'open' | 'half-open' | 'isolated';
+  /** How many processes are in each breaker state. */
+  breakers: Partial<Record<'closed' | 'open' | 'half-open' | 'isolated', number>>;
   /** Messages refused by a rate limit over the last 60 minutes. */
   rateLimited: number;
   budgets: BudgetStatus[];

@@ -10,12 +10,15 @@ import { escapeHtml } from '../http/cookies.js';
 import { json, jsonError } from '../http/responses.js';
 import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
-import { createMemoryLimiter, type Limiter } from '../limit/index.js';
+import { addressKey, clientAddress } from '../http/client-address.js';
 import { ConsoleAuth } from './auth.js';
+import { SignInThrottle } from './sign-in-throttle.js';
 import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
 
 export interface ConsoleDeps extends ViewDeps {
   adminToken?: string;
+  /** TRUST_PROXY: the sign-in throttle counts the forwarded client's address, not the proxy's. */
+  trustProxy?: boolean;
   conversationLog: ConversationLog;
   deadLetters: { list(): Promise<DeadLetter<JobData>[]>; replay(id: string): Promise<boolean>; replayAll(): Promise<number>; purge(): Promise<number> };
   logger: Logger;
@@ -24,7 +27,7 @@ export interface ConsoleDeps extends ViewDeps {
 }
 
 const LIVE_EVERY_MS = 2000;
-const SIGN_INS_PER_MINUTE = 10;
+const FAILED_SIGN_INS_PER_MINUTE = 10;
 const ASSETS: Record<string, string> = { 'console.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
 /** The page runs only its own script and style, cannot be framed, and posts only to itself. */
 const SECURITY_HEADERS = {
@@ -37,7 +40,7 @@ const SECURITY_HEADERS = {
 
 export function consoleRoutes(deps: ConsoleDeps): Route[] {
   // Guessing a 16+ character token is hopeless anyway; this keeps a script from trying at speed.
-  const signIns = createMemoryLimiter({ points: SIGN_INS_PER_MINUTE, durationSeconds: 60, keyPrefix: 'console-sign-in' });
+  const signIns = new SignInThrottle(FAILED_SIGN_INS_PER_MINUTE);
   const handle = (request: HttpRequest) => handleConsole(deps, request, signIns).then(secured);
   return [
     { method: 'GET', path: '/console', handle },
@@ -46,7 +49,7 @@ export function consoleRoutes(deps: ConsoleDeps): Route[] {
   ];
 }
 
-async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: Limiter): Promise<HttpResponse> {
+async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: SignInThrottle): Promise<HttpResponse> {
   if (!deps.adminToken) return jsonError(404, 'console_off', 'The operator console is off: set ADMIN_TOKEN (16+ characters) to turn it on.');
   const auth = new ConsoleAuth(deps.adminToken);
   const path = pathOf(request).replace(/\/+$/, '') || '/';
@@ -57,13 +60,14 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: L
     return jsonError(403, 'cross_site', 'The console accepts its forms from its own pages only.');
   }
   if (path === '/console/login' && post) {
-    const allowed = await signIns.consume(request.remoteAddress ?? 'unknown');
-    if (!allowed.allowed) {
-      deps.logger.warn({ remoteAddress: request.remoteAddress }, 'too many console sign-in attempts');
-      const page = await signInPage(429, 'Too many sign-in attempts from this address: wait a minute.', publicPathOf(request, '/console'));
-      return { ...page, headers: { ...page.headers, 'retry-after': String(Math.ceil((allowed.retryAfterMs ?? 60_000) / 1000)) } };
+    const client = clientAddress(request, deps.trustProxy ?? false);
+    const waitMs = signIns.refusedFor(addressKey(client));
+    if (waitMs !== undefined) {
+      deps.logger.warn({ client }, 'too many failed console sign-ins from this address');
+      const page = await signInPage(429, 'Too many failed sign-in attempts from this address: wait a minute.', publicPathOf(request, '/console'));
+      return { ...page, headers: { ...page.headers, 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) } };
     }
-    return signIn(auth, request, deps.logger);
+    return signIn(auth, request, deps.logger, client, () => signIns.failed(addressKey(client)));
   }
   const home = publicPathOf(request, '/console');
   if (path === '/console/logout' && post) return { status: 303, headers: { location: home, 'set-cookie': auth.signOut(request) } };
@@ -163,13 +167,14 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function signIn(auth: ConsoleAuth, request: HttpRequest, logger: Logger): HttpResponse | Promise<HttpResponse> {
+function signIn(auth: ConsoleAuth, request: HttpRequest, logger: Logger, client: string, failed: () => void): HttpResponse | Promise<HttpResponse> {
   const token = new URLSearchParams(request.body.toString('utf8')).get('token') ?? '';
   if (!auth.isToken(token)) {
-    logger.warn({ remoteAddress: request.remoteAddress }, 'console sign-in refused: wrong token');
+    failed();
+    logger.warn({ client }, 'console sign-in refused: wrong token');
     return signInPage(401, 'That is not the admin token.', publicPathOf(request, '/console'));
   }
-  logger.info({ remoteAddress: request.remoteAddress }, 'console sign-in');
+  logger.info({ client }, 'console sign-in');
   return { status: 303, headers: { location: publicPathOf(request, '/console'), 'set-cookie': auth.signIn(request) } };
 }
 

@@ -2,11 +2,11 @@
  * The console's data: what each API route answers, built from the shared counters, the queue,
  * the budgets, the alerts and the conversation log.
  */
-import type { CircuitStateName } from '../ai/index.js';
 import type { BudgetConfig } from '../config.js';
 import type { JobData } from '../jobs.js';
 import { minuteCounts, replyQuantile, sumFields, type Activity } from '../ops/activity.js';
 import type { Alerts } from '../ops/alerts.js';
+import type { BreakerSummary } from '../ops/breakers.js';
 import type { Spend } from '../ops/spend.js';
 import type { DeadLetter, QueueCounts } from '../queue/index.js';
 import type { BudgetsView, DeadLetterView, Overview } from './api.js';
@@ -18,17 +18,19 @@ export interface ViewDeps {
   budget: BudgetConfig;
   alertWebhook: boolean;
   counts(): Promise<QueueCounts>;
-  circuit(): CircuitStateName;
+  /** Every process's AI circuit breaker, as reported to the shared counters. */
+  breakers(): Promise<BreakerSummary>;
 }
 
 const HOUR = 60;
 
 export async function overview(deps: ViewDeps, now = new Date()): Promise<Overview> {
-  const [minutes, counts, { summary: spend, statuses: budgets }, alerts] = await Promise.all([
+  const [minutes, counts, { summary: spend, statuses: budgets }, alerts, breakers] = await Promise.all([
     deps.activity.minutes(HOUR, now),
     deps.counts().catch(() => ({ waiting: 0, active: 0, delayed: 0, dead: 0 })),
     deps.spend.state(now),
     deps.alerts.recent(5),
+    deps.breakers(),
   ]);
   const hour = sumFields(minutes);
   const hits = hour.cache_hit ?? 0;
@@ -40,7 +42,8 @@ export async function overview(deps: ViewDeps, now = new Date()): Promise<Overvi
     queue: counts,
     spend: { today: spend.today, month: { totalUsd: spend.month.totalUsd } },
     cache: { hits, misses, hitRate: hits + misses > 0 ? hits / (hits + misses) : null },
-    breaker: deps.circuit(),
+    breaker: breakers.state,
+    breakers: breakers.processes,
     rateLimited: hour.rate_limited ?? 0,
     budgets,
     alerts,

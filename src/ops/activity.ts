@@ -13,7 +13,7 @@ import type { Tally } from './tally.js';
 const MINUTE_TTL_MS = 25 * 3_600_000;
 const FLUSH_MS = 2000;
 /** The reason names under which adapters refuse a webhook's signature or its timestamp. */
-const SIGNATURE_REASON = /signature|timestamp/;
+export const SIGNATURE_REASON = /signature|timestamp/;
 
 /** One minute's counters: MinuteCounts' fields and the raw ones behind the console's figures. */
 export type MinuteFields = Record<string, number>;

@@ -17,6 +17,7 @@ import { Alerts } from './alerts.js';
 import { Monitor } from './monitor.js';
 import { Spend } from './spend.js';
 import type { Tally } from './tally.js';
+import { Breakers } from './breakers.js';
 
 export { Alerts } from './alerts.js';
 export { Spend } from './spend.js';
@@ -53,17 +54,19 @@ export function createOps({ config, tally, store, queue, conversationLog, metric
   const alerts = new Alerts({ webhookUrl: config.alerts.webhookUrl, store, metrics, logger: logger.child({ component: 'alerts' }) });
   const spend = new Spend(tally, config.budget, alerts);
   const activity = new Activity(metrics, tally, logger);
-  const monitor = new Monitor({ config: config.alerts, activity, alerts, spend, metrics, logger, circuit });
+  const breakers = new Breakers(tally, circuit);
+  const monitor = new Monitor({ config: config.alerts, activity, alerts, spend, metrics, logger, circuit, breakers });
   const closing = new AbortController();
   const routes = consoleRoutes({
     adminToken: config.console.adminToken,
+    trustProxy: config.trustProxy,
     activity,
     spend,
     alerts,
     budget: config.budget,
     alertWebhook: Boolean(config.alerts.webhookUrl),
     counts: () => queue.counts(),
-    circuit,
+    breakers: () => breakers.summary(),
     conversationLog,
     deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), replayAll: () => replayEvery(queue), purge: () => queue.purge() },
     logger: logger.child({ component: 'console' }),

@@ -10,6 +10,7 @@ import type { AlertConfig } from '../config.js';
 import type { Metrics } from '../observe/index.js';
 import { sumFields, type Activity } from './activity.js';
 import type { Alerts } from './alerts.js';
+import type { Breakers } from './breakers.js';
 import type { Spend } from './spend.js';
 
 export interface MonitorDeps {
@@ -20,6 +21,8 @@ export interface MonitorDeps {
   metrics: Metrics;
   logger: Logger;
   circuit(): CircuitStateName;
+  /** Where this process reports its breaker for the console (every process's, on the shared counters). */
+  breakers?: Breakers;
 }
 
 export const CHECK_EVERY_MS = 5000;
@@ -60,6 +63,7 @@ export class Monitor {
     const { config, metrics } = this.deps;
     const open = this.deps.circuit() === 'open' || this.deps.circuit() === 'half-open';
     metrics.circuitOpen.set(open ? 1 : 0);
+    this.deps.breakers?.publish(now);
     if (!open) {
       this.openSince = undefined;
       return;
@@ -93,6 +97,11 @@ export class Monitor {
     metrics.budgetSpent.set({ period: 'day' }, summary.today.totalUsd);
     metrics.budgetSpent.set({ period: 'month' }, summary.month.totalUsd);
     for (const status of statuses) if (status.scope === 'overall') metrics.budgetLimit.set({ period: status.period }, status.limitUsd);
+    for (const period of ['day', 'month'] as const) {
+      if (spend.tenantLimit(period) === undefined) continue;
+      const ratios = statuses.filter((s) => s.scope === 'tenant' && s.period === period).map((s) => s.ratio);
+      metrics.budgetTenantMaxRatio.set({ period }, Math.max(0, ...ratios));
+    }
   }
 
   /** Raise the condition's alert once per episode; while it holds, keep the episode open. */

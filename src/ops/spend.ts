@@ -28,6 +28,11 @@ export class Spend {
     private readonly alerts?: Alerts,
   ) {}
 
+  /** The per-tenant limit of a period, if one is set. */
+  tenantLimit(period: 'day' | 'month'): number | undefined {
+    return period === 'day' ? this.limits.tenantDayUsd : this.limits.tenantMonthUsd;
+  }
+
   /** Whether any budget is set (otherwise spend is only counted). */
   get budgeted(): boolean {
     // The limits only: the bot hands over its whole budget configuration (policy and notice too).

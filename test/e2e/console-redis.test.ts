@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetterView, Overview } from '../../src/console/api.js';
-import type { ConversationEntry, ConversationSummary } from '../../src/index.js';
+import type { AiClient, ConversationEntry, ConversationSummary } from '../../src/index.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { REDIS_URL, deleteKeys, requireRedis, uniquePrefix } from '../integration/redis-helpers.js';
 import { until } from '../helpers/until.js';
@@ -112,6 +112,23 @@ describe('the console across processes on Redis', () => {
     // What the log says the answers cost is what the spend counters hold.
     const costs = await Promise.all(['redis-1', 'redis-2'].map(async (id) => (await panel.get<{ entries: ConversationEntry[] }>(`/conversations/${id}`)).entries[0]!.costUsd));
     expect(overview.spend.today.totalUsd).toBeCloseTo(costs[0]! + costs[1]!, 12);
+  });
+
+  it("shows on B the breaker of another process (a worker's open breaker), not B's own closed one, and how many processes are in that state", async () => {
+    const panel = await consoleOfB();
+    // A third process whose AI circuit is open: its provider is failing, B (no AI calls) never sees it.
+    const failing: AiClient = { circuit: 'open', reply: () => Promise.reject(new Error('the provider is down')) };
+    const c = await startWebBot({ REDIS_URL, REDIS_PREFIX: prefix, ADMIN_TOKEN: TOKEN, OPENAI_BASE_URL: ai.url }, { worker: false, ai: failing });
+    try {
+      const overview = await until(async () => {
+        const o = await panel.get<Overview>('/overview');
+        return o.breaker === 'open' ? o : undefined;
+      }, "C's open breaker on B's overview", 15_000);
+      expect(overview.breakers.open).toBe(1);
+      expect(overview.breakers.closed).toBeGreaterThanOrEqual(2); // A and B
+    } finally {
+      await c.close();
+    }
   });
 
   it("lists A's dead letters on B, and B's replay is answered by A's worker", async () => {

@@ -593,19 +593,38 @@ describe('closing a bot with a live overview open', () => {
 });
 
 describe('sign-in attempts', () => {
-  it('allows 10 a minute from one address, then answers 429 with Retry-After, even for the right token', async () => {
+  it('after 10 wrong tokens a minute from one address, refuses it with 429 and Retry-After, even the right token', async () => {
     const ai = await startFakeOpenAi();
     const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN });
     try {
-      for (let i = 0; i < 9; i++) expect((await fetch(`${web.url}/console/login`, form(`wrong-token-${i}-padding`))).status).toBe(401);
-      await signIn(web.url); // the 10th
+      await signIn(web.url); // a sign-in that succeeds does not count
+      for (let i = 0; i < 10; i++) expect((await fetch(`${web.url}/console/login`, form(`wrong-token-${i}-padding`))).status).toBe(401);
       const refused = await fetch(`${web.url}/console/login`, form(TOKEN));
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(refused.headers.get('set-cookie')).toBeNull();
-      expect(await refused.text()).toContain('Too many sign-in attempts');
+      expect(await refused.text()).toContain('Too many failed sign-in attempts');
       // A session already given keeps working: only signing in is throttled.
       expect((await fetch(`${web.url}/console/api/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      await web.close();
+      await ai.close();
+    }
+  });
+
+  it("behind a proxy (TRUST_PROXY=true) counts the client's forwarded address: one client's wrong guesses never lock out the operator at another", async () => {
+    const ai = await startFakeOpenAi();
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN, TRUST_PROXY: 'true' });
+    const from = (address: string, token: string) => {
+      const init = form(token);
+      return fetch(`${web.url}/console/login`, { ...init, headers: { ...init.headers, 'x-forwarded-for': `${address}, 10.0.0.1` } });
+    };
+    try {
+      for (let i = 0; i < 12; i++) expect((await from('203.0.113.7', `wrong-token-${i}-padding`)).status).toBeOneOf([401, 429]);
+      expect((await from('203.0.113.7', TOKEN)).status).toBe(429);
+      const operator = await from('198.51.100.20', TOKEN);
+      expect(operator.status).toBe(303);
+      expect(operator.headers.get('set-cookie')).toMatch(SESSION);
     } finally {
       await web.close();
       await ai.close();

@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
@@ -88,6 +90,44 @@ describe('scale-out on Redis: several ingress and worker processes', () => {
     expect(texts).toHaveLength(1000);
     expect(new Set(texts).size).toBe(1000);
   }, 120_000);
+
+  it('Prometheus can scrape a worker: its /metrics has the AI calls and replies it made, with /healthz and /readyz beside', async () => {
+    envFor();
+    const ingress = await start('ingress');
+    const worker = await start('worker');
+    expect(worker.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await postSlack(`${ingress.url}/slack/events`, appMention({ text: 'counted where it is answered' }));
+    await until(() => replyTexts(slack).includes('re: counted where it is answered'), 'the reply');
+    const scrape = await fetch(`${worker.url}/metrics`);
+    expect(scrape.status).toBe(200);
+    const text = await scrape.text();
+    expect(text).toMatch(/^parley_ai_calls_total\{[^}]*outcome="ok"[^}]*\} 1$/m);
+    expect(text).toMatch(/^parley_replies_sent_total\{[^}]*\} 1$/m);
+    expect(text).toMatch(/^parley_ai_circuit_open(\{[^}]*\})? 0$/m);
+    expect((await fetch(`${worker.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
+    // A worker takes no webhooks.
+    expect((await fetch(`${worker.url}/slack/events`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('a second worker on one host whose METRICS_PORT is taken says so and still answers', async () => {
+    envFor();
+    const ingress = await start('ingress');
+    const first = await start('worker');
+    const port = new URL(first.url!).port;
+    await first.stop();
+    const taken = createServer().listen(Number(port), '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const worker = await startParley(['worker'], { ...env, METRICS_PORT: port });
+      processes.push(worker);
+      expect(worker.logs()).toContain('give each worker on this host its own METRICS_PORT');
+      await postSlack(`${ingress.url}/slack/events`, appMention({ text: 'answered all the same' }));
+      await until(() => replyTexts(slack).includes('re: answered all the same'), 'the reply');
+    } finally {
+      taken.close();
+    }
+  });
 
   it('two messages of one conversation sent to different ingress processes are answered in order', async () => {
     envFor();

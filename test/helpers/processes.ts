@@ -12,7 +12,7 @@ const root = new URL('../..', import.meta.url).pathname;
 
 export interface ParleyProcess {
   child: ChildProcessWithoutNullStreams;
-  /** The HTTP base URL (serve only). */
+  /** The HTTP base URL: serve's, or a worker's /metrics, /healthz and /readyz (METRICS_PORT). */
   url?: string;
   logs(): string;
   exited: Promise<number | null>;
@@ -24,7 +24,7 @@ export interface ParleyProcess {
 export async function startParley(args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<ParleyProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', PORT: '0', METRICS_PORT: '0', ...env },
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -39,7 +39,7 @@ export async function startParley(args: string[], env: Record<string, string>, t
   }
   return {
     child,
-    url: ready.exec(out)?.[1],
+    url: (args[0] === 'serve' ? ready : /"metrics":"(http:\/\/[^"]+)\/metrics"/).exec(out)?.[1],
     logs: () => out,
     exited,
     async stop() {

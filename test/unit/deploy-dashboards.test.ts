@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/observe/index.js';
+import { SIGNATURE_REASON } from '../../src/ops/activity.js';
 
 // The Grafana dashboard and the Prometheus alert rules in deploy/ may only name metrics parley
 // exports (a renamed metric would leave a panel empty or an alert silent), and the rules must load.
@@ -178,6 +179,43 @@ describe('the Prometheus alert rules (deploy/prometheus/alerts.yml)', () => {
   it('mirrors the alerts parley raises itself', () => {
     for (const kind of ['dead_letters', 'breaker_open', 'signature_failures', 'budget_warning', 'budget_exceeded', 'ai_key_rejected']) {
       expect(yaml, `a rule labelled kind: ${kind}`).toMatch(new RegExp(`^[ \\t]+kind: ${kind}$`, 'm'));
+    }
+  });
+});
+
+/** Every `reason` label parley's code can give parley_webhooks_rejected_total: each HttpError's, and the router's own. */
+function rejectionReasons(): string[] {
+  const files = ['src', 'adapters'].flatMap((dir) => readdirSync(root + dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => `${dir}/${f}`));
+  const reasons = new Set(['unavailable']);
+  for (const file of files) for (const [, reason] of read(file).matchAll(/HttpError\(\s*\d+\s*,\s*'([a-z_]+)'/g)) reasons.add(reason!);
+  return [...reasons].sort();
+}
+
+/** The `reason=~"…"` of a PromQL expression, as Prometheus applies it (anchored at both ends). */
+function reasonMatcher(expr: string): RegExp {
+  const pattern = /reason=~"([^"]*)"/.exec(expr)?.[1];
+  expect(pattern, `a reason=~ filter in ${expr}`).toBeDefined();
+  return new RegExp(`^(?:${pattern!})$`);
+}
+
+describe('signature failures: Prometheus counts what parley counts', () => {
+  const reasons = rejectionReasons();
+  const counted = reasons.filter((reason) => SIGNATURE_REASON.test(reason));
+
+  it('finds the reasons the adapters refuse a signature or timestamp with', () => {
+    expect(counted).toEqual(expect.arrayContaining(['bad_signature', 'bad_timestamp', 'missing_signature', 'stale_timestamp']));
+    expect(reasons).toEqual(expect.arrayContaining(['malformed_body', 'unavailable']));
+  });
+
+  it('the ParleySignatureFailureSpike rule and the dashboard panel match exactly the reasons parley alerts on', () => {
+    const rule = alertRules(read(rulesPath)).find((r) => r.name === 'ParleySignatureFailureSpike')!;
+    const panelExprs = allPanels((JSON.parse(read(dashboardPath)) as { panels?: Panel[] }).panels)
+      .flatMap((panel) => (panel.targets ?? []).map((target) => target.expr ?? ''))
+      .filter((expr) => expr.includes('parley_webhooks_rejected_total') && expr.includes('reason=~'));
+    expect(panelExprs.length).toBeGreaterThan(0);
+    for (const expr of [ruleExprs(rule.text)[0]!, ...panelExprs]) {
+      const matcher = reasonMatcher(expr);
+      expect(reasons.filter((reason) => matcher.test(reason)), expr).toEqual(counted);
     }
   });
 });

@@ -146,11 +146,23 @@ describe('budget gauges', () => {
     expect(exposition).toMatch(/^parley_ai_budget_limit_usd\{period="day"\} 5$/m);
   });
 
+  it('only per-tenant budgets set: the share spent by the tenant nearest its budget, per period, without a tenant label', async () => {
+    const { metrics, spend, check } = monitored({}, { tenantDayUsd: 2, tenantMonthUsd: 10 });
+    await spend.record('gpt-4o-mini', 'T1', 0.5);
+    await spend.record('gpt-4o-mini', 'T2', 1.8);
+    await check();
+    expect(await metricValue(metrics, 'parley_ai_budget_tenant_max_ratio', { period: 'day' })).toBeCloseTo(0.9);
+    expect(await metricValue(metrics, 'parley_ai_budget_tenant_max_ratio', { period: 'month' })).toBeCloseTo(0.18);
+    expect(await metricValue(metrics, 'parley_ai_budget_limit_usd', { period: 'day' })).toBeUndefined();
+    expect(await metrics.registry.metrics()).not.toMatch(/tenant="/);
+  });
+
   it('no limit set: spend is reported, no limit gauge', async () => {
     const { metrics, spend, check } = monitored();
     await spend.record('m', undefined, 0.25);
     await check();
     expect(await metricValue(metrics, 'parley_ai_budget_spent_usd', { period: 'day' })).toBe(0.25);
     expect(await metricValue(metrics, 'parley_ai_budget_limit_usd', { period: 'day' })).toBeUndefined();
+    expect(await metricValue(metrics, 'parley_ai_budget_tenant_max_ratio', { period: 'day' })).toBeUndefined();
   });
 });

@@ -246,7 +246,7 @@ function renderOverview(o) {
     spendMonth: fmtUsd(o.spend?.month?.totalUsd),
     cacheHitRate: fmtPct(o.cache?.hitRate),
     cacheDetail: `${fmtInt(o.cache?.hits)} hits, ${fmtInt(o.cache?.misses)} misses`,
-    breaker: String(o.breaker ?? '–'),
+    breaker: breakerText(o),
     rateLimited: fmtInt(o.rateLimited),
   };
   for (const node of document.querySelectorAll('[data-field]')) {
@@ -667,3 +667,12 @@ function start() {
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
 else start();
+
+/** The worst breaker of every process; with several processes, how many are in that state. */
+function breakerText(o) {
+  const state = String(o.breaker ?? '–');
+  const counts = Object.values(o.breakers ?? {});
+  const total = counts.reduce((sum, n) => sum + n, 0);
+  const inState = o.breakers?.[o.breaker] ?? 0;
+  return total > 1 && inState < total ? `${state} (${inState} of ${total} processes)` : state;
+}
