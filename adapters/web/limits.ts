@@ -15,8 +15,10 @@
  * In `receive` (POST /web/messages) the refusal goes back as `{ response: refused, messages: [] }`:
  * nothing is queued and nothing is written to the transcript.
  */
-import { isIP } from 'node:net';
-import { jsonError, type AdapterContext, type HttpRequest, type HttpResponse, type Limiter, type Route } from 'parley/adapter-kit';
+import { addressKey, clientAddress, jsonError, type AdapterContext, type HttpRequest, type HttpResponse, type Limiter, type Route } from 'parley/adapter-kit';
+
+// Counted the way the console's sign-in throttle counts them; re-exported for the adapter's tests.
+export { addressKey, clientAddress };
 
 export interface WebLimitOptions {
   /** Requests per address, and per visitor, per minute on every web route (0 = no limit). */
@@ -48,47 +50,6 @@ const exempt = (asker: Asker) => asker?.kind === 'operator' || asker?.kind === '
 
 const STREAMS_PER_VISITOR = 3;
 const STREAMS_PER_ADDRESS = 10;
-
-/**
- * The client's address: the connection's, or with `trustProxy` the left-most X-Forwarded-For
- * entry (the client as the first proxy saw it). IPv4-mapped IPv6 (`::ffff:1.2.3.4`) reads as IPv4.
- */
-export function clientAddress(request: HttpRequest, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = plainAddress(request.headers['x-forwarded-for']?.split(',')[0]);
-    if (forwarded) return forwarded;
-  }
-  return plainAddress(request.remoteAddress) ?? 'unknown';
-}
-
-function plainAddress(value: string | undefined): string | undefined {
-  let address = value?.trim().toLowerCase();
-  if (!address) return undefined;
-  // "[::1]:1234" and "1.2.3.4:1234": some proxies write the port too.
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
-  if (bracketed) address = bracketed[1]!;
-  else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
-  address = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-  return isIP(address) ? address : undefined;
-}
-
-/**
- * The key an address is counted under. An IPv6 client usually holds a whole /64, so IPv6
- * addresses count by their /64 prefix; IPv4 addresses count one by one.
- */
-export function addressKey(ip: string): string {
-  const address = ip.toLowerCase();
-  if (isIP(address) !== 6) return address;
-  const [head = '', tail = ''] = address.split('::');
-  const left = head ? head.split(':') : [];
-  const right = address.includes('::') ? (tail ? tail.split(':') : []) : [];
-  // An embedded IPv4 tail (::1.2.3.4) is two groups, but only the first four groups matter here.
-  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
-}
 
 /** The limits for one web chat adapter, built when it starts. */
 export class WebLimits {

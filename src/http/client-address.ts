@@ -1,6 +1,6 @@
 /**
- * The client's address as parley counts it (the console's sign-in throttle). The web chat's limits
- * (adapters/web/limits.ts) derive it the same way.
+ * The client's address as parley counts it: the console's sign-in throttle and the web chat's
+ * limits (through the adapter kit).
  */
 import { isIP } from 'node:net';
 import type { HttpRequest } from '../adapter.js';
