@@ -26,6 +26,7 @@ import { ParleyInstallationStore } from './installation-store.js';
 import { WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
 import { slackInstallRoutes } from './install.js';
 import { registerOwnListeners } from './own-listeners.js';
+import { assistantThreads } from './assistant.js';
 
 /** One Web API call may take this long before it counts as failed (and is retried by the queue). */
 const API_TIMEOUT_MS = 15_000;
@@ -98,9 +99,8 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     // Before parley registers its own listeners: which events the developer's could see.
     const listeners = DeveloperListeners.track(app, sdk);
     listeners.own(() =>
-      registerOwnListeners(app, sdk, {
+      registerOwnListeners(app, {
         classify,
-        suggestedPrompts: options.suggestedPrompts,
         feedback: (feedback) => started().feedback(feedback),
         logger: () => logger(),
       }),
@@ -129,6 +129,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     classify,
     botUserIdFor: (body) =>
       workspaces ? workspaces.botUserIdOf(body).then((id) => id ?? botUserIdOf(body)) : options.app ? (botUserIdOf(body) ?? botUserId) : (botUserId ?? botUserIdOf(body)),
+    assistant: assistantThreads({ client, suggestedPrompts: options.suggestedPrompts, store: () => markerStore(), tokenFor: workspaces && ((details) => workspaces.tokenFor(details)) }),
     logger: () => logger(),
   });
   const socket = options.appToken
