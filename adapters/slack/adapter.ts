@@ -100,7 +100,6 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     const listeners = DeveloperListeners.track(app, sdk);
     listeners.own(() =>
       registerOwnListeners(app, {
-        classify,
         feedback: (feedback) => started().feedback(feedback),
         logger: () => logger(),
       }),
@@ -115,7 +114,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     return context;
   };
   const answeredIn = async (team: string, channel: string, thread: string) => (await store().get(slackKeys.answeredThread(team, channel, thread))) !== undefined;
-  // How an event becomes a message, on every path (fast, through Bolt, while starting).
+  // How an event becomes a message, on every path (fast, while starting).
   const classify = { threadFollowUps: options.threadFollowUps, answeredIn };
   // What the sender records (threads answered) goes to the patient store.
   const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => workspaces.tokenFor(details)));
@@ -167,7 +166,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     const result = await dispatchToBolt(boltApp().app, body, meta, logger());
     switch (result.kind) {
       case 'event':
-        return { response: { status: 200 }, messages: result.message ? [result.message] : [] };
+        return { response: { status: 200 }, messages: [] };
       case 'acked':
         return { response: ackResponse(result.response), messages: [] };
       case 'failed':

@@ -1,18 +1,12 @@
 /**
  * Feeding one Slack payload through a Bolt App: Bolt's middleware and the developer's listeners
- * run; parley's collecting middleware reports the message it found, if any.
+ * run, and the request is answered when Bolt acknowledges it, as Bolt's own receivers answer.
  */
 import type { App, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { InboundMessage } from 'parley/adapter-kit';
-
-/** Handed to the collecting middleware through Bolt's customProperties. */
-export interface Collector {
-  found(message: InboundMessage | undefined): void;
-}
 
 export type Dispatched =
-  | { kind: 'event'; message?: InboundMessage }
+  | { kind: 'event' }
   | { kind: 'acked'; response: unknown }
   | { kind: 'unacknowledged' }
   | { kind: 'failed'; error: unknown };
@@ -26,15 +20,12 @@ export async function dispatchToBolt(
   meta: { retryNum?: number; retryReason?: string },
   logger: Logger,
 ): Promise<Dispatched> {
-  let found!: (message: InboundMessage | undefined) => void;
-  const collected = new Promise<InboundMessage | undefined>((resolve) => (found = resolve));
   let acked!: (response: unknown) => void;
   const ack = new Promise<unknown>((resolve) => (acked = resolve));
   const event: ReceiverEvent = {
     body,
     retryNum: meta.retryNum,
     retryReason: meta.retryReason,
-    customProperties: { parleyCollector: { found } satisfies Collector },
     ack: async (response?: unknown) => acked(response),
   };
   const processing = app.processEvent(event).then(
@@ -45,9 +36,11 @@ export async function dispatchToBolt(
     },
   );
   if (body.type === 'event_callback') {
-    // Bolt acknowledges events itself; we are done once our middleware has looked (or Bolt dropped it).
-    const message = await Promise.race([collected, processing.then(() => undefined)]);
-    return { kind: 'event', message };
+    // Bolt acknowledges an Events API request before any middleware runs (function_executed: its
+    // listener does), so a developer's slow app.use() never holds Slack's answer. The events parley
+    // answers never come here (fast-path.ts): there is no message to wait for.
+    await Promise.race([ack, processing, delay(ACK_TIMEOUT_MS)]);
+    return { kind: 'event' };
   }
   // Commands, shortcuts, actions: the developer's listener acknowledges, as in Bolt.
   return Promise.race([
