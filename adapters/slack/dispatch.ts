@@ -19,6 +19,8 @@ export async function dispatchToBolt(
   body: Record<string, unknown>,
   meta: { retryNum?: number; retryReason?: string },
   logger: Logger,
+  /** Answer only once the listeners have finished (a serverless function is frozen after its answer). */
+  processBeforeResponse = false,
 ): Promise<Dispatched> {
   let acked!: (response: unknown) => void;
   const ack = new Promise<unknown>((resolve) => (acked = resolve));
@@ -40,14 +42,18 @@ export async function dispatchToBolt(
     // listener does), so a developer's slow app.use() never holds Slack's answer. The events parley
     // answers never come here (fast-path.ts): there is no message to wait for.
     await Promise.race([ack, processing, delay(ACK_TIMEOUT_MS)]);
+    if (processBeforeResponse) await processing;
     return { kind: 'event' };
   }
   // Commands, shortcuts, actions: the developer's listener acknowledges, as in Bolt.
-  return Promise.race([
+  const result = await Promise.race([
     ack.then((response) => ({ kind: 'acked' as const, response })),
     processing.then((error) => (error ? { kind: 'failed' as const, error } : { kind: 'unacknowledged' as const })),
     delay(ACK_TIMEOUT_MS).then(() => ({ kind: 'unacknowledged' as const })),
   ]);
+  // Still answered with the ack's body, once what the listener does after its ack() has run.
+  if (processBeforeResponse && result.kind === 'acked') await processing;
+  return result;
 }
 
 function delay(ms: number): Promise<void> {
