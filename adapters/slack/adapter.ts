@@ -105,6 +105,8 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
         // parley keeps its own conversation history; Bolt's per-event conversation store would only cost time on the ack path.
         convoStore: false,
       });
+    // parley's own App: a listener's error reaches parley, which logs it once (Bolt's default handler logs it too).
+    if (!options.app) app.error(async (error) => Promise.reject(error));
     // Before parley registers its own listeners: which events the developer's could see.
     const listeners = DeveloperListeners.track(app, sdk);
     listeners.own(() =>

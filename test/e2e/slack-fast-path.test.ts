@@ -259,6 +259,8 @@ describe("Slack fast path: a developer's listener that fails after the ack", () 
       expect(post!.args.text).toBe('echo: still answered?');
       const failed = await until(() => lines.find((l) => l.msg === 'a Bolt listener failed (after the ack)'), 'the failure logged');
       expect(failed).toMatchObject({ level: 50, event: 'app_mention' });
+      await quiet();
+      expect(lines.filter((l) => l.level >= 50)).toHaveLength(1); // once: not by Bolt's default error handler too
     } finally {
       await server.close();
       await slack.close();
