@@ -27,6 +27,7 @@ import { WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens
 import { lookupOfInstallation } from './workspace-lookup.js';
 import { slackInstallRoutes } from './install.js';
 import { registerOwnListeners } from './own-listeners.js';
+import { assistantThreads } from './assistant.js';
 
 /** One Web API call may take this long before it counts as failed (and is retried by the queue). */
 const API_TIMEOUT_MS = 15_000;
@@ -40,7 +41,16 @@ export interface SlackAdapterOptions extends SlackConfig {
    * default: the bot's store, encrypted with SLACK_INSTALLATION_KEY (ParleyInstallationStore).
    */
   installations?: WorkspaceInstallations;
+  /**
+   * Answer a request only once Bolt's listeners (and parley's work after the ack) have finished,
+   * as Bolt's processBeforeResponse: for a serverless function, frozen once it has answered. By
+   * default on AWS Lambda (AWS_LAMBDA_FUNCTION_NAME is set).
+   */
+  processBeforeResponse?: boolean;
 }
+
+/** How long a command or an interaction that arrives while the adapter starts waits for the start. */
+const START_WAIT_MS = 2500;
 
 /** A Bolt receiver that does no I/O: parley's HTTP layer (or its Socket Mode client) feeds the App. */
 export class ParleyReceiver implements Receiver {
@@ -96,12 +106,12 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
         // parley keeps its own conversation history; Bolt's per-event conversation store would only cost time on the ack path.
         convoStore: false,
       });
+    // parley's own App: a listener's error reaches parley, which logs it once (Bolt's default handler logs it too).
+    if (!options.app) app.error(async (error) => Promise.reject(error));
     // Before parley registers its own listeners: which events the developer's could see.
     const listeners = DeveloperListeners.track(app, sdk);
     listeners.own(() =>
-      registerOwnListeners(app, sdk, {
-        classify,
-        suggestedPrompts: options.suggestedPrompts,
+      registerOwnListeners(app, {
         feedback: (feedback) => started().feedback(feedback),
         logger: () => logger(),
       }),
@@ -116,7 +126,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     return context;
   };
   const answeredIn = async (team: string, channel: string, thread: string) => (await store().get(slackKeys.answeredThread(team, channel, thread))) !== undefined;
-  // How an event becomes a message, on every path (fast, through Bolt, while starting).
+  // How an event becomes a message, on every path (fast, while starting).
   const classify = { threadFollowUps: options.threadFollowUps, answeredIn };
   // What the sender records (threads answered) goes to the patient store.
   const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => workspaces.tokenFor(details)));
@@ -130,6 +140,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
     classify,
     botUserIdFor: (body) =>
       workspaces ? workspaces.botUserIdOf(body).then((id) => id ?? botUserIdOf(body)) : options.app ? (botUserIdOf(body) ?? botUserId) : (botUserId ?? botUserIdOf(body)),
+    assistant: assistantThreads({ client, suggestedPrompts: options.suggestedPrompts, store: () => markerStore(), tokenFor: workspaces && ((details) => workspaces.tokenFor(details)) }),
     logger: () => logger(),
   });
   const socket = options.appToken
@@ -148,6 +159,9 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
   // Events are taken only once the bot user is known (before: starting.ts). An App the developer
   // created without deferInitialization knows it from the start.
   let ready = options.app !== undefined && !awaitsInit(options.app);
+  let isReady!: () => void;
+  const whenReady = new Promise<void>((resolve) => (isReady = resolve));
+  const processBeforeResponse = options.processBeforeResponse ?? Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
 
   async function receive(request: HttpRequest): Promise<Received> {
     verifySlackSignature(request, options.signingSecrets);
@@ -159,15 +173,23 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
       return { response: { status: 200 }, messages: [] };
     }
     if (workspaces && !(await workspaces.admit(body))) return { response: { status: 200 }, messages: [] };
+    // A command or an interaction needs Bolt: wait a little for a start under way (on Lambda the
+    // start only progresses while a request runs, so a fresh function would refuse its first clicks).
+    if (!ready && body.type !== 'event_callback') await Promise.race([whenReady, delay(START_WAIT_MS)]);
     if (!ready) return receiveWhileStarting(body, classify);
     const retryNum = request.headers['x-slack-retry-num'];
     const meta: RetryMeta = { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] };
     const fast = await fastPath.take(body, meta);
-    if (fast) return { response: { status: 200 }, messages: fast.message ? [fast.message] : [], afterAck: fast.afterAck };
-    const result = await dispatchToBolt(boltApp().app, body, meta, logger());
+    if (fast) {
+      const messages = fast.message ? [fast.message] : [];
+      if (!processBeforeResponse || !fast.afterAck) return { response: { status: 200 }, messages, afterAck: fast.afterAck };
+      await fast.afterAck(); // logs its own failures
+      return { response: { status: 200 }, messages };
+    }
+    const result = await dispatchToBolt(boltApp().app, body, meta, logger(), processBeforeResponse);
     switch (result.kind) {
       case 'event':
-        return { response: { status: 200 }, messages: result.message ? [result.message] : [] };
+        return { response: { status: 200 }, messages: [] };
       case 'acked':
         return { response: ackResponse(result.response), messages: [] };
       case 'failed':
@@ -202,6 +224,7 @@ export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails
       if (app && awaitsInit(app)) await app.init();
       if (!workspaces && app && !identity && (!options.app || authorizesWithToken(app))) botUserId = await authTestUserId(app);
       ready = true;
+      isReady();
       await socket?.start();
     },
     async stop() {
@@ -249,6 +272,10 @@ async function authTestUserId(app: App): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function ackResponse(response: unknown): HttpResponse {

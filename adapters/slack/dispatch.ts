@@ -1,18 +1,12 @@
 /**
  * Feeding one Slack payload through a Bolt App: Bolt's middleware and the developer's listeners
- * run; parley's collecting middleware reports the message it found, if any.
+ * run, and the request is answered when Bolt acknowledges it, as Bolt's own receivers answer.
  */
 import type { App, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { InboundMessage } from 'parley/adapter-kit';
-
-/** Handed to the collecting middleware through Bolt's customProperties. */
-export interface Collector {
-  found(message: InboundMessage | undefined): void;
-}
 
 export type Dispatched =
-  | { kind: 'event'; message?: InboundMessage }
+  | { kind: 'event' }
   | { kind: 'acked'; response: unknown }
   | { kind: 'unacknowledged' }
   | { kind: 'failed'; error: unknown };
@@ -25,16 +19,15 @@ export async function dispatchToBolt(
   body: Record<string, unknown>,
   meta: { retryNum?: number; retryReason?: string },
   logger: Logger,
+  /** Answer only once the listeners have finished (a serverless function is frozen after its answer). */
+  processBeforeResponse = false,
 ): Promise<Dispatched> {
-  let found!: (message: InboundMessage | undefined) => void;
-  const collected = new Promise<InboundMessage | undefined>((resolve) => (found = resolve));
   let acked!: (response: unknown) => void;
   const ack = new Promise<unknown>((resolve) => (acked = resolve));
   const event: ReceiverEvent = {
     body,
     retryNum: meta.retryNum,
     retryReason: meta.retryReason,
-    customProperties: { parleyCollector: { found } satisfies Collector },
     ack: async (response?: unknown) => acked(response),
   };
   const processing = app.processEvent(event).then(
@@ -45,16 +38,22 @@ export async function dispatchToBolt(
     },
   );
   if (body.type === 'event_callback') {
-    // Bolt acknowledges events itself; we are done once our middleware has looked (or Bolt dropped it).
-    const message = await Promise.race([collected, processing.then(() => undefined)]);
-    return { kind: 'event', message };
+    // Bolt acknowledges an Events API request before any middleware runs (function_executed: its
+    // listener does), so a developer's slow app.use() never holds Slack's answer. The events parley
+    // answers never come here (fast-path.ts): there is no message to wait for.
+    await Promise.race([ack, processing, delay(ACK_TIMEOUT_MS)]);
+    if (processBeforeResponse) await processing;
+    return { kind: 'event' };
   }
   // Commands, shortcuts, actions: the developer's listener acknowledges, as in Bolt.
-  return Promise.race([
+  const result = await Promise.race([
     ack.then((response) => ({ kind: 'acked' as const, response })),
     processing.then((error) => (error ? { kind: 'failed' as const, error } : { kind: 'unacknowledged' as const })),
     delay(ACK_TIMEOUT_MS).then(() => ({ kind: 'unacknowledged' as const })),
   ]);
+  // Still answered with the ack's body, once what the listener does after its ack() has run.
+  if (processBeforeResponse && result.kind === 'acked') await processing;
+  return result;
 }
 
 function delay(ms: number): Promise<void> {

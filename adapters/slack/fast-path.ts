@@ -1,9 +1,9 @@
 /**
- * The Slack ack fast path. The events parley answers or its own Assistant handles (mentions,
+ * The Slack ack fast path. The events parley answers and the assistant-thread events (mentions,
  * messages, assistant threads) are classified here, without Bolt's `processEvent` and listener
- * chain, and acknowledged as soon as their message is queued. Bolt still gets such an event,
- * *after* the ack, when something on the App wants it: a developer's listener that could see it
- * (listeners.ts), or parley's Assistant (suggested prompts, thread titles, thread context).
+ * chain, and acknowledged as soon as their message is queued. After the ack, parley does its own
+ * assistant-thread work (suggested prompts, the thread's title: assistant.ts), and Bolt gets the
+ * event when a developer's listener there could see it (listeners.ts).
  * Every other event, command and interaction goes through Bolt as before (dispatch.ts).
  *
  * An event handed to Bolt after the ack runs the App's whole chain as Bolt would run it (its
@@ -13,6 +13,7 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { InboundMessage } from 'parley/adapter-kit';
+import type { AssistantThreads } from './assistant.js';
 import { inboundFromEvent, type ClassifyOptions, type EventCallback } from './events.js';
 import type { SlackBody } from './parse.js';
 
@@ -36,13 +37,13 @@ export interface FastPathOptions {
   classify: Omit<ClassifyOptions, 'botUserId'>;
   /** The app's bot user in the event's workspace (mentions of it are stripped, its own messages ignored). */
   botUserIdFor(body: EventCallback): string | undefined | Promise<string | undefined>;
+  /** parley's own assistant-thread work after the ack. */
+  assistant: AssistantThreads;
   logger(): Logger;
 }
 
-/** Event types the fast path takes: those parley answers and those its Assistant handles. */
+/** Event types the fast path takes: those parley answers and the assistant-thread events. */
 const FAST_EVENT_TYPES = new Set(['app_mention', 'message', 'assistant_thread_started', 'assistant_thread_context_changed']);
-/** Events parley's own Assistant handles whatever they say. */
-const ASSISTANT_THREAD_EVENTS = new Set(['assistant_thread_started', 'assistant_thread_context_changed']);
 
 export interface FastPath {
   /** The fast path's reading of an Events API body, or undefined when Bolt must see it before the ack. */
@@ -69,14 +70,18 @@ export function createFastPath(options: FastPathOptions): FastPath {
       const callback = body as unknown as EventCallback;
       const botUserId = await options.botUserIdFor(callback);
       const message = await inboundFromEvent(callback, { botUserId, threadFollowUps, answeredIn });
-      const wanted = couldSee(event.type) || ASSISTANT_THREAD_EVENTS.has(event.type) || isAssistantMessage(event);
-      return { message, afterAck: wanted ? () => handToBolt(body, meta) : undefined };
+      const own = options.assistant.after(callback, message);
+      const wanted = couldSee(event.type);
+      if (!own && !wanted) return { message };
+      return { message, afterAck: () => Promise.all([own && runOwn(own, event.type), wanted && handToBolt(body, meta)]).then(() => undefined) };
     },
   };
-}
 
-/** A message in an assistant thread (the app's DM, in a thread): Bolt's Assistant takes it (isAssistantMessage in @slack/bolt). */
-function isAssistantMessage(event: Record<string, unknown>): boolean {
-  if (event.type !== 'message' || !('channel' in event) || !('thread_ts' in event) || event.channel_type !== 'im') return false;
-  return !('subtype' in event) || event.subtype === undefined || event.subtype === 'file_share';
+  async function runOwn(work: () => Promise<void>, type: string): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      logger().warn({ err: error, event: type }, "could not set the assistant thread's suggested prompts or title");
+    }
+  }
 }

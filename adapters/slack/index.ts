@@ -2,3 +2,5 @@ export { slackAdapter, ParleyReceiver, type SlackAdapterOptions } from './adapte
 export { slackConfigFromEnv, slackVariables, type SlackConfig } from './config.js';
 export { verifySlackSignature } from './verify.js';
 export { markdownToMrkdwn } from './mrkdwn.js';
+/** A Bolt `logger` that writes to parley's log (JSON lines, LOG_LEVEL): `new App({ logger: slackSdkLogger(() => bot?.logger) })`. */
+export { slackSdkLogger } from './sdk-logger.js';

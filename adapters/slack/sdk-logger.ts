@@ -7,12 +7,19 @@
  * The SDKs' debug lines are not passed on: they hold whole request and response bodies, which the
  * Web API client redacts only for keys named like a token (an OAuth code exchange's client_secret
  * would reach the log). Their setLevel is ignored: LOG_LEVEL decides. Before the adapter has
- * started there is no logger; what the SDKs say then is dropped.
+ * started there is no logger; what the SDKs say then is dropped. The Web API client's "http request
+ * failed" warnings are written at debug: each attempt would repeat what parley logs once.
  */
 import type { LogLevel, Logger as SdkLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
 
-type Level = 'info' | 'warn' | 'error';
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * The Web API client's warning for each request that got no answer (Slack unreachable): at debug.
+ * The call's caller reports the failure (a failed start once per change of state, a reply's retry).
+ */
+const REQUEST_FAILED = 'http request failed';
 
 export function slackSdkLogger(logger: () => Logger | undefined): SdkLogger {
   let name = 'slack';
@@ -34,7 +41,7 @@ export function slackSdkLogger(logger: () => Logger | undefined): SdkLogger {
   return {
     debug: () => undefined,
     info: (...args: unknown[]) => write('info', args),
-    warn: (...args: unknown[]) => write('warn', args),
+    warn: (...args: unknown[]) => write(args[0] === REQUEST_FAILED ? 'debug' : 'warn', args),
     error: (...args: unknown[]) => write('error', args),
     setLevel: () => undefined,
     // At most "info": an SDK that asks before building a debug line need not build it.

@@ -51,7 +51,6 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
     }
     const result = await dispatchToBolt(options.app, event.body, meta, options.logger());
     if (result.kind === 'event') {
-      if (result.message) await options.deliver([result.message]);
       await event.ack();
     } else if (result.kind === 'acked') {
       await event.ack(result.response === undefined || result.response === '' ? undefined : result.response);

@@ -9,10 +9,10 @@
  *
  * In your project, import from the package instead of the repository paths:
  *   import { createBot, loadConfig } from 'parley';
- *   import { ParleyReceiver, slackAdapter, slackConfigFromEnv } from 'parley/adapters/slack';
+ *   import { ParleyReceiver, slackAdapter, slackConfigFromEnv, slackSdkLogger } from 'parley/adapters/slack';
  */
 import { App } from '@slack/bolt';
-import { ParleyReceiver, slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { ParleyReceiver, slackAdapter, slackConfigFromEnv, slackSdkLogger } from '../../adapters/slack/index.js';
 import { createBot, loadConfig } from '../../src/index.js';
 import { runWhenExecutedDirectly, urlOf, type RunningExample } from '../support.js';
 
@@ -25,8 +25,15 @@ export async function start(port?: number, env: Record<string, string | undefine
   if (!slack) throw new Error('Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see the README) to run this example.');
 
   // Your Bolt app, as you have it today — except that parley's HTTP layer feeds it (ParleyReceiver)
-  // so that parley verifies each request once and answers Slack within its 3 seconds.
-  const app = new App({ token: slack.botToken, receiver: new ParleyReceiver(), deferInitialization: true, clientOptions: { slackApiUrl: slack.apiUrl } });
+  // so that parley verifies each request once and answers Slack within its 3 seconds. Its lines
+  // (and a listener's errors) go to the bot's log as JSON lines rather than to the console.
+  const app = new App({
+    token: slack.botToken,
+    receiver: new ParleyReceiver(),
+    deferInitialization: true,
+    clientOptions: { slackApiUrl: slack.apiUrl },
+    logger: slackSdkLogger(() => bot.logger), // the bot made below (what is logged before it is dropped)
+  });
   app.command('/ticket', async ({ command, ack }) => {
     await ack({ response_type: 'ephemeral', text: `Ticket opened: ${command.text}` });
   });

@@ -4,7 +4,7 @@
  * developer's listeners and parley's Assistant still get their events, after the ack; nothing is
  * taken twice.
  */
-import { App } from '@slack/bolt';
+import { App, Assistant } from '@slack/bolt';
 import pino from 'pino';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -37,12 +37,13 @@ function spyOnBolt(app: SlackApp): Record<string, unknown>[] {
 const eventTypes = (bodies: Record<string, unknown>[]) => bodies.map((b) => (b.event as { type?: string } | undefined)?.type ?? String(b.command ?? b.type));
 
 /** A bot on a fake Slack and AI for one describe block, with Bolt spied on; `setup` registers listeners on its App. */
-function useSlackBot(setup?: (app: SlackApp) => void): { slack: FakeSlack; ai: FakeOpenAi; server: SlackBot; bolt: Record<string, unknown>[] } {
+function useSlackBot(setup?: (app: SlackApp) => void): { slack: FakeSlack; ai: FakeOpenAi; server: SlackBot; bolt: Record<string, unknown>[]; app: SlackApp } {
   const world = {} as ReturnType<typeof useSlackBot>;
   beforeAll(async () => {
     world.slack = await startFakeSlack();
     world.ai = await startFakeOpenAi();
     world.server = await startSlackBot(world.slack, world.ai, {}, (app) => {
+      world.app = app;
       world.bolt = spyOnBolt(app);
       setup?.(app);
     });
@@ -79,7 +80,7 @@ describe('Slack fast path: no developer listener', () => {
     expect(bolt).toEqual([]);
   });
 
-  it("still hands parley's Assistant its events, after the ack: suggested prompts, and a thread's title", async () => {
+  it("sets an assistant thread's suggested prompts and its title after the ack, without Bolt", async () => {
     const { slack, server, bolt } = world;
     const started = assistantThreadStarted({});
     expect((await postSlack(server.url, started)).status).toBe(200);
@@ -92,7 +93,34 @@ describe('Slack fast path: no developer listener', () => {
     expect(answer!.args).toMatchObject({ channel: DM_CHANNEL_ID, thread_ts: threadTs, text: 'echo: name this thread after me' });
     await quiet();
     expect(posts(slack)).toHaveLength(1);
-    expect(eventTypes(bolt)).toEqual(['assistant_thread_started', 'message']);
+    expect(eventTypes(bolt)).toEqual([]);
+  });
+
+  it('titles an assistant thread once, with its first question; a threaded DM outside an assistant thread gets no title', async () => {
+    const { slack, server } = world;
+    const started = assistantThreadStarted({});
+    const threadTs = (started.event.assistant_thread as { thread_ts: string }).thread_ts;
+    await postSlack(server.url, started);
+    await postSlack(server.url, directMessage({ text: 'How do I reset my password?', threadTs }));
+    await until(() => (posts(slack).length === 1 ? true : undefined), 'the first answer');
+    await postSlack(server.url, directMessage({ text: 'thanks!', threadTs }));
+    await postSlack(server.url, directMessage({ text: 'a reply in a plain DM thread', threadTs: nextSlackTs() }));
+    await until(() => (posts(slack).length === 3 ? true : undefined), 'three answers');
+    await quiet();
+    expect(slack.callsTo('assistant.threads.setTitle').map((c) => [c.args.thread_ts, c.args.title])).toEqual([[threadTs, 'How do I reset my password?']]);
+  });
+
+  it("leaves the bot's answers alone when an assistant thread's context changes", async () => {
+    const { slack, server } = world;
+    const started = assistantThreadStarted({});
+    const threadTs = (started.event.assistant_thread as { thread_ts: string }).thread_ts;
+    await postSlack(server.url, started);
+    await postSlack(server.url, directMessage({ text: 'first', threadTs }));
+    await until(() => posts(slack)[0], 'the answer');
+    expect((await postSlack(server.url, { ...started, event_id: `Ev0CTX${Date.now()}`, event: { ...started.event, type: 'assistant_thread_context_changed' } })).status).toBe(200);
+    await quiet();
+    expect(slack.callsTo('chat.update')).toEqual([]);
+    expect(slack.callsTo('conversations.replies')).toEqual([]);
   });
 });
 
@@ -117,6 +145,7 @@ describe("Slack fast path next to a developer's listeners on the same App", () =
     });
     app.message(async ({ message }) => void seen.push({ type: 'message', text: 'text' in message ? message.text : undefined }));
     app.event(/^reaction_/, async ({ event }) => void seen.push({ type: event.type }));
+    app.event('assistant_thread_started', async () => void seen.push({ type: 'assistant_thread_started' }));
   });
   afterEach(() => void (seen.length = 0));
 
@@ -174,6 +203,37 @@ describe("Slack fast path next to a developer's listeners on the same App", () =
     await quiet();
     expect(posts(slack)).toHaveLength(0);
   });
+
+  it("runs the developer's listeners for an assistant thread, then a later app.assistant; parley still sets prompts and the title, and answers once", async () => {
+    const { slack, server, app } = world;
+    const thread = async (text: string) => {
+      const started = assistantThreadStarted({});
+      const threadTs = (started.event.assistant_thread as { thread_ts: string }).thread_ts;
+      expect((await postSlack(server.url, started)).status).toBe(200);
+      expect((await postSlack(server.url, directMessage({ text, threadTs }))).status).toBe(200);
+      await until(() => slack.callsTo('assistant.threads.setSuggestedPrompts').find((c) => c.args.thread_ts === threadTs), 'suggested prompts');
+      const title = await until(() => slack.callsTo('assistant.threads.setTitle').find((c) => c.args.thread_ts === threadTs), 'the title');
+      expect(title.args.title).toBe(text);
+      const answer = await until(() => posts(slack).find((p) => p.args.thread_ts === threadTs), 'the answer');
+      expect(answer.args.text).toBe(`echo: ${text}`);
+    };
+    await thread('a question in the thread');
+    await until(() => (seen.length === 2 ? true : undefined), 'the listeners to run');
+    expect(seen).toEqual([{ type: 'assistant_thread_started' }, { type: 'message', text: 'a question in the thread' }]);
+    // The developer's own Assistant, registered later: it takes the thread's events (and, as in Bolt, they end there).
+    const assistant: string[] = [];
+    app.assistant(
+      new Assistant({
+        threadStarted: async () => void assistant.push('threadStarted'),
+        userMessage: async ({ message }) => void assistant.push(`userMessage: ${'text' in message ? message.text : ''}`),
+      }),
+    );
+    await thread('and one for the Assistant');
+    await until(() => (assistant.length === 2 ? true : undefined), "the developer's Assistant to run");
+    expect(assistant).toEqual(['threadStarted', 'userMessage: and one for the Assistant']);
+    await quiet();
+    expect(posts(slack)).toHaveLength(2);
+  });
 });
 
 describe("Slack fast path: a developer's listener that fails after the ack", () => {
@@ -199,6 +259,8 @@ describe("Slack fast path: a developer's listener that fails after the ack", () 
       expect(post!.args.text).toBe('echo: still answered?');
       const failed = await until(() => lines.find((l) => l.msg === 'a Bolt listener failed (after the ack)'), 'the failure logged');
       expect(failed).toMatchObject({ level: 50, event: 'app_mention' });
+      await quiet();
+      expect(lines.filter((l) => l.level >= 50)).toHaveLength(1); // once: not by Bolt's default error handler too
     } finally {
       await server.close();
       await slack.close();

@@ -4,6 +4,9 @@ import type { Adapter, AdapterContext } from '../../src/index.js';
 import { startAdapters } from '../../src/adapter-start.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { loadConfig } from '../../src/config.js';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 
 /** A logger whose lines land in an array. */
 function capture() {
@@ -57,6 +60,27 @@ describe('startAdapters', () => {
     const warnings = lines.filter((l) => l.level === 40).map((l) => l.msg);
     expect(warnings).toEqual(['adapter failed to start; retrying in the background', 'adapter failed to start; retrying in the background']);
     expect(lines.filter((l) => l.msg.startsWith('adapter started after failing'))).toHaveLength(1);
+  });
+
+  it('the Slack adapter with its Web API unreachable: one warning for the outage, not one per attempt', async () => {
+    const { logger, lines } = capture();
+    // A port nothing listens on: every auth.test is refused (the Web API client's "http request failed").
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const slack = slackAdapter(slackConfigFromEnv({ SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: `http://127.0.0.1:${port}/api/` })!);
+    let attempts = 0;
+    const start = slack.start!.bind(slack);
+    slack.start = (ctx) => (attempts++, start(ctx));
+    const starts = startAdapters([slack], () => context(logger), logger, fast);
+    try {
+      for (let waited = 0; attempts < 5 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(attempts).toBeGreaterThanOrEqual(5);
+      expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual(['adapter failed to start; retrying in the background']);
+    } finally {
+      starts.stop();
+    }
   });
 
   it('one adapter failing does not hold up another', async () => {

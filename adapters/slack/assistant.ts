@@ -1,0 +1,86 @@
+/**
+ * parley's own behaviour in assistant threads (Slack's AI app split view): suggested prompts when
+ * a thread starts, and the thread's title from its first question. Done after the ack with
+ * parley's own Web API client, not as a Bolt `Assistant`: Bolt's Assistant middleware ends the
+ * chain for the events it takes (it never calls next()), so a developer's app.message(),
+ * app.event('assistant_thread_started'), app.use() or own app.assistant() on the same App would
+ * never see them; and its default threadContextChanged edits the bot's first message in the thread.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { InboundMessage, Store } from 'parley/adapter-kit';
+import type { EventCallback, SlackDetails } from './events.js';
+import { lookupOfEvent, type EventBody } from './workspace-lookup.js';
+
+/** A thread's title: its first question, cut to what Slack shows. */
+const TITLE_CHARS = 60;
+/** How long a started assistant thread waits for its first question to title it. */
+const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+export const assistantKeys = {
+  /** Set when Slack says an assistant thread started: only those threads get a title. */
+  started: (team: string, channel: string, threadTs: string) => `parley:slack:assistant:${team}:${channel}:${threadTs}`,
+  /** Claimed by the message that titles the thread: once, with the first question. */
+  titled: (team: string, channel: string, threadTs: string) => `parley:slack:assistant-titled:${team}:${channel}:${threadTs}`,
+};
+
+export interface AssistantThreadsOptions {
+  client: WebClient;
+  suggestedPrompts: readonly string[];
+  store(): Store;
+  /** Many workspaces: the bot token of the installation (passed per call); one workspace: the client's. */
+  tokenFor?(details: SlackDetails): Promise<string>;
+}
+
+interface AssistantThread {
+  channel_id?: string;
+  thread_ts?: string;
+}
+
+export interface AssistantThreads {
+  /** parley's work after the ack for this event, or undefined when it has none. */
+  after(body: EventCallback, message: InboundMessage | undefined): (() => Promise<void>) | undefined;
+}
+
+export function assistantThreads(options: AssistantThreadsOptions): AssistantThreads {
+  const auth = async (details: SlackDetails) => (options.tokenFor ? { token: await options.tokenFor(details) } : {});
+
+  async function started(body: EventCallback, thread: AssistantThread): Promise<void> {
+    const details = detailsOf(body, thread.channel_id!);
+    const ref = { channel_id: thread.channel_id!, thread_ts: thread.thread_ts! };
+    await options.store().set(assistantKeys.started(details.team, ref.channel_id, ref.thread_ts), '1', THREAD_TTL_MS);
+    if (options.suggestedPrompts.length === 0) return;
+    const prompts = options.suggestedPrompts.map((p) => ({ title: p, message: p }));
+    await options.client.assistant.threads.setSuggestedPrompts({ ...(await auth(details)), ...ref, title: 'Try asking', prompts });
+  }
+
+  async function title(details: SlackDetails, text: string): Promise<void> {
+    const { team, channel, threadTs } = details;
+    const store = options.store();
+    if ((await store.get(assistantKeys.started(team, channel, threadTs!))) === undefined) return; // not an assistant thread
+    if (!(await store.setIfAbsent(assistantKeys.titled(team, channel, threadTs!), '1', THREAD_TTL_MS))) return; // titled already
+    const cut = text.length > TITLE_CHARS ? `${text.slice(0, TITLE_CHARS - 1)}…` : text;
+    await options.client.assistant.threads.setTitle({ ...(await auth(details)), channel_id: channel, thread_ts: threadTs!, title: cut });
+  }
+
+  return {
+    after(body, message) {
+      const event = body.event as { type: string; assistant_thread?: AssistantThread; channel_type?: string };
+      if (event.type === 'assistant_thread_started') {
+        const thread = event.assistant_thread;
+        return thread?.channel_id && thread.thread_ts ? () => started(body, thread) : undefined;
+      }
+      // A person's question in a thread of the app's DM: an assistant thread's first one titles it.
+      const details = message?.conversation.details as SlackDetails | undefined;
+      if (event.type !== 'message' || event.channel_type !== 'im' || !details?.threadTs || !message?.text) return undefined;
+      return () => title(details, message.text);
+    },
+  };
+}
+
+/** The installation's ids for an event without a message (assistant_thread_started). */
+function detailsOf(body: EventCallback, channel: string): SlackDetails {
+  const lookup = lookupOfEvent(body as unknown as EventBody);
+  // The team as events.ts reads it for a message, so the thread's keys match.
+  const team = body.authorizations?.[0]?.team_id ?? body.team_id ?? '';
+  return { team, channel, user: '', ...(lookup?.enterpriseId ? { enterprise: lookup.enterpriseId } : {}), ...(lookup?.isEnterpriseInstall ? { enterpriseInstall: true } : {}) };
+}
