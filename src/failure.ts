@@ -1,7 +1,8 @@
 /**
  * The one place that decides what a failed job means for the queue:
  * - wait (`RetryAfterError`): a rate limit, an open circuit, an adapter still starting. No attempt
- *   is spent; only AI_MAX_WAIT_MS bounds it, counted from the message's first wait.
+ *   is spent; only AI_MAX_WAIT_MS bounds it, counted from the start of the run that first waited
+ *   (the AI client's inline wait comes before the wait reaches the queue).
  * - give up now (`PermanentError`): retrying cannot help — a 400, an exhausted quota, a poison
  *   message that fails the same way every time.
  * - anything else: retried with backoff, up to JOB_ATTEMPTS.
@@ -33,13 +34,14 @@ export function asQueueError(error: unknown): unknown {
 /**
  * A waiting job: wait again (no longer than STATUS_REFRESH_MS, nor past the limit), or — once it
  * has waited AI_MAX_WAIT_MS since its first wait — give up, so its user gets the one apology.
+ * `runStartedAt`: when this run began, before the AI client's inline wait (the wait's real start).
  */
-export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfterError, maxWaitMs: number): Promise<RetryAfterError | PermanentError> {
+export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfterError, maxWaitMs: number, runStartedAt = Date.now()): Promise<RetryAfterError | PermanentError> {
   const now = Date.now();
-  let since = now;
+  let since = runStartedAt;
   try {
     const key = keys.waiting(jobId);
-    if (!(await store.setIfAbsent(key, String(now), maxWaitMs + 24 * 60 * 60 * 1000))) since = Number((await store.get(key)) ?? now);
+    if (!(await store.setIfAbsent(key, String(since), maxWaitMs + 24 * 60 * 60 * 1000))) since = Number((await store.get(key)) ?? since);
   } catch {
     // The store is unreachable: keep waiting; the next run counts again.
   }

@@ -127,6 +127,25 @@ describe('faults, end to end', () => {
     }
   }, 40_000);
 
+  it('a 429 that never ends with AI_MAX_WAIT_MS=2000: the apology comes after about 2 s, and the dead letter says how long it really waited', async () => {
+    ai = await startFakeOpenAi(() => ({ status: 429, headers: { 'retry-after': '1' } }));
+    slack = await startFakeSlack();
+    server = await startSlackBot(slack, ai, { AI_MAX_WAIT_MS: '2000' });
+
+    const sentAt = Date.now();
+    await mention(server, 1, 'maxwait');
+    const letter = await until(async () => (await server!.bot.deadLetters.list())[0], 'a dead letter', 15_000);
+    const elapsed = Date.now() - sentAt;
+    expect(letter.reason).toBe('max_wait');
+    expect(elapsed).toBeLessThan(6000);
+    const waited = Number(/waited (\d+) s/.exec(letter.error)?.[1]) * 1000;
+    expect(waited).toBeGreaterThanOrEqual(2000);
+    expect(waited).toBeGreaterThanOrEqual(elapsed - 1500); // rounded to the second, and the job's pick-up
+    const posts = slack.callsTo('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    expect(String(posts[0]!.args.text)).toMatch(APOLOGY);
+  }, 40_000);
+
   it('a 429 insufficient_quota goes to the dead letters at once, and the user gets the one apology', async () => {
     ai = await startFakeOpenAi(() => ({
       status: 429,
