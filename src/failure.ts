@@ -4,7 +4,8 @@
  *   is spent; only AI_MAX_WAIT_MS bounds it, counted from the start of the run that first waited
  *   (the AI client's inline wait comes before the wait reaches the queue).
  * - give up now (`PermanentError`): retrying cannot help — a 400, an exhausted quota, a poison
- *   message that fails the same way every time.
+ *   message that fails the same way every time (a ZodError, or a TypeError / RangeError that is
+ *   not a network failure).
  * - anything else: retried with backoff, up to JOB_ATTEMPTS.
  */
 import { PermanentError, RetryAfterError } from './adapter.js';
@@ -60,12 +61,14 @@ export async function forgetWait(store: Store, jobId: string): Promise<void> {
 /**
  * A failure that will happen again on every try: the message's data breaks the code that reads
  * it (a TypeError on a field that is not there, a schema that does not match). Network failures
- * also surface as TypeErrors ("fetch failed") and are not poison.
+ * also surface as TypeErrors ("fetch failed") and are not poison. A SyntaxError is not either: in
+ * a job it comes from parsing what something answered (a 502 page read as JSON), which may pass;
+ * the message's own payload was parsed when it came in.
  */
 function isPoison(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'ZodError') return true;
-  if (!(error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError)) return false;
+  if (!(error instanceof TypeError || error instanceof RangeError)) return false;
   const text = `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`;
   return !/fetch failed|terminated|socket|ECONN|ETIMEDOUT|EPIPE|network|other side closed/i.test(text);
 }
