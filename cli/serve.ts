@@ -9,11 +9,11 @@ import { closeOnSignals } from './shutdown.js';
 /** `parley serve`: the standalone server (ingress and, unless --no-worker, the worker). */
 export async function serve(config: Config, options: { worker: boolean }): Promise<void> {
   const bot = createBot({ config, adapters: adaptersFromConfig(config), worker: options.worker, ...queueOption(config), ...dynamoDbFromConfig(config) });
+  // Before listening: a SIGTERM while the port opens still closes the bot.
+  closeOnSignals(bot);
   const server: Server = await bot.listen();
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   bot.logger.info({ url, mode: config.mode, adapters: bot.adapters.map((a) => a.platform), worker: options.worker }, `parley listening on ${url}`);
   if (!options.worker && !config.redisUrl && !config.sqsQueueUrl) bot.logger.warn('--no-worker without REDIS_URL or SQS_QUEUE_URL: nothing will answer the messages this process queues');
-
-  closeOnSignals(bot);
 }

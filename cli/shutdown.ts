@@ -7,6 +7,11 @@ export function closeOnSignals(bot: Bot): void {
     if (stopping) return;
     stopping = true;
     bot.logger.info({ signal }, 'shutting down: no new requests, finishing running jobs');
+    // bot.close() is bounded by SHUTDOWN_TIMEOUT_MS; this is the backstop should anything still hang.
+    setTimeout(() => {
+      bot.logger.error({ signal }, 'shutdown still not finished well past SHUTDOWN_TIMEOUT_MS; exiting');
+      process.exit(1);
+    }, bot.config.shutdownTimeoutMs + 5000).unref();
     void bot.close().then(
       ({ unfinished }) => {
         bot.logger.info({ unfinished }, 'stopped');

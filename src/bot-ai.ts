@@ -79,5 +79,6 @@ function withKeyAlerts(events: AiEvents, alerts: Alerts, variable: string): AiEv
 
 function aiOptions(config: Config): AiOptions {
   const { maxWaitMs: _maxWait, fallback: _fallback, ...ai } = config.ai;
-  return { ...ai, maxBackoffMs: 20_000, maxInlineWaitMs: 30_000, prices: { ...defaultPrices, ...config.ai.prices } };
+  // An inline wait counts towards AI_MAX_WAIT_MS: it may not be longer than that by itself.
+  return { ...ai, maxBackoffMs: 20_000, maxInlineWaitMs: Math.min(30_000, config.ai.maxWaitMs), prices: { ...defaultPrices, ...config.ai.prices } };
 }

@@ -18,7 +18,8 @@ import { answerWithAi, type MessageHandler } from './handler.js';
 import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler } from './http/index.js';
 import { asBotMiddleware, type BotMiddleware } from './http/node.js';
 export type { BotMiddleware };
-import { listen, stopAccepting } from './http/server.js';
+import { listen } from './http/server.js';
+import { closeWithin } from './bot-close.js';
 import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
@@ -32,6 +33,7 @@ import { createBackends } from './backends.js';
 import { answerMessage, processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
 import { forgetter } from './forget.js';
+import { readiness, trackStart } from './bot-start.js';
 import { feedbackRecorder } from './feedback.js';
 
 export interface BotOptions {
@@ -93,7 +95,7 @@ export interface Bot {
   middleware: BotMiddleware;
   /** Web `Request → Response` handler for Hono, Next.js, Bun, Deno. */
   fetch: FetchHandler;
-  /** Start the standalone server. */
+  /** Start the standalone server: resolves once listening; starting goes on in the background (see /readyz). */
   listen(port?: number, host?: string): Promise<Server>;
   deadLetters: {
     list(): Promise<DeadLetter<JobData>[]>;
@@ -148,7 +150,7 @@ export function createBot(options: BotOptions = {}): Bot {
   };
 
   let queueDepth: NodeJS.Timeout | undefined;
-  let started: Promise<void> | undefined;
+  let running = 0;
   /** Where the standalone server listens: the adapters are told whether only this machine can reach them. */
   let boundHost = config.host;
   /**
@@ -156,30 +158,30 @@ export function createBot(options: BotOptions = {}): Bot {
    * down: nothing waits for them) and the worker. Runs once, on start(), listen() or the first
    * request: creating a bot does no I/O.
    */
-  const start = (): Promise<void> =>
-    (started ??= (async () => {
-      const connecting = backends.connect();
-      starts = startAdapters(
-        adapters,
-        (adapter) => ({
-          store,
-          markerStore: workerStore,
-          logger: logger.child({ platform: adapter.platform }),
-          loopbackOnly: isLoopbackHost(config.host) && isLoopbackHost(boundHost),
-          limiter: (name, points, seconds) => backends.limiter(`${adapter.platform}-${name}`, points, seconds),
-          config,
-          forget: forgetter(history, conversationLog),
-          feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
-          deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
-        }),
-        logger,
-      );
-      if (options.worker !== false) queue.process((job) => processJob(workerDeps, job), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason) });
-      queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
-      queueDepth.unref();
-      ops.start();
-      await connecting;
-    })());
+  const tracker = trackStart(async () => {
+    const connecting = backends.connect();
+    starts = startAdapters(
+      adapters,
+      (adapter) => ({
+        store,
+        markerStore: workerStore,
+        logger: logger.child({ platform: adapter.platform }),
+        loopbackOnly: isLoopbackHost(config.host) && isLoopbackHost(boundHost),
+        limiter: (name, points, seconds) => backends.limiter(`${adapter.platform}-${name}`, points, seconds),
+        config,
+        forget: forgetter(history, conversationLog),
+        feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
+        deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
+      }),
+      logger,
+    );
+    if (options.worker !== false) queue.process((job) => (running++, processJob(workerDeps, job).finally(() => running--)), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason) });
+    queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
+    queueDepth.unref();
+    ops.start();
+    await connecting;
+  }, logger);
+  const start = tracker.start;
 
   /**
    * For answering in-process while the queue (and so, usually, Redis) is down: a store of this
@@ -220,10 +222,7 @@ export function createBot(options: BotOptions = {}): Bot {
     metrics,
     accept,
     paths: { health: paths('health', '/healthz'), ready: paths('ready', '/readyz'), metrics: paths('metrics', '/metrics') },
-    readiness: async () => ({
-      store: await store.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
-      queue: await queue.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
-    }),
+    readiness: readiness(store, queue, tracker),
     adapterStates: () => starts?.states() ?? Object.fromEntries(adapters.map((a) => [a.platform, 'starting' as const])),
     routes: () => ops.routes,
   });
@@ -266,11 +265,12 @@ export function createBot(options: BotOptions = {}): Bot {
     middleware: asBotMiddleware(nodeMiddleware),
     fetch: createFetchHandler(routerWithReady, httpOptions),
     async listen(port = config.port, host = config.host) {
-      if (!started) boundHost = host;
+      if (tracker.state() === 'not started') boundHost = host;
       else if (isLoopbackHost(boundHost) && !isLoopbackHost(host)) logger.error({ host }, 'bot.listen on every address after the bot started for loopback only: an adapter that trusts this machine (the web chat) still does. Set HOST (or config.host) instead.');
-      await start();
+      // Listen first: /healthz answers while starting waits for Redis; /readyz says 503 until started.
       const server = await listen(nodeMiddleware, port, host);
       servers.push(server);
+      start().catch(() => undefined); // logged, and shown in /readyz
       return server;
     },
     deadLetters: {
@@ -282,15 +282,13 @@ export function createBot(options: BotOptions = {}): Bot {
       clearInterval(queueDepth);
       starts?.stop();
       ops.endStreams();
-      // Stop every way in first (HTTP, Socket Mode), so nothing arrives at a closing queue.
-      await Promise.all(servers.map(stopAccepting));
-      await Promise.all(adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
-      const result = await queue.close(config.shutdownTimeoutMs);
-      await ops.stop();
-      await store.close();
-      await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
-      await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
-      await backends.close();
+      const release = async () => {
+        await ops.stop();
+        await store.close();
+        await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
+        await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
+      };
+      const result = await closeWithin({ servers, adapters, queue, running: () => running, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
       if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
       return result;
     },

@@ -1,9 +1,11 @@
 /**
  * The one place that decides what a failed job means for the queue:
  * - wait (`RetryAfterError`): a rate limit, an open circuit, an adapter still starting. No attempt
- *   is spent; only AI_MAX_WAIT_MS bounds it, counted from the message's first wait.
+ *   is spent; only AI_MAX_WAIT_MS bounds it, counted from the start of the run that first waited
+ *   (the AI client's inline wait comes before the wait reaches the queue).
  * - give up now (`PermanentError`): retrying cannot help — a 400, an exhausted quota, a poison
- *   message that fails the same way every time.
+ *   message that fails the same way every time (a ZodError, or a TypeError / RangeError that is
+ *   not a network failure).
  * - anything else: retried with backoff, up to JOB_ATTEMPTS.
  */
 import { PermanentError, RetryAfterError } from './adapter.js';
@@ -33,13 +35,14 @@ export function asQueueError(error: unknown): unknown {
 /**
  * A waiting job: wait again (no longer than STATUS_REFRESH_MS, nor past the limit), or — once it
  * has waited AI_MAX_WAIT_MS since its first wait — give up, so its user gets the one apology.
+ * `runStartedAt`: when this run began, before the AI client's inline wait (the wait's real start).
  */
-export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfterError, maxWaitMs: number): Promise<RetryAfterError | PermanentError> {
+export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfterError, maxWaitMs: number, runStartedAt = Date.now()): Promise<RetryAfterError | PermanentError> {
   const now = Date.now();
-  let since = now;
+  let since = runStartedAt;
   try {
     const key = keys.waiting(jobId);
-    if (!(await store.setIfAbsent(key, String(now), maxWaitMs + 24 * 60 * 60 * 1000))) since = Number((await store.get(key)) ?? now);
+    if (!(await store.setIfAbsent(key, String(since), maxWaitMs + 24 * 60 * 60 * 1000))) since = Number((await store.get(key)) ?? since);
   } catch {
     // The store is unreachable: keep waiting; the next run counts again.
   }
@@ -58,12 +61,14 @@ export async function forgetWait(store: Store, jobId: string): Promise<void> {
 /**
  * A failure that will happen again on every try: the message's data breaks the code that reads
  * it (a TypeError on a field that is not there, a schema that does not match). Network failures
- * also surface as TypeErrors ("fetch failed") and are not poison.
+ * also surface as TypeErrors ("fetch failed") and are not poison. A SyntaxError is not either: in
+ * a job it comes from parsing what something answered (a 502 page read as JSON), which may pass;
+ * the message's own payload was parsed when it came in.
  */
 function isPoison(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'ZodError') return true;
-  if (!(error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError)) return false;
+  if (!(error instanceof TypeError || error instanceof RangeError)) return false;
   const text = `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`;
   return !/fetch failed|terminated|socket|ECONN|ETIMEDOUT|EPIPE|network|other side closed/i.test(text);
 }

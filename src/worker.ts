@@ -89,11 +89,12 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
   }
   // The replies' markers are written while the handler goes on; the job ends once they are.
   const pending = new PendingWrites();
+  const runStartedAt = Date.now();
   await answerMessage(deps, data.message, {
     jobId: job.id,
     attempt: job.attempt,
     isFinalFailure: final,
-    onWait: (error) => waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS),
+    onWait: (error) => waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, runStartedAt),
     pending,
     sink: (conversation, reply, n, onSentBefore) => sendOnce(deps, job.id, n, conversation, reply, { pending, onSentBefore }),
     streamSink: (conversation, chunks, n, onSentBefore) => streamOnce(deps, job.id, n, conversation, chunks, onSentBefore),

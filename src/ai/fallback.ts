@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { openChannel } from './channel.js';
-import { AiError } from './errors.js';
+import { AiError, type AiErrorDetails } from './errors.js';
 import type { AiClient, AiRequest, AiResult, AiStream, CallOptions, CircuitStateName } from './types.js';
 
 export class FallbackAiClient implements AiClient {
@@ -29,13 +29,12 @@ export class FallbackAiClient implements AiClient {
   }
 
   async reply(request: AiRequest, options?: CallOptions): Promise<AiResult> {
-    if (this.primary.circuit === 'open') return this.viaFallback('circuit_open', () => this.fallback.reply(request, options));
+    if (this.primary.circuit === 'open') return this.viaFallback(openCircuit(), () => this.fallback.reply(request, options));
     try {
       return await this.primary.reply(request, options);
     } catch (error) {
-      const reason = this.handOverReason(error);
-      if (!reason) throw error;
-      return this.viaFallback(reason, () => this.fallback.reply(request, options));
+      if (!this.handsOver(error)) throw error;
+      return this.viaFallback(error, () => this.fallback.reply(request, options));
     }
   }
 
@@ -53,30 +52,51 @@ export class FallbackAiClient implements AiClient {
     // A hand-over happens before any text (rate limits and an open circuit come first); after
     // text, the fallback's whole answer would follow the primary's half.
     const work = (async () => {
-      if (this.primary.circuit === 'open') return this.viaFallback('circuit_open', () => run(this.fallback));
+      if (this.primary.circuit === 'open') return this.viaFallback(openCircuit(), () => run(this.fallback));
       try {
         return await run(this.primary);
       } catch (error) {
-        const reason = shown ? undefined : this.handOverReason(error);
-        if (!reason) throw error;
-        return this.viaFallback(reason, () => run(this.fallback));
+        if (shown || !this.handsOver(error)) throw error;
+        return this.viaFallback(error, () => run(this.fallback));
       }
     })();
     return { chunks: channel, result: channel.settle(work) };
   }
 
-  /** Why the fallback should answer this failure of the primary, if it should. */
-  private handOverReason(error: unknown): string | undefined {
-    if (!(error instanceof AiError)) return undefined;
-    if (error.kind === 'circuit_open') return 'circuit_open';
-    if (error.kind === 'rate_limited' && error.throttledSince !== undefined && Date.now() - error.throttledSince >= this.afterMs) return 'throttled';
-    return undefined;
+  /** Whether the fallback should answer this failure of the primary. */
+  private handsOver(error: unknown): error is AiError {
+    if (!(error instanceof AiError)) return false;
+    if (error.kind === 'circuit_open') return true;
+    return error.kind === 'rate_limited' && error.throttledSince !== undefined && Date.now() - error.throttledSince >= this.afterMs;
   }
 
-  private async viaFallback<T>(reason: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * The fallback answers for a primary that said "not now". Should the fallback fail in a way that
+   * may pass (a 5xx, a timeout: often the same provider's outage), the primary's "not now" stands:
+   * the message waits for a provider to come back instead of spending one of its attempts.
+   */
+  private async viaFallback<T>(primaryWait: AiError, call: () => Promise<T>): Promise<T> {
+    const reason = primaryWait.kind === 'circuit_open' ? 'circuit_open' : 'throttled';
     this.logger?.warn({ reason }, 'AI primary unavailable; the fallback model answers');
-    return call();
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof AiError) || !error.retryable || error.isWait) throw error;
+      throw new AiError(primaryWait.kind, `${primaryWait.message}; the fallback failed too (${error.message})`, primaryWaitDetails(primaryWait, error));
+    }
   }
+}
+
+/** The primary's circuit is open (seen before calling it): when it will probe is its own business. */
+function openCircuit(): AiError {
+  return new AiError('circuit_open', 'AI provider failing; circuit open');
+}
+
+function primaryWaitDetails(primaryWait: AiError, cause: AiError): AiErrorDetails {
+  const details: AiErrorDetails = { cause };
+  if (primaryWait.retryAfterMs !== undefined) details.retryAfterMs = primaryWait.retryAfterMs;
+  if (primaryWait.throttledSince !== undefined) details.throttledSince = primaryWait.throttledSince;
+  return details;
 }
 
 function asStream(result: Promise<AiResult>): AiStream {

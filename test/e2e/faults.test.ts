@@ -84,6 +84,22 @@ describe('faults, end to end', () => {
     expect(ai.calls.filter((c) => c.at < backAt).length).toBeLessThan(30);
   }, 40_000);
 
+  it('an AI 5xx outage of every model, with a fallback model on the same provider and AI_ATTEMPTS=2: answered once it is back, no apology', async () => {
+    const backAt = Date.now() + 4000;
+    ai = await startFakeOpenAi((call) => (Date.now() < backAt ? { status: 503 } : { text: `echo: ${lastUserText(call)}` }));
+    slack = await startFakeSlack();
+    server = await startSlackBot(slack, ai, { OPENAI_FALLBACK_MODEL: 'cheaper-model', AI_ATTEMPTS: '2', AI_BREAKER_HALF_OPEN_MS: '1000' });
+
+    const sent = await mention(server, 1, 'sameprovider');
+    await until(() => okPosts(slack!).length >= 1, 'the reply', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // The fallback's 503s waited with the primary's open circuit instead of spending job attempts.
+    expectOneAnswerEach(okPosts(slack), sent);
+    expect(await server.bot.deadLetters.list()).toEqual([]);
+    expect(okPosts(slack)[0]!.at).toBeGreaterThanOrEqual(backAt);
+  }, 40_000);
+
   it('Slack answers 429 to ten chat.postMessage calls during an AI 429 burst: one reply each, thinking kept until it lands', async () => {
     ai = await startFakeOpenAi((call, i) => (i < 5 ? { status: 429, headers: { 'retry-after': '1' } } : { text: `echo: ${lastUserText(call)}` }));
     slack = await startFakeSlack();
@@ -109,6 +125,25 @@ describe('faults, end to end', () => {
       const posted = okPosts(slack).find((p) => p.args.thread_ts === thread)!;
       expect(statuses[0]!.at).toBeLessThanOrEqual(posted.at);
     }
+  }, 40_000);
+
+  it('a 429 that never ends with AI_MAX_WAIT_MS=2000: the apology comes after about 2 s, and the dead letter says how long it really waited', async () => {
+    ai = await startFakeOpenAi(() => ({ status: 429, headers: { 'retry-after': '1' } }));
+    slack = await startFakeSlack();
+    server = await startSlackBot(slack, ai, { AI_MAX_WAIT_MS: '2000' });
+
+    const sentAt = Date.now();
+    await mention(server, 1, 'maxwait');
+    const letter = await until(async () => (await server!.bot.deadLetters.list())[0], 'a dead letter', 15_000);
+    const elapsed = Date.now() - sentAt;
+    expect(letter.reason).toBe('max_wait');
+    expect(elapsed).toBeLessThan(6000);
+    const waited = Number(/waited (\d+) s/.exec(letter.error)?.[1]) * 1000;
+    expect(waited).toBeGreaterThanOrEqual(2000);
+    expect(waited).toBeGreaterThanOrEqual(elapsed - 1500); // rounded to the second, and the job's pick-up
+    const posts = slack.callsTo('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    expect(String(posts[0]!.args.text)).toMatch(APOLOGY);
   }, 40_000);
 
   it('a 429 insufficient_quota goes to the dead letters at once, and the user gets the one apology', async () => {

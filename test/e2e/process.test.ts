@@ -49,6 +49,23 @@ describe('the parley process', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
+  it('with Redis unreachable: serves /healthz at once, and on SIGTERM exits within SHUTDOWN_TIMEOUT_MS', async () => {
+    child = parley(['serve'], { PORT: '0', LOG_LEVEL: 'info', REDIS_URL: 'redis://127.0.0.1:1', SHUTDOWN_TIMEOUT_MS: '1500' });
+    const { out, exited } = collect(child);
+    const began = Date.now();
+    await until(() => out.stdout.includes('parley listening on'), 'the server to listen');
+    const url = /"url":"(http:\/\/[^"]+)"/.exec(out.stdout)![1]!;
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // Starting the process (tsx) takes a few seconds here; waiting 10 s for Redis would add those.
+    expect(Date.now() - began).toBeLessThan(8000);
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 8000))]);
+    expect(code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(1500 + 2500);
+    expect(out.stdout).toMatch(/"msg":"stopped"/);
+  });
+
   it('refuses to start on a bad environment value, naming the variable and the fix', async () => {
     child = parley(['serve'], { PORT: 'eighty', OPENAI_BASE_URL: 'not a url' });
     const { out, exited } = collect(child);

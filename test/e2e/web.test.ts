@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
@@ -26,6 +27,16 @@ describe('web chat, end to end through the whole pipeline', () => {
       ['user', 'hello there'],
       ['assistant', 'echo: hello there'],
     ]);
+  });
+
+  it('the README documents every field of a transcript entry that GET /web/conversations/<id> returns', async () => {
+    await web.post('e2e-fields', 'which fields?');
+    const entries = await web.waitFor('e2e-fields', (e) => assistantReplies(e).length === 1);
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const row = readme.split('\n').find((line) => line.startsWith('| `GET /web/conversations/<id>` |'))!;
+    const fields = new Set(entries.flatMap((entry) => Object.keys(entry)));
+    expect(fields).toContain('model');
+    for (const field of fields) expect(row).toContain(`"${field}"`);
   });
 
   it('sends the conversation history to the AI on the next turn', async () => {

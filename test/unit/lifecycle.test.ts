@@ -66,6 +66,26 @@ describe('createBot', () => {
     expect(connections).toBeGreaterThan(0);
   });
 
+  it('listen() serves /healthz at once while Redis does not answer; /readyz says 503, starting, until started', async () => {
+    bot = create(new StartCountingAdapter());
+    const began = Date.now();
+    const server = await bot.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(Date.now() - began).toBeLessThan(1000);
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks.start).toBe('starting');
+  });
+
+  it('/readyz counts a bot without Redis as started on its first request', async () => {
+    bot = createBot({ env: {}, config: { logLevel: 'silent' } });
+    const res = await bot.fetch(new Request('http://127.0.0.1/readyz'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ready', checks: { store: 'ok', queue: 'ok' } });
+  });
+
   it('serves through bot.middleware mounted as it is, or as bot.middleware() returns it', async () => {
     bot = createBot({ env: {}, config: { logLevel: 'silent' } });
     expect(bot.middleware()).toBeTypeOf('function');

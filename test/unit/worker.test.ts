@@ -470,6 +470,20 @@ describe('waits and poison', () => {
     expect(calls).toBe(2);
   });
 
+  it('a SyntaxError (a JSON.parse of a 502 page the handler fetched) is not poison: it is retried and answered', async () => {
+    let calls = 0;
+    handler = async (_message, context) => {
+      if (++calls === 1) JSON.parse('<html><body>502 Bad Gateway</body></html>');
+      await context.reply('second time');
+    };
+    const q = workerQueue(3);
+    await q.add({ id: 'syntax-1', group: 'g', data: { type: 'message', message: inbound({ conversation: conversation('c-syntax') }) } });
+    await waitFor(() => adapter.sent.length === 1);
+    expect(kinds()).toEqual(['answer']);
+    expect(calls).toBe(2);
+    expect(await q.deadLetters()).toEqual([]);
+  });
+
   it('a job for an adapter that has not started waits, then is answered once it has', async () => {
     let ready = false;
     deps.adapterReady = () => ready;

@@ -1,0 +1,54 @@
+/**
+ * bot.close(): every step is bounded, so an unreachable Redis (ioredis reconnecting, commands
+ * waiting for it, BullMQ waiting for its connection) cannot hold a shutdown past SHUTDOWN_TIMEOUT_MS.
+ */
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Adapter } from './adapter.js';
+import { stopAccepting } from './http/server.js';
+import type { JobQueue } from './queue/index.js';
+
+/** Time, past the deadline, for the steps after the queue (counters, connections) to let go. */
+const RELEASE_GRACE_MS = 1000;
+
+export interface ClosingParts<T> {
+  servers: Server[];
+  adapters: readonly Adapter[];
+  queue: JobQueue<T>;
+  /** Jobs this process is running now: what is left unfinished if the queue never answers. */
+  running(): number;
+  /** After the queue: ops, store, conversation log, tally. */
+  release(): Promise<void>;
+  /** Drop every connection at once (synchronous disconnects). */
+  drop(): Promise<void>;
+  logger: Logger;
+}
+
+export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number): Promise<{ unfinished: number }> {
+  const { logger } = parts;
+  const deadline = Date.now() + timeoutMs;
+  const left = () => Math.max(0, deadline - Date.now());
+  const orderly = (async () => {
+    // Stop every way in first (HTTP, Socket Mode), so nothing arrives at a closing queue.
+    await Promise.all(parts.servers.map((server) => stopAccepting(server, Math.min(3000, left()))));
+    await Promise.all(parts.adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
+    const result = await parts.queue.close(left());
+    await parts.release();
+    return result;
+  })();
+  orderly.catch(() => undefined); // when it loses the race below
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), left() + RELEASE_GRACE_MS)));
+  let result: { unfinished: number } | undefined;
+  try {
+    result = await Promise.race([orderly, late]);
+  } finally {
+    clearTimeout(timer);
+    await parts.drop();
+  }
+  if (result) return result;
+  // A job cut short here is left to the queue's stalled-job recovery, as past the deadline anyway.
+  const unfinished = parts.running();
+  logger.warn({ unfinished, timeoutMs }, 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS (Redis not answering?): connections dropped');
+  return { unfinished };
+}
