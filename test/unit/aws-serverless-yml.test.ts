@@ -1,0 +1,48 @@
+/**
+ * examples/aws/serverless.yml against the code it deploys: the role grants every AWS call parley
+ * makes on each table and queue (read from the sources: the SDK commands each file sends).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { serverlessYml } from '../helpers/serverless-yml.js';
+
+const source = (file: string) => readFileSync(new URL(`../../aws/${file}`, import.meta.url), 'utf8');
+
+/** The SDK commands a file sends (`new PutCommand(`, `new sdk.SendMessageCommand(`). */
+const commands = (file: string) => [...new Set([...source(file).matchAll(/new (?:sdk\.)?(\w+)Command\(/g)].map((m) => m[1]!))];
+
+// lib-dynamodb's document commands and the DynamoDB action each one is.
+const documentAction: Record<string, string> = { Put: 'PutItem', Get: 'GetItem', Update: 'UpdateItem', Delete: 'DeleteItem', Query: 'Query', Scan: 'Scan', BatchWrite: 'BatchWriteItem', BatchGet: 'BatchGetItem', TransactWrite: 'TransactWriteItems', TransactGet: 'TransactGetItems' };
+
+/** The actions the role allows on a resource (a logical id of the yml's Resources). */
+function allowed(resource: string): Set<string> {
+  const actions = new Set<string>();
+  for (const statement of serverlessYml().provider.iam.role.statements) {
+    const resources = [statement.Resource].flat().map((r) => JSON.stringify(r));
+    if (statement.Effect === 'Allow' && resources.some((r) => r.includes(`"${resource}.Arn"`))) for (const action of [statement.Action].flat()) actions.add(action);
+  }
+  return actions;
+}
+
+describe('examples/aws/serverless.yml', () => {
+  it.each([
+    ['dynamodb-log.ts', 'ConversationsTable'],
+    ['dynamodb-store.ts', 'StoreTable'],
+    ['dynamodb-tally.ts', 'StoreTable'],
+  ])('lets the functions make every DynamoDB call of aws/%s on %s', (file, table) => {
+    const used = commands(file).map((command) => `dynamodb:${documentAction[command] ?? command}`);
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.filter((action) => !allowed(table).has(action))).toEqual([]);
+  });
+
+  it.each([
+    ['sqs-queue.ts', 'MessagesQueue'],
+    ['sqs-dead-letters.ts', 'DeadLettersQueue'],
+  ])('lets the functions make every SQS call of aws/%s on its queue', (file, queue) => {
+    // The queue looks its dead-letter queue up by name and reads the attributes of both.
+    const on = (command: string) => (command === 'GetQueueUrl' ? ['DeadLettersQueue'] : command === 'GetQueueAttributes' ? ['MessagesQueue', 'DeadLettersQueue'] : [queue]);
+    const missing = commands(file).flatMap((command) => on(command).filter((q) => !allowed(q).has(`sqs:${command}`)).map((q) => `sqs:${command} on ${q}`));
+    expect(commands(file).length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+  });
+});
