@@ -1,9 +1,13 @@
 /**
  * examples/aws/serverless.yml against the code it deploys: the role grants every AWS call parley
- * makes on each table and queue (read from the sources: the SDK commands each file sends).
+ * makes on each table and queue (read from the sources: the SDK commands each file sends), and
+ * API Gateway routes every request the example's adapters answer to the ingress function.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { intercomAdapter, intercomConfigFromEnv } from '../../adapters/intercom/index.js';
+import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
 import { serverlessYml } from '../helpers/serverless-yml.js';
 
 const source = (file: string) => readFileSync(new URL(`../../aws/${file}`, import.meta.url), 'utf8');
@@ -44,5 +48,34 @@ describe('examples/aws/serverless.yml', () => {
     const missing = commands(file).flatMap((command) => on(command).filter((q) => !allowed(q).has(`sqs:${command}`)).map((q) => `sqs:${command} on ${q}`));
     expect(commands(file).length).toBeGreaterThan(0);
     expect(missing).toEqual([]);
+  });
+});
+
+// Every variable of the example's platforms, Slack distributed through OAuth (its install routes).
+const everyPlatform = {
+  SLACK_SIGNING_SECRET: 'yml-test-signing-secret',
+  SLACK_CLIENT_ID: '1234.5678',
+  SLACK_CLIENT_SECRET: 'yml-test-client-secret',
+  SLACK_STATE_SECRET: 'yml-test-state-secret-at-least-32-characters',
+  SLACK_INSTALLATION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+  TWILIO_AUTH_TOKEN: 'yml-test-auth-token',
+  TWILIO_WHATSAPP_FROM: 'whatsapp:+14155238886',
+  INTERCOM_ACCESS_TOKEN: 'yml-test-access-token',
+  INTERCOM_CLIENT_SECRET: 'yml-test-client-secret',
+};
+
+describe('examples/aws/serverless.yml routes', () => {
+  it('sends every route the example\'s adapters serve (webhooks, Slack\'s install and OAuth redirect) and /healthz to the ingress function', () => {
+    const adapters = [slackAdapter(slackConfigFromEnv(everyPlatform)!), whatsappAdapter(whatsappConfigFromEnv(everyPlatform)!), intercomAdapter(intercomConfigFromEnv(everyPlatform)!)];
+    const served = adapters.flatMap((adapter) => [`POST ${adapter.path}`, ...(adapter.routes ?? []).map((route) => `${route.method} ${route.path}`)]);
+    expect(served).toContain('GET /slack/install');
+    const routed = serverlessYml().functions.ingress!.events.map((event) => event.httpApi);
+    expect([...served, 'GET /healthz'].filter((route) => !routed.includes(route))).toEqual([]);
+  });
+
+  it('names the OAuth variables a distributed Slack app needs', () => {
+    const yml = readFileSync(new URL('../../examples/aws/serverless.yml', import.meta.url), 'utf8');
+    for (const name of ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'SLACK_INSTALLATION_KEY']) expect(yml).toMatch(new RegExp(`^\\s*#?\\s*${name}: \\$\\{ssm:/parley/\\$\\{self:provider.stage\\}/${name}\\}`, 'm'));
   });
 });
