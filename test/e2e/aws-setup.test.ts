@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai-server.js';
@@ -119,6 +119,23 @@ describe('parley aws setup (moto)', () => {
     expect(await added(async () => (second = await awsSetup(env)))).toEqual({ tables: [], queues: [] });
     expect([second.code, second.out.includes('exists   queue')]).toEqual([0, true]);
   });
+
+  it('with a FIFO queue made elsewhere without a redrive policy: gives it one (and its dead-letter queue), says so, exit 0; then parley dlq list works', async () => {
+    const made = await sqs.send(new CreateQueueCommand({ QueueName: 'made-elsewhere.fifo', Attributes: { FifoQueue: 'true', VisibilityTimeout: '120' } }));
+    const env = { SQS_QUEUE_URL: made.QueueUrl! };
+    let first = { code: -1, out: '' };
+    expect(await added(async () => (first = await awsSetup(env)))).toEqual({ tables: [], queues: ['made-elsewhere-dlq.fifo'] });
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toMatch(/^updated {2}queue \S+\/made-elsewhere\.fifo: job queue \(SQS_QUEUE_URL\); redrive policy added.*dead letters: \S+\/made-elsewhere-dlq\.fifo/m);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: made.QueueUrl, AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'] }));
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toMatchObject({ deadLetterTargetArn: expect.stringMatching(/:made-elsewhere-dlq\.fifo$/), maxReceiveCount: 1000 });
+    expect(Attributes?.VisibilityTimeout).toBe('120'); // its own settings are left as they are
+
+    const listed = await parley(['dlq', 'list'], env);
+    expect(listed.code, listed.out).toBe(0);
+    const again = await awsSetup(env);
+    expect([again.code, again.out.includes('exists   queue')]).toEqual([0, true]);
+  }, 60_000);
 
   it('with an SQS_QUEUE_URL that is not a FIFO queue: a configuration error (exit 1) naming the fix, and nothing created', async () => {
     let result = { code: -1, out: '' };
