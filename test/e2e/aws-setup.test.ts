@@ -100,6 +100,18 @@ describe('parley aws setup (moto)', () => {
     expect(missing.out).toMatch(/^FAIL {2}DynamoDB store: DynamoDB table nowhere-store: ResourceNotFoundException: .*\(create it: parley aws setup\)$/m);
   }, 60_000);
 
+  it('parley check with SQS_QUEUE_URL: names SQS as the queue and reaches it, or fails naming SQS and the fix', async () => {
+    const url = `${moto().url}/123456789012/checked-queue.fifo`;
+    const missing = await parley(['check'], { SQS_QUEUE_URL: url });
+    expect(missing.code).toBe(1);
+    expect(missing.out).not.toContain('the queue in memory');
+    expect(missing.out).toMatch(/^FAIL {2}SQS queue: \S+\/checked-queue\.fifo: .*\(create it: parley aws setup\)$/m);
+    expect((await awsSetup({ SQS_QUEUE_URL: url })).code).toBe(0);
+    const reached = await parley(['check'], { SQS_QUEUE_URL: url });
+    expect(reached.out).toMatch(/^ok {4}store and queue: the queue on SQS, the store in memory$/m);
+    expect(reached.out).toMatch(/^ok {4}SQS queue: \S+\/checked-queue\.fifo reached; 0 waiting, 0 dead letters$/m);
+  }, 60_000);
+
   it('with CONVERSATION_LOG_TABLE only: that table and nothing else', async () => {
     const run = added(() => awsSetup({ CONVERSATION_LOG_TABLE: 'support_log' }));
     expect(await run).toEqual({ tables: ['support_log'], queues: [] });
