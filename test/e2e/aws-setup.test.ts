@@ -9,10 +9,12 @@ import { promisify } from 'node:util';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai-server.js';
 import { useMoto } from '../helpers/moto.js';
 import { startParley } from '../helpers/processes.js';
+import { deleteKeys } from '../helpers/redis-keys.js';
 import { until } from '../helpers/until.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -187,6 +189,28 @@ describe('parley aws setup (moto)', () => {
     } finally {
       await server.stop();
       await ai.close();
+    }
+  }, 60_000);
+
+  it('with REDIS_URL as well: the dedupe claim is a Redis key (the BullMQ queue takes it in its one script), the history in <prefix>-store', async () => {
+    expect((await awsSetup({ DYNAMODB_TABLE_PREFIX: 'both' })).code).toBe(0);
+    const prefix = `aws-both-${Date.now().toString(36)}`;
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const ai = await startFakeOpenAi();
+    const server = await startParley(['serve'], { ...moto().env, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix, DYNAMODB_TABLE_PREFIX: 'both', WEB_CHAT: 'true', OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test-key' });
+    try {
+      const posted = await fetch(`${server.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'both-1', text: 'which one holds the claim?' }) });
+      expect(posted.status).toBe(202);
+      const documents = DynamoDBDocumentClient.from(dynamo);
+      const storeKeys = async () => ((await documents.send(new ScanCommand({ TableName: 'both-store' }))).Items ?? []).map((item) => String(item.key));
+      await until(async () => (await storeKeys()).some((key) => key.includes('history') && key.includes('both-1')), 'the history in both-store', 15_000);
+      expect((await storeKeys()).filter((key) => key.includes(':seen:'))).toEqual([]);
+      expect((await redis.keys(`${prefix}*`)).filter((key) => key.includes('seen:'))).not.toEqual([]);
+    } finally {
+      await server.stop();
+      await ai.close();
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
     }
   }, 60_000);
 });
