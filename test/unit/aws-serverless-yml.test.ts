@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { intercomAdapter, intercomConfigFromEnv } from '../../adapters/intercom/index.js';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
+import { loadConfig } from '../../src/index.js';
 import { serverlessYml } from '../helpers/serverless-yml.js';
 
 const source = (file: string) => readFileSync(new URL(`../../aws/${file}`, import.meta.url), 'utf8');
@@ -77,5 +78,17 @@ describe('examples/aws/serverless.yml routes', () => {
   it('names the OAuth variables a distributed Slack app needs', () => {
     const yml = readFileSync(new URL('../../examples/aws/serverless.yml', import.meta.url), 'utf8');
     for (const name of ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'SLACK_INSTALLATION_KEY']) expect(yml).toMatch(new RegExp(`^\\s*#?\\s*${name}: \\$\\{ssm:/parley/\\$\\{self:provider.stage\\}/${name}\\}`, 'm'));
+  });
+});
+
+describe('examples/aws/serverless.yml names', () => {
+  it('gives every table and queue a stage-suffixed name, so two stages in one account do not collide, and the log table\'s name is one parley accepts', () => {
+    const yml = serverlessYml();
+    const named = Object.entries(yml.resources.Resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table' || r.Type === 'AWS::SQS::Queue');
+    expect(named.length).toBe(4);
+    for (const [id, resource] of named) expect(String(resource.Properties.TableName ?? resource.Properties.QueueName), id).toContain('${self:provider.stage}');
+    expect(yml.provider.environment.CONVERSATION_LOG_TABLE).toEqual({ Ref: 'ConversationsTable' });
+    const deployed = String(yml.resources.Resources.ConversationsTable!.Properties.TableName).replace('${self:provider.stage}', 'staging');
+    expect(loadConfig({ CONVERSATION_LOG_TABLE: deployed }).dynamodb.conversationLogTable).toBe(deployed);
   });
 });
