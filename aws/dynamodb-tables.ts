@@ -7,8 +7,11 @@
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoDbSdk } from './dynamodb-sdk.js';
 
-/** What became of one resource: made now, or found already there (setup is idempotent). */
-export type SetupOutcome = 'created' | 'exists';
+/**
+ * What became of one resource: made now, found already there (setup is idempotent), or found and
+ * changed (an SQS queue made elsewhere, given the redrive policy parley needs).
+ */
+export type SetupOutcome = 'created' | 'exists' | 'updated';
 
 export interface TableOutcome {
   table: string;

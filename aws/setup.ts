@@ -1,7 +1,8 @@
 /**
  * `parley aws setup`: create the AWS resources the configuration names, and only those, on the
  * endpoints the AWS SDK is configured for (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS for an
- * emulator). Running it again finds everything in place and changes nothing.
+ * emulator). Running it again finds everything in place and changes nothing; a queue made
+ * elsewhere without a redrive policy is given one ('updated').
  */
 import { ConfigError, type Config } from '../src/index.js';
 import { dynamoDbSdk } from './dynamodb-sdk.js';
@@ -56,7 +57,8 @@ export async function setupAws(config: Config, report: (step: SetupStep) => void
       if (!name.endsWith('.fifo')) throw new ConfigError(`SQS_QUEUE_URL names "${name}", which is not a FIFO queue: parley needs one (its name ends in .fifo). Fix: set SQS_QUEUE_URL to …/${name}.fifo`);
       const existed = await queueExists(client, name);
       const made = await createSqsQueues(client, { name });
-      done({ kind: 'queue', name: made.queueUrl, purpose: 'job queue (SQS_QUEUE_URL)', outcome: existed ? 'exists' : 'created', detail: `dead letters: ${made.deadLetterQueueUrl}` });
+      const detail = [made.changed ?? made.differs, `dead letters: ${made.deadLetterQueueUrl}`].filter(Boolean).join('; ');
+      done({ kind: 'queue', name: made.queueUrl, purpose: 'job queue (SQS_QUEUE_URL)', outcome: made.changed ? 'updated' : existed ? 'exists' : 'created', detail });
     } finally {
       client.destroy();
     }

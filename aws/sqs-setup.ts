@@ -18,20 +18,46 @@ export interface SqsQueuesOptions {
   maxReceiveCount?: number;
 }
 
-/** Create (or find: CreateQueue is idempotent for equal attributes) the queue and its redrive queue. */
-export async function createSqsQueues(client: SQSClient, options: SqsQueuesOptions): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
+export interface SqsQueues {
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  /** What was changed on a queue that was already there (e.g. its redrive policy added). */
+  changed?: string;
+  /** What differs on a queue that was already there and is left as it is. */
+  differs?: string;
+}
+
+/**
+ * Create (or find: CreateQueue is idempotent for equal attributes) the queue and its redrive
+ * queue. A queue made elsewhere with other attributes is kept as it is, except that one without a
+ * redrive policy is given one: parley keeps its dead letters there.
+ */
+export async function createSqsQueues(client: SQSClient, options: SqsQueuesOptions): Promise<SqsQueues> {
   const sdk = sqsSdk('createSqsQueues()');
   const base = options.name.replace(/\.fifo$/, '');
   const fifo = { FifoQueue: 'true', MessageRetentionPeriod: String(14 * 24 * 3600) };
-  const dead = await client.send(new sdk.CreateQueueCommand({ QueueName: `${base}-dlq.fifo`, Attributes: fifo }));
-  const deadLetterQueueUrl = dead.QueueUrl!;
+  const deadLetterQueueUrl = (await createOrFind(client, `${base}-dlq.fifo`, fifo)).url;
   const { Attributes } = await client.send(new sdk.GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
-  const redrive = { deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: options.maxReceiveCount ?? 1000 };
-  const main = await client.send(
-    new sdk.CreateQueueCommand({
-      QueueName: `${base}.fifo`,
-      Attributes: { ...fifo, VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 900), RedrivePolicy: JSON.stringify(redrive) },
-    }),
-  );
-  return { queueUrl: main.QueueUrl!, deadLetterQueueUrl };
+  const redrive = JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: options.maxReceiveCount ?? 1000 });
+  const main = await createOrFind(client, `${base}.fifo`, { ...fifo, VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 900), RedrivePolicy: redrive });
+  if (!main.otherAttributes) return { queueUrl: main.url, deadLetterQueueUrl };
+  const existing = (await client.send(new sdk.GetQueueAttributesCommand({ QueueUrl: main.url, AttributeNames: ['RedrivePolicy'] }))).Attributes ?? {};
+  if (!existing.RedrivePolicy) {
+    await client.send(new sdk.SetQueueAttributesCommand({ QueueUrl: main.url, Attributes: { RedrivePolicy: redrive } }));
+    return { queueUrl: main.url, deadLetterQueueUrl, changed: 'redrive policy added (its other attributes left as they are)' };
+  }
+  const target = (JSON.parse(existing.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+  const differs = target === Attributes!.QueueArn ? 'its own attributes are left as they are' : `its redrive policy sends dead letters to ${target}, which parley uses; ${base}-dlq.fifo is unused (delete it, or point the redrive policy at it)`;
+  return { queueUrl: main.url, deadLetterQueueUrl, differs };
+}
+
+/** CreateQueue, or the URL of the queue of that name when it exists with other attributes. */
+async function createOrFind(client: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; otherAttributes: boolean }> {
+  const sdk = sqsSdk('createSqsQueues()');
+  try {
+    return { url: (await client.send(new sdk.CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!, otherAttributes: false };
+  } catch (error) {
+    if (!(error instanceof sdk.QueueNameExists)) throw error;
+    return { url: (await client.send(new sdk.GetQueueUrlCommand({ QueueName: name }))).QueueUrl!, otherAttributes: true };
+  }
 }

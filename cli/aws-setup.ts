@@ -22,7 +22,7 @@ export async function awsSetup(config: Config): Promise<number> {
 }
 
 function line(step: SetupStep): string {
-  return `${step.outcome === 'created' ? 'created' : 'exists '}  ${step.kind} ${step.name}: ${step.purpose}${step.detail ? `; ${step.detail}` : ''}`;
+  return `${step.outcome === 'exists' ? 'exists ' : step.outcome}  ${step.kind} ${step.name}: ${step.purpose}${step.detail ? `; ${step.detail}` : ''}`;
 }
 
 /** Where the SDK sends this service's calls: its endpoint variable, or AWS in the configured region. */

@@ -1,5 +1,5 @@
-import { dynamoDbFromConfig, storeTableName } from '../aws/index.js';
-import { MissingDependencyError, type Config } from '../src/index.js';
+import { dynamoDbFromConfig, sqsQueueFromConfig, storeTableName } from '../aws/index.js';
+import { ConfigError, MissingDependencyError, type Config } from '../src/index.js';
 
 export type CheckLine = { ok: boolean | 'warn'; what: string; detail: string };
 
@@ -30,5 +30,36 @@ async function reach(what: string, table: string, read: () => Promise<unknown>):
     const e = error as Error;
     const fix = e.name === 'ResourceNotFoundException' ? ' (create it: parley aws setup)' : '';
     return { ok: false, what, detail: `DynamoDB table ${table}: ${e.name}: ${e.message}${fix}` };
+  }
+}
+
+const SQS_TIMEOUT_MS = 5000;
+
+/** `parley check` for SQS (SQS_QUEUE_URL): the queue answers, and has the redrive queue parley keeps its dead letters in. */
+export async function checkSqs(config: Config): Promise<CheckLine[]> {
+  if (!config.sqsQueueUrl) return [];
+  const what = 'SQS queue';
+  let queue: ReturnType<typeof sqsQueueFromConfig>;
+  try {
+    queue = sqsQueueFromConfig(config)!;
+  } catch (error) {
+    if (error instanceof MissingDependencyError) return [{ ok: false, what, detail: error.message }];
+    throw error;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${SQS_TIMEOUT_MS / 1000} s`)), SQS_TIMEOUT_MS)));
+  try {
+    await Promise.race([queue.ping(), late]);
+    const counts = await Promise.race([queue.counts(), late]);
+    return [{ ok: true, what, detail: `${config.sqsQueueUrl} reached; ${counts.waiting} waiting, ${counts.dead} dead letters` }];
+  } catch (error) {
+    const e = error as Error;
+    // Reached, but without a redrive policy: jobs run, dead letters have nowhere to go.
+    if (e instanceof ConfigError) return [{ ok: 'warn', what, detail: e.message }];
+    const fix = /NonExistentQueue|QueueDoesNotExist/.test(`${e.name} ${e.message}`) ? ' (create it: parley aws setup)' : '';
+    return [{ ok: false, what, detail: `${config.sqsQueueUrl}: ${e.name}: ${e.message}${fix}` }];
+  } finally {
+    clearTimeout(timer);
+    await queue.close(0).catch(() => undefined);
   }
 }

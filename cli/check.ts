@@ -2,15 +2,18 @@ import OpenAI, { AuthenticationError } from 'openai';
 import type { Config } from '../src/index.js';
 import { splitApiKeys } from '../src/ai/keys.js';
 import { adaptersFromConfig } from './adapters.js';
-import { checkDynamoDb, type CheckLine as Line } from './check-aws.js';
+import { checkDynamoDb, checkSqs, type CheckLine as Line } from './check-aws.js';
 import { ioredisPackage } from '../src/redis-packages.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
 export async function check(config: Config): Promise<number> {
   const lines: Line[] = [{ ok: true, what: 'configuration', detail: 'every variable is valid' }];
-  const inMemory = config.dynamodb.tablePrefix ? 'the queue in memory, the store on DynamoDB' : 'in memory (set REDIS_URL to share them between processes)';
-  lines.push(config.redisUrl ? await checkRedis(config.redisUrl, redisShares(config)) : { ok: true, what: 'store and queue', detail: inMemory });
+  const queue = config.sqsQueueUrl ? 'the queue on SQS' : 'the queue in memory';
+  const store = config.dynamodb.tablePrefix ? 'the store on DynamoDB' : 'the store in memory';
+  const local = config.sqsQueueUrl || config.dynamodb.tablePrefix ? `${queue}, ${store}` : 'in memory (set REDIS_URL to share them between processes)';
+  lines.push(config.redisUrl ? await checkRedis(config.redisUrl, redisShares(config)) : { ok: true, what: 'store and queue', detail: local });
   lines.push(...(await checkDynamoDb(config)));
+  lines.push(...(await checkSqs(config)));
   lines.push(await checkAi(config));
   const adapters = adaptersFromConfig(config).map((a) => a.platform);
   lines.push({ ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true' });

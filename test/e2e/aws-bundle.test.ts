@@ -8,12 +8,15 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleAwsExample } from '../../bench/aws.js';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { bundleAwsExample, ingressColdStart } from '../../bench/aws.js';
 import { httpApiEvent } from '../helpers/lambda-events.js';
+import { useMoto } from '../helpers/moto.js';
 import { signSlack } from '../helpers/slack-events.js';
 
 const dir = join(new URL('../..', import.meta.url).pathname, 'node_modules', '.cache', 'parley-test-aws-bundle');
 const SECRET = 'bundle-test-secret';
+const moto = useMoto();
 
 /** Imports the bundle, answers one event, and says which Redis packages were loaded on the way. */
 const runner = `
@@ -44,5 +47,15 @@ describe('the serverless example, bundled', () => {
     expect(answer.statusCode).toBe(200);
     expect(answer.body).toContain('bundled-challenge');
     expect(answer.loaded).toEqual([]);
+  }, 60_000);
+
+  it("the bench's cold start is the deployed one: on SQS and DynamoDB, its first event a mention that is claimed and queued", async () => {
+    await bundleAwsExample('ingress', join(new URL('../..', import.meta.url).pathname, 'node_modules', '.cache', 'parley-bench-aws'));
+    const run = await ingressColdStart(moto().url, `cold-${Date.now().toString(36)}`);
+    expect(run.firstMs).toBeGreaterThan(0);
+    const sqs = new SQSClient({});
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: run.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    sqs.destroy();
+    expect(Number(Attributes?.ApproximateNumberOfMessages)).toBeGreaterThan(0);
   }, 60_000);
 });

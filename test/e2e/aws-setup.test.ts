@@ -7,12 +7,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai-server.js';
 import { useMoto } from '../helpers/moto.js';
 import { startParley } from '../helpers/processes.js';
+import { deleteKeys } from '../helpers/redis-keys.js';
 import { until } from '../helpers/until.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -100,6 +102,18 @@ describe('parley aws setup (moto)', () => {
     expect(missing.out).toMatch(/^FAIL {2}DynamoDB store: DynamoDB table nowhere-store: ResourceNotFoundException: .*\(create it: parley aws setup\)$/m);
   }, 60_000);
 
+  it('parley check with SQS_QUEUE_URL: names SQS as the queue and reaches it, or fails naming SQS and the fix', async () => {
+    const url = `${moto().url}/123456789012/checked-queue.fifo`;
+    const missing = await parley(['check'], { SQS_QUEUE_URL: url });
+    expect(missing.code).toBe(1);
+    expect(missing.out).not.toContain('the queue in memory');
+    expect(missing.out).toMatch(/^FAIL {2}SQS queue: \S+\/checked-queue\.fifo: .*\(create it: parley aws setup\)$/m);
+    expect((await awsSetup({ SQS_QUEUE_URL: url })).code).toBe(0);
+    const reached = await parley(['check'], { SQS_QUEUE_URL: url });
+    expect(reached.out).toMatch(/^ok {4}store and queue: the queue on SQS, the store in memory$/m);
+    expect(reached.out).toMatch(/^ok {4}SQS queue: \S+\/checked-queue\.fifo reached; 0 waiting, 0 dead letters$/m);
+  }, 60_000);
+
   it('with CONVERSATION_LOG_TABLE only: that table and nothing else', async () => {
     const run = added(() => awsSetup({ CONVERSATION_LOG_TABLE: 'support_log' }));
     expect(await run).toEqual({ tables: ['support_log'], queues: [] });
@@ -119,6 +133,23 @@ describe('parley aws setup (moto)', () => {
     expect(await added(async () => (second = await awsSetup(env)))).toEqual({ tables: [], queues: [] });
     expect([second.code, second.out.includes('exists   queue')]).toEqual([0, true]);
   });
+
+  it('with a FIFO queue made elsewhere without a redrive policy: gives it one (and its dead-letter queue), says so, exit 0; then parley dlq list works', async () => {
+    const made = await sqs.send(new CreateQueueCommand({ QueueName: 'made-elsewhere.fifo', Attributes: { FifoQueue: 'true', VisibilityTimeout: '120' } }));
+    const env = { SQS_QUEUE_URL: made.QueueUrl! };
+    let first = { code: -1, out: '' };
+    expect(await added(async () => (first = await awsSetup(env)))).toEqual({ tables: [], queues: ['made-elsewhere-dlq.fifo'] });
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toMatch(/^updated {2}queue \S+\/made-elsewhere\.fifo: job queue \(SQS_QUEUE_URL\); redrive policy added.*dead letters: \S+\/made-elsewhere-dlq\.fifo/m);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: made.QueueUrl, AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'] }));
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toMatchObject({ deadLetterTargetArn: expect.stringMatching(/:made-elsewhere-dlq\.fifo$/), maxReceiveCount: 1000 });
+    expect(Attributes?.VisibilityTimeout).toBe('120'); // its own settings are left as they are
+
+    const listed = await parley(['dlq', 'list'], env);
+    expect(listed.code, listed.out).toBe(0);
+    const again = await awsSetup(env);
+    expect([again.code, again.out.includes('exists   queue')]).toEqual([0, true]);
+  }, 60_000);
 
   it('with an SQS_QUEUE_URL that is not a FIFO queue: a configuration error (exit 1) naming the fix, and nothing created', async () => {
     let result = { code: -1, out: '' };
@@ -158,6 +189,28 @@ describe('parley aws setup (moto)', () => {
     } finally {
       await server.stop();
       await ai.close();
+    }
+  }, 60_000);
+
+  it('with REDIS_URL as well: the dedupe claim is a Redis key (the BullMQ queue takes it in its one script), the history in <prefix>-store', async () => {
+    expect((await awsSetup({ DYNAMODB_TABLE_PREFIX: 'both' })).code).toBe(0);
+    const prefix = `aws-both-${Date.now().toString(36)}`;
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const ai = await startFakeOpenAi();
+    const server = await startParley(['serve'], { ...moto().env, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix, DYNAMODB_TABLE_PREFIX: 'both', WEB_CHAT: 'true', OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test-key' });
+    try {
+      const posted = await fetch(`${server.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'both-1', text: 'which one holds the claim?' }) });
+      expect(posted.status).toBe(202);
+      const documents = DynamoDBDocumentClient.from(dynamo);
+      const storeKeys = async () => ((await documents.send(new ScanCommand({ TableName: 'both-store' }))).Items ?? []).map((item) => String(item.key));
+      await until(async () => (await storeKeys()).some((key) => key.includes('history') && key.includes('both-1')), 'the history in both-store', 15_000);
+      expect((await storeKeys()).filter((key) => key.includes(':seen:'))).toEqual([]);
+      expect((await redis.keys(`${prefix}*`)).filter((key) => key.includes('seen:'))).not.toEqual([]);
+    } finally {
+      await server.stop();
+      await ai.close();
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
     }
   }, 60_000);
 });
