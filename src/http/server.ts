@@ -16,15 +16,20 @@ export function listen(middleware: NodeMiddleware, port: number, host: string): 
 }
 
 /**
- * Stop taking connections; idle keep-alive sockets are closed at once, and connections that never
- * end by themselves (a browser's event stream) after a short grace period.
+ * Stop taking connections; idle keep-alive sockets are closed at once and as each finishes its
+ * request (an ack in flight, an event stream ended by the bot's close), and connections that never
+ * end by themselves after a short grace period.
  */
 export function stopAccepting(server: Server, graceMs = 3000): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    // server.close() closes the connections idle now, not those that become idle afterwards.
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
     force.unref();
+    idle.unref();
     server.close(() => {
       clearTimeout(force);
+      clearInterval(idle);
       resolve();
     });
     server.closeIdleConnections();
