@@ -33,8 +33,9 @@ const API_TIMEOUT_SECONDS = 15;
 
 /** Create the Intercom adapter. */
 export function intercomAdapter(input: IntercomAdapterOptions): Adapter<IntercomDetails> & { client: IntercomClient } {
-  const options = intercomConfigFromOptions(input);
+  // A missing SDK first: installing it is the first thing to fix.
   const intercom = intercomSdk();
+  const options = intercomConfigFromOptions(input);
   const client =
     options.client ??
     new intercom.IntercomClient({

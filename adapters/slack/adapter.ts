@@ -54,8 +54,9 @@ export class ParleyReceiver implements Receiver {
 
 /** Create the Slack adapter. */
 export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> & { app: App } {
-  const options = slackConfigFromOptions(input);
+  // A missing SDK first: installing it is the first thing to fix.
   requireSlackPackages();
+  const options = slackConfigFromOptions(input);
   let context: AdapterContext | undefined;
   // The SDKs' own lines go to parley's log once the adapter has started (`context` is set then).
   const sdkLogger = slackSdkLogger(() => context?.logger);

@@ -21,8 +21,9 @@ export type WhatsAppAdapterOptions = WhatsAppOptions & {
 
 /** Create the WhatsApp adapter. */
 export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsAppDetails> & { client: Twilio } {
-  const options = whatsappConfigFromOptions(input);
+  // A missing SDK first: installing it is the first thing to fix.
   const twilio = twilioSdk();
+  const options = whatsappConfigFromOptions(input);
   const sendToken = options.authTokens[0] as string;
   const client = options.client ?? twilio(options.accountSid, sendToken, { httpClient: createTwilioHttpClient(options.apiUrl), autoRetry: false });
   // The SDK loads its REST modules on first use, a few hundred ms of synchronous work that would
