@@ -1,5 +1,5 @@
 import OpenAI, { AuthenticationError } from 'openai';
-import type { Config } from '../src/index.js';
+import { ParleyError, type Config } from '../src/index.js';
 import { splitApiKeys } from '../src/ai/keys.js';
 import { adaptersFromConfig } from './adapters.js';
 import { checkDynamoDb, checkSqs, type CheckLine as Line } from './check-aws.js';
@@ -15,13 +15,23 @@ export async function check(config: Config): Promise<number> {
   lines.push(...(await checkDynamoDb(config)));
   lines.push(...(await checkSqs(config)));
   lines.push(await checkAi(config));
-  const adapters = adaptersFromConfig(config).map((a) => a.platform);
-  lines.push({ ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true' });
+  lines.push(adaptersLine(config));
   for (const line of lines) {
     const mark = line.ok === true ? 'ok  ' : line.ok === 'warn' ? 'warn' : 'FAIL';
     console.log(`${mark}  ${line.what}: ${line.detail}`);
   }
   return lines.some((line) => line.ok === false) ? 1 : 0;
+}
+
+/** The adapters the configuration turns on; one that cannot be built (its SDK not installed...) is a FAIL line, after the others. */
+function adaptersLine(config: Config): Line {
+  try {
+    const adapters = adaptersFromConfig(config).map((a) => a.platform);
+    return { ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true' };
+  } catch (error) {
+    if (!(error instanceof ParleyError)) throw error;
+    return { ok: false, what: 'adapters', detail: error.message };
+  }
 }
 
 /**

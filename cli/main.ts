@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../src/index.js';
+import { ConfigError, loadConfig, MissingDependencyError, type Config } from '../src/index.js';
 import { awsSetup } from './aws-setup.js';
 import { check } from './check.js';
 import { dlq } from './dlq.js';
@@ -119,8 +119,11 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    // An adapter's own variables are validated when the adapter is built.
-    console.error(error instanceof ConfigError ? `parley: configuration error\n${error.message}` : error);
+    // An adapter's own variables are validated when the adapter is built, and its SDK loaded then:
+    // both are the operator's to fix, so a sentence (with the install command), not a stack.
+    if (error instanceof ConfigError) console.error(`parley: configuration error\n${error.message}`);
+    else if (error instanceof MissingDependencyError) console.error(`parley: missing dependency\n${error.message}`);
+    else console.error(error);
     process.exitCode = 1;
   },
 );

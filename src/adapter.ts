@@ -55,9 +55,12 @@ export interface HttpResponse {
 }
 
 /** What `receive` found in a webhook: the answer for the platform and the messages to handle. */
-export interface Received {
+// `any` by default, as InboundMessage's, so a `Promise<Received>` annotation still fits any adapter.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface Received<TDetails extends object = any> {
   response: HttpResponse;
-  messages: InboundMessage[];
+  /** Their `conversation.details` are the adapter's `TDetails`. */
+  messages: InboundMessage<TDetails>[];
   /**
    * Work that must not hold up the platform's answer (Slack: the developer's Bolt listeners for an
    * event parley acknowledged itself). Run once the answer has been written, and only when it is a
@@ -184,7 +187,7 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
   start?(context: AdapterContext): Promise<void>;
   stop?(): Promise<void>;
   /** Verify and parse a webhook. Throws HttpError for requests a user caused to fail. */
-  receive(request: HttpRequest): Promise<Received>;
+  receive(request: HttpRequest): Promise<Received<TDetails>>;
   /** The longest part the platform takes, in characters of formatted text; longer replies are split. */
   readonly maxChars?: number;
   /** The reply's markdown as the platform writes it (mrkdwn, WhatsApp's marks), before it is split. Absent: sent as markdown. */
@@ -216,5 +219,5 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
    * In direct mode, turn the reply into the webhook's HTTP answer (Twilio TwiML). Adapters
    * without it get their reply posted before the webhook is answered.
    */
-  respondDirect?(reply: Reply, received: Received): HttpResponse;
+  respondDirect?(reply: Reply, received: Received<TDetails>): HttpResponse;
 }

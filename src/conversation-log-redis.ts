@@ -11,6 +11,7 @@
  */
 import type { ConversationEntry, ConversationLog, ExchangeFeedback, RateResult } from './conversation-log.js';
 import { searchConversations, type ConversationQuery, type ConversationSummary } from './conversation-search.js';
+import { ConfigError } from './errors.js';
 import type { RedisClient } from './store/redis-connection.js';
 import { redisScript } from './store/redis-script.js';
 
@@ -84,11 +85,11 @@ export class RedisConversationLog implements ConversationLog {
     this.prefix = options.prefix ?? 'parley';
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError(`RedisConversationLog: maxEntries must be a positive integer, not ${this.maxEntries}`);
-    if (!(this.ttlSeconds > 0)) throw new RangeError(`RedisConversationLog: ttlSeconds must be positive, not ${this.ttlSeconds}`);
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new ConfigError(`RedisConversationLog: maxEntries must be a positive integer, not ${this.maxEntries}`);
+    if (!(this.ttlSeconds > 0)) throw new ConfigError(`RedisConversationLog: ttlSeconds must be positive, not ${this.ttlSeconds}`);
     // a record writes both keys together: in one slot, they go to one node in one write
     if (redis.isCluster && !/\{[^}]+\}/.test(this.prefix)) {
-      throw new Error(`RedisConversationLog: on a Redis Cluster the prefix needs a {hash tag} so its keys share a slot (e.g. "{${this.prefix}}"), not "${this.prefix}"`);
+      throw new ConfigError(`RedisConversationLog: on a Redis Cluster the prefix needs a {hash tag} so its keys share a slot (e.g. "{${this.prefix}}"), not "${this.prefix}"`);
     }
   }
 

@@ -22,12 +22,15 @@ export interface Attachment {
   name?: string;
 }
 
-/** One message from a person, as every adapter hands it to the core. */
-export interface InboundMessage {
+/** One message from a person, as every adapter hands it to the core; `conversation.details` is the adapter's `TDetails`. */
+// The default is `any` so that code written before this was generic (a `Promise<Received>` in an
+// `Adapter<MyDetails>`) still compiles; give TDetails to have the details checked.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface InboundMessage<TDetails extends object = any> {
   /** The platform's delivery-stable id (Slack event_id, Twilio MessageSid...): the dedupe key. */
   id: string;
   platform: string;
-  conversation: ConversationRef;
+  conversation: ConversationRef<TDetails>;
   user: { id: string; name?: string };
   text: string;
   attachments?: Attachment[];

@@ -6,7 +6,7 @@
 import type { IntercomClient, IntercomEnvironment } from 'intercom-client';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterContext, HttpRequest, Received, Store } from 'parley/adapter-kit';
-import type { IntercomConfig, IntercomRegion } from './config.js';
+import { intercomConfigFromOptions, type IntercomOptions, type IntercomRegion } from './config.js';
 import { handoffMatcher } from './handoff-patterns.js';
 import { messagesFromNotification, type IntercomDetails } from './inbound.js';
 import { parseNotification } from './notification.js';
@@ -15,10 +15,11 @@ import { IntercomSender, MAX_PART_CHARS } from './send.js';
 import { ConversationState } from './state.js';
 import { verifyIntercomSignature } from './verify.js';
 
-export interface IntercomAdapterOptions extends IntercomConfig {
+/** accessToken and clientSecrets are needed; the rest has the INTERCOM_ variables' defaults. */
+export type IntercomAdapterOptions = IntercomOptions & {
   /** Your own client (its retries are yours then); by default parley makes one with retries off. */
   client?: IntercomClient;
-}
+};
 
 /** Each region's entry in the SDK's IntercomEnvironment (read once the SDK is loaded). */
 const REGIONS = {
@@ -31,8 +32,10 @@ const REGIONS = {
 const API_TIMEOUT_SECONDS = 15;
 
 /** Create the Intercom adapter. */
-export function intercomAdapter(options: IntercomAdapterOptions): Adapter<IntercomDetails> & { client: IntercomClient } {
+export function intercomAdapter(input: IntercomAdapterOptions): Adapter<IntercomDetails> & { client: IntercomClient } {
+  // A missing SDK first: installing it is the first thing to fix.
   const intercom = intercomSdk();
+  const options = intercomConfigFromOptions(input);
   const client =
     options.client ??
     new intercom.IntercomClient({

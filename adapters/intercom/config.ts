@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseEnv, schemas, type Variable } from 'parley';
+import { ConfigError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
 
 /** What a customer writes when they want a person, unless INTERCOM_HANDOFF_PATTERNS says otherwise. */
 export const DEFAULT_HANDOFF_PATTERNS = 'human, agent, real person, talk to someone, speak to someone, representative';
@@ -55,6 +55,44 @@ export function intercomConfigFromEnv(env: Record<string, string | undefined>): 
     handoffPatterns: patterns.toLowerCase() === 'none' ? [] : splitList(patterns.toLowerCase()),
     path: v.INTERCOM_WEBHOOK_PATH as string,
     stopAfterHumanReply: v.INTERCOM_STOP_AFTER_HUMAN_REPLY as boolean,
+  };
+}
+
+/** intercomAdapter()'s options: the token and the client secrets; the rest defaults as the INTERCOM_ variables do. */
+export type IntercomOptions = Pick<IntercomConfig, 'accessToken' | 'clientSecrets'> & Partial<Omit<IntercomConfig, 'accessToken' | 'clientSecrets'>>;
+
+const intercomOptions = z.looseObject({
+  accessToken: intercomVariables.INTERCOM_ACCESS_TOKEN.schema,
+  clientSecrets: z.array(intercomVariables.INTERCOM_CLIENT_SECRET.schema).min(1, 'expected at least one client secret'),
+  adminId: intercomVariables.INTERCOM_ADMIN_ID.schema.optional(),
+  apiUrl: schemas.url.optional(),
+  region: z.enum(['us', 'eu', 'au']).optional(),
+  handoffTeamId: intercomVariables.INTERCOM_HANDOFF_TEAM_ID.schema.optional(),
+  handoffPatterns: z.array(z.string()).optional(),
+  path: intercomVariables.INTERCOM_WEBHOOK_PATH.schema.optional(),
+  stopAfterHumanReply: z.boolean().optional(),
+});
+
+const intercomHints = {
+  accessToken: 'pass accessToken, the Access Token from your app\'s "Authentication" page in the Intercom Developer Hub',
+  clientSecrets: 'pass clientSecrets: [the Client Secret from your app\'s "Basic Information" page] (several while rotating)',
+  adminId: 'pass adminId, the numeric id of the teammate the bot replies as, or leave it out',
+  apiUrl: 'pass apiUrl as an Intercom API base, e.g. https://api.intercom.io, or leave it out',
+  region: 'pass region us, eu or au, or leave it out (us)',
+  handoffTeamId: 'pass handoffTeamId, the numeric id of the team that takes over, or leave it out',
+  path: 'pass path starting with /, e.g. /intercom/webhook, or leave it out',
+};
+
+/** The configuration from intercomAdapter()'s options, checked as the INTERCOM_ variables are; a ConfigError names a missing or bad one. */
+export function intercomConfigFromOptions<O extends IntercomOptions>(options: O | undefined): O & IntercomConfig {
+  const given = parseOptions('intercomAdapter', intercomOptions, options, intercomHints) as O & z.output<typeof intercomOptions>;
+  const defaults = parseEnv(intercomVariables, {});
+  return {
+    ...given,
+    region: given.region ?? (defaults.INTERCOM_REGION as IntercomRegion),
+    handoffPatterns: (given.handoffPatterns ?? splitList(defaults.INTERCOM_HANDOFF_PATTERNS as string)).map((p) => p.trim().toLowerCase()).filter(Boolean),
+    path: given.path ?? (defaults.INTERCOM_WEBHOOK_PATH as string),
+    stopAfterHumanReply: given.stopAfterHumanReply ?? (defaults.INTERCOM_STOP_AFTER_HUMAN_REPLY as boolean),
   };
 }
 

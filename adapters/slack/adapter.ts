@@ -9,7 +9,7 @@ import type { App, Logger as SdkLogger, Receiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { HttpError, json, leanFetch, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
-import type { SlackConfig } from './config.js';
+import { slackConfigFromOptions, type SlackOptions } from './config.js';
 import { dispatchToBolt } from './dispatch.js';
 import type { SlackDetails } from './events.js';
 import { createFastPath, type RetryMeta } from './fast-path.js';
@@ -32,7 +32,8 @@ import { assistantThreads } from './assistant.js';
 /** One Web API call may take this long before it counts as failed (and is retried by the queue). */
 const API_TIMEOUT_MS = 15_000;
 
-export interface SlackAdapterOptions extends SlackConfig {
+/** Only botToken (or oauth) and signingSecret (or appToken) are needed; the rest has the SLACK_ variables' defaults. */
+export interface SlackAdapterOptions extends SlackOptions {
   /** Your own Bolt App (created with `receiver: new ParleyReceiver()`), or one parley creates. */
   app?: App;
   /**
@@ -63,8 +64,10 @@ export class ParleyReceiver implements Receiver {
 }
 
 /** Create the Slack adapter. */
-export function slackAdapter(options: SlackAdapterOptions): Adapter<SlackDetails> & { app: App } {
+export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> & { app: App } {
+  // A missing SDK first: installing it is the first thing to fix.
   requireSlackPackages();
+  const options = slackConfigFromOptions(input);
   let context: AdapterContext | undefined;
   // The SDKs' own lines go to parley's log once the adapter has started (`context` is set then).
   const sdkLogger = slackSdkLogger(() => context?.logger);

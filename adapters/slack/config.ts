@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseEnv, schemas, type Variable } from 'parley';
+import { ConfigError, optionError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
 import { parseInstallationKeys } from './installation-crypto.js';
 
 /** The bot scopes parley's features need (the manifest's list in the README): what /slack/install asks for by default. */
@@ -66,6 +66,59 @@ export function slackConfigFromEnv(env: Record<string, string | undefined>): Sla
     streaming: v.SLACK_STREAMING as boolean,
     threadFollowUps: v.SLACK_THREAD_FOLLOWUPS as boolean,
     suggestedPrompts: splitList(v.SLACK_SUGGESTED_PROMPTS ?? '', '|'),
+  };
+}
+
+/** slackAdapter()'s options: the tokens and secrets; the rest defaults as the SLACK_ variables do. */
+export interface SlackOptions extends Partial<SlackConfig> {
+  /** One signing secret, as Bolt spells it (`signingSecrets` holds several while rotating). */
+  signingSecret?: string;
+}
+
+const slackOptions = z.looseObject({
+  botToken: slackVariables.SLACK_BOT_TOKEN.schema.optional(),
+  signingSecret: slackVariables.SLACK_SIGNING_SECRET.schema.optional(),
+  signingSecrets: z.array(slackVariables.SLACK_SIGNING_SECRET.schema).optional(),
+  appToken: slackVariables.SLACK_APP_TOKEN.schema.optional(),
+  apiUrl: schemas.url.optional(),
+  path: slackVariables.SLACK_EVENTS_PATH.schema.optional(),
+  streaming: z.boolean().optional(),
+  threadFollowUps: z.boolean().optional(),
+  suggestedPrompts: z.array(z.string()).optional(),
+  oauth: z.looseObject({ clientId: z.string().min(1), clientSecret: z.string().min(8), stateSecret: z.string().min(32), installationKeys: z.array(z.instanceof(Buffer)).min(1), scopes: z.array(z.string()) }).optional(),
+});
+
+const slackHints = {
+  botToken: 'pass botToken, the Bot User OAuth Token (xoxb-…) from your app\'s "OAuth & Permissions" page, or oauth (many workspaces)',
+  signingSecret: 'pass signingSecret (or signingSecrets, several while rotating), the Signing Secret from your app\'s "Basic Information" page',
+  signingSecrets: 'pass signingSecrets: [the Signing Secret from your app\'s "Basic Information" page], or signingSecret',
+  appToken: 'pass appToken, an app-level token (xapp-…) with connections:write, or leave it out',
+  apiUrl: 'pass apiUrl as the Web API base, e.g. https://slack.com/api/, or leave it out',
+  path: 'pass path starting with /, e.g. /slack/events, or leave it out',
+  oauth: 'pass oauth as slackConfigFromEnv builds it (clientId, clientSecret, stateSecret, installationKeys, scopes), or botToken',
+};
+
+/**
+ * The configuration from slackAdapter()'s options: checked as the SLACK_ variables are, with their
+ * defaults. Throws a ConfigError naming a missing or bad option.
+ */
+export function slackConfigFromOptions<O extends SlackOptions>(options: O | undefined): Omit<O, 'signingSecret'> & SlackConfig {
+  const { signingSecret, ...given } = parseOptions('slackAdapter', slackOptions, options, slackHints) as O & z.output<typeof slackOptions>;
+  const defaults = parseEnv(slackVariables, {});
+  const many = given.oauth !== undefined || (given as { installations?: unknown }).installations !== undefined;
+  if (!given.botToken && !many) throw optionError('slackAdapter', `option botToken is missing. Fix: ${slackHints.botToken}.`);
+  const signingSecrets = [...(given.signingSecrets ?? []), ...(signingSecret ? [signingSecret] : [])];
+  if (signingSecrets.length === 0 && !given.appToken) {
+    throw optionError('slackAdapter', `option signingSecret is missing: without it no request can be verified. Fix: ${slackHints.signingSecret}, or appToken for Socket Mode.`);
+  }
+  return {
+    ...given,
+    signingSecrets,
+    apiUrl: given.apiUrl ?? (defaults.SLACK_API_URL as string),
+    path: given.path ?? (defaults.SLACK_EVENTS_PATH as string),
+    streaming: given.streaming ?? (defaults.SLACK_STREAMING as boolean),
+    threadFollowUps: given.threadFollowUps ?? (defaults.SLACK_THREAD_FOLLOWUPS as boolean),
+    suggestedPrompts: given.suggestedPrompts ?? splitList(defaults.SLACK_SUGGESTED_PROMPTS ?? '', '|'),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Twilio } from 'twilio';
 import type { Adapter, AdapterContext, HttpRequest, Received } from 'parley/adapter-kit';
-import type { WhatsAppConfig } from './config.js';
+import { whatsappConfigFromOptions, type WhatsAppOptions } from './config.js';
 import { createTwilioHttpClient } from './http-client.js';
 import { parseTwilioWebhook, type WhatsAppDetails } from './inbound.js';
 import { parseTwilioBody } from './parse.js';
@@ -13,16 +13,18 @@ import { WhatsAppSender, twimlParts, whatsappParts } from './send.js';
 import { emptyTwiml, messagesTwiml } from './twiml.js';
 import { verifyTwilioSignature } from './verify.js';
 
-export interface WhatsAppAdapterOptions extends WhatsAppConfig {
+/** accountSid, authTokens and from (or messagingServiceSid) are needed; apiUrl and path have the TWILIO_ variables' defaults. */
+export type WhatsAppAdapterOptions = WhatsAppOptions & {
   /** Your own twilio client; by default one is made from the account SID and the first auth token. */
   client?: Twilio;
-}
+};
 
 /** Create the WhatsApp adapter. */
-export function whatsappAdapter(options: WhatsAppAdapterOptions): Adapter<WhatsAppDetails> & { client: Twilio } {
+export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsAppDetails> & { client: Twilio } {
+  // A missing SDK first: installing it is the first thing to fix.
   const twilio = twilioSdk();
-  const [sendToken] = options.authTokens;
-  if (!sendToken) throw new Error('whatsappAdapter: authTokens must hold at least one Twilio auth token');
+  const options = whatsappConfigFromOptions(input);
+  const sendToken = options.authTokens[0] as string;
   const client = options.client ?? twilio(options.accountSid, sendToken, { httpClient: createTwilioHttpClient(options.apiUrl), autoRetry: false });
   // The SDK loads its REST modules on first use, a few hundred ms of synchronous work that would
   // stall every request in flight (/healthz included): load them now, before the server listens.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseEnv, schemas, type Variable } from 'parley';
+import { ConfigError, optionError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
 
 /** A WhatsApp sender as Twilio writes it; a bare E.164 number gets the `whatsapp:` prefix. */
 const whatsappNumber = z
@@ -49,6 +49,35 @@ export function whatsappConfigFromEnv(env: Record<string, string | undefined>): 
     apiUrl: v.TWILIO_API_URL as string,
     path: v.TWILIO_WHATSAPP_PATH as string,
   };
+}
+
+/** whatsappAdapter()'s options: the account, its tokens and a sender; the rest defaults as the TWILIO_ variables do. */
+export type WhatsAppOptions = Pick<WhatsAppConfig, 'accountSid' | 'authTokens' | 'from' | 'messagingServiceSid'> & Partial<Pick<WhatsAppConfig, 'apiUrl' | 'path'>>;
+
+const whatsappOptions = z.looseObject({
+  accountSid: whatsappVariables.TWILIO_ACCOUNT_SID.schema,
+  authTokens: z.array(whatsappVariables.TWILIO_AUTH_TOKEN.schema).min(1, 'expected at least one auth token'),
+  from: whatsappVariables.TWILIO_WHATSAPP_FROM.schema.optional(),
+  messagingServiceSid: whatsappVariables.TWILIO_MESSAGING_SERVICE_SID.schema.optional(),
+  apiUrl: schemas.url.optional(),
+  path: whatsappVariables.TWILIO_WHATSAPP_PATH.schema.optional(),
+});
+
+const whatsappHints = {
+  accountSid: 'pass accountSid, the Account SID (AC…) shown on your Twilio Console dashboard',
+  authTokens: 'pass authTokens: [the Auth Token from your Twilio Console dashboard] (several while rotating; the first is used to send)',
+  from: 'pass from, your WhatsApp sender, e.g. whatsapp:+14155238886 (the sandbox number)',
+  messagingServiceSid: 'pass messagingServiceSid, a Messaging Service (MG…) with a WhatsApp sender, or leave it out',
+  apiUrl: 'pass apiUrl as the base URL replacing https://api.twilio.com, or leave it out',
+  path: 'pass path starting with /, e.g. /twilio/whatsapp, or leave it out',
+};
+
+/** The configuration from whatsappAdapter()'s options, checked as the TWILIO_ variables are; a ConfigError names a missing or bad one. */
+export function whatsappConfigFromOptions<O extends WhatsAppOptions>(options: O | undefined): O & WhatsAppConfig {
+  const given = parseOptions('whatsappAdapter', whatsappOptions, options, whatsappHints) as O & z.output<typeof whatsappOptions>;
+  if (!given.from && !given.messagingServiceSid) throw optionError('whatsappAdapter', `option from is missing: replies need a sender. Fix: ${whatsappHints.from}, or messagingServiceSid (MG…).`);
+  const defaults = parseEnv(whatsappVariables, {});
+  return { ...given, apiUrl: given.apiUrl ?? (defaults.TWILIO_API_URL as string), path: given.path ?? (defaults.TWILIO_WHATSAPP_PATH as string) };
 }
 
 function problem(message: string): ConfigError {

@@ -19,12 +19,20 @@ type Response<T> = TwilioResponse.default<T>;
 
 /** The client to pass as the twilio SDK's `httpClient`, sending to `apiUrl` (TWILIO_API_URL). */
 export function createTwilioHttpClient(apiUrl: string = DEFAULT_API_URL): RequestClient {
-  TwilioHttpClient ??= defineTwilioHttpClient(twilioSdk('createTwilioHttpClient()').RequestClient);
-  return new TwilioHttpClient(apiUrl);
+  ClientClass ??= defineTwilioHttpClient(twilioSdk('createTwilioHttpClient()').RequestClient);
+  return new ClientClass(apiUrl);
 }
 
+/**
+ * @deprecated The name this had before createTwilioHttpClient (0.1 exported it):
+ * `new TwilioHttpClient(apiUrl)` still gives the same client.
+ */
+export const TwilioHttpClient = function TwilioHttpClient(apiUrl?: string) {
+  return createTwilioHttpClient(apiUrl);
+} as unknown as new (apiUrl?: string) => RequestClient;
+
 // Defined on first use: its base class comes from the optional twilio SDK.
-let TwilioHttpClient: ReturnType<typeof defineTwilioHttpClient> | undefined;
+let ClientClass: ReturnType<typeof defineTwilioHttpClient> | undefined;
 
 function defineTwilioHttpClient(Base: typeof RequestClient) {
   return class TwilioHttpClient extends Base {

@@ -1,6 +1,6 @@
 export { whatsappAdapter, type WhatsAppAdapterOptions } from './adapter.js';
-export { whatsappConfigFromEnv, whatsappVariables, type WhatsAppConfig } from './config.js';
+export { whatsappConfigFromEnv, whatsappVariables, type WhatsAppConfig, type WhatsAppOptions } from './config.js';
 export { verifyTwilioSignature } from './verify.js';
 export { markdownToWhatsApp } from './format.js';
-export { createTwilioHttpClient } from './http-client.js';
+export { createTwilioHttpClient, TwilioHttpClient } from './http-client.js';
 export type { WhatsAppDetails } from './inbound.js';

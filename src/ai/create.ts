@@ -3,6 +3,7 @@ import { NoProviderAiClient } from './no-provider.js';
 import { OpenAiClient } from './openai-client.js';
 import { defaultPrices } from './prices.js';
 import type { AiClient, AiOptions } from './types.js';
+import { ConfigError } from '../errors.js';
 
 /** Defaults for every tuning knob; config may override any of them. */
 export const defaultAiOptions = {
@@ -44,14 +45,14 @@ function validate(options: AiOptions): void {
   const positive = ['attempts', 'attemptTimeoutMs', 'deadlineMs', 'breakerThreshold', 'maxConcurrent', 'maxOutputTokens'] as const;
   for (const name of positive) {
     if (!Number.isFinite(options[name]) || options[name] < 1) {
-      throw new RangeError(`AI option ${name} must be a number ≥ 1 (got ${String(options[name])})`);
+      throw new ConfigError(`AI option ${name} must be a number ≥ 1 (got ${String(options[name])})`);
     }
   }
   const nonNegative = ['initialBackoffMs', 'maxBackoffMs', 'breakerHalfOpenAfterMs', 'maxInlineWaitMs', 'cacheTtlSeconds'] as const;
   for (const name of nonNegative) {
     if (!Number.isFinite(options[name]) || options[name] < 0) {
-      throw new RangeError(`AI option ${name} must be a number ≥ 0 (got ${String(options[name])})`);
+      throw new ConfigError(`AI option ${name} must be a number ≥ 0 (got ${String(options[name])})`);
     }
   }
-  if (options.model.trim() === '') throw new RangeError('AI option model must not be empty (e.g. "gpt-4o-mini")');
+  if (options.model.trim() === '') throw new ConfigError('AI option model must not be empty (e.g. "gpt-4o-mini")');
 }

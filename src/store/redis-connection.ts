@@ -1,5 +1,6 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ioredisPackage } from '../redis-packages.js';
+import { ConfigError } from '../errors.js';
 
 /** A Redis client parley uses: one server (or a Sentinel-managed primary), or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -24,7 +25,7 @@ export interface RedisTarget {
  */
 export function parseRedisUrl(url: string): RedisTarget {
   const match = /^(rediss?|redis\+sentinel|rediss\+sentinel|redis\+cluster|rediss\+cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(\/[^?#]*)?/.exec(url);
-  if (!match) throw new Error(`not a Redis URL: ${url.replace(/\/\/[^@/]*@/, '//<hidden>@')}`);
+  if (!match) throw new ConfigError(`not a Redis URL: ${url.replace(/\/\/[^@/]*@/, '//<hidden>@')}`);
   const [, scheme = '', user, pass, hosts = '', path = ''] = match;
   const tls = scheme.startsWith('rediss');
   const nodes = hosts.split(',').map((hostPort) => {

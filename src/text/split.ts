@@ -3,6 +3,7 @@
  * message's length). Platform-agnostic: lengths are JS string lengths (UTF-16 code units), which
  * is what every platform limit we target counts, or a safe over-estimate of it.
  */
+import { ConfigError } from '../errors.js';
 
 /** A fenced code block: `start`..`end` covers the opening fence line through the closing one. */
 interface Fence {
@@ -35,7 +36,7 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  */
 export function splitMessage(text: string, maxChars: number): string[] {
   if (!Number.isInteger(maxChars) || maxChars < 2) {
-    throw new RangeError(`splitMessage: maxChars must be an integer of at least 2, got ${maxChars}`);
+    throw new ConfigError(`splitMessage: maxChars must be an integer of at least 2, got ${maxChars}`);
   }
   const trimmed = trimBlankLines(text);
   if (trimmed === '') return [];

@@ -5,7 +5,7 @@
  */
 import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryConversationLog, RedisConversationLog, type ConversationLog } from '../../src/index.js';
+import { ConfigError, MemoryConversationLog, RedisConversationLog, type ConversationLog } from '../../src/index.js';
 import { describeConversationLogContract, exchange, FIXTURE } from './conversation-log-contract.js';
 import { commandsSent, keysWithPrefix, uniquePrefix, useRedis } from './redis-helpers.js';
 
@@ -133,7 +133,7 @@ describe('RedisConversationLog', () => {
       cluster.disconnect();
     }
     const connection = redis.admin();
-    expect(() => new RedisConversationLog(connection, { maxEntries: 0 })).toThrow(RangeError);
-    expect(() => new RedisConversationLog(connection, { ttlSeconds: 0 })).toThrow(RangeError);
+    expect(() => new RedisConversationLog(connection, { maxEntries: 0 })).toThrow(ConfigError);
+    expect(() => new RedisConversationLog(connection, { ttlSeconds: 0 })).toThrow(ConfigError);
   });
 });

@@ -243,6 +243,13 @@ const web: KitAdapter = webChat();
 const adapters: Adapter[] = [web];
 export const bot = createBot({ adapters });
 export const factories = [slackAdapter, whatsappAdapter, intercomAdapter] as const;
+// Typed options: only what has no default (the rest as the env variables' defaults).
+export const built = () => [
+  slackAdapter({ botToken: 'xoxb-1', signingSecrets: ['signing-secret'] }),
+  slackAdapter({ botToken: 'xoxb-1', signingSecret: 'signing-secret' }),
+  whatsappAdapter({ accountSid: 'AC00000000000000000000000000000000', authTokens: ['auth-token'], from: 'whatsapp:+14155238886' }),
+  intercomAdapter({ accessToken: 'access-token', clientSecrets: ['client-secret'] }),
+];
 export const lambda = { http: lambdaHandler(bot), sqs: sqsWorker(bot), store: DynamoStore };
 export type Event = HttpEvent;
 export type RawRequest = HttpRequest['body'];

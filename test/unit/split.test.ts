@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
 import { splitMessage } from '../../src/text/index.js';
 
 const nonWhitespace = (text: string) => text.replace(/\s+/g, '');
@@ -67,7 +68,7 @@ describe('splitMessage: trivial inputs', () => {
   });
 
   it.each([0, 1, 1.5, Number.NaN, -3])('rejects an unusable maxChars %s', (maxChars) => {
-    expect(() => splitMessage('text', maxChars)).toThrow(RangeError);
+    expect(() => splitMessage('text', maxChars)).toThrow(ConfigError);
   });
 });
 
