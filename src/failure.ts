@@ -5,10 +5,11 @@
  *   (the AI client's inline wait comes before the wait reaches the queue).
  * - give up now (`PermanentError`): retrying cannot help — a 400, an exhausted quota, a poison
  *   message that fails the same way every time (a ZodError, or a TypeError / RangeError that is
- *   not a network failure).
+ *   not a network failure), a ConfigError or a missing package.
  * - anything else: retried with backoff, up to JOB_ATTEMPTS.
  */
 import { PermanentError, RetryAfterError } from './adapter.js';
+import { ConfigError, MissingDependencyError } from './errors.js';
 import { AiError } from './ai/index.js';
 import { keys } from './jobs.js';
 import type { Store } from './store/index.js';
@@ -28,6 +29,8 @@ export function asQueueError(error: unknown): unknown {
     if (!error.retryable) return new PermanentError(error.message, `ai_${error.kind}`);
     return error;
   }
+  // A bad option or a missing package met while answering: the same on every try, until someone fixes it.
+  if (error instanceof ConfigError || error instanceof MissingDependencyError) return new PermanentError(error.message, 'config');
   if (isPoison(error)) return new PermanentError(`${(error as Error).name}: ${(error as Error).message}`, 'poison');
   return error;
 }

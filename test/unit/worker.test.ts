@@ -13,6 +13,7 @@ import { abandonJob } from '../../src/apology.js';
 import { STATUS_REFRESH_MS } from '../../src/failure.js';
 import { answerMessage, processJob, type WorkerDeps } from '../../src/worker.js';
 import { sendOnce } from '../../src/send-once.js';
+import { splitMessage } from '../../src/text/split.js';
 import { conversation, FakeAdapter, inbound, silentLogger, sleep, waitFor } from './helpers.js';
 
 /** The AI boundary: answers with `respond`, records every request. */
@@ -482,6 +483,20 @@ describe('waits and poison', () => {
     expect(kinds()).toEqual(['answer']);
     expect(calls).toBe(2);
     expect(await q.deadLetters()).toEqual([]);
+  });
+
+  it('a ConfigError (a bad option met while answering, splitMessage\'s size say) is dead-lettered at once as config: no retry can fix it', async () => {
+    let calls = 0;
+    handler = async () => {
+      calls++;
+      splitMessage('text', 0);
+    };
+    const q = workerQueue(3);
+    await q.add({ id: 'config-1', group: 'g', data: { type: 'message', message: inbound({ conversation: conversation('c-config') }) } });
+    await waitFor(async () => (await q.deadLetters()).length === 1);
+    expect((await q.deadLetters())[0]).toMatchObject({ reason: 'config', attempts: 1 });
+    expect(calls).toBe(1);
+    expect(kinds()).toEqual(['apology']);
   });
 
   it('a job for an adapter that has not started waits, then is answered once it has', async () => {
