@@ -67,6 +67,11 @@ export interface Received<TDetails extends object = any> {
    * success (the messages were taken); a failure is logged.
    */
   afterAck?(): Promise<void>;
+  /**
+   * Run `afterAck` before answering, once the messages are taken: in a serverless function,
+   * which is frozen as soon as it has answered (Bolt's processBeforeResponse).
+   */
+  afterAckBeforeResponse?: boolean;
 }
 
 // The errors an adapter throws live with the others; re-exported here for adapters.

@@ -185,9 +185,8 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     const fast = await fastPath.take(body, meta);
     if (fast) {
       const messages = fast.message ? [fast.message] : [];
-      if (!processBeforeResponse || !fast.afterAck) return { response: { status: 200 }, messages, afterAck: fast.afterAck };
-      await fast.afterAck(); // logs its own failures
-      return { response: { status: 200 }, messages };
+      // On Lambda the work after the ack runs before the answer, but after the messages are queued.
+      return { response: { status: 200 }, messages, afterAck: fast.afterAck, afterAckBeforeResponse: processBeforeResponse };
     }
     const result = await dispatchToBolt(boltApp().app, body, meta, logger(), processBeforeResponse);
     switch (result.kind) {

@@ -129,7 +129,10 @@ export function createRouter(deps: RouterDeps): Router {
     }
     const received = await adapter.receive(request);
     const response = received.messages.length === 0 ? received.response : await deps.accept(adapter, received);
-    if (received.afterAck && response.status < 300) runAfterAck(received.afterAck, platform);
+    if (received.afterAck && response.status < 300) {
+      if (received.afterAckBeforeResponse) await afterAckNow(received.afterAck, platform);
+      else runAfterAck(received.afterAck, platform);
+    }
     return response;
   }
 
@@ -138,7 +141,11 @@ export function createRouter(deps: RouterDeps): Router {
    * callback queued with setImmediate runs after the answer is on its way.
    */
   function runAfterAck(afterAck: () => Promise<void>, platform: string): void {
-    setImmediate(() => void afterAck().catch((error: unknown) => deps.logger.error({ err: error, platform }, 'work after the acknowledgement failed')));
+    setImmediate(() => void afterAckNow(afterAck, platform));
+  }
+
+  function afterAckNow(afterAck: () => Promise<void>, platform: string): Promise<void> {
+    return afterAck().catch((error: unknown) => deps.logger.error({ err: error, platform }, 'work after the acknowledgement failed'));
   }
 
   return {

@@ -11,7 +11,7 @@ import { createBot, loadConfig, MemoryConversationLog, MemoryStore } from '../..
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { httpApiEvent } from '../helpers/lambda-events.js';
-import { CHANNEL_ID, TEAM_ID, USER_ID, blockActions, interactionForm, nextSlackTs, signSlack } from '../helpers/slack-events.js';
+import { CHANNEL_ID, DM_CHANNEL_ID, TEAM_ID, USER_ID, assistantThreadStarted, blockActions, directMessage, interactionForm, nextSlackTs, signSlack } from '../helpers/slack-events.js';
 import { testEnv } from '../helpers/web-bot.js';
 
 describe('Slack feedback clicks on AWS Lambda', () => {
@@ -73,5 +73,28 @@ describe('Slack feedback clicks on AWS Lambda', () => {
     expect(result.statusCode).toBe(200);
     expect(slack.callsTo('views.open').map((c) => c.args.trigger_id)).toEqual([click.trigger_id]);
     expect((await conversationLog.list(conversation))[0]?.feedback).toMatchObject({ rating: 'bad', user: USER_ID });
+  });
+
+  it("an assistant thread's first question is taken before parley's own work after the ack (the title), which a slow Slack holds up", async () => {
+    slack.on('assistant.threads.setTitle', () => ({ body: { ok: true }, delayMs: 500 }));
+    const env = { ...testEnv, MODE: 'direct', OPENAI_BASE_URL: ai.url, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url };
+    const bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)], store: new MemoryStore() });
+    closers.push(() => bot.close());
+    const handler = lambdaHandler(bot);
+    await bot.ready; // a warm function (a cold one's first event is taken while the adapter starts)
+    const post = async (envelope: unknown) => {
+      const body = JSON.stringify(envelope);
+      const headers = { 'Content-Type': 'application/json', ...signSlack('test-signing-secret', body) };
+      return handler(httpApiEvent({ method: 'POST', path: '/slack/events', headers, body }));
+    };
+    const threadTs = nextSlackTs();
+    expect((await post(assistantThreadStarted({ threadTs }))).statusCode).toBe(200);
+    const before = slack.calls.length;
+    expect((await post(directMessage({ text: 'what is parley?', threadTs, channel: DM_CHANNEL_ID }))).statusCode).toBe(200);
+    // Direct mode answers while the message is taken: the answer comes before the title.
+    const methods = slack.calls.slice(before).map((call) => call.method);
+    expect(methods).toContain('assistant.threads.setTitle');
+    expect(methods.indexOf('chat.postMessage')).toBeGreaterThanOrEqual(0);
+    expect(methods.indexOf('chat.postMessage')).toBeLessThan(methods.indexOf('assistant.threads.setTitle'));
   });
 });
