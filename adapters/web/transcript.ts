@@ -99,10 +99,14 @@ export class Transcripts {
 
   /**
    * Record (or refresh) who owns a conversation the visitor posts to, and put it in the visitor's
-   * list again: the push is what keeps the list from expiring while a conversation in it is active.
+   * list unless it is the newest there already: a run of posts to one conversation must not push
+   * the others out of the capped list. The list expires a TTL after its newest entry, which a
+   * conversation that keeps going outlives; its next post then starts the list again (the others
+   * in it had expired before it: they were older).
    */
   async own(conversation: string, visitor: string): Promise<void> {
-    await this.store.set(keys.owner(conversation), visitor, this.ttlMs);
+    const [newest] = await Promise.all([this.store.listRange(keys.visitor(visitor), -1, -1), this.store.set(keys.owner(conversation), visitor, this.ttlMs)]);
+    if (newest[0] === conversation) return;
     await this.store.listPush(keys.visitor(visitor), [conversation], { maxLength: VISITOR_POSTS, ttlMs: this.ttlMs });
   }
 
