@@ -66,9 +66,9 @@ function client(url: string) {
 }
 
 /** The first chunk of an event stream, or its status when it is refused. */
-async function firstEvent(url: string): Promise<{ status: number; data?: string }> {
+async function firstEvent(url: string, headers: Record<string, string> = {}): Promise<{ status: number; data?: string }> {
   const controller = new AbortController();
-  const res = await fetch(url, { signal: controller.signal });
+  const res = await fetch(url, { signal: controller.signal, headers });
   if (res.status !== 200) return { status: res.status };
   const { value } = await res.body!.getReader().read();
   controller.abort();
@@ -244,6 +244,17 @@ describe('web chat visitor sessions', () => {
     expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(alice.token)}`)).status).toBe(401);
     expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(alice.cookie.split('=')[1]!)}`)).status).toBe(401);
     expect((await api.transcript(alice.token, body.conversation)).map((e) => e.text)).toEqual(['in the logs', 'echo: in the logs']);
+  });
+
+  it('a stream URL whose token is not a stream token (a page from before stream tokens, or none given) opens with the visitor’s cookie', async () => {
+    const alice = await api.session();
+    const { body } = await api.post(alice.token, 'across a deploy');
+    const path = `/web/conversations/${body.conversation}/events`;
+    for (const inUrl of ['undefined', alice.token]) {
+      expect((await firstEvent(`${web.url}${path}?session=${encodeURIComponent(inUrl)}`, { cookie: alice.cookie })).status).toBe(200);
+      // without the cookie it opens nothing
+      expect((await firstEvent(`${web.url}${path}?session=${encodeURIComponent(inUrl)}`)).status).toBe(401);
+    }
   });
 
   it('refuses a message over 4000 characters with 413 and an empty one with 400', async () => {

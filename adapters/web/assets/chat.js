@@ -548,7 +548,9 @@
     const gen = generation;
     const id = conversation;
     if (!id || !session || typeof EventSource !== 'function') return;
-    const stream = new EventSource(`${BASE}${conversationPath(id)}/events?session=${encodeURIComponent(session.streamToken)}`);
+    // No stream token (a session an older server started): the cookie alone opens the stream.
+    const query = session.streamToken ? `?session=${encodeURIComponent(session.streamToken)}` : '';
+    const stream = new EventSource(`${BASE}${conversationPath(id)}/events${query}`);
     source = stream;
     stream.onmessage = (event) => {
       if (gen !== generation) return;
