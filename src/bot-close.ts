@@ -49,6 +49,6 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
   if (result) return result;
   // A job cut short here is left to the queue's stalled-job recovery, as past the deadline anyway.
   const unfinished = parts.running();
-  logger.warn({ unfinished, timeoutMs }, 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS (Redis not answering?): connections dropped');
+  logger.warn({ unfinished, timeoutMs }, 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS (jobs running to the end, or Redis or a store not answering): connections dropped');
   return { unfinished };
 }
