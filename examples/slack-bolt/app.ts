@@ -31,7 +31,9 @@ export async function start(port?: number, env: Record<string, string | undefine
     token: slack.botToken,
     receiver: new ParleyReceiver(),
     deferInitialization: true,
-    clientOptions: { slackApiUrl: slack.apiUrl },
+    // Bolt's default client retries for about 30 minutes (a start with Slack down would wait that
+    // long); parley retries the start itself.
+    clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } },
     logger: slackSdkLogger(() => bot.logger), // the bot made below (what is logged before it is dropped)
   });
   app.command('/ticket', async ({ command, ack }) => {
