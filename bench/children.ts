@@ -156,6 +156,8 @@ export function parleyEnv(overrides: Record<string, string>): NodeJS.ProcessEnv 
     SLACK_BOT_TOKEN: '',
     SLACK_SIGNING_SECRET: '',
     SLACK_APP_TOKEN: '',
+    // Several workers on one host: none serves /metrics (they would all try 9464).
+    METRICS_PORT: 'off',
     ...overrides,
   };
 }
