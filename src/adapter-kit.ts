@@ -44,8 +44,8 @@ export { parseRetryAfter, retryAfterMs, waitOutRetryAfter, MAX_INLINE_WAIT_MS, t
 // Signatures and HTTP answers.
 export { hmac, hmacMatches, safeEqual } from './signature.js';
 export { json, jsonError, isLoopbackHost, readCookie, escapeHtml } from './http/index.js';
-// The client's address as parley's limits count it (TRUST_PROXY: the left-most X-Forwarded-For).
-export { addressKey, clientAddress } from './http/client-address.js';
+// The client's address as parley's limits count it (TRUST_PROXY: true, the left-most X-Forwarded-For; N, N proxies in front).
+export { addressKey, clientAddress, trustsProxy, type TrustProxy } from './http/client-address.js';
 // The fetch to give a platform SDK for its small JSON calls (half the CPU of the global fetch).
 export { leanFetch } from './http/lean-fetch.js';
 

@@ -12,6 +12,22 @@ export const bool = z
   .toLowerCase()
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+/**
+ * TRUST_PROXY: a boolean (`true`: the left-most X-Forwarded-For entry is the client), or how many
+ * proxies stand in front (Express's hop count: the client is that many entries from the right).
+ * `0` is false; `1` is one proxy.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((value, ctx): boolean | number => {
+    if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+    if (['true', 'yes', 'on'].includes(value)) return true;
+    if (['false', 'no', 'off'].includes(value)) return false;
+    ctx.addIssue({ code: 'custom', message: 'expected true, false or the number of proxies in front (1, 2, …)' });
+    return z.NEVER;
+  });
 export const url = z.url({ protocol: /^https?$/ });
 const redisUrl = z.string().refine((value) => {
   try {
@@ -78,7 +94,11 @@ export const variables = {
   PORT: { schema: integer(0, 65535), default: '3000', fix: 'set PORT to a free TCP port, e.g. PORT=3000' },
   HOST: { schema: z.string().min(1), default: '127.0.0.1', fix: 'set HOST to an interface address, e.g. HOST=127.0.0.1 or HOST=0.0.0.0' },
   PUBLIC_URL: { schema: url, fix: 'set PUBLIC_URL to the https URL the platforms call, e.g. PUBLIC_URL=https://bot.example.com' },
-  TRUST_PROXY: { schema: bool, default: 'false', fix: 'set TRUST_PROXY=true behind a reverse proxy, otherwise false' },
+  TRUST_PROXY: {
+    schema: trustProxy,
+    default: 'false',
+    fix: 'set TRUST_PROXY to the number of proxies in front when they append to X-Forwarded-For (nginx $proxy_add_x_forwarded_for, AWS ALB), e.g. TRUST_PROXY=1; true when the one proxy replaces it; otherwise false',
+  },
   MODE: { schema: z.enum(['queue', 'direct']), default: 'queue', fix: 'set MODE=queue (acknowledge, then answer) or MODE=direct (answer inside the request)' },
   LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', fix: 'set LOG_FORMAT to auto (readable lines on a terminal, JSON otherwise), json or pretty' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', fix: 'set LOG_LEVEL to one of fatal, error, warn, info, debug, trace, silent' },

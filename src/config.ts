@@ -19,7 +19,8 @@ export interface Config {
   port: number;
   host: string;
   publicUrl?: string;
-  trustProxy: boolean;
+  /** `true`: the left-most X-Forwarded-For entry; a number: that many proxies in front (see TrustProxy). */
+  trustProxy: boolean | number;
   mode: 'queue' | 'direct';
   logLevel: string;
   /** `auto`: readable lines on a terminal, JSON otherwise. */

@@ -15,7 +15,7 @@
  * In `receive` (POST /web/messages) the refusal goes back as `{ response: refused, messages: [] }`:
  * nothing is queued and nothing is written to the transcript.
  */
-import { addressKey, clientAddress, jsonError, type AdapterContext, type HttpRequest, type HttpResponse, type Limiter, type Route } from 'parley/adapter-kit';
+import { addressKey, clientAddress, jsonError, trustsProxy, type AdapterContext, type HttpRequest, type HttpResponse, type Limiter, type Route, type TrustProxy } from 'parley/adapter-kit';
 
 // Counted the way the console's sign-in throttle counts them; re-exported for the adapter's tests.
 export { addressKey, clientAddress };
@@ -25,8 +25,8 @@ export interface WebLimitOptions {
   requestsPerIpPerMinute?: number;
   /** Visitor sessions one address may start per minute (0 = no limit). */
   sessionsPerIpPerMinute?: number;
-  /** Take the client's address from X-Forwarded-For (the left-most entry). */
-  trustProxy?: boolean;
+  /** Take the client's address from X-Forwarded-For: `true` the left-most entry, a number that many proxies in front (TRUST_PROXY). */
+  trustProxy?: TrustProxy;
   /** Concurrent event streams per visitor in this process (default 3). */
   streamsPerVisitor?: number;
   /** Concurrent event streams per address in this process (default 10). */
@@ -56,7 +56,7 @@ export class WebLimits {
   private readonly perAddress: Limiter | undefined;
   private readonly perVisitor: Limiter | undefined;
   private readonly sessions: Limiter | undefined;
-  private readonly trustProxy: boolean;
+  private readonly trustProxy: TrustProxy;
   private readonly streamsPerVisitor: number;
   private readonly streamsPerAddress: number;
   /** Open event streams in this process, by visitor and by address key. */
@@ -85,7 +85,7 @@ export class WebLimits {
     if (address === 'unknown' && !this.warnedUnknown) {
       this.warnedUnknown = true;
       this.logger?.warn(
-        this.trustProxy
+        trustsProxy(this.trustProxy)
           ? 'web chat: a request came with neither a client address nor X-Forwarded-For, so the per-address limits count it with every other such request; pass { remoteAddress } to bot.fetch, or have the proxy in front set X-Forwarded-For'
           : 'web chat: a request came without a client address (bot.fetch without { remoteAddress }?), so every visitor shares one per-address budget; behind a platform proxy that sets X-Forwarded-For (Vercel, Netlify, Cloudflare), set TRUST_PROXY=true',
       );

@@ -10,7 +10,7 @@ import { escapeHtml } from '../http/cookies.js';
 import { json, jsonError } from '../http/responses.js';
 import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
-import { addressKey, clientAddress } from '../http/client-address.js';
+import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
 import { ConsoleAuth } from './auth.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
@@ -18,7 +18,7 @@ import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
 export interface ConsoleDeps extends ViewDeps {
   adminToken?: string;
   /** TRUST_PROXY: the sign-in throttle counts the forwarded client's address, not the proxy's. */
-  trustProxy?: boolean;
+  trustProxy?: TrustProxy;
   conversationLog: ConversationLog;
   deadLetters: { list(): Promise<DeadLetter<JobData>[]>; replay(id: string): Promise<boolean>; replayAll(): Promise<number>; purge(): Promise<number> };
   logger: Logger;

@@ -6,15 +6,31 @@ import { isIP } from 'node:net';
 import type { HttpRequest } from '../adapter.js';
 
 /**
- * The connection's address, or with `trustProxy` the left-most X-Forwarded-For entry (the client
- * as the first proxy saw it). IPv4-mapped IPv6 (`::ffff:1.2.3.4`) reads as IPv4.
+ * TRUST_PROXY: `false` trusts no proxy; `true` trusts the left-most X-Forwarded-For entry (right
+ * only when the proxy replaces the header); a number is how many proxies stand in front of parley
+ * (Express's `trust proxy` hop count), for proxies that append to the header.
  */
-export function clientAddress(request: HttpRequest, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = plainAddress(request.headers['x-forwarded-for']?.split(',')[0]);
+export type TrustProxy = boolean | number;
+
+/**
+ * The connection's address; with `trustProxy: true` the left-most X-Forwarded-For entry (the
+ * client as the first proxy saw it); with a hop count N the N-th entry from the right (what the
+ * N-th proxy back appended: a client's own X-Forwarded-For only adds entries further left), or the
+ * left-most when there are fewer. IPv4-mapped IPv6 (`::ffff:1.2.3.4`) reads as IPv4.
+ */
+export function clientAddress(request: HttpRequest, trustProxy: TrustProxy): string {
+  if (trustsProxy(trustProxy)) {
+    const entries = (request.headers['x-forwarded-for'] ?? '').split(',');
+    const index = trustProxy === true ? 0 : Math.max(0, entries.length - Math.floor(trustProxy as number));
+    const forwarded = plainAddress(entries[index]);
     if (forwarded) return forwarded;
   }
   return plainAddress(request.remoteAddress) ?? 'unknown';
+}
+
+/** Whether any proxy is trusted: `true` or a hop count of at least 1 (0 is `false`). */
+export function trustsProxy(trustProxy: TrustProxy): boolean {
+  return trustProxy === true || (typeof trustProxy === 'number' && trustProxy >= 1);
 }
 
 function plainAddress(value: string | undefined): string | undefined {

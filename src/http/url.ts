@@ -1,6 +1,9 @@
+import { trustsProxy, type TrustProxy } from './client-address.js';
+
 export interface UrlOptions {
   publicUrl?: string;
-  trustProxy: boolean;
+  /** `true` or a hop count: X-Forwarded-Proto/Host are trusted either way. */
+  trustProxy: TrustProxy;
 }
 
 /**
@@ -19,8 +22,9 @@ export function requestUrl(
     const kept = basePath !== '' && underBase(pathAndQuery.split('?')[0] as string, basePath);
     return new URL(`${origin}${kept ? '' : basePath}${pathAndQuery}`);
   }
-  const proto = (options.trustProxy && first(headers['x-forwarded-proto'])) || (encrypted ? 'https' : 'http');
-  const claimed = (options.trustProxy && first(headers['x-forwarded-host'])) || headers.host;
+  const trusted = trustsProxy(options.trustProxy);
+  const proto = (trusted && first(headers['x-forwarded-proto'])) || (encrypted ? 'https' : 'http');
+  const claimed = (trusted && first(headers['x-forwarded-host'])) || headers.host;
   // A Host header is the sender's word: anything but a host[:port] could rewrite the path we route on.
   const host = claimed && validHost.test(claimed) ? claimed : 'localhost';
   const scheme = proto === 'https' ? 'https' : 'http';

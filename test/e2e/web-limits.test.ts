@@ -1,7 +1,8 @@
 /**
  * The web chat's abuse limits through a real bot: requests per address (X-Forwarded-For only with
- * TRUST_PROXY) and per visitor on every web route, new sessions per address, concurrent event
- * streams, and a refused message that is neither queued nor kept.
+ * TRUST_PROXY: the left-most entry with true, counted from the right with a hop count) and per
+ * visitor on every web route, new sessions per address, concurrent event streams, and a refused
+ * message that is neither queued nor kept.
  *
  * Requests carrying X-Forwarded-For are not "from this machine", so they hold a visitor session
  * (or the operator's WEB_TOKEN, which the limits leave alone: it is the server-to-server key).
@@ -114,6 +115,22 @@ describe('requests per address, TRUST_PROXY=true', () => {
     const v = await newVisitor(web, '203.0.113.1');
     for (let i = 0; i < 5; i++) expect((await listConversations(web, from(`203.0.113.${10 + i}`, v.token))).status).toBe(200);
     await expectRateLimited(await listConversations(web, from('203.0.113.20', v.token)));
+  });
+});
+
+describe('new sessions per address, TRUST_PROXY=1 (one proxy that appends to X-Forwarded-For)', () => {
+  // What nginx's $proxy_add_x_forwarded_for or an AWS ALB passes on: the client's own header, then
+  // the address the proxy saw.
+  const appended = (spoofed: string, client: string) => ({ 'x-forwarded-for': `${spoofed}, ${client}` });
+
+  it('a client that rotates a made-up left-most entry is still limited by its own address', async () => {
+    await withWebBot({ WEB_SESSIONS_PER_IP_PER_MINUTE: '2', TRUST_PROXY: '1' }, async (web) => {
+      expect((await startSession(web, appended('1.1.1.1', '203.0.113.9'))).status).toBe(201);
+      expect((await startSession(web, appended('1.1.1.2', '203.0.113.9'))).status).toBe(201);
+      await expectRateLimited(await startSession(web, appended('1.1.1.3', '203.0.113.9')));
+      // Another client, whatever it claims (even the first one's address), has its own budget.
+      expect((await startSession(web, appended('203.0.113.9', '198.51.100.4'))).status).toBe(201);
+    });
   });
 });
 

@@ -263,6 +263,7 @@ describe('WhatsApp: the URL Twilio signed, behind a proxy', () => {
     ['PUBLIC_URL', { PUBLIC_URL: publicUrl }, {}, 200],
     ['TRUST_PROXY=true and X-Forwarded-Proto/Host', { TRUST_PROXY: 'true' }, proxyHeaders, 200],
     ['TRUST_PROXY=true but no forwarded headers', { TRUST_PROXY: 'true' }, {}, 403],
+    ['TRUST_PROXY=2 (a hop count) and X-Forwarded-Proto/Host', { TRUST_PROXY: '2' }, proxyHeaders, 200],
   ] as const)('signed for the public https URL, with %s', async (_name, env, headers, status) => {
     const server = await startWhatsAppBot(twilioApi, ai, env);
     try {

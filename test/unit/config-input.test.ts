@@ -21,6 +21,8 @@ describe('createBot({ config }) checks what it is given', () => {
     [{ port: 'abc' }, 'config.port', 'PORT'],
     [{ redisUrl: 'foo://bar' }, 'config.redisUrl', 'REDIS_URL'],
     [{ ai: { apiKey: 'sk-secret-never-echoed', baseURL: 'not a url' } }, 'config.ai.baseURL', 'OPENAI_BASE_URL'],
+    [{ trustProxy: -1 }, 'config.trustProxy', 'TRUST_PROXY'],
+    [{ trustProxy: 1.5 }, 'config.trustProxy', 'TRUST_PROXY'],
   ])('%j is a ConfigError naming %s', (config, setting, variable) => {
     const error = refused(config);
     expect(error.code).toBe('parley_config_error');
@@ -35,5 +37,11 @@ describe('createBot({ config }) checks what it is given', () => {
     expect(config.queue).toMatchObject({ attempts: 2, concurrency: expect.any(Number) });
     expect(config.port).toBe(8080);
     expect(config.web.allowedOrigins).toEqual(['https://a.example']);
+  });
+
+  it('takes trustProxy as true, false or a hop count, as TRUST_PROXY', () => {
+    expect(resolveConfig({ trustProxy: 2 }, {}).trustProxy).toBe(2);
+    expect(resolveConfig({ trustProxy: true }, {}).trustProxy).toBe(true);
+    expect(resolveConfig({ trustProxy: 0 }, { TRUST_PROXY: 'true' }).trustProxy).toBe(false);
   });
 });

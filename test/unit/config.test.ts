@@ -65,11 +65,13 @@ describe('loadConfig defaults and parsing', () => {
 
   it.each([
     ['true', true],
-    ['1', true],
     ['ON', true],
     ['false', false],
     ['0', false],
     ['no', false],
+    // A number is how many proxies stand in front (Express's hop count).
+    ['1', 1],
+    [' 2 ', 2],
   ])('reads TRUST_PROXY=%s as %s', (value, expected) => {
     expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toBe(expected);
   });
@@ -105,6 +107,9 @@ describe('loadConfig errors', () => {
     ['PORT', '70000'],
     ['PORT', '3000.5'],
     ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', 'abc'],
+    ['TRUST_PROXY', '0.5'],
+    ['TRUST_PROXY', '-1'],
     ['MODE', 'fast'],
     ['LOG_LEVEL', 'verbose'],
     ['PUBLIC_URL', 'ftp://bot.example.com'],

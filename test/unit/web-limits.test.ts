@@ -58,6 +58,24 @@ describe('clientAddress', () => {
     expect(via('')).toBe('10.0.0.2');
     expect(clientAddress(request('::ffff:10.0.0.2'), true)).toBe('10.0.0.2');
   });
+
+  it('with a hop count N, is the N-th X-Forwarded-For entry from the right: what a client writes itself is ignored', () => {
+    const via = (xff: string | undefined, hops: number) => clientAddress(request('10.0.0.2', xff === undefined ? {} : { 'x-forwarded-for': xff }), hops);
+    // One proxy that appends: the client sent "1.1.1.1, 2.2.2.2", the proxy added the address it saw.
+    expect(via('1.1.1.1, 2.2.2.2, 198.51.100.1', 1)).toBe('198.51.100.1');
+    expect(via('6.6.6.6, 198.51.100.1', 1)).toBe('198.51.100.1');
+    // Two proxies (a CDN, then a load balancer that appends the CDN's address).
+    expect(via('1.1.1.1, 198.51.100.1, 10.0.0.9', 2)).toBe('198.51.100.1');
+    expect(via('1.1.1.1, 198.51.100.1, 10.0.0.9', 1)).toBe('10.0.0.9');
+    // Fewer entries than hops: the left-most.
+    expect(via('198.51.100.1, 10.0.0.9', 3)).toBe('198.51.100.1');
+    expect(via(' [2001:DB8::5]:4711 ', 1)).toBe('2001:db8::5');
+    // No header, or not an address where the proxy's entry should be: the connection's.
+    expect(via(undefined, 1)).toBe('10.0.0.2');
+    expect(via('198.51.100.1, unknown', 1)).toBe('10.0.0.2');
+    // 0 trusts nothing, as false does.
+    expect(via('198.51.100.1', 0)).toBe('10.0.0.2');
+  });
 });
 
 describe('addressKey', () => {
