@@ -225,4 +225,11 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
    * without it get their reply posted before the webhook is answered.
    */
   respondDirect?(reply: Reply, received: Received<TDetails>): HttpResponse;
+  /**
+   * A refusal the HTTP layer answered on this adapter's webhook or routes instead of the adapter
+   * (a body over BODY_LIMIT_BYTES, a wrong content type or method, an error `receive` or a route
+   * threw), returned with what its callers need to read it (the web chat's CORS headers).
+   * Absent: the refusal is sent as it is.
+   */
+  decorateRefusal?(request: HttpRequest, response: HttpResponse): HttpResponse;
 }

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received } from './adapter.js';
+import { pathOf, type Adapter, type HttpError, type HttpRequest, type HttpResponse, type Received } from './adapter.js';
 import type { AiClient } from './ai/index.js';
 import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
@@ -228,11 +228,11 @@ export function createBot(options: BotOptions = {}): Bot {
   });
   const httpOptions = { bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, trustProxy: config.trustProxy, logger };
   const operational = new Set([paths('health', '/healthz'), paths('ready', '/readyz'), paths('metrics', '/metrics')]);
-  const handle = async (request: HttpRequest) => {
+  const handle = async (request: HttpRequest, refused?: HttpError) => {
     const starting = start();
     // Webhooks wait (at most seconds) for Redis to connect at start, rather than being refused; health never waits.
     if (!operational.has(pathOf(request))) await starting;
-    return router.handle(request);
+    return router.handle(request, refused);
   };
   const routerWithReady = { ...router, handle };
   const servers: Server[] = [];

@@ -181,9 +181,11 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       return { ids: [randomUUID()] };
     },
   };
-  // POST /web/messages answers allowed websites with CORS headers too, refusals included.
+  // POST /web/messages answers allowed websites with CORS headers too, refusals included: the HTTP
+  // layer's own (a body over BODY_LIMIT_BYTES, a wrong content type or method) and those it throws.
   const receive = adapter.receive.bind(adapter);
   adapter.receive = (request) => corsReceive(request, receive, origins());
+  adapter.decorateRefusal = (request, response) => withCors(request, response, origins());
   return adapter;
 }
 

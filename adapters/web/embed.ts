@@ -132,18 +132,13 @@ export function corsRoute(route: Route, allowedOrigins: () => readonly string[])
 }
 
 /**
- * The webhook (POST /web/messages) with CORS: its answer gets the headers; a refusal becomes an
- * answer with them only for an allowed website (which could not read it otherwise), so every
- * other caller's refusal still goes through the HTTP layer's logs and metrics.
+ * The webhook (POST /web/messages) with CORS on its answer. A refusal it throws is answered by the
+ * HTTP layer (logged and counted like any other), which gives it the headers through the
+ * adapter's `decorateRefusal` (`withCors`).
  */
 export async function corsReceive(request: HttpRequest, receive: (request: HttpRequest) => Promise<Received>, allowedOrigins: readonly string[]): Promise<Received> {
-  try {
-    const received = await receive(request);
-    return { ...received, response: withCors(request, received.response, allowedOrigins) };
-  } catch (error) {
-    if (!(error instanceof HttpError) || !cors(request, allowedOrigins).headers['access-control-allow-origin']) throw error;
-    return { response: withCors(request, jsonError(error.status, error.reason, error.message), allowedOrigins), messages: [] };
-  }
+  const received = await receive(request);
+  return { ...received, response: withCors(request, received.response, allowedOrigins) };
 }
 
 /** The answer to a CORS preflight: 204 with what may be sent for an allowed origin, 403 for any other. */

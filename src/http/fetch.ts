@@ -2,7 +2,7 @@
  * The Web `Request → Response` handler for Hono, Next.js route handlers, Bun, Deno and serverless.
  */
 import type { Logger } from 'pino';
-import { HttpError, type HttpResponse } from '../adapter.js';
+import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
 import { BodyTooLargeError, readLimited } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
@@ -33,19 +33,7 @@ export function createFetchHandler(router: Router, options: FetchOptions): Fetch
     request.headers.forEach((value, name) => (headers[name] = value));
     const path = routePath(url.pathname, options);
     if (!router.owns(path)) return toResponse(jsonError(404, 'not_found', `Nothing is served at ${url.pathname}.`));
-    let body: Buffer = Buffer.alloc(0);
-    if (router.wantsBody(request.method, path) && request.body) {
-      try {
-        body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
-      } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
-        options.logger.warn({ path: url.pathname, reason: error.reason }, error.message);
-        // Read the rest behind the answer, so a server in front of us does not reset a client still sending.
-        if (error instanceof BodyTooLargeError) void error.drain();
-        return toResponse(jsonError(error.status, error.reason, error.message));
-      }
-    }
-    const response = await router.handle({
+    const ours = (body: Buffer): HttpRequest => ({
       method: request.method,
       url: requestUrl(url.pathname + url.search, headers, url.protocol === 'https:', options),
       path,
@@ -53,7 +41,19 @@ export function createFetchHandler(router: Router, options: FetchOptions): Fetch
       body,
       remoteAddress: remoteAddressOf(info),
     });
-    return toResponse(response);
+    let body: Buffer = Buffer.alloc(0);
+    if (router.wantsBody(request.method, path) && request.body) {
+      try {
+        body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        // Read the rest behind the answer, so a server in front of us does not reset a client still sending.
+        if (error instanceof BodyTooLargeError) void error.drain();
+        // The router answers it as a refusal of its route: logged, counted, with the adapter's headers.
+        return toResponse(await router.handle(ours(Buffer.alloc(0)), error));
+      }
+    }
+    return toResponse(await router.handle(ours(body)));
   };
 }
 

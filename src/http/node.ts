@@ -3,7 +3,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { HttpError, type HttpResponse } from '../adapter.js';
+import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
 import { BodyTooLargeError, readStreamLimited } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
@@ -38,28 +38,23 @@ export function createNodeMiddleware(router: Router, options: NodeOptions): Node
 
 async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res: ServerResponse, path: string): Promise<void> {
   const method = req.method ?? 'GET';
+  const headers = req.headers as Record<string, string | undefined>;
+  const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
+  const url = requestUrl(req.originalUrl ?? req.url ?? '/', headers, encrypted, options);
+  const request = (body: Buffer): HttpRequest => ({ method, url, path, headers, body, remoteAddress: req.socket.remoteAddress });
   let body: Buffer = Buffer.alloc(0);
   if (router.wantsBody(method, path)) {
     try {
       body = await rawBody(req, options);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      options.logger.warn({ path, reason: error.reason }, error.message);
-      if (error instanceof BodyTooLargeError) return refuseTooLarge(error, res);
-      return writeResponse(res, jsonError(error.status, error.reason, error.message));
+      // The router answers it as a refusal of its route: logged, counted, with the adapter's headers.
+      const refused = () => router.handle(request(Buffer.alloc(0)), error);
+      if (error instanceof BodyTooLargeError) return refuseTooLarge(error, res, refused);
+      return writeResponse(res, await refused());
     }
   }
-  const headers = req.headers as Record<string, string | undefined>;
-  const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
-  const response = await router.handle({
-    method,
-    url: requestUrl(req.originalUrl ?? req.url ?? '/', headers, encrypted, options),
-    path,
-    headers,
-    body,
-    remoteAddress: req.socket.remoteAddress,
-  });
-  await writeResponse(res, response);
+  await writeResponse(res, await router.handle(request(body)));
 }
 
 /**
@@ -67,9 +62,9 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
  * client that is still sending makes it see a reset instead of our answer. A body longer than the
  * drain limit gets its socket closed once the answer is written (a reset is acceptable there).
  */
-async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse): Promise<void> {
+async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse, answer: () => Promise<HttpResponse>): Promise<void> {
   const drained = error.drain();
-  await writeResponse(res, jsonError(error.status, error.reason, error.message));
+  await writeResponse(res, await answer());
   if (await drained) return;
   if (!res.writableFinished) await new Promise((resolve) => res.once('close', resolve).once('finish', resolve));
   res.req.socket.destroy();

@@ -33,14 +33,18 @@ type Target =
   | { kind: 'route'; adapter: Adapter; route: Route }
   | { kind: 'own'; route: Route }
   | { kind: 'health' | 'ready' | 'metrics' }
-  | { kind: 'wrong_method'; allow: string };
+  | { kind: 'wrong_method'; allow: string; adapter?: Adapter };
 
 export interface Router {
   /** Whether parley answers this path (otherwise an embedding app's next handler does). */
   owns(path: string): boolean;
   /** Whether this request carries a body parley must read (a webhook or an adapter POST route). */
   wantsBody(method: string, path: string): boolean;
-  handle(request: HttpRequest): Promise<HttpResponse>;
+  /**
+   * Answer a request. `refused`: the HTTP layer refused it before reading it all (a body over
+   * BODY_LIMIT_BYTES); it is answered, logged and counted as a refusal of its route.
+   */
+  handle(request: HttpRequest, refused?: HttpError): Promise<HttpResponse>;
 }
 
 /** Build the router over the bot's adapters. */
@@ -71,6 +75,7 @@ export function createRouter(deps: RouterDeps): Router {
     const operational = path === health ? 'health' : path === ready ? 'ready' : path === metrics ? 'metrics' : undefined;
     if (operational) return method === 'GET' || method === 'HEAD' ? { kind: operational } : { kind: 'wrong_method', allow: 'GET' };
     let allowed: string | undefined;
+    let allowedBy: Adapter | undefined;
     for (const route of routes) {
       if (!routeMatches(route, path)) continue;
       if (route.method === method || (route.method === 'GET' && method === 'HEAD')) return { kind: 'own', route };
@@ -80,14 +85,17 @@ export function createRouter(deps: RouterDeps): Router {
       if (path === adapter.path) {
         if (method === 'POST') return { kind: 'webhook', adapter };
         allowed = 'POST';
+        allowedBy = adapter;
       }
       for (const route of adapter.routes ?? []) {
         if (!routeMatches(route, path)) continue;
         if (route.method === method || (route.method === 'GET' && method === 'HEAD')) return { kind: 'route', adapter, route };
         allowed = allowed ? `${allowed}, ${route.method}` : route.method;
+        allowedBy = adapter;
       }
     }
-    return allowed ? { kind: 'wrong_method', allow: allowed } : undefined;
+    if (!allowed) return undefined;
+    return allowedBy ? { kind: 'wrong_method', allow: allowed, adapter: allowedBy } : { kind: 'wrong_method', allow: allowed };
   }
 
   async function dispatch(target: Target, request: HttpRequest): Promise<HttpResponse> {
@@ -154,18 +162,24 @@ export function createRouter(deps: RouterDeps): Router {
       const target = find(method, path);
       return target?.kind === 'webhook' || ((target?.kind === 'route' || target?.kind === 'own') && method === 'POST');
     },
-    async handle(request) {
+    async handle(request, refused) {
       const started = performance.now();
       const requestId = request.headers['x-request-id'] ?? randomUUID();
       const path = pathOf(request);
       const target = find(request.method, path);
-      const platform = target && 'adapter' in target ? target.adapter.platform : undefined;
+      const adapter = target && 'adapter' in target ? target.adapter : undefined;
+      const platform = adapter?.platform;
       let response: HttpResponse;
+      // Answers the router makes instead of the adapter: the adapter may add to them (decorateRefusal).
+      let refusal = target?.kind === 'wrong_method';
       try {
+        if (refused) throw refused;
         response = target ? await dispatch(target, request) : jsonError(404, 'not_found', `Nothing is served at ${path}.`);
       } catch (error) {
         response = failure(error, platform, deps, request.remoteAddress);
+        refusal = true;
       }
+      if (refusal && adapter?.decorateRefusal) response = decorated(adapter, request, response, deps.logger);
       // A webhook taken (2xx) is counted in parley_webhooks_received_total and its message is logged
       // when answered: its request line is debug. Every other request line (refusals, failures,
       // pages, APIs) is info. At thousands of webhooks a second, that line was a tenth of the CPU.
@@ -184,6 +198,16 @@ const MAX_REMEMBERED_PATHS = 256;
 
 function routeMatches(route: Route, path: string): boolean {
   return route.path.endsWith('/') && route.path.length > 1 ? path.startsWith(route.path) : path === route.path;
+}
+
+/** `response` as the adapter's `decorateRefusal` returns it; as it is when that throws. */
+function decorated(adapter: Adapter, request: HttpRequest, response: HttpResponse, logger: Logger): HttpResponse {
+  try {
+    return adapter.decorateRefusal!(request, response);
+  } catch (error) {
+    logger.error({ err: error, platform: adapter.platform }, 'decorateRefusal failed; the refusal is sent as it is');
+    return response;
+  }
 }
 
 /** A user-caused error becomes its small JSON answer; anything else is ours: 503 so the platform redelivers. */

@@ -1,0 +1,69 @@
+/**
+ * A website in WEB_ALLOWED_ORIGINS calling the web chat's API from its own script reads the HTTP
+ * layer's refusals (413 over BODY_LIMIT_BYTES, 415, 405) as the errors they are: they carry its
+ * CORS headers. Without them the browser hides the answer and fetch throws "Failed to fetch".
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebBot, type WebBot } from '../helpers/web-bot.js';
+
+const ALLOWED = 'https://shop.example';
+const OTHER = 'https://elsewhere.example';
+const LIMIT = 4096;
+const big = JSON.stringify({ text: 'x'.repeat(2 * LIMIT) });
+
+describe('web chat refusals by the HTTP layer, for the sites in WEB_ALLOWED_ORIGINS', () => {
+  let web: WebBot;
+  beforeAll(async () => {
+    web = await startWebBot({ WEB_ALLOWED_ORIGINS: ALLOWED, BODY_LIMIT_BYTES: String(LIMIT) });
+  });
+  afterAll(async () => {
+    await web.close();
+  });
+
+  const send = (origin: string, path: string, init: RequestInit) =>
+    fetch(`${web.url}${path}`, { ...init, headers: { origin, ...(init.headers as Record<string, string>) } });
+  const tooLarge: RequestInit = { method: 'POST', headers: { 'content-type': 'application/json' }, body: big };
+  const wrongType: RequestInit = { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"text":"hi"}' };
+
+  const code = async (response: Response) => ((await response.json()) as { error: { code: string } }).error.code;
+
+  it('an allowed origin reads the 413 for a body over BODY_LIMIT_BYTES, on the messages and the sessions API', async () => {
+    for (const path of ['/web/messages', '/web/sessions']) {
+      const response = await send(ALLOWED, path, tooLarge);
+      expect([path, response.status, response.headers.get('access-control-allow-origin')]).toEqual([path, 413, ALLOWED]);
+      expect(response.headers.get('vary')).toMatch(/origin/i);
+      expect(await code(response)).toBe('payload_too_large');
+    }
+  });
+
+  it('an allowed origin reads the 415 for a wrong content type and the 405 for a wrong method (and the adapter\'s own 401)', async () => {
+    const unsupported = await send(ALLOWED, '/web/messages', wrongType);
+    expect(unsupported.status).toBe(415);
+    expect(unsupported.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(await code(unsupported)).toBe('unsupported_media_type');
+    const wrongMethod = await send(ALLOWED, '/web/messages', { method: 'GET' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(await code(wrongMethod)).toBe('method_not_allowed');
+    // And, as before, the refusals the adapter itself throws (a bad session).
+    const badSession = await send(ALLOWED, '/web/messages', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer forged' }, body: '{"text":"hi"}' });
+    expect(badSession.status).toBe(401);
+    expect(badSession.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(await code(badSession)).toBe('bad_session');
+  });
+
+  it('another origin gets the same refusals without access-control-allow-origin (Vary: Origin only)', async () => {
+    for (const [init, status] of [[tooLarge, 413], [wrongType, 415]] as const) {
+      const response = await send(OTHER, '/web/messages', init);
+      expect(response.status).toBe(status);
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      expect(response.headers.get('vary')).toMatch(/origin/i);
+    }
+  });
+
+  it('through bot.fetch too', async () => {
+    const response = await web.bot.fetch(new Request('http://127.0.0.1/web/messages', { ...tooLarge, headers: { origin: ALLOWED, 'content-type': 'application/json' } }));
+    expect(response.status).toBe(413);
+    expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+  });
+});
