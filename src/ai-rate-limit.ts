@@ -1,16 +1,32 @@
 import { RetryAfterError } from './adapter.js';
-import type { AiClient } from './ai/index.js';
+import { AiError, type AiClient } from './ai/index.js';
 import type { Limiter } from './limit/index.js';
 
+/** Said by every refusal of the AI calls-per-minute limit. */
+const OVER_LIMIT = 'the AI calls-per-minute limit is reached';
+
 /**
- * The AI calls-per-minute limit, shared by every process when the limiter is on Redis. Over it,
- * the job is deferred (it waits without spending an attempt) instead of calling the provider. An
- * answer the cache already holds is given without taking from the limit.
+ * The AI calls-per-minute limit (AiOptions.admitCall), shared by every process when the limiter is
+ * on Redis. parley's own AI clients ask it only for a call that goes to the provider: an answer
+ * from the cache, or from an identical call in flight (single-flight), takes nothing from it, nor
+ * does a call still waiting for a concurrency slot. Over it, the job is deferred (it waits without
+ * spending an attempt): the refusal is a "wait" AiError, which the queue reads as Retry-After.
+ */
+export function aiCallGate(limiter: Limiter): () => Promise<void> {
+  return async () => {
+    const result = await limiter.consume('ai');
+    if (!result.allowed) throw new AiError('rate_limited', OVER_LIMIT, { retryAfterMs: result.retryAfterMs });
+  };
+}
+
+/**
+ * The same limit around a client given to createBot, whose inside parley cannot reach: each
+ * reply takes from the limit unless the client says the cache holds its answer.
  */
 export function limitAiCalls(ai: AiClient, limiter: Limiter): AiClient {
   const admit = async () => {
     const result = await limiter.consume('ai');
-    if (!result.allowed) throw new RetryAfterError('the AI calls-per-minute limit is reached', result.retryAfterMs);
+    if (!result.allowed) throw new RetryAfterError(OVER_LIMIT, result.retryAfterMs);
   };
   return {
     get circuit() {

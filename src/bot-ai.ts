@@ -8,7 +8,7 @@ import { createAiClient, defaultPrices, type AiClient, type AiEvents, type AiOpt
 import { estimateTokens } from './ai/history.js';
 import { FallbackAiClient } from './ai/fallback.js';
 import { costOf, priceOf } from './ai/prices.js';
-import { limitAiCalls } from './ai-rate-limit.js';
+import { aiCallGate, limitAiCalls } from './ai-rate-limit.js';
 import { aiEvents } from './ai-events.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
@@ -19,10 +19,13 @@ import type { Alerts } from './ops/alerts.js';
 
 export function createBotAi(config: Config, backends: Backends, metrics: Metrics, logger: Logger, ops: { spend: Spend; alerts: Alerts }, given?: AiClient): AiClient {
   const events = (variable: string) => withKeyAlerts(aiEvents(metrics), ops.alerts, variable);
-  const { primary, cheaper } = given ? { primary: given, cheaper: undefined } : withFallback(config, backends, events, logger);
-  const { spend } = ops;
   const callsPerMinute = backends.limiter('ai', config.limits.aiCallsPerMinute);
-  const limited = (ai: AiClient) => (callsPerMinute ? limitAiCalls(ai, callsPerMinute) : ai);
+  // parley's own clients ask the limit inside, once a call is sure to reach the provider (not for a
+  // cached answer, nor for one shared with an identical call in flight); a given client is wrapped.
+  const admitCall = callsPerMinute ? aiCallGate(callsPerMinute) : undefined;
+  const { primary, cheaper } = given ? { primary: given, cheaper: undefined } : withFallback(config, backends, events, logger, admitCall);
+  const { spend } = ops;
+  const limited = (ai: AiClient) => (callsPerMinute && given ? limitAiCalls(ai, callsPerMinute) : ai);
   const { policy, notice, ...limits } = config.budget;
   const prices = { ...defaultPrices, ...config.ai.prices };
   if (Object.values(limits).some((limit) => limit !== undefined) && !given && !priceOf(prices, config.ai.model)) {
@@ -39,7 +42,7 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
 }
 
 /** The primary (answered by the fallback while it is down or throttling), and the fallback alone: the cheaper model for AI_BUDGET_POLICY=fallback. */
-function withFallback(config: Config, backends: Backends, events: (keysVariable: string) => AiEvents, logger: Logger): { primary: AiClient; cheaper?: AiClient } {
+function withFallback(config: Config, backends: Backends, events: (keysVariable: string) => AiEvents, logger: Logger, admitCall?: () => Promise<void>): { primary: AiClient; cheaper?: AiClient } {
   const { fallback } = config.ai;
   const base = aiOptions(config);
   const client = (options: AiOptions, name: string, keysVariable: string) =>
@@ -47,6 +50,7 @@ function withFallback(config: Config, backends: Backends, events: (keysVariable:
       ...options,
       concurrency: backends.adaptiveLimit(name, { max: options.maxConcurrent, leaseMs: options.deadlineMs + 30_000 }),
       cache: backends.cache,
+      ...(admitCall ? { admitCall } : {}),
       events: events(keysVariable),
       logger,
     });

@@ -20,6 +20,8 @@ export interface AdmissionOptions {
   fallbackAfterMs?: number;
   signal?: AbortSignal;
   logger?: Logger;
+  /** Asked once, when the call first holds a slot and is about to go out (AiOptions.admitCall). */
+  admit?: () => Promise<void>;
 }
 
 /** How long a queue waits before trying again when the slots stayed taken. */
@@ -28,6 +30,7 @@ const BUSY_RETRY_MS = 1000;
 /** Run `call` under the adaptive limit, waiting out rate limits as the provider asks. */
 export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T>, options: AdmissionOptions): Promise<T> {
   const giveUpAt = Date.now() + options.maxInlineWaitMs;
+  let admitted = options.admit === undefined;
   for (;;) {
     options.signal?.throwIfAborted();
     const admission = await limit.tryAcquire();
@@ -40,6 +43,14 @@ export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T
       if (wakeAt > giveUpAt || fallbackAt <= now) throw waitError(admission.waitMs, admission.throttledSince);
       await sleep(wakeAt - now, options.signal);
       continue;
+    }
+    if (!admitted) {
+      // Only now is a call sure to go out: a refusal gives the slot back untouched ("failed" leaves the limit as it is).
+      await options.admit!().catch(async (error: unknown) => {
+        await limit.release(admission.token, { kind: 'failed' });
+        throw error;
+      });
+      admitted = true;
     }
     try {
       const value = await call();

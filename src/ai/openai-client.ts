@@ -78,7 +78,7 @@ export class OpenAiClient implements AiClient {
     return this.policy.circuit;
   }
 
-  /** Answer one message: cache, then single-flight, then the resilient HTTP call. */
+  /** Answer one message: cache, then single-flight, then the resilient HTTP call (only it takes from admitCall's limit). */
   async reply(request: AiRequest, callOptions: CallOptions = {}): Promise<AiResult> {
     const { signal } = callOptions;
     this.log?.debug(
@@ -144,6 +144,7 @@ export class OpenAiClient implements AiClient {
     if (this.options.fallbackAfterMs !== undefined) options.fallbackAfterMs = this.options.fallbackAfterMs;
     if (signal) options.signal = signal;
     if (this.log) options.logger = this.log;
+    if (this.options.admitCall) options.admit = this.options.admitCall;
     return withinLimit(this.concurrency, () => this.policy.execute(fn, signal), options);
   }
 

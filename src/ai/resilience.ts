@@ -96,7 +96,7 @@ export class ResiliencePolicy {
       return await scope.race(work);
     } catch (error) {
       // Text already went out (a stream): trying again, now or from the queue, would show it twice.
-      throw this.withReopenTime(scope.delivered && error instanceof AiError ? error.final() : error);
+      throw this.withReopenTime(this.asLongWait(scope.delivered && error instanceof AiError ? error.final() : error));
     } finally {
       scope.dispose();
     }
@@ -116,15 +116,30 @@ export class ResiliencePolicy {
     return new AiError('circuit_open', message, { cause: leftOpen ? error : error.cause, retryAfterMs: untilProbe });
   }
 
+  /**
+   * A failure whose Retry-After is longer than a retry here may wait (maxBackoffMs) was not tried
+   * again against the server's word: it is a "come back then", like a 503 with Retry-After. As a
+   * rate limit it is waited out (new calls too) and the message waits without spending an attempt,
+   * until AI_MAX_WAIT_MS gives it the apology; as a failure the queue would retry it within seconds.
+   */
+  private asLongWait(error: unknown): unknown {
+    if (!(error instanceof AiError) || !error.retryable || error.isWait) return error;
+    const retryAfterMs = error.retryAfterMs ?? 0;
+    if (retryAfterMs <= this.settings.maxBackoffMs) return error;
+    const details: ConstructorParameters<typeof AiError>[2] = { cause: error, retryAfterMs };
+    if (error.status !== undefined) details.status = error.status;
+    return new AiError('rate_limited', `${error.message} (it asked to wait ${Math.ceil(retryAfterMs / 1000)} s)`, details);
+  }
+
   private worthRetrying(error: Error, scope: CallScope): boolean {
     if (!(error instanceof AiError) || !error.retryable || scope.signal.aborted) return false;
     if (error.kind === 'rate_limited') return false; // the adaptive limit outside waits it out
     const remaining = scope.remainingMs;
     if (remaining <= 0) return false;
-    // If the server wants a longer pause than the deadline leaves, fail now with its Retry-After
-    // rather than sleep until the deadline: the caller's queue can reschedule precisely.
-    const serverWait = Math.min(error.retryAfterMs ?? 0, this.settings.maxBackoffMs);
-    return serverWait < remaining;
+    // If the server wants a longer pause than the deadline leaves, or than a retry may wait here,
+    // fail now with its Retry-After rather than ask again early: the caller's queue reschedules.
+    const serverWait = error.retryAfterMs ?? 0;
+    return serverWait <= this.settings.maxBackoffMs && serverWait < remaining;
   }
 
   private async attempt<T>(fn: (attempt: Attempt) => Promise<T>, number: number, scope: CallScope): Promise<T> {

@@ -129,6 +129,12 @@ export interface AiOptions {
    * (kind rate_limited / overloaded, with retryAfterMs) for the queue to hold the message.
    */
   maxInlineWaitMs: number;
+  /**
+   * Asked once for each call that goes to the provider, with a concurrency slot held: never for an
+   * answer from the cache or from an identical call in flight. The calls-per-minute limit: it
+   * refuses by throwing (an AiError "wait", rate_limited with retryAfterMs).
+   */
+  admitCall?: () => Promise<void>;
   /** Set when a fallback client stands by: a primary throttled this long gives way to it. */
   fallbackAfterMs?: number;
   /** 0 disables the cache. */

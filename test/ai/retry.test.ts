@@ -42,6 +42,23 @@ describe('retries', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('retries a 500 whose Retry-After fits the backoff cap after that wait; one asking for longer is not asked again: it ends as a wait', async () => {
+    server.enqueue(error(500, { 'retry-after': '1' }), json(200, completion('after a second')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxBackoffMs: 2_000 }));
+    expect((await client.reply(request())).text).toBe('after a second');
+    expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(950);
+
+    server.enqueue(error(500, { 'retry-after': '86400' })).otherwise(json(200, completion('must wait a day')));
+    const err = await failure(client.reply(request('Again?')));
+    // Not retried after the 2 s cap against the server's word: a rate limit, waited out by the queue.
+    expect(err).toMatchObject({ kind: 'rate_limited', retryable: true, isWait: true });
+    expect(err!.retryAfterMs).toBeGreaterThan(86_000_000);
+    expect(server.requests).toHaveLength(3);
+    // New calls wait out the day too, without asking the provider.
+    expect(await failure(client.reply(request('And now?')))).toMatchObject({ kind: 'rate_limited' });
+    expect(server.requests).toHaveLength(3);
+  });
+
   it.each([408, 409])('retries a %i', async (status) => {
     server.enqueue(error(status), json(200, completion('ok')));
     const result = await new OpenAiClient(testOptions({ baseURL: server.baseURL })).reply(request());

@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAiClient, RedisResponseCache, type AiClient } from '../../src/ai/index.js';
+import { aiCallGate } from '../../src/ai-rate-limit.js';
+import { createRedisLimiter } from '../../src/limit/index.js';
 import { connectRedis, type RedisClient } from '../../src/store/index.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { REDIS_URL, deleteKeys, requireRedis } from './redis-helpers.js';
@@ -26,11 +28,25 @@ describe('AI single-flight through the Redis cache', () => {
     await ai.close();
   });
 
-  function client(): AiClient {
+  function client(admitCall?: () => Promise<void>): AiClient {
     const redis = connectRedis(REDIS_URL, { enableOfflineQueue: true });
     connections.push(redis);
-    return createAiClient({ model: 'gpt-4o-mini', baseURL: ai.url, cacheTtlSeconds: 60, cache: new RedisResponseCache(redis, prefix), attempts: 1 });
+    return createAiClient({ model: 'gpt-4o-mini', baseURL: ai.url, cacheTtlSeconds: 60, cache: new RedisResponseCache(redis, prefix), attempts: 1, ...(admitCall ? { admitCall } : {}) });
   }
+
+  it('the process waiting for the other\'s answer takes nothing from AI_CALLS_PER_MINUTE: one call a minute answers both', async () => {
+    const redis = connectRedis(REDIS_URL, { enableOfflineQueue: true });
+    connections.push(redis);
+    // One limit on Redis for both processes, as AI_CALLS_PER_MINUTE=1 makes it.
+    const gate = aiCallGate(createRedisLimiter(redis, { points: 1, durationSeconds: 60, keyPrefix: `${prefix}ai-calls` }));
+    const [one, two] = [client(gate), client(gate)];
+    const request = { conversationId: 'c', history: [], text: `limited question ${randomUUID()}` };
+    const [a, b] = await Promise.all([one.reply(request), two.reply(request)]);
+    expect([a.text, b.text]).toEqual([`slow: ${request.text}`, `slow: ${request.text}`]);
+    expect(ai.calls.filter((c) => lastUserText(c) === request.text)).toHaveLength(1);
+    // The minute's one call is spent: a new question waits (a "wait", for the queue).
+    await expect(one.reply({ conversationId: 'c', history: [], text: `another ${randomUUID()}` })).rejects.toMatchObject({ kind: 'rate_limited', isWait: true });
+  });
 
   it('two processes asking the same question at once make one AI call; both get the answer', async () => {
     const [one, two] = [client(), client()];

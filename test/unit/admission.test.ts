@@ -42,4 +42,30 @@ describe('withinLimit', () => {
     expect(calls).toBeGreaterThanOrEqual(1);
     expect(calls).toBeLessThanOrEqual(4);
   });
+
+  it('asks `admit` (the calls-per-minute limit) once per call, only with a slot held; a refusal gives the slot back and makes no call', async () => {
+    const { MemoryAdaptiveLimit } = await import('../../src/ai/adaptive-limit.js');
+    const { AiError } = await import('../../src/ai/errors.js');
+    const limit = new MemoryAdaptiveLimit({ max: 1, leaseMs: 60_000 });
+    let admits = 0;
+    let calls = 0;
+    const admit = async () => {
+      admits++;
+      if (admits > 1) throw new AiError('rate_limited', 'the AI calls-per-minute limit is reached', { retryAfterMs: 30_000 });
+    };
+    // A 429 waited out inline is the same call going out again: it is not asked twice.
+    const answer = await withinLimit(
+      limit,
+      async () => {
+        if (++calls === 1) throw new AiError('rate_limited', 'busy', { status: 429, retryAfterMs: 50 });
+        return 'the answer';
+      },
+      { maxInlineWaitMs: 1000, admit },
+    );
+    expect({ answer, calls, admits }).toEqual({ answer: 'the answer', calls: 2, admits: 1 });
+    const refused = await withinLimit(limit, async () => ++calls, { maxInlineWaitMs: 1000, admit }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ kind: 'rate_limited', retryAfterMs: 30_000 });
+    expect(calls).toBe(2);
+    expect((await limit.state()).inFlight).toBe(0);
+  });
 });
