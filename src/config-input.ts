@@ -3,58 +3,56 @@
  * environment says (or over the defaults alone, with `env: {}`), so an app need not go through
  * environment strings. What it gives is checked by the same rules as the environment variables.
  */
-import { loadConfig, type Config } from './config.js';
-import { VARIABLE_OF } from './config-settings.js';
+import { buildConfig, loadConfig, parseVariables, type Config } from './config.js';
+import { VARIABLE_OF, type Values } from './config-settings.js';
 import { variables } from './config-variables.js';
 import { ConfigError } from './errors.js';
 
-/** Any part of the configuration, nested objects included. */
+/** Any part of the configuration, nested objects included (the AI fallback's too: its unset parts default as its variables do). */
 export type ConfigInput = {
-  [K in keyof Omit<Config, 'env'>]?: Config[K] extends Record<string, unknown> | undefined ? Partial<NonNullable<Config[K]>> : Config[K];
-};
+  [K in keyof Omit<Config, 'env' | 'ai'>]?: Config[K] extends Record<string, unknown> | undefined ? Partial<NonNullable<Config[K]>> : Config[K];
+} & { ai?: Partial<Omit<Config['ai'], 'fallback'>> & { fallback?: Partial<NonNullable<Config['ai']['fallback']>> } };
 
-/** The configuration: `input` over the environment's (which also supplies every default). */
+/**
+ * The configuration: `input` over the environment's (which also supplies every default). Each
+ * setting given replaces its variable's value, and the Config is built from the values as
+ * loadConfig builds it, so what derives from a setting (QUEUE_LOCK_MS from AI_DEADLINE_MS, the
+ * fallback's base URL, key and wait, the conversation log's table) follows it either way.
+ */
 export function resolveConfig(input: ConfigInput | Config | undefined, env: Record<string, string | undefined>): Config {
   // A whole Config (from loadConfig: it carries `env`) is used as it is.
   if (input && 'env' in input) return input as Config;
-  const base = loadConfig(env);
-  if (!input) return base;
-  const checked = checkInput(input);
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(checked)) {
-    if (value === undefined) continue;
-    const current = merged[key];
-    merged[key] = isPlainObject(value) && isPlainObject(current) ? { ...current, ...withoutUndefined(value) } : value;
-  }
-  const config = merged as unknown as Config;
-  if (config.budget.policy === 'fallback' && !config.ai.fallback?.model) {
+  if (!input) return loadConfig(env);
+  const fromEnv = parseVariables(env);
+  const given = checkInput(input);
+  const values = { ...fromEnv, ...given } as Values;
+  if (given.AI_BUDGET_POLICY === 'fallback' && !values.OPENAI_FALLBACK_MODEL) {
     throw new ConfigError('config.budget.policy "fallback" needs a cheaper model to fall back to. Fix: set config.ai.fallback (or OPENAI_FALLBACK_MODEL), or set config.budget.policy to notice or allow.');
   }
-  return config;
+  return buildConfig(values, env);
 }
 
 /**
  * Each setting given, through its variable's schema (as the text the variable would hold), so it
  * is refused or read exactly as that variable would be; values are never echoed (secrets).
+ * Returns the values by variable.
  */
-function checkInput(input: Record<string, unknown>, prefix = '', problems: string[] = []): Record<string, unknown> {
-  const checked: Record<string, unknown> = {};
+function checkInput(input: Record<string, unknown>, prefix = '', given: Partial<Values> = {}, problems: string[] = []): Partial<Values> {
   for (const [key, value] of Object.entries(input)) {
-    const path = prefix + key;
-    checked[key] = value;
     if (value === undefined) continue;
+    const path = prefix + key;
     const name = VARIABLE_OF[path];
     if (!name) {
-      if (isPlainObject(value)) checked[key] = checkInput(value, `${path}.`, problems);
+      if (isPlainObject(value)) checkInput(value, `${path}.`, given, problems);
       continue;
     }
     const variable = variables[name];
     const parsed = variable.schema.safeParse(asText(value));
-    if (parsed.success) checked[key] = parsed.data;
+    if (parsed.success) (given as Record<string, unknown>)[name] = parsed.data;
     else problems.push(`config.${path} is invalid: ${parsed.error.issues.map((i) => i.message.replace(/^Invalid input: /, '')).join('; ')}. Fix: as for ${name}, ${variable.fix}.`);
   }
   if (prefix === '' && problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return checked;
+  return given;
 }
 
 function asText(value: unknown): unknown {
@@ -65,8 +63,4 @@ function asText(value: unknown): unknown {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }

@@ -108,8 +108,11 @@ export function loadConfig(env: Env = process.env): Config {
   return buildConfig(parseVariables(env), env);
 }
 
-/** The Config the variables' values make: each where `settings` puts it, then what derives from others. */
-function buildConfig(values: Values, env: Env): Config {
+/**
+ * The Config the variables' values make: each where `settings` puts it, then what derives from
+ * others (so typed config, which gives values, derives them as the environment does).
+ */
+export function buildConfig(values: Values, env: Env): Config {
   const s = read(settings, values);
   const { fallback, ...ai } = s.ai;
   return {
@@ -145,7 +148,8 @@ function fallbackPolicyNeedsModel<P extends BudgetConfig['policy']>(policy: P, f
   return policy;
 }
 
-function parseVariables(env: Env): Values {
+/** The environment's value for every variable (its default when unset). */
+export function parseVariables(env: Env): Values {
   return parseEnv(variables, env) as Values;
 }
 

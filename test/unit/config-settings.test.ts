@@ -55,4 +55,21 @@ describe('the map from variables to Config settings', () => {
     const variable = VARIABLE_OF[path]!;
     expect(withoutEnv(resolveConfig(nested(path, typed), {}))).toEqual(withoutEnv(loadConfig({ [variable]: text })));
   });
+
+  // What derives from a setting follows it whichever way it is given (typed config used to leave
+  // these at what the environment alone derived).
+  it.each<[string, ConfigInput, Record<string, string>, Record<string, string>]>([
+    ['the queue lock follows the AI deadline', { ai: { deadlineMs: 300_000 } }, {}, { AI_DEADLINE_MS: '300000' }],
+    ['the conversation log table follows the DynamoDB prefix', { dynamodb: { tablePrefix: 'shop' } }, {}, { DYNAMODB_TABLE_PREFIX: 'shop' }],
+    [
+      'a fallback model gets its wait, base URL and key',
+      { ai: { baseURL: 'http://llm.example/v1', apiKey: 'sk-primary', fallback: { model: 'small' } } },
+      {},
+      { OPENAI_BASE_URL: 'http://llm.example/v1', OPENAI_API_KEY: 'sk-primary', OPENAI_FALLBACK_MODEL: 'small' },
+    ],
+    ['the fallback from the environment uses the typed base URL', { ai: { baseURL: 'http://llm.example/v1' } }, { OPENAI_FALLBACK_MODEL: 'small' }, { OPENAI_BASE_URL: 'http://llm.example/v1', OPENAI_FALLBACK_MODEL: 'small' }],
+    ['a typed fallback model lets the environment ask for the fallback policy', { ai: { fallback: { model: 'small' } } }, { AI_BUDGET_POLICY: 'fallback' }, { AI_BUDGET_POLICY: 'fallback', OPENAI_FALLBACK_MODEL: 'small' }],
+  ])('%s', (_name, typed, env, same) => {
+    expect(withoutEnv(resolveConfig(typed, env))).toEqual(withoutEnv(loadConfig(same)));
+  });
 });
