@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { isLoopbackHost } from './http/address.js';
+import { read, settings, type Values } from './config-settings.js';
 import { bool, integer, url, variables, type Variable } from './config-variables.js';
 
 export { variables, type Variable };
@@ -13,7 +14,6 @@ export { variables, type Variable };
 export const DEFAULT_CONVERSATION_LOG_TABLE = 'ai_conversations';
 
 type Env = Record<string, string | undefined>;
-type Values = { [K in keyof typeof variables]: z.output<(typeof variables)[K]['schema']> | undefined };
 
 export interface Config {
   port: number;
@@ -106,88 +106,38 @@ export { ConfigError } from './errors.js';
 
 /** Read and validate the configuration; throws ConfigError with one line per bad variable. */
 export function loadConfig(env: Env = process.env): Config {
-  const v = parseVariables(env);
-  const req = <K extends keyof Values>(key: K) => v[key] as NonNullable<Values[K]>;
+  return buildConfig(parseVariables(env), env);
+}
+
+/**
+ * The Config the variables' values make: each where `settings` puts it, then what derives from
+ * others (so typed config, which gives values, derives them as the environment does).
+ */
+export function buildConfig(values: Values, env: Env): Config {
+  const s = read(settings, values);
+  const { fallback, ...ai } = s.ai;
   return {
-    port: req('PORT'),
-    host: req('HOST'),
-    publicUrl: v.PUBLIC_URL,
-    trustProxy: req('TRUST_PROXY'),
-    mode: req('MODE'),
-    logLevel: req('LOG_LEVEL'),
-    logFormat: req('LOG_FORMAT'),
-    redisUrl: v.REDIS_URL,
-    redisCacheUrl: v.REDIS_CACHE_URL,
-    redisPrefix: req('REDIS_PREFIX'),
+    ...s,
     dynamodb: {
-      tablePrefix: v.DYNAMODB_TABLE_PREFIX,
-      conversationLogTable: v.CONVERSATION_LOG_TABLE ?? (v.DYNAMODB_TABLE_PREFIX ? DEFAULT_CONVERSATION_LOG_TABLE : undefined),
+      tablePrefix: s.dynamodb.tablePrefix,
+      conversationLogTable: s.dynamodb.conversationLogTable ?? (s.dynamodb.tablePrefix ? DEFAULT_CONVERSATION_LOG_TABLE : undefined),
     },
-    queueLockMs: v.QUEUE_LOCK_MS ?? req('AI_DEADLINE_MS') + 30_000,
-    sqsQueueUrl: v.SQS_QUEUE_URL,
+    queueLockMs: s.queueLockMs ?? s.ai.deadlineMs + 30_000,
     ai: {
-      apiKey: v.OPENAI_API_KEY,
-      baseURL: v.OPENAI_BASE_URL,
-      model: req('OPENAI_MODEL'),
-      maxOutputTokens: req('OPENAI_MAX_OUTPUT_TOKENS'),
-      systemPrompt: req('SYSTEM_PROMPT'),
-      prices: v.AI_PRICES,
-      attempts: req('AI_ATTEMPTS'),
-      initialBackoffMs: req('AI_BACKOFF_MS'),
-      attemptTimeoutMs: req('AI_TIMEOUT_MS'),
-      deadlineMs: req('AI_DEADLINE_MS'),
-      maxConcurrent: req('AI_MAX_CONCURRENT'),
-      breakerThreshold: req('AI_BREAKER_THRESHOLD'),
-      breakerHalfOpenAfterMs: req('AI_BREAKER_HALF_OPEN_MS'),
-      cacheTtlSeconds: req('CACHE_TTL_SECONDS'),
-      maxWaitMs: req('AI_MAX_WAIT_MS'),
-      ...(v.OPENAI_FALLBACK_MODEL
+      ...ai,
+      ...(fallback.model
         ? {
             fallback: {
-              model: v.OPENAI_FALLBACK_MODEL,
-              baseURL: v.OPENAI_FALLBACK_BASE_URL ?? v.OPENAI_BASE_URL,
-              apiKey: v.OPENAI_FALLBACK_API_KEY ?? v.OPENAI_API_KEY,
-              afterMs: req('AI_FALLBACK_AFTER_MS'),
+              model: fallback.model,
+              baseURL: fallback.baseURL ?? ai.baseURL,
+              apiKey: fallback.apiKey ?? ai.apiKey,
+              afterMs: fallback.afterMs,
             },
           }
         : {}),
     },
-    replies: { vision: req('AI_VISION'), mediaNotice: req('MEDIA_NOTICE'), handoffReply: req('HANDOFF_REPLY') },
-    history: { turns: req('HISTORY_TURNS'), tokenBudget: req('HISTORY_TOKEN_BUDGET'), ttlSeconds: req('HISTORY_TTL_SECONDS') },
-    limits: {
-      userPerMinute: req('RATE_LIMIT_USER_PER_MINUTE'),
-      conversationPerMinute: req('RATE_LIMIT_CONVERSATION_PER_MINUTE'),
-      tenantPerMinute: req('RATE_LIMIT_TENANT_PER_MINUTE'),
-      aiCallsPerMinute: req('AI_CALLS_PER_MINUTE'),
-    },
-    queue: { concurrency: req('WORKER_CONCURRENCY'), attempts: req('JOB_ATTEMPTS'), backoffMs: req('JOB_BACKOFF_MS') },
-    directDeadlineMs: req('DIRECT_DEADLINE_MS'),
-    bodyLimitBytes: req('BODY_LIMIT_BYTES'),
-    shutdownTimeoutMs: req('SHUTDOWN_TIMEOUT_MS'),
-    web: {
-      enabled: v.WEB_CHAT,
-      token: v.WEB_TOKEN,
-      sessionSecret: v.WEB_SESSION_SECRET,
-      allowedOrigins: v.WEB_ALLOWED_ORIGINS ?? [],
-      sessionsPerIpPerMinute: req('WEB_SESSIONS_PER_IP_PER_MINUTE'),
-      requestsPerIpPerMinute: req('WEB_REQUESTS_PER_IP_PER_MINUTE'),
-    },
-    console: { adminToken: v.ADMIN_TOKEN },
-    budget: {
-      dayUsd: v.AI_BUDGET_USD_PER_DAY,
-      monthUsd: v.AI_BUDGET_USD_PER_MONTH,
-      tenantDayUsd: v.AI_BUDGET_USD_PER_TENANT_PER_DAY,
-      tenantMonthUsd: v.AI_BUDGET_USD_PER_TENANT_PER_MONTH,
-      policy: fallbackPolicyNeedsModel(req('AI_BUDGET_POLICY'), v.OPENAI_FALLBACK_MODEL),
-      notice: req('AI_BUDGET_NOTICE'),
-    },
-    alerts: {
-      webhookUrl: v.ALERT_WEBHOOK_URL,
-      dlqCount: req('ALERT_DLQ_COUNT'),
-      dlqMinutes: req('ALERT_DLQ_MINUTES'),
-      breakerOpenSeconds: req('ALERT_BREAKER_OPEN_SECONDS'),
-      signatureFailuresPerMinute: req('ALERT_SIGNATURE_FAILURES_PER_MINUTE'),
-    },
+    web: { ...s.web, allowedOrigins: s.web.allowedOrigins ?? [] },
+    budget: { ...s.budget, policy: fallbackPolicyNeedsModel(s.budget.policy, fallback.model) },
     env,
   };
 }
@@ -199,7 +149,8 @@ function fallbackPolicyNeedsModel<P extends BudgetConfig['policy']>(policy: P, f
   return policy;
 }
 
-function parseVariables(env: Env): Values {
+/** The environment's value for every variable (its default when unset). */
+export function parseVariables(env: Env): Values {
   return parseEnv(variables, env) as Values;
 }
 
