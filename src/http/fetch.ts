@@ -4,7 +4,6 @@
 import type { Logger } from 'pino';
 import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
 import { BodyTooLargeError, readLimited } from './body.js';
-import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { requestUrl, routePath, type UrlOptions } from './url.js';
 
@@ -25,14 +24,16 @@ export interface FetchOptions extends UrlOptions {
   logger: Logger;
 }
 
-/** Answer parley's routes; anything else gets a 404 (route only parley's paths to it). */
+/**
+ * Answer parley's routes; anything else gets the router's 404, with its request line and
+ * X-Request-Id (route only parley's paths to it).
+ */
 export function createFetchHandler(router: Router, options: FetchOptions): FetchHandler {
   return async (request, info) => {
     const url = new URL(request.url);
     const headers: Record<string, string> = { host: url.host };
     request.headers.forEach((value, name) => (headers[name] = value));
     const path = routePath(url.pathname, options);
-    if (!router.owns(path)) return toResponse(jsonError(404, 'not_found', `Nothing is served at ${url.pathname}.`));
     const ours = (body: Buffer): HttpRequest => ({
       method: request.method,
       url: requestUrl(url.pathname + url.search, headers, url.protocol === 'https:', options),

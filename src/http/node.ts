@@ -19,15 +19,15 @@ export interface NodeOptions extends UrlOptions {
 /** `_body` is body-parser's own "I read this stream" flag; `body` alone may be a placeholder `{}`. */
 type MaybeParsed = IncomingMessage & { rawBody?: unknown; body?: unknown; _body?: boolean; originalUrl?: string };
 
-/** Serve parley's routes; pass anything else to `next` (or answer 404 when there is none). */
+/**
+ * Serve parley's routes; pass anything else to `next`. With no `next` (parley's own server) the
+ * router answers it 404, with its request line and X-Request-Id like any other answer.
+ */
 export function createNodeMiddleware(router: Router, options: NodeOptions): NodeMiddleware {
   return (req, res, next) => {
     // The path as mounted: Express and Connect take a mount prefix off req.url (and keep originalUrl).
     const path = routePath((req.url ?? '/').split('?')[0] as string, options);
-    if (!router.owns(path)) {
-      if (next) return next();
-      return void writeResponse(res, jsonError(404, 'not_found', `Nothing is served at ${path}.`));
-    }
+    if (next && !router.owns(path)) return next();
     void serve(router, options, req as MaybeParsed, res, path).catch((error: unknown) => {
       options.logger.error({ err: error, path }, 'unhandled error while answering a request');
       if (!res.headersSent) void writeResponse(res, jsonError(500, 'internal_error', 'Internal error.'));
@@ -48,7 +48,8 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
       body = await rawBody(req, options);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      // The router answers it as a refusal of its route: logged, counted, with the adapter's headers.
+      // The router answers it (413, or 500 body_already_parsed) as a refusal of its route: with its
+      // request line and X-Request-Id, counted, with the adapter's headers.
       const refused = () => router.handle(request(Buffer.alloc(0)), error);
       if (error instanceof BodyTooLargeError) return refuseTooLarge(error, res, refused);
       return writeResponse(res, await refused());

@@ -41,8 +41,9 @@ export interface Router {
   /** Whether this request carries a body parley must read (a webhook or an adapter POST route). */
   wantsBody(method: string, path: string): boolean;
   /**
-   * Answer a request. `refused`: the HTTP layer refused it before reading it all (a body over
-   * BODY_LIMIT_BYTES); it is answered, logged and counted as a refusal of its route.
+   * Answer a request (a path nothing serves gets 404). `refused`: the HTTP layer refused it before
+   * reading it all (a body over BODY_LIMIT_BYTES, one a body parser already consumed); it is
+   * answered, logged and counted as a refusal of its route.
    */
   handle(request: HttpRequest, refused?: HttpError): Promise<HttpResponse>;
 }
@@ -173,7 +174,11 @@ export function createRouter(deps: RouterDeps): Router {
       // Answers the router makes instead of the adapter: the adapter may add to them (decorateRefusal).
       let refusal = target?.kind === 'wrong_method';
       try {
-        if (refused) throw refused;
+        if (refused) {
+          // A webhook refused before it was read all is still one received, as one refused after is.
+          if (target?.kind === 'webhook') countReceived(target.adapter.platform);
+          throw refused;
+        }
         response = target ? await dispatch(target, request) : jsonError(404, 'not_found', `Nothing is served at ${path}.`);
       } catch (error) {
         response = failure(error, platform, deps, request.remoteAddress);

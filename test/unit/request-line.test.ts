@@ -1,0 +1,131 @@
+/**
+ * Every answer parley makes itself goes through the router: a 404 on parley's own server (and from
+ * the fetch handler), a 500 body_already_parsed behind express.json(), a 413 — each gets its
+ * request log line and X-Request-Id, and on an adapter's webhook the received/rejected counters.
+ * A path parley does not serve, when it is mounted in an app, still falls through to the app.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFetchHandler } from '../../src/http/fetch.js';
+import { createNodeMiddleware } from '../../src/http/node.js';
+import { createRouter } from '../../src/http/router.js';
+import { listen } from '../../src/http/server.js';
+import { createMetrics, type Metrics } from '../../src/observe/index.js';
+import { FakeAdapter } from './helpers.js';
+
+type Line = Record<string, unknown>;
+
+function setUp() {
+  const lines: Line[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Line) });
+  const metrics = createMetrics();
+  const router = createRouter({
+    adapters: () => [new FakeAdapter()],
+    logger,
+    metrics,
+    readiness: async () => ({}),
+    accept: async () => ({ status: 200, body: 'accepted' }),
+    paths: { health: '/healthz' },
+  });
+  const options = { bodyLimitBytes: 1024, logger, trustProxy: false };
+  return { lines, metrics, middleware: createNodeMiddleware(router, options), fetchHandler: createFetchHandler(router, options) };
+}
+
+const requestLines = (lines: Line[]) => lines.filter((line) => line.msg === 'request');
+
+async function count(metrics: Metrics, name: 'webhooksReceived' | 'webhooksRejected', labels: Record<string, string>): Promise<number> {
+  const { values } = await metrics[name].get();
+  const match = values.find((v) => Object.entries(labels).every(([k, value]) => (v.labels as Record<string, unknown>)[k] === value));
+  return match?.value ?? 0;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+function baseOf(server: Server): string {
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('parley’s own server', () => {
+  it('answers a path it does not serve 404 with an X-Request-Id and a request line', async () => {
+    const { lines, middleware } = setUp();
+    const base = baseOf(await listen(middleware, 0, '127.0.0.1'));
+    const response = await fetch(`${base}/nope?x=1`);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    const requestId = response.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ requestId, method: 'GET', path: '/nope', status: 404 })]);
+
+    // An incoming request id is kept, as on every other answer.
+    const echoed = await fetch(`${base}/nope`, { method: 'POST', headers: { 'x-request-id': 'req-404' }, body: 'x' });
+    expect(echoed.status).toBe(404);
+    expect(echoed.headers.get('x-request-id')).toBe('req-404');
+    expect(requestLines(lines)[1]).toMatchObject({ requestId: 'req-404', method: 'POST', status: 404 });
+  });
+
+  it('the fetch handler does the same', async () => {
+    const { lines, fetchHandler } = setUp();
+    const response = await fetchHandler(new Request('http://bot.example/nope'));
+    expect(response.status).toBe(404);
+    const requestId = response.headers.get('x-request-id');
+    expect(requestId).toBeTruthy();
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ requestId, path: '/nope', status: 404 })]);
+  });
+
+  it('a webhook body over the limit (413) counts as received and rejected', async () => {
+    const { lines, metrics, middleware } = setUp();
+    const base = baseOf(await listen(middleware, 0, '127.0.0.1'));
+    const body = JSON.stringify({ id: '1', text: 'x'.repeat(2000) });
+    const response = await fetch(`${base}/test/hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(response.status).toBe(413);
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ path: '/test/hook', status: 413, platform: 'test' })]);
+    expect(await count(metrics, 'webhooksReceived', { platform: 'test' })).toBe(1);
+    expect(await count(metrics, 'webhooksRejected', { platform: 'test', reason: 'payload_too_large' })).toBe(1);
+  });
+});
+
+describe('mounted in an Express app after express.json()', () => {
+  async function app() {
+    const setup = setUp();
+    const server = express()
+      .use(express.json())
+      .use(setup.middleware)
+      .get('/app', (_req, res) => void res.send('from the app'));
+    const base = baseOf(await new Promise<Server>((resolve) => { const s = server.listen(0, '127.0.0.1', () => resolve(s)); }));
+    return { ...setup, base };
+  }
+
+  it('answers the webhook 500 body_already_parsed with an X-Request-Id, a request line and the counters', async () => {
+    const { lines, metrics, base } = await app();
+    const response = await fetch(`${base}/test/hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"1"}' });
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('body_already_parsed');
+    const requestId = response.headers.get('x-request-id');
+    expect(requestId).toBeTruthy();
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ requestId, method: 'POST', path: '/test/hook', status: 500, platform: 'test' })]);
+    expect(await count(metrics, 'webhooksReceived', { platform: 'test' })).toBe(1);
+    expect(await count(metrics, 'webhooksRejected', { platform: 'test', reason: 'body_already_parsed' })).toBe(1);
+  });
+
+  it('still hands paths it does not serve to the app, without a request line of its own', async () => {
+    const { lines, base } = await app();
+    const served = await fetch(`${base}/app`);
+    expect([served.status, await served.text()]).toEqual([200, 'from the app']);
+    expect(served.headers.get('x-request-id')).toBeNull();
+    const unknown = await fetch(`${base}/nope`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('Cannot GET /nope');
+    expect(unknown.headers.get('x-request-id')).toBeNull();
+    expect(requestLines(lines)).toEqual([]);
+  });
+});
