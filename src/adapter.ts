@@ -7,6 +7,7 @@ import type { ConversationRef, Delivery, InboundMessage, Reply } from './message
 import type { Store } from './store/store.js';
 import type { Limiter } from './limit/limiter.js';
 import type { Config } from './config.js';
+import type { HttpError } from './errors.js';
 
 /** An HTTP request as the core's HTTP layer hands it over: raw bytes, lower-case headers. */
 export interface HttpRequest {
@@ -100,6 +101,11 @@ export interface AdapterContext {
    * dedupe, rate limit, enqueue. Throws when they could not be taken.
    */
   deliver(messages: InboundMessage[]): Promise<void>;
+  /**
+   * A payload that arrived outside an HTTP request (Slack Socket Mode) and was dropped: logged and
+   * counted in parley_webhooks_rejected_total (by `reason`) as the router does a refused webhook.
+   */
+  refused(error: HttpError): void;
   /** True when the HTTP server is bound to a loopback address (web chat needs no token then). */
   loopbackOnly: boolean;
   /**

@@ -15,7 +15,7 @@ import { createOps, type Tally } from './ops/index.js';
 import { updateQueueDepth } from './queue-depth.js';
 import { respondDirect } from './direct.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
-import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, type FetchHandler } from './http/index.js';
+import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, logRefusal, type FetchHandler } from './http/index.js';
 import { asBotMiddleware, type BotMiddleware } from './http/node.js';
 export type { BotMiddleware };
 import { listen } from './http/server.js';
@@ -172,6 +172,7 @@ export function createBot(options: BotOptions = {}): Bot {
         forget: forgetter(history, conversationLog),
         feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
         deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
+        refused: (error) => logRefusal({ logger, metrics }, adapter.platform, error),
       }),
       logger,
     );

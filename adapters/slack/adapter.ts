@@ -154,6 +154,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
         fastPath,
         logger,
         deliver: (messages) => started().deliver(messages),
+        refused: (error) => started().refused(error),
         admit: workspaces && ((body) => workspaces.admit(body)),
       })
     : undefined;

@@ -20,7 +20,26 @@ export function parseSlackBody(request: HttpRequest): SlackBody {
   if (!form) return checkEventsApi(body);
   if (body.ssl_check !== undefined) return body;
   if (typeof body.payload !== 'string') return checkPayload(slashCommandBody, body, 'The Slack slash command', status);
-  const payload = parseJson(body.payload);
+  return checkInteraction(parseJson(body.payload), status);
+}
+
+/** Socket Mode envelope types whose payload is what the same request carries over HTTP. */
+const ENVELOPE_PAYLOADS = new Set(['events_api', 'slash_commands', 'interactive']);
+
+/**
+ * A Socket Mode envelope's payload, given the same checks as over HTTP (the payload is already
+ * parsed JSON). Every misfit is status 200: Socket Mode acknowledges and drops it. Other envelope
+ * types (hello, disconnect) carry no payload to check: returned as they are.
+ */
+export function checkEnvelopePayload(type: string, payload: unknown): unknown {
+  if (!ENVELOPE_PAYLOADS.has(type)) return payload;
+  if (!isObject(payload)) throw new InvalidPayloadError(`The Slack Socket Mode ${type} envelope carries no payload object.`, payload, 200, 'malformed_body');
+  if (type === 'events_api') return checkEventsApi(payload);
+  if (type === 'slash_commands') return checkPayload(slashCommandBody, payload, 'The Slack slash command', 200);
+  return checkInteraction(payload, 200);
+}
+
+function checkInteraction(payload: SlackBody | undefined, status: InvalidPayloadStatus): SlackBody {
   if (payload === undefined) throw new InvalidPayloadError('The Slack interaction payload is not a JSON object.', undefined, status, 'malformed_body');
   const kind = interactionKind(payload);
   if (!kind) throw new InvalidPayloadError('The Slack interaction payload is of no kind Bolt routes (actions, options, views, shortcuts).', payload, status);
@@ -44,8 +63,12 @@ function parseForm(text: string): SlackBody {
 function parseJson(text: string): SlackBody | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as SlackBody) : undefined;
+    return isObject(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }
+}
+
+function isObject(value: unknown): value is SlackBody {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,15 +2,16 @@
  * Socket Mode: Slack delivers over a WebSocket we open, so no public URL is needed. We own the
  * SocketModeClient (rather than Bolt's receiver) to acknowledge an event only after parley has
  * queued its message: an event we could not take is left unacknowledged and Slack redelivers it.
+ * An envelope that can never be taken (its payload does not fit, as over HTTP) is acknowledged and dropped.
  */
 import type { App } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { InboundMessage } from 'parley/adapter-kit';
+import type { InboundMessage, InvalidPayloadError } from 'parley/adapter-kit';
 import { dispatchToBolt } from './dispatch.js';
 import type { FastPath } from './fast-path.js';
-import { slackSocketMode } from './sdk.js';
 import { slackSdkLogger } from './sdk-logger.js';
+import { checkedSocketModeClient } from './socket-client.js';
 
 interface SocketEvent {
   ack(response?: unknown): Promise<void>;
@@ -28,13 +29,22 @@ export interface SocketModeOptions {
   fastPath: FastPath;
   logger(): Logger;
   deliver(messages: InboundMessage[]): Promise<void>;
+  /** An envelope whose payload does not fit (parse.ts), acknowledged and dropped: logged and counted as over HTTP. */
+  refused(error: InvalidPayloadError): void;
   /** Many workspaces: false for an event from a workspace without an installation (acknowledged, not answered). */
   admit?(body: Record<string, unknown>): Promise<boolean>;
 }
 
 export function createSocketMode(options: SocketModeOptions): { start(): Promise<void>; stop(): Promise<void> } {
   // Its WebClient would otherwise retry apps.connections.open 100 times; the bot retries start() itself.
-  const client = new (slackSocketMode().SocketModeClient)({ appToken: options.appToken, logger: slackSdkLogger(options.logger), clientOptions: options.clientOptions });
+  // An envelope that does not fit is acknowledged and dropped before the SDK reads it (socket-client.ts).
+  const client = checkedSocketModeClient(
+    { appToken: options.appToken, logger: slackSdkLogger(options.logger), clientOptions: options.clientOptions },
+    {
+      refused: options.refused,
+      failed: (error) => options.logger().error({ err: error }, 'a Socket Mode message could not be handled; it is dropped'),
+    },
+  );
   client.on('slack_event', (event: SocketEvent) => {
     void handle(event).catch((error: unknown) => options.logger().error({ err: error, type: event.type }, 'Socket Mode event not taken; Slack will redeliver it'));
   });

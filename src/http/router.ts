@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HttpError, pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
 import type { Metrics } from '../observe/index.js';
-import { InvalidPayloadError } from '../payload.js';
+import { logRefusal } from './refusals.js';
 import { json, jsonError } from './responses.js';
 
 export interface RouterDeps {
@@ -218,10 +218,7 @@ function decorated(adapter: Adapter, request: HttpRequest, response: HttpRespons
 /** A user-caused error becomes its small JSON answer; anything else is ours: 503 so the platform redelivers. */
 function failure(error: unknown, platform: string | undefined, deps: RouterDeps, remoteAddress?: string): HttpResponse {
   if (error instanceof HttpError) {
-    if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: error.reason });
-    deps.logger.warn({ platform, reason: error.reason, status: error.status, remoteAddress }, error.message);
-    // The payload itself may hold a person's message: debug level only (its `token` fields are redacted).
-    if (error instanceof InvalidPayloadError) deps.logger.debug({ platform, payload: error.payload }, 'the payload that did not fit');
+    logRefusal(deps, platform, error, remoteAddress);
     return jsonError(error.status, error.reason, error.message);
   }
   if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: 'unavailable' });

@@ -4,74 +4,15 @@
  * `apps.connections.open`; the AI is the fake OpenAI server. No HTTP server of ours is involved.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
-import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
-import { startFakeSlackSocket, type FakeSlackSocket } from '../fakes/slack-socket.js';
+import { slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
+import type { FakeSlack } from '../fakes/slack-api.js';
+import type { FakeSlackSocket } from '../fakes/slack-socket.js';
 import { CHANNEL_ID, DEFAULT_SIGNING_SECRET, DM_CHANNEL_ID, appMention, directMessage, signSlack } from '../helpers/slack-events.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { APP_TOKEN, BOT_TOKEN, startSocketBot, within, type SocketBot } from '../helpers/slack-socket-bot.js';
 import { until } from '../helpers/until.js';
 
-const BOT_TOKEN = 'xoxb-test';
-const APP_TOKEN = 'xapp-test';
-
-interface SocketBot {
-  bot: Bot;
-  slack: FakeSlack;
-  socket: FakeSlackSocket;
-  ai: FakeOpenAi;
-  /** Close the bot (unless already closed) and the fakes. */
-  closeAll(): Promise<void>;
-}
-
-/** Fake Slack (Web API + socket endpoint) and the AI, and a bot on Socket Mode with no signing secret; `setup` gets its Bolt App. */
-async function startSocketBot(setup?: (app: ReturnType<typeof slackAdapter>['app']) => void): Promise<SocketBot> {
-  const slack = await startFakeSlack();
-  const socket = await startFakeSlackSocket();
-  const ai = await startFakeOpenAi();
-  slack.on('apps.connections.open', (call) =>
-    call.token === APP_TOKEN ? { body: { ok: true, url: socket.url } } : { body: { ok: false, error: 'not_allowed_token_type' } },
-  );
-  // No SLACK_SIGNING_SECRET: Socket Mode is authenticated by the app token, not by signatures.
-  const adapter = slackAdapter(slackConfigFromEnv({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: slack.url })!);
-  setup?.(adapter.app);
-  const bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_BASE_URL: ai.url }), adapters: [adapter] });
-  let botClosed = false;
-  const originalClose = bot.close.bind(bot);
-  bot.close = () => ((botClosed = true), originalClose());
-  const closeAll = async () => {
-    if (!botClosed) await bot.close();
-    // bot.close() does not wait for the close handshake (see the known gaps below): let it finish.
-    await socket.disconnected(5000).catch(() => undefined);
-    await socket.close();
-    await slack.close();
-    await ai.close();
-  };
-  try {
-    await within(bot.ready, 8000, 'bot.ready (app.init + Socket Mode connect)');
-  } catch (error) {
-    await closeAll();
-    throw error;
-  }
-  return { bot, slack, socket, ai, closeAll };
-}
-
-
 const quiet = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Fail instead of hanging when `promise` does not settle within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Ref'd handles and requests that keep the process alive, counted by kind. */
 function activeResources(): Map<string, number> {

@@ -1,0 +1,16 @@
+/**
+ * A request a user caused to fail (an HttpError: a bad signature, a payload that does not fit…),
+ * logged and counted once, the same way whether it came as a webhook (the router) or outside an
+ * HTTP request (Slack Socket Mode, through AdapterContext.refused).
+ */
+import type { Logger } from 'pino';
+import type { HttpError } from '../errors.js';
+import type { Metrics } from '../observe/index.js';
+import { InvalidPayloadError } from '../payload.js';
+
+export function logRefusal(deps: { logger: Logger; metrics: Metrics }, platform: string | undefined, error: HttpError, remoteAddress?: string): void {
+  if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: error.reason });
+  deps.logger.warn({ platform, reason: error.reason, status: error.status, remoteAddress }, error.message);
+  // The payload itself may hold a person's message: debug level only (its `token` fields are redacted).
+  if (error instanceof InvalidPayloadError) deps.logger.debug({ platform, payload: error.payload }, 'the payload that did not fit');
+}
