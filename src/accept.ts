@@ -1,7 +1,7 @@
 /**
  * Taking a webhook's messages: in queue mode each is ingested (dedupe → limits → enqueue); in
  * direct mode answered in the request. A message of a platform that never redelivers (Twilio)
- * that the queue cannot take is answered in this process instead of being lost.
+ * that the queue or the store cannot take is answered in this process instead of being lost.
  */
 import type { Logger } from 'pino';
 import type { Adapter, HttpResponse, Received } from './adapter.js';
@@ -49,7 +49,10 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
   };
 
   return async function accept(adapter, received) {
-    if (config.mode === 'direct') return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs }, adapter, received);
+    if (config.mode === 'direct') {
+      const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error) } : {};
+      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, ...untaken }, adapter, received);
+    }
     for (const message of received.messages) {
       try {
         await ingest(ingestDeps, message);

@@ -11,34 +11,51 @@ import { errorText, isDeferral } from './queue/index.js';
 import { answerMessage, type WorkerDeps } from './worker.js';
 import { sendOnce } from './send-once.js';
 
-export type DirectDeps = IngestDeps & WorkerDeps & { deadlineMs: number };
+export type DirectDeps = IngestDeps &
+  WorkerDeps & {
+    deadlineMs: number;
+    /**
+     * A message that could not be taken (the store down): for a platform that never redelivers,
+     * answered another way; absent, the webhook fails and the platform redelivers.
+     */
+    untaken?(message: InboundMessage, error: unknown): void;
+  };
 
 /** Answer every message of a webhook in this request, within the deadline. */
 export async function respondDirect(deps: DirectDeps, adapter: Adapter, received: Received): Promise<HttpResponse> {
   let open = true;
   let captured: Reply | undefined;
   const canCapture = Boolean(adapter.respondDirect);
-  const runs = received.messages.map((message) =>
-    claimDelivery(deps, message, async () => {
-      if (!(await checkLimits(deps, message))) return;
-      const jobId = messageJobId(message);
-      await answerMessage(deps, message, {
-        jobId,
-        attempt: 1,
-        // No queue puts this conversation's messages in order: they take its lock instead.
-        serialize: true,
-        // A wait (rate limit, open circuit) is not a failure: the queue holds the message instead.
-        isFinalFailure: (error) => !isDeferral(error),
-        sink: async (conversation, reply, n) => {
-          if (open && canCapture && !captured) captured = reply;
-          else await sendOnce(deps, jobId, n, conversation, reply);
-        },
-      }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error)));
-    }),
+  const answers: Promise<void>[] = [];
+  const answer = async (message: InboundMessage) => {
+    const jobId = messageJobId(message);
+    await answerMessage(deps, message, {
+      jobId,
+      attempt: 1,
+      // No queue puts this conversation's messages in order: they take its lock instead.
+      serialize: true,
+      // A wait (rate limit, open circuit) is not a failure: the queue holds the message instead.
+      isFinalFailure: (error) => !isDeferral(error),
+      sink: async (conversation, reply, n) => {
+        if (open && canCapture && !captured) captured = reply;
+        else await sendOnce(deps, jobId, n, conversation, reply);
+      },
+    }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error)));
+  };
+  // Taken (claimed, within the limits) first: a store that is down fails the webhook, so the platform redelivers.
+  const taken = Promise.all(
+    received.messages.map((message) =>
+      claimDelivery(deps, message, async () => {
+        if (await checkLimits(deps, message)) answers.push(answer(message));
+      }).catch((error: unknown) => {
+        if (!deps.untaken) throw error;
+        deps.untaken(message, error);
+      }),
+    ),
   );
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.deadlineMs)));
-  await Promise.race([Promise.all(runs), deadline]);
+  await Promise.race([taken.then(() => Promise.all(answers)), deadline]);
   clearTimeout(timer);
   open = false;
   if (captured && adapter.respondDirect) {

@@ -1,6 +1,6 @@
 /**
- * Taking a message when the queue cannot (Redis down: REDIS_URL at a closed port). Twilio and the
- * AI are faked over HTTP; the webhooks are signed as Twilio signs them.
+ * Taking a message when the store or queue cannot (Redis down: REDIS_URL at a closed port). Twilio
+ * and the AI are faked over HTTP; the webhooks are signed as Twilio signs them.
  */
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/
 import { createBot, loadConfig, type Bot } from '../../src/index.js';
 import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
-import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
+import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, USER_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
 import { testEnv } from '../helpers/web-bot.js';
 import { until } from '../helpers/until.js';
 
@@ -42,13 +42,14 @@ describe('WhatsApp while Redis is down (Twilio never redelivers)', () => {
   let twilioApi: FakeTwilio;
   let ai: FakeOpenAi;
   let queued: { bot: Bot; url: string };
+  let direct: { bot: Bot; url: string };
   beforeAll(async () => {
     twilioApi = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
     ai = await startFakeOpenAi((call) => ({ text: `echo: ${lastUserText(call)}` }));
-    queued = await startWhatsAppBot(twilioApi, ai, {});
+    [queued, direct] = await Promise.all([startWhatsAppBot(twilioApi, ai, {}), startWhatsAppBot(twilioApi, ai, { MODE: 'direct' })]);
   }, 30_000);
   afterAll(async () => {
-    await queued.bot.close();
+    await Promise.all([queued.bot.close(), direct.bot.close()]);
     await twilioApi.close();
     await ai.close();
   }, 30_000);
@@ -87,5 +88,13 @@ describe('WhatsApp while Redis is down (Twilio never redelivers)', () => {
     // JOB_ATTEMPTS (3 by default) tries of the answer, then the one apology.
     expect(twilioApi.bodies().filter((body) => body === 'echo: never through')).toHaveLength(queued.bot.config.queue.attempts);
     expect(twilioApi.bodies().filter((body) => APOLOGY.test(body))).toHaveLength(1);
+  });
+
+  it('direct mode: a message the store cannot take gets empty TwiML and is answered through the REST API', async () => {
+    const res = await postTwilio(direct.url, whatsappMessage({ Body: 'direct, store down' }));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(EMPTY_TWIML);
+    const [call] = await until(() => twilioApi.calls.length > 0 && twilioApi.calls, 'the reply through the REST API');
+    expect(call!.form).toMatchObject({ To: USER_NUMBER, Body: 'echo: direct, store down' });
   });
 });
