@@ -1,7 +1,8 @@
 /**
  * Direct mode: answer inside the webhook request (serverless, Twilio TwiML). The reply becomes
  * the HTTP answer when it is ready before the deadline and the adapter can carry it; otherwise
- * the platform gets its usual answer and the reply is posted when it is ready.
+ * the platform gets its usual answer (at once, for one that cannot carry it and must be answered
+ * quickly: Slack) and the reply is posted when it is ready.
  */
 import type { Adapter, HttpResponse, Received } from './adapter.js';
 import { claimDelivery, checkLimits, type IngestDeps } from './ingest.js';
@@ -21,7 +22,12 @@ export type DirectDeps = IngestDeps &
     untaken?(message: InboundMessage, error: unknown): void;
   };
 
-/** Answer every message of a webhook in this request, within the deadline. */
+/**
+ * Answer every message of a webhook in this request, within the deadline. An adapter that cannot
+ * carry the reply in its HTTP answer and must be answered quickly (Slack: `ackWithinMs`) is
+ * answered as soon as its messages are taken, and its replies are posted when they are ready
+ * (unless the function is frozen once it answers: `afterAckBeforeResponse`).
+ */
 export async function respondDirect(deps: DirectDeps, adapter: Adapter, received: Received): Promise<HttpResponse> {
   let open = true;
   let captured: Reply | undefined;
@@ -53,6 +59,11 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
       }),
     ),
   );
+  // A platform that sends again what it waits too long for (Slack) is answered at once; the replies follow.
+  if (!canCapture && adapter.ackWithinMs !== undefined && !received.afterAckBeforeResponse) {
+    await taken;
+    return received.response;
+  }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.deadlineMs)));
   await Promise.race([taken.then(() => Promise.all(answers)), deadline]);

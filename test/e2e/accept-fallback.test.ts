@@ -1,14 +1,18 @@
 /**
- * Taking a message when the store or queue cannot (Redis down: REDIS_URL at a closed port). Twilio
- * and the AI are faked over HTTP; the webhooks are signed as Twilio signs them.
+ * Taking a message when the store or queue cannot (Redis down: REDIS_URL at a closed port), and
+ * direct mode for an adapter that cannot carry the reply in its HTTP answer. Twilio, Slack and the
+ * AI are faked over HTTP; the webhooks are signed as the platforms sign them.
  */
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
 import { createBot, loadConfig, type Bot } from '../../src/index.js';
 import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
 import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, USER_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { appMention, postSlack } from '../helpers/slack-events.js';
 import { testEnv } from '../helpers/web-bot.js';
 import { until } from '../helpers/until.js';
 
@@ -96,5 +100,31 @@ describe('WhatsApp while Redis is down (Twilio never redelivers)', () => {
     expect(await res.text()).toBe(EMPTY_TWIML);
     const [call] = await until(() => twilioApi.calls.length > 0 && twilioApi.calls, 'the reply through the REST API');
     expect(call!.form).toMatchObject({ To: USER_NUMBER, Body: 'echo: direct, store down' });
+  });
+});
+
+describe('direct mode with Slack (the answer cannot be the HTTP response)', () => {
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let server: SlackBot;
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi((call) => ({ text: `slow echo: ${lastUserText(call)}`, delayMs: 1500 }));
+    server = await startSlackBot(slack, ai, { MODE: 'direct' });
+  });
+  afterAll(async () => {
+    await server.close();
+    await slack.close();
+    await ai.close();
+  });
+
+  it('acknowledges the event at once, before the AI has answered, and posts the answer after', async () => {
+    const started = Date.now();
+    const res = await postSlack(server.url, appMention({ text: 'answer me later' }));
+    const ackMs = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(ackMs).toBeLessThan(1000);
+    const posted = await until(() => slack.callsTo('chat.postMessage').find((c) => String(c.args.text).includes('slow echo: answer me later')), 'the answer');
+    expect(posted).toBeDefined();
   });
 });
