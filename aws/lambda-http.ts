@@ -17,7 +17,15 @@ export function lambdaHandler(bot: Bot): LambdaHttpHandler {
   if (bot.queue instanceof MemoryQueue && bot.config.mode === 'queue') {
     // Lambda freezes the function once it has answered: a job left in this process's memory runs late or never.
     bot.logger.warn(
-      'lambdaHandler: this bot queues in memory, so its answers would run after the response, when Lambda has frozen the function. Set SQS_QUEUE_URL (a worker function answers, see sqsWorker) or REDIS_URL, or MODE=direct to answer inside the request.',
+      'lambdaHandler: this bot queues in memory, so its answers would run after the response, when Lambda has frozen the function. Set SQS_QUEUE_URL (a worker function answers, see sqsWorker) or REDIS_URL, or MODE=direct to answer inside the request (for Slack, use SQS).',
+    );
+  }
+  const hurried = bot.adapters.filter((adapter) => adapter.ackWithinMs !== undefined && !adapter.respondDirect).map((adapter) => adapter.platform);
+  if (bot.config.mode === 'direct' && hurried.length > 0) {
+    // Off Lambda, direct mode answers such a platform at once and replies after; a frozen function cannot.
+    bot.logger.warn(
+      { platforms: hurried },
+      'lambdaHandler: MODE=direct answers these platforms inside the request here (Lambda freezes the function once it has answered), so an answer slower than the platform waits (Slack: 3 s) makes it send the event again. Set SQS_QUEUE_URL and answer them from a worker function (see sqsWorker).',
     );
   }
   return async (event) => {

@@ -232,6 +232,14 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
    */
   respondDirect?(reply: Reply, received: Received<TDetails>): HttpResponse;
   /**
+   * How soon the platform must have the webhook's answer before it counts the delivery as failed
+   * and sends it again (Slack: 3 s). In direct mode such an adapter without `respondDirect` gets
+   * its answer as soon as the messages are taken, and the replies are posted after it, while the
+   * process lives; unless `Received.afterAckBeforeResponse` says the function is frozen once it
+   * answers (then the reply is posted before the answer, as for other adapters).
+   */
+  ackWithinMs?: number;
+  /**
    * A refusal the HTTP layer answered on this adapter's webhook or routes instead of the adapter
    * (a body over BODY_LIMIT_BYTES, a wrong content type or method, an error `receive` or a route
    * threw), returned with what its callers need to read it (the web chat's CORS headers).

@@ -10,7 +10,7 @@ import { RedisAdaptiveLimit } from './ai/redis-adaptive-limit.js';
 import type { Config } from './config.js';
 import type { JobData } from './jobs.js';
 import { createMemoryLimiter, createRedisLimiter, type Limiter, type LimitOptions } from './limit/index.js';
-import { BullQueue, MemoryQueue, type JobQueue } from './queue/index.js';
+import { BullQueue, MemoryQueue, type JobQueue, type RetryOptions } from './queue/index.js';
 import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './store/index.js';
 import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
 import { RedisConversationLog } from './conversation-log-redis.js';
@@ -26,6 +26,8 @@ export interface Backends {
    */
   workerStore(): Store;
   queue(): JobQueue<JobData>;
+  /** The queue's retries (JOB_ATTEMPTS, JOB_BACKOFF_MS): what an in-process answer follows too. */
+  retry: RetryOptions;
   cache: ResponseCache;
   /** Shared counters (traffic per minute, AI spend): per process in memory, for all of them on Redis. */
   tally: Tally;
@@ -51,6 +53,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
   if (!config.redisUrl) {
     const shared = new MemoryStore();
     return {
+      retry,
       store: () => shared,
       workerStore: () => shared,
       queue: () => new MemoryQueue<JobData>(retry),
@@ -82,6 +85,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
       await whenReady(redis, 10_000).catch(() => undefined);
     })());
   return {
+    retry,
     store: () => new RedisStore(redis, namespace),
     workerStore: () => new RedisStore(patient(), namespace),
     queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { pathOf, type Adapter, type HttpError, type HttpRequest, type HttpResponse, type Received } from './adapter.js';
+import { pathOf, type Adapter, type HttpError, type HttpRequest, type HttpResponse } from './adapter.js';
 import type { AiClient } from './ai/index.js';
 import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
@@ -13,7 +13,7 @@ import { resolveConfig, type ConfigInput } from './config-input.js';
 import type { ConversationLog } from './conversation-log.js';
 import { createOps, type Tally } from './ops/index.js';
 import { updateQueueDepth } from './queue-depth.js';
-import { respondDirect } from './direct.js';
+import { createAccept } from './accept.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
 import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, logRefusal, type FetchHandler } from './http/index.js';
 import { asBotMiddleware, type BotMiddleware } from './http/node.js';
@@ -27,10 +27,9 @@ import type { InboundMessage } from './message.js';
 import { createLogger, createMetrics, type Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
 import { abandonJob } from './apology.js';
-import { MemoryStore, type Store } from './store/index.js';
-import { postReply } from './replies.js';
+import type { Store } from './store/index.js';
 import { createBackends } from './backends.js';
-import { answerMessage, processJob, type WorkerDeps } from './worker.js';
+import { processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
 import { forgetter } from './forget.js';
 import { readiness, trackStart } from './bot-start.js';
@@ -184,34 +183,7 @@ export function createBot(options: BotOptions = {}): Bot {
   }, logger);
   const start = tracker.start;
 
-  /**
-   * For answering in-process while the queue (and so, usually, Redis) is down: a store of this
-   * process's own, so the lock and markers still work; the conversation's history is not at hand.
-   */
-  let fallback: WorkerDeps | undefined;
-  const fallbackDeps = (): WorkerDeps => {
-    if (fallback) return fallback;
-    const local = new MemoryStore();
-    fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history) };
-    return fallback;
-  };
-
-  /** Queue mode: ingest each message; if the queue is down, a platform that never redelivers is answered in-process. */
-  async function accept(adapter: Adapter, received: Received): Promise<HttpResponse> {
-    if (config.mode === 'direct') return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs }, adapter, received);
-    for (const message of received.messages) {
-      try {
-        await ingest(ingestDeps, message);
-      } catch (error) {
-        if (adapter.redelivers !== false) throw error;
-        logger.warn({ err: error, platform: adapter.platform }, 'queue unavailable; answering in this process since the platform will not redeliver');
-        void answerMessage(fallbackDeps(), message, { jobId: `inprocess.${message.id}`, attempt: 1, isFinalFailure: () => true, sink: (c, r) => postReply(adapter, c, r, { markers: fallbackDeps().store }).then(() => undefined) }).catch(
-          (answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'),
-        );
-      }
-    }
-    return received.response;
-  }
+  const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: (work) => (running++, work.finally(() => running--)) });
 
   const paths = (name: 'health' | 'ready' | 'metrics', fallback: string) => {
     const value = options.routes?.[name];

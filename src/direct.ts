@@ -1,7 +1,8 @@
 /**
  * Direct mode: answer inside the webhook request (serverless, Twilio TwiML). The reply becomes
  * the HTTP answer when it is ready before the deadline and the adapter can carry it; otherwise
- * the platform gets its usual answer and the reply is posted when it is ready.
+ * the platform gets its usual answer (at once, for one that cannot carry it and must be answered
+ * quickly: Slack) and the reply is posted when it is ready.
  */
 import type { Adapter, HttpResponse, Received } from './adapter.js';
 import { claimDelivery, checkLimits, type IngestDeps } from './ingest.js';
@@ -11,34 +12,61 @@ import { errorText, isDeferral } from './queue/index.js';
 import { answerMessage, type WorkerDeps } from './worker.js';
 import { sendOnce } from './send-once.js';
 
-export type DirectDeps = IngestDeps & WorkerDeps & { deadlineMs: number };
+export type DirectDeps = IngestDeps &
+  WorkerDeps & {
+    deadlineMs: number;
+    /**
+     * A message that could not be taken (the store down): for a platform that never redelivers,
+     * answered another way; absent, the webhook fails and the platform redelivers.
+     */
+    untaken?(message: InboundMessage, error: unknown): void;
+  };
 
-/** Answer every message of a webhook in this request, within the deadline. */
+/**
+ * Answer every message of a webhook in this request, within the deadline. An adapter that cannot
+ * carry the reply in its HTTP answer and must be answered quickly (Slack: `ackWithinMs`) is
+ * answered as soon as its messages are taken, and its replies are posted when they are ready
+ * (unless the function is frozen once it answers: `afterAckBeforeResponse`).
+ */
 export async function respondDirect(deps: DirectDeps, adapter: Adapter, received: Received): Promise<HttpResponse> {
   let open = true;
   let captured: Reply | undefined;
   const canCapture = Boolean(adapter.respondDirect);
-  const runs = received.messages.map((message) =>
-    claimDelivery(deps, message, async () => {
-      if (!(await checkLimits(deps, message))) return;
-      const jobId = messageJobId(message);
-      await answerMessage(deps, message, {
-        jobId,
-        attempt: 1,
-        // No queue puts this conversation's messages in order: they take its lock instead.
-        serialize: true,
-        // A wait (rate limit, open circuit) is not a failure: the queue holds the message instead.
-        isFinalFailure: (error) => !isDeferral(error),
-        sink: async (conversation, reply, n) => {
-          if (open && canCapture && !captured) captured = reply;
-          else await sendOnce(deps, jobId, n, conversation, reply);
-        },
-      }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error)));
-    }),
+  const answers: Promise<void>[] = [];
+  const answer = async (message: InboundMessage) => {
+    const jobId = messageJobId(message);
+    await answerMessage(deps, message, {
+      jobId,
+      attempt: 1,
+      // No queue puts this conversation's messages in order: they take its lock instead.
+      serialize: true,
+      // A wait (rate limit, open circuit) is not a failure: the queue holds the message instead.
+      isFinalFailure: (error) => !isDeferral(error),
+      sink: async (conversation, reply, n) => {
+        if (open && canCapture && !captured) captured = reply;
+        else await sendOnce(deps, jobId, n, conversation, reply);
+      },
+    }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error)));
+  };
+  // Taken (claimed, within the limits) first: a store that is down fails the webhook, so the platform redelivers.
+  const taken = Promise.all(
+    received.messages.map((message) =>
+      claimDelivery(deps, message, async () => {
+        if (await checkLimits(deps, message)) answers.push(answer(message));
+      }).catch((error: unknown) => {
+        if (!deps.untaken) throw error;
+        deps.untaken(message, error);
+      }),
+    ),
   );
+  // A platform that sends again what it waits too long for (Slack) is answered at once; the replies follow.
+  if (!canCapture && adapter.ackWithinMs !== undefined && !received.afterAckBeforeResponse) {
+    await taken;
+    return received.response;
+  }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.deadlineMs)));
-  await Promise.race([Promise.all(runs), deadline]);
+  await Promise.race([taken.then(() => Promise.all(answers)), deadline]);
   clearTimeout(timer);
   open = false;
   if (captured && adapter.respondDirect) {

@@ -209,6 +209,8 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     path: options.path,
     contentTypes: ['application/json', 'application/x-www-form-urlencoded'],
     redelivers: true,
+    // Slack sends an event again when it has no answer within 3 s.
+    ackWithinMs: 3000,
     get app() {
       return boltApp().app;
     },

@@ -105,6 +105,16 @@ describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', (
     expect(lines.filter((l) => l.includes('queues in memory'))).toHaveLength(1);
   });
 
+  it('warns that Slack in direct mode is answered inside the request on Lambda, so a slow answer makes Slack send the event again', () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const env = { ...testEnv, MODE: 'direct', SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url };
+    const created = createBot({ config: loadConfig(env), logger, adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
+    closers.push(() => created.close());
+    lambdaHandler(created);
+    expect(lines.filter((l) => l.includes('makes it send the event again') && l.includes('"slack"'))).toHaveLength(1);
+  });
+
   it('answers a server-sent-events route (the console\'s live overview) with the events of its first second, instead of hanging until the timeout', async () => {
     const ADMIN_TOKEN = 'lambda-sse-admin-token-7d2b';
     const bot = createBot({ config: loadConfig({ ...testEnv, ADMIN_TOKEN, MODE: 'direct' }) });

@@ -1,0 +1,66 @@
+/**
+ * Taking a webhook's messages: in queue mode each is ingested (dedupe → limits → enqueue); in
+ * direct mode answered in the request. A message of a platform that never redelivers (Twilio)
+ * that the queue or the store cannot take is answered in this process instead of being lost.
+ */
+import type { Logger } from 'pino';
+import type { Adapter, HttpResponse, Received } from './adapter.js';
+import { ConversationHistory } from './ai/history.js';
+import type { Config } from './config.js';
+import { respondDirect } from './direct.js';
+import { answerInProcess } from './in-process.js';
+import { ingest, type IngestDeps } from './ingest.js';
+import type { InboundMessage } from './message.js';
+import type { RetryOptions } from './queue/index.js';
+import { MemoryStore } from './store/index.js';
+import type { WorkerDeps } from './worker.js';
+
+export interface AcceptDeps {
+  config: Config;
+  logger: Logger;
+  workerDeps: WorkerDeps;
+  ingestDeps: IngestDeps;
+  /** The queue's retries: an in-process answer is retried the same way. */
+  retry: RetryOptions;
+  /** Count an in-process answer as running work (shutdown waits for it). */
+  track(work: Promise<unknown>): Promise<unknown>;
+}
+
+export type Accept = (adapter: Adapter, received: Received) => Promise<HttpResponse>;
+
+export function createAccept({ config, logger, workerDeps, ingestDeps, retry, track }: AcceptDeps): Accept {
+  /**
+   * For answering in-process while the queue (and so, usually, Redis) is down: a store of this
+   * process's own, so the dedupe claim, the lock and the markers still work; the conversation's
+   * history is not at hand.
+   */
+  let fallback: WorkerDeps | undefined;
+  const fallbackDeps = (): WorkerDeps => {
+    if (fallback) return fallback;
+    const local = new MemoryStore();
+    fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history) };
+    return fallback;
+  };
+  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => {
+    logger.warn({ err: error, platform: adapter.platform }, 'could not take the message; answering in this process since the platform will not redeliver');
+    track(answerInProcess(fallbackDeps(), message, retry)).catch((answerError: unknown) =>
+      logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'),
+    );
+  };
+
+  return async function accept(adapter, received) {
+    if (config.mode === 'direct') {
+      const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error) } : {};
+      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, ...untaken }, adapter, received);
+    }
+    for (const message of received.messages) {
+      try {
+        await ingest(ingestDeps, message);
+      } catch (error) {
+        if (adapter.redelivers !== false) throw error;
+        inProcess(adapter, message, error);
+      }
+    }
+    return received.response;
+  };
+}

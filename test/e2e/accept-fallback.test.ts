@@ -1,0 +1,130 @@
+/**
+ * Taking a message when the store or queue cannot (Redis down: REDIS_URL at a closed port), and
+ * direct mode for an adapter that cannot carry the reply in its HTTP answer. Twilio, Slack and the
+ * AI are faked over HTTP; the webhooks are signed as the platforms sign them.
+ */
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
+import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
+import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, USER_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { appMention, postSlack } from '../helpers/slack-events.js';
+import { testEnv } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+/** Nothing listens there: Redis is down for the whole test. */
+const REDIS_DOWN = 'redis://127.0.0.1:1';
+const APOLOGY = /^Sorry/;
+const quiet = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function startWhatsAppBot(twilioApi: FakeTwilio, ai: FakeOpenAi, env: Record<string, string>): Promise<{ bot: Bot; url: string }> {
+  const allEnv = {
+    ...testEnv,
+    OPENAI_BASE_URL: ai.url,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_WHATSAPP_FROM: BOT_NUMBER,
+    TWILIO_API_URL: twilioApi.url,
+    REDIS_URL: REDIS_DOWN,
+    JOB_BACKOFF_MS: '50',
+    SHUTDOWN_TIMEOUT_MS: '1000',
+    ...env,
+  };
+  const bot = createBot({ config: loadConfig(allEnv), adapters: [whatsappAdapter(whatsappConfigFromEnv(allEnv)!)] });
+  const server = await bot.listen(0, '127.0.0.1');
+  // Waits out the connect timeout (Redis never answers), so the tests' webhooks do not.
+  await bot.start();
+  return { bot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/twilio/whatsapp` };
+}
+
+describe('WhatsApp while Redis is down (Twilio never redelivers)', () => {
+  let twilioApi: FakeTwilio;
+  let ai: FakeOpenAi;
+  let queued: { bot: Bot; url: string };
+  let direct: { bot: Bot; url: string };
+  beforeAll(async () => {
+    twilioApi = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+    ai = await startFakeOpenAi((call) => ({ text: `echo: ${lastUserText(call)}` }));
+    [queued, direct] = await Promise.all([startWhatsAppBot(twilioApi, ai, {}), startWhatsAppBot(twilioApi, ai, { MODE: 'direct' })]);
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all([queued.bot.close(), direct.bot.close()]);
+    await twilioApi.close();
+    await ai.close();
+  }, 30_000);
+  afterEach(() => twilioApi.reset());
+
+  it('queue mode: the same MessageSid delivered twice during the outage is answered once', async () => {
+    const message = whatsappMessage({ Body: 'twice during the outage' });
+    const first = await postTwilio(queued.url, message);
+    const again = await postTwilio(queued.url, message);
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(await again.text()).toBe(EMPTY_TWIML);
+    await until(() => twilioApi.calls.length > 0, 'the in-process reply');
+    await quiet();
+    expect(twilioApi.bodies()).toEqual(['echo: twice during the outage']);
+    expect(ai.calls.filter((c) => lastUserText(c) === 'twice during the outage')).toHaveLength(1);
+    const metrics = await queued.bot.metrics.registry.getSingleMetricAsString('parley_duplicates_dropped_total');
+    expect(metrics).toMatch(/platform="whatsapp"} 1$/m);
+  });
+
+  it('queue mode: a Twilio 503 on sending the answer is retried with backoff, and no apology is sent', async () => {
+    twilioApi.on((_call, n) => (n === 0 ? twilioApi.error(503, 20500, 'Service Unavailable') : undefined));
+    const res = await postTwilio(queued.url, whatsappMessage({ Body: 'through a 503' }));
+    expect(await res.text()).toBe(EMPTY_TWIML);
+    await until(() => twilioApi.calls.length >= 2, 'the retried reply');
+    await quiet();
+    expect(twilioApi.bodies()).toEqual(['echo: through a 503', 'echo: through a 503']);
+    expect(twilioApi.bodies().some((body) => APOLOGY.test(body))).toBe(false);
+    expect(ai.calls.filter((c) => lastUserText(c) === 'through a 503')).toHaveLength(1);
+  });
+
+  it('queue mode: the apology comes once, after the configured attempts', async () => {
+    twilioApi.on((call) => (APOLOGY.test(call.form.Body ?? '') ? undefined : twilioApi.error(503, 20500, 'Service Unavailable')));
+    await postTwilio(queued.url, whatsappMessage({ Body: 'never through' }));
+    await until(() => twilioApi.bodies().some((body) => APOLOGY.test(body)), 'the apology');
+    await quiet();
+    // JOB_ATTEMPTS (3 by default) tries of the answer, then the one apology.
+    expect(twilioApi.bodies().filter((body) => body === 'echo: never through')).toHaveLength(queued.bot.config.queue.attempts);
+    expect(twilioApi.bodies().filter((body) => APOLOGY.test(body))).toHaveLength(1);
+  });
+
+  it('direct mode: a message the store cannot take gets empty TwiML and is answered through the REST API', async () => {
+    const res = await postTwilio(direct.url, whatsappMessage({ Body: 'direct, store down' }));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(EMPTY_TWIML);
+    const [call] = await until(() => twilioApi.calls.length > 0 && twilioApi.calls, 'the reply through the REST API');
+    expect(call!.form).toMatchObject({ To: USER_NUMBER, Body: 'echo: direct, store down' });
+  });
+});
+
+describe('direct mode with Slack (the answer cannot be the HTTP response)', () => {
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let server: SlackBot;
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi((call) => ({ text: `slow echo: ${lastUserText(call)}`, delayMs: 1500 }));
+    server = await startSlackBot(slack, ai, { MODE: 'direct' });
+  });
+  afterAll(async () => {
+    await server.close();
+    await slack.close();
+    await ai.close();
+  });
+
+  it('acknowledges the event at once, before the AI has answered, and posts the answer after', async () => {
+    const started = Date.now();
+    const res = await postSlack(server.url, appMention({ text: 'answer me later' }));
+    const ackMs = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(ackMs).toBeLessThan(1000);
+    const posted = await until(() => slack.callsTo('chat.postMessage').find((c) => String(c.args.text).includes('slow echo: answer me later')), 'the answer');
+    expect(posted).toBeDefined();
+  });
+});
