@@ -204,7 +204,7 @@ export function createBot(options: BotOptions = {}): Bot {
       } catch (error) {
         if (adapter.redelivers !== false) throw error;
         logger.warn({ err: error, platform: adapter.platform }, 'queue unavailable; answering in this process since the platform will not redeliver');
-        void answerMessage(fallbackDeps(), message, { jobId: `inprocess.${message.id}`, attempt: 1, isFinalFailure: () => true, sink: (c, r) => postReply(adapter, c, r, { markers: fallbackDeps().store }).then(() => undefined) }).catch(
+        void answerMessage(fallbackDeps(), message, { jobId: `inprocess.${message.id}`, attempt: 1, isFinalFailure: () => true, sink: (c, r) => postReply(adapter, c, r, { markers: fallbackDeps().store }).then((posted) => (posted.empty ? { text: '', posted: false } : undefined)) }).catch(
           (answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'),
         );
       }
