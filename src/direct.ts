@@ -44,7 +44,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
       isFinalFailure: (error) => !isDeferral(error),
       sink: async (conversation, reply, n) => {
         if (open && canCapture && !captured) captured = reply;
-        else await sendOnce(deps, jobId, n, conversation, reply);
+        else return sendOnce(deps, jobId, n, conversation, reply);
       },
     }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error)));
   };

@@ -3,6 +3,7 @@
  */
 import type { Logger } from 'pino';
 import type { AiClient, AiResult } from './ai/index.js';
+import { textForAi } from './attachment-notes.js';
 import type { ConversationRef, InboundMessage, Reply, Turn } from './message.js';
 
 export interface MessageContext {
@@ -74,10 +75,12 @@ export const answerWithAi: MessageHandler = async (message, context) => {
     return;
   }
   const history = await context.history.window();
+  // The AI is told of the files it is not shown ("[attachment: invoice.pdf]"), and remembers them.
+  const text = textForAi(message.text, message.attachments, imageUrls);
   const request = {
     conversationId: message.conversation.id,
     history,
-    text: message.text,
+    text,
     ...(message.tenant ? { tenant: message.tenant } : {}),
     ...(imageUrls && imageUrls.length > 0 ? { imageUrls } : {}),
   };
@@ -98,7 +101,7 @@ export const answerWithAi: MessageHandler = async (message, context) => {
     result.notice
       ? undefined
       : context.history.append([
-          { role: 'user', text: message.text, at: message.receivedAt },
+          { role: 'user', text, at: message.receivedAt },
           { role: 'assistant', text: answer, at: new Date().toISOString(), model: result.model },
         ]),
   ]);

@@ -44,6 +44,8 @@ export interface PostOptions extends SendOptions {
 export interface Posted extends Delivery {
   /** The `alsoMark` marker was set already: the whole reply was posted before, and nothing was now. */
   sentBefore?: true;
+  /** The reply had nothing to show (no text, or no part once formatted): nothing posted, nothing marked. */
+  empty?: true;
   /** A retry finished the answer an earlier attempt began, not this reply: its text. */
   finished?: string;
 }
@@ -51,6 +53,8 @@ export interface Posted extends Delivery {
 /** Post a reply with the adapter's `sendPart` (or its `send` when it posts whole replies). */
 export async function postReply<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, reply: Reply, options: PostOptions): Promise<Posted> {
   let parts = adapter.sendPart ? replyParts(adapter, reply.text) : [];
+  // An empty message is never posted, nor recorded as sent (that would pass for an answer).
+  if (adapter.sendPart ? parts.length === 0 : reply.text.trim() === '') return { ids: [], empty: true };
   const keysOf = (count: number) => Array.from({ length: count }, (_, index) => (options.key === undefined ? undefined : partKey(adapter.platform, options.key, index)));
   let markerKeys = keysOf(parts.length);
   const read = (keys: (string | undefined)[]) => Promise.all(keys.map((key) => (key === undefined ? undefined : options.markers.get(key))));

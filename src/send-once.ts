@@ -16,11 +16,17 @@ export interface SendOnceOptions {
   onSentBefore?(): void;
 }
 
+/** What the user got of a reply: its text, and whether anything was posted (now or by an earlier run). */
+export interface Shown {
+  text: string;
+  posted: boolean;
+}
+
 /**
  * Post reply number `n` of a job unless a marker says it was already posted. Returns the text
  * posted: on a retry, that of the answer an earlier attempt began, when it differs.
  */
-export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply, options: SendOnceOptions = {}): Promise<string> {
+export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, reply: Reply, options: SendOnceOptions = {}): Promise<Shown> {
   const { pending } = options;
   const adapter = deps.adapterFor(conversation.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
@@ -36,10 +42,11 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
   if (posted.sentBefore) {
     deps.logger.info({ job: jobId, n }, 'reply already sent before a restart; not sending again');
     options.onSentBefore?.();
-    return reply.text;
+    return { text: reply.text, posted: true };
   }
+  if (posted.empty) return { text: '', posted: false };
   deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: reply.kind ?? 'answer' });
-  return posted.finished ?? reply.text;
+  return { text: posted.finished ?? reply.text, posted: true };
 }
 
 /** Stream reply number `n` of a job unless it was already posted; the marker keeps its text. */

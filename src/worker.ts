@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
-import type { AiClient } from './ai/index.js';
+import { AiError, type AiClient } from './ai/index.js';
 import type { ConversationHistory } from './ai/history.js';
 import type { HandlerSettings, MessageContext, MessageHandler } from './handler.js';
 import { recordExchange } from './exchange-log.js';
@@ -17,7 +17,7 @@ import type { Metrics } from './observe/index.js';
 import type { Job } from './queue/index.js';
 import { PendingWrites } from './pending-writes.js';
 import { lockConversation } from './conversation-lock.js';
-import { collect, sendOnce, streamOnce } from './send-once.js';
+import { collect, sendOnce, streamOnce, type Shown } from './send-once.js';
 import { apologiseOnce } from './apology.js';
 import type { Store } from './store/index.js';
 import { isDeferral } from './queue/index.js';
@@ -51,8 +51,9 @@ export interface WorkerDeps {
 /**
  * Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer.
  * `onSentBefore` is called when an earlier run of the job had already posted this reply.
+ * Resolves to what the user got (`posted: false`: nothing at all), or nothing when the reply went as asked.
  */
-export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number, onSentBefore: () => void) => Promise<string | void>;
+export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number, onSentBefore: () => void) => Promise<Shown | void>;
 /** Where a streamed reply goes; returns the whole text. */
 export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number, onSentBefore: () => void) => Promise<string>;
 
@@ -136,10 +137,11 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   /** An earlier run of this job posted a reply: it may have written the history and the log too. */
   let resumed = false;
   const sentBefore = () => void (resumed = true);
-  const posting = async <R>(post: () => Promise<R>): Promise<R> => {
+  /** Post, counting the reply as delivered only when something reached the user. */
+  const posting = async <R>(post: () => Promise<R>, reached: (result: R) => boolean = () => true): Promise<R> => {
     try {
       const result = await post();
-      delivered++;
+      if (reached(result)) delivered++;
       return result;
     } catch (error) {
       refused ||= !aiFailed && error instanceof PermanentError; // the platform's refusal: an apology would meet the same one
@@ -175,8 +177,13 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         clearInterval(refresh); // the reply clears the status: a later refresh would set it again
         await thinking;
         const asked = typeof reply === 'string' ? { text: reply } : reply;
-        const shown = await posting(() => options.sink(message.conversation, asked, n, sentBefore));
-        return typeof shown === 'string' ? shown : asked.text;
+        // An empty message is no reply: nothing is posted, and the status is cleared at the end.
+        if (asked.text.trim() === '') {
+          logger.warn({ n }, 'the reply has no text; nothing posted');
+          return '';
+        }
+        const shown = await posting(() => options.sink(message.conversation, asked, n, sentBefore), (result) => result?.posted !== false);
+        return shown ? shown.text : asked.text;
       },
       canStream: streamSink !== undefined,
       async replyStream(chunks) {
@@ -224,15 +231,21 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   }
 }
 
-/** The chunks as they come, telling when the first one arrives and when their source (the AI) fails. */
+/**
+ * The chunks as they come, telling when the first one arrives and when their source (the AI)
+ * fails. A stream that ends with no text fails as an empty AI answer does: nothing to post.
+ */
 async function* watchChunks(chunks: AsyncIterable<string>, on: { first(): void; failed(): void }): AsyncGenerator<string> {
   let seen = false;
+  let text = false;
   try {
     for await (const chunk of chunks) {
       if (!seen) on.first();
       seen = true;
+      text ||= chunk.trim() !== '';
       yield chunk;
     }
+    if (!text) throw new AiError('empty', 'the reply stream ended with no text');
   } catch (error) {
     on.failed();
     throw error;

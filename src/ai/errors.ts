@@ -7,6 +7,7 @@ export type AiErrorKind =
   | 'quota' // 429 insufficient_quota: no wait will help until someone pays
   | 'server' // 5xx, 409
   | 'connection' // DNS, refused, reset
+  | 'empty' // a 200 with no text (a reasoning model that spent its output tokens thinking): nothing to show
   | 'circuit_open' // failing fast: the provider failed too often lately
   | 'overloaded' // every concurrency slot stayed taken for longer than a call may wait inline
   | 'client' // 400/401/403/404/422: retrying cannot help
@@ -32,7 +33,8 @@ export interface AiErrorDetails {
  */
 const providerKinds: ReadonlySet<AiErrorKind> = new Set(['timeout', 'server', 'connection']);
 /** Transient failures: trying again later (e.g. a queue retry) may well succeed. */
-const retryableKinds: ReadonlySet<AiErrorKind> = new Set([...providerKinds, 'rate_limited', 'circuit_open', 'overloaded', 'deadline']);
+// An empty answer is retried like a bad response, but says nothing about the provider's health (no breaker).
+const retryableKinds: ReadonlySet<AiErrorKind> = new Set([...providerKinds, 'empty', 'rate_limited', 'circuit_open', 'overloaded', 'deadline']);
 /** "Not now" rather than "failed": a queue waits these out without spending an attempt. */
 const waitKinds: ReadonlySet<AiErrorKind> = new Set(['rate_limited', 'circuit_open', 'overloaded']);
 

@@ -16,10 +16,11 @@ export function buildMessages(systemPrompt: string, request: AiRequest): ChatMes
   if (images.length === 0) {
     messages.push({ role: 'user', content: request.text });
   } else {
+    // An image sent alone has no text: an empty text part is refused (400) by Anthropic-compatible servers.
     messages.push({
       role: 'user',
       content: [
-        { type: 'text', text: request.text },
+        ...(request.text.trim() === '' ? [] : [{ type: 'text' as const, text: request.text }]),
         ...images.map((url) => ({ type: 'image_url' as const, image_url: { url } })),
       ],
     });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { cacheKey, MemoryResponseCache } from './cache.js';
 import { openChannel, type TextChannel } from './channel.js';
 import { toAiError } from './classify.js';
+import { emptyAnswer } from './empty.js';
 import { ApiKeys, splitApiKeys } from './keys.js';
 import { buildMessages } from './messages.js';
 import { costOf } from './prices.js';
@@ -158,7 +159,7 @@ export class OpenAiClient implements AiClient {
     );
     const choice = response.choices[0];
     const content = choice?.message?.content;
-    const result = this.toResult(content ?? choice?.message?.refusal ?? '', response.model, response.usage);
+    const result = this.unlessEmpty(this.toResult(content || choice?.message?.refusal || '', response.model, response.usage), choice?.finish_reason);
     // Servers that say something else than "stop" at the end (eos_token, null) still end whole.
     return { result, whole: Boolean(content) && choice?.finish_reason !== 'length' && choice?.finish_reason !== 'content_filter' };
   }
@@ -180,10 +181,12 @@ export class OpenAiClient implements AiClient {
     let text = '';
     let model = '';
     let usage: CompletionUsage | undefined;
+    let finish: string | null | undefined;
     for await (const chunk of stream) {
       attempt.touch();
       if (chunk.model) model = chunk.model;
       if (chunk.usage) usage = chunk.usage;
+      finish = chunk.choices[0]?.finish_reason ?? finish;
       const delta = chunk.choices[0]?.delta;
       const piece = delta?.content ?? delta?.refusal;
       if (piece) {
@@ -194,7 +197,7 @@ export class OpenAiClient implements AiClient {
     }
     // The SDK ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
     attempt.signal.throwIfAborted();
-    return this.toResult(text, model, usage);
+    return this.unlessEmpty(this.toResult(text, model, usage), finish);
   }
 
   private outputLimit() {
@@ -216,21 +219,22 @@ export class OpenAiClient implements AiClient {
     };
   }
 
+  /** The result, unless it has no text: then the attempt fails (kind `empty`), its tokens counted all the same. */
+  private unlessEmpty(result: AiResult, finishReason: string | null | undefined): AiResult {
+    const error = emptyAnswer(result.text, finishReason);
+    if (!error) return result;
+    this.reportUsage(result);
+    throw error;
+  }
+
   private reportUsage(result: AiResult): void {
     this.options.events?.onUsage?.({ model: result.model, usage: result.usage });
     this.log?.info({ model: result.model, ...result.usage }, 'AI usage');
   }
 
-  private keyOf(request: AiRequest): string {
-    const parts: Parameters<typeof cacheKey>[0] = {
-      model: this.options.model,
-      systemPrompt: this.options.systemPrompt,
-      maxOutputTokens: this.options.maxOutputTokens,
-      history: request.history,
-      text: request.text,
-    };
-    if (request.imageUrls) parts.imageUrls = request.imageUrls;
-    return cacheKey(parts);
+  private keyOf({ history, text, imageUrls }: AiRequest): string {
+    const { model, systemPrompt, maxOutputTokens } = this.options;
+    return cacheKey({ model, systemPrompt, maxOutputTokens, history, text, ...(imageUrls ? { imageUrls } : {}) });
   }
 
   /**

@@ -46,8 +46,9 @@ describe('response cache', () => {
     expect(hits.filter(Boolean)).toHaveLength(30);
   });
 
-  it('never caches an answer cut off by max tokens, an empty one or a filtered one: the next asker gets a fresh call', async () => {
-    for (const [finish, text] of [['length', 'cut off mid'], ['stop', ''], ['content_filter', 'partial']] as const) {
+  // An empty answer is not an answer at all (a failure, never cached): test/ai/empty-answer.test.ts.
+  it('never caches an answer cut off by max tokens or a filtered one: the next asker gets a fresh call', async () => {
+    for (const [finish, text] of [['length', 'cut off mid'], ['content_filter', 'partial']] as const) {
       const before = server.requests.length;
       server.otherwise(json(200, { ...completion(text), choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: finish, logprobs: null }] }));
       const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60 }));

@@ -140,6 +140,14 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
     expect(reply.body.body).toBe(`<p>${variables.MEDIA_NOTICE.default}</p>`);
   });
 
+  it('tells the AI a file came with the text: "please see the file" with invoice.pdf reaches it with "[attachment: invoice.pdf]"', async () => {
+    const conversation = conversationId();
+    const invoice = { type: 'upload' as const, name: 'invoice.pdf', url: 'https://downloads.intercomcdn.com/i/o/123/invoice.pdf', content_type: 'application/pdf', filesize: 18211 };
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>please see the file</p>', { attachments: [invoice] })] }));
+    await firstReply(intercom, conversation);
+    expect(ai.calls.map(lastUserText)).toContain('please see the file\n[attachment: invoice.pdf]');
+  });
+
   it('verifies X-Hub-Signature: good → 200, bad or missing → 401; the previous secret works while rotating', async () => {
     const payload = userCreated({ body: '<p>forged?</p>' });
     const body = JSON.stringify(payload);
