@@ -66,6 +66,20 @@ describe('the parley process', () => {
     expect(out.stdout).toMatch(/"msg":"stopped"/);
   });
 
+  it('on SIGTERM exits within SHUTDOWN_TIMEOUT_MS even with stdout a closed pipe (parley serve | head -1)', async () => {
+    child = parley(['serve'], { PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '1000' });
+    const { out, exited } = collect(child);
+    await until(() => out.stdout.includes('parley listening on'), 'the server to listen');
+    child.stdout.destroy(); // what head does after its line: every later write is EPIPE
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 1000 + 5000 + 3000))]);
+    expect(code).not.toBe('still running');
+    expect(Date.now() - signalled).toBeLessThan(1000 + 2500);
+    expect(code).toBe(0);
+  });
+
   it('refuses to start on a bad environment value, naming the variable and the fix', async () => {
     child = parley(['serve'], { PORT: 'eighty', OPENAI_BASE_URL: 'not a url' });
     const { out, exited } = collect(child);
