@@ -120,6 +120,14 @@ describe('the parley process', () => {
     expect(out.stdout + out.stderr).toContain('AI provider');
   });
 
+  it('parley dlq replay of an unknown id says there is no such dead letter and exits 1, as show does', async () => {
+    child = parley(['dlq', 'replay', 'no-such-id'], { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `dlq-unknown-${process.pid}-${Date.now()}` });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(1);
+    expect(out.stderr).toContain('no dead letter with id no-such-id; see parley dlq list');
+    expect(out.stdout).not.toContain('replayed');
+  });
+
   it('parley dlq says it cannot reach Redis and exits 1, instead of waiting without a word', async () => {
     child = parley(['dlq', 'list'], { REDIS_URL: 'redis://127.0.0.1:1' });
     const { out, exited } = collect(child);
