@@ -88,6 +88,18 @@ describe('the parley process', () => {
     expect(out.stderr).toMatch(/^OPENAI_BASE_URL="not a url" is invalid: .*Fix: set OPENAI_BASE_URL/m);
   });
 
+  it('names every wrong variable at once, the core\'s and each platform\'s, one line each', async () => {
+    const platforms = { INTERCOM_REGION: 'xx', TWILIO_WHATSAPP_FROM: '12345' };
+    for (const env of [platforms, { ...platforms, PORT: 'eighty' }] as Record<string, string>[]) {
+      child = parley(['serve'], env);
+      const { out, exited } = collect(child);
+      expect(await exited).toBe(1);
+      expect(out.stderr).toMatch(/^INTERCOM_REGION="xx" is invalid: .*Fix: set INTERCOM_REGION/m);
+      expect(out.stderr).toMatch(/^TWILIO_WHATSAPP_FROM="12345" is invalid: .*Fix: set TWILIO_WHATSAPP_FROM/m);
+      if (env.PORT !== undefined) expect(out.stderr).toMatch(/^PORT="eighty" is invalid: .*Fix: set PORT/m);
+    }
+  });
+
   it('parley worker without REDIS_URL explains why and exits 2', async () => {
     child = parley(['worker'], {});
     const { out, exited } = collect(child);
