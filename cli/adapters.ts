@@ -9,9 +9,13 @@ import { intercomAdapter, intercomConfigFromEnv } from '../adapters/intercom/ind
 import { whatsappAdapter, whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
 import { webChat } from '../adapters/web/index.js';
 
-/** The adapters whose settings are present. */
+/**
+ * The adapters whose settings are present. Every adapter's variables are checked before any is
+ * built, and all that are wrong are named in one ConfigError, one line each: fixing one should not
+ * only reveal the next.
+ */
 export function adaptersFromConfig(config: Config): Adapter[] {
-  const adapters: Adapter[] = [];
+  const errors: ConfigError[] = [];
   const loopback = isLoopbackHost(config.host);
   // PUBLIC_URL says the chat is served to the internet (through a proxy), whatever HOST is.
   const reachable = !loopback || Boolean(config.publicUrl);
@@ -19,17 +23,45 @@ export function adaptersFromConfig(config: Config): Adapter[] {
   const web = config.web.enabled ?? (!reachable || Boolean(config.web.token) || Boolean(config.web.sessionSecret));
   if (web && reachable && !config.web.sessionSecret) {
     const why = loopback ? `PUBLIC_URL=${config.publicUrl} says it is served to the internet` : `HOST=${config.host} is reachable from other machines`;
-    throw new ConfigError(
-      `WEB_SESSION_SECRET is required: the web chat is on and ${why}, so visitor sessions must be signed with a secret every process shares (and every restart keeps). Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)), or turn the web chat off with WEB_CHAT=false.`,
+    errors.push(
+      new ConfigError(
+        `WEB_SESSION_SECRET is required: the web chat is on and ${why}, so visitor sessions must be signed with a secret every process shares (and every restart keeps). Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)), or turn the web chat off with WEB_CHAT=false.`,
+      ),
     );
   }
+  const configs = platformConfigs(config.env, errors);
+  if (errors.length > 0) throw joinConfigErrors(errors);
+  const adapters: Adapter[] = [];
   // The standalone server is the chat page's home: it serves it at `/` (embedded, the page is opt-in).
   if (web) adapters.push(webChat({ page: true, token: config.web.token, sessionSecret: config.web.sessionSecret }));
-  const slack = slackConfigFromEnv(config.env);
-  if (slack) adapters.push(slackAdapter(slack));
-  const intercom = intercomConfigFromEnv(config.env);
-  if (intercom) adapters.push(intercomAdapter(intercom));
-  const whatsapp = whatsappConfigFromEnv(config.env);
-  if (whatsapp) adapters.push(whatsappAdapter(whatsapp));
+  if (configs.slack) adapters.push(slackAdapter(configs.slack));
+  if (configs.intercom) adapters.push(intercomAdapter(configs.intercom));
+  if (configs.whatsapp) adapters.push(whatsappAdapter(configs.whatsapp));
   return adapters;
+}
+
+/** What is wrong with the platforms' variables in `env`: for a core configuration error to list them too. */
+export function adapterConfigErrors(env: Record<string, string | undefined>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  platformConfigs(env, errors);
+  return errors;
+}
+
+/** The error messages, one after the other, as one ConfigError. */
+export function joinConfigErrors(errors: ConfigError[]): ConfigError {
+  return errors.length === 1 ? errors[0]! : new ConfigError(errors.map((e) => e.message).join('\n'));
+}
+
+/** Each platform's configuration from its variables; a platform's ConfigError goes to `errors`. */
+function platformConfigs(env: Record<string, string | undefined>, errors: ConfigError[]) {
+  const read = <C>(fromEnv: (env: Record<string, string | undefined>) => C | undefined): C | undefined => {
+    try {
+      return fromEnv(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors.push(error);
+      return undefined;
+    }
+  };
+  return { slack: read(slackConfigFromEnv), intercom: read(intercomConfigFromEnv), whatsapp: read(whatsappConfigFromEnv) };
 }

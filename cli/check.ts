@@ -1,6 +1,7 @@
-import OpenAI, { AuthenticationError } from 'openai';
+import { AuthenticationError } from 'openai';
 import { ParleyError, type Config } from '../src/index.js';
 import { splitApiKeys } from '../src/ai/keys.js';
+import { openAiSdk } from '../src/ai/openai-sdk.js';
 import { adaptersFromConfig } from './adapters.js';
 import { checkDynamoDb, checkSqs, type CheckLine as Line } from './check-aws.js';
 import { ioredisPackage } from '../src/redis-packages.js';
@@ -58,7 +59,8 @@ export async function checkAi(config: Config): Promise<Line> {
 }
 
 async function listModels(apiKey: string, baseURL: string | undefined): Promise<string[] | 'refused' | Error> {
-  const client = new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: 10_000 });
+  // Built as serve builds it: the same fetch reaches the same ports.
+  const client = openAiSdk({ apiKey, baseURL, timeoutMs: 10_000 });
   try {
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);

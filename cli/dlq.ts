@@ -34,6 +34,7 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
           console.error('usage: parley dlq replay ID | parley dlq replay --all');
           return 2;
         }
+        if (!all && !letters.some((l) => l.id === id)) return notFound(id);
         const ids = all ? letters.map((l) => l.id) : [id!];
         const replayed = all ? await replayEvery(queue) : Number(await queue.replay(ids[0]!));
         console.log(`replayed ${replayed} of ${ids.length}`);

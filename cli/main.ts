@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, MissingDependencyError, type Config } from '../src/index.js';
+import { adapterConfigErrors, joinConfigErrors } from './adapters.js';
 import { awsSetup } from './aws-setup.js';
 import { check } from './check.js';
 import { dlq } from './dlq.js';
@@ -109,7 +110,8 @@ function readConfig(): Config | undefined {
     return loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(`parley: configuration error\n${error.message}`);
+    // The platforms' variables too, so one run names everything there is to fix.
+    console.error(`parley: configuration error\n${joinConfigErrors([error, ...adapterConfigErrors(process.env)]).message}`);
     return undefined;
   }
 }

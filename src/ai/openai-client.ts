@@ -11,7 +11,7 @@ import { MemoryAdaptiveLimit, type AdaptiveLimit } from './adaptive-limit.js';
 import { withinLimit } from './admission.js';
 import { ResiliencePolicy, type Attempt } from './resilience.js';
 import { SingleFlight } from './single-flight.js';
-import { leanFetch } from '../http/lean-fetch.js';
+import { openAiSdk } from './openai-sdk.js';
 import type {
   AiClient,
   AiOptions,
@@ -44,17 +44,7 @@ export class OpenAiClient implements AiClient {
       splitApiKeys(options.apiKey),
       // Local servers need no key, but the SDK refuses to start without one.
       'not-needed',
-      (apiKey) =>
-        new OpenAI({
-          apiKey,
-          baseURL: options.baseURL || undefined,
-          // Our retry policy owns retries; the SDK's own would multiply with it.
-          maxRetries: 0,
-          // A backstop only: each attempt carries its own abort signal.
-          timeout: options.deadlineMs,
-          // Half the CPU per call of the global fetch (see lean-fetch.ts); streams still use it.
-          fetch: leanFetch,
-        }),
+      (apiKey) => openAiSdk({ apiKey, baseURL: options.baseURL, timeoutMs: options.deadlineMs }),
       { logger: this.log?.child({ model: options.model }), events: options.events },
     );
     this.cache = options.cache ?? new MemoryResponseCache();

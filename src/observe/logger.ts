@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
 
 /**
@@ -69,7 +70,52 @@ function batchedStdout(): ReturnType<typeof pino.destination> {
     }, FLUSH_MS).unref();
     return write(line);
   };
+  stopWritingOnError(destination);
   return destination;
+}
+
+/**
+ * A destination that fails (stdout a closed pipe: `parley serve | head -1`) stops being written to.
+ * pino drops lines after an EPIPE it hears of, but sonic-boom's flushSync, which pino runs at exit,
+ * retries a failing write forever, 100 ms apart: with the lines of a quick shutdown still waiting,
+ * process.exit never returned and no timer or second signal could end the process. A line that
+ * cannot be written at exit is dropped instead.
+ */
+function stopWritingOnError(destination: ReturnType<typeof pino.destination>): void {
+  let failed = false;
+  const stop = () => {
+    failed = true;
+    destination.write = () => true;
+    destination.flush = () => undefined;
+    destination.flushSync = () => undefined;
+  };
+  destination.on('error', stop);
+  const flushSync = destination.flushSync.bind(destination);
+  destination.flushSync = () => {
+    if (failed) return;
+    // flushSync is synchronous, so this stand-in is the only writeSync anything sees meanwhile.
+    const writeSync = fs.writeSync;
+    fs.writeSync = ((fd: number, data: string | NodeJS.ArrayBufferView, ...rest: never[]) => {
+      if (failed) return byteLength(data);
+      try {
+        return writeSync(fd, data as string, ...rest);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') throw error; // a slow reader: sonic-boom waits for it
+        failed = true;
+        return byteLength(data); // reported written, so sonic-boom moves on
+      }
+    }) as typeof fs.writeSync;
+    try {
+      flushSync();
+    } finally {
+      fs.writeSync = writeSync;
+      if (failed) stop();
+    }
+  };
+}
+
+function byteLength(data: string | NodeJS.ArrayBufferView): number {
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
 }
 
 export type { Logger };

@@ -12,6 +12,7 @@ import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 import { BullDeadLetters, type Stored } from './bullmq-dead-letters.js';
 import { BullLine } from './bullmq-line.js';
+import { withoutEvictionWarning } from './bullmq-eviction-warning.js';
 import { IntakeDoor, IntakePump } from './intake.js';
 import { Turnstile } from './turnstile.js';
 
@@ -66,6 +67,7 @@ export class BullQueue<T> implements JobQueue<T> {
     producer.on('error', () => undefined); // reported through ping() and add() failures
     const queue = new (bullmqPackage().Queue)(this.name, { connection: producer, prefix: this.prefix });
     queue.on('error', () => undefined);
+    withoutEvictionWarning(queue.waitUntilReady());
     const letters = new BullDeadLetters<T>(queue, producer, this.key(DIRECT_DEAD));
     this.opened = { producer, queue, turnstile: new Turnstile(producer, `${this.prefix}:turn`), letters };
     return this.opened;
@@ -132,6 +134,7 @@ export class BullQueue<T> implements JobQueue<T> {
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => retryDelayMs(attemptsMade, this.options.retry, error) },
     });
     this.worker.on('error', () => undefined); // connection errors: the worker reconnects by itself
+    withoutEvictionWarning(Promise.all([this.lookup.waitUntilReady(), this.worker.waitUntilReady()]));
     this.worker.on('failed', (job, error) => void this.failedForGood(job as BullJob<Stored<T>> | undefined, error, options));
     // Every worker process moves admitted jobs from the intake into BullMQ.
     this.pump = new IntakePump<Stored<T>>({

@@ -22,6 +22,9 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private readonly ids = new Set<string>();
   private readonly dead = new Map<string, DeadLetter<T>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** When each deferred job is due again: close() does not wait for one due past its deadline. */
+  private readonly dueAt = new Map<NodeJS.Timeout, number>();
+  private closingUntil = Infinity;
   private handler?: JobHandler<T>;
   private concurrency = 1;
   private active = 0;
@@ -88,6 +91,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
   async close(deadlineMs: number): Promise<{ unfinished: number }> {
     this.closed = true;
     if (!this.handler) return { unfinished: this.ids.size };
+    this.closingUntil = Date.now() + deadlineMs;
     const drained = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.notifyIfIdle();
     let timer: NodeJS.Timeout | undefined;
@@ -96,6 +100,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
     clearTimeout(timer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.dueAt.clear();
     this.delayed = 0;
     return { unfinished: this.ids.size };
   }
@@ -135,11 +140,13 @@ export class MemoryQueue<T> implements JobQueue<T> {
     // The group stays out of `ready` meanwhile: later messages of it must not overtake this one.
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      this.dueAt.delete(timer);
       this.delayed--;
       this.ready.push(job.group);
       this.pump();
     }, delay);
     this.timers.add(timer);
+    this.dueAt.set(timer, Date.now() + delay);
   }
 
   private bury(job: Job<T>, error: unknown, reason: string): void {
@@ -164,10 +171,21 @@ export class MemoryQueue<T> implements JobQueue<T> {
     else this.groups.delete(job.group);
   }
 
+  /**
+   * Idle: nothing left to run — or, closing, nothing left that can run before the deadline. A job
+   * deferred past it (a Retry-After of a minute) cannot finish in time, so close() does not wait
+   * the whole SHUTDOWN_TIMEOUT_MS for it; it is counted unfinished (in memory, lost).
+   */
   private notifyIfIdle(): void {
-    if (this.ids.size > 0) return;
+    if (this.ids.size > 0 && !this.onlyDeferredPastDeadline()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  private onlyDeferredPastDeadline(): boolean {
+    if (this.closingUntil === Infinity || this.active > 0 || this.ready.length > 0) return false;
+    for (const due of this.dueAt.values()) if (due <= this.closingUntil) return false;
+    return true;
   }
 }

@@ -66,12 +66,38 @@ describe('the parley process', () => {
     expect(out.stdout).toMatch(/"msg":"stopped"/);
   });
 
+  it('on SIGTERM exits within SHUTDOWN_TIMEOUT_MS even with stdout a closed pipe (parley serve | head -1)', async () => {
+    child = parley(['serve'], { PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '1000' });
+    const { out, exited } = collect(child);
+    await until(() => out.stdout.includes('parley listening on'), 'the server to listen');
+    child.stdout.destroy(); // what head does after its line: every later write is EPIPE
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 1000 + 5000 + 3000))]);
+    expect(code).not.toBe('still running');
+    expect(Date.now() - signalled).toBeLessThan(1000 + 2500);
+    expect(code).toBe(0);
+  });
+
   it('refuses to start on a bad environment value, naming the variable and the fix', async () => {
     child = parley(['serve'], { PORT: 'eighty', OPENAI_BASE_URL: 'not a url' });
     const { out, exited } = collect(child);
     expect(await exited).toBe(1);
     expect(out.stderr).toMatch(/^PORT="eighty" is invalid: .*Fix: set PORT/m);
     expect(out.stderr).toMatch(/^OPENAI_BASE_URL="not a url" is invalid: .*Fix: set OPENAI_BASE_URL/m);
+  });
+
+  it('names every wrong variable at once, the core\'s and each platform\'s, one line each', async () => {
+    const platforms = { INTERCOM_REGION: 'xx', TWILIO_WHATSAPP_FROM: '12345' };
+    for (const env of [platforms, { ...platforms, PORT: 'eighty' }] as Record<string, string>[]) {
+      child = parley(['serve'], env);
+      const { out, exited } = collect(child);
+      expect(await exited).toBe(1);
+      expect(out.stderr).toMatch(/^INTERCOM_REGION="xx" is invalid: .*Fix: set INTERCOM_REGION/m);
+      expect(out.stderr).toMatch(/^TWILIO_WHATSAPP_FROM="12345" is invalid: .*Fix: set TWILIO_WHATSAPP_FROM/m);
+      if (env.PORT !== undefined) expect(out.stderr).toMatch(/^PORT="eighty" is invalid: .*Fix: set PORT/m);
+    }
   });
 
   it('parley worker without REDIS_URL explains why and exits 2', async () => {
@@ -104,6 +130,14 @@ describe('the parley process', () => {
     expect(await exited).toBe(1);
     expect(out.stdout + out.stderr).not.toContain('S3cretPassw0rd');
     expect(out.stdout + out.stderr).toContain('AI provider');
+  });
+
+  it('parley dlq replay of an unknown id says there is no such dead letter and exits 1, as show does', async () => {
+    child = parley(['dlq', 'replay', 'no-such-id'], { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `dlq-unknown-${process.pid}-${Date.now()}` });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(1);
+    expect(out.stderr).toContain('no dead letter with id no-such-id; see parley dlq list');
+    expect(out.stdout).not.toContain('replayed');
   });
 
   it('parley dlq says it cannot reach Redis and exits 1, instead of waiting without a word', async () => {

@@ -50,6 +50,8 @@ const echo: Script = (call) => ({ text: `echo: ${lastUserText(call)}` });
 export interface FakeOpenAiOptions {
   /** Only these keys are let in; any other gets OpenAI's 401 invalid_api_key. Default: any key. */
   acceptKeys?: string[];
+  /** Listen on the first of these ports that is free (default: any free port). */
+  ports?: number[];
 }
 
 /** Start the fake on a free port. */
@@ -92,7 +94,7 @@ export async function startFakeOpenAi(initial: Script = echo, options: FakeOpenA
         : { error: { message: `fake error ${status}`, type: 'server_error' } });
     res.writeHead(status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listenOnFirstFree(server, options.ports ?? [0]);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/v1`,
@@ -154,4 +156,21 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+async function listenOnFirstFree(server: Server, ports: number[]): Promise<void> {
+  for (const [i, port] of ports.entries()) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || i === ports.length - 1) throw error;
+    }
+  }
 }

@@ -1,0 +1,20 @@
+import OpenAI from 'openai';
+import { leanFetch } from '../http/lean-fetch.js';
+
+/**
+ * The openai SDK client parley talks to a provider through: the one `serve` answers with and the one
+ * `parley check` reaches the provider with, so check sees what serve will (leanFetch, unlike the
+ * global fetch, reaches any port: undici refuses some, such as 4190).
+ */
+export function openAiSdk(options: { apiKey: string; baseURL?: string; timeoutMs: number }): OpenAI {
+  return new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL || undefined,
+    // Our retry policy owns retries; the SDK's own would multiply with it.
+    maxRetries: 0,
+    // A backstop only: each attempt carries its own abort signal.
+    timeout: options.timeoutMs,
+    // Half the CPU per call of the global fetch (see lean-fetch.ts); streams still use it.
+    fetch: leanFetch,
+  });
+}
