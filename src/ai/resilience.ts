@@ -134,6 +134,9 @@ export class ResiliencePolicy {
   private worthRetrying(error: Error, scope: CallScope): boolean {
     if (!(error instanceof AiError) || !error.retryable || scope.signal.aborted) return false;
     if (error.kind === 'rate_limited') return false; // the adaptive limit outside waits it out
+    // The same request would most likely spend its output budget the same way: the queue's attempts
+    // (JOB_ATTEMPTS) are the retries, not AI_ATTEMPTS × JOB_ATTEMPTS whole output budgets.
+    if (error.kind === 'empty') return false;
     const remaining = scope.remainingMs;
     if (remaining <= 0) return false;
     // If the server wants a longer pause than the deadline leaves, or than a retry may wait here,

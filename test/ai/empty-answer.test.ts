@@ -40,7 +40,7 @@ const collect = async (chunks: AsyncIterable<string>) => {
 };
 
 describe('an empty answer from the AI', () => {
-  it('fails the call as kind "empty" after every attempt, retryable, naming OPENAI_MAX_OUTPUT_TOKENS; its tokens are still counted', async () => {
+  it('fails the call as kind "empty" at once (the queue retries it, not the call), retryable, naming OPENAI_MAX_OUTPUT_TOKENS; its tokens are still counted', async () => {
     server.otherwise(reasonedAway);
     const usages: AiUsage[] = [];
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 3, events: { onUsage: (e) => usages.push(e.usage) } }));
@@ -50,15 +50,16 @@ describe('an empty answer from the AI', () => {
     expect(failure).toBeInstanceOf(AiError);
     expect(failure).toMatchObject({ kind: 'empty', retryable: true, isWait: false });
     expect((failure as Error).message).toContain('OPENAI_MAX_OUTPUT_TOKENS');
-    expect(server.requests).toHaveLength(3);
-    expect(usages).toHaveLength(3);
+    expect(server.requests).toHaveLength(1);
+    expect(usages).toHaveLength(1);
     expect(usages[0]!.outputTokens).toBe(200);
   });
 
-  it('is asked again, and the next text is the answer; the empty one is never cached', async () => {
+  it('is asked again on the next attempt, and the next text is the answer; the empty one is never cached', async () => {
     server.enqueue(reasonedAway, json(200, completion('Forty-two.')));
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60 }));
 
+    await expect(client.reply(request('the answer?'))).rejects.toMatchObject({ kind: 'empty', retryable: true });
     const result = await client.reply(request('the answer?'));
 
     expect(result).toMatchObject({ text: 'Forty-two.', cached: false });
@@ -81,7 +82,7 @@ describe('an empty answer from the AI', () => {
     expect(client.circuit).toBe('closed');
   });
 
-  it('streamed: no chunk, and the stream fails as kind "empty" after every attempt', async () => {
+  it('streamed: no chunk, and the stream fails as kind "empty" at once', async () => {
     server.otherwise(reasonedAwayStream);
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 2 }));
 
@@ -95,16 +96,20 @@ describe('an empty answer from the AI', () => {
     ).rejects.toMatchObject({ kind: 'empty', retryable: true });
     await expect(result).rejects.toMatchObject({ kind: 'empty' });
     expect(seen).toEqual([]);
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(1);
   });
 
-  it('streamed: an empty attempt is retried, and the next one streams', async () => {
+  it('streamed: an empty attempt fails at once, and the next attempt (the queue’s) streams', async () => {
     server.enqueue(reasonedAwayStream, sse(['At ', 'last']));
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
 
+    const first = client.stream(request());
+    await expect(collect(first.chunks)).rejects.toMatchObject({ kind: 'empty', retryable: true });
+    await expect(first.result).rejects.toMatchObject({ kind: 'empty' });
     const { chunks, result } = client.stream(request());
 
     expect(await collect(chunks)).toEqual(['At ', 'last']);
     expect((await result).text).toBe('At last');
+    expect(server.requests).toHaveLength(2);
   });
 });
