@@ -1,5 +1,5 @@
 import { AuthenticationError } from 'openai';
-import { ParleyError, type Config } from '../src/index.js';
+import { ConfigError, ParleyError, type Config } from '../src/index.js';
 import { splitApiKeys } from '../src/ai/keys.js';
 import { openAiSdk } from '../src/ai/openai-sdk.js';
 import { adaptersFromConfig } from './adapters.js';
@@ -8,7 +8,10 @@ import { ioredisPackage } from '../src/redis-packages.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
 export async function check(config: Config): Promise<number> {
-  const lines: Line[] = [{ ok: true, what: 'configuration', detail: 'every variable is valid' }];
+  const adapters = adaptersLine(config);
+  // A platform's variables are read when its adapter is built: a wrong one fails the configuration too.
+  const configuration: Line = adapters.ok === false && adapters.configError ? { ok: false, what: 'configuration', detail: "a platform's variables are not valid (see adapters below)" } : { ok: true, what: 'configuration', detail: 'every variable is valid' };
+  const lines: Line[] = [configuration];
   const queue = config.sqsQueueUrl ? 'the queue on SQS' : 'the queue in memory';
   const store = config.dynamodb.tablePrefix ? 'the store on DynamoDB' : 'the store in memory';
   const local = config.sqsQueueUrl || config.dynamodb.tablePrefix ? `${queue}, ${store}` : 'in memory (set REDIS_URL to share them between processes)';
@@ -16,7 +19,7 @@ export async function check(config: Config): Promise<number> {
   lines.push(...(await checkDynamoDb(config)));
   lines.push(...(await checkSqs(config)));
   lines.push(await checkAi(config));
-  lines.push(adaptersLine(config));
+  lines.push(adapters);
   for (const line of lines) {
     const mark = line.ok === true ? 'ok  ' : line.ok === 'warn' ? 'warn' : 'FAIL';
     console.log(`${mark}  ${line.what}: ${line.detail}`);
@@ -25,13 +28,13 @@ export async function check(config: Config): Promise<number> {
 }
 
 /** The adapters the configuration turns on; one that cannot be built (its SDK not installed...) is a FAIL line, after the others. */
-function adaptersLine(config: Config): Line {
+function adaptersLine(config: Config): Line & { configError?: boolean } {
   try {
     const adapters = adaptersFromConfig(config).map((a) => a.platform);
     return { ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true' };
   } catch (error) {
     if (!(error instanceof ParleyError)) throw error;
-    return { ok: false, what: 'adapters', detail: error.message };
+    return { ok: false, what: 'adapters', detail: error.message, configError: error instanceof ConfigError };
   }
 }
 

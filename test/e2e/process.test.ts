@@ -132,6 +132,15 @@ describe('the parley process', () => {
     expect(out.stdout + out.stderr).toContain('AI provider');
   });
 
+  it('parley check does not call the configuration valid when a platform\'s variable is wrong', async () => {
+    child = parley(['check'], { INTERCOM_ACCESS_TOKEN: 'test-token', INTERCOM_CLIENT_SECRET: 'test-secret', INTERCOM_REGION: 'xx', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(1);
+    expect(out.stdout).not.toContain('every variable is valid');
+    expect(out.stdout).toMatch(/^FAIL {2}configuration: a platform's variables are not valid/m);
+    expect(out.stdout).toMatch(/^FAIL {2}adapters: .*INTERCOM_REGION/m);
+  });
+
   it('parley dlq replay of an unknown id says there is no such dead letter and exits 1, as show does', async () => {
     child = parley(['dlq', 'replay', 'no-such-id'], { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `dlq-unknown-${process.pid}-${Date.now()}` });
     const { out, exited } = collect(child);
