@@ -8,11 +8,8 @@ import type { InboundMessage } from './message.js';
 import { isDeferral, isPermanent, retryDelayMs, type RetryOptions } from './queue/index.js';
 import { sendOnce } from './send-once.js';
 import { asQueueError, waitOrGiveUp } from './failure.js';
-import { answerMessage, type ReplySink, type WorkerDeps } from './worker.js';
+import { DEFAULT_MAX_WAIT_MS, answerMessage, type ReplySink, type WorkerDeps } from './worker.js';
 import type { RetryAfterError } from './adapter.js';
-
-/** AI_MAX_WAIT_MS's default, as the worker has it. */
-const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 
 /**
  * Claim the message in `deps.store` (this process's own, while the shared one is down) and answer

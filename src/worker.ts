@@ -60,7 +60,7 @@ export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<s
 /** How often a job looks again at an adapter that is starting. */
 const ADAPTER_POLL_MS = 50;
 /** AI_MAX_WAIT_MS's default. */
-const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
+export const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 /** How often a job re-checks an adapter that is still starting. */
 const ADAPTER_WAIT_MS = 2000;
 /** How long a job waits in place for an adapter that is starting right now. */

@@ -21,8 +21,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private readonly ready: string[] = [];
   private readonly ids = new Set<string>();
   private readonly dead = new Map<string, DeadLetter<T>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  /** When each deferred job is due again: close() does not wait for one due past its deadline. */
+  /** Each deferred job's timer, and when it is due again: close() does not wait for one due past its deadline. */
   private readonly dueAt = new Map<NodeJS.Timeout, number>();
   private closingUntil = Infinity;
   private handler?: JobHandler<T>;
@@ -98,8 +97,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
     await Promise.race([drained, deadline]);
     clearTimeout(timer);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    for (const t of this.dueAt.keys()) clearTimeout(t);
     this.dueAt.clear();
     this.delayed = 0;
     return { unfinished: this.ids.size };
@@ -139,13 +137,11 @@ export class MemoryQueue<T> implements JobQueue<T> {
     this.delayed++;
     // The group stays out of `ready` meanwhile: later messages of it must not overtake this one.
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
       this.dueAt.delete(timer);
       this.delayed--;
       this.ready.push(job.group);
       this.pump();
     }, delay);
-    this.timers.add(timer);
     this.dueAt.set(timer, Date.now() + delay);
   }
 
