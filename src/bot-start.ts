@@ -6,6 +6,14 @@ import type { Logger } from 'pino';
 import type { JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 
+/**
+ * How long `/readyz` waits for a backend's ping. A Redis that accepts the connection but never
+ * answers (stopped, swapping, a partition that drops packets) is down; the probe gets its 503.
+ */
+export const PING_TIMEOUT_MS = 2000;
+/** How long `/readyz` waits for a start under way before it reports `start: starting`. */
+const START_GRACE_MS = 1000;
+
 export interface StartTracker {
   /** Runs `run` once; later calls return the same promise. */
   start(): Promise<void>;
@@ -33,13 +41,31 @@ export function trackStart(run: () => Promise<void>, logger: Logger): StartTrack
 /** The checks `/readyz` reports; `start` is among them until the bot has started. */
 export function readiness<T>(store: Store, queue: JobQueue<T>, tracker: StartTracker): () => Promise<Record<string, string>> {
   return async () => {
-    // A start with nothing to wait for (no Redis) settles within this turn: report it as started.
-    await Promise.race([tracker.start().catch(() => undefined), new Promise((resolve) => setImmediate(resolve))]);
-    const checks = {
-      store: await store.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
-      queue: await queue.ping().then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`),
-    };
+    // A start under way (a healthy Redis connects in milliseconds) gets a moment, so the first
+    // probe after listen() reads the backends, not a connection still coming up; a slow one is
+    // reported as `start: starting` rather than as a store that is down.
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([tracker.start().catch(() => undefined), new Promise((resolve) => (wait = setTimeout(resolve, START_GRACE_MS)))]);
+    clearTimeout(wait);
     const state = tracker.state();
+    const [storeState, queueState] = await Promise.all([answered(() => store.ping()), answered(() => queue.ping())]);
+    const checks = { store: storeState, queue: queueState };
     return state === 'ok' ? checks : { ...checks, start: state };
   };
+}
+
+/** 'ok', or 'down: <reason>' — within PING_TIMEOUT_MS either way. */
+async function answered(ping: () => Promise<void>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([ping(), timeout]);
+    return 'ok';
+  } catch (error) {
+    return `down: ${(error as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -65,6 +65,9 @@ export interface PrivateRedis {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server keeps its connections but answers nothing (a stalled Redis). */
+  freeze(): void;
+  thaw(): void;
 }
 
 /**
@@ -90,6 +93,8 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
     url: `redis://127.0.0.1:${port}`,
     port,
     start,
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     async stop() {
       const running = child;
       if (!running || running.exitCode !== null) return;
