@@ -91,7 +91,7 @@ export function listenForFeedback(app: App, options: FeedbackListenerOptions): v
   app.view({ type: 'view_submission', callback_id: REASON_CALLBACK }, async ({ ack, body, view }) => {
     await ack();
     const metadata = parseMetadata(view.private_metadata);
-    const reason = view.state.values.reason?.reason?.value?.trim();
+    const reason = view.state?.values?.reason?.reason?.value?.trim();
     if (!metadata || !reason) return;
     await record(options, { platform: 'slack', conversation: { platform: 'slack', id: metadata.conversation }, exchange: metadata.exchange, rating: 'bad', reason, user: body.user.id });
   });

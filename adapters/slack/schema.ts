@@ -99,7 +99,10 @@ export const interactionBodies: Record<InteractionKind, z.ZodType<Record<string,
   dialog_submission: interaction.extend({ callback_id: callbackId, submission: object.optional() }),
   block_suggestion: interaction.extend({ action_id: id, block_id: z.string() }),
   legacy_options: interaction.extend({ name: z.string(), callback_id: callbackId }),
-  view: interaction.extend({ view: z.looseObject({ id: z.string().optional(), callback_id: callbackId, app_installed_team_id: z.string().nullish() }) }),
+  view: interaction.extend({
+    // `state.values` is what a submission's listener reads (parley's feedback modal among them).
+    view: z.looseObject({ id: z.string().optional(), callback_id: callbackId, app_installed_team_id: z.string().nullish(), state: z.looseObject({ values: object }).optional() }),
+  }),
   shortcut: interaction.extend({ callback_id: callbackId, trigger_id: z.string().optional() }),
 };
 

@@ -65,7 +65,7 @@ describe('/slack/events under signed malformed payloads (fast-check)', () => {
     await slack.close();
   });
 
-  it('answers the known poison cases without a 5xx: event_id not a string, block_actions without what Bolt reads', async () => {
+  it('answers the known poison cases without a 5xx: event_id not a string, block_actions without what Bolt reads, a modal without its state', async () => {
     const waiting = (await bot.queue.counts()).waiting;
     const numericId = { ...appMention({ text: 'hi' }), event_id: 12345 };
     const res = await postSlack(URL_, numericId, { fetch: send });
@@ -77,6 +77,12 @@ describe('/slack/events under signed malformed payloads (fast-check)', () => {
     expect(await action.json()).toMatchObject({ error: { code: 'invalid_payload' } });
     const nullPayload = await postSlack(URL_, 'payload=null', { fetch: send });
     expect(nullPayload.status).toBe(400);
+    // A submission of parley's own feedback modal whose state is not an object: refused, not a TypeError in its listener.
+    const reason = viewSubmission({ callbackId: 'parley_feedback_reason' });
+    const noState = { ...reason, view: { ...(reason.view as object), private_metadata: '{bad', state: null } };
+    const submission = await postSlack(URL_, interactionForm(noState), { fetch: send });
+    expect(submission.status).toBe(400);
+    expect(await submission.json()).toMatchObject({ error: { code: 'invalid_payload' } });
     // Found by the generator: an event type that names an Object.prototype property.
     const protoType = appMention({ text: 'hi' });
     protoType.event.type = '__proto__';
