@@ -18,6 +18,7 @@ export function exchangeOf(key: string): string {
   return colon < 0 ? key : key.slice(0, colon);
 }
 
+/** `logger` names the platform already (the bot's child logger per adapter): lines carry it once. */
 export function feedbackRecorder(log: ConversationLog, metrics: Metrics, logger: Logger): (feedback: Feedback) => Promise<boolean> {
   return async ({ platform, conversation, exchange, rating, reason, user }) => {
     const text = reason?.trim().slice(0, MAX_REASON_CHARS);
@@ -25,12 +26,12 @@ export function feedbackRecorder(log: ConversationLog, metrics: Metrics, logger:
     // A log that cannot store ratings still counts them.
     const result = log.rate ? await log.rate(conversation.id, exchange, stored) : {};
     if (!result) {
-      logger.info({ platform, conversation: conversation.id, exchange }, 'feedback on an exchange the conversation log does not hold; ignored');
+      logger.info({ conversation: conversation.id, exchange }, 'feedback on an exchange the conversation log does not hold; ignored');
       return false;
     }
     // A reason added to a rating, or the same button again, is not another rating.
     if (result.previous?.rating !== rating) metrics.feedback.inc({ platform, rating });
-    logger.info({ platform, conversation: conversation.id, exchange, rating, reason: Boolean(text) }, 'answer rated');
+    logger.info({ conversation: conversation.id, exchange, rating, reason: Boolean(text) }, 'answer rated');
     return true;
   };
 }

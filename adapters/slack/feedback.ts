@@ -4,8 +4,8 @@
  * `good:<exchange>` / `bad:<exchange>`, the exchange being the job that answered; the block_id
  * also names the conversation the exchange was logged under). A click
  * arrives as a signed `block_actions` payload; parley's own Bolt listeners (so the developer's
- * listeners still run) hand it to `AdapterContext.feedback`, and a 👎 opens a modal asking for a
- * short reason, stored with the rating when it is submitted.
+ * listeners still run) hand it to `AdapterContext.feedback`, and a 👎 it kept opens a modal
+ * asking for a short reason, stored with the rating when it is submitted.
  */
 import type { App, types } from '@slack/bolt';
 import type { Logger } from 'pino';
@@ -77,15 +77,15 @@ export function listenForFeedback(app: App, options: FeedbackListenerOptions): v
       options.logger().warn({ value }, 'a feedback click without a rating, an exchange or a conversation; ignored');
       return;
     }
-    const user = body.user.id;
-    const asking =
-      rating === 'bad'
-        ? client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view: reasonModal({ conversation, exchange }) })
-        : undefined;
-    await Promise.all([
-      record(options, { platform: 'slack', conversation: { platform: 'slack', id: conversation }, exchange, rating, user }),
-      asking?.catch((error: unknown) => options.logger().warn({ err: error }, 'could not open the feedback reason modal')),
-    ]);
+    const kept = await record(options, { platform: 'slack', conversation: { platform: 'slack', id: conversation }, exchange, rating, user: body.user.id });
+    // Ask a 👎 for its reason only once the rating is kept: a reason for an exchange the log does not
+    // hold would be dropped. The record is one store write, well within the trigger_id's 3 s.
+    if (rating !== 'bad' || !kept) return;
+    try {
+      await client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view: reasonModal({ conversation, exchange }) });
+    } catch (error) {
+      options.logger().warn({ err: error }, 'could not open the feedback reason modal');
+    }
   });
 
   app.view({ type: 'view_submission', callback_id: REASON_CALLBACK }, async ({ ack, body, view }) => {
@@ -97,11 +97,13 @@ export function listenForFeedback(app: App, options: FeedbackListenerOptions): v
   });
 }
 
-async function record(options: FeedbackListenerOptions, feedback: Feedback): Promise<void> {
+/** Whether the rating was kept (false: no such exchange in the log, or the store failed). */
+async function record(options: FeedbackListenerOptions, feedback: Feedback): Promise<boolean> {
   try {
-    await options.feedback(feedback);
+    return await options.feedback(feedback);
   } catch (error) {
     options.logger().error({ err: error, exchange: feedback.exchange }, 'could not store the feedback');
+    return false;
   }
 }
 

@@ -16,10 +16,16 @@ export interface OwnListenerOptions {
 }
 
 export function registerOwnListeners(app: App, options: OwnListenerOptions): void {
-  app.use(async ({ context, next }) => {
-    // Not installed in this workspace (uninstalled): nothing to answer with, no listener to run.
-    if (context[NOT_INSTALLED]) return;
-    await next();
+  app.use(async (args) => {
+    // Not installed in this workspace (uninstalled): nothing to answer with, no listener to run
+    // (the developer's neither: this middleware comes first). A command or an interaction is
+    // acknowledged empty, as Bolt does when authorize fails, so Slack gets a 200 as for an event
+    // (whose ack Bolt has sent already); workspace-tokens.ts logged it once.
+    if (args.context[NOT_INSTALLED]) {
+      await (args as { ack?: () => Promise<void> }).ack?.();
+      return;
+    }
+    await args.next();
   });
   // 👍/👎 on answers: parley's own action and modal (feedback.ts).
   listenForFeedback(app, { feedback: options.feedback, logger: options.logger });

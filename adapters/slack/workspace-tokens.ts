@@ -182,7 +182,7 @@ export class WorkspaceTokens {
     const key = cacheKey(query);
     const first = !this.warned.has(key);
     this.warned.set(key, true);
-    const line = 'a Slack event from a workspace where the app is not installed (uninstalled?): acknowledged, not answered';
+    const line = 'a Slack event or interaction from a workspace where the app is not installed (uninstalled?): acknowledged, not answered';
     if (first) this.options.logger().warn(ids(query), line);
     else this.options.logger().debug(ids(query), line);
   }

@@ -24,9 +24,10 @@ export async function startSlackBot(
   setup?: (app: ReturnType<typeof slackAdapter>['app']) => void,
   /**
    * awaitReady false: serve at once, while the adapter may still be starting (a Slack outage at
-   * start); `bot`: more createBot options (a shared store, a conversation log).
+   * start); `bot`: more createBot options (a shared store, a conversation log); `port`: listen
+   * there (default: any free port).
    */
-  options: { awaitReady?: boolean; bot?: Partial<BotOptions> } = {},
+  options: { awaitReady?: boolean; bot?: Partial<BotOptions>; port?: number } = {},
 ): Promise<SlackBot> {
   const allEnv = {
     ...testEnv,
@@ -40,7 +41,7 @@ export async function startSlackBot(
   const adapter = slackAdapter(slackConfigFromEnv(allEnv)!);
   setup?.(adapter.app);
   const bot = createBot({ config: loadConfig(allEnv), adapters: [adapter], ...options.bot });
-  const server = await bot.listen(0, '127.0.0.1');
+  const server = await bot.listen(options.port ?? 0, '127.0.0.1');
   if (options.awaitReady !== false) await bot.ready;
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { bot, url: `${base}/slack/events`, base, close: async () => void (await bot.close()) };
