@@ -195,6 +195,11 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
   readonly redelivers?: boolean;
   /** Other routes (GET pages, APIs). */
   readonly routes?: readonly Route[];
+  /**
+   * What the adapter keeps in the bot's store that a restart must not lose, in a few words
+   * (Slack with OAuth: its installations). With the store in memory the bot warns at start.
+   */
+  readonly lastingState?: string;
   start?(context: AdapterContext): Promise<void>;
   stop?(): Promise<void>;
   /** Verify and parse a webhook. Throws HttpError for requests a user caused to fail. */

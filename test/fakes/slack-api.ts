@@ -69,6 +69,8 @@ export interface FakeSlackOptions {
   clientSecret?: string;
   /** Tokens from a code exchange expire (refresh_token and expires_in in the answer). */
   tokenRotation?: boolean;
+  /** The port to listen on (default: any free one). */
+  port?: number;
 }
 
 interface Identity {
@@ -133,7 +135,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers })
       .end(JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/api/`,
