@@ -1,5 +1,5 @@
 import { AuthenticationError } from 'openai';
-import { ConfigError, ParleyError, type Config } from '../src/index.js';
+import { ConfigError, ParleyError, type Adapter, type Config } from '../src/index.js';
 import { splitApiKeys } from '../src/ai/keys.js';
 import { openAiSdk } from '../src/ai/openai-sdk.js';
 import { adaptersFromConfig } from './adapters.js';
@@ -16,6 +16,7 @@ export async function check(config: Config): Promise<number> {
   const store = config.dynamodb.tablePrefix ? 'the store on DynamoDB' : 'the store in memory';
   const local = config.sqsQueueUrl || config.dynamodb.tablePrefix ? `${queue}, ${store}` : 'in memory (set REDIS_URL to share them between processes)';
   lines.push(config.redisUrl ? await checkRedis(config.redisUrl, redisShares(config)) : { ok: true, what: 'store and queue', detail: local });
+  lines.push(...volatileStateLines(config, adapters.built ?? []));
   lines.push(...(await checkDynamoDb(config)));
   lines.push(...(await checkSqs(config)));
   lines.push(await checkAi(config));
@@ -28,14 +29,26 @@ export async function check(config: Config): Promise<number> {
 }
 
 /** The adapters the configuration turns on; one that cannot be built (its SDK not installed...) is a FAIL line, after the others. */
-function adaptersLine(config: Config): Line & { configError?: boolean } {
+function adaptersLine(config: Config): Line & { configError?: boolean; built?: Adapter[] } {
   try {
-    const adapters = adaptersFromConfig(config).map((a) => a.platform);
-    return { ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true' };
+    const built = adaptersFromConfig(config);
+    const adapters = built.map((a) => a.platform);
+    return { ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true', built };
   } catch (error) {
     if (!(error instanceof ParleyError)) throw error;
     return { ok: false, what: 'adapters', detail: error.message, configError: error instanceof ConfigError };
   }
+}
+
+/**
+ * A warning (not a failure: a one-process trial is fine) for each adapter that keeps in the store
+ * what a restart must not lose (Slack's OAuth installations) while the store is in memory.
+ */
+function volatileStateLines(config: Config, adapters: Adapter[]): Line[] {
+  if (config.redisUrl || config.dynamodb.tablePrefix) return [];
+  return adapters.flatMap((adapter) =>
+    adapter.lastingState ? [{ ok: 'warn' as const, what: 'store', detail: `${adapter.lastingState} are kept in memory: they will not survive a restart. Set REDIS_URL (or DYNAMODB_TABLE_PREFIX) to keep them` }] : [],
+  );
 }
 
 /**

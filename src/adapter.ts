@@ -195,6 +195,11 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
   readonly redelivers?: boolean;
   /** Other routes (GET pages, APIs). */
   readonly routes?: readonly Route[];
+  /**
+   * What the adapter keeps in the bot's store that a restart must not lose, in a few words
+   * (Slack with OAuth: its installations). With the store in memory the bot warns at start.
+   */
+  readonly lastingState?: string;
   start?(context: AdapterContext): Promise<void>;
   stop?(): Promise<void>;
   /** Verify and parse a webhook. Throws HttpError for requests a user caused to fail. */
@@ -217,6 +222,12 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
    * the configuration support it; text it could not show comes back as `rest`.
    */
   stream?(conversation: ConversationRef<TDetails>, chunks: AsyncIterable<string>, options?: SendOptions): Promise<StreamDelivery>;
+  /**
+   * Throws PermanentError when nothing can be posted in this conversation any more (Slack: the
+   * workspace uninstalled the app), so the message is dead-lettered before the AI is asked. Called
+   * once per message before the handler: it must be cheap (no platform call).
+   */
+  canReply?(conversation: ConversationRef<TDetails>): Promise<void>;
   /** Hand the conversation to people (assign it to a team); the bot stays out of it afterwards. */
   handoff?(conversation: ConversationRef<TDetails>): Promise<void>;
   /** Show or clear a "thinking…" indicator. Best effort. */

@@ -3,6 +3,7 @@
  * unreachable, starting takes seconds, and `/healthz` must answer all along.
  */
 import type { Logger } from 'pino';
+import type { Adapter } from './adapter.js';
 import type { JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 
@@ -36,6 +37,18 @@ export function trackStart(run: () => Promise<void>, logger: Logger): StartTrack
       )),
     state: () => (started ? state : 'not started'),
   };
+}
+
+/**
+ * The store in memory while an adapter keeps there what a restart must not lose (Slack's OAuth
+ * installations): one warning at start, since nothing else says so until the next restart.
+ */
+export function warnVolatileState(adapters: readonly Adapter[], store: Store, logger: Logger): void {
+  if (store.volatile !== true) return;
+  for (const adapter of adapters) {
+    if (!adapter.lastingState) continue;
+    logger.warn({ platform: adapter.platform }, `${adapter.lastingState} are kept in memory: they will not survive a restart. Set REDIS_URL (or DYNAMODB_TABLE_PREFIX) to keep them in a store that lasts`);
+  }
 }
 
 /** The checks `/readyz` reports; `start` is among them until the bot has started. */

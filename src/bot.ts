@@ -32,7 +32,7 @@ import { createBackends } from './backends.js';
 import { processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
 import { forgetter } from './forget.js';
-import { readiness, trackStart } from './bot-start.js';
+import { readiness, trackStart, warnVolatileState } from './bot-start.js';
 import { feedbackRecorder } from './feedback.js';
 
 export interface BotOptions {
@@ -159,6 +159,7 @@ export function createBot(options: BotOptions = {}): Bot {
    */
   const tracker = trackStart(async () => {
     const connecting = backends.connect();
+    warnVolatileState(adapters, store, logger);
     starts = startAdapters(
       adapters,
       (adapter) => ({

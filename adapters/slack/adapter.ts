@@ -72,13 +72,14 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
   // The SDKs' own lines go to parley's log once the adapter has started (`context` is set then).
   const sdkLogger = slackSdkLogger(() => context?.logger);
   // Many workspaces (OAuth): installations in parley's store, encrypted (SLACK_INSTALLATION_KEY).
+  const inBotStore = !options.installations && options.oauth !== undefined;
   const installations =
     options.installations ??
     (options.oauth ? new ParleyInstallationStore({ store: () => store(), keys: options.oauth.installationKeys, logger: () => context?.logger }) : undefined);
   // Our own client for replies: no hidden retries, 429s surface to us (see send.ts).
   const client = new (slackWebApi().WebClient)(options.botToken, webClientOptions(options.apiUrl, sdkLogger));
   const workspaces = installations
-    ? new WorkspaceTokens({ installations, client, clientId: options.oauth?.clientId, clientSecret: options.oauth?.clientSecret, store: () => store(), logger: () => logger() })
+    ? new WorkspaceTokens({ installations, client, clientId: options.oauth?.clientId, clientSecret: options.oauth?.clientSecret, store: () => store(), logger: () => logger(), lostAtRestart: () => inBotStore && context?.store.volatile === true })
     : undefined;
   /** One workspace and parley's own App: the bot's ids from start's auth.test, which an App built later is given. */
   let identity: { botUserId?: string; botId?: string } | undefined;
@@ -209,6 +210,8 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     path: options.path,
     contentTypes: ['application/json', 'application/x-www-form-urlencoded'],
     redelivers: true,
+    // Installations in the bot's store: one in memory loses them at every restart (the bot warns).
+    ...(inBotStore ? { lastingState: 'Slack installations (OAuth)' } : {}),
     // Slack sends an event again when it has no answer within 3 s.
     ackWithinMs: 3000,
     get app() {
@@ -245,6 +248,8 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     format: markdownToMrkdwn,
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
     ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key) } : {}),
+    // Many workspaces: an uninstalled one fails before the AI is asked (the cached lookup the reply makes anyway).
+    ...(workspaces ? { canReply: async ({ details }) => void (await workspaces.tokenFor(details!)) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),
     // Slack removes an assistant thread's status when the app replies in it.
     replyClearsIndicator: true,

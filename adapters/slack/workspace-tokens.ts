@@ -55,6 +55,8 @@ export interface WorkspaceTokensOptions {
   /** For the refresh lock shared by every process. */
   store(): Store;
   logger(): Logger;
+  /** Installations live where a restart loses them (the bot's store in memory): a cause the not-installed line names. */
+  lostAtRestart?(): boolean;
   cacheTtlMs?: number;
   refreshEarlyMs?: number;
 }
@@ -182,7 +184,7 @@ export class WorkspaceTokens {
     const key = cacheKey(query);
     const first = !this.warned.has(key);
     this.warned.set(key, true);
-    const line = 'a Slack event or interaction from a workspace where the app is not installed (uninstalled?): acknowledged, not answered';
+    const line = `a Slack event or interaction from a workspace where the app is not installed (${this.options.lostAtRestart?.() ? 'uninstalled, or installed before a restart: installations are kept in memory, set REDIS_URL to keep them' : 'uninstalled?'}): acknowledged, not answered`;
     if (first) this.options.logger().warn(ids(query), line);
     else this.options.logger().debug(ids(query), line);
   }

@@ -8,6 +8,7 @@ interface Entry {
 
 /** The default store: one process, nothing to set up. Expired keys are dropped lazily and by a sweep. */
 export class MemoryStore implements Store {
+  readonly volatile = true;
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
 

@@ -3,6 +3,11 @@
  * implements the same interface so several processes can share state.
  */
 export interface Store {
+  /**
+   * True when what it holds is lost when the process ends (the memory store): the bot warns when
+   * an adapter keeps there what a restart must not lose (`Adapter.lastingState`).
+   */
+  readonly volatile?: boolean;
   get(key: string): Promise<string | undefined>;
   /** Set a value; `ttlMs` makes it expire. */
   set(key: string, value: string, ttlMs?: number): Promise<void>;
