@@ -9,10 +9,11 @@
  *   parley:web:turn:<conversation>:<id>    claimed by the first delivery of a message id, so a
  *                                          repeated POST appends the visitor's turn once
  *   parley:web:erased:<conversation>       a deleted conversation, so an answer still on its way
- *                                          does not bring its transcript back
+ *                                          does not bring its transcript back (kept at least 24 h)
  *   parley:web:first:<caller>:<id>:<text>  the conversation a first message (no conversation
  *                                          given) started, so its resend (same id, same text,
- *                                          hashed) lands in the same one
+ *                                          hashed) lands in the same one; once that one is deleted,
+ *                                          a resend starts another, under `...:<deleted>`
  */
 import { createHash } from 'node:crypto';
 import type { Reply, Store } from 'parley/adapter-kit';
@@ -34,6 +35,8 @@ const VISITOR_CONVERSATIONS = 50;
 const VISITOR_POSTS = 4 * VISITOR_CONVERSATIONS;
 /** As long as the core remembers a delivery id (its dedupe). */
 const TURN_CLAIM_MS = 24 * 60 * 60 * 1000;
+/** A first message resent after its conversation was deleted this many times starts afresh unremembered. */
+const MAX_RESTARTS = 8;
 
 const keys = {
   transcript: (conversation: string) => `parley:web:transcript:${conversation}`,
@@ -88,9 +91,17 @@ export class Transcripts {
    * messages from 1) starts another conversation.
    */
   async startedBy(caller: string, id: string, text: string, fresh: string): Promise<{ conversation: string; isNew: boolean }> {
-    const key = keys.first(caller, id, text);
-    if (await this.store.setIfAbsent(key, fresh, TURN_CLAIM_MS)) return { conversation: fresh, isNew: true };
-    return { conversation: (await this.store.get(key)) ?? fresh, isNew: false };
+    let key = keys.first(caller, id, text);
+    for (let hop = 0; hop < MAX_RESTARTS; hop++) {
+      if (await this.store.setIfAbsent(key, fresh, TURN_CLAIM_MS)) return { conversation: fresh, isNew: true };
+      const conversation = await this.store.get(key);
+      if (conversation === undefined) return { conversation: fresh, isNew: false };
+      if (!(await this.erased(conversation))) return { conversation, isNew: false };
+      // Deleted since: its message ids are spent (the core's dedupe would drop the resend), so the
+      // resend starts another conversation, claimed under a key naming the deleted one (one winner).
+      key = `${key}:${conversation}`;
+    }
+    return { conversation: fresh, isNew: true };
   }
 
   async owner(conversation: string): Promise<string | undefined> {
@@ -127,7 +138,8 @@ export class Transcripts {
   /** Erase the transcript and its owner record; false when there was nothing to erase. */
   async erase(conversation: string): Promise<boolean> {
     const existed = (await this.store.listRange(keys.transcript(conversation), 0, 0)).length > 0 || (await this.owner(conversation)) !== undefined;
-    await this.store.set(keys.erased(conversation), '1', this.ttlMs);
+    // Kept as long as a resend of its first message may still point here (see startedBy).
+    await this.store.set(keys.erased(conversation), '1', Math.max(this.ttlMs, TURN_CLAIM_MS));
     await this.store.delete(keys.transcript(conversation));
     await this.store.delete(keys.owner(conversation));
     return existed;
