@@ -116,10 +116,11 @@ export interface AdapterContext {
   /** The bot's configuration (an adapter's own options win over it). */
   config: Config;
   /**
-   * Erase what the bot remembers of a conversation: the model's history and, when the
-   * conversation log can erase (`ConversationLog.erase`), its entries. A visitor's "delete".
+   * Erase what the bot remembers of a conversation: the model's history, when the conversation
+   * log can erase (`ConversationLog.erase`) its entries, and the finished queue jobs of
+   * `messages` (their `InboundMessage.id`s; a job still waiting or running is left). A visitor's "delete".
    */
-  forget(conversation: ConversationRef): Promise<void>;
+  forget(conversation: ConversationRef, messages?: string[]): Promise<void>;
   /**
    * A person rated an answer (👍/👎, maybe with a reason): stored with its exchange in the
    * conversation log and counted in `parley_feedback_total`. False when the log holds no such

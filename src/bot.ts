@@ -169,7 +169,7 @@ export function createBot(options: BotOptions = {}): Bot {
         loopbackOnly: isLoopbackHost(config.host) && isLoopbackHost(boundHost),
         limiter: (name, points, seconds) => backends.limiter(`${adapter.platform}-${name}`, points, seconds),
         config,
-        forget: forgetter(history, conversationLog),
+        forget: forgetter(history, conversationLog, queue),
         feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
         deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
         refused: (error) => logRefusal({ logger, metrics }, adapter.platform, error),

@@ -8,7 +8,7 @@
  *   no-setup `npm start`), every conversation as before sessions existed.
  *
  * Anything else is refused with 401: no credential off loopback, a forged or expired session, a
- * wrong token.
+ * wrong token, WEB_TOKEN in a URL (`?token=` or `?session=`: proxies log URLs).
  */
 import { HttpError, isLoopbackHost, pathOf, safeEqual, type HttpRequest } from 'parley/adapter-kit';
 import { cookieToken, type Session, type Sessions } from './session.js';
@@ -28,9 +28,12 @@ export interface AccessSettings {
 function credential(request: HttpRequest): { value: string; from: 'bearer' | 'query' | 'cookie' } | undefined {
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
   if (bearer) return { value: bearer, from: 'bearer' };
-  // EventSource cannot send headers; `?token=` is how the page sent WEB_TOKEN before sessions.
-  const query = request.method === 'GET' ? (request.url.searchParams.get('session') ?? request.url.searchParams.get('token')) : null;
-  if (query && pathOf(request).endsWith('/events')) return { value: query, from: 'query' };
+  const stream = request.method === 'GET' && pathOf(request).endsWith('/events');
+  // `?token=` is how the page sent WEB_TOKEN before sessions: no longer taken, a URL ends up in proxy logs.
+  if (stream && request.url.searchParams.has('token')) throw tokenInUrl();
+  // EventSource cannot send headers: the session's stream token comes in the URL.
+  const query = stream ? request.url.searchParams.get('session') : null;
+  if (query) return { value: query, from: 'query' };
   const cookie = cookieToken(request.headers.cookie);
   return cookie ? { value: cookie, from: 'cookie' } : undefined;
 }
@@ -45,7 +48,10 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings): C
     if (settings.local && fromThisMachine(request)) return { kind: 'local' };
     throw new HttpError(401, 'session_required', 'Start a visitor session with POST /web/sessions (or, server to server, send WEB_TOKEN as a bearer token).');
   }
-  if (settings.token && safeEqual(given.value, settings.token)) return { kind: 'operator' };
+  if (settings.token && safeEqual(given.value, settings.token)) {
+    if (given.from === 'query') throw tokenInUrl();
+    return { kind: 'operator' };
+  }
   // A URL's token (logged by proxies) is a stream token, good for that stream and nothing else.
   const session = given.from === 'query' ? settings.sessions?.verifyStream(given.value) : settings.sessions?.verify(given.value);
   if (session) return { kind: 'visitor', visitor: session.visitor, session };
@@ -55,6 +61,10 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings): C
   const byCookie = cookie ? settings.sessions?.verify(cookie) : undefined;
   if (byCookie) return { kind: 'visitor', visitor: byCookie.visitor, session: byCookie };
   throw new HttpError(401, 'bad_session', 'The session is not valid (expired, or not signed by this server): start a new one with POST /web/sessions.');
+}
+
+function tokenInUrl(): HttpError {
+  return new HttpError(401, 'token_in_url', 'WEB_TOKEN is not taken from a URL (proxies log URLs): send it as `Authorization: Bearer <WEB_TOKEN>`, or open the stream with a visitor session’s streamToken as `?session=`.');
 }
 
 /** Like `resolveCaller`, but undefined instead of a 401 (POST /web/sessions starts a new session then). */

@@ -119,7 +119,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
         sessions: signer,
         transcripts: new Transcripts(context.store, context.config.history.ttlSeconds * 1000, maxTranscript),
         limits: new WebLimits(context, options.limits),
-        forget: (conversation) => context.forget({ platform: 'web', id: conversation }),
+        forget: (conversation, messages) => context.forget({ platform: 'web', id: conversation }, messages.map((id) => messageIdOf(conversation, id))),
         feedback: (feedback) => context.feedback(feedback),
       };
       markStarted(state);
@@ -158,8 +158,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
         response: json(202, { id, conversation }),
         messages: [
           {
-            // scoped by conversation, so one conversation's ids never collide with another's
-            id: `${conversation}.${id}`,
+            id: messageIdOf(conversation, id),
             platform: 'web',
             conversation: { platform: 'web', id: conversation },
             user: { id: caller.kind === 'visitor' ? caller.visitor : conversation },
@@ -187,6 +186,11 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   adapter.receive = (request) => corsReceive(request, receive, origins());
   adapter.decorateRefusal = (request, response) => withCors(request, response, origins());
   return adapter;
+}
+
+/** A message's id for the core: scoped by conversation, so one conversation's ids never collide with another's. */
+function messageIdOf(conversation: string, id: string): string {
+  return `${conversation}.${id}`;
 }
 
 /** An id this long is taken as unique to its message (a UUID, the page's 32 hex characters). */

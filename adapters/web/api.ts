@@ -24,7 +24,8 @@ export interface WebState {
   /** Requests, new sessions and event streams per address and per visitor. */
   limits: WebLimits;
   /** Erase the model's history and the conversation log's entries of a web conversation. */
-  forget(conversation: string): Promise<void>;
+  /** The core's forget, given the ids of the conversation's messages (as posted). */
+  forget(conversation: string, messages: string[]): Promise<void>;
   /** Store and count a rating of an answer (AdapterContext.feedback); false for an exchange the log does not hold. */
   feedback(feedback: Feedback): Promise<boolean>;
 }
@@ -109,8 +110,9 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     const { conversation, events } = conversationPath(request);
     if (events) throw new HttpError(404, 'not_found', 'Use DELETE /web/conversations/<id>.');
     await checkAccess(state, caller, conversation);
+    const messages = await state.transcripts.messageIds(conversation);
     if (!(await state.transcripts.erase(conversation))) throw notFound();
-    await state.forget(conversation);
+    await state.forget(conversation, messages);
     return { status: 204 };
   });
 

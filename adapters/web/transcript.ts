@@ -8,11 +8,14 @@
  *                                          (so it lives as long as the newest), newest last
  *   parley:web:turn:<conversation>:<id>    claimed by the first delivery of a message id, so a
  *                                          repeated POST appends the visitor's turn once
+ *   parley:web:ids:<conversation>          its messages' ids, so DELETE can have their finished
+ *                                          queue jobs removed too (kept at least 24 h, as they are)
  *   parley:web:erased:<conversation>       a deleted conversation, so an answer still on its way
- *                                          does not bring its transcript back
+ *                                          does not bring its transcript back (kept at least 24 h)
  *   parley:web:first:<caller>:<id>:<text>  the conversation a first message (no conversation
  *                                          given) started, so its resend (same id, same text,
- *                                          hashed) lands in the same one
+ *                                          hashed) lands in the same one; once that one is deleted,
+ *                                          a resend starts another, under `...:<deleted>`
  */
 import { createHash } from 'node:crypto';
 import type { Reply, Store } from 'parley/adapter-kit';
@@ -34,6 +37,10 @@ const VISITOR_CONVERSATIONS = 50;
 const VISITOR_POSTS = 4 * VISITOR_CONVERSATIONS;
 /** As long as the core remembers a delivery id (its dedupe). */
 const TURN_CLAIM_MS = 24 * 60 * 60 * 1000;
+/** A first message resent after its conversation was deleted this many times starts afresh unremembered. */
+const MAX_RESTARTS = 8;
+/** The most message ids kept per conversation (for DELETE); a day's worth of a busy chat. */
+const MESSAGE_IDS = 1000;
 
 const keys = {
   transcript: (conversation: string) => `parley:web:transcript:${conversation}`,
@@ -41,6 +48,7 @@ const keys = {
   visitor: (visitor: string) => `parley:web:visitor:${visitor}`,
   turn: (conversation: string, id: string) => `parley:web:turn:${conversation}:${id}`,
   erased: (conversation: string) => `parley:web:erased:${conversation}`,
+  ids: (conversation: string) => `parley:web:ids:${conversation}`,
   first: (caller: string, id: string, text: string) => `parley:web:first:${caller}:${id}:${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`,
 };
 
@@ -71,6 +79,7 @@ export class Transcripts {
     if (!(await this.store.setIfAbsent(claim, entry.at, TURN_CLAIM_MS))) return false;
     try {
       await this.append(conversation, entry);
+      await this.store.listPush(keys.ids(conversation), [id], { maxLength: MESSAGE_IDS, ttlMs: Math.max(this.ttlMs, TURN_CLAIM_MS) });
       // Written to again (an operator reusing its id): no longer deleted.
       if (await this.erased(conversation)) await this.store.delete(keys.erased(conversation));
     } catch (error) {
@@ -88,9 +97,17 @@ export class Transcripts {
    * messages from 1) starts another conversation.
    */
   async startedBy(caller: string, id: string, text: string, fresh: string): Promise<{ conversation: string; isNew: boolean }> {
-    const key = keys.first(caller, id, text);
-    if (await this.store.setIfAbsent(key, fresh, TURN_CLAIM_MS)) return { conversation: fresh, isNew: true };
-    return { conversation: (await this.store.get(key)) ?? fresh, isNew: false };
+    let key = keys.first(caller, id, text);
+    for (let hop = 0; hop < MAX_RESTARTS; hop++) {
+      if (await this.store.setIfAbsent(key, fresh, TURN_CLAIM_MS)) return { conversation: fresh, isNew: true };
+      const conversation = await this.store.get(key);
+      if (conversation === undefined) return { conversation: fresh, isNew: false };
+      if (!(await this.erased(conversation))) return { conversation, isNew: false };
+      // Deleted since: its message ids are spent (the core's dedupe would drop the resend), so the
+      // resend starts another conversation, claimed under a key naming the deleted one (one winner).
+      key = `${key}:${conversation}`;
+    }
+    return { conversation: fresh, isNew: true };
   }
 
   async owner(conversation: string): Promise<string | undefined> {
@@ -124,12 +141,19 @@ export class Transcripts {
     return found.filter((entry) => entry !== undefined).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   }
 
-  /** Erase the transcript and its owner record; false when there was nothing to erase. */
+  /** The ids of the conversation's messages (as posted), oldest first. */
+  async messageIds(conversation: string): Promise<string[]> {
+    return this.store.listRange(keys.ids(conversation), 0, -1);
+  }
+
+  /** Erase the transcript, its owner record and its message ids; false when there was nothing to erase. */
   async erase(conversation: string): Promise<boolean> {
     const existed = (await this.store.listRange(keys.transcript(conversation), 0, 0)).length > 0 || (await this.owner(conversation)) !== undefined;
-    await this.store.set(keys.erased(conversation), '1', this.ttlMs);
+    // Kept as long as a resend of its first message may still point here (see startedBy).
+    await this.store.set(keys.erased(conversation), '1', Math.max(this.ttlMs, TURN_CLAIM_MS));
     await this.store.delete(keys.transcript(conversation));
     await this.store.delete(keys.owner(conversation));
+    await this.store.delete(keys.ids(conversation));
     return existed;
   }
 }

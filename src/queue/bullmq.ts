@@ -9,8 +9,9 @@ import type { Queue, Worker, Job as BullJob } from 'bullmq';
 import { bullmqPackage } from '../redis-packages.js';
 import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
-import type { Admission, Admitted, DeadLetter, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
+import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 import { BullDeadLetters, type Stored } from './bullmq-dead-letters.js';
+import { removeFinished } from './bullmq-forget.js';
 import { BullLine } from './bullmq-line.js';
 import { withoutEvictionWarning } from './bullmq-eviction-warning.js';
 import { IntakeDoor, IntakePump } from './intake.js';
@@ -238,6 +239,11 @@ export class BullQueue<T> implements JobQueue<T> {
   async purge(): Promise<number> {
     await this.queue.waitUntilReady();
     return this.connection.letters.purge();
+  }
+
+  async forget(ids: string[]): Promise<Forgotten> {
+    await this.queue.waitUntilReady();
+    return removeFinished(this.queue, this.connection.letters as BullDeadLetters<unknown>, ids);
   }
 
   async counts(): Promise<QueueCounts> {

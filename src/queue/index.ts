@@ -1,4 +1,4 @@
-export type { Admission, AdmissionLimit, Admitted, DeadLetter, Job, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
+export type { Admission, AdmissionLimit, Admitted, DeadLetter, Forgotten, Job, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 export { oldestFirst, replayEvery } from './queue.js';
 export { MemoryQueue, QueueClosedError } from './memory.js';
 export { retryDelayMs, isPermanent, isDeferral, errorText } from './backoff.js';

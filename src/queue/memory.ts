@@ -1,7 +1,7 @@
 import { ErrorCode, ParleyError } from '../errors.js';
 import type { RetryAfterError } from '../adapter.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
-import { oldestFirst, type DeadLetter, type Job, type JobHandler, type JobQueue, type NewJob, type QueueCounts, type RetryOptions } from './queue.js';
+import { oldestFirst, type DeadLetter, type Forgotten, type Job, type JobHandler, type JobQueue, type NewJob, type QueueCounts, type RetryOptions } from './queue.js';
 
 export class QueueClosedError extends ParleyError {
   constructor() {
@@ -75,6 +75,16 @@ export class MemoryQueue<T> implements JobQueue<T> {
     const count = this.dead.size;
     this.dead.clear();
     return count;
+  }
+
+  /** Finished jobs are not kept here, dead letters aside. */
+  async forget(ids: string[]): Promise<Forgotten> {
+    const forgotten: Forgotten = { removed: 0, unfinished: 0 };
+    for (const id of ids) {
+      if (this.dead.delete(id)) forgotten.removed++;
+      else if (this.ids.has(id)) forgotten.unfinished++;
+    }
+    return forgotten;
   }
 
   async counts(): Promise<QueueCounts> {

@@ -28,6 +28,12 @@ export interface DeadLetter<T> extends NewJob<T> {
   failedAt: string;
 }
 
+export interface Forgotten {
+  removed: number;
+  /** Still waiting or running, so left in the queue. */
+  unfinished: number;
+}
+
 export interface QueueCounts {
   waiting: number;
   active: number;
@@ -106,6 +112,11 @@ export interface JobQueue<T> {
   replay(id: string): Promise<boolean>;
   /** Drop every dead letter; returns how many were dropped. */
   purge(): Promise<number>;
+  /**
+   * Remove these jobs where they are finished (answered and kept, or dead letters): a deleted
+   * conversation's messages must not outlive it there. A job still waiting or running is left.
+   */
+  forget?(ids: string[]): Promise<Forgotten>;
   counts(): Promise<QueueCounts>;
   ping(): Promise<void>;
   /** Stop taking jobs, let the running (and, in memory, the waiting) ones finish until the deadline. */
