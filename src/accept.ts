@@ -4,12 +4,12 @@
  * that the queue or the store cannot take is answered in this process instead of being lost.
  */
 import type { Logger } from 'pino';
-import type { Adapter, HttpResponse, Received } from './adapter.js';
+import type { Adapter, HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { ConversationHistory } from './ai/history.js';
 import type { Config } from './config.js';
 import { respondDirect } from './direct.js';
 import { answerInProcess } from './in-process.js';
-import { ingest, type IngestDeps } from './ingest.js';
+import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps } from './ingest.js';
 import type { InboundMessage } from './message.js';
 import type { RetryOptions } from './queue/index.js';
 import { MemoryStore } from './store/index.js';
@@ -53,14 +53,17 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
       const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error) } : {};
       return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, ...untaken }, adapter, received);
     }
+    const options = ingestOptionsOf(received);
+    let refusal: LimitRefusal | undefined;
     for (const message of received.messages) {
       try {
-        await ingest(ingestDeps, message);
+        const ingested = await ingestMessage(ingestDeps, message, options);
+        if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
       } catch (error) {
         if (adapter.redelivers !== false) throw error;
         inProcess(adapter, message, error);
       }
     }
-    return received.response;
+    return answerOf(received, refusal);
   };
 }

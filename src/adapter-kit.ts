@@ -15,6 +15,7 @@ export type {
   HttpRequest,
   HttpResponse,
   Indicator,
+  LimitRefusal,
   Received,
   ReplyPart,
   Route,

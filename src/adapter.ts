@@ -73,6 +73,23 @@ export interface Received<TDetails extends object = any> {
    * which is frozen as soon as it has answered (Bolt's processBeforeResponse).
    */
   afterAckBeforeResponse?: boolean;
+  /**
+   * For a sender that can be told "not now" (a 429 with Retry-After its user sees): a message a
+   * core limit refuses (RATE_LIMIT_USER_PER_MINUTE…) is answered with this instead of a notice in
+   * its conversation, and its id is not spent, so the same message sent again later is taken.
+   */
+  overLimit?(refusal: LimitRefusal): HttpResponse;
+  /**
+   * Run for each message once it is taken (first delivery, within the limits), before it is
+   * queued: what must be kept only for a message that will be answered (a transcript's turn).
+   */
+  taken?(message: InboundMessage<TDetails>): Promise<void>;
+}
+
+/** A message a core limit refused: which limit ("user", "conversation", "tenant") and when to send it again. */
+export interface LimitRefusal {
+  limit: string;
+  retryAfterMs: number;
 }
 
 // The errors an adapter throws live with the others; re-exported here for adapters.

@@ -4,8 +4,8 @@
  * the platform gets its usual answer (at once, for one that cannot carry it and must be answered
  * quickly: Slack) and the reply is posted when it is ready.
  */
-import type { Adapter, HttpResponse, Received } from './adapter.js';
-import { claimDelivery, checkLimits, type IngestDeps } from './ingest.js';
+import type { Adapter, HttpResponse, LimitRefusal, Received } from './adapter.js';
+import { answerOf, ingestOptionsOf, takeDelivery, type IngestDeps } from './ingest.js';
 import { conversationGroup, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
 import { errorText, isDeferral } from './queue/index.js';
@@ -49,10 +49,12 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
     }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error)));
   };
   // Taken (claimed, within the limits) first: a store that is down fails the webhook, so the platform redelivers.
+  const options = ingestOptionsOf(received);
+  let refusal: LimitRefusal | undefined;
   const taken = Promise.all(
     received.messages.map((message) =>
-      claimDelivery(deps, message, async () => {
-        if (await checkLimits(deps, message)) answers.push(answer(message));
+      takeDelivery(deps, message, options, async () => void answers.push(answer(message))).then((ingested) => {
+        if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
       }).catch((error: unknown) => {
         if (!deps.untaken) throw error;
         deps.untaken(message, error);
@@ -62,7 +64,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   // A platform that sends again what it waits too long for (Slack) is answered at once; the replies follow.
   if (!canCapture && adapter.ackWithinMs !== undefined && !received.afterAckBeforeResponse) {
     await taken;
-    return received.response;
+    return answerOf(received, refusal);
   }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.deadlineMs)));
@@ -79,7 +81,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
       await sendOnce(deps, messageJobId(message), 1, message.conversation, captured).catch((sendError: unknown) => deadLetter(deps, message, sendError));
     }
   }
-  return received.response;
+  return answerOf(received, refusal);
 }
 
 /** A message that must wait goes to the queue, whose worker answers it when the wait is over. */

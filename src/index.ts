@@ -12,6 +12,7 @@ export {
   type HttpRequest,
   type HttpResponse,
   type Received,
+  type LimitRefusal,
   type Route,
   type Indicator,
   type SendOptions,

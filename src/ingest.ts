@@ -2,6 +2,7 @@
  * The ack path: dedupe → rate limit → enqueue. It must stay fast — a platform is waiting.
  */
 import type { Logger } from 'pino';
+import type { HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { SEEN_TTL_MS, conversationGroup, keys, messageJobId, type JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
@@ -10,6 +11,20 @@ import type { Admission, AdmissionLimit, JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 
 export type IngestOutcome = 'queued' | 'duplicate' | 'rate_limited';
+
+/** What became of a message, with the refusal when a limit refused it. */
+export type Ingested = { outcome: 'queued' | 'duplicate' } | { outcome: 'rate_limited'; refusal: LimitRefusal };
+
+/** How the sender takes a message (its adapter's `Received.overLimit` and `Received.taken`). */
+export interface IngestOptions {
+  /**
+   * The sender is told of a refusal itself (a 429): no notice is queued, and the delivery's claim
+   * is given back, so the same message sent again after the wait is taken.
+   */
+  tellsRefusal?: boolean;
+  /** Run once the message is taken (first delivery, within the limits), before it is queued or answered. */
+  taken?(message: InboundMessage): Promise<void>;
+}
 
 export interface IngestDeps {
   store: Store;
@@ -20,6 +35,16 @@ export interface IngestDeps {
   tenantLimiter?: Limiter;
   metrics: Metrics;
   logger: Logger;
+}
+
+/** How the adapter asked for its messages to be taken (`Received.overLimit`, `Received.taken`). */
+export function ingestOptionsOf(received: Received): IngestOptions {
+  return { ...(received.overLimit ? { tellsRefusal: true } : {}), ...(received.taken ? { taken: (message: InboundMessage) => received.taken!(message) } : {}) };
+}
+
+/** The webhook's answer: the adapter's own refusal when a limit refused a message and it tells refusals. */
+export function answerOf(received: Received, refusal: LimitRefusal | undefined): HttpResponse {
+  return refusal && received.overLimit ? received.overLimit(refusal) : received.response;
 }
 
 /**
@@ -49,16 +74,35 @@ export async function claimDelivery<T>(
 
 /**
  * Check the limits (per user, per conversation, per tenant). Over one, the message is refused and
- * — once per window, not once per message — a polite notice is queued for the conversation.
+ * — once per window, not once per message, and unless the sender is told (`tellsRefusal`) — a
+ * polite notice is queued for the conversation.
  */
-export async function checkLimits(deps: IngestDeps, message: InboundMessage): Promise<boolean> {
+export async function checkLimits(deps: IngestDeps, message: InboundMessage, options: IngestOptions = {}): Promise<LimitRefusal | undefined> {
   for (const [kind, limiter, subject] of limitsOf(deps, message)) {
     const limit = await limiter.consume(`${message.platform}:${subject}`);
     if (limit.allowed) continue;
-    await refused(deps, message, kind, subject, limit.retryAfterMs);
-    return false;
+    await refused(deps, message, kind, subject, limit.retryAfterMs, options);
+    return { limit: kind, retryAfterMs: limit.retryAfterMs };
   }
-  return true;
+  return undefined;
+}
+
+/**
+ * Claim, limits, `options.taken`, then `accept`, one step after the other: a refusal the sender
+ * is told of gives its claim back, and `taken` runs before the message can be answered.
+ */
+export async function takeDelivery(deps: IngestDeps, message: InboundMessage, options: IngestOptions, accept: () => Promise<void>): Promise<Ingested> {
+  const result = await claimDelivery(deps, message, async (): Promise<Ingested> => {
+    const refusal = await checkLimits(deps, message, options);
+    if (refusal) return { outcome: 'rate_limited', refusal };
+    await options.taken?.(message);
+    await accept();
+    return { outcome: 'queued' };
+  });
+  if (result === 'duplicate') return { outcome: 'duplicate' };
+  // Told to come back later, the sender sends this very message again: it must be taken then.
+  if (result.outcome === 'rate_limited' && options.tellsRefusal) await deps.store.delete(keys.seen(message));
+  return result;
 }
 
 /** The limits that apply to a message, in the order they are checked. */
@@ -73,10 +117,10 @@ function limitsOf(deps: IngestDeps, message: InboundMessage): [string, Limiter, 
   return checks.filter((check): check is [string, Limiter, string] => check[1] !== undefined && check[1] !== unlimited && check[2] !== undefined);
 }
 
-async function refused(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number): Promise<void> {
+async function refused(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number, options: IngestOptions): Promise<void> {
   deps.metrics.rateLimited.inc({ platform: message.platform, limit: kind });
   deps.logger.info({ platform: message.platform, limit: kind, subject, retryAfterMs }, `message refused by the per-${kind} rate limit`);
-  await noticeOncePerWindow(deps, message, kind, subject, retryAfterMs);
+  if (!options.tellsRefusal) await noticeOncePerWindow(deps, message, kind, subject, retryAfterMs);
 }
 
 async function noticeOncePerWindow(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number): Promise<void> {
@@ -96,12 +140,16 @@ async function noticeOncePerWindow(deps: IngestDeps, message: InboundMessage, ki
 
 /** Take one inbound message: dedupe, limit, enqueue. Throws when the queue cannot take it. */
 export async function ingest(deps: IngestDeps, message: InboundMessage): Promise<IngestOutcome> {
-  const admission = admissionOf(deps, message);
+  return (await ingestMessage(deps, message)).outcome;
+}
+
+/** `ingest`, with the refusal's details, for a sender that takes messages its own way (`options`). */
+export async function ingestMessage(deps: IngestDeps, message: InboundMessage, options: IngestOptions = {}): Promise<Ingested> {
+  // The queue's one step cannot give a refusal's claim back, nor run `taken` before the job exists.
+  const admission = options.tellsRefusal || options.taken ? undefined : admissionOf(deps, message);
   if (admission) return admitAtTheDoor(deps, message, admission);
-  return claimDelivery(deps, message, async () => {
-    if (!(await checkLimits(deps, message))) return 'rate_limited' as const;
+  return takeDelivery(deps, message, options, async () => {
     await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message } });
-    return 'queued' as const;
   });
 }
 
@@ -120,16 +168,17 @@ function admissionOf(deps: IngestDeps, message: InboundMessage): Admission | und
 }
 
 /** Dedupe, limits and enqueue in the queue's one step (on Redis: one round trip per ack). */
-async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admission: Admission): Promise<IngestOutcome> {
+async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admission: Admission): Promise<Ingested> {
   const job = { id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message' as const, message } };
   const admitted = await deps.queue.admit!(job, admission);
   if (admitted.outcome === 'duplicate') {
     deps.metrics.duplicatesDropped.inc({ platform: message.platform });
-    return 'duplicate';
+    return { outcome: 'duplicate' };
   }
   deps.metrics.messagesReceived.inc({ platform: message.platform });
-  if (admitted.outcome === 'queued') return 'queued';
+  if (admitted.outcome === 'queued') return { outcome: 'queued' };
   // Refused: the notice costs its own round trips, once per window.
-  await refused(deps, message, admitted.limit.name, admitted.limit.subject.slice(message.platform.length + 1), admitted.retryAfterMs);
-  return 'rate_limited';
+  const { limit, retryAfterMs } = admitted;
+  await refused(deps, message, limit.name, limit.subject.slice(message.platform.length + 1), retryAfterMs, {});
+  return { outcome: 'rate_limited', refusal: { limit: limit.name, retryAfterMs } };
 }

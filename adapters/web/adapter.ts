@@ -14,7 +14,7 @@ import { ConfigError } from 'parley';
 import { callerOrNothing, resolveCaller, type Caller } from './access.js';
 import { apiRoutes, checkAccess, type WebState } from './api.js';
 import { corsReceive, corsRoute, embedRoutes, loadEmbedFiles, withCors } from './embed.js';
-import { limitedRoute, WebLimits, type WebLimitOptions } from './limits.js';
+import { limitedRoute, rateLimited, WebLimits, type WebLimitOptions } from './limits.js';
 import { feedbackRoute } from './feedback.js';
 import { webMessage } from './schema.js';
 import { randomId, sessions } from './session.js';
@@ -152,10 +152,13 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
       if (message.conversation) await checkAccess(web, caller, conversation);
       if (caller.kind === 'visitor') await web.transcripts.own(conversation, caller.visitor);
       const receivedAt = new Date().toISOString();
-      // A repeated id is still handed on (202): the core's dedupe drops it, and its turn is not shown twice.
-      await web.transcripts.appendTurn(conversation, id, { role: 'user', text: message.text, at: receivedAt });
       return {
         response: json(202, { id, conversation }),
+        // The visitor's turn is kept only once the core has taken the message (a repeated id is
+        // still answered 202; the core's dedupe drops it), and before it can be answered.
+        taken: async () => void (await web.transcripts.appendTurn(conversation, id, { role: 'user', text: message.text, at: receivedAt })),
+        // Over the core's limits (RATE_LIMIT_USER_PER_MINUTE…) as over the web's own: nothing kept, send it again later.
+        overLimit: (refusal) => rateLimited(refusal.retryAfterMs, refusal.limit === 'user' ? 'Too many messages from this visitor' : `Too many messages for this ${refusal.limit}`),
         messages: [
           {
             id: messageIdOf(conversation, id),

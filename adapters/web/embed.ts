@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { HttpError, jsonError, pathOf, type HttpRequest, type HttpResponse, type Received, type Route } from 'parley/adapter-kit';
+import { HttpError, jsonError, pathOf, type HttpRequest, type HttpResponse, type LimitRefusal, type Received, type Route } from 'parley/adapter-kit';
 
 export interface EmbedOptions {
   /** Serve the full chat page at `/`. The frame and the widget are always served. */
@@ -138,7 +138,9 @@ export function corsRoute(route: Route, allowedOrigins: () => readonly string[])
  */
 export async function corsReceive(request: HttpRequest, receive: (request: HttpRequest) => Promise<Received>, allowedOrigins: readonly string[]): Promise<Received> {
   const received = await receive(request);
-  return { ...received, response: withCors(request, received.response, allowedOrigins) };
+  const { overLimit } = received;
+  const cors = overLimit ? { overLimit: (refusal: LimitRefusal) => withCors(request, overLimit(refusal), allowedOrigins) } : {};
+  return { ...received, response: withCors(request, received.response, allowedOrigins), ...cors };
 }
 
 /** The answer to a CORS preflight: 204 with what may be sent for an allowed origin, 403 for any other. */

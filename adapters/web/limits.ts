@@ -212,7 +212,8 @@ export function releasing<T>(stream: AsyncIterable<T>, release: () => void): Asy
   };
 }
 
-function rateLimited(retryAfterMs: number, what: string): HttpResponse {
+/** A 429 with Retry-After (whole seconds), as every web limit answers. */
+export function rateLimited(retryAfterMs: number, what: string): HttpResponse {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   return jsonError(429, 'rate_limited', `${what}: retry in ${seconds} s.`, { 'retry-after': String(seconds) });
 }
