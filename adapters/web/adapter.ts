@@ -16,7 +16,7 @@ import { apiRoutes, checkAccess, type WebState } from './api.js';
 import { corsReceive, corsRoute, embedRoutes, loadEmbedFiles, withCors } from './embed.js';
 import { limitedRoute, rateLimited, WebLimits, type WebLimitOptions } from './limits.js';
 import { feedbackRoute } from './feedback.js';
-import { webMessage } from './schema.js';
+import { characterCount, webMessage } from './schema.js';
 import { randomId, sessions } from './session.js';
 import { Transcripts, type TranscriptEntry } from './transcript.js';
 
@@ -141,7 +141,9 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
         throw new InvalidPayloadError('The body is not valid JSON.', undefined, 400, 'malformed_body');
       }
       const message = checkPayload(webMessage, body, 'The message (send {"text": "<message>"} and, to continue a conversation, "conversation": "<id>")');
-      if (message.text.length > maxText) throw new HttpError(413, 'message_too_long', `A message may have at most ${maxText} characters; this one has ${message.text.length}.`);
+      // Characters, not UTF-16 units: fewer units than the limit cannot be over it, so most messages are not counted.
+      const characters = message.text.length > maxText ? characterCount(message.text) : 0;
+      if (characters > maxText) throw new HttpError(413, 'message_too_long', `A message may have at most ${maxText} characters; this one has ${characters}.`);
       const id = message.id ?? randomUUID();
       // A first message sent again with its id (its 202 was lost) lands in the conversation it started.
       // Only ids long enough to be unique to their message (the page's are 128 random bits): a client

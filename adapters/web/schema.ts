@@ -18,3 +18,23 @@ export const webFeedback = z.object({
   /** Why (a 👎's reason); cut to 1000 characters. */
   reason: z.string().max(4000).optional(),
 });
+
+/**
+ * How many characters `text` has, as a person counts them: code points, so an emoji (two UTF-16
+ * code units) is one. Without building an array: the body may be as large as BODY_LIMIT_BYTES.
+ */
+export function characterCount(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const unit = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one character.
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count--;
+        i++;
+      }
+    }
+  }
+  return count;
+}
