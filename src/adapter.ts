@@ -35,6 +35,11 @@ export function pathOf(request: HttpRequest): string {
   return request.path ?? request.url.pathname;
 }
 
+/** A request's media type, lower-case and without parameters (`Application/JSON; charset=utf-8` → `application/json`); '' when absent. */
+export function mediaTypeOf(request: Pick<HttpRequest, 'headers'>): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
 /**
  * Where one of parley's paths is as the browser sees it: behind the same mount prefix as this
  * request (`/console` → `/bot/console`). For links, redirects and cookie paths.

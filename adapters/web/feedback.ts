@@ -5,7 +5,7 @@
  * The same access rules as the other routes: a visitor rates only answers of its own
  * conversations (any other is a 404, as is an exchange the conversation does not hold).
  */
-import { HttpError, InvalidPayloadError, checkPayload, json, type Route } from 'parley/adapter-kit';
+import { HttpError, InvalidPayloadError, checkPayload, json, mediaTypeOf, type Route } from 'parley/adapter-kit';
 import { resolveCaller } from './access.js';
 import { checkAccess, type StateOf } from './api.js';
 import { webFeedback } from './schema.js';
@@ -17,7 +17,8 @@ export function feedbackRoute(stateOf: StateOf): Route {
     async handle(request) {
       const state = await stateOf();
       const caller = resolveCaller(request, state.access);
-      if (!(request.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'unsupported_media_type', 'Send the feedback as application/json.');
+      // The same check as POST /web/messages: media types are case-insensitive.
+      if (mediaTypeOf(request) !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'Send the feedback as application/json.');
       let body: unknown;
       try {
         body = JSON.parse(request.body.toString('utf8'));

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { HttpError, pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
+import { HttpError, mediaTypeOf, pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
 import type { Metrics } from '../observe/index.js';
 import { logRefusal } from './refusals.js';
 import { json, jsonError } from './responses.js';
@@ -132,7 +132,7 @@ export function createRouter(deps: RouterDeps): Router {
   async function webhook(adapter: Adapter, request: HttpRequest): Promise<HttpResponse> {
     const platform = adapter.platform;
     countReceived(platform);
-    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const type = mediaTypeOf(request);
     if (!adapter.contentTypes.includes(type)) {
       throw new HttpError(415, 'unsupported_media_type', `Send ${adapter.contentTypes.join(' or ')}; got "${type || 'no content type'}".`);
     }

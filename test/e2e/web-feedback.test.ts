@@ -111,4 +111,18 @@ describe('POST /web/feedback', () => {
     expect(form.status).toBe(415);
     expect((await web.bot.conversationLog.list(conversation))[0]).not.toHaveProperty('feedback');
   });
+
+  it('takes JSON whatever the case of its media type, as POST /web/messages does', async () => {
+    const token = await session();
+    const { conversation, answer } = await answered(token, 'a question in capitals');
+    const body = { conversation, exchange: answer.exchange, rating: 'good' };
+    for (const type of ['Application/JSON', 'APPLICATION/JSON; charset=UTF-8', ' application/json ;charset=utf-8']) {
+      expect((await call('POST', '/web/messages', token, { conversation, text: 'hi' }, type)).status).toBe(202);
+      expect((await call('POST', '/web/feedback', token, body, type)).status).toBe(200);
+    }
+    expect((await web.bot.conversationLog.list(conversation)).find((e) => e.id === answer.exchange)).toMatchObject({ feedback: { rating: 'good' } });
+    // application/jsonp is another type: refused by both
+    expect((await call('POST', '/web/messages', token, { conversation, text: 'hi' }, 'application/jsonp')).status).toBe(415);
+    expect((await call('POST', '/web/feedback', token, body, 'application/jsonp')).status).toBe(415);
+  });
 });
