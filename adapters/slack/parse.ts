@@ -1,4 +1,4 @@
-import { InvalidPayloadError, checkPayload, type HttpRequest, type InvalidPayloadStatus } from 'parley/adapter-kit';
+import { InvalidPayloadError, checkPayload, mediaTypeOf, type HttpRequest, type InvalidPayloadStatus } from 'parley/adapter-kit';
 import { eventSchemas, eventsApiBody, interactionBodies, interactionKind, slashCommandBody } from './schema.js';
 import { fitsMessageCallback } from './schema-fast.js';
 
@@ -13,7 +13,7 @@ export type SlackBody = Record<string, unknown> & { type?: string; challenge?: s
  */
 export function parseSlackBody(request: HttpRequest): SlackBody {
   const text = request.body.toString('utf8');
-  const form = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+  const form = mediaTypeOf(request) === 'application/x-www-form-urlencoded';
   const status: InvalidPayloadStatus = form ? 400 : 200;
   const body = form ? parseForm(text) : parseJson(text);
   if (body === undefined) throw new InvalidPayloadError('The Slack request body could not be parsed.', undefined, status, 'malformed_body');

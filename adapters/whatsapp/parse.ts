@@ -1,4 +1,4 @@
-import { HttpError, type HttpRequest } from 'parley/adapter-kit';
+import { HttpError, mediaTypeOf, type HttpRequest } from 'parley/adapter-kit';
 
 /** A webhook's parameters as Twilio signed them: a repeated name keeps every value. */
 export type TwilioParams = Record<string, string | string[]>;
@@ -9,9 +9,8 @@ export type TwilioParams = Record<string, string | string[]>;
  */
 export function parseTwilioBody(request: HttpRequest): TwilioParams {
   const text = request.body.toString('utf8');
-  const type = request.headers['content-type'] ?? '';
   try {
-    return type.startsWith('application/json') ? parseJson(text) : parseForm(text);
+    return mediaTypeOf(request) === 'application/json' ? parseJson(text) : parseForm(text);
   } catch {
     throw new HttpError(400, 'malformed_body', 'The Twilio webhook body could not be parsed.');
   }

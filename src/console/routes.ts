@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { pathOf, publicPathOf, type HttpRequest, type HttpResponse, type Route } from '../adapter.js';
+import { mediaTypeOf, pathOf, publicPathOf, type HttpRequest, type HttpResponse, type Route } from '../adapter.js';
 import type { ConversationLog, ConversationQuery } from '../conversation-log.js';
 import { escapeHtml } from '../http/cookies.js';
 import { json, jsonError } from '../http/responses.js';
@@ -77,7 +77,7 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
   if (path === '/console' && !post) return auth.allows(request) ? page('app.html', home) : signInPage(200, '', home);
   if (!path.startsWith('/console/api/')) return jsonError(404, 'not_found', `Nothing is served at ${path}.`);
   if (!auth.allows(request)) return jsonError(401, 'sign_in_required', 'Sign in at /console, or send ADMIN_TOKEN as a bearer token.');
-  if (post && !(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+  if (post && mediaTypeOf(request) !== 'application/json') {
     // A cross-site form cannot send JSON: this keeps the console's actions to the console.
     return jsonError(415, 'unsupported_media_type', 'Send the console API application/json.');
   }

@@ -104,6 +104,10 @@ describe('/slack/events under signed malformed payloads (fast-check)', () => {
     expect((await bot.queue.counts()).waiting).toBe(waiting + 1);
     expect((await postSlack(URL_, interactionForm(blockActions()), { fetch: send })).status).toBe(200);
     expect((await postSlack(URL_, slashCommand({ command: '/ask', text: 'x' }), { fetch: send })).status).toBe(200);
+    // Media types are case-insensitive (a proxy may rewrite the header): still a form, still taken.
+    const upperCase = await postSlack(URL_, slashCommand({ command: '/ask', text: 'x' }), { fetch: send, contentType: 'Application/X-WWW-Form-Urlencoded; charset=UTF-8' });
+    expect(upperCase.status).toBe(200);
+    expect(await upperCase.text()).toBe(''); // the developer's listener's ack, not 'could not be parsed'
   });
 
   it('Events API: 1,200 signed malformed JSON bodies, every one answered 200 (never 4xx, never 5xx)', async () => {
