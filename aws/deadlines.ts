@@ -17,8 +17,8 @@ export const ATTEMPT_TIMEOUT_MS = 3000;
 /** One whole call on the ack path, retries included: claim, enqueue and a release fit in Slack's 3 s. */
 export const ACK_CALL_MS = 800;
 
-/** CLI commands (`parley check`, `parley aws setup`): two tries of 2 s, so a silent endpoint fails in about 4 s. */
-export const CLI_CLIENT = { maxAttempts: 2, requestHandler: requestHandler(2000) };
+/** CLI commands (`parley check`, `parley aws setup`): two tries of 1.5 s, so a silent endpoint fails in about 3 s. */
+export const CLI_CLIENT = { maxAttempts: 2, requestHandler: requestHandler(1500) };
 
 /** The options of a call that must end within `ms`, retries included (the request is aborted, not left running). */
 export function within(ms: number, what: string): { abortSignal: AbortSignal } {
