@@ -6,6 +6,7 @@
 import type * as DynamoDb from '@aws-sdk/client-dynamodb';
 import type * as DynamoDbLib from '@aws-sdk/lib-dynamodb';
 import { requireOptional } from '../src/index.js';
+import { ATTEMPT_TIMEOUT_MS, requestHandler } from './deadlines.js';
 
 /** What `npm install` needs for DynamoDB: the client and its document (plain JavaScript values) layer. */
 export const DYNAMODB_PACKAGES = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'] as const;
@@ -32,12 +33,17 @@ export interface DynamoDbAccess {
 }
 
 /**
- * The given client, or one configured the SDK's own way: region, credentials and
- * AWS_ENDPOINT_URL_DYNAMODB from the environment.
+ * A client configured the SDK's own way: region, credentials and AWS_ENDPOINT_URL_DYNAMODB from
+ * the environment, with a deadline on each attempt (see deadlines.ts).
  */
+export function createDynamoDbClient(neededBy: string, config: DynamoDb.DynamoDBClientConfig = {}): DynamoDb.DynamoDBClient {
+  return new (dynamoDbSdk(neededBy).client.DynamoDBClient)({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), ...config });
+}
+
+/** The given client, or one from the environment (createDynamoDbClient). */
 export function dynamoDbAccess(neededBy: string, client?: DynamoDb.DynamoDBClient): DynamoDbAccess {
   const sdk = dynamoDbSdk(neededBy);
-  const base = client ?? new sdk.client.DynamoDBClient({});
+  const base = client ?? createDynamoDbClient(neededBy);
   // removeUndefinedValues: optional fields (a log entry's tenant) are simply left out of the item
   const documents = sdk.lib.DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
   return { sdk, documents, close: () => (client ? undefined : base.destroy()) };

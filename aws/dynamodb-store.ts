@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Store } from '../src/index.js';
+import { ACK_CALL_MS, within } from './deadlines.js';
 import { dynamoDbAccess, isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
 
 export interface DynamoStoreOptions {
@@ -21,7 +22,7 @@ export interface DynamoStoreOptions {
   tableName: string;
   /** Put before every key, so several bots (or test runs) can share one table. */
   namespace?: string;
-  /** Your own client (you close it); default: one from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB). */
+  /** Your own client (you close it); default: one from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB), with per-attempt deadlines. */
   client?: DynamoDBClient;
 }
 
@@ -78,13 +79,13 @@ export class DynamoStore implements Store {
         ConditionExpression: 'attribute_not_exists(#k) OR #ms <= :now',
         ExpressionAttributeNames: { '#k': names['#k'], '#ms': names['#ms'] },
         ExpressionAttributeValues: { ':now': Date.now() },
-      })),
+      }), this.ackDeadline('PutItem')),
     );
   }
 
   async delete(key: string): Promise<void> {
     const { DeleteCommand } = this.dynamo.sdk.lib;
-    await this.dynamo.documents.send(new DeleteCommand({ TableName: this.table, Key: { key: this.namespace + key } }));
+    await this.dynamo.documents.send(new DeleteCommand({ TableName: this.table, Key: { key: this.namespace + key } }), this.ackDeadline('DeleteItem'));
   }
 
   /**
@@ -172,6 +173,11 @@ export class DynamoStore implements Store {
 
   async close(): Promise<void> {
     this.dynamo.close();
+  }
+
+  /** Claims and their release are on the ack path (and locks are as quick): the whole call, retries included, has a deadline. */
+  private ackDeadline(operation: string): { abortSignal: AbortSignal } {
+    return within(ACK_CALL_MS, `DynamoDB ${operation} on ${this.table}`);
   }
 
   /** The live item (strongly consistent, so a claim or push just made is seen), or undefined. */

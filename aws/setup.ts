@@ -5,7 +5,8 @@
  * elsewhere without a redrive policy is given one ('updated').
  */
 import { ConfigError, type Config } from '../src/index.js';
-import { dynamoDbSdk } from './dynamodb-sdk.js';
+import { CLI_CLIENT } from './deadlines.js';
+import { createDynamoDbClient } from './dynamodb-sdk.js';
 import { storeTableName } from './dynamodb-store.js';
 import { createConversationLogTable, createStoreTable, type SetupOutcome } from './dynamodb-tables.js';
 import { createSqsClient, sqsSdk } from './sqs-sdk.js';
@@ -35,7 +36,8 @@ export async function setupAws(config: Config, report: (step: SetupStep) => void
   };
   const { tablePrefix, conversationLogTable } = config.dynamodb;
   if (tablePrefix || conversationLogTable) {
-    const client = new (dynamoDbSdk('parley aws setup').client.DynamoDBClient)({});
+    // A one-off command: an endpoint that never answers fails it in seconds (CLI_CLIENT), not never.
+    const client = createDynamoDbClient('parley aws setup', CLI_CLIENT);
     try {
       if (tablePrefix) {
         const made = await createStoreTable(client, storeTableName(tablePrefix));
@@ -50,7 +52,7 @@ export async function setupAws(config: Config, report: (step: SetupStep) => void
     }
   }
   if (config.sqsQueueUrl) {
-    const client = createSqsClient();
+    const client = createSqsClient(CLI_CLIENT, 'parley aws setup');
     try {
       const name = queueName(config.sqsQueueUrl);
       // parley's queue is FIFO (each conversation's messages in order); a FIFO queue's name ends in .fifo.

@@ -15,13 +15,14 @@ import { ConfigError, MemoryStore, type DeadLetter, type JobHandler, type JobQue
 import { runBatch, type BatchContext, type SqsMessage } from './sqs-batch.js';
 import { SqsDeadLetters } from './sqs-dead-letters.js';
 import { encodeEnvelope, fifoId } from './sqs-ids.js';
-import { sqsSdk, type SqsSdk } from './sqs-sdk.js';
+import { ACK_CALL_MS, ATTEMPT_TIMEOUT_MS, within } from './deadlines.js';
+import { createSqsClient, sqsSdk, type SqsSdk } from './sqs-sdk.js';
 
 export interface SqsQueueOptions {
   /** The FIFO queue's URL (SQS_QUEUE_URL). */
   queueUrl: string;
   retry: RetryOptions;
-  /** Default: a client configured from the environment (region, credentials, AWS_ENDPOINT_URL_SQS). */
+  /** Default: a client configured from the environment (region, credentials, AWS_ENDPOINT_URL_SQS), with per-attempt deadlines. */
   client?: SQSClient;
   /** Default: the queue's redrive target, looked up once. */
   deadLetterQueueUrl?: string;
@@ -50,13 +51,14 @@ export class SqsQueue<T> implements JobQueue<T> {
   /** The SDK and client, loaded on first use: constructing a queue does no I/O and needs no SDK. */
   private get aws(): { client: SQSClient; sdk: SqsSdk } {
     if (this.opened) return this.opened;
-    const sdk = sqsSdk('the SQS queue (SQS_QUEUE_URL)');
-    this.opened = { sdk, client: this.options.client ?? new sdk.SQSClient({}) };
+    const neededBy = 'the SQS queue (SQS_QUEUE_URL)';
+    this.opened = { sdk: sqsSdk(neededBy), client: this.options.client ?? createSqsClient({}, neededBy) };
     return this.opened;
   }
 
   async add(job: NewJob<T>): Promise<boolean> {
-    await this.send(job, job.id);
+    // The ack path: a stuck SendMessage must fail in time for ingress to release the claim and answer 503.
+    await this.send(job, job.id, within(ACK_CALL_MS, `SQS SendMessage to ${this.options.queueUrl}`));
     // SQS drops a repeat of the same id within 5 minutes without saying so; ingest has deduped already.
     return true;
   }
@@ -134,11 +136,12 @@ export class SqsQueue<T> implements JobQueue<T> {
     return { unfinished: this.running.size };
   }
 
-  private async send(job: NewJob<T>, delivery: string): Promise<void> {
+  private async send(job: NewJob<T>, delivery: string, options: { abortSignal?: AbortSignal } = {}): Promise<void> {
     const { client, sdk } = this.aws;
     const dedupe = fifoId(delivery);
     await client.send(
       new sdk.SendMessageCommand({ QueueUrl: this.options.queueUrl, MessageBody: encodeEnvelope(job, dedupe), MessageGroupId: fifoId(job.group), MessageDeduplicationId: dedupe }),
+      options,
     );
   }
 
@@ -146,6 +149,7 @@ export class SqsQueue<T> implements JobQueue<T> {
     const worker = this.worker!;
     const visibility = this.options.visibilityTimeoutSeconds ?? 60;
     const context = this.batchContext(worker, visibility);
+    const waitSeconds = this.options.waitTimeSeconds ?? 20;
     while (!signal.aborted) {
       try {
         const { client, sdk } = this.aws;
@@ -153,11 +157,12 @@ export class SqsQueue<T> implements JobQueue<T> {
           new sdk.ReceiveMessageCommand({
             QueueUrl: this.options.queueUrl,
             MaxNumberOfMessages: Math.min(10, worker.concurrency),
-            WaitTimeSeconds: this.options.waitTimeSeconds ?? 20,
+            WaitTimeSeconds: waitSeconds,
             VisibilityTimeout: visibility,
             MessageSystemAttributeNames: ['MessageGroupId'],
           }),
-          { abortSignal: signal },
+          // A long poll answers after up to waitSeconds: its attempt's deadline is longer than that.
+          { abortSignal: signal, requestTimeout: waitSeconds * 1000 + ATTEMPT_TIMEOUT_MS },
         );
         // Each answered message is deleted as soon as it is (context.finished); the rest stay.
         await this.track(runBatch(Messages.flatMap(fromReceived), context));

@@ -4,6 +4,7 @@
  */
 import type * as Sqs from '@aws-sdk/client-sqs';
 import { requireOptional } from '../src/index.js';
+import { ATTEMPT_TIMEOUT_MS, requestHandler } from './deadlines.js';
 
 export type SqsSdk = typeof Sqs;
 
@@ -14,9 +15,10 @@ export function sqsSdk(neededBy = 'the SQS queue'): SqsSdk {
 
 /**
  * A client configured the SDK's own way: region, credentials and AWS_ENDPOINT_URL_SQS from the
- * environment. Its retries cover one call's network blip; what a failed job means is parley's.
+ * environment, with a deadline on each attempt (see deadlines.ts). Its retries cover one call's
+ * network blip; what a failed job means is parley's.
  */
-export function createSqsClient(): Sqs.SQSClient {
-  const { SQSClient } = sqsSdk();
-  return new SQSClient({});
+export function createSqsClient(config: Sqs.SQSClientConfig = {}, neededBy?: string): Sqs.SQSClient {
+  const { SQSClient } = sqsSdk(neededBy);
+  return new SQSClient({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), ...config });
 }

@@ -1,5 +1,6 @@
 import { awsConfigured, setupAws, type SetupStep } from '../aws/index.js';
 import { MissingDependencyError, type Config } from '../src/index.js';
+import { awsEndpoint as endpoint } from './check-aws.js';
 
 /**
  * `parley aws setup`: create the configured DynamoDB tables and SQS queues, and only those, where
@@ -23,9 +24,4 @@ export async function awsSetup(config: Config): Promise<number> {
 
 function line(step: SetupStep): string {
   return `${step.outcome === 'exists' ? 'exists ' : step.outcome}  ${step.kind} ${step.name}: ${step.purpose}${step.detail ? `; ${step.detail}` : ''}`;
-}
-
-/** Where the SDK sends this service's calls: its endpoint variable, or AWS in the configured region. */
-function endpoint(service: 'DYNAMODB' | 'SQS'): string {
-  return process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL ?? `AWS (region ${process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'from your AWS config'})`;
 }

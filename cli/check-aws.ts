@@ -1,4 +1,7 @@
 import { dynamoDbFromConfig, sqsQueueFromConfig, storeTableName } from '../aws/index.js';
+import { CLI_CLIENT } from '../aws/deadlines.js';
+import { createDynamoDbClient } from '../aws/dynamodb-sdk.js';
+import { createSqsClient } from '../aws/sqs-sdk.js';
 import { ConfigError, MissingDependencyError, type Config } from '../src/index.js';
 
 export type CheckLine = { ok: boolean | 'warn'; what: string; detail: string };
@@ -7,19 +10,24 @@ export type CheckLine = { ok: boolean | 'warn'; what: string; detail: string };
 export async function checkDynamoDb(config: Config): Promise<CheckLine[]> {
   const { tablePrefix, conversationLogTable } = config.dynamodb;
   if (!tablePrefix && !conversationLogTable) return [];
+  let client: ReturnType<typeof createDynamoDbClient>;
   let parts: ReturnType<typeof dynamoDbFromConfig>;
   try {
-    parts = dynamoDbFromConfig(config);
+    // Deadlines on each call (CLI_CLIENT): an endpoint that never answers is a FAIL line in seconds.
+    client = createDynamoDbClient('parley check', CLI_CLIENT);
+    parts = dynamoDbFromConfig(config, client);
   } catch (error) {
     if (error instanceof MissingDependencyError) return [{ ok: false, what: 'DynamoDB', detail: error.message }];
     throw error;
   }
-  const lines: CheckLine[] = [];
-  if (parts.store && tablePrefix) lines.push(await reach('DynamoDB store', storeTableName(tablePrefix), () => parts.store!.ping()));
-  if (parts.conversationLog && conversationLogTable) lines.push(await reach('conversation log', conversationLogTable, () => parts.conversationLog!.list('parley:check', 1)));
-  await parts.store?.close();
-  await parts.conversationLog?.close();
-  return lines;
+  try {
+    return await Promise.all([
+      ...(parts.store && tablePrefix ? [reach('DynamoDB store', storeTableName(tablePrefix), () => parts.store!.ping())] : []),
+      ...(parts.conversationLog && conversationLogTable ? [reach('conversation log', conversationLogTable, () => parts.conversationLog!.list('parley:check', 1))] : []),
+    ]);
+  } finally {
+    client.destroy();
+  }
 }
 
 async function reach(what: string, table: string, read: () => Promise<unknown>): Promise<CheckLine> {
@@ -29,28 +37,26 @@ async function reach(what: string, table: string, read: () => Promise<unknown>):
   } catch (error) {
     const e = error as Error;
     const fix = e.name === 'ResourceNotFoundException' ? ' (create it: parley aws setup)' : '';
-    return { ok: false, what, detail: `DynamoDB table ${table}: ${e.name}: ${e.message}${fix}` };
+    return { ok: false, what, detail: `DynamoDB table ${table} at ${awsEndpoint('DYNAMODB')}: ${e.name}: ${e.message}${fix}` };
   }
 }
-
-const SQS_TIMEOUT_MS = 5000;
 
 /** `parley check` for SQS (SQS_QUEUE_URL): the queue answers, and has the redrive queue parley keeps its dead letters in. */
 export async function checkSqs(config: Config): Promise<CheckLine[]> {
   if (!config.sqsQueueUrl) return [];
   const what = 'SQS queue';
+  let client: ReturnType<typeof createSqsClient>;
   let queue: ReturnType<typeof sqsQueueFromConfig>;
   try {
-    queue = sqsQueueFromConfig(config)!;
+    client = createSqsClient(CLI_CLIENT, 'parley check');
+    queue = sqsQueueFromConfig(config, { client })!;
   } catch (error) {
     if (error instanceof MissingDependencyError) return [{ ok: false, what, detail: error.message }];
     throw error;
   }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${SQS_TIMEOUT_MS / 1000} s`)), SQS_TIMEOUT_MS)));
   try {
-    await Promise.race([queue.ping(), late]);
-    const counts = await Promise.race([queue.counts(), late]);
+    await queue.ping();
+    const counts = await queue.counts();
     return [{ ok: true, what, detail: `${config.sqsQueueUrl} reached; ${counts.waiting} waiting, ${counts.dead} dead letters` }];
   } catch (error) {
     const e = error as Error;
@@ -59,7 +65,12 @@ export async function checkSqs(config: Config): Promise<CheckLine[]> {
     const fix = /NonExistentQueue|QueueDoesNotExist/.test(`${e.name} ${e.message}`) ? ' (create it: parley aws setup)' : '';
     return [{ ok: false, what, detail: `${config.sqsQueueUrl}: ${e.name}: ${e.message}${fix}` }];
   } finally {
-    clearTimeout(timer);
     await queue.close(0).catch(() => undefined);
+    client.destroy();
   }
+}
+
+/** Where the SDK sends this service's calls: its endpoint variable, or AWS in the configured region. */
+export function awsEndpoint(service: 'DYNAMODB' | 'SQS'): string {
+  return process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL ?? `AWS (region ${process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'from your AWS config'})`;
 }

@@ -17,8 +17,9 @@ export async function check(config: Config): Promise<number> {
   const local = config.sqsQueueUrl || config.dynamodb.tablePrefix ? `${queue}, ${store}` : 'in memory (set REDIS_URL to share them between processes)';
   lines.push(config.redisUrl ? await checkRedis(config.redisUrl, redisShares(config)) : { ok: true, what: 'store and queue', detail: local });
   lines.push(...volatileStateLines(config, adapters.built ?? []));
-  lines.push(...(await checkDynamoDb(config)));
-  lines.push(...(await checkSqs(config)));
+  // Side by side: each fails within seconds on an endpoint that never answers, not one after the other.
+  const [dynamo, sqs] = await Promise.all([checkDynamoDb(config), checkSqs(config)]);
+  lines.push(...dynamo, ...sqs);
   lines.push(await checkAi(config));
   lines.push(adapters);
   for (const line of lines) {

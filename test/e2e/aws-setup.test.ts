@@ -99,7 +99,7 @@ describe('parley aws setup (moto)', () => {
     expect(checked.out).toMatch(/^ok {4}conversation log: DynamoDB table ai_conversations reached$/m);
     const missing = await parley(['check'], { DYNAMODB_TABLE_PREFIX: 'nowhere', CONVERSATION_LOG_TABLE: 'ai_conversations' });
     expect(missing.code).toBe(1);
-    expect(missing.out).toMatch(/^FAIL {2}DynamoDB store: DynamoDB table nowhere-store: ResourceNotFoundException: .*\(create it: parley aws setup\)$/m);
+    expect(missing.out).toMatch(/^FAIL {2}DynamoDB store: DynamoDB table nowhere-store at http:\/\/127\.0\.0\.1:\d+: ResourceNotFoundException: .*\(create it: parley aws setup\)$/m);
   }, 60_000);
 
   it('parley check with SQS_QUEUE_URL: names SQS as the queue and reaches it, or fails naming SQS and the fix', async () => {

@@ -1,0 +1,95 @@
+/**
+ * The ingress Lambda (examples/aws) when an AWS endpoint accepts and never answers. Slack waits
+ * 3 s: the ingress must release the delivery's claim and answer 503 well within that, so Slack's
+ * retry is queued instead of being dropped as a duplicate of a message that was never taken.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaBot } from '../../examples/aws/bot.js';
+import { DynamoStore, lambdaHandler, setupAws, sqsQueueFromConfig, storeTableName } from '../../aws/index.js';
+import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { startBlackHole, type BlackHole } from '../helpers/black-hole.js';
+import { httpApiEvent } from '../helpers/lambda-events.js';
+import { useMoto } from '../helpers/moto.js';
+import { appMention, signSlack } from '../helpers/slack-events.js';
+import { receive } from '../helpers/sqs.js';
+import { testEnv } from '../helpers/web-bot.js';
+
+const moto = useMoto();
+let hole: BlackHole;
+const bots: Bot[] = [];
+const clients: { destroy(): void }[] = [];
+
+beforeAll(async () => {
+  hole = await startBlackHole();
+});
+afterAll(async () => {
+  for (const bot of bots) await bot.close();
+  for (const client of clients) client.destroy();
+  await hole.close();
+});
+
+const SECRET = 'test-signing-secret';
+
+function envFor(prefix: string, queueUrl: string): Record<string, string> {
+  return { ...testEnv, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: hole.url, AWS_LAMBDA_FUNCTION_NAME: 'ingress', SQS_QUEUE_URL: queueUrl, DYNAMODB_TABLE_PREFIX: prefix };
+}
+
+function mention(text: string, retryNum?: number) {
+  const body = JSON.stringify(appMention({ text }));
+  return (retry = retryNum) =>
+    httpApiEvent({ method: 'POST', path: '/slack/events', headers: { 'Content-Type': 'application/json', ...signSlack(SECRET, body), ...(retry ? { 'X-Slack-Retry-Num': String(retry), 'X-Slack-Retry-Reason': 'http_timeout' } : {}) }, body });
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = Date.now();
+  const result = await run();
+  return { result, ms: Date.now() - started };
+}
+
+describe('the ingress Lambda with an AWS endpoint that never answers', () => {
+  it('SQS silent: answers 503 within Slack\'s 3 s and releases the claim, so the retry is queued', async () => {
+    const prefix = 'deadline-sqs';
+    const working = envFor(prefix, `${moto().url}/123456789012/deadline-sqs.fifo`);
+    await setupAws(loadConfig(working));
+    const event = mention('is anyone there?');
+
+    const stuck = lambdaBot(envFor(prefix, `${hole.url}/123456789012/q.fifo`));
+    bots.push(stuck);
+    const first = await timed(() => lambdaHandler(stuck)(event()));
+    expect(first.result).toMatchObject({ statusCode: 503 });
+    expect(first.ms).toBeLessThan(2500);
+
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    clients.push(dynamo);
+    const claims = (await dynamo.send(new ScanCommand({ TableName: storeTableName(prefix) }))).Items ?? [];
+    expect(claims.filter((item) => String(item.key).startsWith('parley:seen:'))).toEqual([]);
+
+    // Slack's retry reaches a fresh instance whose SQS answers: taken, not dropped as a duplicate.
+    const fresh = lambdaBot(working);
+    bots.push(fresh);
+    expect(await lambdaHandler(fresh)(event(1))).toMatchObject({ statusCode: 200 });
+    const sqs = new SQSClient({});
+    clients.push(sqs);
+    const queued = await receive(sqs, working.SQS_QUEUE_URL!);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]!.Body).toContain('is anyone there?');
+  }, 30_000);
+
+  it('DynamoDB silent: answers 503 within Slack\'s 3 s', async () => {
+    const env = envFor('deadline-dynamo', `${moto().url}/123456789012/deadline-dynamo.fifo`);
+    await setupAws(loadConfig(env));
+    const config = loadConfig(env);
+    // The store's client points at the black hole (the SDK reads AWS_ENDPOINT_URL_DYNAMODB process-wide).
+    const silent = new DynamoDBClient({ endpoint: hole.url });
+    clients.push(silent);
+    const bot = createBot({ config, adapters: [slackAdapter(slackConfigFromEnv(env)!)], queue: sqsQueueFromConfig(config), store: new DynamoStore({ tableName: storeTableName('deadline-dynamo'), client: silent }) });
+    bots.push(bot);
+    const answered = await timed(() => lambdaHandler(bot)(mention('hello?')()));
+    expect(answered.result).toMatchObject({ statusCode: 503 });
+    expect(answered.ms).toBeLessThan(2500);
+  }, 30_000);
+});
