@@ -31,11 +31,12 @@ export interface WebBot {
   close(): Promise<void>;
 }
 
-export async function startWebBot(env: Record<string, string> = {}, options: Partial<BotOptions> = {}): Promise<WebBot> {
+/** `port`: 0 for any free one, or a port of the test's own range. */
+export async function startWebBot(env: Record<string, string> = {}, options: Partial<BotOptions> = {}, port = 0): Promise<WebBot> {
   const config = loadConfig({ ...testEnv, ...env });
   const bot = createBot({ config, adapters: [webChat({ page: true, token: config.web.token })], ...options });
   // Whatever HOST the configuration names, tests only ever listen on loopback.
-  const server = await bot.listen(0, '127.0.0.1');
+  const server = await bot.listen(port, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const transcript = async (conversation: string) => {
     const res = await fetch(`${url}/web/conversations/${encodeURIComponent(conversation)}`);

@@ -392,7 +392,7 @@ function conversationRow(c) {
     el('td', { text: c.platform }),
     el('td', { className: 'clip', text: c.user }),
     el('td', { text: c.tenant ?? '–' }),
-    el('td', { className: 'num', text: fmtInt(c.exchanges) }),
+    el('td', { className: 'num', testid: 'conversation-exchanges', text: `${fmtInt(c.exchanges)}${c.apologised > 0 ? ` (${fmtInt(c.apologised)} apologised)` : ''}` }),
     el('td', { className: 'nowrap', testid: 'conversation-ratings', text: fmtRatings(c.feedback), title: 'Answers rated 👍 (good) and 👎 (bad)' }),
     el('td', { className: 'clip', text: c.lastInput }),
     el('td', { className: 'clip', text: c.lastOutput }),
@@ -443,22 +443,28 @@ function feedbackText(f) {
   return `rated ${rating}${who}${f.reason ? ` — “${f.reason}”` : ''}`;
 }
 
+/** One exchange of a transcript; a message given up shows its apology and how long the person waited for it. */
 function exchangeItem(e) {
+  const apologised = e.outcome === 'apologised';
+  const facts = apologised
+    ? [
+        el('span', { testid: 'exchange-outcome', text: 'not answered: given up' }),
+        el('span', { testid: 'exchange-latency', text: `${e.output ? 'apology' : 'given up'} after ${fmtMs(e.latencyMs)}` }),
+      ]
+    : [
+        el('span', { testid: 'exchange-model', text: `model ${e.model ?? '–'}` }),
+        el('span', { testid: 'exchange-tokens', text: `tokens ${fmtInt(e.inputTokens)} in · ${fmtInt(e.outputTokens)} out` }),
+        el('span', { testid: 'exchange-cost', text: `cost ${fmtUsd(e.costUsd)}` }),
+        el('span', { testid: 'exchange-latency', text: `reply in ${fmtMs(e.latencyMs)}` }),
+      ];
   return el(
     'li',
-    { className: 'exchange', testid: 'exchange' },
+    { className: `exchange${apologised ? ' apologised' : ''}`, testid: 'exchange' },
     el('p', { className: 'who', text: `${e.user ?? 'person'}${e.platform ? ` on ${e.platform}` : ''}${e.tenant ? ` (${e.tenant})` : ''} · ${fmtTime(e.timestamp)}` }),
     el('p', { className: 'text input', testid: 'exchange-input', text: e.input ?? '' }),
-    el('p', { className: 'who', text: 'bot' }),
-    el('p', { className: 'text output', testid: 'exchange-output', text: e.output ?? '' }),
-    el(
-      'div',
-      { className: 'facts' },
-      el('span', { testid: 'exchange-model', text: `model ${e.model ?? '–'}` }),
-      el('span', { testid: 'exchange-tokens', text: `tokens ${fmtInt(e.inputTokens)} in · ${fmtInt(e.outputTokens)} out` }),
-      el('span', { testid: 'exchange-cost', text: `cost ${fmtUsd(e.costUsd)}` }),
-      el('span', { testid: 'exchange-latency', text: `reply in ${fmtMs(e.latencyMs)}` }),
-    ),
+    el('p', { className: 'who', text: apologised ? 'bot · apologised, not answered' : 'bot' }),
+    el('p', { className: 'text output', testid: 'exchange-output', text: e.output || (apologised ? '(the apology could not be posted)' : '') }),
+    el('div', { className: 'facts' }, ...facts),
     ...(e.feedback ? [el('p', { className: `feedback ${e.feedback.rating === 'bad' ? 'bad' : 'good'}`, testid: 'exchange-feedback', text: feedbackText(e.feedback) })] : []),
   );
 }
