@@ -15,7 +15,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ADMIN_TOKEN = 'console-chart-admin-token-7c2a91';
 const GIVEN_UP = 3;
 
-describe("the overview chart's peak", () => {
+describe("the overview chart's peak, and the conversations of messages given up", () => {
   let browser: Browser;
   let ai: FakeOpenAi;
   let web: WebBot;
@@ -51,5 +51,18 @@ describe("the overview chart's peak", () => {
     await page.locator('#view-overview').waitFor({ state: 'visible' });
     await expect.poll(async () => (await page.locator('#chart-peak').textContent())?.trim(), { timeout: 10_000, interval: 50 }).toMatch(/^peak \d+\/min/);
     expect((await page.locator('#chart-peak').textContent())?.trim()).toMatch(new RegExp(`^peak ${busiest}/min`));
+
+    // The conversations view has them too, sorted by wait, each transcript showing the apology as such.
+    await page.locator('nav [data-tab="conversations"]').click();
+    await page.locator('[data-testid="filter-sort"]').selectOption('wait');
+    const rows = page.locator('#conversation-rows [data-testid="conversation"]');
+    await expect.poll(() => rows.count(), { timeout: 10_000, interval: 50 }).toBe(GIVEN_UP);
+    expect(await rows.first().locator('[data-testid="conversation-exchanges"]').textContent()).toBe('1 (1 apologised)');
+    await rows.first().click();
+    const exchange = page.locator('[data-testid="transcript"] [data-testid="exchange"]');
+    await expect.poll(() => exchange.count(), { timeout: 10_000, interval: 50 }).toBe(1);
+    expect(await exchange.locator('[data-testid="exchange-outcome"]').textContent()).toBe('not answered: given up');
+    expect(await exchange.locator('[data-testid="exchange-latency"]').textContent()).toMatch(/^apology after \d+(\.\d+)? (ms|s)$/);
+    expect(await exchange.locator('[data-testid="exchange-model"]').count()).toBe(0);
   }, 40_000);
 });
