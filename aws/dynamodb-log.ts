@@ -4,8 +4,8 @@
  * conversation reads back in order with one Query.
  *
  *   conversation_id, timestamp, platform, user_id, tenant?, input, output, model,
- *   input_tokens, output_tokens, cost_usd, latency_ms, exchange_id?, feedback? (a map: rating,
- *   reason?, at, user?)
+ *   input_tokens, output_tokens, cost_usd, latency_ms, exchange_id?, outcome? ('apologised' for a
+ *   message given up), feedback? (a map: rating, reason?, at, user?)
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -41,6 +41,8 @@ export interface ConversationItem {
   tenant?: string;
   input: string;
   output: string;
+  /** 'apologised': given up, the person got the apology (absent: answered). */
+  outcome?: 'answered' | 'apologised';
   model: string;
   input_tokens: number;
   output_tokens: number;
@@ -221,6 +223,7 @@ export function toItem(entry: ConversationEntry): ConversationItem {
     tenant: entry.tenant,
     input: entry.input,
     output: entry.output,
+    ...(entry.outcome === undefined ? {} : { outcome: entry.outcome }),
     model: entry.model,
     input_tokens: entry.inputTokens,
     output_tokens: entry.outputTokens,
@@ -240,6 +243,7 @@ function fromItem(item: ConversationItem): ConversationEntry {
     ...(item.tenant === undefined ? {} : { tenant: item.tenant }),
     input: item.input,
     output: item.output,
+    ...(item.outcome === undefined ? {} : { outcome: item.outcome }),
     model: item.model,
     inputTokens: item.input_tokens,
     outputTokens: item.output_tokens,

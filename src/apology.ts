@@ -4,7 +4,8 @@
  */
 import type { Logger } from 'pino';
 import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
-import type { ConversationRef, Reply } from './message.js';
+import { recordApology } from './exchange-log.js';
+import type { InboundMessage, Reply } from './message.js';
 import type { Job } from './queue/index.js';
 import { postReply } from './replies.js';
 import type { WorkerDeps } from './worker.js';
@@ -23,18 +24,28 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
   logger.warn({ reason }, 'message given up by the queue without being answered');
   if (data.type !== 'message') return;
   const answered = (await deps.store.get(keys.sent(job.id, 1))) !== undefined;
-  if (!answered) await apologiseOnce(deps, job.id, conversation, logger);
+  if (!answered) await apologiseOnce(deps, job.id, data.message, logger);
 }
 
-/** Post the apology, once per job whatever retries and processes do; a failure is only logged. */
-export async function apologiseOnce(deps: WorkerDeps, jobId: string, conversation: ConversationRef, logger: Logger): Promise<void> {
+/**
+ * Post the apology, once per job whatever retries and processes do; a failure is only logged.
+ * The message goes into the conversation log as apologised, with how long the person waited.
+ */
+export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger): Promise<void> {
+  const conversation = message.conversation;
+  let claimed = false;
+  let posted: string | undefined;
   try {
-    if (!(await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS))) return;
+    claimed = await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS);
+    if (!claimed) return;
     const adapter = deps.adapterFor(conversation.platform);
     if (adapter) await postReply(adapter, conversation, APOLOGY, { markers: deps.store, logger });
+    if (adapter) posted = APOLOGY.text;
     deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'apology' });
   } catch (error) {
     // The message itself is dead-lettered with everything needed to replay it; a lost apology loses nothing.
     logger.error({ err: error }, 'could not post the apology');
   }
+  // claimed here only: another run or process logs it otherwise
+  if (claimed) await recordApology(deps.conversationLog, message, posted, logger);
 }

@@ -10,11 +10,14 @@ import { searchConversations, type ConversationQuery, type ConversationSummary }
 export type { ConversationQuery, ConversationSummary } from './conversation-search.js';
 
 export interface ConversationEntry {
-  /** The exchange's id: the id of the job that answered (what its reply's `SendOptions.key` starts with). */
+  /**
+   * The exchange's id: the id of the job that answered (what its reply's `SendOptions.key` starts
+   * with). An apology has none: it is no answer to rate.
+   */
   id?: string;
   /** The conversation's id (the table's hash key). */
   conversationId: string;
-  /** ISO 8601 time of the answer (the table's range key). */
+  /** ISO 8601 time of the answer or the apology (the table's range key). */
   timestamp: string;
   platform: string;
   /** The person's user id on the platform. */
@@ -22,14 +25,19 @@ export interface ConversationEntry {
   tenant?: string;
   /** What the person wrote. */
   input: string;
-  /** What the bot answered. */
+  /** What the bot answered (for an apology, the apology; empty when even that could not be posted). */
   output: string;
+  /**
+   * 'apologised': the message was given up (dead-lettered) and the person got the apology, no
+   * answer (model "none", no tokens, no cost). Absent: answered.
+   */
+  outcome?: 'answered' | 'apologised';
   /** The model that answered ("cache" hits keep the model whose answer was reused). */
   model: string;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
-  /** From the message's arrival to the answer posted, in ms. */
+  /** From the message's arrival to the answer (or the apology) posted, in ms: how long the person waited. */
   latencyMs: number;
   /** The person's rating of the answer (👍/👎), the latest one. */
   feedback?: ExchangeFeedback;

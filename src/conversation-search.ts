@@ -14,7 +14,7 @@ export interface ConversationQuery {
   text?: string;
   /**
    * 'recent' (the latest exchange newest first, the default), 'wait' (the longest latency first:
-   * who waited longest) or 'cost' (the highest total cost first).
+   * who waited longest, answered or apologised) or 'cost' (the highest total cost first).
    */
   sort?: 'recent' | 'wait' | 'cost';
   /** How many summaries at most: default 50, at most 500. */
@@ -37,8 +37,10 @@ export interface ConversationSummary {
   lastOutput: string;
   /** The exchanges' costs added up. */
   costUsd: number;
-  /** The longest any of its exchanges took. */
+  /** The longest anyone waited in it: to an answer, or to the apology of a message given up. */
   maxLatencyMs: number;
+  /** How many of its messages got the apology instead of an answer; absent when none did. */
+  apologised?: number;
   /** Every model that answered, in the order they first did. */
   models: string[];
   /** How many of its answers were rated 👍 (good) and 👎 (bad); absent when none was. */
@@ -93,11 +95,13 @@ function summarise(entries: ConversationEntry[]): ConversationSummary {
   const models: string[] = [];
   let costUsd = 0;
   let maxLatencyMs = 0;
+  let apologised = 0;
   const ratings = { good: 0, bad: 0 };
   for (const entry of ordered) {
     costUsd += entry.costUsd;
     maxLatencyMs = Math.max(maxLatencyMs, entry.latencyMs);
-    if (!models.includes(entry.model)) models.push(entry.model);
+    if (entry.outcome === 'apologised') apologised++;
+    else if (!models.includes(entry.model)) models.push(entry.model);
     const rating = entry.feedback?.rating;
     if (rating === 'good' || rating === 'bad') ratings[rating]++;
   }
@@ -113,6 +117,7 @@ function summarise(entries: ConversationEntry[]): ConversationSummary {
     lastOutput: last.output,
     costUsd,
     maxLatencyMs,
+    ...(apologised > 0 ? { apologised } : {}),
     models,
     ...(ratings.good + ratings.bad > 0 ? { feedback: ratings } : {}),
   };

@@ -1,5 +1,5 @@
 /**
- * Writing a message's exchange (question, answer, model, tokens, cost, latency) to the
+ * Writing a message's exchange (question, answer, model, tokens, cost, latency), or its apology, to the
  * conversation log: what the console's conversations view and the ratings read.
  */
 import type { Logger } from 'pino';
@@ -34,6 +34,35 @@ export async function recordExchange(log: ConversationLog | undefined, message: 
       inputTokens: usage?.inputTokens ?? 0,
       outputTokens: usage?.outputTokens ?? 0,
       costUsd: usage?.costUsd ?? 0,
+      latencyMs: Math.max(0, now.getTime() - Date.parse(message.receivedAt)),
+    });
+  } catch (error) {
+    logger.warn({ err: error }, 'could not write the conversation log');
+  }
+}
+
+/**
+ * A message given up into the conversation log: the person got the apology (`posted`) or
+ * nothing, no answer, after waiting from its arrival until now. No model, tokens or cost; no id,
+ * so nothing rates it. Written once per job (the apology's marker decides); a failure is only logged.
+ */
+export async function recordApology(log: ConversationLog | undefined, message: InboundMessage, apology: string | undefined, logger: Logger): Promise<void> {
+  if (!log) return;
+  const now = new Date();
+  try {
+    await log.record({
+      conversationId: message.conversation.id,
+      timestamp: now.toISOString(),
+      platform: message.platform,
+      user: message.user.id,
+      ...(message.tenant ? { tenant: message.tenant } : {}),
+      input: message.text,
+      output: apology ?? '',
+      outcome: 'apologised',
+      model: 'none',
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
       latencyMs: Math.max(0, now.getTime() - Date.parse(message.receivedAt)),
     });
   } catch (error) {

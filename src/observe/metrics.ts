@@ -1,7 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Time-to-reply buckets in seconds: the console's p50 and p95 are read from them. */
-export const REPLY_BUCKETS = [0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600];
+/**
+ * Time-to-reply buckets in seconds: the console's p50 and p95 are read from them. Fine below
+ * 0.25 s: replies of 20-80 ms all fell in the first bucket and read as p50 125 ms, p95 238 ms.
+ */
+export const REPLY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600];
 
 const EVENT_LOOP_SAMPLE_MS = 100;
 

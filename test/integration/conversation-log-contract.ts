@@ -126,6 +126,27 @@ export function describeConversationLogContract(name: string, create: CreateLog,
         expect(whatsapp).not.toHaveProperty('tenant');
       });
 
+      it('keeps a message given up with the apology: marked apologised, its wait first in "waited longest", its user found, no model counted', async () => {
+        const apology = exchange('web-2', 7, {
+          platform: 'web',
+          user: 'visitor-2',
+          input: 'anyone there?',
+          output: 'Sorry',
+          outcome: 'apologised',
+          model: 'none',
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+          latencyMs: 6000,
+        });
+        const log = await recorded(create, [...FIXTURE, apology]);
+        expect(await log.list('web-2')).toEqual([apology]);
+        expect(ids(await log.search({ sort: 'wait' }))).toEqual(['web-2', 'wa-1', 'slack-1', 'web-1']);
+        const [waiter] = await log.search({ user: 'visitor-2' });
+        expect(waiter).toMatchObject({ conversationId: 'web-2', exchanges: 1, apologised: 1, maxLatencyMs: 6000, costUsd: 0, models: [] });
+        expect((await log.search({ platform: 'whatsapp' }))[0]).not.toHaveProperty('apologised');
+      });
+
       it('filters by platform and by user, exactly', async () => {
         const log = await recorded(create);
         expect(ids(await log.search({ platform: 'web' }))).toEqual(['web-1']);

@@ -82,6 +82,21 @@ describe('time to reply', () => {
     expect(replyQuantile({ answered: 4, le_2: 2, le_3: 4 }, 0.75)).toBe(2500);
   });
 
+  it('fast replies read as fast: 19-82 ms answers give p50 and p95 within those, not 125 ms and 238 ms', async () => {
+    const { activity, metrics } = opsParts();
+    const seconds = [0.019, 0.022, 0.027, 0.031, 0.034, 0.041, 0.048, 0.055, 0.063, 0.082];
+    for (const s of seconds) metrics.replySeconds.observe({ platform: 'web' }, s);
+    await activity.flush();
+    const fields = (await activity.minutes(1))[0]!.fields;
+    const p50 = replyQuantile(fields, 0.5)!;
+    const p95 = replyQuantile(fields, 0.95)!;
+    // the true median is 34-41 ms, the true p95 82 ms; a bucket's interpolation stays inside it
+    expect(p50).toBeGreaterThanOrEqual(25);
+    expect(p50).toBeLessThanOrEqual(50);
+    expect(p95).toBeGreaterThanOrEqual(75);
+    expect(p95).toBeLessThanOrEqual(100);
+  });
+
   it('answers slower than the last bucket count as the last bound; no answers, no figure', () => {
     expect(replyQuantile({ answered: 2 }, 0.5)).toBe(600_000);
     expect(replyQuantile({}, 0.5)).toBeNull();

@@ -277,13 +277,26 @@ function renderMoneyTable(tbody, record, emptyText, label = (name) => name) {
   tbody.replaceChildren(...rows);
 }
 
-/** The last 60 minutes as bars: received behind, answered / apologised / dead-lettered stacked in front. */
+/**
+ * A minute's messages by how they ended, each counted once: a message given up is dead-lettered
+ * and apologised both, so the dead-lettered part is only those that got no apology.
+ */
+function minuteOutcomes(m) {
+  const count = (n) => (isNumber(n) ? n : 0);
+  const apologised = count(m.apologised);
+  return { answered: count(m.answered), apologised, deadLettered: Math.max(0, count(m.deadLettered) - apologised) };
+}
+
+/** The last 60 minutes as bars: received behind, answered / apologised / dead-lettered (no apology) stacked in front. */
 function renderChart(minutes) {
   const width = 600;
   const height = 120;
   const slot = width / Math.max(minutes.length, 60);
   let peak = 0;
-  for (const m of minutes) peak = Math.max(peak, m.received ?? 0, (m.answered ?? 0) + (m.apologised ?? 0) + (m.deadLettered ?? 0));
+  for (const m of minutes) {
+    const ended = minuteOutcomes(m);
+    peak = Math.max(peak, m.received ?? 0, ended.answered + ended.apologised + ended.deadLettered);
+  }
   const scale = (n) => (peak > 0 ? ((isNumber(n) ? n : 0) / peak) * (height - 4) : 0);
   const total = minutes.reduce((sum, m) => sum + (m.received ?? 0), 0);
   const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'chart', role: 'img' });
@@ -298,8 +311,9 @@ function renderChart(minutes) {
     const received = scale(m.received);
     group.append(svg('rect', { x: x + 1, y: height - received, width: Math.max(slot - 2, 1), height: received, class: 'received' }));
     let base = height;
+    const ended = minuteOutcomes(m);
     for (const [key, cls] of [['answered', 'answered'], ['apologised', 'apologised'], ['deadLettered', 'dead']]) {
-      const h = scale(m[key]);
+      const h = scale(ended[key]);
       if (h <= 0) continue;
       base -= h;
       group.append(svg('rect', { x: x + 2.5, y: base, width: Math.max(slot - 5, 1), height: h, class: cls }));
@@ -392,7 +406,7 @@ function conversationRow(c) {
     el('td', { text: c.platform }),
     el('td', { className: 'clip', text: c.user }),
     el('td', { text: c.tenant ?? '–' }),
-    el('td', { className: 'num', text: fmtInt(c.exchanges) }),
+    el('td', { className: 'num', testid: 'conversation-exchanges', text: `${fmtInt(c.exchanges)}${c.apologised > 0 ? ` (${fmtInt(c.apologised)} apologised)` : ''}` }),
     el('td', { className: 'nowrap', testid: 'conversation-ratings', text: fmtRatings(c.feedback), title: 'Answers rated 👍 (good) and 👎 (bad)' }),
     el('td', { className: 'clip', text: c.lastInput }),
     el('td', { className: 'clip', text: c.lastOutput }),
@@ -443,22 +457,28 @@ function feedbackText(f) {
   return `rated ${rating}${who}${f.reason ? ` — “${f.reason}”` : ''}`;
 }
 
+/** One exchange of a transcript; a message given up shows its apology and how long the person waited for it. */
 function exchangeItem(e) {
+  const apologised = e.outcome === 'apologised';
+  const facts = apologised
+    ? [
+        el('span', { testid: 'exchange-outcome', text: 'not answered: given up' }),
+        el('span', { testid: 'exchange-latency', text: `${e.output ? 'apology' : 'given up'} after ${fmtMs(e.latencyMs)}` }),
+      ]
+    : [
+        el('span', { testid: 'exchange-model', text: `model ${e.model ?? '–'}` }),
+        el('span', { testid: 'exchange-tokens', text: `tokens ${fmtInt(e.inputTokens)} in · ${fmtInt(e.outputTokens)} out` }),
+        el('span', { testid: 'exchange-cost', text: `cost ${fmtUsd(e.costUsd)}` }),
+        el('span', { testid: 'exchange-latency', text: `reply in ${fmtMs(e.latencyMs)}` }),
+      ];
   return el(
     'li',
-    { className: 'exchange', testid: 'exchange' },
+    { className: `exchange${apologised ? ' apologised' : ''}`, testid: 'exchange' },
     el('p', { className: 'who', text: `${e.user ?? 'person'}${e.platform ? ` on ${e.platform}` : ''}${e.tenant ? ` (${e.tenant})` : ''} · ${fmtTime(e.timestamp)}` }),
     el('p', { className: 'text input', testid: 'exchange-input', text: e.input ?? '' }),
-    el('p', { className: 'who', text: 'bot' }),
-    el('p', { className: 'text output', testid: 'exchange-output', text: e.output ?? '' }),
-    el(
-      'div',
-      { className: 'facts' },
-      el('span', { testid: 'exchange-model', text: `model ${e.model ?? '–'}` }),
-      el('span', { testid: 'exchange-tokens', text: `tokens ${fmtInt(e.inputTokens)} in · ${fmtInt(e.outputTokens)} out` }),
-      el('span', { testid: 'exchange-cost', text: `cost ${fmtUsd(e.costUsd)}` }),
-      el('span', { testid: 'exchange-latency', text: `reply in ${fmtMs(e.latencyMs)}` }),
-    ),
+    el('p', { className: 'who', text: apologised ? 'bot · apologised, not answered' : 'bot' }),
+    el('p', { className: 'text output', testid: 'exchange-output', text: e.output || (apologised ? '(the apology could not be posted)' : '') }),
+    el('div', { className: 'facts' }, ...facts),
     ...(e.feedback ? [el('p', { className: `feedback ${e.feedback.rating === 'bad' ? 'bad' : 'good'}`, testid: 'exchange-feedback', text: feedbackText(e.feedback) })] : []),
   );
 }
