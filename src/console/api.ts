@@ -9,6 +9,7 @@
  *   GET  /console/assets/<file>            console.js, console.css
  *   GET  /console/api/overview             Overview
  *   GET  /console/api/events               SSE: `event: overview` with an Overview every 2 s
+ *                                          (`event: unavailable` with { reason, message, at } when it cannot be read)
  *   GET  /console/api/conversations        ?platform&user&text&sort=recent|wait|cost&limit → { conversations: ConversationSummary[], searchable }
  *   GET  /console/api/conversations/<id>   { conversationId, entries: ConversationEntry[] }
  *   GET  /console/api/dead-letters         { deadLetters: DeadLetterView[] }

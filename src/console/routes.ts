@@ -12,6 +12,7 @@ import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
 import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
 import { ConsoleAuth } from './auth.js';
+import { outageOf } from './outage.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
 
@@ -22,6 +23,8 @@ export interface ConsoleDeps extends ViewDeps {
   conversationLog: ConversationLog;
   deadLetters: { list(): Promise<DeadLetter<JobData>[]>; replay(id: string): Promise<boolean>; replayAll(): Promise<number>; purge(): Promise<number> };
   logger: Logger;
+  /** The store's ping, on a connection that fails fast in an outage: it names why a read failed. */
+  ping(): Promise<void>;
   /** Aborted when the bot closes: live overviews end then. */
   closing: AbortSignal;
 }
@@ -136,7 +139,7 @@ async function conversations(log: ConversationLog, params: URLSearchParams): Pro
   return json(200, { conversations: await log.search(query), searchable: true });
 }
 
-/** The overview now and every 2 s, until the client goes, the bot closes, or the session it was opened with ends. */
+/** The overview now and every 2 s (`unavailable` instead while it cannot be read), until the client goes, the bot closes, or the session it was opened with ends. */
 function live(deps: ConsoleDeps, signedIn: () => boolean): HttpResponse {
   async function* events(): AsyncGenerator<string> {
     yield 'retry: 5000\n\n';
@@ -147,7 +150,8 @@ function live(deps: ConsoleDeps, signedIn: () => boolean): HttpResponse {
         yield `event: overview\ndata: ${JSON.stringify(await overview(deps))}\n\n`;
       } catch (error) {
         deps.logger.warn({ err: error }, 'could not build the console overview');
-        yield ': overview unavailable\n\n';
+        // A real event (a comment never reaches the page): the page marks its figures stale.
+        yield `event: unavailable\ndata: ${JSON.stringify({ ...(await outageOf(error, deps.ping)), at: new Date().toISOString() })}\n\n`;
       }
       await pause(LIVE_EVERY_MS, deps.closing);
     }

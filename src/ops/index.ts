@@ -27,7 +27,10 @@ export { MemoryTally, RedisTally, type Tally } from './tally.js';
 export interface OpsDeps {
   config: Config;
   tally: Tally;
+  /** The worker's store (on Redis it waits out a short outage): alerts claim their episodes there. */
   store: Store;
+  /** The store that fails fast in an outage: what the console reads, so it answers at once. */
+  readStore: Store;
   queue: JobQueue<JobData>;
   conversationLog: ConversationLog;
   metrics: Metrics;
@@ -50,7 +53,7 @@ export interface Ops {
   stop(): Promise<void>;
 }
 
-export function createOps({ config, tally, store, queue, conversationLog, metrics, logger, circuit }: OpsDeps): Ops {
+export function createOps({ config, tally, store, readStore, queue, conversationLog, metrics, logger, circuit }: OpsDeps): Ops {
   const alerts = new Alerts({ webhookUrl: config.alerts.webhookUrl, store, metrics, logger: logger.child({ component: 'alerts' }) });
   const spend = new Spend(tally, config.budget, alerts);
   const activity = new Activity(metrics, tally, logger);
@@ -70,6 +73,7 @@ export function createOps({ config, tally, store, queue, conversationLog, metric
     conversationLog,
     deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), replayAll: () => replayEvery(queue), purge: () => queue.purge() },
     logger: logger.child({ component: 'console' }),
+    ping: () => readStore.ping(),
     closing: closing.signal,
   });
   return {

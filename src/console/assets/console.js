@@ -186,12 +186,32 @@ function setLive(on, text) {
   badge.classList.toggle('on', on);
   badge.classList.toggle('off', !on);
   setText(badge, text ?? (on ? 'live' : 'reconnecting…'));
+  if (on) showStale('');
+}
+
+/** The overview's figures are old: say why beside them (an empty reason clears it). */
+function showStale(reason) {
+  const note = $('overview-stale');
+  note.hidden = !reason;
+  setText(note, reason ? `Not updating: ${reason}` : '');
+  $('live').title = reason;
 }
 
 function connect() {
   if (leaving) return;
   live = new EventSource(`${HOME}/api/events`);
-  live.addEventListener('open', () => setLive(true));
+  // Connected is not live yet: the first overview says so (or `unavailable` says why not).
+  live.addEventListener('open', () => setLive(false, 'connected'));
+  live.addEventListener('unavailable', (event) => {
+    let reason = '';
+    try {
+      reason = String(JSON.parse(event.data).message ?? '');
+    } catch {
+      // a malformed event still means the figures are old
+    }
+    setLive(false, 'stale');
+    showStale(reason || 'the figures cannot be read right now.');
+  });
   live.addEventListener('overview', (event) => {
     let overview;
     try {
