@@ -19,6 +19,8 @@
  *   GET  /console/api/budgets              BudgetsView
  *   GET  /console/api/alerts               { alerts: AlertRecord[] } newest first
  * API POSTs must be sent as application/json (a cross-site form cannot), answering 415 otherwise.
+ * A route that cannot read its data answers 503 at once, `{"error": {"code", "message"}}` with code
+ * store_unreachable (Redis is down, as /readyz reports) or unavailable.
  */
 
 /** One UTC minute of traffic, all processes together. */

@@ -84,7 +84,12 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
     // A cross-site form cannot send JSON: this keeps the console's actions to the console.
     return jsonError(415, 'unsupported_media_type', 'Send the console API application/json.');
   }
-  return api(deps, request, path.slice('/console/api'.length), post);
+  return api(deps, request, path.slice('/console/api'.length), post).catch(async (error: unknown) => {
+    // Not the router's webhook refusal: the operator is told what is down, as /readyz says it.
+    const outage = await outageOf(error, deps.ping);
+    deps.logger.warn({ err: error, path }, 'console API failed');
+    return jsonError(503, outage.reason, outage.message, { 'retry-after': '5' });
+  });
 }
 
 async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: boolean): Promise<HttpResponse> {

@@ -32,6 +32,7 @@ export interface OpsDeps {
   /** The store that fails fast in an outage: what the console reads, so it answers at once. */
   readStore: Store;
   queue: JobQueue<JobData>;
+  /** The log the console reads (on Redis, on the connection that fails fast). */
   conversationLog: ConversationLog;
   metrics: Metrics;
   logger: Logger;
@@ -54,7 +55,7 @@ export interface Ops {
 }
 
 export function createOps({ config, tally, store, readStore, queue, conversationLog, metrics, logger, circuit }: OpsDeps): Ops {
-  const alerts = new Alerts({ webhookUrl: config.alerts.webhookUrl, store, metrics, logger: logger.child({ component: 'alerts' }) });
+  const alerts = new Alerts({ webhookUrl: config.alerts.webhookUrl, store, readStore, metrics, logger: logger.child({ component: 'alerts' }) });
   const spend = new Spend(tally, config.budget, alerts);
   const activity = new Activity(metrics, tally, logger);
   const breakers = new Breakers(tally, circuit);

@@ -64,4 +64,23 @@ describe('the console while Redis is down', () => {
     await expect.poll(textOf('live'), POLL).toBe('live');
     expect(await stale.isVisible()).toBe(false);
   }, 30_000);
+
+  it('answers the console API at once with a 503 that names the store, and shows it on the Conversations tab', async () => {
+    await redis.stop();
+    for (const path of ['/conversations', '/conversations/any', '/alerts', '/overview', '/dead-letters']) {
+      const started = Date.now();
+      const res = await fetch(`${web.url}/console/api${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(8000) });
+      expect(Date.now() - started, path).toBeLessThan(3000);
+      expect(res.status, path).toBe(503);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code, path).toBe('store_unreachable');
+      expect(error.message, path).toMatch(/^The store \(Redis\) is unreachable: /);
+    }
+
+    await page.locator('nav [data-tab="conversations"]').click();
+    await expect.poll(textOf('status'), POLL).toMatch(/^Failed \(503\): The store \(Redis\) is unreachable: /);
+    expect(await byTestId('conversations-empty').isVisible()).toBe(false);
+    await shot('conversations-unreachable');
+    await redis.start();
+  }, 30_000);
 });

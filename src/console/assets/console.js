@@ -396,7 +396,17 @@ async function loadConversations() {
     if (value) params.set(name, value);
   }
   params.set('sort', String(form.get('sort') || 'recent'));
-  const data = await api(`${HOME}/api/conversations?${params}`);
+  let data;
+  try {
+    data = await api(`${HOME}/api/conversations?${params}`);
+  } catch (error) {
+    // The status line says why; an empty table or "No conversations match" would read as none.
+    if (seq === conversationsSeq) {
+      $('conversations-empty').hidden = true;
+      $('conversation-rows').replaceChildren();
+    }
+    throw error;
+  }
   if (seq !== conversationsSeq) return; // a newer search answered first
   const conversations = Array.isArray(data?.conversations) ? data.conversations : [];
   $('not-searchable').hidden = data?.searchable !== false;
