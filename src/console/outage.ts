@@ -21,9 +21,10 @@ export async function outageOf(error: unknown, ping: () => Promise<void>): Promi
   return { reason: 'unavailable', message: `The console could not read its figures: ${firstLine(error)}.` };
 }
 
-function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+/** `work`, or a rejection after `ms` (the work goes on; its answer is dropped). */
+export function withTimeout<T>(work: Promise<T>, ms: number, what = 'a ping'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to a ping within ${ms} ms`)), ms)));
+  const late = new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to ${what} within ${ms} ms`)), ms)));
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 

@@ -12,7 +12,7 @@ import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
 import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
 import { ConsoleAuth } from './auth.js';
-import { outageOf } from './outage.js';
+import { outageOf, withTimeout } from './outage.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
 
@@ -30,6 +30,8 @@ export interface ConsoleDeps extends ViewDeps {
 }
 
 const LIVE_EVERY_MS = 2000;
+/** A console read that has not answered by then is waiting for Redis: say so instead. */
+const READ_WITHIN_MS = 2000;
 const FAILED_SIGN_INS_PER_MINUTE = 10;
 const ASSETS: Record<string, string> = { 'console.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
 /** The page runs only its own script and style, cannot be framed, and posts only to itself. */
@@ -84,7 +86,9 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
     // A cross-site form cannot send JSON: this keeps the console's actions to the console.
     return jsonError(415, 'unsupported_media_type', 'Send the console API application/json.');
   }
-  return api(deps, request, path.slice('/console/api'.length), post).catch(async (error: unknown) => {
+  const answer = api(deps, request, path.slice('/console/api'.length), post);
+  // A read is bounded: the queue's connection waits for a Redis it has never reached. Actions are not.
+  return (post || path === '/console/api/events' ? answer : withTimeout(answer, READ_WITHIN_MS, 'the read')).catch(async (error: unknown) => {
     // Not the router's webhook refusal: the operator is told what is down, as /readyz says it.
     const outage = await outageOf(error, deps.ping);
     deps.logger.warn({ err: error, path }, 'console API failed');

@@ -83,4 +83,24 @@ describe('the console while Redis is down', () => {
     await shot('conversations-unreachable');
     await redis.start();
   }, 30_000);
+
+  it('answers at once on a bot that started while Redis was down (its queue never connected)', async () => {
+    await redis.stop();
+    const late = await startWebBot({ ADMIN_TOKEN, REDIS_URL: redis.url, OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test', OPENAI_MODEL: 'gpt-4o-mini' });
+    try {
+      const get = (path: string, ms: number) => fetch(`${late.url}/console/api${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(ms) });
+      // the first request waits (at most seconds) for the bot's start, as webhooks do
+      expect((await get('/alerts', 15_000)).status).toBe(503);
+      for (const path of ['/dead-letters', '/overview', '/conversations']) {
+        const started = Date.now();
+        const res = await get(path, 8000);
+        expect(Date.now() - started, path).toBeLessThan(4000);
+        expect(res.status, path).toBe(503);
+        expect(((await res.json()) as { error: { code: string } }).error.code, path).toBe('store_unreachable');
+      }
+    } finally {
+      await redis.start();
+      await late.close();
+    }
+  }, 45_000);
 });
