@@ -43,7 +43,6 @@ describe('the console while Redis is down', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await redis?.start().catch(() => undefined); // running again (a no-op error when it is), so the bot closes quickly
     await web?.close();
     await ai?.close();
     await redis?.stop();
@@ -54,19 +53,22 @@ describe('the console while Redis is down', () => {
     expect(await byTestId('overview-stale').isVisible()).toBe(false);
 
     await redis.stop();
-    await expect.poll(textOf('live'), POLL).toBe('stale');
     const stale = byTestId('overview-stale');
-    expect(await stale.isVisible()).toBe(true);
-    expect(await stale.textContent()).toMatch(/store \(Redis\) is unreachable/);
-    await shot('overview-stale');
-
-    await redis.start();
+    try {
+      await expect.poll(textOf('live'), POLL).toBe('stale');
+      expect(await stale.isVisible()).toBe(true);
+      expect(await stale.textContent()).toMatch(/store \(Redis\) is unreachable/);
+      await shot('overview-stale');
+    } finally {
+      await redis.start();
+    }
     await expect.poll(textOf('live'), POLL).toBe('live');
     expect(await stale.isVisible()).toBe(false);
   }, 30_000);
 
   it('answers the console API at once with a 503 that names the store, and shows it on the Conversations tab', async () => {
     await redis.stop();
+    try {
     for (const path of ['/conversations', '/conversations/any', '/alerts', '/overview', '/dead-letters']) {
       const started = Date.now();
       const res = await fetch(`${web.url}/console/api${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(8000) });
@@ -81,7 +83,9 @@ describe('the console while Redis is down', () => {
     await expect.poll(textOf('status'), POLL).toMatch(/^Failed \(503\): The store \(Redis\) is unreachable: /);
     expect(await byTestId('conversations-empty').isVisible()).toBe(false);
     await shot('conversations-unreachable');
-    await redis.start();
+    } finally {
+      await redis.start();
+    }
   }, 30_000);
 
   it('answers at once on a bot that started while Redis was down (its queue never connected)', async () => {
