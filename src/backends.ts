@@ -33,6 +33,11 @@ export interface Backends {
   tally: Tally;
   /** The conversation log (the console's index of exchanges): the newest in memory, or on Redis. */
   conversationLog(): ConversationLog;
+  /**
+   * The same log for the console to read. On Redis it is on the connection that fails fast: an
+   * outage answers the console at once, not after the worker's connection has waited it out.
+   */
+  consoleConversationLog(): ConversationLog;
   /** Build a limit; undefined when `points` is 0 (no limit). */
   limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
   /** The adaptive AI concurrency limit named `name`: per process in memory, shared on Redis. */
@@ -52,6 +57,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
   const limitOptions = (name: string, points: number, durationSeconds: number): LimitOptions => ({ points, durationSeconds, keyPrefix: `${config.redisPrefix}-limit-${name}` });
   if (!config.redisUrl) {
     const shared = new MemoryStore();
+    let log: ConversationLog | undefined;
     return {
       retry,
       store: () => shared,
@@ -59,7 +65,8 @@ export function createBackends(config: Config, logger: Logger): Backends {
       queue: () => new MemoryQueue<JobData>(retry),
       cache: new MemoryResponseCache(),
       tally: new MemoryTally(),
-      conversationLog: () => new MemoryConversationLog(),
+      conversationLog: () => (log ??= new MemoryConversationLog()),
+      consoleConversationLog: () => (log ??= new MemoryConversationLog()),
       limiter: (name, points, durationSeconds = 60) => (points > 0 ? createMemoryLimiter(limitOptions(name, points, durationSeconds)) : undefined),
       adaptiveLimit: (_name, options) => new MemoryAdaptiveLimit(options),
       close: async () => undefined,
@@ -76,6 +83,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
   // Lazy: opened by connect(), so creating a bot does no I/O.
   const redis = named(connectRedis(config.redisUrl, { enableAutoPipelining: true, lazyConnect: true }), 'store', logger);
   const cacheRedis = config.redisCacheUrl ? named(connectRedis(config.redisCacheUrl, { lazyConnect: true }), 'cache', logger) : redis;
+  const logOptions = { prefix: queuePrefix(config.redisUrl, config.redisPrefix), ttlSeconds: config.history.ttlSeconds };
   let connected: Promise<void> | undefined;
   const connect = () =>
     (connected ??= (async () => {
@@ -93,7 +101,8 @@ export function createBackends(config: Config, logger: Logger): Backends {
     // Counted on the patient connection (a worker's spend leaves with its other writes), read fast.
     tally: new RedisTally(redis, namespace, patient),
     // The worker writes the log: the patient connection waits out a short outage.
-    conversationLog: () => new RedisConversationLog(patient(), { prefix: queuePrefix(config.redisUrl!, config.redisPrefix), ttlSeconds: config.history.ttlSeconds }),
+    conversationLog: () => new RedisConversationLog(patient(), logOptions),
+    consoleConversationLog: () => new RedisConversationLog(redis, logOptions),
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
     // Fails fast: with Redis down, the limit falls back to this process's own at once.
     adaptiveLimit: (name, options) => new RedisAdaptiveLimit(redis, options, `${config.redisPrefix}:${name}`),

@@ -115,7 +115,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const workerStore = options.store ?? backends.workerStore();
   const queue = options.queue ?? backends.queue();
   const conversationLog: ConversationLog = options.conversationLog ?? backends.conversationLog();
-  const ops = createOps({ config, tally: options.tally ?? backends.tally, store: workerStore, queue, conversationLog, metrics, logger, circuit: () => ai.circuit });
+  const ops = createOps({ config, tally: options.tally ?? backends.tally, store: workerStore, readStore: store, queue, conversationLog: options.conversationLog ?? backends.consoleConversationLog(), metrics, logger, circuit: () => ai.circuit });
   const ai = createBotAi(config, backends, metrics, logger, ops, options.ai);
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   const adapters = [...(options.adapters ?? [])];

@@ -9,6 +9,7 @@
  *   GET  /console/assets/<file>            console.js, console.css
  *   GET  /console/api/overview             Overview
  *   GET  /console/api/events               SSE: `event: overview` with an Overview every 2 s
+ *                                          (`event: unavailable` with { reason, message, at } when it cannot be read)
  *   GET  /console/api/conversations        ?platform&user&text&sort=recent|wait|cost&limit → { conversations: ConversationSummary[], searchable }
  *   GET  /console/api/conversations/<id>   { conversationId, entries: ConversationEntry[] }
  *   GET  /console/api/dead-letters         { deadLetters: DeadLetterView[] }
@@ -18,6 +19,8 @@
  *   GET  /console/api/budgets              BudgetsView
  *   GET  /console/api/alerts               { alerts: AlertRecord[] } newest first
  * API POSTs must be sent as application/json (a cross-site form cannot), answering 415 otherwise.
+ * A route that cannot read its data answers 503 at once, `{"error": {"code", "message"}}` with code
+ * store_unreachable (Redis is down, as /readyz reports) or unavailable.
  */
 
 /** One UTC minute of traffic, all processes together. */

@@ -12,6 +12,7 @@ import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
 import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
 import { ConsoleAuth } from './auth.js';
+import { outageOf, withTimeout } from './outage.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
 
@@ -22,11 +23,15 @@ export interface ConsoleDeps extends ViewDeps {
   conversationLog: ConversationLog;
   deadLetters: { list(): Promise<DeadLetter<JobData>[]>; replay(id: string): Promise<boolean>; replayAll(): Promise<number>; purge(): Promise<number> };
   logger: Logger;
+  /** The store's ping, on a connection that fails fast in an outage: it names why a read failed. */
+  ping(): Promise<void>;
   /** Aborted when the bot closes: live overviews end then. */
   closing: AbortSignal;
 }
 
 const LIVE_EVERY_MS = 2000;
+/** A console read that has not answered by then is waiting for Redis: say so instead. */
+const READ_WITHIN_MS = 2000;
 const FAILED_SIGN_INS_PER_MINUTE = 10;
 const ASSETS: Record<string, string> = { 'console.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
 /** The page runs only its own script and style, cannot be framed, and posts only to itself. */
@@ -81,7 +86,14 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
     // A cross-site form cannot send JSON: this keeps the console's actions to the console.
     return jsonError(415, 'unsupported_media_type', 'Send the console API application/json.');
   }
-  return api(deps, request, path.slice('/console/api'.length), post);
+  const answer = api(deps, request, path.slice('/console/api'.length), post);
+  // A read is bounded: the queue's connection waits for a Redis it has never reached. Actions are not.
+  return (post || path === '/console/api/events' ? answer : withTimeout(answer, READ_WITHIN_MS, 'the read')).catch(async (error: unknown) => {
+    // Not the router's webhook refusal: the operator is told what is down, as /readyz says it.
+    const outage = await outageOf(error, deps.ping);
+    deps.logger.warn({ err: error, path }, 'console API failed');
+    return jsonError(503, outage.reason, outage.message, { 'retry-after': '5' });
+  });
 }
 
 async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: boolean): Promise<HttpResponse> {
@@ -136,7 +148,7 @@ async function conversations(log: ConversationLog, params: URLSearchParams): Pro
   return json(200, { conversations: await log.search(query), searchable: true });
 }
 
-/** The overview now and every 2 s, until the client goes, the bot closes, or the session it was opened with ends. */
+/** The overview now and every 2 s (`unavailable` instead while it cannot be read), until the client goes, the bot closes, or the session it was opened with ends. */
 function live(deps: ConsoleDeps, signedIn: () => boolean): HttpResponse {
   async function* events(): AsyncGenerator<string> {
     yield 'retry: 5000\n\n';
@@ -147,7 +159,8 @@ function live(deps: ConsoleDeps, signedIn: () => boolean): HttpResponse {
         yield `event: overview\ndata: ${JSON.stringify(await overview(deps))}\n\n`;
       } catch (error) {
         deps.logger.warn({ err: error }, 'could not build the console overview');
-        yield ': overview unavailable\n\n';
+        // A real event (a comment never reaches the page): the page marks its figures stale.
+        yield `event: unavailable\ndata: ${JSON.stringify({ ...(await outageOf(error, deps.ping)), at: new Date().toISOString() })}\n\n`;
       }
       await pause(LIVE_EVERY_MS, deps.closing);
     }

@@ -12,6 +12,8 @@ import type { Store } from '../store/index.js';
 export interface AlertsOptions {
   webhookUrl?: string;
   store: Store;
+  /** Where `recent` reads (default `store`): the console's, which on Redis fails fast in an outage. */
+  readStore?: Store;
   metrics: Metrics;
   logger: Logger;
 }
@@ -58,7 +60,7 @@ export class Alerts {
 
   /** The newest alerts, newest first. */
   async recent(limit = 20): Promise<AlertRecord[]> {
-    const items = await this.options.store.listRange(RECENT_KEY, -limit, -1);
+    const items = await (this.options.readStore ?? this.options.store).listRange(RECENT_KEY, -limit, -1);
     return items.map((item) => JSON.parse(item) as AlertRecord).reverse();
   }
 

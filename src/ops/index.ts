@@ -27,8 +27,12 @@ export { MemoryTally, RedisTally, type Tally } from './tally.js';
 export interface OpsDeps {
   config: Config;
   tally: Tally;
+  /** The worker's store (on Redis it waits out a short outage): alerts claim their episodes there. */
   store: Store;
+  /** The store that fails fast in an outage: what the console reads, so it answers at once. */
+  readStore: Store;
   queue: JobQueue<JobData>;
+  /** The log the console reads (on Redis, on the connection that fails fast). */
   conversationLog: ConversationLog;
   metrics: Metrics;
   logger: Logger;
@@ -50,8 +54,8 @@ export interface Ops {
   stop(): Promise<void>;
 }
 
-export function createOps({ config, tally, store, queue, conversationLog, metrics, logger, circuit }: OpsDeps): Ops {
-  const alerts = new Alerts({ webhookUrl: config.alerts.webhookUrl, store, metrics, logger: logger.child({ component: 'alerts' }) });
+export function createOps({ config, tally, store, readStore, queue, conversationLog, metrics, logger, circuit }: OpsDeps): Ops {
+  const alerts = new Alerts({ webhookUrl: config.alerts.webhookUrl, store, readStore, metrics, logger: logger.child({ component: 'alerts' }) });
   const spend = new Spend(tally, config.budget, alerts);
   const activity = new Activity(metrics, tally, logger);
   const breakers = new Breakers(tally, circuit);
@@ -70,6 +74,7 @@ export function createOps({ config, tally, store, queue, conversationLog, metric
     conversationLog,
     deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), replayAll: () => replayEvery(queue), purge: () => queue.purge() },
     logger: logger.child({ component: 'console' }),
+    ping: () => readStore.ping(),
     closing: closing.signal,
   });
   return {

@@ -186,12 +186,32 @@ function setLive(on, text) {
   badge.classList.toggle('on', on);
   badge.classList.toggle('off', !on);
   setText(badge, text ?? (on ? 'live' : 'reconnecting…'));
+  if (on) showStale('');
+}
+
+/** The overview's figures are old: say why beside them (an empty reason clears it). */
+function showStale(reason) {
+  const note = $('overview-stale');
+  note.hidden = !reason;
+  setText(note, reason ? `Not updating: ${reason}` : '');
+  $('live').title = reason;
 }
 
 function connect() {
   if (leaving) return;
   live = new EventSource(`${HOME}/api/events`);
-  live.addEventListener('open', () => setLive(true));
+  // Connected is not live yet: the first overview says so (or `unavailable` says why not).
+  live.addEventListener('open', () => setLive(false, 'connected'));
+  live.addEventListener('unavailable', (event) => {
+    let reason = '';
+    try {
+      reason = String(JSON.parse(event.data).message ?? '');
+    } catch {
+      // a malformed event still means the figures are old
+    }
+    setLive(false, 'stale');
+    showStale(reason || 'the figures cannot be read right now.');
+  });
   live.addEventListener('overview', (event) => {
     let overview;
     try {
@@ -390,7 +410,17 @@ async function loadConversations() {
     if (value) params.set(name, value);
   }
   params.set('sort', String(form.get('sort') || 'recent'));
-  const data = await api(`${HOME}/api/conversations?${params}`);
+  let data;
+  try {
+    data = await api(`${HOME}/api/conversations?${params}`);
+  } catch (error) {
+    // The status line says why; an empty table or "No conversations match" would read as none.
+    if (seq === conversationsSeq) {
+      $('conversations-empty').hidden = true;
+      $('conversation-rows').replaceChildren();
+    }
+    throw error;
+  }
   if (seq !== conversationsSeq) return; // a newer search answered first
   const conversations = Array.isArray(data?.conversations) ? data.conversations : [];
   $('not-searchable').hidden = data?.searchable !== false;

@@ -1,0 +1,34 @@
+/**
+ * Why the console cannot read its figures, in the words /readyz uses. When the store does not
+ * answer its ping that is the cause; otherwise the failed read's own error.
+ */
+export interface Outage {
+  reason: 'store_unreachable' | 'unavailable';
+  message: string;
+}
+
+/** Long enough for a healthy Redis, short enough that the page hears of an outage at once. */
+const PING_MS = 1000;
+
+export async function outageOf(error: unknown, ping: () => Promise<void>): Promise<Outage> {
+  const down = await withTimeout(ping(), PING_MS).then(
+    () => undefined,
+    (e: unknown) => firstLine(e),
+  );
+  if (down !== undefined) {
+    return { reason: 'store_unreachable', message: `The store (Redis) is unreachable: ${down}. /readyz reports it too; the figures come back once the store answers.` };
+  }
+  return { reason: 'unavailable', message: `The console could not read its figures: ${firstLine(error)}.` };
+}
+
+/** `work`, or a rejection after `ms` (the work goes on; its answer is dropped). */
+export function withTimeout<T>(work: Promise<T>, ms: number, what = 'a ping'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to ${what} within ${ms} ms`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (text.split('\n')[0] ?? '').replace(/\.$/, '').slice(0, 200) || 'unknown error';
+}
