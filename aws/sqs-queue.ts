@@ -176,6 +176,8 @@ export class SqsQueue<T> implements JobQueue<T> {
       retry: this.options.retry,
       hide: (message, seconds) => this.changeVisibility(message, seconds),
       bury: async (message, letter, delivery) => {
+        // A body that is no parley envelope never reaches the handler (which logs every other bad job).
+        if (letter.attempts === 0) (worker.options.logger ?? this.options.logger)?.warn({ message: message.messageId, reason: letter.reason }, 'SQS message is not a parley job: dead-lettered without retries');
         await this.deadLetters_.add(letter, delivery);
         await this.deleteMessage(message);
       },
