@@ -99,8 +99,8 @@ export class SqsQueue<T> implements JobQueue<T> {
   }
 
   /** Every dead letter back into the queue, oldest first, from one listing of the redrive queue. */
-  async replayAll(): Promise<number> {
-    return this.deadLetters_.takeAll((letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`));
+  async replayAll(keep?: (letter: DeadLetter<T>) => boolean): Promise<number> {
+    return this.deadLetters_.takeAll((letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`), keep);
   }
 
   async purge(): Promise<number> {

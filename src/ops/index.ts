@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { consoleRoutes } from '../console/routes.js';
 import type { ConversationLog } from '../conversation-log.js';
 import type { JobData } from '../jobs.js';
+import { isReplayable } from '../job-check.js';
 import type { Metrics } from '../observe/index.js';
 import { replayEvery, type JobQueue } from '../queue/index.js';
 import type { Store } from '../store/index.js';
@@ -68,7 +69,7 @@ export function createOps({ config, tally, store, queue, conversationLog, metric
     counts: () => queue.counts(),
     breakers: () => breakers.summary(),
     conversationLog,
-    deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), replayAll: () => replayEvery(queue), purge: () => queue.purge() },
+    deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), replayAll: () => replayEvery(queue, isReplayable), purge: () => queue.purge() },
     logger: logger.child({ component: 'console' }),
     closing: closing.signal,
   });
