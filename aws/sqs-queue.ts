@@ -120,6 +120,11 @@ export class SqsQueue<T> implements JobQueue<T> {
     };
   }
 
+  /** The redrive policy's JSON, as SQS returns it (undefined without one): `parley check` reads its maxReceiveCount. */
+  async redrivePolicy(): Promise<string | undefined> {
+    return (await this.attributes(this.options.queueUrl, ['RedrivePolicy'])).RedrivePolicy;
+  }
+
   async ping(): Promise<void> {
     await this.attributes(this.options.queueUrl, ['QueueArn']);
   }

@@ -1,4 +1,5 @@
 import { dynamoDbFromConfig, sqsQueueFromConfig, storeTableName } from '../aws/index.js';
+import { receiveCountWarning } from '../aws/sqs-setup.js';
 import { ConfigError, MissingDependencyError, type Config } from '../src/index.js';
 
 export type CheckLine = { ok: boolean | 'warn'; what: string; detail: string };
@@ -51,7 +52,9 @@ export async function checkSqs(config: Config): Promise<CheckLine[]> {
   try {
     await Promise.race([queue.ping(), late]);
     const counts = await Promise.race([queue.counts(), late]);
-    return [{ ok: true, what, detail: `${config.sqsQueueUrl} reached; ${counts.waiting} waiting, ${counts.dead} dead letters` }];
+    const reached = `${config.sqsQueueUrl} reached; ${counts.waiting} waiting, ${counts.dead} dead letters`;
+    const warning = receiveCountWarning(await Promise.race([queue.redrivePolicy(), late]), config.sqsQueueUrl);
+    return [warning ? { ok: 'warn', what, detail: `${reached}; but ${warning}` } : { ok: true, what, detail: reached }];
   } catch (error) {
     const e = error as Error;
     // Reached, but without a redrive policy: jobs run, dead letters have nowhere to go.
