@@ -4,7 +4,7 @@
  * reaches the adapters as the exact bytes the platform sent (base64 decoded when API Gateway
  * encoded it), so signatures are checked on what was signed.
  */
-import { MemoryQueue, type Bot } from '../src/index.js';
+import { MemoryQueue, sqsUnwired, type Bot } from '../src/index.js';
 import type { ApiGatewayV1Event, ApiGatewayV2Event, HttpEvent, HttpResult } from './lambda-events.js';
 import { SqsQueue } from './sqs-queue.js';
 
@@ -16,8 +16,9 @@ export function lambdaHandler(bot: Bot): LambdaHttpHandler {
   if (bot.queue instanceof SqsQueue) bot.queue.drivenByLambda();
   if (bot.queue instanceof MemoryQueue && bot.config.mode === 'queue') {
     // Lambda freezes the function once it has answered: a job left in this process's memory runs late or never.
+    const unwired = sqsUnwired(bot.config, 'in memory');
     bot.logger.warn(
-      'lambdaHandler: this bot queues in memory, so its answers would run after the response, when Lambda has frozen the function. Set SQS_QUEUE_URL (a worker function answers, see sqsWorker) or REDIS_URL, or MODE=direct to answer inside the request (for Slack, use SQS).',
+      `lambdaHandler: this bot queues in memory, so its answers would run after the response, when Lambda has frozen the function. ${unwired ?? 'Set SQS_QUEUE_URL (a worker function answers, see sqsWorker) or REDIS_URL, or MODE=direct to answer inside the request (for Slack, use SQS).'}`,
     );
   }
   const hurried = bot.adapters.filter((adapter) => adapter.ackWithinMs !== undefined && !adapter.respondDirect).map((adapter) => adapter.platform);

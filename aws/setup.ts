@@ -20,6 +20,8 @@ export interface SetupStep {
   purpose: string;
   outcome: SetupOutcome;
   detail?: string;
+  /** Something left as it is that will hurt parley, with its fix: printed as a warning, not a failure. */
+  warning?: string;
 }
 
 /** True when the configuration names any AWS resource. */
@@ -60,7 +62,7 @@ export async function setupAws(config: Config, report: (step: SetupStep) => void
       const existed = await queueExists(client, name);
       const made = await createSqsQueues(client, { name });
       const detail = [made.changed ?? made.differs, `dead letters: ${made.deadLetterQueueUrl}`].filter(Boolean).join('; ');
-      done({ kind: 'queue', name: made.queueUrl, purpose: 'job queue (SQS_QUEUE_URL)', outcome: made.changed ? 'updated' : existed ? 'exists' : 'created', detail });
+      done({ kind: 'queue', name: made.queueUrl, purpose: 'job queue (SQS_QUEUE_URL)', outcome: made.changed ? 'updated' : existed ? 'exists' : 'created', detail, ...(made.warning ? { warning: made.warning } : {}) });
     } finally {
       client.destroy();
     }

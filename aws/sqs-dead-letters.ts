@@ -60,13 +60,14 @@ export class SqsDeadLetters<T> {
     }
   }
 
-  /** Take every dead letter out, oldest first, each after `use` succeeded with it: one listing for all. */
-  async takeAll(use: (letter: DeadLetter<T>) => Promise<void>): Promise<number> {
+  /** Take every dead letter `keep` wants out, oldest first, each after `use` succeeded with it: one listing for all. */
+  async takeAll(use: (letter: DeadLetter<T>) => Promise<void>, keep: (letter: DeadLetter<T>) => boolean = () => true): Promise<number> {
     const peeked = await this.peek();
     const order = new Map(oldestFirst(peeked.map((p) => p.letter)).map((letter, i) => [letter, i]));
     const taken: Peeked<T>[] = [];
     try {
       for (const each of [...peeked].sort((a, b) => order.get(a.letter)! - order.get(b.letter)!)) {
+        if (!keep(each.letter)) continue;
         await use(each.letter);
         // Removed as it goes: a replay cut short (a timeout) must not replay the same letters again.
         await this.remove([each]);

@@ -101,8 +101,8 @@ export class SqsQueue<T> implements JobQueue<T> {
   }
 
   /** Every dead letter back into the queue, oldest first, from one listing of the redrive queue. */
-  async replayAll(): Promise<number> {
-    return this.deadLetters_.takeAll((letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`));
+  async replayAll(keep?: (letter: DeadLetter<T>) => boolean): Promise<number> {
+    return this.deadLetters_.takeAll((letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`), keep);
   }
 
   async purge(): Promise<number> {
@@ -120,6 +120,11 @@ export class SqsQueue<T> implements JobQueue<T> {
       delayed: n(main, 'ApproximateNumberOfMessagesDelayed'),
       dead: n(dead, 'ApproximateNumberOfMessages') + n(dead, 'ApproximateNumberOfMessagesNotVisible'),
     };
+  }
+
+  /** The redrive policy's JSON, as SQS returns it (undefined without one): `parley check` reads its maxReceiveCount. */
+  async redrivePolicy(): Promise<string | undefined> {
+    return (await this.attributes(this.options.queueUrl, ['RedrivePolicy'])).RedrivePolicy;
   }
 
   async ping(): Promise<void> {
@@ -181,6 +186,8 @@ export class SqsQueue<T> implements JobQueue<T> {
       retry: this.options.retry,
       hide: (message, seconds) => this.changeVisibility(message, seconds),
       bury: async (message, letter, delivery) => {
+        // A body that is no parley envelope never reaches the handler (which logs every other bad job).
+        if (letter.attempts === 0) (worker.options.logger ?? this.options.logger)?.warn({ message: message.messageId, reason: letter.reason }, 'SQS message is not a parley job: dead-lettered without retries');
         await this.deadLetters_.add(letter, delivery);
         await this.deleteMessage(message);
       },

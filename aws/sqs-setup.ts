@@ -6,6 +6,30 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sqsSdk } from './sqs-sdk.js';
 
+/**
+ * The least redrive maxReceiveCount parley needs, and what setup sets. Every deferral (a rate
+ * limit's Retry-After, an open circuit) is one more receive, about one a second for up to
+ * AI_MAX_WAIT_MS (10 minutes): a lower count lets SQS dead-letter a message parley never gave up,
+ * with no apology.
+ */
+export const MIN_MAX_RECEIVE_COUNT = 1000;
+
+/** A warning when a queue's redrive policy (its JSON) lets SQS dead-letter messages parley is still working on. */
+export function receiveCountWarning(redrivePolicy: string | undefined, queueUrl: string): string | undefined {
+  if (!redrivePolicy) return undefined;
+  let count: number;
+  try {
+    count = Number((JSON.parse(redrivePolicy) as { maxReceiveCount?: unknown }).maxReceiveCount);
+  } catch {
+    return undefined; // not parley's to judge: SQS accepted it
+  }
+  if (!Number.isFinite(count) || count >= MIN_MAX_RECEIVE_COUNT) return undefined;
+  return (
+    `its redrive maxReceiveCount is ${count}, below the ${MIN_MAX_RECEIVE_COUNT} parley needs: every deferral (a rate limit, an open circuit) is one more receive, so SQS would dead-letter messages parley is still waiting on, with no apology. ` +
+    `Fix: set maxReceiveCount to ${MIN_MAX_RECEIVE_COUNT} in the redrive policy where the queue is defined (serverless.yml, CloudFormation, Terraform), or with aws sqs set-queue-attributes --queue-url ${queueUrl} (RedrivePolicy)`
+  );
+}
+
 export interface SqsQueuesOptions {
   /** The queue's name; `.fifo` is added when missing, and `-dlq.fifo` names its dead letters. */
   name: string;
@@ -25,6 +49,8 @@ export interface SqsQueues {
   changed?: string;
   /** What differs on a queue that was already there and is left as it is. */
   differs?: string;
+  /** What on a queue that was already there will hurt parley (a low maxReceiveCount), with the fix. */
+  warning?: string;
 }
 
 /**
@@ -38,7 +64,7 @@ export async function createSqsQueues(client: SQSClient, options: SqsQueuesOptio
   const fifo = { FifoQueue: 'true', MessageRetentionPeriod: String(14 * 24 * 3600) };
   const deadLetterQueueUrl = (await createOrFind(client, `${base}-dlq.fifo`, fifo)).url;
   const { Attributes } = await client.send(new sdk.GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
-  const redrive = JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: options.maxReceiveCount ?? 1000 });
+  const redrive = JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: options.maxReceiveCount ?? MIN_MAX_RECEIVE_COUNT });
   const main = await createOrFind(client, `${base}.fifo`, { ...fifo, VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 900), RedrivePolicy: redrive });
   if (!main.otherAttributes) return { queueUrl: main.url, deadLetterQueueUrl };
   const existing = (await client.send(new sdk.GetQueueAttributesCommand({ QueueUrl: main.url, AttributeNames: ['RedrivePolicy'] }))).Attributes ?? {};
@@ -48,7 +74,8 @@ export async function createSqsQueues(client: SQSClient, options: SqsQueuesOptio
   }
   const target = (JSON.parse(existing.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
   const differs = target === Attributes!.QueueArn ? 'its own attributes are left as they are' : `its redrive policy sends dead letters to ${target}, which parley uses; ${base}-dlq.fifo is unused (delete it, or point the redrive policy at it)`;
-  return { queueUrl: main.url, deadLetterQueueUrl, differs };
+  const warning = receiveCountWarning(existing.RedrivePolicy, main.url);
+  return { queueUrl: main.url, deadLetterQueueUrl, differs, ...(warning ? { warning } : {}) };
 }
 
 /** CreateQueue, or the URL of the queue of that name when it exists with other attributes. */

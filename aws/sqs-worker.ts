@@ -3,7 +3,7 @@
  * worker (the same processJob as `parley worker`); the answer lists the messages that must stay
  * in the queue (ReportBatchItemFailures), so one bad message never re-runs its batch.
  */
-import { ConfigError, type Bot } from '../src/index.js';
+import { ConfigError, sqsUnwired, type Bot } from '../src/index.js';
 import type { SqsBatchResponse, SqsEvent } from './lambda-events.js';
 import { SqsQueue } from './sqs-queue.js';
 
@@ -20,7 +20,9 @@ const REPLY_ALLOWANCE_MS = 10_000;
 /** Answer the queued messages Lambda hands over. The bot's queue must be an SqsQueue. */
 export function sqsWorker(bot: Bot): SqsWorkerHandler {
   const queue = bot.queue;
-  if (!(queue instanceof SqsQueue)) throw new ConfigError('sqsWorker(bot) needs a bot whose queue is on SQS: createBot({ queue: sqsQueueFromConfig(config) }) or set SQS_QUEUE_URL');
+  if (!(queue instanceof SqsQueue)) {
+    throw new ConfigError(`sqsWorker(bot) needs a bot whose queue is on SQS. ${sqsUnwired(bot.config, 'elsewhere') ?? 'Set SQS_QUEUE_URL and build the bot with createBot({ config, queue: sqsQueueFromConfig(config) })'}`);
+  }
   queue.drivenByLambda();
   // A message started must be able to finish before the function's timeout: the AI's deadline and a reply.
   const needsMs = bot.config.ai.deadlineMs + REPLY_ALLOWANCE_MS;

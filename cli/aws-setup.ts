@@ -23,5 +23,6 @@ export async function awsSetup(config: Config): Promise<number> {
 }
 
 function line(step: SetupStep): string {
-  return `${step.outcome === 'exists' ? 'exists ' : step.outcome}  ${step.kind} ${step.name}: ${step.purpose}${step.detail ? `; ${step.detail}` : ''}`;
+  const warning = step.warning ? `\nwarn     ${step.kind} ${step.name}: ${step.warning}` : '';
+  return `${step.outcome === 'exists' ? 'exists ' : step.outcome}  ${step.kind} ${step.name}: ${step.purpose}${step.detail ? `; ${step.detail}` : ''}${warning}`;
 }

@@ -2,6 +2,7 @@ import { dynamoDbFromConfig, sqsQueueFromConfig, storeTableName } from '../aws/i
 import { CLI_CLIENT } from '../aws/deadlines.js';
 import { createDynamoDbClient } from '../aws/dynamodb-sdk.js';
 import { createSqsClient } from '../aws/sqs-sdk.js';
+import { receiveCountWarning } from '../aws/sqs-setup.js';
 import { ConfigError, MissingDependencyError, type Config } from '../src/index.js';
 
 export type CheckLine = { ok: boolean | 'warn'; what: string; detail: string };
@@ -57,7 +58,9 @@ export async function checkSqs(config: Config): Promise<CheckLine[]> {
   try {
     await queue.ping();
     const counts = await queue.counts();
-    return [{ ok: true, what, detail: `${config.sqsQueueUrl} reached; ${counts.waiting} waiting, ${counts.dead} dead letters` }];
+    const reached = `${config.sqsQueueUrl} reached; ${counts.waiting} waiting, ${counts.dead} dead letters`;
+    const warning = receiveCountWarning(await queue.redrivePolicy(), config.sqsQueueUrl);
+    return [warning ? { ok: 'warn', what, detail: `${reached}; but ${warning}` } : { ok: true, what, detail: reached }];
   } catch (error) {
     const e = error as Error;
     // Reached, but without a redrive policy: jobs run, dead letters have nowhere to go.

@@ -1,5 +1,5 @@
 import { sqsQueueFromConfig } from '../aws/index.js';
-import { BullQueue, replayEvery, type Config, type JobData, type JobQueue } from '../src/index.js';
+import { BullQueue, isReplayable, replayEvery, type Config, type JobData, type JobQueue } from '../src/index.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
@@ -35,10 +35,14 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
           return 2;
         }
         if (!all && !letters.some((l) => l.id === id)) return notFound(id);
-        const ids = all ? letters.map((l) => l.id) : [id!];
-        const replayed = all ? await replayEvery(queue) : Number(await queue.replay(ids[0]!));
-        console.log(`replayed ${replayed} of ${ids.length}`);
-        return replayed >= ids.length ? 0 : 1;
+        const chosen = all ? letters : letters.filter((l) => l.id === id);
+        // A letter that is not a parley job would only fail the same way again: it stays, and is named.
+        const skipped = chosen.filter((l) => !isReplayable(l));
+        for (const l of skipped) console.error(`not replayed: ${l.id} is not a parley job (${l.reason}); read it with parley dlq show ${l.id}, drop it with parley dlq purge`);
+        const ids = chosen.filter(isReplayable).map((l) => l.id);
+        const replayed = all ? await replayEvery(queue, isReplayable) : ids.length > 0 ? Number(await queue.replay(ids[0]!)) : 0;
+        console.log(`replayed ${replayed} of ${ids.length}${skipped.length > 0 ? `; skipped ${skipped.length} that ${skipped.length === 1 ? 'is' : 'are'} not a parley job` : ''}`);
+        return replayed >= ids.length && skipped.length === 0 ? 0 : 1;
       }
       case 'purge':
         console.log(`purged ${await queue.purge()} dead letters`);

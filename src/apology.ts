@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
 import { recordApology } from './exchange-log.js';
+import { invalidJob, jobPlatform } from './job-check.js';
 import type { InboundMessage, Reply } from './message.js';
 import type { Job } from './queue/index.js';
 import { postReply } from './replies.js';
@@ -18,6 +19,12 @@ const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer tha
  */
 export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: string): Promise<void> {
   const data = job.data;
+  if (invalidJob(data)) {
+    // Not a parley job: no conversation to apologise to (processJob logged it when it ran).
+    deps.metrics.deadLettered.inc({ platform: jobPlatform(data), reason });
+    deps.logger.warn({ job: job.id, reason }, 'job data is not a parley job: given up by the queue');
+    return;
+  }
   const conversation = data.type === 'notice' ? data.conversation : data.message.conversation;
   deps.metrics.deadLettered.inc({ platform: conversation.platform, reason });
   const logger = deps.logger.child({ job: job.id, platform: conversation.platform, conversation: conversation.id });

@@ -29,6 +29,7 @@ import type { DeadLetter, JobQueue } from './queue/index.js';
 import { abandonJob } from './apology.js';
 import type { Store } from './store/index.js';
 import { createBackends } from './backends.js';
+import { unusedAwsSettings } from './aws-wiring.js';
 import { processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
 import { forgetter } from './forget.js';
@@ -114,6 +115,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const store = options.store ?? backends.store();
   const workerStore = options.store ?? backends.workerStore();
   const queue = options.queue ?? backends.queue();
+  for (const unused of unusedAwsSettings(config, { queue: options.queue !== undefined, store: options.store !== undefined })) logger.warn(unused);
   const conversationLog: ConversationLog = options.conversationLog ?? backends.conversationLog();
   const ops = createOps({ config, tally: options.tally ?? backends.tally, store: workerStore, readStore: store, queue, conversationLog: options.conversationLog ?? backends.consoleConversationLog(), metrics, logger, circuit: () => ai.circuit });
   const ai = createBotAi(config, backends, metrics, logger, ops, options.ai);

@@ -24,6 +24,8 @@ export { loadConfig, parseEnv, schemas, variables, DEFAULT_CONVERSATION_LOG_TABL
 export { MemoryStore, RedisStore, type Store } from './store/index.js';
 export { MemoryQueue, BullQueue, retryDelayMs, errorText, oldestFirst, replayEvery, type JobQueue, type DeadLetter, type Job, type NewJob, type JobHandler, type ProcessOptions, type QueueCounts, type RetryOptions } from './queue/index.js';
 export type { JobData } from './jobs.js';
+export { isReplayable } from './job-check.js';
+export { sqsUnwired } from './aws-wiring.js';
 export type { Tally } from './ops/tally.js';
 export { createMemoryLimiter, type Limiter } from './limit/index.js';
 export { createAiClient, NoProviderAiClient, AiError, type AiErrorKind, type AiClient, type AiRequest, type AiResult } from './ai/index.js';

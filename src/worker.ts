@@ -22,6 +22,7 @@ import { apologiseOnce } from './apology.js';
 import type { Store } from './store/index.js';
 import { isDeferral } from './queue/index.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
+import { invalidJob, jobPlatform } from './job-check.js';
 
 export interface WorkerDeps {
   settings: HandlerSettings;
@@ -70,14 +71,21 @@ const ADAPTER_GRACE_MS = 1000;
 export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<void> {
   // A wait never ends a message by itself: only AI_MAX_WAIT_MS does (waitOrGiveUp turns it permanent).
   const final = (error: unknown) => error instanceof PermanentError || (!isDeferral(error) && job.attempt >= job.maxAttempts);
+  const platform = jobPlatform(job.data);
+  const invalid = invalidJob(job.data);
+  if (invalid) {
+    // Poison whatever the queue: it would fail the same way on every attempt, with nothing to apologise to.
+    deps.logger.error({ job: job.id, group: job.group, problem: invalid }, 'job data is not a parley job: dead-lettered without retries (invalid_job)');
+    deps.metrics.deadLettered.inc({ platform, reason: 'invalid_job' });
+    throw new PermanentError(`the job's data is not a parley job: ${invalid}`, 'invalid_job');
+  }
   try {
     await handleJob(deps, job, final);
   } catch (error) {
+    // answerMessage logs a message's failure; a notice's is logged here, so no failure goes unsaid on any queue.
+    if (job.data.type === 'notice') deps.logger.warn({ err: error, job: job.id, platform, attempt: job.attempt, final: final(error) }, 'notice could not be posted');
     // The queue buries the job now (the same rule as its own): counted for /metrics, the console's minutes and the dead-letter alert.
-    if (final(error)) {
-      const platform = job.data.type === 'notice' ? job.data.conversation.platform : job.data.message.platform;
-      deps.metrics.deadLettered.inc({ platform, reason: error instanceof PermanentError ? error.reason : 'attempts_exhausted' });
-    }
+    if (final(error)) deps.metrics.deadLettered.inc({ platform, reason: error instanceof PermanentError ? error.reason : 'attempts_exhausted' });
     throw error;
   }
 }

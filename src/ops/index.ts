@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { consoleRoutes } from '../console/routes.js';
 import type { ConversationLog } from '../conversation-log.js';
 import type { JobData } from '../jobs.js';
+import { isReplayable } from '../job-check.js';
 import type { Metrics } from '../observe/index.js';
 import { replayEvery, type JobQueue } from '../queue/index.js';
 import type { Store } from '../store/index.js';
@@ -72,7 +73,7 @@ export function createOps({ config, tally, store, readStore, queue, conversation
     counts: () => queue.counts(),
     breakers: () => breakers.summary(),
     conversationLog,
-    deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), replayAll: () => replayEvery(queue), purge: () => queue.purge() },
+    deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), replayAll: () => replayEvery(queue, isReplayable), purge: () => queue.purge() },
     logger: logger.child({ component: 'console' }),
     ping: () => readStore.ping(),
     closing: closing.signal,

@@ -64,11 +64,14 @@ export function oldestFirst<T>(letters: DeadLetter<T>[]): DeadLetter<T>[] {
   return letters.sort((a, b) => (a.failedAt < b.failedAt ? -1 : a.failedAt > b.failedAt ? 1 : 0));
 }
 
-/** Replay every dead letter of a queue, oldest first: in one pass where the queue has one (`replayAll`). */
-export async function replayEvery<T>(queue: Pick<JobQueue<T>, 'deadLetters' | 'replay' | 'replayAll'>): Promise<number> {
-  if (queue.replayAll) return queue.replayAll();
+/**
+ * Replay every dead letter of a queue, oldest first: in one pass where the queue has one (`replayAll`).
+ * `keep`: which letters to replay (default all); the others stay in the dead letters.
+ */
+export async function replayEvery<T>(queue: Pick<JobQueue<T>, 'deadLetters' | 'replay' | 'replayAll'>, keep: (letter: DeadLetter<T>) => boolean = () => true): Promise<number> {
+  if (queue.replayAll) return queue.replayAll(keep);
   let replayed = 0;
-  for (const letter of await queue.deadLetters()) if (await queue.replay(letter.id)) replayed++;
+  for (const letter of await queue.deadLetters()) if (keep(letter) && (await queue.replay(letter.id))) replayed++;
   return replayed;
 }
 
@@ -105,7 +108,7 @@ export interface JobQueue<T> {
   /** Oldest failure first (see `oldestFirst`): replaying them in this order keeps each conversation's order. */
   deadLetters(): Promise<DeadLetter<T>[]>;
   /** Replay every dead letter, oldest first; for a queue whose listing is costly (SQS), in one pass. Absent: one `replay` each. */
-  replayAll?(): Promise<number>;
+  replayAll?(keep?: (letter: DeadLetter<T>) => boolean): Promise<number>;
   /** Record a failure that happened outside a worker (direct mode), so it can be replayed. */
   addDeadLetter(letter: DeadLetter<T>): Promise<void>;
   /** Move a dead letter back into the queue with fresh attempts; false when there is no such id. */

@@ -114,6 +114,19 @@ describe('parley aws setup (moto)', () => {
     expect(reached.out).toMatch(/^ok {4}SQS queue: \S+\/checked-queue\.fifo reached; 0 waiting, 0 dead letters$/m);
   }, 60_000);
 
+  it('with a FIFO queue made elsewhere whose redrive maxReceiveCount is 5: setup and check warn (not fail), naming the fix', async () => {
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'low-receives-dlq.fifo', Attributes: { FifoQueue: 'true' } }));
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const made = await sqs.send(new CreateQueueCommand({ QueueName: 'low-receives.fifo', Attributes: { FifoQueue: 'true', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 5 }) } }));
+    const env = { SQS_QUEUE_URL: made.QueueUrl! };
+    const setup = await awsSetup(env);
+    expect(setup.code, setup.out).toBe(0);
+    expect(setup.out).toMatch(/^warn {5}queue \S+\/low-receives\.fifo: its redrive maxReceiveCount is 5, below the 1000 parley needs.*Fix: set maxReceiveCount to 1000/m);
+    const checked = await parley(['check'], env);
+    expect(checked.code, checked.out).toBe(0);
+    expect(checked.out).toMatch(/^warn {2}SQS queue: \S+\/low-receives\.fifo reached; .*maxReceiveCount is 5, below the 1000 parley needs.*Fix: set maxReceiveCount to 1000/m);
+  }, 60_000);
+
   it('with CONVERSATION_LOG_TABLE only: that table and nothing else', async () => {
     const run = added(() => awsSetup({ CONVERSATION_LOG_TABLE: 'support_log' }));
     expect(await run).toEqual({ tables: ['support_log'], queues: [] });
