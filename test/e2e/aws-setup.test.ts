@@ -205,7 +205,7 @@ describe('parley aws setup (moto)', () => {
     }
   }, 60_000);
 
-  it('with REDIS_URL as well: the dedupe claim is a Redis key (the BullMQ queue takes it in its one script), the history in <prefix>-store', async () => {
+  it('with REDIS_URL as well: the history in <prefix>-store, and a web chat message\'s claim there too (taken step by step, so a refused one gives it back), not in Redis', async () => {
     expect((await awsSetup({ DYNAMODB_TABLE_PREFIX: 'both' })).code).toBe(0);
     const prefix = `aws-both-${Date.now().toString(36)}`;
     const redis = new Redis('redis://127.0.0.1:6379');
@@ -217,8 +217,8 @@ describe('parley aws setup (moto)', () => {
       const documents = DynamoDBDocumentClient.from(dynamo);
       const storeKeys = async () => ((await documents.send(new ScanCommand({ TableName: 'both-store' }))).Items ?? []).map((item) => String(item.key));
       await until(async () => (await storeKeys()).some((key) => key.includes('history') && key.includes('both-1')), 'the history in both-store', 15_000);
-      expect((await storeKeys()).filter((key) => key.includes(':seen:'))).toEqual([]);
-      expect((await redis.keys(`${prefix}*`)).filter((key) => key.includes('seen:'))).not.toEqual([]);
+      expect((await storeKeys()).filter((key) => key.includes(':seen:'))).not.toEqual([]);
+      expect((await redis.keys(`${prefix}*`)).filter((key) => key.includes('seen:'))).toEqual([]);
     } finally {
       await server.stop();
       await ai.close();
