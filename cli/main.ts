@@ -4,8 +4,8 @@
  * optional .env file in the working directory.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, MissingDependencyError, type Config } from '../src/index.js';
+import { readArgs } from './args.js';
 import { adapterConfigErrors, joinConfigErrors } from './adapters.js';
 import { awsSetup } from './aws-setup.js';
 import { check } from './check.js';
@@ -34,23 +34,12 @@ const usage = `usage: parley <command>
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'no-worker': { type: 'boolean' },
-      concurrency: { type: 'string' },
-      all: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      dm: { type: 'boolean' },
-      retry: { type: 'string' },
-      url: { type: 'string' },
-      from: { type: 'string' },
-      conversation: { type: 'string' },
-      channel: { type: 'string' },
-      user: { type: 'string' },
-    },
-  });
+  const args = readArgs(argv, usage);
+  if ('refused' in args) {
+    console.error(args.refused);
+    return 2;
+  }
+  const { positionals, values } = args;
   const [command] = positionals;
   if (values.help || !command) {
     console.log(usage);

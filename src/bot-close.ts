@@ -44,6 +44,8 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
     result = await Promise.race([orderly, late]);
   } finally {
     clearTimeout(timer);
+    // The queue's own connections too: its orderly close may still be waiting on them.
+    if (!result) parts.queue.drop?.();
     await parts.drop();
   }
   if (result) return result;

@@ -20,6 +20,7 @@ import { asBotMiddleware, type BotMiddleware } from './http/node.js';
 export type { BotMiddleware };
 import { listen } from './http/server.js';
 import { closeWithin } from './bot-close.js';
+import { checkedAdapters } from './bot-adapters.js';
 import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
@@ -108,6 +109,7 @@ export interface Bot {
 
 /** Create a bot; every part defaults from configuration to its in-memory implementation. */
 export function createBot(options: BotOptions = {}): Bot {
+  const adapters = checkedAdapters(options.adapters);
   const config = resolveConfig(options.config, options.env ?? process.env);
   const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   const metrics = createMetrics({ defaultMetrics: true });
@@ -120,7 +122,6 @@ export function createBot(options: BotOptions = {}): Bot {
   const ops = createOps({ config, tally: options.tally ?? backends.tally, store: workerStore, readStore: store, queue, conversationLog: options.conversationLog ?? backends.consoleConversationLog(), metrics, logger, circuit: () => ai.circuit });
   const ai = createBotAi(config, backends, metrics, logger, ops, options.ai);
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
-  const adapters = [...(options.adapters ?? [])];
   const history = new ConversationHistory(workerStore, config.history);
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
 

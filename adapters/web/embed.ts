@@ -222,10 +222,21 @@ export function embedRoutes(options: EmbedOptions): Route[] {
     routes.unshift({
       method: 'GET',
       path: '/',
-      handle: (request) => serve(request, 'page', { ...pageHeaders("'none'"), 'x-frame-options': 'DENY' }),
+      handle: (request) =>
+        request.url.pathname.endsWith('/') ? serve(request, 'page', { ...pageHeaders("'none'"), 'x-frame-options': 'DENY' }) : Promise.resolve(toSlash(request)),
     });
   }
   return routes;
+}
+
+/**
+ * The page's links are relative (`web/assets/chat.css`): they work below any mount prefix, but only
+ * from `/bot/`; from `/bot` a browser looks for `/web/assets/…`. So `/bot` redirects to `/bot/`,
+ * as static file servers do, keeping the query.
+ */
+function toSlash(request: HttpRequest): HttpResponse {
+  const path = `${request.url.pathname}/`.replace(/^\/+/, '/'); // never `//host`: a path on this server
+  return { status: 308, headers: { location: `${path}${request.url.search}`, 'cache-control': 'no-cache' } };
 }
 
 /** Read every file now, so a missing one (a broken build) fails the adapter's start, not a visitor. */

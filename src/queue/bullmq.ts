@@ -12,6 +12,7 @@ import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 import { BullDeadLetters, type Stored } from './bullmq-dead-letters.js';
 import { removeFinished } from './bullmq-forget.js';
+import { dropAll } from './bullmq-drop.js';
 import { BullLine } from './bullmq-line.js';
 import { withoutEvictionWarning } from './bullmq-eviction-warning.js';
 import { IntakeDoor, IntakePump } from './intake.js';
@@ -289,6 +290,9 @@ export class BullQueue<T> implements JobQueue<T> {
     this.opened.producer.disconnect();
     return { unfinished: counts ? counts.active : 0 };
   }
+
+  /** Past close()'s deadline: every connection and timer at once (bullmq-drop.ts). */
+  readonly drop = (): void => dropAll({ door: this.door, pump: this.pump, worker: this.worker, queues: [this.lookup, this.opened?.queue], connections: [this.workerConnection, this.opened?.producer] });
 
   private key(name: string): string {
     return `${this.prefix}:${this.name}:${name}`;

@@ -124,6 +124,11 @@ export interface JobQueue<T> {
   ping(): Promise<void>;
   /** Stop taking jobs, let the running (and, in memory, the waiting) ones finish until the deadline. */
   close(deadlineMs: number): Promise<{ unfinished: number }>;
+  /**
+   * After close() missed its deadline (Redis unreachable): drop every connection and timer at once,
+   * without waiting for an answer, so nothing keeps the process alive.
+   */
+  drop?(): void;
 }
 
 export interface RetryOptions {

@@ -120,6 +120,16 @@ describe("Express: app.use('/bot', bot.middleware)", () => {
     expect((await fetch(`${base}/bot/web/assets/chat.js`)).status).toBe(200);
   });
 
+  it('redirects /bot to /bot/ (query kept), where the page\'s relative links resolve below the prefix', async () => {
+    const bare = await fetch(`${base}/bot?lang=en`, { redirect: 'manual' });
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get('location')).toBe('/bot/?lang=en');
+    const page = await fetch(new URL(bare.headers.get('location')!, base));
+    expect(page.status).toBe(200);
+    const css = /href="([^"]+\.css)"/.exec(await page.text())![1]!;
+    expect((await fetch(new URL(css, page.url))).status).toBe(200);
+  });
+
   it('takes a signed Slack event at /bot/slack/events and posts the answer', async () => {
     slack.reset();
     const res = await postSlack(`${base}/bot/slack/events`, appMention({ text: '<@UBOT> prefixed mention' }));
@@ -216,6 +226,17 @@ describe('PUBLIC_URL with a path', () => {
     const bodies = twilioApi.bodies().join('\n');
     expect(bodies).toContain('kept');
     expect(bodies).toContain('stripped');
+  });
+
+  it('redirects the page at PUBLIC_URL\'s path to the path with a slash, in a fetch handler and behind a proxy', async () => {
+    const bare = await bot.fetch(new Request('http://internal/parley'));
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get('location')).toBe('/parley/');
+    expect((await bot.fetch(new Request('http://internal/parley/'))).status).toBe(200);
+    // A proxy that keeps the prefix passes /parley on; one that strips it passes `/`: the page.
+    const kept = await fetch(`${base}/parley`, { redirect: 'manual' });
+    expect([kept.status, kept.headers.get('location')]).toEqual([308, '/parley/']);
+    expect((await fetch(`${base}/`)).status).toBe(200);
   });
 
   it('routes the whole URL a fetch handler gets (Next.js, Hono), and health either way', async () => {

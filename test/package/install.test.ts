@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { until } from '../helpers/until.js';
@@ -36,14 +36,28 @@ const PLATFORMS_ENV = {
   INTERCOM_ADMIN_ID: '1234',
 };
 
-/** The README section developers copy from: its install command and its snippet, verbatim. */
-function readmeEmbedding(): { install: string; fileName: string; snippet: string } {
+/**
+ * The README section developers copy from: its install command, the commands that stand in for it
+ * until parley is on the registry (npm pack, then npm install of the tarball), and its snippet.
+ */
+function readmeEmbedding(): { install: string; fromTarball: string; fileName: string; snippet: string } {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const section = readme.split('\n## Embedding parley in your app\n')[1]?.split('\n## ')[0] ?? '';
   const blocks = [...section.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)];
   const install = blocks[0]?.[1] === 'sh' ? (blocks[0][2] ?? '') : '';
+  const fromTarball = blocks[1]?.[1] === 'sh' ? (blocks[1][2] ?? '') : '';
   const snippet = blocks.find((b) => b[1] === 'js')?.[2] ?? '';
-  return { install, fileName: /^\/\/ (\S+\.mjs)/.exec(snippet)?.[1] ?? 'missing-file-name.mjs', snippet };
+  return { install, fromTarball, fileName: /^\/\/ (\S+\.mjs)/.exec(snippet)?.[1] ?? 'missing-file-name.mjs', snippet };
+}
+
+/** The README's `npm install /path/to/parley-….tgz`, pointed at the tarball `npm pack` wrote. */
+function readmeTarballInstall(tarball: string): string[] {
+  const { fromTarball } = readmeEmbedding();
+  const [pack, install] = fromTarball.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim());
+  expect(pack).toBe('npm pack');
+  // The file the README names is the one npm pack writes: parley-<version>.tgz.
+  expect(install).toBe(`npm install /path/to/${basename(tarball)}`);
+  return install!.split(' ').slice(2).map((arg) => arg.replace('/path/to', dirname(tarball)));
 }
 
 let tarball: string;
@@ -56,7 +70,8 @@ beforeAll(async () => {
   ai = await startFakeOpenAi();
   ({ tarball, files: packed } = await packParley());
   [webOnly, full] = await Promise.all([
-    createProject('web-only', [tarball]),
+    // As the README says to, until parley is on the registry.
+    createProject('web-only', readmeTarballInstall(tarball)),
     createProject('full', [tarball, ...SDKS, ...AWS_SDKS, 'typescript@5.9', '@types/node@20']),
   ]);
 }, 300_000);
@@ -101,7 +116,7 @@ describe('a web-only app (parley alone)', () => {
 
   it("runs the README's embedding snippet verbatim and answers a web chat message over HTTP (ESM)", async () => {
     const { install, fileName, snippet } = readmeEmbedding();
-    expect(install).toMatch(/^npm install parley\b/); // the tarball stands in for the registry here
+    expect(install).toMatch(/^npm install parley\b/); // the tarball stands in for the registry here (see beforeAll)
     await writeFile(join(webOnly, fileName), snippet);
     const app = await startIn(webOnly, 'node', [fileName], { PORT: '0', OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test' }, /port: (\d+)/);
     try {
