@@ -16,7 +16,19 @@ export function checkedAdapters(given: unknown): Adapter[] {
       throw new ConfigError(`createBot: \`adapters[${index}]\` is ${describe(adapter)}, not an adapter (an object with \`platform\`, \`path\` and \`receive()\`, as webChat() or slackAdapter(…) returns).`);
     }
   });
-  return [...(given as Adapter[])];
+  const adapters = [...(given as Adapter[])];
+  // Replies find their adapter by platform, and requests by path: a second one would never be reached.
+  for (const field of ['platform', 'path'] as const) {
+    const first = new Map<string, number>();
+    adapters.forEach((adapter, index) => {
+      const earlier = first.get(adapter[field]);
+      if (earlier !== undefined) {
+        throw new ConfigError(`createBot: \`adapters[${earlier}]\` and \`adapters[${index}]\` share the ${field} ${JSON.stringify(adapter[field])}; give each platform one adapter.`);
+      }
+      first.set(adapter[field], index);
+    });
+  }
+  return adapters;
 }
 
 function isAdapter(value: unknown): value is Adapter {

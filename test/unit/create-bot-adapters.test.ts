@@ -36,6 +36,11 @@ describe('createBot({ adapters }) checks what it is given', () => {
     expect(message).toContain('not an adapter');
   });
 
+  it('two adapters for one platform: names both (replies find their adapter by platform, so one would never answer)', () => {
+    const { message } = refused([webChat(), webChat()]);
+    expect(message).toContain('`adapters[0]` and `adapters[1]` share the platform "web"');
+  });
+
   it('still takes an array of adapters, or none', async () => {
     for (const adapters of [[webChat()], [], undefined]) await createBot({ adapters, env: { LOG_LEVEL: 'silent' } }).close();
   });
