@@ -13,7 +13,7 @@
  *   GET  /console/api/conversations        ?platform&user&text&sort=recent|wait|cost&limit → { conversations: ConversationSummary[], searchable }
  *   GET  /console/api/conversations/<id>   { conversationId, entries: ConversationEntry[] }
  *   GET  /console/api/dead-letters         { deadLetters: DeadLetterView[] }
- *   POST /console/api/dead-letters/<id>/replay   → { replayed: true } | 404
+ *   POST /console/api/dead-letters/<id>/replay   → { replayed: true } | 404 | 409 not_a_job
  *   POST /console/api/dead-letters/replay-all    → { replayed: n }
  *   POST /console/api/dead-letters/purge   body {"confirm":"purge"} → { purged: n } (400 without it)
  *   GET  /console/api/budgets              BudgetsView

@@ -21,7 +21,7 @@ export interface ConsoleDeps extends ViewDeps {
   /** TRUST_PROXY: the sign-in throttle counts the forwarded client's address, not the proxy's. */
   trustProxy?: TrustProxy;
   conversationLog: ConversationLog;
-  deadLetters: { list(): Promise<DeadLetter<JobData>[]>; replay(id: string): Promise<boolean>; replayAll(): Promise<number>; purge(): Promise<number> };
+  deadLetters: { list(): Promise<DeadLetter<JobData>[]>; replay(id: string): Promise<boolean | 'not_a_job'>; replayAll(): Promise<number>; purge(): Promise<number> };
   logger: Logger;
   /** The store's ping, on a connection that fails fast in an outage: it names why a read failed. */
   ping(): Promise<void>;
@@ -115,7 +115,9 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
     if (replay) {
       const id = decoded(replay[1]!);
       if (id === undefined) return badId();
-      if (!(await deps.deadLetters.replay(id))) return jsonError(404, 'not_found', `No dead letter ${id}.`);
+      const replayed = await deps.deadLetters.replay(id);
+      if (replayed === 'not_a_job') return jsonError(409, 'not_a_job', `Dead letter ${id} is not a parley job: replayed, it would only fail again. Read it, then purge it.`);
+      if (!replayed) return jsonError(404, 'not_found', `No dead letter ${id}.`);
       deps.logger.info({ deadLetter: id }, 'dead letter replayed from the console');
       return json(200, { replayed: true });
     }

@@ -73,7 +73,7 @@ export function createOps({ config, tally, store, readStore, queue, conversation
     counts: () => queue.counts(),
     breakers: () => breakers.summary(),
     conversationLog,
-    deadLetters: { list: () => queue.deadLetters(), replay: (id) => queue.replay(id), replayAll: () => replayEvery(queue, isReplayable), purge: () => queue.purge() },
+    deadLetters: { list: () => queue.deadLetters(), replay: (id) => replayOne(queue, id), replayAll: () => replayEvery(queue, isReplayable), purge: () => queue.purge() },
     logger: logger.child({ component: 'console' }),
     ping: () => readStore.ping(),
     closing: closing.signal,
@@ -98,4 +98,11 @@ export function createOps({ config, tally, store, readStore, queue, conversation
       await alerts.settled();
     },
   };
+}
+
+/** One letter, unless it is not a parley job: replayed, it would only fail the same way again. */
+async function replayOne(queue: JobQueue<JobData>, id: string): Promise<boolean | 'not_a_job'> {
+  const letter = (await queue.deadLetters()).find((l) => l.id === id);
+  if (letter && !isReplayable(letter)) return 'not_a_job';
+  return queue.replay(id);
 }

@@ -54,6 +54,20 @@ describe('a job whose data is not a parley job is poison on every queue', () => 
     await bot.queue.purge();
   });
 
+  it('the console will not replay it: 409 not_a_job, and the letter stays', async () => {
+    const admin = 'a'.repeat(32);
+    const { bot } = botWith({ ADMIN_TOKEN: admin });
+    await bot.start();
+    await bot.queue.add({ id: 'x2', group: 'g3', data: BAD });
+    await until(() => bot.queue.deadLetters().then((l) => l.length > 0), 'the dead letter', 10_000);
+    const res = await bot.fetch(
+      new Request('http://127.0.0.1/console/api/dead-letters/x2/replay', { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{}' }),
+    );
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ error: { code: 'not_a_job' } });
+    expect((await bot.queue.deadLetters()).map((l) => l.id)).toEqual(['x2']);
+  });
+
   it('SQS: dead-lettered on the first worker run, not left in batchItemFailures, with a log line', async () => {
     const { queueUrl } = await freshQueues(client, 1);
     const env = { SQS_QUEUE_URL: queueUrl };
