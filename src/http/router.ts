@@ -33,7 +33,8 @@ type Target =
   | { kind: 'route'; adapter: Adapter; route: Route }
   | { kind: 'own'; route: Route }
   | { kind: 'health' | 'ready' | 'metrics' }
-  | { kind: 'wrong_method'; allow: string; adapter?: Adapter };
+  /** `webhook`: the path is the adapter's webhook (counted as one received, and refused). */
+  | { kind: 'wrong_method'; allow: string; adapter?: Adapter; webhook?: boolean };
 
 export interface Router {
   /** Whether parley answers this path (otherwise an embedding app's next handler does). */
@@ -77,6 +78,7 @@ export function createRouter(deps: RouterDeps): Router {
     if (operational) return method === 'GET' || method === 'HEAD' ? { kind: operational } : { kind: 'wrong_method', allow: 'GET' };
     let allowed: string | undefined;
     let allowedBy: Adapter | undefined;
+    let webhook = false;
     for (const route of routes) {
       if (!routeMatches(route, path)) continue;
       if (route.method === method || (route.method === 'GET' && method === 'HEAD')) return { kind: 'own', route };
@@ -87,6 +89,7 @@ export function createRouter(deps: RouterDeps): Router {
         if (method === 'POST') return { kind: 'webhook', adapter };
         allowed = 'POST';
         allowedBy = adapter;
+        webhook = true;
       }
       for (const route of adapter.routes ?? []) {
         if (!routeMatches(route, path)) continue;
@@ -96,7 +99,7 @@ export function createRouter(deps: RouterDeps): Router {
       }
     }
     if (!allowed) return undefined;
-    return allowedBy ? { kind: 'wrong_method', allow: allowed, adapter: allowedBy } : { kind: 'wrong_method', allow: allowed };
+    return allowedBy ? { kind: 'wrong_method', allow: allowed, adapter: allowedBy, ...(webhook ? { webhook } : {}) } : { kind: 'wrong_method', allow: allowed };
   }
 
   async function dispatch(target: Target, request: HttpRequest): Promise<HttpResponse> {
@@ -111,8 +114,15 @@ export function createRouter(deps: RouterDeps): Router {
       }
       case 'metrics':
         return { status: 200, headers: { 'content-type': deps.metrics.registry.contentType }, body: await deps.metrics.registry.metrics() };
-      case 'wrong_method':
-        return jsonError(405, 'method_not_allowed', `Use ${target.allow} on this path.`, { allow: target.allow });
+      case 'wrong_method': {
+        const message = `Use ${target.allow} on this path.`;
+        if (target.webhook && target.adapter) {
+          // A webhook sent with the wrong method is one received and one refused, as a 415 is.
+          countReceived(target.adapter.platform);
+          logRefusal(deps, target.adapter.platform, new HttpError(405, 'method_not_allowed', message), request.remoteAddress);
+        }
+        return jsonError(405, 'method_not_allowed', message, { allow: target.allow });
+      }
       case 'route':
       case 'own':
         return target.route.handle(request);

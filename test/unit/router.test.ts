@@ -173,6 +173,9 @@ describe('methods and paths', () => {
     expect(response.headers.get('allow')).toBe('POST');
     expect((await errorBody(response)).code).toBe('method_not_allowed');
     expect(h.adapter.received).toHaveLength(0);
+    // A webhook, counted as the README says: one received, one refused (as a 415 is).
+    expect(await counter(h.metrics, 'webhooksReceived', { platform: 'test' })).toBe(1);
+    expect(await counter(h.metrics, 'webhooksRejected', { platform: 'test', reason: 'method_not_allowed' })).toBe(1);
   });
 
   it('answers POST on an operational route with 405 and Allow: GET', async () => {
@@ -190,6 +193,8 @@ describe('methods and paths', () => {
     const api = await fetch(`${h.base}/test/api/thing`);
     expect(api.status).toBe(405);
     expect(api.headers.get('allow')).toBe('POST');
+    // Not the webhook: no webhook counted.
+    expect(await counter(h.metrics, 'webhooksReceived', { platform: 'test' })).toBe(0);
   });
 
   it('serves adapter routes: exact GET (and HEAD) and POST under a prefix with its body', async () => {
