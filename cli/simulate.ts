@@ -69,8 +69,10 @@ async function botUserId(token: string | undefined, apiUrl: string): Promise<str
   // With OAuth (many workspaces) there is no one bot token to ask.
   if (!token) return 'U0PARLEYBOT';
   try {
-    const { WebClient } = slackWebApi('parley simulate slack');
-    const result = await new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, timeout: 3000 }).auth.test();
+    const { WebClient, LogLevel } = slackWebApi('parley simulate slack');
+    // Quiet: a Slack it cannot reach only means the placeholder (the README says to share SLACK_API_URL).
+    const client = new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, timeout: 3000, logLevel: LogLevel.ERROR });
+    const result = await client.auth.test();
     return result.user_id ?? 'U0PARLEYBOT';
   } catch {
     return 'U0PARLEYBOT';

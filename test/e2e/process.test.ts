@@ -124,6 +124,14 @@ describe('the parley process', () => {
     expect(out.stderr).toContain('--retry');
   });
 
+  it('parley simulate slack with a Slack it cannot reach: no SDK warning on stderr, only what it says itself', async () => {
+    child = parley(['simulate', 'slack', 'hi', '--url', 'http://127.0.0.1:1/slack/events'], { SLACK_BOT_TOKEN: 'xoxb-local', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: 'http://127.0.0.1:1/api/' });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(1);
+    expect(out.stderr).toContain('could not reach');
+    expect(out.stderr).not.toMatch(/WARN|http request failed/);
+  });
+
   it('parley check never prints credentials in OPENAI_BASE_URL', async () => {
     child = parley(['check'], { OPENAI_BASE_URL: 'http://someone:S3cretPassw0rd@127.0.0.1:1/v1' });
     const { out, exited } = collect(child);
