@@ -16,7 +16,7 @@ export class ConsoleAuth {
 
   /** Whether the request carries a valid session cookie or the bearer token. */
   allows(request: HttpRequest): boolean {
-    const bearer = request.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+    const bearer = bearerOf(request);
     if (bearer !== undefined) return this.isToken(bearer);
     const session = readCookie(request.headers.cookie, SESSION_COOKIE);
     return session !== undefined && this.isSession(session);
@@ -46,6 +46,11 @@ export class ConsoleAuth {
   private sign(issued: string): string {
     return hmac('sha256', this.adminToken, `parley-console-session:${issued}`).toString('base64url');
   }
+}
+
+/** The token in `Authorization: Bearer …`, if the request sends one. */
+export function bearerOf(request: HttpRequest): string | undefined {
+  return request.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
 }
 
 function serialise(value: string, maxAgeSeconds: number, request: HttpRequest): string {

@@ -11,7 +11,7 @@ import { json, jsonError } from '../http/responses.js';
 import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
 import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
-import { ConsoleAuth } from './auth.js';
+import { bearerOf, ConsoleAuth } from './auth.js';
 import { outageOf, withTimeout } from './outage.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
@@ -70,7 +70,7 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
     if (waitMs !== undefined) {
       deps.logger.warn({ client }, 'too many failed console sign-ins from this address');
       const page = await signInPage(429, 'Too many failed sign-in attempts from this address: wait a minute.', publicPathOf(request, '/console'));
-      return { ...page, headers: { ...page.headers, 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) } };
+      return { ...page, headers: { ...page.headers, 'retry-after': retryAfter(waitMs) } };
     }
     return signIn(auth, request, deps.logger, client, () => signIns.failed(addressKey(client)));
   }
@@ -79,6 +79,11 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
   // The sign-in form's answer stays at /console/login: reloading or bookmarking it lands on the console.
   if ((path === '/console/login' || path === '/console/logout') && !post) return { status: 303, headers: { location: home } };
   if (path.startsWith('/console/assets/') && !post) return asset(path.slice('/console/assets/'.length));
+  const guarded = (path === '/console' && !post) || path.startsWith('/console/api/');
+  if (guarded && bearerOf(request) !== undefined) {
+    const refused = bearerRefused(deps, request, auth, signIns, path);
+    if (refused) return refused;
+  }
   if (path === '/console' && !post) return auth.allows(request) ? page('app.html', home) : signInPage(200, '', home);
   if (!path.startsWith('/console/api/')) return jsonError(404, 'not_found', `Nothing is served at ${path}.`);
   if (!auth.allows(request)) return jsonError(401, 'sign_in_required', 'Sign in at /console, or send ADMIN_TOKEN as a bearer token.');
@@ -191,6 +196,29 @@ function signIn(auth: ConsoleAuth, request: HttpRequest, logger: Logger, client:
   }
   logger.info({ client }, 'console sign-in');
   return { status: 303, headers: { location: publicPathOf(request, '/console'), 'set-cookie': auth.signIn(request) } };
+}
+
+/**
+ * A bearer token is a sign-in by script: a wrong one counts against the address as a wrong form
+ * sign-in does (else the API is a way round the throttle), and past the limit every bearer token
+ * from that address is refused before it is looked at, the right one too. Sessions are not.
+ */
+function bearerRefused(deps: ConsoleDeps, request: HttpRequest, auth: ConsoleAuth, signIns: SignInThrottle, path: string): HttpResponse | undefined {
+  const client = clientAddress(request, deps.trustProxy ?? false);
+  const waitMs = signIns.refusedFor(addressKey(client));
+  if (waitMs !== undefined) {
+    deps.logger.warn({ client, path }, 'too many failed console sign-ins from this address: bearer token refused');
+    return jsonError(429, 'too_many_attempts', 'Too many wrong tokens from this address: wait a minute.', { 'retry-after': retryAfter(waitMs) });
+  }
+  if (!auth.isToken(bearerOf(request)!)) {
+    signIns.failed(addressKey(client));
+    deps.logger.warn({ client, path }, 'console bearer token refused: wrong token');
+  }
+  return undefined;
+}
+
+function retryAfter(waitMs: number): string {
+  return String(Math.max(1, Math.ceil(waitMs / 1000)));
 }
 
 async function signInPage(status: number, error: string, home: string): Promise<HttpResponse> {

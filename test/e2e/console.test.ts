@@ -597,15 +597,15 @@ describe('sign-in attempts', () => {
     const ai = await startFakeOpenAi();
     const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN });
     try {
-      await signIn(web.url); // a sign-in that succeeds does not count
+      const cookie = await signIn(web.url); // a sign-in that succeeds does not count
       for (let i = 0; i < 10; i++) expect((await fetch(`${web.url}/console/login`, form(`wrong-token-${i}-padding`))).status).toBe(401);
       const refused = await fetch(`${web.url}/console/login`, form(TOKEN));
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(refused.headers.get('set-cookie')).toBeNull();
       expect(await refused.text()).toContain('Too many failed sign-in attempts');
-      // A session already given keeps working: only signing in is throttled.
-      expect((await fetch(`${web.url}/console/api/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      // A session already given keeps working: only signing in (form or bearer token) is throttled.
+      expect((await fetch(`${web.url}/console/api/overview`, { headers: { cookie } })).status).toBe(200);
     } finally {
       await web.close();
       await ai.close();
