@@ -20,7 +20,8 @@ export async function check(config: Config): Promise<number> {
   // Side by side: each fails within seconds on an endpoint that never answers, not one after the other.
   const [dynamo, sqs] = await Promise.all([checkDynamoDb(config), checkSqs(config)]);
   lines.push(...dynamo, ...sqs);
-  lines.push(await checkAi(config));
+  const [ai, aiFallback] = await Promise.all([checkAi(config), checkAiFallback(config)]);
+  lines.push(ai, ...(aiFallback ? [aiFallback] : []));
   lines.push(adapters);
   for (const line of lines) {
     const mark = line.ok === true ? 'ok  ' : line.ok === 'warn' ? 'warn' : 'FAIL';
@@ -59,20 +60,53 @@ function volatileStateLines(config: Config, adapters: Adapter[]): Line[] {
  */
 export async function checkAi(config: Config): Promise<Line> {
   const { apiKey, baseURL, model } = config.ai;
+  return checkProvider({ fallback: false, variable: 'OPENAI_API_KEY', apiKey, baseURL, model });
+}
+
+/**
+ * With OPENAI_FALLBACK_MODEL set, the fallback is reached the same way: its base URL (default
+ * OPENAI_BASE_URL) with each of its keys (default OPENAI_API_KEY's), a refused one named by its
+ * number under the variable that holds it. Undefined without a fallback.
+ */
+export async function checkAiFallback(config: Config): Promise<Line | undefined> {
+  const { fallback } = config.ai;
+  if (!fallback) return undefined;
+  // As the bot's alerts name it: the fallback's keys are OPENAI_API_KEY's unless OPENAI_FALLBACK_API_KEY names others.
+  const variable = fallback.apiKey === config.ai.apiKey ? 'OPENAI_API_KEY' : 'OPENAI_FALLBACK_API_KEY';
+  return checkProvider({ fallback: true, variable, apiKey: fallback.apiKey, baseURL: fallback.baseURL, model: fallback.model });
+}
+
+interface Provider {
+  fallback: boolean;
+  /** The variable holding the keys: a refused key is named by its number in it. */
+  variable: string;
+  apiKey: string | undefined;
+  baseURL: string | undefined;
+  model: string;
+}
+
+async function checkProvider({ fallback, variable, apiKey, baseURL, model }: Provider): Promise<Line> {
+  const what = fallback ? 'AI fallback provider' : 'AI provider';
   const keys = splitApiKeys(apiKey);
-  if (keys.length === 0 && !baseURL) return { ok: 'warn', what: 'AI provider', detail: 'none configured: replies quote the message back (set OPENAI_API_KEY or OPENAI_BASE_URL)' };
+  if (keys.length === 0 && !baseURL) {
+    // The primary may be left unset (replies quote the message back); a fallback model with nowhere to ask is a mistake.
+    return fallback
+      ? { ok: false, what, detail: `OPENAI_FALLBACK_MODEL ${model} has no provider: set OPENAI_FALLBACK_API_KEY or OPENAI_FALLBACK_BASE_URL` }
+      : { ok: 'warn', what, detail: 'none configured: replies quote the message back (set OPENAI_API_KEY or OPENAI_BASE_URL)' };
+  }
   // A user and password in the URL are credentials: never printed.
   const where = baseURL ? baseURL.replace(/\/\/[^/@]*@/, '//…@') : 'api.openai.com';
   const tries = await Promise.all((keys.length > 0 ? keys : ['not-needed']).map((key) => listModels(key, baseURL)));
-  const refusal = (i: number) => (keys.length > 0 ? `key #${i + 1} of ${keys.length} refused (401)` : 'refused without a key (401): set OPENAI_API_KEY');
+  const named = fallback ? `${variable} ` : '';
+  const refusal = (i: number) => (keys.length > 0 ? `${named}key #${i + 1} of ${keys.length} refused (401)` : `refused without a key (401): set ${variable}`);
   const refused = tries.flatMap((t, i) => (t === 'refused' ? [refusal(i)] : []));
   const models = tries.find((t): t is string[] => Array.isArray(t));
   const failed = tries.find((t): t is Error => t instanceof Error);
   const problems = [...refused, ...(failed ? [failed.message] : [])];
-  if (!models) return { ok: false, what: 'AI provider', detail: `${where}: ${problems.join('; ')}` };
+  if (!models) return { ok: false, what, detail: `${where}: ${problems.join('; ')}` };
   const known = models.includes(model) ? `model ${model} is available` : `reached; model ${model} is not in its list of ${models.length}`;
   const ok = problems.length === 0 && (models.includes(model) || models.length === 0) ? true : 'warn';
-  return { ok, what: 'AI provider', detail: [`${where}: ${known}`, ...problems].join('; ') };
+  return { ok, what, detail: [`${where}: ${known}`, ...problems].join('; ') };
 }
 
 async function listModels(apiKey: string, baseURL: string | undefined): Promise<string[] | 'refused' | Error> {

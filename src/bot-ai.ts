@@ -18,7 +18,7 @@ import type { Spend } from './ops/spend.js';
 import type { Alerts } from './ops/alerts.js';
 
 export function createBotAi(config: Config, backends: Backends, metrics: Metrics, logger: Logger, ops: { spend: Spend; alerts: Alerts }, given?: AiClient): AiClient {
-  const events = (variable: string) => withKeyAlerts(aiEvents(metrics), ops.alerts, variable);
+  const events = (variable: string) => withSpend(withKeyAlerts(aiEvents(metrics), ops.alerts, variable), ops.spend, logger);
   const callsPerMinute = backends.limiter('ai', config.limits.aiCallsPerMinute);
   // parley's own clients ask the limit inside, once a call is sure to reach the provider (not for a
   // cached answer, nor for one shared with an identical call in flight); a given client is wrapped.
@@ -38,7 +38,7 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
     const prompt = [config.ai.systemPrompt, ...request.history.map((turn) => turn.text), request.text].join('\n');
     return { model, costUsd: costOf(prices, model, estimateTokens(prompt), estimateTokens(shown)) };
   };
-  return new BudgetedAiClient(limited(primary), { spend, policy, notice, ...(cheaper ? { cheaper: limited(cheaper) } : {}), metrics, logger: logger.child({ component: 'budget' }), estimate });
+  return new BudgetedAiClient(limited(primary), { spend, policy, notice, ...(cheaper ? { cheaper: limited(cheaper) } : {}), metrics, logger: logger.child({ component: 'budget' }), estimate, spendFromEvents: !given });
 }
 
 /** The primary (answered by the fallback while it is down or throttling), and the fallback alone: the cheaper model for AI_BUDGET_POLICY=fallback. */
@@ -59,6 +59,22 @@ function withFallback(config: Config, backends: Backends, events: (keysVariable:
   // Its keys are OPENAI_API_KEY's unless OPENAI_FALLBACK_API_KEY names others: a refusal is told under the variable that holds the key.
   const standIn = client({ ...base, model: fallback.model, baseURL: fallback.baseURL, apiKey: fallback.apiKey }, 'ai-fallback', fallback.apiKey === config.ai.apiKey ? 'OPENAI_API_KEY' : 'OPENAI_FALLBACK_API_KEY');
   return { primary: new FallbackAiClient(primary, standIn, fallback.afterMs, logger.child({ component: 'ai' })), cheaper: standIn };
+}
+
+/**
+ * Every call the provider billed counts toward the budgets from the same event as the cost metric,
+ * so the two cannot drift: an empty answer (retried, yet billed) is spent as much as a reply.
+ */
+function withSpend(events: AiEvents, spend: Spend, logger: Logger): AiEvents {
+  return {
+    ...events,
+    onUsage(billed) {
+      events.onUsage?.(billed);
+      spend.record(billed.model, billed.tenant, billed.usage.costUsd).catch((error: unknown) => {
+        logger.warn({ err: error, component: 'budget' }, 'could not count the AI spend');
+      });
+    },
+  };
 }
 
 /** A key refused with a 401 raises an alert (once a day per key of `variable`): it was revoked or rotated without parley. */

@@ -93,7 +93,7 @@ export class OpenAiClient implements AiClient {
           const heartbeat = elsewhere.led ? this.keepClaim(key) : undefined;
           try {
             const { result, whole } = await this.resilient((attempt) => this.complete(request, attempt), flightSignal);
-            this.reportUsage(result);
+            this.reportUsage(result, request.tenant);
             // An empty, cut-off or filtered answer is given once, never served to the next asker.
             if (useCache && whole) await this.writeCache(key, result);
             return result;
@@ -123,7 +123,7 @@ export class OpenAiClient implements AiClient {
     );
     const { channel, signal } = openChannel(callOptions.signal);
     const work = this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal).then((value) => {
-      this.reportUsage(value);
+      this.reportUsage(value, request.tenant);
       return value;
     });
     return { chunks: channel, result: channel.settle(work) };
@@ -149,7 +149,7 @@ export class OpenAiClient implements AiClient {
     );
     const choice = response.choices[0];
     const content = choice?.message?.content;
-    const result = this.unlessEmpty(this.toResult(content || choice?.message?.refusal || '', response.model, response.usage), choice?.finish_reason);
+    const result = this.unlessEmpty(this.toResult(content || choice?.message?.refusal || '', response.model, response.usage), choice?.finish_reason, request.tenant);
     // Servers that say something else than "stop" at the end (eos_token, null) still end whole.
     return { result, whole: Boolean(content) && choice?.finish_reason !== 'length' && choice?.finish_reason !== 'content_filter' };
   }
@@ -187,7 +187,7 @@ export class OpenAiClient implements AiClient {
     }
     // The SDK ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
     attempt.signal.throwIfAborted();
-    return this.unlessEmpty(this.toResult(text, model, usage), finish);
+    return this.unlessEmpty(this.toResult(text, model, usage), finish, request.tenant);
   }
 
   private outputLimit() {
@@ -210,15 +210,16 @@ export class OpenAiClient implements AiClient {
   }
 
   /** The result, unless it has no text: then the attempt fails (kind `empty`), its tokens counted all the same. */
-  private unlessEmpty(result: AiResult, finishReason: string | null | undefined): AiResult {
+  private unlessEmpty(result: AiResult, finishReason: string | null | undefined, tenant: string | undefined): AiResult {
     const error = emptyAnswer(result.text, finishReason);
     if (!error) return result;
-    this.reportUsage(result);
+    this.reportUsage(result, tenant);
     throw error;
   }
 
-  private reportUsage(result: AiResult): void {
-    this.options.events?.onUsage?.({ model: result.model, usage: result.usage });
+  /** Every billed call, whatever became of it: the one source of the cost metric and of the budgets' spend. */
+  private reportUsage(result: AiResult, tenant: string | undefined): void {
+    this.options.events?.onUsage?.({ model: result.model, usage: result.usage, ...(tenant !== undefined ? { tenant } : {}) });
     this.log?.info({ model: result.model, ...result.usage }, 'AI usage');
   }
 

@@ -67,7 +67,8 @@ export interface AiEvents {
   /** Each HTTP attempt. */
   onCall?(e: { model: string; durationMs: number; ok: boolean; errorKind?: string }): void;
   onCache?(hit: boolean): void;
-  onUsage?(e: { model: string; usage: AiUsage }): void;
+  /** Each call the provider billed, answered or not (an empty answer is billed too): the cost metric and the budgets both count these. */
+  onUsage?(e: { model: string; usage: AiUsage; tenant?: string }): void;
   /** The provider refused a key (401); the call goes on at once with the next, if there is one. */
   onKeyRejected?(e: KeyRejection): void;
 }

@@ -22,6 +22,12 @@ export interface BudgetedAiOptions {
    * usage comes then, yet the tokens were billed. Absent: such a stream counts nothing.
    */
   estimate?(request: AiRequest, shownText: string, by: 'primary' | 'cheaper'): { model: string; costUsd: number };
+  /**
+   * The clients' usage events already record the spend (parley's own clients: every billed call,
+   * an empty answer's too, as the cost metric counts it): answers are then not counted again here.
+   * Default false: a client without events (an embedder's own) is counted by its answers.
+   */
+  spendFromEvents?: boolean;
 }
 
 type Choice = AiClient | 'notice';
@@ -113,6 +119,7 @@ export class BudgetedAiClient implements AiClient {
    * leaves with the reply's first writes instead of holding the reply up for a round trip.
    */
   private counted(request: AiRequest, result: AiResult): AiResult {
+    if (this.options.spendFromEvents) return result;
     this.options.spend.record(result.model, request.tenant, result.usage.costUsd).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not count the AI spend');
     });

@@ -124,3 +124,23 @@ describe('AI_BUDGET_POLICY=allow', () => {
     expect(JSON.parse(webhook.calls[0]!.raw)).toEqual({ text: expect.stringMatching(/^parley: the daily AI budget is spent \(100%\): \$[\d.]+ of \$[\d.]+ \(UTC day \d{4}-\d\d-\d\d\)\.$/) });
   });
 });
+
+describe('empty answers', () => {
+  it('are spent like replies: the budget, its alert and the console count them as the cost metric does', async () => {
+    // Content "" cut at the output limit, 1000 + 1000 tokens billed: $0.00075 a call, two calls a message.
+    const empty = { body: { id: 'chatcmpl-e', object: 'chat.completion', created: 0, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'length' }], usage: { prompt_tokens: 1000, completion_tokens: 1000, total_tokens: 2000 } } };
+    const ADMIN_TOKEN = 'empty-answers-admin-token-5c1e';
+    const { ai, webhook, web } = await start({ AI_BUDGET_USD_PER_DAY: '0.001', AI_BUDGET_NOTICE: NOTICE, JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100', ADMIN_TOKEN });
+    ai.script(() => empty);
+    await web.post('e1', 'one');
+    await until(() => ai.calls.length >= 2, 'both empty answers');
+    await until(() => webhook.calls.length > 0, 'the budget alert');
+    expect(await say(web, 'e2', 'two', 1)).toMatchObject({ kind: 'notice', text: NOTICE });
+    expect(ai.calls).toHaveLength(2);
+    expect(await metricsText(web)).toMatch(/^parley_ai_cost_usd_total\{model="gpt-4o-mini"\} 0\.0015$/m);
+    const console = await fetch(`${web.url}/console/api/budgets`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(((await console.json()) as { budgets: unknown[] }).budgets).toEqual([expect.objectContaining({ period: 'day', spentUsd: expect.closeTo(0.0015, 10), state: 'exceeded' })]);
+    await web.close();
+    expect(postedTexts(webhook)).toEqual([expect.stringMatching(/^parley: the daily AI budget is spent \(100%\): \$0\.0015 of \$0\.0010 /)]);
+  });
+});

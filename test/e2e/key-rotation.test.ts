@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { checkAi } from '../../cli/check.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { check, checkAi, checkAiFallback } from '../../cli/check.js';
 import { loadConfig } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { assistantReplies, startWebBot, testEnv, type WebBot } from '../helpers/web-bot.js';
@@ -48,5 +48,53 @@ describe('OPENAI_API_KEY with several keys, end to end', () => {
     expect(mixed).toEqual({ ok: 'warn', what: 'AI provider', detail: `${ai.url}: model gpt-4o-mini is available; key #1 of 2 refused (401)` });
     const none = await checkAi(loadConfig({ ...testEnv, OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'revoked-key-9876' }));
     expect(none).toEqual({ ok: false, what: 'AI provider', detail: `${ai.url}: key #1 of 1 refused (401)` });
+  });
+});
+
+describe('parley check and the fallback provider (OPENAI_FALLBACK_MODEL)', () => {
+  let primary: FakeOpenAi | undefined;
+  let fallback: FakeOpenAi | undefined;
+  afterEach(async () => {
+    await primary?.close();
+    await fallback?.close();
+    primary = fallback = undefined;
+  });
+
+  /** `parley check`'s exit code and printed lines. */
+  async function parleyCheck(env: Record<string, string>): Promise<{ code: number; printed: string[] }> {
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' ')));
+    try {
+      return { code: await check(loadConfig({ ...testEnv, ...env })), printed };
+    } finally {
+      log.mockRestore();
+    }
+  }
+
+  it("tries each of OPENAI_FALLBACK_API_KEY's keys at OPENAI_FALLBACK_BASE_URL: a refused one named by its number, all refused or unreachable a FAIL", async () => {
+    primary = await startFakeOpenAi(undefined, { ports: [6510, 6511, 6512] });
+    fallback = await startFakeOpenAi(undefined, { acceptKeys: ['sk-fbnew'], ports: [6520, 6521, 6522] });
+    const env = { OPENAI_API_KEY: 'sk-old', OPENAI_BASE_URL: primary.url, OPENAI_FALLBACK_MODEL: 'gpt-4o-mini', OPENAI_FALLBACK_BASE_URL: fallback.url };
+
+    const mixed = await parleyCheck({ ...env, OPENAI_FALLBACK_API_KEY: 'sk-fbold,sk-fbnew' });
+    expect(mixed.code).toBe(0);
+    expect(mixed.printed).toContain(`warn  AI fallback provider: ${fallback.url}: model gpt-4o-mini is available; OPENAI_FALLBACK_API_KEY key #1 of 2 refused (401)`);
+
+    const refused = await parleyCheck({ ...env, OPENAI_FALLBACK_API_KEY: 'sk-fbold,sk-fbolder' });
+    expect(refused.code).toBe(1);
+    expect(refused.printed).toContain(`FAIL  AI fallback provider: ${fallback.url}: OPENAI_FALLBACK_API_KEY key #1 of 2 refused (401); OPENAI_FALLBACK_API_KEY key #2 of 2 refused (401)`);
+    expect(refused.printed.join('\n')).not.toMatch(/fbold|fbolder|fbnew/);
+
+    // Without OPENAI_FALLBACK_API_KEY the fallback uses OPENAI_API_KEY's keys, and is told under that name.
+    const inherited = await checkAiFallback(loadConfig({ ...testEnv, ...env }));
+    expect(inherited).toEqual({ ok: false, what: 'AI fallback provider', detail: `${fallback.url}: OPENAI_API_KEY key #1 of 1 refused (401)` });
+    // Without OPENAI_FALLBACK_BASE_URL it is asked at OPENAI_BASE_URL.
+    const sameServer = await checkAiFallback(loadConfig({ ...testEnv, OPENAI_API_KEY: 'sk-old', OPENAI_BASE_URL: primary.url, OPENAI_FALLBACK_MODEL: 'gpt-4o-mini' }));
+    expect(sameServer).toEqual({ ok: true, what: 'AI fallback provider', detail: `${primary.url}: model gpt-4o-mini is available` });
+
+    const unreachable = await parleyCheck({ ...env, OPENAI_FALLBACK_BASE_URL: 'http://127.0.0.1:6599/v1', OPENAI_FALLBACK_API_KEY: 'sk-fbnew' });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.printed).toContainEqual(expect.stringMatching(/^FAIL {2}AI fallback provider: http:\/\/127\.0\.0\.1:6599\/v1: /));
+    expect(await checkAiFallback(loadConfig({ ...testEnv, OPENAI_API_KEY: 'sk-old' }))).toBeUndefined();
   });
 });
