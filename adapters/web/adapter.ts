@@ -110,7 +110,9 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
           throw new ConfigError(refused);
         }
         secret = randomBytes(32).toString('base64url');
-        context.logger.warn('web chat: WEB_SESSION_SECRET is not set, so visitor sessions are signed with a secret made up for this process (they end when it stops)');
+        // With a shared store (Redis, DynamoDB) other processes serve the same visitors: they would refuse these sessions.
+        const shared = context.store.volatile ? '' : '; other processes sharing this store (several `serve` behind one address) refuse them: set WEB_SESSION_SECRET, the same in every process';
+        context.logger.warn(`web chat: WEB_SESSION_SECRET is not set, so visitor sessions are signed with a secret made up for this process (they end when it stops${shared})`);
       }
       const signer = sessions(secret);
       state = {

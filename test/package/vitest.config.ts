@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     root: new URL('../..', import.meta.url).pathname,
     include: ['test/package/**/*.test.ts'],
-    testTimeout: 120_000,
+    testTimeout: 240_000, // the TypeScript consumers compile for over a minute on a busy 2-core machine
     hookTimeout: 300_000,
   },
 });
