@@ -11,6 +11,7 @@ import { awsSetup } from './aws-setup.js';
 import { check } from './check.js';
 import { dlq } from './dlq.js';
 import { serve } from './serve.js';
+import { ListenError } from './listen-error.js';
 import { worker } from './worker.js';
 import { metricsPortError } from './worker-metrics.js';
 import { simulateSlack } from './simulate.js';
@@ -129,6 +130,8 @@ main(process.argv.slice(2)).then(
     // both are the operator's to fix, so a sentence (with the install command), not a stack.
     if (error instanceof ConfigError) console.error(`parley: configuration error\n${error.message}`);
     else if (error instanceof MissingDependencyError) console.error(`parley: missing dependency\n${error.message}`);
+    // A busy PORT or a wrong HOST: one line to act on, not a stack.
+    else if (error instanceof ListenError) console.error(`parley serve: ${error.message}`);
     else console.error(error);
     process.exitCode = 1;
   },
