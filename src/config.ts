@@ -183,7 +183,7 @@ export function collect(table: Record<string, Variable>, env: Env): { values: Re
     if (raw === undefined) continue;
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) values[name] = parsed.data;
-    else problems.push(`${name}=${JSON.stringify(shown(name, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
+    else problems.push(`${name}=${JSON.stringify(shown(variable, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
   }
   return { values, problems };
 }
@@ -191,9 +191,12 @@ export function collect(table: Record<string, Variable>, env: Env): { values: Re
 /** Shared schemas for adapters' variables. */
 export const schemas = { integer, bool, url };
 
-/** Never echo a secret back, even an invalid one — nor the credentials inside a URL. */
-function shown(name: string, raw: string): string {
-  if (/KEY|TOKEN|SECRET|PASSWORD/.test(name)) return '<hidden>';
+/**
+ * Never echo a secret back, even an invalid one — nor the credentials inside a URL. Secrets are
+ * flagged, not guessed from the name: OPENAI_MAX_OUTPUT_TOKENS=0 is a count worth showing.
+ */
+function shown(variable: Variable, raw: string): string {
+  if (variable.secret) return '<hidden>';
   return raw.replace(/\/\/[^/@\s]*@/g, '//<hidden>@');
 }
 
