@@ -4,6 +4,7 @@
  */
 import { isLoopbackHost } from '../src/http/address.js';
 import { ConfigError, type Adapter, type Config } from '../src/index.js';
+import { collect, variables } from '../src/config.js';
 import { slackAdapter, slackConfigFromEnv } from '../adapters/slack/index.js';
 import { intercomAdapter, intercomConfigFromEnv } from '../adapters/intercom/index.js';
 import { whatsappAdapter, whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
@@ -16,19 +17,9 @@ import { webChat } from '../adapters/web/index.js';
  */
 export function adaptersFromConfig(config: Config): Adapter[] {
   const errors: ConfigError[] = [];
-  const loopback = isLoopbackHost(config.host);
-  // PUBLIC_URL says the chat is served to the internet (through a proxy), whatever HOST is.
-  const reachable = !loopback || Boolean(config.publicUrl);
-  // On by default where nobody else can reach it, or when a token or a session secret says it is meant to be reached.
-  const web = config.web.enabled ?? (!reachable || Boolean(config.web.token) || Boolean(config.web.sessionSecret));
-  if (web && reachable && !config.web.sessionSecret) {
-    const why = loopback ? `PUBLIC_URL=${config.publicUrl} says it is served to the internet` : `HOST=${config.host} is reachable from other machines`;
-    errors.push(
-      new ConfigError(
-        `WEB_SESSION_SECRET is required: the web chat is on and ${why}, so visitor sessions must be signed with a secret every process shares (and every restart keeps). Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)), or turn the web chat off with WEB_CHAT=false.`,
-      ),
-    );
-  }
+  const web = webChatOn(config);
+  const secret = webSessionSecretError(config);
+  if (secret) errors.push(secret);
   const configs = platformConfigs(config.env, errors);
   if (errors.length > 0) throw joinConfigErrors(errors);
   const adapters: Adapter[] = [];
@@ -40,11 +31,42 @@ export function adaptersFromConfig(config: Config): Adapter[] {
   return adapters;
 }
 
-/** What is wrong with the platforms' variables in `env`: for a core configuration error to list them too. */
+/**
+ * What is wrong with the adapters' variables in `env` (the platforms' and the web chat's session
+ * secret): for a core configuration error to list them too. Core variables that are themselves
+ * invalid are left out of the web chat's check (their own line names them).
+ */
 export function adapterConfigErrors(env: Record<string, string | undefined>): ConfigError[] {
-  const errors: ConfigError[] = [];
+  const { values } = collect(variables, env);
+  const web: WebSettings = {
+    host: typeof values.HOST === 'string' ? values.HOST : '127.0.0.1',
+    publicUrl: values.PUBLIC_URL as string | undefined,
+    web: { enabled: values.WEB_CHAT as boolean | undefined, token: values.WEB_TOKEN as string | undefined, sessionSecret: values.WEB_SESSION_SECRET as string | undefined },
+  };
+  const secret = env.WEB_SESSION_SECRET?.trim() && values.WEB_SESSION_SECRET === undefined ? undefined : webSessionSecretError(web);
+  const errors: ConfigError[] = secret ? [secret] : [];
   platformConfigs(env, errors);
   return errors;
+}
+
+type WebSettings = Pick<Config, 'host' | 'publicUrl'> & { web: Pick<Config['web'], 'enabled' | 'token' | 'sessionSecret'> };
+
+/** PUBLIC_URL says the chat is served to the internet (through a proxy), whatever HOST is. */
+function reachable(config: WebSettings): boolean {
+  return !isLoopbackHost(config.host) || Boolean(config.publicUrl);
+}
+
+/** On by default where nobody else can reach it, or when a token or a session secret says it is meant to be reached. */
+function webChatOn(config: WebSettings): boolean {
+  return config.web.enabled ?? (!reachable(config) || Boolean(config.web.token) || Boolean(config.web.sessionSecret));
+}
+
+function webSessionSecretError(config: WebSettings): ConfigError | undefined {
+  if (!webChatOn(config) || !reachable(config) || config.web.sessionSecret) return undefined;
+  const why = isLoopbackHost(config.host) ? `PUBLIC_URL=${config.publicUrl} says it is served to the internet` : `HOST=${config.host} is reachable from other machines`;
+  return new ConfigError(
+    `WEB_SESSION_SECRET is required: the web chat is on and ${why}, so visitor sessions must be signed with a secret every process shares (and every restart keeps). Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)), or turn the web chat off with WEB_CHAT=false.`,
+  );
 }
 
 /** The error messages, one after the other, as one ConfigError. */

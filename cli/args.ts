@@ -18,24 +18,44 @@ const options = {
   user: { type: 'string' },
 } as const;
 
-export type Parsed = ReturnType<typeof parse>;
+/** Each command's own options (--help goes with every one): another command's is refused, not ignored. */
+const commandOptions: Record<string, readonly (keyof typeof options)[]> = {
+  serve: ['no-worker'],
+  worker: ['concurrency'],
+  dlq: ['all'],
+  aws: [],
+  check: [],
+  'simulate slack': ['dm', 'retry', 'url', 'channel', 'user'],
+  'simulate intercom': ['conversation', 'url'],
+  'simulate whatsapp': ['from', 'url'],
+};
+
+export type Parsed = Omit<ReturnType<typeof parse>, 'tokens'>;
 
 function parse(argv: string[]) {
-  return parseArgs({ args: argv, allowPositionals: true, options });
+  return parseArgs({ args: argv, allowPositionals: true, options, tokens: true });
 }
 
-/** The parsed arguments, or the line to print (exit 2) for an option parseArgs refused. */
+/** The parsed arguments, or the line to print (exit 2) for an option parseArgs or the command refused. */
 export function readArgs(argv: string[], usage: string): Parsed | { refused: string } {
+  const command = argv.find((arg) => !arg.startsWith('-'));
+  const refuse = (problem: string) => ({ refused: `parley${command ? ` ${command}` : ''}: ${problem}\n\n${usageOf(command, usage)}` });
+  let parsed: ReturnType<typeof parse>;
   try {
-    return parse(argv);
+    parsed = parse(argv);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw error;
-    const command = argv.find((arg) => !arg.startsWith('-'));
     const option = /'(-[^' ]+)/.exec((error as Error).message)?.[1] ?? 'an option';
-    const problem = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${option}` : `${option} needs a value`;
-    return { refused: `parley${command ? ` ${command}` : ''}: ${problem}\n\n${usageOf(command, usage)}` };
+    return refuse(code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${option}` : `${option} needs a value`);
   }
+  const { tokens, ...args } = parsed;
+  const [first, second] = args.positionals;
+  // An unknown command (or simulate's unknown platform) gets its own usage line later.
+  const own = first === undefined ? [] : commandOptions[first === 'simulate' ? `simulate ${second}` : first];
+  if (own === undefined) return args;
+  const foreign = tokens.find((token) => token.kind === 'option' && token.name !== 'help' && !own.includes(token.name as keyof typeof options));
+  return foreign?.kind === 'option' ? refuse(`unknown option ${foreign.rawName}`) : args;
 }
 
 /** The command's own lines of the usage text (with their continuation lines), or all of it. */

@@ -3,14 +3,19 @@ import { ConfigError, ParleyError, type Adapter, type Config } from '../src/inde
 import { splitApiKeys } from '../src/ai/keys.js';
 import { openAiSdk } from '../src/ai/openai-sdk.js';
 import { adaptersFromConfig } from './adapters.js';
+import { metricsPortError } from './worker-metrics.js';
 import { checkDynamoDb, checkSqs, type CheckLine as Line } from './check-aws.js';
 import { ioredisPackage } from '../src/redis-packages.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
-export async function check(config: Config): Promise<number> {
+export async function check(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const adapters = adaptersLine(config);
   // A platform's variables are read when its adapter is built: a wrong one fails the configuration too.
-  const configuration: Line = adapters.ok === false && adapters.configError ? { ok: false, what: 'configuration', detail: "a platform's variables are not valid (see adapters below)" } : { ok: true, what: 'configuration', detail: 'every variable is valid' };
+  const platforms = adapters.ok === false && adapters.configError ? ["a platform's variables are not valid (see adapters below)"] : [];
+  // METRICS_PORT is read by `parley worker` only, after the rest: checked here so a worker does not refuse what check passed.
+  const metrics = metricsPortError(env.METRICS_PORT);
+  const problems = [...(metrics ? [metrics.message] : []), ...platforms];
+  const configuration: Line = problems.length > 0 ? { ok: false, what: 'configuration', detail: problems.join('; ') } : { ok: true, what: 'configuration', detail: 'every variable is valid' };
   const lines: Line[] = [configuration];
   const queue = config.sqsQueueUrl ? 'the queue on SQS' : 'the queue in memory';
   const store = config.dynamodb.tablePrefix ? 'the store on DynamoDB' : 'the store in memory';

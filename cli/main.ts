@@ -11,7 +11,9 @@ import { awsSetup } from './aws-setup.js';
 import { check } from './check.js';
 import { dlq } from './dlq.js';
 import { serve } from './serve.js';
+import { ListenError } from './listen-error.js';
 import { worker } from './worker.js';
+import { metricsPortError } from './worker-metrics.js';
 import { simulateSlack } from './simulate.js';
 import { simulateIntercom } from './simulate-intercom.js';
 import { simulateWhatsApp } from './simulate-whatsapp.js';
@@ -46,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = readConfig();
+  const config = readConfig(command);
   if (!config) return 1;
   switch (command) {
     case 'serve':
@@ -94,15 +96,29 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function readConfig(): Config | undefined {
+/**
+ * The configuration, or undefined once every wrong variable the command reads is printed: the
+ * core's, the platforms', the web chat's session secret and (for worker and check) METRICS_PORT,
+ * so one run names everything there is to fix.
+ */
+function readConfig(command: string): Config | undefined {
+  const errors: ConfigError[] = [];
+  let config: Config | undefined;
   try {
-    return loadConfig(process.env);
+    config = loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    // The platforms' variables too, so one run names everything there is to fix.
-    console.error(`parley: configuration error\n${joinConfigErrors([error, ...adapterConfigErrors(process.env)]).message}`);
-    return undefined;
+    errors.push(error);
   }
+  // serve and worker build the adapters right away; check reports them on its own lines.
+  if (errors.length > 0 || command === 'serve' || command === 'worker') errors.push(...adapterConfigErrors(process.env));
+  if (command === 'worker' || (command === 'check' && errors.length > 0)) {
+    const metrics = metricsPortError(process.env.METRICS_PORT);
+    if (metrics) errors.push(metrics);
+  }
+  if (errors.length === 0) return config;
+  console.error(`parley: configuration error\n${joinConfigErrors(errors).message}`);
+  return undefined;
 }
 
 main(process.argv.slice(2)).then(
@@ -114,6 +130,8 @@ main(process.argv.slice(2)).then(
     // both are the operator's to fix, so a sentence (with the install command), not a stack.
     if (error instanceof ConfigError) console.error(`parley: configuration error\n${error.message}`);
     else if (error instanceof MissingDependencyError) console.error(`parley: missing dependency\n${error.message}`);
+    // A busy PORT or a wrong HOST: one line to act on, not a stack.
+    else if (error instanceof ListenError) console.error(`parley serve: ${error.message}`);
     else console.error(error);
     process.exitCode = 1;
   },

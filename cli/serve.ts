@@ -5,13 +5,17 @@ import { dynamoDbFromConfig } from '../aws/index.js';
 import { adaptersFromConfig } from './adapters.js';
 import { queueOption } from './queue.js';
 import { closeOnSignals } from './shutdown.js';
+import { ListenError, listenProblem } from './listen-error.js';
 
 /** `parley serve`: the standalone server (ingress and, unless --no-worker, the worker). */
 export async function serve(config: Config, options: { worker: boolean }): Promise<void> {
   const bot = createBot({ config, adapters: adaptersFromConfig(config), worker: options.worker, ...queueOption(config), ...dynamoDbFromConfig(config) });
   // Before listening: a SIGTERM while the port opens still closes the bot.
   closeOnSignals(bot);
-  const server: Server = await bot.listen();
+  const server: Server = await bot.listen().catch((error: unknown) => {
+    const problem = listenProblem(error, config.port, config.host);
+    throw problem ? new ListenError(problem) : error;
+  });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   bot.logger.info({ url, mode: config.mode, adapters: bot.adapters.map((a) => a.platform), worker: options.worker }, `parley listening on ${url}`);

@@ -14,6 +14,17 @@ export function metricsPort(value: string | undefined): number | 'off' {
   return port;
 }
 
+/** What is wrong with METRICS_PORT, if anything: for the configuration check to list it with the rest. */
+export function metricsPortError(value: string | undefined): ConfigError | undefined {
+  try {
+    metricsPort(value);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+}
+
 const operational = /\/(?:healthz|readyz|metrics)$/;
 
 /**

@@ -87,6 +87,8 @@ export interface Variable {
   schema: z.ZodType;
   default?: string;
   fix: string;
+  /** A key, token, password or secret URL: its value is never echoed back, even an invalid one. */
+  secret?: boolean;
 }
 
 /** Every variable parley reads, in README order. */
@@ -109,7 +111,7 @@ export const variables = {
   CONVERSATION_LOG_TABLE: { schema: tableName.min(3), fix: 'set CONVERSATION_LOG_TABLE to the DynamoDB table for the conversation log, e.g. ai_conversations, or unset it' },
   QUEUE_LOCK_MS: { schema: integer(1000, 3_600_000), fix: 'set QUEUE_LOCK_MS to how long a dead worker holds a job before it is recovered, in milliseconds (default: AI_DEADLINE_MS + 30000)' },
   SQS_QUEUE_URL: { schema: url, fix: 'set SQS_QUEUE_URL to the FIFO queue\'s URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/parley.fifo (its redrive queue holds the dead letters), or unset it' },
-  OPENAI_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },
+  OPENAI_API_KEY: { secret: true, schema: z.string().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },
   OPENAI_BASE_URL: { schema: url, fix: 'set OPENAI_BASE_URL to an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1' },
   OPENAI_MODEL: { schema: z.string().min(1), default: 'gpt-4o-mini', fix: 'set OPENAI_MODEL to a model name, e.g. gpt-4o-mini' },
   OPENAI_MAX_OUTPUT_TOKENS: { schema: integer(1, 1_000_000), default: '1024', fix: 'set OPENAI_MAX_OUTPUT_TOKENS to a positive whole number, e.g. 1024' },
@@ -125,7 +127,7 @@ export const variables = {
   AI_MAX_WAIT_MS: { schema: integer(1000, 7 * 24 * 3_600_000), default: '600000', fix: 'set AI_MAX_WAIT_MS to how long a message may wait out rate limits or an outage before the apology, in milliseconds, e.g. 600000' },
   OPENAI_FALLBACK_MODEL: { schema: z.string().min(1), fix: 'set OPENAI_FALLBACK_MODEL to a model that answers while the primary is down or throttling, e.g. gpt-4o-mini, or unset it' },
   OPENAI_FALLBACK_BASE_URL: { schema: url, fix: 'set OPENAI_FALLBACK_BASE_URL to the fallback provider\'s OpenAI-compatible API base (default: OPENAI_BASE_URL)' },
-  OPENAI_FALLBACK_API_KEY: { schema: z.string().min(1), fix: 'set OPENAI_FALLBACK_API_KEY to the fallback provider\'s key (default: OPENAI_API_KEY)' },
+  OPENAI_FALLBACK_API_KEY: { secret: true, schema: z.string().min(1), fix: 'set OPENAI_FALLBACK_API_KEY to the fallback provider\'s key (default: OPENAI_API_KEY)' },
   AI_FALLBACK_AFTER_MS: { schema: integer(0, 3_600_000), default: '30000', fix: 'set AI_FALLBACK_AFTER_MS to how long the primary may throttle before the fallback answers, in milliseconds, e.g. 30000' },
   AI_VISION: { schema: bool, default: 'false', fix: 'set AI_VISION=true when OPENAI_MODEL reads images, so image attachments go to the model' },
   MEDIA_NOTICE: { schema: z.string().min(1), default: 'I can only read text messages for now.', fix: 'set MEDIA_NOTICE to the answer for a message with media and no text' },
@@ -145,19 +147,19 @@ export const variables = {
   BODY_LIMIT_BYTES: { schema: integer(1024, 100 * 1024 * 1024), default: String(1024 * 1024), fix: 'set BODY_LIMIT_BYTES to the largest webhook body in bytes, e.g. 1048576' },
   SHUTDOWN_TIMEOUT_MS: { schema: integer(0, 600_000), default: '25000', fix: 'set SHUTDOWN_TIMEOUT_MS to how long shutdown waits for running jobs, e.g. 25000' },
   WEB_CHAT: { schema: bool, fix: 'set WEB_CHAT=true to serve the web chat, false to turn it off' },
-  WEB_TOKEN: { schema: z.string().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
-  WEB_SESSION_SECRET: { schema: z.string().trim().min(32), fix: 'set WEB_SESSION_SECRET to a random secret of 32+ characters that signs visitor sessions, the same in every process, e.g. $(openssl rand -hex 32)' },
+  WEB_TOKEN: { secret: true, schema: z.string().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
+  WEB_SESSION_SECRET: { secret: true, schema: z.string().trim().min(32), fix: 'set WEB_SESSION_SECRET to a random secret of 32+ characters that signs visitor sessions, the same in every process, e.g. $(openssl rand -hex 32)' },
   WEB_ALLOWED_ORIGINS: { schema: origins, fix: 'set WEB_ALLOWED_ORIGINS to the sites that may embed the web chat, comma-separated origins (scheme, host and port; no wildcard, user name or path), e.g. https://www.example.com,https://shop.example.com' },
   WEB_SESSIONS_PER_IP_PER_MINUTE: { schema: integer(0, 1_000_000), default: '20', fix: 'set WEB_SESSIONS_PER_IP_PER_MINUTE to the visitor sessions one address may start per minute (0 = no limit)' },
   WEB_REQUESTS_PER_IP_PER_MINUTE: { schema: integer(0, 10_000_000), default: '120', fix: 'set WEB_REQUESTS_PER_IP_PER_MINUTE to the web chat requests one address may make per minute (0 = no limit)' },
-  ADMIN_TOKEN: { schema: z.string().trim().min(16), fix: 'set ADMIN_TOKEN to a random secret of 16+ characters to turn the operator console on at /console, e.g. $(openssl rand -hex 24), or unset it' },
+  ADMIN_TOKEN: { secret: true, schema: z.string().trim().min(16), fix: 'set ADMIN_TOKEN to a random secret of 16+ characters to turn the operator console on at /console, e.g. $(openssl rand -hex 24), or unset it' },
   AI_BUDGET_USD_PER_DAY: { schema: usd, fix: 'set AI_BUDGET_USD_PER_DAY to the most AI spend per UTC day in US dollars, e.g. 20, or unset it' },
   AI_BUDGET_USD_PER_MONTH: { schema: usd, fix: 'set AI_BUDGET_USD_PER_MONTH to the most AI spend per UTC month in US dollars, e.g. 400, or unset it' },
   AI_BUDGET_USD_PER_TENANT_PER_DAY: { schema: usd, fix: 'set AI_BUDGET_USD_PER_TENANT_PER_DAY to the most AI spend per tenant (workspace) per UTC day in US dollars, e.g. 2, or unset it' },
   AI_BUDGET_USD_PER_TENANT_PER_MONTH: { schema: usd, fix: 'set AI_BUDGET_USD_PER_TENANT_PER_MONTH to the most AI spend per tenant (workspace) per UTC month in US dollars, e.g. 40, or unset it' },
   AI_BUDGET_POLICY: { schema: z.enum(['notice', 'fallback', 'allow']), default: 'notice', fix: 'set AI_BUDGET_POLICY to notice (a polite notice instead of the AI), fallback (OPENAI_FALLBACK_MODEL answers) or allow (an alert only)' },
   AI_BUDGET_NOTICE: { schema: z.string().min(1), default: "I've reached my usage limit for now. Please try again later.", fix: 'set AI_BUDGET_NOTICE to what the bot says instead of answering once a budget is spent' },
-  ALERT_WEBHOOK_URL: { schema: url, fix: 'set ALERT_WEBHOOK_URL to a Slack incoming webhook (or any URL taking {"text": ...} JSON), or unset it to only log alerts' },
+  ALERT_WEBHOOK_URL: { secret: true, schema: url, fix: 'set ALERT_WEBHOOK_URL to a Slack incoming webhook (or any URL taking {"text": ...} JSON), or unset it to only log alerts' },
   ALERT_DLQ_COUNT: { schema: integer(1, 1_000_000), default: '10', fix: 'set ALERT_DLQ_COUNT to the dead letters within ALERT_DLQ_MINUTES that raise an alert, e.g. 10' },
   ALERT_DLQ_MINUTES: { schema: integer(1, 1440), default: '15', fix: 'set ALERT_DLQ_MINUTES to the window in minutes for ALERT_DLQ_COUNT, e.g. 15' },
   ALERT_BREAKER_OPEN_SECONDS: { schema: integer(1, 86_400), default: '120', fix: 'set ALERT_BREAKER_OPEN_SECONDS to how long the AI circuit may stay open before an alert, e.g. 120' },

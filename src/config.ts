@@ -106,7 +106,12 @@ export { ConfigError } from './errors.js';
 
 /** Read and validate the configuration; throws ConfigError with one line per bad variable. */
 export function loadConfig(env: Env = process.env): Config {
-  return buildConfig(parseVariables(env), env);
+  const { values, problems } = collect(variables, env);
+  // Checks across variables run beside the others: one bad value must not hide another.
+  const policy = fallbackPolicyProblem(values.AI_BUDGET_POLICY, values.OPENAI_FALLBACK_MODEL);
+  if (policy) problems.push(policy);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return buildConfig(values as Values, env);
 }
 
 /**
@@ -143,10 +148,14 @@ export function buildConfig(values: Values, env: Env): Config {
 }
 
 function fallbackPolicyNeedsModel<P extends BudgetConfig['policy']>(policy: P, fallbackModel: string | undefined): P {
-  if (policy === 'fallback' && !fallbackModel) {
-    throw new ConfigError('AI_BUDGET_POLICY="fallback" needs a cheaper model to fall back to. Fix: set OPENAI_FALLBACK_MODEL (e.g. gpt-4o-mini), or set AI_BUDGET_POLICY to notice or allow.');
-  }
+  const problem = fallbackPolicyProblem(policy, fallbackModel);
+  if (problem) throw new ConfigError(problem);
   return policy;
+}
+
+function fallbackPolicyProblem(policy: unknown, fallbackModel: unknown): string | undefined {
+  if (policy !== 'fallback' || fallbackModel) return undefined;
+  return 'AI_BUDGET_POLICY="fallback" needs a cheaper model to fall back to. Fix: set OPENAI_FALLBACK_MODEL (e.g. gpt-4o-mini), or set AI_BUDGET_POLICY to notice or allow.';
 }
 
 /** The environment's value for every variable (its default when unset). */
@@ -159,6 +168,13 @@ export function parseVariables(env: Env): Values {
  * ConfigError with one line per bad variable: its name, the problem and the fix.
  */
 export function parseEnv<T extends Record<string, Variable>>(table: T, env: Env): { [K in keyof T]: z.output<T[K]['schema']> | undefined } {
+  const { values, problems } = collect(table, env);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return values as { [K in keyof T]: z.output<T[K]['schema']> | undefined };
+}
+
+/** The values that parse, and one line per variable that does not (left out of `values`). */
+export function collect(table: Record<string, Variable>, env: Env): { values: Record<string, unknown>; problems: string[] } {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, variable] of Object.entries(table) as [string, Variable][]) {
@@ -167,18 +183,20 @@ export function parseEnv<T extends Record<string, Variable>>(table: T, env: Env)
     if (raw === undefined) continue;
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) values[name] = parsed.data;
-    else problems.push(`${name}=${JSON.stringify(shown(name, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
+    else problems.push(`${name}=${JSON.stringify(shown(variable, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
   }
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return values as { [K in keyof T]: z.output<T[K]['schema']> | undefined };
+  return { values, problems };
 }
 
 /** Shared schemas for adapters' variables. */
 export const schemas = { integer, bool, url };
 
-/** Never echo a secret back, even an invalid one — nor the credentials inside a URL. */
-function shown(name: string, raw: string): string {
-  if (/KEY|TOKEN|SECRET|PASSWORD/.test(name)) return '<hidden>';
+/**
+ * Never echo a secret back, even an invalid one — nor the credentials inside a URL. Secrets are
+ * flagged, not guessed from the name: OPENAI_MAX_OUTPUT_TOKENS=0 is a count worth showing.
+ */
+function shown(variable: Variable, raw: string): string {
+  if (variable.secret) return '<hidden>';
   return raw.replace(/\/\/[^/@\s]*@/g, '//<hidden>@');
 }
 

@@ -8,8 +8,8 @@ const numericId = (what: string) => z.string().trim().regex(/^\d+$/, `expected a
 
 /** Intercom's variables; the adapter is on when the access token and the client secret are set. */
 export const intercomVariables = {
-  INTERCOM_ACCESS_TOKEN: { schema: z.string().trim().min(8), fix: 'set INTERCOM_ACCESS_TOKEN to the Access Token from your app\'s "Authentication" page in the Intercom Developer Hub' },
-  INTERCOM_CLIENT_SECRET: { schema: z.string().trim().min(8), fix: 'set INTERCOM_CLIENT_SECRET to the Client Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
+  INTERCOM_ACCESS_TOKEN: { secret: true, schema: z.string().trim().min(8), fix: 'set INTERCOM_ACCESS_TOKEN to the Access Token from your app\'s "Authentication" page in the Intercom Developer Hub' },
+  INTERCOM_CLIENT_SECRET: { secret: true, schema: z.string().trim().min(8), fix: 'set INTERCOM_CLIENT_SECRET to the Client Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
   INTERCOM_ADMIN_ID: { schema: numericId('admin'), fix: 'set INTERCOM_ADMIN_ID to the numeric id of the teammate the bot replies as, or unset it to use the token\'s own admin' },
   INTERCOM_API_URL: { schema: schemas.url, fix: 'set INTERCOM_API_URL to an Intercom API base (a proxy or a test fake), e.g. https://api.intercom.io, or unset it' },
   INTERCOM_REGION: { schema: z.string().trim().toLowerCase().pipe(z.enum(['us', 'eu', 'au'])), default: 'us', fix: 'set INTERCOM_REGION to the region your workspace is hosted in: us, eu or au' },

@@ -11,7 +11,7 @@ const whatsappNumber = z
 /** Twilio's variables; the adapter is on when the account SID and the auth token are set. */
 export const whatsappVariables = {
   TWILIO_ACCOUNT_SID: { schema: z.string().trim().regex(/^AC[0-9a-fA-F]{32}$/, 'expected an Account SID: AC followed by 32 hex digits'), fix: 'set TWILIO_ACCOUNT_SID to the Account SID (AC…) shown on your Twilio Console dashboard' },
-  TWILIO_AUTH_TOKEN: { schema: z.string().min(8), fix: 'set TWILIO_AUTH_TOKEN to the Auth Token from your Twilio Console dashboard (several, comma-separated, while rotating; the first is used to send)' },
+  TWILIO_AUTH_TOKEN: { secret: true, schema: z.string().min(8), fix: 'set TWILIO_AUTH_TOKEN to the Auth Token from your Twilio Console dashboard (several, comma-separated, while rotating; the first is used to send)' },
   TWILIO_WHATSAPP_FROM: { schema: whatsappNumber, fix: 'set TWILIO_WHATSAPP_FROM to your WhatsApp sender, e.g. whatsapp:+14155238886 (the sandbox number)' },
   TWILIO_MESSAGING_SERVICE_SID: { schema: z.string().trim().regex(/^MG[0-9a-fA-F]{32}$/, 'expected a Messaging Service SID: MG followed by 32 hex digits'), fix: 'set TWILIO_MESSAGING_SERVICE_SID to a Messaging Service (MG…) with a WhatsApp sender, or unset it' },
   TWILIO_API_URL: { schema: schemas.url, default: 'https://api.twilio.com', fix: 'set TWILIO_API_URL to the base URL replacing https://api.twilio.com (a proxy or a local fake), or unset it' },

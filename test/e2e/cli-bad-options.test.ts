@@ -21,6 +21,11 @@ describe('parley with a mistyped option', () => {
   it.each([
     { args: ['serve', '--no-workers'], line: 'parley serve: unknown option --no-workers', usage: 'usage: parley serve [--no-worker]' },
     { args: ['worker', '--concurrency'], line: 'parley worker: --concurrency needs a value', usage: 'usage: parley worker [--concurrency N]' },
+    // Another command's option is refused too, not silently ignored.
+    { args: ['serve', '--concurrency', '3'], line: 'parley serve: unknown option --concurrency', usage: 'usage: parley serve [--no-worker]' },
+    { args: ['check', '--no-worker'], line: 'parley check: unknown option --no-worker', usage: 'usage: parley check' },
+    { args: ['check', '--dm'], line: 'parley check: unknown option --dm', usage: 'usage: parley check' },
+    { args: ['simulate', 'intercom', 'hi', '--dm'], line: 'parley simulate: unknown option --dm', usage: 'simulate intercom "text" [--conversation ID] [--url URL]' },
   ])('parley $args.0 $args.1: one line, the usage, exit 2', ({ args, line, usage }) => {
     const { code, out, err } = parley(args);
     expect(code).toBe(2);

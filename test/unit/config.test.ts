@@ -102,6 +102,14 @@ describe('DynamoDB configuration', () => {
 });
 
 describe('loadConfig errors', () => {
+  it('shows a count or budget whose name has TOKEN in it, and hides the flagged secrets', () => {
+    const lines = problems({ OPENAI_MAX_OUTPUT_TOKENS: '0', HISTORY_TOKEN_BUDGET: 'x', OPENAI_API_KEY: ' ', WEB_TOKEN: 'short-tok', ADMIN_TOKEN: 'short-admin', WEB_SESSION_SECRET: 'short-secret', ALERT_WEBHOOK_URL: 'hooks.example/T1/B2/s3cr3t' });
+    expect(lines.find((l) => l.startsWith('OPENAI_MAX_OUTPUT_TOKENS='))).toMatch(/^OPENAI_MAX_OUTPUT_TOKENS="0" is invalid/);
+    expect(lines.find((l) => l.startsWith('HISTORY_TOKEN_BUDGET='))).toMatch(/^HISTORY_TOKEN_BUDGET="x" is invalid/);
+    for (const name of ['WEB_TOKEN', 'ADMIN_TOKEN', 'WEB_SESSION_SECRET', 'ALERT_WEBHOOK_URL']) expect(lines.find((l) => l.startsWith(`${name}=`))).toMatch(new RegExp(`^${name}="<hidden>" is invalid`));
+    expect(lines.join('\n')).not.toMatch(/short-tok|short-admin|short-secret|s3cr3t/);
+  });
+
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],

@@ -1,0 +1,61 @@
+/**
+ * A configuration with several wrong variables, as an operator meets it: one run of serve, worker
+ * or check names every one (the cross-variable checks and METRICS_PORT too), not one per run.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+function parley(args: string[], env: Record<string, string>) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+}
+
+const bad = {
+  HOST: '0.0.0.0',
+  WEB_CHAT: 'true',
+  AI_BUDGET_POLICY: 'fallback',
+  METRICS_PORT: '9464x',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  REDIS_PREFIX: `cfg-all-${process.pid}`,
+  PORT: 'abc',
+};
+
+describe('a configuration with several wrong variables', () => {
+  it.each([
+    { command: 'worker', metrics: true },
+    { command: 'check', metrics: true },
+    // serve never reads METRICS_PORT.
+    { command: 'serve', metrics: false },
+  ])('parley $command names every one in one run, exit 1', ({ command, metrics }) => {
+    const { code, err } = parley([command], bad);
+    expect(code).toBe(1);
+    expect(err).toContain('parley: configuration error');
+    expect(err).toMatch(/^PORT="abc" is invalid/m);
+    expect(err).toMatch(/^AI_BUDGET_POLICY="fallback" needs a cheaper model/m);
+    expect(err).toMatch(/^WEB_SESSION_SECRET is required/m);
+    if (metrics) expect(err).toMatch(/^METRICS_PORT="9464x" is invalid/m);
+    else expect(err).not.toContain('METRICS_PORT');
+    expect(err).not.toMatch(/\n\s+at /);
+  }, 40_000);
+
+  it('parley worker: the cross-variable checks show beside each other when every variable parses', () => {
+    const { code, err } = parley(['worker'], { ...bad, PORT: '0' });
+    expect(code).toBe(1);
+    expect(err).toMatch(/^AI_BUDGET_POLICY="fallback"/m);
+    expect(err).toMatch(/^WEB_SESSION_SECRET is required/m);
+    expect(err).toMatch(/^METRICS_PORT="9464x" is invalid/m);
+  }, 40_000);
+
+  it('parley check fails a bad METRICS_PORT that a worker would refuse', () => {
+    const { code, out } = parley(['check'], { METRICS_PORT: 'zz' });
+    expect(code).toBe(1);
+    expect(out).toMatch(/^FAIL {2}configuration: METRICS_PORT="zz" is invalid/m);
+  }, 40_000);
+});
