@@ -183,20 +183,24 @@ export function collect(table: Record<string, Variable>, env: Env): { values: Re
     if (raw === undefined) continue;
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) values[name] = parsed.data;
-    else problems.push(`${name}=${JSON.stringify(shown(variable, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
+    else problems.push(`${name}=${JSON.stringify(shown(name, variable, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
   }
   return { values, problems };
 }
+
+/** A name that reads as a secret's: …_TOKEN, …_SECRET, …_KEY, …_PASSWORD (not …_TOKENS, a count). */
+const SECRET_NAME = /(TOKEN|SECRET|KEY|KEYS|PASSWORD)$/;
 
 /** Shared schemas for adapters' variables. */
 export const schemas = { integer, bool, url };
 
 /**
- * Never echo a secret back, even an invalid one — nor the credentials inside a URL. Secrets are
- * flagged, not guessed from the name: OPENAI_MAX_OUTPUT_TOKENS=0 is a count worth showing.
+ * Never echo a secret back, even an invalid one — nor the credentials inside a URL. parley's own
+ * variables say whether they are secret (OPENAI_MAX_OUTPUT_TOKENS=0 is a count worth showing); an
+ * adapter's variable that does not say is taken as secret when its name ends like one.
  */
-function shown(variable: Variable, raw: string): string {
-  if (variable.secret) return '<hidden>';
+function shown(name: string, variable: Variable, raw: string): string {
+  if (variable.secret ?? SECRET_NAME.test(name)) return '<hidden>';
   return raw.replace(/\/\/[^/@\s]*@/g, '//<hidden>@');
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boundToLoopback, ConfigError, loadConfig } from '../../src/config.js';
+import { z } from 'zod';
+import { boundToLoopback, ConfigError, loadConfig, parseEnv } from '../../src/config.js';
 
 /** The ConfigError's message, or a failure when loadConfig did not throw. */
 function problems(env: Record<string, string | undefined>): string[] {
@@ -108,6 +109,21 @@ describe('loadConfig errors', () => {
     expect(lines.find((l) => l.startsWith('HISTORY_TOKEN_BUDGET='))).toMatch(/^HISTORY_TOKEN_BUDGET="x" is invalid/);
     for (const name of ['WEB_TOKEN', 'ADMIN_TOKEN', 'WEB_SESSION_SECRET', 'ALERT_WEBHOOK_URL']) expect(lines.find((l) => l.startsWith(`${name}=`))).toMatch(new RegExp(`^${name}="<hidden>" is invalid`));
     expect(lines.join('\n')).not.toMatch(/short-tok|short-admin|short-secret|s3cr3t/);
+  });
+
+  it('an adapter\'s variable that does not say whether it is secret is hidden when its name reads like one', () => {
+    const table = { ACME_API_KEY: { schema: z.string().min(20), fix: 'set ACME_API_KEY' }, ACME_RETRIES: { schema: z.string().min(5), fix: 'set ACME_RETRIES' } };
+    const message = (() => {
+      try {
+        parseEnv(table, { ACME_API_KEY: 'sk-short-acme', ACME_RETRIES: 'x' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toContain('ACME_API_KEY="<hidden>" is invalid');
+    expect(message).toContain('ACME_RETRIES="x" is invalid');
+    expect(message).not.toContain('sk-short-acme');
   });
 
   it.each([
