@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Adapter } from './adapter.js';
 import type { JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
+import { withTimeout } from './timeout.js';
 
 /**
  * How long `/readyz` waits for a backend's ping. A Redis that accepts the connection but never
@@ -68,17 +69,9 @@ export function readiness<T>(store: Store, queue: JobQueue<T>, tracker: StartTra
 }
 
 /** 'ok', or 'down: <reason>' — within PING_TIMEOUT_MS either way. */
-async function answered(ping: () => Promise<void>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([ping(), timeout]);
-    return 'ok';
-  } catch (error) {
-    return `down: ${(error as Error).message}`;
-  } finally {
-    clearTimeout(timer);
-  }
+function answered(ping: () => Promise<void>): Promise<string> {
+  return withTimeout(ping(), PING_TIMEOUT_MS, `no answer within ${PING_TIMEOUT_MS} ms`).then(
+    () => 'ok',
+    (error: unknown) => `down: ${(error as Error).message}`,
+  );
 }

@@ -2,6 +2,8 @@
  * Why the console cannot read its figures, in the words /readyz uses. When the store does not
  * answer its ping that is the cause; otherwise the failed read's own error.
  */
+import { withTimeout } from '../timeout.js';
+
 export interface Outage {
   reason: 'store_unreachable' | 'unavailable';
   message: string;
@@ -11,7 +13,7 @@ export interface Outage {
 const PING_MS = 1000;
 
 export async function outageOf(error: unknown, ping: () => Promise<void>): Promise<Outage> {
-  const down = await withTimeout(ping(), PING_MS).then(
+  const down = await withTimeout(ping(), PING_MS, `no answer to a ping within ${PING_MS} ms`).then(
     () => undefined,
     (e: unknown) => firstLine(e),
   );
@@ -19,13 +21,6 @@ export async function outageOf(error: unknown, ping: () => Promise<void>): Promi
     return { reason: 'store_unreachable', message: `The store (Redis) is unreachable: ${down}. /readyz reports it too; the figures come back once the store answers.` };
   }
   return { reason: 'unavailable', message: `The console could not read its figures: ${firstLine(error)}.` };
-}
-
-/** `work`, or a rejection after `ms` (the work goes on; its answer is dropped). */
-export function withTimeout<T>(work: Promise<T>, ms: number, what = 'a ping'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to ${what} within ${ms} ms`)), ms)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function firstLine(error: unknown): string {

@@ -12,7 +12,8 @@ import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
 import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
 import { bearerOf, ConsoleAuth } from './auth.js';
-import { outageOf, withTimeout } from './outage.js';
+import { outageOf } from './outage.js';
+import { withTimeout } from '../timeout.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
 
@@ -93,7 +94,7 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
   }
   const answer = api(deps, request, path.slice('/console/api'.length), post);
   // A read is bounded: the queue's connection waits for a Redis it has never reached. Actions are not.
-  return (post || path === '/console/api/events' ? answer : withTimeout(answer, READ_WITHIN_MS, 'the read')).catch(async (error: unknown) => {
+  return (post || path === '/console/api/events' ? answer : withTimeout(answer, READ_WITHIN_MS, `no answer to the read within ${READ_WITHIN_MS} ms`)).catch(async (error: unknown) => {
     // Not the router's webhook refusal: the operator is told what is down, as /readyz says it.
     const outage = await outageOf(error, deps.ping);
     deps.logger.warn({ err: error, path }, 'console API failed');
