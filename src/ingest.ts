@@ -37,8 +37,12 @@ export interface IngestDeps {
   logger: Logger;
 }
 
+const NO_OPTIONS: IngestOptions = Object.freeze({});
+
 /** How the adapter asked for its messages to be taken (`Received.overLimit`, `Received.taken`). */
 export function ingestOptionsOf(received: Received): IngestOptions {
+  // Most senders (Slack, WhatsApp, Intercom) use neither: nothing allocated on their ack path.
+  if (!received.overLimit && !received.taken) return NO_OPTIONS;
   return { ...(received.overLimit ? { tellsRefusal: true } : {}), ...(received.taken ? { taken: (message: InboundMessage) => received.taken!(message) } : {}) };
 }
 
