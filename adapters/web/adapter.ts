@@ -13,7 +13,7 @@ import type { ConversationRef, Delivery, Reply, SendOptions } from 'parley/adapt
 import { ConfigError } from 'parley';
 import { callerOrNothing, resolveCaller, type Caller } from './access.js';
 import { apiRoutes, checkAccess, type WebState } from './api.js';
-import { corsReceive, corsRoute, embedRoutes, loadEmbedFiles, withCors } from './embed.js';
+import { corsReceive, corsRoute, embedRoutes, isImportedModule, loadEmbedFiles, withCors } from './embed.js';
 import { limitedRoute, rateLimited, WebLimits, type WebLimitOptions } from './limits.js';
 import { feedbackRoute } from './feedback.js';
 import { characterCount, webMessage } from './schema.js';
@@ -79,9 +79,11 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   const origins = () => allowedOrigins;
   // The pages, the widget and their assets; the API's answers carry CORS headers for allowed websites.
   const routes: Route[] = [...embedRoutes({ page: options.page === true, allowedOrigins: origins }), ...[...apiRoutes(stateOf), feedbackRoute(stateOf)].map((route) => corsRoute(route, origins))];
-  // Every route counts per address and per visitor (limits.ts); a 429 carries CORS headers like any answer.
+  // Every route counts per address and per visitor (limits.ts), but for the modules chat.js imports;
+  // a 429 carries CORS headers like any answer.
   const limited = (route: Route) =>
     limitedRoute(route, async (request) => {
+      if (isImportedModule(request)) return undefined;
       const web = await stateOf();
       const refused = await web.limits.checkRequest(request, callerOrNothing(request, web.access));
       return refused && withCors(request, refused, origins());

@@ -4,7 +4,7 @@
  * (`/web/widget.js`), the pages' security headers, and CORS for the JSON API.
  *
  * - The pages run only the server's own script and style (CSP without 'unsafe-inline'): the
- *   client is adapters/web/assets/chat.js, never an inline script.
+ *   client is adapters/web/assets/chat.js and the ES modules it imports, never an inline script.
  * - `/` may not be framed at all; `/web/frame` only by the server itself and the origins in
  *   WEB_ALLOWED_ORIGINS (frame-ancestors).
  * - The JSON API answers browsers on those origins too (CORS, bearer tokens, no cookies):
@@ -26,12 +26,28 @@ const FILES = {
   page: { file: './page.html', type: 'text/html; charset=utf-8' },
   frame: { file: './frame.html', type: 'text/html; charset=utf-8' },
   widget: { file: './widget.js', type: 'text/javascript; charset=utf-8' },
-  'chat.js': { file: './assets/chat.js', type: 'text/javascript; charset=utf-8' },
   'chat.css': { file: './assets/chat.css', type: 'text/css; charset=utf-8' },
+  // The client's ES modules: chat.js, the one the pages load, imports the others.
+  'chat.js': { file: './assets/chat.js', type: 'text/javascript; charset=utf-8' },
+  'api.js': { file: './assets/api.js', type: 'text/javascript; charset=utf-8' },
+  'transcript.js': { file: './assets/transcript.js', type: 'text/javascript; charset=utf-8' },
+  'markdown.js': { file: './assets/markdown.js', type: 'text/javascript; charset=utf-8' },
+  'frame.js': { file: './assets/frame.js', type: 'text/javascript; charset=utf-8' },
 } as const;
 type FileName = keyof typeof FILES;
-/** What /web/assets/<name> serves: these and nothing else. */
-const ASSETS: readonly FileName[] = ['chat.js', 'chat.css'];
+/** The modules chat.js imports. */
+const IMPORTED: readonly FileName[] = ['api.js', 'transcript.js', 'markdown.js', 'frame.js'];
+/** What /web/assets/<name> serves: these and nothing else (a fixed list: no path is ever built from the URL). */
+const ASSETS: readonly FileName[] = ['chat.css', 'chat.js', ...IMPORTED];
+
+/**
+ * A GET of a module chat.js imports. The request limits leave these out, so opening the chat costs
+ * what it did when the client was one script (page, style, script, session); chat.js itself counts.
+ */
+export function isImportedModule(request: HttpRequest): boolean {
+  const path = pathOf(request);
+  return request.method === 'GET' && path.startsWith('/web/assets/') && IMPORTED.includes(path.slice('/web/assets/'.length) as FileName);
+}
 
 /** The widget is cached by websites' visitors for a few minutes; a new version reaches them soon after. */
 const WIDGET_MAX_AGE_S = 300;

@@ -6,6 +6,7 @@
  * cookies point below the prefix. Real servers on loopback; Slack, Twilio and the AI are fakes.
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -118,6 +119,32 @@ describe("Express: app.use('/bot', bot.middleware)", () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('src="web/assets/chat.js"');
     expect((await fetch(`${base}/bot/web/assets/chat.js`)).status).toBe(200);
+  });
+
+  it('serves every ES module the page and the frame load (chat.js and what it imports) below the prefix, and nothing else', async () => {
+    const served = new Set<string>();
+    for (const pageUrl of [`${base}/bot/`, `${base}/bot/web/frame`]) {
+      const html = await (await fetch(pageUrl)).text();
+      expect(html).toMatch(/<script type="module" src="[^"]*chat\.js"><\/script>/);
+      const entry = /<script type="module" src="([^"]+)"/.exec(html)![1]!;
+      const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]!);
+      // chat.js, then each module's static imports, resolved as the browser does.
+      const queue = [entry, ...preloaded].map((src) => new URL(src, pageUrl).href);
+      for (let url = queue.shift(); url; url = queue.shift()) {
+        if (served.has(url)) continue;
+        const res = await fetch(url);
+        expect(res.status, url).toBe(200);
+        expect(res.headers.get('content-type'), url).toMatch(/^text\/javascript/);
+        served.add(url);
+        for (const m of (await res.text()).matchAll(/^import [^;]+ from '([^']+)';$/gm)) queue.push(new URL(m[1]!, url).href);
+      }
+    }
+    // Every script in adapters/web/assets is reached, all below the prefix.
+    const files = readdirSync(new URL('../../adapters/web/assets/', import.meta.url)).filter((name) => name.endsWith('.js'));
+    expect([...served].sort()).toEqual(files.map((name) => `${base}/bot/web/assets/${name}`).sort());
+    for (const name of ['nope.js', 'chat.ts', '..%2Fembed.ts', '%2e%2e/embed.ts', 'CHAT.JS', 'chat.js%00', 'constructor']) {
+      expect((await fetch(`${base}/bot/web/assets/${name}`)).status, name).toBe(404);
+    }
   });
 
   it('redirects /bot to /bot/ (query kept), where the page\'s relative links resolve below the prefix', async () => {

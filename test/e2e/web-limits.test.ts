@@ -111,6 +111,19 @@ describe('requests per address, TRUST_PROXY=true', () => {
     expect((await listConversations(web, from('198.51.100.3', a1.token))).status).toBe(200);
   });
 
+  it("opening the chat costs page, style, script and session: the modules chat.js imports are not counted", async () => {
+    const address = from('198.51.100.40');
+    for (const path of ['/', '/web/assets/chat.css', '/web/assets/chat.js']) expect((await fetch(`${web.url}${path}`, { headers: address })).status, path).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      for (const name of ['api.js', 'transcript.js', 'markdown.js', 'frame.js']) expect((await fetch(`${web.url}/web/assets/${name}`, { headers: address })).status, name).toBe(200);
+    }
+    expect((await startSession(web, address)).status).toBe(201);
+    // 4 of the 5 counted: the 5th request is taken, the 6th refused, chat.js and an unknown name alike.
+    expect((await fetch(`${web.url}/web/assets/chat.js`, { headers: address })).status).toBe(200);
+    await expectRateLimited(await fetch(`${web.url}/web/assets/nope.js`, { headers: address }));
+    expect((await fetch(`${web.url}/web/assets/api.js`, { headers: address })).status).toBe(200);
+  });
+
   it('a visitor has its own budget wherever it asks from', async () => {
     const v = await newVisitor(web, '203.0.113.1');
     for (let i = 0; i < 5; i++) expect((await listConversations(web, from(`203.0.113.${10 + i}`, v.token))).status).toBe(200);

@@ -85,7 +85,7 @@ describe('the tarball', () => {
   it('holds only dist, README, LICENSE and package.json', () => {
     const outside = packed.filter((file) => !file.startsWith('dist/') && !['README.md', 'LICENSE', 'package.json'].includes(file));
     expect(outside).toEqual([]);
-    for (const asset of ['page.html', 'frame.html', 'widget.js', 'assets/chat.js', 'assets/chat.css']) expect(packed).toContain(`dist/adapters/web/${asset}`);
+    for (const asset of ['page.html', 'frame.html', 'widget.js', 'assets/chat.css', 'assets/chat.js', 'assets/api.js', 'assets/transcript.js', 'assets/markdown.js', 'assets/frame.js']) expect(packed).toContain(`dist/adapters/web/${asset}`);
     expect(packed).toContain('dist/cli/main.js');
     for (const asset of ['app.html', 'login.html', 'console.js', 'console.css']) expect(packed).toContain(`dist/src/console/assets/${asset}`);
   });
@@ -225,7 +225,7 @@ for (const create of [slackAdapter, whatsappAdapter, intercomAdapter]) {
       const script = await fetch(`${server.match[1]}/console/assets/console.js`);
       expect(script.status).toBe(200);
       // So do the web chat's page, its frame for websites, the widget and their script and style.
-      for (const path of ['/', '/web/frame', '/web/widget.js', '/web/assets/chat.js', '/web/assets/chat.css']) expect((await fetch(`${server.match[1]}${path}`)).status, path).toBe(200);
+      for (const path of ['/', '/web/frame', '/web/widget.js', '/web/assets/chat.css', ...['chat', 'api', 'transcript', 'markdown', 'frame'].map((name) => `/web/assets/${name}.js`)]) expect((await fetch(`${server.match[1]}${path}`)).status, path).toBe(200);
       const overview = await fetch(`${server.match[1]}/console/api/overview`, { headers: { authorization: `Bearer ${adminToken}` } });
       expect(overview.status).toBe(200);
       expect(((await overview.json()) as { minutes: unknown[] }).minutes).toHaveLength(60);

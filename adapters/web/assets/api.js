@@ -1,0 +1,129 @@
+/* global document, fetch, sessionStorage */
+/**
+ * The chat API as the page calls it, with a visitor session first (POST /web/sessions): the bearer
+ * token is held in memory and renewed before it expires. The page also gets the session cookie;
+ * the frame, often a third party on the website, keeps its token in sessionStorage instead, so a
+ * reload continues the same chat.
+ */
+
+// The API is served next to this module's folder: <base>web/assets/api.js.
+const BASE = import.meta.url.replace(/web\/assets\/api\.js(?:[?#].*)?$/, '');
+const FRAME = document.body.classList.contains('frame');
+const SESSION_KEY = 'parley.session';
+/** Renew the session this long before it expires. */
+const RENEW_BEFORE_MS = 5 * 60 * 1000;
+
+/** sessionStorage, or nothing where it is blocked (some third-party frames). */
+export const storage = {
+  get(key) {
+    try { return sessionStorage.getItem(key); } catch { return null; }
+  },
+  set(key, value) {
+    try {
+      if (value === null) sessionStorage.removeItem(key);
+      else sessionStorage.setItem(key, value);
+    } catch { /* storage unavailable (blocked in some third-party frames): memory only */ }
+  },
+};
+
+/** The visitor session: { token, streamToken, expiresAt (ms), visitor }. Read-only outside this module. */
+export let session = null;
+let sessionStarting = null; // the POST /web/sessions in flight
+let renewTimer = 0;
+let renewalFailed = () => {};
+
+/** What to do when a scheduled renewal fails (the session is retried on the next call). */
+export function whenRenewalFails(callback) {
+  renewalFailed = callback;
+}
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export const readJson = (res) => res.json().catch(() => null);
+
+/** What to tell the visitor about a refused request. */
+export function problem(res, body) {
+  const message = body && body.error && body.error.message;
+  if (res.status === 429) {
+    const seconds = Number(res.headers.get('retry-after'));
+    const wait = seconds > 0 ? `${Math.ceil(seconds)} second${Math.ceil(seconds) === 1 ? '' : 's'}` : 'a moment';
+    return `Too many requests: please wait ${wait} and try again.`;
+  }
+  if (res.status === 413) return message || 'That message is too long.';
+  return message || `Something went wrong (HTTP ${res.status}).`;
+}
+
+/** When a token expires, from its own text (v1.<visitor>.<expiresAtMs>.<mac>). */
+const tokenExpiry = (token) => Number(String(token || '').split('.')[2]) || 0;
+
+export function startSession() {
+  sessionStarting ??= (async () => {
+    const held = session ? session.token : FRAME ? storage.get(SESSION_KEY) : null;
+    const renewing = held && tokenExpiry(held) > Date.now() + 5000;
+    const request = (withToken) =>
+      fetch(`${BASE}web/sessions`, {
+        method: 'POST',
+        headers: withToken ? { authorization: `Bearer ${held}` } : {},
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    let res = await request(renewing);
+    // A token the server no longer takes (its secret changed): start over as a new visitor.
+    if (res.status === 401 && renewing) res = await request(false);
+    const body = await readJson(res);
+    if (!res.ok || !body || typeof body.token !== 'string') throw new ApiError(res.status, problem(res, body));
+    session = { token: body.token, streamToken: body.streamToken, expiresAt: Date.parse(body.expiresAt) || tokenExpiry(body.token), visitor: body.visitor };
+    if (FRAME) storage.set(SESSION_KEY, session.token);
+    scheduleRenewal();
+    return session;
+  })().finally(() => {
+    sessionStarting = null;
+  });
+  return sessionStarting;
+}
+
+function scheduleRenewal() {
+  clearTimeout(renewTimer);
+  const left = session.expiresAt - Date.now();
+  const delay = Math.min(Math.max(left - RENEW_BEFORE_MS, left * 0.8, 5000), 2 ** 31 - 1);
+  renewTimer = setTimeout(() => startSession().catch(() => renewalFailed()), delay);
+}
+
+/** The current session, renewed first when it is (nearly) expired (a laptop that slept). */
+async function currentSession() {
+  if (session && session.expiresAt - Date.now() > 30_000) return session;
+  return startSession();
+}
+
+/** A call to the chat API with the session's bearer token; a 401 renews the session once. */
+export async function api(method, path, body, retried = false) {
+  const { token } = await currentSession();
+  const headers = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  if (res.status === 401 && !retried) {
+    session = null;
+    return api(method, path, body, true);
+  }
+  return res;
+}
+
+/** Back from a sleeping laptop or a hidden tab: renew a session about to expire. */
+export function renewIfStale() {
+  if (session && session.expiresAt - Date.now() < RENEW_BEFORE_MS) startSession().catch(() => {});
+}
+
+/**
+ * The URL of a path's event stream. EventSource sends no headers: the session's streamToken goes
+ * in ?session= (the server takes that token for event streams only). A session an older server
+ * started has none: the cookie alone opens the stream.
+ */
+export function eventsUrl(path) {
+  const query = session && session.streamToken ? `?session=${encodeURIComponent(session.streamToken)}` : '';
+  return `${BASE}${path}/events${query}`;
+}

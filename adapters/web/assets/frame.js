@@ -1,0 +1,57 @@
+/* global document, window, location, URLSearchParams, CSS */
+/**
+ * The frame a website opens through widget.js: the title and colour the website asked for in the
+ * query string (?title=, ?color=), and its close button.
+ */
+
+const $ = (id) => document.getElementById(id);
+
+/** The frame as the widget asked for it: its title, its colour, a close button that works. */
+export function dressFrame() {
+  const params = new URLSearchParams(location.search);
+  const title = (params.get('title') || '').trim().slice(0, 80);
+  if (title) {
+    $('title').textContent = title;
+    document.title = title;
+  }
+  const color = cssColor(params.get('color'));
+  if (color) {
+    // CSSOM, not a style attribute: allowed under the page's CSP (style-src 'self').
+    document.documentElement.style.setProperty('--user', color);
+    document.documentElement.style.setProperty('--focus', color);
+    const fg = textOn(color);
+    if (fg) document.documentElement.style.setProperty('--user-fg', fg);
+  }
+  const close = $('close');
+  if (close) {
+    if (window.parent === window) close.hidden = true;
+    // Only "close" travels to the embedding page: nothing of the chat.
+    else {
+      const askToClose = () => window.parent.postMessage({ parley: 'close' }, '*');
+      close.addEventListener('click', askToClose);
+      document.addEventListener('keydown', (event) => {
+        if (event.key === 'Escape' && !document.querySelector('dialog[open]')) askToClose();
+      });
+    }
+  }
+}
+
+/** A colour from the query string, if it is a plain CSS colour (hex, rgb(), hsl() or a name). */
+function cssColor(value) {
+  const text = String(value || '').trim();
+  if (!/^(#[0-9a-f]{3,8}|[a-z]{3,30}|(rgb|hsl)a?\([0-9.,%\s/]+\))$/i.test(text)) return null;
+  return typeof CSS !== 'undefined' && CSS.supports && !CSS.supports('color', text) ? null : text;
+}
+
+/** Black or white, whichever reads better on a hex colour (other forms keep the default). */
+function textOn(color) {
+  let hex = color.startsWith('#') ? color.slice(1) : '';
+  if (hex.length === 3 || hex.length === 4) hex = [...hex.slice(0, 3)].map((c) => c + c).join('');
+  if (hex.length !== 6 && hex.length !== 8) return null;
+  const [r, g, b] = [0, 2, 4].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return luminance > 0.4 ? '#111111' : '#ffffff';
+}

@@ -1,0 +1,216 @@
+/* global document */
+/**
+ * What the chat shows of the conversation on show: its messages (the visitor's as typed, the
+ * assistant's as markdown), 👍/👎 under each answer (POST /web/feedback), the thinking dots while an
+ * answer is due, and the status line under them.
+ */
+import { api, problem, readJson, storage } from './api.js';
+import { el, markdown } from './markdown.js';
+
+const CONVERSATION_KEY = 'parley.conversation';
+
+const messagesEl = document.getElementById('messages');
+const statusEl = document.getElementById('status');
+const thinkingEl = document.getElementById('thinking');
+
+/** The conversation on show; the server mints its id on the first message. Read-only outside this module. */
+export let conversation = storage.get(CONVERSATION_KEY);
+let lastSig = '';
+let assistantCount = 0;
+let thinkingBaseline = -1;
+let thinkingTimer = 0;
+
+/** Show `id` from now on (or none), kept in sessionStorage so a reload continues it. */
+export function holdConversation(id) {
+  conversation = id;
+  storage.set(CONVERSATION_KEY, id);
+}
+
+/** An empty transcript, drawn again whatever comes next. */
+export function clearTranscript() {
+  lastSig = null;
+  assistantCount = 0;
+  stopThinking();
+  render([]);
+}
+
+// ------------------------------------------------------------------ the status line
+
+/** `connection`: trouble reaching the server, which the next sign of the server clears. */
+export function setStatus(text, isError, connection) {
+  statusEl.textContent = text || '';
+  statusEl.className = isError ? 'error' : '';
+  statusEl.dataset.trouble = connection ? 'connection' : '';
+}
+
+/** The server answered: a connection problem on show is over. Any other message (a refused rating) stays. */
+export function connectionBack() {
+  if (statusEl.dataset.trouble === 'connection') setStatus('');
+}
+
+
+// ------------------------------------------------------------------ the transcript
+
+export function render(list) {
+  list = Array.isArray(list) ? list : [];
+  const sig = JSON.stringify(list);
+  if (sig === lastSig) return;
+  lastSig = sig;
+  const nearBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 80;
+  const frag = document.createDocumentFragment();
+  let assistants = 0;
+  for (const m of list) {
+    const role = m && m.role === 'user' ? 'user' : 'assistant';
+    if (role === 'assistant') assistants++;
+    const node = el('div');
+    const kind = m && (m.kind === 'notice' || m.kind === 'apology') ? m.kind : '';
+    node.className = `msg ${role}${kind ? ` ${kind}` : ''}`;
+    node.dataset.role = role;
+    if (m && typeof m.kind === 'string') node.dataset.kind = m.kind;
+    const at = m && m.at ? new Date(m.at) : null;
+    if (at && !Number.isNaN(at.getTime())) node.title = at.toLocaleString();
+    const text = m && m.text != null ? String(m.text) : '';
+    // The visitor's own words as typed; the assistant's as markdown.
+    if (role === 'user') node.textContent = text;
+    else node.append(markdown(text));
+    // An answer can be rated: 👍/👎 (POST /web/feedback), a 👎 with a reason.
+    if (role === 'assistant' && m.kind === 'answer' && typeof m.exchange === 'string' && m.exchange) node.append(feedbackBar(m.exchange));
+    frag.append(node);
+  }
+  if (!list.length) {
+    const empty = el('p', 'Say hello to start the conversation.');
+    empty.className = 'empty';
+    frag.append(empty);
+  }
+  const typing = reasonInFocus();
+  messagesEl.replaceChildren(frag);
+  if (typing) focusReason(typing);
+  assistantCount = assistants;
+  const follow = nearBottom || thinkingBaseline >= 0 || list.length <= 1;
+  if (thinkingBaseline >= 0 && assistants > thinkingBaseline) stopThinking();
+  if (follow) messagesEl.scrollTop = messagesEl.scrollHeight;
+}
+
+// ------------------------------------------------------------------ feedback on answers
+
+/** What the visitor said of each answer, by exchange: { rating: 'good'|'bad', asking (a 👎's reason form is open), sent, draft }. */
+const ratings = new Map();
+
+/** The exchange whose reason box has the focus, if any (a re-render keeps it there). */
+function reasonInFocus() {
+  const active = document.activeElement;
+  const bar = active && active.classList && active.classList.contains('reason') ? active.closest('.feedback') : null;
+  return bar ? bar.dataset.exchange : '';
+}
+
+function focusReason(exchange) {
+  for (const bar of messagesEl.querySelectorAll('.feedback')) {
+    const box = bar.dataset.exchange === exchange && bar.querySelector('textarea.reason');
+    if (box) box.focus();
+  }
+}
+
+/** 👍/👎 under an answer; after a 👎, a short form asking why. */
+function feedbackBar(exchange) {
+  const state = ratings.get(exchange) || {};
+  const bar = el('div');
+  bar.className = 'feedback';
+  bar.dataset.exchange = exchange;
+  const buttons = el('div');
+  buttons.className = 'rate';
+  for (const [rating, label, face] of [['good', 'Good answer', '👍'], ['bad', 'Bad answer', '👎']]) {
+    const button = el('button', face);
+    button.type = 'button';
+    button.className = `rate-${rating}`;
+    button.title = label;
+    button.setAttribute('aria-label', label);
+    button.setAttribute('aria-pressed', String(state.rating === rating));
+    button.addEventListener('click', () => rate(exchange, rating));
+    buttons.append(button);
+  }
+  bar.append(buttons);
+  if (state.asking) bar.append(reasonForm(exchange, state));
+  else if (state.rating) {
+    const thanks = el('span', state.sent ? 'Thanks — we will look into it.' : 'Thanks for the feedback.');
+    thanks.className = 'thanks';
+    bar.append(thanks);
+  }
+  return bar;
+}
+
+function reasonForm(exchange, state) {
+  const form = el('form');
+  const box = el('textarea');
+  box.className = 'reason';
+  box.rows = 2;
+  box.maxLength = 1000;
+  box.placeholder = 'What was wrong with this answer? (optional)';
+  box.setAttribute('aria-label', 'What was wrong with this answer?');
+  box.value = state.draft || '';
+  box.addEventListener('input', () => {
+    state.draft = box.value;
+  });
+  const send = el('button', 'Send');
+  send.type = 'submit';
+  const skip = el('button', 'Skip');
+  skip.type = 'button';
+  skip.addEventListener('click', () => {
+    ratings.set(exchange, { rating: 'bad' });
+    updateBar(exchange);
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const reason = box.value.trim();
+    if (reason) rate(exchange, 'bad', reason);
+    else skip.click();
+  });
+  const row = el('div');
+  row.className = 'buttons';
+  row.append(skip, send);
+  form.append(box, row);
+  return form;
+}
+
+function updateBar(exchange) {
+  for (const bar of messagesEl.querySelectorAll('.feedback')) {
+    if (bar.dataset.exchange === exchange) bar.replaceWith(feedbackBar(exchange));
+  }
+}
+
+/** Send a rating (with a 👎's reason, its second step); on failure the previous state comes back. */
+async function rate(exchange, rating, reason) {
+  const id = conversation;
+  if (!id) return;
+  const previous = ratings.get(exchange);
+  ratings.set(exchange, reason ? { rating, sent: true } : { rating, asking: rating === 'bad', draft: previous && previous.draft });
+  updateBar(exchange);
+  if (!reason && rating === 'bad') focusReason(exchange);
+  const undo = (message) => {
+    if (previous) ratings.set(exchange, previous);
+    else ratings.delete(exchange);
+    updateBar(exchange);
+    setStatus(message, true);
+  };
+  try {
+    const res = await api('POST', 'web/feedback', reason ? { conversation: id, exchange, rating, reason } : { conversation: id, exchange, rating });
+    if (!res.ok) undo(problem(res, await readJson(res)));
+  } catch {
+    undo('Cannot reach the server. Your rating was not sent.');
+  }
+}
+
+// ------------------------------------------------------------------ the thinking dots
+
+export function startThinking() {
+  thinkingBaseline = assistantCount;
+  thinkingEl.hidden = false;
+  clearTimeout(thinkingTimer);
+  thinkingTimer = setTimeout(stopThinking, 60_000);
+  messagesEl.scrollTop = messagesEl.scrollHeight;
+}
+
+export function stopThinking() {
+  thinkingBaseline = -1;
+  thinkingEl.hidden = true;
+  clearTimeout(thinkingTimer);
+}
