@@ -7,7 +7,8 @@
  *    DYNAMODB_TABLE_PREFIX) against a local moto server: importing the bundle, then the first event
  *    (a signed Slack app_mention through an HTTP API 2.0 event: verified, its dedupe claim put in
  *    DynamoDB, sent to SQS, acknowledged; so the AWS SDK's load and first calls are in it), and the
- *    warm per-event duration over the next events. Without python3 and moto it says so and skips.
+ *    warm per-event duration over the next events; then every acknowledged event is looked for in
+ *    SQS: delivered / lost / duplicated. Without python3 and moto it says so and skips.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { loadConfig } from '../src/index.js';
 import { setupAws } from '../aws/index.js';
+import { decodeEnvelope } from '../aws/sqs-ids.js';
 
 const root = new URL('..', import.meta.url).pathname;
 // Inside node_modules, so the bundles resolve their external packages as a deployed function would.
@@ -61,6 +63,9 @@ export async function benchAws(): Promise<void> {
     const median = (k: keyof ColdStart) => [...results.map((r) => r[k])].sort((a, b) => a - b)[Math.floor(runs / 2)]!;
     console.log(`  ingress cold start on SQS + DynamoDB (moto, median of ${runs} fresh processes): import ${median('importMs').toFixed(0)} ms + first app_mention ${median('firstMs').toFixed(0)} ms = ${(median('importMs') + median('firstMs')).toFixed(0)} ms`);
     console.log(`  ingress warm: ${median('warmMs').toFixed(2)} ms per event (mean of 50, median run)`);
+    const sent = results.reduce((sum, r) => sum + r.sent, 0);
+    const [delivered, lost, duplicated] = (['delivered', 'lost', 'duplicated'] as const).map((k) => results.reduce((sum, r) => sum + r[k], 0));
+    console.log(`  ${sent} events acknowledged with 200 in all ${runs} runs: delivered ${delivered} / lost ${lost} / duplicated ${duplicated} (the jobs in SQS)`);
   } finally {
     moto.stop();
   }
@@ -70,6 +75,12 @@ export interface ColdStart {
   importMs: number;
   firstMs: number;
   warmMs: number;
+  /** Events the handler answered with 200 (every one it was sent, or the run throws). */
+  sent: number;
+  /** Of those, the ones found in SQS once, missing, and found more than once (extra copies). */
+  delivered: number;
+  lost: number;
+  duplicated: number;
 }
 
 /**
@@ -90,7 +101,31 @@ export async function ingressColdStart(endpoint: string, name: string): Promise<
   const script = join(out, 'cold-start.mjs');
   writeFileSync(script, coldStartScript);
   const output = execFileSync(process.execPath, [script], { cwd: out, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
-  return { ...(JSON.parse(output.trim().split('\n').pop()!) as ColdStart), queueUrl: env.SQS_QUEUE_URL };
+  const { ids, ...times } = JSON.parse(output.trim().split('\n').pop()!) as Pick<ColdStart, 'importMs' | 'firstMs' | 'warmMs'> & { ids: string[] };
+  const queued = await queuedEventIds(env.SQS_QUEUE_URL, aws);
+  const found = ids.filter((id) => queued.includes(id)).length;
+  return { ...times, sent: ids.length, delivered: found, lost: ids.length - found, duplicated: queued.length - new Set(queued).size, queueUrl: env.SQS_QUEUE_URL };
+}
+
+/**
+ * The Slack event ids of the jobs in an SQS queue, each read and deleted (a FIFO queue hands out
+ * no more of a group while one of its messages is in flight).
+ */
+async function queuedEventIds(queueUrl: string, aws: Record<string, string>): Promise<string[]> {
+  const { SQSClient, ReceiveMessageCommand, DeleteMessageBatchCommand } = await import('@aws-sdk/client-sqs');
+  const sqs = new SQSClient({ endpoint: aws.AWS_ENDPOINT_URL_SQS, region: aws.AWS_REGION, credentials: { accessKeyId: aws.AWS_ACCESS_KEY_ID!, secretAccessKey: aws.AWS_SECRET_ACCESS_KEY! } });
+  const ids: string[] = [];
+  try {
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }));
+      if (Messages.length === 0) return ids;
+      for (const m of Messages) ids.push(decodeEnvelope<{ message?: { id?: string } }>(m.Body)?.data.message?.id ?? '');
+      const entries = Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! }));
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    }
+  } finally {
+    sqs.destroy();
+  }
 }
 
 /** moto's server (test/helpers/moto-server.py) on a free port, or undefined when python3 or moto is missing. */
@@ -120,10 +155,12 @@ import { createHmac, randomUUID } from 'node:crypto';
 const t0 = performance.now();
 const { handler } = await import('./ingress.mjs');
 const t1 = performance.now();
+const ids = [];
+// Each event from a user of its own, as a workspace's traffic is: one user's 51 would meet the per-user limit.
 const event = () => {
   const ts = (Date.now() / 1000).toFixed(6);
   const body = JSON.stringify({ token: 't', team_id: 'T0BENCH', api_app_id: 'A0BENCH', type: 'event_callback', event_id: 'Ev' + randomUUID().replace(/-/g, ''), event_time: Math.floor(Date.now() / 1000),
-    event: { type: 'app_mention', user: 'U0BENCH', text: '<@U0BOT> hello', ts, channel: 'C0BENCH', event_ts: ts } });
+    event: { type: 'app_mention', user: 'U0BENCH' + ids.length, text: '<@U0BOT> hello', ts, channel: 'C0BENCH', event_ts: ts } });
   const stamp = String(Math.floor(Date.now() / 1000));
   const sig = 'v0=' + createHmac('sha256', 'bench-secret').update('v0:' + stamp + ':' + body).digest('hex');
   return { version: '2.0', routeKey: '$default', rawPath: '/slack/events', rawQueryString: '',
@@ -131,13 +168,18 @@ const event = () => {
     requestContext: { domainName: 'abc.execute-api.us-east-1.amazonaws.com', http: { method: 'POST', path: '/slack/events', sourceIp: '203.0.113.7' }, stage: '$default' },
     body, isBase64Encoded: false };
 };
-const first = await handler(event());
-if (first.statusCode !== 200) throw new Error('first event answered ' + first.statusCode + ': ' + first.body);
+const send = async () => {
+  const e = event();
+  const answer = await handler(e);
+  if (answer.statusCode !== 200) throw new Error('event ' + (ids.length + 1) + ' answered ' + answer.statusCode + ': ' + answer.body);
+  ids.push(JSON.parse(e.body).event_id);
+};
+await send();
 const t2 = performance.now();
 const n = 50;
-for (let i = 0; i < n; i++) await handler(event());
+for (let i = 0; i < n; i++) await send();
 const t3 = performance.now();
-console.log(JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1, warmMs: (t3 - t2) / n }));
+console.log(JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1, warmMs: (t3 - t2) / n, ids }));
 process.exit(0);
 `;
 
