@@ -104,8 +104,9 @@ export function createBackends(config: Config, logger: Logger): Backends {
     conversationLog: () => new RedisConversationLog(patient(), logOptions),
     consoleConversationLog: () => new RedisConversationLog(redis, logOptions),
     limiter: (name, points, durationSeconds = 60) => (points > 0 ? createRedisLimiter(redis, limitOptions(name, points, durationSeconds)) : undefined),
-    // Fails fast: with Redis down, the limit falls back to this process's own at once.
-    adaptiveLimit: (name, options) => new RedisAdaptiveLimit(redis, options, `${config.redisPrefix}:${name}`),
+    // Acquires fail fast: with Redis down, the limit falls back to this process's own at once.
+    // Releases wait out a short outage on the patient connection: a slot held across it is given back.
+    adaptiveLimit: (name, options) => new RedisAdaptiveLimit(redis, options, `${config.redisPrefix}:${name}`, { connection: patient, logger: logger.child({ component: 'ai' }) }),
     // Redis down at start must not keep the bot from starting: readiness reports it meanwhile.
     connect,
     close: async () => {

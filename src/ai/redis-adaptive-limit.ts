@@ -3,7 +3,9 @@
  * throttle start) and one sorted set of slot leases scored by expiry, so a crashed process's
  * slots free themselves. Each operation is one Lua script, loaded once and run by SHA.
  */
+import type { Logger } from 'pino';
 import type { RedisClient as Redis } from '../store/redis-connection.js';
+import { redisScript } from '../store/redis-script.js';
 import {
   BUSY_POLL_MS,
   DEFAULT_THROTTLE_MS,
@@ -61,31 +63,48 @@ end
 redis.call('pexpire', KEYS[1], ARGV[8])
 return 0`;
 
+// By EVALSHA (redisScript), not defineCommand: the releases go on an auto-pipelined connection.
+const acquire = redisScript(2, ACQUIRE);
+const releaseSlot = redisScript(2, RELEASE);
+
 /** A quiet limit is forgotten after a day: it starts again at the maximum. */
 const STATE_TTL_MS = 24 * 60 * 60 * 1000;
 
-type Scripted = Redis & {
-  parleyAiAcquire(state: string, leases: string, now: number, max: number, leaseMs: number, token: string): Promise<[number, number?, string?]>;
-  parleyAiRelease(state: string, leases: string, ...args: (string | number)[]): Promise<number>;
-};
+/**
+ * How long a release is waited for: a reachable Redis answers well within it (so a 429's block is
+ * in place before the next acquire); during an outage the caller goes on and the release is sent
+ * when Redis is back.
+ */
+const RELEASE_WAIT_MS = 500;
+
+export interface ReleaseOptions {
+  /**
+   * The connection releases go on: a patient one (offline queue, retries) so a slot given back
+   * during a short outage is given back when Redis returns, not held until its lease runs out.
+   * Acquiring stays on the fail-fast connection, to fall back to this process's limit at once.
+   */
+  connection?: () => Redis;
+  logger?: Logger;
+}
 
 export class RedisAdaptiveLimit implements AdaptiveLimit {
-  private readonly redis: Scripted;
   private readonly stateKey: string;
   private readonly leasesKey: string;
   /** While Redis is unreachable the limit is kept in this process, rather than refusing every call. */
   private readonly insurance: MemoryAdaptiveLimit;
   private next = 0;
+  /** Set when a release was lost, so an outage is warned about once, not once per slot. */
+  private releaseLost = false;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly options: AdaptiveLimitOptions,
     prefix = 'parley',
+    private readonly releasing: ReleaseOptions = {},
   ) {
     // One hash tag: both keys live in the same Cluster slot, as a script needs.
     this.stateKey = `{${prefix}:ai-limit}:state`;
     this.leasesKey = `{${prefix}:ai-limit}:leases`;
-    this.redis = defineScripts(redis);
     this.insurance = new MemoryAdaptiveLimit(options);
   }
 
@@ -93,7 +112,7 @@ export class RedisAdaptiveLimit implements AdaptiveLimit {
     const token = `${process.pid}.${Date.now()}.${++this.next}`;
     let reply: [number, number?, string?];
     try {
-      reply = await this.redis.parleyAiAcquire(this.stateKey, this.leasesKey, Date.now(), this.options.max, this.options.leaseMs, token);
+      reply = (await acquire(this.redis, this.stateKey, this.leasesKey, Date.now(), this.options.max, this.options.leaseMs, token)) as [number, number?, string?];
     } catch {
       const local = await this.insurance.tryAcquire();
       return 'token' in local ? { token: `local:${local.token}` } : local;
@@ -104,12 +123,20 @@ export class RedisAdaptiveLimit implements AdaptiveLimit {
   }
 
   async release(token: string, outcome: CallOutcome): Promise<void> {
+    // Taken from this process's own limit while Redis was down: given back there, never on Redis.
     if (token.startsWith('local:')) return this.insurance.release(token.slice(6), outcome);
     const retryAfterMs = outcome.kind === 'throttled' ? outcome.retryAfterMs : 0;
-    await this.redis
-      .parleyAiRelease(this.stateKey, this.leasesKey, Date.now(), this.options.max, token, outcome.kind, retryAfterMs, DEFAULT_THROTTLE_MS, THROTTLE_GAP_MS, STATE_TTL_MS)
-      // The lease expires by itself; a lost release costs a slot for leaseMs at most.
-      .catch(() => undefined);
+    const sent = releaseSlot(this.releasing.connection?.() ?? this.redis, this.stateKey, this.leasesKey, Date.now(), this.options.max, token, outcome.kind, retryAfterMs, DEFAULT_THROTTLE_MS, THROTTLE_GAP_MS, STATE_TTL_MS).then(
+      () => void (this.releaseLost = false),
+      (error: unknown) => {
+        // The lease expires by itself; a lost release costs a slot for leaseMs at most.
+        if (!this.releaseLost) this.releasing.logger?.warn({ err: error }, 'could not give AI slots back on Redis; they free themselves when their leases end');
+        this.releaseLost = true;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, RELEASE_WAIT_MS).unref()));
+    await Promise.race([sent, waited]).finally(() => clearTimeout(timer));
   }
 
   async state(): Promise<AdaptiveLimitState> {
@@ -127,13 +154,4 @@ export class RedisAdaptiveLimit implements AdaptiveLimit {
     if (fields.throttledSince) state.throttledSince = Number(fields.throttledSince);
     return state;
   }
-}
-
-function defineScripts(redis: Redis): Scripted {
-  const scripted = redis as Scripted;
-  if (typeof scripted.parleyAiAcquire !== 'function') {
-    redis.defineCommand('parleyAiAcquire', { numberOfKeys: 2, lua: ACQUIRE });
-    redis.defineCommand('parleyAiRelease', { numberOfKeys: 2, lua: RELEASE });
-  }
-  return scripted;
 }

@@ -72,10 +72,10 @@ export interface PrivateRedis {
 
 /**
  * A redis-server of the test's own, on a free port, with an append-only file so a restart keeps
- * what was acknowledged (as a production queue Redis should).
+ * what was acknowledged (as a production queue Redis should). `port`: a fixed one, else any free one.
  */
-export async function startPrivateRedis(extraArgs: string[] = []): Promise<PrivateRedis> {
-  const port = await freePort();
+export async function startPrivateRedis(extraArgs: string[] = [], fixedPort?: number): Promise<PrivateRedis> {
+  const port = fixedPort ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'parley-redis-'));
   let child: ChildProcessWithoutNullStreams | undefined;
   const start = async () => {
