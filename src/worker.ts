@@ -228,7 +228,9 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     waiting = isDeferral(error);
     const final = options.isFinalFailure(error);
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);
-    logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
+    // A wait (every AI slot taken, a rate limit) is no failure: said at info, without the stack.
+    if (isDeferral(error) && !final) logger.info({ reason: error.message, retryAfterMs: error.retryAfterMs, attempt: options.attempt }, 'message waiting; will try again');
+    else logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
     // An apology for a message the user already got an answer to would only confuse them.
     const answered = delivered > 0 || refused || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
     if (final && !answered) await apologiseOnce(deps, options.jobId, message, logger);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import pino from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from '../../src/adapter.js';
 import { ConversationHistory } from '../../src/ai/history.js';
 import { AiError, type AiClient, type AiRequest, type AiResult } from '../../src/ai/index.js';
@@ -419,6 +420,17 @@ describe('waits and poison', () => {
     expect(adapter.indications.at(-1)!.state).toBe('done');
     expect(adapter.indications.filter((i) => i.state === 'done')).toHaveLength(1);
     expect(await q.deadLetters()).toEqual([]);
+  });
+
+  it('a message waiting for an AI slot is logged at info as waiting, not as a failure', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    deps.logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    ai.respond = async () => {
+      throw new AiError('overloaded', 'Every AI slot stayed taken; trying again later', { retryAfterMs: 1000 });
+    };
+    await expect(processJob(deps, job(inbound({ conversation: conversation('c-slots') })))).rejects.toBeInstanceOf(RetryAfterError);
+    expect(lines.filter((line) => line.level >= 40)).toEqual([]);
+    expect(lines.find((line) => line.msg === 'message waiting; will try again')).toMatchObject({ level: 30, retryAfterMs: 1000 });
   });
 
   it('an open circuit waits too, and only AI_MAX_WAIT_MS gives the message up, with one apology', async () => {
