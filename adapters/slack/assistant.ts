@@ -23,6 +23,25 @@ export const assistantKeys = {
   titled: (team: string, channel: string, threadTs: string) => `parley:slack:assistant-titled:${team}:${channel}:${threadTs}`,
 };
 
+/**
+ * A question as a title: Slack shows titles as plain text, so its markup goes (a link shows its
+ * label or address, a channel its name, a mention "@…", `&amp;` `&lt;` `&gt;` their characters)
+ * and its lines become one.
+ */
+export function titleText(text: string): string {
+  return text
+    .replace(/<([^<>|]+)\|([^<>]+)>/g, (_, target: string, label: string) => (target.startsWith('#') ? `#${label}` : target.startsWith('@') ? `@${label}` : label))
+    .replace(/<!(here|channel|everyone)(?:\|[^<>]*)?>/g, '@$1')
+    .replace(/<#[^<>]*>/g, '#…')
+    .replace(/<[@!][^<>]*>/g, '@…')
+    .replace(/<([^<>]+)>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 export interface AssistantThreadsOptions {
   client: WebClient;
   suggestedPrompts: readonly string[];
@@ -58,7 +77,8 @@ export function assistantThreads(options: AssistantThreadsOptions): AssistantThr
     const store = options.store();
     if ((await store.get(assistantKeys.started(team, channel, threadTs!))) === undefined) return; // not an assistant thread
     if (!(await store.setIfAbsent(assistantKeys.titled(team, channel, threadTs!), '1', THREAD_TTL_MS))) return; // titled already
-    const cut = text.length > TITLE_CHARS ? `${text.slice(0, TITLE_CHARS - 1)}…` : text;
+    const plain = titleText(text);
+    const cut = [...plain].length > TITLE_CHARS ? `${[...plain].slice(0, TITLE_CHARS - 1).join('')}…` : plain;
     await options.client.assistant.threads.setTitle({ ...(await auth(details)), channel_id: channel, thread_ts: threadTs!, title: cut });
   }
 

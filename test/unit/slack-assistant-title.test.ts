@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { titleText } from '../../adapters/slack/assistant.js';
+
+describe("an assistant thread's title", () => {
+  it('is the question as plain text: links show their label or address, channels and people their names', () => {
+    expect(titleText('see <https://example.com/a?b=1&amp;c=2|the docs> and <https://x.dev>')).toBe('see the docs and https://x.dev');
+    expect(titleText('ask <#C0123|general> or <@U0456|maria> about <!here>')).toBe('ask #general or @maria about @here');
+    expect(titleText('ping <@U0456> in <#C0123>')).toBe('ping @… in #…');
+    expect(titleText('is 1 &lt; 2 &amp;&amp; 3 &gt; 2?')).toBe('is 1 < 2 && 3 > 2?');
+  });
+
+  it('is one line', () => {
+    expect(titleText('  first line\n\nsecond\tline ')).toBe('first line second line');
+  });
+});
