@@ -15,7 +15,7 @@ import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './
 import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
 import { RedisConversationLog } from './conversation-log-redis.js';
 import { MemoryTally, RedisTally, type Tally } from './ops/tally.js';
-import { queuePrefix } from './store/redis-connection.js';
+import { parseRedisUrl, queuePrefix } from './store/redis-connection.js';
 
 export interface Backends {
   /** Built on first use, so a store or queue the developer brings opens no connection of ours. */
@@ -38,6 +38,11 @@ export interface Backends {
    * outage answers the console at once, not after the worker's connection has waited it out.
    */
   consoleConversationLog(): ConversationLog;
+  /**
+   * On one Redis server (not a Cluster, whose slots would split them): a store key as the queue's
+   * scripts see it, so the ack's one step can check it (IngestDeps.keyOnQueueServer).
+   */
+  keyOnQueueServer?(storeKey: string): string;
   /** Build a limit; undefined when `points` is 0 (no limit). */
   limiter(name: string, points: number, durationSeconds?: number): Limiter | undefined;
   /** The adaptive AI concurrency limit named `name`: per process in memory, shared on Redis. */
@@ -97,6 +102,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
     store: () => new RedisStore(redis, namespace),
     workerStore: () => new RedisStore(patient(), namespace),
     queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
+    ...(parseRedisUrl(config.redisUrl).kind === 'cluster' ? {} : { keyOnQueueServer: (storeKey: string) => namespace + storeKey }),
     cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
     // Counted on the patient connection (a worker's spend leaves with its other writes), read fast.
     tally: new RedisTally(redis, namespace, patient),

@@ -83,7 +83,7 @@ export interface Bot {
    * do it too. Resolves once the store and queue are reachable (or after a few seconds when not).
    */
   start(): Promise<void>;
-  /** Dedupe → rate limit → enqueue one message. */
+  /** Dedupe → rate limit → enqueue one message ('ignored' when its `onlyIfStored` key is not in the store). */
   ingest(message: InboundMessage): Promise<IngestOutcome>;
   /** Replace how messages are answered. */
   onMessage(handler: MessageHandler): Bot;
@@ -149,6 +149,8 @@ export function createBot(options: BotOptions = {}): Bot {
     tenantLimiter: backends.limiter('tenant', config.limits.tenantPerMinute),
     metrics,
     logger,
+    // Only the bot's own Redis store and queue share a server the queue's one step can read.
+    ...(options.store === undefined && options.queue === undefined && backends.keyOnQueueServer ? { keyOnQueueServer: backends.keyOnQueueServer } : {}),
   };
 
   let queueDepth: NodeJS.Timeout | undefined;

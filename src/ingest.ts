@@ -10,10 +10,11 @@ import type { Metrics } from './observe/index.js';
 import type { Admission, AdmissionLimit, JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 
-export type IngestOutcome = 'queued' | 'duplicate' | 'rate_limited';
+/** 'ignored': the message's `onlyIfStored` key was not in the store; nothing was claimed or queued. */
+export type IngestOutcome = 'queued' | 'duplicate' | 'rate_limited' | 'ignored';
 
 /** What became of a message, with the refusal when a limit refused it. */
-export type Ingested = { outcome: 'queued' | 'duplicate' } | { outcome: 'rate_limited'; refusal: LimitRefusal };
+export type Ingested = { outcome: 'queued' | 'duplicate' | 'ignored' } | { outcome: 'rate_limited'; refusal: LimitRefusal };
 
 /** How the sender takes a message (its adapter's `Received.overLimit` and `Received.taken`). */
 export interface IngestOptions {
@@ -35,6 +36,12 @@ export interface IngestDeps {
   tenantLimiter?: Limiter;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * The Redis key a store key has on the queue's server, when the store and the queue are the
+   * bot's own Redis backends on one server: a message's `onlyIfStored` is then checked in the
+   * queue's one step (JobQueue.admit). Absent: the store is read first.
+   */
+  keyOnQueueServer?(storeKey: string): string;
 }
 
 const NO_OPTIONS: IngestOptions = Object.freeze({});
@@ -96,6 +103,7 @@ export async function checkLimits(deps: IngestDeps, message: InboundMessage, opt
  * is told of gives its claim back, and `taken` runs before the message can be answered.
  */
 export async function takeDelivery(deps: IngestDeps, message: InboundMessage, options: IngestOptions, accept: () => Promise<void>): Promise<Ingested> {
+  if (!(await isWanted(deps, message))) return ignored(deps, message);
   const result = await claimDelivery(deps, message, async (): Promise<Ingested> => {
     const refusal = await checkLimits(deps, message, options);
     if (refusal) return { outcome: 'rate_limited', refusal };
@@ -151,7 +159,11 @@ export async function ingest(deps: IngestDeps, message: InboundMessage): Promise
 export async function ingestMessage(deps: IngestDeps, message: InboundMessage, options: IngestOptions = {}): Promise<Ingested> {
   // The queue's one step cannot give a refusal's claim back, nor run `taken` before the job exists.
   const admission = options.tellsRefusal || options.taken ? undefined : admissionOf(deps, message);
-  if (admission) return admitAtTheDoor(deps, message, admission);
+  if (admission) {
+    // A condition the queue cannot check in its step is checked in the store first.
+    if (admission.requires === undefined && !(await isWanted(deps, message))) return ignored(deps, message);
+    return admitAtTheDoor(deps, message, admission);
+  }
   return takeDelivery(deps, message, options, async () => {
     await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message } });
   });
@@ -168,13 +180,16 @@ function admissionOf(deps: IngestDeps, message: InboundMessage): Admission | und
     if (!limiter.rule) return undefined;
     limits.push({ name, subject: `${message.platform}:${subject}`, ...limiter.rule });
   }
-  return { claim: `seen:${messageJobId(message)}`, claimTtlMs: SEEN_TTL_MS, limits };
+  const admission: Admission = { claim: `seen:${messageJobId(message)}`, claimTtlMs: SEEN_TTL_MS, limits };
+  if (message.onlyIfStored !== undefined && deps.keyOnQueueServer) admission.requires = deps.keyOnQueueServer(message.onlyIfStored);
+  return admission;
 }
 
 /** Dedupe, limits and enqueue in the queue's one step (on Redis: one round trip per ack). */
 async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admission: Admission): Promise<Ingested> {
   const job = { id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message' as const, message } };
   const admitted = await deps.queue.admit!(job, admission);
+  if (admitted.outcome === 'ignored') return ignored(deps, message);
   if (admitted.outcome === 'duplicate') {
     deps.metrics.duplicatesDropped.inc({ platform: message.platform });
     return { outcome: 'duplicate' };
@@ -185,4 +200,15 @@ async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admissi
   const { limit, retryAfterMs } = admitted;
   await refused(deps, message, limit.name, limit.subject.slice(message.platform.length + 1), retryAfterMs, {});
   return { outcome: 'rate_limited', refusal: { limit: limit.name, retryAfterMs } };
+}
+
+/** Whether the message is to be taken: its `onlyIfStored` key, if it has one, is in the store. */
+async function isWanted(deps: IngestDeps, message: InboundMessage): Promise<boolean> {
+  return message.onlyIfStored === undefined || (await deps.store.get(message.onlyIfStored)) !== undefined;
+}
+
+/** A message whose condition does not hold: not a message the bot received, nor a duplicate. */
+function ignored(deps: IngestDeps, message: InboundMessage): Ingested {
+  deps.logger.debug({ platform: message.platform, message: message.id, onlyIfStored: message.onlyIfStored }, 'message ignored: its key is not in the store');
+  return { outcome: 'ignored' };
 }

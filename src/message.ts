@@ -42,6 +42,14 @@ export interface InboundMessage<TDetails extends object = any> {
   raw?: unknown;
   /** The person asked for a human (the adapter matched its handoff patterns). */
   handoff?: boolean;
+  /**
+   * Take this message only while the bot's store holds this key (e.g. Slack: "the bot has answered
+   * in this thread"); otherwise it is ignored: not claimed, not counted against a limit, not
+   * queued, and the webhook is answered as usual. The core checks it in the same step as the
+   * dedupe and the limits (on Redis: the same round trip), so the adapter need not read the store
+   * on the ack path itself.
+   */
+  onlyIfStored?: string;
 }
 
 /** What the bot says back. `kind` lets adapters style notices differently from answers. */

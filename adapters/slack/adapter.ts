@@ -18,7 +18,7 @@ import { DeveloperListeners } from './listeners.js';
 import { parseSlackBody } from './parse.js';
 import { requireSlackPackages, slackBolt, slackWebApi } from './sdk.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
-import { MAX_MESSAGE_CHARS, SlackSender, slackKeys } from './send.js';
+import { MAX_MESSAGE_CHARS, SlackSender } from './send.js';
 import { createSocketMode } from './socket.js';
 import { botUserIdOf, receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
@@ -129,9 +129,9 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     if (!context) throw new Error('the Slack adapter has not been started');
     return context;
   };
-  const answeredIn = async (team: string, channel: string, thread: string) => (await store().get(slackKeys.answeredThread(team, channel, thread))) !== undefined;
-  // How an event becomes a message, on every path (fast, while starting).
-  const classify = { threadFollowUps: options.threadFollowUps, answeredIn };
+  // How an event becomes a message, on every path (fast, while starting, Socket Mode). A thread
+  // follow-up carries its condition (onlyIfStored): the core checks it in the ack's one step.
+  const classify = { threadFollowUps: options.threadFollowUps };
   // What the sender records (threads answered) goes to the patient store.
   const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => workspaces.tokenFor(details)));
   // The bot user: many workspaces, the event's installation; one workspace, auth.test at start. An

@@ -3,6 +3,7 @@
  * (the bot's own messages, other bots, edits, deletions) is left to the developer's Bolt listeners.
  */
 import type { Attachment, InboundMessage } from 'parley/adapter-kit';
+import { slackKeys } from './send.js';
 
 export interface SlackDetails {
   team: string;
@@ -44,15 +45,16 @@ export interface ClassifyOptions {
   botUserId?: string;
   /** Answer later messages in threads the bot has answered in, without a new mention. */
   threadFollowUps: boolean;
-  /** Whether the bot has answered in this thread. */
-  answeredIn(team: string, channel: string, threadTs: string): Promise<boolean>;
 }
 
 /** Subtypes that still carry a person's new message. */
 const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
 
-/** The message parley should answer in this event, if any. */
-export async function inboundFromEvent(body: EventCallback, options: ClassifyOptions): Promise<InboundMessage | undefined> {
+/**
+ * The message parley should answer in this event, if any. No I/O: a thread follow-up is taken only
+ * if the bot has answered in the thread, which the core checks in the ack's one step (onlyIfStored).
+ */
+export function inboundFromEvent(body: EventCallback, options: ClassifyOptions): InboundMessage | undefined {
   const event = body.event;
   // The installation's workspace (authorizations[0], as Bolt authorizes): in a Slack Connect
   // channel, team_id is the other organisation's, whose token parley may not have.
@@ -64,6 +66,8 @@ export async function inboundFromEvent(body: EventCallback, options: ClassifyOpt
   const mention = options.botUserId ? `<@${options.botUserId}>` : undefined;
 
   let threadTs: string | undefined;
+  /** A thread follow-up without a mention: its thread, whose answered marker must be in the store. */
+  let followUpIn: string | undefined;
   if (event.type === 'app_mention') {
     threadTs = event.thread_ts ?? ts;
   } else if (event.type === 'message' && event.channel_type === 'im') {
@@ -72,8 +76,7 @@ export async function inboundFromEvent(body: EventCallback, options: ClassifyOpt
     // A mention also arrives as app_mention: answer that one only.
     if (mention && event.text?.includes(mention)) return undefined;
     if (!options.threadFollowUps || !event.thread_ts) return undefined;
-    if (!(await options.answeredIn(team, channel, event.thread_ts))) return undefined;
-    threadTs = event.thread_ts;
+    threadTs = followUpIn = event.thread_ts;
   } else {
     return undefined;
   }
@@ -95,6 +98,8 @@ export async function inboundFromEvent(body: EventCallback, options: ClassifyOpt
     tenant: team,
   };
   if (attachments) message.attachments = attachments;
+  // Answered only in a thread the bot has answered in (the sender's marker, send.ts).
+  if (followUpIn) message.onlyIfStored = slackKeys.answeredThread(team, channel, followUpIn);
   return message;
 }
 

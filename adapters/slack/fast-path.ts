@@ -52,7 +52,7 @@ export interface FastPath {
 
 export function createFastPath(options: FastPathOptions): FastPath {
   const { app, couldSee, logger } = options;
-  const { threadFollowUps, answeredIn } = options.classify;
+  const { threadFollowUps } = options.classify;
 
   async function handToBolt(body: SlackBody, meta: RetryMeta): Promise<void> {
     try {
@@ -69,7 +69,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       if (!FAST_EVENT_TYPES.has(event.type)) return undefined;
       const callback = body as unknown as EventCallback;
       const botUserId = await options.botUserIdFor(callback);
-      const message = await inboundFromEvent(callback, { botUserId, threadFollowUps, answeredIn });
+      const message = inboundFromEvent(callback, { botUserId, threadFollowUps });
       const own = options.assistant.after(callback, message);
       const wanted = couldSee(event.type);
       if (!own && !wanted) return { message };

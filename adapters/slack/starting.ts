@@ -20,7 +20,7 @@ export async function receiveWhileStarting(body: SlackBody, options: Omit<Classi
   if (body.type === 'event_callback') {
     const event = body.event;
     if (typeof event !== 'object' || event === null) return { response: { status: 200 }, messages: [] };
-    const message = await inboundFromEvent(body as unknown as EventCallback, { ...options, botUserId: botUserIdOf(body) });
+    const message = inboundFromEvent(body as unknown as EventCallback, { ...options, botUserId: botUserIdOf(body) });
     return { response: { status: 200 }, messages: message ? [message] : [] };
   }
   if (typeof body.command === 'string') {

@@ -91,9 +91,18 @@ export interface Admission {
   claimTtlMs: number;
   /** Checked in order; the first one over refuses the message. */
   limits: AdmissionLimit[];
+  /**
+   * A key on the queue's own server that must exist, checked before anything else: without it the
+   * message is ignored (no claim, no limit counted, nothing queued). See InboundMessage.onlyIfStored.
+   */
+  requires?: string;
 }
 
-export type Admitted = { outcome: 'queued' } | { outcome: 'duplicate' } | { outcome: 'limited'; limit: AdmissionLimit; retryAfterMs: number };
+export type Admitted =
+  | { outcome: 'queued' }
+  | { outcome: 'duplicate' }
+  | { outcome: 'ignored' }
+  | { outcome: 'limited'; limit: AdmissionLimit; retryAfterMs: number };
 
 export interface JobQueue<T> {
   /** Enqueue; false when a job with this id is already queued. Throws when the queue cannot take it. */

@@ -18,15 +18,18 @@ const REPLAY_ENTERING_MS = 60_000;
  * marker that keeps other processes from sweeping the ticket before the job exists. With a
  * payload, the job itself goes to the intake stream in the same step (see intake.ts), and its
  * marker lasts until the intake pump has moved it into BullMQ.
- * KEYS: claim, seq, group set, entering marker, intake stream, limit keys…  ARGV: id, claim TTL
- * ms, group TTL ms, entering marker ms, payload ('' for none), then points and seconds per limit.
- * Returns {0} duplicate, {1} ticketed, {2, limit index (1-based), ms until the window ends}.
+ * Before all that, a required key (Admission.requires) that is missing ignores the message.
+ * KEYS: claim, seq, group set, entering marker, intake stream, required key, limit keys…  ARGV:
+ * id, claim TTL ms, group TTL ms, entering marker ms, payload ('' for none), '1' when the required
+ * key must exist ('' for none), then points and seconds per limit.
+ * Returns {0} duplicate, {1} ticketed, {2, limit index (1-based), ms until the window ends}, {3} ignored.
  */
 const ADMIT = `
+if ARGV[6] == '1' and redis.call('exists', KEYS[6]) == 0 then return {3} end
 if not redis.call('set', KEYS[1], '1', 'PX', ARGV[2], 'NX') then return {0} end
-for i = 6, #KEYS do
-  local points = tonumber(ARGV[6 + (i - 6) * 2])
-  local windowMs = 1000 * tonumber(ARGV[7 + (i - 6) * 2])
+for i = 7, #KEYS do
+  local points = tonumber(ARGV[7 + (i - 7) * 2])
+  local windowMs = 1000 * tonumber(ARGV[8 + (i - 7) * 2])
   local consumed = redis.call('incr', KEYS[i])
   if consumed == 1 then redis.call('pexpire', KEYS[i], windowMs) end
   if consumed > points then
@@ -35,7 +38,7 @@ for i = 6, #KEYS do
       redis.call('pexpire', KEYS[i], windowMs)
       ttl = windowMs
     end
-    return {2, i - 5, ttl}
+    return {2, i - 6, ttl}
   end
 end
 local seq = redis.call('incr', KEYS[2])
@@ -119,13 +122,15 @@ export class Turnstile {
   admit(job: { id: string; group: string }, admission: Admission, intake?: { key: string; payload: string }): Promise<Admitted> {
     const limitKeys = admission.limits.map((limit) => `${this.prefix}-limit:${limit.name}:${limit.subject}`);
     const limitArgs = admission.limits.flatMap((limit) => [String(limit.points), String(limit.durationSeconds)]);
-    // Without an intake, KEYS[5] only holds the limit keys' place: the script never touches it.
-    const keys = [this.claimKey(admission.claim), `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? this.claimKey(admission.claim), ...limitKeys];
+    // Without an intake (or a required key), KEYS[5] (KEYS[6]) only holds the limit keys' place: the script never touches it.
+    const claim = this.claimKey(admission.claim);
+    const keys = [claim, `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? claim, admission.requires ?? claim, ...limitKeys];
     const enteringMs = intake ? admission.claimTtlMs : ENTERING_GRACE_MS;
-    const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', ...limitArgs];
+    const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', admission.requires === undefined ? '' : '1', ...limitArgs];
     return this.commands.parleyAdmit(String(keys.length), ...keys, ...args).then(([verdict, index = 1, ttl = 0]): Admitted => {
       if (verdict === 0) return { outcome: 'duplicate' };
       if (verdict === 1) return { outcome: 'queued' };
+      if (verdict === 3) return { outcome: 'ignored' };
       return { outcome: 'limited', limit: admission.limits[index - 1]!, retryAfterMs: ttl };
     });
   }

@@ -2,21 +2,27 @@
  * The ack path on Redis (issue 15): dedupe, limits and the enqueue (into the intake stream, which
  * the workers move into BullMQ) cost one network round trip, counted on the wire by a TCP relay
  * between parley and the real Redis; the scripts go as EVALSHA, not EVAL; refused and duplicate
- * deliveries are never answered.
+ * deliveries are never answered. A Slack thread follow-up's "was this thread answered" check is part
+ * of that one round trip.
  */
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, type IngestDeps } from '../../src/ingest.js';
+import { messageJobId } from '../../src/jobs.js';
 import type { JobData } from '../../src/jobs.js';
 import { createMemoryLimiter, unlimited } from '../../src/limit/index.js';
 import { createMetrics } from '../../src/observe/index.js';
 import { BullQueue } from '../../src/queue/index.js';
 import { MemoryStore } from '../../src/store/index.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { CHANNEL_ID, TEAM_ID, appMention, channelMessage, nextSlackTs, postSlack } from '../helpers/slack-events.js';
 import { conversation, inbound, silentLogger } from '../unit/helpers.js';
 import { sleep, uniquePrefix, useRedis, waitFor } from './redis-helpers.js';
 
 const prefix = uniquePrefix();
-useRedis(prefix);
+const redis = useRedis(prefix);
 
 /** A relay to 127.0.0.1:6379 that records every chunk parley writes. */
 interface Relay {
@@ -154,5 +160,55 @@ describe('deliveries refused at the door are never answered', () => {
     expect(await ingest(deps, message)).toBe('duplicate');
     await sleep(300);
     expect(ran).toEqual([ran[0]]);
+  });
+});
+
+describe('a Slack thread follow-up on Redis', () => {
+  // The real bot and Slack adapter on the relay; no worker, so what the acks queue stays in the intake.
+  const botPrefix = `${prefix}-slack`;
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let server: SlackBot;
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
+    server = await startSlackBot(slack, ai, { REDIS_URL: relay.url, REDIS_PREFIX: botPrefix }, undefined, { bot: { worker: false }, port: 42201 });
+    await postSlack(server.url, appMention({ text: 'warm up' })); // the door's connection and script
+  });
+  afterAll(async () => {
+    await server.close();
+    await slack.close();
+    await ai.close();
+  });
+
+  const queued = () => redis.admin().xlen(`${botPrefix}:intake`);
+  const claims = (eventId: string) => redis.admin().keys(`${botPrefix}:turn-claim:seen:${messageJobId({ platform: 'slack', id: eventId })}`);
+
+  it('checks that the bot answered in the thread in the ack\'s one round trip, and queues the follow-up', async () => {
+    const thread = nextSlackTs();
+    await redis.admin().set(`${botPrefix}:parley:slack:thread:${TEAM_ID}:${CHANNEL_ID}:${thread}`, '1'); // as the sender marks it
+    const before = await queued();
+    const followUp = channelMessage({ text: 'and a follow-up', threadTs: thread });
+    const writes = await written(async () => expect((await postSlack(server.url, followUp)).status).toBe(200));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.match(/evalsha/gi)).toHaveLength(1);
+    expect(writes[0]).not.toMatch(/\r\nget\r\n/i);
+    expect(await queued()).toBe(before + 1);
+    expect(await claims(followUp.event_id)).toHaveLength(1);
+  });
+
+  it('ignores a message in a thread the bot never answered in, in that same one round trip: nothing claimed or queued', async () => {
+    const before = await queued();
+    const chatter = channelMessage({ text: 'unrelated chatter', threadTs: nextSlackTs() });
+    const writes = await written(async () => expect((await postSlack(server.url, chatter)).status).toBe(200));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.match(/evalsha/gi)).toHaveLength(1);
+    expect(writes[0]).not.toMatch(/\r\nget\r\n/i);
+    expect(await queued()).toBe(before);
+    expect(await claims(chatter.event_id)).toEqual([]);
+    // Not a message received, nor a duplicate.
+    const metrics = await (await fetch(`${server.base}/metrics`)).text();
+    expect(metrics).toMatch(/parley_messages_received_total\{platform="slack"\} 2\n/); // the warm-up and the follow-up
+    expect(metrics).not.toMatch(/parley_duplicates_dropped_total\{platform="slack"\}/);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimDelivery, ingest, type IngestDeps } from '../../src/ingest.js';
+import { claimDelivery, ingest, takeDelivery, type IngestDeps } from '../../src/ingest.js';
 import { keys, messageJobId, type JobData } from '../../src/jobs.js';
 import { createMemoryLimiter, unlimited, type Limiter } from '../../src/limit/index.js';
 import { createMetrics } from '../../src/observe/index.js';
@@ -136,5 +136,41 @@ describe('ingest', () => {
     expect(jobs.filter((j) => j.data.type === 'message')).toHaveLength(3);
     const { values } = await deps.metrics.rateLimited.get();
     expect(values.find((v) => v.labels.limit === 'user')?.value).toBe(3);
+  });
+});
+
+describe('a message taken only while the store holds a key (onlyIfStored)', () => {
+  const received = async (d: IngestDeps) => (await d.metrics.messagesReceived.get()).values.reduce((sum, v) => sum + v.value, 0);
+
+  it('is ignored while the key is missing: no claim, no limit counted, nothing queued', async () => {
+    const limited = makeDeps(createMemoryLimiter({ points: 1, durationSeconds: 60, keyPrefix: 'only-if' }));
+    const message = inbound({ onlyIfStored: 'parley:test:answered' });
+    expect(await ingest(limited, message)).toBe('ignored');
+    expect(await store.get(keys.seen(message))).toBeUndefined();
+    expect((await queue.counts()).waiting).toBe(0);
+    expect(await received(limited)).toBe(0);
+    expect(await duplicates(limited)).toBe(0);
+    // The user's one message a minute was not spent on it.
+    await store.set('parley:test:answered', '1');
+    expect(await ingest(limited, message)).toBe('queued');
+    expect(await received(limited)).toBe(1);
+  });
+
+  it('is not answered in direct mode either (takeDelivery) while the key is missing', async () => {
+    let answered = 0;
+    const message = inbound({ onlyIfStored: 'parley:test:answered' });
+    expect(await takeDelivery(deps, message, {}, async () => void answered++)).toEqual({ outcome: 'ignored' });
+    await store.set('parley:test:answered', '1');
+    expect(await takeDelivery(deps, message, {}, async () => void answered++)).toEqual({ outcome: 'queued' });
+    expect(answered).toBe(1);
+  });
+
+  it('is taken as any message while the key is there', async () => {
+    await store.set('parley:test:answered', '1');
+    const message = inbound({ onlyIfStored: 'parley:test:answered' });
+    expect(await ingest(deps, message)).toBe('queued');
+    expect(await ingest(deps, message)).toBe('duplicate');
+    const jobs = await drain(queue);
+    expect(jobs.map((job) => job.id)).toEqual([messageJobId(message)]);
   });
 });
