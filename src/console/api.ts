@@ -6,7 +6,7 @@
  *   GET  /console                          the app, or the sign-in page when not signed in
  *   POST /console/login                    form field `token` → 303 /console with the session cookie
  *   POST /console/logout                   → 303 /console, cookie cleared
- *   GET  /console/assets/<file>            console.js, console.css
+ *   GET  /console/assets/<file>            console.css, console.js and the modules it imports (a fixed list)
  *   GET  /console/api/overview             Overview
  *   GET  /console/api/events               SSE: `event: overview` with an Overview every 2 s
  *                                          (`event: unavailable` with { reason, message, at } when it cannot be read)

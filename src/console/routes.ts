@@ -34,7 +34,10 @@ const LIVE_EVERY_MS = 2000;
 /** A console read that has not answered by then is waiting for Redis: say so instead. */
 const READ_WITHIN_MS = 2000;
 const FAILED_SIGN_INS_PER_MINUTE = 10;
-const ASSETS: Record<string, string> = { 'console.js': 'text/javascript; charset=utf-8', 'console.css': 'text/css; charset=utf-8' };
+/** The page's script, console.js, and the ES modules it imports. */
+const SCRIPTS = ['console.js', 'api.js', 'dom.js', 'format.js', 'overview.js', 'chart.js', 'budgets.js', 'conversations.js', 'dead-letters.js'];
+/** What /console/assets/<name> serves: these and nothing else (a fixed list: no path is ever built from the URL). */
+const ASSETS = new Map<string, string>([['console.css', 'text/css; charset=utf-8'], ...SCRIPTS.map((name): [string, string] => [name, 'text/javascript; charset=utf-8'])]);
 /** The page runs only its own script and style, cannot be framed, and posts only to itself. */
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -234,7 +237,7 @@ async function page(name: string, home: string): Promise<HttpResponse> {
 }
 
 async function asset(name: string): Promise<HttpResponse> {
-  const type = ASSETS[name];
+  const type = ASSETS.get(name);
   if (!type) return jsonError(404, 'not_found', `No console asset ${name}.`);
   return { status: 200, headers: { 'content-type': type }, body: await assetText(name) };
 }

@@ -3,6 +3,7 @@
  * security headers, the JSON API (overview, conversations, dead letters), the live overview over
  * SSE. Real bot servers on loopback (so loopback is shown not to be exempt), the AI faked over HTTP.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSummary } from '../../src/conversation-log.js';
@@ -70,6 +71,10 @@ async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, done: 
 }
 
 const overviewEvent = /event: overview\ndata: (.+)\n\n/;
+
+const ASSETS_DIR = new URL('../../src/console/assets/', import.meta.url);
+/** The page's scripts: every .js file in src/console/assets. */
+const SCRIPTS = readdirSync(ASSETS_DIR).filter((name) => name.endsWith('.js'));
 
 describe('the console is off without ADMIN_TOKEN', () => {
   let ai: FakeOpenAi;
@@ -324,6 +329,33 @@ describe('the operator console over HTTP', () => {
       for (const path of ['/console/assets/login.html', '/console/assets/app.html', '/console/assets/..%2Fauth.ts', '/console/assets/%2e%2e/auth.ts', '/console/elsewhere', '/console/api/nothing']) {
         const res = await fetch(`${web.url}${path}`, { headers: { cookie } });
         expect(res.status, path).toBe(404);
+        expectSecured(res);
+      }
+    });
+
+    it('serves every script in src/console/assets as JavaScript, all reached from console.js, and 404s a name off its list', async () => {
+      expect(SCRIPTS.length).toBeGreaterThan(1);
+      for (const name of SCRIPTS) {
+        const res = await fetch(`${web.url}/console/assets/${name}`);
+        expect(res.status, name).toBe(200);
+        expect(res.headers.get('content-type'), name).toMatch(/^text\/javascript/);
+        expectSecured(res);
+        expect(await res.text(), name).toBe(readFileSync(new URL(name, ASSETS_DIR), 'utf8'));
+      }
+      // The module graph from the page's one script: each module imported is one of the files, each file is imported.
+      const reached = new Set<string>();
+      const walk = (name: string) => {
+        if (reached.has(name)) return;
+        reached.add(name);
+        for (const [, imported] of readFileSync(new URL(name, ASSETS_DIR), 'utf8').matchAll(/^import [^;]+ from '\.\/([\w-]+\.js)';$/gm)) walk(imported!);
+      };
+      walk('console.js');
+      expect([...reached].sort()).toEqual([...SCRIPTS].sort());
+      const page = await (await fetch(`${web.url}/console`, { headers: { cookie } })).text();
+      for (const name of SCRIPTS.filter((script) => script !== 'console.js')) expect(page).toContain(`<link rel="modulepreload" href="/console/assets/${name}">`);
+      for (const name of ['nothing.js', 'console.ts', 'constructor', 'toString', '__proto__', 'hasOwnProperty', 'dom.js.map', '.%2Fapi.js']) {
+        const res = await fetch(`${web.url}/console/assets/${name}`, { headers: { cookie } });
+        expect(res.status, name).toBe(404);
         expectSecured(res);
       }
     });
@@ -606,6 +638,9 @@ describe('sign-in attempts', () => {
       expect(await refused.text()).toContain('Too many failed sign-in attempts');
       // A session already given keeps working: only signing in (form or bearer token) is throttled.
       expect((await fetch(`${web.url}/console/api/overview`, { headers: { cookie } })).status).toBe(200);
+      // So does the page with every script it loads: assets are not sign-ins and do not count.
+      expect((await fetch(`${web.url}/console`, { headers: { cookie } })).status).toBe(200);
+      for (const name of SCRIPTS) expect((await fetch(`${web.url}/console/assets/${name}`, { headers: { cookie } })).status, name).toBe(200);
     } finally {
       await web.close();
       await ai.close();

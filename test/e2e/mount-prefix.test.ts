@@ -191,7 +191,19 @@ describe("Express: app.use('/bot', bot.middleware)", () => {
     expect(html).toContain('src="/bot/console/assets/console.js"');
     expect(html).toContain('action="/bot/console/logout"');
     expect(html).not.toContain('"/console/');
-    expect((await fetch(`${base}/bot/console/assets/console.js`)).status).toBe(200);
+    // console.js and every module it imports or the page preloads, resolved as the browser does: all below the prefix.
+    const served = new Set<string>();
+    const queue = [...html.matchAll(/<(?:script type="module" src|link rel="modulepreload" href)="([^"]+)"/g)].map((m) => new URL(m[1]!, `${base}/bot/console`).href);
+    for (let url = queue.shift(); url; url = queue.shift()) {
+      if (served.has(url)) continue;
+      const res = await fetch(url);
+      expect(res.status, url).toBe(200);
+      expect(res.headers.get('content-type'), url).toMatch(/^text\/javascript/);
+      served.add(url);
+      for (const m of (await res.text()).matchAll(/^import [^;]+ from '([^']+)';$/gm)) queue.push(new URL(m[1]!, url).href);
+    }
+    const files = readdirSync(new URL('../../src/console/assets/', import.meta.url)).filter((name) => name.endsWith('.js'));
+    expect([...served].sort()).toEqual(files.map((name) => `${base}/bot/console/assets/${name}`).sort());
     expect((await fetch(`${base}/bot/console/api/overview`, { headers: { cookie: cookie.split(';')[0]! } })).status).toBe(200);
     // Signed out, the sign-in form posts below the prefix too.
     expect(await (await fetch(`${base}/bot/console`)).text()).toContain('action="/bot/console/login"');

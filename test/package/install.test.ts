@@ -23,6 +23,8 @@ const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.me
 const SDKS = ['@slack/bolt', '@slack/web-api', '@slack/socket-mode', 'twilio', 'intercom-client'];
 /** parley/aws's optional peers: the full project has them, so its TypeScript consumer compiles against them. */
 const AWS_SDKS = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sqs'];
+/** The console's script and the ES modules it imports (src/console/assets). */
+const CONSOLE_SCRIPTS = ['console.js', 'api.js', 'dom.js', 'format.js', 'overview.js', 'chart.js', 'budgets.js', 'conversations.js', 'dead-letters.js'];
 const ENTRIES = ['parley', 'parley/adapters/web', 'parley/adapters/slack', 'parley/adapters/whatsapp', 'parley/adapters/intercom', 'parley/adapter-kit', 'parley/aws'];
 /** Every platform configured, with values that pass validation (no adapter calls its platform while starting `check`). */
 const PLATFORMS_ENV = {
@@ -87,7 +89,7 @@ describe('the tarball', () => {
     expect(outside).toEqual([]);
     for (const asset of ['page.html', 'frame.html', 'widget.js', 'assets/chat.css', 'assets/chat.js', 'assets/api.js', 'assets/transcript.js', 'assets/markdown.js', 'assets/frame.js']) expect(packed).toContain(`dist/adapters/web/${asset}`);
     expect(packed).toContain('dist/cli/main.js');
-    for (const asset of ['app.html', 'login.html', 'console.js', 'console.css']) expect(packed).toContain(`dist/src/console/assets/${asset}`);
+    for (const asset of ['app.html', 'login.html', 'console.css', ...CONSOLE_SCRIPTS]) expect(packed).toContain(`dist/src/console/assets/${asset}`);
   });
 
   it('imports only declared packages, and the platform SDKs only as optional peers', () => {
@@ -218,12 +220,11 @@ for (const create of [slackAdapter, whatsappAdapter, intercomAdapter]) {
     try {
       const health = await fetch(`${server.match[1]}/healthz`);
       expect(health.status).toBe(200);
-      // The console's pages come from files shipped in dist/: the sign-in page, then the app's script.
+      // The console's pages come from files shipped in dist/: the sign-in page, then the app's script and the modules it imports.
       const signIn = await fetch(`${server.match[1]}/console`);
       expect(signIn.status).toBe(200);
       expect(await signIn.text()).toContain('action="/console/login"');
-      const script = await fetch(`${server.match[1]}/console/assets/console.js`);
-      expect(script.status).toBe(200);
+      for (const name of CONSOLE_SCRIPTS) expect((await fetch(`${server.match[1]}/console/assets/${name}`)).status, name).toBe(200);
       // So do the web chat's page, its frame for websites, the widget and their script and style.
       for (const path of ['/', '/web/frame', '/web/widget.js', '/web/assets/chat.css', ...['chat', 'api', 'transcript', 'markdown', 'frame'].map((name) => `/web/assets/${name}.js`)]) expect((await fetch(`${server.match[1]}${path}`)).status, path).toBe(200);
       const overview = await fetch(`${server.match[1]}/console/api/overview`, { headers: { authorization: `Bearer ${adminToken}` } });

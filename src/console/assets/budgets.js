@@ -1,0 +1,92 @@
+/** Budgets and alerts: the Budgets tab, and the budget and alert lists the overview shows too. */
+import { api, HOME } from './api.js';
+import { $, el, setText } from './dom.js';
+import { fmtPct, fmtShortTime, fmtTime, fmtUsd, isNumber } from './format.js';
+
+let budgetsSeq = 0;
+
+const POLICIES = {
+  notice: 'Past a budget the bot answers with a notice instead of calling the AI.',
+  fallback: 'Past a budget the fallback model answers (OPENAI_FALLBACK_MODEL).',
+  allow: 'Past a budget the AI keeps answering; it only raises the alerts.',
+};
+
+export async function loadBudgets() {
+  const seq = ++budgetsSeq;
+  const [view, alerts] = await Promise.all([api(`${HOME}/api/budgets`), api(`${HOME}/api/alerts`)]);
+  if (seq !== budgetsSeq) return;
+  setText($('budget-policy'), String(view?.policy ?? '–'));
+  setText($('policy-explained'), POLICIES[view?.policy] ?? '');
+  setText($('alert-webhook'), view?.alertWebhook ? 'set' : 'not set: alerts are only logged');
+  const limits = view?.limits ?? {};
+  const limit = (n) => (isNumber(n) ? fmtUsd(n) : 'none');
+  setText($('limit-day'), limit(limits.dayUsd));
+  setText($('limit-month'), limit(limits.monthUsd));
+  setText($('limit-tenant-day'), limit(limits.tenantDayUsd));
+  setText($('limit-tenant-month'), limit(limits.tenantMonthUsd));
+  renderBudgetList($('budget-list'), view?.budgets);
+  const items = newestFirst(alerts?.alerts);
+  $('alerts-empty').hidden = items.length > 0;
+  $('alert-rows').replaceChildren(
+    ...items.map((a) =>
+      el(
+        'tr',
+        { testid: 'alert-row', 'data-kind': a.kind },
+        el('td', { className: 'time', text: fmtShortTime(a.at), title: fmtTime(a.at) }),
+        el('td', { className: 'mono', text: a.kind }),
+        el('td', { className: 'wrap', text: a.text }),
+        el('td', { text: a.delivered ? 'delivered' : 'not delivered' }),
+      ),
+    ),
+  );
+}
+
+/** The stable test id of a budget row: budget-overall-day, budget-tenant-acme-month. */
+function budgetKey(b) {
+  return b.scope === 'tenant' ? `budget-tenant-${b.tenant}-${b.period}` : `budget-${b.scope}-${b.period}`;
+}
+
+function budgetItem(b) {
+  const state = ['ok', 'warning', 'exceeded'].includes(b.state) ? b.state : 'ok';
+  const who = b.scope === 'tenant' ? `Tenant ${b.tenant}` : 'Overall';
+  const ratio = isNumber(b.ratio) ? b.ratio : 0;
+  const bar = el('progress', { max: 1, value: Math.min(Math.max(ratio, 0), 1), 'aria-label': `${who}, ${b.period}: ${fmtPct(ratio)} of the budget` });
+  return el(
+    'li',
+    { className: `budget ${state}`, testid: budgetKey(b) },
+    el(
+      'div',
+      { className: 'line' },
+      el('span', {}, el('strong', { text: who }), ` · ${b.period === 'month' ? 'month' : 'day'} ${b.periodKey ?? ''}`),
+      el('span', { className: `pill state state-${state}`, testid: `${budgetKey(b)}-state`, text: state }),
+    ),
+    bar,
+    el('div', { className: 'line sub' }, el('span', { text: `${fmtUsd(b.spentUsd)} of ${fmtUsd(b.limitUsd)}` }), el('span', { text: fmtPct(ratio) })),
+  );
+}
+
+export function renderBudgetList(list, budgets) {
+  const items = Array.isArray(budgets) ? budgets : [];
+  list.replaceChildren(...(items.length ? items.map(budgetItem) : [el('li', { className: 'empty', text: 'No budget is set (AI_BUDGET_USD_PER_DAY, AI_BUDGET_USD_PER_MONTH).' })]));
+}
+
+export function renderAlertList(list, alerts) {
+  const items = newestFirst(alerts);
+  list.replaceChildren(
+    ...(items.length
+      ? items.map((a) =>
+          el(
+            'li',
+            { testid: 'alert', 'data-kind': a.kind },
+            el('span', { className: 'meta', text: `${fmtTime(a.at)} · ${a.kind}${a.delivered ? '' : ' · not delivered'}` }),
+            el('span', { text: a.text }),
+          ),
+        )
+      : [el('li', { className: 'empty', text: 'No alerts.' })]),
+  );
+}
+
+function newestFirst(alerts) {
+  const items = Array.isArray(alerts) ? [...alerts] : [];
+  return items.sort((a, b) => (Date.parse(b.at) || 0) - (Date.parse(a.at) || 0));
+}

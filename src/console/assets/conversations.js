@@ -1,0 +1,126 @@
+/* global document, FormData, location, URLSearchParams */
+/** The Conversations tab: the search, its table, and the transcript of the conversation opened. */
+import { api, HOME } from './api.js';
+import { $, el, setText } from './dom.js';
+import { fmtInt, fmtMs, fmtShortTime, fmtTime, fmtUsd } from './format.js';
+
+let conversationsSeq = 0;
+let openConversation = '';
+
+export async function loadConversations() {
+  const seq = ++conversationsSeq;
+  const form = new FormData($('conversation-filters'));
+  const params = new URLSearchParams();
+  for (const name of ['platform', 'user', 'text']) {
+    const value = String(form.get(name) ?? '').trim();
+    if (value) params.set(name, value);
+  }
+  params.set('sort', String(form.get('sort') || 'recent'));
+  let data;
+  try {
+    data = await api(`${HOME}/api/conversations?${params}`);
+  } catch (error) {
+    // The status line says why; an empty table or "No conversations match" would read as none.
+    if (seq === conversationsSeq) {
+      $('conversations-empty').hidden = true;
+      $('conversation-rows').replaceChildren();
+    }
+    throw error;
+  }
+  if (seq !== conversationsSeq) return; // a newer search answered first
+  const conversations = Array.isArray(data?.conversations) ? data.conversations : [];
+  $('not-searchable').hidden = data?.searchable !== false;
+  $('conversations-empty').hidden = conversations.length > 0 || data?.searchable === false;
+  $('conversation-rows').replaceChildren(...conversations.map(conversationRow));
+}
+
+function conversationRow(c) {
+  const row = el(
+    'tr',
+    { className: `clickable${c.conversationId === openConversation ? ' selected' : ''}`, tabindex: 0, testid: 'conversation', 'data-id': c.conversationId, title: 'Open the transcript' },
+    el('td', { className: 'time', text: fmtShortTime(c.lastAt), title: fmtTime(c.lastAt) }),
+    el('td', { text: c.platform }),
+    el('td', { className: 'clip', text: c.user }),
+    el('td', { text: c.tenant ?? '–' }),
+    el('td', { className: 'num', testid: 'conversation-exchanges', text: `${fmtInt(c.exchanges)}${c.apologised > 0 ? ` (${fmtInt(c.apologised)} apologised)` : ''}` }),
+    el('td', { className: 'nowrap', testid: 'conversation-ratings', text: fmtRatings(c.feedback), title: 'Answers rated 👍 (good) and 👎 (bad)' }),
+    el('td', { className: 'clip', text: c.lastInput }),
+    el('td', { className: 'clip', text: c.lastOutput }),
+    el('td', { className: 'num', text: fmtUsd(c.costUsd) }),
+    el('td', { className: 'num', text: fmtMs(c.maxLatencyMs) }),
+    el('td', { className: 'nowrap', text: Array.isArray(c.models) ? c.models.join(', ') : '' }),
+  );
+  const open = () => {
+    location.hash = `#conversations/${encodeURIComponent(c.conversationId)}`;
+  };
+  row.addEventListener('click', open);
+  row.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      open();
+    }
+  });
+  return row;
+}
+
+export async function openTranscript(id) {
+  openConversation = id;
+  for (const row of document.querySelectorAll('#conversation-rows tr')) row.classList.toggle('selected', row.dataset.id === id);
+  const data = await api(`${HOME}/api/conversations/${encodeURIComponent(id)}`);
+  if (openConversation !== id) return;
+  const entries = Array.isArray(data?.entries) ? data.entries : [];
+  setText($('transcript-id'), `${data?.conversationId ?? id} · ${entries.length} exchange${entries.length === 1 ? '' : 's'}`);
+  $('transcript-entries').replaceChildren(
+    ...(entries.length ? entries.map(exchangeItem) : [el('li', { className: 'empty', text: 'No exchanges recorded for this conversation.' })]),
+  );
+  const panel = $('transcript');
+  panel.hidden = false;
+  panel.scrollIntoView({ block: 'nearest' });
+}
+
+/** A conversation's ratings: "👍 2 · 👎 1", or "–" when none. */
+function fmtRatings(feedback) {
+  const parts = [];
+  if (feedback?.good > 0) parts.push(`👍 ${fmtInt(feedback.good)}`);
+  if (feedback?.bad > 0) parts.push(`👎 ${fmtInt(feedback.bad)}`);
+  return parts.length ? parts.join(' · ') : '–';
+}
+
+/** An answer's rating: "👍 good" or "👎 bad: <reason>", by whom and when. */
+function feedbackText(f) {
+  const rating = f.rating === 'good' ? '👍 good' : f.rating === 'bad' ? '👎 bad' : String(f.rating);
+  const who = `${f.user ? ` by ${f.user}` : ''}${f.at ? ` · ${fmtTime(f.at)}` : ''}`;
+  return `rated ${rating}${who}${f.reason ? ` — “${f.reason}”` : ''}`;
+}
+
+/** One exchange of a transcript; a message given up shows its apology and how long the person waited for it. */
+function exchangeItem(e) {
+  const apologised = e.outcome === 'apologised';
+  const facts = apologised
+    ? [
+        el('span', { testid: 'exchange-outcome', text: 'not answered: given up' }),
+        el('span', { testid: 'exchange-latency', text: `${e.output ? 'apology' : 'given up'} after ${fmtMs(e.latencyMs)}` }),
+      ]
+    : [
+        el('span', { testid: 'exchange-model', text: `model ${e.model ?? '–'}` }),
+        el('span', { testid: 'exchange-tokens', text: `tokens ${fmtInt(e.inputTokens)} in · ${fmtInt(e.outputTokens)} out` }),
+        el('span', { testid: 'exchange-cost', text: `cost ${fmtUsd(e.costUsd)}` }),
+        el('span', { testid: 'exchange-latency', text: `reply in ${fmtMs(e.latencyMs)}` }),
+      ];
+  return el(
+    'li',
+    { className: `exchange${apologised ? ' apologised' : ''}`, testid: 'exchange' },
+    el('p', { className: 'who', text: `${e.user ?? 'person'}${e.platform ? ` on ${e.platform}` : ''}${e.tenant ? ` (${e.tenant})` : ''} · ${fmtTime(e.timestamp)}` }),
+    el('p', { className: 'text input', testid: 'exchange-input', text: e.input ?? '' }),
+    el('p', { className: 'who', text: apologised ? 'bot · apologised, not answered' : 'bot' }),
+    el('p', { className: 'text output', testid: 'exchange-output', text: e.output || (apologised ? '(the apology could not be posted)' : '') }),
+    el('div', { className: 'facts' }, ...facts),
+    ...(e.feedback ? [el('p', { className: `feedback ${e.feedback.rating === 'bad' ? 'bad' : 'good'}`, testid: 'exchange-feedback', text: feedbackText(e.feedback) })] : []),
+  );
+}
+
+export function closeTranscript() {
+  openConversation = '';
+  $('transcript').hidden = true;
+  for (const row of document.querySelectorAll('#conversation-rows tr.selected')) row.classList.remove('selected');
+}

@@ -1,0 +1,113 @@
+/* global document */
+/** The Dead letters tab: each letter with its payload, replay one or all, and purge after a confirmation. */
+import { api, ApiError, HOME, run, setStatus } from './api.js';
+import { $, el, setText } from './dom.js';
+import { fmtInt, fmtShortTime, fmtTime } from './format.js';
+
+let deadSeq = 0;
+const DEAD_LETTER_COLUMNS = 9;
+/** The dead letters whose payload is open: a reload keeps them open. */
+const openPayloads = new Set();
+
+export async function loadDeadLetters() {
+  const seq = ++deadSeq;
+  const data = await api(`${HOME}/api/dead-letters`);
+  if (seq !== deadSeq) return;
+  const letters = Array.isArray(data?.deadLetters) ? data.deadLetters : [];
+  setText($('dead-letter-count'), `(${letters.length})`);
+  $('dead-letters-empty').hidden = letters.length > 0;
+  $('replay-all').disabled = letters.length === 0;
+  $('purge').disabled = letters.length === 0;
+  const ids = new Set(letters.map((d) => d.id));
+  for (const id of openPayloads) if (!ids.has(id)) openPayloads.delete(id);
+  $('dead-letter-rows').replaceChildren(...letters.flatMap(deadLetterRow));
+}
+
+function deadLetterRow(d) {
+  const replay = el('button', { type: 'button', className: 'small', testid: 'replay', text: 'Replay' });
+  replay.addEventListener('click', () => {
+    replay.disabled = true;
+    run(async () => {
+      try {
+        await api(`${HOME}/api/dead-letters/${encodeURIComponent(d.id)}/replay`, { method: 'POST' });
+        setStatus(`Replayed dead letter ${d.id}: the message is queued again.`);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+        setStatus(`Dead letter ${d.id} is gone already (replayed or purged elsewhere).`, true);
+      } finally {
+        await loadDeadLetters();
+      }
+    });
+  });
+  let payload;
+  try {
+    payload = JSON.stringify(d.payload, null, 2) ?? 'null';
+  } catch {
+    payload = String(d.payload);
+  }
+  // the payload opens in a row of its own, under the dead letter, as wide as the table
+  const payloadRow = el('tr', { className: 'payload-row', 'data-payload-for': d.id, hidden: true }, el('td', { colspan: DEAD_LETTER_COLUMNS }, el('pre', { testid: 'payload', text: payload })));
+  const toggle = el('button', { type: 'button', className: 'small link', testid: 'payload-toggle', 'aria-expanded': 'false', text: 'payload' });
+  toggle.addEventListener('click', () => {
+    payloadRow.hidden = !payloadRow.hidden;
+    toggle.setAttribute('aria-expanded', String(!payloadRow.hidden));
+    if (payloadRow.hidden) openPayloads.delete(d.id);
+    else openPayloads.add(d.id);
+  });
+  if (openPayloads.has(d.id)) {
+    payloadRow.hidden = false;
+    toggle.setAttribute('aria-expanded', 'true');
+  }
+  const row = el(
+    'tr',
+    { testid: 'dead-letter', 'data-id': d.id },
+    el('td', { className: 'actions' }, replay, ' ', toggle),
+    el('td', { className: 'time', text: fmtShortTime(d.failedAt), title: fmtTime(d.failedAt) }),
+    el('td', { className: 'mono clip', text: d.id, title: d.id }),
+    el('td', { text: d.platform }),
+    el('td', { className: 'clip', text: d.user, title: d.conversation ? `conversation ${d.conversation}` : undefined }),
+    el('td', { className: 'wrap', testid: 'dead-letter-text', text: d.text }),
+    el('td', { text: d.reason }),
+    el('td', { className: 'wrap', testid: 'dead-letter-error', text: d.error }),
+    el('td', { className: 'num', text: fmtInt(d.attempts) }),
+  );
+  return [row, payloadRow];
+}
+
+export function replayAll() {
+  const button = $('replay-all');
+  button.disabled = true;
+  run(async () => {
+    try {
+      const data = await api(`${HOME}/api/dead-letters/replay-all`, { method: 'POST' });
+      const n = data?.replayed ?? 0;
+      setStatus(`Replayed ${fmtInt(n)} dead letter${n === 1 ? '' : 's'}.`);
+    } finally {
+      await loadDeadLetters();
+    }
+  });
+}
+
+export function askPurge() {
+  const dialog = $('purge-dialog');
+  const rows = document.querySelectorAll('#dead-letter-rows tr[data-testid="dead-letter"]').length;
+  setText($('purge-count'), rows === 1 ? 'the 1 dead letter' : rows ? `all ${fmtInt(rows)} dead letters` : 'every dead letter');
+  dialog.returnValue = '';
+  dialog.showModal();
+}
+
+export function purgeDialogClosed() {
+  if ($('purge-dialog').returnValue !== 'purge') {
+    setStatus('Purge cancelled: nothing was deleted.');
+    return;
+  }
+  run(async () => {
+    try {
+      const data = await api(`${HOME}/api/dead-letters/purge`, { body: { confirm: 'purge' } });
+      const n = data?.purged ?? 0;
+      setStatus(`Purged ${fmtInt(n)} dead letter${n === 1 ? '' : 's'}.`);
+    } finally {
+      await loadDeadLetters();
+    }
+  });
+}
