@@ -4,7 +4,7 @@
  * the platform gets its usual answer (at once, for one that cannot carry it and must be answered
  * quickly: Slack) and the reply is posted when it is ready.
  */
-import type { Adapter, HttpResponse, LimitRefusal, Received } from './adapter.js';
+import { PermanentError, type Adapter, type HttpResponse, type LimitRefusal, type Received } from './adapter.js';
 import { answerOf, ingestOptionsOf, takeDelivery, type IngestDeps } from './ingest.js';
 import { conversationGroup, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
@@ -102,14 +102,16 @@ async function waitInQueue(deps: DirectDeps, message: InboundMessage, error: unk
 
 /** Keep a failed direct-mode message where `parley dlq replay` can find it. */
 async function deadLetter(deps: DirectDeps, message: InboundMessage, error: unknown, attempts = 1): Promise<void> {
-  deps.metrics.deadLettered.inc({ platform: message.platform, reason: 'direct_failed' });
+  // A refusal says why (whatsapp_63016), as in queue mode; any other failure is direct_failed.
+  const reason = error instanceof PermanentError ? error.reason : 'direct_failed';
+  deps.metrics.deadLettered.inc({ platform: message.platform, reason });
   await deps.queue
     .addDeadLetter({
       id: messageJobId(message),
       group: conversationGroup(message.conversation),
       data: { type: 'message', message },
       error: errorText(error),
-      reason: 'direct_failed',
+      reason,
       attempts,
       failedAt: new Date().toISOString(),
     })
