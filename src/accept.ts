@@ -51,7 +51,7 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
   return async function accept(adapter, received) {
     if (config.mode === 'direct') {
       const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error) } : {};
-      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, ...untaken }, adapter, received);
+      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, ...untaken }, adapter, received);
     }
     const options = ingestOptionsOf(received);
     let refusal: LimitRefusal | undefined;

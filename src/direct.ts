@@ -4,17 +4,20 @@
  * the platform gets its usual answer (at once, for one that cannot carry it and must be answered
  * quickly: Slack) and the reply is posted when it is ready.
  */
-import type { Adapter, HttpResponse, LimitRefusal, Received } from './adapter.js';
+import { PermanentError, type Adapter, type HttpResponse, type LimitRefusal, type Received } from './adapter.js';
 import { answerOf, ingestOptionsOf, takeDelivery, type IngestDeps } from './ingest.js';
 import { conversationGroup, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
-import { errorText, isDeferral } from './queue/index.js';
+import { errorText, isDeferral, type RetryOptions } from './queue/index.js';
 import { answerMessage, type WorkerDeps } from './worker.js';
 import { sendOnce } from './send-once.js';
+import { retryingSink, Tries } from './retries.js';
 
 export type DirectDeps = IngestDeps &
   WorkerDeps & {
     deadlineMs: number;
+    /** The queue's retries (JOB_ATTEMPTS, JOB_BACKOFF_MS): a reply posted after the answer is retried the same way. */
+    retry: RetryOptions;
     /**
      * A message that could not be taken (the store down): for a platform that never redelivers,
      * answered another way; absent, the webhook fails and the platform redelivers.
@@ -35,6 +38,9 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   const answers: Promise<void>[] = [];
   const answer = async (message: InboundMessage) => {
     const jobId = messageJobId(message);
+    const tries = new Tries(deps.retry);
+    // A reply the platform fails for now (a 5xx, a connection error) is posted again, with backoff, without asking the AI again.
+    const post = retryingSink(deps, jobId, tries);
     await answerMessage(deps, message, {
       jobId,
       attempt: 1,
@@ -42,11 +48,11 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
       serialize: true,
       // A wait (rate limit, open circuit) is not a failure: the queue holds the message instead.
       isFinalFailure: (error) => !isDeferral(error),
-      sink: async (conversation, reply, n) => {
+      sink: async (conversation, reply, n, onSentBefore) => {
         if (open && canCapture && !captured) captured = reply;
-        else return sendOnce(deps, jobId, n, conversation, reply);
+        else return post(conversation, reply, n, onSentBefore);
       },
-    }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error)));
+    }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error, tries.attempt)));
   };
   // Taken (claimed, within the limits) first: a store that is down fails the webhook, so the platform redelivers.
   const options = ingestOptionsOf(received);
@@ -95,16 +101,18 @@ async function waitInQueue(deps: DirectDeps, message: InboundMessage, error: unk
 }
 
 /** Keep a failed direct-mode message where `parley dlq replay` can find it. */
-async function deadLetter(deps: DirectDeps, message: InboundMessage, error: unknown): Promise<void> {
-  deps.metrics.deadLettered.inc({ platform: message.platform, reason: 'direct_failed' });
+async function deadLetter(deps: DirectDeps, message: InboundMessage, error: unknown, attempts = 1): Promise<void> {
+  // A refusal says why (whatsapp_63016), as in queue mode; any other failure is direct_failed.
+  const reason = error instanceof PermanentError ? error.reason : 'direct_failed';
+  deps.metrics.deadLettered.inc({ platform: message.platform, reason });
   await deps.queue
     .addDeadLetter({
       id: messageJobId(message),
       group: conversationGroup(message.conversation),
       data: { type: 'message', message },
       error: errorText(error),
-      reason: 'direct_failed',
-      attempts: 1,
+      reason,
+      attempts,
       failedAt: new Date().toISOString(),
     })
     .catch((dlqError: unknown) => deps.logger.error({ err: dlqError, message: message.id }, 'could not dead-letter a failed message'));

@@ -77,6 +77,9 @@ export const answerWithAi: MessageHandler = async (message, context) => {
   const history = await context.history.window();
   // The AI is told of the files it is not shown ("[attachment: invoice.pdf]"), and remembers them.
   const text = textForAi(message.text, message.attachments, imageUrls);
+  // The history names the images too: a later request does not show them again, and an image
+  // sent alone would otherwise be an empty turn, which Anthropic-compatible endpoints refuse.
+  const remembered = textForAi(message.text, message.attachments);
   const request = {
     conversationId: message.conversation.id,
     history,
@@ -101,7 +104,7 @@ export const answerWithAi: MessageHandler = async (message, context) => {
     result.notice
       ? undefined
       : context.history.append([
-          { role: 'user', text, at: message.receivedAt },
+          { role: 'user', text: remembered, at: message.receivedAt },
           { role: 'assistant', text: answer, at: new Date().toISOString(), model: result.model },
         ]),
   ]);

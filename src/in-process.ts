@@ -5,10 +5,10 @@
  */
 import { SEEN_TTL_MS, keys } from './jobs.js';
 import type { InboundMessage } from './message.js';
-import { isDeferral, isPermanent, retryDelayMs, type RetryOptions } from './queue/index.js';
-import { sendOnce } from './send-once.js';
-import { asQueueError, waitOrGiveUp } from './failure.js';
-import { DEFAULT_MAX_WAIT_MS, answerMessage, type ReplySink, type WorkerDeps } from './worker.js';
+import type { RetryOptions } from './queue/index.js';
+import { waitOrGiveUp } from './failure.js';
+import { retryingSink, Tries } from './retries.js';
+import { DEFAULT_MAX_WAIT_MS, answerMessage, type WorkerDeps } from './worker.js';
 import type { RetryAfterError } from './adapter.js';
 
 /**
@@ -26,37 +26,19 @@ export async function answerInProcess(deps: WorkerDeps, message: InboundMessage,
   deps.metrics.messagesReceived.inc({ platform: message.platform });
   const jobId = `inprocess.${message.id}`;
   const maxWaitMs = deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
-  let attempt = 1;
+  const tries = new Tries(retry);
   let runStartedAt = Date.now();
-  const final = (error: unknown) => isPermanent(error) || (!isDeferral(error) && attempt >= retry.attempts);
   const onWait = (error: RetryAfterError) => waitOrGiveUp(deps.store, jobId, error, maxWaitMs, runStartedAt);
-  /** Wait before the next try: as asked for a wait (spending no attempt), with the queue's backoff after a failure. */
-  const backOff = async (error: unknown) => {
-    const delayMs = isDeferral(error) ? Math.min(error.retryAfterMs, retry.maxBackoffMs) : retryDelayMs(attempt, retry, error);
-    if (!isDeferral(error)) attempt++;
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-  };
   // A reply the platform refused for now is posted again on its own: the AI is not asked again for it.
-  const sink: ReplySink = async (conversation, reply, n, onSentBefore) => {
-    for (;;) {
-      try {
-        return await sendOnce(deps, jobId, n, conversation, reply, { onSentBefore });
-      } catch (caught) {
-        let error = asQueueError(caught);
-        if (isDeferral(error)) error = await onWait(error);
-        if (final(error)) throw error;
-        await backOff(error);
-      }
-    }
-  };
+  const sink = retryingSink(deps, jobId, tries, onWait);
   for (;;) {
     runStartedAt = Date.now();
     try {
-      await answerMessage(deps, message, { jobId, attempt, isFinalFailure: final, onWait, sink });
+      await answerMessage(deps, message, { jobId, attempt: tries.attempt, isFinalFailure: tries.final, onWait, sink });
       return 'answered';
     } catch (error) {
-      if (final(error)) throw error;
-      await backOff(error);
+      if (tries.final(error)) throw error;
+      await tries.backOff(error);
     }
   }
 }

@@ -8,6 +8,8 @@ export function buildMessages(systemPrompt: string, request: AiRequest): ChatMes
   const messages: ChatMessage[] = [];
   if (systemPrompt.trim() !== '') messages.push({ role: 'system', content: systemPrompt });
   for (const turn of request.history) {
+    // An empty message is refused (400) by Anthropic-compatible endpoints: an empty turn (stored by an older version) is left out.
+    if (turn.text.trim() === '') continue;
     messages.push(
       turn.role === 'assistant' ? { role: 'assistant', content: turn.text } : { role: 'user', content: turn.text },
     );

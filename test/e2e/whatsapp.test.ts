@@ -324,6 +324,49 @@ describe('WhatsApp: direct mode and an unavailable queue', () => {
     }
   });
 
+  it('direct mode retries a late reply Twilio failed for now (503) with backoff, without asking the AI again', async () => {
+    ai.calls.length = 0;
+    ai.script(() => ({ text: 'slow answer', delayMs: 300 }));
+    twilioApi.on((_call, n) => (n === 0 ? twilioApi.error(503, 20500, 'Service Unavailable') : undefined));
+    const server = await startWhatsAppBot(twilioApi, ai, { MODE: 'direct', DIRECT_DEADLINE_MS: '100' });
+    try {
+      const message = whatsappMessage({ Body: 'slow' });
+      expect(await (await postTwilio(server.url, message)).text()).toBe(EMPTY_TWIML);
+      await until(() => twilioApi.calls.length === 2, 'the retried late reply');
+      await quiet(300);
+      // The answer, refused once then delivered; no apology, no dead letter, and one AI call.
+      expect(twilioApi.bodies()).toEqual(['slow answer', 'slow answer']);
+      expect(ai.calls).toHaveLength(1);
+      expect(await server.bot.deadLetters.list()).toEqual([]);
+    } finally {
+      ai.script((call) => ({ text: `echo: ${lastUserText(call)}` }));
+      twilioApi.reset();
+      await server.close();
+    }
+  });
+
+  it('direct mode dead-letters a late reply outside the 24-hour window (63016) with reason whatsapp_63016, as queue mode does', async () => {
+    ai.script(() => ({ text: 'slow answer', delayMs: 300 }));
+    twilioApi.on(() => twilioApi.error(400, 63016, 'Failed to send freeform message because you are outside the allowed window.'));
+    const server = await startWhatsAppBot(twilioApi, ai, { MODE: 'direct', DIRECT_DEADLINE_MS: '100' });
+    try {
+      const message = whatsappMessage({ Body: 'slow' });
+      expect(await (await postTwilio(server.url, message)).text()).toBe(EMPTY_TWIML);
+      const dead = await waitForDeadLetter(server.bot, `whatsapp.${message.MessageSid}`);
+      expect(dead.reason).toBe('whatsapp_63016');
+      const metrics = await (await fetch(new URL('/metrics', server.url))).text();
+      expect(metrics).toMatch(/^parley_dead_lettered_total\{platform="whatsapp",reason="whatsapp_63016"\} 1$/m);
+      expect(metrics).not.toMatch(/reason="direct_failed"/);
+      // Not retried, and no apology (Twilio would refuse it the same way).
+      await quiet(300);
+      expect(twilioApi.bodies()).toEqual(['slow answer']);
+    } finally {
+      ai.script((call) => ({ text: `echo: ${lastUserText(call)}` }));
+      twilioApi.reset();
+      await server.close();
+    }
+  });
+
   it('answers in-process when the queue cannot take the message (Twilio does not redeliver)', async () => {
     const server = await startWhatsAppBot(twilioApi, ai, {}, { queue: new UnavailableQueue() });
     try {
