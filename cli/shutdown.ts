@@ -26,6 +26,27 @@ export function closeOnSignals(bot: Bot): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  stopWithNpm(() => stop('npm stopped'));
+}
+
+/** How often a process started by `npm start` looks whether npm's shell is still there. */
+const PARENT_CHECK_MS = 1000;
+
+/**
+ * Started by an npm script (`npm start`), the process runs under npm's `sh -c`, which dies on the
+ * SIGTERM npm passes on without passing it further (dash): a supervisor stopping `npm start`
+ * would leave the server running, orphaned. So when that shell goes (the process is handed to
+ * another parent), stop as on SIGTERM. Not otherwise: `nohup parley serve &` outlives its shell on purpose.
+ */
+function stopWithNpm(stop: () => void): void {
+  if (!process.env.npm_lifecycle_event || process.platform === 'win32') return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }
 
 /** A log line on the way out is worth less than getting out. */

@@ -163,4 +163,19 @@ describe('the parley process', () => {
     expect(await exited).toBe(1);
     expect(out.stderr).toContain('cannot reach the queue (REDIS_URL)');
   });
+
+  it('started by `npm start`, stops as on SIGTERM when a supervisor stops npm (whose shell does not pass the signal on)', async () => {
+    const npm = spawn('npm', ['start', '--silent'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', LOG_LEVEL: 'info' },
+      cwd: new URL('../..', import.meta.url).pathname,
+    });
+    child = npm;
+    const { out } = collect(npm);
+    await until(() => out.stdout.includes('parley listening on'), 'the server to listen');
+    const url = /"url":"(http:\/\/[^"]+)"/.exec(out.stdout)![1]!;
+    npm.kill('SIGTERM');
+    // The server itself (npm's grandchild) drains and exits: its last lines still reach the pipe.
+    await until(() => out.stdout.includes('"msg":"stopped"'), 'the server to stop');
+    await until(() => fetch(`${url}/healthz`).then(() => false, () => true), 'the port to close');
+  });
 });
