@@ -178,4 +178,13 @@ describe('the parley process', () => {
     await until(() => out.stdout.includes('"msg":"stopped"'), 'the server to stop');
     await until(() => fetch(`${url}/healthz`).then(() => false, () => true), 'the port to close');
   });
+
+  it('reachable from other machines with no platform and no web chat settings: says nothing will be answered, and why', async () => {
+    child = parley(['serve'], { PORT: '0', HOST: '0.0.0.0', LOG_LEVEL: 'info' });
+    const { out } = collect(child);
+    await until(() => out.stdout.includes('parley listening on'), 'the server to listen');
+    const warning = out.stdout.split('\n').find((line) => line.includes('no adapter is on'));
+    expect(warning).toContain('WEB_CHAT=true');
+    expect(JSON.parse(warning!).level).toBe(40);
+  });
 });
