@@ -47,11 +47,18 @@ export class IntercomSender {
     return newestPartId(result) ?? conversationId;
   }
 
-  /** Hand the conversation to the handoff team (or leave it unassigned); the bot stays out of it after. */
+  /**
+   * Hand the conversation to the handoff team (or leave it unassigned); the bot stays out of it
+   * after. Once a teammate has replied it is theirs already: the bot only stops, assigning nothing.
+   */
   async handoff(conversation: IntercomRef): Promise<void> {
     const conversationId = conversationIdOf(conversation);
     const { client, state, handoffTeamId } = this.options;
     await state.stopForHandoff(conversationId);
+    if (await state.humanReplied(conversationId, this.options.adminId())) {
+      this.options.logger().info({ conversation: conversationId }, 'a teammate has replied; not reassigning the conversation');
+      return;
+    }
     if (handoffTeamId) {
       await this.call('the assignment', () =>
         client.conversations.manage(

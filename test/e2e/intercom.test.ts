@@ -227,6 +227,18 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
     expect(ai.calls.filter((c) => /invoice 42/.test(lastUserText(c)))).toHaveLength(0);
   });
 
+  it('does not reassign a conversation a teammate took over while the bot was still answering', async () => {
+    ai.script((call) => ({ text: `echo: ${lastUserText(call)}`, ...(/slow question/.test(lastUserText(call)) ? { delayMs: 1000 } : {}) }));
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>slow question</p>' }));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>can I talk to a human?</p>')] }));
+    await postIntercom(server.url, adminReplied({ conversation, adminId: HUMAN_ADMIN })); // while the AI is still thinking
+    await until(() => ai.calls.find((c) => /slow question/.test(lastUserText(c)))?.answeredAt, 'the slow answer');
+    await quiet(500);
+    expect(replies(intercom, conversation)).toHaveLength(0); // both replies held back
+    expect(intercom.callsTo('parts').filter((c) => c.conversationId === conversation)).toHaveLength(0); // and no assignment
+  });
+
   it('waits out an Intercom 429 (Retry-After) and delivers once', async () => {
     intercom.on('reply', (_call: IntercomCall, n: number) => (n === 0 ? { status: 429, headers: { 'retry-after': '1', 'x-ratelimit-remaining': '0' } } : undefined));
     const conversation = conversationId();
