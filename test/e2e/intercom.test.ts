@@ -239,6 +239,23 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
     expect(intercom.callsTo('parts').filter((c) => c.conversationId === conversation)).toHaveLength(0); // and no assignment
   });
 
+  it('does not count an answer held back for a teammate as sent', async () => {
+    const metrics = async () => (await fetch(`${new URL(server.url).origin}/metrics`)).text();
+    const sentAnswers = (text: string) => Number(/^parley_replies_sent_total\{platform="intercom",kind="answer"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    const replied = (text: string) => Number(/^parley_reply_seconds_count\{platform="intercom"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    const before = await metrics();
+    ai.script((call) => ({ text: `echo: ${lastUserText(call)}`, delayMs: 500 }));
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>held back question</p>' }));
+    await postIntercom(server.url, adminReplied({ conversation, adminId: HUMAN_ADMIN })); // while the AI is still thinking
+    await until(() => ai.calls.find((c) => /held back question/.test(lastUserText(c)))?.answeredAt, 'the answer');
+    await quiet(300);
+    expect(replies(intercom, conversation)).toHaveLength(0);
+    const after = await metrics();
+    expect(sentAnswers(after)).toBe(sentAnswers(before));
+    expect(replied(after)).toBe(replied(before));
+  });
+
   it('waits out an Intercom 429 (Retry-After) and delivers once', async () => {
     intercom.on('reply', (_call: IntercomCall, n: number) => (n === 0 ? { status: 429, headers: { 'retry-after': '1', 'x-ratelimit-remaining': '0' } } : undefined));
     const conversation = conversationId();
