@@ -5,7 +5,7 @@
  *
  *   conversation_id, timestamp, platform, user_id, tenant?, input, output, model,
  *   input_tokens, output_tokens, cost_usd, latency_ms, exchange_id?, outcome? ('apologised' for a
- *   message given up), feedback? (a map: rating, reason?, at, user?)
+ *   message given up, 'withheld' for an answer not posted), feedback? (a map: rating, reason?, at, user?)
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -41,8 +41,8 @@ export interface ConversationItem {
   tenant?: string;
   input: string;
   output: string;
-  /** 'apologised': given up, the person got the apology (absent: answered). */
-  outcome?: 'answered' | 'apologised';
+  /** 'apologised': given up, the person got the apology; 'withheld': the answer was not posted (absent: answered). */
+  outcome?: 'answered' | 'apologised' | 'withheld';
   model: string;
   input_tokens: number;
   output_tokens: number;

@@ -29,9 +29,11 @@ export interface ConversationEntry {
   output: string;
   /**
    * 'apologised': the message was given up (dead-lettered) and the person got the apology, no
-   * answer (model "none", no tokens, no cost). Absent: answered.
+   * answer (model "none", no tokens, no cost). 'withheld': the answer (model, tokens and cost
+   * spent) was held back by the adapter, nothing posted (Intercom: a teammate had taken over).
+   * Absent: answered.
    */
-  outcome?: 'answered' | 'apologised';
+  outcome?: 'answered' | 'apologised' | 'withheld';
   /** The model that answered ("cache" hits keep the model whose answer was reused). */
   model: string;
   inputTokens: number;

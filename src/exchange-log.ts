@@ -13,8 +13,9 @@ const RECENT_ENTRIES = 5;
 /**
  * One exchange into the conversation log, with who, when and how long; a failure is only logged.
  * `resumed`: an earlier run of the job posted its reply and may have logged it already.
+ * `outcome` 'withheld': the adapter held the answer back, nothing was posted.
  */
-export async function recordExchange(log: ConversationLog | undefined, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string, resumed = false): Promise<void> {
+export async function recordExchange(log: ConversationLog | undefined, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string, resumed = false, outcome?: 'withheld'): Promise<void> {
   if (!log) return;
   const usage = exchange.result?.usage;
   const now = new Date();
@@ -30,6 +31,7 @@ export async function recordExchange(log: ConversationLog | undefined, message: 
       ...(message.tenant ? { tenant: message.tenant } : {}),
       input: exchange.input,
       output: exchange.output,
+      ...(outcome ? { outcome } : {}),
       model: exchange.result?.model ?? 'none',
       inputTokens: usage?.inputTokens ?? 0,
       outputTokens: usage?.outputTokens ?? 0,

@@ -48,6 +48,11 @@ export interface Posted extends Delivery {
   empty?: true;
   /** A retry finished the answer an earlier attempt began, not this reply: its text. */
   finished?: string;
+  /**
+   * The adapter posted no part of it (its `sendPart` answered null at once: the conversation is
+   * no longer the bot's). Nothing reached the user; it is still marked sent, so no retry posts it.
+   */
+  withheld?: true;
 }
 
 /** Post a reply with the adapter's `sendPart` (or its `send` when it posts whole replies). */
@@ -84,6 +89,7 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   }
   const ids: string[] = [];
   let marked = false;
+  let withheld = false;
   for (const [index, text] of parts.entries()) {
     const marker = markerKeys[index];
     const before = posted[index];
@@ -96,14 +102,17 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
     const id = await waitOutRetryAfter(() => adapter.sendPart!(conversation, text, part), {
       onWait: (waitMs) => options.logger?.info({ platform: adapter.platform, waitMs }, 'the platform asked us to wait; waiting as Retry-After says'),
     });
-    if (id === null) break; // the adapter posts nothing more of this reply
+    if (id === null) {
+      withheld = ids.length === 0; // the adapter posts nothing more of this reply, maybe nothing at all
+      break;
+    }
     ids.push(id);
     const last = index === parts.length - 1;
     await recorded(Promise.all([marker && options.markers.set(marker, id, MARKER_TTL_MS), last && markAlso(options)]), options);
     marked = last;
   }
   if (!marked) await recorded(markAlso(options), options);
-  return { ids, ...(finishing === undefined ? {} : { finished: finishing }) };
+  return { ids, ...(finishing === undefined ? {} : { finished: finishing }), ...(withheld ? { withheld: true as const } : {}) };
 }
 
 /** Wait for a marker's write, or hand it to the caller's pending writes. */

@@ -20,6 +20,8 @@ export interface SendOnceOptions {
 export interface Shown {
   text: string;
   posted: boolean;
+  /** The adapter held the reply back (the conversation is no longer the bot's): nothing posted. */
+  withheld?: true;
 }
 
 /**
@@ -45,6 +47,8 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
     return { text: reply.text, posted: true };
   }
   if (posted.empty) return { text: '', posted: false };
+  // Not sent, so not counted: the adapter logged why.
+  if (posted.withheld) return { text: reply.text, posted: false, withheld: true };
   deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: reply.kind ?? 'answer' });
   return { text: posted.finished ?? reply.text, posted: true };
 }

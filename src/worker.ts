@@ -140,6 +140,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   /** Replies begun (each one's number keys its markers) and posted; whether the AI's stream or the platform failed one. */
   let replies = 0;
   let delivered = 0;
+  /** Replies the adapter held back (the conversation is no longer the bot's): posted nowhere. */
+  let withheld = 0;
   let aiFailed = false;
   let refused = false;
   /** An earlier run of this job posted a reply: it may have written the history and the log too. */
@@ -196,6 +198,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
           return '';
         }
         const shown = await posting(() => options.sink(message.conversation, asked, n, sentBefore), (result) => result?.posted !== false);
+        if (shown?.withheld) withheld++;
         return shown ? shown.text : asked.text;
       },
       canStream: streamSink !== undefined,
@@ -211,7 +214,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
           return text;
         });
       },
-      recordExchange: (exchange) => recordExchange(deps.conversationLog, message, exchange, logger, options.jobId, resumed),
+      // Only held back, nothing posted: the log says so rather than pass it for an answer.
+      recordExchange: (exchange) => recordExchange(deps.conversationLog, message, exchange, logger, options.jobId, resumed, withheld > 0 && delivered === 0 ? 'withheld' : undefined),
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);
@@ -219,7 +223,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, seconds);
     if (delivered > 0) deps.metrics.replySeconds.observe({ platform: message.platform }, Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
-    logger.info({ replies: delivered, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
+    if (delivered === 0 && withheld > 0) logger.info({ replies: 0, withheld, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message not answered: its reply was held back');
+    else logger.info({ replies: delivered, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
   } catch (caught) {
     // Nothing of this attempt's is still being written once it ends (a retry reads the markers).
     await options.pending?.settled().catch(() => undefined);

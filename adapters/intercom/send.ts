@@ -47,11 +47,19 @@ export class IntercomSender {
     return newestPartId(result) ?? conversationId;
   }
 
-  /** Hand the conversation to the handoff team (or leave it unassigned); the bot stays out of it after. */
+  /**
+   * Hand the conversation to the handoff team; without one, take it out of the bot's own inbox
+   * (see unassignFromBot). The bot stays out of it after. Once a teammate has replied it is
+   * theirs already: the bot only stops, assigning nothing.
+   */
   async handoff(conversation: IntercomRef): Promise<void> {
     const conversationId = conversationIdOf(conversation);
     const { client, state, handoffTeamId } = this.options;
     await state.stopForHandoff(conversationId);
+    if (await state.humanReplied(conversationId, this.options.adminId())) {
+      this.options.logger().info({ conversation: conversationId }, 'a teammate has replied; not reassigning the conversation');
+      return;
+    }
     if (handoffTeamId) {
       await this.call('the assignment', () =>
         client.conversations.manage(
@@ -59,8 +67,31 @@ export class IntercomSender {
           { maxRetries: 0 },
         ),
       );
+      this.options.logger().info({ conversation: conversationId, team: handoffTeamId }, 'conversation handed off to people');
+      return;
     }
-    this.options.logger().info({ conversation: conversationId, team: handoffTeamId ?? 'unassigned' }, 'conversation handed off to people');
+    const assignment = (await this.unassignFromBot(conversationId)) ? 'unassigned from the bot' : 'left as it was';
+    this.options.logger().info({ conversation: conversationId, assignment }, 'conversation handed off to people');
+  }
+
+  /**
+   * Without a handoff team: a conversation assigned to the bot's own admin would stay in an inbox
+   * no person reads, so it is unassigned; one assigned to a person or a team is left to them.
+   * Returns whether it was unassigned.
+   */
+  private async unassignFromBot(conversationId: string): Promise<boolean> {
+    const { client } = this.options;
+    const adminId = this.options.adminId();
+    const found = await this.call('reading the conversation', () => client.conversations.find({ conversation_id: conversationId }, { maxRetries: 0 }));
+    if (String(found?.admin_assignee_id ?? '') !== adminId) return false;
+    // Intercom's way to unassign: an assignment to admin 0 ("no admin or team").
+    await this.call('the unassignment', () =>
+      client.conversations.manage(
+        { conversation_id: conversationId, body: { message_type: 'assignment', type: 'admin', admin_id: adminId, assignee_id: '0' } },
+        { maxRetries: 0 },
+      ),
+    );
+    return true;
   }
 
   /** One API call outside a reply part: the SDK's own retries are off, a short 429 is waited out here. */

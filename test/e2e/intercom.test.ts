@@ -227,6 +227,35 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
     expect(ai.calls.filter((c) => /invoice 42/.test(lastUserText(c)))).toHaveLength(0);
   });
 
+  it('does not reassign a conversation a teammate took over while the bot was still answering', async () => {
+    ai.script((call) => ({ text: `echo: ${lastUserText(call)}`, ...(/slow question/.test(lastUserText(call)) ? { delayMs: 1000 } : {}) }));
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>slow question</p>' }));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>can I talk to a human?</p>')] }));
+    await postIntercom(server.url, adminReplied({ conversation, adminId: HUMAN_ADMIN })); // while the AI is still thinking
+    await until(() => ai.calls.find((c) => /slow question/.test(lastUserText(c)))?.answeredAt, 'the slow answer');
+    await quiet(500);
+    expect(replies(intercom, conversation)).toHaveLength(0); // both replies held back
+    expect(intercom.callsTo('parts').filter((c) => c.conversationId === conversation)).toHaveLength(0); // and no assignment
+  });
+
+  it('does not count an answer held back for a teammate as sent', async () => {
+    const metrics = async () => (await fetch(`${new URL(server.url).origin}/metrics`)).text();
+    const sentAnswers = (text: string) => Number(/^parley_replies_sent_total\{platform="intercom",kind="answer"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    const replied = (text: string) => Number(/^parley_reply_seconds_count\{platform="intercom"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    const before = await metrics();
+    ai.script((call) => ({ text: `echo: ${lastUserText(call)}`, delayMs: 500 }));
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>held back question</p>' }));
+    await postIntercom(server.url, adminReplied({ conversation, adminId: HUMAN_ADMIN })); // while the AI is still thinking
+    await until(() => ai.calls.find((c) => /held back question/.test(lastUserText(c)))?.answeredAt, 'the answer');
+    await quiet(300);
+    expect(replies(intercom, conversation)).toHaveLength(0);
+    const after = await metrics();
+    expect(sentAnswers(after)).toBe(sentAnswers(before));
+    expect(replied(after)).toBe(replied(before));
+  });
+
   it('waits out an Intercom 429 (Retry-After) and delivers once', async () => {
     intercom.on('reply', (_call: IntercomCall, n: number) => (n === 0 ? { status: 429, headers: { 'retry-after': '1', 'x-ratelimit-remaining': '0' } } : undefined));
     const conversation = conversationId();
@@ -325,16 +354,47 @@ describe('Intercom with its options changed', () => {
     await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>still there, bot?</p>')] }));
     const reply = await firstReply(intercom, conversation);
     expect(reply.body.body).toContain('echo: still there, bot?');
-    expect(intercom.callsTo('parts')).toHaveLength(0); // no handoff either
+    expect(intercom.callsTo('parts').filter((c) => c.conversationId === conversation)).toHaveLength(0); // no handoff either
   });
+
+  const handedOff = async (conversation: string) => {
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Ich möchte einen MENSCH sprechen</p>')] }));
+    await firstReply(intercom, conversation);
+    await until(() => intercom.callsTo('conversation').find((c) => c.conversationId === conversation), 'the conversation read');
+    await quiet();
+    return intercom.callsTo('parts').filter((c) => c.conversationId === conversation);
+  };
 
   it('hands off on its own phrases without a team: no assignment, then silence', async () => {
     const conversation = conversationId();
-    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Ich möchte einen MENSCH sprechen</p>')] }));
-    await firstReply(intercom, conversation);
+    expect(await handedOff(conversation)).toHaveLength(0); // assigned to nobody: left so
     await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>a human, maybe?</p>')] }));
     await quiet();
     expect(replies(intercom, conversation)).toHaveLength(1);
-    expect(intercom.callsTo('parts')).toHaveLength(0);
+  });
+
+  it('without a team, takes a conversation assigned to the bot\'s own admin out of its inbox: unassigned, through INTERCOM_API_URL', async () => {
+    const conversation = conversationId();
+    intercom.assign(conversation, { admin_assignee_id: 777 });
+    let limited = false; // the read is rate limited once: waited out, as the assignment's 429s are
+    intercom.on('conversation', (call) => (call.conversationId === conversation && !limited ? ((limited = true), { status: 429, headers: { 'retry-after': '1' } }) : undefined));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Ich möchte einen MENSCH sprechen</p>')] }));
+    await until(() => intercom.callsTo('parts').find((c) => c.conversationId === conversation), 'the unassignment', 4000);
+    await quiet();
+    const [unassignment, ...more] = intercom.callsTo('parts').filter((c) => c.conversationId === conversation);
+    expect(more).toEqual([]);
+    expect(unassignment!.body).toEqual({ message_type: 'assignment', type: 'admin', admin_id: '777', assignee_id: '0' });
+    expect(unassignment!.at).toBeGreaterThanOrEqual(replies(intercom, conversation)[0]!.at);
+    const read = intercom.callsTo('conversation').filter((c) => c.conversationId === conversation);
+    expect(read.map((c) => [c.method, c.path, c.token])).toEqual(Array(2).fill(['GET', `/conversations/${conversation}`, 'dG9rOnBhcmxleS10ZXN0LXRva2Vu']));
+  });
+
+  it('without a team, leaves a conversation a person or a team is assigned to as it is', async () => {
+    const withPerson = conversationId();
+    intercom.assign(withPerson, { admin_assignee_id: Number(HUMAN_ADMIN) });
+    expect(await handedOff(withPerson)).toHaveLength(0);
+    const withTeam = conversationId();
+    intercom.assign(withTeam, { team_assignee_id: TEAM_ID });
+    expect(await handedOff(withTeam)).toHaveLength(0);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * A small fake of Intercom's REST API on loopback: Intercom faked at the HTTP boundary. Point the
  * adapter at it with INTERCOM_API_URL=fake.url. It serves what parley calls — GET /me,
- * POST /conversations/{id}/reply, POST /conversations/{id}/parts (assign, close…) — records every
- * call, and answers like Intercom (the conversation, newest part last; `error.list` errors).
+ * GET /conversations/{id}, POST /conversations/{id}/reply, POST /conversations/{id}/parts
+ * (assign, close…) — records every call, and answers like Intercom (the conversation, newest part
+ * last; `error.list` errors). It remembers each conversation's assignees (`assign` sets them, as
+ * an assignment part does), which GET /conversations/{id} answers with.
  *
  * A scripted 429 (the first reply is rate limited, later ones succeed):
  *
@@ -13,13 +15,13 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type IntercomRoute = 'me' | 'reply' | 'parts';
+export type IntercomRoute = 'me' | 'conversation' | 'reply' | 'parts';
 
 export interface IntercomCall {
   route: IntercomRoute | 'unknown';
   method: string;
   path: string;
-  /** The conversation id in the path, for reply and parts. */
+  /** The conversation id in the path, for conversation, reply and parts. */
   conversationId?: string;
   body: Record<string, unknown>;
   headers: Record<string, string | undefined>;
@@ -46,9 +48,17 @@ export interface FakeIntercom {
   callsTo(route: IntercomRoute): IntercomCall[];
   /** Override one route's answer; `nth` counts that route's calls from 0. Undefined → the default. */
   on(route: IntercomRoute, answer: FakeAnswerFn): void;
-  /** Clear recorded calls and overrides. */
+  /** Set who a conversation is assigned to (`null`: nobody), as Intercom's inbox would. */
+  assign(conversationId: string, assignees: Partial<Assignees>): void;
+  /** Clear recorded calls, overrides and assignees. */
   reset(): void;
   close(): Promise<void>;
+}
+
+/** A conversation's assignees as Intercom answers them: an admin (a number) and a team (a string). */
+export interface Assignees {
+  admin_assignee_id: number | null;
+  team_assignee_id: string | null;
 }
 
 export interface FakeIntercomOptions {
@@ -62,6 +72,8 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
   const appId = options.appId ?? 'parleytest';
   const calls: IntercomCall[] = [];
   const overrides = new Map<IntercomRoute, FakeAnswerFn>();
+  const assignees = new Map<string, Assignees>();
+  const assigneesOf = (id = '') => assignees.get(id) ?? { admin_assignee_id: null, team_assignee_id: null };
   let partCounter = 5_000_000;
 
   const server: Server = createServer(async (req, res) => {
@@ -69,8 +81,9 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const method = req.method ?? 'GET';
     const headers = flattenHeaders(req.headers);
-    const match = /^\/conversations\/([^/]+)\/(reply|parts)$/.exec(path);
-    const route: IntercomCall['route'] = method === 'GET' && path === '/me' ? 'me' : method === 'POST' && match ? (match[2] as 'reply' | 'parts') : 'unknown';
+    const match = /^\/conversations\/([^/]+)(?:\/(reply|parts))?$/.exec(path);
+    const route: IntercomCall['route'] =
+      method === 'GET' && path === '/me' ? 'me' : method === 'GET' && match && !match[2] ? 'conversation' : method === 'POST' && match?.[2] ? (match[2] as 'reply' | 'parts') : 'unknown';
     const call: IntercomCall = {
       route,
       method,
@@ -93,7 +106,10 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
       if (!call.token) [status, body] = [401, errorList('unauthorized', 'Access Token Invalid')];
       else if (status !== 200) body = errorList(status === 429 ? 'rate_limit_exceeded' : status === 404 ? 'not_found' : 'server_error', `fake ${status}`);
       else if (route === 'unknown') [status, body] = [404, errorList('not_found', 'Resource Not Found')];
-      else body = defaultAnswer(call, { adminId, appId, nextPartId: () => String(++partCounter) });
+      else {
+        if (route === 'parts' && call.body.message_type === 'assignment') assignees.set(call.conversationId!, assigned(assigneesOf(call.conversationId), call.body));
+        body = defaultAnswer(call, { adminId, appId, nextPartId: () => String(++partCounter) }, assigneesOf(call.conversationId));
+      }
     }
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers }).end(JSON.stringify(body));
   });
@@ -105,9 +121,11 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     calls,
     callsTo: (route) => calls.filter((c) => c.route === route),
     on: (route, answer) => void overrides.set(route, answer),
+    assign: (conversationId, set) => void assignees.set(conversationId, { ...assigneesOf(conversationId), ...set }),
     reset: () => {
       calls.length = 0;
       overrides.clear();
+      assignees.clear();
     },
     close: () =>
       new Promise((resolve) => {
@@ -123,8 +141,15 @@ interface Identity {
   nextPartId(): string;
 }
 
+/** The assignees after an assignment part: `assignee_id` "0" unassigns. */
+function assigned(before: Assignees, body: Record<string, unknown>): Assignees {
+  const id = String(body.assignee_id ?? '');
+  if (body.type === 'team') return { ...before, team_assignee_id: id === '0' ? null : id };
+  return { ...before, admin_assignee_id: id === '0' ? null : Number(id) };
+}
+
 /** Intercom's answer for a successful call, with the fields a client reads. */
-function defaultAnswer(call: IntercomCall, me: Identity): unknown {
+function defaultAnswer(call: IntercomCall, me: Identity, assignees: Assignees): unknown {
   if (call.route === 'me') {
     return {
       type: 'admin',
@@ -138,6 +163,10 @@ function defaultAnswer(call: IntercomCall, me: Identity): unknown {
     };
   }
   const now = Math.floor(Date.now() / 1000);
+  if (call.route === 'conversation') {
+    const empty = { type: 'conversation_part.list', conversation_parts: [], total_count: 0 };
+    return { type: 'conversation', id: call.conversationId, created_at: now - 60, updated_at: now, state: 'open', open: true, read: true, ...assignees, conversation_parts: empty };
+  }
   const body = call.body;
   const author = { type: 'admin', id: String(body.admin_id ?? ''), name: 'Parley Bot', email: 'bot@parley.example' };
   const part = {
@@ -162,8 +191,7 @@ function defaultAnswer(call: IntercomCall, me: Identity): unknown {
     state: 'open',
     open: true,
     read: true,
-    admin_assignee_id: body.message_type === 'assignment' && body.type === 'admin' ? Number(body.assignee_id) : null,
-    team_assignee_id: body.message_type === 'assignment' && body.type === 'team' ? String(body.assignee_id) : null,
+    ...assignees,
     conversation_parts: { type: 'conversation_part.list', conversation_parts: [part], total_count: 1 },
   };
 }

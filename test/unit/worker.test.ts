@@ -181,6 +181,31 @@ describe('processJob answers', () => {
   });
 });
 
+describe('a reply the adapter holds back (sendPart answers null: the conversation is no longer the bot\'s)', () => {
+  it('is not counted as sent or delivered, nor logged as an answer, and is not posted by a retry', async () => {
+    const lines: Record<string, unknown>[] = [];
+    deps.logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const log = new MemoryConversationLog();
+    deps.conversationLog = log;
+    const offered: string[] = [];
+    (adapter as unknown as Adapter).sendPart = async (_conversation, text) => (offered.push(text), null);
+    const message = inbound({ text: 'slow question', conversation: conversation('c-held') });
+    await processJob(deps, job(message));
+    expect(offered).toEqual(['echo: slow question']);
+    expect(await metricValue('repliesSent', { platform: 'test', kind: 'answer' })).toBe(0);
+    expect((await deps.metrics.replySeconds.get()).values.find((v) => v.metricName === 'parley_reply_seconds_count')?.value ?? 0).toBe(0);
+    expect(lines.find((line) => line.msg === 'message answered')).toBeUndefined();
+    expect(lines.find((line) => line.msg === 'message not answered: its reply was held back')).toMatchObject({ level: 30, replies: 0, withheld: 1 });
+    // Recorded for the console as held back, not as an answer; "thinking…" is cleared since nothing was posted.
+    expect(await log.list('c-held')).toMatchObject([{ input: 'slow question', output: 'echo: slow question', outcome: 'withheld', model: 'fake-model' }]);
+    expect(adapter.indications.at(-1)).toEqual({ conversation: 'c-held', state: 'done' });
+    // Still marked sent: a later run of the job posts nothing.
+    expect(await store.get(keys.sent(messageJobId(message), 1))).toBeDefined();
+    await processJob(deps, job(message, 2));
+    expect(offered).toHaveLength(1);
+  });
+});
+
 describe('effectively-once replies', () => {
   it('a recovered job does not post again the replies it already posted', async () => {
     let runs = 0;

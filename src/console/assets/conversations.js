@@ -93,9 +93,13 @@ function feedbackText(f) {
   return `rated ${rating}${who}${f.reason ? ` — “${f.reason}”` : ''}`;
 }
 
-/** One exchange of a transcript; a message given up shows its apology and how long the person waited for it. */
+/**
+ * One exchange of a transcript; a message given up shows its apology and how long the person waited
+ * for it; an answer held back (a teammate took over) says it was not posted.
+ */
 function exchangeItem(e) {
   const apologised = e.outcome === 'apologised';
+  const withheld = e.outcome === 'withheld';
   const facts = apologised
     ? [
         el('span', { testid: 'exchange-outcome', text: 'not answered: given up' }),
@@ -106,13 +110,14 @@ function exchangeItem(e) {
         el('span', { testid: 'exchange-tokens', text: `tokens ${fmtInt(e.inputTokens)} in · ${fmtInt(e.outputTokens)} out` }),
         el('span', { testid: 'exchange-cost', text: `cost ${fmtUsd(e.costUsd)}` }),
         el('span', { testid: 'exchange-latency', text: `reply in ${fmtMs(e.latencyMs)}` }),
+        ...(withheld ? [el('span', { testid: 'exchange-outcome', text: 'not posted: held back' })] : []),
       ];
   return el(
     'li',
-    { className: `exchange${apologised ? ' apologised' : ''}`, testid: 'exchange' },
+    { className: `exchange${apologised ? ' apologised' : withheld ? ' withheld' : ''}`, testid: 'exchange' },
     el('p', { className: 'who', text: `${e.user ?? 'person'}${e.platform ? ` on ${e.platform}` : ''}${e.tenant ? ` (${e.tenant})` : ''} · ${fmtTime(e.timestamp)}` }),
     el('p', { className: 'text input', testid: 'exchange-input', text: e.input ?? '' }),
-    el('p', { className: 'who', text: apologised ? 'bot · apologised, not answered' : 'bot' }),
+    el('p', { className: 'who', text: apologised ? 'bot · apologised, not answered' : withheld ? 'bot · held back, not posted' : 'bot' }),
     el('p', { className: 'text output', testid: 'exchange-output', text: e.output || (apologised ? '(the apology could not be posted)' : '') }),
     el('div', { className: 'facts' }, ...facts),
     ...(e.feedback ? [el('p', { className: `feedback ${e.feedback.rating === 'bad' ? 'bad' : 'good'}`, testid: 'exchange-feedback', text: feedbackText(e.feedback) })] : []),
