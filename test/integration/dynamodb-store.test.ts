@@ -5,9 +5,10 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createStoreTable, DynamoStore, storeTableName } from '../../aws/index.js';
 import type { Store } from '../../src/index.js';
+import { requestHandler } from '../../aws/deadlines.js';
 import { useMoto } from '../helpers/moto.js';
 import { describeStoreContract, type StoreImplementation } from './store-contract.js';
 import { describeSameAsMemory } from './store-scenarios.js';
@@ -102,15 +103,21 @@ describe('DynamoStore on DynamoDB', () => {
   });
 
   it('keeps a capped list at its cap, with no item twice, under 60 concurrent pushes from 4 clients', async () => {
-    const { store, peers } = stores(3);
-    const all = [store, ...peers];
+    // Concurrency is the point here, not latency: on a loaded machine the emulator, applying requests
+    // one at a time, can take longer than the 3 s a deployed client gives an attempt, and the SDK's
+    // retry of an append that was applied would append it twice (deadlines.ts).
+    const patient = Array.from({ length: 4 }, () => new DynamoDBClient({ requestHandler: requestHandler(30_000) }));
+    const namespace = `t${++counter}:`;
+    const [store, ...peers] = patient.map((client) => new DynamoStore({ tableName, namespace, client }));
+    onTestFinished(() => patient.forEach((client) => client.destroy()));
+    const all = [store!, ...peers];
     await Promise.all(Array.from({ length: 60 }, (_, i) => (all[i % all.length] as DynamoStore).listPush('capped', [`item ${i}`], { maxLength: 10, ttlMs: 60_000 })));
-    const kept = await store.listRange('capped', 0, -1);
+    const kept = await store!.listRange('capped', 0, -1);
     expect(kept).toHaveLength(10);
     expect(new Set(kept).size).toBe(10);
     // one more capped push trims to the newest 10, ending with it
-    await store.listPush('capped', ['last'], { maxLength: 10 });
-    const after = await store.listRange('capped', 0, -1);
+    await store!.listPush('capped', ['last'], { maxLength: 10 });
+    const after = await store!.listRange('capped', 0, -1);
     expect(after).toHaveLength(10);
     expect(after.slice(0, 9)).toEqual(kept.slice(1));
     expect(after.at(-1)).toBe('last');
