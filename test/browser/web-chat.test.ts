@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeOpenAi, type ChatCall, type FakeOpenAi, type ScriptedAnswer } from '../fakes/openai-server.js';
 import { startWebBot, type WebBot } from '../helpers/web-bot.js';
@@ -222,6 +222,19 @@ describe('the chat page: the no-setup start, two visitors, delete', () => {
     const second = await conversationOf(alice);
     expect(second).not.toBe(first);
     expect(await alice.locator('#messages').textContent()).not.toContain('hello from alice');
+    expect(watcher.unexpected()).toEqual([]);
+  });
+
+  it('each message costs one request while the conversation is followed live: the stream brings it and its answer', async () => {
+    const reads: string[] = [];
+    const transcriptRead = (request: Request) => {
+      if (request.method() === 'GET' && /\/web\/conversations\/[^/]+$/.test(new URL(request.url()).pathname)) reads.push(request.url());
+    };
+    alice.on('request', transcriptRead);
+    await say(alice, 'one more');
+    await say(alice, 'and another');
+    alice.off('request', transcriptRead);
+    expect(reads).toEqual([]);
     expect(watcher.unexpected()).toEqual([]);
   });
 

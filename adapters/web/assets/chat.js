@@ -166,7 +166,8 @@ async function send() {
     if (!conversation && body && typeof body.conversation === 'string') {
       showConversation(body.conversation);
       startThinking();
-    } else {
+    } else if (!source || source.readyState !== EventSource.OPEN) {
+      // An open stream brings the message and its answer; read the transcript only without one.
       fetchTranscript();
     }
   } catch (error) {
