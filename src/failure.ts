@@ -70,7 +70,8 @@ export async function forgetWait(store: Store, jobId: string): Promise<void> {
  */
 function isPoison(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === 'ZodError') return true;
+  // Encoding text that cannot be encoded (encodeURIComponent of a lone surrogate) fails the same way every time.
+  if (error.name === 'ZodError' || error instanceof URIError) return true;
   if (!(error instanceof TypeError || error instanceof RangeError)) return false;
   const text = `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`;
   return !/fetch failed|terminated|socket|ECONN|ETIMEDOUT|EPIPE|network|other side closed/i.test(text);

@@ -11,7 +11,7 @@ import type { ConversationRef, Delivery, Reply } from './message.js';
 import { waitOutRetryAfter } from './retry-after.js';
 import type { PendingWrites } from './pending-writes.js';
 import type { Store } from './store/index.js';
-import { splitMessage } from './text/index.js';
+import { splitMessage, wellFormed } from './text/index.js';
 
 /** Where a part's marker lives: `parley:<platform>:part:<reply key>:<index>`, holding the part's id. */
 export const partKey = (platform: string, key: string, index: number) => `parley:${platform}:part:${key}:${index}`;
@@ -56,7 +56,9 @@ export interface Posted extends Delivery {
 }
 
 /** Post a reply with the adapter's `sendPart` (or its `send` when it posts whole replies). */
-export async function postReply<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, reply: Reply, options: PostOptions): Promise<Posted> {
+export async function postReply<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, given: Reply, options: PostOptions): Promise<Posted> {
+  // What a model (or a handler) wrote may hold half an emoji: sent as it is, some SDKs fail on it every time.
+  const reply = { ...given, text: wellFormed(given.text) };
   let parts = adapter.sendPart ? replyParts(adapter, reply.text) : [];
   // An empty message is never posted, nor recorded as sent (that would pass for an answer).
   if (adapter.sendPart ? parts.length === 0 : reply.text.trim() === '') return { ids: [], empty: true };

@@ -52,6 +52,16 @@ describe('Slack, end to end (real server; Slack and the AI faked over HTTP)', ()
     expect(slack.callsTo('auth.test')).toHaveLength(0); // cached from start-up
   });
 
+  it('posts an answer holding half an emoji (a lone surrogate) once, with U+FFFD in its place, and asks the AI once', async () => {
+    const calls = ai.calls.length;
+    await postSlack(server.url, appMention({ text: 'broken emoji \ud83d' }));
+    const [post] = await until(() => (posts(slack).length ? posts(slack) : undefined), 'a reply');
+    expect(post!.args.text).toBe('echo: broken emoji \ufffd');
+    await quiet();
+    expect(posts(slack)).toHaveLength(1);
+    expect(ai.calls.length - calls).toBe(1);
+  });
+
   it('answers a direct message in the DM', async () => {
     const event = directMessage({ text: 'hello in private' });
     await postSlack(server.url, event);
