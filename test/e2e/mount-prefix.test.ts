@@ -129,15 +129,7 @@ describe("Express: app.use('/bot', bot.middleware)", () => {
       const entry = /<script type="module" src="([^"]+)"/.exec(html)![1]!;
       const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]!);
       // chat.js, then each module's static imports, resolved as the browser does.
-      const queue = [entry, ...preloaded].map((src) => new URL(src, pageUrl).href);
-      for (let url = queue.shift(); url; url = queue.shift()) {
-        if (served.has(url)) continue;
-        const res = await fetch(url);
-        expect(res.status, url).toBe(200);
-        expect(res.headers.get('content-type'), url).toMatch(/^text\/javascript/);
-        served.add(url);
-        for (const m of (await res.text()).matchAll(/^import [^;]+ from '([^']+)';$/gm)) queue.push(new URL(m[1]!, url).href);
-      }
+      await walkModules([entry, ...preloaded].map((src) => new URL(src, pageUrl).href), served);
     }
     // Every script in adapters/web/assets is reached, all below the prefix.
     const files = readdirSync(new URL('../../adapters/web/assets/', import.meta.url)).filter((name) => name.endsWith('.js'));
@@ -193,15 +185,7 @@ describe("Express: app.use('/bot', bot.middleware)", () => {
     expect(html).not.toContain('"/console/');
     // console.js and every module it imports or the page preloads, resolved as the browser does: all below the prefix.
     const served = new Set<string>();
-    const queue = [...html.matchAll(/<(?:script type="module" src|link rel="modulepreload" href)="([^"]+)"/g)].map((m) => new URL(m[1]!, `${base}/bot/console`).href);
-    for (let url = queue.shift(); url; url = queue.shift()) {
-      if (served.has(url)) continue;
-      const res = await fetch(url);
-      expect(res.status, url).toBe(200);
-      expect(res.headers.get('content-type'), url).toMatch(/^text\/javascript/);
-      served.add(url);
-      for (const m of (await res.text()).matchAll(/^import [^;]+ from '([^']+)';$/gm)) queue.push(new URL(m[1]!, url).href);
-    }
+    await walkModules([...html.matchAll(/<(?:script type="module" src|link rel="modulepreload" href)="([^"]+)"/g)].map((m) => new URL(m[1]!, `${base}/bot/console`).href), served);
     const files = readdirSync(new URL('../../src/console/assets/', import.meta.url)).filter((name) => name.endsWith('.js'));
     expect([...served].sort()).toEqual(files.map((name) => `${base}/bot/console/assets/${name}`).sort());
     expect((await fetch(`${base}/bot/console/api/overview`, { headers: { cookie: cookie.split(';')[0]! } })).status).toBe(200);
@@ -289,3 +273,16 @@ describe('PUBLIC_URL with a path', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });
+
+/** Fetch each module and, in turn, its static imports (resolved as the browser does); each must be JavaScript. Adds every URL served to `served`. */
+async function walkModules(start: string[], served: Set<string>): Promise<void> {
+  const queue = [...start];
+  for (let url = queue.shift(); url; url = queue.shift()) {
+    if (served.has(url)) continue;
+    const res = await fetch(url);
+    expect(res.status, url).toBe(200);
+    expect(res.headers.get('content-type'), url).toMatch(/^text\/javascript/);
+    served.add(url);
+    for (const m of (await res.text()).matchAll(/^import [^;]+ from '([^']+)';$/gm)) queue.push(new URL(m[1]!, url).href);
+  }
+}
