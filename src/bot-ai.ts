@@ -28,8 +28,11 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   const limited = (ai: AiClient) => (callsPerMinute && given ? limitAiCalls(ai, callsPerMinute) : ai);
   const { policy, notice, ...limits } = config.budget;
   const prices = { ...defaultPrices, ...config.ai.prices };
-  if (Object.values(limits).some((limit) => limit !== undefined) && !given && !priceOf(prices, config.ai.model)) {
-    logger.warn({ model: config.ai.model }, `AI budgets are set but ${config.ai.model} has no price: its answers count as $0. Add it to AI_PRICES.`);
+  if (Object.values(limits).some((limit) => limit !== undefined) && !given) {
+    // The fallback answers in outages and, with AI_BUDGET_POLICY=fallback, past a budget: it counts too.
+    for (const model of new Set([config.ai.model, config.ai.fallback?.model].filter((m): m is string => Boolean(m)))) {
+      if (!priceOf(prices, model)) logger.warn({ model }, `AI budgets are set but ${model} has no price: its answers count as $0. Add it to AI_PRICES.`);
+    }
   }
   // Outermost, so a notice for a spent budget costs no AI call and no slot of the per-minute limit.
   // A stream cut short brings no usage: its tokens are estimated (about four characters a token).

@@ -4,19 +4,24 @@ import type { PriceTable } from './types.js';
 export const defaultPrices: PriceTable = {
   'gpt-4o-mini': { input: 0.15, output: 0.6 },
   'gpt-4o': { input: 2.5, output: 10 },
+  'gpt-4.1-nano': { input: 0.1, output: 0.4 },
   'gpt-4.1-mini': { input: 0.4, output: 1.6 },
   'gpt-4.1': { input: 2, output: 8 },
 };
 
-/** The price entry for a model: exact name, else the longest base name of a snapshot ("gpt-4o-2024-08-06" → "gpt-4o"). */
+/** A dated snapshot's suffix: "-2024-08-06", or "-0613" as older model names have it. */
+const SNAPSHOT = /^-(?:\d{4}-\d{2}-\d{2}|\d{4})$/;
+
+/**
+ * The price entry for a model: its exact name, else the model a dated snapshot is of
+ * ("gpt-4o-2024-08-06" → "gpt-4o"). Another model of the family ("gpt-4.1-nano") is not
+ * "gpt-4.1": without a price of its own it has none, and the start-up warning says so.
+ */
 export function priceOf(prices: PriceTable, model: string) {
   const exact = prices[model];
   if (exact) return exact;
-  let best: string | undefined;
-  for (const name of Object.keys(prices)) {
-    if (model.startsWith(`${name}-`) && (best === undefined || name.length > best.length)) best = name;
-  }
-  return best === undefined ? undefined : prices[best];
+  const base = Object.keys(prices).find((name) => model.startsWith(name) && SNAPSHOT.test(model.slice(name.length)));
+  return base === undefined ? undefined : prices[base];
 }
 
 /** Cost in USD of one call; 0 for a model missing from the table (local models are free). */

@@ -50,4 +50,11 @@ describe('costOf', () => {
     expect(costOf(defaultPrices, 'llama3.2', 1_000, 1_000)).toBe(0);
     expect(costOf(defaultPrices, 'gpt-4omni', 1_000, 1_000)).toBe(0);
   });
+
+  it("prices another model of a family at its own price, or none: never at the family's base model's", () => {
+    expect(costOf(defaultPrices, 'gpt-4.1-nano', 1_000_000, 1_000_000)).toBeCloseTo(0.5, 10);
+    expect(costOf(defaultPrices, 'gpt-4.1-nano-2025-04-14', 1_000_000, 0)).toBeCloseTo(0.1, 10);
+    expect(costOf(defaultPrices, 'gpt-4o-realtime-preview', 1_000, 1_000)).toBe(0);
+    expect(costOf({ 'gpt-4': { input: 30, output: 60 } }, 'gpt-4-0613', 1_000_000, 0)).toBe(30);
+  });
 });
