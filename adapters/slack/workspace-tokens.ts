@@ -10,7 +10,7 @@
  *   per process, and a lock in parley's store across processes (the others wait for the new token).
  * - Uninstall: `app_uninstalled`, and `tokens_revoked` naming bot tokens, delete the installation
  *   and its cache entry. A later event from that workspace is acknowledged but not answered, and
- *   logged once (warn, then debug).
+ *   logged once (warn, then debug); so is one whose installation no SLACK_INSTALLATION_KEY opens.
  *
  * No token, refresh token or client secret is ever put in a log line: lines carry team and
  * enterprise ids only.
@@ -22,6 +22,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { PermanentError, type Store } from 'parley/adapter-kit';
 import type { SlackDetails } from './events.js';
+import { NotInstalledLog } from './not-installed.js';
 import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup } from './workspace-lookup.js';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
@@ -69,13 +70,13 @@ export class WorkspaceTokens {
    * the new one exists only here until it is stored, so it is kept (and used) until then.
    */
   private readonly unsaved = new Map<string, AnyInstallation>();
-  /** Workspaces already warned about (not installed); later events from them log at debug. */
-  private readonly warned = new LRUCache<string, true>({ max: 10_000 });
+  private readonly notInstalled: NotInstalledLog;
   private readonly refreshEarlyMs: number;
 
   constructor(private readonly options: WorkspaceTokensOptions) {
     this.cache = new LRUCache({ max: 10_000, ttl: options.cacheTtlMs ?? CACHE_TTL_MS });
     this.refreshEarlyMs = options.refreshEarlyMs ?? REFRESH_EARLY_MS;
+    this.notInstalled = new NotInstalledLog(options.logger, options.lostAtRestart);
   }
 
   /** Bolt's `authorize`: the installation's bot token; a workspace without one is marked NOT_INSTALLED. */
@@ -83,7 +84,7 @@ export class WorkspaceTokens {
     const query = { teamId: source.teamId, enterpriseId: source.enterpriseId, isEnterpriseInstall: source.isEnterpriseInstall } as InstallationLookup;
     const installation = await this.find(query);
     if (!installation?.bot) {
-      this.notInstalled(query);
+      this.notInstalled.log(query);
       return { [NOT_INSTALLED]: true };
     }
     return {
@@ -100,8 +101,9 @@ export class WorkspaceTokens {
   async tokenFor(details: SlackDetails): Promise<string> {
     const query = lookupFor(details);
     const token = (await this.find(query))?.bot?.token;
-    if (!token) throw new PermanentError(`The Slack app is not installed in ${describe(query)} (any more): nothing can be posted there.`, 'slack_not_installed');
-    return token;
+    if (token) return token;
+    const { message, code } = this.notInstalled.reason(query);
+    throw new PermanentError(message, code);
   }
 
   /**
@@ -119,7 +121,7 @@ export class WorkspaceTokens {
       return true;
     }
     if ((await this.installed(query))?.bot) return true;
-    this.notInstalled(query);
+    this.notInstalled.log(query);
     return false;
   }
 
@@ -177,27 +179,25 @@ export class WorkspaceTokens {
     const key = cacheKey(query);
     this.cache.delete(key);
     this.unsaved.delete(key);
-    this.warned.delete(key);
+    this.notInstalled.forget(query);
   }
 
-  private notInstalled(query: InstallationLookup): void {
-    const key = cacheKey(query);
-    const first = !this.warned.has(key);
-    this.warned.set(key, true);
-    const line = `a Slack event or interaction from a workspace where the app is not installed (${this.options.lostAtRestart?.() ? 'uninstalled, or installed before a restart: installations are kept in memory, set REDIS_URL to keep them' : 'uninstalled?'}): acknowledged, not answered`;
-    if (first) this.options.logger().warn(ids(query), line);
-    else this.options.logger().debug(ids(query), line);
-  }
-
-  /** From the store, not the cache; undefined when there is no installation. */
+  /**
+   * From the store, not the cache; undefined when there is no installation, or when no key opens
+   * it (sealed with a key since dropped from SLACK_INSTALLATION_KEY): as good as not installed.
+   */
   private async load(query: InstallationLookup): Promise<AnyInstallation | undefined> {
     const { installations } = this.options;
-    if (installations.findInstallation) return installations.findInstallation(query);
     try {
-      return (await installations.fetchInstallation(query)) ?? undefined;
+      const found = installations.findInstallation ? await installations.findInstallation(query) : ((await installations.fetchInstallation(query)) ?? undefined);
+      this.notInstalled.read(query);
+      return found;
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'slack_installation_not_found') return undefined;
-      throw error;
+      const { code, sealedWith } = error as { code?: unknown; sealedWith?: unknown };
+      if (code === 'slack_installation_not_found') return undefined;
+      if (code !== 'slack_installation_unreadable') throw error;
+      this.notInstalled.read(query, typeof sealedWith === 'string' ? sealedWith : 'unknown');
+      return undefined;
     }
   }
 
