@@ -25,6 +25,7 @@ const commandOptions: Record<string, readonly (keyof typeof options)[]> = {
   dlq: ['all'],
   aws: [],
   check: [],
+  slack: [],
   'simulate slack': ['dm', 'retry', 'url', 'channel', 'user'],
   'simulate intercom': ['conversation', 'url'],
   'simulate whatsapp': ['from', 'url'],

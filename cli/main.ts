@@ -15,6 +15,7 @@ import { ListenError } from './listen-error.js';
 import { worker } from './worker.js';
 import { metricsPortError } from './worker-metrics.js';
 import { simulateSlack } from './simulate.js';
+import { slackReseal } from './slack-reseal.js';
 import { simulateIntercom } from './simulate-intercom.js';
 import { simulateWhatsApp } from './simulate-whatsapp.js';
 
@@ -27,6 +28,8 @@ const usage = `usage: parley <command>
                         the dead letters on SQS (SQS_QUEUE_URL) or Redis
   aws setup             create the configured DynamoDB tables and SQS queues (idempotent)
   check                 validate the configuration and reach Redis and the AI provider
+  slack reseal          seal every Slack installation in Redis with the first SLACK_INSTALLATION_KEY
+                        (finishes a key rotation); names those no listed key opens (exit 1)
   simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID]
                         send a correctly signed Slack event to a running server
   simulate intercom "text" [--conversation ID] [--url URL]
@@ -75,6 +78,12 @@ async function main(argv: string[]): Promise<number> {
       return awsSetup(config);
     case 'check':
       return check(config);
+    case 'slack':
+      if (positionals[1] !== 'reseal') {
+        console.error('usage: parley slack reseal');
+        return 2;
+      }
+      return slackReseal(config);
     case 'simulate': {
       const [, platform, text] = positionals;
       if (platform === 'intercom' && text) return simulateIntercom(config, { text, conversation: values.conversation, url: values.url });

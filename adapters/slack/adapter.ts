@@ -133,7 +133,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
   // follow-up carries its condition (onlyIfStored): the core checks it in the ack's one step.
   const classify = { threadFollowUps: options.threadFollowUps };
   // What the sender records (threads answered) goes to the patient store.
-  const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => workspaces.tokenFor(details)));
+  const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => workspaces.tokenFor(details)), workspaces && ((details, refused) => workspaces.renew(details, refused)));
   // The bot user: many workspaces, the event's installation; one workspace, auth.test at start. An
   // App of the developer's may authorize its own way: the event's own `authorizations` come first.
   let botUserId: string | undefined;

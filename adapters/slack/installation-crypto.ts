@@ -32,6 +32,15 @@ export interface Opened {
 /** Refused to decrypt: no key opens the record, or it is not a sealed record. Says nothing of its contents. */
 export class InstallationDecryptError extends Error {
   override name = 'InstallationDecryptError';
+  /** Permanent until the workspace installs again (or the old key is listed again): read as "not installed". */
+  readonly code = 'slack_installation_unreadable';
+  constructor(
+    message: string,
+    /** The fingerprint (keyId) of the key that sealed the record, when the record says. */
+    readonly sealedWith?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -74,7 +83,7 @@ export function open(sealed: string, keys: readonly Buffer[], aad = ''): Opened 
     const plaintext = tryOpen(record, keys[i]!, aad);
     if (plaintext !== undefined) return { plaintext, keyIndex: i, needsReencrypt: i !== 0 };
   }
-  throw new InstallationDecryptError(`no key in SLACK_INSTALLATION_KEY opens this installation (it was sealed with key ${record.key}; the keys given are ${ids.join(', ')})`);
+  throw new InstallationDecryptError(`no key in SLACK_INSTALLATION_KEY opens this installation (it was sealed with key ${record.key}; the keys given are ${ids.join(', ')})`, record.key);
 }
 
 /** Whether a sealed record names a key other than the first (cheap: by fingerprint, nothing is decrypted). */

@@ -107,6 +107,18 @@ export class ParleyInstallationStore implements InstallationStore {
     return sealed !== undefined && needsReencrypt(sealed, this.keys);
   }
 
+  /**
+   * `parley slack reseal`: the record under a storage key sealed with the first key if it is not
+   * yet. Throws InstallationDecryptError when no key opens it; 'busy' when it is being written.
+   */
+  async resealStored(key: string): Promise<'resealed' | 'current' | 'missing' | 'busy'> {
+    const sealed = await this.store().get(key);
+    if (sealed === undefined) return 'missing';
+    const opened = open(sealed, this.keys, key);
+    if (!opened.needsReencrypt) return 'current';
+    return (await this.reseal(key, sealed, opened.plaintext, JSON.parse(opened.plaintext) as AnyInstallation)) ? 'resealed' : 'busy';
+  }
+
   /** A write (store, delete) waits for a re-encryption in progress; after WRITE_WAIT_MS it goes ahead anyway. */
   private async exclusive(key: string, write: () => Promise<void>): Promise<void> {
     const store = this.store();
@@ -127,21 +139,23 @@ export class ParleyInstallationStore implements InstallationStore {
    * Seal a record read with an older key again, only if it is still the record that was read: a
    * refresh or an uninstall written meanwhile must not be undone by an older copy.
    */
-  private async reseal(key: string, read: string, plaintext: string, installation: AnyInstallation): Promise<void> {
+  private async reseal(key: string, read: string, plaintext: string, installation: AnyInstallation): Promise<boolean> {
     const store = this.store();
     try {
       const lock = await store.acquireLock(lockKey(key), WRITE_LOCK_MS);
-      if (!lock) return; // being written right now: a later read seals it again
+      if (!lock) return false; // being written right now: a later read seals it again
       try {
-        if ((await store.get(key)) !== read) return;
+        if ((await store.get(key)) !== read) return false;
         await store.set(key, seal(plaintext, this.keys, key));
       } finally {
         await store.releaseLock(lockKey(key), lock).catch(() => undefined);
       }
       this.logger()?.info(ids(installation), 'Slack installation re-encrypted with the first SLACK_INSTALLATION_KEY');
+      return true;
     } catch (error) {
       // The read succeeded; the next read tries again.
       this.logger()?.warn({ ...ids(installation), err: { message: (error as Error).message } }, 'could not re-encrypt a Slack installation');
+      return false;
     }
   }
 }

@@ -18,6 +18,9 @@ const PERMANENT = new Set([
   'no_permission', 'missing_scope', 'msg_too_long', 'invalid_blocks', 'restricted_action', 'thread_not_found',
 ]);
 
+/** Refusals of a token that may only need refreshing (token rotation): renewed once, then as above. */
+const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth']);
+
 export const slackKeys = {
   answeredThread: (team: string, channel: string, threadTs: string) => `parley:slack:thread:${team}:${channel}:${threadTs}`,
 };
@@ -31,6 +34,8 @@ export class SlackSender {
     private readonly logger: () => Logger,
     /** Many workspaces (OAuth): the bot token of the conversation's installation, passed per call. */
     private readonly tokenFor?: (details: SlackDetails) => Promise<string>,
+    /** Many workspaces: a new token for one Slack refused (undefined when it cannot be renewed). */
+    private readonly renew?: (details: SlackDetails, refused: string) => Promise<string | undefined>,
   ) {}
 
   /** The `token` argument for a call in this conversation: none with one workspace (the client has it). */
@@ -38,14 +43,30 @@ export class SlackSender {
     return this.tokenFor ? { token: await this.tokenFor(details) } : {};
   }
 
+  /**
+   * A call with the conversation's token. A rotating token Slack refuses before its stored expiry
+   * (token_expired, invalid_auth) is refreshed at once and the call made once more with the new
+   * one; when it cannot be, or the new one is refused too, the call fails as Slack said.
+   */
+  private async authed<T>(details: SlackDetails, call: (auth: { token?: string }) => Promise<T>): Promise<T> {
+    const auth = await this.auth(details);
+    try {
+      return await call(auth);
+    } catch (error) {
+      if (!auth.token || !this.renew || !REFUSED_TOKEN.has(refusalOf(error) ?? '')) throw error;
+      const token = await this.renew(details, auth.token);
+      if (!token) throw error;
+      return call({ token });
+    }
+  }
+
   /** Post one part of a reply (mrkdwn) in the conversation's thread; returns its ts. */
   async sendPart({ id, details }: SlackRef, text: string, part?: ReplyPart): Promise<string> {
     const { channel, threadTs } = details!;
-    const auth = await this.auth(details!);
     // The thread is remembered while the part is posted, and before the core records the part: a
     // part on record means its thread is remembered too.
     const [result] = await Promise.all([
-      classify(() => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part, id) })),
+      classify(() => this.authed(details!, (auth) => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part, id) }))),
       this.rememberThread(details!),
     ]);
     return String(result.ts ?? '');
@@ -107,8 +128,7 @@ export class SlackSender {
   /** A started stream failed: stop it with the text not shown yet; returns that text if it could not. */
   private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown): Promise<string> {
     try {
-      const auth = await this.auth(details);
-      await this.call(() => this.client.chat.stopStream({ ...auth, channel: details.channel, ts, ...(rest ? { markdown_text: rest } : {}) }));
+      await this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts, ...(rest ? { markdown_text: rest } : {}) })));
       this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
       await this.rememberStreamedThread(details);
       return '';
@@ -131,7 +151,7 @@ export class SlackSender {
   /** Show "is thinking…" in the thread while the AI works; clear it after. Assistant threads only show it. */
   async status({ details }: SlackRef, thinking: boolean): Promise<void> {
     if (!details?.threadTs) return;
-    await this.client.assistant.threads.setStatus({ ...(await this.auth(details)), channel_id: details.channel, thread_ts: details.threadTs, status: thinking ? 'is thinking…' : '' });
+    await this.authed(details, (auth) => this.client.assistant.threads.setStatus({ ...auth, channel_id: details.channel, thread_ts: details.threadTs!, status: thinking ? 'is thinking…' : '' }));
   }
 
   private async rememberThread(details: SlackDetails): Promise<void> {
@@ -151,6 +171,12 @@ export class SlackSender {
 /** The last part of an AI answer carries the feedback buttons (feedback.ts): its text then goes in blocks. */
 function feedbackOn(text: string, part: ReplyPart | undefined, conversation: string): { blocks?: ReturnType<typeof answerBlocks> } {
   return part?.key && part.kind === 'answer' && part.index === part.total - 1 ? { blocks: answerBlocks(text, exchangeOf(part.key), conversation) } : {};
+}
+
+/** The `error` of Slack's `{ ok: false }` answer, if that is the failure. */
+function refusalOf(error: unknown): string | undefined {
+  const e = error as { code?: string; data?: { error?: string } };
+  return e.code === slackWebApi().ErrorCode.PlatformError ? e.data?.error : undefined;
 }
 
 /** A Web API call whose failures are told as the queue reads them: a 429 waits, some refusals are permanent. */

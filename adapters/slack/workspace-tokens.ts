@@ -8,20 +8,22 @@
  *   with `oauth.v2.access` (grant_type=refresh_token, through SLACK_API_URL) and stored back. Slack
  *   revokes a refresh token once used, so one refresh runs at a time per installation: one promise
  *   per process, and a lock in parley's store across processes (the others wait for the new token).
+ *   A token Slack refuses before then (token_expired, invalid_auth) is refreshed the same way (renew).
  * - Uninstall: `app_uninstalled`, and `tokens_revoked` naming bot tokens, delete the installation
  *   and its cache entry. A later event from that workspace is acknowledged but not answered, and
- *   logged once (warn, then debug).
+ *   logged once (warn, then debug); so is one whose installation no SLACK_INSTALLATION_KEY opens.
  *
  * No token, refresh token or client secret is ever put in a log line: lines carry team and
  * enterprise ids only.
  */
 import type { AuthorizeResult, AuthorizeSourceData } from '@slack/bolt';
 import type { Installation, InstallationStore } from '@slack/oauth';
-import type { WebClient } from '@slack/web-api';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { PermanentError, type Store } from 'parley/adapter-kit';
 import type { SlackDetails } from './events.js';
+import { NotInstalledLog } from './not-installed.js';
+import { expiresWithin, rotated, type RotationCredentials } from './token-rotation.js';
 import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup } from './workspace-lookup.js';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
@@ -45,13 +47,9 @@ const SAVE_RETRY_MS = 1000;
 /** Events whose workspace may already be gone: Bolt skips authorize for them, and so do we. */
 const UNINSTALL_EVENTS = new Set(['app_uninstalled', 'tokens_revoked']);
 
-export interface WorkspaceTokensOptions {
+/** The client (for oauth.v2.access) and the app's credentials refresh rotating tokens. */
+export interface WorkspaceTokensOptions extends RotationCredentials {
   installations: WorkspaceInstallations;
-  /** A client without a token (for oauth.v2.access), pointed at SLACK_API_URL. */
-  client: WebClient;
-  /** The app's credentials, to refresh rotating tokens. */
-  clientId?: string;
-  clientSecret?: string;
   /** For the refresh lock shared by every process. */
   store(): Store;
   logger(): Logger;
@@ -69,13 +67,13 @@ export class WorkspaceTokens {
    * the new one exists only here until it is stored, so it is kept (and used) until then.
    */
   private readonly unsaved = new Map<string, AnyInstallation>();
-  /** Workspaces already warned about (not installed); later events from them log at debug. */
-  private readonly warned = new LRUCache<string, true>({ max: 10_000 });
+  private readonly notInstalled: NotInstalledLog;
   private readonly refreshEarlyMs: number;
 
   constructor(private readonly options: WorkspaceTokensOptions) {
     this.cache = new LRUCache({ max: 10_000, ttl: options.cacheTtlMs ?? CACHE_TTL_MS });
     this.refreshEarlyMs = options.refreshEarlyMs ?? REFRESH_EARLY_MS;
+    this.notInstalled = new NotInstalledLog(options.logger, options.lostAtRestart);
   }
 
   /** Bolt's `authorize`: the installation's bot token; a workspace without one is marked NOT_INSTALLED. */
@@ -83,25 +81,21 @@ export class WorkspaceTokens {
     const query = { teamId: source.teamId, enterpriseId: source.enterpriseId, isEnterpriseInstall: source.isEnterpriseInstall } as InstallationLookup;
     const installation = await this.find(query);
     if (!installation?.bot) {
-      this.notInstalled(query);
+      this.notInstalled.log(query);
       return { [NOT_INSTALLED]: true };
     }
-    return {
-      botToken: installation.bot.token,
-      botId: installation.bot.id,
-      botUserId: installation.bot.userId,
-      ...(installation.user?.token ? { userToken: installation.user.token } : {}),
-      teamId: installation.team?.id ?? source.teamId,
-      enterpriseId: installation.enterprise?.id ?? source.enterpriseId,
-    };
+    const { bot, user, team, enterprise } = installation;
+    const userToken = user?.token ? { userToken: user.token } : {};
+    return { botToken: bot.token, botId: bot.id, botUserId: bot.userId, ...userToken, teamId: team?.id ?? source.teamId, enterpriseId: enterprise?.id ?? source.enterpriseId };
   }
 
   /** The bot token to reply in this conversation with; a workspace that uninstalled the app fails for good. */
   async tokenFor(details: SlackDetails): Promise<string> {
     const query = lookupFor(details);
     const token = (await this.find(query))?.bot?.token;
-    if (!token) throw new PermanentError(`The Slack app is not installed in ${describe(query)} (any more): nothing can be posted there.`, 'slack_not_installed');
-    return token;
+    if (token) return token;
+    const { message, code } = this.notInstalled.reason(query);
+    throw new PermanentError(message, code);
   }
 
   /**
@@ -119,7 +113,7 @@ export class WorkspaceTokens {
       return true;
     }
     if ((await this.installed(query))?.bot) return true;
-    this.notInstalled(query);
+    this.notInstalled.log(query);
     return false;
   }
 
@@ -139,7 +133,7 @@ export class WorkspaceTokens {
     const known = this.cache.get(key) ?? this.unsaved.get(key);
     if (known) return known;
     const installation = await this.load(query);
-    if (installation && !this.expiring(installation)) this.cache.set(key, installation);
+    if (installation && !expiresWithin(installation, this.refreshEarlyMs)) this.cache.set(key, installation);
     return installation;
   }
 
@@ -149,13 +143,33 @@ export class WorkspaceTokens {
     const cached = this.cache.get(key) ?? this.unsaved.get(key);
     const installation = cached ?? (await this.load(query));
     if (!installation) return undefined;
-    if (!this.expiring(installation)) {
+    if (!expiresWithin(installation, this.refreshEarlyMs)) {
       if (!cached) this.cache.set(key, installation);
       return installation;
     }
+    return this.refreshOnce(key, query);
+  }
+
+  /**
+   * Slack refused `stale` (token_expired, invalid_auth) though it is not due to expire: a rotating
+   * token is refreshed now, as one with the scheduled refreshes (one per process, the store's lock
+   * across processes). The new token; undefined when there is none (no refresh token, the refresh failed).
+   */
+  async renew(details: SlackDetails, stale: string): Promise<string | undefined> {
+    const query = lookupFor(details);
+    const key = cacheKey(query);
+    const known = this.cache.get(key) ?? this.unsaved.get(key);
+    if (known && !known.bot?.refreshToken) return undefined; // not a rotating token: nothing to renew
+    if (known?.bot && known.bot.token !== stale) return known.bot.token; // renewed already
+    const token = (await this.refreshOnce(key, query, stale).catch(() => undefined))?.bot?.token;
+    return token !== stale ? token : undefined;
+  }
+
+  /** This process's refresh of the installation: the one under way, or a new one. */
+  private refreshOnce(key: string, query: InstallationLookup, stale?: string): Promise<AnyInstallation | undefined> {
     let pending = this.refreshing.get(key);
     if (!pending) {
-      pending = this.refresh(key, query).finally(() => this.refreshing.delete(key));
+      pending = this.refresh(key, query, stale).finally(() => this.refreshing.delete(key));
       this.refreshing.set(key, pending);
     }
     return pending;
@@ -177,37 +191,35 @@ export class WorkspaceTokens {
     const key = cacheKey(query);
     this.cache.delete(key);
     this.unsaved.delete(key);
-    this.warned.delete(key);
+    this.notInstalled.forget(query);
   }
 
-  private notInstalled(query: InstallationLookup): void {
-    const key = cacheKey(query);
-    const first = !this.warned.has(key);
-    this.warned.set(key, true);
-    const line = `a Slack event or interaction from a workspace where the app is not installed (${this.options.lostAtRestart?.() ? 'uninstalled, or installed before a restart: installations are kept in memory, set REDIS_URL to keep them' : 'uninstalled?'}): acknowledged, not answered`;
-    if (first) this.options.logger().warn(ids(query), line);
-    else this.options.logger().debug(ids(query), line);
-  }
-
-  /** From the store, not the cache; undefined when there is no installation. */
+  /**
+   * From the store, not the cache; undefined when there is no installation, or when no key opens
+   * it (sealed with a key since dropped from SLACK_INSTALLATION_KEY): as good as not installed.
+   */
   private async load(query: InstallationLookup): Promise<AnyInstallation | undefined> {
     const { installations } = this.options;
-    if (installations.findInstallation) return installations.findInstallation(query);
     try {
-      return (await installations.fetchInstallation(query)) ?? undefined;
+      const found = installations.findInstallation ? await installations.findInstallation(query) : ((await installations.fetchInstallation(query)) ?? undefined);
+      this.notInstalled.read(query);
+      return found;
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'slack_installation_not_found') return undefined;
-      throw error;
+      const { code, sealedWith } = error as { code?: unknown; sealedWith?: unknown };
+      if (code === 'slack_installation_not_found') return undefined;
+      if (code !== 'slack_installation_unreadable') throw error;
+      this.notInstalled.read(query, typeof sealedWith === 'string' ? sealedWith : 'unknown');
+      return undefined;
     }
   }
 
-  private expiring(installation: AnyInstallation, marginMs = this.refreshEarlyMs): boolean {
-    const bot = installation.bot;
-    return Boolean(bot?.refreshToken) && typeof bot?.expiresAt === 'number' && bot.expiresAt * 1000 - Date.now() <= marginMs;
+  /** Whether to refresh: about to expire, or its token is the one Slack refused (`stale`). */
+  private due(installation: AnyInstallation, stale: string | undefined): boolean {
+    return expiresWithin(installation, this.refreshEarlyMs) || (stale !== undefined && installation.bot?.token === stale);
   }
 
-  /** One refresh at a time: this process's promise (see find), and the store's lock across processes. */
-  private async refresh(key: string, query: InstallationLookup): Promise<AnyInstallation | undefined> {
+  /** One refresh at a time: this process's promise (refreshOnce), and the store's lock across processes. */
+  private async refresh(key: string, query: InstallationLookup, stale?: string): Promise<AnyInstallation | undefined> {
     const lockKey = `parley:slack:token-refresh:${key}`;
     const store = this.options.store();
     const deadline = Date.now() + REFRESH_WAIT_MS;
@@ -215,7 +227,7 @@ export class WorkspaceTokens {
       const lock = await store.acquireLock(lockKey, REFRESH_LOCK_MS);
       if (lock) {
         try {
-          return await this.refreshHoldingLock(key, query);
+          return await this.refreshHoldingLock(key, query, stale);
         } finally {
           await store.releaseLock(lockKey, lock).catch(() => undefined);
         }
@@ -223,35 +235,23 @@ export class WorkspaceTokens {
       // Another process is refreshing: wait for its token to reach the store.
       await new Promise((resolve) => setTimeout(resolve, 100));
       const current = await this.load(query);
-      if (!current || !this.expiring(current)) return this.remember(key, current);
+      if (!current || !this.due(current, stale)) return this.remember(key, current);
       if (Date.now() > deadline) return this.remember(key, this.stillUsable(current, query, new Error('another process is refreshing the token')));
     }
   }
 
-  private async refreshHoldingLock(key: string, query: InstallationLookup): Promise<AnyInstallation | undefined> {
+  private async refreshHoldingLock(key: string, query: InstallationLookup, stale: string | undefined): Promise<AnyInstallation | undefined> {
     // The store, not what this process had: another process may have refreshed already. A refresh
     // this process could not store yet is newer than the store's (its refresh token is the live one).
     const stored = await this.load(query);
     const current = this.unsaved.get(key) ?? stored;
-    if (!current?.bot?.refreshToken || !this.expiring(current)) return this.remember(key, current);
-    const { client, clientId, clientSecret } = this.options;
-    let response: { access_token?: string; refresh_token?: string; expires_in?: number };
+    if (!current?.bot?.refreshToken || !this.due(current, stale)) return this.remember(key, current);
+    let updated: AnyInstallation;
     try {
-      if (!clientId || !clientSecret) throw new Error('SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are needed to refresh a rotating token');
-      response = await client.oauth.v2.access({ client_id: clientId, client_secret: clientSecret, grant_type: 'refresh_token', refresh_token: current.bot.refreshToken });
-      if (!response.access_token || !response.expires_in) throw new Error('oauth.v2.access answered without a new token');
+      updated = await rotated(current, this.options);
     } catch (error) {
       return this.remember(key, this.stillUsable(current, query, error));
     }
-    const updated: AnyInstallation = {
-      ...current,
-      bot: {
-        ...current.bot,
-        token: response.access_token,
-        refreshToken: response.refresh_token ?? current.bot.refreshToken,
-        expiresAt: Math.floor(Date.now() / 1000) + response.expires_in,
-      },
-    };
     this.options.logger().info({ ...ids(query), expiresAt: updated.bot!.expiresAt }, 'Slack bot token refreshed (token rotation)');
     // What the store holds is what a retried save may replace (not the unsaved refresh this one replaced).
     await this.save(key, query, updated, stored?.bot?.refreshToken);
@@ -284,16 +284,14 @@ export class WorkspaceTokens {
 
   /** A refresh failed: the old token while it lasts (a later use tries again), else the failure. */
   private stillUsable(current: AnyInstallation, query: InstallationLookup, error: unknown): AnyInstallation {
-    const message = (error as { message?: unknown }).message;
-    if (!this.expiring(current, 0)) {
-      this.options.logger().warn({ ...ids(query), reason: String(message) }, 'could not refresh a Slack bot token yet; using the current one while it lasts');
-      return current;
-    }
-    throw new Error(`The Slack bot token for ${describe(query)} expired and could not be refreshed: ${String(message)}`);
+    const reason = String((error as { message?: unknown }).message);
+    if (expiresWithin(current, 0)) throw new Error(`The Slack bot token for ${describe(query)} expired and could not be refreshed: ${reason}`);
+    this.options.logger().warn({ ...ids(query), reason }, 'could not refresh a Slack bot token yet; using the current one while it lasts');
+    return current;
   }
 
   private remember(key: string, installation: AnyInstallation | undefined): AnyInstallation | undefined {
-    if (installation && !this.expiring(installation)) this.cache.set(key, installation);
+    if (installation && !expiresWithin(installation, this.refreshEarlyMs)) this.cache.set(key, installation);
     else this.cache.delete(key);
     return installation;
   }

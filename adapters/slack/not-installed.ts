@@ -1,0 +1,54 @@
+/**
+ * Workspaces parley acknowledges but does not answer: the app is not installed there (uninstalled),
+ * or its installation was sealed with a key SLACK_INSTALLATION_KEY no longer lists. Both are for
+ * good until the workspace installs again, so each is logged once per workspace (warn, then debug):
+ * Slack keeps sending, and retries.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { cacheKey, describe, ids, type InstallationLookup } from './workspace-lookup.js';
+
+export class NotInstalledLog {
+  private readonly warned = new LRUCache<string, true>({ max: 10_000 });
+  /** Workspaces whose installation no key opens: the fingerprint of the key that sealed it. */
+  private readonly unreadable = new LRUCache<string, string>({ max: 10_000 });
+
+  constructor(
+    private readonly logger: () => Logger,
+    /** Installations live where a restart loses them: a cause the line names. */
+    private readonly lostAtRestart?: () => boolean,
+  ) {}
+
+  /** The installation could be read (`sealedWith` undefined), or could not: no key opens it. */
+  read(query: InstallationLookup, unreadableSealedWith?: string): void {
+    if (unreadableSealedWith === undefined) this.unreadable.delete(cacheKey(query));
+    else this.unreadable.set(cacheKey(query), unreadableSealedWith);
+  }
+
+  forget(query: InstallationLookup): void {
+    this.warned.delete(cacheKey(query));
+    this.unreadable.delete(cacheKey(query));
+  }
+
+  /** Why nothing can be posted there, and the dead letter's reason. */
+  reason(query: InstallationLookup): { message: string; code: string } {
+    const sealedWith = this.unreadable.get(cacheKey(query));
+    if (sealedWith === undefined) return { message: `The Slack app is not installed in ${describe(query)} (any more): nothing can be posted there.`, code: 'slack_not_installed' };
+    return { message: `The Slack installation of ${describe(query)} was sealed with key ${sealedWith}, which SLACK_INSTALLATION_KEY no longer lists: the workspace has to install the app again (or the old key be listed again).`, code: 'slack_installation_unreadable' };
+  }
+
+  /** An event or interaction from there: acknowledged, not answered. */
+  log(query: InstallationLookup): void {
+    const key = cacheKey(query);
+    const first = !this.warned.has(key);
+    this.warned.set(key, true);
+    const sealedWith = this.unreadable.get(key);
+    const line =
+      sealedWith !== undefined
+        ? `a Slack event or interaction from a workspace whose installation was sealed with key ${sealedWith}, which SLACK_INSTALLATION_KEY no longer lists: acknowledged, not answered; the workspace has to install the app again (or the old key be listed again in SLACK_INSTALLATION_KEY)`
+        : `a Slack event or interaction from a workspace where the app is not installed (${this.lostAtRestart?.() ? 'uninstalled, or installed before a restart: installations are kept in memory, set REDIS_URL to keep them' : 'uninstalled?'}): acknowledged, not answered`;
+    const fields = { ...ids(query), ...(sealedWith !== undefined ? { sealedWithKey: sealedWith } : {}) };
+    if (first) this.logger().warn(fields, line);
+    else this.logger().debug(fields, line);
+  }
+}

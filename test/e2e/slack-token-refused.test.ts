@@ -1,0 +1,139 @@
+/**
+ * Slack refusing a rotating bot token before its stored expiry (token_expired, invalid_auth: a
+ * token revoked early, a clock that disagrees): the token is refreshed at once, one refresh however
+ * many replies meet the refusal, and each call is made once more with the new token. Real Redis, a
+ * fake Slack (refusing the old token) and a fake AI on this file's ports.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebClient } from '@slack/web-api';
+import pino from 'pino';
+import { webClientOptions } from '../../adapters/slack/adapter.js';
+import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
+import { WorkspaceTokens } from '../../adapters/slack/workspace-tokens.js';
+import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
+import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { appMention, postSlack } from '../helpers/slack-events.js';
+import { installation } from '../helpers/slack-installations.js';
+import { testEnv } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
+import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
+
+const KEY = randomBytes(32);
+const PORTS = { slack: 42610, ai: [42611, 42612], bot: 42613 };
+const quiet = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('a rotating token Slack refuses before its expiry', () => {
+  const prefix = uniquePrefix();
+  useRedis(prefix);
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let bot: Bot;
+  let url: string;
+  let installations: ParleyInstallationStore;
+
+  const postsIn = (channel: string) => slack.callsTo('chat.postMessage').filter((call) => call.args.channel === channel);
+  const deadLetters = async () => (await (await fetch(`http://127.0.0.1:${PORTS.bot}/metrics`)).text()).split('\n').filter((line) => line.startsWith('parley_dead_lettered_total{'));
+  /** Slack refuses `token` with `error` on every call but auth.test and oauth.v2.access. */
+  function refuse(token: string, error: string): void {
+    for (const method of ['chat.postMessage', 'assistant.threads.setStatus', 'chat.startStream', 'chat.appendStream', 'chat.stopStream']) {
+      slack.on(method, (call) => (call.token === token ? { body: { ok: false, error } } : undefined));
+    }
+  }
+  /** A workspace whose stored token (`xoxb-<team>-secret-token`) expires in 2030, with a refresh token. */
+  const install = (team: string) => installations.storeInstallation(installation(team));
+
+  beforeAll(async () => {
+    slack = await startFakeSlack({ port: PORTS.slack });
+    ai = await startFakeOpenAi(undefined, { ports: PORTS.ai });
+    const env = {
+      ...testEnv,
+      OPENAI_BASE_URL: ai.url,
+      OPENAI_API_KEY: 'test-key',
+      WEB_CHAT: 'false',
+      JOB_ATTEMPTS: '3',
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      SLACK_SIGNING_SECRET: 'test-signing-secret',
+      SLACK_API_URL: slack.url,
+      SLACK_CLIENT_ID: '1111.2222',
+      SLACK_CLIENT_SECRET: 'fake-client-secret-0123456789',
+      SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
+      SLACK_INSTALLATION_KEY: KEY.toString('base64'),
+    };
+    bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
+    await bot.listen(PORTS.bot, '127.0.0.1');
+    await bot.ready;
+    url = `http://127.0.0.1:${PORTS.bot}/slack/events`;
+    installations = new ParleyInstallationStore({ store: bot.store, keys: [KEY] });
+  });
+  afterAll(async () => {
+    await bot?.close();
+    await slack?.close();
+    await ai?.close();
+  });
+  afterEach(() => slack.reset());
+
+  it('token_expired: refreshed once for two replies meeting it at once, each posted once with the new token, no dead letter', async () => {
+    await install('T0EXPIRED');
+    refuse('xoxb-T0EXPIRED-secret-token', 'token_expired');
+    const mentions = ['C0ONE', 'C0TWO'].map((channel) => appMention({ team: 'T0EXPIRED', channel, text: 'hello', botUserId: 'U0BOT' }));
+    expect((await Promise.all(mentions.map((m) => postSlack(url, m)))).map((r) => r.status)).toEqual([200, 200]);
+    const fresh = await until(async () => {
+      const stored = await installations.fetchInstallation({ teamId: 'T0EXPIRED', enterpriseId: undefined, isEnterpriseInstall: false });
+      return stored.bot!.token !== 'xoxb-T0EXPIRED-secret-token' ? stored : undefined;
+    }, 'the refreshed token in the store');
+    const delivered = (channel: string) => postsIn(channel).filter((call) => call.token === fresh.bot!.token);
+    await until(() => delivered('C0ONE').length + delivered('C0TWO').length === 2 || undefined, 'both replies');
+    await quiet();
+    expect(delivered('C0ONE')).toHaveLength(1);
+    expect(delivered('C0TWO')).toHaveLength(1);
+    expect(slack.callsTo('oauth.v2.access').map((call) => call.args)).toEqual([expect.objectContaining({ grant_type: 'refresh_token', refresh_token: 'xoxe-1-T0EXPIRED-refresh' })]);
+    expect(fresh.bot!.refreshToken).not.toBe('xoxe-1-T0EXPIRED-refresh');
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  it('invalid_auth: refreshed and posted with the new token instead of dead-lettered', async () => {
+    await install('T0INVALID');
+    refuse('xoxb-T0INVALID-secret-token', 'invalid_auth');
+    expect((await postSlack(url, appMention({ team: 'T0INVALID', channel: 'C0INVALID', text: 'hello', botUserId: 'U0BOT' }))).status).toBe(200);
+    await until(() => postsIn('C0INVALID').some((call) => call.token !== 'xoxb-T0INVALID-secret-token') || undefined, 'the reply');
+    await quiet();
+    expect(postsIn('C0INVALID').filter((call) => call.token !== 'xoxb-T0INVALID-secret-token')).toHaveLength(1);
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  it('two processes renewing the same refused token at once: one refresh, one new token', async () => {
+    await install('T0SHARED');
+    slack.on('oauth.v2.access', () => ({ delayMs: 150 }));
+    const processes = [1, 2].map(
+      () =>
+        new WorkspaceTokens({
+          installations: new ParleyInstallationStore({ store: bot.store, keys: [KEY] }),
+          client: new WebClient(undefined, webClientOptions(slack.url)),
+          clientId: '1111.2222',
+          clientSecret: 'fake-client-secret-0123456789',
+          store: () => bot.store,
+          logger: () => pino({ level: 'silent' }),
+        }),
+    );
+    const details = { team: 'T0SHARED', channel: 'C0SHARED', user: 'U0ALICE' };
+    const tokens = await Promise.all(processes.flatMap((p) => [p.renew(details, 'xoxb-T0SHARED-secret-token'), p.renew(details, 'xoxb-T0SHARED-secret-token')]));
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
+  });
+
+  it('invalid_auth when the refresh fails too: dead-lettered as before', async () => {
+    await install('T0REVOKED');
+    refuse('xoxb-T0REVOKED-secret-token', 'invalid_auth');
+    slack.on('oauth.v2.access', () => ({ body: { ok: false, error: 'invalid_refresh_token' } }));
+    expect((await postSlack(url, appMention({ team: 'T0REVOKED', channel: 'C0REVOKED', text: 'hello', botUserId: 'U0BOT' }))).status).toBe(200);
+    const lines = await until(async () => ((await deadLetters()).some((line) => line.includes('reason="slack_invalid_auth"')) ? deadLetters() : undefined), 'the dead letter');
+    expect(lines).toEqual([expect.stringMatching(/reason="slack_invalid_auth"\} 1$/)]);
+    expect(slack.callsTo('oauth.v2.access').length).toBeGreaterThanOrEqual(1);
+  });
+});
