@@ -40,7 +40,10 @@ export function lambdaHandler(bot: Bot): LambdaHttpHandler {
     }
     const remoteAddress = v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp;
     const response = await bot.fetch(request, { remoteAddress });
-    return toResult(response, v2);
+    const result = await toResult(response, v2);
+    // A message answered in this process (the queue could not take it, Twilio will not redeliver) must be answered before the function freezes.
+    await bot.inProcessAnswers();
+    return result;
   };
 }
 

@@ -4,10 +4,12 @@
  * a group while one of its messages is out.
  *
  * SQS has no "peek": listing receives every message with a short visibility timeout and then
- * makes them visible again at once.
+ * makes them visible again at once. So a letter's ApproximateReceiveCount grows with every look,
+ * and is never shown as its attempts.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { oldestFirst, type DeadLetter } from '../src/index.js';
+import { oldestFirst, type DeadLetter, type Store } from '../src/index.js';
+import { attemptsKey } from './sqs-batch.js';
 import { decodeEnvelope, fifoId } from './sqs-ids.js';
 import type { SqsSdk } from './sqs-sdk.js';
 
@@ -23,6 +25,8 @@ export class SqsDeadLetters<T> {
   constructor(
     private readonly aws: () => { client: SQSClient; sdk: SqsSdk },
     private readonly queueUrl: () => Promise<string>,
+    /** Where the worker counts attempts (sqs-batch.ts): a letter SQS redrove itself is told its count from there. */
+    private readonly attemptsStore: () => Store | undefined,
     /** Long poll of each listing receive: 1 s makes SQS ask all its servers, so an empty answer means empty. */
     private readonly peekWaitSeconds = 1,
   ) {}
@@ -96,7 +100,7 @@ export class SqsDeadLetters<T> {
       if (Messages.length === 0) break;
       for (const message of Messages) {
         if (!message.MessageId || !message.ReceiptHandle) continue;
-        seen.set(message.MessageId, { letter: asDeadLetter<T>(message.Body, message.Attributes ?? {}), receiptHandle: message.ReceiptHandle });
+        seen.set(message.MessageId, { letter: await asDeadLetter<T>(message.Body, message.Attributes ?? {}, this.attemptsStore()), receiptHandle: message.ReceiptHandle });
       }
     }
     return [...seen.values()];
@@ -124,16 +128,20 @@ export class SqsDeadLetters<T> {
 
 /**
  * A dead letter as parley wrote it, or a job SQS moved there itself (received maxReceiveCount
- * times without a verdict: the worker kept dying before parley could count it).
+ * times without a verdict: the worker kept dying before parley could count it). Such a letter's
+ * attempts are the ones the worker counted in the store, when it is at hand; else none are given.
  */
-function asDeadLetter<T>(body: string | undefined, attributes: Record<string, string>): DeadLetter<T> {
+async function asDeadLetter<T>(body: string | undefined, attributes: Record<string, string>, attemptsStore: Store | undefined): Promise<DeadLetter<T>> {
   const parsed = parse(body) as Partial<DeadLetter<T>> | undefined;
   if (parsed && typeof parsed.id === 'string' && typeof parsed.error === 'string') return parsed as DeadLetter<T>;
   const envelope = decodeEnvelope<T>(body);
   const failedAt = new Date(Number(attributes.SentTimestamp ?? Date.now())).toISOString();
-  const attempts = Number(attributes.ApproximateReceiveCount ?? 0);
-  if (envelope) return { id: envelope.id, group: envelope.group, data: envelope.data, error: 'received maxReceiveCount times without a verdict', reason: 'redriven', attempts, failedAt };
-  return { id: attributes.MessageDeduplicationId ?? 'unknown', group: 'none', data: body as T, error: 'the message is not a parley job', reason: 'invalid_job', attempts, failedAt };
+  if (envelope) {
+    const counted = Number(await attemptsStore?.get(attemptsKey(envelope.delivery)));
+    const attempts = Number.isInteger(counted) && counted > 0 ? { attempts: counted } : {};
+    return { id: envelope.id, group: envelope.group, data: envelope.data, error: 'received maxReceiveCount times without a verdict', reason: 'redriven', ...attempts, failedAt };
+  }
+  return { id: attributes.MessageDeduplicationId ?? 'unknown', group: 'none', data: body as T, error: 'the message is not a parley job', reason: 'invalid_job', failedAt };
 }
 
 function parse(body: string | undefined): unknown {

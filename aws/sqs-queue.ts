@@ -32,6 +32,11 @@ export interface SqsQueueOptions {
   waitTimeSeconds?: number;
   /** Each dead-letter listing receive's wait (default 1 s). */
   peekWaitSeconds?: number;
+  /**
+   * Where the workers count attempts, read for the dead letters SQS redrove itself (default: this
+   * process's worker's store). Without it such a letter is listed without attempts.
+   */
+  attemptsStore?: Store;
   logger?: Logger;
 }
 
@@ -45,7 +50,7 @@ export class SqsQueue<T> implements JobQueue<T> {
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly options: SqsQueueOptions) {
-    this.deadLetters_ = new SqsDeadLetters<T>(() => this.aws, () => this.deadLetterQueueUrl(), options.peekWaitSeconds);
+    this.deadLetters_ = new SqsDeadLetters<T>(() => this.aws, () => this.deadLetterQueueUrl(), () => options.attemptsStore ?? this.worker?.store, options.peekWaitSeconds);
   }
 
   /** The SDK and client, loaded on first use: constructing a queue does no I/O and needs no SDK. */

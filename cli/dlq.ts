@@ -1,9 +1,11 @@
-import { sqsQueueFromConfig } from '../aws/index.js';
-import { BullQueue, isReplayable, replayEvery, type Config, type JobData, type JobQueue } from '../src/index.js';
+import { dynamoDbFromConfig, sqsQueueFromConfig } from '../aws/index.js';
+import { BullQueue, isReplayable, replayEvery, type Config, type JobData, type JobQueue, type Store } from '../src/index.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
-  const queue = sharedQueue(config);
+  // On SQS, the workers' attempt counts (DynamoDB) tell a letter SQS redrove itself its attempts.
+  const attemptsStore = config.sqsQueueUrl ? dynamoDbFromConfig(config).store : undefined;
+  const queue = sharedQueue(config, attemptsStore);
   if (!queue) {
     console.error('parley dlq: the dead letters of another process live in SQS or Redis. Set SQS_QUEUE_URL or REDIS_URL; in memory they belong to the running process (bot.deadLetters).');
     return 2;
@@ -53,7 +55,7 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
     }
   } finally {
     // Closing a connection that never came up can wait as long: a second is enough.
-    await Promise.race([queue.close(0).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    await Promise.race([Promise.all([queue.close(0).catch(() => undefined), attemptsStore?.close().catch(() => undefined)]), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 }
 
@@ -71,8 +73,8 @@ async function reachable(queue: JobQueue<JobData>): Promise<boolean> {
 }
 
 /** The queue other processes share: SQS when SQS_QUEUE_URL is set, else BullMQ on REDIS_URL. */
-function sharedQueue(config: Config): JobQueue<JobData> | undefined {
-  const sqs = sqsQueueFromConfig(config);
+function sharedQueue(config: Config, attemptsStore: Store | undefined): JobQueue<JobData> | undefined {
+  const sqs = sqsQueueFromConfig(config, attemptsStore ? { attemptsStore } : {});
   if (sqs || !config.redisUrl) return sqs;
   return new BullQueue<JobData>({
     url: config.redisUrl,

@@ -103,6 +103,12 @@ export interface Bot {
     replay(id: string): Promise<boolean>;
     purge(): Promise<number>;
   };
+  /**
+   * Resolves once the messages this process is answering itself (a WhatsApp message the queue could
+   * not take) are answered or given up: a serverless handler awaits it before it returns, since the
+   * function is frozen once it has answered.
+   */
+  inProcessAnswers(): Promise<void>;
   /** Stop taking messages, finish running jobs within SHUTDOWN_TIMEOUT_MS, release everything. */
   close(): Promise<{ unfinished: number }>;
 }
@@ -189,7 +195,14 @@ export function createBot(options: BotOptions = {}): Bot {
   }, logger);
   const start = tracker.start;
 
-  const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: (work) => (running++, work.finally(() => running--)) });
+  const answering = new Set<Promise<unknown>>();
+  const trackAnswer = (work: Promise<unknown>) => {
+    running++;
+    const tracked = work.finally(() => (running--, answering.delete(tracked)));
+    answering.add(tracked);
+    return tracked;
+  };
+  const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: trackAnswer });
 
   const paths = (name: 'health' | 'ready' | 'metrics', fallback: string) => {
     const value = options.routes?.[name];
@@ -256,6 +269,9 @@ export function createBot(options: BotOptions = {}): Bot {
       list: () => queue.deadLetters(),
       replay: (id) => queue.replay(id),
       purge: () => queue.purge(),
+    },
+    async inProcessAnswers() {
+      while (answering.size > 0) await Promise.allSettled(answering);
     },
     async close() {
       clearInterval(queueDepth);

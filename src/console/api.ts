@@ -91,7 +91,8 @@ export interface DeadLetterView {
   text: string;
   reason: string;
   error: string;
-  attempts: number;
+  /** Absent when not known (a job SQS moved to its dead-letter queue itself). */
+  attempts?: number;
   failedAt: string;
   /** The job's whole payload, as queued. */
   payload: unknown;

@@ -24,7 +24,8 @@ export interface DeadLetter<T> extends NewJob<T> {
   error: string;
   /** Why it was given up: "attempts_exhausted", or a PermanentError's reason. */
   reason: string;
-  attempts: number;
+  /** Absent when not known (a job SQS moved to its dead-letter queue itself, its count not at hand). */
+  attempts?: number;
   failedAt: string;
 }
 

@@ -7,11 +7,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai-server.js';
+import { DynamoStore, sqsQueueFromConfig, storeTableName } from '../../aws/index.js';
+import { loadConfig } from '../../src/index.js';
 import { useMoto } from '../helpers/moto.js';
 import { startParley } from '../helpers/processes.js';
 import { deleteKeys } from '../helpers/redis-keys.js';
@@ -162,6 +164,30 @@ describe('parley aws setup (moto)', () => {
     expect(listed.code, listed.out).toBe(0);
     const again = await awsSetup(env);
     expect([again.code, again.out.includes('exists   queue')]).toEqual([0, true]);
+  }, 60_000);
+
+  it('parley dlq show: a job SQS redrove itself has the attempts the workers counted (DynamoDB), the same on every look', async () => {
+    const env = { SQS_QUEUE_URL: `${moto().url}/123456789012/redrove.fifo`, DYNAMODB_TABLE_PREFIX: 'redrove' };
+    expect((await awsSetup(env)).code).toBe(0);
+    const queueUrl = env.SQS_QUEUE_URL;
+    const policy = JSON.parse((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }))).Attributes!.RedrivePolicy!);
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { RedrivePolicy: JSON.stringify({ ...policy, maxReceiveCount: 1 }) } }));
+    await sqsQueueFromConfig(loadConfig(env))!.add({ id: 'whatsapp.SMredrove', group: 'whatsapp.g', data: { type: 'message' } as never });
+    // A worker counted two attempts, and died each time before it could record a verdict.
+    const store = new DynamoStore({ tableName: storeTableName('redrove') });
+    await store.set('parley:sqs-attempts:whatsapp.SMredrove', '2');
+    await store.close();
+    const receive = () => sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }));
+    const [message] = (await receive()).Messages ?? [];
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message!.ReceiptHandle!, VisibilityTimeout: 0 }));
+    // Received once more than maxReceiveCount: SQS moves it to the dead-letter queue.
+    expect((await receive()).Messages ?? []).toEqual([]);
+
+    const looks = [await parley(['dlq', 'show', 'whatsapp.SMredrove'], env), await parley(['dlq', 'show', 'whatsapp.SMredrove'], env)];
+    for (const look of looks) {
+      expect(look.code, look.out).toBe(0);
+      expect(JSON.parse(/^\{[\s\S]*?^\}/m.exec(look.out)![0])).toMatchObject({ id: 'whatsapp.SMredrove', reason: 'redriven', attempts: 2 });
+    }
   }, 60_000);
 
   it('with an SQS_QUEUE_URL that is not a FIFO queue: a configuration error (exit 1) naming the fix, and nothing created', async () => {

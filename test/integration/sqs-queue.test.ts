@@ -5,7 +5,7 @@
  */
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SqsQueue } from '../../aws/index.js';
+import { SqsQueue, createSqsQueues } from '../../aws/index.js';
 import { ConfigError, MemoryStore, PermanentError, RetryAfterError, replayEvery, type Job, type RetryOptions } from '../../src/index.js';
 import { useMoto } from '../helpers/moto.js';
 import { freshQueues, receive } from '../helpers/sqs.js';
@@ -183,6 +183,36 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(abandoned).toEqual([['kills', 1, 'stalled']]);
   });
 
+  it('lists a job SQS redrove itself with the attempts the workers counted, the same on every look', async () => {
+    const urls = await createSqsQueues(client, { name: `parley-test-${process.pid}-redriven`, visibilityTimeoutSeconds: 30, maxReceiveCount: 2 });
+    const retry = { attempts: 5, backoffMs: 1, maxBackoffMs: 1000 };
+    const queue = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client, retry, peekWaitSeconds: 0 });
+    const store = new MemoryStore();
+    queue.drivenByLambda();
+    queue.process(
+      async () => {
+        throw new Error('AI down');
+      },
+      { concurrency: 1, store },
+    );
+    await queue.add({ id: 'redriven', group: 'g', data: { n: 1 } });
+    const toRecord = (m: Message) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, groupId: m.Attributes?.MessageGroupId });
+    for (let run = 0; run < 2; run++) await queue.runBatch((await until(() => receive(client, urls.queueUrl).then((m) => m.length > 0 && m), 'the message back')).map(toRecord));
+    expect(await store.get('parley:sqs-attempts:redriven')).toBe('2');
+    // Its next receive is past maxReceiveCount: SQS moves it to the dead-letter queue.
+    await until(async () => (await receive(client, urls.queueUrl)).length === 0 && (await queue.counts()).dead === 1, 'the message redriven');
+
+    const first = await queue.deadLetters();
+    expect(first).toMatchObject([{ id: 'redriven', reason: 'redriven', attempts: 2 }]);
+    // A listing receives the dead letters: it must not change what it shows.
+    expect(await queue.deadLetters()).toEqual(first);
+    // Where the workers' count is not at hand (parley dlq without the store): no attempts, rather than SQS's receive count.
+    const elsewhere = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client, retry, peekWaitSeconds: 0 });
+    expect((await elsewhere.deadLetters())[0]).not.toHaveProperty('attempts');
+    const withStore = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client, retry, peekWaitSeconds: 0, attemptsStore: store });
+    expect(await withStore.deadLetters()).toEqual(first);
+  });
+
   it('replays every dead letter from one listing of the redrive queue, oldest first', async () => {
     const urls = await freshQueues(client);
     let receives = 0;
@@ -251,3 +281,4 @@ describe('SqsQueue on SQS (moto)', () => {
     expect((error as Error).message).toMatch(/no redrive policy.*parley aws setup/);
   });
 });
+
