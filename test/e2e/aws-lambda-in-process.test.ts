@@ -17,7 +17,7 @@ import { testEnv } from '../helpers/web-bot.js';
 import twilio from 'twilio';
 
 /** Nothing listens there (a port of this test's own range): SQS cannot be reached. */
-const SQS_DOWN = 'http://127.0.0.1:42701/123456789012/in-process.fifo';
+const SQS_DOWN = 'http://127.0.0.1:5410/123456789012/in-process.fifo';
 const DOMAIN = 'abc123.execute-api.us-east-1.amazonaws.com';
 
 const moto = useMoto();

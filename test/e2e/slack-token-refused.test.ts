@@ -22,7 +22,7 @@ import { until } from '../helpers/until.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
 const KEY = randomBytes(32);
-const PORTS = { slack: 42610, ai: [42611, 42612], bot: 42613 };
+const PORTS = { slack: 5420, ai: [5421, 5422], bot: 5423 };
 const quiet = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a rotating token Slack refuses before its expiry', () => {

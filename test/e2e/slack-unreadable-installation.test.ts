@@ -22,7 +22,7 @@ import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.
 
 const OLD_KEY = randomBytes(32);
 const NEW_KEY = randomBytes(32);
-const PORTS = { slack: 42600, ai: [42601, 42602], queued: 42603, worker: 42604, events: 42605 };
+const PORTS = { slack: 5430, ai: [5431, 5432], queued: 5433, worker: 5434, events: 5435 };
 
 describe('an installation sealed with a key no longer listed', () => {
   const prefix = uniquePrefix();

@@ -172,7 +172,7 @@ describe('a Slack thread follow-up on Redis', () => {
   beforeAll(async () => {
     slack = await startFakeSlack();
     ai = await startFakeOpenAi();
-    server = await startSlackBot(slack, ai, { REDIS_URL: relay.url, REDIS_PREFIX: botPrefix }, undefined, { bot: { worker: false }, port: 42201 });
+    server = await startSlackBot(slack, ai, { REDIS_URL: relay.url, REDIS_PREFIX: botPrefix }, undefined, { bot: { worker: false }, port: 5440 });
     await postSlack(server.url, appMention({ text: 'warm up' })); // the door's connection and script
   });
   afterAll(async () => {

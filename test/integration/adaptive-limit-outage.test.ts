@@ -35,7 +35,7 @@ const leasesKey = (prefix: string) => `{${prefix}:ai-limit}:leases`;
 
 describe('adaptive limit on Redis across an outage', () => {
   it('gives back on Redis, once it returns, the slots released while it was down', async () => {
-    server = await startPrivateRedis([], 42310);
+    server = await startPrivateRedis([], 5450);
     const { fast, patient, admin } = connections(server.url);
     const limit = new RedisAdaptiveLimit(fast, { max: 2, leaseMs: 120_000 }, 'outage', { connection: () => patient });
     await waitFor(() => fast.status === 'ready' && patient.status === 'ready', 3000, 'the connections');
@@ -66,7 +66,7 @@ describe('adaptive limit on Redis across an outage', () => {
   }, 20_000);
 
   it('warns once when releases are lost for good, not once per slot', async () => {
-    server = await startPrivateRedis([], 42311);
+    server = await startPrivateRedis([], 5451);
     const { fast, patient } = connections(server.url, 1);
     const warnings: string[] = [];
     const logger = { warn: (_fields: unknown, message: string) => warnings.push(message) } as unknown as Logger;
