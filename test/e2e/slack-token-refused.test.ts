@@ -16,8 +16,7 @@ import { createBot, loadConfig, type Bot } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
-import { installation } from '../helpers/slack-installations.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { installation, oauthBotEnv } from '../helpers/slack-installations.js';
 import { until } from '../helpers/until.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
@@ -48,21 +47,7 @@ describe('a rotating token Slack refuses before its expiry', () => {
   beforeAll(async () => {
     slack = await startFakeSlack({ port: PORTS.slack });
     ai = await startFakeOpenAi(undefined, { ports: PORTS.ai });
-    const env = {
-      ...testEnv,
-      OPENAI_BASE_URL: ai.url,
-      OPENAI_API_KEY: 'test-key',
-      WEB_CHAT: 'false',
-      JOB_ATTEMPTS: '3',
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      SLACK_SIGNING_SECRET: 'test-signing-secret',
-      SLACK_API_URL: slack.url,
-      SLACK_CLIENT_ID: '1111.2222',
-      SLACK_CLIENT_SECRET: 'fake-client-secret-0123456789',
-      SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
-      SLACK_INSTALLATION_KEY: KEY.toString('base64'),
-    };
+    const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, [KEY]);
     bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
     await bot.listen(PORTS.bot, '127.0.0.1');
     await bot.ready;

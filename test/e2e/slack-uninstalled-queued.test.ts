@@ -12,8 +12,7 @@ import { createBot, loadConfig, type Bot } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
-import { installation } from '../helpers/slack-installations.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { installation, oauthBotEnv } from '../helpers/slack-installations.js';
 import { until } from '../helpers/until.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
@@ -33,21 +32,7 @@ describe('a reply queued before an uninstall', () => {
 
   /** A bot as `parley serve --no-worker` (worker: false) or `parley worker` builds it, listening on `port`. */
   async function start(port: number, worker: boolean): Promise<string> {
-    const env = {
-      ...testEnv,
-      OPENAI_BASE_URL: ai.url,
-      OPENAI_API_KEY: 'test-key',
-      WEB_CHAT: 'false',
-      JOB_ATTEMPTS: '3',
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      SLACK_SIGNING_SECRET: 'test-signing-secret',
-      SLACK_API_URL: slack.url,
-      SLACK_CLIENT_ID: '1111.2222',
-      SLACK_CLIENT_SECRET: 'fake-client-secret-0123456789',
-      SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
-      SLACK_INSTALLATION_KEY: KEY.toString('base64'),
-    };
+    const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, [KEY]);
     const logger = worker ? pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) : undefined;
     const bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)], worker, ...(logger ? { logger } : {}) });
     bots.push(bot);

@@ -15,8 +15,7 @@ import { createBot, loadConfig, type Bot } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
-import { installation } from '../helpers/slack-installations.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { installation, oauthBotEnv } from '../helpers/slack-installations.js';
 import { until } from '../helpers/until.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
@@ -34,21 +33,7 @@ describe('an installation sealed with a key no longer listed', () => {
 
   /** A bot on Redis with `keys` as SLACK_INSTALLATION_KEY, as `parley serve` (worker true or false) or `parley worker` builds it. */
   async function start(port: number, keys: Buffer[], worker: boolean): Promise<string> {
-    const env = {
-      ...testEnv,
-      OPENAI_BASE_URL: ai.url,
-      OPENAI_API_KEY: 'test-key',
-      WEB_CHAT: 'false',
-      JOB_ATTEMPTS: '3',
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      SLACK_SIGNING_SECRET: 'test-signing-secret',
-      SLACK_API_URL: slack.url,
-      SLACK_CLIENT_ID: '1111.2222',
-      SLACK_CLIENT_SECRET: 'fake-client-secret-0123456789',
-      SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
-      SLACK_INSTALLATION_KEY: keys.map((key) => key.toString('base64')).join(','),
-    };
+    const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, keys);
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push({ ...(JSON.parse(line) as Record<string, unknown>), port }) });
     const bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)], worker, logger });
     bots.push(bot);
