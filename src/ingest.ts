@@ -103,7 +103,7 @@ export async function checkLimits(deps: IngestDeps, message: InboundMessage, opt
  * is told of gives its claim back, and `taken` runs before the message can be answered.
  */
 export async function takeDelivery(deps: IngestDeps, message: InboundMessage, options: IngestOptions, accept: () => Promise<void>): Promise<Ingested> {
-  if (!(await isWanted(deps, message))) return ignored(deps, message);
+  if (message.onlyIfStored !== undefined && !(await isStored(deps, message.onlyIfStored))) return ignored(deps, message);
   const result = await claimDelivery(deps, message, async (): Promise<Ingested> => {
     const refusal = await checkLimits(deps, message, options);
     if (refusal) return { outcome: 'rate_limited', refusal };
@@ -161,7 +161,7 @@ export async function ingestMessage(deps: IngestDeps, message: InboundMessage, o
   const admission = options.tellsRefusal || options.taken ? undefined : admissionOf(deps, message);
   if (admission) {
     // A condition the queue cannot check in its step is checked in the store first.
-    if (admission.requires === undefined && !(await isWanted(deps, message))) return ignored(deps, message);
+    if (message.onlyIfStored !== undefined && admission.requires === undefined && !(await isStored(deps, message.onlyIfStored))) return ignored(deps, message);
     return admitAtTheDoor(deps, message, admission);
   }
   return takeDelivery(deps, message, options, async () => {
@@ -202,9 +202,9 @@ async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admissi
   return { outcome: 'rate_limited', refusal: { limit: limit.name, retryAfterMs } };
 }
 
-/** Whether the message is to be taken: its `onlyIfStored` key, if it has one, is in the store. */
-async function isWanted(deps: IngestDeps, message: InboundMessage): Promise<boolean> {
-  return message.onlyIfStored === undefined || (await deps.store.get(message.onlyIfStored)) !== undefined;
+/** Whether a message's `onlyIfStored` key is in the store (only read for a message that has one: the ack path stays as it was). */
+async function isStored(deps: IngestDeps, key: string): Promise<boolean> {
+  return (await deps.store.get(key)) !== undefined;
 }
 
 /** A message whose condition does not hold: not a message the bot received, nor a duplicate. */
