@@ -268,6 +268,10 @@ export class BullQueue<T> implements JobQueue<T> {
 
   async close(deadlineMs: number): Promise<{ unfinished: number }> {
     this.door?.close();
+    // BullMQ reports a start-up cut off by close() on an object the close has already stripped of
+    // its listeners (an unhandled rejection): let every part finish starting first, within a second.
+    const started = Promise.all([this.worker?.waitUntilReady(), this.lookup?.waitUntilReady(), this.opened?.queue.waitUntilReady()]);
+    await Promise.race([started.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     await this.pump?.stop();
     if (this.worker) {
       let timer: NodeJS.Timeout | undefined;
@@ -277,10 +281,6 @@ export class BullQueue<T> implements JobQueue<T> {
       const drained = await Promise.race([this.worker.pause().then(() => true), deadline]);
       clearTimeout(timer);
       await this.worker.close(!drained).catch(() => undefined);
-      // BullMQ reports a start-up that fails after close with no listener left (an unhandled
-      // rejection): let the lookup's start-up finish first, within a second.
-      const started = this.lookup?.waitUntilReady().catch(() => undefined);
-      await Promise.race([started, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
       await this.lookup?.close().catch(() => undefined);
       this.workerConnection?.disconnect();
     }
