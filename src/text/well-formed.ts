@@ -1,5 +1,7 @@
 /** A UTF-16 surrogate without its other half. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** A high surrogate at the very end: its low half may start the next chunk. */
+const TRAILING_HIGH = /[\uD800-\uDBFF]$/;
 
 /**
  * The text with every lone surrogate replaced by U+FFFD (String.prototype.toWellFormed): such a
@@ -8,4 +10,20 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export function wellFormed(text: string): string {
   return text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/**
+ * The chunks of a streamed reply, each well-formed: an AI stream may cut an emoji between two
+ * chunks (its pieces are UTF-16 code units), so a high surrogate at a chunk's end waits for the
+ * next chunk; one left over at the end becomes U+FFFD.
+ */
+export async function* wellFormedChunks(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let held = '';
+  for await (const chunk of chunks) {
+    const text = held + chunk;
+    held = TRAILING_HIGH.test(text) ? text.slice(-1) : '';
+    const ready = held ? text.slice(0, -1) : text;
+    if (ready) yield wellFormed(ready);
+  }
+  if (held) yield '\uFFFD';
 }

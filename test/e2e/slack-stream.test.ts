@@ -13,6 +13,7 @@ import { WebClient } from '@slack/web-api';
 import { webClientOptions } from '../../adapters/slack/adapter.js';
 import { SlackSender } from '../../adapters/slack/send.js';
 import { MemoryStore, type Store } from '../../src/index.js';
+import { wellFormed } from '../../src/text/index.js';
 import { silentLogger } from '../unit/helpers.js';
 
 /** Long enough for the WebClient's streamer (256-character buffer) to start, append and stop; no markdown in it. */
@@ -46,6 +47,23 @@ describe('a Slack stream that fails after it started', () => {
       failed.add(`${method}#${n}`);
       return { body: { ok: false, error: 'internal_error' } };
     });
+
+  it('streams an emoji the AI cut between two chunks whole, in one call, once', async () => {
+    failed.clear();
+    // The fake AI streams six UTF-16 code units a chunk: the emoji's halves land in two chunks, the
+    // first of them the one that fills the WebClient's 256-character buffer. Sent as they came, each
+    // half would go to Slack in its own call, shown as two U+FFFD.
+    const text = `${'x'.repeat(252)}abcde\u{1F600} and the rest`;
+    const asked = ai.calls.length;
+    ai.script(() => ({ text }));
+    await postSlack(url, appMention({ text: 'an emoji please' }));
+    await until(() => accepted('chat.stopStream')[0], 'the stream to be finished');
+    const calls = [...accepted('chat.startStream'), ...accepted('chat.appendStream'), ...accepted('chat.stopStream')].map(textOf);
+    expect(calls.join('')).toBe(text);
+    expect(calls.filter((sent) => sent !== wellFormed(sent))).toEqual([]);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(ai.calls.length - asked).toBe(1);
+  });
 
   it('finishes the started message with the rest of the text (chat.stopStream)', async () => {
     failed.clear();
