@@ -24,6 +24,9 @@ export function replyParts(adapter: Pick<Adapter, 'format' | 'maxChars'>, markdo
   return adapter.maxChars ? splitMessage(text, adapter.maxChars) : text.trim() ? [text] : [];
 }
 
+/** The `alsoMark` marker's value for a reply the adapter held back. */
+const WITHHELD = 'withheld';
+
 export interface PostOptions extends SendOptions {
   /** Where the parts posted under `key` are recorded: the patient store, which outlasts a short Redis outage. */
   markers: Store;
@@ -42,7 +45,7 @@ export interface PostOptions extends SendOptions {
 }
 
 export interface Posted extends Delivery {
-  /** The `alsoMark` marker was set already: the whole reply was posted before, and nothing was now. */
+  /** The `alsoMark` marker was set already: the whole reply was posted (or held back) before, and nothing was now. */
   sentBefore?: true;
   /** The reply had nothing to show (no text, or no part once formatted): nothing posted, nothing marked. */
   empty?: true;
@@ -72,7 +75,7 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   // Every marker read at once (on Redis, in one write): the whole reply's, the text (for several parts), then each part's.
   const [sentBefore, storedText, ...firstRead] = await read([options.alsoMark?.key, several ? textKey : undefined, ...markerKeys]);
   let posted = firstRead;
-  if (sentBefore !== undefined) return { ids: [], sentBefore: true };
+  if (sentBefore !== undefined) return { ids: [], sentBefore: true, ...(sentBefore === WITHHELD ? { withheld: true as const } : {}) };
   // One part now, but a part on record without the whole reply: an earlier attempt began a longer answer.
   const begun = several || posted[0] === undefined || !textKey ? storedText : await options.markers.get(textKey);
   const finishing = begun !== undefined && begun !== reply.text ? begun : undefined;
@@ -113,7 +116,8 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
     await recorded(Promise.all([marker && options.markers.set(marker, id, MARKER_TTL_MS), last && markAlso(options)]), options);
     marked = last;
   }
-  if (!marked) await recorded(markAlso(options), options);
+  // Held back: marked so no retry posts it, and so that a retry knows nothing reached the user.
+  if (!marked) await recorded(markAlso(options, withheld ? WITHHELD : undefined), options);
   return { ids, ...(finishing === undefined ? {} : { finished: finishing }), ...(withheld ? { withheld: true as const } : {}) };
 }
 
@@ -123,6 +127,6 @@ async function recorded(write: Promise<unknown>, { pending }: PostOptions): Prom
   else await write;
 }
 
-async function markAlso({ alsoMark, markers }: PostOptions): Promise<void> {
-  if (alsoMark) await markers.set(alsoMark.key, alsoMark.value, MARKER_TTL_MS);
+async function markAlso({ alsoMark, markers }: PostOptions, value = alsoMark?.value): Promise<void> {
+  if (alsoMark && value !== undefined) await markers.set(alsoMark.key, value, MARKER_TTL_MS);
 }

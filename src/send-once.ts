@@ -42,6 +42,7 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
     deps.metrics.repliesFailed.inc({ platform: conversation.platform });
     throw error;
   }
+  if (posted.sentBefore && posted.withheld) return { text: reply.text, posted: false, withheld: true };
   if (posted.sentBefore) {
     deps.logger.info({ job: jobId, n }, 'reply already sent before a restart; not sending again');
     options.onSentBefore?.();

@@ -204,6 +204,25 @@ describe('a reply the adapter holds back (sendPart answers null: the conversatio
     await processJob(deps, job(message, 2));
     expect(offered).toHaveLength(1);
   });
+
+  it('held back, then the handler fails: the retry neither posts it nor counts it as delivered', async () => {
+    const lines: Record<string, unknown>[] = [];
+    deps.logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const offered: string[] = [];
+    (adapter as unknown as Adapter).sendPart = async (_conversation, text) => (offered.push(text), null);
+    let runs = 0;
+    handler = async (_message, context) => {
+      await context.reply('held answer');
+      if (++runs === 1) throw new Error('failed after the reply');
+    };
+    const message = inbound({ conversation: conversation('c-held-retry') });
+    await expect(processJob(deps, job(message, 1))).rejects.toThrow('failed after the reply');
+    await processJob(deps, job(message, 2));
+    expect(offered).toEqual(['held answer']);
+    expect(await metricValue('repliesSent', { platform: 'test', kind: 'answer' })).toBe(0);
+    expect(lines.find((line) => line.msg === 'message answered')).toBeUndefined();
+    expect(lines.find((line) => line.msg === 'message not answered: its reply was held back')).toMatchObject({ replies: 0, withheld: 1, attempt: 2 });
+  });
 });
 
 describe('effectively-once replies', () => {
