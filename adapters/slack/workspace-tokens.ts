@@ -236,7 +236,7 @@ export class WorkspaceTokens {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const current = await this.load(query);
       if (!current || !this.due(current, stale)) return this.remember(key, current);
-      if (Date.now() > deadline) return this.remember(key, this.stillUsable(current, query, new Error('another process is refreshing the token')));
+      if (Date.now() > deadline) return this.remember(key, this.stillUsable(current, query, new Error('another process is refreshing the token'), current.bot?.token === stale));
     }
   }
 
@@ -250,7 +250,7 @@ export class WorkspaceTokens {
     try {
       updated = await rotated(current, this.options);
     } catch (error) {
-      return this.remember(key, this.stillUsable(current, query, error));
+      return this.remember(key, this.stillUsable(current, query, error, current.bot?.token === stale));
     }
     this.options.logger().info({ ...ids(query), expiresAt: updated.bot!.expiresAt }, 'Slack bot token refreshed (token rotation)');
     // What the store holds is what a retried save may replace (not the unsaved refresh this one replaced).
@@ -283,10 +283,11 @@ export class WorkspaceTokens {
   }
 
   /** A refresh failed: the old token while it lasts (a later use tries again), else the failure. */
-  private stillUsable(current: AnyInstallation, query: InstallationLookup, error: unknown): AnyInstallation {
+  private stillUsable(current: AnyInstallation, query: InstallationLookup, error: unknown, refused: boolean): AnyInstallation {
     const reason = String((error as { message?: unknown }).message);
     if (expiresWithin(current, 0)) throw new Error(`The Slack bot token for ${describe(query)} expired and could not be refreshed: ${reason}`);
-    this.options.logger().warn({ ...ids(query), reason }, 'could not refresh a Slack bot token yet; using the current one while it lasts');
+    if (refused) this.options.logger().warn({ ...ids(query), reason }, 'Slack refused a bot token and it could not be refreshed; the call fails (a later use tries again)');
+    else this.options.logger().warn({ ...ids(query), reason }, 'could not refresh a Slack bot token yet; using the current one while it lasts');
     return current;
   }
 

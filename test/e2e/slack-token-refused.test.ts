@@ -32,6 +32,7 @@ describe('a rotating token Slack refuses before its expiry', () => {
   let bot: Bot;
   let url: string;
   let installations: ParleyInstallationStore;
+  const warnings: Array<{ msg: string }> = [];
 
   const postsIn = (channel: string) => slack.callsTo('chat.postMessage').filter((call) => call.args.channel === channel);
   const deadLetters = async () => (await (await fetch(`http://127.0.0.1:${PORTS.bot}/metrics`)).text()).split('\n').filter((line) => line.startsWith('parley_dead_lettered_total{'));
@@ -48,7 +49,8 @@ describe('a rotating token Slack refuses before its expiry', () => {
     slack = await startFakeSlack({ port: PORTS.slack });
     ai = await startFakeOpenAi(undefined, { ports: PORTS.ai });
     const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, [KEY]);
-    bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { msg: string }) });
+    bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)], logger });
     await bot.listen(PORTS.bot, '127.0.0.1');
     await bot.ready;
     url = `http://127.0.0.1:${PORTS.bot}/slack/events`;
@@ -120,5 +122,9 @@ describe('a rotating token Slack refuses before its expiry', () => {
     const lines = await until(async () => ((await deadLetters()).some((line) => line.includes('reason="slack_invalid_auth"')) ? deadLetters() : undefined), 'the dead letter');
     expect(lines).toEqual([expect.stringMatching(/reason="slack_invalid_auth"\} 1$/)]);
     expect(slack.callsTo('oauth.v2.access').length).toBeGreaterThanOrEqual(1);
+    // The refused token is not offered as "the current one while it lasts".
+    const refreshWarnings = warnings.map((w) => w.msg).filter((msg) => msg.includes('refresh'));
+    expect(refreshWarnings).toContain('Slack refused a bot token and it could not be refreshed; the call fails (a later use tries again)');
+    expect(refreshWarnings.filter((msg) => msg.includes('while it lasts'))).toEqual([]);
   });
 });
