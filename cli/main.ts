@@ -28,7 +28,7 @@ const usage = `usage: parley <command>
                         the dead letters on SQS (SQS_QUEUE_URL) or Redis
   aws setup             create the configured DynamoDB tables and SQS queues (idempotent)
   check                 validate the configuration and reach Redis and the AI provider
-  slack reseal          seal every Slack installation in Redis with the first SLACK_INSTALLATION_KEY
+  slack reseal          seal every Slack installation (DynamoDB or Redis) with the first SLACK_INSTALLATION_KEY
                         (finishes a key rotation); names those no listed key opens (exit 1)
   simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID]
                         send a correctly signed Slack event to a running server

@@ -123,6 +123,19 @@ describe('DynamoStore on DynamoDB', () => {
     expect(after.at(-1)).toBe('last');
   });
 
+  it('keysStartingWith pages through the whole table: the live keys under the prefix, in its namespace only, without it', async () => {
+    const { store, namespace } = stores();
+    const other = stores().store;
+    const wanted = Array.from({ length: 7 }, (_, i) => `parley:slack:installation:-:T${i}`);
+    for (const key of wanted) await store.set(key, 'sealed');
+    await store.set('parley:history:slack:C1', 'not under the prefix');
+    await other.set('parley:slack:installation:-:T0THERS', 'another namespace');
+    await admin.send(new PutCommand({ TableName: tableName, Item: { key: `${namespace}parley:slack:installation:-:TEXPIRED`, value: 'x', expires_at_ms: Date.now() - 1000 } }));
+    // Pages of 2 items read from a table holding many more: every page has to be followed.
+    expect(await store.keysStartingWith('parley:slack:installation:', { pageSize: 2 })).toEqual(wanted);
+    expect(await store.keysStartingWith('parley:slack:installation:')).toEqual(wanted);
+  });
+
   it('ping fails with the SDK error when the table does not exist', async () => {
     const missing = new DynamoStore({ tableName: 'parley-test-no-such-table' });
     opened.push(missing);
