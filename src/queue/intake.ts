@@ -46,8 +46,29 @@ redis.call('xdel', KEYS[1], unpack(ARGV, 2))
 if #KEYS > 1 then redis.call('del', unpack(KEYS, 2)) end
 return 1`;
 
+/**
+ * Consumers with nothing pending that are gone: this pump's own when it stops (ARGV[3]), and any idle
+ * longer than ARGV[2] ms (a pump that died; its entries were taken over). Without this, every
+ * worker process ever started stays in the group. Checked and deleted in one script, so an entry
+ * read in between cannot be dropped with its consumer.  KEYS: stream  ARGV: group, idle ms, own consumer
+ */
+const FORGET = `
+local ok, consumers = pcall(redis.call, 'xinfo', 'consumers', KEYS[1], ARGV[1])
+if not ok then return 0 end
+local forgotten = 0
+for _, fields in ipairs(consumers) do
+  local info = {}
+  for i = 1, #fields, 2 do info[fields[i]] = fields[i + 1] end
+  if info.pending == 0 and (info.name == ARGV[3] or info.idle >= tonumber(ARGV[2])) then
+    redis.call('xgroup', 'delconsumer', KEYS[1], ARGV[1], info.name)
+    forgotten = forgotten + 1
+  end
+end
+return forgotten`;
+
 interface IntakeCommands {
   parleyIntakeDone(...keysAndArgs: string[]): Promise<number>;
+  parleyIntakeForget(key: string, group: string, idleMs: string, own: string): Promise<number>;
 }
 
 export interface IntakeJob<T> {
@@ -134,6 +155,7 @@ export class IntakePump<T> {
     this.reader.on('error', () => undefined); // a failed read is reported through onError
     const writer = options.writer as unknown as Partial<IntakeCommands>;
     if (!writer.parleyIntakeDone) options.writer.defineCommand('parleyIntakeDone', { lua: DONE });
+    if (!writer.parleyIntakeForget) options.writer.defineCommand('parleyIntakeForget', { lua: FORGET, numberOfKeys: 1 });
     this.commands = options.writer as unknown as IntakeCommands;
     this.checkEveryMs = Math.max(50, Math.min(BLOCK_MS, Math.floor(options.reclaimIdleMs / 2)));
   }
@@ -148,6 +170,12 @@ export class IntakePump<T> {
     this.reader.disconnect(); // ends a blocked read at once
     this.wakeUp?.();
     await this.running;
+    await this.forget(this.consumer).catch(() => undefined);
+  }
+
+  /** Drop the group's consumers that are gone (see FORGET). */
+  private forget(own = ''): Promise<number> {
+    return this.commands.parleyIntakeForget(this.options.key, GROUP, String(this.options.reclaimIdleMs), own);
   }
 
   private async loop(): Promise<void> {
@@ -217,6 +245,7 @@ export class IntakePump<T> {
       if (entries.length > 0) await this.move(entries);
       cursor = next;
     } while (cursor !== '0-0' && !this.stopped);
+    if (cursor === '0-0') await this.forget();
   }
 
   /**

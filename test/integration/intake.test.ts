@@ -167,6 +167,32 @@ describe('the Redis intake', () => {
     expect(await redis.admin().xlen(intake)).toBe(0);
   });
 
+  it('leaves no consumer behind: a stopped pump forgets its own, a running one those of pumps that died with nothing pending', async () => {
+    const { queue, admit, intake } = setup({ lockDurationMs: 400 });
+    const consumers = async () => ((await redis.admin().xinfo('CONSUMERS', intake, 'pump')) as unknown[][]).map((fields) => ({ name: String(fields[1]), pending: Number(fields[3]) }));
+    const ingress = queue();
+    // Three worker processes, one after another (restarts, deploys).
+    for (let n = 1; n <= 3; n++) {
+      await admit(ingress, `r${n}`, 'r', n);
+      const { runs, handler } = ran();
+      const worker = queue();
+      worker.process(handler, { concurrency: 1 });
+      await waitFor(() => runs.length === 1, 5000, 'the job to run');
+      expect(await consumers()).toHaveLength(1);
+      await worker.close(1000);
+      expect(await consumers()).toEqual([]);
+    }
+    // A pump that died holding entries, and one that died holding none.
+    await admit(ingress, 'r4', 'r', 4);
+    await redis.admin().xreadgroup('GROUP', 'pump', 'dead-holding', 'COUNT', 10, 'STREAMS', intake, '>');
+    await redis.admin().xgroup('CREATECONSUMER', intake, 'pump', 'dead-empty');
+    const { runs, handler } = ran();
+    queue().process(handler, { concurrency: 1 });
+    await waitFor(() => runs.length === 1, 5000, 'the orphaned entry to be taken over and run');
+    await waitFor(async () => (await consumers()).every((consumer) => !consumer.name.startsWith('dead')), 5000, 'the dead pumps to be forgotten');
+    expect(await consumers()).toEqual([expect.objectContaining({ pending: 0 })]);
+  });
+
   it('drops an entry that holds no job, with a warning, and moves the jobs around it', async () => {
     const { queue, admit, intake } = setup();
     const ingress = queue();
