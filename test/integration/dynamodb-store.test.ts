@@ -104,8 +104,8 @@ describe('DynamoStore on DynamoDB', () => {
 
   it('keeps a capped list at its cap, with no item twice, under 60 concurrent pushes from 4 clients', async () => {
     // Concurrency is the point here, not latency: on a loaded machine the emulator, applying requests
-    // one at a time, can take longer than the 3 s a deployed client gives an attempt, and the SDK's
-    // retry of an append that was applied would append it twice (deadlines.ts).
+    // one at a time, can take longer than the 3 s a deployed client gives an attempt; the SDK's
+    // retries are tested on their own (dynamodb-list-retry.test.ts).
     const patient = Array.from({ length: 4 }, () => new DynamoDBClient({ requestHandler: requestHandler(30_000) }));
     const namespace = `t${++counter}:`;
     const [store, ...peers] = patient.map((client) => new DynamoStore({ tableName, namespace, client }));

@@ -1,0 +1,50 @@
+/**
+ * One item of the store's table (its layout is in dynamodb-store.ts): what DynamoStore and its
+ * list writes (dynamodb-list.ts) share — attribute names, the liveness condition, expiry, reads.
+ */
+import { isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
+
+export interface Item {
+  key: string;
+  value?: string;
+  items?: string[];
+  pushes?: string[];
+  expires_at?: number;
+  expires_at_ms?: number;
+}
+
+/** The table and the connection to it. */
+export interface ItemAccess {
+  dynamo: DynamoDbAccess;
+  table: string;
+}
+
+/** Attribute names in expressions (`key`, `value` and `items` are DynamoDB reserved words). */
+export const names = { '#k': 'key', '#v': 'value', '#items': 'items', '#p': 'pushes', '#s': 'expires_at', '#ms': 'expires_at_ms' };
+export const LIVE = '(attribute_not_exists(#ms) OR #ms > :now)';
+
+/** The live item (strongly consistent, so a claim or push just made is seen), or undefined. */
+export async function readLive({ dynamo, table }: ItemAccess, key: string): Promise<Item | undefined> {
+  const { GetCommand } = dynamo.sdk.lib;
+  const { Item } = await dynamo.documents.send(new GetCommand({ TableName: table, Key: { key }, ConsistentRead: true }));
+  const item = Item as Item | undefined;
+  return item?.expires_at_ms !== undefined && item.expires_at_ms <= Date.now() ? undefined : item;
+}
+
+/** Make a conditional write: true when it was made, false when its condition did not hold. */
+export async function conditional(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** The two expiry attributes for a TTL (none without one; a fraction of a millisecond rounds up). */
+export function expiry(ttlMs?: number): { expires_at?: number; expires_at_ms?: number } {
+  if (ttlMs === undefined || ttlMs <= 0) return {};
+  const at = Date.now() + Math.ceil(ttlMs);
+  return { expires_at: Math.ceil(at / 1000), expires_at_ms: at };
+}
