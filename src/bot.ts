@@ -260,7 +260,7 @@ export function createBot(options: BotOptions = {}): Bot {
       if (tracker.state() === 'not started') boundHost = host;
       else if (isLoopbackHost(boundHost) && !isLoopbackHost(host)) logger.error({ host }, 'bot.listen on every address after the bot started for loopback only: an adapter that trusts this machine (the web chat) still does. Set HOST (or config.host) instead.');
       // Listen first: /healthz answers while starting waits for Redis; /readyz says 503 until started.
-      const server = await listen(nodeMiddleware, port, host);
+      const server = await listen(nodeMiddleware, port, host, logger);
       servers.push(server);
       start().catch(() => undefined); // logged, and shown in /readyz
       return server;

@@ -47,6 +47,12 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
     try {
       body = await rawBody(req, options);
     } catch (error) {
+      if (clientWentAway(error, req)) {
+        // Nothing was taken and no one is left to answer: an info line, not an error with a stack.
+        options.logger.info({ method, path, remoteAddress: req.socket.remoteAddress }, 'the client closed the connection before its request body ended; nothing taken');
+        res.destroy();
+        return;
+      }
       if (!(error instanceof HttpError)) throw error;
       // The router answers it (413, or 500 body_already_parsed) as a refusal of its route: with its
       // request line and X-Request-Id, counted, with the adapter's headers.
@@ -69,6 +75,12 @@ async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse, ans
   if (await drained) return;
   if (!res.writableFinished) await new Promise((resolve) => res.once('close', resolve).once('finish', resolve));
   res.req.socket.destroy();
+}
+
+/** A body read cut off by the client: Node's "aborted" (ECONNRESET), or a close before the end. */
+function clientWentAway(error: unknown, req: IncomingMessage): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (req.destroyed && !(error instanceof HttpError));
 }
 
 /** The exact bytes the platform signed — from the stream, or from `req.rawBody` if a parser ran first. */

@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
 import type { NodeMiddleware } from './node.js';
 
 /** Start a plain Node HTTP server on the middleware; resolves once it is listening. */
-export function listen(middleware: NodeMiddleware, port: number, host: string): Promise<Server> {
+export function listen(middleware: NodeMiddleware, port: number, host: string, logger?: Logger): Promise<Server> {
   const server = createServer((req, res) => middleware(req, res));
   // Platforms keep connections alive; a little longer than common proxies' idle timeouts.
   server.keepAliveTimeout = 65_000;
+  if (logger) server.on('clientError', (error, socket) => refuseUnparsable(error, socket as Socket, logger));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -13,6 +16,29 @@ export function listen(middleware: NodeMiddleware, port: number, host: string): 
       resolve(server);
     });
   });
+}
+
+/**
+ * A request Node's parser refused before parley saw it (headers too large, an unknown method, a
+ * malformed request line): answered with the status Node would give, a JSON error saying why, and
+ * a log line (Node's own answer has no body and logs nothing).
+ */
+function refuseUnparsable(error: Error & { code?: string }, socket: Socket, logger: Logger): void {
+  // A connection reset or closed by the client mid-request: nothing to answer.
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const [status, reason, code, message] = tooLarge
+    ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large.']
+    : timedOut
+      ? [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive.']
+      : [400, 'Bad Request', 'bad_request', 'The request could not be parsed as HTTP.'];
+  logger.warn({ status, code: error.code, remoteAddress: socket.remoteAddress }, 'refused a request Node could not parse');
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /**

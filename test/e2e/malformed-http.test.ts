@@ -1,0 +1,75 @@
+/**
+ * Requests that break before parley's routes see them, on a real listening server: what Node's HTTP
+ * parser refuses (headers too large, an unknown method, a malformed request line) gets a JSON error
+ * and a log line, and a client that hangs up half-way through its body is an info line, not an
+ * "unhandled error" with a stack. The server keeps serving either way.
+ */
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebBot, type WebBot } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
+
+type Line = { level: number; msg: string; status?: number; code?: string; path?: string };
+const lines: Line[] = [];
+let web: WebBot;
+let port: number;
+
+beforeAll(async () => {
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Line) });
+  web = await startWebBot({}, { logger });
+  port = Number(new URL(web.url).port);
+});
+afterAll(async () => {
+  await web.close();
+});
+
+/** Send raw bytes on a fresh connection; resolves with everything the server wrote back before closing. */
+async function raw(request: string, { hangUp = false } = {}): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const received: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  socket.write(request);
+  if (hangUp) {
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the server has started reading the body
+    socket.destroy();
+    return '';
+  }
+  await once(socket, 'close');
+  return Buffer.concat(received).toString('latin1');
+}
+
+const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } };
+
+describe('requests Node cannot parse', () => {
+  it('headers too large: 431 with a JSON error and a warning', async () => {
+    const answer = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Foo: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(bodyOf(answer).error.code).toBe('headers_too_large');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'refused a request Node could not parse', status: 431, code: 'HPE_HEADER_OVERFLOW' }));
+  });
+
+  it('an unknown method or a malformed request line: 400 with a JSON error and a warning', async () => {
+    for (const request of ['FOO /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /\xff HTTP/1.1\r\nHost: x\r\n\r\n']) {
+      const answer = await raw(request);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(bodyOf(answer).error.code).toBe('bad_request');
+    }
+    expect(lines.filter((line) => line.msg === 'refused a request Node could not parse' && line.status === 400)).toHaveLength(2);
+    expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('a client that hangs up half-way through its body', () => {
+  it('is an info line, not an unhandled error, and nothing is taken', async () => {
+    for (const framing of ['Transfer-Encoding: chunked\r\n\r\n10\r\n{"text":"abc","c', 'Content-Length: 500\r\n\r\n{"conversation":"gone","text":"half']) {
+      await raw(`POST /web/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framing}`, { hangUp: true });
+    }
+    await until(() => (lines.filter((line) => line.msg.startsWith('the client closed the connection')).length === 2 ? true : undefined), 'both hang-ups logged');
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+    expect(lines.find((line) => line.msg.startsWith('the client closed the connection'))).toMatchObject({ level: 30, path: '/web/messages' });
+    expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
+  });
+});
