@@ -3,10 +3,11 @@
  * for the conversation topics parley reads, the conversation's fields with the types parley reads
  * them as. Other topics pass with any `data.item`. Ids are capped: they become store keys.
  */
+import { isWellFormed } from 'parley/adapter-kit';
 import { z } from 'zod';
 
-/** Intercom's ids are strings; a number is read as one. */
-const id = z.union([z.string().min(1).max(255), z.number()]);
+/** Intercom's ids are strings (well-formed: they go into API paths); a number is read as one. */
+const id = z.union([z.string().min(1).max(255).refine(isWellFormed, 'holds a lone UTF-16 surrogate'), z.number()]);
 
 const author = z.looseObject({ type: z.string().nullish(), id: id.nullish(), name: z.string().nullish(), email: z.string().nullish() });
 

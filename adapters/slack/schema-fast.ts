@@ -6,12 +6,13 @@
  * `fitsMessageCallback` only ever answers true for a body schema.ts accepts (a property test holds
  * it to that); anything it is not sure of is left to the zod schemas, which also name the misfit.
  */
+import { isWellFormed } from 'parley/adapter-kit';
 
 type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-/** schema.ts's `id`: a string of 1 to 255 characters. */
-const isId = (value: unknown): boolean => typeof value === 'string' && value.length >= 1 && value.length <= 255;
+/** schema.ts's `id`: a well-formed string of 1 to 255 characters. */
+const isId = (value: unknown): boolean => typeof value === 'string' && value.length >= 1 && value.length <= 255 && isWellFormed(value);
 const absentOr = (value: unknown, check: (value: unknown) => boolean): boolean => value === undefined || check(value);
 const nullishOr = (value: unknown, check: (value: unknown) => boolean): boolean => value === undefined || value === null || check(value);
 const isString = (value: unknown): boolean => typeof value === 'string';

@@ -5,10 +5,14 @@
  * them makes Bolt throw. Everything else passes through untouched (objects stay loose), so your
  * own listeners still see every field Slack sends.
  */
+import { isWellFormed } from 'parley/adapter-kit';
 import { z } from 'zod';
 
-/** Slack ids, timestamps and names are short; a cap keeps a hostile value out of store keys. */
-const id = z.string().min(1).max(255);
+/**
+ * Slack ids, timestamps and names are short; a cap keeps a hostile value out of store keys. Half an
+ * emoji in one would make every Web API call about it fail (the client cannot encode it).
+ */
+const id = z.string().min(1).max(255).refine(isWellFormed, 'holds a lone UTF-16 surrogate');
 const object = z.looseObject({});
 
 /** Fields Bolt reads on any event: `'channel' in event.item`, `event.user.id`, `event.subteam.created_by`. */

@@ -12,4 +12,4 @@ export {
   type EmphasisMarks,
   type Fence,
 } from './markdown.js';
-export { wellFormed, wellFormedChunks } from './well-formed.js';
+export { isWellFormed, wellFormed, wellFormedChunks } from './well-formed.js';

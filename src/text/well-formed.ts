@@ -1,5 +1,11 @@
 /** A UTF-16 surrogate without its other half. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Whether `text` holds no lone surrogate (String.prototype.isWellFormed, which Node 20's types lack). */
+export function isWellFormed(text: string): boolean {
+  LONE_SURROGATE.lastIndex = 0;
+  return !LONE_SURROGATE.test(text);
+}
+
 /** A high surrogate at the very end: its low half may start the next chunk. */
 const TRAILING_HIGH = /[\uD800-\uDBFF]$/;
 

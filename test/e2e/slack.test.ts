@@ -62,6 +62,19 @@ describe('Slack, end to end (real server; Slack and the AI faked over HTTP)', ()
     expect(ai.calls.length - calls).toBe(1);
   });
 
+  it('refuses an event whose channel or thread id holds half an emoji (200 invalid_payload), before any AI call', async () => {
+    const calls = ai.calls.length;
+    const before = posts(slack).length;
+    for (const event of [directMessage({ text: 'bad channel', channel: 'D\ud800' }), appMention({ text: 'bad thread', threadTs: '1.\ud800' })]) {
+      const res = await postSlack(server.url, event);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ error: { code: 'invalid_payload' } });
+    }
+    await quiet();
+    expect(ai.calls.length - calls).toBe(0);
+    expect(posts(slack).length - before).toBe(0);
+  });
+
   it('answers a direct message in the DM', async () => {
     const event = directMessage({ text: 'hello in private' });
     await postSlack(server.url, event);

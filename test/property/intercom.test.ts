@@ -38,7 +38,7 @@ describe('the Intercom webhook under signed malformed notifications (fast-check)
     await intercom.close();
   });
 
-  it('still takes a valid notification, and drops one whose conversation id is an object with a 200', async () => {
+  it('still takes a valid notification, and drops one whose conversation id is an object or holds a lone surrogate with a 200', async () => {
     const waiting = (await bot.queue.counts()).waiting;
     expect((await postIntercom(URL_, userCreated({ body: '<p>hi</p>' }), { fetch: send })).status).toBe(200);
     expect((await bot.queue.counts()).waiting).toBe(waiting + 1);
@@ -47,6 +47,11 @@ describe('the Intercom webhook under signed malformed notifications (fast-check)
     const res = await postIntercom(URL_, odd, { fetch: send });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ error: { code: 'invalid_payload' } });
+    expect((await bot.queue.counts()).waiting).toBe(waiting + 1);
+    // Half an emoji in the conversation id: every API call about it would fail (it goes into the path).
+    const halfEmoji = await postIntercom(URL_, userCreated({ conversation: '77\ud800', body: '<p>hi</p>' }), { fetch: send });
+    expect(halfEmoji.status).toBe(200);
+    expect(await halfEmoji.json()).toMatchObject({ error: { code: 'invalid_payload' } });
     expect((await bot.queue.counts()).waiting).toBe(waiting + 1);
   });
 
