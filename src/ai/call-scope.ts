@@ -1,24 +1,40 @@
 import { toAiError, type AbortCauses } from './classify.js';
 import type { AiError } from './errors.js';
+import { forwardAbort } from './abort.js';
 
 /** One logical AI call: the caller's signal plus an overall deadline that spans all retries. */
 export class CallScope {
   readonly deadlineAt: number;
   /** Fires when the caller cancels or the deadline passes. */
   readonly signal: AbortSignal;
+  /** Aborted at the deadline, or when the caller cancels. */
   private readonly deadline = new AbortController();
   private readonly timer: NodeJS.Timeout;
+  private deadlinePassed = false;
   /** Some attempt has shown text (a stream): the call must not run again, whatever ends it. */
   delivered = false;
+
+  /** Stops passing the caller's cancel on (dispose). */
+  private readonly unfollowCaller: () => void;
 
   constructor(
     deadlineMs: number,
     private readonly callerSignal?: AbortSignal,
   ) {
     this.deadlineAt = Date.now() + deadlineMs;
-    this.timer = setTimeout(() => this.deadline.abort(new Error('deadline')), deadlineMs);
+    this.timer = setTimeout(() => {
+      this.deadlinePassed = true;
+      this.deadline.abort(new Error('deadline'));
+    }, deadlineMs);
     this.timer.unref();
-    this.signal = callerSignal ? AbortSignal.any([callerSignal, this.deadline.signal]) : this.deadline.signal;
+    // Not AbortSignal.any(): see abort.ts.
+    this.signal = this.deadline.signal;
+    this.unfollowCaller = callerSignal ? forwardAbort(callerSignal, this.deadline) : () => undefined;
+  }
+
+  /** Abort `controller` when this scope is aborted, until the returned function is called. */
+  follow(controller: AbortController): () => void {
+    return forwardAbort(this.signal, controller);
   }
 
   get remainingMs(): number {
@@ -26,7 +42,7 @@ export class CallScope {
   }
 
   causes(): AbortCauses {
-    return { callerAborted: this.callerSignal?.aborted === true, deadlinePassed: this.deadline.signal.aborted };
+    return { callerAborted: this.callerSignal?.aborted === true, deadlinePassed: this.deadlinePassed };
   }
 
   /** Classify an error, letting our own aborts explain it. */
@@ -55,5 +71,6 @@ export class CallScope {
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.unfollowCaller();
   }
 }

@@ -1,8 +1,11 @@
+import { forwardAbort } from './abort.js';
+
 /** A channel for one streamed call, and a signal that aborts when the caller's does or the reader stops reading. */
 export function openChannel(callerSignal?: AbortSignal): { channel: TextChannel; signal: AbortSignal } {
   const readerGone = new AbortController();
   const channel = new TextChannel(() => readerGone.abort(new Error('stream reader stopped')));
-  return { channel, signal: callerSignal ? AbortSignal.any([callerSignal, readerGone.signal]) : readerGone.signal };
+  if (callerSignal) forwardAbort(callerSignal, readerGone); // not AbortSignal.any(): see abort.ts
+  return { channel, signal: readerGone.signal };
 }
 
 /**

@@ -146,17 +146,24 @@ export class ResiliencePolicy {
   }
 
   private async attempt<T>(fn: (attempt: Attempt) => Promise<T>, number: number, scope: CallScope): Promise<T> {
-    const timeout = new AbortController();
+    // A plain controller of the attempt's own, not AbortSignal.any() (see abort.ts): the SDK's
+    // listener on a composite signal kept some 2 KB per AI call for the life of the process.
+    const controller = new AbortController();
+    let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => timeout.abort(new Error('attempt timeout')), this.settings.attemptTimeoutMs);
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new Error('attempt timeout'));
+      }, this.settings.attemptTimeoutMs);
     };
+    const stopFollowing = scope.follow(controller);
     const started = performance.now();
     arm();
     try {
       const value = await fn({
-        signal: AbortSignal.any([scope.signal, timeout.signal]),
+        signal: controller.signal,
         number,
         touch: arm,
         delivered: () => {
@@ -166,12 +173,13 @@ export class ResiliencePolicy {
       this.hooks.onAttempt?.({ durationMs: performance.now() - started });
       return value;
     } catch (raw) {
-      let error = toAiError(raw, { ...scope.causes(), attemptTimedOut: timeout.signal.aborted });
+      let error = toAiError(raw, { ...scope.causes(), attemptTimedOut: timedOut });
       if (scope.delivered) error = error.final(); // text went out: trying again would show it twice
       this.hooks.onAttempt?.({ durationMs: performance.now() - started, error });
       throw error;
     } finally {
       clearTimeout(timer);
+      stopFollowing();
     }
   }
 }
