@@ -16,7 +16,8 @@ describe('circuit breaker', () => {
   it('opens after consecutive failures, fails fast without calling, then probes and recovers', async () => {
     server.enqueue(error(500), error(500), error(500), error(500));
     const client = new OpenAiClient(
-      testOptions({ baseURL: server.baseURL, attempts: 2, breakerThreshold: 4, breakerHalfOpenAfterMs: 300 }),
+      // Open for 1 s: a loaded machine's pauses between the calls below stay inside it.
+      testOptions({ baseURL: server.baseURL, attempts: 2, breakerThreshold: 4, breakerHalfOpenAfterMs: 1_000 }),
     );
 
     // Two replies × two attempts = four consecutive failures: the threshold.
@@ -25,7 +26,7 @@ describe('circuit breaker', () => {
     // The failure that opened the circuit says so, and when to come back: a queue waits, no attempt spent.
     const opening = await failure(client.reply(request('two')));
     expect(opening).toMatchObject({ kind: 'circuit_open', isWait: true });
-    expect(opening!.retryAfterMs).toBeGreaterThan(200);
+    expect(opening!.retryAfterMs).toBeGreaterThan(800);
     expect((opening!.cause as AiError).kind).toBe('server');
     expect(client.circuit).toBe('open');
     expect(server.requests).toHaveLength(4);
@@ -34,10 +35,10 @@ describe('circuit breaker', () => {
     const fast = await failure(client.reply(request('three')));
     expect(fast).toBeInstanceOf(AiError);
     expect(fast).toMatchObject({ kind: 'circuit_open', retryable: true });
-    expect(Date.now() - started).toBeLessThan(100);
+    expect(Date.now() - started).toBeLessThan(800); // not waiting the open circuit out
     expect(server.requests).toHaveLength(4);
 
-    await sleep(350);
+    await sleep(1_050);
     expect(client.circuit).toBe('half-open');
     server.enqueue(json(200, completion('back again')));
     const probe = await client.reply(request('four'));

@@ -26,6 +26,8 @@ export class FakeOpenAI {
   /** Requests being answered right now, and the most seen at once. */
   active = 0;
   maxActive = 0;
+  /** Responses whose connection closed before the server had ended them (the client dropped it). */
+  dropped = 0;
   /** Intervals [start, end] of each answered request, to prove calls never overlapped. */
   readonly spans: Array<[number, number]> = [];
   private readonly script: Handler[] = [];
@@ -65,6 +67,7 @@ export class FakeOpenAI {
         const start = performance.now();
         res.on('close', () => {
           this.active--;
+          if (!res.writableEnded) this.dropped++;
           this.spans.push([start, performance.now()]);
         });
         (this.script.shift() ?? this.fallback)(res, recorded);

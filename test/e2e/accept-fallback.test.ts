@@ -119,11 +119,10 @@ describe('direct mode with Slack (the answer cannot be the HTTP response)', () =
   });
 
   it('acknowledges the event at once, before the AI has answered, and posts the answer after', async () => {
-    const started = Date.now();
     const res = await postSlack(server.url, appMention({ text: 'answer me later' }));
-    const ackMs = Date.now() - started;
     expect(res.status).toBe(200);
-    expect(ackMs).toBeLessThan(1000);
+    // The AI takes 1.5 s: when the 200 arrives it has not answered, however slow the machine.
+    expect(ai.calls.filter((call) => /answer me later/.test(lastUserText(call)) && call.answeredAt !== undefined)).toEqual([]);
     const posted = await until(() => slack.callsTo('chat.postMessage').find((c) => String(c.args.text).includes('slow echo: answer me later')), 'the answer');
     expect(posted).toBeDefined();
   });

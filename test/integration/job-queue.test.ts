@@ -243,6 +243,7 @@ describe.each([
       );
       await q.add({ id: 'r', group: 'g', data: { n: 1 } });
       await waitFor(() => attempts.length === 3, 3000, 'three tries');
+      await waitFor(async () => (await q.counts()).active === 0, 3000, 'the third try to complete');
       await sleep(settleMs);
       expect(attempts).toEqual([1, 2, 3]);
       expect([...maxAttempts]).toEqual([4]);
