@@ -28,6 +28,7 @@ import { lookupOfInstallation } from './workspace-lookup.js';
 import { slackInstallRoutes } from './install.js';
 import { registerOwnListeners } from './own-listeners.js';
 import { assistantThreads } from './assistant.js';
+import { keepCurrentBoltClient } from './bolt-clients.js';
 
 /** One Web API call may take this long before it counts as failed (and is retried by the queue). */
 const API_TIMEOUT_MS = 15_000;
@@ -92,13 +93,14 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
   const boltApp = (): { app: App; listeners: DeveloperListeners } => (bolt ??= buildBolt());
   function buildBolt(): { app: App; listeners: DeveloperListeners } {
     const sdk = slackBolt();
-    const app =
+    const app: App =
       options.app ??
       new sdk.App({
-        // Many workspaces: each event brings its installation's token. One workspace: the ids start
+        // Many workspaces: each event brings its installation's token (Bolt's client for the
+        // workspace's older, rotated tokens dropped: bolt-clients.ts). One workspace: the ids start
         // learned (so no second auth.test), or, before start, an App that start initialises.
         ...(installations
-          ? { authorize: (source) => workspaces!.authorize(source) }
+          ? { authorize: async (source) => keepCurrentBoltClient(app, await workspaces!.authorize(source)) }
           : identity
             ? { token: options.botToken, botUserId: identity.botUserId, botId: identity.botId, tokenVerificationEnabled: false }
             : { token: options.botToken, deferInitialization: true }),

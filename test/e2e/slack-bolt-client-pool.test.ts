@@ -1,0 +1,99 @@
+/**
+ * Token rotation and Bolt's WebClients (OAuth on, Redis): Bolt keeps a WebClient per token in
+ * `App.clients[teamId].pool` and never drops one, so every refreshed bot token used to leave a
+ * client behind for the life of the process (adapters/slack/bolt-clients.ts). Here a workspace's
+ * token expires within the refresh margin, so every feedback click Bolt routes is authorized
+ * with a new token; after 30 of them the workspace's pool holds the current token's client only.
+ * Reads Bolt 5.1.0's internal layout on purpose: if an upgrade changes it, this fails loudly.
+ * Real bot server, real Redis, fake Slack Web API and fake AI over HTTP.
+ */
+import { randomBytes } from 'node:crypto';
+import type { App } from '@slack/bolt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { CHANNEL_ID, TEAM_ID, blockActions, interactionForm, postSlack } from '../helpers/slack-events.js';
+import { installation } from '../helpers/slack-installations.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
+
+const KEY = randomBytes(32);
+const ROTATIONS = 30;
+/** Well inside the adapter's 5-minute refresh margin: each use of the token refreshes it. */
+const SHORT_LIFE_S = 60;
+
+/** A 👍 on an answer in TEAM_ID's channel, as Slack posts it (parley's own Bolt listener takes it). */
+function thumbsUp(n: number): string {
+  const click = blockActions({ channel: CHANNEL_ID });
+  const exchange = `slack.Ev0POOL${n}`;
+  click.actions = [{ type: 'feedback_buttons', action_id: 'parley_feedback', block_id: `parley_feedback:${exchange}:${TEAM_ID}:${CHANNEL_ID}:`, value: `good:${exchange}`, action_ts: '1700000000.000100' }];
+  return interactionForm(click);
+}
+
+/** Bolt 5.1.0's WebClientPool for a team: `App.clients[teamId].pool`, token → WebClient. */
+function boltPool(app: App, team: string): Record<string, unknown> {
+  const clients = (app as unknown as { clients?: Record<string, { pool?: Record<string, unknown> }> }).clients;
+  expect(clients, 'Bolt App.clients (Bolt 5.1.0 layout): see adapters/slack/bolt-clients.ts').toBeTypeOf('object');
+  const pool = clients?.[team]?.pool;
+  expect(pool, `Bolt App.clients[${team}].pool (Bolt 5.1.0 layout): see adapters/slack/bolt-clients.ts`).toBeTypeOf('object');
+  return pool!;
+}
+
+describe("Bolt's WebClient pool under token rotation (OAuth on, Redis)", () => {
+  const prefix = uniquePrefix();
+  useRedis(prefix);
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let server: SlackBot;
+  let app: App;
+
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
+    server = await startSlackBot(
+      slack,
+      ai,
+      {
+        SLACK_BOT_TOKEN: '',
+        SLACK_CLIENT_ID: '1111.2222',
+        SLACK_CLIENT_SECRET: 'fake-client-secret-0123456789',
+        SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
+        SLACK_INSTALLATION_KEY: KEY.toString('base64'),
+        REDIS_URL,
+        REDIS_PREFIX: prefix,
+      },
+      (adapterApp) => void (app = adapterApp),
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    await slack?.close();
+    await ai?.close();
+  });
+  afterEach(() => slack.reset());
+
+  it(`${ROTATIONS} clicks, each authorized with a new token: the team's pool keeps the current token's client only`, async () => {
+    // Slack's refresh answers: a new token (and refresh token) each time, again about to expire.
+    slack.on('oauth.v2.access', (call, nth) => ({
+      body: { ok: true, access_token: `xoxe.xoxb-1-pool-${nth}`, refresh_token: `xoxe-1-pool-refresh-${nth}`, expires_in: SHORT_LIFE_S, token_type: 'bot', team: { id: TEAM_ID } },
+    }));
+    const soon = Math.floor(Date.now() / 1000) + SHORT_LIFE_S;
+    await new ParleyInstallationStore({ store: server.bot.store, keys: [KEY] }).storeInstallation(
+      installation(TEAM_ID, 'xoxb-pool-first-token', { bot: { ...installation(TEAM_ID).bot!, token: 'xoxb-pool-first-token', expiresAt: soon } }),
+    );
+    for (let n = 0; n < ROTATIONS; n++) {
+      const res = await postSlack(server.url, thumbsUp(n));
+      expect(res.status).toBe(200);
+    }
+    // Every click went through Bolt with a token of its own.
+    const refreshes = slack.callsTo('oauth.v2.access');
+    expect(refreshes.length).toBeGreaterThanOrEqual(ROTATIONS);
+    const latest = `xoxe.xoxb-1-pool-${refreshes.length - 1}`;
+    const stored = await new ParleyInstallationStore({ store: server.bot.store, keys: [KEY] }).fetchInstallation({ teamId: TEAM_ID, enterpriseId: undefined, isEnterpriseInstall: false });
+    expect(stored.bot?.token).toBe(latest);
+    // Bolt's pool for the team: the current token's client, not one per token ever seen.
+    const pool = boltPool(app, TEAM_ID);
+    expect(Object.keys(pool)).toEqual([latest]);
+  });
+});
