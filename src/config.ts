@@ -201,7 +201,8 @@ export const schemas = { integer, bool, url };
  */
 function shown(name: string, variable: Variable, raw: string): string {
   if (variable.secret ?? SECRET_NAME.test(name)) return '<hidden>';
-  return raw.replace(/\/\/[^/@\s]*@/g, '//<hidden>@');
+  // Up to the last @ in the URL: a password holding an unencoded / or @ is refused, and hidden too.
+  return raw.replace(/\/\/[^\s,]*@/g, '//<hidden>@');
 }
 
 function describe(error: z.ZodError): string {
