@@ -46,6 +46,7 @@ async function reach(what: string, table: string, read: () => Promise<unknown>):
 export async function checkSqs(config: Config): Promise<CheckLine[]> {
   if (!config.sqsQueueUrl) return [];
   const what = 'SQS queue';
+  const shown = withoutCredentials(config.sqsQueueUrl);
   let client: ReturnType<typeof createSqsClient>;
   let queue: ReturnType<typeof sqsQueueFromConfig>;
   try {
@@ -58,19 +59,24 @@ export async function checkSqs(config: Config): Promise<CheckLine[]> {
   try {
     await queue.ping();
     const counts = await queue.counts();
-    const reached = `${config.sqsQueueUrl} reached; ${counts.waiting} waiting, ${counts.dead} dead letters`;
-    const warning = receiveCountWarning(await queue.redrivePolicy(), config.sqsQueueUrl);
+    const reached = `${shown} reached; ${counts.waiting} waiting, ${counts.dead} dead letters`;
+    const warning = receiveCountWarning(await queue.redrivePolicy(), shown);
     return [warning ? { ok: 'warn', what, detail: `${reached}; but ${warning}` } : { ok: true, what, detail: reached }];
   } catch (error) {
     const e = error as Error;
     // Reached, but without a redrive policy: jobs run, dead letters have nowhere to go.
-    if (e instanceof ConfigError) return [{ ok: 'warn', what, detail: e.message }];
+    if (e instanceof ConfigError) return [{ ok: 'warn', what, detail: withoutCredentials(e.message) }];
     const fix = /NonExistentQueue|QueueDoesNotExist/.test(`${e.name} ${e.message}`) ? ' (create it: parley aws setup)' : '';
-    return [{ ok: false, what, detail: `${config.sqsQueueUrl}: ${e.name}: ${e.message}${fix}` }];
+    return [{ ok: false, what, detail: withoutCredentials(`${shown}: ${e.name}: ${e.message}${fix}`) }];
   } finally {
     await queue.close(0).catch(() => undefined);
     client.destroy();
   }
+}
+
+/** A user and password in a URL are credentials: never printed (`https://…@host/…`). */
+export function withoutCredentials(text: string): string {
+  return text.replace(/\/\/[^\s@]*@/g, '//…@');
 }
 
 /** Where the SDK sends this service's calls: its endpoint variable, or AWS in the configured region. */

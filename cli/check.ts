@@ -4,7 +4,7 @@ import { splitApiKeys } from '../src/ai/keys.js';
 import { openAiSdk } from '../src/ai/openai-sdk.js';
 import { adaptersFromConfig } from './adapters.js';
 import { metricsPortError } from './worker-metrics.js';
-import { checkDynamoDb, checkSqs, type CheckLine as Line } from './check-aws.js';
+import { checkDynamoDb, checkSqs, withoutCredentials, type CheckLine as Line } from './check-aws.js';
 import { ioredisPackage } from '../src/redis-packages.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
@@ -100,7 +100,7 @@ async function checkProvider({ fallback, variable, apiKey, baseURL, model }: Pro
       : { ok: 'warn', what, detail: 'none configured: replies quote the message back (set OPENAI_API_KEY or OPENAI_BASE_URL)' };
   }
   // A user and password in the URL are credentials: never printed.
-  const where = baseURL ? baseURL.replace(/\/\/[^/@]*@/, '//…@') : 'api.openai.com';
+  const where = baseURL ? withoutCredentials(baseURL) : 'api.openai.com';
   const tries = await Promise.all((keys.length > 0 ? keys : ['not-needed']).map((key) => listModels(key, baseURL)));
   const named = fallback ? `${variable} ` : '';
   const refusal = (i: number) => (keys.length > 0 ? `${named}key #${i + 1} of ${keys.length} refused (401)` : `refused without a key (401): set ${variable}`);

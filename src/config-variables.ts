@@ -3,7 +3,7 @@
  * when it is wrong. config.ts turns them into the typed Config.
  */
 import { z } from 'zod';
-import { parseRedisUrl } from './store/redis-connection.js';
+import { parseRedisUrl, UNREADABLE } from './store/redis-connection.js';
 
 export const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 export const bool = z
@@ -29,14 +29,15 @@ const trustProxy = z
     return z.NEVER;
   });
 export const url = z.url({ protocol: /^https?$/ });
-const redisUrl = z.string().refine((value) => {
+const redisUrl = z.string().superRefine((value, ctx) => {
   try {
     parseRedisUrl(value);
-    return true;
   } catch {
-    return false;
+    // The value itself is shown (credentials hidden) by the configuration error, never here.
+    const known = /^(rediss?|rediss?\+sentinel|rediss?\+cluster):\/\//.test(value);
+    ctx.addIssue({ code: 'custom', message: known ? `expected ${UNREADABLE}` : 'expected redis://, rediss://, redis+sentinel:// or redis+cluster://' });
   }
-}, 'expected redis://, rediss://, redis+sentinel:// or redis+cluster://');
+});
 /** DynamoDB's table name characters (the length limits are the variables' own). */
 const tableName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _, - and . only');
 /**

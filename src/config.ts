@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { isLoopbackHost } from './http/address.js';
 import { read, settings, type Values } from './config-settings.js';
 import { bool, integer, url, variables, type Variable } from './config-variables.js';
+import { rememberSecrets, urlPassword } from './secret-values.js';
 
 export { variables, type Variable };
 
@@ -181,6 +182,9 @@ export function collect(table: Record<string, Variable>, env: Env): { values: Re
     const given = env[name];
     const raw = given === undefined || given.trim() === '' ? variable.default : given;
     if (raw === undefined) continue;
+    // So a third party's error quoting one is logged and stored with <hidden> in its place.
+    if (variable.secret ?? SECRET_NAME.test(name)) rememberSecrets(raw);
+    if (raw.includes('@')) rememberSecrets(...urlPassword(raw));
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) values[name] = parsed.data;
     else problems.push(`${name}=${JSON.stringify(shown(name, variable, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
@@ -201,7 +205,8 @@ export const schemas = { integer, bool, url };
  */
 function shown(name: string, variable: Variable, raw: string): string {
   if (variable.secret ?? SECRET_NAME.test(name)) return '<hidden>';
-  return raw.replace(/\/\/[^/@\s]*@/g, '//<hidden>@');
+  // Up to the last @ in the URL: a password holding an unencoded / or @ is refused, and hidden too.
+  return raw.replace(/\/\/[^\s,]*@/g, '//<hidden>@');
 }
 
 function describe(error: z.ZodError): string {

@@ -6,6 +6,7 @@
 import type { IntercomClient, IntercomEnvironment } from 'intercom-client';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterContext, HttpRequest, Received, Store } from 'parley/adapter-kit';
+import { splitCredentials } from 'parley/adapter-kit';
 import { intercomConfigFromOptions, type IntercomOptions, type IntercomRegion } from './config.js';
 import { handoffMatcher } from './handoff-patterns.js';
 import { messagesFromNotification, type IntercomDetails } from './inbound.js';
@@ -40,7 +41,9 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     options.client ??
     new intercom.IntercomClient({
       token: options.accessToken,
-      ...(options.apiUrl ? { baseUrl: options.apiUrl } : { environment: intercom.IntercomEnvironment[REGIONS[options.region]] }),
+      // Without a user and password: fetch refuses such a URL, quoting it whole in an error that is
+      // logged; the access token is the Authorization, as for the other platforms' URLs.
+      ...(options.apiUrl ? { baseUrl: splitCredentials(options.apiUrl).url } : { environment: intercom.IntercomEnvironment[REGIONS[options.region]] }),
       // The queue retries with backoff and 429s are handled in send: no hidden waits in the SDK.
       maxRetries: 0,
       timeoutInSeconds: API_TIMEOUT_SECONDS,

@@ -12,6 +12,7 @@
  */
 import type { LogLevel, Logger as SdkLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { hideSecrets, hideSecretsIn } from 'parley/adapter-kit';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -35,7 +36,9 @@ export function slackSdkLogger(logger: () => Logger | undefined): SdkLogger {
     if (!log?.isLevelEnabled(level)) return;
     const args = withoutForEachArguments(given);
     const err = args.find((arg): arg is Error => arg instanceof Error);
-    const text = args.filter((arg) => arg !== err).map(show).join(' ');
+    // Slack's response_metadata.messages and errors may quote a token back: never in the log.
+    const text = hideSecrets(args.filter((arg) => arg !== err).map(show).join(' '));
+    if (err) hideSecretsIn(err);
     log[level]({ component: 'slack-sdk', sdk: name, ...(err ? { err } : {}) }, text || (err?.message ?? ''));
   };
   return {

@@ -4,6 +4,7 @@
  */
 import type { Twilio } from 'twilio';
 import type { Adapter, AdapterContext, HttpRequest, Received } from 'parley/adapter-kit';
+import { rememberSecrets } from 'parley/adapter-kit';
 import { whatsappConfigFromOptions, type WhatsAppOptions } from './config.js';
 import { createTwilioHttpClient } from './http-client.js';
 import { parseTwilioWebhook, type WhatsAppDetails } from './inbound.js';
@@ -25,6 +26,8 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
   const twilio = twilioSdk();
   const options = whatsappConfigFromOptions(input);
   const sendToken = options.authTokens[0] as string;
+  // Twilio's errors may quote one back: hidden wherever they are logged or stored.
+  rememberSecrets(...options.authTokens);
   const client = options.client ?? twilio(options.accountSid, sendToken, { httpClient: createTwilioHttpClient(options.apiUrl), autoRetry: false });
   // The SDK loads its REST modules on first use, a few hundred ms of synchronous work that would
   // stall every request in flight (/healthz included): load them now, before the server listens.

@@ -3,7 +3,7 @@
  * other refusals no retry can fix are dead-lettered at once; 429s wait (see http-client.ts);
  * 5xx and connection errors are retried with backoff.
  */
-import { PermanentError, RetryAfterError } from 'parley/adapter-kit';
+import { PermanentError, RetryAfterError, hideSecrets } from 'parley/adapter-kit';
 
 /** The person has not written in 24 hours: only an approved template may be sent. */
 export const OUTSIDE_WINDOW = 63016;
@@ -20,7 +20,8 @@ export function classifyTwilioError(error: unknown): unknown {
   if (error instanceof RetryAfterError || error instanceof PermanentError) return error;
   const e = error as TwilioApiError;
   if (typeof e?.status !== 'number') return error; // not an API answer: a connection error, retried
-  const what = `Twilio refused the message: HTTP ${e.status}${e.code ? ` error ${e.code}` : ''}${e.message ? ` (${e.message})` : ''}`;
+  // Twilio's text may quote the auth token back: it is logged and kept as the dead letter's reason.
+  const what = `Twilio refused the message: HTTP ${e.status}${e.code ? ` error ${e.code}` : ''}${e.message ? ` (${hideSecrets(e.message)})` : ''}`;
   if (e.code === OUTSIDE_WINDOW) {
     return new PermanentError(`${what}. WhatsApp only allows free-form replies within 24 hours of the person's last message.`, `whatsapp_${OUTSIDE_WINDOW}`);
   }

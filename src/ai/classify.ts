@@ -1,5 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { isBrokenCircuitError } from 'cockatiel';
+import { hideSecretsIn } from '../secret-values.js';
 import { AiError, type AiErrorKind } from './errors.js';
 import { retryAfterMs } from './retry-after.js';
 
@@ -10,9 +11,17 @@ export interface AbortCauses {
   attemptTimedOut?: boolean;
 }
 
-/** Turn anything thrown by the SDK, cockatiel or fetch into an AiError with a kind. */
+/**
+ * Turn anything thrown by the SDK, cockatiel or fetch into an AiError with a kind. The provider's
+ * text in it (and in its cause) has any configured secret replaced by <hidden>: a provider may quote
+ * the Authorization header back, and the message is logged and kept as the dead letter's reason.
+ */
 export function toAiError(error: unknown, causes: AbortCauses = {}): AiError {
   if (error instanceof AiError) return error;
+  return hideSecretsIn(classify(error, causes));
+}
+
+function classify(error: unknown, causes: AbortCauses): AiError {
   // Our signals first: an abort surfaces as many different error types (SDK, DOMException, cockatiel).
   if (causes.callerAborted) return new AiError('aborted', 'AI call cancelled by the caller', { cause: error });
   if (causes.deadlinePassed) return new AiError('deadline', 'AI call deadline passed', { cause: error });

@@ -12,6 +12,7 @@ import { withinLimit } from './admission.js';
 import { ResiliencePolicy, type Attempt } from './resilience.js';
 import { SingleFlight } from './single-flight.js';
 import { openAiSdk } from './openai-sdk.js';
+import { rememberSecrets } from '../secret-values.js';
 import type {
   AiClient,
   AiOptions,
@@ -39,6 +40,8 @@ export class OpenAiClient implements AiClient {
 
   constructor(private readonly options: AiOptions) {
     this.log = options.logger?.child({ component: 'ai' });
+    // A provider's error may quote the key back: hidden wherever it is logged or stored.
+    rememberSecrets(options.apiKey);
     // One SDK client per key: a refused key (401) gives way to the next within the same attempt.
     this.sdks = new ApiKeys(
       splitApiKeys(options.apiKey),

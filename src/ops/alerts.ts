@@ -6,6 +6,7 @@
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { AlertRecord } from '../console/api.js';
+import { hideUrl, splitCredentials } from '../http/credentials.js';
 import type { Metrics } from '../observe/index.js';
 import type { Store } from '../store/index.js';
 
@@ -77,7 +78,8 @@ export class Alerts {
         await this.posting.execute(() => post(webhookUrl, alert.text));
         delivered = true;
       } catch (error) {
-        logger.error({ alert: alert.kind, err: (error as Error).message }, 'could not post the alert to ALERT_WEBHOOK_URL');
+        // ALERT_WEBHOOK_URL is a secret (a Slack webhook's path is its key): never in the log.
+        logger.error({ alert: alert.kind, err: hideUrl(failure(error), webhookUrl) }, 'could not post the alert to ALERT_WEBHOOK_URL');
       }
     }
     const record: AlertRecord = { kind: alert.kind, text: alert.text, at: new Date().toISOString(), delivered };
@@ -89,12 +91,23 @@ function episodeKey(alert: Pick<Alert, 'kind' | 'episode'>): string {
   return `parley:alert:${alert.kind}:${alert.episode}`;
 }
 
-async function post(url: string, text: string): Promise<void> {
+/** Posts `{ text }`; a user and password in the URL go in an Authorization header (fetch refuses them in the URL). */
+async function post(webhookUrl: string, text: string): Promise<void> {
+  const { url, authorization } = splitCredentials(webhookUrl);
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
     body: JSON.stringify({ text }),
     signal: AbortSignal.timeout(POST_TIMEOUT_MS),
   });
   if (!response.ok) throw new Error(`the alert webhook answered ${response.status}`);
+}
+
+/** Why a post failed, in a few words: the status we threw, the timeout, or the connection error's code. */
+function failure(error: unknown): string {
+  const e = error as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${POST_TIMEOUT_MS} ms`;
+  const cause = typeof e?.cause?.code === 'string' ? e.cause.code : typeof e?.cause?.message === 'string' ? e.cause.message : undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  return cause ? `${message} (${cause})` : message;
 }

@@ -24,18 +24,53 @@ export interface RedisTarget {
  * `redis+cluster://[:password@]host:6379[,host:6379…]` for a Cluster. Throws on anything else.
  */
 export function parseRedisUrl(url: string): RedisTarget {
-  const match = /^(rediss?|redis\+sentinel|rediss\+sentinel|redis\+cluster|rediss\+cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(\/[^?#]*)?/.exec(url);
-  if (!match) throw new ConfigError(`not a Redis URL: ${url.replace(/\/\/[^@/]*@/, '//<hidden>@')}`);
+  const match = REDIS_URL.exec(url);
+  if (!match) throw new ConfigError(`not a Redis URL: ${url.replace(/\/\/\S*@/, '//<hidden>@')}`);
   const [, scheme = '', user, pass, hosts = '', path = ''] = match;
   const tls = scheme.startsWith('rediss');
   const nodes = hosts.split(',').map((hostPort) => {
     const [host = '', port] = hostPort.split(':');
     return { host, port: Number(port ?? (scheme.includes('sentinel') ? 26379 : 6379)) };
   });
-  const credentials = { username: user ? decodeURIComponent(user) : undefined, password: pass ? decodeURIComponent(pass) : undefined };
+  // Never the URL in these errors: it holds the password.
+  if (!readable(url, scheme, nodes)) throw new ConfigError(`a Redis URL that cannot be read: ${UNREADABLE}`);
+  const credentials = { username: decoded(user), password: decoded(pass) };
   if (scheme.includes('sentinel')) return { kind: 'sentinel', nodes, name: path.slice(1) || 'mymaster', tls, ...credentials };
   if (scheme.includes('cluster')) return { kind: 'cluster', nodes, tls, ...credentials };
   return { kind: 'single', url, nodes, tls, ...credentials };
+}
+
+const REDIS_URL = /^(rediss?|redis\+sentinel|rediss\+sentinel|redis\+cluster|rediss\+cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(\/[^?#]*)?/;
+
+/** What to do about a Redis URL the scheme check passes but that cannot be read. */
+export const UNREADABLE =
+  'a host, a port from 1 to 65535, and special characters in the user name and password percent-encoded (# as %23, ? as %3F, / as %2F, @ as %40, % as %25)';
+
+/**
+ * Whether the URL reads as ioredis will read it: one server's through `new URL()` (which throws
+ * an error quoting the whole URL, password included), Sentinel's and Cluster's host by host.
+ */
+function readable(url: string, scheme: string, nodes: { host: string; port: number }[]): boolean {
+  try {
+    if (!scheme.includes('sentinel') && !scheme.includes('cluster')) {
+      const parsed = new URL(url);
+      if (!parsed.hostname) return false;
+      decodeURIComponent(parsed.username);
+      decodeURIComponent(parsed.password);
+    }
+  } catch {
+    return false;
+  }
+  return nodes.every(({ host, port }) => host !== '' && Number.isInteger(port) && port >= 1 && port <= 65_535);
+}
+
+function decoded(part: string | undefined): string | undefined {
+  if (!part) return undefined;
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ConfigError(`a Redis URL that cannot be read: ${UNREADABLE}`);
+  }
 }
 
 /**

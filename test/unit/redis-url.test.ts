@@ -34,3 +34,27 @@ describe('Redis URLs', () => {
     expect(() => loadConfig({ REDIS_URL: 'memcached://user:hunter2@host:11211' })).toThrow(/^REDIS_URL="memcached:\/\/<hidden>@host:11211" is invalid/);
   });
 });
+
+describe('a Redis URL that cannot be read', () => {
+  it.each([
+    ['redis://:s3cret#passREDIS@127.0.0.1:6379', 'redis://<hidden>@127.0.0.1:6379'],
+    ['redis://user:s3cretpassREDIS@127.0.0.1:notaport', 'redis://<hidden>@127.0.0.1:notaport'],
+    ['redis://:s3cret/passREDIS@127.0.0.1:6379', 'redis://<hidden>@127.0.0.1:6379'],
+    ['redis://:s3cret%zzpassREDIS@127.0.0.1:6379', 'redis://<hidden>@127.0.0.1:6379'],
+    ['redis+cluster://:s3cretpassREDIS@n1:7000,n2:x', 'redis+cluster://<hidden>@n1:7000,n2:x'],
+  ])('%s: a configuration error asking for percent-encoding, the password hidden', (url, shown) => {
+    let message = '';
+    try {
+      loadConfig({ REDIS_URL: url });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`REDIS_URL="${shown}" is invalid: expected a host, a port from 1 to 65535, and special characters`);
+    expect(message).not.toContain('passREDIS');
+    expect(() => parseRedisUrl(url)).toThrow(/^a Redis URL that cannot be read/);
+  });
+
+  it('a percent-encoded password reads', () => {
+    expect(parseRedisUrl('redis://:s3cret%23pass%2F%40@127.0.0.1:6379')).toMatchObject({ password: 's3cret#pass/@' });
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The configured secrets' values, so a third party's error text that quotes one (a provider echoing
+ * `Authorization: Bearer sk-…` back in a 400, Twilio quoting the auth token) is stored and logged
+ * with `<hidden>` in its place. Filled as configuration is read (every variable marked secret, or
+ * named like one, and a URL's password) and by the clients handed a key in code.
+ *
+ * Applied only where such text enters our errors (the AI's error classification, the adapters'
+ * error builders, the Slack SDK's lines), not to every log line.
+ */
+
+/** Shorter values are too likely to be ordinary words or numbers in a message. */
+const MIN_LENGTH = 8;
+const known = new Set<string>();
+
+/** Remember secret values (a comma-separated list is remembered entry by entry, too). */
+export function rememberSecrets(...values: (string | undefined)[]): void {
+  for (const value of values) {
+    if (typeof value !== 'string') continue;
+    for (const one of [value, ...value.split(',')]) {
+      const trimmed = one.trim();
+      if (trimmed.length >= MIN_LENGTH) known.add(trimmed);
+    }
+  }
+}
+
+/** The password in a URL-shaped value (as written and percent-decoded), if it has one. */
+export function urlPassword(value: string): string[] {
+  try {
+    const { password } = new URL(value);
+    if (!password) return [];
+    try {
+      return [password, decodeURIComponent(password)];
+    } catch {
+      return [password];
+    }
+  } catch {
+    return [];
+  }
+}
+
+/** `text` with every remembered secret replaced by `<hidden>`, longest first. */
+export function hideSecrets(text: string): string {
+  if (known.size === 0 || !text) return text;
+  let shown = text;
+  for (const secret of [...known].sort((a, b) => b.length - a.length)) if (shown.includes(secret)) shown = shown.split(secret).join('<hidden>');
+  return shown;
+}
+
+/**
+ * The same, in place, over an error and its causes' messages and stacks (what a log line's `err`
+ * and a dead letter's reason are made of). Returns the error.
+ */
+export function hideSecretsIn<E>(error: E): E {
+  if (known.size === 0) return error;
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    const message = hideSecrets(e.message);
+    if (message !== e.message) e.message = message;
+    if (typeof e.stack === 'string') {
+      const stack = hideSecrets(e.stack);
+      if (stack !== e.stack) e.stack = stack;
+    }
+  }
+  return error;
+}

@@ -1,0 +1,46 @@
+/**
+ * `parley check` never prints a URL's user and password: SQS_QUEUE_URL's FAIL line shows
+ * `https://…@host/…`, as OPENAI_BASE_URL's line always did.
+ */
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('parley check and credentials in URLs', () => {
+  it('SQS_QUEUE_URL and OPENAI_BASE_URL: FAIL lines without user or password', async () => {
+    const sqs = await closedPort();
+    const ai = await closedPort();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        PORT: '0',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${sqs}`,
+        SQS_QUEUE_URL: `http://AKIAUSER:SECRETsqspass@127.0.0.1:${sqs}/1/q.fifo`,
+        OPENAI_BASE_URL: `http://aiuser:SECRETaipass@127.0.0.1:${ai}/v1`,
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`^FAIL {2}SQS queue: http://…@127\\.0\\.0\\.1:${sqs}/1/q\\.fifo: `, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^FAIL {2}AI provider: http://…@127\\.0\\.0\\.1:${ai}/v1: `, 'm'));
+    expect(run.stdout + run.stderr).not.toContain('SECRET');
+    expect(run.stdout + run.stderr).not.toContain('AKIAUSER');
+  }, 40_000);
+});

@@ -1,0 +1,44 @@
+/**
+ * Configured secrets quoted back in a third party's error text: hidden where that text enters
+ * parley's errors and log lines (Twilio's errors, the Slack SDK's lines), and nowhere else.
+ */
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { slackSdkLogger } from '../../adapters/slack/sdk-logger.js';
+import { slackConfigFromEnv } from '../../adapters/slack/config.js';
+import { whatsappConfigFromEnv } from '../../adapters/whatsapp/config.js';
+import { classifyTwilioError } from '../../adapters/whatsapp/errors.js';
+import { hideSecrets, rememberSecrets } from '../../src/secret-values.js';
+
+describe('hideSecrets', () => {
+  it('replaces remembered values of 8+ characters, and each of a comma-separated list', () => {
+    rememberSecrets('short', 'first-secret-value,second-secret-value');
+    expect(hideSecrets('a short first-secret-value and second-secret-value')).toBe('a short <hidden> and <hidden>');
+  });
+});
+
+describe('Twilio errors quoting the auth token', () => {
+  it('the error (logged, and the dead letter reason) holds <hidden>', () => {
+    const token = 'twilioAuthTokenSECRET0123456789';
+    whatsappConfigFromEnv({ TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', TWILIO_AUTH_TOKEN: token, TWILIO_WHATSAPP_FROM: 'whatsapp:+15550000000' });
+    const error = classifyTwilioError({ status: 400, code: 21211, message: `Invalid parameter: Authorization ${token}` }) as Error;
+    expect(error.message).toContain('Invalid parameter: Authorization <hidden>');
+    expect(error.message).not.toContain(token);
+  });
+});
+
+describe("the Slack SDK's lines quoting a token", () => {
+  it('response_metadata messages and errors are logged with <hidden>', () => {
+    const token = 'xoxb-1111-2222-SECRETslacktoken';
+    slackConfigFromEnv({ SLACK_BOT_TOKEN: token, SLACK_SIGNING_SECRET: 'signing-secret-0123' });
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const sdk = slackSdkLogger(() => logger);
+    ['[ERROR] invalid token xoxb-1111-2222-SECRETslacktoken'].forEach(sdk.warn.bind(sdk));
+    sdk.error(new Error(`An API error occurred: token ${token} revoked`));
+    const logged = lines.join('\n');
+    expect(logged).toContain('invalid token <hidden>');
+    expect(logged).toContain('token <hidden> revoked');
+    expect(logged).not.toContain('SECRETslacktoken');
+  });
+});
