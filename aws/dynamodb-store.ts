@@ -125,32 +125,6 @@ export class DynamoStore implements Store {
     );
   }
 
-  /**
-   * The keys (namespace taken off) of the live items whose key starts with `prefix`, sorted: a
-   * filtered Scan of the whole table, page by page (`pageSize` items read per page). Not part of
-   * Store: for rare maintenance (`parley slack reseal`), never on a request's path.
-   */
-  async keysStartingWith(prefix: string, options: { pageSize?: number } = {}): Promise<string[]> {
-    const { ScanCommand } = this.dynamo.sdk.lib;
-    const found: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.documents.send(new ScanCommand({
-        TableName: this.table,
-        ProjectionExpression: '#k',
-        FilterExpression: `begins_with(#k, :prefix) AND ${LIVE}`,
-        ExpressionAttributeNames: { '#k': names['#k'], '#ms': names['#ms'] },
-        ExpressionAttributeValues: { ':prefix': this.namespace + prefix, ':now': Date.now() },
-        ConsistentRead: true,
-        ...(options.pageSize ? { Limit: options.pageSize } : {}),
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }));
-      for (const item of (page.Items ?? []) as Item[]) found.push(item.key.slice(this.namespace.length));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return found.sort();
-  }
-
   /** Reads one (absent) item: the table exists and the credentials may read it. */
   async ping(): Promise<void> {
     const { GetCommand } = this.dynamo.sdk.lib;

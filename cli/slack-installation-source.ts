@@ -6,6 +6,7 @@
  */
 import { DynamoStore, storeTableName } from '../aws/index.js';
 import { CLI_CLIENT } from '../aws/deadlines.js';
+import { storeKeysStartingWith } from '../aws/dynamodb-keys.js';
 import { createDynamoDbClient } from '../aws/dynamodb-sdk.js';
 import { RedisStore, type Config, type Store } from '../src/index.js';
 import { connectRedis, whenReady, type RedisClient } from '../src/store/redis-connection.js';
@@ -48,7 +49,7 @@ async function openDynamoDb(table: string, prefix: string): Promise<Opened> {
     return { problem: `cannot read the DynamoDB table ${table} (DYNAMODB_TABLE_PREFIX) at ${awsEndpoint('DYNAMODB')}: ${e.name}: ${e.message}${fix}`, code: 1 };
   }
   // Lock items (`<key>:write-lock`) share the prefix; they are not installations.
-  const keys = async () => (await store.keysStartingWith(prefix)).filter((key) => !key.endsWith(':write-lock'));
+  const keys = async () => (await storeKeysStartingWith(prefix, { client, tableName: table })).filter((key) => !key.endsWith(':write-lock'));
   return { source: { store, keys, close } };
 }
 
