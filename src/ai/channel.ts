@@ -3,8 +3,9 @@ import { forwardAbort } from './abort.js';
 /** A channel for one streamed call, and a signal that aborts when the caller's does or the reader stops reading. */
 export function openChannel(callerSignal?: AbortSignal): { channel: TextChannel; signal: AbortSignal } {
   const readerGone = new AbortController();
-  const channel = new TextChannel(() => readerGone.abort(new Error('stream reader stopped')));
-  if (callerSignal) forwardAbort(callerSignal, readerGone); // not AbortSignal.any(): see abort.ts
+  // Not AbortSignal.any() (see abort.ts); the caller's signal is let go of when the call settles.
+  const release = callerSignal ? forwardAbort(callerSignal, readerGone) : undefined;
+  const channel = new TextChannel(() => readerGone.abort(new Error('stream reader stopped')), release);
   return { channel, signal: readerGone.signal };
 }
 
@@ -19,7 +20,10 @@ export class TextChannel implements AsyncIterable<string> {
   private failure: { error: unknown } | undefined;
   private consumed = false;
 
-  constructor(private readonly onCancel: () => void) {}
+  constructor(
+    private readonly onCancel: () => void,
+    private readonly onSettled?: () => void,
+  ) {}
 
   push(chunk: string): void {
     if (this.done) return;
@@ -76,7 +80,7 @@ export class TextChannel implements AsyncIterable<string> {
       },
     );
     // A caller reading only the chunks sees the error there; don't also report it as unhandled.
-    settled.catch(() => undefined);
+    settled.catch(() => undefined).finally(() => this.onSettled?.());
     return settled;
   }
 

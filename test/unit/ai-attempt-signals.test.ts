@@ -4,11 +4,13 @@
  * that has ever had a listener for the life of the process: each AI call leaked some 2 KB (found by
  * a heap audit of a long run). The signals still abort on the caller's cancel and on a timeout.
  */
+import { getEventListeners } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ResiliencePolicy, type Attempt } from '../../src/ai/resilience.js';
 import { AiError } from '../../src/ai/errors.js';
+import { openChannel } from '../../src/ai/channel.js';
 
 const settings = { attempts: 2, initialBackoffMs: 1, maxBackoffMs: 5, attemptTimeoutMs: 5_000, deadlineMs: 10_000, breakerThreshold: 100, breakerHalfOpenAfterMs: 1_000 };
 
@@ -55,5 +57,17 @@ describe('AI attempt signals', () => {
 
     const quick = new ResiliencePolicy({ ...settings, attempts: 1, attemptTimeoutMs: 30 });
     await expect(quick.execute((attempt) => untilAborted(attempt.signal))).rejects.toMatchObject({ name: 'AiError', kind: 'timeout' });
+  });
+
+  it('let go of a long-lived caller signal when each call ends (no listener piles up on it)', async () => {
+    const shared = new AbortController().signal; // e.g. one signal an embedder passes to every call
+    const policy = new ResiliencePolicy(settings);
+    for (let i = 0; i < 50; i++) {
+      await policy.execute(async (attempt) => (likeTheSdk(attempt), i), shared);
+      const { channel } = openChannel(shared);
+      await channel.settle(Promise.resolve(i));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(getEventListeners(shared, 'abort')).toHaveLength(0);
   });
 });
