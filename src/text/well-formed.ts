@@ -1,21 +1,17 @@
-/** A UTF-16 surrogate without its other half. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-/** Whether `text` holds no lone surrogate (String.prototype.isWellFormed, which Node 20's types lack). */
-export function isWellFormed(text: string): boolean {
-  LONE_SURROGATE.lastIndex = 0;
-  return !LONE_SURROGATE.test(text);
-}
-
 /** A high surrogate at the very end: its low half may start the next chunk. */
 const TRAILING_HIGH = /[\uD800-\uDBFF]$/;
 
 /**
- * The text with every lone surrogate replaced by U+FFFD (String.prototype.toWellFormed): such a
- * string cannot be encoded as UTF-8, and an SDK that form-encodes it (Slack's Web API client)
- * throws a URIError on every try.
+ * The text with every lone UTF-16 surrogate replaced by U+FFFD: such a string cannot be encoded as
+ * UTF-8, and an SDK that form-encodes it (Slack's Web API client) throws a URIError on every try.
  */
 export function wellFormed(text: string): string {
-  return text.replace(LONE_SURROGATE, '\uFFFD');
+  return text.toWellFormed();
+}
+
+/** Whether `text` holds no lone surrogate (checked on the ack path: the native check, no regex). */
+export function isWellFormed(text: string): boolean {
+  return text.isWellFormed();
 }
 
 /**
