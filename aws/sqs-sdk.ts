@@ -3,6 +3,7 @@
  * (see src/optional-dependency.ts): importing parley/aws costs nothing without it.
  */
 import type * as Sqs from '@aws-sdk/client-sqs';
+import { hideSecrets } from '../src/adapter-kit.js';
 import { requireOptional } from '../src/index.js';
 import { ATTEMPT_TIMEOUT_MS, requestHandler } from './deadlines.js';
 
@@ -20,5 +21,20 @@ export function sqsSdk(neededBy = 'the SQS queue'): SqsSdk {
  */
 export function createSqsClient(config: Sqs.SQSClientConfig = {}, neededBy?: string): Sqs.SQSClient {
   const { SQSClient } = sqsSdk(neededBy);
-  return new SQSClient({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), ...config });
+  return new SQSClient({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), logger: sdkLogger, ...config });
 }
+
+const hidden = (value: unknown) => (typeof value === 'string' ? hideSecrets(value).replace(/\/\/[^/@\s]*@/g, '//<hidden>@') : value);
+const quiet = () => undefined;
+
+/**
+ * The SDK's own warnings (e.g. "QueueUrl=<the whole URL> differs from SQSClient resolved endpoint")
+ * go to the console as before, but with a URL's credentials and the configured secrets hidden.
+ */
+const sdkLogger = {
+  trace: quiet,
+  debug: quiet,
+  info: quiet,
+  warn: (...args: unknown[]) => console.warn(...args.map(hidden)),
+  error: (...args: unknown[]) => console.error(...args.map(hidden)),
+};

@@ -6,7 +6,7 @@
 import type { IntercomClient, IntercomEnvironment } from 'intercom-client';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterContext, HttpRequest, Received, Store } from 'parley/adapter-kit';
-import { splitCredentials } from 'parley/adapter-kit';
+import { rememberSecrets, splitCredentials } from 'parley/adapter-kit';
 import { intercomConfigFromOptions, type IntercomOptions, type IntercomRegion } from './config.js';
 import { handoffMatcher } from './handoff-patterns.js';
 import { messagesFromNotification, type IntercomDetails } from './inbound.js';
@@ -37,6 +37,9 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
   // A missing SDK first: installing it is the first thing to fix.
   const intercom = intercomSdk();
   const options = intercomConfigFromOptions(input);
+  // Given in code rather than read from the environment: remembered, so an error quoting one is
+  // logged with <hidden> in its place.
+  rememberSecrets(options.accessToken, ...options.clientSecrets);
   const client =
     options.client ??
     new intercom.IntercomClient({

@@ -8,7 +8,7 @@
 import type { App, Logger as SdkLogger, Receiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { HttpError, json, leanFetch, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
+import { HttpError, json, leanFetch, rememberSecrets, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
 import { slackConfigFromOptions, type SlackOptions } from './config.js';
 import { dispatchToBolt } from './dispatch.js';
 import type { SlackDetails } from './events.js';
@@ -69,6 +69,9 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
   // A missing SDK first: installing it is the first thing to fix.
   requireSlackPackages();
   const options = slackConfigFromOptions(input);
+  // Given in code rather than read from the environment: remembered, so a Slack error or an SDK
+  // line that quotes one is logged with <hidden> in its place.
+  rememberSecrets(options.botToken, options.appToken, ...options.signingSecrets, options.oauth?.clientSecret, options.oauth?.stateSecret);
   let context: AdapterContext | undefined;
   // The SDKs' own lines go to parley's log once the adapter has started (`context` is set then).
   const sdkLogger = slackSdkLogger(() => context?.logger);

@@ -42,3 +42,16 @@ describe("the Slack SDK's lines quoting a token", () => {
     expect(logged).not.toContain('SECRETslacktoken');
   });
 });
+
+describe('tokens and secrets given to the adapters in code', () => {
+  it('are hidden as the configured ones are (Slack: bot token, signing secret; Intercom: access token, client secret)', async () => {
+    const { slackAdapter } = await import('../../adapters/slack/adapter.js');
+    const { intercomAdapter } = await import('../../adapters/intercom/adapter.js');
+    const slack = { botToken: 'xoxb-in-code-SECRET-0123456789', signingSecret: 'in-code-signing-SECRET-0123' };
+    const intercom = { accessToken: 'in-code-intercom-TOKEN-0123456789', clientSecrets: ['in-code-intercom-SECRET-0123'] };
+    slackAdapter(slack);
+    intercomAdapter(intercom);
+    const quoted = `refused ${slack.botToken} ${slack.signingSecret} ${intercom.accessToken} ${intercom.clientSecrets[0]}`;
+    expect(hideSecrets(quoted)).toBe('refused <hidden> <hidden> <hidden> <hidden>');
+  });
+});
