@@ -108,7 +108,9 @@ export async function takeDelivery(deps: IngestDeps, message: InboundMessage, op
     const refusal = await checkLimits(deps, message, options);
     if (refusal) return { outcome: 'rate_limited', refusal };
     await options.taken?.(message);
-    await accept();
+    // The mark goes beside the enqueue, not before it: one more write, no longer an ack.
+    if (message.marks) await Promise.all([deps.store.set(message.marks.key, '1', message.marks.ttlMs), accept()]);
+    else await accept();
     return { outcome: 'queued' };
   });
   if (result === 'duplicate') return { outcome: 'duplicate' };
@@ -182,6 +184,7 @@ function admissionOf(deps: IngestDeps, message: InboundMessage): Admission | und
   }
   const admission: Admission = { claim: `seen:${messageJobId(message)}`, claimTtlMs: SEEN_TTL_MS, limits };
   if (message.onlyIfStored !== undefined && deps.keyOnQueueServer) admission.requires = deps.keyOnQueueServer(message.onlyIfStored);
+  if (message.marks && deps.keyOnQueueServer) admission.marks = { key: deps.keyOnQueueServer(message.marks.key), ttlMs: message.marks.ttlMs };
   return admission;
 }
 
@@ -195,7 +198,11 @@ async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admissi
     return { outcome: 'duplicate' };
   }
   deps.metrics.messagesReceived.inc({ platform: message.platform });
-  if (admitted.outcome === 'queued') return { outcome: 'queued' };
+  if (admitted.outcome === 'queued') {
+    // A mark the queue's step could not write (the store is on another server) costs its own round trip.
+    if (message.marks && !admission.marks) await deps.store.set(message.marks.key, '1', message.marks.ttlMs);
+    return { outcome: 'queued' };
+  }
   // Refused: the notice costs its own round trips, once per window.
   const { limit, retryAfterMs } = admitted;
   await refused(deps, message, limit.name, limit.subject.slice(message.platform.length + 1), retryAfterMs, {});

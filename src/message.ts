@@ -50,6 +50,12 @@ export interface InboundMessage<TDetails extends object = any> {
    * on the ack path itself.
    */
   onlyIfStored?: string;
+  /**
+   * Once the message is taken, the store holds `key` for `ttlMs` (e.g. Slack: a mention marks its
+   * thread, so a follow-up sent while the bot is still answering it is taken: see onlyIfStored).
+   * Written in the same step as the dedupe where the queue can (on Redis: the same round trip).
+   */
+  marks?: { key: string; ttlMs: number };
 }
 
 /** What the bot says back. `kind` lets adapters style notices differently from answers. */

@@ -3,7 +3,7 @@
  * (the bot's own messages, other bots, edits, deletions) is left to the developer's Bolt listeners.
  */
 import type { Attachment, InboundMessage } from 'parley/adapter-kit';
-import { slackKeys } from './send.js';
+import { THREAD_TTL_MS, slackKeys } from './send.js';
 
 export interface SlackDetails {
   team: string;
@@ -52,7 +52,8 @@ const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
 
 /**
  * The message parley should answer in this event, if any. No I/O: a thread follow-up is taken only
- * if the bot has answered in the thread, which the core checks in the ack's one step (onlyIfStored).
+ * if the bot was mentioned or has answered in the thread, which the core checks in the ack's one
+ * step (onlyIfStored; a mention marks its thread in that step: marks).
  */
 export function inboundFromEvent(body: EventCallback, options: ClassifyOptions): InboundMessage | undefined {
   const event = body.event;
@@ -68,8 +69,10 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   let threadTs: string | undefined;
   /** A thread follow-up without a mention: its thread, whose answered marker must be in the store. */
   let followUpIn: string | undefined;
+  /** A mention's thread: marked as the bot's once the mention is taken (follow-ups sent meanwhile are taken too). */
+  let mentionIn: string | undefined;
   if (event.type === 'app_mention') {
-    threadTs = event.thread_ts ?? ts;
+    threadTs = mentionIn = event.thread_ts ?? ts;
   } else if (event.type === 'message' && event.channel_type === 'im') {
     threadTs = event.thread_ts;
   } else if (event.type === 'message') {
@@ -100,6 +103,9 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   if (attachments) message.attachments = attachments;
   // Answered only in a thread the bot has answered in (the sender's marker, send.ts).
   if (followUpIn) message.onlyIfStored = slackKeys.answeredThread(team, channel, followUpIn);
+  // …and the thread a mention starts is one from the moment the mention is taken, not from the
+  // reply: a follow-up written while the AI still works is answered after it, in order.
+  if (mentionIn) message.marks = { key: slackKeys.answeredThread(team, channel, mentionIn), ttlMs: THREAD_TTL_MS };
   return message;
 }
 

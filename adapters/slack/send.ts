@@ -11,7 +11,8 @@ import { answerBlocks, feedbackBlock } from './feedback.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
 export const MAX_MESSAGE_CHARS = 3900;
-const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** How long a thread the bot answered (or was asked) in stays one whose follow-ups it answers. */
+export const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** Errors that will not go away by trying again: the message is dead-lettered at once. */
 const PERMANENT = new Set([
   'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'account_inactive', 'token_revoked',

@@ -97,6 +97,8 @@ export interface Admission {
    * message is ignored (no claim, no limit counted, nothing queued). See InboundMessage.onlyIfStored.
    */
   requires?: string;
+  /** A key on the queue's own server set (for `ttlMs`) when the job gets its ticket. See InboundMessage.marks. */
+  marks?: { key: string; ttlMs: number };
 }
 
 export type Admitted =

@@ -18,18 +18,20 @@ const REPLAY_ENTERING_MS = 60_000;
  * marker that keeps other processes from sweeping the ticket before the job exists. With a
  * payload, the job itself goes to the intake stream in the same step (see intake.ts), and its
  * marker lasts until the intake pump has moved it into BullMQ.
- * Before all that, a required key (Admission.requires) that is missing ignores the message.
- * KEYS: claim, seq, group set, entering marker, intake stream, required key, limit keys…  ARGV:
- * id, claim TTL ms, group TTL ms, entering marker ms, payload ('' for none), '1' when the required
- * key must exist ('' for none), then points and seconds per limit.
+ * Before all that, a required key (Admission.requires) that is missing ignores the message; with
+ * the ticket, a mark (Admission.marks) is set.
+ * KEYS: claim, seq, group set, entering marker, intake stream, required key, mark, limit keys…
+ * ARGV: id, claim TTL ms, group TTL ms, entering marker ms, payload ('' for none), '1' when the
+ * required key must exist ('' for none), the mark's TTL ms ('' for none), then points and seconds
+ * per limit.
  * Returns {0} duplicate, {1} ticketed, {2, limit index (1-based), ms until the window ends}, {3} ignored.
  */
 const ADMIT = `
 if ARGV[6] == '1' and redis.call('exists', KEYS[6]) == 0 then return {3} end
 if not redis.call('set', KEYS[1], '1', 'PX', ARGV[2], 'NX') then return {0} end
-for i = 7, #KEYS do
-  local points = tonumber(ARGV[7 + (i - 7) * 2])
-  local windowMs = 1000 * tonumber(ARGV[8 + (i - 7) * 2])
+for i = 8, #KEYS do
+  local points = tonumber(ARGV[8 + (i - 8) * 2])
+  local windowMs = 1000 * tonumber(ARGV[9 + (i - 8) * 2])
   local consumed = redis.call('incr', KEYS[i])
   if consumed == 1 then redis.call('pexpire', KEYS[i], windowMs) end
   if consumed > points then
@@ -38,7 +40,7 @@ for i = 7, #KEYS do
       redis.call('pexpire', KEYS[i], windowMs)
       ttl = windowMs
     end
-    return {2, i - 6, ttl}
+    return {2, i - 7, ttl}
   end
 end
 local seq = redis.call('incr', KEYS[2])
@@ -46,6 +48,7 @@ redis.call('zadd', KEYS[3], 'NX', seq, ARGV[1])
 redis.call('pexpire', KEYS[3], ARGV[3])
 redis.call('set', KEYS[4], '1', 'PX', ARGV[4])
 if ARGV[5] ~= '' then redis.call('xadd', KEYS[5], '*', 'job', ARGV[5]) end
+if ARGV[7] ~= '' then redis.call('set', KEYS[7], '1', 'PX', ARGV[7]) end
 return {1}`;
 
 /**
@@ -122,11 +125,12 @@ export class Turnstile {
   admit(job: { id: string; group: string }, admission: Admission, intake?: { key: string; payload: string }): Promise<Admitted> {
     const limitKeys = admission.limits.map((limit) => `${this.prefix}-limit:${limit.name}:${limit.subject}`);
     const limitArgs = admission.limits.flatMap((limit) => [String(limit.points), String(limit.durationSeconds)]);
-    // Without an intake (or a required key), KEYS[5] (KEYS[6]) only holds the limit keys' place: the script never touches it.
+    // Without an intake (a required key, a mark), KEYS[5] (KEYS[6], KEYS[7]) only holds the limit keys' place: the script never touches it.
     const claim = this.claimKey(admission.claim);
-    const keys = [claim, `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? claim, admission.requires ?? claim, ...limitKeys];
+    const { requires, marks } = admission;
+    const keys = [claim, `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? claim, requires ?? claim, marks?.key ?? claim, ...limitKeys];
     const enteringMs = intake ? admission.claimTtlMs : ENTERING_GRACE_MS;
-    const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', admission.requires === undefined ? '' : '1', ...limitArgs];
+    const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', requires === undefined ? '' : '1', marks ? String(Math.ceil(marks.ttlMs)) : '', ...limitArgs];
     return this.commands.parleyAdmit(String(keys.length), ...keys, ...args).then(([verdict, index = 1, ttl = 0]): Admitted => {
       if (verdict === 0) return { outcome: 'duplicate' };
       if (verdict === 1) return { outcome: 'queued' };

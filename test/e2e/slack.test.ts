@@ -97,6 +97,25 @@ describe('Slack, end to end (real server; Slack and the AI faked over HTTP)', ()
     expect(posts(slack)).toHaveLength(2);
   });
 
+  it('answers a follow-up sent while the AI is still answering the mention, after it, in order', async () => {
+    const calls = ai.calls.length;
+    ai.script((call) => ({ text: `echo: ${lastUserText(call)}`, delayMs: lastUserText(call) === 'a slow question' ? 700 : 0 }));
+    try {
+      const mention = appMention({ text: 'a slow question' });
+      await postSlack(server.url, mention);
+      await until(() => ai.calls.length > calls || undefined, 'the AI asked about the mention');
+      expect(posts(slack)).toHaveLength(0); // not answered yet
+      await postSlack(server.url, channelMessage({ text: 'oh, and a second line', threadTs: mention.event.ts }));
+      const replies = await until(() => (posts(slack).length === 2 ? posts(slack) : undefined), 'both replies');
+      expect(replies.map((r) => [r.args.thread_ts, r.args.text])).toEqual([
+        [mention.event.ts, 'echo: a slow question'],
+        [mention.event.ts, 'echo: oh, and a second line'],
+      ]);
+    } finally {
+      ai.script((call) => ({ text: `echo: ${lastUserText(call)}` }));
+    }
+  });
+
   it('answers a redelivery (X-Slack-Retry-Num) once', async () => {
     const event = appMention({ text: 'only once please' });
     const first = await postSlack(server.url, event);

@@ -197,6 +197,22 @@ describe('a Slack thread follow-up on Redis', () => {
     expect(await claims(followUp.event_id)).toHaveLength(1);
   });
 
+  it("marks a mention's thread in the ack's one round trip, so a follow-up sent before any reply is queued", async () => {
+    const mention = appMention({ text: 'a first question' });
+    const threadKey = `${botPrefix}:parley:slack:thread:${TEAM_ID}:${CHANNEL_ID}:${mention.event.ts}`;
+    const writes = await written(async () => expect((await postSlack(server.url, mention)).status).toBe(200));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.match(/evalsha/gi)).toHaveLength(1);
+    expect(await redis.admin().exists(threadKey)).toBe(1);
+    expect(await redis.admin().pttl(threadKey)).toBeGreaterThan(6 * 24 * 3600 * 1000); // a week, as the sender's own mark
+    // No worker runs here: nothing has answered the mention, and the follow-up is taken all the same.
+    const before = await queued();
+    const followUp = channelMessage({ text: 'and a second line', threadTs: mention.event.ts });
+    expect((await postSlack(server.url, followUp)).status).toBe(200);
+    expect(await queued()).toBe(before + 1);
+    expect(await claims(followUp.event_id)).toHaveLength(1);
+  });
+
   it('ignores a message in a thread the bot never answered in, in that same one round trip: nothing claimed or queued', async () => {
     const before = await queued();
     const chatter = channelMessage({ text: 'unrelated chatter', threadTs: nextSlackTs() });
@@ -208,7 +224,7 @@ describe('a Slack thread follow-up on Redis', () => {
     expect(await claims(chatter.event_id)).toEqual([]);
     // Not a message received, nor a duplicate.
     const metrics = await (await fetch(`${server.base}/metrics`)).text();
-    expect(metrics).toMatch(/parley_messages_received_total\{platform="slack"\} 2\n/); // the warm-up and the follow-up
+    expect(metrics).toMatch(/parley_messages_received_total\{platform="slack"\} 4\n/); // the warm-up, the mention and the two follow-ups
     expect(metrics).not.toMatch(/parley_duplicates_dropped_total\{platform="slack"\}/);
   });
 });
