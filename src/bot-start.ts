@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Adapter } from './adapter.js';
 import type { JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
+import { FAIL_FAST_COMMAND_TIMEOUT_MS } from './store/redis-connection.js';
 import { withTimeout } from './timeout.js';
 
 /**
@@ -72,6 +73,7 @@ export function readiness<T>(store: Store, queue: JobQueue<T>, tracker: StartTra
 function answered(ping: () => Promise<void>): Promise<string> {
   return withTimeout(ping(), PING_TIMEOUT_MS, `no answer within ${PING_TIMEOUT_MS} ms`).then(
     () => 'ok',
-    (error: unknown) => `down: ${(error as Error).message}`,
+    // ioredis' own deadline on a fail-fast connection may end the wait first.
+    (error: unknown) => `down: ${(error as Error).message === 'Command timed out' ? `no answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms` : (error as Error).message}`,
   );
 }

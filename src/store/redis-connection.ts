@@ -74,9 +74,19 @@ function decoded(part: string | undefined): string | undefined {
 }
 
 /**
+ * How long a fail-fast connection waits for Redis to answer one command. Redis answers in well
+ * under a millisecond; a command unanswered this long means a frozen server or a partition that
+ * drops packets, where the connection stays open and only a deadline ends the wait. Below Slack's
+ * 3 s, so its ack is a 503 (it redelivers) rather than a request it gives up on.
+ */
+export const FAIL_FAST_COMMAND_TIMEOUT_MS = 1500;
+
+/**
  * One ioredis client from a URL. Commands fail fast while Redis is unreachable (no offline
- * queue) so ingress can answer 503 at once instead of hanging the platform's request; ioredis
- * keeps reconnecting in the background.
+ * queue) or silent (FAIL_FAST_COMMAND_TIMEOUT_MS), so ingress can answer 503 at once instead of
+ * hanging the platform's request; ioredis keeps reconnecting in the background. A connection
+ * that waits out an outage (`enableOfflineQueue: true`: the workers', which also block on reads)
+ * has no command deadline unless it asks for one.
  */
 export function connectRedis(url: string, overrides: RedisOptions = {}): RedisClient {
   const options: RedisOptions = {
@@ -86,6 +96,7 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
     retryStrategy: (times) => Math.min(times * 200, 2000),
     ...overrides,
   };
+  if (options.enableOfflineQueue === false) options.commandTimeout ??= FAIL_FAST_COMMAND_TIMEOUT_MS;
   const target = parseRedisUrl(url);
   const auth = { username: target.username, password: target.password, ...(target.tls ? { tls: {} } : {}) };
   const { Redis, Cluster } = ioredisPackage();

@@ -10,10 +10,13 @@ import { createBot } from '../../src/index.js';
 import { REDIS_URL, uniquePrefix } from '../integration/redis-helpers.js';
 import { testEnv } from '../helpers/web-bot.js';
 import { PING_TIMEOUT_MS } from '../../src/bot-start.js';
+import { FAIL_FAST_COMMAND_TIMEOUT_MS } from '../../src/store/redis-connection.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { appMention, postSlack } from '../helpers/slack-events.js';
+import { until } from '../helpers/until.js';
 
 describe('/readyz with Redis stalled', () => {
   let redis: PrivateRedis;
@@ -42,13 +45,39 @@ describe('/readyz with Redis stalled', () => {
     const elapsed = Date.now() - started;
     const body = (await res.json()) as { checks: Record<string, string> };
     expect(res.status).toBe(503);
-    expect(body.checks.store).toBe(`down: no answer within ${PING_TIMEOUT_MS} ms`);
-    expect(body.checks.queue).toBe(`down: no answer within ${PING_TIMEOUT_MS} ms`);
+    // Redis' own command deadline (1.5 s) ends the wait before the probe's (2 s).
+    expect(body.checks.store).toBe(`down: no answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms`);
+    expect(body.checks.queue).toBe(`down: no answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms`);
     // The two checks wait side by side: one timeout, not two.
     expect(elapsed).toBeLessThan(2 * PING_TIMEOUT_MS);
     redis.thaw();
     const again = await fetch(`${bot.base}/readyz`);
     expect(again.status).toBe(200);
+  }, 30_000);
+
+  it("answers Slack's webhook 503 within Slack's 3 s while Redis is silent, and answers the redelivery once", async () => {
+    // The ack's connection is up (a first mention answered) before Redis freezes.
+    await postSlack(bot.url, appMention({ text: 'before the freeze' }));
+    await until(() => slack.callsTo('chat.postMessage').find((call) => call.args.text === 'echo: before the freeze'), 'the first reply');
+    const event = appMention({ text: 'asked while Redis was frozen' });
+    redis.freeze();
+    let thawed = false;
+    try {
+      const started = Date.now();
+      const res = await postSlack(bot.url, event);
+      const elapsed = Date.now() - started;
+      expect(res.status).toBe(503);
+      expect(elapsed).toBeLessThan(3000); // Slack's own wait; it redelivers after a 503
+      redis.thaw();
+      thawed = true;
+      // The script may still have run once Redis woke: the redelivery is then a duplicate. Either way, one reply.
+      expect((await postSlack(bot.url, event, { retryNum: 1 })).status).toBe(200);
+      await until(() => slack.callsTo('chat.postMessage').find((call) => call.args.text === 'echo: asked while Redis was frozen'), 'the reply');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(slack.callsTo('chat.postMessage').filter((call) => call.args.text === 'echo: asked while Redis was frozen')).toHaveLength(1);
+    } finally {
+      if (!thawed) redis.thaw();
+    }
   }, 30_000);
 });
 
