@@ -114,7 +114,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
   }
 
   private pump(): void {
-    if (!this.handler) return;
+    if (!this.handler || this.stopped()) return;
     while (this.active < this.concurrency && this.ready.length > 0) {
       const group = this.ready.shift() as string;
       const job = this.groups.get(group)?.[0];
@@ -143,6 +143,9 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private retryLater(job: Job<T>, error: unknown, spendAttempt: boolean): void {
     // A deferral waits as long as it was asked, as in the Redis queue; a failure backs off.
     const delay = spendAttempt ? retryDelayMs(job.attempt, this.retry, error) : Math.min((error as RetryAfterError).retryAfterMs, this.retry.maxBackoffMs);
+    // Closing, a try that cannot come before the deadline never comes: the job is unfinished (in
+    // memory, lost), and no timer keeps a script that closed its bot alive.
+    if (this.closed && Date.now() + delay > this.closingUntil) return;
     if (spendAttempt) job.attempt++;
     this.delayed++;
     // The group stays out of `ready` meanwhile: later messages of it must not overtake this one.
@@ -187,6 +190,11 @@ export class MemoryQueue<T> implements JobQueue<T> {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  /** Closed, and its deadline has passed: nothing more runs. */
+  private stopped(): boolean {
+    return this.closed && Date.now() >= this.closingUntil;
   }
 
   private onlyDeferredPastDeadline(): boolean {

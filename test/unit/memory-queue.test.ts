@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryQueue, QueueClosedError, type RetryOptions } from '../../src/queue/index.js';
+import { RetryAfterError } from '../../src/errors.js';
 import { letter, queueTestKit, testRetry, type Data } from '../helpers/queue.js';
 import { sleep, waitFor } from './helpers.js';
 
@@ -83,6 +84,31 @@ describe('MemoryQueue close', () => {
     expect(result).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1);
     expect(result).toEqual({ unfinished: 2 });
+  });
+
+  it('runs nothing more once closed: a job still running at the deadline that then asks to wait is not tried again', async () => {
+    vi.useFakeTimers();
+    const q = queue();
+    const hold = kit.gate();
+    let runs = 0;
+    q.process(
+      async () => {
+        runs++;
+        await hold.opened;
+        throw new RetryAfterError('not started yet', 50);
+      },
+      { concurrency: 1 },
+    );
+    await q.add({ id: 'waits', group: 'g', data: { n: 0 } });
+    await vi.advanceTimersByTimeAsync(0);
+    let result: { unfinished: number } | undefined;
+    void q.close(100).then((r) => (result = r));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(result).toEqual({ unfinished: 1 });
+    hold.open(); // the run still under way ends after close() returned, asking to be tried in 50 ms
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(runs).toBe(1);
+    expect(vi.getTimerCount()).toBe(0); // nothing left to keep a script's process alive
   });
 
   it('resolves without waiting for the deadline when idle', async () => {
