@@ -36,6 +36,8 @@ const API_TIMEOUT_SECONDS = 15;
 export function intercomAdapter(input: IntercomAdapterOptions): Adapter<IntercomDetails> & { client: IntercomClient } {
   // A missing SDK first: installing it is the first thing to fix.
   const intercom = intercomSdk();
+  // On Lambda the function is frozen once it has answered (see receive's answer).
+  const frozenOnceAnswered = Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
   const options = intercomConfigFromOptions(input);
   // Given in code rather than read from the environment: remembered, so an error quoting one is
   // logged with <hidden> in its place.
@@ -81,7 +83,8 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
       logger,
     });
     if (messages.length === 0) logger().debug({ topic: notification.topic, notification: notification.id }, 'nothing to answer in this notification');
-    return { response: { status: 200 }, messages };
+    // Frozen once it has answered (Lambda), MODE=direct answers after the reply, not before it.
+    return { response: { status: 200 }, messages, ...(frozenOnceAnswered ? { afterAckBeforeResponse: true } : {}) };
   }
 
   return {
@@ -89,6 +92,9 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     path: options.path,
     contentTypes: ['application/json'],
     redelivers: true,
+    // Intercom favours webhooks answered within 500 ms and counts one slower than 5 s as failed: in
+    // MODE=direct its webhook is answered once the message is taken, and the reply posted after.
+    ackWithinMs: 5000,
     client,
     async start(ctx) {
       context = ctx;

@@ -400,3 +400,32 @@ describe('Intercom with its options changed', () => {
     expect(await handedOff(withTeam)).toHaveLength(0);
   });
 });
+
+describe('Intercom in MODE=direct', () => {
+  let intercom: FakeIntercom;
+  let ai: FakeOpenAi;
+  let server: IntercomBot;
+  beforeAll(async () => {
+    intercom = await startFakeIntercom();
+    ai = await startFakeOpenAi((call) => ({ text: `echo: ${lastUserText(call)}`, delayMs: 1500 }));
+    server = await startIntercomBot(intercom, ai, { MODE: 'direct' });
+  });
+  afterAll(async () => {
+    await server.close();
+    await intercom.close();
+    await ai.close();
+  });
+
+  it('answers the webhook as soon as the message is taken, before the AI answers, and replies once after', async () => {
+    const conversation = conversationId();
+    const res = await postIntercom(server.url, userCreated({ conversation, body: '<p>a slow question</p>' }));
+    expect(res.status).toBe(200);
+    // Intercom has its answer while the AI is still working on the question (1.5 s).
+    expect(replies(intercom, conversation)).toHaveLength(0);
+    expect(ai.calls.length).toBeLessThanOrEqual(1);
+    const reply = await firstReply(intercom, conversation);
+    expect(reply.body.body).toContain('echo: a slow question');
+    await quiet();
+    expect(replies(intercom, conversation)).toHaveLength(1);
+  });
+});
