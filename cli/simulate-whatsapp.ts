@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../src/index.js';
+import { requestUrl } from '../src/http/url.js';
 import { whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
 import { twilioSdk } from '../adapters/whatsapp/sdk.js';
 
@@ -38,7 +39,8 @@ export async function simulateWhatsApp(config: Config, options: SimulateWhatsApp
     console.error(`parley simulate whatsapp: --url ${JSON.stringify(url)} is not a URL; e.g. --url http://127.0.0.1:3000${whatsapp.path}`);
     return 2;
   }
-  const signedUrl = config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}${target.pathname}${target.search}` : url;
+  // As the server rebuilds it (PUBLIC_URL's path once, whether the proxy kept it or not).
+  const signedUrl = config.publicUrl ? requestUrl(`${target.pathname}${target.search}`, {}, false, { publicUrl: config.publicUrl, trustProxy: false }).href : url;
   const from = normalise(options.from ?? 'whatsapp:+15550000001');
   const to = whatsapp.from ?? 'whatsapp:+14155238886';
   const sid = `SM${randomBytes(16).toString('hex')}`;

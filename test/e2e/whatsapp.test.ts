@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
+import { simulateWhatsApp } from '../../cli/simulate-whatsapp.js';
 import { createBot, loadConfig, type Bot, type BotOptions, type DeadLetter, type JobData, type JobQueue } from '../../src/index.js';
 import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
@@ -272,6 +273,34 @@ describe('WhatsApp: the URL Twilio signed, behind a proxy', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('parley simulate whatsapp, PUBLIC_URL with a path', () => {
+  let twilioApi: FakeTwilio;
+  let ai: FakeOpenAi;
+  let server: WhatsAppBot;
+  const env = { PUBLIC_URL: 'https://bot.example.com/bot' };
+  beforeAll(async () => {
+    twilioApi = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+    ai = await startFakeOpenAi();
+    server = await startWhatsAppBot(twilioApi, ai, env);
+  });
+  afterAll(async () => {
+    await server.close();
+    await twilioApi.close();
+    await ai.close();
+  });
+
+  it.each([
+    ['a proxy that keeps the path', (url: string) => url.replace(PATH, `/bot${PATH}`)],
+    ['a proxy that strips it', (url: string) => url],
+  ])('signs for the URL the server checks, through %s', async (_name, target) => {
+    const config = loadConfig({ ...testEnv, ...env, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER });
+    const before = twilioApi.calls.length;
+    expect(await simulateWhatsApp(config, { text: 'hello from the CLI', url: target(server.url) })).toBe(0);
+    await until(() => twilioApi.calls.length > before || undefined, 'the reply');
+    expect(twilioApi.calls.at(-1)!.form.Body).toBe('echo: hello from the CLI');
   });
 });
 
