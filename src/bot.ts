@@ -31,6 +31,7 @@ import { abandonJob } from './apology.js';
 import type { Store } from './store/index.js';
 import { createBackends } from './backends.js';
 import { unusedAwsSettings } from './aws-wiring.js';
+import { invalidJob } from './job-check.js';
 import { processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
 import { forgetter } from './forget.js';
@@ -187,7 +188,7 @@ export function createBot(options: BotOptions = {}): Bot {
       }),
       logger,
     );
-    if (options.worker !== false) queue.process((job) => (running++, processJob(workerDeps, job).finally(() => running--)), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason) });
+    if (options.worker !== false) queue.process((job) => (running++, processJob(workerDeps, job).finally(() => running--)), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason), invalid: invalidJob });
     queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
     queueDepth.unref();
     ops.start();

@@ -25,8 +25,9 @@ export class BullDeadLetters<T> {
     const failed = (await this.queue.getFailed(0, -1)) as BullJob<Stored<T>>[];
     const fromWorkers = failed.map((job) => ({
       id: job.id as string,
-      group: job.data.group,
-      data: job.data.data,
+      // A job added to BullMQ by hand (not `{ group, data }`) is kept as it came.
+      group: typeof job.data?.group === 'string' ? job.data.group : '',
+      data: job.data && 'data' in job.data ? job.data.data : (job.data as T),
       error: job.failedReason,
       reason: job.data.deadReason ?? 'attempts_exhausted',
       attempts: job.attemptsMade,

@@ -127,7 +127,7 @@ export class BullQueue<T> implements JobQueue<T> {
     this.lookup = new (bullmqPackage().Queue)(this.name, { connection, prefix: this.prefix });
     this.lookup.on('error', () => undefined);
     this.line = new BullLine(this.workerTurnstile, this.lookup);
-    this.worker = new (bullmqPackage().Worker)(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler), {
+    this.worker = new (bullmqPackage().Worker)(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler, options.invalid), {
       connection,
       prefix: this.prefix,
       concurrency: Math.max(1, options.concurrency),
@@ -156,14 +156,16 @@ export class BullQueue<T> implements JobQueue<T> {
     this.pump.start();
   }
 
-  private async run(job: BullJob<Stored<T>>, token: string | undefined, handler: JobHandler<T>): Promise<void> {
+  private async run(job: BullJob<Stored<T>>, token: string | undefined, handler: JobHandler<T>, invalid?: (data: T) => string | undefined): Promise<void> {
     const id = job.id as string;
     // The worker side never fails fast on Redis: a command that fails mid-job would leave BullMQ
     // unable to record the outcome, and the job stuck as active.
     const line = this.line!;
     const { DelayedError, UnrecoverableError } = bullmqPackage();
-    const { group, data } = job.data;
-    const turn = await line.turn(group, id);
+    // Not a job the bot queued (added to BullMQ by hand): it holds no ticket, and the handler's check buries it.
+    const ours = isStored(job.data) && invalid?.(job.data.data) === undefined;
+    const { group, data } = ours ? job.data : { group: typeof job.data?.group === 'string' ? job.data.group : '', data: (isStored(job.data) ? job.data.data : job.data) as T };
+    const turn = ours ? await line.turn(group, id) : 'turn';
     // No ticket: refused at the door (a duplicate, over a limit) or already answered. Nothing to do.
     if (turn === 'no-ticket') return;
     if (turn === 'wait') {
@@ -202,6 +204,7 @@ export class BullQueue<T> implements JobQueue<T> {
    */
   private async failedForGood(job: BullJob<Stored<T>> | undefined, error: Error, options: ProcessOptions<T>): Promise<void> {
     if (!job?.finishedOn) return; // it will be tried again
+    if (!isStored<T>(job.data)) return; // added by hand: in no line, and the handler has reported it
     const { group, data } = job.data;
     await this.line!.leave(group, job.id as string).catch(() => undefined);
     if (job.deferredFailure === undefined) return; // the handler ran: it has reported
@@ -297,4 +300,9 @@ export class BullQueue<T> implements JobQueue<T> {
   private key(name: string): string {
     return `${this.prefix}:${this.name}:${name}`;
   }
+}
+
+/** Shaped as the jobs the bot queues: `{ group, data }`. */
+function isStored<T>(value: unknown): value is Stored<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { group?: unknown }).group === 'string' && 'data' in value;
 }

@@ -58,6 +58,12 @@ export interface ProcessOptions<T = unknown> {
    * under it more often than it allows), so the user still hears that it failed.
    */
   onAbandoned?(job: Job<T>, reason: string): Promise<void>;
+  /**
+   * What is wrong with a job's data that is not a job the bot queued (a hand-sent one), or
+   * undefined. Such a job goes to the handler whatever the queue's own bookkeeping says (a job
+   * BullMQ got by hand holds no turnstile ticket), so the handler's check dead-letters it, saying why.
+   */
+  invalid?(data: T): string | undefined;
 }
 
 /** Dead letters sorted by when they failed, oldest first (ISO times compare as strings). */

@@ -54,6 +54,27 @@ describe('a job whose data is not a parley job is poison on every queue', () => 
     await bot.queue.purge();
   });
 
+  it.each([
+    ['not shaped as a parley job at all', { hello: 'world' }],
+    ["shaped as parley's, with broken data", { group: 'g9', data: BAD }],
+  ])('BullMQ (Redis): a job added to BullMQ by hand, %s, is dead-lettered as invalid_job with a log line (it holds no ticket)', async (_name, data) => {
+    const prefix = `invalid-hand-${process.pid}-${Date.now()}`;
+    const { bot, said } = botWith({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix });
+    await bot.start();
+    const { Queue } = await import('bullmq');
+    const byHand = new Queue('messages', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    try {
+      await byHand.add('message', data, { jobId: 'hand1' });
+      const [letter] = await until(() => bot.queue.deadLetters().then((l) => l.length > 0 && l), 'the dead letter', 10_000);
+      expect(letter).toMatchObject({ id: 'hand1', reason: 'invalid_job', attempts: 1 });
+      expect(said().filter((m) => /not a parley job/.test(m))).toHaveLength(1);
+      expect(said().join('\n')).not.toMatch(/TypeError|Cannot read/);
+      await bot.queue.purge();
+    } finally {
+      await byHand.close();
+    }
+  });
+
   it('the console will not replay it: 409 not_a_job, and the letter stays', async () => {
     const admin = 'a'.repeat(32);
     const { bot } = botWith({ ADMIN_TOKEN: admin });
