@@ -75,7 +75,8 @@ const bulletPattern = /^([ \t]*)[-*+][ \t]+(.*)$/;
 const codeSpanPattern = /(?<!`)(`+)(?!`)(.*?[^`])\1(?!`)/g;
 const escapePattern = /\\([!-/:-@[-`{-~])/g;
 const linkPattern = /(!?)\[([^\]]*)\]\(\s*(<[^<>]*>|(?:[^()\s]|\([^()\s]*\))+)(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)/g;
-const autolinkPattern = /<([a-z][a-z0-9+.-]{1,31}:[^\s<>]*)>/gi;
+/** `<scheme:…>`, or Slack's own `<url|label>` (a model writes it back from a Slack message it read). */
+const autolinkPattern = /<([a-z][a-z0-9+.-]{1,31}:[^\s<>|]*)(?:\|([^<>]*))?>/gi;
 const emailPattern = /<([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>/g;
 const webUrlPattern = /\b(?:https?|ftp):\/\/[^\s<>]+/gi;
 
@@ -137,8 +138,10 @@ function setAside(text: string, renderer: InlineRenderer, tokens: string[]): str
     .replace(linkPattern, (_, _image: string, label: string, target: string) =>
       protect(renderer.link(target.replace(/^<|>$/g, ''), label.trim(), inline)),
     )
-    .replace(autolinkPattern, (written, url: string) => {
-      const converted = renderer.autolink(url);
+    .replace(autolinkPattern, (written, url: string, label: string | undefined) => {
+      // `<url|label>` is a link with a label, as `[label](url)` is.
+      if (label !== undefined && label.trim() !== '') return protect(renderer.link(url, label.trim(), inline));
+      const converted = renderer.autolink(label === undefined ? url : `${url}|`);
       return converted === undefined ? written : protect(converted);
     });
   const { email } = renderer;

@@ -52,6 +52,10 @@ describe('markdownToMrkdwn: links and URLs', () => {
     ['![diagram](https://example.com/d.png)', '<https://example.com/d.png|diagram>'],
     ['![](https://example.com/d.png)', '<https://example.com/d.png>'],
     ['<https://example.com/auto>', '<https://example.com/auto>'],
+    // Slack's own link syntax, as a model writes it back from the Slack message it read.
+    ['capital of <https://fr.wikipedia.org|France>?', 'capital of <https://fr.wikipedia.org|France>?'],
+    ['<https://example.com/ny|New York & *co*>', '<https://example.com/ny|New York &amp; _co_>'],
+    ['<https://example.com/p|>', '<https://example.com/p%7C>'],
     ['mail <someone@example.com>', 'mail <mailto:someone@example.com|someone@example.com>'],
     ['[relative](/docs/setup)', 'relative'],
   ])('%j → %j', (markdown, expected) => {
@@ -248,5 +252,14 @@ describe('markdownToMrkdwn: a whole reply', () => {
 
   it('returns an empty string for empty input', () => {
     expect(markdownToMrkdwn('')).toBe('');
+  });
+});
+
+describe("Slack's <url|label> in other platforms' formats", () => {
+  it('becomes their own link with its label', async () => {
+    const { markdownToWhatsApp } = await import('../../adapters/whatsapp/format.js');
+    const { markdownToIntercomHtml } = await import('../../adapters/intercom/markdown-html.js');
+    expect(markdownToWhatsApp('see <https://fr.wikipedia.org|France>')).toBe(markdownToWhatsApp('see [France](https://fr.wikipedia.org)'));
+    expect(markdownToIntercomHtml('see <https://fr.wikipedia.org|France>')).toBe(markdownToIntercomHtml('see [France](https://fr.wikipedia.org)'));
   });
 });
