@@ -109,7 +109,7 @@ export async function takeDelivery(deps: IngestDeps, message: InboundMessage, op
     if (refusal) return { outcome: 'rate_limited', refusal };
     await options.taken?.(message);
     // The mark goes beside the enqueue, not before it: one more write, no longer an ack.
-    if (message.marks) await Promise.all([deps.store.set(message.marks.key, '1', message.marks.ttlMs), accept()]);
+    if (message.marks) await Promise.all([mark(deps, message), accept()]);
     else await accept();
     return { outcome: 'queued' };
   });
@@ -200,13 +200,22 @@ async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admissi
   deps.metrics.messagesReceived.inc({ platform: message.platform });
   if (admitted.outcome === 'queued') {
     // A mark the queue's step could not write (the store is on another server) costs its own round trip.
-    if (message.marks && !admission.marks) await deps.store.set(message.marks.key, '1', message.marks.ttlMs);
+    if (message.marks && !admission.marks) await mark(deps, message);
     return { outcome: 'queued' };
   }
   // Refused: the notice costs its own round trips, once per window.
   const { limit, retryAfterMs } = admitted;
   await refused(deps, message, limit.name, limit.subject.slice(message.platform.length + 1), retryAfterMs, {});
   return { outcome: 'rate_limited', refusal: { limit: limit.name, retryAfterMs } };
+}
+
+/**
+ * Write a taken message's mark. Not worth refusing the message for: should the store fail, the
+ * adapter marks the same key again later (Slack: once the reply is posted).
+ */
+async function mark(deps: IngestDeps, message: InboundMessage): Promise<void> {
+  const { key, ttlMs } = message.marks!;
+  await deps.store.set(key, '1', ttlMs).catch((error: unknown) => deps.logger.warn({ err: error, platform: message.platform, message: message.id }, 'could not mark what a taken message starts (e.g. its Slack thread)'));
 }
 
 /** Whether a message's `onlyIfStored` key is in the store (only read for a message that has one: the ack path stays as it was). */

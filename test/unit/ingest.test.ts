@@ -174,3 +174,26 @@ describe('a message taken only while the store holds a key (onlyIfStored)', () =
     expect(jobs.map((job) => job.id)).toEqual([messageJobId(message)]);
   });
 });
+
+describe("a taken message's mark (InboundMessage.marks)", () => {
+  it('is written when the message is taken, and not when it is a duplicate', async () => {
+    const message = { ...inbound(), marks: { key: 'mark:thread-1', ttlMs: 60_000 } };
+    expect(await ingest(deps, message)).toBe('queued');
+    expect(await store.get('mark:thread-1')).toBe('1');
+    await store.delete('mark:thread-1');
+    expect(await ingest(deps, { ...message })).toBe('duplicate');
+    expect(await store.get('mark:thread-1')).toBeUndefined();
+  });
+
+  it('that the store cannot write does not refuse the message: it is queued all the same', async () => {
+    const failing = new (class extends MemoryStore {
+      override async set(key: string, value: string, ttlMs?: number): Promise<void> {
+        if (key.startsWith('mark:')) throw new Error('store down (test)');
+        return super.set(key, value, ttlMs);
+      }
+    })();
+    const d = { ...deps, store: failing };
+    expect(await ingest(d, { ...inbound(), marks: { key: 'mark:thread-2', ttlMs: 60_000 } })).toBe('queued');
+    expect(await drain(queue)).toHaveLength(1);
+  });
+});
