@@ -119,10 +119,11 @@ export class Spend {
     return statuses;
   }
 
-  /** One warning per budget and period from 80%, one "exceeded" from 100% (which also ends the warning's chance). */
+  /** One warning per budget (its limit) and period from 80%, one "exceeded" from 100% (which also ends the warning's chance). */
   private async alert(status: BudgetStatus): Promise<void> {
     if (!this.alerts || status.state === 'ok') return;
-    const episode = `${status.scope}:${status.tenant ?? ''}:${status.periodKey}`;
+    // The limit is part of the episode: a budget raised during its period has crossings of its own.
+    const episode = `${status.scope}:${status.tenant ?? ''}:${status.periodKey}:${status.limitUsd}`;
     const ttlMs = status.period === 'day' ? DAY_TTL_MS : MONTH_TTL_MS;
     const details = { scope: status.scope, tenant: status.tenant, period: status.period, spentUsd: status.spentUsd, limitUsd: status.limitUsd };
     if (status.state === 'exceeded') {

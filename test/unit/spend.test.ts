@@ -170,6 +170,22 @@ describe('Spend: budget alerts', () => {
     expect(postedTexts(webhook)).toEqual(['parley: the daily AI budget is spent (100%): $1.25 of $1.00 (UTC day 2026-05-20).']);
   });
 
+  it('a budget raised during its period (a restart with the new limit) warns and says "spent" again when the new one is crossed', async () => {
+    const before = opsParts({ limits: { dayUsd: 1 }, webhookUrl: webhook.url });
+    await before.spend.record('m', undefined, 1.5, now);
+    await before.alerts.settled();
+    // The same store and counters (Redis), the budget doubled.
+    const after = opsParts({ limits: { dayUsd: 2 }, webhookUrl: webhook.url, store: before.store, tally: before.tally });
+    await after.spend.record('m', undefined, 0.2, now);
+    await after.spend.record('m', undefined, 0.4, now);
+    await after.alerts.settled();
+    expect(postedTexts(webhook)).toEqual([
+      'parley: the daily AI budget is spent (100%): $1.50 of $1.00 (UTC day 2026-05-20).',
+      'parley: 85% of the daily AI budget is spent: $1.70 of $2.00 (UTC day 2026-05-20).',
+      'parley: the daily AI budget is spent (100%): $2.10 of $2.00 (UTC day 2026-05-20).',
+    ]);
+  });
+
   it("each budget and period has its own episodes: a tenant's, the month's, the next day's", async () => {
     const { spend, alerts } = opsParts({ limits: { dayUsd: 100, monthUsd: 200, tenantDayUsd: 10 }, webhookUrl: webhook.url });
     await spend.record('m', 'acme', 12, now);
