@@ -279,5 +279,5 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
    * threw), returned with what its callers need to read it (the web chat's CORS headers).
    * Absent: the refusal is sent as it is.
    */
-  decorateRefusal?(request: HttpRequest, response: HttpResponse): HttpResponse;
+  decorateRefusal?(request: HttpRequest, response: HttpResponse): HttpResponse | Promise<HttpResponse>;
 }

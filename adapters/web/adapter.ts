@@ -193,7 +193,8 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   // layer's own (a body over BODY_LIMIT_BYTES, a wrong content type or method) and those it throws.
   const receive = adapter.receive.bind(adapter);
   adapter.receive = (request) => corsReceive(request, receive, origins());
-  adapter.decorateRefusal = (request, response) => withCors(request, response, origins());
+  // Such a refusal counts against its address as the requests the adapter reads do (over: a 429 instead).
+  adapter.decorateRefusal = async (request, response) => withCors(request, (state && (await state.limits.checkRefused(request))) || response, origins());
   return adapter;
 }
 

@@ -64,6 +64,8 @@ export class WebLimits {
   private readonly openByAddress = new Map<string, number>();
   private readonly logger: AdapterContext['logger'] | undefined;
   private warnedUnknown = false;
+  /** Requests counted already (checkRequest), so that their refusal is not counted again. */
+  private readonly counted = new WeakSet<HttpRequest>();
 
   constructor(context: Pick<AdapterContext, 'limiter' | 'config'> & Partial<Pick<AdapterContext, 'logger'>>, options: WebLimitOptions = {}) {
     this.logger = context.logger;
@@ -98,6 +100,7 @@ export class WebLimits {
    * visitor. Returns the 429 to answer when either is over, else undefined.
    */
   async checkRequest(request: HttpRequest, asker?: Asker): Promise<HttpResponse | undefined> {
+    this.counted.add(request);
     if (exempt(asker)) return undefined;
     const visitor = asker?.kind === 'visitor' ? asker.visitor : undefined;
     const address = addressKey(this.address(request));
@@ -106,6 +109,15 @@ export class WebLimits {
     const byVisitor = visitor === undefined ? undefined : await this.perVisitor?.consume(visitor);
     if (byVisitor && !byVisitor.allowed) return rateLimited(byVisitor.retryAfterMs, 'Too many requests from this visitor');
     return undefined;
+  }
+
+  /**
+   * A request the HTTP layer refused before the adapter read it (a wrong content type or method, a
+   * body over BODY_LIMIT_BYTES) counts against its address too, or one address could send such
+   * requests without end: the 429 to answer instead when it is over, else undefined.
+   */
+  async checkRefused(request: HttpRequest): Promise<HttpResponse | undefined> {
+    return this.counted.has(request) ? undefined : this.checkRequest(request);
   }
 
   /** Count one new (or renewed) visitor session against its address (POST /web/sessions). */

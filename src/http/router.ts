@@ -194,7 +194,7 @@ export function createRouter(deps: RouterDeps): Router {
         response = failure(error, platform, deps, request.remoteAddress);
         refusal = true;
       }
-      if (refusal && adapter?.decorateRefusal) response = decorated(adapter, request, response, deps.logger);
+      if (refusal && adapter?.decorateRefusal) response = await decorated(adapter, request, response, deps.logger);
       // A webhook taken (2xx) is counted in parley_webhooks_received_total and its message is logged
       // when answered: its request line is debug. Every other request line (refusals, failures,
       // pages, APIs) is info. At thousands of webhooks a second, that line was a tenth of the CPU.
@@ -216,9 +216,9 @@ function routeMatches(route: Route, path: string): boolean {
 }
 
 /** `response` as the adapter's `decorateRefusal` returns it; as it is when that throws. */
-function decorated(adapter: Adapter, request: HttpRequest, response: HttpResponse, logger: Logger): HttpResponse {
+async function decorated(adapter: Adapter, request: HttpRequest, response: HttpResponse, logger: Logger): Promise<HttpResponse> {
   try {
-    return adapter.decorateRefusal!(request, response);
+    return await adapter.decorateRefusal!(request, response);
   } catch (error) {
     logger.error({ err: error, platform: adapter.platform }, 'decorateRefusal failed; the refusal is sent as it is');
     return response;

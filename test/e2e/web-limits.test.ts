@@ -82,6 +82,19 @@ describe('requests per address, TRUST_PROXY=false', () => {
     await expectRateLimited(await listConversations(web, from('198.51.100.11', 'v1.forged.1.x')));
   });
 
+  it('requests the HTTP layer refuses before the chat reads them (wrong type, wrong method, too large) count too, once each', async () => {
+    await withWebBot({ WEB_REQUESTS_PER_IP_PER_MINUTE: '4', TRUST_PROXY: 'false', BODY_LIMIT_BYTES: '1024' }, async (limited) => {
+      const post = (headers: Record<string, string>, body: string, method = 'POST') => fetch(`${limited.url}/web/messages`, { method, headers: { ...from('198.51.100.20'), ...headers }, body });
+      expect((await post({ 'content-type': 'text/plain' }, 'hi')).status).toBe(415);
+      expect((await post({ 'content-type': 'application/json' }, '{}', 'PUT')).status).toBe(405);
+      expect((await post({ 'content-type': 'application/json' }, 'x'.repeat(4096))).status).toBe(413);
+      // A bad credential read by the chat itself: counted once, not again as a refusal.
+      expect((await post({ 'content-type': 'application/json', authorization: 'Bearer v1.forged.1.x' }, '{"text":"hi"}')).status).toBe(401);
+      await expectRateLimited(await post({ 'content-type': 'text/plain' }, 'hi'));
+      await expectRateLimited(await fetch(`${limited.url}/web/widget.js`, { headers: from('198.51.100.21') }));
+    });
+  });
+
   it("the operator's WEB_TOKEN is not limited", async () => {
     await withWebBot({ WEB_REQUESTS_PER_IP_PER_MINUTE: '2', WEB_TOKEN: OPERATOR }, async (operator) => {
       for (let i = 0; i < 6; i++) expect((await fetch(`${operator.url}/web/conversations/c${i}`, { headers: from('198.51.100.1', OPERATOR) })).status).toBe(200);
