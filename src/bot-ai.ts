@@ -86,7 +86,7 @@ function withKeyAlerts(events: AiEvents, alerts: Alerts, variable: string): AiEv
     ...events,
     onKeyRejected(rejection) {
       events.onKeyRejected?.(rejection);
-      const next = rejection.nextIndex === undefined ? 'no key is left to try' : `key #${rejection.nextIndex + 1} answers now`;
+      const next = rejection.nextIndex === undefined ? 'no key is left to try' : `key #${rejection.nextIndex + 1} is tried instead`;
       void alerts
         .raise({
           kind: 'ai_key_rejected',

@@ -39,7 +39,7 @@ describe('a refused API key', () => {
     const metrics = await (await fetch(`${web.url}/metrics`)).text();
     expect(metrics).toMatch(/^parley_alerts_total\{kind="ai_key_rejected"\} 1$/m);
     await web.close();
-    expect(postedTexts(webhook)).toEqual(['parley: the AI provider refused API key #1 of 2 (401); key #2 answers now. Replace it in OPENAI_API_KEY.']);
+    expect(postedTexts(webhook)).toEqual(['parley: the AI provider refused API key #1 of 2 (401); key #2 is tried instead. Replace it in OPENAI_API_KEY.']);
     expect(webhook.calls[0]!.raw).not.toMatch(KEY_PARTS);
   });
 
@@ -51,7 +51,7 @@ describe('a refused API key', () => {
     await web.waitFor('k2', (e) => assistantReplies(e).length === 2);
     await web.close();
     expect(postedTexts(webhook).sort()).toEqual([
-      'parley: the AI provider refused API key #1 of 2 (401); key #2 answers now. Replace it in OPENAI_API_KEY.',
+      'parley: the AI provider refused API key #1 of 2 (401); key #2 is tried instead. Replace it in OPENAI_API_KEY.',
       'parley: the AI provider refused API key #2 of 2 (401); no key is left to try. Replace it in OPENAI_API_KEY.',
     ]);
     for (const call of webhook.calls) expect(call.raw).not.toMatch(KEY_PARTS);
@@ -76,8 +76,8 @@ describe('a refused API key', () => {
     ]);
     await web.close();
     expect(keyAlerts(webhook).sort()).toEqual([
-      'parley: the AI provider refused API key #1 of 2 (401); key #2 answers now. Replace it in OPENAI_API_KEY.',
-      'parley: the AI provider refused API key #1 of 2 (401); key #2 answers now. Replace it in OPENAI_FALLBACK_API_KEY.',
+      'parley: the AI provider refused API key #1 of 2 (401); key #2 is tried instead. Replace it in OPENAI_API_KEY.',
+      'parley: the AI provider refused API key #1 of 2 (401); key #2 is tried instead. Replace it in OPENAI_FALLBACK_API_KEY.',
     ]);
   });
 
@@ -89,6 +89,6 @@ describe('a refused API key', () => {
     await web.waitFor('k4', (e) => assistantReplies(e).length === 2);
     expect(ai.calls.filter((c) => c.refused).map((c) => c.body.model)).toEqual(['gpt-4o-mini', 'cheap-model']);
     await web.close();
-    expect(keyAlerts(webhook)).toEqual(['parley: the AI provider refused API key #1 of 2 (401); key #2 answers now. Replace it in OPENAI_API_KEY.']);
+    expect(keyAlerts(webhook)).toEqual(['parley: the AI provider refused API key #1 of 2 (401); key #2 is tried instead. Replace it in OPENAI_API_KEY.']);
   });
 });
