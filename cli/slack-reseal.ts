@@ -30,21 +30,22 @@ export async function slackReseal(config: Config, env: Record<string, string | u
   try {
     const installations = new ParleyInstallationStore({ store: source.store, keys });
     const counts = { resealed: 0, current: 0, busy: 0 };
-    const unreadable: string[] = [];
+    const unreadable: { line: string; listed: boolean }[] = [];
     for (const key of await source.keys()) {
       let outcome: Awaited<ReturnType<ParleyInstallationStore['resealStored']>> = 'busy';
       try {
         for (let attempt = 0; attempt < ATTEMPTS && outcome === 'busy'; attempt++) outcome = await installations.resealStored(key);
       } catch (error) {
         if ((error as { code?: unknown }).code !== 'slack_installation_unreadable') throw error;
-        const sealedWith = (error as { sealedWith?: string }).sealedWith;
-        unreadable.push(`${describeKey(key)}${sealedWith ? ` (sealed with key ${sealedWith})` : ''}`);
+        const { sealedWith, keyListed } = error as { sealedWith?: string; keyListed?: boolean };
+        const how = keyListed ? ` (sealed with key ${sealedWith}, which is listed: the record is damaged, or was copied from another entry)` : sealedWith ? ` (sealed with key ${sealedWith})` : '';
+        unreadable.push({ line: `${describeKey(key)}${how}`, listed: keyListed === true });
         continue;
       }
       if (outcome !== 'missing') counts[outcome]++;
     }
     console.log(`re-sealed ${counts.resealed}, already current ${counts.current}, unreadable ${unreadable.length}${counts.busy ? `, busy (being written; run again) ${counts.busy}` : ''}`);
-    for (const line of unreadable) console.log(`unreadable: ${line}: no key in SLACK_INSTALLATION_KEY opens it; the workspace has to install the app again (or the old key be listed again)`);
+    for (const { line, listed } of unreadable) console.log(`unreadable: ${line}: no key in SLACK_INSTALLATION_KEY opens it; the workspace has to install the app again${listed ? '' : ' (or the old key be listed again)'}`);
     return unreadable.length === 0 && counts.busy === 0 ? 0 : 1;
   } finally {
     await source.close();

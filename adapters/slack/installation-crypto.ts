@@ -38,6 +38,8 @@ export class InstallationDecryptError extends Error {
     message: string,
     /** The fingerprint (keyId) of the key that sealed the record, when the record says. */
     readonly sealedWith?: string,
+    /** That key is listed, yet does not open it: the record is damaged, or was copied from another entry. */
+    readonly keyListed = false,
   ) {
     super(message);
   }
@@ -83,7 +85,9 @@ export function open(sealed: string, keys: readonly Buffer[], aad = ''): Opened 
     const plaintext = tryOpen(record, keys[i]!, aad);
     if (plaintext !== undefined) return { plaintext, keyIndex: i, needsReencrypt: i !== 0 };
   }
-  throw new InstallationDecryptError(`no key in SLACK_INSTALLATION_KEY opens this installation (it was sealed with key ${record.key}; the keys given are ${ids.join(', ')})`, record.key);
+  const listed = ids.includes(record.key);
+  const why = listed ? `key ${record.key}, which it lists, does not open it: the record is damaged, or was copied from another entry` : `it was sealed with key ${record.key}; the keys given are ${ids.join(', ')}`;
+  throw new InstallationDecryptError(`no key in SLACK_INSTALLATION_KEY opens this installation (${why})`, record.key, listed);
 }
 
 /** Whether a sealed record names a key other than the first (cheap: by fingerprint, nothing is decrypted). */

@@ -10,8 +10,8 @@ import { cacheKey, describe, ids, type InstallationLookup } from './workspace-lo
 
 export class NotInstalledLog {
   private readonly warned = new LRUCache<string, true>({ max: 10_000 });
-  /** Workspaces whose installation no key opens: the fingerprint of the key that sealed it. */
-  private readonly unreadable = new LRUCache<string, string>({ max: 10_000 });
+  /** Workspaces whose installation no key opens: the fingerprint of the key that sealed it, and whether that key is listed. */
+  private readonly unreadable = new LRUCache<string, { sealedWith: string; listed: boolean }>({ max: 10_000 });
 
   constructor(
     private readonly logger: () => Logger,
@@ -19,10 +19,10 @@ export class NotInstalledLog {
     private readonly lostAtRestart?: () => boolean,
   ) {}
 
-  /** The installation could be read (`sealedWith` undefined), or could not: no key opens it. */
-  read(query: InstallationLookup, unreadableSealedWith?: string): void {
+  /** The installation could be read (`sealedWith` undefined), or could not: no key opens it (`listed`: not even the one that sealed it). */
+  read(query: InstallationLookup, unreadableSealedWith?: string, listed = false): void {
     if (unreadableSealedWith === undefined) this.unreadable.delete(cacheKey(query));
-    else this.unreadable.set(cacheKey(query), unreadableSealedWith);
+    else this.unreadable.set(cacheKey(query), { sealedWith: unreadableSealedWith, listed });
   }
 
   forget(query: InstallationLookup): void {
@@ -32,9 +32,9 @@ export class NotInstalledLog {
 
   /** Why nothing can be posted there, and the dead letter's reason. */
   reason(query: InstallationLookup): { message: string; code: string } {
-    const sealedWith = this.unreadable.get(cacheKey(query));
-    if (sealedWith === undefined) return { message: `The Slack app is not installed in ${describe(query)} (any more): nothing can be posted there.`, code: 'slack_not_installed' };
-    return { message: `The Slack installation of ${describe(query)} was sealed with key ${sealedWith}, which SLACK_INSTALLATION_KEY no longer lists: the workspace has to install the app again (or the old key be listed again).`, code: 'slack_installation_unreadable' };
+    const unreadable = this.unreadable.get(cacheKey(query));
+    if (unreadable === undefined) return { message: `The Slack app is not installed in ${describe(query)} (any more): nothing can be posted there.`, code: 'slack_not_installed' };
+    return { message: `The Slack installation of ${describe(query)} ${whyUnreadable(unreadable)}.`, code: 'slack_installation_unreadable' };
   }
 
   /** An event or interaction from there: acknowledged, not answered. */
@@ -42,13 +42,20 @@ export class NotInstalledLog {
     const key = cacheKey(query);
     const first = !this.warned.has(key);
     this.warned.set(key, true);
-    const sealedWith = this.unreadable.get(key);
+    const unreadable = this.unreadable.get(key);
     const line =
-      sealedWith !== undefined
-        ? `a Slack event or interaction from a workspace whose installation was sealed with key ${sealedWith}, which SLACK_INSTALLATION_KEY no longer lists: acknowledged, not answered; the workspace has to install the app again (or the old key be listed again in SLACK_INSTALLATION_KEY)`
+      unreadable !== undefined
+        ? `a Slack event or interaction from a workspace whose installation ${whyUnreadable(unreadable)}: acknowledged, not answered`
         : `a Slack event or interaction from a workspace where the app is not installed (${this.lostAtRestart?.() ? 'uninstalled, or installed before a restart: installations are kept in memory, set REDIS_URL to keep them' : 'uninstalled?'}): acknowledged, not answered`;
-    const fields = { ...ids(query), ...(sealedWith !== undefined ? { sealedWithKey: sealedWith } : {}) };
+    const fields = { ...ids(query), ...(unreadable !== undefined ? { sealedWithKey: unreadable.sealedWith } : {}) };
     if (first) this.logger().warn(fields, line);
     else this.logger().debug(fields, line);
   }
+}
+
+/** Why no key opens an installation, and what to do, from "…installation <this>". */
+function whyUnreadable({ sealedWith, listed }: { sealedWith: string; listed: boolean }): string {
+  return listed
+    ? `was sealed with key ${sealedWith}, which SLACK_INSTALLATION_KEY lists, yet it does not open it: the record is damaged, or was copied from another workspace's entry; the workspace has to install the app again`
+    : `was sealed with key ${sealedWith}, which SLACK_INSTALLATION_KEY no longer lists: the workspace has to install the app again (or the old key be listed again in SLACK_INSTALLATION_KEY)`;
 }

@@ -205,10 +205,10 @@ export class WorkspaceTokens {
       this.notInstalled.read(query);
       return found;
     } catch (error) {
-      const { code, sealedWith } = error as { code?: unknown; sealedWith?: unknown };
+      const { code, sealedWith, keyListed } = error as { code?: unknown; sealedWith?: unknown; keyListed?: unknown };
       if (code === 'slack_installation_not_found') return undefined;
       if (code !== 'slack_installation_unreadable') throw error;
-      this.notInstalled.read(query, typeof sealedWith === 'string' ? sealedWith : 'unknown');
+      this.notInstalled.read(query, typeof sealedWith === 'string' ? sealedWith : 'unknown', keyListed === true);
       return undefined;
     }
   }

@@ -21,7 +21,7 @@ import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.
 
 const OLD_KEY = randomBytes(32);
 const NEW_KEY = randomBytes(32);
-const PORTS = { slack: 5430, ai: [5431, 5432], queued: 5433, worker: 5434, events: 5435 };
+const PORTS = { slack: 5430, ai: [5431, 5432], queued: 5433, worker: 5434, events: 5435, copied: 5436 };
 
 describe('an installation sealed with a key no longer listed', () => {
   const prefix = uniquePrefix();
@@ -94,4 +94,20 @@ describe('an installation sealed with a key no longer listed', () => {
     expect(about.map((line) => line.level)).toEqual([40, 20, 20]);
     expect(about[0]).toMatchObject({ sealedWithKey: keyId(OLD_KEY), msg: expect.stringMatching(/install the app again/) });
   });
+
+  it("a record a listed key does not open (copied under another workspace's entry) is said to be damaged or copied, not sealed with a dropped key", async () => {
+    const events = await start(PORTS.copied, [NEW_KEY], true);
+    const store = bots.at(-1)!.store;
+    await new ParleyInstallationStore({ store, keys: [NEW_KEY] }).storeInstallation(installation('T0SOURCE'));
+    await store.set('parley:slack:installation:-:T0COPIED', (await store.get('parley:slack:installation:-:T0SOURCE'))!);
+    slack.reset();
+    const res = await postSlack(`${events}/slack/events`, appMention({ team: 'T0COPIED', channel: 'C0COPIED', text: 'hello?', botUserId: 'U0BOT' }));
+    expect(res.status).toBe(200);
+    const about = await until(() => lines.find((line) => line.teamId === 'T0COPIED' && /SLACK_INSTALLATION_KEY/.test(String(line.msg))), 'the warning');
+    expect(about).toMatchObject({ level: 40, sealedWithKey: keyId(NEW_KEY) });
+    expect(String(about.msg)).toMatch(/which SLACK_INSTALLATION_KEY lists, yet it does not open it: the record is damaged, or was copied/);
+    expect(String(about.msg)).not.toMatch(/no longer lists/);
+    expect(ai.calls).toHaveLength(0);
+  });
 });
+
