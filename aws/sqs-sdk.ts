@@ -3,7 +3,7 @@
  * (see src/optional-dependency.ts): importing parley/aws costs nothing without it.
  */
 import type * as Sqs from '@aws-sdk/client-sqs';
-import { hideSecrets } from '../src/adapter-kit.js';
+import { hideSecrets, hideUrlCredentials } from '../src/adapter-kit.js';
 import { requireOptional } from '../src/index.js';
 import { ATTEMPT_TIMEOUT_MS, requestHandler } from './deadlines.js';
 
@@ -24,7 +24,7 @@ export function createSqsClient(config: Sqs.SQSClientConfig = {}, neededBy?: str
   return new SQSClient({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), logger: sdkLogger, ...config });
 }
 
-const hidden = (value: unknown) => (typeof value === 'string' ? hideSecrets(value).replace(/\/\/[^/@\s]*@/g, '//<hidden>@') : value);
+const hidden = (value: unknown) => (typeof value === 'string' ? hideUrlCredentials(hideSecrets(value)) : value);
 const quiet = () => undefined;
 
 /**

@@ -53,7 +53,7 @@ export { leanFetch } from './http/lean-fetch.js';
 // A third party's error text may quote a configured secret: hide them before it is logged or stored.
 export { hideSecrets, hideSecretsIn, rememberSecrets } from './secret-values.js';
 // A URL's user and password: as an Authorization header, and never in a log line.
-export { hideUrl, shownOrigin, splitCredentials, type SplitUrl } from './http/credentials.js';
+export { hideUrl, hideUrlCredentials, shownOrigin, splitCredentials, type SplitUrl } from './http/credentials.js';
 
 // Optional SDKs: an adapter loads its platform SDK when it is created, not when it is imported.
 export { requireInstalled, requireOptional } from './optional-dependency.js';

@@ -46,5 +46,10 @@ export function hideUrl(text: string, raw: string): string {
     // Not a URL: only its given form can appear.
   }
   for (const form of forms.sort((a, b) => b.length - a.length)) if (form) shown = shown.split(form).join(origin);
-  return shown.replace(/\/\/[^/@\s]*@/g, '//<hidden>@');
+  return hideUrlCredentials(shown);
+}
+
+/** `text` with anything credentials-shaped in a URL (`//user:password@`) replaced by `//<hidden>@`. */
+export function hideUrlCredentials(text: string): string {
+  return text.replace(/\/\/[^/@\s]*@/g, '//<hidden>@');
 }
