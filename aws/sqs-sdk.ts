@@ -2,6 +2,7 @@
  * @aws-sdk/client-sqs is an optional peer dependency, loaded when an SQS queue is first built
  * (see src/optional-dependency.ts): importing parley/aws costs nothing without it.
  */
+import { inspect } from 'node:util';
 import type * as Sqs from '@aws-sdk/client-sqs';
 import { hideSecrets, hideUrlCredentials } from '../src/adapter-kit.js';
 import { requireOptional } from '../src/index.js';
@@ -24,17 +25,18 @@ export function createSqsClient(config: Sqs.SQSClientConfig = {}, neededBy?: str
   return new SQSClient({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), logger: sdkLogger, ...config });
 }
 
-const hidden = (value: unknown) => (typeof value === 'string' ? hideUrlCredentials(hideSecrets(value)) : value);
 const quiet = () => undefined;
 
 /**
  * The SDK's own warnings (e.g. "QueueUrl=<the whole URL> differs from SQSClient resolved endpoint")
  * go to the console as before, but with a URL's credentials and the configured secrets hidden.
+ * Its other levels stay off, as with the SDK's default logger: a failed call's error line would
+ * print the call's input, the queue URL whole; parley reports failures itself.
  */
 const sdkLogger = {
   trace: quiet,
   debug: quiet,
   info: quiet,
-  warn: (...args: unknown[]) => console.warn(...args.map(hidden)),
-  error: (...args: unknown[]) => console.error(...args.map(hidden)),
+  warn: (...args: unknown[]) => console.warn(hideUrlCredentials(hideSecrets(args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg))).join(' ')))),
+  error: quiet,
 };

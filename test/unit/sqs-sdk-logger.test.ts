@@ -8,6 +8,9 @@ describe('the SQS client parley builds', () => {
   it("prints the SDK's queue-URL warning without the URL's credentials", async () => {
     const warned: string[] = [];
     vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warned.push(args.map(String).join(' ')));
+    // A failed call's error line (the call's input, the queue URL whole) is not printed at all.
+    const errors: unknown[][] = [];
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args));
     const endpoint = process.env.AWS_ENDPOINT_URL_SQS;
     delete process.env.AWS_ENDPOINT_URL_SQS;
     const client = createSqsClient({ region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-real-secret' } });
@@ -24,5 +27,6 @@ describe('the SQS client parley builds', () => {
     expect(warning).toContain('127.0.0.1:1/123456789012/jobs.fifo');
     expect(warned.join('\n')).not.toContain('Qu3ue-pa55word');
     expect(warned.join('\n')).not.toContain('queue-user');
+    expect(errors).toEqual([]);
   });
 });
