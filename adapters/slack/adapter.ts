@@ -254,7 +254,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
     ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key) } : {}),
     // Many workspaces: an uninstalled one fails before the AI is asked (the cached lookup the reply makes anyway).
-    ...(workspaces ? { canReply: async ({ details }) => void (await workspaces.tokenFor(details!)) } : {}),
+    ...(workspaces ? { canReply: async ({ details }) => (await workspaces.stillInstalled(details!), void (await workspaces.tokenFor(details!))) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),
     // Slack removes an assistant thread's status when the app replies in it.
     replyClearsIndicator: true,

@@ -99,6 +99,21 @@ export class WorkspaceTokens {
   }
 
   /**
+   * Before a job asks the AI: the installation read from the store, not from this process's cache.
+   * Another process may have deleted it on an uninstall since it was cached (each process caches
+   * for CACHE_TTL_MS); a workspace that uninstalled costs no AI call and gets no reply.
+   */
+  async stillInstalled(details: SlackDetails): Promise<void> {
+    const query = lookupFor(details);
+    if ((await this.load(query))?.bot?.token) return;
+    const key = cacheKey(query);
+    this.cache.delete(key);
+    this.unsaved.delete(key);
+    const { message, code } = this.notInstalled.reason(query);
+    throw new PermanentError(message, code);
+  }
+
+  /**
    * Before an Events API delivery goes to Bolt: an uninstall is carried out (then still handed
    * to Bolt for the developer's listeners); any other event is taken only from a workspace with an
    * installation. A store failure throws, so the delivery is refused and Slack tries again.

@@ -238,6 +238,19 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     expect(lines.filter((l) => l.level === 20 && l.teamId === team && /not installed/.test(String(l.msg)))).toHaveLength(1);
   });
 
+  it('an installation another process deleted (its uninstall) is not answered here, though this process still has it cached', async () => {
+    const team = 'T0ELSEWHERE';
+    await installations.storeInstallation(workspaceInstall(team, `xoxb-${team}-token`));
+    await postSlack(server.url, appMention({ team, channel: `C${team}`, text: 'before' }));
+    await until(() => postsIn(`C${team}`)[0], 'the reply before');
+    // As the process that received app_uninstalled does: deleted from the shared store, not from this process's cache.
+    await installations.deleteInstallation({ teamId: team, enterpriseId: undefined, isEnterpriseInstall: false });
+    expect((await postSlack(server.url, appMention({ team, channel: `C${team}`, text: 'after elsewhere' }))).status).toBe(200);
+    await until(() => lines.find((l) => String(l.conversation).startsWith(`${team}:`) && l.msg === 'message given up'), 'the message given up');
+    expect(postsIn(`C${team}`)).toHaveLength(1);
+    expect(ai.calls.filter((c) => JSON.stringify(c).includes('after elsewhere'))).toHaveLength(0);
+  });
+
   it('keeps the installation when tokens_revoked names user tokens only', async () => {
     await installations.storeInstallation(workspaceInstall('T0USERS', 'xoxb-users-token'));
     const res = await postSlack(server.url, workspaceEvent('T0USERS', { type: 'tokens_revoked', tokens: { oauth: ['U0ALICE'], bot: [] } }));
