@@ -124,8 +124,11 @@ export function cors(request: HttpRequest, allowedOrigins: readonly string[]): C
 export function withCors(request: HttpRequest, response: HttpResponse, allowedOrigins: readonly string[]): HttpResponse {
   const { headers } = cors(request, allowedOrigins);
   const vary = response.headers?.vary ? `${response.headers.vary}, origin` : 'origin';
-  return { ...response, headers: { ...response.headers, ...headers, vary } };
+  // A visitor's transcripts and sessions: never kept by a cache, never read as another type (unless the answer says otherwise).
+  return { ...response, headers: { ...PRIVATE_ANSWER, ...response.headers, ...headers, vary } };
 }
+
+const PRIVATE_ANSWER = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
 /**
  * A route whose answers, refusals included, carry CORS headers: a browser on an allowed origin

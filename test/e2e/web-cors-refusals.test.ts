@@ -67,3 +67,27 @@ describe('web chat refusals by the HTTP layer, for the sites in WEB_ALLOWED_ORIG
     expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED);
   });
 });
+
+describe("the web chat API's answers are private", () => {
+  let web: WebBot;
+  beforeAll(async () => {
+    web = await startWebBot({});
+  });
+  afterAll(async () => {
+    await web.close();
+  });
+
+  it('no-store and nosniff on the JSON answers (a transcript, a message taken, a refusal); the event stream keeps its own no-cache', async () => {
+    const posted = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'private-1', text: 'hi' }) });
+    const transcript = await fetch(`${web.url}/web/conversations/private-1`);
+    const missing = await fetch(`${web.url}/web/conversations/a/b/c`);
+    for (const [name, response] of [['message', posted], ['transcript', transcript], ['404', missing]] as const) {
+      expect([name, response.headers.get('cache-control'), response.headers.get('x-content-type-options')]).toEqual([name, 'no-store', 'nosniff']);
+    }
+    expect([posted.status, transcript.status, missing.status]).toEqual([202, 200, 404]);
+    const controller = new AbortController();
+    const events = await fetch(`${web.url}/web/conversations/private-1/events`, { signal: controller.signal });
+    expect(events.headers.get('cache-control')).toBe('no-cache');
+    controller.abort();
+  });
+});
