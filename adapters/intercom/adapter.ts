@@ -6,7 +6,7 @@
 import type { IntercomClient, IntercomEnvironment } from 'intercom-client';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterContext, HttpRequest, Received, Store } from 'parley/adapter-kit';
-import { rememberSecrets, splitCredentials } from 'parley/adapter-kit';
+import { frozenOnceAnswered, rememberSecrets, splitCredentials } from 'parley/adapter-kit';
 import { intercomConfigFromOptions, type IntercomOptions, type IntercomRegion } from './config.js';
 import { handoffMatcher } from './handoff-patterns.js';
 import { messagesFromNotification, type IntercomDetails } from './inbound.js';
@@ -36,9 +36,8 @@ const API_TIMEOUT_SECONDS = 15;
 export function intercomAdapter(input: IntercomAdapterOptions): Adapter<IntercomDetails> & { client: IntercomClient } {
   // A missing SDK first: installing it is the first thing to fix.
   const intercom = intercomSdk();
-  // On Lambda the function is frozen once it has answered (see receive's answer).
-  const frozenOnceAnswered = Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
   const options = intercomConfigFromOptions(input);
+  const frozen = frozenOnceAnswered();
   // Given in code rather than read from the environment: remembered, so an error quoting one is
   // logged with <hidden> in its place.
   rememberSecrets(options.accessToken, ...options.clientSecrets);
@@ -84,7 +83,7 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     });
     if (messages.length === 0) logger().debug({ topic: notification.topic, notification: notification.id }, 'nothing to answer in this notification');
     // Frozen once it has answered (Lambda), MODE=direct answers after the reply, not before it.
-    return { response: { status: 200 }, messages, ...(frozenOnceAnswered ? { afterAckBeforeResponse: true } : {}) };
+    return { response: { status: 200 }, messages, ...(frozen ? { afterAckBeforeResponse: true } : {}) };
   }
 
   return {

@@ -8,7 +8,7 @@
 import type { App, Logger as SdkLogger, Receiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { HttpError, json, leanFetch, rememberSecrets, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
+import { HttpError, frozenOnceAnswered, json, leanFetch, rememberSecrets, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
 import { slackConfigFromOptions, type SlackOptions } from './config.js';
 import { dispatchToBolt } from './dispatch.js';
 import type { SlackDetails } from './events.js';
@@ -69,8 +69,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
   // A missing SDK first: installing it is the first thing to fix.
   requireSlackPackages();
   const options = slackConfigFromOptions(input);
-  // Given in code rather than read from the environment: remembered, so a Slack error or an SDK
-  // line that quotes one is logged with <hidden> in its place.
+  // Given in code, not read from the environment: a Slack error quoting one is logged with <hidden>.
   rememberSecrets(options.botToken, options.appToken, ...options.signingSecrets, options.oauth?.clientSecret, options.oauth?.stateSecret);
   let context: AdapterContext | undefined;
   // The SDKs' own lines go to parley's log once the adapter has started (`context` is set then).
@@ -171,7 +170,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
   let ready = options.app !== undefined && !awaitsInit(options.app);
   let isReady!: () => void;
   const whenReady = new Promise<void>((resolve) => (isReady = resolve));
-  const processBeforeResponse = options.processBeforeResponse ?? Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
+  const processBeforeResponse = options.processBeforeResponse ?? frozenOnceAnswered();
 
   async function receive(request: HttpRequest): Promise<Received> {
     verifySlackSignature(request, options.signingSecrets);

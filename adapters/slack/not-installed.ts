@@ -6,6 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { PermanentError } from 'parley/adapter-kit';
 import { cacheKey, describe, ids, type InstallationLookup } from './workspace-lookup.js';
 
 export class NotInstalledLog {
@@ -25,16 +26,28 @@ export class NotInstalledLog {
     else this.unreadable.set(cacheKey(query), { sealedWith: unreadableSealedWith, listed });
   }
 
+  /**
+   * A read of the installation failed: not found, or no key opens it (remembered, for the reason
+   * replies give), is "not installed"; anything else is thrown on.
+   */
+  readFailed(query: InstallationLookup, error: unknown): undefined {
+    const { code, sealedWith, keyListed } = error as { code?: unknown; sealedWith?: unknown; keyListed?: unknown };
+    if (code === 'slack_installation_not_found') return undefined;
+    if (code !== 'slack_installation_unreadable') throw error;
+    this.read(query, typeof sealedWith === 'string' ? sealedWith : 'unknown', keyListed === true);
+    return undefined;
+  }
+
   forget(query: InstallationLookup): void {
     this.warned.delete(cacheKey(query));
     this.unreadable.delete(cacheKey(query));
   }
 
-  /** Why nothing can be posted there, and the dead letter's reason. */
-  reason(query: InstallationLookup): { message: string; code: string } {
+  /** What a reply there fails with: why nothing can be posted there, and the dead letter's reason. */
+  error(query: InstallationLookup): PermanentError {
     const unreadable = this.unreadable.get(cacheKey(query));
-    if (unreadable === undefined) return { message: `The Slack app is not installed in ${describe(query)} (any more): nothing can be posted there.`, code: 'slack_not_installed' };
-    return { message: `The Slack installation of ${describe(query)} ${whyUnreadable(unreadable)}.`, code: 'slack_installation_unreadable' };
+    if (unreadable === undefined) return new PermanentError(`The Slack app is not installed in ${describe(query)} (any more): nothing can be posted there.`, 'slack_not_installed');
+    return new PermanentError(`The Slack installation of ${describe(query)} ${whyUnreadable(unreadable)}.`, 'slack_installation_unreadable');
   }
 
   /** An event or interaction from there: acknowledged, not answered. */

@@ -2,10 +2,13 @@
  * Which Slack installation an event or a conversation belongs to, read as Bolt reads it, and how
  * WorkspaceTokens names it in its cache and its log lines (team and enterprise ids only).
  */
-import type { Installation, InstallationQuery } from '@slack/oauth';
+import type { Installation, InstallationQuery, InstallationStore } from '@slack/oauth';
 import type { SlackDetails } from './events.js';
 
 export type InstallationLookup = InstallationQuery<boolean>;
+
+/** An InstallationStore; `findInstallation` (undefined when missing), when it has one, tells "not installed" from a failure. */
+export type WorkspaceInstallations = InstallationStore & { findInstallation?(query: InstallationLookup): Promise<Installation<'v1' | 'v2', boolean> | undefined> };
 
 /** What of an Events API delivery says which installation it is for. */
 export interface EventBody {

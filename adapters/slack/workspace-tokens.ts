@@ -17,20 +17,17 @@
  * enterprise ids only.
  */
 import type { AuthorizeResult, AuthorizeSourceData } from '@slack/bolt';
-import type { Installation, InstallationStore } from '@slack/oauth';
+import type { Installation } from '@slack/oauth';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { PermanentError, type Store } from 'parley/adapter-kit';
+import type { Store } from 'parley/adapter-kit';
 import type { SlackDetails } from './events.js';
 import { NotInstalledLog } from './not-installed.js';
 import { expiresWithin, rotated, type RotationCredentials } from './token-rotation.js';
-import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup } from './workspace-lookup.js';
+import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup, type WorkspaceInstallations } from './workspace-lookup.js';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
-export type { InstallationLookup } from './workspace-lookup.js';
-
-/** An InstallationStore; `findInstallation` (undefined when missing), when it has one, tells "not installed" from a failure. */
-export type WorkspaceInstallations = InstallationStore & { findInstallation?(query: InstallationLookup): Promise<AnyInstallation | undefined> };
+export type { InstallationLookup, WorkspaceInstallations } from './workspace-lookup.js';
 
 /** Set on Bolt's context when the event's workspace has no installation: parley's middleware stops there. */
 export const NOT_INSTALLED = 'parleyNotInstalled';
@@ -94,23 +91,15 @@ export class WorkspaceTokens {
     const query = lookupFor(details);
     const token = (await this.find(query))?.bot?.token;
     if (token) return token;
-    const { message, code } = this.notInstalled.reason(query);
-    throw new PermanentError(message, code);
+    throw this.notInstalled.error(query);
   }
 
-  /**
-   * Before a job asks the AI: the installation read from the store, not from this process's cache.
-   * Another process may have deleted it on an uninstall since it was cached (each process caches
-   * for CACHE_TTL_MS); a workspace that uninstalled costs no AI call and gets no reply.
-   */
+  /** Before a job asks the AI: the installation in the store, which another process's uninstall may have deleted since this one cached it. */
   async stillInstalled(details: SlackDetails): Promise<void> {
     const query = lookupFor(details);
     if ((await this.load(query))?.bot?.token) return;
-    const key = cacheKey(query);
-    this.cache.delete(key);
-    this.unsaved.delete(key);
-    const { message, code } = this.notInstalled.reason(query);
-    throw new PermanentError(message, code);
+    this.cache.delete(cacheKey(query));
+    throw this.notInstalled.error(query);
   }
 
   /**
@@ -220,11 +209,7 @@ export class WorkspaceTokens {
       this.notInstalled.read(query);
       return found;
     } catch (error) {
-      const { code, sealedWith, keyListed } = error as { code?: unknown; sealedWith?: unknown; keyListed?: unknown };
-      if (code === 'slack_installation_not_found') return undefined;
-      if (code !== 'slack_installation_unreadable') throw error;
-      this.notInstalled.read(query, typeof sealedWith === 'string' ? sealedWith : 'unknown', keyListed === true);
-      return undefined;
+      return this.notInstalled.readFailed(query, error);
     }
   }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
+import { frozenOnceAnswered } from '../frozen.js';
 
 /**
  * Paths pino censors wherever they appear in a log object. Secrets never reach a log line;
@@ -46,7 +47,7 @@ const FLUSH_MS = 100;
 export function createLogger(level = 'info', format: LogFormat = 'json'): Logger {
   const options = { name: 'parley', level, redact: { paths: redactPaths, censor: '[redacted]' } };
   const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
-  if (!pretty) return pino(options, process.env.AWS_LAMBDA_FUNCTION_NAME ? pino.destination({ dest: 1, sync: true }) : batchedStdout());
+  if (!pretty) return pino(options, frozenOnceAnswered() ? pino.destination({ dest: 1, sync: true }) : batchedStdout());
   return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' } }));
 }
 

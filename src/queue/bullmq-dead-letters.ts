@@ -13,6 +13,11 @@ export interface Stored<T> {
   deadReason?: string;
 }
 
+/** Shaped as the jobs the bot queues (`{ group, data }`): not one added to BullMQ by hand. */
+export function isStored<T>(value: unknown): value is Stored<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { group?: unknown }).group === 'string' && 'data' in value;
+}
+
 export class BullDeadLetters<T> {
   constructor(
     private readonly queue: Queue,
@@ -26,8 +31,8 @@ export class BullDeadLetters<T> {
     const fromWorkers = failed.map((job) => ({
       id: job.id as string,
       // A job added to BullMQ by hand (not `{ group, data }`) is kept as it came.
-      group: typeof job.data?.group === 'string' ? job.data.group : '',
-      data: job.data && 'data' in job.data ? job.data.data : (job.data as T),
+      group: isStored(job.data) ? job.data.group : '',
+      data: isStored<T>(job.data) ? job.data.data : (job.data as T),
       error: job.failedReason,
       reason: job.data.deadReason ?? 'attempts_exhausted',
       attempts: job.attemptsMade,

@@ -10,7 +10,7 @@ import { bullmqPackage } from '../redis-packages.js';
 import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
-import { BullDeadLetters, type Stored } from './bullmq-dead-letters.js';
+import { BullDeadLetters, isStored, type Stored } from './bullmq-dead-letters.js';
 import { removeFinished } from './bullmq-forget.js';
 import { dropAll } from './bullmq-drop.js';
 import { BullLine } from './bullmq-line.js';
@@ -162,22 +162,20 @@ export class BullQueue<T> implements JobQueue<T> {
     // unable to record the outcome, and the job stuck as active.
     const line = this.line!;
     const { DelayedError, UnrecoverableError } = bullmqPackage();
-    // Not a job the bot queued (added to BullMQ by hand): it holds no ticket, and the handler's check buries it.
-    const ours = isStored(job.data) && invalid?.(job.data.data) === undefined;
-    const { group, data } = ours ? job.data : { group: typeof job.data?.group === 'string' ? job.data.group : '', data: (isStored(job.data) ? job.data.data : job.data) as T };
-    const turn = ours ? await line.turn(group, id) : 'turn';
-    // No ticket: refused at the door (a duplicate, over a limit) or already answered. Nothing to do.
-    if (turn === 'no-ticket') return;
+    const stored = isStored<T>(job.data);
+    const { group, data } = stored ? job.data : { group: '', data: job.data as unknown as T };
+    const turn = stored ? await line.turn(group, id) : 'turn';
+    // No ticket: refused at the door (a duplicate, over a limit) or already answered, nothing to do;
+    // unless it is no job of the bot's (added to BullMQ by hand), which the handler's check buries.
+    if (turn === 'no-ticket' && invalid?.(data) === undefined) return;
     if (turn === 'wait') {
       // An earlier message of this conversation is still queued or running: park until it leaves.
       await job.moveToDelayed(Date.now() + (this.options.turnPollMs ?? TURN_RECHECK_MS), token);
       await line.park(job, group);
       throw new DelayedError();
     }
-    const attempt = job.attemptsMade + 1;
-    const maxAttempts = job.opts.attempts ?? 1;
     try {
-      await handler({ id, group, data, attempt, maxAttempts });
+      await handler({ id, group, data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
     } catch (error) {
       if (isDeferral(error)) {
         // Wait as the rate limit asks, without spending an attempt; the job keeps its turn.
@@ -188,9 +186,8 @@ export class BullQueue<T> implements JobQueue<T> {
         await job.updateData({ ...job.data, deadReason: error.reason });
         throw new UnrecoverableError(errorText(error));
       }
-      // A last failure leaves the line once BullMQ has recorded it (failedForGood): should this
-      // process die first, the job comes back, finds its ticket, and fails again, not completed.
-      // "Name: message", as the memory queue records it.
+      // A last failure leaves the line once BullMQ has recorded it (failedForGood): should this process
+      // die first, the job comes back, finds its ticket, and fails again. "Name: message", as in memory.
       throw new Error(errorText(error), { cause: error });
     }
     // Not waited for: BullMQ's "completed" follows on the same connection, after it. Should the
@@ -300,9 +297,4 @@ export class BullQueue<T> implements JobQueue<T> {
   private key(name: string): string {
     return `${this.prefix}:${this.name}:${name}`;
   }
-}
-
-/** Shaped as the jobs the bot queues: `{ group, data }`. */
-function isStored<T>(value: unknown): value is Stored<T> {
-  return typeof value === 'object' && value !== null && typeof (value as { group?: unknown }).group === 'string' && 'data' in value;
 }
