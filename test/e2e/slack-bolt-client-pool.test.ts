@@ -14,7 +14,7 @@ import { ParleyInstallationStore } from '../../adapters/slack/installation-store
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { CHANNEL_ID, TEAM_ID, blockActions, interactionForm, postSlack } from '../helpers/slack-events.js';
-import { installation } from '../helpers/slack-installations.js';
+import { installation, oauthVariables } from '../helpers/slack-installations.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
@@ -54,15 +54,7 @@ describe("Bolt's WebClient pool under token rotation (OAuth on, Redis)", () => {
     server = await startSlackBot(
       slack,
       ai,
-      {
-        SLACK_BOT_TOKEN: '',
-        SLACK_CLIENT_ID: '1111.2222',
-        SLACK_CLIENT_SECRET: 'fake-client-secret-0123456789',
-        SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
-        SLACK_INSTALLATION_KEY: KEY.toString('base64'),
-        REDIS_URL,
-        REDIS_PREFIX: prefix,
-      },
+      oauthVariables({ url: REDIS_URL, prefix }, [KEY]),
       (adapterApp) => void (app = adapterApp),
     );
   });

@@ -13,6 +13,7 @@ import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { BOT_USER_ID, blockActions, interactionForm, postSlack, viewSubmission } from '../helpers/slack-events.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { oauthVariables } from '../helpers/slack-installations.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
 const KEY = randomBytes(32);
@@ -70,15 +71,7 @@ describe('Slack interactions from a workspace with no installation (OAuth on, Re
     server = await startSlackBot(
       slack,
       ai,
-      {
-        SLACK_BOT_TOKEN: '',
-        SLACK_CLIENT_ID: '1111.2222',
-        SLACK_CLIENT_SECRET: 'fake-client-secret-0123456789',
-        SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
-        SLACK_INSTALLATION_KEY: KEY.toString('base64'),
-        REDIS_URL,
-        REDIS_PREFIX: prefix,
-      },
+      oauthVariables({ url: REDIS_URL, prefix }, [KEY]),
       (app) => {
         app.action('approve', async ({ ack, body }) => {
           seenByDeveloper.push(`approve from ${String((body as { team?: { id?: string } }).team?.id)}`);

@@ -28,10 +28,18 @@ export function oauthBotEnv(urls: { slack: string; ai: string }, redis: { url: s
     OPENAI_API_KEY: 'test-key',
     WEB_CHAT: 'false',
     JOB_ATTEMPTS: '3',
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
     SLACK_SIGNING_SECRET: 'test-signing-secret',
     SLACK_API_URL: urls.slack,
+    ...oauthVariables(redis, keys),
+  };
+}
+
+/** The variables of an OAuth app (many workspaces) with its installations on Redis under `redis.prefix`: startSlackBot's overrides. */
+export function oauthVariables(redis: { url: string; prefix: string }, keys: readonly Buffer[]): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: '',
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: redis.prefix,
     SLACK_CLIENT_ID: '1111.2222',
     SLACK_CLIENT_SECRET: 'fake-client-secret-0123456789',
     SLACK_STATE_SECRET: 'state-secret-for-tests-0123456789',
