@@ -83,6 +83,18 @@ export class SqsDeadLetters<T> {
     return taken.length;
   }
 
+  /** Remove the dead letters of these job ids (a deleted conversation's messages); the others are given back. */
+  async forget(ids: ReadonlySet<string>): Promise<number> {
+    const peeked = await this.peek();
+    const gone = peeked.filter((p) => ids.has(p.letter.id));
+    try {
+      await this.remove(gone);
+    } finally {
+      await this.giveBack(peeked.filter((p) => !gone.includes(p)));
+    }
+    return gone.length;
+  }
+
   async purge(): Promise<number> {
     const peeked = await this.peek();
     await this.remove(peeked);

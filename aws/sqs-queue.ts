@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
-import { ConfigError, MemoryStore, type DeadLetter, type JobHandler, type JobQueue, type NewJob, type ProcessOptions, type QueueCounts, type RetryOptions, type Store } from '../src/index.js';
+import { ConfigError, MemoryStore, type DeadLetter, type Forgotten, type JobHandler, type JobQueue, type NewJob, type ProcessOptions, type QueueCounts, type RetryOptions, type Store } from '../src/index.js';
 import { runBatch, type BatchContext, type SqsMessage } from './sqs-batch.js';
 import { SqsDeadLetters } from './sqs-dead-letters.js';
 import { encodeEnvelope, fifoId } from './sqs-ids.js';
@@ -108,6 +108,12 @@ export class SqsQueue<T> implements JobQueue<T> {
   /** Every dead letter back into the queue, oldest first, from one listing of the redrive queue. */
   async replayAll(keep?: (letter: DeadLetter<T>) => boolean): Promise<number> {
     return this.deadLetters_.takeAll((letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`), keep);
+  }
+
+  /** A deleted conversation's dead letters go with it; answered jobs are not kept on SQS (deleted once done). */
+  async forget(ids: string[]): Promise<Forgotten> {
+    if (ids.length === 0) return { removed: 0, unfinished: 0 };
+    return { removed: await this.deadLetters_.forget(new Set(ids)), unfinished: 0 };
   }
 
   async purge(): Promise<number> {

@@ -22,7 +22,7 @@ export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSet
 export { parseOptions, optionError } from './options.js';
 export { loadConfig, parseEnv, schemas, variables, DEFAULT_CONVERSATION_LOG_TABLE, type Config, type Variable } from './config.js';
 export { MemoryStore, RedisStore, type Store } from './store/index.js';
-export { MemoryQueue, BullQueue, retryDelayMs, errorText, oldestFirst, replayEvery, type JobQueue, type DeadLetter, type Job, type NewJob, type JobHandler, type ProcessOptions, type QueueCounts, type RetryOptions } from './queue/index.js';
+export { MemoryQueue, BullQueue, retryDelayMs, errorText, oldestFirst, replayEvery, type JobQueue, type DeadLetter, type Forgotten, type Job, type NewJob, type JobHandler, type ProcessOptions, type QueueCounts, type RetryOptions } from './queue/index.js';
 export type { JobData } from './jobs.js';
 export { isReplayable } from './job-check.js';
 export { sqsUnwired } from './aws-wiring.js';

@@ -273,6 +273,14 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(await queue.deadLetters()).toEqual([]);
   });
 
+  it('forgets the dead letters of a deleted conversation and gives the others back', async () => {
+    const { queue } = await setup();
+    const failedAt = new Date().toISOString();
+    for (const id of ['web.gone-1', 'web.gone-2', 'web.kept']) await queue.addDeadLetter({ id, group: 'g', data: { n: 1 }, error: 'Error: x', reason: 'ai_client', attempts: 1, failedAt });
+    expect(await queue.forget(['web.gone-1', 'web.gone-2', 'web.never-failed'])).toEqual({ removed: 2, unfinished: 0 });
+    expect((await queue.deadLetters()).map((l) => l.id)).toEqual(['web.kept']);
+  });
+
   it('says how to fix a queue without a redrive policy', async () => {
     const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `no-dlq-${process.pid}.fifo`, Attributes: { FifoQueue: 'true' } }));
     const queue = new SqsQueue<Data>({ queueUrl: QueueUrl!, client, retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1 } });
