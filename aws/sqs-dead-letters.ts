@@ -10,7 +10,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { oldestFirst, type DeadLetter, type Store } from '../src/index.js';
 import { attemptsKey } from './sqs-batch.js';
-import { decodeEnvelope, fifoId } from './sqs-ids.js';
+import { decodeEnvelope, fifoId, sqsBody } from './sqs-ids.js';
 import type { SqsSdk } from './sqs-sdk.js';
 
 interface Peeked<T> {
@@ -37,7 +37,7 @@ export class SqsDeadLetters<T> {
     await client.send(
       new sdk.SendMessageCommand({
         QueueUrl: await this.queueUrl(),
-        MessageBody: JSON.stringify(letter),
+        MessageBody: sqsBody(letter),
         MessageGroupId: fifoId(`dead.${dedupe}`),
         MessageDeduplicationId: fifoId(`dead.${dedupe}`),
       }),

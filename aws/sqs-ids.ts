@@ -22,7 +22,16 @@ export function fifoId(id: string): string {
 
 export function encodeEnvelope<T>(job: NewJob<T>, delivery: string): string {
   const envelope: Envelope<T> = { id: job.id, group: job.group, data: job.data, delivery };
-  return JSON.stringify(envelope);
+  return sqsBody(envelope);
+}
+
+/**
+ * `value` as JSON that SQS takes: it refuses a body with U+FFFE or U+FFFF (InvalidMessageContents),
+ * which JSON.stringify leaves as they are, so a message quoting one would fail every delivery.
+ * Escaped, they read back the same. (Control characters and lone surrogates are escaped already.)
+ */
+export function sqsBody(value: unknown): string {
+  return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
 }
 
 /** The envelope in a message body, or undefined when the body is not one of parley's jobs. */
