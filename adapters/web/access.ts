@@ -8,7 +8,7 @@
  *   no-setup `npm start`), every conversation as before sessions existed.
  *
  * Anything else is refused with 401: no credential off loopback, a forged or expired session, a
- * wrong token, WEB_TOKEN in a URL (`?token=` or `?session=`: proxies log URLs).
+ * wrong token, WEB_TOKEN or a session token in a URL (`?token=` or `?session=`: proxies log URLs).
  */
 import { HttpError, isLoopbackHost, pathOf, safeEqual, type HttpRequest } from 'parley/adapter-kit';
 import { cookieToken, type Session, type Sessions } from './session.js';
@@ -55,6 +55,8 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings): C
   // A URL's token (logged by proxies) is a stream token, good for that stream and nothing else.
   const session = given.from === 'query' ? settings.sessions?.verifyStream(given.value) : settings.sessions?.verify(given.value);
   if (session) return { kind: 'visitor', visitor: session.visitor, session };
+  // The session's own token, put where its stream token belongs: refused as WEB_TOKEN is (it now sits in proxy logs).
+  if (given.from === 'query' && settings.sessions?.verify(given.value)) throw tokenInUrl();
   // A stream URL without a stream token (a page from before them, or a session an older process
   // started) opens with the visitor's cookie, as it would with no token in the URL.
   const cookie = given.from === 'query' ? cookieToken(request.headers.cookie) : undefined;
@@ -64,7 +66,11 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings): C
 }
 
 function tokenInUrl(): HttpError {
-  return new HttpError(401, 'token_in_url', 'WEB_TOKEN is not taken from a URL (proxies log URLs): send it as `Authorization: Bearer <WEB_TOKEN>`, or open the stream with a visitor session’s streamToken as `?session=`.');
+  return new HttpError(
+    401,
+    'token_in_url',
+    'WEB_TOKEN and session tokens are not taken from a URL (proxies log URLs): send them as `Authorization: Bearer <token>`, and open an event stream with the session’s streamToken as `?session=`.',
+  );
 }
 
 /** Like `resolveCaller`, but undefined instead of a 401 (POST /web/sessions starts a new session then). */

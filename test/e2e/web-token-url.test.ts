@@ -53,5 +53,12 @@ describe('web chat: WEB_TOKEN in an event stream URL', () => {
     const stream = await fetch(`${web.url}/web/conversations/${conversation}/events?session=${encodeURIComponent(session.streamToken)}`, { signal: abort.signal });
     expect(stream.status).toBe(200);
     abort.abort();
+    // The session's own token in the URL: refused the same way, and the message does not call it WEB_TOKEN alone.
+    for (const query of [`?session=${encodeURIComponent(session.token)}`, `?token=${encodeURIComponent(session.token)}`]) {
+      const refused = await open(query);
+      expect(refused.status).toBe(401);
+      expect(refused.body?.error.code).toBe('token_in_url');
+      expect(refused.body?.error.message).toContain('session tokens');
+    }
   });
 });
