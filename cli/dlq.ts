@@ -1,5 +1,5 @@
 import { dynamoDbFromConfig, sqsQueueFromConfig } from '../aws/index.js';
-import { BullQueue, isReplayable, replayEvery, type Config, type JobData, type JobQueue, type Store } from '../src/index.js';
+import { BullQueue, MissingDependencyError, isReplayable, replayEvery, type Config, type JobData, type JobQueue, type Store } from '../src/index.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
@@ -66,7 +66,15 @@ async function reachable(queue: JobQueue<JobData>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), REACH_TIMEOUT_MS)));
   try {
-    return await Promise.race([queue.ping().then(() => true, () => false), late]);
+    // A missing SDK is no network fault: it is said as it is (`npm install …`).
+    const answered = queue.ping().then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof MissingDependencyError) throw error;
+        return false;
+      },
+    );
+    return await Promise.race([answered, late]);
   } finally {
     clearTimeout(timer);
   }
