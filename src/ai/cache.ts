@@ -15,16 +15,27 @@ export interface CacheKeyParts {
 /**
  * A question as the cache compares it: case, runs of whitespace and trailing punctuation do not
  * change what is asked ("What is SSO?" = "what is  sso"), so they must not split the cache.
+ * Nothing else is folded: line breaks and a line's indentation stay (pasted code or YAML means
+ * something else without them), and so do characters that only look alike ("10²" is not "102":
+ * NFC, not NFKC).
  */
 export function normaliseQuestion(text: string): string {
   const question = text
-    .normalize('NFKC')
+    .normalize('NFC')
     .toLowerCase()
-    .replace(/\s+/g, ' ')
+    .split(/\r?\n/)
+    .map(withinLine)
+    .join('\n')
     .trim()
     .replace(/[\s.?!,;:…。？！，；：]+$/u, '');
   // Punctuation alone ("?", "!!") is not a question to share: keep it as it was written.
   return question || text.trim();
+}
+
+/** A line with its runs of whitespace after the indentation made one space, and none at its end. */
+function withinLine(line: string): string {
+  const indent = /^[ \t]*/.exec(line)?.[0] ?? '';
+  return indent + line.slice(indent.length).replace(/\s+/g, ' ').trimEnd();
 }
 
 /** sha256 over everything that shapes the answer: model, prompt, output limit, the history window sent, message, images. */

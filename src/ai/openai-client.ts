@@ -79,27 +79,22 @@ export class OpenAiClient implements AiClient {
       { conversationId: request.conversationId, turns: request.history.length, text: request.text },
       'AI request',
     );
-    const key = this.keyOf(request);
-    const useCache = this.options.cacheTtlSeconds > 0;
-    if (useCache) {
+    try {
+      // No cache, no sharing: with CACHE_TTL_SECONDS=0 each asker gets an answer of its own.
+      if (this.options.cacheTtlSeconds <= 0) return await this.call(request, signal);
+      const key = this.keyOf(request);
       const hit = await this.readCache(key);
       this.options.events?.onCache?.(hit !== undefined);
       if (hit) return { ...hit, usage: freeUsage(), cached: true };
-    }
-    try {
       const { value, shared } = await this.flights.run(
         key,
         async (flightSignal) => {
-          const elsewhere = useCache ? await this.answerFromAnotherProcess(key, flightSignal) : { led: false };
+          const elsewhere = await this.answerFromAnotherProcess(key, flightSignal);
           if (elsewhere.answer) return { ...elsewhere.answer, usage: freeUsage(), cached: true };
           // The claim is short (a crashed holder's goes soon) and kept alive while the call runs.
           const heartbeat = elsewhere.led ? this.keepClaim(key) : undefined;
           try {
-            const { result, whole } = await this.resilient((attempt) => this.complete(request, attempt), flightSignal);
-            this.reportUsage(result, request.tenant);
-            // An empty, cut-off or filtered answer is given once, never served to the next asker.
-            if (useCache && whole) await this.writeCache(key, result);
-            return result;
+            return await this.call(request, flightSignal, key);
           } finally {
             clearInterval(heartbeat);
             if (elsewhere.led) await this.cache.release?.(key).catch(() => undefined);
@@ -114,21 +109,46 @@ export class OpenAiClient implements AiClient {
     }
   }
 
+  /** The resilient call itself, its usage reported; a whole answer is cached under `cacheAs`. */
+  private async call(request: AiRequest, signal: AbortSignal | undefined, cacheAs?: string): Promise<AiResult> {
+    const { result, whole } = await this.resilient((attempt) => this.complete(request, attempt), signal);
+    this.reportUsage(result, request.tenant);
+    // An empty, cut-off or filtered answer is given once, never served to the next asker.
+    if (cacheAs !== undefined && whole) await this.writeCache(cacheAs, result);
+    return result;
+  }
+
   async hasCached(request: AiRequest): Promise<boolean> {
     return this.options.cacheTtlSeconds > 0 && (await this.readCache(this.keyOf(request))) !== undefined;
   }
 
-  /** Stream text deltas; retried only while nothing has been sent. Not cached. */
+  /**
+   * Stream text deltas; retried only while nothing has been sent. The same cache as `reply`: a hit
+   * comes as one chunk, and a whole streamed answer is kept for the next asker (no single-flight:
+   * each stream is its reader's own).
+   */
   stream(request: AiRequest, callOptions: CallOptions = {}): AiStream {
     this.log?.debug(
       { conversationId: request.conversationId, turns: request.history.length, text: request.text },
       'AI stream request',
     );
     const { channel, signal } = openChannel(callOptions.signal);
-    const work = this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal).then((value) => {
-      this.reportUsage(value, request.tenant);
-      return value;
-    });
+    const useCache = this.options.cacheTtlSeconds > 0;
+    const key = this.keyOf(request);
+    const work = (async (): Promise<AiResult> => {
+      if (useCache) {
+        const hit = await this.readCache(key);
+        this.options.events?.onCache?.(hit !== undefined);
+        if (hit) {
+          channel.push(hit.text);
+          return { ...hit, usage: freeUsage(), cached: true };
+        }
+      }
+      const { result, whole } = await this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal);
+      this.reportUsage(result, request.tenant);
+      if (useCache && whole) await this.writeCache(key, result);
+      return result;
+    })();
     return { chunks: channel, result: channel.settle(work) };
   }
 
@@ -157,7 +177,8 @@ export class OpenAiClient implements AiClient {
     return { result, whole: Boolean(content) && choice?.finish_reason !== 'length' && choice?.finish_reason !== 'content_filter' };
   }
 
-  private async streamAttempt(request: AiRequest, attempt: Attempt, channel: TextChannel): Promise<AiResult> {
+  /** One streamed completion; `whole` as in `complete`. */
+  private async streamAttempt(request: AiRequest, attempt: Attempt, channel: TextChannel): Promise<{ result: AiResult; whole: boolean }> {
     // A refused key surfaces here, before the first chunk: the next key's stream takes over.
     const stream = await this.sdks.use((sdk) =>
       sdk.chat.completions.create(
@@ -175,6 +196,7 @@ export class OpenAiClient implements AiClient {
     let model = '';
     let usage: CompletionUsage | undefined;
     let finish: string | null | undefined;
+    let answered = false; // some content, not only a refusal: as in `complete`, only that is cached
     for await (const chunk of stream) {
       attempt.touch();
       if (chunk.model) model = chunk.model;
@@ -182,6 +204,7 @@ export class OpenAiClient implements AiClient {
       finish = chunk.choices[0]?.finish_reason ?? finish;
       const delta = chunk.choices[0]?.delta;
       const piece = delta?.content ?? delta?.refusal;
+      if (delta?.content) answered = true;
       if (piece) {
         attempt.delivered();
         text += piece;
@@ -190,7 +213,8 @@ export class OpenAiClient implements AiClient {
     }
     // The SDK ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
     attempt.signal.throwIfAborted();
-    return this.unlessEmpty(this.toResult(text, model, usage), finish, request.tenant);
+    const result = this.unlessEmpty(this.toResult(text, model, usage), finish, request.tenant);
+    return { result, whole: answered && finish !== 'length' && finish !== 'content_filter' };
   }
 
   private outputLimit() {

@@ -23,6 +23,19 @@ describe('the question as the cache compares it', () => {
     expect(normaliseQuestion(' ?? ')).toBe('??');
   });
 
+  it('keeps what changes the question: characters that only look alike, line breaks and indentation', () => {
+    expect(normaliseQuestion('What is 10² - 2?')).not.toBe(normaliseQuestion('What is 102 - 2?'));
+    expect(normaliseQuestion('Explain ½')).not.toBe(normaliseQuestion('Explain 1⁄2'));
+    const code = (last: string) => `Does this print hi?\nif False:\n    print(1)\n${last}`;
+    expect(normaliseQuestion(code('print("hi")'))).not.toBe(normaliseQuestion(code('    print("hi")')));
+    expect(normaliseQuestion('a:\n  b: 1')).not.toBe(normaliseQuestion('a:\nb: 1'));
+    expect(normaliseQuestion('one\ntwo')).not.toBe(normaliseQuestion('one two'));
+    // Within a line, and at its end, spaces still do not matter; nor does a Windows line break.
+    expect(normaliseQuestion('If X:\r\n    Do   Y  \n')).toBe(normaliseQuestion('if x:\n    do y'));
+    // The same text composed or decomposed is one question (NFC).
+    expect(normaliseQuestion('Caf\u00e9?')).toBe(normaliseQuestion('cafe\u0301'));
+  });
+
   it('gives one cache key to the variants of one question in the same context', () => {
     const key = (text: string) => cacheKey({ model: 'm', systemPrompt: 'p', maxOutputTokens: 10, history: [], text });
     expect(key('Reset my password!')).toBe(key('reset my   password'));
@@ -157,7 +170,7 @@ describe('response cache', () => {
 describe('single flight', () => {
   it('makes one call for identical requests in flight at the same time', async () => {
     server.otherwise(delayed(150, json(200, completion('shared'))));
-    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60 }));
 
     const [a, b] = await Promise.all([client.reply(request('same')), client.reply(request('same'))]);
 
@@ -166,14 +179,23 @@ describe('single flight', () => {
     expect(b.text).toBe('shared');
     // Exactly one of them paid for it.
     expect([a.cached, b.cached].sort()).toEqual([false, true]);
-    // Settled flights are forgotten: the next identical request calls again (cache is off).
-    await client.reply(request('same'));
+  });
+
+  it('shares nothing when the cache is off (CACHE_TTL_SECONDS=0): identical requests in flight each make their own call', async () => {
+    let n = 0;
+    server.otherwise((res, req) => delayed(150, json(200, completion(`answer ${++n}`)))(res, req));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 0 }));
+
+    const [a, b] = await Promise.all([client.reply(request('same')), client.reply(request('same'))]);
+
     expect(server.requests).toHaveLength(2);
+    expect([a.text, b.text].sort()).toEqual(['answer 1', 'answer 2']);
+    expect([a.cached, b.cached]).toEqual([false, false]);
   });
 
   it('keeps the shared call going when only one of its callers cancels', async () => {
     server.otherwise(delayed(200, json(200, completion('for the patient one'))));
-    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60 }));
     const impatient = new AbortController();
 
     const first = client.reply(request('same'), { signal: impatient.signal });

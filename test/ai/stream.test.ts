@@ -39,6 +39,39 @@ describe('stream', () => {
     expect(sent.messages.at(-1)).toEqual({ role: 'user', content: 'greet me' });
   });
 
+  it('uses the cache as reply does: a repeated question streams the kept answer as one chunk, with no call and nothing billed', async () => {
+    server.otherwise(sse(['Hel', 'lo'], { prompt_tokens: 100, completion_tokens: 10 }));
+    const hits: boolean[] = [];
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60, events: { onCache: (hit) => hits.push(hit) } }));
+
+    const first = client.stream(request('What is SSO?'));
+    expect(await collect(first.chunks)).toEqual(['Hel', 'lo']);
+    expect((await first.result).cached).toBe(false);
+    const second = client.stream(request('what is  sso'));
+    expect(await collect(second.chunks)).toEqual(['Hello']);
+    expect(await second.result).toMatchObject({ text: 'Hello', cached: true, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } });
+    // A reply (no streaming) finds the streamed answer too.
+    expect(await client.reply(request('What is SSO'))).toMatchObject({ text: 'Hello', cached: true });
+    expect(server.requests).toHaveLength(1);
+    expect(hits).toEqual([false, true, true]);
+
+    // With the cache off, every stream calls.
+    const uncached = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 0 }));
+    for (let i = 0; i < 2; i++) expect((await uncached.stream(request('What is SSO?')).result).cached).toBe(false);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('never caches a streamed answer cut off by the output limit', async () => {
+    server.otherwise((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      res.end(`${chunk({ content: 'cut off mid' }, null)}${chunk({}, 'length')}data: [DONE]\n\n`);
+    });
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60 }));
+    for (let i = 0; i < 2; i++) expect((await client.stream(request('a long question')).result).cached).toBe(false);
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('resolves the result even when nobody reads the chunks', async () => {
     server.enqueue(sse(['a', 'b']));
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
