@@ -21,9 +21,10 @@ export class BodyTooLargeError extends HttpError {
 
   /**
    * Read and discard the rest of the body, at most `maxBytes` of it. True when the body ended within
-   * that; false when it is longer (or failed), and then the stream is closed.
+   * that; false when it is longer (or failed), and then the stream is closed, unless `close` is
+   * false (the caller answers first and closes the socket itself).
    */
-  async drain(maxBytes = DRAIN_LIMIT_BYTES): Promise<boolean> {
+  async drain(maxBytes = DRAIN_LIMIT_BYTES, close = true): Promise<boolean> {
     let size = 0;
     try {
       if (this.declaredLength > maxBytes) throw new Error('declared too long to drain');
@@ -33,7 +34,7 @@ export class BodyTooLargeError extends HttpError {
       }
       return true;
     } catch {
-      await this.rest.return?.().catch(() => undefined);
+      if (close) await this.rest.return?.().catch(() => undefined);
       return false;
     }
   }

@@ -65,14 +65,15 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
 }
 
 /**
- * Answer 413, then read and discard the rest of the body before the socket may close: closing on a
- * client that is still sending makes it see a reset instead of our answer. A body longer than the
- * drain limit gets its socket closed once the answer is written (a reset is acceptable there).
+ * Read and discard the rest of the body, then answer 413: closing on a client that is still sending
+ * makes it see a reset instead of our answer, and Node closes a `Connection: close` request's socket
+ * as soon as its answer is written. A body longer than the drain limit is answered at once and its
+ * socket closed after (a reset is acceptable there).
  */
 async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse, answer: () => Promise<HttpResponse>): Promise<void> {
-  const drained = error.drain();
+  const drained = await error.drain(undefined, false);
   await writeResponse(res, await answer());
-  if (await drained) return;
+  if (drained) return;
   if (!res.writableFinished) await new Promise((resolve) => res.once('close', resolve).once('finish', resolve));
   res.req.socket.destroy();
 }

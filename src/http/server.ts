@@ -1,11 +1,12 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { NodeMiddleware } from './node.js';
 
 /** Start a plain Node HTTP server on the middleware; resolves once it is listening. */
 export function listen(middleware: NodeMiddleware, port: number, host: string, logger?: Logger): Promise<Server> {
-  const server = createServer((req, res) => middleware(req, res));
+  // Node's own check answers a bare 400 with no body and logs nothing: parley refuses it itself.
+  const server = createServer({ requireHostHeader: false }, (req, res) => (hostMissing(req) ? refuseHostless(req, res, logger) : middleware(req, res)));
   // Platforms keep connections alive; a little longer than common proxies' idle timeouts.
   server.keepAliveTimeout = 65_000;
   if (logger) server.on('clientError', (error, socket) => refuseUnparsable(error, socket as Socket, logger));
@@ -16,6 +17,18 @@ export function listen(middleware: NodeMiddleware, port: number, host: string, l
       resolve(server);
     });
   });
+}
+
+/** HTTP/1.1 requires a Host header (HTTP/1.0 does not): without one, the URL the platforms signed is unknown. */
+function hostMissing(req: IncomingMessage): boolean {
+  return req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
+}
+
+function refuseHostless(req: IncomingMessage, res: ServerResponse, logger: Logger | undefined): void {
+  logger?.warn({ status: 400, method: req.method, remoteAddress: req.socket.remoteAddress }, 'refused an HTTP/1.1 request without a Host header');
+  const body = JSON.stringify({ error: { code: 'missing_host', message: 'An HTTP/1.1 request must carry a Host header.' } });
+  res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
 }
 
 /**

@@ -62,6 +62,16 @@ describe('requests Node cannot parse', () => {
   });
 });
 
+describe('an HTTP/1.1 request without a Host header', () => {
+  it('is a 400 with a JSON error and a warning (Node alone answers an empty 400 and logs nothing); HTTP/1.0 needs none', async () => {
+    const answer = await raw('POST /web/messages HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(answer).error.code).toBe('missing_host');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'refused an HTTP/1.1 request without a Host header', status: 400 }));
+    expect(await raw('GET /healthz HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
+
 describe('a client that hangs up half-way through its body', () => {
   it('is an info line, not an unhandled error, and nothing is taken', async () => {
     for (const framing of ['Transfer-Encoding: chunked\r\n\r\n10\r\n{"text":"abc","c', 'Content-Length: 500\r\n\r\n{"conversation":"gone","text":"half']) {
