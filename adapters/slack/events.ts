@@ -4,6 +4,7 @@
  */
 import type { Attachment, InboundMessage } from 'parley/adapter-kit';
 import { THREAD_TTL_MS, slackKeys } from './send.js';
+import { readableText } from './incoming-text.js';
 
 export interface SlackDetails {
   team: string;
@@ -30,6 +31,8 @@ interface SlackEvent {
   channel_type?: string;
   team?: string;
   files?: { url_private?: string; mimetype?: string; name?: string }[];
+  /** Set on a message that was edited: a mention edited comes again as a new app_mention. */
+  edited?: unknown;
 }
 
 export interface EventCallback {
@@ -63,6 +66,8 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   const { user, channel, ts } = event;
   if (!user || !channel || !ts) return undefined;
   if (event.bot_id || (event.subtype && !PERSON_SUBTYPES.has(event.subtype))) return undefined;
+  // An edited mention comes again as app_mention (same ts, new event_id, `edited`): edits are ignored.
+  if (event.edited) return undefined;
   if (options.botUserId && user === options.botUserId) return undefined;
   const mention = options.botUserId ? `<@${options.botUserId}>` : undefined;
 
@@ -85,8 +90,10 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   }
 
   // Built field by field, not spread: this runs on the ack path of every message.
-  const text = (mention ? (event.text ?? '').replaceAll(mention, '') : (event.text ?? '')).trim();
-  const attachments: Attachment[] | undefined = event.files?.length ? event.files.map((f) => ({ url: f.url_private, contentType: f.mimetype, name: f.name })) : undefined;
+  const text = readableText(mention ? (event.text ?? '').replaceAll(mention, '') : (event.text ?? '')).trim();
+  // No url: a file's url_private answers only a request with the workspace's token, so a model
+  // given it (AI_VISION) fails the call; the model is told of the file by name instead.
+  const attachments: Attachment[] | undefined = event.files?.length ? event.files.map((f) => ({ contentType: f.mimetype, name: f.name })) : undefined;
   if (!text && !attachments) return undefined;
   const details: SlackDetails = { team, channel, user };
   if (threadTs) details.threadTs = threadTs;
