@@ -84,7 +84,7 @@ export function assistantThreads(options: AssistantThreadsOptions): AssistantThr
 
   return {
     after(body, message) {
-      const event = body.event as { type: string; assistant_thread?: AssistantThread; channel_type?: string };
+      const event = body.event as { type: string; assistant_thread?: AssistantThread; channel_type?: string; text?: string };
       if (event.type === 'assistant_thread_started') {
         const thread = event.assistant_thread;
         return thread?.channel_id && thread.thread_ts ? () => started(body, thread) : undefined;
@@ -92,7 +92,9 @@ export function assistantThreads(options: AssistantThreadsOptions): AssistantThr
       // A person's question in a thread of the app's DM: an assistant thread's first one titles it.
       const details = message?.conversation.details as SlackDetails | undefined;
       if (event.type !== 'message' || event.channel_type !== 'im' || !details?.threadTs || !message?.text) return undefined;
-      return () => title(details, message.text);
+      // Slack's own text: titleText shows its markup as a title should (a link's label, not the markdown the model reads).
+      const question = event.text || message.text;
+      return () => title(details, question);
     },
   };
 }
