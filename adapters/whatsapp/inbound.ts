@@ -32,7 +32,7 @@ export function parseTwilioWebhook(params: TwilioParams, receivedAt = new Date()
   }
   const { MessageSid: sid, From: from, To: to } = checkPayload(twilioMessage, params, 'The Twilio message webhook');
   const attachments = mediaOf(params);
-  const text = (param(params, 'Body') ?? param(params, 'ButtonText') ?? '').trim();
+  const text = [(param(params, 'Body') ?? param(params, 'ButtonText') ?? '').trim(), locationOf(params)].filter(Boolean).join('\n');
   const details: WhatsAppDetails = { from, to };
   const name = param(params, 'ProfileName');
   const waId = param(params, 'WaId');
@@ -50,6 +50,18 @@ export function parseTwilioWebhook(params: TwilioParams, receivedAt = new Date()
       raw: params,
     },
   };
+}
+
+/**
+ * A shared location (Twilio's Latitude, Longitude and, for a named place, Address and Label) as a
+ * line the model can read: without it a pin has no text and no media, and would get no answer.
+ */
+function locationOf(params: TwilioParams): string | undefined {
+  const latitude = param(params, 'Latitude');
+  const longitude = param(params, 'Longitude');
+  if (!latitude || !longitude) return undefined;
+  const place = [param(params, 'Label'), param(params, 'Address')].filter(Boolean).join(', ');
+  return `[location: ${place ? `${place} ` : ''}(${latitude}, ${longitude})]`;
 }
 
 function mediaOf(params: TwilioParams): Attachment[] {

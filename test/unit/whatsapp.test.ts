@@ -86,6 +86,18 @@ describe('parseTwilioWebhook', () => {
     ]);
   });
 
+  it('reads a shared location as a line of text, so a pin is answered rather than dropped', () => {
+    const text = (form: Record<string, string>) => {
+      const result = parseTwilioWebhook(whatsappMessage(form));
+      if (result.kind !== 'message') throw new Error('not a message');
+      return result.message.text;
+    };
+    const pin = { Body: '', MessageType: 'location', Latitude: '51.5072', Longitude: '-0.1276' };
+    expect(text({ ...pin, Address: '10 Downing Street, London', Label: 'Office' })).toBe('[location: Office, 10 Downing Street, London (51.5072, -0.1276)]');
+    expect(text(pin)).toBe('[location: (51.5072, -0.1276)]');
+    expect(text({ ...pin, Body: 'meet here?' })).toBe('meet here?\n[location: (51.5072, -0.1276)]');
+  });
+
   it('recognises a status callback, with the error code of a reply Twilio could not deliver', () => {
     expect(parseTwilioWebhook(statusCallback('delivered'))).toEqual(expect.not.objectContaining({ errorCode: expect.anything() }));
     expect(parseTwilioWebhook(statusCallback('delivered'))).toMatchObject({ kind: 'status', status: 'delivered' });
