@@ -26,10 +26,7 @@ export interface BullQueueOptions {
   retry: RetryOptions;
   /** How long a job's lock lives without renewal: past it, a dead worker's job is recovered. */
   lockDurationMs: number;
-  /**
-   * How long a job parked behind its conversation's running job waits before it checks its turn by
-   * itself. A safety net: the job ahead wakes it when it leaves (default 2 s).
-   */
+  /** How long a job parked behind its conversation waits before it checks its turn itself (a safety net; default 2 s). */
   turnPollMs?: number;
 }
 
@@ -48,6 +45,7 @@ export class BullQueue<T> implements JobQueue<T> {
   private line?: BullLine;
   private lookup?: Queue;
   private pump?: IntakePump<Stored<T>>;
+  private running = 0; // jobs this process runs now (BullMQ's active count is every worker's)
   private readonly prefix: string;
   private readonly name: string;
   private readonly intakeKey: string;
@@ -127,7 +125,8 @@ export class BullQueue<T> implements JobQueue<T> {
     this.lookup = new (bullmqPackage().Queue)(this.name, { connection, prefix: this.prefix });
     this.lookup.on('error', () => undefined);
     this.line = new BullLine(this.workerTurnstile, this.lookup);
-    this.worker = new (bullmqPackage().Worker)(this.name, (job, token) => this.run(job as BullJob<Stored<T>>, token, handler, options.invalid), {
+    const run = (job: BullJob<Stored<T>>, token?: string) => (this.running++, this.run(job, token, handler, options.invalid).finally(() => this.running--));
+    this.worker = new (bullmqPackage().Worker)(this.name, (job, token) => run(job as BullJob<Stored<T>>, token), {
       connection,
       prefix: this.prefix,
       concurrency: Math.max(1, options.concurrency),
@@ -273,6 +272,7 @@ export class BullQueue<T> implements JobQueue<T> {
     const started = Promise.all([this.worker?.waitUntilReady(), this.lookup?.waitUntilReady(), this.opened?.queue.waitUntilReady()]);
     await Promise.race([started.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     await this.pump?.stop();
+    let unfinished = 0;
     if (this.worker) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
@@ -280,15 +280,15 @@ export class BullQueue<T> implements JobQueue<T> {
       // recovery, which hands them to another worker: nothing is lost either way.
       const drained = await Promise.race([this.worker.pause().then(() => true), deadline]);
       clearTimeout(timer);
+      unfinished = drained ? 0 : this.running;
       await this.worker.close(!drained).catch(() => undefined);
       await this.lookup?.close().catch(() => undefined);
       this.workerConnection?.disconnect();
     }
-    if (!this.opened) return { unfinished: 0 };
-    const counts = await this.counts().catch(() => undefined);
+    if (!this.opened) return { unfinished };
     await this.queue.close().catch(() => undefined);
     this.opened.producer.disconnect();
-    return { unfinished: counts ? counts.active : 0 };
+    return { unfinished };
   }
 
   /** Past close()'s deadline: every connection and timer at once (bullmq-drop.ts). */

@@ -50,6 +50,26 @@ describe('BullQueue producers', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
+  it("reports as unfinished at close only this process's jobs, not those other workers are running", async () => {
+    const prefix = freshPrefix();
+    const worker = queue({ prefix });
+    const ingress = await startQueue({ prefix }); // a `serve --no-worker` process: it runs no job
+    const hold = kit.gate();
+    let started = false;
+    worker.process(
+      async () => {
+        started = true;
+        await hold.opened;
+      },
+      { concurrency: 1 },
+    );
+    await ingress.add({ id: 'long', group: 'g', data: { n: 1 } });
+    await waitFor(() => started, 3000, 'the job to start in the worker');
+    expect((await ingress.counts()).active).toBe(1);
+    expect(await ingress.close(1000)).toEqual({ unfinished: 0 });
+    expect(await worker.close(200)).toEqual({ unfinished: 1 });
+  });
+
   it('answers at once after construction: ping, addDeadLetter and replay do not fail while connecting', async () => {
     // `parley dlq replay ID`, /readyz right after start, or a direct-mode failure right after start
     // all use a fresh BullQueue; its producer has no offline queue, so these must wait for the connection.
