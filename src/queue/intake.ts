@@ -33,6 +33,8 @@ const RETRY_MS = { first: 100, max: 5_000 };
 /** While BullMQ holds enough waiting jobs, how often the pump looks again. */
 const QUEUED_POLL_MS = 50;
 const GROUP = 'pump';
+const GROUP_LOST =
+  "the intake's consumer group is gone: Redis lost its data (it restarted without persistence, or the keys were deleted), and with it every message still waiting in the queue; making the group again";
 /** How long the first ack waits for the door's connection to come up. */
 const DOOR_FIRST_CONNECT_MS = 2000;
 
@@ -141,6 +143,8 @@ export class IntakePump<T> {
   private running?: Promise<void>;
   private readonly consumer = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private nextReclaimAt = 0;
+  /** Whether the consumer group existed once: if it vanishes after that, Redis lost its data. */
+  private groupMade = false;
   /** Ends a pause (after an error, or while BullMQ holds enough) early, when the pump is stopped. */
   private wakeUp?: () => void;
   /** How long a read blocks, and how often orphans are looked for. */
@@ -197,8 +201,10 @@ export class IntakePump<T> {
         retryMs = RETRY_MS.first;
       } catch (error) {
         if (this.stopped) break;
-        this.options.onError(error);
-        if (/NOGROUP/.test(String(error))) await this.ensureGroup().catch(() => undefined);
+        const gone = /NOGROUP/.test(String(error));
+        // The group this pump made is gone: Redis came back empty (no persistence) or the keys were deleted.
+        this.options.onError(gone && this.groupMade ? new Error(GROUP_LOST, { cause: error }) : error);
+        if (gone) await this.ensureGroup().catch(() => undefined);
         pendingFirst = true;
         await this.pause(retryMs);
         retryMs = Math.min(RETRY_MS.max, retryMs * 2);
@@ -213,6 +219,7 @@ export class IntakePump<T> {
     } catch (error) {
       if (!/BUSYGROUP/.test(String(error))) throw error;
     }
+    this.groupMade = true;
   }
 
   private async read(from: '0' | '>', count: number): Promise<Entry[]> {

@@ -208,16 +208,18 @@ describe('the Redis intake', () => {
     expect(warnings.join('\n')).toMatch(/1 intake entries hold no job; dropped/);
   });
 
-  it('keeps moving when its stream and group are deleted under it (a flush, an operator)', async () => {
+  it('keeps moving when its stream and group are deleted under it (a flush, a Redis back empty), and says that Redis lost its data', async () => {
     const { queue, admit, intake } = setup();
     const ingress = queue();
     const { runs, handler } = ran();
-    queue().process(handler, { concurrency: 2 });
+    const warnings: string[] = [];
+    queue().process(handler, { concurrency: 2, logger: { warn: (fields: object, message?: string) => void warnings.push(`${message} ${String((fields as { err?: unknown }).err)}`) } as never });
     await admit(ingress, 'e1', 'e', 1);
     await waitFor(() => runs.length === 1, 5000, 'the first job to run');
     await redis.admin().del(intake);
     await admit(ingress, 'e2', 'e', 2);
     await waitFor(() => runs.length === 2, 8000, 'the job admitted after the deletion to run');
     expect(runs).toEqual(['e:1', 'e:2']);
+    expect(warnings.join('\n')).toMatch(/consumer group is gone: Redis lost its data/);
   });
 });
