@@ -55,13 +55,13 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings): C
   // A URL's token (logged by proxies) is a stream token, good for that stream and nothing else.
   const session = given.from === 'query' ? settings.sessions?.verifyStream(given.value) : settings.sessions?.verify(given.value);
   if (session) return { kind: 'visitor', visitor: session.visitor, session };
-  // The session's own token, put where its stream token belongs: refused as WEB_TOKEN is (it now sits in proxy logs).
-  if (given.from === 'query' && settings.sessions?.verify(given.value)) throw tokenInUrl();
   // A stream URL without a stream token (a page from before them, or a session an older process
   // started) opens with the visitor's cookie, as it would with no token in the URL.
   const cookie = given.from === 'query' ? cookieToken(request.headers.cookie) : undefined;
   const byCookie = cookie ? settings.sessions?.verify(cookie) : undefined;
   if (byCookie) return { kind: 'visitor', visitor: byCookie.visitor, session: byCookie };
+  // The session's own token, put where its stream token belongs: refused as WEB_TOKEN is (it now sits in proxy logs).
+  if (given.from === 'query' && settings.sessions?.verify(given.value)) throw tokenInUrl();
   throw new HttpError(401, 'bad_session', 'The session is not valid (expired, or not signed by this server): start a new one with POST /web/sessions.');
 }
 
