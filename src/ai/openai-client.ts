@@ -79,22 +79,24 @@ export class OpenAiClient implements AiClient {
       { conversationId: request.conversationId, turns: request.history.length, text: request.text },
       'AI request',
     );
-    try {
-      // No cache, no sharing: with CACHE_TTL_SECONDS=0 each asker gets an answer of its own.
-      if (this.options.cacheTtlSeconds <= 0) return await this.call(request, signal);
-      const key = this.keyOf(request);
+    const key = this.keyOf(request);
+    const useCache = this.options.cacheTtlSeconds > 0;
+    if (useCache) {
       const hit = await this.readCache(key);
       this.options.events?.onCache?.(hit !== undefined);
       if (hit) return { ...hit, usage: freeUsage(), cached: true };
+    }
+    try {
+      // Identical requests in flight share one call in this process, cache or no cache.
       const { value, shared } = await this.flights.run(
         key,
         async (flightSignal) => {
-          const elsewhere = await this.answerFromAnotherProcess(key, flightSignal);
+          const elsewhere = useCache ? await this.answerFromAnotherProcess(key, flightSignal) : { led: false };
           if (elsewhere.answer) return { ...elsewhere.answer, usage: freeUsage(), cached: true };
           // The claim is short (a crashed holder's goes soon) and kept alive while the call runs.
           const heartbeat = elsewhere.led ? this.keepClaim(key) : undefined;
           try {
-            return await this.call(request, flightSignal, key);
+            return await this.call(request, flightSignal, useCache ? key : undefined);
           } finally {
             clearInterval(heartbeat);
             if (elsewhere.led) await this.cache.release?.(key).catch(() => undefined);
