@@ -59,6 +59,11 @@ export class PermanentError extends ParleyError {
   constructor(
     message: string,
     readonly reason: string = 'permanent',
+    /**
+     * The platform refused this message's content (too long, malformed blocks), not the
+     * conversation: another message there, such as the apology, would still be taken.
+     */
+    readonly contentRefused = false,
   ) {
     super(ErrorCode.Permanent, message);
     this.name = 'PermanentError';

@@ -154,7 +154,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       if (reached(result)) delivered++;
       return result;
     } catch (error) {
-      refused ||= !aiFailed && error instanceof PermanentError; // the platform's refusal: an apology would meet the same one
+      // The platform refused the conversation: an apology would meet the same refusal (not so when it refused only this content).
+      refused ||= !aiFailed && error instanceof PermanentError && !error.contentRefused;
       throw error;
     }
   };

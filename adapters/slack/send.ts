@@ -19,6 +19,9 @@ const PERMANENT = new Set([
   'no_permission', 'missing_scope', 'msg_too_long', 'invalid_blocks', 'restricted_action', 'thread_not_found',
 ]);
 
+/** Of those, refusals of this message's content: the conversation still takes another (the apology). */
+const CONTENT_REFUSED = new Set(['msg_too_long', 'invalid_blocks']);
+
 /** Refusals of a token that may only need refreshing (token rotation): renewed once, then as above. */
 const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth']);
 
@@ -189,7 +192,7 @@ async function classify<T>(fn: () => Promise<T>): Promise<T> {
     const { ErrorCode } = slackWebApi();
     if (e.code === ErrorCode.RateLimitedError) throw new RetryAfterError('Slack rate limit', (e.retryAfter ?? 1) * 1000);
     if (e.code === ErrorCode.PlatformError && e.data?.error && PERMANENT.has(e.data.error)) {
-      throw new PermanentError(`Slack refused the message: ${e.data.error}`, `slack_${e.data.error}`);
+      throw new PermanentError(`Slack refused the message: ${e.data.error}`, `slack_${e.data.error}`, CONTENT_REFUSED.has(e.data.error));
     }
     throw error;
   }
