@@ -9,9 +9,22 @@ export interface HistoryOptions {
   ttlSeconds: number;
 }
 
-/** A rough token count (about four characters a token), enough to keep a prompt in budget. */
+/**
+ * A rough token count, enough to keep a prompt in budget: about four characters a token for ASCII,
+ * and a token for each other character. Chinese, Japanese, Korean and emoji take about a token a
+ * character (or more), so "four characters a token" undercounted them fourfold: a conversation in
+ * them outgrew the model's context while its history seemed within budget, and every later
+ * message failed. (Accented Latin text is overcounted somewhat: its history is trimmed a little early.)
+ */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4) + 4;
+  let ascii = 0;
+  let other = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) ascii++;
+    else if (code < 0xdc00 || code > 0xdfff) other++; // a low surrogate is the rest of a character counted already
+  }
+  return Math.ceil(ascii / 4) + other + 4;
 }
 
 /** The turns of each conversation, kept in the store as a capped list with a TTL. */

@@ -26,6 +26,23 @@ describe('estimateTokens', () => {
     expect(estimateTokens('abcde')).toBe(6);
     expect(estimateTokens('x'.repeat(400))).toBe(104);
   });
+
+  it('counts a token for each character that is not ASCII: Chinese and emoji are not four to a token', () => {
+    expect(estimateTokens('你好世界')).toBe(8); // four characters, four tokens, plus overhead
+    expect(estimateTokens('你'.repeat(600))).toBe(604);
+    expect(estimateTokens('😀😀')).toBe(6); // a character, not each half of its surrogate pair
+    expect(estimateTokens('hi 你好')).toBe(7); // one for the three ASCII characters, two for the others
+  });
+
+  it('keeps a conversation in Chinese within the budget in real tokens (about one a character)', async () => {
+    const h = history({ tokenBudget: 3000, turns: 40 });
+    const conv = conversation();
+    await h.append(conv, Array.from({ length: 12 }, (_, n) => turn(`${n}${'中'.repeat(600)}`)));
+    const window = await h.window(conv);
+    const characters = window.reduce((sum, t) => sum + [...t.text].length, 0);
+    expect(characters).toBeLessThanOrEqual(3000);
+    expect(window.length).toBeGreaterThan(0);
+  });
 });
 
 describe('ConversationHistory', () => {
