@@ -70,7 +70,8 @@ export class SlackSender {
     // The thread is remembered while the part is posted, and before the core records the part: a
     // part on record means its thread is remembered too.
     const [result] = await Promise.all([
-      classify(() => this.authed(details!, (auth) => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part, id) }))),
+      // A refused first part leaves the user nothing: the apology is still owed. A later one follows parts already shown.
+      classify(() => this.authed(details!, (auth) => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part, id) })), (part?.index ?? 0) === 0),
       this.rememberThread(details!),
     ]);
     return String(result.ts ?? '');
@@ -183,8 +184,11 @@ function refusalOf(error: unknown): string | undefined {
   return e.code === slackWebApi().ErrorCode.PlatformError ? e.data?.error : undefined;
 }
 
-/** A Web API call whose failures are told as the queue reads them: a 429 waits, some refusals are permanent. */
-async function classify<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * A Web API call whose failures are told as the queue reads them: a 429 waits, some refusals are
+ * permanent; a refusal of the content is told as such (`contentRefused`) only where `apologyOwed`.
+ */
+async function classify<T>(fn: () => Promise<T>, apologyOwed = false): Promise<T> {
   try {
     return await fn();
   } catch (error) {
@@ -192,7 +196,7 @@ async function classify<T>(fn: () => Promise<T>): Promise<T> {
     const { ErrorCode } = slackWebApi();
     if (e.code === ErrorCode.RateLimitedError) throw new RetryAfterError('Slack rate limit', (e.retryAfter ?? 1) * 1000);
     if (e.code === ErrorCode.PlatformError && e.data?.error && PERMANENT.has(e.data.error)) {
-      throw new PermanentError(`Slack refused the message: ${e.data.error}`, `slack_${e.data.error}`, CONTENT_REFUSED.has(e.data.error));
+      throw new PermanentError(`Slack refused the message: ${e.data.error}`, `slack_${e.data.error}`, apologyOwed && CONTENT_REFUSED.has(e.data.error));
     }
     throw error;
   }

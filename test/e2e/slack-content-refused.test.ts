@@ -38,4 +38,18 @@ describe('Slack refuses the content of a reply', () => {
     if (error === 'channel_not_found') expect(posts).toEqual(['an answer Slack will not take']);
     else expect(posts).toEqual(['an answer Slack will not take', expect.stringContaining('Sorry')]);
   });
+
+  it('a later part refused after the first was shown: no apology after the part the user already has', async () => {
+    slack = await startFakeSlack();
+    slack.on('chat.postMessage', (_call, n) => (n === 1 ? { body: { ok: false, error: 'invalid_blocks' } } : undefined));
+    ai = await startFakeOpenAi(() => ({ text: `${'First paragraph. '.repeat(200)}\n\n${'Second paragraph. '.repeat(200)}` }));
+    server = await startSlackBot(slack, ai, { JOB_ATTEMPTS: '3' });
+    await postSlack(server.url, appMention({ text: 'hello' }));
+    const letters = await until(async () => ((await server.bot.queue.deadLetters()).length ? server.bot.queue.deadLetters() : undefined), 'the dead letter', 10_000);
+    expect(letters.map((letter) => letter.reason)).toEqual(['slack_invalid_blocks']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const posts = slack.callsTo('chat.postMessage').map(textOf);
+    expect(posts).toHaveLength(2);
+    expect(posts.filter((text) => text.includes('Sorry'))).toEqual([]);
+  });
 });
