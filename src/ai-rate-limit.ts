@@ -43,11 +43,7 @@ export function limitAiCalls(ai: AiClient, limiter: Limiter): AiClient {
             const stream = ai.stream!.bind(ai);
             // Streams start synchronously; admit first by wrapping the chunk iterator.
             let inner: ReturnType<typeof stream> | undefined;
-            // As for a reply: an answer already cached (a stream reads the same cache) takes nothing.
-            const started = (async () => {
-              if (!(await ai.hasCached?.(request).catch(() => false))) await admit();
-              inner = stream(request, options);
-            })();
+            const started = admit().then(() => (inner = stream(request, options)));
             const result = started.then(() => inner!.result);
             // The chunks' consumer sees a refusal or a failure first and may never read `result`:
             // unread, its rejection would be unhandled, and Node would end the process.

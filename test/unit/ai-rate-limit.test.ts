@@ -89,15 +89,4 @@ describe('the AI calls-per-minute limit and the cache', () => {
     await expect(ask('another question')).rejects.toBeInstanceOf(RetryAfterError);
     expect(calls).toBe(1);
   });
-
-  it('the same for a streamed answer', async () => {
-    const cached = new Set<string>();
-    const ai: AiClient = { ...streamingAi(false), hasCached: async (request) => cached.has(request.text) };
-    const limited = limitAiCalls(ai, createMemoryLimiter({ points: 1, durationSeconds: 60, keyPrefix: `cache-${Math.random()}` }));
-    const ask = (text: string) => drain(limited.stream!({ conversationId: 'c', history: [], text }));
-    await expect(ask('the same question')).resolves.toBe('hello');
-    cached.add('the same question');
-    await expect(ask('the same question')).resolves.toBe('hello');
-    await expect(ask('another question')).rejects.toBeInstanceOf(RetryAfterError);
-  });
 });
