@@ -24,7 +24,10 @@ function readable(inside: string): string {
   if (target.startsWith('!')) return label || `@${target.slice(1).split('^')[0]}`;
   if (target.startsWith('mailto:')) return label || target.slice('mailto:'.length);
   if (!label || label === target) return target;
-  return `[${label}](${target})`;
+  // Escaped so that the link reads back as the same link: a label's brackets and emphasis marks,
+  // and an address with parentheses or spaces in CommonMark's <…> form.
+  const text = label.replace(/[\\[\]*_~`]/g, '\\$&');
+  return `[${text}](${/[()\s]/.test(target) ? `<${target}>` : target})`;
 }
 
 function decodeEntities(text: string): string {

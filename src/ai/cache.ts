@@ -20,21 +20,34 @@ export interface CacheKeyParts {
  * NFC, not NFKC).
  */
 export function normaliseQuestion(text: string): string {
-  const question = text
+  const folded = text
     .normalize('NFC')
     .toLowerCase()
     .split(/\r?\n/)
     .map(withinLine)
     .join('\n')
-    .trim()
-    .replace(/[\s.?!,;:…。？！，；：]+$/u, '');
+    .trim();
+  const question = withoutTrailingPunctuation(folded);
   // Punctuation alone ("?", "!!") is not a question to share: keep it as it was written.
   return question || text.trim();
+}
+
+const TRAILING = /[\s.?!,;:…。？！，；：]/u;
+
+/**
+ * The text without its trailing punctuation and spaces, read from the end (a `[…]+$` regex retries
+ * from every position of a long run of them, quadratic on a message of many blank lines).
+ */
+function withoutTrailingPunctuation(text: string): string {
+  let end = text.length;
+  while (end > 0 && TRAILING.test(text[end - 1]!)) end--;
+  return text.slice(0, end);
 }
 
 /** A line with its runs of whitespace after the indentation made one space, and none at its end. */
 function withinLine(line: string): string {
   const indent = /^[ \t]*/.exec(line)?.[0] ?? '';
+  if (indent.length === line.length) return ''; // a blank line, whatever spaces it holds
   return indent + line.slice(indent.length).replace(/\s+/g, ' ').trimEnd();
 }
 

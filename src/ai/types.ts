@@ -52,7 +52,7 @@ export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
 export interface AiClient {
   /** Answer one message; retried, cached and protected by the circuit breaker. */
   reply(request: AiRequest, options?: CallOptions): Promise<AiResult>;
-  /** Streams text deltas; the final AiResult resolves when done. Not cached. */
+  /** Streams text deltas; the final AiResult resolves when done. A client may answer from its cache (parley's does); limitAiCalls still counts each stream. */
   stream?(request: AiRequest, options?: CallOptions): AiStream;
   /** Circuit breaker state, for readiness and metrics. */
   readonly circuit: CircuitStateName;

@@ -64,14 +64,20 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
   await writeResponse(res, await router.handle(request(body)));
 }
 
+/** How long a 413 waits for the rest of the body at most: a client that stalls still gets its answer. */
+const DRAIN_WAIT_MS = 5000;
+
 /**
  * Read and discard the rest of the body, then answer 413: closing on a client that is still sending
  * makes it see a reset instead of our answer, and Node closes a `Connection: close` request's socket
- * as soon as its answer is written. A body longer than the drain limit is answered at once and its
- * socket closed after (a reset is acceptable there).
+ * as soon as its answer is written. A body longer than the drain limit, or not over within
+ * DRAIN_WAIT_MS, is answered then and its socket closed after (a reset is acceptable there).
  */
 async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse, answer: () => Promise<HttpResponse>): Promise<void> {
-  const drained = await error.drain(undefined, false);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DRAIN_WAIT_MS)));
+  const drained = await Promise.race([error.drain(undefined, false), late]);
+  clearTimeout(timer);
   await writeResponse(res, await answer());
   if (drained) return;
   if (!res.writableFinished) await new Promise((resolve) => res.once('close', resolve).once('finish', resolve));

@@ -36,6 +36,11 @@ describe('the question as the cache compares it', () => {
     expect(normaliseQuestion('Caf\u00e9?')).toBe(normaliseQuestion('cafe\u0301'));
   });
 
+  it('takes time in proportion to the text: 50,000 blank lines do not block the process (within the test timeout)', () => {
+    expect(normaliseQuestion(`a${' \n'.repeat(50_000)}b`)).toBe(`a${'\n'.repeat(50_000)}b`);
+    expect(normaliseQuestion(`a${' \n'.repeat(50_000)}?`)).toBe('a');
+  });
+
   it('gives one cache key to the variants of one question in the same context', () => {
     const key = (text: string) => cacheKey({ model: 'm', systemPrompt: 'p', maxOutputTokens: 10, history: [], text });
     expect(key('Reset my password!')).toBe(key('reset my   password'));

@@ -52,6 +52,21 @@ describe('oversized bodies (real server, BODY_LIMIT_BYTES=1 MiB)', () => {
     }
   });
 
+  it('answers 413 to a client that stops sending half-way through its oversized body, within the drain wait', async () => {
+    const { port } = new URL(web.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (data: Buffer) => (answer += data.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.write(`POST /web/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${2 * MiB}\r\n\r\n`);
+    socket.write(Buffer.alloc(MiB + 64 * 1024, 0x78)); // past the limit, then nothing more
+    const started = Date.now();
+    while (!answer.includes('payload_too_large') && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
   it('does not hang on a body past the 8 MiB drain (a reset is acceptable there), and keeps serving', async () => {
     const started = Date.now();
     const outcome = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: json, body: streamOf(24 * MiB), duplex: 'half' } as RequestInit).then(

@@ -27,6 +27,12 @@ describe('Slack text as the model reads it', () => {
     expect(markdownToMrkdwn(message!.text)).toBe('is a &lt; b? see <https://x.com/a?b=1&amp;c=2|the doc>');
   });
 
+  it('a link repeated by the model comes back as the same link, whatever its label or address holds', () => {
+    for (const link of ['<https://example.com|a ] label>', '<https://example.com|see [1]>', '<https://example.com/x)y|label>', '<https://x.org|a*b*c>', '<https://x.org|[JIRA-12] Fix_it>']) {
+      expect(markdownToMrkdwn(readableText(link))).toBe(link);
+    }
+  });
+
   it('names a shared file to the model without its private URL, which the model could not fetch (AI_VISION)', () => {
     const mention = appMention({ text: 'what is in this?' });
     const withFile = { ...mention, event: { ...mention.event, subtype: 'file_share', files: [{ name: 's3.png', mimetype: 'image/png', url_private: 'https://files.slack.com/files-pri/T1-F1/s3.png' }] } };
