@@ -98,7 +98,8 @@ export class Spend {
     const add = (scope: 'overall' | 'tenant', period: 'day' | 'month', limitUsd: number | undefined, spentUsd: number | undefined, tenant?: string) => {
       if (limitUsd === undefined) return;
       const spent = spentUsd ?? 0;
-      const ratio = spent / limitUsd;
+      // A hair of tolerance: sums of prices are binary fractions (0.0096 / 0.012 is 0.7999999999999999).
+      const ratio = Math.round((spent / limitUsd) * 1e9) / 1e9;
       statuses.push({
         scope,
         ...(tenant !== undefined ? { tenant } : {}),

@@ -75,3 +75,14 @@ export class BullDeadLetters<T> {
     return removed.length + direct;
   }
 }
+
+/** Move a failed job back to the queue with fresh attempts; false when it is no longer failed (another replay moved it first). */
+export async function retryFailed(job: { retry(state: 'failed', options: { resetAttemptsMade: boolean; resetAttemptsStarted: boolean }): Promise<void> }): Promise<boolean> {
+  try {
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return true;
+  } catch (error) {
+    if (/not in the failed state/.test(String(error))) return false;
+    throw error;
+  }
+}

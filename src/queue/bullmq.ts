@@ -10,7 +10,7 @@ import { bullmqPackage } from '../redis-packages.js';
 import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
-import { BullDeadLetters, isStored, type Stored } from './bullmq-dead-letters.js';
+import { BullDeadLetters, isStored, retryFailed, type Stored } from './bullmq-dead-letters.js';
 import { removeFinished } from './bullmq-forget.js';
 import { dropAll } from './bullmq-drop.js';
 import { BullLine } from './bullmq-line.js';
@@ -231,9 +231,9 @@ export class BullQueue<T> implements JobQueue<T> {
     if (!job) return false;
     await this.turnstile.enter(job.data.group, id);
     await job.updateData({ group: job.data.group, data: job.data.data });
-    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    const moved = await retryFailed(job); // false: another replay (two operators; one letter and all) moved it first
     await this.connection.producer.del(...this.turnstile.enteredKeys([id])); // back in the queue: no longer entering
-    return true;
+    return moved;
   }
 
   async purge(): Promise<number> {

@@ -70,6 +70,28 @@ describe('BullQueue producers', () => {
     expect(await worker.close(200)).toEqual({ unfinished: 1 });
   });
 
+  it('two replays of one dead letter at once (two operators): one moves it, the other finds it gone, and it runs once', async () => {
+    const q = await startQueue({ retry: { attempts: 1 } });
+    const runs: number[] = [];
+    let fail = true;
+    q.process(
+      async (job) => {
+        runs.push(job.data.n);
+        if (fail) throw new Error('boom');
+      },
+      { concurrency: 1 },
+    );
+    await q.add({ id: 'raced-replay', group: 'g', data: { n: 1 } });
+    await waitFor(async () => (await q.deadLetters()).length === 1, 3000, 'the dead letter');
+    fail = false;
+    const results = await Promise.all([q.replay('raced-replay'), q.replay('raced-replay'), q.replay('raced-replay')]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    await waitFor(() => runs.length === 2, 3000, 'the replayed job to run');
+    await sleep(300);
+    expect(runs).toEqual([1, 1]);
+    expect(await q.deadLetters()).toEqual([]);
+  });
+
   it('answers at once after construction: ping, addDeadLetter and replay do not fail while connecting', async () => {
     // `parley dlq replay ID`, /readyz right after start, or a direct-mode failure right after start
     // all use a fresh BullQueue; its producer has no offline queue, so these must wait for the connection.

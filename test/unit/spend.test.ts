@@ -85,6 +85,13 @@ describe('Spend: budget states', () => {
     expect(await state()).toEqual([['overall', 'day', 'exceeded', 100, 1]]);
   });
 
+  it('exactly 80% of a budget is a warning, though the sum of prices is a binary fraction (0.0096 / 0.012)', async () => {
+    const { spend } = opsParts({ limits: { dayUsd: 0.012 } });
+    await spend.record('m', undefined, 0.0048, now);
+    await spend.record('m', undefined, 0.0048, now);
+    expect((await spend.statuses(now)).map((s) => s.state)).toEqual(['warning']);
+  });
+
   it('every budget set, for each tenant that spent this month, with its period key', async () => {
     const { spend } = opsParts({ limits: { dayUsd: 100, monthUsd: 1000, tenantDayUsd: 10, tenantMonthUsd: 50 } });
     await spend.record('m', 'A', 8, now);
