@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
+import { AnswerCache, asShared } from './answer-cache.js';
 import { cacheKey, MemoryResponseCache } from './cache.js';
 import { openChannel, type TextChannel } from './channel.js';
 import { toAiError } from './classify.js';
@@ -21,13 +22,9 @@ import type {
   AiStream,
   CallOptions,
   CircuitStateName,
-  ResponseCache,
 } from './types.js';
 
 type CompletionUsage = OpenAI.CompletionUsage;
-
-/** How long one process may hold a question for the others (they ask themselves after that). */
-const SINGLE_FLIGHT_CLAIM_MS = 10_000;
 
 /** An AiClient on the official openai SDK, for OpenAI or any OpenAI-compatible server. */
 export class OpenAiClient implements AiClient {
@@ -35,7 +32,7 @@ export class OpenAiClient implements AiClient {
   private readonly policy: ResiliencePolicy;
   private readonly concurrency: AdaptiveLimit;
   private readonly flights = new SingleFlight<AiResult>();
-  private readonly cache: ResponseCache;
+  private readonly answers: AnswerCache;
   private readonly log: Logger | undefined;
 
   constructor(private readonly options: AiOptions) {
@@ -50,7 +47,12 @@ export class OpenAiClient implements AiClient {
       (apiKey) => openAiSdk({ apiKey, baseURL: options.baseURL, timeoutMs: options.deadlineMs }),
       { logger: this.log?.child({ model: options.model }), events: options.events },
     );
-    this.cache = options.cache ?? new MemoryResponseCache();
+    this.answers = new AnswerCache(options.cache ?? new MemoryResponseCache(), {
+      ttlSeconds: options.cacheTtlSeconds,
+      deadlineMs: options.deadlineMs,
+      ...(this.log ? { logger: this.log } : {}),
+      onLookup: (hit) => options.events?.onCache?.(hit),
+    });
     // A slot is held for one call at most; a crashed holder's slot frees itself after this.
     this.concurrency = options.concurrency ?? new MemoryAdaptiveLimit({ max: options.maxConcurrent, leaseMs: options.deadlineMs + 30_000 });
     this.policy = new ResiliencePolicy(options, {
@@ -80,48 +82,42 @@ export class OpenAiClient implements AiClient {
       'AI request',
     );
     const key = this.keyOf(request);
-    const useCache = this.options.cacheTtlSeconds > 0;
-    if (useCache) {
-      const hit = await this.readCache(key);
-      this.options.events?.onCache?.(hit !== undefined);
-      if (hit) return { ...hit, usage: freeUsage(), cached: true };
-    }
+    const hit = await this.answers.lookup(key);
+    if (hit) return hit;
     try {
       // Identical requests in flight share one call in this process, cache or no cache.
       const { value, shared } = await this.flights.run(
         key,
         async (flightSignal) => {
-          const elsewhere = useCache ? await this.answerFromAnotherProcess(key, flightSignal) : { led: false };
-          if (elsewhere.answer) return { ...elsewhere.answer, usage: freeUsage(), cached: true };
+          const elsewhere = await this.answers.fromAnotherProcess(key, flightSignal);
+          if (elsewhere.answer) return elsewhere.answer;
           // The claim is short (a crashed holder's goes soon) and kept alive while the call runs.
-          const heartbeat = elsewhere.led ? this.keepClaim(key) : undefined;
+          const heartbeat = elsewhere.led ? this.answers.keepClaim(key) : undefined;
           try {
-            return await this.call(request, flightSignal, useCache ? key : undefined);
+            return await this.kept(key, request, await this.resilient((attempt) => this.complete(request, attempt), flightSignal));
           } finally {
             clearInterval(heartbeat);
-            if (elsewhere.led) await this.cache.release?.(key).catch(() => undefined);
+            if (elsewhere.led) await this.answers.release(key);
           }
         },
         signal,
       );
       // A caller who joined an identical call in flight paid nothing for its answer.
-      return shared ? { ...value, usage: freeUsage(), cached: true } : value;
+      return shared ? asShared(value) : value;
     } catch (error) {
       throw toAiError(error, { callerAborted: signal?.aborted === true });
     }
   }
 
-  /** The resilient call itself, its usage reported; a whole answer is cached under `cacheAs`. */
-  private async call(request: AiRequest, signal: AbortSignal | undefined, cacheAs?: string): Promise<AiResult> {
-    const { result, whole } = await this.resilient((attempt) => this.complete(request, attempt), signal);
+  /** A call's outcome: its usage reported, and kept for the next asker unless empty, cut off or filtered (given once). */
+  private async kept(key: string, request: AiRequest, { result, whole }: { result: AiResult; whole: boolean }): Promise<AiResult> {
     this.reportUsage(result, request.tenant);
-    // An empty, cut-off or filtered answer is given once, never served to the next asker.
-    if (cacheAs !== undefined && whole) await this.writeCache(cacheAs, result);
+    if (whole) await this.answers.keep(key, result);
     return result;
   }
 
   async hasCached(request: AiRequest): Promise<boolean> {
-    return this.options.cacheTtlSeconds > 0 && (await this.readCache(this.keyOf(request))) !== undefined;
+    return this.answers.holds(this.keyOf(request));
   }
 
   /**
@@ -135,21 +131,14 @@ export class OpenAiClient implements AiClient {
       'AI stream request',
     );
     const { channel, signal } = openChannel(callOptions.signal);
-    const useCache = this.options.cacheTtlSeconds > 0;
     const key = this.keyOf(request);
     const work = (async (): Promise<AiResult> => {
-      if (useCache) {
-        const hit = await this.readCache(key);
-        this.options.events?.onCache?.(hit !== undefined);
-        if (hit) {
-          channel.push(hit.text);
-          return { ...hit, usage: freeUsage(), cached: true };
-        }
+      const hit = await this.answers.lookup(key);
+      if (hit) {
+        channel.push(hit.text);
+        return hit;
       }
-      const { result, whole } = await this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal);
-      this.reportUsage(result, request.tenant);
-      if (useCache && whole) await this.writeCache(key, result);
-      return result;
+      return this.kept(key, request, await this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal));
     })();
     return { chunks: channel, result: channel.settle(work) };
   }
@@ -256,63 +245,4 @@ export class OpenAiClient implements AiClient {
     const { model, systemPrompt, maxOutputTokens } = this.options;
     return cacheKey({ model, systemPrompt, maxOutputTokens, history, text, ...(imageUrls ? { imageUrls } : {}) });
   }
-
-  /**
-   * Single-flight across processes: when another process is already asking the same question,
-   * wait for its answer in the shared cache instead of paying for it again. Gives up (and asks
-   * itself) when that process stops holding its claim without an answer, or at the deadline.
-   */
-  private async answerFromAnotherProcess(key: string, signal: AbortSignal | undefined): Promise<{ answer?: AiResult; led: boolean }> {
-    const { claim, claimed } = this.cache;
-    if (!claim || !claimed) return { led: false };
-    // A claim outlives its holder only briefly: one left behind by a crash (or a Redis outage that
-    // ate its release) must not hold the same question — often the same job, retried — for long.
-    const claimMs = Math.min(this.options.deadlineMs, SINGLE_FLIGHT_CLAIM_MS);
-    try {
-      if (await claim.call(this.cache, key, claimMs)) return { led: true };
-      // As long as the holder keeps its claim (it renews it while its call runs), up to a whole call's deadline.
-      const giveUpAt = Date.now() + this.options.deadlineMs;
-      while (Date.now() < giveUpAt && !signal?.aborted) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        const answer = await this.readCache(key);
-        if (answer) return { answer, led: false };
-        if (!(await claimed.call(this.cache, key))) break;
-      }
-    } catch (error) {
-      this.log?.warn({ err: error }, 'AI single-flight claim failed; asking the AI directly');
-    }
-    return { led: false };
-  }
-
-  /** Renew this process's single-flight claim while its call runs; a lost claim (a Redis blip) is simply not renewed. */
-  private keepClaim(key: string): NodeJS.Timeout | undefined {
-    const extend = this.cache.extend;
-    if (!extend) return undefined;
-    const claimMs = Math.min(this.options.deadlineMs, SINGLE_FLIGHT_CLAIM_MS);
-    const timer = setInterval(() => void extend.call(this.cache, key, claimMs).catch(() => undefined), claimMs / 3);
-    timer.unref();
-    return timer;
-  }
-
-  // A broken cache must cost money, not answers: its errors are logged and ignored.
-  private async readCache(key: string): Promise<AiResult | undefined> {
-    try {
-      return await this.cache.get(key);
-    } catch (error) {
-      this.log?.warn({ err: error }, 'AI response cache read failed');
-      return undefined;
-    }
-  }
-
-  private async writeCache(key: string, result: AiResult): Promise<void> {
-    try {
-      await this.cache.set(key, result, this.options.cacheTtlSeconds * 1000);
-    } catch (error) {
-      this.log?.warn({ err: error }, 'AI response cache write failed');
-    }
-  }
-}
-
-function freeUsage() {
-  return { inputTokens: 0, outputTokens: 0, costUsd: 0 };
 }

@@ -1,0 +1,112 @@
+/**
+ * The AI client's use of the response cache: answers kept for CACHE_TTL_SECONDS under the request's
+ * key, and single-flight across processes (a process asking a question claims it; the others wait
+ * for its answer in the cache). A broken cache must cost money, not answers: its errors are logged
+ * and taken for a miss.
+ */
+import type { Logger } from 'pino';
+import type { AiResult, ResponseCache } from './types.js';
+
+/** How long one process may hold a question for the others (they ask themselves after that). */
+const SINGLE_FLIGHT_CLAIM_MS = 10_000;
+
+export interface AnswerCacheOptions {
+  /** CACHE_TTL_SECONDS; 0 keeps nothing. */
+  ttlSeconds: number;
+  /** A whole call's deadline: the longest wait for another process's answer. */
+  deadlineMs: number;
+  logger?: Logger;
+  /** Told of each lookup: hit or miss. */
+  onLookup?: (hit: boolean) => void;
+}
+
+/** An answer given again (from the cache, or shared with an identical call): nothing was billed for it. */
+export function asShared(result: AiResult): AiResult {
+  return { ...result, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, cached: true };
+}
+
+export class AnswerCache {
+  /** A claim outlives its holder only briefly: one left by a crash must not hold the question long. */
+  private readonly claimMs: number;
+
+  constructor(
+    private readonly cache: ResponseCache,
+    private readonly options: AnswerCacheOptions,
+  ) {
+    this.claimMs = Math.min(options.deadlineMs, SINGLE_FLIGHT_CLAIM_MS);
+  }
+
+  get enabled(): boolean {
+    return this.options.ttlSeconds > 0;
+  }
+
+  /** The kept answer, as given again; undefined on a miss or with the cache off. The lookup is reported. */
+  async lookup(key: string): Promise<AiResult | undefined> {
+    if (!this.enabled) return undefined;
+    const hit = await this.read(key);
+    this.options.onLookup?.(hit !== undefined);
+    return hit && asShared(hit);
+  }
+
+  /** Whether an answer is kept (what the calls-per-minute limit asks); not reported as a lookup. */
+  async holds(key: string): Promise<boolean> {
+    return this.enabled && (await this.read(key)) !== undefined;
+  }
+
+  /** Keep an answer for the next asker (nothing with the cache off). */
+  async keep(key: string, result: AiResult): Promise<void> {
+    if (!this.enabled) return;
+    try {
+      await this.cache.set(key, result, this.options.ttlSeconds * 1000);
+    } catch (error) {
+      this.options.logger?.warn({ err: error }, 'AI response cache write failed');
+    }
+  }
+
+  /**
+   * Single-flight across processes: when another process is already asking the same question,
+   * wait for its answer in the shared cache instead of paying for it again. Gives up (and asks
+   * itself) when that process stops holding its claim without an answer, or at the deadline.
+   * `led`: this process holds the claim (keep it with `keepClaim`, give it back with `release`).
+   */
+  async fromAnotherProcess(key: string, signal: AbortSignal | undefined): Promise<{ answer?: AiResult; led: boolean }> {
+    const { claim, claimed } = this.cache;
+    if (!this.enabled || !claim || !claimed) return { led: false };
+    try {
+      if (await claim.call(this.cache, key, this.claimMs)) return { led: true };
+      // As long as the holder keeps its claim (it renews it while its call runs), up to a whole call's deadline.
+      const giveUpAt = Date.now() + this.options.deadlineMs;
+      while (Date.now() < giveUpAt && !signal?.aborted) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const answer = await this.read(key);
+        if (answer) return { answer: asShared(answer), led: false };
+        if (!(await claimed.call(this.cache, key))) break;
+      }
+    } catch (error) {
+      this.options.logger?.warn({ err: error }, 'AI single-flight claim failed; asking the AI directly');
+    }
+    return { led: false };
+  }
+
+  /** Renew this process's claim while its call runs; a lost claim (a Redis blip) is simply not renewed. */
+  keepClaim(key: string): NodeJS.Timeout | undefined {
+    const extend = this.cache.extend;
+    if (!extend) return undefined;
+    const timer = setInterval(() => void extend.call(this.cache, key, this.claimMs).catch(() => undefined), this.claimMs / 3);
+    timer.unref();
+    return timer;
+  }
+
+  async release(key: string): Promise<void> {
+    await this.cache.release?.(key).catch(() => undefined);
+  }
+
+  private async read(key: string): Promise<AiResult | undefined> {
+    try {
+      return await this.cache.get(key);
+    } catch (error) {
+      this.options.logger?.warn({ err: error }, 'AI response cache read failed');
+      return undefined;
+    }
+  }
+}
