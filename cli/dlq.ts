@@ -1,5 +1,6 @@
 import { dynamoDbFromConfig, sqsQueueFromConfig } from '../aws/index.js';
-import { BullQueue, MissingDependencyError, isReplayable, replayEvery, type Config, type JobData, type JobQueue, type Store } from '../src/index.js';
+import { BullQueue, isReplayable, replayEvery, type Config, type JobData, type JobQueue, type Store } from '../src/index.js';
+import { orAfter } from '../src/timeout.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
@@ -62,22 +63,9 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
 /** How long `parley dlq` waits for its queue to answer before saying it cannot reach it. */
 const REACH_TIMEOUT_MS = 5000;
 
-async function reachable(queue: JobQueue<JobData>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), REACH_TIMEOUT_MS)));
-  try {
-    // A missing SDK is no network fault: it is said as it is (`npm install …`).
-    const answered = queue.ping().then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof MissingDependencyError) throw error;
-        return false;
-      },
-    );
-    return await Promise.race([answered, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function reachable(queue: JobQueue<JobData>): Promise<boolean> {
+  // A missing SDK never gets here: building the queue from the configuration says what to install.
+  return orAfter(queue.ping().then(() => true, () => false), REACH_TIMEOUT_MS, false);
 }
 
 /** The queue other processes share: SQS when SQS_QUEUE_URL is set, else BullMQ on REDIS_URL. */

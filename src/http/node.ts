@@ -8,6 +8,7 @@ import { BodyTooLargeError, readStreamLimited } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { requestUrl, routePath, type UrlOptions } from './url.js';
+import { orAfter } from '../timeout.js';
 
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
@@ -74,10 +75,7 @@ const DRAIN_WAIT_MS = 5000;
  * DRAIN_WAIT_MS, is answered then and its socket closed after (a reset is acceptable there).
  */
 async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse, answer: () => Promise<HttpResponse>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DRAIN_WAIT_MS)));
-  const drained = await Promise.race([error.drain(undefined, false), late]);
-  clearTimeout(timer);
+  const drained = await orAfter(error.drain(undefined, false), DRAIN_WAIT_MS, false);
   await writeResponse(res, await answer());
   if (drained) return;
   if (!res.writableFinished) await new Promise((resolve) => res.once('close', resolve).once('finish', resolve));

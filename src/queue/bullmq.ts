@@ -7,6 +7,7 @@
  */
 import type { Queue, Worker, Job as BullJob } from 'bullmq';
 import { bullmqPackage } from '../redis-packages.js';
+import { orAfter } from '../timeout.js';
 import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/redis-connection.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
@@ -274,12 +275,9 @@ export class BullQueue<T> implements JobQueue<T> {
     await this.pump?.stop();
     let unfinished = 0;
     if (this.worker) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
       // Running jobs finish within the deadline; past it they are left to BullMQ's stalled-job
       // recovery, which hands them to another worker: nothing is lost either way.
-      const drained = await Promise.race([this.worker.pause().then(() => true), deadline]);
-      clearTimeout(timer);
+      const drained = await orAfter(this.worker.pause().then(() => true), deadlineMs, false);
       unfinished = drained ? 0 : this.running;
       await this.worker.close(!drained).catch(() => undefined);
       await this.lookup?.close().catch(() => undefined);
