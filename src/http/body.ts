@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import { HttpError } from '../adapter.js';
 
 /**
@@ -7,6 +8,22 @@ import { HttpError } from '../adapter.js';
  * the price of not reading an endless body.
  */
 export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The refusal of a body a parser in front of parley has read already: its signature cannot be
+ * checked any more. `fix` says how to mount parley instead; logged at error, as a mistake of setup.
+ */
+export function bodyAlreadyRead(logger: Logger, path: string | undefined, fix: string): HttpError {
+  const message = `The request body was already consumed by a body parser, so its signature cannot be checked. ${fix}`;
+  logger.error({ path }, message);
+  return new HttpError(500, 'body_already_parsed', message);
+}
+
+/** A body given whole by a parser in front of parley (`req.rawBody`): the limit still holds (no rest to drain). */
+export function withinLimit(body: Buffer, limit: number): Buffer {
+  if (body.byteLength > limit) throw new HttpError(413, 'payload_too_large', `The body is larger than ${limit} bytes (BODY_LIMIT_BYTES).`);
+  return body;
+}
 
 /** A 413 that still holds the unread rest of the body, so the HTTP layer can drain it after answering. */
 export class BodyTooLargeError extends HttpError {

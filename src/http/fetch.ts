@@ -3,7 +3,7 @@
  */
 import type { Logger } from 'pino';
 import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
-import { BodyTooLargeError, readLimited } from './body.js';
+import { BodyTooLargeError, bodyAlreadyRead, readLimited } from './body.js';
 import type { Router } from './router.js';
 import { requestUrl, routePath, type UrlOptions } from './url.js';
 
@@ -45,6 +45,9 @@ export function createFetchHandler(router: Router, options: FetchOptions): Fetch
     let body: Buffer = Buffer.alloc(0);
     if (router.wantsBody(request.method, path) && request.body) {
       try {
+        if (request.bodyUsed) {
+          throw bodyAlreadyRead(options.logger, url.pathname, 'Hand the request to parley before reading its body (c.req.json(), request.text()), or hand it request.clone().');
+        }
         body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;

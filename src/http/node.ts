@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
-import { BodyTooLargeError, readStreamLimited } from './body.js';
+import { BodyTooLargeError, bodyAlreadyRead, readStreamLimited, withinLimit } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { requestUrl, routePath, type UrlOptions } from './url.js';
@@ -90,14 +90,10 @@ function clientWentAway(error: unknown, req: IncomingMessage): boolean {
 
 /** The exact bytes the platform signed — from the stream, or from `req.rawBody` if a parser ran first. */
 async function rawBody(req: MaybeParsed, options: NodeOptions): Promise<Buffer> {
-  if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
-  if (typeof req.rawBody === 'string') return Buffer.from(req.rawBody);
+  if (Buffer.isBuffer(req.rawBody)) return withinLimit(req.rawBody, options.bodyLimitBytes);
+  if (typeof req.rawBody === 'string') return withinLimit(Buffer.from(req.rawBody), options.bodyLimitBytes);
   if (req.readableEnded || req._body === true) {
-    const message =
-      'The request body was already consumed by a body parser, so its signature cannot be checked. ' +
-      'Mount parley before express.json()/urlencoded() (or keep the raw bytes in req.rawBody).';
-    options.logger.error({ path: req.url }, message);
-    throw new HttpError(500, 'body_already_parsed', message);
+    throw bodyAlreadyRead(options.logger, req.originalUrl ?? req.url, 'Mount parley before express.json()/urlencoded() (or keep the raw bytes in req.rawBody).');
   }
   return readStreamLimited(req, options.bodyLimitBytes, req.headers['content-length']);
 }

@@ -129,3 +129,24 @@ describe('mounted in an Express app after express.json()', () => {
     expect(requestLines(lines)).toEqual([]);
   });
 });
+
+describe('the fetch handler behind a framework that read the body first (Hono’s c.req.json())', () => {
+  it('answers 500 body_already_parsed with a log line naming the fix, instead of throwing', async () => {
+    const { lines, metrics, fetchHandler } = setUp();
+    const request = new Request('http://127.0.0.1/test/hook', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"1"}' });
+    await request.json();
+    const response = await fetchHandler(request);
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('body_already_parsed');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 50, path: '/test/hook', msg: expect.stringContaining('request.clone()') }));
+    expect(await count(metrics, 'webhooksRejected', { platform: 'test', reason: 'body_already_parsed' })).toBe(1);
+  });
+
+  it('still reads a clone of a request whose original was read', async () => {
+    const { fetchHandler } = setUp();
+    const request = new Request('http://127.0.0.1/test/hook', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"1"}' });
+    const clone = request.clone();
+    await request.json();
+    expect((await fetchHandler(clone)).status).toBe(200);
+  });
+});

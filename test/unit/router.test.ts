@@ -332,6 +332,19 @@ describe('bodies parsed by the host app first', () => {
     expect(h.adapter.received[0]?.body.toString()).toBe(original);
   });
 
+  it('refuses a req.rawBody over the body limit with 413, as it would the stream', async () => {
+    const h = await start({
+      bodyLimitBytes: 1024,
+      pre: async (req) => {
+        req.rawBody = await readAll(req);
+      },
+    });
+    const response = await fetch(`${h.base}/test/hook`, { method: 'POST', headers: json, body: `{"id":"big","text":"${'x'.repeat(2000)}"}` });
+    expect(response.status).toBe(413);
+    expect((await errorBody(response)).code).toBe('payload_too_large');
+    expect(h.adapter.received).toHaveLength(0);
+  });
+
   it('answers 500 body_already_parsed with a helpful message when the body was consumed without rawBody', async () => {
     const h = await start({
       pre: async (req) => {
