@@ -149,6 +149,11 @@ export interface AdapterContext {
    * exchange in that conversation (nothing is stored or counted then).
    */
   feedback(feedback: Feedback): Promise<boolean>;
+  /**
+   * Aborted when the bot begins to close: end what the adapter holds open (a web chat's event
+   * streams), so the server can close without cutting it off.
+   */
+  closing: AbortSignal;
 }
 
 /** A rating of one answer, as an adapter hands it to `AdapterContext.feedback`. */

@@ -164,6 +164,8 @@ export function createBot(options: BotOptions = {}): Bot {
   let running = 0;
   /** Where the standalone server listens: the adapters are told whether only this machine can reach them. */
   let boundHost = config.host;
+  /** Aborted as close() begins: the adapters' open streams end (AdapterContext.closing). */
+  const closing = new AbortController();
   /**
    * Open the connections, start the adapters (in the background, retried while their platform is
    * down: nothing waits for them) and the worker. Runs once, on start(), listen() or the first
@@ -185,6 +187,7 @@ export function createBot(options: BotOptions = {}): Bot {
         feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
         deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
         refused: (error) => logRefusal({ logger, metrics }, adapter.platform, error),
+        closing: closing.signal,
       }),
       logger,
     );
@@ -278,6 +281,7 @@ export function createBot(options: BotOptions = {}): Bot {
       clearInterval(queueDepth);
       starts?.stop();
       ops.endStreams();
+      closing.abort();
       const release = async () => {
         await ops.stop();
         await store.close();

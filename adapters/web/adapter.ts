@@ -125,6 +125,7 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
         limits: new WebLimits(context, options.limits),
         forget: (conversation, messages) => context.forget({ platform: 'web', id: conversation }, messages.map((id) => messageIdOf(conversation, id))),
         feedback: (feedback) => context.feedback(feedback),
+        closing: context.closing,
       };
       markStarted(state);
       await loadEmbedFiles();

@@ -10,6 +10,7 @@
  *
  * A visitor reaches only its own conversations: any other id is a 404, so ids cannot be probed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import { callerOrNothing, resolveCaller, type AccessSettings, type Caller } from './access.js';
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
@@ -23,11 +24,12 @@ export interface WebState {
   transcripts: Transcripts;
   /** Requests, new sessions and event streams per address and per visitor. */
   limits: WebLimits;
-  /** Erase the model's history and the conversation log's entries of a web conversation. */
   /** The core's forget, given the ids of the conversation's messages (as posted). */
   forget(conversation: string, messages: string[]): Promise<void>;
   /** Store and count a rating of an answer (AdapterContext.feedback); false for an exchange the log does not hold. */
   feedback(feedback: Feedback): Promise<boolean>;
+  /** Aborted when the bot closes: open event streams end then, so the server can close. */
+  closing: AbortSignal;
 }
 
 /** The adapter's state, waiting (briefly) for start(): requests can arrive before it has finished. */
@@ -102,7 +104,7 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     // At most so many open at once per visitor and per address; the slot is freed when the stream ends.
     // The client leaving stops the polling at once too, not at the generator's next yield (up to a heartbeat away).
     const left = new AbortController();
-    const stream = releasing(transcriptEvents(() => state.transcripts.read(conversation), stillAllowed, left.signal), () => left.abort());
+    const stream = releasing(transcriptEvents(() => state.transcripts.read(conversation), stillAllowed, AbortSignal.any([left.signal, state.closing])), () => left.abort());
     return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream });
   });
 
@@ -141,6 +143,7 @@ async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAl
       checkedAt = Date.now();
       if (!(await stillAllowed())) return;
     }
-    await new Promise((resolve) => setTimeout(resolve, EVENTS_POLL_MS));
+    // Woken by the client leaving or the bot closing, so the response ends at once (the server can close).
+    if (!(await sleep(EVENTS_POLL_MS, true, { signal: left }).catch(() => false))) return;
   }
 }

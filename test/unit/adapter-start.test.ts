@@ -34,7 +34,7 @@ function flaky(platform: string, messages: string[], failures: number): Adapter 
 
 const context = (logger: AdapterContext['logger']): AdapterContext => {
   const store = new MemoryStore();
-  return { store, markerStore: store, logger, loopbackOnly: true, deliver: async () => undefined, refused: () => undefined, limiter: () => undefined, config: loadConfig({}), forget: async () => undefined, feedback: async () => true };
+  return { store, markerStore: store, logger, loopbackOnly: true, deliver: async () => undefined, refused: () => undefined, limiter: () => undefined, config: loadConfig({}), forget: async () => undefined, feedback: async () => true, closing: new AbortController().signal };
 };
 const fast = { initialMs: 5, maxMs: 20 };
 
