@@ -25,7 +25,7 @@ import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
-import { createLogger, createMetrics, type Metrics } from './observe/index.js';
+import { createLogger, createMetrics, serializeError, type Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
 import { abandonJob } from './apology.js';
 import type { Store } from './store/index.js';
@@ -118,7 +118,8 @@ export interface Bot {
 export function createBot(options: BotOptions = {}): Bot {
   const adapters = checkedAdapters(options.adapters);
   const config = resolveConfig(options.config, options.env ?? process.env);
-  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
+  // Your own logger gets parley's error serializer too: a Redis error's command arguments hold secrets and message text.
+  const logger = options.logger ? options.logger.child({}, { serializers: { err: serializeError } }) : createLogger(config.logLevel, config.logFormat);
   const metrics = createMetrics({ defaultMetrics: true });
   const backends = createBackends(config, logger);
   const store = options.store ?? backends.store();

@@ -1,2 +1,2 @@
-export { createLogger, redactPaths, type Logger, type LogFormat } from './logger.js';
+export { createLogger, redactPaths, serializeError, type Logger, type LogFormat } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';

@@ -29,11 +29,37 @@ export const redactPaths = [
   'err.config.auth',
 ];
 
+/**
+ * pino's error serializer, without the arguments of the command a Redis error carries
+ * (ioredis' `err.command.args`, also on a pipeline's `previousErrors` and on causes): they hold
+ * the AUTH password, a job's message text, the AI's answer. The command's name stays.
+ */
+export function serializeError(error: unknown): unknown {
+  return withoutCommandArgs(pino.stdSerializers.err(error as Error), 0);
+}
+
+function withoutCommandArgs(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null || depth > 4) return value;
+  if (Array.isArray(value)) return value.map((item) => withoutCommandArgs(item, depth + 1));
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  const command = copy.command as { args?: unknown } | undefined;
+  if (typeof command === 'object' && command !== null && 'args' in command) copy.command = { ...command, args: '[redacted]' };
+  for (const key of ['cause', 'previousErrors', 'errors', 'lastNodeError']) {
+    if (key in copy) copy[key] = withoutCommandArgs(copy[key], depth + 1);
+  }
+  return copy;
+}
+
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
 /** JSON lines are written once this many bytes are waiting, or after FLUSH_MS. */
 const BATCH_BYTES = 12_288;
 const FLUSH_MS = 100;
+
+/** What parley's logger hides, whatever it writes to. */
+export function loggerOptions(level: string) {
+  return { name: 'parley', level, redact: { paths: redactPaths, censor: '[redacted]' }, serializers: { err: serializeError } };
+}
 
 /**
  * The parley logger, secrets redacted: JSON lines on stdout, or — on a terminal (`auto`) or with
@@ -45,7 +71,7 @@ const FLUSH_MS = 100;
  * process exits. On AWS Lambda, whose process is frozen between invocations, lines stay synchronous.
  */
 export function createLogger(level = 'info', format: LogFormat = 'json'): Logger {
-  const options = { name: 'parley', level, redact: { paths: redactPaths, censor: '[redacted]' } };
+  const options = loggerOptions(level);
   const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
   if (!pretty) return pino(options, frozenOnceAnswered() ? pino.destination({ dest: 1, sync: true }) : batchedStdout());
   return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' } }));
