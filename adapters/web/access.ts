@@ -90,7 +90,18 @@ export function callerOrNothing(request: HttpRequest, settings: AccessSettings):
  */
 export function fromThisMachine(request: HttpRequest): boolean {
   const address = request.remoteAddress?.replace(/^::ffff:/, '');
-  return address !== undefined && isLoopbackHost(address) && !RELAY_HEADERS.some((name) => request.headers[name] !== undefined);
+  return address !== undefined && isLoopbackHost(address) && namesThisMachine(request.headers.host) && !RELAY_HEADERS.some((name) => request.headers[name] !== undefined);
+}
+
+/**
+ * Whether the Host the browser asked for is this machine's (localhost, 127.x, [::1]). A page on
+ * another name that resolves to 127.0.0.1 (DNS rebinding) reaches a loopback server with its own
+ * name as the Host: it is a visitor like any other then, not this machine.
+ */
+function namesThisMachine(host: string | undefined): boolean {
+  if (host === undefined) return true; // HTTP/1.0, or a fetch handler's request: no name was asked for
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
+  return isLoopbackHost(name) || name.toLowerCase().endsWith('.localhost');
 }
 
 /** Headers a reverse proxy, tunnel or CDN on this machine adds: a request carrying any came from elsewhere. */

@@ -83,7 +83,9 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   // a 429 carries CORS headers like any answer.
   const limited = (route: Route) =>
     limitedRoute(route, async (request) => {
-      if (isImportedModule(request)) return undefined;
+      // A preflight answered 429 is one the browser fails as "Failed to fetch": the page's script
+      // would never read the 429 (and its Retry-After) that the request itself gets.
+      if (isImportedModule(request) || request.method === 'OPTIONS') return undefined;
       const web = await stateOf();
       const refused = await web.limits.checkRequest(request, callerOrNothing(request, web.access));
       return refused && withCors(request, refused, origins());

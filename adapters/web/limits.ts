@@ -230,8 +230,11 @@ export function rateLimited(retryAfterMs: number, what: string): HttpResponse {
   return jsonError(429, 'rate_limited', `${what}: retry in ${seconds} s.`, { 'retry-after': String(seconds) });
 }
 
+/** A stream slot frees when a tab closes: worth a look again soon. */
+const STREAM_RETRY_AFTER_SECONDS = 10;
+
 function tooManyStreams(why: string): HttpResponse {
-  return jsonError(429, 'too_many_streams', `Too many open event streams: ${why}. Close one (another tab or window) and retry.`);
+  return jsonError(429, 'too_many_streams', `Too many open event streams: ${why}. Close one (another tab or window) and retry.`, { 'retry-after': String(STREAM_RETRY_AFTER_SECONDS) });
 }
 
 function increment(counts: Map<string, number>, key: string): void {

@@ -208,6 +208,19 @@ describe('a refusal a website can read', () => {
       await expectRateLimited(refused);
     });
   });
+
+  it("a preflight is answered over the limit too (the browser fails a 429 preflight as 'Failed to fetch'), and costs nothing", async () => {
+    await withWebBot({ WEB_REQUESTS_PER_IP_PER_MINUTE: '1', WEB_ALLOWED_ORIGINS: 'https://shop.example' }, async (web) => {
+      const headers = { ...from('198.51.100.1'), origin: 'https://shop.example' };
+      const preflight = () => fetch(`${web.url}/web/messages`, { method: 'OPTIONS', headers: { ...headers, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      expect((await preflight()).status).toBeLessThan(300);
+      expect((await startSession(web, headers)).status).toBe(201); // the preflight did not spend the one request
+      await expectRateLimited(await startSession(web, headers));
+      const over = await preflight();
+      expect(over.status).toBeLessThan(300);
+      expect(over.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    });
+  });
 });
 
 describe('new sessions per address', () => {
@@ -267,6 +280,7 @@ describe('concurrent event streams', () => {
     expect(streams.map((s) => s.status)).toEqual([200, 200, 200]);
     const fourth = await stream(visitor);
     expect(fourth.status).toBe(429);
+    expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await fourth.json()).toMatchObject({ error: { code: 'too_many_streams' } });
     // Another visitor is not affected.
     expect((await stream(await visitorWithConversation())).status).toBe(200);

@@ -5,6 +5,7 @@
  * repeated message id (one process and two processes on Redis), retention and DELETE.
  */
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../../adapters/web/session.js';
@@ -355,12 +356,36 @@ describe('web chat on loopback without any setup', () => {
       expect((await api.waitForReplies(visitor.token, body.conversation, 1)).map((e) => e.text)).toEqual(['as a visitor', 'echo: as a visitor']);
       // with a session the visitor rules apply, even here
       expect((await api.call('GET', '/web/conversations/no-setup', visitor.token)).status).toBe(404);
+
+      // DNS rebinding: a page on another name that resolves to 127.0.0.1 asks with its own Host. It is
+      // not this machine then: no credential, no transcript (and a session of its own sees only its own).
+      const port = new URL(web.url).port;
+      const rebound = await rawGet(Number(port), '/web/conversations/no-setup', `rebind.attacker.example:${port}`);
+      expect(rebound.status).toBe(401);
+      expect(rebound.body).toContain('session_required');
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `app.localhost:${port}`]) {
+        expect([host, (await rawGet(Number(port), '/web/conversations/no-setup', host)).status]).toEqual([host, 200]);
+      }
     } finally {
       await web.close();
       await ai.close();
     }
   });
 });
+
+/** A GET with the Host header given (fetch sets its own). */
+function rawGet(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
 
 describe('web chat off loopback', () => {
   it('refuses to start without WEB_SESSION_SECRET, naming it', async () => {
