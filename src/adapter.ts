@@ -252,10 +252,12 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
   stream?(conversation: ConversationRef<TDetails>, chunks: AsyncIterable<string>, options?: SendOptions): Promise<StreamDelivery>;
   /**
    * Throws PermanentError when nothing can be posted in this conversation any more (Slack: the
-   * workspace uninstalled the app), so the message is dead-lettered before the AI is asked. Called
-   * once per message before the handler: it must be cheap (no platform call).
+   * workspace uninstalled the app), so the message is dead-lettered before the AI is asked.
+   * Resolves false when the conversation is no longer the bot's to answer (Intercom: a teammate
+   * took it over): the message is done then, with no AI call and nothing posted. Called once per
+   * message before the handler: it must be cheap (no platform call).
    */
-  canReply?(conversation: ConversationRef<TDetails>): Promise<void>;
+  canReply?(conversation: ConversationRef<TDetails>): Promise<void | boolean>;
   /** Hand the conversation to people (assign it to a team); the bot stays out of it afterwards. */
   handoff?(conversation: ConversationRef<TDetails>): Promise<void>;
   /** Show or clear a "thinking…" indicator. Best effort. */

@@ -166,10 +166,14 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     }
     if (options.serialize) release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
     // A conversation nothing can be posted in any more costs no AI call, and gets no apology (it would meet the same refusal).
-    await adapter.canReply?.(message.conversation).catch((error: unknown) => {
+    const allowed = await adapter.canReply?.(message.conversation).catch((error: unknown) => {
       refused ||= error instanceof PermanentError;
       throw error;
     });
+    if (allowed === false) {
+      logger.info({ attempt: options.attempt }, 'message not answered: the conversation is no longer the bot\'s (no AI call)');
+      return;
+    }
     thinking = indicate(adapter, message.conversation, 'thinking', logger);
     // Refreshed while the handler waits (the platform drops it); a reply waits for a refresh in flight.
     refresh = setInterval(() => (thinking = indicate(adapter, message.conversation, 'thinking', logger)), STATUS_REFRESH_MS);

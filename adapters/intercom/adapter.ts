@@ -112,6 +112,8 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     // Split on the markdown (no format): each part becomes HTML as it is posted.
     maxChars: MAX_PART_CHARS,
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
+    // Once a teammate has it, a message still queued costs no AI call (sendPart would hold its reply back anyway).
+    canReply: async (conversation) => !(await state.humanReplied(conversation.details?.conversationId ?? conversation.id, botAdminId())),
     handoff: (conversation) => sender.handoff(conversation),
   } satisfies Adapter<IntercomDetails> & { client: IntercomClient };
 }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Attachment, InboundMessage } from 'parley/adapter-kit';
 import { htmlToText } from './html-text.js';
-import { attachmentsOf, bodyOf, conversationIdOf, isPerson, notificationIdOf, partsOf, type IntercomNotification, type IntercomPart } from './notification.js';
+import { attachmentsOf, bodyOf, conversationIdOf, isPerson, notificationIdOf, partsOf, type IntercomConversation, type IntercomNotification, type IntercomPart } from './notification.js';
 import type { ConversationState } from './state.js';
 
 export interface IntercomDetails {
@@ -32,7 +32,15 @@ export async function messagesFromNotification(notification: IntercomNotificatio
       return message ? [message] : [];
     }
     case 'conversation.admin.replied':
-      await noteTeammateReply(notification, deps);
+      // Any admin's reply but a note; a close or an assignment only when it says something, or names a person.
+      await noteTeammates(notification, adminsWhoWrote(partsOf(notification.data?.item), (p) => p.part_type !== 'note'), deps);
+      return [];
+    case 'conversation.admin.closed':
+      await noteTeammates(notification, adminsWhoWrote(partsOf(notification.data?.item), (p) => p.part_type !== 'note' && bodyOf(p) !== ''), deps);
+      return [];
+    case 'conversation.admin.assigned':
+    case 'conversation.admin.open.assigned':
+      await noteTeammates(notification, personAssignee(notification.data?.item), deps);
       return [];
     default:
       return [];
@@ -49,6 +57,11 @@ async function customerMessage(notification: IntercomNotification, deps: Inbound
   const notificationId = notificationIdOf(notification) ?? `${conversationId}:${parts.map((p) => p.id ?? '').join(',')}`;
   const log = deps.logger().child({ conversation: conversationId, notification: notificationId });
 
+  // A teammate already has it (admin.replied or admin.assigned may never have reached us): what the payload shows.
+  if (await noteTeammates(notification, teammatesShownIn(item, notification.topic), deps)) {
+    log.debug('the conversation is with a teammate; not answering');
+    return undefined;
+  }
   if (await deps.state.stopped(conversationId, notificationId, deps.botAdminId())) {
     log.debug('the conversation is with a teammate; not answering');
     return undefined;
@@ -116,24 +129,47 @@ function newestCustomerParts(parts: readonly IntercomPart[]): IntercomPart[] {
   return newest;
 }
 
-/** A teammate other than the bot replied: the conversation is theirs from now on (when configured). */
-async function noteTeammateReply(notification: IntercomNotification, deps: InboundDeps): Promise<void> {
-  if (!deps.stopAfterHumanReply) return;
+/**
+ * Admins other than the bot took part (replied, closed with a message, took the assignment): the
+ * conversation is theirs from now on (when configured). True when it is now known to be a
+ * teammate's; while the bot's own admin is not known yet, the ids are kept undecided (false).
+ */
+async function noteTeammates(notification: IntercomNotification, admins: readonly string[], deps: InboundDeps): Promise<boolean> {
+  if (!deps.stopAfterHumanReply || admins.length === 0) return false;
   const conversationId = conversationIdOf(notification);
-  if (!conversationId) return;
-  const admins = partsOf(notification.data?.item)
-    .filter((p) => p.author?.type === 'admin' && p.author.id !== undefined && p.part_type !== 'note')
-    .map((p) => String(p.author?.id));
+  if (!conversationId) return false;
   const bot = deps.botAdminId();
   if (bot === undefined) {
-    // Still starting: whether this was the bot's own reply is decided once its admin is known.
-    if (admins.length > 0) await deps.state.noteAdminReply(conversationId, admins);
-    return;
+    // Still starting: whether this was the bot's own doing is decided once its admin is known.
+    await deps.state.noteAdminReply(conversationId, admins);
+    return false;
   }
   const human = admins.find((id) => id !== bot);
-  if (!human) return;
+  if (!human) return false;
   await deps.state.stopForHuman(conversationId, human);
-  deps.logger().info({ conversation: conversationId, admin: human }, 'a teammate replied; the bot stays out of this conversation');
+  deps.logger().info({ conversation: conversationId, admin: human, topic: notification.topic }, 'a teammate took part; the bot stays out of this conversation');
+  return true;
+}
+
+/** The admins who wrote the parts that pass `counts`. */
+function adminsWhoWrote(parts: readonly IntercomPart[], counts: (part: IntercomPart) => boolean): string[] {
+  return parts.filter((p) => p.author?.type === 'admin' && p.author.id !== undefined && p.author.id !== null && counts(p)).map((p) => String(p.author?.id));
+}
+
+/** The person the conversation is assigned to (Intercom's admin_assignee_id), if any: a team is no one's takeover. */
+function personAssignee(item: IntercomConversation | undefined): string[] {
+  const id: unknown = item?.admin_assignee_id;
+  const text = typeof id === 'number' ? String(id) : typeof id === 'string' ? id : '';
+  return text !== '' && text !== '0' ? [text] : [];
+}
+
+/**
+ * A customer's message whose payload shows a teammate: assigned to a person, a teammate's comment
+ * among its parts, or (a reply) a conversation a teammate started, such as an outbound message.
+ */
+function teammatesShownIn(item: IntercomConversation, topic: string | undefined): string[] {
+  const started = topic === 'conversation.user.replied' && item.source?.author?.type === 'admin' && item.source.author.id ? [String(item.source.author.id)] : [];
+  return [...personAssignee(item), ...started, ...adminsWhoWrote(partsOf(item), (p) => p.part_type === 'comment' || p.part_type === 'quick_reply')];
 }
 
 /** The type of an image shown inline, from its file name, so vision models can be given it. */

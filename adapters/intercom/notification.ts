@@ -35,6 +35,8 @@ export interface IntercomConversation {
   id?: string | number;
   /** The conversation's first message. */
   source?: IntercomPart & { delivered_as?: string };
+  /** The teammate it is assigned to (0 or null: none); read leniently, never checked. */
+  admin_assignee_id?: unknown;
   conversation_parts?: { conversation_parts?: IntercomPart[] };
 }
 

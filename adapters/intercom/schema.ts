@@ -38,4 +38,11 @@ export const intercomNotification = z.looseObject({
 });
 
 /** Topics parley reads a conversation from; their `data.item` must be one. */
-export const conversationTopics: ReadonlySet<string> = new Set(['conversation.user.created', 'conversation.user.replied', 'conversation.admin.replied']);
+export const conversationTopics: ReadonlySet<string> = new Set([
+  'conversation.user.created',
+  'conversation.user.replied',
+  'conversation.admin.replied',
+  'conversation.admin.closed',
+  'conversation.admin.assigned',
+  'conversation.admin.open.assigned',
+]);

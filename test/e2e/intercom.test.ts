@@ -8,7 +8,9 @@ import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-
 import {
   DEFAULT_CLIENT_SECRET,
   LEAD,
+  adminAssigned,
   adminAuthor,
+  adminClosed,
   adminReplied,
   botAuthor,
   conversationId,
@@ -64,7 +66,8 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
   beforeAll(async () => {
     intercom = await startFakeIntercom();
     ai = await startFakeOpenAi();
-    server = await startIntercomBot(intercom, ai);
+    // One customer writes every message of these tests: more than a person's 20 a minute.
+    server = await startIntercomBot(intercom, ai, { RATE_LIMIT_USER_PER_MINUTE: '0' });
   });
   afterAll(async () => {
     await server.close();
@@ -227,6 +230,60 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
     await quiet();
     expect(replies(intercom, conversation)).toHaveLength(1);
     expect(ai.calls.filter((c) => /invoice 42/.test(lastUserText(c)))).toHaveLength(0);
+  });
+
+  /** The bot answered the conversation's first message; then `takeover` happens, then the customer writes again. */
+  async function customerAfter(takeover: (conversation: string) => Promise<unknown>, text: string): Promise<string> {
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>first question</p>' }));
+    await firstReply(intercom, conversation);
+    await takeover(conversation);
+    await postIntercom(server.url, userReplied({ conversation, parts: [part(`<p>${text}</p>`)] }));
+    await quiet();
+    return conversation;
+  }
+
+  it('stops answering once a teammate takes the conversation without replying: assigned to them, or closed with a message', async () => {
+    const assigned = await customerAfter((c) => postIntercom(server.url, adminAssigned({ conversation: c, adminId: HUMAN_ADMIN, assignee: HUMAN_ADMIN })), 'are you there, assignee?');
+    const closed = await customerAfter((c) => postIntercom(server.url, adminClosed({ conversation: c, adminId: HUMAN_ADMIN, body: '<p>Fixed it, closing.</p>' })), 'one more thing after the close');
+    for (const conversation of [assigned, closed]) expect(replies(intercom, conversation)).toHaveLength(1);
+    expect(ai.calls.filter((c) => /assignee\?|after the close/.test(lastUserText(c)))).toHaveLength(0);
+  });
+
+  it('keeps answering after an assignment to a team or to no one, or a close without a message', async () => {
+    const team = await customerAfter((c) => postIntercom(server.url, adminAssigned({ conversation: c, adminId: HUMAN_ADMIN, assignee: '0' })), 'still with the bot 1');
+    const closed = await customerAfter((c) => postIntercom(server.url, adminClosed({ conversation: c, adminId: HUMAN_ADMIN })), 'still with the bot 2');
+    for (const conversation of [team, closed]) await until(() => replies(intercom, conversation)[1], 'the second answer');
+  });
+
+  it("stays out when the customer's message shows a teammate has it (its admin.replied or admin.assigned never came): assigned to a person, a teammate's comment, a teammate's outbound message", async () => {
+    const assigned = conversationId();
+    await postIntercom(server.url, userReplied({ conversation: assigned, assignee: HUMAN_ADMIN, parts: [part('<p>shown assigned</p>')] }));
+    const commented = conversationId();
+    await postIntercom(server.url, userReplied({ conversation: commented, parts: [part('<p>Hi Sam here</p>', { author: adminAuthor(HUMAN_ADMIN) }), part('<p>thanks Sam</p>')] }));
+    const outbound = conversationId();
+    await postIntercom(server.url, userReplied({ conversation: outbound, startedBy: adminAuthor(HUMAN_ADMIN, 'Sales Rep'), parts: [part('<p>tell me about the offer</p>')] }));
+    // The bot's own admin in the same places is no teammate.
+    const own = conversationId();
+    await postIntercom(server.url, userReplied({ conversation: own, assignee: intercom.adminId, parts: [part('<p>hi</p>', { author: adminAuthor(intercom.adminId) }), part('<p>still the bot</p>')] }));
+    await firstReply(intercom, own);
+    await quiet();
+    for (const conversation of [assigned, commented, outbound]) expect(replies(intercom, conversation)).toHaveLength(0);
+    expect(ai.calls.filter((c) => /shown assigned|thanks Sam|the offer/.test(lastUserText(c)))).toHaveLength(0);
+  });
+
+  it('messages still queued when a teammate replies cost no AI call', async () => {
+    ai.script((call) => ({ text: `echo: ${lastUserText(call)}`, delayMs: 600 }));
+    const conversation = conversationId();
+    await postIntercom(server.url, userCreated({ conversation, body: '<p>queued one</p>' }));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>queued two</p>')] }));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>queued three</p>')] }));
+    await until(() => ai.calls.find((c) => /queued one/.test(lastUserText(c))), 'the first AI call');
+    await postIntercom(server.url, adminReplied({ conversation, adminId: HUMAN_ADMIN }));
+    await until(() => ai.calls.find((c) => /queued one/.test(lastUserText(c)))?.answeredAt, 'the first answer');
+    await quiet(800);
+    expect(replies(intercom, conversation)).toHaveLength(0);
+    expect(ai.calls.filter((c) => /queued (two|three)/.test(lastUserText(c)))).toHaveLength(0);
   });
 
   it('does not reassign a conversation a teammate took over while the bot was still answering', async () => {

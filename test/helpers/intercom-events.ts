@@ -100,7 +100,14 @@ export function imageAttachment(name = 'screenshot.png'): PartAttachment {
   return { type: 'upload', name, url: `https://downloads.intercomcdn.com/i/o/123/${name}`, content_type: 'image/png', filesize: 48213, width: 800, height: 600 };
 }
 
-function conversation(id: string, source: Partial<ConversationPart> & { body: string | null; author: Author }, parts: ConversationPart[]) {
+interface Shape {
+  /** admin_assignee_id: the teammate it is assigned to. */
+  assignee?: string;
+  /** source.delivered_as: 'admin_initiated' for a teammate's outbound message. */
+  deliveredAs?: string;
+}
+
+function conversation(id: string, source: Partial<ConversationPart> & { body: string | null; author: Author }, parts: ConversationPart[], shape: Shape = {}) {
   const t = now();
   return {
     type: 'conversation',
@@ -114,13 +121,13 @@ function conversation(id: string, source: Partial<ConversationPart> & { body: st
     state: 'open',
     read: false,
     priority: 'not_priority',
-    admin_assignee_id: null,
+    admin_assignee_id: shape.assignee !== undefined ? Number(shape.assignee) : null,
     team_assignee_id: null,
     tags: { type: 'tag.list', tags: [] },
     source: {
       type: 'conversation',
       id: source.id ?? nextId(),
-      delivered_as: 'customer_initiated',
+      delivered_as: shape.deliveredAs ?? 'customer_initiated',
       subject: '',
       body: source.body,
       author: source.author,
@@ -160,8 +167,22 @@ export function userCreated(options: { conversation?: string; body: string | nul
 }
 
 /** `conversation.user.replied`: the conversation with its parts, newest last. */
-export function userReplied(options: { conversation?: string; parts: ConversationPart[]; id?: string }): Notification {
-  return envelope('conversation.user.replied', conversation(options.conversation ?? conversationId(), { body: '<p>Hi there</p>', author: { ...CUSTOMER } }, options.parts), options.id);
+export function userReplied(options: { conversation?: string; parts: ConversationPart[]; id?: string; assignee?: string; startedBy?: Author }): Notification {
+  const source = { body: '<p>Hi there</p>', author: options.startedBy ?? { ...CUSTOMER } };
+  const shape = { ...(options.assignee ? { assignee: options.assignee } : {}), ...(options.startedBy?.type === 'admin' ? { deliveredAs: 'admin_initiated' } : {}) };
+  return envelope('conversation.user.replied', conversation(options.conversation ?? conversationId(), source, options.parts, shape), options.id);
+}
+
+/** `conversation.admin.closed`: a teammate closed it, with a message or none. */
+export function adminClosed(options: { conversation: string; adminId: string; body?: string | null }): Notification {
+  const close = part(options.body ?? null, { author: adminAuthor(options.adminId), partType: 'close' });
+  return envelope('conversation.admin.closed', conversation(options.conversation, { body: '<p>Hi there</p>', author: { ...CUSTOMER } }, [close]));
+}
+
+/** `conversation.admin.assigned`: `adminId` assigned it to the teammate `assignee` (or to no one: '0'). */
+export function adminAssigned(options: { conversation: string; adminId: string; assignee: string }): Notification {
+  const assignment = part(null, { author: adminAuthor(options.adminId), partType: 'assignment' });
+  return envelope('conversation.admin.assigned', conversation(options.conversation, { body: '<p>Hi there</p>', author: { ...CUSTOMER } }, [assignment], { assignee: options.assignee }));
 }
 
 /** `conversation.admin.replied`: a teammate (or the bot's own admin) answered. */
