@@ -3,6 +3,7 @@
  * the queue gives up on it without running it (its workers kept dying under it).
  */
 import type { Logger } from 'pino';
+import { PermanentError } from './adapter.js';
 import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
 import { recordApology } from './exchange-log.js';
 import { invalidJob, jobPlatform } from './job-check.js';
@@ -50,8 +51,16 @@ export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: In
     if (adapter) posted = APOLOGY.text;
     deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'apology' });
   } catch (error) {
-    // The message itself is dead-lettered with everything needed to replay it; a lost apology loses nothing.
-    logger.error({ err: error }, 'could not post the apology');
+    // The platform refused it for now (a 5xx, a 429 longer than is waited out in place): posted by a
+    // job of its own, which the queue retries, rather than lost. A refusal for good is only logged:
+    // the message itself is dead-lettered with everything needed to replay it.
+    if (claimed && !(error instanceof PermanentError) && deps.queueNotice) {
+      const queued = await deps.queueNotice(`apology.${jobId}`, conversation, APOLOGY).then(
+        () => true,
+        (queueError: unknown) => (logger.error({ err: queueError }, 'could not queue the apology either'), false),
+      );
+      if (queued) logger.warn({ err: error }, 'could not post the apology; queued to be posted again');
+    } else logger.error({ err: error }, 'could not post the apology');
   }
   // claimed here only: another run or process logs it otherwise
   if (claimed) await recordApology(deps.conversationLog, message, posted, logger);

@@ -47,6 +47,11 @@ export interface WorkerDeps {
    */
   adapterReady?(platform: string): boolean;
   handler(): MessageHandler;
+  /**
+   * Queue a reply to post as a job of its own (retried by the queue, posted once): an apology the
+   * platform refused for now (a 5xx, a long 429) goes out this way. Absent: it is only logged.
+   */
+  queueNotice?(id: string, conversation: ConversationRef, reply: Reply): Promise<void>;
 }
 
 /**

@@ -1,0 +1,44 @@
+/**
+ * A message given up (the AI refuses it for good) while Slack refuses posts for a moment: the
+ * apology is not lost with its one try. A 5xx, or a 429 longer than is waited out in place, leaves
+ * it to a job of its own that the queue retries: the user gets exactly one apology once Slack takes
+ * posts again. Real server; Slack and the AI faked over HTTP.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/slack-api.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { appMention, postSlack } from '../helpers/slack-events.js';
+import { until } from '../helpers/until.js';
+
+describe('the apology, when Slack refuses it for now', () => {
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let server: SlackBot;
+  afterEach(async () => {
+    await server.close();
+    await slack.close();
+    await ai.close();
+  });
+
+  const textOf = (call: SlackCall) => String(call.args.text ?? '');
+
+  it.each([
+    ['a 503', { status: 503, body: { ok: false, error: 'fake_http_503' } }],
+    ['a 429 with Retry-After: 11 (longer than waited out in place)', { status: 429, headers: { 'retry-after': '11' }, body: { ok: false, error: 'ratelimited' } }],
+  ])('%s on the apology: posted once, by a retry', async (_name, refusal) => {
+    slack = await startFakeSlack();
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? refusal : undefined));
+    // The AI refuses the question for good: the message is given up at once.
+    ai = await startFakeOpenAi(() => ({ status: 400, body: { error: { message: 'bad request', type: 'invalid_request_error' } } }));
+    server = await startSlackBot(slack, ai, { JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20' });
+    await postSlack(server.url, appMention({ text: 'hello' }));
+    const apologies = () => slack.callsTo('chat.postMessage').map(textOf).filter((text) => text.includes('Sorry'));
+    await until(() => (slack.callsTo('chat.postMessage').length >= 2 ? true : undefined), 'the apology posted again', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for a duplicate
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(2); // refused once, then posted
+    expect(apologies()).toHaveLength(2);
+    expect(ai.calls).toHaveLength(1);
+    expect((await server.bot.queue.deadLetters()).map((letter) => letter.reason)).toEqual(['ai_client']);
+  });
+});
