@@ -59,3 +59,5 @@ export { hideUrl, hideUrlCredentials, shownOrigin, splitCredentials, type SplitU
 // Optional SDKs: an adapter loads its platform SDK when it is created, not when it is imported.
 export { requireInstalled, requireOptional } from './optional-dependency.js';
 export { MissingDependencyError } from './errors.js';
+// An AI stream's failure when none of its text reached the user: retryable again (see Adapter.stream).
+export { nothingShown } from './ai/errors.js';

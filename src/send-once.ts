@@ -3,6 +3,7 @@
  * record once posted), or streamed (the "sent" marker keeps the streamed text).
  */
 import { PermanentError } from './adapter.js';
+import { nothingShown } from './ai/errors.js';
 import { MARKER_TTL_MS, keys } from './jobs.js';
 import type { ConversationRef, Reply } from './message.js';
 import type { PendingWrites } from './pending-writes.js';
@@ -80,8 +81,13 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
   }
 }
 
+/** The whole text of a stream. Collecting shows nothing: an AI failure mid-way is one that may be asked again. */
 export async function collect(chunks: AsyncIterable<string>): Promise<string> {
   let text = '';
-  for await (const chunk of chunks) text += chunk;
+  try {
+    for await (const chunk of chunks) text += chunk;
+  } catch (error) {
+    throw nothingShown(error);
+  }
   return text;
 }

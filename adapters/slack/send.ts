@@ -4,7 +4,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { PermanentError, RetryAfterError, exchangeOf, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
+import { PermanentError, RetryAfterError, exchangeOf, nothingShown, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
 import { slackWebApi } from './sdk.js';
 import type { SlackDetails } from './events.js';
 import { answerBlocks, feedbackBlock } from './feedback.js';
@@ -109,7 +109,8 @@ export class SlackSender {
       // The AI failed mid-way: a started message is finished with what the AI gave, not left
       // streaming; the job then fails as the AI's error says.
       if (streamer.ts !== undefined) await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), aiFailure);
-      throw aiFailure;
+      // Nothing reached Slack yet (the streamer was still buffering): the AI may simply be asked again.
+      throw streamer.ts === undefined ? nothingShown(aiFailure) : aiFailure;
     }
     if (!failure) {
       try {

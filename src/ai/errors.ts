@@ -38,6 +38,15 @@ const retryableKinds: ReadonlySet<AiErrorKind> = new Set([...providerKinds, 'emp
 /** "Not now" rather than "failed": a queue waits these out without spending an attempt. */
 const waitKinds: ReadonlySet<AiErrorKind> = new Set(['rate_limited', 'circuit_open', 'overloaded']);
 
+/**
+ * An AI stream's failure, as its consumer (an adapter's `stream`, or the core collecting a reply)
+ * passes it on when none of the text reached the user: retryable again if it was before the text
+ * began. The AI client made it final because text had gone out of it; it had not gone further.
+ */
+export function nothingShown(error: unknown): unknown {
+  return error instanceof AiError && error.beforeText ? error.beforeText : error;
+}
+
 /** An AI call that failed for good (after retries, or at once when retrying cannot help). */
 export class AiError extends ParleyError {
   /** Worth trying again later; the client has already retried what it could within its deadline. */
@@ -64,10 +73,19 @@ export class AiError extends ParleyError {
     return this.retryable && waitKinds.has(this.kind);
   }
 
+  /**
+   * The same failure as it was before a stream's text began to come: set on the `final()` copy,
+   * so what consumes the stream can undo the finality when none of that text reached the user.
+   */
+  beforeText?: AiError;
+
   /** The same error, marked as not worth retrying (e.g. a stream that already sent text). */
   final(): AiError {
     if (!this.retryable) return this;
-    return new AiError(this.kind, this.message, { ...this.details(), retryable: false });
+    const final = new AiError(this.kind, this.message, { ...this.details(), retryable: false });
+    // Not enumerable: a logged error does not carry itself twice.
+    Object.defineProperty(final, 'beforeText', { value: this, enumerable: false });
+    return final;
   }
 
   /** Whether this failure says the provider is unhealthy (and so counts towards opening the circuit). */

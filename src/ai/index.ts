@@ -13,7 +13,7 @@ export type {
   PriceTable,
   ResponseCache,
 } from './types.js';
-export { AiError, type AiErrorKind } from './errors.js';
+export { AiError, nothingShown, type AiErrorKind } from './errors.js';
 export { createAiClient, defaultAiOptions, type AiClientOptions } from './create.js';
 export { OpenAiClient } from './openai-client.js';
 export { NoProviderAiClient } from './no-provider.js';

@@ -105,6 +105,19 @@ describe('a Slack stream that fails after it started', () => {
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
     expect(ai.calls).toHaveLength(1);
   });
+
+  it('asks the AI again when it fails before any of its text reached Slack (the streamer was still buffering): the whole answer once, no apology', async () => {
+    failed.clear();
+    ai.script((_call, n) => (n === 0 ? { text: REPLY, breakAfterChars: 100 } : { text: REPLY }));
+    await postSlack(url, appMention({ text: 'an answer cut early' }));
+    await until(() => accepted('chat.stopStream')[0], 'the answer streamed to its end', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for an apology or a second stream
+    const shown = [...accepted('chat.startStream'), ...accepted('chat.appendStream'), ...accepted('chat.stopStream')].map(textOf).join('');
+    expect(shown).toBe(REPLY);
+    expect(slack.callsTo('chat.startStream')).toHaveLength(1);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(ai.calls).toHaveLength(2);
+  });
 });
 
 describe('a Slack stream whose thread cannot be remembered after it stopped', () => {
