@@ -27,9 +27,15 @@ const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth']);
 
 export const slackKeys = {
   answeredThread: (team: string, channel: string, threadTs: string) => `parley:slack:thread:${team}:${channel}:${threadTs}`,
+  /** The ts of the message a reply (its key) began to stream in: a retry after a crash finds it. */
+  streamStarted: (key: string) => `parley:slack:stream:${key}`,
 };
+/** As long as the core's own markers: longer than a job can live in the queue. */
+const STREAM_MARKER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 type SlackRef = ConversationRef<SlackDetails>;
+/** The feedback buttons a finished answer's last message carries. */
+type Feedback = { blocks?: ReturnType<typeof feedbackBlock>[] };
 
 export class SlackSender {
   constructor(
@@ -92,15 +98,20 @@ export class SlackSender {
     }
     // The streamer takes its token from append/stop (it drops one given here).
     const auth = await this.auth(details!);
+    if (key) await this.removeCrashedStream(details!, key);
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user });
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let failure: unknown;
+    const feedback: Feedback = key ? { blocks: [feedbackBlock(exchangeOf(key), id)] } : {};
     try {
       for await (const chunk of chunks) {
         text += chunk;
         if (failure) continue; // keep reading: the text still has to reach the user
         try {
+          const started = streamer.ts === undefined;
           if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
+          // Kept before more is shown: a process killed mid-stream leaves a message its retry must take back.
+          if (started && key && streamer.ts !== undefined) await this.noteStreamStarted(key, streamer.ts);
         } catch (error) {
           failure = error;
         }
@@ -114,7 +125,7 @@ export class SlackSender {
     }
     if (!failure) {
       try {
-        await streamer.stop({ ...auth, ...(key ? { blocks: [feedbackBlock(exchangeOf(key), id)] } : {}) });
+        await streamer.stop({ ...auth, ...feedback });
       } catch (error) {
         failure = error;
       }
@@ -127,14 +138,40 @@ export class SlackSender {
       this.logger().warn({ err: failure }, 'Slack streaming failed before it started; posting the reply as one message');
       return { ids: [], text, rest: text };
     }
-    const rest = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure);
+    // The whole answer is there: the message that ends it keeps the feedback buttons.
+    const rest = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure, feedback);
     return { ids: [streamer.ts], text, ...(rest ? { rest } : {}) };
   }
 
+  /** Without the note only a crash right now would cost anything (a second copy): the stream goes on. */
+  private async noteStreamStarted(key: string, ts: string): Promise<void> {
+    await this.store().set(slackKeys.streamStarted(key), ts, STREAM_MARKER_TTL_MS).catch((error: unknown) => this.logger().warn({ err: error }, 'could not note the streamed message; streaming on'));
+  }
+
+  /**
+   * A message an earlier run of this reply began to stream and never finished (its process was
+   * killed): stopped and deleted, so the answer streamed now is the only one the user sees.
+   */
+  private async removeCrashedStream(details: SlackDetails, key: string): Promise<void> {
+    const marker = slackKeys.streamStarted(key);
+    const ts = await this.store().get(marker);
+    if (ts === undefined) return;
+    const { channel } = details;
+    await this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts })).catch(() => undefined); // stopped already, maybe
+    await this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel, ts }))).catch((error: unknown) => {
+      // Slack down or busy: the job tries again later. A refusal (the message gone already, or not
+      // the bot's to delete) leaves it, and the answer follows.
+      if (refusalOf(error) === undefined && !(error instanceof PermanentError)) throw error;
+      if (refusalOf(error) !== 'message_not_found') this.logger().warn({ err: error, ts }, 'could not take back the message an earlier run began to stream');
+    });
+    await this.store().delete(marker);
+    this.logger().warn({ ts }, 'an earlier run of this reply began streaming it and stopped: its message was taken back, and the answer is streamed again');
+  }
+
   /** A started stream failed: stop it with the text not shown yet; returns that text if it could not. */
-  private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown): Promise<string> {
+  private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown, feedback: Feedback = {}): Promise<string> {
     try {
-      await this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts, ...(rest ? { markdown_text: rest } : {}) })));
+      await this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts, ...(rest ? { markdown_text: rest } : {}), ...feedback })));
       this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
       await this.rememberStreamedThread(details);
       return '';

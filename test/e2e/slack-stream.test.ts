@@ -74,6 +74,8 @@ describe('a Slack stream that fails after it started', () => {
     const shown = [...accepted('chat.startStream'), ...accepted('chat.appendStream'), ...accepted('chat.stopStream')].map(textOf).join('');
     expect(shown).toBe(REPLY);
     expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+    // The whole answer is there: its message keeps the feedback buttons, as an unbroken stream's does.
+    expect(JSON.stringify(accepted('chat.stopStream')[0]!.args.blocks ?? null)).toContain('feedback');
   });
 
   it('posts only the text not shown yet when the stream cannot be finished either', async () => {
@@ -134,6 +136,39 @@ describe('a Slack stream whose thread cannot be remembered after it stopped', ()
       expect(delivery.rest).toBeUndefined();
       expect(slack.callsTo('chat.stopStream')).toHaveLength(1);
       expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+    } finally {
+      await slack.close();
+    }
+  });
+});
+
+describe('a Slack stream whose process was killed mid-way (kill -9: nothing finished it)', () => {
+  it('takes the half-streamed message back when the job runs again: the user is left with one whole answer', async () => {
+    const slack = await startFakeSlack();
+    try {
+      const store = new MemoryStore();
+      const sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
+      const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+      // The first run shows some of the answer, then its process dies: its chunks never end.
+      const dying = (async function* () {
+        for (const word of REPLY.split('-').slice(0, 120)) yield `${word}-`;
+        await new Promise(() => undefined);
+      })();
+      void sender.stream(conversation, dying, 'job-9:1');
+      const first = await until(() => slack.callsTo('chat.startStream')[0], 'the first run to start streaming');
+      const firstTs = await until(() => store.get('parley:slack:stream:job-9:1'), 'the note of the started stream');
+      expect(first).toBeDefined();
+      // The job runs again in another process (the same store), and streams the whole answer.
+      const whole = (async function* () {
+        for (const word of REPLY.split('-')) yield `${word}-`;
+      })();
+      const delivery = await sender.stream(conversation, whole, 'job-9:1');
+      expect(delivery.rest).toBeUndefined();
+      expect(slack.callsTo('chat.delete').map((call) => call.args.ts)).toEqual([firstTs]);
+      expect(slack.callsTo('chat.startStream')).toHaveLength(2);
+      const stops = slack.callsTo('chat.stopStream');
+      expect(stops.map((call) => call.args.ts)).toContain(firstTs); // out of its streaming state first
+      expect(delivery.ids[0]).not.toBe(firstTs);
     } finally {
       await slack.close();
     }
