@@ -69,6 +69,20 @@ function originProblem(given: string): string | undefined {
   if (url.pathname !== '/' || url.search || url.hash || /^https?:\/\/[^/]*[/?#]/i.test(given)) return 'has a path, query or fragment';
   return undefined;
 }
+/**
+ * WEB_SESSION_SECRET: one secret, or several comma-separated while rotating (the first signs, any
+ * verifies). Each must be 32+ characters; a problem names the secret by its place, never its value.
+ * Kept as a string, the secrets trimmed and joined by commas.
+ */
+const sessionSecrets = z.string().transform((text, ctx) => {
+  const secrets = text.split(',').map((secret) => secret.trim()).filter(Boolean);
+  if (secrets.length === 0) ctx.addIssue({ code: 'custom', message: 'holds no secret' });
+  secrets.forEach((secret, i) => {
+    const which = secrets.length === 1 ? 'the secret' : `secret ${i + 1} of ${secrets.length}`;
+    if (secret.length < 32) ctx.addIssue({ code: 'custom', message: `${which} has ${secret.length} characters, expected at least 32` });
+  });
+  return secrets.join(',');
+});
 /** A positive amount of US dollars. */
 const usd = z.coerce.number().positive().finite();
 const priceTable = z
@@ -149,7 +163,11 @@ export const variables = {
   SHUTDOWN_TIMEOUT_MS: { schema: integer(0, 600_000), default: '25000', fix: 'set SHUTDOWN_TIMEOUT_MS to how long shutdown waits for running jobs, e.g. 25000' },
   WEB_CHAT: { schema: bool, fix: 'set WEB_CHAT=true to serve the web chat, false to turn it off' },
   WEB_TOKEN: { secret: true, schema: z.string().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
-  WEB_SESSION_SECRET: { secret: true, schema: z.string().trim().min(32), fix: 'set WEB_SESSION_SECRET to a random secret of 32+ characters that signs visitor sessions, the same in every process, e.g. $(openssl rand -hex 32)' },
+  WEB_SESSION_SECRET: {
+    secret: true,
+    schema: sessionSecrets,
+    fix: 'set WEB_SESSION_SECRET to a random secret of 32+ characters that signs visitor sessions, the same in every process, e.g. $(openssl rand -hex 32); several, comma-separated, while rotating (the first signs, any verifies)',
+  },
   WEB_ALLOWED_ORIGINS: { schema: origins, fix: 'set WEB_ALLOWED_ORIGINS to the sites that may embed the web chat, comma-separated origins (scheme, host and port; no wildcard, user name or path), e.g. https://www.example.com,https://shop.example.com' },
   WEB_SESSIONS_PER_IP_PER_MINUTE: { schema: integer(0, 1_000_000), default: '20', fix: 'set WEB_SESSIONS_PER_IP_PER_MINUTE to the visitor sessions one address may start per minute (0 = no limit)' },
   WEB_REQUESTS_PER_IP_PER_MINUTE: { schema: integer(0, 10_000_000), default: '120', fix: 'set WEB_REQUESTS_PER_IP_PER_MINUTE to the web chat requests one address may make per minute (0 = no limit)' },

@@ -68,7 +68,10 @@ export interface Config {
   web: {
     enabled?: boolean;
     token?: string;
-    /** Signs visitor sessions; required off loopback (on loopback a per-process one is made up). */
+    /**
+     * Signs visitor sessions; required off loopback (on loopback a per-process one is made up).
+     * Several, comma-separated, while rotating: the first signs, any verifies.
+     */
     sessionSecret?: string;
     /** Origins that may embed the chat (CORS and frame-ancestors). */
     allowedOrigins: string[];

@@ -8,7 +8,7 @@
  * widget for websites, security headers and CORS), this file (the adapter).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { HttpError, InvalidPayloadError, checkPayload, exchangeOf, json, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
+import { HttpError, InvalidPayloadError, checkPayload, exchangeOf, json, rememberSecrets, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
 import type { ConversationRef, Delivery, Reply, SendOptions } from 'parley/adapter-kit';
 import { ConfigError } from 'parley';
 import { callerOrNothing, resolveCaller, type Caller } from './access.js';
@@ -17,7 +17,7 @@ import { corsReceive, corsRoute, embedRoutes, isImportedModule, loadEmbedFiles, 
 import { limitedRoute, rateLimited, WebLimits, type WebLimitOptions } from './limits.js';
 import { feedbackRoute } from './feedback.js';
 import { characterCount, webMessage } from './schema.js';
-import { randomId, sessions } from './session.js';
+import { randomId, sessionSecretList, sessions } from './session.js';
 import { Transcripts, type TranscriptEntry } from './transcript.js';
 
 export type { TranscriptEntry } from './transcript.js';
@@ -26,8 +26,11 @@ export type { Caller } from './access.js';
 export interface WebChatOptions {
   /** The operator's bearer token (full access); default WEB_TOKEN. */
   token?: string;
-  /** Signs visitor sessions; default WEB_SESSION_SECRET. Required off loopback. */
-  sessionSecret?: string;
+  /**
+   * Signs visitor sessions; default WEB_SESSION_SECRET. Required off loopback. Several while
+   * rotating (a list, or comma-separated): the first signs, any verifies.
+   */
+  sessionSecret?: string | readonly string[];
   /**
    * Serve the chat page at `/`: opt in when you embed parley (default false, so mounting the web chat
    * in your app does not take over its `/`); `parley serve` turns it on. The frame for websites and
@@ -105,20 +108,22 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
     async start(context: AdapterContext) {
       const token = options.token ?? context.config.web.token;
       allowedOrigins = options.allowedOrigins ?? context.config.web.allowedOrigins;
-      let secret = options.sessionSecret ?? context.config.web.sessionSecret;
-      if (!secret) {
+      let secrets = sessionSecretList(options.sessionSecret ?? context.config.web.sessionSecret);
+      // So an error text quoting one is logged with <hidden> (WEB_SESSION_SECRET's are already known).
+      rememberSecrets(...secrets);
+      if (secrets.length === 0) {
         // Served to others, sessions must outlive this process and work in every other one.
         if (!context.loopbackOnly || context.config.publicUrl) {
           const why = context.loopbackOnly ? 'PUBLIC_URL says it is served to the internet' : 'the server is not bound to loopback';
           refused = `The web chat is not configured: ${why}, so WEB_SESSION_SECRET must be set to sign visitor sessions the same in every process and across restarts. Fix: set WEB_SESSION_SECRET to a long random string (e.g. $(openssl rand -hex 32)).`;
           throw new ConfigError(refused);
         }
-        secret = randomBytes(32).toString('base64url');
+        secrets = [randomBytes(32).toString('base64url')];
         // With a shared store (Redis, DynamoDB) other processes serve the same visitors: they would refuse these sessions.
         const shared = context.store.volatile ? '' : '; other processes sharing this store (several `serve` behind one address) refuse them: set WEB_SESSION_SECRET, the same in every process';
         context.logger.warn(`web chat: WEB_SESSION_SECRET is not set, so visitor sessions are signed with a secret made up for this process (they end when it stops${shared})`);
       }
-      const signer = sessions(secret);
+      const signer = sessions(secrets);
       state = {
         // PUBLIC_URL says the chat is served to the internet (through a proxy on this machine): no "this machine" mode then.
         access: { token, sessions: signer, local: context.loopbackOnly && !token && !context.config.publicUrl },

@@ -9,6 +9,10 @@
  * its own kind instead (`s1.…`, as long as the bearer token), taken by that route alone: a URL
  * ends up in proxies' access logs, and what is found there must not start or renew a session.
  * Nothing is stored: any process with the secret verifies it.
+ *
+ * While the secret is rotated there are several (WEB_SESSION_SECRET=<new>,<old>): the first signs,
+ * any verifies, so sessions signed with the old one keep working, and renewing one re-signs it
+ * with the new one for the same visitor.
  */
 import { randomBytes } from 'node:crypto';
 import { hmac, readCookie, safeEqual } from 'parley/adapter-kit';
@@ -42,17 +46,25 @@ const VISITOR = /^[A-Za-z0-9_-]{22}$/;
 /** v1: a session (cookie or bearer); s1: an event stream's, only in its URL. */
 type Kind = 'v1' | 's1';
 
-/** Sign and check sessions with `secret`. */
-export function sessions(secret: string): Sessions {
-  if (!secret) throw new Error('a session secret is required');
+/** The secrets of a comma-separated list (or of a list), trimmed, empty ones dropped. */
+export function sessionSecretList(secrets: string | readonly string[] | undefined): string[] {
+  const given = typeof secrets === 'string' ? secrets.split(',') : (secrets ?? []);
+  return given.map((secret) => secret.trim()).filter(Boolean);
+}
+
+/** Sign sessions with the first of `secrets` (a comma-separated list, or a list) and check them with any. */
+export function sessions(secrets: string | readonly string[]): Sessions {
+  const keys = sessionSecretList(secrets);
+  const [signing] = keys;
+  if (!signing) throw new Error('a session secret is required');
   // The kind is signed with the rest: a stream token cannot be relabelled as a session token.
-  const sign = (kind: Kind, visitor: string, expiresAt: number) => hmac('sha256', secret, `${kind}.${visitor}.${expiresAt}`).toString('base64url');
-  const make = (kind: Kind, visitor: string, expiresAt: number) => `${kind}.${visitor}.${expiresAt}.${sign(kind, visitor, expiresAt)}`;
+  const sign = (secret: string, kind: Kind, visitor: string, expiresAt: number) => hmac('sha256', secret, `${kind}.${visitor}.${expiresAt}`).toString('base64url');
+  const make = (kind: Kind, visitor: string, expiresAt: number) => `${kind}.${visitor}.${expiresAt}.${sign(signing, kind, visitor, expiresAt)}`;
   const check = (kind: Kind, token: string, now: number): Session | undefined => {
     const [version, visitor, expires, mac, ...rest] = token.split('.');
     if (version !== kind || rest.length > 0 || !visitor || !VISITOR.test(visitor) || !expires || !/^\d{1,15}$/.test(expires) || !mac) return undefined;
     const expiresAt = Number(expires);
-    if (!safeEqual(mac, sign(kind, visitor, expiresAt)) || expiresAt <= now) return undefined;
+    if (expiresAt <= now || !keys.some((secret) => safeEqual(mac, sign(secret, kind, visitor, expiresAt)))) return undefined;
     return { visitor, expiresAt: new Date(expiresAt) };
   };
   return {

@@ -16,7 +16,7 @@ import { startParley, type ParleyProcess } from '../helpers/processes.js';
 import { deleteKeys } from '../helpers/redis-keys.js';
 import { until } from '../helpers/until.js';
 import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
-import type { TranscriptEntry } from '../../adapters/web/index.js';
+import { webChat, type TranscriptEntry } from '../../adapters/web/index.js';
 
 const SECRET = 'web-session-secret-for-the-tests-0123456789';
 const OPERATOR = 'operator-token-for-the-tests-0123456789';
@@ -523,6 +523,65 @@ describe('web chat on Redis', () => {
       expect(listed.conversations.map((c) => c.id)).toEqual([body.conversation]);
     } finally {
       await web.close();
+    }
+  });
+
+  it('rotating WEB_SESSION_SECRET: after a restart with <new>,<old> a visitor keeps its conversation and renewal keeps the visitor; with <new> alone the old session is refused', async () => {
+    const p = prefix();
+    const NEW = 'the-new-web-session-secret-0123456789abcdef';
+    const env = { OPENAI_BASE_URL: ai.url, REDIS_URL: REDIS, REDIS_PREFIX: p, CACHE_TTL_SECONDS: '0' };
+    let web: WebBot | undefined;
+    /** The bot stopped and started again with `secret` (and `options`): a deploy. */
+    const restart = async (secret: string, options: Parameters<typeof startWebBot>[1] = {}) => {
+      await web?.close();
+      web = undefined;
+      web = await startWebBot({ ...env, WEB_SESSION_SECRET: secret }, options);
+      return client(web.url);
+    };
+    const streamStatus = async (conversation: string, token: string) => (await firstEvent(`${web!.url}/web/conversations/${conversation}/events?session=${encodeURIComponent(token)}`)).status;
+    try {
+      // Before: a visitor's session and conversation under the old secret.
+      let api = await restart(SECRET);
+      const old = await api.session();
+      const conversation = (await api.post(old.token, 'before the rotation')).body.conversation;
+      const path = `/web/conversations/${conversation}`;
+      await api.waitForReplies(old.token, conversation, 1);
+
+      // Restarted with the new secret first: the old bearer token, cookie and stream token still work.
+      api = await restart(`${NEW},${SECRET}`);
+      expect((await api.transcript(old.token, conversation)).map((e) => e.text)).toEqual(['before the rotation', 'echo: before the rotation']);
+      expect((await api.call('GET', path, undefined, undefined, { cookie: old.cookie })).status).toBe(200);
+      expect(await streamStatus(conversation, old.streamToken)).toBe(200);
+      expect((await api.post(old.token, 'during the rotation', { conversation })).status).toBe(202);
+      // Renewing keeps the visitor, signed with the new secret now (bearer token, cookie, stream token).
+      const renewed = await api.session(undefined, { cookie: old.cookie });
+      expect(renewed.visitor).toBe(old.visitor);
+      for (const token of [renewed.token, renewed.cookie.split('=')[1]!]) {
+        expect(sessions(NEW).verify(token)?.visitor).toBe(old.visitor);
+        expect(sessions(SECRET).verify(token)).toBeUndefined();
+      }
+      expect(sessions(NEW).verifyStream(renewed.streamToken)?.visitor).toBe(old.visitor);
+      expect((await api.session(old.token)).visitor).toBe(old.visitor);
+      await api.waitForReplies(renewed.token, conversation, 2);
+
+      // With the new secret alone: the renewed session reads the conversation, the old one gets 401.
+      api = await restart(NEW);
+      expect((await api.transcript(renewed.token, conversation)).map((e) => e.text)).toContain('during the rotation');
+      expect((await api.call('GET', path, undefined, undefined, { cookie: renewed.cookie })).status).toBe(200);
+      expect(await streamStatus(conversation, renewed.streamToken)).toBe(200);
+      const refused = await api.call('GET', path, old.token);
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ error: { code: 'bad_session' } });
+      expect((await api.call('GET', path, undefined, undefined, { cookie: old.cookie })).status).toBe(401);
+      expect(await streamStatus(conversation, old.streamToken)).toBe(401);
+      expect((await api.session(undefined, { cookie: old.cookie })).visitor).not.toBe(old.visitor);
+
+      // Embedded, webChat({ sessionSecret }) takes the secrets as a list.
+      api = await restart(NEW, { adapters: [webChat({ sessionSecret: [NEW, SECRET] })] });
+      expect((await api.transcript(old.token, conversation))[0]?.text).toBe('before the rotation');
+      expect((await api.session(old.token)).visitor).toBe(old.visitor);
+    } finally {
+      await web?.close();
     }
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { boundToLoopback, ConfigError, loadConfig, parseEnv } from '../../src/config.js';
+import { hideSecrets } from '../../src/secret-values.js';
 
 /** The ConfigError's message, or a failure when loadConfig did not throw. */
 function problems(env: Record<string, string | undefined>): string[] {
@@ -109,6 +110,17 @@ describe('loadConfig errors', () => {
     expect(lines.find((l) => l.startsWith('HISTORY_TOKEN_BUDGET='))).toMatch(/^HISTORY_TOKEN_BUDGET="x" is invalid/);
     for (const name of ['WEB_TOKEN', 'ADMIN_TOKEN', 'WEB_SESSION_SECRET', 'ALERT_WEBHOOK_URL']) expect(lines.find((l) => l.startsWith(`${name}=`))).toMatch(new RegExp(`^${name}="<hidden>" is invalid`));
     expect(lines.join('\n')).not.toMatch(/short-tok|short-admin|short-secret|s3cr3t/);
+  });
+
+  it('WEB_SESSION_SECRET takes several secrets while rotating, each of 32+ characters, and hides every one', () => {
+    const NEW = 'new-web-session-secret-0123456789abcdef';
+    const OLD = 'old-web-session-secret-0123456789abcdef';
+    expect(loadConfig({ WEB_SESSION_SECRET: ` ${NEW} , ${OLD} ` }).web.sessionSecret).toBe(`${NEW},${OLD}`);
+    expect(hideSecrets(`echoed ${OLD} and ${NEW}`)).toBe('echoed <hidden> and <hidden>');
+    const [line] = problems({ WEB_SESSION_SECRET: `${NEW},short-old-secret` });
+    expect(line).toMatch(/^WEB_SESSION_SECRET="<hidden>" is invalid: secret 2 of 2 has 16 characters, expected at least 32\. Fix: .*comma-separated/);
+    expect(line).not.toMatch(/short-old-secret|new-web-session/);
+    expect(problems({ WEB_SESSION_SECRET: ' , ' })[0]).toMatch(/^WEB_SESSION_SECRET="<hidden>" is invalid: holds no secret/);
   });
 
   it('an adapter\'s variable that does not say whether it is secret is hidden when its name reads like one', () => {

@@ -37,6 +37,34 @@ describe('web chat sessions', () => {
     expect(() => sessions('')).toThrow();
   });
 
+  it('while rotating (several secrets, a list or comma-separated): signs with the first, verifies with any', () => {
+    const NEW = 'the-new-secret-of-32-characters-or-more';
+    const now = 1_700_000_000_000;
+    const byOld = sessions(SECRET).issue(60_000, undefined, now);
+    const byNew = sessions(NEW).issue(60_000, undefined, now);
+    for (const rotating of [sessions([NEW, SECRET]), sessions(` ${NEW} , ${SECRET} `), sessions(`${NEW},,${SECRET},`)]) {
+      // the old secret's sessions and stream tokens, and the new one's, all verify, each as its kind only
+      for (const issued of [byOld, byNew]) {
+        expect(rotating.verify(issued.token, now)).toEqual({ visitor: issued.visitor, expiresAt: issued.expiresAt });
+        const stream = (issued === byOld ? sessions(SECRET) : sessions(NEW)).streamToken(issued);
+        expect(rotating.verifyStream(stream, now)).toEqual({ visitor: issued.visitor, expiresAt: issued.expiresAt });
+        expect(rotating.verify(stream, now)).toBeUndefined();
+        expect(rotating.verifyStream(issued.token, now)).toBeUndefined();
+        expect(rotating.verify(issued.token, now + 60_000)).toBeUndefined();
+      }
+      // renewing an old session: the same visitor, signed with the new secret only
+      const renewed = rotating.issue(60_000, byOld.visitor, now);
+      expect(renewed.token).toBe(sessions(NEW).issue(60_000, byOld.visitor, now).token);
+      expect(sessions(SECRET).verify(renewed.token, now)).toBeUndefined();
+      expect(sessions(SECRET).verifyStream(rotating.streamToken(renewed), now)).toBeUndefined();
+      expect(sessions(NEW).verifyStream(rotating.streamToken(renewed), now)).toEqual({ visitor: byOld.visitor, expiresAt: renewed.expiresAt });
+    }
+    // once the old secret is dropped, its sessions are refused
+    expect(sessions(NEW).verify(byOld.token, now)).toBeUndefined();
+    expect(sessions([SECRET, NEW]).issue(60_000, byNew.visitor, now).token).toBe(sessions(SECRET).issue(60_000, byNew.visitor, now).token);
+    for (const none of [[], ' , ', ',']) expect(() => sessions(none)).toThrow();
+  });
+
   it('mints distinct 128-bit ids', () => {
     const ids = new Set(Array.from({ length: 1000 }, randomId));
     expect(ids.size).toBe(1000);
