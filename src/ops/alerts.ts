@@ -19,8 +19,11 @@ export interface AlertsOptions {
   logger: Logger;
 }
 
+/** The kinds of alert parley raises. */
+export const ALERT_KINDS = ['budget_warning', 'budget_exceeded', 'dead_letters', 'breaker_open', 'signature_failures', 'ai_key_rejected'] as const;
+
 export interface Alert {
-  /** budget_warning, budget_exceeded, dead_letters, breaker_open, signature_failures, ai_key_rejected. */
+  /** One of ALERT_KINDS. */
   kind: string;
   /** Names the episode within its kind (a budget's period, a key's number...). */
   episode: string;
@@ -39,7 +42,11 @@ export class Alerts {
   private readonly sending = new Set<Promise<void>>();
   private readonly posting = retry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 500, maxDelay: 5000 }) });
 
-  constructor(private readonly options: AlertsOptions) {}
+  constructor(private readonly options: AlertsOptions) {
+    // parley_alerts_total at 0 for every kind from the start: a series that first appears at 1 has
+    // no increase() in Prometheus, so a query over it would miss that alert.
+    for (const kind of ALERT_KINDS) options.metrics.alerts.inc({ kind }, 0);
+  }
 
   /** Raise an alert unless its episode is already open; true when this call raised it. */
   async raise(alert: Alert): Promise<boolean> {
