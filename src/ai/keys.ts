@@ -1,8 +1,9 @@
 /**
  * Key rotation: OPENAI_API_KEY may list several keys, comma-separated. Calls use one key at a
- * time, the first to begin with; a key the provider refuses (401) gives way to the next, at once
- * and for good (for this process). The keys themselves never leave this file: not in events, not
- * in errors, not in logs.
+ * time, the first to begin with; a key the provider refuses (401) gives way to the next, at once,
+ * round the list: a call fails only when every key has been refused in it. (Not "for good": one
+ * stray 401 on the new key must not leave a process on the old key once that is revoked.) The
+ * keys themselves never leave this file: not in events, not in errors, not in logs.
  */
 import { AuthenticationError } from 'openai';
 import type { Logger } from 'pino';
@@ -22,7 +23,7 @@ export interface ApiKeysHooks {
 /** One client per key, and which of them calls go through now. */
 export class ApiKeys<Client> {
   private readonly clients: Client[];
-  /** Index of the key in use; it only ever moves forward. */
+  /** Index of the key in use; a refusal moves it to the next, round the list. */
   private current = 0;
 
   /**
@@ -40,38 +41,37 @@ export class ApiKeys<Client> {
 
   /**
    * Run `call` with the client of the key in use; when the provider refuses that key, run it again
-   * at once with the next. Fails as a 401 'client' error once the last key has been refused too.
+   * at once with the next. Fails as a 401 'client' error once it has been refused with as many keys
+   * as there are.
    */
   async use<T>(call: (client: Client) => Promise<T>): Promise<T> {
-    for (;;) {
+    for (let refusals = 1; ; refusals++) {
       const index = this.current;
       try {
         return await call(this.clients[index]!);
       } catch (error) {
         if (!(error instanceof AuthenticationError) || this.keys.length === 0) throw error;
-        if (!this.refused(index)) throw allRefused(error, this.keys.length);
+        const last = refusals >= this.keys.length;
+        this.refused(index, last);
+        if (last) throw allRefused(error, this.keys.length);
       }
     }
   }
 
   /**
    * Compare-and-advance: only a refusal of the key still in use moves on (and is reported), so
-   * concurrent calls refused with the same key advance once and skip none. False: no key is left.
+   * concurrent calls refused with the same key advance once and skip none. `last`: this call has
+   * been refused with every key (the next call begins with the next key all the same).
    */
-  private refused(index: number): boolean {
-    if (index !== this.current) return true; // another call already moved past that key
+  private refused(index: number, last: boolean): void {
+    if (index !== this.current) return; // another call already moved past that key
     const keys = this.keys.length;
-    const next = index + 1 < keys ? index + 1 : undefined;
+    const next = (index + 1) % keys;
     const rejection: KeyRejection = { keyIndex: index, keys };
-    if (next !== undefined) rejection.nextIndex = next;
-    this.hooks.logger?.warn(
-      rejection,
-      `AI provider refused key #${index + 1} of ${keys} (401); ${next === undefined ? 'no key left to try' : `using key #${next + 1}`}`,
-    );
+    if (!last) rejection.nextIndex = next;
+    this.hooks.logger?.warn(rejection, `AI provider refused key #${index + 1} of ${keys} (401); ${last ? 'no key left to try' : `using key #${next + 1}`}`);
     this.hooks.events?.onKeyRejected?.(rejection);
-    if (next === undefined) return false;
     this.current = next;
-    return true;
   }
 }
 

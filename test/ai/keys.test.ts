@@ -1,6 +1,7 @@
 /**
  * Key rotation: OPENAI_API_KEY="a,b,c". A key the provider refuses (401) gives way to the next,
- * at once, without spending an attempt or touching the breaker, and for good.
+ * at once, without spending an attempt or touching the breaker, round the list: a call fails only
+ * when every key has been refused in it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -73,10 +74,25 @@ describe('API key rotation', () => {
     // A refused key is not provider trouble: the circuit (threshold 1) stays closed.
     expect(client.circuit).toBe('closed');
 
-    // The next call tries the last key only, and is refused (and reported) again.
+    // The next call tries every key again (a key may have been refused by a passing fault), and is refused (and reported) again.
     await expect(client.reply(request('still?'))).rejects.toMatchObject({ kind: 'client', status: 401 });
-    expect(keysSeen(fake)).toEqual(['sk-one', 'sk-two', 'sk-three', 'sk-three']);
+    expect(keysSeen(fake)).toEqual(['sk-one', 'sk-two', 'sk-three', 'sk-one', 'sk-two', 'sk-three']);
     expect(rejections.at(-1)).toEqual({ keyIndex: 2, keys: 3 });
+  });
+
+  it('one stray 401 on the new key does not leave the process on the old one (revoked): <new>,<old> goes back round to the new key', async () => {
+    const { fake, client, rejections } = await keyring(`${GOOD},${BAD}`, [GOOD]);
+    fake.script((call, n) => (n === 0 ? { status: 401, body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } } } : { text: `echo: ${call.body.messages.at(-1)?.content}` }));
+    // That call is refused with both keys (as it would be with the new key alone); the next ones are answered.
+    await expect(client.reply(request('one'))).rejects.toMatchObject({ kind: 'client', status: 401 });
+    const answers = [];
+    for (const text of ['two', 'three']) answers.push((await client.reply(request(text))).text);
+    expect(answers).toEqual(['echo: two', 'echo: three']);
+    expect(keysSeen(fake)).toEqual([GOOD, BAD, GOOD, GOOD]);
+    expect(rejections).toEqual([
+      { keyIndex: 0, keys: 2, nextIndex: 1 },
+      { keyIndex: 1, keys: 2 },
+    ]);
   });
 
   it('a single refused key fails as before: a permanent 401', async () => {
