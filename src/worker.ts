@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
-import { AiError, type AiClient } from './ai/index.js';
+import type { AiClient } from './ai/index.js';
 import type { ConversationHistory } from './ai/history.js';
 import type { HandlerSettings, MessageContext, MessageHandler } from './handler.js';
 import { recordExchange } from './exchange-log.js';
@@ -18,6 +18,8 @@ import type { Job } from './queue/index.js';
 import { PendingWrites } from './pending-writes.js';
 import { lockConversation } from './conversation-lock.js';
 import { collect, sendOnce, streamOnce, type Shown } from './send-once.js';
+import { watchChunks } from './watch-chunks.js';
+import { orAfter } from './timeout.js';
 import { apologiseOnce } from './apology.js';
 import type { Store } from './store/index.js';
 import { isDeferral } from './queue/index.js';
@@ -63,6 +65,8 @@ export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number,
 /** Where a streamed reply goes; returns the whole text. */
 export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number, onSentBefore: () => void) => Promise<string>;
 
+/** A status call that hangs (the platform slow to answer it) holds a reply back no longer than this. */
+const STATUS_WAIT_MS = 1000;
 /** How often a job looks again at an adapter that is starting. */
 const ADAPTER_POLL_MS = 50;
 /** AI_MAX_WAIT_MS's default. */
@@ -140,6 +144,11 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   let release: (() => Promise<void>) | undefined;
   /** The "thinking…" status on its way: sent alongside the handler's first steps, settled before any reply. */
   let thinking: Promise<void> | undefined;
+  /** The status was still on its way when a reply was due: the reply went first, and the status is cleared at the end. */
+  let statusLate = false;
+  const statusSettled = async () => {
+    if (thinking && !(await orAfter(thinking.then(() => true), STATUS_WAIT_MS, false))) statusLate = true;
+  };
   let waiting = false;
   let refresh: NodeJS.Timeout | undefined;
   /** Replies begun (each one's number keys its markers) and posted; whether the AI's stream or the platform failed one. */
@@ -196,11 +205,11 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         window: () => deps.history.window(message.conversation),
         append: (turns) => (resumed ? deps.history.appendUnlessThere(message.conversation, turns) : deps.history.append(message.conversation, turns)),
       },
-      // A status landing after the reply would stay up: the reply waits for it.
+      // A status landing after the reply would stay up: the reply waits for it (a while; then it is cleared at the end).
       reply: async (reply) => {
         const n = ++replies;
         clearInterval(refresh); // the reply clears the status: a later refresh would set it again
-        await thinking;
+        await statusSettled();
         const asked = typeof reply === 'string' ? { text: reply } : reply;
         // An empty message is no reply: nothing is posted, and the status is cleared at the end.
         if (asked.text.trim() === '') {
@@ -214,7 +223,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       canStream: streamSink !== undefined,
       async replyStream(chunks) {
         const n = ++replies;
-        await thinking;
+        await statusSettled();
         // Entered before the AI has said anything: it counts as posted only once it is.
         // The status is refreshed until the AI's first words, which clear it.
         const watched = watchChunks(chunks, { first: () => clearInterval(refresh), failed: () => (aiFailed = true) });
@@ -254,34 +263,12 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   } finally {
     clearInterval(refresh);
     // A waiting message keeps its "thinking…": it is still on its way.
-    const cleared = delivered > 0 && adapter.replyClearsIndicator === true;
+    const cleared = delivered > 0 && adapter.replyClearsIndicator === true && !statusLate;
     await thinking;
     if (thinking && !waiting && !cleared) await indicate(adapter, message.conversation, 'done', logger);
     await release?.();
   }
 }
-
-/**
- * The chunks as they come, telling when the first one arrives and when their source (the AI)
- * fails. A stream that ends with no text fails as an empty AI answer does: nothing to post.
- */
-async function* watchChunks(chunks: AsyncIterable<string>, on: { first(): void; failed(): void }): AsyncGenerator<string> {
-  let seen = false;
-  let text = false;
-  try {
-    for await (const chunk of chunks) {
-      if (!seen) on.first();
-      seen = true;
-      text ||= chunk.trim() !== '';
-      yield chunk;
-    }
-    if (!text) throw new AiError('empty', 'the reply stream ended with no text');
-  } catch (error) {
-    on.failed();
-    throw error;
-  }
-}
-
 
 /** An adapter that is just starting (no platform call, or a quick one) gets a moment before the job waits in the queue. */
 async function adapterStarted(ready: (platform: string) => boolean, platform: string): Promise<boolean> {
