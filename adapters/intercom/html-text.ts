@@ -5,6 +5,8 @@
  * images are collected (they become attachments) and everything else is reduced to its text.
  */
 
+import { decodeHTML, decodeHTMLAttribute } from 'entities';
+
 export interface PlainText {
   text: string;
   /** `src` of every <img>, in order. */
@@ -17,14 +19,6 @@ const SKIPPED = new Set(['script', 'style', 'head', 'title', 'template', 'noscri
 const PARAGRAPHS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'table', 'ul', 'ol', 'figure', 'hr']);
 /** Tags that start and end a line. */
 const LINES = new Set(['div', 'tr', 'section', 'article', 'header', 'footer', 'figcaption', 'dt', 'dd', 'address']);
-
-const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', ensp: ' ', emsp: ' ', thinsp: ' ',
-  hellip: '…', mdash: '—', ndash: '–', lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', laquo: '«', raquo: '»',
-  bull: '•', middot: '·', copy: '©', reg: '®', trade: '™', euro: '€', pound: '£', yen: '¥', cent: '¢',
-  deg: '°', times: '×', divide: '÷', plusmn: '±', sect: '§', para: '¶', iexcl: '¡', iquest: '¿', shy: '',
-  zwj: '\u200d', zwnj: '\u200c',
-};
 
 interface List {
   ordered: boolean;
@@ -71,12 +65,12 @@ export function htmlToText(html: string): PlainText {
     if (name === 'br') out.newline();
     else if (name === 'img') {
       const src = tag.attributes.src;
-      if (src) images.push(decodeEntities(src).trim());
+      if (src) images.push(decodeEntities(src, true).trim());
     } else if (name === 'a') {
       if (!tag.closing) links.push({ href: tag.attributes.href, start: out.length });
       else {
         const link = links.pop();
-        if (link) out.linkTarget(link.start, link.href === undefined ? undefined : decodeEntities(link.href).trim());
+        if (link) out.linkTarget(link.start, link.href === undefined ? undefined : decodeEntities(link.href, true).trim());
       }
     } else if (name === 'li') {
       out.newline();
@@ -154,15 +148,13 @@ function skipElement(lower: string, from: number, name: string): number {
   return gt === -1 ? lower.length : gt + 1;
 }
 
-/** Decode character references: named (the common ones), decimal and hex. */
-export function decodeEntities(text: string): string {
+/**
+ * Decode character references as a browser does (every named one, decimal and hex; `entities`);
+ * the spaces Intercom's editor writes as no-break spaces read as spaces, a soft hyphen as nothing.
+ */
+export function decodeEntities(text: string, attribute = false): string {
   if (!text.includes('&')) return text;
-  return text.replace(/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z][A-Za-z0-9]{1,31}));/g, (entity, dec?: string, hex?: string, name?: string) => {
-    if (name !== undefined) return NAMED_ENTITIES[name] ?? NAMED_ENTITIES[name.toLowerCase()] ?? entity;
-    const code = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex as string, 16);
-    if (code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return '\ufffd';
-    return String.fromCodePoint(code);
-  });
+  return (attribute ? decodeHTMLAttribute(text) : decodeHTML(text)).replace(/[\u00a0\u2002\u2003\u2009]/g, ' ').replace(/\u00ad/g, '');
 }
 
 /**

@@ -19,7 +19,9 @@ describe('htmlToText: Intercom bodies → plain text for the AI', () => {
     ['<ol start="4"><li>four</li><li>five</li></ol>', '4. four\n5. five'],
     ['<ul><li>a<ul><li>a1</li></ul></li><li>b</li></ul>', '- a\n  - a1\n- b'],
     ['Intro<ul><li>x</li></ul>after', 'Intro\n\n- x\n\nafter'],
-    ['Tom &amp; Jerry &lt;3 &quot;hi&quot; &#39;yo&#39; caf&eacute; &#233; &#xE9; &hellip;', 'Tom & Jerry <3 "hi" \'yo\' caf&eacute; é é …'],
+    ['Tom &amp; Jerry &lt;3 &quot;hi&quot; &#39;yo&#39; caf&eacute; &#233; &#xE9; &hellip;', 'Tom & Jerry <3 "hi" \'yo\' café é é …'],
+    // Every named reference a browser knows (an email body writes Latin letters this way); an unknown one stays as written.
+    ['&ccedil;a va, &uuml;ber, se&ntilde;or, &Aring;se, &rsquo;s &bogus; &amp', 'ça va, über, señor, Åse, ’s &bogus; &'],
     ['&#0; &#x110000; &#xD800;', '\ufffd \ufffd \ufffd'],
     ['a&nbsp;b', 'a b'],
     ['<pre>  indented\n    code &lt;x&gt;</pre>', 'indented\n    code <x>'],
