@@ -7,7 +7,9 @@
  * never see them; and its default threadContextChanged edits the bot's first message in the thread.
  */
 import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
 import type { InboundMessage, Store } from 'parley/adapter-kit';
+import { tryBriefly } from './best-effort.js';
 import type { EventCallback, SlackDetails } from './events.js';
 import { lookupOfEvent, type EventBody } from './workspace-lookup.js';
 
@@ -19,8 +21,10 @@ const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 export const assistantKeys = {
   /** Set when Slack says an assistant thread started: only those threads get a title. */
   started: (team: string, channel: string, threadTs: string) => `parley:slack:assistant:${team}:${channel}:${threadTs}`,
-  /** Claimed by the message that titles the thread: once, with the first question. */
+  /** Claimed by the message that titles the thread: its first question (the next one, when Slack failed that title). */
   titled: (team: string, channel: string, threadTs: string) => `parley:slack:assistant-titled:${team}:${channel}:${threadTs}`,
+  /** Claimed by the delivery that sets the thread's suggested prompts: a redelivered event finds it. */
+  prompted: (team: string, channel: string, threadTs: string) => `parley:slack:assistant-prompted:${team}:${channel}:${threadTs}`,
 };
 
 /**
@@ -48,6 +52,8 @@ export interface AssistantThreadsOptions {
   store(): Store;
   /** Many workspaces: the bot token of the installation (passed per call); one workspace: the client's. */
   tokenFor?(details: SlackDetails): Promise<string>;
+  /** For a line about a wait before trying a call again. */
+  logger?(): Logger;
 }
 
 interface AssistantThread {
@@ -66,20 +72,28 @@ export function assistantThreads(options: AssistantThreadsOptions): AssistantThr
   async function started(body: EventCallback, thread: AssistantThread): Promise<void> {
     const details = detailsOf(body, thread.channel_id!);
     const ref = { channel_id: thread.channel_id!, thread_ts: thread.thread_ts! };
-    await options.store().set(assistantKeys.started(details.team, ref.channel_id, ref.thread_ts), '1', THREAD_TTL_MS);
+    const store = options.store();
+    await store.set(assistantKeys.started(details.team, ref.channel_id, ref.thread_ts), '1', THREAD_TTL_MS);
     if (options.suggestedPrompts.length === 0) return;
     const prompts = options.suggestedPrompts.map((p) => ({ title: p, message: p }));
-    await options.client.assistant.threads.setSuggestedPrompts({ ...(await auth(details)), ...ref, title: 'Try asking', prompts });
+    await once(store, assistantKeys.prompted(details.team, ref.channel_id, ref.thread_ts), () =>
+      tryBriefly(async () => options.client.assistant.threads.setSuggestedPrompts({ ...(await auth(details)), ...ref, title: 'Try asking', prompts }), waited('setSuggestedPrompts')),
+    );
   }
 
   async function title(details: SlackDetails, text: string): Promise<void> {
     const { team, channel, threadTs } = details;
     const store = options.store();
     if ((await store.get(assistantKeys.started(team, channel, threadTs!))) === undefined) return; // not an assistant thread
-    if (!(await store.setIfAbsent(assistantKeys.titled(team, channel, threadTs!), '1', THREAD_TTL_MS))) return; // titled already
     const plain = titleText(text);
     const cut = [...plain].length > TITLE_CHARS ? `${[...plain].slice(0, TITLE_CHARS - 1).join('')}…` : plain;
-    await options.client.assistant.threads.setTitle({ ...(await auth(details)), channel_id: channel, thread_ts: threadTs!, title: cut });
+    await once(store, assistantKeys.titled(team, channel, threadTs!), () =>
+      tryBriefly(async () => options.client.assistant.threads.setTitle({ ...(await auth(details)), channel_id: channel, thread_ts: threadTs!, title: cut }), waited('setTitle')),
+    );
+  }
+
+  function waited(method: string) {
+    return (waitMs: number, error: unknown) => options.logger?.().info({ err: error, waitMs, method }, 'Slack could not set the assistant thread up just now; trying again shortly');
   }
 
   return {
@@ -97,6 +111,21 @@ export function assistantThreads(options: AssistantThreadsOptions): AssistantThr
       return () => title(details, question);
     },
   };
+}
+
+/**
+ * `work` done once for whatever `key` names: claimed first, so a second delivery or message
+ * finds it done (or under way); released when the work fails, so a later one tries again.
+ */
+async function once(store: Store, key: string, work: () => Promise<unknown>): Promise<void> {
+  if (!(await store.setIfAbsent(key, '1', THREAD_TTL_MS))) return;
+  try {
+    await work();
+  } catch (error) {
+    // A release that fails leaves the claim to expire with the thread: the work's own failure is what gets logged.
+    await store.delete(key).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** The installation's ids for an event without a message (assistant_thread_started). */
