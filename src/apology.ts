@@ -13,6 +13,13 @@ import { postReply } from './replies.js';
 import type { WorkerDeps } from './worker.js';
 
 const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer that just now. Please try again in a little while." };
+/** For a message the model refused as longer than it reads: trying again later would not help. */
+const TOO_LONG: Reply = { kind: 'apology', text: 'Sorry — that message is longer than I can read at once. Could you send a shorter one?' };
+
+/** The apology that fits why the message was given up. */
+function apologyFor(failure: unknown): Reply {
+  return failure instanceof PermanentError && failure.reason === 'ai_input_too_long' ? TOO_LONG : APOLOGY;
+}
 
 /**
  * A job the queue gave up on without running it (its workers kept dying under it): counted as
@@ -36,26 +43,28 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
 }
 
 /**
- * Post the apology, once per job whatever retries and processes do; a failure is only logged.
+ * Post the apology (the one that fits `failure`, why the message was given up), once per job
+ * whatever retries and processes do.
  * The message goes into the conversation log as apologised, with how long the person waited.
  */
-export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger): Promise<void> {
+export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger, failure?: unknown): Promise<void> {
   const conversation = message.conversation;
+  const apology = apologyFor(failure);
   let claimed = false;
   let posted: string | undefined;
   try {
     claimed = await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS);
     if (!claimed) return;
     const adapter = deps.adapterFor(conversation.platform);
-    if (adapter) await postReply(adapter, conversation, APOLOGY, { markers: deps.store, logger });
-    if (adapter) posted = APOLOGY.text;
+    if (adapter) await postReply(adapter, conversation, apology, { markers: deps.store, logger });
+    if (adapter) posted = apology.text;
     deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'apology' });
   } catch (error) {
     // The platform refused it for now (a 5xx, a 429 longer than is waited out in place): posted by a
     // job of its own, which the queue retries, rather than lost. A refusal for good is only logged:
     // the message itself is dead-lettered with everything needed to replay it.
     if (claimed && !(error instanceof PermanentError) && deps.queueNotice) {
-      const queued = await deps.queueNotice(`apology.${jobId}`, conversation, APOLOGY).then(
+      const queued = await deps.queueNotice(`apology.${jobId}`, conversation, apology).then(
         () => true,
         (queueError: unknown) => (logger.error({ err: queueError }, 'could not queue the apology either'), false),
       );

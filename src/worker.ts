@@ -257,7 +257,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     else logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
     // An apology for a message the user already got an answer to would only confuse them.
     const answered = delivered > 0 || refused || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
-    if (final && !answered) await apologiseOnce(deps, options.jobId, message, logger);
+    if (final && !answered) await apologiseOnce(deps, options.jobId, message, logger, error);
     if (final) await forgetWait(deps.store, options.jobId);
     throw error;
   } finally {
