@@ -9,6 +9,7 @@ const options = {
   concurrency: { type: 'string' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
   dm: { type: 'boolean' },
   retry: { type: 'string' },
   url: { type: 'string' },
@@ -18,7 +19,7 @@ const options = {
   user: { type: 'string' },
 } as const;
 
-/** Each command's own options (--help goes with every one): another command's is refused, not ignored. */
+/** Each command's own options (--help and --version go with every one): another command's is refused, not ignored. */
 const commandOptions: Record<string, readonly (keyof typeof options)[]> = {
   serve: ['no-worker'],
   worker: ['concurrency'],
@@ -30,6 +31,8 @@ const commandOptions: Record<string, readonly (keyof typeof options)[]> = {
   'simulate intercom': ['conversation', 'url'],
   'simulate whatsapp': ['from', 'url'],
 };
+
+const EVERY_COMMAND = new Set(['help', 'version']);
 
 export type Parsed = Omit<ReturnType<typeof parse>, 'tokens'>;
 
@@ -55,7 +58,7 @@ export function readArgs(argv: string[], usage: string): Parsed | { refused: str
   // An unknown command (or simulate's unknown platform) gets its own usage line later.
   const own = first === undefined ? [] : commandOptions[first === 'simulate' ? `simulate ${second}` : first];
   if (own === undefined) return args;
-  const foreign = tokens.find((token) => token.kind === 'option' && token.name !== 'help' && !own.includes(token.name as keyof typeof options));
+  const foreign = tokens.find((token) => token.kind === 'option' && !EVERY_COMMAND.has(token.name) && !own.includes(token.name as keyof typeof options));
   return foreign?.kind === 'option' ? refuse(`unknown option ${foreign.rawName}`) : args;
 }
 

@@ -3,15 +3,16 @@
  * The `parley` command: serve | worker | check. Configuration comes from the environment and an
  * optional .env file in the working directory.
  */
-import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, MissingDependencyError, type Config } from '../src/index.js';
 import { readArgs } from './args.js';
 import { adapterConfigErrors, joinConfigErrors } from './adapters.js';
 import { awsSetup } from './aws-setup.js';
 import { check } from './check.js';
 import { dlq } from './dlq.js';
+import { loadEnvFile } from './env-file.js';
 import { serve } from './serve.js';
 import { ListenError } from './listen-error.js';
+import { packageVersion } from './version.js';
 import { worker } from './worker.js';
 import { metricsPortError } from './worker-metrics.js';
 import { simulateSlack } from './simulate.js';
@@ -20,6 +21,7 @@ import { simulateIntercom } from './simulate-intercom.js';
 import { simulateWhatsApp } from './simulate-whatsapp.js';
 
 const usage = `usage: parley <command>
+       parley --version | --help
 
   serve [--no-worker]   run the bot server (what npm start runs)
   worker [--concurrency N]
@@ -46,11 +48,19 @@ async function main(argv: string[]): Promise<number> {
   }
   const { positionals, values } = args;
   const [command] = positionals;
+  if (values.version) {
+    console.log(packageVersion());
+    return 0;
+  }
   if (values.help || !command) {
     console.log(usage);
     return command || values.help ? 0 : 2;
   }
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  const unreadable = loadEnvFile('.env', process.env, (line) => console.error(line));
+  if (unreadable) {
+    console.error(unreadable);
+    return 1;
+  }
   const config = readConfig(command);
   if (!config) return 1;
   switch (command) {

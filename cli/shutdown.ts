@@ -1,11 +1,25 @@
+import { constants } from 'node:os';
 import type { Bot } from '../src/index.js';
 
-/** On SIGTERM / SIGINT: stop taking work, let running jobs finish (bot.close), exit 0. */
+/**
+ * A signal this soon after the first is the same one delivered twice, not the operator asking
+ * again: Ctrl-C reaches the whole process group, and npm passes its copy on to its child, which is
+ * parley itself wherever the script shell execs the command (bash).
+ */
+const SAME_SIGNAL_MS = 250;
+
+/**
+ * On SIGTERM / SIGINT: stop taking work, let running jobs finish (bot.close), exit 0. A second
+ * SIGTERM / SIGINT during that drain (Ctrl-C pressed again) exits at once.
+ */
 export function closeOnSignals(bot: Bot): void {
-  let stopping = false;
+  let stoppedAt: number | undefined;
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (stoppedAt !== undefined) {
+      if ((signal === 'SIGINT' || signal === 'SIGTERM') && Date.now() - stoppedAt >= SAME_SIGNAL_MS) exitNow(bot, signal);
+      return;
+    }
+    stoppedAt = Date.now();
     // Armed before any log line: bot.close() is bounded by SHUTDOWN_TIMEOUT_MS, this is the backstop
     // should anything still hang, and a logger that fails (stdout a closed pipe) cannot keep it from exiting.
     setTimeout(() => {
@@ -27,6 +41,15 @@ export function closeOnSignals(bot: Bot): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   stopWithNpm(() => stop('npm stopped'));
+}
+
+/**
+ * The operator asked twice: exit without waiting for the drain, as Node tools do on a second
+ * Ctrl-C, with the shell's code for death by that signal (130 for SIGINT, 143 for SIGTERM).
+ */
+function exitNow(bot: Bot, signal: 'SIGINT' | 'SIGTERM'): void {
+  tryToLog(() => bot.logger.warn({ signal }, `second ${signal}: exiting now, without waiting for running jobs to finish`));
+  process.exit(128 + constants.signals[signal]);
 }
 
 /** How often a process started by `npm start` looks whether npm's shell is still there. */

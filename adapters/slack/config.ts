@@ -10,17 +10,19 @@ export const DEFAULT_SLACK_SCOPES = 'app_mentions:read,assistant:write,channels:
  * token (one workspace) or the OAuth client id, secret and state secret (many workspaces).
  */
 export const slackVariables = {
-  SLACK_BOT_TOKEN: { secret: true, schema: z.string().regex(/^xox[bp]-/, 'expected a bot token starting with xoxb-'), fix: 'set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your app\'s "OAuth & Permissions" page' },
-  SLACK_SIGNING_SECRET: { secret: true, schema: z.string().min(8), fix: 'set SLACK_SIGNING_SECRET to the Signing Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
-  SLACK_APP_TOKEN: { secret: true, schema: z.string().regex(/^xapp-/, 'expected an app-level token starting with xapp-'), fix: 'set SLACK_APP_TOKEN to an app-level token (xapp-…) with connections:write to use Socket Mode, or unset it' },
+  // Secrets are trimmed: one from a file (`echo tok > f`, a Kubernetes --from-file secret) ends in a
+  // newline that would otherwise pass and break every call (an HTTP header refuses it).
+  SLACK_BOT_TOKEN: { secret: true, schema: z.string().trim().regex(/^xox[bp]-/, 'expected a bot token starting with xoxb-'), fix: 'set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your app\'s "OAuth & Permissions" page' },
+  SLACK_SIGNING_SECRET: { secret: true, schema: z.string().trim().min(8), fix: 'set SLACK_SIGNING_SECRET to the Signing Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
+  SLACK_APP_TOKEN: { secret: true, schema: z.string().trim().regex(/^xapp-/, 'expected an app-level token starting with xapp-'), fix: 'set SLACK_APP_TOKEN to an app-level token (xapp-…) with connections:write to use Socket Mode, or unset it' },
   SLACK_API_URL: { schema: schemas.url, default: 'https://slack.com/api/', fix: 'set SLACK_API_URL to the Web API base, e.g. https://slack.com/api/' },
   SLACK_EVENTS_PATH: { schema: z.string().startsWith('/'), default: '/slack/events', fix: 'set SLACK_EVENTS_PATH to a path starting with /, e.g. /slack/events' },
   SLACK_STREAMING: { schema: schemas.bool, default: 'off', fix: 'set SLACK_STREAMING=on to stream replies as they are generated, or off' },
   SLACK_THREAD_FOLLOWUPS: { schema: schemas.bool, default: 'on', fix: 'set SLACK_THREAD_FOLLOWUPS=off to answer in threads only when mentioned' },
   SLACK_SUGGESTED_PROMPTS: { schema: z.string(), default: '', fix: 'set SLACK_SUGGESTED_PROMPTS to prompts separated by |, e.g. "Summarise this thread|Draft a reply"' },
-  SLACK_CLIENT_ID: { schema: z.string().min(1), fix: 'set SLACK_CLIENT_ID to the Client ID from your app\'s "Basic Information" page' },
-  SLACK_CLIENT_SECRET: { secret: true, schema: z.string().min(8), fix: 'set SLACK_CLIENT_SECRET to the Client Secret from your app\'s "Basic Information" page' },
-  SLACK_STATE_SECRET: { secret: true, schema: z.string().min(32, 'expected at least 32 characters'), fix: 'set SLACK_STATE_SECRET to a long random string (e.g. $(openssl rand -hex 32)), the same in every process' },
+  SLACK_CLIENT_ID: { schema: z.string().trim().min(1), fix: 'set SLACK_CLIENT_ID to the Client ID from your app\'s "Basic Information" page' },
+  SLACK_CLIENT_SECRET: { secret: true, schema: z.string().trim().min(8), fix: 'set SLACK_CLIENT_SECRET to the Client Secret from your app\'s "Basic Information" page' },
+  SLACK_STATE_SECRET: { secret: true, schema: z.string().trim().min(32, 'expected at least 32 characters'), fix: 'set SLACK_STATE_SECRET to a long random string (e.g. $(openssl rand -hex 32)), the same in every process' },
   SLACK_INSTALLATION_KEY: {
     secret: true,
     schema: z.string().transform((value, ctx) => {

@@ -15,6 +15,7 @@ import { createProject, packParley, runIn, startIn } from './project.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   name: string;
+  version: string;
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
   peerDependenciesMeta: Record<string, { optional?: boolean }>;
@@ -212,6 +213,12 @@ for (const create of [slackAdapter, whatsappAdapter, intercomAdapter]) {
     const slack = await runIn(webOnly, 'npx', ['parley', 'check'], { SLACK_BOT_TOKEN: PLATFORMS_ENV.SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET: PLATFORMS_ENV.SLACK_SIGNING_SECRET });
     expect(slack.output).toContain('npm install @slack/bolt @slack/web-api @slack/socket-mode');
     expect(slack.code).toBe(1);
+  });
+
+  it('runs `npx parley --version`: the package\'s version, from its package.json two levels above dist/cli', async () => {
+    const { code, output } = await runIn(webOnly, 'npx', ['parley', '--version']);
+    expect(output.split('\n'), output).toContain(manifest.version); // npx may add warnings of its own
+    expect(code).toBe(0);
   });
 
   it('runs `npx parley serve` until stopped, answering /healthz and serving the console and the web chat', async () => {

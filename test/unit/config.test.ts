@@ -85,6 +85,20 @@ describe('loadConfig defaults and parsing', () => {
     expect(config.mode).toBe('queue');
   });
 
+  it('trims secrets read from a file (`echo tok > f`, a Kubernetes --from-file secret): the trailing newline would break every use', () => {
+    const config = loadConfig({
+      WEB_TOKEN: 'web-token-0123456789\n',
+      ADMIN_TOKEN: 'admin-token-0123456789\n',
+      OPENAI_API_KEY: 'sk-key-1 \n',
+      OPENAI_FALLBACK_MODEL: 'small',
+      OPENAI_FALLBACK_API_KEY: '\tsk-key-2\r\n',
+    });
+    expect(config.web.token).toBe('web-token-0123456789');
+    expect(config.console.adminToken).toBe('admin-token-0123456789');
+    expect(config.ai.apiKey).toBe('sk-key-1');
+    expect(config.ai.fallback?.apiKey).toBe('sk-key-2');
+  });
+
   it('keeps the raw environment for adapters', () => {
     const env = { SLACK_SIGNING_SECRET: 'abc' };
     expect(loadConfig(env).env).toBe(env);

@@ -80,6 +80,19 @@ describe('Slack configuration', () => {
     expect(message).not.toContain(key.toString('base64'));
   });
 
+  it('trims tokens and secrets read from a file (a trailing newline, as `echo tok > f` writes): an HTTP header would refuse it', () => {
+    const one = slackConfigFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1\n', SLACK_SIGNING_SECRET: 'signing-secret-123\n', SLACK_APP_TOKEN: ' xapp-1\r\n' })!;
+    expect(one).toMatchObject({ botToken: 'xoxb-1', signingSecrets: ['signing-secret-123'], appToken: 'xapp-1' });
+    const many = slackConfigFromEnv({
+      ...oauthEnv,
+      SLACK_CLIENT_ID: `${oauthEnv.SLACK_CLIENT_ID}\n`,
+      SLACK_CLIENT_SECRET: `${oauthEnv.SLACK_CLIENT_SECRET}\n`,
+      SLACK_STATE_SECRET: `${oauthEnv.SLACK_STATE_SECRET}\n`,
+      SLACK_INSTALLATION_KEY: `${oauthEnv.SLACK_INSTALLATION_KEY}\n`,
+    })!;
+    expect(many.oauth).toMatchObject({ clientId: oauthEnv.SLACK_CLIENT_ID, clientSecret: oauthEnv.SLACK_CLIENT_SECRET, stateSecret: oauthEnv.SLACK_STATE_SECRET, installationKeys: [key] });
+  });
+
   it('a short state secret is refused', () => {
     expect(configError({ ...oauthEnv, SLACK_STATE_SECRET: 'short' })).toMatch(/^SLACK_STATE_SECRET="<hidden>" is invalid: expected at least 32 characters/);
   });
