@@ -22,6 +22,9 @@ const PERMANENT = new Set([
 /** Of those, refusals of this message's content: the conversation still takes another (the apology). */
 const CONTENT_REFUSED = new Set(['msg_too_long', 'invalid_blocks']);
 
+/** How long a 429 that names no wait is waited out: Slack's limits are per minute, a few seconds is a fair guess. */
+const NO_RETRY_AFTER_WAIT_MS = 2000;
+
 /** Refusals of a token that may only need refreshing (token rotation): renewed once, then as above. */
 const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth']);
 
@@ -233,6 +236,8 @@ async function classify<T>(fn: () => Promise<T>, apologyOwed = false): Promise<T
     const e = error as { code?: string; retryAfter?: number; data?: { error?: string } };
     const { ErrorCode } = slackWebApi();
     if (e.code === ErrorCode.RateLimitedError) throw new RetryAfterError('Slack rate limit', (e.retryAfter ?? 1) * 1000);
+    // A 429 without a Retry-After the SDK can read (a proxy or gateway in front of the Web API): a plain Error from the SDK.
+    if (/^Retry header did not contain a valid timeout/.test((error as Error | undefined)?.message ?? '')) throw new RetryAfterError('Slack rate limit (no Retry-After)', NO_RETRY_AFTER_WAIT_MS);
     if (e.code === ErrorCode.PlatformError && e.data?.error && PERMANENT.has(e.data.error)) {
       throw new PermanentError(`Slack refused the message: ${e.data.error}`, `slack_${e.data.error}`, apologyOwed && CONTENT_REFUSED.has(e.data.error));
     }
