@@ -42,7 +42,9 @@ it.each([
   const [apology] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the apology', 10_000);
   expect(String(apology!.args.text)).toMatch(/longer than I can read at once.*shorter/);
   expect(ai.calls).toHaveLength(1);
-  expect((await server.bot.queue.deadLetters()).map((letter) => letter.reason)).toEqual(['ai_input_too_long']);
+  // The apology goes out before the queue has buried the job: wait for its dead letter.
+  const letters = await until(async () => ((await server.bot.queue.deadLetters()).length ? server.bot.queue.deadLetters() : undefined), 'the dead letter', 10_000);
+  expect(letters.map((letter) => letter.reason)).toEqual(['ai_input_too_long']);
 });
 
 it('another 400 keeps the usual apology and reason', async () => {
@@ -52,5 +54,6 @@ it('another 400 keeps the usual apology and reason', async () => {
   await postSlack(server.url, appMention({ text: 'hello' }));
   const [apology] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the apology', 10_000);
   expect(String(apology!.args.text)).toContain('try again in a little while');
-  expect((await server.bot.queue.deadLetters()).map((letter) => letter.reason)).toEqual(['ai_client']);
+  const letters = await until(async () => ((await server.bot.queue.deadLetters()).length ? server.bot.queue.deadLetters() : undefined), 'the dead letter', 10_000);
+  expect(letters.map((letter) => letter.reason)).toEqual(['ai_client']);
 });

@@ -39,6 +39,7 @@ describe('the apology, when Slack refuses it for now', () => {
     expect(slack.callsTo('chat.postMessage')).toHaveLength(2); // refused once, then posted
     expect(apologies()).toHaveLength(2);
     expect(ai.calls).toHaveLength(1);
-    expect((await server.bot.queue.deadLetters()).map((letter) => letter.reason)).toEqual(['ai_client']);
+    const letters = await until(async () => ((await server.bot.queue.deadLetters()).length ? server.bot.queue.deadLetters() : undefined), 'the dead letter', 10_000);
+    expect(letters.map((letter) => letter.reason)).toEqual(['ai_client']);
   });
 });
