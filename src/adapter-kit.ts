@@ -28,7 +28,7 @@ export type { Limiter, LimitResult } from './limit/index.js';
 export type { Config } from './config.js';
 
 // Errors that tell the HTTP layer and the queue what to do.
-export { HttpError, PermanentError, RetryAfterError, mediaTypeOf, pathOf, publicPathOf } from './adapter.js';
+export { HttpError, MaybePostedError, PermanentError, RetryAfterError, mediaTypeOf, pathOf, publicPathOf } from './adapter.js';
 export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus, type PayloadSchema, type PayloadIssue } from './payload.js';
 
 // Feedback on answers: the exchange a reply's key belongs to, and the limits of a reason.

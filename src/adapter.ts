@@ -98,7 +98,7 @@ export interface LimitRefusal {
 }
 
 // The errors an adapter throws live with the others; re-exported here for adapters.
-export { HttpError, PermanentError, RetryAfterError } from './errors.js';
+export { HttpError, MaybePostedError, PermanentError, RetryAfterError } from './errors.js';
 
 /** Extra routes an adapter serves besides its webhook (the web chat's page and transcript). */
 export interface Route {
@@ -243,6 +243,12 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
    * recorded as posted is not asked for again.
    */
   sendPart?(conversation: ConversationRef<TDetails>, text: string, part: ReplyPart): Promise<string | null>;
+  /**
+   * A part whose post ended in MaybePostedError (the platform may have taken it): its id if the
+   * platform has it, found by `part.key` (posted with it), among what was posted since `since`
+   * (epoch ms). Undefined: it is posted again. Without it, such a part is simply posted again.
+   */
+  findPart?(conversation: ConversationRef<TDetails>, part: ReplyPart, since: number): Promise<string | undefined>;
   /** Post a whole reply in one piece (an adapter without parts, like the web chat's transcript). */
   send?(conversation: ConversationRef<TDetails>, reply: Reply, options?: SendOptions): Promise<Delivery>;
   /**

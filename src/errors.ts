@@ -101,3 +101,15 @@ export class MissingDependencyError extends ParleyError {
     this.name = 'MissingDependencyError';
   }
 }
+
+/**
+ * A post whose fate is unknown: it failed after the request went out (a timeout, a connection cut
+ * before the answer), so the platform may have taken it. Retried like any failure; the core first
+ * asks the adapter's `findPart` whether the platform has it, so it is not posted twice.
+ */
+export class MaybePostedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MaybePostedError';
+  }
+}

@@ -5,7 +5,7 @@
  * reply (same key) posts only the parts still missing.
  */
 import type { Logger } from 'pino';
-import { PermanentError, type Adapter, type SendOptions } from './adapter.js';
+import { MaybePostedError, PermanentError, type Adapter, type ReplyPart, type SendOptions } from './adapter.js';
 import { MARKER_TTL_MS } from './jobs.js';
 import type { ConversationRef, Delivery, Reply } from './message.js';
 import { waitOutRetryAfter } from './retry-after.js';
@@ -97,15 +97,22 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   let withheld = false;
   for (const [index, text] of parts.entries()) {
     const marker = markerKeys[index];
-    const before = posted[index];
+    let before = posted[index];
+    const part = { index, total: parts.length, kind: reply.kind ?? 'answer', ...(options.key === undefined ? {} : { key: `${options.key}:${index}` }) };
+    // An earlier post of this part may have been taken (MaybePostedError): the platform says whether it was.
+    if (before?.startsWith(MAYBE)) before = await foundEarlier(adapter, conversation, part, before, marker, options);
     if (before !== undefined) {
       options.logger?.debug({ key: options.key, part: index }, 'part already posted before a retry; not posting it again');
       ids.push(before);
       continue;
     }
-    const part = { index, total: parts.length, kind: reply.kind ?? 'answer', ...(options.key === undefined ? {} : { key: `${options.key}:${index}` }) };
+    const sentAt = Date.now();
     const id = await waitOutRetryAfter(() => adapter.sendPart!(conversation, text, part), {
       onWait: (waitMs) => options.logger?.info({ platform: adapter.platform, waitMs }, 'the platform asked us to wait; waiting as Retry-After says'),
+    }).catch(async (error: unknown) => {
+      // Marked "maybe posted" (waited for: the retry must read it), so the retry looks before it posts.
+      if (error instanceof MaybePostedError && marker && adapter.findPart) await options.markers.set(marker, `${MAYBE}${sentAt}`, MARKER_TTL_MS);
+      throw error;
     });
     if (id === null) {
       withheld = ids.length === 0; // the adapter posts nothing more of this reply, maybe nothing at all
@@ -119,6 +126,22 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   // Held back: marked so no retry posts it, and so that a retry knows nothing reached the user.
   if (!marked) await recorded(markAlso(options, withheld ? WITHHELD : undefined), options);
   return { ids, ...(finishing === undefined ? {} : { finished: finishing }), ...(withheld ? { withheld: true as const } : {}) };
+}
+
+/** A part marker's value while its post's fate is unknown: this, then when it was sent (epoch ms). */
+const MAYBE = '?';
+
+/** The id of a part an earlier post may have left, if the adapter finds it (then it is on record); undefined to post it. */
+async function foundEarlier<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, part: ReplyPart, marked: string, marker: string | undefined, options: PostOptions): Promise<string | undefined> {
+  const since = Number(marked.slice(MAYBE.length)) || 0;
+  const id = await adapter.findPart?.(conversation, part, since).catch((error: unknown) => {
+    options.logger?.warn({ err: error, part: part.index }, 'could not look whether an earlier post of this part was taken; posting it');
+    return undefined;
+  });
+  if (id === undefined) return undefined;
+  options.logger?.info({ key: options.key, part: part.index }, 'an earlier post of this part was taken after all; not posting it again');
+  if (marker) await options.markers.set(marker, id, MARKER_TTL_MS);
+  return id;
 }
 
 /** Wait for a marker's write, or hand it to the caller's pending writes. */

@@ -239,9 +239,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
       isReady();
       await socket?.start();
     },
-    async stop() {
-      await socket?.stop();
-    },
+    stop: async () => void (await socket?.stop()),
     receive,
     // Many workspaces: /slack/install and /slack/oauth_redirect (install.ts).
     // A reinstall's new token is used at once here, not once the cached installation has expired.
@@ -251,6 +249,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     maxChars: MAX_MESSAGE_CHARS,
     format: markdownToMrkdwn,
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
+    findPart: (conversation, part, since) => sender.findPart(conversation, part, since),
     ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key) } : {}),
     // Many workspaces: an uninstalled one fails before the AI is asked (the cached lookup the reply makes anyway).
     ...(workspaces ? { canReply: async ({ details }) => (await workspaces.stillInstalled(details!), void (await workspaces.tokenFor(details!))) } : {}),

@@ -4,7 +4,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { PermanentError, RetryAfterError, exchangeOf, nothingShown, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
+import { MaybePostedError, PermanentError, RetryAfterError, exchangeOf, nothingShown, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
 import { slackWebApi } from './sdk.js';
 import type { SlackDetails } from './events.js';
 import { answerBlocks, feedbackBlock } from './feedback.js';
@@ -21,6 +21,9 @@ const PERMANENT = new Set([
 
 /** Of those, refusals of this message's content: the conversation still takes another (the apology). */
 const CONTENT_REFUSED = new Set(['msg_too_long', 'invalid_blocks']);
+
+/** The metadata event type of a reply's part (Slack: lowercase letters and underscores). */
+const PART_EVENT_TYPE = 'parley_reply_part';
 
 /** How long a 429 that names no wait is waited out: Slack's limits are per minute, a few seconds is a fair guess. */
 const NO_RETRY_AFTER_WAIT_MS = 2000;
@@ -80,10 +83,29 @@ export class SlackSender {
     // part on record means its thread is remembered too.
     const [result] = await Promise.all([
       // A refused first part leaves the user nothing: the apology is still owed. A later one follows parts already shown.
-      classify(() => this.authed(details!, (auth) => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part, id) })), (part?.index ?? 0) === 0),
+      classify(
+        () => this.authed(details!, (auth) => this.client.chat.postMessage({ ...auth, channel, text, mrkdwn: true, ...(threadTs ? { thread_ts: threadTs } : {}), ...feedbackOn(text, part, id), ...partMetadata(part) })),
+        (part?.index ?? 0) === 0,
+      ),
       this.rememberThread(details!),
     ]);
     return String(result.ts ?? '');
+  }
+
+  /**
+   * A part whose post timed out may have been posted all the same: looked for by the key it was
+   * posted with (its metadata), in the thread (or, outside one, the channel) since it was sent.
+   */
+  async findPart({ details }: SlackRef, part: ReplyPart, since: number): Promise<string | undefined> {
+    if (!part.key) return undefined;
+    const { channel, threadTs } = details!;
+    // A minute's margin for clocks; the key, not the time, decides.
+    const window = { channel, oldest: String(Math.floor(since / 1000) - 60), include_all_metadata: true, limit: 100 };
+    const found = await this.call(() =>
+      this.authed(details!, (auth) => (threadTs ? this.client.conversations.replies({ ...auth, ...window, ts: threadTs }) : this.client.conversations.history({ ...auth, ...window }))),
+    );
+    const message = found.messages?.find((m) => (m.metadata?.event_payload as { part?: unknown } | undefined)?.part === part.key);
+    return message?.ts;
   }
 
   /**
@@ -214,6 +236,11 @@ export class SlackSender {
   }
 }
 
+/** Slack has no idempotency key: a part carries its key as message metadata, for findPart. */
+function partMetadata(part: ReplyPart | undefined): { metadata?: { event_type: string; event_payload: { part: string } } } {
+  return part?.key ? { metadata: { event_type: PART_EVENT_TYPE, event_payload: { part: part.key } } } : {};
+}
+
 /** The last part of an AI answer carries the feedback buttons (feedback.ts): its text then goes in blocks. */
 function feedbackOn(text: string, part: ReplyPart | undefined, conversation: string): { blocks?: ReturnType<typeof answerBlocks> } {
   return part?.key && part.kind === 'answer' && part.index === part.total - 1 ? { blocks: answerBlocks(text, exchangeOf(part.key), conversation) } : {};
@@ -238,9 +265,18 @@ async function classify<T>(fn: () => Promise<T>, apologyOwed = false): Promise<T
     if (e.code === ErrorCode.RateLimitedError) throw new RetryAfterError('Slack rate limit', (e.retryAfter ?? 1) * 1000);
     // A 429 without a Retry-After the SDK can read (a proxy or gateway in front of the Web API): a plain Error from the SDK.
     if (/^Retry header did not contain a valid timeout/.test((error as Error | undefined)?.message ?? '')) throw new RetryAfterError('Slack rate limit (no Retry-After)', NO_RETRY_AFTER_WAIT_MS);
+    // Gone without an answer after the request went out: Slack may have taken it.
+    if (e.code === ErrorCode.RequestError && maybeTaken((error as { original?: unknown }).original)) throw new MaybePostedError(`Slack did not answer: ${(error as Error).message}`, { cause: error });
     if (e.code === ErrorCode.PlatformError && e.data?.error && PERMANENT.has(e.data.error)) {
       throw new PermanentError(`Slack refused the message: ${e.data.error}`, `slack_${e.data.error}`, apologyOwed && CONTENT_REFUSED.has(e.data.error));
     }
     throw error;
   }
+}
+
+/** A request that failed after it was sent (a timeout, a connection cut mid-answer), not one refused at the door. */
+function maybeTaken(original: unknown): boolean {
+  const e = original as { name?: string; code?: string; message?: string } | undefined;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return true;
+  return /ECONNRESET|socket hang up|other side closed|terminated|timed? ?out/i.test(`${e?.code ?? ''} ${e?.message ?? ''}`);
 }

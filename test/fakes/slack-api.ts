@@ -38,6 +38,11 @@ export interface FakeAnswer {
   /** The JSON body; omitted → the method's default answer (status 200) or a generic error. */
   body?: Record<string, unknown>;
   delayMs?: number;
+  /**
+   * The call takes effect at once (a message is posted); only its answer comes after `delayMs`, or
+   * never when the client has gone (a timeout the client cannot tell from a failure).
+   */
+  takenAtOnce?: boolean;
   /** Answer only once this settles (e.g. once a test has stopped Redis). */
   after?: Promise<unknown>;
 }
@@ -55,7 +60,7 @@ export interface FakeSlack {
    * method. Return undefined to fall back to the default.
    */
   on(method: string, answer: FakeAnswerFn): void;
-  /** Clear recorded calls and overrides. */
+  /** Clear recorded calls, posted messages and overrides. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -91,6 +96,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const calls: SlackCall[] = [];
   const oauth = fakeOAuth(me, options);
   const overrides = new Map<string, FakeAnswerFn>();
+  /** Messages chat.postMessage posted, oldest first: what conversations.replies / history read. */
+  const posted: Record<string, unknown>[] = [];
   let tsCounter = 0;
   // Increasing, unique message timestamps in Slack's "seconds.micros" form: 1700000000.000100, .000200, …
   const nextTs = () => {
@@ -118,19 +125,21 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
     const answer = overrides.get(method)?.(call, nth) ?? {};
     const needsToken = method !== 'oauth.v2.access';
-    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
-    if (answer.after) await answer.after.catch(() => undefined);
-    if (res.destroyed) return;
     const status = answer.status ?? 200;
-    const body =
+    const respond = () =>
       answer.body ??
       (status === 200
         ? !needsToken
           ? oauth.access(args, headers)
           : token
-            ? defaultAnswer(method, args, me, nextTs)
+            ? defaultAnswer(method, args, me, nextTs, posted)
             : { ok: false, error: 'not_authed' }
         : { ok: false, error: status === 429 ? 'ratelimited' : `fake_http_${status}` });
+    const taken = answer.takenAtOnce ? respond() : undefined;
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (answer.after) await answer.after.catch(() => undefined);
+    if (res.destroyed) return;
+    const body = taken ?? respond();
     res
       .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers })
       .end(JSON.stringify(body));
@@ -144,6 +153,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     on: (method, answer) => void overrides.set(method, answer),
     reset: () => {
       calls.length = 0;
+      posted.length = 0;
       overrides.clear();
     },
     close: () =>
@@ -191,7 +201,7 @@ function fakeOAuth(me: Identity, options: FakeSlackOptions) {
 }
 
 /** Slack's answer for a successful call, shaped like the real one (the fields our code reads). */
-function defaultAnswer(method: string, args: Record<string, unknown>, me: Identity, nextTs: () => string): Record<string, unknown> {
+function defaultAnswer(method: string, args: Record<string, unknown>, me: Identity, nextTs: () => string, posted: Record<string, unknown>[]): Record<string, unknown> {
   const channel = typeof args.channel === 'string' ? args.channel : undefined;
   switch (method) {
     case 'api.test':
@@ -211,7 +221,9 @@ function defaultAnswer(method: string, args: Record<string, unknown>, me: Identi
       if (!channel) return { ok: false, error: 'channel_not_found' };
       if (args.text === undefined && args.blocks === undefined && args.attachments === undefined) return { ok: false, error: 'no_text' };
       const ts = nextTs();
-      return { ok: true, channel, ts, message: botMessage(args, me, ts) };
+      const message = botMessage(args, me, ts);
+      posted.push({ ...message, channel });
+      return { ok: true, channel, ts, message };
     }
     case 'chat.postEphemeral':
       return channel ? { ok: true, message_ts: nextTs() } : { ok: false, error: 'channel_not_found' };
@@ -232,10 +244,15 @@ function defaultAnswer(method: string, args: Record<string, unknown>, me: Identi
     case 'assistant.threads.setSuggestedPrompts':
     case 'assistant.threads.setTitle':
       return { ok: true };
-    case 'conversations.replies':
-      return { ok: true, messages: [], has_more: false, response_metadata: { next_cursor: '' } };
-    case 'conversations.history':
-      return { ok: true, messages: [], has_more: false, pin_count: 0, response_metadata: { next_cursor: '' } };
+    // The messages posted here (the fake's timestamps are not times: `oldest` is not applied).
+    case 'conversations.replies': {
+      const messages = posted.filter((m) => m.channel === channel && (m.thread_ts === args.ts || m.ts === args.ts)).map((m) => shown(m, args));
+      return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
+    }
+    case 'conversations.history': {
+      const messages = posted.filter((m) => m.channel === channel).reverse().map((m) => shown(m, args));
+      return { ok: true, messages, has_more: false, pin_count: 0, response_metadata: { next_cursor: '' } };
+    }
     case 'conversations.info':
       return {
         ok: true,
@@ -261,6 +278,12 @@ function defaultAnswer(method: string, args: Record<string, unknown>, me: Identi
   }
 }
 
+/** A posted message as a conversations.* method shows it: its metadata only with include_all_metadata. */
+function shown(message: Record<string, unknown>, args: Record<string, unknown>): Record<string, unknown> {
+  const { channel: _channel, metadata, ...rest } = message;
+  return { ...rest, ...(metadata !== undefined && (args.include_all_metadata === true || args.include_all_metadata === 'true') ? { metadata } : {}) };
+}
+
 function botMessage(args: Record<string, unknown>, me: Identity, ts: string): Record<string, unknown> {
   return {
     type: 'message',
@@ -272,6 +295,7 @@ function botMessage(args: Record<string, unknown>, me: Identity, ts: string): Re
     ts,
     ...(args.thread_ts !== undefined ? { thread_ts: args.thread_ts } : {}),
     ...(args.blocks !== undefined ? { blocks: args.blocks } : {}),
+    ...(args.metadata !== undefined ? { metadata: args.metadata } : {}),
   };
 }
 

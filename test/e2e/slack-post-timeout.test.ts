@@ -1,0 +1,71 @@
+/**
+ * chat.postMessage that Slack takes but answers too late (past the Web API timeout): the post
+ * failed as far as parley can tell, yet the message is there. Slack takes no idempotency key, so
+ * each part is posted with its key as message metadata; after such a timeout the part is marked
+ * "maybe posted", and the retry looks for it in the thread before posting. The user sees it once.
+ * Slack faked over HTTP; the WebClient's timeout shortened to keep the test quick.
+ */
+import { WebClient } from '@slack/web-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { webClientOptions } from '../../adapters/slack/adapter.js';
+import { MAX_MESSAGE_CHARS, SlackSender } from '../../adapters/slack/send.js';
+import { MaybePostedError, MemoryStore, type Adapter } from '../../src/index.js';
+import { postReply } from '../../src/replies.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { silentLogger } from '../unit/helpers.js';
+
+const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+
+describe('a reply part Slack answers too late', () => {
+  let slack: FakeSlack;
+  let adapter: Adapter;
+  let store: MemoryStore;
+  beforeEach(async () => {
+    slack = await startFakeSlack();
+    store = new MemoryStore();
+    const sender = new SlackSender(new WebClient('xoxb-timeout', { ...webClientOptions(slack.url), timeout: 300 }), () => store, () => silentLogger);
+    adapter = {
+      platform: 'slack',
+      path: '/slack/events',
+      contentTypes: ['application/json'],
+      maxChars: MAX_MESSAGE_CHARS,
+      receive: () => Promise.reject(new Error('not used')),
+      sendPart: (c, text, part) => sender.sendPart(c as never, text, part),
+      findPart: (c, part, since) => sender.findPart(c as never, part, since),
+    };
+  });
+  afterEach(() => slack.close());
+
+  const post = () => postReply(adapter, conversation, { text: 'the answer', kind: 'answer' }, { key: 'job-7:1', markers: store, logger: silentLogger });
+  const postedInThread = () => slack.callsTo('conversations.replies').length;
+
+  it('taken by Slack: the retry finds it in the thread and posts nothing', async () => {
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000, takenAtOnce: true } : undefined));
+    await expect(post()).rejects.toBeInstanceOf(MaybePostedError);
+    const again = await post();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(postedInThread()).toBe(1); // it looked
+    expect(again.ids).toHaveLength(1);
+    // On record now: a third run neither looks nor posts.
+    await post();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(postedInThread()).toBe(1);
+  });
+
+  it('not taken: the retry looks, finds nothing and posts it once', async () => {
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000 } : undefined));
+    await expect(post()).rejects.toBeInstanceOf(MaybePostedError);
+    await post();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(2);
+    expect(postedInThread()).toBe(1);
+    expect(slack.callsTo('chat.postMessage')[1]!.args.metadata).toEqual({ event_type: 'parley_reply_part', event_payload: { part: 'job-7:1:0' } });
+  });
+
+  it('an answer that says it failed (a 500) is no "maybe": the retry posts without looking', async () => {
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { status: 500 } : undefined));
+    await expect(post()).rejects.not.toBeInstanceOf(MaybePostedError);
+    await post();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(2);
+    expect(postedInThread()).toBe(0);
+  });
+});
