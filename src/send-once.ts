@@ -8,7 +8,7 @@ import { MARKER_TTL_MS, keys } from './jobs.js';
 import type { ConversationRef, Reply } from './message.js';
 import type { PendingWrites } from './pending-writes.js';
 import { postReply, type Posted } from './replies.js';
-import { wellFormedChunks } from './text/index.js';
+import { continuationOf, wellFormedChunks } from './text/index.js';
 import type { WorkerDeps } from './worker.js';
 
 export interface SendOnceOptions {
@@ -70,8 +70,8 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
   try {
     const key = `${jobId}:${n}`;
     const { text, rest } = await adapter.stream(conversation, wellFormedChunks(chunks), { key });
-    // What the stream could not show goes out as ordinary parts.
-    if (rest) await postReply(adapter, conversation, { text: rest, kind: 'answer' }, { key, markers: deps.store, logger: deps.logger });
+    // What the stream could not show goes out as ordinary parts, readable on their own.
+    if (rest) await postReply(adapter, conversation, { text: continuationOf(text.slice(0, text.length - rest.length), rest), kind: 'answer' }, { key, markers: deps.store, logger: deps.logger });
     await deps.store.set(marker, text, MARKER_TTL_MS);
     deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'answer' });
     return text;

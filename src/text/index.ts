@@ -1,4 +1,5 @@
 export { splitMessage } from './split.js';
+export { continuationOf } from './continuation.js';
 export {
   renderMarkdown,
   renderInline,

@@ -6,12 +6,14 @@
 import { ConfigError } from '../errors.js';
 
 /** A fenced code block: `start`..`end` covers the opening fence line through the closing one. */
-interface Fence {
+export interface Fence {
   start: number;
   end: number;
   open: string;
   close: string;
   body: string[];
+  /** False for a fence the text ends inside of (its `close` is the one it would need). */
+  closed: boolean;
 }
 
 /** A range of the prepared text no cut may fall inside (a code block that fits in one part). */
@@ -97,7 +99,7 @@ function prepare(text: string, maxChars: number): { prepared: string; atoms: Ato
 }
 
 /** Fenced code blocks (``` or ~~~), CommonMark-style; an unclosed fence runs to the end. */
-function findFences(text: string): Fence[] {
+export function findFences(text: string): Fence[] {
   const fences: Fence[] = [];
   let open: { start: number; indent: string; marker: string; line: string; body: string[] } | undefined;
   let lineStart = 0;
@@ -113,7 +115,7 @@ function findFences(text: string): Fence[] {
     } else {
       const close = closingFence.exec(line)?.[1];
       if (close !== undefined && close[0] === open.marker[0] && close.length >= open.marker.length) {
-        fences.push({ start: open.start, end: lineEnd, open: open.line, close: line.trim(), body: open.body });
+        fences.push({ start: open.start, end: lineEnd, open: open.line, close: line.trim(), body: open.body, closed: true });
         open = undefined;
       } else {
         open.body.push(line);
@@ -122,7 +124,7 @@ function findFences(text: string): Fence[] {
     lineStart = lineEnd + 1;
   }
   if (open !== undefined) {
-    fences.push({ start: open.start, end: text.length, open: open.line, close: open.indent + open.marker, body: open.body });
+    fences.push({ start: open.start, end: text.length, open: open.line, close: open.indent + open.marker, body: open.body, closed: false });
   }
   return fences;
 }
