@@ -6,6 +6,7 @@ import { adaptersFromConfig } from './adapters.js';
 import { metricsPortError } from './worker-metrics.js';
 import { checkDynamoDb, checkSqs, withoutCredentials, type CheckLine as Line } from './check-aws.js';
 import { ioredisPackage } from '../src/redis-packages.js';
+import { redisAddress } from '../src/store/redis-connection.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
 export async function check(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -143,7 +144,7 @@ async function checkRedis(url: string, shares: string): Promise<Line> {
     if (policy && policy !== 'noeviction') return { ok: 'warn', what: 'Redis', detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };
     return { ok: true, what: 'Redis', detail: `reached; ${shares} are shared` };
   } catch (error) {
-    return { ok: false, what: 'Redis', detail: `cannot reach it: ${(error as Error).message}` };
+    return { ok: false, what: 'Redis', detail: `cannot reach ${redisAddress(url)} (REDIS_URL): ${(error as Error).message}` };
   } finally {
     redis.disconnect();
   }

@@ -15,7 +15,7 @@ import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './
 import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
 import { RedisConversationLog } from './conversation-log-redis.js';
 import { MemoryTally, RedisTally, type Tally } from './ops/tally.js';
-import { parseRedisUrl, queuePrefix } from './store/redis-connection.js';
+import { parseRedisUrl, queuePrefix, redisAddress } from './store/redis-connection.js';
 
 export interface Backends {
   /** Built on first use, so a store or queue the developer brings opens no connection of ours. */
@@ -82,12 +82,12 @@ export function createBackends(config: Config, logger: Logger): Backends {
   const namespace = config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`;
   let patientRedis: Redis | undefined;
   const patient = () =>
-    (patientRedis ??= named(connectRedis(config.redisUrl!, { enableOfflineQueue: true, maxRetriesPerRequest: 30, lazyConnect: true, enableAutoPipelining: true }), 'worker store', logger));
+    (patientRedis ??= named(connectRedis(config.redisUrl!, { enableOfflineQueue: true, maxRetriesPerRequest: 30, lazyConnect: true, enableAutoPipelining: true }), 'worker store', logger, config.redisUrl!));
   // Auto-pipelining sends the commands issued in one tick (one ack's, or many concurrent jobs') in
   // one write to the socket.
   // Lazy: opened by connect(), so creating a bot does no I/O.
-  const redis = named(connectRedis(config.redisUrl, { enableAutoPipelining: true, lazyConnect: true }), 'store', logger);
-  const cacheRedis = config.redisCacheUrl ? named(connectRedis(config.redisCacheUrl, { lazyConnect: true }), 'cache', logger) : redis;
+  const redis = named(connectRedis(config.redisUrl, { enableAutoPipelining: true, lazyConnect: true }), 'store', logger, config.redisUrl);
+  const cacheRedis = config.redisCacheUrl ? named(connectRedis(config.redisCacheUrl, { lazyConnect: true }), 'cache', logger, config.redisCacheUrl, 'REDIS_CACHE_URL') : redis;
   const logOptions = { prefix: queuePrefix(config.redisUrl, config.redisPrefix), ttlSeconds: config.history.ttlSeconds };
   let connected: Promise<void> | undefined;
   const connect = () =>
@@ -124,10 +124,11 @@ export function createBackends(config: Config, logger: Logger): Backends {
 }
 
 /** Log connection trouble once per state change, not once per reconnect attempt. */
-function named(redis: Redis, role: string, logger: Logger): Redis {
+function named(redis: Redis, role: string, logger: Logger, url: string, variable = 'REDIS_URL'): Redis {
   let down = false;
+  const at = redisAddress(url);
   redis.on('error', (error: Error) => {
-    if (!down) logger.warn({ role, err: error.message }, 'Redis unreachable; retrying in the background');
+    if (!down) logger.warn({ role, at, err: error.message }, `Redis unreachable at ${at} (${variable}); retrying in the background`);
     down = true;
   });
   redis.on('ready', () => {

@@ -40,6 +40,15 @@ export function parseRedisUrl(url: string): RedisTarget {
   return { kind: 'single', url, nodes, tls, ...credentials };
 }
 
+/** Where a Redis URL points, for a person to read: its host:port list, never its credentials. */
+export function redisAddress(url: string): string {
+  try {
+    return parseRedisUrl(url).nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+  } catch {
+    return 'an address that cannot be read';
+  }
+}
+
 const REDIS_URL = /^(rediss?|redis\+sentinel|rediss\+sentinel|redis\+cluster|rediss\+cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(\/[^?#]*)?/;
 
 /** What to do about a Redis URL the scheme check passes but that cannot be read. */

@@ -44,3 +44,18 @@ describe('parley check and credentials in URLs', () => {
     expect(run.stdout + run.stderr).not.toContain('AKIAUSER');
   }, 40_000);
 });
+
+describe('Redis that does not answer', () => {
+  it('parley check names where REDIS_URL points (host:port, never its password) and the variable', async () => {
+    const redis = await closedPort();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', REDIS_URL: `redis://parley:SECRETredispw@127.0.0.1:${redis}` },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: cannot reach 127\\.0\\.0\\.1:${redis} \\(REDIS_URL\\): `, 'm'));
+    expect(run.stdout + run.stderr).not.toContain('SECRET');
+  }, 40_000);
+});

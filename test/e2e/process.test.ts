@@ -55,6 +55,8 @@ describe('the parley process', () => {
     await until(() => out.stdout.includes('parley listening on'), 'the server to listen');
     const url = /"url":"(http:\/\/[^"]+)"/.exec(out.stdout)![1]!;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // The warning says where REDIS_URL points, and which variable to fix.
+    await until(() => out.stdout.includes('Redis unreachable at 127.0.0.1:1 (REDIS_URL)'), 'the warning naming the address and REDIS_URL');
     // Timed by the process's own log clock, from its first line (the configuration read) to listening:
     // waiting 10 s for Redis would show there, and loading tsx (seconds, more on a loaded machine) does not.
     const lines = out.stdout.split('\n');
