@@ -97,6 +97,7 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     client,
     async start(ctx) {
       context = ctx;
+      if (options.handoffTeamId) void checkHandoffTeam(client, options.handoffTeamId, ctx.logger);
       if (adminId) return;
       // One GET /me at start: the token's own admin replies, unless INTERCOM_ADMIN_ID names one.
       try {
@@ -116,4 +117,19 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     canReply: async (conversation) => !(await state.humanReplied(conversation.details?.conversationId ?? conversation.id, botAdminId())),
     handoff: (conversation) => sender.handoff(conversation),
   } satisfies Adapter<IntercomDetails> & { client: IntercomClient };
+}
+
+/**
+ * INTERCOM_HANDOFF_TEAM_ID names a team of this workspace: a wrong id would only show at the first
+ * handoff, after the customer was told a teammate is coming. Said at start, at error; the bot runs
+ * on (answering is unaffected), and a check that cannot be made (Intercom down) says nothing.
+ */
+async function checkHandoffTeam(client: IntercomClient, teamId: string, logger: Logger): Promise<void> {
+  try {
+    await client.teams.find({ team_id: teamId }, { maxRetries: 0 });
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 404) logger.error({ team: teamId }, 'INTERCOM_HANDOFF_TEAM_ID names no team of this workspace: handoffs will fail after the customer is told a teammate is coming. Fix: set it to an id from GET /teams');
+    else logger.debug({ err: error }, 'could not check INTERCOM_HANDOFF_TEAM_ID');
+  }
 }

@@ -15,7 +15,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type IntercomRoute = 'me' | 'conversation' | 'reply' | 'parts';
+export type IntercomRoute = 'me' | 'conversation' | 'reply' | 'parts' | 'team';
 
 export interface IntercomCall {
   route: IntercomRoute | 'unknown';
@@ -64,6 +64,8 @@ export interface Assignees {
 export interface FakeIntercomOptions {
   adminId?: string;
   appId?: string;
+  /** The teams GET /teams/{id} finds (default: any id). */
+  teams?: string[];
 }
 
 /** Start the fake on a free loopback port. */
@@ -82,8 +84,18 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     const method = req.method ?? 'GET';
     const headers = flattenHeaders(req.headers);
     const match = /^\/conversations\/([^/]+)(?:\/(reply|parts))?$/.exec(path);
+    const team = method === 'GET' ? /^\/teams\/([^/]+)$/.exec(path)?.[1] : undefined;
+    const known = team !== undefined && (options.teams === undefined || options.teams.includes(decodeURIComponent(team)));
     const route: IntercomCall['route'] =
-      method === 'GET' && path === '/me' ? 'me' : method === 'GET' && match && !match[2] ? 'conversation' : method === 'POST' && match?.[2] ? (match[2] as 'reply' | 'parts') : 'unknown';
+      method === 'GET' && path === '/me'
+        ? 'me'
+        : known
+          ? 'team'
+          : method === 'GET' && match && !match[2]
+            ? 'conversation'
+            : method === 'POST' && match?.[2]
+              ? (match[2] as 'reply' | 'parts')
+              : 'unknown';
     const call: IntercomCall = {
       route,
       method,
@@ -162,6 +174,7 @@ function defaultAnswer(call: IntercomCall, me: Identity, assignees: Assignees): 
       has_inbox_seat: true,
     };
   }
+  if (call.route === 'team') return { type: 'team', id: call.path.split('/').pop(), name: 'Support', admin_ids: [] };
   const now = Math.floor(Date.now() / 1000);
   if (call.route === 'conversation') {
     const empty = { type: 'conversation_part.list', conversation_parts: [], total_count: 0 };
