@@ -38,7 +38,8 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
   const fallbackDeps = (): WorkerDeps => {
     if (fallback) return fallback;
     const local = new MemoryStore();
-    fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history) };
+    // Nothing goes to the queue from here (it could not take the message): the apology is posted in place.
+    fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history), queueNotice: undefined, durableNotices: false };
     return fallback;
   };
   const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => {

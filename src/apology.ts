@@ -9,7 +9,7 @@ import { recordApology } from './exchange-log.js';
 import { invalidJob, jobPlatform } from './job-check.js';
 import type { InboundMessage, Reply } from './message.js';
 import type { Job } from './queue/index.js';
-import { postReply } from './replies.js';
+import { sendOnce } from './send-once.js';
 import type { WorkerDeps } from './worker.js';
 
 const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer that just now. Please try again in a little while." };
@@ -43,34 +43,38 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
 }
 
 /**
- * Post the apology (the one that fits `failure`, why the message was given up), once per job
- * whatever retries and processes do.
- * The message goes into the conversation log as apologised, with how long the person waited.
+ * The apology (the one that fits `failure`, why the message was given up), posted once per job
+ * whatever retries and processes do: under the key `apology.<job>`, so its markers keep a second
+ * run from posting it again, and a post whose fate is unknown is looked for before it is repeated.
+ * On a queue that outlives this process (Redis, SQS) it is queued as a job of its own first, which
+ * the queue retries: a process dying now, or the platform refusing it for now, loses nothing. On
+ * the in-process queue it is posted at once, and queued only when the platform refused it for now.
+ * The message goes into the conversation log as apologised (once), with how long the person waited.
  */
 export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger, failure?: unknown): Promise<void> {
   const conversation = message.conversation;
   const apology = apologyFor(failure);
-  let claimed = false;
+  const noticeId = `apology.${jobId}`;
+  const queue = () =>
+    deps.queueNotice!(noticeId, conversation, apology).then(
+      () => true,
+      (error: unknown) => (logger.error({ err: error }, 'could not queue the apology'), false),
+    );
   let posted: string | undefined;
-  try {
-    claimed = await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS);
-    if (!claimed) return;
-    const adapter = deps.adapterFor(conversation.platform);
-    if (adapter) await postReply(adapter, conversation, apology, { markers: deps.store, logger });
-    if (adapter) posted = apology.text;
-    deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'apology' });
-  } catch (error) {
-    // The platform refused it for now (a 5xx, a 429 longer than is waited out in place): posted by a
-    // job of its own, which the queue retries, rather than lost. A refusal for good is only logged:
-    // the message itself is dead-lettered with everything needed to replay it.
-    if (claimed && !(error instanceof PermanentError) && deps.queueNotice) {
-      const queued = await deps.queueNotice(`apology.${jobId}`, conversation, apology).then(
-        () => true,
-        (queueError: unknown) => (logger.error({ err: queueError }, 'could not queue the apology either'), false),
-      );
-      if (queued) logger.warn({ err: error }, 'could not post the apology; queued to be posted again');
-    } else logger.error({ err: error }, 'could not post the apology');
+  if (deps.durableNotices && deps.queueNotice && (await queue())) {
+    posted = apology.text;
+  } else {
+    try {
+      const shown = await sendOnce(deps, noticeId, 1, conversation, apology);
+      if (shown.posted) posted = apology.text;
+    } catch (error) {
+      // The platform refused it for now (a 5xx, a 429 longer than is waited out in place): the
+      // queue tries again. A refusal for good is only logged: the message itself is dead-lettered
+      // with everything needed to replay it.
+      if (!(error instanceof PermanentError) && deps.queueNotice && (await queue())) logger.warn({ err: error }, 'could not post the apology; queued to be posted again');
+      else logger.error({ err: error }, 'could not post the apology');
+    }
   }
-  // claimed here only: another run or process logs it otherwise
-  if (claimed) await recordApology(deps.conversationLog, message, posted, logger);
+  // Logged once, whichever run or process gets here first.
+  if (await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS).catch(() => true)) await recordApology(deps.conversationLog, message, posted, logger);
 }

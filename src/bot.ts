@@ -22,7 +22,7 @@ import { listen } from './http/server.js';
 import { closeWithin } from './bot-close.js';
 import { checkedAdapters } from './bot-adapters.js';
 import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
-import { conversationGroup, type JobData } from './jobs.js';
+import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import { createLogger, createMetrics, serializeError, type Metrics } from './observe/index.js';
@@ -148,7 +148,8 @@ export function createBot(options: BotOptions = {}): Bot {
     adapterFor: (p) => byPlatform.get(p),
     adapterReady: (p) => starts?.isReady(p) ?? false,
     handler: () => handler,
-    queueNotice: async (id, conversation, reply) => void (await queue.add({ id, group: conversationGroup(conversation), data: { type: 'notice', conversation, reply } })),
+    queueNotice: async (id, conversation, reply) => void (await queue.add({ id, group: id, data: { type: 'notice', conversation, reply } })),
+    durableNotices: queue.volatile !== true,
   };
   const ingestDeps: IngestDeps = {
     store,

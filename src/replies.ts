@@ -110,8 +110,12 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
     const id = await waitOutRetryAfter(() => adapter.sendPart!(conversation, text, part), {
       onWait: (waitMs) => options.logger?.info({ platform: adapter.platform, waitMs }, 'the platform asked us to wait; waiting as Retry-After says'),
     }).catch(async (error: unknown) => {
-      // Marked "maybe posted" (waited for: the retry must read it), so the retry looks before it posts.
-      if (error instanceof MaybePostedError && marker && adapter.findPart) await options.markers.set(marker, `${MAYBE}${sentAt}`, MARKER_TTL_MS);
+      // Marked "maybe posted" (waited for: the retry must read it), so the retry looks before it posts;
+      // with the reply's text, so that a retry finishes this answer, not another the AI gives then.
+      if (error instanceof MaybePostedError && marker && adapter.findPart) {
+        const keepText = textKey !== undefined && begun === undefined && !several;
+        await Promise.all([options.markers.set(marker, `${MAYBE}${sentAt}`, MARKER_TTL_MS), keepText && options.markers.set(textKey, reply.text, MARKER_TTL_MS)]);
+      }
       throw error;
     });
     if (id === null) {
@@ -135,7 +139,10 @@ const MAYBE = '?';
 async function foundEarlier<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, part: ReplyPart, marked: string, marker: string | undefined, options: PostOptions): Promise<string | undefined> {
   const since = Number(marked.slice(MAYBE.length)) || 0;
   const id = await adapter.findPart?.(conversation, part, since).catch((error: unknown) => {
-    options.logger?.warn({ err: error, part: part.index }, 'could not look whether an earlier post of this part was taken; posting it');
+    // The platform down or busy: the job tries again later, rather than risk a second copy. Looking
+    // refused for good (a scope the app lacks): posted, since it can never be looked for.
+    if (!(error instanceof PermanentError)) throw error;
+    options.logger?.warn({ err: error, part: part.index }, 'cannot look whether an earlier post of this part was taken; posting it');
     return undefined;
   });
   if (id === undefined) return undefined;

@@ -50,10 +50,12 @@ export interface WorkerDeps {
   adapterReady?(platform: string): boolean;
   handler(): MessageHandler;
   /**
-   * Queue a reply to post as a job of its own (retried by the queue, posted once): an apology the
-   * platform refused for now (a 5xx, a long 429) goes out this way. Absent: it is only logged.
+   * Queue a reply to post as a job of its own, in a group of its own (it waits for no other job;
+   * retried by the queue, posted once): how an apology goes out (see apologiseOnce).
    */
   queueNotice?(id: string, conversation: ConversationRef, reply: Reply): Promise<void>;
+  /** Queued jobs outlive this process (a queue on Redis or SQS): an apology is queued before it is posted. */
+  durableNotices?: boolean;
 }
 
 /**

@@ -118,7 +118,12 @@ export class SlackSender {
     const { channel, threadTs, team, user } = details!;
     let text = '';
     if (!threadTs) {
-      for await (const chunk of chunks) text += chunk;
+      // No thread to stream in (a DM outside one): collected, so an AI failure showed nothing.
+      try {
+        for await (const chunk of chunks) text += chunk;
+      } catch (aiFailure) {
+        throw nothingShown(aiFailure);
+      }
       return { ids: [], text, rest: text };
     }
     // The streamer takes its token from append/stop (it drops one given here).
@@ -157,6 +162,7 @@ export class SlackSender {
     }
     if (!failure) {
       await this.rememberStreamedThread(details!);
+      this.forgetStreamStarted(key);
       return { ids: [streamer.ts ?? ''], text };
     }
     if (streamer.ts === undefined) {
@@ -165,12 +171,18 @@ export class SlackSender {
     }
     // The whole answer is there: the message that ends it keeps the feedback buttons.
     const rest = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure, feedback);
+    this.forgetStreamStarted(key); // stopped, or its rest is the core's to post: nothing for a retry to take back
     return { ids: [streamer.ts], text, ...(rest ? { rest } : {}) };
   }
 
   /** Without the note only a crash right now would cost anything (a second copy): the stream goes on. */
   private async noteStreamStarted(key: string, ts: string): Promise<void> {
     await this.store().set(slackKeys.streamStarted(key), ts, STREAM_MARKER_TTL_MS).catch((error: unknown) => this.logger().warn({ err: error }, 'could not note the streamed message; streaming on'));
+  }
+
+  /** The stream ended as it should: a retry of its job (its "sent" marker lost) must not take the answer back. Not waited for. */
+  private forgetStreamStarted(key: string | undefined): void {
+    if (key) void this.store().delete(slackKeys.streamStarted(key)).catch(() => undefined);
   }
 
   /**

@@ -31,7 +31,7 @@ export const redactPaths = [
 
 /**
  * pino's error serializer, without the arguments of the command a Redis error carries
- * (ioredis' `err.command.args`, also on a pipeline's `previousErrors` and on causes): they hold
+ * (ioredis' `err.command.args`, wherever in the error it sits): they hold
  * the AUTH password, a job's message text, the AI's answer. The command's name stays.
  */
 export function serializeError(error: unknown): unknown {
@@ -44,8 +44,10 @@ function withoutCommandArgs(value: unknown, depth: number): unknown {
   const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   const command = copy.command as { args?: unknown } | undefined;
   if (typeof command === 'object' && command !== null && 'args' in command) copy.command = { ...command, args: '[redacted]' };
-  for (const key of ['cause', 'previousErrors', 'errors', 'lastNodeError']) {
-    if (key in copy) copy[key] = withoutCommandArgs(copy[key], depth + 1);
+  // Wherever a Redis error sits: a cause, a pipeline's previousErrors, an AggregateError's
+  // aggregateErrors, or a property of an app's own error.
+  for (const [key, nested] of Object.entries(copy)) {
+    if (key !== 'command' && typeof nested === 'object' && nested !== null) copy[key] = withoutCommandArgs(nested, depth + 1);
   }
   return copy;
 }

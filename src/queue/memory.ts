@@ -17,6 +17,7 @@ export class QueueClosedError extends ParleyError {
  * conversation never blocks the others.
  */
 export class MemoryQueue<T> implements JobQueue<T> {
+  readonly volatile = true;
   private readonly groups = new Map<string, Job<T>[]>();
   private readonly ready: string[] = [];
   private readonly ids = new Set<string>();

@@ -114,6 +114,8 @@ export type Admitted =
   | { outcome: 'limited'; limit: AdmissionLimit; retryAfterMs: number };
 
 export interface JobQueue<T> {
+  /** True when its jobs are lost when the process ends (the in-process queue). */
+  readonly volatile?: boolean;
   /** Enqueue; false when a job with this id is already queued. Throws when the queue cannot take it. */
   add(job: NewJob<T>): Promise<boolean>;
   /**

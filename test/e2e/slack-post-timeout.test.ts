@@ -52,6 +52,26 @@ describe('a reply part Slack answers too late', () => {
     expect(postedInThread()).toBe(1);
   });
 
+  it('taken, and the retry brings another answer (the AI asked again): the first one is finished, not mixed with the second', async () => {
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000, takenAtOnce: true } : undefined));
+    const reply = (text: string) => postReply(adapter, conversation, { text, kind: 'answer' }, { key: 'job-8:1', markers: store, logger: silentLogger });
+    await expect(reply('FIRST short answer')).rejects.toBeInstanceOf(MaybePostedError);
+    const second = `SECOND ${'lorem ipsum dolor sit amet. '.repeat(Math.ceil((1.5 * MAX_MESSAGE_CHARS) / 28))}`;
+    const again = await reply(second);
+    expect(slack.callsTo('chat.postMessage').map((call) => String(call.args.text).slice(0, 20))).toEqual(['FIRST short answer']);
+    expect(again.finished).toBe('FIRST short answer'); // what the history records: what the user saw
+  });
+
+  it('taken, and looking fails for now (a 503): the retry fails too, and the next one finds it: still posted once', async () => {
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000, takenAtOnce: true } : undefined));
+    slack.on('conversations.replies', (_call, n) => (n === 0 ? { status: 503 } : undefined));
+    await expect(post()).rejects.toBeInstanceOf(MaybePostedError);
+    await expect(post()).rejects.toThrow();
+    await post();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(postedInThread()).toBe(2);
+  });
+
   it('not taken: the retry looks, finds nothing and posts it once', async () => {
     slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000 } : undefined));
     await expect(post()).rejects.toBeInstanceOf(MaybePostedError);

@@ -49,3 +49,12 @@ it("an app's own logger given to createBot gets the same serializer", async () =
   expect(line).toBeDefined();
   expect(line).not.toContain('s3cret-pw');
 });
+
+it('nested anywhere in the error: an AggregateError of Redis errors, or an app error holding one', async () => {
+  const { lines, stream } = capture();
+  const captured = pino(loggerOptions('info'), stream);
+  captured.warn({ err: new AggregateError([await refusedCommand('aggr-secret')], 'several failed') }, 'write failed');
+  captured.warn({ err: Object.assign(new Error('app failure'), { redis: await refusedCommand('prop-secret') }) }, 'write failed');
+  expect(lines).toHaveLength(2);
+  for (const line of lines) expect(line).not.toMatch(/aggr-secret|prop-secret/);
+});
