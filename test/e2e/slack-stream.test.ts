@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bot } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/slack-api.js';
-import { appMention, postSlack } from '../helpers/slack-events.js';
+import { appMention, directMessage, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 import { startSlackBot } from '../helpers/slack-bot.js';
 import { WebClient } from '@slack/web-api';
@@ -107,6 +107,17 @@ describe('a Slack stream that fails after it started', () => {
     expect(slack.callsTo('chat.startStream')).toHaveLength(1);
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
     expect(ai.calls).toHaveLength(1);
+  });
+
+  it('a DM outside a thread (nothing to stream in: collected) whose AI stream breaks: asked again, the whole answer once, no apology', async () => {
+    failed.clear();
+    ai.script((_call, n) => (n === 0 ? { text: REPLY, breakAfterChars: 100 } : { text: REPLY }));
+    await postSlack(url, directMessage({ text: 'hello there' }));
+    const [answer] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the answer', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for an apology
+    expect(String(answer!.args.text)).not.toContain('Sorry');
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(ai.calls).toHaveLength(2);
   });
 
   it('asks the AI again when it fails before any of its text reached Slack (the streamer was still buffering): the whole answer once, no apology', async () => {
