@@ -8,7 +8,8 @@
  *   no-setup `npm start`), every conversation as before sessions existed.
  *
  * Anything else is refused with 401: no credential off loopback, a forged or expired session, a
- * wrong token, WEB_TOKEN or a session token in a URL (`?token=` or `?session=`: proxies log URLs).
+ * wrong token, a renew token (POST /web/sessions alone takes it: `renewingCaller`), WEB_TOKEN or a
+ * session or renew token in a URL (`?token=` or `?session=`: proxies log URLs).
  */
 import { HttpError, isLoopbackHost, pathOf, safeEqual, type HttpRequest } from 'parley/adapter-kit';
 import { cookieToken, type Session, type Sessions } from './session.js';
@@ -24,9 +25,11 @@ export interface AccessSettings {
   local: boolean;
 }
 
+const bearerOf = (request: HttpRequest) => /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+
 /** The credential a request carries: the bearer token, else `?session=` on an event stream, else the cookie. */
 function credential(request: HttpRequest): { value: string; from: 'bearer' | 'query' | 'cookie' } | undefined {
-  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+  const bearer = bearerOf(request);
   if (bearer) return { value: bearer, from: 'bearer' };
   const stream = request.method === 'GET' && pathOf(request).endsWith('/events');
   // `?token=` is how the page sent WEB_TOKEN before sessions: no longer taken, a URL ends up in proxy logs.
@@ -60,8 +63,8 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings): C
   const cookie = given.from === 'query' ? cookieToken(request.headers.cookie) : undefined;
   const byCookie = cookie ? settings.sessions?.verify(cookie) : undefined;
   if (byCookie) return { kind: 'visitor', visitor: byCookie.visitor, session: byCookie };
-  // The session's own token, put where its stream token belongs: refused as WEB_TOKEN is (it now sits in proxy logs).
-  if (given.from === 'query' && settings.sessions?.verify(given.value)) throw tokenInUrl();
+  // The session's own token or its renew token, put where its stream token belongs: refused as WEB_TOKEN is (it now sits in proxy logs).
+  if (given.from === 'query' && (settings.sessions?.verify(given.value) || settings.sessions?.verifyRenew(given.value))) throw tokenInUrl();
   throw new HttpError(401, 'bad_session', 'The session is not valid (expired, or not signed by this server): start a new one with POST /web/sessions.');
 }
 
@@ -71,6 +74,16 @@ function tokenInUrl(): HttpError {
     'token_in_url',
     'WEB_TOKEN and session tokens are not taken from a URL (proxies log URLs): send them as `Authorization: Bearer <token>`, and open an event stream with the session’s streamToken as `?session=`.',
   );
+}
+
+/**
+ * The visitor whose renew token is the request's bearer token, for POST /web/sessions alone: a
+ * frame on another site (no cookie) keeps its visitor with it once its hour-long token has expired.
+ */
+export function renewingCaller(request: HttpRequest, settings: AccessSettings): Caller | undefined {
+  const bearer = bearerOf(request);
+  const session = bearer ? settings.sessions?.verifyRenew(bearer) : undefined;
+  return session && { kind: 'visitor', visitor: session.visitor, session };
 }
 
 /** Like `resolveCaller`, but undefined instead of a 401 (POST /web/sessions starts a new session then). */

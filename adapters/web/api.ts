@@ -12,7 +12,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
-import { callerOrNothing, resolveCaller, type AccessSettings, type Caller } from './access.js';
+import { callerOrNothing, renewingCaller, resolveCaller, type AccessSettings, type Caller } from './access.js';
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
 import { releasing, type WebLimits } from './limits.js';
 import type { TranscriptEntry, Transcripts } from './transcript.js';
@@ -67,16 +67,19 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     path: '/web/sessions',
     async handle(request) {
       const state = await stateOf();
-      // A still-valid session renews for the same visitor; anything else starts a new one.
-      const current = callerOrNothing(request, state.access);
+      // A still-valid session, or a renew token (the cookie's stand-in in a frame on another site),
+      // renews for the same visitor; anything else starts a new one.
+      const current = renewingCaller(request, state.access) ?? callerOrNothing(request, state.access);
       const refused = await state.limits.checkNewSession(request, current);
       if (refused) return refused;
       const visitor = current?.kind === 'visitor' ? current.visitor : undefined;
       const bearer = state.sessions.issue(BEARER_TTL_MS, visitor);
       const cookie = state.sessions.issue(COOKIE_TTL_MS, bearer.visitor);
+      // As long-lived as the cookie, for the frames that get none.
+      const renew = state.sessions.issueRenew(COOKIE_TTL_MS, bearer.visitor);
       return json(
         201,
-        { token: bearer.token, expiresAt: bearer.expiresAt.toISOString(), visitor: bearer.visitor, streamToken: state.sessions.streamToken(bearer) },
+        { token: bearer.token, expiresAt: bearer.expiresAt.toISOString(), visitor: bearer.visitor, streamToken: state.sessions.streamToken(bearer), renewToken: renew.token },
         { 'set-cookie': sessionCookie(cookie.token, request.url.protocol === 'https:', publicPathOf(request, '/web')), 'cache-control': 'no-store' },
       );
     },

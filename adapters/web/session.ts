@@ -8,6 +8,9 @@
  * (1 hour) for widgets in an iframe on another site. An event stream's URL carries a token of
  * its own kind instead (`s1.…`, as long as the bearer token), taken by that route alone: a URL
  * ends up in proxies' access logs, and what is found there must not start or renew a session.
+ * A renew token (`r1.…`, 30 days like the cookie) is the cookie's stand-in for a frame on another
+ * site, which gets no cookie: taken by POST /web/sessions alone (as a bearer), it renews that
+ * visitor once the hour-long bearer token has expired, and reads or posts nothing.
  * Nothing is stored: any process with the secret verifies it.
  *
  * While the secret is rotated there are several (WEB_SESSION_SECRET=<new>,<old>): the first signs,
@@ -36,6 +39,10 @@ export interface Sessions {
   issue(ttlMs: number, visitor?: string, now?: number): { token: string } & Session;
   /** The session a token carries, or undefined when it is malformed, forged or expired. */
   verify(token: string, now?: number): Session | undefined;
+  /** A renew token for `visitor` valid for `ttlMs`: renews its session at POST /web/sessions, nothing else. */
+  issueRenew(ttlMs: number, visitor: string, now?: number): { token: string } & Session;
+  /** The visitor a renew token names (never a session or stream token, nor the other way round). */
+  verifyRenew(token: string, now?: number): Session | undefined;
   /** The event-stream token for a session (same visitor and expiry), for `?session=`. */
   streamToken(session: Session): string;
   /** The session an event-stream token carries (never a session token, nor the other way round). */
@@ -43,8 +50,8 @@ export interface Sessions {
 }
 
 const VISITOR = /^[A-Za-z0-9_-]{22}$/;
-/** v1: a session (cookie or bearer); s1: an event stream's, only in its URL. */
-type Kind = 'v1' | 's1';
+/** v1: a session (cookie or bearer); s1: an event stream's, only in its URL; r1: renews a session, only at POST /web/sessions. */
+type Kind = 'v1' | 's1' | 'r1';
 
 /** The secrets of a comma-separated list (or of a list), trimmed, empty ones dropped. */
 export function sessionSecretList(secrets: string | readonly string[] | undefined): string[] {
@@ -57,7 +64,7 @@ export function sessions(secrets: string | readonly string[]): Sessions {
   const keys = sessionSecretList(secrets);
   const [signing] = keys;
   if (!signing) throw new Error('a session secret is required');
-  // The kind is signed with the rest: a stream token cannot be relabelled as a session token.
+  // The kind is signed with the rest: a stream or renew token cannot be relabelled as a session token.
   const sign = (secret: string, kind: Kind, visitor: string, expiresAt: number) => hmac('sha256', secret, `${kind}.${visitor}.${expiresAt}`).toString('base64url');
   const make = (kind: Kind, visitor: string, expiresAt: number) => `${kind}.${visitor}.${expiresAt}.${sign(signing, kind, visitor, expiresAt)}`;
   const check = (kind: Kind, token: string, now: number): Session | undefined => {
@@ -67,12 +74,15 @@ export function sessions(secrets: string | readonly string[]): Sessions {
     if (expiresAt <= now || !keys.some((secret) => safeEqual(mac, sign(secret, kind, visitor, expiresAt)))) return undefined;
     return { visitor, expiresAt: new Date(expiresAt) };
   };
+  const issue = (kind: Kind, ttlMs: number, visitor: string, now: number) => {
+    const expiresAt = now + ttlMs;
+    return { token: make(kind, visitor, expiresAt), visitor, expiresAt: new Date(expiresAt) };
+  };
   return {
-    issue(ttlMs, visitor = randomId(), now = Date.now()) {
-      const expiresAt = now + ttlMs;
-      return { token: make('v1', visitor, expiresAt), visitor, expiresAt: new Date(expiresAt) };
-    },
+    issue: (ttlMs, visitor = randomId(), now = Date.now()) => issue('v1', ttlMs, visitor, now),
     verify: (token, now = Date.now()) => check('v1', token, now),
+    issueRenew: (ttlMs, visitor, now = Date.now()) => issue('r1', ttlMs, visitor, now),
+    verifyRenew: (token, now = Date.now()) => check('r1', token, now),
     streamToken: (session) => make('s1', session.visitor, session.expiresAt.getTime()),
     verifyStream: (token, now = Date.now()) => check('s1', token, now),
   };

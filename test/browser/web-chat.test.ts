@@ -4,7 +4,8 @@
  * bot per describe:
  * - the no-setup start, and two visitors who never see each other's conversation (page and API);
  * - a visitor deletes their conversation;
- * - the widget on a website of another origin: allowed (frame, chat) and refused (frame-ancestors, CORS);
+ * - the widget on a website of another origin: allowed (frame, chat) and refused (frame-ancestors, CORS),
+ *   and the same visitor after its hour-long token expired (the renew token);
  * - an answer carrying HTML and JavaScript is inert, in the page and in the widget's frame;
  * - the per-address limits, with TRUST_PROXY on and off, as the page shows them;
  * - no console errors and no CSP violations on the way.
@@ -454,6 +455,47 @@ describe('the widget on a website of another origin', () => {
     await page.locator('[data-parley="bubble"]').click();
     frame = await chatFrame(page);
     await say(frame, 'back on the shop');
+    expect(watcher.unexpected()).toEqual([]);
+  });
+
+  it('an hour and more later (a laptop that slept) the frame on another site is the same visitor: its conversation goes on', async () => {
+    const opened = await newPage(watcher);
+    contexts.push(opened.context);
+    const sleeper = opened.page;
+    // The browser's clock only: the frame decides by it that its hour-long token has expired.
+    await opened.context.clock.install();
+    await sleeper.goto(allowed.url);
+    await sleeper.locator('[data-parley="bubble"]').click();
+    const sleepy = await chatFrame(sleeper);
+    await say(sleepy, 'hello before the nap');
+    await sleeper.clock.fastForward('02:00:00');
+    await say(sleepy, 'hello after the nap');
+    // The same conversation: the first exchange is still on show, and nothing says it is gone.
+    await expect.poll(() => sleepy.locator('.msg.user').allTextContents(), POLL).toEqual(['hello before the nap', 'hello after the nap']);
+    await expect.poll(() => sleepy.locator('.msg.assistant').count(), POLL).toBe(2);
+    expect(await sleepy.locator('#status').textContent()).not.toMatch(/no longer available/);
+    expect(watcher.unexpected()).toEqual([]);
+  });
+
+  it('where the frame has storage, a reload after its token expired keeps the visitor (the renew token in localStorage) and the conversation', async () => {
+    const opened = await newPage(watcher);
+    contexts.push(opened.context);
+    const sitePage = opened.page;
+    await sitePage.goto(sameSite.url);
+    await sitePage.locator('[data-parley="bubble"]').click();
+    let siteFrame = await chatFrame(sitePage);
+    await say(siteFrame, 'hello before the day ended');
+    const conversation = await conversationOf(siteFrame);
+    expect(conversation).toBeTruthy();
+    expect(await siteFrame.evaluate("window.localStorage.getItem('parley.renew')")).toMatch(/^r1\./);
+    // A token whose hour is up, as a tab finds it the next day.
+    await siteFrame.evaluate("window.sessionStorage.setItem('parley.session', 'v1.expired.1000.mac')");
+    await sitePage.reload();
+    await sitePage.locator('[data-parley="bubble"]').click();
+    siteFrame = await chatFrame(sitePage);
+    await siteFrame.locator('.msg.assistant', { hasText: 'echo: hello before the day ended' }).waitFor({ timeout: 10_000 });
+    expect(await conversationOf(siteFrame)).toBe(conversation);
+    expect(await siteFrame.locator('#status').textContent()).not.toMatch(/no longer available/);
     expect(watcher.unexpected()).toEqual([]);
   });
 

@@ -20,6 +20,7 @@ const OPERATOR = 'operator-token-0123456789abcdef';
 interface Visitor {
   token: string;
   streamToken: string;
+  renewToken: string;
   visitor: string;
 }
 
@@ -236,6 +237,9 @@ describe('new sessions per address', () => {
     await expectRateLimited(await startSession(web, from('198.51.100.1')));
     // Renewing counts as well: a script cannot mint sessions by renewing them.
     await expectRateLimited(await startSession(web, from('198.51.100.1', first.token)));
+    // and so does renewing with the renew token (a frame on another site whose hour is up)
+    expect(first.renewToken).toMatch(/^r1\./);
+    await expectRateLimited(await startSession(web, from('198.51.100.1', first.renewToken)));
     // Another address, and the visitor's other requests, are not affected.
     await newVisitor(web, '198.51.100.2');
     expect((await listConversations(web, from('198.51.100.1', first.token))).status).toBe(200);

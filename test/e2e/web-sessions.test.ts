@@ -26,6 +26,7 @@ const ID = /^[A-Za-z0-9_-]{22}$/;
 interface Visitor {
   token: string;
   streamToken: string;
+  renewToken: string;
   visitor: string;
   expiresAt: string;
   cookie: string;
@@ -217,6 +218,58 @@ describe('web chat visitor sessions', () => {
     expect((await api.transcript(byBearer.token, body.conversation))[0]?.text).toBe('before renewal');
     const expired = sessions(SECRET).issue(-1, first.visitor).token;
     expect((await api.session(expired)).visitor).not.toBe(first.visitor);
+  });
+
+  it('a frame with no cookie renews with its renew token once its bearer has expired: the same visitor, the same conversations, for 30 days', async () => {
+    const alice = await api.session();
+    expect(alice.renewToken).toMatch(new RegExp(`^r1\\.${alice.visitor}\\.\\d+\\.[A-Za-z0-9_-]{43}$`));
+    const renewDays = (token: string) => (Number(token.split('.')[2]) - Date.now()) / 86_400_000;
+    expect(renewDays(alice.renewToken)).toBeGreaterThan(29.9);
+    expect(renewDays(alice.renewToken)).toBeLessThanOrEqual(30);
+    const { body } = await api.post(alice.token, 'before the laptop slept');
+    await api.waitForReplies(alice.token, body.conversation, 1);
+    const path = `/web/conversations/${body.conversation}`;
+    // The hour is up: the bearer token alone would start a stranger, who cannot read the conversation.
+    const expired = sessions(SECRET).issue(-1, alice.visitor).token;
+    expect((await api.call('GET', path, expired)).status).toBe(401);
+    expect((await api.session(expired)).visitor).not.toBe(alice.visitor);
+    // The renew token keeps the visitor: a fresh session, stream token, cookie and renew token, all Alice's.
+    const renewed = await api.session(alice.renewToken);
+    expect(renewed.visitor).toBe(alice.visitor);
+    expect(renewed.token).not.toBe(alice.token);
+    expect(sessions(SECRET).verifyStream(renewed.streamToken)?.visitor).toBe(alice.visitor);
+    expect(sessions(SECRET).verify(renewed.cookie.split('=')[1]!)?.visitor).toBe(alice.visitor);
+    expect(sessions(SECRET).verifyRenew(renewed.renewToken)?.visitor).toBe(alice.visitor);
+    expect((await api.transcript(renewed.token, body.conversation)).map((e) => e.text)).toEqual(['before the laptop slept', 'echo: before the laptop slept']);
+    expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(renewed.streamToken)}`)).status).toBe(200);
+    expect((await api.post(renewed.token, 'after waking up', { conversation: body.conversation })).status).toBe(202);
+    // the new renew token renews too; an expired or another secret's renew token starts a stranger
+    expect((await api.session(renewed.renewToken)).visitor).toBe(alice.visitor);
+    expect((await api.session(sessions(SECRET).issueRenew(-1, alice.visitor).token)).visitor).not.toBe(alice.visitor);
+    expect((await api.session(sessions('another-secret-of-32-characters-or-more').issueRenew(60_000, alice.visitor).token)).visitor).not.toBe(alice.visitor);
+  });
+
+  it('a renew token renews and does nothing else: as a bearer or a cookie it reads, posts, lists and deletes nothing (401), and no URL takes it', async () => {
+    const alice = await api.session();
+    const { body } = await api.post(alice.token, 'kept to myself');
+    await api.waitForReplies(alice.token, body.conversation, 1);
+    const path = `/web/conversations/${body.conversation}`;
+    for (const res of [
+      await api.call('GET', path, alice.renewToken),
+      await api.call('GET', '/web/conversations', alice.renewToken),
+      await api.call('POST', '/web/messages', alice.renewToken, { conversation: body.conversation, text: 'hi' }),
+      await api.call('POST', '/web/feedback', alice.renewToken, { conversation: body.conversation, exchange: 'x', rating: 'up' }),
+      await api.call('DELETE', path, alice.renewToken),
+      await api.call('GET', path, undefined, undefined, { cookie: `parley_web=${alice.renewToken}` }),
+    ]) {
+      expect(res.status).toBe(401);
+    }
+    const inUrl = await fetch(`${web.url}${path}/events?session=${encodeURIComponent(alice.renewToken)}`);
+    expect(inUrl.status).toBe(401);
+    expect(((await inUrl.json()) as { error: { code: string } }).error.code).toBe('token_in_url');
+    // as the cookie it renews nothing either: a stranger
+    expect((await api.session(undefined, { cookie: `parley_web=${alice.renewToken}` })).visitor).not.toBe(alice.visitor);
+    expect((await api.transcript(alice.token, body.conversation)).map((e) => e.text)).toEqual(['kept to myself', 'echo: kept to myself']);
   });
 
   it('the token in an event stream URL (as a proxy logs it) opens that stream and nothing else: it renews no session and reads nothing', async () => {

@@ -65,6 +65,41 @@ describe('web chat sessions', () => {
     for (const none of [[], ' , ', ',']) expect(() => sessions(none)).toThrow();
   });
 
+  it('a renew token is r1.<visitor>.<expiresAtMs>.<hmac>, verified as that kind only, until it expires', () => {
+    const NEW = 'the-new-secret-of-32-characters-or-more';
+    const signer = sessions(SECRET);
+    const now = 1_700_000_000_000;
+    const THIRTY_DAYS = 30 * 24 * 60 * 60 * 1000;
+    const session = signer.issue(60_000, undefined, now);
+    const renew = signer.issueRenew(THIRTY_DAYS, session.visitor, now);
+    expect(renew.token).toMatch(new RegExp(`^r1\\.${session.visitor}\\.${now + THIRTY_DAYS}\\.[A-Za-z0-9_-]{43}$`));
+    expect(signer.verifyRenew(renew.token, now)).toEqual({ visitor: session.visitor, expiresAt: new Date(now + THIRTY_DAYS) });
+    // long after the session's hour, still the same visitor; refused from its expiry on
+    expect(signer.verifyRenew(renew.token, now + THIRTY_DAYS - 1)?.visitor).toBe(session.visitor);
+    expect(signer.verifyRenew(renew.token, now + THIRTY_DAYS)).toBeUndefined();
+    // kinds cannot be swapped: a renew token is no session or stream token, and neither of them renews
+    const stream = signer.streamToken(session);
+    expect(signer.verify(renew.token, now)).toBeUndefined();
+    expect(signer.verifyStream(renew.token, now)).toBeUndefined();
+    expect(signer.verifyRenew(session.token, now)).toBeUndefined();
+    expect(signer.verifyRenew(stream, now)).toBeUndefined();
+    const [, visitor, expires, mac] = renew.token.split('.');
+    for (const relabelled of [`v1.${visitor}.${expires}.${mac}`, `s1.${visitor}.${expires}.${mac}`]) {
+      expect(signer.verify(relabelled, now)).toBeUndefined();
+      expect(signer.verifyStream(relabelled, now)).toBeUndefined();
+    }
+    const [, , sessionExpires, sessionMac] = session.token.split('.');
+    expect(signer.verifyRenew(`r1.${visitor}.${sessionExpires}.${sessionMac}`, now)).toBeUndefined();
+    // forged, changed or another secret's: refused
+    for (const bad of [`r1.${visitor}.${Number(expires) + 1}.${mac}`, `r1.${randomId()}.${expires}.${mac}`, `${renew.token}.extra`, sessions(`${SECRET}-other`).issueRenew(THIRTY_DAYS, session.visitor, now).token]) {
+      expect(signer.verifyRenew(bad, now)).toBeUndefined();
+    }
+    // rotating: signed with the first secret, verified with any
+    expect(sessions([NEW, SECRET]).verifyRenew(renew.token, now)?.visitor).toBe(session.visitor);
+    expect(sessions(SECRET).verifyRenew(sessions([NEW, SECRET]).issueRenew(THIRTY_DAYS, session.visitor, now).token, now)).toBeUndefined();
+    expect(sessions(NEW).verifyRenew(renew.token, now)).toBeUndefined();
+  });
+
   it('mints distinct 128-bit ids', () => {
     const ids = new Set(Array.from({ length: 1000 }, randomId));
     expect(ids.size).toBe(1000);

@@ -1,32 +1,40 @@
-/* global document, fetch, sessionStorage */
+/* global document, fetch, sessionStorage, localStorage */
 /**
  * The chat API as the page calls it, with a visitor session first (POST /web/sessions): the bearer
  * token is held in memory and renewed before it expires. The page also gets the session cookie;
- * the frame, often a third party on the website, keeps its token in sessionStorage instead, so a
- * reload continues the same chat.
+ * the frame, often a third party on the website, gets no cookie: it keeps its token in
+ * sessionStorage, so a reload continues the same chat, and the session's renew token (30 days,
+ * like the cookie) in localStorage, so the visitor stays the same after the token's hour is up (a
+ * laptop that slept, a visit the next day).
  */
 
 // The API is served next to this module's folder: <base>web/assets/api.js.
 const BASE = import.meta.url.replace(/web\/assets\/api\.js(?:[?#].*)?$/, '');
 const FRAME = document.body.classList.contains('frame');
 const SESSION_KEY = 'parley.session';
+const RENEW_KEY = 'parley.renew';
 /** Renew the session this long before it expires. */
 const RENEW_BEFORE_MS = 5 * 60 * 1000;
 
-/** sessionStorage, or nothing where it is blocked (some third-party frames). */
-export const storage = {
+/** A Web Storage area, or nothing where it is blocked (some third-party frames). */
+const stored = (area) => ({
   get(key) {
-    try { return sessionStorage.getItem(key); } catch { return null; }
+    try { return area().getItem(key); } catch { return null; }
   },
   set(key, value) {
     try {
-      if (value === null) sessionStorage.removeItem(key);
-      else sessionStorage.setItem(key, value);
+      if (value === null) area().removeItem(key);
+      else area().setItem(key, value);
     } catch { /* storage unavailable (blocked in some third-party frames): memory only */ }
   },
-};
+});
 
-/** The visitor session: { token, streamToken, expiresAt (ms), visitor }. Read-only outside this module. */
+/** sessionStorage: the tab's token and conversation. */
+export const storage = stored(() => sessionStorage);
+/** localStorage (kept per website by browsers): the frame's renew token. */
+const lasting = stored(() => localStorage);
+
+/** The visitor session: { token, streamToken, renewToken, expiresAt (ms), visitor }. Read-only outside this module. */
 export let session = null;
 let sessionStarting = null; // the POST /web/sessions in flight
 let renewTimer = 0;
@@ -58,17 +66,22 @@ export function problem(res, body) {
   return message || `Something went wrong (HTTP ${res.status}).`;
 }
 
-/** When a token expires, from its own text (v1.<visitor>.<expiresAtMs>.<mac>). */
+/** When a token expires, from its own text (v1.<visitor>.<expiresAtMs>.<mac>, r1.… alike). */
 const tokenExpiry = (token) => Number(String(token || '').split('.')[2]) || 0;
+const unexpired = (token) => (token && tokenExpiry(token) > Date.now() + 5000 ? token : null);
 
 export function startSession() {
   sessionStarting ??= (async () => {
     const held = session ? session.token : FRAME ? storage.get(SESSION_KEY) : null;
-    const renewing = held && tokenExpiry(held) > Date.now() + 5000;
+    // The frame has no cookie to fall back on: its renew token (30 days) keeps the visitor, also
+    // once the hour-long token has expired (or the server's clock says so while ours does not).
+    const renewToken = FRAME ? (session && session.renewToken) || lasting.get(RENEW_KEY) : null;
+    const credential = unexpired(renewToken) || unexpired(held);
+    const renewing = Boolean(credential);
     const request = (withToken) =>
       fetch(`${BASE}web/sessions`, {
         method: 'POST',
-        headers: withToken ? { authorization: `Bearer ${held}` } : {},
+        headers: withToken ? { authorization: `Bearer ${credential}` } : {},
         credentials: 'same-origin',
         cache: 'no-store',
       });
@@ -77,8 +90,12 @@ export function startSession() {
     if (res.status === 401 && renewing) res = await request(false);
     const body = await readJson(res);
     if (!res.ok || !body || typeof body.token !== 'string') throw new ApiError(res.status, problem(res, body));
-    session = { token: body.token, streamToken: body.streamToken, expiresAt: Date.parse(body.expiresAt) || tokenExpiry(body.token), visitor: body.visitor };
-    if (FRAME) storage.set(SESSION_KEY, session.token);
+    const renewal = typeof body.renewToken === 'string' ? body.renewToken : null;
+    session = { token: body.token, streamToken: body.streamToken, renewToken: renewal, expiresAt: Date.parse(body.expiresAt) || tokenExpiry(body.token), visitor: body.visitor };
+    if (FRAME) {
+      storage.set(SESSION_KEY, session.token);
+      lasting.set(RENEW_KEY, renewal);
+    }
     scheduleRenewal();
     return session;
   })().finally(() => {
@@ -107,7 +124,8 @@ export async function api(method, path, body, retried = false) {
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
   if (res.status === 401 && !retried) {
-    session = null;
+    // Renew: the token is spent, the renew token (held in memory where there is no storage) is not.
+    session = session && session.renewToken ? { ...session, token: null, expiresAt: 0 } : null;
     return api(method, path, body, true);
   }
   return res;
