@@ -28,13 +28,13 @@ export class IntercomSender {
 
   /**
    * Post one part (markdown, sent as Intercom's HTML) as the bot's admin; returns the part's id,
-   * or null once a teammate has replied: then it is their conversation, not the bot's.
+   * or null once a teammate has taken the conversation (replied, or took it): then it is theirs, not the bot's.
    */
   async sendPart(conversation: IntercomRef, markdown: string, part: ReplyPart): Promise<string | null> {
     const conversationId = conversationIdOf(conversation);
     const { client, state } = this.options;
     if (await state.humanReplied(conversationId, this.options.adminId())) {
-      this.options.logger().info({ conversation: conversationId, kind: part.kind, part: part.index }, 'a teammate has replied; not posting the bot\'s reply');
+      this.options.logger().info({ conversation: conversationId, kind: part.kind, part: part.index }, 'a teammate has the conversation; not posting the bot\'s reply');
       return null;
     }
     // A 429 here is thrown as it is: the core waits it out (or queues it) around the part.
@@ -57,7 +57,7 @@ export class IntercomSender {
     const { client, state, handoffTeamId } = this.options;
     await state.stopForHandoff(conversationId);
     if (await state.humanReplied(conversationId, this.options.adminId())) {
-      this.options.logger().info({ conversation: conversationId }, 'a teammate has replied; not reassigning the conversation');
+      this.options.logger().info({ conversation: conversationId }, 'a teammate has the conversation; not reassigning it');
       return;
     }
     if (handoffTeamId) {
