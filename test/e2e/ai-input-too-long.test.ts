@@ -3,21 +3,12 @@
  * is dead-lettered at once as ai_input_too_long, and the user is asked for a shorter message, not
  * told to try again later (which could never work). Real server; Slack and the AI faked over HTTP.
  */
-import { afterEach, expect, it } from 'vitest';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
-import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { expect, it } from 'vitest';
+import { slackWorldPerTest } from '../helpers/slack-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 
-let slack: FakeSlack;
-let ai: FakeOpenAi;
-let server: SlackBot;
-afterEach(async () => {
-  await server.close();
-  await slack.close();
-  await ai.close();
-});
+const start = slackWorldPerTest();
 
 const tooLong = {
   status: 400,
@@ -35,9 +26,7 @@ it.each([
   ['OpenAI (code context_length_exceeded)', tooLong],
   ['a compatible server that says it in words', { status: 400, body: { error: { message: 'prompt is too long: 210000 tokens > 200000 maximum', type: 'invalid_request_error' } } }],
 ])('%s: dead-lettered as ai_input_too_long, and the user is asked for a shorter message', async (_name, refusal) => {
-  slack = await startFakeSlack();
-  ai = await startFakeOpenAi(() => refusal);
-  server = await startSlackBot(slack, ai, { JOB_ATTEMPTS: '3' });
+  const { slack, ai, server } = await start({ ai: () => refusal, env: { JOB_ATTEMPTS: '3' } });
   await postSlack(server.url, appMention({ text: 'a very long paste' }));
   const [apology] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the apology', 10_000);
   expect(String(apology!.args.text)).toMatch(/longer than I can read at once.*shorter/);
@@ -48,9 +37,7 @@ it.each([
 });
 
 it('another 400 keeps the usual apology and reason', async () => {
-  slack = await startFakeSlack();
-  ai = await startFakeOpenAi(() => ({ status: 400, body: { error: { message: "Invalid value for 'temperature'", type: 'invalid_request_error' } } }));
-  server = await startSlackBot(slack, ai, { JOB_ATTEMPTS: '3' });
+  const { slack, server } = await start({ ai: () => ({ status: 400, body: { error: { message: "Invalid value for 'temperature'", type: 'invalid_request_error' } } }), env: { JOB_ATTEMPTS: '3' } });
   await postSlack(server.url, appMention({ text: 'hello' }));
   const [apology] = await until(() => (slack.callsTo('chat.postMessage').length ? slack.callsTo('chat.postMessage') : undefined), 'the apology', 10_000);
   expect(String(apology!.args.text)).toContain('try again in a little while');

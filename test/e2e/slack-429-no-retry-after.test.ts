@@ -3,27 +3,18 @@
  * of it): a wait, not a failure. With JOB_ATTEMPTS=1 a failure would give the message up at once;
  * it is answered once instead. Real server; Slack and the AI faked over HTTP.
  */
-import { afterEach, expect, it } from 'vitest';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
-import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { expect, it } from 'vitest';
+import { slackWorldPerTest } from '../helpers/slack-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 
-let slack: FakeSlack;
-let ai: FakeOpenAi;
-let server: SlackBot;
-afterEach(async () => {
-  await server.close();
-  await slack.close();
-  await ai.close();
-});
+const start = slackWorldPerTest();
 
 it('waits out a 429 that names no wait, spends no attempt, and posts the answer once', async () => {
-  slack = await startFakeSlack();
-  slack.on('chat.postMessage', (_call, n) => (n < 2 ? { status: 429, body: { ok: false, error: 'ratelimited' } } : undefined));
-  ai = await startFakeOpenAi();
-  server = await startSlackBot(slack, ai, { JOB_ATTEMPTS: '1' });
+  const { slack, ai, server } = await start({
+    slack: (fake) => fake.on('chat.postMessage', (_call, n) => (n < 2 ? { status: 429, body: { ok: false, error: 'ratelimited' } } : undefined)),
+    env: { JOB_ATTEMPTS: '1' },
+  });
   await postSlack(server.url, appMention({ text: 'hello there' }));
   await until(() => slack.callsTo('chat.postMessage')[2], 'the answer after two 429s', 15_000);
   await new Promise((resolve) => setTimeout(resolve, 300)); // room for a duplicate or an apology

@@ -6,23 +6,15 @@
  * the process). Real server; Slack and the AI faked over HTTP.
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeys } from '../helpers/redis-keys.js';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/slack-api.js';
-import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import type { SlackCall } from '../fakes/slack-api.js';
+import { slackWorldPerTest } from '../helpers/slack-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 
 describe('the apology, when Slack refuses it for now', () => {
-  let slack: FakeSlack;
-  let ai: FakeOpenAi;
-  let server: SlackBot;
-  afterEach(async () => {
-    await server.close();
-    await slack.close();
-    await ai.close();
-  });
+  const start = slackWorldPerTest();
 
   const textOf = (call: SlackCall) => String(call.args.text ?? '');
 
@@ -39,11 +31,12 @@ describe('the apology, when Slack refuses it for now', () => {
     ['a 429 with Retry-After: 11 (longer than waited out in place)', { status: 429, headers: { 'retry-after': '11' }, body: { ok: false, error: 'ratelimited' } }, {}],
     ['on Redis, a 503', { status: 503, body: { ok: false, error: 'fake_http_503' } }, onRedis],
   ])('%s on the apology: posted once, by a retry', async (_name, refusal, env: Record<string, string>) => {
-    slack = await startFakeSlack();
-    slack.on('chat.postMessage', (_call, n) => (n === 0 ? refusal : undefined));
-    // The AI refuses the question for good: the message is given up at once.
-    ai = await startFakeOpenAi(() => ({ status: 400, body: { error: { message: 'bad request', type: 'invalid_request_error' } } }));
-    server = await startSlackBot(slack, ai, { JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20', ...env });
+    const { slack, ai, server } = await start({
+      slack: (fake) => fake.on('chat.postMessage', (_call, n) => (n === 0 ? refusal : undefined)),
+      // The AI refuses the question for good: the message is given up at once.
+      ai: () => ({ status: 400, body: { error: { message: 'bad request', type: 'invalid_request_error' } } }),
+      env: { JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20', ...env },
+    });
     await postSlack(server.url, appMention({ text: 'hello' }));
     const apologies = () => slack.callsTo('chat.postMessage').map(textOf).filter((text) => text.includes('Sorry'));
     await until(() => (slack.callsTo('chat.postMessage').length >= 2 ? true : undefined), 'the apology posted again', 20_000);

@@ -4,27 +4,15 @@
  * the status is cleared once the late call has landed, so it does not stay up under the answer.
  * Real server; Slack and the AI faked over HTTP.
  */
-import { afterEach, expect, it } from 'vitest';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
-import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { expect, it } from 'vitest';
+import { slackWorldPerTest } from '../helpers/slack-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 
-let slack: FakeSlack;
-let ai: FakeOpenAi;
-let server: SlackBot;
-afterEach(async () => {
-  await server.close();
-  await slack.close();
-  await ai.close();
-});
+const start = slackWorldPerTest();
 
 it('posts the answer without waiting out a slow status call, then clears the status after it lands', async () => {
-  slack = await startFakeSlack();
-  slack.on('assistant.threads.setStatus', (_call, n) => (n === 0 ? { delayMs: 4000 } : undefined));
-  ai = await startFakeOpenAi();
-  server = await startSlackBot(slack, ai);
+  const { slack, server } = await start({ slack: (fake) => fake.on('assistant.threads.setStatus', (_call, n) => (n === 0 ? { delayMs: 4000 } : undefined)) });
   const asked = Date.now();
   await postSlack(server.url, appMention({ text: 'quick question' }));
   const answer = await until(() => slack.callsTo('chat.postMessage')[0], 'the answer', 10_000);

@@ -4,8 +4,9 @@
 import type { AddressInfo } from 'node:net';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { createBot, loadConfig, type Bot, type BotOptions } from '../../src/index.js';
-import type { FakeOpenAi } from '../fakes/openai-server.js';
-import type { FakeSlack } from '../fakes/slack-api.js';
+import { afterEach } from 'vitest';
+import { startFakeOpenAi, type FakeOpenAi, type Script } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { testEnv } from './web-bot.js';
 
 export interface SlackBot {
@@ -45,4 +46,33 @@ export async function startSlackBot(
   if (options.awaitReady !== false) await bot.ready;
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { bot, url: `${base}/slack/events`, base, close: async () => void (await bot.close()) };
+}
+
+/** A test's fake Slack, fake AI and bot server. */
+export interface SlackWorld {
+  slack: FakeSlack;
+  ai: FakeOpenAi;
+  server: SlackBot;
+}
+
+/**
+ * The fixture most Slack e2e tests write out: call once in a file, then `await start({...})` in
+ * each test; what it started is closed after each test. `slack` sets the fake's answers before
+ * the bot starts (its auth.test included).
+ */
+export function slackWorldPerTest(): (options?: { ai?: Script; env?: Record<string, string>; slack?: (slack: FakeSlack) => void }) => Promise<SlackWorld> {
+  let world: SlackWorld | undefined;
+  afterEach(async () => {
+    await world?.server.close();
+    await world?.slack.close();
+    await world?.ai.close();
+    world = undefined;
+  });
+  return async (options = {}) => {
+    const slack = await startFakeSlack();
+    options.slack?.(slack);
+    const ai = await startFakeOpenAi(options.ai);
+    world = { slack, ai, server: await startSlackBot(slack, ai, options.env) };
+    return world;
+  };
 }
