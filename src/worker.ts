@@ -148,8 +148,14 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   let thinking: Promise<void> | undefined;
   /** The status was still on its way when a reply was due: the reply went first, and the status is cleared at the end. */
   let statusLate = false;
+  /** Status calls not answered yet: a reply waits (with a timer) only when one is. */
+  let statusCalls = 0;
+  const sendStatus = () => {
+    statusCalls++;
+    thinking = indicate(adapter, message.conversation, 'thinking', logger).finally(() => statusCalls--);
+  };
   const statusSettled = async () => {
-    if (thinking && !(await orAfter(thinking.then(() => true), STATUS_WAIT_MS, false))) statusLate = true;
+    if (statusCalls > 0 && !(await orAfter(thinking!.then(() => true), STATUS_WAIT_MS, false))) statusLate = true;
   };
   let waiting = false;
   let refresh: NodeJS.Timeout | undefined;
@@ -190,9 +196,9 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       logger.info({ attempt: options.attempt }, 'message not answered: the conversation is no longer the bot\'s (no AI call)');
       return;
     }
-    thinking = indicate(adapter, message.conversation, 'thinking', logger);
+    sendStatus();
     // Refreshed while the handler waits (the platform drops it); a reply waits for a refresh in flight.
-    refresh = setInterval(() => (thinking = indicate(adapter, message.conversation, 'thinking', logger)), STATUS_REFRESH_MS);
+    refresh = setInterval(sendStatus, STATUS_REFRESH_MS);
     refresh.unref();
     const context: MessageContext = {
       ai: deps.ai,
