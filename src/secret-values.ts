@@ -11,6 +11,11 @@
 /** Shorter values are too likely to be ordinary words or numbers in a message. */
 const MIN_LENGTH = 8;
 const known = new Set<string>();
+/**
+ * Slack tokens by their shape (bot, user, refresh, app-level): those issued by OAuth, one per
+ * workspace, are never configured, so they are not in `known`.
+ */
+const SLACK_TOKEN = /\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}/g;
 
 /** Remember secret values (a comma-separated list is remembered entry by entry, too). */
 export function rememberSecrets(...values: (string | undefined)[]): void {
@@ -38,10 +43,11 @@ export function urlPassword(value: string): string[] {
   }
 }
 
-/** `text` with every remembered secret replaced by `<hidden>`, longest first. */
+/** `text` with every remembered secret, and anything shaped like a Slack token, replaced by `<hidden>`. */
 export function hideSecrets(text: string): string {
-  if (known.size === 0 || !text) return text;
-  let shown = text;
+  if (!text) return text;
+  let shown = text.includes('-') ? text.replace(SLACK_TOKEN, '<hidden>') : text;
+  if (known.size === 0) return shown;
   for (const secret of [...known].sort((a, b) => b.length - a.length)) if (shown.includes(secret)) shown = shown.split(secret).join('<hidden>');
   return shown;
 }
@@ -51,7 +57,6 @@ export function hideSecrets(text: string): string {
  * and a dead letter's reason are made of). Returns the error.
  */
 export function hideSecretsIn<E>(error: E): E {
-  if (known.size === 0) return error;
   const seen = new Set<unknown>();
   for (let e: unknown = error; e instanceof Error && !seen.has(e); e = e.cause) {
     seen.add(e);

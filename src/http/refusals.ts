@@ -6,11 +6,12 @@
 import type { Logger } from 'pino';
 import type { HttpError } from '../errors.js';
 import type { Metrics } from '../observe/index.js';
+import { redactDeep } from '../observe/logger.js';
 import { InvalidPayloadError } from '../payload.js';
 
 export function logRefusal(deps: { logger: Logger; metrics: Metrics }, platform: string | undefined, error: HttpError, remoteAddress?: string): void {
   if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: error.reason });
   deps.logger.warn({ platform, reason: error.reason, status: error.status, remoteAddress }, error.message);
-  // The payload itself may hold a person's message: debug level only (its `token` fields are redacted).
-  if (error instanceof InvalidPayloadError) deps.logger.debug({ platform, payload: error.payload }, 'the payload that did not fit');
+  // The payload itself may hold a person's message: debug level only, its credentials redacted at any depth.
+  if (error instanceof InvalidPayloadError && deps.logger.isLevelEnabled('debug')) deps.logger.debug({ platform, payload: redactDeep(error.payload) }, 'the payload that did not fit');
 }

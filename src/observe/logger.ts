@@ -52,6 +52,22 @@ function withoutCommandArgs(value: unknown, depth: number): unknown {
   return copy;
 }
 
+/** Keys whose values are credentials, at any depth of a payload logged whole. */
+const SECRET_KEY = /^(?:token|secret|password|authorization|api_?key|client_secret|access_token|refresh_token|bot_token)$/i;
+
+/**
+ * A copy of a payload (a platform's webhook body, logged whole at debug level) with every
+ * credential-named field redacted however deep it sits: pino's paths reach one level down only,
+ * and a Socket Mode envelope holds its interaction's `token` two levels down.
+ */
+export function redactDeep(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null || depth > 8) return value;
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [key, nested] of Object.entries(value)) copy[key] = SECRET_KEY.test(key) ? '[redacted]' : redactDeep(nested, depth + 1);
+  return copy;
+}
+
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
 /** JSON lines are written once this many bytes are waiting, or after FLUSH_MS. */

@@ -15,6 +15,12 @@ describe('hideSecrets', () => {
     rememberSecrets('short', 'first-secret-value,second-secret-value');
     expect(hideSecrets('a short first-secret-value and second-secret-value')).toBe('a short <hidden> and <hidden>');
   });
+
+  it('hides Slack tokens never configured (issued by OAuth, one per workspace) by their shape', () => {
+    const text = 'token xoxb-9999-8888-oauthIssued, refresh xoxe-1-My0xLTk5OTk, app xapp-1-A0-123-abc, user xoxp-1-2-3-abcdef';
+    expect(hideSecrets(text)).toBe('token <hidden>, refresh <hidden>, app <hidden>, user <hidden>');
+    expect(hideSecrets('a well-known xox- prefix, and xoxb-short')).toBe('a well-known xox- prefix, and xoxb-short');
+  });
 });
 
 describe('Twilio errors quoting the auth token', () => {
