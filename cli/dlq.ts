@@ -27,6 +27,10 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
         for (const l of letters) console.log(`${l.id}\t${l.failedAt}\t${l.reason}\t${l.error.slice(0, 100)}`);
         return 0;
       case 'show': {
+        if (!id) {
+          console.error('usage: parley dlq show ID (parley dlq list names them)');
+          return 2;
+        }
         const letter = letters.find((l) => l.id === id);
         if (!letter) return notFound(id);
         console.log(JSON.stringify(letter, null, 2));

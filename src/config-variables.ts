@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { parseRedisUrl, UNREADABLE } from './store/redis-connection.js';
 
-export const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number written in decimal digits (`0x1824`, `1e3` and `` are not taken for one, as Number() would). */
+export const integer = (min: number, max: number) =>
+  z.preprocess((value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value), z.number().int().min(min).max(max));
 export const bool = z
   .string()
   .trim()

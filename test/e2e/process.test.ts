@@ -162,6 +162,13 @@ describe('the parley process', () => {
     expect(out.stdout).not.toContain('replayed');
   });
 
+  it('parley dlq show without an id is a usage error (exit 2), as replay without one is', async () => {
+    child = parley(['dlq', 'show'], { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `dlq-noid-${process.pid}-${Date.now()}` });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(2);
+    expect(out.stderr).toContain('usage: parley dlq show ID');
+  });
+
   it('parley dlq says it cannot reach Redis and exits 1, instead of waiting without a word', async () => {
     child = parley(['dlq', 'list'], { REDIS_URL: 'redis://127.0.0.1:1' });
     const { out, exited } = collect(child);
