@@ -12,7 +12,7 @@
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/oauth';
 import type { Logger } from 'pino';
 import type { Store } from 'parley/adapter-kit';
-import { needsReencrypt, open, seal } from './installation-crypto.js';
+import { InstallationDecryptError, needsReencrypt, open, seal } from './installation-crypto.js';
 
 export const installationKeys = {
   /** Where one installation lives. */
@@ -75,6 +75,27 @@ export class ParleyInstallationStore implements InstallationStore {
     const key = ParleyInstallationStore.keyOf(installation);
     await this.exclusive(key, () => this.store().set(key, seal(JSON.stringify(installation), this.keys, key)));
     this.logger()?.info(ids(installation), 'Slack installation stored');
+  }
+
+  /**
+   * Store a refreshed installation only while the store still holds the one it replaces (whose
+   * refresh token was `spentRefreshToken`), checked and written under the installation's write
+   * lock: an uninstall or a reinstall written during the refresh is newer, and wins. Whether it was stored.
+   */
+  async replaceInstallation(installation: AnyInstallation, spentRefreshToken: string | undefined): Promise<boolean> {
+    const key = ParleyInstallationStore.keyOf(installation);
+    let stored = false;
+    await this.exclusive(key, async () => {
+      const sealed = await this.store().get(key);
+      if (sealed === undefined) return;
+      // A record no key opens is not the one refreshed (that one was read): the refresh gives way.
+      const current = openedOrNothing(sealed, this.keys, key);
+      if (current?.bot?.refreshToken !== spentRefreshToken) return;
+      await this.store().set(key, seal(JSON.stringify(installation), this.keys, key));
+      stored = true;
+    });
+    if (stored) this.logger()?.info(ids(installation), 'Slack installation stored');
+    return stored;
   }
 
   /** The installation for a query; throws InstallationNotFoundError when there is none. */
@@ -157,6 +178,15 @@ export class ParleyInstallationStore implements InstallationStore {
       this.logger()?.warn({ ...ids(installation), err: { message: (error as Error).message } }, 'could not re-encrypt a Slack installation');
       return false;
     }
+  }
+}
+
+function openedOrNothing(sealed: string, keys: readonly Buffer[], key: string): AnyInstallation | undefined {
+  try {
+    return JSON.parse(open(sealed, keys, key).plaintext) as AnyInstallation;
+  } catch (error) {
+    if (error instanceof InstallationDecryptError) return undefined;
+    throw error;
   }
 }
 

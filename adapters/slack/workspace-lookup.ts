@@ -7,8 +7,15 @@ import type { SlackDetails } from './events.js';
 
 export type InstallationLookup = InstallationQuery<boolean>;
 
-/** An InstallationStore; `findInstallation` (undefined when missing), when it has one, tells "not installed" from a failure. */
-export type WorkspaceInstallations = InstallationStore & { findInstallation?(query: InstallationLookup): Promise<Installation<'v1' | 'v2', boolean> | undefined> };
+/**
+ * An InstallationStore; `findInstallation` (undefined when missing), when it has one, tells "not
+ * installed" from a failure; `replaceInstallation`, when it has one, stores a refreshed installation
+ * only over the one it replaces (false: an uninstall or a reinstall came meanwhile, and wins).
+ */
+export type WorkspaceInstallations = InstallationStore & {
+  findInstallation?(query: InstallationLookup): Promise<Installation<'v1' | 'v2', boolean> | undefined>;
+  replaceInstallation?(installation: Installation<'v1' | 'v2', boolean>, spentRefreshToken: string | undefined): Promise<boolean>;
+};
 
 /** What of an Events API delivery says which installation it is for. */
 export interface EventBody {

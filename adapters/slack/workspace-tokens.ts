@@ -253,32 +253,33 @@ export class WorkspaceTokens {
       return this.remember(key, this.stillUsable(current, query, error, current.bot?.token === stale));
     }
     this.options.logger().info({ ...ids(query), expiresAt: updated.bot!.expiresAt }, 'Slack bot token refreshed (token rotation)');
-    // What the store holds is what a retried save may replace (not the unsaved refresh this one replaced).
-    await this.save(key, query, updated, stored?.bot?.refreshToken);
-    return this.remember(key, updated);
+    // What the store holds is what the save may replace (not the unsaved refresh this one replaced).
+    const superseded = (await this.save(key, query, updated, stored?.bot?.refreshToken)) === 'superseded';
+    return this.remember(key, superseded ? await this.load(query) : updated);
   }
 
   /**
-   * Store a refreshed installation; one the store cannot take now is kept and offered again until
-   * it is, as long as the store still holds the installation it replaced (`spent`, its refresh
-   * token): a reinstall or an uninstall written meanwhile is newer, and wins.
+   * Store a refreshed installation, only over the installation it replaced (`spent`, its refresh
+   * token): an uninstall or a reinstall written meanwhile is newer, and wins ('superseded'). One
+   * the store cannot take now is kept and offered again until it is ('pending').
    */
-  private async save(key: string, query: InstallationLookup, installation: AnyInstallation, spent: string | undefined, again = false): Promise<void> {
+  private async save(key: string, query: InstallationLookup, installation: AnyInstallation, spent: string | undefined): Promise<'stored' | 'superseded' | 'pending'> {
+    const { installations } = this.options;
     try {
-      if (again && (await this.load(query))?.bot?.refreshToken !== spent) {
-        if (this.unsaved.get(key) === installation) this.unsaved.delete(key);
-        this.cache.delete(key);
-        return;
-      }
-      await this.options.installations.storeInstallation(installation);
+      const stored = installations.replaceInstallation
+        ? await installations.replaceInstallation(installation, spent)
+        : (await this.load(query))?.bot?.refreshToken === spent && (await installations.storeInstallation(installation), true);
       if (this.unsaved.get(key) === installation) this.unsaved.delete(key);
+      if (!stored) this.cache.delete(key);
+      return stored ? 'stored' : 'superseded';
     } catch (error) {
       const first = !this.unsaved.has(key);
       this.unsaved.set(key, installation);
       if (first) this.options.logger().warn({ ...ids(query), reason: String((error as Error)?.message) }, 'could not store a refreshed Slack bot token; keeping it in this process and trying again');
       setTimeout(() => {
-        if (this.unsaved.get(key) === installation) void this.save(key, query, installation, spent, true);
+        if (this.unsaved.get(key) === installation) void this.save(key, query, installation, spent);
       }, SAVE_RETRY_MS).unref();
+      return 'pending';
     }
   }
 

@@ -79,6 +79,7 @@ async function tokensWithFlakyStore(slack: FakeSlack, team: string, refreshToken
   const state = { down: true };
   const flaky = Object.assign(Object.create(installations) as ParleyInstallationStore, {
     storeInstallation: (installation: Installation) => (state.down ? Promise.reject(new Error('store blip')) : installations.storeInstallation(installation)),
+    replaceInstallation: (installation: Installation, spent: string | undefined) => (state.down ? Promise.reject(new Error('store blip')) : installations.replaceInstallation(installation, spent)),
   });
   const tokens = new WorkspaceTokens({ installations: flaky, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => pino({ level: 'silent' }), ...options });
   const stored = () => installations.fetchInstallation({ teamId: team, enterpriseId: undefined, isEnterpriseInstall: false });
@@ -365,6 +366,34 @@ describe('token rotation across processes', () => {
     state.down = false;
     await quiet(1500); // past the next retry
     expect((await stored()).bot!.token).toBe('xoxb-reinstalled');
+  });
+
+  it('an uninstall (or a reinstall) written while a refresh is under way wins: the refreshed installation is not stored back or used', async () => {
+    for (const [team, meanwhile] of [
+      ['T0GONE', 'uninstall'],
+      ['T0ANEW', 'reinstall'],
+    ] as const) {
+      const store = new MemoryStore();
+      const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+      await installations.storeInstallation(workspaceInstall(team, `xoxe.xoxb-1-${team}`, { refreshToken: `xoxe-1-${team}`, expiresAt: Math.floor(Date.now() / 1000) - 1 }));
+      slack.reset();
+      slack.on('oauth.v2.access', () => ({ delayMs: 300 }));
+      const tokens = new WorkspaceTokens({ installations, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => pino({ level: 'silent' }) });
+      const details = { team, channel: `C${team}`, user: 'U0ALICE' };
+      const query = { teamId: team, enterpriseId: undefined, isEnterpriseInstall: false };
+      const token = tokens.tokenFor(details).catch((error: Error) => error);
+      await until(() => slack.callsTo('oauth.v2.access').length === 1, 'the refresh under way');
+      if (meanwhile === 'uninstall') await installations.deleteInstallation(query);
+      else await installations.storeInstallation(workspaceInstall(team, 'xoxb-reinstalled'));
+      const used = await token;
+      if (meanwhile === 'uninstall') {
+        expect(await installations.findInstallation(query), 'the installation stays deleted').toBeUndefined();
+        expect(used).toBeInstanceOf(Error);
+      } else {
+        expect((await installations.fetchInstallation(query)).bot!.token).toBe('xoxb-reinstalled');
+        expect(used).toBe('xoxb-reinstalled');
+      }
+    }
   });
 
   it('a conversation whose workspace has no installation fails for good (dead-lettered, not retried)', async () => {
