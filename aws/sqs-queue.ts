@@ -184,23 +184,25 @@ export class SqsQueue<T> implements JobQueue<T> {
         await this.track(runBatch(Messages.flatMap(fromReceived), context));
       } catch (error) {
         if (signal.aborted) return;
-        this.options.logger?.warn({ err: error }, 'SQS receive failed; trying again in a second');
+        (worker.options.logger ?? this.options.logger)?.warn({ err: error }, 'SQS receive failed; trying again in a second');
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
   }
 
   private batchContext(worker: NonNullable<SqsQueue<T>['worker']>, visibility: number | undefined): BatchContext<T> {
+    // The bot's logger (given to process()); one given to the queue itself serves only outside a worker.
+    const log = () => worker.options.logger ?? this.options.logger;
     return {
       handler: worker.handler,
       store: worker.store,
       retry: this.options.retry,
       hide: (message, seconds) => this.changeVisibility(message, seconds),
       bury: async (message, letter, delivery) => {
-        // A body that is no parley envelope never reaches the handler (which logs every other bad job).
-        if (letter.attempts === 0) (worker.options.logger ?? this.options.logger)?.warn({ message: message.messageId, reason: letter.reason }, 'SQS message is not a parley job: dead-lettered without retries');
         await this.deadLetters_.add(letter, delivery);
         await this.deleteMessage(message);
+        // A body that is no parley envelope never reaches the handler (which logs every other bad job).
+        if (letter.attempts === 0) log()?.warn({ message: message.messageId, reason: letter.reason }, 'SQS message is not a parley job: dead-lettered without retries');
       },
       // Polling deletes what it answered at once; Lambda deletes the batch's successes itself.
       ...(visibility === undefined ? {} : { finished: (message: SqsMessage) => this.deleteMessage(message) }),
@@ -212,9 +214,8 @@ export class SqsQueue<T> implements JobQueue<T> {
               timer.unref();
               return () => clearInterval(timer);
             },
-      onError: (error, message) => this.options.logger?.error({ err: error, message: message.messageId }, 'SQS message left for redelivery: the queue could not record its outcome'),
-      onAbandoned: async (job, reason) =>
-        worker.options.onAbandoned?.(job, reason).catch((error: unknown) => (worker.options.logger ?? this.options.logger)?.warn({ err: error }, 'could not report a job the queue gave up on')),
+      onError: (error, message) => log()?.error({ err: error, message: message.messageId }, 'SQS message left for redelivery: the queue could not record its outcome'),
+      onAbandoned: async (job, reason) => worker.options.onAbandoned?.(job, reason).catch((error: unknown) => log()?.warn({ err: error }, 'could not report a job the queue gave up on')),
     };
   }
 

@@ -51,8 +51,11 @@ export interface ProcessOptions<T = unknown> {
    * queue counts attempts there, since SQS receive counts also count deferrals).
    */
   store?: Store;
-  /** Told of work the queue does beside the jobs that fails and is tried again (Redis: the intake pump). */
-  logger?: Pick<Logger, 'warn'>;
+  /**
+   * Told of work the queue does beside the jobs that fails and is tried again (Redis: the intake
+   * pump; SQS: a receive, or a message whose outcome could not be recorded).
+   */
+  logger?: Pick<Logger, 'warn' | 'error'>;
   /**
    * Told of a job the queue gave up on without running the handler (BullMQ: its workers died
    * under it more often than it allows), so the user still hears that it failed.

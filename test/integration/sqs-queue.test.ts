@@ -4,6 +4,7 @@
  * replay with a new deduplication id, purge. Batches are driven as Lambda's event source would.
  */
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqsQueue, createSqsQueues } from '../../aws/index.js';
 import { ConfigError, MemoryStore, PermanentError, RetryAfterError, replayEvery, type Job, type RetryOptions } from '../../src/index.js';
@@ -24,17 +25,20 @@ async function setup(retry: Partial<RetryOptions> = {}) {
   const store = new MemoryStore();
   const jobs: Job<Data>[] = [];
   /** One Lambda-style batch: receive what is visible, run it, delete what finished. */
+  // What the bot's logger (given to process(), as the bot does; the queue itself has none) receives.
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
   const batch = async (handler: (job: Job<Data>) => Promise<void>, wait = false) => {
     const messages: Message[] = wait ? await until(() => receive(client, urls.queueUrl).then((m) => m.length > 0 && m), 'a visible message') : await receive(client, urls.queueUrl);
     queue.drivenByLambda();
     queue.process(async (job) => {
       jobs.push(job);
       await handler(job);
-    }, { concurrency: 10, store });
+    }, { concurrency: 10, store, logger });
     const left = await queue.runBatch(messages.map((m) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, groupId: m.Attributes?.MessageGroupId })));
     return { messages, left };
   };
-  return { ...urls, queue, store, jobs, batch };
+  return { ...urls, queue, store, jobs, batch, lines };
 }
 
 const ok = async () => undefined;
@@ -93,13 +97,15 @@ describe('SqsQueue on SQS (moto)', () => {
   });
 
   it('a message whose attempt could not be recorded (the store failing) comes back in seconds, not after the visibility timeout', async () => {
-    const { batch, queue, store, queueUrl, jobs } = await setup();
+    const { batch, queue, store, queueUrl, jobs, lines } = await setup();
     await queue.add({ id: 'blip', group: 'g', data: { n: 1 } });
     const realSet = store.set.bind(store);
     store.set = async () => Promise.reject(new Error('store throttled'));
     const first = await batch(ok);
     expect(first.left).toEqual([first.messages[0]!.MessageId]);
     expect(jobs).toHaveLength(0);
+    // Lambda logs nothing of a batch item failure: the bot's log says why it comes back.
+    expect(lines.join('\n')).toContain('SQS message left for redelivery: the queue could not record its outcome');
     store.set = realSet;
     // The queue's visibility timeout is 30 s here: back within 10 s means it was handed back early.
     const again = await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message back', 10_000);
