@@ -21,12 +21,31 @@ export const ErrorCode = {
   QueueClosed: 'parley_queue_closed',
   /** An optional dependency (a platform SDK) is not installed. */
   MissingDependency: 'parley_missing_dependency',
+  /** A post that failed after it went out: the platform may have taken it (see MaybePostedError). */
+  MaybePosted: 'parley_maybe_posted',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+const codes = new Set<unknown>(Object.values(ErrorCode));
+
+/**
+ * `instanceof` for the classes the core branches on, by `code` as well as by class: an adapter
+ * package with a copy of parley of its own throws that copy's classes, which a plain `instanceof`
+ * would not know (a bad signature answered 503, a 429 retried at once). Applies to the class
+ * that declares it only; its subclasses keep the plain check.
+ */
+function sameKind(declaring: object, accepted: (value: { code?: unknown } & Record<string, unknown>) => boolean) {
+  return function (this: object, value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === declaring && value instanceof Error && accepted(value as unknown as { code?: unknown } & Record<string, unknown>);
+  };
+}
+
 /** The base class of parley's errors. */
 export class ParleyError extends Error {
+  static override [Symbol.hasInstance] = sameKind(ParleyError, (e) => codes.has(e.code));
+
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -39,6 +58,7 @@ export class ParleyError extends Error {
 
 /** A request a user can cause to fail: bad signature, malformed body... Answered as small JSON. */
 export class HttpError extends ParleyError {
+  static override [Symbol.hasInstance] = sameKind(HttpError, (e) => (e.code === ErrorCode.Http || e.code === ErrorCode.InvalidPayload) && typeof e.status === 'number');
   constructor(
     readonly status: number,
     /** A short machine-readable reason, also a metric label: "bad_signature", "malformed_body". */
@@ -56,6 +76,7 @@ export class HttpError extends ParleyError {
  * message): the job goes straight to the dead letters with this reason.
  */
 export class PermanentError extends ParleyError {
+  static override [Symbol.hasInstance] = sameKind(PermanentError, (e) => e.code === ErrorCode.Permanent);
   constructor(
     message: string,
     readonly reason: string = 'permanent',
@@ -72,6 +93,7 @@ export class PermanentError extends ParleyError {
 
 /** An error that says how long to wait before trying again (a platform's 429, an open circuit). */
 export class RetryAfterError extends ParleyError {
+  static override [Symbol.hasInstance] = sameKind(RetryAfterError, (e) => e.code === ErrorCode.RetryAfter && typeof e.retryAfterMs === 'number');
   constructor(
     message: string,
     readonly retryAfterMs: number,
@@ -107,9 +129,10 @@ export class MissingDependencyError extends ParleyError {
  * before the answer), so the platform may have taken it. Retried like any failure; the core first
  * asks the adapter's `findPart` whether the platform has it, so it is not posted twice.
  */
-export class MaybePostedError extends Error {
+export class MaybePostedError extends ParleyError {
+  static override [Symbol.hasInstance] = sameKind(MaybePostedError, (e) => e.code === ErrorCode.MaybePosted);
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(ErrorCode.MaybePosted, message, options);
     this.name = 'MaybePostedError';
   }
 }
