@@ -26,7 +26,8 @@ export interface AcceptDeps {
   track(work: Promise<unknown>): Promise<unknown>;
 }
 
-export type Accept = (adapter: Adapter, received: Received) => Promise<HttpResponse>;
+/** `clientGone` aborts when the webhook's client closed the connection before its answer was written. */
+export type Accept = (adapter: Adapter, received: Received, clientGone?: AbortSignal) => Promise<HttpResponse>;
 
 export function createAccept({ config, logger, workerDeps, ingestDeps, retry, track }: AcceptDeps): Accept {
   /**
@@ -49,10 +50,10 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
     );
   };
 
-  return async function accept(adapter, received) {
+  return async function accept(adapter, received, clientGone) {
     if (config.mode === 'direct') {
       const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error) } : {};
-      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, ...untaken }, adapter, received);
+      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, ...untaken }, adapter, received, clientGone);
     }
     const options = ingestOptionsOf(received);
     let refusal: LimitRefusal | undefined;

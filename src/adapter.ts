@@ -28,6 +28,11 @@ export interface HttpRequest {
   body: Buffer;
   /** The client address, for logs. */
   remoteAddress?: string;
+  /**
+   * Aborts when the client closes the connection before the answer is written (the platform
+   * hanging up, a proxy's idle timeout). Absent where the server cannot tell (Lambda).
+   */
+  signal?: AbortSignal;
 }
 
 /** The path a request routes on (see `HttpRequest.path`). */

@@ -10,7 +10,6 @@ import { conversationGroup, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
 import { errorText, isDeferral, type RetryOptions } from './queue/index.js';
 import { answerMessage, type WorkerDeps } from './worker.js';
-import { sendOnce } from './send-once.js';
 import { retryingSink, Tries } from './retries.js';
 
 export type DirectDeps = IngestDeps &
@@ -29,11 +28,13 @@ export type DirectDeps = IngestDeps &
  * Answer every message of a webhook in this request, within the deadline. An adapter that cannot
  * carry the reply in its HTTP answer and must be answered quickly (Slack: `ackWithinMs`) is
  * answered as soon as its messages are taken, and its replies are posted when they are ready
- * (unless the function is frozen once it answers: `afterAckBeforeResponse`).
+ * (unless the function is frozen once it answers: `afterAckBeforeResponse`). `clientGone` aborts
+ * when the client closed the connection before the answer was written: the reply is posted instead.
  */
-export async function respondDirect(deps: DirectDeps, adapter: Adapter, received: Received): Promise<HttpResponse> {
+export async function respondDirect(deps: DirectDeps, adapter: Adapter, received: Received, clientGone?: AbortSignal): Promise<HttpResponse> {
   let open = true;
-  let captured: Reply | undefined;
+  /** The reply kept for the HTTP answer, and how to post it instead (exactly one of the two happens). */
+  let captured: { reply: Reply; post(): Promise<void> } | undefined;
   const canCapture = Boolean(adapter.respondDirect);
   const answers: Promise<void>[] = [];
   const answer = async (message: InboundMessage) => {
@@ -41,6 +42,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
     const tries = new Tries(deps.retry);
     // A reply the platform fails for now (a 5xx, a connection error) is posted again, with backoff, without asking the AI again.
     const post = retryingSink(deps, jobId, tries);
+    const failed = (error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error, tries.attempt));
     await answerMessage(deps, message, {
       jobId,
       attempt: 1,
@@ -49,10 +51,10 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
       // A wait (rate limit, open circuit) is not a failure: the queue holds the message instead.
       isFinalFailure: (error) => !isDeferral(error),
       sink: async (conversation, reply, n, onSentBefore) => {
-        if (open && canCapture && !captured) captured = reply;
+        if (open && canCapture && !captured) captured = { reply, post: () => post(conversation, reply, n, onSentBefore).then(() => undefined, failed) };
         else return post(conversation, reply, n, onSentBefore);
       },
-    }).catch((error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error, tries.attempt)));
+    }).catch(failed);
   };
   // Taken (claimed, within the limits) first: a store that is down fails the webhook, so the platform redelivers.
   const options = ingestOptionsOf(received);
@@ -74,20 +76,41 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.deadlineMs)));
-  await Promise.race([taken.then(() => Promise.all(answers)), deadline]);
+  const waiting = new AbortController();
+  // A client that hung up (Twilio at 15 s, a proxy's idle timeout) reads no answer: stop waiting for one.
+  await Promise.race([taken.then(() => Promise.all(answers)), deadline, whenAborted(clientGone, waiting.signal)]);
   clearTimeout(timer);
+  waiting.abort();
   open = false;
-  if (captured && adapter.respondDirect) {
-    try {
-      return adapter.respondDirect(captured, received);
-    } catch (error) {
-      // The reply could not become the HTTP answer: post it instead, so it is not lost.
-      deps.logger.warn({ err: error, platform: adapter.platform }, 'direct reply could not be put in the response; posting it instead');
-      const message = received.messages[0]!;
-      await sendOnce(deps, messageJobId(message), 1, message.conversation, captured).catch((sendError: unknown) => deadLetter(deps, message, sendError));
-    }
+  if (!captured || !adapter.respondDirect) return answerOf(received, refusal);
+  const { reply, post } = captured;
+  const postInstead = (why: string) => {
+    deps.logger.info({ platform: adapter.platform, message: received.messages[0]?.id }, `${why}; posting the direct reply instead`);
+    return post();
+  };
+  if (clientGone?.aborted) {
+    await postInstead('the client closed the connection before the reply was ready');
+    return answerOf(received, refusal);
+  }
+  try {
+    const response = adapter.respondDirect(reply, received);
+    // The connection may still close before this answer is all written: then it is posted, so it is not lost.
+    clientGone?.addEventListener('abort', () => void postInstead('the client closed the connection before the answer was written'), { once: true });
+    return response;
+  } catch (error) {
+    // The reply could not become the HTTP answer: post it instead, so it is not lost.
+    deps.logger.warn({ err: error, platform: adapter.platform }, 'direct reply could not be put in the response; posting it instead');
+    await post();
   }
   return answerOf(received, refusal);
+}
+
+/** Settles when `signal` aborts (at once if it has); `until` stops listening. Never, without a signal. */
+function whenAborted(signal: AbortSignal | undefined, until: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) resolve();
+    else signal?.addEventListener('abort', () => resolve(), { once: true, signal: until });
+  });
 }
 
 /** A message that must wait goes to the queue, whose worker answers it when the wait is over. */

@@ -14,6 +14,9 @@ import { WhatsAppSender, twimlParts, whatsappParts } from './send.js';
 import { emptyTwiml, messagesTwiml } from './twiml.js';
 import { verifyTwilioSignature } from './verify.js';
 
+/** Twilio drops a webhook request it has no answer to after 15 s. */
+const TWILIO_WEBHOOK_TIMEOUT_MS = 15_000;
+
 /** accountSid, authTokens and from (or messagingServiceSid) are needed; apiUrl and path have the TWILIO_ variables' defaults. */
 export type WhatsAppAdapterOptions = WhatsAppOptions & {
   /** Your own twilio client; by default one is made from the account SID and the first auth token. */
@@ -61,6 +64,13 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
     client,
     async start(ctx) {
       context = ctx;
+      const { mode, directDeadlineMs } = ctx.config;
+      if (mode === 'direct' && directDeadlineMs >= TWILIO_WEBHOOK_TIMEOUT_MS) {
+        ctx.logger.warn(
+          { platform: 'whatsapp', directDeadlineMs },
+          `DIRECT_DEADLINE_MS is not under Twilio's 15 s webhook timeout: Twilio hangs up first (error 11200), and a reply ready after that is posted through the REST API instead of in the TwiML answer. Set DIRECT_DEADLINE_MS below 15000 (default 10000)`,
+        );
+      }
     },
     receive,
     ...whatsappParts,

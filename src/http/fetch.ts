@@ -30,35 +30,50 @@ export interface FetchOptions extends UrlOptions {
  */
 export function createFetchHandler(router: Router, options: FetchOptions): FetchHandler {
   return async (request, info) => {
-    const url = new URL(request.url);
-    const headers: Record<string, string> = { host: url.host };
-    request.headers.forEach((value, name) => (headers[name] = value));
-    const path = routePath(url.pathname, options);
-    const ours = (body: Buffer): HttpRequest => ({
-      method: request.method,
-      url: requestUrl(url.pathname + url.search, headers, url.protocol === 'https:', options),
-      path,
-      headers,
-      body,
-      remoteAddress: remoteAddressOf(info),
-    });
-    let body: Buffer = Buffer.alloc(0);
-    if (router.wantsBody(request.method, path) && request.body) {
-      try {
-        if (request.bodyUsed) {
-          throw bodyAlreadyRead(options.logger, url.pathname, 'Hand the request to parley before reading its body (c.req.json(), request.text()), or hand it request.clone().');
-        }
-        body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
-      } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
-        // Read the rest behind the answer, so a server in front of us does not reset a client still sending.
-        if (error instanceof BodyTooLargeError) void error.drain();
-        // The router answers it as a refusal of its route: logged, counted, with the adapter's headers.
-        return toResponse(await router.handle(ours(Buffer.alloc(0)), error));
-      }
+    // Only a close before the Response is handed back counts: runtimes differ on when their signal
+    // fires after that, and a reply taken as answered must not be posted as well.
+    const closed = new AbortController();
+    const forward = () => closed.abort();
+    if (request.signal.aborted) forward();
+    else request.signal.addEventListener('abort', forward, { once: true });
+    try {
+      return await answer(router, options, request, info, closed.signal);
+    } finally {
+      request.signal.removeEventListener('abort', forward);
     }
-    return toResponse(await router.handle(ours(body)));
   };
+}
+
+async function answer(router: Router, options: FetchOptions, request: Request, info: unknown, signal: AbortSignal): Promise<Response> {
+  const url = new URL(request.url);
+  const headers: Record<string, string> = { host: url.host };
+  request.headers.forEach((value, name) => (headers[name] = value));
+  const path = routePath(url.pathname, options);
+  const ours = (body: Buffer): HttpRequest => ({
+    method: request.method,
+    url: requestUrl(url.pathname + url.search, headers, url.protocol === 'https:', options),
+    path,
+    headers,
+    body,
+    remoteAddress: remoteAddressOf(info),
+    signal,
+  });
+  let body: Buffer = Buffer.alloc(0);
+  if (router.wantsBody(request.method, path) && request.body) {
+    try {
+      if (request.bodyUsed) {
+        throw bodyAlreadyRead(options.logger, url.pathname, 'Hand the request to parley before reading its body (c.req.json(), request.text()), or hand it request.clone().');
+      }
+      body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      // Read the rest behind the answer, so a server in front of us does not reset a client still sending.
+      if (error instanceof BodyTooLargeError) void error.drain();
+      // The router answers it as a refusal of its route: logged, counted, with the adapter's headers.
+      return toResponse(await router.handle(ours(Buffer.alloc(0)), error));
+    }
+  }
+  return toResponse(await router.handle(ours(body)));
 }
 
 function toResponse(response: HttpResponse): Response {

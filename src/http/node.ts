@@ -42,7 +42,8 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
   const headers = req.headers as Record<string, string | undefined>;
   const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
   const url = requestUrl(req.originalUrl ?? req.url ?? '/', headers, encrypted, options);
-  const request = (body: Buffer): HttpRequest => ({ method, url, path, headers, body, remoteAddress: req.socket.remoteAddress });
+  const signal = closedEarly(res);
+  const request = (body: Buffer): HttpRequest => ({ method, url, path, headers, body, remoteAddress: req.socket.remoteAddress, signal });
   let body: Buffer = Buffer.alloc(0);
   if (router.wantsBody(method, path)) {
     try {
@@ -80,6 +81,15 @@ async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse, ans
   if (drained) return;
   if (!res.writableFinished) await new Promise((resolve) => res.once('close', resolve).once('finish', resolve));
   res.req.socket.destroy();
+}
+
+/** Aborts when the connection closes before the answer was all written (a close after it is the normal end). */
+function closedEarly(res: ServerResponse): AbortSignal {
+  const closed = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) closed.abort();
+  });
+  return closed.signal;
 }
 
 /** A body read cut off by the client: Node's "aborted" (ECONNRESET), or a close before the end. */

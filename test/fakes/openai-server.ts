@@ -24,6 +24,8 @@ export interface ScriptedAnswer {
   /** A raw body instead (errors). */
   body?: unknown;
   delayMs?: number;
+  /** Answer only once this settles: the test decides when the model is done (after delayMs, if both). */
+  hold?: Promise<unknown>;
   /** Streamed answers: the connection breaks after this many characters of the text. */
   breakAfterChars?: number;
 }
@@ -80,6 +82,7 @@ export async function startFakeOpenAi(initial: Script = echo, options: FakeOpenA
     calls.push(call);
     const answer = script(call, calls.length - 1);
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (answer.hold) await answer.hold;
     if (res.destroyed) return;
     const status = answer.status ?? 200;
     call.answeredAt = Date.now();
