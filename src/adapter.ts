@@ -28,10 +28,7 @@ export interface HttpRequest {
   body: Buffer;
   /** The client address, for logs. */
   remoteAddress?: string;
-  /**
-   * Aborts when the client closes the connection before the answer is written (the platform
-   * hanging up, a proxy's idle timeout). Absent where the server cannot tell (Lambda).
-   */
+  /** Aborts when the client hangs up before the answer is written; absent where that cannot be told (Lambda). */
   signal?: AbortSignal;
 }
 
@@ -250,10 +247,10 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
   sendPart?(conversation: ConversationRef<TDetails>, text: string, part: ReplyPart): Promise<string | null>;
   /**
    * A part whose post ended in MaybePostedError (the platform may have taken it): its id if the
-   * platform has it, found by `part.key` (posted with it), among what was posted since `since`
-   * (epoch ms). Undefined: it is posted again. Without it, such a part is simply posted again.
+   * platform has it, found by `part.key` (posted with it) or, with no key kept, by its `text`,
+   * among what was posted since `since` (epoch ms). Undefined (or no findPart): posted again.
    */
-  findPart?(conversation: ConversationRef<TDetails>, part: ReplyPart, since: number): Promise<string | undefined>;
+  findPart?(conversation: ConversationRef<TDetails>, part: ReplyPart, since: number, text: string): Promise<string | undefined>;
   /** Post a whole reply in one piece (an adapter without parts, like the web chat's transcript). */
   send?(conversation: ConversationRef<TDetails>, reply: Reply, options?: SendOptions): Promise<Delivery>;
   /**

@@ -100,7 +100,7 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
     let before = posted[index];
     const part = { index, total: parts.length, kind: reply.kind ?? 'answer', ...(options.key === undefined ? {} : { key: `${options.key}:${index}` }) };
     // An earlier post of this part may have been taken (MaybePostedError): the platform says whether it was.
-    if (before?.startsWith(MAYBE)) before = await foundEarlier(adapter, conversation, part, before, marker, options);
+    if (before?.startsWith(MAYBE)) before = await foundEarlier(adapter, conversation, part, text, before, marker, options);
     if (before !== undefined) {
       options.logger?.debug({ key: options.key, part: index }, 'part already posted before a retry; not posting it again');
       ids.push(before);
@@ -136,9 +136,9 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
 const MAYBE = '?';
 
 /** The id of a part an earlier post may have left, if the adapter finds it (then it is on record); undefined to post it. */
-async function foundEarlier<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, part: ReplyPart, marked: string, marker: string | undefined, options: PostOptions): Promise<string | undefined> {
+async function foundEarlier<TDetails extends object>(adapter: Adapter<TDetails>, conversation: ConversationRef<TDetails>, part: ReplyPart, text: string, marked: string, marker: string | undefined, options: PostOptions): Promise<string | undefined> {
   const since = Number(marked.slice(MAYBE.length)) || 0;
-  const id = await adapter.findPart?.(conversation, part, since).catch((error: unknown) => {
+  const id = await adapter.findPart?.(conversation, part, since, text).catch((error: unknown) => {
     // The platform down or busy: the job tries again later, rather than risk a second copy. Looking
     // refused for good (a scope the app lacks): posted, since it can never be looked for.
     if (!(error instanceof PermanentError)) throw error;

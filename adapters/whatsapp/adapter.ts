@@ -75,6 +75,7 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
     receive,
     ...whatsappParts,
     sendPart: (conversation, text) => sender.sendPart(conversation, text),
+    findPart: (conversation, _part, since, text) => sender.findPart(conversation, text, since),
     respondDirect(reply) {
       const parts = twimlParts(reply);
       return parts.length > 0 ? messagesTwiml(parts) : emptyTwiml();

@@ -1,7 +1,8 @@
 /**
  * What a failed Twilio send means for the queue: 63016 (outside WhatsApp's 24-hour window) and
  * other refusals no retry can fix are dead-lettered at once; 429s wait (see http-client.ts);
- * 5xx and connection errors are retried with backoff.
+ * 5xx and connection errors are retried with backoff (a send that may have been taken all the
+ * same, MaybePostedError from http-client.ts, is looked for first: find-part.ts).
  */
 import { PermanentError, RetryAfterError, hideSecrets } from 'parley/adapter-kit';
 
@@ -15,13 +16,13 @@ interface TwilioApiError {
   moreInfo?: string;
 }
 
-/** Turn an error from the SDK into the error the queue acts on. */
-export function classifyTwilioError(error: unknown): unknown {
+/** Turn an error from the SDK into the error the queue acts on; `refused` names what Twilio refused. */
+export function classifyTwilioError(error: unknown, refused = 'the message'): unknown {
   if (error instanceof RetryAfterError || error instanceof PermanentError) return error;
   const e = error as TwilioApiError;
   if (typeof e?.status !== 'number') return error; // not an API answer: a connection error, retried
   // Twilio's text may quote the auth token back: it is logged and kept as the dead letter's reason.
-  const what = `Twilio refused the message: HTTP ${e.status}${e.code ? ` error ${e.code}` : ''}${e.message ? ` (${hideSecrets(e.message)})` : ''}`;
+  const what = `Twilio refused ${refused}: HTTP ${e.status}${e.code ? ` error ${e.code}` : ''}${e.message ? ` (${hideSecrets(e.message)})` : ''}`;
   if (e.code === OUTSIDE_WINDOW) {
     return new PermanentError(`${what}. WhatsApp only allows free-form replies within 24 hours of the person's last message.`, `whatsapp_${OUTSIDE_WINDOW}`);
   }

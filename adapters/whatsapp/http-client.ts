@@ -2,11 +2,13 @@
  * The HTTP client the twilio SDK sends through. It points every *.twilio.com request at
  * TWILIO_API_URL (a proxy, or a local fake in tests), keeps the SDK's own 429 retries off so the
  * queue decides when to try again, and makes sure no error it throws carries the credentials
- * (an axios error holds the request's Authorization header).
+ * (an axios error holds the request's Authorization header). A send that went out whole and then
+ * got no answer (a timeout, a cut connection) may have been taken: it fails with MaybePostedError,
+ * so the core looks for the message (findPart) before sending it again.
  */
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
-import { RetryAfterError, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
+import { MaybePostedError, RetryAfterError, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
 import { twilioSdk } from './sdk.js';
 
 /** How long to wait after a 429 that does not say (Twilio's usually do not). */
@@ -15,12 +17,17 @@ const DEFAULT_API_URL = 'https://api.twilio.com';
 /** A send that hangs holds a worker; Twilio answers in well under a second. */
 const REQUEST_TIMEOUT_MS = 15_000;
 
+export interface TwilioHttpClientOptions {
+  /** How long a request may take before it is given up (default 15 s). */
+  timeoutMs?: number;
+}
+
 type Response<T> = TwilioResponse.default<T>;
 
 /** The client to pass as the twilio SDK's `httpClient`, sending to `apiUrl` (TWILIO_API_URL). */
-export function createTwilioHttpClient(apiUrl: string = DEFAULT_API_URL): RequestClient {
+export function createTwilioHttpClient(apiUrl: string = DEFAULT_API_URL, options: TwilioHttpClientOptions = {}): RequestClient {
   ClientClass ??= defineTwilioHttpClient(twilioSdk('createTwilioHttpClient()').RequestClient);
-  return new ClientClass(apiUrl);
+  return new ClientClass(apiUrl, options.timeoutMs ?? REQUEST_TIMEOUT_MS);
 }
 
 /**
@@ -38,8 +45,8 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
   return class TwilioHttpClient extends Base {
     private readonly base?: URL;
 
-    constructor(apiUrl: string) {
-      super({ autoRetry: false, timeout: REQUEST_TIMEOUT_MS });
+    constructor(apiUrl: string, timeoutMs: number) {
+      super({ autoRetry: false, timeout: timeoutMs });
       const base = new URL(apiUrl);
       if (base.origin !== DEFAULT_API_URL || base.pathname !== '/') this.base = base;
     }
@@ -50,6 +57,8 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
       try {
         response = await super.request({ ...opts, uri });
       } catch (error) {
+        // No `cause`: the axios error holds the Authorization header.
+        if (opts.method.toUpperCase() === 'POST' && maybeTaken(error)) throw new MaybePostedError(`the Twilio API did not answer at ${new URL(uri).origin}: ${describe(error)}`);
         throw new Error(`the Twilio API could not be reached at ${new URL(uri).origin}: ${describe(error)}`);
       }
       if (response.statusCode === 429) {
@@ -72,6 +81,16 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
 /** Retry-After in seconds or as an HTTP date; a few seconds when absent or unreadable. */
 export function retryAfterMs(headers: Record<string, unknown> | undefined, now = Date.now()): number {
   return readRetryAfter(headers, { now }) ?? DEFAULT_RETRY_AFTER_MS;
+}
+
+/**
+ * A request that went out whole (every byte handed to the connection) and then got no answer: a
+ * timeout or a cut connection. A refused connection, or a timeout while connecting, never sent it.
+ */
+function maybeTaken(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown; request?: { writableFinished?: boolean } };
+  if (e?.request?.writableFinished === false) return false;
+  return /ECONNABORTED|ETIMEDOUT|ECONNRESET|EPIPE|socket hang up|aborted|timeout/i.test(`${String(e?.code ?? '')} ${String(e?.message ?? '')}`);
 }
 
 /** An error's code and message only: never its request config. */

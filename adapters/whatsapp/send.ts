@@ -5,6 +5,7 @@
 import type { Twilio } from 'twilio';
 import { replyParts, type ConversationRef, type Reply } from 'parley/adapter-kit';
 import { classifyTwilioError } from './errors.js';
+import { findSentMessage } from './find-part.js';
 import { markdownToWhatsApp } from './format.js';
 import type { WhatsAppDetails } from './inbound.js';
 
@@ -37,6 +38,15 @@ export class WhatsAppSender {
       return message.sid;
     } catch (error) {
       throw classifyTwilioError(error);
+    }
+  }
+
+  /** A part whose send may have been taken (it timed out after going out): its SID if Twilio has it. */
+  async findPart({ details }: ConversationRef<WhatsAppDetails>, body: string, since: number): Promise<string | undefined> {
+    try {
+      return await findSentMessage(this.client, this.sender, details!.from, body, since);
+    } catch (error) {
+      throw classifyTwilioError(error, 'the listing of messages');
     }
   }
 }

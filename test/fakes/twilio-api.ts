@@ -3,6 +3,10 @@
  * WhatsApp adapter at it with TWILIO_API_URL=fake.url. Every POST to
  * /2010-04-01/Accounts/{AccountSid}/Messages.json is recorded with its form body and answered
  * like Twilio (a message resource, status "queued"), unless a test scripts the answer with `on()`.
+ * The messages it created are listed as Twilio lists them: GET on the same path, filtered on To,
+ * From and DateSent (a message not sent yet has no date_sent, so any DateSent filter leaves it
+ * out), the ones not sent yet first, then by date sent, newest first, in pages (PageSize, Page,
+ * next_page_uri).
  *
  * Scripted errors look like Twilio's:
  *
@@ -28,9 +32,12 @@ export interface TwilioAnswer {
   status?: number;
   headers?: Record<string, string>;
   body?: Record<string, unknown>;
+  /** Answer this late; the message is created at once all the same (Twilio created it, its answer is slow). */
   delayMs?: number;
   /** Drop the connection without an answer (a connection error for the client). */
   hangUp?: boolean;
+  /** Whether Twilio creates the message: by default when the answer is a 2xx; set it for a hang-up after the message was made. */
+  taken?: boolean;
 }
 
 export type TwilioAnswerFn = (call: TwilioCall, nth: number) => TwilioAnswer | undefined;
@@ -38,8 +45,12 @@ export type TwilioAnswerFn = (call: TwilioCall, nth: number) => TwilioAnswer | u
 export interface FakeTwilio {
   /** Base URL for TWILIO_API_URL, e.g. `http://127.0.0.1:PORT`. */
   url: string;
-  /** Every Messages.json call, in order (refused ones included). */
+  /** Every Messages.json create (POST), in order (refused ones included). */
   calls: TwilioCall[];
+  /** The messages Twilio holds (created), oldest first, as its API shows them. */
+  messages: Record<string, unknown>[];
+  /** The query of every list (GET) of Messages.json, in order. */
+  lists: URLSearchParams[];
   /** The bodies of the calls, in order. */
   bodies(): string[];
   /** Script the answers; `nth` is the 0-based index of the call. Undefined falls back to success. */
@@ -50,46 +61,63 @@ export interface FakeTwilio {
   close(): Promise<void>;
 }
 
-/** Start the fake on a free loopback port; `credentials` are the account SID and auth token it accepts. */
-export async function startFakeTwilio(credentials: { accountSid: string; authToken: string }): Promise<FakeTwilio> {
+/** Start the fake on a free loopback port (or `port`); `credentials` are the account SID and auth token it accepts. */
+export async function startFakeTwilio(credentials: { accountSid: string; authToken: string }, port = 0): Promise<FakeTwilio> {
   const calls: TwilioCall[] = [];
+  const messages: Record<string, unknown>[] = [];
+  const lists: URLSearchParams[] = [];
   let script: TwilioAnswerFn | undefined;
   const server: Server = createServer(async (req, res) => {
     const raw = await readBody(req);
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) =>
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
-    if (!match?.[1] || req.method !== 'POST') {
+    if (!match?.[1] || (req.method !== 'POST' && req.method !== 'GET')) {
       reply(404, { code: 20404, message: `The requested resource ${path} was not found`, more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 });
       return;
     }
-    const call: TwilioCall = { accountSid: match[1], form: Object.fromEntries(new URLSearchParams(raw)), at: Date.now(), auth: basicAuth(req.headers.authorization) };
+    const auth = basicAuth(req.headers.authorization);
+    const authorized = auth?.user === credentials.accountSid && auth.password === credentials.authToken && match[1] === credentials.accountSid;
+    if (req.method === 'GET') {
+      lists.push(url.searchParams);
+      if (!authorized) reply(401, { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 });
+      else reply(200, listPage(path, url.searchParams, messages));
+      return;
+    }
+    const call: TwilioCall = { accountSid: match[1], form: Object.fromEntries(new URLSearchParams(raw)), at: Date.now(), auth };
     const nth = calls.length;
     calls.push(call);
-    if (call.auth?.user !== credentials.accountSid || call.auth.password !== credentials.authToken || call.accountSid !== credentials.accountSid) {
+    if (!authorized) {
       reply(401, { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 });
       return;
     }
     const answer = script?.(call, nth) ?? {};
+    const status = answer.status ?? 201;
+    const resource = messageResource(call);
+    if (answer.taken ?? (!answer.hangUp && status >= 200 && status < 300)) messages.push(resource);
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (answer.hangUp) {
       res.socket?.destroy();
       return;
     }
     if (res.destroyed) return;
-    reply(answer.status ?? 201, answer.body ?? messageResource(call), answer.headers);
+    reply(status, answer.body ?? resource, answer.headers);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
+    messages,
+    lists,
     bodies: () => calls.map((c) => c.form.Body ?? ''),
     on: (answer) => void (script = answer),
     error: (status, code, message) => ({ status, body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status } }),
     reset: () => {
       calls.length = 0;
+      messages.length = 0;
+      lists.length = 0;
       script = undefined;
     },
     close: () =>
@@ -125,6 +153,48 @@ function messageResource(call: TwilioCall): Record<string, unknown> {
     subresource_uris: { media: `/2010-04-01/Accounts/${call.accountSid}/Messages/${sid}/Media.json` },
     to: call.form.To ?? null,
     uri: `/2010-04-01/Accounts/${call.accountSid}/Messages/${sid}.json`,
+  };
+}
+
+/** One page of the Messages list, as Twilio answers GET Messages.json. */
+function listPage(path: string, query: URLSearchParams, held: Record<string, unknown>[]): Record<string, unknown> {
+  const sentAt = (m: Record<string, unknown>) => (m.date_sent ? Date.parse(String(m.date_sent)) : undefined);
+  const day = (value: string) => Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+  const filters: [string, (m: Record<string, unknown>, value: string) => boolean][] = [
+    ['To', (m, v) => m.to === v],
+    ['From', (m, v) => m.from === v],
+    ['DateSent', (m, v) => sentAt(m) !== undefined && new Date(sentAt(m)!).toISOString().slice(0, 10) === v.slice(0, 10)],
+    ['DateSent<', (m, v) => sentAt(m) !== undefined && sentAt(m)! <= day(v)],
+    ['DateSent>', (m, v) => sentAt(m) !== undefined && sentAt(m)! >= day(v)],
+  ];
+  const matching = held
+    .filter((m) => filters.every(([name, keep]) => !query.has(name) || keep(m, query.get(name)!)))
+    .map((m, at) => ({ m, at }))
+    // Not sent yet first (newest first), then by date sent, newest first.
+    .sort((a, b) => (sentAt(b.m) ?? Infinity) - (sentAt(a.m) ?? Infinity) || b.at - a.at)
+    .map(({ m }) => m);
+  const pageSize = Math.min(Number(query.get('PageSize') ?? 50), 1000);
+  const page = Number(query.get('Page') ?? 0);
+  const items = matching.slice(page * pageSize, (page + 1) * pageSize);
+  const uri = (n: number) => {
+    const q = new URLSearchParams(query);
+    q.set('PageSize', String(pageSize));
+    q.set('Page', String(n));
+    // Twilio's token is opaque; read only as a continuation of the page before.
+    if (n > page) q.set('PageToken', `PA${String(items.at(-1)?.sid ?? '')}`);
+    else q.delete('PageToken');
+    return `${path}?${q.toString()}`;
+  };
+  return {
+    messages: items,
+    first_page_uri: uri(0),
+    next_page_uri: (page + 1) * pageSize < matching.length ? uri(page + 1) : null,
+    previous_page_uri: page > 0 ? uri(page - 1) : null,
+    page,
+    page_size: pageSize,
+    start: page * pageSize,
+    end: page * pageSize + Math.max(items.length - 1, 0),
+    uri: `${path}?${query.toString()}`,
   };
 }
 

@@ -1,0 +1,40 @@
+/**
+ * Looking for a part whose send timed out after it went out (MaybePostedError): Twilio may have
+ * created the message all the same. Twilio keeps no idempotency key, so the part is known by its
+ * body: an outbound message from our sender to the person, created since the send, with the
+ * part's exact text. Read from the Messages list (newest first, by date sent), not filtered on
+ * DateSent, which a message still queued does not have yet.
+ */
+import type { Twilio } from 'twilio';
+import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message.js';
+import type { Sender } from './send.js';
+
+/** Clocks differ (ours, Twilio's, whose dates are whole seconds): a minute's margin; the body and the window decide. */
+const CLOCK_MARGIN_MS = 60_000;
+const PAGE_SIZE = 50;
+/** Bounded: a retry comes within minutes of the send; 200 messages to one person in between is beyond any conversation. */
+const MAX_PAGES = 4;
+
+/** A page of the Messages list as the SDK reads it (its nextPage is typed as a bare Page). */
+interface ListPage {
+  instances: MessageInstance[];
+  nextPage(): Promise<ListPage> | undefined;
+}
+
+/** The SID of the message Twilio made of `body`, sent to `to` since `since` (epoch ms), if there is one. */
+export async function findSentMessage(client: Twilio, sender: Sender, to: string, body: string, since: number): Promise<string | undefined> {
+  const after = since - CLOCK_MARGIN_MS;
+  const ours = (m: MessageInstance) =>
+    String(m.direction).startsWith('outbound') && (sender.from ? m.from === sender.from : m.messagingServiceSid === sender.messagingServiceSid);
+  let page: ListPage = await client.messages.page({ to, ...(sender.from ? { from: sender.from } : {}), pageSize: PAGE_SIZE });
+  for (let read = 1; ; read++) {
+    for (const m of page.instances) {
+      if (ours(m) && m.body === body && (m.dateCreated?.getTime() ?? 0) >= after) return m.sid;
+      // Sent before the window: every sent message after it in the list is older still.
+      if (m.dateSent && m.dateSent.getTime() < after) return undefined;
+    }
+    const next = read < MAX_PAGES ? page.nextPage() : undefined;
+    if (!next) return undefined;
+    page = await next;
+  }
+}
