@@ -45,15 +45,22 @@ export async function dispatchToBolt(
     if (processBeforeResponse) await processing;
     return { kind: 'event' };
   }
-  // Commands, shortcuts, actions: the developer's listener acknowledges, as in Bolt.
+  // Commands, shortcuts, actions: the developer's listener acknowledges, as in Bolt — also after
+  // it has returned (an ack() in a callback it did not await), so only a failure or the deadline
+  // ends the wait without one (Bolt's HTTPReceiver waits the same 3 s).
   const result = await Promise.race([
     ack.then((response) => ({ kind: 'acked' as const, response })),
-    processing.then((error) => (error ? { kind: 'failed' as const, error } : { kind: 'unacknowledged' as const })),
+    processing.then((error) => (error ? { kind: 'failed' as const, error } : never<Dispatched>())),
     delay(ACK_TIMEOUT_MS).then(() => ({ kind: 'unacknowledged' as const })),
   ]);
   // Still answered with the ack's body, once what the listener does after its ack() has run.
   if (processBeforeResponse && result.kind === 'acked') await processing;
   return result;
+}
+
+/** A promise that never settles: a race without this runner. */
+function never<T>(): Promise<T> {
+  return new Promise<T>(() => undefined);
 }
 
 function delay(ms: number): Promise<void> {

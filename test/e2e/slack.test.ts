@@ -229,11 +229,18 @@ describe('Slack next to the developer\'s own Bolt listeners', () => {
       app.command('/weather', async ({ command, ack }) => {
         await ack({ response_type: 'ephemeral', text: `Sunny in ${command.text}` });
       });
+      // Acknowledged after the listener returned (a callback it does not await), within Slack's 3 s, as Bolt allows.
+      app.command('/later', async ({ ack }) => {
+        setTimeout(() => void ack({ response_type: 'ephemeral', text: 'acked later' }), 200);
+      });
     });
     try {
       const res = await postSlack(server.url, slashCommand({ command: '/weather', text: 'Lisbon' }));
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ response_type: 'ephemeral', text: 'Sunny in Lisbon' });
+      const later = await postSlack(server.url, slashCommand({ command: '/later', text: 'x' }));
+      expect(later.status).toBe(200);
+      expect(await later.json()).toEqual({ response_type: 'ephemeral', text: 'acked later' });
       const unknown = await postSlack(server.url, slashCommand({ command: '/nobody', text: 'x' }));
       expect(unknown.status).toBe(404);
     } finally {
