@@ -19,9 +19,14 @@ export function parseTwilioBody(request: HttpRequest): TwilioParams {
 /** Parameters in an object with no prototype: a field named `toString` or `__proto__` is just a field. */
 const noPrototype = (): TwilioParams => Object.create(null) as TwilioParams;
 
+/** Twilio sends a few dozen fields; a body with more is not Twilio's (and is parsed before its signature can be checked). */
+const MAX_FIELDS = 1000;
+
 function parseForm(text: string): TwilioParams {
   const params = noPrototype();
-  for (const pair of text.split('&')) {
+  const pairs = text.split('&');
+  if (pairs.length > MAX_FIELDS) throw new Error('too many fields');
+  for (const pair of pairs) {
     if (pair === '') continue;
     const at = pair.indexOf('=');
     // decodeURIComponent throws on a broken %-escape, which URLSearchParams would silently mangle.
@@ -29,7 +34,9 @@ function parseForm(text: string): TwilioParams {
     const name = decode(at === -1 ? pair : pair.slice(0, at));
     const value = at === -1 ? '' : decode(pair.slice(at + 1));
     const existing = params[name];
-    params[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+    if (existing === undefined) params[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else params[name] = [existing, value];
   }
   return params;
 }

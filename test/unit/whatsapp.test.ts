@@ -6,6 +6,7 @@ import { whatsappConfigFromEnv } from '../../adapters/whatsapp/config.js';
 import { classifyTwilioError } from '../../adapters/whatsapp/errors.js';
 import { DEFAULT_RETRY_AFTER_MS, createTwilioHttpClient, retryAfterMs } from '../../adapters/whatsapp/http-client.js';
 import { parseTwilioWebhook } from '../../adapters/whatsapp/inbound.js';
+import { parseTwilioBody } from '../../adapters/whatsapp/parse.js';
 import { emptyTwiml, messagesTwiml } from '../../adapters/whatsapp/twiml.js';
 import { ConfigError, HttpError, PermanentError, RetryAfterError } from '../../src/index.js';
 import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, USER_NUMBER, statusCallback, whatsappImage, whatsappMessage } from '../helpers/twilio-webhooks.js';
@@ -118,6 +119,19 @@ describe('parseTwilioWebhook', () => {
     })();
     expect(error).toBeInstanceOf(HttpError);
     expect((error as HttpError).status).toBe(400);
+  });
+});
+
+describe('parseTwilioBody', () => {
+  const form = (body: string) => ({ method: 'POST', url: new URL('http://x/twilio/whatsapp'), headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(body) });
+
+  it('keeps every value of a repeated name, in order', () => {
+    expect(parseTwilioBody(form('a=1&a=2&b=x&a=3'))).toEqual(Object.assign(Object.create(null), { a: ['1', '2', '3'], b: 'x' }));
+  });
+
+  it('refuses a body of more fields than Twilio ever sends (it is parsed before its signature is checked) with a 400', () => {
+    const body = Array.from({ length: 5000 }, () => 'a').join('&');
+    expect(() => parseTwilioBody(form(body))).toThrow(expect.objectContaining({ status: 400, reason: 'malformed_body' }) as Error);
   });
 });
 
