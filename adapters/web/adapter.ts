@@ -206,9 +206,13 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
   return adapter;
 }
 
-/** A message's id for the core: scoped by conversation, so one conversation's ids never collide with another's. */
-function messageIdOf(conversation: string, id: string): string {
-  return `${conversation}.${id}`;
+/**
+ * A message's id for the core: scoped by conversation, so one conversation's ids never collide with
+ * another's. The conversation's dots (and `%`) are escaped, so its part ends at the first dot:
+ * conversation `a.b` with id `1` and conversation `a` with id `b.1` are two messages.
+ */
+export function messageIdOf(conversation: string, id: string): string {
+  return `${conversation.replace(/%/g, '%25').replace(/\./g, '%2E')}.${id}`;
 }
 
 /** An id this long is taken as unique to its message (a UUID, the page's 32 hex characters). */

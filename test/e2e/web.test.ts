@@ -61,6 +61,14 @@ describe('web chat, end to end through the whole pipeline', () => {
     expect(assistantReplies(await web.transcript('e2e-3'))).toHaveLength(1);
   });
 
+  it('two messages whose conversation and id join to the same text (a.b + 1, a + b.1) are two messages, each answered', async () => {
+    expect((await web.post('dotted.smithX', 'first of two', { id: '1' })).status).toBe(202);
+    expect((await web.post('dotted', 'second of two', { id: 'smithX.1' })).status).toBe(202);
+    await web.waitFor('dotted.smithX', (e) => assistantReplies(e).length === 1);
+    const other = await web.waitFor('dotted', (e) => assistantReplies(e).length === 1);
+    expect(assistantReplies(other).map((e) => e.text)).toEqual(['echo: second of two']);
+  });
+
   it('answers a first message (no conversation yet) sent again with its id once, in the one conversation it started', async () => {
     const send = (id = 'client-first-message-0001') =>
       fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'first of all', id }) });
