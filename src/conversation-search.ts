@@ -17,7 +17,10 @@ export interface ConversationQuery {
    * who waited longest, answered or apologised) or 'cost' (the highest total cost first).
    */
   sort?: 'recent' | 'wait' | 'cost';
-  /** How many summaries at most: default 50, at most 500. */
+  /**
+   * How many summaries at most: default 50, at most 501 (the console shows up to 500 and asks for
+   * one more to tell whether more match).
+   */
   limit?: number;
 }
 
@@ -48,6 +51,7 @@ export interface ConversationSummary {
 }
 
 export const DEFAULT_SEARCH_LIMIT = 50;
+/** The most conversations the console's API answers with at once. */
 export const MAX_SEARCH_LIMIT = 500;
 
 /**
@@ -72,10 +76,13 @@ export function searchConversations(entries: Iterable<ConversationEntry>, query:
   return summaries.sort(ORDER[query.sort ?? 'recent'] ?? byRecent).slice(0, searchLimit(query.limit));
 }
 
-/** The limit a query asks for, within 0…MAX_SEARCH_LIMIT (the default when it is missing or not a number). */
+/**
+ * The limit a query asks for, within 0…MAX_SEARCH_LIMIT + 1 (the default when it is missing or not
+ * a number): one past the maximum, so a caller showing the maximum still learns whether more match.
+ */
 export function searchLimit(limit: number | undefined): number {
   if (limit === undefined || Number.isNaN(limit)) return DEFAULT_SEARCH_LIMIT;
-  return Math.min(Math.max(Math.floor(limit), 0), MAX_SEARCH_LIMIT);
+  return Math.min(Math.max(Math.floor(limit), 0), MAX_SEARCH_LIMIT + 1);
 }
 
 function entryFilter({ platform, user, text }: ConversationQuery): (entry: ConversationEntry) => boolean {

@@ -10,7 +10,8 @@
  *   GET  /console/api/overview             Overview
  *   GET  /console/api/events               SSE: `event: overview` with an Overview every 2 s
  *                                          (`event: unavailable` with { reason, message, at } when it cannot be read)
- *   GET  /console/api/conversations        ?platform&user&text&sort=recent|wait|cost&limit → { conversations: ConversationSummary[], searchable }
+ *   GET  /console/api/conversations        ?platform&user&text&sort=recent|wait|cost&limit (default 50, at most 500)
+ *                                          → { conversations: ConversationSummary[], searchable, more } (more: more match than returned)
  *   GET  /console/api/conversations/<id>   { conversationId, entries: ConversationEntry[] }
  *   GET  /console/api/dead-letters         { deadLetters: DeadLetterView[] }
  *   POST /console/api/dead-letters/<id>/replay   → { replayed: true } | 404 | 409 not_a_job

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { mediaTypeOf, pathOf, publicPathOf, type HttpRequest, type HttpResponse, type Route } from '../adapter.js';
 import type { ConversationLog, ConversationQuery } from '../conversation-log.js';
+import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, searchLimit } from '../conversation-search.js';
 import { escapeHtml } from '../http/cookies.js';
 import { json, jsonError } from '../http/responses.js';
 import type { JobData } from '../jobs.js';
@@ -145,18 +146,22 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
   return jsonError(404, 'not_found', `Nothing is served at /console/api${path}.`);
 }
 
+/** `more`: more conversations match than were returned (a larger `limit`, up to 500, shows them). */
 async function conversations(log: ConversationLog, params: URLSearchParams): Promise<HttpResponse> {
-  if (!log.search) return json(200, { conversations: [], searchable: false });
+  if (!log.search) return json(200, { conversations: [], searchable: false, more: false });
   const given = (name: string) => params.get(name)?.trim() || undefined;
   const sort = given('sort');
+  const limit = Math.min(searchLimit(Number(given('limit') ?? DEFAULT_SEARCH_LIMIT) || DEFAULT_SEARCH_LIMIT), MAX_SEARCH_LIMIT);
   const query: ConversationQuery = {
     platform: given('platform'),
     user: given('user'),
     text: given('text'),
     sort: sort === 'wait' || sort === 'cost' ? sort : 'recent',
-    limit: Number(given('limit') ?? 50) || 50,
+    // one more than shown: whether more match comes from the same scan
+    limit: limit + 1,
   };
-  return json(200, { conversations: await log.search(query), searchable: true });
+  const found = await log.search(query);
+  return json(200, { conversations: found.slice(0, limit), searchable: true, more: found.length > limit });
 }
 
 /** The overview now and every 2 s (`unavailable` instead while it cannot be read), until the client goes, the bot closes, or the session it was opened with ends. */

@@ -3,7 +3,8 @@
  * real bot (web chat adapter, memory defaults), the fake OpenAI server and a fake alert webhook.
  * One browser and one bot for the whole file; the steps build on each other, in order:
  * sign in, watch the overview move, dead letters (replay, replay all, purge), the budget crossed
- * (one alert per kind, exactly one "exceeded"), 420 px wide, and no console or page errors.
+ * (one alert per kind, exactly one "exceeded"), more conversations than one page ("Show more"),
+ * 420 px wide, and no console or page errors.
  * Screenshots land in test-results/console/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -343,6 +344,39 @@ describe('operator console in a browser', () => {
     expect(alerts.every((a) => a.delivered)).toBe(true);
     expect(await textOf(overview('spend-today'))()).toMatch(/^\$0\.00(1[89]|2\d)$/);
   }, 30_000);
+
+  it('shows the first 50 conversations, says more match, and "Show more" shows the next ones', async () => {
+    const log = web.bot.conversationLog;
+    for (let n = 0; n < 60; n++) {
+      const timestamp = new Date(Date.now() - n * 1000).toISOString();
+      await log.record({ conversationId: `many-${n}`, timestamp, platform: 'web', user: `many-${n}`, input: `question ${n}`, output: `answer ${n}`, model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, costUsd: 0, latencyMs: 10 });
+    }
+    const total = (await log.search!({ limit: 500 })).length;
+    expect(total).toBeGreaterThan(60);
+    expect(total).toBeLessThanOrEqual(100);
+
+    await openTab('conversations');
+    await byTestId('filter-platform').selectOption('');
+    await byTestId('filter-sort').selectOption('recent');
+    const rows = page.locator('#conversation-rows [data-testid="conversation"]');
+    // Polled: a search of the earlier sort may still be on screen until the new one answers.
+    await expect.poll(() => rows.first().getAttribute('data-id'), POLL).toBe('many-0');
+    await expect.poll(() => rows.count(), POLL).toBe(50);
+    expect(await byTestId('show-more').isVisible(), '"Show more" under the table').toBe(true);
+    expect(await textOf(byTestId('conversations-count'))()).toBe('The first 50 conversations shown; more match.');
+    await shot('conversations-more');
+
+    await byTestId('show-more').click();
+    await expect.poll(() => rows.count(), POLL).toBe(total);
+    expect(await rows.nth(50).getAttribute('data-id')).toBeTruthy();
+    expect(await textOf(byTestId('conversations-count'))()).toBe(`${total} conversations.`);
+    expect(await byTestId('show-more').isVisible()).toBe(false);
+
+    // a new search starts again at 50
+    await byTestId('filter-sort').selectOption('wait');
+    await expect.poll(() => rows.count(), POLL).toBe(50);
+    expect(await byTestId('show-more').isVisible()).toBe(true);
+  });
 
   it('is usable 420 px wide: no horizontal page overflow on any page', async () => {
     await page.setViewportSize({ width: 420, height: 900 });

@@ -1,6 +1,6 @@
 /**
  * searchConversations, the summarising every searching ConversationLog shares: what the contract
- * (test/integration/conversation-log-contract.ts) cannot reach cheaply through a log — the 500 cap,
+ * (test/integration/conversation-log-contract.ts) cannot reach cheaply through a log — the 501 cap,
  * entries out of order, ties, and a console's odd query values.
  */
 import { describe, expect, it } from 'vitest';
@@ -35,13 +35,13 @@ describe('searchConversations', () => {
     expect(ids(FIXTURE, { text: '' })).toEqual(['web-1', 'slack-1', 'wa-1']);
   });
 
-  it('returns 500 summaries at most, however many are asked for', () => {
-    const many = Array.from({ length: 501 }, (_, n) => exchange(`c${n}`, n));
-    expect(searchConversations(many, { limit: 10_000 })).toHaveLength(MAX_SEARCH_LIMIT);
-    expect(searchConversations(many, { limit: Number.POSITIVE_INFINITY })).toHaveLength(MAX_SEARCH_LIMIT);
+  it('returns 501 summaries at most (the console shows 500 and one more tells it there are more), however many are asked for', () => {
+    const many = Array.from({ length: 502 }, (_, n) => exchange(`c${n}`, n));
+    expect(searchConversations(many, { limit: 10_000 })).toHaveLength(MAX_SEARCH_LIMIT + 1);
+    expect(searchConversations(many, { limit: Number.POSITIVE_INFINITY })).toHaveLength(MAX_SEARCH_LIMIT + 1);
   });
 
-  it('reads a limit: the default when missing or not a number, whole, within 0…500', () => {
-    expect([undefined, Number.NaN, 50.9, 7, 0, -3, 501].map(searchLimit)).toEqual([50, 50, 50, 7, 0, 0, 500]);
+  it('reads a limit: the default when missing or not a number, whole, within 0…501', () => {
+    expect([undefined, Number.NaN, 50.9, 7, 0, -3, 501, 502].map(searchLimit)).toEqual([50, 50, 50, 7, 0, 0, 501, 501]);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { leave, run, setStatus } from './api.js';
 import { loadBudgets } from './budgets.js';
-import { closeTranscript, loadConversations, openTranscript } from './conversations.js';
+import { closeTranscript, loadConversations, openTranscript, showMoreConversations } from './conversations.js';
 import { askPurge, loadDeadLetters, purgeDialogClosed, replayAll } from './dead-letters.js';
 import { $ } from './dom.js';
 import { startOverview } from './overview.js';
@@ -76,6 +76,7 @@ function start() {
       typing = setTimeout(() => run(loadConversations), 300);
     });
   }
+  $('show-more').addEventListener('click', () => run(showMoreConversations));
   $('transcript-close').addEventListener('click', () => {
     location.hash = '#conversations';
   });

@@ -4,10 +4,17 @@ import { api, HOME } from './api.js';
 import { $, el, setText } from './dom.js';
 import { fmtInt, fmtMs, fmtShortTime, fmtTime, fmtUsd } from './format.js';
 
+/** Rows a search asks for, and how many more "Show more" adds: up to the API's maximum (MAX_SEARCH_LIMIT). */
+const PAGE = 50;
+const MAX_ROWS = 500;
+
 let conversationsSeq = 0;
 let openConversation = '';
+/** How many rows the table was last asked to show. */
+let shownLimit = PAGE;
 
-export async function loadConversations() {
+/** Search with the filters; `limit` rows at most (a new search starts again at 50). */
+export async function loadConversations(limit = PAGE) {
   const seq = ++conversationsSeq;
   const form = new FormData($('conversation-filters'));
   const params = new URLSearchParams();
@@ -16,6 +23,7 @@ export async function loadConversations() {
     if (value) params.set(name, value);
   }
   params.set('sort', String(form.get('sort') || 'recent'));
+  params.set('limit', String(limit));
   let data;
   try {
     data = await api(`${HOME}/api/conversations?${params}`);
@@ -23,15 +31,35 @@ export async function loadConversations() {
     // The status line says why; an empty table or "No conversations match" would read as none.
     if (seq === conversationsSeq) {
       $('conversations-empty').hidden = true;
+      $('conversations-more').hidden = true;
       $('conversation-rows').replaceChildren();
     }
     throw error;
   }
   if (seq !== conversationsSeq) return; // a newer search answered first
+  shownLimit = limit;
   const conversations = Array.isArray(data?.conversations) ? data.conversations : [];
   $('not-searchable').hidden = data?.searchable !== false;
   $('conversations-empty').hidden = conversations.length > 0 || data?.searchable === false;
   $('conversation-rows').replaceChildren(...conversations.map(conversationRow));
+  showCount(conversations.length, data?.more === true);
+}
+
+/** The same search, 50 rows more. */
+export function showMoreConversations() {
+  return loadConversations(Math.min(shownLimit + PAGE, MAX_ROWS));
+}
+
+/** Under the table: how many are shown and, when more match, "Show more" (or, at the maximum, to narrow the search). */
+function showCount(shown, more) {
+  const atMax = shownLimit >= MAX_ROWS;
+  const plural = `${fmtInt(shown)} conversation${shown === 1 ? '' : 's'}`;
+  $('conversations-more').hidden = shown === 0;
+  setText(
+    $('conversations-count'),
+    !more ? `${plural}.` : atMax ? `The first ${plural} shown; more match: narrow the filters to see them.` : `The first ${plural} shown; more match.`,
+  );
+  $('show-more').hidden = !more || atMax;
 }
 
 function conversationRow(c) {
