@@ -14,12 +14,18 @@ import { parseNotification } from './notification.js';
 import { intercomSdk } from './sdk.js';
 import { IntercomSender, MAX_PART_CHARS } from './send.js';
 import { ConversationState } from './state.js';
+import { fetchNotingUnanswered } from './unanswered.js';
 import { verifyIntercomSignature } from './verify.js';
 
 /** accessToken and clientSecrets are needed; the rest has the INTERCOM_ variables' defaults. */
 export type IntercomAdapterOptions = IntercomOptions & {
-  /** Your own client (its retries are yours then); by default parley makes one with retries off. */
+  /**
+   * Your own client (its retries are yours then); by default parley makes one with retries off.
+   * Yours cannot tell a reply cut off after it was sent from one never sent: only a timeout is looked for.
+   */
   client?: IntercomClient;
+  /** How long one API call of parley's client may take, in milliseconds (default 15 s). */
+  timeoutMs?: number;
 };
 
 /** Each region's entry in the SDK's IntercomEnvironment (read once the SDK is loaded). */
@@ -29,8 +35,8 @@ const REGIONS = {
   au: 'AuProduction',
 } as const satisfies Record<IntercomRegion, keyof typeof IntercomEnvironment>;
 
-/** Seconds one API call may take before it counts as failed (and is retried by the queue). */
-const API_TIMEOUT_SECONDS = 15;
+/** How long one API call may take before it counts as failed (and is retried by the queue). */
+const API_TIMEOUT_MS = 15_000;
 
 /** Create the Intercom adapter. */
 export function intercomAdapter(input: IntercomAdapterOptions): Adapter<IntercomDetails> & { client: IntercomClient } {
@@ -50,7 +56,9 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
       ...(options.apiUrl ? { baseUrl: splitCredentials(options.apiUrl).url } : { environment: intercom.IntercomEnvironment[REGIONS[options.region]] }),
       // The queue retries with backoff and 429s are handled in send: no hidden waits in the SDK.
       maxRetries: 0,
-      timeoutInSeconds: API_TIMEOUT_SECONDS,
+      timeoutInSeconds: (options.timeoutMs ?? API_TIMEOUT_MS) / 1000,
+      // Notes a reply that went out and got no answer, which the SDK's error does not tell.
+      fetch: fetchNotingUnanswered(),
     });
   let context: AdapterContext | undefined;
   let adminId = options.adminId;
@@ -113,6 +121,8 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     // Split on the markdown (no format): each part becomes HTML as it is posted.
     maxChars: MAX_PART_CHARS,
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
+    // Intercom keeps no key: a reply that may have been taken is looked for by its author, time and text.
+    findPart: (conversation, _part, since, text) => sender.findPart(conversation, text, since),
     // Once a teammate has it, a message still queued costs no AI call (sendPart would hold its reply back anyway).
     canReply: async (conversation) => !(await state.humanReplied(conversation.details?.conversationId ?? conversation.id, botAdminId())),
     handoff: (conversation) => sender.handoff(conversation),

@@ -71,6 +71,8 @@ const intercomOptions = z.looseObject({
   handoffPatterns: z.array(z.string()).optional(),
   path: intercomVariables.INTERCOM_WEBHOOK_PATH.schema.optional(),
   stopAfterHumanReply: z.boolean().optional(),
+  // intercomAdapter()'s own (no variable): how long one API call may take.
+  timeoutMs: z.number().int().positive().optional(),
 });
 
 const intercomHints = {
@@ -81,6 +83,7 @@ const intercomHints = {
   region: 'pass region us, eu or au, or leave it out (us)',
   handoffTeamId: 'pass handoffTeamId, the numeric id of the team that takes over, or leave it out',
   path: 'pass path starting with /, e.g. /intercom/webhook, or leave it out',
+  timeoutMs: 'pass timeoutMs as a whole number of milliseconds above 0, e.g. 15000, or leave it out',
 };
 
 /** The configuration from intercomAdapter()'s options, checked as the INTERCOM_ variables are; a ConfigError names a missing or bad one. */

@@ -1,14 +1,17 @@
 /**
  * Posting to Intercom as the bot's admin: one part of a reply (the core splits very long replies)
- * as an HTML comment, short 429s waited out, and the handoff to a team.
+ * as an HTML comment, short 429s waited out, and the handoff to a team. A reply that may have been
+ * taken although it failed (unanswered.ts) is looked for in the conversation before it is posted again.
  */
 import type { IntercomClient } from 'intercom-client';
 import type { Logger } from 'pino';
 import { waitOutRetryAfter, type ConversationRef, type ReplyPart } from 'parley/adapter-kit';
 import { classifyIntercomError } from './errors.js';
+import { findPostedPart } from './find-part.js';
 import type { IntercomDetails } from './inbound.js';
 import { markdownToIntercomHtml } from './markdown-html.js';
 import type { ConversationState } from './state.js';
+import { maybePostedWhenUnanswered } from './unanswered.js';
 
 /** Intercom takes long bodies; past this a reply is easier to read (and to retry) in parts. */
 export const MAX_PART_CHARS = 10_000;
@@ -39,12 +42,21 @@ export class IntercomSender {
     }
     // A 429 here is thrown as it is: the core waits it out (or queues it) around the part.
     const result = await classified('conversations.reply', () =>
-      client.conversations.reply(
-        { conversation_id: conversationId, body: { message_type: 'comment', type: 'admin', admin_id: this.options.adminId(), body: markdownToIntercomHtml(markdown) } },
-        { maxRetries: 0 },
+      maybePostedWhenUnanswered('the reply', () =>
+        client.conversations.reply(
+          { conversation_id: conversationId, body: { message_type: 'comment', type: 'admin', admin_id: this.options.adminId(), body: markdownToIntercomHtml(markdown) } },
+          { maxRetries: 0 },
+        ),
       ),
     );
     return newestPartId(result) ?? conversationId;
+  }
+
+  /** A part whose reply may have been taken (MaybePostedError): its part id if the conversation has it. */
+  async findPart(conversation: IntercomRef, markdown: string, since: number): Promise<string | undefined> {
+    const conversationId = conversationIdOf(conversation);
+    const found = await this.call('reading the conversation', () => this.options.client.conversations.find({ conversation_id: conversationId }, { maxRetries: 0 }));
+    return findPostedPart(found, this.options.adminId(), markdown, since);
   }
 
   /**

@@ -4,11 +4,17 @@
  * GET /conversations/{id}, POST /conversations/{id}/reply, POST /conversations/{id}/parts
  * (assign, close…) — records every call, and answers like Intercom (the conversation, newest part
  * last; `error.list` errors). It remembers each conversation's assignees (`assign` sets them, as
- * an assignment part does), which GET /conversations/{id} answers with.
+ * an assignment part does) and the parts it took (replies, assignments), which GET
+ * /conversations/{id} answers with, oldest first, as Intercom lists `conversation_parts`.
  *
  * A scripted 429 (the first reply is rate limited, later ones succeed):
  *
  *   fake.on('reply', (_call, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : undefined));
+ *
+ * A reply Intercom takes but answers too late (after the client gave up), or takes and then cuts:
+ *
+ *   fake.on('reply', (_call, n) => (n === 0 ? { delayMs: 2000 } : undefined));
+ *   fake.on('reply', (_call, n) => (n === 0 ? { hangUp: true, taken: true } : undefined));
  *
  * Like Intercom, a call without `Authorization: Bearer …` is answered 401.
  */
@@ -34,7 +40,12 @@ export interface FakeAnswer {
   headers?: Record<string, string>;
   /** The JSON body; omitted → Intercom's answer for the status. */
   body?: unknown;
+  /** Answer this late; a reply or part is taken at once all the same (Intercom took it, its answer is slow). */
   delayMs?: number;
+  /** Drop the connection without an answer (after reading the whole request). */
+  hangUp?: boolean;
+  /** Whether a reply or part is taken: by default when the answer is a 200 (not hung up); set it for a hang-up after taking. */
+  taken?: boolean;
 }
 
 export type FakeAnswerFn = (call: IntercomCall, nth: number) => FakeAnswer | undefined;
@@ -48,9 +59,11 @@ export interface FakeIntercom {
   callsTo(route: IntercomRoute): IntercomCall[];
   /** Override one route's answer; `nth` counts that route's calls from 0. Undefined → the default. */
   on(route: IntercomRoute, answer: FakeAnswerFn): void;
+  /** The parts a conversation holds (replies and parts it took), oldest first, as GET /conversations/{id} lists them. */
+  partsOf(conversationId: string): Record<string, unknown>[];
   /** Set who a conversation is assigned to (`null`: nobody), as Intercom's inbox would. */
   assign(conversationId: string, assignees: Partial<Assignees>): void;
-  /** Clear recorded calls, overrides and assignees. */
+  /** Clear recorded calls, overrides, assignees and parts. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -66,6 +79,8 @@ export interface FakeIntercomOptions {
   appId?: string;
   /** The teams GET /teams/{id} finds (default: any id). */
   teams?: string[];
+  /** The loopback port to listen on (default: a free one). */
+  port?: number;
 }
 
 /** Start the fake on a free loopback port. */
@@ -76,6 +91,8 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
   const overrides = new Map<IntercomRoute, FakeAnswerFn>();
   const assignees = new Map<string, Assignees>();
   const assigneesOf = (id = '') => assignees.get(id) ?? { admin_assignee_id: null, team_assignee_id: null };
+  const parts = new Map<string, Record<string, unknown>[]>();
+  const partsOf = (id = '') => parts.get(id) ?? [];
   let partCounter = 5_000_000;
 
   const server: Server = createServer(async (req, res) => {
@@ -110,22 +127,30 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     calls.push(call);
 
     const answer = (route !== 'unknown' ? overrides.get(route)?.(call, nth) : undefined) ?? {};
-    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
-    if (res.destroyed) return;
     let status = answer.status ?? 200;
+    // Taken (or not) before the answer, however late it comes or whether it comes at all.
+    const takes = call.token !== undefined && (route === 'reply' || route === 'parts') && (answer.taken ?? (!answer.hangUp && status === 200));
+    const part = takes ? newPart(call, String(++partCounter)) : undefined;
+    if (part) {
+      parts.set(call.conversationId!, [...partsOf(call.conversationId), part]);
+      if (route === 'parts' && call.body.message_type === 'assignment') assignees.set(call.conversationId!, assigned(assigneesOf(call.conversationId), call.body));
+    }
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (answer.hangUp) {
+      res.socket?.destroy();
+      return;
+    }
+    if (res.destroyed) return;
     let body = answer.body;
     if (body === undefined) {
       if (!call.token) [status, body] = [401, errorList('unauthorized', 'Access Token Invalid')];
       else if (status !== 200) body = errorList(status === 429 ? 'rate_limit_exceeded' : status === 404 ? 'not_found' : 'server_error', `fake ${status}`);
       else if (route === 'unknown') [status, body] = [404, errorList('not_found', 'Resource Not Found')];
-      else {
-        if (route === 'parts' && call.body.message_type === 'assignment') assignees.set(call.conversationId!, assigned(assigneesOf(call.conversationId), call.body));
-        body = defaultAnswer(call, { adminId, appId, nextPartId: () => String(++partCounter) }, assigneesOf(call.conversationId));
-      }
+      else body = defaultAnswer(call, { adminId, appId }, assigneesOf(call.conversationId), part ? [part] : partsOf(call.conversationId));
     }
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers }).end(JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -133,11 +158,13 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     calls,
     callsTo: (route) => calls.filter((c) => c.route === route),
     on: (route, answer) => void overrides.set(route, answer),
+    partsOf,
     assign: (conversationId, set) => void assignees.set(conversationId, { ...assigneesOf(conversationId), ...set }),
     reset: () => {
       calls.length = 0;
       overrides.clear();
       assignees.clear();
+      parts.clear();
     },
     close: () =>
       new Promise((resolve) => {
@@ -150,7 +177,6 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
 interface Identity {
   adminId: string;
   appId: string;
-  nextPartId(): string;
 }
 
 /** The assignees after an assignment part: `assignee_id` "0" unassigns. */
@@ -160,8 +186,11 @@ function assigned(before: Assignees, body: Record<string, unknown>): Assignees {
   return { ...before, admin_assignee_id: id === '0' ? null : Number(id) };
 }
 
-/** Intercom's answer for a successful call, with the fields a client reads. */
-function defaultAnswer(call: IntercomCall, me: Identity, assignees: Assignees): unknown {
+/**
+ * Intercom's answer for a successful call, with the fields a client reads: a reply or part is
+ * answered with the conversation holding the new part, GET /conversations/{id} with all it holds.
+ */
+function defaultAnswer(call: IntercomCall, me: Identity, assignees: Assignees, parts: Record<string, unknown>[]): unknown {
   if (call.route === 'me') {
     return {
       type: 'admin',
@@ -176,26 +205,6 @@ function defaultAnswer(call: IntercomCall, me: Identity, assignees: Assignees): 
   }
   if (call.route === 'team') return { type: 'team', id: call.path.split('/').pop(), name: 'Support', admin_ids: [] };
   const now = Math.floor(Date.now() / 1000);
-  if (call.route === 'conversation') {
-    const empty = { type: 'conversation_part.list', conversation_parts: [], total_count: 0 };
-    return { type: 'conversation', id: call.conversationId, created_at: now - 60, updated_at: now, state: 'open', open: true, read: true, ...assignees, conversation_parts: empty };
-  }
-  const body = call.body;
-  const author = { type: 'admin', id: String(body.admin_id ?? ''), name: 'Parley Bot', email: 'bot@parley.example' };
-  const part = {
-    type: 'conversation_part',
-    id: me.nextPartId(),
-    part_type: call.route === 'reply' ? String(body.message_type ?? 'comment') : String(body.message_type ?? 'assignment'),
-    body: typeof body.body === 'string' ? body.body : null,
-    created_at: now,
-    updated_at: now,
-    notified_at: now,
-    assigned_to: body.message_type === 'assignment' ? { type: String(body.type ?? 'admin'), id: String(body.assignee_id ?? '') } : null,
-    author,
-    attachments: [],
-    external_id: null,
-    redacted: false,
-  };
   return {
     type: 'conversation',
     id: call.conversationId,
@@ -205,7 +214,27 @@ function defaultAnswer(call: IntercomCall, me: Identity, assignees: Assignees): 
     open: true,
     read: true,
     ...assignees,
-    conversation_parts: { type: 'conversation_part.list', conversation_parts: [part], total_count: 1 },
+    conversation_parts: { type: 'conversation_part.list', conversation_parts: parts, total_count: parts.length },
+  };
+}
+
+/** The part a reply (a comment, a note) or a POST …/parts (an assignment, a close…) makes. */
+function newPart(call: IntercomCall, id: string): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  const body = call.body;
+  return {
+    type: 'conversation_part',
+    id,
+    part_type: call.route === 'reply' ? String(body.message_type ?? 'comment') : String(body.message_type ?? 'assignment'),
+    body: typeof body.body === 'string' ? body.body : null,
+    created_at: now,
+    updated_at: now,
+    notified_at: now,
+    assigned_to: body.message_type === 'assignment' ? { type: String(body.type ?? 'admin'), id: String(body.assignee_id ?? '') } : null,
+    author: { type: 'admin', id: String(body.admin_id ?? ''), name: 'Parley Bot', email: 'bot@parley.example' },
+    attachments: [],
+    external_id: null,
+    redacted: false,
   };
 }
 

@@ -89,5 +89,7 @@ describe('adapter factories refuse missing options with a ConfigError naming the
     const bad = thrown(() => intercomAdapter({ accessToken: 'intercom-access-token', clientSecrets: ['intercom-client-secret'], path: 'no-slash' })).message;
     expect(bad).toContain('option path is invalid');
     expect(bad).not.toContain('intercom-client-secret');
+    const timeout = thrown(() => intercomAdapter({ accessToken: 'intercom-access-token', clientSecrets: ['intercom-client-secret'], timeoutMs: 0 })).message;
+    expect(timeout).toContain('option timeoutMs is invalid');
   });
 });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HANDOFF_PATTERNS, intercomConfigFromEnv, verifyIntercomSignature } from '../../adapters/intercom/index.js';
 import { classifyIntercomError, retryAfterMs } from '../../adapters/intercom/errors.js';
+import { findPostedPart } from '../../adapters/intercom/find-part.js';
 import { handoffMatcher } from '../../adapters/intercom/handoff-patterns.js';
 import { ConversationState } from '../../adapters/intercom/state.js';
-import { ConfigError, HttpError, MemoryStore, PermanentError, RetryAfterError, type HttpRequest } from '../../src/index.js';
+import { fetchNotingUnanswered, maybePostedWhenUnanswered } from '../../adapters/intercom/unanswered.js';
+import { ConfigError, HttpError, MaybePostedError, MemoryStore, PermanentError, RetryAfterError, type HttpRequest } from '../../src/index.js';
 import { signIntercom } from '../helpers/intercom-events.js';
 
 const base = { INTERCOM_ACCESS_TOKEN: 'dG9rOnRlc3QtdG9rZW4=', INTERCOM_CLIENT_SECRET: 'secret-one-123' };
@@ -141,6 +143,69 @@ describe('Intercom API errors', () => {
     expect(classifyIntercomError(sdkError(422), 'the reply', now)).toMatchObject({ name: 'PermanentError', reason: 'intercom_422' });
     const offline = new TypeError('fetch failed');
     expect(classifyIntercomError(offline, 'the reply', now)).toBe(offline);
+  });
+});
+
+describe('a reply that went out and got no answer (MaybePostedError)', () => {
+  /** A fetch failing as Node's does, `cause` its reason; run through the noting fetch inside a watched call. */
+  const failing = (cause: unknown, signal?: AbortSignal) =>
+    maybePostedWhenUnanswered('the reply', async () => {
+      const fetch = fetchNotingUnanswered(() => Promise.reject(signal?.aborted ? signal.reason : Object.assign(new TypeError('fetch failed'), { cause })));
+      return fetch('https://api.intercom.io/conversations/1/reply', { method: 'POST', signal }).catch(() => {
+        throw new Error('fetch failed'); // the SDK keeps only a message
+      });
+    });
+
+  it('is maybe posted after a timeout or a connection cut after sending; not after a refused or never-made connection', async () => {
+    const aborted = new AbortController();
+    aborted.abort('timeout');
+    await expect(failing(undefined, aborted.signal)).rejects.toBeInstanceOf(MaybePostedError);
+    for (const code of ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_HEADERS_TIMEOUT']) {
+      await expect(failing(Object.assign(new Error('other side closed'), { code }))).rejects.toBeInstanceOf(MaybePostedError);
+    }
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']) {
+      const error = await failing(Object.assign(new Error('connect failed'), { code })).catch((caught: unknown) => caught);
+      expect(error).not.toBeInstanceOf(MaybePostedError);
+      expect((error as Error).message).toBe('fetch failed');
+    }
+  });
+
+  it("with an app's own client (no noting fetch): the SDK's timeout counts, an answered status never does", async () => {
+    const sdkTimeout = Object.assign(new Error('"timeout"'), { statusCode: undefined });
+    await expect(maybePostedWhenUnanswered('the reply', () => Promise.reject(sdkTimeout))).rejects.toBeInstanceOf(MaybePostedError);
+    const answered = Object.assign(new Error('"timeout"'), { statusCode: 504 });
+    await expect(maybePostedWhenUnanswered('the reply', () => Promise.reject(answered))).rejects.toBe(answered);
+    const offline = new Error('fetch failed');
+    await expect(maybePostedWhenUnanswered('the reply', () => Promise.reject(offline))).rejects.toBe(offline);
+  });
+});
+
+describe('findPostedPart', () => {
+  const since = Date.UTC(2026, 0, 1, 12);
+  const comment = (id: string, body: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    part_type: 'comment',
+    body,
+    created_at: since / 1000 + 1,
+    author: { type: 'admin', id: '991' },
+    ...extra,
+  });
+  const conversation = (...parts: unknown[]) => ({ type: 'conversation', conversation_parts: { type: 'conversation_part.list', conversation_parts: parts } });
+
+  it("finds the bot's comment reading as the part's text, however its HTML is written", () => {
+    const markdown = '**Echo**: hi & bye\n\n- one\n- [two](https://example.com/two)';
+    const stored = '<p class="no-margin"><b>Echo</b>: hi &amp; bye</p>\n<ul>\n<li>one</li>\n<li><a href="https://example.com/two" target="_blank" rel="nofollow noopener noreferrer">two</a></li>\n</ul>';
+    expect(findPostedPart(conversation(comment('1', '<p>other</p>'), comment('2', stored)), '991', markdown, since)).toBe('2');
+  });
+
+  it("is not fooled by another author, a note, another text or a part from before the post (a minute's margin for clocks)", () => {
+    const markdown = 'the answer';
+    expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { author: { type: 'admin', id: '5150' } })), '991', markdown, since)).toBeUndefined();
+    expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { part_type: 'note' })), '991', markdown, since)).toBeUndefined();
+    expect(findPostedPart(conversation(comment('1', '<p>the answer, and more</p>')), '991', markdown, since)).toBeUndefined();
+    expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { created_at: since / 1000 - 61 })), '991', markdown, since)).toBeUndefined();
+    expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { created_at: since / 1000 - 59 })), '991', markdown, since)).toBe('1');
+    expect(findPostedPart({ type: 'conversation' }, '991', markdown, since)).toBeUndefined();
   });
 });
 

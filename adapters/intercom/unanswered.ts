@@ -1,0 +1,67 @@
+/**
+ * A reply Intercom may have taken although the call failed: its request went out and got no answer
+ * (the client's timeout, a connection cut after sending). Such a failure is MaybePostedError, so
+ * the core looks for the part (findPart) before posting it again; a request that never went out
+ * (a refused connection, an unknown host) or an answered 4xx/5xx is not.
+ *
+ * intercom-client reports every connection failure as "fetch failed" and a timeout as `"timeout"`,
+ * keeping nothing of the cause: the fetch parley gives it notes, for the call under way, what
+ * happened to the request.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { MaybePostedError } from 'parley/adapter-kit';
+
+/** What the fetch saw of the watched call's request: why it got no answer, if it went out. */
+interface Watch {
+  unanswered?: string;
+}
+
+const watches = new AsyncLocalStorage<Watch>();
+
+/** Failures after the request was handed to the connection: it may have reached Intercom. */
+const AFTER_SENDING = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** The fetch for intercom-client: `base` (the global fetch, as at each call), noting for a watched call a request that got no answer. */
+export function fetchNotingUnanswered(base?: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await (base ?? globalThis.fetch)(input, init);
+    } catch (error) {
+      const watch = watches.getStore();
+      if (watch) watch.unanswered = unansweredReason(error, init?.signal ?? undefined);
+      throw error;
+    }
+  };
+}
+
+/**
+ * Run one posting call; a failure whose request went out unanswered is thrown as MaybePostedError.
+ * With a client of the app's own (no noting fetch) only the SDK's timeout can tell: it counts.
+ */
+export async function maybePostedWhenUnanswered<T>(what: string, call: () => Promise<T>): Promise<T> {
+  const watch: Watch = {};
+  try {
+    return await watches.run(watch, call);
+  } catch (error) {
+    const unanswered = watch.unanswered ?? (sdkTimeout(error) ? 'the request timed out' : undefined);
+    if (unanswered === undefined) throw error;
+    throw new MaybePostedError(`Intercom did not answer ${what} (${unanswered}); it may have taken it`, { cause: error });
+  }
+}
+
+/** Why a request got no answer after it went out, or undefined when it never went out. */
+function unansweredReason(error: unknown, signal: AbortSignal | undefined): string | undefined {
+  // The SDK's timeout (or the caller's abort): the request may be with Intercom already.
+  if (signal?.aborted) return 'the request timed out';
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  if (code === undefined || !AFTER_SENDING.has(code)) return undefined;
+  return `the connection was lost: ${code}${typeof cause?.message === 'string' ? ` ${cause.message}` : ''}`;
+}
+
+/** intercom-client's timeout: IntercomTimeoutError, or (through Node's fetch) an IntercomError whose message is `"timeout"`. */
+function sdkTimeout(error: unknown): boolean {
+  const e = error as { constructor?: { name?: unknown }; statusCode?: unknown; message?: unknown } | undefined;
+  if (e?.statusCode !== undefined) return false;
+  return e?.constructor?.name === 'IntercomTimeoutError' || e?.message === '"timeout"';
+}
