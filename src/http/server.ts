@@ -10,6 +10,8 @@ export function listen(middleware: NodeMiddleware, port: number, host: string, l
   // Platforms keep connections alive; a little longer than common proxies' idle timeouts.
   server.keepAliveTimeout = 65_000;
   if (logger) server.on('clientError', (error, socket) => refuseUnparsable(error, socket as Socket, logger));
+  // Node hands CONNECT (a proxy tunnel) to this event and, with no listener, drops the socket unanswered.
+  server.on('connect', (req: IncomingMessage, socket: Socket) => refuseConnect(req, socket, logger));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -52,6 +54,13 @@ function refuseUnparsable(error: Error & { code?: string }, socket: Socket, logg
   logger.warn({ status, code: error.code, remoteAddress: socket.remoteAddress }, 'refused a request Node could not parse');
   const body = JSON.stringify({ error: { code, message } });
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** CONNECT: parley is no proxy. A 405 with a JSON error and a log line, as for any method a route does not take. */
+function refuseConnect(req: IncomingMessage, socket: Socket, logger: Logger | undefined): void {
+  logger?.warn({ status: 405, method: req.method, remoteAddress: socket.remoteAddress }, 'refused a CONNECT request');
+  const body = JSON.stringify({ error: { code: 'method_not_allowed', message: 'CONNECT is not served here: this is no proxy.' } });
+  socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /**

@@ -62,6 +62,18 @@ describe('requests Node cannot parse', () => {
   });
 });
 
+describe('CONNECT', () => {
+  it('is a 405 with a JSON error and a warning (Node alone drops the connection unanswered)', async () => {
+    for (const request of ['CONNECT /slack/events HTTP/1.1\r\nHost: x\r\n\r\n', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n']) {
+      const answer = await raw(request);
+      expect(answer).toMatch(/^HTTP\/1\.1 405 /);
+      expect(bodyOf(answer).error.code).toBe('method_not_allowed');
+    }
+    expect(lines.filter((line) => line.msg === 'refused a CONNECT request' && line.status === 405)).toHaveLength(2);
+    expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
+  });
+});
+
 describe('an HTTP/1.1 request without a Host header', () => {
   it('is a 400 with a JSON error and a warning (Node alone answers an empty 400 and logs nothing); HTTP/1.0 needs none', async () => {
     const answer = await raw('POST /web/messages HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
