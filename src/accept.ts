@@ -1,18 +1,21 @@
 /**
  * Taking a webhook's messages: in queue mode each is ingested (dedupe → limits → enqueue); in
  * direct mode answered in the request. A message of a platform that never redelivers (Twilio)
- * that the queue or the store cannot take is answered in this process instead of being lost.
+ * that the queue or the store cannot take is answered in this process instead of being lost
+ * (after taking it again for a few seconds when the queue may have taken it: take-again.ts).
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Adapter, HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { ConversationHistory } from './ai/history.js';
 import type { Config } from './config.js';
 import { respondDirect } from './direct.js';
 import { answerInProcess } from './in-process.js';
-import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps } from './ingest.js';
+import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps, type IngestOptions } from './ingest.js';
 import type { InboundMessage } from './message.js';
 import type { RetryOptions } from './queue/index.js';
 import { MemoryStore } from './store/index.js';
+import { outcomeUnknown, takeAgain } from './take-again.js';
 import type { WorkerDeps } from './worker.js';
 
 export interface AcceptDeps {
@@ -43,11 +46,25 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
     fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history), queueNotice: undefined, durableNotices: false };
     return fallback;
   };
-  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => {
+  const answerHere = (adapter: Adapter, message: InboundMessage, error: unknown) => {
     logger.warn({ err: error, platform: adapter.platform }, 'could not take the message; answering in this process since the platform will not redeliver');
-    track(answerInProcess(fallbackDeps(), message, retry)).catch((answerError: unknown) =>
+    return answerInProcess(fallbackDeps(), message, retry);
+  };
+  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => {
+    track(answerHere(adapter, message, error)).catch((answerError: unknown) =>
       logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'),
     );
+  };
+  /**
+   * The queue may have taken the message after all (its step timed out once written): answering it
+   * here now could answer it twice. Taken again in the background first; a try that finds this
+   * delivery's claim found it taken.
+   */
+  const notTaken = (adapter: Adapter, message: InboundMessage, options: IngestOptions, error: unknown) => {
+    if (!outcomeUnknown(error)) return inProcess(adapter, message, error);
+    logger.warn({ err: error, platform: adapter.platform, message: message.id }, 'the queue may or may not have taken the message; taking it again before answering in this process');
+    const work = takeAgain(() => ingestMessage(ingestDeps, message, options)).then((failed) => (failed ? answerHere(adapter, message, failed.error) : undefined));
+    track(work).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
   };
 
   return async function accept(adapter, received, clientGone) {
@@ -55,7 +72,8 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
       const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error) } : {};
       return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, ...untaken }, adapter, received, clientGone);
     }
-    const options = ingestOptionsOf(received);
+    // A sender that never redelivers may take a delivery again (notTaken): its claims are marked as this delivery's.
+    const options: IngestOptions = adapter.redelivers === false ? { ...ingestOptionsOf(received), delivery: randomUUID() } : ingestOptionsOf(received);
     let refusal: LimitRefusal | undefined;
     for (const message of received.messages) {
       try {
@@ -63,7 +81,7 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
         if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
       } catch (error) {
         if (adapter.redelivers !== false) throw error;
-        inProcess(adapter, message, error);
+        notTaken(adapter, message, options, error);
       }
     }
     return answerOf(received, refusal);

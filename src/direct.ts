@@ -19,7 +19,9 @@ export type DirectDeps = IngestDeps &
     retry: RetryOptions;
     /**
      * A message that could not be taken (the store down): for a platform that never redelivers,
-     * answered another way; absent, the webhook fails and the platform redelivers.
+     * answered another way; absent, the webhook fails and the platform redelivers. At once, even
+     * when the store's step timed out and may run after all: here nothing but this request answers
+     * a message, so a claim or a count that lands late answers nothing twice.
      */
     untaken?(message: InboundMessage, error: unknown): void;
   };

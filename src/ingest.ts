@@ -25,6 +25,12 @@ export interface IngestOptions {
   tellsRefusal?: boolean;
   /** Run once the message is taken (first delivery, within the limits), before it is queued or answered. */
   taken?(message: InboundMessage): Promise<void>;
+  /**
+   * This delivery's own mark, for a sender that may take the same delivery again when the outcome
+   * of a try is unknown (a timeout): a claim in the store holding it is this delivery's own, from
+   * a try that claimed and went no further, so it does not make the message a duplicate.
+   */
+  delivery?: string;
 }
 
 export interface IngestDeps {
@@ -61,15 +67,18 @@ export function answerOf(received: Received, refusal: LimitRefusal | undefined):
 /**
  * Claim a delivery id (atomically, in the store) and run `accept` for a first delivery.
  * The claim is released when `accept` throws, so the platform's redelivery is not mistaken
- * for a duplicate of a message that was never taken.
+ * for a duplicate of a message that was never taken. A claim holding `delivery` is this delivery's
+ * own, left by an earlier try whose outcome was unknown: it is claimed still.
  */
 export async function claimDelivery<T>(
   deps: Pick<IngestDeps, 'store' | 'metrics'>,
   message: InboundMessage,
   accept: () => Promise<T>,
+  delivery?: string,
 ): Promise<T | 'duplicate'> {
   const seenKey = keys.seen(message);
-  if (!(await deps.store.setIfAbsent(seenKey, new Date().toISOString(), SEEN_TTL_MS))) {
+  const claimed = await deps.store.setIfAbsent(seenKey, delivery ?? new Date().toISOString(), SEEN_TTL_MS);
+  if (!claimed && (delivery === undefined || (await deps.store.get(seenKey)) !== delivery)) {
     deps.metrics.duplicatesDropped.inc({ platform: message.platform });
     return 'duplicate';
   }
@@ -112,7 +121,7 @@ export async function takeDelivery(deps: IngestDeps, message: InboundMessage, op
     if (message.marks) await Promise.all([mark(deps, message), accept()]);
     else await accept();
     return { outcome: 'queued' };
-  });
+  }, options.delivery);
   if (result === 'duplicate') return { outcome: 'duplicate' };
   // Told to come back later, the sender sends this very message again: it must be taken then.
   if (result.outcome === 'rate_limited' && options.tellsRefusal) await deps.store.delete(keys.seen(message));

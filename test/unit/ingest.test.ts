@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimDelivery, ingest, takeDelivery, type IngestDeps } from '../../src/ingest.js';
+import { claimDelivery, ingest, ingestMessage, takeDelivery, type IngestDeps } from '../../src/ingest.js';
 import { keys, messageJobId, type JobData } from '../../src/jobs.js';
 import { createMemoryLimiter, unlimited, type Limiter } from '../../src/limit/index.js';
 import { createMetrics } from '../../src/observe/index.js';
@@ -116,6 +116,22 @@ describe('ingest', () => {
     expect(await ingest(retried, message)).toBe('queued');
     expect(await duplicates(retried)).toBe(0);
     expect(await drain(queue)).toHaveLength(1);
+  });
+
+  it('takes the same delivery again after a try whose claim went through unanswered (a timeout), and no other delivery', async () => {
+    const message = inbound();
+    // The claim is written, but its answer is lost: the try fails with its outcome unknown.
+    const lost = new (class extends MemoryStore {
+      override async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
+        await store.setIfAbsent(key, value, ttlMs);
+        throw new Error('Command timed out');
+      }
+    })();
+    await expect(ingestMessage({ ...deps, store: lost }, message, { delivery: 'delivery-1' })).rejects.toThrow('Command timed out');
+    expect(await ingestMessage(deps, message, { delivery: 'delivery-2' })).toEqual({ outcome: 'duplicate' });
+    expect(await ingestMessage(deps, message, { delivery: 'delivery-1' })).toEqual({ outcome: 'queued' });
+    expect((await drain(queue)).map((j) => j.id)).toEqual([messageJobId(message)]);
+    expect(await duplicates(deps)).toBe(1);
   });
 
   it('refuses messages over the per-user limit and queues one notice per window', async () => {
