@@ -58,6 +58,9 @@ function refuseUnparsable(error: Error & { code?: string }, socket: Socket, logg
 
 /** CONNECT: parley is no proxy. A 405 with a JSON error and a log line, as for any method a route does not take. */
 function refuseConnect(req: IncomingMessage, socket: Socket, logger: Logger | undefined): void {
+  // Node took its own error listener off this socket before handing it over: a client resetting
+  // it after the answer must not become an uncaught 'error' that ends the process.
+  socket.on('error', () => socket.destroy());
   logger?.warn({ status: 405, method: req.method, remoteAddress: socket.remoteAddress }, 'refused a CONNECT request');
   const body = JSON.stringify({ error: { code: 'method_not_allowed', message: 'CONNECT is not served here: this is no proxy.' } });
   socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);

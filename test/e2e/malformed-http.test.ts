@@ -72,6 +72,25 @@ describe('CONNECT', () => {
     expect(lines.filter((line) => line.msg === 'refused a CONNECT request' && line.status === 405)).toHaveLength(2);
     expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
   });
+
+  it('a client that resets the connection after the 405 leaves the server serving (no uncaught socket error)', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      await once(socket, 'data');
+      socket.resetAndDestroy();
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the reset reaches the server's socket
+      expect(uncaught).toEqual([]);
+      expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
 });
 
 describe('an HTTP/1.1 request without a Host header', () => {
