@@ -7,8 +7,12 @@
 import { htmlToText } from './html-text.js';
 import { markdownToIntercomHtml } from './markdown-html.js';
 
-/** Clocks differ (ours, Intercom's, whose times are whole seconds): a minute's margin; the author and the text decide. */
-const CLOCK_MARGIN_MS = 60_000;
+/**
+ * Clocks differ (ours, Intercom's, whose times are whole seconds): a few seconds' margin. Kept
+ * short, since a reply of the same text the bot posted earlier inside it would be taken for this
+ * part, which would then never be posted.
+ */
+const CLOCK_MARGIN_MS = 5_000;
 
 interface Part {
   id?: unknown;
@@ -23,8 +27,11 @@ export function findPostedPart(conversation: unknown, adminId: string, markdown:
   const parts = (conversation as { conversation_parts?: { conversation_parts?: Part[] } } | undefined)?.conversation_parts?.conversation_parts ?? [];
   const text = asText(markdownToIntercomHtml(markdown));
   const after = since - CLOCK_MARGIN_MS;
+  // A reply comes after the message it answers: only parts after the newest one not by the bot
+  // (the customer's, a teammate's) can be it, whatever the clocks say.
+  const lastOther = parts.findLastIndex((p) => p.part_type === 'comment' && !(p.author?.type === 'admin' && String(p.author.id) === adminId));
   // Newest last: the newest match is the one just posted.
-  const found = parts.findLast(
+  const found = parts.slice(lastOther + 1).findLast(
     (p) =>
       p.part_type === 'comment' &&
       p.author?.type === 'admin' &&

@@ -9,8 +9,12 @@ import type { Twilio } from 'twilio';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message.js';
 import type { Sender } from './send.js';
 
-/** Clocks differ (ours, Twilio's, whose dates are whole seconds): a minute's margin; the body and the window decide. */
-const CLOCK_MARGIN_MS = 60_000;
+/**
+ * Clocks differ (ours, Twilio's, whose dates are whole seconds): a few seconds' margin. Kept short,
+ * since a reply of the same text sent to the person earlier inside it would be taken for this
+ * part, which would then never be sent.
+ */
+const CLOCK_MARGIN_MS = 5_000;
 const PAGE_SIZE = 50;
 /** Bounded: a retry comes within minutes of the send; 200 messages to one person in between is beyond any conversation. */
 const MAX_PAGES = 4;

@@ -198,14 +198,24 @@ describe('findPostedPart', () => {
     expect(findPostedPart(conversation(comment('1', '<p>other</p>'), comment('2', stored)), '991', markdown, since)).toBe('2');
   });
 
-  it("is not fooled by another author, a note, another text or a part from before the post (a minute's margin for clocks)", () => {
+  it("is not fooled by another author, a note, another text or a part from before the post (a few seconds' margin for clocks)", () => {
     const markdown = 'the answer';
     expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { author: { type: 'admin', id: '5150' } })), '991', markdown, since)).toBeUndefined();
     expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { part_type: 'note' })), '991', markdown, since)).toBeUndefined();
     expect(findPostedPart(conversation(comment('1', '<p>the answer, and more</p>')), '991', markdown, since)).toBeUndefined();
-    expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { created_at: since / 1000 - 61 })), '991', markdown, since)).toBeUndefined();
-    expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { created_at: since / 1000 - 59 })), '991', markdown, since)).toBe('1');
+    expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { created_at: since / 1000 - 6 })), '991', markdown, since)).toBeUndefined();
+    expect(findPostedPart(conversation(comment('1', '<p>the answer</p>', { created_at: since / 1000 - 4 })), '991', markdown, since)).toBe('1');
     expect(findPostedPart({ type: 'conversation' }, '991', markdown, since)).toBeUndefined();
+  });
+
+  it("takes no earlier reply of the same text for the part: only the bot's comments after the customer's last message can be it", () => {
+    const markdown = 'Hi! How can I help?';
+    const customer = (id: string) => comment(id, '<p>hi</p>', { author: { type: 'user', id: 'u1' } });
+    // hi → the same answer (an earlier job) → hi again: this job's answer was lost, not posted.
+    const earlier = conversation(customer('1'), comment('2', '<p>Hi! How can I help?</p>'), customer('3'));
+    expect(findPostedPart(earlier, '991', markdown, since)).toBeUndefined();
+    // ... and once it is there, after the customer's message, it is found.
+    expect(findPostedPart(conversation(customer('1'), comment('2', '<p>Hi! How can I help?</p>'), customer('3'), comment('4', '<p>Hi! How can I help?</p>')), '991', markdown, since)).toBe('4');
   });
 });
 
