@@ -35,7 +35,7 @@ const codes = new Set<unknown>(Object.values(ErrorCode));
  * would not know (a bad signature answered 503, a 429 retried at once). Applies to the class
  * that declares it only; its subclasses keep the plain check.
  */
-function sameKind(declaring: object, accepted: (value: { code?: unknown } & Record<string, unknown>) => boolean) {
+export function sameKind(declaring: object, accepted: (value: { code?: unknown } & Record<string, unknown>) => boolean) {
   return function (this: object, value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     return this === declaring && value instanceof Error && accepted(value as unknown as { code?: unknown } & Record<string, unknown>);
@@ -105,6 +105,7 @@ export class RetryAfterError extends ParleyError {
 
 /** A configuration error: one line per bad variable, naming it, the problem and the fix. */
 export class ConfigError extends ParleyError {
+  static override [Symbol.hasInstance] = sameKind(ConfigError, (e) => e.code === ErrorCode.Config);
   constructor(message: string) {
     super(ErrorCode.Config, message);
     this.name = 'ConfigError';
@@ -113,6 +114,7 @@ export class ConfigError extends ParleyError {
 
 /** An optional dependency is missing; the message names the `npm install` command. */
 export class MissingDependencyError extends ParleyError {
+  static override [Symbol.hasInstance] = sameKind(MissingDependencyError, (e) => e.code === ErrorCode.MissingDependency && typeof e.dependency === 'string');
   constructor(
     readonly dependency: string,
     what: string,

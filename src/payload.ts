@@ -3,13 +3,14 @@
  * succeed, so they are never a 5xx: each adapter answers 400, or 200 where a 4xx would only make
  * the platform deliver the same payload again and again. The router logs and counts them.
  */
-import { ErrorCode, HttpError } from './errors.js';
+import { ErrorCode, HttpError, sameKind } from './errors.js';
 
 /** 400 tells the sender; 200 drops the payload where the platform redelivers anything else. */
 export type InvalidPayloadStatus = 200 | 400;
 
 /** A verified payload that does not fit. `payload` is logged at debug level only (it may hold a person's message). */
 export class InvalidPayloadError extends HttpError {
+  static override [Symbol.hasInstance] = sameKind(InvalidPayloadError, (e) => e.code === ErrorCode.InvalidPayload && typeof e.status === 'number');
   constructor(
     message: string,
     readonly payload: unknown,

@@ -1,4 +1,4 @@
-import { ErrorCode, ParleyError } from '../errors.js';
+import { ErrorCode, ParleyError, sameKind } from '../errors.js';
 
 /** Why an AI call failed; also a metric label. */
 export type AiErrorKind =
@@ -49,6 +49,7 @@ export function nothingShown(error: unknown): unknown {
 
 /** An AI call that failed for good (after retries, or at once when retrying cannot help). */
 export class AiError extends ParleyError {
+  static override [Symbol.hasInstance] = sameKind(AiError, (e) => e.code === ErrorCode.Ai && typeof e.kind === 'string');
   /** Worth trying again later; the client has already retried what it could within its deadline. */
   readonly retryable: boolean;
   readonly status?: number;

@@ -1,9 +1,10 @@
-import { ErrorCode, ParleyError } from '../errors.js';
+import { ErrorCode, ParleyError, sameKind } from '../errors.js';
 import type { RetryAfterError } from '../adapter.js';
 import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import { oldestFirst, type DeadLetter, type Forgotten, type Job, type JobHandler, type JobQueue, type NewJob, type QueueCounts, type RetryOptions } from './queue.js';
 
 export class QueueClosedError extends ParleyError {
+  static override [Symbol.hasInstance] = sameKind(QueueClosedError, (e) => e.code === ErrorCode.QueueClosed);
   constructor() {
     super(ErrorCode.QueueClosed, 'the queue is shutting down and takes no new jobs');
     this.name = 'QueueClosedError';

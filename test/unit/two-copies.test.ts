@@ -6,6 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as ours from '../../src/errors.js';
+import * as ourAi from '../../src/ai/errors.js';
+import { nothingShown } from '../../src/ai/errors.js';
+import { asQueueError } from '../../src/failure.js';
 import { InvalidPayloadError } from '../../src/payload.js';
 import { isDeferral, isPermanent, retryDelayMs } from '../../src/queue/backoff.js';
 import { createRouter } from '../../src/http/router.js';
@@ -15,6 +18,10 @@ import { FakeAdapter, silentLogger } from './helpers.js';
 // The same source loaded again under another id: a second copy of the module, with classes of its own.
 const anotherCopy = '../../src/errors.ts?another-copy';
 const theirs = (await import(/* @vite-ignore */ anotherCopy)) as typeof ours;
+const anotherAi = '../../src/ai/errors.ts?another-copy';
+const theirAi = (await import(/* @vite-ignore */ anotherAi)) as typeof ourAi;
+const anotherPayload = '../../src/payload.ts?another-copy';
+const theirPayload = (await import(/* @vite-ignore */ anotherPayload)) as typeof import('../../src/payload.js');
 
 describe("errors thrown by another copy of parley's classes", () => {
   it('are another copy (a plain prototype check fails)', () => {
@@ -31,6 +38,18 @@ describe("errors thrown by another copy of parley's classes", () => {
     expect(isPermanent(new theirs.PermanentError('gone'))).toBe(true);
     expect(isDeferral(new theirs.RetryAfterError('slow down', 15_000))).toBe(true);
     expect(retryDelayMs(1, { attempts: 3, backoffMs: 10, maxBackoffMs: 60_000 }, new theirs.RetryAfterError('slow down', 15_000))).toBe(15_000);
+  });
+
+  it('the other classes the core branches on are read by code too (an AI failure before any text, a missing SDK met while answering)', () => {
+    // The adapter's copy made the stream's failure final (text had come); none of it reached the user.
+    const before = new theirAi.AiError('server', 'the stream broke', { retryable: true });
+    const final = before.final();
+    expect(final).toBeInstanceOf(ourAi.AiError);
+    expect(nothingShown(final)).toBe(before);
+    expect(asQueueError(new theirs.MissingDependencyError('twilio', 'WhatsApp'))).toMatchObject({ code: ours.ErrorCode.Permanent, reason: 'config' });
+    expect(asQueueError(new theirs.ConfigError('bad option'))).toMatchObject({ code: ours.ErrorCode.Permanent, reason: 'config' });
+    expect(new theirPayload.InvalidPayloadError('does not fit', {}, 400)).toBeInstanceOf(InvalidPayloadError);
+    expect(new ourAi.AiError('server', 'x', { retryable: true })).not.toBeInstanceOf(ours.ConfigError);
   });
 
   it('keep their kinds apart, and subclasses keep the plain check', () => {
