@@ -85,7 +85,8 @@ export class ParleyInstallationStore implements InstallationStore {
   async replaceInstallation(installation: AnyInstallation, spentRefreshToken: string | undefined): Promise<boolean> {
     const key = ParleyInstallationStore.keyOf(installation);
     let stored = false;
-    await this.exclusive(key, async () => {
+    // Only under the lock: a check and a write without it could undo an uninstall written between them.
+    const replace = async () => {
       const sealed = await this.store().get(key);
       if (sealed === undefined) return;
       // A record no key opens is not the one refreshed (that one was read): the refresh gives way.
@@ -93,7 +94,8 @@ export class ParleyInstallationStore implements InstallationStore {
       if (current?.bot?.refreshToken !== spentRefreshToken) return;
       await this.store().set(key, seal(JSON.stringify(installation), this.keys, key));
       stored = true;
-    });
+    };
+    await this.exclusive(key, replace, { lockRequired: true });
     if (stored) this.logger()?.info(ids(installation), 'Slack installation stored');
     return stored;
   }
@@ -140,8 +142,11 @@ export class ParleyInstallationStore implements InstallationStore {
     return (await this.reseal(key, sealed, opened.plaintext, JSON.parse(opened.plaintext) as AnyInstallation)) ? 'resealed' : 'busy';
   }
 
-  /** A write (store, delete) waits for a re-encryption in progress; after WRITE_WAIT_MS it goes ahead anyway. */
-  private async exclusive(key: string, write: () => Promise<void>): Promise<void> {
+  /**
+   * A write (store, delete) waits for a re-encryption in progress; after WRITE_WAIT_MS it goes ahead
+   * anyway, unless `lockRequired` (then it throws, to be tried again later).
+   */
+  private async exclusive(key: string, write: () => Promise<void>, { lockRequired = false } = {}): Promise<void> {
     const store = this.store();
     const giveUpAt = Date.now() + WRITE_WAIT_MS;
     let lock = await store.acquireLock(lockKey(key), WRITE_LOCK_MS);
@@ -149,6 +154,7 @@ export class ParleyInstallationStore implements InstallationStore {
       await new Promise((resolve) => setTimeout(resolve, 20));
       lock = await store.acquireLock(lockKey(key), WRITE_LOCK_MS);
     }
+    if (!lock && lockRequired) throw new Error('the Slack installation is being written by another process; try again');
     try {
       await write();
     } finally {

@@ -73,6 +73,24 @@ describe('ParleyInstallationStore (in memory)', () => {
     await memory.close();
   });
 
+  it('replaceInstallation writes only over the installation it replaces, and never without the write lock', async () => {
+    const memory = new MemoryStore();
+    const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
+    const query = { teamId: 'T9', enterpriseId: undefined, isEnterpriseInstall: false };
+    await store.storeInstallation(installation('T9'));
+    const refreshed = installation('T9', 'xoxb-T9-refreshed', { bot: { ...installation('T9').bot!, token: 'xoxb-T9-refreshed', refreshToken: 'xoxe-1-T9-next' } });
+    expect(await store.replaceInstallation(refreshed, 'xoxe-1-some-other-refresh')).toBe(false);
+    // The write lock held elsewhere (a writer that died holding it): no check-and-write without it.
+    const lock = await memory.acquireLock('parley:slack:installation:-:T9:write-lock', 60_000);
+    expect(lock).toBeTruthy();
+    await expect(store.replaceInstallation(refreshed, 'xoxe-1-T9-refresh')).rejects.toThrow(/being written/);
+    expect((await store.fetchInstallation(query)).bot!.token).toBe('xoxb-T9-secret-token');
+    await memory.releaseLock('parley:slack:installation:-:T9:write-lock', lock!);
+    expect(await store.replaceInstallation(refreshed, 'xoxe-1-T9-refresh')).toBe(true);
+    expect((await store.fetchInstallation(query)).bot!.token).toBe('xoxb-T9-refreshed');
+    await memory.close();
+  });
+
   it('keeps a Grid workspace under its enterprise and team, an org-wide install under its enterprise', async () => {
     const memory = new MemoryStore();
     const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
