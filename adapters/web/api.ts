@@ -11,7 +11,7 @@
  * A visitor reaches only its own conversations: any other id is a 404, so ids cannot be probed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
+import { forwardAbort, HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import { callerOrNothing, renewingCaller, resolveCaller, type AccessSettings, type Caller } from './access.js';
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
 import { releasing, type WebLimits } from './limits.js';
@@ -106,8 +106,10 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     const stillAllowed = () => checkAccess(state, caller, conversation).then(() => true, () => false);
     // At most so many open at once per visitor and per address; the slot is freed when the stream ends.
     // The client leaving stops the polling at once too, not at the generator's next yield (up to a heartbeat away).
+    // Not AbortSignal.any([left, closing]): on Node 20 each call stays on the bot's lifelong signal.
     const left = new AbortController();
-    const stream = releasing(transcriptEvents(() => state.transcripts.read(conversation), stillAllowed, AbortSignal.any([left.signal, state.closing])), () => left.abort());
+    const undo = forwardAbort(state.closing, left);
+    const stream = releasing(transcriptEvents(() => state.transcripts.read(conversation), stillAllowed, left.signal), () => (undo(), left.abort()));
     return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream });
   });
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-
 import { webChat } from '../../adapters/web/index.js';
 import { createBot, loadConfig } from '../../src/index.js';
 import { assistantReplies, startWebBot, testEnv, type WebBot } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
 
 describe('web chat, end to end through the whole pipeline', () => {
   let ai: FakeOpenAi;
@@ -174,6 +176,32 @@ describe('web chat: a conversation deleted or left while it is busy', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000)); // four polls' worth
     expect(reads).toBe(afterLeaving);
     web.bot.store.listRange = listRange;
+  });
+});
+
+describe('web chat event streams over a long life', () => {
+  it("leave nothing behind on the bot's lifelong closing signal once they end (no AbortSignal.any, which Node 20 never lets go of)", async () => {
+    let closing: AbortSignal | undefined;
+    const adapter = webChat({ page: true });
+    const start = adapter.start!.bind(adapter);
+    adapter.start = (context) => ((closing = context.closing), start(context));
+    const bot = createBot({ config: loadConfig(testEnv), adapters: [adapter] });
+    const server = await bot.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    try {
+      for (let n = 0; n < 20; n++) {
+        const abort = new AbortController();
+        const res = await fetch(`${url}/web/conversations/long-life/events`, { signal: abort.signal });
+        await res.body!.getReader().read(); // the transcript, at once
+        abort.abort();
+      }
+      expect(closing).toBeDefined();
+      const dependants = Object.getOwnPropertySymbols(closing!).find((symbol) => symbol.description === 'kDependantSignals');
+      await until(() => getEventListeners(closing!, 'abort').length === 0, 'every stream to let go of the closing signal');
+      expect(dependants === undefined ? 0 : (closing as unknown as Record<symbol, Set<unknown>>)[dependants]!.size).toBe(0);
+    } finally {
+      await bot.close();
+    }
   });
 });
 
