@@ -17,6 +17,12 @@ export interface ClosingParts<T> {
   queue: JobQueue<T>;
   /** Jobs this process is running now: what is left unfinished if the queue never answers. */
   running(): number;
+  /**
+   * Settles once the messages this process is answering itself are done (those the queue could
+   * not take, or is being offered again): waited for before the queue closes, since they may
+   * still need it.
+   */
+  answeringHere?(): Promise<void>;
   /** After the queue: ops, store, conversation log, tally. */
   release(): Promise<void>;
   /** Drop every connection at once (synchronous disconnects). */
@@ -32,6 +38,7 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
     // Stop every way in first (HTTP, Socket Mode), so nothing arrives at a closing queue.
     await Promise.all(parts.servers.map((server) => stopAccepting(server, Math.min(3000, left()))));
     await Promise.all(parts.adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
+    if (parts.answeringHere) await Promise.race([parts.answeringHere(), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
     const result = await parts.queue.close(left());
     await parts.release();
     return result;

@@ -201,8 +201,10 @@ export function createBot(options: BotOptions = {}): Bot {
     await connecting;
   }, logger);
   const start = tracker.start;
-
   const answering = new Set<Promise<unknown>>();
+  const inProcessAnswers = async () => {
+    while (answering.size > 0) await Promise.allSettled(answering);
+  };
   const trackAnswer = (work: Promise<unknown>) => {
     running++;
     const tracked = work.finally(() => (running--, answering.delete(tracked)));
@@ -277,9 +279,7 @@ export function createBot(options: BotOptions = {}): Bot {
       replay: (id) => queue.replay(id),
       purge: () => queue.purge(),
     },
-    async inProcessAnswers() {
-      while (answering.size > 0) await Promise.allSettled(answering);
-    },
+    inProcessAnswers,
     async close() {
       clearInterval(queueDepth);
       starts?.stop();
@@ -291,7 +291,7 @@ export function createBot(options: BotOptions = {}): Bot {
         await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
         await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
       };
-      const result = await closeWithin({ servers, adapters, queue, running: () => running, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
+      const result = await closeWithin({ servers, adapters, queue, running: () => running, answeringHere: inProcessAnswers, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
       if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
       return result;
     },

@@ -32,6 +32,7 @@ let twilioApi: FakeTwilio;
 let ai: FakeOpenAi;
 let bot: Bot;
 let url: string;
+let closingEnv: Record<string, string>;
 
 beforeAll(async () => {
   redis = await startPrivateRedis(['--appendonly', 'no'], REDIS_PORT);
@@ -49,6 +50,8 @@ beforeAll(async () => {
     JOB_BACKOFF_MS: '50',
     SHUTDOWN_TIMEOUT_MS: '2000',
   };
+  // Another bot's: a dead consumer's intake entries reclaimed after 3 s, and time to close in.
+  closingEnv = { ...env, QUEUE_LOCK_MS: '3000', SHUTDOWN_TIMEOUT_MS: '10000' };
   bot = createBot({ config: loadConfig(env), adapters: [whatsappAdapter(whatsappConfigFromEnv(env)!)] });
   const server = await bot.listen(0, '127.0.0.1');
   await bot.start();
@@ -89,6 +92,34 @@ describe('WhatsApp while Redis is frozen through the ack', () => {
     expect(replies('during the freeze')).toEqual(['echo: during the freeze']);
     expect(ai.calls.filter((call) => lastUserText(call) === 'during the freeze')).toHaveLength(1);
   }, 40_000);
+
+  it('a shutdown during the window the message is taken again in: the try again still reaches Redis, and the message is answered once (by the next process)', async () => {
+    const env = { ...closingEnv, REDIS_PREFIX: `frozen-close-${process.pid}` };
+    const start = async () => {
+      const one = createBot({ config: loadConfig(env), adapters: [whatsappAdapter(whatsappConfigFromEnv(env)!)] });
+      const server = await one.listen(0, '127.0.0.1');
+      await one.start();
+      return { bot: one, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/twilio/whatsapp` };
+    };
+    const first = await start();
+    await postTwilio(first.url, whatsappMessage({ Body: 'warm-up before closing', From: 'whatsapp:+15550001111' }));
+    await until(() => replies('warm-up before closing').length === 1, 'the warm-up answer');
+    redis.freeze();
+    try {
+      expect((await postTwilio(first.url, whatsappMessage({ Body: 'frozen at SIGTERM', From: 'whatsapp:+15550001111' }))).status).toBe(200);
+    } finally {
+      setTimeout(() => redis.thaw(), 1000);
+    }
+    await first.bot.close(); // SIGTERM while the message is being taken again
+    const next = await start(); // the process restarted, or another worker
+    try {
+      await until(() => replies('frozen at SIGTERM').length >= 1, 'the answer', 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 4000)); // past the intake's reclaim (QUEUE_LOCK_MS) and any in-process answer
+      expect(replies('frozen at SIGTERM')).toHaveLength(1);
+    } finally {
+      await next.bot.close();
+    }
+  }, 60_000);
 
   it('tells a command Redis never received from one it may have run', async () => {
     const down = connectRedis(`redis://127.0.0.1:${CLOSED_PORT}`);
