@@ -7,6 +7,7 @@
  * /web/feedback: 👍/👎 on answers), embed.ts (the pages, the
  * widget for websites, security headers and CORS), this file (the adapter).
  */
+import { setMaxListeners } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { HttpError, InvalidPayloadError, checkPayload, exchangeOf, json, rememberSecrets, type Adapter, type AdapterContext, type HttpRequest, type Route } from 'parley/adapter-kit';
 import type { ConversationRef, Delivery, Reply, SendOptions } from 'parley/adapter-kit';
@@ -106,6 +107,8 @@ export function webChat(options: WebChatOptions = {}): WebChatAdapter {
     },
 
     async start(context: AdapterContext) {
+      // One listener per open event stream (api.ts): dozens are normal, not Node's "possible leak".
+      setMaxListeners(0, context.closing);
       const token = options.token ?? context.config.web.token;
       allowedOrigins = options.allowedOrigins ?? context.config.web.allowedOrigins;
       let secrets = sessionSecretList(options.sessionSecret ?? context.config.web.sessionSecret);

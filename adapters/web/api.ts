@@ -107,9 +107,15 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     // At most so many open at once per visitor and per address; the slot is freed when the stream ends.
     // The client leaving stops the polling at once too, not at the generator's next yield (up to a heartbeat away).
     // Not AbortSignal.any([left, closing]): on Node 20 each call stays on the bot's lifelong signal.
+    // Tied to closing only once the stream runs (a stream refused with 429 never does), untied as it ends.
     const left = new AbortController();
-    const undo = forwardAbort(state.closing, left);
-    const stream = releasing(transcriptEvents(() => state.transcripts.read(conversation), stillAllowed, left.signal), () => (undo(), left.abort()));
+    let undo = () => undefined as void;
+    const read = () => state.transcripts.read(conversation);
+    const running = (async function* () {
+      undo = forwardAbort(state.closing, left);
+      yield* transcriptEvents(read, stillAllowed, left.signal);
+    })();
+    const stream = releasing(running, () => (undo(), left.abort()));
     return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream });
   });
 

@@ -121,6 +121,8 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse)
   for (let next = await iterator.next(); !next.done && !res.destroyed; next = await iterator.next()) {
     res.write(next.value);
   }
+  // A client gone before the answer began ('close' came before the listener): the stream ends all the same.
+  if (res.destroyed && !res.writableFinished) await iterator.return?.();
   res.end();
 }
 

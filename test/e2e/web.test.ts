@@ -199,7 +199,50 @@ describe('web chat event streams over a long life', () => {
       const dependants = Object.getOwnPropertySymbols(closing!).find((symbol) => symbol.description === 'kDependantSignals');
       await until(() => getEventListeners(closing!, 'abort').length === 0, 'every stream to let go of the closing signal');
       expect(dependants === undefined ? 0 : (closing as unknown as Record<symbol, Set<unknown>>)[dependants]!.size).toBe(0);
+
+      // A visitor's streams past the limit (429 too_many_streams) never run: nothing is left on closing either.
+      const session = (await (await fetch(`${url}/web/sessions`, { method: 'POST' })).json()) as { token: string; streamToken: string };
+      const posted = await fetch(`${url}/web/messages`, { method: 'POST', headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello' }) });
+      const { conversation } = (await posted.json()) as { conversation: string };
+      const open: AbortController[] = [];
+      const statuses: number[] = [];
+      for (let n = 0; n < 13; n++) {
+        const abort = new AbortController();
+        const res = await fetch(`${url}/web/conversations/${conversation}/events?session=${encodeURIComponent(session.streamToken)}`, { signal: abort.signal });
+        statuses.push(res.status);
+        if (res.status === 200) open.push(abort);
+        else await res.text();
+      }
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
+      expect(getEventListeners(closing!, 'abort').length).toBeLessThanOrEqual(open.length);
+      for (const abort of open) abort.abort();
+      await until(() => getEventListeners(closing!, 'abort').length === 0, 'the open streams to let go of the closing signal');
     } finally {
+      await bot.close();
+    }
+  });
+
+  it('many streams open at once (a dozen tabs on one machine) are no "possible leak" warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    const bot = createBot({ config: loadConfig(testEnv), adapters: [webChat({ page: true })] });
+    const server = await bot.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const open: AbortController[] = [];
+    try {
+      for (let n = 0; n < 12; n++) {
+        const abort = new AbortController();
+        open.push(abort);
+        const res = await fetch(`${url}/web/conversations/tab-${n}/events`, { signal: abort.signal });
+        expect(res.status).toBe(200);
+        await res.body!.getReader().read();
+      }
+      await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted on the next tick
+      expect(warnings.filter((warning) => warning.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    } finally {
+      for (const abort of open) abort.abort();
+      process.off('warning', onWarning);
       await bot.close();
     }
   });
