@@ -28,8 +28,11 @@ export function findPostedPart(conversation: unknown, adminId: string, markdown:
   const text = asText(markdownToIntercomHtml(markdown));
   const after = since - CLOCK_MARGIN_MS;
   // A reply comes after the message it answers: only parts after the newest one not by the bot
-  // (the customer's, a teammate's) can be it, whatever the clocks say.
-  const lastOther = parts.findLastIndex((p) => p.part_type === 'comment' && !(p.author?.type === 'admin' && String(p.author.id) === adminId));
+  // (the customer's, a teammate's) made before the send can be it. One made after the send (the
+  // customer writing again meanwhile) may come after the part and moves nothing.
+  const lastOther = parts.findLastIndex(
+    (p) => p.part_type === 'comment' && !(p.author?.type === 'admin' && String(p.author.id) === adminId) && typeof p.created_at === 'number' && p.created_at * 1000 <= since,
+  );
   // Newest last: the newest match is the one just posted.
   const found = parts.slice(lastOther + 1).findLast(
     (p) =>

@@ -208,14 +208,18 @@ describe('findPostedPart', () => {
     expect(findPostedPart({ type: 'conversation' }, '991', markdown, since)).toBeUndefined();
   });
 
-  it("takes no earlier reply of the same text for the part: only the bot's comments after the customer's last message can be it", () => {
+  it("takes no earlier reply of the same text for the part: only the bot's comments after the customer's last message before the send can be it", () => {
     const markdown = 'Hi! How can I help?';
-    const customer = (id: string) => comment(id, '<p>hi</p>', { author: { type: 'user', id: 'u1' } });
-    // hi → the same answer (an earlier job) → hi again: this job's answer was lost, not posted.
-    const earlier = conversation(customer('1'), comment('2', '<p>Hi! How can I help?</p>'), customer('3'));
-    expect(findPostedPart(earlier, '991', markdown, since)).toBeUndefined();
+    const at = (seconds: number) => ({ created_at: since / 1000 + seconds });
+    const customer = (id: string, seconds: number, body = '<p>hi</p>') => comment(id, body, { author: { type: 'user', id: 'u1' }, ...at(seconds) });
+    // hi → the same answer (an earlier job, inside the clock margin) → hi again: this job's answer was lost, not posted.
+    const before = [customer('1', -20), comment('2', '<p>Hi! How can I help?</p>', at(-4)), customer('3', -3)];
+    expect(findPostedPart(conversation(...before), '991', markdown, since)).toBeUndefined();
     // ... and once it is there, after the customer's message, it is found.
-    expect(findPostedPart(conversation(customer('1'), comment('2', '<p>Hi! How can I help?</p>'), customer('3'), comment('4', '<p>Hi! How can I help?</p>')), '991', markdown, since)).toBe('4');
+    const taken = comment('4', '<p>Hi! How can I help?</p>', at(1));
+    expect(findPostedPart(conversation(...before, taken), '991', markdown, since)).toBe('4');
+    // The customer writing again after the send ("hello?") does not hide the part taken before it.
+    expect(findPostedPart(conversation(...before, taken, customer('5', 3, '<p>hello?</p>')), '991', markdown, since)).toBe('4');
   });
 });
 
