@@ -8,6 +8,7 @@ import { MaybePostedError, PermanentError, RetryAfterError, exchangeOf, nothingS
 import { slackWebApi } from './sdk.js';
 import type { SlackDetails } from './events.js';
 import { answerBlocks, feedbackBlock } from './feedback.js';
+import { findKeyedMessage } from './find-part.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
 export const MAX_MESSAGE_CHARS = 3900;
@@ -92,20 +93,13 @@ export class SlackSender {
     return String(result.ts ?? '');
   }
 
-  /**
-   * A part whose post timed out may have been posted all the same: looked for by the key it was
-   * posted with (its metadata), in the thread (or, outside one, the channel) since it was sent.
-   */
+  /** A part whose post timed out may have been posted all the same: looked for by its key (find-part.ts). */
   async findPart({ details }: SlackRef, part: ReplyPart, since: number): Promise<string | undefined> {
     if (!part.key) return undefined;
     const { channel, threadTs } = details!;
-    // A minute's margin for clocks; the key, not the time, decides.
-    const window = { channel, oldest: String(Math.floor(since / 1000) - 60), include_all_metadata: true, limit: 100 };
-    const found = await this.call(() =>
-      this.authed(details!, (auth) => (threadTs ? this.client.conversations.replies({ ...auth, ...window, ts: threadTs }) : this.client.conversations.history({ ...auth, ...window }))),
-    );
-    const message = found.messages?.find((m) => (m.metadata?.event_payload as { part?: unknown } | undefined)?.part === part.key);
-    return message?.ts;
+    const read = (page: object) =>
+      this.call(() => this.authed(details!, (auth) => (threadTs ? this.client.conversations.replies({ ...auth, ...page, channel, ts: threadTs }) : this.client.conversations.history({ ...auth, ...page, channel }))));
+    return findKeyedMessage(read, part.key, since);
   }
 
   /**

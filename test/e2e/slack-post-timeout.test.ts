@@ -81,6 +81,19 @@ describe('a reply part Slack answers too late', () => {
     expect(slack.callsTo('chat.postMessage')[1]!.args.metadata).toEqual({ event_type: 'parley_reply_part', event_payload: { part: 'job-7:1:0' } });
   });
 
+  it('taken in a busy channel (outside a thread, 250 messages after it before the retry): found pages deep, not posted again', async () => {
+    const inChannel = { platform: 'slack', id: 'T1:C2', details: { team: 'T1', channel: 'C2', user: 'U1' } };
+    const reply = () => postReply(adapter, inChannel, { text: 'the answer', kind: 'answer' }, { key: 'job-9:1', markers: store, logger: silentLogger });
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000, takenAtOnce: true } : undefined));
+    await expect(reply()).rejects.toBeInstanceOf(MaybePostedError);
+    // Others keep talking in the channel meanwhile (history reads newest first, 100 a page).
+    const others = new WebClient('xoxb-others', webClientOptions(slack.url));
+    for (let n = 0; n < 250; n++) await others.chat.postMessage({ channel: 'C2', text: `chatter ${n}` });
+    await reply();
+    expect(slack.callsTo('chat.postMessage').filter((call) => call.args.text === 'the answer')).toHaveLength(1);
+    expect(slack.callsTo('conversations.history')).toHaveLength(3);
+  });
+
   it('an answer that says it failed (a 500) is no "maybe": the retry posts without looking', async () => {
     slack.on('chat.postMessage', (_call, n) => (n === 0 ? { status: 500 } : undefined));
     await expect(post()).rejects.not.toBeInstanceOf(MaybePostedError);

@@ -201,6 +201,14 @@ function fakeOAuth(me: Identity, options: FakeSlackOptions) {
 }
 
 /** Slack's answer for a successful call, shaped like the real one (the fields our code reads). */
+/** One page of `limit` (default 100) messages from `cursor` on, as Slack pages conversations.*. */
+function page(messages: Record<string, unknown>[], args: Record<string, unknown>) {
+  const from = Number(args.cursor ?? 0) || 0;
+  const to = from + (Number(args.limit ?? 100) || 100);
+  const more = to < messages.length;
+  return { messages: messages.slice(from, to), has_more: more, response_metadata: { next_cursor: more ? String(to) : '' } };
+}
+
 function defaultAnswer(method: string, args: Record<string, unknown>, me: Identity, nextTs: () => string, posted: Record<string, unknown>[]): Record<string, unknown> {
   const channel = typeof args.channel === 'string' ? args.channel : undefined;
   switch (method) {
@@ -245,14 +253,10 @@ function defaultAnswer(method: string, args: Record<string, unknown>, me: Identi
     case 'assistant.threads.setTitle':
       return { ok: true };
     // The messages posted here (the fake's timestamps are not times: `oldest` is not applied).
-    case 'conversations.replies': {
-      const messages = posted.filter((m) => m.channel === channel && (m.thread_ts === args.ts || m.ts === args.ts)).map((m) => shown(m, args));
-      return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
-    }
-    case 'conversations.history': {
-      const messages = posted.filter((m) => m.channel === channel).reverse().map((m) => shown(m, args));
-      return { ok: true, messages, has_more: false, pin_count: 0, response_metadata: { next_cursor: '' } };
-    }
+    case 'conversations.replies':
+      return { ok: true, ...page(posted.filter((m) => m.channel === channel && (m.thread_ts === args.ts || m.ts === args.ts)).map((m) => shown(m, args)), args) };
+    case 'conversations.history':
+      return { ok: true, pin_count: 0, ...page(posted.filter((m) => m.channel === channel).reverse().map((m) => shown(m, args)), args) };
     case 'conversations.info':
       return {
         ok: true,

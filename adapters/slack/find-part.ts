@@ -1,0 +1,28 @@
+/**
+ * Looking for a reply part whose post timed out (MaybePostedError): Slack may have posted it all
+ * the same. Slack keeps no idempotency key, so each part is posted with its key as message
+ * metadata, and found by it in the thread (conversations.replies, oldest first) or the channel
+ * (conversations.history, newest first) since it was sent.
+ */
+
+/** Pages of 100 messages read at most: a busy channel may hold hundreds between a post and its retry. */
+const PAGES = 5;
+
+interface Page {
+  messages?: { ts?: string; metadata?: { event_payload?: unknown } }[];
+  response_metadata?: { next_cursor?: string };
+}
+
+/** The ts of the message posted with `key` since `since` (epoch ms), reading pages through `read`. */
+export async function findKeyedMessage(read: (page: object) => Promise<Page>, key: string, since: number): Promise<string | undefined> {
+  // A minute's margin for clocks; the key, not the time, decides.
+  const window = { oldest: String(Math.floor(since / 1000) - 60), include_all_metadata: true, limit: 100 };
+  let cursor: string | undefined;
+  for (let page = 0; page < PAGES; page++) {
+    const found = await read({ ...window, ...(cursor ? { cursor } : {}) });
+    const message = found.messages?.find((m) => (m.metadata?.event_payload as { part?: unknown } | undefined)?.part === key);
+    cursor = found.response_metadata?.next_cursor || undefined;
+    if (message || !cursor) return message?.ts;
+  }
+  return undefined;
+}
