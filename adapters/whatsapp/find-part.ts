@@ -32,11 +32,10 @@ export async function findSentMessage(client: Twilio, sender: Sender, to: string
     String(m.direction).startsWith('outbound') && (sender.from ? m.from === sender.from : m.messagingServiceSid === sender.messagingServiceSid);
   let page: ListPage = await client.messages.page({ to, ...(sender.from ? { from: sender.from } : {}), pageSize: PAGE_SIZE });
   for (let read = 1; ; read++) {
-    for (const m of page.instances) {
-      if (ours(m) && m.body === body && (m.dateCreated?.getTime() ?? 0) >= after) return m.sid;
-      // Sent before the window: every sent message after it in the list is older still.
-      if (m.dateSent && m.dateSent.getTime() < after) return undefined;
-    }
+    // No early stop at the first message sent before the window: where Twilio lists one still
+    // queued (no date_sent yet) among the sent ones is not documented, so a few pages are read.
+    const found = page.instances.find((m) => ours(m) && m.body === body && (m.dateCreated?.getTime() ?? 0) >= after);
+    if (found) return found.sid;
     const next = read < MAX_PAGES ? page.nextPage() : undefined;
     if (!next) return undefined;
     page = await next;
