@@ -70,7 +70,7 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
   return async function accept(adapter, received, clientGone) {
     if (config.mode === 'direct') {
       const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error) } : {};
-      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, ...untaken }, adapter, received, clientGone);
+      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, track, ...untaken }, adapter, received, clientGone);
     }
     // A sender that never redelivers may take a delivery again (notTaken): its claims are marked as this delivery's.
     const options: IngestOptions = adapter.redelivers === false ? { ...ingestOptionsOf(received), delivery: randomUUID() } : ingestOptionsOf(received);

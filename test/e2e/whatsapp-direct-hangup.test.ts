@@ -94,6 +94,26 @@ describe('WhatsApp direct mode when the caller hangs up', () => {
     }
   });
 
+  it('a shutdown (SIGTERM) while a late reply is still coming waits for it: posted once through the REST API before close() resolves', async () => {
+    const held = heldAnswer('answered during the shutdown');
+    ai.script(held.script);
+    const env = whatsappEnv(twilioApi, ai, { MODE: 'direct', DIRECT_DEADLINE_MS: '200', SHUTDOWN_TIMEOUT_MS: '10000' });
+    const bot = createBot({ config: loadConfig(env), adapters: [whatsappAdapter(whatsappConfigFromEnv(env)!)] });
+    const server = await bot.listen(0, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${PATH}`;
+      const answer = await postTwilio(url, whatsappMessage({ Body: 'are you closing?' }));
+      expect(await answer.text()).toBe(EMPTY_TWIML); // past the deadline: the reply goes by REST
+      const closed = bot.close();
+      setTimeout(() => held.release(), 300);
+      await closed;
+      expect(twilioApi.bodies()).toEqual(['answered during the shutdown']);
+    } finally {
+      reset();
+      await bot.close();
+    }
+  });
+
   it('through bot.fetch too: a Request whose signal aborts before the AI answers gets the reply posted, once', async () => {
     const held = heldAnswer('the late answer');
     ai.script(held.script);
