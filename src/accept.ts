@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Adapter, HttpResponse, LimitRefusal, Received } from './adapter.js';
+import type { Adapter, HttpRequest, HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { ConversationHistory } from './ai/history.js';
 import type { Config } from './config.js';
 import { respondDirect } from './direct.js';
@@ -29,8 +29,11 @@ export interface AcceptDeps {
   track(work: Promise<unknown>): Promise<unknown>;
 }
 
-/** `clientGone` aborts when the webhook's client closed the connection before its answer was written. */
-export type Accept = (adapter: Adapter, received: Received, clientGone?: AbortSignal) => Promise<HttpResponse>;
+/**
+ * `request`: the webhook's, when there is one; its `signal` (read in direct mode only: made when
+ * first asked for) aborts when the client closed the connection before its answer was written.
+ */
+export type Accept = (adapter: Adapter, received: Received, request?: HttpRequest) => Promise<HttpResponse>;
 
 export function createAccept({ config, logger, workerDeps, ingestDeps, retry, track }: AcceptDeps): Accept {
   /**
@@ -67,10 +70,10 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
     track(work).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
   };
 
-  return async function accept(adapter, received, clientGone) {
+  return async function accept(adapter, received, request) {
     if (config.mode === 'direct') {
       const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error) } : {};
-      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, track, ...untaken }, adapter, received, clientGone);
+      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, track, ...untaken }, adapter, received, request?.signal);
     }
     // A sender that never redelivers may take a delivery again (notTaken): its claims are marked as this delivery's.
     const options: IngestOptions = adapter.redelivers === false ? { ...ingestOptionsOf(received), delivery: randomUUID() } : ingestOptionsOf(received);

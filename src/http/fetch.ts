@@ -31,20 +31,27 @@ export interface FetchOptions extends UrlOptions {
 export function createFetchHandler(router: Router, options: FetchOptions): FetchHandler {
   return async (request, info) => {
     // Only a close before the Response is handed back counts: runtimes differ on when their signal
-    // fires after that, and a reply taken as answered must not be posted as well.
-    const closed = new AbortController();
-    const forward = () => closed.abort();
-    if (request.signal.aborted) forward();
-    else request.signal.addEventListener('abort', forward, { once: true });
+    // fires after that, and a reply taken as answered must not be posted as well. Made when first
+    // asked for (only direct mode asks: the ack path pays nothing for it).
+    let closed: AbortController | undefined;
+    const forward = () => closed?.abort();
+    const signal = () => {
+      if (!closed) {
+        closed = new AbortController();
+        if (request.signal.aborted) forward();
+        else request.signal.addEventListener('abort', forward, { once: true });
+      }
+      return closed.signal;
+    };
     try {
-      return await answer(router, options, request, info, closed.signal);
+      return await answer(router, options, request, info, signal);
     } finally {
-      request.signal.removeEventListener('abort', forward);
+      if (closed) request.signal.removeEventListener('abort', forward);
     }
   };
 }
 
-async function answer(router: Router, options: FetchOptions, request: Request, info: unknown, signal: AbortSignal): Promise<Response> {
+async function answer(router: Router, options: FetchOptions, request: Request, info: unknown, signal: () => AbortSignal): Promise<Response> {
   const url = new URL(request.url);
   const headers: Record<string, string> = { host: url.host };
   request.headers.forEach((value, name) => (headers[name] = value));
@@ -56,7 +63,9 @@ async function answer(router: Router, options: FetchOptions, request: Request, i
     headers,
     body,
     remoteAddress: remoteAddressOf(info),
-    signal,
+    get signal() {
+      return signal();
+    },
   });
   let body: Buffer = Buffer.alloc(0);
   if (router.wantsBody(request.method, path) && request.body) {

@@ -43,7 +43,17 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
   const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
   const url = requestUrl(req.originalUrl ?? req.url ?? '/', headers, encrypted, options);
   const signal = closedEarly(res);
-  const request = (body: Buffer): HttpRequest => ({ method, url, path, headers, body, remoteAddress: req.socket.remoteAddress, signal });
+  const request = (body: Buffer): HttpRequest => ({
+    method,
+    url,
+    path,
+    headers,
+    body,
+    remoteAddress: req.socket.remoteAddress,
+    get signal() {
+      return signal();
+    },
+  });
   let body: Buffer = Buffer.alloc(0);
   if (router.wantsBody(method, path)) {
     try {
@@ -83,13 +93,21 @@ async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse, ans
   res.req.socket.destroy();
 }
 
-/** Aborts when the connection closes before the answer was all written (a close after it is the normal end). */
-function closedEarly(res: ServerResponse): AbortSignal {
-  const closed = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) closed.abort();
-  });
-  return closed.signal;
+/**
+ * The request's signal, made when first asked for (only direct mode asks: the ack path pays nothing
+ * for it): aborts when the connection closes before the answer was all written, a close after it
+ * being the normal end.
+ */
+function closedEarly(res: ServerResponse): () => AbortSignal {
+  let signal: AbortSignal | undefined;
+  return () => {
+    if (signal) return signal;
+    const closed = new AbortController();
+    const onClose = () => void (res.writableFinished || closed.abort());
+    if (res.closed) onClose();
+    else res.once('close', onClose);
+    return (signal = closed.signal);
+  };
 }
 
 /** A body read cut off by the client: Node's "aborted" (ECONNRESET), or a close before the end. */

@@ -22,9 +22,9 @@ export interface RouterDeps {
   adapterStates?(): Record<string, string>;
   /**
    * Hand verified messages to the pipeline; returns the platform's answer. Throws when nothing could
-   * take them. `clientGone`: the request's signal (the client closed the connection).
+   * take them. `request`: the webhook's (its `signal` says the client closed the connection).
    */
-  accept(adapter: Adapter, received: Received, clientGone?: AbortSignal): Promise<HttpResponse>;
+  accept(adapter: Adapter, received: Received, request?: HttpRequest): Promise<HttpResponse>;
   /** The bot's own routes besides the adapters' (the operator console). */
   routes?(): readonly Route[];
   /** Paths of the operational routes; undefined turns one off. */
@@ -150,7 +150,7 @@ export function createRouter(deps: RouterDeps): Router {
       throw new HttpError(415, 'unsupported_media_type', `Send ${adapter.contentTypes.join(' or ')}; got "${type || 'no content type'}".`);
     }
     const received = await adapter.receive(request);
-    const response = received.messages.length === 0 ? received.response : await deps.accept(adapter, received, request.signal);
+    const response = received.messages.length === 0 ? received.response : await deps.accept(adapter, received, request);
     if (received.afterAck && response.status < 300) {
       if (received.afterAckBeforeResponse) await afterAckNow(received.afterAck, platform);
       else runAfterAck(received.afterAck, platform);
