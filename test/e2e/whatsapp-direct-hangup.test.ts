@@ -23,8 +23,8 @@ function whatsappEnv(twilioApi: FakeTwilio, ai: FakeOpenAi, env: Record<string, 
   return { ...testEnv, OPENAI_BASE_URL: ai.url, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER, TWILIO_API_URL: twilioApi.url, ...env };
 }
 
-async function startDirectBot(twilioApi: FakeTwilio, ai: FakeOpenAi): Promise<{ bot: Bot; server: Server; url: string }> {
-  const env = whatsappEnv(twilioApi, ai, { MODE: 'direct' });
+async function startDirectBot(twilioApi: FakeTwilio, ai: FakeOpenAi, extra: Record<string, string> = {}): Promise<{ bot: Bot; server: Server; url: string }> {
+  const env = whatsappEnv(twilioApi, ai, { MODE: 'direct', ...extra });
   const bot = createBot({ config: loadConfig(env), adapters: [whatsappAdapter(whatsappConfigFromEnv(env)!)] });
   const server = await bot.listen(0, '127.0.0.1');
   await bot.ready;
@@ -97,11 +97,8 @@ describe('WhatsApp direct mode when the caller hangs up', () => {
   it('a shutdown (SIGTERM) while a late reply is still coming waits for it: posted once through the REST API before close() resolves', async () => {
     const held = heldAnswer('answered during the shutdown');
     ai.script(held.script);
-    const env = whatsappEnv(twilioApi, ai, { MODE: 'direct', DIRECT_DEADLINE_MS: '200', SHUTDOWN_TIMEOUT_MS: '10000' });
-    const bot = createBot({ config: loadConfig(env), adapters: [whatsappAdapter(whatsappConfigFromEnv(env)!)] });
-    const server = await bot.listen(0, '127.0.0.1');
+    const { bot, url } = await startDirectBot(twilioApi, ai, { DIRECT_DEADLINE_MS: '200', SHUTDOWN_TIMEOUT_MS: '10000' });
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${PATH}`;
       const answer = await postTwilio(url, whatsappMessage({ Body: 'are you closing?' }));
       expect(await answer.text()).toBe(EMPTY_TWIML); // past the deadline: the reply goes by REST
       const closed = bot.close();
