@@ -378,6 +378,22 @@ describe('operator console in a browser', () => {
     expect(await byTestId('show-more').isVisible()).toBe(true);
   });
 
+  it('shows direction controls in what people wrote as code points, so text reads as it was sent', async () => {
+    // U+202E reverses what follows: shown raw, "0001$ " would read "$1000" to the operator
+    const input = 'Please refund invoice \u202E0001$ \u202Cthanks';
+    await web.bot.conversationLog.record({ conversationId: 'bidi-1', timestamp: new Date().toISOString(), platform: 'web', user: 'bidi-user', input, output: 'ok', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, costUsd: 0, latencyMs: 10 });
+    await openTab('conversations');
+    await byTestId('filter-text').fill('refund invoice');
+    const rows = page.locator('#conversation-rows [data-testid="conversation"]');
+    await expect.poll(() => rows.count(), POLL).toBe(1);
+    expect(await rows.first().textContent()).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    await rows.first().click();
+    const shown = byTestId('exchange-input', '[data-testid="transcript"]');
+    await expect.poll(() => shown.textContent(), POLL).toBe('Please refund invoice ⟨U+202E⟩0001$ ⟨U+202C⟩thanks');
+    await byTestId('transcript-close').click();
+    await byTestId('filter-text').fill('');
+  });
+
   it('is usable 420 px wide: no horizontal page overflow on any page', async () => {
     await page.setViewportSize({ width: 420, height: 900 });
     for (const tab of ['overview', 'conversations', 'dead-letters', 'budgets']) {

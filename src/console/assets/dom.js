@@ -8,19 +8,27 @@ const SVG = 'http://www.w3.org/2000/svg';
 
 export const $ = (id) => document.getElementById(id);
 
+/**
+ * Direction controls (U+202A–202E, U+2066–2069, U+200E, U+200F, U+061C) would let whoever wrote a
+ * message change how it reads to an operator ("0001$" shown as "$1000", "txt.exe" as "exe.txt"):
+ * they are shown as their code points instead.
+ */
+const DIRECTION_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
+export const shown = (text) => (text == null ? '' : String(text)).replace(DIRECTION_CONTROLS, (c) => `⟨U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+
 /** An element with text (never HTML) and attributes; `children` are nodes or strings. */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
-    if (name === 'text') node.textContent = String(value);
+    if (name === 'text') node.textContent = shown(value);
     else if (name === 'className') node.className = value;
     else if (name === 'testid') node.setAttribute('data-testid', value);
     else node.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children) {
     if (child === undefined || child === null || child === false) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    node.append(typeof child === 'string' ? document.createTextNode(shown(child)) : child);
   }
   return node;
 }
@@ -32,5 +40,6 @@ export function svg(tag, attrs = {}) {
 }
 
 export function setText(node, text) {
-  if (node && node.textContent !== text) node.textContent = text;
+  const value = shown(text);
+  if (node && node.textContent !== value) node.textContent = value;
 }
