@@ -92,6 +92,24 @@ describe('a Slack stream that fails after it started', () => {
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
   });
 
+  it('a stream that could not be finished, whose rest could not be posted either: the retry takes the half-shown message back, one whole answer is left', async () => {
+    failed.clear();
+    failOn('chat.appendStream', (n) => n === 0);
+    failOn('chat.stopStream', (n) => n === 0);
+    failOn('chat.postMessage', (n) => n === 0);
+    await postSlack(url, appMention({ text: 'a long answer please' }));
+    // the first run's append failed: it names the first stream's message
+    const firstTs = (await until(() => slack.callsTo('chat.appendStream')[0], 'the first stream')).args.ts;
+    expect(firstTs).toBeTruthy();
+    await until(() => (accepted('chat.startStream').length === 2 ? accepted('chat.stopStream').find((call) => call.args.ts !== firstTs) : undefined), 'the retry to stream the answer again');
+    // the half-shown message is out of its streaming state and gone; the retry's message holds the whole answer
+    expect(accepted('chat.stopStream').some((call) => call.args.ts === firstTs)).toBe(true);
+    expect(slack.callsTo('chat.delete').map((call) => call.args.ts)).toEqual([firstTs]);
+    const second = [...accepted('chat.startStream').slice(1), ...accepted('chat.appendStream'), ...accepted('chat.stopStream')].filter((call) => call.args.ts !== firstTs).map(textOf).join('');
+    expect(second).toBe(REPLY);
+    expect(accepted('chat.postMessage')).toHaveLength(0);
+  });
+
   it('finishes the started message when the AI fails mid-way, then apologises once without streaming the answer again', async () => {
     failed.clear();
     const half = Math.floor(REPLY.length / 2);
