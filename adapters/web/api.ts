@@ -39,7 +39,7 @@ const EVENTS_POLL_MS = 250;
 const EVENTS_HEARTBEAT_MS = 15_000;
 /** How often an event stream checks that its conversation is still the visitor's. */
 const EVENTS_OWNER_CHECK_MS = 5000;
-const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' };
+const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' };
 const notFound = () => new HttpError(404, 'not_found', 'No such conversation.');
 
 /** Throws 404 unless `caller` may use `conversation` (operator and local: every one; a visitor: its own). */
@@ -103,7 +103,10 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     const { conversation, events } = conversationPath(request);
     await checkAccess(state, caller, conversation);
     if (!events) return json(200, { messages: await state.transcripts.read(conversation) });
-    const stillAllowed = () => checkAccess(state, caller, conversation).then(() => true, () => false);
+    // A visitor's stream ends when the token it was opened with expires (the page opens a new one
+    // with its renewed token), and when the conversation is no longer the visitor's.
+    const expiresAt = caller.kind === 'visitor' ? caller.session.expiresAt.getTime() : Infinity;
+    const stillAllowed = () => (Date.now() >= expiresAt ? Promise.resolve(false) : checkAccess(state, caller, conversation).then(() => true, () => false));
     // At most so many open at once per visitor and per address; the slot is freed when the stream ends.
     // The client leaving stops the polling at once too, not at the generator's next yield (up to a heartbeat away).
     // Not AbortSignal.any([left, closing]): on Node 20 each call stays on the bot's lifelong signal.
@@ -113,7 +116,7 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     const read = () => state.transcripts.read(conversation);
     const running = (async function* () {
       undo = forwardAbort(state.closing, left);
-      yield* transcriptEvents(read, stillAllowed, left.signal);
+      yield* transcriptEvents(read, stillAllowed, expiresAt, left.signal);
     })();
     const stream = releasing(running, () => (undo(), left.abort()));
     return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream });
@@ -133,7 +136,7 @@ export function apiRoutes(stateOf: StateOf): Route[] {
 }
 
 /** Server-sent events: the whole transcript whenever it changes, and a heartbeat comment; ends when access is lost. */
-async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAllowed: () => Promise<boolean>, left: AbortSignal): AsyncGenerator<string> {
+async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAllowed: () => Promise<boolean>, expiresAt: number, left: AbortSignal): AsyncGenerator<string> {
   let sent = '';
   let quietSince = Date.now();
   let checkedAt = Date.now();
@@ -150,6 +153,7 @@ async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAl
       quietSince = Date.now();
       yield ': keep-alive\n\n';
     }
+    if (Date.now() >= expiresAt) return;
     if (Date.now() - checkedAt > EVENTS_OWNER_CHECK_MS) {
       checkedAt = Date.now();
       if (!(await stillAllowed())) return;

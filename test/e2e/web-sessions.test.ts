@@ -388,6 +388,24 @@ describe('web chat visitor sessions', () => {
     expect(seen.join('')).toContain('"messages":[]'); // the erased transcript, then the end
   });
 
+  it('an open event stream ends when the token it was opened with expires (no-store, as every API answer)', async () => {
+    const visitor = await api.session();
+    const { body } = await api.post(visitor.token, 'stream until the token expires');
+    await api.waitForReplies(visitor.token, body.conversation, 1);
+    // A stream token found in a proxy's log, with a second left of its hour.
+    const expiresAt = new Date(Date.now() + 1000);
+    const token = sessions(SECRET).streamToken({ visitor: visitor.visitor, expiresAt });
+    const res = await fetch(`${web.url}/web/conversations/${body.conversation}/events?session=${encodeURIComponent(token)}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('stream until the token expires');
+    for (;;) if ((await reader.read()).done) break; // the stream ends (the test's timeout otherwise)
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime());
+    // A message the visitor sends afterwards is not streamed to the old URL: it is refused.
+    expect((await firstEvent(`${web.url}/web/conversations/${body.conversation}/events?session=${encodeURIComponent(token)}`)).status).toBe(401);
+  });
+
   it('WEB_TOKEN configured: a request without a credential gets 401, even from this machine', async () => {
     const res = await api.call('GET', '/web/conversations/anything');
     expect(res.status).toBe(401);
