@@ -136,7 +136,9 @@ function redisShares(config: Config): string {
 async function checkRedis(url: string, shares: string): Promise<Line> {
   const { Redis } = ioredisPackage();
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
-  redis.on('error', () => undefined);
+  // The reason a connection closed (a refused password says WRONGPASS here, not in what connect() throws).
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => (lastError = error));
   try {
     await redis.connect();
     await redis.ping();
@@ -144,6 +146,8 @@ async function checkRedis(url: string, shares: string): Promise<Line> {
     if (policy && policy !== 'noeviction') return { ok: 'warn', what: 'Redis', detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };
     return { ok: true, what: 'Redis', detail: `reached; ${shares} are shared` };
   } catch (error) {
+    const refusal = [lastError, error as Error].find((e) => e && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message));
+    if (refusal) return { ok: false, what: 'Redis', detail: `${redisAddress(url)} refused the user or password in REDIS_URL: ${refusal.message}` };
     return { ok: false, what: 'Redis', detail: `cannot reach ${redisAddress(url)} (REDIS_URL): ${(error as Error).message}` };
   } finally {
     redis.disconnect();

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { startPrivateRedis } from '../helpers/processes.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -57,5 +58,22 @@ describe('Redis that does not answer', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: cannot reach 127\\.0\\.0\\.1:${redis} \\(REDIS_URL\\): `, 'm'));
     expect(run.stdout + run.stderr).not.toContain('SECRET');
+  }, 40_000);
+
+  it('parley check says a Redis that refused the password refused it (not that it cannot be reached), without the password', async () => {
+    const redis = await startPrivateRedis(['--requirepass', 'the-right-password']);
+    try {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', REDIS_URL: `redis://:SECRETwrongpw@127.0.0.1:${redis.port}` },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: 127\\.0\\.0\\.1:${redis.port} refused the user or password in REDIS_URL: WRONGPASS`, 'm'));
+      expect(run.stdout + run.stderr).not.toContain('SECRET');
+    } finally {
+      await redis.stop();
+    }
   }, 40_000);
 });
