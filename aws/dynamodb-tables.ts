@@ -51,16 +51,30 @@ async function createTable(client: DynamoDBClient, definition: Omit<CreateTableC
   const sdk = dynamoDbSdk('parley aws setup').client;
   const table = definition.TableName as string;
   let outcome: SetupOutcome = 'created';
+  const asked = Date.now();
   try {
     await client.send(new sdk.CreateTableCommand({ ...definition, BillingMode: 'PAY_PER_REQUEST' }));
   } catch (error) {
     if (!(error instanceof sdk.ResourceInUseException)) throw error;
-    outcome = 'exists';
+    outcome = (await madeByAnEarlierAttempt(client, table, asked, error.$metadata.attempts)) ? 'created' : 'exists';
   }
   await sdk.waitUntilTableExists({ client, maxWaitTime: ACTIVE_WITHIN_SECONDS }, { TableName: table });
   if (!ttlAttribute) return { table, outcome };
   return { table, outcome, ttl: await enableTtl(client, table, ttlAttribute) };
 }
+
+/**
+ * "In use" on the SDK's retry of a CreateTable whose answer came too late (a slow endpoint): the
+ * first attempt made the table, moments ago by its creation time, so it is reported as created.
+ */
+async function madeByAnEarlierAttempt(client: DynamoDBClient, table: string, asked: number, attempts = 1): Promise<boolean> {
+  if (attempts < 2) return false;
+  const sdk = dynamoDbSdk('parley aws setup').client;
+  const { Table } = await client.send(new sdk.DescribeTableCommand({ TableName: table }));
+  return (Table?.CreationDateTime?.getTime() ?? 0) >= asked - CLOCK_SKEW_MS;
+}
+/** How far DynamoDB's clock may be behind this machine's. */
+const CLOCK_SKEW_MS = 5000;
 
 /** Turn TTL on unless it already is (DynamoDB refuses to enable it twice); tolerate emulators without the call. */
 async function enableTtl(client: DynamoDBClient, table: string, attribute: string): Promise<'enabled' | 'unsupported'> {

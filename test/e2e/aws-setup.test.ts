@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../fakes/openai-server.js';
 import { DynamoStore, sqsQueueFromConfig, storeTableName } from '../../aws/index.js';
 import { loadConfig } from '../../src/index.js';
+import { startLostAnswerProxy } from '../helpers/lost-answer.js';
 import { useMoto } from '../helpers/moto.js';
 import { startParley } from '../helpers/processes.js';
 import { deleteKeys } from '../helpers/redis-keys.js';
@@ -92,6 +93,20 @@ describe('parley aws setup (moto)', () => {
     expect(second.out).toContain('exists   table shop-store');
     expect(second.out).toContain('exists   table ai_conversations');
     expect(second.out).not.toMatch(/^created/m);
+  });
+
+  it('a CreateTable that DynamoDB applied but answered too late (the SDK sent it again and heard "in use"): reported created, not "exists"', async () => {
+    // The CLI gives each attempt 1.5 s; this answer is held back 2.5 s.
+    const proxy = await startLostAnswerProxy(moto().url, { picks: (_body, headers) => headers['x-amz-target'] === 'DynamoDB_20120810.CreateTable', holdMs: 2500 });
+    try {
+      const run = await awsSetup({ CONVERSATION_LOG_TABLE: 'late_answer_log', AWS_ENDPOINT_URL_DYNAMODB: proxy.url });
+      expect(proxy.picked.length, 'the SDK sent the CreateTable again').toBe(2);
+      expect(run.code).toBe(0);
+      expect(run.out).toContain('created  table late_answer_log');
+      expect(await tables()).toContain('late_answer_log');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('parley check reaches the tables setup made, and names the fix for a missing one', async () => {
