@@ -28,10 +28,7 @@ import { invalidJob, jobPlatform } from './job-check.js';
 
 export interface WorkerDeps {
   settings: HandlerSettings;
-  /**
-   * Direct mode: how long a conversation lock outlives a process that died holding it (kept
-   * alive by a heartbeat meanwhile).
-   */
+  /** Direct mode: how long a conversation lock outlives a process that died holding it (a heartbeat keeps it meanwhile). */
   lockTtlMs?: number;
   /** Where each exchange is written (absent: nowhere). */
   conversationLog?: ConversationLog;
@@ -43,10 +40,7 @@ export interface WorkerDeps {
   metrics: Metrics;
   logger: Logger;
   adapterFor(platform: string): Adapter | undefined;
-  /**
-   * Whether the platform's adapter has started (its API answered). A job for an adapter still
-   * starting waits (a deferral: no attempt spent, counted against AI_MAX_WAIT_MS). Absent = ready.
-   */
+  /** Whether the platform's adapter has started; a job (message or notice) for one still starting waits, within AI_MAX_WAIT_MS. Absent = ready. */
   adapterReady?(platform: string): boolean;
   handler(): MessageHandler;
   /**
@@ -104,6 +98,12 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
 async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unknown) => boolean): Promise<void> {
   const data = job.data;
   if (data.type === 'notice') {
+    // Waits for its adapter as a message does (within AI_MAX_WAIT_MS): posted to a platform still
+    // down since the start, an apology would spend its attempts in seconds and be lost.
+    const { platform } = data.conversation;
+    if (deps.adapterReady && !(await adapterStarted(deps.adapterReady, platform))) {
+      throw await waitOrGiveUp(deps.store, job.id, new RetryAfterError(`the ${platform} adapter has not started yet`, ADAPTER_WAIT_MS), deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+    }
     await sendOnce(deps, job.id, 1, data.conversation, data.reply);
     return;
   }

@@ -567,6 +567,20 @@ describe('waits and poison', () => {
     expect(kinds()).toEqual(['answer']);
     expect(await q.deadLetters()).toEqual([]);
   });
+
+  it('an apology for an adapter that has not started waits for it too, then is posted once (its attempts are not spent meanwhile)', async () => {
+    let ready = false;
+    deps.adapterReady = () => ready;
+    const q = workerQueue(1);
+    await q.add({ id: 'apology.start-2', group: 'apology.start-2', data: { type: 'notice', conversation: conversation('c-start-2'), reply: { kind: 'apology', text: 'sorry' } } });
+    await sleep(1500); // past the second a job waits in place for a starting adapter
+    expect(adapter.sent).toEqual([]);
+    expect(await q.deadLetters()).toEqual([]);
+    ready = true;
+    await waitFor(() => adapter.sent.length === 1, 5000);
+    expect(kinds()).toEqual(['apology']);
+    expect(await q.deadLetters()).toEqual([]);
+  });
 });
 
 /** Direct mode's way of answering: no queue orders the conversation, so it takes the lock. */
