@@ -88,7 +88,8 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
     await handleJob(deps, job, final);
   } catch (error) {
     // answerMessage logs a message's failure; a notice's is logged here, so no failure goes unsaid on any queue.
-    if (job.data.type === 'notice') deps.logger.warn({ err: error, job: job.id, platform, attempt: job.attempt, final: final(error) }, 'notice could not be posted');
+    if (job.data.type === 'notice' && isDeferral(error) && !final(error)) deps.logger.debug({ reason: error.message, job: job.id, platform }, 'notice waiting; will try again');
+    else if (job.data.type === 'notice') deps.logger.warn({ err: error, job: job.id, platform, attempt: job.attempt, final: final(error) }, 'notice could not be posted');
     // The queue buries the job now (the same rule as its own): counted for /metrics, the console's minutes and the dead-letter alert.
     if (final(error)) deps.metrics.deadLettered.inc({ platform, reason: error instanceof PermanentError ? error.reason : 'attempts_exhausted' });
     throw error;
@@ -260,8 +261,9 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     waiting = isDeferral(error);
     const final = options.isFinalFailure(error);
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);
-    // A wait (every AI slot taken, a rate limit) is no failure: said at info, without the stack.
-    if (isDeferral(error) && !final) logger.info({ reason: error.message, retryAfterMs: error.retryAfterMs, attempt: options.attempt }, 'message waiting; will try again');
+    // A wait (every AI slot taken, a rate limit) is no failure: said at info, without the stack; at
+    // debug while the adapter is starting (it re-checks every 2 s, and the adapter's state is logged once).
+    if (isDeferral(error) && !final) logger[deps.adapterReady?.(message.platform) === false ? 'debug' : 'info']({ reason: error.message, retryAfterMs: error.retryAfterMs, attempt: options.attempt }, 'message waiting; will try again');
     else logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
     // An apology for a message the user already got an answer to would only confuse them.
     const answered = delivered > 0 || refused || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
