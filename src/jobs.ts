@@ -28,6 +28,8 @@ export const keys = {
   seen: (message: Pick<InboundMessage, 'platform' | 'id'>) => `parley:seen:${messageJobId(message)}`,
   /** Set after reply number `n` of a job is posted, so a recovered job does not post it again. */
   sent: (jobId: string, n: number) => `parley:sent:${jobId}:${n}`,
+  /** A streamed reply that broke after it started: its whole text and the rest still to post, for a retry to finish. */
+  brokenStream: (jobId: string, n: number) => `parley:broken-stream:${jobId}:${n}`,
   /** Set when a job's apology is posted: one per failed message, whatever happens after. */
   apology: (jobId: string) => `parley:apology:${jobId}`,
   /** When a job first had to wait (rate limit, open circuit): AI_MAX_WAIT_MS counts from here. */

@@ -59,7 +59,8 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
 /** Stream reply number `n` of a job unless it was already posted; the marker keeps its text. */
 export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, chunks: AsyncIterable<string>, onSentBefore?: () => void): Promise<string> {
   const marker = keys.sent(jobId, n);
-  const posted = await deps.store.get(marker);
+  const brokenKey = keys.brokenStream(jobId, n);
+  const [posted, broken] = await Promise.all([deps.store.get(marker), deps.store.get(brokenKey)]);
   const adapter = deps.adapterFor(conversation.platform);
   if (posted !== undefined) onSentBefore?.();
   if (posted !== undefined || !adapter?.stream) {
@@ -69,9 +70,20 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
   }
   try {
     const key = `${jobId}:${n}`;
-    const { text, rest } = await adapter.stream(conversation, wellFormedChunks(chunks), { key });
+    let whole: { text: string; rest: string };
+    if (broken === undefined) {
+      const { text, rest } = await adapter.stream(conversation, wellFormedChunks(chunks), { key });
+      whole = { text, rest: rest ? continuationOf(text.slice(0, text.length - rest.length), rest) : '' };
+      // Kept before the rest goes out: if posting it fails, the retry finishes this answer (whose
+      // start the user already sees) rather than stream another one after it.
+      if (whole.rest) await deps.store.set(brokenKey, JSON.stringify(whole), MARKER_TTL_MS);
+    } else {
+      await collect(chunks); // the retry's own answer is not shown: the one begun is finished
+      whole = JSON.parse(broken) as typeof whole;
+    }
     // What the stream could not show goes out as ordinary parts, readable on their own.
-    if (rest) await postReply(adapter, conversation, { text: continuationOf(text.slice(0, text.length - rest.length), rest), kind: 'answer' }, { key, markers: deps.store, logger: deps.logger });
+    if (whole.rest) await postReply(adapter, conversation, { text: whole.rest, kind: 'answer' }, { key, markers: deps.store, logger: deps.logger });
+    const text = whole.text;
     await deps.store.set(marker, text, MARKER_TTL_MS);
     deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'answer' });
     return text;

@@ -165,10 +165,7 @@ export class SlackSender {
     }
     // The whole answer is there: the message that ends it keeps the feedback buttons.
     const rest = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure, feedback);
-    // Stopped with the whole answer: nothing for a retry to take back. Not stopped (its rest is the
-    // core's to post): the note stays, so that if posting the rest fails too, the retry takes the
-    // half-shown message back before it streams the answer again (the user is left with one).
-    if (!rest) this.forgetStreamStarted(key);
+    this.forgetStreamStarted(key); // stopped, or its rest is the core's to post: nothing for a retry to take back
     return { ids: [streamer.ts], text, ...(rest ? { rest } : {}) };
   }
 
