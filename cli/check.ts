@@ -147,7 +147,8 @@ async function checkRedis(url: string, shares: string): Promise<Line> {
     return { ok: true, what: 'Redis', detail: `reached; ${shares} are shared` };
   } catch (error) {
     const refusal = [lastError, error as Error].find((e) => e && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message));
-    if (refusal) return { ok: false, what: 'Redis', detail: `${redisAddress(url)} refused the user or password in REDIS_URL: ${refusal.message}` };
+    const refused = refusal?.message.startsWith('NOAUTH') ? 'needs a password, and REDIS_URL gives none' : 'refused the user or password in REDIS_URL';
+    if (refusal) return { ok: false, what: 'Redis', detail: `${redisAddress(url)} ${refused}: ${refusal.message}` };
     return { ok: false, what: 'Redis', detail: `cannot reach ${redisAddress(url)} (REDIS_URL): ${(error as Error).message}` };
   } finally {
     redis.disconnect();

@@ -90,6 +90,7 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
     // answerMessage logs a message's failure; a notice's is logged here, so no failure goes unsaid on any queue.
     if (job.data.type === 'notice' && isDeferral(error) && !final(error)) deps.logger.debug({ reason: error.message, job: job.id, platform }, 'notice waiting; will try again');
     else if (job.data.type === 'notice') deps.logger.warn({ err: error, job: job.id, platform, attempt: job.attempt, final: final(error) }, 'notice could not be posted');
+    if (job.data.type === 'notice' && final(error)) await forgetWait(deps.store, job.id); // a replay waits the whole AI_MAX_WAIT_MS again
     // The queue buries the job now (the same rule as its own): counted for /metrics, the console's minutes and the dead-letter alert.
     if (final(error)) deps.metrics.deadLettered.inc({ platform, reason: error instanceof PermanentError ? error.reason : 'attempts_exhausted' });
     throw error;
@@ -99,8 +100,7 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
 async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unknown) => boolean): Promise<void> {
   const data = job.data;
   if (data.type === 'notice') {
-    // Waits for its adapter as a message does (within AI_MAX_WAIT_MS): posted to a platform still
-    // down since the start, an apology would spend its attempts in seconds and be lost.
+    // Waits for its adapter as a message does (within AI_MAX_WAIT_MS), or it would spend its attempts in seconds.
     const { platform } = data.conversation;
     if (deps.adapterReady && !(await adapterStarted(deps.adapterReady, platform))) {
       throw await waitOrGiveUp(deps.store, job.id, new RetryAfterError(`the ${platform} adapter has not started yet`, ADAPTER_WAIT_MS), deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);

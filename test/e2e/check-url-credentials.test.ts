@@ -72,6 +72,14 @@ describe('Redis that does not answer', () => {
       expect(run.status).toBe(1);
       expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: 127\\.0\\.0\\.1:${redis.port} refused the user or password in REDIS_URL: WRONGPASS`, 'm'));
       expect(run.stdout + run.stderr).not.toContain('SECRET');
+      // no password at all: the URL is missing one
+      const bare = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', REDIS_URL: `redis://127.0.0.1:${redis.port}` },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(bare.stdout).toMatch(new RegExp(`^FAIL {2}Redis: 127\\.0\\.0\\.1:${redis.port} needs a password, and REDIS_URL gives none: NOAUTH`, 'm'));
     } finally {
       await redis.stop();
     }

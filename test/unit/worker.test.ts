@@ -568,6 +568,19 @@ describe('waits and poison', () => {
     expect(await q.deadLetters()).toEqual([]);
   });
 
+  it('an apology given up for an adapter that never started, replayed, waits the whole AI_MAX_WAIT_MS again', async () => {
+    deps.maxWaitMs = 2500;
+    deps.adapterReady = () => false;
+    const q = workerQueue(3);
+    await q.add({ id: 'apology.replay-1', group: 'apology.replay-1', data: { type: 'notice', conversation: conversation('c-replay-n'), reply: { kind: 'apology', text: 'sorry' } } });
+    await waitFor(async () => (await q.deadLetters()).length === 1, 10_000);
+    const replayedAt = Date.now();
+    await q.replay('apology.replay-1');
+    await waitFor(async () => (await q.deadLetters()).length === 1, 10_000);
+    expect(Date.now() - replayedAt).toBeGreaterThanOrEqual(2500);
+    expect(adapter.sent).toEqual([]);
+  }, 20_000);
+
   it('an apology for an adapter that has not started waits for it too, then is posted once (its attempts are not spent meanwhile)', async () => {
     let ready = false;
     deps.adapterReady = () => ready;
