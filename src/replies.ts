@@ -72,8 +72,13 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   // another answer (the AI asked again), and the parts still missing must be the first answer's.
   const textKey = options.key !== undefined && adapter.sendPart ? replyTextKey(adapter.platform, options.key) : undefined;
   const several = parts.length > 1;
+  // A part is marked "maybe posted" as its marker is read, if it has none (SET NX): a process that
+  // dies mid-post leaves the mark, and its retry looks on the platform (findPart) before posting.
+  const mark = `${MAYBE}${Date.now()}`;
+  const claimed = new Set<string>();
+  const readParts = (keys: (string | undefined)[]) => (adapter.findPart ? Promise.all(keys.map((key) => key && claimOrRead(options.markers, key, mark, claimed))) : read(keys));
   // Every marker read at once (on Redis, in one write): the whole reply's, the text (for several parts), then each part's.
-  const [sentBefore, storedText, ...firstRead] = await read([options.alsoMark?.key, several ? textKey : undefined, ...markerKeys]);
+  const [[sentBefore, storedText], firstRead] = await Promise.all([read([options.alsoMark?.key, several ? textKey : undefined]), readParts(markerKeys)]);
   let posted = firstRead;
   if (sentBefore !== undefined) return { ids: [], sentBefore: true, ...(sentBefore === WITHHELD ? { withheld: true as const } : {}) };
   // One part now, but a part on record without the whole reply: an earlier attempt began a longer answer.
@@ -82,7 +87,7 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   if (finishing !== undefined) {
     parts = replyParts(adapter, finishing);
     markerKeys = keysOf(parts.length);
-    posted = await read(markerKeys);
+    posted = await readParts(markerKeys);
   } else if (textKey && begun === undefined && several) {
     await options.markers.set(textKey, reply.text, MARKER_TTL_MS);
   }
@@ -115,6 +120,9 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
       if (error instanceof MaybePostedError && marker && adapter.findPart) {
         const keepText = textKey !== undefined && begun === undefined && !several;
         await Promise.all([options.markers.set(marker, `${MAYBE}${sentAt}`, MARKER_TTL_MS), keepText && options.markers.set(textKey, reply.text, MARKER_TTL_MS)]);
+      } else if (marker && claimed.has(marker)) {
+        // Refused, not lost: nothing for a retry to look for.
+        await options.markers.delete(marker).catch(() => undefined);
       }
       throw error;
     });
@@ -149,6 +157,16 @@ async function foundEarlier<TDetails extends object>(adapter: Adapter<TDetails>,
   options.logger?.info({ key: options.key, part: part.index }, 'an earlier post of this part was taken after all; not posting it again');
   if (marker) await options.markers.set(marker, id, MARKER_TTL_MS);
   return id;
+}
+
+/** A part's marker, claimed with `mark` when it had none (then read as none); otherwise its value (this run's own mark again: none). */
+async function claimOrRead(markers: Store, key: string, mark: string, claimed: Set<string>): Promise<string | undefined> {
+  if (await markers.setIfAbsent(key, mark, MARKER_TTL_MS)) {
+    claimed.add(key);
+    return undefined;
+  }
+  const value = await markers.get(key);
+  return value === mark && claimed.has(key) ? undefined : value;
 }
 
 /** Wait for a marker's write, or hand it to the caller's pending writes. */

@@ -237,3 +237,61 @@ describe('signature helpers', () => {
     expect(safeEqual('token', 'token2')).toBe(false);
   });
 });
+
+describe('a process that dies while a part is being posted (kill -9, a lost container)', () => {
+  it('leaves the part marked "maybe posted": the retry looks on the platform (findPart) and does not post it again', async () => {
+    markers = new MemoryStore();
+    const sent: string[] = [];
+    const looked: number[] = [];
+    const adapter = {
+      platform: 'dies',
+      path: '/dies',
+      contentTypes: ['application/json'],
+      receive: async () => ({ response: { status: 200 }, messages: [] }),
+      // The first post reaches the platform, and its process dies before the answer: it never resolves.
+      sendPart: (_conversation: ConversationRef<Details>, text: string) => {
+        sent.push(text);
+        return sent.length === 1 ? new Promise<string>(() => undefined) : Promise.resolve(`id-${sent.length}`);
+      },
+      findPart: async (_conversation: ConversationRef<Details>, _part: ReplyPart, since: number) => {
+        looked.push(since);
+        return 'id-1';
+      },
+    } satisfies Adapter<Details>;
+    const before = Date.now();
+    void postReply(adapter, ref, { text: 'hello there' }, { key: 'job-d:1', markers });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sent).toEqual(['hello there']);
+    // The job runs again elsewhere (the same store).
+    const retry = await postReply(adapter, ref, { text: 'hello there' }, { key: 'job-d:1', markers });
+    expect(retry.ids).toEqual(['id-1']);
+    expect(sent).toEqual(['hello there']);
+    expect(looked).toHaveLength(1);
+    expect(looked[0]).toBeGreaterThanOrEqual(before);
+    expect(await markers.get(partKey('dies', 'job-d:1', 0))).toBe('id-1');
+  });
+
+  it('a post the platform refused (not lost) leaves no mark: its retry posts without looking', async () => {
+    markers = new MemoryStore();
+    let calls = 0;
+    const looked: number[] = [];
+    const adapter = {
+      platform: 'refuses',
+      path: '/refuses',
+      contentTypes: ['application/json'],
+      receive: async () => ({ response: { status: 200 }, messages: [] }),
+      sendPart: async () => {
+        if (++calls === 1) throw new Error('503 from the platform');
+        return `id-${calls}`;
+      },
+      findPart: async (_conversation: ConversationRef<Details>, _part: ReplyPart, since: number) => {
+        looked.push(since);
+        return undefined;
+      },
+    } satisfies Adapter<Details>;
+    await expect(postReply(adapter, ref, { text: 'hello' }, { key: 'job-r:1', markers })).rejects.toThrow('503');
+    expect(await markers.get(partKey('refuses', 'job-r:1', 0))).toBeUndefined();
+    expect((await postReply(adapter, ref, { text: 'hello' }, { key: 'job-r:1', markers })).ids).toEqual(['id-2']);
+    expect(looked).toEqual([]);
+  });
+});
