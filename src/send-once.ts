@@ -72,13 +72,14 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
     const key = `${jobId}:${n}`;
     let whole: { text: string; rest: string };
     if (broken === undefined) {
-      const { text, rest } = await adapter.stream(conversation, wellFormedChunks(chunks), { key });
+      const { ids, text, rest } = await adapter.stream(conversation, wellFormedChunks(chunks), { key });
       whole = { text, rest: rest ? continuationOf(text.slice(0, text.length - rest.length), rest) : '' };
-      // Kept before the rest goes out: if posting it fails, the retry finishes this answer (whose
-      // start the user already sees) rather than stream another one after it.
-      if (whole.rest) await deps.store.set(brokenKey, JSON.stringify(whole), MARKER_TTL_MS);
+      // A stream that showed some of it: kept before the rest goes out, so that if posting the rest
+      // fails, the retry finishes this answer (its start is on screen) rather than stream another.
+      if (whole.rest && ids.length > 0) await deps.store.set(brokenKey, JSON.stringify(whole), MARKER_TTL_MS);
     } else {
-      await collect(chunks); // the retry's own answer is not shown: the one begun is finished
+      // The retry's own answer is not shown, and its failure must not keep the rest from the user.
+      await collect(chunks).catch(() => undefined);
       whole = JSON.parse(broken) as typeof whole;
     }
     // What the stream could not show goes out as ordinary parts, readable on their own.

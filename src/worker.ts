@@ -88,7 +88,7 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
     await handleJob(deps, job, final);
   } catch (error) {
     // answerMessage logs a message's failure; a notice's is logged here, so no failure goes unsaid on any queue.
-    if (job.data.type === 'notice' && isDeferral(error) && !final(error)) deps.logger.debug({ reason: error.message, job: job.id, platform }, 'notice waiting; will try again');
+    if (job.data.type === 'notice' && isDeferral(error) && !final(error)) deps.logger[deps.adapterReady?.(platform) === false ? 'debug' : 'info']({ reason: error.message, job: job.id, platform }, 'notice waiting; will try again');
     else if (job.data.type === 'notice') deps.logger.warn({ err: error, job: job.id, platform, attempt: job.attempt, final: final(error) }, 'notice could not be posted');
     if (job.data.type === 'notice' && final(error)) await forgetWait(deps.store, job.id); // a replay waits the whole AI_MAX_WAIT_MS again
     // The queue buries the job now (the same rule as its own): counted for /metrics, the console's minutes and the dead-letter alert.

@@ -165,7 +165,10 @@ export class SlackSender {
     }
     // The whole answer is there: the message that ends it keeps the feedback buttons.
     const rest = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure, feedback);
-    this.forgetStreamStarted(key); // stopped, or its rest is the core's to post: nothing for a retry to take back
+    // Stopped with the whole answer: nothing for a retry to take back. Not stopped, its rest is the
+    // core's to post, which keeps the answer first (a retry then finishes it and never streams
+    // again); killed before that, the retry must take this message back: the note stays.
+    if (!rest) this.forgetStreamStarted(key);
     return { ids: [streamer.ts], text, ...(rest ? { rest } : {}) };
   }
 

@@ -14,6 +14,7 @@ import { webClientOptions } from '../../adapters/slack/adapter.js';
 import { SlackSender } from '../../adapters/slack/send.js';
 import { MemoryStore, type Store } from '../../src/index.js';
 import { wellFormed } from '../../src/text/index.js';
+import { streamOnce } from '../../src/send-once.js';
 import { silentLogger } from '../unit/helpers.js';
 
 /** Long enough for the WebClient's streamer (256-character buffer) to start, append and stop; no markdown in it. */
@@ -217,6 +218,55 @@ describe('a Slack stream whose process was killed mid-way (kill -9: nothing fini
       expect(delivery.ids[0]).not.toBe(firstTs);
     } finally {
       await slack.close();
+    }
+  });
+});
+
+describe('a Slack stream whose process was killed just after the stream broke (its rest not yet kept)', () => {
+  it('the retry takes the half-shown message back and streams the whole answer once', async () => {
+    const slack = await startFakeSlack();
+    try {
+      const store = new MemoryStore();
+      const sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
+      const adapter = { platform: 'slack', stream: (c: never, chunks: AsyncIterable<string>, o?: { key?: string }) => sender.stream(c, chunks, o?.key) };
+      const deps = { store, adapterFor: () => adapter, logger: silentLogger, metrics: { repliesSent: { inc() {} }, repliesFailed: { inc() {} } } } as never;
+      const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+      const words = () => (async function* () { for (const word of REPLY.split('-')) yield `${word}-`; })();
+      slack.on('chat.appendStream', (_call, n) => (n === 0 ? { body: { ok: false, error: 'internal_error' } } : undefined));
+      slack.on('chat.stopStream', (_call, n) => (n === 0 ? { body: { ok: false, error: 'internal_error' } } : undefined));
+      // The first run: the stream breaks and comes back with a rest; the process dies before anything else.
+      const first = await sender.stream(conversation as never, words(), 'job-k:1');
+      expect(first.rest).toBeTruthy();
+      // The job runs again (the same store).
+      expect(await streamOnce(deps, 'job-k', 1, conversation, words())).toBe(`${REPLY}-`);
+      expect(slack.callsTo('chat.delete').map((call) => call.args.ts)).toEqual(first.ids);
+      expect(slack.callsTo('chat.startStream')).toHaveLength(2);
+    } finally {
+      await slack.close();
+    }
+  });
+});
+
+describe('a Slack stream that broke, whose rest is posted by a retry whose own AI call fails (no cache)', () => {
+  it('the rest still reaches the user, and no apology follows the answer', async () => {
+    const slack = await startFakeSlack();
+    const ai = await startFakeOpenAi((_call, n) => (n === 0 ? { text: REPLY } : { status: 400 }));
+    const { bot, url } = await startSlackBot(slack, ai, { SLACK_BOT_TOKEN: 'xoxb-stream', SLACK_STREAMING: 'on', CACHE_TTL_SECONDS: '0' });
+    try {
+      const fail = { body: { ok: false, error: 'internal_error' } };
+      slack.on('chat.appendStream', (_call, n) => (n === 0 ? fail : undefined));
+      slack.on('chat.stopStream', (_call, n) => (n === 0 ? fail : undefined));
+      slack.on('chat.postMessage', (_call, n) => (n === 0 ? fail : undefined));
+      await postSlack(url, appMention({ text: 'a long answer please' }));
+      const [, rest] = await until(() => (slack.callsTo('chat.postMessage').length >= 2 ? slack.callsTo('chat.postMessage') : undefined), 'the rest');
+      const streamed = slack.callsTo('chat.startStream').map(textOf).join('');
+      expect(streamed + String(rest!.args.text).replace(/^…/, '')).toBe(REPLY);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // room for an apology to show up
+      expect(slack.callsTo('chat.postMessage').map((call) => String(call.args.text)).some((text) => text.includes('Sorry'))).toBe(false);
+    } finally {
+      await bot.close();
+      await slack.close();
+      await ai.close();
     }
   });
 });

@@ -568,6 +568,18 @@ describe('waits and poison', () => {
     expect(await q.deadLetters()).toEqual([]);
   });
 
+  it('an apology the platform asks to wait for (its adapter started) says so at info', async () => {
+    deps.adapterReady = () => true;
+    adapter.beforeSend = () => {
+      throw new RetryAfterError('rate limited (chat.postMessage)', 120_000);
+    };
+    const lines: { level: number; msg: string }[] = [];
+    deps.logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const notice = { id: 'apology.log-1', group: 'apology.log-1', data: { type: 'notice', conversation: conversation('c-log-1'), reply: { kind: 'apology', text: 'sorry' } }, attempt: 1, maxAttempts: 3 } as const;
+    await expect(processJob(deps, notice as never)).rejects.toBeInstanceOf(RetryAfterError);
+    expect(lines.filter((line) => line.level === 30).map((line) => line.msg)).toEqual(['notice waiting; will try again']);
+  });
+
   it('an apology given up for an adapter that never started, replayed, waits the whole AI_MAX_WAIT_MS again', async () => {
     deps.maxWaitMs = 2500;
     deps.adapterReady = () => false;
