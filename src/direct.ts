@@ -46,17 +46,21 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
     const tries = new Tries(deps.retry);
     // A reply the platform fails for now (a 5xx, a connection error) is posted again, with backoff, without asking the AI again.
     const post = retryingSink(deps, jobId, tries);
-    const failed = (error: unknown) => (isDeferral(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error, tries.attempt));
+    let posted = false;
+    // A step after a posted reply that fails for now (Intercom's handoff assignment answering 5xx)
+    // is retried by the queue, as in queue mode: its markers keep the reply from going out twice.
+    const retryLater = (error: unknown) => isDeferral(error) || (posted && !captured && !(error instanceof PermanentError));
+    const failed = (error: unknown) => (retryLater(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error, tries.attempt));
     await answerMessage(deps, message, {
       jobId,
       attempt: 1,
       // No queue puts this conversation's messages in order: they take its lock instead.
       serialize: true,
       // A wait (rate limit, open circuit) is not a failure: the queue holds the message instead.
-      isFinalFailure: (error) => !isDeferral(error),
+      isFinalFailure: (error) => !retryLater(error),
       sink: async (conversation, reply, n, onSentBefore) => {
         if (open && canCapture && !captured) captured = { reply, post: () => post(conversation, reply, n, onSentBefore).then(() => undefined, failed) };
-        else return post(conversation, reply, n, onSentBefore);
+        else return post(conversation, reply, n, onSentBefore).then((shown) => ((posted = true), shown));
       },
     }).catch(failed);
   };

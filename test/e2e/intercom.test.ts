@@ -485,4 +485,16 @@ describe('Intercom in MODE=direct', () => {
     await quiet();
     expect(replies(intercom, conversation)).toHaveLength(1);
   });
+
+  it('a handoff whose assignment fails once (a 500) is retried by the queue: assigned, the handoff reply posted once', async () => {
+    const conversation = conversationId();
+    intercom.on('parts', (call, n) => (n === 0 && call.conversationId === conversation ? { status: 500 } : undefined));
+    await postIntercom(server.url, userReplied({ conversation, parts: [part('<p>Can I talk to a human please?</p>')] }));
+    await until(() => (intercom.callsTo('parts').filter((c) => c.conversationId === conversation).length >= 2 ? true : undefined), 'the assignment to be tried again', 15_000);
+    await quiet();
+    const assignments = intercom.callsTo('parts').filter((c) => c.conversationId === conversation);
+    expect(assignments).toHaveLength(2);
+    expect(assignments[1]!.body).toMatchObject({ message_type: 'assignment', type: 'team' });
+    expect(replies(intercom, conversation)).toHaveLength(1);
+  }, 20_000);
 });
