@@ -100,40 +100,45 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
   const ids: string[] = [];
   let marked = false;
   let withheld = false;
-  for (const [index, text] of parts.entries()) {
-    const marker = markerKeys[index];
-    let before = posted[index];
-    const part = { index, total: parts.length, kind: reply.kind ?? 'answer', ...(options.key === undefined ? {} : { key: `${options.key}:${index}` }) };
-    // An earlier post of this part may have been taken (MaybePostedError): the platform says whether it was.
-    if (before?.startsWith(MAYBE)) before = await foundEarlier(adapter, conversation, part, text, before, marker, options);
-    if (before !== undefined) {
-      options.logger?.debug({ key: options.key, part: index }, 'part already posted before a retry; not posting it again');
-      ids.push(before);
-      continue;
-    }
-    const sentAt = Date.now();
-    const id = await waitOutRetryAfter(() => adapter.sendPart!(conversation, text, part), {
-      onWait: (waitMs) => options.logger?.info({ platform: adapter.platform, waitMs }, 'the platform asked us to wait; waiting as Retry-After says'),
-    }).catch(async (error: unknown) => {
-      // Marked "maybe posted" (waited for: the retry must read it), so the retry looks before it posts;
-      // with the reply's text, so that a retry finishes this answer, not another the AI gives then.
-      if (error instanceof MaybePostedError && marker && adapter.findPart) {
-        const keepText = textKey !== undefined && begun === undefined && !several;
-        await Promise.all([options.markers.set(marker, `${MAYBE}${sentAt}`, MARKER_TTL_MS), keepText && options.markers.set(textKey, reply.text, MARKER_TTL_MS)]);
-      } else if (marker && claimed.has(marker)) {
-        // Refused, not lost: nothing for a retry to look for.
-        await options.markers.delete(marker).catch(() => undefined);
+  try {
+    for (const [index, text] of parts.entries()) {
+      const marker = markerKeys[index];
+      let before = posted[index];
+      const part = { index, total: parts.length, kind: reply.kind ?? 'answer', ...(options.key === undefined ? {} : { key: `${options.key}:${index}` }) };
+      // An earlier post of this part may have been taken (MaybePostedError): the platform says whether it was.
+      if (before?.startsWith(MAYBE)) before = await foundEarlier(adapter, conversation, part, text, before, marker, options);
+      if (before !== undefined) {
+        options.logger?.debug({ key: options.key, part: index }, 'part already posted before a retry; not posting it again');
+        ids.push(before);
+        continue;
       }
-      throw error;
-    });
-    if (id === null) {
-      withheld = ids.length === 0; // the adapter posts nothing more of this reply, maybe nothing at all
-      break;
+      const sentAt = Date.now();
+      const id = await waitOutRetryAfter(() => adapter.sendPart!(conversation, text, part), {
+        onWait: (waitMs) => options.logger?.info({ platform: adapter.platform, waitMs }, 'the platform asked us to wait; waiting as Retry-After says'),
+      }).catch(async (error: unknown) => {
+        // Marked "maybe posted" (waited for: the retry must read it), so the retry looks before it posts;
+        // with the reply's text, so that a retry finishes this answer, not another the AI gives then.
+        if (error instanceof MaybePostedError && marker && adapter.findPart) {
+          const keepText = textKey !== undefined && begun === undefined && !several;
+          await Promise.all([options.markers.set(marker, `${MAYBE}${sentAt}`, MARKER_TTL_MS), keepText && options.markers.set(textKey, reply.text, MARKER_TTL_MS)]);
+          claimed.delete(marker);
+        }
+        throw error;
+      });
+      if (id === null) {
+        withheld = ids.length === 0; // the adapter posts nothing more of this reply, maybe nothing at all
+        break;
+      }
+      ids.push(id);
+      if (marker) claimed.delete(marker);
+      const last = index === parts.length - 1;
+      await recorded(Promise.all([marker && options.markers.set(marker, id, MARKER_TTL_MS), last && markAlso(options)]), options);
+      marked = last;
     }
-    ids.push(id);
-    const last = index === parts.length - 1;
-    await recorded(Promise.all([marker && options.markers.set(marker, id, MARKER_TTL_MS), last && markAlso(options)]), options);
-    marked = last;
+  } catch (error) {
+    // Refused, not lost (or never sent): this run's marks on parts not posted leave nothing for a retry to look for.
+    await Promise.all([...claimed].map((key) => options.markers.delete(key).catch(() => undefined)));
+    throw error;
   }
   // Held back: marked so no retry posts it, and so that a retry knows nothing reached the user.
   if (!marked) await recorded(markAlso(options, withheld ? WITHHELD : undefined), options);

@@ -7,7 +7,7 @@ import { nothingShown } from './ai/errors.js';
 import { MARKER_TTL_MS, keys } from './jobs.js';
 import type { ConversationRef, Reply } from './message.js';
 import type { PendingWrites } from './pending-writes.js';
-import { postReply, type Posted } from './replies.js';
+import { postReply, replyParts, type Posted } from './replies.js';
 import { continuationOf, wellFormedChunks } from './text/index.js';
 import type { WorkerDeps } from './worker.js';
 
@@ -74,9 +74,10 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
     if (broken === undefined) {
       const { ids, text, rest } = await adapter.stream(conversation, wellFormedChunks(chunks), { key });
       whole = { text, rest: rest ? continuationOf(text.slice(0, text.length - rest.length), rest) : '' };
-      // A stream that showed some of it: kept before the rest goes out, so that if posting the rest
-      // fails, the retry finishes this answer (its start is on screen) rather than stream another.
-      if (whole.rest && ids.length > 0) await deps.store.set(brokenKey, JSON.stringify(whole), MARKER_TTL_MS);
+      // Kept before the rest goes out when some of the answer may be on screen when posting the rest
+      // fails (the stream showed some, or the rest takes several posts): the retry then finishes
+      // this answer rather than stream another. A one-post rest after nothing shown needs no record.
+      if (whole.rest && (ids.length > 0 || replyParts(adapter, whole.rest).length > 1)) await deps.store.set(brokenKey, JSON.stringify(whole), MARKER_TTL_MS);
     } else {
       // The retry's own answer is not shown, and its failure must not keep the rest from the user.
       await collect(chunks).catch(() => undefined);

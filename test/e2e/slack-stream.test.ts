@@ -127,6 +127,20 @@ describe('a Slack stream that fails after it started', () => {
     expect(slack.callsTo('chat.startStream')).toHaveLength(1);
   });
 
+  it('a stream that never started, whose rest of two messages went out only in part: the retry posts the missing one, streams nothing', async () => {
+    failed.clear();
+    const long = Array.from({ length: 1200 }, (_, i) => `w${i}`).join('-'); // two Slack messages
+    ai.script(() => ({ text: long }));
+    failOn('chat.startStream', (n) => n === 0);
+    failOn('chat.postMessage', (n) => n === 1);
+    await postSlack(url, appMention({ text: 'a very long answer please' }));
+    await until(() => (accepted('chat.postMessage').length === 2 ? true : undefined), 'the retry to post the missing message');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for a second stream to show up
+    const shown = [...accepted('chat.startStream'), ...accepted('chat.appendStream'), ...accepted('chat.stopStream')].map(textOf).join('') + accepted('chat.postMessage').map((call) => String(call.args.text)).join('');
+    expect(shown.replace(/…/g, '')).toBe(long);
+    expect(accepted('chat.startStream')).toHaveLength(0);
+  });
+
   it('finishes the started message when the AI fails mid-way, then apologises once without streaming the answer again', async () => {
     failed.clear();
     const half = Math.floor(REPLY.length / 2);

@@ -77,7 +77,7 @@ describe("the web chat API's answers are private", () => {
     await web.close();
   });
 
-  it('no-store and nosniff on the JSON answers (a transcript, a message taken, a refusal); the event stream keeps its own no-cache', async () => {
+  it('no-store and nosniff on the JSON answers (a transcript, a message taken, a refusal); the event stream too', async () => {
     const posted = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'private-1', text: 'hi' }) });
     const transcript = await fetch(`${web.url}/web/conversations/private-1`);
     const missing = await fetch(`${web.url}/web/conversations/a/b/c`);
@@ -87,7 +87,7 @@ describe("the web chat API's answers are private", () => {
     expect([posted.status, transcript.status, missing.status]).toEqual([202, 200, 404]);
     const controller = new AbortController();
     const events = await fetch(`${web.url}/web/conversations/private-1/events`, { signal: controller.signal });
-    expect(events.headers.get('cache-control')).toBe('no-cache');
+    expect(events.headers.get('cache-control')).toBe('no-store');
     controller.abort();
   });
 });

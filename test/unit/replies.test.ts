@@ -294,4 +294,27 @@ describe('a process that dies while a part is being posted (kill -9, a lost cont
     expect((await postReply(adapter, ref, { text: 'hello' }, { key: 'job-r:1', markers })).ids).toEqual(['id-2']);
     expect(looked).toEqual([]);
   });
+
+  it('a refused part clears this run\'s marks on the parts after it too: the retry looks for none of them', async () => {
+    markers = new MemoryStore();
+    let calls = 0;
+    const looked: number[] = [];
+    const { adapter: base } = partsAdapter();
+    const adapter = {
+      ...base,
+      platform: 'refuses-first',
+      sendPart: async (conversation: ConversationRef<Details>, text: string, part: ReplyPart) => {
+        if (++calls === 1) throw new Error('503 from the platform');
+        return base.sendPart(conversation, text, part);
+      },
+      findPart: async (_conversation: ConversationRef<Details>, part: ReplyPart) => {
+        looked.push(part.index);
+        return undefined;
+      },
+    } satisfies Adapter<Details>;
+    expect(replyParts(adapter, long).length).toBeGreaterThan(2);
+    await expect(postReply(adapter, ref, { text: long }, { key: 'job-m:1', markers })).rejects.toThrow('503');
+    await postReply(adapter, ref, { text: long }, { key: 'job-m:1', markers });
+    expect(looked).toEqual([]);
+  });
 });
