@@ -3,6 +3,9 @@
  * Phrases are escaped literals joined by flexible whitespace, so matching stays linear.
  */
 
+/** A web address pasted in the text: its path is not the customer's words (https://x.com/agents). */
+const WEB_ADDRESS = /\bhttps?:\/\/\S+/giu;
+
 /** A test for handoff requests; never matches when there are no patterns. */
 export function handoffMatcher(patterns: readonly string[]): (text: string) => boolean {
   const phrases = patterns
@@ -12,7 +15,7 @@ export function handoffMatcher(patterns: readonly string[]): (text: string) => b
   if (phrases.length === 0) return () => false;
   // Whole words: "reagent" is not "agent", but a plural ("agents", "humans") still asks for one.
   const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${phrases.join('|')})s?(?![\\p{L}\\p{N}])`, 'iu');
-  return (text) => pattern.test(text);
+  return (text) => pattern.test(text.replace(WEB_ADDRESS, ' '));
 }
 
 function escapeRegExp(text: string): string {

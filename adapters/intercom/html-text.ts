@@ -9,6 +9,8 @@ import { decodeHTML, decodeHTMLAttribute } from 'entities';
 
 export interface PlainText {
   text: string;
+  /** The text without the links' targets (their labels stay): what the customer wrote, for matching words in. */
+  written: string;
   /** `src` of every <img>, in order. */
   images: string[];
 }
@@ -94,7 +96,7 @@ export function htmlToText(html: string): PlainText {
       out.newline();
     }
   }
-  return { text: out.finish(), images };
+  return { text: out.finish(), written: out.finish(false), images };
 }
 
 type Tag = { name?: string; closing: boolean; attributes: Record<string, string>; end: number };
@@ -169,6 +171,8 @@ class Output {
   private pendingSpace = false;
   /** Whether the text so far ends in whitespace or is empty (no space is needed before more). */
   private atSpace = true;
+  /** The chunks that show links' targets (an address is not something the customer said). */
+  private readonly targets = new Set<number>();
 
   /** A position to read text from later (a link's label). */
   get length(): number {
@@ -216,11 +220,14 @@ class Output {
     const shown = href.replace(/^mailto:/i, '');
     if (label === href || label === shown) return;
     if (label !== '') this.pendingSpace = true;
+    const before = this.chunks.length;
     this.write(label === '' ? shown : `(${shown})`);
+    for (let i = before; i < this.chunks.length; i++) this.targets.add(i); // the space before it too
   }
 
-  finish(): string {
+  finish(withTargets = true): string {
     return this.chunks
+      .filter((_, i) => withTargets || !this.targets.has(i))
       .join('')
       .split('\n')
       .map((line) => line.trimEnd())

@@ -76,10 +76,12 @@ async function customerMessage(notification: IntercomNotification, deps: Inbound
   }
 
   const texts: string[] = [];
+  const written: string[] = [];
   const attachments: Attachment[] = [];
   for (const part of fresh) {
-    const { text, images } = htmlToText(bodyOf(part));
+    const { text, written: words, images } = htmlToText(bodyOf(part));
     if (text) texts.push(text);
+    written.push(words);
     for (const a of attachmentsOf(part)) {
       if (a.url || a.name) attachments.push({ url: a.url, contentType: a.content_type, name: a.name });
     }
@@ -88,9 +90,14 @@ async function customerMessage(notification: IntercomNotification, deps: Inbound
   const text = texts.join('\n\n');
   if (!text && attachments.length === 0) return undefined;
 
-  const handoff = deps.wantsPerson(text);
+  // Asked in the customer's own words: not in a link's address (help.example.com/human-resources).
+  const handoff = deps.wantsPerson(written.join('\n\n'));
   // Stop at once, not when the worker gets to it: messages sent meanwhile must not be answered.
-  if (handoff) await deps.state.stopForHandoff(conversationId, notificationId);
+  // Only one request is handed over: another that came at the same time is not answered at all.
+  if (handoff && !(await deps.state.stopForHandoff(conversationId, notificationId))) {
+    log.debug('another request for a person came first, or a teammate has the conversation; not answering');
+    return undefined;
+  }
   const author = fresh.at(-1)?.author;
   const details: IntercomDetails = { conversationId };
   return {

@@ -13,6 +13,8 @@ const STOPPED_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 export const intercomKeys = {
   part: (conversationId: string, partId: string) => `parley:intercom:part:${conversationId}:${partId}`,
   stopped: (conversationId: string) => `parley:intercom:stopped:${conversationId}`,
+  /** Which request replaced an undecided admin reply with a handoff. */
+  handoff: (conversationId: string) => `parley:intercom:handoff:${conversationId}`,
 };
 
 export class ConversationState {
@@ -65,12 +67,21 @@ export class ConversationState {
   /**
    * Stop for a handoff; a decided reason recorded first stays (a human reply outranks a later
    * request). An undecided admin reply does not: it may have been the bot's own, which stops nothing.
+   * True when this notification owns the handoff (it alone is answered with HANDOFF_REPLY and
+   * assigned; its redelivery owns it again); false when another request or a teammate came first.
    */
-  async stopForHandoff(conversationId: string, notificationId?: string): Promise<void> {
+  async stopForHandoff(conversationId: string, notificationId?: string): Promise<boolean> {
     const key = intercomKeys.stopped(conversationId);
     const reason = notificationId ? `handoff:${notificationId}` : 'handoff';
-    if (await this.store().setIfAbsent(key, reason, STOPPED_TTL_MS)) return;
-    if ((await this.store().get(key))?.startsWith('admin:')) await this.store().set(key, reason, STOPPED_TTL_MS);
+    if (await this.store().setIfAbsent(key, reason, STOPPED_TTL_MS)) return true;
+    const stored = await this.store().get(key);
+    if (notificationId && stored === reason) return true;
+    if (!stored?.startsWith('admin:')) return false;
+    // Two requests may both find the undecided reply: one claim decides which replaces it.
+    const claim = intercomKeys.handoff(conversationId);
+    const owner = (await this.store().setIfAbsent(claim, reason, STOPPED_TTL_MS)) || (notificationId !== undefined && (await this.store().get(claim)) === reason);
+    if (owner) await this.store().set(key, reason, STOPPED_TTL_MS);
+    return owner;
   }
 }
 

@@ -236,6 +236,10 @@ describe('handoffMatcher', () => {
     ['What does this reagent do?', false],
     ['humanity is great', false],
     ['How do I reset my password?', false],
+    // An address is not the customer's words: pasted (bare) or a link's target.
+    ['see https://x.com/agents', false],
+    ['the page HTTP://help.example.com/human-resources/payroll gives a 404', false],
+    ['https://x.com/help did not help, can I talk to a human', true],
   ])('%j → %s', (text, expected) => {
     expect(wantsPerson(text)).toBe(expected);
   });
@@ -280,5 +284,22 @@ describe('ConversationState', () => {
     await state.stopForHandoff('c2', 'notif_h');
     expect(await state.stopped('c2', 'notif_h', '900')).toBe(false); // the request itself goes through
     expect(await state.stopped('c2', 'notif_later', '900')).toBe(true);
+  });
+
+  it('hands a conversation over for one request only: the first (and its redelivery), not one that came at the same time', async () => {
+    const store = new MemoryStore();
+    const state = new ConversationState(() => store);
+    expect(await Promise.all([state.stopForHandoff('c1', 'notif_a'), state.stopForHandoff('c1', 'notif_b')])).toEqual([true, false]);
+    expect(await state.stopForHandoff('c1', 'notif_a')).toBe(true); // a redelivery is handed over again
+    expect(await state.stopForHandoff('c1', 'notif_c')).toBe(false);
+    await state.stopForHuman('c3', '5150');
+    expect(await state.stopForHandoff('c3', 'notif_d')).toBe(false); // a teammate has it already
+    // Two requests that both find an undecided admin reply: one replaces it.
+    await state.noteAdminReply('c2', ['900']);
+    const owners = await Promise.all([state.stopForHandoff('c2', 'notif_e'), state.stopForHandoff('c2', 'notif_f')]);
+    expect(owners.filter(Boolean)).toHaveLength(1);
+    const owner = owners[0] ? 'notif_e' : 'notif_f';
+    expect(await state.stopForHandoff('c2', owner)).toBe(true);
+    expect(await state.stopped('c2', owner, '900')).toBe(false);
   });
 });

@@ -37,6 +37,14 @@ describe('htmlToText: Intercom bodies → plain text for the AI', () => {
     expect(htmlToText(html).text).toBe(expected);
   });
 
+  it("keeps the links' labels but not their targets in what the customer wrote (handoff phrases are matched there)", () => {
+    const payroll = htmlToText('<p>The <a href="https://help.example.com/human-resources/payroll">payroll page</a> gives a 404</p>');
+    expect(payroll.text).toBe('The payroll page (https://help.example.com/human-resources/payroll) gives a 404');
+    expect(payroll.written).toBe('The payroll page gives a 404');
+    expect(htmlToText('<p>Ask <a href="/agents">an agent</a>, or <a href="mailto:human@example.com"></a></p>').written).toBe('Ask an agent, or');
+    expect(htmlToText('<p>see <a href="https://x.com/agents">https://x.com/agents</a></p>').written).toBe('see https://x.com/agents'); // a bare address: the matcher drops it
+  });
+
   it('collects inline images', () => {
     const { text, images } = htmlToText('<p>Look:</p><div class="intercom-container"><img src="https://downloads.intercomcdn.com/i/o/1/a.png?x=1&amp;y=2" alt=""></div>');
     expect(text).toBe('Look:');
