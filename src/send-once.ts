@@ -7,7 +7,7 @@ import { nothingShown } from './ai/errors.js';
 import { MARKER_TTL_MS, keys } from './jobs.js';
 import type { ConversationRef, Reply } from './message.js';
 import type { PendingWrites } from './pending-writes.js';
-import { postReply, replyParts, type Posted } from './replies.js';
+import { postReply, type Posted } from './replies.js';
 import { continuationOf, wellFormedChunks } from './text/index.js';
 import type { WorkerDeps } from './worker.js';
 
@@ -72,12 +72,12 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
     const key = `${jobId}:${n}`;
     let whole: { text: string; rest: string };
     if (broken === undefined) {
-      const { ids, text, rest } = await adapter.stream(conversation, wellFormedChunks(chunks), { key });
+      const { text, rest } = await adapter.stream(conversation, wellFormedChunks(chunks), { key });
       whole = { text, rest: rest ? continuationOf(text.slice(0, text.length - rest.length), rest) : '' };
-      // Kept before the rest goes out when some of the answer may be on screen when posting the rest
-      // fails (the stream showed some, or the rest takes several posts): the retry then finishes
-      // this answer rather than stream another. A one-post rest after nothing shown needs no record.
-      if (whole.rest && (ids.length > 0 || replyParts(adapter, whole.rest).length > 1)) await deps.store.set(brokenKey, JSON.stringify(whole), MARKER_TTL_MS);
+      // Kept before the rest goes out: if the job fails after some of it may be on screen (a post
+      // that timed out, a "sent" marker not written), the retry finishes this answer rather than
+      // stream another. Dropped once the reply is marked sent.
+      if (whole.rest) await deps.store.set(brokenKey, JSON.stringify(whole), MARKER_TTL_MS);
     } else {
       // The retry's own answer is not shown, and its failure must not keep the rest from the user.
       await collect(chunks).catch(() => undefined);
@@ -87,6 +87,8 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
     if (whole.rest) await postReply(adapter, conversation, { text: whole.rest, kind: 'answer' }, { key, markers: deps.store, logger: deps.logger });
     const text = whole.text;
     await deps.store.set(marker, text, MARKER_TTL_MS);
+    // Only once the marker is written (a retry must find one of the two); not waited for.
+    if (whole.rest) void deps.store.delete(brokenKey).catch(() => undefined);
     deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'answer' });
     return text;
   } catch (error) {

@@ -41,6 +41,8 @@ async function startBot(intercom: FakeIntercom, ai: FakeOpenAi, env: Record<stri
 
 const redisPrefix = uniquePrefix();
 
+// The race of two requests only happens across Redis round trips: with the memory store the test is
+// a check that one process still hands over once (test/unit/intercom-adapter.test.ts races stopForHandoff itself).
 describe.each(['memory', 'Redis'])('Intercom handoff (%s store)', (store) => {
   if (store === 'Redis') useRedis(redisPrefix);
   let intercom: FakeIntercom;

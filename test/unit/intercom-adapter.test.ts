@@ -240,6 +240,11 @@ describe('handoffMatcher', () => {
     ['see https://x.com/agents', false],
     ['the page HTTP://help.example.com/human-resources/payroll gives a 404', false],
     ['https://x.com/help did not help, can I talk to a human', true],
+    ['The page help.example.com/human-resources gives a 404', false],
+    ['www.example.com/agents is down', false],
+    ['my email is human.resources@acme.com', false],
+    ['mail agent@example.com about it', false],
+    ['version 2.0/agent mode, but I want a human', true],
   ])('%j → %s', (text, expected) => {
     expect(wantsPerson(text)).toBe(expected);
   });
