@@ -63,6 +63,9 @@ async function createTable(client: DynamoDBClient, definition: Omit<CreateTableC
   return { table, outcome, ttl: await enableTtl(client, table, ttlAttribute) };
 }
 
+/** How far DynamoDB's clock may be behind this machine's. */
+const CLOCK_SKEW_MS = 5000;
+
 /**
  * "In use" on the SDK's retry of a CreateTable whose answer came too late (a slow endpoint): the
  * first attempt made the table, moments ago by its creation time, so it is reported as created.
@@ -73,8 +76,6 @@ async function madeByAnEarlierAttempt(client: DynamoDBClient, table: string, ask
   const { Table } = await client.send(new sdk.DescribeTableCommand({ TableName: table }));
   return (Table?.CreationDateTime?.getTime() ?? 0) >= asked - CLOCK_SKEW_MS;
 }
-/** How far DynamoDB's clock may be behind this machine's. */
-const CLOCK_SKEW_MS = 5000;
 
 /** Turn TTL on unless it already is (DynamoDB refuses to enable it twice); tolerate emulators without the call. */
 async function enableTtl(client: DynamoDBClient, table: string, attribute: string): Promise<'enabled' | 'unsupported'> {

@@ -53,11 +53,11 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
     logger.warn({ err: error, platform: adapter.platform }, 'could not take the message; answering in this process since the platform will not redeliver');
     return answerInProcess(fallbackDeps(), message, retry);
   };
-  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => {
-    track(answerHere(adapter, message, error)).catch((answerError: unknown) =>
-      logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'),
-    );
+  /** Counted as running (shutdown waits for it); a failure is logged, there is no one else to tell. */
+  const trackHere = (adapter: Adapter, message: InboundMessage, work: Promise<unknown>) => {
+    track(work).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
   };
+  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => trackHere(adapter, message, answerHere(adapter, message, error));
   /**
    * The queue may have taken the message after all (its step timed out once written): answering it
    * here now could answer it twice. Taken again in the background first; a try that finds this
@@ -66,8 +66,7 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
   const notTaken = (adapter: Adapter, message: InboundMessage, options: IngestOptions, error: unknown) => {
     if (!outcomeUnknown(error)) return inProcess(adapter, message, error);
     logger.warn({ err: error, platform: adapter.platform, message: message.id }, 'the queue may or may not have taken the message; taking it again before answering in this process');
-    const work = takeAgain(() => ingestMessage(ingestDeps, message, options)).then((failed) => (failed ? answerHere(adapter, message, failed.error) : undefined));
-    track(work).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
+    trackHere(adapter, message, takeAgain(() => ingestMessage(ingestDeps, message, options)).then((failed) => (failed ? answerHere(adapter, message, failed.error) : undefined)));
   };
 
   return async function accept(adapter, received, request) {

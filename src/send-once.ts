@@ -85,7 +85,7 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
     }
     // What the stream could not show goes out as ordinary parts, readable on their own.
     if (whole.rest) await postReply(adapter, conversation, { text: whole.rest, kind: 'answer' }, { key, markers: deps.store, logger: deps.logger });
-    const text = whole.text;
+    const { text } = whole;
     await deps.store.set(marker, text, MARKER_TTL_MS);
     // Only once the marker is written (a retry must find one of the two); not waited for.
     if (whole.rest) void deps.store.delete(brokenKey).catch(() => undefined);

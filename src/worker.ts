@@ -88,7 +88,7 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
     await handleJob(deps, job, final);
   } catch (error) {
     // answerMessage logs a message's failure; a notice's is logged here, so no failure goes unsaid on any queue.
-    if (job.data.type === 'notice' && isDeferral(error) && !final(error)) deps.logger[deps.adapterReady?.(platform) === false ? 'debug' : 'info']({ reason: error.message, job: job.id, platform }, 'notice waiting; will try again');
+    if (job.data.type === 'notice' && isDeferral(error) && !final(error)) deps.logger[waitLevel(deps, platform)]({ reason: error.message, job: job.id, platform }, 'notice waiting; will try again');
     else if (job.data.type === 'notice') deps.logger.warn({ err: error, job: job.id, platform, attempt: job.attempt, final: final(error) }, 'notice could not be posted');
     if (job.data.type === 'notice' && final(error)) await forgetWait(deps.store, job.id); // a replay waits the whole AI_MAX_WAIT_MS again
     // The queue buries the job now (the same rule as its own): counted for /metrics, the console's minutes and the dead-letter alert.
@@ -102,9 +102,9 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
   if (data.type === 'notice') {
     // Waits for its adapter as a message does (within AI_MAX_WAIT_MS), or it would spend its attempts in seconds.
     const { platform } = data.conversation;
-    if (deps.adapterReady && !(await adapterStarted(deps.adapterReady, platform))) {
-      throw await waitOrGiveUp(deps.store, job.id, new RetryAfterError(`the ${platform} adapter has not started yet`, ADAPTER_WAIT_MS), deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
-    }
+    await adapterStarted(deps, platform).catch(async (wait: RetryAfterError) => {
+      throw await waitOrGiveUp(deps.store, job.id, wait, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+    });
     await sendOnce(deps, job.id, 1, data.conversation, data.reply);
     return;
   }
@@ -184,9 +184,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   };
   const streamSink = adapter.stream ? options.streamSink : undefined;
   try {
-    if (deps.adapterReady && !(await adapterStarted(deps.adapterReady, message.platform))) {
-      throw new RetryAfterError(`the ${message.platform} adapter has not started yet`, ADAPTER_WAIT_MS);
-    }
+    await adapterStarted(deps, message.platform);
     if (options.serialize) release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
     // A conversation nothing can be posted in any more costs no AI call, and gets no apology (it would meet the same refusal).
     const allowed = await adapter.canReply?.(message.conversation).catch((error: unknown) => {
@@ -261,9 +259,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     waiting = isDeferral(error);
     const final = options.isFinalFailure(error);
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);
-    // A wait (every AI slot taken, a rate limit) is no failure: said at info, without the stack; at
-    // debug while the adapter is starting (it re-checks every 2 s, and the adapter's state is logged once).
-    if (isDeferral(error) && !final) logger[deps.adapterReady?.(message.platform) === false ? 'debug' : 'info']({ reason: error.message, retryAfterMs: error.retryAfterMs, attempt: options.attempt }, 'message waiting; will try again');
+    // A wait (every AI slot taken, a rate limit) is no failure: said without the stack (waitLevel).
+    if (isDeferral(error) && !final) logger[waitLevel(deps, message.platform)]({ reason: error.message, retryAfterMs: error.retryAfterMs, attempt: options.attempt }, 'message waiting; will try again');
     else logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
     // An apology for a message the user already got an answer to would only confuse them.
     const answered = delivered > 0 || refused || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
@@ -280,15 +277,17 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   }
 }
 
-/** An adapter that is just starting (no platform call, or a quick one) gets a moment before the job waits in the queue. */
-async function adapterStarted(ready: (platform: string) => boolean, platform: string): Promise<boolean> {
+/** Resolves once the platform's adapter has started (one just starting gets a moment); else throws the wait, a deferral. */
+async function adapterStarted({ adapterReady: ready }: WorkerDeps, platform: string): Promise<void> {
   const giveUpAt = Date.now() + ADAPTER_GRACE_MS;
-  while (!ready(platform)) {
-    if (Date.now() >= giveUpAt) return false;
+  while (ready && !ready(platform)) {
+    if (Date.now() >= giveUpAt) throw new RetryAfterError(`the ${platform} adapter has not started yet`, ADAPTER_WAIT_MS);
     await new Promise((resolve) => setTimeout(resolve, ADAPTER_POLL_MS));
   }
-  return true;
 }
+
+/** A wait is said at info, at debug while its adapter is starting (re-checked every 2 s; the adapter's state is logged once). */
+const waitLevel = (deps: WorkerDeps, platform: string) => (deps.adapterReady?.(platform) === false ? 'debug' : 'info');
 
 async function indicate(adapter: Adapter, conversation: ConversationRef, state: 'thinking' | 'done', logger: Logger): Promise<void> {
   if (!adapter.indicate) return;

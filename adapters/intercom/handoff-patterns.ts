@@ -6,9 +6,9 @@
 /**
  * An address in the text is not the customer's words: a web address with or without its scheme
  * (https://x.com/agents, www.x.com/agents, help.example.com/human-resources) or an e-mail address
- * (human.resources@acme.com).
+ * (human.resources@acme.com). Each alternative starts only where no address character precedes
+ * it, so matching stays linear.
  */
-// Each alternative starts only where no address character precedes it, so matching stays linear.
 const WEB_ADDRESS = /\bhttps?:\/\/\S+|\bwww\.\S+|(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+|(?<![\p{L}\p{N}.-])[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+\/\S*/giu;
 
 /** A test for handoff requests; never matches when there are no patterns. */

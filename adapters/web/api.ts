@@ -103,10 +103,10 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     const { conversation, events } = conversationPath(request);
     await checkAccess(state, caller, conversation);
     if (!events) return json(200, { messages: await state.transcripts.read(conversation) });
-    // A visitor's stream ends when the token it was opened with expires (the page opens a new one
-    // with its renewed token), and when the conversation is no longer the visitor's.
+    // A visitor's stream ends when the token it was opened with expires (the browser reconnects with
+    // its renewed credentials), and when the conversation is no longer the visitor's.
     const expiresAt = caller.kind === 'visitor' ? caller.session.expiresAt.getTime() : Infinity;
-    const stillAllowed = () => (Date.now() >= expiresAt ? Promise.resolve(false) : checkAccess(state, caller, conversation).then(() => true, () => false));
+    const stillAllowed = () => checkAccess(state, caller, conversation).then(() => true, () => false);
     // At most so many open at once per visitor and per address; the slot is freed when the stream ends.
     // The client leaving stops the polling at once too, not at the generator's next yield (up to a heartbeat away).
     // Not AbortSignal.any([left, closing]): on Node 20 each call stays on the bot's lifelong signal.
