@@ -18,8 +18,9 @@ export function handoffMatcher(patterns: readonly string[]): (text: string) => b
     .filter(Boolean)
     .map((p) => p.split(/\s+/).map(escapeRegExp).join('\\s+'));
   if (phrases.length === 0) return () => false;
-  // Whole words: "reagent" is not "agent", but a plural ("agents", "humans") still asks for one.
-  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${phrases.join('|')})s?(?![\\p{L}\\p{N}])`, 'iu');
+  // Whole words: "reagent" is not "agent", nor are hyphenated compounds ("user-agent",
+  // "human-like"), but a plural ("agents", "humans") still asks for one.
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}]-?)(?:${phrases.join('|')})s?(?!-?[\\p{L}\\p{N}])`, 'iu');
   return (text) => pattern.test(text.replace(WEB_ADDRESS, ' '));
 }
 

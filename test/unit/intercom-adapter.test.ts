@@ -235,6 +235,12 @@ describe('handoffMatcher', () => {
     ['customer representative', true],
     ['What does this reagent do?', false],
     ['humanity is great', false],
+    // Hyphenated compounds are other words; a dash between spaced words is not a hyphen.
+    ['my User-Agent header is wrong', false],
+    ['the answers feel human-like', false],
+    ['non-human traffic', false],
+    ['an agent - now!', true],
+    ['need a human-', true],
     ['How do I reset my password?', false],
     // An address is not the customer's words: pasted (bare) or a link's target.
     ['see https://x.com/agents', false],
