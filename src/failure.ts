@@ -10,7 +10,7 @@
  */
 import { PermanentError, RetryAfterError } from './adapter.js';
 import { ConfigError, MissingDependencyError } from './errors.js';
-import { AiError } from './ai/index.js';
+import { AiError, isInputTooLong } from './ai/index.js';
 import { keys } from './jobs.js';
 import type { Store } from './store/index.js';
 
@@ -26,24 +26,13 @@ export function asQueueError(error: unknown): unknown {
   if (error instanceof PermanentError || error instanceof RetryAfterError) return error;
   if (error instanceof AiError) {
     if (error.isWait) return new RetryAfterError(error.message, error.retryAfterMs ?? DEFAULT_WAIT_MS);
-    if (!error.retryable) return new PermanentError(error.message, inputTooLong(error) ? 'ai_input_too_long' : `ai_${error.kind}`);
+    if (!error.retryable) return new PermanentError(error.message, isInputTooLong(error) ? 'ai_input_too_long' : `ai_${error.kind}`);
     return error;
   }
   // A bad option or a missing package met while answering: the same on every try, until someone fixes it.
   if (error instanceof ConfigError || error instanceof MissingDependencyError) return new PermanentError(error.message, 'config');
   if (isPoison(error)) return new PermanentError(`${(error as Error).name}: ${(error as Error).message}`, 'poison');
   return error;
-}
-
-/**
- * The provider refused the request as longer than the model reads (OpenAI's 400
- * `context_length_exceeded`; compatible servers say it in words): asking again cannot help, and
- * the user is asked for a shorter message rather than to try again later.
- */
-function inputTooLong(error: AiError): boolean {
-  if (error.kind !== 'client' || (error.status !== 400 && error.status !== 413)) return false;
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  return code === 'context_length_exceeded' || /context[_ ]length|context window|maximum context|prompt is too long|input is too long|too many (input )?tokens/i.test(error.message);
 }
 
 /**

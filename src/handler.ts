@@ -2,7 +2,7 @@
  * What a developer's message handler receives, and the default handler: answer with the AI.
  */
 import type { Logger } from 'pino';
-import type { AiClient, AiResult } from './ai/index.js';
+import { replyFittingContext, streamFittingContext, type AiClient, type AiResult } from './ai/index.js';
 import { textForAi } from './attachment-notes.js';
 import type { ConversationRef, InboundMessage, Reply, Turn } from './message.js';
 
@@ -89,12 +89,15 @@ export const answerWithAi: MessageHandler = async (message, context) => {
   };
   let answer: string;
   let result: AiResult;
-  if (context.canStream && context.ai.stream) {
-    const stream = context.ai.stream(request);
+  // A model that refuses the conversation as too long is asked again with less of the history.
+  const { ai } = context;
+  const startStream = ai.stream?.bind(ai);
+  if (context.canStream && startStream) {
+    const stream = streamFittingContext(startStream, request);
     answer = await context.replyStream(stream.chunks);
     result = await stream.result;
   } else {
-    result = await context.ai.reply(request);
+    result = await replyFittingContext(ai, request);
     answer = await context.reply({ text: result.text, kind: result.notice ? 'notice' : 'answer', model: result.model });
   }
   // Both at once: on Redis they leave in one write.

@@ -102,3 +102,13 @@ export class AiError extends ParleyError {
     return details;
   }
 }
+
+/**
+ * The provider refused the request as longer than the model reads (OpenAI's 400
+ * `context_length_exceeded`; compatible servers say it in words).
+ */
+export function isInputTooLong(error: unknown): boolean {
+  if (!(error instanceof AiError) || error.kind !== 'client' || (error.status !== 400 && error.status !== 413)) return false;
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return code === 'context_length_exceeded' || /context[_ ]length|context window|maximum context|prompt is too long|input is too long|too many (input )?tokens/i.test(error.message);
+}

@@ -13,7 +13,8 @@ export type {
   PriceTable,
   ResponseCache,
 } from './types.js';
-export { AiError, nothingShown, type AiErrorKind } from './errors.js';
+export { AiError, isInputTooLong, nothingShown, type AiErrorKind } from './errors.js';
+export { replyFittingContext, streamFittingContext } from './shorter-history.js';
 export { createAiClient, defaultAiOptions, type AiClientOptions } from './create.js';
 export { OpenAiClient } from './openai-client.js';
 export { NoProviderAiClient } from './no-provider.js';

@@ -5,7 +5,8 @@
  */
 import { expect, it } from 'vitest';
 import { slackWorldPerTest } from '../helpers/slack-bot.js';
-import { appMention, postSlack } from '../helpers/slack-events.js';
+import { lastUserText } from '../fakes/openai-server.js';
+import { appMention, directMessage, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 
 const start = slackWorldPerTest();
@@ -43,4 +44,22 @@ it('another 400 keeps the usual apology and reason', async () => {
   expect(String(apology!.args.text)).toContain('try again in a little while');
   const letters = await until(async () => ((await server.bot.queue.deadLetters()).length ? server.bot.queue.deadLetters() : undefined), 'the dead letter', 10_000);
   expect(letters.map((letter) => letter.reason)).toEqual(['ai_client']);
+});
+
+it('a conversation grown past the model’s context is answered with less of its history, not refused', async () => {
+  const { slack, ai, server } = await start();
+  const replies = () => slack.callsTo('chat.postMessage');
+  for (const [i, text] of ['first question', 'second question'].entries()) {
+    await postSlack(server.url, directMessage({ text }));
+    await until(() => replies().length > i || undefined, `reply ${i + 1}`, 10_000);
+  }
+  // The model now reads the system prompt, two earlier turns and the question, no more.
+  ai.script((call) => (call.body.messages.length > 4 ? tooLong : { text: `echo: ${lastUserText(call)}` }));
+  const before = ai.calls.length;
+  await postSlack(server.url, directMessage({ text: 'third question' }));
+  await until(() => replies().length > 2 || undefined, 'the third reply', 10_000);
+  expect(String(replies()[2]!.args.text)).toBe('echo: third question');
+  // Asked with the four earlier turns (refused), then with the newest two.
+  expect(ai.calls.slice(before).map((call) => call.body.messages.length)).toEqual([6, 4]);
+  expect(await server.bot.queue.deadLetters()).toEqual([]);
 });

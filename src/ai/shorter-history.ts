@@ -1,0 +1,64 @@
+/**
+ * A long conversation can outgrow a small model's context even within HISTORY_TOKEN_BUDGET (the
+ * token count is an estimate). When the model refuses a request as too long, ask again with the
+ * newest half of the history, then with none: the user's message is answered with less context
+ * rather than refused. Only when the message alone is too long is the user asked to shorten it.
+ */
+import type { Turn } from '../message.js';
+import { isInputTooLong } from './errors.js';
+import type { AiClient, AiRequest, AiResult, AiStream } from './types.js';
+
+/** The histories to try, longest first: all of it, its newest half, none. */
+function historiesToTry(history: Turn[]): Turn[][] {
+  const tries = [history];
+  if (history.length > 1) tries.push(history.slice(Math.ceil(history.length / 2)));
+  if (history.length > 0) tries.push([]);
+  return tries;
+}
+
+/** `ai.reply`, asked again with less history while the model refuses the request as too long. */
+export async function replyFittingContext(ai: AiClient, request: AiRequest): Promise<AiResult> {
+  const tries = historiesToTry(request.history);
+  for (let i = 0; ; i++) {
+    try {
+      return await ai.reply({ ...request, history: tries[i] as Turn[] });
+    } catch (error) {
+      if (i === tries.length - 1 || !isInputTooLong(error)) throw error;
+    }
+  }
+}
+
+/**
+ * An AI stream (`ai.stream`), started again with less history while the model refuses the request as too long
+ * before any text came. `result` is that of the stream whose text was passed on.
+ */
+export function streamFittingContext(startStream: (request: AiRequest) => AiStream, request: AiRequest): AiStream {
+  const tries = historiesToTry(request.history);
+  let settle!: (result: Promise<AiResult>) => void;
+  // Resolving with a promise adopts its outcome; later calls are ignored.
+  const result = new Promise<AiResult>((resolve) => {
+    settle = resolve;
+  });
+  async function* chunks(): AsyncGenerator<string> {
+    for (let i = 0; ; i++) {
+      const stream = startStream({ ...request, history: tries[i] as Turn[] });
+      let shown = false;
+      let again = false;
+      try {
+        for await (const chunk of stream.chunks) {
+          shown = true;
+          yield chunk;
+        }
+        return;
+      } catch (error) {
+        again = !shown && i < tries.length - 1 && isInputTooLong(error);
+        if (!again) throw error;
+      } finally {
+        // A stream given up for a shorter one: its refusal is not this stream's result.
+        if (again) stream.result.catch(() => undefined);
+        else settle(stream.result);
+      }
+    }
+  }
+  return { chunks: chunks(), result };
+}
