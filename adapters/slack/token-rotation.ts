@@ -21,6 +21,11 @@ export function expiresWithin(installation: AnyInstallation, marginMs: number): 
   return Boolean(bot?.refreshToken) && typeof bot?.expiresAt === 'number' && bot.expiresAt * 1000 - Date.now() <= marginMs;
 }
 
+/** Whether to refresh: about to expire, or its token is the one Slack refused (`stale`). */
+export function dueForRefresh(installation: AnyInstallation, marginMs: number, stale: string | undefined): boolean {
+  return expiresWithin(installation, marginMs) || (stale !== undefined && installation.bot?.token === stale);
+}
+
 /** The installation with a new bot token and refresh token; throws when Slack gives none. */
 export async function rotated(current: AnyInstallation, { client, clientId, clientSecret }: RotationCredentials): Promise<AnyInstallation> {
   const refreshToken = current.bot?.refreshToken;

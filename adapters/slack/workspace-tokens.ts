@@ -23,7 +23,7 @@ import type { Logger } from 'pino';
 import type { Store } from 'parley/adapter-kit';
 import type { SlackDetails } from './events.js';
 import { NotInstalledLog } from './not-installed.js';
-import { expiresWithin, rotated, type RotationCredentials } from './token-rotation.js';
+import { dueForRefresh, expiresWithin, rotated, type RotationCredentials } from './token-rotation.js';
 import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup, type WorkspaceInstallations } from './workspace-lookup.js';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
@@ -73,10 +73,14 @@ export class WorkspaceTokens {
     this.notInstalled = new NotInstalledLog(options.logger, options.lostAtRestart);
   }
 
-  /** Bolt's `authorize`: the installation's bot token; a workspace without one is marked NOT_INSTALLED. */
+  /**
+   * Bolt's `authorize` (a click's 3 s acknowledgement waits on it): the installation's bot token,
+   * refreshed only once expired; a workspace without one is marked NOT_INSTALLED.
+   */
   async authorize(source: AuthorizeSourceData<boolean>): Promise<AuthorizeResult> {
     const query = { teamId: source.teamId, enterpriseId: source.enterpriseId, isEnterpriseInstall: source.isEnterpriseInstall } as InstallationLookup;
-    const installation = await this.find(query);
+    const current = await this.installed(query);
+    const installation = current && expiresWithin(current, 0) ? await this.find(query) : current;
     if (!installation?.bot) {
       this.notInstalled.log(query);
       return { [NOT_INSTALLED]: true };
@@ -128,9 +132,8 @@ export class WorkspaceTokens {
   }
 
   /**
-   * The installation as it is, never refreshed: what the acknowledgement needs (is there one, who
-   * is its bot). A token about to expire is refreshed when a reply asks for it, not while Slack
-   * waits for its 200 (a refresh, or waiting for another process's, can take seconds).
+   * The installation as it is, never refreshed: what an acknowledgement needs. A token about to
+   * expire is refreshed when a reply asks for it, not while Slack waits (that can take seconds).
    */
   private async installed(query: InstallationLookup): Promise<AnyInstallation | undefined> {
     const key = cacheKey(query);
@@ -213,11 +216,6 @@ export class WorkspaceTokens {
     }
   }
 
-  /** Whether to refresh: about to expire, or its token is the one Slack refused (`stale`). */
-  private due(installation: AnyInstallation, stale: string | undefined): boolean {
-    return expiresWithin(installation, this.refreshEarlyMs) || (stale !== undefined && installation.bot?.token === stale);
-  }
-
   /** One refresh at a time: this process's promise (refreshOnce), and the store's lock across processes. */
   private async refresh(key: string, query: InstallationLookup, stale?: string): Promise<AnyInstallation | undefined> {
     const lockKey = `parley:slack:token-refresh:${key}`;
@@ -235,7 +233,7 @@ export class WorkspaceTokens {
       // Another process is refreshing: wait for its token to reach the store.
       await new Promise((resolve) => setTimeout(resolve, 100));
       const current = await this.load(query);
-      if (!current || !this.due(current, stale)) return this.remember(key, current);
+      if (!current || !dueForRefresh(current, this.refreshEarlyMs, stale)) return this.remember(key, current);
       if (Date.now() > deadline) return this.remember(key, this.stillUsable(current, query, new Error('another process is refreshing the token'), current.bot?.token === stale));
     }
   }
@@ -245,7 +243,7 @@ export class WorkspaceTokens {
     // this process could not store yet is newer than the store's (its refresh token is the live one).
     const stored = await this.load(query);
     const current = this.unsaved.get(key) ?? stored;
-    if (!current?.bot?.refreshToken || !this.due(current, stale)) return this.remember(key, current);
+    if (!current?.bot?.refreshToken || !dueForRefresh(current, this.refreshEarlyMs, stale)) return this.remember(key, current);
     let updated: AnyInstallation;
     try {
       updated = await rotated(current, this.options);

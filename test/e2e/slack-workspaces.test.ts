@@ -12,7 +12,7 @@ import { WorkspaceTokens } from '../../adapters/slack/workspace-tokens.js';
 import { MemoryConversationLog, MemoryStore } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
-import { BOT_USER_ID, appMention, postSlack, type SlackEventEnvelope, type SlackEventPayload } from '../helpers/slack-events.js';
+import { BOT_USER_ID, appMention, blockActions, interactionForm, postSlack, type SlackEventEnvelope, type SlackEventPayload } from '../helpers/slack-events.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { until } from '../helpers/until.js';
 import { webClientOptions } from '../../adapters/slack/adapter.js';
@@ -203,6 +203,20 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     expect(acked?.status, 'acknowledged while the refresh was still held').toBe(200);
     const [post] = await until(() => (postsIn('C0SOON').length ? postsIn('C0SOON') : undefined), 'the reply');
     expect(post!.token).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
+  });
+
+  it('acknowledges a click on an answer without waiting for a token refresh (the token is still good)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    slack.on('oauth.v2.access', () => ({ after: held }));
+    await installations.storeInstallation(workspaceInstall('T0CLICK', 'xoxe.xoxb-1-click', { refreshToken: 'xoxe-1-refresh-click', expiresAt: Math.floor(Date.now() / 1000) + 60 }));
+    // A 👍 on an answer parley no longer knows: acknowledged and ignored, as any click is, in time.
+    const click = blockActions({ team: 'T0CLICK', channel: 'C0CLICK' });
+    click.actions = [{ type: 'feedback_buttons', action_id: 'parley_feedback', block_id: 'parley_feedback:x1:slack:C0CLICK', value: 'good:x1', action_ts: '1700000000.000100' }];
+    const acked = await Promise.race([postSlack(server.url, interactionForm(click)), quiet(2500).then(() => undefined)]);
+    release();
+    expect(acked?.status, 'acknowledged while the refresh was still held').toBe(200);
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(0);
   });
 
   it('app_uninstalled for an org-wide installation (no authorizations, as Slack sends it) deletes it', async () => {

@@ -260,7 +260,7 @@ function interactionBase(type: string, opts: { user?: string; team?: string; cha
 }
 
 /** A `block_actions` payload: a button clicked in a message the app posted. */
-export function blockActions(opts: { actionId?: string; value?: string; channel?: string; user?: string } = {}): Record<string, unknown> {
+export function blockActions(opts: { actionId?: string; value?: string; channel?: string; user?: string; team?: string } = {}): Record<string, unknown> {
   const channel = opts.channel ?? CHANNEL_ID;
   const ts = nextSlackTs();
   return {
