@@ -39,6 +39,8 @@ export function streamFittingContext(startStream: (request: AiRequest) => AiStre
   const result = new Promise<AiResult>((resolve) => {
     settle = resolve;
   });
+  // Marked handled, as the AI client's own results are: a consumer whose loop threw never reads it.
+  result.catch(() => undefined);
   async function* chunks(): AsyncGenerator<string> {
     for (let i = 0; ; i++) {
       const stream = startStream({ ...request, history: tries[i] as Turn[] });

@@ -104,4 +104,19 @@ describe('streamFittingContext', () => {
     await expect(other.result).rejects.toThrow(/bad gateway/);
     expect(asked).toHaveLength(1);
   });
+
+  it('leaves no unhandled rejection when the consumer never reads the result of a failed stream', async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      const { ai } = smallModel(0, () => new AiError('client', 'bad request', { status: 400 }));
+      const stream = streamFittingContext((r) => ai.stream(r), request(turns(2)));
+      await expect(collect(stream)).rejects.toThrow(/bad request/);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', note);
+    }
+  });
 });
