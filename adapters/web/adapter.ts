@@ -16,6 +16,7 @@ import { callerOrNothing, resolveCaller, type Caller } from './access.js';
 import { apiRoutes, checkAccess, type WebState } from './api.js';
 import { corsReceive, corsRoute, embedRoutes, isImportedModule, loadEmbedFiles, withCors } from './embed.js';
 import { limitedRoute, rateLimited, WebLimits, type WebLimitOptions } from './limits.js';
+import { checkWebChatOptions } from './options.js';
 import { feedbackRoute } from './feedback.js';
 import { characterCount, webMessage } from './schema.js';
 import { randomId, sessionSecretList, sessions } from './session.js';
@@ -57,7 +58,8 @@ export interface WebChatAdapter extends Adapter {
 const START_WAIT_MS = 5000;
 
 /** Create the web chat adapter. */
-export function webChat(options: WebChatOptions = {}): WebChatAdapter {
+export function webChat(given: WebChatOptions = {}): WebChatAdapter {
+  const options = checkWebChatOptions(given);
   const maxTranscript = options.maxTranscript ?? 200;
   const maxText = options.maxTextLength ?? 4000;
   let state: WebState | undefined;

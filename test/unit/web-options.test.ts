@@ -1,0 +1,35 @@
+/**
+ * webChat()'s keys given in code are checked as WEB_TOKEN, WEB_SESSION_SECRET and
+ * WEB_ALLOWED_ORIGINS are from the environment: a weak one is a ConfigError, never served.
+ */
+import { describe, expect, it } from 'vitest';
+import { webChat } from '../../adapters/web/index.js';
+import { ConfigError } from '../../src/index.js';
+
+const SECRET = 's'.repeat(32);
+
+describe('webChat options', () => {
+  it.each([
+    ['a short token', { token: 'a' }, /option token is invalid.*16/],
+    ['a short session secret', { sessionSecret: 'x' }, /option sessionSecret is invalid.*32/],
+    ['a short secret in a rotation list', { sessionSecret: [SECRET, 'short'] }, /option sessionSecret is invalid/],
+    ['a wildcard origin', { allowedOrigins: ['*'] }, /option allowedOrigins is invalid.*wildcard/],
+    ['an origin with a path', { allowedOrigins: ['https://ok.com/path'] }, /option allowedOrigins is invalid.*path/],
+    ['not a URL', { allowedOrigins: ['not a url'] }, /option allowedOrigins is invalid.*not a URL/],
+  ])('refuses %s with a ConfigError naming the option, never its value', (_name, options, message) => {
+    let thrown: unknown;
+    try {
+      webChat(options);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toMatch(message);
+    if ('token' in options) expect((thrown as Error).message).not.toContain(`'${options.token}'`);
+  });
+
+  it('takes good keys, a rotation list, and origins as the variable writes them', () => {
+    expect(() => webChat({ token: 't'.repeat(16), sessionSecret: [SECRET, 'o'.repeat(32)], allowedOrigins: ['https://www.example.com/', 'http://localhost:8080'] })).not.toThrow();
+    expect(() => webChat({ token: undefined, sessionSecret: undefined })).not.toThrow();
+  });
+});
