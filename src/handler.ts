@@ -94,8 +94,15 @@ export const answerWithAi: MessageHandler = async (message, context) => {
   const startStream = ai.stream?.bind(ai);
   if (context.canStream && startStream) {
     const stream = streamFittingContext(startStream, request);
-    answer = await context.replyStream(stream.chunks);
-    result = await stream.result;
+    if (await stream.notice) {
+      // parley's own notice (a spent budget) is posted as one, never streamed as the model's answer.
+      for await (const chunk of stream.chunks) void chunk;
+      result = await stream.result;
+      answer = await context.reply({ text: result.text, kind: 'notice', model: result.model });
+    } else {
+      answer = await context.replyStream(stream.chunks);
+      result = await stream.result;
+    }
   } else {
     result = await replyFittingContext(ai, request);
     answer = await context.reply({ text: result.text, kind: result.notice ? 'notice' : 'answer', model: result.model });

@@ -41,9 +41,11 @@ export function streamFittingContext(startStream: (request: AiRequest) => AiStre
   });
   // Marked handled, as the AI client's own results are: a consumer whose loop threw never reads it.
   result.catch(() => undefined);
+  // The first stream starts at once: whether it is a notice is known before its text.
+  const first = startStream(request);
   async function* chunks(): AsyncGenerator<string> {
     for (let i = 0; ; i++) {
-      const stream = startStream({ ...request, history: tries[i] as Turn[] });
+      const stream = i === 0 ? first : startStream({ ...request, history: tries[i] as Turn[] });
       let shown = false;
       let again = false;
       try {
@@ -62,5 +64,5 @@ export function streamFittingContext(startStream: (request: AiRequest) => AiStre
       }
     }
   }
-  return { chunks: chunks(), result };
+  return { chunks: chunks(), result, ...(first.notice ? { notice: first.notice } : {}) };
 }

@@ -45,6 +45,8 @@ export interface AiStream {
   chunks: AsyncIterable<string>;
   /** The whole reply, once the stream is done. */
   result: Promise<AiResult>;
+  /** True when the text is parley's own notice (a spent budget), not the model's: known before any text. Absent: never one. */
+  notice?: Promise<boolean>;
 }
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';

@@ -57,9 +57,11 @@ export class BudgetedAiClient implements AiClient {
     const result = new Promise<AiResult>((resolve, reject) => (settle = { resolve, reject }));
     result.catch(() => undefined); // the chunks' consumer sees the error first
     let settled = false;
+    // Chosen at once: whether this is a notice is known before any text (the handler posts one as a notice).
+    const chosen = this.choose(request);
     const chunks = async function* (this: BudgetedAiClient): AsyncGenerator<string> {
       try {
-        const client = await this.choose(request);
+        const client = await chosen;
         if (client === 'notice') {
           yield this.options.notice;
           settled = true;
@@ -96,7 +98,7 @@ export class BudgetedAiClient implements AiClient {
         if (!settled) settle.reject(new Error('the stream was stopped by its reader before its end'));
       }
     }.call(this);
-    return { chunks, result };
+    return { chunks, result, notice: chosen.then((client) => client === 'notice') };
   }
 
   /** Which client answers this request, or a notice, by the budgets and the policy. */
