@@ -4,11 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { mediaTypeOf, pathOf, publicPathOf, type HttpRequest, type HttpResponse, type Route } from '../adapter.js';
+import { mediaTypeOf, pathOf, publicPathOf, type HttpRequest, type HttpResponse } from '../adapter.js';
 import type { ConversationLog, ConversationQuery } from '../conversation-log.js';
 import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, searchLimit } from '../conversation-search.js';
 import { escapeHtml } from '../http/cookies.js';
 import { json, jsonError } from '../http/responses.js';
+import type { OwnRoute } from '../http/router.js';
 import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
 import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
@@ -48,14 +49,16 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
-export function consoleRoutes(deps: ConsoleDeps): Route[] {
+export function consoleRoutes(deps: ConsoleDeps): OwnRoute[] {
   // Guessing a 16+ character token is hopeless anyway; this keeps a script from trying at speed.
   const signIns = new SignInThrottle(FAILED_SIGN_INS_PER_MINUTE);
   const handle = (request: HttpRequest) => handleConsole(deps, request, signIns).then(secured);
+  // Off, it only says how to turn it on, and only when parley serves alone: an app it is mounted in keeps /console.
+  const unlessMounted = !deps.adminToken;
   return [
-    { method: 'GET', path: '/console', handle },
-    { method: 'GET', path: '/console/', handle },
-    { method: 'POST', path: '/console/', handle },
+    { method: 'GET', path: '/console', handle, unlessMounted },
+    { method: 'GET', path: '/console/', handle, unlessMounted },
+    { method: 'POST', path: '/console/', handle, unlessMounted },
   ];
 }
 

@@ -9,6 +9,9 @@ import type { Metrics } from '../observe/index.js';
 import { logRefusal } from './refusals.js';
 import { json, jsonError } from './responses.js';
 
+/** One of parley's own routes; `unlessMounted`: mounted in an app (`middleware`), its path goes to the app instead. */
+export type OwnRoute = Route & { unlessMounted?: boolean };
+
 export interface RouterDeps {
   adapters(): readonly Adapter[];
   logger: Logger;
@@ -26,7 +29,7 @@ export interface RouterDeps {
    */
   accept(adapter: Adapter, received: Received, request?: HttpRequest): Promise<HttpResponse>;
   /** The bot's own routes besides the adapters' (the operator console). */
-  routes?(): readonly Route[];
+  routes?(): readonly OwnRoute[];
   /** Paths of the operational routes; undefined turns one off. */
   paths: { health?: string; ready?: string; metrics?: string };
 }
@@ -61,16 +64,17 @@ export function createRouter(deps: RouterDeps): Router {
   // route lists stay the same arrays, for a bounded number of paths (the sender chooses paths).
   const found = new Map<string, Target | undefined>();
   let foundFor: { routes: readonly Route[] | undefined; adapters: readonly Adapter[] } | undefined;
-  function find(method: string, path: string): Target | undefined {
+  /** `mounted`: as the app parley is mounted in sees it (without the routes that are its own then). */
+  function find(method: string, path: string, mounted = false): Target | undefined {
     const routes = deps.routes?.();
     const adapters = deps.adapters();
     if (foundFor?.routes !== routes || foundFor?.adapters !== adapters || found.size >= MAX_REMEMBERED_PATHS) {
       found.clear();
       foundFor = { routes, adapters };
     }
-    const key = `${method} ${path}`;
+    const key = `${mounted ? 'mounted ' : ''}${method} ${path}`;
     if (found.has(key)) return found.get(key);
-    const target = lookUp(method, path, routes ?? [], adapters);
+    const target = lookUp(method, path, (mounted ? routes?.filter((route) => !route.unlessMounted) : routes) ?? [], adapters);
     found.set(key, target);
     return target;
   }
@@ -171,7 +175,8 @@ export function createRouter(deps: RouterDeps): Router {
   }
 
   return {
-    owns: (path) => find('GET', path) !== undefined || find('POST', path) !== undefined,
+    // Mounted in an app, a path parley serves only when alone (the console while it is off) is the app's.
+    owns: (path) => find('GET', path, true) !== undefined || find('POST', path, true) !== undefined,
     wantsBody: (method, path) => {
       const target = find(method, path);
       return target?.kind === 'webhook' || ((target?.kind === 'route' || target?.kind === 'own') && method === 'POST');

@@ -3,7 +3,7 @@
  * alerts, and the operator console over them. One object per bot; `createBot` wires it.
  */
 import type { Logger } from 'pino';
-import type { Route } from '../adapter.js';
+import type { OwnRoute } from '../http/router.js';
 import type { CircuitStateName } from '../ai/index.js';
 import type { Config } from '../config.js';
 import { consoleRoutes } from '../console/routes.js';
@@ -47,7 +47,7 @@ export interface Ops {
   activity: Activity;
   monitor: Monitor;
   /** The operator console's routes. */
-  routes: Route[];
+  routes: OwnRoute[];
   start(): void;
   /** End the console's live streams (first thing on close, so open pages do not hold the server). */
   endStreams(): void;

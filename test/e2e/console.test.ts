@@ -8,12 +8,14 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSummary } from '../../src/conversation-log.js';
 import type { ConversationEntry } from '../../src/index.js';
-import { loadConfig } from '../../src/index.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createBot, loadConfig } from '../../src/index.js';
 import type { DeadLetterView, Overview } from '../../src/console/api.js';
 import { ConsoleAuth } from '../../src/console/auth.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { until } from '../helpers/until.js';
-import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
+import { assistantReplies, startWebBot, testEnv, type WebBot } from '../helpers/web-bot.js';
 
 const TOKEN = 'console-admin-token-5f2c9a7e1b';
 const OTHER_TOKEN = 'another-admin-token-8d41b0c63e';
@@ -103,6 +105,33 @@ describe('the console is off without ADMIN_TOKEN', () => {
       expect(body.error.code).toBe('console_off');
       expect(body.error.message).toMatch(/set ADMIN_TOKEN \(16\+ characters\)/);
     }
+  });
+
+  it('mounted in an app, leaves /console to the app while the console is off; on, it is parley\'s', async () => {
+    const served = async (adminToken: string | undefined) => {
+      const bot = createBot({ config: loadConfig({ ...testEnv, ...(adminToken ? { ADMIN_TOKEN: adminToken } : {}) }), adapters: [] });
+      const app = createServer((req, res) => bot.middleware(req, res, () => res.writeHead(200, { 'content-type': 'text/plain' }).end(`the app's ${req.method} ${req.url}`)));
+      await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+      try {
+        return await Promise.all([fetch(`${url}/console`), fetch(`${url}/console/users`), fetch(`${url}/console/x`, { method: 'POST' })].map(async (answer) => {
+          const res = await answer;
+          return [res.status, await res.text()] as const;
+        }));
+      } finally {
+        app.close();
+        await bot.close();
+      }
+    };
+    expect(await served(undefined)).toEqual([
+      [200, "the app's GET /console"],
+      [200, "the app's GET /console/users"],
+      [200, "the app's POST /console/x"],
+    ]);
+    // On: the sign-in page, and parley's own 404s below it.
+    const on = await served(TOKEN);
+    expect(on.map(([status]) => status)).toEqual([200, 404, 404]);
+    for (const [, body] of on) expect(body).not.toContain("the app's");
   });
 
   it('refuses an ADMIN_TOKEN under 16 characters as a configuration error naming the variable', () => {
