@@ -1,10 +1,38 @@
 /**
- * createBot's `adapters`, checked before use: a plain-JS caller's slip (one adapter instead of an
- * array, an `undefined` from a factory left unconfigured) gets a ConfigError saying what was given
- * and what is expected, not a TypeError from deep inside.
+ * createBot's options and `adapters`, checked before use: a plain-JS caller's slip (`adapter:` for
+ * `adapters:`, one adapter instead of an array, an `undefined` from a factory left unconfigured)
+ * gets a ConfigError saying what was given and what is expected, not a bot that silently has no
+ * adapters or a TypeError from deep inside. TypeScript callers get this from the types.
  */
 import type { Adapter } from './adapter.js';
+import type { BotOptions } from './bot.js';
 import { ConfigError } from './errors.js';
+
+// A Record over BotOptions' keys: a new option that is not listed here fails to compile.
+const NAMES: Record<keyof BotOptions, true> = {
+  adapters: true,
+  config: true,
+  env: true,
+  store: true,
+  queue: true,
+  ai: true,
+  logger: true,
+  userLimiter: true,
+  conversationLog: true,
+  tally: true,
+  onMessage: true,
+  worker: true,
+  routes: true,
+};
+
+/** The options, once every name in them is one of createBot's. */
+export function checkBotOptions(options: BotOptions): BotOptions {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('createBot takes an options object. Fix: pass createBot({ adapters: [...] }).');
+  const unknown = Object.keys(options).filter((name) => !Object.hasOwn(NAMES, name));
+  if (unknown.length === 0) return options;
+  throw new ConfigError(`createBot: ${unknown.map((name) => `"${name}"`).join(', ')} ${unknown.length === 1 ? 'is not an option' : 'are not options'}. Fix: check the spelling; the options are ${Object.keys(NAMES).join(', ')}.`);
+}
+
 
 export function checkedAdapters(given: unknown): Adapter[] {
   if (given === undefined) return [];

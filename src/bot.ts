@@ -20,7 +20,7 @@ import { asBotMiddleware, type BotMiddleware } from './http/node.js';
 export type { BotMiddleware };
 import { listen } from './http/server.js';
 import { closeWithin } from './bot-close.js';
-import { checkedAdapters } from './bot-adapters.js';
+import { checkBotOptions, checkedAdapters } from './bot-adapters.js';
 import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
@@ -116,7 +116,7 @@ export interface Bot {
 
 /** Create a bot; every part defaults from configuration to its in-memory implementation. */
 export function createBot(options: BotOptions = {}): Bot {
-  const adapters = checkedAdapters(options.adapters);
+  const adapters = checkedAdapters(checkBotOptions(options).adapters);
   const config = resolveConfig(options.config, options.env ?? process.env);
   // Your own logger gets parley's error serializer too: a Redis error's command arguments hold secrets and message text.
   const logger = options.logger ? options.logger.child({}, { serializers: { err: serializeError } }) : createLogger(config.logLevel, config.logFormat);

@@ -43,7 +43,9 @@ function checkInput(input: Record<string, unknown>, prefix = '', given: Partial<
     const path = prefix + key;
     const name = VARIABLE_OF[path];
     if (!name) {
-      if (isPlainObject(value)) checkInput(value, `${path}.`, given, problems);
+      // A section (`ai`, `queue`) is read key by key; anything else is a slip (`redisURL`) that would be ignored.
+      if (isPlainObject(value) && SECTIONS.has(path)) checkInput(value, `${path}.`, given, problems);
+      else problems.push(`config.${path} is not a setting. Fix: check its spelling (settings: ${settingsNear(prefix)}).`);
       continue;
     }
     const variable = variables[name];
@@ -53,6 +55,14 @@ function checkInput(input: Record<string, unknown>, prefix = '', given: Partial<
   }
   if (prefix === '' && problems.length > 0) throw new ConfigError(problems.join('\n'));
   return given;
+}
+
+/** The dotted paths that hold settings (`ai`, `ai.fallback`, `queue`…). */
+const SECTIONS = new Set(Object.keys(VARIABLE_OF).flatMap((path) => path.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))));
+
+/** The settings beside a slip, so its message shows the right spelling. */
+function settingsNear(prefix: string): string {
+  return [...new Set(Object.keys(VARIABLE_OF).filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length).split('.')[0]))].join(', ');
 }
 
 function asText(value: unknown): unknown {

@@ -44,4 +44,16 @@ describe('createBot({ config }) checks what it is given', () => {
     expect(resolveConfig({ trustProxy: true }, {}).trustProxy).toBe(true);
     expect(resolveConfig({ trustProxy: 0 }, { TRUST_PROXY: 'true' }).trustProxy).toBe(false);
   });
+
+  it('refuses a name that is not a setting, at the top or in a section, naming the settings beside it', () => {
+    const top = refused({ redisURL: 'redis://127.0.0.1:6379' }).message;
+    expect(top).toContain('config.redisURL is not a setting');
+    expect(top).toMatch(/settings: .*redisUrl/);
+    const nested = refused({ ai: { key: 'sk-x', modle: 'gpt-4o' } }).message;
+    expect(nested).toContain('config.ai.key is not a setting');
+    expect(nested).toContain('config.ai.modle is not a setting');
+    expect(nested).toMatch(/settings: .*apiKey.*model|settings: .*model.*apiKey/);
+    // A section given as a scalar is a slip too.
+    expect(refused({ ai: 'gpt-4o' }).message).toContain('config.ai is not a setting');
+  });
 });

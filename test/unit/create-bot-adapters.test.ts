@@ -44,4 +44,15 @@ describe('createBot({ adapters }) checks what it is given', () => {
   it('still takes an array of adapters, or none', async () => {
     for (const adapters of [[webChat()], [], undefined]) await createBot({ adapters, env: { LOG_LEVEL: 'silent' } }).close();
   });
+
+  it('refuses an option name that is not one of createBot\'s (adapter for adapters), listing them', () => {
+    let thrown: unknown;
+    try {
+      createBot({ adapter: [webChat()], env: { LOG_LEVEL: 'silent' } } as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toMatch(/createBot: "adapter" is not an option.*adapters/);
+  });
 });
