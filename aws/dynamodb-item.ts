@@ -7,6 +7,7 @@ import { isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
 export interface Item {
   key: string;
   value?: string;
+  claim?: string;
   items?: string[];
   pushes?: string[];
   expires_at?: number;
@@ -24,9 +25,9 @@ export const names = { '#k': 'key', '#v': 'value', '#items': 'items', '#p': 'pus
 export const LIVE = '(attribute_not_exists(#ms) OR #ms > :now)';
 
 /** The live item (strongly consistent, so a claim or push just made is seen), or undefined. */
-export async function readLive({ dynamo, table }: ItemAccess, key: string): Promise<Item | undefined> {
+export async function readLive({ dynamo, table }: ItemAccess, key: string, options?: { abortSignal?: AbortSignal }): Promise<Item | undefined> {
   const { GetCommand } = dynamo.sdk.lib;
-  const { Item } = await dynamo.documents.send(new GetCommand({ TableName: table, Key: { key }, ConsistentRead: true }));
+  const { Item } = await dynamo.documents.send(new GetCommand({ TableName: table, Key: { key }, ConsistentRead: true }), options);
   const item = Item as Item | undefined;
   return item?.expires_at_ms !== undefined && item.expires_at_ms <= Date.now() ? undefined : item;
 }

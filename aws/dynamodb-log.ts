@@ -7,6 +7,7 @@
  *   input_tokens, output_tokens, cost_usd, latency_ms, exchange_id?, outcome? ('apologised' for a
  *   message given up, 'withheld' for an answer not posted), feedback? (a map: rating, reason?, at, user?)
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
@@ -76,9 +77,13 @@ export class DynamoConversationLog implements ConversationLog {
     this.searchMaxEntries = options.searchMaxEntries ?? 10_000;
   }
 
-  /** Write the exchange; never overwrites another one with the same key (it moves on by a millisecond instead). */
+  /**
+   * Write the exchange; never overwrites another one with the same key (it moves on by a millisecond
+   * instead). A write the SDK retried (its answer lost: a 500, a reset) may have been applied: the
+   * retry then finds this very exchange at the key, and it is written already.
+   */
   async record(entry: ConversationEntry): Promise<void> {
-    const { PutCommand } = this.dynamo.sdk.lib;
+    const { PutCommand, GetCommand } = this.dynamo.sdk.lib;
     let item = toItem(entry);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -87,7 +92,11 @@ export class DynamoConversationLog implements ConversationLog {
         );
         return;
       } catch (error) {
-        if (!isConditionFailed(error) || attempt >= SAME_MILLISECOND_TRIES) throw error;
+        if (!isConditionFailed(error)) throw error;
+        const key = { conversation_id: item.conversation_id, timestamp: item.timestamp };
+        const { Item: found } = await this.dynamo.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+        if (found && sameExchange(found as ConversationItem, item)) return;
+        if (attempt >= SAME_MILLISECOND_TRIES) throw error;
         item = { ...item, timestamp: new Date(Date.parse(item.timestamp) + 1).toISOString() };
       }
     }
@@ -212,6 +221,12 @@ export class DynamoConversationLog implements ConversationLog {
   async close(): Promise<void> {
     this.dynamo.close();
   }
+}
+
+/** The exchange `ours` is: the same exchange id, or (an apology has none) the same attributes, a later rating aside. */
+function sameExchange(found: ConversationItem, ours: ConversationItem): boolean {
+  if (ours.exchange_id !== undefined) return found.exchange_id === ours.exchange_id;
+  return Object.entries(ours).every(([name, value]) => value === undefined || name === 'feedback' || isDeepStrictEqual(found[name as keyof ConversationItem], value));
 }
 
 export function toItem(entry: ConversationEntry): ConversationItem {

@@ -3,6 +3,7 @@
  *
  *   key            S  the hash key (namespace + key)
  *   value          S  a value, a claim or a lock's owner token
+ *   claim          S  the id of the setIfAbsent call that wrote the item, so a write the SDK retries is still won once
  *   items          L  a list (history, a web transcript), oldest first, capped on push
  *   pushes         L  the ids of the list's recent pushes, so a push the SDK retries is applied once (dynamodb-list.ts)
  *   expires_at     N  epoch seconds, the table's TTL attribute (DynamoDB deletes within ~2 days)
@@ -12,13 +13,13 @@
  * checked on read and in every condition, because TTL deletion is late and emulators never do it.
  * The clocks of the processes sharing a table decide expiry, as Redis's clock does for RedisStore.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Store } from '../src/index.js';
 import { ACK_CALL_MS, within } from './deadlines.js';
 import { conditional, expiry, LIVE, names, readLive, type Item, type ItemAccess } from './dynamodb-item.js';
 import { pushOnce, type ListPushOptions } from './dynamodb-list.js';
-import { dynamoDbAccess, type DynamoDbAccess } from './dynamodb-sdk.js';
+import { dynamoDbAccess, isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
 
 export interface DynamoStoreOptions {
   /** The table, e.g. `storeTableName(prefix)`; `parley aws setup` creates it. */
@@ -58,18 +59,34 @@ export class DynamoStore implements Store {
     await this.dynamo.documents.send(new PutCommand({ TableName: this.table, Item: { key: this.namespace + key, value, ...expiry(ttlMs) } }));
   }
 
+  /**
+   * A claim. The SDK sends a PutItem again when its answer is lost (a 500, a reset, a timeout) though
+   * DynamoDB may have applied it; that retry then fails its condition against our own item. So each
+   * call writes an id of its own (`claim`, the same on the SDK's retries of the one command) and, when
+   * the condition fails, reads the item: the claim is ours if the live item carries our id. Values
+   * are no proof (two callers may claim with the same '1').
+   */
   async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
     const { PutCommand } = this.dynamo.sdk.lib;
-    return conditional(() =>
-      this.dynamo.documents.send(new PutCommand({
+    const claim = randomBytes(12).toString('base64url');
+    const deadline = this.ackDeadline('PutItem');
+    try {
+      await this.dynamo.documents.send(new PutCommand({
         TableName: this.table,
-        Item: { key: this.namespace + key, value, ...expiry(ttlMs) },
+        Item: { key: this.namespace + key, value, claim, ...expiry(ttlMs) },
         // absent, or present but expired (not yet deleted by TTL)
         ConditionExpression: 'attribute_not_exists(#k) OR #ms <= :now',
         ExpressionAttributeNames: { '#k': names['#k'], '#ms': names['#ms'] },
         ExpressionAttributeValues: { ':now': Date.now() },
-      }), this.ackDeadline('PutItem')),
-    );
+      }), deadline);
+      return true;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      // a first attempt's "no" is final; after a retry, an earlier attempt may have written the item
+      if ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts === 1) return false;
+      // the read shares the claim's deadline: both are on the ack path
+      return (await readLive(this.access, this.namespace + key, deadline))?.claim === claim;
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -7,6 +7,7 @@
 import { MemoryQueue, sqsUnwired, type Bot } from '../src/index.js';
 import type { ApiGatewayV1Event, ApiGatewayV2Event, HttpEvent, HttpResult } from './lambda-events.js';
 import { SqsQueue } from './sqs-queue.js';
+import { unsharedStoreWarning } from './sqs-shared-store.js';
 
 export type LambdaHttpHandler = (event: HttpEvent, context?: unknown) => Promise<HttpResult>;
 
@@ -14,6 +15,8 @@ export type LambdaHttpHandler = (event: HttpEvent, context?: unknown) => Promise
 export function lambdaHandler(bot: Bot): LambdaHttpHandler {
   // Lambda receives the SQS messages for the worker function; this one must never poll.
   if (bot.queue instanceof SqsQueue) bot.queue.drivenByLambda();
+  const unshared = bot.queue instanceof SqsQueue ? unsharedStoreWarning(bot.store) : undefined;
+  if (unshared) bot.logger.warn(`lambdaHandler: ${unshared}`);
   if (bot.queue instanceof MemoryQueue && bot.config.mode === 'queue') {
     // Lambda freezes the function once it has answered: a job left in this process's memory runs late or never.
     const unwired = sqsUnwired(bot.config, 'in memory');

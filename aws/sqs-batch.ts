@@ -16,7 +16,7 @@
  *   messages is hidden, so none overtakes it.
  */
 import { PermanentError, RetryAfterError, errorText, retryDelayMs, type DeadLetter, type Job, type JobHandler, type RetryOptions, type Store } from '../src/index.js';
-import { decodeEnvelope } from './sqs-ids.js';
+import { decodeEnvelope, envelopeProblem } from './sqs-ids.js';
 
 /** A received message, from ReceiveMessage or from a Lambda SQS event record. */
 export interface SqsMessage {
@@ -104,7 +104,8 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
   const envelope = decodeEnvelope<T>(message.body);
   const failedAt = () => new Date().toISOString();
   if (!envelope) {
-    const letter = { id: message.messageId, group: message.groupId ?? 'none', data: message.body as T, error: 'the message is not a parley job', reason: 'invalid_job', attempts: 0, failedAt: failedAt() };
+    const error = `the message is not a parley job: ${envelopeProblem(message.body)}`;
+    const letter = { id: message.messageId, group: message.groupId ?? 'none', data: message.body as T, error, reason: 'invalid_job', attempts: 0, failedAt: failedAt() };
     await context.bury(message, letter, message.messageId);
     return { done: true };
   }

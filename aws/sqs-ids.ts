@@ -36,11 +36,26 @@ export function sqsBody(value: unknown): string {
 
 /** The envelope in a message body, or undefined when the body is not one of parley's jobs. */
 export function decodeEnvelope<T>(body: string | undefined): Envelope<T> | undefined {
+  const read = readEnvelope<T>(body);
+  return 'envelope' in read ? read.envelope : undefined;
+}
+
+/** What keeps a message body from being one of parley's jobs (undefined when it is one); never quotes the body. */
+export function envelopeProblem(body: string | undefined): string | undefined {
+  const read = readEnvelope(body);
+  return 'problem' in read ? read.problem : undefined;
+}
+
+function readEnvelope<T>(body: string | undefined): { envelope: Envelope<T> } | { problem: string } {
+  let value: unknown;
   try {
-    const value = JSON.parse(body ?? '') as Partial<Envelope<T>>;
-    const ok = typeof value.id === 'string' && typeof value.group === 'string' && typeof value.delivery === 'string' && 'data' in value;
-    return ok ? (value as Envelope<T>) : undefined;
+    value = JSON.parse(body ?? '');
   } catch {
-    return undefined;
+    return { problem: `the body is not JSON (${body ? `${body.length} characters` : 'empty'})` };
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: `the body is JSON but not an object (${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})` };
+  const fields = value as Record<string, unknown>;
+  const missing = [...['id', 'group', 'delivery'].filter((field) => typeof fields[field] !== 'string'), ...('data' in fields ? [] : ['data'])];
+  if (missing.length > 0) return { problem: `the body is JSON but lacks parley's envelope fields: ${missing.join(', ')} (id, group and delivery strings, and data)` };
+  return { envelope: value as Envelope<T> };
 }

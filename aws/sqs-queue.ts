@@ -17,6 +17,7 @@ import { SqsDeadLetters } from './sqs-dead-letters.js';
 import { encodeEnvelope, fifoId } from './sqs-ids.js';
 import { ACK_CALL_MS, ATTEMPT_TIMEOUT_MS, within } from './deadlines.js';
 import { createSqsClient, sqsSdk, type SqsSdk } from './sqs-sdk.js';
+import { unsharedStoreWarning } from './sqs-shared-store.js';
 
 export interface SqsQueueOptions {
   /** The FIFO queue's URL (SQS_QUEUE_URL). */
@@ -77,6 +78,9 @@ export class SqsQueue<T> implements JobQueue<T> {
   process(handler: JobHandler<T>, options: ProcessOptions<T>): void {
     this.worker = { handler, store: options.store ?? new MemoryStore(), concurrency: Math.max(1, options.concurrency), options };
     if (this.lambda || this.polling) return;
+    // Lambda's handlers (lambdaHandler, sqsWorker) say so themselves
+    const unshared = unsharedStoreWarning(this.worker.store);
+    if (unshared) (options.logger ?? this.options.logger)?.warn(unshared);
     this.polling = new AbortController();
     // SQS hands out at most 10 messages a receive; enough pollers to fill the concurrency.
     for (let i = 0; i < Math.ceil(this.worker.concurrency / 10); i++) this.track(this.poll(this.polling.signal));
@@ -201,8 +205,12 @@ export class SqsQueue<T> implements JobQueue<T> {
       bury: async (message, letter, delivery) => {
         await this.deadLetters_.add(letter, delivery);
         await this.deleteMessage(message);
-        // A body that is no parley envelope never reaches the handler (which logs every other bad job).
-        if (letter.attempts === 0) log()?.warn({ message: message.messageId, reason: letter.reason }, 'SQS message is not a parley job: dead-lettered without retries');
+        // A body that is no parley envelope never reaches the handler (which logs every other bad job):
+        // one error line saying what is wrong; the body itself only at debug (it may hold anything).
+        if (letter.attempts === 0) {
+          log()?.error({ message: message.messageId, reason: letter.reason }, `SQS message dead-lettered without retries (invalid_job): ${letter.error}`);
+          (log() as Partial<Logger> | undefined)?.debug?.({ message: message.messageId, body: message.body }, 'the SQS message that is not a parley job');
+        }
       },
       // Polling deletes what it answered at once; Lambda deletes the batch's successes itself.
       ...(visibility === undefined ? {} : { finished: (message: SqsMessage) => this.deleteMessage(message) }),

@@ -6,6 +6,7 @@
 import { ConfigError, sqsUnwired, type Bot } from '../src/index.js';
 import type { SqsBatchResponse, SqsEvent } from './lambda-events.js';
 import { SqsQueue } from './sqs-queue.js';
+import { unsharedStoreWarning } from './sqs-shared-store.js';
 
 export type SqsWorkerHandler = (event: SqsEvent, context?: unknown) => Promise<SqsBatchResponse>;
 
@@ -24,6 +25,8 @@ export function sqsWorker(bot: Bot): SqsWorkerHandler {
     throw new ConfigError(`sqsWorker(bot) needs a bot whose queue is on SQS. ${sqsUnwired(bot.config, 'elsewhere') ?? 'Set SQS_QUEUE_URL and build the bot with createBot({ config, queue: sqsQueueFromConfig(config) })'}`);
   }
   queue.drivenByLambda();
+  const unshared = unsharedStoreWarning(bot.store);
+  if (unshared) bot.logger.warn(`sqsWorker: ${unshared}`);
   // A message started must be able to finish before the function's timeout: the AI's deadline and a reply.
   const needsMs = bot.config.ai.deadlineMs + REPLY_ALLOWANCE_MS;
   let warned = false;

@@ -21,7 +21,7 @@ export async function check(config: Config, env: NodeJS.ProcessEnv = process.env
   const queue = config.sqsQueueUrl ? 'the queue on SQS' : 'the queue in memory';
   const store = config.dynamodb.tablePrefix ? 'the store on DynamoDB' : 'the store in memory';
   const local = config.sqsQueueUrl || config.dynamodb.tablePrefix ? `${queue}, ${store}` : 'in memory (set REDIS_URL to share them between processes)';
-  lines.push(config.redisUrl ? await checkRedis(config.redisUrl, redisShares(config)) : { ok: true, what: 'store and queue', detail: local });
+  lines.push(config.redisUrl ? await checkRedis(config.redisUrl, redisShares(config)) : { ok: true, what: 'store and queue', detail: local, ...unsharedStore(config) });
   lines.push(...volatileStateLines(config, adapters.built ?? []));
   // Side by side: each fails within seconds on an endpoint that never answers, not one after the other.
   const [dynamo, sqs] = await Promise.all([checkDynamoDb(config), checkSqs(config)]);
@@ -46,6 +46,19 @@ function adaptersLine(config: Config): Line & { configError?: boolean; built?: A
     if (!(error instanceof ParleyError)) throw error;
     return { ok: false, what: 'adapters', detail: error.message, configError: error instanceof ConfigError };
   }
+}
+
+/**
+ * SQS hands a message to whichever instance polls (each Lambda instance, each worker process), but
+ * an in-memory store is each one's own: a warning (one process alone is fine), naming the fix.
+ */
+function unsharedStore(config: Config): Partial<Line> {
+  if (!config.sqsQueueUrl || config.dynamodb.tablePrefix) return {};
+  return {
+    ok: 'warn',
+    detail:
+      'the queue on SQS, the store in memory: each process (each Lambda instance) keeps its own delivery claims, reply markers and attempt counts, so a reply can be posted twice. Set DYNAMODB_TABLE_PREFIX (or REDIS_URL) to share them',
+  };
 }
 
 /**

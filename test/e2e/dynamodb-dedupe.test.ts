@@ -1,7 +1,8 @@
 /**
  * Two bot servers (two processes' worth: each its own DynamoDB client) sharing the store on the
  * moto server, Slack and the AI faked at the HTTP boundary: a Slack event redelivered to the other
- * server, or delivered to both at once, is claimed once in DynamoDB and answered once.
+ * server, or delivered to both at once, is claimed once in DynamoDB and answered once. And a claim
+ * DynamoDB applied but answered with a 500 (the SDK retries it) is still the message's: answered once.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,12 +10,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConversationLogTable, createStoreTable, DynamoConversationLog, DynamoStore, storeTableName } from '../../aws/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { startLostAnswerProxy } from '../helpers/lost-answer.js';
 import { useMoto } from '../helpers/moto.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 
-useMoto();
+const moto = useMoto();
 const storeTable = storeTableName('dedupe');
 const logTable = 'dedupe_conversations';
 let admin: DynamoDBDocumentClient;
@@ -80,5 +82,27 @@ describe('a redelivered Slack event, deduped through DynamoDB (moto)', () => {
       return found.length > 0 ? found : undefined;
     }, 'the log row');
     expect(rows.map((row) => [row.platform, row.output])).toEqual([['slack', 'echo: racing deliveries']]);
+  });
+
+  it('a claim DynamoDB applied but answered with a 500 (retried by the SDK): the message is answered, once, and its redelivery is not', async () => {
+    const event = appMention({ text: 'my claim came back 500' });
+    const proxy = await startLostAnswerProxy(moto().url, {
+      picks: (body, headers) => headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && body.includes(`parley:seen:`) && body.includes(event.event_id),
+      fails: '500',
+    });
+    const client = new DynamoDBClient({ endpoint: proxy.url });
+    const third = await startSlackBot(slack, ai, {}, undefined, { bot: { store: new DynamoStore({ tableName: storeTable, client }), conversationLog: new DynamoConversationLog({ tableName: logTable }) } });
+    try {
+      expect((await postSlack(third.url, event)).status).toBe(200);
+      await until(() => posts()[0], 'the reply');
+      expect(proxy.picked.length).toBeGreaterThanOrEqual(2); // the claim was sent again
+      expect((await postSlack(first.url, event, { retryNum: 1, retryReason: 'http_timeout' })).status).toBe(200);
+      await quiet();
+      expect(posts().map((call) => call.args.text)).toEqual(['echo: my claim came back 500']);
+    } finally {
+      await third.close();
+      client.destroy();
+      await proxy.close();
+    }
   });
 });

@@ -11,7 +11,7 @@ import { webChat } from '../../adapters/web/index.js';
 import { sqsQueueFromConfig, sqsWorker } from '../../aws/index.js';
 import { BullQueue, createBot, loadConfig, MemoryStore, type Bot, type DeadLetter, type JobData, type JobQueue } from '../../src/index.js';
 import { useMoto } from '../helpers/moto.js';
-import { freshQueues, receive } from '../helpers/sqs.js';
+import { freshQueues, receive, sqsEvent } from '../helpers/sqs.js';
 import { until } from '../helpers/until.js';
 import { testEnv } from '../helpers/web-bot.js';
 
@@ -102,6 +102,30 @@ describe('a job whose data is not a parley job is poison on every queue', () => 
     expect(letter).toMatchObject({ id: 'x1', reason: 'invalid_job', attempts: 1 });
     expect(said().filter((m) => /not a parley job/.test(m))).toHaveLength(1);
     expect(said().join('\n')).not.toMatch(/TypeError|Cannot read/);
+  });
+});
+
+describe('SQS: a message body that is no parley envelope at all (sent to the queue by hand)', () => {
+  it.each([
+    ['not JSON', 'hello from the console, secret-ish text', /the body is not JSON \(\d+ characters\)/],
+    ['JSON without the envelope', JSON.stringify({ hello: 'secret-ish text' }), /lacks parley's envelope fields: id, group, delivery, data/],
+  ])('%s: dead-lettered at once with one error line saying what is wrong; the body only at debug', async (_name, body, problem) => {
+    const { queueUrl } = await freshQueues(client, 1);
+    const env = { SQS_QUEUE_URL: queueUrl };
+    const { bot, lines } = botWith(env, { store: new MemoryStore(), queue: sqsQueueFromConfig(loadConfig({ ...testEnv, JOB_ATTEMPTS: '3', ...env }), { client, peekWaitSeconds: 0 }) });
+    const worker = sqsWorker(bot);
+    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageGroupId: 'g', MessageDeduplicationId: `by-hand-${Date.now()}`, MessageBody: body }));
+    const messages = await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message');
+    const answer = await worker(sqsEvent(messages));
+    expect(answer.batchItemFailures).toEqual([]);
+    const [letter] = await until(() => bot.queue.deadLetters().then((l) => l.length > 0 && l), 'the dead letter', 10_000);
+    expect(letter).toMatchObject({ reason: 'invalid_job', error: expect.stringMatching(problem) });
+    const errors = lines.filter((l) => l.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0]!.msg)).toMatch(/not a parley job/);
+    expect(String(errors[0]!.msg)).toMatch(problem);
+    expect(lines.filter((l) => (l.level as number) >= 40 && JSON.stringify(l).includes('secret-ish'))).toEqual([]);
+    expect(lines.filter((l) => l.level === 20 && l.body === body)).toHaveLength(1);
   });
 });
 

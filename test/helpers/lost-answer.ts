@@ -2,7 +2,9 @@
  * A local HTTP proxy in front of an AWS endpoint that loses one answer: the first request that
  * `picks` forwarded and applied, its answer held back past the client's per-attempt timeout, so
  * the SDK sends the request again — what a loaded machine or a slow network does to a call that
- * DynamoDB did apply. Every other request is forwarded as it comes.
+ * DynamoDB did apply. Or, with `fails`, answered with DynamoDB's 500 InternalServerError ("may or
+ * may not have succeeded") or a reset connection, which the SDK retries as well. Every other
+ * request is forwarded as it comes.
  */
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 
@@ -18,7 +20,9 @@ export interface LostAnswerOptions {
   /** The request whose answer is lost (the first one this returns true for). */
   picks(body: string, headers: IncomingHttpHeaders): boolean;
   /** How long the lost answer is held back (longer than the client's per-attempt timeout). */
-  holdMs: number;
+  holdMs?: number;
+  /** Instead of holding it back, answer the applied request with a 500 InternalServerError or reset the connection. */
+  fails?: '500' | 'reset';
   /** Run once the lost request was applied, before any later request is forwarded: another writer, say. */
   afterApplied?: () => Promise<void>;
 }
@@ -38,8 +42,10 @@ export async function startLostAnswerProxy(target: string, options: LostAnswerOp
       if (lose) gate = forwarded.then(async () => options.afterApplied?.());
       void forwarded
         .then(async (answer) => {
-          if (lose) await new Promise((resolve) => setTimeout(resolve, options.holdMs));
           outgoing.on('error', () => undefined);
+          if (lose && options.fails === 'reset') return void outgoing.socket?.destroy();
+          if (lose && options.fails === '500') return void outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' }).end(INTERNAL_SERVER_ERROR);
+          if (lose) await new Promise((resolve) => setTimeout(resolve, options.holdMs ?? 0));
           outgoing.writeHead(answer.status, answer.headers).end(answer.body);
         })
         .catch(() => outgoing.destroy());
@@ -56,6 +62,8 @@ export async function startLostAnswerProxy(target: string, options: LostAnswerOp
     },
   };
 }
+
+const INTERNAL_SERVER_ERROR = JSON.stringify({ __type: 'com.amazon.coral.service#InternalServerError', message: 'Internal server error' });
 
 interface Answer {
   status: number;

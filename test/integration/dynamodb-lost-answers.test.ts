@@ -1,0 +1,132 @@
+/**
+ * DynamoStore's claims and the conversation log when DynamoDB applied a conditional PutItem but its
+ * answer was lost — DynamoDB's 500 InternalServerError ("may or may not have succeeded") or a reset
+ * connection — so the AWS SDK sent it again, and the retry's condition failed against the item its
+ * own first try wrote. A claim must still be won (once: a second caller loses), a log row written
+ * once. The answer is lost at the HTTP boundary, by a proxy in front of the moto server.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createConversationLogTable, createStoreTable, DynamoConversationLog, DynamoStore, storeTableName } from '../../aws/index.js';
+import type { ConversationEntry } from '../../src/index.js';
+import { startLostAnswerProxy, type LostAnswerOptions } from '../helpers/lost-answer.js';
+import { useMoto } from '../helpers/moto.js';
+
+const moto = useMoto();
+const storeTable = storeTableName('parley-lost');
+const logTable = 'lost_answers_log';
+let counter = 0;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  const client = new DynamoDBClient({});
+  await createStoreTable(client, storeTable);
+  await createConversationLogTable(client, logTable);
+  client.destroy();
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** The first PutItem into `table` whose body mentions `text`. */
+function putInto(table: string, text: string): LostAnswerOptions['picks'] {
+  return (body, headers) => headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && body.includes(`"TableName":"${table}"`) && body.includes(text);
+}
+
+/** A client whose first PutItem that `picks` chooses is applied but answered with `fails`. */
+async function clientLosing(picks: LostAnswerOptions['picks'], fails: '500' | 'reset') {
+  const proxy = await startLostAnswerProxy(moto().url, { picks, fails });
+  const client = new DynamoDBClient({ endpoint: proxy.url });
+  cleanups.push(() => proxy.close(), () => client.destroy());
+  return { client, proxy };
+}
+
+describe.each(['500', 'reset'] as const)('a claim whose PutItem was applied, then answered with %s', (fails) => {
+  it('setIfAbsent: the first caller wins, a second caller with the same value loses', async () => {
+    const namespace = `c${++counter}:`;
+    const { client, proxy } = await clientLosing(putInto(storeTable, `${namespace}parley:seen:Ev1`), fails);
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    const other = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => other.close());
+    expect(await store.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(true);
+    expect(proxy.picked.length).toBeGreaterThanOrEqual(2); // the SDK sent the applied claim again
+    expect(await other.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(false);
+    expect(await store.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(false); // a later call of the same store too
+    expect(await store.get('parley:seen:Ev1')).toBe('1');
+  });
+
+  it('acquireLock: the lock is taken (its token releases it), and no one else gets it meanwhile', async () => {
+    const namespace = `l${++counter}:`;
+    const { client, proxy } = await clientLosing(putInto(storeTable, `${namespace}lock:conversation`), fails);
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    const other = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => other.close());
+    const token = await store.acquireLock('lock:conversation', 60_000);
+    expect(token).toBeTypeOf('string');
+    expect(proxy.picked.length).toBeGreaterThanOrEqual(2);
+    expect(await other.acquireLock('lock:conversation', 60_000)).toBeUndefined();
+    expect(await store.releaseLock('lock:conversation', token!)).toBe(true);
+    expect(await other.acquireLock('lock:conversation', 60_000)).toBeTypeOf('string');
+  });
+});
+
+function entry(conversationId: string, extra: Partial<ConversationEntry> = {}): ConversationEntry {
+  return {
+    id: 'slack.Ev1',
+    conversationId,
+    timestamp: '2026-12-01T09:00:00.000Z',
+    platform: 'slack',
+    user: 'U1',
+    input: 'hello',
+    output: 'hi there',
+    model: 'gpt-4o-mini',
+    inputTokens: 120,
+    outputTokens: 30,
+    costUsd: 0.000036,
+    latencyMs: 900,
+    ...extra,
+  };
+}
+
+describe.each(['500', 'reset'] as const)('a conversation log row whose PutItem was applied, then answered with %s', (fails) => {
+  async function rows(conversationId: string) {
+    const admin = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    try {
+      const { Items = [] } = await admin.send(new ScanCommand({ TableName: logTable, ConsistentRead: true }));
+      return Items.filter((item) => item.conversation_id === conversationId).map((item) => [item.timestamp, item.exchange_id, item.input, item.input_tokens]);
+    } finally {
+      admin.destroy();
+    }
+  }
+
+  it('is written once: its tokens and cost are not counted twice', async () => {
+    const conversation = `conv-${fails}-${++counter}`;
+    const { client, proxy } = await clientLosing(putInto(logTable, conversation), fails);
+    const log = new DynamoConversationLog({ tableName: logTable, client });
+    await log.record(entry(conversation));
+    expect(proxy.picked.length).toBeGreaterThanOrEqual(2);
+    expect(await rows(conversation)).toEqual([['2026-12-01T09:00:00.000Z', 'slack.Ev1', 'hello', 120]]);
+  });
+
+  it('an apology (no exchange id) is written once too', async () => {
+    const conversation = `apology-${fails}-${++counter}`;
+    const { client, proxy } = await clientLosing(putInto(logTable, conversation), fails);
+    const log = new DynamoConversationLog({ tableName: logTable, client });
+    await log.record(entry(conversation, { id: undefined, outcome: 'apologised', model: 'none', inputTokens: 0, outputTokens: 0, costUsd: 0 }));
+    expect(proxy.picked.length).toBeGreaterThanOrEqual(2);
+    expect(await rows(conversation)).toEqual([['2026-12-01T09:00:00.000Z', undefined, 'hello', 0]]);
+  });
+
+  it('another exchange in the same millisecond still moves on by a millisecond', async () => {
+    const conversation = `other-${fails}-${++counter}`;
+    const { client } = await clientLosing(putInto(logTable, `"${conversation}"`), fails);
+    const log = new DynamoConversationLog({ tableName: logTable, client });
+    await log.record(entry(conversation));
+    await log.record(entry(conversation, { id: 'slack.Ev2', input: 'again' }));
+    expect(await rows(conversation)).toEqual([
+      ['2026-12-01T09:00:00.000Z', 'slack.Ev1', 'hello', 120],
+      ['2026-12-01T09:00:00.001Z', 'slack.Ev2', 'again', 120],
+    ]);
+  });
+});
