@@ -9,6 +9,7 @@ import { slackWebApi } from './sdk.js';
 import type { SlackDetails } from './events.js';
 import { answerBlocks, feedbackBlock } from './feedback.js';
 import { findKeyedMessage } from './find-part.js';
+import { UnstoppedStreams, finishStream, maybeTaken, outcomeUnknown, refusalOf, waitRetryAfter } from './stream-finish.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
 export const MAX_MESSAGE_CHARS = 3900;
@@ -55,6 +56,8 @@ export class SlackSender {
     private readonly renew?: (details: SlackDetails, refused: string) => Promise<string | undefined>,
   ) {}
 
+  private readonly unstopped = new UnstoppedStreams();
+
   /** The `token` argument for a call in this conversation: none with one workspace (the client has it). */
   private async auth(details: SlackDetails): Promise<{ token?: string }> {
     return this.tokenFor ? { token: await this.tokenFor(details) } : {};
@@ -90,6 +93,7 @@ export class SlackSender {
       ),
       this.rememberThread(details!),
     ]);
+    if (part?.key && part.index === part.total - 1) this.stopLeftStreaming(details!, part.key);
     return String(result.ts ?? '');
   }
 
@@ -126,6 +130,8 @@ export class SlackSender {
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user });
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let failure: unknown;
+    let failedAt = 0;
+    let stopFailed = false; // the failure is the stop's, which carried all the text not shown yet
     const feedback: Feedback = key ? { blocks: [feedbackBlock(exchangeOf(key), id)] } : {};
     try {
       for await (const chunk of chunks) {
@@ -138,6 +144,7 @@ export class SlackSender {
           if (started && key && streamer.ts !== undefined) await this.noteStreamStarted(key, streamer.ts);
         } catch (error) {
           failure = error;
+          failedAt = Date.now();
         }
       }
     } catch (aiFailure) {
@@ -152,6 +159,8 @@ export class SlackSender {
         await streamer.stop({ ...auth, ...feedback });
       } catch (error) {
         failure = error;
+        failedAt = Date.now();
+        stopFailed = true;
       }
     }
     if (!failure) {
@@ -163,8 +172,9 @@ export class SlackSender {
       this.logger().warn({ err: failure }, 'Slack streaming failed before it started; posting the reply as one message');
       return { ids: [], text, rest: text };
     }
-    // The whole answer is there: the message that ends it keeps the feedback buttons.
-    const rest = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure, feedback);
+    // A 429 said when to call again: the stop waits for it. The message that ends the answer keeps the feedback buttons.
+    await waitRetryAfter(failure, failedAt);
+    const rest = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure, feedback, stopFailed && outcomeUnknown(failure), key);
     // Stopped with the whole answer: nothing for a retry to take back. Not stopped, its rest is the
     // core's to post, which keeps the answer first (a retry then finishes it and never streams
     // again); killed before that, the retry must take this message back: the note stays.
@@ -202,18 +212,30 @@ export class SlackSender {
     this.logger().warn({ ts }, 'an earlier run of this reply began streaming it and stopped: its message was taken back, and the answer is streamed again');
   }
 
-  /** A started stream failed: stop it with the text not shown yet; returns that text if it could not. */
-  private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown, feedback: Feedback = {}): Promise<string> {
-    try {
-      await this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts, ...(rest ? { markdown_text: rest } : {}), ...feedback })));
-      this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
-      await this.rememberStreamedThread(details);
-      return '';
-    } catch (stopError) {
-      this.logger().warn({ err: failure, stopFailed: (stopError as Error).message }, 'Slack streaming failed mid-way; posting the rest of the text as a new message');
-    }
+  /**
+   * A started stream failed: stop it with the text not shown yet (stream-finish.ts); returns what is left
+   * to post. `stopUnanswered`: the failed stop carried all that text and had no answer.
+   */
+  private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown, feedback: Feedback = {}, stopUnanswered = false, key?: string): Promise<string> {
+    const { channel } = details;
+    const stop = (markdownText: string | undefined, endsAnswer: boolean) =>
+      this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts, ...(markdownText ? { markdown_text: markdownText } : {}), ...(endsAnswer ? feedback : {}) })));
+    const { left, stopped } = await finishStream(stop, rest, stopUnanswered);
+    if (!left) this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
+    else this.logger().warn({ err: failure, stopped, leftChars: left.length }, 'Slack streaming failed mid-way; posting the rest of the text as a new message');
+    if (!stopped && left && key) this.unstopped.add(key, ts);
     await this.rememberStreamedThread(details);
-    return rest;
+    return left;
+  }
+
+  /** The rest of a stream no stop could end is posted (its last part, `partKey`): one more try to stop it, not waited for. */
+  private stopLeftStreaming(details: SlackDetails, partKey: string): void {
+    const ts = this.unstopped.take(partKey);
+    if (ts === undefined) return;
+    void this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts })).then(
+      () => this.logger().info({ ts }, 'stopped the broken stream after its rest was posted'),
+      (error: unknown) => this.logger().warn({ err: error, ts }, 'could not stop the broken stream; Slack shows it as still streaming'),
+    );
   }
 
   /**
@@ -255,12 +277,6 @@ function feedbackOn(text: string, part: ReplyPart | undefined, conversation: str
   return part?.key && part.kind === 'answer' && part.index === part.total - 1 ? { blocks: answerBlocks(text, exchangeOf(part.key), conversation) } : {};
 }
 
-/** The `error` of Slack's `{ ok: false }` answer, if that is the failure. */
-function refusalOf(error: unknown): string | undefined {
-  const e = error as { code?: string; data?: { error?: string } };
-  return e.code === slackWebApi().ErrorCode.PlatformError ? e.data?.error : undefined;
-}
-
 /**
  * A Web API call whose failures are told as the queue reads them: a 429 waits, some refusals are
  * permanent; a refusal of the content is told as such (`contentRefused`) only where `apologyOwed`.
@@ -281,11 +297,4 @@ async function classify<T>(fn: () => Promise<T>, apologyOwed = false): Promise<T
     }
     throw error;
   }
-}
-
-/** A request that failed after it was sent (a timeout, a connection cut mid-answer), not one refused at the door. */
-function maybeTaken(original: unknown): boolean {
-  const e = original as { name?: string; code?: string; message?: string } | undefined;
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return true;
-  return /ECONNRESET|socket hang up|other side closed|terminated|timed? ?out/i.test(`${e?.code ?? ''} ${e?.message ?? ''}`);
 }

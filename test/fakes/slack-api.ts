@@ -18,6 +18,9 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { streamAnswer, type FakeStream } from './slack-streams.js';
+
+export type { FakeStream } from './slack-streams.js';
 
 export interface SlackCall {
   /** The Web API method, e.g. `chat.postMessage`. */
@@ -45,6 +48,8 @@ export interface FakeAnswer {
   takenAtOnce?: boolean;
   /** Answer only once this settles (e.g. once a test has stopped Redis). */
   after?: Promise<unknown>;
+  /** Cut the connection instead of answering (with `takenAtOnce`: after the call took effect). */
+  destroy?: boolean;
 }
 
 export type FakeAnswerFn = (call: SlackCall, nth: number) => FakeAnswer | undefined;
@@ -53,6 +58,8 @@ export interface FakeSlack {
   /** Base URL for WebClient's `slackApiUrl`, e.g. `http://127.0.0.1:PORT/api/` (trailing slash). */
   url: string;
   calls: SlackCall[];
+  /** Streamed messages by ts: their text, and whether they are still streaming (slack-streams.ts). */
+  streams: Map<string, FakeStream>;
   /** The calls made to one method, in order. */
   callsTo(method: string): SlackCall[];
   /**
@@ -98,6 +105,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const overrides = new Map<string, FakeAnswerFn>();
   /** Messages chat.postMessage posted, oldest first: what conversations.replies / history read. */
   const posted: Record<string, unknown>[] = [];
+  const streams = new Map<string, FakeStream>();
   let tsCounter = 0;
   // Increasing, unique message timestamps in Slack's "seconds.micros" form: 1700000000.000100, .000200, …
   const nextTs = () => {
@@ -132,10 +140,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         ? !needsToken
           ? oauth.access(args, headers)
           : token
-            ? defaultAnswer(method, args, me, nextTs, posted)
+            ? defaultAnswer(method, args, me, nextTs, posted, streams)
             : { ok: false, error: 'not_authed' }
         : { ok: false, error: status === 429 ? 'ratelimited' : `fake_http_${status}` });
     const taken = answer.takenAtOnce ? respond() : undefined;
+    if (answer.destroy) return void req.socket.destroy();
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (answer.after) await answer.after.catch(() => undefined);
     if (res.destroyed) return;
@@ -149,11 +158,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   return {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
+    streams,
     callsTo: (method) => calls.filter((c) => c.method === method),
     on: (method, answer) => void overrides.set(method, answer),
     reset: () => {
       calls.length = 0;
       posted.length = 0;
+      streams.clear();
       overrides.clear();
     },
     close: () =>
@@ -209,7 +220,7 @@ function page(messages: Record<string, unknown>[], args: Record<string, unknown>
   return { messages: messages.slice(from, to), has_more: more, response_metadata: { next_cursor: more ? String(to) : '' } };
 }
 
-function defaultAnswer(method: string, args: Record<string, unknown>, me: Identity, nextTs: () => string, posted: Record<string, unknown>[]): Record<string, unknown> {
+function defaultAnswer(method: string, args: Record<string, unknown>, me: Identity, nextTs: () => string, posted: Record<string, unknown>[], streams: Map<string, FakeStream>): Record<string, unknown> {
   const channel = typeof args.channel === 'string' ? args.channel : undefined;
   switch (method) {
     case 'api.test':
@@ -242,10 +253,9 @@ function defaultAnswer(method: string, args: Record<string, unknown>, me: Identi
     case 'chat.delete':
       return { ok: true, channel, ts: args.ts };
     case 'chat.startStream':
-      return channel ? { ok: true, channel, ts: nextTs() } : { ok: false, error: 'channel_not_found' };
     case 'chat.appendStream':
     case 'chat.stopStream':
-      return { ok: true, channel, ts: args.ts };
+      return streamAnswer(method, args, streams, nextTs);
     case 'reactions.add':
     case 'reactions.remove':
     case 'assistant.threads.setStatus':

@@ -1,0 +1,93 @@
+/**
+ * A broken Slack stream whose finishing `chat.stopStream` fails, or is taken without an answer: the
+ * message must not be left streaming, and the user must see the whole answer once. Slack is faked
+ * over HTTP (the fake keeps what each streamed message shows, and refuses a stop of a stopped one).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebClient } from '@slack/web-api';
+import { webClientOptions } from '../../adapters/slack/adapter.js';
+import { SlackSender } from '../../adapters/slack/send.js';
+import { MemoryStore } from '../../src/index.js';
+import { streamOnce } from '../../src/send-once.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { until } from '../helpers/until.js';
+import { silentLogger } from '../unit/helpers.js';
+
+const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+const words = (count: number) => Array.from({ length: count }, (_, i) => `w${i}`).join(' ');
+const chunksOf = (text: string) =>
+  (async function* () {
+    for (let i = 0; i < text.length; i += 6) yield text.slice(i, i + 6);
+  })();
+const refused = { body: { ok: false, error: 'internal_error' } };
+
+describe('a broken Slack stream whose stop fails', () => {
+  let slack: FakeSlack;
+  let store: MemoryStore;
+  let sender: SlackSender;
+  beforeEach(async () => {
+    slack = await startFakeSlack();
+    store = new MemoryStore();
+    sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
+  });
+  afterEach(() => slack.close());
+
+  it('a rest longer than a stop takes (12,000 characters): stopped with as much as fits, the remainder left to post', async () => {
+    const answer = words(3000); // ~17,000 characters
+    slack.on('chat.appendStream', (_call, n) => (n === 0 ? refused : undefined));
+    const delivery = await sender.stream(conversation, chunksOf(answer), 'job-long:1');
+    const [message] = [...slack.streams.values()];
+    expect(message!.streaming).toBe(false);
+    expect(String(slack.callsTo('chat.stopStream')[0]!.args.markdown_text).length).toBeLessThanOrEqual(12_000);
+    expect(delivery.rest).toBeTruthy();
+    expect(message!.text + delivery.rest).toBe(answer);
+  });
+
+  it('a stop refused by Slack for now (429): the stop that finishes the message waits as Retry-After says', async () => {
+    slack.on('chat.stopStream', (_call, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } } : undefined));
+    const answer = words(300);
+    const delivery = await sender.stream(conversation, chunksOf(answer), 'job-429:1');
+    const [first, second] = slack.callsTo('chat.stopStream');
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
+    expect(delivery.rest).toBeUndefined();
+    expect([...slack.streams.values()].map((m) => [m.text, m.streaming])).toEqual([[answer, false]]);
+  });
+
+  it('a stop with the rest that fails: the message is stopped with no text, and only the rest is left to post', async () => {
+    slack.on('chat.appendStream', (_call, n) => (n === 0 ? refused : undefined));
+    slack.on('chat.stopStream', (call) => (call.args.markdown_text ? refused : undefined));
+    const answer = words(300);
+    const delivery = await sender.stream(conversation, chunksOf(answer), 'job-500:1');
+    const [message] = [...slack.streams.values()];
+    expect(message!.streaming).toBe(false);
+    expect(message!.text + delivery.rest).toBe(answer);
+  });
+
+  it('no stop works until the rest is posted: the message is stopped then, the rest posted once', async () => {
+    slack.on('chat.appendStream', (_call, n) => (n === 0 ? refused : undefined));
+    slack.on('chat.stopStream', (_call, n) => (n < 2 ? refused : undefined)); // with the rest, then with none
+    const deps = { store, adapterFor: () => adapter, logger: silentLogger, metrics: { repliesSent: { inc() {} }, repliesFailed: { inc() {} } } } as never;
+    const adapter = {
+      platform: 'slack',
+      maxChars: 3900,
+      format: (text: string) => text,
+      sendPart: (c: never, text: string, part: never) => sender.sendPart(c, text, part),
+      stream: (c: never, chunks: AsyncIterable<string>, o?: { key?: string }) => sender.stream(c, chunks, o?.key),
+    };
+    const answer = words(300);
+    expect(await streamOnce(deps, 'job-late', 1, conversation, chunksOf(answer))).toBe(answer);
+    const [message] = [...slack.streams.values()];
+    await until(() => (message!.streaming ? undefined : true), 'the message to be stopped');
+    const posted = slack.callsTo('chat.postMessage').map((call) => String(call.args.text));
+    expect(posted).toHaveLength(1);
+    expect(message!.text + posted[0]!.replace(/^…/, '')).toBe(answer);
+  });
+
+  it('a stop with the rest that Slack took but whose answer was lost (connection cut): the rest is not posted again', async () => {
+    slack.on('chat.stopStream', (_call, n) => (n === 0 ? { takenAtOnce: true, destroy: true } : undefined));
+    const answer = words(300);
+    const delivery = await sender.stream(conversation, chunksOf(answer), 'job-reset:1');
+    expect(delivery.rest).toBeUndefined();
+    expect([...slack.streams.values()].map((m) => [m.text, m.streaming])).toEqual([[answer, false]]);
+  });
+});
