@@ -4,7 +4,7 @@
  * and over all of them the budgets (AI spend counted per day and month, AI_BUDGET_POLICY past them).
  */
 import type { Logger } from 'pino';
-import { createAiClient, defaultPrices, type AiClient, type AiEvents, type AiOptions, type AiRequest } from './ai/index.js';
+import { createAiClient, defaultPrices, fittingContext, type AiClient, type AiEvents, type AiOptions, type AiRequest } from './ai/index.js';
 import { estimateTokens } from './ai/history.js';
 import { FallbackAiClient } from './ai/fallback.js';
 import { costOf, priceOf } from './ai/prices.js';
@@ -25,7 +25,8 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   const admitCall = callsPerMinute ? aiCallGate(callsPerMinute) : undefined;
   const { primary, cheaper } = given ? { primary: given, cheaper: undefined } : withFallback(config, backends, events, logger, admitCall);
   const { spend } = ops;
-  const limited = (ai: AiClient) => (callsPerMinute && given ? limitAiCalls(ai, callsPerMinute) : ai);
+  // A model that refuses a conversation as too long is asked again with less of its history (each try a call).
+  const limited = (ai: AiClient) => fittingContext(callsPerMinute && given ? limitAiCalls(ai, callsPerMinute) : ai);
   const { policy, notice, ...limits } = config.budget;
   const prices = { ...defaultPrices, ...config.ai.prices };
   if (Object.values(limits).some((limit) => limit !== undefined) && !given) {

@@ -2,7 +2,7 @@
  * What a developer's message handler receives, and the default handler: answer with the AI.
  */
 import type { Logger } from 'pino';
-import { replyFittingContext, streamFittingContext, type AiClient, type AiResult } from './ai/index.js';
+import type { AiClient, AiResult } from './ai/index.js';
 import { textForAi } from './attachment-notes.js';
 import type { ConversationRef, InboundMessage, Reply, Turn } from './message.js';
 
@@ -89,11 +89,8 @@ export const answerWithAi: MessageHandler = async (message, context) => {
   };
   let answer: string;
   let result: AiResult;
-  // A model that refuses the conversation as too long is asked again with less of the history.
-  const { ai } = context;
-  const startStream = ai.stream?.bind(ai);
-  if (context.canStream && startStream) {
-    const stream = streamFittingContext(startStream, request);
+  if (context.canStream && context.ai.stream) {
+    const stream = context.ai.stream(request);
     if (await stream.notice) {
       // parley's own notice (a spent budget) is posted as one, never streamed as the model's answer.
       for await (const chunk of stream.chunks) void chunk;
@@ -104,7 +101,7 @@ export const answerWithAi: MessageHandler = async (message, context) => {
       result = await stream.result;
     }
   } else {
-    result = await replyFittingContext(ai, request);
+    result = await context.ai.reply(request);
     answer = await context.reply({ text: result.text, kind: result.notice ? 'notice' : 'answer', model: result.model });
   }
   // Both at once: on Redis they leave in one write.

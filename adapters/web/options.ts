@@ -20,9 +20,10 @@ export function checkWebChatOptions<O extends CheckedOptions>(options: O): O {
     return parsed.success ? parsed.data : undefined;
   };
   const { token, sessionSecret, allowedOrigins } = options;
-  if (token !== undefined) check('token', 'WEB_TOKEN', String(token), 'pass token, a random secret of 16+ characters, e.g. from $(openssl rand -hex 24)');
-  if (sessionSecret !== undefined) {
-    const joined = typeof sessionSecret === 'string' ? sessionSecret : [...sessionSecret].join(',');
+  // Empty is unset, as an empty variable is: webChat({ token: process.env.CHAT_TOKEN ?? '' }).
+  if (token !== undefined && String(token).trim()) check('token', 'WEB_TOKEN', String(token), 'pass token, a random secret of 16+ characters, e.g. from $(openssl rand -hex 24)');
+  const joined = sessionSecret === undefined ? '' : typeof sessionSecret === 'string' ? sessionSecret : [...sessionSecret].join(',');
+  if (joined.replaceAll(',', '').trim()) {
     check('sessionSecret', 'WEB_SESSION_SECRET', joined, 'pass sessionSecret, a random secret of 32+ characters (a list while rotating: the first signs, any verifies), e.g. from $(openssl rand -hex 32)');
   }
   let origins: string[] | undefined;

@@ -14,7 +14,7 @@ export type {
   ResponseCache,
 } from './types.js';
 export { AiError, isInputTooLong, nothingShown, type AiErrorKind } from './errors.js';
-export { replyFittingContext, streamFittingContext } from './shorter-history.js';
+export { fittingContext, replyFittingContext, streamFittingContext } from './shorter-history.js';
 export { createAiClient, defaultAiOptions, type AiClientOptions } from './create.js';
 export { OpenAiClient } from './openai-client.js';
 export { NoProviderAiClient } from './no-provider.js';

@@ -6,7 +6,7 @@
  */
 import type { Turn } from '../message.js';
 import { isInputTooLong } from './errors.js';
-import type { AiClient, AiRequest, AiResult, AiStream } from './types.js';
+import type { AiClient, AiRequest, AiResult, AiStream, CallOptions } from './types.js';
 
 /** The histories to try, longest first: all of it, its newest half, none. */
 function historiesToTry(history: Turn[]): Turn[][] {
@@ -16,12 +16,28 @@ function historiesToTry(history: Turn[]): Turn[][] {
   return tries;
 }
 
+/**
+ * `ai` asking again with less history while the model refuses a request as too long. It sits
+ * inside the budget's client (bot-ai.ts), so a message is checked against the budgets once.
+ */
+export function fittingContext(ai: AiClient): AiClient {
+  const stream = ai.stream?.bind(ai);
+  return {
+    reply: (request, options) => replyFittingContext(ai, request, options),
+    get circuit() {
+      return ai.circuit;
+    },
+    ...(ai.hasCached ? { hasCached: ai.hasCached.bind(ai) } : {}),
+    ...(stream ? { stream: (request: AiRequest, options?: CallOptions) => streamFittingContext((r) => stream(r, options), request) } : {}),
+  };
+}
+
 /** `ai.reply`, asked again with less history while the model refuses the request as too long. */
-export async function replyFittingContext(ai: AiClient, request: AiRequest): Promise<AiResult> {
+export async function replyFittingContext(ai: AiClient, request: AiRequest, options?: CallOptions): Promise<AiResult> {
   const tries = historiesToTry(request.history);
   for (let i = 0; ; i++) {
     try {
-      return await ai.reply({ ...request, history: tries[i] as Turn[] });
+      return await ai.reply({ ...request, history: tries[i] as Turn[] }, options);
     } catch (error) {
       if (i === tries.length - 1 || !isInputTooLong(error)) throw error;
     }

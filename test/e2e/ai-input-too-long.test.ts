@@ -6,7 +6,7 @@
 import { expect, it } from 'vitest';
 import { slackWorldPerTest } from '../helpers/slack-bot.js';
 import { lastUserText } from '../fakes/openai-server.js';
-import { appMention, directMessage, postSlack } from '../helpers/slack-events.js';
+import { appMention, directMessage, nextSlackTs, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 
 const start = slackWorldPerTest();
@@ -61,5 +61,23 @@ it('a conversation grown past the model’s context is answered with less of its
   expect(String(replies()[2]!.args.text)).toBe('echo: third question');
   // Asked with the four earlier turns (refused), then with the newest two.
   expect(ai.calls.slice(before).map((call) => call.body.messages.length)).toEqual([6, 4]);
+  expect(await server.bot.queue.deadLetters()).toEqual([]);
+});
+
+it('streamed (SLACK_STREAMING=on): asked again with less history, the answer streamed once, nothing dead-lettered', async () => {
+  const { slack, ai, server } = await start({ env: { SLACK_STREAMING: 'on' } });
+  const threadTs = nextSlackTs();
+  const stops = () => slack.callsTo('chat.stopStream');
+  for (const [i, text] of ['first question', 'second question'].entries()) {
+    await postSlack(server.url, appMention({ text, threadTs }));
+    await until(() => stops().length > i || undefined, `reply ${i + 1}`, 10_000);
+  }
+  ai.script((call) => (call.body.messages.length > 4 ? tooLong : { text: `echo: ${lastUserText(call)}` }));
+  const before = ai.calls.length;
+  await postSlack(server.url, appMention({ text: 'third question', threadTs }));
+  await until(() => stops().length > 2 || undefined, 'the third reply', 10_000);
+  expect(ai.calls.slice(before).map((call) => call.body.messages.length)).toEqual([6, 4]);
+  expect(slack.callsTo('chat.startStream')).toHaveLength(3);
+  expect(slack.callsTo('chat.postMessage')).toEqual([]);
   expect(await server.bot.queue.deadLetters()).toEqual([]);
 });

@@ -125,6 +125,23 @@ describe('AI_BUDGET_POLICY=allow', () => {
   });
 });
 
+describe('a conversation too long for the model, past a budget', () => {
+  it('is checked against the budget once, though the model is asked again with less history', async () => {
+    const { ai, web } = await start({ AI_BUDGET_USD_PER_DAY: LESS_THAN_ONE, AI_BUDGET_POLICY: 'allow' });
+    expect(await say(web, 'long1', 'one', 1)).toMatchObject({ kind: 'answer', text: 'echo: one' });
+    // The model now reads the system prompt and the question, no history.
+    ai.script((call) =>
+      call.body.messages.length > 2
+        ? { status: 400, body: { error: { message: "This model's maximum context length is 8192 tokens.", type: 'invalid_request_error', code: 'context_length_exceeded' } } }
+        : { text: `echo: ${String(call.body.messages.at(-1)?.content)}` },
+    );
+    expect(await say(web, 'long1', 'two', 2)).toMatchObject({ kind: 'answer', text: 'echo: two' });
+    // Asked with both earlier turns, with the newest, then with none: one message past the budget.
+    expect(ai.calls.slice(1).map((call) => call.body.messages.length)).toEqual([4, 3, 2]);
+    expect(await metricsText(web)).toMatch(/^parley_ai_budget_actions_total\{action="allow"\} 1$/m);
+  });
+});
+
 describe('empty answers', () => {
   it('are spent like replies: the budget, its alert and the console count them as the cost metric does', async () => {
     // Content "" cut at the output limit, 1000 + 1000 tokens billed: $0.00075 a call, two calls a message.

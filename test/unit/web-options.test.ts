@@ -31,5 +31,7 @@ describe('webChat options', () => {
   it('takes good keys, a rotation list, and origins as the variable writes them', () => {
     expect(() => webChat({ token: 't'.repeat(16), sessionSecret: [SECRET, 'o'.repeat(32)], allowedOrigins: ['https://www.example.com/', 'http://localhost:8080'] })).not.toThrow();
     expect(() => webChat({ token: undefined, sessionSecret: undefined })).not.toThrow();
+    // Empty is unset, as an empty variable is.
+    for (const empty of [{ token: '' }, { token: '   ' }, { sessionSecret: '' }, { sessionSecret: [] }]) expect(() => webChat(empty)).not.toThrow();
   });
 });
