@@ -87,6 +87,8 @@ const DRAIN_WAIT_MS = 5000;
  */
 async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse, answer: () => Promise<HttpResponse>): Promise<void> {
   const drained = await orAfter(error.drain(undefined, false), DRAIN_WAIT_MS, false);
+  // A socket closed after the answer says so (`Connection: close`): a keep-alive client must not send its next request on it.
+  if (!drained) res.shouldKeepAlive = false;
   await writeResponse(res, await answer());
   if (drained) return;
   if (!res.writableFinished) await new Promise((resolve) => res.once('close', resolve).once('finish', resolve));

@@ -65,6 +65,8 @@ describe('oversized bodies (real server, BODY_LIMIT_BYTES=1 MiB)', () => {
     while (!answer.includes('payload_too_large') && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
     socket.destroy();
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    // The socket is closed after this answer: it says so, so a keep-alive client does not reuse it.
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
   });
 
   it('does not hang on a body past the 8 MiB drain (a reset is acceptable there), and keeps serving', async () => {
