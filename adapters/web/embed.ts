@@ -130,6 +130,9 @@ export function withCors(request: HttpRequest, response: HttpResponse, allowedOr
 
 const PRIVATE_ANSWER = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
+/** 400 malformed_body / invalid_payload, 413, 415: what "Malformed payloads" in the README counts. */
+const BODY_REFUSALS = new Set([400, 413, 415]);
+
 /**
  * A route whose answers, refusals included, carry CORS headers: a browser on an allowed origin
  * can then read the error (a 404, a 429's Retry-After) instead of seeing a network failure.
@@ -143,6 +146,9 @@ export function corsRoute(route: Route, allowedOrigins: () => readonly string[])
         response = await route.handle(request);
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
+        // A body refused (malformed, invalid, too large, of another type) is the HTTP layer's to log
+        // at warn and count, as on POST /web/messages: decorateRefusal gives it these headers too.
+        if (BODY_REFUSALS.has(error.status)) throw error;
         response = jsonError(error.status, error.reason, error.message);
       }
       return withCors(request, response, allowedOrigins());

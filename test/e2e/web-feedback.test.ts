@@ -110,6 +110,13 @@ describe('POST /web/feedback', () => {
     const form = await call('POST', '/web/feedback', token, `conversation=${conversation}&exchange=${answer.exchange}&rating=good`, 'application/x-www-form-urlencoded');
     expect(form.status).toBe(415);
     expect((await web.bot.conversationLog.list(conversation))[0]).not.toHaveProperty('feedback');
+    // Counted as refused webhooks are (and logged at warn by the HTTP layer), as on POST /web/messages.
+    const notJson = await call('POST', '/web/feedback', token, '{"conversation":', 'application/json');
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ error: { code: 'malformed_body' } });
+    const metrics = await (await fetch(`${web.url}/metrics`)).text();
+    expect(metrics).toMatch(/^parley_webhooks_rejected_total\{platform="web",reason="malformed_body"\} 1$/m);
+    expect(metrics).toMatch(/^parley_webhooks_rejected_total\{platform="web",reason="unsupported_media_type"\} 1$/m);
   });
 
   it('takes JSON whatever the case of its media type, as POST /web/messages does', async () => {
