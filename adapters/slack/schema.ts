@@ -13,6 +13,11 @@ import { z } from 'zod';
  * emoji in one would make every Web API call about it fail (the client cannot encode it).
  */
 const id = z.string().min(1).max(255).refine(isWellFormed, 'holds a lone UTF-16 surrogate');
+/**
+ * A workspace or organisation id: Bolt looks its WebClient up in a plain object by it
+ * (`clients[teamId]`), so a name like `constructor` or `__proto__` would make it throw.
+ */
+const teamId = id.refine((value) => !(value in Object.prototype), 'names a built-in object property');
 const object = z.looseObject({});
 
 /** Fields Bolt reads on any event: `'channel' in event.item`, `event.user.id`, `event.subteam.created_by`. */
@@ -70,7 +75,7 @@ export const eventsApiBody = z.discriminatedUnion('type', [
 /** A slash command: a form, every value a string. */
 export const slashCommandBody = z.looseObject({
   command: z.string().regex(/^\/\S+$/, 'a slash command such as /ask'),
-  team_id: id,
+  team_id: teamId,
   user_id: id,
   channel_id: id,
   text: z.string().optional(),
@@ -80,10 +85,10 @@ export const slashCommandBody = z.looseObject({
 /** What Bolt dereferences on every interaction payload (actions, options, views, shortcuts). */
 const interaction = z.looseObject({
   type: z.string().min(1),
-  user: z.looseObject({ id, team_id: z.string().optional() }),
+  user: z.looseObject({ id, team_id: teamId.optional() }),
   // null for org-wide installs; Bolt then reads user.team_id.
-  team: z.looseObject({ id: z.string(), enterprise_id: z.string().optional() }).nullish(),
-  enterprise: z.looseObject({ id: z.string() }).nullish(),
+  team: z.looseObject({ id: teamId, enterprise_id: teamId.optional() }).nullish(),
+  enterprise: z.looseObject({ id: teamId }).nullish(),
   channel: z.looseObject({ id: z.string() }).optional(),
   response_url: z.string().optional(),
   response_urls: z.array(z.looseObject({ response_url: z.string() })).optional(),

@@ -7,9 +7,11 @@ import {
   DM_CHANNEL_ID,
   appMention,
   assistantThreadStarted,
+  blockActions,
   botMessage,
   channelMessage,
   directMessage,
+  interactionForm,
   messageChanged,
   postSlack,
   signSlack,
@@ -73,6 +75,18 @@ describe('Slack, end to end (real server; Slack and the AI faked over HTTP)', ()
     await quiet();
     expect(ai.calls.length - calls).toBe(0);
     expect(posts(slack).length - before).toBe(0);
+  });
+
+  it('refuses a click or a command whose workspace id names a built-in object property (400 invalid_payload, not a failed listener)', async () => {
+    for (const team of ['constructor', '__proto__', 'toString']) {
+      const click = blockActions({ team });
+      const clicked = await postSlack(server.url, interactionForm(click));
+      expect(clicked.status).toBe(400);
+      expect(await clicked.json()).toMatchObject({ error: { code: 'invalid_payload' } });
+      const command = await postSlack(server.url, slashCommand({ command: '/ask', text: 'hi', team }));
+      expect(command.status).toBe(400);
+      expect(await command.json()).toMatchObject({ error: { code: 'invalid_payload' } });
+    }
   });
 
   it('answers a direct message in the DM', async () => {
