@@ -141,7 +141,9 @@ async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAl
   let quietSince = Date.now();
   let checkedAt = Date.now();
   while (!left.aborted) {
-    const messages = await read();
+    // The store unreachable (Redis restarting): the stream ends, and the browser reconnects (a 503 until it is back).
+    const messages = await read().catch(() => undefined);
+    if (!messages) return;
     // The newest entry itself, not just its time: at the transcript's cap two parts of one reply
     // can arrive in the same millisecond and leave the length as it was.
     const signature = `${messages.length}:${JSON.stringify(messages.at(-1) ?? null)}`;
@@ -156,7 +158,7 @@ async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAl
     if (Date.now() >= expiresAt) return;
     if (Date.now() - checkedAt > EVENTS_OWNER_CHECK_MS) {
       checkedAt = Date.now();
-      if (!(await stillAllowed())) return;
+      if (!(await stillAllowed().catch(() => false))) return;
     }
     // Woken by the client leaving or the bot closing, so the response ends at once (the server can close).
     if (!(await sleep(EVENTS_POLL_MS, true, { signal: left }).catch(() => false))) return;
