@@ -110,7 +110,7 @@ export const interactionBodies: Record<InteractionKind, z.ZodType<Record<string,
   legacy_options: interaction.extend({ name: z.string(), callback_id: callbackId }),
   view: interaction.extend({
     // `state.values` is what a submission's listener reads (parley's feedback modal among them).
-    view: z.looseObject({ id: z.string().optional(), callback_id: callbackId, app_installed_team_id: z.string().nullish(), state: z.looseObject({ values: object }).optional() }),
+    view: z.looseObject({ id: z.string().optional(), callback_id: callbackId, app_installed_team_id: teamId.nullish(), state: z.looseObject({ values: object }).optional() }),
   }),
   shortcut: interaction.extend({ callback_id: callbackId, trigger_id: z.string().optional() }),
 };

@@ -31,5 +31,9 @@ export function checkWebChatOptions<O extends CheckedOptions>(options: O): O {
     origins = check('allowedOrigins', 'WEB_ALLOWED_ORIGINS', Array.isArray(allowedOrigins) ? allowedOrigins.join(',') : String(allowedOrigins), 'pass allowedOrigins as origins (scheme, host and port; no wildcard, user name or path), e.g. ["https://www.example.com"]') as string[] | undefined;
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return origins ? { ...options, allowedOrigins: origins } : options;
+  // An empty key is left out, so WEB_TOKEN / WEB_SESSION_SECRET still apply, as with no option.
+  const checked: O = { ...options, ...(origins ? { allowedOrigins: origins } : {}) };
+  if (token !== undefined && !String(token).trim()) delete checked.token;
+  if (sessionSecret !== undefined && !joined.replaceAll(',', '').trim()) delete checked.sessionSecret;
+  return checked;
 }

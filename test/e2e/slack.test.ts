@@ -17,6 +17,7 @@ import {
   signSlack,
   slashCommand,
   urlVerification,
+  viewSubmission,
 } from '../helpers/slack-events.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { until } from '../helpers/until.js';
@@ -86,6 +87,12 @@ describe('Slack, end to end (real server; Slack and the AI faked over HTTP)', ()
       const command = await postSlack(server.url, slashCommand({ command: '/ask', text: 'hi', team }));
       expect(command.status).toBe(400);
       expect(await command.json()).toMatchObject({ error: { code: 'invalid_payload' } });
+      // A view's own installed-team id, which Bolt reads first on view_submission.
+      const view = viewSubmission();
+      (view.view as Record<string, unknown>).app_installed_team_id = team;
+      const submitted = await postSlack(server.url, interactionForm(view));
+      expect(submitted.status).toBe(400);
+      expect(await submitted.json()).toMatchObject({ error: { code: 'invalid_payload' } });
     }
   });
 

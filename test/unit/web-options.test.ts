@@ -3,8 +3,10 @@
  * WEB_ALLOWED_ORIGINS are from the environment: a weak one is a ConfigError, never served.
  */
 import { describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { webChat } from '../../adapters/web/index.js';
-import { ConfigError } from '../../src/index.js';
+import { ConfigError, createBot, loadConfig } from '../../src/index.js';
+import { testEnv } from '../helpers/web-bot.js';
 
 const SECRET = 's'.repeat(32);
 
@@ -33,5 +35,26 @@ describe('webChat options', () => {
     expect(() => webChat({ token: undefined, sessionSecret: undefined })).not.toThrow();
     // Empty is unset, as an empty variable is.
     for (const empty of [{ token: '' }, { token: '   ' }, { sessionSecret: '' }, { sessionSecret: [] }]) expect(() => webChat(empty)).not.toThrow();
+  });
+
+  /** The status `request` gets from a started bot whose web chat has `options`, with `env`. */
+  async function answered(env: Record<string, string>, options: Parameters<typeof webChat>[0], request: Request): Promise<number> {
+    const bot = createBot({ config: loadConfig({ ...testEnv, HOST: '127.0.0.1', ...env }), adapters: [webChat(options)], logger: pino({ level: 'silent' }) });
+    try {
+      await bot.start();
+      return (await bot.fetch(request, { remoteAddress: '127.0.0.1' })).status;
+    } finally {
+      await bot.close();
+    }
+  }
+
+  it('an empty key leaves WEB_TOKEN and WEB_SESSION_SECRET to apply, as no option does', async () => {
+    const token = 't'.repeat(24);
+    const operator = () => new Request('http://127.0.0.1/web/conversations', { headers: { authorization: `Bearer ${token}` } });
+    expect(await answered({ WEB_TOKEN: token }, { token: '' }, operator())).toBe(200);
+    const publicEnv = { WEB_SESSION_SECRET: 's'.repeat(40), PUBLIC_URL: 'https://chat.example.com' };
+    expect(await answered(publicEnv, { sessionSecret: '' }, new Request('http://127.0.0.1/web/sessions', { method: 'POST' }))).toBe(201);
+    // No WEB_TOKEN on loopback: this machine may chat, with a blank token as without one.
+    expect(await answered({}, { token: '   ' }, new Request('http://127.0.0.1/web/conversations'))).toBe(200);
   });
 });
