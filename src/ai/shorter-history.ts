@@ -5,7 +5,7 @@
  * rather than refused. Only when the message alone is too long is the user asked to shorten it.
  */
 import type { Turn } from '../message.js';
-import { isInputTooLong } from './errors.js';
+import { AiError, isInputTooLong } from './errors.js';
 import type { AiClient, AiRequest, AiResult, AiStream, CallOptions } from './types.js';
 
 /** The histories to try, longest first: all of it, its newest half, none. */
@@ -39,9 +39,24 @@ export async function replyFittingContext(ai: AiClient, request: AiRequest, opti
     try {
       return await ai.reply({ ...request, history: tries[i] as Turn[] }, options);
     } catch (error) {
-      if (i === tries.length - 1 || !isInputTooLong(error)) throw error;
+      if (i === tries.length - 1 || !isInputTooLong(error)) throw waitingIfDown(error, i);
     }
   }
+}
+
+/** How long a message waits when the provider failed its shorter request (see waitingIfDown). */
+const DOWN_WAIT_MS = 5000;
+
+/**
+ * A provider failure (5xx, timeout, connection) on a shorter try is waited out, as an open circuit
+ * is, rather than spending one of the message's attempts: the refusal before it reached the
+ * provider's front door and read as a success to the circuit breaker (a half-open probe that gets
+ * a 400 closes it), so in an outage the breaker never opens for this message, which would be
+ * failed and apologised for before the provider is back.
+ */
+function waitingIfDown(error: unknown, shorterTry: number): unknown {
+  if (shorterTry === 0 || !(error instanceof AiError) || !error.countsAsProviderFailure || !error.retryable) return error;
+  return new AiError('circuit_open', `AI provider failing (${error.message}) after refusing the conversation as too long: waiting as for an open circuit`, { cause: error, retryAfterMs: DOWN_WAIT_MS });
 }
 
 /**
@@ -72,7 +87,7 @@ export function streamFittingContext(startStream: (request: AiRequest) => AiStre
         return;
       } catch (error) {
         again = !shown && i < tries.length - 1 && isInputTooLong(error);
-        if (!again) throw error;
+        if (!again) throw shown ? error : waitingIfDown(error, i);
       } finally {
         // A stream given up for a shorter one: its refusal is not this stream's result.
         if (again) stream.result.catch(() => undefined);

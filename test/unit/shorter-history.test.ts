@@ -119,4 +119,27 @@ describe('streamFittingContext', () => {
       process.off('unhandledRejection', note);
     }
   });
+
+  it('waits (as for an open circuit) when the provider fails the shorter request, instead of failing the message', async () => {
+    const down = () => new AiError('server', 'AI provider answered 500', { status: 500 });
+    // Refuses the long request at its front door, fails anything it would run: a provider outage.
+    const outage = {
+      reply: async (r: AiRequest) => {
+        throw r.history.length > 1 ? tooLong() : down();
+      },
+      stream: (r: AiRequest): AiStream => {
+        const result = Promise.reject(r.history.length > 1 ? tooLong() : down());
+        result.catch(() => undefined);
+        return { result, chunks: (async function* () { yield* []; await result; })() };
+      },
+    } as unknown as AiClient & { stream: (r: AiRequest) => AiStream };
+    const waited = await replyFittingContext(outage, request(turns(4))).catch((error: unknown) => error);
+    expect(waited).toBeInstanceOf(AiError);
+    expect(waited).toMatchObject({ kind: 'circuit_open', isWait: true, retryAfterMs: 5000 });
+    const streamed = await collect(streamFittingContext((r) => outage.stream(r), request(turns(4)))).catch((error: unknown) => error);
+    expect(streamed).toMatchObject({ kind: 'circuit_open', isWait: true });
+    // The first request failing is the usual failure, not a wait.
+    const first = await replyFittingContext(outage, request(turns(1))).catch((error: unknown) => error);
+    expect(first).toMatchObject({ kind: 'server' });
+  });
 });
