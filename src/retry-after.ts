@@ -39,7 +39,8 @@ export function retryAfterMs(headers: HeaderSource | undefined | null, options: 
   const wait = parseRetryAfter(header(headers, 'retry-after'), now);
   if (wait !== undefined || !options.resetHeader) return wait;
   const reset = Number(header(headers, options.resetHeader) ?? NaN);
-  return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : undefined;
+  // A reset already past (the sender's clock behind ours) says nothing about how long: the caller's default.
+  return Number.isFinite(reset) && reset * 1000 > now ? reset * 1000 - now : undefined;
 }
 
 function header(headers: HeaderSource, name: string): string | undefined {

@@ -29,9 +29,12 @@ export function classifyIntercomError(error: unknown, what: string, now = Date.n
   return error instanceof Error ? error : new Error(described);
 }
 
-/** How long a 429 asks us to wait: Retry-After (seconds or a date), else X-RateLimit-Reset (epoch seconds). */
+/** The least a 429 waits: a reset a few milliseconds ahead (clocks apart) would otherwise retry at once, again and again. */
+const MIN_RETRY_AFTER_MS = 1000;
+
+/** How long a 429 asks us to wait: Retry-After (seconds or a date), else X-RateLimit-Reset (epoch seconds); at least a second. */
 export function retryAfterMs(headers: { get(name: string): string | null } | undefined, now = Date.now()): number {
-  return readRetryAfter(headers, { now, resetHeader: 'x-ratelimit-reset' }) ?? DEFAULT_RETRY_AFTER_MS;
+  return Math.max(readRetryAfter(headers, { now, resetHeader: 'x-ratelimit-reset' }) ?? DEFAULT_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS);
 }
 
 /** Intercom's error list: `{ type: 'error.list', errors: [{ code, message }] }`. */

@@ -11,6 +11,13 @@
  */
 const WEB_ADDRESS = /\bhttps?:\/\/\S+|\bwww\.\S+|(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+|(?<![\p{L}\p{N}.-])[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+\/\S*/giu;
 
+/** A letter, a digit or an underscore: part of a word (`user_agent` is one). */
+const WORD = '[\\p{L}\\p{N}_]';
+/** What joins a compound: a hyphen (ASCII, U+2010, U+2011 non-breaking) or an underscore. */
+const JOINER = '[-_\\u2010\\u2011]';
+/** A phrase in a script written without spaces between words. */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}]/u;
+
 /** A test for handoff requests; never matches when there are no patterns. */
 export function handoffMatcher(patterns: readonly string[]): (text: string) => boolean {
   const phrases = patterns
@@ -18,9 +25,17 @@ export function handoffMatcher(patterns: readonly string[]): (text: string) => b
     .filter(Boolean)
     .map((p) => p.split(/\s+/).map(escapeRegExp).join('\\s+'));
   if (phrases.length === 0) return () => false;
-  // Whole words: "reagent" is not "agent", nor are hyphenated compounds ("user-agent",
-  // "human-like"), but a plural ("agents", "humans") still asks for one.
-  const pattern = new RegExp(`(?<![\\p{L}\\p{N}]-?)(?:${phrases.join('|')})s?(?!-?[\\p{L}\\p{N}])`, 'iu');
+  // Whole words: "reagent" is not "agent", nor are compounds joined by a hyphen or an underscore
+  // ("user-agent", "human‐like", "user_agent"), but a plural ("agents", "humans") still asks for one.
+  // Scripts written without spaces (Chinese, Japanese, Thai) have no word edges: a phrase in them
+  // matches anywhere ("我要人工客服" asks for 客服).
+  const bounded = phrases.filter((phrase) => !UNSPACED.test(phrase));
+  const anywhere = phrases.filter((phrase) => UNSPACED.test(phrase));
+  const alternatives = [
+    ...(bounded.length ? [`(?<!${WORD}${JOINER}?)(?:${bounded.join('|')})s?(?!${JOINER}?${WORD})`] : []),
+    ...(anywhere.length ? [`(?:${anywhere.join('|')})`] : []),
+  ];
+  const pattern = new RegExp(alternatives.join('|'), 'iu');
   return (text) => pattern.test(text.replace(WEB_ADDRESS, ' '));
 }
 

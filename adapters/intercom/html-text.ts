@@ -79,7 +79,7 @@ export function htmlToText(html: string): PlainText {
       if (!tag.closing) {
         const list = lists.at(-1);
         const marker = list?.ordered ? `${list.next++}. ` : '- ';
-        out.raw(`${'  '.repeat(Math.max(0, lists.length - 1))}${marker}`);
+        out.marker(`${'  '.repeat(Math.max(0, lists.length - 1))}${marker}`);
       }
     } else if (name === 'ul' || name === 'ol') {
       const outermost = tag.closing ? lists.length <= 1 : lists.length === 0;
@@ -171,6 +171,8 @@ class Output {
   private pendingSpace = false;
   /** Whether the text so far ends in whitespace or is empty (no space is needed before more). */
   private atSpace = true;
+  /** Just after a list marker: the item's opening paragraph or line break is not a new line. */
+  private afterMarker = false;
   /** The chunks that show links' targets (an address is not something the customer said). */
   private readonly targets = new Set<number>();
 
@@ -205,12 +207,18 @@ class Output {
     this.write(text);
   }
 
+  /** A list item's marker: the item's first paragraph or line (`<li><p>…`) starts right after it. */
+  marker(text: string): void {
+    this.raw(text);
+    this.afterMarker = true;
+  }
+
   newline(): void {
-    if (this.chunks.length > 0) this.pendingBreak = Math.max(this.pendingBreak, 1);
+    if (this.chunks.length > 0 && !this.afterMarker) this.pendingBreak = Math.max(this.pendingBreak, 1);
   }
 
   paragraph(): void {
-    if (this.chunks.length > 0) this.pendingBreak = 2;
+    if (this.chunks.length > 0 && !this.afterMarker) this.pendingBreak = 2;
   }
 
   /** Close a link whose label started at `start`: show its target unless the label already is it. */
@@ -245,6 +253,7 @@ class Output {
     }
     this.pendingBreak = 0;
     this.pendingSpace = false;
+    this.afterMarker = false;
     this.chunks.push(text);
     this.atSpace = /\s$/.test(text);
   }

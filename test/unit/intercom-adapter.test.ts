@@ -123,8 +123,13 @@ describe('Intercom API errors', () => {
     expect(retryAfterMs(headers({ 'retry-after': '3' }), now)).toBe(3000);
     expect(retryAfterMs(headers({ 'retry-after': new Date(now + 5000).toUTCString() }), now)).toBe(5000);
     expect(retryAfterMs(headers({ 'x-ratelimit-reset': String(now / 1000 + 7) }), now)).toBe(7000);
-    expect(retryAfterMs(headers({ 'x-ratelimit-reset': String(now / 1000 - 7) }), now)).toBe(0);
     expect(retryAfterMs(headers({}), now)).toBe(2000);
+    // A reset already past (Intercom's clock behind ours) is as good as none; one just ahead, or a
+    // Retry-After of 0, still waits a second: a 429 is never retried at once, over and over.
+    expect(retryAfterMs(headers({ 'x-ratelimit-reset': String(now / 1000 - 7) }), now)).toBe(2000);
+    expect(retryAfterMs(headers({ 'x-ratelimit-reset': String(now / 1000) }), now)).toBe(2000);
+    expect(retryAfterMs(headers({ 'x-ratelimit-reset': String(now / 1000 + 0.1) }), now)).toBe(1000);
+    expect(retryAfterMs(headers({ 'retry-after': '0' }), now)).toBe(1000);
   });
 
   it('turns 429 into RetryAfterError, 5xx into a retryable error, other 4xx into PermanentError', () => {
@@ -241,6 +246,11 @@ describe('handoffMatcher', () => {
     ['non-human traffic', false],
     ['an agent - now!', true],
     ['need a human-', true],
+    // …and so are compounds joined by an underscore or a Unicode hyphen.
+    ['My user_agent header is curl', false],
+    ['HTTP_USER_AGENT=Mozilla', false],
+    ['answers that feel human\u2010like', false],
+    ['the user\u2011agent string', false],
     ['How do I reset my password?', false],
     // An address is not the customer's words: pasted (bare) or a link's target.
     ['see https://x.com/agents', false],
@@ -253,6 +263,15 @@ describe('handoffMatcher', () => {
     ['version 2.0/agent mode, but I want a human', true],
   ])('%j → %s', (text, expected) => {
     expect(wantsPerson(text)).toBe(expected);
+  });
+
+  it('matches a phrase in a script written without spaces anywhere in the text', () => {
+    const asks = handoffMatcher(['human', '客服', 'オペレーター']);
+    expect(asks('我要人工客服')).toBe(true);
+    expect(asks('オペレーターと話したい')).toBe(true);
+    expect(asks('这个产品怎么用？')).toBe(false);
+    // Latin phrases keep their word edges beside them.
+    expect(asks('humanity')).toBe(false);
   });
 
   it('matches nothing without patterns, and takes patterns literally', () => {

@@ -19,6 +19,10 @@ describe('htmlToText: Intercom bodies → plain text for the AI', () => {
     ['<ol start="4"><li>four</li><li>five</li></ol>', '4. four\n5. five'],
     ['<ul><li>a<ul><li>a1</li></ul></li><li>b</li></ul>', '- a\n  - a1\n- b'],
     ['Intro<ul><li>x</li></ul>after', 'Intro\n\n- x\n\nafter'],
+    // Items holding paragraphs or blocks (rich-text editors, emails): the text stays on its marker's line.
+    ['<ol><li><p>Restarted the app</p></li><li><p>Cleared the cache</p></li></ol>', '1. Restarted the app\n\n2. Cleared the cache'],
+    ['<ul><li><div>first</div></li><li><div>second</div></li></ul>', '- first\n- second'],
+    ['<ul><li><p>a</p><ul><li><p>a1</p></li></ul></li></ul>', '- a\n\n  - a1'],
     ['Tom &amp; Jerry &lt;3 &quot;hi&quot; &#39;yo&#39; caf&eacute; &#233; &#xE9; &hellip;', 'Tom & Jerry <3 "hi" \'yo\' café é é …'],
     // Every named reference a browser knows (an email body writes Latin letters this way); an unknown one stays as written.
     ['&ccedil;a va, &uuml;ber, se&ntilde;or, &Aring;se, &rsquo;s &bogus; &amp', 'ça va, über, señor, Åse, ’s &bogus; &'],

@@ -209,6 +209,8 @@ describe('Retry-After helpers', () => {
     expect(retryAfterMs({ 'retry-after': 3 }, { now })).toBe(3000);
     expect(retryAfterMs({ 'x-ratelimit-reset': String(now / 1000 + 7) }, { now, resetHeader: 'x-ratelimit-reset' })).toBe(7000);
     expect(retryAfterMs({ 'x-ratelimit-reset': String(now / 1000 + 7) }, { now })).toBeUndefined();
+    // A reset already past says nothing: the caller's default, not "retry now".
+    expect(retryAfterMs({ 'x-ratelimit-reset': String(now / 1000 - 5) }, { now, resetHeader: 'x-ratelimit-reset' })).toBeUndefined();
   });
 
   it('gives up waiting in place after maxRetries', async () => {
