@@ -3,16 +3,31 @@
  * Phrases are escaped literals joined by flexible whitespace, so matching stays linear.
  */
 
+/** Scripts written without spaces, and their punctuation: an address ends where they begin. */
+const UNSPACED_CHARS = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Thai}\\u3000-\\u303f\\uff00-\\uffef';
+/** The rest of an address: up to a space, or to where such a script begins. */
+const TAIL = `[^\\s${UNSPACED_CHARS}]`;
+/** A letter or digit of an address (or one of `extra`), in a script written with spaces. */
+const addressChar = (extra: string) => `(?:(?![${UNSPACED_CHARS}])[\\p{L}\\p{N}${extra}])`;
+
 /**
  * An address in the text is not the customer's words: a web address with or without its scheme
  * (https://x.com/agents, www.x.com/agents, help.example.com/human-resources) or an e-mail address
  * (human.resources@acme.com). Each alternative starts only where no address character precedes
- * it, so matching stays linear.
+ * it, so matching stays linear; in Chinese or Japanese text it ends where the words go on.
  */
-const WEB_ADDRESS = /\bhttps?:\/\/\S+|\bwww\.\S+|(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+|(?<![\p{L}\p{N}.-])[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+\/\S*/giu;
+const WEB_ADDRESS = new RegExp(
+  [
+    `\\bhttps?:\\/\\/${TAIL}+`,
+    `\\bwww\\.${TAIL}+`,
+    `(?<!${addressChar('._%+-')})${addressChar('._%+-')}+@${addressChar('-')}+(?:\\.${addressChar('-')}+)+`,
+    `(?<!${addressChar('.-')})${addressChar('-')}+(?:\\.${addressChar('-')}+)+\\/${TAIL}*`,
+  ].join('|'),
+  'giu',
+);
 
-/** A letter, a digit or an underscore: part of a word (`user_agent` is one). */
-const WORD = '[\\p{L}\\p{N}_]';
+/** A letter or a digit: part of a word. */
+const WORD = '[\\p{L}\\p{N}]';
 /** What joins a compound: a hyphen (ASCII, U+2010, U+2011 non-breaking) or an underscore. */
 const JOINER = '[-_\\u2010\\u2011]';
 /** A phrase in a script written without spaces between words. */

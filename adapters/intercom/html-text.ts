@@ -75,6 +75,7 @@ export function htmlToText(html: string): PlainText {
         if (link) out.linkTarget(link.start, link.href === undefined ? undefined : decodeEntities(link.href, true).trim());
       }
     } else if (name === 'li') {
+      out.endMarker(); // an item that ends (or another that starts) before any text: its marker stands alone
       out.newline();
       if (!tag.closing) {
         const list = lists.at(-1);
@@ -83,6 +84,7 @@ export function htmlToText(html: string): PlainText {
       }
     } else if (name === 'ul' || name === 'ol') {
       const outermost = tag.closing ? lists.length <= 1 : lists.length === 0;
+      out.endMarker(); // a nested list starts on its own line
       if (tag.closing) lists.pop();
       else lists.push({ ordered: name === 'ol', next: Number.parseInt(tag.attributes.start ?? '1', 10) || 1 });
       if (outermost) out.paragraph();
@@ -211,6 +213,11 @@ class Output {
   marker(text: string): void {
     this.raw(text);
     this.afterMarker = true;
+  }
+
+  /** Text is no longer at a list item's start. */
+  endMarker(): void {
+    this.afterMarker = false;
   }
 
   newline(): void {

@@ -251,6 +251,9 @@ describe('handoffMatcher', () => {
     ['HTTP_USER_AGENT=Mozilla', false],
     ['answers that feel human\u2010like', false],
     ['the user\u2011agent string', false],
+    // Underscores around a word are emphasis, not a compound.
+    ['I need a _human_ please', true],
+    ['can I talk to a _real person_?', true],
     ['How do I reset my password?', false],
     // An address is not the customer's words: pasted (bare) or a link's target.
     ['see https://x.com/agents', false],
@@ -270,6 +273,11 @@ describe('handoffMatcher', () => {
     expect(asks('我要人工客服')).toBe(true);
     expect(asks('オペレーターと話したい')).toBe(true);
     expect(asks('这个产品怎么用？')).toBe(false);
+    // An address in such text ends where the words go on: they still count.
+    expect(asks('看了https://example.com/faq还是不行，转人工客服')).toBe(true);
+    expect(asks('我看了www.example.com上的说明，我要人工客服')).toBe(true);
+    expect(asks('请发到help@example.com谢谢，客服')).toBe(true);
+    expect(asks('见 https://example.com/客服')).toBe(true);
     // Latin phrases keep their word edges beside them.
     expect(asks('humanity')).toBe(false);
   });

@@ -23,6 +23,10 @@ describe('htmlToText: Intercom bodies → plain text for the AI', () => {
     ['<ol><li><p>Restarted the app</p></li><li><p>Cleared the cache</p></li></ol>', '1. Restarted the app\n\n2. Cleared the cache'],
     ['<ul><li><div>first</div></li><li><div>second</div></li></ul>', '- first\n- second'],
     ['<ul><li><p>a</p><ul><li><p>a1</p></li></ul></li></ul>', '- a\n\n  - a1'],
+    // An empty item (or one holding only an image) keeps its marker alone: what follows the list is not its text.
+    ['<ul><li>a</li><li><br></li></ul><p>I want to cancel</p>', '- a\n-\n\nI want to cancel'],
+    ['<ul><li></li><li>b</li></ul>', '-\n- b'],
+    ['<ul><li><ul><li>x</li></ul></li></ul>', '-\n  - x'],
     ['Tom &amp; Jerry &lt;3 &quot;hi&quot; &#39;yo&#39; caf&eacute; &#233; &#xE9; &hellip;', 'Tom & Jerry <3 "hi" \'yo\' café é é …'],
     // Every named reference a browser knows (an email body writes Latin letters this way); an unknown one stays as written.
     ['&ccedil;a va, &uuml;ber, se&ntilde;or, &Aring;se, &rsquo;s &bogus; &amp', 'ça va, über, señor, Åse, ’s &bogus; &'],
