@@ -29,10 +29,32 @@ const NAMES: Record<keyof BotOptions, true> = {
 export function checkBotOptions(options: BotOptions): BotOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigError('createBot takes an options object. Fix: pass createBot({ adapters: [...] }).');
   const unknown = Object.keys(options).filter((name) => !Object.hasOwn(NAMES, name));
-  if (unknown.length === 0) return options;
-  throw new ConfigError(`createBot: ${unknown.map((name) => `"${name}"`).join(', ')} ${unknown.length === 1 ? 'is not an option' : 'are not options'}. Fix: check the spelling; the options are ${Object.keys(NAMES).join(', ')}.`);
+  if (unknown.length > 0) {
+    throw new ConfigError(`createBot: ${unknown.map((name) => `"${name}"`).join(', ')} ${unknown.length === 1 ? 'is not an option' : 'are not options'}. Fix: check the spelling; the options are ${Object.keys(NAMES).join(', ')}.`);
+  }
+  checkRoutes(options.routes);
+  return options;
 }
 
+/** The operational routes' paths unless moved or turned off. */
+const DEFAULT_ROUTES: Record<string, string> = { health: '/healthz', ready: '/readyz', metrics: '/metrics' };
+
+/** `routes`: each a path from the root (`/metrics`), or false; no two on one path (defaults included). */
+function checkRoutes(routes: BotOptions['routes']): void {
+  if (routes === undefined) return;
+  for (const name of Object.keys(routes)) {
+    if (!Object.hasOwn(DEFAULT_ROUTES, name)) throw new ConfigError(`createBot: routes.${name} is not a route. Fix: use health, ready or metrics.`);
+  }
+  const taken = new Map<string, string>();
+  for (const [name, fallback] of Object.entries(DEFAULT_ROUTES)) {
+    const value: unknown = (routes as Record<string, unknown>)[name] ?? fallback;
+    if (value === false) continue;
+    if (typeof value !== 'string' || !value.startsWith('/')) throw new ConfigError(`createBot: routes.${name} must be a path starting with / (e.g. "${fallback}") or false; it was given ${JSON.stringify(value)}.`);
+    const other = taken.get(value);
+    if (other) throw new ConfigError(`createBot: routes.${other} and routes.${name} are both ${value}. Fix: give each its own path, or turn one off with false.`);
+    taken.set(value, name);
+  }
+}
 
 export function checkedAdapters(given: unknown): Adapter[] {
   if (given === undefined) return [];
@@ -45,6 +67,14 @@ export function checkedAdapters(given: unknown): Adapter[] {
     }
   });
   const adapters = [...(given as Adapter[])];
+  adapters.forEach((adapter, index) => {
+    // A path not from the root is never requested; a part of one character or fewer cannot be split.
+    if (!adapter.path.startsWith('/')) throw new ConfigError(`createBot: \`adapters[${index}]\` ("${adapter.platform}") has the path ${JSON.stringify(adapter.path)}; it must start with /.`);
+    const { maxChars } = adapter;
+    if (maxChars !== undefined && !(Number.isInteger(maxChars) && maxChars >= 2)) {
+      throw new ConfigError(`createBot: \`adapters[${index}]\` ("${adapter.platform}") has maxChars ${String(maxChars)}; it must be an integer of at least 2 (or left out: no splitting).`);
+    }
+  });
   // Replies find their adapter by platform, and requests by path: a second one would never be reached.
   for (const field of ['platform', 'path'] as const) {
     const first = new Map<string, number>();

@@ -55,4 +55,28 @@ describe('createBot({ adapters }) checks what it is given', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as Error).message).toMatch(/createBot: "adapter" is not an option.*adapters/);
   });
+
+  it.each([
+    ['a route path without its slash', { routes: { metrics: 'metrics' } }, /routes\.metrics must be a path starting with \//],
+    ['a route that is not a path', { routes: { health: 'yes' } }, /routes\.health must be a path/],
+    ['a route on the path of another (its default)', { routes: { metrics: '/healthz' } }, /routes\.health and routes\.metrics are both \/healthz/],
+    ['true for a route', { routes: { health: true as never } }, /routes\.health must be a path starting with \/ \(e\.g\. "\/healthz"\) or false/],
+    ['a route parley does not have', { routes: { status: '/status' } as never }, /routes\.status is not a route/],
+  ])('refuses %s with a ConfigError', (_name, options, message) => {
+    expect(() => createBot({ ...options, env: { LOG_LEVEL: 'silent' } } as never)).toThrow(message);
+  });
+
+  it.each([
+    ['a path not from the root', { path: 'mine' }, /has the path "mine"; it must start with \//],
+    ['maxChars of 1', { maxChars: 1 }, /has maxChars 1; it must be an integer of at least 2/],
+    ['maxChars below zero', { maxChars: -5 }, /has maxChars -5/],
+    ['maxChars that is not a number', { maxChars: Number.NaN }, /has maxChars NaN/],
+  ])('refuses an adapter with %s', (_name, fields, message) => {
+    const adapter = { ...webChat(), ...fields };
+    expect(() => createBot({ adapters: [adapter], env: { LOG_LEVEL: 'silent' } })).toThrow(message);
+  });
+
+  it('takes routes turned off or moved, and adapters with sound paths and sizes', async () => {
+    await createBot({ routes: { health: false, metrics: '/internal/metrics' }, adapters: [{ ...webChat(), maxChars: 2 }], env: { LOG_LEVEL: 'silent' } }).close();
+  });
 });
