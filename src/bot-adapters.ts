@@ -37,7 +37,17 @@ export function checkBotOptions(options: BotOptions): BotOptions {
 }
 
 /** The operational routes' paths unless moved or turned off. */
-const DEFAULT_ROUTES: Record<string, string> = { health: '/healthz', ready: '/readyz', metrics: '/metrics' };
+const DEFAULT_ROUTES = { health: '/healthz', ready: '/readyz', metrics: '/metrics' } as const;
+type RouteName = keyof typeof DEFAULT_ROUTES;
+
+/** The operational routes' paths: each where `routes` moves it, undefined where it turns it off. */
+export function operationalPaths(routes: BotOptions['routes']): Record<RouteName, string | undefined> {
+  const path = (name: RouteName) => {
+    const value = routes?.[name];
+    return value === false ? undefined : (value ?? DEFAULT_ROUTES[name]);
+  };
+  return { health: path('health'), ready: path('ready'), metrics: path('metrics') };
+}
 
 /** `routes`: each a path from the root (`/metrics`), or false; no two on one path (defaults included). */
 function checkRoutes(routes: BotOptions['routes']): void {
@@ -46,10 +56,9 @@ function checkRoutes(routes: BotOptions['routes']): void {
     if (!Object.hasOwn(DEFAULT_ROUTES, name)) throw new ConfigError(`createBot: routes.${name} is not a route. Fix: use health, ready or metrics.`);
   }
   const taken = new Map<string, string>();
-  for (const [name, fallback] of Object.entries(DEFAULT_ROUTES)) {
-    const value: unknown = (routes as Record<string, unknown>)[name] ?? fallback;
-    if (value === false) continue;
-    if (typeof value !== 'string' || !value.startsWith('/')) throw new ConfigError(`createBot: routes.${name} must be a path starting with / (e.g. "${fallback}") or false; it was given ${JSON.stringify(value)}.`);
+  for (const [name, value] of Object.entries(operationalPaths(routes)) as [RouteName, unknown][]) {
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !value.startsWith('/')) throw new ConfigError(`createBot: routes.${name} must be a path starting with / (e.g. "${DEFAULT_ROUTES[name]}") or false; it was given ${JSON.stringify(value)}.`);
     const other = taken.get(value);
     if (other) throw new ConfigError(`createBot: routes.${other} and routes.${name} are both ${value}. Fix: give each its own path, or turn one off with false.`);
     taken.set(value, name);

@@ -20,7 +20,7 @@ import { asBotMiddleware, type BotMiddleware } from './http/node.js';
 export type { BotMiddleware };
 import { listen } from './http/server.js';
 import { closeWithin } from './bot-close.js';
-import { checkBotOptions, checkedAdapters } from './bot-adapters.js';
+import { checkBotOptions, checkedAdapters, operationalPaths } from './bot-adapters.js';
 import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
@@ -213,22 +213,19 @@ export function createBot(options: BotOptions = {}): Bot {
   };
   const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: trackAnswer });
 
-  const paths = (name: 'health' | 'ready' | 'metrics', fallback: string) => {
-    const value = options.routes?.[name];
-    return value === false ? undefined : (value ?? fallback);
-  };
+  const paths = operationalPaths(options.routes);
   const router = createRouter({
     adapters: () => adapters,
     logger,
     metrics,
     accept,
-    paths: { health: paths('health', '/healthz'), ready: paths('ready', '/readyz'), metrics: paths('metrics', '/metrics') },
+    paths,
     readiness: readiness(store, queue, tracker),
     adapterStates: () => starts?.states() ?? Object.fromEntries(adapters.map((a) => [a.platform, 'starting' as const])),
     routes: () => ops.routes,
   });
   const httpOptions = { bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, trustProxy: config.trustProxy, logger };
-  const operational = new Set([paths('health', '/healthz'), paths('ready', '/readyz'), paths('metrics', '/metrics')]);
+  const operational = new Set(Object.values(paths));
   const handle = async (request: HttpRequest, refused?: HttpError) => {
     const starting = start();
     // Webhooks wait (at most seconds) for Redis to connect at start, rather than being refused; health never waits.
