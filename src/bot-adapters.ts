@@ -65,7 +65,8 @@ function checkRoutes(routes: BotOptions['routes']): void {
   }
 }
 
-export function checkedAdapters(given: unknown): Adapter[] {
+/** The adapters, checked; `routes`: the bot's, whose operational paths no adapter may take. */
+export function checkedAdapters(given: unknown, routes?: BotOptions['routes']): Adapter[] {
   if (given === undefined) return [];
   if (!Array.isArray(given)) {
     throw new ConfigError(`createBot: \`adapters\` takes an array of adapters, e.g. { adapters: [webChat()] }; it was given ${describe(given)}.`);
@@ -83,6 +84,12 @@ export function checkedAdapters(given: unknown): Adapter[] {
     if (maxChars !== undefined && !(Number.isInteger(maxChars) && maxChars >= 2)) {
       throw new ConfigError(`createBot: \`adapters[${index}]\` ("${adapter.platform}") has maxChars ${String(maxChars)}; it must be an integer of at least 2 (or left out: no splitting).`);
     }
+  });
+  // The operational routes are looked up first: a webhook on one of their paths would never be reached.
+  const operational = Object.entries(operationalPaths(routes)).filter(([, path]) => path !== undefined);
+  adapters.forEach((adapter, index) => {
+    const route = operational.find(([, path]) => path === adapter.path)?.[0];
+    if (route) throw new ConfigError(`createBot: \`adapters[${index}]\` ("${adapter.platform}") has the path ${adapter.path}, which is routes.${route}. Fix: give the adapter another path, or move the route (routes: { ${route}: '/other' }).`);
   });
   // Replies find their adapter by platform, and requests by path: a second one would never be reached.
   for (const field of ['platform', 'path'] as const) {

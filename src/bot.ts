@@ -116,7 +116,7 @@ export interface Bot {
 
 /** Create a bot; every part defaults from configuration to its in-memory implementation. */
 export function createBot(options: BotOptions = {}): Bot {
-  const adapters = checkedAdapters(checkBotOptions(options).adapters);
+  const adapters = checkedAdapters(checkBotOptions(options).adapters, options.routes);
   const config = resolveConfig(options.config, options.env ?? process.env);
   // Your own logger gets parley's error serializer too: a Redis error's command arguments hold secrets and message text.
   const logger = options.logger ? options.logger.child({}, { serializers: { err: serializeError } }) : createLogger(config.logLevel, config.logFormat);

@@ -76,7 +76,16 @@ describe('createBot({ adapters }) checks what it is given', () => {
     expect(() => createBot({ adapters: [adapter], env: { LOG_LEVEL: 'silent' } })).toThrow(message);
   });
 
+  it.each([
+    ['the health route', {}, '/healthz', /\("web"\) has the path \/healthz, which is routes\.health/],
+    ['the metrics route where it was moved', { routes: { metrics: '/internal/metrics' } }, '/internal/metrics', /which is routes\.metrics/],
+  ])('refuses an adapter on the path of %s (the route is looked up first, so the webhook would never be reached)', (_name, options, path, message) => {
+    expect(() => createBot({ ...options, adapters: [{ ...webChat(), path }], env: { LOG_LEVEL: 'silent' } })).toThrow(message);
+  });
+
   it('takes routes turned off or moved, and adapters with sound paths and sizes', async () => {
     await createBot({ routes: { health: false, metrics: '/internal/metrics' }, adapters: [{ ...webChat(), maxChars: 2 }], env: { LOG_LEVEL: 'silent' } }).close();
+    // A route turned off or moved frees its path for an adapter.
+    await createBot({ routes: { health: false, metrics: '/internal/metrics' }, adapters: [{ ...webChat(), path: '/healthz' }, { ...webChat(), platform: 'web2', path: '/metrics' }], env: { LOG_LEVEL: 'silent' } }).close();
   });
 });
