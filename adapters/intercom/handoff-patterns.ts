@@ -36,7 +36,7 @@ const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script
 /** A test for handoff requests; never matches when there are no patterns. */
 export function handoffMatcher(patterns: readonly string[]): (text: string) => boolean {
   const phrases = patterns
-    .map((p) => p.trim())
+    .map((p) => foldForMatching(p).trim())
     .filter(Boolean)
     .map((p) => p.split(/\s+/).map(escapeRegExp).join('\\s+'));
   if (phrases.length === 0) return () => false;
@@ -51,7 +51,16 @@ export function handoffMatcher(patterns: readonly string[]): (text: string) => b
     ...(anywhere.length ? [`(?:${anywhere.join('|')})`] : []),
   ];
   const pattern = new RegExp(alternatives.join('|'), 'iu');
-  return (text) => pattern.test(text.replace(WEB_ADDRESS, ' '));
+  return (text) => pattern.test(foldForMatching(text).replace(WEB_ADDRESS, ' '));
+}
+
+/**
+ * What case-insensitive matching does not fold, folded: one form for composed and decomposed
+ * letters ("é" typed either way), and Turkish i's (İ, ı, and the i̇ that lower-casing İ gives)
+ * as plain i, so "İnsan", "insan" and "INSAN" are one word whichever way the phrase was written.
+ */
+function foldForMatching(text: string): string {
+  return text.normalize('NFC').replace(/[İı]|i\u0307/g, 'i');
 }
 
 function escapeRegExp(text: string): string {

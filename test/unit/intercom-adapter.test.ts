@@ -282,6 +282,17 @@ describe('handoffMatcher', () => {
     expect(asks('humanity')).toBe(false);
   });
 
+  it('matches Turkish i\'s and letters typed composed or decomposed, whichever way the phrase was written', () => {
+    // The adapter lower-cases its patterns: "İnsan" becomes "i̇nsan" (an i and a combining dot).
+    const asks = handoffMatcher(['İnsan'.toLowerCase(), 'yardımcı', 'café']);
+    expect(asks('İnsan ile konuşmak istiyorum')).toBe(true);
+    expect(asks('insan lütfen')).toBe(true);
+    expect(asks('INSAN LÜTFEN')).toBe(true);
+    expect(asks('YARDIMCI istiyorum')).toBe(true);
+    expect(asks('le cafe\u0301 est fermé')).toBe(true);
+    expect(asks('insanlık')).toBe(false);
+  });
+
   it('matches nothing without patterns, and takes patterns literally', () => {
     expect(handoffMatcher([])('human')).toBe(false);
     const custom = handoffMatcher(['c++ (expert)', 'Mensch']);
