@@ -95,6 +95,11 @@ export class SqsDeadLetters<T> {
     return gone.length;
   }
 
+  /** Remove the dead letter `id` without replaying it (found as `take` finds it); the others are given back. */
+  async drop(id: string): Promise<boolean> {
+    return (await this.take(id, async () => undefined)) !== undefined;
+  }
+
   async purge(): Promise<number> {
     const peeked = await this.peek();
     await this.remove(peeked);

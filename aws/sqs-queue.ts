@@ -120,6 +120,11 @@ export class SqsQueue<T> implements JobQueue<T> {
     return { removed: await this.deadLetters_.forget(new Set(ids)), unfinished: 0 };
   }
 
+  /** Deleted from the redrive queue, not sent again; the letters received while looking for it are given back. */
+  async dropDeadLetter(id: string): Promise<boolean> {
+    return this.deadLetters_.drop(id);
+  }
+
   async purge(): Promise<number> {
     return this.deadLetters_.purge();
   }

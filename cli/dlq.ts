@@ -2,7 +2,7 @@ import { dynamoDbFromConfig, sqsQueueFromConfig } from '../aws/index.js';
 import { BullQueue, isReplayable, replayEvery, type Config, type JobData, type JobQueue, type Store } from '../src/index.js';
 import { orAfter } from '../src/timeout.js';
 
-/** `parley dlq list | show ID | replay ID | replay --all | purge` on the SQS redrive queue or the Redis queue. */
+/** `parley dlq list | show ID | replay ID | replay --all | drop ID | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
   // On SQS, the workers' attempt counts (DynamoDB) tell a letter SQS redrove itself its attempts.
   const attemptsStore = config.sqsQueueUrl ? dynamoDbFromConfig(config).store : undefined;
@@ -45,17 +45,26 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
         const chosen = all ? letters : letters.filter((l) => l.id === id);
         // A letter that is not a parley job would only fail the same way again: it stays, and is named.
         const skipped = chosen.filter((l) => !isReplayable(l));
-        for (const l of skipped) console.error(`not replayed: ${l.id} is not a parley job (${l.reason}); read it with parley dlq show ${l.id}, drop it with parley dlq purge`);
+        for (const l of skipped) console.error(`not replayed: ${l.id} is not a parley job (${l.reason}); read it with parley dlq show ${l.id}, drop it with parley dlq drop ${l.id}`);
         const ids = chosen.filter(isReplayable).map((l) => l.id);
         const replayed = all ? await replayEvery(queue, isReplayable) : ids.length > 0 ? Number(await queue.replay(ids[0]!)) : 0;
         console.log(`replayed ${replayed} of ${ids.length}${skipped.length > 0 ? `; skipped ${skipped.length} that ${skipped.length === 1 ? 'is' : 'are'} not a parley job` : ''}`);
         return replayed >= ids.length && skipped.length === 0 ? 0 : 1;
       }
+      case 'drop':
+        // Removed without a replay: the way out for a letter that can never run (invalid_job), one at a time.
+        if (!id) {
+          console.error('usage: parley dlq drop ID (parley dlq list names them)');
+          return 2;
+        }
+        if (!(await queue.dropDeadLetter!(id))) return notFound(id);
+        console.log(`dropped ${id}`);
+        return 0;
       case 'purge':
         console.log(`purged ${await queue.purge()} dead letters`);
         return 0;
       default:
-        console.error('usage: parley dlq list | show ID | replay ID | replay --all | purge');
+        console.error('usage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge');
         return 2;
     }
   } finally {

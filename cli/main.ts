@@ -26,7 +26,7 @@ const usage = `usage: parley <command>
   serve [--no-worker]   run the bot server (what npm start runs)
   worker [--concurrency N]
                         run workers only (needs REDIS_URL or SQS_QUEUE_URL)
-  dlq list | show ID | replay ID | replay --all | purge
+  dlq list | show ID | replay ID | replay --all | drop ID | purge
                         the dead letters on SQS (SQS_QUEUE_URL) or Redis
   aws setup             create the configured DynamoDB tables and SQS queues (idempotent)
   check                 validate the configuration and reach Redis and the AI provider

@@ -102,6 +102,7 @@ export interface Bot {
   deadLetters: {
     list(): Promise<DeadLetter<JobData>[]>;
     replay(id: string): Promise<boolean>;
+    drop(id: string): Promise<boolean>;
     purge(): Promise<number>;
   };
   /**
@@ -274,6 +275,7 @@ export function createBot(options: BotOptions = {}): Bot {
     deadLetters: {
       list: () => queue.deadLetters(),
       replay: (id) => queue.replay(id),
+      drop: (id) => (queue.dropDeadLetter ? queue.dropDeadLetter(id) : Promise.reject(new Error('this queue cannot drop one dead letter (it has no dropDeadLetter); purge drops them all'))),
       purge: () => queue.purge(),
     },
     inProcessAnswers,

@@ -129,7 +129,7 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
       const id = decoded(replay[1]!);
       if (id === undefined) return badId();
       const replayed = await deps.deadLetters.replay(id);
-      if (replayed === 'not_a_job') return jsonError(409, 'not_a_job', `Dead letter ${id} is not a parley job: replayed, it would only fail again. Read it, then purge it.`);
+      if (replayed === 'not_a_job') return jsonError(409, 'not_a_job', `Dead letter ${id} is not a parley job: replayed, it would only fail again. Read it, then drop it (parley dlq drop ${id}).`);
       if (!replayed) return jsonError(404, 'not_found', `No dead letter ${id}.`);
       deps.logger.info({ deadLetter: id }, 'dead letter replayed from the console');
       return json(200, { replayed: true });

@@ -67,8 +67,22 @@ export class BullDeadLetters<T> {
     return this.redis.hlen(this.directKey);
   }
 
+  /**
+   * Remove the letter `id` without replaying it: direct mode's first, as replay takes it, else the
+   * failed job (through BullMQ's own `Job.remove`). False when there is neither.
+   */
+  async drop(id: string): Promise<boolean> {
+    await this.queue.waitUntilReady();
+    if ((await this.redis.hdel(this.directKey, id)) > 0) return true;
+    const job = await this.failedJob(id);
+    if (!job) return false;
+    await job.remove();
+    return true;
+  }
+
   /** Drop them all; returns how many. */
   async purge(): Promise<number> {
+    await this.queue.waitUntilReady();
     const removed = await this.queue.clean(0, 0, 'failed');
     const direct = await this.directCount();
     await this.redis.del(this.directKey);

@@ -7,6 +7,7 @@ import type { BullDeadLetters } from './bullmq-dead-letters.js';
 import type { Forgotten } from './queue.js';
 
 export async function removeFinished(queue: Queue, letters: BullDeadLetters<unknown>, ids: string[]): Promise<Forgotten> {
+  await queue.waitUntilReady();
   const forgotten: Forgotten = { removed: 0, unfinished: 0 };
   for (const id of ids) {
     if (await letters.direct(id)) {

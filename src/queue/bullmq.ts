@@ -237,13 +237,15 @@ export class BullQueue<T> implements JobQueue<T> {
     return moved;
   }
 
+  async dropDeadLetter(id: string): Promise<boolean> {
+    return this.connection.letters.drop(id);
+  }
+
   async purge(): Promise<number> {
-    await this.queue.waitUntilReady();
     return this.connection.letters.purge();
   }
 
   async forget(ids: string[]): Promise<Forgotten> {
-    await this.queue.waitUntilReady();
     return removeFinished(this.queue, this.connection.letters as BullDeadLetters<unknown>, ids);
   }
 

@@ -73,6 +73,10 @@ export class MemoryQueue<T> implements JobQueue<T> {
     return true;
   }
 
+  async dropDeadLetter(id: string): Promise<boolean> {
+    return this.dead.delete(id);
+  }
+
   async purge(): Promise<number> {
     const count = this.dead.size;
     this.dead.clear();

@@ -136,6 +136,11 @@ export interface JobQueue<T> {
   addDeadLetter(letter: DeadLetter<T>): Promise<void>;
   /** Move a dead letter back into the queue with fresh attempts; false when there is no such id. */
   replay(id: string): Promise<boolean>;
+  /**
+   * Remove one dead letter without replaying it (one that can never run, `invalid_job`); false when
+   * there is no such id. Optional, so a queue written before it still compiles; parley's all have it.
+   */
+  dropDeadLetter?(id: string): Promise<boolean>;
   /** Drop every dead letter; returns how many were dropped. */
   purge(): Promise<number>;
   /**

@@ -1,7 +1,7 @@
 /**
  * A job whose data is not a parley job (sent by hand, a broken replay): on every queue — memory,
  * BullMQ on a real Redis, SQS on the moto server — it is dead-lettered on its first run as
- * `invalid_job`, with one log line and no second error, never retried.
+ * `invalid_job`, with one log line and no second error, never retried; `parley dlq drop` removes it.
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
@@ -89,6 +89,17 @@ describe('a job whose data is not a parley job is poison on every queue', () => 
     expect((await bot.queue.deadLetters()).map((l) => l.id)).toEqual(['x2']);
   });
 
+  it('memory: bot.deadLetters.drop removes it (the in-process queue has no parley dlq), and no other', async () => {
+    const { bot } = botWith({});
+    await bot.start();
+    await bot.queue.add({ id: 'x3', group: 'g4', data: BAD });
+    await bot.queue.addDeadLetter({ id: 'kept', group: 'g5', data: BAD, error: 'x', reason: 'direct_failed', attempts: 1, failedAt: new Date().toISOString() });
+    await until(() => bot.deadLetters.list().then((l) => l.length === 2), 'the dead letters', 10_000);
+    expect(await bot.deadLetters.drop('x3')).toBe(true);
+    expect(await bot.deadLetters.drop('x3')).toBe(false);
+    expect((await bot.deadLetters.list()).map((l) => l.id)).toEqual(['kept']);
+  });
+
   it('SQS: dead-lettered on the first worker run, not left in batchItemFailures, with a log line', async () => {
     const { queueUrl } = await freshQueues(client, 1);
     const env = { SQS_QUEUE_URL: queueUrl };
@@ -170,6 +181,40 @@ describe('parley dlq replay never re-sends a letter that is not a parley job', (
       const all = await parleyDlq(env, ['replay'], true);
       expect(all.out).toContain('replayed 1 of 1; skipped 1 that is not a parley job');
       expect((await queue.deadLetters()).map((l) => l.id)).toEqual(['bad1']);
+      await queue.purge();
+    } finally {
+      await queue.close(0);
+    }
+  }, 30_000);
+});
+
+describe('parley dlq drop removes one letter that is not a parley job, without purging the rest', () => {
+  it.each([
+    ['SQS', async () => {
+      const { queueUrl } = await freshQueues(client);
+      return { env: { SQS_QUEUE_URL: queueUrl }, queue: sqsQueueFromConfig(loadConfig({ ...testEnv, SQS_QUEUE_URL: queueUrl }), { client, peekWaitSeconds: 0 })! as JobQueue<JobData> };
+    }],
+    ['Redis', async () => {
+      const env = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `invalid-drop-${process.pid}-${Date.now()}` };
+      return { env, queue: new BullQueue<JobData>({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 1000 }, lockDurationMs: 30_000 }) as JobQueue<JobData> };
+    }],
+  ])('%s: replay names drop; drop ID prints "dropped ID" (exit 0) and keeps the other; an unknown id exits 1, no id 2', async (_name, make) => {
+    const { env, queue } = await make();
+    try {
+      await queue.addDeadLetter(letter('bad1', 'garbage{', 'invalid_job'));
+      await queue.addDeadLetter(letter('good1', good, 'attempts_exhausted'));
+      expect((await parleyDlq(env, ['replay', 'bad1'])).out).toContain('drop it with parley dlq drop bad1');
+
+      const dropped = await parleyDlq(env, ['drop', 'bad1']);
+      expect(dropped).toEqual({ code: 0, out: 'dropped bad1' });
+      expect((await queue.deadLetters()).map((l) => l.id)).toEqual(['good1']);
+
+      const again = await parleyDlq(env, ['drop', 'bad1']);
+      expect(again).toEqual({ code: 1, out: 'no dead letter with id bad1; see parley dlq list' });
+      const none = await parleyDlq(env, ['drop']);
+      expect(none.code).toBe(2);
+      expect(none.out).toContain('usage: parley dlq drop ID');
+      expect((await queue.deadLetters()).map((l) => l.id)).toEqual(['good1']);
       await queue.purge();
     } finally {
       await queue.close(0);

@@ -1,7 +1,7 @@
 /**
  * The JobQueue contract, run over the in-process queue and the BullMQ one (on a real Redis):
  * per-group order, dedupe by id, retries with backoff, deferrals that spend no attempt, dead
- * letters with replay and purge, counts, ping and a graceful close. What only one of them does
+ * letters with replay, drop and purge, counts, ping and a graceful close. What only one of them does
  * is in memory-queue.test.ts and bullmq-queue.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -450,6 +450,32 @@ describe.each([
       expect((await q.counts()).dead).toBe(0);
       expect(await q.purge()).toBe(0);
       expect(await q.replay('w1')).toBe(false);
+    });
+
+    it('drops one dead letter without replaying it (a worker failure, then a direct one), the others stay listed; an unknown id is false', async () => {
+      const q = await create({ attempts: 1 });
+      const ran: string[] = [];
+      q.process(
+        async (job) => {
+          ran.push(job.id);
+          throw new Error('nope');
+        },
+        { concurrency: 1 },
+      );
+      await q.add({ id: 'w1', group: 'g1', data: { n: 1 } });
+      await q.addDeadLetter(letter('d1'));
+      await q.addDeadLetter(letter('d2'));
+      await waitFor(async () => (await q.deadLetters()).length === 3, 3000, 'three dead letters');
+      expect(await q.dropDeadLetter!('w1')).toBe(true);
+      expect(await q.dropDeadLetter!('d1')).toBe(true);
+      expect((await q.deadLetters()).map((l) => l.id)).toEqual(['d2']);
+      expect((await q.counts()).dead).toBe(1);
+      expect(await q.dropDeadLetter!('w1')).toBe(false);
+      expect(await q.dropDeadLetter!('never-failed')).toBe(false);
+      expect(await q.replay('w1')).toBe(false);
+      await sleep(settleMs);
+      expect(ran).toEqual(['w1']); // dropped, never run again
+      expect(await q.counts()).toEqual({ waiting: 0, active: 0, delayed: 0, dead: 1 });
     });
   });
 

@@ -1,7 +1,7 @@
 /**
  * The SQS queue on the moto server (never a mock): FIFO ids, per-group order, deferrals through
  * the visibility timeout, attempts counted in the store, dead letters in the redrive queue,
- * replay with a new deduplication id, purge. Batches are driven as Lambda's event source would.
+ * replay with a new deduplication id, drop, purge. Batches are driven as Lambda's event source would.
  */
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import pino from 'pino';
@@ -277,6 +277,19 @@ describe('SqsQueue on SQS (moto)', () => {
     expect((await queue.deadLetters()).map((l) => l.id).sort()).toEqual(['d1', 'd2']); // listing gives them back
     expect(await queue.purge()).toBe(2);
     expect(await queue.deadLetters()).toEqual([]);
+  });
+
+  it('drops one dead letter without replaying it and gives the others back at once; an unknown id is false', async () => {
+    const { queue, queueUrl } = await setup();
+    const failedAt = new Date().toISOString();
+    for (const id of ['d1', 'd2']) await queue.addDeadLetter({ id, group: 'g', data: { n: 1 }, error: 'Error: x', reason: 'invalid_job', attempts: 1, failedAt });
+    expect(await queue.dropDeadLetter('d1')).toBe(true);
+    // The other letter, received while looking for d1, is listed again at once (not after the 30 s peek).
+    expect((await queue.deadLetters()).map((l) => l.id)).toEqual(['d2']);
+    expect(await queue.dropDeadLetter('d1')).toBe(false);
+    expect(await queue.dropDeadLetter('missing')).toBe(false);
+    expect((await queue.deadLetters()).map((l) => l.id)).toEqual(['d2']);
+    expect(await receive(client, queueUrl)).toEqual([]); // nothing was sent back to the job queue
   });
 
   it('forgets the dead letters of a deleted conversation and gives the others back', async () => {
