@@ -88,6 +88,7 @@ describe('createAiClient', () => {
       model: 'none',
       usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
       cached: false,
+      notice: true,
     });
     expect(server.requests).toHaveLength(0);
   });

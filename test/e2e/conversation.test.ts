@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { ConversationHistory } from '../../src/ai/history.js';
 import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
 
 describe('conversations: order, limits, direct mode', () => {
@@ -94,5 +95,11 @@ describe('conversations: order, limits, direct mode', () => {
     await web.post('none', 'ping');
     const entries = await web.waitFor('none', (e) => assistantReplies(e).length === 1);
     expect(entries.at(-1)!.text).toBe('[parley] No AI provider configured (set OPENAI_API_KEY or OPENAI_BASE_URL). You said: "ping"');
+    // parley's notice, not a model's answer: marked so, and not in the history a model reads later.
+    expect(entries.at(-1)!.kind).toBe('notice');
+    const history = new ConversationHistory(web.bot.store, web.bot.config.history);
+    expect(await history.window({ platform: 'web', id: 'none' })).toEqual([]);
+    const sent = await web.bot.metrics.registry.getSingleMetric('parley_replies_sent_total')!.get();
+    expect(sent.values.filter((v) => v.value > 0).map((v) => v.labels.kind)).toEqual(['notice']);
   });
 });
