@@ -25,7 +25,7 @@ const MIN_WAIT_MS = 100;
 export function asQueueError(error: unknown): unknown {
   if (error instanceof PermanentError || error instanceof RetryAfterError) return error;
   if (error instanceof AiError) {
-    if (error.isWait) return new RetryAfterError(error.message, error.retryAfterMs ?? DEFAULT_WAIT_MS);
+    if (error.isWait) return aiWait(new RetryAfterError(error.message, error.retryAfterMs ?? DEFAULT_WAIT_MS));
     if (!error.retryable) return new PermanentError(error.message, isInputTooLong(error) ? 'ai_input_too_long' : `ai_${error.kind}`);
     return error;
   }
@@ -35,8 +35,18 @@ export function asQueueError(error: unknown): unknown {
   return error;
 }
 
+/** The waits asked for by the AI (its 429s, an open circuit, every slot taken), as asQueueError made them. */
+const aiWaits = new WeakSet<RetryAfterError>();
+function aiWait(error: RetryAfterError): RetryAfterError {
+  aiWaits.add(error);
+  return error;
+}
+
 /**
- * A waiting job: wait again (no longer than STATUS_REFRESH_MS, nor past the limit), or — once it
+ * A waiting job: wait again (an AI's wait no longer than STATUS_REFRESH_MS, the job coming back
+ * to keep its "thinking…" status up while the AI's limiter holds its call; a platform's Retry-After
+ * in full, since coming back sooner would call the platform inside the window it asked for; never
+ * past the limit), or — once it
  * has waited AI_MAX_WAIT_MS since its first wait — give up, so its user gets the one apology.
  * `runStartedAt`: when this run began, before the AI client's inline wait (the wait's real start).
  */
@@ -53,7 +63,8 @@ export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfte
   if (waited >= maxWaitMs) {
     return new PermanentError(`waited ${Math.round(waited / 1000)} s (AI_MAX_WAIT_MS is ${Math.round(maxWaitMs / 1000)} s): ${error.message}`, 'max_wait');
   }
-  return new RetryAfterError(error.message, Math.max(MIN_WAIT_MS, Math.min(error.retryAfterMs, STATUS_REFRESH_MS, maxWaitMs - waited)));
+  const asked = aiWaits.has(error) ? Math.min(error.retryAfterMs, STATUS_REFRESH_MS) : error.retryAfterMs;
+  return new RetryAfterError(error.message, Math.max(MIN_WAIT_MS, Math.min(asked, maxWaitMs - waited)));
 }
 
 /** Forget a job's first wait once it is given up, so a replay gets the whole AI_MAX_WAIT_MS again. */

@@ -330,8 +330,32 @@ describe('effectively-once replies', () => {
     await sleep(30);
     expect(kinds()).toEqual(['answer']);
     expect(ai.requests).toHaveLength(2);
-    expect(await metricValue('repliesFailed', { platform: 'test' })).toBe(1);
+    // A wait the platform asked for is no failed reply.
+    expect(await metricValue('repliesFailed', { platform: 'test' })).toBe(0);
     expect(await q.deadLetters()).toEqual([]);
+  });
+
+  it("a platform's long Retry-After is waited in full (not come back to within the hour it asked for), an AI's wait at most a minute", async () => {
+    deps.maxWaitMs = 2 * 60 * 60_000;
+    adapter.beforeSend = () => {
+      throw new RetryAfterError('Slack rate limit', 3_600_000);
+    };
+    const platformWait = await processJob(deps, job(inbound({ conversation: conversation('c-long-429') }))).catch((error: unknown) => error);
+    expect(platformWait).toBeInstanceOf(RetryAfterError);
+    expect((platformWait as RetryAfterError).retryAfterMs).toBe(3_600_000);
+    expect(await metricValue('repliesFailed', { platform: 'test' })).toBe(0);
+    // Never past AI_MAX_WAIT_MS: at most what is left of it.
+    deps.maxWaitMs = 10 * 60_000;
+    const bounded = await processJob(deps, job(inbound({ conversation: conversation('c-long-429b') }))).catch((error: unknown) => error);
+    expect((bounded as RetryAfterError).retryAfterMs).toBeLessThanOrEqual(10 * 60_000);
+    expect((bounded as RetryAfterError).retryAfterMs).toBeGreaterThan(9 * 60_000);
+    // The AI's wait: the job comes back within STATUS_REFRESH_MS to keep "thinking…" up.
+    adapter.beforeSend = undefined;
+    ai.respond = async () => {
+      throw new AiError('overloaded', 'Every AI slot stayed taken; trying again later', { retryAfterMs: 300_000 });
+    };
+    const aiWait = await processJob(deps, job(inbound({ conversation: conversation('c-ai-429') }))).catch((error: unknown) => error);
+    expect((aiWait as RetryAfterError).retryAfterMs).toBe(STATUS_REFRESH_MS);
   });
 });
 
