@@ -56,6 +56,16 @@ function baseOf(server: Server): string {
 }
 
 describe('parley’s own server', () => {
+  it('logs a webhook it takes (2xx) at info, with method, path, status, duration, platform and request id', async () => {
+    const { lines, middleware } = setUp();
+    const base = baseOf(await listen(middleware, 0, '127.0.0.1'));
+    const response = await fetch(`${base}${new FakeAdapter().path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hi"}' });
+    expect(response.status).toBe(200);
+    const [line] = requestLines(lines);
+    expect(line).toMatchObject({ level: 30, requestId: response.headers.get('x-request-id'), method: 'POST', path: new FakeAdapter().path, status: 200, platform: 'test' });
+    expect(typeof line!.durationMs).toBe('number');
+  });
+
   it('answers a path it does not serve 404 with an X-Request-Id and a request line', async () => {
     const { lines, middleware } = setUp();
     const base = baseOf(await listen(middleware, 0, '127.0.0.1'));
