@@ -120,16 +120,17 @@ export interface AdapterContext {
    */
   markerStore: Store;
   logger: Logger;
-  /**
-   * Hand messages that arrived outside an HTTP request (Slack Socket Mode) to the pipeline:
-   * dedupe, rate limit, enqueue. Throws when they could not be taken.
-   */
+  /** Hand messages that arrived outside an HTTP request (Slack Socket Mode) to the pipeline: dedupe, rate limit, enqueue. Throws when they could not be taken. */
   deliver(messages: InboundMessage[]): Promise<void>;
   /**
    * A payload that arrived outside an HTTP request (Slack Socket Mode) and was dropped: logged and
    * counted in parley_webhooks_rejected_total (by `reason`) as the router does a refused webhook.
    */
   refused(error: HttpError): void;
+  /** A request refused by the adapter's own limit (the web chat's per address): counted in parley_rate_limited_total{platform, limit}. Optional for contexts built by hand. */
+  rateLimited?(limit: string): void;
+  /** A message dropped as one taken already under another id (Intercom: a part another notification carried): counted in parley_duplicates_dropped_total. */
+  duplicateDropped?(): void;
   /** True when the HTTP server is bound to a loopback address (web chat needs no token then). */
   loopbackOnly: boolean;
   /**

@@ -25,7 +25,7 @@ import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
-import { createLogger, createMetrics, serializeError, type Metrics } from './observe/index.js';
+import { adapterCounts, createLogger, createMetrics, serializeError, type Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
 import { abandonJob } from './apology.js';
 import type { Store } from './store/index.js';
@@ -191,6 +191,7 @@ export function createBot(options: BotOptions = {}): Bot {
         feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
         deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
         refused: (error) => logRefusal({ logger, metrics }, adapter.platform, error),
+        ...adapterCounts(metrics, adapter.platform),
         closing: closing.signal,
       }),
       logger,

@@ -88,6 +88,7 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
       stopAfterHumanReply: options.stopAfterHumanReply,
       wantsPerson,
       logger,
+      duplicate: () => context?.duplicateDropped?.(),
     });
     if (messages.length === 0) logger().debug({ topic: notification.topic, notification: notification.id }, 'nothing to answer in this notification');
     // Frozen once it has answered (Lambda), MODE=direct answers after the reply, not before it.

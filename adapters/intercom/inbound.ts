@@ -21,6 +21,8 @@ export interface InboundDeps {
   stopAfterHumanReply: boolean;
   wantsPerson(text: string): boolean;
   logger(): Logger;
+  /** A notification dropped because every part it carries was taken from another: counted as a duplicate, as a repeated notification id is. */
+  duplicate(): void;
 }
 
 /** The messages to answer in a verified notification (none or one); records hand-overs. */
@@ -71,6 +73,7 @@ async function customerMessage(notification: IntercomNotification, deps: Inbound
     if (!part.id || (await deps.state.claimPart(conversationId, String(part.id), notificationId))) fresh.push(part);
   }
   if (fresh.length === 0) {
+    deps.duplicate();
     log.debug('every part was already taken from another notification');
     return undefined;
   }

@@ -45,6 +45,9 @@ export type Asker = { kind: 'operator' } | { kind: 'local' } | { kind: 'visitor'
 /** Who asks `request`, never throwing (a bad credential is the route's to refuse, and counts per address). */
 export type AskerOf = (request: HttpRequest) => Asker | Promise<Asker>;
 
+/** The `limit` label of each web limit's refusals in parley_rate_limited_total (README, Observability). */
+export type WebLimitName = 'ip_requests' | 'visitor_requests' | 'ip_sessions' | 'ip_streams' | 'visitor_streams';
+
 /** The operator and the no-setup local chat are not limited. */
 const exempt = (asker: Asker) => asker?.kind === 'operator' || asker?.kind === 'local';
 
@@ -63,12 +66,15 @@ export class WebLimits {
   private readonly openByVisitor = new Map<string, number>();
   private readonly openByAddress = new Map<string, number>();
   private readonly logger: AdapterContext['logger'] | undefined;
+  /** Counts each refusal in parley_rate_limited_total{platform="web", limit}: the console's "Rate-limited" reads it. */
+  private readonly countRefusal: (limit: WebLimitName) => void;
   private warnedUnknown = false;
   /** Requests counted already (checkRequest), so that their refusal is not counted again. */
   private readonly counted = new WeakSet<HttpRequest>();
 
-  constructor(context: Pick<AdapterContext, 'limiter' | 'config'> & Partial<Pick<AdapterContext, 'logger'>>, options: WebLimitOptions = {}) {
+  constructor(context: Pick<AdapterContext, 'limiter' | 'config'> & Partial<Pick<AdapterContext, 'logger' | 'rateLimited'>>, options: WebLimitOptions = {}) {
     this.logger = context.logger;
+    this.countRefusal = (limit) => context.rateLimited?.(limit);
     const web = context.config.web;
     const requests = options.requestsPerIpPerMinute ?? web.requestsPerIpPerMinute;
     this.perAddress = context.limiter('requests-ip', requests);
@@ -105,9 +111,9 @@ export class WebLimits {
     const visitor = asker?.kind === 'visitor' ? asker.visitor : undefined;
     const address = addressKey(this.address(request));
     const byAddress = await this.perAddress?.consume(address);
-    if (byAddress && !byAddress.allowed) return rateLimited(byAddress.retryAfterMs, 'Too many requests from this address');
+    if (byAddress && !byAddress.allowed) return this.refuse('ip_requests', rateLimited(byAddress.retryAfterMs, 'Too many requests from this address'));
     const byVisitor = visitor === undefined ? undefined : await this.perVisitor?.consume(visitor);
-    if (byVisitor && !byVisitor.allowed) return rateLimited(byVisitor.retryAfterMs, 'Too many requests from this visitor');
+    if (byVisitor && !byVisitor.allowed) return this.refuse('visitor_requests', rateLimited(byVisitor.retryAfterMs, 'Too many requests from this visitor'));
     return undefined;
   }
 
@@ -124,7 +130,7 @@ export class WebLimits {
   async checkNewSession(request: HttpRequest, asker?: Asker): Promise<HttpResponse | undefined> {
     if (exempt(asker)) return undefined;
     const result = await this.sessions?.consume(addressKey(this.address(request)));
-    if (result && !result.allowed) return rateLimited(result.retryAfterMs, 'Too many new chat sessions from this address');
+    if (result && !result.allowed) return this.refuse('ip_sessions', rateLimited(result.retryAfterMs, 'Too many new chat sessions from this address'));
     return undefined;
   }
 
@@ -136,10 +142,10 @@ export class WebLimits {
   openStream(address: string, visitor?: string): StreamAdmission {
     const key = addressKey(address);
     if ((this.openByAddress.get(key) ?? 0) >= this.streamsPerAddress) {
-      return { allowed: false, response: tooManyStreams(`this address has ${this.streamsPerAddress} open already`) };
+      return { allowed: false, response: this.refuse('ip_streams', tooManyStreams(`this address has ${this.streamsPerAddress} open already`)) };
     }
     if (visitor !== undefined && (this.openByVisitor.get(visitor) ?? 0) >= this.streamsPerVisitor) {
-      return { allowed: false, response: tooManyStreams(`this visitor has ${this.streamsPerVisitor} open already`) };
+      return { allowed: false, response: this.refuse('visitor_streams', tooManyStreams(`this visitor has ${this.streamsPerVisitor} open already`)) };
     }
     increment(this.openByAddress, key);
     if (visitor !== undefined) increment(this.openByVisitor, visitor);
@@ -172,6 +178,12 @@ export class WebLimits {
     let total = 0;
     for (const count of this.openByAddress.values()) total += count;
     return total;
+  }
+
+  /** `response`, a refusal by the limit named `limit`, counted first: a flood shows in /metrics and the console. */
+  private refuse(limit: WebLimitName, response: HttpResponse): HttpResponse {
+    this.countRefusal(limit);
+    return response;
   }
 
   /** `route` with the request limit checked first. */

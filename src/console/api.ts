@@ -76,7 +76,7 @@ export interface Overview {
   breaker: 'closed' | 'open' | 'half-open' | 'isolated';
   /** How many processes are in each breaker state. */
   breakers: Partial<Record<'closed' | 'open' | 'half-open' | 'isolated', number>>;
-  /** Messages refused by a rate limit over the last 60 minutes. */
+  /** Messages refused by a rate limit, and requests refused by the web chat's own limits, over the last 60 minutes. */
   rateLimited: number;
   budgets: BudgetStatus[];
   /** The newest few. */

@@ -1,2 +1,2 @@
 export { createLogger, redactPaths, serializeError, type Logger, type LogFormat } from './logger.js';
-export { createMetrics, type Metrics } from './metrics.js';
+export { adapterCounts, createMetrics, type Metrics } from './metrics.js';

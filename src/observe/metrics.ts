@@ -23,7 +23,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     messagesReceived: new Counter({ name: 'parley_messages_received_total', help: 'Messages taken (first deliveries, rate-limited ones included)', labelNames: ['platform'], registers }),
     replySeconds: new Histogram({ name: 'parley_reply_seconds', help: "From a message's arrival to its answer posted", labelNames: ['platform'], buckets: REPLY_BUCKETS, registers }),
     duplicatesDropped: new Counter({ name: 'parley_duplicates_dropped_total', help: 'Redelivered messages dropped by the dedupe', labelNames: ['platform'], registers }),
-    rateLimited: new Counter({ name: 'parley_rate_limited_total', help: 'Messages refused by a rate limit', labelNames: ['platform', 'limit'], registers }),
+    rateLimited: new Counter({ name: 'parley_rate_limited_total', help: 'Messages refused by a rate limit, and requests refused by a web chat limit', labelNames: ['platform', 'limit'], registers }),
     queueDepth: new Gauge({ name: 'parley_queue_depth', help: 'Jobs in the queue by state', labelNames: ['state'], registers }),
     jobDuration: new Histogram({ name: 'parley_job_duration_seconds', help: 'Time to handle one message', labelNames: ['platform', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
     aiLatency: new Histogram({ name: 'parley_ai_latency_seconds', help: 'AI call latency per attempt', labelNames: ['model', 'outcome'], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
@@ -49,3 +49,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The counts an adapter reports through its context (AdapterContext.rateLimited, .duplicateDropped). */
+export function adapterCounts(metrics: Metrics, platform: string): { rateLimited(limit: string): void; duplicateDropped(): void } {
+  return {
+    rateLimited: (limit) => metrics.rateLimited.inc({ platform, limit }),
+    duplicateDropped: () => metrics.duplicatesDropped.inc({ platform }),
+  };
+}

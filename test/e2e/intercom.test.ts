@@ -191,15 +191,19 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
     expect(intercom.calls).toHaveLength(0);
   });
 
-  it('answers a notification delivered twice once, and a part carried by two notifications once', async () => {
+  it('answers a notification delivered twice once, and a part carried by two notifications once; each copy counted as a duplicate', async () => {
+    const duplicates = async () => Number(/^parley_duplicates_dropped_total\{platform="intercom"\} (\d+)$/m.exec(await (await fetch(`${new URL(server.url).origin}/metrics`)).text())?.[1] ?? 0);
+    const before = await duplicates();
     const conversation = conversationId();
     const notification = userReplied({ conversation, parts: [part('<p>only once please</p>')] });
     const [first, again] = [await postIntercom(server.url, notification), await postIntercom(server.url, notification)];
     expect([first.status, again.status]).toEqual([200, 200]);
+    expect(await duplicates()).toBe(before + 1);
     await firstReply(intercom, conversation);
     const samePart = part('<p>the same part twice</p>');
     await postIntercom(server.url, userReplied({ conversation, parts: [samePart] }));
     await postIntercom(server.url, userReplied({ conversation, parts: [samePart] })); // another notification id
+    expect(await duplicates()).toBe(before + 2);
     await until(() => (replies(intercom, conversation).length >= 2 ? true : undefined), 'the second reply');
     await quiet();
     expect(replies(intercom, conversation)).toHaveLength(2);

@@ -14,6 +14,7 @@ import { createBot, loadConfig } from '../../src/index.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import type { TranscriptEntry } from '../../adapters/web/index.js';
 import { assistantReplies, startWebBot, testEnv, type WebBot } from '../helpers/web-bot.js';
+import { until } from '../helpers/until.js';
 
 const OPERATOR = 'operator-token-0123456789abcdef';
 
@@ -49,6 +50,13 @@ async function withWebBot(env: Record<string, string>, test: (web: WebBot) => Pr
   } finally {
     await web.close();
   }
+}
+
+/** parley_rate_limited_total{platform="web",limit} as /metrics shows it (0 while it has no sample). */
+async function refusals(web: WebBot, limit: string): Promise<number> {
+  const text = await (await fetch(`${web.url}/metrics`)).text();
+  const sample = new RegExp(`^parley_rate_limited_total\\{platform="web",limit="${limit}"\\} (\\d+)$`, 'm').exec(text);
+  return sample ? Number(sample[1]) : 0;
 }
 
 async function expectRateLimited(res: Response): Promise<void> {
@@ -198,6 +206,38 @@ describe('bot.fetch (Vercel, Next.js, Deno, Bun) with no client address', () => 
   });
 });
 
+describe('every refusal is counted, in /metrics and in the console', () => {
+  const ADMIN = 'admin-token-0123456789abcdef';
+
+  it('per address, per visitor and per session limit, each under its own name; the overview shows them all', async () => {
+    await withWebBot({ WEB_REQUESTS_PER_IP_PER_MINUTE: '3', WEB_SESSIONS_PER_IP_PER_MINUTE: '1', TRUST_PROXY: 'true', ADMIN_TOKEN: ADMIN }, async (web) => {
+      // Address A: one session (its 1st request), a second session refused (its 2nd request).
+      const visitor = await newVisitor(web, '198.51.100.1');
+      await expectRateLimited(await startSession(web, from('198.51.100.1')));
+      // The visitor from four other addresses: its 4th request is over its own budget of 3.
+      for (const last of [2, 3, 4]) expect((await listConversations(web, from(`198.51.100.${last}`, visitor.token))).status).toBe(200);
+      await expectRateLimited(await listConversations(web, from('198.51.100.5', visitor.token)));
+      // Address A's 3rd request is taken, its 4th and 5th are not.
+      expect((await fetch(`${web.url}/`, { headers: from('198.51.100.1') })).status).toBe(200);
+      for (let i = 0; i < 2; i++) await expectRateLimited(await fetch(`${web.url}/`, { headers: from('198.51.100.1') }));
+      expect({ ip: await refusals(web, 'ip_requests'), visitor: await refusals(web, 'visitor_requests'), sessions: await refusals(web, 'ip_sessions') }).toEqual({ ip: 2, visitor: 1, sessions: 1 });
+      // The console's "Rate-limited" (the last hour, from the shared per-minute counts) has the four.
+      const rateLimited = async () => ((await (await fetch(`${web.url}/console/api/overview`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { rateLimited: number }).rateLimited;
+      await until(async () => (await rateLimited()) >= 4, 'the overview to count the refusals', 6000);
+      expect(await rateLimited()).toBe(4);
+    });
+  });
+
+  it('a request the HTTP layer refused, then refused over the limit, is counted once', async () => {
+    await withWebBot({ WEB_REQUESTS_PER_IP_PER_MINUTE: '1', TRUST_PROXY: 'false' }, async (web) => {
+      const post = () => fetch(`${web.url}/web/messages`, { method: 'POST', headers: { ...from('198.51.100.20'), 'content-type': 'text/plain' }, body: 'hi' });
+      expect((await post()).status).toBe(415);
+      await expectRateLimited(await post());
+      expect(await refusals(web, 'ip_requests')).toBe(1);
+    });
+  });
+});
+
 describe('a refusal a website can read', () => {
   it('a 429 to an allowed origin carries its CORS headers and exposes Retry-After', async () => {
     await withWebBot({ WEB_REQUESTS_PER_IP_PER_MINUTE: '1', WEB_ALLOWED_ORIGINS: 'https://shop.example' }, async (web) => {
@@ -282,8 +322,10 @@ describe('concurrent event streams', () => {
     const visitor = await visitorWithConversation();
     const streams = [await stream(visitor), await stream(visitor), await stream(visitor)];
     expect(streams.map((s) => s.status)).toEqual([200, 200, 200]);
+    const counted = await refusals(web, 'visitor_streams');
     const fourth = await stream(visitor);
     expect(fourth.status).toBe(429);
+    expect(await refusals(web, 'visitor_streams')).toBe(counted + 1);
     expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await fourth.json()).toMatchObject({ error: { code: 'too_many_streams' } });
     // Another visitor is not affected.
@@ -306,8 +348,10 @@ describe('concurrent event streams', () => {
     for (const visitor of visitors.slice(0, 3)) for (let i = 0; i < 3; i++) statuses.push((await stream(visitor)).status);
     statuses.push((await stream(visitors[3]!)).status);
     expect(statuses).toEqual(Array(10).fill(200));
+    const counted = await refusals(web, 'ip_streams');
     const eleventh = await stream(visitors[3]!);
     expect(eleventh.status).toBe(429);
+    expect(await refusals(web, 'ip_streams')).toBe(counted + 1);
     expect(await eleventh.json()).toMatchObject({ error: { code: 'too_many_streams' } });
   });
 });
