@@ -51,7 +51,7 @@ export { addressKey, clientAddress, trustsProxy, type TrustProxy } from './http/
 export { leanFetch } from './http/lean-fetch.js';
 
 // A third party's error text may quote a configured secret: hide them before it is logged or stored.
-export { hideSecrets, hideSecretsIn, rememberSecrets } from './secret-values.js';
+export { hideSecrets, hideSecretsIn, rememberBasicCredentials, rememberSecrets } from './secret-values.js';
 export { frozenOnceAnswered } from './frozen.js';
 // A URL's user and password: as an Authorization header, and never in a log line.
 export { hideUrl, hideUrlCredentials, shownOrigin, splitCredentials, type SplitUrl } from './http/credentials.js';

@@ -7,7 +7,7 @@ import { ConfigError } from './errors.js';
 import { isLoopbackHost } from './http/address.js';
 import { read, settings, type Values } from './config-settings.js';
 import { bool, integer, url, variables, type Variable } from './config-variables.js';
-import { rememberSecrets, urlPassword } from './secret-values.js';
+import { rememberSecrets, urlBasicCredential, urlPassword } from './secret-values.js';
 
 export { variables, type Variable };
 
@@ -187,7 +187,8 @@ export function collect(table: Record<string, Variable>, env: Env): { values: Re
     if (raw === undefined) continue;
     // So a third party's error quoting one is logged and stored with <hidden> in its place.
     if (variable.secret ?? SECRET_NAME.test(name)) rememberSecrets(raw);
-    if (raw.includes('@')) rememberSecrets(...urlPassword(raw));
+    // A URL's credentials are sent as a Basic Authorization header (an alert webhook's).
+    if (raw.includes('@')) rememberSecrets(...urlPassword(raw), ...urlBasicCredential(raw));
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) values[name] = parsed.data;
     else problems.push(`${name}=${JSON.stringify(shown(name, variable, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);

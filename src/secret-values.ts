@@ -2,15 +2,19 @@
  * The configured secrets' values, so a third party's error text that quotes one (a provider echoing
  * `Authorization: Bearer sk-…` back in a 400, Twilio quoting the auth token) is stored and logged
  * with `<hidden>` in its place. Filled as configuration is read (every variable marked secret, or
- * named like one, and a URL's password) and by the clients handed a key in code.
+ * named like one, and a URL's password) and by the clients handed a key in code; with the
+ * `Authorization: Basic` form of those sent as a user name and password (Twilio's SID and token).
  *
- * Applied only where such text enters our errors (the AI's error classification, the adapters'
- * error builders, the Slack SDK's lines), not to every log line.
+ * Applied where such text enters our errors (the AI's error classification, the adapters'
+ * error builders, the Slack SDK's lines) and to every error a log line holds (its serializer,
+ * observe/logger.ts), not to every log line.
  */
 
 /** Shorter values are too likely to be ordinary words or numbers in a message. */
 const MIN_LENGTH = 8;
 const known = new Set<string>();
+/** `known`, longest first (a secret inside a longer one is hidden with it); rebuilt when one is added. */
+let longestFirst: string[] = [];
 /**
  * Slack tokens by their shape (bot, user, refresh, app-level): those issued by OAuth, one per
  * workspace, are never configured, so they are not in `known`.
@@ -23,8 +27,36 @@ export function rememberSecrets(...values: (string | undefined)[]): void {
     if (typeof value !== 'string') continue;
     for (const one of [value, ...value.split(',')]) {
       const trimmed = one.trim();
-      if (trimmed.length >= MIN_LENGTH) known.add(trimmed);
+      if (trimmed.length >= MIN_LENGTH && !known.has(trimmed)) {
+        known.add(trimmed);
+        longestFirst = [...known].sort((x, y) => y.length - x.length);
+      }
     }
+  }
+}
+
+/**
+ * Remember the `Authorization: Basic` credential a client sends for `user` with each password,
+ * base64(user:password): an error quoting the request's headers (Twilio's, a proxy's) holds that,
+ * not the password.
+ */
+export function rememberBasicCredentials(user: string | undefined, ...passwords: (string | undefined)[]): void {
+  if (!user) return;
+  for (const password of passwords) if (password) rememberSecrets(basicCredential(user, password));
+}
+
+/** base64(user:password), as an `Authorization: Basic` header carries them. */
+export function basicCredential(user: string, password: string): string {
+  return Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
+}
+
+/** The Basic credential a URL's user name and password are sent as (see http/credentials.ts), if it has them. */
+export function urlBasicCredential(value: string): string[] {
+  try {
+    const { username, password } = new URL(value);
+    return username || password ? [basicCredential(decodeURIComponent(username), decodeURIComponent(password))] : [];
+  } catch {
+    return [];
   }
 }
 
@@ -47,8 +79,7 @@ export function urlPassword(value: string): string[] {
 export function hideSecrets(text: string): string {
   if (!text) return text;
   let shown = text.includes('-') ? text.replace(SLACK_TOKEN, '<hidden>') : text;
-  if (known.size === 0) return shown;
-  for (const secret of [...known].sort((a, b) => b.length - a.length)) if (shown.includes(secret)) shown = shown.split(secret).join('<hidden>');
+  for (const secret of longestFirst) if (shown.includes(secret)) shown = shown.split(secret).join('<hidden>');
   return shown;
 }
 

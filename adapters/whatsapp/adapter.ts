@@ -4,7 +4,7 @@
  */
 import type { Twilio } from 'twilio';
 import type { Adapter, AdapterContext, HttpRequest, Received } from 'parley/adapter-kit';
-import { rememberSecrets } from 'parley/adapter-kit';
+import { rememberBasicCredentials, rememberSecrets } from 'parley/adapter-kit';
 import { whatsappConfigFromOptions, type WhatsAppOptions } from './config.js';
 import { createTwilioHttpClient } from './http-client.js';
 import { parseTwilioWebhook, type WhatsAppDetails } from './inbound.js';
@@ -32,6 +32,11 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
   // Twilio's errors may quote one back: hidden wherever they are logged or stored.
   rememberSecrets(...options.authTokens);
   const client = options.client ?? twilio(options.accountSid, sendToken, { httpClient: createTwilioHttpClient(options.apiUrl), autoRetry: false });
+  // The SDK sends them as `Authorization: Basic base64(SID:token)`, which an error may quote too;
+  // a client of your own may use an API key and its secret instead.
+  rememberSecrets(client.password);
+  rememberBasicCredentials(options.accountSid, ...options.authTokens);
+  rememberBasicCredentials(client.username, client.password);
   // The SDK loads its REST modules on first use, a few hundred ms of synchronous work that would
   // stall every request in flight (/healthz included): load them now, before the server listens.
   void client.messages;

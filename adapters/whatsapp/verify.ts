@@ -13,7 +13,7 @@ export function verifyTwilioSignature(request: HttpRequest, tokens: readonly str
   if (!signature) throw new HttpError(403, 'missing_signature', 'The X-Twilio-Signature header is required.');
   const twilio = twilioSdk('verifyTwilioSignature()');
   const url = request.url.href;
-  const algorithm = twilio.getSignatureAlgorithm(request.headers['x-twilio-webhooks-signature-settings']);
+  const algorithm = supportedAlgorithm(twilio.getSignatureAlgorithm(request.headers['x-twilio-webhooks-signature-settings']));
   // The JSON variant signs the URL only; its body is covered by the bodySHA256 query parameter.
   const withBody = request.url.searchParams.has('bodySHA256');
   const body = request.body.toString('utf8');
@@ -27,6 +27,24 @@ export function verifyTwilioSignature(request: HttpRequest, tokens: readonly str
     `The X-Twilio-Signature does not match for ${shownUrl(request.url)}. Twilio signs the exact webhook URL set in its Console: ` +
       'if that URL is not the one above, set PUBLIC_URL to its public base (e.g. PUBLIC_URL=https://bot.example.com), or, behind a reverse proxy ' +
       'that sets X-Forwarded-Proto/X-Forwarded-Host, TRUST_PROXY=true. If the URL is right, check TWILIO_AUTH_TOKEN.',
+  );
+}
+
+/**
+ * The algorithms the installed SDK (twilio 6) checks, by the names its validateRequest compares in
+ * upper case. It warns through console.warn, once per call, about any other — outside the logger,
+ * quoting the header, before any signature is checked — so such a header is refused here instead.
+ */
+const SUPPORTED_ALGORITHMS = new Set(['HMAC_SHA1', 'HMAC_SHA256']);
+
+/** The settings header's algorithm, if the SDK supports it; else a 403 as for a bad signature. */
+function supportedAlgorithm(algorithm: string): string {
+  if (SUPPORTED_ALGORITHMS.has(algorithm.toUpperCase())) return algorithm;
+  throw new HttpError(
+    403,
+    'unsupported_signature_algorithm',
+    `The X-Twilio-Webhooks-Signature-Settings header names an algorithm parley does not check (${JSON.stringify(algorithm.slice(0, 32))}); ` +
+      `supported: ${[...SUPPORTED_ALGORITHMS].join(', ')}.`,
   );
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { frozenOnceAnswered } from '../frozen.js';
+import { hideSecrets } from '../secret-values.js';
 
 /**
  * Paths pino censors wherever they appear in a log object. Secrets never reach a log line;
@@ -29,31 +30,48 @@ export const redactPaths = [
   'err.config.auth',
 ];
 
+/** Keys whose values are credentials, at any depth of a payload or an error logged whole. */
+const SECRET_KEY = /^(?:token|secret|password|authorization|api_?key|client_secret|access_token|refresh_token|bot_token)$/i;
+
 /**
- * pino's error serializer, without the arguments of the command a Redis error carries
- * (ioredis' `err.command.args`, wherever in the error it sits): they hold
- * the AUTH password, a job's message text, the AI's answer. The command's name stays.
+ * pino's error serializer, then over the whole serialized error (its `data`, a response or request
+ * echoed back, nested errors): the arguments of the command a Redis error carries (ioredis'
+ * `err.command.args`: the AUTH password, a job's message text, the AI's answer; the command's name
+ * stays), credential-named fields, and in every string the configured secrets and anything shaped
+ * like a Slack token (hideSecrets) — a Slack error's `data` can hold the request a proxy echoed.
  */
 export function serializeError(error: unknown): unknown {
-  return withoutCommandArgs(pino.stdSerializers.err(error as Error), 0);
+  return cleaned(pino.stdSerializers.err(error as Error), 0);
 }
 
-function withoutCommandArgs(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object' || value === null || depth > 4) return value;
-  if (Array.isArray(value)) return value.map((item) => withoutCommandArgs(item, depth + 1));
-  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  const command = copy.command as { args?: unknown } | undefined;
-  if (typeof command === 'object' && command !== null && 'args' in command) copy.command = { ...command, args: '[redacted]' };
+/** Deeper than this in an error, an object is left out of the line. */
+const MAX_ERROR_DEPTH = 8;
+
+function cleaned(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return hideSecrets(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_ERROR_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) return value.map((item) => cleaned(item, depth + 1));
+  // What JSON would write for it (a URL's href, a Date's text), cleaned the same way.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return cleaned(jsonOf(value as { toJSON(): unknown }), depth + 1);
+  const copy: Record<string, unknown> = {};
   // Wherever a Redis error sits: a cause, a pipeline's previousErrors, an AggregateError's
   // aggregateErrors, or a property of an app's own error.
-  for (const [key, nested] of Object.entries(copy)) {
-    if (key !== 'command' && typeof nested === 'object' && nested !== null) copy[key] = withoutCommandArgs(nested, depth + 1);
+  for (const [key, nested] of Object.entries(value)) {
+    if (SECRET_KEY.test(key)) copy[key] = '[redacted]';
+    else if (key === 'command' && typeof nested === 'object' && nested !== null && 'args' in nested) copy[key] = cleaned({ ...nested, args: '[redacted]' }, depth + 1);
+    else copy[key] = cleaned(nested, depth + 1);
   }
   return copy;
 }
 
-/** Keys whose values are credentials, at any depth of a payload logged whole. */
-const SECRET_KEY = /^(?:token|secret|password|authorization|api_?key|client_secret|access_token|refresh_token|bot_token)$/i;
+function jsonOf(value: { toJSON(): unknown }): unknown {
+  try {
+    return value.toJSON();
+  } catch {
+    return '[unserializable]';
+  }
+}
 
 /**
  * A copy of a payload (a platform's webhook body, logged whole at debug level) with every

@@ -67,6 +67,8 @@ export interface PostOptions {
   /** The URL Twilio signed (default: the URL posted to). */
   signedUrl?: string;
   token?: string;
+  /** Sign with this algorithm (the SDK's HMAC_SHA1 by default; HMAC_SHA256 comes with a settings header). */
+  algorithm?: string;
   headers?: Record<string, string>;
   /** Send this raw body instead of the encoded form (still signed over `form`). */
   rawBody?: string;
@@ -79,7 +81,7 @@ export interface PostOptions {
  * A field given as a list is sent once per value (the SDK signs every value).
  */
 export async function postTwilio(url: string, form: Form | Record<string, string | string[]>, options: PostOptions = {}): Promise<Response> {
-  const signature = twilio.getExpectedTwilioSignature(options.token ?? AUTH_TOKEN, options.signedUrl ?? url, form);
+  const signature = twilio.getExpectedTwilioSignature(options.token ?? AUTH_TOKEN, options.signedUrl ?? url, form, options.algorithm);
   const encoded = new URLSearchParams(Object.entries(form).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v): [string, string] => [name, v])));
   return (options.fetch ?? fetch)(url, {
     method: 'POST',

@@ -61,3 +61,29 @@ describe('tokens and secrets given to the adapters in code', () => {
     expect(hideSecrets(quoted)).toBe('refused <hidden> <hidden> <hidden> <hidden>');
   });
 });
+
+describe('credentials sent as `Authorization: Basic base64(user:password)`, quoted back', () => {
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+  it("Twilio's SID with each auth token, and a client's own API key and secret: the dead letter's text holds <hidden>", async () => {
+    const { whatsappAdapter } = await import('../../adapters/whatsapp/adapter.js');
+    const { default: twilio } = await import('twilio');
+    const accountSid = `AC${'b2'.repeat(16)}`;
+    const tokens = ['basic-auth-token-SECRET-0001', 'basic-auth-token-SECRET-0002'];
+    whatsappAdapter({ accountSid, authTokens: tokens, from: 'whatsapp:+15550000000' });
+    const [apiKey, apiSecret] = [`SK${'c3'.repeat(16)}`, 'api-key-SECRET-value-0003'];
+    whatsappAdapter({ accountSid, authTokens: tokens, from: 'whatsapp:+15550000000', client: twilio(apiKey, apiSecret, { accountSid }) });
+    for (const header of [basic(accountSid, tokens[0]!), basic(accountSid, tokens[1]!), basic(apiKey, apiSecret)]) {
+      const error = classifyTwilioError({ status: 400, code: 21211, message: `Bad request; headers: {"Authorization":"${header}"}` }) as Error;
+      expect(error.message).toContain('"Authorization":"Basic <hidden>"');
+      expect(error.message).not.toContain(header);
+    }
+  });
+
+  it("a URL's user name and password (sent as Basic, as curl does): hidden in that form too", async () => {
+    const { collect } = await import('../../src/config.js');
+    const { z } = await import('zod');
+    collect({ SOME_WEBHOOK_URL: { schema: z.string(), fix: '' } }, { SOME_WEBHOOK_URL: 'https://alerts:p%40ss-SECRET-0004@hooks.example.com/x' });
+    expect(hideSecrets(`refused ${basic('alerts', 'p@ss-SECRET-0004')}`)).toBe('refused Basic <hidden>');
+  });
+});
