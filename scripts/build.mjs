@@ -1,0 +1,18 @@
+/**
+ * npm run build (also prepare and prepack): the published build in dist/. It is built beside the
+ * old one and swapped in at the end, so a build that is stopped part-way (Ctrl-C during a first
+ * `npx parley`, which installs the checkout and so runs prepare) leaves the last dist/ working.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+const next = '.dist-next';
+fs.rmSync(next, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', next], { stdio: 'inherit' });
+// What tsc does not copy: the web chat's page, frame, widget and assets, and the console's assets.
+for (const file of ['page.html', 'frame.html', 'widget.js', 'assets']) fs.cpSync(`adapters/web/${file}`, `${next}/adapters/web/${file}`, { recursive: true });
+fs.cpSync('src/console/assets', `${next}/src/console/assets`, { recursive: true });
+fs.rmSync('dist', { recursive: true, force: true });
+fs.renameSync(next, 'dist');
