@@ -6,14 +6,15 @@
  * The inline conversion and the block patterns are shared (the adapter kit's); the block
  * structure (paragraphs, nested lists, code collected into <pre>) is Intercom's own.
  */
-import { closingFence, headingTitle, isRule, openingFence, renderInline, type InlineRenderer } from 'parley/adapter-kit';
+import { closingFence, headingTitle, isRule, openingFence, renderInline, replaceSpans, type InlineRenderer } from 'parley/adapter-kit';
 
 // The shared inline conversion uses private-use characters as placeholders for the pieces it
 // sets aside; any in the input are dropped first so a reply cannot forge one.
 const privateUse = /[\uE000-\uE002]/g;
 
 const quotePattern = /^ {0,3}>[ \t]?(.*)$/;
-const itemPattern = /^([ \t]*)(?:([-*+])|(\d{1,9})[.)])[ \t]+(.*)$/;
+// `(?=([ \t]+))\4`: the blanks taken at once (a failed match retried every shorter run of them).
+const itemPattern = /^([ \t]*)(?:([-*+])|(\d{1,9})[.)])(?=([ \t]+))\4(.*)$/;
 
 interface OpenList {
   indent: number;
@@ -75,7 +76,7 @@ export function markdownToIntercomHtml(markdown: string): string {
         html.push(`<${tag}${start}><li>`);
         lists.push({ indent, tag });
       }
-      html.push(inline(item[4] ?? ''));
+      html.push(inline(item[5] ?? ''));
       continue;
     }
     if (lists.length > 0 && /^[ \t]/.test(line)) {
@@ -121,14 +122,26 @@ function inline(text: string): string {
   return renderInline(text, inlineHtml);
 }
 
-/** `***x***`, `**x**` / `__x__` → <b>; `*x*` / `_x_` → <i>. Runs after escaping, so markers are plain text. */
+/**
+ * `***x***`, `**x**` / `__x__` → <b>; `*x*` / `_x_` → <i>. Runs after escaping, so markers are plain
+ * text. Each span with the closers it can end at, so an opener without one costs no rescan (replaceSpans).
+ */
 function emphasis(text: string): string {
-  return text
-    .replace(/\*\*\*(?=\S)(.+?)(?<=\S)\*\*\*/g, '<b><i>$1</i></b>')
-    .replace(/\*\*(?=\S)(.+?)(?<=\S)\*\*/g, '<b>$1</b>')
-    .replace(/(?<![\p{L}\p{N}_])__(?=\S)(.+?)(?<=\S)__(?![\p{L}\p{N}_])/gu, '<b>$1</b>')
-    .replace(/\*(?=[^\s*])(.*?[^\s*])\*/g, '<i>$1</i>')
-    .replace(/(?<![\p{L}\p{N}_])_(?=[^\s_])(.*?[^\s_])_(?![\p{L}\p{N}_])/gu, '<i>$1</i>');
+  let html = replaceSpans(text, /\*\*\*(?=\S)(.+?)(?<=\S)\*\*\*/g, /(?<=\S)\*\*\*/g, (_, x) => `<b><i>${x}</i></b>`);
+  html = replaceSpans(html, /\*\*(?=\S)(.+?)(?<=\S)\*\*/g, /(?<=\S)\*\*/g, (_, x) => `<b>${x}</b>`);
+  html = replaceSpans(
+    html,
+    /(?<![\p{L}\p{N}_])__(?=\S)(.+?)(?<=\S)__(?![\p{L}\p{N}_])/gu,
+    /(?<=\S)__(?![\p{L}\p{N}_])/gu,
+    (_, x) => `<b>${x}</b>`,
+  );
+  html = replaceSpans(html, /\*(?=[^\s*])(.*?[^\s*])\*/g, /(?<=[^\s*])\*/g, (_, x) => `<i>${x}</i>`);
+  return replaceSpans(
+    html,
+    /(?<![\p{L}\p{N}_])_(?=[^\s_])(.*?[^\s_])_(?![\p{L}\p{N}_])/gu,
+    /(?<=[^\s_])_(?![\p{L}\p{N}_])/gu,
+    (_, x) => `<i>${x}</i>`,
+  );
 }
 
 function anchor(url: string, html: string): string {

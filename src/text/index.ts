@@ -13,4 +13,6 @@ export {
   type EmphasisMarks,
   type Fence,
 } from './markdown.js';
+// Linear-time `replace` for delimited spans (an opener without a closer must not rescan the line).
+export { replaceSpans } from './spans.js';
 export { isWellFormed, wellFormed, wellFormedChunks } from './well-formed.js';

@@ -10,6 +10,8 @@
  * set-aside pieces are put back.
  */
 
+import { replaceLinks, replaceSpans } from './spans.js';
+
 /** How one target writes inline markup. Every hook returns target text, already escaped. */
 export interface InlineRenderer {
   /** Plain text, and a backslash-escaped character: escape what the target reserves. */
@@ -68,16 +70,22 @@ const tokenPattern = /\uE001(\d+)\uE002/g;
 const openingFencePattern = /^( {0,3})(`{3,}|~{3,})(.*)$/;
 const closingFencePattern = /^( {0,3})(`{3,}|~{3,})[ \t]*$/;
 const rulePattern = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
-const headingPattern = /^ {0,3}#{1,6}(?:[ \t]+(.*?))?[ \t]*$/;
+// The title ends in a non-blank (or is empty): a lazy `(.*?)` retried `[ \t]*$` at every blank of a long run.
+// `(?=([ \t]+))\1` takes the blanks at once: a failed match retried every shorter run of them (here and below).
+const headingPattern = /^ {0,3}#{1,6}(?:(?=([ \t]+))\1((?:.*?[^ \t])?))?[ \t]*$/;
+/** A heading's closing `#`s; a blank run is tried from its start only (from each of its blanks was quadratic). */
+const closingHashesPattern = /(?:^|(?<![ \t])[ \t]+)#+$/;
 const quotePattern = /^( {0,3}>[ \t]?)(.*)$/;
-const bulletPattern = /^([ \t]*)[-*+][ \t]+(.*)$/;
+/** Quotes nested deeper than this are text: no chat shows them, and each level costs a pass over the line. */
+const maxQuoteDepth = 16;
+const bulletPattern = /^([ \t]*)[-*+](?=([ \t]+))\2(.*)$/;
 
 const codeSpanPattern = /(?<!`)(`+)(?!`)(.*?[^`])\1(?!`)/g;
 const escapePattern = /\\([!-/:-@[-`{-~])/g;
-const linkPattern = /(!?)\[([^\]]*)\]\(\s*(<[^<>]*>|(?:[^()\s]|\([^()\s]*\))+)(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)/g;
 /** `<scheme:…>`, or Slack's own `<url|label>` (a model writes it back from a Slack message it read). */
 const autolinkPattern = /<([a-z][a-z0-9+.-]{1,31}:[^\s<>|]*)(?:\|([^<>]*))?>/gi;
-const emailPattern = /<([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>/g;
+// The domain has a dot between two characters; checked ahead, as `[^…]+\.[^…]+` backtracked cubically.
+const emailPattern = /<([^\s@<>]+@(?=[^\s@<>]+\.[^\s@<>])[^\s@<>]+)>/g;
 const webUrlPattern = /\b(?:https?|ftp):\/\/[^\s<>]+/gi;
 
 /**
@@ -88,15 +96,27 @@ export function renderMarkdown(markdown: string, renderer: MarkdownRenderer): st
   const inline: InlineRenderer = { ...renderer, emphasis: (text) => emphasis(text, renderer.marks) };
   const title: InlineRenderer = { ...renderer, emphasis: (text) => emphasis(text, { ...renderer.marks, bold: '' }) };
 
+  // A quote's rest is a line of its own (`> - item`, `> > nested`), converted in a loop: recursing
+  // once per `>` overflowed the stack on a long run of them. Deeper than maxQuoteDepth, `>` is text.
   const convertLine = (line: string): string => {
+    const markers: string[] = [];
+    for (let rest = line; ; ) {
+      const quote = markers.length < maxQuoteDepth ? quotePattern.exec(rest) : null;
+      const converted = convertBlock(rest, quote !== null);
+      if (converted !== undefined) return markers.reduceRight((inner, marker) => renderer.quote(marker, inner), converted);
+      markers.push(quote?.[1] ?? '');
+      rest = quote?.[2] ?? '';
+    }
+  };
+  /** A line that is no quote, converted; undefined when it is a quote (`quoted`) and nothing before that applies. */
+  const convertBlock = (line: string, quoted: boolean): string | undefined => {
     if (line.trim() === '') return line;
     if (isRule(line)) return renderer.rule;
     const heading = headingTitle(line);
     if (heading !== undefined) return heading === '' ? '' : renderer.heading(renderInline(heading, title));
-    const quote = quotePattern.exec(line);
-    if (quote) return renderer.quote(quote[1] ?? '', convertLine(quote[2] ?? ''));
+    if (quoted) return undefined;
     const bullet = bulletPattern.exec(line);
-    if (bullet) return renderer.bullet(bullet[1] ?? '', renderInline(bullet[2] ?? '', inline));
+    if (bullet) return renderer.bullet(bullet[1] ?? '', renderInline(bullet[3] ?? '', inline));
     return renderInline(line, inline);
   };
 
@@ -134,16 +154,14 @@ function setAside(text: string, renderer: InlineRenderer, tokens: string[]): str
 
   let rest = text
     .replace(codeSpanPattern, (span, _ticks: string, content: string) => protect(renderer.code(span, content)))
-    .replace(escapePattern, (_, char: string) => protect(renderer.text(char)))
-    .replace(linkPattern, (_, _image: string, label: string, target: string) =>
-      protect(renderer.link(target.replace(/^<|>$/g, ''), label.trim(), inline)),
-    )
-    .replace(autolinkPattern, (written, url: string, label: string | undefined) => {
-      // `<url|label>` is a link with a label, as `[label](url)` is.
-      if (label !== undefined && label.trim() !== '') return protect(renderer.link(url, label.trim(), inline));
-      const converted = renderer.autolink(label === undefined ? url : `${url}|`);
-      return converted === undefined ? written : protect(converted);
-    });
+    .replace(escapePattern, (_, char: string) => protect(renderer.text(char)));
+  rest = replaceLinks(rest, (label, target) => protect(renderer.link(target.replace(/^<|>$/g, ''), label.trim(), inline)));
+  rest = rest.replace(autolinkPattern, (written, url: string, label: string | undefined) => {
+    // `<url|label>` is a link with a label, as `[label](url)` is.
+    if (label !== undefined && label.trim() !== '') return protect(renderer.link(url, label.trim(), inline));
+    const converted = renderer.autolink(label === undefined ? url : `${url}|`);
+    return converted === undefined ? written : protect(converted);
+  });
   const { email } = renderer;
   if (email) rest = rest.replace(emailPattern, (_, address: string) => protect(email.call(renderer, address)));
   rest = rest.replace(renderer.bareUrls ?? webUrlPattern, (url) => {
@@ -161,14 +179,14 @@ function setAside(text: string, renderer: InlineRenderer, tokens: string[]): str
 export function emphasis(text: string, marks: EmphasisMarks): string {
   const b = boldMarker;
   const { italic: i, strike: s } = marks;
-  return text
-    .replace(/\*\*\*(?=\S)(.+?)(?<=\S)\*\*\*/g, (_, x: string) => b + i + x + i + b)
-    .replace(/(?<!\w)___(?=\S)(.+?)(?<=\S)___(?!\w)/g, (_, x: string) => b + i + x + i + b)
-    .replace(/\*\*(?=\S)(.+?)(?<=\S)\*\*/g, (_, x: string) => b + x + b)
-    .replace(/(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)/g, (_, x: string) => b + x + b)
-    .replace(/\*(?=[^\s*])(.*?[^\s*])\*/g, (_, x: string) => i + x + i)
-    .replace(/~~(?=\S)(.+?)(?<=\S)~~/g, (_, x: string) => s + x + s)
-    .replaceAll(b, marks.bold);
+  // Each span with the closers it can end at (see replaceSpans).
+  let out = replaceSpans(text, /\*\*\*(?=\S)(.+?)(?<=\S)\*\*\*/g, /(?<=\S)\*\*\*/g, (_, x) => b + i + x + i + b);
+  out = replaceSpans(out, /(?<!\w)___(?=\S)(.+?)(?<=\S)___(?!\w)/g, /(?<=\S)___(?!\w)/g, (_, x) => b + i + x + i + b);
+  out = replaceSpans(out, /\*\*(?=\S)(.+?)(?<=\S)\*\*/g, /(?<=\S)\*\*/g, (_, x) => b + x + b);
+  out = replaceSpans(out, /(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)/g, /(?<=\S)__(?!\w)/g, (_, x) => b + x + b);
+  out = replaceSpans(out, /\*(?=[^\s*])(.*?[^\s*])\*/g, /(?<=[^\s*])\*/g, (_, x) => i + x + i);
+  out = replaceSpans(out, /~~(?=\S)(.+?)(?<=\S)~~/g, /(?<=\S)~~/g, (_, x) => s + x + s);
+  return out.replaceAll(b, marks.bold);
 }
 
 /** The fence of a line that opens a fenced code block, or undefined. */
@@ -193,17 +211,23 @@ export function isRule(line: string): boolean {
 /** A heading's title without its `#` marks (empty for a bare `#`), or undefined when the line is no heading. */
 export function headingTitle(line: string): string | undefined {
   const heading = headingPattern.exec(line);
-  return heading ? (heading[1] ?? '').replace(/(?:^|[ \t]+)#+$/, '').trim() : undefined;
+  return heading ? (heading[2] ?? '').replace(closingHashesPattern, '').trim() : undefined;
 }
 
-/** A bare URL without the sentence punctuation (or unbalanced closing parenthesis) after it. */
+/**
+ * A bare URL without the sentence punctuation (or unbalanced closing parenthesis) after it. The
+ * parentheses are counted once and updated per character dropped (recounting was quadratic).
+ */
 function trimUrl(url: string): string {
+  let opened = url.match(/\(/g)?.length ?? 0;
+  let closed = url.match(/\)/g)?.length ?? 0;
   let end = url.length;
   for (;;) {
     const last = url[end - 1] ?? '';
-    const body = url.slice(0, end);
-    const unbalanced = last === ')' && (body.match(/\(/g)?.length ?? 0) < (body.match(/\)/g)?.length ?? 0);
-    if (!/[.,;:!?'"*_~]/.test(last) && !unbalanced) return body;
+    const unbalanced = last === ')' && opened < closed;
+    if (!/[.,;:!?'"*_~]/.test(last) && !unbalanced) return url.slice(0, end);
+    if (last === ')') closed -= 1;
+    if (last === '(') opened -= 1;
     end -= 1;
   }
 }

@@ -31,51 +31,92 @@ function link(href, label) {
   return a;
 }
 
-const INLINE = new RegExp(
-  [
-    '`([^`\\n]+)`', // 1: code
-    '\\[([^\\[\\]\\n]+)\\]\\(\\s*([^\\s()]*(?:\\([^\\s()]*\\)[^\\s()]*)*)\\s*\\)', // 2: label, 3: target
-    '\\*\\*(\\S(?:.*?\\S)?)\\*\\*', // 4: strong
-    '\\b__(\\S(?:.*?\\S)?)__(?!\\w)', // 5: strong (not inside words: snake__case)
-    '\\*([^\\s*](?:.*?[^\\s*])?)\\*', // 6: em
-    '\\b_([^\\s_](?:.*?[^\\s_])?)_(?!\\w)', // 7: em
-    '<((?:https?://|mailto:)[^\\s<>]+)>', // 8: <autolink>
-    '(https?://[^\\s<>]*[^\\s<>.,;:!?\'")\\]*_])', // 9: a bare URL
-  ].join('|'),
-  'g',
-);
+/**
+ * The inline forms, tried in this order where one may start (the first that matches wins). A
+ * span's `closer` matches wherever it can end, whatever its opener: past a line's last closer the
+ * span is not tried, as each try would scan to the end of the line (`**a **a …` was quadratic).
+ */
+const FORMS = [
+  { kind: 'code', re: /`([^`\n]+)`/y },
+  // `\((?=(\s*))\2`: the blanks after `(` taken at once (`\s*` then `\s*` retried every split of them).
+  { kind: 'link', re: /\[([^[\]\n]+)\]\((?=(\s*))\2([^\s()]*(?:\([^\s()]*\)[^\s()]*)*)\s*\)/y },
+  { kind: 'strong', re: /\*\*(\S(?:.*?\S)?)\*\*/y, closer: /(?<=\S)\*\*/g },
+  { kind: 'strong', re: /\b__(\S(?:.*?\S)?)__(?!\w)/y, closer: /(?<=\S)__(?!\w)/g }, // not inside words: snake__case
+  { kind: 'em', re: /\*([^\s*](?:.*?[^\s*])?)\*/y, closer: /(?<=[^\s*])\*/g },
+  { kind: 'em', re: /\b_([^\s_](?:.*?[^\s_])?)_(?!\w)/y, closer: /(?<=[^\s_])_(?!\w)/g },
+  { kind: 'auto', re: /<((?:https?:\/\/|mailto:)[^\s<>]+)>/y },
+  { kind: 'bare', re: /(https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]*_])/y },
+];
+/** Where a form may start: anything else is text. */
+const FORM_START = /[`[*_<h]/g;
+const LINK_LIKE = new Set(['link', 'auto', 'bare']);
+
+/** Per line of `text` (a span's `.` stops at a line break): its end, and where each form's last closer ends. */
+function spanEnds(text) {
+  const lines = [];
+  const breaks = /[\n\r\u2028\u2029]|$/g;
+  for (let from = 0, m = breaks.exec(text); m; from = m.index + 1, m = from > text.length ? null : breaks.exec(text)) {
+    const line = text.slice(from, m.index);
+    lines.push({ end: m.index, cuts: FORMS.map((form) => (form.closer ? from + lastCloserEnd(line, form.closer) : Infinity)) });
+  }
+  return lines;
+}
+
+/** Where the line's last closer of `closer` ends (0 without one); closers may overlap. */
+function lastCloserEnd(text, closer) {
+  let end = 0;
+  closer.lastIndex = 0;
+  for (let found = closer.exec(text); found; found = closer.exec(text)) {
+    end = Math.max(end, found.index + found[0].length);
+    closer.lastIndex = found.index + 1;
+  }
+  return end;
+}
+
+/** The first form matching at `at`, or null. No links inside a link's label (`links` false). */
+function formAt(text, at, links, cuts) {
+  for (const [i, form] of FORMS.entries()) {
+    if ((!links && LINK_LIKE.has(form.kind)) || at >= cuts[i]) continue;
+    form.re.lastIndex = at;
+    const m = form.re.exec(text);
+    if (m) return { form, m };
+  }
+  return null;
+}
 
 /** One line of inline markdown appended to `parent`: only text nodes and known elements. */
 function inline(parent, text, links = true) {
-  const re = new RegExp(INLINE.source, 'g');
+  const lines = spanEnds(text);
+  const starts = new RegExp(FORM_START.source, 'g');
   let at = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const [whole, code, label, target, strong1, strong2, em1, em2, auto, bare] = m;
-    const linkLike = label !== undefined || auto !== undefined || bare !== undefined;
-    if (linkLike && !links) {
-      // No links inside a link's label: this stays text; look for emphasis inside it.
-      re.lastIndex = m.index + 1;
-      continue;
-    }
-    if (m.index > at) parent.append(text.slice(at, m.index));
-    at = m.index + whole.length;
-    if (code !== undefined) parent.append(el('code', code));
-    else if (strong1 !== undefined || strong2 !== undefined) inline(parent.appendChild(el('strong')), strong1 ?? strong2, links);
-    else if (em1 !== undefined || em2 !== undefined) inline(parent.appendChild(el('em')), em1 ?? em2, links);
+  let line = 0;
+  for (let s = starts.exec(text); s; s = starts.exec(text)) {
+    while (lines[line].end < s.index) line++;
+    const found = formAt(text, s.index, links, lines[line].cuts);
+    if (!found) continue;
+    const { form, m } = found;
+    if (s.index > at) parent.append(text.slice(at, s.index));
+    at = s.index + m[0].length;
+    starts.lastIndex = at;
+    if (form.kind === 'code') parent.append(el('code', m[1]));
+    else if (form.kind === 'strong' || form.kind === 'em') inline(parent.appendChild(el(form.kind)), m[1], links);
     else {
-      const href = safeHref(label !== undefined ? target : (auto ?? bare));
+      const href = safeHref(form.kind === 'link' ? m[3] : m[1]);
       // Anything but http(s) and mailto (javascript:, data:, relative paths) stays the text it was.
-      if (!href) parent.append(whole);
-      else parent.append(link(href, label));
+      if (!href) parent.append(m[0]);
+      else parent.append(link(href, form.kind === 'link' ? m[1] : undefined));
     }
   }
   if (at < text.length) parent.append(text.slice(at));
 }
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)[^`]*$/;
-const HEADING = /^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
+// No backtick after the fence, checked once: `\s*`, the language and `[^`]*` retried every split of a long line.
+const FENCE = /^ {0,3}(`{3,}(?!`)|~{3,}(?!~))(?![^`]*`)\s*([\w+#.-]*)[^`]*$/;
+// The title ends in a non-blank (or is empty): a lazy `(.*?)` retried the tail at every blank of a long run.
+// `(?=(\s+))\2`: the blanks after the `#`s taken at once.
+const HEADING = /^ {0,3}(#{1,6})(?=(\s+))\2((?:.*?\S)?)(?:\s+#+)?\s*$/;
 const RULE = /^ {0,3}([-*_])(?:\s*\1){2,}\s*$/;
-const ITEM = /^\s{0,6}(?:([-*+])|(\d{1,9})[.)])\s+(.*)$/;
+const ITEM = /^\s{0,6}(?:([-*+])|(\d{1,9})[.)])(?=(\s+))\3(.*)$/; // blanks at once, as in HEADING
 const QUOTE = /^ {0,3}>\s?(.*)$/;
 const startsBlock = (line) => FENCE.test(line) || HEADING.test(line) || RULE.test(line) || ITEM.test(line) || QUOTE.test(line);
 
@@ -107,7 +148,7 @@ export function markdown(text) {
     if (heading) {
       const p = el('p');
       p.className = 'heading';
-      inline(p.appendChild(el('strong')), heading[2]);
+      inline(p.appendChild(el('strong')), heading[3]);
       frag.append(p);
       i++;
       continue;
@@ -125,7 +166,7 @@ export function markdown(text) {
       for (; i < lines.length; i++) {
         const item = ITEM.exec(lines[i]);
         if (item && (item[2] !== undefined) === ordered) {
-          inline(list.appendChild(el('li')), item[3]);
+          inline(list.appendChild(el('li')), item[4]);
         } else if (!item && lines[i].trim() && /^\s{2,}\S/.test(lines[i]) && list.lastChild) {
           // an indented line continues the item above
           list.lastChild.append(el('br'));
