@@ -134,7 +134,8 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
     if (error instanceof RetryAfterError) {
       // "Not now" spends no attempt.
       await (before > 0 ? context.store.set(key, String(before), ATTEMPTS_TTL_MS) : context.store.delete(key));
-      return hide(message, Math.min(error.retryAfterMs, context.retry.maxBackoffMs), context);
+      // As long as asked (the worker bounded it by AI_MAX_WAIT_MS); hide() keeps to SQS's 12 hours.
+      return hide(message, error.retryAfterMs, context);
     }
     if (error instanceof PermanentError) return bury(errorText(error), error.reason, attempt);
     if (attempt >= maxAttempts) return bury(errorText(error), 'attempts_exhausted', attempt);

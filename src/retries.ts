@@ -7,7 +7,7 @@
  */
 import type { PermanentError, RetryAfterError } from './adapter.js';
 import { asQueueError } from './failure.js';
-import { isDeferral, isPermanent, retryDelayMs, type RetryOptions } from './queue/index.js';
+import { deferralDelayMs, isDeferral, isPermanent, retryDelayMs, type RetryOptions } from './queue/index.js';
 import { sendOnce } from './send-once.js';
 import type { ReplySink, WorkerDeps } from './worker.js';
 
@@ -22,7 +22,7 @@ export class Tries {
 
   /** Wait before the next try: as asked for a wait (spending no attempt), with the queue's backoff after a failure. */
   readonly backOff = async (error: unknown): Promise<void> => {
-    const delayMs = isDeferral(error) ? Math.min(error.retryAfterMs, this.retry.maxBackoffMs) : retryDelayMs(this.attempt, this.retry, error);
+    const delayMs = isDeferral(error) ? deferralDelayMs(error) : retryDelayMs(this.attempt, this.retry, error);
     if (!isDeferral(error)) this.attempt++;
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   };

@@ -13,6 +13,18 @@ export function retryDelayMs(attempt: number, options: RetryOptions, error?: unk
   return Math.round(Math.max(jittered, Math.min(asked, options.maxBackoffMs)));
 }
 
+/** The longest a queue holds a deferred job in one go: SQS's longest visibility timeout. */
+export const MAX_DEFERRAL_MS = 12 * 60 * 60_000;
+
+/**
+ * How long a deferred job waits: as long as it was asked. The worker has already bounded a
+ * message's waits by what is left of AI_MAX_WAIT_MS (failure.ts); a queue's backoff cap (minutes)
+ * would bring it back inside a platform's Retry-After window.
+ */
+export function deferralDelayMs(error: RetryAfterError): number {
+  return Math.min(error.retryAfterMs, MAX_DEFERRAL_MS);
+}
+
 /**
  * Whether an error only says "not now" (a platform's or our own rate limit): the job waits as
  * asked without spending an attempt, so a long rate limit cannot exhaust a message's attempts.

@@ -9,7 +9,7 @@ import type { Queue, Worker, Job as BullJob } from 'bullmq';
 import { bullmqPackage } from '../redis-packages.js';
 import { orAfter } from '../timeout.js';
 import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/redis-connection.js';
-import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
+import { deferralDelayMs, errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
 import { BullDeadLetters, isStored, retryFailed, type Stored } from './bullmq-dead-letters.js';
 import { removeFinished } from './bullmq-forget.js';
@@ -179,7 +179,7 @@ export class BullQueue<T> implements JobQueue<T> {
     } catch (error) {
       if (isDeferral(error)) {
         // Wait as the rate limit asks, without spending an attempt; the job keeps its turn.
-        await job.moveToDelayed(Date.now() + Math.min(error.retryAfterMs, this.options.retry.maxBackoffMs), token);
+        await job.moveToDelayed(Date.now() + deferralDelayMs(error), token);
         throw new DelayedError();
       }
       if (isPermanent(error)) {

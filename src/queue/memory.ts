@@ -1,6 +1,6 @@
 import { ErrorCode, ParleyError, sameKind } from '../errors.js';
 import type { RetryAfterError } from '../adapter.js';
-import { errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
+import { deferralDelayMs, errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import { oldestFirst, type DeadLetter, type Forgotten, type Job, type JobHandler, type JobQueue, type NewJob, type QueueCounts, type RetryOptions } from './queue.js';
 
 export class QueueClosedError extends ParleyError {
@@ -148,7 +148,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
   /** A deferral (a rate limit said "later") waits without spending one of the job's attempts. */
   private retryLater(job: Job<T>, error: unknown, spendAttempt: boolean): void {
     // A deferral waits as long as it was asked, as in the Redis queue; a failure backs off.
-    const delay = spendAttempt ? retryDelayMs(job.attempt, this.retry, error) : Math.min((error as RetryAfterError).retryAfterMs, this.retry.maxBackoffMs);
+    const delay = spendAttempt ? retryDelayMs(job.attempt, this.retry, error) : deferralDelayMs(error as RetryAfterError);
     // Closing, a try that cannot come before the deadline never comes: the job is unfinished (in
     // memory, lost), and no timer keeps a script that closed its bot alive.
     if (this.closed && Date.now() + delay > this.closingUntil) return;
