@@ -59,18 +59,18 @@ export function startChild(args: string[], env: NodeJS.ProcessEnv, { ready = URL
       void stop();
       reject(new Error(`${args.join(' ')}: no ready log line (${ready.source}) within ${timeoutMs} ms`));
     }, timeoutMs);
-    let pending = '';
+    let partial: Buffer = Buffer.alloc(0);
     let errorLines = 0;
     child.stdout!.on('data', (d: Buffer) => {
       // Errors a child logs show on the bench's stderr (the first few), so a refusal has a reason.
       // Only a chunk that holds one is read as text: the bench shares the cores with what it
       // measures, and splitting every request line of a busy child cost it a share of them.
-      if (errorLines < MAX_ERROR_LINES && (d.includes('"level":50') || d.includes('"level":60') || pending !== '')) {
-        pending += d.toString();
-        const lines = pending.split('\n');
-        pending = lines.pop()!;
-        if (!pending.includes('"level":50') && !pending.includes('"level":60')) pending = '';
-        for (const line of lines) {
+      // The lines this chunk completes (with the last chunk's unfinished one) are searched as bytes.
+      const end = d.lastIndexOf(10) + 1;
+      const complete = end === 0 ? undefined : partial.length > 0 ? Buffer.concat([partial, d.subarray(0, end)]) : d.subarray(0, end);
+      partial = end === 0 ? Buffer.concat([partial, d]) : d.subarray(end);
+      if (complete && errorLines < MAX_ERROR_LINES && (complete.includes('"level":50') || complete.includes('"level":60'))) {
+        for (const line of complete.toString().split('\n')) {
           if (!/"level":(50|60)/.test(line) || errorLines++ >= MAX_ERROR_LINES) continue;
           console.error(`[${args.join(' ')}, pid ${child.pid}] ${line.length > 2000 ? `${line.slice(0, 2000)}…` : line}`);
         }

@@ -88,8 +88,11 @@ export function checkedAdapters(given: unknown, routes?: BotOptions['routes']): 
   // The operational routes are looked up first: a webhook on one of their paths would never be reached.
   const operational = Object.entries(operationalPaths(routes)).filter(([, path]) => path !== undefined);
   adapters.forEach((adapter, index) => {
-    const route = operational.find(([, path]) => path === adapter.path)?.[0];
-    if (route) throw new ConfigError(`createBot: \`adapters[${index}]\` ("${adapter.platform}") has the path ${adapter.path}, which is routes.${route}. Fix: give the adapter another path, or move the route (routes: { ${route}: '/other' }).`);
+    // Its webhook, and its own routes on one exact path (a prefix route only loses that one path).
+    for (const path of [adapter.path, ...(adapter.routes ?? []).map((r) => r.path).filter((p) => p === '/' || !p.endsWith('/'))]) {
+      const route = operational.find(([, taken]) => taken === path)?.[0];
+      if (route) throw new ConfigError(`createBot: \`adapters[${index}]\` ("${adapter.platform}") has the path ${path}, which is routes.${route}. Fix: give the adapter another path, or move the route (routes: { ${route}: '/other' }).`);
+    }
   });
   // Replies find their adapter by platform, and requests by path: a second one would never be reached.
   for (const field of ['platform', 'path'] as const) {

@@ -205,7 +205,7 @@ export function createRouter(deps: RouterDeps): Router {
       if (refusal && adapter?.decorateRefusal) response = await decorated(adapter, request, response, deps.logger);
       // A webhook taken (2xx) is counted in parley_webhooks_received_total and its message is logged
       // when answered: its request line is debug. Every other request line (refusals, failures,
-      // pages, APIs) is info. At thousands of webhooks a second, that line was a tenth of the CPU.
+      // pages, APIs) is info. At thousands of webhooks a second, that line was a sixth of the CPU.
       const level = target?.kind === 'webhook' && response.status < 300 ? 'debug' : 'info';
       if (accessLog.isLevelEnabled(level)) {
         const durationMs = Math.round((performance.now() - started) * 100) / 100;

@@ -79,8 +79,9 @@ describe('createBot({ adapters }) checks what it is given', () => {
   it.each([
     ['the health route', {}, '/healthz', /\("web"\) has the path \/healthz, which is routes\.health/],
     ['the metrics route where it was moved', { routes: { metrics: '/internal/metrics' } }, '/internal/metrics', /which is routes\.metrics/],
+    ["a route moved onto one of the adapter's own routes (the web chat's page at /)", { routes: { health: '/' } }, '/web/messages', /\("web"\) has the path \/, which is routes\.health/],
   ])('refuses an adapter on the path of %s (the route is looked up first, so the webhook would never be reached)', (_name, options, path, message) => {
-    expect(() => createBot({ ...options, adapters: [{ ...webChat(), path }], env: { LOG_LEVEL: 'silent' } })).toThrow(message);
+    expect(() => createBot({ ...options, adapters: [{ ...webChat({ page: true }), path }], env: { LOG_LEVEL: 'silent' } })).toThrow(message);
   });
 
   it('takes routes turned off or moved, and adapters with sound paths and sizes', async () => {
