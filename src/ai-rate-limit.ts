@@ -32,6 +32,7 @@ export function limitAiCalls(ai: AiClient, limiter: Limiter): AiClient {
     get circuit() {
       return ai.circuit;
     },
+    ...(ai.noticeOnly ? { noticeOnly: true } : {}),
     async reply(request, options) {
       // An answer already cached makes no AI call: it takes nothing of the limit.
       if (!(await ai.hasCached?.(request).catch(() => false))) await admit();

@@ -100,12 +100,13 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
 async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unknown) => boolean): Promise<void> {
   const data = job.data;
   if (data.type === 'notice') {
-    // Waits for its adapter as a message does (within AI_MAX_WAIT_MS), or it would spend its attempts in seconds.
-    const { platform } = data.conversation;
-    await adapterStarted(deps, platform).catch(async (wait: RetryAfterError) => {
-      throw await waitOrGiveUp(deps.store, job.id, wait, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
-    });
-    await sendOnce(deps, job.id, 1, data.conversation, data.reply);
+    // Waits for its adapter, and out the platform's 429s, as a message does: within AI_MAX_WAIT_MS
+    // (a rate-limit notice holds its conversation's turn; a wait alone spends no attempt).
+    const waitOrGiveUpNotice = async (error: unknown) => {
+      throw isDeferral(error) ? await waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS) : error;
+    };
+    await adapterStarted(deps, data.conversation.platform).catch(waitOrGiveUpNotice);
+    await sendOnce(deps, job.id, 1, data.conversation, data.reply).catch(waitOrGiveUpNotice);
     return;
   }
   // The replies' markers are written while the handler goes on; the job ends once they are.

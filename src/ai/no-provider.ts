@@ -3,6 +3,7 @@ import type { AiClient, AiRequest, AiResult, AiStream } from './types.js';
 /** Answers without any AI, so a fresh install works end to end and says what to configure. */
 export class NoProviderAiClient implements AiClient {
   readonly circuit = 'closed' as const;
+  readonly noticeOnly = true;
 
   /**
    * Echo the message with a hint to configure a provider: parley's own notice, not a model's answer

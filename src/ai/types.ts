@@ -60,6 +60,8 @@ export interface AiClient {
   readonly circuit: CircuitStateName;
   /** Whether the cache already holds this request's answer (no AI call would be made): the calls-per-minute limit asks. */
   hasCached?(request: AiRequest): Promise<boolean>;
+  /** Answers only with parley's own notice (no provider configured): a stream of it is a notice before it starts. Wrappers pass it on. */
+  readonly noticeOnly?: boolean;
 }
 
 /** USD per 1M tokens, by model name (a dated snapshot matches its base name). */

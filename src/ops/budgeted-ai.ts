@@ -59,9 +59,6 @@ export class BudgetedAiClient implements AiClient {
     let settled = false;
     // Chosen at once: whether this is a notice is known before any text (the handler posts one as a notice).
     const chosen = this.choose(request);
-    // The chosen client's stream, started once chosen: it may itself say it is a notice (no provider).
-    const started = chosen.then((client) => (client !== 'notice' && client.stream ? client.stream(request, options) : undefined));
-    started.catch(() => undefined); // the chunks' consumer sees the error
     const chunks = async function* (this: BudgetedAiClient): AsyncGenerator<string> {
       try {
         const client = await chosen;
@@ -71,7 +68,7 @@ export class BudgetedAiClient implements AiClient {
           settle.resolve(this.noticeResult());
           return;
         }
-        const stream = await started;
+        const stream = client.stream ? client.stream(request, options) : undefined;
         if (stream) {
           let shown = '';
           let whole = false;
@@ -101,8 +98,8 @@ export class BudgetedAiClient implements AiClient {
         if (!settled) settle.reject(new Error('the stream was stopped by its reader before its end'));
       }
     }.call(this);
-    const notice = chosen.then(async (client) => client === 'notice' || ((await (await started)?.notice) ?? false)).catch(() => false);
-    return { chunks, result, notice };
+    // Known before any text, without starting the stream: a stream nobody reads makes no AI call.
+    return { chunks, result, notice: chosen.then((client) => client === 'notice' || client.noticeOnly === true) };
   }
 
   /** Which client answers this request, or a notice, by the budgets and the policy. */

@@ -4,7 +4,7 @@
  * AI_BUDGET_POLICY's three answers, streaming, and what happens when spend cannot be read.
  */
 import { describe, expect, it } from 'vitest';
-import { NoProviderAiClient, type AiClient, type AiRequest, type AiResult } from '../../src/ai/index.js';
+import { fittingContext, NoProviderAiClient, type AiClient, type AiRequest, type AiResult } from '../../src/ai/index.js';
 import type { BudgetConfig } from '../../src/config.js';
 import { BudgetedAiClient } from '../../src/ops/budgeted-ai.js';
 import { MemoryTally, type Tally } from '../../src/ops/tally.js';
@@ -125,7 +125,8 @@ describe('BudgetedAiClient', () => {
 
   it("passes on the inner stream's own notice (no AI provider), known before its text", async () => {
     const parts = opsParts({ limits: {} });
-    const ai = new BudgetedAiClient(new NoProviderAiClient(), { spend: parts.spend, policy: 'notice', notice: NOTICE, metrics: parts.metrics, logger: quietLogger });
+    // As createBot wraps it: the budget over fittingContext over the client.
+    const ai = new BudgetedAiClient(fittingContext(new NoProviderAiClient()), { spend: parts.spend, policy: 'notice', notice: NOTICE, metrics: parts.metrics, logger: quietLogger });
     const stream = ai.stream!({ conversationId: 'c', history: [], text: 'ping' });
     expect(await stream.notice).toBe(true);
     let streamed = '';
@@ -133,10 +134,14 @@ describe('BudgetedAiClient', () => {
     expect(streamed).toContain('No AI provider configured');
     expect((await stream.result).notice).toBe(true);
     // A model's stream is no notice.
-    const { ai: budgetedModel } = budgeted({}, 'notice', { streams: true });
+    const { ai: budgetedModel, primary } = budgeted({}, 'notice', { streams: true });
     const answer = budgetedModel.stream!({ conversationId: 'c', history: [], text: 'hi' });
     expect(await answer.notice).toBe(false);
+    // Known without starting the stream: one nobody reads (its sink failed first) asks no model.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(primary.asked).toHaveLength(0);
     for await (const chunk of answer.chunks) void chunk;
+    expect(primary.asked).toHaveLength(1);
   });
 
   it('a stream cut short (its reader stopped, or the AI failed after some text) counts its estimated cost, and its result settles', async () => {

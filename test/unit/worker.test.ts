@@ -604,6 +604,24 @@ describe('waits and poison', () => {
     expect(lines.filter((line) => line.level === 30).map((line) => line.msg)).toEqual(['notice waiting; will try again']);
   });
 
+  it("a notice the platform asks to wait for waits no longer than what is left of AI_MAX_WAIT_MS, then is given up (max_wait)", async () => {
+    deps.adapterReady = () => true;
+    deps.maxWaitMs = 60_000;
+    adapter.beforeSend = () => {
+      throw new RetryAfterError('rate limited (chat.postMessage)', 7_200_000);
+    };
+    const notice = { id: 'notice.wait-1', group: 'c-wait-n', data: { type: 'notice', conversation: conversation('c-wait-n'), reply: { kind: 'notice', text: 'slow down' } }, attempt: 1, maxAttempts: 3 } as const;
+    const waited = await processJob(deps, notice as never).catch((error: unknown) => error);
+    expect(waited).toBeInstanceOf(RetryAfterError);
+    expect((waited as RetryAfterError).retryAfterMs).toBeLessThanOrEqual(60_000);
+    // Past AI_MAX_WAIT_MS since its first wait: given up, not held another two hours.
+    deps.maxWaitMs = 1;
+    await sleep(5);
+    const givenUp = await processJob(deps, notice as never).catch((error: unknown) => error);
+    expect(givenUp).toBeInstanceOf(PermanentError);
+    expect((givenUp as PermanentError).reason).toBe('max_wait');
+  });
+
   it('an apology given up for an adapter that never started, replayed, waits the whole AI_MAX_WAIT_MS again', async () => {
     deps.maxWaitMs = 2500;
     deps.adapterReady = () => false;
