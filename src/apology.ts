@@ -9,6 +9,7 @@ import { recordApology } from './exchange-log.js';
 import { invalidJob, jobPlatform } from './job-check.js';
 import type { InboundMessage, Reply } from './message.js';
 import type { Job } from './queue/index.js';
+import { forgetWait } from './failure.js';
 import { sendOnce } from './send-once.js';
 import type { WorkerDeps } from './worker.js';
 
@@ -35,6 +36,8 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
   }
   const conversation = data.type === 'notice' ? data.conversation : data.message.conversation;
   deps.metrics.deadLettered.inc({ platform: conversation.platform, reason });
+  // As processJob does for a job it gives up: a replay waits the whole AI_MAX_WAIT_MS again.
+  await forgetWait(deps.store, job.id);
   const logger = deps.logger.child({ job: job.id, platform: conversation.platform, conversation: conversation.id });
   logger.warn({ reason }, 'message given up by the queue without being answered');
   if (data.type !== 'message') return;

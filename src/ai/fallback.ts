@@ -22,6 +22,11 @@ export class FallbackAiClient implements AiClient {
     return this.primary.circuit;
   }
 
+  /** A primary that only gives parley's notice (no provider) never fails over: its answers are notices. */
+  get noticeOnly(): boolean {
+    return this.primary.noticeOnly === true;
+  }
+
   async hasCached(request: AiRequest): Promise<boolean> {
     // Whichever would answer now: the fallback while the primary's circuit is open.
     const answering = this.primary.circuit === 'open' ? this.fallback : this.primary;

@@ -4,6 +4,7 @@
  * AI_BUDGET_POLICY's three answers, streaming, and what happens when spend cannot be read.
  */
 import { describe, expect, it } from 'vitest';
+import { FallbackAiClient } from '../../src/ai/fallback.js';
 import { fittingContext, NoProviderAiClient, type AiClient, type AiRequest, type AiResult } from '../../src/ai/index.js';
 import type { BudgetConfig } from '../../src/config.js';
 import { BudgetedAiClient } from '../../src/ops/budgeted-ai.js';
@@ -133,6 +134,11 @@ describe('BudgetedAiClient', () => {
     for await (const chunk of stream.chunks) streamed += chunk;
     expect(streamed).toContain('No AI provider configured');
     expect((await stream.result).notice).toBe(true);
+    // With a fallback model set, the no-provider primary never fails over: still a notice.
+    const withFallback = new BudgetedAiClient(fittingContext(new FallbackAiClient(new NoProviderAiClient(), fakeModel('spare', 1, true), 1000)), { spend: parts.spend, policy: 'notice', notice: NOTICE, metrics: parts.metrics, logger: quietLogger });
+    const fallbackStream = withFallback.stream!({ conversationId: 'c', history: [], text: 'ping' });
+    expect(await fallbackStream.notice).toBe(true);
+    for await (const chunk of fallbackStream.chunks) void chunk;
     // A model's stream is no notice.
     const { ai: budgetedModel, primary } = budgeted({}, 'notice', { streams: true });
     const answer = budgetedModel.stream!({ conversationId: 'c', history: [], text: 'hi' });

@@ -459,6 +459,19 @@ describe('apology on final failure', () => {
     expect(kinds()).toEqual(['apology']);
   });
 
+  it('a job the queue gave up on forgets its wait, so a replay waits the whole AI_MAX_WAIT_MS again', async () => {
+    const notice = { id: 'notice.abandoned-1', group: 'c-ab', data: { type: 'notice', conversation: conversation('c-ab'), reply: { kind: 'notice', text: 'slow down' } }, attempt: 1, maxAttempts: 3 } as const;
+    await store.set(keys.waiting(notice.id), String(Date.now() - 3_600_000));
+    await abandonJob(deps, notice as never, 'stalled');
+    expect(await store.get(keys.waiting(notice.id))).toBeUndefined();
+    // Replayed, its first 429 is a wait, not max_wait at once.
+    deps.maxWaitMs = 60_000;
+    adapter.beforeSend = () => {
+      throw new RetryAfterError('rate limited', 1000);
+    };
+    await expect(processJob(deps, notice as never)).rejects.toBeInstanceOf(RetryAfterError);
+  });
+
   it('a failed apology does not hide the original error', async () => {
     ai.respond = async () => {
       throw new Error('AI is down');
