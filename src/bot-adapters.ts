@@ -77,6 +77,8 @@ export function checkedAdapters(given: unknown, routes?: BotOptions['routes']): 
     }
   });
   const adapters = [...(given as Adapter[])];
+  // The operational routes are looked up first: a webhook on one of their paths would never be reached.
+  const operational = Object.entries(operationalPaths(routes)).filter(([, path]) => path !== undefined);
   adapters.forEach((adapter, index) => {
     // A path not from the root is never requested; a part of one character or fewer cannot be split.
     if (!adapter.path.startsWith('/')) throw new ConfigError(`createBot: \`adapters[${index}]\` ("${adapter.platform}") has the path ${JSON.stringify(adapter.path)}; it must start with /.`);
@@ -84,10 +86,6 @@ export function checkedAdapters(given: unknown, routes?: BotOptions['routes']): 
     if (maxChars !== undefined && !(Number.isInteger(maxChars) && maxChars >= 2)) {
       throw new ConfigError(`createBot: \`adapters[${index}]\` ("${adapter.platform}") has maxChars ${String(maxChars)}; it must be an integer of at least 2 (or left out: no splitting).`);
     }
-  });
-  // The operational routes are looked up first: a webhook on one of their paths would never be reached.
-  const operational = Object.entries(operationalPaths(routes)).filter(([, path]) => path !== undefined);
-  adapters.forEach((adapter, index) => {
     // Its webhook, and its own routes on one exact path (a prefix route only loses that one path).
     for (const path of [adapter.path, ...(adapter.routes ?? []).map((r) => r.path).filter((p) => p === '/' || !p.endsWith('/'))]) {
       const route = operational.find(([, taken]) => taken === path)?.[0];

@@ -10,6 +10,8 @@
  * observe/logger.ts), not to every log line.
  */
 
+import { basicCredential, splitCredentials } from './http/credentials.js';
+
 /** Shorter values are too likely to be ordinary words or numbers in a message. */
 const MIN_LENGTH = 8;
 const known = new Set<string>();
@@ -45,16 +47,11 @@ export function rememberBasicCredentials(user: string | undefined, ...passwords:
   for (const password of passwords) if (password) rememberSecrets(basicCredential(user, password));
 }
 
-/** base64(user:password), as an `Authorization: Basic` header carries them. */
-export function basicCredential(user: string, password: string): string {
-  return Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
-}
-
-/** The Basic credential a URL's user name and password are sent as (see http/credentials.ts), if it has them. */
+/** The Basic credential a URL's user name and password are sent as (splitCredentials), if it has them. */
 export function urlBasicCredential(value: string): string[] {
   try {
-    const { username, password } = new URL(value);
-    return username || password ? [basicCredential(decodeURIComponent(username), decodeURIComponent(password))] : [];
+    const { authorization } = splitCredentials(value);
+    return authorization ? [authorization.slice('Basic '.length)] : [];
   } catch {
     return [];
   }

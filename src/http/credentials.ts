@@ -16,10 +16,15 @@ export interface SplitUrl {
 export function splitCredentials(raw: string): SplitUrl {
   const url = new URL(raw);
   if (!url.username && !url.password) return { url: raw };
-  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  const credential = basicCredential(decodeURIComponent(url.username), decodeURIComponent(url.password));
   url.username = '';
   url.password = '';
-  return { url: url.href, authorization: `Basic ${Buffer.from(pair, 'utf8').toString('base64')}` };
+  return { url: url.href, authorization: `Basic ${credential}` };
+}
+
+/** base64(user:password), as an `Authorization: Basic` header carries them. */
+export function basicCredential(user: string, password: string): string {
+  return Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
 }
 
 /** What of a URL may be logged: scheme, host and port only (`<hidden>` when it is not a URL). */
