@@ -81,12 +81,32 @@ export class DynamoStore implements Store {
       }), deadline);
       return true;
     } catch (error) {
-      if (!isConditionFailed(error)) throw error;
+      if (!isConditionFailed(error)) {
+        // Unknown outcome (the answer came too late, or not at all): DynamoDB may have applied the
+        // claim. Left there, it would turn the platform's retry of this very message away as a
+        // duplicate; taken back (only if it is ours), the retry is taken.
+        await this.withdrawClaim(key, claim).catch(() => undefined);
+        throw error;
+      }
       // a first attempt's "no" is final; after a retry, an earlier attempt may have written the item
       if ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts === 1) return false;
       // the read shares the claim's deadline: both are on the ack path
       return (await readLive(this.access, this.namespace + key, deadline))?.claim === claim;
     }
+  }
+
+  /** Delete the item at `key` if the setIfAbsent call `claim` wrote it (nothing otherwise). */
+  private async withdrawClaim(key: string, claim: string): Promise<void> {
+    const { DeleteCommand } = this.dynamo.sdk.lib;
+    await conditional(() =>
+      this.dynamo.documents.send(new DeleteCommand({
+        TableName: this.table,
+        Key: { key: this.namespace + key },
+        ConditionExpression: '#c = :claim',
+        ExpressionAttributeNames: { '#c': 'claim' },
+        ExpressionAttributeValues: { ':claim': claim },
+      }), this.ackDeadline('DeleteItem')),
+    );
   }
 
   async delete(key: string): Promise<void> {

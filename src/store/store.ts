@@ -11,7 +11,11 @@ export interface Store {
   get(key: string): Promise<string | undefined>;
   /** Set a value; `ttlMs` makes it expire. */
   set(key: string, value: string, ttlMs?: number): Promise<void>;
-  /** Set only if the key does not exist; true when this call set it (an atomic claim). */
+  /**
+   * Set only if the key does not exist; true when this call set it (an atomic claim). A call that
+   * throws should leave no claim of its own behind where the store can tell (DynamoStore takes back
+   * a claim whose answer came too late): the caller treats the key as not claimed.
+   */
   setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean>;
   delete(key: string): Promise<void>;
   /** Append to a list, keep only the newest `maxLength` items, refresh its TTL. */

@@ -89,6 +89,42 @@ function entry(conversationId: string, extra: Partial<ConversationEntry> = {}): 
   };
 }
 
+describe('a claim whose PutItem was applied, its answer later than the ack deadline', () => {
+  it('setIfAbsent throws and takes its claim back: the platform\'s retry of the message is taken, not dropped as a duplicate', async () => {
+    const namespace = `late${++counter}:`;
+    const proxy = await startLostAnswerProxy(moto().url, { picks: putInto(storeTable, `${namespace}parley:seen:Ev1`), holdMs: 2000 });
+    const client = new DynamoDBClient({ endpoint: proxy.url });
+    cleanups.push(() => proxy.close(), () => client.destroy());
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    const retry = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => retry.close());
+    await expect(store.setIfAbsent('parley:seen:Ev1', '1', 60_000)).rejects.toThrow(/aborted/i);
+    expect(proxy.picked).toHaveLength(1); // applied once, then aborted: the claim was made
+    expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
+    expect(await retry.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(true);
+  });
+
+  it('takes back only its own claim: one another caller made meanwhile stays', async () => {
+    const namespace = `late${++counter}:`;
+    const other = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => other.close());
+    // Between our claim being applied and taken back, the item is replaced by another caller's (its own claim id).
+    const proxy = await startLostAnswerProxy(moto().url, {
+      picks: putInto(storeTable, `${namespace}parley:seen:Ev1`),
+      holdMs: 2000,
+      afterApplied: async () => {
+        await other.delete('parley:seen:Ev1');
+        expect(await other.setIfAbsent('parley:seen:Ev1', 'theirs', 60_000)).toBe(true);
+      },
+    });
+    const client = new DynamoDBClient({ endpoint: proxy.url });
+    cleanups.push(() => proxy.close(), () => client.destroy());
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    await expect(store.setIfAbsent('parley:seen:Ev1', 'ours', 60_000)).rejects.toThrow(/aborted/i);
+    expect(await other.get('parley:seen:Ev1')).toBe('theirs');
+  });
+});
+
 describe.each(['500', 'reset'] as const)('a conversation log row whose PutItem was applied, then answered with %s', (fails) => {
   async function rows(conversationId: string) {
     const admin = DynamoDBDocumentClient.from(new DynamoDBClient({}));
