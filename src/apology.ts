@@ -45,6 +45,19 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
   if (!answered) await apologiseOnce(deps, job.id, data.message, logger);
 }
 
+/** The queued apology of message job `jobId` has this id (its markers are keyed by it). */
+const apologyId = (jobId: string) => `apology.${jobId}`;
+
+/**
+ * Whether the notice job `noticeId` should still be posted: not when it is a message's apology
+ * and that message has been answered since (a replay of both dead letters, say: an apology
+ * after the answer would only confuse).
+ */
+export async function noticeStillOwed(store: WorkerDeps['store'], noticeId: string): Promise<boolean> {
+  const messageJob = noticeId.startsWith(apologyId('')) ? noticeId.slice(apologyId('').length) : undefined;
+  return messageJob === undefined || (await store.get(keys.sent(messageJob, 1))) === undefined;
+}
+
 /**
  * The apology (the one that fits `failure`, why the message was given up), posted once per job
  * whatever retries and processes do: under the key `apology.<job>`, so its markers keep a second
@@ -57,7 +70,7 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
 export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger, failure?: unknown): Promise<void> {
   const conversation = message.conversation;
   const apology = apologyFor(failure);
-  const noticeId = `apology.${jobId}`;
+  const noticeId = apologyId(jobId);
   const queue = () =>
     deps.queueNotice!(noticeId, conversation, apology).then(
       () => true,

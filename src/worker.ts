@@ -20,7 +20,7 @@ import { lockConversation } from './conversation-lock.js';
 import { collect, sendOnce, streamOnce, type Shown } from './send-once.js';
 import { watchChunks } from './watch-chunks.js';
 import { orAfter } from './timeout.js';
-import { apologiseOnce } from './apology.js';
+import { apologiseOnce, noticeStillOwed } from './apology.js';
 import type { Store } from './store/index.js';
 import { isDeferral } from './queue/index.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
@@ -100,13 +100,13 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
 async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unknown) => boolean): Promise<void> {
   const data = job.data;
   if (data.type === 'notice') {
-    // Waits for its adapter, and out the platform's 429s, as a message does: within AI_MAX_WAIT_MS
-    // (a rate-limit notice holds its conversation's turn; a wait alone spends no attempt).
+    // Waits for its adapter and out the platform's 429s within AI_MAX_WAIT_MS, as a message does (no attempt spent).
     const waitOrGiveUpNotice = async (error: unknown) => {
       throw isDeferral(error) ? await waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS) : error;
     };
     await adapterStarted(deps, data.conversation.platform).catch(waitOrGiveUpNotice);
-    await sendOnce(deps, job.id, 1, data.conversation, data.reply).catch(waitOrGiveUpNotice);
+    if (await noticeStillOwed(deps.store, job.id)) await sendOnce(deps, job.id, 1, data.conversation, data.reply).catch(waitOrGiveUpNotice);
+    else deps.logger.info({ job: job.id, platform: data.conversation.platform }, 'apology not posted: its message has been answered since');
     return;
   }
   // The replies' markers are written while the handler goes on; the job ends once they are.

@@ -459,6 +459,18 @@ describe('apology on final failure', () => {
     expect(kinds()).toEqual(['apology']);
   });
 
+  it('a queued apology whose message has been answered since (both dead letters replayed) is not posted; one still owed is', async () => {
+    const answered = job(inbound({ conversation: conversation('c-replayed') }));
+    const apology = (of: Job<JobData>) => ({ id: `apology.${of.id}`, group: `apology.${of.id}`, data: { type: 'notice', conversation: of.data.type === 'message' ? of.data.message.conversation : conversation(), reply: { kind: 'apology', text: 'sorry' } }, attempt: 1, maxAttempts: 3 }) as Job<JobData>;
+    await processJob(deps, answered);
+    expect(kinds()).toEqual(['answer']);
+    await processJob(deps, apology(answered));
+    expect(kinds()).toEqual(['answer']);
+    const unanswered = job(inbound({ conversation: conversation('c-owed') }));
+    await processJob(deps, apology(unanswered));
+    expect(kinds()).toEqual(['answer', 'apology']);
+  });
+
   it('a job the queue gave up on forgets its wait, so a replay waits the whole AI_MAX_WAIT_MS again', async () => {
     const notice = { id: 'notice.abandoned-1', group: 'c-ab', data: { type: 'notice', conversation: conversation('c-ab'), reply: { kind: 'notice', text: 'slow down' } }, attempt: 1, maxAttempts: 3 } as const;
     await store.set(keys.waiting(notice.id), String(Date.now() - 3_600_000));
