@@ -109,9 +109,11 @@ export class DynamoStore implements Store {
     );
   }
 
-  async delete(key: string): Promise<void> {
+  /** A claim's release is on the ack path (0.8 s in all); `ackDeadline: false` leaves the SDK its retries (a throttled attempt waited out). */
+  async delete(key: string, options: { ackDeadline?: boolean } = {}): Promise<void> {
     const { DeleteCommand } = this.dynamo.sdk.lib;
-    await this.dynamo.documents.send(new DeleteCommand({ TableName: this.table, Key: { key: this.namespace + key } }), this.ackDeadline('DeleteItem'));
+    const deadline = options.ackDeadline === false ? {} : this.ackDeadline('DeleteItem');
+    await this.dynamo.documents.send(new DeleteCommand({ TableName: this.table, Key: { key: this.namespace + key } }), deadline);
   }
 
   /** An atomic append, capped at `maxLength`, applied once though the SDK retries it (see dynamodb-list.ts). */

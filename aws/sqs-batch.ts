@@ -39,6 +39,8 @@ export interface BatchContext<T> {
   /** A message answered (polling: deleted now, not when the slowest of its batch is done; Lambda deletes its own). */
   finished?(message: SqsMessage): Promise<void>;
   onError(error: unknown, message: SqsMessage): void;
+  /** A message's outcome is recorded but its attempts count could not be deleted: it expires by itself (ATTEMPTS_TTL_MS). */
+  onCleanupFailed?(error: unknown, message: SqsMessage, key: string): void;
   /** Epoch ms after which no message of the batch starts (a Lambda's time running out): the rest stay queued. */
   startBy?: number;
   /** Told of a message given up without its handler seeing the failure (the worker died every time): the user's apology. */
@@ -116,7 +118,7 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
   const maxAttempts = context.retry.attempts;
   const bury = async (error: string, reason: string, attempts: number): Promise<Outcome> => {
     await context.bury(message, { id, group, data, error, reason, attempts, failedAt: failedAt() }, delivery);
-    await context.store.delete(key);
+    await cleanUp(key, message, context);
     return { done: true };
   };
   if (attempt > maxAttempts) {
@@ -133,7 +135,7 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
     stopKeeping?.();
     if (error instanceof RetryAfterError) {
       // "Not now" spends no attempt.
-      await (before > 0 ? context.store.set(key, String(before), ATTEMPTS_TTL_MS) : context.store.delete(key));
+      await (before > 0 ? context.store.set(key, String(before), ATTEMPTS_TTL_MS) : context.store.delete(key, { ackDeadline: false }));
       // As long as asked (the worker bounded it by AI_MAX_WAIT_MS); hide() keeps to SQS's 12 hours.
       return hide(message, error.retryAfterMs, context);
     }
@@ -142,8 +144,17 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
     return hide(message, retryDelayMs(attempt, context.retry, error), context);
   }
   stopKeeping?.();
-  await context.store.delete(key);
+  await cleanUp(key, message, context);
   return { done: true, answered: true };
+}
+
+/**
+ * Delete a finished message's attempts count. Its outcome is recorded already (answered, or
+ * dead-lettered): failing here (DynamoDB throttling) must not hand it back to be answered again.
+ * Not on an ack path, so the store may take its own retries.
+ */
+async function cleanUp<T>(key: string, message: SqsMessage, context: BatchContext<T>): Promise<void> {
+  await context.store.delete(key, { ackDeadline: false }).catch((error: unknown) => context.onCleanupFailed?.(error, message, key));
 }
 
 async function hide<T>(message: SqsMessage, delayMs: number, context: BatchContext<T>): Promise<Outcome> {

@@ -10,7 +10,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { oldestFirst, type DeadLetter, type Store } from '../src/index.js';
 import { attemptsKey } from './sqs-batch.js';
-import { decodeEnvelope, fifoId, sqsBody } from './sqs-ids.js';
+import { decodeEnvelope, fifoId } from './sqs-ids.js';
+import { deadLetterBody } from './sqs-letter-size.js';
 import type { SqsSdk } from './sqs-sdk.js';
 
 interface Peeked<T> {
@@ -31,13 +32,16 @@ export class SqsDeadLetters<T> {
     private readonly peekWaitSeconds = 1,
   ) {}
 
-  /** Send a dead letter; `dedupe` keeps a move repeated within 5 minutes (a crash in between) from doubling it. */
+  /**
+   * Send a dead letter; `dedupe` keeps a move repeated within 5 minutes (a crash in between) from
+   * doubling it. One over SQS's 1 MiB is cut to fit (`truncated`), so a poison message leaves the queue.
+   */
   async add(letter: DeadLetter<T>, dedupe = `${letter.id}.${letter.failedAt}`): Promise<void> {
     const { client, sdk } = this.aws();
     await client.send(
       new sdk.SendMessageCommand({
         QueueUrl: await this.queueUrl(),
-        MessageBody: sqsBody(letter),
+        MessageBody: deadLetterBody(letter),
         MessageGroupId: fifoId(`dead.${dedupe}`),
         MessageDeduplicationId: fifoId(`dead.${dedupe}`),
       }),
@@ -54,13 +58,16 @@ export class SqsDeadLetters<T> {
   async take(id: string, use: (letter: DeadLetter<T>) => Promise<void>): Promise<DeadLetter<T> | undefined> {
     const peeked = await this.peek();
     const found = peeked.find((p) => p.letter.id === id);
+    let used = false;
     try {
       if (!found) return undefined;
       await use(found.letter);
+      used = true;
       await this.remove([found]);
       return found.letter;
     } finally {
-      await this.giveBack(peeked.filter((p) => p !== found));
+      // A letter `use` refused (or failed on) is listed again at once; one it used is not, though its removal failed.
+      await this.giveBack(peeked.filter((p) => !(used && p === found)));
     }
   }
 

@@ -103,15 +103,21 @@ export class SqsQueue<T> implements JobQueue<T> {
     await this.deadLetters_.add(letter);
   }
 
-  /** Back into the queue with a new deduplication id (so SQS's 5-minute window cannot drop it) and fresh attempts. */
+  /**
+   * Back into the queue with a new deduplication id (so SQS's 5-minute window cannot drop it) and
+   * fresh attempts. A letter cut to fit SQS is refused (it stays): only the start of its message is left.
+   */
   async replay(id: string): Promise<boolean> {
-    const taken = await this.deadLetters_.take(id, (letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`));
+    const taken = await this.deadLetters_.take(id, async (letter) => {
+      if (letter.truncated) throw new Error(`the dead letter ${id} was cut to fit SQS's 1 MiB, so it holds only the start of its message and cannot be replayed: read it with parley dlq show, drop it with parley dlq drop`);
+      await this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`);
+    });
     return taken !== undefined;
   }
 
-  /** Every dead letter back into the queue, oldest first, from one listing of the redrive queue. */
-  async replayAll(keep?: (letter: DeadLetter<T>) => boolean): Promise<number> {
-    return this.deadLetters_.takeAll((letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`), keep);
+  /** Every dead letter back into the queue, oldest first, from one listing of the redrive queue; those cut to fit stay. */
+  async replayAll(keep: (letter: DeadLetter<T>) => boolean = () => true): Promise<number> {
+    return this.deadLetters_.takeAll((letter) => this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`), (letter) => !letter.truncated && keep(letter));
   }
 
   /** A deleted conversation's dead letters go with it; answered jobs are not kept on SQS (deleted once done). */
@@ -228,6 +234,8 @@ export class SqsQueue<T> implements JobQueue<T> {
               return () => clearInterval(timer);
             },
       onError: (error, message) => log()?.error({ err: error, message: message.messageId }, 'SQS message left for redelivery: the queue could not record its outcome'),
+      onCleanupFailed: (error, message, key) =>
+        log()?.warn({ err: error, message: message.messageId, key }, 'SQS message done, but its attempts count could not be deleted: it expires by itself within 14 days'),
       onAbandoned: async (job, reason) => worker.options.onAbandoned?.(job, reason).catch((error: unknown) => log()?.warn({ err: error }, 'could not report a job the queue gave up on')),
     };
   }

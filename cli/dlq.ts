@@ -24,7 +24,7 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
     switch (action) {
       case 'list':
         if (letters.length === 0) console.log('no dead letters');
-        for (const l of letters) console.log(`${l.id}\t${l.failedAt}\t${l.reason}\t${l.error.slice(0, 100)}`);
+        for (const l of letters) console.log(`${l.id}\t${l.failedAt}\t${l.reason}\t${l.error.slice(0, 100)}${l.truncated ? `\t${CUT}` : ''}`);
         return 0;
       case 'show': {
         if (!id) {
@@ -45,7 +45,7 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
         const chosen = all ? letters : letters.filter((l) => l.id === id);
         // A letter that is not a parley job would only fail the same way again: it stays, and is named.
         const skipped = chosen.filter((l) => !isReplayable(l));
-        for (const l of skipped) console.error(`not replayed: ${l.id} is not a parley job (${l.reason}); read it with parley dlq show ${l.id}, drop it with parley dlq drop ${l.id}`);
+        for (const l of skipped) console.error(`not replayed: ${l.id} ${l.truncated ? CUT : `is not a parley job (${l.reason})`}; read it with parley dlq show ${l.id}, drop it with parley dlq drop ${l.id}`);
         const ids = chosen.filter(isReplayable).map((l) => l.id);
         const replayed = all ? await replayEvery(queue, isReplayable) : ids.length > 0 ? Number(await queue.replay(ids[0]!)) : 0;
         console.log(`replayed ${replayed} of ${ids.length}${skipped.length > 0 ? `; skipped ${skipped.length} that ${skipped.length === 1 ? 'is' : 'are'} not a parley job` : ''}`);
@@ -72,6 +72,9 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
     await Promise.race([Promise.all([queue.close(0).catch(() => undefined), attemptsStore?.close().catch(() => undefined)]), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 }
+
+/** How a letter cut to fit SQS's 1 MiB is named (its data is only the start of the message). */
+const CUT = 'was cut to fit the queue (only the start of its message is kept)';
 
 /** How long `parley dlq` waits for its queue to answer before saying it cannot reach it. */
 const REACH_TIMEOUT_MS = 5000;

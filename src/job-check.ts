@@ -26,8 +26,8 @@ export function invalidJob(data: unknown): string | undefined {
   return undefined;
 }
 
-/** A dead letter worth replaying: a parley job (an `invalid_job` letter would only fail the same way again). */
-export const isReplayable = (letter: { data: unknown }): boolean => invalidJob(letter.data) === undefined;
+/** A dead letter worth replaying: a whole parley job (an `invalid_job` letter would only fail the same way again; a cut one holds part of it). */
+export const isReplayable = (letter: { data: unknown; truncated?: boolean }): boolean => !letter.truncated && invalidJob(letter.data) === undefined;
 
 /** The platform a job is for, read without trusting its shape (metrics and logs of a bad job). */
 export function jobPlatform(data: JobData): string {

@@ -27,6 +27,11 @@ export interface DeadLetter<T> extends NewJob<T> {
   /** Absent when not known (a job SQS moved to its dead-letter queue itself, its count not at hand). */
   attempts?: number;
   failedAt: string;
+  /**
+   * The letter was cut to fit its queue's message size (SQS's 1 MiB): `data` holds only the start
+   * of the message (or of the job's data as JSON), to read; it cannot be replayed.
+   */
+  truncated?: boolean;
 }
 
 export interface Forgotten {

@@ -17,7 +17,11 @@ export interface Store {
    * a claim whose answer came too late): the caller treats the key as not claimed.
    */
   setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean>;
-  delete(key: string): Promise<void>;
+  /**
+   * `ackDeadline: false`: the call is not on an ack path (a worker's clean-up), so it may take the
+   * client's own retries; DynamoStore otherwise ends the whole call within 0.8 s.
+   */
+  delete(key: string, options?: { ackDeadline?: boolean }): Promise<void>;
   /** Append to a list, keep only the newest `maxLength` items, refresh its TTL. */
   listPush(key: string, values: string[], options?: { maxLength?: number; ttlMs?: number }): Promise<void>;
   /** Items `start..stop` inclusive; negative indexes count from the end (Redis LRANGE semantics). */

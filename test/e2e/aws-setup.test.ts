@@ -206,6 +206,19 @@ describe('parley aws setup (moto)', () => {
     }
   }, 60_000);
 
+  it('parley dlq: a dead letter cut to fit SQS is listed as cut, and replaying it is refused (exit 1), naming show and drop', async () => {
+    const env = { SQS_QUEUE_URL: `${moto().url}/123456789012/cut-letter.fifo`, DYNAMODB_TABLE_PREFIX: 'cut-letter' };
+    expect((await awsSetup(env)).code).toBe(0);
+    const queue = sqsQueueFromConfig(loadConfig(env))!;
+    await queue.addDeadLetter({ id: 'poison', group: 'none', data: 'x'.repeat(1_048_500) as never, error: 'the message is not a parley job', reason: 'invalid_job', attempts: 0, failedAt: new Date().toISOString() });
+    const listed = await parley(['dlq', 'list'], env);
+    expect(listed.code, listed.out).toBe(0);
+    expect(listed.out).toMatch(/^poison\t.*\tinvalid_job\t.*\twas cut to fit the queue/m);
+    const replayed = await parley(['dlq', 'replay', 'poison'], env);
+    expect(replayed.code, replayed.out).toBe(1);
+    expect(replayed.out).toContain('not replayed: poison was cut to fit the queue (only the start of its message is kept); read it with parley dlq show poison, drop it with parley dlq drop poison');
+  }, 60_000);
+
   it('with an SQS_QUEUE_URL that is not a FIFO queue: a configuration error (exit 1) naming the fix, and nothing created', async () => {
     let result = { code: -1, out: '' };
     expect(await added(async () => (result = await awsSetup({ SQS_QUEUE_URL: `${moto().url}/123456789012/jobs` })))).toEqual({ tables: [], queues: [] });

@@ -71,7 +71,8 @@ interface Answer {
   body: Buffer;
 }
 
-function forward(target: string, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Answer> {
+/** Send a request on to `target` as it came; its answer, whole. */
+export function forward(target: string, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const to = new URL(path, target);
     const req = request(to, { method, headers: { ...headers, host: to.host } }, (res) => {

@@ -3,13 +3,17 @@
  * the visibility timeout, attempts counted in the store, dead letters in the redrive queue,
  * replay with a new deduplication id, drop, purge. Batches are driven as Lambda's event source would.
  */
-import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import pino from 'pino';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { SqsQueue, createSqsQueues } from '../../aws/index.js';
-import { ConfigError, MemoryStore, PermanentError, RetryAfterError, replayEvery, type Job, type RetryOptions } from '../../src/index.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SqsQueue, createSqsQueues, createStoreTable, DynamoStore, storeTableName } from '../../aws/index.js';
+import { ATTEMPT_TIMEOUT_MS, requestHandler } from '../../aws/deadlines.js';
+import { ConfigError, isReplayable, MemoryStore, PermanentError, RetryAfterError, replayEvery, type Job, type RetryOptions, type Store } from '../../src/index.js';
 import { useMoto } from '../helpers/moto.js';
 import { freshQueues, receive } from '../helpers/sqs.js';
+import { startThrottlingProxy, type ThrottlingOptions } from '../helpers/throttling-proxy.js';
 import { until } from '../helpers/until.js';
 
 type Data = { n: number };
@@ -19,10 +23,9 @@ beforeAll(() => {
   client = new SQSClient({ endpoint: moto().url });
 });
 
-async function setup(retry: Partial<RetryOptions> = {}) {
+async function setup(retry: Partial<RetryOptions> = {}, store: Store = new MemoryStore()) {
   const urls = await freshQueues(client);
   const queue = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 60_000, ...retry }, peekWaitSeconds: 0, waitTimeSeconds: 1 });
-  const store = new MemoryStore();
   const jobs: Job<Data>[] = [];
   /** One Lambda-style batch: receive what is visible, run it, delete what finished. */
   // What the bot's logger (given to process(), as the bot does; the queue itself has none) receives.
@@ -42,6 +45,33 @@ async function setup(retry: Partial<RetryOptions> = {}) {
 }
 
 const ok = async () => undefined;
+
+const tableName = storeTableName('parley-sqs-queue');
+let tableMade: Promise<unknown> | undefined;
+let namespaces = 0;
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A DynamoStore whose DeleteItem calls go through a proxy in front of moto that throttles as asked; `item` reads moto directly. */
+async function throttledStore(options: ThrottlingOptions) {
+  tableMade ??= (async () => {
+    const made = new DynamoDBClient({});
+    await createStoreTable(made, tableName);
+    made.destroy();
+  })();
+  await tableMade;
+  const proxy = await startThrottlingProxy(moto().url, options);
+  const namespace = `q${++namespaces}:`;
+  const dynamo = new DynamoDBClient({ endpoint: proxy.url, requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS) });
+  const direct = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  cleanups.push(() => proxy.close(), () => dynamo.destroy(), () => direct.destroy());
+  const item = async (key: string) => (await direct.send(new GetCommand({ TableName: tableName, Key: { key: namespace + key } }))).Item;
+  return { store: new DynamoStore({ tableName, namespace, client: dynamo }), proxy, item };
+}
+
+const isDelete = (target: string) => target === 'DynamoDB_20120810.DeleteItem';
 
 describe('SqsQueue on SQS (moto)', () => {
   it('sends a job with MessageGroupId = its group and MessageDeduplicationId = its id', async () => {
@@ -110,6 +140,68 @@ describe('SqsQueue on SQS (moto)', () => {
     // The queue's visibility timeout is 30 s here: back within 10 s means it was handed back early.
     const again = await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message back', 10_000);
     expect(again).toHaveLength(1);
+  });
+
+  it('an answered message is done though DynamoDB throttles the clean-up of its attempts count: a warning, not a redelivery', async () => {
+    const { store, proxy, item } = await throttledStore({ throttles: isDelete });
+    const { batch, queue, jobs, lines } = await setup({}, store);
+    await queue.add({ id: 'answered', group: 'g', data: { n: 1 } });
+    const { messages, left } = await batch(ok);
+    expect(messages).toHaveLength(1);
+    expect(left).toEqual([]); // not handed back: it would be answered again
+    expect(jobs).toHaveLength(1);
+    expect(proxy.refused).toBeGreaterThan(0);
+    const warning = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => String(line.msg).includes('attempts count could not be deleted'));
+    expect(warning).toMatchObject({ level: 40, message: messages[0]!.MessageId, key: 'parley:sqs-attempts:answered', err: { message: expect.stringMatching(/throughput/) } });
+    // What is left is the count, '1', and its TTL ends it within SQS's 14-day retention.
+    const left_ = await item('parley:sqs-attempts:answered');
+    expect(left_).toMatchObject({ value: '1' });
+    expect(Number(left_!.expires_at_ms)).toBeLessThanOrEqual(Date.now() + 14 * 24 * 60 * 60 * 1000);
+  });
+
+  it("the worker's clean-up waits out a throttled attempt that the ingress's 0.8 s deadline would cut off; the ingress's delete keeps it", async () => {
+    const throttledOnce = new Set<string>();
+    // The first DeleteItem of each key is refused, the refusal arriving after 1 s.
+    const { store, item } = await throttledStore({ throttles: (target, body) => isDelete(target) && !throttledOnce.has(body) && Boolean(throttledOnce.add(body)), answerAfterMs: 1000 });
+    await store.set('claim', '1');
+    await expect(store.delete('claim')).rejects.toThrow(/aborted|no answer within 800 ms/);
+    const { batch, queue, lines } = await setup({}, store);
+    await queue.add({ id: 'patient', group: 'g', data: { n: 1 } });
+    expect((await batch(ok)).left).toEqual([]);
+    expect(await item('parley:sqs-attempts:patient')).toBeUndefined();
+    expect(lines.join('\n')).not.toContain('attempts count could not be deleted');
+  });
+
+  it('dead-letters a poison message whose dead letter would pass SQS\'s 1 MiB once, cut to fit, with its reason, id and the start of its body', async () => {
+    const { batch, queueUrl, deadLetterQueueUrl, queue } = await setup();
+    const bodies = { quotes: '"'.repeat(600_000), xs: 'x'.repeat(1_048_500), emoji: '\u{1F600}'.repeat(262_100) };
+    for (const [name, body] of Object.entries(bodies)) await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: name, MessageDeduplicationId: name }));
+    const { messages, left } = await batch(ok);
+    expect(messages).toHaveLength(3);
+    expect(left).toEqual([]);
+    const letters = await queue.deadLetters();
+    expect(letters).toHaveLength(3);
+    for (const message of messages) {
+      const letter = letters.find((l) => l.id === message.MessageId)!;
+      expect(letter).toMatchObject({ reason: 'invalid_job', truncated: true, error: expect.stringContaining('not a parley job') });
+      const data = letter.data as unknown as string;
+      expect(message.Body!.startsWith(data)).toBe(true);
+      expect(Buffer.byteLength(data)).toBeGreaterThan(500_000);
+    }
+    for (const sent of await receive(client, deadLetterQueueUrl)) expect(Buffer.byteLength(sent.Body!)).toBeLessThanOrEqual(1_048_576);
+    expect(await receive(client, queueUrl)).toEqual([]);
+  });
+
+  it('refuses to replay a dead letter cut to fit: it stays, and nothing is queued', async () => {
+    const { batch, queueUrl, queue } = await setup();
+    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x'.repeat(1_048_500), MessageGroupId: 'g', MessageDeduplicationId: 'huge' }));
+    await batch(ok);
+    const [letter] = await queue.deadLetters();
+    expect(isReplayable(letter!)).toBe(false);
+    await expect(queue.replay(letter!.id)).rejects.toThrow(/cut to fit SQS's 1 MiB.*cannot be replayed/);
+    expect(await replayEvery(queue)).toBe(0);
+    expect((await queue.deadLetters()).map((l) => l.id)).toEqual([letter!.id]);
+    expect(await receive(client, queueUrl)).toEqual([]);
   });
 
   it('a deferral hides the message for the wait and spends no attempt', async () => {
