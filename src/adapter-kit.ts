@@ -41,6 +41,8 @@ export * from './text/index.js';
 
 // Rate limits: reading Retry-After, and the bounded wait in place.
 export { parseRetryAfter, retryAfterMs, waitOutRetryAfter, MAX_INLINE_WAIT_MS, type HeaderSource, type InlineWaitOptions, type RetryAfterOptions } from './retry-after.js';
+// A platform that could not be reached (nothing sent): a wait of PLATFORM_UNREACHABLE_WAIT_MS, not a failure.
+export { PLATFORM_UNREACHABLE_WAIT_MS, notSentCode, platformUnreachable } from './platform-unreachable.js';
 
 // Signatures and HTTP answers.
 export { hmac, hmacMatches, safeEqual } from './signature.js';

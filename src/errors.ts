@@ -94,12 +94,20 @@ export class PermanentError extends ParleyError {
 /** An error that says how long to wait before trying again (a platform's 429, an open circuit). */
 export class RetryAfterError extends ParleyError {
   static override [Symbol.hasInstance] = sameKind(RetryAfterError, (e) => e.code === ErrorCode.RetryAfter && typeof e.retryAfterMs === 'number');
+  /**
+   * false: never waited out in place (waitOutRetryAfter), only by the queue, which holds the job
+   * without a worker. For a wait that is a guess rather than a platform's promise (a platform that
+   * could not be reached): a worker must not sleep on it.
+   */
+  readonly inPlace: boolean;
   constructor(
     message: string,
     readonly retryAfterMs: number,
+    options: { inPlace?: boolean } = {},
   ) {
     super(ErrorCode.RetryAfter, message);
     this.name = 'RetryAfterError';
+    this.inPlace = options.inPlace ?? true;
   }
 }
 

@@ -63,8 +63,10 @@ export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfte
   if (waited >= maxWaitMs) {
     return new PermanentError(`waited ${Math.round(waited / 1000)} s (AI_MAX_WAIT_MS is ${Math.round(maxWaitMs / 1000)} s): ${error.message}`, 'max_wait');
   }
-  const asked = aiWaits.has(error) ? Math.min(error.retryAfterMs, STATUS_REFRESH_MS) : error.retryAfterMs;
-  return new RetryAfterError(error.message, Math.max(MIN_WAIT_MS, Math.min(asked, maxWaitMs - waited)));
+  // A guessed wait (a platform that could not be reached) grows with the outage, about doubling up to a
+  // minute: a long one costs each waiting job a dozen runs, not one every few seconds.
+  const asked = aiWaits.has(error) ? Math.min(error.retryAfterMs, STATUS_REFRESH_MS) : error.inPlace === false ? Math.min(STATUS_REFRESH_MS, Math.max(error.retryAfterMs, waited)) : error.retryAfterMs;
+  return new RetryAfterError(error.message, Math.max(MIN_WAIT_MS, Math.min(asked, maxWaitMs - waited)), { inPlace: error.inPlace });
 }
 
 /** Forget a job's first wait once it is given up, so a replay gets the whole AI_MAX_WAIT_MS again. */

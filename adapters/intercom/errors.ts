@@ -2,7 +2,8 @@
  * Intercom API failures → what the queue should do: a 429 waits (Retry-After, or the
  * X-RateLimit-Reset epoch), a 5xx or a lost connection is retried with backoff, and a 4xx such as
  * "conversation not found" goes straight to the dead letters. (A reply that went out and got no
- * answer comes here as MaybePostedError, unanswered.ts: passed on as it is, and retried.)
+ * answer comes here as MaybePostedError, and a call that never went out, Intercom not reachable,
+ * as a wait, RetryAfterError: both from unanswered.ts, passed on as they are.)
  */
 import { PermanentError, RetryAfterError, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
 

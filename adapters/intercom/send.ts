@@ -11,7 +11,7 @@ import { findPostedPart } from './find-part.js';
 import type { IntercomDetails } from './inbound.js';
 import { markdownToIntercomHtml } from './markdown-html.js';
 import type { ConversationState } from './state.js';
-import { maybePostedWhenUnanswered } from './unanswered.js';
+import { maybePostedWhenUnanswered, waitWhenUnreachable } from './unanswered.js';
 
 /** Intercom takes long bodies; past this a reply is easier to read (and to retry) in parts. */
 export const MAX_PART_CHARS = 10_000;
@@ -106,15 +106,15 @@ export class IntercomSender {
     return true;
   }
 
-  /** One API call outside a reply part: the SDK's own retries are off, a short 429 is waited out here. */
+  /** One API call outside a reply part: the SDK's own retries are off, a short 429 is waited out here (Intercom not reachable goes to the queue). */
   private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return waitOutRetryAfter(() => classified(what, fn), {
+    return waitOutRetryAfter(() => classified(what, () => waitWhenUnreachable(fn)), {
       onWait: (waitMs) => this.options.logger().info({ waitMs }, 'Intercom answered 429; waiting as it asks'),
     });
   }
 }
 
-/** An API call whose failure is thrown as the queue reads it (see errors.ts). */
+/** An API call whose failure is thrown as the queue reads it (see errors.ts); Intercom not reachable at all is a wait (unanswered.ts). */
 async function classified<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();

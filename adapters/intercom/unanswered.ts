@@ -1,19 +1,21 @@
 /**
- * A reply Intercom may have taken although the call failed: its request went out and got no answer
- * (the client's timeout, a connection cut after sending). Such a failure is MaybePostedError, so
- * the core looks for the part (findPart) before posting it again; a request that never went out
- * (a refused connection, an unknown host) or an answered 4xx/5xx is not.
+ * What became of a failed call's request. One that went out and got no answer (the client's
+ * timeout, a connection cut after sending) may have been taken: for a reply that is
+ * MaybePostedError, so the core looks for the part (findPart) before posting it again. One that
+ * never went out (a refused connection, an unknown host) sent nothing: Intercom could not be
+ * reached, a wait (RetryAfterError) that spends no attempt. An answered 4xx/5xx is neither.
  *
  * intercom-client reports every connection failure as "fetch failed" and a timeout as `"timeout"`,
  * keeping nothing of the cause: the fetch parley gives it notes, for the call under way, what
  * happened to the request.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { MaybePostedError } from 'parley/adapter-kit';
+import { MaybePostedError, notSentCode, platformUnreachable } from 'parley/adapter-kit';
 
-/** What the fetch saw of the watched call's request: why it got no answer, if it went out. */
+/** What the fetch saw of the watched call's request: why it got no answer, if it went out; how it failed, if it never did. */
 interface Watch {
   unanswered?: string;
+  notSent?: string;
 }
 
 const watches = new AsyncLocalStorage<Watch>();
@@ -28,23 +30,40 @@ export function fetchNotingUnanswered(base?: typeof fetch): typeof fetch {
       return await (base ?? globalThis.fetch)(input, init);
     } catch (error) {
       const watch = watches.getStore();
-      if (watch) watch.unanswered = unansweredReason(error, init?.signal ?? undefined);
+      if (watch) {
+        watch.unanswered = unansweredReason(error, init?.signal ?? undefined);
+        watch.notSent = watch.unanswered === undefined ? notSentCode(error) : undefined;
+      }
       throw error;
     }
   };
 }
 
 /**
- * Run one posting call; a failure whose request went out unanswered is thrown as MaybePostedError.
- * With a client of the app's own (no noting fetch) only the SDK's timeout can tell: it counts.
+ * Run one call; a failure whose request never went out is thrown as the wait for Intercom to be
+ * reachable again. With a client of the app's own (no noting fetch) nothing tells: thrown as it is.
+ */
+export async function waitWhenUnreachable<T>(call: () => Promise<T>): Promise<T> {
+  return watched(call, false);
+}
+
+/**
+ * Run one posting call; a failure whose request went out unanswered is thrown as MaybePostedError
+ * (`what` names it), one whose request never went out as the wait (waitWhenUnreachable). With a
+ * client of the app's own (no noting fetch) only the SDK's timeout can tell: it counts.
  */
 export async function maybePostedWhenUnanswered<T>(what: string, call: () => Promise<T>): Promise<T> {
+  return watched(call, true, what);
+}
+
+async function watched<T>(call: () => Promise<T>, posting: boolean, what = 'the call'): Promise<T> {
   const watch: Watch = {};
   try {
     return await watches.run(watch, call);
   } catch (error) {
+    if (watch.notSent !== undefined) throw platformUnreachable('the Intercom API', watch.notSent);
     const unanswered = watch.unanswered ?? (sdkTimeout(error) ? 'the request timed out' : undefined);
-    if (unanswered === undefined) throw error;
+    if (!posting || unanswered === undefined) throw error;
     throw new MaybePostedError(`Intercom did not answer ${what} (${unanswered}); it may have taken it`, { cause: error });
   }
 }

@@ -4,31 +4,19 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { MaybePostedError, PermanentError, RetryAfterError, exchangeOf, nothingShown, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
-import { slackWebApi } from './sdk.js';
+import { PermanentError, exchangeOf, nothingShown, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
+import { classify } from './classify.js';
 import type { SlackDetails } from './events.js';
 import { answerBlocks, feedbackBlock } from './feedback.js';
 import { findKeyedMessage } from './find-part.js';
-import { UnstoppedStreams, finishStream, maybeTaken, outcomeUnknown, refusalOf, waitRetryAfter } from './stream-finish.js';
+import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAfter } from './stream-finish.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
 export const MAX_MESSAGE_CHARS = 3900;
 /** How long a thread the bot answered (or was asked) in stays one whose follow-ups it answers. */
 export const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-/** Errors that will not go away by trying again: the message is dead-lettered at once. */
-const PERMANENT = new Set([
-  'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'account_inactive', 'token_revoked',
-  'no_permission', 'missing_scope', 'msg_too_long', 'invalid_blocks', 'restricted_action', 'thread_not_found',
-]);
-
-/** Of those, refusals of this message's content: the conversation still takes another (the apology). */
-const CONTENT_REFUSED = new Set(['msg_too_long', 'invalid_blocks']);
-
 /** The metadata event type of a reply's part (Slack: lowercase letters and underscores). */
 const PART_EVENT_TYPE = 'parley_reply_part';
-
-/** How long a 429 that names no wait is waited out: Slack's limits are per minute, a few seconds is a fair guess. */
-const NO_RETRY_AFTER_WAIT_MS = 2000;
 
 /** Refusals of a token that may only need refreshing (token rotation): renewed once, then as above. */
 const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth']);
@@ -260,7 +248,7 @@ export class SlackSender {
   /**
    * One Web API call outside a reply part (the core waits for those): the WebClient's own
    * retries are off (its default policy can wait about half an hour), a short 429 is waited out
-   * here, and anything longer goes to the queue.
+   * here, and anything longer (or Slack not reachable at all) goes to the queue.
    */
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return waitOutRetryAfter(() => classify(fn), { onWait: (waitMs) => this.logger().info({ waitMs }, 'Slack answered 429; waiting as Retry-After says') });
@@ -275,26 +263,4 @@ function partMetadata(part: ReplyPart | undefined): { metadata?: { event_type: s
 /** The last part of an AI answer carries the feedback buttons (feedback.ts): its text then goes in blocks. */
 function feedbackOn(text: string, part: ReplyPart | undefined, conversation: string): { blocks?: ReturnType<typeof answerBlocks> } {
   return part?.key && part.kind === 'answer' && part.index === part.total - 1 ? { blocks: answerBlocks(text, exchangeOf(part.key), conversation) } : {};
-}
-
-/**
- * A Web API call whose failures are told as the queue reads them: a 429 waits, some refusals are
- * permanent; a refusal of the content is told as such (`contentRefused`) only where `apologyOwed`.
- */
-async function classify<T>(fn: () => Promise<T>, apologyOwed = false): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    const e = error as { code?: string; retryAfter?: number; data?: { error?: string } };
-    const { ErrorCode } = slackWebApi();
-    if (e.code === ErrorCode.RateLimitedError) throw new RetryAfterError('Slack rate limit', (e.retryAfter ?? 1) * 1000);
-    // A 429 without a Retry-After the SDK can read (a proxy or gateway in front of the Web API): a plain Error from the SDK.
-    if (/^Retry header did not contain a valid timeout/.test((error as Error | undefined)?.message ?? '')) throw new RetryAfterError('Slack rate limit (no Retry-After)', NO_RETRY_AFTER_WAIT_MS);
-    // Gone without an answer after the request went out: Slack may have taken it.
-    if (e.code === ErrorCode.RequestError && maybeTaken((error as { original?: unknown }).original)) throw new MaybePostedError(`Slack did not answer: ${(error as Error).message}`, { cause: error });
-    if (e.code === ErrorCode.PlatformError && e.data?.error && PERMANENT.has(e.data.error)) {
-      throw new PermanentError(`Slack refused the message: ${e.data.error}`, `slack_${e.data.error}`, apologyOwed && CONTENT_REFUSED.has(e.data.error));
-    }
-    throw error;
-  }
 }

@@ -1,10 +1,11 @@
 /**
  * What a failed Twilio send means for the queue: 63016 (outside WhatsApp's 24-hour window) and
- * other refusals no retry can fix are dead-lettered at once; 429s wait (see http-client.ts);
- * 5xx and connection errors are retried with backoff (a send that may have been taken all the
- * same, MaybePostedError from http-client.ts, is looked for first: find-part.ts).
+ * other refusals no retry can fix are dead-lettered at once; 429s wait (see http-client.ts), and
+ * so does a Twilio that could not be reached at all (nothing was sent); 5xx and other connection
+ * errors are retried with backoff (a send that may have been taken all the same, MaybePostedError
+ * from http-client.ts, is looked for first: find-part.ts).
  */
-import { PermanentError, RetryAfterError, hideSecrets } from 'parley/adapter-kit';
+import { PermanentError, RetryAfterError, hideSecrets, notSentCode, platformUnreachable } from 'parley/adapter-kit';
 
 /** The person has not written in 24 hours: only an approved template may be sent. */
 export const OUTSIDE_WINDOW = 63016;
@@ -20,7 +21,11 @@ interface TwilioApiError {
 export function classifyTwilioError(error: unknown, refused = 'the message'): unknown {
   if (error instanceof RetryAfterError || error instanceof PermanentError) return error;
   const e = error as TwilioApiError;
-  if (typeof e?.status !== 'number') return error; // not an API answer: a connection error, retried
+  if (typeof e?.status !== 'number') {
+    // Not an API answer. Never sent (an app's own client, without parley's http-client.ts): a wait; else a connection error, retried.
+    const notSent = notSentCode(error);
+    return notSent ? platformUnreachable('the Twilio API', notSent) : error;
+  }
   // Twilio's text may quote the auth token back: it is logged and kept as the dead letter's reason.
   const what = `Twilio refused ${refused}: HTTP ${e.status}${e.code ? ` error ${e.code}` : ''}${e.message ? ` (${hideSecrets(e.message)})` : ''}`;
   if (e.code === OUTSIDE_WINDOW) {

@@ -4,11 +4,12 @@
  * queue decides when to try again, and makes sure no error it throws carries the credentials
  * (an axios error holds the request's Authorization header). A send that went out whole and then
  * got no answer (a timeout, a cut connection) may have been taken: it fails with MaybePostedError,
- * so the core looks for the message (findPart) before sending it again.
+ * so the core looks for the message (findPart) before sending it again. A request that never went
+ * out (Twilio could not be reached) is a wait (RetryAfterError): nothing was sent, no attempt spent.
  */
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
-import { MaybePostedError, RetryAfterError, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
+import { MaybePostedError, RetryAfterError, notSentCode, platformUnreachable, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
 import { twilioSdk } from './sdk.js';
 
 /** How long to wait after a 429 that does not say (Twilio's usually do not). */
@@ -59,6 +60,9 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
       } catch (error) {
         // No `cause`: the axios error holds the Authorization header.
         if (opts.method.toUpperCase() === 'POST' && maybeTaken(error)) throw new MaybePostedError(`the Twilio API did not answer at ${new URL(uri).origin}: ${describe(error)}`);
+        // Nothing was sent (refused, unknown host, no connection in time): the job waits for Twilio without spending an attempt.
+        const notSent = notSentCode(error) ?? (connectTimeout(error) ? 'connect timeout' : undefined);
+        if (notSent) throw platformUnreachable(`the Twilio API at ${new URL(uri).origin}`, notSent);
         throw new Error(`the Twilio API could not be reached at ${new URL(uri).origin}: ${describe(error)}`);
       }
       if (response.statusCode === 429) {
@@ -91,6 +95,12 @@ function maybeTaken(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown; request?: { writableFinished?: boolean } };
   if (e?.request?.writableFinished === false) return false;
   return /ECONNABORTED|ETIMEDOUT|ECONNRESET|EPIPE|socket hang up|aborted|timeout/i.test(`${String(e?.code ?? '')} ${String(e?.message ?? '')}`);
+}
+
+/** A timeout before the request was written: no connection was made in time. */
+function connectTimeout(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown; request?: { writableFinished?: boolean } };
+  return e?.request?.writableFinished === false && /ECONNABORTED|ETIMEDOUT|timeout/i.test(`${String(e?.code ?? '')} ${String(e?.message ?? '')}`);
 }
 
 /** An error's code and message only: never its request config. */

@@ -7,6 +7,7 @@ import { ConversationState } from '../../adapters/intercom/state.js';
 import { fetchNotingUnanswered, maybePostedWhenUnanswered } from '../../adapters/intercom/unanswered.js';
 import { ConfigError, HttpError, MaybePostedError, MemoryStore, PermanentError, RetryAfterError, type HttpRequest } from '../../src/index.js';
 import { signIntercom } from '../helpers/intercom-events.js';
+import { PLATFORM_UNREACHABLE_WAIT_MS } from '../../src/adapter-kit.js';
 
 const base = { INTERCOM_ACCESS_TOKEN: 'dG9rOnRlc3QtdG9rZW4=', INTERCOM_CLIENT_SECRET: 'secret-one-123' };
 
@@ -161,18 +162,23 @@ describe('a reply that went out and got no answer (MaybePostedError)', () => {
       });
     });
 
-  it('is maybe posted after a timeout or a connection cut after sending; not after a refused or never-made connection', async () => {
+  it('is maybe posted after a timeout or a connection cut after sending; a refused or never-made connection is a wait (nothing sent)', async () => {
     const aborted = new AbortController();
     aborted.abort('timeout');
     await expect(failing(undefined, aborted.signal)).rejects.toBeInstanceOf(MaybePostedError);
     for (const code of ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_HEADERS_TIMEOUT']) {
       await expect(failing(Object.assign(new Error('other side closed'), { code }))).rejects.toBeInstanceOf(MaybePostedError);
     }
-    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']) {
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']) {
       const error = await failing(Object.assign(new Error('connect failed'), { code })).catch((caught: unknown) => caught);
       expect(error).not.toBeInstanceOf(MaybePostedError);
-      expect((error as Error).message).toBe('fetch failed');
+      expect(error).toBeInstanceOf(RetryAfterError);
+      expect(error).toMatchObject({ retryAfterMs: PLATFORM_UNREACHABLE_WAIT_MS, message: expect.stringContaining(`could not be reached (${code})`) });
     }
+    // Another failure before an answer (a bad certificate, say) is neither: retried as it is.
+    const other = await failing(Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' })).catch((caught: unknown) => caught);
+    expect(other).not.toBeInstanceOf(RetryAfterError);
+    expect((other as Error).message).toBe('fetch failed');
   });
 
   it("with an app's own client (no noting fetch): the SDK's timeout counts, an answered status never does", async () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RetryAfterError, type Adapter, type ReplyPart } from '../../src/adapter.js';
-import { hmacMatches, parseRetryAfter, retryAfterMs, safeEqual, waitOutRetryAfter } from '../../src/adapter-kit.js';
+import { PLATFORM_UNREACHABLE_WAIT_MS, hmacMatches, notSentCode, parseRetryAfter, platformUnreachable, retryAfterMs, safeEqual, waitOutRetryAfter } from '../../src/adapter-kit.js';
 import type { ConversationRef } from '../../src/message.js';
 import { PendingWrites } from '../../src/pending-writes.js';
 import { partKey, postReply, replyParts, replyTextKey } from '../../src/replies.js';
@@ -220,6 +220,24 @@ describe('Retry-After helpers', () => {
     await expect(call()).rejects.toBeInstanceOf(RetryAfterError);
     expect(calls).toBe(3);
     expect(waits).toEqual([1, 1]);
+  });
+
+  it('never waits in place for a platform that could not be reached: that wait is the queue\'s', async () => {
+    let calls = 0;
+    const unreachable = platformUnreachable('the API', 'ECONNREFUSED');
+    await expect(waitOutRetryAfter(async () => { calls++; throw unreachable; })).rejects.toBe(unreachable);
+    expect(calls).toBe(1);
+    expect(unreachable).toMatchObject({ retryAfterMs: PLATFORM_UNREACHABLE_WAIT_MS, inPlace: false });
+  });
+
+  it('tells a connection failure that sent nothing, in a cause or from every address tried, from one after sending', () => {
+    const failed = (code: string) => Object.assign(new Error(code), { code });
+    expect(notSentCode(new TypeError('fetch failed', { cause: failed('ECONNREFUSED') }))).toBe('ECONNREFUSED');
+    expect(notSentCode(failed('ENOTFOUND'))).toBe('ENOTFOUND');
+    expect(notSentCode(new AggregateError([failed('ECONNREFUSED'), failed('EHOSTUNREACH')]))).toBe('ECONNREFUSED');
+    expect(notSentCode(new AggregateError([failed('ECONNREFUSED'), failed('ECONNRESET')]))).toBeUndefined();
+    expect(notSentCode(new TypeError('fetch failed', { cause: failed('ECONNRESET') }))).toBeUndefined();
+    expect(notSentCode(new Error('timeout'))).toBeUndefined();
   });
 });
 

@@ -9,6 +9,7 @@ import { parseTwilioWebhook } from '../../adapters/whatsapp/inbound.js';
 import { parseTwilioBody } from '../../adapters/whatsapp/parse.js';
 import { emptyTwiml, messagesTwiml } from '../../adapters/whatsapp/twiml.js';
 import { ConfigError, HttpError, PermanentError, RetryAfterError } from '../../src/index.js';
+import { PLATFORM_UNREACHABLE_WAIT_MS } from '../../src/adapter-kit.js';
 import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, USER_NUMBER, statusCallback, whatsappImage, whatsappMessage } from '../helpers/twilio-webhooks.js';
 
 const base = { TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER };
@@ -151,6 +152,8 @@ describe('Twilio errors → what the queue does', () => {
     expect(server).not.toBeInstanceOf(PermanentError);
     const network = new Error('ECONNRESET');
     expect(classifyTwilioError(network)).toBe(network);
+    // An app's own client, Twilio not reachable (nothing sent): a wait.
+    expect(classifyTwilioError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject({ retryAfterMs: PLATFORM_UNREACHABLE_WAIT_MS });
     expect(classifyTwilioError(restError(429, 20429))).toBeInstanceOf(RetryAfterError);
   });
 
@@ -194,13 +197,14 @@ describe('TwilioHttpClient', () => {
     expect(seen.length - before).toBe(1);
   });
 
-  it('throws connection errors without the credentials in them', async () => {
+  it('throws connection errors without the credentials in them; a refused connection (nothing sent) as a wait', async () => {
     const client = createTwilioHttpClient('http://127.0.0.1:1');
     const error = (await client
       .request({ method: 'post', uri: 'https://api.twilio.com/2010-04-01/x', username: ACCOUNT_SID, password: AUTH_TOKEN })
       .catch((e: unknown) => e)) as Error;
-    expect(error).toBeInstanceOf(Error);
-    expect(error.message).toContain('could not be reached');
+    expect(error).toBeInstanceOf(RetryAfterError);
+    expect((error as RetryAfterError).retryAfterMs).toBe(PLATFORM_UNREACHABLE_WAIT_MS);
+    expect(error.message).toContain('could not be reached (ECONNREFUSED)');
     const everything = JSON.stringify(error, Object.getOwnPropertyNames(error));
     expect(everything).not.toContain(AUTH_TOKEN);
     expect(everything).not.toContain(Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64'));

@@ -1,0 +1,35 @@
+/**
+ * A platform's API that could not be reached at all — the connection refused, the host unknown, no
+ * route, no connection made in time — was sent nothing: that is a wait, not a failure. The adapter
+ * throws `platformUnreachable(...)`, a RetryAfterError the queue waits out (never a worker in
+ * place: how long the platform stays away is a guess): the job spends no attempt, and tries again
+ * until AI_MAX_WAIT_MS gives it up. (A request that went out and got no answer is another thing:
+ * it may have been taken, MaybePostedError.)
+ */
+import { RetryAfterError } from './errors.js';
+
+/** How long a job waits before trying a platform it could not reach again. */
+export const PLATFORM_UNREACHABLE_WAIT_MS = 5000;
+
+/** Connection failures that happen before any byte of the request is sent. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * The code of a connection failure that sent nothing, read from `error`, its `cause`s (fetch's
+ * "fetch failed" keeps the socket's error there) or an AggregateError's errors (every address
+ * tried); undefined when the failure is another one.
+ */
+export function notSentCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 5 || typeof error !== 'object' || error === null) return undefined;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && NOT_SENT_CODES.has(e.code)) return e.code;
+  const inner = e.cause !== undefined ? notSentCode(e.cause, depth + 1) : undefined;
+  if (inner !== undefined || !Array.isArray(e.errors) || e.errors.length === 0) return inner;
+  const codes = e.errors.map((each) => notSentCode(each, depth + 1));
+  return codes.every((code) => code !== undefined) ? codes[0] : undefined;
+}
+
+/** The wait to throw when `what` (e.g. "the Slack Web API") could not be reached: `code` says how. */
+export function platformUnreachable(what: string, code: string): RetryAfterError {
+  return new RetryAfterError(`${what} could not be reached (${code}); nothing was sent, trying again in ${PLATFORM_UNREACHABLE_WAIT_MS / 1000} s`, PLATFORM_UNREACHABLE_WAIT_MS, { inPlace: false });
+}

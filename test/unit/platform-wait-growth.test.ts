@@ -1,0 +1,39 @@
+/**
+ * How long a waiting job is held: a platform's own Retry-After as it asks; a guessed wait (a
+ * platform that could not be reached, `inPlace: false`) grows with the outage, up to a minute.
+ */
+import { describe, expect, it } from 'vitest';
+import { RetryAfterError } from '../../src/adapter.js';
+import { waitOrGiveUp } from '../../src/failure.js';
+import { keys } from '../../src/jobs.js';
+import { platformUnreachable } from '../../src/platform-unreachable.js';
+import { MemoryStore } from '../../src/store/index.js';
+
+const HOUR = 3_600_000;
+
+/** The wait a job that first waited `agoMs` ago is given for `error`. */
+async function heldFor(error: RetryAfterError, agoMs: number, job = `job-${agoMs}-${error.inPlace}`): Promise<RetryAfterError> {
+  const store = new MemoryStore();
+  await store.set(keys.waiting(job), String(Date.now() - agoMs));
+  const wait = await waitOrGiveUp(store, job, error, HOUR);
+  expect(wait).toBeInstanceOf(RetryAfterError);
+  return wait as RetryAfterError;
+}
+
+describe('a platform that could not be reached', () => {
+  it('waits 5 s at first, then about as long as it has waited already, at most a minute; still never in place', async () => {
+    const unreachable = () => platformUnreachable('the Slack Web API', 'ECONNREFUSED');
+    expect((await heldFor(unreachable(), 0)).retryAfterMs).toBe(5000);
+    const later = await heldFor(unreachable(), 20_000);
+    expect(later.retryAfterMs).toBeGreaterThanOrEqual(20_000);
+    expect(later.retryAfterMs).toBeLessThan(21_000);
+    expect((await heldFor(unreachable(), 10 * 60_000)).retryAfterMs).toBe(60_000);
+    expect(later.inPlace).toBe(false);
+  });
+
+  it("a platform's own Retry-After is held as it asks, however long the job has waited", async () => {
+    const asked = await heldFor(new RetryAfterError('Slack rate limit', 5000), 20 * 60_000);
+    expect(asked.retryAfterMs).toBe(5000);
+    expect(asked.inPlace).toBe(true);
+  });
+});
