@@ -70,6 +70,13 @@ export class DynamoStore implements Store {
     const { PutCommand } = this.dynamo.sdk.lib;
     const claim = randomBytes(12).toString('base64url');
     const deadline = this.ackDeadline('PutItem');
+    // Unknown outcome (an answer too late, or none): DynamoDB may have applied the claim. Left there,
+    // it would turn the platform's retry of this very message away as a duplicate; taken back (only
+    // if it is ours), the retry is taken. (A Put still on its way when the take-back lands is not.)
+    const unknownOutcome = async (error: unknown): Promise<never> => {
+      await this.withdrawClaim(key, claim).catch(() => undefined);
+      throw error;
+    };
     try {
       await this.dynamo.documents.send(new PutCommand({
         TableName: this.table,
@@ -81,17 +88,12 @@ export class DynamoStore implements Store {
       }), deadline);
       return true;
     } catch (error) {
-      if (!isConditionFailed(error)) {
-        // Unknown outcome (the answer came too late, or not at all): DynamoDB may have applied the
-        // claim. Left there, it would turn the platform's retry of this very message away as a
-        // duplicate; taken back (only if it is ours), the retry is taken.
-        await this.withdrawClaim(key, claim).catch(() => undefined);
-        throw error;
-      }
+      if (!isConditionFailed(error)) return unknownOutcome(error);
       // a first attempt's "no" is final; after a retry, an earlier attempt may have written the item
       if ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts === 1) return false;
       // the read shares the claim's deadline: both are on the ack path
-      return (await readLive(this.access, this.namespace + key, deadline))?.claim === claim;
+      const item = await readLive(this.access, this.namespace + key, deadline).catch(unknownOutcome);
+      return item?.claim === claim;
     }
   }
 

@@ -10,7 +10,8 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConversationLogTable, createStoreTable, DynamoConversationLog, DynamoStore, storeTableName } from '../../aws/index.js';
 import type { ConversationEntry } from '../../src/index.js';
-import { startLostAnswerProxy, type LostAnswerOptions } from '../helpers/lost-answer.js';
+import { createServer } from 'node:http';
+import { forward, startLostAnswerProxy, type LostAnswerOptions } from '../helpers/lost-answer.js';
 import { useMoto } from '../helpers/moto.js';
 
 const moto = useMoto();
@@ -100,6 +101,36 @@ describe('a claim whose PutItem was applied, its answer later than the ack deadl
     cleanups.push(() => retry.close());
     await expect(store.setIfAbsent('parley:seen:Ev1', '1', 60_000)).rejects.toThrow(/aborted/i);
     expect(proxy.picked).toHaveLength(1); // applied once, then aborted: the claim was made
+    expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
+    expect(await retry.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(true);
+  });
+
+  it('also when the claim was answered with a 500, and the read of whose it is misses the deadline', async () => {
+    const namespace = `late${++counter}:`;
+    // The first PutItem applied but answered 500 (the SDK tries again and meets its own item); every GetItem answered 1 s late.
+    let failedOnce = false;
+    const proxy = createServer((incoming, outgoing) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => {
+        const target = String(incoming.headers['x-amz-target']);
+        void forward(moto().url, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, Buffer.concat(chunks)).then(async (answer) => {
+          if (target.endsWith('.PutItem') && !failedOnce) {
+            failedOnce = true;
+            return void outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'com.amazon.coral.service#InternalServerError', message: 'Internal server error' }));
+          }
+          if (target.endsWith('.GetItem')) await new Promise((resolve) => setTimeout(resolve, 1000));
+          outgoing.writeHead(answer.status, answer.headers).end(answer.body);
+        }, () => outgoing.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+    cleanups.push(() => new Promise<void>((resolve) => (proxy.closeAllConnections(), proxy.close(() => resolve()))), () => client.destroy());
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    const retry = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => retry.close());
+    await expect(store.setIfAbsent('parley:seen:Ev1', '1', 60_000)).rejects.toThrow(/aborted/i);
     expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
     expect(await retry.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(true);
   });
