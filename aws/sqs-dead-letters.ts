@@ -11,7 +11,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { oldestFirst, type DeadLetter, type Store } from '../src/index.js';
 import { attemptsKey } from './sqs-batch.js';
 import { decodeEnvelope, fifoId } from './sqs-ids.js';
-import { deadLetterBody } from './sqs-letter-size.js';
+import { deadLetterBody, sizeLimitNamedBy } from './sqs-letter-size.js';
 import type { SqsSdk } from './sqs-sdk.js';
 
 interface Peeked<T> {
@@ -34,18 +34,19 @@ export class SqsDeadLetters<T> {
 
   /**
    * Send a dead letter; `dedupe` keeps a move repeated within 5 minutes (a crash in between) from
-   * doubling it. One over SQS's 1 MiB is cut to fit (`truncated`), so a poison message leaves the queue.
+   * doubling it. One over SQS's 1 MiB is cut to fit (`truncated`), so a poison message leaves the
+   * queue; so is one a redrive queue made with a smaller MaximumMessageSize refuses, to the size it names.
    */
   async add(letter: DeadLetter<T>, dedupe = `${letter.id}.${letter.failedAt}`): Promise<void> {
     const { client, sdk } = this.aws();
-    await client.send(
-      new sdk.SendMessageCommand({
-        QueueUrl: await this.queueUrl(),
-        MessageBody: deadLetterBody(letter),
-        MessageGroupId: fifoId(`dead.${dedupe}`),
-        MessageDeduplicationId: fifoId(`dead.${dedupe}`),
-      }),
-    );
+    const QueueUrl = await this.queueUrl();
+    const send = (MessageBody: string) =>
+      client.send(new sdk.SendMessageCommand({ QueueUrl, MessageBody, MessageGroupId: fifoId(`dead.${dedupe}`), MessageDeduplicationId: fifoId(`dead.${dedupe}`) }));
+    await send(deadLetterBody(letter)).catch((error: unknown) => {
+      const limit = sizeLimitNamedBy(error);
+      if (limit === undefined) throw error;
+      return send(deadLetterBody(letter, limit));
+    });
   }
 
   async list(): Promise<DeadLetter<T>[]> {

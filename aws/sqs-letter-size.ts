@@ -36,3 +36,12 @@ export function deadLetterBody<T>(letter: DeadLetter<T>, maxBytes = SQS_MAX_BODY
 function bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
+
+/**
+ * The largest body a queue takes, as its refusal of a larger one names it ("Message must be shorter
+ * than 262144 bytes": a queue made with a smaller MaximumMessageSize); undefined for another error.
+ */
+export function sizeLimitNamedBy(error: unknown): number | undefined {
+  const match = /must be shorter than (\d+) bytes/i.exec((error as Error | undefined)?.message ?? '');
+  return match ? Number(match[1]) - 1 : undefined;
+}

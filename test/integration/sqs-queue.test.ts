@@ -192,6 +192,17 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(await receive(client, queueUrl)).toEqual([]);
   });
 
+  it('a redrive queue made with a smaller MaximumMessageSize (256 KiB) gets a letter cut to the size it names', async () => {
+    const name = `parley-small-dlq-${process.pid}-${Date.now()}.fifo`;
+    const deadLetterQueueUrl = (await client.send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', MaximumMessageSize: '262144' } }))).QueueUrl!;
+    const queue = new SqsQueue<Data>({ queueUrl: (await freshQueues(client)).queueUrl, deadLetterQueueUrl, client, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 60_000 }, peekWaitSeconds: 0 });
+    // A message that fit the job queue, whose letter JSON-escapes it to about 400 KB.
+    await queue.addDeadLetter({ id: 'quotes', group: 'g', data: { n: '"'.repeat(200_000) } as unknown as Data, error: 'boom', reason: 'attempts_exhausted', attempts: 3, failedAt: new Date().toISOString() });
+    const [sent] = await receive(client, deadLetterQueueUrl);
+    expect(Buffer.byteLength(sent!.Body!)).toBeLessThan(262_144);
+    expect(JSON.parse(sent!.Body!)).toMatchObject({ id: 'quotes', reason: 'attempts_exhausted', truncated: true });
+  });
+
   it('refuses to replay a dead letter cut to fit: it stays, and nothing is queued', async () => {
     const { batch, queueUrl, queue } = await setup();
     await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x'.repeat(1_048_500), MessageGroupId: 'g', MessageDeduplicationId: 'huge' }));
