@@ -29,10 +29,26 @@ export function asQueueError(error: unknown): unknown {
     if (!error.retryable) return new PermanentError(error.message, isInputTooLong(error) ? 'ai_input_too_long' : `ai_${error.kind}`);
     return error;
   }
+  const refusal = redisWriteRefusal(error);
+  if (refusal) return new RetryAfterError(`Redis refuses writes for now (${refusal}): waiting for it`, REDIS_REFUSING_WAIT_MS, { inPlace: false });
   // A bad option or a missing package met while answering: the same on every try, until someone fixes it.
   if (error instanceof ConfigError || error instanceof MissingDependencyError) return new PermanentError(error.message, 'config');
   if (isPoison(error)) return new PermanentError(`${(error as Error).name}: ${(error as Error).message}`, 'poison');
   return error;
+}
+
+/** How long a job waits, at first, for a Redis that refuses writes (it grows with the wait: waitOrGiveUp). */
+const REDIS_REFUSING_WAIT_MS = 5000;
+
+/**
+ * Redis's refusals of a write that pass by themselves: a full Redis under `noeviction` (OOM), a
+ * replica promoted or a failover under way (READONLY, MASTERDOWN, TRYAGAIN), a failed snapshot
+ * (MISCONF), a dataset still loading (LOADING), a script running too long (BUSY). The job waits
+ * as for a platform that cannot be reached, within AI_MAX_WAIT_MS, rather than spend its attempts.
+ */
+function redisWriteRefusal(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.name !== 'ReplyError') return undefined;
+  return /^(OOM|READONLY|MASTERDOWN|TRYAGAIN|MISCONF|LOADING|BUSY|CLUSTERDOWN|NOREPLICAS) /.exec(error.message)?.[1];
 }
 
 /** The waits asked for by the AI (its 429s, an open circuit, every slot taken), as asQueueError made them. */

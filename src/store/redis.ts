@@ -18,6 +18,9 @@ if ARGV[2] ~= '' then redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 1`,
 );
 
+/** How long the readiness probe's key lives (each probe writes it again). */
+const READY_PROBE_TTL_MS = 60_000;
+
 /** The shared store: the same primitives as MemoryStore, on Redis, for several processes. */
 export class RedisStore implements Store {
   /** `namespace` is put before every key, so several bots can share one Redis. */
@@ -71,8 +74,9 @@ export class RedisStore implements Store {
     return (await releaseIfOwner(this.redis, this.namespace + key, token)) === 1;
   }
 
+  /** A write, not a PING: a Redis that answers but refuses writes (full under noeviction, a read-only replica) cannot take messages either. */
   async ping(): Promise<void> {
-    await this.redis.ping();
+    await this.redis.set(`${this.namespace}parley:ready`, '1', 'PX', READY_PROBE_TTL_MS);
   }
 
   async close(): Promise<void> {
