@@ -4,6 +4,7 @@
  *   key            S  the hash key (namespace + key)
  *   value          S  a value, a claim or a lock's owner token
  *   claim          S  the id of the setIfAbsent call that wrote the item, so a write the SDK retries is still won once
+ *   withdrawn      S  a claim taken back (its answer came too late): that call's Put may not land; any other may
  *   items          L  a list (history, a web transcript), oldest first, capped on push
  *   pushes         L  the ids of the list's recent pushes, so a push the SDK retries is applied once (dynamodb-list.ts)
  *   expires_at     N  epoch seconds, the table's TTL attribute (DynamoDB deletes within ~2 days)
@@ -29,6 +30,9 @@ export interface DynamoStoreOptions {
   /** Your own client (you close it); default: one from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB), with per-attempt deadlines. */
   client?: DynamoDBClient;
 }
+
+/** How long a withdrawn claim's marker outlives it: far longer than a request can be on its way. */
+const WITHDRAWN_TTL_MS = 10 * 60_000;
 
 /** The store's table name for a DYNAMODB_TABLE_PREFIX. */
 export function storeTableName(prefix: string): string {
@@ -72,7 +76,7 @@ export class DynamoStore implements Store {
     const deadline = this.ackDeadline('PutItem');
     // Unknown outcome (an answer too late, or none): DynamoDB may have applied the claim. Left there,
     // it would turn the platform's retry of this very message away as a duplicate; taken back (only
-    // if it is ours), the retry is taken. (A Put still on its way when the take-back lands is not.)
+    // if it is ours, and for good: see withdrawClaim), the retry is taken.
     const unknownOutcome = async (error: unknown): Promise<never> => {
       await this.withdrawClaim(key, claim).catch(() => undefined);
       throw error;
@@ -81,10 +85,10 @@ export class DynamoStore implements Store {
       await this.dynamo.documents.send(new PutCommand({
         TableName: this.table,
         Item: { key: this.namespace + key, value, claim, ...expiry(ttlMs) },
-        // absent, or present but expired (not yet deleted by TTL)
-        ConditionExpression: 'attribute_not_exists(#k) OR #ms <= :now',
-        ExpressionAttributeNames: { '#k': names['#k'], '#ms': names['#ms'] },
-        ExpressionAttributeValues: { ':now': Date.now() },
+        // absent, present but expired (not yet deleted by TTL), or another call's withdrawn claim
+        ConditionExpression: 'attribute_not_exists(#k) OR #ms <= :now OR (attribute_exists(#w) AND #w <> :claim)',
+        ExpressionAttributeNames: { '#k': names['#k'], '#ms': names['#ms'], '#w': 'withdrawn' },
+        ExpressionAttributeValues: { ':now': Date.now(), ':claim': claim },
       }), deadline);
       return true;
     } catch (error) {
@@ -97,17 +101,21 @@ export class DynamoStore implements Store {
     }
   }
 
-  /** Delete the item at `key` if the setIfAbsent call `claim` wrote it (nothing otherwise). */
+  /**
+   * Take back the setIfAbsent call `claim`'s item, if it is there, or stop it landing, if it is still
+   * on its way: a marker (`withdrawn`) that any other call's claim replaces, but the Put carrying
+   * `claim` fails against. Another call's live claim is left alone.
+   */
   private async withdrawClaim(key: string, claim: string): Promise<void> {
-    const { DeleteCommand } = this.dynamo.sdk.lib;
+    const { PutCommand } = this.dynamo.sdk.lib;
     await conditional(() =>
-      this.dynamo.documents.send(new DeleteCommand({
+      this.dynamo.documents.send(new PutCommand({
         TableName: this.table,
-        Key: { key: this.namespace + key },
-        ConditionExpression: '#c = :claim',
-        ExpressionAttributeNames: { '#c': 'claim' },
-        ExpressionAttributeValues: { ':claim': claim },
-      }), this.ackDeadline('DeleteItem')),
+        Item: { key: this.namespace + key, withdrawn: claim, ...expiry(WITHDRAWN_TTL_MS) },
+        ConditionExpression: 'attribute_not_exists(#k) OR #c = :claim OR #ms <= :now',
+        ExpressionAttributeNames: { '#k': names['#k'], '#c': 'claim', '#ms': names['#ms'] },
+        ExpressionAttributeValues: { ':claim': claim, ':now': Date.now() },
+      }), this.ackDeadline('PutItem')),
     );
   }
 

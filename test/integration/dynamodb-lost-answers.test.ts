@@ -100,7 +100,7 @@ describe('a claim whose PutItem was applied, its answer later than the ack deadl
     const retry = new DynamoStore({ tableName: storeTable, namespace });
     cleanups.push(() => retry.close());
     await expect(store.setIfAbsent('parley:seen:Ev1', '1', 60_000)).rejects.toThrow(/aborted/i);
-    expect(proxy.picked).toHaveLength(1); // applied once, then aborted: the claim was made
+    expect(proxy.picked.filter((body) => !body.includes('"withdrawn":{"S"'))).toHaveLength(1); // applied once, then aborted: the claim was made
     expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
     expect(await retry.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(true);
   });
@@ -133,6 +133,35 @@ describe('a claim whose PutItem was applied, its answer later than the ack deadl
     await expect(store.setIfAbsent('parley:seen:Ev1', '1', 60_000)).rejects.toThrow(/aborted/i);
     expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
     expect(await retry.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(true);
+  });
+
+  it('also when the claim itself was late reaching DynamoDB: the take-back lands first, and the claim then does not', async () => {
+    const namespace = `late${++counter}:`;
+    // The first PutItem is held 1.5 s before it is forwarded (past the 0.8 s deadline): the take-back overtakes it.
+    let held = false;
+    const proxy = createServer((incoming, outgoing) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => {
+        const first = String(incoming.headers['x-amz-target']).endsWith('.PutItem') && !held;
+        held ||= first;
+        void new Promise((resolve) => setTimeout(resolve, first ? 1500 : 0))
+          .then(() => forward(moto().url, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, Buffer.concat(chunks)))
+          .then((answer) => void outgoing.writeHead(answer.status, answer.headers).end(answer.body), () => outgoing.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+    cleanups.push(() => new Promise<void>((resolve) => (proxy.closeAllConnections(), proxy.close(() => resolve()))), () => client.destroy());
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    const retry = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => retry.close());
+    await expect(store.setIfAbsent('parley:seen:Ev1', 'first', 60_000)).rejects.toThrow(/aborted/i);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the held claim reaches DynamoDB now
+    expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
+    expect(await retry.setIfAbsent('parley:seen:Ev1', 'retry', 60_000)).toBe(true);
+    expect(await retry.get('parley:seen:Ev1')).toBe('retry');
+    expect(await retry.setIfAbsent('parley:seen:Ev1', 'again', 60_000)).toBe(false); // and it is a claim like any other
   });
 
   it('takes back only its own claim: one another caller made meanwhile stays', async () => {
