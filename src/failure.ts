@@ -68,12 +68,15 @@ function aiWait(error: RetryAfterError): RetryAfterError {
  */
 export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfterError, maxWaitMs: number, runStartedAt = Date.now()): Promise<RetryAfterError | PermanentError> {
   const now = Date.now();
-  let since = runStartedAt;
+  let since = firstWaitsHere.get(jobId) ?? runStartedAt;
   try {
     const key = keys.waiting(jobId);
     if (!(await store.setIfAbsent(key, String(since), maxWaitMs + 24 * 60 * 60 * 1000))) since = Number((await store.get(key)) ?? since);
+    firstWaitsHere.delete(jobId);
   } catch {
-    // The store is unreachable: keep waiting; the next run counts again.
+    // The store cannot record it (unreachable, or refusing writes: the very wait, maybe): this
+    // process remembers it, so AI_MAX_WAIT_MS still ends the wait and the wait still grows.
+    rememberHere(jobId, since);
   }
   const waited = now - since;
   if (waited >= maxWaitMs) {
@@ -85,8 +88,17 @@ export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfte
   return new RetryAfterError(error.message, Math.max(MIN_WAIT_MS, Math.min(asked, maxWaitMs - waited)), { inPlace: error.inPlace });
 }
 
+/** First waits the store could not record, by job: this process's own count, the oldest dropped past a bound. */
+const firstWaitsHere = new Map<string, number>();
+const FIRST_WAITS_KEPT = 10_000;
+function rememberHere(jobId: string, since: number): void {
+  if (!firstWaitsHere.has(jobId) && firstWaitsHere.size >= FIRST_WAITS_KEPT) firstWaitsHere.delete(firstWaitsHere.keys().next().value!);
+  firstWaitsHere.set(jobId, since);
+}
+
 /** Forget a job's first wait once it is given up, so a replay gets the whole AI_MAX_WAIT_MS again. */
 export async function forgetWait(store: Store, jobId: string): Promise<void> {
+  firstWaitsHere.delete(jobId);
   await store.delete(keys.waiting(jobId)).catch(() => undefined);
 }
 

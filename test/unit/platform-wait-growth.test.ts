@@ -3,8 +3,8 @@
  * platform that could not be reached, `inPlace: false`) grows with the outage, up to a minute.
  */
 import { describe, expect, it } from 'vitest';
-import { RetryAfterError } from '../../src/adapter.js';
-import { waitOrGiveUp } from '../../src/failure.js';
+import { PermanentError, RetryAfterError } from '../../src/adapter.js';
+import { asQueueError, waitOrGiveUp } from '../../src/failure.js';
 import { keys } from '../../src/jobs.js';
 import { platformUnreachable } from '../../src/platform-unreachable.js';
 import { MemoryStore } from '../../src/store/index.js';
@@ -35,5 +35,26 @@ describe('a platform that could not be reached', () => {
     const asked = await heldFor(new RetryAfterError('Slack rate limit', 5000), 20 * 60_000);
     expect(asked.retryAfterMs).toBe(5000);
     expect(asked.inPlace).toBe(true);
+  });
+});
+
+describe('a store that cannot record the first wait (Redis refusing writes: the wait itself)', () => {
+  /** A store that refuses every write, as a full Redis under noeviction does. */
+  class FullStore extends MemoryStore {
+    override async setIfAbsent(): Promise<boolean> {
+      throw Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
+    }
+  }
+
+  it('this process remembers it: the wait still grows, and AI_MAX_WAIT_MS still ends it', async () => {
+    const store = new FullStore();
+    const refused = asQueueError(Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' }));
+    expect(refused).toBeInstanceOf(RetryAfterError);
+    const first = await waitOrGiveUp(store, 'job-oom', refused as RetryAfterError, 60_000, Date.now() - 20_000);
+    expect((first as RetryAfterError).retryAfterMs).toBeGreaterThanOrEqual(20_000);
+    // A later run, started just now: its wait is still counted from the first.
+    const later = await waitOrGiveUp(store, 'job-oom', refused as RetryAfterError, 15_000, Date.now());
+    expect(later).toBeInstanceOf(PermanentError);
+    expect((later as PermanentError).reason).toBe('max_wait');
   });
 });
