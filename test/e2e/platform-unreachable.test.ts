@@ -7,7 +7,7 @@
  * (max_wait), and its apology waits for the platform in turn rather than being dropped.
  */
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { intercomAdapter, intercomConfigFromEnv } from '../../adapters/intercom/index.js';
 import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
 import { createBot, loadConfig, type Adapter, type Bot } from '../../src/index.js';
@@ -114,7 +114,8 @@ const platforms = { slack: slackWorld, whatsapp: whatsappWorld, intercom: interc
 
 // Each test has a bot and fakes of its own: they run at once, so the file takes about as long as its longest test.
 describe.concurrent.each(Object.entries(platforms))('%s: its API not reachable (connection refused)', (_platform, startWorld) => {
-  const start = async (env: Record<string, string> = {}) => {
+  // The test's own onTestFinished: the tests run at once, so the global one cannot tell which test is running.
+  const start = async (onTestFinished: TestContext['onTestFinished'], env: Record<string, string> = {}) => {
     const ai = await startFakeOpenAi();
     const world = await startWorld(ai, { ...testEnv, OPENAI_BASE_URL: ai.url, RATE_LIMIT_USER_PER_MINUTE: '0', ...env });
     onTestFinished(async () => {
@@ -124,8 +125,8 @@ describe.concurrent.each(Object.entries(platforms))('%s: its API not reachable (
     return { ...world, ai };
   };
 
-  it(`for ${DOWN_MS / 1000} s: the message waits (no attempt spent) and is answered once it is back, once, with no apology and no dead letter`, async () => {
-    const { bot, ai, send, posted, stopPlatform, startPlatform } = await start();
+  it(`for ${DOWN_MS / 1000} s: the message waits (no attempt spent) and is answered once it is back, once, with no apology and no dead letter`, async ({ onTestFinished }) => {
+    const { bot, ai, send, posted, stopPlatform, startPlatform } = await start(onTestFinished);
     await stopPlatform();
     await send('where is my parcel');
     await new Promise((resolve) => setTimeout(resolve, DOWN_MS));
@@ -141,8 +142,8 @@ describe.concurrent.each(Object.entries(platforms))('%s: its API not reachable (
     expect(ai.calls).toHaveLength(1);
   }, 30_000);
 
-  it('past AI_MAX_WAIT_MS: given up once (max_wait), and its apology waits for the platform instead of being dropped', async () => {
-    const { bot, send, posted, stopPlatform, startPlatform } = await start({ AI_MAX_WAIT_MS: '3000' });
+  it('past AI_MAX_WAIT_MS: given up once (max_wait), and its apology waits for the platform instead of being dropped', async ({ onTestFinished }) => {
+    const { bot, send, posted, stopPlatform, startPlatform } = await start(onTestFinished, { AI_MAX_WAIT_MS: '3000' });
     await stopPlatform();
     const sentAt = Date.now();
     await send('is anyone there');
