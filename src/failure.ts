@@ -68,14 +68,17 @@ function aiWait(error: RetryAfterError): RetryAfterError {
  */
 export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfterError, maxWaitMs: number, runStartedAt = Date.now()): Promise<RetryAfterError | PermanentError> {
   const now = Date.now();
-  let since = firstWaitsHere.get(jobId) ?? runStartedAt;
+  let since = runStartedAt;
   try {
     const key = keys.waiting(jobId);
     if (!(await store.setIfAbsent(key, String(since), maxWaitMs + 24 * 60 * 60 * 1000))) since = Number((await store.get(key)) ?? since);
     firstWaitsHere.delete(jobId);
   } catch {
     // The store cannot record it (unreachable, or refusing writes: the very wait, maybe): this
-    // process remembers it, so AI_MAX_WAIT_MS still ends the wait and the wait still grows.
+    // process remembers it, so AI_MAX_WAIT_MS still ends the wait and the wait still grows. One
+    // remembered longer ago than any wait lasts is another run's (a replay's, say): not this one's.
+    const remembered = firstWaitsHere.get(jobId);
+    if (remembered !== undefined && now - remembered < maxWaitMs + 2 * STATUS_REFRESH_MS) since = remembered;
     rememberHere(jobId, since);
   }
   const waited = now - since;

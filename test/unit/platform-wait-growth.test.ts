@@ -2,7 +2,7 @@
  * How long a waiting job is held: a platform's own Retry-After as it asks; a guessed wait (a
  * platform that could not be reached, `inPlace: false`) grows with the outage, up to a minute.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, RetryAfterError } from '../../src/adapter.js';
 import { asQueueError, waitOrGiveUp } from '../../src/failure.js';
 import { keys } from '../../src/jobs.js';
@@ -56,5 +56,44 @@ describe('a store that cannot record the first wait (Redis refusing writes: the 
     const later = await waitOrGiveUp(store, 'job-oom', refused as RetryAfterError, 15_000, Date.now());
     expect(later).toBeInstanceOf(PermanentError);
     expect((later as PermanentError).reason).toBe('max_wait');
+  });
+});
+
+describe('a first wait another process remembered, once the job has been given up and replayed', () => {
+  afterEach(() => void vi.useRealTimers());
+  /** The shared store (Redis), refusing writes while `full`. */
+  class SharedStore extends MemoryStore {
+    full = false;
+    override async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
+      if (this.full) throw Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
+      return super.setIfAbsent(key, value, ttlMs);
+    }
+  }
+
+  it('does not give the replay up at once, whether or not the store records its wait', async () => {
+    // Two worker processes: two instances of the module (its memory is per process).
+    const processA = (await import('../../src/failure.js?process-a' as string)) as typeof import('../../src/failure.js');
+    vi.resetModules();
+    const processB = (await import('../../src/failure.js?process-b' as string)) as typeof import('../../src/failure.js');
+    const store = new SharedStore();
+    const wait = () => new RetryAfterError('AI rate limited', 5000);
+    const t0 = Date.now();
+    vi.useFakeTimers({ now: t0 });
+    store.full = true; // the first wait, on A, cannot be written: A remembers it
+    expect(await processA.waitOrGiveUp(store, 'slack.Ev1', wait(), HOUR / 6, Date.now())).toBeInstanceOf(RetryAfterError);
+    store.full = false; // the later runs, on B, wait past AI_MAX_WAIT_MS and are given up
+    vi.setSystemTime(t0 + 60_000);
+    await processB.waitOrGiveUp(store, 'slack.Ev1', wait(), HOUR / 6, Date.now());
+    vi.setSystemTime(t0 + 60_000 + HOUR / 6 + 1);
+    expect(await processB.waitOrGiveUp(store, 'slack.Ev1', wait(), HOUR / 6, Date.now())).toBeInstanceOf(PermanentError);
+    await processB.forgetWait(store, 'slack.Ev1');
+    vi.setSystemTime(t0 + 3 * HOUR); // replayed hours later, run on A
+    expect(await processA.waitOrGiveUp(store, 'slack.Ev1', wait(), HOUR / 6, Date.now())).toBeInstanceOf(RetryAfterError);
+    // Again, the replay on A now meeting a store that refuses writes: A's memory of the first run is too old to be this run's.
+    store.full = true;
+    vi.setSystemTime(t0);
+    expect(await processA.waitOrGiveUp(store, 'slack.Ev2', wait(), HOUR / 6, Date.now())).toBeInstanceOf(RetryAfterError);
+    vi.setSystemTime(t0 + 3 * HOUR);
+    expect(await processA.waitOrGiveUp(store, 'slack.Ev2', wait(), HOUR / 6, Date.now())).toBeInstanceOf(RetryAfterError);
   });
 });
