@@ -4,7 +4,7 @@
  *   key            S  the hash key (namespace + key)
  *   value          S  a value, a claim or a lock's owner token
  *   claim          S  the id of the setIfAbsent call that wrote the item, so a write the SDK retries is still won once
- *   withdrawn      S  a claim taken back (its answer came too late): that call's Put may not land; any other may
+ *   withdrawn      SS claims taken back (their answers came too late): those calls' Puts may not land; any other may
  *   items          L  a list (history, a web transcript), oldest first, capped on push
  *   pushes         L  the ids of the list's recent pushes, so a push the SDK retries is applied once (dynamodb-list.ts)
  *   expires_at     N  epoch seconds, the table's TTL attribute (DynamoDB deletes within ~2 days)
@@ -86,7 +86,7 @@ export class DynamoStore implements Store {
         TableName: this.table,
         Item: { key: this.namespace + key, value, claim, ...expiry(ttlMs) },
         // absent, present but expired (not yet deleted by TTL), or another call's withdrawn claim
-        ConditionExpression: 'attribute_not_exists(#k) OR #ms <= :now OR (attribute_exists(#w) AND #w <> :claim)',
+        ConditionExpression: 'attribute_not_exists(#k) OR #ms <= :now OR (attribute_exists(#w) AND NOT contains(#w, :claim))',
         ExpressionAttributeNames: { '#k': names['#k'], '#ms': names['#ms'], '#w': 'withdrawn' },
         ExpressionAttributeValues: { ':now': Date.now(), ':claim': claim },
       }), deadline);
@@ -103,19 +103,22 @@ export class DynamoStore implements Store {
 
   /**
    * Take back the setIfAbsent call `claim`'s item, if it is there, or stop it landing, if it is still
-   * on its way: a marker (`withdrawn`) that any other call's claim replaces, but the Put carrying
-   * `claim` fails against. Another call's live claim is left alone.
+   * on its way: a marker holding the ids of the calls taken back (`withdrawn`, a set: two late
+   * deliveries in a row both stay out), which any other call's claim replaces. Another call's live
+   * claim is left alone.
    */
   private async withdrawClaim(key: string, claim: string): Promise<void> {
-    const { PutCommand } = this.dynamo.sdk.lib;
+    const { UpdateCommand } = this.dynamo.sdk.lib;
+    const ttl = expiry(WITHDRAWN_TTL_MS);
     await conditional(() =>
-      this.dynamo.documents.send(new PutCommand({
+      this.dynamo.documents.send(new UpdateCommand({
         TableName: this.table,
-        Item: { key: this.namespace + key, withdrawn: claim, ...expiry(WITHDRAWN_TTL_MS) },
-        ConditionExpression: 'attribute_not_exists(#k) OR #c = :claim OR #ms <= :now',
-        ExpressionAttributeNames: { '#k': names['#k'], '#c': 'claim', '#ms': names['#ms'] },
-        ExpressionAttributeValues: { ':claim': claim, ':now': Date.now() },
-      }), this.ackDeadline('PutItem')),
+        Key: { key: this.namespace + key },
+        UpdateExpression: 'ADD #w :claims SET #s = :s, #ms = :ms REMOVE #v, #c',
+        ConditionExpression: 'attribute_not_exists(#k) OR #c = :claim OR #ms <= :now OR attribute_exists(#w)',
+        ExpressionAttributeNames: { '#k': names['#k'], '#w': 'withdrawn', '#s': names['#s'], '#ms': names['#ms'], '#v': names['#v'], '#c': 'claim' },
+        ExpressionAttributeValues: { ':claims': new Set([claim]), ':claim': claim, ':now': Date.now(), ':s': ttl.expires_at, ':ms': ttl.expires_at_ms },
+      }), this.ackDeadline('UpdateItem')),
     );
   }
 
