@@ -226,13 +226,12 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
   readonly redelivers?: boolean;
   /** Other routes (GET pages, APIs). */
   readonly routes?: readonly Route[];
-  /**
-   * What the adapter keeps in the bot's store that a restart must not lose, in a few words
-   * (Slack with OAuth: its installations). With the store in memory the bot warns at start.
-   */
+  /** What the adapter keeps in the store that a restart must not lose, in a few words (Slack with OAuth: its installations); warned of with a store in memory. */
   readonly lastingState?: string;
   start?(context: AdapterContext): Promise<void>;
   stop?(): Promise<void>;
+  /** Past SHUTDOWN_TIMEOUT_MS with replies under way: close what would stay open on the platform (a Slack message streaming). */
+  abandon?(): Promise<void>;
   /** Verify and parse a webhook. Throws HttpError for requests a user caused to fail. */
   receive(request: HttpRequest): Promise<Received<TDetails>>;
   /** The longest part the platform takes, in characters of formatted text; longer replies are split. */

@@ -40,6 +40,7 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
     await Promise.all(parts.adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
     if (parts.answeringHere) await Promise.race([parts.answeringHere(), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
     const result = await parts.queue.close(left());
+    if (result.unfinished > 0) await abandonReplies(parts);
     await parts.release();
     return result;
   })();
@@ -52,7 +53,10 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
   } finally {
     clearTimeout(timer);
     // The queue's own connections too: its orderly close may still be waiting on them.
-    if (!result) parts.queue.drop?.();
+    if (!result) {
+      await abandonReplies(parts);
+      parts.queue.drop?.();
+    }
     await parts.drop();
   }
   if (result) return result;
@@ -60,4 +64,10 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
   const unfinished = parts.running();
   logger.warn({ unfinished, timeoutMs }, 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS (jobs running to the end, or Redis or a store not answering): connections dropped');
   return { unfinished };
+}
+
+/** Replies left under way: each adapter closes what would stay open on its platform, within a second. */
+async function abandonReplies(parts: Pick<ClosingParts<unknown>, 'adapters' | 'logger'>): Promise<void> {
+  const abandoned = Promise.all(parts.adapters.map((adapter) => adapter.abandon?.().catch((e: unknown) => parts.logger.warn({ err: e }, 'adapter could not close its replies under way'))));
+  await Promise.race([abandoned, new Promise((resolve) => setTimeout(resolve, RELEASE_GRACE_MS).unref())]);
 }

@@ -240,6 +240,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
       await socket?.start();
     },
     stop: async () => void (await socket?.stop()),
+    abandon: () => sender.stopOpenStreams(),
     receive,
     // Many workspaces: /slack/install and /slack/oauth_redirect (install.ts).
     // A reinstall's new token is used at once here, not once the cached installation has expired.

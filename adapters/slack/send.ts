@@ -45,6 +45,8 @@ export class SlackSender {
   ) {}
 
   private readonly unstopped = new UnstoppedStreams();
+  /** The messages streaming now (ts → where): stopped should the process exit before they end (stopOpenStreams). */
+  private readonly open = new Map<string, SlackDetails>();
 
   /** The `token` argument for a call in this conversation: none with one workspace (the client has it). */
   private async auth(details: SlackDetails): Promise<{ token?: string }> {
@@ -100,7 +102,26 @@ export class SlackSender {
    * what could not be shown (no thread to stream in, a stream that never started or could not be
    * finished) comes back as `rest`, for the core to post in parts.
    */
-  async stream({ id, details }: SlackRef, chunks: AsyncIterable<string>, key?: string): Promise<StreamDelivery> {
+  async stream(ref: SlackRef, chunks: AsyncIterable<string>, key?: string): Promise<StreamDelivery> {
+    const opened: { ts?: string } = {};
+    try {
+      return await this.streamIn(ref, chunks, key, opened);
+    } finally {
+      if (opened.ts !== undefined) this.open.delete(opened.ts);
+    }
+  }
+
+  /**
+   * Stop every message still streaming, with what it shows: the process is exiting with its replies
+   * under way (past SHUTDOWN_TIMEOUT_MS), and a message left streaming would stay so for good.
+   */
+  async stopOpenStreams(): Promise<void> {
+    const open = [...this.open];
+    this.open.clear();
+    await Promise.all(open.map(([ts, details]) => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts })).catch(() => undefined)));
+  }
+
+  private async streamIn({ id, details }: SlackRef, chunks: AsyncIterable<string>, key: string | undefined, opened: { ts?: string }): Promise<StreamDelivery> {
     const { channel, threadTs, team, user } = details!;
     let text = '';
     if (!threadTs) {
@@ -128,6 +149,7 @@ export class SlackSender {
         try {
           const started = streamer.ts === undefined;
           if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
+          if (started && streamer.ts !== undefined) this.open.set((opened.ts = streamer.ts), details!);
           // Kept before more is shown: a process killed mid-stream leaves a message its retry must take back.
           if (started && key && streamer.ts !== undefined) await this.noteStreamStarted(key, streamer.ts);
         } catch (error) {

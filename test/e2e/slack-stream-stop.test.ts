@@ -90,4 +90,21 @@ describe('a broken Slack stream whose stop fails', () => {
     expect(delivery.rest).toBeUndefined();
     expect([...slack.streams.values()].map((m) => [m.text, m.streaming])).toEqual([[answer, false]]);
   });
+
+  it('a message still streaming when the process gives up on its replies (past SHUTDOWN_TIMEOUT_MS) is stopped with what it shows; a finished one is not touched', async () => {
+    const finished = await sender.stream({ ...conversation, details: { ...conversation.details, threadTs: '1700000000.000200' } }, chunksOf(words(50)), 'job-done:1');
+    let release: () => void = () => undefined;
+    const stalled = (async function* () {
+      yield words(300); // past the streamer's buffer: shown at once
+      await new Promise<void>((resolve) => (release = resolve)); // the model still thinking
+    })();
+    const streaming = sender.stream(conversation, stalled, 'job-stalled:1');
+    const message = await until(() => [...slack.streams.entries()].find(([ts, m]) => ts !== finished.ids[0] && m.text.length > 0), 'the stalled message to show text');
+    expect(message[1].streaming).toBe(true);
+    await sender.stopOpenStreams();
+    expect(slack.callsTo('chat.stopStream').map((call) => call.args.ts)).toEqual([finished.ids[0], message[0]]);
+    expect(slack.streams.get(message[0])!.streaming).toBe(false);
+    release();
+    await streaming.catch(() => undefined);
+  });
 });
