@@ -47,6 +47,7 @@ export class SlackSender {
   private readonly unstopped = new UnstoppedStreams();
   /** The messages streaming now (ts → where): stopped should the process exit before they end (stopOpenStreams). */
   private readonly open = new Map<string, SlackDetails>();
+  private abandoned = false;
 
   /** The `token` argument for a call in this conversation: none with one workspace (the client has it). */
   private async auth(details: SlackDetails): Promise<{ token?: string }> {
@@ -116,9 +117,14 @@ export class SlackSender {
    * under way (past SHUTDOWN_TIMEOUT_MS), and a message left streaming would stay so for good.
    */
   async stopOpenStreams(): Promise<void> {
+    this.abandoned = true; // a stream whose start is answered from now on is stopped as it starts
     const open = [...this.open];
     this.open.clear();
-    await Promise.all(open.map(([ts, details]) => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts })).catch(() => undefined)));
+    await Promise.all(open.map(([ts, details]) => this.stopNow(ts, details)));
+  }
+
+  private stopNow(ts: string, details: SlackDetails): Promise<unknown> {
+    return this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts })).catch(() => undefined);
   }
 
   private async streamIn({ id, details }: SlackRef, chunks: AsyncIterable<string>, key: string | undefined, opened: { ts?: string }): Promise<StreamDelivery> {
@@ -150,6 +156,7 @@ export class SlackSender {
           const started = streamer.ts === undefined;
           if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
           if (started && streamer.ts !== undefined) this.open.set((opened.ts = streamer.ts), details!);
+          if (started && streamer.ts !== undefined && this.abandoned) void this.stopNow(streamer.ts, details!);
           // Kept before more is shown: a process killed mid-stream leaves a message its retry must take back.
           if (started && key && streamer.ts !== undefined) await this.noteStreamStarted(key, streamer.ts);
         } catch (error) {

@@ -107,4 +107,19 @@ describe('a broken Slack stream whose stop fails', () => {
     release();
     await streaming.catch(() => undefined);
   });
+
+  it('a stream whose start Slack answers only after the process gave up on its replies is stopped as soon as it starts', async () => {
+    slack.on('chat.startStream', () => ({ delayMs: 1000 }));
+    let release: () => void = () => undefined;
+    const stalled = (async function* () {
+      yield words(300);
+      await new Promise<void>((resolve) => (release = resolve));
+    })();
+    const streaming = sender.stream(conversation, stalled, 'job-late-start:1');
+    await until(() => slack.callsTo('chat.startStream').length > 0, 'the start to be on its way');
+    await sender.stopOpenStreams();
+    await until(() => (slack.streams.size > 0 && [...slack.streams.values()].every((m) => !m.streaming) ? true : undefined), 'the late-started message to be stopped');
+    release();
+    await streaming.catch(() => undefined);
+  });
 });
