@@ -77,8 +77,11 @@ export async function waitOrGiveUp(store: Store, jobId: string, error: RetryAfte
     // The store cannot record it (unreachable, or refusing writes: the very wait, maybe): this
     // process remembers it, so AI_MAX_WAIT_MS still ends the wait and the wait still grows. One
     // remembered longer ago than any wait lasts is another run's (a replay's, say): not this one's.
+    // (A Redis refusing writes still reads: a first wait it recorded before counts first.)
+    const stored = Number(await store.get(keys.waiting(jobId)).catch(() => undefined));
     const remembered = firstWaitsHere.get(jobId);
     if (remembered !== undefined && now - remembered < maxWaitMs + 2 * STATUS_REFRESH_MS) since = remembered;
+    if (stored > 0 && stored < since) since = stored;
     rememberHere(jobId, since);
   }
   const waited = now - since;

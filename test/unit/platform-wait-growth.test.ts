@@ -97,3 +97,21 @@ describe('a first wait another process remembered, once the job has been given u
     expect(await processA.waitOrGiveUp(store, 'slack.Ev2', wait(), HOUR / 6, Date.now())).toBeInstanceOf(RetryAfterError);
   });
 });
+
+describe('a first wait the store recorded before it began to refuse writes', () => {
+  it('still counts first: AI_MAX_WAIT_MS is counted from it, not from the refusal', async () => {
+    class RefusingLater extends MemoryStore {
+      full = false;
+      override async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
+        if (this.full) throw Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
+        return super.setIfAbsent(key, value, ttlMs);
+      }
+    }
+    const store = new RefusingLater();
+    const wait = new RetryAfterError('AI rate limited', 5000);
+    expect(await waitOrGiveUp(store, 'job-recorded', wait, 60_000, Date.now() - 50_000)).toBeInstanceOf(RetryAfterError);
+    store.full = true;
+    const later = await waitOrGiveUp(store, 'job-recorded', wait, 40_000, Date.now() - 15_000);
+    expect(later).toBeInstanceOf(PermanentError);
+  });
+});
