@@ -16,6 +16,7 @@ import { addressKey, clientAddress, type TrustProxy } from '../http/client-addre
 import { bearerOf, ConsoleAuth } from './auth.js';
 import { outageOf } from './outage.js';
 import { withTimeout } from '../timeout.js';
+import { outcomeUnknown } from '../take-again.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { budgets, deadLetterView, overview, type ViewDeps } from './views.js';
 
@@ -102,6 +103,11 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
   const answer = api(deps, request, path.slice('/console/api'.length), post);
   // A read is bounded: the queue's connection waits for a Redis it has never reached. Actions are not.
   return (post || path === '/console/api/events' ? answer : withTimeout(answer, READ_WITHIN_MS, `no answer to the read within ${READ_WITHIN_MS} ms`)).catch(async (error: unknown) => {
+    // An action Redis got but did not answer in time may still be carried out: not "nothing happened".
+    if (post && outcomeUnknown(error)) {
+      deps.logger.warn({ err: error, path }, 'console action sent with no answer from the store: it may still be carried out');
+      return jsonError(503, 'outcome_unknown', 'The store (Redis) did not answer in time: this action may still be carried out once it does. Reload to see what it did before trying again.', { 'retry-after': '5' });
+    }
     // Not the router's webhook refusal: the operator is told what is down, as /readyz says it.
     const outage = await outageOf(error, deps.ping);
     deps.logger.warn({ err: error, path }, 'console API failed');
