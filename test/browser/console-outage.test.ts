@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { until } from '../helpers/until.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
 import { startWebBot, type WebBot } from '../helpers/web-bot.js';
 
@@ -31,7 +32,7 @@ describe('the console while Redis is down', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH`);
     mkdirSync(SHOTS, { recursive: true });
-    [redis, ai] = await Promise.all([startPrivateRedis(), startFakeOpenAi(() => ({ text: 'ok' }))]);
+    [redis, ai] = await Promise.all([startPrivateRedis(), startFakeOpenAi((call) => (lastUserText(call).startsWith('refused') ? { status: 400 } : { text: 'ok' }))]);
     web = await startWebBot({ ADMIN_TOKEN, REDIS_URL: redis.url, OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test', OPENAI_MODEL: 'gpt-4o-mini' });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
@@ -106,5 +107,22 @@ describe('the console while Redis is down', () => {
       await redis.start();
       await late.close();
     }
+  }, 45_000);
+
+  it('a purge Redis got but did not answer in time (frozen): the page says it may still be carried out, not that nothing happened', async () => {
+    await web.post('c-refused', 'refused question'); // the AI refuses it: one dead letter
+    await until(async () => (await web.bot.deadLetters.list()).length === 1, 'the dead letter');
+    await page.locator('nav [data-tab="dead-letters"]').click();
+    await expect.poll(async () => (await page.locator('#dead-letter-rows [data-testid="dead-letter"]').count()) || (await byTestId('dead-refresh').click(), 0), POLL).toBe(1);
+    redis.freeze();
+    try {
+      await byTestId('purge').click();
+      await byTestId('purge-confirm').click();
+      await expect.poll(textOf('status'), POLL).toMatch(/^Failed \(503\): The store \(Redis\) did not answer in time: this action may still be carried out/);
+      await shot('purge-outcome-unknown');
+    } finally {
+      redis.thaw();
+    }
+    await until(async () => (await web.bot.deadLetters.list()).length === 0, 'the purge, carried out once Redis woke');
   }, 45_000);
 });

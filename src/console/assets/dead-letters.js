@@ -23,21 +23,35 @@ export async function loadDeadLetters() {
   $('dead-letter-rows').replaceChildren(...letters.flatMap(deadLetterRow));
 }
 
+/**
+ * Run an action, then list the letters again. The action's own failure is the one shown: a reload
+ * that fails as well (Redis down) must not replace it (an `outcome_unknown` says what to do).
+ */
+async function thenReload(action) {
+  try {
+    await action();
+  } catch (error) {
+    await loadDeadLetters().catch(() => undefined);
+    throw error;
+  }
+  await loadDeadLetters();
+}
+
 function deadLetterRow(d) {
   const replay = el('button', { type: 'button', className: 'small', testid: 'replay', text: 'Replay' });
   replay.addEventListener('click', () => {
     replay.disabled = true;
-    run(async () => {
-      try {
-        await api(`${HOME}/api/dead-letters/${encodeURIComponent(d.id)}/replay`, { method: 'POST' });
-        setStatus(`Replayed dead letter ${d.id}: the message is queued again.`);
-      } catch (error) {
-        if (!(error instanceof ApiError && error.status === 404)) throw error;
-        setStatus(`Dead letter ${d.id} is gone already (replayed or purged elsewhere).`, true);
-      } finally {
-        await loadDeadLetters();
-      }
-    });
+    run(() =>
+      thenReload(async () => {
+        try {
+          await api(`${HOME}/api/dead-letters/${encodeURIComponent(d.id)}/replay`, { method: 'POST' });
+          setStatus(`Replayed dead letter ${d.id}: the message is queued again.`);
+        } catch (error) {
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+          setStatus(`Dead letter ${d.id} is gone already (replayed or purged elsewhere).`, true);
+        }
+      }),
+    );
   });
   let payload;
   try {
@@ -77,15 +91,13 @@ function deadLetterRow(d) {
 export function replayAll() {
   const button = $('replay-all');
   button.disabled = true;
-  run(async () => {
-    try {
+  run(() =>
+    thenReload(async () => {
       const data = await api(`${HOME}/api/dead-letters/replay-all`, { method: 'POST' });
       const n = data?.replayed ?? 0;
       setStatus(`Replayed ${fmtInt(n)} dead letter${n === 1 ? '' : 's'}.`);
-    } finally {
-      await loadDeadLetters();
-    }
-  });
+    }),
+  );
 }
 
 export function askPurge() {
@@ -101,13 +113,11 @@ export function purgeDialogClosed() {
     setStatus('Purge cancelled: nothing was deleted.');
     return;
   }
-  run(async () => {
-    try {
+  run(() =>
+    thenReload(async () => {
       const data = await api(`${HOME}/api/dead-letters/purge`, { body: { confirm: 'purge' } });
       const n = data?.purged ?? 0;
       setStatus(`Purged ${fmtInt(n)} dead letter${n === 1 ? '' : 's'}.`);
-    } finally {
-      await loadDeadLetters();
-    }
-  });
+    }),
+  );
 }
