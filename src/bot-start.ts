@@ -74,6 +74,13 @@ function answered(ping: () => Promise<void>): Promise<string> {
   return withTimeout(ping(), PING_TIMEOUT_MS, `no answer within ${PING_TIMEOUT_MS} ms`).then(
     () => 'ok',
     // ioredis' own deadline on a fail-fast connection may end the wait first.
-    (error: unknown) => `down: ${(error as Error).message === 'Command timed out' ? `no answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms` : (error as Error).message}`,
+    (error: unknown) => `down: ${downReason((error as Error).message)}`,
   );
+}
+
+/** ioredis's words for a fail-fast connection's two ways of saying Redis is not there, said plainly. */
+function downReason(message: string): string {
+  if (message === 'Command timed out') return `no answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms`;
+  if (message === "Stream isn't writeable and enableOfflineQueue options is false") return 'not connected to Redis (it refused the connection; reconnecting)';
+  return message;
 }

@@ -55,6 +55,21 @@ describe('/readyz with Redis stalled', () => {
     expect(again.status).toBe(200);
   }, 30_000);
 
+  it('names a Redis that refuses the connection plainly, and is ready again once it is back', async () => {
+    await redis.stop();
+    try {
+      const body = await until(async () => {
+        const res = await fetch(`${bot.base}/readyz`);
+        const checks = ((await res.json()) as { checks: Record<string, string> }).checks;
+        return res.status === 503 && checks.store.startsWith('down: not connected') && checks;
+      }, 'readyz to say the store is not connected');
+      expect(body.store).toBe('down: not connected to Redis (it refused the connection; reconnecting)');
+    } finally {
+      await redis.start();
+    }
+    await until(async () => (await fetch(`${bot.base}/readyz`)).status === 200, 'ready again');
+  }, 30_000);
+
   it("answers Slack's webhook 503 within Slack's 3 s while Redis is silent, and answers the redelivery once", async () => {
     // The ack's connection is up (a first mention answered) before Redis freezes.
     await postSlack(bot.url, appMention({ text: 'before the freeze' }));
