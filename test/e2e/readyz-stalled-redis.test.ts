@@ -61,7 +61,7 @@ describe('/readyz with Redis stalled', () => {
       const body = await until(async () => {
         const res = await fetch(`${bot.base}/readyz`);
         const checks = ((await res.json()) as { checks: Record<string, string> }).checks;
-        return res.status === 503 && checks.store.startsWith('down: not connected') && checks;
+        return res.status === 503 && checks.store?.startsWith('down: not connected') && checks;
       }, 'readyz to say the store is not connected');
       expect(body.store).toBe('down: not connected to Redis (it refused the connection; reconnecting)');
     } finally {
