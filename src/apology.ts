@@ -45,8 +45,9 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
   if (!answered) await apologiseOnce(deps, job.id, data.message, logger);
 }
 
-/** The queued apology of message job `jobId` has this id (its markers are keyed by it). */
-const apologyId = (jobId: string) => `apology.${jobId}`;
+/** The queued apology of message job `<id>` is the notice job `apology.<id>` (its markers are keyed by it). */
+const APOLOGY_PREFIX = 'apology.';
+const apologyId = (jobId: string) => APOLOGY_PREFIX + jobId;
 
 /**
  * Whether the notice job `noticeId` should still be posted: not when it is a message's apology
@@ -54,7 +55,7 @@ const apologyId = (jobId: string) => `apology.${jobId}`;
  * after the answer would only confuse).
  */
 export async function noticeStillOwed(store: WorkerDeps['store'], noticeId: string): Promise<boolean> {
-  const messageJob = noticeId.startsWith(apologyId('')) ? noticeId.slice(apologyId('').length) : undefined;
+  const messageJob = noticeId.startsWith(APOLOGY_PREFIX) ? noticeId.slice(APOLOGY_PREFIX.length) : undefined;
   return messageJob === undefined || (await store.get(keys.sent(messageJob, 1))) === undefined;
 }
 

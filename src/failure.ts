@@ -12,6 +12,7 @@ import { PermanentError, RetryAfterError } from './adapter.js';
 import { ConfigError, MissingDependencyError } from './errors.js';
 import { AiError, isInputTooLong } from './ai/index.js';
 import { keys } from './jobs.js';
+import { guessedWait } from './platform-unreachable.js';
 import type { Store } from './store/index.js';
 
 /** Slack clears an assistant status after about 2 minutes: a waiting job comes back sooner, to set it again. */
@@ -30,15 +31,12 @@ export function asQueueError(error: unknown): unknown {
     return error;
   }
   const refusal = redisWriteRefusal(error);
-  if (refusal) return new RetryAfterError(`Redis refuses writes for now (${refusal}): waiting for it`, REDIS_REFUSING_WAIT_MS, { inPlace: false });
+  if (refusal) return guessedWait(`Redis refuses writes for now (${refusal}): waiting for it`);
   // A bad option or a missing package met while answering: the same on every try, until someone fixes it.
   if (error instanceof ConfigError || error instanceof MissingDependencyError) return new PermanentError(error.message, 'config');
   if (isPoison(error)) return new PermanentError(`${(error as Error).name}: ${(error as Error).message}`, 'poison');
   return error;
 }
-
-/** How long a job waits, at first, for a Redis that refuses writes (it grows with the wait: waitOrGiveUp). */
-const REDIS_REFUSING_WAIT_MS = 5000;
 
 /**
  * Redis's refusals of a write that pass by themselves: a full Redis under `noeviction` (OOM), a

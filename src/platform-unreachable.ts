@@ -31,5 +31,14 @@ export function notSentCode(error: unknown, depth = 0): string | undefined {
 
 /** The wait to throw when `what` (e.g. "the Slack Web API") could not be reached: `code` says how. */
 export function platformUnreachable(what: string, code: string): RetryAfterError {
-  return new RetryAfterError(`${what} could not be reached (${code}); nothing was sent, trying again in ${PLATFORM_UNREACHABLE_WAIT_MS / 1000} s`, PLATFORM_UNREACHABLE_WAIT_MS, { inPlace: false });
+  return guessedWait(`${what} could not be reached (${code}); nothing was sent, trying again in ${PLATFORM_UNREACHABLE_WAIT_MS / 1000} s`);
+}
+
+/**
+ * A wait for something away for as long as no one can say (a platform not reachable, a Redis
+ * refusing writes): held by the queue only, never by a worker in place, and grown with the outage
+ * (failure.ts waitOrGiveUp).
+ */
+export function guessedWait(message: string): RetryAfterError {
+  return new RetryAfterError(message, PLATFORM_UNREACHABLE_WAIT_MS, { inPlace: false });
 }

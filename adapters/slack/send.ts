@@ -155,10 +155,12 @@ export class SlackSender {
         try {
           const started = streamer.ts === undefined;
           if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
-          if (started && streamer.ts !== undefined) this.open.set((opened.ts = streamer.ts), details!);
-          if (started && streamer.ts !== undefined && this.abandoned) void this.stopNow(streamer.ts, details!);
-          // Kept before more is shown: a process killed mid-stream leaves a message its retry must take back.
-          if (started && key && streamer.ts !== undefined) await this.noteStreamStarted(key, streamer.ts);
+          if (started && streamer.ts !== undefined) {
+            this.open.set((opened.ts = streamer.ts), details!);
+            if (this.abandoned) void this.stopNow(streamer.ts, details!);
+            // Kept before more is shown: a process killed mid-stream leaves a message its retry must take back.
+            if (key) await this.noteStreamStarted(key, streamer.ts);
+          }
         } catch (error) {
           failure = error;
           failedAt = Date.now();
