@@ -47,7 +47,8 @@ export class SlackSender {
   private readonly unstopped = new UnstoppedStreams();
   /** The messages streaming now (ts → where): stopped should the process exit before they end (stopOpenStreams). */
   private readonly open = new Map<string, SlackDetails>();
-  private abandoned = false;
+  /** Bumped each time the process gives up on its replies: a stream started before then is stopped as it starts. */
+  private abandonments = 0;
 
   /** The `token` argument for a call in this conversation: none with one workspace (the client has it). */
   private async auth(details: SlackDetails): Promise<{ token?: string }> {
@@ -117,7 +118,7 @@ export class SlackSender {
    * under way (past SHUTDOWN_TIMEOUT_MS), and a message left streaming would stay so for good.
    */
   async stopOpenStreams(): Promise<void> {
-    this.abandoned = true; // a stream whose start is answered from now on is stopped as it starts
+    this.abandonments++; // a stream whose start is on its way now is stopped as it starts
     const open = [...this.open];
     this.open.clear();
     await Promise.all(open.map(([ts, details]) => this.stopNow(ts, details)));
@@ -143,6 +144,8 @@ export class SlackSender {
     const auth = await this.auth(details!);
     if (key) await this.removeCrashedStream(details!, key);
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user });
+    // Only the streams under way when the process gave up: a bot started again later streams as usual.
+    const abandonmentsAtStart = this.abandonments;
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let failure: unknown;
     let failedAt = 0;
@@ -157,7 +160,7 @@ export class SlackSender {
           if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
           if (started && streamer.ts !== undefined) {
             this.open.set((opened.ts = streamer.ts), details!);
-            if (this.abandoned) void this.stopNow(streamer.ts, details!);
+            if (this.abandonments !== abandonmentsAtStart) void this.stopNow(streamer.ts, details!);
             // Kept before more is shown: a process killed mid-stream leaves a message its retry must take back.
             if (key) await this.noteStreamStarted(key, streamer.ts);
           }

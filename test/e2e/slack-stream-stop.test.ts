@@ -122,4 +122,22 @@ describe('a broken Slack stream whose stop fails', () => {
     release();
     await streaming.catch(() => undefined);
   });
+
+  it('a stream started after the process gave up on its replies (the same adapter in a bot started again) streams as usual', async () => {
+    await sender.stopOpenStreams();
+    let release: () => void = () => undefined;
+    const stalled = (async function* () {
+      yield words(300);
+      await new Promise<void>((resolve) => (release = resolve));
+    })();
+    const streaming = sender.stream(conversation, stalled, 'job-after-restart:1');
+    const message = await until(() => [...slack.streams.entries()].find(([, m]) => m.text.length > 0), 'the new message to show text');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // time for a wrongful stop to land
+    expect(slack.callsTo('chat.stopStream')).toEqual([]);
+    expect(slack.streams.get(message[0])!.streaming).toBe(true);
+    release();
+    await streaming;
+    expect(slack.streams.get(message[0])!.streaming).toBe(false);
+    expect(slack.streams.get(message[0])!.text).toBe(words(300));
+  });
 });
