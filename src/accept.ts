@@ -2,13 +2,15 @@
  * Taking a webhook's messages: in queue mode each is ingested (dedupe → limits → enqueue); in
  * direct mode answered in the request. A message of a platform that never redelivers (Twilio)
  * that the queue or the store cannot take is answered in this process instead of being lost
- * (after taking it again for a few seconds when the queue may have taken it: take-again.ts).
+ * (after taking it again for a few seconds when the queue may have taken it: take-again.ts), a
+ * conversation's one after the other (conversation-turns.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Adapter, HttpRequest, HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { ConversationHistory } from './ai/history.js';
 import type { Config } from './config.js';
+import { ConversationTurns, holdBudgetMs, type Turn } from './conversation-turns.js';
 import { respondDirect } from './direct.js';
 import { answerInProcess } from './in-process.js';
 import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps, type IngestOptions } from './ingest.js';
@@ -16,7 +18,7 @@ import type { InboundMessage } from './message.js';
 import type { RetryOptions } from './queue/index.js';
 import { MemoryStore } from './store/index.js';
 import { outcomeUnknown, takeAgain } from './take-again.js';
-import type { WorkerDeps } from './worker.js';
+import { DEFAULT_MAX_WAIT_MS, type WorkerDeps } from './worker.js';
 
 export interface AcceptDeps {
   config: Config;
@@ -49,24 +51,30 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
     fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history), queueNotice: undefined, durableNotices: false };
     return fallback;
   };
-  const answerHere = (adapter: Adapter, message: InboundMessage, error: unknown) => {
+  /** A conversation's messages answered here go one after the other, in the order they came (no queue orders them now). */
+  const turns = new ConversationTurns(holdBudgetMs(workerDeps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, retry), logger);
+  const turnOf = (message: InboundMessage) => turns.take(`${message.platform}:${message.conversation.id}`);
+  const answerHere = (adapter: Adapter, message: InboundMessage, error: unknown, turn: Turn) => {
     logger.warn({ err: error, platform: adapter.platform }, 'could not take the message; answering in this process since the platform will not redeliver');
-    return answerInProcess(fallbackDeps(), message, retry);
+    return answerInProcess(fallbackDeps(), message, retry, turn);
   };
   /** Counted as running (shutdown waits for it); a failure is logged, there is no one else to tell. */
   const trackHere = (adapter: Adapter, message: InboundMessage, work: Promise<unknown>) => {
     track(work).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
   };
-  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => trackHere(adapter, message, answerHere(adapter, message, error));
+  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => trackHere(adapter, message, answerHere(adapter, message, error, turnOf(message)));
   /**
    * The queue may have taken the message after all (its step timed out once written): answering it
    * here now could answer it twice. Taken again in the background first; a try that finds this
-   * delivery's claim found it taken.
+   * delivery's claim found it taken. Its turn is taken now: a later message answered here waits
+   * for it, and goes as soon as the queue has it.
    */
   const notTaken = (adapter: Adapter, message: InboundMessage, options: IngestOptions, error: unknown) => {
     if (!outcomeUnknown(error)) return inProcess(adapter, message, error);
     logger.warn({ err: error, platform: adapter.platform, message: message.id }, 'the queue may or may not have taken the message; taking it again before answering in this process');
-    trackHere(adapter, message, takeAgain(() => ingestMessage(ingestDeps, message, options)).then((failed) => (failed ? answerHere(adapter, message, failed.error) : undefined)));
+    const turn = turnOf(message);
+    const answered = takeAgain(() => ingestMessage(ingestDeps, message, options)).then((failed) => (failed ? answerHere(adapter, message, failed.error, turn) : undefined));
+    trackHere(adapter, message, answered.finally(turn.done));
   };
 
   return async function accept(adapter, received, request) {

@@ -10,6 +10,8 @@ import { waitOrGiveUp } from './failure.js';
 import { retryingSink, Tries } from './retries.js';
 import { DEFAULT_MAX_WAIT_MS, answerMessage, type WorkerDeps } from './worker.js';
 import type { RetryAfterError } from './adapter.js';
+import type { ConversationLog } from './conversation-log.js';
+import type { Turn } from './conversation-turns.js';
 
 /**
  * Claim the message in `deps.store` (this process's own, while the shared one is down) and answer
@@ -17,13 +19,37 @@ import type { RetryAfterError } from './adapter.js';
  * all; a wait (a platform's 429, a rate limit) waits without spending an attempt, within
  * AI_MAX_WAIT_MS. A reply the platform failed is posted again by itself, and each reply's markers
  * keep a retry from posting again what was posted. Rejects when given up (after the apology).
+ * `turn`: its place in its conversation's line (conversation-turns.ts): answered once the message
+ * before it is out, and out itself once its reply (or its apology) is posted.
  */
-export async function answerInProcess(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions): Promise<'answered' | 'duplicate'> {
-  if (!(await deps.store.setIfAbsent(keys.seen(message), new Date().toISOString(), SEEN_TTL_MS))) {
-    deps.metrics.duplicatesDropped.inc({ platform: message.platform });
-    return 'duplicate';
+export async function answerInProcess(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions, turn?: Turn): Promise<'answered' | 'duplicate'> {
+  try {
+    if (!(await deps.store.setIfAbsent(keys.seen(message), new Date().toISOString(), SEEN_TTL_MS))) {
+      deps.metrics.duplicatesDropped.inc({ platform: message.platform });
+      return 'duplicate';
+    }
+    deps.metrics.messagesReceived.inc({ platform: message.platform });
+    await turn?.ready;
+    return await answerInTurn(turn ? { ...deps, conversationLog: deps.conversationLog && outOnceLogged(deps.conversationLog, turn) } : deps, message, retry);
+  } finally {
+    turn?.done();
   }
-  deps.metrics.messagesReceived.inc({ platform: message.platform });
+}
+
+/**
+ * The conversation log, through which `turn` is out as soon as the message's exchange (written
+ * after its reply is posted) or its apology (after that is) starts being written: that write is the
+ * one of its last steps that waits for Redis, down now, and the next message must not wait with it.
+ * (A handler that records its exchange before a later reply lets the next message go at that point.)
+ */
+function outOnceLogged(log: ConversationLog, turn: Turn): ConversationLog {
+  return {
+    record: (entry) => (turn.done(), log.record(entry)),
+    list: (conversationId, limit) => log.list(conversationId, limit),
+  };
+}
+
+async function answerInTurn(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions): Promise<'answered'> {
   const jobId = `inprocess.${message.id}`;
   const maxWaitMs = deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   const tries = new Tries(retry);
