@@ -15,7 +15,7 @@ import { createOps, type Tally } from './ops/index.js';
 import { updateQueueDepth } from './queue-depth.js';
 import { createAccept } from './accept.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
-import { createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, logRefusal, type FetchHandler } from './http/index.js';
+import { ackBudgetMs, createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, logRefusal, type FetchHandler } from './http/index.js';
 import { asBotMiddleware, type BotMiddleware } from './http/node.js';
 export type { BotMiddleware };
 import { listen } from './http/server.js';
@@ -133,7 +133,6 @@ export function createBot(options: BotOptions = {}): Bot {
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   const history = new ConversationHistory(workerStore, config.history);
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
-
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
   let starts: AdapterStarts | undefined;
   const workerDeps: WorkerDeps = {
@@ -163,7 +162,6 @@ export function createBot(options: BotOptions = {}): Bot {
     // Only the bot's own Redis store and queue share a server the queue's one step can read.
     ...(options.store === undefined && options.queue === undefined && backends.keyOnQueueServer ? { keyOnQueueServer: backends.keyOnQueueServer } : {}),
   };
-
   let queueDepth: NodeJS.Timeout | undefined;
   let running = 0;
   /** Where the standalone server listens: the adapters are told whether only this machine can reach them. */
@@ -221,6 +219,8 @@ export function createBot(options: BotOptions = {}): Bot {
     logger,
     metrics,
     accept,
+    // Direct mode may answer only once the reply is posted (a frozen function): its own deadline.
+    ackBudgetMs: config.mode === 'queue' ? ackBudgetMs : undefined,
     paths,
     readiness: readiness(store, queue, tracker),
     adapterStates: () => starts?.states() ?? Object.fromEntries(adapters.map((a) => [a.platform, 'starting' as const])),

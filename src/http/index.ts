@@ -1,4 +1,5 @@
 export { createRouter, type Router, type RouterDeps } from './router.js';
+export { ackBudgetMs } from './ack-budget.js';
 export { createNodeMiddleware, writeResponse, type NodeMiddleware } from './node.js';
 export { createFetchHandler, type FetchHandler, type FetchInfo } from './fetch.js';
 export { json, jsonError } from './responses.js';

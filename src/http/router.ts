@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HttpError, mediaTypeOf, pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
 import type { Metrics } from '../observe/index.js';
+import { withinAckBudget } from './ack-budget.js';
 import { logRefusal } from './refusals.js';
 import { json, jsonError } from './responses.js';
 
@@ -28,6 +29,11 @@ export interface RouterDeps {
    * take them. `request`: the webhook's (its `signal` says the client closed the connection).
    */
   accept(adapter: Adapter, received: Received, request?: HttpRequest): Promise<HttpResponse>;
+  /**
+   * How long verifying a webhook and taking its messages may take before it is answered 503
+   * (ack-budget.ts); undefined, or absent: as long as it takes.
+   */
+  ackBudgetMs?(adapter: Adapter): number | undefined;
   /** The bot's own routes besides the adapters' (the operator console). */
   routes?(): readonly OwnRoute[];
   /** Paths of the operational routes; undefined turns one off. */
@@ -153,13 +159,25 @@ export function createRouter(deps: RouterDeps): Router {
     if (!adapter.contentTypes.includes(type)) {
       throw new HttpError(415, 'unsupported_media_type', `Send ${adapter.contentTypes.join(' or ')}; got "${type || 'no content type'}".`);
     }
+    const started = performance.now();
     const received = await adapter.receive(request);
-    const response = received.messages.length === 0 ? received.response : await deps.accept(adapter, received, request);
+    const budgetMs = deps.ackBudgetMs?.(adapter);
+    const take = () => deps.accept(adapter, received, request);
+    let response: HttpResponse;
+    if (received.messages.length === 0) response = received.response;
+    else if (budgetMs === undefined) response = await take();
+    else response = await withinAckBudget(take, budgetMs - (performance.now() - started), adapter.ackWithinMs!, (error) => lateAck(platform, error));
     if (received.afterAck && response.status < 300) {
       if (received.afterAckBeforeResponse) await afterAckNow(received.afterAck, platform);
       else runAfterAck(received.afterAck, platform);
     }
     return response;
+  }
+
+  /** How a webhook answered 503 at its deadline ended after all: what its redelivery will find. */
+  function lateAck(platform: string, error: unknown): void {
+    if (error === undefined) deps.logger.info({ platform }, 'a webhook answered 503 at its deadline was taken after all: its redelivery is a duplicate, answered once');
+    else deps.logger.warn({ err: error, platform }, 'a webhook answered 503 at its deadline failed after it: its redelivery is taken afresh');
   }
 
   /**

@@ -1,0 +1,54 @@
+/**
+ * The ack's deadline. A platform that counts a delivery as failed when its answer is late (Slack
+ * after 3 s: `Adapter.ackWithinMs`) must have an answer in time however slow the store is: every
+ * round trip of the ack (Intercom's part claims, the admit script, a refused message's notice, a
+ * claim given back) comes out of one budget, counted from the request, and past it the answer is
+ * 503. Verifying waits as long as it takes (a Bolt listener's own ack has Bolt's deadline); a
+ * delivery whose verifying used up the budget is not taken at all. What is under way at the
+ * deadline goes on: a step Redis carries out after all makes the platform's redelivery a
+ * duplicate (answered once, by a worker), as after a command that timed out.
+ */
+import type { Adapter } from '../adapter.js';
+
+/** The share of the platform's deadline the ack may spend; the rest is for the network and a busy event loop. */
+const BUDGET_SHARE = 2 / 3;
+
+/** How long a webhook of `adapter` may take before it is answered 503; undefined: no deadline. */
+export function ackBudgetMs(adapter: Adapter): number | undefined {
+  // A platform that never redelivers (Twilio) has its own way with a late step (take-again.ts).
+  if (adapter.ackWithinMs === undefined || adapter.redelivers === false) return undefined;
+  return Math.round(adapter.ackWithinMs * BUDGET_SHARE);
+}
+
+/** The ack ran out of its budget: answered 503 so the platform sends the delivery again. */
+export class AckDeadlineError extends Error {
+  constructor(budgetMs: number, ackWithinMs: number) {
+    super(`the message was not taken within ${budgetMs} ms (the platform waits ${ackWithinMs} ms for the answer): the store or the queue is slow; answering 503`);
+    this.name = 'AckDeadlineError';
+  }
+}
+
+/**
+ * `take()`'s value, or an AckDeadlineError once `leftMs` have passed (at once, not taking, when
+ * none is left). `late` is told how the work ended when that came after the deadline (its
+ * rejection is never left unhandled).
+ */
+export async function withinAckBudget<T>(take: () => Promise<T>, leftMs: number, ackWithinMs: number, late: (error?: unknown) => void): Promise<T> {
+  const budgetMs = Math.round(ackWithinMs * BUDGET_SHARE);
+  // Verifying it took the whole budget (an adapter's own store reads): nothing taken, the platform sends it again.
+  if (leftMs <= 0) throw new AckDeadlineError(budgetMs, ackWithinMs);
+  const work = take();
+  let timer: NodeJS.Timeout | undefined;
+  let expired = false;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = true;
+      reject(new AckDeadlineError(budgetMs, ackWithinMs));
+    }, leftMs);
+  });
+  work.then(
+    () => expired && late(),
+    (error: unknown) => expired && late(error),
+  );
+  return await Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
