@@ -4,7 +4,8 @@
  *   key            S  the hash key (namespace + key)
  *   value          S  a value, a claim or a lock's owner token
  *   claim          S  the id of the setIfAbsent call that wrote the item, so a write the SDK retries is still won once
- *   withdrawn      SS claims taken back (their answers came too late): those calls' Puts may not land; any other may
+ *   withdrawn      SS claims taken back (their answers came too late): those calls' writes may not land; any other may.
+ *                     Kept through later claims (an UpdateItem each); an item with it and no claim is a marker
  *   items          L  a list (history, a web transcript), oldest first, capped on push
  *   pushes         L  the ids of the list's recent pushes, so a push the SDK retries is applied once (dynamodb-list.ts)
  *   expires_at     N  epoch seconds, the table's TTL attribute (DynamoDB deletes within ~2 days)
@@ -33,6 +34,8 @@ export interface DynamoStoreOptions {
 
 /** How long a withdrawn claim's marker outlives it: far longer than a request can be on its way. */
 const WITHDRAWN_TTL_MS = 10 * 60_000;
+/** An item holding only claims taken back: claimable, as an absent key is. */
+const MARKER = '(attribute_exists(#w) AND attribute_not_exists(#c))';
 
 /** The store's table name for a DYNAMODB_TABLE_PREFIX. */
 export function storeTableName(prefix: string): string {
@@ -64,16 +67,20 @@ export class DynamoStore implements Store {
   }
 
   /**
-   * A claim. The SDK sends a PutItem again when its answer is lost (a 500, a reset, a timeout) though
+   * A claim. The SDK sends a write again when its answer is lost (a 500, a reset, a timeout) though
    * DynamoDB may have applied it; that retry then fails its condition against our own item. So each
    * call writes an id of its own (`claim`, the same on the SDK's retries of the one command) and, when
    * the condition fails, reads the item: the claim is ours if the live item carries our id. Values
    * are no proof (two callers may claim with the same '1').
+   *
+   * An UpdateItem, not a PutItem: a Put replaces the whole item, `withdrawn` with it, and a withdrawn
+   * claim still on its way could then land after all. Updated, the ids taken back stay on the item
+   * through every later claim; what else the item holds is set or removed, as a Put would have.
    */
   async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
-    const { PutCommand } = this.dynamo.sdk.lib;
+    const { UpdateCommand } = this.dynamo.sdk.lib;
     const claim = randomBytes(12).toString('base64url');
-    const deadline = this.ackDeadline('PutItem');
+    const deadline = this.ackDeadline('UpdateItem');
     // Unknown outcome (an answer too late, or none): DynamoDB may have applied the claim. Left there,
     // it would turn the platform's retry of this very message away as a duplicate; taken back (only
     // if it is ours, and for good: see withdrawClaim), the retry is taken.
@@ -81,14 +88,24 @@ export class DynamoStore implements Store {
       await this.withdrawClaim(key, claim).catch(() => undefined);
       throw error;
     };
+    const ttl = expiry(ttlMs);
     try {
-      await this.dynamo.documents.send(new PutCommand({
+      await this.dynamo.documents.send(new UpdateCommand({
         TableName: this.table,
-        Item: { key: this.namespace + key, value, claim, ...expiry(ttlMs) },
-        // absent, present but expired (not yet deleted by TTL), or another call's withdrawn claim
-        ConditionExpression: 'attribute_not_exists(#k) OR #ms <= :now OR (attribute_exists(#w) AND NOT contains(#w, :claim))',
-        ExpressionAttributeNames: { '#k': names['#k'], '#ms': names['#ms'], '#w': 'withdrawn' },
-        ExpressionAttributeValues: { ':now': Date.now(), ':claim': claim },
+        Key: { key: this.namespace + key },
+        UpdateExpression: ttl.expires_at === undefined
+          ? 'SET #v = :value, #c = :claim REMOVE #items, #p, #s, #ms'
+          : 'SET #v = :value, #c = :claim, #s = :s, #ms = :ms REMOVE #items, #p',
+        // never a withdrawn call; and the key absent, present but expired (not yet deleted by TTL), or a withdrawn marker
+        ConditionExpression: `(attribute_not_exists(#w) OR NOT contains(#w, :claim)) AND (attribute_not_exists(#k) OR #ms <= :now OR ${MARKER})`,
+        ExpressionAttributeNames: { '#k': names['#k'], '#v': names['#v'], '#items': names['#items'], '#p': names['#p'], '#s': names['#s'], '#ms': names['#ms'], '#w': 'withdrawn', '#c': 'claim' },
+        ExpressionAttributeValues: {
+          ':value': value,
+          ':claim': claim,
+          ':now': Date.now(),
+          // DynamoDB deletes the item (and the ids taken back) no sooner than a marker would have been
+          ...(ttl.expires_at === undefined ? {} : { ':s': Math.max(ttl.expires_at, expiry(WITHDRAWN_TTL_MS).expires_at as number), ':ms': ttl.expires_at_ms }),
+        },
       }), deadline);
       return true;
     } catch (error) {
@@ -103,23 +120,42 @@ export class DynamoStore implements Store {
 
   /**
    * Take back the setIfAbsent call `claim`'s item, if it is there, or stop it landing, if it is still
-   * on its way: a marker holding the ids of the calls taken back (`withdrawn`, a set: two late
-   * deliveries in a row both stay out), which any other call's claim replaces. Another call's live
-   * claim is left alone.
+   * on its way: its id goes into `withdrawn` (a set: two late deliveries in a row both stay out),
+   * which stays on the item through later claims. Our item (or none, or an expired one) becomes a
+   * marker; another call's live claim is left alone, only our id added to it, so our claim cannot
+   * land once that one is taken back too. (Once it expires, ours cannot either: a claim's `:now` is
+   * the time it was sent, before that claim expired.)
    */
   private async withdrawClaim(key: string, claim: string): Promise<void> {
     const { UpdateCommand } = this.dynamo.sdk.lib;
-    const ttl = expiry(WITHDRAWN_TTL_MS);
-    await conditional(() =>
-      this.dynamo.documents.send(new UpdateCommand({
-        TableName: this.table,
-        Key: { key: this.namespace + key },
-        UpdateExpression: 'ADD #w :claims SET #s = :s, #ms = :ms REMOVE #v, #c',
-        ConditionExpression: 'attribute_not_exists(#k) OR #c = :claim OR #ms <= :now OR attribute_exists(#w)',
-        ExpressionAttributeNames: { '#k': names['#k'], '#w': 'withdrawn', '#s': names['#s'], '#ms': names['#ms'], '#v': names['#v'], '#c': 'claim' },
-        ExpressionAttributeValues: { ':claims': new Set([claim]), ':claim': claim, ':now': Date.now(), ':s': ttl.expires_at, ':ms': ttl.expires_at_ms },
-      }), this.ackDeadline('UpdateItem')),
-    );
+    const deadline = this.ackDeadline('UpdateItem');
+    const common = { TableName: this.table, Key: { key: this.namespace + key } };
+    const attributes = { '#w': 'withdrawn', '#ms': names['#ms'], '#c': 'claim' };
+    // twice at most: the item may change between the two writes (a claim released, say)
+    for (let round = 1; round <= 2; round++) {
+      const ttl = expiry(WITHDRAWN_TTL_MS);
+      const marked = await conditional(() =>
+        this.dynamo.documents.send(new UpdateCommand({
+          ...common,
+          UpdateExpression: 'ADD #w :claims SET #s = :s, #ms = :ms REMOVE #v, #c',
+          ConditionExpression: `attribute_not_exists(#k) OR #c = :claim OR #ms <= :now OR ${MARKER}`,
+          ExpressionAttributeNames: { ...attributes, '#k': names['#k'], '#s': names['#s'], '#v': names['#v'] },
+          ExpressionAttributeValues: { ':claims': new Set([claim]), ':claim': claim, ':now': Date.now(), ':s': ttl.expires_at, ':ms': ttl.expires_at_ms },
+        }), deadline),
+      );
+      if (marked) return;
+      // another call's live claim (a value set() wrote is no claim: it gets no ids, or it would read as a marker)
+      const added = await conditional(() =>
+        this.dynamo.documents.send(new UpdateCommand({
+          ...common,
+          UpdateExpression: 'ADD #w :claims',
+          ConditionExpression: `attribute_exists(#c) AND #c <> :claim AND ${LIVE}`,
+          ExpressionAttributeNames: attributes,
+          ExpressionAttributeValues: { ':claims': new Set([claim]), ':claim': claim, ':now': Date.now() },
+        }), deadline),
+      );
+      if (added) return;
+    }
   }
 
   /** A claim's release is on the ack path (0.8 s in all); `ackDeadline: false` leaves the SDK its retries (a throttled attempt waited out). */

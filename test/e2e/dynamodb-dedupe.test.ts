@@ -87,7 +87,8 @@ describe('a redelivered Slack event, deduped through DynamoDB (moto)', () => {
   it('a claim DynamoDB applied but answered with a 500 (retried by the SDK): the message is answered, once, and its redelivery is not', async () => {
     const event = appMention({ text: 'my claim came back 500' });
     const proxy = await startLostAnswerProxy(moto().url, {
-      picks: (body, headers) => headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && body.includes(`parley:seen:`) && body.includes(event.event_id),
+      // the claim: an UpdateItem carrying the call's own id, not its take-back
+      picks: (body, headers) => headers['x-amz-target'] === 'DynamoDB_20120810.UpdateItem' && body.includes('":claim"') && !body.includes('ADD #w') && body.includes(`parley:seen:`) && body.includes(event.event_id),
       fails: '500',
     });
     const client = new DynamoDBClient({ endpoint: proxy.url });

@@ -1,5 +1,5 @@
 /**
- * DynamoStore's claims and the conversation log when DynamoDB applied a conditional PutItem but its
+ * DynamoStore's claims and the conversation log when DynamoDB applied a conditional write but its
  * answer was lost — DynamoDB's 500 InternalServerError ("may or may not have succeeded") or a reset
  * connection — so the AWS SDK sent it again, and the retry's condition failed against the item its
  * own first try wrote. A claim must still be won (once: a second caller loses), a log row written
@@ -35,7 +35,19 @@ function putInto(table: string, text: string): LostAnswerOptions['picks'] {
   return (body, headers) => headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && body.includes(`"TableName":"${table}"`) && body.includes(text);
 }
 
-/** A client whose first PutItem that `picks` chooses is applied but answered with `fails`. */
+/**
+ * A DynamoStore claim of `key` (the full key), not its take-back: the write carrying the call's own
+ * id (`:claim`) without adding to `withdrawn`.
+ */
+function claimOf(key: string): LostAnswerOptions['picks'] {
+  return (body, headers) => /\.(PutItem|UpdateItem)$/.test(String(headers['x-amz-target'])) && body.includes(`"${key}"`) && isClaim(body);
+}
+
+function isClaim(body: string): boolean {
+  return body.includes('":claim"') && !body.includes('ADD #w');
+}
+
+/** A client whose first write that `picks` chooses is applied but answered with `fails`. */
 async function clientLosing(picks: LostAnswerOptions['picks'], fails: '500' | 'reset') {
   const proxy = await startLostAnswerProxy(moto().url, { picks, fails });
   const client = new DynamoDBClient({ endpoint: proxy.url });
@@ -43,10 +55,10 @@ async function clientLosing(picks: LostAnswerOptions['picks'], fails: '500' | 'r
   return { client, proxy };
 }
 
-describe.each(['500', 'reset'] as const)('a claim whose PutItem was applied, then answered with %s', (fails) => {
+describe.each(['500', 'reset'] as const)('a claim whose write was applied, then answered with %s', (fails) => {
   it('setIfAbsent: the first caller wins, a second caller with the same value loses', async () => {
     const namespace = `c${++counter}:`;
-    const { client, proxy } = await clientLosing(putInto(storeTable, `${namespace}parley:seen:Ev1`), fails);
+    const { client, proxy } = await clientLosing(claimOf(`${namespace}parley:seen:Ev1`), fails);
     const store = new DynamoStore({ tableName: storeTable, namespace, client });
     const other = new DynamoStore({ tableName: storeTable, namespace });
     cleanups.push(() => other.close());
@@ -59,7 +71,7 @@ describe.each(['500', 'reset'] as const)('a claim whose PutItem was applied, the
 
   it('acquireLock: the lock is taken (its token releases it), and no one else gets it meanwhile', async () => {
     const namespace = `l${++counter}:`;
-    const { client, proxy } = await clientLosing(putInto(storeTable, `${namespace}lock:conversation`), fails);
+    const { client, proxy } = await clientLosing(claimOf(`${namespace}lock:conversation`), fails);
     const store = new DynamoStore({ tableName: storeTable, namespace, client });
     const other = new DynamoStore({ tableName: storeTable, namespace });
     cleanups.push(() => other.close());
@@ -90,10 +102,10 @@ function entry(conversationId: string, extra: Partial<ConversationEntry> = {}): 
   };
 }
 
-describe('a claim whose PutItem was applied, its answer later than the ack deadline', () => {
+describe('a claim whose write was applied, its answer later than the ack deadline', () => {
   it('setIfAbsent throws and takes its claim back: the platform\'s retry of the message is taken, not dropped as a duplicate', async () => {
     const namespace = `late${++counter}:`;
-    const proxy = await startLostAnswerProxy(moto().url, { picks: putInto(storeTable, `${namespace}parley:seen:Ev1`), holdMs: 2000 });
+    const proxy = await startLostAnswerProxy(moto().url, { picks: claimOf(`${namespace}parley:seen:Ev1`), holdMs: 2000 });
     const client = new DynamoDBClient({ endpoint: proxy.url });
     cleanups.push(() => proxy.close(), () => client.destroy());
     const store = new DynamoStore({ tableName: storeTable, namespace, client });
@@ -107,7 +119,7 @@ describe('a claim whose PutItem was applied, its answer later than the ack deadl
 
   it('also when the claim was answered with a 500, and the read of whose it is misses the deadline', async () => {
     const namespace = `late${++counter}:`;
-    // The first PutItem applied but answered 500 (the SDK tries again and meets its own item); every GetItem answered 1 s late.
+    // The first claim applied but answered 500 (the SDK tries again and meets its own item); every GetItem answered 1 s late.
     let failedOnce = false;
     const proxy = createServer((incoming, outgoing) => {
       const chunks: Buffer[] = [];
@@ -115,7 +127,7 @@ describe('a claim whose PutItem was applied, its answer later than the ack deadl
       incoming.on('end', () => {
         const target = String(incoming.headers['x-amz-target']);
         void forward(moto().url, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, Buffer.concat(chunks)).then(async (answer) => {
-          if (target.endsWith('.PutItem') && !failedOnce) {
+          if (isClaim(Buffer.concat(chunks).toString()) && !failedOnce) {
             failedOnce = true;
             return void outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'com.amazon.coral.service#InternalServerError', message: 'Internal server error' }));
           }
@@ -137,12 +149,12 @@ describe('a claim whose PutItem was applied, its answer later than the ack deadl
 
   it.each([1, 2])('also when %i claims in a row were late reaching DynamoDB: each take-back lands first, and no claim then does', async (late) => {
     const namespace = `late${++counter}:`;
-    // Every claim PutItem is held 1.5 s before it is forwarded (past the 0.8 s deadline): its take-back overtakes it.
+    // Every claim is held 1.5 s before it is forwarded (past the 0.8 s deadline): its take-back overtakes it.
     const proxy = createServer((incoming, outgoing) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
       incoming.on('end', () => {
-        const claim = String(incoming.headers['x-amz-target']).endsWith('.PutItem');
+        const claim = isClaim(Buffer.concat(chunks).toString());
         void new Promise((resolve) => setTimeout(resolve, claim ? 1500 : 0))
           .then(() => forward(moto().url, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, Buffer.concat(chunks)))
           .then((answer) => void outgoing.writeHead(answer.status, answer.headers).end(answer.body), () => outgoing.destroy());
@@ -162,13 +174,72 @@ describe('a claim whose PutItem was applied, its answer later than the ack deadl
     expect(await retry.setIfAbsent('parley:seen:Ev1', 'again', 60_000)).toBe(false); // and it is a claim like any other
   });
 
+  /**
+   * A proxy that holds the n-th claim it sees `delays[n].request` ms before forwarding it (on its
+   * way to DynamoDB that long) and its answer `delays[n].answer` ms (applied, answered late); every
+   * other request goes straight through.
+   */
+  async function claimsDelayed(delays: { request?: number; answer?: number }[]): Promise<DynamoDBClient> {
+    let claims = 0;
+    const sleep = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+    const proxy = createServer((incoming, outgoing) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const delay = isClaim(body.toString()) ? (delays[claims++] ?? {}) : {};
+        void sleep(delay.request)
+          .then(() => forward(moto().url, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, body))
+          .then(async (answer) => (await sleep(delay.answer), void outgoing.writeHead(answer.status, answer.headers).end(answer.body)))
+          .catch(() => outgoing.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+    cleanups.push(() => new Promise<void>((resolve) => (proxy.closeAllConnections(), proxy.close(() => resolve()))), () => client.destroy());
+    return client;
+  }
+
+  it('a withdrawn claim landing late stays out though another delivery\'s claim landed and was withdrawn meanwhile', async () => {
+    const namespace = `late${++counter}:`;
+    // delivery A's claim is 3 s on its way (taken back at 0.8 s); delivery B's is applied at once, answered late, taken back too
+    const client = await claimsDelayed([{ request: 3000 }, { answer: 2000 }]);
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    const retry = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => retry.close());
+    await expect(store.setIfAbsent('parley:seen:Ev1', 'delivery A', 60_000)).rejects.toThrow(/aborted/i);
+    await expect(store.setIfAbsent('parley:seen:Ev1', 'delivery B', 60_000)).rejects.toThrow(/aborted/i);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // A's claim reaches DynamoDB now, after B's take-back
+    expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
+    expect(await retry.setIfAbsent('parley:seen:Ev1', 'retry', 60_000)).toBe(true);
+  });
+
+  it('a withdrawn claim landing late stays out though the live claim it met when taken back was withdrawn meanwhile', async () => {
+    const namespace = `late${++counter}:`;
+    // A's claim is 3 s on its way; B's, sent 0.2 s later, is applied at once and answered late: A is
+    // taken back (at 0.8 s) while B's claim is live, then B is taken back (at 1 s), then A lands
+    const client = await claimsDelayed([{ request: 3000 }, { answer: 2000 }]);
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    const other = new DynamoStore({ tableName: storeTable, namespace, client });
+    const retry = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => retry.close());
+    const a = store.setIfAbsent('parley:seen:Ev1', 'delivery A', 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const b = other.setIfAbsent('parley:seen:Ev1', 'delivery B', 60_000);
+    await expect(a).rejects.toThrow(/aborted/i);
+    await expect(b).rejects.toThrow(/aborted/i);
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // A's claim reaches DynamoDB now
+    expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
+    expect(await retry.setIfAbsent('parley:seen:Ev1', 'retry', 60_000)).toBe(true);
+  });
+
   it('takes back only its own claim: one another caller made meanwhile stays', async () => {
     const namespace = `late${++counter}:`;
     const other = new DynamoStore({ tableName: storeTable, namespace });
     cleanups.push(() => other.close());
     // Between our claim being applied and taken back, the item is replaced by another caller's (its own claim id).
     const proxy = await startLostAnswerProxy(moto().url, {
-      picks: putInto(storeTable, `${namespace}parley:seen:Ev1`),
+      picks: claimOf(`${namespace}parley:seen:Ev1`),
       holdMs: 2000,
       afterApplied: async () => {
         await other.delete('parley:seen:Ev1');

@@ -101,6 +101,36 @@ describe('DynamoStore on DynamoDB', () => {
     expect(await store.listRange('list', 0, -1)).toEqual(['fresh']);
   });
 
+  it('a claim updates its item: the ids of claims taken back stay on it, the rest is as a fresh item\'s', async () => {
+    const { store, peers: [peer], namespace } = stores(1);
+    const marker = { withdrawn: new Set(['gone1']), expires_at: Math.ceil(Date.now() / 1000) + 600, expires_at_ms: Date.now() + 600_000 };
+    const expired = { expires_at: Math.floor(Date.now() / 1000) - 10, expires_at_ms: Date.now() - 10_000 };
+    await admin.send(new PutCommand({ TableName: tableName, Item: { key: `${namespace}forever`, ...marker } }));
+    await admin.send(new PutCommand({ TableName: tableName, Item: { key: `${namespace}short`, items: ['stale'], pushes: ['p1'], ...marker, ...expired } }));
+
+    // over a marker, without a TTL: the claim is kept for good, not for the marker's 10 minutes
+    expect(await store.setIfAbsent('forever', 'mine')).toBe(true);
+    const forever = await rawItem(`${namespace}forever`);
+    expect(forever).toEqual({ key: `${namespace}forever`, value: 'mine', claim: expect.any(String), withdrawn: new Set(['gone1']) });
+    // a live claim carrying withdrawn ids is no marker: not claimed again
+    expect(await peer!.setIfAbsent('forever', 'theirs')).toBe(false);
+    expect(await store.get('forever')).toBe('mine');
+
+    // over an expired list: its entries go; a short TTL is checked to the millisecond, the item deleted no sooner than a marker
+    const before = Date.now();
+    expect(await store.setIfAbsent('short', 'brief', 1000)).toBe(true);
+    const short = await rawItem(`${namespace}short`);
+    expect(Object.keys(short!).sort()).toEqual(['claim', 'expires_at', 'expires_at_ms', 'key', 'value', 'withdrawn']);
+    expect(short?.expires_at_ms).toBeLessThanOrEqual(Date.now() + 1000);
+    expect(short?.expires_at_ms).toBeGreaterThanOrEqual(before + 1000);
+    expect(short?.expires_at).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 600);
+    expect(await store.listRange('short', 0, -1)).toEqual([]);
+    const token = await peer!.acquireLock('short', 1000);
+    expect(token).toBeUndefined();
+    expect(await store.delete('short')).toBeUndefined();
+    expect(await rawItem(`${namespace}short`)).toBeUndefined();
+  });
+
   it('expires on the real clock too: a 300 ms claim is held, then free', async () => {
     const { store } = stores();
     expect(await store.setIfAbsent('short', 'a', 300)).toBe(true);
