@@ -1,6 +1,7 @@
 /**
  * The ack path: dedupe → rate limit → enqueue. It must stay fast — a platform is waiting.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { SEEN_TTL_MS, conversationGroup, keys, messageJobId, type JobData } from './jobs.js';
@@ -67,8 +68,9 @@ export function answerOf(received: Received, refusal: LimitRefusal | undefined):
 /**
  * Claim a delivery id (atomically, in the store) and run `accept` for a first delivery.
  * The claim is released when `accept` throws, so the platform's redelivery is not mistaken
- * for a duplicate of a message that was never taken. A claim holding `delivery` is this delivery's
- * own, left by an earlier try whose outcome was unknown: it is claimed still.
+ * for a duplicate of a message that was never taken; so is a claim whose own write failed (it may
+ * land late). A claim holding `delivery` is this delivery's own, left by an earlier try whose
+ * outcome was unknown: it is claimed still.
  */
 export async function claimDelivery<T>(
   deps: Pick<IngestDeps, 'store' | 'metrics'>,
@@ -77,7 +79,15 @@ export async function claimDelivery<T>(
   delivery?: string,
 ): Promise<T | 'duplicate'> {
   const seenKey = keys.seen(message);
-  const claimed = await deps.store.setIfAbsent(seenKey, delivery ?? new Date().toISOString(), SEEN_TTL_MS);
+  // Unique to this try, so that it can take back its own claim and no other.
+  const value = delivery ?? `${new Date().toISOString()} ${randomUUID()}`;
+  const claimed = await deps.store.setIfAbsent(seenKey, value, SEEN_TTL_MS).catch((error: unknown) => {
+    // Timed out, the claim may still be set (a frozen Redis carries it out when it wakes): the
+    // sender is told to send it again, which must not find it a duplicate. Sent now, right behind
+    // the claim on the same connection, so it runs after it; not waited for (a 503 either way).
+    deps.store.deleteIf?.(seenKey, value).catch(() => undefined);
+    throw error;
+  });
   if (!claimed && (delivery === undefined || (await deps.store.get(seenKey)) !== delivery)) {
     deps.metrics.duplicatesDropped.inc({ platform: message.platform });
     return 'duplicate';

@@ -63,6 +63,8 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
   const maxTranscript = options.maxTranscript ?? 200;
   const maxText = options.maxTextLength ?? 4000;
   let state: WebState | undefined;
+  /** The transcripts as the worker writes answers to them (AdapterContext.markerStore). */
+  let answers: Transcripts | undefined;
   let refused: string | undefined;
   let markStarted: (value: WebState) => void = () => undefined;
   const started = new Promise<WebState>((resolve) => (markStarted = resolve));
@@ -129,16 +131,18 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
         context.logger.warn(`web chat: WEB_SESSION_SECRET is not set, so visitor sessions are signed with a secret made up for this process (they end when it stops${shared})`);
       }
       const signer = sessions(secrets);
+      const historyMs = context.config.history.ttlSeconds * 1000;
       state = {
         // PUBLIC_URL says the chat is served to the internet (through a proxy on this machine): no "this machine" mode then.
         access: { token, sessions: signer, local: context.loopbackOnly && !token && !context.config.publicUrl },
         sessions: signer,
-        transcripts: new Transcripts(context.store, context.config.history.ttlSeconds * 1000, maxTranscript),
+        transcripts: new Transcripts(context.store, historyMs, maxTranscript),
         limits: new WebLimits(context, options.limits),
         forget: (conversation, messages) => context.forget({ platform: 'web', id: conversation }, messages.map((id) => messageIdOf(conversation, id))),
         feedback: (feedback) => context.feedback(feedback),
         closing: context.closing,
       };
+      answers = new Transcripts(context.markerStore, historyMs, maxTranscript);
       markStarted(state);
       await loadEmbedFiles();
     },
@@ -196,9 +200,15 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
       if (reply.model) entry.model = reply.model;
       // An answer names its exchange (the job that answered), for POST /web/feedback.
       if (entry.kind === 'answer' && sendOptions?.key) entry.exchange = exchangeOf(sendOptions.key);
-      const { transcripts } = await stateOf();
+      await stateOf();
+      // Through the store that waits out a short Redis stall: given up on, a write Redis then makes
+      // anyway would fail the job, and its retry ask the AI again.
+      const transcripts = answers!;
       // A conversation the visitor deleted while its answer was on the way stays deleted.
-      if (!(await transcripts.erased(conversation.id))) await transcripts.append(conversation.id, entry);
+      if (await transcripts.erased(conversation.id)) return { ids: [randomUUID()] };
+      // Once per reply: a retry of a job whose answer was appended (the outcome unknown) shows no second one.
+      if (sendOptions?.key) await transcripts.appendAnswer(conversation.id, sendOptions.key, entry);
+      else await transcripts.append(conversation.id, entry);
       return { ids: [randomUUID()] };
     },
   };

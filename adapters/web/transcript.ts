@@ -7,7 +7,10 @@
  *   parley:web:visitor:<visitor>           the visitor's conversations, one entry per post
  *                                          (so it lives as long as the newest), newest last
  *   parley:web:turn:<conversation>:<id>    claimed by the first delivery of a message id, so a
- *                                          repeated POST appends the visitor's turn once
+ *                                          repeated POST appends the visitor's turn once (holding
+ *                                          the try that wrote it: its entry's `tryId`)
+ *   parley:web:answer:<conversation>:<key> claimed by an answer's first post (its reply key), so
+ *                                          a job's retry appends it once
  *   parley:web:ids:<conversation>          its messages' ids, so DELETE can have their finished
  *                                          queue jobs removed too (kept at least 24 h, as they are)
  *   parley:web:erased:<conversation>       a deleted conversation, so an answer still on its way
@@ -17,7 +20,7 @@
  *                                          hashed) lands in the same one; once that one is deleted,
  *                                          a resend starts another, under `...:<deleted>`
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Reply, Store } from 'parley/adapter-kit';
 
 export interface TranscriptEntry {
@@ -31,6 +34,9 @@ export interface TranscriptEntry {
   exchange?: string;
 }
 
+/** An entry as kept: with the try that appended it, when it was appended once per claim. */
+type Stored = TranscriptEntry & { tryId?: string };
+
 /** The most conversations listed per visitor (GET /web/conversations). */
 const VISITOR_CONVERSATIONS = 50;
 /** The visitor's list holds this many posts (repeats of a conversation among them). */
@@ -39,6 +45,8 @@ const VISITOR_POSTS = 4 * VISITOR_CONVERSATIONS;
 const TURN_CLAIM_MS = 24 * 60 * 60 * 1000;
 /** A first message resent after its conversation was deleted this many times starts afresh unremembered. */
 const MAX_RESTARTS = 8;
+/** A turn claim's value from before entries named the try that wrote them: its time. */
+const LEGACY_CLAIM = /^\d{4}-\d\d-\d\dT/;
 /** The most message ids kept per conversation (for DELETE); a day's worth of a busy chat. */
 const MESSAGE_IDS = 1000;
 
@@ -49,6 +57,7 @@ const keys = {
   turn: (conversation: string, id: string) => `parley:web:turn:${conversation}:${id}`,
   erased: (conversation: string) => `parley:web:erased:${conversation}`,
   ids: (conversation: string) => `parley:web:ids:${conversation}`,
+  answer: (conversation: string, replyKey: string) => `parley:web:answer:${conversation}:${replyKey}`,
   first: (caller: string, id: string, text: string) => `parley:web:first:${caller}:${id}:${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`,
 };
 
@@ -70,24 +79,49 @@ export class Transcripts {
   }
 
   async read(conversation: string): Promise<TranscriptEntry[]> {
-    return (await this.store.listRange(keys.transcript(conversation), 0, -1)).map((item) => JSON.parse(item) as TranscriptEntry);
+    // The try that wrote an entry is the store's business, not the page's.
+    return (await this.readStored(conversation)).map(({ tryId: _, ...entry }) => entry);
   }
 
   /** The visitor's turn, once per message id (across processes on Redis); false for a repeat. */
   async appendTurn(conversation: string, id: string, entry: TranscriptEntry): Promise<boolean> {
-    const claim = keys.turn(conversation, id);
-    if (!(await this.store.setIfAbsent(claim, entry.at, TURN_CLAIM_MS))) return false;
-    try {
-      await this.append(conversation, entry);
-      await this.store.listPush(keys.ids(conversation), [id], { maxLength: MESSAGE_IDS, ttlMs: Math.max(this.ttlMs, TURN_CLAIM_MS) });
-      // Written to again (an operator reusing its id): no longer deleted.
-      if (await this.erased(conversation)) await this.store.delete(keys.erased(conversation));
-    } catch (error) {
-      // not appended: a retry of this message must be able to append it
-      await this.store.delete(claim).catch(() => undefined);
-      throw error;
+    const appended = await this.appendOnce(conversation, keys.turn(conversation, id), entry);
+    // Again when the turn was there: a try that failed after writing it may not have kept its id
+    // (an id twice is harmless, messageIds reads each once).
+    await this.store.listPush(keys.ids(conversation), [id], { maxLength: MESSAGE_IDS, ttlMs: Math.max(this.ttlMs, TURN_CLAIM_MS) });
+    // Written to again (an operator reusing its id): no longer deleted.
+    if (await this.erased(conversation)) await this.store.delete(keys.erased(conversation));
+    return appended;
+  }
+
+  /** An answer, once per reply key (the job's retries post it once); false when it was there already. */
+  async appendAnswer(conversation: string, replyKey: string, entry: TranscriptEntry): Promise<boolean> {
+    return this.appendOnce(conversation, keys.answer(conversation, replyKey), entry);
+  }
+
+  /**
+   * Append an entry once per `claim`, even after a try whose outcome is unknown (a write that timed
+   * out, which a frozen Redis carries out when it wakes): the claim names the try that holds it, and
+   * its entry carries that name. A later try finding another's claim looks for its entry: there, the
+   * entry was appended; not there, that try went no further, and this one takes its place. Both
+   * look-ups only on that rare path; a first try costs the claim and the append, as ever.
+   */
+  private async appendOnce(conversation: string, claim: string, entry: TranscriptEntry): Promise<boolean> {
+    const tryId = randomUUID();
+    if (!(await this.store.setIfAbsent(claim, tryId, TURN_CLAIM_MS))) {
+      const holder = await this.store.get(claim);
+      // A claim from before entries named their try (an ISO time): appended, as was then assumed.
+      if (holder === undefined || LEGACY_CLAIM.test(holder)) return false;
+      if ((await this.readStored(conversation)).some((stored) => stored.tryId === holder)) return false;
+      await this.store.set(claim, tryId, TURN_CLAIM_MS);
     }
+    const stored: Stored = { ...entry, tryId };
+    await this.append(conversation, stored);
     return true;
+  }
+
+  private async readStored(conversation: string): Promise<Stored[]> {
+    return (await this.store.listRange(keys.transcript(conversation), 0, -1)).map((item) => JSON.parse(item) as Stored);
   }
 
   /**
@@ -143,7 +177,7 @@ export class Transcripts {
 
   /** The ids of the conversation's messages (as posted), oldest first. */
   async messageIds(conversation: string): Promise<string[]> {
-    return this.store.listRange(keys.ids(conversation), 0, -1);
+    return [...new Set(await this.store.listRange(keys.ids(conversation), 0, -1))];
   }
 
   /** Erase the transcript, its owner record and its message ids; false when there was nothing to erase. */

@@ -217,7 +217,7 @@ export function createRouter(deps: RouterDeps): Router {
         }
         response = target ? await dispatch(target, request) : jsonError(404, 'not_found', `Nothing is served at ${path}.`);
       } catch (error) {
-        response = failure(error, platform, deps, request.remoteAddress);
+        response = failure(error, platform, deps, request.remoteAddress, target?.kind === 'webhook');
         refusal = true;
       }
       if (refusal && adapter?.decorateRefusal) response = await decorated(adapter, request, response, deps.logger);
@@ -252,12 +252,15 @@ async function decorated(adapter: Adapter, request: HttpRequest, response: HttpR
 }
 
 /** A user-caused error becomes its small JSON answer; anything else is ours: 503 so the platform redelivers. */
-function failure(error: unknown, platform: string | undefined, deps: RouterDeps, remoteAddress?: string): HttpResponse {
+function failure(error: unknown, platform: string | undefined, deps: RouterDeps, remoteAddress: string | undefined, webhook: boolean): HttpResponse {
   if (error instanceof HttpError) {
     logRefusal(deps, platform, error, remoteAddress);
     return jsonError(error.status, error.reason, error.message);
   }
   if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: 'unavailable' });
   deps.logger.error({ err: error, platform }, 'request failed; answering 503 so the sender retries');
-  return jsonError(503, 'unavailable', 'parley could not take this message right now; please retry.', { 'retry-after': '5' });
+  // Only a webhook's failure is a message not taken: a page shows this text as it is, and a visitor
+  // told so while the transcript could not be read would type again a message that was taken.
+  const text = webhook ? 'parley could not take this message right now; please retry.' : 'parley cannot answer right now; please retry in a moment.';
+  return jsonError(503, 'unavailable', text, { 'retry-after': '5' });
 }

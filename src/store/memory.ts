@@ -64,7 +64,11 @@ export class MemoryStore implements Store {
   }
 
   async releaseLock(key: string, token: string): Promise<boolean> {
-    if ((await this.get(key)) !== token) return false;
+    return this.deleteIf(key, token);
+  }
+
+  async deleteIf(key: string, value: string): Promise<boolean> {
+    if ((await this.get(key)) !== value) return false;
     this.entries.delete(key);
     return true;
   }

@@ -5,7 +5,8 @@ import type { Store } from './store.js';
 
 /** Extend or release a lock only while `token` still owns it (atomic compare-and-act). */
 const extendIfOwner = redisScript(1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`);
-const releaseIfOwner = redisScript(1, `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
+const DELETE_IF_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const releaseIfOwner = redisScript(1, DELETE_IF_LUA);
 /**
  * RPUSH each value (ARGV[3…]; one by one, as unpack() takes a few thousand at most), then LTRIM to
  * the newest ARGV[1] (when not ''), then PEXPIRE ARGV[2] ms (when not '').
@@ -46,6 +47,11 @@ export class RedisStore implements Store {
 
   async delete(key: string): Promise<void> {
     await this.redis.del(this.namespace + key);
+  }
+
+  async deleteIf(key: string, value: string): Promise<boolean> {
+    // EVAL, not EVALSHA: a NOSCRIPT answer would send the script a second time, behind later commands.
+    return (await this.redis.eval(DELETE_IF_LUA, 1, this.namespace + key, value)) === 1;
   }
 
   async listPush(key: string, values: string[], options: { maxLength?: number; ttlMs?: number } = {}): Promise<void> {

@@ -22,6 +22,13 @@ export interface Store {
    * client's own retries; DynamoStore otherwise ends the whole call within 0.8 s.
    */
   delete(key: string, options?: { ackDeadline?: boolean }): Promise<void>;
+  /**
+   * Delete the key only while it holds `value` (true when it did), in one command: sent right after a
+   * `setIfAbsent` that timed out, it runs after that claim however late Redis carries it out, and
+   * takes it back only if the claim was this caller's. For stores whose failed `setIfAbsent` may
+   * still land (Redis); absent, nothing is taken back.
+   */
+  deleteIf?(key: string, value: string): Promise<boolean>;
   /** Append to a list, keep only the newest `maxLength` items, refresh its TTL. */
   listPush(key: string, values: string[], options?: { maxLength?: number; ttlMs?: number }): Promise<void>;
   /** Items `start..stop` inclusive; negative indexes count from the end (Redis LRANGE semantics). */

@@ -88,6 +88,17 @@ export function describeStoreContract(name: string, { create, advance, margin, l
         expect(await store.get('claim')).toBe('fourth');
       });
 
+      it('deleteIf (where the store has it) deletes a key only while it holds the value', async () => {
+        const { store } = await create();
+        if (!store.deleteIf) return;
+        await store.set('claim', 'mine', 5000);
+        expect(await store.deleteIf('claim', 'theirs')).toBe(false);
+        expect(await store.get('claim')).toBe('mine');
+        expect(await store.deleteIf('claim', 'mine')).toBe(true);
+        expect(await store.get('claim')).toBeUndefined();
+        expect(await store.deleteIf('claim', 'mine')).toBe(false);
+      });
+
       it('setIfAbsent is atomic: of 50 concurrent claims (from 5 connections on Redis), exactly one wins', async () => {
         const { store, peers } = await create(4);
         const stores = [store, ...peers];

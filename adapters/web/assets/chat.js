@@ -48,7 +48,8 @@ async function fetchTranscript() {
       return false;
     }
     if (!res.ok) {
-      setStatus(problem(res, body), true, true);
+      // A 503 (its store not answering) is passing, and says nothing of the messages sent: it is retried.
+      setStatus(res.status === 503 ? 'The chat is reconnecting…' : problem(res, body), true, true);
       return true;
     }
     connectionBack();
