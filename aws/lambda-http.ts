@@ -4,7 +4,7 @@
  * reaches the adapters as the exact bytes the platform sent (base64 decoded when API Gateway
  * encoded it), so signatures are checked on what was signed.
  */
-import { MemoryQueue, sqsUnwired, type Bot } from '../src/index.js';
+import { HttpError, MemoryQueue, sqsUnwired, type Bot, type HttpRequest, type HttpResponse } from '../src/index.js';
 import type { ApiGatewayV1Event, ApiGatewayV2Event, HttpEvent, HttpResult } from './lambda-events.js';
 import { SqsQueue } from './sqs-queue.js';
 import { unsharedStoreWarning } from './sqs-shared-store.js';
@@ -34,14 +34,17 @@ export function lambdaHandler(bot: Bot): LambdaHttpHandler {
   }
   return async (event) => {
     const v2 = isV2(event);
+    const remoteAddress = v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp;
     let request: Request;
     try {
       request = v2 ? requestFromV2(event) : requestFromV1(event);
     } catch (error) {
-      // new Request() refuses a header value no HTTP client could have sent: a malformed event.
-      return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'bad_request', message: (error as Error).message }), isBase64Encoded: false };
+      // new Request() refuses a header value no HTTP client could have sent, a host that is no URL's,
+      // a method fetch forbids (TRACE): the router refuses it as it refuses any request (its error
+      // shape, a warn line and the request line, X-Request-Id, counted on a webhook's path).
+      const refused = new HttpError(400, 'bad_request', `This request cannot be read: ${whatFailed(error)}.`);
+      return fromResponse(await bot.handle(unreadable(event, v2, remoteAddress), refused));
     }
-    const remoteAddress = v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp;
     const response = await bot.fetch(request, { remoteAddress });
     const result = await toResult(response, v2);
     // A message answered in this process (the queue could not take it, Twilio will not redeliver) must be answered before the function freezes.
@@ -87,6 +90,42 @@ function build(method: string, headers: Headers, domainName: string | undefined,
   const proto = headers.get('x-forwarded-proto') ?? 'https';
   const bytes = body == null || method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(body, base64 ? 'base64' : 'utf8');
   return new Request(`${proto}://${host}${pathAndQuery}`, { method, headers, body: bytes });
+}
+
+/** The event as far as it can be read, for the router's refusal: no body, only the headers Web Headers accept. */
+function unreadable(event: HttpEvent, v2: boolean, remoteAddress: string | undefined): HttpRequest {
+  const method = (v2 ? (event as ApiGatewayV2Event).requestContext?.http?.method : (event as ApiGatewayV1Event).httpMethod) || 'GET';
+  const path = (v2 ? (event as ApiGatewayV2Event).rawPath : (event as ApiGatewayV1Event).path) || '/';
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    try {
+      if (typeof value === 'string') headers.set(name, value);
+    } catch {
+      // the value (or name) that made the request unreadable: left out
+    }
+  }
+  let url: URL;
+  try {
+    url = new URL(`https://localhost${path.startsWith('/') ? path : `/${path}`}`);
+  } catch {
+    url = new URL('https://localhost/');
+  }
+  return { method, url, headers: Object.fromEntries(headers), body: Buffer.alloc(0), remoteAddress };
+}
+
+/** What failed, without the value that failed (a header's may be a credential). */
+function whatFailed(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  if (/header/i.test(message)) return 'a header value no HTTP client could send (a line break, or a character past U+00FF)';
+  if (/URL/.test(message)) return 'its host or path does not make a URL';
+  if (/method/i.test(message)) return 'its method is not one parley can serve';
+  return 'it is not a valid HTTP request';
+}
+
+/** The router's own answer (a refusal: a small JSON body) as the Lambda result. */
+function fromResponse(response: HttpResponse): HttpResult {
+  const body = response.body === undefined ? '' : response.body.toString();
+  return { statusCode: response.status, headers: response.headers ?? {}, body, isBase64Encoded: false };
 }
 
 /** Text goes back as it is; anything else base64-encoded, as API Gateway expects binary. */

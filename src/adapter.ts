@@ -39,7 +39,8 @@ export function pathOf(request: HttpRequest): string {
 
 /** A request's media type, lower-case and without parameters (`Application/JSON; charset=utf-8` → `application/json`); '' when absent. */
 export function mediaTypeOf(request: Pick<HttpRequest, 'headers'>): string {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  // Sent twice, its first value as Node keeps it: Web `Headers` (the fetch handler, Lambda) join the two with ", ".
+  return (request.headers['content-type'] ?? '').split(/[;,]/)[0]!.trim().toLowerCase();
 }
 
 /**

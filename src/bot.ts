@@ -88,8 +88,8 @@ export interface Bot {
   ingest(message: InboundMessage): Promise<IngestOutcome>;
   /** Replace how messages are answered. */
   onMessage(handler: MessageHandler): Bot;
-  /** The framework-free HTTP handler under both `middleware()` and `fetch`. */
-  handle(request: HttpRequest): Promise<HttpResponse>;
+  /** The framework-free HTTP handler under `middleware()` and `fetch` (`refused`: a request the HTTP layer could not read, answered as a refusal). */
+  handle(request: HttpRequest, refused?: HttpError): Promise<HttpResponse>;
   /**
    * Node `(req, res, next)` middleware for Express, Connect, Fastify and plain `http`, the pair of
    * `fetch`: mount it as it is (`app.use(bot.middleware)`); `bot.middleware()` returns it too.

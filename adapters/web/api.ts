@@ -1,7 +1,7 @@
 /**
  * The web chat's JSON API besides POST /web/messages (the adapter's webhook):
  *
- *   POST   /web/sessions                      start (or renew) a visitor session
+ *   POST   /web/sessions                      start (or renew) a visitor session (no body: any sent is not read)
  *   GET    /web/conversations                 the visitor's conversations
  *   GET    /web/conversations/<id>            a transcript
  *   GET    /web/conversations/<id>/events     the transcript as server-sent events

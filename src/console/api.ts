@@ -5,12 +5,13 @@
  *
  *   GET  /console                          the app, or the sign-in page when not signed in
  *   POST /console/login                    form field `token` → 303 /console with the session cookie
+ *                                          (415 unless application/x-www-form-urlencoded; not counted as a failed sign-in)
  *   POST /console/logout                   → 303 /console, cookie cleared
  *   GET  /console/assets/<file>            console.css, console.js and the modules it imports (a fixed list)
  *   GET  /console/api/overview             Overview
  *   GET  /console/api/events               SSE: `event: overview` with an Overview every 2 s
  *                                          (`event: unavailable` with { reason, message, at } when it cannot be read)
- *   GET  /console/api/conversations        ?platform&user&text&sort=recent|wait|cost&limit (default 50, at most 500)
+ *   GET  /console/api/conversations        ?platform&user&text&sort=recent|wait|cost&limit (default 50, held within 1…500)
  *                                          → { conversations: ConversationSummary[], searchable, more } (more: more match than returned)
  *   GET  /console/api/conversations/<id>   { conversationId, entries: ConversationEntry[] }
  *   GET  /console/api/dead-letters         { deadLetters: DeadLetterView[] }

@@ -5,8 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { mediaTypeOf, pathOf, publicPathOf, type HttpRequest, type HttpResponse } from '../adapter.js';
-import type { ConversationLog, ConversationQuery } from '../conversation-log.js';
-import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, searchLimit } from '../conversation-search.js';
+import type { ConversationLog } from '../conversation-log.js';
 import { escapeHtml } from '../http/cookies.js';
 import { json, jsonError } from '../http/responses.js';
 import type { OwnRoute } from '../http/router.js';
@@ -14,6 +13,7 @@ import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
 import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
 import { bearerOf, ConsoleAuth } from './auth.js';
+import { conversations } from './conversations.js';
 import { outageOf } from './outage.js';
 import { withTimeout } from '../timeout.js';
 import { outcomeUnknown } from '../take-again.js';
@@ -74,6 +74,11 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
     return jsonError(403, 'cross_site', 'The console accepts its forms from its own pages only.');
   }
   if (path === '/console/login' && post) {
+    const type = mediaTypeOf(request);
+    // Not the sign-in form (a script's JSON): no token was read, so it is no wrong token either (not counted).
+    if (type && type !== 'application/x-www-form-urlencoded') {
+      return jsonError(415, 'unsupported_media_type', `Sign in with the form: send token=<ADMIN_TOKEN> as application/x-www-form-urlencoded, got "${type}" (a script may send ADMIN_TOKEN to the API as a bearer token instead).`);
+    }
     const client = clientAddress(request, deps.trustProxy ?? false);
     const waitMs = signIns.refusedFor(addressKey(client));
     if (waitMs !== undefined) {
@@ -153,24 +158,6 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
     }
   }
   return jsonError(404, 'not_found', `Nothing is served at /console/api${path}.`);
-}
-
-/** `more`: more conversations match than were returned (a larger `limit`, up to 500, shows them). */
-async function conversations(log: ConversationLog, params: URLSearchParams): Promise<HttpResponse> {
-  if (!log.search) return json(200, { conversations: [], searchable: false, more: false });
-  const given = (name: string) => params.get(name)?.trim() || undefined;
-  const sort = given('sort');
-  const limit = Math.min(searchLimit(Number(given('limit') ?? DEFAULT_SEARCH_LIMIT) || DEFAULT_SEARCH_LIMIT), MAX_SEARCH_LIMIT);
-  const query: ConversationQuery = {
-    platform: given('platform'),
-    user: given('user'),
-    text: given('text'),
-    sort: sort === 'wait' || sort === 'cost' ? sort : 'recent',
-    // one more than shown: whether more match comes from the same scan
-    limit: limit + 1,
-  };
-  const found = await log.search(query);
-  return json(200, { conversations: found.slice(0, limit), searchable: true, more: found.length > limit });
 }
 
 /** The overview now and every 2 s (`unavailable` instead while it cannot be read), until the client goes, the bot closes, or the session it was opened with ends. */

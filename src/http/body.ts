@@ -25,6 +25,18 @@ export function withinLimit(body: Buffer, limit: number): Buffer {
   return body;
 }
 
+/**
+ * A body the client stopped sending (it closed the connection): nothing was taken and no one is
+ * left to read an answer. The router answers it with an info line and the request line, neither
+ * warned about nor counted as a refusal.
+ */
+export class ClientClosedError extends HttpError {
+  constructor() {
+    super(400, 'client_closed', 'The client closed the connection before its request body ended.');
+    this.name = 'ClientClosedError';
+  }
+}
+
 /** A 413 that still holds the unread rest of the body, so the HTTP layer can drain it after answering. */
 export class BodyTooLargeError extends HttpError {
   constructor(

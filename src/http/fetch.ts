@@ -3,7 +3,7 @@
  */
 import type { Logger } from 'pino';
 import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
-import { BodyTooLargeError, bodyAlreadyRead, readLimited } from './body.js';
+import { BodyTooLargeError, ClientClosedError, bodyAlreadyRead, readLimited } from './body.js';
 import type { Router } from './router.js';
 import { requestUrl, routePath, type UrlOptions } from './url.js';
 
@@ -75,6 +75,9 @@ async function answer(router: Router, options: FetchOptions, request: Request, i
       }
       body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
     } catch (error) {
+      // As on Node: an info line and the request line, not a stack thrown to the host framework. The
+      // 400 it answers has no one to read it.
+      if (clientWentAway(error, request)) return toResponse(await router.handle(ours(Buffer.alloc(0)), new ClientClosedError()));
       if (!(error instanceof HttpError)) throw error;
       // Read the rest behind the answer, so a server in front of us does not reset a client still sending.
       if (error instanceof BodyTooLargeError) void error.drain();
@@ -103,6 +106,16 @@ function toResponse(response: HttpResponse): Response {
   }
   const body = typeof response.body === 'string' || response.body === undefined ? response.body : new Uint8Array(response.body);
   return new Response(body, { status: response.status, headers: response.headers });
+}
+
+/**
+ * A body read cut off by the client: Node's "aborted" (ECONNRESET, as @hono/node-server passes it
+ * on), a premature close, or a runtime that aborts the request's signal or the read.
+ */
+function clientWentAway(error: unknown, request: Request): boolean {
+  if (error instanceof HttpError) return false;
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || name === 'AbortError' || request.signal.aborted;
 }
 
 function remoteAddressOf(info: unknown): string | undefined {

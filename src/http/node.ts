@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
-import { BodyTooLargeError, bodyAlreadyRead, readStreamLimited, withinLimit } from './body.js';
+import { BodyTooLargeError, ClientClosedError, bodyAlreadyRead, readStreamLimited, withinLimit } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { requestUrl, routePath, type UrlOptions } from './url.js';
@@ -60,8 +60,8 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
       body = await rawBody(req, options);
     } catch (error) {
       if (clientWentAway(error, req)) {
-        // Nothing was taken and no one is left to answer: an info line, not an error with a stack.
-        options.logger.info({ method, path, remoteAddress: req.socket.remoteAddress }, 'the client closed the connection before its request body ended; nothing taken');
+        // Nothing was taken and no one is left to answer: the router's info line and request line, no answer.
+        await router.handle(request(Buffer.alloc(0)), new ClientClosedError());
         res.destroy();
         return;
       }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { HttpError, mediaTypeOf, pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
 import type { Metrics } from '../observe/index.js';
 import { withinAckBudget } from './ack-budget.js';
+import { ClientClosedError } from './body.js';
 import { logRefusal } from './refusals.js';
 import { json, jsonError } from './responses.js';
 
@@ -210,12 +211,17 @@ export function createRouter(deps: RouterDeps): Router {
       // Answers the router makes instead of the adapter: the adapter may add to them (decorateRefusal).
       let refusal = target?.kind === 'wrong_method';
       try {
-        if (refused) {
+        if (refused instanceof ClientClosedError) {
+          // Nothing was taken and no one is left to answer: an info line, not a refusal (nor counted).
+          deps.logger.info({ method: request.method, path, remoteAddress: request.remoteAddress, platform }, 'the client closed the connection before its request body ended; nothing taken');
+          response = jsonError(refused.status, refused.reason, refused.message);
+        } else if (refused) {
           // A webhook refused before it was read all is still one received, as one refused after is.
           if (target?.kind === 'webhook') countReceived(target.adapter.platform);
           throw refused;
+        } else {
+          response = target ? await dispatch(target, request) : jsonError(404, 'not_found', `Nothing is served at ${path}.`);
         }
-        response = target ? await dispatch(target, request) : jsonError(404, 'not_found', `Nothing is served at ${path}.`);
       } catch (error) {
         response = failure(error, platform, deps, request.remoteAddress, target?.kind === 'webhook');
         refusal = true;

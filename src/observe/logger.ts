@@ -73,13 +73,18 @@ function jsonOf(value: { toJSON(): unknown }): unknown {
   }
 }
 
+/** How deep a logged payload is copied; an object or array below that is logged as '[too deep]'. */
+const MAX_PAYLOAD_DEPTH = 16;
+
 /**
  * A copy of a payload (a platform's webhook body, logged whole at debug level) with every
  * credential-named field redacted however deep it sits: pino's paths reach one level down only,
- * and a Socket Mode envelope holds its interaction's `token` two levels down.
+ * and a Socket Mode envelope holds its interaction's `token` two levels down. Past
+ * MAX_PAYLOAD_DEPTH a subtree is replaced, never passed on unread (a secret in it would go out).
  */
 export function redactDeep(value: unknown, depth = 0): unknown {
-  if (typeof value !== 'object' || value === null || depth > 8) return value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_PAYLOAD_DEPTH) return '[too deep]';
   if (Array.isArray(value)) return value.map((item) => redactDeep(item, depth + 1));
   const copy: Record<string, unknown> = {};
   for (const [key, nested] of Object.entries(value)) copy[key] = SECRET_KEY.test(key) ? '[redacted]' : redactDeep(nested, depth + 1);

@@ -76,6 +76,15 @@ for (const [name, env] of LOGS) {
       expect(await search('?limit=1')).toMatchObject({ more: true, conversations: [expect.objectContaining({ conversationId: 'c50' })] });
     });
 
+    it('a limit below 1 or a fraction is held within 1…500 as a larger one is, never "none shown, more match"; one that is no number is the default', async () => {
+      await recordUpTo(51);
+      for (const limit of ['0', '-5', '0.5', '1.9', '-Infinity']) {
+        const found = await search(`?limit=${limit}`);
+        expect([ids(found), found.more], `limit=${limit}`).toEqual([['c50'], true]);
+      }
+      expect((await search('?limit=abc')).conversations).toHaveLength(50);
+    });
+
     it('at the maximum (500): false with exactly 500, true with 501, and a larger limit still returns 500', async () => {
       await recordUpTo(500);
       const all = await search('?limit=500');

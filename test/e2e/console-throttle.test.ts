@@ -66,6 +66,23 @@ describe('wrong bearer tokens on the console API', () => {
     }
   });
 
+  it('a sign-in sent as JSON is 415, naming the form encoding, and never counts as a failed one', async () => {
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN });
+    try {
+      for (let i = 0; i < 12; i++) {
+        const res = await fetch(`${web.url}/console/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: i % 2 ? TOKEN : wrong(i) }), redirect: 'manual' });
+        expect(res.status).toBe(415);
+        const { error } = (await res.json()) as { error: { code: string; message: string } };
+        expect(error.code).toBe('unsupported_media_type');
+        expect(error.message).toContain('application/x-www-form-urlencoded');
+      }
+      expect((await signInForm(web.url, TOKEN)).status).toBe(303);
+      expect((await overview(web.url, bearer(TOKEN))).status).toBe(200);
+    } finally {
+      await web.close();
+    }
+  });
+
   it("behind a proxy (TRUST_PROXY=true) count the client's forwarded address: the operator at another keeps the API", async () => {
     const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN, TRUST_PROXY: 'true' }, {}, 6612);
     try {

@@ -5,6 +5,7 @@
  * repeated message id (one process and two processes on Redis), retention and DELETE.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,18 @@ describe('web chat visitor sessions', () => {
     expect(cookie).toContain('Path=/web');
     expect(cookie).toContain(`Max-Age=${30 * 24 * 3600}`);
     expect(cookie).not.toContain('Secure'); // plain http here
+  });
+
+  it('POST /web/sessions takes no body: one that is not JSON, or a form, is not read (and the README says so)', async () => {
+    for (const [type, body] of [['application/json', '{'], ['application/x-www-form-urlencoded', 'a=b']] as const) {
+      const res = await fetch(`${web.url}/web/sessions`, { method: 'POST', headers: { 'content-type': type }, body });
+      expect(res.status, `${type} ${body}`).toBe(201);
+      expect(((await res.json()) as Visitor).visitor).toMatch(ID);
+    }
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const malformed = readme.slice(readme.indexOf('### Malformed payloads'), readme.indexOf('## The web chat'));
+    expect(malformed.split('\n').find((line) => line.startsWith('| web chat'))).not.toContain('/web/sessions');
+    expect(malformed).toContain('`POST /web/sessions` takes no body');
   });
 
   it('mints 128-bit random conversation ids (22 base64url characters), each one new', async () => {

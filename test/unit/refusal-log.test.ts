@@ -27,6 +27,14 @@ describe('the payload of a refused request in the log', () => {
     expect(text).not.toContain('deep-secret-value');
   });
 
+  it('at debug: a secret nested past any depth is not logged either (the deepest part is replaced)', () => {
+    const nest = (levels: number, inner: unknown): unknown => (levels === 0 ? inner : { k: nest(levels - 1, inner) });
+    const text = logged('debug', { type: 'deep', nine: nest(9, { token: 'NINE-LEVELS-TOKEN', password: 'NINE-LEVELS-PASSWORD' }), fifty: nest(50, { note: 'FIFTY-LEVELS-TOKEN' }) });
+    expect(text).toContain('the payload that did not fit');
+    expect(text).not.toMatch(/NINE-LEVELS|FIFTY-LEVELS/);
+    expect(text).toContain('[too deep]');
+  });
+
   it('at info: only the refusal, not the payload', () => {
     const text = logged('info', envelope);
     expect(text).toContain('does not fit');

@@ -5,10 +5,13 @@
  * A path parley does not serve, when it is mounted in an app, still falls through to the app.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import express from 'express';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mediaTypeOf } from '../../src/adapter.js';
 import { createFetchHandler } from '../../src/http/fetch.js';
 import { createNodeMiddleware } from '../../src/http/node.js';
 import { createRouter } from '../../src/http/router.js';
@@ -161,5 +164,75 @@ describe('the fetch handler behind a framework that read the body first (Hono’
     const clone = request.clone();
     await request.json();
     expect((await fetchHandler(clone)).status).toBe(200);
+  });
+});
+
+describe('a client that hangs up half-way through its body', () => {
+  const hungUp = (lines: Line[]) => lines.filter((line) => line.msg === 'the client closed the connection before its request body ended; nothing taken');
+
+  it('behind the fetch handler: one info line and the request line, nothing thrown, nothing counted', async () => {
+    const { lines, metrics, fetchHandler } = setUp();
+    // What @hono/node-server hands on when the socket closes mid-body: Node's "aborted" (ECONNRESET).
+    const aborted = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"id":"1","te'));
+        controller.error(aborted);
+      },
+    });
+    const request = new Request('http://127.0.0.1/test/hook', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    const response = await fetchHandler(request);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('client_closed');
+    expect(hungUp(lines)).toEqual([expect.objectContaining({ level: 30, method: 'POST', path: '/test/hook' })]);
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ level: 30, path: '/test/hook', status: 400, requestId: response.headers.get('x-request-id') })]);
+    expect(lines.filter((line) => (line.level as number) >= 40)).toEqual([]);
+    expect(await count(metrics, 'webhooksRejected', { platform: 'test', reason: 'client_closed' })).toBe(0);
+  });
+
+  it('behind @hono/node-server and on parley’s own server: the same lines, nothing on stderr', async () => {
+    const { lines, fetchHandler, middleware } = setUp();
+    // @hono/node-server prints what the fetch handler throws as a stack, outside parley's logger.
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const hono = serve({ fetch: (request) => fetchHandler(request), port: 0, hostname: '127.0.0.1' }) as Server;
+    await once(hono, 'listening');
+    const own = await listen(middleware, 0, '127.0.0.1');
+    for (const server of [hono, own]) {
+      servers.push(server);
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write('POST /test/hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"id":"1","text":"half');
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the server has started reading the body
+      socket.destroy();
+    }
+    for (let waited = 0; (hungUp(lines).length < 2 || requestLines(lines).length < 2) && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(hungUp(lines)).toHaveLength(2);
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ path: '/test/hook', status: 400 }), expect.objectContaining({ path: '/test/hook', status: 400 })]);
+    expect(lines.filter((line) => (line.level as number) >= 40)).toEqual([]);
+    expect(printed).not.toHaveBeenCalled();
+    printed.mockRestore();
+  });
+});
+
+describe('a Content-Type header sent twice', () => {
+  it('reads as its first value on every mount, as Node keeps it (Web Headers join the two with ", ")', async () => {
+    expect(mediaTypeOf({ headers: { 'content-type': 'Application/JSON, text/plain' } })).toBe('application/json');
+    expect(mediaTypeOf({ headers: { 'content-type': 'text/plain; charset=utf-8, application/json' } })).toBe('text/plain');
+    const { fetchHandler, middleware } = setUp();
+    const headers = new Headers();
+    headers.append('content-type', 'application/json');
+    headers.append('content-type', 'application/json');
+    const viaFetch = await fetchHandler(new Request('http://127.0.0.1/test/hook', { method: 'POST', headers, body: '{"id":"1"}' }));
+    expect(viaFetch.status).toBe(200);
+
+    const server = await listen(middleware, 0, '127.0.0.1');
+    servers.push(server);
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await once(socket, 'connect');
+    const answer: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => answer.push(chunk));
+    socket.end('POST /test/hook HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"id":"1"}');
+    await once(socket, 'close');
+    expect(Buffer.concat(answer).toString()).toMatch(/^HTTP\/1\.1 200 /);
   });
 });
