@@ -33,22 +33,29 @@ export class AckDeadlineError extends Error {
  * none is left). `late` is told how the work ended when that came after the deadline (its
  * rejection is never left unhandled).
  */
-export async function withinAckBudget<T>(take: () => Promise<T>, leftMs: number, ackWithinMs: number, late: (error?: unknown) => void): Promise<T> {
+export function withinAckBudget<T>(take: () => Promise<T>, leftMs: number, ackWithinMs: number, late: (error?: unknown) => void): Promise<T> {
   const budgetMs = Math.round(ackWithinMs * BUDGET_SHARE);
   // Verifying it took the whole budget (an adapter's own store reads): nothing taken, the platform sends it again.
   if (leftMs <= 0) throw new AckDeadlineError(budgetMs, ackWithinMs);
   const work = take();
-  let timer: NodeJS.Timeout | undefined;
-  let expired = false;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  // One promise and one timer per webhook (this is the ack's hot path): settled by whichever comes first.
+  return new Promise<T>((resolve, reject) => {
+    let expired = false;
+    const timer = setTimeout(() => {
       expired = true;
       reject(new AckDeadlineError(budgetMs, ackWithinMs));
     }, leftMs);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        if (expired) late();
+        else resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (expired) late(error);
+        else reject(error);
+      },
+    );
   });
-  work.then(
-    () => expired && late(),
-    (error: unknown) => expired && late(error),
-  );
-  return await Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
