@@ -21,7 +21,7 @@ export type { BotMiddleware };
 import { listen } from './http/server.js';
 import { closeWithin } from './bot-close.js';
 import { checkBotOptions, checkedAdapters, operationalPaths } from './bot-adapters.js';
-import { ingest, type IngestDeps, type IngestOutcome } from './ingest.js';
+import { ingest, takesInOneStep, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
@@ -219,8 +219,8 @@ export function createBot(options: BotOptions = {}): Bot {
     logger,
     metrics,
     accept,
-    // Direct mode may answer only once the reply is posted (a frozen function): its own deadline.
-    ackBudgetMs: config.mode === 'queue' ? ackBudgetMs : undefined,
+    // Queue mode's one step only: a claim taken before its enqueue must be given back before the 503.
+    ackBudgetMs: config.mode === 'queue' && takesInOneStep(ingestDeps) ? ackBudgetMs : undefined,
     paths,
     readiness: readiness(store, queue, tracker),
     adapterStates: () => starts?.states() ?? Object.fromEntries(adapters.map((a) => [a.platform, 'starting' as const])),

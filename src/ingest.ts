@@ -139,6 +139,15 @@ export async function takeDelivery(deps: IngestDeps, message: InboundMessage, op
 }
 
 /** The limits that apply to a message, in the order they are checked. */
+/**
+ * Whether a message is taken in the queue's one step (JobQueue.admit: claim, limits and enqueue at
+ * once) rather than claimed first and enqueued after: only then may the ack answer 503 while its step
+ * is still under way (ack-budget.ts), since a redelivery that finds the claim finds the job with it.
+ */
+export function takesInOneStep(deps: IngestDeps): boolean {
+  return deps.queue.admit !== undefined && [deps.userLimiter, deps.conversationLimiter, deps.tenantLimiter].every((limiter) => limiter === undefined || limiter === unlimited || limiter.rule !== undefined);
+}
+
 function limitsOf(deps: IngestDeps, message: InboundMessage): [string, Limiter, string][] {
   // Asking for a person is never refused: the adapter has already stepped the bot aside.
   if (message.handoff) return [];

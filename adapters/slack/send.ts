@@ -30,6 +30,8 @@ export const slackKeys = {
 const STREAM_MARKER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 type SlackRef = ConversationRef<SlackDetails>;
+/** A stream's message once started (`ts`), and the process's count of give-ups when it was asked for (only the streams under way then are stopped). */
+type Opened = { ts?: string; abandonments: number };
 /** The feedback buttons a finished answer's last message carries. */
 type Feedback = { blocks?: ReturnType<typeof feedbackBlock>[] };
 
@@ -47,8 +49,7 @@ export class SlackSender {
   private readonly unstopped = new UnstoppedStreams();
   /** The messages streaming now (ts → where): stopped should the process exit before they end (stopOpenStreams). */
   private readonly open = new Map<string, SlackDetails>();
-  /** Bumped each time the process gives up on its replies: a stream started before then is stopped as it starts. */
-  private abandonments = 0;
+  private abandonments = 0; // times the process gave up on its replies (stopOpenStreams)
 
   /** The `token` argument for a call in this conversation: none with one workspace (the client has it). */
   private async auth(details: SlackDetails): Promise<{ token?: string }> {
@@ -105,7 +106,8 @@ export class SlackSender {
    * finished) comes back as `rest`, for the core to post in parts.
    */
   async stream(ref: SlackRef, chunks: AsyncIterable<string>, key?: string): Promise<StreamDelivery> {
-    const opened: { ts?: string } = {};
+    // The count now, before any wait: a stream asked for before the process gave up is stopped as it starts.
+    const opened: Opened = { abandonments: this.abandonments };
     try {
       return await this.streamIn(ref, chunks, key, opened);
     } finally {
@@ -128,7 +130,7 @@ export class SlackSender {
     return this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts })).catch(() => undefined);
   }
 
-  private async streamIn({ id, details }: SlackRef, chunks: AsyncIterable<string>, key: string | undefined, opened: { ts?: string }): Promise<StreamDelivery> {
+  private async streamIn({ id, details }: SlackRef, chunks: AsyncIterable<string>, key: string | undefined, opened: Opened): Promise<StreamDelivery> {
     const { channel, threadTs, team, user } = details!;
     let text = '';
     if (!threadTs) {
@@ -144,8 +146,6 @@ export class SlackSender {
     const auth = await this.auth(details!);
     if (key) await this.removeCrashedStream(details!, key);
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user });
-    // Only the streams under way when the process gave up: a bot started again later streams as usual.
-    const abandonmentsAtStart = this.abandonments;
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let failure: unknown;
     let failedAt = 0;
@@ -160,7 +160,7 @@ export class SlackSender {
           if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
           if (started && streamer.ts !== undefined) {
             this.open.set((opened.ts = streamer.ts), details!);
-            if (this.abandonments !== abandonmentsAtStart) void this.stopNow(streamer.ts, details!);
+            if (this.abandonments !== opened.abandonments) void this.stopNow(streamer.ts, details!);
             // Kept before more is shown: a process killed mid-stream leaves a message its retry must take back.
             if (key) await this.noteStreamStarted(key, streamer.ts);
           }

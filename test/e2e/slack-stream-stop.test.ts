@@ -123,6 +123,23 @@ describe('a broken Slack stream whose stop fails', () => {
     await streaming.catch(() => undefined);
   });
 
+  it('a stream asked for before the process gave up, still reading its crash marker from a slow store then, is stopped as it starts', async () => {
+    const get = store.get.bind(store);
+    store.get = async (key: string) => (await new Promise((resolve) => setTimeout(resolve, 500)), get(key)); // a slow store round trip
+    let release: () => void = () => undefined;
+    const stalled = (async function* () {
+      yield words(300);
+      await new Promise<void>((resolve) => (release = resolve));
+    })();
+    const streaming = sender.stream(conversation, stalled, 'job-slow-marker:1');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sender.stopOpenStreams(); // past SHUTDOWN_TIMEOUT_MS, while the stream still reads its marker
+    const message = await until(() => [...slack.streams.entries()].find(([, m]) => m.text.length > 0), 'the message to show text');
+    await until(() => (slack.streams.get(message[0])!.streaming ? undefined : true), 'the message to be stopped');
+    release();
+    await streaming.catch(() => undefined);
+  });
+
   it('a stream started after the process gave up on its replies (the same adapter in a bot started again) streams as usual', async () => {
     await sender.stopOpenStreams();
     let release: () => void = () => undefined;
