@@ -8,7 +8,7 @@ import { SEEN_TTL_MS, conversationGroup, keys, messageJobId, type JobData } from
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import type { Metrics } from './observe/index.js';
-import type { Admission, AdmissionLimit, JobQueue } from './queue/index.js';
+import { RETRY_SECONDS, type Admission, type AdmissionLimit, type JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 
 /** 'ignored': the message's `onlyIfStored` key was not in the store; nothing was claimed or queued. */
@@ -111,7 +111,7 @@ export async function checkLimits(deps: IngestDeps, message: InboundMessage, opt
   for (const [kind, limiter, subject] of limitsOf(deps, message)) {
     const limit = await limiter.consume(`${message.platform}:${subject}`);
     if (limit.allowed) continue;
-    await refused(deps, message, kind, subject, limit.retryAfterMs, options);
+    await refused(deps, message, kind, subject, limit.retryAfterMs, !options.tellsRefusal);
     return { limit: kind, retryAfterMs: limit.retryAfterMs };
   }
   return undefined;
@@ -159,25 +159,28 @@ function limitsOf(deps: IngestDeps, message: InboundMessage): [string, Limiter, 
   return checks.filter((check): check is [string, Limiter, string] => check[1] !== undefined && check[1] !== unlimited && check[2] !== undefined);
 }
 
-async function refused(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number, options: IngestOptions): Promise<void> {
+/** A refused message, counted and logged; with `notify`, its notice is queued here (once per window). */
+async function refused(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number, notify: boolean): Promise<void> {
   deps.metrics.rateLimited.inc({ platform: message.platform, limit: kind });
   deps.logger.info({ platform: message.platform, limit: kind, subject, retryAfterMs }, `message refused by the per-${kind} rate limit`);
-  if (!options.tellsRefusal) await noticeOncePerWindow(deps, message, kind, subject, retryAfterMs);
+  if (notify) await noticeOncePerWindow(deps, message, kind, subject, retryAfterMs);
 }
 
 async function noticeOncePerWindow(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number): Promise<void> {
   const noticeKey = keys.limitNotice(message.platform, `${kind}.${subject}`);
   if (!(await deps.store.setIfAbsent(noticeKey, '1', retryAfterMs))) return;
-  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  await deps.queue.add({ id: noticeId(message), group: conversationGroup(message.conversation), data: noticeData(message, kind, String(Math.max(1, Math.ceil(retryAfterMs / 1000)))) });
+}
+
+const noticeId = (message: InboundMessage) => `notice.${messageJobId(message)}`;
+
+/** The notice of a refusal by the `kind` limit, asking to wait `seconds`. */
+function noticeData(message: InboundMessage, kind: string, seconds: string): JobData {
   const text =
     kind === 'user'
       ? `You're sending messages faster than I can answer. Please wait about ${seconds} s and try again.`
       : `I'm getting more messages than I can answer right now. Please wait about ${seconds} s and try again.`;
-  await deps.queue.add({
-    id: `notice.${messageJobId(message)}`,
-    group: conversationGroup(message.conversation),
-    data: { type: 'notice', conversation: message.conversation, reply: { kind: 'notice', text } },
-  });
+  return { type: 'notice', conversation: message.conversation, reply: { kind: 'notice', text } };
 }
 
 /** Take one inbound message: dedupe, limit, enqueue. Throws when the queue cannot take it. */
@@ -210,7 +213,10 @@ function admissionOf(deps: IngestDeps, message: InboundMessage): Admission | und
     if (!limiter.rule) return undefined;
     limits.push({ name, subject: `${message.platform}:${subject}`, ...limiter.rule });
   }
+  // The refusal's notice is queued in the same step (once per window): a step that timed out, and
+  // that Redis carried out after all, makes the redelivery a duplicate, and the notice is queued still.
   const admission: Admission = { claim: `seen:${messageJobId(message)}`, claimTtlMs: SEEN_TTL_MS, limits };
+  if (limits.length > 0) admission.notice = { id: noticeId(message), data: limits.map((limit) => noticeData(message, limit.name, RETRY_SECONDS)) };
   if (message.onlyIfStored !== undefined && deps.keyOnQueueServer) admission.requires = deps.keyOnQueueServer(message.onlyIfStored);
   if (message.marks && deps.keyOnQueueServer) admission.marks = { key: deps.keyOnQueueServer(message.marks.key), ttlMs: message.marks.ttlMs };
   return admission;
@@ -231,9 +237,9 @@ async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admissi
     if (message.marks && !admission.marks) await mark(deps, message);
     return { outcome: 'queued' };
   }
-  // Refused: the notice costs its own round trips, once per window.
-  const { limit, retryAfterMs } = admitted;
-  await refused(deps, message, limit.name, limit.subject.slice(message.platform.length + 1), retryAfterMs, {});
+  // Refused: its notice, once per window, was queued in the same step (by a queue that says so).
+  const { limit, retryAfterMs, noticed } = admitted;
+  await refused(deps, message, limit.name, limit.subject.slice(message.platform.length + 1), retryAfterMs, noticed === undefined);
   return { outcome: 'rate_limited', refusal: { limit: limit.name, retryAfterMs } };
 }
 

@@ -67,6 +67,7 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     return context;
   };
   const store = (): Store => started().store;
+  const markerStore = (): Store => started().markerStore;
   const logger = (): Logger => started().logger;
   const botAdminId = () => {
     // Replies wait for start (the worker defers their jobs), so this holds whenever one is posted.
@@ -74,7 +75,10 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     return adminId;
   };
   const state = new ConversationState(store);
-  const sender = new IntercomSender({ client, state, adminId: botAdminId, handoffTeamId: options.handoffTeamId, logger });
+  // The worker's reads and writes (before asking the AI, before posting, the handoff) wait out a
+  // short Redis stall: one that failed fast after the AI answered would have the retry ask it again.
+  const workerState = new ConversationState(markerStore);
+  const sender = new IntercomSender({ client, state: workerState, adminId: botAdminId, handoffTeamId: options.handoffTeamId, logger });
   const wantsPerson = handoffMatcher(options.handoffPatterns);
 
   async function receive(request: HttpRequest): Promise<Received> {
@@ -125,7 +129,7 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
     // Intercom keeps no key: a reply that may have been taken is looked for by its author, time and text.
     findPart: (conversation, _part, since, text) => sender.findPart(conversation, text, since),
     // Once a teammate has it, a message still queued costs no AI call (sendPart would hold its reply back anyway).
-    canReply: async (conversation) => !(await state.humanReplied(conversation.details?.conversationId ?? conversation.id, botAdminId())),
+    canReply: async (conversation) => !(await workerState.humanReplied(conversation.details?.conversationId ?? conversation.id, botAdminId())),
     handoff: (conversation) => sender.handoff(conversation),
   } satisfies Adapter<IntercomDetails> & { client: IntercomClient };
 }

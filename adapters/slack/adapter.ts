@@ -23,6 +23,7 @@ import { createSocketMode } from './socket.js';
 import { botUserIdOf, receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
 import { ParleyInstallationStore } from './installation-store.js';
+import { StoreSides } from './store-sides.js';
 import { WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
 import { lookupOfInstallation } from './workspace-lookup.js';
 import { slackInstallRoutes } from './install.js';
@@ -76,13 +77,12 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
   const sdkLogger = slackSdkLogger(() => context?.logger);
   // Many workspaces (OAuth): installations in parley's store, encrypted (SLACK_INSTALLATION_KEY).
   const inBotStore = !options.installations && options.oauth !== undefined;
-  const installations =
-    options.installations ??
-    (options.oauth ? new ParleyInstallationStore({ store: () => store(), keys: options.oauth.installationKeys, logger: () => context?.logger }) : undefined);
+  const sides = new StoreSides(() => store(), () => markerStore());
+  const installations = options.installations ?? (options.oauth ? new ParleyInstallationStore({ store: sides.store, keys: options.oauth.installationKeys, logger: () => context?.logger }) : undefined);
   // Our own client for replies: no hidden retries, 429s surface to us (see send.ts).
   const client = new (slackWebApi().WebClient)(options.botToken, webClientOptions(options.apiUrl, sdkLogger));
   const workspaces = installations
-    ? new WorkspaceTokens({ installations, client, clientId: options.oauth?.clientId, clientSecret: options.oauth?.clientSecret, store: () => store(), logger: () => logger(), lostAtRestart: () => inBotStore && context?.store.volatile === true })
+    ? new WorkspaceTokens({ installations, client, clientId: options.oauth?.clientId, clientSecret: options.oauth?.clientSecret, store: sides.store, logger: () => logger(), lostAtRestart: () => inBotStore && context?.store.volatile === true })
     : undefined;
   /** One workspace and parley's own App: the bot's ids from start's auth.test, which an App built later is given. */
   let identity: { botUserId?: string; botId?: string } | undefined;
@@ -137,7 +137,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
   // follow-up carries its condition (onlyIfStored): the core checks it in the ack's one step.
   const classify = { threadFollowUps: options.threadFollowUps };
   // What the sender records (threads answered) goes to the patient store.
-  const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => workspaces.tokenFor(details)), workspaces && ((details, refused) => workspaces.renew(details, refused)));
+  const sender = new SlackSender(client, markerStore, logger, workspaces && ((details) => sides.onWorker(() => workspaces.tokenFor(details))), workspaces && ((details, refused) => sides.onWorker(() => workspaces.renew(details, refused))));
   // The bot user: many workspaces, the event's installation; one workspace, auth.test at start. An
   // App of the developer's may authorize its own way: the event's own `authorizations` come first.
   let botUserId: string | undefined;
@@ -253,7 +253,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     findPart: (conversation, part, since) => sender.findPart(conversation, part, since),
     ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key) } : {}),
     // Many workspaces: an uninstalled one fails before the AI is asked (the cached lookup the reply makes anyway).
-    ...(workspaces ? { canReply: async ({ details }) => (await workspaces.stillInstalled(details!), void (await workspaces.tokenFor(details!))) } : {}),
+    ...(workspaces ? { canReply: ({ details }) => sides.onWorker(async () => (await workspaces.stillInstalled(details!), void (await workspaces.tokenFor(details!)))) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),
     // Slack removes an assistant thread's status when the app replies in it.
     replyClearsIndicator: true,

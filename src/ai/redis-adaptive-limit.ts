@@ -114,6 +114,11 @@ export class RedisAdaptiveLimit implements AdaptiveLimit {
     try {
       reply = (await acquire(this.redis, this.stateKey, this.leasesKey, Date.now(), this.options.max, this.options.leaseMs, token)) as [number, number?, string?];
     } catch {
+      // Timed out, the acquire may still be carried out (a frozen Redis runs it when it wakes), and
+      // this call then takes its slot from this process's own limit: the lease it would add is taken
+      // back by its token, sent right behind it on the same connection so that it runs after it.
+      // Harmless when the acquire never ran; not waited for.
+      this.redis.zrem(this.leasesKey, token).catch(() => undefined);
       const local = await this.insurance.tryAcquire();
       return 'token' in local ? { token: `local:${local.token}` } : local;
     }

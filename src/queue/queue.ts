@@ -113,13 +113,27 @@ export interface Admission {
   requires?: string;
   /** A key on the queue's own server set (for `ttlMs`) when the job gets its ticket. See InboundMessage.marks. */
   marks?: { key: string; ttlMs: number };
+  /**
+   * Over a limit, the job that tells the conversation so (in the job's group), queued in the same
+   * step as the refusal, at most once per window of that limit: nothing then hangs on the caller
+   * hearing the verdict (a step that timed out and was carried out after all still queues it).
+   * `data[i]` is its data for `limits[i]`, with RETRY_SECONDS where the seconds until the window ends go.
+   */
+  notice?: { id: string; data: unknown[] };
 }
+
+/** In a notice's data (Admission.notice): replaced by the seconds until the refusing limit's window ends. */
+export const RETRY_SECONDS = '{retry-seconds}';
 
 export type Admitted =
   | { outcome: 'queued' }
   | { outcome: 'duplicate' }
   | { outcome: 'ignored' }
-  | { outcome: 'limited'; limit: AdmissionLimit; retryAfterMs: number };
+  /**
+   * `noticed`: whether the Admission's notice was queued in this step (false: one was, earlier in the
+   * window); absent from a queue that queues none, whose caller queues its own.
+   */
+  | { outcome: 'limited'; limit: AdmissionLimit; retryAfterMs: number; noticed?: boolean };
 
 export interface JobQueue<T> {
   /** True when its jobs are lost when the process ends (the in-process queue). */

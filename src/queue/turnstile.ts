@@ -1,5 +1,5 @@
 import type { RedisClient as Redis } from '../store/redis-connection.js';
-import type { Admission, Admitted } from './queue.js';
+import { RETRY_SECONDS, type Admission, type Admitted } from './queue.js';
 
 /** Kept for as long as a conversation's messages can be queued; refreshed on every message. */
 const TURN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -11,6 +11,9 @@ const ENTERING_GRACE_MS = 1000;
 /** A replayed job's marker, should its replay stop before it moves the job back (normally deleted at once). */
 const REPLAY_ENTERING_MS = 60_000;
 
+/** RETRY_SECONDS as a Lua pattern that matches it literally (`%` before every non-word character). */
+const RETRY_SECONDS_PATTERN = RETRY_SECONDS.replace(/\W/g, '%$&');
+
 /**
  * The door, in one script: claim the delivery (the dedupe key), count it against each limit (a
  * fixed window: INCR, and PEXPIRE when the window opens), and only then give the job its ticket —
@@ -19,35 +22,45 @@ const REPLAY_ENTERING_MS = 60_000;
  * payload, the job itself goes to the intake stream in the same step (see intake.ts), and its
  * marker lasts until the intake pump has moved it into BullMQ.
  * Before all that, a required key (Admission.requires) that is missing ignores the message; with
- * the ticket, a mark (Admission.marks) is set.
- * KEYS: claim, seq, group set, entering marker, intake stream, required key, mark, limit keys…
+ * the ticket, a mark (Admission.marks) is set. Over a limit, with a notice id, the notice gets a
+ * ticket and goes to the intake the same way, once per window (its key set NX for the window's rest).
+ * KEYS: claim, seq, group set, entering marker, intake stream, required key, mark, the notice's
+ * entering marker, then per limit: its counter and its notice's once-per-window key.
  * ARGV: id, claim TTL ms, group TTL ms, entering marker ms, payload ('' for none), '1' when the
- * required key must exist ('' for none), the mark's TTL ms ('' for none), then points and seconds
- * per limit.
- * Returns {0} duplicate, {1} ticketed, {2, limit index (1-based), ms until the window ends}, {3} ignored.
+ * required key must exist ('' for none), the mark's TTL ms ('' for none), the notice's id ('' for
+ * none), then per limit: points, seconds, and the notice's intake entry.
+ * Returns {0} duplicate, {1} ticketed, {2, limit index (1-based), ms until the window ends, 1 when
+ * the notice was queued}, {3} ignored.
  */
 const ADMIT = `
 if ARGV[6] == '1' and redis.call('exists', KEYS[6]) == 0 then return {3} end
 if not redis.call('set', KEYS[1], '1', 'PX', ARGV[2], 'NX') then return {0} end
-for i = 8, #KEYS do
-  local points = tonumber(ARGV[8 + (i - 8) * 2])
-  local windowMs = 1000 * tonumber(ARGV[9 + (i - 8) * 2])
-  local consumed = redis.call('incr', KEYS[i])
-  if consumed == 1 then redis.call('pexpire', KEYS[i], windowMs) end
+local function enter(id, marker, entry)
+  local seq = redis.call('incr', KEYS[2])
+  redis.call('zadd', KEYS[3], 'NX', seq, id)
+  redis.call('pexpire', KEYS[3], ARGV[3])
+  redis.call('set', marker, '1', 'PX', ARGV[4])
+  if entry ~= '' then redis.call('xadd', KEYS[5], '*', 'job', entry) end
+end
+for i = 1, (#KEYS - 8) / 2 do
+  local k, a = 7 + 2 * i, 6 + 3 * i
+  local points = tonumber(ARGV[a])
+  local windowMs = 1000 * tonumber(ARGV[a + 1])
+  local consumed = redis.call('incr', KEYS[k])
+  if consumed == 1 then redis.call('pexpire', KEYS[k], windowMs) end
   if consumed > points then
-    local ttl = redis.call('pttl', KEYS[i])
+    local ttl = redis.call('pttl', KEYS[k])
     if ttl < 0 then
-      redis.call('pexpire', KEYS[i], windowMs)
+      redis.call('pexpire', KEYS[k], windowMs)
       ttl = windowMs
     end
-    return {2, i - 7, ttl}
+    if ARGV[8] == '' or not redis.call('set', KEYS[k + 1], '1', 'PX', math.max(ttl, 1), 'NX') then return {2, i, ttl, 0} end
+    local seconds = string.format('%d', math.max(1, math.ceil(ttl / 1000)))
+    enter(ARGV[8], KEYS[8], (string.gsub(ARGV[a + 2], '${RETRY_SECONDS_PATTERN}', seconds)))
+    return {2, i, ttl, 1}
   end
 end
-local seq = redis.call('incr', KEYS[2])
-redis.call('zadd', KEYS[3], 'NX', seq, ARGV[1])
-redis.call('pexpire', KEYS[3], ARGV[3])
-redis.call('set', KEYS[4], '1', 'PX', ARGV[4])
-if ARGV[5] ~= '' then redis.call('xadd', KEYS[5], '*', 'job', ARGV[5]) end
+enter(ARGV[1], KEYS[4], ARGV[5])
 if ARGV[7] ~= '' then redis.call('set', KEYS[7], '1', 'PX', ARGV[7]) end
 return {1}`;
 
@@ -84,7 +97,7 @@ if head and redis.call('srem', KEYS[2], head) == 1 then return head end
 return false`;
 
 interface TurnstileCommands {
-  parleyAdmit(...keysAndArgs: string[]): Promise<[number, number?, number?]>;
+  parleyAdmit(...keysAndArgs: string[]): Promise<[number, number?, number?, number?]>;
   parleyTurn(group: string, id: string): Promise<[number, string?]>;
   parleyPark(group: string, parked: string, id: string, ttlMs: string): Promise<number>;
   parleyLeave(group: string, parked: string, id: string): Promise<string | null>;
@@ -120,22 +133,24 @@ export class Turnstile {
    * Claim, limits and ticket in one script. Without `intake`, not awaited before the caller adds
    * the job: the two go to Redis in one pipeline, this one first, so no worker can see the job
    * before its ticket. With `intake` (the job, serialised), the job goes to the intake stream in
-   * the same script, and its entering marker lasts until the pump takes it out (entered()).
+   * the same script, and its entering marker lasts until the pump takes it out (entered()); so does
+   * a refusal's notice (`intake.notice`: its id, and its entry per limit).
    */
-  admit(job: { id: string; group: string }, admission: Admission, intake?: { key: string; payload: string }): Promise<Admitted> {
-    const limitKeys = admission.limits.map((limit) => `${this.prefix}-limit:${limit.name}:${limit.subject}`);
-    const limitArgs = admission.limits.flatMap((limit) => [String(limit.points), String(limit.durationSeconds)]);
-    // Without an intake (a required key, a mark), KEYS[5] (KEYS[6], KEYS[7]) only holds the limit keys' place: the script never touches it.
+  admit(job: { id: string; group: string }, admission: Admission, intake?: { key: string; payload: string; notice?: { id: string; entries: string[] } }): Promise<Admitted> {
     const claim = this.claimKey(admission.claim);
+    const notice = intake?.notice;
+    // Unused places (no intake, required key, mark or notice) hold the claim's key: the script never touches them.
+    const limitKeys = admission.limits.flatMap((limit) => [`${this.prefix}-limit:${limit.name}:${limit.subject}`, notice ? `${this.prefix}-notice:${limit.name}:${limit.subject}` : claim]);
+    const limitArgs = admission.limits.flatMap((limit, i) => [String(limit.points), String(limit.durationSeconds), notice?.entries[i] ?? '']);
     const { requires, marks } = admission;
-    const keys = [claim, `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? claim, requires ?? claim, marks?.key ?? claim, ...limitKeys];
+    const keys = [claim, `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? claim, requires ?? claim, marks?.key ?? claim, notice ? this.enteringKey(notice.id) : claim, ...limitKeys];
     const enteringMs = intake ? admission.claimTtlMs : ENTERING_GRACE_MS;
-    const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', requires === undefined ? '' : '1', marks ? String(Math.ceil(marks.ttlMs)) : '', ...limitArgs];
-    return this.commands.parleyAdmit(String(keys.length), ...keys, ...args).then(([verdict, index = 1, ttl = 0]): Admitted => {
+    const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', requires === undefined ? '' : '1', marks ? String(Math.ceil(marks.ttlMs)) : '', notice?.id ?? '', ...limitArgs];
+    return this.commands.parleyAdmit(String(keys.length), ...keys, ...args).then(([verdict, index = 1, ttl = 0, noticed = 0]): Admitted => {
       if (verdict === 0) return { outcome: 'duplicate' };
       if (verdict === 1) return { outcome: 'queued' };
       if (verdict === 3) return { outcome: 'ignored' };
-      return { outcome: 'limited', limit: admission.limits[index - 1]!, retryAfterMs: ttl };
+      return { outcome: 'limited', limit: admission.limits[index - 1]!, retryAfterMs: ttl, noticed: noticed === 1 };
     });
   }
 

@@ -116,13 +116,20 @@ describe('the ack path on Redis', () => {
     expect((await deps.queue.counts()).waiting).toBe(2);
   });
 
-  it('refuses over the limit in that same round trip, and queues one notice per window', async () => {
+  it('refuses over the limit in that same round trip, and queues one notice per window in it', async () => {
     const deps = depsFor({ userPerMinute: 2 });
     const user = { id: 'u-limited' };
     expect(await ingest(deps, inbound({ user }))).toBe('queued');
     expect(await ingest(deps, inbound({ user }))).toBe('queued');
-    expect(await ingest(deps, inbound({ user }))).toBe('rate_limited');
-    expect(await ingest(deps, inbound({ user }))).toBe('rate_limited');
+    // The notice goes to the intake in the door's own step: nothing hangs on the ack hearing the verdict.
+    const refused = await written(async () => expect(await ingest(deps, inbound({ user }))).toBe('rate_limited'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.match(/evalsha/gi)).toHaveLength(1);
+    expect((await deps.queue.counts()).waiting).toBe(3);
+    const [newest] = await redis.admin().xrevrange(`${prefix}-${counter}:intake`, '+', '-', 'COUNT', 1);
+    expect((JSON.parse(newest![1][1]!) as { data: { reply: { text: string } } }).data.reply.text).toMatch(/^You're sending messages faster than I can answer\. Please wait about (59|60) s and try again\.$/);
+    expect(await written(async () => expect(await ingest(deps, inbound({ user }))).toBe('rate_limited'))).toHaveLength(1);
+    expect((await deps.queue.counts()).waiting).toBe(3);
     const { values } = await deps.metrics.rateLimited.get();
     expect(values.find((v) => v.labels.limit === 'user')?.value).toBe(2);
     // Another user is not affected.

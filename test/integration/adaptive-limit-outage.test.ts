@@ -1,22 +1,26 @@
 /**
  * The shared AI limit across a Redis outage, on a redis-server of the test's own (stopped and
- * started again; the shared one is never touched): a slot given back while Redis is down is given
- * back once it returns, not held until its lease runs out.
+ * started again, or frozen; the shared one is never touched): a slot given back while Redis is down
+ * is given back once it returns, not held until its lease runs out; a slot whose acquire timed out
+ * while Redis was frozen, and that Redis added once it woke, is taken back.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from 'pino';
 import { RedisAdaptiveLimit } from '../../src/ai/redis-adaptive-limit.js';
 import { connectRedis, type RedisClient } from '../../src/store/index.js';
+import { startFreezingProxy, type FreezingProxy } from '../helpers/freezing-proxy.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
 import { waitFor } from './redis-helpers.js';
 
 const opened: { disconnect(): void }[] = [];
 let server: PrivateRedis | undefined;
+let proxy: FreezingProxy | undefined;
 afterEach(async () => {
   for (const client of opened.splice(0)) client.disconnect();
+  await proxy?.close();
   await server?.stop();
-  server = undefined;
+  server = proxy = undefined;
 });
 
 /** The two connections a worker has: the fail-fast one (acquires) and the patient one (releases). */
@@ -79,5 +83,30 @@ describe('adaptive limit on Redis across an outage', () => {
     await waitFor(() => warnings.length > 0, 5000, 'the warning');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(warnings).toEqual(['could not give AI slots back on Redis; they free themselves when their leases end']);
+  }, 20_000);
+
+  it('takes back a slot whose acquire timed out (Redis frozen) and that Redis added when it woke', async () => {
+    server = await startPrivateRedis([], 11100);
+    let armed = false;
+    proxy = await startFreezingProxy(server, 11101, (command) => armed && command.includes('ai-limit}:leases'), 3000);
+    const { fast, patient } = connections(proxy.url);
+    const admin = new Redis(server.url);
+    opened.push(admin);
+    const limit = new RedisAdaptiveLimit(fast, { max: 1, leaseMs: 120_000 }, 'frozen', { connection: () => patient });
+    await waitFor(() => fast.status === 'ready' && patient.status === 'ready', 3000, 'the connections');
+    const warm = (await limit.tryAcquire()) as { token: string };
+    await limit.release(warm.token, { kind: 'ok' });
+    armed = true;
+    // The fail-fast connection gives up after 1.5 s: this process's own limit lends the slot.
+    const lent = (await limit.tryAcquire()) as { token: string };
+    expect(lent.token).toMatch(/^local:/);
+    expect(proxy.frozen).toBe(1);
+    await limit.release(lent.token, { kind: 'ok' });
+    // Redis wakes and carries the acquire out: its lease must not outlive it.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await waitFor(async () => (await admin.dbsize()) > 0, 3000, 'Redis to be awake');
+    expect(await admin.zcard(leasesKey('frozen'))).toBe(0);
+    const next = await limit.tryAcquire();
+    expect('token' in next && !next.token.startsWith('local:')).toBe(true);
   }, 20_000);
 });
