@@ -10,7 +10,7 @@ import { createDynamoDbClient } from './dynamodb-sdk.js';
 import { storeTableName } from './dynamodb-store.js';
 import { createConversationLogTable, createStoreTable, type SetupOutcome } from './dynamodb-tables.js';
 import { createSqsClient, sqsSdk } from './sqs-sdk.js';
-import { createSqsQueues } from './sqs-setup.js';
+import { createSqsQueues, fifoQueueProblem, queueName } from './sqs-setup.js';
 
 /** One resource and what setup did about it. */
 export interface SetupStep {
@@ -56,9 +56,9 @@ export async function setupAws(config: Config, report: (step: SetupStep) => void
   if (config.sqsQueueUrl) {
     const client = createSqsClient(CLI_CLIENT, 'parley aws setup');
     try {
+      const notFifo = fifoQueueProblem(config.sqsQueueUrl);
+      if (notFifo) throw new ConfigError(notFifo);
       const name = queueName(config.sqsQueueUrl);
-      // parley's queue is FIFO (each conversation's messages in order); a FIFO queue's name ends in .fifo.
-      if (!name.endsWith('.fifo')) throw new ConfigError(`SQS_QUEUE_URL names "${name}", which is not a FIFO queue: parley needs one (its name ends in .fifo). Fix: set SQS_QUEUE_URL to …/${name}.fifo`);
       const existed = await queueExists(client, name);
       const made = await createSqsQueues(client, { name });
       const detail = [made.changed ?? made.differs, `dead letters: ${made.deadLetterQueueUrl}`].filter(Boolean).join('; ');
@@ -68,11 +68,6 @@ export async function setupAws(config: Config, report: (step: SetupStep) => void
     }
   }
   return steps;
-}
-
-/** The queue's name is the last part of its URL (…/123456789012/parley.fifo). */
-function queueName(queueUrl: string): string {
-  return new URL(queueUrl).pathname.split('/').filter(Boolean).pop() ?? '';
 }
 
 async function queueExists(client: ReturnType<typeof createSqsClient>, name: string): Promise<boolean> {

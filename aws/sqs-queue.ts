@@ -181,6 +181,9 @@ export class SqsQueue<T> implements JobQueue<T> {
     const visibility = this.options.visibilityTimeoutSeconds ?? 60;
     const context = this.batchContext(worker, visibility);
     const waitSeconds = this.options.waitTimeSeconds ?? 20;
+    const log = () => worker.options.logger ?? this.options.logger;
+    // Logged once per change of state, as Redis's connection trouble is: not once a second through an outage.
+    let failing = false;
     while (!signal.aborted) {
       try {
         const { client, sdk } = this.aws;
@@ -195,11 +198,14 @@ export class SqsQueue<T> implements JobQueue<T> {
           // A long poll answers after up to waitSeconds: its attempt's deadline is longer than that.
           { abortSignal: signal, requestTimeout: waitSeconds * 1000 + ATTEMPT_TIMEOUT_MS },
         );
+        if (failing) (log() as Partial<Logger> | undefined)?.info?.('SQS receive works again');
+        failing = false;
         // Each answered message is deleted as soon as it is (context.finished); the rest stay.
         await this.track(runBatch(Messages.flatMap(fromReceived), context));
       } catch (error) {
         if (signal.aborted) return;
-        (worker.options.logger ?? this.options.logger)?.warn({ err: error }, 'SQS receive failed; trying again in a second');
+        if (!failing) log()?.warn({ err: error }, 'SQS receive failed; trying again every second (logged again once it works)');
+        failing = true;
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }

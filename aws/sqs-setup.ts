@@ -14,6 +14,21 @@ import { sqsSdk } from './sqs-sdk.js';
  */
 export const MIN_MAX_RECEIVE_COUNT = 1000;
 
+/** The queue's name: the last part of its URL (…/123456789012/parley.fifo). */
+export function queueName(queueUrl: string): string {
+  return new URL(queueUrl).pathname.split('/').filter(Boolean).pop() ?? '';
+}
+
+/**
+ * Why SQS_QUEUE_URL cannot be parley's queue, if it cannot: parley's queue is FIFO (each
+ * conversation's messages in order), and a FIFO queue's name ends in .fifo. `parley aws setup`
+ * refuses it, and `parley check` fails on it.
+ */
+export function fifoQueueProblem(queueUrl: string): string | undefined {
+  const name = queueName(queueUrl);
+  return name.endsWith('.fifo') ? undefined : `SQS_QUEUE_URL names "${name}", which is not a FIFO queue: parley needs one (its name ends in .fifo). Fix: set SQS_QUEUE_URL to …/${name}.fifo`;
+}
+
 /** A warning when a queue's redrive policy (its JSON) lets SQS dead-letter messages parley is still working on. */
 export function receiveCountWarning(redrivePolicy: string | undefined, queueUrl: string): string | undefined {
   if (!redrivePolicy) return undefined;

@@ -23,7 +23,11 @@ const options = {
 const commandOptions: Record<string, readonly (keyof typeof options)[]> = {
   serve: ['no-worker'],
   worker: ['concurrency'],
-  dlq: ['all'],
+  'dlq list': [],
+  'dlq show': [],
+  'dlq replay': ['all'],
+  'dlq drop': [],
+  'dlq purge': [],
   aws: [],
   check: [],
   slack: [],
@@ -33,6 +37,29 @@ const commandOptions: Record<string, readonly (keyof typeof options)[]> = {
 };
 
 const EVERY_COMMAND = new Set(['help', 'version']);
+
+/** How many words each command is, its arguments included: more are refused, not ignored. */
+const commandWords: Record<string, number> = {
+  serve: 1,
+  worker: 1,
+  check: 1,
+  aws: 2,
+  slack: 2,
+  'dlq list': 2,
+  'dlq show': 3,
+  'dlq replay': 3,
+  'dlq drop': 3,
+  'dlq purge': 2,
+  'simulate slack': 3,
+  'simulate intercom': 3,
+  'simulate whatsapp': 3,
+};
+
+/** The options that take a whole number: the least each takes, and how to say so. */
+const wholeNumbers: Partial<Record<keyof typeof options, { min: number; takes: string }>> = {
+  concurrency: { min: 1, takes: 'a whole number above 0' },
+  retry: { min: 0, takes: 'a whole number of redeliveries (0 or more)' },
+};
 
 export type Parsed = Omit<ReturnType<typeof parse>, 'tokens'>;
 
@@ -46,20 +73,46 @@ export function readArgs(argv: string[], usage: string): Parsed | { refused: str
   const refuse = (problem: string) => ({ refused: `parley${command ? ` ${command}` : ''}: ${problem}\n\n${usageOf(command, usage)}` });
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(argv);
+    parsed = parse(negativeValues(argv));
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw error;
-    const option = /'(-[^' ]+)/.exec((error as Error).message)?.[1] ?? 'an option';
-    return refuse(code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${option}` : `${option} needs a value`);
+    const message = (error as Error).message;
+    const option = /'(-[^' ]+)/.exec(message)?.[1] ?? 'an option';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return refuse(`unknown option ${option}`);
+    return refuse(/does not take an argument/.test(message) ? `${option} takes no value` : `${option} needs a value`);
   }
   const { tokens, ...args } = parsed;
   const [first, second] = args.positionals;
-  // An unknown command (or simulate's unknown platform) gets its own usage line later.
-  const own = first === undefined ? [] : commandOptions[first === 'simulate' ? `simulate ${second}` : first];
+  // An unknown command (or simulate's unknown platform, dlq's unknown action) gets its own usage line later.
+  const key = first === 'simulate' || first === 'dlq' ? `${first} ${second}` : first;
+  const own = key === undefined ? [] : commandOptions[key];
   if (own === undefined) return args;
   const foreign = tokens.find((token) => token.kind === 'option' && !EVERY_COMMAND.has(token.name) && !own.includes(token.name as keyof typeof options));
-  return foreign?.kind === 'option' ? refuse(`unknown option ${foreign.rawName}`) : args;
+  if (foreign?.kind === 'option') return refuse(`unknown option ${foreign.rawName}`);
+  for (const [name, { min, takes }] of Object.entries(wholeNumbers)) {
+    const value = args.values[name as keyof typeof args.values];
+    if (typeof value === 'string' && !(/^\d+$/.test(value) && Number(value) >= min)) return refuse(`--${name} takes ${takes}, not ${JSON.stringify(value)}`);
+  }
+  const words = key === undefined ? undefined : commandWords[key];
+  const extra = words === undefined ? undefined : args.positionals[words];
+  if (extra !== undefined) return refuse(`unexpected argument ${JSON.stringify(extra)}${first === 'simulate' ? ' (put a text of several words in quotes)' : ''}`);
+  return args;
+}
+
+/**
+ * `--retry -1` as `--retry=-1`: parseArgs calls a value starting with a dash ambiguous, and the
+ * operator would be told the option needs a value rather than what is wrong with this one.
+ */
+function negativeValues(argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([a-z-]+)$/.exec(argv[i]!)?.[1];
+    const next = argv[i + 1];
+    if (name && options[name as keyof typeof options]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) joined.push(`${argv[i++]}=${next}`);
+    else joined.push(argv[i]!);
+  }
+  return joined;
 }
 
 /** The command's own lines of the usage text (with their continuation lines), or all of it. */

@@ -2,7 +2,7 @@ import { dynamoDbFromConfig, sqsQueueFromConfig, storeTableName } from '../aws/i
 import { CLI_CLIENT } from '../aws/deadlines.js';
 import { createDynamoDbClient } from '../aws/dynamodb-sdk.js';
 import { createSqsClient } from '../aws/sqs-sdk.js';
-import { receiveCountWarning } from '../aws/sqs-setup.js';
+import { fifoQueueProblem, receiveCountWarning } from '../aws/sqs-setup.js';
 import { ConfigError, MissingDependencyError, type Config } from '../src/index.js';
 
 export type CheckLine = { ok: boolean | 'warn'; what: string; detail: string };
@@ -47,6 +47,9 @@ export async function checkSqs(config: Config): Promise<CheckLine[]> {
   if (!config.sqsQueueUrl) return [];
   const what = 'SQS queue';
   const shown = withoutCredentials(config.sqsQueueUrl);
+  // What `parley aws setup` refuses, check fails: not a FIFO queue.
+  const notFifo = fifoQueueProblem(config.sqsQueueUrl);
+  if (notFifo) return [{ ok: false, what, detail: `${shown}: ${withoutCredentials(notFifo)}` }];
   let client: ReturnType<typeof createSqsClient>;
   let queue: ReturnType<typeof sqsQueueFromConfig>;
   try {

@@ -2,11 +2,11 @@ import { AuthenticationError } from 'openai';
 import { ConfigError, ParleyError, type Adapter, type Config } from '../src/index.js';
 import { splitApiKeys } from '../src/ai/keys.js';
 import { openAiSdk } from '../src/ai/openai-sdk.js';
+import { checkedAdapters } from '../src/bot-adapters.js';
 import { adaptersFromConfig } from './adapters.js';
 import { metricsPortError } from './worker-metrics.js';
 import { checkDynamoDb, checkSqs, withoutCredentials, type CheckLine as Line } from './check-aws.js';
-import { ioredisPackage } from '../src/redis-packages.js';
-import { redisAddress } from '../src/store/redis-connection.js';
+import { checkRedisLines } from './check-redis.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
 export async function check(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -21,7 +21,8 @@ export async function check(config: Config, env: NodeJS.ProcessEnv = process.env
   const queue = config.sqsQueueUrl ? 'the queue on SQS' : 'the queue in memory';
   const store = config.dynamodb.tablePrefix ? 'the store on DynamoDB' : 'the store in memory';
   const local = config.sqsQueueUrl || config.dynamodb.tablePrefix ? `${queue}, ${store}` : 'in memory (set REDIS_URL to share them between processes)';
-  lines.push(config.redisUrl ? await checkRedis(config.redisUrl, redisShares(config)) : { ok: true, what: 'store and queue', detail: local, ...unsharedStore(config) });
+  if (!config.redisUrl) lines.push({ ok: true, what: 'store and queue', detail: local, ...unsharedStore(config) });
+  lines.push(...(await checkRedisLines(config, redisShares(config))));
   lines.push(...volatileStateLines(config, adapters.built ?? []));
   // Side by side: each fails within seconds on an endpoint that never answers, not one after the other.
   const [dynamo, sqs] = await Promise.all([checkDynamoDb(config), checkSqs(config)]);
@@ -39,7 +40,8 @@ export async function check(config: Config, env: NodeJS.ProcessEnv = process.env
 /** The adapters the configuration turns on; one that cannot be built (its SDK not installed...) is a FAIL line, after the others. */
 function adaptersLine(config: Config): Line & { configError?: boolean; built?: Adapter[] } {
   try {
-    const built = adaptersFromConfig(config);
+    // The checks createBot makes of them (paths taken twice, or by /healthz, /readyz, /metrics): what serve refuses, check fails.
+    const built = checkedAdapters(adaptersFromConfig(config));
     const adapters = built.map((a) => a.platform);
     return { ok: adapters.length > 0 ? true : 'warn', what: 'adapters', detail: adapters.length > 0 ? adapters.join(', ') : 'none on: set a platform\'s variables or WEB_CHAT=true', built };
   } catch (error) {
@@ -144,26 +146,4 @@ async function listModels(apiKey: string, baseURL: string | undefined): Promise<
 function redisShares(config: Config): string {
   const parts = [config.dynamodb.tablePrefix ? undefined : 'store', config.sqsQueueUrl ? undefined : 'queue', 'limits', 'cache'].filter(Boolean);
   return `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
-}
-
-async function checkRedis(url: string, shares: string): Promise<Line> {
-  const { Redis } = ioredisPackage();
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
-  // The reason a connection closed (a refused password says WRONGPASS here, not in what connect() throws).
-  let lastError: Error | undefined;
-  redis.on('error', (error: Error) => (lastError = error));
-  try {
-    await redis.connect();
-    await redis.ping();
-    const policy = await redis.config('GET', 'maxmemory-policy').then((r) => (r as string[])[1], () => undefined);
-    if (policy && policy !== 'noeviction') return { ok: 'warn', what: 'Redis', detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };
-    return { ok: true, what: 'Redis', detail: `reached; ${shares} are shared` };
-  } catch (error) {
-    const refusal = [lastError, error as Error].find((e) => e && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message));
-    const refused = refusal?.message.startsWith('NOAUTH') ? 'needs a password, and REDIS_URL gives none' : 'refused the user or password in REDIS_URL';
-    if (refusal) return { ok: false, what: 'Redis', detail: `${redisAddress(url)} ${refused}: ${refusal.message}` };
-    return { ok: false, what: 'Redis', detail: `cannot reach ${redisAddress(url)} (REDIS_URL): ${(error as Error).message}` };
-  } finally {
-    redis.disconnect();
-  }
 }

@@ -72,10 +72,6 @@ async function main(argv: string[]): Promise<number> {
         console.error('parley worker: separate worker processes share the queue through Redis or SQS. Set REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379) or SQS_QUEUE_URL, or run `parley serve`, which answers messages in the same process.');
         return 2;
       }
-      if (values.concurrency !== undefined && !(Number.isInteger(Number(values.concurrency)) && Number(values.concurrency) > 0)) {
-        console.error(`parley worker: --concurrency takes a whole number above 0, not "${values.concurrency}"`);
-        return 2;
-      }
       await worker(config, values.concurrency ? Number(values.concurrency) : undefined);
       return -1; // keeps running
     case 'dlq':
@@ -102,11 +98,8 @@ async function main(argv: string[]): Promise<number> {
         console.error(`usage: parley simulate slack|intercom|whatsapp "text" [--dm] [--retry N] [--conversation ID] [--from whatsapp:+1555...] [--url URL]`);
         return 2;
       }
+      // A whole number: readArgs refused anything else.
       const retry = values.retry ? Number(values.retry) : 0;
-      if (!Number.isInteger(retry) || retry < 0) {
-        console.error(`parley simulate: --retry takes a whole number of redeliveries (0 or more), not "${values.retry}"`);
-        return 2;
-      }
       return simulateSlack(config, { text, dm: values.dm, retry, url: values.url, channel: values.channel, user: values.user });
     }
     default:

@@ -5,6 +5,7 @@
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import type { Config } from '../src/index.js';
 import { intercomConfigFromEnv } from '../adapters/intercom/index.js';
+import { post } from './simulate-post.js';
 
 export interface SimulateIntercomOptions {
   text: string;
@@ -27,14 +28,13 @@ export async function simulateIntercom(config: Config, options: SimulateIntercom
   const notification = userReplied(options.conversation ?? SIMULATED_CONVERSATION, options.text);
   const body = JSON.stringify(notification);
   const signature = `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`;
-  try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature': signature }, body });
-    console.log(`sent ${notification.topic} ${notification.id} (conversation ${notification.data.item.id}) to ${url}: ${res.status} ${await res.text()}`);
-    return res.ok ? 0 : 1;
-  } catch (error) {
-    console.error(`could not reach ${url}: ${(error as Error).message}. Is the server running (npm start)?`);
+  const res = await post(url, { headers: { 'content-type': 'application/json', 'x-hub-signature': signature }, body });
+  if ('problem' in res) {
+    console.error(res.problem);
     return 1;
   }
+  console.log(`sent ${notification.topic} ${notification.id} (conversation ${notification.data.item.id}) to ${url}: ${res.status} ${res.text}`);
+  return res.ok ? 0 : 1;
 }
 
 /** A notification shaped like Intercom's, with the customer's new part last. */

@@ -7,6 +7,7 @@ import type { Config } from '../src/index.js';
 import { requestUrl } from '../src/http/url.js';
 import { whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
 import { twilioSdk } from '../adapters/whatsapp/sdk.js';
+import { post } from './simulate-post.js';
 
 export interface SimulateWhatsAppOptions {
   text: string;
@@ -61,19 +62,14 @@ export async function simulateWhatsApp(config: Config, options: SimulateWhatsApp
     ApiVersion: '2010-04-01',
   };
   const signature = twilioSdk('parley simulate whatsapp').getExpectedTwilioSignature(token, signedUrl, form);
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-      body: new URLSearchParams(form).toString(),
-    });
-    console.log(`sent WhatsApp message ${sid} from ${from} to ${url}: ${res.status} ${await res.text()}`);
-    if (signedUrl !== url) console.log(`(signed for ${signedUrl}, as PUBLIC_URL says)`);
-    return res.ok ? 0 : 1;
-  } catch (error) {
-    console.error(`could not reach ${url}: ${(error as Error).message}. Is the server running (npm start)?`);
+  const res = await post(url, { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(form).toString() });
+  if ('problem' in res) {
+    console.error(res.problem);
     return 1;
   }
+  console.log(`sent WhatsApp message ${sid} from ${from} to ${url}: ${res.status} ${res.text}`);
+  if (signedUrl !== url) console.log(`(signed for ${signedUrl}, as PUBLIC_URL says)`);
+  return res.ok ? 0 : 1;
 }
 
 function normalise(number: string): string {

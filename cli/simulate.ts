@@ -6,6 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Config } from '../src/index.js';
 import { slackConfigFromEnv } from '../adapters/slack/index.js';
 import { slackWebApi } from '../adapters/slack/sdk.js';
+import { post } from './simulate-post.js';
 
 export interface SimulateOptions {
   text: string;
@@ -52,14 +53,13 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
     const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature };
     if (n > 0) Object.assign(headers, { 'x-slack-retry-num': String(n), 'x-slack-retry-reason': 'http_timeout' });
-    try {
-      const res = await fetch(url, { method: 'POST', headers, body });
-      console.log(`${n === 0 ? 'sent' : `redelivery #${n}`} ${event.type} to ${url}: ${res.status} ${await res.text()}`);
-      failed ||= !res.ok;
-    } catch (error) {
-      console.error(`could not reach ${url}: ${(error as Error).message}. Is the server running (npm start)?`);
+    const res = await post(url, { headers, body });
+    if ('problem' in res) {
+      console.error(res.problem);
       return 1;
     }
+    console.log(`${n === 0 ? 'sent' : `redelivery #${n}`} ${event.type} to ${url}: ${res.status} ${res.text}`);
+    failed ||= !res.ok;
   }
   return failed ? 1 : 0;
 }

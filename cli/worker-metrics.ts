@@ -9,7 +9,8 @@ export const DEFAULT_METRICS_PORT = 9464;
 export function metricsPort(value: string | undefined): number | 'off' {
   if (value === undefined || value.trim() === '') return DEFAULT_METRICS_PORT;
   if (value.trim().toLowerCase() === 'off') return 'off';
-  const port = Number(value);
+  // As PORT is read: whole decimal numbers only (Number() would take 0x2EE4 and 1.2005e4 for ports).
+  const port = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`METRICS_PORT="${value}" is invalid. Fix: set METRICS_PORT to a free TCP port for the worker's /metrics, /healthz and /readyz, e.g. METRICS_PORT=${DEFAULT_METRICS_PORT}, or METRICS_PORT=off`);
   return port;
 }

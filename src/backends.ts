@@ -57,10 +57,16 @@ export interface Backends {
   close(): Promise<void>;
 }
 
+/** REDIS_CACHE_URL only moves the response cache off REDIS_URL's server: without REDIS_URL it is not used. */
+export const CACHE_URL_UNUSED =
+  'REDIS_CACHE_URL is set but REDIS_URL is not, so it is not used: everything is in memory, the response cache too. Set REDIS_URL as well, or unset REDIS_CACHE_URL';
+
 export function createBackends(config: Config, logger: Logger): Backends {
   const retry = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 };
   const limitOptions = (name: string, points: number, durationSeconds: number): LimitOptions => ({ points, durationSeconds, keyPrefix: `${config.redisPrefix}-limit-${name}` });
   if (!config.redisUrl) {
+    // Not an error: in memory is a working setup, but the operator meant something else.
+    if (config.redisCacheUrl) logger.warn(CACHE_URL_UNUSED);
     const shared = new MemoryStore();
     let log: ConversationLog | undefined;
     return {

@@ -4,10 +4,13 @@
  */
 import { z } from 'zod';
 import { parseRedisUrl, UNREADABLE } from './store/redis-connection.js';
+import { hideUrlCredentials } from './secret-values.js';
 
 /** A whole number written in decimal digits (`0x1824`, `1e3` and `` are not taken for one, as Number() would). */
 export const integer = (min: number, max: number) =>
   z.preprocess((value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value), z.number().int().min(min).max(max));
+/** A number written in decimal (`12`, `0.5`, `.5`): `0x10`, `1e3` and `Infinity` are not taken for one, as Number() would. */
+export const decimal = z.preprocess((value) => (typeof value === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : value), z.number());
 export const bool = z
   .string()
   .trim()
@@ -52,7 +55,7 @@ const origins = z.string().transform((text, ctx) => {
   for (const given of text.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean)) {
     const problem = originProblem(given);
     // A user name or password in it is not repeated in the error.
-    if (problem) ctx.addIssue({ code: 'custom', message: `${given.replace(/\/\/[^/]*@/, '//<hidden>@')} ${problem}` });
+    if (problem) ctx.addIssue({ code: 'custom', message: `${hideUrlCredentials(given)} ${problem}` });
     else list.push(new URL(given).origin);
   }
   return list;
@@ -86,7 +89,7 @@ const sessionSecrets = z.string().transform((text, ctx) => {
   return secrets.join(',');
 });
 /** A positive amount of US dollars. */
-const usd = z.coerce.number().positive().finite();
+const usd = decimal.pipe(z.number().positive().finite());
 const priceTable = z
   .string()
   .transform((text, ctx) => {

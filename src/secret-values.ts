@@ -97,3 +97,14 @@ export function hideSecretsIn<E>(error: E): E {
   }
   return error;
 }
+
+/**
+ * `text` with a URL's user and password hidden: everything from the first `//` to the last `@`,
+ * whatever the password holds (a comma, a space, `#`, `/` or `@` — the very mistakes that make a
+ * URL invalid). A list of URLs may lose a host too: better than a password shown.
+ */
+export function hideUrlCredentials(text: string): string {
+  const start = text.indexOf('//');
+  const at = text.lastIndexOf('@');
+  return start >= 0 && at > start ? `${text.slice(0, start)}//<hidden>${text.slice(at)}` : text;
+}

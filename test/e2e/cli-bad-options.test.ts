@@ -10,7 +10,7 @@ const root = new URL('../..', import.meta.url).pathname;
 function parley(args: string[]) {
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '12160', METRICS_PORT: 'off' },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -26,6 +26,19 @@ describe('parley with a mistyped option', () => {
     { args: ['check', '--no-worker'], line: 'parley check: unknown option --no-worker', usage: 'usage: parley check' },
     { args: ['check', '--dm'], line: 'parley check: unknown option --dm', usage: 'usage: parley check' },
     { args: ['simulate', 'intercom', 'hi', '--dm'], line: 'parley simulate: unknown option --dm', usage: 'simulate intercom "text" [--conversation ID] [--url URL]' },
+    // A value given to an option that takes none, and a value that is not what the option takes: said so, not "needs a value".
+    { args: ['serve', '--no-worker=1'], line: 'parley serve: --no-worker takes no value', usage: 'usage: parley serve [--no-worker]' },
+    { args: ['simulate', 'slack', 'hi', '--retry', '-1'], line: 'parley simulate: --retry takes a whole number of redeliveries (0 or more), not "-1"', usage: 'simulate slack "text"' },
+    { args: ['simulate', 'slack', 'hi', '--retry=1.5'], line: 'parley simulate: --retry takes a whole number of redeliveries (0 or more), not "1.5"', usage: 'simulate slack "text"' },
+    { args: ['worker', '--concurrency', '-2'], line: 'parley worker: --concurrency takes a whole number above 0, not "-2"', usage: 'usage: parley worker [--concurrency N]' },
+    { args: ['worker', '--concurrency', '0x10'], line: 'parley worker: --concurrency takes a whole number above 0, not "0x10"', usage: 'usage: parley worker [--concurrency N]' },
+    // Words a command does not take, and an option of another action.
+    { args: ['check', 'extra', 'words'], line: 'parley check: unexpected argument "extra"', usage: 'usage: parley check' },
+    { args: ['serve', 'now'], line: 'parley serve: unexpected argument "now"', usage: 'usage: parley serve [--no-worker]' },
+    { args: ['aws', 'setup', 'everything'], line: 'parley aws: unexpected argument "everything"', usage: 'usage: parley aws setup' },
+    { args: ['dlq', 'list', 'all'], line: 'parley dlq: unexpected argument "all"', usage: 'usage: parley dlq list' },
+    { args: ['dlq', 'list', '--all'], line: 'parley dlq: unknown option --all', usage: 'usage: parley dlq list' },
+    { args: ['simulate', 'slack', 'hello', 'there'], line: 'parley simulate: unexpected argument "there" (put a text of several words in quotes)', usage: 'simulate slack "text"' },
   ])('parley $args.0 $args.1: one line, the usage, exit 2', ({ args, line, usage }) => {
     const { code, out, err } = parley(args);
     expect(code).toBe(2);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { boundToLoopback, ConfigError, loadConfig, parseEnv } from '../../src/config.js';
 import { hideSecrets } from '../../src/secret-values.js';
+import { metricsPort } from '../../cli/worker-metrics.js';
 
 /** The ConfigError's message, or a failure when loadConfig did not throw. */
 function problems(env: Record<string, string | undefined>): string[] {
@@ -159,6 +160,10 @@ describe('loadConfig errors', () => {
     ['PORT', '0x1824'],
     ['PORT', '3e3'],
     ['AI_MAX_CONCURRENT', '0b101'],
+    ['AI_BUDGET_USD_PER_DAY', '0x10'],
+    ['AI_BUDGET_USD_PER_MONTH', '1e3'],
+    ['AI_BUDGET_USD_PER_TENANT_PER_DAY', 'Infinity'],
+    ['AI_BUDGET_USD_PER_TENANT_PER_MONTH', '0b11'],
     ['TRUST_PROXY', 'maybe'],
     ['TRUST_PROXY', 'abc'],
     ['TRUST_PROXY', '0.5'],
@@ -187,6 +192,18 @@ describe('loadConfig errors', () => {
     expect(line).toMatch(/is invalid: .+\. Fix: .+/);
     // the fix names the variable so the user knows what to set
     expect(line.slice(line.indexOf('Fix:'))).toContain(name);
+  });
+
+  it('AI_BUDGET_USD_*: decimal amounts, as written', () => {
+    expect(loadConfig({ AI_BUDGET_USD_PER_DAY: ' 20 ', AI_BUDGET_USD_PER_MONTH: '0.5', AI_BUDGET_USD_PER_TENANT_PER_DAY: '.25', AI_BUDGET_USD_PER_TENANT_PER_MONTH: '40.' }).budget).toMatchObject({ dayUsd: 20, monthUsd: 0.5, tenantDayUsd: 0.25, tenantMonthUsd: 40 });
+  });
+
+  it.each(['0x2EE4', '1.2005e4', '0b101', '12005.0', '-1', '70000', 'abc'])('METRICS_PORT=%s is refused, as PORT would refuse it', (value) => {
+    expect(() => metricsPort(value)).toThrow(new RegExp(`^METRICS_PORT="${value.replace(/\./g, '\\.')}" is invalid\\. Fix: `));
+  });
+
+  it('METRICS_PORT: a port in decimal, or off', () => {
+    expect([metricsPort(' 9465 '), metricsPort('0'), metricsPort('OFF'), metricsPort(undefined)]).toEqual([9465, 0, 'off', 9464]);
   });
 
   it('WEB_ALLOWED_ORIGINS: each origin as a browser sends it (lower case, no default port, an international host in punycode)', () => {

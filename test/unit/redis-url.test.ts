@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/index.js';
 import { parseRedisUrl, queuePrefix } from '../../src/store/index.js';
+import { collect, variables } from '../../src/config.js';
+import { slackVariables } from '../../adapters/slack/config.js';
 
 describe('Redis URLs', () => {
   it('reads one server, with or without TLS and credentials', () => {
@@ -52,6 +54,18 @@ describe('a Redis URL that cannot be read', () => {
     expect(message).toContain(`REDIS_URL="${shown}" is invalid: expected a host, a port from 1 to 65535, and special characters`);
     expect(message).not.toContain('passREDIS');
     expect(() => parseRedisUrl(url)).toThrow(/^a Redis URL that cannot be read/);
+  });
+
+  it.each([
+    ['REDIS_URL', 'redis://:pa#ss,TOPSECRET@127.0.0.1:6379', 'redis://<hidden>@127.0.0.1:6379'],
+    ['REDIS_URL', 'redis://:my pass TOPSECRET@127.0.0.1:99999', 'redis://<hidden>@127.0.0.1:99999'],
+    ['REDIS_URL', 'redis://:a@b,c TOP#SECRET@127.0.0.1:6379', 'redis://<hidden>@127.0.0.1:6379'],
+    ['SLACK_REDIRECT_URI', 'https://u:p,wTOPSECRET@h x', 'https://<hidden>@h x'],
+    ['WEB_ALLOWED_ORIGINS', 'https://u:p/TOPSECRET@h', 'https://<hidden>@h'],
+  ])('%s=%s: the password hidden whatever it holds (a comma, a space, #, @, /)', (name, url, shown) => {
+    const { problems } = collect({ ...variables, ...slackVariables }, { [name]: url });
+    expect(problems.join('\n')).toContain(`${name}="${shown}" is invalid`);
+    expect(problems.join('\n')).not.toMatch(/TOP|SECRET|pa#ss|my pass|p,w/);
   });
 
   it('a percent-encoded password reads', () => {

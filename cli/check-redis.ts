@@ -1,0 +1,53 @@
+/**
+ * `parley check`'s Redis lines: REDIS_URL's server, and REDIS_CACHE_URL's when it is set. Each has
+ * a deadline: a Redis that accepts connections and never answers (paused, frozen) is a FAIL line
+ * within seconds, not a check that hangs.
+ */
+import type { Config } from '../src/index.js';
+import { CACHE_URL_UNUSED } from '../src/backends.js';
+import { ioredisPackage } from '../src/redis-packages.js';
+import { redisAddress, type RedisClient } from '../src/store/redis-connection.js';
+import { withTimeout } from '../src/timeout.js';
+import type { CheckLine as Line } from './check-aws.js';
+
+/** The whole of one Redis check: connect, the ready check, PING and CONFIG GET. */
+export const REDIS_CHECK_DEADLINE_MS = 5000;
+
+/** REDIS_URL's line, then REDIS_CACHE_URL's (a warning when it is set without REDIS_URL: it is not used then). */
+export async function checkRedisLines(config: Config, shares: string): Promise<Line[]> {
+  const { redisUrl, redisCacheUrl } = config;
+  if (!redisUrl) return redisCacheUrl ? [{ ok: 'warn', what: 'Redis cache', detail: CACHE_URL_UNUSED }] : [];
+  const lines = [checkRedis(redisUrl, `reached; ${shares} are shared`)];
+  // Side by side: a dead cache Redis is named within the same few seconds.
+  if (redisCacheUrl) lines.push(checkRedis(redisCacheUrl, 'reached; the response cache is shared', 'REDIS_CACHE_URL', 'Redis cache'));
+  return Promise.all(lines);
+}
+
+async function checkRedis(url: string, reached: string, variable = 'REDIS_URL', what = 'Redis'): Promise<Line> {
+  const { Redis } = ioredisPackage();
+  // commandTimeout: a server that took the connection but never answers fails each command too.
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, commandTimeout: 3000, retryStrategy: () => null });
+  // The reason a connection closed (a refused password says WRONGPASS here, not in what connect() throws).
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => (lastError = error));
+  const seconds = REDIS_CHECK_DEADLINE_MS / 1000;
+  try {
+    return await withTimeout(reach(redis, reached, what), REDIS_CHECK_DEADLINE_MS, `no answer within ${seconds} s (it takes connections but does not answer)`);
+  } catch (error) {
+    const refusal = [lastError, error as Error].find((e) => e && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message));
+    const refused = refusal?.message.startsWith('NOAUTH') ? `needs a password, and ${variable} gives none` : `refused the user or password in ${variable}`;
+    if (refusal) return { ok: false, what, detail: `${redisAddress(url)} ${refused}: ${refusal.message}` };
+    return { ok: false, what, detail: `cannot reach ${redisAddress(url)} (${variable}): ${(error as Error).message}` };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function reach(redis: RedisClient, reached: string, what: string): Promise<Line> {
+  await redis.connect();
+  await redis.ping();
+  const policy = await redis.config('GET', 'maxmemory-policy').then((r) => (r as string[])[1], () => undefined);
+  // The cache may evict (that is what REDIS_CACHE_URL is for); the store and queue must not.
+  if (what === 'Redis' && policy && policy !== 'noeviction') return { ok: 'warn', what, detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };
+  return { ok: true, what, detail: reached };
+}

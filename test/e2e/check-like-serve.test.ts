@@ -1,0 +1,42 @@
+/**
+ * `parley check` fails what `parley serve` and `parley aws setup` refuse: an adapter's path on an
+ * operational route (createBot's route checks), and an SQS_QUEUE_URL that is not a FIFO queue.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+function check(env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '12130', METRICS_PORT: 'off', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+const slack = { SLACK_API_URL: 'http://127.0.0.1:12131/api/', SLACK_BOT_TOKEN: 'xoxb-abc', SLACK_SIGNING_SECRET: 'sigsecret123' };
+
+describe('parley check and what serve refuses', () => {
+  it.each([
+    ['/healthz', 'routes.health'],
+    ['/metrics', 'routes.metrics'],
+  ])('SLACK_EVENTS_PATH=%s: FAIL adapters, as createBot refuses it (%s)', (path, route) => {
+    const run = check({ ...slack, SLACK_EVENTS_PATH: path });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`^FAIL {2}adapters: createBot: .*\\("slack"\\) has the path ${path}, which is ${route.replace('.', '\\.')}\\. Fix: `, 'm'));
+  }, 40_000);
+
+  it('two adapters on one path: FAIL adapters', () => {
+    const run = check({ ...slack, SLACK_EVENTS_PATH: '/web/messages', WEB_CHAT: 'true' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^FAIL {2}adapters: createBot: /m);
+  }, 40_000);
+
+  it('SQS_QUEUE_URL of a standard queue: FAIL, as parley aws setup refuses it (no call made)', () => {
+    const run = check({ AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:12132', SQS_QUEUE_URL: 'http://127.0.0.1:12132/123456789012/orders' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^FAIL {2}SQS queue: http:\/\/127\.0\.0\.1:12132\/123456789012\/orders: SQS_QUEUE_URL names "orders", which is not a FIFO queue: .*Fix: set SQS_QUEUE_URL to …\/orders\.fifo$/m);
+  }, 40_000);
+});

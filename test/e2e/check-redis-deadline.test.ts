@@ -1,0 +1,88 @@
+/**
+ * `parley check` and Redis: a server that takes connections but never answers (SIGSTOPped) is a
+ * FAIL line naming REDIS_URL within seconds, not a silent hang; REDIS_CACHE_URL is reached too
+ * when it is set, and named as unused when REDIS_URL is not.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createBackends } from '../../src/backends.js';
+import { loadConfig } from '../../src/config.js';
+import { startPrivateRedis } from '../helpers/processes.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+function check(env: Record<string, string>) {
+  const started = Date.now();
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '12110', METRICS_PORT: 'off', ...env },
+    encoding: 'utf8',
+    timeout: 40_000,
+  });
+  return { ...run, seconds: (Date.now() - started) / 1000 };
+}
+
+describe('parley check against a frozen Redis', () => {
+  it('REDIS_URL: a FAIL line naming the variable within a few seconds, exit 1', async () => {
+    const redis = await startPrivateRedis(['--appendonly', 'no'], 12111);
+    redis.freeze();
+    try {
+      const run = check({ REDIS_URL: `redis://:SECRETpw@127.0.0.1:${redis.port}` });
+      expect(run.signal).toBeNull();
+      expect(run.status).toBe(1);
+      expect(run.seconds).toBeLessThan(15);
+      expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: cannot reach 127\\.0\\.0\\.1:${redis.port} \\(REDIS_URL\\): no answer within 5 s`, 'm'));
+      expect(run.stdout + run.stderr).not.toContain('SECRET');
+    } finally {
+      redis.thaw();
+      await redis.stop();
+    }
+  }, 60_000);
+
+  it('REDIS_CACHE_URL frozen while REDIS_URL answers: its own FAIL line, exit 1', async () => {
+    const [store, cache] = await Promise.all([startPrivateRedis(['--appendonly', 'no'], 12112), startPrivateRedis(['--appendonly', 'no'], 12113)]);
+    cache.freeze();
+    try {
+      const run = check({ REDIS_URL: store.url, REDIS_CACHE_URL: cache.url });
+      expect(run.status).toBe(1);
+      expect(run.seconds).toBeLessThan(15);
+      expect(run.stdout).toMatch(/^ok {4}Redis: reached; store, queue, limits and cache are shared$/m);
+      expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis cache: cannot reach 127\\.0\\.0\\.1:${cache.port} \\(REDIS_CACHE_URL\\): no answer within 5 s`, 'm'));
+    } finally {
+      cache.thaw();
+      await Promise.all([store.stop(), cache.stop()]);
+    }
+  }, 60_000);
+});
+
+describe('parley check and REDIS_CACHE_URL', () => {
+  it('a closed REDIS_CACHE_URL fails the check; a live one is ok', async () => {
+    const store = await startPrivateRedis(['--appendonly', 'no'], 12114);
+    try {
+      const dead = check({ REDIS_URL: store.url, REDIS_CACHE_URL: 'redis://127.0.0.1:12115' });
+      expect(dead.status).toBe(1);
+      expect(dead.stdout).toMatch(/^FAIL {2}Redis cache: cannot reach 127\.0\.0\.1:12115 \(REDIS_CACHE_URL\): /m);
+      const live = check({ REDIS_URL: store.url, REDIS_CACHE_URL: store.url });
+      expect(live.stdout).toMatch(/^ok {4}Redis cache: reached; the response cache is shared$/m);
+    } finally {
+      await store.stop();
+    }
+  }, 60_000);
+
+  it('REDIS_CACHE_URL without REDIS_URL: a warning that it is not used', () => {
+    const run = check({ REDIS_CACHE_URL: 'redis://127.0.0.1:12115' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^warn {2}Redis cache: REDIS_CACHE_URL is set but REDIS_URL is not, so it is not used: .*Set REDIS_URL as well, or unset REDIS_CACHE_URL$/m);
+  }, 60_000);
+});
+
+describe('the bot and REDIS_CACHE_URL without REDIS_URL', () => {
+  it('warns at start that it is not used (everything, the cache too, is in memory)', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const backends = createBackends(loadConfig({ REDIS_CACHE_URL: 'redis://127.0.0.1:12115' }), logger);
+    await backends.close();
+    expect(lines.map((line) => JSON.parse(line).msg as string)).toEqual([expect.stringMatching(/^REDIS_CACHE_URL is set but REDIS_URL is not, so it is not used/)]);
+  });
+});
