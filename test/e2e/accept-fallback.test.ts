@@ -3,44 +3,21 @@
  * direct mode for an adapter that cannot carry the reply in its HTTP answer. Twilio, Slack and the
  * AI are faked over HTTP; the webhooks are signed as the platforms sign them.
  */
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import type { Bot } from '../../src/index.js';
 import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
-import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, USER_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
+import { ACCOUNT_SID, AUTH_TOKEN, USER_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { startWhatsAppBotRedisDown } from '../helpers/whatsapp-redis-down.js';
 import { until } from '../helpers/until.js';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
-/** Nothing listens there: Redis is down for the whole test. */
-const REDIS_DOWN = 'redis://127.0.0.1:1';
 const APOLOGY = /^Sorry/;
 const quiet = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startWhatsAppBot(twilioApi: FakeTwilio, ai: FakeOpenAi, env: Record<string, string>): Promise<{ bot: Bot; url: string }> {
-  const allEnv = {
-    ...testEnv,
-    OPENAI_BASE_URL: ai.url,
-    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    TWILIO_WHATSAPP_FROM: BOT_NUMBER,
-    TWILIO_API_URL: twilioApi.url,
-    REDIS_URL: REDIS_DOWN,
-    JOB_BACKOFF_MS: '50',
-    SHUTDOWN_TIMEOUT_MS: '1000',
-    ...env,
-  };
-  const bot = createBot({ config: loadConfig(allEnv), adapters: [whatsappAdapter(whatsappConfigFromEnv(allEnv)!)] });
-  const server = await bot.listen(0, '127.0.0.1');
-  // Waits out the connect timeout (Redis never answers), so the tests' webhooks do not.
-  await bot.start();
-  return { bot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/twilio/whatsapp` };
-}
 
 describe('WhatsApp while Redis is down (Twilio never redelivers)', () => {
   let twilioApi: FakeTwilio;
@@ -50,7 +27,7 @@ describe('WhatsApp while Redis is down (Twilio never redelivers)', () => {
   beforeAll(async () => {
     twilioApi = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
     ai = await startFakeOpenAi((call) => ({ text: `echo: ${lastUserText(call)}` }));
-    [queued, direct] = await Promise.all([startWhatsAppBot(twilioApi, ai, {}), startWhatsAppBot(twilioApi, ai, { MODE: 'direct' })]);
+    [queued, direct] = await Promise.all([startWhatsAppBotRedisDown(twilioApi, ai, {}), startWhatsAppBotRedisDown(twilioApi, ai, { MODE: 'direct' })]);
   }, 30_000);
   afterAll(async () => {
     await Promise.all([queued.bot.close(), direct.bot.close()]);

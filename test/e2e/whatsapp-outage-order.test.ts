@@ -5,18 +5,14 @@
  * conversation-log write waits for it). One stuck for longer than its own budget holds the next
  * one no longer. Twilio and the AI are faked over HTTP; the webhooks are signed as Twilio signs them.
  */
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import type { Bot } from '../../src/index.js';
 import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
-import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { ACCOUNT_SID, AUTH_TOKEN, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
+import { startWhatsAppBotRedisDown } from '../helpers/whatsapp-redis-down.js';
 import { until } from '../helpers/until.js';
 
-/** Nothing listens there: Redis is down for the whole test, and never comes back. */
-const REDIS_DOWN = 'redis://127.0.0.1:1';
 /** How long the AI takes over a message with "slow" in it. */
 const SLOW_MS = 1500;
 /**
@@ -26,25 +22,6 @@ const SLOW_MS = 1500;
 const PROMPTLY_MS = 3000;
 const quiet = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startWhatsAppBot(twilioApi: FakeTwilio, ai: FakeOpenAi, env: Record<string, string>): Promise<{ bot: Bot; url: string }> {
-  const allEnv = {
-    ...testEnv,
-    OPENAI_BASE_URL: ai.url,
-    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    TWILIO_WHATSAPP_FROM: BOT_NUMBER,
-    TWILIO_API_URL: twilioApi.url,
-    REDIS_URL: REDIS_DOWN,
-    JOB_BACKOFF_MS: '50',
-    SHUTDOWN_TIMEOUT_MS: '1000',
-    ...env,
-  };
-  const bot = createBot({ config: loadConfig(allEnv), adapters: [whatsappAdapter(whatsappConfigFromEnv(allEnv)!)] });
-  const server = await bot.listen(0, '127.0.0.1');
-  // Waits out the connect timeout (Redis never answers), so the tests' webhooks do not.
-  await bot.start();
-  return { bot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/twilio/whatsapp` };
-}
 
 describe('WhatsApp while Redis is down: one sender\'s messages answered in this process', () => {
   let twilioApi: FakeTwilio;
@@ -63,9 +40,9 @@ describe('WhatsApp while Redis is down: one sender\'s messages answered in this 
       return text.includes('slow') ? { delayMs: SLOW_MS } : {};
     });
     [queued, direct, impatient] = await Promise.all([
-      startWhatsAppBot(twilioApi, ai, {}),
-      startWhatsAppBot(twilioApi, ai, { MODE: 'direct' }),
-      startWhatsAppBot(twilioApi, ai, { AI_MAX_WAIT_MS: '1000' }),
+      startWhatsAppBotRedisDown(twilioApi, ai, {}),
+      startWhatsAppBotRedisDown(twilioApi, ai, { MODE: 'direct' }),
+      startWhatsAppBotRedisDown(twilioApi, ai, { AI_MAX_WAIT_MS: '1000' }),
     ]);
   }, 30_000);
   afterAll(async () => {

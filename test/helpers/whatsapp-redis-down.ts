@@ -1,0 +1,34 @@
+/**
+ * A WhatsApp bot whose Redis is down for good (REDIS_URL at a closed port): its messages are
+ * answered in this process. Twilio and the AI are the tests' fakes.
+ */
+import type { AddressInfo } from 'node:net';
+import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
+import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import type { FakeOpenAi } from '../fakes/openai-server.js';
+import type { FakeTwilio } from '../fakes/twilio-api.js';
+import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER } from './twilio-webhooks.js';
+import { testEnv } from './web-bot.js';
+
+/** Nothing listens there: Redis is down for the whole test, and never comes back. */
+export const REDIS_DOWN = 'redis://127.0.0.1:1';
+
+export async function startWhatsAppBotRedisDown(twilioApi: FakeTwilio, ai: FakeOpenAi, env: Record<string, string>): Promise<{ bot: Bot; url: string }> {
+  const allEnv = {
+    ...testEnv,
+    OPENAI_BASE_URL: ai.url,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_WHATSAPP_FROM: BOT_NUMBER,
+    TWILIO_API_URL: twilioApi.url,
+    REDIS_URL: REDIS_DOWN,
+    JOB_BACKOFF_MS: '50',
+    SHUTDOWN_TIMEOUT_MS: '1000',
+    ...env,
+  };
+  const bot = createBot({ config: loadConfig(allEnv), adapters: [whatsappAdapter(whatsappConfigFromEnv(allEnv)!)] });
+  const server = await bot.listen(0, '127.0.0.1');
+  // Waits out the connect timeout (Redis never answers), so the tests' webhooks do not.
+  await bot.start();
+  return { bot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/twilio/whatsapp` };
+}
