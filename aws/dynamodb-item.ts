@@ -10,6 +10,7 @@ export interface Item {
   claim?: string;
   items?: string[];
   pushes?: string[];
+  withdrawn?: Set<string>;
   expires_at?: number;
   expires_at_ms?: number;
 }
@@ -23,13 +24,18 @@ export interface ItemAccess {
 /** Attribute names in expressions (`key`, `value` and `items` are DynamoDB reserved words). */
 export const names = { '#k': 'key', '#v': 'value', '#items': 'items', '#p': 'pushes', '#s': 'expires_at', '#ms': 'expires_at_ms' };
 export const LIVE = '(attribute_not_exists(#ms) OR #ms > :now)';
+/** Not a marker (dynamodb-store.ts: only the ids of claims taken back), which reads as an absent key. */
+export const NOT_MARKER = '(attribute_not_exists(#w) OR attribute_exists(#c) OR attribute_exists(#v) OR attribute_exists(#items))';
+export const markerNames = { '#w': 'withdrawn', '#c': 'claim', '#v': names['#v'], '#items': names['#items'] };
 
-/** The live item (strongly consistent, so a claim or push just made is seen), or undefined. */
+/** The live item (strongly consistent, so a claim or push just made is seen), or undefined (a marker too). */
 export async function readLive({ dynamo, table }: ItemAccess, key: string, options?: { abortSignal?: AbortSignal }): Promise<Item | undefined> {
   const { GetCommand } = dynamo.sdk.lib;
   const { Item } = await dynamo.documents.send(new GetCommand({ TableName: table, Key: { key }, ConsistentRead: true }), options);
   const item = Item as Item | undefined;
-  return item?.expires_at_ms !== undefined && item.expires_at_ms <= Date.now() ? undefined : item;
+  if (item?.expires_at_ms !== undefined && item.expires_at_ms <= Date.now()) return undefined;
+  const marker = item?.withdrawn !== undefined && item.claim === undefined && item.value === undefined && item.items === undefined;
+  return marker ? undefined : item;
 }
 
 /** Make a conditional write: true when it was made, false when its condition did not hold. */

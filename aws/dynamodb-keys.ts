@@ -4,7 +4,7 @@
  * that serve requests never need `dynamodb:Scan` (examples/aws/serverless.yml does not grant it).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LIVE, names, type Item } from './dynamodb-item.js';
+import { LIVE, markerNames, names, NOT_MARKER, type Item } from './dynamodb-item.js';
 import { dynamoDbAccess } from './dynamodb-sdk.js';
 
 export interface KeyScan {
@@ -16,7 +16,7 @@ export interface KeyScan {
   pageSize?: number;
 }
 
-/** The keys of the live items whose key starts with `prefix`, sorted, page by page. */
+/** The keys of the live items whose key starts with `prefix` (no markers), sorted, page by page. */
 export async function storeKeysStartingWith(prefix: string, options: KeyScan): Promise<string[]> {
   const dynamo = dynamoDbAccess('parley slack reseal', options.client);
   const namespace = options.namespace ?? '';
@@ -29,8 +29,8 @@ export async function storeKeysStartingWith(prefix: string, options: KeyScan): P
         new ScanCommand({
           TableName: options.tableName,
           ProjectionExpression: '#k',
-          FilterExpression: `begins_with(#k, :prefix) AND ${LIVE}`,
-          ExpressionAttributeNames: { '#k': names['#k'], '#ms': names['#ms'] },
+          FilterExpression: `begins_with(#k, :prefix) AND ${LIVE} AND ${NOT_MARKER}`,
+          ExpressionAttributeNames: { '#k': names['#k'], '#ms': names['#ms'], ...markerNames },
           ExpressionAttributeValues: { ':prefix': namespace + prefix, ':now': Date.now() },
           ConsistentRead: true,
           ...(options.pageSize ? { Limit: options.pageSize } : {}),

@@ -5,7 +5,8 @@
  *   value          S  a value, a claim or a lock's owner token
  *   claim          S  the id of the setIfAbsent call that wrote the item, so a write the SDK retries is still won once
  *   withdrawn      SS claims taken back (their answers came too late): those calls' writes may not land; any other may.
- *                     Kept through later claims (an UpdateItem each); an item with it and no claim is a marker
+ *                     Kept through later claims (an UpdateItem each) and deletes (see remove); an item with it and
+ *                     no claim is a marker
  *   items          L  a list (history, a web transcript), oldest first, capped on push
  *   pushes         L  the ids of the list's recent pushes, so a push the SDK retries is applied once (dynamodb-list.ts)
  *   expires_at     N  epoch seconds, the table's TTL attribute (DynamoDB deletes within ~2 days)
@@ -30,6 +31,13 @@ export interface DynamoStoreOptions {
   namespace?: string;
   /** Your own client (you close it); default: one from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB), with per-attempt deadlines. */
   client?: DynamoDBClient;
+}
+
+/** A condition a delete is made on (remove), with the names and values it uses. */
+interface Guard {
+  condition: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
 }
 
 /** How long a withdrawn claim's marker outlives it: far longer than a request can be on its way. */
@@ -160,9 +168,39 @@ export class DynamoStore implements Store {
 
   /** A claim's release is on the ack path (0.8 s in all); `ackDeadline: false` leaves the SDK its retries (a throttled attempt waited out). */
   async delete(key: string, options: { ackDeadline?: boolean } = {}): Promise<void> {
-    const { DeleteCommand } = this.dynamo.sdk.lib;
-    const deadline = options.ackDeadline === false ? {} : this.ackDeadline('DeleteItem');
-    await this.dynamo.documents.send(new DeleteCommand({ TableName: this.table, Key: { key: this.namespace + key } }), deadline);
+    await this.remove(key, options.ackDeadline === false ? {} : this.ackDeadline('DeleteItem'));
+  }
+
+  /**
+   * Delete the item at `key` (if `guard` holds). One carrying `withdrawn` becomes a marker instead:
+   * deleted, it would take the ids with it, and a claim taken back but still on its way would find
+   * the key absent and land. One call for an item without them, as a plain DeleteItem; a second
+   * only when that one's condition fails. True when the item was deleted or marked.
+   */
+  private async remove(key: string, deadline: { abortSignal?: AbortSignal }, guard?: Guard): Promise<boolean> {
+    const { DeleteCommand, UpdateCommand } = this.dynamo.sdk.lib;
+    const common = { TableName: this.table, Key: { key: this.namespace + key } };
+    const when = (condition: string) => (guard ? `${guard.condition} AND ${condition}` : condition);
+    const deleted = await conditional(() =>
+      this.dynamo.documents.send(new DeleteCommand({
+        ...common,
+        ConditionExpression: when('attribute_not_exists(#w)'),
+        ExpressionAttributeNames: { ...guard?.names, '#w': 'withdrawn' },
+        ...(guard ? { ExpressionAttributeValues: guard.values } : {}),
+      }), deadline),
+    );
+    if (deleted) return true;
+    // the marker withdrawClaim leaves; an item gone meanwhile (TTL) is not made again, as an item without ids
+    const ttl = expiry(WITHDRAWN_TTL_MS);
+    return conditional(() =>
+      this.dynamo.documents.send(new UpdateCommand({
+        ...common,
+        UpdateExpression: 'SET #s = :s, #ms = :ms REMOVE #v, #c, #items, #p',
+        ConditionExpression: when('attribute_exists(#w)'),
+        ExpressionAttributeNames: { ...guard?.names, '#w': 'withdrawn', '#c': 'claim', '#v': names['#v'], '#items': names['#items'], '#p': names['#p'], '#s': names['#s'], '#ms': names['#ms'] },
+        ExpressionAttributeValues: { ...guard?.values, ':s': ttl.expires_at, ':ms': ttl.expires_at_ms },
+      }), deadline),
+    );
   }
 
   /** An atomic append, capped at `maxLength`, applied once though the SDK retries it (see dynamodb-list.ts). */
@@ -200,17 +238,13 @@ export class DynamoStore implements Store {
     );
   }
 
+  /** Deleted only while `token` owns the lock; one carrying ids taken back leaves a marker (see remove). */
   async releaseLock(key: string, token: string): Promise<boolean> {
-    const { DeleteCommand } = this.dynamo.sdk.lib;
-    return conditional(() =>
-      this.dynamo.documents.send(new DeleteCommand({
-        TableName: this.table,
-        Key: { key: this.namespace + key },
-        ConditionExpression: `#v = :token AND ${LIVE}`,
-        ExpressionAttributeNames: { '#v': names['#v'], '#ms': names['#ms'] },
-        ExpressionAttributeValues: { ':token': token, ':now': Date.now() },
-      })),
-    );
+    return this.remove(key, {}, {
+      condition: `#v = :token AND ${LIVE}`,
+      names: { '#v': names['#v'], '#ms': names['#ms'] },
+      values: { ':token': token, ':now': Date.now() },
+    });
   }
 
   /** Reads one (absent) item: the table exists and the credentials may read it. */

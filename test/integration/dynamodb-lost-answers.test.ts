@@ -177,9 +177,9 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
   /**
    * A proxy that holds the n-th claim it sees `delays[n].request` ms before forwarding it (on its
    * way to DynamoDB that long) and its answer `delays[n].answer` ms (applied, answered late); every
-   * other request goes straight through.
+   * other request goes straight through. `sent` gets the operation of each request (DeleteItem, ...).
    */
-  async function claimsDelayed(delays: { request?: number; answer?: number }[]): Promise<DynamoDBClient> {
+  async function claimsDelayed(delays: { request?: number; answer?: number }[], sent: string[] = []): Promise<DynamoDBClient> {
     let claims = 0;
     const sleep = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
     const proxy = createServer((incoming, outgoing) => {
@@ -187,6 +187,7 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
       incoming.on('end', () => {
         const body = Buffer.concat(chunks);
+        sent.push(String(incoming.headers['x-amz-target']).split('.').pop()!);
         const delay = isClaim(body.toString()) ? (delays[claims++] ?? {}) : {};
         void sleep(delay.request)
           .then(() => forward(moto().url, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, body))
@@ -231,6 +232,57 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
     await new Promise((resolve) => setTimeout(resolve, 2500)); // A's claim reaches DynamoDB now
     expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
     expect(await retry.setIfAbsent('parley:seen:Ev1', 'retry', 60_000)).toBe(true);
+  });
+
+  it('a withdrawn claim landing late stays out though a later claim was released (deleted) meanwhile', async () => {
+    const namespace = `late${++counter}:`;
+    // delivery A's claim is 3 s on its way (taken back at 0.8 s); redelivery B's is claimed, then released
+    // (Store.delete, as claimDelivery does when the message cannot be queued); then A lands
+    const client = await claimsDelayed([{ request: 3000 }]);
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    const other = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => other.close());
+    await expect(store.setIfAbsent('parley:seen:Ev1', 'delivery A', 60_000)).rejects.toThrow(/aborted/i);
+    expect(await other.setIfAbsent('parley:seen:Ev1', 'delivery B', 60_000)).toBe(true);
+    await other.delete('parley:seen:Ev1');
+    // what is left (the ids taken back) reads as an absent key
+    expect(await other.get('parley:seen:Ev1')).toBeUndefined();
+    expect(await other.listRange('parley:seen:Ev1', 0, -1)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // A's claim reaches DynamoDB now
+    expect(await other.get('parley:seen:Ev1')).toBeUndefined();
+    expect(await other.setIfAbsent('parley:seen:Ev1', 'redelivery C', 60_000)).toBe(true);
+    expect(await other.get('parley:seen:Ev1')).toBe('redelivery C');
+  });
+
+  it('a lock taken back landing late stays out though a later lock was released meanwhile', async () => {
+    const namespace = `late${++counter}:`;
+    const client = await claimsDelayed([{ request: 3000 }]);
+    const store = new DynamoStore({ tableName: storeTable, namespace, client });
+    const other = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => other.close());
+    await expect(store.acquireLock('lock:conversation', 60_000)).rejects.toThrow(/aborted/i);
+    const token = await other.acquireLock('lock:conversation', 60_000);
+    expect(token).toBeTypeOf('string');
+    expect(await other.releaseLock('lock:conversation', token!)).toBe(true);
+    // the marker left is no lock: not extended, not released again
+    expect(await other.extendLock('lock:conversation', token!, 60_000)).toBe(false);
+    expect(await other.releaseLock('lock:conversation', token!)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // the first lock's claim reaches DynamoDB now
+    expect(await other.acquireLock('lock:conversation', 60_000)).toBeTypeOf('string');
+  });
+
+  it('a delete, or a lock\'s release, of an item without ids taken back is one DeleteItem', async () => {
+    const namespace = `late${++counter}:`;
+    const sent: string[] = [];
+    const store = new DynamoStore({ tableName: storeTable, namespace, client: await claimsDelayed([], sent) });
+    expect(await store.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(true);
+    const token = await store.acquireLock('lock:conversation', 60_000);
+    sent.length = 0;
+    await store.delete('parley:seen:Ev1');
+    expect(await store.releaseLock('lock:conversation', token!)).toBe(true);
+    expect(sent).toEqual(['DeleteItem', 'DeleteItem']);
+    expect(await store.get('parley:seen:Ev1')).toBeUndefined();
+    expect(await store.setIfAbsent('parley:seen:Ev1', '2', 60_000)).toBe(true);
   });
 
   it('takes back only its own claim: one another caller made meanwhile stays', async () => {

@@ -127,8 +127,14 @@ describe('DynamoStore on DynamoDB', () => {
     expect(await store.listRange('short', 0, -1)).toEqual([]);
     const token = await peer!.acquireLock('short', 1000);
     expect(token).toBeUndefined();
+    // deleted, it leaves a marker: the ids stay (a claim taken back may still be on its way), for a marker's 10 minutes
     expect(await store.delete('short')).toBeUndefined();
-    expect(await rawItem(`${namespace}short`)).toBeUndefined();
+    const left = await rawItem(`${namespace}short`);
+    expect(Object.keys(left!).sort()).toEqual(['expires_at', 'expires_at_ms', 'key', 'withdrawn']);
+    expect(left?.withdrawn).toEqual(new Set(['gone1']));
+    expect(left?.expires_at_ms).toBeGreaterThanOrEqual(before + 600_000);
+    expect(await store.get('short')).toBeUndefined();
+    expect(await store.setIfAbsent('short', 'again', 1000)).toBe(true);
   });
 
   it('expires on the real clock too: a 300 ms claim is held, then free', async () => {
@@ -169,6 +175,8 @@ describe('DynamoStore on DynamoDB', () => {
     await store.set('parley:history:slack:C1', 'not under the prefix');
     await other.set('parley:slack:installation:-:T0THERS', 'another namespace');
     await admin.send(new PutCommand({ TableName: tableName, Item: { key: `${namespace}parley:slack:installation:-:TEXPIRED`, value: 'x', expires_at_ms: Date.now() - 1000 } }));
+    // a marker (only the ids of claims taken back) reads as an absent key
+    await admin.send(new PutCommand({ TableName: tableName, Item: { key: `${namespace}parley:slack:installation:-:TMARKER`, withdrawn: new Set(['gone1']), expires_at_ms: Date.now() + 600_000 } }));
     // Pages of 2 items read from a table holding many more: every page has to be followed.
     expect(await storeKeysStartingWith('parley:slack:installation:', { tableName, namespace, pageSize: 2 })).toEqual(wanted);
     expect(await storeKeysStartingWith('parley:slack:installation:', { tableName, namespace })).toEqual(wanted);
