@@ -130,10 +130,8 @@ export class IntakeDoor {
 
   async admit<T>(job: IntakeJob<T>, admission: Admission): Promise<Admitted> {
     await this.ready; // the first connection gets a moment; after it, a Redis outage fails at once
-    const { notice } = admission;
-    // A refusal's notice, one entry per limit: the script queues the one for the limit that refuses.
-    const entries = notice && admission.limits.map((_, i) => JSON.stringify({ id: notice.id, group: job.group, data: notice.data[i] }));
-    return this.turnstile.admit(job, admission, { key: this.key, payload: JSON.stringify(job), ...(entries ? { notice: { id: notice!.id, entries } } : {}) });
+    // A refusal's notice, if one is owed, is built by the script from the job's payload.
+    return this.turnstile.admit(job, admission, { key: this.key, payload: JSON.stringify(job) });
   }
 
   close(): void {

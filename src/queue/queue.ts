@@ -117,12 +117,14 @@ export interface Admission {
    * Over a limit, the job that tells the conversation so (in the job's group), queued in the same
    * step as the refusal, at most once per window of that limit: nothing then hangs on the caller
    * hearing the verdict (a step that timed out and was carried out after all still queues it).
-   * `data[i]` is its data for `limits[i]`, with RETRY_SECONDS where the seconds until the window ends go.
+   * Its data is `{ type: 'notice', conversation, reply: { kind: 'notice', text } }`, the conversation
+   * the job's message's own, and the text `texts[i]` for `limits[i]`, with RETRY_SECONDS where the
+   * seconds until the window ends go. Texts, not whole jobs: built only when one is refused.
    */
-  notice?: { id: string; data: unknown[] };
+  notice?: { id: string; texts: readonly string[] };
 }
 
-/** In a notice's data (Admission.notice): replaced by the seconds until the refusing limit's window ends. */
+/** In a notice's text (Admission.notice): replaced by the seconds until the refusing limit's window ends. */
 export const RETRY_SECONDS = '{retry-seconds}';
 
 export type Admitted =

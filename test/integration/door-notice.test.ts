@@ -1,0 +1,102 @@
+/**
+ * A rate-limit refusal's notice, queued by the door's one script (turnstile.ts): with several limits,
+ * in the conversation's line after earlier messages, with a required key and a mark, built from the
+ * job's own conversation; and a developer's queue with its own admit, whose notice parley queues.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ingest, type IngestDeps } from '../../src/ingest.js';
+import type { JobData } from '../../src/jobs.js';
+import { createMemoryLimiter } from '../../src/limit/index.js';
+import { createMetrics } from '../../src/observe/index.js';
+import { BullQueue, MemoryQueue, type Admission, type Admitted, type NewJob } from '../../src/queue/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { conversation, inbound, silentLogger } from '../unit/helpers.js';
+import { sleep, uniquePrefix, useRedis, waitFor } from '../integration/redis-helpers.js';
+
+const prefix = uniquePrefix();
+const redis = useRedis(prefix);
+const queues: BullQueue<JobData>[] = [];
+let counter = 0;
+afterEach(async () => {
+  for (const q of queues.splice(0)) await q.close(500);
+});
+const limit = (points: number) => createMemoryLimiter({ points, durationSeconds: 60, keyPrefix: 'x' });
+
+function deps(user: number, conv: number, tenant: number): IngestDeps & { queue: BullQueue<JobData> } {
+  const queue = new BullQueue<JobData>({ url: 'redis://127.0.0.1:6379', prefix: `${prefix}-${++counter}`, retry: { attempts: 2, backoffMs: 20, maxBackoffMs: 100 }, lockDurationMs: 2000, turnPollMs: 50 });
+  queues.push(queue);
+  return { store: new MemoryStore(), queue, userLimiter: limit(user), conversationLimiter: limit(conv), tenantLimiter: limit(tenant), metrics: createMetrics(), logger: silentLogger };
+}
+
+async function intake(_d: { queue: unknown }) {
+  const entries = await redis.admin().xrange(`${prefix}-${counter}:intake`, '-', '+');
+  return entries.map(([, f]) => JSON.parse(f[1]!) as { id: string; group: string; data: { type: string; reply?: { text: string } } });
+}
+
+describe('door notice, several limits', () => {
+  it('conversation limit (2nd of 3) refuses: its notice, once per window', async () => {
+    const d = deps(100, 1, 100);
+    const c = conversation('c-conv');
+    expect(await ingest(d, inbound({ conversation: c, tenant: 'T1' }))).toBe('queued');
+    expect(await ingest(d, inbound({ conversation: c, tenant: 'T1' }))).toBe('rate_limited');
+    expect(await ingest(d, inbound({ conversation: c, tenant: 'T1' }))).toBe('rate_limited');
+    const e = await intake(d);
+    expect(e.filter((x) => x.data.type === 'notice')).toHaveLength(1);
+    expect(e.find((x) => x.data.type === 'notice')!.data.reply!.text).toMatch(/^I'm getting more messages .* about (59|60) s/);
+  });
+
+  it('tenant limit (3rd of 3) refuses: its notice', async () => {
+    const d = deps(100, 100, 1);
+    expect(await ingest(d, inbound({ conversation: conversation('t-a'), tenant: 'T2' }))).toBe('queued');
+    expect(await ingest(d, inbound({ conversation: conversation('t-b'), tenant: 'T2' }))).toBe('rate_limited');
+    const e = await intake(d);
+    const n = e.find((x) => x.data.type === 'notice')! as { group: string; data: { conversation?: unknown } };
+    expect(n.group).toBe('test.t-b');
+    expect(n.data.conversation).toEqual(conversation('t-b'));
+  });
+
+  it('the notice runs in the line, after earlier messages, once', async () => {
+    const d = deps(2, 100, 100);
+    const c = conversation('c-order');
+    const u = { id: 'u-order' };
+    for (const n of [1, 2, 3, 4, 5]) await ingest(d, inbound({ conversation: c, user: u, text: `m${n}` }));
+    const ran: string[] = [];
+    d.queue.process(async (job) => void ran.push(job.data.type === 'message' ? job.data.message.text : `notice:${job.id}`), { concurrency: 4 });
+    await waitFor(() => ran.length >= 3, 5000, 'run');
+    await sleep(500);
+    expect(ran).toHaveLength(3);
+  });
+});
+
+describe('developer queue with its own admit', () => {
+  it('still gets its notice (parley queues it)', async () => {
+    const inner = new MemoryQueue<JobData>({ retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1 } } as never);
+    const added: NewJob<JobData>[] = [];
+    let n = 0;
+    const queue = Object.assign(Object.create(inner), {
+      add: async (job: NewJob<JobData>) => (added.push(job), true),
+      admit: async (_job: NewJob<JobData>, a: Admission): Promise<Admitted> => (++n > 1 ? { outcome: 'limited', limit: a.limits[0]!, retryAfterMs: 30_000 } : { outcome: 'queued' }),
+    });
+    const d: IngestDeps = { store: new MemoryStore(), queue, userLimiter: limit(1), metrics: createMetrics(), logger: silentLogger };
+    await ingest(d, inbound({ user: { id: 'dev' } }));
+    expect(await ingest(d, inbound({ user: { id: 'dev' } }))).toBe('rate_limited');
+    expect(added).toHaveLength(1);
+    expect((added[0]!.data as { reply: { text: string } }).reply.text).toContain('about 30 s');
+  });
+});
+
+describe('requires + marks + notice in one script', () => {
+  it('over the limit with a required key present and a mark: notice queued, no mark set', async () => {
+    const d = { ...deps(1, 100, 100), keyOnQueueServer: (k: string) => `${prefix}-store:${k}` };
+    await redis.admin().set(`${prefix}-store:req`, '1');
+    const c = conversation('c-rm');
+    const u = { id: 'u-rm' };
+    expect(await ingest(d, inbound({ conversation: c, user: u, onlyIfStored: 'req', marks: { key: 'mark1', ttlMs: 60_000 } }))).toBe('queued');
+    expect(await ingest(d, inbound({ conversation: c, user: u, onlyIfStored: 'req', marks: { key: 'mark2', ttlMs: 60_000 } }))).toBe('rate_limited');
+    expect(await ingest(d, inbound({ conversation: c, user: u, onlyIfStored: 'missing', marks: { key: 'mark3', ttlMs: 60_000 } }))).toBe('ignored');
+    const e = await intake(d);
+    expect(e.map((x) => x.data.type)).toEqual(['message', 'notice']);
+    expect(await redis.admin().exists(`${prefix}-store:mark1`)).toBe(1);
+    expect(await redis.admin().exists(`${prefix}-store:mark2`)).toBe(0);
+  });
+});
