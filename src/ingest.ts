@@ -221,7 +221,7 @@ function admissionOf(deps: IngestDeps, message: InboundMessage): Admission | und
   // The refusal's notice is queued in the same step (once per window): a step that timed out, and
   // that Redis carried out after all, makes the redelivery a duplicate, and the notice is queued still.
   const admission: Admission = { claim: `seen:${messageJobId(message)}`, claimTtlMs: SEEN_TTL_MS, limits };
-  if (limits.length > 0) admission.notice = { id: noticeId(message), texts: limits.map((limit) => (limit.name === 'user' ? NOTICE_TEXTS.user : NOTICE_TEXTS.other)) };
+  if (limits.length > 0) admission.notice = { id: noticeId(message), texts: limits.map((limit) => (limit.name === 'user' ? NOTICE_TEXTS.user : NOTICE_TEXTS.other)), conversation: message.conversation };
   if (message.onlyIfStored !== undefined && deps.keyOnQueueServer) admission.requires = deps.keyOnQueueServer(message.onlyIfStored);
   if (message.marks && deps.keyOnQueueServer) admission.marks = { key: deps.keyOnQueueServer(message.marks.key), ttlMs: message.marks.ttlMs };
   return admission;

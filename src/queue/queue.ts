@@ -117,11 +117,11 @@ export interface Admission {
    * Over a limit, the job that tells the conversation so (in the job's group), queued in the same
    * step as the refusal, at most once per window of that limit: nothing then hangs on the caller
    * hearing the verdict (a step that timed out and was carried out after all still queues it).
-   * Its data is `{ type: 'notice', conversation, reply: { kind: 'notice', text } }`, the conversation
-   * the job's message's own, and the text `texts[i]` for `limits[i]`, with RETRY_SECONDS where the
-   * seconds until the window ends go. Texts, not whole jobs: built only when one is refused.
+   * Its data is `{ type: 'notice', conversation, reply: { kind: 'notice', text } }`, with the text
+   * `texts[i]` for `limits[i]` (RETRY_SECONDS where the seconds until the window ends go). The
+   * parts, not the whole job: it is put together only when one is refused.
    */
-  notice?: { id: string; texts: readonly string[] };
+  notice?: { id: string; texts: readonly string[]; conversation: unknown };
 }
 
 /** In a notice's text (Admission.notice): replaced by the seconds until the refusing limit's window ends. */

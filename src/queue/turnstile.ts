@@ -24,13 +24,15 @@ const RETRY_SECONDS_PATTERN = RETRY_SECONDS.replace(/\W/g, '%$&');
  * Before all that, a required key (Admission.requires) that is missing ignores the message; with
  * the ticket, a mark (Admission.marks) is set. Over a limit, with a notice id, the notice gets a
  * ticket and goes to the intake the same way, once per window (its key set NX for the window's rest):
- * its entry is built here, only then, from the job's payload (the message's conversation, with
- * cjson: a conversation's details are strings, numbers and flags, which it gives back as they were).
+ * its entry is the notice's head (made by the caller: JSON up to the text, the conversation in it as
+ * JSON.stringify wrote it) and its text with the seconds filled in, joined here. Nothing is decoded
+ * here: a message's text or details that Redis's cjson would refuse or change stay out of it.
  * KEYS: claim, seq, group set, entering marker, intake stream, required key, mark, the notice's
  * entering marker, then per limit: its counter and its notice's once-per-window key.
  * ARGV: id, claim TTL ms, group TTL ms, entering marker ms, payload ('' for none), '1' when the
  * required key must exist ('' for none), the mark's TTL ms ('' for none), the notice's id ('' for
- * none), then per limit: points, seconds, and the notice's text (RETRY_SECONDS for the seconds).
+ * none), then per limit: points, seconds, and the notice's text (RETRY_SECONDS for the seconds);
+ * last, with a notice id, the notice's head.
  * Returns {0} duplicate, {1} ticketed, {2, limit index (1-based), ms until the window ends, 1 when
  * the notice was queued}, {3} ignored.
  */
@@ -58,9 +60,8 @@ for i = 1, (#KEYS - 8) / 2 do
     end
     if ARGV[8] == '' or not redis.call('set', KEYS[k + 1], '1', 'PX', math.max(ttl, 1), 'NX') then return {2, i, ttl, 0} end
     local seconds = string.format('%d', math.max(1, math.ceil(ttl / 1000)))
-    local job = cjson.decode(ARGV[5])
     local text = string.gsub(ARGV[a + 2], '${RETRY_SECONDS_PATTERN}', seconds)
-    enter(ARGV[8], KEYS[8], cjson.encode({ id = ARGV[8], group = job.group, data = { type = 'notice', conversation = job.data.message.conversation, reply = { kind = 'notice', text = text } } }))
+    enter(ARGV[8], KEYS[8], ARGV[#ARGV] .. cjson.encode(text) .. '}}}')
     return {2, i, ttl, 1}
   end
 end
@@ -138,7 +139,7 @@ export class Turnstile {
    * the job: the two go to Redis in one pipeline, this one first, so no worker can see the job
    * before its ticket. With `intake` (the job, serialised), the job goes to the intake stream in
    * the same script, and its entering marker lasts until the pump takes it out (entered()); so does
-   * a refusal's notice (Admission.notice), which needs the intake (its entry is built from the payload).
+   * a refusal's notice (Admission.notice), which needs the intake.
    */
   admit(job: { id: string; group: string }, admission: Admission, intake?: { key: string; payload: string }): Promise<Admitted> {
     const claim = this.claimKey(admission.claim);
@@ -150,6 +151,8 @@ export class Turnstile {
     const keys = [claim, `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? claim, requires ?? claim, marks?.key ?? claim, notice ? this.enteringKey(notice.id) : claim, ...limitKeys];
     const enteringMs = intake ? admission.claimTtlMs : ENTERING_GRACE_MS;
     const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', requires === undefined ? '' : '1', marks ? String(Math.ceil(marks.ttlMs)) : '', notice?.id ?? '', ...limitArgs];
+    // The notice's JSON up to its text, which the script adds (with the seconds) only if it refuses.
+    if (notice) args.push(`{"id":${JSON.stringify(notice.id)},"group":${JSON.stringify(job.group)},"data":{"type":"notice","conversation":${JSON.stringify(notice.conversation)},"reply":{"kind":"notice","text":`);
     return this.commands.parleyAdmit(String(keys.length), ...keys, ...args).then(([verdict, index = 1, ttl = 0, noticed = 0]): Admitted => {
       if (verdict === 0) return { outcome: 'duplicate' };
       if (verdict === 1) return { outcome: 'queued' };

@@ -100,3 +100,34 @@ describe('requires + marks + notice in one script', () => {
     expect(await redis.admin().exists(`${prefix}-store:mark2`)).toBe(0);
   });
 });
+
+describe("the notice's conversation, as the message's", () => {
+  const details: Record<string, object> = {
+    slack: { team: 'T1', channel: 'C1', threadTs: '1712345678.123456', user: 'U1', enterprise: 'E1', enterpriseInstall: true },
+    whatsapp: { from: 'whatsapp:+15551234567', to: 'whatsapp:+15557654321' },
+    intercom: { conversationId: '123456789012345678' },
+    // an adapter of your own: what Redis's cjson would have changed (empty arrays, long numbers) or refused
+    custom: { empty: {}, list: [], nums: [1, 2.5, 1e21], big: 1234567890123456, ts: 1712345678.123456, f: 0.1 + 0.2, uni: 'héllo 😀 \u2028 ☃', slash: 'a/b</script>', nul: null, nested: { a: [null, 1] } },
+  };
+  for (const [platform, detail] of Object.entries(details)) {
+    it(`${platform}: its details exactly`, async () => {
+      const d = deps(1, 100, 100);
+      const c = { platform, id: `conv-${platform}`, details: detail };
+      const u = { id: `u-${platform}` };
+      expect(await ingest(d, inbound({ platform, conversation: c, user: u }))).toBe('queued');
+      expect(await ingest(d, inbound({ platform, conversation: c, user: u }))).toBe('rate_limited');
+      const notice = (await intake(d)).find((entry) => entry.data.type === 'notice') as unknown as { data: { conversation: unknown; reply: { text: string } } };
+      expect(notice.data.conversation).toEqual(c);
+      expect(notice.data.reply.text).toMatch(/about (59|60) s/);
+    });
+  }
+
+  it('a message whose text holds a lone surrogate (half an emoji) is refused as any other, with its notice', async () => {
+    const d = deps(1, 100, 100);
+    const c = { platform: 'slack', id: 'conv-surrogate', details: { channel: 'C' } };
+    const u = { id: 'u-surrogate' };
+    expect(await ingest(d, inbound({ platform: 'slack', conversation: c, user: u }))).toBe('queued');
+    expect(await ingest(d, inbound({ platform: 'slack', conversation: c, user: u, text: 'cut emoji \ud83d' }))).toBe('rate_limited');
+    expect((await intake(d)).map((entry) => entry.data.type)).toEqual(['message', 'notice']);
+  });
+});
