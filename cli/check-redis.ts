@@ -5,8 +5,7 @@
  */
 import type { Config } from '../src/index.js';
 import { CACHE_URL_UNUSED } from '../src/backends.js';
-import { ioredisPackage } from '../src/redis-packages.js';
-import { redisAddress, type RedisClient } from '../src/store/redis-connection.js';
+import { connectRedis, redisAddress, type RedisClient } from '../src/store/redis-connection.js';
 import { withTimeout } from '../src/timeout.js';
 import type { CheckLine as Line } from './check-aws.js';
 
@@ -24,9 +23,9 @@ export async function checkRedisLines(config: Config, shares: string): Promise<L
 }
 
 async function checkRedis(url: string, reached: string, variable = 'REDIS_URL', what = 'Redis'): Promise<Line> {
-  const { Redis } = ioredisPackage();
-  // commandTimeout: a server that took the connection but never answers fails each command too.
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, commandTimeout: 3000, retryStrategy: () => null });
+  // As serve connects (a Sentinel or Cluster URL too); commandTimeout: a server that took the
+  // connection but never answers fails each command too.
+  const redis = connectRedis(url, { lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 0, connectTimeout: 3000, commandTimeout: 3000, retryStrategy: () => null });
   // The reason a connection closed (a refused password says WRONGPASS here, not in what connect() throws).
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => (lastError = error));

@@ -55,7 +55,7 @@ describe('a Redis whose every round trip takes ~1.2 s', () => {
 
     redis.delayMs = SLOW_MS;
     // Four people at once (their admits queue behind each other on the door's connection), then
-    // a second message from the first of them, over the limit: its notice costs two more round trips.
+    // a second message from the first of them, over the limit (its notice queued in the same step).
     const first = ['U0ANN', 'U0BOB', 'U0CAT', 'U0DAN'].map((user) => appMention({ text: `question from ${user}`, user }));
     const overLimit = appMention({ text: 'and another from U0ANN', user: 'U0ANN' });
     const answers = await Promise.all(first.map((event) => deliver(event)));
@@ -64,8 +64,7 @@ describe('a Redis whose every round trip takes ~1.2 s', () => {
       expect(answer.ms).toBeLessThan(3000);
       expect([200, 503]).toContain(answer.status);
     }
-    // The over-limit message's notice does not fit in the budget; nor does an admit that waited for another.
-    expect(answers.at(-1)?.status).toBe(503);
+    // An admit that waited for others on the door's connection does not fit in the budget.
     expect(answers.slice(0, 4).some((answer) => answer.status === 503)).toBe(true);
 
     redis.delayMs = 0;
