@@ -8,6 +8,7 @@ import { MemoryResponseCache, RedisResponseCache, type ResponseCache } from './a
 import { MemoryAdaptiveLimit, type AdaptiveLimit, type AdaptiveLimitOptions } from './ai/adaptive-limit.js';
 import { RedisAdaptiveLimit } from './ai/redis-adaptive-limit.js';
 import type { Config } from './config.js';
+import { noticeOfRefused } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { createMemoryLimiter, createRedisLimiter, type Limiter, type LimitOptions } from './limit/index.js';
 import { BullQueue, MemoryQueue, type JobQueue, type RetryOptions } from './queue/index.js';
@@ -107,7 +108,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
     retry,
     store: () => new RedisStore(redis, namespace),
     workerStore: () => new RedisStore(patient(), namespace),
-    queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs }),
+    queue: () => new BullQueue<JobData>({ url: config.redisUrl!, prefix: config.redisPrefix, retry, lockDurationMs: config.queueLockMs, noticeOf: noticeOfRefused }),
     ...(parseRedisUrl(config.redisUrl).kind === 'cluster' ? {} : { keyOnQueueServer: (storeKey: string) => namespace + storeKey }),
     cache: new RedisResponseCache(cacheRedis, `${config.redisPrefix}:ai-cache:`),
     // Counted on the patient connection (a worker's spend leaves with its other writes), read fast.

@@ -8,7 +8,7 @@ import { SEEN_TTL_MS, conversationGroup, keys, messageJobId, type JobData } from
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import type { Metrics } from './observe/index.js';
-import { RETRY_SECONDS, type Admission, type AdmissionLimit, type JobQueue } from './queue/index.js';
+import type { Admission, AdmissionLimit, JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 
 /** 'ignored': the message's `onlyIfStored` key was not in the store; nothing was claimed or queued. */
@@ -176,17 +176,17 @@ const noticeId = (message: InboundMessage) => `notice.${messageJobId(message)}`;
 
 /** The notice of a refusal by the `kind` limit, asking to wait `seconds`. */
 function noticeData(message: InboundMessage, kind: string, seconds: string): JobData {
-  return { type: 'notice', conversation: message.conversation, reply: { kind: 'notice', text: noticeText(kind, seconds) } };
+  const text =
+    kind === 'user'
+      ? `You're sending messages faster than I can answer. Please wait about ${seconds} s and try again.`
+      : `I'm getting more messages than I can answer right now. Please wait about ${seconds} s and try again.`;
+  return { type: 'notice', conversation: message.conversation, reply: { kind: 'notice', text } };
 }
 
-function noticeText(kind: string, seconds: string): string {
-  return kind === 'user'
-    ? `You're sending messages faster than I can answer. Please wait about ${seconds} s and try again.`
-    : `I'm getting more messages than I can answer right now. Please wait about ${seconds} s and try again.`;
+/** A refused message's notice, as the queue's pumps make it (BullQueueOptions.noticeOf): the door's script queued it. */
+export function noticeOfRefused(refused: JobData, limit: string, seconds: number): JobData | undefined {
+  return refused.type === 'message' ? noticeData(refused.message, limit, String(Math.max(1, seconds))) : undefined;
 }
-
-/** The texts a queue's one step fills in (Admission.notice), made once. */
-const NOTICE_TEXTS = { user: noticeText('user', RETRY_SECONDS), other: noticeText('', RETRY_SECONDS) };
 
 /** Take one inbound message: dedupe, limit, enqueue. Throws when the queue cannot take it. */
 export async function ingest(deps: IngestDeps, message: InboundMessage): Promise<IngestOutcome> {
@@ -221,7 +221,7 @@ function admissionOf(deps: IngestDeps, message: InboundMessage): Admission | und
   // The refusal's notice is queued in the same step (once per window): a step that timed out, and
   // that Redis carried out after all, makes the redelivery a duplicate, and the notice is queued still.
   const admission: Admission = { claim: `seen:${messageJobId(message)}`, claimTtlMs: SEEN_TTL_MS, limits };
-  if (limits.length > 0) admission.notice = { id: noticeId(message), texts: limits.map((limit) => (limit.name === 'user' ? NOTICE_TEXTS.user : NOTICE_TEXTS.other)), conversation: message.conversation };
+  if (limits.length > 0) admission.notice = { id: noticeId(message) };
   if (message.onlyIfStored !== undefined && deps.keyOnQueueServer) admission.requires = deps.keyOnQueueServer(message.onlyIfStored);
   if (message.marks && deps.keyOnQueueServer) admission.marks = { key: deps.keyOnQueueServer(message.marks.key), ttlMs: message.marks.ttlMs };
   return admission;

@@ -10,7 +10,7 @@ import { bullmqPackage } from '../redis-packages.js';
 import { orAfter } from '../timeout.js';
 import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/redis-connection.js';
 import { deferralDelayMs, errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
-import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts, RetryOptions } from './queue.js';
+import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts } from './queue.js';
 import { BullDeadLetters, isStored, retryFailed, type Stored } from './bullmq-dead-letters.js';
 import { removeFinished } from './bullmq-forget.js';
 import { dropAll } from './bullmq-drop.js';
@@ -18,18 +18,9 @@ import { BullLine } from './bullmq-line.js';
 import { withoutEvictionWarning } from './bullmq-eviction-warning.js';
 import { IntakeDoor, IntakePump } from './intake.js';
 import { Turnstile } from './turnstile.js';
+import type { BullQueueOptions } from './bullmq-options.js';
 
-export interface BullQueueOptions {
-  url: string;
-  /** Key prefix, so several bots can share one Redis. */
-  prefix?: string;
-  name?: string;
-  retry: RetryOptions;
-  /** How long a job's lock lives without renewal: past it, a dead worker's job is recovered. */
-  lockDurationMs: number;
-  /** How long a job parked behind its conversation waits before it checks its turn itself (a safety net; default 2 s). */
-  turnPollMs?: number;
-}
+export type { BullQueueOptions };
 
 const DIRECT_DEAD = 'dead-direct';
 const TURN_RECHECK_MS = 2000;
@@ -53,7 +44,7 @@ export class BullQueue<T> implements JobQueue<T> {
   /** BullMQ's options for every job (each gets its own id). */
   private readonly jobOptions: Record<string, unknown>;
 
-  constructor(private readonly options: BullQueueOptions) {
+  constructor(private readonly options: BullQueueOptions<T>) {
     this.prefix = queuePrefix(options.url, options.prefix ?? 'parley');
     this.name = options.name ?? 'messages';
     this.intakeKey = `${this.prefix}:intake`;
@@ -94,7 +85,7 @@ export class BullQueue<T> implements JobQueue<T> {
    */
   admit(job: NewJob<T>, admission: Admission): Promise<Admitted> {
     this.door ??= new IntakeDoor(this.options.url, `${this.prefix}:turn`, this.intakeKey);
-    return this.door.admit(job, admission);
+    return this.door.admit(job, admission, this.options.noticeOf !== undefined);
   }
 
   /**
@@ -152,6 +143,7 @@ export class BullQueue<T> implements JobQueue<T> {
       keepQueued: Math.max(KEEP_QUEUED_AT_LEAST, 2 * options.concurrency),
       queued: () => this.lookup!.getWaitingCount(),
       onError: (error) => options.logger?.warn({ err: error }, 'moving admitted jobs from the intake into the queue failed; trying again'),
+      ...(this.options.noticeOf ? { noticeOf: this.options.noticeOf as (refused: unknown, limit: string, seconds: number) => unknown } : {}),
     });
     this.pump.start();
   }

@@ -94,6 +94,8 @@ export interface IntakeOptions {
   enteringKeys(ids: string[]): string[];
   /** Told about a batch that could not be moved (it is tried again). */
   onError(error: unknown): void;
+  /** A refused job's notice (the door's script leaves the refused job's payload for it): its data, or undefined for none. */
+  noticeOf?(refused: unknown, limit: string, seconds: number): unknown;
   /** Entries another pump read and has not moved for this long are taken over (its process died). */
   reclaimIdleMs: number;
   /** How many jobs to keep waiting in BullMQ, about: the rest wait in the intake. */
@@ -128,10 +130,10 @@ export class IntakeDoor {
     this.ready = whenReady(this.redis, DOOR_FIRST_CONNECT_MS).catch(() => undefined);
   }
 
-  async admit<T>(job: IntakeJob<T>, admission: Admission): Promise<Admitted> {
+  /** `notices`: a refusal's notice is queued in the script too (the pumps make it: IntakeOptions.noticeOf). */
+  async admit<T>(job: IntakeJob<T>, admission: Admission, notices = false): Promise<Admitted> {
     await this.ready; // the first connection gets a moment; after it, a Redis outage fails at once
-    // A refusal's notice, if one is owed, is built by the script from the job's payload.
-    return this.turnstile.admit(job, admission, { key: this.key, payload: JSON.stringify(job) });
+    return this.turnstile.admit(job, admission, { key: this.key, payload: JSON.stringify(job), notices });
   }
 
   close(): void {
@@ -262,7 +264,7 @@ export class IntakePump<T> {
    */
   private async move(entries: Entry[]): Promise<void> {
     const { queue, key, jobOptions } = this.options;
-    const jobs = entries.map(([, fields]) => parseJob<T>(fields)).filter((job): job is IntakeJob<T> => job !== undefined);
+    const jobs = entries.map(([, fields]) => parseJob<T>(fields, this.options.noticeOf)).filter((job): job is IntakeJob<T> => job !== undefined);
     if (jobs.length < entries.length) this.options.onError(new Error(`${entries.length - jobs.length} intake entries hold no job; dropped`));
     const bullJobs = jobs.map((job) => ({ name: 'message', data: { group: job.group, data: job.data }, opts: { ...jobOptions, jobId: job.id } }));
     if (bullJobs.length >= BULK_FROM) await queue.addBulk(bullJobs);
@@ -272,13 +274,26 @@ export class IntakePump<T> {
   }
 }
 
-/** An entry's job; undefined for one that holds none (deleted, or not written by parley): dropped. */
-function parseJob<T>(fields: string[] | null): IntakeJob<T> | undefined {
-  const at = fields?.indexOf('job') ?? -1;
-  if (!fields || at < 0) return undefined;
+/**
+ * An entry's job; undefined for one that holds none (deleted, or not written by parley): dropped.
+ * A refusal's notice entry (`notice`: the refused job, with the notice's `id`, `limit` and `seconds`)
+ * becomes the notice's job, in the refused job's group.
+ */
+function parseJob<T>(fields: string[] | null, noticeOf: IntakeOptions['noticeOf']): IntakeJob<T> | undefined {
+  if (!fields) return undefined;
+  const field = (name: string) => {
+    const at = fields.indexOf(name);
+    return at < 0 || at % 2 === 1 ? undefined : fields[at + 1];
+  };
+  const payload = field('job') ?? field('notice');
+  if (payload === undefined) return undefined;
   try {
-    const job = JSON.parse(fields[at + 1] ?? '') as IntakeJob<T>;
-    return typeof job.id === 'string' && typeof job.group === 'string' ? job : undefined;
+    const job = JSON.parse(payload) as IntakeJob<T>;
+    if (typeof job.id !== 'string' || typeof job.group !== 'string') return undefined;
+    if (field('job') !== undefined) return job;
+    const [id, limit, seconds] = [field('id'), field('limit'), Number(field('seconds'))];
+    const data = id && limit && noticeOf?.(job.data, limit, seconds);
+    return data ? { id, group: job.group, data: data as T } : undefined;
   } catch {
     return undefined;
   }

@@ -114,18 +114,16 @@ export interface Admission {
   /** A key on the queue's own server set (for `ttlMs`) when the job gets its ticket. See InboundMessage.marks. */
   marks?: { key: string; ttlMs: number };
   /**
-   * Over a limit, the job that tells the conversation so (in the job's group), queued in the same
-   * step as the refusal, at most once per window of that limit: nothing then hangs on the caller
-   * hearing the verdict (a step that timed out and was carried out after all still queues it).
-   * Its data is `{ type: 'notice', conversation, reply: { kind: 'notice', text } }`, with the text
-   * `texts[i]` for `limits[i]` (RETRY_SECONDS where the seconds until the window ends go). The
-   * parts, not the whole job: it is put together only when one is refused.
+   * Over a limit, the job (this id, in the job's group) that tells the conversation so, queued in
+   * the same step as the refusal, at most once per window of that limit: nothing then hangs on the
+   * caller hearing the verdict (a step that timed out and was carried out after all still queues
+   * it). A queue that can (BullQueue with its `noticeOf`) says so in its verdict (`noticed`).
    */
-  notice?: { id: string; texts: readonly string[]; conversation: unknown };
+  notice?: { id: string };
 }
 
-/** In a notice's text (Admission.notice): replaced by the seconds until the refusing limit's window ends. */
-export const RETRY_SECONDS = '{retry-seconds}';
+/** A refused job's notice (Admission.notice): its data, for the `limit` that refused it, `seconds` before that limit's window ends; undefined for none. */
+export type NoticeOf<T> = (refused: T, limit: string, seconds: number) => T | undefined;
 
 export type Admitted =
   | { outcome: 'queued' }

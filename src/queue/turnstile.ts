@@ -1,5 +1,5 @@
 import type { RedisClient as Redis } from '../store/redis-connection.js';
-import { RETRY_SECONDS, type Admission, type Admitted } from './queue.js';
+import type { Admission, Admitted } from './queue.js';
 
 /** Kept for as long as a conversation's messages can be queued; refreshed on every message. */
 const TURN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -11,9 +11,6 @@ const ENTERING_GRACE_MS = 1000;
 /** A replayed job's marker, should its replay stop before it moves the job back (normally deleted at once). */
 const REPLAY_ENTERING_MS = 60_000;
 
-/** RETRY_SECONDS as a Lua pattern that matches it literally (`%` before every non-word character). */
-const RETRY_SECONDS_PATTERN = RETRY_SECONDS.replace(/\W/g, '%$&');
-
 /**
  * The door, in one script: claim the delivery (the dedupe key), count it against each limit (a
  * fixed window: INCR, and PEXPIRE when the window opens), and only then give the job its ticket —
@@ -24,15 +21,14 @@ const RETRY_SECONDS_PATTERN = RETRY_SECONDS.replace(/\W/g, '%$&');
  * Before all that, a required key (Admission.requires) that is missing ignores the message; with
  * the ticket, a mark (Admission.marks) is set. Over a limit, with a notice id, the notice gets a
  * ticket and goes to the intake the same way, once per window (its key set NX for the window's rest):
- * its entry is the notice's head (made by the caller: JSON up to the text, the conversation in it as
- * JSON.stringify wrote it) and its text with the seconds filled in, joined here. Nothing is decoded
- * here: a message's text or details that Redis's cjson would refuse or change stay out of it.
+ * its intake entry is the refused job's own payload with the notice's id, the limit and the seconds
+ * left (fields `notice`, `id`, `limit`, `seconds`), from which the pump makes the notice (noticeOf):
+ * the ack carries nothing more for it than the limits' names.
  * KEYS: claim, seq, group set, entering marker, intake stream, required key, mark, the notice's
  * entering marker, then per limit: its counter and its notice's once-per-window key.
  * ARGV: id, claim TTL ms, group TTL ms, entering marker ms, payload ('' for none), '1' when the
  * required key must exist ('' for none), the mark's TTL ms ('' for none), the notice's id ('' for
- * none), then per limit: points, seconds, and the notice's text (RETRY_SECONDS for the seconds);
- * last, with a notice id, the notice's head.
+ * none), then per limit: points, seconds, and its name ('' without a notice).
  * Returns {0} duplicate, {1} ticketed, {2, limit index (1-based), ms until the window ends, 1 when
  * the notice was queued}, {3} ignored.
  */
@@ -60,8 +56,8 @@ for i = 1, (#KEYS - 8) / 2 do
     end
     if ARGV[8] == '' or not redis.call('set', KEYS[k + 1], '1', 'PX', math.max(ttl, 1), 'NX') then return {2, i, ttl, 0} end
     local seconds = string.format('%d', math.max(1, math.ceil(ttl / 1000)))
-    local text = string.gsub(ARGV[a + 2], '${RETRY_SECONDS_PATTERN}', seconds)
-    enter(ARGV[8], KEYS[8], ARGV[#ARGV] .. cjson.encode(text) .. '}}}')
+    enter(ARGV[8], KEYS[8], '')
+    redis.call('xadd', KEYS[5], '*', 'notice', ARGV[5], 'id', ARGV[8], 'limit', ARGV[a + 2], 'seconds', seconds)
     return {2, i, ttl, 1}
   end
 end
@@ -139,20 +135,18 @@ export class Turnstile {
    * the job: the two go to Redis in one pipeline, this one first, so no worker can see the job
    * before its ticket. With `intake` (the job, serialised), the job goes to the intake stream in
    * the same script, and its entering marker lasts until the pump takes it out (entered()); so does
-   * a refusal's notice (Admission.notice), which needs the intake.
+   * a refusal's notice (Admission.notice) when `intake.notices` (its pump makes notices).
    */
-  admit(job: { id: string; group: string }, admission: Admission, intake?: { key: string; payload: string }): Promise<Admitted> {
+  admit(job: { id: string; group: string }, admission: Admission, intake?: { key: string; payload: string; notices?: boolean }): Promise<Admitted> {
     const claim = this.claimKey(admission.claim);
-    const notice = intake && admission.notice;
+    const notice = intake?.notices ? admission.notice : undefined;
     // Unused places (no intake, required key, mark or notice) hold the claim's key: the script never touches them.
     const limitKeys = admission.limits.flatMap((limit) => [`${this.prefix}-limit:${limit.name}:${limit.subject}`, notice ? `${this.prefix}-notice:${limit.name}:${limit.subject}` : claim]);
-    const limitArgs = admission.limits.flatMap((limit, i) => [String(limit.points), String(limit.durationSeconds), notice?.texts[i] ?? '']);
+    const limitArgs = admission.limits.flatMap((limit) => [String(limit.points), String(limit.durationSeconds), notice ? limit.name : '']);
     const { requires, marks } = admission;
     const keys = [claim, `${this.prefix}:seq`, this.key(job.group), this.enteringKey(job.id), intake?.key ?? claim, requires ?? claim, marks?.key ?? claim, notice ? this.enteringKey(notice.id) : claim, ...limitKeys];
     const enteringMs = intake ? admission.claimTtlMs : ENTERING_GRACE_MS;
     const args = [job.id, String(admission.claimTtlMs), String(TURN_TTL_MS), String(enteringMs), intake?.payload ?? '', requires === undefined ? '' : '1', marks ? String(Math.ceil(marks.ttlMs)) : '', notice?.id ?? '', ...limitArgs];
-    // The notice's JSON up to its text, which the script adds (with the seconds) only if it refuses.
-    if (notice) args.push(`{"id":${JSON.stringify(notice.id)},"group":${JSON.stringify(job.group)},"data":{"type":"notice","conversation":${JSON.stringify(notice.conversation)},"reply":{"kind":"notice","text":`);
     return this.commands.parleyAdmit(String(keys.length), ...keys, ...args).then(([verdict, index = 1, ttl = 0, noticed = 0]): Admitted => {
       if (verdict === 0) return { outcome: 'duplicate' };
       if (verdict === 1) return { outcome: 'queued' };

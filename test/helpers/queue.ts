@@ -8,7 +8,7 @@ export type Data = { n: number };
 export const testRetry: RetryOptions = { attempts: 3, backoffMs: 20, maxBackoffMs: 200 };
 
 /** A BullQueue on the test Redis under `prefix`, with short locks and turn polls. */
-export function bullQueue(prefix: string, options: { retry?: Partial<RetryOptions> } & Partial<Omit<BullQueueOptions, 'retry'>> = {}): BullQueue<Data> {
+export function bullQueue(prefix: string, options: { retry?: Partial<RetryOptions> } & Partial<Omit<BullQueueOptions<Data>, 'retry' | 'noticeOf'>> = {}): BullQueue<Data> {
   const { retry, ...rest } = options;
   return new BullQueue<Data>({ url: REDIS_URL, prefix, retry: { ...testRetry, ...retry }, lockDurationMs: 2000, turnPollMs: 50, ...rest });
 }

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ingest, type IngestDeps } from '../../src/ingest.js';
+import { ingest, noticeOfRefused, type IngestDeps } from '../../src/ingest.js';
 import { messageJobId } from '../../src/jobs.js';
 import type { JobData } from '../../src/jobs.js';
 import { createMemoryLimiter, unlimited } from '../../src/limit/index.js';
@@ -77,6 +77,7 @@ function depsFor(options: { userPerMinute?: number; direct?: boolean } = {}): In
     retry: { attempts: 2, backoffMs: 20, maxBackoffMs: 100 },
     lockDurationMs: 2000,
     turnPollMs: 50,
+    noticeOf: noticeOfRefused,
   });
   queues.push(queue);
   const limit = (points: number) => createMemoryLimiter({ points, durationSeconds: 60, keyPrefix: 'unused-in-redis-mode' });
@@ -126,8 +127,12 @@ describe('the ack path on Redis', () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]?.match(/evalsha/gi)).toHaveLength(1);
     expect((await deps.queue.counts()).waiting).toBe(3);
+    // The refused message's own payload, which the pumps make the notice of.
     const [newest] = await redis.admin().xrevrange(`${prefix}-${counter}:intake`, '+', '-', 'COUNT', 1);
-    expect((JSON.parse(newest![1][1]!) as { data: { reply: { text: string } } }).data.reply.text).toMatch(/^You're sending messages faster than I can answer\. Please wait about (59|60) s and try again\.$/);
+    const fields = Object.fromEntries(newest![1].flatMap((value, i, all) => (i % 2 === 0 ? [[value, all[i + 1]!]] : [])));
+    expect(fields.limit).toBe('user');
+    const notice = noticeOfRefused((JSON.parse(fields.notice!) as { data: JobData }).data, fields.limit!, Number(fields.seconds));
+    expect(notice?.type === 'notice' && notice.reply.text).toMatch(/^You're sending messages faster than I can answer\. Please wait about (59|60) s and try again\.$/);
     expect(await written(async () => expect(await ingest(deps, inbound({ user }))).toBe('rate_limited'))).toHaveLength(1);
     expect((await deps.queue.counts()).waiting).toBe(3);
     const { values } = await deps.metrics.rateLimited.get();

@@ -4,7 +4,7 @@
  * job's own conversation; and a developer's queue with its own admit, whose notice parley queues.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ingest, type IngestDeps } from '../../src/ingest.js';
+import { ingest, noticeOfRefused, type IngestDeps } from '../../src/ingest.js';
 import type { JobData } from '../../src/jobs.js';
 import { createMemoryLimiter } from '../../src/limit/index.js';
 import { createMetrics } from '../../src/observe/index.js';
@@ -23,14 +23,20 @@ afterEach(async () => {
 const limit = (points: number) => createMemoryLimiter({ points, durationSeconds: 60, keyPrefix: 'x' });
 
 function deps(user: number, conv: number, tenant: number): IngestDeps & { queue: BullQueue<JobData> } {
-  const queue = new BullQueue<JobData>({ url: 'redis://127.0.0.1:6379', prefix: `${prefix}-${++counter}`, retry: { attempts: 2, backoffMs: 20, maxBackoffMs: 100 }, lockDurationMs: 2000, turnPollMs: 50 });
+  const queue = new BullQueue<JobData>({ url: 'redis://127.0.0.1:6379', prefix: `${prefix}-${++counter}`, retry: { attempts: 2, backoffMs: 20, maxBackoffMs: 100 }, lockDurationMs: 2000, turnPollMs: 50, noticeOf: noticeOfRefused });
   queues.push(queue);
   return { store: new MemoryStore(), queue, userLimiter: limit(user), conversationLimiter: limit(conv), tenantLimiter: limit(tenant), metrics: createMetrics(), logger: silentLogger };
 }
 
+/** The intake's jobs, a refusal's notice made as the pumps make it (from the refused job's own entry). */
 async function intake(_d: { queue: unknown }) {
   const entries = await redis.admin().xrange(`${prefix}-${counter}:intake`, '-', '+');
-  return entries.map(([, f]) => JSON.parse(f[1]!) as { id: string; group: string; data: { type: string; reply?: { text: string } } });
+  return entries.map(([, list]) => {
+    const fields = Object.fromEntries(list.flatMap((value, i) => (i % 2 === 0 ? [[value, list[i + 1]!]] : [])));
+    if (fields.job) return JSON.parse(fields.job) as { id: string; group: string; data: { type: string; reply?: { text: string } } };
+    const refused = JSON.parse(fields.notice!) as { group: string; data: JobData };
+    return { id: fields.id!, group: refused.group, data: noticeOfRefused(refused.data, fields.limit!, Number(fields.seconds)) as { type: string; reply?: { text: string } } };
+  });
 }
 
 describe('door notice, several limits', () => {
