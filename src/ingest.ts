@@ -185,7 +185,7 @@ function noticeData(message: InboundMessage, kind: string, seconds: string): Job
 
 /** A refused message's notice, as the queue's pumps make it (BullQueueOptions.noticeOf): the door's script queued it. */
 export function noticeOfRefused(refused: JobData, limit: string, seconds: number): JobData | undefined {
-  return refused.type === 'message' ? noticeData(refused.message, limit, String(Math.max(1, seconds))) : undefined;
+  return refused.type === 'message' ? noticeData(refused.message, limit, String(Number.isFinite(seconds) ? Math.max(1, seconds) : 1)) : undefined;
 }
 
 /** Take one inbound message: dedupe, limit, enqueue. Throws when the queue cannot take it. */

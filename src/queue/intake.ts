@@ -19,6 +19,7 @@ import type { Queue } from 'bullmq';
 import { connectRedis, whenReady, type RedisClient as Redis } from '../store/redis-connection.js';
 import type { Admission, Admitted } from './queue.js';
 import { Turnstile } from './turnstile.js';
+import { droppedNotice, parseJob } from './intake-entry.js';
 
 /** One pump reads at most this many entries at a time. */
 const BATCH = 200;
@@ -265,36 +266,13 @@ export class IntakePump<T> {
   private async move(entries: Entry[]): Promise<void> {
     const { queue, key, jobOptions } = this.options;
     const jobs = entries.map(([, fields]) => parseJob<T>(fields, this.options.noticeOf)).filter((job): job is IntakeJob<T> => job !== undefined);
+    // A notice dropped (no noticeOf here) still lets its conversation's line go on: its marker is cleared.
+    const ids = [...jobs.map((job) => job.id), ...entries.flatMap(([, fields]) => droppedNotice(fields, jobs))];
     if (jobs.length < entries.length) this.options.onError(new Error(`${entries.length - jobs.length} intake entries hold no job; dropped`));
     const bullJobs = jobs.map((job) => ({ name: 'message', data: { group: job.group, data: job.data }, opts: { ...jobOptions, jobId: job.id } }));
     if (bullJobs.length >= BULK_FROM) await queue.addBulk(bullJobs);
     else await Promise.all(bullJobs.map((job) => queue.add(job.name, job.data, job.opts)));
-    const markers = this.options.enteringKeys(jobs.map((job) => job.id));
+    const markers = this.options.enteringKeys(ids);
     await this.commands.parleyIntakeDone(String(1 + markers.length), key, ...markers, GROUP, ...entries.map(([id]) => id));
-  }
-}
-
-/**
- * An entry's job; undefined for one that holds none (deleted, or not written by parley): dropped.
- * A refusal's notice entry (`notice`: the refused job, with the notice's `id`, `limit` and `seconds`)
- * becomes the notice's job, in the refused job's group.
- */
-function parseJob<T>(fields: string[] | null, noticeOf: IntakeOptions['noticeOf']): IntakeJob<T> | undefined {
-  if (!fields) return undefined;
-  const field = (name: string) => {
-    const at = fields.indexOf(name);
-    return at < 0 || at % 2 === 1 ? undefined : fields[at + 1];
-  };
-  const payload = field('job') ?? field('notice');
-  if (payload === undefined) return undefined;
-  try {
-    const job = JSON.parse(payload) as IntakeJob<T>;
-    if (typeof job.id !== 'string' || typeof job.group !== 'string') return undefined;
-    if (field('job') !== undefined) return job;
-    const [id, limit, seconds] = [field('id'), field('limit'), Number(field('seconds'))];
-    const data = id && limit && noticeOf?.(job.data, limit, seconds);
-    return data ? { id, group: job.group, data: data as T } : undefined;
-  } catch {
-    return undefined;
   }
 }

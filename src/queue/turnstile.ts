@@ -151,7 +151,7 @@ export class Turnstile {
       if (verdict === 0) return { outcome: 'duplicate' };
       if (verdict === 1) return { outcome: 'queued' };
       if (verdict === 3) return { outcome: 'ignored' };
-      return { outcome: 'limited', limit: admission.limits[index - 1]!, retryAfterMs: ttl, noticed: noticed === 1 };
+      return { outcome: 'limited', limit: admission.limits[index - 1]!, retryAfterMs: ttl, ...(notice ? { noticed: noticed === 1 } : {}) };
     });
   }
 

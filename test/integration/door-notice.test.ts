@@ -137,3 +137,49 @@ describe("the notice's conversation, as the message's", () => {
     expect((await intake(d)).map((entry) => entry.data.type)).toEqual(['message', 'notice']);
   });
 });
+
+describe('a pump that cannot make notices (a BullQueue without noticeOf)', () => {
+  const retry = { attempts: 2, backoffMs: 20, maxBackoffMs: 100 };
+  const withNotices = (queuePrefix: string) => new BullQueue<JobData>({ url: 'redis://127.0.0.1:6379', prefix: queuePrefix, retry, lockDurationMs: 2000, turnPollMs: 50, noticeOf: noticeOfRefused });
+  const withoutNotices = (queuePrefix: string) => new BullQueue<JobData>({ url: 'redis://127.0.0.1:6379', prefix: queuePrefix, retry, lockDurationMs: 2000, turnPollMs: 50 });
+
+  /** m1 queued, m2 refused (its notice queued at the door), m3 after the window: what the worker ran. */
+  async function run(door: BullQueue<JobData>, worker: BullQueue<JobData>): Promise<string[]> {
+    queues.push(door, worker);
+    const d: IngestDeps = { store: new MemoryStore(), queue: door, userLimiter: createMemoryLimiter({ points: 1, durationSeconds: 1, keyPrefix: 'x' }), metrics: createMetrics(), logger: silentLogger };
+    const c = conversation(`c-pump-${++counter}`);
+    const u = { id: `u-pump-${counter}` };
+    const ran: string[] = [];
+    worker.process(async (job) => void ran.push(job.data.type === 'message' ? job.data.message.text : 'notice'), { concurrency: 2 });
+    expect(await ingest(d, inbound({ conversation: c, user: u, text: 'm1' }))).toBe('queued');
+    expect(await ingest(d, inbound({ conversation: c, user: u, text: 'm2' }))).toBe('rate_limited');
+    await sleep(1100); // the user's window has ended
+    expect(await ingest(d, inbound({ conversation: c, user: u, text: 'm3' }))).toBe('queued');
+    await waitFor(() => ran.includes('m3'), 8000, 'm3 to run');
+    return ran;
+  }
+
+  it('a worker with noticeOf runs m1, the notice, then m3', async () => {
+    const queuePrefix = `${prefix}-pump-${++counter}`;
+    expect(await run(withNotices(queuePrefix), withNotices(queuePrefix))).toEqual(['m1', 'notice', 'm3']);
+  }, 15_000);
+
+  it('a worker without noticeOf drops the notice but not its conversation: m3 runs (the notice no longer holds the line)', async () => {
+    const queuePrefix = `${prefix}-pump-${++counter}`;
+    expect(await run(withNotices(queuePrefix), withoutNotices(queuePrefix))).toEqual(['m1', 'm3']);
+  }, 15_000);
+
+  it('without noticeOf at the door, the refusal is noticed by its caller, as before', async () => {
+    const queue = withoutNotices(`${prefix}-pump-${++counter}`);
+    queues.push(queue);
+    const d: IngestDeps = { store: new MemoryStore(), queue, userLimiter: limit(1), metrics: createMetrics(), logger: silentLogger };
+    const ran: string[] = [];
+    queue.process(async (job) => void ran.push(job.data.type), { concurrency: 2 });
+    const c = conversation('c-caller');
+    const u = { id: 'u-caller' };
+    expect(await ingest(d, inbound({ conversation: c, user: u }))).toBe('queued');
+    expect(await ingest(d, inbound({ conversation: c, user: u }))).toBe('rate_limited');
+    await waitFor(() => ran.includes('notice'), 5000, 'the notice to run');
+    expect(ran).toEqual(['message', 'notice']);
+  }, 10_000);
+});
