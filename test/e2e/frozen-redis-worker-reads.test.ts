@@ -5,12 +5,9 @@
  * retry ask the AI again. Intercom on a Redis frozen 3 s (frozen-world.ts); Slack with a fail-fast
  * store that times out on every command (a frozen Redis) beside a working patient one.
  */
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
-import type { AdapterContext } from '../../src/adapter.js';
-import { loadConfig } from '../../src/config.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { lastUserText } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
@@ -18,6 +15,7 @@ import { startFrozenWorld, type FrozenWorld } from '../helpers/frozen-world.js';
 import { postIntercom, userCreated } from '../helpers/intercom-events.js';
 import { installation, oauthVariables } from '../helpers/slack-installations.js';
 import { until } from '../helpers/until.js';
+import { adapterContext } from '../unit/helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let world: FrozenWorld | undefined;
@@ -64,19 +62,7 @@ describe('Slack with many workspaces, the fail-fast store frozen', () => {
     const adapter = slackAdapter(slackConfigFromEnv(env)!);
     const patient = new MemoryStore();
     await new ParleyInstallationStore({ store: patient, keys }).storeInstallation(installation('T0FROZEN'));
-    const context: AdapterContext = {
-      store: new FrozenStore(),
-      markerStore: patient,
-      logger: pino({ level: 'silent' }),
-      loopbackOnly: true,
-      deliver: async () => undefined,
-      refused: () => undefined,
-      limiter: () => undefined,
-      config: loadConfig({}),
-      forget: async () => undefined,
-      feedback: async () => true,
-      closing: new AbortController().signal,
-    };
+    const context = adapterContext(new FrozenStore(), { markerStore: patient });
     await adapter.start!(context);
     const conversation = { platform: 'slack', id: 'T0FROZEN:D0USER', details: { team: 'T0FROZEN', channel: 'D0USER', user: 'U0USER' } };
     // The reply first, while nothing is cached: its token is read from the store.

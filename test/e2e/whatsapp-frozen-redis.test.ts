@@ -14,9 +14,9 @@ import { connectRedis, whenReady } from '../../src/store/index.js';
 import { outcomeUnknown } from '../../src/take-again.js';
 import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
-import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
+import { ACCOUNT_SID, AUTH_TOKEN, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
-import { testEnv } from '../helpers/web-bot.js';
+import { whatsappTestEnv } from '../helpers/whatsapp-redis-down.js';
 import { until } from '../helpers/until.js';
 
 /** This test's own Redis, which it freezes; nothing else uses the port. */
@@ -38,18 +38,7 @@ beforeAll(async () => {
   redis = await startPrivateRedis(['--appendonly', 'no'], REDIS_PORT);
   twilioApi = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
   ai = await startFakeOpenAi((call) => ({ text: `echo: ${lastUserText(call)}` }));
-  const env = {
-    ...testEnv,
-    OPENAI_BASE_URL: ai.url,
-    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    TWILIO_WHATSAPP_FROM: BOT_NUMBER,
-    TWILIO_API_URL: twilioApi.url,
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: `frozen-${process.pid}`,
-    JOB_BACKOFF_MS: '50',
-    SHUTDOWN_TIMEOUT_MS: '2000',
-  };
+  const env = whatsappTestEnv(twilioApi, ai, { REDIS_URL: redis.url, REDIS_PREFIX: `frozen-${process.pid}`, SHUTDOWN_TIMEOUT_MS: '2000' });
   // Another bot's: a dead consumer's intake entries reclaimed after 3 s, and time to close in.
   closingEnv = { ...env, QUEUE_LOCK_MS: '3000', SHUTDOWN_TIMEOUT_MS: '10000' };
   bot = createBot({ config: loadConfig(env), adapters: [whatsappAdapter(whatsappConfigFromEnv(env)!)] });

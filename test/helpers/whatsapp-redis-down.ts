@@ -13,19 +13,23 @@ import { testEnv } from './web-bot.js';
 /** Nothing listens there: Redis is down for the whole test, and never comes back. */
 export const REDIS_DOWN = 'redis://127.0.0.1:1';
 
-export async function startWhatsAppBotRedisDown(twilioApi: FakeTwilio, ai: FakeOpenAi, env: Record<string, string>): Promise<{ bot: Bot; url: string }> {
-  const allEnv = {
+/** A WhatsApp bot's settings against the fakes, quick retries; `env` on top. */
+export function whatsappTestEnv(twilioApi: FakeTwilio, ai: FakeOpenAi, env: Record<string, string>): Record<string, string> {
+  return {
     ...testEnv,
     OPENAI_BASE_URL: ai.url,
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     TWILIO_WHATSAPP_FROM: BOT_NUMBER,
     TWILIO_API_URL: twilioApi.url,
-    REDIS_URL: REDIS_DOWN,
     JOB_BACKOFF_MS: '50',
     SHUTDOWN_TIMEOUT_MS: '1000',
     ...env,
   };
+}
+
+export async function startWhatsAppBotRedisDown(twilioApi: FakeTwilio, ai: FakeOpenAi, env: Record<string, string>): Promise<{ bot: Bot; url: string }> {
+  const allEnv = whatsappTestEnv(twilioApi, ai, { REDIS_URL: REDIS_DOWN, ...env });
   const bot = createBot({ config: loadConfig(allEnv), adapters: [whatsappAdapter(whatsappConfigFromEnv(allEnv)!)] });
   const server = await bot.listen(0, '127.0.0.1');
   // Waits out the connect timeout (Redis never answers), so the tests' webhooks do not.

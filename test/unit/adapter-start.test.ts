@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Adapter, AdapterContext } from '../../src/index.js';
 import { startAdapters } from '../../src/adapter-start.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { loadConfig } from '../../src/config.js';
+import { adapterContext } from './helpers.js';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
@@ -34,7 +34,7 @@ function flaky(platform: string, messages: string[], failures: number): Adapter 
 
 const context = (logger: AdapterContext['logger']): AdapterContext => {
   const store = new MemoryStore();
-  return { store, markerStore: store, logger, loopbackOnly: true, deliver: async () => undefined, refused: () => undefined, limiter: () => undefined, config: loadConfig({}), forget: async () => undefined, feedback: async () => true, closing: new AbortController().signal };
+  return adapterContext(store, { logger });
 };
 const fast = { initialMs: 5, maxMs: 20 };
 

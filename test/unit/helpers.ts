@@ -1,9 +1,16 @@
 /** Small shared helpers for the unit tests: a fake adapter, message factories, polling. */
 import pino from 'pino';
-import { HttpError, type Adapter, type HttpRequest, type Indicator, type Received } from '../../src/adapter.js';
+import { HttpError, type Adapter, type AdapterContext, type HttpRequest, type Indicator, type Received } from '../../src/adapter.js';
+import { loadConfig } from '../../src/config.js';
+import type { Store } from '../../src/store/index.js';
 import type { ConversationRef, Delivery, InboundMessage, Reply } from '../../src/message.js';
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** What a bot gives an adapter at start, with nothing behind it but `store` (and `markerStore`, the same unless given). */
+export function adapterContext(store: Store, overrides: Partial<AdapterContext> = {}): AdapterContext {
+  return { store, markerStore: store, logger: silentLogger, loopbackOnly: true, deliver: async () => undefined, refused: () => undefined, limiter: () => undefined, config: loadConfig({}), forget: async () => undefined, feedback: async () => true, closing: new AbortController().signal, ...overrides };
+}
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

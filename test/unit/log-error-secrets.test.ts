@@ -7,8 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { startAdapters } from '../../src/adapter-start.js';
-import { loadConfig } from '../../src/config.js';
-import type { AdapterContext } from '../../src/index.js';
+import { adapterContext } from './helpers.js';
 import { loggerOptions } from '../../src/observe/logger.js';
 import { rememberSecrets } from '../../src/secret-values.js';
 import { MemoryStore } from '../../src/store/index.js';
@@ -50,7 +49,7 @@ describe('secrets anywhere in a logged error', () => {
       const { lines, logger } = capture();
       const slack = slackAdapter(slackConfigFromEnv({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slackApi.url })!);
       const store = new MemoryStore();
-      const context: AdapterContext = { store, markerStore: store, logger, loopbackOnly: true, deliver: async () => undefined, refused: () => undefined, limiter: () => undefined, config: loadConfig({}), forget: async () => undefined, feedback: async () => true, closing: new AbortController().signal };
+      const context = adapterContext(store, { logger });
       const starts = startAdapters([slack], () => context, logger, { initialMs: 1000, maxMs: 1000 });
       try {
         for (let waited = 0; !lines.some((l) => l.includes('adapter failed to start')) && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));

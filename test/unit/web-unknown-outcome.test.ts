@@ -4,17 +4,14 @@
  * The try after it must find neither a duplicate nor a gap. (test/e2e/web-frozen-redis.test.ts
  * does the same on a real, frozen Redis.)
  */
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { webChat } from '../../adapters/web/index.js';
 import { Transcripts } from '../../adapters/web/transcript.js';
-import type { AdapterContext } from '../../src/adapter.js';
-import { loadConfig } from '../../src/config.js';
 import { claimDelivery } from '../../src/ingest.js';
 import { keys } from '../../src/jobs.js';
 import { createMetrics } from '../../src/observe/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { inbound } from './helpers.js';
+import { adapterContext, inbound } from './helpers.js';
 
 /** Makes the first write whose key contains `late` (and, when `lands` is false, does not), then says it timed out. */
 class LateStore extends MemoryStore {
@@ -77,19 +74,7 @@ describe("the visitor's turn, after a write whose outcome is unknown", () => {
 describe("the web adapter's send", () => {
   const started = async (markerStore: MemoryStore) => {
     const adapter = webChat({ token: 'operator-token-0123456789' });
-    const context: AdapterContext = {
-      store: new MemoryStore(),
-      markerStore,
-      logger: pino({ level: 'silent' }),
-      loopbackOnly: true,
-      deliver: async () => undefined,
-      refused: () => undefined,
-      limiter: () => undefined,
-      config: loadConfig({}),
-      forget: async () => undefined,
-      feedback: async () => true,
-      closing: new AbortController().signal,
-    };
+    const context = adapterContext(new MemoryStore(), { markerStore });
     await adapter.start!(context);
     return adapter;
   };
