@@ -5,7 +5,9 @@
  */
 import { ConfigError, loadConfig, MissingDependencyError, type Config } from '../src/index.js';
 import { readArgs } from './args.js';
+import { awsConfigured } from '../aws/index.js';
 import { adapterConfigErrors, joinConfigErrors } from './adapters.js';
+import { quietAwsNodeWarning } from './aws-node-warning.js';
 import { awsSetup } from './aws-setup.js';
 import { check } from './check.js';
 import { dlq } from './dlq.js';
@@ -40,6 +42,9 @@ const usage = `usage: parley <command>
                         send a correctly signed Twilio WhatsApp webhook to a running server
 `;
 
+/** The commands that may talk to DynamoDB or SQS (simulate only posts to a running server). */
+const AWS_COMMANDS = new Set(['serve', 'worker', 'dlq', 'aws', 'check', 'slack']);
+
 async function main(argv: string[]): Promise<number> {
   const args = readArgs(argv, usage);
   if ('refused' in args) {
@@ -63,6 +68,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = readConfig(command);
   if (!config) return 1;
+  // Before any AWS client is made: one line of ours instead of the SDK's nine (aws-node-warning.ts).
+  if (AWS_COMMANDS.has(command) && awsConfigured(config)) {
+    const note = quietAwsNodeWarning(process.env, process.version);
+    if (note) console.error(note);
+  }
   switch (command) {
     case 'serve':
       await serve(config, { worker: !values['no-worker'] });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { parseRedisUrl, UNREADABLE } from './store/redis-connection.js';
-import { hideUrlCredentials } from './secret-values.js';
+import { hideValueCredentials } from './secret-values.js';
 
 /** A whole number written in decimal digits (`0x1824`, `1e3` and `` are not taken for one, as Number() would). */
 export const integer = (min: number, max: number) =>
@@ -55,7 +55,7 @@ const origins = z.string().transform((text, ctx) => {
   for (const given of text.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean)) {
     const problem = originProblem(given);
     // A user name or password in it is not repeated in the error.
-    if (problem) ctx.addIssue({ code: 'custom', message: `${hideUrlCredentials(given)} ${problem}` });
+    if (problem) ctx.addIssue({ code: 'custom', message: `${hideValueCredentials(given)} ${problem}` });
     else list.push(new URL(given).origin);
   }
   return list;

@@ -7,7 +7,7 @@ import { ConfigError } from './errors.js';
 import { isLoopbackHost } from './http/address.js';
 import { read, settings, type Values } from './config-settings.js';
 import { bool, integer, url, variables, type Variable } from './config-variables.js';
-import { hideUrlCredentials, rememberSecrets, urlBasicCredential, urlPassword } from './secret-values.js';
+import { hideValueCredentials, rememberSecrets, urlBasicCredential, urlPassword } from './secret-values.js';
 
 export { variables, type Variable };
 
@@ -209,8 +209,8 @@ export const schemas = { integer, bool, url };
  */
 function shown(name: string, variable: Variable, raw: string): string {
   if (variable.secret ?? SECRET_NAME.test(name)) return '<hidden>';
-  // Up to the last @: a password holding an unencoded /, #, @, comma or space is refused, and hidden too.
-  return hideUrlCredentials(raw);
+  // A password holding an unencoded /, #, @, comma or space is refused, and hidden too.
+  return hideValueCredentials(raw);
 }
 
 function describe(error: z.ZodError): string {

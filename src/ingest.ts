@@ -166,10 +166,22 @@ async function refused(deps: IngestDeps, message: InboundMessage, kind: string, 
   if (notify) await noticeOncePerWindow(deps, message, kind, subject, retryAfterMs);
 }
 
+/**
+ * The window's notice-once key is this try's own (a unique value), so a try that failed takes it
+ * back: a SET that timed out (a frozen Redis carries it out when it wakes) or a notice the queue did
+ * not take would otherwise leave the window silent. The redelivery queues the notice under the same
+ * job id, so a try that landed after all is not doubled.
+ */
 async function noticeOncePerWindow(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number): Promise<void> {
   const noticeKey = keys.limitNotice(message.platform, `${kind}.${subject}`);
-  if (!(await deps.store.setIfAbsent(noticeKey, '1', retryAfterMs))) return;
-  await deps.queue.add({ id: noticeId(message), group: conversationGroup(message.conversation), data: noticeData(message, kind, String(Math.max(1, Math.ceil(retryAfterMs / 1000)))) });
+  const value = randomUUID();
+  // Not waited for. After a SET that timed out, sent right behind it on the same connection, so it runs after it.
+  const takeBack = (error: unknown) => {
+    deps.store.deleteIf?.(noticeKey, value).catch(() => undefined);
+    throw error;
+  };
+  if (!(await deps.store.setIfAbsent(noticeKey, value, retryAfterMs).catch(takeBack))) return;
+  await deps.queue.add({ id: noticeId(message), group: conversationGroup(message.conversation), data: noticeData(message, kind, String(Math.max(1, Math.ceil(retryAfterMs / 1000)))) }).catch(takeBack);
 }
 
 const noticeId = (message: InboundMessage) => `notice.${messageJobId(message)}`;

@@ -99,12 +99,14 @@ export function hideSecretsIn<E>(error: E): E {
 }
 
 /**
- * `text` with a URL's user and password hidden: everything from the first `//` to the last `@`,
- * whatever the password holds (a comma, a space, `#`, `/` or `@` — the very mistakes that make a
- * URL invalid). A list of URLs may lose a host too: better than a password shown.
+ * A setting's value with a URL's user and password hidden: everything from the first `//` to the
+ * last `@`, whatever the password holds (a comma, a space, `#`, `/` or `@`: the very mistakes that
+ * make a URL invalid). A value is one setting, so hiding an e-mail address or a host beside the URL
+ * costs little; reading a password with a space in it as a host and an e-mail address
+ * (`u:123 abc@db.example.com`, which hideUrlCredentials cannot tell apart) would show it.
  */
-export function hideUrlCredentials(text: string): string {
-  const start = text.indexOf('//');
-  const at = text.lastIndexOf('@');
-  return start >= 0 && at > start ? `${text.slice(0, start)}//<hidden>${text.slice(at)}` : text;
+export function hideValueCredentials(value: string): string {
+  const start = value.indexOf('//');
+  const at = value.lastIndexOf('@');
+  return start >= 0 && at > start ? `${value.slice(0, start)}//<hidden>${value.slice(at)}` : value;
 }

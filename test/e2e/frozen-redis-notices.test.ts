@@ -6,13 +6,12 @@
  * window, as when nothing froze.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFrozenWorld, FREEZE_MS, type FrozenWorld } from '../helpers/frozen-world.js';
+import { startFrozenWorld, slackDelivery as deliverToSlack, slackNotices, FREEZE_MS, NOTICE, type FrozenWorld } from '../helpers/frozen-world.js';
 import { postIntercom, userCreated } from '../helpers/intercom-events.js';
 import { directMessage, postSlack } from '../helpers/slack-events.js';
 import { postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
 import { until } from '../helpers/until.js';
 
-const NOTICE = "You're sending messages faster than I can answer";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const has = (...parts: string[]) => (command: string) => parts.every((part) => command.includes(part));
 
@@ -32,15 +31,7 @@ async function limited(base: number): Promise<FrozenWorld> {
   return world;
 }
 
-/** Slack: a delivery answered with an error is delivered again (X-Slack-Retry-Num), here once Redis is awake. */
-async function slackDelivery(w: FrozenWorld, text: string, user = 'ULIMIT'): Promise<number[]> {
-  const event = directMessage({ text, user, channel: `D0${user}` });
-  const first = await postSlack(w.slackUrl, event);
-  if (first.status === 200) return [200];
-  await sleep(FREEZE_MS + 500);
-  return [first.status, (await postSlack(w.slackUrl, event, { retryNum: 1, retryReason: 'http_error' })).status];
-}
-const slackNotices = (w: FrozenWorld) => w.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith(NOTICE));
+const slackDelivery = (w: FrozenWorld, text: string, user = 'ULIMIT') => deliverToSlack(w, text, user);
 
 describe('a user over the rate limit, Redis frozen 3 s at a step of the refused message', () => {
   it('Slack, at the ack script: the one notice is posted, and later refusals in the window stay silent', async () => {

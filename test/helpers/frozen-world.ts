@@ -8,7 +8,7 @@
 import { intercomAdapter, intercomConfigFromEnv } from '../../adapters/intercom/index.js';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import { createBot, loadConfig, type Bot, type BotOptions } from '../../src/index.js';
 import { startFakeIntercom, type FakeIntercom } from '../fakes/intercom-api.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
@@ -18,6 +18,7 @@ import { DEFAULT_CLIENT_SECRET } from './intercom-events.js';
 import { startPrivateRedis, type PrivateRedis } from './processes.js';
 import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER } from './twilio-webhooks.js';
 import { testEnv } from './web-bot.js';
+import { directMessage, postSlack } from './slack-events.js';
 
 export const FREEZE_MS = 3000;
 
@@ -37,7 +38,8 @@ export interface FrozenWorld {
   close(): Promise<void>;
 }
 
-export async function startFrozenWorld(base: number, env: Record<string, string> = {}): Promise<FrozenWorld> {
+/** `options`: the bot's own parts beside its configuration (e.g. a developer's own userLimiter). */
+export async function startFrozenWorld(base: number, env: Record<string, string> = {}, options: Pick<BotOptions, 'userLimiter'> = {}): Promise<FrozenWorld> {
   const redis = await startPrivateRedis(['--appendonly', 'no'], base);
   let trigger: ((command: string) => boolean) | undefined;
   const proxy = await startFreezingProxy(redis, base + 1, (command) => trigger?.(command) ?? false, FREEZE_MS);
@@ -66,6 +68,7 @@ export async function startFrozenWorld(base: number, env: Record<string, string>
     ...env,
   };
   const bot = createBot({
+    ...options,
     config: loadConfig(all),
     adapters: [slackAdapter(slackConfigFromEnv(all)!), whatsappAdapter(whatsappConfigFromEnv(all)!), intercomAdapter(intercomConfigFromEnv(all)!)],
   });
@@ -92,3 +95,18 @@ export async function startFrozenWorld(base: number, env: Record<string, string>
     },
   };
 }
+
+/** The start of the rate-limit notice's text. */
+export const NOTICE = "You're sending messages faster than I can answer";
+
+/** Slack: a delivery answered with an error is delivered again (X-Slack-Retry-Num), here once Redis is awake. */
+export async function slackDelivery(w: FrozenWorld, text: string, user: string): Promise<number[]> {
+  const event = directMessage({ text, user, channel: `D0${user}` });
+  const first = await postSlack(w.slackUrl, event);
+  if (first.status === 200) return [200];
+  await new Promise((resolve) => setTimeout(resolve, FREEZE_MS + 500));
+  return [first.status, (await postSlack(w.slackUrl, event, { retryNum: 1, retryReason: 'http_error' })).status];
+}
+
+/** The notices the fake Slack was asked to post. */
+export const slackNotices = (w: FrozenWorld) => w.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith(NOTICE));

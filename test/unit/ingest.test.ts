@@ -153,6 +153,26 @@ describe('ingest', () => {
     const { values } = await deps.metrics.rateLimited.get();
     expect(values.find((v) => v.labels.limit === 'user')?.value).toBe(3);
   });
+
+  it('a notice the queue could not take is queued by the redelivery: still one notice for the window', async () => {
+    // The queue refuses the first notice (down for a moment); the platform redelivers after the 5xx.
+    let refusals = 1;
+    const flaky = new (class extends MemoryQueue<JobData> {
+      override async add(job: Parameters<MemoryQueue<JobData>['add']>[0]): Promise<boolean> {
+        if (job.data.type === 'notice' && refusals-- > 0) throw new QueueClosedError();
+        return super.add(job);
+      }
+    })({ attempts: 1, backoffMs: 1, maxBackoffMs: 1 });
+    queue = flaky;
+    deps = { ...makeDeps(createMemoryLimiter({ points: 1, durationSeconds: 60, keyPrefix: 'notice-retry' })), queue: flaky };
+    const user = { id: 'eager' };
+    expect(await ingest(deps, inbound({ id: 'm1', user }))).toBe('queued');
+    const over = inbound({ id: 'm2', user });
+    await expect(ingest(deps, over)).rejects.toBeInstanceOf(QueueClosedError);
+    expect(await ingest(deps, { ...over })).toBe('rate_limited');
+    expect(await ingest(deps, inbound({ id: 'm3', user }))).toBe('rate_limited');
+    expect((await drain(flaky)).filter((j) => j.data.type === 'notice')).toHaveLength(1);
+  });
 });
 
 describe('a message taken only while the store holds a key (onlyIfStored)', () => {
