@@ -46,7 +46,7 @@ export function receiveCountWarning(redrivePolicy: string | undefined, queueUrl:
 }
 
 export interface SqsQueuesOptions {
-  /** The queue's name; `.fifo` is added when missing, and `-dlq.fifo` names its dead letters. */
+  /** The queue's name; `.fifo` is added when missing, and `-dlq.fifo` names its dead letters (unless a redrive policy it has names others). */
   name: string;
   /** Default 900 s: at least the worker function's timeout, as Lambda requires. */
   visibilityTimeoutSeconds?: number;
@@ -71,11 +71,14 @@ export interface SqsQueues {
 /**
  * Create (or find: CreateQueue is idempotent for equal attributes) the queue and its redrive
  * queue. A queue made elsewhere with other attributes is kept as it is, except that one without a
- * redrive policy is given one: parley keeps its dead letters there.
+ * redrive policy is given one: parley keeps its dead letters there. One whose redrive policy
+ * already names another queue keeps it, and no `-dlq.fifo` is made: its dead letters are there.
  */
 export async function createSqsQueues(client: SQSClient, options: SqsQueuesOptions): Promise<SqsQueues> {
   const sdk = sqsSdk('createSqsQueues()');
   const base = options.name.replace(/\.fifo$/, '');
+  const own = await redriveElsewhere(client, `${base}.fifo`, `${base}-dlq.fifo`);
+  if (own) return own;
   const fifo = { FifoQueue: 'true', MessageRetentionPeriod: String(14 * 24 * 3600) };
   const deadLetterQueueUrl = (await createOrFind(client, `${base}-dlq.fifo`, fifo)).url;
   const { Attributes } = await client.send(new sdk.GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
@@ -87,10 +90,38 @@ export async function createSqsQueues(client: SQSClient, options: SqsQueuesOptio
     await client.send(new sdk.SetQueueAttributesCommand({ QueueUrl: main.url, Attributes: { RedrivePolicy: redrive } }));
     return { queueUrl: main.url, deadLetterQueueUrl, changed: 'redrive policy added (its other attributes left as they are)' };
   }
-  const target = (JSON.parse(existing.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
-  const differs = target === Attributes!.QueueArn ? 'its own attributes are left as they are' : `its redrive policy sends dead letters to ${target}, which parley uses; ${base}-dlq.fifo is unused (delete it, or point the redrive policy at it)`;
   const warning = receiveCountWarning(existing.RedrivePolicy, main.url);
-  return { queueUrl: main.url, deadLetterQueueUrl, differs, ...(warning ? { warning } : {}) };
+  return { queueUrl: main.url, deadLetterQueueUrl, differs: 'its own attributes are left as they are', ...(warning ? { warning } : {}) };
+}
+
+/**
+ * The queue as it is, when it exists with a redrive policy naming a queue other than `dlqName`
+ * (made elsewhere, e.g. low.fifo → lowdlq.fifo): nothing is created, and its dead-letter queue
+ * is the one reported, the one `parley dlq` reads.
+ */
+async function redriveElsewhere(client: SQSClient, name: string, dlqName: string): Promise<SqsQueues | undefined> {
+  const sdk = sqsSdk('createSqsQueues()');
+  let queueUrl: string;
+  try {
+    queueUrl = (await client.send(new sdk.GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+  } catch (error) {
+    if (error instanceof sdk.QueueDoesNotExist) return undefined;
+    throw error;
+  }
+  const { QueueArn = '', RedrivePolicy } = (await client.send(new sdk.GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'RedrivePolicy'] }))).Attributes ?? {};
+  const target = RedrivePolicy ? (JSON.parse(RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn : undefined;
+  // arn:aws:sqs:<region>:<account>:<name>; the default dead-letter queue's ARN is the queue's own with its name.
+  const [, , , , account, dlq] = target?.split(':') ?? [];
+  if (!target || !dlq || target === `${QueueArn.slice(0, QueueArn.lastIndexOf(':') + 1)}${dlqName}`) return undefined;
+  let deadLetterQueueUrl: string;
+  try {
+    deadLetterQueueUrl = (await client.send(new sdk.GetQueueUrlCommand({ QueueName: dlq, QueueOwnerAWSAccountId: account }))).QueueUrl!;
+  } catch (error) {
+    if (!(error instanceof sdk.QueueDoesNotExist)) throw error;
+    throw new Error(`the redrive policy of ${name} sends its dead letters to ${dlq}, which does not exist: parley keeps its dead letters there. Fix: create ${dlq} (a FIFO queue), or point the redrive policy at a queue that exists`);
+  }
+  const warning = receiveCountWarning(RedrivePolicy, queueUrl);
+  return { queueUrl, deadLetterQueueUrl, differs: `its redrive policy is left as it is: parley reads its dead letters in ${dlq}`, ...(warning ? { warning } : {}) };
 }
 
 /** CreateQueue, or the URL of the queue of that name when it exists with other attributes. */

@@ -9,7 +9,8 @@
  *
  * Anything else is refused with 401: no credential off loopback, a forged or expired session, a
  * wrong token, a renew token (POST /web/sessions alone takes it: `renewingCaller`), WEB_TOKEN or a
- * session or renew token in a URL (`?token=` or `?session=`: proxies log URLs).
+ * session or renew token in a URL (`?token=` or `?session=`: proxies log URLs), and on any route
+ * but an event stream, a `?token=` or `?session=` whatever it holds (`refuseTokenInUrl`).
  */
 import { HttpError, isLoopbackHost, pathOf, safeEqual, type HttpRequest } from 'parley/adapter-kit';
 import { cookieToken, type Session, type Sessions } from './session.js';
@@ -32,8 +33,7 @@ function credential(request: HttpRequest): { value: string; from: 'bearer' | 'qu
   const bearer = bearerOf(request);
   if (bearer) return { value: bearer, from: 'bearer' };
   const stream = request.method === 'GET' && pathOf(request).endsWith('/events');
-  // `?token=` is how the page sent WEB_TOKEN before sessions: no longer taken, a URL ends up in proxy logs.
-  if (stream && request.url.searchParams.has('token')) throw tokenInUrl();
+  refuseTokenInUrl(request, stream);
   // EventSource cannot send headers: the session's stream token comes in the URL.
   const query = stream ? request.url.searchParams.get('session') : null;
   if (query) return { value: query, from: 'query' };
@@ -66,6 +66,18 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings): C
   // The session's own token or its renew token, put where its stream token belongs: refused as WEB_TOKEN is (it now sits in proxy logs).
   if (given.from === 'query' && (settings.sessions?.verify(given.value) || settings.sessions?.verifyRenew(given.value))) throw tokenInUrl();
   throw new HttpError(401, 'bad_session', 'The session is not valid (expired, or not signed by this server): start a new one with POST /web/sessions.');
+}
+
+/**
+ * A 401 for a credential in the URL (`?token=` anywhere; `?session=` but on an event stream, which
+ * cannot send headers): proxies log URLs. `?token=` is how the page sent WEB_TOKEN before sessions.
+ * Without a bearer token only, as every route reads the credential (POST /web/sessions too, which
+ * would otherwise start a stranger's session without a word).
+ */
+export function refuseTokenInUrl(request: HttpRequest, stream = false): void {
+  if (bearerOf(request)) return;
+  const query = request.url.searchParams;
+  if (query.has('token') || (!stream && query.has('session'))) throw tokenInUrl();
 }
 
 function tokenInUrl(): HttpError {

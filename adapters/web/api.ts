@@ -12,7 +12,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { forwardAbort, HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
-import { callerOrNothing, renewingCaller, resolveCaller, type AccessSettings, type Caller } from './access.js';
+import { callerOrNothing, refuseTokenInUrl, renewingCaller, resolveCaller, type AccessSettings, type Caller } from './access.js';
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
 import { releasing, type WebLimits } from './limits.js';
 import type { TranscriptEntry, Transcripts } from './transcript.js';
@@ -67,6 +67,8 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     path: '/web/sessions',
     async handle(request) {
       const state = await stateOf();
+      // A token in the URL is refused here too, not taken for no credential (a stranger's new session).
+      refuseTokenInUrl(request);
       // A still-valid session, or a renew token (the cookie's stand-in in a frame on another site),
       // renews for the same visitor; anything else starts a new one.
       const current = renewingCaller(request, state.access) ?? callerOrNothing(request, state.access);

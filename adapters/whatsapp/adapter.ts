@@ -71,8 +71,9 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
       context = ctx;
       const { mode, directDeadlineMs } = ctx.config;
       if (mode === 'direct' && directDeadlineMs >= TWILIO_WEBHOOK_TIMEOUT_MS) {
+        // ctx.logger already names the platform: a second `platform` would repeat the key in the line.
         ctx.logger.warn(
-          { platform: 'whatsapp', directDeadlineMs },
+          { directDeadlineMs },
           `DIRECT_DEADLINE_MS is not under Twilio's 15 s webhook timeout: Twilio hangs up first (error 11200), and a reply ready after that is posted through the REST API instead of in the TwiML answer. Set DIRECT_DEADLINE_MS below 15000 (default 10000)`,
         );
       }

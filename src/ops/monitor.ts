@@ -12,6 +12,7 @@ import { sumFields, type Activity } from './activity.js';
 import type { Alerts } from './alerts.js';
 import type { Breakers } from './breakers.js';
 import type { Spend } from './spend.js';
+import { count } from './texts.js';
 
 export interface MonitorDeps {
   config: AlertConfig;
@@ -79,7 +80,7 @@ export class Monitor {
     const { config, activity } = this.deps;
     const dead = sumFields(await activity.minutes(config.dlqMinutes, new Date(now))).dead ?? 0;
     if (dead < config.dlqCount) return;
-    await this.condition('dead_letters', `parley: ${dead} messages went to the dead letters in the last ${config.dlqMinutes} minutes (ALERT_DLQ_COUNT=${config.dlqCount}). See /console#dead-letters to read and replay them.`, { deadLetters: dead });
+    await this.condition('dead_letters', `parley: ${count(dead, 'message')} went to the dead letters in the last ${count(config.dlqMinutes, 'minute')} (ALERT_DLQ_COUNT=${config.dlqCount}). See /console#dead-letters to read and replay them.`, { deadLetters: dead });
   }
 
   private async signatures(now: number): Promise<void> {
@@ -87,7 +88,7 @@ export class Monitor {
     const [previous, current] = await activity.minutes(2, new Date(now));
     const failures = Math.max(previous?.fields.signature_failures ?? 0, current?.fields.signature_failures ?? 0);
     if (failures < config.signatureFailuresPerMinute) return;
-    await this.condition('signature_failures', `parley: ${failures} webhooks a minute are being refused for a bad signature or timestamp (ALERT_SIGNATURE_FAILURES_PER_MINUTE=${config.signatureFailuresPerMinute}): an attack, or a signing secret rotated on one side only.`, { perMinute: failures });
+    await this.condition('signature_failures', `parley: ${count(failures, 'webhook')} a minute ${failures === 1 ? 'is' : 'are'} being refused for a bad signature or timestamp (ALERT_SIGNATURE_FAILURES_PER_MINUTE=${config.signatureFailuresPerMinute}): an attack, or a signing secret rotated on one side only.`, { perMinute: failures });
   }
 
   private async budgetGauges(now: number): Promise<void> {

@@ -7,6 +7,7 @@ import type { BudgetStatus } from '../console/api.js';
 import type { BudgetConfig } from '../config.js';
 import type { Alerts } from './alerts.js';
 import type { Tally } from './tally.js';
+import { usd } from './texts.js';
 
 const DAY_TTL_MS = 3 * 24 * 3_600_000;
 const MONTH_TTL_MS = 40 * 24 * 3_600_000;
@@ -142,11 +143,6 @@ function budgetText(status: BudgetStatus): string {
   return status.state === 'exceeded'
     ? `parley: the ${which} is spent (100%): ${figures}.`
     : `parley: ${Math.floor(status.ratio * 100)}% of the ${which} is spent: ${figures}.`;
-}
-
-export function usd(amount: number): string {
-  if (amount > 0 && amount < 0.0001) return `$${amount.toPrecision(2)}`;
-  return `$${amount < 1 ? amount.toFixed(4) : amount.toFixed(2)}`;
 }
 
 function fieldsStartingWith(hash: Record<string, number>, prefix: string): Record<string, number> {

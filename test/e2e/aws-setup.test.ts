@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { ChangeMessageVisibilityCommand, CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,38 @@ describe('parley aws setup (moto)', () => {
     const checked = await parley(['check'], env);
     expect(checked.code, checked.out).toBe(0);
     expect(checked.out).toMatch(/^warn {2}SQS queue: \S+\/low-receives\.fifo reached; .*maxReceiveCount is 5, below the 1000 parley needs.*Fix: set maxReceiveCount to 1000/m);
+  }, 60_000);
+
+  it('with a FIFO queue made elsewhere whose redrive policy names its own dead-letter queue (low.fifo → lowdlq.fifo): keeps it, creates nothing, names the queue parley dlq reads', async () => {
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'lowdlq.fifo', Attributes: { FifoQueue: 'true' } }));
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const policy = JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 1000 });
+    const made = await sqs.send(new CreateQueueCommand({ QueueName: 'low.fifo', Attributes: { FifoQueue: 'true', RedrivePolicy: policy } }));
+    const env = { SQS_QUEUE_URL: made.QueueUrl! };
+    for (const run of [1, 2]) {
+      let setup = { code: -1, out: '' };
+      expect(await added(async () => (setup = await awsSetup(env))), `run ${run}`).toEqual({ tables: [], queues: [] });
+      expect(setup.code, setup.out).toBe(0);
+      expect(setup.out).toMatch(/^exists {3}queue \S+\/low\.fifo: job queue \(SQS_QUEUE_URL\); its redrive policy is left as it is: parley reads its dead letters in lowdlq\.fifo; dead letters: \S+\/lowdlq\.fifo$/m);
+      expect(setup.out).not.toContain('low-dlq');
+    }
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: made.QueueUrl, AttributeNames: ['RedrivePolicy'] }));
+    expect(JSON.parse(Attributes!.RedrivePolicy!)).toEqual(JSON.parse(policy));
+
+    // The queue setup names is the one parley dlq reads.
+    await sqsQueueFromConfig(loadConfig(env))!.addDeadLetter({ id: 'low-letter', group: 'none', data: { type: 'message' } as never, error: 'boom', reason: 'failed', attempts: 3, failedAt: new Date().toISOString() });
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 0, VisibilityTimeout: 0 }));
+    expect(Messages).toHaveLength(1);
+    const listed = await parley(['dlq', 'list'], env);
+    expect(listed.code, listed.out).toBe(0);
+    expect(listed.out).toMatch(/^low-letter\t/m);
+
+    // Its dead-letter queue deleted since: setup names it and the fix (exit 1), and creates nothing in its place.
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: dlq.QueueUrl }));
+    let gone = { code: -1, out: '' };
+    expect(await added(async () => (gone = await awsSetup(env)))).toEqual({ tables: [], queues: [] });
+    expect(gone.code, gone.out).toBe(1);
+    expect(gone.out).toContain('the redrive policy of low.fifo sends its dead letters to lowdlq.fifo, which does not exist');
   }, 60_000);
 
   it('with CONVERSATION_LOG_TABLE only: that table and nothing else', async () => {

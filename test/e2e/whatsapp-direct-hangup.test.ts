@@ -151,9 +151,10 @@ describe('WhatsApp direct mode when the caller hangs up', () => {
 });
 
 describe('WhatsApp direct mode: DIRECT_DEADLINE_MS against Twilio\'s 15 s', () => {
+  /** The raw JSON lines about DIRECT_DEADLINE_MS a start logs at warn. */
   async function startWarnings(env: Record<string, string>): Promise<string[]> {
     const warnings: string[] = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String(JSON.parse(line).msg)) });
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
     const all = { ...testEnv, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER, OPENAI_API_KEY: 'sk-test', ...env };
     const bot = createBot({ config: loadConfig(all), adapters: [whatsappAdapter(whatsappConfigFromEnv(all)!)], logger, worker: false });
     try {
@@ -167,7 +168,15 @@ describe('WhatsApp direct mode: DIRECT_DEADLINE_MS against Twilio\'s 15 s', () =
   it('warns once at start when the deadline is not under 15 s', async () => {
     const warnings = await startWarnings({ MODE: 'direct', DIRECT_DEADLINE_MS: '15000' });
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain("Twilio's 15 s webhook timeout");
+    expect(JSON.parse(warnings[0]!).msg).toContain("Twilio's 15 s webhook timeout");
+  });
+
+  it('the warning names its platform once: no key twice in the line (a JSON reader keeps one, a log search may see both)', async () => {
+    const [line] = await startWarnings({ MODE: 'direct', DIRECT_DEADLINE_MS: '15000' });
+    expect(line?.match(/"platform":/g)).toEqual(['"platform":']);
+    const keys = [...line!.matchAll(/[{,]"([^"]+)":/g)].map((match) => match[1]);
+    expect(keys.filter((key, i) => keys.indexOf(key) !== i)).toEqual([]);
+    expect(JSON.parse(line!)).toMatchObject({ platform: 'whatsapp', directDeadlineMs: 15000 });
   });
 
   it('says nothing under 15 s, or in queue mode', async () => {

@@ -54,6 +54,14 @@ describe('dead letters', () => {
     expect(await metricValue(metrics, 'parley_alerts_total', { kind: 'dead_letters' })).toBe(1);
   });
 
+  it('one dead letter in one minute (ALERT_DLQ_COUNT=1, ALERT_DLQ_MINUTES=1): "1 message … in the last 1 minute"', async () => {
+    const { metrics, activity, check } = monitored({ ALERT_DLQ_COUNT: '1', ALERT_DLQ_MINUTES: '1' });
+    metrics.deadLettered.inc({ platform: 'web', reason: 'permanent' });
+    await activity.flush();
+    await check();
+    expect(postedTexts(webhook)).toEqual(['parley: 1 message went to the dead letters in the last 1 minute (ALERT_DLQ_COUNT=1). See /console#dead-letters to read and replay them.']);
+  });
+
   it('dead letters older than the window do not count', async () => {
     const { metrics, activity, check } = monitored({ ALERT_DLQ_COUNT: '3', ALERT_DLQ_MINUTES: '2' });
     metrics.deadLettered.inc({ platform: 'web', reason: 'permanent' }, 3);
@@ -118,6 +126,16 @@ describe('signature failures', () => {
     await check();
     expect(postedTexts(webhook)).toEqual([
       'parley: 40 webhooks a minute are being refused for a bad signature or timestamp (ALERT_SIGNATURE_FAILURES_PER_MINUTE=30): an attack, or a signing secret rotated on one side only.',
+    ]);
+  });
+
+  it('one refused webhook a minute (ALERT_SIGNATURE_FAILURES_PER_MINUTE=1): "1 webhook a minute is being refused"', async () => {
+    const { metrics, activity, check } = monitored({ ALERT_SIGNATURE_FAILURES_PER_MINUTE: '1' });
+    metrics.webhooksRejected.inc({ platform: 'slack', reason: 'bad_signature' });
+    await activity.flush();
+    await check();
+    expect(postedTexts(webhook)).toEqual([
+      'parley: 1 webhook a minute is being refused for a bad signature or timestamp (ALERT_SIGNATURE_FAILURES_PER_MINUTE=1): an attack, or a signing secret rotated on one side only.',
     ]);
   });
 

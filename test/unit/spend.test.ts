@@ -193,6 +193,24 @@ describe('Spend: budget alerts', () => {
     ]);
   });
 
+  it('a tiny budget (AI_BUDGET_USD_DAY=0.0000001) and small spends read as dollars with their digits, never in exponent form', async () => {
+    const { spend, alerts } = opsParts({ limits: { dayUsd: 0.0000001, monthUsd: 0.05 }, webhookUrl: webhook.url });
+    await spend.record('m', undefined, 0.00015, now);
+    await alerts.settled();
+    expect(postedTexts(webhook).sort()).toEqual([
+      'parley: the daily AI budget is spent (100%): $0.00015 of $0.0000001 (UTC day 2026-05-20).',
+    ]);
+    await spend.record('m', undefined, 0.03985, now);
+    await spend.record('m', undefined, 1234.5, day('2026-05-21T10:00:00Z'));
+    await alerts.settled();
+    expect(postedTexts(webhook).slice(1).sort()).toEqual([
+      'parley: 80% of the monthly AI budget is spent: $0.0400 of $0.0500 (UTC month 2026-05).',
+      'parley: the daily AI budget is spent (100%): $1,234.50 of $0.0000001 (UTC day 2026-05-21).',
+      'parley: the monthly AI budget is spent (100%): $1,234.54 of $0.0500 (UTC month 2026-05).',
+    ]);
+    for (const text of postedTexts(webhook)) expect(text).not.toMatch(/\de[-+]?\d/);
+  });
+
   it("each budget and period has its own episodes: a tenant's, the month's, the next day's", async () => {
     const { spend, alerts } = opsParts({ limits: { dayUsd: 100, monthUsd: 200, tenantDayUsd: 10 }, webhookUrl: webhook.url });
     await spend.record('m', 'acme', 12, now);

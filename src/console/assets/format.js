@@ -2,18 +2,25 @@
 
 const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const percent = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
-const usdSmall = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: 4 });
 const usdLarge = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
 export const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
 export const isNumber = (n) => typeof n === 'number' && Number.isFinite(n);
 export const fmtInt = (n) => (isNumber(n) ? integer.format(n) : '–');
-/** Dollars: 4 decimals under $1 (AI calls cost fractions of a cent), 2 from $1. */
+/** Under $1, formatters by their most decimals (4 and more). */
+const usdSmall = new Map();
+/**
+ * Dollars: 2 decimals from $1, 4 under it, or as many as its first two significant digits need (a
+ * call of a few tokens costs millionths: $0.0000048, not $0.0000; a tiny budget reads as it was set).
+ */
 export function fmtUsd(n) {
   if (!isNumber(n)) return '–';
-  // a call of a few tokens costs millionths: not nothing, and not $0.0000 either
-  if (n > 0 && n < 0.00005) return `<${usdSmall.format(0.0001)}`;
-  return (Math.abs(n) < 1 ? usdSmall : usdLarge).format(n);
+  const size = Math.abs(n);
+  if (Number(size.toFixed(4)) >= 1) return usdLarge.format(n);
+  // Older browsers take at most 20 decimals.
+  const decimals = size === 0 ? 4 : Math.min(20, Math.max(4, Math.floor(-Math.log10(size)) + 2));
+  if (!usdSmall.has(decimals)) usdSmall.set(decimals, new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: decimals }));
+  return usdSmall.get(decimals).format(n);
 }
 export const fmtPct = (r) => (isNumber(r) ? percent.format(r) : '–');
 export function fmtMs(ms) {
