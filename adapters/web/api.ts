@@ -81,7 +81,7 @@ export function apiRoutes(stateOf: StateOf): Route[] {
       const renew = state.sessions.issueRenew(COOKIE_TTL_MS, bearer.visitor);
       return json(
         201,
-        { token: bearer.token, expiresAt: bearer.expiresAt.toISOString(), visitor: bearer.visitor, streamToken: state.sessions.streamToken(bearer), renewToken: renew.token },
+        { token: bearer.token, expiresAt: bearer.expiresAt.toISOString(), expiresIn: BEARER_TTL_MS / 1000, visitor: bearer.visitor, streamToken: state.sessions.streamToken(bearer), renewToken: renew.token },
         { 'set-cookie': sessionCookie(cookie.token, request.url.protocol === 'https:', publicPathOf(request, '/web')), 'cache-control': 'no-store' },
       );
     },

@@ -82,9 +82,12 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
   };
 }
 
-/** Retry-After in seconds or as an HTTP date; a few seconds when absent or unreadable. */
+/** The least a 429 waits: a date already past by our clock (Twilio's behind it) or a 0 would retry at once, again and again. */
+const MIN_RETRY_AFTER_MS = 1000;
+
+/** Retry-After in seconds or as an HTTP date, at least a second; a few seconds when absent or unreadable. */
 export function retryAfterMs(headers: Record<string, unknown> | undefined, now = Date.now()): number {
-  return readRetryAfter(headers, { now }) ?? DEFAULT_RETRY_AFTER_MS;
+  return Math.max(readRetryAfter(headers, { now }) ?? DEFAULT_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS);
 }
 
 /**

@@ -239,6 +239,25 @@ describe('the chat page: the no-setup start, two visitors, delete', () => {
     expect(watcher.unexpected()).toEqual([]);
   });
 
+  it("a browser whose clock is two hours ahead of the server's starts one session, not one every few seconds", async () => {
+    const { context, page } = await newPage(watcher);
+    contexts.push(context);
+    // The browser's clock only (set by hand, or a dual-boot PC keeping local time as UTC): it runs on as usual.
+    await context.clock.install({ time: Date.now() + 2 * 3_600_000 });
+    const sessionsStarted: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/web/sessions') sessionsStarted.push(request.url());
+    });
+    await page.goto(`${web.url}/`);
+    await say(page, 'hello from a fast clock');
+    await say(page, 'and again');
+    // A minute of the page open: the hour-long session needs no renewal yet.
+    await page.clock.runFor('01:00');
+    await say(page, 'a minute later');
+    expect(sessionsStarted).toHaveLength(1);
+    expect(watcher.unexpected()).toEqual([]);
+  });
+
   it('a visitor deletes their conversation: it is gone from the page and the API', async () => {
     const conversation = await conversationOf(alice);
     const token = await tokenOfPage(alice);

@@ -58,10 +58,11 @@ describe.each([
     await limit.release(token!, { kind: 'throttled', retryAfterMs: 1000 });
     const state = await limit.state();
     expect(state.limit).toBe(4);
-    expect(state.throttledSince).toBeGreaterThanOrEqual(before);
+    // A time kept on Redis's clock reads on this process's within a few ms (Redis's now and ours, taken apart).
+    expect(state.throttledSince).toBeGreaterThanOrEqual(before - 5);
     const blocked = await limit.tryAcquire();
     const asked = Date.now();
-    expect(blocked).toMatchObject({ throttledSince: state.throttledSince });
+    expect(Math.abs((blocked as { throttledSince: number }).throttledSince - state.throttledSince!)).toBeLessThanOrEqual(5);
     // The wait is what is left of the 1 s block however long the calls above took (a loaded machine).
     expect((blocked as { waitMs: number }).waitMs).toBeGreaterThanOrEqual(before + 1000 - asked);
     expect((blocked as { waitMs: number }).waitMs).toBeLessThanOrEqual(1000);

@@ -163,6 +163,12 @@ describe('Twilio errors → what the queue does', () => {
     expect(retryAfterMs({})).toBe(DEFAULT_RETRY_AFTER_MS);
     expect(retryAfterMs({ 'retry-after': 'soon' })).toBe(DEFAULT_RETRY_AFTER_MS);
   });
+
+  it("waits at least a second when Retry-After's date is already past by our clock (Twilio's 3 s behind), or is 0", () => {
+    const now = Date.parse('2028-02-29T00:00:00.000Z');
+    expect(retryAfterMs({ 'retry-after': new Date(now - 3000).toUTCString() }, now)).toBe(1000);
+    expect(retryAfterMs({ 'retry-after': '0' }, now)).toBe(1000);
+  });
 });
 
 describe('TwilioHttpClient', () => {

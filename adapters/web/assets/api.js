@@ -66,8 +66,14 @@ export function problem(res, body) {
   return message || `Something went wrong (HTTP ${res.status}).`;
 }
 
-/** When a token expires, from its own text (v1.<visitor>.<expiresAtMs>.<mac>, r1.… alike). */
-const tokenExpiry = (token) => Number(String(token || '').split('.')[2]) || 0;
+/**
+ * How far the server's clock is ahead of this browser's (ms). Expiry times are the server's; a
+ * browser clock hours off (set by hand, or a dual-boot PC keeping local time as UTC) must neither
+ * renew in a loop nor hold on to an expired token. Learnt from each session's `expiresIn`.
+ */
+let serverAhead = 0;
+/** When a token expires by this browser's clock, from its own text (v1.<visitor>.<expiresAtMs>.<mac>, r1.… alike). */
+const tokenExpiry = (token) => (Number(String(token || '').split('.')[2]) || 0) - serverAhead;
 const unexpired = (token) => (token && tokenExpiry(token) > Date.now() + 5000 ? token : null);
 
 export function startSession() {
@@ -91,7 +97,10 @@ export function startSession() {
     const body = await readJson(res);
     if (!res.ok || !body || typeof body.token !== 'string') throw new ApiError(res.status, problem(res, body));
     const renewal = typeof body.renewToken === 'string' ? body.renewToken : null;
-    session = { token: body.token, streamToken: body.streamToken, renewToken: renewal, expiresAt: Date.parse(body.expiresAt) || tokenExpiry(body.token), visitor: body.visitor };
+    const serverExpiry = Date.parse(body.expiresAt) || Number(String(body.token).split('.')[2]) || 0;
+    // The session's expiry on this browser's clock: its length from now (an older server sends none: its time as it is).
+    if (typeof body.expiresIn === 'number' && body.expiresIn > 0) serverAhead = serverExpiry - (Date.now() + body.expiresIn * 1000);
+    session = { token: body.token, streamToken: body.streamToken, renewToken: renewal, expiresAt: serverExpiry - serverAhead, visitor: body.visitor };
     if (FRAME) {
       storage.set(SESSION_KEY, session.token);
       lasting.set(RENEW_KEY, renewal);
