@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { parseRedisUrl, UNREADABLE } from './store/redis-connection.js';
-import { hideValueCredentials } from './secret-values.js';
+import { hidePartOfValue } from './secret-values.js';
 
 /** A whole number written in decimal digits (`0x1824`, `1e3` and `` are not taken for one, as Number() would). */
 export const integer = (min: number, max: number) =>
@@ -52,11 +52,15 @@ const tableName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _, - a
  */
 const origins = z.string().transform((text, ctx) => {
   const list: string[] = [];
-  for (const given of text.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean)) {
-    const problem = originProblem(given);
-    // A user name or password in it is not repeated in the error.
-    if (problem) ctx.addIssue({ code: 'custom', message: `${hideValueCredentials(given)} ${problem}` });
-    else list.push(new URL(given).origin);
+  let from = 0;
+  for (const item of text.split(',')) {
+    const to = from + item.length;
+    const given = item.trim().replace(/\/+$/, '');
+    const problem = given ? originProblem(given) : undefined;
+    // A user name or password is not repeated in the error, even one holding a comma (over two items).
+    if (problem) ctx.addIssue({ code: 'custom', message: `${hidePartOfValue(text, from, to).trim().replace(/\/+$/, '')} ${problem}` });
+    else if (given) list.push(new URL(given).origin);
+    from = to + 1;
   }
   return list;
 });

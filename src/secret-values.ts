@@ -106,7 +106,16 @@ export function hideSecretsIn<E>(error: E): E {
  * (`u:123 abc@db.example.com`, which hideUrlCredentials cannot tell apart) would show it.
  */
 export function hideValueCredentials(value: string): string {
-  const start = value.indexOf('//');
+  return hidePartOfValue(value, 0, value.length);
+}
+
+/**
+ * `value.slice(from, to)` (a part of a setting's value, e.g. one of a list's items) with what
+ * hideValueCredentials hides in the whole value hidden: a password holding a comma spans two items.
+ */
+export function hidePartOfValue(value: string, from: number, to: number): string {
+  const start = value.indexOf('//') + 2;
   const at = value.lastIndexOf('@');
-  return start >= 0 && at > start ? `${value.slice(0, start)}//<hidden>${value.slice(at)}` : value;
+  if (start < 2 || at < start || to <= start || from >= at) return value.slice(from, to);
+  return `${value.slice(from, Math.max(from, start))}<hidden>${value.slice(Math.min(Math.max(at, from), to), to)}`;
 }

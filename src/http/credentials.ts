@@ -61,15 +61,19 @@ export function hideUrl(text: string, raw: string): string {
  * follows is hidden. That `@` is the first one followed by a host (a name with a dot, localhost, an
  * IP address, or a name with a port), an optional path, and then the text's end or a space after
  * which only e-mail addresses hold an `@`. Failing that, the last `@` before the next URL: hiding a
- * host is better than showing a password. The one reading left ambiguous: a password holding a
- * space after `@host.tld` or `@host:port`, and an e-mail address's shape before its own `@`.
+ * host is better than showing a password. A URL's start with no space before it (`p,x://y@host`) is
+ * read as the password's when the URL before it reads as no host, or an `@` follows. The readings
+ * left ambiguous, both with a space in the password: after it `@host.tld` or `@host:port` and an
+ * e-mail address's shape before its own `@`, or a URL's start (`pass word x://y@host`: two URLs).
+ * One pass over the text (a long log line stays quick).
  */
 export function hideUrlCredentials(text: string): string {
+  const marks = marksOf(text);
   let shown = '';
   let from = 0;
   for (let start = text.indexOf('//'); start >= 0; start = text.indexOf('//', from)) {
     const userinfo = start + 2;
-    const at = credentialsEnd(text, userinfo);
+    const at = credentialsEnd(text, marks, userinfo);
     if (at === undefined) {
       shown += text.slice(from, userinfo);
       from = userinfo;
@@ -83,8 +87,10 @@ export function hideUrlCredentials(text: string): string {
 
 /** A path, then the URL's end: the text's end or a space, maybe after a comma, a stop or a bracket. */
 const PATH_TO_END = String.raw`(?:[/?#][^\s@]*?)?(?=[,;.)>"']?(?:\s|$))`;
-/** Right after `//`: a host (any, or none), so no user or password. */
-const NO_CREDENTIALS = new RegExp(String.raw`^(?:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d+)?)?${PATH_TO_END}`);
+/** Right after `//`: a host (any, or none), so no user or password; then the URL's end, or a path (ANY_HOST_PATH). */
+const ANY_HOST = String.raw`^(?:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d+)?)?`;
+const ANY_HOST_END = new RegExp(String.raw`${ANY_HOST}(?=[,;.)>"']?(?:\s|$))`);
+const ANY_HOST_PATH = new RegExp(String.raw`${ANY_HOST}[/?#]`);
 /** Right after an `@`: a host that reads as one even beside a password's own `@`s. */
 const HOST = new RegExp(String.raw`^(?:(?:\[[0-9A-Fa-f:.]+\]|localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::\d+)?|[A-Za-z0-9-]+:\d+)${PATH_TO_END}`);
 /** An e-mail address: its domain ends in letters, and no port or path follows it (as a host's would). */
@@ -92,21 +98,77 @@ const EMAIL = /(?<![^\s<(["'])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}
 /** Another URL's start (a scheme at a word's start: `//` inside a password is no URL's). */
 const NEXT_URL = /(?<![^\s,;(<"'=])[A-Za-z][A-Za-z0-9+.-]*:\/\//g;
 
+/** The text's `@`s, those outside e-mail addresses, and the URLs' starts, found once: a long line stays one pass. */
+interface Marks {
+  ats: number[];
+  bareAts: number[];
+  urls: number[];
+  /** URL starts right after a space: a password without spaces runs on past the others. */
+  spacedUrls: number[];
+  spaces: number[];
+}
+
+function marksOf(text: string): Marks {
+  const ats: number[] = [];
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) ats.push(at);
+  const inEmails = new Set<number>();
+  for (const email of text.matchAll(EMAIL)) inEmails.add(email.index + email[0].indexOf('@'));
+  const urls = [...text.matchAll(NEXT_URL)].map((url) => url.index);
+  const spaces = [...text.matchAll(/\s/g)].map((space) => space.index);
+  return { spaces, ats, bareAts: ats.filter((at) => !inEmails.has(at)), urls, spacedUrls: urls.filter((url) => url > 0 && /\s/.test(text[url - 1]!)) };
+}
+
+/** Where in the sorted `list` its first number at `from` or later is (its length: none). */
+function indexFrom(list: number[], from: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (list[middle]! < from) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The first of the sorted `list` at `from` or later (Infinity: none). */
+const firstFrom = (list: number[], from: number): number => list[indexFrom(list, from)] ?? Infinity;
+
 /** Where the URL whose user and password start at `userinfo` has its host (its `@`), or undefined when it has none. */
-function credentialsEnd(text: string, userinfo: number): number | undefined {
-  NEXT_URL.lastIndex = userinfo;
-  const end = NEXT_URL.exec(text)?.index ?? text.length;
-  const url = text.slice(userinfo, end);
-  const hostAfter = (offset: number, host: RegExp) => {
-    const found = host.exec(url.slice(offset));
-    // What follows the URL's end holds no `@` but e-mail addresses'.
-    return found !== null && !url.slice(offset + found[0].length).replace(EMAIL, '').includes('@');
+function credentialsEnd(text: string, marks: Marks, userinfo: number): number | undefined {
+  // What follows the URL's end (`end`) holds no `@` but e-mail addresses'.
+  const hostAfter = (offset: number, end: number, host: RegExp) => {
+    const found = host.exec(text.slice(offset, end));
+    return found !== null && firstFrom(marks.bareAts, offset + found[0].length) >= end ? offset + found[0].length : undefined;
   };
-  if (hostAfter(0, NO_CREDENTIALS)) return undefined;
+  let end = Math.min(firstFrom(marks.urls, userinfo), text.length);
+  const spaced = Math.min(firstFrom(marks.spacedUrls, userinfo), text.length);
+  const hostEnd = hostAfter(userinfo, end, ANY_HOST_END) ?? hostAndPath(text, marks, userinfo, end);
+  // A host read up to the next URL's start with no space between (`u:9/,x://y@host`): a password's, when an `@` not an e-mail address's follows.
+  const cut = hostEnd !== undefined && end < spaced && firstFrom(marks.spaces, hostEnd) >= end && firstFrom(marks.bareAts, end) < spaced;
+  if (hostEnd !== undefined && !cut) return undefined;
+  const first = indexFrom(marks.ats, userinfo);
+  const firstAt = marks.ats[first];
+  if (firstAt === undefined) return undefined;
+  // Neither a host nor an `@` before the next URL's start: that start is in the password (`p,x://y@host`).
+  if (firstAt >= end) end = Math.min(firstFrom(marks.urls, firstAt), spaced);
   let last: number | undefined;
-  for (let at = url.indexOf('@'); at >= 0; at = url.indexOf('@', at + 1)) {
-    if (hostAfter(at + 1, HOST)) return userinfo + at;
-    last = userinfo + at;
+  for (let i = first; i < marks.ats.length && marks.ats[i]! < end; i++) {
+    const at = marks.ats[i]!;
+    if (hostAfter(at + 1, end, HOST) !== undefined) return at;
+    last = at;
   }
   return last;
+}
+
+/**
+ * Where the path ends when a host and a path start at `userinfo`, and the path runs to a space or the URL's `end`
+ * with no `@` in it, after which only e-mail addresses hold an `@`. Found from the marks, not by
+ * reading the path: the `//`s in a long path each start one (a regex would read it again for each).
+ */
+function hostAndPath(text: string, marks: Marks, userinfo: number, end: number): number | undefined {
+  const found = ANY_HOST_PATH.exec(text.slice(userinfo, end));
+  if (found === null) return undefined;
+  const path = userinfo + found[0].length;
+  const pathEnd = Math.min(firstFrom(marks.ats, path), firstFrom(marks.spaces, path), end);
+  return text[pathEnd] !== '@' && firstFrom(marks.bareAts, pathEnd) >= end ? pathEnd : undefined;
 }
