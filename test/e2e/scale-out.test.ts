@@ -196,7 +196,8 @@ describe('scale-out on Redis: several ingress and worker processes', () => {
     } finally {
       ai.script((call) => ({ text: `re: ${lastUserText(call)}`, delayMs: lastUserText(call).startsWith('slow') ? 800 : 0 }));
     }
-  }, 60_000);
+    // Seven CLI processes, each started through tsx: about 50 s on a loaded 2-core machine.
+  }, 120_000);
 
   async function cli(args: string[]): Promise<{ code: number | null; stdout: string }> {
     const { spawn } = await import('node:child_process');
