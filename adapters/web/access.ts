@@ -9,8 +9,8 @@
  *
  * Anything else is refused with 401: no credential off loopback, a forged or expired session, a
  * wrong token, a renew token (POST /web/sessions alone takes it: `renewingCaller`), WEB_TOKEN or a
- * session or renew token in a URL (`?token=` or `?session=`: proxies log URLs), and on any route
- * but an event stream, a `?token=` or `?session=` whatever it holds (`refuseTokenInUrl`).
+ * session or renew token in a URL (`?token=` or `?session=`: proxies log URLs), and on any web chat
+ * route but an event stream, a `?token=` or `?session=` whatever it holds (`refuseTokenInUrl`).
  */
 import { HttpError, isLoopbackHost, pathOf, safeEqual, type HttpRequest } from 'parley/adapter-kit';
 import { cookieToken, type Session, type Sessions } from './session.js';
@@ -28,12 +28,16 @@ export interface AccessSettings {
 
 const bearerOf = (request: HttpRequest) => /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
 
-/** The credential a request carries: the bearer token, else `?session=` on an event stream, else the cookie. */
-function credential(request: HttpRequest): { value: string; from: 'bearer' | 'query' | 'cookie' } | undefined {
+/**
+ * The credential a request carries: the bearer token, else `?session=` on an event stream, else the
+ * cookie. `credentialsOf`: a developer's own route, where `?token=` or `?session=` may mean
+ * something else (a page, a checkout): refused only when it holds one of parley's credentials.
+ */
+function credential(request: HttpRequest, credentialsOf?: AccessSettings): { value: string; from: 'bearer' | 'query' | 'cookie' } | undefined {
   const bearer = bearerOf(request);
   if (bearer) return { value: bearer, from: 'bearer' };
   const stream = request.method === 'GET' && pathOf(request).endsWith('/events');
-  refuseTokenInUrl(request, stream);
+  refuseTokenInUrl(request, stream, credentialsOf);
   // EventSource cannot send headers: the session's stream token comes in the URL.
   const query = stream ? request.url.searchParams.get('session') : null;
   if (query) return { value: query, from: 'query' };
@@ -45,8 +49,8 @@ function credential(request: HttpRequest): { value: string; from: 'bearer' | 'qu
  * Who is asking, or a 401 for a request nobody may make: the seam for per-visitor limits and for
  * every route that reads or writes a conversation.
  */
-export function resolveCaller(request: HttpRequest, settings: AccessSettings): Caller {
-  const given = credential(request);
+export function resolveCaller(request: HttpRequest, settings: AccessSettings, ownRoute = false): Caller {
+  const given = credential(request, ownRoute ? settings : undefined);
   if (!given) {
     if (settings.local && fromThisMachine(request)) return { kind: 'local' };
     throw new HttpError(401, 'session_required', 'Start a visitor session with POST /web/sessions (or, server to server, send WEB_TOKEN as a bearer token).');
@@ -74,10 +78,17 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings): C
  * Without a bearer token only, as every route reads the credential (POST /web/sessions too, which
  * would otherwise start a stranger's session without a word).
  */
-export function refuseTokenInUrl(request: HttpRequest, stream = false): void {
+export function refuseTokenInUrl(request: HttpRequest, stream = false, credentialsOf?: AccessSettings): void {
   if (bearerOf(request)) return;
   const query = request.url.searchParams;
-  if (query.has('token') || (!stream && query.has('session'))) throw tokenInUrl();
+  const given = [...query.getAll('token'), ...(stream ? [] : query.getAll('session'))];
+  if (given.some((value) => !credentialsOf || isCredential(value, credentialsOf))) throw tokenInUrl();
+}
+
+/** WEB_TOKEN, or a session, renew or stream token this server signed. */
+function isCredential(value: string, settings: AccessSettings): boolean {
+  const { token, sessions } = settings;
+  return Boolean((token && safeEqual(value, token)) || sessions?.verify(value) || sessions?.verifyRenew(value) || sessions?.verifyStream(value));
 }
 
 function tokenInUrl(): HttpError {

@@ -51,7 +51,11 @@ export interface WebChatOptions {
 
 /** The web chat adapter, with `caller` for what needs to know who is asking (per-visitor limits). */
 export interface WebChatAdapter extends Adapter {
-  /** Who is asking (operator, a visitor, or this machine without credentials); throws a 401 HttpError. */
+  /**
+   * Who is asking (operator, a visitor, or this machine without credentials); throws a 401 HttpError.
+   * For the app's own routes: a `?token=` or `?session=` there is refused only when it holds WEB_TOKEN
+   * or a session's token (it may be the route's own parameter).
+   */
   caller(request: HttpRequest): Promise<Caller>;
 }
 
@@ -107,7 +111,8 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
     routes: routes.map(limited),
 
     async caller(request) {
-      return resolveCaller(request, (await stateOf()).access);
+      // A developer's own route: its `?token=` or `?session=` may be its own, not a credential.
+      return resolveCaller(request, (await stateOf()).access, true);
     },
 
     async start(context: AdapterContext) {

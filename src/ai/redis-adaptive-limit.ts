@@ -23,7 +23,10 @@ import {
  * Every time in these scripts is Redis's own clock (TIME), not the caller's: processes on hosts
  * whose clocks differ by a few seconds must agree when a 429's block ends and a lease runs out.
  */
-const NOW = `local clock = redis.call('time')
+// Writes after TIME need effects replication: the default from Redis 5, the only way from 7; a 6.2
+// set to 'lua-replicate-commands no' is asked for it (the call is gone from later versions).
+const NOW = `if redis.replicate_commands then redis.replicate_commands() end
+local clock = redis.call('time')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
 
 /**

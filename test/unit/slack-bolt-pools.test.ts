@@ -27,9 +27,12 @@ it(`keeps the client pools of the ${KEPT} most recently active workspaces, not o
   });
   let clicks = 0;
   app.action('noted', async ({ ack }) => void (await ack(), clicks++));
-  const pools = () => Object.keys((app as unknown as { clients: Record<string, unknown> }).clients);
+  const clients = () => (app as unknown as { clients: Record<string, unknown> }).clients;
+  const pools = () => Object.keys(clients());
 
   await app.processEvent(click('TLOYAL'));
+  const loyalPool = clients().TLOYAL;
+  expect(loyalPool).toBeDefined();
   for (let n = 0; n < KEPT + 20; n++) {
     await app.processEvent(click(`T${n}`));
     // One workspace that keeps talking keeps its pool however many others come and go.
@@ -39,6 +42,8 @@ it(`keeps the client pools of the ${KEPT} most recently active workspaces, not o
   expect(clicks).toBe(KEPT + 20 + 1 + Math.ceil((KEPT + 20) / 100));
   expect(pools()).toHaveLength(KEPT);
   expect(pools()).toContain('TLOYAL');
+  // Its own pool all along, not dropped as the oldest and made again by its next event.
+  expect(clients().TLOYAL).toBe(loyalPool);
   expect(pools()).toContain(`T${KEPT + 19}`);
   expect(pools()).not.toContain('T0');
 });
