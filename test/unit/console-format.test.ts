@@ -7,8 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { fmtUsd } from '../../src/console/assets/format.js';
 
 const usd = fmtUsd as (n: unknown) => string;
-// In the locale these tests run in, as the browser would show it: digits only, to compare.
-const digits = (text: string) => text.replace(/[^\d.,]/g, '');
+// In the locale these tests run in, as the browser would show it: its digits and its decimal
+// separator read as '.', to compare (LANG=de_DE writes 0,5000).
+const separator = new Intl.NumberFormat().formatToParts(1.5).find((part) => part.type === 'decimal')?.value ?? '.';
+const digits = (text: string) => [...text].filter((c) => /\d/.test(c) || c === separator).join('').replace(separator, '.');
 
 describe('console: fmtUsd', () => {
   it('under $0.0001: the first two significant digits, in fixed notation', () => {
