@@ -41,7 +41,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     budgetLimit: new Gauge({ name: 'parley_ai_budget_limit_usd', help: 'The overall AI budget for the period (AI_BUDGET_USD_PER_DAY / _PER_MONTH); absent when none is set', labelNames: ['period'], registers }),
     // No tenant label: one series per period however many tenants there are.
     budgetTenantMaxRatio: new Gauge({ name: 'parley_ai_budget_tenant_max_ratio', help: 'The largest share of the per-tenant AI budget (AI_BUDGET_USD_PER_TENANT_PER_DAY / _PER_MONTH) any one tenant has spent in the period (1 = spent); absent when none is set', labelNames: ['period'], registers }),
-    budgetActions: new Counter({ name: 'parley_ai_budget_actions_total', help: 'Messages past a budget, by what AI_BUDGET_POLICY did: notice, fallback or allow', labelNames: ['action'], registers }),
+    budgetActions: new Counter({ name: 'parley_ai_budget_actions_total', help: 'AI calls past a budget (each try of a message), by what AI_BUDGET_POLICY did: notice, fallback or allow', labelNames: ['action'], registers }),
     feedback: new Counter({ name: 'parley_feedback_total', help: "People's ratings of AI answers (a changed rating counts again), by platform and rating: good or bad", labelNames: ['platform', 'rating'], registers }),
     alerts: new Counter({ name: 'parley_alerts_total', help: 'Alerts raised (one per episode), by kind', labelNames: ['kind'], registers }),
   };
