@@ -36,7 +36,8 @@ const bearerOf = (request: HttpRequest) => /^Bearer\s+(.+)$/i.exec(request.heade
 function credential(request: HttpRequest, credentialsOf?: AccessSettings): { value: string; from: 'bearer' | 'query' | 'cookie' } | undefined {
   const bearer = bearerOf(request);
   if (bearer) return { value: bearer, from: 'bearer' };
-  const stream = request.method === 'GET' && pathOf(request).endsWith('/events');
+  // The app's own routes are never the chat's event stream, whatever their path: a stream token there is refused.
+  const stream = !credentialsOf && request.method === 'GET' && pathOf(request).endsWith('/events');
   refuseTokenInUrl(request, stream, credentialsOf);
   // EventSource cannot send headers: the session's stream token comes in the URL.
   const query = stream ? request.url.searchParams.get('session') : null;

@@ -62,7 +62,8 @@ export function hideUrl(text: string, raw: string): string {
  * IP address, or a name with a port), an optional path, and then the text's end or a space after
  * which only e-mail addresses hold an `@`. Failing that, the last `@` before the next URL: hiding a
  * host is better than showing a password. A URL's start with no space before it (`p,x://y@host`) is
- * read as the password's when the URL before it reads as no host, or an `@` follows. The readings
+ * read as the password's when an `@` follows, or the URL before it reads as no host: a list of URLs
+ * without spaces is hidden as one (`p@h.io,x://y@host` may be either). The readings
  * left ambiguous, both with a space in the password: after it `@host.tld` or `@host:port` and an
  * e-mail address's shape before its own `@`, or a URL's start (`pass word x://y@host`: two URLs).
  * One pass over the text (a long log line stays quick).
@@ -151,6 +152,9 @@ function credentialsEnd(text: string, marks: Marks, userinfo: number): number | 
   if (firstAt === undefined) return undefined;
   // Neither a host nor an `@` before the next URL's start: that start is in the password (`p,x://y@host`).
   if (firstAt >= end) end = Math.min(firstFrom(marks.urls, firstAt), spaced);
+  // A later URL's start with no space before it and an `@` after it (`p@h.io,x://y@host`; in its word, even an
+  // e-mail address's shape): a list, or a password's.
+  if (firstFrom(marks.ats, end) < firstFrom(marks.spaces, end) || firstFrom(marks.bareAts, end) < spaced) end = spaced;
   let last: number | undefined;
   for (let i = first; i < marks.ats.length && marks.ats[i]! < end; i++) {
     const at = marks.ats[i]!;

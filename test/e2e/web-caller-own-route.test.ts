@@ -45,5 +45,8 @@ describe("web chat: caller() on the app's own routes", () => {
     for (const token of [OPERATOR, session.token, session.renewToken, session.streamToken]) {
       for (const name of ['token', 'session']) expect(await outcome(own(`/orders?${name}=${encodeURIComponent(token)}`, cookie)), name).toBe('401 token_in_url');
     }
+    // A route of the app's whose path ends in /events is not the chat's event stream: its `?session=` is its own, a stream token there is refused.
+    expect(await outcome(own('/shop/events?session=cs_test_a1b2c3', cookie))).toBe(`visitor ${session.visitor}`);
+    for (const found of [own(`/shop/events?session=${session.streamToken}`, cookie), own(`/shop/events?session=${session.streamToken}`, '')]) expect(await outcome(found)).toBe('401 token_in_url');
   });
 });

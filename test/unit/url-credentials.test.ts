@@ -34,6 +34,13 @@ describe('hideUrlCredentials', () => {
     ['redis://u:pa,http://x@host:6379', 'redis://<hidden>@host:6379'],
     ['redis://:s3cr3t=ftp://x@db.example.com:6379/0 owner ops@example.com', 'redis://<hidden>@db.example.com:6379/0 owner ops@example.com'],
     ["redis://u:a(b://c'd://e@h:1", 'redis://<hidden>@h:1'],
+    // a password holding `@host` and then another URL's start, no space between: hidden up to the last host
+    // (so a list of URLs without spaces reads as one: hiding a host is better than showing a password)
+    ['redis://u:s3@h.io,x://@db.example.com:6379 owner ops@example.com', 'redis://<hidden>@db.example.com:6379 owner ops@example.com'],
+    ['amqp://u:@h.io"x://@localhost/ <me@x.org>', 'amqp://<hidden>@localhost/ <me@x.org>'],
+    ['redis://h.io,redis://u:s3=(@h.io"http://q@db:6379', 'redis://<hidden>@db:6379'],
+    ['redis://a:p1@h1.example:1,redis://b:p2@h2.example:2', 'redis://<hidden>@h2.example:2'],
+    ["redis://u:s3@b.co;x://('a@h.io", 'redis://<hidden>@h.io'],
     // a space still ends a URL: the next one is its own
     ['see //cdn.example.com/a.js then redis://u:p@h:1', 'see //cdn.example.com/a.js then redis://<hidden>@h:1'],
   ])('%s', (text, shown) => {
@@ -54,6 +61,17 @@ describe('hideUrlCredentials', () => {
         expect(hideUrlCredentials(`error at ${s}://${u}:${password}@${h}${p}${t}`)).toBe(`error at ${s}://<hidden>@${h}${p}${t}`);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('property: a password holding hosts and URL starts (`@h.io,x://`) but no space never shows', () => {
+    const piece = fc.constantFrom('a', '9', "'a@b.co", ',', ';', '(', '<', '"', "'", '=', '/', '@', '#', ':', '.', 'x://', '//', '@h.io', '@db:1', 'ops@example.com', '@localhost', 'http://', ')');
+    const password = fc.array(piece, { minLength: 1, maxLength: 8 }).map((pieces) => pieces.join(''));
+    fc.assert(
+      fc.property(scheme, user, password, host, path, (s, u, p, h, rest) => {
+        expect(hideUrlCredentials(`${s}://${u}:${p}@${h}${rest} owner ops@example.com`)).toBe(`${s}://<hidden>@${h}${rest} owner ops@example.com`);
+      }),
+      { numRuns: 5000 },
     );
   });
 
