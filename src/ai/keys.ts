@@ -18,6 +18,11 @@ export function splitApiKeys(apiKey: string | undefined): string[] {
 export interface ApiKeysHooks {
   logger?: Logger | undefined;
   events?: AiEvents | undefined;
+  /**
+   * An HTTP request refused with a key that was not the call's last (the next key goes on within
+   * the same attempt): its own attempt for the calls metric, which the policy's attempt would hide.
+   */
+  onRefusedRequest?: ((durationMs: number) => void) | undefined;
 }
 
 /** One client per key, and which of them calls go through now. */
@@ -47,13 +52,16 @@ export class ApiKeys<Client> {
   async use<T>(call: (client: Client) => Promise<T>): Promise<T> {
     for (let refusals = 1; ; refusals++) {
       const index = this.current;
+      const started = performance.now();
       try {
         return await call(this.clients[index]!);
       } catch (error) {
         if (!(error instanceof AuthenticationError) || this.keys.length === 0) throw error;
         const last = refusals >= this.keys.length;
         this.refused(index, last);
+        // The last refusal ends the attempt: the policy reports that one, as any 401.
         if (last) throw allRefused(error, this.keys.length);
+        this.hooks.onRefusedRequest?.(performance.now() - started);
       }
     }
   }

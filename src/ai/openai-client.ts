@@ -45,7 +45,12 @@ export class OpenAiClient implements AiClient {
       // Local servers need no key, but the SDK refuses to start without one.
       'not-needed',
       (apiKey) => openAiSdk({ apiKey, baseURL: options.baseURL, timeoutMs: options.deadlineMs }),
-      { logger: this.log?.child({ model: options.model }), events: options.events },
+      {
+        logger: this.log?.child({ model: options.model }),
+        events: options.events,
+        // Counted as the 401 it is (outcome `client`), as it would be with one key.
+        onRefusedRequest: (durationMs) => options.events?.onCall?.({ model: options.model, durationMs, ok: false, errorKind: 'client' }),
+      },
     );
     this.answers = new AnswerCache(options.cache ?? new MemoryResponseCache(), {
       ttlSeconds: options.cacheTtlSeconds,

@@ -26,6 +26,39 @@ describe('OPENAI_API_KEY with several keys, end to end', () => {
     expect(metrics).toMatch(/^parley_ai_key_rejected_total 1$/m);
   });
 
+  it('each HTTP request counts in parley_ai_calls_total: a refused key as outcome client, the primary and the fallback (OPENAI_FALLBACK_*) alike', async () => {
+    ai = await startFakeOpenAi(undefined, { acceptKeys: ['good-key'] });
+    web = await startWebBot({
+      OPENAI_BASE_URL: ai.url,
+      OPENAI_API_KEY: 'bad-key,good-key',
+      OPENAI_FALLBACK_MODEL: 'cheap-model',
+      OPENAI_FALLBACK_BASE_URL: ai.url,
+      OPENAI_FALLBACK_API_KEY: 'older-key,good-key',
+      AI_BUDGET_POLICY: 'fallback',
+      AI_BUDGET_USD_PER_DAY: '0.000001',
+      CACHE_TTL_SECONDS: '0',
+    });
+    await web.post('keys-3', 'one');
+    await web.waitFor('keys-3', (e) => assistantReplies(e).length === 1);
+    await web.post('keys-3', 'two'); // past the budget: the fallback answers
+    await web.waitFor('keys-3', (e) => assistantReplies(e).length === 2);
+    expect(ai.calls.map((c) => [c.body.model, c.key])).toEqual([
+      ['gpt-4o-mini', 'bad-key'],
+      ['gpt-4o-mini', 'good-key'],
+      ['cheap-model', 'older-key'],
+      ['cheap-model', 'good-key'],
+    ]);
+    const metrics = await (await fetch(`${web.url}/metrics`)).text();
+    const calls = metrics.split('\n').filter((line) => line.startsWith('parley_ai_calls_total{')).sort();
+    expect(calls).toEqual([
+      'parley_ai_calls_total{model="cheap-model",outcome="client"} 1',
+      'parley_ai_calls_total{model="cheap-model",outcome="ok"} 1',
+      'parley_ai_calls_total{model="gpt-4o-mini",outcome="client"} 1',
+      'parley_ai_calls_total{model="gpt-4o-mini",outcome="ok"} 1',
+    ]);
+    expect(metrics).toMatch(/^parley_ai_key_rejected_total 2$/m);
+  });
+
   it('every key refused: the one apology, the dead letters at once, and no key in the error', async () => {
     ai = await startFakeOpenAi(undefined, { acceptKeys: ['good-key'] });
     web = await startWebBot({ OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'old-key-1234,older-key-5678', JOB_ATTEMPTS: '3' });
