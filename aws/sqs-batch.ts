@@ -24,6 +24,8 @@ export interface SqsMessage {
   receiptHandle: string;
   body: string;
   groupId?: string;
+  /** SQS's ApproximateReceiveCount: above 1, an earlier receive may have answered it (its delete lost). */
+  receiveCount?: number;
 }
 
 export interface BatchContext<T> {
@@ -130,7 +132,7 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
   await context.store.set(key, String(attempt), ATTEMPTS_TTL_MS);
   const stopKeeping = context.keepHidden?.(message);
   try {
-    await context.handler({ id, group, data, attempt, maxAttempts });
+    await context.handler({ id, group, data, attempt, maxAttempts, ...((message.receiveCount ?? 1) > 1 ? { redelivered: true } : {}) });
   } catch (error) {
     stopKeeping?.();
     if (error instanceof RetryAfterError) {

@@ -193,7 +193,7 @@ export class SqsQueue<T> implements JobQueue<T> {
             MaxNumberOfMessages: Math.min(10, worker.concurrency),
             WaitTimeSeconds: waitSeconds,
             VisibilityTimeout: visibility,
-            MessageSystemAttributeNames: ['MessageGroupId'],
+            MessageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount'],
           }),
           // A long poll answers after up to waitSeconds: its attempt's deadline is longer than that.
           { abortSignal: signal, requestTimeout: waitSeconds * 1000 + ATTEMPT_TIMEOUT_MS },
@@ -287,5 +287,5 @@ export class SqsQueue<T> implements JobQueue<T> {
 
 function fromReceived(message: Message): SqsMessage[] {
   if (!message.MessageId || !message.ReceiptHandle) return [];
-  return [{ messageId: message.MessageId, receiptHandle: message.ReceiptHandle, body: message.Body ?? '', groupId: message.Attributes?.MessageGroupId }];
+  return [{ messageId: message.MessageId, receiptHandle: message.ReceiptHandle, body: message.Body ?? '', groupId: message.Attributes?.MessageGroupId, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) }];
 }

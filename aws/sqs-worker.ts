@@ -41,7 +41,7 @@ export function sqsWorker(bot: Bot): SqsWorkerHandler {
       );
     }
     const left = await queue.runBatch(
-      event.Records.map((record) => ({ messageId: record.messageId, receiptHandle: record.receiptHandle, body: record.body, groupId: record.attributes.MessageGroupId })),
+      event.Records.map((record) => ({ messageId: record.messageId, receiptHandle: record.receiptHandle, body: record.body, groupId: record.attributes.MessageGroupId, receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1) })),
       typeof remaining === 'number' ? { startBy: Date.now() + remaining - needsMs } : {},
     );
     return { batchItemFailures: left.map((itemIdentifier) => ({ itemIdentifier })) };

@@ -31,6 +31,12 @@ export interface MessageContext {
   logger: Logger;
   /** 1 on the first try of this message. */
   attempt: number;
+  /**
+   * Whether an earlier run of this message (a retry, a redelivery) already posted the handler's
+   * next reply in full: then asking the AI again would only pay for an answer nobody sees. False
+   * at once on a first run; a reply posted only in part is false (posting again finishes it).
+   */
+  postedBefore?(): Promise<boolean>;
   settings: HandlerSettings;
   /**
    * Write the exchange to the conversation log (who, what, the answer, model, tokens, cost,
@@ -74,12 +80,21 @@ export const answerWithAi: MessageHandler = async (message, context) => {
     if (message.attachments?.length) await context.reply({ text: context.settings.mediaNotice, kind: 'notice' });
     return;
   }
-  const history = await context.history.window();
+  // Read together: a run that repeats an answered one (its SQS delete lost, a stalled job) makes no extra round trip.
+  const [history, postedBefore] = await Promise.all([context.history.window(), context.postedBefore?.()]);
   // The AI is told of the files it is not shown ("[attachment: invoice.pdf]"), and remembers them.
   const text = textForAi(message.text, message.attachments, imageUrls);
   // The history names the images too: a later request does not show them again, and an image
   // sent alone would otherwise be an empty turn, which Anthropic-compatible endpoints refuse.
   const remembered = textForAi(message.text, message.attachments);
+  // Posted and remembered by an earlier run: asking the AI again would pay for an answer nobody sees.
+  // (Posted but not remembered, the AI is asked as before: the answer's text is kept nowhere else.)
+  const earlier = postedBefore ? answeredIn(history, remembered, message.receivedAt) : undefined;
+  if (earlier !== undefined) {
+    context.logger.info('reply already posted by an earlier run of this message; not asking the AI again');
+    await context.recordExchange({ input: message.text, output: earlier }); // unless it is in the log already
+    return;
+  }
   const request = {
     conversationId: message.conversation.id,
     history,
@@ -116,3 +131,10 @@ export const answerWithAi: MessageHandler = async (message, context) => {
         ]),
   ]);
 };
+
+/** The answer the history holds to the user's turn `text` of `at` (this message's), if it holds both. */
+function answeredIn(history: Turn[], text: string, at: string): string | undefined {
+  const index = history.findIndex((turn) => turn.role === 'user' && turn.text === text && turn.at === at);
+  const answer = index < 0 ? undefined : history[index + 1];
+  return answer?.role === 'assistant' ? answer.text : undefined;
+}

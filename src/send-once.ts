@@ -58,6 +58,11 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
   return { text: posted.finished ?? reply.text, posted: true };
 }
 
+/** Whether reply `n` of a job was posted in full (or held back) before: its "sent" marker is written with its last part's. */
+export async function sentAlready(store: Pick<WorkerDeps['store'], 'get'>, jobId: string, n: number): Promise<boolean> {
+  return (await store.get(keys.sent(jobId, n))) !== undefined;
+}
+
 /** Stream reply number `n` of a job unless it was already posted; the marker keeps its text. */
 export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, conversation: ConversationRef, chunks: AsyncIterable<string>, onSentBefore?: () => void): Promise<string> {
   const marker = keys.sent(jobId, n);

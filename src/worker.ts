@@ -17,7 +17,7 @@ import type { Metrics } from './observe/index.js';
 import type { Job } from './queue/index.js';
 import { PendingWrites } from './pending-writes.js';
 import { lockConversation } from './conversation-lock.js';
-import { collect, sendOnce, streamOnce, type Shown } from './send-once.js';
+import { collect, sendOnce, sentAlready, streamOnce, type Shown } from './send-once.js';
 import { watchChunks } from './watch-chunks.js';
 import { orAfter } from './timeout.js';
 import { apologiseOnce, noticeStillOwed } from './apology.js';
@@ -43,20 +43,15 @@ export interface WorkerDeps {
   /** Whether the platform's adapter has started; a job (message or notice) for one still starting waits, within AI_MAX_WAIT_MS. Absent = ready. */
   adapterReady?(platform: string): boolean;
   handler(): MessageHandler;
-  /**
-   * Queue a reply to post as a job of its own, in a group of its own (it waits for no other job;
-   * retried by the queue, posted once): how an apology goes out (see apologiseOnce).
-   */
+  /** Queue a reply to post as a job of its own, in a group of its own (waits for no other job; retried, posted once): an apology (see apologiseOnce). */
   queueNotice?(id: string, conversation: ConversationRef, reply: Reply): Promise<void>;
   /** Queued jobs outlive this process (a queue on Redis or SQS): an apology is queued before it is posted. */
   durableNotices?: boolean;
 }
 
-/**
- * Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer.
- * `onSentBefore` is called when an earlier run of the job had already posted this reply.
- * Resolves to what the user got (`posted: false`: nothing at all), or nothing when the reply went as asked.
- */
+/** Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer. `onSentBefore` is
+ * called when an earlier run of the job had already posted this reply. Resolves to what the user got
+ * (`posted: false`: nothing at all), or nothing when the reply went as asked. */
 export type ReplySink = (conversation: ConversationRef, reply: Reply, n: number, onSentBefore: () => void) => Promise<Shown | void>;
 /** Where a streamed reply goes; returns the whole text. */
 export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<string>, n: number, onSentBefore: () => void) => Promise<string>;
@@ -115,6 +110,7 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
   await answerMessage(deps, data.message, {
     jobId: job.id,
     attempt: job.attempt,
+    ...(job.redelivered ? { redelivered: true } : {}),
     isFinalFailure: final,
     onWait: (error) => waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, runStartedAt),
     pending,
@@ -126,6 +122,8 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
 export interface AnswerOptions {
   jobId: string;
   attempt: number;
+  /** The queue handed the job out before (see Job.redelivered): like a later attempt, it may repeat a run that answered. */
+  redelivered?: boolean;
   /** Whether this failure ends the message (then the user gets the apology). */
   isFinalFailure(error: unknown): boolean;
   /** A wait (rate limit, open circuit): wait again, or give up when it has lasted too long. */
@@ -209,6 +207,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       conversation: message.conversation,
       logger,
       attempt: options.attempt,
+      // Read only when this run may repeat one that answered: a first run makes no extra round trip.
+      postedBefore: async () => options.attempt > 1 || options.redelivered ? (resumed ||= await sentAlready(deps.store, options.jobId, replies + 1)) : false,
       history: {
         window: () => deps.history.window(message.conversation),
         append: (turns) => (resumed ? deps.history.appendUnlessThere(message.conversation, turns) : deps.history.append(message.conversation, turns)),

@@ -167,7 +167,7 @@ export class BullQueue<T> implements JobQueue<T> {
       throw new DelayedError();
     }
     try {
-      await handler({ id, group, data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
+      await handler({ id, group, data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1, ...(job.stalledCounter > 0 ? { redelivered: true } : {}) });
     } catch (error) {
       if (isDeferral(error)) {
         // Wait as the rate limit asks, without spending an attempt; the job keeps its turn.

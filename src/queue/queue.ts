@@ -18,6 +18,11 @@ export interface Job<T> extends NewJob<T> {
   /** 1 on the first try. */
   attempt: number;
   maxAttempts: number;
+  /**
+   * The broker handed this job out before although `attempt` says first try (BullMQ: a stalled
+   * job; SQS: a message received again, its delete lost): an earlier run may have answered it.
+   */
+  redelivered?: boolean;
 }
 
 export interface DeadLetter<T> extends NewJob<T> {

@@ -252,6 +252,19 @@ describe('BullQueue workers, connections and keys', () => {
     expect(runs).toEqual(['orphan#1', 'behind#1']);
   });
 
+  it('a job recovered from a worker that died is marked redelivered (its reply may be out: the AI is not asked again); a first run is not', async () => {
+    const prefix = freshPrefix();
+    const producer = await startQueue({ prefix });
+    await producer.add({ id: 'orphan', group: 'g', data: { n: 1 } });
+    await producer.add({ id: 'fresh', group: 'g2', data: { n: 2 } });
+    await dieHolding(prefix);
+    const runs: string[] = [];
+    const survivor = queue({ prefix, lockDurationMs: 500 });
+    survivor.process(async (job) => void runs.push(`${job.id}#${job.attempt}:${job.redelivered === true}`), { concurrency: 2 });
+    await waitFor(() => runs.length === 2, 6000, 'the orphaned job to be recovered');
+    expect(runs.sort()).toEqual(['fresh#1:false', 'orphan#1:true']);
+  });
+
   it('a last failure leaves its conversation\'s line only once BullMQ has recorded it: a process that dies right after leaving loses no dead letter', async () => {
     const prefix = freshPrefix();
     const producer = await startQueue({ prefix, retry: { attempts: 1 } });

@@ -104,6 +104,23 @@ describe('SqsQueue on SQS (moto)', () => {
     expect((await queue.counts()).waiting).toBe(0);
   });
 
+  it('polling: a message answered whose delete is lost comes back marked redelivered (so the AI is not asked again)', async () => {
+    const { queueUrl } = await freshQueues(client);
+    let losing = true;
+    const proxy = await startThrottlingProxy(moto().url, { throttles: (target) => losing && target === 'AmazonSQS.DeleteMessage' });
+    const proxied = new SQSClient({ endpoint: proxy.url, maxAttempts: 1 });
+    cleanups.push(() => proxy.close(), () => proxied.destroy());
+    const queue = new SqsQueue<Data>({ queueUrl, client: proxied, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 1000 }, waitTimeSeconds: 1, visibilityTimeoutSeconds: 1 });
+    await queue.add({ id: 'answered', group: 'A', data: { n: 1 } });
+    const runs: string[] = [];
+    queue.process(async (job) => void runs.push(`${job.id}#${job.attempt}:${job.redelivered === true}`), { concurrency: 1, store: new MemoryStore(), logger: pino({ level: 'silent' }) });
+    await until(() => runs.length === 1 && proxy.refused > 0, 'the first run, its delete refused', 10_000);
+    losing = false;
+    await until(() => runs.length === 2, 'the message received again', 15_000);
+    await queue.close(5000);
+    expect(runs).toEqual(['answered#1:false', 'answered#1:true']);
+  });
+
   it('polling: a message answered while its batch still runs, and one waiting behind its conversation, are never taken again by another worker', async () => {
     const { queueUrl } = await freshQueues(client);
     const options = { queueUrl, client, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 1000 }, waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 };
