@@ -207,8 +207,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       conversation: message.conversation,
       logger,
       attempt: options.attempt,
-      // Read only when this run may repeat one that answered: a first run makes no extra round trip.
-      postedBefore: async () => options.attempt > 1 || options.redelivered ? (resumed ||= await sentAlready(deps.store, options.jobId, replies + 1)) : false,
+      // Read only on a run that may repeat one that answered, for this reply (an earlier one's says nothing of it).
+      postedBefore: async () => (options.attempt > 1 || options.redelivered === true) && sentAlready(deps.store, options.jobId, replies + 1).then((posted) => ((resumed ||= posted), posted)),
       history: {
         window: () => deps.history.window(message.conversation),
         append: (turns) => (resumed ? deps.history.appendUnlessThere(message.conversation, turns) : deps.history.append(message.conversation, turns)),

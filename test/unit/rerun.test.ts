@@ -8,7 +8,7 @@ import type { Adapter, ReplyPart } from '../../src/adapter.js';
 import { ConversationHistory } from '../../src/ai/history.js';
 import type { AiClient, AiRequest, AiResult, AiStream } from '../../src/ai/index.js';
 import { MemoryConversationLog } from '../../src/conversation-log.js';
-import { answerWithAi } from '../../src/handler.js';
+import { answerWithAi, type MessageHandler } from '../../src/handler.js';
 import { conversationGroup, messageJobId, type JobData } from '../../src/jobs.js';
 import type { ConversationRef, InboundMessage } from '../../src/message.js';
 import { createMetrics } from '../../src/observe/index.js';
@@ -132,5 +132,23 @@ describe('a job run again after its reply was posted', () => {
     await processJob(deps, job(inbound({ text: 'first' })));
     expect(ai.calls).toBe(1);
     expect(readBeforeAi.filter((key) => key.includes(':sent:'))).toEqual([]);
+  });
+
+  it('a handler of two replies, its second never posted: postedBefore() says false for it, and the answer is posted on the retry', async () => {
+    const adapter = new FakeAdapter();
+    deps = depsFor(adapter);
+    let aiDown = true;
+    // The README's pattern: ask postedBefore() before paying for the reply it would repeat.
+    const handler: MessageHandler = async (message, ctx) => {
+      await ctx.reply({ text: 'Looking into it…', kind: 'notice' });
+      if (await ctx.postedBefore?.()) return;
+      if (aiDown) throw ((aiDown = false), new Error('AI down'));
+      await ctx.reply((await ctx.ai.reply({ conversationId: message.conversation.id, history: [], text: message.text })).text);
+    };
+    deps.handler = () => handler;
+    const message = inbound({ text: 'two replies', conversation: conversation('c-two') });
+    await expect(processJob(deps, job(message))).rejects.toThrow('AI down');
+    await processJob(deps, job(message, 2));
+    expect(adapter.sent.map((s) => s.reply.text)).toEqual(['Looking into it…', 'echo: two replies (call 1)']);
   });
 });
