@@ -81,13 +81,8 @@ export async function claimDelivery<T>(
   const seenKey = keys.seen(message);
   // Unique to this try, so that it can take back its own claim and no other.
   const value = delivery ?? `${new Date().toISOString()} ${randomUUID()}`;
-  const claimed = await deps.store.setIfAbsent(seenKey, value, SEEN_TTL_MS).catch((error: unknown) => {
-    // Timed out, the claim may still be set (a frozen Redis carries it out when it wakes): the
-    // sender is told to send it again, which must not find it a duplicate. Sent now, right behind
-    // the claim on the same connection, so it runs after it; not waited for (a 503 either way).
-    deps.store.deleteIf?.(seenKey, value).catch(() => undefined);
-    throw error;
-  });
+  // Should the claim time out, the sender is told to send it again, which must not find it a duplicate.
+  const claimed = await claimOwn(deps.store, seenKey, value, SEEN_TTL_MS);
   if (!claimed && (delivery === undefined || (await deps.store.get(seenKey)) !== delivery)) {
     deps.metrics.duplicatesDropped.inc({ platform: message.platform });
     return 'duplicate';
@@ -175,13 +170,28 @@ async function refused(deps: IngestDeps, message: InboundMessage, kind: string, 
 async function noticeOncePerWindow(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number): Promise<void> {
   const noticeKey = keys.limitNotice(message.platform, `${kind}.${subject}`);
   const value = randomUUID();
-  // Not waited for. After a SET that timed out, sent right behind it on the same connection, so it runs after it.
-  const takeBack = (error: unknown) => {
-    deps.store.deleteIf?.(noticeKey, value).catch(() => undefined);
+  if (!(await claimOwn(deps.store, noticeKey, value, retryAfterMs))) return;
+  await deps.queue.add({ id: noticeId(message), group: conversationGroup(message.conversation), data: noticeData(message, kind, String(Math.max(1, Math.ceil(retryAfterMs / 1000)))) }).catch((error: unknown) => {
+    takeBack(deps.store, noticeKey, value);
     throw error;
-  };
-  if (!(await deps.store.setIfAbsent(noticeKey, value, retryAfterMs).catch(takeBack))) return;
-  await deps.queue.add({ id: noticeId(message), group: conversationGroup(message.conversation), data: noticeData(message, kind, String(Math.max(1, Math.ceil(retryAfterMs / 1000)))) }).catch(takeBack);
+  });
+}
+
+/**
+ * `key` claimed with a value unique to this try. A claim that failed may still be set (timed out: a
+ * frozen Redis carries it out when it wakes), so it is taken back by a compare-and-delete sent right
+ * behind it on the same connection, which runs after it.
+ */
+function claimOwn(store: Store, key: string, value: string, ttlMs: number): Promise<boolean> {
+  return store.setIfAbsent(key, value, ttlMs).catch((error: unknown) => {
+    takeBack(store, key, value);
+    throw error;
+  });
+}
+
+/** This try's claim of `key` deleted, unless another's holds it; not waited for. */
+function takeBack(store: Store, key: string, value: string): void {
+  store.deleteIf?.(key, value).catch(() => undefined);
 }
 
 const noticeId = (message: InboundMessage) => `notice.${messageJobId(message)}`;
