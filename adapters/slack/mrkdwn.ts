@@ -3,6 +3,8 @@
  * (`*bold*`, `_italic_`, `~strike~`, `<url|text>`) and treats `&`, `<` and `>` as control
  * characters, so an unconverted reply shows stray `**` and can even form a `<!channel>` mention.
  * The walk over the markdown is shared (the adapter kit's renderMarkdown); these are Slack's rules.
+ * Code is escaped too: Slack reads `<!channel>` and `<url|label>` inside backticks as well (and
+ * shows `&lt;` there as `<`), so a code span a user asks the model to echo could ping a channel.
  */
 import { renderMarkdown, type MarkdownRenderer } from 'parley/adapter-kit';
 
@@ -10,7 +12,8 @@ const mrkdwn: MarkdownRenderer = {
   marks: { bold: '*', italic: '_', strike: '~' },
   rule: '———', // Slack has no horizontal rule
   text: escapeText,
-  code: (span) => span,
+  code: escapeText,
+  codeLine: escapeText,
   // `[label](url)` / `![alt](url)` → `<url|label>`; a relative link Slack cannot open keeps its label.
   link(url, label, inline) {
     const text = label === '' ? '' : inline(label);
@@ -27,7 +30,7 @@ const mrkdwn: MarkdownRenderer = {
   bullet: (indent, item) => `${indent}• ${item}`,
 };
 
-/** Convert a markdown reply to Slack mrkdwn, leaving code spans and code blocks as they are. */
+/** Convert a markdown reply to Slack mrkdwn; code spans and code blocks keep their markup, their `&`, `<` and `>` escaped. */
 export function markdownToMrkdwn(markdown: string): string {
   return renderMarkdown(markdown, mrkdwn);
 }

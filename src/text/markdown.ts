@@ -44,8 +44,10 @@ export interface MarkdownRenderer extends Omit<InlineRenderer, 'emphasis'> {
   marks: EmphasisMarks;
   /** What a horizontal rule becomes. */
   rule: string;
-  /** A code block's opening or closing fence line (the language tag is dropped); code in between is kept as it is. */
+  /** A code block's opening or closing fence line (the language tag is dropped). */
   fence(indent: string): string;
+  /** A line of code inside a code block; kept as it is without this hook. */
+  codeLine?(line: string): string;
   /** A heading, its title formatted without bold (the heading as a whole is the target's to mark). */
   heading(title: string): string;
   /** A quoted line: the markdown quote marker (`> `) and the converted rest of the line. */
@@ -130,7 +132,7 @@ export function renderMarkdown(markdown: string, renderer: MarkdownRenderer): st
     if (fence !== undefined) {
       const indent = closingFence(line, fence);
       if (indent !== undefined) fence = undefined;
-      converted = indent === undefined ? line : renderer.fence(indent);
+      converted = indent !== undefined ? renderer.fence(indent) : renderer.codeLine ? renderer.codeLine(line) : line;
     } else {
       const open = openingFence(line);
       if (open) fence = open.marker;

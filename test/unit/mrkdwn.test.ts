@@ -82,7 +82,11 @@ describe('markdownToMrkdwn: links and URLs', () => {
   });
 });
 
-describe('markdownToMrkdwn: code is left as it is', () => {
+// Slack reads its markup inside backticks too (and shows `&lt;` there as `<`): code keeps its
+// markdown, but its `&`, `<` and `>` are escaped like any text.
+const slackEscaped = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+describe('markdownToMrkdwn: code keeps its markdown, its Slack control characters escaped', () => {
   it.each([
     '`**not bold**`',
     '`a < b && c > d`',
@@ -90,32 +94,41 @@ describe('markdownToMrkdwn: code is left as it is', () => {
     '`# not a heading`',
     '``code with ` backtick``',
   ])('inline code %j', (markdown) => {
-    expect(markdownToMrkdwn(markdown)).toBe(markdown);
+    expect(markdownToMrkdwn(markdown)).toBe(slackEscaped(markdown));
   });
 
   it('converts around inline code but not inside it', () => {
-    expect(markdownToMrkdwn('**bold** `**raw** & <tag>` *it*')).toBe('*bold* `**raw** & <tag>` _it_');
+    expect(markdownToMrkdwn('**bold** `**raw** & <tag>` *it*')).toBe('*bold* `**raw** &amp; &lt;tag&gt;` _it_');
     expect(markdownToMrkdwn('x **`code`** y')).toBe('x *`code`* y');
   });
 
-  it('copies a fenced block verbatim and drops the language tag', () => {
+  it('copies a fenced block, escaped, and drops the language tag', () => {
     const body = ['# not a heading', '- not a bullet', 'const x = a < b && **c** > d;', '[no](https://link.example)', '---', '> not a quote'];
     const markdown = ['Before **b**', '```ts', ...body, '```', 'After *i*'].join('\n');
-    expect(markdownToMrkdwn(markdown)).toBe(['Before *b*', '```', ...body, '```', 'After _i_'].join('\n'));
+    expect(markdownToMrkdwn(markdown)).toBe(['Before *b*', '```', ...body.map(slackEscaped), '```', 'After _i_'].join('\n'));
   });
 
   it('turns a tilde fence or a longer backtick fence into Slack’s ```', () => {
-    expect(markdownToMrkdwn('~~~python\nprint(1 < 2)\n~~~')).toBe('```\nprint(1 < 2)\n```');
+    expect(markdownToMrkdwn('~~~python\nprint(1 < 2)\n~~~')).toBe('```\nprint(1 &lt; 2)\n```');
     expect(markdownToMrkdwn('````md\n```\ninner\n```\n````')).toBe('```\n```\ninner\n```\n```');
   });
 
   it('leaves an unclosed (truncated) block as code to the end', () => {
-    expect(markdownToMrkdwn('```js\nlet a = **b** < c;\n**still code**')).toBe('```\nlet a = **b** < c;\n**still code**');
+    expect(markdownToMrkdwn('```js\nlet a = **b** < c;\n**still code**')).toBe('```\nlet a = **b** &lt; c;\n**still code**');
   });
 
   it('keeps indentation inside code', () => {
     const markdown = '```py\ndef f():\n    return 1\n```';
     expect(markdownToMrkdwn(markdown)).toBe('```\ndef f():\n    return 1\n```');
+  });
+
+  // A user asks the model to echo Slack markup in code: it must not ping the channel or hide a link's address.
+  it.each([
+    ['`<!channel>`', '`&lt;!channel&gt;`'],
+    ['say `<!here|here>` now', 'say `&lt;!here|here&gt;` now'],
+    ['```\n<!everyone> <@U123> <https://evil.example|https://bank.example>\n```', '```\n&lt;!everyone&gt; &lt;@U123&gt; &lt;https://evil.example|https://bank.example&gt;\n```'],
+  ])('Slack markup in code %j stays text', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
   });
 });
 
@@ -239,7 +252,7 @@ describe('markdownToMrkdwn: a whole reply', () => {
       '  • never log it',
       '',
       '```',
-      'export REDIS_URL=redis://localhost:6379 && npm start > out.log',
+      'export REDIS_URL=redis://localhost:6379 &amp;&amp; npm start &gt; out.log',
       '```',
       '',
       '> Tip: ~restart~ reload the worker.',
