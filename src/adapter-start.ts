@@ -8,6 +8,7 @@
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterContext } from './adapter.js';
+import { hideSecrets } from './secret-values.js';
 
 /** What `/readyz` says about one adapter. */
 export type AdapterState = 'starting' | 'ready' | `failed: ${string}`;
@@ -75,9 +76,9 @@ async function startOne(adapter: Adapter, context: AdapterContext, states: Map<s
   if (failures > 0) logger.info({ failures }, 'adapter started after failing; its waiting jobs go ahead');
 }
 
-/** The first line of an error's message, short enough for a readiness answer. */
+/** The first line of an error's message, short enough for a readiness answer, its secrets hidden (as in a log line: /readyz is not signed in). */
 function reasonOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = hideSecrets(error instanceof Error ? error.message : String(error));
   const line = message.split('\n')[0]?.trim() || 'unknown error';
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }

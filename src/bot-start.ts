@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Adapter } from './adapter.js';
 import type { JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
+import { hideSecrets } from './secret-values.js';
 import { FAIL_FAST_COMMAND_TIMEOUT_MS } from './store/redis-connection.js';
 import { withTimeout } from './timeout.js';
 
@@ -32,7 +33,7 @@ export function trackStart(run: () => Promise<void>, logger: Logger): StartTrack
       (started ??= run().then(
         () => void (state = 'ok'),
         (error: unknown) => {
-          state = `failed: ${(error as Error).message}`;
+          state = `failed: ${hideSecrets((error as Error).message)}`;
           logger.error({ err: error }, 'bot failed to start');
           throw error;
         },
@@ -82,5 +83,5 @@ function answered(ping: () => Promise<void>): Promise<string> {
 function downReason(message: string): string {
   if (message === 'Command timed out') return `no answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms`;
   if (message === "Stream isn't writeable and enableOfflineQueue options is false") return 'not connected to Redis (it refused the connection; reconnecting)';
-  return message;
+  return hideSecrets(message);
 }

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Adapter, AdapterContext } from '../../src/index.js';
 import { startAdapters } from '../../src/adapter-start.js';
+import { rememberSecrets } from '../../src/secret-values.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { adapterContext } from './helpers.js';
 import { createServer } from 'node:net';
@@ -51,6 +52,19 @@ describe('startAdapters', () => {
     expect(starts.states()).toEqual({ slack: 'ready' });
     expect(starts.isReady('slack')).toBe(true);
     expect(slack.calls).toBe(5);
+  });
+
+  it('/readyz shows a failed start with the configured secrets hidden, as a log line does (it is not signed in)', async () => {
+    const { logger } = capture();
+    rememberSecrets('readyz-test-secret-4711');
+    const slack = flaky('slack', ['could not reach redis://:readyz-test-secret-4711@10.0.0.9:6379 (xoxb-1234-5678-abcdef)'], 1);
+    const starts = startAdapters([slack], () => context(logger), logger, fast);
+    await new Promise((resolve) => setTimeout(resolve, 1)); // the first attempt has failed
+    const shown = starts.states().slack;
+    expect(shown).toMatch(/^failed: could not reach redis:/);
+    expect(shown).not.toContain('readyz-test-secret-4711');
+    expect(shown).not.toContain('xoxb-1234');
+    await starts.allReady;
   });
 
   it('logs a warning once per change of state, not once per attempt', async () => {
