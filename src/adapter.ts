@@ -176,11 +176,10 @@ export interface Feedback {
 export type Indicator = 'thinking' | 'done';
 
 export interface SendOptions {
-  /**
-   * Stable across retries of the same reply: an adapter that posts a reply in several parts
-   * can remember which parts went out, so a retry posts only the rest.
-   */
+  /** Stable across retries of the same reply: an adapter posting a reply in several parts can remember which went out, so a retry posts only the rest. */
   key?: string;
+  /** `stream` only: the platform failed (a refused stop, text left unshown) while `stream` throws the AI's failure: still a failed reply. */
+  platformFailed?(error: unknown): void;
 }
 
 /** Which part of a reply `sendPart` is asked to post. */

@@ -75,13 +75,18 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
     const text = await collect(chunks);
     return posted ?? text;
   }
-  // An AI that fails mid-stream is the AI's error (counted as one), not a reply the platform failed.
-  let aiFailed = false;
+  // An AI that fails mid-stream is the AI's error (counted as one), not a reply the platform failed;
+  // the platform's own failure in it (thrown instead, or reported with platformFailed) still is one.
+  let aiFailure: { error: unknown } | undefined;
+  let platformFailure: { error: unknown } | undefined;
+  const isTheAis = (error: unknown) =>
+    aiFailure !== undefined && [aiFailure.error, nothingShown(aiFailure.error)].some((ai) => error === ai || (error instanceof Error && error.cause === ai));
   try {
     const key = `${jobId}:${n}`;
     let whole: { text: string; rest: string };
     if (broken === undefined) {
-      const { text, rest } = await adapter.stream(conversation, wellFormedChunks(failuresNoted(chunks, () => (aiFailed = true))), { key });
+      const noted = failuresNoted(chunks, (error) => (aiFailure = { error }));
+      const { text, rest } = await adapter.stream(conversation, wellFormedChunks(noted), { key, platformFailed: (error) => (platformFailure ??= { error }) });
       whole = { text, rest: rest ? continuationOf(text.slice(0, text.length - rest.length), rest) : '' };
       // Kept before the rest goes out: if the job fails after some of it may be on screen (a post
       // that timed out, a "sent" marker not written), the retry finishes this answer rather than
@@ -101,17 +106,18 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
     deps.metrics.repliesSent.inc({ platform: conversation.platform, kind: 'answer' });
     return text;
   } catch (error) {
-    if (!isDeferral(error) && !aiFailed) deps.metrics.repliesFailed.inc({ platform: conversation.platform });
+    const platforms = isTheAis(error) ? platformFailure : { error };
+    if (platforms && !isDeferral(platforms.error)) deps.metrics.repliesFailed.inc({ platform: conversation.platform });
     throw error;
   }
 }
 
 /** The chunks as they come, calling `failed` when their source (the AI) throws. */
-async function* failuresNoted(chunks: AsyncIterable<string>, failed: () => void): AsyncGenerator<string> {
+async function* failuresNoted(chunks: AsyncIterable<string>, failed: (error: unknown) => void): AsyncGenerator<string> {
   try {
     for await (const chunk of chunks) yield chunk;
   } catch (error) {
-    failed();
+    failed(error);
     throw error;
   }
 }

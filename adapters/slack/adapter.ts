@@ -251,7 +251,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     format: markdownToMrkdwn,
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
     findPart: (conversation, part, since) => sender.findPart(conversation, part, since),
-    ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key) } : {}),
+    ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key, sendOptions?.platformFailed) } : {}),
     // Many workspaces: an uninstalled one fails before the AI is asked (the cached lookup the reply makes anyway).
     ...(workspaces ? { canReply: ({ details }) => sides.onWorker(async () => (await workspaces.stillInstalled(details!), void (await workspaces.tokenFor(details!)))) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),

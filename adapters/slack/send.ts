@@ -9,7 +9,7 @@ import { classify } from './classify.js';
 import type { SlackDetails } from './events.js';
 import { answerBlocks, feedbackBlock } from './feedback.js';
 import { findKeyedMessage } from './find-part.js';
-import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAfter } from './stream-finish.js';
+import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAfter, type Finished } from './stream-finish.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
 export const MAX_MESSAGE_CHARS = 3900;
@@ -105,11 +105,11 @@ export class SlackSender {
    * what could not be shown (no thread to stream in, a stream that never started or could not be
    * finished) comes back as `rest`, for the core to post in parts.
    */
-  async stream(ref: SlackRef, chunks: AsyncIterable<string>, key?: string): Promise<StreamDelivery> {
+  async stream(ref: SlackRef, chunks: AsyncIterable<string>, key?: string, platformFailed?: (error: unknown) => void): Promise<StreamDelivery> {
     // The count now, before any wait: a stream asked for before the process gave up is stopped as it starts.
     const opened: Opened = { abandonments: this.abandonments };
     try {
-      return await this.streamIn(ref, chunks, key, opened);
+      return await this.streamIn(ref, chunks, key, opened, platformFailed);
     } finally {
       if (opened.ts !== undefined) this.open.delete(opened.ts);
     }
@@ -130,7 +130,7 @@ export class SlackSender {
     return this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts })).catch(() => undefined);
   }
 
-  private async streamIn({ id, details }: SlackRef, chunks: AsyncIterable<string>, key: string | undefined, opened: Opened): Promise<StreamDelivery> {
+  private async streamIn({ id, details }: SlackRef, chunks: AsyncIterable<string>, key: string | undefined, opened: Opened, platformFailed?: (error: unknown) => void): Promise<StreamDelivery> {
     const { channel, threadTs, team, user } = details!;
     let text = '';
     if (!threadTs) {
@@ -171,8 +171,9 @@ export class SlackSender {
       }
     } catch (aiFailure) {
       // The AI failed mid-way: a started message is finished with what the AI gave, not left
-      // streaming; the job then fails as the AI's error says.
-      if (streamer.ts !== undefined) await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), aiFailure);
+      // streaming; the job then fails as the AI's error says, and a stop Slack failed is reported.
+      const refused = streamer.ts === undefined ? undefined : (await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), aiFailure)).failure;
+      if (refused !== undefined) platformFailed?.(refused);
       // Nothing reached Slack yet (the streamer was still buffering): the AI may simply be asked again.
       throw streamer.ts === undefined ? nothingShown(aiFailure) : aiFailure;
     }
@@ -196,7 +197,7 @@ export class SlackSender {
     }
     // A 429 said when to call again: the stop waits for it. The message that ends the answer keeps the feedback buttons.
     await waitRetryAfter(failure, failedAt);
-    const rest = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure, feedback, stopFailed && outcomeUnknown(failure), key);
+    const { left: rest } = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure, feedback, stopFailed && outcomeUnknown(failure), key);
     // Stopped with the whole answer: nothing for a retry to take back. Not stopped, its rest is the
     // core's to post, which keeps the answer first (a retry then finishes it and never streams
     // again); killed before that, the retry must take this message back: the note stays.
@@ -234,20 +235,17 @@ export class SlackSender {
     this.logger().warn({ ts }, 'an earlier run of this reply began streaming it and stopped: its message was taken back, and the answer is streamed again');
   }
 
-  /**
-   * A started stream failed: stop it with the text not shown yet (stream-finish.ts); returns what is left
-   * to post. `stopUnanswered`: the failed stop carried all that text and had no answer.
-   */
-  private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown, feedback: Feedback = {}, stopUnanswered = false, key?: string): Promise<string> {
+  /** A started stream failed: stopped with the text not shown yet (stream-finish.ts). `stopUnanswered`: the failed stop carried all that text and had no answer. */
+  private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown, feedback: Feedback = {}, stopUnanswered = false, key?: string): Promise<Finished> {
     const { channel } = details;
     const stop = (markdownText: string | undefined, endsAnswer: boolean) =>
       this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts, ...(markdownText ? { markdown_text: markdownText } : {}), ...(endsAnswer ? feedback : {}) })));
-    const { left, stopped } = await finishStream(stop, rest, stopUnanswered);
+    const { left, stopped, failure: refused } = await finishStream(stop, rest, stopUnanswered);
     if (!left) this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
     else this.logger().warn({ err: failure, stopped, leftChars: left.length }, 'Slack streaming failed mid-way; posting the rest of the text as a new message');
     if (!stopped && left && key) this.unstopped.add(key, ts);
     await this.rememberStreamedThread(details);
-    return left;
+    return { left, stopped, failure: refused };
   }
 
   /** The rest of a stream no stop could end is posted (its last part, `partKey`): one more try to stop it, not waited for. */

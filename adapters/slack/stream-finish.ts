@@ -17,6 +17,8 @@ export interface Finished {
   left: string;
   /** Whether the message is out of its streaming state (by one of these stops, or one before). */
   stopped: boolean;
+  /** Slack's failure of the last stop tried, when text stays unshown or the message streaming. */
+  failure?: unknown;
 }
 
 /**
@@ -29,17 +31,20 @@ export interface Finished {
 export async function finishStream(stop: StopStream, rest: string, earlierStopCarriedRest = false): Promise<Finished> {
   const [head, tail] = stopTextOf(rest);
   let takenWith: string | undefined = earlierStopCarriedRest ? '' : undefined; // what is left if an unanswered stop was taken
+  let failure: unknown;
+  const finished = (left: string, stopped: boolean): Finished => (failure !== undefined && (left || !stopped) ? { left, stopped, failure } : { left, stopped });
   for (const text of head ? [head, undefined] : [undefined]) {
     try {
       await stop(text, text !== undefined ? !tail : !rest);
-      return { left: text === undefined ? rest : tail, stopped: true };
+      return finished(text === undefined ? rest : tail, true);
     } catch (error) {
+      failure = error;
       // Stopped already: by a stop of ours that was taken after all, or by Slack (then with only what it had shown).
-      if (refusalOf(error) === 'message_not_in_streaming_state') return { left: takenWith ?? rest, stopped: true };
+      if (refusalOf(error) === 'message_not_in_streaming_state') return finished(takenWith ?? rest, true);
       if (text !== undefined && outcomeUnknown(error)) takenWith ??= tail;
     }
   }
-  return { left: rest, stopped: false };
+  return finished(rest, false);
 }
 
 /** The head of `rest` one stop can carry, cut at a paragraph, line or space near the limit, and the tail. */

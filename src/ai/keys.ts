@@ -47,9 +47,10 @@ export class ApiKeys<Client> {
   /**
    * Run `call` with the client of the key in use; when the provider refuses that key, run it again
    * at once with the next. Fails as a 401 'client' error once it has been refused with as many keys
-   * as there are.
+   * as there are. `nextRequest`: called as the next key's request begins (the refused one's time is
+   * reported on its own, so the caller's clock starts again).
    */
-  async use<T>(call: (client: Client) => Promise<T>): Promise<T> {
+  async use<T>(call: (client: Client) => Promise<T>, nextRequest?: () => void): Promise<T> {
     for (let refusals = 1; ; refusals++) {
       const index = this.current;
       const started = performance.now();
@@ -62,6 +63,7 @@ export class ApiKeys<Client> {
         // The last refusal ends the attempt: the policy reports that one, as any 401.
         if (last) throw allRefused(error, this.keys.length);
         this.hooks.onRefusedRequest?.(performance.now() - started);
+        nextRequest?.();
       }
     }
   }

@@ -165,6 +165,7 @@ export class OpenAiClient implements AiClient {
         { model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...this.outputLimit() },
         { signal: attempt.signal },
       ),
+      attempt.nextRequest,
     );
     const choice = response.choices[0];
     const content = choice?.message?.content;
@@ -187,6 +188,7 @@ export class OpenAiClient implements AiClient {
         },
         { signal: attempt.signal },
       ),
+      attempt.nextRequest,
     );
     let text = '';
     let model = '';

@@ -25,6 +25,8 @@ export interface Attempt {
   touch(): void;
   /** Output already reached the caller: a failure from now on must not be retried. */
   delivered(): void;
+  /** A new HTTP request in this attempt (the next key after a refused one, reported apart): its latency counts from now. */
+  nextRequest(): void;
 }
 
 export interface AttemptReport {
@@ -159,7 +161,7 @@ export class ResiliencePolicy {
       }, this.settings.attemptTimeoutMs);
     };
     const stopFollowing = scope.follow(controller);
-    const started = performance.now();
+    let started = performance.now();
     arm();
     try {
       const value = await fn({
@@ -168,6 +170,9 @@ export class ResiliencePolicy {
         touch: arm,
         delivered: () => {
           scope.delivered = true;
+        },
+        nextRequest: () => {
+          started = performance.now();
         },
       });
       this.hooks.onAttempt?.({ durationMs: performance.now() - started });

@@ -59,6 +59,25 @@ describe('OPENAI_API_KEY with several keys, end to end', () => {
     expect(metrics).toMatch(/^parley_ai_key_rejected_total 2$/m);
   });
 
+  it("each request's latency is its own in parley_ai_latency_seconds: the call with the next key does not carry the refused one's time", async () => {
+    const REFUSAL_DELAY_MS = 2000;
+    // The first key's request is held before its 401, the next key's answered at once.
+    const refusal = { status: 401, body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } }, delayMs: REFUSAL_DELAY_MS };
+    ai = await startFakeOpenAi((call) => (call.key === 'bad-key' ? refusal : {}));
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'bad-key,good-key', AI_ATTEMPTS: '1', CACHE_TTL_SECONDS: '0' });
+    await web.post('keys-4', 'hello');
+    await web.waitFor('keys-4', (e) => assistantReplies(e).length === 1);
+    expect(ai.calls.map((c) => c.key)).toEqual(['bad-key', 'good-key']);
+    const metrics = await (await fetch(`${web.url}/metrics`)).text();
+    const sum = (outcome: string) => Number(new RegExp(`^parley_ai_latency_seconds_sum\\{model="gpt-4o-mini",outcome="${outcome}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const count = (outcome: string) => Number(new RegExp(`^parley_ai_latency_seconds_count\\{model="gpt-4o-mini",outcome="${outcome}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect([count('error'), count('ok')]).toEqual([1, 1]);
+    // The refused request took the delay; the answered one, on loopback, far less (the old code
+    // recorded both for it: at least the delay). Bounds generous either way, never a timing race.
+    expect(sum('error')).toBeGreaterThanOrEqual((REFUSAL_DELAY_MS - 50) / 1000);
+    expect(sum('ok')).toBeLessThan(REFUSAL_DELAY_MS / 2 / 1000);
+  });
+
   it('every key refused: the one apology, the dead letters at once, and no key in the error', async () => {
     ai = await startFakeOpenAi(undefined, { acceptKeys: ['good-key'] });
     web = await startWebBot({ OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'old-key-1234,older-key-5678', JOB_ATTEMPTS: '3' });
