@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBlackHole, type BlackHole } from '../helpers/black-hole.js';
+import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 let hole: BlackHole;
@@ -25,7 +26,7 @@ function awsAt(url: string): Record<string, string> {
 async function parley(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; ms: number }> {
   const started = Date.now();
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, parleyArgs(...args), {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'silent', ...env },
       timeout: 30_000,

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { quietAwsNodeWarning } from '../../cli/aws-node-warning.js';
 import { useMoto } from '../helpers/moto.js';
+import { parleyArgs } from '../helpers/cli.js';
 import { startParley } from '../helpers/processes.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -20,7 +21,7 @@ const queueUrl = () => `${moto().url}/123456789012/warning-test.fifo`;
 
 async function parley(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', ...nodeArgs, 'cli/main.ts', ...args], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...nodeArgs, ...parleyArgs(...args)], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...moto().env, SQS_QUEUE_URL: queueUrl(), ...env },
       timeout: 60_000,

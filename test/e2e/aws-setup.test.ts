@@ -19,6 +19,7 @@ import { useMoto } from '../helpers/moto.js';
 import { startParley } from '../helpers/processes.js';
 import { deleteKeys } from '../helpers/redis-keys.js';
 import { until } from '../helpers/until.js';
+import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const moto = useMoto();
@@ -40,7 +41,7 @@ function awsSetup(env: Record<string, string>): Promise<{ code: number; out: str
 
 async function parley(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, parleyArgs(...args), {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...moto().env, ...env },
       timeout: 60_000,

@@ -4,11 +4,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
 function check(env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+  return spawnSync(process.execPath, parleyArgs('check'), {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '12130', METRICS_PORT: 'off', ...env },
     encoding: 'utf8',

@@ -9,12 +9,13 @@ import { pino } from 'pino';
 import { createBackends } from '../../src/backends.js';
 import { loadConfig } from '../../src/config.js';
 import { startPrivateRedis } from '../helpers/processes.js';
+import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
 function check(env: Record<string, string>) {
   const started = Date.now();
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+  const run = spawnSync(process.execPath, parleyArgs('check'), {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '12110', METRICS_PORT: 'off', ...env },
     encoding: 'utf8',

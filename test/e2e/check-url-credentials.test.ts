@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startPrivateRedis } from '../helpers/processes.js';
+import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -22,7 +23,7 @@ describe('parley check and credentials in URLs', () => {
   it('SQS_QUEUE_URL and OPENAI_BASE_URL: FAIL lines without user or password', async () => {
     const sqs = await closedPort();
     const ai = await closedPort();
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+    const run = spawnSync(process.execPath, parleyArgs('check'), {
       cwd: root,
       env: {
         PATH: process.env.PATH ?? '',
@@ -49,7 +50,7 @@ describe('parley check and credentials in URLs', () => {
 describe('Redis that does not answer', () => {
   it('parley check names where REDIS_URL points (host:port, never its password) and the variable', async () => {
     const redis = await closedPort();
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+    const run = spawnSync(process.execPath, parleyArgs('check'), {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', REDIS_URL: `redis://parley:SECRETredispw@127.0.0.1:${redis}` },
       encoding: 'utf8',
@@ -63,7 +64,7 @@ describe('Redis that does not answer', () => {
   it('parley check says a Redis that refused the password refused it (not that it cannot be reached), without the password', async () => {
     const redis = await startPrivateRedis(['--requirepass', 'the-right-password']);
     try {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+      const run = spawnSync(process.execPath, parleyArgs('check'), {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', REDIS_URL: `redis://:SECRETwrongpw@127.0.0.1:${redis.port}` },
         encoding: 'utf8',
@@ -73,7 +74,7 @@ describe('Redis that does not answer', () => {
       expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: 127\\.0\\.0\\.1:${redis.port} refused the user or password in REDIS_URL: WRONGPASS`, 'm'));
       expect(run.stdout + run.stderr).not.toContain('SECRET');
       // no password at all: the URL is missing one
-      const bare = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'check'], {
+      const bare = spawnSync(process.execPath, parleyArgs('check'), {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', REDIS_URL: `redis://127.0.0.1:${redis.port}` },
         encoding: 'utf8',

@@ -4,11 +4,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
 function parley(args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+  const run = spawnSync(process.execPath, parleyArgs(...args), {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '12160', METRICS_PORT: 'off' },
     encoding: 'utf8',

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const hider = new URL('../helpers/hide-packages.mjs', import.meta.url).pathname;
@@ -15,7 +16,7 @@ const SQS = { PARLEY_TEST_HIDE_PACKAGES: '@aws-sdk/client-sqs', SQS_QUEUE_URL: '
 
 /** `parley <args>` with the packages `env` hides resolving as not installed; its exit code and output. */
 function parleyWithout(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', hider, '--import', 'tsx', 'cli/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', hider, ...parleyArgs(...args)], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', LOG_LEVEL: 'silent', ...env },
   });

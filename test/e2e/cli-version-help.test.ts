@@ -2,12 +2,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 function parley(args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+  const run = spawnSync(process.execPath, parleyArgs(...args), {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
     encoding: 'utf8',

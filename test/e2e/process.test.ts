@@ -2,10 +2,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { until as waitUntil } from '../helpers/until.js';
+import { parleyArgs } from '../helpers/cli.js';
 
 /** The real `parley` command, as `npm start` runs it. */
 function parley(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+  return spawn(process.execPath, parleyArgs(...args), {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     cwd: new URL('../..', import.meta.url).pathname,
   });

@@ -14,6 +14,7 @@ import { appMention, postSlack } from '../helpers/slack-events.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
 import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
 import { until as waitUntil } from '../helpers/until.js';
+import { parleyArgs } from '../helpers/cli.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
 
@@ -201,7 +202,7 @@ describe('scale-out on Redis: several ingress and worker processes', () => {
 
   async function cli(args: string[]): Promise<{ code: number | null; stdout: string }> {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: new URL('../..', import.meta.url).pathname, env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(process.execPath, parleyArgs(...args), { cwd: new URL('../..', import.meta.url).pathname, env: { PATH: process.env.PATH ?? '', ...env } });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -5,6 +5,7 @@ import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { CHANNEL_ID, appMention, postSlack, slashCommand } from '../helpers/slack-events.js';
 import { testEnv } from '../helpers/web-bot.js';
+import { parleyArgs } from '../helpers/cli.js';
 
 describe('examples/slack-bolt: an existing Bolt app that adds parley', () => {
   let slack: FakeSlack;
@@ -39,7 +40,7 @@ describe('examples/slack-bolt: an existing Bolt app that adds parley', () => {
 
   it('parley simulate slack sends a signed event the server accepts, and redeliveries are answered once', async () => {
     slack.reset();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'simulate', 'slack', 'simulated hello', '--retry', '1', '--url', `${running.url}/slack/events`], {
+    const child = spawn(process.execPath, parleyArgs('simulate', 'slack', 'simulated hello', '--retry', '1', '--url', `${running.url}/slack/events`), {
       env: { PATH: process.env.PATH ?? '', SLACK_BOT_TOKEN: 'xoxb-example', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url },
       cwd: new URL('../..', import.meta.url).pathname,
     });

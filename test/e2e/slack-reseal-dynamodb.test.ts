@@ -17,6 +17,7 @@ import { useMoto } from '../helpers/moto.js';
 import { installation } from '../helpers/slack-installations.js';
 import { testEnv } from '../helpers/web-bot.js';
 import { REDIS_URL, uniquePrefix } from '../integration/redis-helpers.js';
+import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const OLD = randomBytes(32);
@@ -51,7 +52,7 @@ async function reseal(extra: Record<string, string> = {}): Promise<{ code: numbe
     ...extra,
   };
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'slack', 'reseal'], { cwd: root, env, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, parleyArgs('slack', 'reseal'), { cwd: root, env, timeout: 60_000 });
     return { code: 0, out: stdout + stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parleyArgs } from './cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -22,7 +23,7 @@ export interface ParleyProcess {
 
 /** Spawn `parley <args>` and, for `serve`, wait until it listens. */
 export async function startParley(args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<ParleyProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+  const child = spawn(process.execPath, parleyArgs(...args), {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', PORT: '0', METRICS_PORT: '0', ...env },
   });
