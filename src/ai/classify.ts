@@ -38,6 +38,8 @@ function classify(error: unknown, causes: AbortCauses): AiError {
     return new AiError('connection', `AI connection failed: ${error.message}`, { cause: error });
   }
   if (error instanceof APIError) return fromStatus(error);
+  // The SDK parsing a body that is not the JSON it claims (a proxy's HTML page, a broken stream event).
+  if (error instanceof SyntaxError) return new AiError('server', `AI provider sent a malformed answer: ${error.message}`, { cause: error });
   if (isConnectionFailure(error)) {
     return new AiError('connection', `AI connection failed: ${(error as Error).message}`, { cause: error });
   }
@@ -51,7 +53,7 @@ function fromStatus(error: APIError): AiError {
   const wait = retryAfterMs(headers);
   const kind: AiErrorKind =
     status === undefined
-      ? 'unknown' // e.g. an error event inside a stream
+      ? 'server' // an error event inside a stream: the provider failed while answering
       : status === 429
         ? isQuotaExhausted(error)
           ? 'quota'
@@ -64,7 +66,9 @@ function fromStatus(error: APIError): AiError {
             ? 'server'
             : status >= 400
               ? 'client'
-              : 'unknown';
+              : status >= 300 && status < 400
+                ? 'client' // a redirect (not followed): only a change of OPENAI_BASE_URL helps
+                : 'unknown';
   const details: ConstructorParameters<typeof AiError>[2] = { cause: error };
   if (status !== undefined) details.status = status;
   if (wait !== undefined) details.retryAfterMs = wait;
@@ -73,7 +77,26 @@ function fromStatus(error: APIError): AiError {
   if (shouldRetry === 'true') details.retryable = true;
   // A quota is never retried, whatever the server suggests: it ends only when someone pays.
   if (shouldRetry === 'false' || kind === 'quota') details.retryable = false;
-  return new AiError(kind, `AI provider answered ${status ?? 'with an error'}: ${error.message}`, details);
+  return new AiError(kind, `AI provider answered ${status ?? 'with an error'}: ${error.message}${redirectHint(status, headers)}`, details);
+}
+
+/**
+ * A redirect is not followed: it would send the conversation to another host (and the key, where
+ * the host is the same). Its target, without the query, tells the operator what to configure.
+ */
+function redirectHint(status: number | undefined, headers: Headers | undefined): string {
+  if (status === undefined || status < 300 || status >= 400) return '';
+  const location = headers?.get('location');
+  let target = 'elsewhere';
+  try {
+    if (location) {
+      const url = new URL(location, 'http://base.invalid');
+      target = url.host === 'base.invalid' ? url.pathname : `${url.origin}${url.pathname}`;
+    }
+  } catch {
+    // an unreadable Location says nothing more
+  }
+  return ` (a redirect to ${target}, not followed: point OPENAI_BASE_URL at the address it redirects to)`;
 }
 
 /** OpenAI answers 429 with code or type "insufficient_quota" when the account is out of credit. */

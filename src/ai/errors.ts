@@ -109,6 +109,9 @@ export class AiError extends ParleyError {
  */
 export function isInputTooLong(error: unknown): boolean {
   if (!(error instanceof AiError) || error.kind !== 'client' || (error.status !== 400 && error.status !== 413)) return false;
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  return code === 'context_length_exceeded' || /context[_ ]length|context window|maximum context|prompt is too long|input is too long|too many (input )?tokens/i.test(error.message);
+  const cause = error.cause as { code?: unknown; type?: unknown } | undefined;
+  if (cause?.code === 'context_length_exceeded' || cause?.type === 'exceed_context_size_error') return true;
+  // vLLM, LiteLLM (ContextWindowExceededError), llama.cpp ("exceeds the available context size"),
+  // Anthropic ("prompt is too long"), Gemini ("input token count … exceeds the maximum"), TGI.
+  return /context[_ ]?(length|window|size)|maximum context|prompt is too long|input is too long|too many (input )?tokens|input token count.*exceeds|tokens \+ `?max_new_tokens`? must be/i.test(error.message);
 }

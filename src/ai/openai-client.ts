@@ -5,9 +5,10 @@ import { cacheKey, MemoryResponseCache } from './cache.js';
 import { openChannel, type TextChannel } from './channel.js';
 import { toAiError } from './classify.js';
 import { emptyAnswer } from './empty.js';
+import { cutTo, firstChoice, noStreamEvents, replyCap, textOf } from './malformed.js';
 import { ApiKeys, splitApiKeys } from './keys.js';
 import { buildMessages } from './messages.js';
-import { costOf } from './prices.js';
+import { costOf, tokenCount } from './prices.js';
 import { MemoryAdaptiveLimit, type AdaptiveLimit } from './adaptive-limit.js';
 import { withinLimit } from './admission.js';
 import { ResiliencePolicy, type Attempt } from './resilience.js';
@@ -167,27 +168,31 @@ export class OpenAiClient implements AiClient {
       ),
       attempt.nextRequest,
     );
-    const choice = response.choices[0];
-    const content = choice?.message?.content;
-    const result = this.unlessEmpty(this.toResult(content || choice?.message?.refusal || '', response.model, response.usage), choice?.finish_reason, request.tenant);
+    const choice = firstChoice(response);
+    const given = textOf(choice?.message?.content) || textOf(choice?.message?.refusal);
+    const text = this.capped(given);
+    const finish = text === given ? choice?.finish_reason : 'length';
+    const result = this.unlessEmpty(this.toResult(text, response.model, response.usage), finish, request.tenant);
     // Servers that say something else than "stop" at the end (eos_token, null) still end whole.
-    return { result, whole: Boolean(content) && choice?.finish_reason !== 'length' && choice?.finish_reason !== 'content_filter' };
+    return { result, whole: Boolean(textOf(choice?.message?.content)) && finish !== 'length' && finish !== 'content_filter' };
   }
 
   /** One streamed completion; `whole` as in `complete`. */
   private async streamAttempt(request: AiRequest, attempt: Attempt, channel: TextChannel): Promise<{ result: AiResult; whole: boolean }> {
     // A refused key surfaces here, before the first chunk: the next key's stream takes over.
-    const stream = await this.sdks.use((sdk) =>
-      sdk.chat.completions.create(
-        {
-          model: this.options.model,
-          messages: buildMessages(this.options.systemPrompt, request),
-          ...this.outputLimit(),
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal: attempt.signal },
-      ),
+    const { data: stream, response } = await this.sdks.use((sdk) =>
+      sdk.chat.completions
+        .create(
+          {
+            model: this.options.model,
+            messages: buildMessages(this.options.systemPrompt, request),
+            ...this.outputLimit(),
+            stream: true,
+            stream_options: { include_usage: true },
+          },
+          { signal: attempt.signal },
+        )
+        .withResponse(),
       attempt.nextRequest,
     );
     let text = '';
@@ -195,24 +200,42 @@ export class OpenAiClient implements AiClient {
     let usage: CompletionUsage | undefined;
     let finish: string | null | undefined;
     let answered = false; // some content, not only a refusal: as in `complete`, only that is cached
+    let events = 0;
     for await (const chunk of stream) {
       attempt.touch();
+      events++;
       if (chunk.model) model = chunk.model;
       if (chunk.usage) usage = chunk.usage;
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      const delta = chunk.choices[0]?.delta;
-      const piece = delta?.content ?? delta?.refusal;
-      if (delta?.content) answered = true;
-      if (piece) {
+      const first = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+      finish = first?.finish_reason ?? finish;
+      const content = textOf(first?.delta?.content);
+      const piece = content || textOf(first?.delta?.refusal);
+      if (content) answered = true;
+      const kept = this.capped(piece, text.length);
+      if (kept) {
         attempt.delivered();
-        text += piece;
-        channel.push(piece);
+        text += kept;
+        channel.push(kept);
+      }
+      if (kept !== piece) {
+        finish = 'length'; // leaving the loop stops the stream (the SDK aborts its request)
+        break;
       }
     }
     // The SDK ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
     attempt.signal.throwIfAborted();
+    // Not an empty answer but no stream at all (an HTML page, a JSON body): say what came.
+    if (events === 0) throw noStreamEvents(response.headers.get('content-type'));
     const result = this.unlessEmpty(this.toResult(text, model, usage), finish, request.tenant);
     return { result, whole: answered && finish !== 'length' && finish !== 'content_filter' };
+  }
+
+  /** `text` within the reply cap (after `before` characters already given), the cut logged. */
+  private capped(text: string, before = 0): string {
+    const cap = replyCap(this.options.maxOutputTokens);
+    const kept = cutTo(text, Math.max(0, cap - before));
+    if (kept !== text) this.log?.warn({ cap, maxOutputTokens: this.options.maxOutputTokens }, 'AI answer longer than OPENAI_MAX_OUTPUT_TOKENS allows (the server ignored max_tokens?): cut off there');
+    return kept;
   }
 
   private outputLimit() {
@@ -224,8 +247,8 @@ export class OpenAiClient implements AiClient {
 
   private toResult(text: string, model: string | undefined, usage: CompletionUsage | undefined): AiResult {
     const answeredBy = model || this.options.model;
-    const inputTokens = usage?.prompt_tokens ?? 0;
-    const outputTokens = usage?.completion_tokens ?? 0;
+    const inputTokens = tokenCount(usage?.prompt_tokens, 'prompt_tokens', this.log);
+    const outputTokens = tokenCount(usage?.completion_tokens, 'completion_tokens', this.log);
     return {
       text,
       model: answeredBy,
@@ -244,8 +267,13 @@ export class OpenAiClient implements AiClient {
 
   /** Every billed call, whatever became of it: the one source of the cost metric and of the budgets' spend. */
   private reportUsage(result: AiResult, tenant: string | undefined): void {
-    this.options.events?.onUsage?.({ model: result.model, usage: result.usage, ...(tenant !== undefined ? { tenant } : {}) });
     this.log?.info({ model: result.model, ...result.usage }, 'AI usage');
+    try {
+      this.options.events?.onUsage?.({ model: result.model, usage: result.usage, ...(tenant !== undefined ? { tenant } : {}) });
+    } catch (error) {
+      // The answer is paid for and in hand: a listener that fails must not turn it into a failure.
+      this.log?.warn({ err: error }, 'could not count the AI usage');
+    }
   }
 
   private keyOf({ history, text, imageUrls }: AiRequest): string {

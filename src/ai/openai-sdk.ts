@@ -15,6 +15,8 @@ export function openAiSdk(options: { apiKey: string; baseURL?: string; timeoutMs
     // A backstop only: each attempt carries its own abort signal.
     timeout: options.timeoutMs,
     // Half the CPU per call of the global fetch (see lean-fetch.ts); streams still use it.
-    fetch: leanFetch,
+    // A redirect is not followed (leanFetch never does; the global fetch, for streams, would): it
+    // would take the conversation to another host, whose 401 would then read as a revoked key.
+    fetch: (url, init) => leanFetch(url, { ...init, redirect: 'manual' }),
   });
 }

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { PriceTable } from './types.js';
 
 /** USD per 1M tokens for a few current OpenAI models (standard tier, not cached input). */
@@ -29,4 +30,21 @@ export function costOf(prices: PriceTable, model: string, inputTokens: number, o
   const price = priceOf(prices, model);
   if (!price) return 0;
   return (inputTokens * price.input + outputTokens * price.output) / 1_000_000;
+}
+
+/** More tokens than any model reads or writes in one call: a count past it is the server's mistake. */
+export const MAX_PLAUSIBLE_TOKENS = 10_000_000;
+
+/**
+ * A token count as a provider reported it, made safe to add to metrics and budgets: missing or
+ * unreadable (a string, negative, NaN, Infinity) counts 0, and an absurd one counts as at most
+ * MAX_PLAUSIBLE_TOKENS. A negative count would throw in the metrics' counter and lower the spend;
+ * an absurd one would spend every budget at once.
+ */
+export function tokenCount(value: unknown, name: string, logger?: Logger): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_PLAUSIBLE_TOKENS) return value;
+  const counted = typeof value === 'number' && Number.isFinite(value) && value > MAX_PLAUSIBLE_TOKENS ? MAX_PLAUSIBLE_TOKENS : 0;
+  logger?.warn({ field: name, reported: String(value), counted }, 'AI provider reported an implausible token count');
+  return counted;
 }

@@ -10,6 +10,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import zlib from 'node:zlib';
 import { LeanResponse } from './lean-response.js';
 
 const agents = {
@@ -43,6 +44,12 @@ function request(target: URL, agent: http.Agent, init: RequestInit, headers: Rec
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', fail);
       res.on('end', () => {
+        let bytes: Buffer;
+        try {
+          bytes = decoded(Buffer.concat(chunks), res.headers['content-encoding']);
+        } catch (error) {
+          return fail(error);
+        }
         const status = res.statusCode ?? 0;
         const answered = new Headers();
         for (const [name, value] of Object.entries(res.headers)) {
@@ -50,7 +57,7 @@ function request(target: URL, agent: http.Agent, init: RequestInit, headers: Rec
           else if (value !== undefined) answered.set(name, value);
         }
         const empty = status === 204 || status === 304 || init.method === 'HEAD';
-        resolve(new LeanResponse(empty ? null : Buffer.concat(chunks), status, res.statusMessage ?? '', answered, target.href));
+        resolve(new LeanResponse(empty ? null : bytes, status, res.statusMessage ?? '', answered, target.href));
       });
     });
     function fail(error: unknown): void {
@@ -59,6 +66,21 @@ function request(target: URL, agent: http.Agent, init: RequestInit, headers: Rec
     req.on('error', fail);
     req.end(body);
   });
+}
+
+/**
+ * The body as the global fetch hands it over: decompressed when the server says it is compressed
+ * (some gateways compress whatever the request's Accept-Encoding, which node:http does not send).
+ */
+function decoded(body: Buffer, encoding: string | undefined): Buffer {
+  if (body.length === 0) return body;
+  // Applied in the reverse order of the header's list, as fetch does.
+  for (const coding of (encoding ?? '').toLowerCase().split(',').map((c) => c.trim()).reverse()) {
+    if (coding === 'gzip' || coding === 'x-gzip') body = zlib.gunzipSync(body, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    else if (coding === 'deflate') body = body[0] !== undefined && (body[0] & 0x0f) === 8 ? zlib.inflateSync(body) : zlib.inflateRawSync(body);
+    else if (coding === 'br') body = zlib.brotliDecompressSync(body);
+  }
+  return body;
 }
 
 /** The body as node:http sends it, or false when only the global fetch can. */

@@ -28,6 +28,10 @@ export interface ScriptedAnswer {
   hold?: Promise<unknown>;
   /** Streamed answers: the connection breaks after this many characters of the text. */
   breakAfterChars?: number;
+  /** The usage reported (default: 12 prompt and 5 completion tokens), as a misbehaving server may get it wrong. */
+  usage?: unknown;
+  /** A streamed answer's `data:` lines exactly as given (malformed ones, error events), then the end of the body. */
+  events?: string[];
 }
 
 export type Script = (call: ChatCall, index: number) => ScriptedAnswer;
@@ -86,14 +90,19 @@ export async function startFakeOpenAi(initial: Script = echo, options: FakeOpenA
     if (res.destroyed) return;
     const status = answer.status ?? 200;
     call.answeredAt = Date.now();
+    if (status === 200 && call.body.stream && answer.events) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(answer.events.map((line) => `data: ${line}\n\n`).join(''));
+      return;
+    }
     if (status === 200 && call.body.stream && !answer.body) {
-      streamCompletion(res, call.body.model, answer.text ?? `echo: ${lastUserText(call)}`, answer.breakAfterChars);
+      streamCompletion(res, call.body.model, answer.text ?? `echo: ${lastUserText(call)}`, answer.breakAfterChars, answer.usage);
       return;
     }
     const body =
       answer.body ??
       (status === 200
-        ? completion(call.body.model, answer.text ?? `echo: ${lastUserText(call)}`)
+        ? completion(call.body.model, answer.text ?? `echo: ${lastUserText(call)}`, answer.usage)
         : { error: { message: `fake error ${status}`, type: 'server_error' } });
     res.writeHead(status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(body));
   });
@@ -124,19 +133,21 @@ function invalidApiKey(key: string) {
   };
 }
 
-function completion(model: string, text: string) {
+const defaultUsage = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
+
+function completion(model: string, text: string, usage: unknown = defaultUsage) {
   return {
     id: `chatcmpl-${Math.random().toString(36).slice(2)}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model,
     choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 },
+    usage,
   };
 }
 
 /** Server-sent events as the real API streams them: a few content deltas, usage, [DONE]. */
-function streamCompletion(res: import('node:http').ServerResponse, model: string, text: string, breakAfterChars?: number): void {
+function streamCompletion(res: import('node:http').ServerResponse, model: string, text: string, breakAfterChars?: number, usage: unknown = defaultUsage): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
   const chunk = (delta: object, extra: object = {}) =>
@@ -151,7 +162,7 @@ function streamCompletion(res: import('node:http').ServerResponse, model: string
     res.write(chunk({ content: piece }));
     written += piece.length;
   }
-  res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } })}\n\n`);
+  res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage })}\n\n`);
   res.end('data: [DONE]\n\n');
 }
 

@@ -1,0 +1,212 @@
+/**
+ * An "OpenAI-compatible" server that misbehaves (a proxy's login page, a gateway's error sent with
+ * status 200, a compressed body nobody asked for, a redirect, absurd usage): every call ends in an
+ * answer or in an AiError whose kind decides the retry and whose message says what came. The AI
+ * is faked at the HTTP boundary, real sockets.
+ */
+import { gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AiError, isInputTooLong, OpenAiClient, type AiUsage } from '../../src/ai/index.js';
+import { completion, FakeOpenAI, json, sse, type Handler } from './fake-openai.js';
+import { request, testOptions } from './options.js';
+import { until } from '../helpers/until.js';
+
+let server: FakeOpenAI;
+beforeEach(async () => {
+  server = await new FakeOpenAI().start();
+});
+afterEach(() => server.stop());
+
+const raw =
+  (status: number, body: string | Buffer, headers: Record<string, string>): Handler =>
+  (res) => {
+    res.writeHead(status, headers);
+    res.end(body);
+  };
+
+/** Server-sent events written as given (malformed ones included), then the end of the body. */
+const events =
+  (...lines: string[]): Handler =>
+  (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const line of lines) res.write(`data: ${line}\n\n`);
+    res.end();
+  };
+
+const chunk = (delta: object) => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: null }] });
+
+const loginPage = '<html><body><form>Please sign in to the corporate gateway</form></body></html>';
+
+async function failure(promise: Promise<unknown>): Promise<AiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AiError);
+  return error as AiError;
+}
+
+const client = (overrides: Parameters<typeof testOptions>[0] = {}) => new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 2, ...overrides }));
+
+describe('a 200 that is not a chat completion', () => {
+  const cases: Array<[string, Handler, RegExp]> = [
+    ['an HTML login page', raw(200, loginPage, { 'content-type': 'text/html' }), /answered 200 with a body that is not JSON .*not a chat completion/],
+    ['an HTML page labelled JSON', raw(200, loginPage, { 'content-type': 'application/json' }), /malformed answer: .*not valid JSON/],
+    ['a JSON error object', json(200, { error: { message: 'upstream model crashed', type: 'server_error' } }), /answered 200 with an error: upstream model crashed/],
+    ['JSON without choices', json(200, { ok: true }), /answered 200 without "choices"/],
+  ];
+  for (const [name, handler, message] of cases) {
+    it(`reply: ${name} fails as a retryable server error saying what came, and is asked again`, async () => {
+      server.otherwise(handler);
+      const error = await failure(client().reply(request()));
+      expect(error).toMatchObject({ kind: 'server', retryable: true });
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toContain('Please sign in'); // the page itself is not logged
+      expect(server.requests).toHaveLength(2);
+    });
+  }
+
+  it('stream: an HTML page or a JSON body where events were asked for fails as a server error naming the content type', async () => {
+    server.enqueue(raw(200, loginPage, { 'content-type': 'text/html' }), json(200, { error: { message: 'nope' } }));
+    const error = await failure(client().stream(request()).result);
+    expect(error).toMatchObject({ kind: 'server', retryable: true });
+    expect(error.message).toMatch(/answered 200 with application\/json and no stream events/);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('stream: an error event (or a malformed line) before any text is retried, and the next attempt answers', async () => {
+    server.enqueue(events(JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } })), events('{not json'), sse(['Hi', ' there']));
+    const stream = client({ attempts: 3 }).stream(request());
+    const seen: string[] = [];
+    for await (const piece of stream.chunks) seen.push(piece);
+    expect(seen.join('')).toBe('Hi there');
+    expect((await stream.result).text).toBe('Hi there');
+    expect(server.requests).toHaveLength(3);
+  });
+});
+
+describe('bodies a compatible server shapes its own way', () => {
+  it('reply: a gzip-encoded body sent without being asked for is read as the global fetch reads it', async () => {
+    server.otherwise(raw(200, gzipSync(JSON.stringify(completion('zipped answer'))), { 'content-type': 'application/json', 'content-encoding': 'gzip' }));
+    expect((await client().reply(request())).text).toBe('zipped answer');
+  });
+
+  it('content as a list of parts (reply and stream) is the text of its parts, never "[object Object]"', async () => {
+    const parts = [{ type: 'text', text: 'from ' }, { type: 'text', text: 'parts' }];
+    server.enqueue(json(200, { ...completion('x'), choices: [{ index: 0, message: { role: 'assistant', content: parts }, finish_reason: 'stop' }] }));
+    expect((await client().reply(request('a'))).text).toBe('from parts');
+    server.enqueue(events(chunk({ content: parts }), '[DONE]'));
+    expect((await client().stream(request('b')).result).text).toBe('from parts');
+  });
+});
+
+describe('an answer that does not end (a server ignoring max_tokens, or looping)', () => {
+  const endless: Handler = (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const more = () => {
+      if (!res.destroyed) res.write(`data: ${chunk({ content: 'spam ' })}\n\n`, () => setImmediate(more));
+    };
+    more();
+  };
+
+  it('stream: is cut at 32 characters per output token asked for, its request dropped, and never cached', async () => {
+    server.otherwise(endless);
+    const ai = client({ maxOutputTokens: 10, cacheTtlSeconds: 60 });
+    const stream = ai.stream(request());
+    let shown = '';
+    for await (const piece of stream.chunks) shown += piece;
+    const result = await stream.result;
+    expect(result.text).toBe('spam '.repeat(64));
+    expect(shown).toBe(result.text);
+    await until(() => server.dropped === 1, 'the endless answer to be dropped');
+    expect(await ai.hasCached(request())).toBe(false);
+  });
+
+  it('reply: a text longer than that is cut there too, and not cached', async () => {
+    server.otherwise(json(200, completion('x'.repeat(100_000))));
+    const ai = client({ maxOutputTokens: 10, cacheTtlSeconds: 60 });
+    expect((await ai.reply(request())).text).toBe('x'.repeat(320));
+    expect(await ai.hasCached(request())).toBe(false);
+  });
+});
+
+describe('a redirect', () => {
+  let elsewhere: FakeOpenAI;
+  beforeEach(async () => {
+    elsewhere = await new FakeOpenAI().start();
+  });
+  afterEach(() => elsewhere.stop());
+
+  it('is not followed, by reply or stream: nothing reaches the other host, and the error names OPENAI_BASE_URL', async () => {
+    const target = `${elsewhere.baseURL}/chat/completions?sig=abc`;
+    server.otherwise(raw(307, '', { location: target }));
+    elsewhere.otherwise(sse(['leaked']));
+    for (const call of [() => client().reply(request()), () => client().stream(request()).result]) {
+      const error = await failure(call());
+      expect(error).toMatchObject({ kind: 'client', retryable: false, status: 307 });
+      expect(error.message).toContain(`redirect to ${elsewhere.baseURL}/chat/completions, not followed`);
+      expect(error.message).toContain('OPENAI_BASE_URL');
+      expect(error.message).not.toContain('sig=abc');
+    }
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+});
+
+describe('usage a provider gets wrong', () => {
+  const withUsage = (usage: unknown): Handler => json(200, { ...completion('fine'), usage });
+  it('negative, non-numeric or infinite counts count 0; an absurd one is capped; cost stays a finite, non-negative number', async () => {
+    const usages: AiUsage[] = [];
+    const ai = client({ events: { onUsage: (e) => usages.push(e.usage) } });
+    server.enqueue(
+      withUsage({ prompt_tokens: -1_000_000_000, completion_tokens: -5 }),
+      withUsage({ prompt_tokens: 'lots', completion_tokens: null }),
+      raw(200, JSON.stringify(completion('fine')).replace(/"prompt_tokens":\d+/, '"prompt_tokens":1e999'), { 'content-type': 'application/json' }),
+      withUsage({ prompt_tokens: 1e300, completion_tokens: 3 }),
+    );
+    for (const text of ['a', 'b', 'c', 'd']) expect((await ai.reply(request(text))).text).toBe('fine');
+    expect(usages.slice(0, 3)).toEqual([
+      { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      { inputTokens: 0, outputTokens: 5, costUsd: 5 * 0.6e-6 },
+    ]);
+    // 1e300 prompt tokens would spend every budget for good: counted as the most a call can plausibly use.
+    expect(usages[3]).toMatchObject({ inputTokens: 10_000_000, outputTokens: 3 });
+    expect(usages[3]!.costUsd).toBeCloseTo(1.5, 5);
+  });
+
+  it('streamed: a negative usage chunk counts 0', async () => {
+    const usages: AiUsage[] = [];
+    server.enqueue(sse(['ok'], { prompt_tokens: -7, completion_tokens: -3 }));
+    const stream = client({ events: { onUsage: (e) => usages.push(e.usage) } }).stream(request());
+    expect((await stream.result).text).toBe('ok');
+    expect(usages).toEqual([{ inputTokens: 0, outputTokens: 0, costUsd: 0 }]);
+  });
+
+  it('a usage listener that throws does not turn a paid answer into a failure', async () => {
+    server.otherwise(json(200, completion('still answered')));
+    const ai = client({
+      events: {
+        onUsage: () => {
+          throw new Error('It is not possible to decrease a counter');
+        },
+      },
+    });
+    expect((await ai.reply(request())).text).toBe('still answered');
+  });
+});
+
+describe('"too long" as compatible servers say it', () => {
+  const refusals: Array<[string, object]> = [
+    ['llama.cpp', { error: { code: 400, message: 'the request exceeds the available context size, try increasing it', type: 'exceed_context_size_error' } }],
+    ['LiteLLM', { error: { message: 'litellm.ContextWindowExceededError: litellm.BadRequestError: ContextWindowExceededError', type: null, param: null, code: '400' } }],
+    ['Gemini', { error: { message: 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).', type: 'invalid_request_error', code: 400 } }],
+  ];
+  for (const [who, body] of refusals) {
+    it(`${who}'s 400 reads as input too long (history shortened, dead letter ai_input_too_long)`, async () => {
+      server.otherwise(json(400, body));
+      const error = await failure(client().reply(request()));
+      expect(error).toMatchObject({ kind: 'client', status: 400 });
+      expect(isInputTooLong(error)).toBe(true);
+    });
+  }
+});
