@@ -44,6 +44,11 @@ export const BUSY_POLL_MS = 25;
 export const DEFAULT_THROTTLE_MS = 1000;
 /** A throttle that ended longer ago than this does not make a new one "long". */
 export const THROTTLE_GAP_MS = 60_000;
+/**
+ * The longest a provider's Retry-After blocks calls: a day, as long as the shared state lives in
+ * Redis. A server asking for years (a misconfigured gateway) must not silence the bot until a restart.
+ */
+export const MAX_THROTTLE_MS = 24 * 60 * 60 * 1000;
 
 /** The limit in this process only. */
 export class MemoryAdaptiveLimit implements AdaptiveLimit {

@@ -6,7 +6,7 @@
  * wait, so the queue can hold the message without holding a worker.
  */
 import type { Logger } from 'pino';
-import { DEFAULT_THROTTLE_MS, type AdaptiveLimit } from './adaptive-limit.js';
+import { DEFAULT_THROTTLE_MS, MAX_THROTTLE_MS, type AdaptiveLimit } from './adaptive-limit.js';
 import { toAiError } from './classify.js';
 import { AiError } from './errors.js';
 
@@ -63,7 +63,8 @@ export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T
       if (error.kind === 'rate_limited' && error.retryable) {
         // "Retry-After: 0" (or a date already past) says nothing, as the openai SDK reads it: a busy
         // gateway sending it must not turn this into a loop without pause.
-        const retryAfterMs = error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? error.retryAfterMs : DEFAULT_THROTTLE_MS;
+        // One asking for more than a day gets a day.
+        const retryAfterMs = error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? Math.min(error.retryAfterMs, MAX_THROTTLE_MS) : DEFAULT_THROTTLE_MS;
         await limit.release(admission.token, { kind: 'throttled', retryAfterMs });
         options.logger?.info({ status: error.status, retryAfterMs }, 'AI provider is rate limiting; waiting as it asked');
         continue;

@@ -10,6 +10,7 @@ import {
   BUSY_POLL_MS,
   DEFAULT_THROTTLE_MS,
   MemoryAdaptiveLimit,
+  MAX_THROTTLE_MS,
   THROTTLE_GAP_MS,
   blocked,
   type AdaptiveLimit,
@@ -80,8 +81,8 @@ const acquire = redisScript(2, ACQUIRE);
 const releaseSlot = redisScript(2, RELEASE);
 const readState = redisScript(2, STATE);
 
-/** A quiet limit is forgotten after a day: it starts again at the maximum. */
-const STATE_TTL_MS = 24 * 60 * 60 * 1000;
+/** A quiet limit is forgotten after a day (the longest block): it starts again at the maximum. */
+const STATE_TTL_MS = MAX_THROTTLE_MS;
 
 /**
  * How long a release is waited for: a reachable Redis answers well within it (so a 429's block is

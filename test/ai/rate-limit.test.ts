@@ -34,6 +34,17 @@ describe('AI rate limits are not failures', () => {
     expect(client.circuit).toBe('closed');
   });
 
+  it('a Retry-After of years (a misconfigured gateway) blocks calls for a day at most, not until a restart', async () => {
+    const tenYears = 10 * 365 * 24 * 60 * 60;
+    server.enqueue(error(429, { 'retry-after': String(tenYears) })).otherwise(json(200, completion('ok')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+    const thrown = await failure(client.reply(request()));
+    expect(thrown).toBeInstanceOf(AiError);
+    expect(thrown?.kind).toBe('rate_limited');
+    expect(thrown?.retryAfterMs).toBeGreaterThan(23 * 60 * 60 * 1000);
+    expect(thrown?.retryAfterMs).toBeLessThanOrEqual(24 * 60 * 60 * 1000);
+  });
+
   it('waits as long as each Retry-After says', async () => {
     server.enqueue(throttled(250), throttled(250)).otherwise(json(200, completion('ok')));
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
