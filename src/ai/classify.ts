@@ -1,8 +1,9 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { isBrokenCircuitError } from 'cockatiel';
+import { ResponseTooLargeError } from '../http/lean-fetch.js';
 import { hideSecretsIn } from '../secret-values.js';
 import { AiError, type AiErrorKind } from './errors.js';
-import { retryAfterMs } from './retry-after.js';
+import { rateLimitResetMs, retryAfterMs } from './retry-after.js';
 
 /** Which of our own signals had fired when the error surfaced: they explain aborts best. */
 export interface AbortCauses {
@@ -34,6 +35,9 @@ function classify(error: unknown, causes: AbortCauses): AiError {
     return new AiError('timeout', 'AI request timed out', { cause: error });
   }
   if (error instanceof APIUserAbortError) return new AiError('aborted', 'AI call aborted', { cause: error });
+  // leanFetch stopped reading a non-streamed answer larger than any chat completion: the server's fault.
+  const tooLarge = causeOf(error, ResponseTooLargeError);
+  if (tooLarge) return new AiError('server', `AI provider sent no chat completion: ${tooLarge.message}`, { cause: error });
   if (error instanceof APIConnectionError) {
     return new AiError('connection', `AI connection failed: ${error.message}`, { cause: error });
   }
@@ -50,7 +54,8 @@ function classify(error: unknown, causes: AbortCauses): AiError {
 function fromStatus(error: APIError): AiError {
   const status = error.status;
   const headers = error.headers ?? undefined;
-  const wait = retryAfterMs(headers);
+  // A 429 that names no wait may still say when its limit resets (OpenAI's x-ratelimit-reset-*).
+  const wait = retryAfterMs(headers) ?? (status === 429 ? rateLimitResetMs(headers) : undefined);
   const kind: AiErrorKind =
     status === undefined
       ? 'server' // an error event inside a stream: the provider failed while answering
@@ -110,4 +115,10 @@ function isConnectionFailure(error: unknown): boolean {
   return /fetch failed|terminated|socket|ECONNRESET|other side closed/i.test(
     `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`,
   );
+}
+
+/** The first error of type `type` in `error`'s chain of causes (the SDK wraps fetch's TypeError, which wraps the reason). */
+function causeOf<T>(error: unknown, type: new (...args: never[]) => T): T | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (e instanceof type) return e;
+  return undefined;
 }

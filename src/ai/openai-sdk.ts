@@ -1,5 +1,13 @@
 import OpenAI from 'openai';
-import { leanFetch } from '../http/lean-fetch.js';
+import { leanFetchUpTo } from '../http/lean-fetch.js';
+
+/**
+ * The most of a non-streamed answer read (decompressed): a chat completion even at a million
+ * output tokens is a few MB. A server sending without end fails at this, as a server error that is
+ * retried, instead of being buffered until AI_TIMEOUT_MS. (Streams are cut by their length instead.)
+ */
+export const MAX_ANSWER_BYTES = 16 * 2 ** 20;
+const aiFetch = leanFetchUpTo(MAX_ANSWER_BYTES);
 
 /**
  * The openai SDK client parley talks to a provider through: the one `serve` answers with and the one
@@ -17,6 +25,6 @@ export function openAiSdk(options: { apiKey: string; baseURL?: string; timeoutMs
     // Half the CPU per call of the global fetch (see lean-fetch.ts); streams still use it.
     // A redirect is not followed (leanFetch never does; the global fetch, for streams, would): it
     // would take the conversation to another host, whose 401 would then read as a revoked key.
-    fetch: (url, init) => leanFetch(url, { ...init, redirect: 'manual' }),
+    fetch: (url, init) => aiFetch(url, { ...init, redirect: 'manual' }),
   });
 }

@@ -7,6 +7,8 @@
  * Failures look as the global fetch's do: TypeError("fetch failed") with the cause, or the
  * signal's reason when aborted, so the SDKs classify them the same way. The answer is a
  * LeanResponse: it has Response's whole interface, but is not `instanceof Response`.
+ * `leanFetchUpTo(bytes)` also stops reading an answer larger than that (the AI's: a server sending
+ * without end would otherwise be buffered until the attempt's timeout).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -20,7 +22,22 @@ const agents = {
 
 type Body = string | Uint8Array | undefined;
 
-export const leanFetch: typeof fetch = (input, init) => {
+/** An answer larger than the fetch reads (the cause of its TypeError "fetch failed"). */
+export class ResponseTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the answer was larger than ${maxBytes % 2 ** 20 === 0 ? `${maxBytes / 2 ** 20} MiB` : `${maxBytes} bytes`}: stopped reading it`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+export const leanFetch: typeof fetch = (input, init) => fetchLean(input, init);
+
+/** leanFetch that fails an answer larger than `maxBytes` (decompressed too) as soon as it is. */
+export function leanFetchUpTo(maxBytes: number): typeof fetch {
+  return (input, init) => fetchLean(input, init, maxBytes);
+}
+
+function fetchLean(input: Parameters<typeof fetch>[0], init: RequestInit | undefined, maxBytes?: number): Promise<Response> {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined;
   const body = sendable(init?.body);
   if (url === undefined || body === false) return fetch(input, init);
@@ -29,10 +46,10 @@ export const leanFetch: typeof fetch = (input, init) => {
   const target = new URL(url);
   const agent = agents[target.protocol as keyof typeof agents];
   if (!agent) return fetch(input, init);
-  return request(target, agent, init ?? {}, headers, body);
-};
+  return request(target, agent, init ?? {}, headers, body, maxBytes);
+}
 
-function request(target: URL, agent: http.Agent, init: RequestInit, headers: Record<string, string>, body: Body): Promise<Response> {
+function request(target: URL, agent: http.Agent, init: RequestInit, headers: Record<string, string>, body: Body, maxBytes?: number): Promise<Response> {
   const signal = init.signal ?? undefined;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -41,14 +58,25 @@ function request(target: URL, agent: http.Agent, init: RequestInit, headers: Rec
     if (init.body instanceof URLSearchParams) headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
     const req = send(target, { method: init.method ?? 'GET', headers, agent, ...(signal ? { signal } : {}) }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (maxBytes === undefined || received <= maxBytes) {
+          chunks.push(chunk);
+        } else {
+          // The socket goes too: the rest of the answer is never read.
+          req.destroy();
+          fail(new ResponseTooLargeError(maxBytes));
+        }
+      });
       res.on('error', fail);
       res.on('end', () => {
         let bytes: Buffer;
         try {
-          bytes = decoded(Buffer.concat(chunks), res.headers['content-encoding']);
+          bytes = decoded(Buffer.concat(chunks), res.headers['content-encoding'], maxBytes);
         } catch (error) {
-          return fail(error);
+          // A small compressed body can grow past the limit (a gzip bomb).
+          return fail(maxBytes !== undefined && (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE' ? new ResponseTooLargeError(maxBytes) : error);
         }
         const status = res.statusCode ?? 0;
         const answered = new Headers();
@@ -72,13 +100,14 @@ function request(target: URL, agent: http.Agent, init: RequestInit, headers: Rec
  * The body as the global fetch hands it over: decompressed when the server says it is compressed
  * (some gateways compress whatever the request's Accept-Encoding, which node:http does not send).
  */
-function decoded(body: Buffer, encoding: string | undefined): Buffer {
+function decoded(body: Buffer, encoding: string | undefined, maxBytes?: number): Buffer {
   if (body.length === 0) return body;
+  const limit = maxBytes === undefined ? {} : { maxOutputLength: maxBytes };
   // Applied in the reverse order of the header's list, as fetch does.
   for (const coding of (encoding ?? '').toLowerCase().split(',').map((c) => c.trim()).reverse()) {
-    if (coding === 'gzip' || coding === 'x-gzip') body = zlib.gunzipSync(body, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    else if (coding === 'deflate') body = body[0] !== undefined && (body[0] & 0x0f) === 8 ? zlib.inflateSync(body) : zlib.inflateRawSync(body);
-    else if (coding === 'br') body = zlib.brotliDecompressSync(body);
+    if (coding === 'gzip' || coding === 'x-gzip') body = zlib.gunzipSync(body, { finishFlush: zlib.constants.Z_SYNC_FLUSH, ...limit });
+    else if (coding === 'deflate') body = body[0] !== undefined && (body[0] & 0x0f) === 8 ? zlib.inflateSync(body, limit) : zlib.inflateRawSync(body, limit);
+    else if (coding === 'br') body = zlib.brotliDecompressSync(body, limit);
   }
   return body;
 }

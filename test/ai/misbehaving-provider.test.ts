@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AiError, isInputTooLong, OpenAiClient, type AiUsage } from '../../src/ai/index.js';
 import { completion, FakeOpenAI, json, sse, type Handler } from './fake-openai.js';
 import { request, testOptions } from './options.js';
+import { replyFittingContext } from '../../src/ai/shorter-history.js';
 import { until } from '../helpers/until.js';
 
 let server: FakeOpenAI;
@@ -209,4 +210,59 @@ describe('"too long" as compatible servers say it', () => {
       expect(isInputTooLong(error)).toBe(true);
     });
   }
+});
+
+describe('a 413 (the request was too large) reads as input too long, whatever its body says', () => {
+  const nginx = '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+  const refusals: Array<[string, Handler]> = [
+    ["nginx's HTML page", raw(413, nginx, { 'content-type': 'text/html' })],
+    ['a bare text body', raw(413, 'Request Entity Too Large', { 'content-type': 'text/plain' })],
+    ['no body', raw(413, '', {})],
+    // Groq's 413: one request larger than the tokens a minute allows; only a smaller one passes.
+    ['Groq (a request over its tokens a minute)', json(413, { error: { message: 'Request too large for model `llama-3.3-70b-versatile` on tokens per minute (TPM): Limit 6000, Requested 9000, please reduce your message size and try again.', type: 'tokens', code: 'rate_limit_exceeded' } })],
+  ];
+  for (const [name, handler] of refusals) {
+    it(`${name}: not retried, and read as input too long (dead letter ai_input_too_long)`, async () => {
+      server.otherwise(handler);
+      const error = await failure(client().reply(request()));
+      expect(error).toMatchObject({ kind: 'client', status: 413, retryable: false });
+      expect(isInputTooLong(error)).toBe(true);
+      expect(server.requests).toHaveLength(1);
+    });
+  }
+
+  it('the conversation is asked again with less history, and answered', async () => {
+    server.enqueue(raw(413, nginx, { 'content-type': 'text/html' })).otherwise(json(200, completion('answered with less')));
+    const history = ['one', 'two', 'three', 'four'].map((text, i) => ({ role: i % 2 ? ('assistant' as const) : ('user' as const), text, at: '2024-05-01T12:00:00Z' }));
+    const result = await replyFittingContext(client(), request('Hello?', history));
+    expect(result.text).toBe('answered with less');
+    // System prompt, the history, the question: then the newest half of the history.
+    expect(server.requests.map((r) => r.body.messages.length)).toEqual([6, 4]);
+  });
+});
+
+describe('an answer without end', () => {
+  it('reply: fails at 16 MiB as a retryable server error saying so, not buffered until the attempt times out', async () => {
+    const endless: Handler = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":"chatcmpl-x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"');
+      const pour = () => {
+        while (!res.destroyed && res.write(Buffer.alloc(64 * 1024, 'la ')));
+        if (!res.destroyed) res.once('drain', pour);
+      };
+      pour();
+    };
+    server.enqueue(endless).otherwise(json(200, completion('the next attempt answers')));
+    const events: string[] = [];
+    const ai = client({ attemptTimeoutMs: 30_000, events: { onCall: (e) => events.push(e.errorKind ?? 'ok') } });
+    expect((await ai.reply(request())).text).toBe('the next attempt answers');
+    expect(events).toEqual(['server', 'ok']);
+    // The connection was closed, not read to its end.
+    await until(() => server.dropped === 1, 'the endless answer dropped');
+
+    server.otherwise(endless);
+    const error = await failure(client({ attemptTimeoutMs: 30_000 }).reply(request()));
+    expect(error).toMatchObject({ kind: 'server', retryable: true });
+    expect(error.message).toBe('AI provider sent no chat completion: the answer was larger than 16 MiB: stopped reading it');
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../src/ai/backoff.js';
+import { duration, rateLimitResetMs } from '../../src/ai/retry-after.js';
 import { costOf, defaultPrices, retryAfterMs } from '../../src/ai/index.js';
 
 describe('retryAfterMs', () => {
@@ -18,6 +19,19 @@ describe('retryAfterMs', () => {
     expect(retryAfterMs(new Headers({ 'retry-after': '-3' }), now)).toBeUndefined();
     expect(retryAfterMs(new Headers(), now)).toBeUndefined();
     expect(retryAfterMs(undefined, now)).toBeUndefined();
+  });
+});
+
+describe('x-ratelimit-reset-* (OpenAI writes Go durations)', () => {
+  it('reads hours, minutes, seconds and fractions of them; anything else is unreadable', () => {
+    expect([duration('1s'), duration('6m0s'), duration('20ms'), duration('1h2m3.5s'), duration('0s'), duration('17.28s'), duration('1.5µs')]).toEqual([1_000, 360_000, 20, 3_723_500, 0, 17_280, 1]);
+    for (const garbage of ['', '5', 'soon', '-1s', '1d', '1s ago', null, undefined]) expect(duration(garbage)).toBeUndefined();
+  });
+
+  it('a reset of 0, or none readable, says nothing', () => {
+    expect(rateLimitResetMs(new Headers({ 'x-ratelimit-reset-requests': '0s', 'x-ratelimit-reset-tokens': 'later' }))).toBeUndefined();
+    expect(rateLimitResetMs(new Headers({ 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '0s' }))).toBe(0);
+    expect(rateLimitResetMs(new Headers())).toBeUndefined();
   });
 });
 

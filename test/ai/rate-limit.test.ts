@@ -45,6 +45,43 @@ describe('AI rate limits are not failures', () => {
     expect(thrown?.retryAfterMs).toBeLessThanOrEqual(24 * 60 * 60 * 1000);
   });
 
+  // OpenAI's 429 often names no Retry-After, only when each limit resets (Go durations).
+  const resets: Array<[string, Record<string, string>, number]> = [
+    ['the tokens are spent: their reset', { 'x-ratelimit-remaining-requests': '499', 'x-ratelimit-reset-requests': '120ms', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '6m0s' }, 360_000],
+    ['the requests are spent: their reset', { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1m30s', 'x-ratelimit-remaining-tokens': '9000', 'x-ratelimit-reset-tokens': '20ms' }, 90_000],
+    ['both are spent: the later reset', { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1h2m3.5s', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '2m' }, 3_723_500],
+    ['requests are left (one asked for more tokens than remain): the tokens\' reset', { 'x-ratelimit-remaining-requests': '12', 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-remaining-tokens': '500', 'x-ratelimit-reset-tokens': '2m0s' }, 120_000],
+    ['nothing says which: the sooner reset', { 'x-ratelimit-reset-requests': '3m0s', 'x-ratelimit-reset-tokens': '1h0m0s' }, 180_000],
+  ];
+  for (const [name, headers, expected] of resets) {
+    it(`a 429 with only x-ratelimit-reset-* waits until the limit resets (${name})`, async () => {
+      server.enqueue(error(429, headers)).otherwise(json(200, completion('ok')));
+      const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxInlineWaitMs: 200 }));
+      const thrown = await failure(client.reply(request()));
+      expect(thrown).toMatchObject({ kind: 'rate_limited', isWait: true });
+      // Handed back as a wait: how long is what is left of the block the 429 set.
+      expect(thrown!.retryAfterMs).toBeGreaterThan(expected - 10_000);
+      expect(thrown!.retryAfterMs).toBeLessThanOrEqual(expected);
+      expect(server.requests).toHaveLength(1);
+    });
+  }
+
+  it('reads x-ratelimit-reset-* on a 429 only: a 500 carrying them (OpenAI sends them on every answer) is retried as a failure', async () => {
+    const spent = { 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '6m0s' };
+    server.enqueue(error(500, spent)).otherwise(json(200, completion('ok')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxInlineWaitMs: 200 }));
+    expect((await client.reply(request())).text).toBe('ok');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('a Retry-After wins over x-ratelimit-reset-*', async () => {
+    server.enqueue(error(429, { 'retry-after': '120', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '6m0s' })).otherwise(json(200, completion('ok')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxInlineWaitMs: 200 }));
+    const thrown = await failure(client.reply(request()));
+    expect(thrown!.retryAfterMs).toBeGreaterThan(110_000);
+    expect(thrown!.retryAfterMs).toBeLessThanOrEqual(120_000);
+  });
+
   it('waits as long as each Retry-After says', async () => {
     server.enqueue(throttled(250), throttled(250)).otherwise(json(200, completion('ok')));
     const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));

@@ -26,6 +26,8 @@ const tooLong = {
 it.each([
   ['OpenAI (code context_length_exceeded)', tooLong],
   ['a compatible server that says it in words', { status: 400, body: { error: { message: 'prompt is too long: 210000 tokens > 200000 maximum', type: 'invalid_request_error' } } }],
+  // A proxy's 413 page in front of the model: no JSON, no wording to read.
+  ['a proxy\'s bare 413 "Request Entity Too Large"', { status: 413, body: 'Request Entity Too Large', headers: { 'content-type': 'text/plain' } }],
 ])('%s: dead-lettered as ai_input_too_long, and the user is asked for a shorter message', async (_name, refusal) => {
   const { slack, ai, server } = await start({ ai: () => refusal, env: { JOB_ATTEMPTS: '3' } });
   await postSlack(server.url, appMention({ text: 'a very long paste' }));

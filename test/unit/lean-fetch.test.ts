@@ -2,7 +2,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leanFetch } from '../../src/http/lean-fetch.js';
+import { gzipSync } from 'node:zlib';
+import { leanFetch, leanFetchUpTo, ResponseTooLargeError } from '../../src/http/lean-fetch.js';
 
 interface Seen {
   method?: string;
@@ -100,5 +101,39 @@ describe('leanFetch', () => {
     expect(new TextDecoder().decode(first.value)).toBe('data: first\n\n');
     finish();
     while (!(await reader.read()).done);
+  });
+
+  it('leanFetchUpTo reads an answer up to its limit, and fails one larger as soon as it is, closing the connection', async () => {
+    answer = (_req, res) => res.end('x'.repeat(1024));
+    expect(await (await leanFetchUpTo(1024)(`${base}/exact`)).text()).toHaveLength(1024);
+    // Uncapped, as the Slack calls are: read whole.
+    expect(await (await leanFetch(`${base}/exact`)).text()).toHaveLength(1024);
+
+    // A server that never stops sending.
+    let closed!: Promise<void>;
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      closed = new Promise((resolve) => res.on('close', resolve));
+      const pour = () => {
+        while (!res.destroyed && res.write(Buffer.alloc(64 * 1024, 'x')));
+        if (!res.destroyed) res.once('drain', pour);
+      };
+      pour();
+    };
+    const error = await leanFetchUpTo(1024 * 1024)(`${base}/endless`, { method: 'POST', body: '{}' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toBe('fetch failed');
+    expect((error as TypeError).cause).toBeInstanceOf(ResponseTooLargeError);
+    expect(((error as TypeError).cause as Error).message).toBe('the answer was larger than 1 MiB: stopped reading it');
+    await closed;
+  });
+
+  it('leanFetchUpTo counts a compressed answer as it decompresses (a small gzip of much more)', async () => {
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(Buffer.alloc(8 * 1024 * 1024, ' ')));
+    };
+    const error = await leanFetchUpTo(1024 * 1024)(`${base}/bomb`).catch((caught: unknown) => caught);
+    expect(((error as TypeError).cause as Error).name).toBe('ResponseTooLargeError');
   });
 });
