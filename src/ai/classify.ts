@@ -52,13 +52,15 @@ function classify(error: unknown, causes: AbortCauses): AiError {
 }
 
 function fromStatus(error: APIError): AiError {
-  const status = error.status;
+  // An error sent with a 200 (a stream's error event, or a body of its own) has no status; the one
+  // its body states (vLLM, LiteLLM: `code: 400`) decides, so a refusal is not retried as a failure.
+  const status = error.status ?? statedStatus(error.error);
   const headers = error.headers ?? undefined;
   // A 429 that names no wait may still say when its limit resets (OpenAI's x-ratelimit-reset-*).
   const wait = retryAfterMs(headers) ?? (status === 429 ? rateLimitResetMs(headers) : undefined);
   const kind: AiErrorKind =
     status === undefined
-      ? 'server' // an error event inside a stream: the provider failed while answering
+      ? 'server' // an error sent with a 200, stating no status: the provider failed while answering
       : status === 429
         ? isQuotaExhausted(error)
           ? 'quota'
@@ -82,7 +84,18 @@ function fromStatus(error: APIError): AiError {
   if (shouldRetry === 'true') details.retryable = true;
   // A quota is never retried, whatever the server suggests: it ends only when someone pays.
   if (shouldRetry === 'false' || kind === 'quota') details.retryable = false;
-  return new AiError(kind, `AI provider answered ${status ?? 'with an error'}: ${error.message}${redirectHint(status, headers)}`, details);
+  const answered = error.status === undefined ? '200 with an error' : String(status);
+  return new AiError(kind, `AI provider answered ${answered}: ${error.message}${redirectHint(error.status, headers)}`, details);
+}
+
+/** The 4xx or 5xx an error body sent with a 200 states in `code` or `status` (a number, or digits). */
+function statedStatus(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  for (const value of [(body as { code?: unknown }).code, (body as { status?: unknown }).status]) {
+    const status = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d{3}\s*$/.test(value) ? Number(value) : NaN;
+    if (Number.isInteger(status) && status >= 400 && status <= 599) return status;
+  }
+  return undefined;
 }
 
 /**

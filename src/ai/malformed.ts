@@ -2,10 +2,11 @@
  * What a 200 from a misbehaving "OpenAI-compatible" server can be instead of a completion: a
  * proxy's login page, a gateway's `{"error": …}` sent with status 200, a JSON body where a stream
  * was asked for. Each fails the attempt as a server error (retried, then the apology) whose message
- * says what came, never as a TypeError from reading a field that is not there.
+ * says what came, never as a TypeError from reading a field that is not there; an error stating a
+ * 4xx (`code: 400`, as vLLM and LiteLLM send it) is that client error.
  */
 import type OpenAI from 'openai';
-import { hideSecrets } from '../secret-values.js';
+import { APIError } from 'openai';
 import { AiError } from './errors.js';
 
 type Choice = OpenAI.ChatCompletion.Choice;
@@ -31,13 +32,11 @@ export function textOf(content: unknown): string {
   return content.map((part: unknown) => (typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string' && (part as { type?: unknown }).type !== 'thinking' ? (part as { text: string }).text : '')).join('');
 }
 
-function notACompletion(response: unknown): AiError {
+function notACompletion(response: unknown): Error {
   if (typeof response === 'string') return new AiError('server', `AI provider answered 200 with a body that is not JSON (${response.length} characters): ${hint}`);
   const error = typeof response === 'object' && response !== null ? (response as { error?: unknown }).error : undefined;
-  if (error !== undefined) {
-    const said = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : error;
-    return new AiError('server', `AI provider answered 200 with an error: ${hideSecrets(typeof said === 'string' ? said : JSON.stringify(said) ?? 'no message')}`);
-  }
+  // As a stream's error event is: classified (classify.ts) by the status it states, else a server error.
+  if (error !== undefined) return new APIError(undefined, typeof error === 'object' && error !== null ? error : { message: String(error) }, undefined, undefined);
   return new AiError('server', `AI provider answered 200 without "choices": ${hint}`);
 }
 

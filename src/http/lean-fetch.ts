@@ -99,17 +99,26 @@ function request(target: URL, agent: http.Agent, init: RequestInit, headers: Rec
 /**
  * The body as the global fetch hands it over: decompressed when the server says it is compressed
  * (some gateways compress whatever the request's Accept-Encoding, which node:http does not send).
+ * One that does not decode (a proxy's plain error page labelled gzip) is handed over as it came:
+ * failing the call instead would lose a 429's status and Retry-After, which the global fetch keeps.
  */
 function decoded(body: Buffer, encoding: string | undefined, maxBytes?: number): Buffer {
-  if (body.length === 0) return body;
+  if (body.length === 0 || !encoding) return body;
   const limit = maxBytes === undefined ? {} : { maxOutputLength: maxBytes };
-  // Applied in the reverse order of the header's list, as fetch does.
-  for (const coding of (encoding ?? '').toLowerCase().split(',').map((c) => c.trim()).reverse()) {
-    if (coding === 'gzip' || coding === 'x-gzip') body = zlib.gunzipSync(body, { finishFlush: zlib.constants.Z_SYNC_FLUSH, ...limit });
-    else if (coding === 'deflate') body = body[0] !== undefined && (body[0] & 0x0f) === 8 ? zlib.inflateSync(body, limit) : zlib.inflateRawSync(body, limit);
-    else if (coding === 'br') body = zlib.brotliDecompressSync(body, limit);
+  let decoding = body;
+  try {
+    // Applied in the reverse order of the header's list, as fetch does.
+    for (const coding of encoding.toLowerCase().split(',').map((c) => c.trim()).reverse()) {
+      if (coding === 'gzip' || coding === 'x-gzip') decoding = zlib.gunzipSync(decoding, { finishFlush: zlib.constants.Z_SYNC_FLUSH, ...limit });
+      else if (coding === 'deflate') decoding = decoding[0] !== undefined && (decoding[0] & 0x0f) === 8 ? zlib.inflateSync(decoding, limit) : zlib.inflateRawSync(decoding, limit);
+      else if (coding === 'br') decoding = zlib.brotliDecompressSync(decoding, limit);
+    }
+    return decoding;
+  } catch (error) {
+    // Past the limit (a gzip bomb) is the caller's to fail; anything else is a body that is not what it says.
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw error;
+    return body;
   }
-  return body;
 }
 
 /** The body as node:http sends it, or false when only the global fetch can. */

@@ -86,6 +86,36 @@ describe('a 200 that is not a chat completion', () => {
   });
 });
 
+describe('an error sent with status 200 that states a client error (vLLM, LiteLLM: `code: 400`)', () => {
+  // LiteLLM sends the upstream's refusal as a stream event once its 200 has gone; vLLM and some
+  // gateways send {"error": …} with status 200. A stated 4xx is no server failure: asking again
+  // cannot help, and counting it would open the breaker for every conversation.
+  const tooLong = { message: 'litellm.ContextWindowExceededError: prompt is too long', type: null, param: null, code: '400' };
+
+  it('stream: an error event stating 400 is a client error, not asked again, and reads as input too long', async () => {
+    server.otherwise(events(JSON.stringify({ error: tooLong })));
+    const error = await failure(client({ attempts: 3 }).stream(request()).result);
+    expect(error).toMatchObject({ kind: 'client', retryable: false, status: 400 });
+    expect(isInputTooLong(error)).toBe(true);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('reply: {"error": {code: 400}} with status 200 is a client error, not asked again', async () => {
+    server.otherwise(json(200, { error: { ...tooLong, code: 400 } }));
+    const error = await failure(client({ attempts: 3 }).reply(request()));
+    expect(error).toMatchObject({ kind: 'client', retryable: false, status: 400 });
+    expect(error.message).toMatch(/answered 200 with an error.*prompt is too long/);
+    expect(isInputTooLong(error)).toBe(true);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('a stated 5xx (or 429) is still asked again', async () => {
+    server.enqueue(events(JSON.stringify({ error: { message: 'upstream 503', code: 503 } })), json(200, { error: { message: 'busy', code: '429' } }), sse(['fine']));
+    expect((await client({ attempts: 3 }).stream(request()).result).text).toBe('fine');
+    expect(server.requests).toHaveLength(3);
+  });
+});
+
 describe('bodies a compatible server shapes its own way', () => {
   it('reply: a gzip-encoded body sent without being asked for is read as the global fetch reads it', async () => {
     server.otherwise(raw(200, gzipSync(JSON.stringify(completion('zipped answer'))), { 'content-type': 'application/json', 'content-encoding': 'gzip' }));

@@ -88,6 +88,18 @@ describe('leanFetch', () => {
     expect((error as Error).name).toBe('TimeoutError');
   });
 
+  it('answers a body that does not decode as its content-encoding says as it came: a 429 keeps its status and Retry-After', async () => {
+    // A proxy labelling its own plain error page gzip: a failed read must not turn "wait 7 s" into a dropped connection.
+    answer = (_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'retry-after': '7' });
+      res.end('{"error":{"message":"slow down"}}');
+    };
+    const response = await leanFetch(`${base}/v1/chat/completions`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('7');
+    expect(await response.json()).toEqual({ error: { message: 'slow down' } });
+  });
+
   it('leaves a streamed answer to the global fetch, so its parts arrive as they are sent', async () => {
     let finish!: () => void;
     answer = (_req, res) => {
