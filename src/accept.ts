@@ -3,22 +3,29 @@
  * direct mode answered in the request. A message of a platform that never redelivers (Twilio)
  * that the queue or the store cannot take is answered in this process instead of being lost
  * (after taking it again for a few seconds when the queue may have taken it: take-again.ts), a
- * conversation's one after the other (conversation-turns.ts).
+ * conversation's one after the other (conversation-turns.ts). A full in-process queue is overload,
+ * not an outage: such a message is refused with a notice in the webhook's answer (TwiML), since
+ * answering it here would hold it in memory all the same.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Adapter, HttpRequest, HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { ConversationHistory } from './ai/history.js';
+import { HttpError } from './errors.js';
 import type { Config } from './config.js';
 import { ConversationTurns, holdBudgetMs, type Turn } from './conversation-turns.js';
 import { respondDirect } from './direct.js';
+import { logRefusal } from './http/index.js';
 import { answerInProcess } from './in-process.js';
 import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps, type IngestOptions } from './ingest.js';
 import type { InboundMessage } from './message.js';
-import type { RetryOptions } from './queue/index.js';
+import { QueueFullError, type RetryOptions } from './queue/index.js';
 import { MemoryStore } from './store/index.js';
 import { outcomeUnknown, takeAgain } from './take-again.js';
 import { DEFAULT_MAX_WAIT_MS, type WorkerDeps } from './worker.js';
+
+/** What a person on a platform that never redelivers is told when the queue is full (QUEUE_MAX_MESSAGES). */
+export const QUEUE_FULL_NOTICE = "I'm getting more messages than I can answer right now. Please send yours again in a few minutes.";
 
 export interface AcceptDeps {
   config: Config;
@@ -85,14 +92,21 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
     // A sender that never redelivers may take a delivery again (notTaken): its claims are marked as this delivery's.
     const options: IngestOptions = adapter.redelivers === false ? { ...ingestOptionsOf(received), delivery: randomUUID() } : ingestOptionsOf(received);
     let refusal: LimitRefusal | undefined;
+    let full: QueueFullError | undefined;
     for (const message of received.messages) {
       try {
         const ingested = await ingestMessage(ingestDeps, message, options);
         if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
       } catch (error) {
         if (adapter.redelivers !== false) throw error;
-        notTaken(adapter, message, options, error);
+        if (error instanceof QueueFullError && adapter.respondDirect) full = error;
+        else notTaken(adapter, message, options, error);
       }
+    }
+    if (full) {
+      // Counted and logged (summarised) as the router does a refusal; the person is told to send again.
+      logRefusal(ingestDeps, adapter.platform, new HttpError(200, full.reason, `${full.message} Answered with a notice to send it again.`));
+      return adapter.respondDirect!({ kind: 'notice', text: QUEUE_FULL_NOTICE }, received);
     }
     return answerOf(received, refusal);
   };

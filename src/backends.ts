@@ -74,7 +74,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
       retry,
       store: () => shared,
       workerStore: () => shared,
-      queue: () => new MemoryQueue<JobData>(retry),
+      queue: () => new MemoryQueue<JobData>(retry, { maxJobs: config.queue.maxMessages }),
       cache: new MemoryResponseCache(),
       tally: new MemoryTally(),
       conversationLog: () => (log ??= new MemoryConversationLog()),

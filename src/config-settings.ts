@@ -57,7 +57,7 @@ export const settings = {
     tenantPerMinute: 'RATE_LIMIT_TENANT_PER_MINUTE',
     aiCallsPerMinute: 'AI_CALLS_PER_MINUTE',
   },
-  queue: { concurrency: 'WORKER_CONCURRENCY', attempts: 'JOB_ATTEMPTS', backoffMs: 'JOB_BACKOFF_MS' },
+  queue: { concurrency: 'WORKER_CONCURRENCY', attempts: 'JOB_ATTEMPTS', backoffMs: 'JOB_BACKOFF_MS', maxMessages: 'QUEUE_MAX_MESSAGES' },
   directDeadlineMs: 'DIRECT_DEADLINE_MS',
   bodyLimitBytes: 'BODY_LIMIT_BYTES',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',

@@ -165,6 +165,7 @@ export const variables = {
   AI_CALLS_PER_MINUTE: { schema: integer(0, 10_000_000), default: '0', fix: 'set AI_CALLS_PER_MINUTE to the most AI calls per minute across all processes (0 = no limit)' },
   RATE_LIMIT_USER_PER_MINUTE: { schema: integer(0, 1_000_000), default: '20', fix: 'set RATE_LIMIT_USER_PER_MINUTE to messages per user per minute (0 = no limit)' },
   WORKER_CONCURRENCY: { schema: integer(1, 10_000), default: '8', fix: 'set WORKER_CONCURRENCY to conversations answered at once, e.g. 8' },
+  QUEUE_MAX_MESSAGES: { schema: integer(0, 10_000_000), default: '10000', fix: 'set QUEUE_MAX_MESSAGES to the most messages the in-process queue holds (0 = no limit), e.g. 10000' },
   JOB_ATTEMPTS: { schema: integer(1, 100), default: '3', fix: 'set JOB_ATTEMPTS to the tries per message before it is dead-lettered, e.g. 3' },
   JOB_BACKOFF_MS: { schema: integer(0, 3_600_000), default: '2000', fix: 'set JOB_BACKOFF_MS to the first job retry delay in milliseconds, e.g. 2000' },
   DIRECT_DEADLINE_MS: { schema: integer(100, 600_000), default: '10000', fix: 'set DIRECT_DEADLINE_MS to how long direct mode waits for an answer, e.g. 10000' },

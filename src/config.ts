@@ -61,7 +61,8 @@ export interface Config {
   history: { turns: number; tokenBudget: number; ttlSeconds: number };
   replies: { vision: boolean; mediaNotice: string; handoffReply: string };
   limits: { userPerMinute: number; conversationPerMinute: number; tenantPerMinute: number; aiCallsPerMinute: number };
-  queue: { concurrency: number; attempts: number; backoffMs: number };
+  /** `maxMessages`: the most jobs the in-process queue holds (0: no limit); the Redis queue has none. */
+  queue: { concurrency: number; attempts: number; backoffMs: number; maxMessages: number };
   directDeadlineMs: number;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;

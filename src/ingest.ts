@@ -8,6 +8,7 @@ import { SEEN_TTL_MS, conversationGroup, keys, messageJobId, type JobData } from
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import type { Metrics } from './observe/index.js';
+import { leftOutFields, logSummaryOf } from './observe/log-summary.js';
 import type { Admission, AdmissionLimit, JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 
@@ -157,7 +158,11 @@ function limitsOf(deps: IngestDeps, message: InboundMessage): [string, Limiter, 
 /** A refused message, counted and logged; with `notify`, its notice is queued here (once per window). */
 async function refused(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number, notify: boolean): Promise<void> {
   deps.metrics.rateLimited.inc({ platform: message.platform, limit: kind });
-  deps.logger.info({ platform: message.platform, limit: kind, subject, retryAfterMs }, `message refused by the per-${kind} rate limit`);
+  // Summarised (one line a minute per platform and limit, with how many were left out): a flood is
+  // refused message by message, and its log must not be. Each one is at debug.
+  const leftOut = logSummaryOf(deps.logger).take(`rate limit ${message.platform} ${kind}`);
+  const level = leftOut === undefined ? 'debug' : 'info';
+  deps.logger[level]({ platform: message.platform, limit: kind, subject, retryAfterMs, ...leftOutFields(leftOut ?? 0) }, `message refused by the per-${kind} rate limit`);
   if (notify) await noticeOncePerWindow(deps, message, kind, subject, retryAfterMs);
 }
 

@@ -1,4 +1,4 @@
-import { ErrorCode, ParleyError, sameKind } from '../errors.js';
+import { ErrorCode, HttpError, ParleyError, sameKind } from '../errors.js';
 import type { RetryAfterError } from '../adapter.js';
 import { deferralDelayMs, errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import { oldestFirst, type DeadLetter, type Forgotten, type Job, type JobHandler, type JobQueue, type NewJob, type QueueCounts, type RetryOptions } from './queue.js';
@@ -8,6 +8,18 @@ export class QueueClosedError extends ParleyError {
   constructor() {
     super(ErrorCode.QueueClosed, 'the queue is shutting down and takes no new jobs');
     this.name = 'QueueClosedError';
+  }
+}
+
+/**
+ * The in-process queue holds as many jobs as it was allowed (QUEUE_MAX_MESSAGES): a flood beyond
+ * what the AI can answer would otherwise grow the heap until the process dies, and every message
+ * queued with it. A 503 the platform redelivers (Slack, Intercom), logged as a summarised warning.
+ */
+export class QueueFullError extends HttpError {
+  constructor(readonly maxJobs: number) {
+    super(503, 'queue_full', 'Too many messages are waiting to be answered: this one was not taken. Please send it again in a minute.');
+    this.name = 'QueueFullError';
   }
 }
 
@@ -33,11 +45,17 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly retry: RetryOptions) {}
+  /** `maxJobs`: the most jobs held at once, waiting, running or waiting to retry (0: no limit). */
+  constructor(
+    private readonly retry: RetryOptions,
+    private readonly limits: { maxJobs?: number } = {},
+  ) {}
 
   async add(job: NewJob<T>): Promise<boolean> {
     if (this.closed) throw new QueueClosedError();
     if (this.ids.has(job.id)) return false;
+    const { maxJobs = 0 } = this.limits;
+    if (maxJobs > 0 && this.ids.size >= maxJobs) throw new QueueFullError(maxJobs);
     this.ids.add(job.id);
     const queued: Job<T> = { ...job, attempt: 1, maxAttempts: this.retry.attempts };
     const list = this.groups.get(job.group);

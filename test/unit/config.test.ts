@@ -27,7 +27,7 @@ describe('loadConfig defaults and parsing', () => {
       ai: { model: 'gpt-4o-mini', maxOutputTokens: 1024, attempts: 4, cacheTtlSeconds: 3600 },
       history: { turns: 20, tokenBudget: 3000, ttlSeconds: 604800 },
       limits: { userPerMinute: 20 },
-      queue: { concurrency: 8, attempts: 3, backoffMs: 2000 },
+      queue: { concurrency: 8, attempts: 3, backoffMs: 2000, maxMessages: 10000 },
       bodyLimitBytes: 1024 * 1024,
     });
     expect(config.publicUrl).toBeUndefined();

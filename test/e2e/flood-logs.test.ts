@@ -1,0 +1,86 @@
+/**
+ * Under a flood the log says what happened without a line per request: a run of bad signatures
+ * (a bot attack, a rotated secret) and a run of messages over a rate limit each write one line,
+ * while the metrics count every one (README "Operations": summarised warnings). In memory and on
+ * Redis, whose ack refuses in its one script.
+ */
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { LogSummary } from '../../src/observe/log-summary.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { deleteKeys } from '../helpers/redis-keys.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { appMention, postSlack } from '../helpers/slack-events.js';
+import { until } from '../helpers/until.js';
+
+type Line = Record<string, unknown>;
+const FLOOD = 30;
+const prefix = `flood-logs-${process.pid}-${Date.now()}`;
+const redis = new Redis({ lazyConnect: true });
+let world: { slack: FakeSlack; ai: FakeOpenAi; server: SlackBot } | undefined;
+
+afterEach(async () => {
+  await world?.server.close();
+  await Promise.all([world?.slack.close(), world?.ai.close()]);
+  world = undefined;
+});
+afterAll(async () => {
+  await deleteKeys(redis, prefix);
+  redis.disconnect();
+});
+
+async function start(env: Record<string, string>) {
+  const lines: Line[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Line) });
+  const slack = await startFakeSlack();
+  const ai = await startFakeOpenAi();
+  world = { slack, ai, server: await startSlackBot(slack, ai, { LOG_LEVEL: 'debug', ...env }, undefined, { bot: { logger } }) };
+  return { lines, ...world };
+}
+
+async function counted(server: SlackBot, metric: 'webhooksRejected' | 'rateLimited', labels: Record<string, string>): Promise<number> {
+  const { values } = await server.bot.metrics[metric].get();
+  return values.find((v) => Object.entries(labels).every(([k, value]) => (v.labels as Record<string, unknown>)[k] === value))?.value ?? 0;
+}
+
+const modes: [string, Record<string, string>][] = [
+  ['in memory', {}],
+  ['on Redis', { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix }],
+];
+
+describe.each(modes)('a flood %s', (_mode, env) => {
+  it('of bad signatures: each one refused (401) and counted, one warning in the log', async () => {
+    const { lines, server } = await start(env);
+    const statuses = await Promise.all(Array.from({ length: FLOOD }, () => postSlack(server.url, appMention({ text: 'hi' }), { secret: 'not-the-secret' }).then((r) => r.status)));
+    expect(statuses).toEqual(Array(FLOOD).fill(401));
+    expect(await counted(server, 'webhooksRejected', { platform: 'slack', reason: 'bad_signature' })).toBe(FLOOD);
+    expect(lines.filter((line) => line.level === 40 && line.reason === 'bad_signature')).toHaveLength(1);
+  });
+
+  it('over the per-user limit: every one acknowledged and counted, one notice, one info line (each at debug)', async () => {
+    const { lines, server, slack } = await start({ ...env, RATE_LIMIT_USER_PER_MINUTE: '1' });
+    // One at a time, so that the first is the one taken.
+    for (let i = 0; i < FLOOD; i++) expect((await postSlack(server.url, appMention({ text: `message ${i}` }))).status).toBe(200);
+    expect(await counted(server, 'rateLimited', { platform: 'slack', limit: 'user' })).toBe(FLOOD - 1);
+    const posts = () => slack.callsTo('chat.postMessage').map((call) => String(call.args.text));
+    await until(() => posts().length >= 2, 'the answer and the notice');
+    expect(posts().filter((text) => text.includes('faster than I can answer'))).toHaveLength(1);
+    const refusals = lines.filter((line) => line.msg === 'message refused by the per-user rate limit');
+    expect(refusals.filter((line) => line.level === 30)).toHaveLength(1);
+    expect(refusals.filter((line) => line.level === 20)).toHaveLength(FLOOD - 2);
+  });
+});
+
+describe('LogSummary', () => {
+  it('writes the first line of a kind, leaves the rest of its window out, and the next line says how many', () => {
+    const summary = new LogSummary(60_000);
+    expect(summary.take('a', 0)).toBe(0);
+    expect(summary.take('b', 1)).toBe(0);
+    for (let t = 2; t < 7; t++) expect(summary.take('a', t)).toBeUndefined();
+    expect(summary.take('a', 60_000)).toBe(5);
+    expect(summary.take('a', 60_001)).toBeUndefined();
+    expect(summary.take('b', 60_001)).toBe(0);
+  });
+});
