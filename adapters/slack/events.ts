@@ -77,6 +77,9 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   /** A mention's thread: marked as the bot's once the mention is taken (follow-ups sent meanwhile are taken too). */
   let mentionIn: string | undefined;
   if (event.type === 'app_mention') {
+    // In the app's DM its message.im is answered. Slack says it sends no app_mention there, yet one
+    // has been seen alongside it: a second answer. (app_mention has no channel_type; DM ids start with D.)
+    if (event.channel_type === 'im' || channel.startsWith('D')) return undefined;
     threadTs = mentionIn = event.thread_ts ?? ts;
   } else if (event.type === 'message' && event.channel_type === 'im') {
     threadTs = event.thread_ts;

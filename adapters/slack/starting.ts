@@ -29,10 +29,15 @@ export async function receiveWhileStarting(body: SlackBody, options: Omit<Classi
   throw new HttpError(503, 'adapter_starting', 'The Slack app is still starting (the Slack Web API has not answered yet); try again in a minute.');
 }
 
-/** The app's bot user in this workspace: Slack names it in `authorizations` of every event_callback. */
+/**
+ * The app's bot user in this workspace: Slack names it in `authorizations` of every event_callback,
+ * unless the installation it names is a person's (`is_bot: false`, an app with user scopes): that
+ * user_id is the person who installed it, whose own messages would then go unanswered.
+ */
 export function botUserIdOf(body: SlackBody | EventCallback): string | undefined {
   const authorizations = body.authorizations;
   const first: unknown = Array.isArray(authorizations) ? authorizations[0] : undefined;
-  const id = typeof first === 'object' && first !== null ? (first as { user_id?: unknown }).user_id : undefined;
+  if (typeof first !== 'object' || first === null || (first as { is_bot?: unknown }).is_bot === false) return undefined;
+  const id = (first as { user_id?: unknown }).user_id;
   return typeof id === 'string' && id !== '' ? id : undefined;
 }

@@ -56,6 +56,16 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
       else context?.logger.debug({ sid, status }, 'Twilio status callback');
       return { response: emptyTwiml(), messages: [] };
     }
+    if (webhook.kind === 'empty') {
+      context?.logger.debug({ sid: webhook.sid, type: webhook.type }, 'a WhatsApp message with nothing to answer (no text, media or location)');
+      return { response: emptyTwiml(), messages: [] };
+    }
+    const { from, to } = webhook.message.conversation.details as WhatsAppDetails;
+    // From the bot's own number: answering it would be talking to itself (Twilio refuses To = From).
+    if (from === to || from === options.from) {
+      context?.logger.debug({ sid: webhook.message.id }, "a WhatsApp message from the bot's own number; not answered");
+      return { response: emptyTwiml(), messages: [] };
+    }
     context?.logger.debug({ sid: webhook.message.id, text: webhook.message.text, media: webhook.message.attachments?.length ?? 0 }, 'WhatsApp message');
     return { response: emptyTwiml(), messages: [webhook.message] };
   }

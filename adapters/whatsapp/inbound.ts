@@ -15,7 +15,11 @@ export interface WhatsAppDetails {
   [key: string]: unknown;
 }
 
-export type TwilioWebhook = { kind: 'message'; message: InboundMessage } | { kind: 'status'; sid?: string; status: string; errorCode?: string };
+export type TwilioWebhook =
+  | { kind: 'message'; message: InboundMessage }
+  | { kind: 'status'; sid?: string; status: string; errorCode?: string }
+  /** A message with nothing to answer: no text, no media, no location (a reaction, a type Twilio does not carry). */
+  | { kind: 'empty'; sid: string; type?: string };
 
 /**
  * Classify and parse a verified webhook. A message that does not fit schema.ts is a 400
@@ -32,7 +36,10 @@ export function parseTwilioWebhook(params: TwilioParams, receivedAt = new Date()
   }
   const { MessageSid: sid, From: from, To: to } = checkPayload(twilioMessage, params, 'The Twilio message webhook');
   const attachments = mediaOf(params);
-  const text = [(param(params, 'Body') ?? param(params, 'ButtonText') ?? '').trim(), locationOf(params)].filter(Boolean).join('\n');
+  // A tapped button's text, should its Body be empty.
+  const text = [(param(params, 'Body') || param(params, 'ButtonText') || '').trim(), locationOf(params)].filter(Boolean).join('\n');
+  // Not queued: it would spend the person's rate limit (and a job) on a message that gets no answer.
+  if (!text && attachments.length === 0) return { kind: 'empty', sid, ...(param(params, 'MessageType') ? { type: param(params, 'MessageType') } : {}) };
   const details: WhatsAppDetails = { from, to };
   const name = param(params, 'ProfileName');
   const waId = param(params, 'WaId');
