@@ -5,6 +5,7 @@
  * quickly: Slack) and the reply is posted when it is ready.
  */
 import { PermanentError, type Adapter, type HttpResponse, type LimitRefusal, type Received } from './adapter.js';
+import { apologiseOnce } from './apology.js';
 import { answerOf, ingestOptionsOf, takeDelivery, type IngestDeps } from './ingest.js';
 import { conversationGroup, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
@@ -133,7 +134,10 @@ async function waitInQueue(deps: DirectDeps, message: InboundMessage, error: unk
   try {
     await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message } });
   } catch (queueError) {
+    // No room (QUEUE_MAX_MESSAGES) or closing: nothing will answer it, so the person hears so, as
+    // after the last attempt (answerMessage did not apologise: a wait is not a failure).
     await deadLetter(deps, message, queueError);
+    await apologiseOnce(deps, messageJobId(message), message, deps.logger.child({ message: message.id }), queueError).catch((apologyError: unknown) => deps.logger.error({ err: apologyError, message: message.id }, 'could not apologise for a message the queue could not take'));
   }
 }
 

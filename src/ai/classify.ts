@@ -2,7 +2,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import { isBrokenCircuitError } from 'cockatiel';
 import { ResponseTooLargeError } from '../http/lean-fetch.js';
 import { hideSecretsIn } from '../secret-values.js';
-import { AiError, type AiErrorKind } from './errors.js';
+import { AiError, isInputTooLong, type AiErrorKind } from './errors.js';
 import { rateLimitResetMs, retryAfterMs } from './retry-after.js';
 
 /** Which of our own signals had fired when the error surfaced: they explain aborts best. */
@@ -85,7 +85,10 @@ function fromStatus(error: APIError): AiError {
   // A quota is never retried, whatever the server suggests: it ends only when someone pays.
   if (shouldRetry === 'false' || kind === 'quota') details.retryable = false;
   const answered = error.status === undefined ? '200 with an error' : String(status);
-  return new AiError(kind, `AI provider answered ${answered}: ${error.message}${redirectHint(error.status, headers)}`, details);
+  const classified = new AiError(kind, `AI provider answered ${answered}: ${error.message}${redirectHint(error.status, headers)}`, details);
+  // Nor is a request longer than the model reads (a 413 too): only a shorter one can pass, so it is final
+  // here, and the history is shortened, then the user asked for a shorter message.
+  return classified.retryable && isInputTooLong(classified) ? new AiError(kind, classified.message, { ...details, retryable: false }) : classified;
 }
 
 /** The 4xx or 5xx an error body sent with a 200 states in `code` or `status` (a number, or digits). */

@@ -14,8 +14,8 @@ import { InvalidPayloadError } from '../payload.js';
 
 export function logRefusal(deps: { logger: Logger; metrics: Metrics }, platform: string | undefined, error: HttpError, remoteAddress?: string): void {
   if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: error.reason });
-  // Its kind is its text: two payloads that fail differently are both told.
-  const leftOut = logSummaryOf(deps.logger).take(`refused ${platform ?? ''} ${error.reason} ${error.message}`);
+  // Its kind is its text: two payloads that fail differently are both told (a few a minute: the text may be the sender's).
+  const leftOut = logSummaryOf(deps.logger).takeOf(`refused ${platform ?? ''} ${error.reason}`, error.message);
   if (leftOut !== undefined) deps.logger.warn({ platform, reason: error.reason, status: error.status, remoteAddress, ...leftOutFields(leftOut) }, error.message);
   // The payload itself may hold a person's message: debug level only, its credentials redacted at any depth.
   if (error instanceof InvalidPayloadError && deps.logger.isLevelEnabled('debug')) deps.logger.debug({ platform, payload: redactDeep(error.payload) }, 'the payload that did not fit');

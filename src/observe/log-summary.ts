@@ -9,6 +9,12 @@
 export const SUMMARY_WINDOW_MS = 60_000;
 /** Kinds remembered at most (a key may hold text a sender chose); past it the oldest is forgotten. */
 const MAX_KINDS = 200;
+/**
+ * Variants of one group (a refusal's text, which may hold what a sender chose: its content type)
+ * told apart in one window; past them the group's new variants are one kind, so a sender varying
+ * the text still writes a few lines a minute, not one a request.
+ */
+export const MAX_VARIANTS = 5;
 
 interface Kind {
   writtenAt: number;
@@ -17,6 +23,8 @@ interface Kind {
 
 export class LogSummary {
   private readonly kinds = new Map<string, Kind>();
+  /** Each group's variants told apart in its current window. */
+  private readonly variants = new Map<string, { since: number; told: Set<string> }>();
 
   constructor(private readonly windowMs = SUMMARY_WINDOW_MS) {}
 
@@ -36,6 +44,21 @@ export class LogSummary {
     this.kinds.set(key, { writtenAt: now, leftOut: 0 });
     if (this.kinds.size > MAX_KINDS) this.kinds.delete(this.kinds.keys().next().value as string);
     return leftOut;
+  }
+
+  /** `take` for kind `variant` of `group`: past MAX_VARIANTS variants in a window, the group's others are one kind. */
+  takeOf(group: string, variant: string, now = Date.now()): number | undefined {
+    let window = this.variants.get(group);
+    if (!window || now - window.since >= this.windowMs) {
+      this.variants.delete(group);
+      this.variants.set(group, (window = { since: now, told: new Set() }));
+      if (this.variants.size > MAX_KINDS) this.variants.delete(this.variants.keys().next().value as string);
+    }
+    if (!window.told.has(variant)) {
+      if (window.told.size >= MAX_VARIANTS) return this.take(`${group} (others)`, now);
+      window.told.add(variant);
+    }
+    return this.take(`${group} ${variant}`, now);
   }
 }
 

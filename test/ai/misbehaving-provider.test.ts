@@ -261,6 +261,14 @@ describe('a 413 (the request was too large) reads as input too long, whatever it
     });
   }
 
+  it('one saying x-should-retry: true (a gateway copying OpenAI\'s headers) is still final: the same request cannot pass', async () => {
+    server.otherwise(raw(413, 'Request Entity Too Large', { 'content-type': 'text/plain', 'x-should-retry': 'true' }));
+    const error = await failure(client().reply(request()));
+    expect(error).toMatchObject({ kind: 'client', status: 413, retryable: false });
+    expect(isInputTooLong(error)).toBe(true);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('the conversation is asked again with less history, and answered', async () => {
     server.enqueue(raw(413, nginx, { 'content-type': 'text/html' })).otherwise(json(200, completion('answered with less')));
     const history = ['one', 'two', 'three', 'four'].map((text, i) => ({ role: i % 2 ? ('assistant' as const) : ('user' as const), text, at: '2024-05-01T12:00:00Z' }));

@@ -73,6 +73,19 @@ describe('conversations: order, limits, direct mode', () => {
     expect(await web.bot.deadLetters.list()).toEqual([]);
   });
 
+  it('direct mode: a message that must wait while the queue is full (QUEUE_MAX_MESSAGES) is dead-lettered and apologised for, not left unanswered', async () => {
+    ai = await startFakeOpenAi(() => ({ status: 429, headers: { 'retry-after': '60' } }));
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, MODE: 'direct', QUEUE_MAX_MESSAGES: '1' });
+    // The first waits in the queue (the AI asked for a minute); the queue then has no room for the second.
+    expect((await web.post('direct-full-1', 'first')).status).toBe(202);
+    expect((await web.bot.queue.counts()).delayed + (await web.bot.queue.counts()).waiting + (await web.bot.queue.counts()).active).toBe(1);
+    expect((await web.post('direct-full-2', 'second')).status).toBe(202);
+    expect(await web.bot.deadLetters.list()).toMatchObject([{ reason: 'direct_failed' }]);
+    const entries = await web.waitFor('direct-full-2', (e) => assistantReplies(e).length === 1);
+    expect(assistantReplies(entries).map((e) => e.kind)).toEqual(['apology']);
+    expect(assistantReplies(await web.transcript('direct-full-1'))).toEqual([]);
+  });
+
   it('lets a developer replace the AI with their own handler', async () => {
     web = await startWebBot();
     web.bot.onMessage(async (message, ctx) => {

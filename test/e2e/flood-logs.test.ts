@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LogSummary } from '../../src/observe/log-summary.js';
+import { LogSummary, MAX_VARIANTS } from '../../src/observe/log-summary.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { deleteKeys } from '../helpers/redis-keys.js';
@@ -59,6 +59,16 @@ describe.each(modes)('a flood %s', (_mode, env) => {
     expect(lines.filter((line) => line.level === 40 && line.reason === 'bad_signature')).toHaveLength(1);
   });
 
+  it('of refusals whose text the sender chooses (its content type): counted each, a few warnings, not one a request', async () => {
+    const { lines, server } = await start(env);
+    const statuses = await Promise.all(Array.from({ length: FLOOD }, (_, i) => postSlack(server.url, appMention({ text: 'hi' }), { contentType: `text/x-flood-${i}` }).then((r) => r.status)));
+    expect(statuses).toEqual(Array(FLOOD).fill(415));
+    expect(await counted(server, 'webhooksRejected', { platform: 'slack', reason: 'unsupported_media_type' })).toBe(FLOOD);
+    const warned = lines.filter((line) => line.level === 40 && line.reason === 'unsupported_media_type');
+    expect(warned.length).toBeGreaterThan(0);
+    expect(warned.length).toBeLessThanOrEqual(MAX_VARIANTS + 1);
+  });
+
   it('over the per-user limit: every one acknowledged and counted, one notice, one info line (each at debug)', async () => {
     const { lines, server, slack } = await start({ ...env, RATE_LIMIT_USER_PER_MINUTE: '1' });
     // One at a time, so that the first is the one taken.
@@ -82,5 +92,18 @@ describe('LogSummary', () => {
     expect(summary.take('a', 60_000)).toBe(5);
     expect(summary.take('a', 60_001)).toBeUndefined();
     expect(summary.take('b', 60_001)).toBe(0);
+  });
+
+  it('tells apart a few variants of one group a window; the others are one kind, so a sender cannot write a line a request', () => {
+    const summary = new LogSummary(60_000);
+    for (let i = 0; i < MAX_VARIANTS; i++) expect(summary.takeOf('g', `v${i}`, i)).toBe(0);
+    expect(summary.takeOf('g', 'new 1', 10)).toBe(0);
+    expect(summary.takeOf('g', 'new 2', 11)).toBeUndefined();
+    expect(summary.takeOf('g', 'v0', 12)).toBeUndefined();
+    // Another group is not crowded out.
+    expect(summary.takeOf('h', 'new 1', 13)).toBe(0);
+    // A new window tells new variants apart again.
+    expect(summary.takeOf('g', 'new 3', 60_010)).toBe(0);
+    expect(summary.takeOf('g', 'new 2', 60_011)).toBe(0);
   });
 });
