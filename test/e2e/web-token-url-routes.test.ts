@@ -60,6 +60,7 @@ describe('web chat: a token in the URL of any route', () => {
       { method: 'POST', path: '/web/sessions' },
     ];
     const tokens = { WEB_TOKEN: OPERATOR, session: session.token, renew: session.renewToken, stream: session.streamToken };
+    let webhookWarned = false;
     for (const { method, path, body } of routes) {
       for (const [what, token] of Object.entries(tokens)) {
         for (const name of ['session', 'token']) {
@@ -68,10 +69,13 @@ describe('web chat: a token in the URL of any route', () => {
             const { res, lines: said } = await logged(() => fetch(`${web.url}${path}?${name}=${encodeURIComponent(token)}`, { method, headers: { ...(body ? json : {}), ...headers }, body }));
             expect(res.status, shown).toBe(401);
             expect(await res.json(), shown).toEqual(await stream.res.clone().json());
-            // POST /web/messages is the webhook: its refusals (session_required too) also get the HTTP layer's warn line.
+            // POST /web/messages is the webhook: its refusals (session_required too) also get the HTTP layer's warn line,
+            // the first of the minute only (the same refusal again is summarised: counted, and told in the next line's leftOut).
             const webhookLine = { level: 40, msg: expect.stringContaining('not taken from a URL'), status: 401, reason: 'token_in_url', platform: 'web', method: undefined };
             const access = stream.lines.map((line) => ({ ...line, method }));
-            expect(said, shown).toEqual(path === '/web/messages' ? [webhookLine, ...access] : access);
+            const warned = path === '/web/messages' && !webhookWarned;
+            expect(said, shown).toEqual(warned ? [webhookLine, ...access] : access);
+            if (path === '/web/messages') webhookWarned = true;
           }
         }
       }
