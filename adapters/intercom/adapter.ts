@@ -58,7 +58,7 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
       maxRetries: 0,
       timeoutInSeconds: (options.timeoutMs ?? API_TIMEOUT_MS) / 1000,
       // Notes a reply that went out and got no answer, which the SDK's error does not tell.
-      fetch: fetchNotingUnanswered(),
+      fetch: fetchNotingUnanswered(undefined, options.timeoutMs ?? API_TIMEOUT_MS),
     });
   let context: AdapterContext | undefined;
   let adminId = options.adminId;

@@ -5,7 +5,7 @@
  */
 import type { IntercomClient } from 'intercom-client';
 import type { Logger } from 'pino';
-import { waitOutRetryAfter, type ConversationRef, type ReplyPart } from 'parley/adapter-kit';
+import { MaybePostedError, waitOutRetryAfter, type ConversationRef, type ReplyPart } from 'parley/adapter-kit';
 import { classifyIntercomError } from './errors.js';
 import { findPostedPart } from './find-part.js';
 import type { IntercomDetails } from './inbound.js';
@@ -49,6 +49,8 @@ export class IntercomSender {
         ),
       ),
     );
+    // A 2xx that is no conversation (a proxy's page, an empty body) says nothing of the reply: looked for before it is posted again.
+    if (!isConversation(result)) throw new MaybePostedError(`Intercom answered the reply with ${notConversation(result)}, not the conversation; it may have taken it`);
     return newestPartId(result) ?? conversationId;
   }
 
@@ -56,6 +58,8 @@ export class IntercomSender {
   async findPart(conversation: IntercomRef, markdown: string, since: number): Promise<string | undefined> {
     const conversationId = conversationIdOf(conversation);
     const found = await this.call('reading the conversation', () => this.options.client.conversations.find({ conversation_id: conversationId }, { maxRetries: 0 }));
+    // Not read is not "not there": the job tries again later rather than risk a second copy.
+    if (!isConversation(found)) throw new Error(`Intercom answered reading the conversation with ${notConversation(found)}, not the conversation`);
     return findPostedPart(found, this.options.adminId(), markdown, since);
   }
 
@@ -132,4 +136,20 @@ function newestPartId(conversation: unknown): string | undefined {
   const parts = (conversation as { conversation_parts?: { conversation_parts?: { id?: unknown }[] } } | undefined)?.conversation_parts?.conversation_parts;
   const id = parts?.at(-1)?.id;
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+function isConversation(answer: unknown): boolean {
+  const { type, id } = (answer ?? {}) as { type?: unknown; id?: unknown };
+  return type === 'conversation' || (type === undefined && (typeof id === 'string' || typeof id === 'number'));
+}
+
+/** What came instead of a conversation, without its text (logged and kept as a dead letter's reason). */
+function notConversation(answer: unknown): string {
+  // intercom-client hands back a body it could not parse as { ok: false, error: { reason: 'non-json', rawBody } }.
+  const raw = (answer as { error?: { reason?: unknown; rawBody?: unknown } } | undefined)?.error;
+  if (raw?.reason === 'non-json' && typeof raw.rawBody === 'string') return `${/^\s*</.test(raw.rawBody) ? 'an HTML page' : 'something that is not JSON'} (${raw.rawBody.length} characters)`;
+  if (answer === undefined || answer === '') return 'an empty body';
+  if (answer === null || typeof answer !== 'object') return `JSON ${answer === null ? 'null' : `of type ${typeof answer}`}`;
+  const type = (answer as { type?: unknown }).type;
+  return `JSON of another shape${typeof type === 'string' && /^[\w.]{1,40}$/.test(type) ? ` (type ${type})` : ''}`;
 }

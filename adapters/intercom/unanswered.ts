@@ -7,15 +7,20 @@
  *
  * intercom-client reports every connection failure as "fetch failed" and a timeout as `"timeout"`,
  * keeping nothing of the cause: the fetch parley gives it notes, for the call under way, what
- * happened to the request.
+ * happened to the request. That fetch also gives the SDK's timeout to the whole answer (the SDK
+ * stops timing once the headers are in, so a body that stalled held the call for undici's 5
+ * minutes), and never follows a redirect: fetch would send the reply's text to wherever it points,
+ * and its answer there would pass for Intercom's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { MaybePostedError, notSentCode, platformUnreachable } from 'parley/adapter-kit';
+import { MaybePostedError, PermanentError, notSentCode, platformUnreachable } from 'parley/adapter-kit';
 
 /** What the fetch saw of the watched call's request: why it got no answer, if it went out; how it failed, if it never did. */
 interface Watch {
   unanswered?: string;
   notSent?: string;
+  /** A 3xx: what it said, naming where it pointed (never followed). */
+  redirected?: string;
 }
 
 const watches = new AsyncLocalStorage<Watch>();
@@ -23,20 +28,62 @@ const watches = new AsyncLocalStorage<Watch>();
 /** Failures after the request was handed to the connection: it may have reached Intercom. */
 const AFTER_SENDING = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-/** The fetch for intercom-client: `base` (the global fetch, as at each call), noting for a watched call a request that got no answer. */
-export function fetchNotingUnanswered(base?: typeof fetch): typeof fetch {
+/**
+ * The fetch for intercom-client: `base` (the global fetch, as at each call), noting for a watched
+ * call a request that got no answer; the answer read whole within `timeoutMs`; a redirect refused.
+ */
+export function fetchNotingUnanswered(base?: typeof fetch, timeoutMs?: number): typeof fetch {
   return async (input, init) => {
+    const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+    const signal = deadline && init?.signal ? AbortSignal.any([init.signal, deadline]) : (deadline ?? init?.signal ?? undefined);
     try {
-      return await (base ?? globalThis.fetch)(input, init);
+      const response = await (base ?? globalThis.fetch)(input, { ...init, redirect: 'manual', ...(signal ? { signal } : {}) });
+      if (response.status >= 300 && response.status < 400) throw redirectRefused(response);
+      // Read here, under the deadline: the SDK reads it after its own timer has stopped.
+      const body = response.status === 204 || response.status === 304 ? null : await readBounded(response);
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
       const watch = watches.getStore();
-      if (watch) {
-        watch.unanswered = unansweredReason(error, init?.signal ?? undefined);
+      if (watch && error instanceof RedirectRefused) watch.redirected = error.message;
+      else if (watch) {
+        watch.unanswered = unansweredReason(error, signal);
         watch.notSent = watch.unanswered === undefined ? notSentCode(error) : undefined;
       }
       throw error;
     }
   };
+}
+
+class RedirectRefused extends Error {}
+
+/** The most of an answer read (decompressed): Intercom's are kilobytes; one without end would take the process's memory. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+const TOO_LARGE = `its answer was larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB`;
+
+async function readBounded(response: Response): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      // Leaving the loop cancels the rest of the answer.
+      if (size > MAX_ANSWER_BYTES) throw Object.assign(new Error(`${TOO_LARGE}; not read further`), { tooLarge: true });
+      chunks.push(chunk);
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A 3xx, told with where it points (its origin only: a path may hold anything). */
+function redirectRefused(response: Response): RedirectRefused {
+  const location = response.headers.get('location');
+  let target = 'nowhere said';
+  try {
+    if (location) target = new URL(location, response.url || undefined).origin;
+  } catch {
+    target = 'an unreadable Location';
+  }
+  return new RedirectRefused(`the Intercom API answered ${response.status} redirecting to ${target}; redirects are not followed (the call would go to another address)`);
 }
 
 /**
@@ -61,6 +108,8 @@ async function watched<T>(call: () => Promise<T>, posting: boolean, what = 'the 
   try {
     return await watches.run(watch, call);
   } catch (error) {
+    // Trying again meets the same redirect: INTERCOM_API_URL (or a proxy) points the wrong way.
+    if (watch.redirected !== undefined) throw new PermanentError(`${watch.redirected}. Fix: set INTERCOM_API_URL to the API's own address`, 'intercom_redirect');
     if (watch.notSent !== undefined) throw platformUnreachable('the Intercom API', watch.notSent);
     const unanswered = watch.unanswered ?? (sdkTimeout(error) ? 'the request timed out' : undefined);
     if (!posting || unanswered === undefined) throw error;
@@ -72,6 +121,7 @@ async function watched<T>(call: () => Promise<T>, posting: boolean, what = 'the 
 function unansweredReason(error: unknown, signal: AbortSignal | undefined): string | undefined {
   // The SDK's timeout (or the caller's abort): the request may be with Intercom already.
   if (signal?.aborted) return 'the request timed out';
+  if ((error as { tooLarge?: unknown } | undefined)?.tooLarge === true) return TOO_LARGE;
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   if (code === undefined || !AFTER_SENDING.has(code)) return undefined;

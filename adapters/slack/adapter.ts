@@ -5,10 +5,9 @@
  * receiver of ours before the ack, so the developer's own listeners (slash commands, shortcuts,
  * actions, events) keep working.
  */
-import type { App, Logger as SdkLogger, Receiver } from '@slack/bolt';
-import type { WebClientOptions } from '@slack/web-api';
+import type { App, Receiver } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { HttpError, frozenOnceAnswered, json, leanFetch, rememberSecrets, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
+import { HttpError, frozenOnceAnswered, json, rememberSecrets, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
 import { slackConfigFromOptions, type SlackOptions } from './config.js';
 import { dispatchToBolt } from './dispatch.js';
 import type { SlackDetails } from './events.js';
@@ -30,9 +29,10 @@ import { slackInstallRoutes } from './install.js';
 import { registerOwnListeners } from './own-listeners.js';
 import { assistantThreads } from './assistant.js';
 import { keepCurrentBoltClient } from './bolt-clients.js';
+import { webClientOptions } from './web-api-options.js';
 
-/** One Web API call may take this long before it counts as failed (and is retried by the queue). */
-const API_TIMEOUT_MS = 15_000;
+export { webClientOptions };
+
 
 /** Only botToken (or oauth) and signingSecret (or appToken) are needed; the rest has the SLACK_ variables' defaults. */
 export interface SlackAdapterOptions extends SlackOptions {
@@ -258,11 +258,6 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     // Slack removes an assistant thread's status when the app replies in it.
     replyClearsIndicator: true,
   } satisfies Adapter<SlackDetails> & { app: App };
-}
-
-/** Every Web API client parley makes: one try per call, 429s handed back, a bounded wait; its lines in `logger` (sdk-logger.ts). */
-export function webClientOptions(slackApiUrl: string, logger?: SdkLogger): WebClientOptions {
-  return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS, fetch: leanFetch, ...(logger ? { logger } : {}) };
 }
 
 /** An App created with deferInitialization that has not run init() yet. */

@@ -5,6 +5,7 @@
  * frozen once it answers (Lambda) the work after the ack runs before the answer to Slack.
  */
 import { RetryAfterError, waitOutRetryAfter } from 'parley/adapter-kit';
+import { rateLimitWaitMs } from './classify.js';
 import { slackWebApi } from './sdk.js';
 
 /** A 429 asking for longer than this is not waited out: the call fails (a later event may try again). */
@@ -49,7 +50,7 @@ async function transientAsRetryAfter<T>(call: () => Promise<T>): Promise<T> {
 function transientWaitMs(error: unknown): number | undefined {
   const e = error as { code?: string; retryAfter?: number; statusCode?: number; data?: { error?: string } };
   const { ErrorCode } = slackWebApi();
-  if (e.code === ErrorCode.RateLimitedError) return (e.retryAfter ?? 1) * 1000;
+  if (e.code === ErrorCode.RateLimitedError) return rateLimitWaitMs(e.retryAfter);
   if (e.code === ErrorCode.HTTPError && (e.statusCode ?? 0) >= 500) return TRANSIENT_BACKOFF_MS;
   if (e.code === ErrorCode.RequestError) return TRANSIENT_BACKOFF_MS;
   if (e.code === ErrorCode.PlatformError && TRANSIENT_REFUSALS.has(e.data?.error ?? '')) return TRANSIENT_BACKOFF_MS;

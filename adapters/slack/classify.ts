@@ -1,11 +1,13 @@
 /**
  * What a failed Slack Web API call means for the queue: a 429, or Slack not reachable at all
- * (nothing sent), waits; a call that went out unanswered may have been taken (MaybePostedError);
- * some refusals are permanent; anything else is retried with backoff.
+ * (nothing sent), waits; a call that went out unanswered, or whose answer is not Slack's JSON or
+ * is Slack's internal_error, may have been taken (MaybePostedError); some refusals are permanent;
+ * a redirect too (never followed); anything else is retried with backoff.
  */
 import { MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable } from 'parley/adapter-kit';
 import { slackWebApi } from './sdk.js';
 import { maybeTaken } from './stream-finish.js';
+import { NOT_SLACK_JSON } from './web-api-options.js';
 
 /** Errors that will not go away by trying again: the message is dead-lettered at once. */
 const PERMANENT = new Set([
@@ -28,12 +30,22 @@ export async function classify<T>(fn: () => Promise<T>, apologyOwed = false): Pr
   try {
     return await fn();
   } catch (error) {
-    const e = error as { code?: string; retryAfter?: number; data?: { error?: string } };
+    const e = error as { code?: string; retryAfter?: number; data?: { error?: string; response_metadata?: { retryAfter?: number } }; statusCode?: number; headers?: Record<string, unknown> };
     const { ErrorCode } = slackWebApi();
-    if (e.code === ErrorCode.RateLimitedError) throw new RetryAfterError('Slack rate limit', (e.retryAfter ?? 1) * 1000);
+    if (e.code === ErrorCode.RateLimitedError) throw new RetryAfterError('Slack rate limit', rateLimitWaitMs(e.retryAfter));
     // A 429 without a Retry-After the SDK can read (a proxy or gateway in front of the Web API): a plain Error from the SDK.
     if (/^Retry header did not contain a valid timeout/.test((error as Error | undefined)?.message ?? '')) throw new RetryAfterError('Slack rate limit (no Retry-After)', NO_RETRY_AFTER_WAIT_MS);
+    // Not the Web API's JSON (a proxy's login page), or another status: told without the page (readable).
+    const told = readable(error);
+    if (told !== error) throw told;
+    const refusal = e.code === ErrorCode.PlatformError ? e.data?.error : undefined;
+    // `{ ok: false, error: 'ratelimited' }` with a 200 (a gateway's): a 429 all the same.
+    if (refusal === 'ratelimited' || refusal === 'rate_limited') throw new RetryAfterError('Slack rate limit', rateLimitWaitMs(e.data?.response_metadata?.retryAfter));
+    // Slack's docs of both: "it's possible some aspect of the operation succeeded before the error was raised".
+    if (refusal === 'internal_error' || refusal === 'fatal_error') throw new MaybePostedError(`Slack answered ${refusal}; it may have taken the call`);
     const original = (error as { original?: unknown }).original;
+    // A 2xx that is not JSON (web-api-options.ts): whatever answered may have passed the call on.
+    if (e.code === ErrorCode.RequestError && (original as { code?: unknown } | undefined)?.code === NOT_SLACK_JSON) throw new MaybePostedError(`${(original as Error).message}; it may have taken the call`);
     // Gone without an answer after the request went out: Slack may have taken it.
     if (e.code === ErrorCode.RequestError && maybeTaken(original)) throw new MaybePostedError(`Slack did not answer: ${(error as Error).message}`, { cause: error });
     // Never went out (refused, unknown host): nothing was sent, so the job waits for Slack without spending an attempt.
@@ -44,4 +56,44 @@ export async function classify<T>(fn: () => Promise<T>, apologyOwed = false): Pr
     }
     throw error;
   }
+}
+
+/**
+ * A Web API failure as it may be logged and kept: the SDK puts a body that is not JSON (a proxy's
+ * page) whole in its error, and an HTTP error's body and headers, so such a failure is told
+ * without them — a page that may have been taken (MaybePostedError), a status. Others as they are.
+ */
+export function readable(error: unknown): unknown {
+  const e = error as { code?: string; data?: { error?: string }; statusCode?: number; headers?: Record<string, unknown> } | undefined;
+  const { ErrorCode } = slackWebApi();
+  const unreadable = e?.code === ErrorCode.PlatformError ? notSlackJson(e.data?.error) : undefined;
+  if (unreadable) return new MaybePostedError(`Slack answered with ${unreadable}, not the Web API's JSON; it may have taken the call`);
+  return e?.code === ErrorCode.HTTPError ? httpFailure(e.statusCode ?? 0, e.headers?.location) : error;
+}
+
+/** A 429's wait: its Retry-After in seconds, or NO_RETRY_AFTER_WAIT_MS when that is negative or unreadable (a wait of none, again and again). */
+export function rateLimitWaitMs(retryAfterSeconds: number | undefined): number {
+  return typeof retryAfterSeconds === 'number' && Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0 ? retryAfterSeconds * 1000 : NO_RETRY_AFTER_WAIT_MS;
+}
+
+/**
+ * What an `{ ok: false }` error really was when it is no Slack error code: the SDK reports a body
+ * it cannot parse as JSON that way, the whole body as `error`. Undefined for a Slack error code.
+ */
+function notSlackJson(error: unknown): string | undefined {
+  if (typeof error !== 'string' || /^[a-z0-9_]{1,100}$/i.test(error)) return undefined;
+  if (error.trim() === '') return 'an empty body';
+  return `${/^\s*</.test(error) ? 'an HTML page' : 'something that is not JSON'} (${error.length} characters)`;
+}
+
+/** A non-200 answer: a 3xx is never followed and would meet every retry; anything else is retried. */
+function httpFailure(status: number, location: unknown): Error {
+  if (status < 300 || status >= 400) return new Error(`Slack answered HTTP ${status}`);
+  let target = 'nowhere said';
+  try {
+    if (typeof location === 'string' && location !== '') target = new URL(location).origin;
+  } catch {
+    target = 'a relative or unreadable Location';
+  }
+  return new PermanentError(`Slack answered HTTP ${status} redirecting to ${target}; redirects are not followed. Fix: set SLACK_API_URL to the Web API's own address`, 'slack_redirect');
 }

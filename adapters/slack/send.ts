@@ -5,7 +5,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { PermanentError, exchangeOf, nothingShown, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
-import { classify } from './classify.js';
+import { classify, readable } from './classify.js';
 import type { SlackDetails } from './events.js';
 import { answerBlocks, feedbackBlock } from './feedback.js';
 import { findKeyedMessage } from './find-part.js';
@@ -165,7 +165,7 @@ export class SlackSender {
             if (key) await this.noteStreamStarted(key, streamer.ts);
           }
         } catch (error) {
-          failure = error;
+          failure = readable(error); // logged: a proxy's page left out
           failedAt = Date.now();
         }
       }
@@ -181,7 +181,7 @@ export class SlackSender {
       try {
         await streamer.stop({ ...auth, ...feedback });
       } catch (error) {
-        failure = error;
+        failure = readable(error);
         failedAt = Date.now();
         stopFailed = true;
       }

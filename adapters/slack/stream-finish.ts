@@ -5,6 +5,7 @@
  */
 import { MAX_INLINE_WAIT_MS, MaybePostedError } from 'parley/adapter-kit';
 import { slackWebApi } from './sdk.js';
+import { NOT_SLACK_JSON } from './web-api-options.js';
 
 /** chat.stopStream: "Limit this field [markdown_text] to 12,000 characters" (longer is msg_too_long). */
 export const MAX_STOP_TEXT_CHARS = 12_000;
@@ -103,6 +104,8 @@ export function refusalOf(error: unknown): string | undefined {
 export function maybeTaken(original: unknown): boolean {
   const e = original as { name?: string; code?: string; message?: string; cause?: unknown } | undefined;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return true;
+  // leanFetch stopped reading an answer past its bound (src/http/lean-fetch.ts), or it was not JSON (web-api-options.ts): the call went out.
+  if (e?.code === 'PARLEY_ANSWER_TOO_LARGE' || e?.code === NOT_SLACK_JSON) return true;
   if (/ECONNRESET|socket hang up|other side closed|terminated|timed? ?out/i.test(`${e?.code ?? ''} ${e?.message ?? ''}`)) return true;
   return e?.message === 'fetch failed' && e.cause !== undefined && maybeTaken(e.cause);
 }

@@ -9,12 +9,14 @@
  */
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
-import { MaybePostedError, RetryAfterError, notSentCode, platformUnreachable, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
+import { MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
 import { twilioSdk } from './sdk.js';
 
 /** How long to wait after a 429 that does not say (Twilio's usually do not). */
 export const DEFAULT_RETRY_AFTER_MS = 5000;
 const DEFAULT_API_URL = 'https://api.twilio.com';
+/** The most of an answer read (decompressed). */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 /** A send that hangs holds a worker; Twilio answers in well under a second. */
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -48,6 +50,8 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
 
     constructor(apiUrl: string, timeoutMs: number) {
       super({ autoRetry: false, timeout: timeoutMs });
+      // Twilio's answers are kilobytes; one without end (a proxy's download) would take the process's memory.
+      this.axios.defaults.maxContentLength = MAX_ANSWER_BYTES;
       const base = new URL(apiUrl);
       if (base.origin !== DEFAULT_API_URL || base.pathname !== '/') this.base = base;
     }
@@ -67,6 +71,18 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
       }
       if (response.statusCode === 429) {
         throw new RetryAfterError('Twilio answered 429 Too Many Requests', retryAfterMs(response.headers as Record<string, unknown> | undefined));
+      }
+      const origin = new URL(uri).origin;
+      // Never followed (the SDK's default): the same redirect would meet every retry.
+      if (response.statusCode >= 300 && response.statusCode < 400) {
+        const where = redirectTarget(response.headers as Record<string, unknown> | undefined, uri);
+        throw new PermanentError(`the Twilio API at ${origin} answered ${response.statusCode} redirecting to ${where}; redirects are not followed. Fix: set TWILIO_API_URL to the API's own address`, 'twilio_redirect');
+      }
+      // A 2xx that is not Twilio's JSON (a proxy's page): a send may have been taken all the same, so it is looked for first.
+      const unreadable = response.statusCode >= 200 && response.statusCode < 300 ? notJson(response.body) : undefined;
+      if (unreadable) {
+        const what = `the Twilio API at ${origin} answered ${response.statusCode} with ${unreadable}`;
+        throw opts.method.toUpperCase() === 'POST' ? new MaybePostedError(`${what}; it may have taken the message`) : new Error(what);
       }
       return response;
     }
@@ -92,12 +108,13 @@ export function retryAfterMs(headers: Record<string, unknown> | undefined, now =
 
 /**
  * A request that went out whole (every byte handed to the connection) and then got no answer: a
- * timeout or a cut connection. A refused connection, or a timeout while connecting, never sent it.
+ * timeout, a cut connection, an answer past MAX_ANSWER_BYTES. A refused connection, or a timeout
+ * while connecting, never sent it.
  */
 function maybeTaken(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown; request?: { writableFinished?: boolean } };
   if (e?.request?.writableFinished === false) return false;
-  return /ECONNABORTED|ETIMEDOUT|ECONNRESET|EPIPE|socket hang up|aborted|timeout/i.test(`${String(e?.code ?? '')} ${String(e?.message ?? '')}`);
+  return /ECONNABORTED|ETIMEDOUT|ECONNRESET|EPIPE|socket hang up|aborted|timeout|maxContentLength/i.test(`${String(e?.code ?? '')} ${String(e?.message ?? '')}`);
 }
 
 /** A timeout before the request was written: no connection was made in time. */
@@ -112,4 +129,28 @@ function describe(error: unknown): string {
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const message = typeof e?.message === 'string' ? e.message : String(error);
   return code && !message.includes(code) ? `${code} ${message}` : message;
+}
+
+/** What a 2xx body is when it is not a JSON object (without its text: it is logged), or undefined when it is one. */
+function notJson(body: unknown): string | undefined {
+  if (typeof body !== 'string') return body !== null && typeof body === 'object' ? undefined : 'an empty body';
+  if (body.trim() === '') return 'an empty body';
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed !== null && typeof parsed === 'object') return undefined;
+  } catch {
+    return `${/^\s*</.test(body) ? 'an HTML page' : 'something that is not JSON'} (${body.length} characters)`;
+  }
+  return 'JSON that is not an object';
+}
+
+/** Where a 3xx points: its origin only (a path may hold anything). */
+function redirectTarget(headers: Record<string, unknown> | undefined, uri: string): string {
+  const location = headers?.location;
+  if (typeof location !== 'string' || location === '') return 'nowhere said';
+  try {
+    return new URL(location, uri).origin;
+  } catch {
+    return 'an unreadable Location';
+  }
 }

@@ -3,7 +3,7 @@
  * reply for WhatsApp, splits it at 1,600 characters and skips parts already posted on a retry.
  */
 import type { Twilio } from 'twilio';
-import { replyParts, type ConversationRef, type Reply } from 'parley/adapter-kit';
+import { MaybePostedError, replyParts, type ConversationRef, type Reply } from 'parley/adapter-kit';
 import { classifyTwilioError } from './errors.js';
 import { findSentMessage } from './find-part.js';
 import { markdownToWhatsApp } from './format.js';
@@ -35,6 +35,8 @@ export class WhatsAppSender {
   async sendPart({ details }: ConversationRef<WhatsAppDetails>, body: string): Promise<string> {
     try {
       const message = await this.client.messages.create({ to: details!.from, body, ...this.sender });
+      // An answer without the message's SID (a proxy's JSON) says nothing of the send: looked for before it is sent again.
+      if (typeof message.sid !== 'string' || message.sid === '') throw new MaybePostedError('Twilio answered the send without a message SID; it may have taken it');
       return message.sid;
     } catch (error) {
       throw classifyTwilioError(error);

@@ -7,8 +7,10 @@
  * Failures look as the global fetch's do: TypeError("fetch failed") with the cause, or the
  * signal's reason when aborted, so the SDKs classify them the same way. The answer is a
  * LeanResponse: it has Response's whole interface, but is not `instanceof Response`.
- * `leanFetchUpTo(bytes)` also stops reading an answer larger than that (the AI's: a server sending
- * without end would otherwise be buffered until the attempt's timeout).
+ * It stops reading an answer larger than MAX_ANSWER_BYTES, as sent and once decompressed (a proxy's
+ * download, a gzip bomb would otherwise take the process's memory); `leanFetchUpTo(bytes)` at a
+ * lower bound (the AI's: a server sending without end would otherwise be buffered until the
+ * attempt's timeout). The call fails as a connection cut mid-answer does: the request went out.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -22,22 +24,28 @@ const agents = {
 
 type Body = string | Uint8Array | undefined;
 
+/** The most of an answer leanFetch reads: the SDKs' answers are kilobytes (a page of a thread's messages a few megabytes). */
+export const MAX_ANSWER_BYTES = 64 * 2 ** 20;
+/** The `code` of ResponseTooLargeError, for adapters that read it off the cause of "fetch failed". */
+export const ANSWER_TOO_LARGE = 'PARLEY_ANSWER_TOO_LARGE';
+
 /** An answer larger than the fetch reads (the cause of its TypeError "fetch failed"). */
 export class ResponseTooLargeError extends Error {
+  readonly code = ANSWER_TOO_LARGE;
   constructor(readonly maxBytes: number) {
     super(`the answer was larger than ${maxBytes % 2 ** 20 === 0 ? `${maxBytes / 2 ** 20} MiB` : `${maxBytes} bytes`}: stopped reading it`);
     this.name = 'ResponseTooLargeError';
   }
 }
 
-export const leanFetch: typeof fetch = (input, init) => fetchLean(input, init);
+export const leanFetch: typeof fetch = (input, init) => fetchLean(input, init, MAX_ANSWER_BYTES);
 
 /** leanFetch that fails an answer larger than `maxBytes` (decompressed too) as soon as it is. */
 export function leanFetchUpTo(maxBytes: number): typeof fetch {
   return (input, init) => fetchLean(input, init, maxBytes);
 }
 
-function fetchLean(input: Parameters<typeof fetch>[0], init: RequestInit | undefined, maxBytes?: number): Promise<Response> {
+function fetchLean(input: Parameters<typeof fetch>[0], init: RequestInit | undefined, maxBytes: number): Promise<Response> {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined;
   const body = sendable(init?.body);
   if (url === undefined || body === false) return fetch(input, init);
@@ -49,7 +57,7 @@ function fetchLean(input: Parameters<typeof fetch>[0], init: RequestInit | undef
   return request(target, agent, init ?? {}, headers, body, maxBytes);
 }
 
-function request(target: URL, agent: http.Agent, init: RequestInit, headers: Record<string, string>, body: Body, maxBytes?: number): Promise<Response> {
+function request(target: URL, agent: http.Agent, init: RequestInit, headers: Record<string, string>, body: Body, maxBytes: number): Promise<Response> {
   const signal = init.signal ?? undefined;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -61,7 +69,7 @@ function request(target: URL, agent: http.Agent, init: RequestInit, headers: Rec
       let received = 0;
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
-        if (maxBytes === undefined || received <= maxBytes) {
+        if (received <= maxBytes) {
           chunks.push(chunk);
         } else {
           // The socket goes too: the rest of the answer is never read.
@@ -76,7 +84,7 @@ function request(target: URL, agent: http.Agent, init: RequestInit, headers: Rec
           bytes = decoded(Buffer.concat(chunks), res.headers['content-encoding'], maxBytes);
         } catch (error) {
           // A small compressed body can grow past the limit (a gzip bomb).
-          return fail(maxBytes !== undefined && (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE' ? new ResponseTooLargeError(maxBytes) : error);
+          return fail((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE' ? new ResponseTooLargeError(maxBytes) : error);
         }
         const status = res.statusCode ?? 0;
         const answered = new Headers();
@@ -102,9 +110,9 @@ function request(target: URL, agent: http.Agent, init: RequestInit, headers: Rec
  * One that does not decode (a proxy's plain error page labelled gzip) is handed over as it came:
  * failing the call instead would lose a 429's status and Retry-After, which the global fetch keeps.
  */
-function decoded(body: Buffer, encoding: string | undefined, maxBytes?: number): Buffer {
+function decoded(body: Buffer, encoding: string | undefined, maxBytes: number): Buffer {
   if (body.length === 0 || !encoding) return body;
-  const limit = maxBytes === undefined ? {} : { maxOutputLength: maxBytes };
+  const limit = { maxOutputLength: maxBytes };
   let decoding = body;
   try {
     // Applied in the reverse order of the header's list, as fetch does.

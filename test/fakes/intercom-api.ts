@@ -44,8 +44,12 @@ export interface FakeAnswer {
   delayMs?: number;
   /** Drop the connection without an answer (after reading the whole request). */
   hangUp?: boolean;
-  /** Whether a reply or part is taken: by default when the answer is a 200 (not hung up); set it for a hang-up after taking. */
+  /** Whether a reply or part is taken: by default when the answer is a 200 (not hung up, not `raw`); set it for a hang-up after taking. */
   taken?: boolean;
+  /** A body that is not JSON, answered as it is (text/html unless `headers` say): a proxy's page, so nothing is taken unless `taken`. */
+  raw?: string | Buffer;
+  /** Send the headers and the start of the body, then nothing more (the connection left open). */
+  stallBody?: boolean;
 }
 
 export type FakeAnswerFn = (call: IntercomCall, nth: number) => FakeAnswer | undefined;
@@ -129,7 +133,7 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
     const answer = (route !== 'unknown' ? overrides.get(route)?.(call, nth) : undefined) ?? {};
     let status = answer.status ?? 200;
     // Taken (or not) before the answer, however late it comes or whether it comes at all.
-    const takes = call.token !== undefined && (route === 'reply' || route === 'parts') && (answer.taken ?? (!answer.hangUp && status === 200));
+    const takes = call.token !== undefined && (route === 'reply' || route === 'parts') && (answer.taken ?? (!answer.hangUp && answer.raw === undefined && status === 200));
     const part = takes ? newPart(call, String(++partCounter)) : undefined;
     if (part) {
       parts.set(call.conversationId!, [...partsOf(call.conversationId), part]);
@@ -141,6 +145,8 @@ export async function startFakeIntercom(options: FakeIntercomOptions = {}): Prom
       return;
     }
     if (res.destroyed) return;
+    if (answer.stallBody) return void res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': '1000' }).write('{"type":');
+    if (answer.raw !== undefined) return void res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...answer.headers }).end(answer.raw);
     let body = answer.body;
     if (body === undefined) {
       if (!call.token) [status, body] = [401, errorList('unauthorized', 'Access Token Invalid')];

@@ -43,13 +43,16 @@ export interface FakeAnswer {
   delayMs?: number;
   /**
    * The call takes effect at once (a message is posted); only its answer comes after `delayMs`, or
-   * never when the client has gone (a timeout the client cannot tell from a failure).
+   * never when the client has gone (a timeout the client cannot tell from a failure). With `body`,
+   * that body is the answer to a call that took effect.
    */
   takenAtOnce?: boolean;
   /** Answer only once this settles (e.g. once a test has stopped Redis). */
   after?: Promise<unknown>;
   /** Cut the connection instead of answering (with `takenAtOnce`: after the call took effect). */
   destroy?: boolean;
+  /** A body that is not JSON, answered as it is (text/html unless `headers` say): a proxy's page. With `takenAtOnce`, the call took effect first. */
+  raw?: string | Buffer;
 }
 
 export type FakeAnswerFn = (call: SlackCall, nth: number) => FakeAnswer | undefined;
@@ -143,11 +146,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
             ? defaultAnswer(method, args, me, nextTs, posted, streams)
             : { ok: false, error: 'not_authed' }
         : { ok: false, error: status === 429 ? 'ratelimited' : `fake_http_${status}` });
-    const taken = answer.takenAtOnce ? respond() : undefined;
+    // With a `body` of the test's, the call takes effect all the same (an error Slack gives after posting).
+    const taken = answer.takenAtOnce ? (answer.body !== undefined && token ? (defaultAnswer(method, args, me, nextTs, posted, streams), answer.body) : respond()) : undefined;
     if (answer.destroy) return void req.socket.destroy();
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (answer.after) await answer.after.catch(() => undefined);
     if (res.destroyed) return;
+    if (answer.raw !== undefined) return void res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...answer.headers }).end(answer.raw);
     const body = taken ?? respond();
     res
       .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers })

@@ -36,8 +36,10 @@ export interface TwilioAnswer {
   delayMs?: number;
   /** Drop the connection without an answer (a connection error for the client). */
   hangUp?: boolean;
-  /** Whether Twilio creates the message: by default when the answer is a 2xx; set it for a hang-up after the message was made. */
+  /** Whether Twilio creates the message: by default when the answer is a 2xx (not `raw`); set it for a hang-up after the message was made. */
   taken?: boolean;
+  /** A body that is not JSON, answered as it is (text/html unless `headers` say): a proxy's page, so nothing is created unless `taken`. */
+  raw?: string | Buffer;
 }
 
 export type TwilioAnswerFn = (call: TwilioCall, nth: number) => TwilioAnswer | undefined;
@@ -96,13 +98,14 @@ export async function startFakeTwilio(credentials: { accountSid: string; authTok
     const answer = script?.(call, nth) ?? {};
     const status = answer.status ?? 201;
     const resource = messageResource(call);
-    if (answer.taken ?? (!answer.hangUp && status >= 200 && status < 300)) messages.push(resource);
+    if (answer.taken ?? (!answer.hangUp && answer.raw === undefined && status >= 200 && status < 300)) messages.push(resource);
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (answer.hangUp) {
       res.socket?.destroy();
       return;
     }
     if (res.destroyed) return;
+    if (answer.raw !== undefined) return void res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...answer.headers }).end(answer.raw);
     reply(status, answer.body ?? resource, answer.headers);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
-import { leanFetch, leanFetchUpTo, ResponseTooLargeError } from '../../src/http/lean-fetch.js';
+import { ANSWER_TOO_LARGE, leanFetch, leanFetchUpTo, MAX_ANSWER_BYTES, ResponseTooLargeError } from '../../src/http/lean-fetch.js';
 
 interface Seen {
   method?: string;
@@ -100,6 +100,33 @@ describe('leanFetch', () => {
     expect(await response.json()).toEqual({ error: { message: 'slow down' } });
   });
 
+  it('stops reading an answer past MAX_ANSWER_BYTES: "fetch failed", its cause saying why (the request went out)', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // Sent as it drains, up to 16 MB past the bound (then ended, should the client read on).
+      let sent = 0;
+      const more = () => {
+        while (sent < MAX_ANSWER_BYTES + 16 * chunk.length && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    };
+    const error = await leanFetch(`${base}/endless`, { method: 'POST', body: '{}' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(((error as TypeError).cause as NodeJS.ErrnoException).code).toBe(ANSWER_TOO_LARGE);
+  });
+
+  it('stops decompressing past MAX_ANSWER_BYTES (a gzip bomb)', async () => {
+    const bomb = gzipSync(Buffer.alloc(MAX_ANSWER_BYTES + 1024 * 1024));
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(bomb);
+    const error = await leanFetch(`${base}/bomb`, { method: 'POST', body: '{}' }).catch((caught: unknown) => caught);
+    expect(((error as TypeError).cause as NodeJS.ErrnoException).code).toBe(ANSWER_TOO_LARGE);
+  });
+
   it('leaves a streamed answer to the global fetch, so its parts arrive as they are sent', async () => {
     let finish!: () => void;
     answer = (_req, res) => {
@@ -118,7 +145,7 @@ describe('leanFetch', () => {
   it('leanFetchUpTo reads an answer up to its limit, and fails one larger as soon as it is, closing the connection', async () => {
     answer = (_req, res) => res.end('x'.repeat(1024));
     expect(await (await leanFetchUpTo(1024)(`${base}/exact`)).text()).toHaveLength(1024);
-    // Uncapped, as the Slack calls are: read whole.
+    // Within leanFetch's own bound (MAX_ANSWER_BYTES), as the Slack calls are: read whole.
     expect(await (await leanFetch(`${base}/exact`)).text()).toHaveLength(1024);
 
     // A server that never stops sending.
