@@ -50,7 +50,7 @@ export { json, jsonError, isLoopbackHost, readCookie, escapeHtml } from './http/
 // The client's address as parley's limits count it (TRUST_PROXY: true, the left-most X-Forwarded-For; N, N proxies in front).
 export { addressKey, clientAddress, trustsProxy, type TrustProxy } from './http/client-address.js';
 // The fetch to give a platform SDK for its small JSON calls (half the CPU of the global fetch).
-export { leanFetch } from './http/lean-fetch.js';
+export { leanFetch, MAX_ANSWER_BYTES } from './http/lean-fetch.js';
 
 // A third party's error text may quote a configured secret: hide them before it is logged or stored.
 export { hideSecrets, hideSecretsIn, rememberBasicCredentials, rememberSecrets } from './secret-values.js';

@@ -13,7 +13,7 @@
  * and its answer there would pass for Intercom's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { MaybePostedError, PermanentError, notSentCode, platformUnreachable } from 'parley/adapter-kit';
+import { MAX_ANSWER_BYTES, MaybePostedError, PermanentError, notSentCode, platformUnreachable } from 'parley/adapter-kit';
 
 /** What the fetch saw of the watched call's request: why it got no answer, if it went out; how it failed, if it never did. */
 interface Watch {
@@ -56,8 +56,6 @@ export function fetchNotingUnanswered(base?: typeof fetch, timeoutMs?: number): 
 
 class RedirectRefused extends Error {}
 
-/** The most of an answer read (decompressed): Intercom's are kilobytes; one without end would take the process's memory. */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 const TOO_LARGE = `its answer was larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB`;
 
 async function readBounded(response: Response): Promise<Uint8Array> {

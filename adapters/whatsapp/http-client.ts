@@ -9,14 +9,12 @@
  */
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
-import { MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
+import { MAX_ANSWER_BYTES, MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
 import { twilioSdk } from './sdk.js';
 
 /** How long to wait after a 429 that does not say (Twilio's usually do not). */
 export const DEFAULT_RETRY_AFTER_MS = 5000;
 const DEFAULT_API_URL = 'https://api.twilio.com';
-/** The most of an answer read (decompressed). */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 /** A send that hangs holds a worker; Twilio answers in well under a second. */
 const REQUEST_TIMEOUT_MS = 15_000;
 
