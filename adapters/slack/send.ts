@@ -18,8 +18,8 @@ export const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** The metadata event type of a reply's part (Slack: lowercase letters and underscores). */
 const PART_EVENT_TYPE = 'parley_reply_part';
 
-/** Refusals of a token that may only need refreshing (token rotation): renewed once, then as above. */
-const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth']);
+/** Refusals of a token that may only need refreshing (token rotation) or be replaced (a reinstall): renewed once, then as above. */
+const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth', 'token_revoked']);
 
 export const slackKeys = {
   answeredThread: (team: string, channel: string, threadTs: string) => `parley:slack:thread:${team}:${channel}:${threadTs}`,

@@ -5,6 +5,7 @@
  */
 import type { Installation } from '@slack/oauth';
 import type { WebClient } from '@slack/web-api';
+import { PermanentError } from 'parley/adapter-kit';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
 
@@ -37,4 +38,18 @@ export async function rotated(current: AnyInstallation, { client, clientId, clie
     ...current,
     bot: { ...current.bot, token: response.access_token, refreshToken: response.refresh_token ?? refreshToken, expiresAt: Math.floor(Date.now() / 1000) + response.expires_in },
   };
+}
+
+/**
+ * What a use of an expired token fails with when its refresh failed. Slack refusing the refresh token
+ * (revoked, or spent) is for good: only a new installation brings the workspace back, so the reply is
+ * dead-lettered at once rather than retried, each try spending another refresh. Anything else (Slack
+ * unreachable, a 5xx) is retried.
+ */
+export function expiredUnrefreshed(where: string, error: unknown): Error {
+  const reason = String((error as { message?: unknown }).message);
+  if ((error as { data?: { error?: unknown } }).data?.error === 'invalid_refresh_token') {
+    return new PermanentError(`The Slack bot token for ${where} expired and Slack refused its refresh token (invalid_refresh_token): the workspace has to install the app again.`, 'slack_refresh_token_refused');
+  }
+  return new Error(`The Slack bot token for ${where} expired and could not be refreshed: ${reason}`);
 }

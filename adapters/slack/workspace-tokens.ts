@@ -8,7 +8,8 @@
  *   with `oauth.v2.access` (grant_type=refresh_token, through SLACK_API_URL) and stored back. Slack
  *   revokes a refresh token once used, so one refresh runs at a time per installation: one promise
  *   per process, and a lock in parley's store across processes (the others wait for the new token).
- *   A token Slack refuses before then (token_expired, invalid_auth) is refreshed the same way (renew).
+ *   A token Slack refuses (token_expired, invalid_auth, token_revoked) gives way to the store's when
+ *   that is another (a reinstall elsewhere), else is refreshed the same way (renew).
  * - Uninstall: `app_uninstalled`, and `tokens_revoked` naming bot tokens, delete the installation
  *   and its cache entry. A later event from that workspace is acknowledged but not answered, and
  *   logged once (warn, then debug); so is one whose installation no SLACK_INSTALLATION_KEY opens.
@@ -23,7 +24,7 @@ import type { Logger } from 'pino';
 import type { Store } from 'parley/adapter-kit';
 import type { SlackDetails } from './events.js';
 import { NotInstalledLog } from './not-installed.js';
-import { dueForRefresh, expiresWithin, rotated, type RotationCredentials } from './token-rotation.js';
+import { dueForRefresh, expiredUnrefreshed, expiresWithin, rotated, type RotationCredentials } from './token-rotation.js';
 import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup, type WorkspaceInstallations } from './workspace-lookup.js';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
@@ -59,10 +60,7 @@ export interface WorkspaceTokensOptions extends RotationCredentials {
 export class WorkspaceTokens {
   private readonly cache: LRUCache<string, AnyInstallation>;
   private readonly refreshing = new Map<string, Promise<AnyInstallation | undefined>>();
-  /**
-   * Refreshed installations the store could not take yet. Slack's refresh tokens are single-use:
-   * the new one exists only here until it is stored, so it is kept (and used) until then.
-   */
+  /** Refreshed installations the store could not take yet: Slack's refresh tokens are single-use, so the new one is kept (and used) here until it is stored. */
   private readonly unsaved = new Map<string, AnyInstallation>();
   private readonly notInstalled: NotInstalledLog;
   private readonly refreshEarlyMs: number;
@@ -73,10 +71,7 @@ export class WorkspaceTokens {
     this.notInstalled = new NotInstalledLog(options.logger, options.lostAtRestart);
   }
 
-  /**
-   * Bolt's `authorize` (a click's 3 s acknowledgement waits on it): the installation's bot token,
-   * refreshed only once expired; a workspace without one is marked NOT_INSTALLED.
-   */
+  /** Bolt's `authorize` (a click's 3 s acknowledgement waits on it): the installation's bot token, refreshed only once expired; a workspace without one is marked NOT_INSTALLED. */
   async authorize(source: AuthorizeSourceData<boolean>): Promise<AuthorizeResult> {
     const query = { teamId: source.teamId, enterpriseId: source.enterpriseId, isEnterpriseInstall: source.isEnterpriseInstall } as InstallationLookup;
     const current = await this.installed(query);
@@ -101,9 +96,10 @@ export class WorkspaceTokens {
   /** Before a job asks the AI: the installation in the store, which another process's uninstall may have deleted since this one cached it. */
   async stillInstalled(details: SlackDetails): Promise<void> {
     const query = lookupFor(details);
-    if ((await this.load(query))?.bot?.token) return;
-    this.cache.delete(cacheKey(query));
-    throw this.notInstalled.error(query);
+    const stored = (await this.load(query))?.bot?.token;
+    // Gone, or installed again by another process (the old token revoked): the cached copy gives way.
+    if (this.cache.get(cacheKey(query))?.bot?.token !== stored) this.cache.delete(cacheKey(query));
+    if (!stored) throw this.notInstalled.error(query);
   }
 
   /**
@@ -158,16 +154,22 @@ export class WorkspaceTokens {
   }
 
   /**
-   * Slack refused `stale` (token_expired, invalid_auth) though it is not due to expire: a rotating
-   * token is refreshed now, as one with the scheduled refreshes (one per process, the store's lock
-   * across processes). The new token; undefined when there is none (no refresh token, the refresh failed).
+   * Slack refused `stale` (token_expired, invalid_auth, token_revoked): the store's token when it is another (a reinstall
+   * in another process), else a rotating token is refreshed now, as one with the scheduled refreshes (one per process,
+   * the store's lock across processes). The new token; undefined when there is none (no refresh token, the refresh failed).
    */
   async renew(details: SlackDetails, stale: string): Promise<string | undefined> {
     const query = lookupFor(details);
     const key = cacheKey(query);
     const known = this.cache.get(key) ?? this.unsaved.get(key);
-    if (known && !known.bot?.refreshToken) return undefined; // not a rotating token: nothing to renew
     if (known?.bot && known.bot.token !== stale) return known.bot.token; // renewed already
+    // An unsaved refresh is newer than the store's copy; else the store may hold a reinstall's token.
+    const stored = this.unsaved.has(key) ? known : await this.load(query);
+    if (stored?.bot && stored.bot.token !== stale) {
+      this.cache.delete(key);
+      return (await this.find(query).catch(() => undefined))?.bot?.token;
+    }
+    if (!stored?.bot?.refreshToken) return undefined; // not a rotating token: nothing to renew
     const token = (await this.refreshOnce(key, query, stale).catch(() => undefined))?.bot?.token;
     return token !== stale ? token : undefined;
   }
@@ -284,7 +286,7 @@ export class WorkspaceTokens {
   /** A refresh failed: the old token while it lasts (a later use tries again), else the failure. */
   private stillUsable(current: AnyInstallation, query: InstallationLookup, error: unknown, refused: boolean): AnyInstallation {
     const reason = String((error as { message?: unknown }).message);
-    if (expiresWithin(current, 0)) throw new Error(`The Slack bot token for ${describe(query)} expired and could not be refreshed: ${reason}`);
+    if (expiresWithin(current, 0)) throw expiredUnrefreshed(describe(query), error);
     if (refused) this.options.logger().warn({ ...ids(query), reason }, 'Slack refused a bot token and it could not be refreshed; the call fails (a later use tries again)');
     else this.options.logger().warn({ ...ids(query), reason }, 'could not refresh a Slack bot token yet; using the current one while it lasts');
     return current;

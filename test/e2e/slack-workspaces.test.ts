@@ -335,7 +335,7 @@ describe('token rotation across processes', () => {
     await installations.storeInstallation(workspaceInstall('T0FAIL', 'xoxe.xoxb-1-lasting', { refreshToken: 'xoxe-1-r', expiresAt: Math.floor(Date.now() / 1000) + 120 }));
     expect(await tokens.tokenFor(details)).toBe('xoxe.xoxb-1-lasting');
     await installations.storeInstallation(workspaceInstall('T0FAIL', 'xoxe.xoxb-1-expired', { refreshToken: 'xoxe-1-r', expiresAt: Math.floor(Date.now() / 1000) - 1 }));
-    await expect(tokens.tokenFor(details)).rejects.toThrow(/expired and could not be refreshed: .*invalid_refresh_token/);
+    await expect(tokens.tokenFor(details)).rejects.toThrow(/expired and Slack refused its refresh token \(invalid_refresh_token\): the workspace has to install the app again/);
     expect(lines.join('\n')).not.toMatch(/xoxe/);
   });
 

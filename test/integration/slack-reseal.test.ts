@@ -12,7 +12,7 @@ import { ParleyInstallationStore } from '../../adapters/slack/installation-store
 import { loadConfig, RedisStore } from '../../src/index.js';
 import { installation } from '../helpers/slack-installations.js';
 import { testEnv } from '../helpers/web-bot.js';
-import { REDIS_URL, uniquePrefix, useRedis } from './redis-helpers.js';
+import { deleteKeys, REDIS_URL, uniquePrefix, useRedis } from './redis-helpers.js';
 
 const OLD = randomBytes(32);
 const NEW = randomBytes(32);
@@ -34,11 +34,14 @@ describe('parley slack reseal', () => {
   };
   afterEach(() => vi.restoreAllMocks());
 
-  async function run(): Promise<{ code: number; out: string }> {
+  async function run(keys = env.SLACK_INSTALLATION_KEY): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
+    const err: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void out.push(args.join(' ')));
-    const code = await slackReseal(loadConfig(env), env);
-    return { code, out: out.join('\n') };
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void err.push(args.join(' ')));
+    const withKeys = { ...env, SLACK_INSTALLATION_KEY: keys };
+    const code = await slackReseal(loadConfig(withKeys), withKeys);
+    return { code, out: out.join('\n'), err: err.join('\n') };
   }
 
   it('re-seals the installations on an older key, counts the current ones and names the unreadable ones', async () => {
@@ -66,5 +69,23 @@ describe('parley slack reseal', () => {
     const second = await run();
     expect(second.out).toContain('re-sealed 0, already current 3, unreadable 0');
     expect(second.code).toBe(0);
+  });
+
+  it('run with a wrong key (none opens any installation): says the key is likely wrong, not that every workspace must install again', async () => {
+    await deleteKeys(redis.admin(), prefix); // the first test's installations
+    const store = new RedisStore(await redis.connection(), `${prefix}:`);
+    const sealed = new ParleyInstallationStore({ store, keys: [NEW] });
+    await sealed.storeInstallation(installation('T0WRONG1'));
+    await sealed.storeInstallation(installation('T0WRONG2'));
+    const wrong = randomBytes(32);
+    const { code, out, err } = await run(wrong.toString('base64'));
+    expect(code).toBe(1);
+    expect(out).toContain('re-sealed 0, already current 0, unreadable 2');
+    expect(err).toContain(`no key in SLACK_INSTALLATION_KEY opens any of the 2 installations (sealed with ${keyId(NEW)}; the keys given are ${keyId(wrong)})`);
+    expect(err).toMatch(/is SLACK_INSTALLATION_KEY the one the bot runs with/);
+    expect(out).not.toMatch(/install the app again/);
+    // Nothing was changed: the right key still opens both.
+    expect((await sealed.fetchInstallation(team('T0WRONG1'))).bot!.token).toBe('xoxb-T0WRONG1-secret-token');
+    expect(await sealed.isStale(team('T0WRONG2'))).toBe(false);
   });
 });
