@@ -29,7 +29,7 @@ const MAX_ROUNDS = 10;
  * (a retry comes seconds later). The ids are cut back to this many once there are twice as many:
  * one extra write per PUSH_IDS_KEPT pushes.
  */
-const PUSH_IDS_KEPT = 32;
+export const PUSH_IDS_KEPT = 32;
 
 /** Append `values` to the list at `key` (the full key, namespace included), once. */
 export async function pushOnce(access: ItemAccess, key: string, values: string[], options: ListPushOptions): Promise<void> {
@@ -85,7 +85,7 @@ async function trim(access: ItemAccess, key: string, length: number, maxLength: 
 }
 
 /** Remove the first `count` entries of a list attribute if it still has `length`: true when removed. */
-function removeOldest(access: ItemAccess, key: string, list: '#items' | '#p', length: number, count: number): Promise<boolean> {
+export function removeOldest(access: ItemAccess, key: string, list: '#items' | '#p', length: number, count: number): Promise<boolean> {
   const { UpdateCommand } = access.dynamo.sdk.lib;
   count = Math.min(count, MAX_REMOVED_PER_TRIM);
   return conditional(() =>

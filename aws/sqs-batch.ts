@@ -10,7 +10,8 @@
  *   per-message delay), so deferrals never dead-letter anything;
  * - any other failure hides it for the backoff (exponential with jitter), until JOB_ATTEMPTS;
  * - a PermanentError, or the last attempt failing, moves it to the dead letters (sent to the
- *   redrive queue, deleted here) at once;
+ *   redrive queue, deleted here) at once; if that move fails, the verdict is kept under the
+ *   attempts key and the next delivery makes the move without running the job again;
  * - a message left in the queue holds back the later messages of its group in the same batch:
  *   they are not run, and given back at once; SQS hands out none of a group while one of its
  *   messages is hidden, so none overtakes it.
@@ -60,6 +61,28 @@ const MAX_HIDDEN_SECONDS = 12 * 60 * 60;
 const ATTEMPTS_TTL_MS = 14 * 24 * 60 * 60 * 1000;
 
 export const attemptsKey = (delivery: string) => `parley:sqs-attempts:${delivery}`;
+
+/** A message given up whose move to the dead letters failed: kept under its attempts key until it is moved. */
+interface Verdict {
+  attempts: number;
+  error: string;
+  reason: string;
+}
+
+function verdictOf(recorded: string | undefined): Verdict | undefined {
+  if (!recorded?.startsWith('{')) return undefined;
+  try {
+    const verdict = JSON.parse(recorded) as Partial<Verdict>;
+    return typeof verdict.error === 'string' && typeof verdict.reason === 'string' ? { attempts: Number(verdict.attempts) || 0, error: verdict.error, reason: verdict.reason } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The attempts counted under a message's attempts key (a count, or a verdict holding one). */
+export function attemptsOf(recorded: string | undefined): number {
+  return verdictOf(recorded)?.attempts ?? (Number(recorded ?? 0) || 0);
+}
 
 /** Run a batch; returns the ids of the messages that stay in the queue (Lambda's batchItemFailures). */
 export async function runBatch<T>(messages: readonly SqsMessage[], context: BatchContext<T>): Promise<string[]> {
@@ -115,14 +138,22 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
   }
   const { id, group, data, delivery } = envelope;
   const key = attemptsKey(delivery);
-  const before = Number((await context.store.get(key)) ?? 0);
+  const recorded = await context.store.get(key);
+  const before = attemptsOf(recorded);
   const attempt = before + 1;
   const maxAttempts = context.retry.attempts;
   const bury = async (error: string, reason: string, attempts: number): Promise<Outcome> => {
-    await context.bury(message, { id, group, data, error, reason, attempts, failedAt: failedAt() }, delivery);
+    await context.bury(message, { id, group, data, error, reason, attempts, failedAt: failedAt() }, delivery).catch(async (failure: unknown) => {
+      // The move failed (SQS throttling): the verdict stays with the count, so the next delivery moves
+      // it at once, with this error, instead of running the job again or calling it stalled.
+      await context.store.set(key, JSON.stringify({ attempts, error, reason } satisfies Verdict), ATTEMPTS_TTL_MS).catch(() => undefined);
+      throw failure;
+    });
     await cleanUp(key, message, context);
     return { done: true };
   };
+  const verdict = verdictOf(recorded);
+  if (verdict) return bury(verdict.error, verdict.reason, verdict.attempts);
   if (attempt > maxAttempts) {
     // No attempt of it ended in the handler, so nothing has told the user yet: before the message
     // is gone (a delivery that fails after this tells again, and the apology is posted once).

@@ -9,7 +9,7 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { oldestFirst, type DeadLetter, type Store } from '../src/index.js';
-import { attemptsKey } from './sqs-batch.js';
+import { attemptsKey, attemptsOf } from './sqs-batch.js';
 import { decodeEnvelope, fifoId } from './sqs-ids.js';
 import { deadLetterBody, sizeLimitNamedBy } from './sqs-letter-size.js';
 import type { SqsSdk } from './sqs-sdk.js';
@@ -162,7 +162,7 @@ async function asDeadLetter<T>(body: string | undefined, attributes: Record<stri
   const envelope = decodeEnvelope<T>(body);
   const failedAt = new Date(Number(attributes.SentTimestamp ?? Date.now())).toISOString();
   if (envelope) {
-    const counted = Number(await attemptsStore?.get(attemptsKey(envelope.delivery)));
+    const counted = attemptsOf(await attemptsStore?.get(attemptsKey(envelope.delivery)));
     const attempts = Number.isInteger(counted) && counted > 0 ? { attempts: counted } : {};
     return { id: envelope.id, group: envelope.group, data: envelope.data, error: 'received maxReceiveCount times without a verdict', reason: 'redriven', ...attempts, failedAt };
   }

@@ -1,6 +1,7 @@
 import { dynamoDbFromConfig, sqsQueueFromConfig } from '../aws/index.js';
 import { BullQueue, isReplayable, replayEvery, type Config, type JobData, type JobQueue, type Store } from '../src/index.js';
 import { orAfter } from '../src/timeout.js';
+import { withoutCredentials } from './check-aws.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | drop ID | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
@@ -13,8 +14,9 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
   }
   try {
     // Unreachable, the queue's connection would wait (and retry) without end and without a word.
-    if (!(await reachable(queue))) {
-      console.error(`parley dlq: cannot reach the queue (${config.sqsQueueUrl ? 'SQS_QUEUE_URL' : 'REDIS_URL'}) within ${REACH_TIMEOUT_MS / 1000} s. Check that it is up and the setting is right (parley check tells more).`);
+    const unreachable = await unreachableBecause(queue);
+    if (unreachable !== undefined) {
+      console.error(`parley dlq: cannot reach the queue (${config.sqsQueueUrl ? 'SQS_QUEUE_URL' : 'REDIS_URL'}): ${unreachable}. Check that it is up and the setting is right (parley check tells more).`);
       // Its connection keeps retrying in the background and would keep the process alive.
       setTimeout(() => process.exit(1), 100);
       return 1;
@@ -79,9 +81,11 @@ const CUT = 'was cut to fit the queue (only the start of its message is kept)';
 /** How long `parley dlq` waits for its queue to answer before saying it cannot reach it. */
 const REACH_TIMEOUT_MS = 5000;
 
-function reachable(queue: JobQueue<JobData>): Promise<boolean> {
+/** Why the queue cannot be reached (its answer: throttled, access denied, no such queue; or none in time), or undefined when it answers. */
+function unreachableBecause(queue: JobQueue<JobData>): Promise<string | undefined> {
   // A missing SDK never gets here: building the queue from the configuration says what to install.
-  return orAfter(queue.ping().then(() => true, () => false), REACH_TIMEOUT_MS, false);
+  const failed = (error: unknown) => withoutCredentials(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  return orAfter(queue.ping().then(() => undefined, failed), REACH_TIMEOUT_MS, `no answer within ${REACH_TIMEOUT_MS / 1000} s`);
 }
 
 /** The queue other processes share: SQS when SQS_QUEUE_URL is set, else BullMQ on REDIS_URL. */

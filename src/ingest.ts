@@ -74,7 +74,7 @@ export function answerOf(received: Received, refusal: LimitRefusal | undefined):
  * outcome was unknown: it is claimed still.
  */
 export async function claimDelivery<T>(
-  deps: Pick<IngestDeps, 'store' | 'metrics'>,
+  deps: Pick<IngestDeps, 'store' | 'metrics'> & Partial<Pick<IngestDeps, 'logger'>>,
   message: InboundMessage,
   accept: () => Promise<T>,
   delivery?: string,
@@ -93,7 +93,10 @@ export async function claimDelivery<T>(
     deps.metrics.messagesReceived.inc({ platform: message.platform });
     return accepted;
   } catch (error) {
-    await deps.store.delete(seenKey).catch(() => undefined);
+    // Not given back (the store failing too), the claim turns the platform's redelivery away as a duplicate: the message is lost, so it is said.
+    await deps.store.delete(seenKey).catch((releaseError: unknown) =>
+      deps.logger?.error({ err: releaseError, platform: message.platform, message: message.id, key: seenKey }, 'message not taken, and its delivery claim could not be given back: its redelivery will be dropped as a duplicate (lost)'),
+    );
     throw error;
   }
 }

@@ -1,9 +1,11 @@
 /**
  * `parley check` and `parley aws setup` (the real CLI, in its own process) when the AWS endpoint
  * accepts connections and never answers: each check fails within seconds naming the endpoint,
- * and both commands exit 1 instead of hanging.
+ * and both commands exit 1 instead of hanging. And `parley dlq` against an SQS that answers with
+ * an error: it says which.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBlackHole, type BlackHole } from '../helpers/black-hole.js';
@@ -55,6 +57,25 @@ describe('the AWS commands against an endpoint that never answers', () => {
     expect(run.ms).toBeLessThan(15_000);
     expect(run.out).toContain(`DynamoDB at ${hole.url}`);
     expect(run.out).toContain('parley aws setup failed: ');
+  }, 60_000);
+
+  it('parley dlq against an SQS that answers with an error (throttled, access denied): names the error, exit 1', async () => {
+    const refusals = [
+      { status: 400, type: 'RequestThrottled', message: 'Rate exceeded' },
+      { status: 400, type: 'AccessDenied', message: 'User is not authorized to perform sqs:GetQueueAttributes' },
+    ];
+    for (const refusal of refusals) {
+      // SQS's JSON protocol: the error's type in the body, its query-compatible code in a header.
+      const sqs = createServer((request, response) => {
+        request.resume();
+        request.on('end', () => response.writeHead(refusal.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${refusal.type};Sender` }).end(JSON.stringify({ __type: `com.amazonaws.sqs#${refusal.type}`, message: refusal.message })));
+      });
+      await new Promise<void>((resolve) => sqs.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(sqs.address() as { port: number }).port}`;
+      const run = await parley(['dlq', 'list'], { ...awsAt(url), SQS_QUEUE_URL: `${url}/123456789012/q.fifo` }).finally(() => sqs.close());
+      expect(run.code, run.out).toBe(1);
+      expect(run.out).toContain(`cannot reach the queue (SQS_QUEUE_URL): ${refusal.type}: ${refusal.message}`);
+    }
   }, 60_000);
 
   it('parley aws setup with SQS silent: fails and exits 1', async () => {

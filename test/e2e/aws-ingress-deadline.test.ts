@@ -2,10 +2,12 @@
  * The ingress Lambda (examples/aws) when an AWS endpoint accepts and never answers. Slack waits
  * 3 s: the ingress must release the delivery's claim and answer 503 well within that, so Slack's
  * retry is queued instead of being dropped as a duplicate of a message that was never taken.
+ * And when SQS fails while DynamoDB throttles the release: the loss is logged, not silent.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaBot } from '../../examples/aws/bot.js';
 import { DynamoStore, lambdaHandler, setupAws, sqsQueueFromConfig, storeTableName } from '../../aws/index.js';
@@ -16,6 +18,7 @@ import { httpApiEvent } from '../helpers/lambda-events.js';
 import { useMoto } from '../helpers/moto.js';
 import { appMention, signSlack } from '../helpers/slack-events.js';
 import { receive } from '../helpers/sqs.js';
+import { startThrottlingProxy } from '../helpers/throttling-proxy.js';
 import { testEnv } from '../helpers/web-bot.js';
 
 const moto = useMoto();
@@ -91,5 +94,26 @@ describe('the ingress Lambda with an AWS endpoint that never answers', () => {
     const answered = await timed(() => lambdaHandler(bot)(mention('hello?')()));
     expect(answered.result).toMatchObject({ statusCode: 503 });
     expect(answered.ms).toBeLessThan(2500);
+  }, 30_000);
+
+  it('SQS failing and the claim\'s release throttled: 503, and an error line names the message its redelivery will lose', async () => {
+    const env = envFor('release-throttled', `${moto().url}/123456789012/release-throttled.fifo`);
+    await setupAws(loadConfig(env));
+    const config = loadConfig(env);
+    const sqsDown = await startThrottlingProxy(moto().url, { throttles: (target) => target === 'AmazonSQS.SendMessage', answer: { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'internal' }) } });
+    const throttled = await startThrottlingProxy(moto().url, { throttles: (target) => target === 'DynamoDB_20120810.DeleteItem' });
+    const dynamo = new DynamoDBClient({ endpoint: throttled.url });
+    const sqs = new SQSClient({ endpoint: sqsDown.url, useQueueUrlAsEndpoint: false });
+    clients.push(dynamo, sqs, { destroy: () => void sqsDown.close() }, { destroy: () => void throttled.close() });
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const bot = createBot({ config, logger, adapters: [slackAdapter(slackConfigFromEnv(env)!)], queue: sqsQueueFromConfig(config, { client: sqs }), store: new DynamoStore({ tableName: storeTableName('release-throttled'), client: dynamo }) });
+    bots.push(bot);
+    const body = JSON.stringify(appMention({ text: 'lost?', eventId: 'Ev-release-throttled' }));
+    const answered = await lambdaHandler(bot)(httpApiEvent({ method: 'POST', path: '/slack/events', headers: { 'Content-Type': 'application/json', ...signSlack(SECRET, body) }, body }));
+    expect(answered).toMatchObject({ statusCode: 503 });
+    expect(throttled.refused).toBeGreaterThan(0);
+    const said = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => String(line.msg).includes('claim could not be given back'));
+    expect(said).toMatchObject({ level: 50, platform: 'slack', message: expect.stringContaining('Ev-release-throttled') });
   }, 30_000);
 });

@@ -1,7 +1,7 @@
 /**
  * A local HTTP proxy in front of moto that refuses the DynamoDB requests `throttles` picks with
  * DynamoDB's throttling answer (400 ProvisionedThroughputExceededException, not applied), which
- * the SDK retries; every other request is forwarded as it comes.
+ * the SDK retries, or with the `answer` given (an SQS error); every other request is forwarded as it comes.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { forward } from './lost-answer.js';
@@ -19,6 +19,8 @@ export interface ThrottlingOptions {
   throttles(target: string, body: string): boolean;
   /** How long a refusal takes to arrive (default at once). */
   answerAfterMs?: number;
+  /** The refusal sent instead of DynamoDB's throttling 400 (e.g. SQS's 500 InternalError or its RequestThrottled). */
+  answer?: { status: number; body: string };
 }
 
 const THROTTLED = JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded' });
@@ -33,7 +35,8 @@ export async function startThrottlingProxy(target: string, options: ThrottlingOp
       outgoing.on('error', () => undefined);
       if (options.throttles(header(incoming.headers, 'x-amz-target'), body.toString())) {
         refused++;
-        const refuse = () => void outgoing.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(THROTTLED);
+        const { status, body: refusal } = options.answer ?? { status: 400, body: THROTTLED };
+        const refuse = () => void outgoing.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(refusal);
         return void setTimeout(refuse, options.answerAfterMs ?? 0);
       }
       forward(target, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, body).then(

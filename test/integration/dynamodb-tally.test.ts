@@ -1,17 +1,20 @@
 /**
  * DynamoTally on a real DynamoDB emulator (the moto server): the Tally contract, then what budgets
- * need of it across processes — two tallies on two clients, as two Lambda containers, see one total.
+ * need of it across processes — two tallies on two clients, as two Lambda containers, see one total —
+ * and an add whose answer is lost (the SDK sends it again) counted once.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStoreTable, dynamoDbFromConfig, DynamoTally, storeTableName } from '../../aws/index.js';
 import { createBot, loadConfig } from '../../src/index.js';
 import type { BudgetStatus } from '../../src/console/api.js';
 import { Spend } from '../../src/ops/spend.js';
+import { startLostAnswerProxy } from '../helpers/lost-answer.js';
 import { useMoto } from '../helpers/moto.js';
 import { describeTallyContract } from './tally-contract.js';
 
-useMoto();
+const moto = useMoto();
 const tableName = storeTableName('parley-tally-test');
 let counter = 0;
 const opened: DynamoTally[] = [];
@@ -40,6 +43,38 @@ describe('DynamoTally across processes', () => {
     await Promise.all([...Array.from({ length: 10 }, () => a.add('day', { total: 1.5 }, 60_000)), ...Array.from({ length: 10 }, () => b.add('day', { total: 0.5 }, 60_000))]);
     expect(await a.read('day')).toEqual({ total: 20 });
     expect(await b.read('day', ['total', 'absent'])).toEqual({ total: 20 });
+  });
+
+  it("an add DynamoDB applied but answered with a 500, or too late (the SDK sends it again), is counted once", async () => {
+    for (const fails of ['500', undefined] as const) {
+      const namespace = `lost${++counter}:`;
+      // The first add's answer is lost; another process adds between it and the SDK's retry.
+      const other = tally(namespace);
+      const proxy = await startLostAnswerProxy(moto().url, { picks: (body) => body.includes('"n:total"'), fails, holdMs: 1500, afterApplied: async () => void (await other.add('day', { total: 0.25 }, 60_000)) });
+      const client = new DynamoDBClient({ endpoint: proxy.url, requestHandler: { requestTimeout: 500, throwOnRequestTimeout: true } });
+      const lost = new DynamoTally({ tableName, namespace, client });
+      try {
+        await lost.add('day', { total: 1.5, 'tenant:T1': 1.5 }, 60_000);
+        expect(proxy.picked.length).toBeGreaterThan(1); // it was sent again
+        expect(await lost.read('day')).toEqual({ total: 1.75, 'tenant:T1': 1.5 });
+        await lost.add('day', { total: 1 }, 60_000);
+        expect(await other.read('day', ['total'])).toEqual({ total: 2.75 });
+      } finally {
+        client.destroy();
+        await proxy.close();
+      }
+    }
+  });
+
+  it('keeps the ids of recent adds only: the item stays small however many adds it had', async () => {
+    const namespace = `ids${++counter}:`;
+    const counted = tally(namespace);
+    for (let i = 0; i < 70; i++) await counted.add('day', { total: 1 }, 60_000);
+    expect(await counted.read('day')).toEqual({ total: 70 });
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { key: `${namespace}day` }, ConsistentRead: true }));
+    documents.destroy();
+    expect((Item?.pushes as string[]).length).toBeLessThan(64);
   });
 
   it('a budget holds across two bots that share only the DynamoDB table (no Redis)', async () => {

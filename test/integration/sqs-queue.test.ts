@@ -23,9 +23,9 @@ beforeAll(() => {
   client = new SQSClient({ endpoint: moto().url });
 });
 
-async function setup(retry: Partial<RetryOptions> = {}, store: Store = new MemoryStore()) {
+async function setup(retry: Partial<RetryOptions> = {}, store: Store = new MemoryStore(), queueClient = client) {
   const urls = await freshQueues(client);
-  const queue = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 60_000, ...retry }, peekWaitSeconds: 0, waitTimeSeconds: 1 });
+  const queue = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client: queueClient, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 60_000, ...retry }, peekWaitSeconds: 0, waitTimeSeconds: 1 });
   const jobs: Job<Data>[] = [];
   /** One Lambda-style batch: receive what is visible, run it, delete what finished. */
   // What the bot's logger (given to process(), as the bot does; the queue itself has none) receives.
@@ -72,6 +72,17 @@ async function throttledStore(options: ThrottlingOptions) {
 }
 
 const isDelete = (target: string) => target === 'DynamoDB_20120810.DeleteItem';
+
+/** An SQS client whose first SendMessage to a dead-letter queue fails with SQS's 500 on every one of the SDK's attempts. */
+async function deadLetterSendsFail(): Promise<SQSClient> {
+  let refused = 0;
+  const failing = { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'We encountered an internal error. Please try again.' }) };
+  const proxy = await startThrottlingProxy(moto().url, { throttles: (target, body) => target === 'AmazonSQS.SendMessage' && body.includes('-dlq.fifo') && refused++ < 3, answer: failing });
+  // The SDK would send each call to its QueueUrl's host (moto) rather than to the proxy.
+  const proxied = new SQSClient({ endpoint: proxy.url, useQueueUrlAsEndpoint: false });
+  cleanups.push(() => proxy.close(), () => proxied.destroy());
+  return proxied;
+}
 
 describe('SqsQueue on SQS (moto)', () => {
   it('sends a job with MessageGroupId = its group and MessageDeduplicationId = its id', async () => {
@@ -282,6 +293,39 @@ describe('SqsQueue on SQS (moto)', () => {
       throw new PermanentError('channel archived', 'not_in_channel');
     });
     expect(await queue.deadLetters()).toMatchObject([{ id: 'perm', reason: 'not_in_channel', attempts: 1 }]);
+  });
+
+  it('a permanent failure whose move to the dead letters fails (SQS 500s) is moved on its next delivery, not run again', async () => {
+    const { queue, batch, jobs, lines } = await setup({ attempts: 3 }, new MemoryStore(), await deadLetterSendsFail());
+    await queue.add({ id: 'perm-unmoved', group: 'g', data: { n: 1 } });
+    const first = await batch(async () => {
+      throw new PermanentError('channel archived', 'not_in_channel');
+    });
+    expect(first.left).toEqual([first.messages[0]!.MessageId]);
+    expect(lines.join('\n')).toContain('SQS message left for redelivery');
+    // Handed back in 5 s: moved now, with the handler's reason, and the handler not run again.
+    const second = await batch(async () => undefined, true);
+    expect(second.left).toEqual([]);
+    expect(jobs).toHaveLength(1);
+    expect(await queue.deadLetters()).toMatchObject([{ id: 'perm-unmoved', reason: 'not_in_channel', attempts: 1, error: expect.stringContaining('channel archived') }]);
+  });
+
+  it("a last failed attempt whose move to the dead letters fails keeps its error: the next delivery moves it, not as a stalled worker's", async () => {
+    const { queue, batch, jobs, store, queueUrl } = await setup({ attempts: 1 }, new MemoryStore(), await deadLetterSendsFail());
+    await queue.add({ id: 'spent-unmoved', group: 'g', data: { n: 1 } });
+    const abandoned: string[] = [];
+    const fail = async () => {
+      throw new Error('AI down');
+    };
+    expect((await batch(fail)).left).toHaveLength(1);
+    // batch() registers the handler each time: the bot's onAbandoned (its apology, its stalled count) with it.
+    queue.process(async (job) => void jobs.push(job), { concurrency: 10, store, onAbandoned: async (_job, reason) => void abandoned.push(reason) });
+    const messages = await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message back');
+    expect(await queue.runBatch(messages.map((m) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, groupId: m.Attributes?.MessageGroupId })))).toEqual([]);
+    expect(jobs).toHaveLength(1);
+    expect(abandoned).toEqual([]);
+    expect(await queue.deadLetters()).toMatchObject([{ id: 'spent-unmoved', reason: 'attempts_exhausted', attempts: 1, error: 'Error: AI down' }]);
+    expect(await store.get('parley:sqs-attempts:spent-unmoved')).toBeUndefined();
   });
 
   it('dead-letters a message whose worker died during its last attempt instead of running it again, and tells the bot (its apology)', async () => {
