@@ -40,7 +40,8 @@ export function fetchNotingUnanswered(base?: typeof fetch, timeoutMs?: number): 
       const response = await (base ?? globalThis.fetch)(input, { ...init, redirect: 'manual', ...(signal ? { signal } : {}) });
       if (response.status >= 300 && response.status < 400) throw redirectRefused(response);
       // Read here, under the deadline: the SDK reads it after its own timer has stopped.
-      const body = response.status === 204 || response.status === 304 ? null : await readBounded(response);
+      // A status that has no body gets none: Response refuses one (a TypeError, and the reply posted again without looking).
+      const body = NULL_BODY_STATUSES.has(response.status) ? null : await readBounded(response);
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
       const watch = watches.getStore();
@@ -55,6 +56,8 @@ export function fetchNotingUnanswered(base?: typeof fetch, timeoutMs?: number): 
 }
 
 class RedirectRefused extends Error {}
+
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 const TOO_LARGE = `its answer was larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB`;
 

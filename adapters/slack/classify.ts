@@ -6,7 +6,7 @@
  */
 import { MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable } from 'parley/adapter-kit';
 import { slackWebApi } from './sdk.js';
-import { maybeTaken } from './stream-finish.js';
+import { MAYBE_TAKEN_REFUSALS, maybeTaken } from './stream-finish.js';
 import { NOT_SLACK_JSON } from './web-api-options.js';
 
 /** Errors that will not go away by trying again: the message is dead-lettered at once. */
@@ -42,7 +42,7 @@ export async function classify<T>(fn: () => Promise<T>, apologyOwed = false): Pr
     // `{ ok: false, error: 'ratelimited' }` with a 200 (a gateway's): a 429 all the same.
     if (refusal === 'ratelimited' || refusal === 'rate_limited') throw new RetryAfterError('Slack rate limit', rateLimitWaitMs(e.data?.response_metadata?.retryAfter));
     // Slack's docs of both: "it's possible some aspect of the operation succeeded before the error was raised".
-    if (refusal === 'internal_error' || refusal === 'fatal_error') throw new MaybePostedError(`Slack answered ${refusal}; it may have taken the call`);
+    if (MAYBE_TAKEN_REFUSALS.has(refusal ?? '')) throw new MaybePostedError(`Slack answered ${refusal}; it may have taken the call`);
     const original = (error as { original?: unknown }).original;
     // A 2xx that is not JSON (web-api-options.ts): whatever answered may have passed the call on.
     if (e.code === ErrorCode.RequestError && (original as { code?: unknown } | undefined)?.code === NOT_SLACK_JSON) throw new MaybePostedError(`${(original as Error).message}; it may have taken the call`);

@@ -84,9 +84,12 @@ export class UnstoppedStreams {
   }
 }
 
-/** A call with no answer after it went out (a timeout, a connection cut): Slack may have taken it. */
+/** Slack's refusals that may have been taken all the same: "some aspect of the operation succeeded" (its docs). */
+export const MAYBE_TAKEN_REFUSALS = new Set(['internal_error', 'fatal_error']);
+
+/** A call with no answer after it went out (a timeout, a connection cut), or one Slack says may have partly succeeded: Slack may have taken it. */
 export function outcomeUnknown(error: unknown): boolean {
-  if (error instanceof MaybePostedError) return true;
+  if (error instanceof MaybePostedError || MAYBE_TAKEN_REFUSALS.has(refusalOf(error) ?? '')) return true;
   const e = error as { code?: string; original?: unknown };
   return e?.code === slackWebApi().ErrorCode.RequestError && maybeTaken(e.original);
 }

@@ -17,16 +17,36 @@ export const NOT_SLACK_JSON = 'PARLEY_NOT_SLACK_JSON';
 
 /** Every Web API client parley makes; its lines in `logger` (sdk-logger.ts). */
 export function webClientOptions(slackApiUrl: string, logger?: SdkLogger): WebClientOptions {
-  return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS, fetch: slackFetch, ...(logger ? { logger } : {}) };
+  return { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: API_TIMEOUT_MS, fetch: slackFetchFor(slackApiUrl), ...(logger ? { logger } : {}) };
 }
 
-/** leanFetch; a 2xx whose content type is not JSON fails, told without its body. */
-export const slackFetch: typeof fetch = async (input, init) => {
-  const response = await leanFetch(input, init);
-  const type = response.headers.get('content-type') ?? '';
-  // Slack's own gzip answer (admin.analytics.getFile) aside; a 204 has no body to read.
-  if (response.status < 200 || response.status > 299 || response.status === 204 || /json|gzip/i.test(type)) return response;
-  const text = await response.text();
-  const what = text.trim() === '' ? 'an empty body' : `${/^\s*</.test(text) ? 'an HTML page' : `${type.split(';')[0] || 'a body'} that is not JSON`} (${text.length} characters)`;
-  throw Object.assign(new Error(`Slack answered ${response.status} with ${what}, not the Web API's JSON`), { code: NOT_SLACK_JSON });
-};
+/**
+ * leanFetch; a 2xx from a Web API method (under `slackApiUrl`) whose body is not JSON fails, told
+ * without its body. Other URLs are not the Web API's: files.uploadV2 posts the file to the upload
+ * URL Slack gives (files.slack.com), which answers plain text ("OK - 123").
+ */
+export function slackFetchFor(slackApiUrl: string): typeof fetch {
+  const api = slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/`;
+  return async (input, init) => {
+    const response = await leanFetch(input, init);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith(api)) return response;
+    const type = response.headers.get('content-type') ?? '';
+    // Slack's own gzip answer (admin.analytics.getFile) aside; a 204 has no body to read.
+    if (response.status < 200 || response.status > 299 || response.status === 204 || /json|gzip/i.test(type)) return response;
+    const text = await response.clone().text();
+    // JSON labelled otherwise (a fake, a gateway): read by the SDK as it always was.
+    if (isJsonObject(text)) return response;
+    const what = text.trim() === '' ? 'an empty body' : `${/^\s*</.test(text) ? 'an HTML page' : `${type.split(';')[0] || 'a body'} that is not JSON`} (${text.length} characters)`;
+    throw Object.assign(new Error(`Slack answered ${response.status} with ${what}, not the Web API's JSON`), { code: NOT_SLACK_JSON });
+  };
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object';
+  } catch {
+    return false;
+  }
+}

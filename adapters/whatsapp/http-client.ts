@@ -77,7 +77,8 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
         throw new PermanentError(`the Twilio API at ${origin} answered ${response.statusCode} redirecting to ${where}; redirects are not followed. Fix: set TWILIO_API_URL to the API's own address`, 'twilio_redirect');
       }
       // A 2xx that is not Twilio's JSON (a proxy's page): a send may have been taken all the same, so it is looked for first.
-      const unreadable = response.statusCode >= 200 && response.statusCode < 300 ? notJson(response.body) : undefined;
+      // A 204 has no body: Twilio's answer to a delete (the client is public: a developer's own calls).
+      const unreadable = response.statusCode >= 200 && response.statusCode < 300 && response.statusCode !== 204 ? notJson(response.body) : undefined;
       if (unreadable) {
         const what = `the Twilio API at ${origin} answered ${response.statusCode} with ${unreadable}`;
         throw opts.method.toUpperCase() === 'POST' ? new MaybePostedError(`${what}; it may have taken the message`) : new Error(what);

@@ -68,6 +68,14 @@ describe('an Intercom API that misbehaves when a reply is posted', () => {
     expect(again.ids).toEqual([bots()[0]!.id]);
   });
 
+  it('taken, answered 205 Reset Content (a status that has no body): the retry finds it and posts nothing', async () => {
+    fake.on('reply', (_call, n) => (n === 0 ? { status: 205, raw: '', taken: true } : undefined));
+    await expect(post()).rejects.toBeInstanceOf(MaybePostedError);
+    const again = await post();
+    expect(fake.callsTo('reply')).toHaveLength(1);
+    expect(again.ids).toEqual([bots()[0]!.id]);
+  });
+
   it('taken, answered with JSON that is no conversation: the retry finds it and posts nothing', async () => {
     fake.on('reply', (_call, n) => (n === 0 ? { body: { ok: true }, taken: true } : undefined));
     await expect(post()).rejects.toThrow(/JSON of another shape/);

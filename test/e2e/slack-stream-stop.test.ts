@@ -91,6 +91,23 @@ describe('a broken Slack stream whose stop fails', () => {
     expect([...slack.streams.values()].map((m) => [m.text, m.streaming])).toEqual([[answer, false]]);
   });
 
+  it("a stop with the rest that Slack took but answered internal_error (it \"may have partly succeeded\"): the rest is not posted again", async () => {
+    slack.on('chat.stopStream', (_call, n) => (n === 0 ? { takenAtOnce: true, ...refused } : undefined));
+    const answer = words(300);
+    const delivery = await sender.stream(conversation, chunksOf(answer), 'job-internal:1');
+    expect(delivery.rest).toBeUndefined();
+    expect([...slack.streams.values()].map((m) => [m.text, m.streaming])).toEqual([[answer, false]]);
+  });
+
+  it('a stop with the rest that Slack did not take, answered internal_error: stopped by the next stop, nothing lost', async () => {
+    slack.on('chat.stopStream', (_call, n) => (n === 0 ? refused : undefined));
+    const answer = words(300);
+    const delivery = await sender.stream(conversation, chunksOf(answer), 'job-internal-untaken:1');
+    const [message] = [...slack.streams.values()];
+    expect(message!.streaming).toBe(false);
+    expect(message!.text + (delivery.rest ?? '')).toBe(answer);
+  });
+
   it('a message still streaming when the process gives up on its replies (past SHUTDOWN_TIMEOUT_MS) is stopped with what it shows; a finished one is not touched', async () => {
     const finished = await sender.stream({ ...conversation, details: { ...conversation.details, threadTs: '1700000000.000200' } }, chunksOf(words(50)), 'job-done:1');
     let release: () => void = () => undefined;
