@@ -37,8 +37,9 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   }
   // Outermost, so a notice for a spent budget costs no AI call and no slot of the per-minute limit.
   // A stream cut short brings no usage: its tokens are estimated (about four characters a token).
-  const estimate = (request: AiRequest, shown: string, by: 'primary' | 'cheaper') => {
-    const model = by === 'cheaper' && config.ai.fallback ? config.ai.fallback.model : config.ai.model;
+  const estimate = (request: AiRequest, shown: string, by: 'primary' | 'cheaper', streamed?: string) => {
+    // The model the stream went to, when it says: the outage fallback answers under the primary's name.
+    const model = streamed ?? (by === 'cheaper' && config.ai.fallback ? config.ai.fallback.model : config.ai.model);
     const prompt = [config.ai.systemPrompt, ...request.history.map((turn) => turn.text), request.text].join('\n');
     return { model, costUsd: costOf(prices, model, estimateTokens(prompt), estimateTokens(shown)) };
   };

@@ -46,8 +46,10 @@ export class FallbackAiClient implements AiClient {
   stream(request: AiRequest, options: CallOptions = {}): AiStream {
     const { channel, signal } = openChannel(options.signal);
     let shown = false;
+    let current: AiStream | undefined;
     const run = async (client: AiClient) => {
       const stream = client.stream ? client.stream(request, { signal }) : asStream(client.reply(request, { signal }));
+      current = stream;
       for await (const chunk of stream.chunks) {
         shown = true;
         channel.push(chunk);
@@ -65,7 +67,8 @@ export class FallbackAiClient implements AiClient {
         return this.viaFallback(error, () => run(this.fallback));
       }
     })();
-    return { chunks: channel, result: channel.settle(work) };
+    // Which one is answering: a stream the fallback answered and that is cut short is priced as the fallback's.
+    return { chunks: channel, result: channel.settle(work), model: () => current?.model?.() };
   }
 
   /** Whether the fallback should answer this failure of the primary. */

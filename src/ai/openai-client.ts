@@ -146,7 +146,7 @@ export class OpenAiClient implements AiClient {
       }
       return this.kept(key, request, await this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal));
     })();
-    return { chunks: channel, result: channel.settle(work) };
+    return { chunks: channel, result: channel.settle(work), model: () => this.options.model };
   }
 
   /** The adaptive limit (rate limits waited out) around the policy (retries, breaker, deadline). */

@@ -75,9 +75,11 @@ export function streamFittingContext(startStream: (request: AiRequest) => AiStre
   result.catch(() => undefined);
   // The first stream starts at once: whether it is a notice is known before its text.
   const first = startStream(request);
+  let current = first;
   async function* chunks(): AsyncGenerator<string> {
     for (let i = 0; ; i++) {
       const stream = i === 0 ? first : startStream({ ...request, history: tries[i] as Turn[] });
+      current = stream;
       let shown = false;
       let again = false;
       try {
@@ -96,5 +98,5 @@ export function streamFittingContext(startStream: (request: AiRequest) => AiStre
       }
     }
   }
-  return { chunks: chunks(), result, ...(first.notice ? { notice: first.notice } : {}) };
+  return { chunks: chunks(), result, ...(first.notice ? { notice: first.notice } : {}), model: () => current.model?.() };
 }

@@ -47,6 +47,8 @@ export interface AiStream {
   result: Promise<AiResult>;
   /** True when the text is parley's own notice (a spent budget), not the model's: known before any text. Absent: never one. */
   notice?: Promise<boolean>;
+  /** The model the call went to so far (the fallback's once it answers): a stream cut short is estimated at its price. */
+  model?(): string | undefined;
 }
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';

@@ -21,7 +21,7 @@ export interface BudgetedAiOptions {
    * The cost of a stream cut short (its reader stopped, or the AI failed after some text): no
    * usage comes then, yet the tokens were billed. Absent: such a stream counts nothing.
    */
-  estimate?(request: AiRequest, shownText: string, by: 'primary' | 'cheaper'): { model: string; costUsd: number };
+  estimate?(request: AiRequest, shownText: string, by: 'primary' | 'cheaper', model?: string): { model: string; costUsd: number };
   /**
    * The clients' usage events already record the spend (parley's own clients: every billed call,
    * an empty answer's too, as the cost metric counts it): answers are then not counted again here.
@@ -79,7 +79,7 @@ export class BudgetedAiClient implements AiClient {
             }
             whole = true;
           } finally {
-            if (!whole && shown) this.countCut(request, shown, client === this.ai ? 'primary' : 'cheaper');
+            if (!whole && shown) this.countCut(request, shown, client === this.ai ? 'primary' : 'cheaper', stream);
           }
           settled = true;
           settle.resolve(this.counted(request, await stream.result));
@@ -129,13 +129,23 @@ export class BudgetedAiClient implements AiClient {
     return result;
   }
 
-  /** A stream cut short: its cost as estimated (the text shown, the prompt), counted like an answer's. */
-  private countCut(request: AiRequest, shownText: string, by: 'primary' | 'cheaper'): void {
-    const estimated = this.options.estimate?.(request, shownText, by);
-    if (!estimated) return;
-    this.options.spend.record(estimated.model, request.tenant, estimated.costUsd).catch((error: unknown) => {
-      this.options.logger.warn({ err: error }, 'could not count the AI spend');
-    });
+  /**
+   * A stream cut short: its cost as estimated (the text shown, the prompt), counted like an answer's.
+   * With the clients' usage events, only once its result fails: one that settles whole had finished
+   * (its usage already counted) or came from the cache ($0) before its reader stopped.
+   */
+  private countCut(request: AiRequest, shownText: string, by: 'primary' | 'cheaper', stream: AiStream): void {
+    // Asked now: the model that was streaming (a fallback that took over is priced as itself).
+    const model = stream.model?.();
+    const count = () => {
+      const estimated = this.options.estimate?.(request, shownText, by, model);
+      if (!estimated) return;
+      this.options.spend.record(estimated.model, request.tenant, estimated.costUsd).catch((error: unknown) => {
+        this.options.logger.warn({ err: error }, 'could not count the AI spend');
+      });
+    };
+    if (this.options.spendFromEvents) stream.result.then(() => undefined, count);
+    else count();
   }
 
   private noticeResult(): AiResult {

@@ -1,0 +1,100 @@
+/**
+ * A stream its reader stopped (the platform refused it) is counted by estimate only when the call
+ * was really cut: one that had already finished (its usage billed and counted) or came from the
+ * cache ($0) is not counted again. The bot's own AI stack (createBot) over the fake OpenAI.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import { Spend } from '../../src/ops/spend.js';
+import { MemoryTally } from '../../src/ops/tally.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { metricValue } from '../helpers/ops.js';
+import { testEnv } from '../helpers/web-bot.js';
+
+/** gpt-4o-mini, 12 prompt + 5 completion tokens (the fake's usage): $0.0000048 an answer. */
+const ONE_ANSWER = 0.0000048;
+const LONG = 'a long answer, streamed in many pieces of six characters each';
+
+let bot: Bot | undefined;
+let ai: FakeOpenAi | undefined;
+afterEach(async () => {
+  await bot?.close();
+  await ai?.close();
+  bot = ai = undefined;
+});
+
+async function start() {
+  ai = await startFakeOpenAi(() => ({ text: LONG }), { ports: [14310, 14311, 14312] });
+  const tally = new MemoryTally();
+  bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini' }), tally, worker: false });
+  const spent = async () => (await new Spend(tally, {}).summary()).today.totalUsd;
+  const billed = async () => (await metricValue(bot!.metrics, 'parley_ai_cost_usd_total', { model: 'gpt-4o-mini' })) ?? 0;
+  return { bot, spent, billed };
+}
+
+/** Read the first chunk, run `meanwhile`, then stop reading (as a platform refusing the stream makes the reader do). */
+async function readFirstThenStop(bot: Bot, text: string, meanwhile: () => Promise<void>) {
+  const stream = bot.ai.stream!({ conversationId: 'c', history: [], text, tenant: 'T1' });
+  const reader = stream.chunks[Symbol.asyncIterator]();
+  const first = await reader.next();
+  await meanwhile();
+  await reader.return?.();
+  await stream.result.catch(() => undefined);
+  return first.value as string;
+}
+
+describe('a stream its reader stopped', () => {
+  it('that had already finished counts what was billed, no estimate on top', async () => {
+    const { bot, spent, billed } = await start();
+    // The model finished (its usage reported) while the reader was still on the first chunk.
+    await readFirstThenStop(bot, 'q1', () => expect.poll(billed, { timeout: 5000 }).toBeCloseTo(ONE_ANSWER, 12));
+    await expect.poll(spent).toBeGreaterThan(0);
+    expect(await spent()).toBeCloseTo(ONE_ANSWER, 12);
+  });
+
+  it('that came from the cache costs nothing', async () => {
+    const { bot, spent, billed } = await start();
+    const whole = bot.ai.stream!({ conversationId: 'c', history: [], text: 'q2', tenant: 'T1' });
+    for await (const chunk of whole.chunks) void chunk;
+    await whole.result;
+    await expect.poll(spent).toBeCloseTo(ONE_ANSWER, 12);
+    // The same question again: the cached answer comes as one chunk, and the reader stops after it.
+    expect(await readFirstThenStop(bot, 'q2', async () => undefined)).toBe(LONG);
+    expect(ai!.calls).toHaveLength(1);
+    await bot.close(); // lets any count under way land
+    expect(await billed()).toBeCloseTo(ONE_ANSWER, 12);
+    expect(await spent()).toBeCloseTo(ONE_ANSWER, 12);
+  });
+
+  it('that was cut while the model was still writing is counted by estimate', async () => {
+    const { bot, spent, billed } = await start();
+    ai!.script(() => ({ text: LONG, breakAfterChars: 12 }));
+    const stream = bot.ai.stream!({ conversationId: 'c', history: [], text: 'q3', tenant: 'T1' });
+    await expect((async () => {
+      for await (const chunk of stream.chunks) void chunk;
+    })()).rejects.toThrow();
+    await expect.poll(spent).toBeGreaterThan(0);
+    expect(await billed()).toBe(0);
+  });
+});
+
+describe('a stream the outage fallback answered and that was cut', () => {
+  it("is estimated at the fallback model's price, under its name", async () => {
+    // The primary fails (and bills nothing); the fallback answers, and its streams break.
+    ai = await startFakeOpenAi((call) => (call.body.model === 'gpt-4o' ? { status: 500 } : call.body.stream ? { text: LONG, breakAfterChars: 12 } : {}), { ports: [14320, 14321, 14322] });
+    const tally = new MemoryTally();
+    const env = { ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o', OPENAI_FALLBACK_MODEL: 'gpt-4o-mini', AI_ATTEMPTS: '1', AI_BREAKER_THRESHOLD: '1' };
+    bot = createBot({ config: loadConfig(env), tally, worker: false });
+    // The primary fails once: its circuit opens, and the fallback answers (ONE_ANSWER) from then on.
+    expect((await bot.ai.reply({ conversationId: 'c', history: [], text: 'down?' })).model).toBe('gpt-4o-mini');
+    expect(bot.ai.circuit).toBe('open');
+    const stream = bot.ai.stream!({ conversationId: 'c', history: [], text: 'q4', tenant: 'T1' });
+    await expect((async () => {
+      for await (const chunk of stream.chunks) void chunk;
+    })()).rejects.toThrow();
+    expect(ai.calls.filter((c) => c.body.stream).map((c) => c.body.model)).toEqual(['gpt-4o-mini']);
+    const spend = new Spend(tally, {});
+    await expect.poll(async () => (await spend.summary()).today.totalUsd).toBeGreaterThan(ONE_ANSWER);
+    expect(Object.keys((await spend.summary()).today.byModel)).toEqual(['gpt-4o-mini']);
+  });
+});
