@@ -55,6 +55,8 @@ export function limitAiCalls(ai: AiClient, limiter: Limiter): AiClient {
                 yield* inner!.chunks;
               })(),
               result,
+              // The model the client says it streams from: a stream cut short is estimated at its price.
+              model: () => inner?.model?.(),
             };
           },
         }

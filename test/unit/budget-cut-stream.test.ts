@@ -4,7 +4,7 @@
  * cache ($0) is not counted again. The bot's own AI stack (createBot) over the fake OpenAI.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
+import { createBot, loadConfig, type AiClient, type AiResult, type Bot } from '../../src/index.js';
 import { Spend } from '../../src/ops/spend.js';
 import { MemoryTally } from '../../src/ops/tally.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
@@ -78,6 +78,23 @@ describe('a stream its reader stopped', () => {
   });
 });
 
+describe('a stream whose answer was only blank text', () => {
+  it('counts what was billed for it (the empty answer), no estimate on top', async () => {
+    // Blank text is passed on as it comes, and the call then fails as an empty answer, its usage counted.
+    ai = await startFakeOpenAi(() => ({ text: ' \n' }), { ports: [11310, 11311, 11312] });
+    const tally = new MemoryTally();
+    bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', AI_ATTEMPTS: '1' }), tally, worker: false });
+    const stream = bot.ai.stream!({ conversationId: 'c', history: [], text: 'q5', tenant: 'T1' });
+    await expect((async () => {
+      for await (const chunk of stream.chunks) void chunk;
+    })()).rejects.toThrow(/no text/);
+    expect(ai.calls).toHaveLength(1);
+    await bot.close(); // lets any count under way land
+    expect(await metricValue(bot.metrics, 'parley_ai_cost_usd_total', { model: 'gpt-4o-mini' })).toBeCloseTo(ONE_ANSWER, 12);
+    expect((await new Spend(tally, {}).summary()).today.totalUsd).toBeCloseTo(ONE_ANSWER, 12);
+  });
+});
+
 describe('a stream the outage fallback answered and that was cut', () => {
   it("is estimated at the fallback model's price, under its name", async () => {
     // The primary fails (and bills nothing); the fallback answers, and its streams break.
@@ -96,5 +113,32 @@ describe('a stream the outage fallback answered and that was cut', () => {
     const spend = new Spend(tally, {});
     await expect.poll(async () => (await spend.summary()).today.totalUsd).toBeGreaterThan(ONE_ANSWER);
     expect(Object.keys((await spend.summary()).today.byModel)).toEqual(['gpt-4o-mini']);
+  });
+});
+
+describe("a stream cut short from the developer's own AI client", () => {
+  it('is estimated at the model its stream names, under the AI calls-per-minute limit too', async () => {
+    // A client of the developer's that routes this question to gpt-4o, whatever OPENAI_MODEL says.
+    const own: AiClient = {
+      circuit: 'closed',
+      reply: async () => ({ text: LONG, model: 'gpt-4o', usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 }, cached: false }) as AiResult,
+      stream: () => {
+        const result = new Promise<AiResult>(() => undefined);
+        return {
+          chunks: (async function* () {
+            yield 'a first piece';
+            yield 'and more';
+          })(),
+          result,
+          model: () => 'gpt-4o',
+        };
+      },
+    };
+    const tally = new MemoryTally();
+    bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_API_KEY: 'k', OPENAI_MODEL: 'gpt-4o-mini', AI_CALLS_PER_MINUTE: '100' }), tally, ai: own, worker: false });
+    expect(await readFirstThenStop(bot, 'q6', async () => undefined)).toBe('a first piece');
+    const spend = new Spend(tally, {});
+    await expect.poll(async () => (await spend.summary()).today.totalUsd).toBeGreaterThan(0);
+    expect(Object.keys((await spend.summary()).today.byModel)).toEqual(['gpt-4o']);
   });
 });
