@@ -4,6 +4,7 @@
  * tests and processes share this Redis.
  */
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { connectRedis, whenReady, type RedisClient } from '../../src/store/index.js';
@@ -110,11 +111,26 @@ export async function commandsSent(client: RedisClient, act: () => Promise<unkno
   const socket = (client as unknown as { stream?: { localPort?: number } }).stream;
   if (!socket?.localPort) throw new Error('commandsSent: the client is not connected (no local port)');
   const source = `127.0.0.1:${socket.localPort}`;
-  const monitor = await new Redis(REDIS_URL).monitor();
+  // MONITOR on a socket of its own: ioredis' monitor() switches to monitor mode a tick after the OK,
+  // and under a busy Redis the first lines come in the same chunk ("Command queue state error").
   const seen: string[] = [];
-  monitor.on('monitor', (_time: string, args: string[], from: string) => {
-    if (from === source) seen.push(String(args[0]).toLowerCase());
+  const monitor = connect({ host: '127.0.0.1', port: 6379 });
+  let pending = '';
+  let started!: () => void;
+  const monitoring = new Promise<void>((resolve) => (started = resolve));
+  monitor.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\r\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '+OK') started();
+      // +<time> [<db> <client address>] "<command>" "<arg>" …
+      const shown = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]*)"/.exec(line);
+      if (shown?.[1] === source) seen.push(shown[2]!.toLowerCase());
+    }
   });
+  monitor.write('MONITOR\r\n');
+  await monitoring;
   try {
     // Redis shows the monitor each command it runs from now on; a PING marks where `act` ended.
     await act();
@@ -122,6 +138,6 @@ export async function commandsSent(client: RedisClient, act: () => Promise<unkno
     await waitFor(() => seen.at(-1) === 'ping', 2000, 'the monitor to see the closing PING');
     return seen.slice(0, -1);
   } finally {
-    monitor.disconnect();
+    monitor.destroy();
   }
 }
