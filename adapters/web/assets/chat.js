@@ -131,6 +131,31 @@ function giveBack(text) {
 
 /** The id of a message given back after a failed send: sent again as it was, it keeps its id, so it is shown and answered once. */
 let unsent = null;
+/**
+ * Waits before sending a message again whose POST got no answer (its 202 may have been lost) or a
+ * 503 (the server's store stalled: the 503 may come after the message was taken). With its id, it
+ * is shown and answered once either way.
+ */
+const RESEND_DELAYS_MS = [1000, 2000, 4000];
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** POST a message, sent again with its id on a network failure or a 503 before the visitor is told. */
+async function postMessage(body, gen) {
+  for (let attempt = 0; ; attempt++) {
+    let res;
+    try {
+      res = await api('POST', 'web/messages', body);
+    } catch (error) {
+      if (error instanceof ApiError || attempt >= RESEND_DELAYS_MS.length || gen !== generation) throw error;
+    }
+    if (res && (res.status !== 503 || attempt >= RESEND_DELAYS_MS.length || gen !== generation)) return res;
+    setStatus('Connection trouble — sending again…', true, true);
+    // A 503's Retry-After, up to 5 s: the visitor is waiting.
+    const asked = res ? Math.min(Number(res.headers.get('retry-after')) || 0, 5) * 1000 : 0;
+    if (res) await res.body?.cancel().catch(() => {});
+    await pause(Math.max(RESEND_DELAYS_MS[attempt], asked));
+  }
+}
 const messageId = () => Array.from(window.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 async function send() {
@@ -147,13 +172,13 @@ async function send() {
   startThinking();
   let gen = generation;
   try {
-    let res = await api('POST', 'web/messages', conversation ? { conversation, text, id } : { text, id });
+    let res = await postMessage(conversation ? { conversation, text, id } : { text, id }, gen);
     if (res.status === 404 && conversation && gen === generation) {
       // The conversation expired or was erased elsewhere: this message starts a new one.
       showConversation(null);
       startThinking();
       gen = generation;
-      res = await api('POST', 'web/messages', { text, id });
+      res = await postMessage({ text, id }, gen);
     }
     const body = await readJson(res);
     if (gen !== generation) return;
@@ -164,6 +189,7 @@ async function send() {
       giveBack(text);
       return;
     }
+    connectionBack();
     if (!conversation && body && typeof body.conversation === 'string') {
       showConversation(body.conversation);
       startThinking();
@@ -174,7 +200,7 @@ async function send() {
   } catch (error) {
     if (gen !== generation) return;
     stopThinking();
-    setStatus(error instanceof ApiError ? error.message : 'Cannot reach the server. Your message was not sent.', true);
+    setStatus(error instanceof ApiError ? error.message : 'Cannot reach the server: your message may not have been sent. Send it again once you are back online (it is answered once).', true);
     unsent = { text, id };
     giveBack(text);
   }
