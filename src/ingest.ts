@@ -9,7 +9,7 @@ import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import type { Metrics } from './observe/index.js';
 import { leftOutFields, logSummaryOf } from './observe/log-summary.js';
-import type { Admission, AdmissionLimit, JobQueue } from './queue/index.js';
+import { QueueFullError, type Admission, type AdmissionLimit, type JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 
 /** 'ignored': the message's `onlyIfStored` key was not in the store; nothing was claimed or queued. */
@@ -181,7 +181,8 @@ async function noticeOncePerWindow(deps: IngestDeps, message: InboundMessage, ki
   if (!(await claimOwn(deps.store, noticeKey, value, retryAfterMs))) return;
   await deps.queue.add({ id: noticeId(message), group: conversationGroup(message.conversation), data: noticeData(message, kind, String(Math.max(1, Math.ceil(retryAfterMs / 1000)))) }).catch((error: unknown) => {
     takeBack(deps.store, noticeKey, value);
-    throw error;
+    // A full in-process queue: refused without its notice (a 503 would only bring it back to be refused again).
+    if (!(error instanceof QueueFullError)) throw error;
   });
 }
 

@@ -88,6 +88,22 @@ describe('a full in-process queue', () => {
     expect(posts().sort()).toEqual(['echo: question 0', 'echo: question 1', 'echo: question 2']);
   });
 
+  it("Slack: a message over the user's limit whose notice the full queue cannot take is refused all the same (200, no notice), not 503 to be redelivered and refused again", async () => {
+    const { ai, release } = await heldAi();
+    const slack: FakeSlack = await startFakeSlack();
+    closing.push(() => slack.close());
+    const server: SlackBot = await startSlackBot(slack, ai, { QUEUE_MAX_MESSAGES: '1', RATE_LIMIT_USER_PER_MINUTE: '1' });
+    closing.push(() => server.close());
+    expect((await postSlack(server.url, appMention({ text: 'first' }))).status).toBe(200);
+    // Over the limit: refused, and its notice finds the queue full.
+    expect((await postSlack(server.url, appMention({ text: 'second' }))).status).toBe(200);
+    release();
+    const posts = () => slack.callsTo('chat.postMessage').map((call) => String(call.args.text));
+    await until(() => posts().length >= 1, 'the first answer');
+    await until(async () => (await server.bot.queue.counts()).active === 0, 'the queue idle');
+    expect(posts()).toEqual(['echo: first']);
+  });
+
   it('WhatsApp: past the limit the webhook answers with a notice (TwiML), and the message is not answered in this process', async () => {
     const { ai, release } = await heldAi();
     const twilioApi: FakeTwilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
