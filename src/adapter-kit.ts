@@ -57,6 +57,8 @@ export { hideSecrets, hideSecretsIn, rememberBasicCredentials, rememberSecrets }
 export { frozenOnceAnswered } from './frozen.js';
 // A URL's user and password: as an Authorization header, and never in a log line.
 export { hideUrl, hideUrlCredentials, shownOrigin, splitCredentials, type SplitUrl } from './http/credentials.js';
+// An answer that is not what was asked for (a proxy's page), and a redirect not followed, as logs tell them.
+export { redirectOrigin, unreadableBody } from './http/unreadable.js';
 
 // Optional SDKs: an adapter loads its platform SDK when it is created, not when it is imported.
 export { requireInstalled, requireOptional } from './optional-dependency.js';

@@ -5,7 +5,7 @@
  */
 import type { IntercomClient } from 'intercom-client';
 import type { Logger } from 'pino';
-import { MaybePostedError, waitOutRetryAfter, type ConversationRef, type ReplyPart } from 'parley/adapter-kit';
+import { MaybePostedError, unreadableBody, waitOutRetryAfter, type ConversationRef, type ReplyPart } from 'parley/adapter-kit';
 import { classifyIntercomError } from './errors.js';
 import { findPostedPart } from './find-part.js';
 import type { IntercomDetails } from './inbound.js';
@@ -147,7 +147,7 @@ function isConversation(answer: unknown): boolean {
 function notConversation(answer: unknown): string {
   // intercom-client hands back a body it could not parse as { ok: false, error: { reason: 'non-json', rawBody } }.
   const raw = (answer as { error?: { reason?: unknown; rawBody?: unknown } } | undefined)?.error;
-  if (raw?.reason === 'non-json' && typeof raw.rawBody === 'string') return `${/^\s*</.test(raw.rawBody) ? 'an HTML page' : 'something that is not JSON'} (${raw.rawBody.length} characters)`;
+  if (raw?.reason === 'non-json' && typeof raw.rawBody === 'string') return unreadableBody(raw.rawBody);
   if (answer === undefined || answer === '') return 'an empty body';
   if (answer === null || typeof answer !== 'object') return `JSON ${answer === null ? 'null' : `of type ${typeof answer}`}`;
   const type = (answer as { type?: unknown }).type;

@@ -13,7 +13,7 @@
  * and its answer there would pass for Intercom's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { MAX_ANSWER_BYTES, MaybePostedError, PermanentError, notSentCode, platformUnreachable } from 'parley/adapter-kit';
+import { MAX_ANSWER_BYTES, MaybePostedError, PermanentError, notSentCode, platformUnreachable, redirectOrigin } from 'parley/adapter-kit';
 
 /** What the fetch saw of the watched call's request: why it got no answer, if it went out; how it failed, if it never did. */
 interface Watch {
@@ -77,13 +77,7 @@ async function readBounded(response: Response): Promise<Uint8Array> {
 
 /** A 3xx, told with where it points (its origin only: a path may hold anything). */
 function redirectRefused(response: Response): RedirectRefused {
-  const location = response.headers.get('location');
-  let target = 'nowhere said';
-  try {
-    if (location) target = new URL(location, response.url || undefined).origin;
-  } catch {
-    target = 'an unreadable Location';
-  }
+  const target = redirectOrigin(response.headers.get('location'), response.url || undefined);
   return new RedirectRefused(`the Intercom API answered ${response.status} redirecting to ${target}; redirects are not followed (the call would go to another address)`);
 }
 

@@ -4,7 +4,7 @@
  * is Slack's internal_error, may have been taken (MaybePostedError); some refusals are permanent;
  * a redirect too (never followed); anything else is retried with backoff.
  */
-import { MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable } from 'parley/adapter-kit';
+import { MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable, redirectOrigin, unreadableBody } from 'parley/adapter-kit';
 import { slackWebApi } from './sdk.js';
 import { MAYBE_TAKEN_REFUSALS, maybeTaken } from './stream-finish.js';
 import { NOT_SLACK_JSON } from './web-api-options.js';
@@ -81,19 +81,11 @@ export function rateLimitWaitMs(retryAfterSeconds: number | undefined): number {
  * it cannot parse as JSON that way, the whole body as `error`. Undefined for a Slack error code.
  */
 function notSlackJson(error: unknown): string | undefined {
-  if (typeof error !== 'string' || /^[a-z0-9_]{1,100}$/i.test(error)) return undefined;
-  if (error.trim() === '') return 'an empty body';
-  return `${/^\s*</.test(error) ? 'an HTML page' : 'something that is not JSON'} (${error.length} characters)`;
+  return typeof error !== 'string' || /^[a-z0-9_]{1,100}$/i.test(error) ? undefined : unreadableBody(error);
 }
 
 /** A non-200 answer: a 3xx is never followed and would meet every retry; anything else is retried. */
 function httpFailure(status: number, location: unknown): Error {
   if (status < 300 || status >= 400) return new Error(`Slack answered HTTP ${status}`);
-  let target = 'nowhere said';
-  try {
-    if (typeof location === 'string' && location !== '') target = new URL(location).origin;
-  } catch {
-    target = 'a relative or unreadable Location';
-  }
-  return new PermanentError(`Slack answered HTTP ${status} redirecting to ${target}; redirects are not followed. Fix: set SLACK_API_URL to the Web API's own address`, 'slack_redirect');
+  return new PermanentError(`Slack answered HTTP ${status} redirecting to ${redirectOrigin(location)}; redirects are not followed. Fix: set SLACK_API_URL to the Web API's own address`, 'slack_redirect');
 }

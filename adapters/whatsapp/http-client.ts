@@ -9,7 +9,7 @@
  */
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
-import { MAX_ANSWER_BYTES, MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable, retryAfterMs as readRetryAfter } from 'parley/adapter-kit';
+import { MAX_ANSWER_BYTES, MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable, redirectOrigin, retryAfterMs as readRetryAfter, unreadableBody } from 'parley/adapter-kit';
 import { twilioSdk } from './sdk.js';
 
 /** How long to wait after a 429 that does not say (Twilio's usually do not). */
@@ -73,7 +73,7 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
       const origin = new URL(uri).origin;
       // Never followed (the SDK's default): the same redirect would meet every retry.
       if (response.statusCode >= 300 && response.statusCode < 400) {
-        const where = redirectTarget(response.headers as Record<string, unknown> | undefined, uri);
+        const where = redirectOrigin((response.headers as Record<string, unknown> | undefined)?.location, uri);
         throw new PermanentError(`the Twilio API at ${origin} answered ${response.statusCode} redirecting to ${where}; redirects are not followed. Fix: set TWILIO_API_URL to the API's own address`, 'twilio_redirect');
       }
       // A 2xx that is not Twilio's JSON (a proxy's page): a send may have been taken all the same, so it is looked for first.
@@ -138,18 +138,7 @@ function notJson(body: unknown): string | undefined {
     const parsed: unknown = JSON.parse(body);
     if (parsed !== null && typeof parsed === 'object') return undefined;
   } catch {
-    return `${/^\s*</.test(body) ? 'an HTML page' : 'something that is not JSON'} (${body.length} characters)`;
+    return unreadableBody(body);
   }
   return 'JSON that is not an object';
-}
-
-/** Where a 3xx points: its origin only (a path may hold anything). */
-function redirectTarget(headers: Record<string, unknown> | undefined, uri: string): string {
-  const location = headers?.location;
-  if (typeof location !== 'string' || location === '') return 'nowhere said';
-  try {
-    return new URL(location, uri).origin;
-  } catch {
-    return 'an unreadable Location';
-  }
 }
