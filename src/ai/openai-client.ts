@@ -169,12 +169,13 @@ export class OpenAiClient implements AiClient {
       attempt.nextRequest,
     );
     const choice = firstChoice(response);
-    const given = textOf(choice?.message?.content) || textOf(choice?.message?.refusal);
+    const content = textOf(choice?.message?.content);
+    const given = content || textOf(choice?.message?.refusal);
     const text = this.capped(given);
     const finish = text === given ? choice?.finish_reason : 'length';
     const result = this.unlessEmpty(this.toResult(text, response.model, response.usage), finish, request.tenant);
     // Servers that say something else than "stop" at the end (eos_token, null) still end whole.
-    return { result, whole: Boolean(textOf(choice?.message?.content)) && finish !== 'length' && finish !== 'content_filter' };
+    return { result, whole: Boolean(content) && finish !== 'length' && finish !== 'content_filter' };
   }
 
   /** One streamed completion; `whole` as in `complete`. */
