@@ -9,7 +9,7 @@
  */
 import type { App, types } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { MAX_REASON_CHARS, splitMessage, type Feedback } from 'parley/adapter-kit';
+import { MAX_REASON_CHARS, exchangeOf, splitMessage, type Feedback, type ReplyPart } from 'parley/adapter-kit';
 
 /** The feedback buttons' action_id: parley's own. */
 export const FEEDBACK_ACTION = 'parley_feedback';
@@ -51,6 +51,11 @@ export function feedbackBlock(exchange: string, conversation?: string): types.Kn
 export function answerBlocks(text: string, exchange: string, conversation?: string): types.KnownBlock[] {
   const sections = splitMessage(text, SECTION_CHARS).map((chunk): types.KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: chunk } }));
   return [...sections, feedbackBlock(exchange, conversation)];
+}
+
+/** The last part of an AI answer carries the feedback buttons: its text then goes in blocks. */
+export function feedbackOn(text: string, part: ReplyPart | undefined, conversation: string): { blocks?: types.KnownBlock[] } {
+  return part?.key && part.kind === 'answer' && part.index === part.total - 1 ? { blocks: answerBlocks(text, exchangeOf(part.key), conversation) } : {};
 }
 
 export interface FeedbackListenerOptions {

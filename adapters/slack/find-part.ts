@@ -4,7 +4,10 @@
  * metadata, and found by it in the thread (conversations.replies, oldest first) or the channel
  * (conversations.history, newest first) since it was sent.
  */
+import type { ReplyPart } from 'parley/adapter-kit';
 
+/** The metadata event type of a reply's part (Slack: lowercase letters and underscores). */
+const PART_EVENT_TYPE = 'parley_reply_part';
 /** Pages of 100 messages read at most: a busy channel may hold hundreds between a post and its retry. */
 const PAGES = 5;
 
@@ -25,4 +28,9 @@ export async function findKeyedMessage(read: (page: object) => Promise<Page>, ke
     if (message || !cursor) return message?.ts;
   }
   return undefined;
+}
+
+/** Slack has no idempotency key: a part carries its key as message metadata, for findKeyedMessage. */
+export function partMetadata(part: ReplyPart | undefined): { metadata?: { event_type: string; event_payload: { part: string } } } {
+  return part?.key ? { metadata: { event_type: PART_EVENT_TYPE, event_payload: { part: part.key } } } : {};
 }

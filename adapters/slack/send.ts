@@ -7,16 +7,16 @@ import type { Logger } from 'pino';
 import { PermanentError, exchangeOf, nothingShown, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
 import { classify, readable } from './classify.js';
 import type { SlackDetails } from './events.js';
-import { answerBlocks, feedbackBlock } from './feedback.js';
-import { findKeyedMessage } from './find-part.js';
+import { feedbackBlock, feedbackOn } from './feedback.js';
+import { findKeyedMessage, partMetadata } from './find-part.js';
+import { InertMentionStream, inertMentions } from './inert-mentions.js';
+import { findLostStart } from './lost-start.js';
 import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAfter, type Finished } from './stream-finish.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
 export const MAX_MESSAGE_CHARS = 3900;
 /** How long a thread the bot answered (or was asked) in stays one whose follow-ups it answers. */
 export const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-/** The metadata event type of a reply's part (Slack: lowercase letters and underscores). */
-const PART_EVENT_TYPE = 'parley_reply_part';
 
 /** Refusals of a token that may only need refreshing (token rotation) or be replaced (a reinstall): renewed once, then as above. */
 const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth', 'token_revoked']);
@@ -147,6 +147,8 @@ export class SlackSender {
     if (key) await this.removeCrashedStream(details!, key);
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user });
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
+    let startCarried = 0; // how much of `text` a start whose answer was lost carried
+    const inert = new InertMentionStream(); // what Slack is sent cannot ping (inert-mentions.ts); it may hold a few characters back
     let failure: unknown;
     let failedAt = 0;
     let stopFailed = false; // the failure is the stop's, which carried all the text not shown yet
@@ -157,7 +159,7 @@ export class SlackSender {
         if (failure) continue; // keep reading: the text still has to reach the user
         try {
           const started = streamer.ts === undefined;
-          if ((await streamer.append({ markdown_text: chunk, ...auth })) !== null) shown = text.length;
+          if ((await streamer.append({ markdown_text: inert.push(chunk), ...auth })) !== null) shown = text.length - inert.heldChars;
           if (started && streamer.ts !== undefined) {
             this.open.set((opened.ts = streamer.ts), details!);
             if (this.abandonments !== opened.abandonments) void this.stopNow(streamer.ts, details!);
@@ -167,6 +169,7 @@ export class SlackSender {
         } catch (error) {
           failure = readable(error); // logged: a proxy's page left out
           failedAt = Date.now();
+          if (streamer.ts === undefined) startCarried = text.length - inert.heldChars; // all the streamer held
         }
       }
     } catch (aiFailure) {
@@ -179,7 +182,7 @@ export class SlackSender {
     }
     if (!failure) {
       try {
-        await streamer.stop({ ...auth, ...feedback });
+        await streamer.stop({ ...auth, ...feedback, markdown_text: inert.end() });
       } catch (error) {
         failure = readable(error);
         failedAt = Date.now();
@@ -191,18 +194,27 @@ export class SlackSender {
       this.forgetStreamStarted(key);
       return { ids: [streamer.ts ?? ''], text };
     }
-    if (streamer.ts === undefined) {
+    // A start whose answer was lost may have begun the message all the same: then it is finished as any broken stream.
+    const ts = streamer.ts ?? (outcomeUnknown(failure) ? await this.lostStart(details!, failedAt) : undefined);
+    if (ts === undefined) {
       this.logger().warn({ err: failure }, 'Slack streaming failed before it started; posting the reply as one message');
       return { ids: [], text, rest: text };
     }
     // A 429 said when to call again: the stop waits for it. The message that ends the answer keeps the feedback buttons.
     await waitRetryAfter(failure, failedAt);
-    const { left: rest } = await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), failure, feedback, stopFailed && outcomeUnknown(failure), key);
+    const { left: rest } = await this.finishBrokenStream(details!, ts, text.slice(streamer.ts ? shown : startCarried), failure, feedback, stopFailed && !!streamer.ts && outcomeUnknown(failure), key);
     // Stopped with the whole answer: nothing for a retry to take back. Not stopped, its rest is the
     // core's to post, which keeps the answer first (a retry then finishes it and never streams
     // again); killed before that, the retry must take this message back: the note stays.
     if (!rest) this.forgetStreamStarted(key);
-    return { ids: [streamer.ts], text, ...(rest ? { rest } : {}) };
+    return { ids: [ts], text, ...(rest ? { rest } : {}) };
+  }
+
+  /** The message a start whose answer was lost began (lost-start.ts): undefined when there is none, it cannot be told, or the look fails. */
+  private lostStart(details: SlackDetails, since: number): Promise<string | undefined> {
+    const slack = <T>(call: (auth: { token?: string }) => Promise<T>) => this.call(() => this.authed(details, call));
+    const read = (page: object) => slack((auth) => this.client.conversations.replies({ ...auth, ...page, channel: details.channel, ts: details.threadTs! }));
+    return findLostStart(read, () => slack((auth) => this.client.auth.test(auth)), since, this.logger());
   }
 
   /** Without the note only a crash right now would cost anything (a second copy): the stream goes on. */
@@ -239,8 +251,8 @@ export class SlackSender {
   private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown, feedback: Feedback = {}, stopUnanswered = false, key?: string): Promise<Finished> {
     const { channel } = details;
     const stop = (markdownText: string | undefined, endsAnswer: boolean) =>
-      this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts, ...(markdownText ? { markdown_text: markdownText } : {}), ...(endsAnswer ? feedback : {}) })));
-    const { left, stopped, failure: refused } = await finishStream(stop, rest, stopUnanswered);
+      this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts, ...(markdownText ? { markdown_text: inertMentions(markdownText) } : {}), ...(endsAnswer ? feedback : {}) })));
+    const { left, stopped, failure: refused } = await finishStream(stop, rest, stopUnanswered, inertMentions);
     if (!left) this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
     else this.logger().warn({ err: failure, stopped, leftChars: left.length }, 'Slack streaming failed mid-way; posting the rest of the text as a new message');
     if (!stopped && left && key) this.unstopped.add(key, ts);
@@ -285,14 +297,4 @@ export class SlackSender {
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return waitOutRetryAfter(() => classify(fn), { onWait: (waitMs) => this.logger().info({ waitMs }, 'Slack answered 429; waiting as Retry-After says') });
   }
-}
-
-/** Slack has no idempotency key: a part carries its key as message metadata, for findPart. */
-function partMetadata(part: ReplyPart | undefined): { metadata?: { event_type: string; event_payload: { part: string } } } {
-  return part?.key ? { metadata: { event_type: PART_EVENT_TYPE, event_payload: { part: part.key } } } : {};
-}
-
-/** The last part of an AI answer carries the feedback buttons (feedback.ts): its text then goes in blocks. */
-function feedbackOn(text: string, part: ReplyPart | undefined, conversation: string): { blocks?: ReturnType<typeof answerBlocks> } {
-  return part?.key && part.kind === 'answer' && part.index === part.total - 1 ? { blocks: answerBlocks(text, exchangeOf(part.key), conversation) } : {};
 }

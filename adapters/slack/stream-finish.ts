@@ -27,10 +27,11 @@ export interface Finished {
  * cut: the stop carries its head, the tail is `left`. When that stop fails the message is stopped
  * with no text, its whole rest `left`. `earlierStopCarriedRest`: a stop carrying all of `rest` had
  * no answer (a timeout, a connection cut): Slack saying the message is no longer streaming then
- * means that stop was taken, and the rest is shown already.
+ * means that stop was taken, and the rest is shown already. `asSent`: the text as `stop` sends it
+ * (its mentions made inert, a little longer), which the cut leaves room for.
  */
-export async function finishStream(stop: StopStream, rest: string, earlierStopCarriedRest = false): Promise<Finished> {
-  const [head, tail] = stopTextOf(rest);
+export async function finishStream(stop: StopStream, rest: string, earlierStopCarriedRest = false, asSent?: (text: string) => string): Promise<Finished> {
+  const [head, tail] = stopTextOf(rest, MAX_STOP_TEXT_CHARS, asSent);
   let takenWith: string | undefined = earlierStopCarriedRest ? '' : undefined; // what is left if an unanswered stop was taken
   let failure: unknown;
   const finished = (left: string, stopped: boolean): Finished => (failure !== undefined && (left || !stopped) ? { left, stopped, failure } : { left, stopped });
@@ -48,8 +49,11 @@ export async function finishStream(stop: StopStream, rest: string, earlierStopCa
   return finished(rest, false);
 }
 
-/** The head of `rest` one stop can carry, cut at a paragraph, line or space near the limit, and the tail. */
-export function stopTextOf(rest: string, max = MAX_STOP_TEXT_CHARS): [head: string, tail: string] {
+/** The head of `rest` one stop can carry (sent as `asSent` makes it), cut at a paragraph, line or space near the limit, and the tail. */
+export function stopTextOf(rest: string, max = MAX_STOP_TEXT_CHARS, asSent: (text: string) => string = (text) => text): [head: string, tail: string] {
+  // What a head gains when sent is at most what the first `max` characters gain: that much shorter, it fits.
+  const firstMax = rest.slice(0, max);
+  max -= asSent(firstMax).length - firstMax.length;
   if (rest.length <= max) return [rest, ''];
   const window = rest.slice(0, max);
   let space = window.length - 1;

@@ -18,7 +18,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { streamAnswer, type FakeStream } from './slack-streams.js';
+import { listStreamed, streamAnswer, type FakeStream } from './slack-streams.js';
 
 export type { FakeStream } from './slack-streams.js';
 
@@ -259,8 +259,11 @@ function defaultAnswer(method: string, args: Record<string, unknown>, me: Identi
       return { ok: true, channel, ts: args.ts };
     case 'chat.startStream':
     case 'chat.appendStream':
-    case 'chat.stopStream':
-      return streamAnswer(method, args, streams, nextTs);
+    case 'chat.stopStream': {
+      const answer = streamAnswer(method, args, streams, nextTs);
+      listStreamed(answer, args, streams, posted, { user: me.botUserId, botId: me.botId });
+      return answer;
+    }
     case 'reactions.add':
     case 'reactions.remove':
     case 'assistant.threads.setStatus':

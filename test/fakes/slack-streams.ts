@@ -1,7 +1,8 @@
 /**
  * The fake Slack's streamed messages (slack-api.ts): what each shows and whether it is still
  * streaming. Like Slack, append/stop on a stopped message is refused (`message_not_in_streaming_state`),
- * and a stop's `markdown_text` over 12,000 characters is `msg_too_long`.
+ * and a stop's `markdown_text` over 12,000 characters is `msg_too_long`. Like Slack, conversations.*
+ * list them as the bot's messages with their `streaming_state` (`in_progress`, then `completed`).
  */
 
 /** A streamed message as the user sees it: its text so far, and whether Slack still shows it streaming. */
@@ -28,4 +29,14 @@ export function streamAnswer(method: string, args: Record<string, unknown>, stre
   if (stream) stream.text += streamText(args);
   if (stream && method === 'chat.stopStream') stream.streaming = false;
   return { ok: true, channel, ts: args.ts };
+}
+
+/** After a stream call the fake took: its message as conversations.* list it (added to `posted` when it starts). */
+export function listStreamed(answer: Record<string, unknown>, args: Record<string, unknown>, streams: Map<string, FakeStream>, posted: Record<string, unknown>[], bot: { user: string; botId: string }): void {
+  const ts = String(answer.ts);
+  const stream = answer.ok === true ? streams.get(ts) : undefined;
+  if (!stream) return;
+  let listed = posted.find((message) => message.ts === ts);
+  if (!listed) posted.push((listed = { type: 'message', user: bot.user, bot_id: bot.botId, ts, channel: answer.channel, ...(args.thread_ts !== undefined ? { thread_ts: args.thread_ts } : {}) }));
+  Object.assign(listed, { text: stream.text, streaming_state: stream.streaming ? 'in_progress' : 'completed' });
 }
