@@ -19,6 +19,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { escapeHtml, publicPathOf, readCookie, safeEqual, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import type { SlackOAuthConfig } from './config.js';
+import { stamped } from './install-time.js';
 import { slackOAuthSdk } from './sdk.js';
 import { slackSdkLogger } from './sdk-logger.js';
 
@@ -101,7 +102,8 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
       return page(refused ? 400 : 502, 'Not installed', `<p>${refused ? `Slack refused the installation (${escapeHtml(slackError)}).` : 'Slack could not be reached.'} Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
     }
     try {
-      await options.installations.storeInstallation(installation);
+      // With the time it was installed: an uninstall event older than it must not delete it (uninstall.ts).
+      await options.installations.storeInstallation(stamped(installation));
     } catch (e) {
       options.logger().error({ teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, err: { message: (e as Error).message } }, 'Slack installation could not be stored');
       return page(503, 'Not installed', `<p>The installation could not be saved. Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Try again</a> in a minute.</p>`, clear);

@@ -5,7 +5,8 @@
  *
  * Keys: `parley:slack:installation:<enterpriseId|->:<teamId|->`; an org-wide install is kept
  * under its enterprise id with team "-" and found when the query says `isEnterpriseInstall`.
- * No TTL: an installation lives until Slack says the app was uninstalled.
+ * No TTL: an installation lives until Slack says the app was uninstalled. A new one is stored with
+ * the time it was installed (install-time.ts), so a late uninstall does not delete a reinstall.
  *
  * Nothing here logs a token: log lines carry the team and enterprise ids only.
  */
@@ -13,6 +14,7 @@ import type { Installation, InstallationQuery, InstallationStore } from '@slack/
 import type { Logger } from 'pino';
 import type { Store } from 'parley/adapter-kit';
 import { InstallationDecryptError, needsReencrypt, open, seal } from './installation-crypto.js';
+import { installedAtOf, predates, stamped } from './install-time.js';
 
 export const installationKeys = {
   /** Where one installation lives. */
@@ -71,18 +73,20 @@ export class ParleyInstallationStore implements InstallationStore {
     return installationKeys.installation(query.enterpriseId, query.teamId);
   }
 
+  /** A new installation (a reinstall replaces the old one): stored with the time it was installed, unless it has one. */
   async storeInstallation<AuthVersion extends 'v1' | 'v2'>(installation: Installation<AuthVersion, boolean>): Promise<void> {
     const key = ParleyInstallationStore.keyOf(installation);
-    await this.exclusive(key, () => this.store().set(key, seal(JSON.stringify(installation), this.keys, key)));
+    await this.exclusive(key, () => this.store().set(key, seal(JSON.stringify(stamped(installation)), this.keys, key)));
     this.logger()?.info(ids(installation), 'Slack installation stored');
   }
 
   /**
    * Store a refreshed installation only while the store still holds the one it replaces (whose
-   * refresh token was `spentRefreshToken`), checked and written under the installation's write
-   * lock: an uninstall or a reinstall written during the refresh is newer, and wins. Whether it was stored.
+   * bot refresh token was `spentRefreshToken`, and user refresh token `spentUserRefreshToken` when
+   * given), checked and written under the installation's write lock: an uninstall or a reinstall
+   * written during the refresh is newer, and wins. Whether it was stored.
    */
-  async replaceInstallation(installation: AnyInstallation, spentRefreshToken: string | undefined): Promise<boolean> {
+  async replaceInstallation(installation: AnyInstallation, spentRefreshToken: string | undefined, spentUserRefreshToken?: string): Promise<boolean> {
     const key = ParleyInstallationStore.keyOf(installation);
     let stored = false;
     // Only under the lock: a check and a write without it could undo an uninstall written between them.
@@ -92,6 +96,7 @@ export class ParleyInstallationStore implements InstallationStore {
       // A record no key opens is not the one refreshed (that one was read): the refresh gives way.
       const current = openedOrNothing(sealed, this.keys, key);
       if (current?.bot?.refreshToken !== spentRefreshToken) return;
+      if (spentUserRefreshToken !== undefined && current?.user?.refreshToken !== spentUserRefreshToken) return;
       await this.store().set(key, seal(JSON.stringify(installation), this.keys, key));
       stored = true;
     };
@@ -122,6 +127,27 @@ export class ParleyInstallationStore implements InstallationStore {
     const key = ParleyInstallationStore.keyFor(query);
     await this.exclusive(key, () => this.store().delete(key));
     this.logger()?.info({ enterpriseId: query.enterpriseId, teamId: query.teamId, isEnterpriseInstall: query.isEnterpriseInstall }, 'Slack installation deleted');
+  }
+
+  /**
+   * An uninstall Slack timed at `eventTime` (event_time, epoch seconds): the installation is deleted,
+   * unless it was installed since (a reinstall the late event must not undo), checked and deleted under
+   * the write lock. A record no key opens is deleted (it answers nothing). `installedAt` when kept.
+   */
+  async deleteInstallationUninstalledAt(query: AnyQuery, eventTime: number): Promise<{ deleted: true } | { deleted: false; installedAt: number }> {
+    const key = ParleyInstallationStore.keyFor(query);
+    let kept: number | undefined;
+    const uninstall = async () => {
+      const sealed = await this.store().get(key);
+      const current = sealed === undefined ? undefined : openedOrNothing(sealed, this.keys, key);
+      if (current && predates(eventTime, current)) kept = installedAtOf(current);
+      else if (sealed !== undefined) await this.store().delete(key);
+    };
+    // Only under the lock: a check and a delete without it could delete a reinstall written between them.
+    await this.exclusive(key, uninstall, { lockRequired: true });
+    if (kept !== undefined) return { deleted: false, installedAt: kept };
+    this.logger()?.info({ enterpriseId: query.enterpriseId, teamId: query.teamId, isEnterpriseInstall: query.isEnterpriseInstall }, 'Slack installation deleted');
+    return { deleted: true };
   }
 
   /** Whether a stored record is sealed with an older key (for tests and `parley check`-like tools). */

@@ -1,10 +1,12 @@
 /**
- * Slack's token rotation: a bot token that expires is exchanged for a new one with
- * `oauth.v2.access` (grant_type=refresh_token) through the client's SLACK_API_URL. Slack revokes
- * the refresh token once used: WorkspaceTokens makes sure only one exchange runs per installation.
+ * Slack's token rotation: a bot token that expires, and the installing user's token (what Bolt
+ * hands your listeners as context.userToken), is exchanged for a new one with `oauth.v2.access`
+ * (grant_type=refresh_token) through the client's SLACK_API_URL. Slack revokes the refresh token
+ * once used: WorkspaceTokens makes sure only one exchange runs per installation.
  */
 import type { Installation } from '@slack/oauth';
 import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
 import { PermanentError } from 'parley/adapter-kit';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
@@ -16,28 +18,96 @@ export interface RotationCredentials {
   clientSecret?: string;
 }
 
-/** Whether a rotating bot token expires within `marginMs` (a token without a refresh token never does). */
+/** Whether the installation's rotating bot token expires within `marginMs` (a token without a refresh token never does). */
+export function botExpiresWithin(installation: AnyInstallation, marginMs: number): boolean {
+  return rotatingExpiresWithin(installation.bot, marginMs);
+}
+
+/** Whether the installing user's rotating token (Bolt's context.userToken) expires within `marginMs`. */
+export function userExpiresWithin(installation: AnyInstallation, marginMs: number): boolean {
+  return rotatingExpiresWithin(installation.user, marginMs);
+}
+
+/** Whether a rotating token of the installation, the bot's or the user's, expires within `marginMs`. */
 export function expiresWithin(installation: AnyInstallation, marginMs: number): boolean {
-  const bot = installation.bot;
-  return Boolean(bot?.refreshToken) && typeof bot?.expiresAt === 'number' && bot.expiresAt * 1000 - Date.now() <= marginMs;
+  return botExpiresWithin(installation, marginMs) || userExpiresWithin(installation, marginMs);
 }
 
-/** Whether to refresh: about to expire, or its token is the one Slack refused (`stale`). */
+/** Whether to refresh: a token about to expire, or its bot token is the one Slack refused (`stale`). */
 export function dueForRefresh(installation: AnyInstallation, marginMs: number, stale: string | undefined): boolean {
-  return expiresWithin(installation, marginMs) || (stale !== undefined && installation.bot?.token === stale);
+  return Boolean(installation.bot?.refreshToken || installation.user?.refreshToken) && (expiresWithin(installation, marginMs) || (stale !== undefined && installation.bot?.token === stale));
 }
 
-/** The installation with a new bot token and refresh token; throws when Slack gives none. */
-export async function rotated(current: AnyInstallation, { client, clientId, clientSecret }: RotationCredentials): Promise<AnyInstallation> {
-  const refreshToken = current.bot?.refreshToken;
-  if (!current.bot || !refreshToken) throw new Error('the installation has no refresh token');
+/** What a refresh gave: the installation, and why the user's token could not be refreshed (it is kept as it was, or dropped once Slack refused its refresh token). */
+export interface Rotation {
+  installation: AnyInstallation;
+  userError?: unknown;
+}
+
+/**
+ * The installation with new tokens, as Bolt's InstallProvider.authorize refreshes them: the bot's
+ * when due (throws when that fails: nothing was spent but its refresh token), then the installing
+ * user's when due. A user token Slack will not refresh never fails the bot's: it stays while it
+ * lasts, and one whose refresh token Slack refused is dropped (only a new installation brings it
+ * back), so it is not offered again at every use.
+ */
+export async function rotated(current: AnyInstallation, credentials: RotationCredentials, marginMs: number, stale?: string): Promise<Rotation> {
+  let installation = current;
+  if (current.bot?.refreshToken && (botExpiresWithin(current, marginMs) || (stale !== undefined && current.bot.token === stale))) {
+    installation = { ...installation, bot: { ...current.bot, ...(await exchange(current.bot.refreshToken, credentials)) } };
+  }
+  const user = current.user as AnyInstallation['user'] | undefined;
+  if (!user?.refreshToken || !userExpiresWithin(current, marginMs)) return { installation };
+  try {
+    return { installation: { ...installation, user: { ...user, ...(await exchange(user.refreshToken, credentials)) } } };
+  } catch (userError) {
+    if (!refreshTokenRefused(userError)) return { installation, userError };
+    return { installation: { ...installation, user: { id: user.id, scopes: user.scopes, token: undefined } }, userError };
+  }
+}
+
+/** The refresh tokens of the stored installation a refresh spent: a save replaces only an installation that still has them. */
+export interface SpentTokens {
+  bot: string | undefined;
+  /** Only when the user's token was refreshed (or dropped). */
+  user?: string;
+}
+
+export function spentBy(updated: AnyInstallation, stored: AnyInstallation | undefined): SpentTokens {
+  const user = stored?.user?.refreshToken;
+  return { bot: stored?.bot?.refreshToken, ...(user !== undefined && updated.user?.refreshToken !== user ? { user } : {}) };
+}
+
+/** Whether `stored` is still the installation a refresh spent `spent` of. */
+export function stillHolds(stored: AnyInstallation | undefined, spent: SpentTokens): boolean {
+  return stored?.bot?.refreshToken === spent.bot && (spent.user === undefined || stored?.user?.refreshToken === spent.user);
+}
+
+/** The log lines of a refresh: team, enterprise and user ids, never a token. */
+export function logRotation(logger: Logger, where: Record<string, unknown>, before: AnyInstallation, { installation, userError }: Rotation): void {
+  if (installation.bot?.token !== before.bot?.token) logger.info({ ...where, expiresAt: installation.bot?.expiresAt }, 'Slack bot token refreshed (token rotation)');
+  const user = installation.user as AnyInstallation['user'] | undefined;
+  if (user?.token && user.token !== before.user?.token) logger.info({ ...where, userId: user.id, expiresAt: user.expiresAt }, 'Slack user token refreshed (token rotation)');
+  if (userError === undefined) return;
+  const reason = String((userError as { message?: unknown }).message);
+  if (user?.token) logger.warn({ ...where, userId: user.id, reason }, "could not refresh the installing user's Slack token (context.userToken) yet; keeping it while it lasts, a later use tries again");
+  else logger.warn({ ...where, userId: user?.id, reason }, "Slack refused the refresh token of the installing user's token: dropped, your listeners get no context.userToken until the workspace installs the app again");
+}
+
+/** oauth.v2.access with grant_type=refresh_token: a new token, its refresh token and expiry. */
+async function exchange(refreshToken: string, { client, clientId, clientSecret }: RotationCredentials): Promise<{ token: string; refreshToken: string; expiresAt: number }> {
   if (!clientId || !clientSecret) throw new Error('SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are needed to refresh a rotating token');
   const response = await client.oauth.v2.access({ client_id: clientId, client_secret: clientSecret, grant_type: 'refresh_token', refresh_token: refreshToken });
   if (!response.access_token || !response.expires_in) throw new Error('oauth.v2.access answered without a new token');
-  return {
-    ...current,
-    bot: { ...current.bot, token: response.access_token, refreshToken: response.refresh_token ?? refreshToken, expiresAt: Math.floor(Date.now() / 1000) + response.expires_in },
-  };
+  return { token: response.access_token, refreshToken: response.refresh_token ?? refreshToken, expiresAt: Math.floor(Date.now() / 1000) + response.expires_in };
+}
+
+function rotatingExpiresWithin(holder: { refreshToken?: string; expiresAt?: number } | undefined, marginMs: number): boolean {
+  return Boolean(holder?.refreshToken) && typeof holder?.expiresAt === 'number' && holder.expiresAt * 1000 - Date.now() <= marginMs;
+}
+
+function refreshTokenRefused(error: unknown): boolean {
+  return (error as { data?: { error?: unknown } }).data?.error === 'invalid_refresh_token';
 }
 
 /**
@@ -48,7 +118,7 @@ export async function rotated(current: AnyInstallation, { client, clientId, clie
  */
 export function expiredUnrefreshed(where: string, error: unknown): Error {
   const reason = String((error as { message?: unknown }).message);
-  if ((error as { data?: { error?: unknown } }).data?.error === 'invalid_refresh_token') {
+  if (refreshTokenRefused(error)) {
     return new PermanentError(`The Slack bot token for ${where} expired and Slack refused its refresh token (invalid_refresh_token): the workspace has to install the app again.`, 'slack_refresh_token_refused');
   }
   return new Error(`The Slack bot token for ${where} expired and could not be refreshed: ${reason}`);

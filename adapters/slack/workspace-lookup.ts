@@ -10,11 +10,14 @@ export type InstallationLookup = InstallationQuery<boolean>;
 /**
  * An InstallationStore; `findInstallation` (undefined when missing), when it has one, tells "not
  * installed" from a failure; `replaceInstallation`, when it has one, stores a refreshed installation
- * only over the one it replaces (false: an uninstall or a reinstall came meanwhile, and wins).
+ * only over the one it replaces (false: an uninstall or a reinstall came meanwhile, and wins);
+ * `deleteInstallationUninstalledAt`, when it has one, deletes for an uninstall event only an
+ * installation older than the event, in one step (ParleyInstallationStore's, under its write lock).
  */
 export type WorkspaceInstallations = InstallationStore & {
   findInstallation?(query: InstallationLookup): Promise<Installation<'v1' | 'v2', boolean> | undefined>;
-  replaceInstallation?(installation: Installation<'v1' | 'v2', boolean>, spentRefreshToken: string | undefined): Promise<boolean>;
+  replaceInstallation?(installation: Installation<'v1' | 'v2', boolean>, spentRefreshToken: string | undefined, spentUserRefreshToken?: string): Promise<boolean>;
+  deleteInstallationUninstalledAt?(query: InstallationLookup, eventTime: number): Promise<{ deleted: true } | { deleted: false; installedAt: number }>;
 };
 
 /** What of an Events API delivery says which installation it is for. */
@@ -24,6 +27,8 @@ export interface EventBody {
   enterprise_id?: unknown;
   authorizations?: unknown;
   is_enterprise_install?: unknown;
+  /** When Slack says the event happened: epoch seconds. */
+  event_time?: unknown;
   event?: { type?: unknown; tokens?: { bot?: unknown } };
 }
 

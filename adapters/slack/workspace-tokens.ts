@@ -4,15 +4,17 @@
  * - Bolt's `authorize` and the reply path (SlackSender) both ask here; the installation is read
  *   from the InstallationStore and kept in memory for a short while (CACHE_TTL_MS), so the
  *   acknowledgement does not wait for the store on every event.
- * - Token rotation: a bot token that expires within REFRESH_EARLY_MS is exchanged for a new one
- *   with `oauth.v2.access` (grant_type=refresh_token, through SLACK_API_URL) and stored back. Slack
- *   revokes a refresh token once used, so one refresh runs at a time per installation: one promise
- *   per process, and a lock in parley's store across processes (the others wait for the new token).
+ * - Token rotation: a bot token (or the installing user's, Bolt's context.userToken) that expires
+ *   within REFRESH_EARLY_MS is exchanged for a new one with `oauth.v2.access` (grant_type=refresh_token,
+ *   through SLACK_API_URL) and stored back. Slack revokes a refresh token once used, so one refresh
+ *   runs at a time per installation: one promise per process, and a lock in parley's store across
+ *   processes (the others wait for the new token).
  *   A token Slack refuses (token_expired, invalid_auth, token_revoked) gives way to the store's when
  *   that is another (a reinstall elsewhere), else is refreshed the same way (renew).
  * - Uninstall: `app_uninstalled`, and `tokens_revoked` naming bot tokens, delete the installation
- *   and its cache entry. A later event from that workspace is acknowledged but not answered, and
- *   logged once (warn, then debug); so is one whose installation no SLACK_INSTALLATION_KEY opens.
+ *   and its cache entry, unless it was installed again after the event (uninstall.ts). A later event
+ *   from that workspace is acknowledged but not answered, and logged once (warn, then debug); so is
+ *   one whose installation no SLACK_INSTALLATION_KEY opens.
  *
  * No token, refresh token or client secret is ever put in a log line: lines carry team and
  * enterprise ids only.
@@ -24,7 +26,8 @@ import type { Logger } from 'pino';
 import type { Store } from 'parley/adapter-kit';
 import type { SlackDetails } from './events.js';
 import { NotInstalledLog } from './not-installed.js';
-import { dueForRefresh, expiredUnrefreshed, expiresWithin, rotated, type RotationCredentials } from './token-rotation.js';
+import { botExpiresWithin, dueForRefresh, expiredUnrefreshed, expiresWithin, logRotation, rotated, spentBy, stillHolds, type Rotation, type RotationCredentials, type SpentTokens } from './token-rotation.js';
+import { isUninstallEvent, uninstall } from './uninstall.js';
 import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup, type WorkspaceInstallations } from './workspace-lookup.js';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
@@ -42,8 +45,6 @@ const REFRESH_WAIT_MS = 10_000;
 const REFRESH_LOCK_MS = 60_000;
 /** How often a refreshed installation the store could not take is offered to it again. */
 const SAVE_RETRY_MS = 1000;
-/** Events whose workspace may already be gone: Bolt skips authorize for them, and so do we. */
-const UNINSTALL_EVENTS = new Set(['app_uninstalled', 'tokens_revoked']);
 
 /** The client (for oauth.v2.access) and the app's credentials refresh rotating tokens. */
 export interface WorkspaceTokensOptions extends RotationCredentials {
@@ -71,7 +72,7 @@ export class WorkspaceTokens {
     this.notInstalled = new NotInstalledLog(options.logger, options.lostAtRestart);
   }
 
-  /** Bolt's `authorize` (a click's 3 s acknowledgement waits on it): the installation's bot token, refreshed only once expired; a workspace without one is marked NOT_INSTALLED. */
+  /** Bolt's `authorize` (a click's 3 s acknowledgement waits on it): the installation's bot token and user token, refreshed only once expired; a workspace without one is marked NOT_INSTALLED. */
   async authorize(source: AuthorizeSourceData<boolean>): Promise<AuthorizeResult> {
     const query = { teamId: source.teamId, enterpriseId: source.enterpriseId, isEnterpriseInstall: source.isEnterpriseInstall } as InstallationLookup;
     const current = await this.installed(query);
@@ -103,18 +104,20 @@ export class WorkspaceTokens {
   }
 
   /**
-   * Before an Events API delivery goes to Bolt: an uninstall is carried out (then still handed
-   * to Bolt for the developer's listeners); any other event is taken only from a workspace with an
-   * installation. A store failure throws, so the delivery is refused and Slack tries again.
+   * Before an Events API delivery goes to Bolt: an uninstall is carried out (then still handed to
+   * Bolt for the developer's listeners; one older than the installation is not: uninstall.ts); any other
+   * event is taken only from a workspace with an installation. A store failure throws, so the
+   * delivery is refused and Slack tries again.
    */
   async admit(body: Record<string, unknown>): Promise<boolean> {
     const envelope = body as EventBody;
     if (envelope.type !== 'event_callback') return true;
     const query = lookupOfEvent(envelope);
     if (!query) return true; // no workspace to tell: Bolt's authorize decides
-    if (typeof envelope.event?.type === 'string' && UNINSTALL_EVENTS.has(envelope.event.type)) {
-      await this.uninstalled(envelope, query);
-      return true;
+    if (isUninstallEvent(envelope)) {
+      const outcome = await uninstall(envelope, query, this.options.installations, this.options.logger());
+      if (outcome === 'deleted') this.forget(query);
+      return outcome !== 'stale';
     }
     if ((await this.installed(query))?.bot) return true;
     this.notInstalled.log(query);
@@ -184,17 +187,6 @@ export class WorkspaceTokens {
     return pending;
   }
 
-  private async uninstalled(envelope: EventBody, query: InstallationLookup): Promise<void> {
-    const kind = envelope.event?.type;
-    if (kind === 'tokens_revoked') {
-      const bots = envelope.event?.tokens?.bot;
-      if (!Array.isArray(bots) || bots.length === 0) return; // user tokens only: the bot still answers
-    }
-    await this.options.installations.deleteInstallation?.(query);
-    this.forget(query);
-    this.options.logger().info({ ...ids(query), event: kind }, 'Slack app uninstalled (or its bot token revoked) in a workspace: its installation is deleted');
-  }
-
   /** Drops what this process holds of an installation: after a reinstall, the next call reads the new one. */
   forget(query: InstallationLookup): void {
     const key = cacheKey(query);
@@ -245,30 +237,32 @@ export class WorkspaceTokens {
     // this process could not store yet is newer than the store's (its refresh token is the live one).
     const stored = await this.load(query);
     const current = this.unsaved.get(key) ?? stored;
-    if (!current?.bot?.refreshToken || !dueForRefresh(current, this.refreshEarlyMs, stale)) return this.remember(key, current);
-    let updated: AnyInstallation;
+    if (!current || !dueForRefresh(current, this.refreshEarlyMs, stale)) return this.remember(key, current);
+    let rotation: Rotation;
     try {
-      updated = await rotated(current, this.options);
+      rotation = await rotated(current, this.options, this.refreshEarlyMs, stale);
     } catch (error) {
       return this.remember(key, this.stillUsable(current, query, error, current.bot?.token === stale));
     }
-    this.options.logger().info({ ...ids(query), expiresAt: updated.bot!.expiresAt }, 'Slack bot token refreshed (token rotation)');
+    logRotation(this.options.logger(), ids(query), current, rotation);
+    const updated = rotation.installation;
+    if (updated === current) return this.remember(key, current); // only a user token, which could not be refreshed yet
     // What the store holds is what the save may replace (not the unsaved refresh this one replaced).
-    const superseded = (await this.save(key, query, updated, stored?.bot?.refreshToken)) === 'superseded';
+    const superseded = (await this.save(key, query, updated, spentBy(updated, stored))) === 'superseded';
     return this.remember(key, superseded ? await this.load(query) : updated);
   }
 
   /**
    * Store a refreshed installation, only over the installation it replaced (`spent`, its refresh
-   * token): an uninstall or a reinstall written meanwhile is newer, and wins ('superseded'). One
+   * tokens): an uninstall or a reinstall written meanwhile is newer, and wins ('superseded'). One
    * the store cannot take now is kept and offered again until it is ('pending').
    */
-  private async save(key: string, query: InstallationLookup, installation: AnyInstallation, spent: string | undefined): Promise<'stored' | 'superseded' | 'pending'> {
+  private async save(key: string, query: InstallationLookup, installation: AnyInstallation, spent: SpentTokens): Promise<'stored' | 'superseded' | 'pending'> {
     const { installations } = this.options;
     try {
       const stored = installations.replaceInstallation
-        ? await installations.replaceInstallation(installation, spent)
-        : (await this.load(query))?.bot?.refreshToken === spent && (await installations.storeInstallation(installation), true);
+        ? await installations.replaceInstallation(installation, spent.bot, spent.user)
+        : stillHolds(await this.load(query), spent) && (await installations.storeInstallation(installation), true);
       if (this.unsaved.get(key) === installation) this.unsaved.delete(key);
       if (!stored) this.cache.delete(key);
       return stored ? 'stored' : 'superseded';
@@ -286,7 +280,7 @@ export class WorkspaceTokens {
   /** A refresh failed: the old token while it lasts (a later use tries again), else the failure. */
   private stillUsable(current: AnyInstallation, query: InstallationLookup, error: unknown, refused: boolean): AnyInstallation {
     const reason = String((error as { message?: unknown }).message);
-    if (expiresWithin(current, 0)) throw expiredUnrefreshed(describe(query), error);
+    if (botExpiresWithin(current, 0)) throw expiredUnrefreshed(describe(query), error);
     if (refused) this.options.logger().warn({ ...ids(query), reason }, 'Slack refused a bot token and it could not be refreshed; the call fails (a later use tries again)');
     else this.options.logger().warn({ ...ids(query), reason }, 'could not refresh a Slack bot token yet; using the current one while it lasts');
     return current;

@@ -56,7 +56,8 @@ describe('a reply queued before an uninstall', () => {
     await new ParleyInstallationStore({ store: bots[0]!.store, keys: [KEY] }).storeInstallation(installation(TEAM));
     const mention = appMention({ team: TEAM, channel: CHANNEL, text: 'queued before the uninstall', botUserId: 'U0BOT' });
     expect((await postSlack(`${serve}/slack/events`, mention)).status).toBe(200);
-    const uninstalled = { ...appMention({ team: TEAM, text: 'x', botUserId: 'U0BOT' }) };
+    // A second after the install: an uninstall timed in the install's own second counts as older (install-time.ts).
+    const uninstalled = { ...appMention({ team: TEAM, text: 'x', botUserId: 'U0BOT', eventTime: Math.floor(Date.now() / 1000) + 1 }) };
     uninstalled.event = { type: 'app_uninstalled', event_ts: uninstalled.event.event_ts } as unknown as typeof uninstalled.event;
     expect((await postSlack(`${serve}/slack/events`, uninstalled)).status).toBe(200);
     await expect(new ParleyInstallationStore({ store: bots[0]!.store, keys: [KEY] }).fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(/no Slack installation/);

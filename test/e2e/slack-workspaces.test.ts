@@ -22,6 +22,7 @@ const CLIENT_ID = '1111.2222';
 const CLIENT_SECRET = 'fake-client-secret-0123456789';
 const KEY = randomBytes(32);
 const quiet = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
+const nextSecond = () => Math.floor(Date.now() / 1000) + 1;
 
 /** A workspace installation as the OAuth flow stores it. */
 function workspaceInstall(team: string, token: string, extra: { enterprise?: string; refreshToken?: string; expiresAt?: number } = {}): Installation<'v2', false> {
@@ -61,9 +62,12 @@ function fromOrgInstall<E extends SlackEventPayload>(envelope: SlackEventEnvelop
   };
 }
 
-/** A workspace-level event (not a message) in an envelope like appMention's. */
-function workspaceEvent(team: string, event: Record<string, unknown>): Record<string, unknown> {
-  const envelope = appMention({ team, text: 'x' });
+/**
+ * A workspace-level event (not a message) in an envelope like appMention's. An uninstall is timed a
+ * second after the installation the test just stored: one in the install's own second counts as older (install-time.ts).
+ */
+function workspaceEvent(team: string, event: Record<string, unknown>, eventTime?: number): Record<string, unknown> {
+  const envelope = appMention({ team, text: 'x', eventTime });
   return { ...envelope, event: { ...event, event_ts: envelope.event.event_ts } };
 }
 
@@ -221,7 +225,7 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
 
   it('app_uninstalled for an org-wide installation (no authorizations, as Slack sends it) deletes it', async () => {
     await installations.storeInstallation(orgInstall('E0BYE', 'xoxb-org-bye'));
-    const event = { ...workspaceEvent('T0BYE', { type: 'app_uninstalled' }), enterprise_id: 'E0BYE', is_enterprise_install: true };
+    const event = { ...workspaceEvent('T0BYE', { type: 'app_uninstalled' }, nextSecond()), enterprise_id: 'E0BYE', is_enterprise_install: true };
     delete (event as { authorizations?: unknown }).authorizations;
     expect((await postSlack(server.url, event)).status).toBe(200);
     await expect(installations.fetchInstallation({ teamId: undefined, enterpriseId: 'E0BYE', isEnterpriseInstall: true })).rejects.toThrow(/no Slack installation/);
@@ -237,7 +241,7 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     await postSlack(server.url, appMention({ team, channel: `C${team}`, text: 'before' }));
     await until(() => postsIn(`C${team}`)[0], 'the reply before the uninstall');
 
-    const gone = await postSlack(server.url, workspaceEvent(team, event));
+    const gone = await postSlack(server.url, workspaceEvent(team, event, nextSecond()));
     expect(gone.status).toBe(200);
     await expect(installations.fetchInstallation({ teamId: team, enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(/no Slack installation/);
 

@@ -87,7 +87,7 @@ describe('ParleyInstallationStore on DynamoDB (moto)', () => {
     expect(item).toBeDefined();
     expect(JSON.stringify(item)).not.toMatch(/xox[a-z]-|secret-token/);
     expect(Object.keys(item!).sort()).toEqual(['key', 'value']); // no expires_at: kept until uninstalled
-    expect(await store.fetchInstallation(query('T0DYNAMO'))).toEqual(installation('T0DYNAMO', 'xoxb-dynamo-secret-token'));
+    expect(await store.fetchInstallation(query('T0DYNAMO'))).toEqual({ ...installation('T0DYNAMO', 'xoxb-dynamo-secret-token'), installedAt: expect.any(Number) });
 
     const rotated = new ParleyInstallationStore({ store: dynamoStore('i1:'), keys: [newKey, oldKey] });
     expect((await rotated.fetchInstallation(query('T0DYNAMO'))).bot?.token).toBe('xoxb-dynamo-secret-token');

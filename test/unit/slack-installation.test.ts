@@ -66,7 +66,7 @@ describe('ParleyInstallationStore (in memory)', () => {
     const raw = await memory.get('parley:slack:installation:-:T1');
     expect(raw).toBeDefined();
     expect(raw).not.toMatch(/xox[bpe]-/);
-    expect(await store.fetchInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false })).toEqual(installation('T1'));
+    expect(await store.fetchInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false })).toEqual({ ...installation('T1'), installedAt: expect.any(Number) }); // stored with the time it was installed
     await store.deleteInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false });
     await expect(store.fetchInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(InstallationNotFoundError);
     expect(await store.findInstallation({ teamId: 'T1', enterpriseId: undefined, isEnterpriseInstall: false })).toBeUndefined();
@@ -88,6 +88,46 @@ describe('ParleyInstallationStore (in memory)', () => {
     await memory.releaseLock('parley:slack:installation:-:T9:write-lock', lock!);
     expect(await store.replaceInstallation(refreshed, 'xoxe-1-T9-refresh')).toBe(true);
     expect((await store.fetchInstallation(query)).bot!.token).toBe('xoxb-T9-refreshed');
+    await memory.close();
+  });
+
+  it('replaceInstallation of a refreshed user token writes only while the store still has the user refresh token it spent', async () => {
+    const memory = new MemoryStore();
+    const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
+    const query = { teamId: 'T8', enterpriseId: undefined, isEnterpriseInstall: false };
+    const withUser = (token: string, refreshToken: string) => installation('T8', 'xoxb-T8-bot', { user: { id: 'U0INSTALLER', token, refreshToken, expiresAt: 1_900_000_000, scopes: ['search:read'] } });
+    await store.storeInstallation(withUser('xoxp-T8-first', 'xoxe-1-user-first'));
+    // A reinstall (same bot refresh token here, another user token) landed while the user token was being refreshed: it wins.
+    await store.storeInstallation(withUser('xoxp-T8-reinstalled', 'xoxe-1-user-reinstalled'));
+    const bot = installation('T8').bot!.refreshToken;
+    expect(await store.replaceInstallation(withUser('xoxp-T8-refreshed', 'xoxe-1-user-next'), bot, 'xoxe-1-user-first')).toBe(false);
+    expect((await store.fetchInstallation(query)).user.token).toBe('xoxp-T8-reinstalled');
+    expect(await store.replaceInstallation(withUser('xoxp-T8-refreshed', 'xoxe-1-user-next'), bot, 'xoxe-1-user-reinstalled')).toBe(true);
+    expect((await store.fetchInstallation(query)).user.token).toBe('xoxp-T8-refreshed');
+    await memory.close();
+  });
+
+  it('an uninstall deletes only an installation older than its event_time (the same second counts as older), under the write lock', async () => {
+    const memory = new MemoryStore();
+    const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
+    const query = { teamId: 'T7', enterpriseId: undefined, isEnterpriseInstall: false };
+    const installedAt = Date.UTC(2026, 0, 1, 12, 0, 0, 900);
+    await store.storeInstallation({ ...installation('T7'), installedAt } as Installation);
+    const second = Math.floor(installedAt / 1000);
+    expect(await store.deleteInstallationUninstalledAt(query, second - 1)).toEqual({ deleted: false, installedAt });
+    expect(await store.deleteInstallationUninstalledAt(query, second)).toEqual({ deleted: false, installedAt });
+    // A store's own write of the installation (a lock held elsewhere): no check-and-delete without it.
+    const lock = await memory.acquireLock('parley:slack:installation:-:T7:write-lock', 60_000);
+    await expect(store.deleteInstallationUninstalledAt(query, second + 1)).rejects.toThrow(/being written/);
+    await memory.releaseLock('parley:slack:installation:-:T7:write-lock', lock!);
+    expect(await store.deleteInstallationUninstalledAt(query, second + 1)).toEqual({ deleted: true });
+    expect(await store.findInstallation(query)).toBeUndefined();
+    // Stored as new: the time it was installed is recorded, and a refresh stored back by Bolt keeps it.
+    await store.storeInstallation(installation('T7'));
+    const recorded = (await store.fetchInstallation(query)) as Installation & { installedAt?: number };
+    expect(recorded.installedAt).toBeGreaterThan(installedAt);
+    await store.storeInstallation({ ...recorded, bot: { ...recorded.bot!, token: 'xoxb-T7-refreshed-by-bolt' } });
+    expect(((await store.fetchInstallation(query)) as typeof recorded).installedAt).toBe(recorded.installedAt);
     await memory.close();
   });
 
