@@ -10,9 +10,10 @@ const SAME_SIGNAL_MS = 250;
 
 /**
  * On SIGTERM / SIGINT: stop taking work, let running jobs finish (bot.close), exit 0. A second
- * SIGTERM / SIGINT during that drain (Ctrl-C pressed again) exits at once.
+ * SIGTERM / SIGINT during that drain (Ctrl-C pressed again) exits at once. Returns whether that
+ * shutdown has begun, so a start that ends during it does not announce itself as running.
  */
-export function closeOnSignals(bot: Bot): void {
+export function closeOnSignals(bot: Bot): () => boolean {
   let stoppedAt: number | undefined;
   const stop = (signal: string) => {
     if (stoppedAt !== undefined) {
@@ -41,6 +42,7 @@ export function closeOnSignals(bot: Bot): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   stopWithNpm(() => stop('npm stopped'));
+  return () => stoppedAt !== undefined;
 }
 
 /**

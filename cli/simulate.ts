@@ -23,7 +23,8 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
   const slack = slackConfigFromEnv(config.env);
   const secret = slack?.signingSecrets[0];
   if (!secret) {
-    console.error('parley simulate slack: set SLACK_SIGNING_SECRET (the same one the server uses) so the event can be signed.');
+    // Named with the token: the Slack settings are checked as a whole, so the secret alone is refused next.
+    console.error('parley simulate slack: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (the same ones the server uses; with OAuth, its SLACK_CLIENT_ID settings instead of the token) so the event can be signed.');
     return 2;
   }
   const url = options.url ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}${slack.path}`;

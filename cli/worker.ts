@@ -15,9 +15,11 @@ export async function worker(config: Config, concurrency?: number, env: NodeJS.P
   const bot = createBot({ config: effective, adapters: adaptersFromConfig(effective), worker: true, ...queueOption(effective), ...dynamoDbFromConfig(effective) });
   // Before waiting for the adapters: one whose platform is down is retried for as long as it takes,
   // and a SIGTERM meanwhile must still drain the jobs running.
-  closeOnSignals(bot);
+  const stopping = closeOnSignals(bot);
   if (port !== 'off') await serveWorkerMetrics(bot, port, config.host);
   await bot.start();
   await bot.ready;
+  // A SIGTERM while starting waited for Redis: the worker is shutting down, not running.
+  if (stopping()) return;
   bot.logger.info({ concurrency: effective.queue.concurrency, adapters: bot.adapters.map((a) => a.platform) }, 'parley worker running');
 }

@@ -170,6 +170,10 @@ export async function corsReceive(request: HttpRequest, receive: (request: HttpR
 
 /** The answer to a CORS preflight: 204 with what may be sent for an allowed origin, 403 for any other. */
 export function preflight(request: HttpRequest, allowedOrigins: readonly string[]): HttpResponse {
+  // No Origin: not a browser's preflight (curl, a probe), so "this origin may not" would name none.
+  if (!request.headers.origin?.trim()) {
+    return jsonError(400, 'not_a_preflight', 'OPTIONS here answers CORS preflights, which carry an Origin header (and Access-Control-Request-Method); this request has no Origin.', { vary: 'origin' });
+  }
   const verdict = cors(request, allowedOrigins);
   if (!verdict.headers['access-control-allow-origin']) {
     return jsonError(403, 'origin_not_allowed', 'This origin may not call the web chat API: add it to WEB_ALLOWED_ORIGINS.', { vary: 'origin' });

@@ -21,6 +21,7 @@
  *   GET  /console/api/budgets              BudgetsView
  *   GET  /console/api/alerts               { alerts: AlertRecord[] } newest first
  * API POSTs must be sent as application/json (a cross-site form cannot), answering 415 otherwise.
+ * A path above asked with the other method answers 405 with `Allow` (api-methods.ts).
  * A route that cannot read its data answers 503 at once, `{"error": {"code", "message"}}` with code
  * store_unreachable (Redis is down, as /readyz reports), unavailable, or (an action Redis got but did not
  * answer in time: it may still be carried out) outcome_unknown.

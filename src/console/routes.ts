@@ -13,6 +13,7 @@ import type { JobData } from '../jobs.js';
 import type { DeadLetter } from '../queue/index.js';
 import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
 import { bearerOf, ConsoleAuth } from './auth.js';
+import { wrongConsoleMethod } from './api-methods.js';
 import { conversations } from './conversations.js';
 import { outageOf } from './outage.js';
 import { withTimeout } from '../timeout.js';
@@ -157,7 +158,7 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
       return json(200, { purged });
     }
   }
-  return jsonError(404, 'not_found', `Nothing is served at /console/api${path}.`);
+  return wrongConsoleMethod(path, post) ?? jsonError(404, 'not_found', `Nothing is served at /console/api${path}.`);
 }
 
 /** The overview now and every 2 s (`unavailable` instead while it cannot be read), until the client goes, the bot closes, or the session it was opened with ends. */

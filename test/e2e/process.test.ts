@@ -123,6 +123,33 @@ describe('the parley process', () => {
     expect(out.stdout).toMatch(/shutting down/);
   });
 
+  it('parley worker stopped while its start waits for Redis never says it is running', async () => {
+    // The start waits up to 10 s for Redis; the drain (Redis down) outlasts it, so that start ends mid-shutdown.
+    child = parley(['worker'], { LOG_LEVEL: 'info', REDIS_URL: 'redis://127.0.0.1:1', METRICS_PORT: 'off', SHUTDOWN_TIMEOUT_MS: '13000' });
+    const { out, exited } = collect(child);
+    await until(() => out.stdout.includes('Redis unreachable at 127.0.0.1:1 (REDIS_URL)'), 'the worker to find Redis unreachable');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const messages = out.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages.some((m) => m.startsWith('shutting down'))).toBe(true);
+    expect(messages).toContain('stopped');
+    expect(messages).not.toContain('parley worker running');
+  }, 40_000);
+
+  it('parley simulate slack without Slack settings names every variable it needs, so following it works the first time', async () => {
+    child = parley(['simulate', 'slack', 'hi'], {});
+    const first = collect(child);
+    expect(await first.exited).toBe(2);
+    expect(first.out.stderr).toContain('SLACK_SIGNING_SECRET');
+    expect(first.out.stderr).toContain('SLACK_BOT_TOKEN');
+    // Setting both, as it says: no configuration error, it signs and posts (here to a closed port).
+    child = parley(['simulate', 'slack', 'hi', '--url', 'http://127.0.0.1:1/slack/events'], { SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_BOT_TOKEN: 'xoxb-local', SLACK_API_URL: 'http://127.0.0.1:1/api/' });
+    const second = collect(child);
+    expect(await second.exited).toBe(1);
+    expect(second.out.stderr).toContain('could not reach');
+    expect(second.out.stderr).not.toContain('configuration error');
+  }, 40_000);
+
   it('parley simulate refuses a --retry that is not a whole number, and says so', async () => {
     child = parley(['simulate', 'slack', 'hi', '--retry', 'abc'], { SLACK_SIGNING_SECRET: 'test-signing-secret' });
     const { out, exited } = collect(child);

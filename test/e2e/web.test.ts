@@ -316,6 +316,24 @@ describe('web chat for the sites in WEB_ALLOWED_ORIGINS', () => {
   });
 });
 
+describe('web chat: an OPTIONS request that is no CORS preflight', () => {
+  it('without an Origin gets 400 not_a_preflight on every API path, not a 403 naming an origin it never had; a foreign origin still gets 403', async () => {
+    const web = await startWebBot({ WEB_ALLOWED_ORIGINS: 'https://www.example.com' });
+    try {
+      for (const path of ['/web/messages', '/web/sessions', '/web/feedback', '/web/conversations', '/web/conversations/c1']) {
+        const res = await fetch(`${web.url}${path}`, { method: 'OPTIONS' });
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_a_preflight');
+      }
+      const foreign = await fetch(`${web.url}/web/messages`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+      expect(foreign.status).toBe(403);
+      expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('origin_not_allowed');
+    } finally {
+      await web.close();
+    }
+  });
+});
+
 describe('web chat behind a proxy on this machine', () => {
   it('with PUBLIC_URL set (served to the internet), a request from loopback is not "this machine": it needs a session', async () => {
     const web = await startWebBot({ PUBLIC_URL: 'https://chat.example.com', WEB_SESSION_SECRET: 'web-session-secret-for-the-tests-0123456789' });
