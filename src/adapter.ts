@@ -61,6 +61,11 @@ export interface HttpResponse {
   body?: string | Buffer;
   /** A stream of text chunks (server-sent events); the HTTP layer writes it as it comes. */
   stream?: AsyncIterable<string>;
+  /**
+   * A stream whose client takes nothing for this long while its writes are backed up is cut (its
+   * stream ended): a client gone without closing the connection. Default: waited for without end.
+   */
+  stallTimeoutMs?: number;
 }
 
 /** What `receive` found in a webhook: the answer for the platform and the messages to handle. */

@@ -21,6 +21,7 @@ import { feedbackRoute } from './feedback.js';
 import { characterCount, webMessage } from './schema.js';
 import { randomId, sessionSecretList, sessions } from './session.js';
 import { Transcripts, type TranscriptEntry } from './transcript.js';
+import { TranscriptWatch } from './watch.js';
 
 export type { TranscriptEntry } from './transcript.js';
 export type { Caller } from './access.js';
@@ -47,6 +48,12 @@ export interface WebChatOptions {
   maxTextLength?: number;
   /** Abuse limits (limits.ts); default WEB_REQUESTS_PER_IP_PER_MINUTE, WEB_SESSIONS_PER_IP_PER_MINUTE, TRUST_PROXY. */
   limits?: WebLimitOptions;
+  /**
+   * How often an event stream with nothing new sends a heartbeat (an SSE comment), in ms (default
+   * 15000): under the idle timeouts of the proxies in front (nginx, AWS ALB: 60 s; Heroku: 55 s).
+   * A stream whose client takes nothing for 4 heartbeats is cut, freeing its slot.
+   */
+  streamHeartbeatMs?: number;
 }
 
 /** The web chat adapter, with `caller` for what needs to know who is asking (per-visitor limits). */
@@ -66,6 +73,9 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
   const options = checkWebChatOptions(given);
   const maxTranscript = options.maxTranscript ?? 200;
   const maxText = options.maxTextLength ?? 4000;
+  const streamHeartbeatMs = options.streamHeartbeatMs ?? 15_000;
+  // Up to an hour: its 4 heartbeats' stall timeout still fits a timer (Node runs a longer one at once).
+  if (!(streamHeartbeatMs > 0 && streamHeartbeatMs <= 3_600_000)) throw new ConfigError(`webChat: streamHeartbeatMs must be milliseconds between 1 and 3600000 (default 15000), not ${String(streamHeartbeatMs)}.`);
   let state: WebState | undefined;
   /** The transcripts as the worker writes answers to them (AdapterContext.markerStore). */
   let answers: Transcripts | undefined;
@@ -137,11 +147,14 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
       }
       const signer = sessions(secrets);
       const historyMs = context.config.history.ttlSeconds * 1000;
+      const transcripts = new Transcripts(context.store, historyMs, maxTranscript);
       state = {
         // PUBLIC_URL says the chat is served to the internet (through a proxy on this machine): no "this machine" mode then.
         access: { token, sessions: signer, local: context.loopbackOnly && !token && !context.config.publicUrl },
         sessions: signer,
-        transcripts: new Transcripts(context.store, historyMs, maxTranscript),
+        transcripts,
+        watch: new TranscriptWatch(transcripts),
+        streamHeartbeatMs,
         limits: new WebLimits(context, options.limits),
         forget: (conversation, messages) => context.forget({ platform: 'web', id: conversation }, messages.map((id) => messageIdOf(conversation, id))),
         feedback: (feedback) => context.feedback(feedback),

@@ -10,18 +10,22 @@
  *
  * A visitor reaches only its own conversations: any other id is a 404, so ids cannot be probed.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { forwardAbort, HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import { callerOrNothing, refuseTokenInUrl, renewingCaller, resolveCaller, type AccessSettings, type Caller } from './access.js';
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
 import { releasing, type WebLimits } from './limits.js';
-import type { TranscriptEntry, Transcripts } from './transcript.js';
+import type { Transcripts } from './transcript.js';
+import type { TranscriptFeed, TranscriptWatch } from './watch.js';
 
 /** What the routes use once the adapter has started. */
 export interface WebState {
   access: AccessSettings;
   sessions: Sessions;
   transcripts: Transcripts;
+  /** The transcripts open event streams follow, polled once per conversation in this process. */
+  watch: TranscriptWatch;
+  /** An event stream with nothing new sends a comment this often, so proxies keep it open (webChat's streamHeartbeatMs). */
+  streamHeartbeatMs: number;
   /** Requests, new sessions and event streams per address and per visitor. */
   limits: WebLimits;
   /** The core's forget, given the ids of the conversation's messages (as posted). */
@@ -35,11 +39,12 @@ export interface WebState {
 /** The adapter's state, waiting (briefly) for start(): requests can arrive before it has finished. */
 export type StateOf = () => Promise<WebState>;
 
-const EVENTS_POLL_MS = 250;
-const EVENTS_HEARTBEAT_MS = 15_000;
+/** An event stream whose client takes nothing for this many heartbeats (its writes backed up) is cut: the client is gone. */
+const STALLED_HEARTBEATS = 4;
 /** How often an event stream checks that its conversation is still the visitor's. */
 const EVENTS_OWNER_CHECK_MS = 5000;
-const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' };
+// X-Accel-Buffering: nginx passes each event on at once, not when its buffer fills.
+const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' };
 const notFound = () => new HttpError(404, 'not_found', 'No such conversation.');
 
 /** Throws 404 unless `caller` may use `conversation` (operator and local: every one; a visitor: its own). */
@@ -115,13 +120,15 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     // Tied to closing only once the stream runs (a stream refused with 429 never does), untied as it ends.
     const left = new AbortController();
     let undo = () => undefined as void;
-    const read = () => state.transcripts.read(conversation);
+    let feed: TranscriptFeed | undefined;
     const running = (async function* () {
       undo = forwardAbort(state.closing, left);
-      yield* transcriptEvents(read, stillAllowed, expiresAt, left.signal);
+      feed = state.watch.follow(conversation);
+      yield* transcriptEvents(feed, stillAllowed, { expiresAt, heartbeatMs: state.streamHeartbeatMs }, left.signal);
     })();
-    const stream = releasing(running, () => (undo(), left.abort()));
-    return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream });
+    const stream = releasing(running, () => (undo(), left.abort(), feed?.close()));
+    const stallTimeoutMs = STALLED_HEARTBEATS * state.streamHeartbeatMs;
+    return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream, stallTimeoutMs });
   });
 
   const deleteRoute = route('DELETE', '/web/conversations/', async (request, state, caller) => {
@@ -137,32 +144,37 @@ export function apiRoutes(stateOf: StateOf): Route[] {
   return [sessionRoute, listRoute, readRoute, deleteRoute];
 }
 
-/** Server-sent events: the whole transcript whenever it changes, and a heartbeat comment; ends when access is lost. */
-async function* transcriptEvents(read: () => Promise<TranscriptEntry[]>, stillAllowed: () => Promise<boolean>, expiresAt: number, left: AbortSignal): AsyncGenerator<string> {
-  let sent = '';
+/**
+ * Server-sent events: the whole transcript whenever it changes, and a heartbeat comment when there
+ * was nothing else to send for a while (a proxy cuts a connection idle for 55-60 s; and writing is
+ * how a client gone without closing is found out); ends when access is lost.
+ */
+async function* transcriptEvents(feed: TranscriptFeed, stillAllowed: () => Promise<boolean>, timing: { expiresAt: number; heartbeatMs: number }, left: AbortSignal): AsyncGenerator<string> {
+  const { expiresAt, heartbeatMs } = timing;
+  let sent: string | undefined;
   let quietSince = Date.now();
   let checkedAt = Date.now();
   while (!left.aborted) {
     // The store unreachable (Redis restarting): the stream ends, and the browser reconnects (a 503 until it is back).
-    const messages = await read().catch(() => undefined);
-    if (!messages) return;
-    // The newest entry itself, not just its time: at the transcript's cap two parts of one reply
-    // can arrive in the same millisecond and leave the length as it was.
-    const signature = `${messages.length}:${JSON.stringify(messages.at(-1) ?? null)}`;
-    if (signature !== sent) {
-      sent = signature;
+    const snapshot = await feed.latest();
+    if (!snapshot) return;
+    if (snapshot.version !== sent) {
+      sent = snapshot.version;
       quietSince = Date.now();
-      yield `data: ${JSON.stringify({ messages })}\n\n`;
-    } else if (Date.now() - quietSince > EVENTS_HEARTBEAT_MS) {
+      yield `data: ${JSON.stringify({ messages: snapshot.messages })}\n\n`;
+    } else if (Date.now() - quietSince >= heartbeatMs) {
       quietSince = Date.now();
       yield ': keep-alive\n\n';
     }
-    if (Date.now() >= expiresAt) return;
-    if (Date.now() - checkedAt > EVENTS_OWNER_CHECK_MS) {
-      checkedAt = Date.now();
+    const now = Date.now();
+    if (now >= expiresAt) return;
+    if (now - checkedAt >= EVENTS_OWNER_CHECK_MS) {
+      checkedAt = now;
       if (!(await stillAllowed().catch(() => false))) return;
     }
-    // Woken by the client leaving or the bot closing, so the response ends at once (the server can close).
-    if (!(await sleep(EVENTS_POLL_MS, true, { signal: left }).catch(() => false))) return;
+    // Woken by a change, by the next heartbeat, check or expiry, or by the client leaving or the bot
+    // closing, so the response ends at once (the server can close).
+    const untilNext = Math.min(quietSince + heartbeatMs, checkedAt + EVENTS_OWNER_CHECK_MS, expiresAt) - Date.now();
+    await feed.changed(Math.max(untilNext, 1), left);
   }
 }

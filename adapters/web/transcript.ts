@@ -50,6 +50,9 @@ const LEGACY_CLAIM = /^\d{4}-\d\d-\d\dT/;
 /** The most message ids kept per conversation (for DELETE); a day's worth of a busy chat. */
 const MESSAGE_IDS = 1000;
 
+/** The try that wrote an entry is the store's business, not the page's. */
+const withoutTry = ({ tryId: _, ...entry }: Stored): TranscriptEntry => entry;
+
 const keys = {
   transcript: (conversation: string) => `parley:web:transcript:${conversation}`,
   owner: (conversation: string) => `parley:web:owner:${conversation}`,
@@ -68,9 +71,24 @@ export class Transcripts {
     private readonly maxEntries: number,
   ) {}
 
-  /** Append one entry, refreshing the transcript's expiry. */
+  /**
+   * Append one entry, refreshing the transcript's expiry. Each is kept unique (a try id of its own
+   * unless appendOnce gave it one), so the newest item alone tells that the transcript changed (`version`).
+   */
   async append(conversation: string, entry: TranscriptEntry): Promise<void> {
-    await this.store.listPush(keys.transcript(conversation), [JSON.stringify(entry)], { maxLength: this.maxEntries, ttlMs: this.ttlMs });
+    const stored: Stored = { tryId: randomUUID(), ...entry };
+    await this.store.listPush(keys.transcript(conversation), [JSON.stringify(stored)], { maxLength: this.maxEntries, ttlMs: this.ttlMs });
+  }
+
+  /** The transcript's newest item as stored ('' when there is none): it differs after every append or erase. */
+  async version(conversation: string): Promise<string> {
+    return (await this.store.listRange(keys.transcript(conversation), -1, -1))[0] ?? '';
+  }
+
+  /** The transcript and its version (as `version` reads it), from one read. */
+  async snapshot(conversation: string): Promise<{ messages: TranscriptEntry[]; version: string }> {
+    const items = await this.store.listRange(keys.transcript(conversation), 0, -1);
+    return { messages: items.map((item) => withoutTry(JSON.parse(item) as Stored)), version: items.at(-1) ?? '' };
   }
 
   /** Whether the conversation was deleted (and not written to again since): its late answers are dropped. */
@@ -79,8 +97,7 @@ export class Transcripts {
   }
 
   async read(conversation: string): Promise<TranscriptEntry[]> {
-    // The try that wrote an entry is the store's business, not the page's.
-    return (await this.readStored(conversation)).map(({ tryId: _, ...entry }) => entry);
+    return (await this.readStored(conversation)).map(withoutTry);
   }
 
   /** The visitor's turn, once per message id (across processes on Redis); false for a repeat. */

@@ -92,13 +92,22 @@ function toResponse(response: HttpResponse): Response {
   if (response.stream) {
     const iterator = response.stream[Symbol.asyncIterator]();
     const encoder = new TextEncoder();
+    // Pulled as the client takes it: one that takes nothing for stallTimeoutMs is gone, and its stream ends.
+    let stalled: ReturnType<typeof setTimeout> | undefined;
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
+        clearTimeout(stalled);
         const next = await iterator.next();
-        if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
+        if (next.done) return controller.close();
+        controller.enqueue(encoder.encode(next.value));
+        if (response.stallTimeoutMs === undefined || (controller.desiredSize ?? 1) > 0) return;
+        stalled = setTimeout(() => {
+          controller.error(new Error('The client took nothing for stallTimeoutMs: taken for gone.'));
+          void iterator.return?.();
+        }, response.stallTimeoutMs);
       },
       async cancel() {
+        clearTimeout(stalled);
         await iterator.return?.();
       },
     });

@@ -139,11 +139,30 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse)
   const iterator = response.stream[Symbol.asyncIterator]();
   res.on('close', () => void iterator.return?.());
   for (let next = await iterator.next(); !next.done && !res.destroyed; next = await iterator.next()) {
-    res.write(next.value);
+    // Backed up: the next chunk waits until the client takes this one (not buffered without end);
+    // a client that takes nothing for the response's stallTimeoutMs is gone, and its stream ends.
+    if (!res.write(next.value) && !(await drained(res, response.stallTimeoutMs))) {
+      res.destroy();
+      break;
+    }
   }
   // A client gone before the answer began ('close' came before the listener): the stream ends all the same.
   if (res.destroyed && !res.writableFinished) await iterator.return?.();
   res.end();
+}
+
+/** True once `res` drains (or closes), false when it has not after `timeoutMs`. */
+function drained(res: ServerResponse, timeoutMs: number | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (result: boolean) => {
+      clearTimeout(timer);
+      res.off('drain', onDrain).off('close', onDrain);
+      resolve(result);
+    };
+    const onDrain = () => settle(true);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => settle(false), timeoutMs);
+    res.on('drain', onDrain).on('close', onDrain);
+  });
 }
 
 /** The Node middleware, callable as itself or, as before, as `middleware()` returning itself. */

@@ -30,6 +30,11 @@ describe('webChat options', () => {
     if ('token' in options) expect((thrown as Error).message).not.toContain(`'${options.token}'`);
   });
 
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31])('refuses streamHeartbeatMs %s with a ConfigError (a timer would run it at once)', (streamHeartbeatMs) => {
+    expect(() => webChat({ streamHeartbeatMs })).toThrow(ConfigError);
+    expect(() => webChat({ streamHeartbeatMs })).toThrow(/streamHeartbeatMs must be milliseconds between 1 and 3600000/);
+  });
+
   it('takes good keys, a rotation list, and origins as the variable writes them', () => {
     expect(() => webChat({ token: 't'.repeat(16), sessionSecret: [SECRET, 'o'.repeat(32)], allowedOrigins: ['https://www.example.com/', 'http://localhost:8080'] })).not.toThrow();
     expect(() => webChat({ token: undefined, sessionSecret: undefined })).not.toThrow();
