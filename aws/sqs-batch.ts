@@ -11,13 +11,17 @@
  * - any other failure hides it for the backoff (exponential with jitter), until JOB_ATTEMPTS;
  * - a PermanentError, or the last attempt failing, moves it to the dead letters (sent to the
  *   redrive queue, deleted here) at once; if that move fails, the verdict is kept under the
- *   attempts key and the next delivery makes the move without running the job again;
+ *   attempts key and the next delivery makes the move without running the job again (only the
+ *   delete, when the letter was sent: no second letter once SQS's 5-minute dedupe has passed);
+ * - polling: a message whose visibility could not be renewed before it ran out (sqs-lease.ts) may
+ *   be another worker's now: its run posts nothing more (LeaseLostError) and records no outcome;
  * - a message left in the queue holds back the later messages of its group in the same batch:
  *   they are not run, and given back at once; SQS hands out none of a group while one of its
  *   messages is hidden, so none overtakes it.
  */
-import { PermanentError, RetryAfterError, errorText, retryDelayMs, type DeadLetter, type Job, type JobHandler, type RetryOptions, type Store } from '../src/index.js';
+import { LeaseLostError, PermanentError, RetryAfterError, errorText, retryDelayMs, type DeadLetter, type Job, type JobHandler, type RetryOptions, type Store } from '../src/index.js';
 import { decodeEnvelope, envelopeProblem } from './sqs-ids.js';
+import type { Lease } from './sqs-lease.js';
 
 /** A received message, from ReceiveMessage or from a Lambda SQS event record. */
 export interface SqsMessage {
@@ -27,6 +31,8 @@ export interface SqsMessage {
   groupId?: string;
   /** SQS's ApproximateReceiveCount: above 1, an earlier receive may have answered it (its delete lost). */
   receiveCount?: number;
+  /** When its receive answered (epoch ms; polling): its visibility timeout runs from then. */
+  receivedAt?: number;
 }
 
 export interface BatchContext<T> {
@@ -35,13 +41,18 @@ export interface BatchContext<T> {
   retry: RetryOptions;
   /** Keep a message hidden `seconds` more: it comes back then. */
   hide(message: SqsMessage, seconds: number): Promise<void>;
-  /** Move a message to the dead letters: sent there, deleted here. `delivery` dedupes a repeated move. */
-  bury(message: SqsMessage, letter: DeadLetter<T>, delivery: string): Promise<void>;
-  /** Keep a message hidden while this worker has it (polling); returns the stop function. */
-  keepHidden?(message: SqsMessage): () => void;
+  /**
+   * Move a message to the dead letters: sent there, deleted here. `delivery` dedupes a repeated move
+   * (within SQS's 5 minutes); `move.sent`: the letter is sent already (by an earlier delivery), set once it is.
+   */
+  bury(message: SqsMessage, letter: DeadLetter<T>, delivery: string, move: { sent: boolean }): Promise<void>;
+  /** Keep a message hidden while this worker has it (polling): the lease says whether it still holds it. */
+  keepHidden?(message: SqsMessage): Lease;
   /** A message answered (polling: deleted now, not when the slowest of its batch is done; Lambda deletes its own). */
   finished?(message: SqsMessage): Promise<void>;
   onError(error: unknown, message: SqsMessage): void;
+  /** The message's visibility ran out before its run ended (renewals failing): another worker may have it; this one left it. */
+  onLeaseLost?(message: SqsMessage): void;
   /** A message's outcome is recorded but its attempts count could not be deleted: it expires by itself (ATTEMPTS_TTL_MS). */
   onCleanupFailed?(error: unknown, message: SqsMessage, key: string): void;
   /** Epoch ms after which no message of the batch starts (a Lambda's time running out): the rest stay queued. */
@@ -67,13 +78,15 @@ interface Verdict {
   attempts: number;
   error: string;
   reason: string;
+  /** The letter was sent, only the delete failed: a later delivery deletes the message, and sends nothing (past the 5-minute dedupe, a second letter). */
+  sent?: boolean;
 }
 
 function verdictOf(recorded: string | undefined): Verdict | undefined {
   if (!recorded?.startsWith('{')) return undefined;
   try {
     const verdict = JSON.parse(recorded) as Partial<Verdict>;
-    return typeof verdict.error === 'string' && typeof verdict.reason === 'string' ? { attempts: Number(verdict.attempts) || 0, error: verdict.error, reason: verdict.reason } : undefined;
+    return typeof verdict.error === 'string' && typeof verdict.reason === 'string' ? { attempts: Number(verdict.attempts) || 0, error: verdict.error, reason: verdict.reason, sent: verdict.sent === true } : undefined;
   } catch {
     return undefined;
   }
@@ -92,29 +105,31 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
     groups.set(key, [...(groups.get(key) ?? []), message]);
   }
   const left: string[] = [];
-  // A message waiting behind its conversation's earlier ones is kept hidden too: if its visibility
-  // ran out meanwhile, another worker could take it while this one is still on it.
-  const waiting = new Map([...groups.values()].flatMap((group) => group.slice(1)).map((message) => [message.messageId, context.keepHidden?.(message)]));
-  const stopWaiting = (message: SqsMessage) => waiting.get(message.messageId)?.();
+  // Every message is kept hidden from the start, a message waiting behind its conversation's earlier
+  // ones too: if its visibility ran out meanwhile, another worker could take it while this one is still on it.
+  const leases = new Map(messages.map((message) => [message.messageId, context.keepHidden?.(message)]));
   await Promise.all(
     [...groups.values()].map(async (group) => {
       let blocked = false;
       for (const [index, message] of group.entries()) {
-        stopWaiting(message);
+        const lease = leases.get(message.messageId);
         // A later message is not started past startBy: left now it comes back at once, while one cut
         // off by the Lambda's timeout would wait out its visibility. Each conversation's first starts.
         if (blocked || (index > 0 && context.startBy !== undefined && Date.now() > context.startBy)) {
+          lease?.stop();
           left.push(message.messageId);
           await context.hide(message, 0).catch((e: unknown) => context.onError(e, message));
           continue;
         }
-        const outcome = await runMessage(message, context).catch(async (error: unknown): Promise<Outcome> => {
+        const outcome = await runMessage(message, context, lease).catch(async (error: unknown): Promise<Outcome> => {
+          lease?.stop();
           // The queue itself failed (the store, SQS): the message comes back in a few seconds, not
           // after the queue's whole visibility timeout (15 minutes for a Lambda worker), or then if this fails too.
           context.onError(error, message);
           await context.hide(message, QUEUE_TROUBLE_RETRY_SECONDS).catch(() => undefined);
           return { done: false };
         });
+        lease?.stop();
         if (!outcome.done) {
           blocked = true;
           left.push(message.messageId);
@@ -127,13 +142,13 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
   return left;
 }
 
-async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Promise<Outcome> {
+async function runMessage<T>(message: SqsMessage, context: BatchContext<T>, lease?: Lease): Promise<Outcome> {
   const envelope = decodeEnvelope<T>(message.body);
   const failedAt = () => new Date().toISOString();
   if (!envelope) {
     const error = `the message is not a parley job: ${envelopeProblem(message.body)}`;
     const letter = { id: message.messageId, group: message.groupId ?? 'none', data: message.body as T, error, reason: 'invalid_job', attempts: 0, failedAt: failedAt() };
-    await context.bury(message, letter, message.messageId);
+    await context.bury(message, letter, message.messageId, { sent: false });
     return { done: true };
   }
   const { id, group, data, delivery } = envelope;
@@ -142,17 +157,18 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
   const before = attemptsOf(recorded);
   const attempt = before + 1;
   const maxAttempts = context.retry.attempts;
+  const verdict = verdictOf(recorded);
   const bury = async (error: string, reason: string, attempts: number): Promise<Outcome> => {
-    await context.bury(message, { id, group, data, error, reason, attempts, failedAt: failedAt() }, delivery).catch(async (failure: unknown) => {
+    const move = { sent: verdict?.sent === true };
+    await context.bury(message, { id, group, data, error, reason, attempts, failedAt: failedAt() }, delivery, move).catch(async (failure: unknown) => {
       // The move failed (SQS throttling): the verdict stays with the count, so the next delivery moves
       // it at once, with this error, instead of running the job again or calling it stalled.
-      await context.store.set(key, JSON.stringify({ attempts, error, reason } satisfies Verdict), ATTEMPTS_TTL_MS).catch(() => undefined);
+      await context.store.set(key, JSON.stringify({ attempts, error, reason, ...(move.sent ? { sent: true } : {}) } satisfies Verdict), ATTEMPTS_TTL_MS).catch(() => undefined);
       throw failure;
     });
     await cleanUp(key, message, context);
     return { done: true };
   };
-  const verdict = verdictOf(recorded);
   if (verdict) return bury(verdict.error, verdict.reason, verdict.attempts);
   if (attempt > maxAttempts) {
     // No attempt of it ended in the handler, so nothing has told the user yet: before the message
@@ -161,11 +177,15 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
     return bury('the worker stopped during every attempt (a crash or a timeout)', 'attempts_exhausted', before);
   }
   await context.store.set(key, String(attempt), ATTEMPTS_TTL_MS);
-  const stopKeeping = context.keepHidden?.(message);
   try {
-    await context.handler({ id, group, data, attempt, maxAttempts, ...((message.receiveCount ?? 1) > 1 ? { redelivered: true } : {}) });
+    await context.handler({ id, group, data, attempt, maxAttempts, ...((message.receiveCount ?? 1) > 1 ? { redelivered: true } : {}), ...(lease ? { stillHeld: lease.held } : {}) });
   } catch (error) {
-    stopKeeping?.();
+    lease?.stop();
+    if (error instanceof LeaseLostError || lease?.held() === false) {
+      // Another worker may be running it now: its outcome (attempts, visibility, dead letter) is that run's to record.
+      context.onLeaseLost?.(message);
+      return { done: false };
+    }
     if (error instanceof RetryAfterError) {
       // "Not now" spends no attempt.
       await (before > 0 ? context.store.set(key, String(before), ATTEMPTS_TTL_MS) : context.store.delete(key, { ackDeadline: false }));
@@ -176,7 +196,7 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>): Pro
     if (attempt >= maxAttempts) return bury(errorText(error), 'attempts_exhausted', attempt);
     return hide(message, retryDelayMs(attempt, context.retry, error), context);
   }
-  stopKeeping?.();
+  lease?.stop();
   await cleanUp(key, message, context);
   return { done: true, answered: true };
 }

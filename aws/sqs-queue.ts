@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { ConfigError, MemoryStore, type DeadLetter, type Forgotten, type JobHandler, type JobQueue, type NewJob, type ProcessOptions, type QueueCounts, type RetryOptions, type Store } from '../src/index.js';
 import { runBatch, type BatchContext, type SqsMessage } from './sqs-batch.js';
 import { SqsDeadLetters } from './sqs-dead-letters.js';
+import { holdMessage } from './sqs-lease.js';
 import { encodeEnvelope, fifoId } from './sqs-ids.js';
 import { ACK_CALL_MS, ATTEMPT_TIMEOUT_MS, within } from './deadlines.js';
 import { createSqsClient, sqsSdk, type SqsSdk } from './sqs-sdk.js';
@@ -201,7 +202,8 @@ export class SqsQueue<T> implements JobQueue<T> {
         if (failing) (log() as Partial<Logger> | undefined)?.info?.('SQS receive works again');
         failing = false;
         // Each answered message is deleted as soon as it is (context.finished); the rest stay.
-        await this.track(runBatch(Messages.flatMap(fromReceived), context));
+        const receivedAt = Date.now();
+        await this.track(runBatch(Messages.flatMap((message) => fromReceived(message, receivedAt)), context));
       } catch (error) {
         if (signal.aborted) return;
         if (!failing) log()?.warn({ err: error }, 'SQS receive failed; trying again every second (logged again once it works)');
@@ -219,8 +221,9 @@ export class SqsQueue<T> implements JobQueue<T> {
       store: worker.store,
       retry: this.options.retry,
       hide: (message, seconds) => this.changeVisibility(message, seconds),
-      bury: async (message, letter, delivery) => {
-        await this.deadLetters_.add(letter, delivery);
+      bury: async (message, letter, delivery, move) => {
+        if (!move.sent) await this.deadLetters_.add(letter, delivery);
+        move.sent = true;
         await this.deleteMessage(message);
         // A body that is no parley envelope never reaches the handler (which logs every other bad job):
         // one error line saying what is wrong; the body itself only at debug (it may hold anything).
@@ -231,15 +234,10 @@ export class SqsQueue<T> implements JobQueue<T> {
       },
       // Polling deletes what it answered at once; Lambda deletes the batch's successes itself.
       ...(visibility === undefined ? {} : { finished: (message: SqsMessage) => this.deleteMessage(message) }),
-      keepHidden:
-        visibility === undefined
-          ? undefined
-          : (message) => {
-              const timer = setInterval(() => void this.changeVisibility(message, visibility).catch(() => undefined), (visibility * 1000) / 3);
-              timer.unref();
-              return () => clearInterval(timer);
-            },
+      keepHidden: visibility === undefined ? undefined : (message) => holdMessage(() => this.changeVisibility(message, visibility), visibility, message.receivedAt),
       onError: (error, message) => log()?.error({ err: error, message: message.messageId }, 'SQS message left for redelivery: the queue could not record its outcome'),
+      onLeaseLost: (message) =>
+        log()?.warn({ message: message.messageId, visibilityTimeoutSeconds: visibility }, "this worker's hold on the SQS message ran out (its visibility could not be renewed in time): another worker may have it now, so this one posted nothing more of its answer and left the message to that worker"),
       onCleanupFailed: (error, message, key) =>
         log()?.warn({ err: error, message: message.messageId, key }, 'SQS message done, but its attempts count could not be deleted: it expires by itself within 14 days'),
       onAbandoned: async (job, reason) => worker.options.onAbandoned?.(job, reason).catch((error: unknown) => log()?.warn({ err: error }, 'could not report a job the queue gave up on')),
@@ -285,7 +283,7 @@ export class SqsQueue<T> implements JobQueue<T> {
   }
 }
 
-function fromReceived(message: Message): SqsMessage[] {
+function fromReceived(message: Message, receivedAt: number): SqsMessage[] {
   if (!message.MessageId || !message.ReceiptHandle) return [];
-  return [{ messageId: message.MessageId, receiptHandle: message.ReceiptHandle, body: message.Body ?? '', groupId: message.Attributes?.MessageGroupId, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) }];
+  return [{ messageId: message.MessageId, receiptHandle: message.ReceiptHandle, body: message.Body ?? '', groupId: message.Attributes?.MessageGroupId, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1), receivedAt }];
 }

@@ -23,6 +23,8 @@ export const ErrorCode = {
   MissingDependency: 'parley_missing_dependency',
   /** A post that failed after it went out: the platform may have taken it (see MaybePostedError). */
   MaybePosted: 'parley_maybe_posted',
+  /** The queue's hold on a running job ran out (SQS: its visibility could not be renewed): another worker may have it. */
+  LeaseLost: 'parley_lease_lost',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -144,5 +146,18 @@ export class MaybePostedError extends ParleyError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.MaybePosted, message, options);
     this.name = 'MaybePostedError';
+  }
+}
+
+/**
+ * A post refused because the worker's hold on its job ran out (a polling SQS worker that could not
+ * renew the message's visibility): another worker may be answering it now, and posts it instead.
+ * Neither a failure nor a wait: the queue leaves the job to that worker.
+ */
+export class LeaseLostError extends ParleyError {
+  static override [Symbol.hasInstance] = sameKind(LeaseLostError, (e) => e.code === ErrorCode.LeaseLost);
+  constructor(message = "this worker's hold on the job ran out: another worker may have it now, so nothing more of it is posted here") {
+    super(ErrorCode.LeaseLost, message);
+    this.name = 'LeaseLostError';
   }
 }

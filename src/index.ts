@@ -1,6 +1,6 @@
 /** parley's public API: createBot, the vocabulary adapters speak, and the pluggable parts. */
 export { createBot, type Bot, type BotOptions, type BotMiddleware } from './bot.js';
-export { ParleyError, ErrorCode, ConfigError, HttpError, MaybePostedError, PermanentError, RetryAfterError, MissingDependencyError } from './errors.js';
+export { ParleyError, ErrorCode, ConfigError, HttpError, LeaseLostError, MaybePostedError, PermanentError, RetryAfterError, MissingDependencyError } from './errors.js';
 export { requireOptional } from './optional-dependency.js';
 export type { ConfigInput } from './config-input.js';
 export { MemoryConversationLog, type ConversationLog, type ConversationEntry, type ConversationQuery, type ConversationSummary, type ExchangeFeedback, type RateResult } from './conversation-log.js';

@@ -4,6 +4,7 @@
  */
 import { PermanentError } from './adapter.js';
 import { nothingShown } from './ai/errors.js';
+import { LeaseLostError } from './errors.js';
 import { isDeferral } from './queue/backoff.js';
 import { MARKER_TTL_MS, keys } from './jobs.js';
 import type { ConversationRef, Reply } from './message.js';
@@ -41,8 +42,8 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
     const alsoMark = { key: keys.sent(jobId, n), value: new Date().toISOString() };
     posted = await postReply(adapter, conversation, reply, { key: `${jobId}:${n}`, markers: deps.store, alsoMark, logger: deps.logger, ...(pending ? { pending } : {}) });
   } catch (error) {
-    // A wait the platform asked for (a 429's Retry-After) is no failure: the reply is posted after it.
-    if (!isDeferral(error)) deps.metrics.repliesFailed.inc({ platform: conversation.platform });
+    // A wait the platform asked for (a 429's Retry-After) is no failure: the reply is posted after it. Nor is a post refused as the job's hold ran out.
+    if (!isDeferral(error) && !(error instanceof LeaseLostError)) deps.metrics.repliesFailed.inc({ platform: conversation.platform });
     throw error;
   }
   if (posted.sentBefore && posted.withheld) return { text: reply.text, posted: false, withheld: true };
@@ -107,7 +108,7 @@ export async function streamOnce(deps: WorkerDeps, jobId: string, n: number, con
     return text;
   } catch (error) {
     const platforms = isTheAis(error) ? platformFailure : { error };
-    if (platforms && !isDeferral(platforms.error)) deps.metrics.repliesFailed.inc({ platform: conversation.platform });
+    if (platforms && !isDeferral(platforms.error) && !(platforms.error instanceof LeaseLostError)) deps.metrics.repliesFailed.inc({ platform: conversation.platform });
     throw error;
   }
 }

@@ -14,7 +14,6 @@ import type { ConversationLog } from './conversation-log.js';
 import { keys, type JobData } from './jobs.js';
 import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
-import type { Job } from './queue/index.js';
 import { PendingWrites } from './pending-writes.js';
 import { lockConversation } from './conversation-lock.js';
 import { collect, sendOnce, sentAlready, streamOnce, type Shown } from './send-once.js';
@@ -22,7 +21,8 @@ import { watchChunks } from './watch-chunks.js';
 import { orAfter } from './timeout.js';
 import { apologiseOnce, noticeStillOwed } from './apology.js';
 import type { Store } from './store/index.js';
-import { isDeferral } from './queue/index.js';
+import { isDeferral, type Job } from './queue/index.js';
+import { LeaseLostError, postingWhileHeld } from './lease.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
 import { invalidJob, jobPlatform } from './job-check.js';
 
@@ -69,8 +69,8 @@ const ADAPTER_GRACE_MS = 1000;
 
 /** Process one queued job. Throws to let the queue retry or dead-letter it. */
 export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<void> {
-  // A wait never ends a message by itself: only AI_MAX_WAIT_MS does (waitOrGiveUp turns it permanent).
-  const final = (error: unknown) => error instanceof PermanentError || (!isDeferral(error) && job.attempt >= job.maxAttempts);
+  // A wait never ends a message by itself: only AI_MAX_WAIT_MS does (waitOrGiveUp turns it permanent). A lost hold: the other worker's run decides.
+  const final = (error: unknown) => error instanceof PermanentError || (!isDeferral(error) && !(error instanceof LeaseLostError) && job.attempt >= job.maxAttempts);
   const platform = jobPlatform(job.data);
   const invalid = invalidJob(job.data);
   if (invalid) {
@@ -80,7 +80,7 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
     throw new PermanentError(`the job's data is not a parley job: ${invalid}`, 'invalid_job');
   }
   try {
-    await handleJob(deps, job, final);
+    await handleJob(postingWhileHeld(deps, job), job, final);
   } catch (error) {
     // answerMessage logs a message's failure; a notice's is logged here, so no failure goes unsaid on any queue.
     if (job.data.type === 'notice' && isDeferral(error) && !final(error)) deps.logger[waitLevel(deps, platform)]({ reason: error.message, job: job.id, platform }, 'notice waiting; will try again');
@@ -257,12 +257,12 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     await options.pending?.settled().catch(() => undefined);
     let error = asQueueError(caught);
     if (isDeferral(error) && options.onWait) error = await options.onWait(error);
-    waiting = isDeferral(error);
+    waiting = isDeferral(error) || error instanceof LeaseLostError; // another worker answers a message whose hold ran out
     const final = options.isFinalFailure(error);
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: final ? 'failed' : 'retry' }, (performance.now() - started) / 1000);
     // A wait (every AI slot taken, a rate limit) is no failure: said without the stack (waitLevel).
     if (isDeferral(error) && !final) logger[waitLevel(deps, message.platform)]({ reason: error.message, retryAfterMs: error.retryAfterMs, attempt: options.attempt }, 'message waiting; will try again');
-    else logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : 'message failed, will retry');
+    else logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : error instanceof LeaseLostError ? 'message not posted: its hold ran out, another worker answers it' : 'message failed, will retry');
     // An apology for a message the user already got an answer to would only confuse them.
     const answered = delivered > 0 || refused || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
     if (final && !answered) await apologiseOnce(deps, options.jobId, message, logger, error);

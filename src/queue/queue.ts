@@ -23,6 +23,11 @@ export interface Job<T> extends NewJob<T> {
    * job; SQS: a message received again, its delete lost): an earlier run may have answered it.
    */
   redelivered?: boolean;
+  /**
+   * False once the queue's hold on the job has run out (SQS polling: its visibility could not be
+   * renewed in time), so another worker may be running it: the worker posts nothing more of it.
+   */
+  stillHeld?(): boolean;
 }
 
 export interface DeadLetter<T> extends NewJob<T> {

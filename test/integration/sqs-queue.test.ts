@@ -310,6 +310,35 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(await queue.deadLetters()).toMatchObject([{ id: 'perm-unmoved', reason: 'not_in_channel', attempts: 1, error: expect.stringContaining('channel archived') }]);
   });
 
+  it('a dead letter sent whose delete and hiding both failed is not sent again when its message comes back (past the 5-minute dedupe): only deleted', async () => {
+    let failing = true;
+    let letterSends = 0;
+    const internalError = { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'We encountered an internal error. Please try again.' }) };
+    const throttles = (target: string, body: string) => {
+      if (target === 'AmazonSQS.SendMessage' && body.includes('-dlq.fifo')) letterSends++;
+      return failing && (target === 'AmazonSQS.DeleteMessage' || target === 'AmazonSQS.ChangeMessageVisibility');
+    };
+    const proxy = await startThrottlingProxy(moto().url, { throttles, answer: internalError });
+    const proxied = new SQSClient({ endpoint: proxy.url, useQueueUrlAsEndpoint: false, maxAttempts: 1 });
+    cleanups.push(() => proxy.close(), () => proxied.destroy());
+    const { queue, batch, jobs, queueUrl } = await setup({ attempts: 3 }, new MemoryStore(), proxied);
+    await queue.add({ id: 'sent-undeleted', group: 'g', data: { n: 1 } });
+    const first = await batch(async () => {
+      throw new PermanentError('channel archived', 'not_in_channel');
+    });
+    expect(first.left).toEqual([first.messages[0]!.MessageId]);
+    expect(letterSends).toBe(1);
+    // Back after the queue's visibility timeout, which may be past SQS's dedupe window (made visible here at once).
+    failing = false;
+    await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: first.messages[0]!.ReceiptHandle!, VisibilityTimeout: 0 }));
+    const second = await batch(async () => undefined, true);
+    expect(second.left).toEqual([]);
+    expect(jobs).toHaveLength(1);
+    expect(letterSends).toBe(1);
+    expect(await queue.deadLetters()).toMatchObject([{ id: 'sent-undeleted', reason: 'not_in_channel', error: expect.stringContaining('channel archived') }]);
+    expect(await receive(client, queueUrl)).toEqual([]);
+  });
+
   it("a last failed attempt whose move to the dead letters fails keeps its error: the next delivery moves it, not as a stalled worker's", async () => {
     const { queue, batch, jobs, store, queueUrl } = await setup({ attempts: 1 }, new MemoryStore(), await deadLetterSendsFail());
     await queue.add({ id: 'spent-unmoved', group: 'g', data: { n: 1 } });

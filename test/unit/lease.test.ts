@@ -1,0 +1,130 @@
+/**
+ * A job whose queue may lose its hold on it (SQS polling: the message's visibility not renewed in
+ * time) posts nothing once the hold is gone: the worker that has it now answers. The lease itself
+ * (aws/sqs-lease.ts) says when the hold is gone.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { holdMessage } from '../../aws/sqs-lease.js';
+import type { Adapter, ReplyPart } from '../../src/adapter.js';
+import { ConversationHistory } from '../../src/ai/history.js';
+import type { AiClient, AiResult } from '../../src/ai/index.js';
+import { LeaseLostError } from '../../src/errors.js';
+import { answerWithAi } from '../../src/handler.js';
+import { conversationGroup, messageJobId, type JobData } from '../../src/jobs.js';
+import type { ConversationRef, InboundMessage } from '../../src/message.js';
+import { createMetrics } from '../../src/observe/index.js';
+import type { Job } from '../../src/queue/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { processJob, type WorkerDeps } from '../../src/worker.js';
+import { inbound, silentLogger } from './helpers.js';
+
+/** A platform that posts replies in parts of 10 characters; its own state in a private field (as a class adapter may keep it). */
+class PartsAdapter implements Adapter {
+  readonly platform = 'test';
+  readonly path = '/test/hook';
+  readonly contentTypes = ['application/json'] as const;
+  readonly maxChars = 10;
+  readonly #posted: string[] = [];
+  /** Called before each part is posted. */
+  beforePart?: (part: ReplyPart) => void;
+
+  async receive(): Promise<never> {
+    throw new Error('not used');
+  }
+
+  async sendPart(_conversation: ConversationRef, text: string, part: ReplyPart): Promise<string> {
+    this.beforePart?.(part);
+    this.#posted.push(text);
+    return `m${this.#posted.length}`;
+  }
+
+  get posted(): string[] {
+    return [...this.#posted];
+  }
+}
+
+let store: MemoryStore;
+let adapter: PartsAdapter;
+let deps: WorkerDeps;
+
+beforeEach(() => {
+  store = new MemoryStore();
+  adapter = new PartsAdapter();
+  const ai: AiClient = { circuit: 'closed', reply: async (): Promise<AiResult> => ({ text: 'first part second part', model: 'fake', usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 }, cached: false }) } as unknown as AiClient;
+  deps = {
+    settings: { vision: false, mediaNotice: 'text only', handoffReply: 'handing you over' },
+    store,
+    ai,
+    history: new ConversationHistory(store, { turns: 20, tokenBudget: 3000, ttlSeconds: 3600 }),
+    metrics: createMetrics(),
+    logger: silentLogger,
+    adapterFor: (platform) => (platform === adapter.platform ? adapter : undefined),
+    handler: () => answerWithAi,
+  };
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await store.close();
+});
+
+const job = (message: InboundMessage, attempt: number, stillHeld?: () => boolean): Job<JobData> => ({
+  id: messageJobId(message),
+  group: conversationGroup(message.conversation),
+  data: { type: 'message', message },
+  attempt,
+  maxAttempts: 3,
+  ...(stillHeld ? { stillHeld } : {}),
+});
+
+async function counted(name: 'repliesFailed' | 'deadLettered'): Promise<number> {
+  return (await deps.metrics[name].get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('a job whose hold ran out', () => {
+  it('posts nothing, on its last attempt too: no apology queued, nothing counted failed or dead-lettered, the error says why', async () => {
+    const notices: string[] = [];
+    deps = { ...deps, durableNotices: true, queueNotice: async (id) => void notices.push(id) };
+    const message = inbound();
+    const run = processJob(deps, job(message, 3, () => false));
+    await expect(run).rejects.toBeInstanceOf(LeaseLostError);
+    expect(adapter.posted).toEqual([]);
+    expect(notices).toEqual([]);
+    expect(await counted('repliesFailed')).toBe(0);
+    expect(await counted('deadLettered')).toBe(0);
+  });
+
+  it('lost between two parts of a reply: the first stays posted, and the run that has the job now posts only the rest', async () => {
+    const message = inbound();
+    let held = true;
+    adapter.beforePart = (part) => void (part.index === 0 && (held = false)); // runs out while the first part is posted
+    await expect(processJob(deps, job(message, 1, () => held))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(adapter.posted).toEqual(['first part']);
+    // Another worker's run of the same job (redelivered), holding it.
+    adapter.beforePart = undefined;
+    await processJob(deps, { ...job(message, 2, () => true), redelivered: true });
+    expect(adapter.posted).toEqual(['first part', 'second', 'part']);
+  });
+});
+
+describe("an SQS message's lease (polling)", () => {
+  it('is held while renewals succeed; lost once less than a renewal period is left of the last visibility granted; held again after a renewal', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let renewals: 'failing' | 'working' = 'failing';
+    const renew = async () => {
+      if (renewals === 'failing') throw new Error('SQS 500');
+    };
+    const lease = holdMessage(renew, 30, 0);
+    expect(lease.held()).toBe(true);
+    // Renewals at 10 s and 20 s fail: 30 s from the receive, 10 s are left at 20 s.
+    await vi.advanceTimersByTimeAsync(19_999);
+    expect(lease.held()).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(lease.held()).toBe(false);
+    renewals = 'working';
+    await vi.advanceTimersByTimeAsync(10_000); // the renewal at 30 s: hidden until 60 s
+    expect(lease.held()).toBe(true);
+    lease.stop();
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(lease.held()).toBe(false);
+  });
+});
