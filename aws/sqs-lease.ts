@@ -5,7 +5,7 @@
  * and from then on this one must post nothing of it: BullMQ's "lock lost", for SQS.
  */
 export interface Lease {
-  /** False once the message may be another worker's: less than one renewal period is left of the visibility SQS last granted. */
+  /** False once the message may be another worker's: less than one renewal period is left of the visibility SQS last granted (for good once it ran out). */
   held(): boolean;
   /** No more renewals (the message is done, or hidden or given back for a while). */
   stop(): void;
@@ -23,7 +23,11 @@ export function holdMessage(renew: () => Promise<void>, visibilitySeconds: numbe
   const timer = setInterval(() => {
     const asked = Date.now();
     renew().then(
-      () => (hiddenUntil = Math.max(hiddenUntil, asked + visibilityMs)),
+      () => {
+        // Answered once the visibility may have run out: another worker may have received the message meanwhile (SQS may
+        // still take an old receipt handle), so the hold is not taken back.
+        if (Date.now() < hiddenUntil) hiddenUntil = Math.max(hiddenUntil, asked + visibilityMs);
+      },
       () => undefined, // the next renewal tries again; held() says when it is too late
     );
   }, periodMs);

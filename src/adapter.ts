@@ -61,10 +61,7 @@ export interface HttpResponse {
   body?: string | Buffer;
   /** A stream of text chunks (server-sent events); the HTTP layer writes it as it comes. */
   stream?: AsyncIterable<string>;
-  /**
-   * A stream whose client takes nothing for this long while its writes are backed up is cut (its
-   * stream ended): a client gone without closing the connection. Default: waited for without end.
-   */
+  /** A stream whose client takes nothing for this long (its writes backed up) is cut: gone without closing. Default: no limit. */
   stallTimeoutMs?: number;
 }
 

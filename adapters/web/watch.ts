@@ -20,7 +20,10 @@ export interface TranscriptSnapshot {
 export interface TranscriptFeed {
   /** The transcript as last read (the first read awaited); undefined once the store failed: the stream ends. */
   latest(): Promise<TranscriptSnapshot | undefined>;
-  /** Resolves at the transcript's next change, after `ms`, or when `signal` aborts, whichever comes first. */
+  /**
+   * Resolves at the transcript's next change, after `ms`, or when `signal` aborts, whichever comes
+   * first; at once when it changed since this feed's last `latest()` (while its stream was busy).
+   */
   changed(ms: number, signal: AbortSignal): Promise<void>;
   close(): void;
 }
@@ -44,9 +47,12 @@ export class TranscriptWatch {
     const followed = poll;
     followed.followers++;
     let closed = false;
+    // What this stream last read: a change the poll woke no one for (the stream was sending, or
+    // checking its owner) must not wait for its next heartbeat.
+    let seen: ConversationPoll['current'] | undefined;
     return {
-      latest: () => followed.current,
-      changed: (ms, signal) => followed.changed(ms, signal),
+      latest: () => (seen = followed.current),
+      changed: (ms, signal) => (seen !== undefined && seen !== followed.current ? Promise.resolve() : followed.changed(ms, signal)),
       close: () => {
         if (closed) return;
         closed = true;

@@ -103,8 +103,8 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
   if (!path.startsWith('/console/api/')) return jsonError(404, 'not_found', `Nothing is served at ${path}.`);
   if (!auth.allows(request)) return jsonError(401, 'sign_in_required', 'Sign in at /console, or send ADMIN_TOKEN as a bearer token.');
   if (post && mediaTypeOf(request) !== 'application/json') {
-    // A cross-site form cannot send JSON: this keeps the console's actions to the console.
-    return jsonError(415, 'unsupported_media_type', 'Send the console API application/json.');
+    // A cross-site form cannot send JSON: this keeps the console's actions to the console. A read POSTed to is told its method first.
+    return wrongConsoleMethod(path.slice('/console/api'.length), post) ?? jsonError(415, 'unsupported_media_type', 'Send the console API application/json.');
   }
   const answer = api(deps, request, path.slice('/console/api'.length), post);
   // A read is bounded: the queue's connection waits for a Redis it has never reached. Actions are not.

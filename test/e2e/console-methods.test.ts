@@ -35,6 +35,15 @@ describe('the console API with the wrong method', () => {
     expect(await res.json()).toEqual({ error: { code: 'method_not_allowed', message: `Use ${allow} on this path.` } });
   });
 
+  it('a POST to a read without a JSON body (curl -X POST) is told the method, not to send JSON', async () => {
+    const res = await fetch(`${web.url}/console/api/overview`, { method: 'POST', headers: { authorization: auth.authorization } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET');
+    // An action sent without JSON is still refused as before.
+    const purge = await fetch(`${web.url}/console/api/dead-letters/purge`, { method: 'POST', headers: { authorization: auth.authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: 'confirm=purge' });
+    expect(purge.status).toBe(415);
+  });
+
   it('a path it does not serve is still 404, and the right method still works', async () => {
     const missing = await fetch(`${web.url}/console/api/nope`, { method: 'POST', headers: auth, body: '{}' });
     expect(missing.status).toBe(404);

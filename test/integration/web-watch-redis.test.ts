@@ -63,4 +63,25 @@ describe('TranscriptWatch on Redis', () => {
     await new Promise((resolve) => setTimeout(resolve, 10 * POLL_MS));
     expect(newest).toBe(after);
   });
+  it('a change that came while a stream was busy (sending, checking its owner) wakes its next wait at once, not at its next heartbeat', async () => {
+    const [servingRedis, workerRedis] = [await redis.connection(), await redis.connection()];
+    const watch = new TranscriptWatch(new Transcripts(new RedisStore(servingRedis, `${prefix}:`), 60_000, 10), POLL_MS);
+    const worker = new Transcripts(new RedisStore(workerRedis, `${prefix}:`), 60_000, 10);
+    const at = new Date().toISOString();
+    await worker.append('c2', { role: 'user', text: 'hi', at });
+    const [busy, other] = [watch.follow('c2'), watch.follow('c2')];
+    feeds.push(busy, other);
+    const before = (await busy.latest())!.version;
+    expect((await other.latest())!.version).toBe(before);
+    // The answer lands while `busy` is between its look and its wait: the poll's wake finds no waiter of it.
+    await worker.append('c2', { role: 'assistant', text: 'answer', at, kind: 'answer' });
+    await waitFor(async () => (await other.latest())!.version !== before, 5000, 'the poll to see the answer');
+    // Its wait then (until the next heartbeat, 15 s) ends at once: the change is there to send. A hang guard decides otherwise.
+    const left = new AbortController();
+    const guard = setTimeout(() => left.abort(), 5000);
+    await busy.changed(60_000, left.signal);
+    clearTimeout(guard);
+    expect(left.signal.aborted).toBe(false);
+    expect(await texts(busy)).toEqual(['hi', 'answer']);
+  });
 });

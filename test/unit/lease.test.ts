@@ -107,24 +107,44 @@ describe('a job whose hold ran out', () => {
 });
 
 describe("an SQS message's lease (polling)", () => {
-  it('is held while renewals succeed; lost once less than a renewal period is left of the last visibility granted; held again after a renewal', async () => {
+  it('is held while renewals succeed; lost once less than a renewal period is left of the last visibility granted; held again after a renewal answered in time', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let renewals: 'failing' | 'slow' = 'failing';
+    let answer: (() => void) | undefined;
+    const renew = () => (renewals === 'failing' ? Promise.reject(new Error('SQS 500')) : new Promise<void>((resolve) => (answer = resolve)));
+    const lease = holdMessage(renew, 30, 0);
+    expect(lease.held()).toBe(true);
+    // The renewal at 10 s fails; the one at 20 s gets no answer yet: 30 s from the receive, 10 s are left at 20 s.
+    await vi.advanceTimersByTimeAsync(19_999);
+    renewals = 'slow';
+    expect(lease.held()).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(lease.held()).toBe(false);
+    // Answered at 25 s, while the message was still hidden: hidden until 50 s (counted from the ask).
+    await vi.advanceTimersByTimeAsync(5_000);
+    answer!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lease.held()).toBe(true);
+    lease.stop();
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(lease.held()).toBe(false);
+  });
+
+  it('once the visibility ran out, a renewal that works again does not take the hold back: another worker may have received the message meanwhile', async () => {
     vi.useFakeTimers({ now: 0 });
     let renewals: 'failing' | 'working' = 'failing';
     const renew = async () => {
       if (renewals === 'failing') throw new Error('SQS 500');
     };
     const lease = holdMessage(renew, 30, 0);
-    expect(lease.held()).toBe(true);
-    // Renewals at 10 s and 20 s fail: 30 s from the receive, 10 s are left at 20 s.
-    await vi.advanceTimersByTimeAsync(19_999);
-    expect(lease.held()).toBe(true);
-    await vi.advanceTimersByTimeAsync(1);
+    // Renewals at 10 s and 20 s fail: the message may be visible again from 30 s.
+    await vi.advanceTimersByTimeAsync(29_999);
     expect(lease.held()).toBe(false);
     renewals = 'working';
-    await vi.advanceTimersByTimeAsync(10_000); // the renewal at 30 s: hidden until 60 s
-    expect(lease.held()).toBe(true);
-    lease.stop();
-    await vi.advanceTimersByTimeAsync(20_000);
+    await vi.advanceTimersByTimeAsync(1); // the renewal at 30 s works
     expect(lease.held()).toBe(false);
+    await vi.advanceTimersByTimeAsync(20_000); // and those at 40 s and 50 s
+    expect(lease.held()).toBe(false);
+    lease.stop();
   });
 });
