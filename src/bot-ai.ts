@@ -6,8 +6,9 @@
 import type { Logger } from 'pino';
 import { createAiClient, defaultPrices, fittingContext, type AiClient, type AiEvents, type AiOptions, type AiRequest } from './ai/index.js';
 import { estimateTokens } from './ai/history.js';
+import { estimatedPromptTokens } from './ai/estimated-usage.js';
 import { FallbackAiClient } from './ai/fallback.js';
-import { costOf, priceOf } from './ai/prices.js';
+import { costOf } from './ai/prices.js';
 import { aiCallGate, limitAiCalls } from './ai-rate-limit.js';
 import { aiEvents } from './ai-events.js';
 import type { Backends } from './backends.js';
@@ -16,9 +17,14 @@ import type { Metrics } from './observe/index.js';
 import { BudgetedAiClient } from './ops/budgeted-ai.js';
 import type { Spend } from './ops/spend.js';
 import type { Alerts } from './ops/alerts.js';
+import { unpricedModelWarning } from './ops/unpriced-models.js';
 
 export function createBotAi(config: Config, backends: Backends, metrics: Metrics, logger: Logger, ops: { spend: Spend; alerts: Alerts }, given?: AiClient): AiClient {
-  const events = (variable: string) => withSpend(withKeyAlerts(aiEvents(metrics), ops.alerts, variable), ops.spend, logger);
+  const { policy, notice, ...limits } = config.budget;
+  const prices = { ...defaultPrices, ...config.ai.prices };
+  // Counted at $0 against the budgets: said once per model, at start for parley's own, else when first counted.
+  const warnIfUnpriced = Object.values(limits).some((limit) => limit !== undefined) ? unpricedModelWarning(prices, logger) : () => undefined;
+  const events = (variable: string) => withSpend(withKeyAlerts(aiEvents(metrics), ops.alerts, variable), ops.spend, logger, warnIfUnpriced);
   const callsPerMinute = backends.limiter('ai', config.limits.aiCallsPerMinute);
   // parley's own clients ask the limit inside, once a call is sure to reach the provider (not for a
   // cached answer, nor for one shared with an identical call in flight); a given client is wrapped.
@@ -27,21 +33,15 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   const { spend } = ops;
   // A model that refuses a conversation as too long is asked again with less of its history (each try a call).
   const limited = (ai: AiClient) => fittingContext(callsPerMinute && given ? limitAiCalls(ai, callsPerMinute) : ai);
-  const { policy, notice, ...limits } = config.budget;
-  const prices = { ...defaultPrices, ...config.ai.prices };
-  if (Object.values(limits).some((limit) => limit !== undefined) && !given) {
-    // The fallback answers in outages and, with AI_BUDGET_POLICY=fallback, past a budget: it counts too.
-    for (const model of new Set([config.ai.model, config.ai.fallback?.model].filter((m): m is string => Boolean(m)))) {
-      if (!priceOf(prices, model)) logger.warn({ model }, `AI budgets are set but ${model} has no price: its answers count as $0. Add it to AI_PRICES.`);
-    }
-  }
+  // The fallback answers in outages and, with AI_BUDGET_POLICY=fallback, past a budget: it counts too.
+  if (!given) for (const model of [config.ai.model, config.ai.fallback?.model]) if (model) warnIfUnpriced(model);
   // Outermost, so a notice for a spent budget costs no AI call and no slot of the per-minute limit.
   // A stream cut short brings no usage: its tokens are estimated (about four characters a token).
   const estimate = (request: AiRequest, shown: string, by: 'primary' | 'cheaper', streamed?: string) => {
     // The model the stream went to, when it says: the outage fallback answers under the primary's name.
     const model = streamed ?? (by === 'cheaper' && config.ai.fallback ? config.ai.fallback.model : config.ai.model);
-    const prompt = [config.ai.systemPrompt, ...request.history.map((turn) => turn.text), request.text].join('\n');
-    return { model, costUsd: costOf(prices, model, estimateTokens(prompt), estimateTokens(shown)) };
+    warnIfUnpriced(model);
+    return { model, costUsd: costOf(prices, model, estimatedPromptTokens(config.ai.systemPrompt, request), estimateTokens(shown)) };
   };
   return new BudgetedAiClient(limited(primary), { spend, policy, notice, ...(cheaper ? { cheaper: limited(cheaper) } : {}), metrics, logger: logger.child({ component: 'budget' }), estimate, spendFromEvents: !given });
 }
@@ -70,11 +70,13 @@ function withFallback(config: Config, backends: Backends, events: (keysVariable:
  * Every call the provider billed counts toward the budgets from the same event as the cost metric,
  * so the two cannot drift: an empty answer (retried, yet billed) is spent as much as a reply.
  */
-function withSpend(events: AiEvents, spend: Spend, logger: Logger): AiEvents {
+function withSpend(events: AiEvents, spend: Spend, logger: Logger, warnIfUnpriced: (model: string) => void): AiEvents {
   return {
     ...events,
     onUsage(billed) {
       events.onUsage?.(billed);
+      // The model the server says answered (a proxy may name another than the one asked for).
+      if (billed.usage.inputTokens + billed.usage.outputTokens > 0) warnIfUnpriced(billed.model);
       spend.record(billed.model, billed.tenant, billed.usage.costUsd).catch((error: unknown) => {
         logger.warn({ err: error, component: 'budget' }, 'could not count the AI spend');
       });

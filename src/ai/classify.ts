@@ -3,7 +3,7 @@ import { isBrokenCircuitError } from 'cockatiel';
 import { ResponseTooLargeError } from '../http/lean-fetch.js';
 import { hideSecretsIn } from '../secret-values.js';
 import { AiError, isInputTooLong, type AiErrorKind } from './errors.js';
-import { rateLimitResetMs, retryAfterMs } from './retry-after.js';
+import { rateLimitResetMs, retryAfterMs, waitInMessage } from './retry-after.js';
 
 /** Which of our own signals had fired when the error surfaced: they explain aborts best. */
 export interface AbortCauses {
@@ -56,8 +56,9 @@ function fromStatus(error: APIError): AiError {
   // its body states (vLLM, LiteLLM: `code: 400`) decides, so a refusal is not retried as a failure.
   const status = error.status ?? statedStatus(error.error);
   const headers = error.headers ?? undefined;
-  // A 429 that names no wait may still say when its limit resets (OpenAI's x-ratelimit-reset-*).
-  const wait = retryAfterMs(headers) ?? (status === 429 ? rateLimitResetMs(headers) : undefined);
+  // A 429 that names no wait may still say when its limit resets (OpenAI's x-ratelimit-reset-*),
+  // or, with no such header either, in its message ("Please try again in 1.5s").
+  const wait = retryAfterMs(headers) ?? (status === 429 ? (rateLimitResetMs(headers) ?? waitInMessage(error.message)) : undefined);
   const kind: AiErrorKind =
     status === undefined
       ? 'server' // an error sent with a 200, stating no status: the provider failed while answering

@@ -33,6 +33,11 @@ export class FallbackAiClient implements AiClient {
     return (await answering.hasCached?.(request)) ?? false;
   }
 
+  async fromCache(request: AiRequest): Promise<AiResult | undefined> {
+    const answering = this.primary.circuit === 'open' ? this.fallback : this.primary;
+    return answering.fromCache?.(request);
+  }
+
   async reply(request: AiRequest, options?: CallOptions): Promise<AiResult> {
     if (this.primary.circuit === 'open') return this.viaFallback(openCircuit(), () => this.fallback.reply(request, options));
     try {

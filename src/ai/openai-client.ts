@@ -5,6 +5,7 @@ import { cacheKey, MemoryResponseCache } from './cache.js';
 import { openChannel, type TextChannel } from './channel.js';
 import { toAiError } from './classify.js';
 import { emptyAnswer } from './empty.js';
+import { estimatedUsage } from './estimated-usage.js';
 import { cutTo, firstChoice, noStreamEvents, replyCap, textOf } from './malformed.js';
 import { ApiKeys, splitApiKeys } from './keys.js';
 import { buildMessages } from './messages.js';
@@ -126,6 +127,10 @@ export class OpenAiClient implements AiClient {
     return this.answers.holds(this.keyOf(request));
   }
 
+  fromCache(request: AiRequest): Promise<AiResult | undefined> {
+    return this.answers.lookup(this.keyOf(request));
+  }
+
   /**
    * Stream text deltas; retried only while nothing has been sent. The same cache as `reply`: a hit
    * comes as one chunk, and a whole streamed answer is kept for the next asker (no single-flight:
@@ -220,6 +225,8 @@ export class OpenAiClient implements AiClient {
       }
       if (kept !== piece) {
         finish = 'length'; // leaving the loop stops the stream (the SDK aborts its request)
+        // Before the usage chunk that ends a stream: the tokens were billed all the same, so counted by estimate.
+        usage ??= estimatedUsage(this.options.systemPrompt, request, text);
         break;
       }
     }

@@ -40,3 +40,13 @@ export function duration(value: string | null | undefined): number | undefined {
   for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|μs|ns)/g)) ms += Number(amount) * unitMs[unit!]!;
   return Math.ceil(ms);
 }
+
+/**
+ * The wait a 429's message names in OpenAI's words, "Please try again in 9s" (`1.5s`, `250ms`,
+ * `6m0s`: a Go duration), for a 429 whose headers name none: only that phrase, read whole, never
+ * another number of the message (its limits, its counts). Undefined when it says no such thing.
+ */
+export function waitInMessage(message: string | undefined): number | undefined {
+  const stated = /\btry again in ((?:\d+(?:\.\d+)?(?:h|ms|m|s|us|µs|μs|ns))+)(?!\w)/i.exec(message ?? '');
+  return stated ? duration(stated[1]) : undefined;
+}

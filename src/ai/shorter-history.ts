@@ -28,6 +28,7 @@ export function fittingContext(ai: AiClient): AiClient {
       return ai.circuit;
     },
     ...(ai.hasCached ? { hasCached: ai.hasCached.bind(ai) } : {}),
+    ...(ai.fromCache ? { fromCache: ai.fromCache.bind(ai) } : {}),
     ...(ai.noticeOnly ? { noticeOnly: true } : {}),
     ...(stream ? { stream: (request: AiRequest, options?: CallOptions) => streamFittingContext((r) => stream(r, options), request) } : {}),
   };

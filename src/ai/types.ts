@@ -62,6 +62,11 @@ export interface AiClient {
   readonly circuit: CircuitStateName;
   /** Whether the cache already holds this request's answer (no AI call would be made): the calls-per-minute limit asks. */
   hasCached?(request: AiRequest): Promise<boolean>;
+  /**
+   * The answer the cache holds for this request, given again at $0 (`cached: true`), without any AI
+   * call; undefined on a miss. Past a spent budget a cached answer is still served: it costs nothing.
+   */
+  fromCache?(request: AiRequest): Promise<AiResult | undefined>;
   /** Answers only with parley's own notice (no provider configured): a stream of it is a notice before it starts. Wrappers pass it on. */
   readonly noticeOnly?: boolean;
 }

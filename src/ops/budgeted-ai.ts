@@ -30,7 +30,8 @@ export interface BudgetedAiOptions {
   spendFromEvents?: boolean;
 }
 
-type Choice = AiClient | 'notice';
+/** Who answers: a client, parley's notice, or (past a budget) the answer the cache already holds. */
+type Choice = { client: AiClient } | { notice: true } | { cached: AiResult };
 
 export class BudgetedAiClient implements AiClient {
   constructor(
@@ -47,9 +48,10 @@ export class BudgetedAiClient implements AiClient {
   }
 
   async reply(request: AiRequest, options?: CallOptions): Promise<AiResult> {
-    const client = await this.choose(request);
-    if (client === 'notice') return this.noticeResult();
-    return this.counted(request, await client.reply(request, options));
+    const chosen = await this.choose(request);
+    if ('notice' in chosen) return this.noticeResult();
+    if ('cached' in chosen) return chosen.cached;
+    return this.counted(request, await chosen.client.reply(request, options));
   }
 
   private streamWithin(request: AiRequest, options?: CallOptions): AiStream {
@@ -61,13 +63,15 @@ export class BudgetedAiClient implements AiClient {
     const chosen = this.choose(request);
     const chunks = async function* (this: BudgetedAiClient): AsyncGenerator<string> {
       try {
-        const client = await chosen;
-        if (client === 'notice') {
-          yield this.options.notice;
+        const choice = await chosen;
+        if (!('client' in choice)) {
+          const given = 'cached' in choice ? choice.cached : this.noticeResult();
+          yield given.text;
           settled = true;
-          settle.resolve(this.noticeResult());
+          settle.resolve(given);
           return;
         }
+        const { client } = choice;
         const stream = client.stream ? client.stream(request, options) : undefined;
         if (stream) {
           let shown = '';
@@ -99,7 +103,7 @@ export class BudgetedAiClient implements AiClient {
       }
     }.call(this);
     // Known before any text, without starting the stream: a stream nobody reads makes no AI call.
-    return { chunks, result, notice: chosen.then((client) => client === 'notice' || client.noticeOnly === true) };
+    return { chunks, result, notice: chosen.then((choice) => 'notice' in choice || ('client' in choice && choice.client.noticeOnly === true)) };
   }
 
   /** Which client answers this request, or a notice, by the budgets and the policy. */
@@ -110,11 +114,29 @@ export class BudgetedAiClient implements AiClient {
       logger.warn({ err: error }, 'could not read the AI spend; answering without the budget check');
       return undefined;
     });
-    if (!over) return this.ai;
+    if (!over) return { client: this.ai };
     const action = policy === 'fallback' && cheaper ? 'fallback' : policy === 'allow' ? 'allow' : 'notice';
+    const spent = { scope: over.scope, tenant: over.tenant, period: over.period };
+    // A cached answer costs nothing: given past the budget too (the primary model's, under `fallback` too).
+    // Looked up only past a budget, so the normal path reads the cache once, inside the client.
+    const cached = action === 'allow' ? undefined : await this.cachedAnswer(request);
+    if (cached) {
+      logger.info(spent, 'AI budget spent; a cached answer is given');
+      return { cached };
+    }
     metrics.budgetActions.inc({ action });
-    logger.info({ action, scope: over.scope, tenant: over.tenant, period: over.period }, 'AI budget spent');
-    return action === 'notice' ? 'notice' : action === 'fallback' ? cheaper! : this.ai;
+    logger.info({ action, ...spent }, 'AI budget spent');
+    return action === 'notice' ? { notice: true } : { client: action === 'fallback' ? cheaper! : this.ai };
+  }
+
+  /** The primary's cached answer, if its client can say; a cache that fails to answer is a miss. */
+  private async cachedAnswer(request: AiRequest): Promise<AiResult | undefined> {
+    try {
+      return await this.ai.fromCache?.(request);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not read the AI cache past the budget; the budget policy applies');
+      return undefined;
+    }
   }
 
   /**

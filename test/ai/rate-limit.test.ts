@@ -66,6 +66,38 @@ describe('AI rate limits are not failures', () => {
     });
   }
 
+  // OpenAI's message says the wait too ("Please try again in 1.5s"): read when no header names one.
+  const saying = (wait: string, status = 429, headers: Record<string, string> = {}) =>
+    json(status, { error: { message: `Rate limit reached for gpt-4o-mini in organization org-x on tokens per min (TPM): Limit 30000, Used 29500, Requested 900. Please try again in ${wait}. Visit https://platform.openai.com/account/rate-limits to learn more.`, type: 'tokens', code: 'rate_limit_exceeded', param: null } }, headers);
+  for (const [wait, expected] of [['9s', 9_000], ['2.5s', 2_500], ['1m30s', 90_000]] as const) {
+    it(`a 429 with no wait in its headers waits as its message says ("Please try again in ${wait}")`, async () => {
+      server.enqueue(saying(wait)).otherwise(json(200, completion('ok')));
+      const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxInlineWaitMs: 200 }));
+      const thrown = await failure(client.reply(request()));
+      expect(thrown).toMatchObject({ kind: 'rate_limited', isWait: true });
+      expect(thrown!.retryAfterMs).toBeGreaterThan(expected - 1_000);
+      expect(thrown!.retryAfterMs).toBeLessThanOrEqual(expected);
+      expect(server.requests).toHaveLength(1);
+    });
+  }
+
+  it('a 429 whose message says "try again in 250ms" is asked again after that wait', async () => {
+    server.enqueue(saying('250ms')).otherwise(json(200, completion('ok')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL }));
+    expect((await client.reply(request())).text).toBe('ok');
+    const [a, b] = server.requests.map((r) => r.at);
+    expect(b! - a!).toBeGreaterThanOrEqual(240);
+  });
+
+  it("the headers' wait wins over the message's; a 500's message is not read", async () => {
+    server.enqueue(saying('9s', 429, { 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '6m0s' })).otherwise(json(200, completion('ok')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxInlineWaitMs: 200 }));
+    expect((await failure(client.reply(request())))!.retryAfterMs).toBeGreaterThan(9_000);
+    server.enqueue(saying('9s', 500));
+    const retried = new OpenAiClient(testOptions({ baseURL: server.baseURL, maxInlineWaitMs: 200 }));
+    expect((await retried.reply(request('b'))).text).toBe('ok');
+  });
+
   it('reads x-ratelimit-reset-* on a 429 only: a 500 carrying them (OpenAI sends them on every answer) is retried as a failure', async () => {
     const spent = { 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '6m0s' };
     server.enqueue(error(500, spent)).otherwise(json(200, completion('ok')));

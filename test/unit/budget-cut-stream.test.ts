@@ -142,3 +142,40 @@ describe("a stream cut short from the developer's own AI client", () => {
     expect(Object.keys((await spend.summary()).today.byModel)).toEqual(['gpt-4o']);
   });
 });
+
+describe('a stream parley cut at the reply cap (OPENAI_MAX_OUTPUT_TOKENS × 32 characters)', () => {
+  /** OPENAI_MAX_OUTPUT_TOKENS=2: the answer is cut at 64 characters, before the usage chunk that ends the stream. */
+  async function startCapped(answer: Parameters<FakeOpenAi['script']>[0]) {
+    ai = await startFakeOpenAi(answer, { ports: [12310, 12311, 12312] });
+    const tally = new MemoryTally();
+    const env = { ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', OPENAI_MAX_OUTPUT_TOKENS: '2' };
+    bot = createBot({ config: loadConfig(env), tally, worker: false });
+    const stream = bot.ai.stream!({ conversationId: 'c', history: [], text: 'q7', tenant: 'T1' });
+    let shown = '';
+    for await (const chunk of stream.chunks) shown += chunk;
+    expect((await stream.result).text).toBe(shown);
+    await bot.close(); // lets any count under way land
+    return {
+      shown,
+      billed: (await metricValue(bot.metrics, 'parley_ai_cost_usd_total', { model: 'gpt-4o-mini' })) ?? 0,
+      spent: (await new Spend(tally, {}).summary()).today.totalUsd,
+    };
+  }
+
+  it('counts its estimated cost, once, toward the budget and the cost metric alike', async () => {
+    const { shown, billed, spent } = await startCapped(() => ({ text: 'x'.repeat(400) }));
+    expect(shown).toBe('x'.repeat(64));
+    // The prompt (the default system prompt and "q7") and the 64 characters shown, at gpt-4o-mini's price.
+    expect(billed).toBeGreaterThan(64 / 4 * 0.6e-6);
+    expect(spent).toBeCloseTo(billed, 12);
+  });
+
+  it('counts the usage the server did report before the cut, no estimate instead or on top', async () => {
+    const event = (content: string, usage?: object) => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content }, finish_reason: null }], ...(usage ? { usage } : {}) });
+    // A server that reports usage as it goes (vLLM's continuous usage stats), and writes past the cap.
+    const { shown, billed, spent } = await startCapped(() => ({ events: [event('y'.repeat(40), { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 }), event('y'.repeat(40)), '[DONE]'] }));
+    expect(shown).toBe('y'.repeat(64));
+    expect(billed).toBeCloseTo(ONE_ANSWER, 12);
+    expect(spent).toBeCloseTo(ONE_ANSWER, 12);
+  });
+});

@@ -196,6 +196,20 @@ describe('BudgetedAiClient', () => {
     expect((await parts.spend.summary()).today).toEqual({ totalUsd: 1, byModel: { big: 1 }, byTenant: { T1: 1 } });
   });
 
+  it("past a budget, a client's cached answer (fromCache) is given with no AI call; a cache that fails is a miss, and the policy answers", async () => {
+    const { ask, primary, actions } = budgeted({ dayUsd: 1 }, 'notice');
+    let cache: () => Promise<AiResult | undefined> = async () => ({ text: 'kept answer', model: 'big', usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, cached: true });
+    let looked = 0;
+    primary.fromCache = () => (looked++, cache());
+    expect((await ask('one')).text).toBe('big: one'); // spends the budget
+    expect(looked).toBe(0); // within the budget the client's own reply reads its cache: no look on top
+    expect(await ask('one')).toMatchObject({ text: 'kept answer', cached: true });
+    cache = async () => Promise.reject(new Error('cache down'));
+    expect(await ask('one')).toMatchObject({ text: NOTICE, notice: true });
+    expect(primary.asked.map((r) => r.text)).toEqual(['one']);
+    expect(await actions('notice')).toBe(1);
+  });
+
   it('a client without stream gives none', () => {
     const { ai } = budgeted({}, 'notice');
     expect(ai.stream).toBeUndefined();
