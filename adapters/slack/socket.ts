@@ -7,7 +7,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { InboundMessage, InvalidPayloadError } from 'parley/adapter-kit';
+import { errorVariant, leftOutFields, logSummaryOf, type InboundMessage, type InvalidPayloadError } from 'parley/adapter-kit';
 import { dispatchToBolt } from './dispatch.js';
 import type { FastPath } from './fast-path.js';
 import { slackSdkLogger } from './sdk-logger.js';
@@ -46,7 +46,7 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
     },
   );
   client.on('slack_event', (event: SocketEvent) => {
-    void handle(event).catch((error: unknown) => options.logger().error({ err: error, type: event.type }, 'Socket Mode event not taken; Slack will redeliver it'));
+    void handle(event).catch((error: unknown) => notTaken(options.logger(), event.type, error));
   });
 
   async function handle(event: SocketEvent): Promise<void> {
@@ -73,4 +73,15 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
     start: async () => void (await client.start()),
     stop: () => client.disconnect(),
   };
+}
+
+/**
+ * An event not taken (Redis down, the queue full) is left unacknowledged for Slack to redeliver. A
+ * burst of them is one error line a minute per kind (the event's type, the error's text; a few
+ * texts a minute, the others one kind), the next one saying how many were left out, as the HTTP
+ * layer's refusals are.
+ */
+function notTaken(logger: Logger, type: string, error: unknown): void {
+  const leftOut = logSummaryOf(logger).takeOf(`socket mode not taken ${type}`, errorVariant(error));
+  if (leftOut !== undefined) logger.error({ err: error, type, ...leftOutFields(leftOut) }, 'Socket Mode event not taken; Slack will redeliver it');
 }

@@ -8,7 +8,9 @@
  * deadline goes on: a step Redis carries out after all makes the platform's redelivery a
  * duplicate (answered once, by a worker), as after a command that timed out.
  */
+import type { Logger } from 'pino';
 import type { Adapter } from '../adapter.js';
+import { errorVariant, leftOutFields, logSummaryOf } from '../observe/log-summary.js';
 
 /** The share of the platform's deadline the ack may spend; the rest is for the network and a busy event loop. */
 const BUDGET_SHARE = 2 / 3;
@@ -58,4 +60,20 @@ export function withinAckBudget<T>(take: () => Promise<T>, leftMs: number, ackWi
       },
     );
   });
+}
+
+/**
+ * How a webhook answered 503 at its deadline ended after all: what its redelivery will find. Under
+ * an outage every webhook of a flood ends so: summarised per platform and outcome (a failure's text,
+ * a few a minute), as a refusal's warning is.
+ */
+export function logLateAck(logger: Logger, platform: string, error: unknown): void {
+  const summary = logSummaryOf(logger);
+  if (error === undefined) {
+    const leftOut = summary.take(`late ack taken ${platform}`);
+    if (leftOut !== undefined) logger.info({ platform, ...leftOutFields(leftOut) }, 'a webhook answered 503 at its deadline was taken after all: its redelivery is a duplicate, answered once');
+    return;
+  }
+  const leftOut = summary.takeOf(`late ack failed ${platform}`, errorVariant(error));
+  if (leftOut !== undefined) logger.warn({ err: error, platform, ...leftOutFields(leftOut) }, 'a webhook answered 503 at its deadline failed after it: its redelivery is taken afresh');
 }

@@ -1,15 +1,16 @@
 /**
  * A request a user caused to fail (an HttpError: a bad signature, a payload that does not fit…),
  * logged and counted once, the same way whether it came as a webhook (the router) or outside an
- * HTTP request (Slack Socket Mode, through AdapterContext.refused). Counted each time; the warning
- * is summarised (observe/log-summary.ts): a flood of bad signatures writes one line a minute, not one
- * a request.
+ * HTTP request (Slack Socket Mode, through AdapterContext.refused); and one that failed on our side
+ * (Redis down). Counted each time; the warning or error is summarised
+ * (observe/log-summary.ts): a flood of bad signatures writes one warning a minute, not one a
+ * request (each request keeps its own request line, as issue 2 asks).
  */
 import type { Logger } from 'pino';
 import type { HttpError } from '../errors.js';
 import type { Metrics } from '../observe/index.js';
 import { redactDeep } from '../observe/logger.js';
-import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
+import { errorVariant, leftOutFields, logSummaryOf } from '../observe/log-summary.js';
 import { InvalidPayloadError } from '../payload.js';
 
 export function logRefusal(deps: { logger: Logger; metrics: Metrics }, platform: string | undefined, error: HttpError, remoteAddress?: string): void {
@@ -19,4 +20,15 @@ export function logRefusal(deps: { logger: Logger; metrics: Metrics }, platform:
   if (leftOut !== undefined) deps.logger.warn({ platform, reason: error.reason, status: error.status, remoteAddress, ...leftOutFields(leftOut) }, error.message);
   // The payload itself may hold a person's message: debug level only, its credentials redacted at any depth.
   if (error instanceof InvalidPayloadError && deps.logger.isLevelEnabled('debug')) deps.logger.debug({ platform, payload: redactDeep(error.payload) }, 'the payload that did not fit');
+}
+
+/**
+ * A request that failed on our side (Redis down), answered 503: counted on a webhook's path, and its
+ * error line summarised per platform and error text (a few texts a minute), so an outage under a
+ * platform's retries is a line a minute, not one a request.
+ */
+export function logFailure(deps: { logger: Logger; metrics: Metrics }, platform: string | undefined, error: unknown): void {
+  if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: 'unavailable' });
+  const leftOut = logSummaryOf(deps.logger).takeOf(`failed ${platform ?? ''}`, errorVariant(error));
+  if (leftOut !== undefined) deps.logger.error({ err: error, platform, ...leftOutFields(leftOut) }, 'request failed; answering 503 so the sender retries');
 }

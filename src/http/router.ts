@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HttpError, mediaTypeOf, pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
 import type { Metrics } from '../observe/index.js';
-import { withinAckBudget } from './ack-budget.js';
+import { logLateAck, withinAckBudget } from './ack-budget.js';
 import { ClientClosedError } from './body.js';
-import { logRefusal } from './refusals.js';
+import { logFailure, logRefusal } from './refusals.js';
 import { json, jsonError } from './responses.js';
 
 /** One of parley's own routes; `unlessMounted`: mounted in an app (`middleware`), its path goes to the app instead. */
@@ -167,18 +167,12 @@ export function createRouter(deps: RouterDeps): Router {
     let response: HttpResponse;
     if (received.messages.length === 0) response = received.response;
     else if (budgetMs === undefined) response = await take();
-    else response = await withinAckBudget(take, budgetMs - (performance.now() - started), adapter.ackWithinMs!, (error) => lateAck(platform, error));
+    else response = await withinAckBudget(take, budgetMs - (performance.now() - started), adapter.ackWithinMs!, (error) => logLateAck(deps.logger, platform, error));
     if (received.afterAck && response.status < 300) {
       if (received.afterAckBeforeResponse) await afterAckNow(received.afterAck, platform);
       else runAfterAck(received.afterAck, platform);
     }
     return response;
-  }
-
-  /** How a webhook answered 503 at its deadline ended after all: what its redelivery will find. */
-  function lateAck(platform: string, error: unknown): void {
-    if (error === undefined) deps.logger.info({ platform }, 'a webhook answered 503 at its deadline was taken after all: its redelivery is a duplicate, answered once');
-    else deps.logger.warn({ err: error, platform }, 'a webhook answered 503 at its deadline failed after it: its redelivery is taken afresh');
   }
 
   /**
@@ -263,8 +257,7 @@ function failure(error: unknown, platform: string | undefined, deps: RouterDeps,
     logRefusal(deps, platform, error, remoteAddress);
     return jsonError(error.status, error.reason, error.message);
   }
-  if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: 'unavailable' });
-  deps.logger.error({ err: error, platform }, 'request failed; answering 503 so the sender retries');
+  logFailure(deps, platform, error);
   // Only a webhook's failure is a message not taken: a page shows this text as it is, and a visitor
   // told so while the transcript could not be read would type again a message that was taken.
   const text = webhook ? 'parley could not take this message right now; please retry.' : 'parley cannot answer right now; please retry in a moment.';

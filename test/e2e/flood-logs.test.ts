@@ -1,8 +1,9 @@
 /**
  * Under a flood the log says what happened without a line per request: a run of bad signatures
- * (a bot attack, a rotated secret) and a run of messages over a rate limit each write one line,
- * while the metrics count every one (README "Operations": summarised warnings). In memory and on
- * Redis, whose ack refuses in its one script.
+ * (a bot attack, a rotated secret) and a run of messages over a rate limit each write one warning or
+ * info line (each request keeps its own request line), while the
+ * metrics count every one (README "Operations": summarised warnings). In memory and on Redis, whose
+ * ack refuses in its one script.
  */
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -14,6 +15,7 @@ import { deleteKeys } from '../helpers/redis-keys.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
+import { REDIS_DOWN } from '../helpers/whatsapp-redis-down.js';
 
 type Line = Record<string, unknown>;
 const FLOOD = 30;
@@ -31,12 +33,13 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-async function start(env: Record<string, string>) {
+/** `awaitReady` false: serve at once (with Redis down the bot is never ready). */
+async function start(env: Record<string, string>, awaitReady = true) {
   const lines: Line[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Line) });
   const slack = await startFakeSlack();
   const ai = await startFakeOpenAi();
-  world = { slack, ai, server: await startSlackBot(slack, ai, { LOG_LEVEL: 'debug', ...env }, undefined, { bot: { logger } }) };
+  world = { slack, ai, server: await startSlackBot(slack, ai, { LOG_LEVEL: 'debug', ...env }, undefined, { bot: { logger }, awaitReady }) };
   return { lines, ...world };
 }
 
@@ -57,6 +60,8 @@ describe.each(modes)('a flood %s', (_mode, env) => {
     expect(statuses).toEqual(Array(FLOOD).fill(401));
     expect(await counted(server, 'webhooksRejected', { platform: 'slack', reason: 'bad_signature' })).toBe(FLOOD);
     expect(lines.filter((line) => line.level === 40 && line.reason === 'bad_signature')).toHaveLength(1);
+    // Each request keeps its own request line at info (issue 2: one line per request).
+    expect(lines.filter((line) => line.msg === 'request' && line.status === 401 && line.level === 30)).toHaveLength(FLOOD);
   });
 
   it('of refusals whose text the sender chooses (its content type): counted each, a few warnings, not one a request', async () => {
@@ -81,6 +86,23 @@ describe.each(modes)('a flood %s', (_mode, env) => {
     expect(refusals.filter((line) => line.level === 30)).toHaveLength(1);
     expect(refusals.filter((line) => line.level === 20)).toHaveLength(FLOOD - 2);
   });
+});
+
+describe('a flood while Redis is down (nothing listens at REDIS_URL)', () => {
+  it('every webhook answered 503 and counted, one error line (each request keeps its request line)', async () => {
+    const { lines, server } = await start({ REDIS_URL: REDIS_DOWN, RATE_LIMIT_USER_PER_MINUTE: '0', SHUTDOWN_TIMEOUT_MS: '1000' }, false);
+    // Started first: a webhook waits (up to 10 s) for Redis to connect at start rather than being refused.
+    await server.bot.start();
+    const statuses = await Promise.all(Array.from({ length: FLOOD }, (_, i) => postSlack(server.url, appMention({ text: `message ${i}` })).then((r) => r.status)));
+    expect(statuses).toEqual(Array(FLOOD).fill(503));
+    expect(await counted(server, 'webhooksRejected', { platform: 'slack', reason: 'unavailable' })).toBe(FLOOD);
+    const failed = lines.filter((line) => line.msg === 'request failed; answering 503 so the sender retries');
+    // One kind per error text: Redis's client may say it a few ways while it reconnects.
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.length).toBeLessThanOrEqual(MAX_VARIANTS + 1);
+    expect(failed.every((line) => line.level === 50 && line.platform === 'slack')).toBe(true);
+    expect(lines.filter((line) => line.msg === 'request' && line.status === 503 && line.level === 30)).toHaveLength(FLOOD);
+  }, 60_000);
 });
 
 describe('LogSummary', () => {

@@ -22,8 +22,8 @@ export interface SocketBot {
   closeAll(): Promise<void>;
 }
 
-/** Fake Slack (Web API + socket endpoint) and the AI, and a bot on Socket Mode with no signing secret; `setup` gets its Bolt App. */
-export async function startSocketBot(setup?: (app: ReturnType<typeof slackAdapter>['app']) => void, options: { logger?: Logger } = {}): Promise<SocketBot> {
+/** Fake Slack (Web API + socket endpoint) and the AI, and a bot on Socket Mode with no signing secret; `setup` gets its Bolt App; `env` adds to its configuration. */
+export async function startSocketBot(setup?: (app: ReturnType<typeof slackAdapter>['app']) => void, options: { logger?: Logger; env?: Record<string, string> } = {}): Promise<SocketBot> {
   const slack = await startFakeSlack();
   const socket = await startFakeSlackSocket();
   const ai = await startFakeOpenAi();
@@ -33,7 +33,7 @@ export async function startSocketBot(setup?: (app: ReturnType<typeof slackAdapte
   // No SLACK_SIGNING_SECRET: Socket Mode is authenticated by the app token, not by signatures.
   const adapter = slackAdapter(slackConfigFromEnv({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: slack.url })!);
   setup?.(adapter.app);
-  const bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_BASE_URL: ai.url }), adapters: [adapter], ...options });
+  const bot = createBot({ config: loadConfig({ ...testEnv, ...options.env, OPENAI_BASE_URL: ai.url }), adapters: [adapter], logger: options.logger });
   let botClosed = false;
   const originalClose = bot.close.bind(bot);
   bot.close = () => ((botClosed = true), originalClose());
