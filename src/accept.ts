@@ -35,7 +35,7 @@ export interface AcceptDeps {
   /** The queue's retries: an in-process answer is retried the same way. */
   retry: RetryOptions;
   /** Count an in-process answer as running work (shutdown waits for it). */
-  track(work: Promise<unknown>): Promise<unknown>;
+  track(work: Promise<unknown>, message?: InboundMessage): Promise<unknown>;
 }
 
 /**
@@ -67,7 +67,7 @@ export function createAccept({ config, logger, workerDeps, ingestDeps, retry, tr
   };
   /** Counted as running (shutdown waits for it); a failure is logged, there is no one else to tell. */
   const trackHere = (adapter: Adapter, message: InboundMessage, work: Promise<unknown>) => {
-    track(work).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
+    track(work, message).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
   };
   const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => trackHere(adapter, message, answerHere(adapter, message, error, turnOf(message)));
   /**

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Adapter } from './adapter.js';
 import { stopAccepting } from './http/server.js';
+import { logLost, type LostMessage } from './lost-messages.js';
 import type { JobQueue } from './queue/index.js';
 
 /** Time, past the deadline, for the steps after the queue (counters, connections) to let go. */
@@ -23,6 +24,10 @@ export interface ClosingParts<T> {
    * still need it.
    */
   answeringHere?(): Promise<void>;
+  /** How many of those are still being answered: unfinished too, though no queue counts them. */
+  answeringHereLeft?(): number;
+  /** What would be lost if the process ended now (in memory only): named at error once closed. */
+  lost?(): LostMessage[];
   /** After the queue: ops, store, conversation log, tally. */
   release(): Promise<void>;
   /** Drop every connection at once (synchronous disconnects). */
@@ -39,7 +44,8 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
     await Promise.all(parts.servers.map((server) => stopAccepting(server, Math.min(3000, left()))));
     await Promise.all(parts.adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
     if (parts.answeringHere) await Promise.race([parts.answeringHere(), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
-    const result = await parts.queue.close(left());
+    const queued = await parts.queue.close(left());
+    const result = { unfinished: queued.unfinished + (parts.answeringHereLeft?.() ?? 0) };
     if (result.unfinished > 0) await abandonReplies(parts);
     await parts.release();
     return result;
@@ -59,11 +65,15 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
     }
     await parts.drop();
   }
-  if (result) return result;
-  // A job cut short here is left to the queue's stalled-job recovery, as past the deadline anyway.
-  const unfinished = parts.running();
-  logger.warn({ unfinished, timeoutMs }, 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS (jobs running to the end, or Redis or a store not answering): connections dropped');
-  return { unfinished };
+  if (!result) {
+    // A job cut short here is left to the queue's stalled-job recovery, as past the deadline anyway.
+    result = { unfinished: parts.running() };
+    logger.warn({ unfinished: result.unfinished, timeoutMs }, 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS (jobs running to the end, or Redis or a store not answering): connections dropped');
+  }
+  const lost = parts.lost?.() ?? [];
+  if (lost.length > 0) logLost(logger, lost, timeoutMs);
+  else if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
+  return result;
 }
 
 /** Replies left under way: each adapter closes what would stay open on its platform, within a second. */

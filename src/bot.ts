@@ -20,6 +20,7 @@ import { asBotMiddleware, type BotMiddleware } from './http/node.js';
 export type { BotMiddleware };
 import { listen } from './http/server.js';
 import { closeWithin } from './bot-close.js';
+import { AnsweringHere, lostOnExit } from './lost-messages.js';
 import { checkBotOptions, checkedAdapters, operationalPaths } from './bot-adapters.js';
 import { ingest, takesInOneStep, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
@@ -201,16 +202,9 @@ export function createBot(options: BotOptions = {}): Bot {
     await connecting;
   }, logger);
   const start = tracker.start;
-  const answering = new Set<Promise<unknown>>();
-  const inProcessAnswers = async () => {
-    while (answering.size > 0) await Promise.allSettled(answering);
-  };
-  const trackAnswer = (work: Promise<unknown>) => {
-    running++;
-    const tracked = work.finally(() => (running--, answering.delete(tracked)));
-    answering.add(tracked);
-    return tracked;
-  };
+  const answeringHere = new AnsweringHere();
+  const inProcessAnswers = () => answeringHere.settled();
+  const trackAnswer = (work: Promise<unknown>, message?: InboundMessage) => (running++, answeringHere.track(work.finally(() => running--), message));
   const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: trackAnswer });
 
   const paths = operationalPaths(options.routes);
@@ -291,9 +285,8 @@ export function createBot(options: BotOptions = {}): Bot {
         await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
         await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
       };
-      const result = await closeWithin({ servers, adapters, queue, running: () => running, answeringHere: inProcessAnswers, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
-      if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
-      return result;
+      const here = { answeringHere: inProcessAnswers, answeringHereLeft: () => answeringHere.size, lost: () => lostOnExit(queue, answeringHere) };
+      return closeWithin({ servers, adapters, queue, running: () => running, ...here, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
     },
   };
   return bot;

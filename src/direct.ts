@@ -26,7 +26,7 @@ export type DirectDeps = IngestDeps &
      */
     untaken?(message: InboundMessage, error: unknown): void;
     /** Count work that outlives the request (an answer, a reply posted instead) as running: shutdown waits for it. */
-    track?(work: Promise<unknown>): Promise<unknown>;
+    track?(work: Promise<unknown>, message?: InboundMessage): Promise<unknown>;
   };
 
 /**
@@ -70,7 +70,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   let refusal: LimitRefusal | undefined;
   const taken = Promise.all(
     received.messages.map((message) =>
-      takeDelivery(deps, message, options, async () => void answers.push(tracked(deps, answer(message)))).then((ingested) => {
+      takeDelivery(deps, message, options, async () => void answers.push(tracked(deps, answer(message), message))).then((ingested) => {
         if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
       }).catch((error: unknown) => {
         if (!deps.untaken) throw error;
@@ -95,7 +95,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   const { reply, post } = captured;
   const postInstead = (why: string) => {
     deps.logger.info({ platform: adapter.platform, message: received.messages[0]?.id }, `${why}; posting the direct reply instead`);
-    return tracked(deps, post());
+    return tracked(deps, post(), received.messages[0]);
   };
   if (clientGone?.aborted) {
     await postInstead('the client closed the connection before the reply was ready');
@@ -109,14 +109,14 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   } catch (error) {
     // The reply could not become the HTTP answer: post it instead, so it is not lost.
     deps.logger.warn({ err: error, platform: adapter.platform }, 'direct reply could not be put in the response; posting it instead');
-    await tracked(deps, post());
+    await tracked(deps, post(), received.messages[0]);
   }
   return answerOf(received, refusal);
 }
 
 /** `work`, counted by the bot as running until it settles (shutdown waits for it). */
-function tracked<T>(deps: DirectDeps, work: Promise<T>): Promise<T> {
-  deps.track?.(work).catch(() => undefined);
+function tracked<T>(deps: DirectDeps, work: Promise<T>, message?: InboundMessage): Promise<T> {
+  deps.track?.(work, message).catch(() => undefined);
   return work;
 }
 

@@ -137,6 +137,10 @@ export class MemoryQueue<T> implements JobQueue<T> {
     return { unfinished: this.ids.size };
   }
 
+  unfinishedJobs(): Job<T>[] {
+    return [...this.groups.values()].flat();
+  }
+
   private pump(): void {
     if (!this.handler || this.stopped()) return;
     while (this.active < this.concurrency && this.ready.length > 0) {

@@ -1,0 +1,109 @@
+/**
+ * A deploy's SIGTERM to `parley serve` on the in-memory defaults (no Redis): what is still waiting
+ * in the process runs during the drain, and what cannot finish within SHUTDOWN_TIMEOUT_MS is lost
+ * (Slack got its 200 and will not send it again), so it is named at error, by ids, and counted.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { startParley, type ParleyProcess } from '../helpers/processes.js';
+import { appMention, postSlack, type SlackEventEnvelope } from '../helpers/slack-events.js';
+import { until } from '../helpers/until.js';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  unfinished?: number;
+  lost?: number;
+  messages?: { job: string; platform: string; conversation: string }[];
+}
+
+const logLines = (out: string): LogLine[] =>
+  out
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+
+/** The AI answers the first question once `firstAnswer` settles and never answers the others: they cannot finish before the deadline. */
+const firstOnly = (index: number, firstAnswer: Promise<unknown>) => (index === 0 ? { text: 'the first answer', hold: firstAnswer } : { hold: new Promise(() => undefined) });
+
+describe('SIGTERM with the in-memory queue', () => {
+  let ai: FakeOpenAi | undefined;
+  let slack: FakeSlack | undefined;
+  let parley: ParleyProcess | undefined;
+  afterEach(async () => {
+    if (parley?.child.exitCode === null) parley.child.kill('SIGKILL');
+    await Promise.all([ai?.close(), slack?.close()]);
+    ai = slack = parley = undefined;
+  });
+
+  async function serve(mode: 'queue' | 'direct', firstAnswer: Promise<unknown>): Promise<{ url: string; mention(channel: string): Promise<SlackEventEnvelope> }> {
+    ai = await startFakeOpenAi((_call, index) => firstOnly(index, firstAnswer));
+    slack = await startFakeSlack();
+    parley = await startParley(['serve'], {
+      MODE: mode,
+      OPENAI_BASE_URL: ai.url,
+      SLACK_BOT_TOKEN: 'xoxb-shutdown',
+      SLACK_SIGNING_SECRET: 'test-signing-secret',
+      SLACK_API_URL: slack.url,
+      WORKER_CONCURRENCY: '1',
+      SHUTDOWN_TIMEOUT_MS: '2000',
+      RATE_LIMIT_USER_PER_MINUTE: '0',
+    });
+    const url = parley.url!;
+    return {
+      url,
+      async mention(channel) {
+        const event = appMention({ text: `hello from ${channel}`, channel });
+        expect((await postSlack(`${url}/slack/events`, event)).status).toBe(200);
+        return event;
+      },
+    };
+  }
+
+  it('runs the waiting messages during the drain, and names at error each acknowledged message it could not answer', async () => {
+    let answerFirst: (value?: unknown) => void = () => undefined;
+    const { url, mention } = await serve('queue', new Promise((resolve) => (answerFirst = resolve)));
+    const answered = await mention('C0FIRST');
+    const cutShort = await mention('C0SECOND');
+    const neverStarted = await mention('C0THIRD');
+    await until(() => ai!.calls.length === 1, 'the first AI call to start');
+    parley!.child.kill('SIGTERM');
+    // The port closes first: a webhook sent during the drain finds no server, and Slack sends it again later, to the next process.
+    await until(() => fetch(`${url}/healthz`).then(() => false, () => true), 'the port to close');
+    await expect(postSlack(`${url}/slack/events`, appMention({ text: 'during the drain', channel: 'C0LATE' }))).rejects.toThrow();
+    // Only now does the first answer come: the second message, still waiting, is run by the drain (its AI call starts), one at a time.
+    answerFirst();
+    await until(() => ai!.calls.length === 2, 'the waiting message to be run during the drain');
+    expect(await parley!.exited).toBe(0);
+    expect(ai!.calls.length).toBe(2);
+    expect(slack!.callsTo('chat.postMessage').map((call) => call.args.channel)).toEqual(['C0FIRST']);
+    const lines = logLines(parley!.logs());
+    const lost = lines.filter((line) => line.msg.includes('are lost'));
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ level: 50, lost: 2 });
+    expect(lost[0]!.messages!.map((m) => m.job).sort()).toEqual([`slack.${cutShort.event_id}`, `slack.${neverStarted.event_id}`].sort());
+    expect(lost[0]!.messages!.every((m) => m.platform === 'slack' && /^T0PARLEY:C0(SECOND|THIRD):/.test(m.conversation))).toBe(true);
+    expect(JSON.stringify(lost[0])).not.toContain('hello from');
+    expect(lines.find((line) => line.msg === 'stopped')?.unfinished).toBe(2);
+    expect(answered.event_id).toBeTruthy();
+  });
+
+  it('MODE=direct: answers still under way at SHUTDOWN_TIMEOUT_MS are counted unfinished and named at error, not reported as 0', async () => {
+    const { mention } = await serve('direct', Promise.resolve());
+    // Slack is answered at once in direct mode; each answer goes on in the process.
+    const first = await mention('C0FIRST');
+    const second = await mention('C0SECOND');
+    const third = await mention('C0THIRD');
+    await until(() => ai!.calls.length === 3, 'the three AI calls to start');
+    parley!.child.kill('SIGTERM');
+    expect(await parley!.exited).toBe(0);
+    expect(slack!.callsTo('chat.postMessage').map((call) => call.args.channel)).toEqual(['C0FIRST']);
+    const lines = logLines(parley!.logs());
+    const lost = lines.find((line) => line.msg.includes('are lost'));
+    expect(lost).toMatchObject({ level: 50, lost: 2 });
+    expect(lost!.messages!.map((m) => m.job).sort()).toEqual([`slack.${second.event_id}`, `slack.${third.event_id}`].sort());
+    expect(lines.find((line) => line.msg === 'stopped')?.unfinished).toBe(2);
+    expect(first.event_id).toBeTruthy();
+  });
+});
