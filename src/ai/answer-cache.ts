@@ -40,11 +40,14 @@ export class AnswerCache {
     return this.options.ttlSeconds > 0;
   }
 
-  /** The kept answer, as given again; undefined on a miss or with the cache off. The lookup is reported. */
-  async lookup(key: string): Promise<AiResult | undefined> {
+  /**
+   * The kept answer, as given again; undefined on a miss or with the cache off. The lookup is
+   * reported; with `missCounted: false` only a hit is (a miss that another lookup follows).
+   */
+  async lookup(key: string, { missCounted = true } = {}): Promise<AiResult | undefined> {
     if (!this.enabled) return undefined;
     const hit = await this.read(key);
-    this.options.onLookup?.(hit !== undefined);
+    if (hit || missCounted) this.options.onLookup?.(hit !== undefined);
     return hit && asShared(hit);
   }
 

@@ -128,7 +128,9 @@ export class OpenAiClient implements AiClient {
   }
 
   fromCache(request: AiRequest): Promise<AiResult | undefined> {
-    return this.answers.lookup(this.keyOf(request));
+    // Asked past a spent budget: a hit counts as the message's lookup; a miss is followed by the
+    // cheaper model's own lookup, or by a notice that asked for no answer, so it is not one more.
+    return this.answers.lookup(this.keyOf(request), { missCounted: false });
   }
 
   /**

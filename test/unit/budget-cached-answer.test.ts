@@ -51,6 +51,9 @@ describe('past a spent budget', () => {
     expect(await ask('Something new')).toMatchObject({ text: NOTICE, notice: true });
     expect(await streamed(bot, 'Another new one')).toMatchObject({ notice: true, shown: NOTICE });
     expect(asked()).toEqual(['gpt-4o-mini: What is SSO?']);
+    // The notices asked the AI nothing: no cache miss for them; the cached answers count as hits.
+    expect(await metric('parley_cache_lookups_total', { result: 'miss' })).toBe(1);
+    expect(await metric('parley_cache_lookups_total', { result: 'hit' })).toBe(2);
     // Only the messages the policy answered count as its actions.
     expect(await metric('parley_ai_budget_actions_total', { action: 'notice' })).toBe(2);
   });
@@ -61,6 +64,15 @@ describe('past a spent budget', () => {
     expect(await ask('What is SSO?')).toMatchObject({ text: 'echo: What is SSO?', model: 'gpt-4o-mini', cached: true });
     expect(await ask('Something new')).toMatchObject({ text: 'echo: Something new', model: 'gpt-4.1-nano', cached: false });
     expect(asked()).toEqual(['gpt-4o-mini: What is SSO?', 'gpt-4.1-nano: Something new']);
+  });
+
+  it('a message is one cache lookup, as under the budget: a miss of the past-budget lookup is not counted on top', async () => {
+    const { ask, metric } = await start({ AI_BUDGET_POLICY: 'fallback', OPENAI_FALLBACK_MODEL: 'gpt-4.1-nano' });
+    await ask('What is SSO?'); // spends the budget: one miss
+    await ask('What is SSO?'); // the primary's cached answer: one hit
+    await ask('Something new'); // the cheaper model's own lookup: one miss
+    expect(await metric('parley_cache_lookups_total', { result: 'miss' })).toBe(2);
+    expect(await metric('parley_cache_lookups_total', { result: 'hit' })).toBe(1);
   });
 });
 
