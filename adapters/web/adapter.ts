@@ -54,6 +54,11 @@ export interface WebChatOptions {
    * A stream whose client takes nothing for 4 heartbeats is cut, freeing its slot.
    */
   streamHeartbeatMs?: number;
+  /**
+   * The longest an event stream stays open, in ms (default 300000): it then ends and the page opens
+   * a new one at once. A client gone without closing (a laptop shut) holds its stream slot no longer.
+   */
+  streamMaxAgeMs?: number;
 }
 
 /** The web chat adapter, with `caller` for what needs to know who is asking (per-visitor limits). */
@@ -76,6 +81,8 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
   const streamHeartbeatMs = options.streamHeartbeatMs ?? 15_000;
   // Up to an hour: its 4 heartbeats' stall timeout still fits a timer (Node runs a longer one at once).
   if (!(streamHeartbeatMs > 0 && streamHeartbeatMs <= 3_600_000)) throw new ConfigError(`webChat: streamHeartbeatMs must be milliseconds between 1 and 3600000 (default 15000), not ${String(streamHeartbeatMs)}.`);
+  const streamMaxAgeMs = options.streamMaxAgeMs ?? 300_000;
+  if (!(streamMaxAgeMs > 0 && streamMaxAgeMs <= 86_400_000)) throw new ConfigError(`webChat: streamMaxAgeMs must be milliseconds between 1 and 86400000 (default 300000), not ${String(streamMaxAgeMs)}.`);
   let state: WebState | undefined;
   /** The transcripts as the worker writes answers to them (AdapterContext.markerStore). */
   let answers: Transcripts | undefined;
@@ -155,6 +162,7 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
         transcripts,
         watch: new TranscriptWatch(transcripts),
         streamHeartbeatMs,
+        streamMaxAgeMs,
         limits: new WebLimits(context, options.limits),
         forget: (conversation, messages) => context.forget({ platform: 'web', id: conversation }, messages.map((id) => messageIdOf(conversation, id))),
         feedback: (feedback) => context.feedback(feedback),

@@ -26,6 +26,8 @@ export interface WebState {
   watch: TranscriptWatch;
   /** An event stream with nothing new sends a comment this often, so proxies keep it open (webChat's streamHeartbeatMs). */
   streamHeartbeatMs: number;
+  /** An event stream ends (the page reconnects at once) after at most this long (webChat's streamMaxAgeMs). */
+  streamMaxAgeMs: number;
   /** Requests, new sessions and event streams per address and per visitor. */
   limits: WebLimits;
   /** The core's forget, given the ids of the conversation's messages (as posted). */
@@ -43,6 +45,13 @@ export type StateOf = () => Promise<WebState>;
 const STALLED_HEARTBEATS = 4;
 /** How often an event stream checks that its conversation is still the visitor's. */
 const EVENTS_OWNER_CHECK_MS = 5000;
+/** An event stream ends between 80% and 100% of its maximum age. */
+const MAX_AGE_JITTER = 0.2;
+/**
+ * Sent as a stream ends by plan (its maximum age, or its token's expiry), never on a failure: the page
+ * opens a new stream at once, without its error backoff. (An SSE event with no data is not dispatched.)
+ */
+const RECONNECT_EVENT = 'event: reconnect\ndata: {}\n\n';
 // X-Accel-Buffering: nginx passes each event on at once, not when its buffer fills.
 const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' };
 const notFound = () => new HttpError(404, 'not_found', 'No such conversation.');
@@ -113,6 +122,9 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     // A visitor's stream ends when the token it was opened with expires (the browser reconnects with
     // its renewed credentials), and when the conversation is no longer the visitor's.
     const expiresAt = caller.kind === 'visitor' ? caller.session.expiresAt.getTime() : Infinity;
+    // And at its maximum age: a client gone without a word (a laptop shut) holds its slot no longer than
+    // that, not until TCP gives up (~15 min). Jittered down, so a visitor's tabs do not reconnect together.
+    const endsAt = Math.min(expiresAt, Date.now() + state.streamMaxAgeMs * (1 - MAX_AGE_JITTER * Math.random()));
     const stillAllowed = () => checkAccess(state, caller, conversation).then(() => true, () => false);
     // At most so many open at once per visitor and per address; the slot is freed when the stream ends.
     // The client leaving stops the polling at once too, not at the generator's next yield (up to a heartbeat away).
@@ -124,7 +136,7 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     const running = (async function* () {
       undo = forwardAbort(state.closing, left);
       feed = state.watch.follow(conversation);
-      yield* transcriptEvents(feed, stillAllowed, { expiresAt, heartbeatMs: state.streamHeartbeatMs }, left.signal);
+      yield* transcriptEvents(feed, stillAllowed, { endsAt, heartbeatMs: state.streamHeartbeatMs }, left.signal);
     })();
     const stream = releasing(running, () => (undo(), left.abort(), feed?.close()));
     const stallTimeoutMs = STALLED_HEARTBEATS * state.streamHeartbeatMs;
@@ -147,10 +159,11 @@ export function apiRoutes(stateOf: StateOf): Route[] {
 /**
  * Server-sent events: the whole transcript whenever it changes, and a heartbeat comment when there
  * was nothing else to send for a while (a proxy cuts a connection idle for 55-60 s; and writing is
- * how a client gone without closing is found out); ends when access is lost.
+ * how a client gone without closing is found out); ends when access is lost, and at `endsAt` with
+ * the reconnect event.
  */
-async function* transcriptEvents(feed: TranscriptFeed, stillAllowed: () => Promise<boolean>, timing: { expiresAt: number; heartbeatMs: number }, left: AbortSignal): AsyncGenerator<string> {
-  const { expiresAt, heartbeatMs } = timing;
+async function* transcriptEvents(feed: TranscriptFeed, stillAllowed: () => Promise<boolean>, timing: { endsAt: number; heartbeatMs: number }, left: AbortSignal): AsyncGenerator<string> {
+  const { endsAt, heartbeatMs } = timing;
   let sent: string | undefined;
   let quietSince = Date.now();
   let checkedAt = Date.now();
@@ -167,14 +180,17 @@ async function* transcriptEvents(feed: TranscriptFeed, stillAllowed: () => Promi
       yield ': keep-alive\n\n';
     }
     const now = Date.now();
-    if (now >= expiresAt) return;
+    if (now >= endsAt) {
+      yield RECONNECT_EVENT;
+      return;
+    }
     if (now - checkedAt >= EVENTS_OWNER_CHECK_MS) {
       checkedAt = now;
       if (!(await stillAllowed().catch(() => false))) return;
     }
-    // Woken by a change, by the next heartbeat, check or expiry, or by the client leaving or the bot
+    // Woken by a change, by the next heartbeat, check or the end, or by the client leaving or the bot
     // closing, so the response ends at once (the server can close).
-    const untilNext = Math.min(quietSince + heartbeatMs, checkedAt + EVENTS_OWNER_CHECK_MS, expiresAt) - Date.now();
+    const untilNext = Math.min(quietSince + heartbeatMs, checkedAt + EVENTS_OWNER_CHECK_MS, endsAt) - Date.now();
     await feed.changed(Math.max(untilNext, 1), left);
   }
 }

@@ -8,6 +8,7 @@
  *   and the same visitor after its hour-long token expired (the renew token);
  * - an answer carrying HTML and JavaScript is inert, in the page and in the widget's frame;
  * - the per-address limits, with TRUST_PROXY on and off, as the page shows them;
+ * - event streams ending at their maximum age: the page opens a new one at once, unseen;
  * - no console errors and no CSP violations on the way.
  * Screenshots land in test-results/web-chat/.
  */
@@ -19,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeOpenAi, type ChatCall, type FakeOpenAi, type ScriptedAnswer } from '../fakes/openai-server.js';
 import { startWebBot, type WebBot } from '../helpers/web-bot.js';
 import { MemoryQueue, type JobData } from '../../src/index.js';
+import { webChat } from '../../adapters/web/index.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = 'test-results/web-chat';
@@ -353,6 +355,57 @@ describe('a message whose send failed (the queue down a while)', () => {
     expect(await page.locator('.msg.assistant', { hasText: 'echo: this one meets the outage' }).count()).toBe(1);
     expect(watcher.unexpected()).toEqual([]);
   }, 60_000);
+});
+
+describe('event streams with a short maximum age', () => {
+  let web: WebBot;
+  const watcher = new Watcher();
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    // One stream per visitor: a planned reconnect must find its old stream's slot freed.
+    web = await startWebBot(botEnv(), { adapters: [webChat({ page: true, streamMaxAgeMs: 600, limits: { streamsPerVisitor: 1 } })] });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await web?.close();
+  });
+
+  it('the page opens a new stream as each one ends, without reading the transcript, redrawing it or a word on the status line', async () => {
+    const opened = await newPage(watcher);
+    context = opened.context;
+    const page = opened.page;
+    // Each EventSource the page makes (the browser's own reconnect would reuse one), and every status line shown.
+    await page.addInitScript(`{
+      const Native = window.EventSource;
+      window.__streams = 0;
+      window.EventSource = class extends Native { constructor(...args) { super(...args); window.__streams++; } };
+      window.__statuses = [];
+      document.addEventListener('DOMContentLoaded', () => {
+        const status = document.getElementById('status');
+        new MutationObserver(() => { if (status.textContent) window.__statuses.push(status.textContent); }).observe(status, { childList: true, characterData: true, subtree: true });
+      });
+    }`);
+    const reads: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'GET' && /\/web\/conversations\/[^/]+$/.test(new URL(request.url()).pathname)) reads.push(request.url());
+    });
+    await page.goto(`${web.url}/`);
+    await say(page, 'hello before the streams age');
+    // The transcript as drawn now: a redraw would replace this node.
+    await page.evaluate("document.querySelector('.msg.assistant').dataset.drawn = 'once'");
+    const readsBefore = reads.length;
+    const streamsBefore = (await page.evaluate('window.__streams')) as number;
+    // Streams end every 480-600 ms; the page has replaced its own twice.
+    await expect.poll(() => page.evaluate('window.__streams'), POLL).toBeGreaterThanOrEqual(streamsBefore + 2);
+    expect(reads.slice(readsBefore)).toEqual([]);
+    expect(await page.locator('.msg.assistant[data-drawn="once"]').count()).toBe(1);
+    // And the conversation is still followed live: the next answer arrives.
+    await say(page, 'still answered after the reconnects');
+    expect(await page.locator('.msg.assistant', { hasText: 'echo: still answered after the reconnects' }).count()).toBe(1);
+    expect(await page.evaluate('window.__statuses')).toEqual([]);
+    expect(watcher.unexpected()).toEqual([]);
+  });
 });
 
 describe('the widget on a website of another origin', () => {

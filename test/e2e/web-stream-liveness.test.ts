@@ -2,7 +2,9 @@
  * Web chat event streams in production: an idle stream sends heartbeats (proxies cut one idle for
  * 55-60 s) and tells nginx not to buffer it, a client that stops reading is cut and frees its stream slot (it used to hold it, its
  * events buffered without end, until TCP gave up), and idle streams look at the store's newest
- * item only, not the whole transcript four times a second each.
+ * item only, not the whole transcript four times a second each. A stream ends by plan at its maximum
+ * age (streamMaxAgeMs), saying so (`event: reconnect`): a client gone without a word (a laptop shut,
+ * whose heartbeats the kernel still takes) holds its slot that long at most, not until TCP gives up.
  */
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
@@ -30,8 +32,9 @@ afterAll(async () => {
   await ai.close();
 });
 
-/** A visitor session and a conversation of its own, answered. */
-async function visitorConversation(): Promise<{ streamToken: string; conversation: string }> {
+/** A visitor session and a conversation of its own, answered (on `bot` at `url` unless told). */
+async function visitorConversation(on: { bot: Bot; url: string } = { bot, url }): Promise<{ streamToken: string; conversation: string }> {
+  const { bot, url } = on;
   const session = (await (await fetch(`${url}/web/sessions`, { method: 'POST' })).json()) as { token: string; streamToken: string };
   const posted = await fetch(`${url}/web/messages`, { method: 'POST', headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello' }) });
   expect(posted.status).toBe(202);
@@ -40,7 +43,7 @@ async function visitorConversation(): Promise<{ streamToken: string; conversatio
   return { streamToken: session.streamToken, conversation };
 }
 
-const eventsUrl = (conversation: string, streamToken: string) => `${url}/web/conversations/${conversation}/events?session=${encodeURIComponent(streamToken)}`;
+const eventsUrl = (conversation: string, streamToken: string, at = url) => `${at}/web/conversations/${conversation}/events?session=${encodeURIComponent(streamToken)}`;
 
 describe('web chat event streams', () => {
   it('an idle stream sends a heartbeat comment', async () => {
@@ -138,6 +141,82 @@ describe('web chat event streams', () => {
       abort.abort();
     } finally {
       bot.store.listRange = listRange;
+    }
+  });
+});
+
+describe('web chat event streams with a maximum age', () => {
+  const MAX_AGE_MS = 400;
+  let aged: { bot: Bot; url: string };
+  beforeAll(async () => {
+    // Heartbeats as in production (15 s): only the maximum age can end an idle stream here.
+    const adapter = webChat({ page: true, streamMaxAgeMs: MAX_AGE_MS, limits: { streamsPerVisitor: 1 } });
+    const agedBot = createBot({ config: loadConfig({ ...testEnv, OPENAI_BASE_URL: ai.url }), adapters: [adapter] });
+    const server = await agedBot.listen(0, '127.0.0.1');
+    aged = { bot: agedBot, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  });
+  afterAll(async () => {
+    await aged?.bot.close();
+  });
+
+  it('an idle stream ends at its maximum age with the reconnect event, its slot free for the next', async () => {
+    const { streamToken, conversation } = await visitorConversation(aged);
+    const abort = new AbortController();
+    // A hang guard (many maximum ages): the stream is cut then, and the read below fails.
+    const guard = setTimeout(() => abort.abort(), 10_000);
+    try {
+      const res = await fetch(eventsUrl(conversation, streamToken, aged.url), { signal: abort.signal });
+      expect(res.status).toBe(200);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let received = (await reader.read()).value ?? '';
+      expect(received.startsWith('data: ')).toBe(true);
+      // The visitor's one stream is open: another is refused.
+      const refused = await fetch(eventsUrl(conversation, streamToken, aged.url));
+      expect(refused.status).toBe(429);
+      await refused.body?.cancel();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) received += chunk.value;
+      // Ended by the server, cleanly, saying it was planned (the page reconnects at once).
+      expect(received.endsWith('\n\nevent: reconnect\ndata: {}\n\n')).toBe(true);
+      // Its slot was freed as it ended: the next stream opens, with the transcript as its first event.
+      const next = await fetch(eventsUrl(conversation, streamToken, aged.url), { signal: abort.signal });
+      expect(next.status).toBe(200);
+      const first = await next.body!.pipeThrough(new TextDecoderStream()).getReader().read();
+      expect(first.value).toContain('"role":"assistant"');
+    } finally {
+      clearTimeout(guard);
+      abort.abort();
+    }
+  });
+
+  it('a client gone without a word (nothing read, no FIN) frees its slot at the maximum age', async () => {
+    const { streamToken, conversation } = await visitorConversation(aged);
+    // A raw client that takes the stream's first bytes and then is silent: its heartbeats would still
+    // land in the kernel's buffers, so only the maximum age ends its stream.
+    const at = new URL(eventsUrl(conversation, streamToken, aged.url));
+    const socket = connect(Number(at.port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.write(`GET ${at.pathname}${at.search} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await until(() => received.startsWith('HTTP/1.1 200'), 'the stream to open');
+    try {
+      // Its slot is taken until the maximum age: then the visitor opens a stream again.
+      const opened = await until(
+        async () => {
+          const res = await fetch(eventsUrl(conversation, streamToken, aged.url));
+          if (res.status === 200) return res;
+          await res.body?.cancel();
+          return undefined;
+        },
+        'the silent stream to free its slot',
+        10_000,
+      );
+      await opened.body!.cancel();
+      // The silent client's stream ended by plan, its response complete (chunked: the last chunk).
+      await until(() => received.includes('event: reconnect'), 'the reconnect event');
+      await until(() => received.endsWith('0\r\n\r\n'), 'the end of the response');
+    } finally {
+      socket.destroy();
     }
   });
 });

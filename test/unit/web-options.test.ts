@@ -35,6 +35,11 @@ describe('webChat options', () => {
     expect(() => webChat({ streamHeartbeatMs })).toThrow(/streamHeartbeatMs must be milliseconds between 1 and 3600000/);
   });
 
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 86_400_001])('refuses streamMaxAgeMs %s with a ConfigError', (streamMaxAgeMs) => {
+    expect(() => webChat({ streamMaxAgeMs })).toThrow(ConfigError);
+    expect(() => webChat({ streamMaxAgeMs })).toThrow(/streamMaxAgeMs must be milliseconds between 1 and 86400000/);
+  });
+
   it('takes good keys, a rotation list, and origins as the variable writes them', () => {
     expect(() => webChat({ token: 't'.repeat(16), sessionSecret: [SECRET, 'o'.repeat(32)], allowedOrigins: ['https://www.example.com/', 'http://localhost:8080'] })).not.toThrow();
     expect(() => webChat({ token: undefined, sessionSecret: undefined })).not.toThrow();

@@ -74,8 +74,21 @@ function connect() {
       connectionBack();
     } catch { /* a malformed event: the next one brings the whole transcript again */ }
   };
+  // The server ends a stream by plan (its maximum age, its token's expiry) with this event first.
+  let planned = false;
+  stream.addEventListener('reconnect', () => {
+    planned = true;
+  });
   stream.onerror = () => {
-    if (gen !== generation || stream.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+    if (gen !== generation) return;
+    if (planned) {
+      // Ended by plan, its slot freed: a fresh stream at once (the current session's token), no backoff
+      // and no transcript read (the new stream's first event brings it; unchanged, it is not drawn again).
+      stream.close();
+      connect();
+      return;
+    }
+    if (stream.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
     // Refused (an expired token, a limit) or gone: look at why, then open a fresh stream.
     source = null;
     clearTimeout(reconnectTimer);
