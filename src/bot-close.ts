@@ -65,12 +65,13 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
     }
     await parts.drop();
   }
+  const lost = parts.lost?.() ?? [];
   if (!result) {
-    // A job cut short here is left to the queue's stalled-job recovery, as past the deadline anyway.
-    result = { unfinished: parts.running() };
+    // A job cut short here is left to the queue's stalled-job recovery, as past the deadline anyway;
+    // an in-memory queue's waiting jobs are not running, but lost with the process all the same.
+    result = { unfinished: Math.max(parts.running(), lost.length) };
     logger.warn({ unfinished: result.unfinished, timeoutMs }, 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS (jobs running to the end, or Redis or a store not answering): connections dropped');
   }
-  const lost = parts.lost?.() ?? [];
   if (lost.length > 0) logLost(logger, lost, timeoutMs);
   else if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
   return result;

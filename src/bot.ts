@@ -164,7 +164,7 @@ export function createBot(options: BotOptions = {}): Bot {
     ...(options.store === undefined && options.queue === undefined && backends.keyOnQueueServer ? { keyOnQueueServer: backends.keyOnQueueServer } : {}),
   };
   let queueDepth: NodeJS.Timeout | undefined;
-  let running = 0;
+  let running = 0; // the worker's jobs; the answers given here are counted by answeringHere, once per message
   /** Where the standalone server listens: the adapters are told whether only this machine can reach them. */
   let boundHost = config.host;
   /** Aborted as close() begins: the adapters' open streams end (AdapterContext.closing). */
@@ -204,7 +204,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const start = tracker.start;
   const answeringHere = new AnsweringHere();
   const inProcessAnswers = () => answeringHere.settled();
-  const trackAnswer = (work: Promise<unknown>, message?: InboundMessage) => (running++, answeringHere.track(work.finally(() => running--), message));
+  const trackAnswer = (work: Promise<unknown>, message?: InboundMessage) => answeringHere.track(work, message);
   const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: trackAnswer });
 
   const paths = operationalPaths(options.routes);
@@ -286,7 +286,7 @@ export function createBot(options: BotOptions = {}): Bot {
         await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
       };
       const here = { answeringHere: inProcessAnswers, answeringHereLeft: () => answeringHere.size, lost: () => lostOnExit(queue, answeringHere) };
-      return closeWithin({ servers, adapters, queue, running: () => running, ...here, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
+      return closeWithin({ servers, adapters, queue, running: () => running + answeringHere.size, ...here, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
     },
   };
   return bot;

@@ -46,7 +46,7 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
     },
   );
   client.on('slack_event', (event: SocketEvent) => {
-    void handle(event).catch((error: unknown) => notTaken(options.logger(), event.type, error));
+    void handle(event).catch((error: unknown) => notTaken(options.logger(), event, error));
   });
 
   async function handle(event: SocketEvent): Promise<void> {
@@ -75,13 +75,20 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
   };
 }
 
+/** Slack delivers an event at most this many times again; one not taken on the last is never sent again. */
+const SLACK_LAST_RETRY = 3;
+
 /**
  * An event not taken (Redis down, the queue full) is left unacknowledged for Slack to redeliver. A
  * burst of them is one error line a minute per kind (the event's type, the error's text; a few
  * texts a minute, the others one kind), the next one saying how many were left out, as the HTTP
- * layer's refusals are.
+ * layer's refusals are. On Slack's last retry it is lost: each is named, never summarised.
  */
-function notTaken(logger: Logger, type: string, error: unknown): void {
+function notTaken(logger: Logger, { type, body, retry_num: retryNum }: SocketEvent, error: unknown): void {
+  if ((retryNum ?? 0) >= SLACK_LAST_RETRY) {
+    logger.error({ err: error, type, event: body.event_id, retryNum }, "Socket Mode event not taken on Slack's last retry; it is lost (Slack will not send it again)");
+    return;
+  }
   const leftOut = logSummaryOf(logger).takeOf(`socket mode not taken ${type}`, errorVariant(error));
   if (leftOut !== undefined) logger.error({ err: error, type, ...leftOutFields(leftOut) }, 'Socket Mode event not taken; Slack will redeliver it');
 }

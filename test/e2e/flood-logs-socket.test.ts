@@ -63,4 +63,27 @@ describe('Slack Socket Mode under a burst it cannot take', () => {
     }
     expect(lines.filter((line) => line.msg === NOT_TAKEN)[1]).toMatchObject({ level: 50, leftOut: BURST - 1 });
   });
+
+  it("names each event not taken on Slack's last retry (lost: Slack sends it no more), never summarised", async () => {
+    const lines: Line[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Line) });
+    world = await startSocketBot(undefined, { logger, env: { QUEUE_MAX_MESSAGES: '1', RATE_LIMIT_USER_PER_MINUTE: '0' } });
+    const { socket, ai } = world;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    ai.script((call) => ({ text: `echo: ${lastUserText(call)}`, hold: held }));
+    await socket.sendEvent(appMention({ text: 'the one the queue holds' }));
+    await until(() => ai.calls.length === 1, 'the first message at the AI');
+    // A first delivery not taken: summarised as before (Slack sends it again).
+    await socket.sendEvent(appMention({ text: 'first delivery' }), { ackTimeoutMs: 1500 }).catch(() => undefined);
+    await until(() => lines.some((line) => line.msg === NOT_TAKEN), 'the error line');
+    const lastTries = [appMention({ text: 'last try 1' }), appMention({ text: 'last try 2' })];
+    for (const event of lastTries) {
+      await expect(socket.sendEvent(event, { ackTimeoutMs: 1500, retryAttempt: 3, retryReason: 'timeout' })).rejects.toThrow();
+    }
+    const lost = () => lines.filter((line) => String(line.msg).includes("Slack's last retry"));
+    await until(() => lost().length === 2, 'a line for each event lost');
+    expect(lost().map((line) => [line.level, line.event])).toEqual(lastTries.map((event) => [50, event.event_id]));
+    expect(JSON.stringify(lost())).not.toContain('last try');
+    expect(lines.filter((line) => line.msg === NOT_TAKEN)).toHaveLength(1);
+  });
 });
