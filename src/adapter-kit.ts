@@ -60,8 +60,10 @@ export { hideUrl, hideUrlCredentials, shownOrigin, splitCredentials, type SplitU
 // An answer that is not what was asked for (a proxy's page), and a redirect not followed, as logs tell them.
 export { redirectOrigin, unreadableBody } from './http/unreadable.js';
 
-// A line a flood would write once per event (an event not taken while Redis is down): the first of a kind a minute, then a count.
-export { errorVariant, leftOutFields, logSummaryOf } from './observe/log-summary.js';
+// A line a flood would write once per event (an event not taken while Redis is down): the first of a kind a minute, then a count;
+// a failure's kind told by errorText (its name and text, not its stack).
+export { leftOutFields, logSummaryOf } from './observe/log-summary.js';
+export { errorText } from './queue/backoff.js';
 
 // Optional SDKs: an adapter loads its platform SDK when it is created, not when it is imported.
 export { requireInstalled, requireOptional } from './optional-dependency.js';

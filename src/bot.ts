@@ -204,8 +204,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const start = tracker.start;
   const answeringHere = new AnsweringHere();
   const inProcessAnswers = () => answeringHere.settled();
-  const trackAnswer = (work: Promise<unknown>, message?: InboundMessage) => answeringHere.track(work, message);
-  const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: trackAnswer });
+  const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: (work, message) => answeringHere.track(work, message) });
 
   const paths = operationalPaths(options.routes);
   const router = createRouter({

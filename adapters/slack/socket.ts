@@ -7,7 +7,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { errorVariant, leftOutFields, logSummaryOf, type InboundMessage, type InvalidPayloadError } from 'parley/adapter-kit';
+import { errorText, leftOutFields, logSummaryOf, type InboundMessage, type InvalidPayloadError } from 'parley/adapter-kit';
 import { dispatchToBolt } from './dispatch.js';
 import type { FastPath } from './fast-path.js';
 import { slackSdkLogger } from './sdk-logger.js';
@@ -89,6 +89,6 @@ function notTaken(logger: Logger, { type, body, retry_num: retryNum }: SocketEve
     logger.error({ err: error, type, event: body.event_id, retryNum }, "Socket Mode event not taken on Slack's last retry; it is lost (Slack will not send it again)");
     return;
   }
-  const leftOut = logSummaryOf(logger).takeOf(`socket mode not taken ${type}`, errorVariant(error));
+  const leftOut = logSummaryOf(logger).takeOf(`socket mode not taken ${type}`, errorText(error));
   if (leftOut !== undefined) logger.error({ err: error, type, ...leftOutFields(leftOut) }, 'Socket Mode event not taken; Slack will redeliver it');
 }

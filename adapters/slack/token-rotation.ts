@@ -24,7 +24,7 @@ export function botExpiresWithin(installation: AnyInstallation, marginMs: number
 }
 
 /** Whether the installing user's rotating token (Bolt's context.userToken) expires within `marginMs`. */
-export function userExpiresWithin(installation: AnyInstallation, marginMs: number): boolean {
+function userExpiresWithin(installation: AnyInstallation, marginMs: number): boolean {
   return rotatingExpiresWithin(installation.user, marginMs);
 }
 

@@ -8,7 +8,7 @@
 import type { TranscriptEntry, Transcripts } from './transcript.js';
 
 /** How often a followed conversation's store is looked at. */
-export const TRANSCRIPT_POLL_MS = 250;
+const TRANSCRIPT_POLL_MS = 250;
 
 export interface TranscriptSnapshot {
   messages: TranscriptEntry[];
@@ -38,13 +38,7 @@ export class TranscriptWatch {
   ) {}
 
   follow(conversation: string): TranscriptFeed {
-    let poll = this.polls.get(conversation);
-    if (!poll) {
-      const started = new ConversationPoll(conversation, this.transcripts, this.pollMs, () => this.forget(conversation, started));
-      poll = started;
-      this.polls.set(conversation, poll);
-    }
-    const followed = poll;
+    const followed = this.polls.get(conversation) ?? this.startPoll(conversation);
     followed.followers++;
     let closed = false;
     // What this stream last read: a change the poll woke no one for (the stream was sending, or
@@ -66,8 +60,12 @@ export class TranscriptWatch {
     return this.polls.size;
   }
 
-  private forget(conversation: string, poll: ConversationPoll): void {
-    if (this.polls.get(conversation) === poll) this.polls.delete(conversation);
+  private startPoll(conversation: string): ConversationPoll {
+    const poll: ConversationPoll = new ConversationPoll(conversation, this.transcripts, this.pollMs, () => {
+      if (this.polls.get(conversation) === poll) this.polls.delete(conversation);
+    });
+    this.polls.set(conversation, poll);
+    return poll;
   }
 }
 

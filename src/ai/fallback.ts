@@ -27,15 +27,17 @@ export class FallbackAiClient implements AiClient {
     return this.primary.noticeOnly === true;
   }
 
+  /** Whichever would answer now, for the cache: the fallback while the primary's circuit is open. */
+  private get answering(): AiClient {
+    return this.primary.circuit === 'open' ? this.fallback : this.primary;
+  }
+
   async hasCached(request: AiRequest): Promise<boolean> {
-    // Whichever would answer now: the fallback while the primary's circuit is open.
-    const answering = this.primary.circuit === 'open' ? this.fallback : this.primary;
-    return (await answering.hasCached?.(request)) ?? false;
+    return (await this.answering.hasCached?.(request)) ?? false;
   }
 
   async fromCache(request: AiRequest): Promise<AiResult | undefined> {
-    const answering = this.primary.circuit === 'open' ? this.fallback : this.primary;
-    return answering.fromCache?.(request);
+    return this.answering.fromCache?.(request);
   }
 
   async reply(request: AiRequest, options?: CallOptions): Promise<AiResult> {

@@ -31,13 +31,17 @@ export function rateLimitResetMs(headers: Headers | undefined | null): number | 
 }
 
 const unitMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, µs: 1e-3, μs: 1e-3, ns: 1e-6 };
+/** One part of a Go duration (`6m`, `3.5s`, `20ms`): its amount and its unit. */
+const DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|μs|ns)/g;
+const WHOLE_DURATION = new RegExp(`^(?:${DURATION_PART.source})+$`);
+const TRY_AGAIN_IN = new RegExp(`\\btry again in ((?:${DURATION_PART.source})+)(?!\\w)`, 'i');
 
 /** A Go duration as OpenAI writes it (`20ms`, `6m0s`, `1h2m3.5s`) in whole milliseconds; undefined when it is not one. */
 export function duration(value: string | null | undefined): number | undefined {
   const text = value?.trim() ?? '';
-  if (!/^(\d+(\.\d+)?(h|ms|m|s|us|µs|μs|ns))+$/.test(text)) return undefined;
+  if (!WHOLE_DURATION.test(text)) return undefined;
   let ms = 0;
-  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|μs|ns)/g)) ms += Number(amount) * unitMs[unit!]!;
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) ms += Number(amount) * unitMs[unit!]!;
   return Math.ceil(ms);
 }
 
@@ -47,6 +51,6 @@ export function duration(value: string | null | undefined): number | undefined {
  * another number of the message (its limits, its counts). Undefined when it says no such thing.
  */
 export function waitInMessage(message: string | undefined): number | undefined {
-  const stated = /\btry again in ((?:\d+(?:\.\d+)?(?:h|ms|m|s|us|µs|μs|ns))+)(?!\w)/i.exec(message ?? '');
+  const stated = TRY_AGAIN_IN.exec(message ?? '');
   return stated ? duration(stated[1]) : undefined;
 }

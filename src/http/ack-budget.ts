@@ -10,7 +10,8 @@
  */
 import type { Logger } from 'pino';
 import type { Adapter } from '../adapter.js';
-import { errorVariant, leftOutFields, logSummaryOf } from '../observe/log-summary.js';
+import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
+import { errorText } from '../queue/backoff.js';
 
 /** The share of the platform's deadline the ack may spend; the rest is for the network and a busy event loop. */
 const BUDGET_SHARE = 2 / 3;
@@ -74,6 +75,6 @@ export function logLateAck(logger: Logger, platform: string, error: unknown): vo
     if (leftOut !== undefined) logger.info({ platform, ...leftOutFields(leftOut) }, 'a webhook answered 503 at its deadline was taken after all: its redelivery is a duplicate, answered once');
     return;
   }
-  const leftOut = summary.takeOf(`late ack failed ${platform}`, errorVariant(error));
+  const leftOut = summary.takeOf(`late ack failed ${platform}`, errorText(error));
   if (leftOut !== undefined) logger.warn({ err: error, platform, ...leftOutFields(leftOut) }, 'a webhook answered 503 at its deadline failed after it: its redelivery is taken afresh');
 }

@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import type { HttpError } from '../errors.js';
 import type { Metrics } from '../observe/index.js';
 import { redactDeep } from '../observe/logger.js';
-import { errorVariant, leftOutFields, logSummaryOf } from '../observe/log-summary.js';
+import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
+import { errorText } from '../queue/backoff.js';
 import { InvalidPayloadError } from '../payload.js';
 
 export function logRefusal(deps: { logger: Logger; metrics: Metrics }, platform: string | undefined, error: HttpError, remoteAddress?: string): void {
@@ -29,6 +30,6 @@ export function logRefusal(deps: { logger: Logger; metrics: Metrics }, platform:
  */
 export function logFailure(deps: { logger: Logger; metrics: Metrics }, platform: string | undefined, error: unknown): void {
   if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: 'unavailable' });
-  const leftOut = logSummaryOf(deps.logger).takeOf(`failed ${platform ?? ''}`, errorVariant(error));
+  const leftOut = logSummaryOf(deps.logger).takeOf(`failed ${platform ?? ''}`, errorText(error));
   if (leftOut !== undefined) deps.logger.error({ err: error, platform, ...leftOutFields(leftOut) }, 'request failed; answering 503 so the sender retries');
 }

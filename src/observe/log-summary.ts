@@ -76,8 +76,3 @@ export function logSummaryOf(logger: object): LogSummary {
 export function leftOutFields(leftOut: number): { leftOut?: number } {
   return leftOut > 0 ? { leftOut } : {};
 }
-
-/** What tells two errors apart as variants of one group: their name and text (a stack differs between two of one kind). */
-export function errorVariant(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
