@@ -8,6 +8,7 @@ import type { Store } from './store/store.js';
 import type { Limiter } from './limit/limiter.js';
 import type { Config } from './config.js';
 import type { HttpError } from './errors.js';
+import type { Received } from './received.js';
 
 /** An HTTP request as the core's HTTP layer hands it over: raw bytes, lower-case headers. */
 export interface HttpRequest {
@@ -65,42 +66,8 @@ export interface HttpResponse {
   stallTimeoutMs?: number;
 }
 
-/** What `receive` found in a webhook: the answer for the platform and the messages to handle. */
-// `any` by default, as InboundMessage's, so a `Promise<Received>` annotation still fits any adapter.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface Received<TDetails extends object = any> {
-  response: HttpResponse;
-  /** Their `conversation.details` are the adapter's `TDetails`. */
-  messages: InboundMessage<TDetails>[];
-  /**
-   * Work that must not hold up the platform's answer (Slack: the developer's Bolt listeners for an
-   * event parley acknowledged itself). Run once the answer has been written, and only when it is a
-   * success (the messages were taken); a failure is logged.
-   */
-  afterAck?(): Promise<void>;
-  /**
-   * Run `afterAck` before answering, once the messages are taken: in a serverless function,
-   * which is frozen as soon as it has answered (Bolt's processBeforeResponse).
-   */
-  afterAckBeforeResponse?: boolean;
-  /**
-   * For a sender that can be told "not now" (a 429 with Retry-After its user sees): a message a
-   * core limit refuses (RATE_LIMIT_USER_PER_MINUTE…) is answered with this instead of a notice in
-   * its conversation, and its id is not spent, so the same message sent again later is taken.
-   */
-  overLimit?(refusal: LimitRefusal): HttpResponse;
-  /**
-   * Run for each message once it is taken (first delivery, within the limits), before it is
-   * queued: what must be kept only for a message that will be answered (a transcript's turn).
-   */
-  taken?(message: InboundMessage<TDetails>): Promise<void>;
-}
-
-/** A message a core limit refused: which limit ("user", "conversation", "tenant") and when to send it again. */
-export interface LimitRefusal {
-  limit: string;
-  retryAfterMs: number;
-}
+// What `receive` returns (received.ts): the contract's part that says what a webhook brought.
+export type { LimitRefusal, Received } from './received.js';
 
 // The errors an adapter throws live with the others; re-exported here for adapters.
 export { HttpError, MaybePostedError, PermanentError, RetryAfterError } from './errors.js';

@@ -9,6 +9,7 @@ import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { errorText, leftOutFields, logSummaryOf, type InboundMessage, type InvalidPayloadError } from 'parley/adapter-kit';
 import { dispatchToBolt } from './dispatch.js';
+import { SLACK_LAST_RETRY } from './last-delivery.js';
 import type { FastPath } from './fast-path.js';
 import { slackSdkLogger } from './sdk-logger.js';
 import { checkedSocketModeClient } from './socket-client.js';
@@ -74,9 +75,6 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
     stop: () => client.disconnect(),
   };
 }
-
-/** Slack delivers an event at most this many times again; one not taken on the last is never sent again. */
-const SLACK_LAST_RETRY = 3;
 
 /**
  * An event not taken (Redis down, the queue full) is left unacknowledged for Slack to redeliver. A

@@ -25,7 +25,8 @@ export function ackBudgetMs(adapter: Adapter): number | undefined {
 
 /** The ack ran out of its budget: answered 503 so the platform sends the delivery again. */
 export class AckDeadlineError extends Error {
-  constructor(budgetMs: number, ackWithinMs: number) {
+  /** `underWay`: the taking had begun and goes on (how it ends is told to `late`); false: nothing was taken. */
+  constructor(budgetMs: number, ackWithinMs: number, readonly underWay = false) {
     super(`the message was not taken within ${budgetMs} ms (the platform waits ${ackWithinMs} ms for the answer): the store or the queue is slow; answering 503`);
     this.name = 'AckDeadlineError';
   }
@@ -46,7 +47,7 @@ export function withinAckBudget<T>(take: () => Promise<T>, leftMs: number, ackWi
     let expired = false;
     const timer = setTimeout(() => {
       expired = true;
-      reject(new AckDeadlineError(budgetMs, ackWithinMs));
+      reject(new AckDeadlineError(budgetMs, ackWithinMs, true));
     }, leftMs);
     work.then(
       (value) => {

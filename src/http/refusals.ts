@@ -7,7 +7,8 @@
  * request (each request keeps its own request line, as issue 2 asks).
  */
 import type { Logger } from 'pino';
-import type { HttpError } from '../errors.js';
+import { HttpError } from '../errors.js';
+import type { Received } from '../received.js';
 import type { Metrics } from '../observe/index.js';
 import { redactDeep } from '../observe/logger.js';
 import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
@@ -32,4 +33,17 @@ export function logFailure(deps: { logger: Logger; metrics: Metrics }, platform:
   if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: 'unavailable' });
   const leftOut = logSummaryOf(deps.logger).takeOf(`failed ${platform ?? ''}`, errorText(error));
   if (leftOut !== undefined) deps.logger.error({ err: error, platform, ...leftOutFields(leftOut) }, 'request failed; answering 503 so the sender retries');
+}
+
+/**
+ * A webhook's messages not taken on the platform's last delivery (`Received.lastDelivery`, Slack's
+ * third retry): the platform never sends them again, so they are lost. Each is named at error on
+ * its own line, never summarised (a flood's summary would hide it in a leftOut count); its
+ * platform, delivery id and answer's status, never a message's text. The refusal or failure is
+ * still counted and logged (summarised) as any other.
+ */
+export function logLostDelivery(logger: Logger, platform: string, lastDelivery: NonNullable<Received['lastDelivery']>, error: unknown): void {
+  const status = error instanceof HttpError ? error.status : 503;
+  if (status < 300) return; // answered as taken: the platform does not send it again, nor need it
+  logger.error({ err: error, platform, delivery: lastDelivery.id, status }, "webhook not taken on the platform's last delivery; it is lost (it will not be sent again)");
 }

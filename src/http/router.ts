@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HttpError, mediaTypeOf, pathOf, type Adapter, type HttpRequest, type HttpResponse, type Received, type Route } from '../adapter.js';
 import type { Metrics } from '../observe/index.js';
-import { logLateAck, withinAckBudget } from './ack-budget.js';
+import { AckDeadlineError, logLateAck, withinAckBudget } from './ack-budget.js';
 import { ClientClosedError } from './body.js';
-import { logFailure, logRefusal } from './refusals.js';
+import { logFailure, logLostDelivery, logRefusal } from './refusals.js';
 import { json, jsonError } from './responses.js';
 
 /** One of parley's own routes; `unlessMounted`: mounted in an app (`middleware`), its path goes to the app instead. */
@@ -165,14 +165,26 @@ export function createRouter(deps: RouterDeps): Router {
     const budgetMs = deps.ackBudgetMs?.(adapter);
     const take = () => deps.accept(adapter, received, request);
     let response: HttpResponse;
-    if (received.messages.length === 0) response = received.response;
-    else if (budgetMs === undefined) response = await take();
-    else response = await withinAckBudget(take, budgetMs - (performance.now() - started), adapter.ackWithinMs!, (error) => logLateAck(deps.logger, platform, error));
+    try {
+      if (received.messages.length === 0) response = received.response;
+      else if (budgetMs === undefined) response = await take();
+      else response = await withinAckBudget(take, budgetMs - (performance.now() - started), adapter.ackWithinMs!, (error) => lateAck(received, platform, error));
+    } catch (error) {
+      // On the platform's last delivery the message is lost: named, whatever the summary leaves out.
+      // Still under way at the deadline, it may be taken after all: lateAck tells.
+      if (received.lastDelivery && !(error instanceof AckDeadlineError && error.underWay)) logLostDelivery(deps.logger, platform, received.lastDelivery, error);
+      throw error;
+    }
     if (received.afterAck && response.status < 300) {
       if (received.afterAckBeforeResponse) await afterAckNow(received.afterAck, platform);
       else runAfterAck(received.afterAck, platform);
     }
     return response;
+  }
+
+  function lateAck(received: Received, platform: string, error: unknown): void {
+    logLateAck(deps.logger, platform, error);
+    if (error !== undefined && received.lastDelivery) logLostDelivery(deps.logger, platform, received.lastDelivery, error);
   }
 
   /**

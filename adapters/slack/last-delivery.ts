@@ -1,0 +1,15 @@
+/**
+ * Slack sends an event again at most three times (x-slack-retry-num 1..3, Socket Mode's
+ * retry_num): one not taken on the third is never sent again. Over HTTP the Received says so
+ * (`lastDelivery`), and the core names a failure to take it instead of summarising it.
+ */
+import type { Received } from 'parley/adapter-kit';
+
+/** The retry number of Slack's last delivery of an event. */
+export const SLACK_LAST_RETRY = 3;
+
+/** `Received.lastDelivery` of a delivery with this retry number (undefined for any but the last). */
+export function lastDeliveryOf(retryNum: number | undefined, body: Record<string, unknown>): Received['lastDelivery'] {
+  if (retryNum === undefined || !(retryNum >= SLACK_LAST_RETRY)) return undefined;
+  return { id: typeof body.event_id === 'string' ? body.event_id : undefined };
+}
