@@ -64,6 +64,8 @@ export { redirectOrigin, unreadableBody } from './http/unreadable.js';
 // a failure's kind told by errorText (its name and text, not its stack).
 export { leftOutFields, logSummaryOf } from './observe/log-summary.js';
 export { errorText } from './queue/backoff.js';
+// A delivery the platform never sends again (Received.lastDelivery) that an adapter could not read: named as the core names one not taken.
+export { logLostDelivery } from './http/refusals.js';
 
 // Optional SDKs: an adapter loads its platform SDK when it is created, not when it is imported.
 export { requireInstalled, requireOptional } from './optional-dependency.js';

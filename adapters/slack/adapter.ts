@@ -25,7 +25,7 @@ import { ParleyInstallationStore } from './installation-store.js';
 import { StoreSides } from './store-sides.js';
 import { WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
 import { lookupOfInstallation } from './workspace-lookup.js';
-import { lastDeliveryOf } from './last-delivery.js';
+import { lastDeliveryOf, namedIfLost } from './last-delivery.js';
 import { slackInstallRoutes } from './install.js';
 import { registerOwnListeners } from './own-listeners.js';
 import { assistantThreads } from './assistant.js';
@@ -182,19 +182,20 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
       logger().warn({ minute: body.minute_rate_limited }, 'Slack is dropping event deliveries for this app for a minute (app_rate_limited)');
       return { response: { status: 200 }, messages: [] };
     }
-    if (workspaces && !(await workspaces.admit(body))) return { response: { status: 200 }, messages: [] };
+    const retryNum = request.headers['x-slack-retry-num'];
+    const meta: RetryMeta = { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] };
+    // On Slack's last retry, a failure to take the message names it (it is lost): here or in the core.
+    const lastDelivery = lastDeliveryOf(meta.retryNum, body);
+    if (workspaces && !(await namedIfLost(lastDelivery, logger, () => workspaces.admit(body)))) return { response: { status: 200 }, messages: [] };
     // A command or an interaction needs Bolt: wait a little for a start under way (on Lambda the
     // start only progresses while a request runs, so a fresh function would refuse its first clicks).
     if (!ready && body.type !== 'event_callback') await Promise.race([whenReady, delay(START_WAIT_MS)]);
-    const retryNum = request.headers['x-slack-retry-num'];
-    const meta: RetryMeta = { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] };
-    if (!ready) return { ...(await receiveWhileStarting(body, classify)), lastDelivery: lastDeliveryOf(meta.retryNum, body) };
-    const fast = await fastPath.take(body, meta);
+    if (!ready) return { ...(await receiveWhileStarting(body, classify)), lastDelivery };
+    const fast = await namedIfLost(lastDelivery, logger, () => fastPath.take(body, meta));
     if (fast) {
       const messages = fast.message ? [fast.message] : [];
       // On Lambda the work after the ack runs before the answer, but after the messages are queued.
-      // On Slack's last retry, a failure to take the message names it (it is lost).
-      return { response: { status: 200 }, messages, afterAck: fast.afterAck, afterAckBeforeResponse: processBeforeResponse, lastDelivery: lastDeliveryOf(meta.retryNum, body) };
+      return { response: { status: 200 }, messages, afterAck: fast.afterAck, afterAckBeforeResponse: processBeforeResponse, lastDelivery };
     }
     const result = await dispatchToBolt(boltApp().app, body, meta, logger(), processBeforeResponse);
     switch (result.kind) {
