@@ -35,6 +35,8 @@ export interface ConsoleDeps extends ViewDeps {
 }
 
 const LIVE_EVERY_MS = 2000;
+/** Overviews a live stream's client may leave untaken before it is taken for gone. */
+const LIVE_STALLED_AFTER = 15;
 /** A console read that has not answered by then is waiting for Redis: say so instead. */
 const READ_WITHIN_MS = 2000;
 const FAILED_SIGN_INS_PER_MINUTE = 10;
@@ -178,7 +180,10 @@ function live(deps: ConsoleDeps, signedIn: () => boolean): HttpResponse {
       await pause(LIVE_EVERY_MS, deps.closing);
     }
   }
-  return { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' }, stream: events() };
+  // nginx passes each overview on at once; a tab that takes nothing for 15 of them (a frozen tab, a
+  // dead link) is cut rather than held until TCP gives up.
+  const headers = { 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+  return { status: 200, headers, stream: events(), stallTimeoutMs: LIVE_STALLED_AFTER * LIVE_EVERY_MS };
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

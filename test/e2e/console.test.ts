@@ -590,6 +590,8 @@ describe('the operator console over HTTP', () => {
       try {
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+        // nginx passes each overview on at once instead of buffering the stream.
+        expect(res.headers.get('x-accel-buffering')).toBe('no');
         expectSecured(res);
         const started = Date.now();
         const { text } = await readUntil(res.body!.getReader(), (t) => overviewEvent.test(t));
