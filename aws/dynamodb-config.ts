@@ -22,11 +22,11 @@ export interface DynamoDbParts {
  * `client`: one client for all of them (the caller closes it); default: each makes its own from the environment.
  */
 export function dynamoDbFromConfig(config: Config, client?: DynamoDBClient): DynamoDbParts {
-  const { tablePrefix, conversationLogTable } = config.dynamodb;
+  const { tablePrefix, conversationLogTable, conversationLogTtlSeconds } = config.dynamodb;
   return {
     ...(tablePrefix ? { store: new DynamoStore({ tableName: storeTableName(tablePrefix), client }) } : {}),
     // With REDIS_URL too, the counters stay on Redis, where they were: budgets do not restart at $0.
     ...(tablePrefix && !config.redisUrl ? { tally: new DynamoTally({ tableName: storeTableName(tablePrefix), client }) } : {}),
-    ...(conversationLogTable ? { conversationLog: new DynamoConversationLog({ tableName: conversationLogTable, client }) } : {}),
+    ...(conversationLogTable ? { conversationLog: new DynamoConversationLog({ tableName: conversationLogTable, client, ttlSeconds: conversationLogTtlSeconds }) } : {}),
   };
 }

@@ -5,7 +5,8 @@
  *
  *   conversation_id, timestamp, platform, user_id, tenant?, input, output, model,
  *   input_tokens, output_tokens, cost_usd, latency_ms, exchange_id?, outcome? ('apologised' for a
- *   message given up, 'withheld' for an answer not posted), feedback? (a map: rating, reason?, at, user?)
+ *   message given up, 'withheld' for an answer not posted), feedback? (a map: rating, reason?, at, user?),
+ *   expires_at? (epoch seconds, the table's TTL attribute: only with `ttlSeconds`, else a row is kept)
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -27,6 +28,11 @@ export interface DynamoConversationLogOptions {
   tableName?: string;
   /** Your own client (you close it); default: one from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB). */
   client?: DynamoDBClient;
+  /**
+   * How long a row is kept (CONVERSATION_LOG_TTL_SECONDS): it carries `expires_at`, and DynamoDB's TTL
+   * (`parley aws setup` turns it on) deletes it, within about two days after. Unset: every row is kept.
+   */
+  ttlSeconds?: number;
   /** How many items `search` scans at most (default 10 000): a Scan reads the whole table, so it stops there. */
   searchScanLimit?: number;
   /** How many of the newest scanned exchanges (by timestamp) `search` summarises; default 10 000. */
@@ -52,6 +58,8 @@ export interface ConversationItem {
   /** The exchange's id (the job that answered), what a rating names. */
   exchange_id?: string;
   feedback?: ExchangeFeedback;
+  /** Epoch seconds: DynamoDB's TTL deletes the row after it (only with `ttlSeconds`). */
+  expires_at?: number;
 }
 
 /** Two exchanges of a conversation in the same millisecond are rare (one worker at a time holds it); a later one moves on by 1 ms. */
@@ -68,6 +76,7 @@ export class DynamoConversationLog implements ConversationLog {
   readonly tableName: string;
   private readonly searchScanLimit: number;
   private readonly searchMaxEntries: number;
+  private readonly ttlSeconds?: number;
 
   /** Loads the AWS SDK; throws MissingDependencyError naming the install command when it is missing. */
   constructor(options: DynamoConversationLogOptions = {}) {
@@ -75,6 +84,7 @@ export class DynamoConversationLog implements ConversationLog {
     this.tableName = options.tableName ?? DEFAULT_CONVERSATION_LOG_TABLE;
     this.searchScanLimit = options.searchScanLimit ?? 10_000;
     this.searchMaxEntries = options.searchMaxEntries ?? 10_000;
+    this.ttlSeconds = options.ttlSeconds;
   }
 
   /**
@@ -84,7 +94,8 @@ export class DynamoConversationLog implements ConversationLog {
    */
   async record(entry: ConversationEntry): Promise<void> {
     const { PutCommand, GetCommand } = this.dynamo.sdk.lib;
-    let item = toItem(entry);
+    // Counted from the write, not the exchange's timestamp: a row is kept its whole time whenever it lands.
+    let item: ConversationItem = { ...toItem(entry), ...(this.ttlSeconds ? { expires_at: Math.ceil(Date.now() / 1000) + this.ttlSeconds } : {}) };
     for (let attempt = 1; ; attempt++) {
       try {
         await this.dynamo.documents.send(

@@ -1,7 +1,7 @@
 /**
  * Creating parley's DynamoDB tables: the store's (`<prefix>-store`, hash key `key`, TTL on
  * `expires_at`) and the conversation log's (the seed's `ai_conversations`: hash `conversation_id`,
- * range `timestamp`). On demand (PAY_PER_REQUEST). For emulators, tests and a first deploy
+ * range `timestamp`, TTL on `expires_at`, which a row carries only with CONVERSATION_LOG_TTL_SECONDS). On demand (PAY_PER_REQUEST). For emulators, tests and a first deploy
  * without infrastructure as code; examples/aws/serverless.yml declares the same.
  */
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -29,7 +29,10 @@ export function createStoreTable(client: DynamoDBClient, tableName: string): Pro
   );
 }
 
-/** The conversation log's table, as the seed's `ai_conversations`; no TTL (the log is kept until you delete it). */
+/**
+ * The conversation log's table, as the seed's `ai_conversations`, with TTL on `expires_at`: rows
+ * without it (CONVERSATION_LOG_TTL_SECONDS unset) are kept until you delete them.
+ */
 export function createConversationLogTable(client: DynamoDBClient, tableName: string): Promise<TableOutcome> {
   return createTable(client, {
     TableName: tableName,
@@ -41,7 +44,7 @@ export function createConversationLogTable(client: DynamoDBClient, tableName: st
       { AttributeName: 'conversation_id', AttributeType: 'S' },
       { AttributeName: 'timestamp', AttributeType: 'S' },
     ],
-  });
+  }, 'expires_at');
 }
 
 /** How long to wait for a new table to become ACTIVE (real DynamoDB takes seconds; emulators none). */

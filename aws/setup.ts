@@ -47,7 +47,7 @@ export async function setupAws(config: Config, report: (step: SetupStep) => void
       }
       if (conversationLogTable) {
         const made = await createConversationLogTable(client, conversationLogTable);
-        done({ kind: 'table', name: made.table, purpose: 'conversation log', outcome: made.outcome });
+        done({ kind: 'table', name: made.table, purpose: 'conversation log', outcome: made.outcome, detail: `TTL on expires_at ${made.ttl === 'enabled' ? 'enabled' : 'not supported by this endpoint: rows are kept'}` });
       }
     } finally {
       client.destroy();

@@ -28,7 +28,7 @@ export const settings = {
   redisUrl: 'REDIS_URL',
   redisCacheUrl: 'REDIS_CACHE_URL',
   redisPrefix: 'REDIS_PREFIX',
-  dynamodb: { tablePrefix: 'DYNAMODB_TABLE_PREFIX', conversationLogTable: 'CONVERSATION_LOG_TABLE' },
+  dynamodb: { tablePrefix: 'DYNAMODB_TABLE_PREFIX', conversationLogTable: 'CONVERSATION_LOG_TABLE', conversationLogTtlSeconds: 'CONVERSATION_LOG_TTL_SECONDS' },
   queueLockMs: 'QUEUE_LOCK_MS',
   sqsQueueUrl: 'SQS_QUEUE_URL',
   ai: {

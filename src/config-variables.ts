@@ -133,6 +133,7 @@ export const variables = {
   REDIS_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'), default: 'parley', fix: 'set REDIS_PREFIX to a short name, e.g. parley' },
   DYNAMODB_TABLE_PREFIX: { schema: tableName.max(200), fix: 'set DYNAMODB_TABLE_PREFIX to a short name for the store\'s table (<prefix>-store), e.g. DYNAMODB_TABLE_PREFIX=parley, or unset it' },
   CONVERSATION_LOG_TABLE: { schema: tableName.min(3), fix: 'set CONVERSATION_LOG_TABLE to the DynamoDB table for the conversation log, e.g. ai_conversations, or unset it' },
+  CONVERSATION_LOG_TTL_SECONDS: { schema: integer(1, 315_360_000), fix: 'set CONVERSATION_LOG_TTL_SECONDS to how long a DynamoDB conversation log row is kept, in seconds (e.g. 31536000 for a year), or unset it to keep every row' },
   QUEUE_LOCK_MS: { schema: integer(1000, 3_600_000), fix: 'set QUEUE_LOCK_MS to how long a dead worker holds a job before it is recovered, in milliseconds (default: AI_DEADLINE_MS + 30000)' },
   SQS_QUEUE_URL: { schema: url, fix: 'set SQS_QUEUE_URL to the FIFO queue\'s URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/parley.fifo (its redrive queue holds the dead letters), or unset it' },
   OPENAI_API_KEY: { secret: true, schema: z.string().trim().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },

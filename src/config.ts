@@ -33,7 +33,7 @@ export interface Config {
    * DynamoDB (parley/aws; the CLI builds it): the store's table is `<tablePrefix>-store`; the
    * conversation log's table is named as it is, `ai_conversations` when only the prefix is set.
    */
-  dynamodb: { tablePrefix?: string; conversationLogTable?: string };
+  dynamodb: { tablePrefix?: string; conversationLogTable?: string; conversationLogTtlSeconds?: number };
   /** Lock of a running job in the Redis queue; past it a dead worker's job is recovered. */
   queueLockMs: number;
   /** The SQS FIFO queue (parley/aws): set, the CLI puts the queue there. */
@@ -131,6 +131,7 @@ export function buildConfig(values: Values, env: Env): Config {
     dynamodb: {
       tablePrefix: s.dynamodb.tablePrefix,
       conversationLogTable: s.dynamodb.conversationLogTable ?? (s.dynamodb.tablePrefix ? DEFAULT_CONVERSATION_LOG_TABLE : undefined),
+      conversationLogTtlSeconds: s.dynamodb.conversationLogTtlSeconds,
     },
     queueLockMs: s.queueLockMs ?? s.ai.deadlineMs + 30_000,
     ai: {

@@ -69,12 +69,12 @@ async function added(run: () => Promise<unknown>): Promise<{ tables: string[]; q
 }
 
 describe('parley aws setup (moto)', () => {
-  it('with DYNAMODB_TABLE_PREFIX: the store table and the seed\'s log table, on demand, TTL on expires_at; again: nothing new', async () => {
+  it('with DYNAMODB_TABLE_PREFIX: the store table and the seed\'s log table, on demand, both with TTL on expires_at; again: nothing new', async () => {
     let first = { code: -1, out: '' };
     expect(await added(async () => (first = await awsSetup({ DYNAMODB_TABLE_PREFIX: 'shop' })))).toEqual({ tables: ['ai_conversations', 'shop-store'], queues: [] });
     expect(first.code).toBe(0);
     expect(first.out).toContain('created  table shop-store: store (DYNAMODB_TABLE_PREFIX); TTL on expires_at enabled');
-    expect(first.out).toContain('created  table ai_conversations: conversation log');
+    expect(first.out).toContain('created  table ai_conversations: conversation log; TTL on expires_at enabled');
 
     const store = (await dynamo.send(new DescribeTableCommand({ TableName: 'shop-store' }))).Table;
     expect(store?.KeySchema).toEqual([{ AttributeName: 'key', KeyType: 'HASH' }]);
@@ -87,6 +87,9 @@ describe('parley aws setup (moto)', () => {
       { AttributeName: 'timestamp', KeyType: 'RANGE' },
     ]);
     expect(log?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    // Rows carry expires_at only with CONVERSATION_LOG_TTL_SECONDS; with TTL on, DynamoDB deletes them by it.
+    const logTtl = (await dynamo.send(new DescribeTimeToLiveCommand({ TableName: 'ai_conversations' }))).TimeToLiveDescription;
+    expect(logTtl).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expires_at' });
 
     let second = { code: -1, out: '' };
     expect(await added(async () => (second = await awsSetup({ DYNAMODB_TABLE_PREFIX: 'shop' })))).toEqual({ tables: [], queues: [] });

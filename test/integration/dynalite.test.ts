@@ -53,11 +53,11 @@ describe('parley aws setup on dynalite', () => {
     const summary = (steps: SetupStep[]) => steps.map((step) => [step.name, step.outcome, step.detail]);
     expect(summary(await setupAws(config))).toEqual([
       ['lite-store', 'created', 'TTL on expires_at not supported by this endpoint: expiry is checked on read'],
-      ['ai_conversations', 'created', undefined],
+      ['ai_conversations', 'created', 'TTL on expires_at not supported by this endpoint: rows are kept'],
     ]);
     expect(summary(await setupAws(config))).toEqual([
       ['lite-store', 'exists', 'TTL on expires_at not supported by this endpoint: expiry is checked on read'],
-      ['ai_conversations', 'exists', undefined],
+      ['ai_conversations', 'exists', 'TTL on expires_at not supported by this endpoint: rows are kept'],
     ]);
     const client = new DynamoDBClient({});
     const { Table } = await client.send(new DescribeTableCommand({ TableName: 'lite-store' }));

@@ -4,11 +4,11 @@
  * input, output — with platform, user, model, tokens, cost and latency beside them. Then the
  * ConversationLog contract (conversation-log-contract.ts), each test on a table of its own.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConversationLogTable, DynamoConversationLog } from '../../aws/index.js';
-import type { ConversationEntry } from '../../src/index.js';
+import { createConversationLogTable, DynamoConversationLog, dynamoDbFromConfig } from '../../aws/index.js';
+import { loadConfig, type ConversationEntry } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { useMoto } from '../helpers/moto.js';
 import { until } from '../helpers/until.js';
@@ -81,6 +81,24 @@ describe('DynamoConversationLog on DynamoDB', () => {
         latency_ms: 1201,
       },
     ]);
+  });
+
+  it('with CONVERSATION_LOG_TTL_SECONDS a row carries expires_at, that long after it was written, and the table deletes by it (TTL on)', async () => {
+    const ttlSeconds = 30 * 24 * 3600;
+    const kept = dynamoDbFromConfig(loadConfig({ CONVERSATION_LOG_TABLE: TABLE, CONVERSATION_LOG_TTL_SECONDS: String(ttlSeconds) })).conversationLog!;
+    try {
+      const before = Math.floor(Date.now() / 1000);
+      await kept.record(entry('conv-kept-a-month', 1));
+      const after = Math.ceil(Date.now() / 1000);
+      const [row] = await rows('conv-kept-a-month');
+      expect(row?.expires_at).toBeGreaterThanOrEqual(before + ttlSeconds);
+      expect(row?.expires_at).toBeLessThanOrEqual(after + ttlSeconds);
+      expect((await kept.list('conv-kept-a-month')).map((e) => e.input)).toEqual(['question 1']);
+      const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: TABLE }))).TimeToLiveDescription;
+      expect(ttl).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expires_at' });
+    } finally {
+      await kept.close();
+    }
   });
 
   it('lists a conversation oldest first, the newest `limit` of it, and nothing of other conversations', async () => {

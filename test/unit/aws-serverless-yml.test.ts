@@ -91,4 +91,9 @@ describe('examples/aws/serverless.yml names', () => {
     const deployed = String(yml.resources.Resources.ConversationsTable!.Properties.TableName).replace('${self:provider.stage}', 'staging');
     expect(loadConfig({ CONVERSATION_LOG_TABLE: deployed }).dynamodb.conversationLogTable).toBe(deployed);
   });
+
+  it('turns TTL on expires_at on for both tables, as parley aws setup does (the log\'s rows carry it with CONVERSATION_LOG_TTL_SECONDS)', () => {
+    const resources = serverlessYml().resources.Resources;
+    for (const id of ['StoreTable', 'ConversationsTable']) expect(resources[id]!.Properties.TimeToLiveSpecification, id).toEqual({ AttributeName: 'expires_at', Enabled: true });
+  });
 });

@@ -115,6 +115,10 @@ describe('DynamoDB configuration', () => {
     expect(loadConfig({ DYNAMODB_TABLE_PREFIX: 'parley-prod' }).dynamodb).toEqual({ tablePrefix: 'parley-prod', conversationLogTable: 'ai_conversations' });
     expect(loadConfig({ DYNAMODB_TABLE_PREFIX: 'parley-prod', CONVERSATION_LOG_TABLE: 'support.log_v2' }).dynamodb).toEqual({ tablePrefix: 'parley-prod', conversationLogTable: 'support.log_v2' });
     expect(loadConfig({ CONVERSATION_LOG_TABLE: 'ai_conversations' }).dynamodb).toEqual({ tablePrefix: undefined, conversationLogTable: 'ai_conversations' });
+    // The log's rows are kept unless CONVERSATION_LOG_TTL_SECONDS says how long.
+    expect(loadConfig({ CONVERSATION_LOG_TABLE: 'ai_conversations' }).dynamodb.conversationLogTtlSeconds).toBeUndefined();
+    expect(loadConfig({ CONVERSATION_LOG_TABLE: 'ai_conversations', CONVERSATION_LOG_TTL_SECONDS: '31536000' }).dynamodb.conversationLogTtlSeconds).toBe(31_536_000);
+    expect(() => loadConfig({ CONVERSATION_LOG_TTL_SECONDS: '0' })).toThrow(/CONVERSATION_LOG_TTL_SECONDS/);
   });
 });
 

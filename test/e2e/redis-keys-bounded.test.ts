@@ -1,0 +1,79 @@
+/**
+ * What a bot leaves in Redis after the flows a production user meets (answered messages, thread
+ * follow-ups, a redelivery, a user over the rate limit and its notice, a cached answer, budgets and
+ * the console's tallies, an AI failure ending in a dead letter and its apology): every key either
+ * expires or is one of the few the README names as kept (BullMQ's own, whose finished jobs are
+ * capped by removeOnComplete and whose dead letters stay until replayed, dropped or purged; the
+ * intake stream, emptied as it is moved; the turnstile's counter). A key added without a TTL fails
+ * here, so growth per message, conversation, user or day cannot creep in unnoticed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { appMention, directMessage, postSlack } from '../helpers/slack-events.js';
+import { until } from '../helpers/until.js';
+import { REDIS_URL, keysWithPrefix, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
+
+const prefix = uniquePrefix();
+const redis = useRedis(prefix);
+
+describe('Redis keys after a day of traffic in miniature: each expires, or is one the README names as kept', () => {
+  let slack: FakeSlack;
+  let ai: FakeOpenAi;
+  let bot: SlackBot;
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi((call) => (lastUserText(call).startsWith('fail') ? { status: 503 } : { text: `re: ${lastUserText(call)}` }));
+    bot = await startSlackBot(slack, ai, {
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      RATE_LIMIT_USER_PER_MINUTE: '2',
+      RATE_LIMIT_CONVERSATION_PER_MINUTE: '50',
+      RATE_LIMIT_TENANT_PER_MINUTE: '500',
+      AI_CALLS_PER_MINUTE: '500',
+      AI_PRICES: '{"gpt-4o-mini":{"input":1,"output":1}}',
+      AI_BUDGET_USD_PER_TENANT_PER_DAY: '100',
+      AI_BUDGET_USD_PER_MONTH: '1000',
+      JOB_ATTEMPTS: '2',
+      AI_ATTEMPTS: '1',
+    });
+  });
+  afterAll(async () => {
+    await bot?.close();
+    await slack?.close();
+    await ai?.close();
+  });
+
+  it('every key has a TTL except BullMQ\'s, the intake and the turnstile\'s counter; finished jobs are capped', async () => {
+    for (let i = 0; i < 3; i++) {
+      const mention = appMention({ text: `question ${i}`, channel: `CK${i}`, user: `UK${i}` });
+      await postSlack(bot.url, mention);
+      await postSlack(bot.url, mention, { retryNum: 1 });
+      await postSlack(bot.url, appMention({ text: `follow-up ${i}`, channel: `CK${i}`, user: `UK${i}`, threadTs: mention.event.ts as string }));
+    }
+    for (let i = 0; i < 2; i++) await postSlack(bot.url, directMessage({ text: 'the same question', user: `UC${i}`, channel: `DC${i}` }));
+    for (let i = 0; i < 4; i++) await postSlack(bot.url, directMessage({ text: `flood ${i}`, user: 'UFLOOD', channel: 'DFLOOD' }));
+    await postSlack(bot.url, directMessage({ text: 'fail for good', user: 'UFAIL', channel: 'DFAIL' }));
+    // 6 answers, 2 for the same question, 2 of the flood, its notice, the apology
+    await until(() => slack.callsTo('chat.postMessage').length >= 12, 'every reply, notice and apology', 20_000);
+    await until(async () => (await bot.bot.deadLetters.list()).length === 1, 'the dead letter', 20_000);
+
+    const admin = redis.admin();
+    const keys = await keysWithPrefix(admin, prefix);
+    const kept = [`${prefix}:messages:`, `${prefix}:intake`, `${prefix}:turn:seq`];
+    const ttls = await Promise.all(keys.map(async (key) => [key, await admin.pttl(key)] as const));
+    // -2: expired between SCAN and PTTL
+    expect(ttls.filter(([key, ttl]) => ttl === -1 && !kept.some((k) => key.startsWith(k)))).toEqual([]);
+    // The kinds this traffic makes, so the check above looked at them.
+    for (const kind of [':history:', ':convlog:c:', ':convlog:recent', ':sent:', ':slack:thread:', ':spend:day:', ':spend:month:', ':ops:minute:', ':turn-limit:user:', ':turn-notice:user:', ':ai-cache:']) {
+      expect(keys.some((key) => key.includes(kind)), kind).toBe(true);
+    }
+    // BullMQ's finished jobs: capped by age and count, dead letters kept (README: until replayed, dropped or purged).
+    const completed = await admin.zrange(`${prefix}:messages:completed`, 0, -1);
+    expect(completed.length).toBeGreaterThan(0);
+    const opts = JSON.parse((await admin.hget(`${prefix}:messages:${completed[0]}`, 'opts')) ?? '{}') as { removeOnComplete?: unknown; removeOnFail?: unknown };
+    expect(opts.removeOnComplete).toEqual({ age: 24 * 3600, count: 10_000 });
+    expect(await admin.zcard(`${prefix}:messages:failed`)).toBe(1);
+  }, 60_000);
+});
