@@ -22,6 +22,8 @@ import { unpricedModelWarning } from './ops/unpriced-models.js';
 export function createBotAi(config: Config, backends: Backends, metrics: Metrics, logger: Logger, ops: { spend: Spend; alerts: Alerts }, given?: AiClient): AiClient {
   const { policy, notice, ...limits } = config.budget;
   const prices = { ...defaultPrices, ...config.ai.prices };
+  // The model label of the tokens and cost keeps these as they are; a name only a server gives is bounded.
+  metrics.knowModels(config.ai.model, config.ai.fallback?.model, ...Object.keys(prices));
   // Counted at $0 against the budgets: said once per model, at start for parley's own, else when first counted.
   const warnIfUnpriced = Object.values(limits).some((limit) => limit !== undefined) ? unpricedModelWarning(prices, logger) : () => undefined;
   const events = (variable: string) => withSpend(withKeyAlerts(aiEvents(metrics), ops.alerts, variable), ops.spend, logger, warnIfUnpriced);

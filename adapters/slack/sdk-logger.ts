@@ -8,11 +8,12 @@
  * Web API client redacts only for keys named like a token (an OAuth code exchange's client_secret
  * would reach the log). Their setLevel is ignored: LOG_LEVEL decides. Before the adapter has
  * started there is no logger; what the SDKs say then is dropped. The Web API client's "http request
- * failed" warnings are written at debug: each attempt would repeat what parley logs once.
+ * failed" warnings are written at debug: each attempt would repeat what parley logs once. Their
+ * warnings are summarised (observe/log-summary.ts): one line a minute per text, not one per call.
  */
 import type { LogLevel, Logger as SdkLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { hideSecrets, hideSecretsIn } from 'parley/adapter-kit';
+import { hideSecrets, hideSecretsIn, leftOutFields, logSummaryOf } from 'parley/adapter-kit';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -39,7 +40,12 @@ export function slackSdkLogger(logger: () => Logger | undefined): SdkLogger {
     // Slack's response_metadata.messages and errors may quote a token back: never in the log.
     const text = hideSecrets(args.filter((arg) => arg !== err).map(show).join(' '));
     if (err) hideSecretsIn(err);
-    log[level]({ component: 'slack-sdk', sdk: name, ...(err ? { err } : {}) }, text || (err?.message ?? ''));
+    const msg = text || (err?.message ?? '');
+    // A warning Slack attaches to every answer (`method_deprecated` for months) would be a line per
+    // call: summarised as refusals are, the first of a text a minute, the next saying how many were left out.
+    const leftOut = level === 'warn' ? logSummaryOf(log).takeOf('slack-sdk warn', msg) : 0;
+    if (leftOut === undefined) return;
+    log[level]({ component: 'slack-sdk', sdk: name, ...(err ? { err } : {}), ...leftOutFields(leftOut) }, msg);
   };
   return {
     debug: () => undefined,

@@ -26,13 +26,16 @@ export function classifyTwilioError(error: unknown, refused = 'the message'): un
     const notSent = notSentCode(error);
     return notSent ? platformUnreachable('the Twilio API', notSent) : error;
   }
+  // Twilio's error codes are numbers (21211, 63016): whatever else the body holds (text, an object, a
+  // proxy's JSON) is no code, and must not become the dead letter's reason and its metric label.
+  const code = Number.isSafeInteger(e.code) ? e.code : undefined;
   // Twilio's text may quote the auth token back: it is logged and kept as the dead letter's reason.
-  const what = `Twilio refused ${refused}: HTTP ${e.status}${e.code ? ` error ${e.code}` : ''}${e.message ? ` (${hideSecrets(e.message)})` : ''}`;
-  if (e.code === OUTSIDE_WINDOW) {
+  const what = `Twilio refused ${refused}: HTTP ${e.status}${code ? ` error ${code}` : ''}${typeof e.message === 'string' && e.message ? ` (${hideSecrets(e.message)})` : ''}`;
+  if (code === OUTSIDE_WINDOW) {
     return new PermanentError(`${what}. WhatsApp only allows free-form replies within 24 hours of the person's last message.`, `whatsapp_${OUTSIDE_WINDOW}`);
   }
   if (e.status === 429) return new RetryAfterError(what, 5000);
   // Other 4xx (bad number, unverified recipient, bad credentials) will fail the same way every time.
-  if (e.status >= 400 && e.status < 500 && e.status !== 408) return new PermanentError(what, `twilio_${e.code ?? e.status}`);
+  if (e.status >= 400 && e.status < 500 && e.status !== 408) return new PermanentError(what, `twilio_${code ?? e.status}`);
   return new Error(what);
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { PriceTable } from './types.js';
+import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
 
 /** USD per 1M tokens for a few current OpenAI models (standard tier, not cached input). */
 export const defaultPrices: PriceTable = {
@@ -45,6 +46,8 @@ export function tokenCount(value: unknown, name: string, logger?: Logger): numbe
   if (value === undefined || value === null) return 0;
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_PLAUSIBLE_TOKENS) return value;
   const counted = typeof value === 'number' && Number.isFinite(value) && value > MAX_PLAUSIBLE_TOKENS ? MAX_PLAUSIBLE_TOKENS : 0;
-  logger?.warn({ field: name, reported: String(value), counted }, 'AI provider reported an implausible token count');
+  // Once a minute per field (a broken server gets every answer wrong), and never the whole value: it may be any JSON.
+  const leftOut = logger ? logSummaryOf(logger).take(`implausible ${name}`) : undefined;
+  if (leftOut !== undefined) logger?.warn({ field: name, reported: String(value).slice(0, 100), counted, ...leftOutFields(leftOut) }, 'AI provider reported an implausible token count');
   return counted;
 }

@@ -41,14 +41,36 @@ const SECRET_KEY = /^(?:token|secret|password|authorization|api_?key|client_secr
  * like a Slack token (hideSecrets) — a Slack error's `data` can hold the request a proxy echoed.
  */
 export function serializeError(error: unknown): unknown {
-  return cleaned(pino.stdSerializers.err(error as Error), 0);
+  return cleaned(withShortMessage(pino.stdSerializers.err(error as Error)), 0);
+}
+
+/**
+ * An error's message past this is cut in its line (and in its stack, which repeats it): a provider
+ * or a platform may put a whole answer in it (a proxy's page, a body quoted back), and the line is
+ * written for each message it fails. Any other string of an error is cut at MAX_ERROR_STRING.
+ */
+export const MAX_ERROR_MESSAGE = 1_000;
+const MAX_ERROR_STRING = 4_000;
+
+function withShortMessage(serialized: unknown): unknown {
+  const s = serialized as { message?: unknown; stack?: unknown } | undefined;
+  if (typeof s?.message !== 'string' || s.message.length <= MAX_ERROR_MESSAGE) return serialized;
+  // Secrets hidden before the cut, which could leave a secret's start that no longer reads as one.
+  const message = cut(hideSecrets(s.message), MAX_ERROR_MESSAGE);
+  // The stack's first line is the message: cut there, its frames are kept.
+  const stack = typeof s.stack === 'string' ? s.stack.replace(s.message, message) : s.stack;
+  return { ...s, message, ...(stack === undefined ? {} : { stack }) };
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
 
 /** Deeper than this in an error, an object is left out of the line. */
 const MAX_ERROR_DEPTH = 8;
 
 function cleaned(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return hideSecrets(value);
+  if (typeof value === 'string') return cut(hideSecrets(value), MAX_ERROR_STRING);
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_ERROR_DEPTH) return '[too deep]';
   if (Array.isArray(value)) return value.map((item) => cleaned(item, depth + 1));

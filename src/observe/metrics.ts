@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LabelValues, boundLabels } from './label-values.js';
 
 /**
  * Time-to-reply buckets in seconds: the console's p50 and p95 are read from them. Fine below
@@ -8,6 +9,15 @@ export const REPLY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 
 
 const EVENT_LOOP_SAMPLE_MS = 100;
 
+/**
+ * The core's own dead-letter reasons (README "Dead letters"): never 'other', whatever platforms
+ * send. An adapter's reasons (`slack_…`, `twilio_<code>`) are the bounded outside values.
+ */
+const DEAD_LETTER_REASONS = [
+  'attempts_exhausted', 'stalled', 'max_wait', 'poison', 'config', 'invalid_job', 'no_adapter', 'no_send', 'permanent', 'direct_failed', 'redriven',
+  'ai_input_too_long', ...['timeout', 'rate_limited', 'quota', 'server', 'connection', 'empty', 'circuit_open', 'overloaded', 'client', 'deadline', 'aborted', 'unknown'].map((kind) => `ai_${kind}`),
+];
+
 /** Every parley metric, on a registry of its own so several bots in one process do not clash. */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -16,6 +26,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   // still shows in full, each sample measures how late its timer ran.
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'parley_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   const registers = [registry];
+  // Labels whose values come from outside: the model a server says answered, a platform's error code in a dead letter's reason.
+  const models = new LabelValues();
+  const reasons = new LabelValues(DEAD_LETTER_REASONS);
   const metrics = {
     registry,
     webhooksReceived: new Counter({ name: 'parley_webhooks_received_total', help: 'Webhook requests received', labelNames: ['platform'], registers }),
@@ -30,11 +43,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     aiCalls: new Counter({ name: 'parley_ai_calls_total', help: 'AI calls (HTTP attempts) by the model asked and how they ended: ok, rate_limited, server, timeout...', labelNames: ['model', 'outcome'], registers }),
     aiErrors: new Counter({ name: 'parley_ai_errors_total', help: 'AI call failures by kind', labelNames: ['kind'], registers }),
     cacheLookups: new Counter({ name: 'parley_cache_lookups_total', help: 'Response cache lookups', labelNames: ['result'], registers }),
-    tokens: new Counter({ name: 'parley_ai_tokens_total', help: 'Tokens used', labelNames: ['model', 'direction'], registers }),
-    cost: new Counter({ name: 'parley_ai_cost_usd_total', help: 'Estimated AI cost in US dollars', labelNames: ['model'], registers }),
+    tokens: boundLabels(new Counter({ name: 'parley_ai_tokens_total', help: 'Tokens used', labelNames: ['model', 'direction'], registers }), { model: models }),
+    cost: boundLabels(new Counter({ name: 'parley_ai_cost_usd_total', help: 'Estimated AI cost in US dollars', labelNames: ['model'], registers }), { model: models }),
     repliesSent: new Counter({ name: 'parley_replies_sent_total', help: 'Replies delivered', labelNames: ['platform', 'kind'], registers }),
     repliesFailed: new Counter({ name: 'parley_replies_failed_total', help: 'Replies that could not be delivered', labelNames: ['platform'], registers }),
-    deadLettered: new Counter({ name: 'parley_dead_lettered_total', help: 'Messages moved to the dead letters', labelNames: ['platform', 'reason'], registers }),
+    deadLettered: boundLabels(new Counter({ name: 'parley_dead_lettered_total', help: 'Messages moved to the dead letters', labelNames: ['platform', 'reason'], registers }), { reason: reasons }),
     circuitOpen: new Gauge({ name: 'parley_ai_circuit_open', help: '1 while the AI circuit breaker is open (or half-open), else 0', registers }),
     keysRejected: new Counter({ name: 'parley_ai_key_rejected_total', help: 'AI provider keys refused with a 401 (the next key of OPENAI_API_KEY takes over)', registers }),
     budgetSpent: new Gauge({ name: 'parley_ai_budget_spent_usd', help: 'AI spend in the current UTC period, all processes together', labelNames: ['period'], registers }),
@@ -44,6 +57,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     budgetActions: new Counter({ name: 'parley_ai_budget_actions_total', help: 'AI calls past a budget (each try of a message), by what AI_BUDGET_POLICY did: notice, fallback or allow', labelNames: ['action'], registers }),
     feedback: new Counter({ name: 'parley_feedback_total', help: "People's ratings of AI answers (a changed rating counts again), by platform and rating: good or bad", labelNames: ['platform', 'rating'], registers }),
     alerts: new Counter({ name: 'parley_alerts_total', help: 'Alerts raised (one per episode), by kind', labelNames: ['kind'], registers }),
+    /** The models the bot is configured with and has prices for: always their own `model` label, never counted against the bound. */
+    knowModels: (...names: (string | undefined)[]) => models.know(...names),
   };
   return metrics;
 }

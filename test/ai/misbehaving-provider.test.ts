@@ -5,6 +5,7 @@
  * is faked at the HTTP boundary, real sockets.
  */
 import { gzipSync } from 'node:zlib';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AiError, isInputTooLong, OpenAiClient, type AiUsage } from '../../src/ai/index.js';
 import { completion, FakeOpenAI, json, sse, type Handler } from './fake-openai.js';
@@ -203,6 +204,17 @@ describe('usage a provider gets wrong', () => {
     // 1e300 prompt tokens would spend every budget for good: counted as the most a call can plausibly use.
     expect(usages[3]).toMatchObject({ inputTokens: 10_000_000, outputTokens: 3 });
     expect(usages[3]!.costUsd).toBeCloseTo(1.5, 5);
+  });
+
+  it('a usage the server gets wrong on every answer is one warning a minute per field, never the whole value it sent', async () => {
+    const lines: { msg: string; reported?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const ai = client({ logger });
+    for (let i = 0; i < 5; i++) server.enqueue(json(200, { ...completion('fine'), usage: { prompt_tokens: 'x'.repeat(100_000), completion_tokens: 1 } }));
+    for (const text of ['a', 'b', 'c', 'd', 'e']) expect((await ai.reply(request(text))).text).toBe('fine');
+    const warned = lines.filter((line) => line.msg === 'AI provider reported an implausible token count');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.reported!.length).toBeLessThanOrEqual(100);
   });
 
   it('streamed: a negative usage chunk counts 0', async () => {

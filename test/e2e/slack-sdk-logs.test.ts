@@ -54,6 +54,15 @@ describe('the Slack SDKs log through parley', () => {
     expect(consoleLines).toEqual([]);
   });
 
+  it('a warning Slack attaches to every answer (a deprecated method) is one line, not one per message; later ones are counted in leftOut', async () => {
+    const posted = slack.callsTo('chat.postMessage').length;
+    slack.on('chat.postMessage', (call) => ({ body: { ok: true, channel: call.args.channel, ts: '1700000000.000200', warning: 'method_deprecated', response_metadata: { warnings: ['method_deprecated'] } } }));
+    for (let i = 0; i < 10; i++) expect((await postSlack(server.url, appMention({ text: `deprecated ${i}` }))).status).toBe(200);
+    await until(() => slack.callsTo('chat.postMessage').length >= posted + 10 || undefined, 'the answers');
+    await until(() => lines.filter((l) => l.msg === 'message answered').length >= 11 || undefined, 'answered');
+    expect(lines.filter((l) => l.msg === 'method_deprecated')).toHaveLength(1);
+  });
+
   it("a developer listener's logger writes to parley's log", async () => {
     const res = await postSlack(server.url, slashCommand({ command: '/hello', text: '' }));
     expect(res.status).toBe(200);

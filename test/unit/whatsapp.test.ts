@@ -157,6 +157,14 @@ describe('Twilio errors → what the queue does', () => {
     expect(classifyTwilioError(restError(429, 20429))).toBeInstanceOf(RetryAfterError);
   });
 
+  it('a code that is no Twilio error code (text, an object: a proxy\'s JSON) is left out of the reason, which names the status', () => {
+    const weird = (code: unknown) => Object.assign(new Error('x'), { status: 400, code, message: 'refused' });
+    expect(classifyTwilioError(weird(`weird code ${'z'.repeat(3000)}`))).toMatchObject({ reason: 'twilio_400' });
+    expect(classifyTwilioError(weird({ nested: 1 }))).toMatchObject({ reason: 'twilio_400' });
+    expect((classifyTwilioError(weird({ nested: 1 })) as Error).message).not.toContain('[object Object]');
+    expect(classifyTwilioError(weird('63016'))).toMatchObject({ reason: 'twilio_400' });
+  });
+
   it('reads Retry-After in seconds or as a date, with a default', () => {
     expect(retryAfterMs({ 'retry-after': '3' })).toBe(3000);
     expect(retryAfterMs({ 'retry-after': new Date(10_000 + 7000).toUTCString() }, 10_000)).toBeGreaterThanOrEqual(6000);
