@@ -13,6 +13,20 @@ type Choice = OpenAI.ChatCompletion.Choice;
 
 const hint = 'not a chat completion (a proxy in the way, or OPENAI_BASE_URL not pointing at an OpenAI-compatible API?)';
 
+/**
+ * A body the SDK left as text because it was not labelled JSON (`text/plain`, as some proxies send
+ * a completion): read as JSON when it is, so a good answer is not refused for its label.
+ */
+export function jsonIfText<T>(body: T): T {
+  if (typeof body !== 'string') return body;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return (typeof parsed === 'object' && parsed !== null ? parsed : body) as T;
+  } catch {
+    return body;
+  }
+}
+
 /** The first choice of a chat completion; throws when the body is no chat completion at all. */
 export function firstChoice(response: unknown): Choice | undefined {
   const choices = typeof response === 'object' && response !== null ? (response as { choices?: unknown }).choices : undefined;
@@ -23,6 +37,15 @@ export function firstChoice(response: unknown): Choice | undefined {
 /** The error for a streamed answer that carried no event at all. */
 export function noStreamEvents(contentType: string | null): AiError {
   return new AiError('server', `AI provider answered 200 with ${contentType || 'no content type'} and no stream events: ${hint}`);
+}
+
+/**
+ * The error for a stream whose body ended with neither a finish_reason nor the usage chunk that
+ * follows it: a proxy or the server closed it mid-answer. A dropped connection, as a reset would be:
+ * asked again while none of its text was shown, never passed off (or cached) as a whole answer.
+ */
+export function streamEndedEarly(chars: number): AiError {
+  return new AiError('connection', `AI stream ended after ${chars} characters without a finish_reason: cut off (by a proxy's timeout?)`);
 }
 
 /** Text from a message's or a delta's content: a string, or (as some servers send it) a list of parts. */

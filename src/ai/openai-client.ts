@@ -5,8 +5,8 @@ import { cacheKey, MemoryResponseCache } from './cache.js';
 import { openChannel, type TextChannel } from './channel.js';
 import { toAiError } from './classify.js';
 import { emptyAnswer } from './empty.js';
-import { estimatedUsage } from './estimated-usage.js';
-import { cutTo, firstChoice, noStreamEvents, replyCap, textOf } from './malformed.js';
+import { estimatedUsage, usageMissing, usageOrEstimate } from './estimated-usage.js';
+import { cutTo, firstChoice, jsonIfText, noStreamEvents, replyCap, streamEndedEarly, textOf } from './malformed.js';
 import { ApiKeys, splitApiKeys } from './keys.js';
 import { buildMessages } from './messages.js';
 import { costOf, tokenCount } from './prices.js';
@@ -14,7 +14,7 @@ import { MemoryAdaptiveLimit, type AdaptiveLimit } from './adaptive-limit.js';
 import { withinLimit } from './admission.js';
 import { ResiliencePolicy, type Attempt } from './resilience.js';
 import { SingleFlight } from './single-flight.js';
-import { openAiSdk } from './openai-sdk.js';
+import { openAiSdk, sawStreamEnd } from './openai-sdk.js';
 import { rememberSecrets } from '../secret-values.js';
 import type {
   AiClient,
@@ -36,11 +36,14 @@ export class OpenAiClient implements AiClient {
   private readonly flights = new SingleFlight<AiResult>();
   private readonly answers: AnswerCache;
   private readonly log: Logger | undefined;
+  /** The usage a call reported, else an estimate (see usageOrEstimate). */
+  private readonly reported: ReturnType<typeof usageOrEstimate>;
 
   constructor(private readonly options: AiOptions) {
     this.log = options.logger?.child({ component: 'ai' });
     // A provider's error may quote the key back: hidden wherever it is logged or stored.
     rememberSecrets(options.apiKey);
+    this.reported = usageOrEstimate(options.systemPrompt, this.log);
     // One SDK client per key: a refused key (401) gives way to the next within the same attempt.
     this.sdks = new ApiKeys(
       splitApiKeys(options.apiKey),
@@ -168,19 +171,21 @@ export class OpenAiClient implements AiClient {
 
   /** One completion; `whole` when it finished of itself with some text (worth caching). */
   private async complete(request: AiRequest, attempt: Attempt): Promise<{ result: AiResult; whole: boolean }> {
-    const response = await this.sdks.use((sdk) =>
-      sdk.chat.completions.create(
-        { model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...this.outputLimit() },
-        { signal: attempt.signal },
+    const response = jsonIfText(
+      await this.sdks.use((sdk) =>
+        sdk.chat.completions.create(
+          { model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...this.outputLimit() },
+          { signal: attempt.signal },
+        ),
+        attempt.nextRequest,
       ),
-      attempt.nextRequest,
     );
     const choice = firstChoice(response);
     const content = textOf(choice?.message?.content);
     const given = content || textOf(choice?.message?.refusal);
     const text = this.capped(given);
     const finish = text === given ? choice?.finish_reason : 'length';
-    const result = this.unlessEmpty(this.toResult(text, response.model, response.usage), finish, request.tenant);
+    const result = this.unlessEmpty(this.toResult(text, response.model, this.reported(response.usage, request, text)), finish, request.tenant);
     // Servers that say something else than "stop" at the end (eos_token, null) still end whole.
     return { result, whole: Boolean(content) && finish !== 'length' && finish !== 'content_filter' };
   }
@@ -236,7 +241,9 @@ export class OpenAiClient implements AiClient {
     attempt.signal.throwIfAborted();
     // Not an empty answer but no stream at all (an HTML page, a JSON body): say what came.
     if (events === 0) throw noStreamEvents(response.headers.get('content-type'));
-    const result = this.unlessEmpty(this.toResult(text, model, usage), finish, request.tenant);
+    // An answer ends with a finish_reason, a usage chunk or [DONE]; a body that stopped before any was cut.
+    if (!finish && usageMissing(usage) && !sawStreamEnd(response)) throw streamEndedEarly(text.length);
+    const result = this.unlessEmpty(this.toResult(text, model, this.reported(usage, request, text)), finish, request.tenant);
     return { result, whole: answered && finish !== 'length' && finish !== 'content_filter' };
   }
 

@@ -1,5 +1,8 @@
 import OpenAI from 'openai';
 import { leanFetchUpTo } from '../http/lean-fetch.js';
+import { watchStreamEnd } from './stream-end.js';
+
+export { sawStreamEnd } from './stream-end.js';
 
 /**
  * The most of a non-streamed answer read (decompressed): a chat completion even at a million
@@ -25,6 +28,7 @@ export function openAiSdk(options: { apiKey: string; baseURL?: string; timeoutMs
     // Half the CPU per call of the global fetch (see lean-fetch.ts); streams still use it.
     // A redirect is not followed (leanFetch never does; the global fetch, for streams, would): it
     // would take the conversation to another host, whose 401 would then read as a revoked key.
-    fetch: (url, init) => aiFetch(url, { ...init, redirect: 'manual' }),
+    // A stream's body is watched for its end marker (stream-end.ts).
+    fetch: async (url, init) => watchStreamEnd(await aiFetch(url, { ...init, redirect: 'manual' })),
   });
 }

@@ -70,3 +70,42 @@ describe('a misbehaving provider under Slack streaming, end to end', () => {
     expect(await world.server.bot.deadLetters.list()).toEqual([]);
   });
 });
+
+describe('what a compatible server leaves out, end to end', () => {
+  const start = slackWorldPerTest();
+  const chunk = (delta: object, finish: string | null = null) => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }] });
+
+  it('Slack streaming: a stream a proxy closes mid-answer (no finish_reason) is asked again: the whole answer once, never the half', async () => {
+    const world = await start({
+      ai: (call, i) => (i === 0 ? { events: [chunk({ role: 'assistant', content: '' }), chunk({ content: 'Half an ans' })] } : { text: `echo: ${lastUserText(call)}` }),
+      env: { SLACK_STREAMING: 'on' },
+    });
+    await postSlack(world.server.url, appMention({ text: 'stream me whole' }));
+    await until(() => world.slack.callsTo('chat.stopStream')[0], 'the stream to be finished');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more arrives
+    const streamed = [...world.slack.callsTo('chat.startStream'), ...world.slack.callsTo('chat.appendStream'), ...world.slack.callsTo('chat.stopStream')]
+      .map((call) => String(call.args.markdown_text ?? '') + ((call.args.chunks as { text?: string }[] | undefined) ?? []).map((c) => c.text ?? '').join(''))
+      .join('');
+    expect(streamed).toBe('echo: stream me whole');
+    expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+    expect(world.ai.calls).toHaveLength(2);
+  });
+
+  it('web chat: an answer without usage is estimated, so the cost and the budget see it', async () => {
+    const ai = await startFakeOpenAi((call) => ({ body: { id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: `echo: ${lastUserText(call)}` }, finish_reason: 'stop' }] } }));
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', AI_BUDGET_USD_PER_DAY: '100' });
+    try {
+      await web.post('no-usage', 'what does this cost?');
+      await web.waitFor('no-usage', (e) => assistantReplies(e).length >= 1);
+      expect(assistantReplies(await web.transcript('no-usage')).map((e) => e.text)).toEqual(['echo: what does this cost?']);
+      const metrics = await (await fetch(`${web.url}/metrics`)).text();
+      expect(Number(/parley_ai_cost_usd_total\{model="gpt-4o-mini"\} (\S+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+      // The budgets' gauge is read from their store as it is scraped: it follows.
+      const spent = async () => Number(/parley_ai_budget_spent_usd\{period="day"\} (\S+)/.exec(await (await fetch(`${web.url}/metrics`)).text())?.[1]);
+      await until(async () => ((await spent()) > 0 ? true : undefined), 'the budget to count the answer');
+    } finally {
+      await web.close();
+      await ai.close();
+    }
+  });
+});
