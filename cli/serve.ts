@@ -14,7 +14,7 @@ const NOTHING_ON =
 export async function serve(config: Config, options: { worker: boolean }): Promise<void> {
   const bot = createBot({ config, adapters: adaptersFromConfig(config), worker: options.worker, ...queueOption(config), ...dynamoDbFromConfig(config) });
   // Before listening: a SIGTERM while the port opens still closes the bot.
-  closeOnSignals(bot);
+  closeOnSignals(bot, config.shutdownDelayMs);
   const server: Server = await bot.listen().catch((error: unknown) => {
     const problem = listenProblem(error, config.port, config.host);
     throw problem ? new ListenError(problem) : error;

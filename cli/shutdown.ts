@@ -9,26 +9,40 @@ import type { Bot } from '../src/index.js';
 const SAME_SIGNAL_MS = 250;
 
 /**
- * On SIGTERM / SIGINT: stop taking work, let running jobs finish (bot.close), exit 0. A second
- * SIGTERM / SIGINT during that drain (Ctrl-C pressed again) exits at once. Returns whether that
- * shutdown has begun, so a start that ends during it does not announce itself as running.
+ * On SIGTERM / SIGINT: stop taking work, let running jobs finish (bot.close), exit 0. With a
+ * shutdown delay (`delayMs`, `parley serve`'s SHUTDOWN_DELAY_MS) requests are still served for
+ * that long first, and a second SIGTERM ends it at once. A second SIGINT (Ctrl-C pressed again),
+ * or a second SIGTERM during the drain, exits at once. Returns whether that shutdown has begun, so
+ * a start that ends during it does not announce itself as running.
  */
-export function closeOnSignals(bot: Bot): () => boolean {
+export function closeOnSignals(bot: Bot, delayMs = 0): () => boolean {
   let stoppedAt: number | undefined;
+  const delay = new AbortController();
+  let delayEnds = 0;
   const stop = (signal: string) => {
     if (stoppedAt !== undefined) {
-      if ((signal === 'SIGINT' || signal === 'SIGTERM') && Date.now() - stoppedAt >= SAME_SIGNAL_MS) exitNow(bot, signal);
+      if ((signal !== 'SIGINT' && signal !== 'SIGTERM') || Date.now() - stoppedAt < SAME_SIGNAL_MS) return;
+      // Asked again while still waiting for the load balancer: close the port now, but still let running jobs finish.
+      if (signal === 'SIGTERM' && Date.now() < delayEnds && !delay.signal.aborted) {
+        stoppedAt = Date.now();
+        tryToLog(() => bot.logger.info({ signal }, 'second SIGTERM: ending the shutdown delay'));
+        delay.abort();
+        return;
+      }
+      exitNow(bot, signal);
       return;
     }
     stoppedAt = Date.now();
-    // Armed before any log line: bot.close() is bounded by SHUTDOWN_TIMEOUT_MS, this is the backstop
+    delayEnds = stoppedAt + delayMs;
+    // Armed before any log line: bot.close() is bounded by the delay + SHUTDOWN_TIMEOUT_MS, this is the backstop
     // should anything still hang, and a logger that fails (stdout a closed pipe) cannot keep it from exiting.
     setTimeout(() => {
-      tryToLog(() => bot.logger.error({ signal }, 'shutdown still not finished well past SHUTDOWN_TIMEOUT_MS; exiting'));
+      tryToLog(() => bot.logger.error({ signal }, 'shutdown still not finished well past SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS; exiting'));
       process.exit(1);
-    }, bot.config.shutdownTimeoutMs + 5000).unref();
-    tryToLog(() => bot.logger.info({ signal }, 'shutting down: no new requests, finishing running jobs'));
-    void bot.close().then(
+    }, delayMs + bot.config.shutdownTimeoutMs + 5000).unref();
+    const then = delayMs > 0 ? 'after the shutdown delay, no new requests' : 'no new requests';
+    tryToLog(() => bot.logger.info({ signal }, `shutting down: ${then}, finishing running jobs`));
+    void bot.close({ delayMs, signal: delay.signal }).then(
       ({ unfinished }) => {
         tryToLog(() => bot.logger.info({ unfinished }, 'stopped'));
         process.exit(0);

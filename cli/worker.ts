@@ -14,8 +14,9 @@ export async function worker(config: Config, concurrency?: number, env: NodeJS.P
   const effective = concurrency ? { ...config, queue: { ...config.queue, concurrency } } : config;
   const bot = createBot({ config: effective, adapters: adaptersFromConfig(effective), worker: true, ...queueOption(effective), ...dynamoDbFromConfig(effective) });
   // Before waiting for the adapters: one whose platform is down is retried for as long as it takes,
-  // and a SIGTERM meanwhile must still drain the jobs running.
-  const stopping = closeOnSignals(bot);
+  // and a SIGTERM meanwhile must still drain the jobs running. No shutdown delay: no load balancer
+  // sends a worker webhooks, so SHUTDOWN_DELAY_MS would only hold its stop.
+  const stopping = closeOnSignals(bot, 0);
   if (port !== 'off') await serveWorkerMetrics(bot, port, config.host);
   await bot.start();
   await bot.ready;

@@ -3,11 +3,42 @@
  * waiting for it, BullMQ waiting for its connection) cannot hold a shutdown past SHUTDOWN_TIMEOUT_MS.
  */
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Adapter } from './adapter.js';
 import { stopAccepting } from './http/server.js';
 import { logLost, type LostMessage } from './lost-messages.js';
 import type { JobQueue } from './queue/index.js';
+
+export interface CloseOptions {
+  /**
+   * How long to keep serving as usual, `/readyz` answering 503, before the port closes and the
+   * drain begins: time for a load balancer to take the process out. Default: SHUTDOWN_DELAY_MS.
+   */
+  delayMs?: number;
+  /** Ends that delay early when aborted (a second SIGTERM); the drain goes on as usual. */
+  signal?: AbortSignal;
+}
+
+/** `/readyz`'s reason from the moment close() is called. */
+export const STOPPING = 'stopping: this process is shutting down';
+
+/** close()'s `delayMs`, refused before anything changes when it is no number of milliseconds. */
+export function checkedDelay(delayMs: number): number {
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`bot.close({ delayMs: ${delayMs} }): delayMs must be a number of milliseconds, 0 or more`);
+  return delayMs;
+}
+
+/**
+ * The shutdown delay: nothing closes yet, so webhooks sent before the load balancer has noticed
+ * `/readyz` are still answered. SHUTDOWN_TIMEOUT_MS counts from its end, so it takes no time from the drain.
+ */
+export async function delayClose(delayMs: number, signal: AbortSignal | undefined, logger: Logger): Promise<void> {
+  if (delayMs === 0 || signal?.aborted) return;
+  logger.info({ delayMs }, `shutdown delay: /readyz answers 503 and requests are still served for ${delayMs} ms (SHUTDOWN_DELAY_MS), so the load balancer stops sending before the port closes`);
+  const ended = await sleep(delayMs, false, { signal }).catch(() => true);
+  if (ended) logger.info('shutdown delay ended early: closing the port now');
+}
 
 /** Time, past the deadline, for the steps after the queue (counters, connections) to let go. */
 const RELEASE_GRACE_MS = 1000;

@@ -54,9 +54,14 @@ export function warnVolatileState(adapters: readonly Adapter[], store: Store, lo
   }
 }
 
-/** The checks `/readyz` reports; `start` is among them until the bot has started. */
-export function readiness<T>(store: Store, queue: JobQueue<T>, tracker: StartTracker): () => Promise<Record<string, string>> {
-  return async () => {
+/**
+ * The checks `/readyz` reports; `start` is among them until the bot has started. Once shutting
+ * down (`stopping` gives the reason), that alone, at once: the probe's answer must not wait on a ping.
+ */
+export function readiness<T>(store: Store, queue: JobQueue<T>, tracker: StartTracker, stopping: () => string | undefined = () => undefined): () => Promise<Record<string, string>> {
+  return async (): Promise<Record<string, string>> => {
+    const stop = stopping();
+    if (stop) return { shutdown: stop };
     // A start under way (a healthy Redis connects in milliseconds) gets a moment, so the first
     // probe after listen() reads the backends, not a connection still coming up; a slow one is
     // reported as `start: starting` rather than as a store that is down.

@@ -19,7 +19,8 @@ import { ackBudgetMs, createFetchHandler, createNodeMiddleware, createRouter, is
 import { asBotMiddleware, type BotMiddleware } from './http/node.js';
 export type { BotMiddleware };
 import { listen } from './http/server.js';
-import { closeWithin } from './bot-close.js';
+import { checkedDelay, closeWithin, delayClose, STOPPING, type CloseOptions } from './bot-close.js';
+export type { CloseOptions };
 import { AnsweringHere, lostOnExit } from './lost-messages.js';
 import { checkBotOptions, checkedAdapters, operationalPaths } from './bot-adapters.js';
 import { ingest, takesInOneStep, type IngestDeps, type IngestOutcome } from './ingest.js';
@@ -112,8 +113,11 @@ export interface Bot {
    * function is frozen once it has answered.
    */
   inProcessAnswers(): Promise<void>;
-  /** Stop taking messages, finish running jobs within SHUTDOWN_TIMEOUT_MS, release everything. */
-  close(): Promise<{ unfinished: number }>;
+  /**
+   * Stop taking messages, finish running jobs within SHUTDOWN_TIMEOUT_MS, release everything.
+   * `/readyz` answers 503 at once; first, for SHUTDOWN_DELAY_MS (`delayMs`), requests are still served.
+   */
+  close(options?: CloseOptions): Promise<{ unfinished: number }>;
 }
 
 /** Create a bot; every part defaults from configuration to its in-memory implementation. */
@@ -169,6 +173,7 @@ export function createBot(options: BotOptions = {}): Bot {
   let boundHost = config.host;
   /** Aborted as close() begins: the adapters' open streams end (AdapterContext.closing). */
   const closing = new AbortController();
+  let stopping = false; // from close(): /readyz says so, the delay's whole point
   /**
    * Open the connections, start the adapters (in the background, retried while their platform is
    * down: nothing waits for them) and the worker. Runs once, on start(), listen() or the first
@@ -215,7 +220,7 @@ export function createBot(options: BotOptions = {}): Bot {
     // Queue mode's one step only: a claim taken before its enqueue must be given back before the 503.
     ackBudgetMs: config.mode === 'queue' && takesInOneStep(ingestDeps) ? ackBudgetMs : undefined,
     paths,
-    readiness: readiness(store, queue, tracker),
+    readiness: readiness(store, queue, tracker, () => (stopping ? STOPPING : undefined)),
     adapterStates: () => starts?.states() ?? Object.fromEntries(adapters.map((a) => [a.platform, 'starting' as const])),
     routes: () => ops.routes,
   });
@@ -273,7 +278,10 @@ export function createBot(options: BotOptions = {}): Bot {
       purge: () => queue.purge(),
     },
     inProcessAnswers,
-    async close() {
+    async close(how = {}) {
+      const delayMs = checkedDelay(how.delayMs ?? config.shutdownDelayMs);
+      stopping = true;
+      await delayClose(delayMs, how.signal, logger);
       clearInterval(queueDepth);
       starts?.stop();
       ops.endStreams();

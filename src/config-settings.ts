@@ -61,6 +61,7 @@ export const settings = {
   directDeadlineMs: 'DIRECT_DEADLINE_MS',
   bodyLimitBytes: 'BODY_LIMIT_BYTES',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  shutdownDelayMs: 'SHUTDOWN_DELAY_MS',
   web: {
     enabled: 'WEB_CHAT',
     token: 'WEB_TOKEN',

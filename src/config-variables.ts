@@ -172,6 +172,7 @@ export const variables = {
   DIRECT_DEADLINE_MS: { schema: integer(100, 600_000), default: '10000', fix: 'set DIRECT_DEADLINE_MS to how long direct mode waits for an answer, e.g. 10000' },
   BODY_LIMIT_BYTES: { schema: integer(1024, 100 * 1024 * 1024), default: String(1024 * 1024), fix: 'set BODY_LIMIT_BYTES to the largest webhook body in bytes, e.g. 1048576' },
   SHUTDOWN_TIMEOUT_MS: { schema: integer(0, 600_000), default: '25000', fix: 'set SHUTDOWN_TIMEOUT_MS to how long shutdown waits for running jobs, e.g. 25000' },
+  SHUTDOWN_DELAY_MS: { schema: integer(0, 600_000), default: '0', fix: 'set SHUTDOWN_DELAY_MS to how long shutdown keeps taking requests (with /readyz answering 503) before the port closes, in milliseconds, e.g. 5000; 0 closes it at once' },
   WEB_CHAT: { schema: bool, fix: 'set WEB_CHAT=true to serve the web chat, false to turn it off' },
   WEB_TOKEN: { secret: true, schema: z.string().trim().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
   WEB_SESSION_SECRET: {

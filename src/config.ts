@@ -66,6 +66,11 @@ export interface Config {
   directDeadlineMs: number;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  /**
+   * How long bot.close() keeps serving, /readyz answering 503, before the port closes (so a load
+   * balancer stops sending first); SHUTDOWN_TIMEOUT_MS counts from its end.
+   */
+  shutdownDelayMs: number;
   web: {
     enabled?: boolean;
     token?: string;

@@ -1,5 +1,5 @@
 /** parley's public API: createBot, the vocabulary adapters speak, and the pluggable parts. */
-export { createBot, type Bot, type BotOptions, type BotMiddleware } from './bot.js';
+export { createBot, type Bot, type BotOptions, type BotMiddleware, type CloseOptions } from './bot.js';
 export { ParleyError, ErrorCode, ConfigError, HttpError, LeaseLostError, MaybePostedError, PermanentError, RetryAfterError, MissingDependencyError } from './errors.js';
 export { requireOptional } from './optional-dependency.js';
 export type { ConfigInput } from './config-input.js';

@@ -29,6 +29,8 @@ describe('loadConfig defaults and parsing', () => {
       limits: { userPerMinute: 20 },
       queue: { concurrency: 8, attempts: 3, backoffMs: 2000, maxMessages: 10000 },
       bodyLimitBytes: 1024 * 1024,
+      shutdownTimeoutMs: 25000,
+      shutdownDelayMs: 0,
     });
     expect(config.publicUrl).toBeUndefined();
     expect(config.redisUrl).toBeUndefined();
@@ -49,6 +51,7 @@ describe('loadConfig defaults and parsing', () => {
       AI_PRICES: '{"my-model":{"input":0.5,"output":1.5}}',
       HISTORY_TURNS: '0',
       JOB_ATTEMPTS: '7',
+      SHUTDOWN_DELAY_MS: ' 5000 ',
       WEB_CHAT: 'off',
       WEB_TOKEN: '0123456789abcdef',
     });
@@ -62,6 +65,7 @@ describe('loadConfig defaults and parsing', () => {
       ai: { apiKey: 'sk-test', baseURL: 'http://127.0.0.1:11434/v1', prices: { 'my-model': { input: 0.5, output: 1.5 } } },
       history: { turns: 0 },
       queue: { attempts: 7 },
+      shutdownDelayMs: 5000,
       web: { enabled: false, token: '0123456789abcdef' },
     });
   });
@@ -181,6 +185,9 @@ describe('loadConfig errors', () => {
     ['AI_PRICES', '{"m":{"input":-1,"output":1}}'],
     ['JOB_ATTEMPTS', '0'],
     ['BODY_LIMIT_BYTES', '10'],
+    ['SHUTDOWN_DELAY_MS', '-1'],
+    ['SHUTDOWN_DELAY_MS', '5s'],
+    ['SHUTDOWN_DELAY_MS', '700000'],
     ['DYNAMODB_TABLE_PREFIX', 'my prefix'],
     ['CONVERSATION_LOG_TABLE', 'ai/conversations'],
     ['CONVERSATION_LOG_TABLE', 'ab'],
