@@ -17,9 +17,13 @@ const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer tha
 /** For a message the model refused as longer than it reads: trying again later would not help. */
 const TOO_LONG: Reply = { kind: 'apology', text: 'Sorry — that message is longer than I can read at once. Could you send a shorter one?' };
 
+/** For a message (or an answer to it) the provider's content filter blocked: asked again, it is blocked again. */
+const FILTERED: Reply = { kind: 'apology', text: "Sorry — I can't help with that one." };
+
 /** The apology that fits why the message was given up. */
 function apologyFor(failure: unknown): Reply {
-  return failure instanceof PermanentError && failure.reason === 'ai_input_too_long' ? TOO_LONG : APOLOGY;
+  const reason = failure instanceof PermanentError ? failure.reason : undefined;
+  return reason === 'ai_input_too_long' ? TOO_LONG : reason === 'ai_content_filtered' ? FILTERED : APOLOGY;
 }
 
 /**

@@ -86,7 +86,10 @@ function fromStatus(error: APIError): AiError {
   // A quota is never retried, whatever the server suggests: it ends only when someone pays.
   if (shouldRetry === 'false' || kind === 'quota') details.retryable = false;
   const answered = error.status === undefined ? '200 with an error' : String(status);
-  const classified = new AiError(kind, `AI provider answered ${answered}: ${error.message}${redirectHint(error.status, headers)}`, details);
+  const message = `AI provider answered ${answered}: ${error.message}${redirectHint(error.status, headers)}`;
+  // A prompt the provider's filter refused is refused again, whatever the server suggests: final, with its own apology.
+  if (status === 400 && isPromptFiltered(error)) return new AiError('content_filtered', message, { ...details, retryable: false });
+  const classified = new AiError(kind, message, details);
   // Nor is a request longer than the model reads (a 413 too): only a shorter one can pass, so it is final
   // here, and the history is shortened, then the user asked for a shorter message.
   return classified.retryable && isInputTooLong(classified) ? new AiError(kind, classified.message, { ...details, retryable: false }) : classified;
@@ -119,6 +122,15 @@ function redirectHint(status: number | undefined, headers: Headers | undefined):
     // an unreadable Location says nothing more
   }
   return ` (a redirect to ${target}, not followed: point OPENAI_BASE_URL at the address it redirects to)`;
+}
+
+/**
+ * Azure OpenAI refuses a prompt its content filter flags with a 400 `code: "content_filter"`
+ * (`innererror.code: "ResponsibleAIPolicyViolation"`, its categories beside it: never the text).
+ */
+function isPromptFiltered(error: APIError): boolean {
+  const inner = (error.error as { innererror?: { code?: unknown } } | undefined)?.innererror;
+  return error.code === 'content_filter' || inner?.code === 'ResponsibleAIPolicyViolation';
 }
 
 /** OpenAI answers 429 with code or type "insufficient_quota" when the account is out of credit. */

@@ -8,6 +8,7 @@ export type AiErrorKind =
   | 'server' // 5xx, 409
   | 'connection' // DNS, refused, reset
   | 'empty' // a 200 with no text (a reasoning model that spent its output tokens thinking): nothing to show
+  | 'content_filtered' // the provider's filter withheld the answer (finish_reason content_filter, no text) or refused the prompt (Azure's 400 content_filter): final
   | 'circuit_open' // failing fast: the provider failed too often lately
   | 'overloaded' // every concurrency slot stayed taken for longer than a call may wait inline
   | 'client' // 400/401/403/404/422: retrying cannot help
@@ -16,7 +17,7 @@ export type AiErrorKind =
   | 'unknown';
 
 export interface AiErrorDetails {
-  /** Defaults by kind: transient kinds are retryable, 'client', 'aborted' and 'unknown' are not. */
+  /** Defaults by kind: transient kinds are retryable, 'client', 'content_filtered', 'aborted' and 'unknown' are not. */
   retryable?: boolean;
   /** HTTP status, when the server answered. */
   status?: number;

@@ -15,7 +15,7 @@ const EVENT_LOOP_SAMPLE_MS = 100;
  */
 const DEAD_LETTER_REASONS = [
   'attempts_exhausted', 'stalled', 'max_wait', 'poison', 'config', 'invalid_job', 'no_adapter', 'no_send', 'permanent', 'direct_failed', 'redriven',
-  'ai_input_too_long', ...['timeout', 'rate_limited', 'quota', 'server', 'connection', 'empty', 'circuit_open', 'overloaded', 'client', 'deadline', 'aborted', 'unknown'].map((kind) => `ai_${kind}`),
+  'ai_input_too_long', ...['timeout', 'rate_limited', 'quota', 'server', 'connection', 'empty', 'content_filtered', 'circuit_open', 'overloaded', 'client', 'deadline', 'aborted', 'unknown'].map((kind) => `ai_${kind}`),
 ];
 
 /** Every parley metric, on a registry of its own so several bots in one process do not clash. */

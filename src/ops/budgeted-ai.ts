@@ -176,8 +176,8 @@ export class BudgetedAiClient implements AiClient {
   }
 }
 
-/** An empty answer (its usage reported as it failed), or a failure caused by one (the outage fallback's, under the primary's wait). */
+/** An empty or filtered answer (its usage reported as it failed), or a failure caused by one (the outage fallback's, under the primary's wait). */
 function failedEmpty(error: unknown): boolean {
-  for (let e = error; e instanceof AiError; e = e.cause) if (e.kind === 'empty') return true;
+  for (let e = error; e instanceof AiError; e = e.cause) if (e.kind === 'empty' || e.kind === 'content_filtered') return true;
   return false;
 }

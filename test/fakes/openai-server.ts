@@ -32,6 +32,11 @@ export interface ScriptedAnswer {
   usage?: unknown;
   /** A streamed answer's `data:` lines exactly as given (malformed ones, error events), then the end of the body. */
   events?: string[];
+  /**
+   * The answer's finish_reason: the non-streamed body's (default "stop"), a stream's last choice
+   * chunk (default: none). "content_filter" with text "" is a provider's filter withholding the answer.
+   */
+  finishReason?: string;
 }
 
 export type Script = (call: ChatCall, index: number) => ScriptedAnswer;
@@ -96,13 +101,13 @@ export async function startFakeOpenAi(initial: Script = echo, options: FakeOpenA
       return;
     }
     if (status === 200 && call.body.stream && !answer.body) {
-      streamCompletion(res, call.body.model, answer.text ?? `echo: ${lastUserText(call)}`, answer.breakAfterChars, answer.usage);
+      streamCompletion(res, call.body.model, answer.text ?? `echo: ${lastUserText(call)}`, answer.breakAfterChars, answer.usage, answer.finishReason);
       return;
     }
     const body =
       answer.body ??
       (status === 200
-        ? completion(call.body.model, answer.text ?? `echo: ${lastUserText(call)}`, answer.usage)
+        ? completion(call.body.model, answer.text ?? `echo: ${lastUserText(call)}`, answer.usage, answer.finishReason)
         : { error: { message: `fake error ${status}`, type: 'server_error' } });
     res.writeHead(status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(body));
   });
@@ -135,19 +140,20 @@ function invalidApiKey(key: string) {
 
 const defaultUsage = { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 };
 
-function completion(model: string, text: string, usage: unknown = defaultUsage) {
+function completion(model: string, text: string, usage: unknown = defaultUsage, finishReason = 'stop') {
   return {
     id: `chatcmpl-${Math.random().toString(36).slice(2)}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+    // A filtered answer's content is null when nothing of it was given (Azure OpenAI).
+    choices: [{ index: 0, message: { role: 'assistant', content: text === '' && finishReason === 'content_filter' ? null : text }, finish_reason: finishReason }],
     usage,
   };
 }
 
 /** Server-sent events as the real API streams them: a few content deltas, usage, [DONE]. */
-function streamCompletion(res: import('node:http').ServerResponse, model: string, text: string, breakAfterChars?: number, usage: unknown = defaultUsage): void {
+function streamCompletion(res: import('node:http').ServerResponse, model: string, text: string, breakAfterChars?: number, usage: unknown = defaultUsage, finishReason?: string): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
   const chunk = (delta: object, extra: object = {}) =>
@@ -162,6 +168,7 @@ function streamCompletion(res: import('node:http').ServerResponse, model: string
     res.write(chunk({ content: piece }));
     written += piece.length;
   }
+  if (finishReason) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta: {}, finish_reason: finishReason }] })}\n\n`);
   res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage })}\n\n`);
   res.end('data: [DONE]\n\n');
 }

@@ -95,6 +95,22 @@ describe('a stream whose answer was only blank text', () => {
   });
 });
 
+describe('a stream whose answer the content filter withheld after only blank text', () => {
+  it('counts what was billed for it, no estimate on top', async () => {
+    ai = await startFakeOpenAi(() => ({ text: ' \n', finishReason: 'content_filter' }));
+    const tally = new MemoryTally();
+    bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini' }), tally, worker: false });
+    const stream = bot.ai.stream!({ conversationId: 'c', history: [], text: 'q6', tenant: 'T1' });
+    await expect((async () => {
+      for await (const chunk of stream.chunks) void chunk;
+    })()).rejects.toMatchObject({ kind: 'content_filtered' });
+    expect(ai.calls).toHaveLength(1);
+    await bot.close(); // lets any count under way land
+    expect(await metricValue(bot.metrics, 'parley_ai_cost_usd_total', { model: 'gpt-4o-mini' })).toBeCloseTo(ONE_ANSWER, 12);
+    expect((await new Spend(tally, {}).summary()).today.totalUsd).toBeCloseTo(ONE_ANSWER, 12);
+  });
+});
+
 describe('a stream the outage fallback answered and that was cut', () => {
   it("is estimated at the fallback model's price, under its name", async () => {
     // The primary fails (and bills nothing); the fallback answers, and its streams break.

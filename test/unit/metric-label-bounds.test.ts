@@ -44,13 +44,14 @@ describe('metric labels from outside', () => {
     const metrics = createMetrics();
     for (let i = 0; i < 300; i++) metrics.deadLettered.inc({ platform: 'intercom', reason: `intercom_code_${i}` });
     metrics.deadLettered.inc({ platform: 'whatsapp', reason: `twilio_weird code ${'z'.repeat(3000)}` });
-    for (const reason of ['attempts_exhausted', 'stalled', 'max_wait', 'poison', 'ai_client', 'ai_input_too_long', 'invalid_job']) metrics.deadLettered.inc({ platform: 'slack', reason });
+    for (const reason of ['attempts_exhausted', 'stalled', 'max_wait', 'poison', 'ai_client', 'ai_input_too_long', 'ai_content_filtered', 'invalid_job']) metrics.deadLettered.inc({ platform: 'slack', reason });
     const reasons = await labelValues(metrics.deadLettered, 'reason');
-    expect(reasons.size).toBe(MAX_OUTSIDE_VALUES + 1 + 7);
+    expect(reasons.size).toBe(MAX_OUTSIDE_VALUES + 1 + 8);
     expect(reasons).toContain('attempts_exhausted');
     expect(reasons).toContain('ai_input_too_long');
+    expect(reasons).toContain('ai_content_filtered');
     expect([...reasons].every((reason) => String(reason).length <= 100)).toBe(true);
     const total = (await metrics.deadLettered.get()).values.reduce((sum, v) => sum + v.value, 0);
-    expect(total).toBe(308);
+    expect(total).toBe(309);
   });
 });
