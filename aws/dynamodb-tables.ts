@@ -16,8 +16,11 @@ export type SetupOutcome = 'created' | 'exists' | 'updated';
 export interface TableOutcome {
   table: string;
   outcome: SetupOutcome;
-  /** `enabled`, or `unsupported` on an emulator without UpdateTimeToLive (dynalite): expiry is then checked on read only. */
-  ttl?: 'enabled' | 'unsupported';
+  /**
+   * `enabled`, or `unsupported` on an emulator without UpdateTimeToLive (dynalite): expiry is then
+   * checked on read only; or the attribute a table made elsewhere has its TTL on, left as it is.
+   */
+  ttl?: 'enabled' | 'unsupported' | { on: string };
 }
 
 /** The store's table: one item per key, expired items deleted by DynamoDB's TTL on `expires_at`. */
@@ -80,13 +83,17 @@ async function madeByAnEarlierAttempt(client: DynamoDBClient, table: string, ask
   return (Table?.CreationDateTime?.getTime() ?? 0) >= asked - CLOCK_SKEW_MS;
 }
 
-/** Turn TTL on unless it already is (DynamoDB refuses to enable it twice); tolerate emulators without the call. */
-async function enableTtl(client: DynamoDBClient, table: string, attribute: string): Promise<'enabled' | 'unsupported'> {
+/**
+ * Turn TTL on unless it already is (DynamoDB refuses to enable it twice); tolerate emulators without
+ * the call. A table whose TTL is on another attribute (made elsewhere) keeps it: switching it would
+ * change what the owner's rows expire by, and DynamoDB refuses it anyway.
+ */
+async function enableTtl(client: DynamoDBClient, table: string, attribute: string): Promise<'enabled' | 'unsupported' | { on: string }> {
   const sdk = dynamoDbSdk('parley aws setup').client;
   try {
     const { TimeToLiveDescription } = await client.send(new sdk.DescribeTimeToLiveCommand({ TableName: table }));
     const status = TimeToLiveDescription?.TimeToLiveStatus;
-    if ((status === 'ENABLED' || status === 'ENABLING') && TimeToLiveDescription?.AttributeName === attribute) return 'enabled';
+    if (status === 'ENABLED' || status === 'ENABLING') return TimeToLiveDescription?.AttributeName === attribute ? 'enabled' : { on: String(TimeToLiveDescription?.AttributeName) };
     await client.send(new sdk.UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: true } }));
     return 'enabled';
   } catch (error) {

@@ -8,7 +8,7 @@ import { ConfigError, type Config } from '../src/index.js';
 import { CLI_CLIENT } from './deadlines.js';
 import { createDynamoDbClient } from './dynamodb-sdk.js';
 import { storeTableName } from './dynamodb-store.js';
-import { createConversationLogTable, createStoreTable, type SetupOutcome } from './dynamodb-tables.js';
+import { createConversationLogTable, createStoreTable, type SetupOutcome, type TableOutcome } from './dynamodb-tables.js';
 import { createSqsClient, sqsSdk } from './sqs-sdk.js';
 import { createSqsQueues, fifoQueueProblem, queueName } from './sqs-setup.js';
 
@@ -22,6 +22,13 @@ export interface SetupStep {
   detail?: string;
   /** Something left as it is that will hurt parley, with its fix: printed as a warning, not a failure. */
   warning?: string;
+}
+
+/** What became of a table's TTL on `expires_at`; `otherwise`: what that means where it is not on. */
+function ttlDetail(ttl: TableOutcome['ttl'], otherwise: string): string {
+  if (ttl === 'enabled') return 'TTL on expires_at enabled';
+  if (typeof ttl === 'object') return `TTL is on ${ttl.on}, left as it is (not expires_at): ${otherwise}`;
+  return `TTL on expires_at not supported by this endpoint: ${otherwise}`;
 }
 
 /** True when the configuration names any AWS resource. */
@@ -43,11 +50,11 @@ export async function setupAws(config: Config, report: (step: SetupStep) => void
     try {
       if (tablePrefix) {
         const made = await createStoreTable(client, storeTableName(tablePrefix));
-        done({ kind: 'table', name: made.table, purpose: 'store (DYNAMODB_TABLE_PREFIX)', outcome: made.outcome, detail: `TTL on expires_at ${made.ttl === 'enabled' ? 'enabled' : 'not supported by this endpoint: expiry is checked on read'}` });
+        done({ kind: 'table', name: made.table, purpose: 'store (DYNAMODB_TABLE_PREFIX)', outcome: made.outcome, detail: ttlDetail(made.ttl, 'expiry is checked on read') });
       }
       if (conversationLogTable) {
         const made = await createConversationLogTable(client, conversationLogTable);
-        done({ kind: 'table', name: made.table, purpose: 'conversation log', outcome: made.outcome, detail: `TTL on expires_at ${made.ttl === 'enabled' ? 'enabled' : 'not supported by this endpoint: rows are kept'}` });
+        done({ kind: 'table', name: made.table, purpose: 'conversation log', outcome: made.outcome, detail: ttlDetail(made.ttl, 'rows are kept') });
       }
     } finally {
       client.destroy();

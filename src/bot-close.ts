@@ -30,6 +30,22 @@ export function checkedDelay(delayMs: number): number {
 }
 
 /**
+ * bot.close() run once: a later call (a second shutdown hook, a test's teardown) joins the first
+ * instead of waiting out a delay of its own and closing again; its `signal`, or `delayMs: 0`, ends
+ * the delay under way.
+ */
+export function closeOnce(run: (delayMs: number, endDelay: AbortSignal) => Promise<{ unfinished: number }>, defaultDelayMs: number) {
+  let closed: Promise<{ unfinished: number }> | undefined;
+  const endDelay = new AbortController();
+  return async (how: CloseOptions = {}): Promise<{ unfinished: number }> => {
+    const delayMs = checkedDelay(how.delayMs ?? defaultDelayMs);
+    if (how.signal?.aborted || (closed && delayMs === 0)) endDelay.abort();
+    else how.signal?.addEventListener('abort', () => endDelay.abort(), { once: true });
+    return (closed ??= run(delayMs, endDelay.signal));
+  };
+}
+
+/**
  * The shutdown delay: nothing closes yet, so webhooks sent before the load balancer has noticed
  * `/readyz` are still answered. SHUTDOWN_TIMEOUT_MS counts from its end, so it takes no time from the drain.
  */

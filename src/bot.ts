@@ -19,7 +19,7 @@ import { ackBudgetMs, createFetchHandler, createNodeMiddleware, createRouter, is
 import { asBotMiddleware, type BotMiddleware } from './http/node.js';
 export type { BotMiddleware };
 import { listen } from './http/server.js';
-import { checkedDelay, closeWithin, delayClose, STOPPING, type CloseOptions } from './bot-close.js';
+import { closeOnce, closeWithin, delayClose, STOPPING, type CloseOptions } from './bot-close.js';
 export type { CloseOptions };
 import { AnsweringHere, lostOnExit } from './lost-messages.js';
 import { checkBotOptions, checkedAdapters, operationalPaths } from './bot-adapters.js';
@@ -278,10 +278,9 @@ export function createBot(options: BotOptions = {}): Bot {
       purge: () => queue.purge(),
     },
     inProcessAnswers,
-    async close(how = {}) {
-      const delayMs = checkedDelay(how.delayMs ?? config.shutdownDelayMs);
+    close: closeOnce(async (delayMs, endDelay) => {
       stopping = true;
-      await delayClose(delayMs, how.signal, logger);
+      await delayClose(delayMs, endDelay, logger);
       clearInterval(queueDepth);
       starts?.stop();
       ops.endStreams();
@@ -294,7 +293,7 @@ export function createBot(options: BotOptions = {}): Bot {
       };
       const here = { answeringHere: inProcessAnswers, answeringHereLeft: () => answeringHere.size, lost: () => lostOnExit(queue, answeringHere) };
       return closeWithin({ servers, adapters, queue, running: () => running + answeringHere.size, ...here, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
-    },
+    }, config.shutdownDelayMs),
   };
   return bot;
 }

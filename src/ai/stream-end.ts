@@ -4,7 +4,8 @@
  * connection cleanly mid-answer), and tells the two apart to no one: the response is watched here.
  */
 const ends = new WeakMap<Response, { done: boolean }>();
-const DONE = /(?:^|\n)data: ?\[DONE\]/;
+// A line may end in CR, LF or both (server-sent events allow each).
+const DONE = /(?:^|[\r\n])data: ?\[DONE\]/;
 
 /** `response`, its body watched for the end marker when it is an event stream. */
 export function watchStreamEnd(response: Response): Response {

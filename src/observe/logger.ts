@@ -57,8 +57,8 @@ function withShortMessage(serialized: unknown): unknown {
   if (typeof s?.message !== 'string' || s.message.length <= MAX_ERROR_MESSAGE) return serialized;
   // Secrets hidden before the cut, which could leave a secret's start that no longer reads as one.
   const message = cut(hideSecrets(s.message), MAX_ERROR_MESSAGE);
-  // The stack's first line is the message: cut there, its frames are kept.
-  const stack = typeof s.stack === 'string' ? s.stack.replace(s.message, message) : s.stack;
+  // The stack's first line is the message: cut there, its frames are kept. A function, so a `$&` in the message is no pattern.
+  const stack = typeof s.stack === 'string' ? s.stack.replace(s.message, () => message) : s.stack;
   return { ...s, message, ...(stack === undefined ? {} : { stack }) };
 }
 

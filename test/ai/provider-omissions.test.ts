@@ -106,6 +106,14 @@ describe('a stream that ends mid-answer without a finish_reason (a proxy closing
     expect((await ai.stream(request('b')).result).text).toBe('Terse but whole.');
   });
 
+  it('a terse stream whose lines end in a bare CR (as server-sent events may) is whole too', async () => {
+    server.enqueue((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(`data: ${chunk({ content: 'Terse, CR only.' })}\r\rdata: [DONE]\r\r`);
+    });
+    expect((await new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 1 })).stream(request()).result).text).toBe('Terse, CR only.');
+  });
+
   it('is never cached as the answer: the next asker gets the whole one', async () => {
     server.enqueue(cut, sse(['The whole answer.']));
     const ai = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 1, cacheTtlSeconds: 60 }));

@@ -33,6 +33,23 @@ describe('bot.close() with a shutdown delay', () => {
     await expect(fetch(`${web.url}/healthz`)).rejects.toThrow();
   }, 30_000);
 
+  it('a second close() during the delay joins the first instead of waiting a delay of its own: the signal given to either, or its delayMs: 0, ends it; a close() after that settles as it did', async () => {
+    web = await startWebBot({ SHUTDOWN_DELAY_MS: '600000' });
+    const endDelay = new AbortController();
+    const first = web.bot.close({ signal: endDelay.signal });
+    const second = web.bot.close();
+    expect(await still(second, 300)).toBe('still closing');
+    endDelay.abort();
+    expect(await still(Promise.all([first, second]), 15_000)).toEqual([{ unfinished: 0 }, { unfinished: 0 }]);
+    expect(await still(web.bot.close(), 1000)).toEqual({ unfinished: 0 });
+
+    const again = await startWebBot({ SHUTDOWN_DELAY_MS: '600000' });
+    const waiting = again.bot.close();
+    expect(await still(again.bot.close({ delayMs: 0 }), 15_000)).toEqual({ unfinished: 0 });
+    expect(await still(waiting, 1000)).toEqual({ unfinished: 0 });
+    await expect(fetch(`${again.url}/healthz`)).rejects.toThrow();
+  }, 40_000);
+
   it('delayMs: 0 closes at once whatever SHUTDOWN_DELAY_MS says; a delay that is no number of milliseconds is refused, the bot left as it was', async () => {
     web = await startWebBot({ SHUTDOWN_DELAY_MS: '600000' });
     await expect(web.bot.close({ delayMs: Number.NaN })).rejects.toThrow(RangeError);

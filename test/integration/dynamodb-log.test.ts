@@ -4,7 +4,7 @@
  * input, output — with platform, user, model, tokens, cost and latency beside them. Then the
  * ConversationLog contract (conversation-log-contract.ts), each test on a table of its own.
  */
-import { DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConversationLogTable, DynamoConversationLog, dynamoDbFromConfig } from '../../aws/index.js';
@@ -99,6 +99,22 @@ describe('DynamoConversationLog on DynamoDB', () => {
     } finally {
       await kept.close();
     }
+  });
+
+  it("setup on a log table made elsewhere with TTL on its own attribute leaves that TTL as it is, and says so", async () => {
+    const elsewhere = 'ai_conversations_own_ttl';
+    await client.send(
+      new CreateTableCommand({
+        TableName: elsewhere,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'conversation_id', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
+        AttributeDefinitions: [{ AttributeName: 'conversation_id', AttributeType: 'S' }, { AttributeName: 'timestamp', AttributeType: 'S' }],
+      }),
+    );
+    await client.send(new UpdateTimeToLiveCommand({ TableName: elsewhere, TimeToLiveSpecification: { AttributeName: 'purge_at', Enabled: true } }));
+    expect(await createConversationLogTable(client, elsewhere)).toMatchObject({ outcome: 'exists', ttl: { on: 'purge_at' } });
+    const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: elsewhere }))).TimeToLiveDescription;
+    expect(ttl).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'purge_at' });
   });
 
   it('lists a conversation oldest first, the newest `limit` of it, and nothing of other conversations', async () => {

@@ -30,6 +30,13 @@ describe('serializeError', () => {
     expect(line).not.toContain(secret.slice(0, 8));
   });
 
+  it("keeps the stack's frames when the message holds what String.replace reads as a pattern ($&, a page's script)", () => {
+    const serialized = serializeError(new Error(`AI provider answered 502: <script>x.replace(/a/, '$&$&')</script>${'y'.repeat(200_000)}`)) as { message: string; stack: string };
+    expect(serialized.stack.length).toBeLessThan(MAX_ERROR_MESSAGE + 5000);
+    expect(serialized.stack).toContain('error-log-size.test.ts');
+    expect(serialized.stack.startsWith(`Error: ${serialized.message}\n`)).toBe(true);
+  });
+
   it('leaves an ordinary error as it was', () => {
     const error = new Error('Slack answered HTTP 500');
     expect(serializeError(error)).toMatchObject({ message: 'Slack answered HTTP 500', stack: error.stack });
