@@ -39,7 +39,8 @@ export function closeOnce(run: (delayMs: number, endDelay: AbortSignal) => Promi
   const endDelay = new AbortController();
   return async (how: CloseOptions = {}): Promise<{ unfinished: number }> => {
     const delayMs = checkedDelay(how.delayMs ?? defaultDelayMs);
-    if (how.signal?.aborted || (closed && delayMs === 0)) endDelay.abort();
+    // Only a `delayMs: 0` given ends it: a call naming none (a second hook) joins, whatever the default.
+    if (how.signal?.aborted || (closed && how.delayMs === 0)) endDelay.abort();
     else how.signal?.addEventListener('abort', () => endDelay.abort(), { once: true });
     return (closed ??= run(delayMs, endDelay.signal));
   };
