@@ -105,6 +105,7 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
     retryStrategy: (times) => Math.min(times * 200, 2000),
     ...overrides,
   };
+  options.reconnectOnError ??= reconnectOnFailover(options.enableOfflineQueue !== false);
   if (options.enableOfflineQueue === false) options.commandTimeout ??= FAIL_FAST_COMMAND_TIMEOUT_MS;
   const target = parseRedisUrl(url);
   const auth = { username: target.username, password: target.password, ...(target.tls ? { tls: {} } : {}) };
@@ -123,6 +124,32 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
       });
   }
 }
+
+/**
+ * A failover behind one endpoint (ElastiCache, Memorystore, Azure: a name that moves to the new
+ * primary) leaves the connections already open on the old primary, now a replica, where every
+ * write is refused (READONLY) and nothing closes them: such a connection reconnects, to wherever
+ * the name (or Sentinel) points now. A patient one (`resend`) sends the refused command again once
+ * reconnected (a replica carried out none of it); a fail-fast one cannot send while it reconnects,
+ * so its caller gets the READONLY (ingress answers 503 and the platform redelivers). Refusals that
+ * go on past FAILOVER_RESEND_MS are no failover (REDIS_URL names a replica): from then on the
+ * patient caller gets them too, rather than wait in silence. BullMQ's connections are duplicates
+ * of these, with the same option.
+ */
+export function reconnectOnFailover(resend: boolean): (error: Error) => 1 | 2 | false {
+  let since = 0;
+  let last = 0;
+  return (error) => {
+    if (!error.message.startsWith('READONLY')) return false;
+    const now = Date.now();
+    if (now - last > FAILOVER_RESEND_MS) since = now;
+    last = now;
+    return resend && now - since < FAILOVER_RESEND_MS ? 2 : 1;
+  };
+}
+
+/** How long a patient connection sends READONLY-refused commands again: a failover's moving name settles well within it. */
+export const FAILOVER_RESEND_MS = 60_000;
 
 /** BullMQ needs every key of a queue in one Cluster slot: a {hash tag} prefix does that. */
 export function queuePrefix(url: string, prefix: string): string {
