@@ -5,7 +5,7 @@
  */
 import type { Config } from '../src/index.js';
 import { CACHE_URL_UNUSED } from '../src/backends.js';
-import { connectRedis, redisAddress, type RedisClient } from '../src/store/redis-connection.js';
+import { connectRedis, parseRedisUrl, redisAddress, type RedisClient } from '../src/store/redis-connection.js';
 import { withTimeout } from '../src/timeout.js';
 import type { CheckLine as Line } from './check-aws.js';
 
@@ -31,7 +31,7 @@ async function checkRedis(url: string, reached: string, variable = 'REDIS_URL', 
   redis.on('error', (error: Error) => (lastError = error));
   const seconds = REDIS_CHECK_DEADLINE_MS / 1000;
   try {
-    return await withTimeout(reach(redis, reached, what), REDIS_CHECK_DEADLINE_MS, `no answer within ${seconds} s (it takes connections but does not answer)`);
+    return await withTimeout(reach(redis, reached, what, parseRedisUrl(url).kind === 'cluster' ? undefined : `${redisAddress(url)} (${variable})`), REDIS_CHECK_DEADLINE_MS, `no answer within ${seconds} s (it takes connections but does not answer)`);
   } catch (error) {
     const refusal = [lastError, error as Error].find((e) => e && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message));
     const refused = refusal?.message.startsWith('NOAUTH') ? `needs a password, and ${variable} gives none` : `refused the user or password in ${variable}`;
@@ -42,9 +42,13 @@ async function checkRedis(url: string, reached: string, variable = 'REDIS_URL', 
   }
 }
 
-async function reach(redis: RedisClient, reached: string, what: string): Promise<Line> {
+/** `named`: the server as the line names it, when ROLE is worth asking (not a Cluster, whose nodes differ). */
+async function reach(redis: RedisClient, reached: string, what: string, named?: string): Promise<Line> {
   await redis.connect();
   await redis.ping();
+  // A replica answers PING but refuses every write (READONLY), and the store, queue and cache all write.
+  const role = named ? await redis.call('ROLE').then((r) => (r as unknown[])[0], () => undefined) : undefined;
+  if (role === 'slave') return { ok: false, what, detail: `${named} is a read-only replica: point it at the primary (every write there is refused with READONLY)` };
   const policy = await redis.config('GET', 'maxmemory-policy').then((r) => (r as string[])[1], () => undefined);
   // The cache may evict (that is what REDIS_CACHE_URL is for); the store and queue must not.
   if (what === 'Redis' && policy && policy !== 'noeviction') return { ok: 'warn', what, detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };

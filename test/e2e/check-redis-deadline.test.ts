@@ -57,6 +57,22 @@ describe('parley check against a frozen Redis', () => {
   }, 60_000);
 });
 
+describe('parley check against a replica', () => {
+  it('REDIS_URL naming a read-only replica (PING answers, every write is refused): a FAIL line saying so, exit 1', async () => {
+    const primary = await startPrivateRedis(['--appendonly', 'no']);
+    const replica = await startPrivateRedis(['--appendonly', 'no', '--replicaof', '127.0.0.1', String(primary.port)]);
+    try {
+      const run = check({ REDIS_URL: replica.url });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: 127\\.0\\.0\\.1:${replica.port} \\(REDIS_URL\\) is a read-only replica: point it at the primary`, 'm'));
+      // The primary itself passes.
+      expect(check({ REDIS_URL: primary.url }).stdout).toMatch(/^ok {4}Redis: reached/m);
+    } finally {
+      await Promise.all([replica.stop(), primary.stop()]);
+    }
+  }, 60_000);
+});
+
 describe('parley check and REDIS_CACHE_URL', () => {
   it('a closed REDIS_CACHE_URL fails the check; a live one is ok', async () => {
     const store = await startPrivateRedis(['--appendonly', 'no'], 12114);
