@@ -24,7 +24,7 @@ export interface CloseOptions {
 export const STOPPING = 'stopping: this process is shutting down';
 
 /** close()'s `delayMs`, refused before anything changes when it is no number of milliseconds. */
-export function checkedDelay(delayMs: number): number {
+function checkedDelay(delayMs: number): number {
   if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`bot.close({ delayMs: ${delayMs} }): delayMs must be a number of milliseconds, 0 or more`);
   return delayMs;
 }

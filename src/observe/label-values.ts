@@ -6,7 +6,7 @@
  * they are; the first MAX_OUTSIDE_VALUES others too (the operator sees them); past those, and any
  * value not shaped like a name, the label reads `other`, as Bolt and prom-client advise.
  */
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter } from 'prom-client';
 
 /** Distinct values from outside kept per label (known values do not count). */
 export const MAX_OUTSIDE_VALUES = 20;
@@ -37,24 +37,14 @@ export class LabelValues {
 
 type Labels = Partial<Record<string, string | number>>;
 
-/** `metric` with the named labels passed through their LabelValues on every inc() / observe(). */
-export function boundLabels<M extends Counter<string> | Histogram<string>>(metric: M, bounds: Record<string, LabelValues>): M {
-  const bounded = (labels: Labels): Labels => {
+/** `counter` with the named labels passed through their LabelValues on every inc(labels, value). */
+export function boundLabels<C extends Counter<string>>(counter: C, bounds: Record<string, LabelValues>): C {
+  const inc = counter.inc.bind(counter) as (labels?: Labels | number, value?: number) => void;
+  counter.inc = ((labels?: Labels | number, value?: number) => {
+    if (typeof labels !== 'object') return inc(labels, value);
     const copy = { ...labels };
-    for (const [name, values] of Object.entries(bounds)) {
-      const value = copy[name];
-      if (value !== undefined) copy[name] = values.of(String(value));
-    }
-    return copy;
-  };
-  const wrap = (method: 'inc' | 'observe') => {
-    const original = (metric as unknown as Record<string, (labels?: unknown, value?: number) => void>)[method];
-    if (!original) return;
-    const call = original.bind(metric);
-    (metric as unknown as Record<string, unknown>)[method] = (labels?: unknown, value?: number) =>
-      typeof labels === 'object' && labels !== null ? call(bounded(labels as Labels), value) : call(labels, value);
-  };
-  wrap('inc');
-  wrap('observe');
-  return metric;
+    for (const [name, values] of Object.entries(bounds)) if (copy[name] !== undefined) copy[name] = values.of(String(copy[name]));
+    inc(copy, value);
+  }) as C['inc'];
+  return counter;
 }
