@@ -19,6 +19,8 @@
  *   POST /console/api/dead-letters/replay-all    → { replayed: n }
  *   POST /console/api/dead-letters/purge   body {"confirm":"purge"} → { purged: n } (400 without it)
  *   GET  /console/api/budgets              BudgetsView
+ *   POST /console/api/budgets/limit        body {"limit": "dayUsd" | "AI_BUDGET_USD_PER_DAY" | …, "usd": 25 | null}
+ *                                          or {"limit": …, "usd": "environment"} → BudgetLimitChange (400 invalid_budget_limit)
  *   GET  /console/api/alerts               { alerts: AlertRecord[] } newest first
  * API POSTs must be sent as application/json (a cross-site form cannot), answering 415 otherwise.
  * A path above asked with the other method answers 405 with `Allow` (api-methods.ts).
@@ -106,6 +108,25 @@ export interface BudgetsView {
   policy: 'notice' | 'fallback' | 'allow';
   /** Whether ALERT_WEBHOOK_URL is set. */
   alertWebhook: boolean;
+  /** The limits in force (absent: no limit). */
   limits: { dayUsd?: number; monthUsd?: number; tenantDayUsd?: number; tenantMonthUsd?: number };
+  /** Where each limit in force comes from: the environment (AI_BUDGET_USD_PER_…) or the console. */
+  sources: Record<'dayUsd' | 'monthUsd' | 'tenantDayUsd' | 'tenantMonthUsd', 'environment' | 'console'>;
+  /** The environment's limits, which "back to the environment" restores. */
+  environment: { dayUsd?: number; monthUsd?: number; tenantDayUsd?: number; tenantMonthUsd?: number };
+  /** When the console set each limit it set (ISO). */
+  setAt: { dayUsd?: string; monthUsd?: string; tenantDayUsd?: string; tenantMonthUsd?: string };
   budgets: BudgetStatus[];
+}
+
+/** What POST /console/api/budgets/limit answers: the change made (null: no limit). */
+export interface BudgetLimitChange {
+  limit: 'dayUsd' | 'monthUsd' | 'tenantDayUsd' | 'tenantMonthUsd';
+  /** Its environment variable. */
+  variable: string;
+  oldUsd: number | null;
+  newUsd: number | null;
+  source: 'environment' | 'console';
+  /** When this process applied it; every other process applies it within 5 s. */
+  effectiveFrom: string;
 }

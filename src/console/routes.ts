@@ -14,6 +14,7 @@ import type { DeadLetter } from '../queue/index.js';
 import { addressKey, clientAddress, type TrustProxy } from '../http/client-address.js';
 import { bearerOf, ConsoleAuth } from './auth.js';
 import { wrongConsoleMethod } from './api-methods.js';
+import { setBudgetLimit } from './budget-limit.js';
 import { conversations } from './conversations.js';
 import { outageOf } from './outage.js';
 import { withTimeout } from '../timeout.js';
@@ -41,7 +42,7 @@ const LIVE_STALLED_AFTER = 15;
 const READ_WITHIN_MS = 2000;
 const FAILED_SIGN_INS_PER_MINUTE = 10;
 /** The page's script, console.js, and the ES modules it imports. */
-const SCRIPTS = ['console.js', 'api.js', 'dom.js', 'format.js', 'overview.js', 'chart.js', 'budgets.js', 'conversations.js', 'dead-letters.js'];
+const SCRIPTS = ['console.js', 'api.js', 'dom.js', 'format.js', 'overview.js', 'chart.js', 'budgets.js', 'budget-limits.js', 'conversations.js', 'dead-letters.js'];
 /** What /console/assets/<name> serves: these and nothing else (a fixed list: no path is ever built from the URL). */
 const ASSETS = new Map<string, string>([['console.css', 'text/css; charset=utf-8'], ...SCRIPTS.map((name): [string, string] => [name, 'text/javascript; charset=utf-8'])]);
 /** The page runs only its own script and style, cannot be framed, and posts only to itself. */
@@ -148,6 +149,7 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
       deps.logger.info({ deadLetter: id }, 'dead letter replayed from the console');
       return json(200, { replayed: true });
     }
+    if (path === '/budgets/limit') return setBudgetLimit(deps.limits, bodyOf(request));
     if (path === '/dead-letters/replay-all') {
       const replayed = await deps.deadLetters.replayAll();
       deps.logger.info({ replayed }, 'dead letters replayed from the console');

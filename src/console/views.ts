@@ -6,6 +6,7 @@ import type { BudgetConfig } from '../config.js';
 import type { JobData } from '../jobs.js';
 import { minuteCounts, replyQuantile, sumFields, type Activity } from '../ops/activity.js';
 import type { Alerts } from '../ops/alerts.js';
+import type { BudgetLimits } from '../ops/budget-limits.js';
 import type { BreakerSummary } from '../ops/breakers.js';
 import type { Spend } from '../ops/spend.js';
 import type { DeadLetter, QueueCounts } from '../queue/index.js';
@@ -14,6 +15,8 @@ import type { BudgetsView, DeadLetterView, Overview } from './api.js';
 export interface ViewDeps {
   activity: Activity;
   spend: Spend;
+  /** The limits in force and where each comes from (the environment, or the console). */
+  limits: BudgetLimits;
   alerts: Alerts;
   budget: BudgetConfig;
   alertWebhook: boolean;
@@ -51,13 +54,8 @@ export async function overview(deps: ViewDeps, now = new Date()): Promise<Overvi
 }
 
 export async function budgets(deps: ViewDeps, now = new Date()): Promise<BudgetsView> {
-  const { policy, dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd } = deps.budget;
-  return {
-    policy,
-    alertWebhook: deps.alertWebhook,
-    limits: withoutUndefined({ dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd }),
-    budgets: await deps.spend.statuses(now),
-  };
+  const [{ limits, sources, environment, setAt }, statuses] = await Promise.all([deps.limits.view(), deps.spend.statuses(now)]);
+  return { policy: deps.budget.policy, alertWebhook: deps.alertWebhook, limits, sources, environment, setAt, budgets: statuses };
 }
 
 /** A dead letter as the console shows it: who, what, why, and the payload to replay. */
@@ -77,8 +75,4 @@ export function deadLetterView(letter: DeadLetter<JobData>): DeadLetterView {
     failedAt: letter.failedAt,
     payload: data,
   };
-}
-
-function withoutUndefined<T extends Record<string, number | undefined>>(value: T): Partial<Record<keyof T, number>> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<Record<keyof T, number>>;
 }

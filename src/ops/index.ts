@@ -15,6 +15,7 @@ import { replayEvery, type JobQueue } from '../queue/index.js';
 import type { Store } from '../store/index.js';
 import { Activity } from './activity.js';
 import { Alerts } from './alerts.js';
+import { BudgetLimits } from './budget-limits.js';
 import { Monitor } from './monitor.js';
 import { Spend } from './spend.js';
 import type { Tally } from './tally.js';
@@ -22,6 +23,7 @@ import { Breakers } from './breakers.js';
 
 export { Alerts } from './alerts.js';
 export { Spend } from './spend.js';
+export { BudgetLimits } from './budget-limits.js';
 export { BudgetedAiClient } from './budgeted-ai.js';
 export { MemoryTally, RedisTally, type Tally } from './tally.js';
 
@@ -43,6 +45,8 @@ export interface OpsDeps {
 
 export interface Ops {
   spend: Spend;
+  /** The budgets' limits: the environment's, or those set in the console (shared through the store). */
+  limits: BudgetLimits;
   alerts: Alerts;
   activity: Activity;
   monitor: Monitor;
@@ -57,7 +61,9 @@ export interface Ops {
 
 export function createOps({ config, tally, store, readStore, queue, conversationLog, metrics, logger, circuit }: OpsDeps): Ops {
   const alerts = new Alerts({ webhookUrl: config.alerts.webhookUrl, store, readStore, metrics, logger: logger.child({ component: 'alerts' }) });
-  const spend = new Spend(tally, config.budget, alerts);
+  // On the store that fails fast: an unreadable override leaves the last limits known, not a wait.
+  const limits = new BudgetLimits(readStore, config.budget, logger.child({ component: 'budget' }));
+  const spend = new Spend(tally, limits, alerts);
   const activity = new Activity(metrics, tally, logger);
   const breakers = new Breakers(tally, circuit);
   const monitor = new Monitor({ config: config.alerts, activity, alerts, spend, metrics, logger, circuit, breakers });
@@ -67,6 +73,7 @@ export function createOps({ config, tally, store, readStore, queue, conversation
     trustProxy: config.trustProxy,
     activity,
     spend,
+    limits,
     alerts,
     budget: config.budget,
     alertWebhook: Boolean(config.alerts.webhookUrl),
@@ -80,6 +87,7 @@ export function createOps({ config, tally, store, readStore, queue, conversation
   });
   return {
     spend,
+    limits,
     alerts,
     activity,
     monitor,

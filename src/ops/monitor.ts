@@ -94,12 +94,18 @@ export class Monitor {
   private async budgetGauges(now: number): Promise<void> {
     const { spend, metrics } = this.deps;
     const at = new Date(now);
-    const { summary, statuses } = await spend.state(at);
+    const { summary, statuses, limits } = await spend.state(at);
     metrics.budgetSpent.set({ period: 'day' }, summary.today.totalUsd);
     metrics.budgetSpent.set({ period: 'month' }, summary.month.totalUsd);
-    for (const status of statuses) if (status.scope === 'overall') metrics.budgetLimit.set({ period: status.period }, status.limitUsd);
+    // The limits in force (the console may change them): one taken away takes its series with it.
     for (const period of ['day', 'month'] as const) {
-      if (spend.tenantLimit(period) === undefined) continue;
+      const overall = period === 'day' ? limits.dayUsd : limits.monthUsd;
+      if (overall === undefined) metrics.budgetLimit.remove({ period });
+      else metrics.budgetLimit.set({ period }, overall);
+      if ((period === 'day' ? limits.tenantDayUsd : limits.tenantMonthUsd) === undefined) {
+        metrics.budgetTenantMaxRatio.remove({ period });
+        continue;
+      }
       const ratios = statuses.filter((s) => s.scope === 'tenant' && s.period === period).map((s) => s.ratio);
       metrics.budgetTenantMaxRatio.set({ period }, Math.max(0, ...ratios));
     }

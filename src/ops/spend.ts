@@ -4,8 +4,8 @@
  * per budget and period.
  */
 import type { BudgetStatus } from '../console/api.js';
-import type { BudgetConfig } from '../config.js';
 import type { Alerts } from './alerts.js';
+import type { Limits, LimitsSource } from './budget-limits.js';
 import type { Tally } from './tally.js';
 import { usd } from './texts.js';
 
@@ -15,30 +15,35 @@ const WARN_AT = 0.8;
 /** A message without a tenant (the web chat, one Slack workspace) is counted under this one. */
 export const NO_TENANT = '-';
 
-type Limits = Pick<BudgetConfig, 'dayUsd' | 'monthUsd' | 'tenantDayUsd' | 'tenantMonthUsd'>;
-
 export interface SpendSummary {
   today: { totalUsd: number; byModel: Record<string, number>; byTenant: Record<string, number> };
   month: { totalUsd: number; byTenant: Record<string, number> };
 }
 
 export class Spend {
+  private readonly source: LimitsSource;
+  /** The limits as last read (fixed ones: those). */
+  private last: Limits;
+
+  /** `limits`: fixed ones (the bot hands over its whole budget configuration: only the limits are read), or where to read them each time. */
   constructor(
     private readonly tally: Tally,
-    private readonly limits: Limits,
+    limits: Limits | LimitsSource,
     private readonly alerts?: Alerts,
-  ) {}
-
-  /** The per-tenant limit of a period, if one is set. */
-  tenantLimit(period: 'day' | 'month'): number | undefined {
-    return period === 'day' ? this.limits.tenantDayUsd : this.limits.tenantMonthUsd;
+  ) {
+    this.last = isSource(limits) ? {} : limitsOf(limits);
+    this.source = isSource(limits) ? limits : { current: () => Promise.resolve(this.last) };
   }
 
-  /** Whether any budget is set (otherwise spend is only counted). */
+  /** Whether any budget was set when the limits were last read (otherwise spend is only counted). */
   get budgeted(): boolean {
-    // The limits only: the bot hands over its whole budget configuration (policy and notice too).
-    const { dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd } = this.limits;
-    return [dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd].some((limit) => limit !== undefined);
+    return anyLimit(this.last);
+  }
+
+  /** The limits in force now (the console may have changed the environment's). */
+  async limits(): Promise<Limits> {
+    this.last = await this.source.current();
+    return this.last;
   }
 
   /** Count one answer's cost; raise the alerts for the budgets it crossed. */
@@ -49,18 +54,19 @@ export class Spend {
       this.tally.add(dayKey(now), { total: usd, [`model:${model}`]: usd, [`tenant:${t}`]: usd }, DAY_TTL_MS),
       this.tally.add(monthKey(now), { total: usd, [`tenant:${t}`]: usd }, MONTH_TTL_MS),
     ]);
-    const statuses = this.statusesOf(now, { day, month }, [t]);
+    const statuses = this.statusesOf(await this.limits(), now, { day, month }, [t]);
     await Promise.all(statuses.map((status) => this.alert(status)));
   }
 
   /** The first budget this tenant's next answer would exceed (undefined: within every budget). */
   async exceeded(tenant: string | undefined, now = new Date()): Promise<BudgetStatus | undefined> {
-    if (!this.budgeted) return undefined;
+    const limits = await this.limits();
+    if (!anyLimit(limits)) return undefined;
     const t = tenant ?? NO_TENANT;
     // Only the fields this check needs: the hashes hold one field per tenant and model.
     const fields = ['total', `tenant:${t}`];
     const [day, month] = await Promise.all([this.tally.read(dayKey(now), fields), this.tally.read(monthKey(now), fields)]);
-    const over = this.statusesOf(now, { day, month }, [t]).find((status) => status.state === 'exceeded');
+    const over = this.statusesOf(limits, now, { day, month }, [t]).find((status) => status.state === 'exceeded');
     // The alert is usually raised already; failing to raise it must not lift the budget.
     if (over) await this.alert(over).catch(() => undefined);
     return over;
@@ -75,9 +81,9 @@ export class Spend {
     return (await this.state(now)).summary;
   }
 
-  /** The summary and every budget's state from one read of the counters (the console's overview, the gauges). */
-  async state(now = new Date()): Promise<{ summary: SpendSummary; statuses: BudgetStatus[] }> {
-    const totals = await this.read(now);
+  /** The summary, every budget's state and the limits in force, from one read of the counters (the console's overview, the gauges). */
+  async state(now = new Date()): Promise<{ summary: SpendSummary; statuses: BudgetStatus[]; limits: Limits }> {
+    const [totals, limits] = await Promise.all([this.read(now), this.limits()]);
     const { day, month } = totals;
     const tenants = Object.keys(month).filter((field) => field.startsWith('tenant:')).map((field) => field.slice('tenant:'.length));
     return {
@@ -85,7 +91,8 @@ export class Spend {
         today: { totalUsd: day.total ?? 0, byModel: fieldsStartingWith(day, 'model:'), byTenant: fieldsStartingWith(day, 'tenant:') },
         month: { totalUsd: month.total ?? 0, byTenant: fieldsStartingWith(month, 'tenant:') },
       },
-      statuses: this.statusesOf(now, totals, tenants),
+      statuses: this.statusesOf(limits, now, totals, tenants),
+      limits,
     };
   }
 
@@ -94,13 +101,14 @@ export class Spend {
     return { day, month };
   }
 
-  private statusesOf(now: Date, totals: { day: Record<string, number>; month: Record<string, number> }, tenants: string[]): BudgetStatus[] {
+  private statusesOf(limits: Limits, now: Date, totals: { day: Record<string, number>; month: Record<string, number> }, tenants: string[]): BudgetStatus[] {
     const statuses: BudgetStatus[] = [];
     const add = (scope: 'overall' | 'tenant', period: 'day' | 'month', limitUsd: number | undefined, spentUsd: number | undefined, tenant?: string) => {
       if (limitUsd === undefined) return;
       const spent = spentUsd ?? 0;
       // A hair of tolerance: sums of prices are binary fractions (0.0096 / 0.012 is 0.7999999999999999).
-      const ratio = Math.round((spent / limitUsd) * 1e9) / 1e9;
+      // A limit of $0 (set in the console to stop AI calls) is spent from the start.
+      const ratio = limitUsd > 0 ? Math.round((spent / limitUsd) * 1e9) / 1e9 : 1;
       statuses.push({
         scope,
         ...(tenant !== undefined ? { tenant } : {}),
@@ -112,11 +120,11 @@ export class Spend {
         state: ratio >= 1 ? 'exceeded' : ratio >= WARN_AT ? 'warning' : 'ok',
       });
     };
-    add('overall', 'day', this.limits.dayUsd, totals.day.total);
-    add('overall', 'month', this.limits.monthUsd, totals.month.total);
+    add('overall', 'day', limits.dayUsd, totals.day.total);
+    add('overall', 'month', limits.monthUsd, totals.month.total);
     for (const tenant of tenants) {
-      add('tenant', 'day', this.limits.tenantDayUsd, totals.day[`tenant:${tenant}`], tenant);
-      add('tenant', 'month', this.limits.tenantMonthUsd, totals.month[`tenant:${tenant}`], tenant);
+      add('tenant', 'day', limits.tenantDayUsd, totals.day[`tenant:${tenant}`], tenant);
+      add('tenant', 'month', limits.tenantMonthUsd, totals.month[`tenant:${tenant}`], tenant);
     }
     return statuses;
   }
@@ -143,6 +151,18 @@ function budgetText(status: BudgetStatus): string {
   return status.state === 'exceeded'
     ? `parley: the ${which} is spent (100%): ${figures}.`
     : `parley: ${Math.floor(status.ratio * 100)}% of the ${which} is spent: ${figures}.`;
+}
+
+function isSource(limits: Limits | LimitsSource): limits is LimitsSource {
+  return typeof (limits as Partial<LimitsSource>).current === 'function';
+}
+
+function limitsOf({ dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd }: Limits): Limits {
+  return { dayUsd, monthUsd, tenantDayUsd, tenantMonthUsd };
+}
+
+function anyLimit(limits: Limits): boolean {
+  return Object.values(limits).some((limit) => limit !== undefined);
 }
 
 function fieldsStartingWith(hash: Record<string, number>, prefix: string): Record<string, number> {

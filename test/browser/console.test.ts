@@ -3,7 +3,7 @@
  * real bot (web chat adapter, memory defaults), the fake OpenAI server and a fake alert webhook.
  * One browser and one bot for the whole file; the steps build on each other, in order:
  * sign in, watch the overview move, dead letters (replay, replay all, purge), the budget crossed
- * (one alert per kind, exactly one "exceeded"), more conversations than one page ("Show more"),
+ * (one alert per kind, exactly one "exceeded"), raised with its form and put back, more conversations than one page ("Show more"),
  * 420 px wide, and no console or page errors.
  * Screenshots land in test-results/console/.
  */
@@ -346,6 +346,28 @@ describe('operator console in a browser', () => {
     expect(await textOf(overview('spend-today'))()).toMatch(/^\$0\.00(1[89]|2\d)$/);
   }, 30_000);
 
+  it("raising the day budget with its form: set in the console, answered again; the environment's button puts it back", async () => {
+    await openTab('budgets');
+    await expect.poll(textOf(byTestId('limit-day-source')), POLL).toBe('From the environment: AI_BUDGET_USD_PER_DAY.');
+    expect(await byTestId('limit-day-environment').isDisabled()).toBe(true);
+    await byTestId('limit-day-input').fill('1');
+    await byTestId('limit-day-set').click();
+    await expect.poll(textOf(byTestId('limit-day')), POLL).toBe('$1.00');
+    expect(await textOf(byTestId('status'))()).toBe('The per-day budget is now $1.00 (was $0.0010): every process applies it within 5 s.');
+    expect(await textOf(byTestId('limit-day-source'))()).toMatch(/^Set in the console .+; AI_BUDGET_USD_PER_DAY is \$0\.0010\.$/);
+    await expect.poll(textOf(byTestId('budget-overall-day-state', '#view-budgets')), POLL).toBe('ok');
+    await shot('budget-raised');
+    aiMode = 'echo';
+    await web.post('budget-5', 'and now?');
+    const [reply] = assistantReplies(await web.waitFor('budget-5', (e) => assistantReplies(e).length === 1));
+    expect(reply).toMatchObject({ kind: 'answer', text: 'echo: and now?' });
+
+    await byTestId('limit-day-environment').click();
+    await expect.poll(textOf(byTestId('limit-day')), POLL).toBe('$0.0010');
+    expect(await textOf(byTestId('limit-day-source'))()).toBe('From the environment: AI_BUDGET_USD_PER_DAY.');
+    await expect.poll(textOf(byTestId('budget-overall-day-state', '#view-budgets')), POLL).toBe('exceeded');
+  });
+
   it('shows the first 50 conversations, says more match, and "Show more" shows the next ones', async () => {
     const log = web.bot.conversationLog;
     for (let n = 0; n < 60; n++) {
@@ -430,7 +452,8 @@ describe('operator console in a browser', () => {
     await byTestId('token').fill(ADMIN_TOKEN);
     await byTestId('signin').click();
     await page.locator('#view-overview').waitFor({ state: 'visible' });
-    await expect.poll(textOf(overview('received-hour')), POLL).toBe('11');
+    // the eleven of the budget step and the one answered once the budget was raised
+    await expect.poll(textOf(overview('received-hour')), POLL).toBe('12');
     await byTestId('sign-out').click();
     await byTestId('token').waitFor();
     expect(new URL(page.url()).pathname).toBe('/console');

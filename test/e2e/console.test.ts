@@ -578,7 +578,8 @@ describe('the operator console over HTTP', () => {
 
   describe('budgets and alerts', () => {
     it('shows the policy, no limits and no alerts when none are set', async () => {
-      expect(await api.json('/budgets')).toEqual({ policy: 'notice', alertWebhook: false, limits: {}, budgets: [] });
+      const fromEnvironment = { dayUsd: 'environment', monthUsd: 'environment', tenantDayUsd: 'environment', tenantMonthUsd: 'environment' };
+      expect(await api.json('/budgets')).toEqual({ policy: 'notice', alertWebhook: false, limits: {}, sources: fromEnvironment, environment: {}, setAt: {}, budgets: [] });
       expect(await api.json('/alerts')).toMatchObject({ alerts: expect.any(Array) });
     });
   });

@@ -4,7 +4,8 @@
  * the console's tallies, an AI failure ending in a dead letter and its apology): every key either
  * expires or is one of the few the README names as kept (BullMQ's own, whose finished jobs are
  * capped by removeOnComplete and whose dead letters stay until replayed, dropped or purged; the
- * intake stream, emptied as it is moved; the turnstile's counter). A key added without a TTL fails
+ * intake stream, emptied as it is moved; the turnstile's counter; a budget limit set in the console,
+ * which is configuration). A key added without a TTL fails
  * here, so growth per message, conversation, user or day cannot creep in unnoticed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { until } from '../helpers/until.js';
 import { REDIS_URL, keysWithPrefix, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
 const prefix = uniquePrefix();
+const ADMIN = 'redis-keys-admin-token-0b7e42';
 const redis = useRedis(prefix);
 
 describe('Redis keys after a day of traffic in miniature: each expires, or is one the README names as kept', () => {
@@ -37,6 +39,7 @@ describe('Redis keys after a day of traffic in miniature: each expires, or is on
       AI_BUDGET_USD_PER_MONTH: '1000',
       JOB_ATTEMPTS: '2',
       AI_ATTEMPTS: '1',
+      ADMIN_TOKEN: ADMIN,
     });
   });
   afterAll(async () => {
@@ -45,7 +48,7 @@ describe('Redis keys after a day of traffic in miniature: each expires, or is on
     await ai?.close();
   });
 
-  it('every key has a TTL except BullMQ\'s, the intake and the turnstile\'s counter; finished jobs are capped', async () => {
+  it('every key has a TTL except BullMQ\'s, the intake, the turnstile\'s counter and a budget limit set in the console; finished jobs are capped', async () => {
     for (let i = 0; i < 3; i++) {
       const mention = appMention({ text: `question ${i}`, channel: `CK${i}`, user: `UK${i}` });
       await postSlack(bot.url, mention);
@@ -55,6 +58,9 @@ describe('Redis keys after a day of traffic in miniature: each expires, or is on
     for (let i = 0; i < 2; i++) await postSlack(bot.url, directMessage({ text: 'the same question', user: `UC${i}`, channel: `DC${i}` }));
     for (let i = 0; i < 4; i++) await postSlack(bot.url, directMessage({ text: `flood ${i}`, user: 'UFLOOD', channel: 'DFLOOD' }));
     await postSlack(bot.url, directMessage({ text: 'fail for good', user: 'UFAIL', channel: 'DFAIL' }));
+    // An operator raises a budget in the console.
+    const raised = await fetch(`${bot.base}/console/api/budgets/limit`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ limit: 'dayUsd', usd: 25 }) });
+    expect(raised.status).toBe(200);
     // 6 answers, 2 for the same question, 2 of the flood, its notice, the apology
     await until(() => slack.callsTo('chat.postMessage').length >= 12, 'every reply, notice and apology', 20_000);
     await until(async () => (await bot.bot.deadLetters.list()).length === 1, 'the dead letter', 20_000);
@@ -62,7 +68,7 @@ describe('Redis keys after a day of traffic in miniature: each expires, or is on
     const admin = redis.admin();
     // The kinds this traffic makes, so the check below looks at them (the console's minute tally is
     // written every few seconds, not with the message).
-    const kinds = [':history:', ':convlog:c:', ':convlog:recent', ':sent:', ':slack:thread:', ':spend:day:', ':spend:month:', ':ops:minute:', ':turn-limit:user:', ':turn-notice:user:', ':ai-cache:'];
+    const kinds = [':history:', ':convlog:c:', ':convlog:recent', ':sent:', ':slack:thread:', ':spend:day:', ':spend:month:', ':ops:minute:', ':turn-limit:user:', ':turn-notice:user:', ':ai-cache:', ':budget:limit:'];
     let keys: string[] = [];
     const eachKind = async () => {
       keys = await keysWithPrefix(admin, prefix);
@@ -70,7 +76,8 @@ describe('Redis keys after a day of traffic in miniature: each expires, or is on
     };
     // Waited for; a kind still missing then is named by the check after the TTLs.
     await until(eachKind, 'a key of each kind', 20_000).catch(() => undefined);
-    const kept = [`${prefix}:messages:`, `${prefix}:intake`, `${prefix}:turn:seq`];
+    // A budget limit set in the console is configuration (four keys at most), kept until set back to the environment's.
+    const kept = [`${prefix}:messages:`, `${prefix}:intake`, `${prefix}:turn:seq`, `${prefix}:parley:budget:limit:`];
     const ttls = await Promise.all(keys.map(async (key) => [key, await admin.pttl(key)] as const));
     // -2: expired between SCAN and PTTL
     expect(ttls.filter(([key, ttl]) => ttl === -1 && !kept.some((k) => key.startsWith(k)))).toEqual([]);

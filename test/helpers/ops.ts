@@ -7,6 +7,7 @@ import type { BudgetConfig } from '../../src/config.js';
 import { createMetrics, type Metrics } from '../../src/observe/index.js';
 import { Activity } from '../../src/ops/activity.js';
 import { Alerts } from '../../src/ops/alerts.js';
+import type { LimitsSource } from '../../src/ops/budget-limits.js';
 import { Spend } from '../../src/ops/spend.js';
 import { MemoryTally, type Tally } from '../../src/ops/tally.js';
 import { MemoryStore, type Store } from '../../src/store/index.js';
@@ -26,7 +27,7 @@ export interface OpsParts {
 }
 
 /** One process's budgets and alerts: `store` and `tally` shared with other "processes" when given. */
-export function opsParts(options: { limits?: Limits; webhookUrl?: string; store?: Store; tally?: Tally } = {}): OpsParts {
+export function opsParts(options: { limits?: Limits | LimitsSource; webhookUrl?: string; store?: Store; tally?: Tally } = {}): OpsParts {
   const metrics = createMetrics();
   const store = options.store ?? new MemoryStore();
   const tally = options.tally ?? new MemoryTally();

@@ -1,5 +1,6 @@
 /** Budgets and alerts: the Budgets tab, and the budget and alert lists the overview shows too. */
 import { api, HOME } from './api.js';
+import { showLimits } from './budget-limits.js';
 import { $, el, setText } from './dom.js';
 import { fmtPct, fmtShortTime, fmtTime, fmtUsd, isNumber } from './format.js';
 
@@ -18,12 +19,7 @@ export async function loadBudgets() {
   setText($('budget-policy'), String(view?.policy ?? '–'));
   setText($('policy-explained'), POLICIES[view?.policy] ?? '');
   setText($('alert-webhook'), view?.alertWebhook ? 'set' : 'not set: alerts are only logged');
-  const limits = view?.limits ?? {};
-  const limit = (n) => (isNumber(n) ? fmtUsd(n) : 'none');
-  setText($('limit-day'), limit(limits.dayUsd));
-  setText($('limit-month'), limit(limits.monthUsd));
-  setText($('limit-tenant-day'), limit(limits.tenantDayUsd));
-  setText($('limit-tenant-month'), limit(limits.tenantMonthUsd));
+  showLimits(view);
   renderBudgetList($('budget-list'), view?.budgets);
   const items = newestFirst(alerts?.alerts);
   $('alerts-empty').hidden = items.length > 0;
@@ -67,7 +63,7 @@ function budgetItem(b) {
 
 export function renderBudgetList(list, budgets) {
   const items = Array.isArray(budgets) ? budgets : [];
-  list.replaceChildren(...(items.length ? items.map(budgetItem) : [el('li', { className: 'empty', text: 'No budget is set (AI_BUDGET_USD_PER_DAY, AI_BUDGET_USD_PER_MONTH).' })]));
+  list.replaceChildren(...(items.length ? items.map(budgetItem) : [el('li', { className: 'empty', text: 'No budget is set (AI_BUDGET_USD_PER_DAY, AI_BUDGET_USD_PER_MONTH, or under Budgets & alerts › Limits).' })]));
 }
 
 export function renderAlertList(list, alerts) {

@@ -7,6 +7,7 @@
  */
 import { leave, run, setStatus } from './api.js';
 import { loadBudgets } from './budgets.js';
+import { setUpLimitForms } from './budget-limits.js';
 import { closeTranscript, loadConversations, openTranscript, showMoreConversations } from './conversations.js';
 import { askPurge, loadDeadLetters, purgeDialogClosed, replayAll } from './dead-letters.js';
 import { $ } from './dom.js';
@@ -86,6 +87,7 @@ function start() {
   $('purge').addEventListener('click', askPurge);
   $('purge-dialog').addEventListener('close', purgeDialogClosed);
   $('budgets-refresh').addEventListener('click', () => run(loadBudgets));
+  setUpLimitForms(loadBudgets);
 
   route();
   startOverview(followOverview);

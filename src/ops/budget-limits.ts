@@ -1,0 +1,162 @@
+/**
+ * The four budget limits in force: each is the environment's (AI_BUDGET_USD_PER_…) unless the
+ * console set it (an amount, or no limit), which is kept in the store so every process applies it.
+ * Read through a short in-process cache: a change reaches every process within CACHE_MS, and the
+ * budget check before an AI call reads the store at most once per CACHE_MS, not per message.
+ */
+import type { Logger } from 'pino';
+import type { BudgetConfig } from '../config.js';
+import type { Store } from '../store/index.js';
+
+export type LimitName = 'dayUsd' | 'monthUsd' | 'tenantDayUsd' | 'tenantMonthUsd';
+export type Limits = Partial<Record<LimitName, number>>;
+export type LimitSource = 'environment' | 'console';
+
+/** Each limit's environment variable, which the console API takes as its name too. */
+export const LIMIT_VARIABLES: Record<LimitName, string> = {
+  dayUsd: 'AI_BUDGET_USD_PER_DAY',
+  monthUsd: 'AI_BUDGET_USD_PER_MONTH',
+  tenantDayUsd: 'AI_BUDGET_USD_PER_TENANT_PER_DAY',
+  tenantMonthUsd: 'AI_BUDGET_USD_PER_TENANT_PER_MONTH',
+};
+export const LIMIT_NAMES = Object.keys(LIMIT_VARIABLES) as LimitName[];
+
+/**
+ * One key per limit, so two operators changing two limits at once do not undo each other. No TTL:
+ * it is configuration, kept until set back to the environment's (README, Scaling out on Redis).
+ */
+export const LIMIT_KEY_PREFIX = 'parley:budget:limit:';
+/** A change is seen by every process within this (README: "within 5 s"). */
+export const LIMITS_CACHE_MS = 5000;
+
+/** What the console set: an amount, or null for no limit. */
+interface Override {
+  usd: number | null;
+  setAt: string;
+}
+type Overrides = Partial<Record<LimitName, Override>>;
+
+/** Where the budgets read their limits: fixed ones, or these. */
+export interface LimitsSource {
+  current(): Promise<Limits>;
+}
+
+export interface LimitsView {
+  limits: Limits;
+  sources: Record<LimitName, LimitSource>;
+  environment: Limits;
+  /** When the console set each of those it set. */
+  setAt: Partial<Record<LimitName, string>>;
+}
+
+export interface LimitChange {
+  limit: LimitName;
+  variable: string;
+  /** null: no limit. */
+  oldUsd: number | null;
+  newUsd: number | null;
+  source: LimitSource;
+  effectiveFrom: string;
+}
+
+export class BudgetLimits implements LimitsSource {
+  private readonly environment: Limits;
+  private cached: { overrides: Overrides; at: number } | undefined;
+  private reading: Promise<Overrides> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    environment: Pick<BudgetConfig, LimitName>,
+    private readonly logger: Logger,
+    private readonly cacheMs = LIMITS_CACHE_MS,
+  ) {
+    this.environment = Object.fromEntries(LIMIT_NAMES.filter((name) => environment[name] !== undefined).map((name) => [name, environment[name]]));
+  }
+
+  /** The limits in force, as this process last read them (at most `cacheMs` ago). */
+  async current(): Promise<Limits> {
+    return effective(this.environment, await this.overrides());
+  }
+
+  /** The limits in force, where each comes from, and the environment's, read afresh (the console's view). */
+  async view(): Promise<LimitsView> {
+    const overrides = await this.read();
+    const sources = Object.fromEntries(LIMIT_NAMES.map((name) => [name, overrides[name] ? 'console' : 'environment'])) as Record<LimitName, LimitSource>;
+    const setAt = Object.fromEntries(LIMIT_NAMES.flatMap((name) => (overrides[name] ? [[name, overrides[name].setAt]] : [])));
+    return { limits: effective(this.environment, overrides), sources, environment: { ...this.environment }, setAt };
+  }
+
+  /** Set `name` to an amount, to no limit (null), or back to the environment's; every process applies it within `cacheMs`. */
+  async set(name: LimitName, value: number | null | 'environment', now = new Date()): Promise<LimitChange> {
+    const before = await this.read();
+    const key = LIMIT_KEY_PREFIX + name;
+    if (value === 'environment') await this.store.delete(key, { ackDeadline: false });
+    else await this.store.set(key, JSON.stringify({ usd: value, setAt: now.toISOString() } satisfies Override));
+    const after: Overrides = { ...before };
+    if (value === 'environment') delete after[name];
+    else after[name] = { usd: value, setAt: now.toISOString() };
+    // This process applies it at once; the others at their next read.
+    this.cached = { overrides: after, at: Date.now() };
+    const change: LimitChange = {
+      limit: name,
+      variable: LIMIT_VARIABLES[name],
+      oldUsd: effective(this.environment, before)[name] ?? null,
+      newUsd: effective(this.environment, after)[name] ?? null,
+      source: value === 'environment' ? 'environment' : 'console',
+      effectiveFrom: now.toISOString(),
+    };
+    this.logger.info(change, `AI budget ${LIMIT_VARIABLES[name]} changed from the console; every process applies it within ${this.cacheMs / 1000} s`);
+    return change;
+  }
+
+  private overrides(): Promise<Overrides> {
+    if (this.cached && Date.now() - this.cached.at < this.cacheMs) return Promise.resolve(this.cached.overrides);
+    this.reading ??= this.read()
+      .catch((error: unknown) => {
+        // The last limits known stand until the store answers again (asked again after `cacheMs`).
+        this.logger.warn({ err: error }, 'could not read the budget limits set in the console; the last ones known apply');
+        return this.cached?.overrides ?? {};
+      })
+      .then((overrides) => {
+        this.cached = { overrides, at: Date.now() };
+        return overrides;
+      })
+      .finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  private async read(): Promise<Overrides> {
+    const values = await Promise.all(LIMIT_NAMES.map((name) => this.store.get(LIMIT_KEY_PREFIX + name)));
+    const overrides: Overrides = {};
+    values.forEach((raw, i) => {
+      const name = LIMIT_NAMES[i]!;
+      if (raw === undefined) return;
+      const parsed = parsedOverride(raw);
+      if (parsed) overrides[name] = parsed;
+      else this.logger.warn({ limit: name }, 'a budget limit in the store is not one the console wrote; the environment\'s applies');
+    });
+    return overrides;
+  }
+}
+
+function effective(environment: Limits, overrides: Overrides): Limits {
+  const limits: Limits = { ...environment };
+  for (const name of LIMIT_NAMES) {
+    const override = overrides[name];
+    if (!override) continue;
+    if (override.usd === null) delete limits[name];
+    else limits[name] = override.usd;
+  }
+  return limits;
+}
+
+function parsedOverride(raw: string): Override | undefined {
+  try {
+    const value = JSON.parse(raw) as { usd?: unknown; setAt?: unknown };
+    const usd = value.usd;
+    if (usd !== null && !(typeof usd === 'number' && Number.isFinite(usd) && usd >= 0)) return undefined;
+    return { usd, setAt: typeof value.setAt === 'string' ? value.setAt : '' };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The budget limits set in the console (BudgetLimits over a MemoryStore two "processes" share): the
+ * environment's until set, an amount or no limit once set, back to the environment's; another
+ * process sees a change once its 5 s cache has passed (Date faked, no waiting), and reads the store
+ * at most once per 5 s however many messages ask; one log line per change; the gauges follow.
+ */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/index.js';
+import { BudgetLimits, LIMIT_KEY_PREFIX, LIMITS_CACHE_MS } from '../../src/ops/budget-limits.js';
+import { Monitor } from '../../src/ops/monitor.js';
+import { MemoryStore, type Store } from '../../src/store/index.js';
+import { metricValue, opsParts, quietLogger } from '../helpers/ops.js';
+
+afterEach(() => vi.useRealTimers());
+
+/** A store that counts its reads. */
+function counted(store: Store): Store & { reads: number } {
+  const wrapped = Object.create(store) as Store & { reads: number };
+  wrapped.reads = 0;
+  wrapped.get = (key) => (wrapped.reads++, store.get(key));
+  return wrapped;
+}
+
+function logLines() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>), done()) });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+describe('BudgetLimits', () => {
+  it("set, no limit, back to the environment's: the limits in force and where each comes from", async () => {
+    const limits = new BudgetLimits(new MemoryStore(), { dayUsd: 20, monthUsd: 400 }, quietLogger);
+    expect(await limits.current()).toEqual({ dayUsd: 20, monthUsd: 400 });
+    expect(await limits.set('dayUsd', 50)).toMatchObject({ limit: 'dayUsd', variable: 'AI_BUDGET_USD_PER_DAY', oldUsd: 20, newUsd: 50, source: 'console' });
+    expect(await limits.set('monthUsd', null)).toMatchObject({ oldUsd: 400, newUsd: null, source: 'console' });
+    expect(await limits.set('tenantDayUsd', 0)).toMatchObject({ oldUsd: null, newUsd: 0 });
+    expect(await limits.current()).toEqual({ dayUsd: 50, tenantDayUsd: 0 });
+    const view = await limits.view();
+    expect(view).toMatchObject({ limits: { dayUsd: 50, tenantDayUsd: 0 }, environment: { dayUsd: 20, monthUsd: 400 } });
+    expect(view.sources).toEqual({ dayUsd: 'console', monthUsd: 'console', tenantDayUsd: 'console', tenantMonthUsd: 'environment' });
+    expect(Object.keys(view.setAt).sort()).toEqual(['dayUsd', 'monthUsd', 'tenantDayUsd']);
+    expect(await limits.set('dayUsd', 'environment')).toMatchObject({ oldUsd: 50, newUsd: 20, source: 'environment' });
+    expect(await limits.set('monthUsd', 'environment')).toMatchObject({ oldUsd: null, newUsd: 400 });
+    expect((await limits.view()).sources.dayUsd).toBe('environment');
+    expect(await limits.current()).toEqual({ dayUsd: 20, monthUsd: 400, tenantDayUsd: 0 });
+  });
+
+  it('another process applies a change once its cache has passed, reading the store once per 5 s however often it is asked', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const shared = new MemoryStore();
+    const here = new BudgetLimits(shared, { dayUsd: 20 }, quietLogger);
+    const store = counted(shared);
+    const there = new BudgetLimits(store, { dayUsd: 20 }, quietLogger);
+    expect(await there.current()).toEqual({ dayUsd: 20 });
+    const readsFirst = store.reads;
+    await here.set('dayUsd', 75);
+    // Within its cache, a hundred budget checks read nothing and still see the old limit.
+    for (let i = 0; i < 100; i++) expect(await there.current()).toEqual({ dayUsd: 20 });
+    expect(store.reads).toBe(readsFirst);
+    vi.setSystemTime(Date.now() + LIMITS_CACHE_MS);
+    expect(await Promise.all([there.current(), there.current()])).toEqual([{ dayUsd: 75 }, { dayUsd: 75 }]);
+    expect(store.reads).toBe(2 * readsFirst); // one read of the four keys, shared by both asks
+    // The process that made the change applies it at once.
+    expect(await here.current()).toEqual({ dayUsd: 75 });
+  });
+
+  it('keeps the last limits known while the store cannot be read', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const store = new MemoryStore();
+    const limits = new BudgetLimits(store, { dayUsd: 20 }, quietLogger);
+    await limits.set('dayUsd', 5);
+    store.get = () => Promise.reject(new Error('the store is down'));
+    vi.setSystemTime(Date.now() + LIMITS_CACHE_MS);
+    expect(await limits.current()).toEqual({ dayUsd: 5 });
+  });
+
+  it('keeps the override without a TTL under parley:budget:limit:<name>, and deletes it going back', async () => {
+    const store = new MemoryStore();
+    const set = vi.spyOn(store, 'set');
+    const limits = new BudgetLimits(store, {}, quietLogger);
+    await limits.set('tenantMonthUsd', 12.5);
+    expect(set).toHaveBeenCalledWith(`${LIMIT_KEY_PREFIX}tenantMonthUsd`, expect.stringContaining('"usd":12.5'));
+    expect(set.mock.calls[0]).toHaveLength(2);
+    await limits.set('tenantMonthUsd', 'environment');
+    expect(await store.get(`${LIMIT_KEY_PREFIX}tenantMonthUsd`)).toBeUndefined();
+  });
+
+  it('logs one info line per change: which limit, old, new, effective from', async () => {
+    const { lines, logger } = logLines();
+    const limits = new BudgetLimits(new MemoryStore(), { dayUsd: 20 }, logger);
+    await limits.set('dayUsd', 50, new Date('2026-12-06T03:00:00Z'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 30, limit: 'dayUsd', variable: 'AI_BUDGET_USD_PER_DAY', oldUsd: 20, newUsd: 50, source: 'console', effectiveFrom: '2026-12-06T03:00:00.000Z' });
+    expect(lines[0]!.msg).toMatch(/AI_BUDGET_USD_PER_DAY changed from the console; every process applies it within 5 s/);
+  });
+
+  it('the budget gauges follow a limit changed in the console: raised, then taken away', async () => {
+    const store = new MemoryStore();
+    const limits = new BudgetLimits(store, { dayUsd: 5, tenantDayUsd: 1 }, quietLogger);
+    const parts = opsParts({ limits, store });
+    const monitor = new Monitor({ config: loadConfig({ LOG_LEVEL: 'silent' }).alerts, ...parts, logger: quietLogger, circuit: () => 'closed' });
+    await parts.spend.record('gpt-4o-mini', 'T', 0.5);
+    await monitor.check();
+    expect(await metricValue(parts.metrics, 'parley_ai_budget_limit_usd', { period: 'day' })).toBe(5);
+    await limits.set('dayUsd', 8);
+    await monitor.check();
+    expect(await metricValue(parts.metrics, 'parley_ai_budget_limit_usd', { period: 'day' })).toBe(8);
+    expect(await metricValue(parts.metrics, 'parley_ai_budget_tenant_max_ratio', { period: 'day' })).toBe(0.5);
+    await limits.set('dayUsd', null);
+    await limits.set('tenantDayUsd', null);
+    await monitor.check();
+    expect(await metricValue(parts.metrics, 'parley_ai_budget_limit_usd', { period: 'day' })).toBeUndefined();
+    expect(await metricValue(parts.metrics, 'parley_ai_budget_tenant_max_ratio', { period: 'day' })).toBeUndefined();
+  });
+});
