@@ -1,19 +1,19 @@
 /**
  * Shared counters (AI spend per UTC day and month, traffic per minute) on the store's DynamoDB
  * table, so budgets, the console and the alerts see every process and every Lambda container, as
- * RedisTally does on Redis. One item per key; each counter is a number attribute `n:<field>`,
- * added to atomically with UpdateItem's ADD, the expiry pushed out on every add.
- *
- * Counted once, though the SDK retries: an ADD whose answer is lost (a 500, a timeout) is sent
- * again though DynamoDB may have applied it, which would count the spend twice. So each add
- * writes an id of its own into `pushes` in the same update, on the condition that it is not
- * there yet, as a list push does (dynamodb-list.ts): a retry of an applied add finds its id.
+ * RedisTally does on Redis. Each counter is a number attribute `n:<field>`, added to atomically
+ * with UpdateItem's ADD, counted once though the SDK retries (dynamodb-tally-item.ts), the expiry
+ * pushed out on every add. A key is a main item and shard items, so one counter per tenant fits
+ * however many tenants there are (dynamodb-tally-shards.ts). An add is one update per item it
+ * touches, not a transaction: when one fails the add throws, and the others' counts stand (as the
+ * day's and the month's adds of one answer always were apart).
  */
-import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Tally } from '../src/index.js';
-import { PUSH_IDS_KEPT, removeOldest } from './dynamodb-list.js';
-import { dynamoDbAccess, isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
+import type { ItemAccess } from './dynamodb-item.js';
+import { dynamoDbAccess, type DynamoDbAccess } from './dynamodb-sdk.js';
+import { addToItem, countersOf, expired, FIELD, getItem } from './dynamodb-tally-item.js';
+import { getItems, shardKey, shardOf, shardsIn } from './dynamodb-tally-shards.js';
 
 export interface DynamoTallyOptions {
   /** The store's table (`storeTableName(prefix)`): counters live beside the store's keys. */
@@ -24,88 +24,89 @@ export interface DynamoTallyOptions {
   client?: DynamoDBClient;
 }
 
-const FIELD = 'n:';
+/** Keys whose old single item this process has read (a day's, a month's, the last minutes'). */
+const OLD_ITEMS_KEPT = 16;
+/** read(key, fields) reads only those attributes up to this many fields, whole items past it. */
+const PROJECTED_FIELDS = 100;
 
 export class DynamoTally implements Tally {
   private readonly dynamo: DynamoDbAccess;
-  private readonly table: string;
+  private readonly access: ItemAccess;
   private readonly namespace: string;
+  /** The counters of each key's old single item, read once a key: nothing writes it after an upgrade. */
+  private readonly oldItems = new Map<string, Promise<{ counters: Record<string, number>; expiresAtMs: number }>>();
 
   /** Loads the AWS SDK; throws MissingDependencyError naming the install command when it is missing. */
   constructor(options: DynamoTallyOptions) {
     this.dynamo = dynamoDbAccess('DynamoTally', options.client);
-    this.table = options.tableName;
+    this.access = { dynamo: this.dynamo, table: options.tableName };
     this.namespace = options.namespace ?? '';
   }
 
+  /**
+   * One update per item touched: the main item always (its expiry is the key's, and it lists the
+   * shards in use), and each shard one of the fields lives in. A spend add touches two.
+   */
   async add(key: string, amounts: Record<string, number>, ttlMs: number): Promise<Record<string, number>> {
     const fields = Object.entries(amounts);
     if (fields.length === 0) return {};
-    const { UpdateCommand } = this.dynamo.sdk.lib;
-    const expiresAtMs = Date.now() + ttlMs;
-    const call = randomBytes(12).toString('base64url');
-    const names: Record<string, string> = { '#s': 'expires_at', '#ms': 'expires_at_ms', '#p': 'pushes' };
-    const values: Record<string, unknown> = { ':s': Math.ceil(expiresAtMs / 1000), ':ms': expiresAtMs, ':empty': [], ':call': [call], ':id': call };
-    fields.forEach(([field, amount], i) => {
-      names[`#f${i}`] = FIELD + field;
-      values[`:v${i}`] = amount;
-    });
-    const update = () =>
-      this.dynamo.documents.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { key: this.namespace + key },
-          UpdateExpression: `ADD ${fields.map((_, i) => `#f${i} :v${i}`).join(', ')} SET #s = :s, #ms = :ms, #p = list_append(if_not_exists(#p, :empty), :call)`,
-          // Counting on an expired item (TTL deletes late) would carry its old totals on; a retry of an applied add would count twice.
-          ConditionExpression: '(attribute_not_exists(#ms) OR #ms > :now) AND NOT contains(#p, :id)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...values, ':now': Date.now() },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-    let totals: Record<string, unknown> | undefined;
-    for (let round = 1; !totals; round++) {
-      try {
-        totals = ((await update()).Attributes ?? {}) as Record<string, unknown>;
-      } catch (error) {
-        if (!isConditionFailed(error)) throw error;
-        const item = await this.item(key);
-        // our id is there: an attempt whose answer was lost was applied, and this was the SDK's retry of it
-        if (Array.isArray(item.pushes) && item.pushes.includes(call)) totals = item;
-        else if (round >= 2) throw error;
-        else await this.deleteIfExpired(key);
-      }
+    const full = this.namespace + key;
+    const byShard = new Map<number, [string, number][]>([[0, []]]);
+    for (const field of fields) {
+      const shard = shardOf(field[0]);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), field]);
     }
-    const ids = Array.isArray(totals.pushes) ? totals.pushes.length : 0;
-    // once: if another add changed the ids meanwhile, a later add cuts them
-    if (ids >= 2 * PUSH_IDS_KEPT) await removeOldest({ dynamo: this.dynamo, table: this.table }, this.namespace + key, '#p', ids, ids - PUSH_IDS_KEPT);
-    return Object.fromEntries(fields.map(([field, amount]) => [field, Number(totals[FIELD + field] ?? amount)]));
+    const spread = [...byShard.keys()].filter((shard) => shard > 0);
+    const [old, ...items] = await Promise.all([
+      this.oldCounters(key),
+      ...[...byShard].map(([shard, counted]) => addToItem(this.access, shardKey(full, shard), counted, ttlMs, shard === 0 ? spread : [])),
+    ]);
+    const totals: Record<string, number> = {};
+    for (const item of items) for (const [name, value] of Object.entries(item)) if (name.startsWith(FIELD)) totals[name.slice(FIELD.length)] = Number(value);
+    return Object.fromEntries(fields.map(([field, amount]) => [field, (totals[field] ?? amount) + (old[field] ?? 0)]));
   }
 
+  /**
+   * With `fields`, only the items they live in (and the old item), in one BatchGetItem; without,
+   * the main and old items, then every shard the main item lists.
+   */
   async read(key: string, fields?: string[]): Promise<Record<string, number>> {
-    const item = await this.item(key);
-    // An item past its expiry reads as absent, as in DynamoStore (TTL deletion is late).
-    if (typeof item.expires_at_ms === 'number' && item.expires_at_ms <= Date.now()) return {};
-    const counters = Object.entries(item).filter(([name]) => name.startsWith(FIELD)).map(([name, value]): [string, number] => [name.slice(FIELD.length), Number(value)]);
-    const wanted = fields ? new Set(fields) : undefined;
-    return Object.fromEntries(wanted ? counters.filter(([field]) => wanted.has(field)) : counters);
+    const full = this.namespace + key;
+    const sum = (items: Iterable<Record<string, unknown>>, wanted?: Set<string>) => {
+      const totals: Record<string, number> = {};
+      for (const item of items) for (const [field, value] of countersOf(item)) if (!wanted || wanted.has(field)) totals[field] = (totals[field] ?? 0) + value;
+      return totals;
+    };
+    if (fields) {
+      if (fields.length === 0) return {};
+      const keys = [full, ...new Set(fields.map((field) => shardKey(full, shardOf(field))))];
+      const items = await getItems(this.access, keys, fields.length <= PROJECTED_FIELDS ? fields.map((field) => FIELD + field) : undefined);
+      return sum(items.values(), new Set(fields));
+    }
+    const first = await getItems(this.access, [full, shardKey(full, 0)]);
+    const main = first.get(shardKey(full, 0));
+    // The shards of an expired main item are older still: they read as absent with it.
+    const shards = main && !expired(main) ? shardsIn(main).map((shard) => shardKey(full, shard)) : [];
+    const rest = shards.length > 0 ? await getItems(this.access, shards) : new Map();
+    return sum([...first.values(), ...rest.values()]);
   }
 
-  /** The item at `key` as stored (strongly consistent), or an empty one. */
-  private async item(key: string): Promise<Record<string, unknown>> {
-    const { GetCommand } = this.dynamo.sdk.lib;
-    const { Item } = await this.dynamo.documents.send(new GetCommand({ TableName: this.table, Key: { key: this.namespace + key }, ConsistentRead: true }));
-    return (Item ?? {}) as Record<string, unknown>;
-  }
-
-  /** Remove the item while it is still expired (another process may have started it afresh). */
-  private async deleteIfExpired(key: string): Promise<void> {
-    const { DeleteCommand } = this.dynamo.sdk.lib;
-    await this.dynamo.documents
-      .send(new DeleteCommand({ TableName: this.table, Key: { key: this.namespace + key }, ConditionExpression: '#ms <= :now', ExpressionAttributeNames: { '#ms': 'expires_at_ms' }, ExpressionAttributeValues: { ':now': Date.now() } }))
-      .catch((error: unknown) => {
-        if (!isConditionFailed(error)) throw error;
-      });
+  /** The live counters of the key's old single item, read once per key (a few keys kept). */
+  private async oldCounters(key: string): Promise<Record<string, number>> {
+    let read = this.oldItems.get(key);
+    if (!read) {
+      read = getItem(this.access, this.namespace + key).then((item) => ({ counters: Object.fromEntries(countersOf(item)), expiresAtMs: Number(item.expires_at_ms ?? Infinity) }));
+      this.oldItems.set(key, read);
+      if (this.oldItems.size > OLD_ITEMS_KEPT) this.oldItems.delete(this.oldItems.keys().next().value!);
+    }
+    try {
+      const old = await read;
+      return old.expiresAtMs > Date.now() ? old.counters : {};
+    } catch {
+      // The add itself was counted: its totals leave the old item out this once, and the next add reads it again.
+      if (this.oldItems.get(key) === read) this.oldItems.delete(key);
+      return {};
+    }
   }
 
   async close(): Promise<void> {

@@ -72,7 +72,8 @@ export interface Overview {
   replyMs: { p50: number | null; p95: number | null; count: number };
   queue: { waiting: number; active: number; delayed: number; dead: number };
   spend: {
-    today: { totalUsd: number; byModel: Record<string, number>; byTenant: Record<string, number> };
+    /** byTenant: the 20 tenants that spent most today; otherTenants: the rest together. */
+    today: { totalUsd: number; byModel: Record<string, number>; byTenant: Record<string, number>; otherTenants: { count: number; totalUsd: number } };
     month: { totalUsd: number };
   };
   /** Over the last 60 minutes. */
@@ -83,7 +84,10 @@ export interface Overview {
   breakers: Partial<Record<'closed' | 'open' | 'half-open' | 'isolated', number>>;
   /** Messages refused by a rate limit, and requests refused by the web chat's own limits, over the last 60 minutes. */
   rateLimited: number;
+  /** The overall budgets and the 20 tenant budgets nearest their limit (every one: GET /console/api/budgets). */
   budgets: BudgetStatus[];
+  /** The tenant budgets left out of `budgets`, and how many of them are past 80% and 100%. */
+  otherBudgets: { count: number; warning: number; exceeded: number };
   /** The newest few. */
   alerts: AlertRecord[];
 }

@@ -10,7 +10,7 @@ import type { BudgetLimits } from '../ops/budget-limits.js';
 import type { BreakerSummary } from '../ops/breakers.js';
 import type { Spend } from '../ops/spend.js';
 import type { DeadLetter, QueueCounts } from '../queue/index.js';
-import type { BudgetsView, DeadLetterView, Overview } from './api.js';
+import type { BudgetStatus, BudgetsView, DeadLetterView, Overview } from './api.js';
 
 export interface ViewDeps {
   activity: Activity;
@@ -26,6 +26,12 @@ export interface ViewDeps {
 }
 
 const HOUR = 60;
+/**
+ * The overview goes to every open console every 2 s: it names this many tenants (the most spent)
+ * and this many tenant budgets (the nearest their limit), and counts the rest, so a Slack app in
+ * 100,000 workspaces does not send 100,000 rows each time. The Budgets tab lists every one.
+ */
+export const OVERVIEW_TENANTS = 20;
 
 export async function overview(deps: ViewDeps, now = new Date()): Promise<Overview> {
   const [minutes, counts, { summary: spend, statuses: budgets }, alerts, breakers] = await Promise.all([
@@ -43,13 +49,31 @@ export async function overview(deps: ViewDeps, now = new Date()): Promise<Overvi
     minutes: minutes.map(({ minute, fields }) => minuteCounts(minute, fields)),
     replyMs: { p50: replyQuantile(hour, 0.5), p95: replyQuantile(hour, 0.95), count: hour.answered ?? 0 },
     queue: counts,
-    spend: { today: spend.today, month: { totalUsd: spend.month.totalUsd } },
+    spend: { today: { ...spend.today, ...topTenants(spend.today.byTenant) }, month: { totalUsd: spend.month.totalUsd } },
     cache: { hits, misses, hitRate: hits + misses > 0 ? hits / (hits + misses) : null },
     breaker: breakers.state,
     breakers: breakers.processes,
     rateLimited: hour.rate_limited ?? 0,
-    budgets,
+    ...nearestBudgets(budgets),
     alerts,
+  };
+}
+
+/** The tenants that spent most, and how many others spent how much together. */
+function topTenants(byTenant: Record<string, number>): Pick<Overview['spend']['today'], 'byTenant' | 'otherTenants'> {
+  const ranked = Object.entries(byTenant).sort((a, b) => b[1] - a[1]);
+  const others = ranked.slice(OVERVIEW_TENANTS);
+  return { byTenant: Object.fromEntries(ranked.slice(0, OVERVIEW_TENANTS)), otherTenants: { count: others.length, totalUsd: others.reduce((sum, [, usd]) => sum + usd, 0) } };
+}
+
+/** The overall budgets and the tenant budgets nearest their limit, in their order; the others counted by state. */
+function nearestBudgets(statuses: BudgetStatus[]): Pick<Overview, 'budgets' | 'otherBudgets'> {
+  const tenants = statuses.filter((status) => status.scope === 'tenant');
+  const shown = new Set([...tenants].sort((a, b) => b.ratio - a.ratio).slice(0, OVERVIEW_TENANTS));
+  const others = tenants.filter((status) => !shown.has(status));
+  return {
+    budgets: statuses.filter((status) => status.scope !== 'tenant' || shown.has(status)),
+    otherBudgets: { count: others.length, warning: others.filter((s) => s.state === 'warning').length, exceeded: others.filter((s) => s.state === 'exceeded').length },
   };
 }
 

@@ -72,7 +72,7 @@ describe('DynamoTally across processes', () => {
     for (let i = 0; i < 70; i++) await counted.add('day', { total: 1 }, 60_000);
     expect(await counted.read('day')).toEqual({ total: 70 });
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { key: `${namespace}day` }, ConsistentRead: true }));
+    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { key: `${namespace}day#0` }, ConsistentRead: true }));
     documents.destroy();
     expect((Item?.pushes as string[]).length).toBeLessThan(64);
   });

@@ -61,9 +61,14 @@ function budgetItem(b) {
   );
 }
 
-export function renderBudgetList(list, budgets) {
+/** `others`: the tenant budgets the overview leaves out ({ count, warning, exceeded }), said in one line. */
+export function renderBudgetList(list, budgets, others) {
   const items = Array.isArray(budgets) ? budgets : [];
   list.replaceChildren(...(items.length ? items.map(budgetItem) : [el('li', { className: 'empty', text: 'No budget is set (AI_BUDGET_USD_PER_DAY, AI_BUDGET_USD_PER_MONTH, or under Budgets & alerts › Limits).' })]));
+  if (isNumber(others?.count) && others.count > 0) {
+    const states = [isNumber(others.exceeded) && others.exceeded > 0 ? `${others.exceeded} exceeded` : '', isNumber(others.warning) && others.warning > 0 ? `${others.warning} past 80%` : ''].filter(Boolean);
+    list.append(el('li', { className: 'empty', testid: 'other-budgets', text: `${others.count} more tenant budgets${states.length ? ` (${states.join(', ')})` : ''}: see Budgets.` }));
+  }
 }
 
 export function renderAlertList(list, alerts) {

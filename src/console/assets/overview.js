@@ -123,8 +123,13 @@ function renderOverview(o) {
   setText($('overview-at'), o.at ? `as of ${new Date(o.at).toLocaleTimeString()}` : '');
   renderMoneyTable($('spend-by-model'), o.spend?.today?.byModel, 'no AI calls today');
   renderMoneyTable($('spend-by-tenant'), o.spend?.today?.byTenant, 'no tenant spend today', (name) => (name === '-' || name === '' ? '(no tenant)' : name));
+  const others = o.spend?.today?.otherTenants;
+  // The overview names the tenants that spent most; the rest are one row.
+  if (isNumber(others?.count) && others.count > 0) {
+    $('spend-by-tenant').append(el('tr', { testid: 'other-tenants' }, el('td', { className: 'muted', text: `${fmtInt(others.count)} other tenant${others.count === 1 ? '' : 's'}` }), el('td', { className: 'num', text: fmtUsd(others.totalUsd) })));
+  }
   renderChart(minutes);
-  renderBudgetList($('overview-budgets'), o.budgets);
+  renderBudgetList($('overview-budgets'), o.budgets, o.otherBudgets);
   renderAlertList($('overview-alerts'), o.alerts);
   if (previous) changed(previous, o);
 }
