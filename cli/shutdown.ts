@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import type { Bot } from '../src/index.js';
+import { logLost } from '../src/lost-messages.js';
 
 /**
  * A signal this soon after the first is the same one delivered twice, not the operator asking
@@ -38,6 +39,7 @@ export function closeOnSignals(bot: Bot, delayMs = 0): () => boolean {
     // should anything still hang, and a logger that fails (stdout a closed pipe) cannot keep it from exiting.
     setTimeout(() => {
       tryToLog(() => bot.logger.error({ signal }, 'shutdown still not finished well past SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS; exiting'));
+      nameLost(bot, 'shutdown did not end');
       process.exit(1);
     }, delayMs + bot.config.shutdownTimeoutMs + 5000).unref();
     const then = delayMs > 0 ? 'after the shutdown delay, no new requests' : 'no new requests';
@@ -65,7 +67,16 @@ export function closeOnSignals(bot: Bot, delayMs = 0): () => boolean {
  */
 function exitNow(bot: Bot, signal: 'SIGINT' | 'SIGTERM'): void {
   tryToLog(() => bot.logger.warn({ signal }, `second ${signal}: exiting now, without waiting for running jobs to finish`));
+  nameLost(bot, `second ${signal}`);
   process.exit(128 + constants.signals[signal]);
+}
+
+/** Exiting before bot.close() could name them: the messages this process holds only in memory, named as close() would. */
+function nameLost(bot: Bot, exit: string): void {
+  tryToLog(() => {
+    const lost = bot.unanswered();
+    if (lost.length > 0) logLost(bot.logger, lost, { exit });
+  });
 }
 
 /** How often a process started by `npm start` looks whether npm's shell is still there. */

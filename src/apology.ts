@@ -8,7 +8,7 @@ import { MARKER_TTL_MS, keys, type JobData } from './jobs.js';
 import { recordApology } from './exchange-log.js';
 import { invalidJob, jobPlatform } from './job-check.js';
 import type { InboundMessage, Reply } from './message.js';
-import type { Job } from './queue/index.js';
+import type { Job, JobQueue } from './queue/index.js';
 import { forgetWait } from './failure.js';
 import { sendOnce } from './send-once.js';
 import type { WorkerDeps } from './worker.js';
@@ -49,6 +49,28 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
   if (!answered) await apologiseOnce(deps, job.id, data.message, logger);
 }
 
+/**
+ * Closing the in-process queue, with time left: the messages its drain did not start (no time left
+ * to answer them, so lost with the process) get the apology, WORKER_CONCURRENCY at a time, so their
+ * senders know to ask again. A post takes far less than an answer; one the deadline cuts short is
+ * simply not shown. Never-started jobs only: one that ran may have shown part of its answer, or
+ * wait out its platform's Retry-After, which would refuse the apology too. A queue that keeps its
+ * jobs leaves them to the next process.
+ */
+export async function apologiseNeverStarted(deps: WorkerDeps, queue: JobQueue<JobData>, concurrency: number, posted: (job: string) => void): Promise<void> {
+  if (!queue.volatile) return;
+  const owed = (queue.neverStartedJobs?.() ?? []).filter((job) => !invalidJob(job.data) && job.data.type === 'message');
+  const next = owed[Symbol.iterator]();
+  const post = async () => {
+    for (const job of next) {
+      const message = (job.data as Extract<JobData, { type: 'message' }>).message;
+      const logger = deps.logger.child({ job: job.id, platform: message.platform, conversation: message.conversation.id });
+      if (await apologiseOnce(deps, job.id, message, logger).catch((e: unknown) => logger.warn({ err: e }, 'could not apologise for a message not answered before shutdown'))) posted(job.id);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, post));
+}
+
 /** The queued apology of message job `<id>` is the notice job `apology.<id>` (its markers are keyed by it). */
 const APOLOGY_PREFIX = 'apology.';
 const apologyId = (jobId: string) => APOLOGY_PREFIX + jobId;
@@ -71,8 +93,9 @@ export async function noticeStillOwed(store: WorkerDeps['store'], noticeId: stri
  * the queue retries: a process dying now, or the platform refusing it for now, loses nothing. On
  * the in-process queue it is posted at once, and queued only when the platform refused it for now.
  * The message goes into the conversation log as apologised (once), with how long the person waited.
+ * Resolves true when this call posted or queued it.
  */
-export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger, failure?: unknown): Promise<void> {
+export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger, failure?: unknown): Promise<boolean> {
   const conversation = message.conversation;
   const apology = apologyFor(failure);
   const noticeId = apologyId(jobId);
@@ -98,4 +121,5 @@ export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: In
   }
   // Logged once, whichever run or process gets here first.
   if (await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS).catch(() => true)) await recordApology(deps.conversationLog, message, posted, logger);
+  return posted !== undefined;
 }

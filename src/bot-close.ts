@@ -76,6 +76,8 @@ export interface ClosingParts<T> {
   answeringHereLeft?(): number;
   /** What would be lost if the process ended now (in memory only): named at error once closed. */
   lost?(): LostMessage[];
+  /** With time left once the queue has closed: the apology to the messages its drain did not start, each `posted` named. */
+  apologise?(posted: (job: string) => void): Promise<void>;
   /** After the queue: ops, store, conversation log, tally. */
   release(): Promise<void>;
   /** Drop every connection at once (synchronous disconnects). */
@@ -87,12 +89,14 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
   const { logger } = parts;
   const deadline = Date.now() + timeoutMs;
   const left = () => Math.max(0, deadline - Date.now());
+  const apologised = new Set<string>();
   const orderly = (async () => {
     // Stop every way in first (HTTP, Socket Mode), so nothing arrives at a closing queue.
     await Promise.all(parts.servers.map((server) => stopAccepting(server, Math.min(3000, left()))));
     await Promise.all(parts.adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
     if (parts.answeringHere) await Promise.race([parts.answeringHere(), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
     const queued = await parts.queue.close(left());
+    if (queued.unfinished > 0 && parts.apologise && left() > 0) await Promise.race([parts.apologise((job) => apologised.add(job)), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
     const result = { unfinished: queued.unfinished + (parts.answeringHereLeft?.() ?? 0) };
     if (result.unfinished > 0) await abandonReplies(parts);
     await parts.release();
@@ -113,14 +117,14 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
     }
     await parts.drop();
   }
-  const lost = parts.lost?.() ?? [];
+  const lost = (parts.lost?.() ?? []).map((message) => (apologised.has(message.job) ? { ...message, apologised: true as const } : message));
   if (!result) {
     // A job cut short here is left to the queue's stalled-job recovery, as past the deadline anyway;
     // an in-memory queue's waiting jobs are not running, but lost with the process all the same.
     result = { unfinished: Math.max(parts.running(), lost.length) };
     logger.warn({ unfinished: result.unfinished, timeoutMs }, 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS (jobs running to the end, or Redis or a store not answering): connections dropped');
   }
-  if (lost.length > 0) logLost(logger, lost, timeoutMs);
+  if (lost.length > 0) logLost(logger, lost, { timeoutMs });
   else if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
   return result;
 }

@@ -17,11 +17,9 @@ import { createAccept } from './accept.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
 import { ackBudgetMs, createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, logRefusal, type FetchHandler } from './http/index.js';
 import { asBotMiddleware, type BotMiddleware } from './http/node.js';
-export type { BotMiddleware };
 import { listen } from './http/server.js';
 import { closeOnce, closeWithin, delayClose, STOPPING, type CloseOptions } from './bot-close.js';
-export type { CloseOptions };
-import { AnsweringHere, lostOnExit } from './lost-messages.js';
+import { AnsweringHere, lostOnExit, type LostMessage } from './lost-messages.js';
 import { checkBotOptions, checkedAdapters, operationalPaths } from './bot-adapters.js';
 import { ingest, takesInOneStep, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
@@ -29,7 +27,7 @@ import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import { adapterCounts, createLogger, createMetrics, serializeError, type Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
-import { abandonJob } from './apology.js';
+import { abandonJob, apologiseNeverStarted } from './apology.js';
 import type { Store } from './store/index.js';
 import { createBackends } from './backends.js';
 import { unusedAwsSettings } from './aws-wiring.js';
@@ -118,6 +116,8 @@ export interface Bot {
    * `/readyz` answers 503 at once; first, for SHUTDOWN_DELAY_MS (`delayMs`), requests are still served.
    */
   close(options?: CloseOptions): Promise<{ unfinished: number }>;
+  /** What exiting now would lose (in-memory queue's jobs, answers given here), by ids: to name on an exit that cannot wait for close(). */
+  unanswered(): LostMessage[];
 }
 
 /** Create a bot; every part defaults from configuration to its in-memory implementation. */
@@ -291,9 +291,10 @@ export function createBot(options: BotOptions = {}): Bot {
         await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
         await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
       };
-      const here = { answeringHere: inProcessAnswers, answeringHereLeft: () => answeringHere.size, lost: () => lostOnExit(queue, answeringHere) };
+      const here = { answeringHere: inProcessAnswers, answeringHereLeft: () => answeringHere.size, lost: bot.unanswered, apologise: (posted: (job: string) => void) => apologiseNeverStarted(workerDeps, queue, config.queue.concurrency, posted) };
       return closeWithin({ servers, adapters, queue, running: () => running + answeringHere.size, ...here, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
     }, config.shutdownDelayMs),
+    unanswered: () => lostOnExit(queue, answeringHere),
   };
   return bot;
 }

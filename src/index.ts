@@ -1,6 +1,9 @@
 /** parley's public API: createBot, the vocabulary adapters speak, and the pluggable parts. */
-export { createBot, type Bot, type BotOptions, type BotMiddleware, type CloseOptions } from './bot.js';
+export { createBot, type Bot, type BotOptions } from './bot.js';
+export type { BotMiddleware } from './http/node.js';
+export type { CloseOptions } from './bot-close.js';
 export { ParleyError, ErrorCode, ConfigError, HttpError, LeaseLostError, MaybePostedError, PermanentError, RetryAfterError, MissingDependencyError } from './errors.js';
+export type { LostMessage } from './lost-messages.js';
 export { requireOptional } from './optional-dependency.js';
 export type { ConfigInput } from './config-input.js';
 export { MemoryConversationLog, type ConversationLog, type ConversationEntry, type ConversationQuery, type ConversationSummary, type ExchangeFeedback, type RateResult } from './conversation-log.js';

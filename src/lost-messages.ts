@@ -14,6 +14,8 @@ export interface LostMessage {
   job: string;
   platform: string;
   conversation: string;
+  /** Sent the apology before the process ended (a message the drain had no time to start). */
+  apologised?: true;
 }
 
 /** Ids per log line: a queue of thousands stays readable, and within what log shippers take in one line. */
@@ -68,12 +70,18 @@ export function lostOnExit(queue: JobQueue<unknown>, here: AnsweringHere): LostM
   return [...queued, ...here.unfinished().filter((lost) => !seen.has(lost.job))];
 }
 
-/** One error line per hundred lost messages, each with the total. */
-export function logLost(logger: Logger, lost: LostMessage[], timeoutMs: number): void {
+/**
+ * One error line per hundred lost messages, each with the total. `why`: the drain ran out of time
+ * (`timeoutMs`), or the process exits without waiting for it (`exit`: a second Ctrl-C, the CLI's backstop).
+ */
+export function logLost(logger: Logger, lost: LostMessage[], why: { timeoutMs: number } | { exit: string }): void {
+  const when = 'timeoutMs' in why ? 'within SHUTDOWN_TIMEOUT_MS' : `before exiting (${why.exit})`;
+  const apologised = lost.filter((message) => message.apologised).length;
+  const told = apologised > 0 ? `; ${apologised} of them sent the apology` : '';
   for (let i = 0; i < lost.length; i += IDS_PER_LINE) {
     logger.error(
-      { lost: lost.length, messages: lost.slice(i, i + IDS_PER_LINE), timeoutMs },
-      `shutdown: ${lost.length} message(s) not answered within SHUTDOWN_TIMEOUT_MS are lost (held only in this process's memory; their platform will not send them again)`,
+      { lost: lost.length, ...(apologised > 0 ? { apologised } : {}), messages: lost.slice(i, i + IDS_PER_LINE), ...why },
+      `shutdown: ${lost.length} message(s) not answered ${when} are lost (held only in this process's memory; their platform will not send them again${told})`,
     );
   }
 }

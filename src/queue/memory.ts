@@ -23,6 +23,14 @@ export class QueueFullError extends HttpError {
   }
 }
 
+/** Runs remembered for the drain's estimate: enough to catch a slow answer, few enough to follow a change. */
+const RECENT_RUNS = 20;
+/**
+ * During the drain a waiting job starts only if the time left is at least this many times the
+ * longest recent run: the margin covers an answer a little slower than any seen.
+ */
+const DRAIN_MARGIN = 1.5;
+
 /**
  * The default queue: in this process, with the same semantics as the Redis one — per-group
  * order, retries with backoff and jitter, dead letters, graceful drain. Each group keeps its
@@ -34,10 +42,14 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private readonly groups = new Map<string, Job<T>[]>();
   private readonly ready: string[] = [];
   private readonly ids = new Set<string>();
+  /** Jobs run at least once (and not finished): the others, left at close, were never started. */
+  private readonly started = new Set<string>();
   private readonly dead = new Map<string, DeadLetter<T>>();
   /** Each deferred job's timer, and when it is due again: close() does not wait for one due past its deadline. */
   private readonly dueAt = new Map<NodeJS.Timeout, number>();
   private closingUntil = Infinity;
+  /** How long the last RECENT_RUNS runs took, newest last: what the drain expects of the next one. */
+  private readonly recentRunsMs: number[] = [];
   private handler?: JobHandler<T>;
   private concurrency = 1;
   private active = 0;
@@ -141,8 +153,19 @@ export class MemoryQueue<T> implements JobQueue<T> {
     return [...this.groups.values()].flat();
   }
 
+  neverStartedJobs(): Job<T>[] {
+    return this.unfinishedJobs().filter((job) => !this.started.has(job.id));
+  }
+
+  /**
+   * Closing, a job starts only while there is clearly time to finish it. Unlike BullMQ's close,
+   * which starts nothing more (the next process takes what waits in Redis), a job not started here
+   * is lost with the process: so it is started if the slowest recent run fits, with a margin, in
+   * what is left of SHUTDOWN_TIMEOUT_MS, and not otherwise, as it would most likely be cut short
+   * at the deadline after its AI call was paid for, its answer never sent.
+   */
   private pump(): void {
-    if (!this.handler || this.stopped()) return;
+    if (!this.handler || (this.closed && !this.startsInTime(Date.now()))) return;
     while (this.active < this.concurrency && this.ready.length > 0) {
       const group = this.ready.shift() as string;
       const job = this.groups.get(group)?.[0];
@@ -152,6 +175,8 @@ export class MemoryQueue<T> implements JobQueue<T> {
 
   private async run(job: Job<T>, handler: JobHandler<T>): Promise<void> {
     this.active++;
+    const startedAt = Date.now();
+    this.started.add(job.id);
     try {
       await handler(job);
       this.finish(job);
@@ -161,6 +186,8 @@ export class MemoryQueue<T> implements JobQueue<T> {
       else if (job.attempt >= job.maxAttempts) this.bury(job, error, 'attempts_exhausted');
       else this.retryLater(job, error, true);
     } finally {
+      this.recentRunsMs.push(Date.now() - startedAt);
+      if (this.recentRunsMs.length > RECENT_RUNS) this.recentRunsMs.shift();
       this.active--;
       this.pump();
       this.notifyIfIdle();
@@ -171,9 +198,9 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private retryLater(job: Job<T>, error: unknown, spendAttempt: boolean): void {
     // A deferral waits as long as it was asked, as in the Redis queue; a failure backs off.
     const delay = spendAttempt ? retryDelayMs(job.attempt, this.retry, error) : deferralDelayMs(error as RetryAfterError);
-    // Closing, a try that cannot come before the deadline never comes: the job is unfinished (in
-    // memory, lost), and no timer keeps a script that closed its bot alive.
-    if (this.closed && Date.now() + delay > this.closingUntil) return;
+    // Closing, a try that could not start in time never comes: the job is unfinished (in memory,
+    // lost), and no timer keeps a script that closed its bot alive.
+    if (this.closed && !this.startsInTime(Date.now() + delay)) return;
     if (spendAttempt) job.attempt++;
     this.delayed++;
     // The group stays out of `ready` meanwhile: later messages of it must not overtake this one.
@@ -182,6 +209,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
       this.delayed--;
       this.ready.push(job.group);
       this.pump();
+      this.notifyIfIdle(); // closing, it may not start after all: a slower run has been seen since
     }, delay);
     this.dueAt.set(timer, Date.now() + delay);
   }
@@ -202,6 +230,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
   /** Take the job off its group and let the group's next job (if any) queue for a slot. */
   private finish(job: Job<T>): void {
     this.ids.delete(job.id);
+    this.started.delete(job.id);
     const list = this.groups.get(job.group);
     list?.shift();
     if (list && list.length > 0) this.ready.push(job.group);
@@ -209,25 +238,28 @@ export class MemoryQueue<T> implements JobQueue<T> {
   }
 
   /**
-   * Idle: nothing left to run — or, closing, nothing left that can run before the deadline. A job
-   * deferred past it (a Retry-After of a minute) cannot finish in time, so close() does not wait
-   * the whole SHUTDOWN_TIMEOUT_MS for it; it is counted unfinished (in memory, lost).
+   * Idle: nothing left to run — or, closing, nothing running and nothing left that would start in
+   * time (a job deferred past the deadline, by a Retry-After of a minute; a waiting one there is no
+   * longer time for), so close() does not wait the whole SHUTDOWN_TIMEOUT_MS for it; it is counted
+   * unfinished (in memory, lost).
    */
   private notifyIfIdle(): void {
-    if (this.ids.size > 0 && !this.onlyDeferredPastDeadline()) return;
+    if (this.ids.size > 0 && !this.nothingMoreStarts()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
 
-  /** Closed, and its deadline has passed: nothing more runs. */
-  private stopped(): boolean {
-    return this.closed && Date.now() >= this.closingUntil;
+  /** Whether a job started at `at` would, by the longest of the recent runs, end well before the deadline. */
+  private startsInTime(at: number): boolean {
+    const expectedMs = Math.max(0, ...this.recentRunsMs) * DRAIN_MARGIN;
+    return at < this.closingUntil && at + expectedMs <= this.closingUntil;
   }
 
-  private onlyDeferredPastDeadline(): boolean {
-    if (this.closingUntil === Infinity || this.active > 0 || this.ready.length > 0) return false;
-    for (const due of this.dueAt.values()) if (due <= this.closingUntil) return false;
+  private nothingMoreStarts(): boolean {
+    if (this.closingUntil === Infinity || this.active > 0) return false;
+    if (this.ready.length > 0 && this.startsInTime(Date.now())) return false;
+    for (const due of this.dueAt.values()) if (this.startsInTime(due)) return false;
     return true;
   }
 }

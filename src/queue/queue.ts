@@ -179,10 +179,12 @@ export interface JobQueue<T> {
   forget?(ids: string[]): Promise<Forgotten>;
   counts(): Promise<QueueCounts>;
   ping(): Promise<void>;
-  /** Stop taking jobs, let the running (and, in memory, the waiting) ones finish until the deadline. */
+  /** Stop taking jobs, let the running (and, in memory, the waiting ones there is time for) finish until the deadline. */
   close(deadlineMs: number): Promise<{ unfinished: number }>;
   /** A volatile queue's jobs not yet finished (waiting, running, waiting to retry): after close(), those lost with the process. */
   unfinishedJobs?(): NewJob<T>[];
+  /** Of those, the ones never started: after close(), what its drain left waiting. */
+  neverStartedJobs?(): NewJob<T>[];
   /**
    * After close() missed its deadline (Redis unreachable): drop every connection and timer at once,
    * without waiting for an answer, so nothing keeps the process alive.

@@ -1,6 +1,7 @@
 /**
  * Ctrl-C twice: the first SIGINT drains (waits for running jobs up to SHUTDOWN_TIMEOUT_MS), a second
- * one exits at once with 130, as a shell reports death by SIGINT, saying so in one log line.
+ * one exits at once with 130, as a shell reports death by SIGINT, saying so in one log line, and
+ * naming in another the messages the in-memory queue held, lost with the process.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
@@ -33,9 +34,16 @@ describe('parley serve: a second SIGINT during the drain', () => {
     const code = await Promise.race([parley.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 5000))]);
     expect(code).toBe(130);
     expect(Date.now() - pressed).toBeLessThan(3000);
-    const forced = parley.logs().split('\n').filter((line) => line.includes('second SIGINT'));
+    const forced = parley.logs().split('\n').filter((line) => line.includes('second SIGINT: exiting now'));
     expect(forced).toHaveLength(1);
     expect(JSON.parse(forced[0]!)).toMatchObject({ level: 40, msg: 'second SIGINT: exiting now, without waiting for running jobs to finish' });
+    // The job still running (in memory only, its web request answered 202) is named, by ids only.
+    const lost = parley.logs().split('\n').filter((line) => line.includes('are lost'));
+    expect(lost).toHaveLength(1);
+    const named = JSON.parse(lost[0]!) as { level: number; lost: number; exit: string; messages: { platform: string }[] };
+    expect(named).toMatchObject({ level: 50, lost: 1, exit: 'second SIGINT' });
+    expect(named.messages.map((m) => m.platform)).toEqual(['web']);
+    expect(lost[0]).not.toContain('take your time');
   }, 60_000);
 
   it('a second SIGTERM forces the exit too (143)', async () => {

@@ -1,10 +1,11 @@
 /**
  * A deploy's SIGTERM to `parley serve` on the in-memory defaults (no Redis): what is still waiting
- * in the process runs during the drain, and what cannot finish within SHUTDOWN_TIMEOUT_MS is lost
- * (Slack got its 200 and will not send it again), so it is named at error, by ids, and counted.
+ * in the process runs during the drain while there is clearly time for it, and what is not answered
+ * within SHUTDOWN_TIMEOUT_MS is lost (Slack got its 200 and will not send it again), so it is named
+ * at error, by ids, and counted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeOpenAi, type FakeOpenAi, type ScriptedAnswer } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { startParley, type ParleyProcess } from '../helpers/processes.js';
 import { appMention, postSlack, type SlackEventEnvelope } from '../helpers/slack-events.js';
@@ -15,7 +16,8 @@ interface LogLine {
   msg: string;
   unfinished?: number;
   lost?: number;
-  messages?: { job: string; platform: string; conversation: string }[];
+  apologised?: number;
+  messages?: { job: string; platform: string; conversation: string; apologised?: true }[];
 }
 
 const logLines = (out: string): LogLine[] =>
@@ -25,7 +27,7 @@ const logLines = (out: string): LogLine[] =>
     .map((line) => JSON.parse(line) as LogLine);
 
 /** The AI answers the first question once `firstAnswer` settles and never answers the others: they cannot finish before the deadline. */
-const firstOnly = (index: number, firstAnswer: Promise<unknown>) => (index === 0 ? { text: 'the first answer', hold: firstAnswer } : { hold: new Promise(() => undefined) });
+const firstOnly = (index: number, firstAnswer: Promise<unknown>): ScriptedAnswer => (index === 0 ? { text: 'the first answer', hold: firstAnswer } : { hold: new Promise(() => undefined) });
 
 describe('SIGTERM with the in-memory queue', () => {
   let ai: FakeOpenAi | undefined;
@@ -37,8 +39,8 @@ describe('SIGTERM with the in-memory queue', () => {
     ai = slack = parley = undefined;
   });
 
-  async function serve(mode: 'queue' | 'direct', firstAnswer: Promise<unknown>): Promise<{ url: string; mention(channel: string): Promise<SlackEventEnvelope> }> {
-    ai = await startFakeOpenAi((_call, index) => firstOnly(index, firstAnswer));
+  async function serve(mode: 'queue' | 'direct', firstAnswer: Promise<unknown>, timeoutMs = 2000, answer = firstOnly): Promise<{ url: string; mention(channel: string): Promise<SlackEventEnvelope> }> {
+    ai = await startFakeOpenAi((_call, index) => answer(index, firstAnswer));
     slack = await startFakeSlack();
     parley = await startParley(['serve'], {
       MODE: mode,
@@ -47,7 +49,7 @@ describe('SIGTERM with the in-memory queue', () => {
       SLACK_SIGNING_SECRET: 'test-signing-secret',
       SLACK_API_URL: slack.url,
       WORKER_CONCURRENCY: '1',
-      SHUTDOWN_TIMEOUT_MS: '2000',
+      SHUTDOWN_TIMEOUT_MS: String(timeoutMs),
       RATE_LIMIT_USER_PER_MINUTE: '0',
     });
     const url = parley.url!;
@@ -63,7 +65,8 @@ describe('SIGTERM with the in-memory queue', () => {
 
   it('runs the waiting messages during the drain, and names at error each acknowledged message it could not answer', async () => {
     let answerFirst: (value?: unknown) => void = () => undefined;
-    const { url, mention } = await serve('queue', new Promise((resolve) => (answerFirst = resolve)));
+    // Time enough left, once the first answer comes, for another as slow: the second message starts.
+    const { url, mention } = await serve('queue', new Promise((resolve) => (answerFirst = resolve)), 6000);
     const answered = await mention('C0FIRST');
     const cutShort = await mention('C0SECOND');
     const neverStarted = await mention('C0THIRD');
@@ -82,11 +85,44 @@ describe('SIGTERM with the in-memory queue', () => {
     const lost = lines.filter((line) => line.msg.includes('are lost'));
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ level: 50, lost: 2 });
+    // The deadline came with the second still running: no time was left to apologise to the third.
+    expect(lost[0]!.apologised).toBeUndefined();
     expect(lost[0]!.messages!.map((m) => m.job).sort()).toEqual([`slack.${cutShort.event_id}`, `slack.${neverStarted.event_id}`].sort());
     expect(lost[0]!.messages!.every((m) => m.platform === 'slack' && /^T0PARLEY:C0(SECOND|THIRD):/.test(m.conversation))).toBe(true);
     expect(JSON.stringify(lost[0])).not.toContain('hello from');
     expect(lines.find((line) => line.msg === 'stopped')?.unfinished).toBe(2);
     expect(answered.event_id).toBeTruthy();
+  });
+
+  it('does not start a waiting message the drain has no time left for: no AI call for it, the running one answered, the waiting ones apologised to and named', async () => {
+    let answerFirst: (value?: unknown) => void = () => undefined;
+    // Any later question would be answered at once: only the drain's rule keeps its AI call from being made.
+    const { url, mention } = await serve('queue', new Promise((resolve) => (answerFirst = resolve)), 4000, (index, first) => (index === 0 ? { text: 'the first answer', hold: first } : { text: 'a later answer' }));
+    await mention('C0FIRST');
+    const second = await mention('C0SECOND');
+    const third = await mention('C0THIRD');
+    await until(() => ai!.calls.length === 1, 'the first AI call to start');
+    parley!.child.kill('SIGTERM');
+    await until(() => fetch(`${url}/healthz`).then(() => false, () => true), 'the port to close');
+    // The first answer takes over half of SHUTDOWN_TIMEOUT_MS longer: another as slow cannot end before the deadline.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    answerFirst();
+    expect(await parley!.exited).toBe(0);
+    expect(ai!.calls.length).toBe(1);
+    // The first is answered; the two not started get the apology in the time left, so their senders know to ask again.
+    const posted = slack!.callsTo('chat.postMessage').map((call) => [call.args.channel, String(call.args.text)]);
+    expect(posted).toEqual([
+      ['C0FIRST', 'the first answer'],
+      ['C0SECOND', expect.stringContaining('Please try again')],
+      ['C0THIRD', expect.stringContaining('Please try again')],
+    ]);
+    const lines = logLines(parley!.logs());
+    const lost = lines.filter((line) => line.msg.includes('are lost'));
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ level: 50, lost: 2, apologised: 2 });
+    expect(lost[0]!.messages!.map((m) => [m.job, m.apologised]).sort()).toEqual([[`slack.${second.event_id}`, true], [`slack.${third.event_id}`, true]].sort());
+    expect(JSON.stringify(lost[0])).not.toContain('hello from');
+    expect(lines.find((line) => line.msg === 'stopped')?.unfinished).toBe(2);
   });
 
   it('MODE=direct: answers still under way at SHUTDOWN_TIMEOUT_MS are counted unfinished and named at error, not reported as 0', async () => {

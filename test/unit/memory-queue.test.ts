@@ -1,7 +1,7 @@
 /**
  * What only the in-process queue does: its close drains the waiting jobs too (they live in this
- * process), and it counts the jobs behind a retrying one as waiting. The JobQueue contract it
- * shares with BullQueue is in test/integration/job-queue.test.ts.
+ * process) while there is clearly time to finish them, and it counts the jobs behind a retrying one
+ * as waiting. The JobQueue contract it shares with BullQueue is in test/integration/job-queue.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryQueue, QueueClosedError, type RetryOptions } from '../../src/queue/index.js';
@@ -119,6 +119,38 @@ describe('MemoryQueue close', () => {
     void q.close(5000).then((r) => (result = r));
     await vi.advanceTimersByTimeAsync(0); // the clock does not move: only what is already due runs
     expect(result).toEqual({ unfinished: 0 });
+  });
+
+  it('starts a waiting job during the drain only while the slowest recent run fits, with a margin, in the time left', async () => {
+    vi.useFakeTimers();
+    const q = queue();
+    const holds = new Map<string, ReturnType<typeof kit.gate>>();
+    const started: string[] = [];
+    q.process(
+      async (job) => {
+        started.push(job.id);
+        const hold = kit.gate();
+        holds.set(job.id, hold);
+        await hold.opened;
+      },
+      { concurrency: 1 },
+    );
+    for (const id of ['a', 'b', 'c']) await q.add({ id, group: id, data: { n: 0 } });
+    let result: { unfinished: number } | undefined;
+    void q.close(1000).then((r) => (result = r));
+    // 'a' ends 100 ms into the drain, 900 ms left: a run like it (150 ms with the margin) fits, so 'b' starts.
+    await vi.advanceTimersByTimeAsync(100);
+    holds.get('a')!.open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(started).toEqual(['a', 'b']);
+    // 'b' ends 600 ms later, 300 ms left: a run like its 600 ms would be cut short, so 'c' never starts,
+    // and close() does not wait out the deadline for it.
+    await vi.advanceTimersByTimeAsync(600);
+    holds.get('b')!.open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(started).toEqual(['a', 'b']);
+    expect(result).toEqual({ unfinished: 1 });
+    expect(q.unfinishedJobs().map((job) => job.id)).toEqual(['c']);
   });
 
   it('without a worker, reports the queued jobs as unfinished', async () => {
