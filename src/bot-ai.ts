@@ -25,7 +25,10 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   // The model label of the tokens and cost keeps these as they are; a name only a server gives is bounded.
   metrics.knowModels(config.ai.model, config.ai.fallback?.model, ...Object.keys(prices));
   // Counted at $0 against the budgets: said once per model, at start for parley's own, else when first counted.
-  const warnIfUnpriced = Object.values(limits).some((limit) => limit !== undefined) ? unpricedModelWarning(prices, logger) : () => undefined;
+  const unpriced = unpricedModelWarning(prices, logger);
+  const budgetedAtStart = Object.values(limits).some((limit) => limit !== undefined);
+  // A budget set in the console counts too: as a model is counted, the limits the budget check just read decide.
+  const warnIfUnpriced = (model: string) => (ops.spend.budgeted ? unpriced(model) : undefined);
   const events = (variable: string) => withSpend(withKeyAlerts(aiEvents(metrics), ops.alerts, variable), ops.spend, logger, warnIfUnpriced);
   const callsPerMinute = backends.limiter('ai', config.limits.aiCallsPerMinute);
   // parley's own clients ask the limit inside, once a call is sure to reach the provider (not for a
@@ -36,7 +39,7 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   // A model that refuses a conversation as too long is asked again with less of its history (each try a call).
   const limited = (ai: AiClient) => fittingContext(callsPerMinute && given ? limitAiCalls(ai, callsPerMinute) : ai);
   // The fallback answers in outages and, with AI_BUDGET_POLICY=fallback, past a budget: it counts too.
-  if (!given) for (const model of [config.ai.model, config.ai.fallback?.model]) if (model) warnIfUnpriced(model);
+  if (!given && budgetedAtStart) for (const model of [config.ai.model, config.ai.fallback?.model]) if (model) unpriced(model);
   // Outermost, so a notice for a spent budget costs no AI call and no slot of the per-minute limit.
   // A stream cut short brings no usage: its tokens are estimated (about four characters a token).
   const estimate = (request: AiRequest, shown: string, by: 'primary' | 'cheaper', streamed?: string) => {

@@ -63,6 +63,8 @@ export class BudgetLimits implements LimitsSource {
   private readonly environment: Limits;
   private cached: { overrides: Overrides; at: number } | undefined;
   private reading: Promise<Overrides> | undefined;
+  /** Changes this process made: a read begun before one must not put the old limits back. */
+  private changes = 0;
 
   constructor(
     private readonly store: Store,
@@ -96,6 +98,7 @@ export class BudgetLimits implements LimitsSource {
     if (value === 'environment') delete after[name];
     else after[name] = { usd: value, setAt: now.toISOString() };
     // This process applies it at once; the others at their next read.
+    this.changes++;
     this.cached = { overrides: after, at: Date.now() };
     const change: LimitChange = {
       limit: name,
@@ -111,6 +114,7 @@ export class BudgetLimits implements LimitsSource {
 
   private overrides(): Promise<Overrides> {
     if (this.cached && Date.now() - this.cached.at < this.cacheMs) return Promise.resolve(this.cached.overrides);
+    const changes = this.changes;
     this.reading ??= this.read()
       .catch((error: unknown) => {
         // The last limits known stand until the store answers again (asked again after `cacheMs`).
@@ -118,6 +122,8 @@ export class BudgetLimits implements LimitsSource {
         return this.cached?.overrides ?? {};
       })
       .then((overrides) => {
+        // Read before a change made here meanwhile: that change is newer.
+        if (this.changes !== changes && this.cached) return this.cached.overrides;
         this.cached = { overrides, at: Date.now() };
         return overrides;
       })

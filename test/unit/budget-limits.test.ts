@@ -76,6 +76,27 @@ describe('BudgetLimits', () => {
     expect(await limits.current()).toEqual({ dayUsd: 5 });
   });
 
+  it('a change made here while a read is on its way is not undone when that read answers', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const store = new MemoryStore();
+    const limits = new BudgetLimits(store, { dayUsd: 20 }, quietLogger);
+    const get = store.get.bind(store);
+    let answer!: () => void;
+    const late = new Promise<void>((resolve) => (answer = resolve));
+    // The budget check's read takes the values as they are now and answers late.
+    store.get = async (key) => {
+      const value = await get(key);
+      await late;
+      return value;
+    };
+    const checking = limits.current();
+    store.get = get;
+    await limits.set('dayUsd', 75);
+    answer();
+    await checking;
+    expect(await limits.current()).toEqual({ dayUsd: 75 });
+  });
+
   it('keeps the override without a TTL under parley:budget:limit:<name>, and deletes it going back', async () => {
     const store = new MemoryStore();
     const set = vi.spyOn(store, 'set');

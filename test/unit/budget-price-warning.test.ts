@@ -3,11 +3,15 @@
  * build, for the fallback model as for the primary (the fallback answers in outages and, with
  * AI_BUDGET_POLICY=fallback, past a budget); a model named only at run time, when first counted.
  */
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBot, loadConfig, type AiClient, type AiResult, type Bot } from '../../src/index.js';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startFakeOpenAi, type FakeOpenAi, type Script } from '../fakes/openai-server.js';
 import { testEnv } from '../helpers/web-bot.js';
+
+/** A server (a proxy) answering under a name that has no price. */
+const proxied: Script = (call) => ({ body: { id: 'x', object: 'chat.completion', created: 0, model: 'proxy/gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: `echo: ${call.body.model}` }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } } });
 
 const bots: Bot[] = [];
 let ai: FakeOpenAi | undefined;
@@ -73,10 +77,31 @@ describe('a model with no price named only at run time', () => {
   });
 
   it('a server answering under an unpriced name is warned about once, when its usage is first counted', async () => {
-    ai = await startFakeOpenAi((call) => ({ body: { id: 'x', object: 'chat.completion', created: 0, model: 'proxy/gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: `echo: ${call.body.model}` }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } } }), { ports: [12320, 12321, 12322] });
+    ai = await startFakeOpenAi(proxied, { ports: [12320, 12321, 12322] });
     const { bot, warnings } = warningBot({ OPENAI_BASE_URL: ai.url });
     expect(warnings()).toEqual([]);
     for (const text of ['one', 'two']) expect((await bot.ai.reply({ conversationId: 'c', history: [], text })).model).toBe('proxy/gpt-4o-mini');
+    expect(warnings()).toEqual(['AI budgets are set but proxy/gpt-4o-mini has no price: its answers count as $0. Add it to AI_PRICES.']);
+  });
+  it('a budget set in the console (none in the environment) counts too: the unpriced name is warned about once one is set', async () => {
+    ai = await startFakeOpenAi(proxied);
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(String(JSON.parse(line).msg)) });
+    const token = 'price-warning-admin-token-5c1d';
+    const bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_API_KEY: 'test-key', OPENAI_MODEL: 'gpt-4o-mini', OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: token }), logger, worker: false });
+    bots.push(bot);
+    const warnings = () => lines.filter((line) => line.includes('has no price'));
+    const ask = async (text: string) => expect((await bot.ai.reply({ conversationId: 'c', history: [], text })).model).toBe('proxy/gpt-4o-mini');
+    await ask('no budget yet');
+    expect(warnings()).toEqual([]);
+    const server = await bot.listen(0, '127.0.0.1');
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/console/api/budgets/limit`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ limit: 'dayUsd', usd: 5 }),
+    });
+    expect(res.status).toBe(200);
+    for (const text of ['one', 'two']) await ask(text);
     expect(warnings()).toEqual(['AI budgets are set but proxy/gpt-4o-mini has no price: its answers count as $0. Add it to AI_PRICES.']);
   });
 });
