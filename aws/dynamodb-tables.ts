@@ -103,7 +103,7 @@ async function enableTtl(client: DynamoDBClient, table: string, attribute: strin
 }
 
 /** dynalite answers TTL calls with UnknownOperationException; other emulators with a 501. */
-function isUnknownOperation(error: unknown): boolean {
+export function isUnknownOperation(error: unknown): boolean {
   const e = error as { name?: unknown; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'UnknownOperationException' || e?.$metadata?.httpStatusCode === 501;
 }

@@ -1,6 +1,7 @@
 import { dynamoDbFromConfig, sqsQueueFromConfig, storeTableName } from '../aws/index.js';
 import { CLI_CLIENT } from '../aws/deadlines.js';
-import { createDynamoDbClient } from '../aws/dynamodb-sdk.js';
+import { createDynamoDbClient, dynamoDbSdk } from '../aws/dynamodb-sdk.js';
+import { isUnknownOperation } from '../aws/dynamodb-tables.js';
 import { createSqsClient } from '../aws/sqs-sdk.js';
 import { fifoQueueProblem, receiveCountWarning } from '../aws/sqs-setup.js';
 import { ConfigError, MissingDependencyError, type Config } from '../src/index.js';
@@ -9,7 +10,7 @@ export type CheckLine = { ok: boolean | 'warn'; what: string; detail: string };
 
 /** `parley check` for DynamoDB: the configured store and log tables are reachable (none configured: no lines). */
 export async function checkDynamoDb(config: Config): Promise<CheckLine[]> {
-  const { tablePrefix, conversationLogTable } = config.dynamodb;
+  const { tablePrefix, conversationLogTable, conversationLogTtlSeconds } = config.dynamodb;
   if (!tablePrefix && !conversationLogTable) return [];
   let client: ReturnType<typeof createDynamoDbClient>;
   let parts: ReturnType<typeof dynamoDbFromConfig>;
@@ -24,7 +25,9 @@ export async function checkDynamoDb(config: Config): Promise<CheckLine[]> {
   try {
     return await Promise.all([
       ...(parts.store && tablePrefix ? [reach('DynamoDB store', storeTableName(tablePrefix), () => parts.store!.ping())] : []),
-      ...(parts.conversationLog && conversationLogTable ? [reach('conversation log', conversationLogTable, () => parts.conversationLog!.list('parley:check', 1))] : []),
+      ...(parts.conversationLog && conversationLogTable
+        ? [reach('conversation log', conversationLogTable, () => parts.conversationLog!.list('parley:check', 1)).then((line) => (line.ok === true && conversationLogTtlSeconds ? withLogTtl(line, client, conversationLogTable) : line))]
+        : []),
     ]);
   } finally {
     client.destroy();
@@ -39,6 +42,28 @@ async function reach(what: string, table: string, read: () => Promise<unknown>):
     const e = error as Error;
     const fix = e.name === 'ResourceNotFoundException' ? ' (create it: parley aws setup)' : '';
     return { ok: false, what, detail: `DynamoDB table ${table} at ${awsEndpoint('DYNAMODB')}: ${e.name}: ${e.message}${fix}` };
+  }
+}
+
+/**
+ * With CONVERSATION_LOG_TTL_SECONDS each row carries `expires_at`, but only the table's TTL on that
+ * attribute deletes it: a table made before (`parley aws setup` not run since) keeps every row, silently.
+ */
+async function withLogTtl(line: CheckLine, client: ReturnType<typeof createDynamoDbClient>, table: string): Promise<CheckLine> {
+  const sdk = dynamoDbSdk('parley check').client;
+  const kept = 'rows get expires_at (CONVERSATION_LOG_TTL_SECONDS) but are never deleted';
+  try {
+    const { TimeToLiveDescription: ttl } = await client.send(new sdk.DescribeTimeToLiveCommand({ TableName: table }));
+    const status = ttl?.TimeToLiveStatus ?? 'DISABLED';
+    const on = status === 'ENABLED' || status === 'ENABLING';
+    if (on && ttl?.AttributeName === 'expires_at') return line;
+    // Setup leaves a TTL on another attribute as it is (DynamoDB keeps one per table).
+    const problem = on ? `its TTL is on ${ttl?.AttributeName}, not expires_at: ${kept}. Fix: turn that TTL off, then run parley aws setup` : `its TTL is ${status.toLowerCase()}: ${kept}. Fix: parley aws setup (turns TTL on expires_at)`;
+    return { ok: 'warn', what: line.what, detail: `${line.detail}; but ${problem}` };
+  } catch (error) {
+    if (isUnknownOperation(error)) return line; // an emulator without TTL (dynalite): setup says so
+    const e = error as Error;
+    return { ok: 'warn', what: line.what, detail: `${line.detail}; but its TTL could not be read (${e.name}: ${e.message}): unless it is on expires_at, ${kept}` };
   }
 }
 

@@ -86,7 +86,9 @@ function fromStatus(error: APIError): AiError {
   // A quota is never retried, whatever the server suggests: it ends only when someone pays.
   if (shouldRetry === 'false' || kind === 'quota') details.retryable = false;
   const answered = error.status === undefined ? '200 with an error' : String(status);
-  const message = `AI provider answered ${answered}: ${error.message}${redirectHint(error.status, headers)}`;
+  // The SDK's message starts with the status ("500 <text>"): quoted whole, so the status and the text are said once (a log line leaves out a cause quoted).
+  const said = error.status !== undefined && error.message.startsWith(`${error.status} `) ? error.message : `${answered}: ${error.message}`;
+  const message = `AI provider answered ${said}${redirectHint(error.status, headers)}`;
   // A prompt the provider's filter refused is refused again, whatever the server suggests: final, with its own apology.
   if (status === 400 && isPromptFiltered(error)) return new AiError('content_filtered', message, { ...details, retryable: false });
   const classified = new AiError(kind, message, details);

@@ -1,20 +1,26 @@
 import { ErrorCode, ParleyError, sameKind } from '../errors.js';
 
-/** Why an AI call failed; also a metric label. */
-export type AiErrorKind =
-  | 'timeout' // one attempt took longer than attemptTimeoutMs
-  | 'rate_limited' // 429, or 503 with Retry-After: waited out, never a failure
-  | 'quota' // 429 insufficient_quota: no wait will help until someone pays
-  | 'server' // 5xx, 409
-  | 'connection' // DNS, refused, reset
-  | 'empty' // a 200 with no text (a reasoning model that spent its output tokens thinking): nothing to show
-  | 'content_filtered' // the provider's filter withheld the answer (finish_reason content_filter, no text) or refused the prompt (Azure's 400 content_filter): final
-  | 'circuit_open' // failing fast: the provider failed too often lately
-  | 'overloaded' // every concurrency slot stayed taken for longer than a call may wait inline
-  | 'client' // 400/401/403/404/422: retrying cannot help
-  | 'deadline' // the overall deadline passed
-  | 'aborted' // the caller cancelled
-  | 'unknown';
+/**
+ * Why an AI call failed; also a metric label, and (as `ai_<kind>`) a dead letter's reason: the
+ * metrics know each from this list, so a new kind is added here only.
+ */
+export const AI_ERROR_KINDS = [
+  'timeout', // one attempt took longer than attemptTimeoutMs
+  'rate_limited', // 429, or 503 with Retry-After: waited out, never a failure
+  'quota', // 429 insufficient_quota: no wait will help until someone pays
+  'server', // 5xx, 409
+  'connection', // DNS, refused, reset, a stream cut mid-answer
+  'empty', // a 200 with no text (a reasoning model that spent its output tokens thinking): nothing to show
+  'content_filtered', // the provider's filter withheld the answer (finish_reason content_filter, no text) or refused the prompt (Azure's 400 content_filter): final
+  'circuit_open', // failing fast: the provider failed too often lately
+  'overloaded', // every concurrency slot stayed taken for longer than a call may wait inline
+  'client', // 400/401/403/404/422: retrying cannot help
+  'deadline', // the overall deadline passed
+  'aborted', // the caller cancelled
+  'unknown',
+] as const;
+
+export type AiErrorKind = (typeof AI_ERROR_KINDS)[number];
 
 export interface AiErrorDetails {
   /** Defaults by kind: transient kinds are retryable, 'client', 'content_filtered', 'aborted' and 'unknown' are not. */

@@ -29,3 +29,8 @@ export function buildMessages(systemPrompt: string, request: AiRequest): ChatMes
   }
   return messages;
 }
+
+/** The output limit's field: OpenAI's newer models reject max_tokens; many compatible servers only know max_tokens. */
+export function outputLimit({ baseURL, maxOutputTokens }: { baseURL?: string | undefined; maxOutputTokens: number }) {
+  return baseURL ? { max_tokens: maxOutputTokens } : { max_completion_tokens: maxOutputTokens };
+}

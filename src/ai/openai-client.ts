@@ -8,7 +8,7 @@ import { emptyAnswer } from './empty.js';
 import { estimatedUsage, usageMissing, usageOrEstimate } from './estimated-usage.js';
 import { cutTo, firstChoice, jsonIfText, noStreamEvents, replyCap, streamEndedEarly, textOf } from './malformed.js';
 import { ApiKeys, splitApiKeys } from './keys.js';
-import { buildMessages } from './messages.js';
+import { buildMessages, outputLimit } from './messages.js';
 import { costOf, tokenCount } from './prices.js';
 import { MemoryAdaptiveLimit, type AdaptiveLimit } from './adaptive-limit.js';
 import { withinLimit } from './admission.js';
@@ -174,7 +174,7 @@ export class OpenAiClient implements AiClient {
     const response = jsonIfText(
       await this.sdks.use((sdk) =>
         sdk.chat.completions.create(
-          { model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...this.outputLimit() },
+          { model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...outputLimit(this.options) },
           { signal: attempt.signal },
         ),
         attempt.nextRequest,
@@ -199,7 +199,7 @@ export class OpenAiClient implements AiClient {
           {
             model: this.options.model,
             messages: buildMessages(this.options.systemPrompt, request),
-            ...this.outputLimit(),
+            ...outputLimit(this.options),
             stream: true,
             stream_options: { include_usage: true },
           },
@@ -214,35 +214,42 @@ export class OpenAiClient implements AiClient {
     let finish: string | null | undefined;
     let answered = false; // some content, not only a refusal: as in `complete`, only that is cached
     let events = 0;
-    for await (const chunk of stream) {
-      attempt.touch();
-      events++;
-      if (chunk.model) model = chunk.model;
-      if (chunk.usage) usage = chunk.usage;
-      const first = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-      finish = first?.finish_reason ?? finish;
-      const content = textOf(first?.delta?.content);
-      const piece = content || textOf(first?.delta?.refusal);
-      if (content) answered = true;
-      const kept = this.capped(piece, text.length);
-      if (kept) {
-        attempt.delivered();
-        text += kept;
-        channel.push(kept);
+    try {
+      for await (const chunk of stream) {
+        attempt.touch();
+        events++;
+        if (chunk.model) model = chunk.model;
+        if (chunk.usage) usage = chunk.usage;
+        const first = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+        finish = first?.finish_reason ?? finish;
+        const content = textOf(first?.delta?.content);
+        const piece = content || textOf(first?.delta?.refusal);
+        if (content) answered = true;
+        const kept = this.capped(piece, text.length);
+        if (kept) {
+          attempt.delivered();
+          text += kept;
+          channel.push(kept);
+        }
+        if (kept !== piece) {
+          finish = 'length'; // leaving the loop stops the stream (the SDK aborts its request)
+          // Before the usage chunk that ends a stream: the tokens were billed all the same, so counted by estimate.
+          usage ??= estimatedUsage(this.options.systemPrompt, request, text);
+          break;
+        }
       }
-      if (kept !== piece) {
-        finish = 'length'; // leaving the loop stops the stream (the SDK aborts its request)
-        // Before the usage chunk that ends a stream: the tokens were billed all the same, so counted by estimate.
-        usage ??= estimatedUsage(this.options.systemPrompt, request, text);
-        break;
-      }
+      // The SDK ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
+      attempt.signal.throwIfAborted();
+      // Not an empty answer but no stream at all (an HTML page, a JSON body): say what came.
+      if (events === 0) throw noStreamEvents(response.headers.get('content-type'));
+      // An answer ends with a finish_reason, a usage chunk or [DONE]; a body that stopped before any was cut.
+      if (!finish && usageMissing(usage) && !sawStreamEnd(response)) throw streamEndedEarly(text.length);
+    } catch (error) {
+      // Cut after some of it came (a proxy, a reset, the deadline, the reader gone): the provider bills
+      // it all the same, and the call may be asked again; its usage, else an estimate, counted now.
+      if (events > 0) this.reportUsage(this.toResult(text, model, usageMissing(usage) ? estimatedUsage(this.options.systemPrompt, request, text) : usage), request.tenant);
+      throw error;
     }
-    // The SDK ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
-    attempt.signal.throwIfAborted();
-    // Not an empty answer but no stream at all (an HTML page, a JSON body): say what came.
-    if (events === 0) throw noStreamEvents(response.headers.get('content-type'));
-    // An answer ends with a finish_reason, a usage chunk or [DONE]; a body that stopped before any was cut.
-    if (!finish && usageMissing(usage) && !sawStreamEnd(response)) throw streamEndedEarly(text.length);
     const result = this.unlessEmpty(this.toResult(text, model, this.reported(usage, request, text)), finish, request.tenant);
     return { result, whole: answered && finish !== 'length' && finish !== 'content_filter' };
   }
@@ -253,13 +260,6 @@ export class OpenAiClient implements AiClient {
     const kept = cutTo(text, Math.max(0, cap - before));
     if (kept !== text) this.log?.warn({ cap, maxOutputTokens: this.options.maxOutputTokens }, 'AI answer longer than OPENAI_MAX_OUTPUT_TOKENS allows (the server ignored max_tokens?): cut off there');
     return kept;
-  }
-
-  private outputLimit() {
-    // OpenAI's newer models reject max_tokens; many compatible servers only know max_tokens.
-    return this.options.baseURL
-      ? { max_tokens: this.options.maxOutputTokens }
-      : { max_completion_tokens: this.options.maxOutputTokens };
   }
 
   private toResult(text: string, model: string | undefined, usage: CompletionUsage | undefined): AiResult {

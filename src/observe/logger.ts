@@ -41,7 +41,27 @@ const SECRET_KEY = /^(?:token|secret|password|authorization|api_?key|client_secr
  * like a Slack token (hideSecrets) — a Slack error's `data` can hold the request a proxy echoed.
  */
 export function serializeError(error: unknown): unknown {
-  return cleaned(withShortMessage(pino.stdSerializers.err(error as Error)), 0);
+  return cleaned(withShortMessage(withCausesOnce(error, pino.stdSerializers.err(error as Error))), 0);
+}
+
+/**
+ * pino adds each cause's message to the error's; one the message already quotes (an AiError's
+ * "AI provider answered <the SDK error's message>") is left out, so the line says it once.
+ */
+function withCausesOnce(error: unknown, serialized: unknown): unknown {
+  const s = serialized as { message?: unknown } | undefined;
+  if (!(error instanceof Error) || typeof s?.message !== 'string' || typeof error.cause === 'function') return serialized;
+  let message = error.message;
+  const seen = new Set<unknown>([error]);
+  for (let cause = error.cause; isErrorLike(cause) && !seen.has(cause); cause = cause.cause) {
+    seen.add(cause);
+    if (!message.includes(cause.message)) message += `: ${cause.message}`;
+  }
+  return message === s.message ? serialized : Object.assign(s, { message });
+}
+
+function isErrorLike(value: unknown): value is { message: string; cause?: unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
 }
 
 /**

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// The file, not the folder's index: the kinds only, without the AI client and its SDK.
+import { AI_ERROR_KINDS } from '../ai/errors.js';
 import { LabelValues, boundLabels } from './label-values.js';
 
 /**
@@ -15,7 +17,8 @@ const EVENT_LOOP_SAMPLE_MS = 100;
  */
 const DEAD_LETTER_REASONS = [
   'attempts_exhausted', 'stalled', 'max_wait', 'poison', 'config', 'invalid_job', 'no_adapter', 'no_send', 'permanent', 'direct_failed', 'redriven',
-  'ai_input_too_long', ...['timeout', 'rate_limited', 'quota', 'server', 'connection', 'empty', 'content_filtered', 'circuit_open', 'overloaded', 'client', 'deadline', 'aborted', 'unknown'].map((kind) => `ai_${kind}`),
+  // A final AI failure (failure.ts): `ai_<kind>`, every kind the AI client knows.
+  'ai_input_too_long', ...AI_ERROR_KINDS.map((kind) => `ai_${kind}`),
 ];
 
 /** Every parley metric, on a registry of its own so several bots in one process do not clash. */

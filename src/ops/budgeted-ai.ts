@@ -4,7 +4,7 @@
  * notice instead of the AI, the cheaper fallback model, or the AI anyway (the alert is all).
  */
 import type { Logger } from 'pino';
-import { AiError, type AiClient, type AiRequest, type AiResult, type AiStream, type CallOptions, type CircuitStateName } from '../ai/index.js';
+import { type AiClient, type AiRequest, type AiResult, type AiStream, type CallOptions, type CircuitStateName } from '../ai/index.js';
 import type { BudgetConfig } from '../config.js';
 import type { Metrics } from '../observe/index.js';
 import type { Spend } from './spend.js';
@@ -153,31 +153,20 @@ export class BudgetedAiClient implements AiClient {
 
   /**
    * A stream cut short: its cost as estimated (the text shown, the prompt), counted like an answer's.
-   * With the clients' usage events, only once its result fails: one that settles whole had finished
-   * (its usage already counted) or came from the cache ($0) before its reader stopped; nor one
-   * that failed as an empty answer (blank text passed on): its usage was counted as it failed.
+   * Not with the clients' usage events: parley's client counts an attempt cut after its first chunk
+   * itself (its usage, else an estimate), in the tokens and cost metrics too.
    */
   private countCut(request: AiRequest, shownText: string, by: 'primary' | 'cheaper', stream: AiStream): void {
+    if (this.options.spendFromEvents) return;
     // Asked now: the model that was streaming (a fallback that took over is priced as itself).
-    const model = stream.model?.();
-    const count = () => {
-      const estimated = this.options.estimate?.(request, shownText, by, model);
-      if (!estimated) return;
-      this.options.spend.record(estimated.model, request.tenant, estimated.costUsd).catch((error: unknown) => {
-        this.options.logger.warn({ err: error }, 'could not count the AI spend');
-      });
-    };
-    if (this.options.spendFromEvents) stream.result.then(() => undefined, (error: unknown) => (failedEmpty(error) ? undefined : count()));
-    else count();
+    const estimated = this.options.estimate?.(request, shownText, by, stream.model?.());
+    if (!estimated) return;
+    this.options.spend.record(estimated.model, request.tenant, estimated.costUsd).catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'could not count the AI spend');
+    });
   }
 
   private noticeResult(): AiResult {
     return { text: this.options.notice, model: 'budget', usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, cached: false, notice: true };
   }
-}
-
-/** An empty or filtered answer (its usage reported as it failed), or a failure caused by one (the outage fallback's, under the primary's wait). */
-function failedEmpty(error: unknown): boolean {
-  for (let e = error; e instanceof AiError; e = e.cause) if (e.kind === 'empty' || e.kind === 'content_filtered') return true;
-  return false;
 }

@@ -1,4 +1,5 @@
 import { PermanentError, RetryAfterError } from '../adapter.js';
+import { hideSecrets } from '../secret-values.js';
 import type { RetryOptions } from './queue.js';
 
 /**
@@ -38,6 +39,22 @@ export function isPermanent(error: unknown): error is PermanentError {
   return error instanceof PermanentError;
 }
 
+/**
+ * A failed job's error as its dead letter keeps it: "Name: message", at most MAX_ERROR_TEXT
+ * characters. A provider or a platform may put a whole page in its error (a proxy's 2 MB of HTML),
+ * and each dead letter would keep it whole (Redis, SQS, the console's view).
+ */
 export function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (text.length <= MAX_ERROR_TEXT) return text;
+  // Secrets hidden before the cut, which could leave a secret's start that no longer reads as one.
+  const shown = hideSecrets(text);
+  if (shown.length <= MAX_ERROR_TEXT) return shown;
+  // Never between the two halves of a surrogate pair.
+  const code = shown.charCodeAt(MAX_ERROR_TEXT - 1);
+  const end = code >= 0xd800 && code <= 0xdbff ? MAX_ERROR_TEXT - 1 : MAX_ERROR_TEXT;
+  return `${shown.slice(0, end)}… (${shown.length - end} more characters left out)`;
 }
+
+/** The most of an error's text a dead letter keeps. */
+export const MAX_ERROR_TEXT = 4_000;

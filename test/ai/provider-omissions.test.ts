@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AiError, nothingShown, OpenAiClient, type AiUsage } from '../../src/ai/index.js';
+import { estimateTokens } from '../../src/ai/history.js';
 import { completion, FakeOpenAI, json, sse, type Handler } from './fake-openai.js';
 import { request, testOptions } from './options.js';
 
@@ -112,6 +113,45 @@ describe('a stream that ends mid-answer without a finish_reason (a proxy closing
       res.end(`data: ${chunk({ content: 'Terse, CR only.' })}\r\rdata: [DONE]\r\r`);
     });
     expect((await new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 1 })).stream(request()).result).text).toBe('Terse, CR only.');
+  });
+
+  it('counts what the cut attempt was billed, by estimate (the prompt and the text received), once', async () => {
+    const usages: AiUsage[] = [];
+    server.enqueue(cut);
+    const stream = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 1, events: { onUsage: (e) => usages.push(e.usage) } })).stream(request());
+    await expect(stream.result).rejects.toMatchObject({ kind: 'connection' });
+    expect(usages).toHaveLength(1);
+    // As a stream its reader cut short is estimated: the system prompt and the question, the text received.
+    expect(usages[0]).toMatchObject({ inputTokens: estimateTokens('You are terse.\nHello?'), outputTokens: estimateTokens('Half an ans') });
+    expect(usages[0]!.costUsd).toBeGreaterThan(0);
+  });
+
+  it('a cut attempt that sent no text yet (only its first chunk) is counted too, then the one asked again', async () => {
+    const usages: AiUsage[] = [];
+    server.enqueue(events(chunk({ role: 'assistant', content: '' })), sse(['Asked again.']));
+    const ai = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 2, events: { onUsage: (e) => usages.push(e.usage) } }));
+    expect((await ai.stream(request()).result).text).toBe('Asked again.');
+    expect(server.requests).toHaveLength(2);
+    expect(usages).toHaveLength(2);
+    expect(usages[0]).toMatchObject({ inputTokens: estimateTokens('You are terse.\nHello?'), outputTokens: estimateTokens('') });
+    expect(usages[1]).toEqual({ inputTokens: 7, outputTokens: 3, costUsd: 7 * 0.15e-6 + 3 * 0.6e-6 });
+  });
+
+  it('a connection reset mid-answer is counted the same way; one refused before any chunk costs nothing', async () => {
+    const usages: AiUsage[] = [];
+    server.enqueue(
+      (res) => res.destroy(), // nothing at all: no answer, nothing billed
+      (res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${chunk({ role: 'assistant', content: 'Reset after this' })}\n\n`);
+        setTimeout(() => res.destroy(), 20);
+      },
+    );
+    const ai = new OpenAiClient(testOptions({ baseURL: server.baseURL, attempts: 2, events: { onUsage: (e) => usages.push(e.usage) } }));
+    await expect(ai.stream(request()).result).rejects.toMatchObject({ kind: 'connection' });
+    expect(server.requests).toHaveLength(2);
+    expect(usages).toHaveLength(1);
+    expect(usages[0]!.outputTokens).toBe(estimateTokens('Reset after this'));
   });
 
   it('is never cached as the answer: the next asker gets the whole one', async () => {

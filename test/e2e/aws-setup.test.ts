@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Redis } from 'ioredis';
@@ -121,6 +121,23 @@ describe('parley aws setup (moto)', () => {
     const missing = await parley(['check'], { DYNAMODB_TABLE_PREFIX: 'nowhere', CONVERSATION_LOG_TABLE: 'ai_conversations' });
     expect(missing.code).toBe(1);
     expect(missing.out).toMatch(/^FAIL {2}DynamoDB store: DynamoDB table nowhere-store at http:\/\/127\.0\.0\.1:\d+: ResourceNotFoundException: .*\(create it: parley aws setup\)$/m);
+  }, 60_000);
+
+  it('parley check warns when CONVERSATION_LOG_TTL_SECONDS is set but the log table has no TTL on expires_at (made before setup), naming the fix', async () => {
+    // A log table made by hand, before `parley aws setup` turned TTL on: rows would never be deleted.
+    await dynamo.send(new CreateTableCommand({
+      TableName: 'log_made_before',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'conversation_id', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
+      AttributeDefinitions: [{ AttributeName: 'conversation_id', AttributeType: 'S' }, { AttributeName: 'timestamp', AttributeType: 'S' }],
+    }));
+    const env = { CONVERSATION_LOG_TABLE: 'log_made_before', CONVERSATION_LOG_TTL_SECONDS: '86400' };
+    const before = await parley(['check'], env);
+    expect(before.out).toMatch(/^warn {2}conversation log: DynamoDB table log_made_before reached; but its TTL is disabled: rows get expires_at \(CONVERSATION_LOG_TTL_SECONDS\) but are never deleted\. Fix: parley aws setup/m);
+    // Without the variable no row carries expires_at: nothing to warn about.
+    expect((await parley(['check'], { CONVERSATION_LOG_TABLE: 'log_made_before' })).out).toMatch(/^ok {4}conversation log: DynamoDB table log_made_before reached$/m);
+    expect((await awsSetup(env)).code).toBe(0);
+    expect((await parley(['check'], env)).out).toMatch(/^ok {4}conversation log: DynamoDB table log_made_before reached$/m);
   }, 60_000);
 
   it('parley check with SQS_QUEUE_URL: names SQS as the queue and reaches it, or fails naming SQS and the fix', async () => {

@@ -6,12 +6,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryAfterError } from '../../src/adapter.js';
+import { MAX_ERROR_TEXT } from '../../src/queue/backoff.js';
 import { MemoryQueue, type Job, type JobQueue, type RetryOptions } from '../../src/queue/index.js';
 import { bullQueue, letter, queueTestKit, testRetry, type Data } from '../helpers/queue.js';
-import { sleep, uniquePrefix, useRedis, waitFor } from './redis-helpers.js';
+import { keysWithPrefix, sleep, uniquePrefix, useRedis, waitFor } from './redis-helpers.js';
 
 const filePrefix = uniquePrefix();
-useRedis(filePrefix);
+const redis = useRedis(filePrefix);
 let counter = 0;
 const kit = queueTestKit();
 afterEach(() => kit.cleanup());
@@ -21,11 +22,21 @@ interface Implementation {
   create(retry?: Partial<RetryOptions>): Promise<JobQueue<Data>>;
   /** How long to watch for something that must not happen (a second run, an extra start). */
   settleMs: number;
+  /** The bytes the queue keeps in Redis (none for the in-process queue). */
+  storedBytes(): Promise<number>;
+}
+
+/** The bytes Redis holds under every key of `prefix` (MEMORY USAGE, values and all). */
+async function redisBytes(prefix: string): Promise<number> {
+  let total = 0;
+  for (const key of await keysWithPrefix(redis.admin(), prefix)) total += Number(await redis.admin().call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) || 0;
+  return total;
 }
 
 const memory: Implementation = {
   create: async (retry = {}) => kit.track(new MemoryQueue<Data>({ ...testRetry, ...retry }), 0),
   settleMs: 30,
+  storedBytes: async () => 0,
 };
 
 const bullmq: Implementation = {
@@ -36,12 +47,14 @@ const bullmq: Implementation = {
     return q;
   },
   settleMs: 150,
+  // The last queue made: the test's own.
+  storedBytes: () => redisBytes(`${filePrefix}-${counter}`),
 };
 
 describe.each([
   ['memory', memory],
   ['BullMQ', bullmq],
-])('JobQueue contract (%s)', (_name, { create, settleMs }) => {
+])('JobQueue contract (%s)', (_name, { create, settleMs, storedBytes }) => {
   describe('adding and processing', () => {
     it('holds jobs added before process(), counting them as waiting, then runs the handler with id, group, data, attempt 1 and maxAttempts', async () => {
       const q = await create();
@@ -345,6 +358,30 @@ describe.each([
       const letters = await q.deadLetters();
       expect(letters).toHaveLength(1);
       expect(letters[0]).toMatchObject({ id: 'bad', group: 'g', data: { n: 1 }, reason: 'outside_window', attempts: 1, error: 'PermanentError: outside the 24 h window' });
+    });
+
+    it("keeps a failure's text to a bound, saying how much was left out: a 2 MB error page is not stored whole", async () => {
+      const q = await create({ attempts: 2 });
+      const page = `<html>${'x'.repeat(2_000_000)}</html>`;
+      q.process(
+        async (job) => {
+          if (job.id === 'page') throw new Error(`AI provider answered 502 ${page}`);
+          throw new PermanentError(`Slack refused the post: ${page}`, 'refused');
+        },
+        { concurrency: 1 },
+      );
+      await q.add({ id: 'page', group: 'g1', data: { n: 1 } });
+      await q.add({ id: 'refused', group: 'g2', data: { n: 2 } });
+      await waitFor(async () => (await q.deadLetters()).length === 2, 5000, 'both dead letters');
+      const letters = await q.deadLetters();
+      for (const letter of letters) {
+        expect(letter.error.length).toBeLessThanOrEqual(MAX_ERROR_TEXT + 60);
+        expect(letter.error).toMatch(/… \(\d+ more characters left out\)$/);
+      }
+      expect(letters.find((l) => l.id === 'page')?.error.startsWith('Error: AI provider answered 502 <html>xxx')).toBe(true);
+      expect(letters.find((l) => l.id === 'refused')).toMatchObject({ reason: 'refused' });
+      // BullMQ keeps each try's error and stack: bounded too.
+      expect(await storedBytes()).toBeLessThan(200_000);
     });
 
     it('replays a dead letter with fresh attempts and removes it from the dead letters', async () => {

@@ -11,6 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqsQueue, createSqsQueues, createStoreTable, DynamoStore, storeTableName } from '../../aws/index.js';
 import { ATTEMPT_TIMEOUT_MS, requestHandler } from '../../aws/deadlines.js';
 import { ConfigError, isReplayable, MemoryStore, PermanentError, RetryAfterError, replayEvery, type Job, type RetryOptions, type Store } from '../../src/index.js';
+import { MAX_ERROR_TEXT } from '../../src/queue/backoff.js';
 import { useMoto } from '../helpers/moto.js';
 import { freshQueues, receive } from '../helpers/sqs.js';
 import { startThrottlingProxy, type ThrottlingOptions } from '../helpers/throttling-proxy.js';
@@ -293,6 +294,22 @@ describe('SqsQueue on SQS (moto)', () => {
       throw new PermanentError('channel archived', 'not_in_channel');
     });
     expect(await queue.deadLetters()).toMatchObject([{ id: 'perm', reason: 'not_in_channel', attempts: 1 }]);
+  });
+
+  it("keeps a failure's text to a bound: a 2 MB error page neither fills the dead letter nor leaves it cut to fit (and unreplayable)", async () => {
+    const { batch, queue, deadLetterQueueUrl } = await setup();
+    await queue.add({ id: 'page', group: 'g', data: { n: 1 } });
+    await batch(async () => {
+      throw new PermanentError(`Intercom answered 502: <html>${'x'.repeat(2_000_000)}</html>`, 'refused');
+    });
+    const [letter] = await queue.deadLetters();
+    expect(letter).toMatchObject({ id: 'page', reason: 'refused', data: { n: 1 } });
+    expect(letter!.truncated).toBeUndefined();
+    expect(letter!.error.length).toBeLessThanOrEqual(MAX_ERROR_TEXT + 60);
+    expect(letter!.error).toMatch(/^PermanentError: Intercom answered 502: <html>x+… \(\d+ more characters left out\)$/);
+    const sent = await receive(client, deadLetterQueueUrl);
+    expect(sent).toHaveLength(1);
+    expect(Buffer.byteLength(sent[0]!.Body!)).toBeLessThan(10_000);
   });
 
   it('a permanent failure whose move to the dead letters fails (SQS 500s) is moved on its next delivery, not run again', async () => {

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBot, loadConfig, type AiClient, type AiResult, type Bot } from '../../src/index.js';
+import { estimateTokens } from '../../src/ai/history.js';
 import { Spend } from '../../src/ops/spend.js';
 import { MemoryTally } from '../../src/ops/tally.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
@@ -66,15 +67,38 @@ describe('a stream its reader stopped', () => {
     expect(await spent()).toBeCloseTo(ONE_ANSWER, 12);
   });
 
-  it('that was cut while the model was still writing is counted by estimate', async () => {
+  it('that was cut while the model was still writing is counted by estimate: in the cost metric and the spend alike, once', async () => {
     const { bot, spent, billed } = await start();
     ai!.script(() => ({ text: LONG, breakAfterChars: 12 }));
     const stream = bot.ai.stream!({ conversationId: 'c', history: [], text: 'q3', tenant: 'T1' });
     await expect((async () => {
       for await (const chunk of stream.chunks) void chunk;
     })()).rejects.toThrow();
-    await expect.poll(spent).toBeGreaterThan(0);
-    expect(await billed()).toBe(0);
+    await bot.close(); // lets any count under way land
+    expect(await billed()).toBeGreaterThan(0);
+    expect(await spent()).toBeCloseTo(await billed(), 12);
+  });
+});
+
+describe('a stream a proxy closed mid-answer (no finish_reason, no usage, no [DONE])', () => {
+  it('is counted by estimate (the prompt, the text received) in the tokens, the cost and the spend', async () => {
+    const piece = (content: string) => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+    ai = await startFakeOpenAi(() => ({ events: [piece('Half an '), piece('answer')] }));
+    const tally = new MemoryTally();
+    bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', AI_ATTEMPTS: '1' }), tally, worker: false });
+    const stream = bot.ai.stream!({ conversationId: 'c', history: [], text: 'q7', tenant: 'T1' });
+    await expect((async () => {
+      for await (const chunk of stream.chunks) void chunk;
+    })()).rejects.toMatchObject({ kind: 'connection' });
+    await bot.close(); // lets any count under way land
+    const tokens = (direction: string) => metricValue(bot!.metrics, 'parley_ai_tokens_total', { model: 'gpt-4o-mini', direction });
+    expect(await tokens('input')).toBeGreaterThan(0);
+    expect(await tokens('output')).toBe(estimateTokens('Half an answer'));
+    const cost = await metricValue(bot.metrics, 'parley_ai_cost_usd_total', { model: 'gpt-4o-mini' });
+    expect(cost).toBeGreaterThan(0);
+    const spend = await new Spend(tally, {}).summary();
+    expect(spend.today.totalUsd).toBeCloseTo(cost!, 12);
+    expect(spend.today.byTenant['T1']).toBeCloseTo(cost!, 12);
   });
 });
 

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, RetryAfterError } from '../../src/adapter.js';
+import { MAX_ERROR_TEXT } from '../../src/queue/backoff.js';
 import { errorText, isPermanent, retryDelayMs } from '../../src/queue/index.js';
+import { rememberSecrets } from '../../src/secret-values.js';
 
 const options = { attempts: 5, backoffMs: 100, maxBackoffMs: 1000 };
 
@@ -79,5 +81,22 @@ describe('isPermanent / errorText', () => {
     expect(errorText(new TypeError('bad'))).toBe('TypeError: bad');
     expect(errorText('plain')).toBe('plain');
     expect(errorText(42)).toBe('42');
+  });
+
+  it("keeps at most MAX_ERROR_TEXT characters of a long one (a provider's error page), saying how many were left out", () => {
+    const text = errorText(new Error(`AI provider answered 502 <html>${'y'.repeat(2_000_000)}</html>`));
+    expect(text.startsWith('Error: AI provider answered 502 <html>yyy')).toBe(true);
+    const left = 'Error: AI provider answered 502 <html>'.length + 2_000_000 + '</html>'.length - MAX_ERROR_TEXT;
+    expect(text).toBe(`${text.slice(0, MAX_ERROR_TEXT)}… (${left} more characters left out)`);
+  });
+
+  it('hides a secret the cut would split, and never cuts a character in two', () => {
+    const secret = 'sk-dead-letter-cut-secret-0123456789';
+    rememberSecrets(secret);
+    const split = errorText(new Error(`${'m'.repeat(MAX_ERROR_TEXT - 20)}${secret}${'n'.repeat(10_000)}`));
+    expect(split).not.toContain(secret.slice(0, 8));
+    const emoji = errorText(new Error(`${'e'.repeat(MAX_ERROR_TEXT - 10)}${'\u{1F600}'.repeat(5000)}`));
+    expect(emoji.includes('\ud83d…')).toBe(false);
+    expect(emoji).toMatch(/^Error: e+(\u{1F600})+… \(\d+ more characters left out\)$/u);
   });
 });
