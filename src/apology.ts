@@ -53,16 +53,18 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
  * Closing the in-process queue, with time left: the messages its drain did not start (no time left
  * to answer them, so lost with the process) get the apology, WORKER_CONCURRENCY at a time, so their
  * senders know to ask again. A post takes far less than an answer; one the deadline cuts short is
- * simply not shown. Never-started jobs only: one that ran may have shown part of its answer, or
+ * simply not shown, and none starts after it (`timeUp`). Never-started jobs only: one that ran may have shown part of its answer, or
  * wait out its platform's Retry-After, which would refuse the apology too. A queue that keeps its
  * jobs leaves them to the next process.
  */
-export async function apologiseNeverStarted(deps: WorkerDeps, queue: JobQueue<JobData>, concurrency: number, posted: (job: string) => void): Promise<void> {
+export async function apologiseNeverStarted(deps: WorkerDeps, queue: JobQueue<JobData>, concurrency: number, posted: (job: string) => void, timeUp?: AbortSignal): Promise<void> {
   if (!queue.volatile) return;
   const owed = (queue.neverStartedJobs?.() ?? []).filter((job) => !invalidJob(job.data) && job.data.type === 'message');
   const next = owed[Symbol.iterator]();
   const post = async () => {
     for (const job of next) {
+      // Past the deadline close() has gone on (the store released): a post started now would outlive it.
+      if (timeUp?.aborted) return;
       const message = (job.data as Extract<JobData, { type: 'message' }>).message;
       const logger = deps.logger.child({ job: job.id, platform: message.platform, conversation: message.conversation.id });
       if (await apologiseOnce(deps, job.id, message, logger).catch((e: unknown) => logger.warn({ err: e }, 'could not apologise for a message not answered before shutdown'))) posted(job.id);

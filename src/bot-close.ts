@@ -76,8 +76,11 @@ export interface ClosingParts<T> {
   answeringHereLeft?(): number;
   /** What would be lost if the process ended now (in memory only): named at error once closed. */
   lost?(): LostMessage[];
-  /** With time left once the queue has closed: the apology to the messages its drain did not start, each `posted` named. */
-  apologise?(posted: (job: string) => void): Promise<void>;
+  /**
+   * With time left once the queue has closed: the apology to the messages its drain did not start,
+   * each `posted` named; none is started once `timeUp` aborts (the deadline: close() goes on without it).
+   */
+  apologise?(posted: (job: string) => void, timeUp: AbortSignal): Promise<void>;
   /** After the queue: ops, store, conversation log, tally. */
   release(): Promise<void>;
   /** Drop every connection at once (synchronous disconnects). */
@@ -96,7 +99,7 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
     await Promise.all(parts.adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
     if (parts.answeringHere) await Promise.race([parts.answeringHere(), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
     const queued = await parts.queue.close(left());
-    if (queued.unfinished > 0 && parts.apologise && left() > 0) await Promise.race([parts.apologise((job) => apologised.add(job)), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
+    if (queued.unfinished > 0 && parts.apologise && left() > 0) await apologiseWithin(parts.apologise, (job) => apologised.add(job), left());
     const result = { unfinished: queued.unfinished + (parts.answeringHereLeft?.() ?? 0) };
     if (result.unfinished > 0) await abandonReplies(parts);
     await parts.release();
@@ -127,6 +130,15 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
   if (lost.length > 0) logLost(logger, lost, { timeoutMs });
   else if (result.unfinished > 0) logger.warn({ unfinished: result.unfinished }, 'shut down with jobs unfinished');
   return result;
+}
+
+/** The apology pass, until it ends or `ms` pass: then it starts no more posts (close() resolves, the store is released). */
+async function apologiseWithin(apologise: NonNullable<ClosingParts<unknown>['apologise']>, posted: (job: string) => void, ms: number): Promise<void> {
+  const timeUp = new AbortController();
+  const timer = setTimeout(() => timeUp.abort(), ms).unref();
+  const ended = new Promise((resolve) => timeUp.signal.addEventListener('abort', resolve, { once: true }));
+  await Promise.race([apologise(posted, timeUp.signal), ended]);
+  clearTimeout(timer);
 }
 
 /** Replies left under way: each adapter closes what would stay open on its platform, within a second. */

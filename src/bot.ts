@@ -291,7 +291,7 @@ export function createBot(options: BotOptions = {}): Bot {
         await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
         await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
       };
-      const here = { answeringHere: inProcessAnswers, answeringHereLeft: () => answeringHere.size, lost: bot.unanswered, apologise: (posted: (job: string) => void) => apologiseNeverStarted(workerDeps, queue, config.queue.concurrency, posted) };
+      const here = { answeringHere: inProcessAnswers, answeringHereLeft: () => answeringHere.size, lost: bot.unanswered, apologise: (posted: (job: string) => void, timeUp: AbortSignal) => apologiseNeverStarted(workerDeps, queue, config.queue.concurrency, posted, timeUp) };
       return closeWithin({ servers, adapters, queue, running: () => running + answeringHere.size, ...here, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
     }, config.shutdownDelayMs),
     unanswered: () => lostOnExit(queue, answeringHere),

@@ -44,6 +44,8 @@ export class MemoryQueue<T> implements JobQueue<T> {
   private readonly ids = new Set<string>();
   /** Jobs run at least once (and not finished): the others, left at close, were never started. */
   private readonly started = new Set<string>();
+  /** The groups whose head is running now. */
+  private readonly runningGroups = new Set<string>();
   private readonly dead = new Map<string, DeadLetter<T>>();
   /** Each deferred job's timer, and when it is due again: close() does not wait for one due past its deadline. */
   private readonly dueAt = new Map<NodeJS.Timeout, number>();
@@ -153,8 +155,9 @@ export class MemoryQueue<T> implements JobQueue<T> {
     return [...this.groups.values()].flat();
   }
 
+  /** Not those behind a job still running (close() ended at its deadline): its answer may yet come, after their apology. */
   neverStartedJobs(): Job<T>[] {
-    return this.unfinishedJobs().filter((job) => !this.started.has(job.id));
+    return this.unfinishedJobs().filter((job) => !this.started.has(job.id) && !this.runningGroups.has(job.group));
   }
 
   /**
@@ -177,6 +180,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
     this.active++;
     const startedAt = Date.now();
     this.started.add(job.id);
+    this.runningGroups.add(job.group);
     try {
       await handler(job);
       this.finish(job);
@@ -186,6 +190,7 @@ export class MemoryQueue<T> implements JobQueue<T> {
       else if (job.attempt >= job.maxAttempts) this.bury(job, error, 'attempts_exhausted');
       else this.retryLater(job, error, true);
     } finally {
+      this.runningGroups.delete(job.group);
       this.recentRunsMs.push(Date.now() - startedAt);
       if (this.recentRunsMs.length > RECENT_RUNS) this.recentRunsMs.shift();
       this.active--;

@@ -153,6 +153,23 @@ describe('MemoryQueue close', () => {
     expect(q.unfinishedJobs().map((job) => job.id)).toEqual(['c']);
   });
 
+  it('leaves out of the never-started jobs those behind a job still running at the deadline', async () => {
+    vi.useFakeTimers();
+    const q = queue();
+    const hold = kit.gate();
+    q.process(async () => hold.opened, { concurrency: 1 });
+    // 'a' runs past the deadline; 'b' waits behind it in its conversation, 'c' in a conversation of its own.
+    await q.add({ id: 'a', group: 'g', data: { n: 0 } });
+    await q.add({ id: 'b', group: 'g', data: { n: 1 } });
+    await q.add({ id: 'c', group: 'h', data: { n: 2 } });
+    const closed = q.close(1000);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await closed).toEqual({ unfinished: 3 });
+    // An apology to 'b' could come before the answer to 'a': only 'c' is owed one.
+    expect(q.neverStartedJobs().map((job) => job.id)).toEqual(['c']);
+    hold.open();
+  });
+
   it('without a worker, reports the queued jobs as unfinished', async () => {
     const q = queue();
     await q.add({ id: 'a', group: 'g', data: { n: 0 } });
