@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Adapter, HttpRequest, HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { ConversationHistory } from './ai/history.js';
+import { releaseWaitMs } from './claim-release.js';
 import { HttpError } from './errors.js';
 import type { Config } from './config.js';
 import { ConversationTurns, holdBudgetMs, type Turn } from './conversation-turns.js';
@@ -44,7 +45,9 @@ export interface AcceptDeps {
  */
 export type Accept = (adapter: Adapter, received: Received, request?: HttpRequest) => Promise<HttpResponse>;
 
-export function createAccept({ config, logger, workerDeps, ingestDeps, retry, track }: AcceptDeps): Accept {
+export function createAccept({ config, logger, workerDeps, ingestDeps: bare, retry, track }: AcceptDeps): Accept {
+  // A claim the store would not give back is retried for as long as the platform waits for the answer (claim-release.ts).
+  const ingestDeps: IngestDeps = { ...bare, releaseWaitMs: (platform) => releaseWaitMs(workerDeps.adapterFor(platform)) };
   /**
    * For answering in-process while the queue (and so, usually, Redis) is down: a store of this
    * process's own, so the dedupe claim, the lock and the markers still work; the conversation's

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HttpResponse, LimitRefusal, Received } from './adapter.js';
+import { claimDelivery, claimOwn, takeBack } from './delivery-claim.js';
 import { SEEN_TTL_MS, conversationGroup, keys, messageJobId, type JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
@@ -50,7 +51,11 @@ export interface IngestDeps {
    * queue's one step (JobQueue.admit). Absent: the store is read first.
    */
   keyOnQueueServer?(storeKey: string): string;
+  /** How long, from a message's `receivedAt`, its webhook may wait for a claim it could not give back (claim-release.ts); default 1 s. */
+  releaseWaitMs?(platform: string): number;
 }
+
+export { claimDelivery } from './delivery-claim.js';
 
 const NO_OPTIONS: IngestOptions = Object.freeze({});
 
@@ -64,41 +69,6 @@ export function ingestOptionsOf(received: Received): IngestOptions {
 /** The webhook's answer: the adapter's own refusal when a limit refused a message and it tells refusals. */
 export function answerOf(received: Received, refusal: LimitRefusal | undefined): HttpResponse {
   return refusal && received.overLimit ? received.overLimit(refusal) : received.response;
-}
-
-/**
- * Claim a delivery id (atomically, in the store) and run `accept` for a first delivery.
- * The claim is released when `accept` throws, so the platform's redelivery is not mistaken
- * for a duplicate of a message that was never taken; so is a claim whose own write failed (it may
- * land late). A claim holding `delivery` is this delivery's own, left by an earlier try whose
- * outcome was unknown: it is claimed still.
- */
-export async function claimDelivery<T>(
-  deps: Pick<IngestDeps, 'store' | 'metrics'> & Partial<Pick<IngestDeps, 'logger'>>,
-  message: InboundMessage,
-  accept: () => Promise<T>,
-  delivery?: string,
-): Promise<T | 'duplicate'> {
-  const seenKey = keys.seen(message);
-  // Unique to this try, so that it can take back its own claim and no other.
-  const value = delivery ?? `${new Date().toISOString()} ${randomUUID()}`;
-  // Should the claim time out, the sender is told to send it again, which must not find it a duplicate.
-  const claimed = await claimOwn(deps.store, seenKey, value, SEEN_TTL_MS);
-  if (!claimed && (delivery === undefined || (await deps.store.get(seenKey)) !== delivery)) {
-    deps.metrics.duplicatesDropped.inc({ platform: message.platform });
-    return 'duplicate';
-  }
-  try {
-    const accepted = await accept();
-    deps.metrics.messagesReceived.inc({ platform: message.platform });
-    return accepted;
-  } catch (error) {
-    // Not given back (the store failing too), the claim turns the platform's redelivery away as a duplicate: the message is lost, so it is said.
-    await deps.store.delete(seenKey).catch((releaseError: unknown) =>
-      deps.logger?.error({ err: releaseError, platform: message.platform, message: message.id, key: seenKey }, 'message not taken, and its delivery claim could not be given back: its redelivery will be dropped as a duplicate (lost)'),
-    );
-    throw error;
-  }
 }
 
 /**
@@ -184,23 +154,6 @@ async function noticeOncePerWindow(deps: IngestDeps, message: InboundMessage, ki
     // A full in-process queue: refused without its notice (a 503 would only bring it back to be refused again).
     if (!(error instanceof QueueFullError)) throw error;
   });
-}
-
-/**
- * `key` claimed with a value unique to this try. A claim that failed may still be set (timed out: a
- * frozen Redis carries it out when it wakes), so it is taken back by a compare-and-delete sent right
- * behind it on the same connection, which runs after it.
- */
-function claimOwn(store: Store, key: string, value: string, ttlMs: number): Promise<boolean> {
-  return store.setIfAbsent(key, value, ttlMs).catch((error: unknown) => {
-    takeBack(store, key, value);
-    throw error;
-  });
-}
-
-/** This try's claim of `key` deleted, unless another's holds it; not waited for. */
-function takeBack(store: Store, key: string, value: string): void {
-  store.deleteIf?.(key, value).catch(() => undefined);
 }
 
 const noticeId = (message: InboundMessage) => `notice.${messageJobId(message)}`;

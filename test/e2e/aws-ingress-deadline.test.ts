@@ -2,7 +2,8 @@
  * The ingress Lambda (examples/aws) when an AWS endpoint accepts and never answers. Slack waits
  * 3 s: the ingress must release the delivery's claim and answer 503 well within that, so Slack's
  * retry is queued instead of being dropped as a duplicate of a message that was never taken.
- * And when SQS fails while DynamoDB throttles the release: the loss is logged, not silent.
+ * And when SQS fails while DynamoDB throttles the release: said in an error line, and the claim
+ * owed is given back by the retry reaching this instance (or in the background), so it is taken once.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -96,12 +97,13 @@ describe('the ingress Lambda with an AWS endpoint that never answers', () => {
     expect(answered.ms).toBeLessThan(2500);
   }, 30_000);
 
-  it('SQS failing and the claim\'s release throttled: 503, and an error line names the message its redelivery will lose', async () => {
+  it("SQS failing and the claim's release throttled: 503 and an error line naming the message; Slack's retry to this instance is taken once the store answers, and only once", async () => {
     const env = envFor('release-throttled', `${moto().url}/123456789012/release-throttled.fifo`);
     await setupAws(loadConfig(env));
     const config = loadConfig(env);
-    const sqsDown = await startThrottlingProxy(moto().url, { throttles: (target) => target === 'AmazonSQS.SendMessage', answer: { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'internal' }) } });
-    const throttled = await startThrottlingProxy(moto().url, { throttles: (target) => target === 'DynamoDB_20120810.DeleteItem' });
+    let failing = true;
+    const sqsDown = await startThrottlingProxy(moto().url, { throttles: (target) => failing && target === 'AmazonSQS.SendMessage', answer: { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'internal' }) } });
+    const throttled = await startThrottlingProxy(moto().url, { throttles: (target) => failing && target === 'DynamoDB_20120810.DeleteItem' });
     const dynamo = new DynamoDBClient({ endpoint: throttled.url });
     const sqs = new SQSClient({ endpoint: sqsDown.url, useQueueUrlAsEndpoint: false });
     clients.push(dynamo, sqs, { destroy: () => void sqsDown.close() }, { destroy: () => void throttled.close() });
@@ -110,10 +112,22 @@ describe('the ingress Lambda with an AWS endpoint that never answers', () => {
     const bot = createBot({ config, logger, adapters: [slackAdapter(slackConfigFromEnv(env)!)], queue: sqsQueueFromConfig(config, { client: sqs }), store: new DynamoStore({ tableName: storeTableName('release-throttled'), client: dynamo }) });
     bots.push(bot);
     const body = JSON.stringify(appMention({ text: 'lost?', eventId: 'Ev-release-throttled' }));
-    const answered = await lambdaHandler(bot)(httpApiEvent({ method: 'POST', path: '/slack/events', headers: { 'Content-Type': 'application/json', ...signSlack(SECRET, body) }, body }));
+    const delivery = (retry?: number) =>
+      httpApiEvent({ method: 'POST', path: '/slack/events', headers: { 'Content-Type': 'application/json', ...signSlack(SECRET, body), ...(retry ? { 'X-Slack-Retry-Num': String(retry), 'X-Slack-Retry-Reason': 'http_error' } : {}) }, body });
+    const answered = await lambdaHandler(bot)(delivery());
     expect(answered).toMatchObject({ statusCode: 503 });
     expect(throttled.refused).toBeGreaterThan(0);
     const said = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => String(line.msg).includes('claim could not be given back'));
     expect(said).toMatchObject({ level: 50, platform: 'slack', message: expect.stringContaining('Ev-release-throttled') });
+
+    // Slack's retries reach the same warm instance once SQS and DynamoDB answer: the first is queued, the next is a duplicate.
+    failing = false;
+    expect(await lambdaHandler(bot)(delivery(1))).toMatchObject({ statusCode: 200 });
+    expect(await lambdaHandler(bot)(delivery(2))).toMatchObject({ statusCode: 200 });
+    const reader = new SQSClient({});
+    clients.push(reader);
+    const queued = await receive(reader, env.SQS_QUEUE_URL!);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]!.Body).toContain('lost?');
   }, 30_000);
 });
