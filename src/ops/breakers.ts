@@ -65,5 +65,6 @@ export class Breakers {
 }
 
 function bucketKey(now: number): string {
-  return `breakers:${Math.floor(now / BUCKET_MS)}`;
+  // Under `parley:` like the spend and traffic counters (REDIS_PREFIX goes before it).
+  return `parley:breakers:${Math.floor(now / BUCKET_MS)}`;
 }

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { BudgetConfig } from '../config.js';
+import { LogSummary, leftOutFields } from '../observe/log-summary.js';
 import type { Store } from '../store/index.js';
 
 export type LimitName = 'dayUsd' | 'monthUsd' | 'tenantDayUsd' | 'tenantMonthUsd';
@@ -65,6 +66,8 @@ export class BudgetLimits implements LimitsSource {
   private reading: Promise<Overrides> | undefined;
   /** Changes this process made: a read begun before one must not put the old limits back. */
   private changes = 0;
+  /** Set while the store cannot be read: a store outage is logged once a minute, not every `cacheMs`. */
+  private unreadable: { since: number; lines: LogSummary } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -116,11 +119,17 @@ export class BudgetLimits implements LimitsSource {
     if (this.cached && Date.now() - this.cached.at < this.cacheMs) return Promise.resolve(this.cached.overrides);
     const changes = this.changes;
     this.reading ??= this.read()
-      .catch((error: unknown) => {
-        // The last limits known stand until the store answers again (asked again after `cacheMs`).
-        this.logger.warn({ err: error }, 'could not read the budget limits set in the console; the last ones known apply');
-        return this.cached?.overrides ?? {};
-      })
+      .then(
+        (overrides) => {
+          this.readAgain();
+          return overrides;
+        },
+        (error: unknown) => {
+          // The last limits known stand until the store answers again (asked again after `cacheMs`).
+          this.readFailed(error);
+          return this.cached?.overrides ?? {};
+        },
+      )
       .then((overrides) => {
         // Read before a change made here meanwhile: that change is newer.
         if (this.changes !== changes && this.cached) return this.cached.overrides;
@@ -129,6 +138,21 @@ export class BudgetLimits implements LimitsSource {
       })
       .finally(() => (this.reading = undefined));
     return this.reading;
+  }
+
+  /** The first failed read of an outage is logged, then one line a minute with how many were not. */
+  private readFailed(error: unknown): void {
+    const now = Date.now();
+    this.unreadable ??= { since: now, lines: new LogSummary() };
+    const leftOut = this.unreadable.lines.take('unreadable', now);
+    if (leftOut === undefined) return;
+    this.logger.warn({ err: error, ...leftOutFields(leftOut) }, 'could not read the budget limits set in the console; the last ones known apply (logged once a minute while it lasts)');
+  }
+
+  private readAgain(): void {
+    if (!this.unreadable) return;
+    this.logger.info({ unreadableSeconds: Math.round((Date.now() - this.unreadable.since) / 1000) }, 'the budget limits set in the console can be read again');
+    this.unreadable = undefined;
   }
 
   private async read(): Promise<Overrides> {

@@ -36,7 +36,6 @@ beforeEach(async () => {
       call.body.messages.some((m) => isEmpty(m.content))
         ? { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'messages: all messages must have non-empty content' } } }
         : { text: call.body.messages.length > 2 ? 'Ginger.' : 'A cat on a sofa.' },
-    { ports: [5400, 5401, 5402, 5403, 5404] },
   );
   store = new MemoryStore();
   adapter = new FakeAdapter();

@@ -22,8 +22,8 @@ describe("the overview chart's peak, and the conversations of messages given up"
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's chromium, or set CHROMIUM_PATH`);
-    ai = await startFakeOpenAi(() => ({ status: 503 }), { ports: [5840, 5841, 5842] });
-    web = await startWebBot({ ADMIN_TOKEN, OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test', JOB_ATTEMPTS: '1', AI_ATTEMPTS: '1', AI_BREAKER_THRESHOLD: '100' }, {}, 5845);
+    ai = await startFakeOpenAi(() => ({ status: 503 }));
+    web = await startWebBot({ ADMIN_TOKEN, OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test', JOB_ATTEMPTS: '1', AI_ATTEMPTS: '1', AI_BREAKER_THRESHOLD: '100' });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   }, 30_000);
   afterAll(async () => {

@@ -24,8 +24,8 @@ const completion = (model: string) => ({
 });
 
 it('answers named by ever new models: at most MAX_OUTSIDE_VALUES of them as they are, then `other`; the configured model keeps its name', async () => {
-  ai = await startFakeOpenAi((call, i) => (i < OTHERS ? { body: completion(`proxy-model-${i}`) } : { body: completion(call.body.model) }), { ports: [13121, 13131, 13141] });
-  bot = await startWebBot({ OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_CONVERSATION_PER_MINUTE: '0' }, {}, 13122);
+  ai = await startFakeOpenAi((call, i) => (i < OTHERS ? { body: completion(`proxy-model-${i}`) } : { body: completion(call.body.model) }));
+  bot = await startWebBot({ OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_CONVERSATION_PER_MINUTE: '0' });
   for (let i = 0; i <= OTHERS; i++) {
     expect((await bot.post(`c-${i}`, `question ${i}`)).status).toBeLessThan(300);
     await bot.waitFor(`c-${i}`, (entries) => assistantReplies(entries).length === 1);

@@ -17,7 +17,7 @@ function check(env: Record<string, string>) {
   const started = Date.now();
   const run = spawnSync(process.execPath, parleyArgs('check'), {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '12110', METRICS_PORT: 'off', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', METRICS_PORT: 'off', ...env },
     encoding: 'utf8',
     timeout: 40_000,
   });
@@ -26,7 +26,7 @@ function check(env: Record<string, string>) {
 
 describe('parley check against a frozen Redis', () => {
   it('REDIS_URL: a FAIL line naming the variable within a few seconds, exit 1', async () => {
-    const redis = await startPrivateRedis(['--appendonly', 'no'], 12111);
+    const redis = await startPrivateRedis(['--appendonly', 'no']);
     redis.freeze();
     try {
       const run = check({ REDIS_URL: `redis://:SECRETpw@127.0.0.1:${redis.port}` });
@@ -42,7 +42,7 @@ describe('parley check against a frozen Redis', () => {
   }, 60_000);
 
   it('REDIS_CACHE_URL frozen while REDIS_URL answers: its own FAIL line, exit 1', async () => {
-    const [store, cache] = await Promise.all([startPrivateRedis(['--appendonly', 'no'], 12112), startPrivateRedis(['--appendonly', 'no'], 12113)]);
+    const [store, cache] = await Promise.all([startPrivateRedis(['--appendonly', 'no']), startPrivateRedis(['--appendonly', 'no'])]);
     cache.freeze();
     try {
       const run = check({ REDIS_URL: store.url, REDIS_CACHE_URL: cache.url });
@@ -75,7 +75,7 @@ describe('parley check against a replica', () => {
 
 describe('parley check and REDIS_CACHE_URL', () => {
   it('a closed REDIS_CACHE_URL fails the check; a live one is ok', async () => {
-    const store = await startPrivateRedis(['--appendonly', 'no'], 12114);
+    const store = await startPrivateRedis(['--appendonly', 'no']);
     try {
       const dead = check({ REDIS_URL: store.url, REDIS_CACHE_URL: 'redis://127.0.0.1:12115' });
       expect(dead.status).toBe(1);

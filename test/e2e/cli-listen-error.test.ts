@@ -3,12 +3,11 @@
  * or a HOST that is no address here. One line naming PORT or HOST and the fix, exit 1, no stack.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const busyPort = 6402;
 
 async function parleyServe(env: Record<string, string>) {
   const child = spawn(process.execPath, parleyArgs('serve'), {
@@ -25,9 +24,11 @@ async function parleyServe(env: Record<string, string>) {
 
 describe('parley serve that cannot listen', () => {
   let holder: Server;
+  let busyPort: number;
   beforeAll(async () => {
     holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(busyPort, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    busyPort = (holder.address() as AddressInfo).port;
   });
   afterAll(() => new Promise<void>((resolve) => holder.close(() => resolve())));
 

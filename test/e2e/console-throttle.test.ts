@@ -27,14 +27,14 @@ const signInForm = (url: string, token: string) =>
 describe('wrong bearer tokens on the console API', () => {
   let ai: FakeOpenAi;
   beforeAll(async () => {
-    ai = await startFakeOpenAi(undefined, { ports: [6600, 6601, 6602, 6603] });
+    ai = await startFakeOpenAi();
   });
   afterAll(async () => {
     await ai.close();
   });
 
   it('count like wrong sign-ins: past 10 a minute the API answers 429 with Retry-After, the right token and the form too', async () => {
-    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN }, {}, 6610);
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN });
     try {
       const session = (await signInForm(web.url, TOKEN)).headers.get('set-cookie')!.split(';')[0]!;
       // The right token never counts, however often it is sent.
@@ -56,7 +56,7 @@ describe('wrong bearer tokens on the console API', () => {
   });
 
   it('share one count with wrong form sign-ins from the same address', async () => {
-    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN }, {}, 6611);
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN });
     try {
       for (let i = 0; i < 5; i++) expect((await signInForm(web.url, wrong(i))).status).toBe(401);
       for (let i = 5; i < 10; i++) expect((await overview(web.url, bearer(wrong(i)))).status).toBe(401);
@@ -84,7 +84,7 @@ describe('wrong bearer tokens on the console API', () => {
   });
 
   it("behind a proxy (TRUST_PROXY=true) count the client's forwarded address: the operator at another keeps the API", async () => {
-    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN, TRUST_PROXY: 'true' }, {}, 6612);
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN, TRUST_PROXY: 'true' });
     try {
       for (let i = 0; i < 10; i++) expect((await overview(web.url, bearer(wrong(i), '203.0.113.7'))).status).toBe(401);
       const refused = await overview(web.url, bearer(TOKEN, '203.0.113.7'));

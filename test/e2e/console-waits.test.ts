@@ -23,7 +23,7 @@ describe('the console: who waited longest, apologies included', () => {
 
   beforeAll(async () => {
     admin = await requireRedis();
-    ai = await startFakeOpenAi((call) => (outage ? { status: 500 } : { text: `re: ${lastUserText(call)}` }), { ports: [5810, 5811, 5812, 5813] });
+    ai = await startFakeOpenAi((call) => (outage ? { status: 500 } : { text: `re: ${lastUserText(call)}` }));
     const env = {
       REDIS_URL,
       REDIS_PREFIX: prefix,
@@ -37,7 +37,7 @@ describe('the console: who waited longest, apologies included', () => {
       AI_BREAKER_HALF_OPEN_MS: '600000',
       AI_MAX_WAIT_MS: String(MAX_WAIT_MS),
     };
-    bot = await startWebBot(env, {}, 5820);
+    bot = await startWebBot(env);
   });
   afterAll(async () => {
     await bot?.close();

@@ -22,8 +22,8 @@ afterEach(async () => {
 });
 
 /** A world whose user limit is 3 a minute (Intercom counts 2 more: its warm-up's), warmed up on other users: connections open, scripts loaded. */
-async function limited(base: number): Promise<FrozenWorld> {
-  world = await startFrozenWorld(base, { RATE_LIMIT_USER_PER_MINUTE: '3' });
+async function limited(): Promise<FrozenWorld> {
+  world = await startFrozenWorld({ RATE_LIMIT_USER_PER_MINUTE: '3' });
   await postSlack(world.slackUrl, directMessage({ text: 'warm', user: 'UWARM', channel: 'D0WARM' }));
   await postTwilio(world.twilioUrl, whatsappMessage({ Body: 'warm', From: 'whatsapp:+15550000001' }));
   await postIntercom(world.intercomUrl, userCreated({ conversation: '777000111', body: '<p>warm</p>' }));
@@ -35,7 +35,7 @@ const slackDelivery = (w: FrozenWorld, text: string, user = 'ULIMIT') => deliver
 
 describe('a user over the rate limit, Redis frozen 3 s at a step of the refused message', () => {
   it('Slack, at the ack script: the one notice is posted, and later refusals in the window stay silent', async () => {
-    const w = await limited(11000);
+    const w = await limited();
     for (let i = 0; i < 3; i++) expect(await slackDelivery(w, `fill ${i}`)).toEqual([200]);
     w.arm(has('turn-claim:seen:slack.'));
     expect(await slackDelivery(w, 'over')).toEqual([503, 200]);
@@ -48,7 +48,7 @@ describe('a user over the rate limit, Redis frozen 3 s at a step of the refused 
   }, 40_000);
 
   it('Slack, at whatever the ack sends after the door for a refused message (before: the notice-once SET): the one notice is posted', async () => {
-    const w = await limited(11010);
+    const w = await limited();
     for (let i = 0; i < 3; i++) expect(await slackDelivery(w, `fill ${i}`)).toEqual([200]);
     w.arm(has('limit-notice:'));
     const deliveries = await slackDelivery(w, 'over');
@@ -60,7 +60,7 @@ describe('a user over the rate limit, Redis frozen 3 s at a step of the refused 
   }, 40_000);
 
   it('WhatsApp, at the ack script: the notice is sent once (the message taken again in the background is refused, not answered)', async () => {
-    const w = await limited(11020);
+    const w = await limited();
     const from = 'whatsapp:+15550000002';
     for (let i = 0; i < 3; i++) expect((await postTwilio(w.twilioUrl, whatsappMessage({ Body: `fill ${i}`, From: from }))).status).toBe(200);
     await sleep(1000);
@@ -76,7 +76,7 @@ describe('a user over the rate limit, Redis frozen 3 s at a step of the refused 
   }, 40_000);
 
   it('Intercom, at the ack script: the notice is posted once the redelivery is taken', async () => {
-    const w = await limited(11030);
+    const w = await limited();
     for (let i = 0; i < 2; i++) expect((await postIntercom(w.intercomUrl, userCreated({ conversation: `77700099${i}`, body: `<p>fill ${i}</p>` }))).status).toBe(200);
     await sleep(1000);
     w.arm(has('turn-claim:seen:intercom.'));

@@ -28,7 +28,7 @@ const slackDelivery = (w: FrozenWorld, text: string, user = 'UOWN') => deliverTo
 
 describe("a developer's own limiter: Redis frozen 3 s at a refusal's notice-once SET", () => {
   it('Slack: the SET timed out and Redis carried it out; the redelivery posts the one notice, later refusals stay silent', async () => {
-    const w = (world = await startFrozenWorld(11040, {}, { userLimiter: ownLimiter() }));
+    const w = (world = await startFrozenWorld({}, { userLimiter: ownLimiter() }));
     // Warm up on another user: connections open, scripts loaded.
     expect(await slackDelivery(w, 'warm', 'UWARM')).toEqual([200]);
     await sleep(1000);

@@ -28,7 +28,7 @@ afterEach(async () => {
 
 describe('Intercom, cache off, Redis frozen 3 s at the "has a teammate replied" read before posting', () => {
   it('posts the reply and asks the AI once', async () => {
-    world = await startFrozenWorld(11200);
+    world = await startFrozenWorld();
     const w = world;
     await postIntercom(w.intercomUrl, userCreated({ conversation: '777000111', body: '<p>warm</p>' }));
     await until(() => w.intercom.callsTo('reply').length === 1, 'the warm-up reply');
@@ -56,7 +56,7 @@ class FrozenStore extends MemoryStore {
 
 describe('Slack with many workspaces, the fail-fast store frozen', () => {
   it("reads the workspace's installation before asking the AI, and its token as the reply is posted, through the patient store", async () => {
-    slack = await startFakeSlack({ port: 11210 });
+    slack = await startFakeSlack();
     const keys = [Buffer.alloc(32, 7)];
     const env = { ...oauthVariables({ url: 'redis://127.0.0.1:6379', prefix: 'unused' }, keys), SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url };
     const adapter = slackAdapter(slackConfigFromEnv(env)!);

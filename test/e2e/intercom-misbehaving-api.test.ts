@@ -27,8 +27,6 @@ const TOKEN = 'dG9rOnBhcmxleS1taXNiZWhhdmluZw==';
 /** 100 MB of nothing, 100 KB on the wire: read whole, it would take the process's memory. */
 const GZIP_BOMB = gzipSync(Buffer.alloc(100 * 1024 * 1024));
 const PROXY_PAGE = `<!doctype html><html><body><h1>Sign in to the corporate proxy</h1>${'<p>lorem ipsum</p>'.repeat(200)}</body></html>`;
-/** Where a redirect points in the test below (the brief's port range). */
-const ELSEWHERE_PORT = 12_101;
 const conversation = { platform: 'intercom', id: '4242', details: { conversationId: '4242' } as IntercomDetails };
 
 describe('an Intercom API that misbehaves when a reply is posted', () => {
@@ -112,7 +110,9 @@ describe('an Intercom API that misbehaves when a reply is posted', () => {
   }, 40_000);
 
   describe('a redirect', () => {
+    /** Where the redirect points: a server of its own, on a free port. */
     let elsewhere: Server;
+    let elsewherePort: number;
     const reached: string[] = [];
     beforeEach(async () => {
       reached.length = 0;
@@ -120,16 +120,17 @@ describe('an Intercom API that misbehaves when a reply is posted', () => {
         reached.push(`${req.method} ${req.url}`);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'conversation', id: '4242' }));
       });
-      await new Promise<void>((resolve) => elsewhere.listen(ELSEWHERE_PORT, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+      elsewherePort = (elsewhere.address() as AddressInfo).port;
     });
     afterEach(() => new Promise<void>((resolve) => (elsewhere.closeAllConnections(), elsewhere.close(() => resolve()))));
 
     it("is not followed (the reply's text would go to another address, and its 200 pass for Intercom's): refused for good, naming where it pointed", async () => {
-      fake.on('reply', () => ({ status: 307, headers: { location: `http://127.0.0.1:${ELSEWHERE_PORT}/conversations/4242/reply?x=1` } }));
+      fake.on('reply', () => ({ status: 307, headers: { location: `http://127.0.0.1:${elsewherePort}/conversations/4242/reply?x=1` } }));
       const failed = await post().catch((error: unknown) => error);
       expect(failed).toBeInstanceOf(PermanentError);
       expect((failed as PermanentError).reason).toBe('intercom_redirect');
-      expect((failed as Error).message).toContain(`redirecting to http://127.0.0.1:${ELSEWHERE_PORT};`);
+      expect((failed as Error).message).toContain(`redirecting to http://127.0.0.1:${elsewherePort};`);
       expect(reached).toEqual([]);
     });
   });

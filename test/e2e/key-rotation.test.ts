@@ -124,8 +124,8 @@ describe('parley check and the fallback provider (OPENAI_FALLBACK_MODEL)', () =>
   }
 
   it("tries each of OPENAI_FALLBACK_API_KEY's keys at OPENAI_FALLBACK_BASE_URL: a refused one named by its number, all refused or unreachable a FAIL", async () => {
-    primary = await startFakeOpenAi(undefined, { ports: [6510, 6511, 6512] });
-    fallback = await startFakeOpenAi(undefined, { acceptKeys: ['sk-fbnew'], ports: [6520, 6521, 6522] });
+    primary = await startFakeOpenAi();
+    fallback = await startFakeOpenAi(undefined, { acceptKeys: ['sk-fbnew'] });
     const env = { OPENAI_API_KEY: 'sk-old', OPENAI_BASE_URL: primary.url, OPENAI_FALLBACK_MODEL: 'gpt-4o-mini', OPENAI_FALLBACK_BASE_URL: fallback.url };
 
     const mixed = await parleyCheck({ ...env, OPENAI_FALLBACK_API_KEY: 'sk-fbold,sk-fbnew' });

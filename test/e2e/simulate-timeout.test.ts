@@ -2,7 +2,7 @@
  * `parley simulate` against a server that takes the connection and never answers: one line saying
  * so and exit 1 within its 10 s, for each platform — not a command that hangs.
  */
-import { createServer, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { simulateSlack } from '../../cli/simulate.js';
 import { simulateIntercom } from '../../cli/simulate-intercom.js';
@@ -10,14 +10,13 @@ import { simulateWhatsApp } from '../../cli/simulate-whatsapp.js';
 import { loadConfig } from '../../src/index.js';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/twilio-webhooks.js';
 
-const PORT = 12140;
 const sockets = new Set<Socket>();
 const silent = createServer((socket) => {
   sockets.add(socket);
   socket.on('error', () => undefined);
 });
 
-beforeAll(() => new Promise<void>((resolve) => silent.listen(PORT, '127.0.0.1', resolve)));
+beforeAll(() => new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve)));
 afterAll(() => {
   for (const socket of sockets) socket.destroy();
   return new Promise<void>((resolve) => silent.close(() => resolve()));
@@ -28,7 +27,7 @@ describe('parley simulate against a server that never answers', () => {
     const errors: string[] = [];
     const error = vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
     const config = loadConfig({
-      PORT: '12141',
+      PORT: '0',
       METRICS_PORT: 'off',
       SLACK_SIGNING_SECRET: 'abcdefgh1234',
       SLACK_BOT_TOKEN: 'xoxb-1',
@@ -41,7 +40,7 @@ describe('parley simulate against a server that never answers', () => {
       TWILIO_WHATSAPP_FROM: 'whatsapp:+14155238886',
       TWILIO_API_URL: 'http://127.0.0.1:12142',
     });
-    const url = (path: string) => `http://127.0.0.1:${PORT}${path}`;
+    const url = (path: string) => `http://127.0.0.1:${(silent.address() as AddressInfo).port}${path}`;
     const started = Date.now();
     try {
       const codes = await Promise.all([

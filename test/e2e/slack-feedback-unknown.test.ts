@@ -31,10 +31,10 @@ describe('Slack: a 👎 opens the reason modal only when its rating is kept (Red
   const raw: string[] = [];
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ port: 5004 });
-    ai = await startFakeOpenAi(undefined, { ports: [5005] });
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
     const logger = pino({ level: 'debug' }, { write: (line: string) => void raw.push(line) });
-    server = await startSlackBot(slack, ai, { REDIS_URL, REDIS_PREFIX: prefix }, undefined, { bot: { logger }, port: 5006 });
+    server = await startSlackBot(slack, ai, { REDIS_URL, REDIS_PREFIX: prefix }, undefined, { bot: { logger } });
   });
   afterAll(async () => {
     await server?.close();

@@ -2,9 +2,10 @@
  * Slack with OAuth and installations in the default memory store: a restart loses them. The bot
  * says so at start, `parley check` prints a warning (not a failure), and an event from a workspace
  * installed before the restart is logged with that cause, not only "uninstalled?". With the store
- * on Redis none of it is said. Real servers on this file's ports, a fake Slack and a fake AI.
+ * on Redis none of it is said. Real servers on free ports, a fake Slack and a fake AI.
  */
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { check } from '../../cli/check.js';
@@ -19,8 +20,6 @@ import { testEnv } from '../helpers/web-bot.js';
 import { until } from '../helpers/until.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
-/** One port per server: a kept-alive connection to a closed one would meet the next. */
-const BOT_PORTS = { first: 5110, restarted: 5114, redis: 5115 };
 const KEY = randomBytes(32);
 const TEAM = 'T0RESTART';
 const RESTART_WARNING = /Slack installations \(OAuth\) are kept in memory: they will not survive a restart\. Set REDIS_URL/;
@@ -44,8 +43,8 @@ describe('Slack OAuth with installations in memory', () => {
     ...extra,
   });
 
-  /** A `parley serve` as it is built, on `port`, its log lines kept. */
-  async function serve(port: number, extra: Record<string, string> = {}): Promise<{ bot: Bot; lines: Record<string, unknown>[]; url: string }> {
+  /** A `parley serve` as it is built, on a free port (a new one each time), its log lines kept. */
+  async function serve(extra: Record<string, string> = {}): Promise<{ bot: Bot; lines: Record<string, unknown>[]; url: string }> {
     const lines: Record<string, unknown>[] = [];
     const all = env(extra);
     const bot = createBot({
@@ -53,15 +52,15 @@ describe('Slack OAuth with installations in memory', () => {
       adapters: [slackAdapter(slackConfigFromEnv(all)!)],
       logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }),
     });
-    await bot.listen(port, '127.0.0.1');
+    const server = await bot.listen(0, '127.0.0.1');
     await bot.ready;
-    return { bot, lines, url: `http://127.0.0.1:${port}/slack/events` };
+    return { bot, lines, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events` };
   }
   const warnings = (lines: Record<string, unknown>[], pattern: RegExp) => lines.filter((l) => l.level === 40 && pattern.test(String(l.msg)));
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ port: 5111 });
-    ai = await startFakeOpenAi(undefined, { ports: [5112, 5113] });
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
   });
   afterAll(async () => {
     await slack?.close();
@@ -69,7 +68,7 @@ describe('Slack OAuth with installations in memory', () => {
   });
 
   it('warns once at start, and an event after a restart names the memory store as the cause', async () => {
-    const first = await serve(BOT_PORTS.first);
+    const first = await serve();
     try {
       const startWarnings = warnings(first.lines, RESTART_WARNING);
       expect(startWarnings).toHaveLength(1);
@@ -81,7 +80,7 @@ describe('Slack OAuth with installations in memory', () => {
       await first.bot.close();
     }
 
-    const second = await serve(BOT_PORTS.restarted);
+    const second = await serve();
     try {
       expect((await postSlack(second.url, appMention({ team: TEAM, channel: 'C0AFTER', text: 'after the restart', botUserId: 'U0BOT' }))).status).toBe(200);
       const [line] = await until(() => {
@@ -109,7 +108,7 @@ describe('Slack OAuth with installations in memory', () => {
 
   it('says none of it with the store on Redis', async () => {
     const redis = { REDIS_URL, REDIS_PREFIX: prefix };
-    const server = await serve(BOT_PORTS.redis, redis);
+    const server = await serve(redis);
     try {
       expect(warnings(server.lines, /will not survive a restart/)).toHaveLength(0);
       expect((await postSlack(server.url, appMention({ team: 'T0NEVER', channel: 'C0NEVER', text: 'hello', botUserId: 'U0BOT' }))).status).toBe(200);

@@ -65,8 +65,8 @@ describe('Slack interactions from a workspace with no installation (OAuth on, Re
   const seenByDeveloper: string[] = [];
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ port: 5001 });
-    ai = await startFakeOpenAi(undefined, { ports: [5002] });
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
     const logger = pino({ level: 'debug' }, { write: (line: string) => void raw.push(line) });
     server = await startSlackBot(
       slack,
@@ -79,7 +79,7 @@ describe('Slack interactions from a workspace with no installation (OAuth on, Re
         });
         app.view('ticket_form', async ({ ack }) => ack({ response_action: 'errors', errors: { title: 'Say more' } }));
       },
-      { bot: { logger }, port: 5003 },
+      { bot: { logger } },
     );
     await new ParleyInstallationStore({ store: server.bot.store, keys: [KEY] }).storeInstallation(workspaceInstall(INSTALLED, 'xoxb-here-token'));
   });

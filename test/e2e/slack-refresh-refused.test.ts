@@ -3,9 +3,10 @@
  * revoked or already spent). Nothing but a new installation brings the workspace back, so a reply
  * there is dead-lettered at once with its own reason, before the AI is asked, rather than retried
  * (each try spending another oauth.v2.access) and given up as attempts_exhausted. A refresh that
- * fails otherwise (Slack's 5xx) is still retried. Real Redis, a fake Slack and AI on this file's ports.
+ * fails otherwise (Slack's 5xx) is still retried. Real Redis, a fake Slack and AI on free ports.
  */
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
@@ -18,7 +19,6 @@ import { until } from '../helpers/until.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
 const KEY = randomBytes(32);
-const PORTS = { slack: 14020, ai: [14021, 14022], bot: 14023 };
 
 describe('an expired rotating token whose refresh fails', () => {
   const prefix = uniquePrefix();
@@ -26,7 +26,7 @@ describe('an expired rotating token whose refresh fails', () => {
   let slack: FakeSlack;
   let ai: FakeOpenAi;
   let bot: Bot;
-  const url = `http://127.0.0.1:${PORTS.bot}`;
+  let url: string;
 
   const deadLetters = async () => (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((line) => line.startsWith('parley_dead_lettered_total{'));
   const installExpired = (team: string) => {
@@ -36,11 +36,12 @@ describe('an expired rotating token whose refresh fails', () => {
   };
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ port: PORTS.slack });
-    ai = await startFakeOpenAi(undefined, { ports: PORTS.ai });
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
     const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, [KEY]);
     bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
-    await bot.listen(PORTS.bot, '127.0.0.1');
+    const server = await bot.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await bot.ready;
   });
   afterAll(async () => {

@@ -3,9 +3,10 @@
  * installation in its 30-second cache: the worker's next reply goes with the new token (as Bolt's
  * authorize, which reads the store each time, would), not the revoked one and a dead letter. Two
  * bots on a real Redis (one takes webhooks, the other works the queue), a fake Slack that refuses
- * the revoked token as Slack does, and a fake AI on this file's ports.
+ * the revoked token as Slack does, and a fake AI on free ports.
  */
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +23,6 @@ import { until } from '../helpers/until.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
 const KEY = randomBytes(32);
-const PORTS = { slack: 14010, ai: [14011, 14012], serve: 14013, worker: 14014 };
 
 describe('a reinstall another process has not seen yet', () => {
   const prefix = uniquePrefix();
@@ -33,13 +33,13 @@ describe('a reinstall another process has not seen yet', () => {
   let serve: string;
   let worker: string;
 
-  async function start(port: number, runsWorker: boolean): Promise<string> {
+  async function start(runsWorker: boolean): Promise<string> {
     const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, [KEY]);
     const bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)], worker: runsWorker });
     bots.push(bot);
-    await bot.listen(port, '127.0.0.1');
+    const server = await bot.listen(0, '127.0.0.1');
     await bot.ready;
-    return `http://127.0.0.1:${port}`;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   const postsIn = (channel: string) => slack.callsTo('chat.postMessage').filter((call) => call.args.channel === channel);
   const deadLetters = async () => (await (await fetch(`${worker}/metrics`)).text()).split('\n').filter((line) => line.startsWith('parley_dead_lettered_total{'));
@@ -51,10 +51,10 @@ describe('a reinstall another process has not seen yet', () => {
   };
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ port: PORTS.slack });
-    ai = await startFakeOpenAi(undefined, { ports: PORTS.ai });
-    serve = await start(PORTS.serve, false);
-    worker = await start(PORTS.worker, true);
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
+    serve = await start(false);
+    worker = await start(true);
   });
   afterAll(async () => {
     for (const bot of bots) await bot.close();

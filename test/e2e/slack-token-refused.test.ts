@@ -2,9 +2,10 @@
  * Slack refusing a rotating bot token before its stored expiry (token_expired, invalid_auth: a
  * token revoked early, a clock that disagrees): the token is refreshed at once, one refresh however
  * many replies meet the refusal, and each call is made once more with the new token. Real Redis, a
- * fake Slack (refusing the old token) and a fake AI on this file's ports.
+ * fake Slack (refusing the old token) and a fake AI on free ports.
  */
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebClient } from '@slack/web-api';
 import pino from 'pino';
@@ -21,7 +22,6 @@ import { until } from '../helpers/until.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
 const KEY = randomBytes(32);
-const PORTS = { slack: 5420, ai: [5421, 5422], bot: 5423 };
 const quiet = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a rotating token Slack refuses before its expiry', () => {
@@ -30,12 +30,13 @@ describe('a rotating token Slack refuses before its expiry', () => {
   let slack: FakeSlack;
   let ai: FakeOpenAi;
   let bot: Bot;
+  let base: string;
   let url: string;
   let installations: ParleyInstallationStore;
   const warnings: Array<{ msg: string }> = [];
 
   const postsIn = (channel: string) => slack.callsTo('chat.postMessage').filter((call) => call.args.channel === channel);
-  const deadLetters = async () => (await (await fetch(`http://127.0.0.1:${PORTS.bot}/metrics`)).text()).split('\n').filter((line) => line.startsWith('parley_dead_lettered_total{'));
+  const deadLetters = async () => (await (await fetch(`${base}/metrics`)).text()).split('\n').filter((line) => line.startsWith('parley_dead_lettered_total{'));
   /** Slack refuses `token` with `error` on every call but auth.test and oauth.v2.access. */
   function refuse(token: string, error: string): void {
     for (const method of ['chat.postMessage', 'assistant.threads.setStatus', 'chat.startStream', 'chat.appendStream', 'chat.stopStream']) {
@@ -46,14 +47,15 @@ describe('a rotating token Slack refuses before its expiry', () => {
   const install = (team: string) => installations.storeInstallation(installation(team));
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ port: PORTS.slack });
-    ai = await startFakeOpenAi(undefined, { ports: PORTS.ai });
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
     const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, [KEY]);
     const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { msg: string }) });
     bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)], logger });
-    await bot.listen(PORTS.bot, '127.0.0.1');
+    const server = await bot.listen(0, '127.0.0.1');
     await bot.ready;
-    url = `http://127.0.0.1:${PORTS.bot}/slack/events`;
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = `${base}/slack/events`;
     installations = new ParleyInstallationStore({ store: bot.store, keys: [KEY] });
   });
   afterAll(async () => {

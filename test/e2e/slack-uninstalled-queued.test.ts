@@ -1,9 +1,10 @@
 /**
  * A reply still queued when its workspace uninstalls the app: dead-lettered before the AI is
  * asked, as `parley serve --no-worker` then `parley worker` meet it. Two bots on a real Redis (one
- * takes webhooks, the other works the queue), a fake Slack and a fake AI on this file's ports.
+ * takes webhooks, the other works the queue), a fake Slack and a fake AI on free ports.
  */
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
@@ -19,7 +20,6 @@ import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.
 const KEY = randomBytes(32);
 const TEAM = 'T0BYEBYE';
 const CHANNEL = 'C0BYEBYE';
-const PORTS = { slack: 5120, ai: [5121, 5122], serve: 5123, worker: 5124 };
 
 describe('a reply queued before an uninstall', () => {
   const prefix = uniquePrefix();
@@ -30,20 +30,20 @@ describe('a reply queued before an uninstall', () => {
   /** The worker's log lines. */
   const lines: Record<string, unknown>[] = [];
 
-  /** A bot as `parley serve --no-worker` (worker: false) or `parley worker` builds it, listening on `port`. */
-  async function start(port: number, worker: boolean): Promise<string> {
+  /** A bot as `parley serve --no-worker` (worker: false) or `parley worker` builds it, on a free port. */
+  async function start(worker: boolean): Promise<string> {
     const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, [KEY]);
     const logger = worker ? pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) : undefined;
     const bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)], worker, ...(logger ? { logger } : {}) });
     bots.push(bot);
-    await bot.listen(port, '127.0.0.1');
+    const server = await bot.listen(0, '127.0.0.1');
     await bot.ready;
-    return `http://127.0.0.1:${port}`;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ port: PORTS.slack });
-    ai = await startFakeOpenAi(undefined, { ports: PORTS.ai });
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
   });
   afterAll(async () => {
     for (const bot of bots) await bot.close();
@@ -52,7 +52,7 @@ describe('a reply queued before an uninstall', () => {
   });
 
   it('is dead-lettered as slack_not_installed without an AI call, a post or an apology', async () => {
-    const serve = await start(PORTS.serve, false);
+    const serve = await start(false);
     await new ParleyInstallationStore({ store: bots[0]!.store, keys: [KEY] }).storeInstallation(installation(TEAM));
     const mention = appMention({ team: TEAM, channel: CHANNEL, text: 'queued before the uninstall', botUserId: 'U0BOT' });
     expect((await postSlack(`${serve}/slack/events`, mention)).status).toBe(200);
@@ -63,7 +63,7 @@ describe('a reply queued before an uninstall', () => {
     await expect(new ParleyInstallationStore({ store: bots[0]!.store, keys: [KEY] }).fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(/no Slack installation/);
     slack.reset();
 
-    const worker = await start(PORTS.worker, true);
+    const worker = await start(true);
     const metrics = await until(async () => {
       const text = await (await fetch(`${worker}/metrics`)).text();
       return /parley_dead_lettered_total\{platform="slack",reason="slack_not_installed"\} 1/.test(text) ? text : undefined;

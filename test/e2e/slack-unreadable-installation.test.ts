@@ -3,9 +3,10 @@
  * key rotation finished too soon): as good as not installed, for good. Its events are acknowledged
  * (200, not 503 for Slack to retry forever) and not answered, logged once naming the workspace and
  * the key; a reply already queued for it is dead-lettered before the AI is asked. Real Redis, a
- * fake Slack and a fake AI on this file's ports.
+ * fake Slack and a fake AI on free ports.
  */
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId } from '../../adapters/slack/installation-crypto.js';
@@ -21,7 +22,6 @@ import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.
 
 const OLD_KEY = randomBytes(32);
 const NEW_KEY = randomBytes(32);
-const PORTS = { slack: 5430, ai: [5431, 5432], queued: 5433, worker: 5434, events: 5435, copied: 5436 };
 
 describe('an installation sealed with a key no longer listed', () => {
   const prefix = uniquePrefix();
@@ -32,14 +32,14 @@ describe('an installation sealed with a key no longer listed', () => {
   const lines: Record<string, unknown>[] = [];
 
   /** A bot on Redis with `keys` as SLACK_INSTALLATION_KEY, as `parley serve` (worker true or false) or `parley worker` builds it. */
-  async function start(port: number, keys: Buffer[], worker: boolean): Promise<string> {
+  async function start(name: string, keys: Buffer[], worker: boolean): Promise<string> {
     const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, keys);
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push({ ...(JSON.parse(line) as Record<string, unknown>), port }) });
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push({ ...(JSON.parse(line) as Record<string, unknown>), startedAs: name }) });
     const bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)], worker, logger });
     bots.push(bot);
-    await bot.listen(port, '127.0.0.1');
+    const server = await bot.listen(0, '127.0.0.1');
     await bot.ready;
-    return `http://127.0.0.1:${port}`;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async function sealWithOldKey(team: string): Promise<void> {
@@ -47,8 +47,8 @@ describe('an installation sealed with a key no longer listed', () => {
   }
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ port: PORTS.slack });
-    ai = await startFakeOpenAi(undefined, { ports: PORTS.ai });
+    slack = await startFakeSlack();
+    ai = await startFakeOpenAi();
   });
   afterAll(async () => {
     for (const bot of bots) await bot.close();
@@ -57,13 +57,13 @@ describe('an installation sealed with a key no longer listed', () => {
   });
 
   it('a reply queued before the key was dropped is dead-lettered without an AI call or a post', async () => {
-    const serve = await start(PORTS.queued, [OLD_KEY], false);
+    const serve = await start('queued', [OLD_KEY], false);
     await sealWithOldKey('T0QUEUED');
     const mention = appMention({ team: 'T0QUEUED', channel: 'C0QUEUED', text: 'queued before the rotation', botUserId: 'U0BOT' });
     expect((await postSlack(`${serve}/slack/events`, mention)).status).toBe(200);
     slack.reset();
 
-    const worker = await start(PORTS.worker, [NEW_KEY], true);
+    const worker = await start('worker', [NEW_KEY], true);
     const metrics = await until(async () => {
       const text = await (await fetch(`${worker}/metrics`)).text();
       return /parley_dead_lettered_total\{platform="slack",reason="slack_installation_unreadable"\} 1/.test(text) ? text : undefined;
@@ -71,13 +71,13 @@ describe('an installation sealed with a key no longer listed', () => {
     expect(metrics).not.toMatch(/parley_ai_calls_total\{[^}]*outcome="ok"[^}]*\} [1-9]/);
     expect(ai.calls).toHaveLength(0);
     expect(slack.calls.filter((call) => call.method !== 'auth.test')).toEqual([]);
-    const givenUp = lines.find((line) => line.port === PORTS.worker && line.msg === 'message given up');
+    const givenUp = lines.find((line) => line.startedAs === 'worker' && line.msg === 'message given up');
     expect(givenUp).toMatchObject({ level: 40, attempt: 1, final: true });
     expect(JSON.stringify(givenUp)).toContain(keyId(OLD_KEY));
   });
 
   it('its events get 200 and no answer, logged once (warn, then debug) naming the workspace and the key', async () => {
-    const events = await start(PORTS.events, [NEW_KEY], true);
+    const events = await start('events', [NEW_KEY], true);
     await sealWithOldKey('T0OLDKEY');
     slack.reset();
     const mention = () => appMention({ team: 'T0OLDKEY', channel: 'C0OLDKEY', text: 'hello?', botUserId: 'U0BOT' });
@@ -88,7 +88,7 @@ describe('an installation sealed with a key no longer listed', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(slack.calls.filter((call) => call.method !== 'auth.test')).toEqual([]);
     expect(ai.calls).toHaveLength(0);
-    const own = lines.filter((line) => line.port === PORTS.events);
+    const own = lines.filter((line) => line.startedAs === 'events');
     expect(own.filter((line) => Number(line.level) >= 50)).toEqual([]);
     const about = own.filter((line) => line.teamId === 'T0OLDKEY' && /SLACK_INSTALLATION_KEY/.test(String(line.msg)));
     expect(about.map((line) => line.level)).toEqual([40, 20, 20]);
@@ -96,7 +96,7 @@ describe('an installation sealed with a key no longer listed', () => {
   });
 
   it("a record a listed key does not open (copied under another workspace's entry) is said to be damaged or copied, not sealed with a dropped key", async () => {
-    const events = await start(PORTS.copied, [NEW_KEY], true);
+    const events = await start('copied', [NEW_KEY], true);
     const store = bots.at(-1)!.store;
     await new ParleyInstallationStore({ store, keys: [NEW_KEY] }).storeInstallation(installation('T0SOURCE'));
     await store.set('parley:slack:installation:-:T0COPIED', (await store.get('parley:slack:installation:-:T0SOURCE'))!);

@@ -14,34 +14,19 @@ import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { testEnv } from '../helpers/web-bot.js';
 
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const PORTS = Array.from({ length: 20 }, (_, i) => 5220 + i);
-
-/** Each setup its own ports: a keep-alive connection to a closed bot's port must not be reused. */
-async function listenInRange(bot: Bot, first: number): Promise<string> {
-  for (const port of PORTS.slice(first)) {
-    try {
-      const server = await bot.listen(port, '127.0.0.1');
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    }
-  }
-  throw new Error('no free port in 5220-5239');
-}
-
 let ai: FakeOpenAi;
 beforeAll(async () => {
-  ai = await startFakeOpenAi(undefined, { ports: Array.from({ length: 10 }, (_, i) => 5210 + i) });
+  ai = await startFakeOpenAi();
 });
 afterAll(() => ai.close());
 
-const setups: [string, Record<string, string>, number][] = [
-  ['memory, queue mode', {}, 0],
-  ['Redis, queue mode', { REDIS_URL: REDIS }, 6],
-  ['memory, direct mode', { MODE: 'direct' }, 12],
+const setups: [string, Record<string, string>][] = [
+  ['memory, queue mode', {}],
+  ['Redis, queue mode', { REDIS_URL: REDIS }],
+  ['memory, direct mode', { MODE: 'direct' }],
 ];
 
-describe.each(setups)('the core per-user limit on the web chat (%s)', (_name, env, ports) => {
+describe.each(setups)('the core per-user limit on the web chat (%s)', (_name, env) => {
   let bot: Bot;
   let url: string;
   beforeAll(async () => {
@@ -49,7 +34,8 @@ describe.each(setups)('the core per-user limit on the web chat (%s)', (_name, en
     // 2 messages a second per visitor: the same limiter RATE_LIMIT_USER_PER_MINUTE makes, shorter.
     const userLimiter = createMemoryLimiter({ points: 2, durationSeconds: 1, keyPrefix: `user-${randomUUID()}` });
     bot = createBot({ config, adapters: [webChat({ page: true })], userLimiter });
-    url = await listenInRange(bot, ports);
+    // A free port of its own: a keep-alive connection to a closed bot's port must not be reused.
+    url = `http://127.0.0.1:${((await bot.listen(0, '127.0.0.1')).address() as AddressInfo).port}`;
   });
   afterAll(() => bot.close());
 

@@ -7,7 +7,6 @@ import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.j
 import { deleteKeys } from '../helpers/redis-keys.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
-let nextPort = 5310;
 
 /** The keys under `prefix` whose values hold any of `texts`. */
 async function keysHolding(redis: Redis, prefix: string, texts: string[]): Promise<string[]> {
@@ -39,7 +38,7 @@ describe('web chat: a first message resent after its conversation was deleted', 
   let redis: Redis;
   const prefixes: string[] = [];
   beforeAll(async () => {
-    ai = await startFakeOpenAi(undefined, { ports: [5300, 5301, 5302] });
+    ai = await startFakeOpenAi();
     redis = new Redis(REDIS);
   });
   afterAll(async () => {
@@ -61,7 +60,7 @@ describe('web chat: a first message resent after its conversation was deleted', 
   ];
   for (const [name, env] of stores) {
     it(`starts a fresh conversation that is answered (${name} store)`, async () => {
-      const web = await startWebBot({ OPENAI_BASE_URL: ai.url, CACHE_TTL_SECONDS: '0', ...env() }, {}, nextPort++);
+      const web = await startWebBot({ OPENAI_BASE_URL: ai.url, CACHE_TTL_SECONDS: '0', ...env() });
       try {
         const message = { text: 'resend me', id: `${randomUUID().replace(/-/g, '')}` };
         const first = await post(web, message);
@@ -103,10 +102,9 @@ describe('web chat on Redis: DELETE removes the conversation’s finished queue 
         if (text.includes('fail')) return { status: 400, body: { error: { message: 'bad request', type: 'invalid_request_error' } } };
         return { text: `echo: ${text}`, delayMs: text.includes('slow') ? 1500 : 0 };
       },
-      { ports: [5320, 5321, 5322] },
     );
     redis = new Redis(REDIS);
-    web = await startWebBot({ OPENAI_BASE_URL: ai.url, CACHE_TTL_SECONDS: '0', REDIS_URL: REDIS, REDIS_PREFIX: prefix, JOB_ATTEMPTS: '1' }, {}, 5330);
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, CACHE_TTL_SECONDS: '0', REDIS_URL: REDIS, REDIS_PREFIX: prefix, JOB_ATTEMPTS: '1' });
   });
   afterAll(async () => {
     await web.close();
@@ -134,7 +132,7 @@ describe('web chat on Redis: DELETE removes the conversation’s finished queue 
   });
 
   it('on the in-memory queue, a dead-lettered message is dropped with its conversation', async () => {
-    const memory = await startWebBot({ OPENAI_BASE_URL: ai.url, CACHE_TTL_SECONDS: '0', JOB_ATTEMPTS: '1' }, {}, 5331);
+    const memory = await startWebBot({ OPENAI_BASE_URL: ai.url, CACHE_TTL_SECONDS: '0', JOB_ATTEMPTS: '1' });
     try {
       await post(memory, { conversation: 'erase-dead', text: 'fail for me', id: 'msg-1' });
       await memory.waitFor('erase-dead', (e) => assistantReplies(e).length === 1);

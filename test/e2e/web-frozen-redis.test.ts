@@ -24,12 +24,12 @@ afterEach(async () => {
   web = ai = proxy = redis = undefined;
 });
 
-/** A bot whose Redis freezes (once) at the first command matching `trigger`; ports `base`…`base + 3`. */
-async function setUp(base: number, trigger: (command: string) => boolean): Promise<WebBot> {
-  redis = await startPrivateRedis([], base);
-  proxy = await startFreezingProxy(redis, base + 1, trigger, FREEZE_MS);
-  ai = await startFakeOpenAi((call, i) => ({ text: `answer #${i} to: ${lastUserText(call)}` }), { ports: [base + 2] });
-  web = await startWebBot({ REDIS_URL: proxy.url, OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test', CACHE_TTL_SECONDS: '0' }, {}, base + 3);
+/** A bot whose Redis freezes (once) at the first command matching `trigger`; every server on a free port. */
+async function setUp(trigger: (command: string) => boolean): Promise<WebBot> {
+  redis = await startPrivateRedis([]);
+  proxy = await startFreezingProxy(redis, trigger, FREEZE_MS);
+  ai = await startFakeOpenAi((call, i) => ({ text: `answer #${i} to: ${lastUserText(call)}` }));
+  web = await startWebBot({ REDIS_URL: proxy.url, OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test', CACHE_TTL_SECONDS: '0' });
   return web;
 }
 
@@ -59,19 +59,19 @@ async function refusedThenResent(bot: WebBot): Promise<void> {
 
 describe('web chat, Redis frozen for 3 s at one step', () => {
   it('at the delivery claim: the message sent again after the 503 is shown and answered (the late claim is taken back)', async () => {
-    await refusedThenResent(await setUp(13200, (c) => c.includes('parley:seen:web.')));
+    await refusedThenResent(await setUp((c) => c.includes('parley:seen:web.')));
   }, 30_000);
 
   it("at the visitor's turn claim: the message sent again is answered and the visitor's message is shown", async () => {
-    await refusedThenResent(await setUp(13210, (c) => c.includes('parley:web:turn:')));
+    await refusedThenResent(await setUp((c) => c.includes('parley:web:turn:')));
   }, 30_000);
 
   it("at the message-id list write after the visitor's turn: the message sent again is shown once", async () => {
-    await refusedThenResent(await setUp(13220, (c) => c.includes('parley:web:ids:')));
+    await refusedThenResent(await setUp((c) => c.includes('parley:web:ids:')));
   }, 30_000);
 
   it('as the worker writes the answer to the transcript: the answer is shown once, and the AI asked once', async () => {
-    const bot = await setUp(13230, (c) => c.includes('web:transcript:') && c.includes('"role":"assistant"'));
+    const bot = await setUp((c) => c.includes('web:transcript:') && c.includes('"role":"assistant"'));
     expect((await post(bot)).status).toBe(202);
     await untilAnswered(bot);
     expect(proxy!.frozen).toBe(1);
@@ -81,7 +81,7 @@ describe('web chat, Redis frozen for 3 s at one step', () => {
   }, 30_000);
 
   it("while the transcript cannot be read: the 503 does not say the message was not taken", async () => {
-    const bot = await setUp(13240, (c) => c.toLowerCase().includes('lrange') && c.includes('web:transcript:'));
+    const bot = await setUp((c) => c.toLowerCase().includes('lrange') && c.includes('web:transcript:'));
     expect((await post(bot)).status).toBe(202);
     const read = await fetch(`${bot.url}/web/conversations/${conversation}`);
     expect(read.status).toBe(503);

@@ -15,7 +15,7 @@ describe('the web chat counts a message in characters', () => {
   let bot: Bot;
   let url: string;
   beforeAll(async () => {
-    ai = await startFakeOpenAi(undefined, { ports: [5240, 5241, 5242, 5243] });
+    ai = await startFakeOpenAi();
     bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_BASE_URL: ai.url }), adapters: [webChat()] });
     for (const port of [5244, 5245, 5246, 5247]) {
       try {

@@ -10,8 +10,8 @@ describe('web chat: WEB_TOKEN in an event stream URL', () => {
   let ai: FakeOpenAi;
   let web: WebBot;
   beforeAll(async () => {
-    ai = await startFakeOpenAi(undefined, { ports: [5350, 5351, 5352] });
-    web = await startWebBot({ OPENAI_BASE_URL: ai.url, WEB_TOKEN: OPERATOR, WEB_SESSION_SECRET: SECRET }, {}, 5360);
+    ai = await startFakeOpenAi();
+    web = await startWebBot({ OPENAI_BASE_URL: ai.url, WEB_TOKEN: OPERATOR, WEB_SESSION_SECRET: SECRET });
   });
   afterAll(async () => {
     await web.close();

@@ -19,8 +19,6 @@ import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
 import { whatsappTestEnv } from '../helpers/whatsapp-redis-down.js';
 import { until } from '../helpers/until.js';
 
-/** This test's own Redis, which it freezes; nothing else uses the port. */
-const REDIS_PORT = 7050;
 /** Nothing listens there: a Redis that is down. */
 const CLOSED_PORT = 7051;
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
@@ -35,7 +33,7 @@ let url: string;
 let closingEnv: Record<string, string>;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis(['--appendonly', 'no'], REDIS_PORT);
+  redis = await startPrivateRedis(['--appendonly', 'no']);
   twilioApi = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
   ai = await startFakeOpenAi((call) => ({ text: `echo: ${lastUserText(call)}` }));
   const env = whatsappTestEnv(twilioApi, ai, { REDIS_URL: redis.url, REDIS_PREFIX: `frozen-${process.pid}`, SHUTDOWN_TIMEOUT_MS: '2000' });

@@ -61,7 +61,10 @@ const echo: Script = (call) => ({ text: `echo: ${lastUserText(call)}` });
 export interface FakeOpenAiOptions {
   /** Only these keys are let in; any other gets OpenAI's 401 invalid_api_key. Default: any key. */
   acceptKeys?: string[];
-  /** Listen on the first of these ports that is free (default: any free port). */
+  /**
+   * Listen on the first of these ports that is free (default: any free port). Only for a test that
+   * needs a particular port (fetch's blocked ports): fixed ports collide when test files run at once.
+   */
   ports?: number[];
 }
 

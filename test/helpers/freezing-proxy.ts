@@ -4,7 +4,7 @@
  * precise step. Longer than the fail-fast connection's command deadline, parley gives up on a
  * command that Redis carries out once it wakes.
  */
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import type { PrivateRedis } from './processes.js';
 
 export interface FreezingProxy {
@@ -14,7 +14,8 @@ export interface FreezingProxy {
   close(): Promise<void>;
 }
 
-export async function startFreezingProxy(redis: PrivateRedis, port: number, trigger: (command: string) => boolean, freezeMs: number, times = 1): Promise<FreezingProxy> {
+/** On a free port: its `url` says which. */
+export async function startFreezingProxy(redis: PrivateRedis, trigger: (command: string) => boolean, freezeMs: number, times = 1): Promise<FreezingProxy> {
   let frozen = 0;
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Socket>();
@@ -35,9 +36,9 @@ export async function startFreezingProxy(redis: PrivateRedis, port: number, trig
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
     get frozen() {
       return frozen;
     },

@@ -3,8 +3,9 @@
  * redis-server behind a freezing proxy (freezing-proxy.ts): armed with a trigger, it freezes Redis
  * (SIGSTOP) for 3 s at the first matching command, past the fail-fast connection's 1.5 s command
  * deadline, so parley gives up on a command that Redis carries out once it wakes. Slack, Twilio,
- * Intercom and the AI are faked over local HTTP. Ports `base`…`base + 6`.
+ * Intercom and the AI are faked over local HTTP. Every server on a free port.
  */
+import type { AddressInfo } from 'node:net';
 import { intercomAdapter, intercomConfigFromEnv } from '../../adapters/intercom/index.js';
 import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
@@ -39,14 +40,14 @@ export interface FrozenWorld {
 }
 
 /** `options`: the bot's own parts beside its configuration (e.g. a developer's own userLimiter). */
-export async function startFrozenWorld(base: number, env: Record<string, string> = {}, options: Pick<BotOptions, 'userLimiter'> = {}): Promise<FrozenWorld> {
-  const redis = await startPrivateRedis(['--appendonly', 'no'], base);
+export async function startFrozenWorld(env: Record<string, string> = {}, options: Pick<BotOptions, 'userLimiter'> = {}): Promise<FrozenWorld> {
+  const redis = await startPrivateRedis(['--appendonly', 'no']);
   let trigger: ((command: string) => boolean) | undefined;
-  const proxy = await startFreezingProxy(redis, base + 1, (command) => trigger?.(command) ?? false, FREEZE_MS);
-  const slack = await startFakeSlack({ port: base + 2 });
-  const ai = await startFakeOpenAi((call, i) => ({ text: `answer #${i} to: ${lastUserText(call)}` }), { ports: [base + 3] });
-  const twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, base + 4);
-  const intercom = await startFakeIntercom({ port: base + 5 });
+  const proxy = await startFreezingProxy(redis, (command) => trigger?.(command) ?? false, FREEZE_MS);
+  const slack = await startFakeSlack();
+  const ai = await startFakeOpenAi((call, i) => ({ text: `answer #${i} to: ${lastUserText(call)}` }));
+  const twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+  const intercom = await startFakeIntercom();
   const all: Record<string, string> = {
     ...testEnv,
     OPENAI_BASE_URL: ai.url,
@@ -72,9 +73,9 @@ export async function startFrozenWorld(base: number, env: Record<string, string>
     config: loadConfig(all),
     adapters: [slackAdapter(slackConfigFromEnv(all)!), whatsappAdapter(whatsappConfigFromEnv(all)!), intercomAdapter(intercomConfigFromEnv(all)!)],
   });
-  await bot.listen(base + 6, '127.0.0.1');
+  const server = await bot.listen(0, '127.0.0.1');
   await bot.ready;
-  const url = `http://127.0.0.1:${base + 6}`;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     redis,
     proxy,

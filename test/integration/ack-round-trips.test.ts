@@ -184,7 +184,7 @@ describe('a Slack thread follow-up on Redis', () => {
   beforeAll(async () => {
     slack = await startFakeSlack();
     ai = await startFakeOpenAi();
-    server = await startSlackBot(slack, ai, { REDIS_URL: relay.url, REDIS_PREFIX: botPrefix }, undefined, { bot: { worker: false }, port: 5440 });
+    server = await startSlackBot(slack, ai, { REDIS_URL: relay.url, REDIS_PREFIX: botPrefix }, undefined, { bot: { worker: false } });
     await postSlack(server.url, appMention({ text: 'warm up' })); // the door's connection and script
   });
   afterAll(async () => {

@@ -39,7 +39,7 @@ const leasesKey = (prefix: string) => `{${prefix}:ai-limit}:leases`;
 
 describe('adaptive limit on Redis across an outage', () => {
   it('gives back on Redis, once it returns, the slots released while it was down', async () => {
-    server = await startPrivateRedis([], 5450);
+    server = await startPrivateRedis([]);
     const { fast, patient, admin } = connections(server.url);
     const limit = new RedisAdaptiveLimit(fast, { max: 2, leaseMs: 120_000 }, 'outage', { connection: () => patient });
     await waitFor(() => fast.status === 'ready' && patient.status === 'ready', 3000, 'the connections');
@@ -70,7 +70,7 @@ describe('adaptive limit on Redis across an outage', () => {
   }, 20_000);
 
   it('warns once when releases are lost for good, not once per slot', async () => {
-    server = await startPrivateRedis([], 5451);
+    server = await startPrivateRedis([]);
     const { fast, patient } = connections(server.url, 1);
     const warnings: string[] = [];
     const logger = { warn: (_fields: unknown, message: string) => warnings.push(message) } as unknown as Logger;
@@ -86,9 +86,9 @@ describe('adaptive limit on Redis across an outage', () => {
   }, 20_000);
 
   it('takes back a slot whose acquire timed out (Redis frozen) and that Redis added when it woke', async () => {
-    server = await startPrivateRedis([], 11100);
+    server = await startPrivateRedis([]);
     let armed = false;
-    proxy = await startFreezingProxy(server, 11101, (command) => armed && command.includes('ai-limit}:leases'), 3000);
+    proxy = await startFreezingProxy(server, (command) => armed && command.includes('ai-limit}:leases'), 3000);
     const { fast, patient } = connections(proxy.url);
     const admin = new Redis(server.url);
     opened.push(admin);

@@ -24,7 +24,7 @@ describe('on Redis (two processes sharing the cache and the spend)', () => {
   it("past the budget one process gives the answer another one's call left in the shared cache", async () => {
     const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
     const prefix = `budget-cached-${process.pid}`;
-    ai = await startFakeOpenAi(undefined, { ports: [12340, 12341, 12342] });
+    ai = await startFakeOpenAi();
     const env = { ...testEnv, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', CACHE_TTL_SECONDS: '3600', AI_BUDGET_USD_PER_DAY: LESS_THAN_ONE, AI_BUDGET_NOTICE: NOTICE };
     const [first, second] = [createBot({ config: loadConfig(env), worker: false }), createBot({ config: loadConfig(env), worker: false })];
     try {

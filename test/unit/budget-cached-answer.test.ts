@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 async function start(env: Record<string, string>) {
-  ai = await startFakeOpenAi(undefined, { ports: [12330, 12331, 12332] });
+  ai = await startFakeOpenAi();
   const config = loadConfig({ ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', CACHE_TTL_SECONDS: '3600', AI_BUDGET_USD_PER_DAY: LESS_THAN_ONE, AI_BUDGET_NOTICE: NOTICE, ...env });
   bot = createBot({ config, tally: new MemoryTally(), worker: false });
   const ask = (text: string) => bot!.ai.reply({ conversationId: 'c', history: [], text, tenant: 'T1' });

@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 async function start() {
-  ai = await startFakeOpenAi(() => ({ text: LONG }), { ports: [14310, 14311, 14312] });
+  ai = await startFakeOpenAi(() => ({ text: LONG }));
   const tally = new MemoryTally();
   bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini' }), tally, worker: false });
   const spent = async () => (await new Spend(tally, {}).summary()).today.totalUsd;
@@ -105,7 +105,7 @@ describe('a stream a proxy closed mid-answer (no finish_reason, no usage, no [DO
 describe('a stream whose answer was only blank text', () => {
   it('counts what was billed for it (the empty answer), no estimate on top', async () => {
     // Blank text is passed on as it comes, and the call then fails as an empty answer, its usage counted.
-    ai = await startFakeOpenAi(() => ({ text: ' \n' }), { ports: [11310, 11311, 11312] });
+    ai = await startFakeOpenAi(() => ({ text: ' \n' }));
     const tally = new MemoryTally();
     bot = createBot({ config: loadConfig({ ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', AI_ATTEMPTS: '1' }), tally, worker: false });
     const stream = bot.ai.stream!({ conversationId: 'c', history: [], text: 'q5', tenant: 'T1' });
@@ -138,7 +138,7 @@ describe('a stream whose answer the content filter withheld after only blank tex
 describe('a stream the outage fallback answered and that was cut', () => {
   it("is estimated at the fallback model's price, under its name", async () => {
     // The primary fails (and bills nothing); the fallback answers, and its streams break.
-    ai = await startFakeOpenAi((call) => (call.body.model === 'gpt-4o' ? { status: 500 } : call.body.stream ? { text: LONG, breakAfterChars: 12 } : {}), { ports: [14320, 14321, 14322] });
+    ai = await startFakeOpenAi((call) => (call.body.model === 'gpt-4o' ? { status: 500 } : call.body.stream ? { text: LONG, breakAfterChars: 12 } : {}));
     const tally = new MemoryTally();
     const env = { ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o', OPENAI_FALLBACK_MODEL: 'gpt-4o-mini', AI_ATTEMPTS: '1', AI_BREAKER_THRESHOLD: '1' };
     bot = createBot({ config: loadConfig(env), tally, worker: false });
@@ -186,7 +186,7 @@ describe("a stream cut short from the developer's own AI client", () => {
 describe('a stream parley cut at the reply cap (OPENAI_MAX_OUTPUT_TOKENS × 32 characters)', () => {
   /** OPENAI_MAX_OUTPUT_TOKENS=2: the answer is cut at 64 characters, before the usage chunk that ends the stream. */
   async function startCapped(answer: Parameters<FakeOpenAi['script']>[0]) {
-    ai = await startFakeOpenAi(answer, { ports: [12310, 12311, 12312] });
+    ai = await startFakeOpenAi(answer);
     const tally = new MemoryTally();
     const env = { ...testEnv, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: ai.url, OPENAI_MODEL: 'gpt-4o-mini', OPENAI_MAX_OUTPUT_TOKENS: '2' };
     bot = createBot({ config: loadConfig(env), tally, worker: false });

@@ -2,7 +2,8 @@
  * The budget limits set in the console (BudgetLimits over a MemoryStore two "processes" share): the
  * environment's until set, an amount or no limit once set, back to the environment's; another
  * process sees a change once its 5 s cache has passed (Date faked, no waiting), and reads the store
- * at most once per 5 s however many messages ask; one log line per change; the gauges follow.
+ * at most once per 5 s however many messages ask; one log line per change; a store that cannot be
+ * read logged once a minute, not per read; the gauges follow.
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -74,6 +75,38 @@ describe('BudgetLimits', () => {
     store.get = () => Promise.reject(new Error('the store is down'));
     vi.setSystemTime(Date.now() + LIMITS_CACHE_MS);
     expect(await limits.current()).toEqual({ dayUsd: 5 });
+  });
+
+  it('a store that cannot be read is logged when it starts, then once a minute with how many were left out, and once when it can be read again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { lines, logger } = logLines();
+    const store = new MemoryStore();
+    const get = store.get.bind(store);
+    const limits = new BudgetLimits(store, {}, logger); // no budget set anywhere: it still reads
+    expect(await limits.current()).toEqual({});
+    const everyRead = async (reads: number) => {
+      for (let i = 0; i < reads; i++) {
+        vi.setSystemTime(Date.now() + LIMITS_CACHE_MS);
+        await limits.current();
+      }
+    };
+    store.get = () => Promise.reject(new Error('the store is down'));
+    await everyRead(24); // two minutes of failed reads, one per 5 s
+    const unreadable = 'could not read the budget limits set in the console; the last ones known apply (logged once a minute while it lasts)';
+    expect(lines.map(({ level, msg, leftOut }) => ({ level, msg, leftOut }))).toEqual([
+      { level: 40, msg: unreadable, leftOut: undefined },
+      { level: 40, msg: unreadable, leftOut: 11 },
+    ]);
+    expect(lines[0]!.err).toMatchObject({ message: 'the store is down' });
+    store.get = get;
+    await everyRead(3);
+    expect(lines.slice(2)).toMatchObject([{ level: 30, msg: 'the budget limits set in the console can be read again', unreadableSeconds: 120 }]);
+    expect(lines).toHaveLength(3);
+    // A new outage is told at once, not held back by the last one's minute.
+    store.get = () => Promise.reject(new Error('down again'));
+    await everyRead(1);
+    expect(lines.slice(3)).toMatchObject([{ level: 40, msg: unreadable }]);
+    expect(lines[3]!.leftOut).toBeUndefined();
   });
 
   it('a change made here while a read is on its way is not undone when that read answers', async () => {

@@ -77,7 +77,7 @@ describe('a model with no price named only at run time', () => {
   });
 
   it('a server answering under an unpriced name is warned about once, when its usage is first counted', async () => {
-    ai = await startFakeOpenAi(proxied, { ports: [12320, 12321, 12322] });
+    ai = await startFakeOpenAi(proxied);
     const { bot, warnings } = warningBot({ OPENAI_BASE_URL: ai.url });
     expect(warnings()).toEqual([]);
     for (const text of ['one', 'two']) expect((await bot.ai.reply({ conversationId: 'c', history: [], text })).model).toBe('proxy/gpt-4o-mini');
