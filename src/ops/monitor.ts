@@ -93,22 +93,18 @@ export class Monitor {
 
   private async budgetGauges(now: number): Promise<void> {
     const { spend, metrics } = this.deps;
-    const at = new Date(now);
-    const { summary, statuses, limits } = await spend.state(at);
-    metrics.budgetSpent.set({ period: 'day' }, summary.today.totalUsd);
-    metrics.budgetSpent.set({ period: 'month' }, summary.month.totalUsd);
+    // Every tenant's counters are read only with a tenant limit (and then shared with the console).
+    const { dayUsd, monthUsd, limits, tenantMaxRatio } = await spend.gauges(new Date(now));
+    metrics.budgetSpent.set({ period: 'day' }, dayUsd);
+    metrics.budgetSpent.set({ period: 'month' }, monthUsd);
     // The limits in force (the console may change them): one taken away takes its series with it.
     for (const period of ['day', 'month'] as const) {
       const overall = period === 'day' ? limits.dayUsd : limits.monthUsd;
       if (overall === undefined) metrics.budgetLimit.remove({ period });
       else metrics.budgetLimit.set({ period }, overall);
-      if ((period === 'day' ? limits.tenantDayUsd : limits.tenantMonthUsd) === undefined) {
-        metrics.budgetTenantMaxRatio.remove({ period });
-        continue;
-      }
-      // Not Math.max(...ratios): past some 100,000 tenants that many arguments overflow the stack.
-      const highest = statuses.reduce((max, s) => (s.scope === 'tenant' && s.period === period && s.ratio > max ? s.ratio : max), 0);
-      metrics.budgetTenantMaxRatio.set({ period }, highest);
+      const highest = tenantMaxRatio[period];
+      if (highest === undefined) metrics.budgetTenantMaxRatio.remove({ period });
+      else metrics.budgetTenantMaxRatio.set({ period }, highest);
     }
   }
 

@@ -6,33 +6,47 @@
 import type { BudgetStatus } from '../console/api.js';
 import type { Alerts } from './alerts.js';
 import type { Limits, LimitsSource } from './budget-limits.js';
+import { SharedTotals, type PeriodTotals } from './spend-shared.js';
+import { dayOf, monthOf, stateOf, statusesOf, type SpendState, type SpendSummary } from './spend-state.js';
 import type { Tally } from './tally.js';
 import { usd } from './texts.js';
 
+export type { SpendState, SpendSummary } from './spend-state.js';
+
 const DAY_TTL_MS = 3 * 24 * 3_600_000;
 const MONTH_TTL_MS = 40 * 24 * 3_600_000;
-const WARN_AT = 0.8;
+/** How long one read of every counter serves the console and the gauges (the gauges' round; budget limits spread as fast). */
+export const SPEND_SHARED_MS = 5000;
 /** A message without a tenant (the web chat, one Slack workspace) is counted under this one. */
 export const NO_TENANT = '-';
 
-export interface SpendSummary {
-  today: { totalUsd: number; byModel: Record<string, number>; byTenant: Record<string, number> };
-  month: { totalUsd: number; byTenant: Record<string, number> };
+export interface SpendGauges {
+  dayUsd: number;
+  monthUsd: number;
+  limits: Limits;
+  /** The highest tenant ratio of each period with a tenant limit. */
+  tenantMaxRatio: { day?: number; month?: number };
 }
 
 export class Spend {
   private readonly source: LimitsSource;
   /** The limits as last read (fixed ones: those). */
   private last: Limits;
+  private readonly shared: SharedTotals;
 
-  /** `limits`: fixed ones (the bot hands over its whole budget configuration: only the limits are read), or where to read them each time. */
+  /**
+   * `limits`: fixed ones (the bot hands over its whole budget configuration: only the limits are
+   * read), or where to read them each time. `clock`: what the shared read's age is measured by.
+   */
   constructor(
     private readonly tally: Tally,
     limits: Limits | LimitsSource,
     private readonly alerts?: Alerts,
+    clock: () => number = Date.now,
   ) {
     this.last = isSource(limits) ? {} : limitsOf(limits);
     this.source = isSource(limits) ? limits : { current: () => Promise.resolve(this.last) };
+    this.shared = new SharedTotals(SPEND_SHARED_MS, clock);
   }
 
   /** Whether any budget was set when the limits were last read (otherwise spend is only counted). */
@@ -50,11 +64,14 @@ export class Spend {
   async record(model: string, tenant: string | undefined, usd: number, now = new Date()): Promise<void> {
     if (!(usd > 0)) return;
     const t = tenant ?? NO_TENANT;
-    const [day, month] = await Promise.all([
-      this.tally.add(dayKey(now), { total: usd, [`model:${model}`]: usd, [`tenant:${t}`]: usd }, DAY_TTL_MS),
-      this.tally.add(monthKey(now), { total: usd, [`tenant:${t}`]: usd }, MONTH_TTL_MS),
-    ]);
-    const statuses = this.statusesOf(await this.limits(), now, { day, month }, [t]);
+    const amounts: PeriodTotals = { day: { total: usd, [`model:${model}`]: usd, [`tenant:${t}`]: usd }, month: { total: usd, [`tenant:${t}`]: usd } };
+    const added = this.shared.adding();
+    const [day, month] = await Promise.all([this.tally.add(dayKey(now), amounts.day, DAY_TTL_MS), this.tally.add(monthKey(now), amounts.month, MONTH_TTL_MS)]).catch((error: unknown) => {
+      added(periodsOf(now));
+      throw error;
+    });
+    added(periodsOf(now), amounts);
+    const statuses = statusesOf(await this.limits(), now, { day, month }, [t]);
     await Promise.all(statuses.map((status) => this.alert(status)));
   }
 
@@ -66,67 +83,55 @@ export class Spend {
     // Only the fields this check needs: the hashes hold one field per tenant and model.
     const fields = ['total', `tenant:${t}`];
     const [day, month] = await Promise.all([this.tally.read(dayKey(now), fields), this.tally.read(monthKey(now), fields)]);
-    const over = this.statusesOf(limits, now, { day, month }, [t]).find((status) => status.state === 'exceeded');
+    const over = statusesOf(limits, now, { day, month }, [t]).find((status) => status.state === 'exceeded');
     // The alert is usually raised already; failing to raise it must not lift the budget.
     if (over) await this.alert(over).catch(() => undefined);
     return over;
   }
 
-  /** Every budget's state: overall, and each tenant that spent anything this month. */
+  /** Every budget's state: overall, and each tenant that spent anything this month (read now: the Budgets tab). */
   async statuses(now = new Date()): Promise<BudgetStatus[]> {
-    return (await this.state(now)).statuses;
+    return (await this.state(now, true)).statuses;
   }
 
+  /** What was spent (read now). */
   async summary(now = new Date()): Promise<SpendSummary> {
-    return (await this.state(now)).summary;
+    return (await this.state(now, true)).summary;
   }
 
-  /** The summary, every budget's state and the limits in force, from one read of the counters (the console's overview, the gauges). */
-  async state(now = new Date()): Promise<{ summary: SpendSummary; statuses: BudgetStatus[]; limits: Limits }> {
-    const [totals, limits] = await Promise.all([this.read(now), this.limits()]);
-    const { day, month } = totals;
-    const tenants = Object.keys(month).filter((field) => field.startsWith('tenant:')).map((field) => field.slice('tenant:'.length));
-    return {
-      summary: {
-        today: { totalUsd: day.total ?? 0, byModel: fieldsStartingWith(day, 'model:'), byTenant: fieldsStartingWith(day, 'tenant:') },
-        month: { totalUsd: month.total ?? 0, byTenant: fieldsStartingWith(month, 'tenant:') },
-      },
-      statuses: this.statusesOf(limits, now, totals, tenants),
-      limits,
-    };
+  /**
+   * The summary, every budget's state and the limits in force, from one read of the counters (the
+   * console's overview, the gauges), shared for SPEND_SHARED_MS by this process's callers; `fresh`:
+   * read now (and share that read from then on).
+   */
+  async state(now = new Date(), fresh = false): Promise<SpendState> {
+    const [totals, limits] = await Promise.all([this.shared.get(periodsOf(now), () => this.read(now), fresh), this.limits()]);
+    return this.shared.state(totals, limits, now, () => stateOf(limits, now, totals));
   }
 
-  private async read(now: Date) {
-    const [day, month] = await Promise.all([this.tally.read(dayKey(now)), this.tally.read(monthKey(now))]);
-    return { day, month };
-  }
-
-  private statusesOf(limits: Limits, now: Date, totals: { day: Record<string, number>; month: Record<string, number> }, tenants: string[]): BudgetStatus[] {
-    const statuses: BudgetStatus[] = [];
-    const add = (scope: 'overall' | 'tenant', period: 'day' | 'month', limitUsd: number | undefined, spentUsd: number | undefined, tenant?: string) => {
-      if (limitUsd === undefined) return;
-      const spent = spentUsd ?? 0;
-      // A hair of tolerance: sums of prices are binary fractions (0.0096 / 0.012 is 0.7999999999999999).
-      // A limit of $0 (set in the console to stop AI calls) is spent from the start.
-      const ratio = limitUsd > 0 ? Math.round((spent / limitUsd) * 1e9) / 1e9 : 1;
-      statuses.push({
-        scope,
-        ...(tenant !== undefined ? { tenant } : {}),
-        period,
-        periodKey: period === 'day' ? dayOf(now) : monthOf(now),
-        limitUsd,
-        spentUsd: spent,
-        ratio,
-        state: ratio >= 1 ? 'exceeded' : ratio >= WARN_AT ? 'warning' : 'ok',
-      });
-    };
-    add('overall', 'day', limits.dayUsd, totals.day.total);
-    add('overall', 'month', limits.monthUsd, totals.month.total);
-    for (const tenant of tenants) {
-      add('tenant', 'day', limits.tenantDayUsd, totals.day[`tenant:${tenant}`], tenant);
-      add('tenant', 'month', limits.tenantMonthUsd, totals.month[`tenant:${tenant}`], tenant);
+  /**
+   * What the gauges show. Without a tenant limit only the two totals are read (a shared read when
+   * one is fresh): every tenant's counters are read only when a tenant limit needs them.
+   */
+  async gauges(now = new Date()): Promise<SpendGauges> {
+    const limits = await this.limits();
+    const tenantMaxRatio: SpendGauges['tenantMaxRatio'] = {};
+    if (limits.tenantDayUsd === undefined && limits.tenantMonthUsd === undefined) {
+      const { day, month } = this.shared.peek(periodsOf(now)) ?? (await this.read(now, ['total']));
+      return { dayUsd: day.total ?? 0, monthUsd: month.total ?? 0, limits, tenantMaxRatio };
     }
-    return statuses;
+    const { summary, statuses } = await this.state(now);
+    for (const period of ['day', 'month'] as const) {
+      if ((period === 'day' ? limits.tenantDayUsd : limits.tenantMonthUsd) === undefined) continue;
+      // Not Math.max(...ratios): past some 100,000 tenants that many arguments overflow the stack.
+      tenantMaxRatio[period] = statuses.reduce((max, s) => (s.scope === 'tenant' && s.period === period && s.ratio > max ? s.ratio : max), 0);
+    }
+    return { dayUsd: summary.today.totalUsd, monthUsd: summary.month.totalUsd, limits, tenantMaxRatio };
+  }
+
+  private async read(now: Date, fields?: string[]): Promise<PeriodTotals> {
+    const [day, month] = await Promise.all([this.tally.read(dayKey(now), fields), this.tally.read(monthKey(now), fields)]);
+    return { day, month };
   }
 
   /** One warning per budget (its limit) and period from 80%, one "exceeded" from 100% (which also ends the warning's chance). */
@@ -165,11 +170,6 @@ function anyLimit(limits: Limits): boolean {
   return Object.values(limits).some((limit) => limit !== undefined);
 }
 
-function fieldsStartingWith(hash: Record<string, number>, prefix: string): Record<string, number> {
-  return Object.fromEntries(Object.entries(hash).filter(([field]) => field.startsWith(prefix)).map(([field, value]) => [field.slice(prefix.length), value]));
-}
-
-const dayOf = (at: Date) => at.toISOString().slice(0, 10);
-const monthOf = (at: Date) => at.toISOString().slice(0, 7);
 const dayKey = (at: Date) => `parley:spend:day:${dayOf(at)}`;
 const monthKey = (at: Date) => `parley:spend:month:${monthOf(at)}`;
+const periodsOf = (at: Date) => `${dayOf(at)} ${monthOf(at)}`;

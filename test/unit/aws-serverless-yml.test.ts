@@ -13,8 +13,18 @@ import { serverlessYml } from '../helpers/serverless-yml.js';
 
 const source = (file: string) => readFileSync(new URL(`../../aws/${file}`, import.meta.url), 'utf8');
 
-/** The SDK commands a file sends (`new PutCommand(`, `new sdk.SendMessageCommand(`). */
-const commands = (file: string) => [...new Set([...source(file).matchAll(/new (?:sdk\.)?(\w+)Command\(/g)].map((m) => m[1]!))];
+/**
+ * The SDK commands a file sends (`new PutCommand(`, `new sdk.SendMessageCommand(`), with those of
+ * the aws/ files it imports (DynamoTally's are in its item and shard files).
+ */
+function commands(file: string, seen = new Set<string>()): string[] {
+  if (seen.has(file)) return [];
+  seen.add(file);
+  const text = source(file);
+  const own = [...text.matchAll(/new (?:sdk\.)?(\w+)Command\(/g)].map((m) => m[1]!);
+  const imported = [...text.matchAll(/from '\.\/([\w-]+)\.js'/g)].flatMap((m) => commands(`${m[1]!}.ts`, seen));
+  return [...new Set([...own, ...imported])];
+}
 
 // lib-dynamodb's document commands and the DynamoDB action each one is.
 const documentAction: Record<string, string> = { Put: 'PutItem', Get: 'GetItem', Update: 'UpdateItem', Delete: 'DeleteItem', Query: 'Query', Scan: 'Scan', BatchWrite: 'BatchWriteItem', BatchGet: 'BatchGetItem', TransactWrite: 'TransactWriteItems', TransactGet: 'TransactGetItems' };
