@@ -150,6 +150,29 @@ export class ParleyInstallationStore implements InstallationStore {
     return { deleted: true };
   }
 
+  /**
+   * `tokens_revoked` naming user tokens: the installing user's token (Bolt's context.userToken) is
+   * dropped when its user is one of `userIds`; the bot's stays. Under the write lock, and not when the
+   * installation was installed since `eventTime` (as an uninstall: install-time.ts). `installedAt` when kept.
+   */
+  async dropRevokedUserToken(query: AnyQuery, userIds: readonly string[], eventTime: number | undefined): Promise<{ dropped: boolean; installedAt?: number }> {
+    const key = ParleyInstallationStore.keyFor(query);
+    let outcome: { dropped: boolean; installedAt?: number } = { dropped: false };
+    const drop = async () => {
+      const sealed = await this.store().get(key);
+      const current = sealed === undefined ? undefined : openedOrNothing(sealed, this.keys, key);
+      const user = current?.user as AnyInstallation['user'] | undefined;
+      if (!current || !user?.token || !userIds.includes(user.id)) return;
+      if (eventTime !== undefined && predates(eventTime, current)) return void (outcome = { dropped: false, installedAt: installedAtOf(current)! });
+      const kept: AnyInstallation = { ...current, user: { id: user.id, scopes: user.scopes, token: undefined } };
+      await this.store().set(key, seal(JSON.stringify(kept), this.keys, key));
+      outcome = { dropped: true };
+    };
+    // Only under the lock: a token refresh stored between a read and this write would bring the token back.
+    await this.exclusive(key, drop, { lockRequired: true });
+    return outcome;
+  }
+
   /** Whether a stored record is sealed with an older key (for tests and `parley check`-like tools). */
   async isStale(query: AnyQuery): Promise<boolean> {
     const sealed = await this.store().get(ParleyInstallationStore.keyFor(query));

@@ -12,12 +12,15 @@ export type InstallationLookup = InstallationQuery<boolean>;
  * installed" from a failure; `replaceInstallation`, when it has one, stores a refreshed installation
  * only over the one it replaces (false: an uninstall or a reinstall came meanwhile, and wins);
  * `deleteInstallationUninstalledAt`, when it has one, deletes for an uninstall event only an
- * installation older than the event, in one step (ParleyInstallationStore's, under its write lock).
+ * installation older than the event, in one step (ParleyInstallationStore's, under its write lock);
+ * `dropRevokedUserToken` likewise drops only a revoked user token.
  */
 export type WorkspaceInstallations = InstallationStore & {
   findInstallation?(query: InstallationLookup): Promise<Installation<'v1' | 'v2', boolean> | undefined>;
   replaceInstallation?(installation: Installation<'v1' | 'v2', boolean>, spentRefreshToken: string | undefined, spentUserRefreshToken?: string): Promise<boolean>;
   deleteInstallationUninstalledAt?(query: InstallationLookup, eventTime: number): Promise<{ deleted: true } | { deleted: false; installedAt: number }>;
+  /** `tokens_revoked` naming user tokens, when it has one: the installing user's token dropped if named (ParleyInstallationStore's). */
+  dropRevokedUserToken?(query: InstallationLookup, userIds: readonly string[], eventTime: number | undefined): Promise<{ dropped: boolean; installedAt?: number }>;
 };
 
 /** What of an Events API delivery says which installation it is for. */
@@ -29,7 +32,7 @@ export interface EventBody {
   is_enterprise_install?: unknown;
   /** When Slack says the event happened: epoch seconds. */
   event_time?: unknown;
-  event?: { type?: unknown; tokens?: { bot?: unknown } };
+  event?: { type?: unknown; tokens?: { bot?: unknown; oauth?: unknown } };
 }
 
 /** The installation an Events API delivery belongs to, read as Bolt reads it (authorizations[0]). */

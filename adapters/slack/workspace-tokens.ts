@@ -12,7 +12,8 @@
  *   A token Slack refuses (token_expired, invalid_auth, token_revoked) gives way to the store's when
  *   that is another (a reinstall elsewhere), else is refreshed the same way (renew).
  * - Uninstall: `app_uninstalled`, and `tokens_revoked` naming bot tokens, delete the installation
- *   and its cache entry, unless it was installed again after the event (uninstall.ts). A later event
+ *   and its cache entry, unless it was installed again after the event (uninstall.ts); naming the
+ *   installing user's token only, that token is dropped from both. A later event
  *   from that workspace is acknowledged but not answered, and logged once (warn, then debug); so is
  *   one whose installation no SLACK_INSTALLATION_KEY opens.
  *
@@ -117,6 +118,8 @@ export class WorkspaceTokens {
     if (isUninstallEvent(envelope)) {
       const outcome = await uninstall(envelope, query, this.options.installations, this.options.logger());
       if (outcome === 'deleted') this.forget(query);
+      // Its cached copy still holds the revoked user token: the next use reads the store's.
+      if (outcome === 'user dropped') this.cache.delete(cacheKey(query));
       return outcome !== 'stale';
     }
     if ((await this.installed(query))?.bot) return true;

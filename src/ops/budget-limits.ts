@@ -125,14 +125,19 @@ export class BudgetLimits implements LimitsSource {
           return overrides;
         },
         (error: unknown) => {
-          // The last limits known stand until the store answers again (asked again after `cacheMs`).
           this.readFailed(error);
-          return this.cached?.overrides ?? {};
+          return undefined;
         },
       )
-      .then((overrides) => {
+      .then((read) => {
         // Read before a change made here meanwhile: that change is newer.
         if (this.changes !== changes && this.cached) return this.cached.overrides;
+        // Never read (started while the store could not be read): nothing of the console's is known,
+        // so the environment's apply and the next check asks again, not `cacheMs` later: a $0 set in
+        // the console applies from the first check after the store answers.
+        if (read === undefined && !this.cached) return {};
+        // Else the last limits known stand until the store answers again (asked again after `cacheMs`).
+        const overrides = read ?? this.cached!.overrides;
         this.cached = { overrides, at: Date.now() };
         return overrides;
       })
@@ -146,7 +151,9 @@ export class BudgetLimits implements LimitsSource {
     this.unreadable ??= { since: now, lines: new LogSummary() };
     const leftOut = this.unreadable.lines.take('unreadable', now);
     if (leftOut === undefined) return;
-    this.logger.warn({ err: error, ...leftOutFields(leftOut) }, 'could not read the budget limits set in the console; the last ones known apply (logged once a minute while it lasts)');
+    // `applied`: what stands meanwhile, the limits last read or (none read yet) the environment's.
+    const applied = this.cached ? 'last read' : 'environment';
+    this.logger.warn({ err: error, applied, ...leftOutFields(leftOut) }, 'could not read the budget limits set in the console; the last ones known apply (logged once a minute while it lasts)');
   }
 
   private readAgain(): void {

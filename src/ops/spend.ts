@@ -82,8 +82,19 @@ export class Spend {
     const t = tenant ?? NO_TENANT;
     // Only the fields this check needs: the hashes hold one field per tenant and model.
     const fields = ['total', `tenant:${t}`];
-    const [day, month] = await Promise.all([this.tally.read(dayKey(now), fields), this.tally.read(monthKey(now), fields)]);
-    const over = statusesOf(limits, now, { day, month }, [t]).find((status) => status.state === 'exceeded');
+    const totals = await Promise.all([this.tally.read(dayKey(now), fields), this.tally.read(monthKey(now), fields)]).then(
+      ([day, month]) => ({ day, month }),
+      (error: unknown) => {
+        // A $0 limit (the console's way to stop AI calls) is spent whatever the count: it holds while
+        // the spend cannot be read too, and is not alerted (the alerts are in the same store). Any
+        // other cannot be checked: the caller decides.
+        const zero = statusesOf(limits, now, { day: {}, month: {} }, [t]).find((status) => status.state === 'exceeded');
+        if (zero) return zero;
+        throw error;
+      },
+    );
+    if ('state' in totals) return totals;
+    const over = statusesOf(limits, now, totals, [t]).find((status) => status.state === 'exceeded');
     // The alert is usually raised already; failing to raise it must not lift the budget.
     if (over) await this.alert(over).catch(() => undefined);
     return over;

@@ -122,6 +122,37 @@ describe('Slack user tokens under token rotation (context.userToken of your own 
     expect(raw.some((line) => /refused the refresh token of the installing user/.test(line))).toBe(true);
   });
 
+  it('tokens_revoked naming the installing user drops its user token (no context.userToken from the next request), keeps the bot token; an older one or another user is ignored', async () => {
+    const team = 'T0USERREVOKED';
+    const fresh = withUserToken(team);
+    await installations.storeInstallation({ ...fresh, user: { ...fresh.user, expiresAt: now() + 6 * 3600 } });
+    const { installedAt } = (await stored(team)) as { installedAt?: number };
+    const second = Math.floor(installedAt! / 1000);
+    const revoked = (users: string[], eventTime: number) => {
+      const envelope = appMention({ team, text: 'x', eventTime });
+      return { ...envelope, event: { type: 'tokens_revoked', tokens: { oauth: users, bot: [] }, event_ts: envelope.event.event_ts } };
+    };
+    expect((await whoami(team)).status).toBe(200); // cached by this process with the user token
+    // Another user's token, and one revoked before this installation (a late redelivery): nothing dropped.
+    expect((await postSlack(server.url, revoked(['U0SOMEONE'], second + 1))).status).toBe(200);
+    expect((await postSlack(server.url, revoked(['U0INSTALLER'], second - 20))).status).toBe(200);
+    expect((await stored(team)).user.token).toBe(`xoxe.xoxp-1-${team}-user-expired`);
+
+    expect((await postSlack(server.url, revoked(['U0INSTALLER'], second + 1))).status).toBe(200);
+    expect((await whoami(team)).status).toBe(200);
+    expect(userTokens).toEqual([`xoxe.xoxp-1-${team}-user-expired`, undefined]);
+    const after = (await stored(team)) as Installation & { installedAt?: number };
+    expect(after.user).toMatchObject({ id: 'U0INSTALLER', scopes: ['search:read'] });
+    expect([after.user.token, after.user.refreshToken, after.user.expiresAt]).toEqual([undefined, undefined, undefined]);
+    expect([after.bot!.token, after.bot!.refreshToken, after.installedAt]).toEqual([`xoxe.xoxb-1-${team}-bot`, `xoxe-1-${team}-bot-refresh`, installedAt]);
+    expect(raw.some((line) => line.includes(team) && /revoked the installing user's token/.test(line))).toBe(true);
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(0);
+    expect((await postSlack(server.url, appMention({ team, channel: 'C0USERREVOKED', text: 'still answered' }))).status).toBe(200);
+    const post = await until(() => slack.callsTo('chat.postMessage').find((c) => c.args.channel === 'C0USERREVOKED'), 'the reply');
+    expect(post.token).toBe(`xoxe.xoxb-1-${team}-bot`);
+    expect(raw.some((line) => line.includes(team) && /older than the installation/.test(line))).toBe(true);
+  });
+
   it('never puts a user token or refresh token in a log line', () => {
     expect(raw.some((line) => /Slack user token refreshed/.test(line))).toBe(true);
     expect(raw.filter((line) => /xox[bpe][.-]/.test(line))).toEqual([]);

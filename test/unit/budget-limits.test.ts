@@ -77,6 +77,25 @@ describe('BudgetLimits', () => {
     expect(await limits.current()).toEqual({ dayUsd: 5 });
   });
 
+  it("started while the store cannot be read: the environment's apply, and the console's from the first check once it answers (not 5 s later)", async () => {
+    const { lines, logger } = logLines();
+    const store = new MemoryStore();
+    await new BudgetLimits(store, { dayUsd: 100 }, quietLogger).set('dayUsd', 0); // an operator stops spending
+    const get = store.get.bind(store);
+    store.get = () => Promise.reject(new Error('the store is down'));
+    const restarted = new BudgetLimits(store, { dayUsd: 100 }, logger);
+    expect(await restarted.current()).toEqual({ dayUsd: 100 });
+    expect(await restarted.current()).toEqual({ dayUsd: 100 });
+    store.get = get;
+    expect(await restarted.current()).toEqual({ dayUsd: 0 });
+    expect(lines[0]).toMatchObject({ level: 40, applied: 'environment' });
+    // Once read, a failed read leaves the limits last read, as before.
+    store.get = () => Promise.reject(new Error('down again'));
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + LIMITS_CACHE_MS });
+    expect(await restarted.current()).toEqual({ dayUsd: 0 });
+    expect(lines.at(-1)).toMatchObject({ level: 40, applied: 'last read' });
+  });
+
   it('a store that cannot be read is logged when it starts, then once a minute with how many were left out, and once when it can be read again', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { lines, logger } = logLines();

@@ -31,6 +31,13 @@ describe('Spend: the budget check', () => {
     expect(await capped.exceeded('T1')).toBeUndefined();
     expect(reads).toHaveLength(2); // today's and this month's counters
   });
+
+  it('a $0 limit is spent while the counters cannot be read too; any other limit cannot be checked then (it throws)', async () => {
+    const tally = { add: async () => ({}), read: () => Promise.reject(new Error('the store is down')) };
+    const stopped = new Spend(tally, { dayUsd: 5, tenantDayUsd: 0 });
+    expect(await stopped.exceeded('T1')).toMatchObject({ scope: 'tenant', tenant: 'T1', period: 'day', limitUsd: 0, state: 'exceeded' });
+    await expect(new Spend(tally, { dayUsd: 5 }).exceeded('T1')).rejects.toThrow('the store is down');
+  });
 });
 
 describe('Spend: what was spent', () => {
