@@ -172,6 +172,15 @@ export class DynamoStore implements Store {
   }
 
   /**
+   * Deleted only while it holds `value` (a claim's value, unique to its try): a release retried
+   * after another delivery claimed the key afresh (the SDK's retry of one that landed, a give-back
+   * owed) leaves that claim alone. One carrying ids taken back leaves a marker (see remove).
+   */
+  async deleteIf(key: string, value: string, options: { ackDeadline?: boolean } = {}): Promise<boolean> {
+    return this.remove(key, options.ackDeadline === false ? {} : this.ackDeadline('DeleteItem'), { condition: '#v = :value', names: { '#v': names['#v'] }, values: { ':value': value } });
+  }
+
+  /**
    * Delete the item at `key` (if `guard` holds). One carrying `withdrawn` becomes a marker instead:
    * deleted, it would take the ids with it, and a claim taken back but still on its way would find
    * the key absent and land. One call for an item without them, as a plain DeleteItem; a second

@@ -21,7 +21,7 @@ import { listen } from './http/server.js';
 import { closeOnce, closeWithin, delayClose, STOPPING, type CloseOptions } from './bot-close.js';
 import { AnsweringHere, lostOnExit, type LostMessage } from './lost-messages.js';
 import { checkBotOptions, checkedAdapters, operationalPaths } from './bot-adapters.js';
-import { ingest, takesInOneStep, type IngestDeps, type IngestOutcome } from './ingest.js';
+import { closeOwing, ingest, takesInOneStep, type IngestDeps, type IngestOutcome } from './ingest.js';
 import type { JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
@@ -287,7 +287,7 @@ export function createBot(options: BotOptions = {}): Bot {
       closing.abort();
       const release = async () => {
         await ops.stop();
-        await store.close();
+        await closeOwing(store);
         await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
         await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
       };

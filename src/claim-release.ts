@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { Adapter } from './adapter.js';
 import { ackBudgetMs } from './http/ack-budget.js';
+import { leftOutFields, logSummaryOf } from './observe/log-summary.js';
 import type { InboundMessage } from './message.js';
 import type { Store } from './store/index.js';
 
@@ -50,14 +51,21 @@ interface Owed extends About {
   given: Promise<boolean>;
 }
 
-/** The claim `value` of `key` deleted, unless another's holds it (where the store can tell: Redis, memory). */
+/** The claim `value` of `key` deleted, unless another's holds it (where the store can tell: Redis, memory, DynamoDB). */
 export function giveBack(store: Store, key: string, value: string, options?: { ackDeadline?: boolean }): Promise<unknown> {
-  return store.deleteIf ? store.deleteIf(key, value) : store.delete(key, options);
+  return store.deleteIf ? store.deleteIf(key, value, options) : store.delete(key, options);
+}
+
+/** How long, from now, the webhook of `message` may still wait for a claim to be given back (none left: 0). */
+export function waitLeftMs(deps: { releaseWaitMs?(platform: string): number }, message: InboundMessage): number {
+  const left = (deps.releaseWaitMs?.(message.platform) ?? NO_DEADLINE_WAIT_MS) - (Date.now() - Date.parse(message.receivedAt));
+  return Number.isFinite(left) ? Math.max(0, left) : 0;
 }
 
 /** The claims one store owes this process, given back in the background. */
 export class OwedClaims {
   private readonly owed = new Map<string, Owed>();
+  private closed = false;
 
   constructor(private readonly store: Store) {}
 
@@ -67,9 +75,13 @@ export class OwedClaims {
 
   /** Owe `key`'s claim `value`: resolves true once it is given back, false once given up. */
   owe(key: string, value: string, about: About): Promise<boolean> {
+    // The store is closed: no one is left to give it back (the caller's error line names the message).
+    if (this.closed) return Promise.resolve(false);
     // A try under the same mark (a delivery taken again) that failed too owes the same claim.
     const previous = this.owed.get(key);
-    if (previous) return previous.given;
+    if (previous?.value === value) return previous.given;
+    // This try claimed the key afresh, so the claim owed before is gone (its give-back landed unseen): this one is owed now.
+    if (previous) this.end(previous, 'given', previous.reported);
     if (this.owed.size >= MAX_OWED) this.end(this.owed.values().next().value!, 'lost', true, 'too many delivery claims owed at once');
     let settle!: (given: boolean) => void;
     const given = new Promise<boolean>((resolve) => (settle = resolve));
@@ -89,18 +101,25 @@ export class OwedClaims {
    * A redelivery found `key` claimed. True when the claim was this process's own, owed, and is now
    * given back (the caller claims afresh); false when it owes none. Throws the store's error when it
    * still cannot be given back: the redelivery must not be dropped as a duplicate, nor taken twice.
+   * On the ack path: an attempt under way (a timer's, with no deadline) is waited for only `waitMs()`,
+   * and its own attempt has the store's ack deadline.
    */
-  async giveBackNow(key: string): Promise<boolean> {
+  async giveBackNow(key: string, waitMs: () => number): Promise<boolean> {
     const entry = this.owed.get(key);
     if (!entry) return false;
-    clearTimeout(entry.timer);
-    // One attempt at a time: one under way (a timer's) settles it first.
-    await entry.attempt;
+    // One attempt at a time: one under way settles it first.
+    if (entry.attempt && !(await settlesWithin(entry.attempt, waitMs()))) throw new Error('its delivery claim, owed from an earlier try, is still being given back (the store is slow)');
     if (entry.outcome !== undefined) return entry.outcome === 'given';
     clearTimeout(entry.timer);
-    const error = await this.attempt(entry);
+    const error = await this.attempt(entry, true);
     if (error !== undefined) throw error;
     return true;
+  }
+
+  /** The store closes: the claims still owed are given up, each named (nothing gives them back now). */
+  close(): void {
+    this.closed = true;
+    for (const entry of [...this.owed.values()]) this.end(entry, 'lost', true, 'the bot closed first');
   }
 
   private schedule(entry: Owed): void {
@@ -110,10 +129,10 @@ export class OwedClaims {
     entry.timer.unref();
   }
 
-  private async attempt(entry: Owed): Promise<unknown> {
+  private async attempt(entry: Owed, onAck = false): Promise<unknown> {
     entry.tries++;
     // Past the ack: the SDK's own retries may be waited out (a throttled attempt).
-    entry.attempt = giveBack(this.store, entry.key, entry.value, { ackDeadline: false }).then(
+    entry.attempt = giveBack(this.store, entry.key, entry.value, { ackDeadline: onAck }).then(
       () => undefined,
       (error: unknown) => error ?? new Error('the store refused to give back the claim'),
     );
@@ -132,9 +151,13 @@ export class OwedClaims {
     if (this.owed.get(entry.key) === entry) this.owed.delete(entry.key);
     entry.settle(outcome === 'given');
     if (!say) return;
+    const { logger } = entry;
+    if (!logger) return;
     const fields = { platform: entry.platform, message: entry.message, key: entry.key, tries: entry.tries };
-    if (outcome === 'given') entry.logger?.info(fields, 'a delivery claim that could not be given back in time is given back: its redelivery will be taken');
-    else entry.logger?.error({ ...fields, err: error }, `gave up giving back a delivery claim (${why}): its redelivery will be dropped as a duplicate (lost)`);
+    if (outcome === 'lost') return logger.error({ ...fields, err: error }, `gave up giving back a delivery claim (${why}): its redelivery will be dropped as a duplicate (lost)`);
+    // None lost: after an outage of thousands of messages, a line a minute per platform (how many left out), not one each.
+    const leftOut = logSummaryOf(logger).take(`delivery claim given back late ${entry.platform}`);
+    if (leftOut !== undefined) logger.info({ ...fields, ...leftOutFields(leftOut) }, 'a delivery claim that could not be given back in time is given back: its redelivery will be taken');
   }
 }
 
@@ -145,6 +168,12 @@ export function owedClaimsOf(store: Store): OwedClaims {
   let owed = owedByStore.get(store);
   if (!owed) owedByStore.set(store, (owed = new OwedClaims(store)));
   return owed;
+}
+
+/** Close `store`: the claims it still owes this process are given up first, each named (nothing gives them back now). */
+export function closeOwing(store: Store): Promise<void> {
+  owedClaimsOf(store).close();
+  return store.close();
 }
 
 /**
@@ -161,13 +190,18 @@ export async function releaseClaim(deps: { store: Store; logger?: Logger; releas
   }
   const owed = owedClaimsOf(deps.store);
   const given = owed.owe(key, value, { platform: message.platform, message: message.id, ...(deps.logger ? { logger: deps.logger } : {}) });
-  const waitMs = (deps.releaseWaitMs?.(message.platform) ?? NO_DEADLINE_WAIT_MS) - (Date.now() - Date.parse(message.receivedAt));
+  const waitMs = waitLeftMs(deps, message);
   if (waitMs > 0 && (await within(given, waitMs))) return;
   owed.reported(key);
   deps.logger?.error(
     { err: refused, platform: message.platform, message: message.id, key },
     `message not taken, and its delivery claim could not be given back: its redelivery will be dropped as a duplicate (lost) unless the claim is given back first (tried again for up to ${KEEP_TRYING_MS / 60_000} minutes) or the redelivery reaches this process`,
   );
+}
+
+/** Whether `work` settled within `ms`. */
+function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return within(work.then(() => true), ms);
 }
 
 /** Whether `given` resolved true within `ms`. */

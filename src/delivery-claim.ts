@@ -3,7 +3,7 @@
  * claimed in the store first, then the message taken; given back when it is not (claim-release.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { owedClaimsOf, releaseClaim } from './claim-release.js';
+import { giveBack, owedClaimsOf, releaseClaim, waitLeftMs } from './claim-release.js';
 import type { IngestDeps } from './ingest.js';
 import { SEEN_TTL_MS, keys } from './jobs.js';
 import type { InboundMessage } from './message.js';
@@ -27,9 +27,11 @@ export async function claimDelivery<T>(
   const value = delivery ?? `${new Date().toISOString()} ${randomUUID()}`;
   // Should the claim time out, the sender is told to send it again, which must not find it a duplicate.
   let claimed = await claimOwn(deps.store, seenKey, value, SEEN_TTL_MS);
-  // Found claimed (never on the happy path): a claim this process owes, from a try that queued nothing, is given back and claimed afresh.
-  if (!claimed && (await owedClaimsOf(deps.store).giveBackNow(seenKey))) claimed = await claimOwn(deps.store, seenKey, value, SEEN_TTL_MS);
-  if (!claimed && (delivery === undefined || (await deps.store.get(seenKey)) !== delivery)) {
+  // Found claimed (never on the happy path). Under this delivery's own mark it is its own, whether or not it could be given back.
+  if (!claimed && delivery !== undefined) claimed = (await deps.store.get(seenKey)) === delivery;
+  // Else a claim this process owes, from a try that queued nothing, is given back and claimed afresh.
+  else if (!claimed && (await owedClaimsOf(deps.store).giveBackNow(seenKey, () => waitLeftMs(deps, message)))) claimed = await claimOwn(deps.store, seenKey, value, SEEN_TTL_MS);
+  if (!claimed) {
     deps.metrics.duplicatesDropped.inc({ platform: message.platform });
     return 'duplicate';
   }
@@ -38,8 +40,10 @@ export async function claimDelivery<T>(
     deps.metrics.messagesReceived.inc({ platform: message.platform });
     return accepted;
   } catch (error) {
+    // Under its own mark (a sender that never redelivers) only a try under that mark comes again, and takes the claim as its own: nothing owed.
+    if (delivery !== undefined) await giveBack(deps.store, seenKey, value).catch(() => undefined);
     // Not given back (the store failing too), the claim would turn the platform's redelivery away as a duplicate: retried, and said.
-    await releaseClaim(deps, message, seenKey, value);
+    else await releaseClaim(deps, message, seenKey, value);
     throw error;
   }
 }

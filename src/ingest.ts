@@ -56,6 +56,7 @@ export interface IngestDeps {
 }
 
 export { claimDelivery } from './delivery-claim.js';
+export { closeOwing } from './claim-release.js';
 
 const NO_OPTIONS: IngestOptions = Object.freeze({});
 

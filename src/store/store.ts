@@ -25,10 +25,11 @@ export interface Store {
   /**
    * Delete the key only while it holds `value` (true when it did), in one command: sent right after a
    * `setIfAbsent` that timed out, it runs after that claim however late Redis carries it out, and
-   * takes it back only if the claim was this caller's. For stores whose failed `setIfAbsent` may
-   * still land (Redis); absent, nothing is taken back.
+   * takes it back only if the claim was this caller's; a claim given back late (retried) takes no
+   * later claim with it. Absent, a claim is given back with `delete`, and a failed `setIfAbsent` is
+   * not taken back. `ackDeadline` as for `delete`.
    */
-  deleteIf?(key: string, value: string): Promise<boolean>;
+  deleteIf?(key: string, value: string, options?: { ackDeadline?: boolean }): Promise<boolean>;
   /** Append to a list, keep only the newest `maxLength` items, refresh its TTL. */
   listPush(key: string, values: string[], options?: { maxLength?: number; ttlMs?: number }): Promise<void>;
   /** Items `start..stop` inclusive; negative indexes count from the end (Redis LRANGE semantics). */

@@ -120,10 +120,13 @@ describe('the ingress Lambda with an AWS endpoint that never answers', () => {
     const said = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => String(line.msg).includes('claim could not be given back'));
     expect(said).toMatchObject({ level: 50, platform: 'slack', message: expect.stringContaining('Ev-release-throttled') });
 
-    // Slack's retries reach the same warm instance once SQS and DynamoDB answer: the first is queued, the next is a duplicate.
+    // Slack's retries reach the same warm instance once SQS and DynamoDB answer: one is queued, the next is a duplicate.
+    // (A retry that comes while the background give-back is still in the SDK's throttling backoff, on a
+    // loaded machine, is answered 503 again rather than wait past Slack's 3 s: Slack retries it.)
     failing = false;
-    expect(await lambdaHandler(bot)(delivery(1))).toMatchObject({ statusCode: 200 });
-    expect(await lambdaHandler(bot)(delivery(2))).toMatchObject({ statusCode: 200 });
+    let retry = 1;
+    while ((await lambdaHandler(bot)(delivery(retry))).statusCode !== 200) expect(++retry).toBeLessThanOrEqual(3);
+    expect(await lambdaHandler(bot)(delivery(retry + 1))).toMatchObject({ statusCode: 200 });
     const reader = new SQSClient({});
     clients.push(reader);
     const queued = await receive(reader, env.SQS_QUEUE_URL!);

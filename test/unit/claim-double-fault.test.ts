@@ -6,23 +6,31 @@
  */
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ingest, type IngestDeps } from '../../src/ingest.js';
+import { owedClaimsOf } from '../../src/claim-release.js';
+import { createBot, loadConfig } from '../../src/index.js';
+import { ingest, ingestMessage, type IngestDeps } from '../../src/ingest.js';
 import { keys, type JobData } from '../../src/jobs.js';
 import { unlimited } from '../../src/limit/index.js';
 import { createMetrics } from '../../src/observe/index.js';
 import { MemoryQueue, type Job, type NewJob } from '../../src/queue/index.js';
 import { MemoryStore, type Store } from '../../src/store/index.js';
+import { testEnv } from '../helpers/web-bot.js';
 import { inbound, silentLogger, waitFor } from './helpers.js';
 
 /** A process's view of one shared store, whose deletes it can make fail (a throttled DeleteItem). */
 class RefusingStore implements Store {
   refuseDeletes = 0;
+  /** Refused deletes are carried out all the same (an answer lost: a command timed out that ran). */
+  refusedLand = false;
+  /** Deletes never answer (an endpoint that accepts and stays silent); how many are hanging. */
+  hangDeletes = false;
+  hanging = 0;
   constructor(private readonly inner: MemoryStore) {}
   get = (key: string) => this.inner.get(key);
   set = (key: string, value: string, ttlMs?: number) => this.inner.set(key, value, ttlMs);
   setIfAbsent = (key: string, value: string, ttlMs?: number) => this.inner.setIfAbsent(key, value, ttlMs);
-  delete = async (key: string) => (this.refused(), this.inner.delete(key));
-  deleteIf = async (key: string, value: string) => (this.refused(), this.inner.deleteIf(key, value));
+  delete = async (key: string) => (await this.refused(() => this.inner.delete(key)), this.inner.delete(key));
+  deleteIf = async (key: string, value: string) => (await this.refused(() => this.inner.deleteIf(key, value)), this.inner.deleteIf(key, value));
   listPush = (key: string, values: string[], options?: { maxLength?: number; ttlMs?: number }) => this.inner.listPush(key, values, options);
   listRange = (key: string, start: number, stop: number) => this.inner.listRange(key, start, stop);
   acquireLock = (key: string, ttlMs: number) => this.inner.acquireLock(key, ttlMs);
@@ -30,9 +38,14 @@ class RefusingStore implements Store {
   releaseLock = (key: string, token: string) => this.inner.releaseLock(key, token);
   ping = () => this.inner.ping();
   close = async () => undefined;
-  private refused(): void {
+  private async refused(carryOut: () => Promise<unknown>): Promise<void> {
+    if (this.hangDeletes) {
+      this.hanging++;
+      await new Promise(() => undefined);
+    }
     if (this.refuseDeletes > 0) {
       this.refuseDeletes--;
+      if (this.refusedLand) await carryOut();
       throw new Error('ProvisionedThroughputExceededException: throttled');
     }
   }
@@ -127,6 +140,84 @@ describe('a delivery whose claim could not be given back', () => {
     expect(await shared.get(keys.seen(message))).toBeUndefined();
     expect(lines.filter((line) => line.level === 50)).toEqual([]);
     expect(await ingest(process_(new RefusingStore(shared)), { ...message })).toBe('queued');
+  });
+
+  it('a claim owed whose give-back landed unseen, the key claimed afresh here and that claim not given back either: the new claim is owed, not left behind', async () => {
+    const store = new RefusingStore(shared);
+    const deps = process_(store);
+    // The first try's release is carried out though the store's answer is an error: nothing holds the key, yet its claim is owed.
+    store.refusedLand = true;
+    const message = await doubleFault(deps, store, 1);
+    expect(await shared.get(keys.seen(message))).toBeUndefined();
+    // The retry here claims afresh; the queue refuses it and the store its release (not carried out this time).
+    store.refusedLand = false;
+    await doubleFault(deps, store, ALWAYS, { ...message });
+    expect(await shared.get(keys.seen(message))).toBeDefined();
+    store.refuseDeletes = 0;
+    await waitFor(() => owedClaimsOf(store).size === 0, 5000, 'nothing owed');
+    // Given back: the next retry, wherever it lands, is taken (not dropped as a duplicate of a message never queued).
+    expect(await ingest(process_(new RefusingStore(shared)), { ...message })).toBe('queued');
+    expect(await queued()).toHaveLength(1);
+  });
+
+  it('a redelivery here while the give-back under way hangs: an error (503) once its wait is over, not a webhook that never answers', async () => {
+    const store = new RefusingStore(shared);
+    const message = await doubleFault(process_(store), store, 1);
+    store.hangDeletes = true;
+    await waitFor(() => store.hanging > 0, 2000, 'the background give-back under way');
+    await expect(ingest(process_(store, 50), { ...message })).rejects.toThrow('still being given back');
+  });
+
+  it("a delivery taken again under its own mark (Twilio) is taken though its claim cannot be given back yet", async () => {
+    const store = new RefusingStore(shared);
+    const deps = process_(store);
+    const message = inbound();
+    queue.refusing = true;
+    store.refuseDeletes = ALWAYS;
+    await expect(ingestMessage(deps, message, { delivery: 'mark-1' })).rejects.toThrow('500 InternalError');
+    queue.refusing = false;
+    // take-again.ts: the queue answers now, the store still refuses deletes; the claim holding the mark is this delivery's own.
+    expect(await ingestMessage(deps, { ...message }, { delivery: 'mark-1' })).toEqual({ outcome: 'queued' });
+    expect(await queued()).toHaveLength(1);
+    store.refuseDeletes = 0;
+  });
+
+  it('under its own mark (Twilio, which never redelivers) nothing is owed: no retries, no loss said of a message taken again or answered here', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const store = new RefusingStore(shared);
+    queue.refusing = true;
+    store.refuseDeletes = ALWAYS;
+    await expect(ingestMessage(process_(store, 0, logger), inbound(), { delivery: 'mark-2' })).rejects.toThrow('500 InternalError');
+    expect(owedClaimsOf(store).size).toBe(0);
+    expect(lines.filter((line) => line.level === 50)).toEqual([]);
+    store.refuseDeletes = 0;
+  });
+
+  it('claims given back late after an outage: one info line for the lot, not one a message', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const store = new RefusingStore(shared);
+    for (let i = 0; i < 3; i++) await doubleFault(process_(store, 0, logger), store, ALWAYS);
+    store.refuseDeletes = 0;
+    await waitFor(() => owedClaimsOf(store).size === 0, 5000, 'all given back');
+    expect(lines.filter((line) => String(line.msg).includes('is given back: its redelivery will be taken'))).toHaveLength(1);
+  });
+
+  it('bot.close() gives up the claims still owed, each named at error, instead of retrying against the closed store', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const store = new RefusingStore(shared);
+    const bot = createBot({ config: loadConfig(testEnv), logger, store, queue, worker: false });
+    queue.refusing = true;
+    store.refuseDeletes = ALWAYS;
+    const message = inbound();
+    await expect(bot.ingest(message)).rejects.toThrow('500 InternalError');
+    expect(owedClaimsOf(store).size).toBe(1);
+    await bot.close();
+    expect(owedClaimsOf(store).size).toBe(0);
+    expect(lines.find((line) => String(line.msg).startsWith('gave up giving back a delivery claim (the bot closed first)'))).toMatchObject({ level: 50, message: message.id });
+    store.refuseDeletes = 0;
   });
 
   it('a real duplicate (the first try did queue) is still dropped, here and elsewhere', async () => {
