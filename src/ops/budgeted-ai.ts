@@ -8,6 +8,7 @@ import { type AiClient, type AiRequest, type AiResult, type AiStream, type CallO
 import type { BudgetConfig } from '../config.js';
 import type { Metrics } from '../observe/index.js';
 import type { Spend } from './spend.js';
+import { SpendUnreadableLog } from './spend-unreadable.js';
 
 export interface BudgetedAiOptions {
   spend: Spend;
@@ -34,10 +35,14 @@ export interface BudgetedAiOptions {
 type Choice = { client: AiClient } | { notice: true } | { cached: AiResult };
 
 export class BudgetedAiClient implements AiClient {
+  /** Once a minute while the spend cannot be read, not once per call. */
+  private readonly unreadable: SpendUnreadableLog;
+
   constructor(
     private readonly ai: AiClient,
     private readonly options: BudgetedAiOptions,
   ) {
+    this.unreadable = new SpendUnreadableLog(options.logger);
     if (ai.stream) this.stream = (request, callOptions) => this.streamWithin(request, callOptions);
   }
 
@@ -109,11 +114,17 @@ export class BudgetedAiClient implements AiClient {
   /** Which client answers this request, or a notice, by the budgets and the policy. */
   private async choose(request: AiRequest): Promise<Choice> {
     const { spend, policy, cheaper, metrics, logger } = this.options;
-    const over = await spend.exceeded(request.tenant).catch((error: unknown) => {
-      // Unknown spend must not stop answers: the counters are back within seconds.
-      logger.warn({ err: error }, 'could not read the AI spend; answering without the budget check');
-      return undefined;
-    });
+    const over = await spend.check(request.tenant).then(
+      (checked) => {
+        if (checked.read) this.unreadable.read();
+        return checked.over;
+      },
+      (error: unknown) => {
+        // Unknown spend must not stop answers: the counters are back within seconds.
+        this.unreadable.failed(error);
+        return undefined;
+      },
+    );
     if (!over) return { client: this.ai };
     const action = policy === 'fallback' && cheaper ? 'fallback' : policy === 'allow' ? 'allow' : 'notice';
     const spent = { scope: over.scope, tenant: over.tenant, period: over.period };

@@ -77,8 +77,16 @@ export class Spend {
 
   /** The first budget this tenant's next answer would exceed (undefined: within every budget). */
   async exceeded(tenant: string | undefined, now = new Date()): Promise<BudgetStatus | undefined> {
+    return (await this.check(tenant, now)).over;
+  }
+
+  /**
+   * `exceeded`, and whether the spend was read for it (not with no limit set, nor for a $0 limit
+   * while the spend cannot be read): what tells the end of an outage. Throws when it cannot be read.
+   */
+  async check(tenant: string | undefined, now = new Date()): Promise<{ over?: BudgetStatus; read: boolean }> {
     const limits = await this.limits();
-    if (!anyLimit(limits)) return undefined;
+    if (!anyLimit(limits)) return { read: false };
     const t = tenant ?? NO_TENANT;
     // Only the fields this check needs: the hashes hold one field per tenant and model.
     const fields = ['total', `tenant:${t}`];
@@ -93,11 +101,11 @@ export class Spend {
         throw error;
       },
     );
-    if ('state' in totals) return totals;
+    if ('state' in totals) return { over: totals, read: false };
     const over = statusesOf(limits, now, totals, [t]).find((status) => status.state === 'exceeded');
     // The alert is usually raised already; failing to raise it must not lift the budget.
     if (over) await this.alert(over).catch(() => undefined);
-    return over;
+    return { ...(over ? { over } : {}), read: true };
   }
 
   /** Every budget's state: overall, and each tenant that spent anything this month (read now: the Budgets tab). */

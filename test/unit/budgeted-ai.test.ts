@@ -3,7 +3,9 @@
  * the AiClient interface standing for the primary and the cheaper model: per-tenant budgets,
  * AI_BUDGET_POLICY's three answers, streaming, and what happens when spend cannot be read.
  */
-import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it, vi } from 'vitest';
 import { FallbackAiClient } from '../../src/ai/fallback.js';
 import { fittingContext, NoProviderAiClient, type AiClient, type AiRequest, type AiResult } from '../../src/ai/index.js';
 import type { BudgetConfig } from '../../src/config.js';
@@ -237,5 +239,42 @@ describe('BudgetedAiClient', () => {
     const { ask } = budgeted({ dayUsd: 0.01 }, 'notice', { tally: broken });
     expect((await ask('one')).text).toBe('big: one');
     expect((await ask('two')).text).toBe('big: two');
+  });
+
+  it('spend that cannot be read is logged when it starts, then once a minute with how many were left out, and once when it can be read again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const lines: Record<string, unknown>[] = [];
+      const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>), done()) }));
+      const tally = new MemoryTally();
+      const read = tally.read.bind(tally);
+      const parts = opsParts({ limits: { dayUsd: 100 }, tally });
+      const ai = new BudgetedAiClient(fakeModel('big', 1), { spend: parts.spend, policy: 'notice', notice: NOTICE, metrics: parts.metrics, logger });
+      const ask = async (calls: number) => {
+        for (let i = 0; i < calls; i++) {
+          vi.setSystemTime(Date.now() + 5000);
+          expect((await ai.reply({ conversationId: 'c', history: [], text: 'hi' })).text).toBe('big: hi');
+        }
+      };
+      const unreadable = 'could not read the AI spend; answering without the budget check (logged once a minute while it lasts)';
+      tally.read = () => Promise.reject(new Error('Redis down'));
+      await ask(24); // two minutes of calls, one per 5 s
+      expect(lines.map(({ level, msg, leftOut }) => ({ level, msg, leftOut }))).toEqual([
+        { level: 40, msg: unreadable, leftOut: undefined },
+        { level: 40, msg: unreadable, leftOut: 11 },
+      ]);
+      expect(lines[0]!.err).toMatchObject({ message: 'Redis down' });
+      tally.read = read;
+      await ask(3);
+      expect(lines.slice(2)).toMatchObject([{ level: 30, msg: 'the AI spend can be read again; the budget checks apply', unreadableSeconds: 120, unchecked: 24 }]);
+      expect(lines).toHaveLength(3);
+      // A new outage is told at once.
+      tally.read = () => Promise.reject(new Error('down again'));
+      await ask(1);
+      expect(lines.slice(3)).toMatchObject([{ level: 40, msg: unreadable, err: { message: 'down again' } }]);
+      expect(lines[3]!.leftOut).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

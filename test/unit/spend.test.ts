@@ -38,6 +38,15 @@ describe('Spend: the budget check', () => {
     expect(await stopped.exceeded('T1')).toMatchObject({ scope: 'tenant', tenant: 'T1', period: 'day', limitUsd: 0, state: 'exceeded' });
     await expect(new Spend(tally, { dayUsd: 5 }).exceeded('T1')).rejects.toThrow('the store is down');
   });
+
+  it('check says whether the spend was read: not with no limit set, nor for a $0 limit while it cannot be read', async () => {
+    const down = { add: async () => ({}), read: () => Promise.reject(new Error('the store is down')) };
+    expect(await new Spend(down, {}).check('T1')).toEqual({ read: false });
+    expect(await new Spend(down, { tenantDayUsd: 0 }).check('T1')).toMatchObject({ over: { scope: 'tenant', limitUsd: 0 }, read: false });
+    const up = { add: async () => ({}), read: async () => ({}) };
+    expect(await new Spend(up, { dayUsd: 5 }).check('T1')).toEqual({ read: true });
+    expect(await new Spend(up, { dayUsd: 0 }).check('T1')).toMatchObject({ over: { scope: 'overall', limitUsd: 0 }, read: true });
+  });
 });
 
 describe('Spend: what was spent', () => {
