@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { BudgetConfig } from '../config.js';
-import { LogSummary, leftOutFields } from '../observe/log-summary.js';
+import { OutageLog } from '../observe/outage-log.js';
 import type { Store } from '../store/index.js';
 
 export type LimitName = 'dayUsd' | 'monthUsd' | 'tenantDayUsd' | 'tenantMonthUsd';
@@ -66,8 +66,8 @@ export class BudgetLimits implements LimitsSource {
   private reading: Promise<Overrides> | undefined;
   /** Changes this process made: a read begun before one must not put the old limits back. */
   private changes = 0;
-  /** Set while the store cannot be read: a store outage is logged once a minute, not every `cacheMs`. */
-  private unreadable: { since: number; lines: LogSummary } | undefined;
+  /** A store outage is logged once a minute, not every `cacheMs`. */
+  private readonly unreadable: OutageLog;
 
   constructor(
     private readonly store: Store,
@@ -76,6 +76,11 @@ export class BudgetLimits implements LimitsSource {
     private readonly cacheMs = LIMITS_CACHE_MS,
   ) {
     this.environment = Object.fromEntries(LIMIT_NAMES.filter((name) => environment[name] !== undefined).map((name) => [name, environment[name]]));
+    this.unreadable = new OutageLog(
+      logger,
+      'could not read the budget limits set in the console; the last ones known apply (logged once a minute while it lasts)',
+      'the budget limits set in the console can be read again',
+    );
   }
 
   /** The limits in force, as this process last read them (at most `cacheMs` ago). */
@@ -121,7 +126,7 @@ export class BudgetLimits implements LimitsSource {
     this.reading ??= this.read()
       .then(
         (overrides) => {
-          this.readAgain();
+          this.unreadable.worked();
           return overrides;
         },
         (error: unknown) => {
@@ -145,21 +150,9 @@ export class BudgetLimits implements LimitsSource {
     return this.reading;
   }
 
-  /** The first failed read of an outage is logged, then one line a minute with how many were not. */
   private readFailed(error: unknown): void {
-    const now = Date.now();
-    this.unreadable ??= { since: now, lines: new LogSummary() };
-    const leftOut = this.unreadable.lines.take('unreadable', now);
-    if (leftOut === undefined) return;
     // `applied`: what stands meanwhile, the limits last read or (none read yet) the environment's.
-    const applied = this.cached ? 'last read' : 'environment';
-    this.logger.warn({ err: error, applied, ...leftOutFields(leftOut) }, 'could not read the budget limits set in the console; the last ones known apply (logged once a minute while it lasts)');
-  }
-
-  private readAgain(): void {
-    if (!this.unreadable) return;
-    this.logger.info({ unreadableSeconds: Math.round((Date.now() - this.unreadable.since) / 1000) }, 'the budget limits set in the console can be read again');
-    this.unreadable = undefined;
+    this.unreadable.failed(error, { applied: this.cached ? 'last read' : 'environment' });
   }
 
   private async read(): Promise<Overrides> {

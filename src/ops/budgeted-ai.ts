@@ -8,7 +8,7 @@ import { type AiClient, type AiRequest, type AiResult, type AiStream, type CallO
 import type { BudgetConfig } from '../config.js';
 import type { Metrics } from '../observe/index.js';
 import type { Spend } from './spend.js';
-import { SpendUnreadableLog } from './spend-unreadable.js';
+import { OutageLog } from '../observe/outage-log.js';
 
 export interface BudgetedAiOptions {
   spend: Spend;
@@ -36,13 +36,17 @@ type Choice = { client: AiClient } | { notice: true } | { cached: AiResult };
 
 export class BudgetedAiClient implements AiClient {
   /** Once a minute while the spend cannot be read, not once per call. */
-  private readonly unreadable: SpendUnreadableLog;
+  private readonly unreadable: OutageLog;
 
   constructor(
     private readonly ai: AiClient,
     private readonly options: BudgetedAiOptions,
   ) {
-    this.unreadable = new SpendUnreadableLog(options.logger);
+    this.unreadable = new OutageLog(
+      options.logger,
+      'could not read the AI spend; answering without the budget check (logged once a minute while it lasts)',
+      'the AI spend can be read again; the budget checks apply',
+    );
     if (ai.stream) this.stream = (request, callOptions) => this.streamWithin(request, callOptions);
   }
 
@@ -116,7 +120,7 @@ export class BudgetedAiClient implements AiClient {
     const { spend, policy, cheaper, metrics, logger } = this.options;
     const over = await spend.check(request.tenant).then(
       (checked) => {
-        if (checked.read) this.unreadable.read();
+        if (checked.read) this.unreadable.worked('unchecked');
         return checked.over;
       },
       (error: unknown) => {
