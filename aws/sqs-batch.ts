@@ -14,7 +14,8 @@
  *   attempts key and the next delivery makes the move without running the job again (only the
  *   delete, when the letter was sent: no second letter once SQS's 5-minute dedupe has passed);
  * - polling: a message whose visibility could not be renewed before it ran out (sqs-lease.ts) may
- *   be another worker's now: its run posts nothing more (LeaseLostError) and records no outcome;
+ *   be another worker's now: its run posts nothing more (LeaseLostError) and records no outcome, and
+ *   one lost while waiting behind its conversation's earlier messages is not started;
  * - a message left in the queue holds back the later messages of its group in the same batch:
  *   they are not run, and given back at once; SQS hands out none of a group while one of its
  *   messages is hidden, so none overtakes it.
@@ -143,6 +144,12 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
 }
 
 async function runMessage<T>(message: SqsMessage, context: BatchContext<T>, lease?: Lease): Promise<Outcome> {
+  // Lost while it waited behind its conversation's earlier messages: the worker SQS hands it to runs it; this
+  // one would ask the AI (and count an attempt) only to be refused the post.
+  if (lease?.held() === false) {
+    context.onLeaseLost?.(message);
+    return { done: false };
+  }
   const envelope = decodeEnvelope<T>(message.body);
   const failedAt = () => new Date().toISOString();
   if (!envelope) {

@@ -1,6 +1,6 @@
 /**
  * Two polling workers (`parley worker` on SQS) sharing the store on DynamoDB (moto). The first
- * cannot renew its message's visibility (a proxy refuses its ChangeMessageVisibility), so the
+ * cannot renew its message's visibility (a proxy refuses its ChangeMessageVisibility, or never answers it), so the
  * message comes back and the second worker takes it while the first still waits for the AI. Both
  * get their answer at the same moment (a slow model; two runs of one question finish together):
  * and Slack slow to post: the first, whose hold on the message ran out, posts nothing and says so;
@@ -29,6 +29,7 @@ let slack: FakeSlack;
 let ai: FakeOpenAi;
 let client: SQSClient;
 let proxy: ThrottlingProxy;
+let unanswering: ThrottlingProxy;
 let answersHeld: Promise<void>;
 let releaseAnswers: () => void;
 const bots: Bot[] = [];
@@ -44,16 +45,18 @@ beforeAll(async () => {
   // SQS's 500 for every visibility change of the first worker's: its renewals all fail.
   const failing = { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'We encountered an internal error. Please try again.' }) };
   proxy = await startThrottlingProxy(moto().url, { throttles: (target) => target === 'AmazonSQS.ChangeMessageVisibility', answer: failing });
+  // SQS out of reach for them instead: its visibility changes are never answered.
+  unanswering = await startThrottlingProxy(moto().url, { throttles: (target) => target === 'AmazonSQS.ChangeMessageVisibility', answerAfterMs: Infinity });
 });
 afterAll(async () => {
   releaseAnswers?.();
   for (const bot of bots) await bot.close();
-  await Promise.all([slack?.close(), ai?.close(), proxy?.close()]);
+  await Promise.all([slack?.close(), ai?.close(), proxy?.close(), unanswering?.close()]);
   client?.destroy();
 });
 
 /** Two workers answer one question, the first unable to renew its hold on the message; returns what the user saw and the log. */
-async function answerWithHoldLost(question: string, settings: Record<string, string> = {}) {
+async function answerWithHoldLost(question: string, settings: Record<string, string> = {}, renewals = proxy) {
   answersHeld = new Promise<void>((resolve) => (releaseAnswers = resolve));
   slack.reset();
   const { queueUrl } = await freshQueues(client, 2);
@@ -74,13 +77,13 @@ async function answerWithHoldLost(question: string, settings: Record<string, str
   const asked = () => ai.calls.filter((call) => lastUserText(call).includes(question)).length;
 
   // The first worker takes the message; every renewal of its visibility (2 s) fails.
-  const sqsThroughProxy = new SQSClient({ endpoint: proxy.url, useQueueUrlAsEndpoint: false, maxAttempts: 1 });
+  const sqsThroughProxy = new SQSClient({ endpoint: renewals.url, useQueueUrlAsEndpoint: false, maxAttempts: 1 });
   await makeBot(sqsThroughProxy, true).start();
   await until(() => asked() === 1, 'the first worker asks the AI', 15_000);
   // The message comes back; the second worker takes it and asks too.
   await makeBot(client, true).start();
   await until(() => asked() === 2, 'the second worker asks the AI', 15_000);
-  expect(proxy.refused).toBeGreaterThan(0);
+  expect(renewals.refused).toBeGreaterThan(0);
   // Slack is slow to post (1.5 s): neither post has landed when the other worker looks for it.
   slack.on('chat.postMessage', () => ({ delayMs: 1500 }));
   releaseAnswers();
@@ -100,6 +103,12 @@ async function answerWithHoldLost(question: string, settings: Record<string, str
 describe('a polling worker whose visibility renewals fail past the visibility timeout', () => {
   it('posts nothing once another worker may have the message: one reply, and a log line saying why', async () => {
     const { shown, log } = await answerWithHoldLost('answer me once');
+    expect(shown).toHaveLength(1);
+    expect(log).toContain("this worker's hold on the SQS message ran out");
+  }, 60_000);
+
+  it('renewals never answered (SQS out of reach, not erring): one reply', async () => {
+    const { shown, log } = await answerWithHoldLost('unreachable, answer me once', {}, unanswering);
     expect(shown).toHaveLength(1);
     expect(log).toContain("this worker's hold on the SQS message ran out");
   }, 60_000);

@@ -17,7 +17,7 @@ export interface ThrottlingProxy {
 export interface ThrottlingOptions {
   /** Refuse this request? (`target`: the x-amz-target header, e.g. DynamoDB_20120810.DeleteItem) */
   throttles(target: string, body: string): boolean;
-  /** How long a refusal takes to arrive (default at once). */
+  /** How long a refusal takes to arrive (default at once); Infinity: never (an endpoint that stopped answering). */
   answerAfterMs?: number;
   /** The refusal sent instead of DynamoDB's throttling 400 (e.g. SQS's 500 InternalError or its RequestThrottled). */
   answer?: { status: number; body: string };
@@ -35,6 +35,7 @@ export async function startThrottlingProxy(target: string, options: ThrottlingOp
       outgoing.on('error', () => undefined);
       if (options.throttles(header(incoming.headers, 'x-amz-target'), body.toString())) {
         refused++;
+        if (options.answerAfterMs === Infinity) return; // held open until close()
         const { status, body: refusal } = options.answer ?? { status: 400, body: THROTTLED };
         const refuse = () => void outgoing.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(refusal);
         return void setTimeout(refuse, options.answerAfterMs ?? 0);

@@ -133,6 +133,28 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(runs).toEqual(['answered#1:false', 'answered#1:true']);
   });
 
+  it('polling: a message whose hold ran out while it waited behind its conversation is not started (another worker may have it): run once, held, when received again', async () => {
+    const { queueUrl } = await freshQueues(client);
+    // SQS's 500 for every visibility change: the holds on the batch's messages run out.
+    const failing = { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'We encountered an internal error. Please try again.' }) };
+    const proxy = await startThrottlingProxy(moto().url, { throttles: (target) => target === 'AmazonSQS.ChangeMessageVisibility', answer: failing });
+    const proxied = new SQSClient({ endpoint: proxy.url, maxAttempts: 1 });
+    cleanups.push(() => proxy.close(), () => proxied.destroy());
+    const queue = new SqsQueue<Data>({ queueUrl, client: proxied, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 1000 }, waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 });
+    // One batch: a job longer than the visibility timeout, and one behind it in its conversation.
+    for (const id of ['slow', 'behind']) await queue.add({ id, group: 'B', data: { n: 1 } });
+    const runs: string[] = [];
+    const lines: string[] = [];
+    queue.process(async (job) => {
+      runs.push(`${job.id}:${job.stillHeld?.() === true ? 'held' : 'lost'}`);
+      if (job.id === 'slow') await new Promise((resolve) => setTimeout(resolve, 3000));
+    }, { concurrency: 10, store: new MemoryStore(), logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }) });
+    await until(() => runs.some((run) => run.startsWith('behind')), 'the job behind the slow one run', 20_000);
+    await queue.close(5000);
+    expect(runs).toEqual(['slow:held', 'behind:held']);
+    expect(lines.join('\n')).toContain("this worker's hold on the SQS message ran out");
+  });
+
   it('polling: a message answered while its batch still runs, and one waiting behind its conversation, are never taken again by another worker', async () => {
     const { queueUrl } = await freshQueues(client);
     const options = { queueUrl, client, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 1000 }, waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 };
