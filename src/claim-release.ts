@@ -123,7 +123,8 @@ export class OwedClaims {
   }
 
   private schedule(entry: Owed): void {
-    const delayMs = Math.min(FIRST_RETRY_MS * 2 ** entry.tries, MAX_RETRY_MS);
+    // Jittered (half to all of the backoff): claims owed since one outage do not all retry at once against a throttled store.
+    const delayMs = Math.min(FIRST_RETRY_MS * 2 ** entry.tries, MAX_RETRY_MS) * (0.5 + Math.random() / 2);
     entry.timer = setTimeout(() => void this.attempt(entry), delayMs);
     // A claim owed must not keep a process from exiting; on Lambda a frozen function runs no timer until its next invocation.
     entry.timer.unref();

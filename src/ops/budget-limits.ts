@@ -27,6 +27,8 @@ export const LIMIT_NAMES = Object.keys(LIMIT_VARIABLES) as LimitName[];
  * it is configuration, kept until set back to the environment's (README, Scaling out on Redis).
  */
 export const LIMIT_KEY_PREFIX = 'parley:budget:limit:';
+/** Until the limits were read once, how soon a refused read is tried again (at the next check after it). */
+const RETRY_UNREAD_MS = 1000;
 /** A change is seen by every process within this (README: "within 5 s"). */
 export const LIMITS_CACHE_MS = 5000;
 
@@ -66,6 +68,8 @@ export class BudgetLimits implements LimitsSource {
   private reading: Promise<Overrides> | undefined;
   /** Changes this process made: a read begun before one must not put the old limits back. */
   private changes = 0;
+  /** When the store last refused a read (a process that never read asks again RETRY_UNREAD_MS later). */
+  private refusedAt = -Infinity;
   /** A store outage is logged once a minute, not every `cacheMs`. */
   private readonly unreadable: OutageLog;
 
@@ -122,6 +126,8 @@ export class BudgetLimits implements LimitsSource {
 
   private overrides(): Promise<Overrides> {
     if (this.cached && Date.now() - this.cached.at < this.cacheMs) return Promise.resolve(this.cached.overrides);
+    // Never read, and the store refused less than a second ago: the environment's, without asking again at every check.
+    if (!this.cached && !this.reading && Date.now() - this.refusedAt < RETRY_UNREAD_MS) return Promise.resolve({});
     const changes = this.changes;
     this.reading ??= this.read()
       .then(
@@ -130,6 +136,7 @@ export class BudgetLimits implements LimitsSource {
           return overrides;
         },
         (error: unknown) => {
+          this.refusedAt = Date.now();
           this.readFailed(error);
           return undefined;
         },

@@ -77,7 +77,8 @@ describe('BudgetLimits', () => {
     expect(await limits.current()).toEqual({ dayUsd: 5 });
   });
 
-  it("started while the store cannot be read: the environment's apply, and the console's from the first check once it answers (not 5 s later)", async () => {
+  it("started while the store cannot be read: the environment's apply, and the console's from the first check a second after it answers (not 5 s later)", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
     const { lines, logger } = logLines();
     const store = new MemoryStore();
     await new BudgetLimits(store, { dayUsd: 100 }, quietLogger).set('dayUsd', 0); // an operator stops spending
@@ -87,11 +88,14 @@ describe('BudgetLimits', () => {
     expect(await restarted.current()).toEqual({ dayUsd: 100 });
     expect(await restarted.current()).toEqual({ dayUsd: 100 });
     store.get = get;
+    // Within a second of the refusal it does not ask again; a second later it does.
+    expect(await restarted.current()).toEqual({ dayUsd: 100 });
+    vi.setSystemTime(Date.now() + 1000);
     expect(await restarted.current()).toEqual({ dayUsd: 0 });
     expect(lines[0]).toMatchObject({ level: 40, applied: 'environment' });
     // Once read, a failed read leaves the limits last read, as before.
     store.get = () => Promise.reject(new Error('down again'));
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + LIMITS_CACHE_MS });
+    vi.setSystemTime(Date.now() + LIMITS_CACHE_MS);
     expect(await restarted.current()).toEqual({ dayUsd: 0 });
     expect(lines.at(-1)).toMatchObject({ level: 40, applied: 'last read' });
   });
