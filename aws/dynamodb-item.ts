@@ -1,6 +1,7 @@
 /**
- * One item of the store's table (its layout is in dynamodb-store.ts): what DynamoStore and its
- * list writes (dynamodb-list.ts) share — attribute names, the liveness condition, expiry, reads.
+ * One item of the store's table (its layout is in dynamodb-store.ts): what DynamoStore, its list
+ * writes (dynamodb-list.ts) and DynamoTally's items share — attribute names, the liveness
+ * condition, expiry, reads, the removal of an expired item.
  */
 import { isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
 
@@ -54,4 +55,18 @@ export function expiry(ttlMs?: number): { expires_at?: number; expires_at_ms?: n
   if (ttlMs === undefined || ttlMs <= 0) return {};
   const at = Date.now() + Math.ceil(ttlMs);
   return { expires_at: Math.ceil(at / 1000), expires_at_ms: at };
+}
+
+/** Remove the item while it is still expired (another process may have started it afresh). */
+export async function deleteIfExpired(access: ItemAccess, key: string): Promise<void> {
+  const { DeleteCommand } = access.dynamo.sdk.lib;
+  await conditional(() =>
+    access.dynamo.documents.send(new DeleteCommand({
+      TableName: access.table,
+      Key: { key },
+      ConditionExpression: '#ms <= :now',
+      ExpressionAttributeNames: { '#ms': names['#ms'] },
+      ExpressionAttributeValues: { ':now': Date.now() },
+    })),
+  );
 }

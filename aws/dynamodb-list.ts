@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isConditionFailed } from './dynamodb-sdk.js';
-import { conditional, expiry, LIVE, names, readLive, type Item, type ItemAccess } from './dynamodb-item.js';
+import { conditional, deleteIfExpired, expiry, LIVE, names, readLive, type Item, type ItemAccess } from './dynamodb-item.js';
 
 export interface ListPushOptions {
   maxLength?: number;
@@ -98,19 +98,6 @@ export function removeOldest(access: ItemAccess, key: string, list: '#items' | '
       ConditionExpression: `size(${list}) = :length`,
       ExpressionAttributeNames: { [list]: names[list] },
       ExpressionAttributeValues: { ':length': length },
-    })),
-  );
-}
-
-async function deleteIfExpired(access: ItemAccess, key: string): Promise<void> {
-  const { DeleteCommand } = access.dynamo.sdk.lib;
-  await conditional(() =>
-    access.dynamo.documents.send(new DeleteCommand({
-      TableName: access.table,
-      Key: { key },
-      ConditionExpression: '#ms <= :now',
-      ExpressionAttributeNames: { '#ms': names['#ms'] },
-      ExpressionAttributeValues: { ':now': Date.now() },
     })),
   );
 }

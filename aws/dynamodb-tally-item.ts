@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PUSH_IDS_KEPT, removeOldest } from './dynamodb-list.js';
-import type { ItemAccess } from './dynamodb-item.js';
+import { deleteIfExpired, type ItemAccess } from './dynamodb-item.js';
 import { isConditionFailed } from './dynamodb-sdk.js';
 
 /** Each counter is a number attribute `n:<field>`. */
@@ -83,14 +83,4 @@ export function countersOf(item: Record<string, unknown>): [string, number][] {
   return Object.entries(item)
     .filter(([name]) => name.startsWith(FIELD))
     .map(([name, value]): [string, number] => [name.slice(FIELD.length), Number(value)]);
-}
-
-/** Remove the item while it is still expired (another process may have started it afresh). */
-async function deleteIfExpired(access: ItemAccess, itemKey: string): Promise<void> {
-  const { DeleteCommand } = access.dynamo.sdk.lib;
-  await access.dynamo.documents
-    .send(new DeleteCommand({ TableName: access.table, Key: { key: itemKey }, ConditionExpression: '#ms <= :now', ExpressionAttributeNames: { '#ms': 'expires_at_ms' }, ExpressionAttributeValues: { ':now': Date.now() } }))
-    .catch((error: unknown) => {
-      if (!isConditionFailed(error)) throw error;
-    });
 }

@@ -53,9 +53,9 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
  * Closing the in-process queue, with time left: the messages its drain did not start (no time left
  * to answer them, so lost with the process) get the apology, WORKER_CONCURRENCY at a time, so their
  * senders know to ask again. A post takes far less than an answer; one the deadline cuts short is
- * simply not shown, and none starts after it (`timeUp`). Never-started jobs only: one that ran may have shown part of its answer, or
- * wait out its platform's Retry-After, which would refuse the apology too. A queue that keeps its
- * jobs leaves them to the next process.
+ * simply not shown, and none starts after it (`timeUp`). Never-started jobs only: one that ran may
+ * have shown part of its answer, or wait out its platform's Retry-After, which would refuse the
+ * apology too. A queue that keeps its jobs leaves them to the next process.
  */
 export async function apologiseNeverStarted(deps: WorkerDeps, queue: JobQueue<JobData>, concurrency: number, posted: (job: string) => void, timeUp?: AbortSignal): Promise<void> {
   if (!queue.volatile) return;

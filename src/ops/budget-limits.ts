@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { BudgetConfig } from '../config.js';
+import type { BudgetLimitChange, BudgetsView } from '../console/api.js';
 import { OutageLog } from '../observe/outage-log.js';
 import type { Store } from '../store/index.js';
 
@@ -44,23 +45,11 @@ export interface LimitsSource {
   current(): Promise<Limits>;
 }
 
-export interface LimitsView {
-  limits: Limits;
-  sources: Record<LimitName, LimitSource>;
-  environment: Limits;
-  /** When the console set each of those it set. */
-  setAt: Partial<Record<LimitName, string>>;
-}
+/** The console's view of the limits: in force, where each comes from, the environment's, when set. */
+export type LimitsView = Pick<BudgetsView, 'limits' | 'sources' | 'environment' | 'setAt'>;
 
-export interface LimitChange {
-  limit: LimitName;
-  variable: string;
-  /** null: no limit. */
-  oldUsd: number | null;
-  newUsd: number | null;
-  source: LimitSource;
-  effectiveFrom: string;
-}
+/** A change made (null: no limit), as POST /console/api/budgets/limit answers it. */
+export type LimitChange = BudgetLimitChange;
 
 export class BudgetLimits implements LimitsSource {
   private readonly environment: Limits;

@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import { type AiClient, type AiRequest, type AiResult, type AiStream, type CallOptions, type CircuitStateName } from '../ai/index.js';
 import type { BudgetConfig } from '../config.js';
 import type { Metrics } from '../observe/index.js';
-import type { Spend } from './spend.js';
 import { OutageLog } from '../observe/outage-log.js';
+import type { Spend } from './spend.js';
 
 export interface BudgetedAiOptions {
   spend: Spend;

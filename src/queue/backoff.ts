@@ -39,6 +39,9 @@ export function isPermanent(error: unknown): error is PermanentError {
   return error instanceof PermanentError;
 }
 
+/** The most of an error's text a dead letter keeps. */
+export const MAX_ERROR_TEXT = 4_000;
+
 /**
  * A failed job's error as its dead letter keeps it: "Name: message", at most MAX_ERROR_TEXT
  * characters. A provider or a platform may put a whole page in its error (a proxy's 2 MB of HTML),
@@ -55,6 +58,3 @@ export function errorText(error: unknown): string {
   const end = code >= 0xd800 && code <= 0xdbff ? MAX_ERROR_TEXT - 1 : MAX_ERROR_TEXT;
   return `${shown.slice(0, end)}… (${shown.length - end} more characters left out)`;
 }
-
-/** The most of an error's text a dead letter keeps. */
-export const MAX_ERROR_TEXT = 4_000;
