@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { Store } from 'parley/adapter-kit';
 import { InstallationDecryptError, needsReencrypt, open, seal } from './installation-crypto.js';
 import { installedAtOf, predates, stamped } from './install-time.js';
+import { refreshedOver } from './token-rotation.js';
 
 export const installationKeys = {
   /** Where one installation lives. */
@@ -81,28 +82,28 @@ export class ParleyInstallationStore implements InstallationStore {
   }
 
   /**
-   * Store a refreshed installation only while the store still holds the one it replaces (whose
-   * bot refresh token was `spentRefreshToken`, and user refresh token `spentUserRefreshToken` when
-   * given), checked and written under the installation's write lock: an uninstall or a reinstall
-   * written during the refresh is newer, and wins. Whether it was stored.
+   * Store a refreshed installation only while the store still holds the one it replaces (whose bot
+   * refresh token was `spentRefreshToken`), checked and written under the installation's write lock:
+   * an uninstall or a reinstall written during the refresh is newer, and wins. The store's user part
+   * is kept unless the refresh spent its user refresh token (`spentUserRefreshToken`): a user token
+   * dropped during the refresh stays dropped (token-rotation.ts refreshedOver). What was stored, or false.
    */
-  async replaceInstallation(installation: AnyInstallation, spentRefreshToken: string | undefined, spentUserRefreshToken?: string): Promise<boolean> {
+  async replaceInstallation(installation: AnyInstallation, spentRefreshToken: string | undefined, spentUserRefreshToken?: string): Promise<AnyInstallation | false> {
     const key = ParleyInstallationStore.keyOf(installation);
-    let stored = false;
+    let stored: AnyInstallation | undefined;
     // Only under the lock: a check and a write without it could undo an uninstall written between them.
     const replace = async () => {
       const sealed = await this.store().get(key);
-      if (sealed === undefined) return;
       // A record no key opens is not the one refreshed (that one was read): the refresh gives way.
-      const current = openedOrNothing(sealed, this.keys, key);
-      if (current?.bot?.refreshToken !== spentRefreshToken) return;
-      if (spentUserRefreshToken !== undefined && current?.user?.refreshToken !== spentUserRefreshToken) return;
-      await this.store().set(key, seal(JSON.stringify(installation), this.keys, key));
-      stored = true;
+      const current = sealed === undefined ? undefined : openedOrNothing(sealed, this.keys, key);
+      const merged = refreshedOver(current, installation, { bot: spentRefreshToken, user: spentUserRefreshToken });
+      if (!merged) return;
+      await this.store().set(key, seal(JSON.stringify(merged), this.keys, key));
+      stored = merged;
     };
     await this.exclusive(key, replace, { lockRequired: true });
     if (stored) this.logger()?.info(ids(installation), 'Slack installation stored');
-    return stored;
+    return stored ?? false;
   }
 
   /** The installation for a query; throws InstallationNotFoundError when there is none. */

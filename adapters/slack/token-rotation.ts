@@ -62,8 +62,14 @@ export async function rotated(current: AnyInstallation, credentials: RotationCre
     return { installation: { ...installation, user: { ...user, ...(await exchange(user.refreshToken, credentials)) } } };
   } catch (userError) {
     if (!refreshTokenRefused(userError)) return { installation, userError };
-    return { installation: { ...installation, user: { id: user.id, scopes: user.scopes, token: undefined } }, userError };
+    return { installation: withoutUserToken(installation), userError };
   }
+}
+
+/** The installation without the installing user's token and its refresh token (the user's id and scopes stay). */
+export function withoutUserToken(installation: AnyInstallation): AnyInstallation {
+  const user = installation.user as AnyInstallation['user'] | undefined;
+  return user ? { ...installation, user: { id: user.id, scopes: user.scopes, token: undefined } } : installation;
 }
 
 /** The refresh tokens of the stored installation a refresh spent: a save replaces only an installation that still has them. */
@@ -75,12 +81,22 @@ export interface SpentTokens {
 
 export function spentBy(updated: AnyInstallation, stored: AnyInstallation | undefined): SpentTokens {
   const user = stored?.user?.refreshToken;
-  return { bot: stored?.bot?.refreshToken, ...(user !== undefined && updated.user?.refreshToken !== user ? { user } : {}) };
+  const userChanged = updated.user?.refreshToken !== user || updated.user?.token !== stored?.user?.token;
+  return { bot: stored?.bot?.refreshToken, ...(user !== undefined && userChanged ? { user } : {}) };
 }
 
-/** Whether `stored` is still the installation a refresh spent `spent` of. */
-export function stillHolds(stored: AnyInstallation | undefined, spent: SpentTokens): boolean {
-  return stored?.bot?.refreshToken === spent.bot && (spent.user === undefined || stored?.user?.refreshToken === spent.user);
+/**
+ * What a refresh writes over `stored` (undefined: nothing, an uninstall or a reinstall came meanwhile
+ * and wins). Its bot part, when `stored` still has the bot refresh token it spent: that one is spent,
+ * so the new one must not be lost. The refreshed user part only over the user refresh token it spent;
+ * else the store's (a user token dropped meanwhile, tokens_revoked, stays dropped). The rest is the store's.
+ */
+export function refreshedOver(stored: AnyInstallation | undefined, refreshed: AnyInstallation, spent: SpentTokens): AnyInstallation | undefined {
+  if (!stored || stored.bot?.refreshToken !== spent.bot) return undefined;
+  const userSpent = spent.user !== undefined && stored.user?.refreshToken === spent.user;
+  // Only the user's token was refreshed, over a user part since replaced: nothing of this refresh is left to keep.
+  if (spent.user !== undefined && !userSpent && refreshed.bot?.refreshToken === spent.bot) return undefined;
+  return { ...stored, bot: refreshed.bot, user: userSpent ? refreshed.user : stored.user } as AnyInstallation;
 }
 
 /** The log lines of a refresh: team, enterprise and user ids, never a token. */

@@ -10,14 +10,15 @@ export type InstallationLookup = InstallationQuery<boolean>;
 /**
  * An InstallationStore; `findInstallation` (undefined when missing), when it has one, tells "not
  * installed" from a failure; `replaceInstallation`, when it has one, stores a refreshed installation
- * only over the one it replaces (false: an uninstall or a reinstall came meanwhile, and wins);
+ * only over the one it replaces (false: an uninstall or a reinstall came meanwhile, and wins; else
+ * what it stored, or true, and WorkspaceTokens reads the store again);
  * `deleteInstallationUninstalledAt`, when it has one, deletes for an uninstall event only an
  * installation older than the event, in one step (ParleyInstallationStore's, under its write lock);
  * `dropRevokedUserToken` likewise drops only a revoked user token.
  */
 export type WorkspaceInstallations = InstallationStore & {
   findInstallation?(query: InstallationLookup): Promise<Installation<'v1' | 'v2', boolean> | undefined>;
-  replaceInstallation?(installation: Installation<'v1' | 'v2', boolean>, spentRefreshToken: string | undefined, spentUserRefreshToken?: string): Promise<boolean>;
+  replaceInstallation?(installation: Installation<'v1' | 'v2', boolean>, spentRefreshToken: string | undefined, spentUserRefreshToken?: string): Promise<boolean | Installation<'v1' | 'v2', boolean>>;
   deleteInstallationUninstalledAt?(query: InstallationLookup, eventTime: number): Promise<{ deleted: true } | { deleted: false; installedAt: number }>;
   /** `tokens_revoked` naming user tokens, when it has one: the installing user's token dropped if named (ParleyInstallationStore's). */
   dropRevokedUserToken?(query: InstallationLookup, userIds: readonly string[], eventTime: number | undefined): Promise<{ dropped: boolean; installedAt?: number }>;

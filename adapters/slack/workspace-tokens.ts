@@ -13,7 +13,8 @@
  *   that is another (a reinstall elsewhere), else is refreshed the same way (renew).
  * - Uninstall: `app_uninstalled`, and `tokens_revoked` naming bot tokens, delete the installation
  *   and its cache entry, unless it was installed again after the event (uninstall.ts); naming the
- *   installing user's token only, that token is dropped from both. A later event
+ *   installing user's token only, that token is dropped from both, and from a refresh not stored
+ *   yet or under way (what a refresh stores keeps the store's user part: refresh-saves.ts). A later event
  *   from that workspace is acknowledged but not answered, and logged once (warn, then debug); so is
  *   one whose installation no SLACK_INSTALLATION_KEY opens.
  *
@@ -27,7 +28,8 @@ import type { Logger } from 'pino';
 import type { Store } from 'parley/adapter-kit';
 import type { SlackDetails } from './events.js';
 import { NotInstalledLog } from './not-installed.js';
-import { botExpiresWithin, dueForRefresh, expiredUnrefreshed, expiresWithin, logRotation, rotated, spentBy, stillHolds, type Rotation, type RotationCredentials, type SpentTokens } from './token-rotation.js';
+import { RefreshSaves } from './refresh-saves.js';
+import { botExpiresWithin, dueForRefresh, expiredUnrefreshed, expiresWithin, logRotation, rotated, spentBy, type Rotation, type RotationCredentials } from './token-rotation.js';
 import { isUninstallEvent, uninstall } from './uninstall.js';
 import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup, type WorkspaceInstallations } from './workspace-lookup.js';
 
@@ -44,8 +46,6 @@ const REFRESH_EARLY_MS = 5 * 60_000;
 const REFRESH_WAIT_MS = 10_000;
 /** Longer than a refresh can take (the Web API's 15 s timeout, the store's read and write): a lapsed lock would let a second process spend the same refresh token. */
 const REFRESH_LOCK_MS = 60_000;
-/** How often a refreshed installation the store could not take is offered to it again. */
-const SAVE_RETRY_MS = 1000;
 
 /** The client (for oauth.v2.access) and the app's credentials refresh rotating tokens. */
 export interface WorkspaceTokensOptions extends RotationCredentials {
@@ -62,8 +62,8 @@ export interface WorkspaceTokensOptions extends RotationCredentials {
 export class WorkspaceTokens {
   private readonly cache: LRUCache<string, AnyInstallation>;
   private readonly refreshing = new Map<string, Promise<AnyInstallation | undefined>>();
-  /** Refreshed installations the store could not take yet: Slack's refresh tokens are single-use, so the new one is kept (and used) here until it is stored. */
-  private readonly unsaved = new Map<string, AnyInstallation>();
+  /** Stores refreshes; keeps (and offers again) one the store could not take yet: Slack's refresh tokens are single-use. */
+  private readonly saves: RefreshSaves;
   private readonly notInstalled: NotInstalledLog;
   private readonly refreshEarlyMs: number;
 
@@ -71,6 +71,8 @@ export class WorkspaceTokens {
     this.cache = new LRUCache({ max: 10_000, ttl: options.cacheTtlMs ?? CACHE_TTL_MS });
     this.refreshEarlyMs = options.refreshEarlyMs ?? REFRESH_EARLY_MS;
     this.notInstalled = new NotInstalledLog(options.logger, options.lostAtRestart);
+    const settled = (key: string, installation: AnyInstallation | undefined) => void this.remember(key, installation);
+    this.saves = new RefreshSaves({ installations: options.installations, logger: options.logger, load: (query) => this.load(query), settled });
   }
 
   /** Bolt's `authorize` (a click's 3 s acknowledgement waits on it): the installation's bot token and user token, refreshed only once expired; a workspace without one is marked NOT_INSTALLED. */
@@ -118,13 +120,26 @@ export class WorkspaceTokens {
     if (isUninstallEvent(envelope)) {
       const outcome = await uninstall(envelope, query, this.options.installations, this.options.logger());
       if (outcome === 'deleted') this.forget(query);
-      // Its cached copy still holds the revoked user token: the next use reads the store's.
-      if (outcome === 'user dropped') this.cache.delete(cacheKey(query));
+      if (outcome === 'user dropped') this.userDropped(cacheKey(query));
       return outcome !== 'stale';
     }
     if ((await this.installed(query))?.bot) return true;
     this.notInstalled.log(query);
     return false;
+  }
+
+  /**
+   * The installing user's token was revoked and dropped from the store: this process's cached copy,
+   * and a refresh not stored yet (whose save keeps the store's user part), still hold it. A refresh
+   * under way is dropped from too once it ends (it read the installation before the drop).
+   */
+  private userDropped(key: string): void {
+    const drop = () => {
+      this.cache.delete(key);
+      this.saves.dropUserToken(key);
+    };
+    drop();
+    void this.refreshing.get(key)?.then(drop, drop);
   }
 
   /** The bot user of the event's installation (from the cache while fresh): what the event's mentions name. */
@@ -139,7 +154,7 @@ export class WorkspaceTokens {
    */
   private async installed(query: InstallationLookup): Promise<AnyInstallation | undefined> {
     const key = cacheKey(query);
-    const known = this.cache.get(key) ?? this.unsaved.get(key);
+    const known = this.cache.get(key) ?? this.saves.pending(key);
     if (known) return known;
     const installation = await this.load(query);
     if (installation && !expiresWithin(installation, this.refreshEarlyMs)) this.cache.set(key, installation);
@@ -149,7 +164,7 @@ export class WorkspaceTokens {
   /** The installation for a query (from the cache while fresh), its bot token refreshed when it is about to expire. */
   async find(query: InstallationLookup): Promise<AnyInstallation | undefined> {
     const key = cacheKey(query);
-    const cached = this.cache.get(key) ?? this.unsaved.get(key);
+    const cached = this.cache.get(key) ?? this.saves.pending(key);
     const installation = cached ?? (await this.load(query));
     if (!installation) return undefined;
     if (!expiresWithin(installation, this.refreshEarlyMs)) {
@@ -167,10 +182,10 @@ export class WorkspaceTokens {
   async renew(details: SlackDetails, stale: string): Promise<string | undefined> {
     const query = lookupFor(details);
     const key = cacheKey(query);
-    const known = this.cache.get(key) ?? this.unsaved.get(key);
+    const known = this.cache.get(key) ?? this.saves.pending(key);
     if (known?.bot && known.bot.token !== stale) return known.bot.token; // renewed already
     // An unsaved refresh is newer than the store's copy; else the store may hold a reinstall's token.
-    const stored = this.unsaved.has(key) ? known : await this.load(query);
+    const stored = this.saves.pending(key) ? known : await this.load(query);
     if (stored?.bot && stored.bot.token !== stale) {
       this.cache.delete(key);
       return (await this.find(query).catch(() => undefined))?.bot?.token;
@@ -194,7 +209,7 @@ export class WorkspaceTokens {
   forget(query: InstallationLookup): void {
     const key = cacheKey(query);
     this.cache.delete(key);
-    this.unsaved.delete(key);
+    this.saves.forget(key);
     this.notInstalled.forget(query);
   }
 
@@ -239,7 +254,7 @@ export class WorkspaceTokens {
     // The store, not what this process had: another process may have refreshed already. A refresh
     // this process could not store yet is newer than the store's (its refresh token is the live one).
     const stored = await this.load(query);
-    const current = this.unsaved.get(key) ?? stored;
+    const current = this.saves.pending(key) ?? stored;
     if (!current || !dueForRefresh(current, this.refreshEarlyMs, stale)) return this.remember(key, current);
     let rotation: Rotation;
     try {
@@ -251,33 +266,9 @@ export class WorkspaceTokens {
     const updated = rotation.installation;
     if (updated === current) return this.remember(key, current); // only a user token, which could not be refreshed yet
     // What the store holds is what the save may replace (not the unsaved refresh this one replaced).
-    const superseded = (await this.save(key, query, updated, spentBy(updated, stored))) === 'superseded';
-    return this.remember(key, superseded ? await this.load(query) : updated);
-  }
-
-  /**
-   * Store a refreshed installation, only over the installation it replaced (`spent`, its refresh
-   * tokens): an uninstall or a reinstall written meanwhile is newer, and wins ('superseded'). One
-   * the store cannot take now is kept and offered again until it is ('pending').
-   */
-  private async save(key: string, query: InstallationLookup, installation: AnyInstallation, spent: SpentTokens): Promise<'stored' | 'superseded' | 'pending'> {
-    const { installations } = this.options;
-    try {
-      const stored = installations.replaceInstallation
-        ? await installations.replaceInstallation(installation, spent.bot, spent.user)
-        : stillHolds(await this.load(query), spent) && (await installations.storeInstallation(installation), true);
-      if (this.unsaved.get(key) === installation) this.unsaved.delete(key);
-      if (!stored) this.cache.delete(key);
-      return stored ? 'stored' : 'superseded';
-    } catch (error) {
-      const first = !this.unsaved.has(key);
-      this.unsaved.set(key, installation);
-      if (first) this.options.logger().warn({ ...ids(query), reason: String((error as Error)?.message) }, 'could not store a refreshed Slack bot token; keeping it in this process and trying again');
-      setTimeout(() => {
-        if (this.unsaved.get(key) === installation) void this.save(key, query, installation, spent);
-      }, SAVE_RETRY_MS).unref();
-      return 'pending';
-    }
+    // What it stored (the store's user part kept unless this refresh spent it), not this copy: a user token dropped meanwhile stays dropped.
+    const saved = await this.saves.save(key, query, updated, spentBy(updated, stored));
+    return this.remember(key, saved === 'pending' ? updated : saved);
   }
 
   /** A refresh failed: the old token while it lasts (a later use tries again), else the failure. */

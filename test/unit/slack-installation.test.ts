@@ -86,7 +86,7 @@ describe('ParleyInstallationStore (in memory)', () => {
     await expect(store.replaceInstallation(refreshed, 'xoxe-1-T9-refresh')).rejects.toThrow(/being written/);
     expect((await store.fetchInstallation(query)).bot!.token).toBe('xoxb-T9-secret-token');
     await memory.releaseLock('parley:slack:installation:-:T9:write-lock', lock!);
-    expect(await store.replaceInstallation(refreshed, 'xoxe-1-T9-refresh')).toBe(true);
+    expect(await store.replaceInstallation(refreshed, 'xoxe-1-T9-refresh')).toMatchObject({ bot: { token: 'xoxb-T9-refreshed' }, installedAt: expect.any(Number) }); // what it stored
     expect((await store.fetchInstallation(query)).bot!.token).toBe('xoxb-T9-refreshed');
     await memory.close();
   });
@@ -102,8 +102,28 @@ describe('ParleyInstallationStore (in memory)', () => {
     const bot = installation('T8').bot!.refreshToken;
     expect(await store.replaceInstallation(withUser('xoxp-T8-refreshed', 'xoxe-1-user-next'), bot, 'xoxe-1-user-first')).toBe(false);
     expect((await store.fetchInstallation(query)).user.token).toBe('xoxp-T8-reinstalled');
-    expect(await store.replaceInstallation(withUser('xoxp-T8-refreshed', 'xoxe-1-user-next'), bot, 'xoxe-1-user-reinstalled')).toBe(true);
+    expect(await store.replaceInstallation(withUser('xoxp-T8-refreshed', 'xoxe-1-user-next'), bot, 'xoxe-1-user-reinstalled')).toMatchObject({ user: { token: 'xoxp-T8-refreshed' } });
     expect((await store.fetchInstallation(query)).user.token).toBe('xoxp-T8-refreshed');
+    await memory.close();
+  });
+
+  it("replaceInstallation of a refreshed bot token keeps the store's user part unless it spent that user refresh token (a user token dropped meanwhile stays dropped)", async () => {
+    const memory = new MemoryStore();
+    const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
+    const query = { teamId: 'T6', enterpriseId: undefined, isEnterpriseInstall: false };
+    const user = { id: 'U0INSTALLER', token: 'xoxp-T6-user', refreshToken: 'xoxe-1-T6-user', expiresAt: 1_900_000_000, scopes: ['search:read'] };
+    await store.storeInstallation(installation('T6', 'xoxb-T6-bot', { user }));
+    const { installedAt } = (await store.fetchInstallation(query)) as { installedAt?: number };
+    expect(await store.dropRevokedUserToken(query, ['U0INSTALLER'], undefined)).toEqual({ dropped: true });
+    const bot = { ...installation('T6').bot!, token: 'xoxb-T6-refreshed', refreshToken: 'xoxe-1-T6-next' };
+    // Read before the drop: the bot refreshed (the user not), then the user too.
+    for (const [refreshed, spentUser] of [[installation('T6', 'xoxb-T6-refreshed', { user, bot }), undefined], [installation('T6', 'xoxb-T6-refreshed', { user: { ...user, token: 'xoxp-T6-next', refreshToken: 'xoxe-1-T6-user-next' }, bot }), 'xoxe-1-T6-user']] as const) {
+      const stored = await store.replaceInstallation(refreshed, installation('T6').bot!.refreshToken, spentUser);
+      const after = await store.fetchInstallation(query);
+      expect([after.bot!.token, after.bot!.refreshToken, after.user.token, after.user.refreshToken, (after as { installedAt?: number }).installedAt]).toEqual(['xoxb-T6-refreshed', 'xoxe-1-T6-next', undefined, undefined, installedAt]);
+      expect(stored).toEqual(after);
+      await store.storeInstallation({ ...after, bot: installation('T6').bot! } as Installation); // the bot's refresh token as it was, for the next case
+    }
     await memory.close();
   });
 
