@@ -74,13 +74,16 @@ export interface ClosingParts<T> {
   answeringHere?(): Promise<void>;
   /** How many of those are still being answered: unfinished too, though no queue counts them. */
   answeringHereLeft?(): number;
-  /** What would be lost if the process ended now (in memory only): named at error once closed. */
+  /**
+   * What would be lost if the process ended now (in memory only): named at error once closed, those
+   * `apologise` posted to marked `apologised` (it is what an exit without close() names too).
+   */
   lost?(): LostMessage[];
   /**
-   * With time left once the queue has closed: the apology to the messages its drain did not start,
-   * each `posted` named; none is started once `timeUp` aborts (the deadline: close() goes on without it).
+   * With time left once the queue has closed: the apology to the messages its drain did not start;
+   * none is started once `timeUp` aborts (the deadline: close() goes on without it).
    */
-  apologise?(posted: (job: string) => void, timeUp: AbortSignal): Promise<void>;
+  apologise?(timeUp: AbortSignal): Promise<void>;
   /** After the queue: ops, store, conversation log, tally. */
   release(): Promise<void>;
   /** Drop every connection at once (synchronous disconnects). */
@@ -92,14 +95,13 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
   const { logger } = parts;
   const deadline = Date.now() + timeoutMs;
   const left = () => Math.max(0, deadline - Date.now());
-  const apologised = new Set<string>();
   const orderly = (async () => {
     // Stop every way in first (HTTP, Socket Mode), so nothing arrives at a closing queue.
     await Promise.all(parts.servers.map((server) => stopAccepting(server, Math.min(3000, left()))));
     await Promise.all(parts.adapters.map((adapter) => adapter.stop?.().catch((e: unknown) => logger.warn({ err: e }, 'adapter stop failed'))));
     if (parts.answeringHere) await Promise.race([parts.answeringHere(), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
     const queued = await parts.queue.close(left());
-    if (queued.unfinished > 0 && parts.apologise && left() > 0) await apologiseWithin(parts.apologise, (job) => apologised.add(job), left());
+    if (queued.unfinished > 0 && parts.apologise && left() > 0) await apologiseWithin(parts.apologise, left());
     const result = { unfinished: queued.unfinished + (parts.answeringHereLeft?.() ?? 0) };
     if (result.unfinished > 0) await abandonReplies(parts);
     await parts.release();
@@ -120,7 +122,7 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
     }
     await parts.drop();
   }
-  const lost = (parts.lost?.() ?? []).map((message) => (apologised.has(message.job) ? { ...message, apologised: true as const } : message));
+  const lost = parts.lost?.() ?? [];
   if (!result) {
     // A job cut short here is left to the queue's stalled-job recovery, as past the deadline anyway;
     // an in-memory queue's waiting jobs are not running, but lost with the process all the same.
@@ -133,11 +135,11 @@ export async function closeWithin<T>(parts: ClosingParts<T>, timeoutMs: number):
 }
 
 /** The apology pass, until it ends or `ms` pass: then it starts no more posts (close() resolves, the store is released). */
-async function apologiseWithin(apologise: NonNullable<ClosingParts<unknown>['apologise']>, posted: (job: string) => void, ms: number): Promise<void> {
+async function apologiseWithin(apologise: NonNullable<ClosingParts<unknown>['apologise']>, ms: number): Promise<void> {
   const timeUp = new AbortController();
   const timer = setTimeout(() => timeUp.abort(), ms).unref();
   const ended = new Promise((resolve) => timeUp.signal.addEventListener('abort', resolve, { once: true }));
-  await Promise.race([apologise(posted, timeUp.signal), ended]);
+  await Promise.race([apologise(timeUp.signal), ended]);
   clearTimeout(timer);
 }
 

@@ -208,7 +208,7 @@ export function createBot(options: BotOptions = {}): Bot {
   }, logger);
   const start = tracker.start;
   const answeringHere = new AnsweringHere();
-  const inProcessAnswers = () => answeringHere.settled();
+  const apologised = new Set<string>(); // jobs close()'s apology pass posted to: unanswered() marks them, as close()'s line does
   const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: (work, message) => answeringHere.track(work, message) });
 
   const paths = operationalPaths(options.routes);
@@ -277,7 +277,7 @@ export function createBot(options: BotOptions = {}): Bot {
       drop: (id) => (queue.dropDeadLetter ? queue.dropDeadLetter(id) : Promise.reject(new Error('this queue cannot drop one dead letter (it has no dropDeadLetter); purge drops them all'))),
       purge: () => queue.purge(),
     },
-    inProcessAnswers,
+    inProcessAnswers: () => answeringHere.settled(),
     close: closeOnce(async (delayMs, endDelay) => {
       stopping = true;
       await delayClose(delayMs, endDelay, logger);
@@ -291,10 +291,10 @@ export function createBot(options: BotOptions = {}): Bot {
         await conversationLog.close?.().catch((e: unknown) => logger.warn({ err: e }, 'conversation log close failed'));
         await options.tally?.close?.().catch((e: unknown) => logger.warn({ err: e }, 'tally close failed'));
       };
-      const here = { answeringHere: inProcessAnswers, answeringHereLeft: () => answeringHere.size, lost: bot.unanswered, apologise: (posted: (job: string) => void, timeUp: AbortSignal) => apologiseNeverStarted(workerDeps, queue, config.queue.concurrency, posted, timeUp) };
+      const here = { answeringHere: bot.inProcessAnswers, answeringHereLeft: () => answeringHere.size, lost: bot.unanswered, apologise: (timeUp: AbortSignal) => apologiseNeverStarted(workerDeps, queue, config.queue.concurrency, (job) => void apologised.add(job), timeUp) };
       return closeWithin({ servers, adapters, queue, running: () => running + answeringHere.size, ...here, release, drop: backends.close, logger }, config.shutdownTimeoutMs);
     }, config.shutdownDelayMs),
-    unanswered: () => lostOnExit(queue, answeringHere),
+    unanswered: () => lostOnExit(queue, answeringHere, apologised),
   };
   return bot;
 }

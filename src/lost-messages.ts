@@ -16,6 +16,8 @@ export interface LostMessage {
   conversation: string;
   /** Sent the apology before the process ended (a message the drain had no time to start). */
   apologised?: true;
+  /** Not a person's message but a notice to post (a rate-limit warning `notice.…`, a queued apology `apology.…`). */
+  notice?: true;
 }
 
 /** Ids per log line: a queue of thousands stays readable, and within what log shippers take in one line. */
@@ -55,33 +57,46 @@ function describeMessage(message: InboundMessage): LostMessage {
   return { job: messageJobId(message), platform: message.platform, conversation: message.conversation.id };
 }
 
-/** A queued job's ids: a message's, or a notice's (a rate-limit warning) conversation. */
+/** A queued job's ids: a message's, or a notice's (a rate-limit warning, a queued apology), marked as one. */
 function describeJob(job: { id: string; data: unknown }): LostMessage {
   const data = job.data as JobData | undefined;
   if (data?.type === 'message') return describeMessage(data.message);
-  if (data?.type === 'notice') return { job: job.id, platform: data.conversation.platform, conversation: data.conversation.id };
+  if (data?.type === 'notice') return { job: job.id, platform: data.conversation.platform, conversation: data.conversation.id, notice: true };
   return { job: job.id, platform: 'unknown', conversation: 'unknown' };
 }
 
-/** What would be lost if the process ended now: a volatile queue's jobs (a Redis queue keeps its own) and the answers given here. */
-export function lostOnExit(queue: JobQueue<unknown>, here: AnsweringHere): LostMessage[] {
+/**
+ * What would be lost if the process ended now: a volatile queue's jobs (a Redis queue keeps its own)
+ * and the answers given here; those in `apologised` (the shutdown's apology pass posted to them) marked so.
+ */
+export function lostOnExit(queue: JobQueue<unknown>, here: AnsweringHere, apologised?: ReadonlySet<string>): LostMessage[] {
   const queued = queue.volatile ? (queue.unfinishedJobs?.() ?? []).map(describeJob) : [];
   const seen = new Set(queued.map((lost) => lost.job));
-  return [...queued, ...here.unfinished().filter((lost) => !seen.has(lost.job))];
+  const lost = [...queued, ...here.unfinished().filter((message) => !seen.has(message.job))];
+  return apologised?.size ? lost.map((message) => (apologised.has(message.job) ? { ...message, apologised: true as const } : message)) : lost;
 }
 
 /**
- * One error line per hundred lost messages, each with the total. `why`: the drain ran out of time
- * (`timeoutMs`), or the process exits without waiting for it (`exit`: a second Ctrl-C, the CLI's backstop).
+ * One error line per hundred lost jobs, each with the totals: `lost` counts people's messages,
+ * `notices` what the bot itself had yet to post (each marked `notice: true`), told apart in the text.
+ * `why`: the drain ran out of time (`timeoutMs`), or the process exits without waiting for it
+ * (`exit`: a second Ctrl-C, the CLI's backstop).
  */
 export function logLost(logger: Logger, lost: LostMessage[], why: { timeoutMs: number } | { exit: string }): void {
   const when = 'timeoutMs' in why ? 'within SHUTDOWN_TIMEOUT_MS' : `before exiting (${why.exit})`;
+  const notices = lost.filter((job) => job.notice).length;
+  const messages = lost.length - notices;
   const apologised = lost.filter((message) => message.apologised).length;
+  const what = [
+    ...(messages > 0 ? [`${messages} message(s) not answered`] : []),
+    ...(notices > 0 ? [`${notices} notice(s) not posted (rate-limit warnings, queued apologies: not messages)`] : []),
+  ].join(' and ');
   const told = apologised > 0 ? `; ${apologised} of them sent the apology` : '';
+  const gone = messages > 0 ? `; their platform will not send the messages again${told}` : '';
   for (let i = 0; i < lost.length; i += IDS_PER_LINE) {
     logger.error(
-      { lost: lost.length, ...(apologised > 0 ? { apologised } : {}), messages: lost.slice(i, i + IDS_PER_LINE), ...why },
-      `shutdown: ${lost.length} message(s) not answered ${when} are lost (held only in this process's memory; their platform will not send them again${told})`,
+      { lost: messages, ...(notices > 0 ? { notices } : {}), ...(apologised > 0 ? { apologised } : {}), messages: lost.slice(i, i + IDS_PER_LINE), ...why },
+      `shutdown: ${what} ${when} are lost (held only in this process's memory${gone})`,
     );
   }
 }

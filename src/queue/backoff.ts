@@ -43,15 +43,14 @@ export function isPermanent(error: unknown): error is PermanentError {
 export const MAX_ERROR_TEXT = 4_000;
 
 /**
- * A failed job's error as its dead letter keeps it: "Name: message", at most MAX_ERROR_TEXT
- * characters. A provider or a platform may put a whole page in its error (a proxy's 2 MB of HTML),
- * and each dead letter would keep it whole (Redis, SQS, the console's view).
+ * A failed job's error as its dead letter keeps it: "Name: message", its secrets hidden (a platform
+ * echoing a token, a URL with its password: a dead letter is shown by `parley dlq` and the console),
+ * at most MAX_ERROR_TEXT characters. A provider or a platform may put a whole page in its error (a
+ * proxy's 2 MB of HTML), and each dead letter would keep it whole (Redis, SQS, the console's view).
  */
 export function errorText(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  if (text.length <= MAX_ERROR_TEXT) return text;
-  // Secrets hidden before the cut, which could leave a secret's start that no longer reads as one.
-  const shown = hideSecrets(text);
+  // Hidden before any cut, which could leave a secret's start that no longer reads as one.
+  const shown = hideSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   if (shown.length <= MAX_ERROR_TEXT) return shown;
   // Never between the two halves of a surrogate pair.
   const code = shown.charCodeAt(MAX_ERROR_TEXT - 1);

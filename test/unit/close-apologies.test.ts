@@ -65,14 +65,15 @@ describe('the apology pass of a closing in-memory queue', () => {
       await queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message } });
     }
     const here = new AnsweringHere();
+    const apologised = new Set<string>();
     const result = await closeWithin(
       {
         servers: [],
         adapters: [adapter],
         queue,
         running: () => 0,
-        lost: () => lostOnExit(queue, here),
-        apologise: (posted, timeUp) => apologiseNeverStarted(deps, queue, 1, posted, timeUp),
+        lost: () => lostOnExit(queue, here, apologised),
+        apologise: (timeUp) => apologiseNeverStarted(deps, queue, 1, (job) => void apologised.add(job), timeUp),
         release: async () => undefined,
         drop: async () => undefined,
         logger: silentLogger,

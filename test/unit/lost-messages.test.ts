@@ -38,6 +38,27 @@ describe('what a shutdown leaves unanswered in memory', () => {
     expect(lines[1]!.msg).toContain('1 of them sent the apology');
   });
 
+  it("tells notices (a rate-limit warning, a queued apology) apart from people's messages", async () => {
+    const queue = new MemoryQueue<unknown>({ attempts: 1, backoffMs: 1, maxBackoffMs: 1 });
+    const to = message(1).conversation;
+    await queue.add({ id: 'slack.Ev1', group: 'slack.C1', data: { type: 'message', message: message(1) } });
+    await queue.add({ id: 'notice.slack.Ev2', group: 'slack.C2', data: { type: 'notice', conversation: to, reply: { kind: 'notice', text: 'slow down' } } });
+    await queue.add({ id: 'apology.slack.Ev3', group: 'apology.slack.Ev3', data: { type: 'notice', conversation: to, reply: { kind: 'apology', text: 'sorry' } } });
+    const lost = lostOnExit(queue, new AnsweringHere());
+    expect(lost.map((job) => [job.job, job.notice ?? false])).toEqual([['slack.Ev1', false], ['notice.slack.Ev2', true], ['apology.slack.Ev3', true]]);
+    const lines: { level: number; msg: string; lost: number; notices?: number; messages: unknown[] }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    logLost(logger, lost, { timeoutMs: 1000 });
+    logLost(logger, lost.slice(1), { exit: 'second SIGTERM' });
+    expect(lines[0]).toMatchObject({ level: 50, lost: 1, notices: 2 });
+    expect(lines[0]!.messages).toHaveLength(3);
+    expect(lines[0]!.msg).toContain('shutdown: 1 message(s) not answered and 2 notice(s) not posted');
+    // Only notices: no message is said to be lost.
+    expect(lines[1]).toMatchObject({ level: 50, lost: 0, notices: 2 });
+    expect(lines[1]!.msg).toMatch(/^shutdown: 2 notice\(s\) not posted .* before exiting \(second SIGTERM\) are lost/);
+    expect(lines[1]!.msg).not.toContain('message(s)');
+  });
+
   it('names nothing for a queue that keeps its jobs (Redis)', () => {
     const kept = { volatile: false, unfinishedJobs: () => [{ id: 'x', group: 'g', data: { type: 'message', message: message(1) } }] };
     expect(lostOnExit(kept as never, new AnsweringHere())).toEqual([]);

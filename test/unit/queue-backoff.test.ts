@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, RetryAfterError } from '../../src/adapter.js';
 import { MAX_ERROR_TEXT } from '../../src/queue/backoff.js';
 import { errorText, isPermanent, retryDelayMs } from '../../src/queue/index.js';
-import { rememberSecrets } from '../../src/secret-values.js';
+import { rememberSecrets, urlPassword } from '../../src/secret-values.js';
 
 const options = { attempts: 5, backoffMs: 100, maxBackoffMs: 1000 };
 
@@ -88,6 +88,16 @@ describe('isPermanent / errorText', () => {
     expect(text.startsWith('Error: AI provider answered 502 <html>yyy')).toBe(true);
     const left = 'Error: AI provider answered 502 <html>'.length + 2_000_000 + '</html>'.length - MAX_ERROR_TEXT;
     expect(text).toBe(`${text.slice(0, MAX_ERROR_TEXT)}… (${left} more characters left out)`);
+  });
+
+  it("hides secrets in a short one too: a platform's error quoting a token, a URL with its password", () => {
+    const token = 'sk-short-dead-letter-secret-42';
+    rememberSecrets(token, ...urlPassword('redis://parley:hunter2-dead-letter@db.example.com:6379'));
+    const echoed = errorText(new Error(`401 Unauthorized: Authorization: Bearer ${token}`));
+    expect(echoed).toBe('Error: 401 Unauthorized: Authorization: Bearer <hidden>');
+    expect(errorText(new Error('connect failed: redis://parley:hunter2-dead-letter@db.example.com:6379'))).toBe('Error: connect failed: redis://parley:<hidden>@db.example.com:6379');
+    // A Slack token by its shape, never configured (an OAuth install's), and a thrown string.
+    expect(errorText('invalid_auth for xoxb-1234-5678-abcdefgh')).toBe('invalid_auth for <hidden>');
   });
 
   it('hides a secret the cut would split, and never cuts a character in two', () => {
