@@ -18,7 +18,9 @@
  *   POST /console/api/dead-letters/<id>/replay   → { replayed: true } | 404 | 409 not_a_job
  *   POST /console/api/dead-letters/replay-all    → { replayed: n }
  *   POST /console/api/dead-letters/purge   body {"confirm":"purge"} → { purged: n } (400 without it)
- *   GET  /console/api/budgets              BudgetsView
+ *   GET  /console/api/budgets              ?tenant&limit (default 100, held within 1…1000) → BudgetsView: the overall
+ *                                          budgets, then that many tenant budgets nearest their limit; tenant: only ids
+ *                                          starting with it (that one exactly first)
  *   POST /console/api/budgets/limit        body {"limit": "dayUsd" | "AI_BUDGET_USD_PER_DAY" | …, "usd": 25 | null}
  *                                          or {"limit": …, "usd": "environment"} → BudgetLimitChange (400 invalid_budget_limit)
  *   GET  /console/api/alerts               { alerts: AlertRecord[] } newest first
@@ -84,7 +86,7 @@ export interface Overview {
   breakers: Partial<Record<'closed' | 'open' | 'half-open' | 'isolated', number>>;
   /** Messages refused by a rate limit, and requests refused by the web chat's own limits, over the last 60 minutes. */
   rateLimited: number;
-  /** The overall budgets and the 20 tenant budgets nearest their limit (every one: GET /console/api/budgets). */
+  /** The overall budgets and the 20 tenant budgets nearest their limit (the others: GET /console/api/budgets, 100 at a time, or ?tenant=). */
   budgets: BudgetStatus[];
   /** The tenant budgets left out of `budgets`, and how many of them are past 80% and 100%. */
   otherBudgets: { count: number; warning: number; exceeded: number };
@@ -120,7 +122,14 @@ export interface BudgetsView {
   environment: { dayUsd?: number; monthUsd?: number; tenantDayUsd?: number; tenantMonthUsd?: number };
   /** When the console set each limit it set (ISO). */
   setAt: { dayUsd?: string; monthUsd?: string; tenantDayUsd?: string; tenantMonthUsd?: string };
+  /** The overall budgets, then at most `limit` tenant budgets (of `tenant`'s, if given), nearest their limit first. */
   budgets: BudgetStatus[];
+  /** The tenant budgets asked for but left out of `budgets`, and how many of them are past 80% and 100%. */
+  otherBudgets: { count: number; warning: number; exceeded: number };
+  /** The lookup asked for (`?tenant=`): tenant ids starting with it. */
+  tenant?: string;
+  /** The most tenant budgets listed (`?limit=`, default 100). */
+  limit: number;
 }
 
 /** What POST /console/api/budgets/limit answers: the change made (null: no limit). */

@@ -15,6 +15,7 @@ import { addressKey, clientAddress, type TrustProxy } from '../http/client-addre
 import { bearerOf, ConsoleAuth } from './auth.js';
 import { wrongConsoleMethod } from './api-methods.js';
 import { setBudgetLimit } from './budget-limit.js';
+import { budgetQueryOf } from './budget-page.js';
 import { conversations } from './conversations.js';
 import { outageOf } from './outage.js';
 import { withTimeout } from '../timeout.js';
@@ -129,7 +130,7 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
   if (!post) {
     if (path === '/overview') return json(200, await overview(deps));
     if (path === '/events') return live(deps, () => new ConsoleAuth(deps.adminToken!).allows(request));
-    if (path === '/budgets') return json(200, await budgets(deps));
+    if (path === '/budgets') return json(200, await budgets(deps, new Date(), budgetQueryOf(query)));
     if (path === '/alerts') return json(200, { alerts: await deps.alerts.recent(100) });
     if (path === '/dead-letters') return json(200, { deadLetters: (await deps.deadLetters.list()).map(deadLetterView) });
     if (path === '/conversations') return conversations(deps.conversationLog, query);

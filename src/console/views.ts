@@ -11,6 +11,7 @@ import type { BreakerSummary } from '../ops/breakers.js';
 import type { Spend } from '../ops/spend.js';
 import type { DeadLetter, QueueCounts } from '../queue/index.js';
 import type { BudgetStatus, BudgetsView, DeadLetterView, Overview } from './api.js';
+import { BUDGETS_PAGE, budgetPage, countedByState, type BudgetQuery } from './budget-page.js';
 
 export interface ViewDeps {
   activity: Activity;
@@ -29,7 +30,7 @@ const HOUR = 60;
 /**
  * The overview goes to every open console every 2 s: it names this many tenants (the most spent)
  * and this many tenant budgets (the nearest their limit), and counts the rest, so a Slack app in
- * 100,000 workspaces does not send 100,000 rows each time. The Budgets tab lists every one.
+ * 100,000 workspaces does not send 100,000 rows each time. The Budgets tab lists 100 a page (budget-page.ts).
  */
 export const OVERVIEW_TENANTS = 20;
 
@@ -73,13 +74,15 @@ function nearestBudgets(statuses: BudgetStatus[]): Pick<Overview, 'budgets' | 'o
   const others = tenants.filter((status) => !shown.has(status));
   return {
     budgets: statuses.filter((status) => status.scope !== 'tenant' || shown.has(status)),
-    otherBudgets: { count: others.length, warning: others.filter((s) => s.state === 'warning').length, exceeded: others.filter((s) => s.state === 'exceeded').length },
+    otherBudgets: countedByState(others),
   };
 }
 
-export async function budgets(deps: ViewDeps, now = new Date()): Promise<BudgetsView> {
+/** The limits, the overall budgets and a page of the tenant budgets (`query`: which, and how many). */
+export async function budgets(deps: ViewDeps, now = new Date(), query: BudgetQuery = { limit: BUDGETS_PAGE }): Promise<BudgetsView> {
   const [{ limits, sources, environment, setAt }, statuses] = await Promise.all([deps.limits.view(), deps.spend.statuses(now)]);
-  return { policy: deps.budget.policy, alertWebhook: deps.alertWebhook, limits, sources, environment, setAt, budgets: statuses };
+  const page = budgetPage(statuses, query);
+  return { policy: deps.budget.policy, alertWebhook: deps.alertWebhook, limits, sources, environment, setAt, ...page, ...(query.tenant !== undefined ? { tenant: query.tenant } : {}), limit: query.limit };
 }
 
 /** A dead letter as the console shows it: who, what, why, and the payload to replay. */

@@ -32,7 +32,7 @@ describe('the overview with 50 tenants', () => {
     await web?.close();
   });
 
-  it('names the 20 that spent most, sums the other 30 in one row, and counts the budgets it leaves out', async () => {
+  it('names the 20 that spent most, sums the other 30 in one row, and counts the budgets it leaves out; the Budgets tab nearest first, and its lookup', async () => {
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
@@ -51,9 +51,20 @@ describe('the overview with 50 tenants', () => {
     expect(await page.locator('#overview-budgets li.budget').count()).toBe(20);
     expect(await page.locator('#overview-budgets [data-testid="budget-tenant-T1-day-state"]').textContent()).toBe('exceeded');
     expect((await page.locator('#overview-budgets [data-testid="other-budgets"]').textContent())?.trim()).toBe('30 more tenant budgets: see Budgets.');
-    // The Budgets tab lists every one.
+    // The Budgets tab lists every one (fewer than its 100 a page), nearest its limit first, none left out.
     await page.locator('nav [data-tab="budgets"]').click();
     await expect.poll(() => page.locator('#budget-list li.budget').count(), POLL).toBe(50);
+    expect(await page.locator('#budget-list li.budget').first().getAttribute('data-testid')).toBe('budget-tenant-T3-day');
+    expect(await page.locator('#budget-list [data-testid="other-budgets"]').count()).toBe(0);
+    // The lookup: T4, then T40…T49; one that matches nothing says so.
+    await page.locator('[data-testid="budget-lookup-input"]').fill('T4');
+    await page.locator('[data-testid="budget-lookup-submit"]').click();
+    await expect.poll(() => page.locator('#budget-list li.budget').count(), POLL).toBe(11);
+    expect(await page.locator('#budget-list li.budget').first().getAttribute('data-testid')).toBe('budget-tenant-T4-day');
+    await page.locator('[data-testid="budget-lookup-input"]').fill('nobody');
+    await page.locator('[data-testid="budget-lookup-submit"]').click();
+    await expect.poll(async () => (await page.locator('#budget-list [data-testid="budgets-none"]').textContent())?.trim(), POLL).toBe('No tenant whose id starts with "nobody" spent this month.');
+    expect(await page.locator('#budget-list li.budget').count()).toBe(0);
     expect(problems).toEqual([]);
   });
 });

@@ -579,7 +579,7 @@ describe('the operator console over HTTP', () => {
   describe('budgets and alerts', () => {
     it('shows the policy, no limits and no alerts when none are set', async () => {
       const fromEnvironment = { dayUsd: 'environment', monthUsd: 'environment', tenantDayUsd: 'environment', tenantMonthUsd: 'environment' };
-      expect(await api.json('/budgets')).toEqual({ policy: 'notice', alertWebhook: false, limits: {}, sources: fromEnvironment, environment: {}, setAt: {}, budgets: [] });
+      expect(await api.json('/budgets')).toEqual({ policy: 'notice', alertWebhook: false, limits: {}, sources: fromEnvironment, environment: {}, setAt: {}, budgets: [], otherBudgets: { count: 0, warning: 0, exceeded: 0 }, limit: 100 });
       expect(await api.json('/alerts')).toMatchObject({ alerts: expect.any(Array) });
     });
   });

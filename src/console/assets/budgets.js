@@ -12,15 +12,21 @@ const POLICIES = {
   allow: 'Past a budget the AI keeps answering; it only raises the alerts.',
 };
 
+/** The Budgets tab: the overall budgets, the 100 tenant budgets nearest their limit (or those the lookup names), the limits, the alerts. */
 export async function loadBudgets() {
   const seq = ++budgetsSeq;
-  const [view, alerts] = await Promise.all([api(`${HOME}/api/budgets`), api(`${HOME}/api/alerts`)]);
+  const tenant = $('budget-lookup-input').value.trim();
+  const path = `${HOME}/api/budgets${tenant ? `?tenant=${encodeURIComponent(tenant)}` : ''}`;
+  const [view, alerts] = await Promise.all([api(path), api(`${HOME}/api/alerts`)]);
   if (seq !== budgetsSeq) return;
   setText($('budget-policy'), String(view?.policy ?? '–'));
   setText($('policy-explained'), POLICIES[view?.policy] ?? '');
   setText($('alert-webhook'), view?.alertWebhook ? 'set' : 'not set: alerts are only logged');
   showLimits(view);
-  renderBudgetList($('budget-list'), view?.budgets);
+  renderBudgetList($('budget-list'), view?.budgets, view?.otherBudgets, {
+    more: tenant ? ': type more of the id to narrow it.' : ': look one up by its id.',
+    empty: tenant && view?.limits && (isNumber(view.limits.tenantDayUsd) || isNumber(view.limits.tenantMonthUsd)) ? `No tenant whose id starts with "${tenant}" spent this month.` : undefined,
+  });
   const items = newestFirst(alerts?.alerts);
   $('alerts-empty').hidden = items.length > 0;
   $('alert-rows').replaceChildren(
@@ -61,13 +67,18 @@ function budgetItem(b) {
   );
 }
 
-/** `others`: the tenant budgets the overview leaves out ({ count, warning, exceeded }), said in one line. */
-export function renderBudgetList(list, budgets, others) {
+/**
+ * `others`: the tenant budgets left out ({ count, warning, exceeded }), said in one line ending
+ * with `more`; `empty`: what an empty list says when a budget is set (a lookup found nothing).
+ */
+export function renderBudgetList(list, budgets, others, { more = ': see Budgets.', empty } = {}) {
   const items = Array.isArray(budgets) ? budgets : [];
-  list.replaceChildren(...(items.length ? items.map(budgetItem) : [el('li', { className: 'empty', text: 'No budget is set (AI_BUDGET_USD_PER_DAY, AI_BUDGET_USD_PER_MONTH, or under Budgets & alerts › Limits).' })]));
+  const tenants = items.some((b) => b.scope === 'tenant');
+  const none = el('li', { className: 'empty', testid: 'budgets-none', text: empty ?? 'No budget is set (AI_BUDGET_USD_PER_DAY, AI_BUDGET_USD_PER_MONTH, or under Budgets & alerts › Limits).' });
+  list.replaceChildren(...items.map(budgetItem), ...(!items.length || (empty && !tenants) ? [none] : []));
   if (isNumber(others?.count) && others.count > 0) {
     const states = [isNumber(others.exceeded) && others.exceeded > 0 ? `${others.exceeded} exceeded` : '', isNumber(others.warning) && others.warning > 0 ? `${others.warning} past 80%` : ''].filter(Boolean);
-    list.append(el('li', { className: 'empty', testid: 'other-budgets', text: `${others.count} more tenant budgets${states.length ? ` (${states.join(', ')})` : ''}: see Budgets.` }));
+    list.append(el('li', { className: 'empty', testid: 'other-budgets', text: `${others.count} more tenant budgets${states.length ? ` (${states.join(', ')})` : ''}${more}` }));
   }
 }
 

@@ -87,6 +87,16 @@ function start() {
   $('purge').addEventListener('click', askPurge);
   $('purge-dialog').addEventListener('close', purgeDialogClosed);
   $('budgets-refresh').addEventListener('click', () => run(loadBudgets));
+  const lookup = $('budget-lookup');
+  lookup.addEventListener('submit', (event) => {
+    event.preventDefault();
+    run(loadBudgets);
+  });
+  let looking = null;
+  lookup.addEventListener('input', () => {
+    clearTimeout(looking);
+    looking = setTimeout(() => run(loadBudgets), 300);
+  });
   setUpLimitForms(loadBudgets);
 
   route();
