@@ -6,8 +6,9 @@
  * `Authorization: Basic` form of those sent as a user name and password (Twilio's SID and token).
  *
  * Applied where such text enters our errors (the AI's error classification, the adapters'
- * error builders, the Slack SDK's lines) and to every error a log line holds (its serializer,
- * observe/logger.ts), not to every log line.
+ * error builders, the Slack SDK's lines), to every error a log line holds (its serializer,
+ * observe/logger.ts) and to every dead letter's error (errorText, queue/backoff.ts), not to every
+ * log line.
  */
 
 import { basicCredential, splitCredentials } from './http/credentials.js';
