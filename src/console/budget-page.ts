@@ -3,6 +3,7 @@
  * and 100,000 tenants that is some 200,000 rows (about 20 MB) each time the tab loads.
  */
 import type { BudgetStatus, BudgetsView } from './api.js';
+import { pageLimitOf } from './page-limit.js';
 
 /** The tenant budgets a page lists unless `limit` says otherwise, and the most it lists. */
 export const BUDGETS_PAGE = 100;
@@ -17,10 +18,7 @@ export interface BudgetQuery {
 /** `?tenant=<id or its start>&limit=<n>`: limit held within 1…1000 (a fraction rounds down), 100 when absent or not a number. */
 export function budgetQueryOf(params: URLSearchParams): BudgetQuery {
   const tenant = params.get('tenant')?.trim() || undefined;
-  const given = params.get('limit')?.trim();
-  const limit = Number(given);
-  const held = !given || Number.isNaN(limit) ? BUDGETS_PAGE : Math.min(Math.max(Math.floor(limit), 1), MAX_BUDGETS_PAGE);
-  return { ...(tenant !== undefined ? { tenant } : {}), limit: held };
+  return { ...(tenant !== undefined ? { tenant } : {}), limit: pageLimitOf(params.get('limit'), BUDGETS_PAGE, MAX_BUDGETS_PAGE) };
 }
 
 /**
