@@ -13,6 +13,7 @@ import { ackBudgetMs } from './http/ack-budget.js';
 import { leftOutFields, logSummaryOf } from './observe/log-summary.js';
 import type { InboundMessage } from './message.js';
 import type { Store } from './store/index.js';
+import { orAfter } from './timeout.js';
 
 /** Slack sends its last retry about 5 minutes after the first try; 10 leave room for it to reach us. */
 export const KEEP_TRYING_MS = 10 * 60_000;
@@ -192,7 +193,7 @@ export async function releaseClaim(deps: { store: Store; logger?: Logger; releas
   const owed = owedClaimsOf(deps.store);
   const given = owed.owe(key, value, { platform: message.platform, message: message.id, ...(deps.logger ? { logger: deps.logger } : {}) });
   const waitMs = waitLeftMs(deps, message);
-  if (waitMs > 0 && (await within(given, waitMs))) return;
+  if (waitMs > 0 && (await orAfter(given, waitMs, false))) return;
   owed.reported(key);
   deps.logger?.error(
     { err: refused, platform: message.platform, message: message.id, key },
@@ -202,12 +203,5 @@ export async function releaseClaim(deps: { store: Store; logger?: Logger; releas
 
 /** Whether `work` settled within `ms`. */
 function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  return within(work.then(() => true), ms);
-}
-
-/** Whether `given` resolved true within `ms`. */
-function within(given: Promise<boolean>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  return Promise.race([given, late]).finally(() => clearTimeout(timer));
+  return orAfter(work.then(() => true), ms, false);
 }
