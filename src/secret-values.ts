@@ -4,6 +4,9 @@
  * with `<hidden>` in its place. Filled as configuration is read (every variable marked secret, or
  * named like one, and a URL's password) and by the clients handed a key in code; with the
  * `Authorization: Basic` form of those sent as a user name and password (Twilio's SID and token).
+ * Besides, by their shape, secrets parley never configured (an OAuth install's Slack token, a
+ * proxy's key or token, a database URL a provider quotes): Slack tokens, OpenAI keys, the credential
+ * after an authorization header's `Bearer`/`Basic`, and a URL's password.
  *
  * Applied where such text enters our errors (the AI's error classification, the adapters'
  * error builders, the Slack SDK's lines), to every error a log line holds (its serializer,
@@ -11,7 +14,7 @@
  * log line.
  */
 
-import { basicCredential, splitCredentials } from './http/credentials.js';
+import { basicCredential, hideUrlPasswords, splitCredentials } from './http/credentials.js';
 
 /** Shorter values are too likely to be ordinary words or numbers in a message. */
 const MIN_LENGTH = 8;
@@ -23,6 +26,13 @@ let longestFirst: string[] = [];
  * workspace, are never configured, so they are not in `known`.
  */
 const SLACK_TOKEN = /\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}/g;
+/** OpenAI-shaped keys (`sk-…`, `sk-proj-…`), which a provider quotes back in a 401 even when not ours (a proxy's). */
+const OPENAI_KEY = /\bsk-[A-Za-z0-9_-]{20,}/g;
+/**
+ * The credential after `Bearer `/`Basic ` following an authorization header's name, as a header
+ * (`Authorization: Bearer …`) or JSON (`"authorization":"Bearer …"`): a proxy's token is not ours to remember.
+ */
+const AUTHORIZATION_CREDENTIAL = /(authorization['"]?\s*[:=]\s*['"]?(?:bearer|basic)[ \t]+)[^\s'"`,;)}\]]+/gi;
 
 /** Remember secret values (a comma-separated list is remembered entry by entry, too). */
 export function rememberSecrets(...values: (string | undefined)[]): void {
@@ -73,12 +83,19 @@ export function urlPassword(value: string): string[] {
   }
 }
 
-/** `text` with every remembered secret, and anything shaped like a Slack token, replaced by `<hidden>`. */
+/**
+ * `text` with every remembered secret, anything shaped like a Slack token or an OpenAI key, the
+ * credential of an authorization header and a URL's password replaced by `<hidden>`. Each pattern
+ * runs only when a cheap `includes` leaves it a chance: this runs on every error's text.
+ */
 export function hideSecrets(text: string): string {
   if (!text) return text;
   let shown = text.includes('-') ? text.replace(SLACK_TOKEN, '<hidden>') : text;
+  // The remembered values before the other shapes: one of those could take a part of a value, leaving the rest shown.
   for (const secret of longestFirst) if (shown.includes(secret)) shown = shown.split(secret).join('<hidden>');
-  return shown;
+  if (shown.includes('sk-')) shown = shown.replace(OPENAI_KEY, '<hidden>');
+  if (shown.includes('uthorization') || shown.includes('UTHORIZATION')) shown = shown.replace(AUTHORIZATION_CREDENTIAL, '$1<hidden>');
+  return shown.includes('://') ? hideUrlPasswords(shown) : shown;
 }
 
 /**

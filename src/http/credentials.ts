@@ -69,6 +69,30 @@ export function hideUrl(text: string, raw: string): string {
  * One pass over the text (a long log line stays quick).
  */
 export function hideUrlCredentials(text: string): string {
+  return replaceUrlCredentials(text, () => '<hidden>');
+}
+
+/** After a URL's `//`, a user name (no space, `/`, `?` or `#`) and a `:`: the only texts that can hold a password. */
+const USER_THEN_COLON = /\/\/[^\s/?#:]*:/;
+
+/**
+ * `text` with the password of each URL in it replaced by `<hidden>`, its scheme, user name and host
+ * kept (`postgres://app:<hidden>@db.example.com`): for any text, a third party's error quoting a URL
+ * parley never configured. The password's end is found as hideUrlCredentials finds it; a URL
+ * without a password (`https://user@host`, `https://host:8080/`) is left as it is, and so is a
+ * reading whose "user name" holds a space or a path (a file URL in a stack: `file:///app/@scope/x.js:1:2`).
+ */
+export function hideUrlPasswords(text: string): string {
+  if (!text.includes('@') || !USER_THEN_COLON.test(text)) return text;
+  return replaceUrlCredentials(text, (userinfo) => {
+    const colon = userinfo.indexOf(':');
+    const user = userinfo.slice(0, colon);
+    return colon < 0 || colon === userinfo.length - 1 || /[\s/?#]/.test(user) ? userinfo : `${user}:<hidden>`;
+  });
+}
+
+/** `text` with each URL's user and password (what lies between its `//` and the `@` its host follows) as `replace` gives it. */
+function replaceUrlCredentials(text: string, replace: (userinfo: string) => string): string {
   const marks = marksOf(text);
   let shown = '';
   let from = 0;
@@ -79,7 +103,7 @@ export function hideUrlCredentials(text: string): string {
       shown += text.slice(from, userinfo);
       from = userinfo;
     } else {
-      shown += `${text.slice(from, userinfo)}<hidden>`;
+      shown += `${text.slice(from, userinfo)}${replace(text.slice(userinfo, at))}`;
       from = at;
     }
   }

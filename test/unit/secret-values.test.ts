@@ -1,7 +1,10 @@
 /**
  * Configured secrets quoted back in a third party's error text: hidden where that text enters
- * parley's errors and log lines (Twilio's errors, the Slack SDK's lines), and nowhere else.
+ * parley's errors and log lines (Twilio's errors, the Slack SDK's lines), and nowhere else. Secrets
+ * never configured are hidden by their shape (a URL's password, an authorization header's credential,
+ * Slack tokens, OpenAI keys); ordinary text of the same look is not.
  */
+import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { slackSdkLogger } from '../../adapters/slack/sdk-logger.js';
@@ -20,6 +23,64 @@ describe('hideSecrets', () => {
     const text = 'token xoxb-9999-8888-oauthIssued, refresh xoxe-1-My0xLTk5OTk, app xapp-1-A0-123-abc, user xoxp-1-2-3-abcdef';
     expect(hideSecrets(text)).toBe('token <hidden>, refresh <hidden>, app <hidden>, user <hidden>');
     expect(hideSecrets('a well-known xox- prefix, and xoxb-short')).toBe('a well-known xox- prefix, and xoxb-short');
+  });
+});
+
+describe('hideSecrets: secrets parley never configured, by their shape', () => {
+  it("a URL's password (a provider's or proxy's error quoting it): scheme, user and host kept", () => {
+    expect(hideSecrets('connect failed: postgres://user:p4ssw0rd@db.internal:5432/app')).toBe('connect failed: postgres://user:<hidden>@db.internal:5432/app');
+    expect(hideSecrets('502 from https://user:secret@gateway/v1/chat/completions')).toBe('502 from https://user:<hidden>@gateway/v1/chat/completions');
+    expect(hideSecrets('redis://:only-a-password@localhost:6379 refused')).toBe('redis://:<hidden>@localhost:6379 refused');
+    // A password holding an `@`, then an e-mail address: the host is the one after the last `@` of the URL.
+    expect(hideSecrets('postgres://app:p@ss-word@db.example.com/x, ask ops@example.com')).toBe('postgres://app:<hidden>@db.example.com/x, ask ops@example.com');
+    expect(hideSecrets('git: https://me@corp.com:t0ken-value@git.example.com/r.git')).toBe('git: https://me@corp.com:<hidden>@git.example.com/r.git');
+  });
+
+  it("property: a URL's password without a space, whatever else it holds, never shows; its user, host and the rest are kept", () => {
+    const scheme = fc.constantFrom('postgres', 'rediss', 'https', 'amqp', 'mongodb+srv');
+    const user = fc.stringMatching(/^[A-Za-z0-9._-]{0,8}$/);
+    const password = fc.string({ unit: fc.constantFrom(...'abcXYZ019,@/#:!$%&*+=;'.split('')), minLength: 1, maxLength: 24 });
+    const host = fc.constantFrom('127.0.0.1:5432', 'db.example.com', 'gateway:8080', 'localhost', '[::1]:6380', 'proxy-1.internal:8080');
+    const path = fc.constantFrom('', '/app', '/v1/chat/completions?x=1');
+    const tail = fc.constantFrom('', ' owner ops@example.com', ' failed: ECONNREFUSED', ' (see https://docs.example.com/x)');
+    fc.assert(
+      fc.property(scheme, user, password, host, path, tail, (s, u, pw, h, p, t) => {
+        expect(hideSecrets(`upstream said ${s}://${u}:${pw}@${h}${p}${t}`)).toBe(`upstream said ${s}://${u}:<hidden>@${h}${p}${t}`);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a URL without a password, and file URLs in a stack, are left as they are', () => {
+    const texts = [
+      'see https://user@host.example.com/x and https://api.example.com:8443/v1?q=1 or mail ops@example.com',
+      'Error: boom\n    at f (file:///app/node_modules/@slack/web-api/dist/client.js:12:5)\n    at g (file:///C:/app/node_modules/@scope/b.js:1:2)',
+      'redis://user:@host.example.com:6379',
+    ];
+    for (const text of texts) expect(hideSecrets(text)).toBe(text);
+  });
+
+  it("the credential after an authorization header's Bearer or Basic, as a header or JSON, any case", () => {
+    expect(hideSecrets('401; sent Authorization: Bearer proxy.token-VALUE_1 upstream')).toBe('401; sent Authorization: Bearer <hidden> upstream');
+    expect(hideSecrets('{"headers":{"authorization":"Bearer abc/def+ghi=="}}')).toBe('{"headers":{"authorization":"Bearer <hidden>"}}');
+    expect(hideSecrets('{ "Authorization": "basic dXNlcjpwYXNz" }')).toBe('{ "Authorization": "basic <hidden>" }');
+    expect(hideSecrets("{ authorization: 'Bearer tok' }, Proxy-Authorization: Basic Zm9vOmJhcg==, next")).toBe("{ authorization: 'Bearer <hidden>' }, Proxy-Authorization: Basic <hidden>, next");
+    expect(hideSecrets('AUTHORIZATION=BEARER TOKEN123')).toBe('AUTHORIZATION=BEARER <hidden>');
+  });
+
+  it('"bearer" or "basic" in prose, not after an authorization header\'s name, is left as it is', () => {
+    const text = 'the bearer of bad news: authorization failed, send a Bearer token; Basic auth is off. Authorization: required';
+    expect(hideSecrets(text)).toBe(text);
+  });
+
+  it('OpenAI-shaped keys (sk-…, sk-proj-…), as a 401 quotes them', () => {
+    expect(hideSecrets('Incorrect API key provided: sk-abc123def456ghi789jkl012. You can find your API key at …')).toBe('Incorrect API key provided: <hidden>. You can find your API key at …');
+    expect(hideSecrets('key sk-proj-AbC_dEf-1234567890123456789012 refused')).toBe('key <hidden> refused');
+  });
+
+  it('not a short sk- word, nor sk- inside a word', () => {
+    const text = 'sk-short, task-abcdefghijklmnopqrstuvwxyz0123 and risk-assessment-of-the-whole-thing';
+    expect(hideSecrets(text)).toBe(text);
   });
 });
 
