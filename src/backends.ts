@@ -16,7 +16,7 @@ import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './
 import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
 import { RedisConversationLog } from './conversation-log-redis.js';
 import { MemoryTally, RedisTally, type Tally } from './ops/tally.js';
-import { parseRedisUrl, queuePrefix, redisAddress } from './store/redis-connection.js';
+import { logReplicaRefusalsTo, parseRedisUrl, queuePrefix, redisAddress } from './store/redis-connection.js';
 
 export interface Backends {
   /** Built on first use, so a store or queue the developer brings opens no connection of ours. */
@@ -85,6 +85,8 @@ export function createBackends(config: Config, logger: Logger): Backends {
       connect: async () => undefined,
     };
   }
+  // A REDIS_URL naming a replica is told in this logger, whichever connection meets it.
+  logReplicaRefusalsTo(logger);
   // Store keys start with "parley:" already; another prefix is put in front of them.
   const namespace = config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`;
   let patientRedis: Redis | undefined;

@@ -1,4 +1,6 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { LogSummary, leftOutFields } from '../observe/log-summary.js';
 import { ioredisPackage } from '../redis-packages.js';
 import { ConfigError } from '../errors.js';
 
@@ -105,7 +107,7 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
     retryStrategy: (times) => Math.min(times * 200, 2000),
     ...overrides,
   };
-  options.reconnectOnError ??= reconnectOnFailover(options.enableOfflineQueue !== false);
+  options.reconnectOnError ??= reconnectOnFailover(options.enableOfflineQueue !== false, redisAddress(url));
   if (options.enableOfflineQueue === false) options.commandTimeout ??= FAIL_FAST_COMMAND_TIMEOUT_MS;
   const target = parseRedisUrl(url);
   const auth = { username: target.username, password: target.password, ...(target.tls ? { tls: {} } : {}) };
@@ -132,24 +134,56 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
  * the name (or Sentinel) points now. A patient one (`resend`) sends the refused command again once
  * reconnected (a replica carried out none of it); a fail-fast one cannot send while it reconnects,
  * so its caller gets the READONLY (ingress answers 503 and the platform redelivers). Refusals that
- * go on past FAILOVER_RESEND_MS are no failover (REDIS_URL names a replica): from then on the
- * patient caller gets them too, rather than wait in silence. BullMQ's connections are duplicates
- * of these, with the same option.
+ * go on past FAILOVER_RESEND_MS are no failover (REDIS_URL names a replica): from then on every
+ * caller gets them, the connection reconnects only once per REPLICA_RECONNECT_MS (enough to follow
+ * a name that moves late, without a reconnect per refused command), and the operator is told once
+ * a minute. BullMQ's connections are duplicates of these, with the same option (and state).
+ * `address`: the server's host:port, for the log line. `windowMs`, `now`: for tests.
  */
-export function reconnectOnFailover(resend: boolean): (error: Error) => 1 | 2 | false {
+export function reconnectOnFailover(
+  resend: boolean,
+  address: string,
+  { windowMs = FAILOVER_RESEND_MS, reconnectEveryMs = REPLICA_RECONNECT_MS, now: clock = Date.now } = {},
+): (error: Error) => 1 | 2 | false {
   let since = 0;
   let last = 0;
+  let reconnectedAt = -Infinity;
   return (error) => {
     if (!error.message.startsWith('READONLY')) return false;
-    const now = Date.now();
-    if (now - last > FAILOVER_RESEND_MS) since = now;
+    const now = clock();
+    if (now - last > windowMs) since = now;
     last = now;
-    return resend && now - since < FAILOVER_RESEND_MS ? 2 : 1;
+    if (now - since < windowMs) return resend ? 2 : 1;
+    tellOfReplica(address, windowMs, now);
+    if (now - reconnectedAt < reconnectEveryMs) return false;
+    reconnectedAt = now;
+    return 1;
   };
 }
 
 /** How long a patient connection sends READONLY-refused commands again: a failover's moving name settles well within it. */
 export const FAILOVER_RESEND_MS = 60_000;
+/** Past FAILOVER_RESEND_MS, how often a refused connection still reconnects, in case the name moves after all. */
+export const REPLICA_RECONNECT_MS = 5000;
+
+/** The process's logger for a REDIS_URL that names a replica (set by createBackends), and its once-a-minute summary. */
+let replicaLogger: Logger | undefined;
+const replicaLines = new LogSummary();
+
+/** Where every connection of this process tells of refusals past FAILOVER_RESEND_MS. */
+export function logReplicaRefusalsTo(logger: Logger): void {
+  replicaLogger = logger;
+}
+
+function tellOfReplica(address: string, windowMs: number, now: number): void {
+  if (!replicaLogger) return;
+  const leftOut = replicaLines.take('replica', now);
+  if (leftOut === undefined) return;
+  replicaLogger.error(
+    { at: address, ...leftOutFields(leftOut) },
+    `Redis at ${address} has refused writes (READONLY) for over ${Math.round(windowMs / 1000)} s: REDIS_URL (or REDIS_CACHE_URL) names a read-only replica, not the primary; point it at the primary (or the Sentinel or Cluster endpoint)`,
+  );
+}
 
 /** BullMQ needs every key of a queue in one Cluster slot: a {hash tag} prefix does that. */
 export function queuePrefix(url: string, prefix: string): string {
