@@ -209,7 +209,7 @@ describe('Spend: budget alerts', () => {
     ]);
   });
 
-  it('a tiny budget (AI_BUDGET_USD_DAY=0.0000001) and small spends read as dollars with their digits, never in exponent form', async () => {
+  it('a tiny budget (AI_BUDGET_USD_PER_DAY=0.0000001) and small spends read as dollars with their digits, never in exponent form', async () => {
     const { spend, alerts } = opsParts({ limits: { dayUsd: 0.0000001, monthUsd: 0.05 }, webhookUrl: webhook.url });
     await spend.record('m', undefined, 0.00015, now);
     await alerts.settled();
