@@ -85,8 +85,8 @@ export function createBackends(config: Config, logger: Logger): Backends {
       connect: async () => undefined,
     };
   }
-  // A REDIS_URL naming a replica is told in this logger, whichever connection meets it.
-  logReplicaRefusalsTo(logger);
+  // A REDIS_URL (or REDIS_CACHE_URL) naming a replica is told in this logger, whichever connection meets it.
+  const untell = [config.redisUrl, config.redisCacheUrl].filter((url): url is string => Boolean(url)).map((url) => logReplicaRefusalsTo(logger, url));
   // Store keys start with "parley:" already; another prefix is put in front of them.
   const namespace = config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`;
   let patientRedis: Redis | undefined;
@@ -125,6 +125,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
     // Redis down at start must not keep the bot from starting: readiness reports it meanwhile.
     connect,
     close: async () => {
+      for (const undo of untell) undo();
       redis.disconnect();
       patientRedis?.disconnect();
       if (cacheRedis !== redis) cacheRedis.disconnect();

@@ -80,15 +80,26 @@ const USER_THEN_COLON = /\/\/[^\s/?#:]*:/;
  * kept (`postgres://app:<hidden>@db.example.com`): for any text, a third party's error quoting a URL
  * parley never configured. The password's end is found as hideUrlCredentials finds it; a URL
  * without a password (`https://user@host`, `https://host:8080/`) is left as it is, and so is a
- * reading whose "user name" holds a space or a path (a file URL in a stack: `file:///app/@scope/x.js:1:2`).
+ * reading whose "user name" holds a space or a path (a file URL in a stack: `file:///app/@scope/x.js:1:2`),
+ * and a host:port whose path a space ends (`http://localhost:8080/v1 failed … /node_modules/@scope/x.js`).
  */
 export function hideUrlPasswords(text: string): string {
   if (!text.includes('@') || !USER_THEN_COLON.test(text)) return text;
   return replaceUrlCredentials(text, (userinfo) => {
-    const colon = userinfo.indexOf(':');
-    const user = userinfo.slice(0, colon);
-    return colon < 0 || colon === userinfo.length - 1 || /[\s/?#]/.test(user) ? userinfo : `${user}:<hidden>`;
+    const space = userinfo.search(/\s/);
+    if (space < 0) return passwordHidden(userinfo);
+    // Read across a space, the "password" is a port, a path and prose up to an `@scope/` in a stack or a
+    // user@host: a quoted URL's password holds no space, so its `@` comes before the first one.
+    const at = userinfo.lastIndexOf('@', space);
+    return at < 0 ? userinfo : passwordHidden(userinfo.slice(0, at)) + userinfo.slice(at);
   });
+}
+
+/** `user:password` as `user:<hidden>`; left as it is without a password, or when the user name holds a space or a path. */
+function passwordHidden(userinfo: string): string {
+  const colon = userinfo.indexOf(':');
+  const user = userinfo.slice(0, colon);
+  return colon < 0 || colon === userinfo.length - 1 || /[\s/?#]/.test(user) ? userinfo : `${user}:<hidden>`;
 }
 
 /** `text` with each URL's user and password (what lies between its `//` and the `@` its host follows) as `replace` gives it. */

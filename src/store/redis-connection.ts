@@ -1,6 +1,6 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { LogSummary, leftOutFields } from '../observe/log-summary.js';
+import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
 import { ioredisPackage } from '../redis-packages.js';
 import { ConfigError } from '../errors.js';
 
@@ -137,7 +137,8 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
  * go on past FAILOVER_RESEND_MS are no failover (REDIS_URL names a replica): from then on every
  * caller gets them, the connection reconnects only once per REPLICA_RECONNECT_MS (enough to follow
  * a name that moves late, without a reconnect per refused command), and the operator is told once
- * a minute. BullMQ's connections are duplicates of these, with the same option (and state).
+ * a minute. BullMQ's connections are duplicates of these, with the same option (and failover window;
+ * each its own reconnects).
  * `address`: the server's host:port, for the log line. `windowMs`, `now`: for tests.
  */
 export function reconnectOnFailover(
@@ -147,16 +148,20 @@ export function reconnectOnFailover(
 ): (error: Error) => 1 | 2 | false {
   let since = 0;
   let last = 0;
-  let reconnectedAt = -Infinity;
-  return (error) => {
+  // Per connection: ioredis calls this on the connection's own options, which duplicate() copies (BullMQ's
+  // connections share this function), so one duplicate's reconnect does not hold back another's still on the replica.
+  const reconnectedAt = new WeakMap<object, number>();
+  const called = {};
+  return function (this: unknown, error: Error) {
     if (!error.message.startsWith('READONLY')) return false;
     const now = clock();
     if (now - last > windowMs) since = now;
     last = now;
     if (now - since < windowMs) return resend ? 2 : 1;
     tellOfReplica(address, windowMs, now);
-    if (now - reconnectedAt < reconnectEveryMs) return false;
-    reconnectedAt = now;
+    const connection = typeof this === 'object' && this !== null ? this : called;
+    if (now - (reconnectedAt.get(connection) ?? -Infinity) < reconnectEveryMs) return false;
+    reconnectedAt.set(connection, now);
     return 1;
   };
 }
@@ -166,23 +171,33 @@ export const FAILOVER_RESEND_MS = 60_000;
 /** Past FAILOVER_RESEND_MS, how often a refused connection still reconnects, in case the name moves after all. */
 export const REPLICA_RECONNECT_MS = 5000;
 
-/** The process's logger for a REDIS_URL that names a replica (set by createBackends), and its once-a-minute summary. */
-let replicaLogger: Logger | undefined;
-const replicaLines = new LogSummary();
+/**
+ * The loggers of the bots whose Redis is at an address (set by createBackends until it closes): several bots
+ * in one process (tests, an embedder's) each hear of their own replica, in their own log.
+ */
+const replicaLoggers = new Map<string, Logger[]>();
 
-/** Where every connection of this process tells of refusals past FAILOVER_RESEND_MS. */
-export function logReplicaRefusalsTo(logger: Logger): void {
-  replicaLogger = logger;
+/** Tell `logger` of refusals past FAILOVER_RESEND_MS from the server `url` names. Returns the undoing. */
+export function logReplicaRefusalsTo(logger: Logger, url: string): () => void {
+  const address = redisAddress(url);
+  replicaLoggers.set(address, [...(replicaLoggers.get(address) ?? []), logger]);
+  return () => {
+    const loggers = replicaLoggers.get(address) ?? [];
+    const left = loggers.filter((_, i) => i !== loggers.indexOf(logger));
+    if (left.length > 0) replicaLoggers.set(address, left);
+    else replicaLoggers.delete(address);
+  };
 }
 
 function tellOfReplica(address: string, windowMs: number, now: number): void {
-  if (!replicaLogger) return;
-  const leftOut = replicaLines.take('replica', now);
-  if (leftOut === undefined) return;
-  replicaLogger.error(
-    { at: address, ...leftOutFields(leftOut) },
-    `Redis at ${address} has refused writes (READONLY) for over ${Math.round(windowMs / 1000)} s: REDIS_URL (or REDIS_CACHE_URL) names a read-only replica, not the primary; point it at the primary (or the Sentinel or Cluster endpoint)`,
-  );
+  for (const logger of new Set(replicaLoggers.get(address))) {
+    const leftOut = logSummaryOf(logger).take(`redis replica ${address}`, now);
+    if (leftOut === undefined) continue;
+    logger.error(
+      { at: address, ...leftOutFields(leftOut) },
+      `Redis at ${address} has refused writes (READONLY) for over ${Math.round(windowMs / 1000)} s: REDIS_URL (or REDIS_CACHE_URL) names a read-only replica, not the primary; point it at the primary (or the Sentinel or Cluster endpoint)`,
+    );
+  }
 }
 
 /** BullMQ needs every key of a queue in one Cluster slot: a {hash tag} prefix does that. */

@@ -81,6 +81,42 @@ describe('REDIS_URL naming a read-only replica', () => {
     expect(reconnects).toBe(1);
   });
 
+  it("a connection's duplicates (BullMQ's), each refused: each reconnects, one's reconnect does not hold back another's", async () => {
+    const first = await pastTheWindow();
+    const copy = first.duplicate();
+    copy.on('error', () => undefined);
+    opened.push(copy);
+    await whenReady(copy);
+    const reconnects = new Map<RedisClient, number>();
+    for (const redis of [first, copy]) {
+      reconnects.set(redis, 0);
+      redis.on('reconnecting', () => reconnects.set(redis, reconnects.get(redis)! + 1));
+    }
+    for (const redis of [first, copy]) {
+      await writable(redis);
+      await expect(redis.set('refused', '1')).rejects.toThrow(/^READONLY/);
+      await writable(redis);
+    }
+    expect([...reconnects.values()]).toEqual([1, 1]);
+  });
+
+  it('two bots in one process: the line goes to the bot whose REDIS_URL names the replica, not to the last one created', async () => {
+    const mine: string[] = [];
+    const theirs: string[] = [];
+    const bots = [
+      createBackends(loadConfig({ REDIS_URL: url, REDIS_PREFIX: uniquePrefix() }), pino({}, { write: (line: string) => void mine.push(line) })),
+      createBackends(loadConfig({ REDIS_URL: `redis://127.0.0.1:${primary.port}`, REDIS_PREFIX: uniquePrefix() }), pino({}, { write: (line: string) => void theirs.push(line) })),
+    ];
+    try {
+      const redis = await pastTheWindow();
+      await redis.set('z', '1').catch(() => undefined);
+      expect(mine.filter((line) => line.includes('read-only replica'))).toHaveLength(1);
+      expect(theirs.join('')).not.toContain('read-only replica');
+    } finally {
+      for (const bot of bots) await bot.close();
+    }
+  });
+
   it('the log tells the operator once, naming the replica by host:port and never the password', async () => {
     const [a, b] = await Promise.all([pastTheWindow(), pastTheWindow()]);
     for (let i = 0; i < 5; i++) await Promise.all([a.set('x', '1').catch(() => undefined), b.set('y', '1').catch(() => undefined)]);

@@ -60,6 +60,17 @@ describe('hideSecrets: secrets parley never configured, by their shape', () => {
     for (const text of texts) expect(hideSecrets(text)).toBe(text);
   });
 
+  it("a host:port URL followed, past a space, by an `@` that is no host's (a stack's @scope/, a user's name): left as it is", () => {
+    const texts = [
+      'request to http://localhost:8080/v1/chat/completions failed, reason: connect ECONNREFUSED\n    at f (/app/node_modules/@slack/web-api/dist/client.js:12:5)',
+      'Error: 502 from http://proxy:3128/openai\n    at Object.<anonymous> (/srv/node_modules/@aws-sdk/client-sqs/dist/index.js:1:2)',
+      'upstream http://10.0.0.5:8080/health said: user@host not found',
+    ];
+    for (const text of texts) expect(hideSecrets(text)).toBe(text);
+    // A password before such text is still hidden, up to its own host.
+    expect(hideSecrets('postgres://u:pw0rd-x@db.example.com/x said user@host')).toBe('postgres://u:<hidden>@db.example.com/x said user@host');
+  });
+
   it("the credential after an authorization header's Bearer or Basic, as a header or JSON, any case", () => {
     expect(hideSecrets('401; sent Authorization: Bearer proxy.token-VALUE_1 upstream')).toBe('401; sent Authorization: Bearer <hidden> upstream');
     expect(hideSecrets('{"headers":{"authorization":"Bearer abc/def+ghi=="}}')).toBe('{"headers":{"authorization":"Bearer <hidden>"}}');
