@@ -18,6 +18,8 @@ for (const file of ['page.html', 'frame.html', 'widget.js', 'assets']) fs.cpSync
 fs.cpSync('src/console/assets', `${next}/src/console/assets`, { recursive: true });
 fs.rmSync('dist', { recursive: true, force: true });
 fs.renameSync(next, 'dist');
+// The `parley` bin: tsc writes it 0644, and npx marks a checkout's bin executable only on its first run.
+fs.chmodSync('dist/cli/main.js', 0o755);
 // The tests run dist/ only when it is newer than every source (test/helpers/cli.ts): dated from the
 // build's start, a source saved while tsc ran keeps dist/ looking stale, as it is.
 fs.utimesSync('dist/cli/main.js', started, started);

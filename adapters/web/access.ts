@@ -54,7 +54,9 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings, ow
   const given = credential(request, ownRoute ? settings : undefined);
   if (!given) {
     if (settings.local && fromThisMachine(request)) return { kind: 'local' };
-    throw new HttpError(401, 'session_required', 'Start a visitor session with POST /web/sessions (or, server to server, send WEB_TOKEN as a bearer token).');
+    // bot.fetch is handed no address unless the app passes it: say why this machine's own request was not let in.
+    const unknownAddress = settings.local && request.remoteAddress === undefined ? ' A request handed to bot.fetch without { remoteAddress } is not known to come from this machine: pass it to chat without a session on loopback.' : '';
+    throw new HttpError(401, 'session_required', `Start a visitor session with POST /web/sessions (or, server to server, send WEB_TOKEN as a bearer token).${unknownAddress}`);
   }
   if (settings.token && safeEqual(given.value, settings.token)) {
     if (given.from === 'query') throw tokenInUrl();

@@ -3,7 +3,7 @@
  * with only what a user would install. A web-only project gets the tarball alone (no Slack,
  * Twilio or Intercom SDK); a full one adds the three SDKs and TypeScript.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,8 @@ describe('the tarball', () => {
     expect(outside).toEqual([]);
     for (const asset of ['page.html', 'frame.html', 'widget.js', 'assets/chat.css', 'assets/chat.js', 'assets/api.js', 'assets/transcript.js', 'assets/markdown.js', 'assets/frame.js']) expect(packed).toContain(`dist/adapters/web/${asset}`);
     expect(packed).toContain('dist/cli/main.js');
+    // prepack rebuilt the checkout's dist/: its bin stays executable, or the checkout's own `npx parley` gets "Permission denied".
+    expect(statSync(new URL('../../dist/cli/main.js', import.meta.url)).mode & 0o111).toBe(0o111);
     for (const asset of ['app.html', 'login.html', 'console.css', ...CONSOLE_SCRIPTS]) expect(packed).toContain(`dist/src/console/assets/${asset}`);
   });
 
