@@ -75,6 +75,11 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'serve':
+      // Queued in this process's memory with no worker here, a message would never be answered: refused as `worker` is.
+      if (values['no-worker'] && config.mode === 'queue' && !config.redisUrl && !config.sqsQueueUrl) {
+        console.error('parley serve --no-worker: the messages it takes wait for workers in another process, which share the queue through Redis or SQS. Set REDIS_URL (e.g. REDIS_URL=redis://127.0.0.1:6379) or SQS_QUEUE_URL, or run `parley serve` without --no-worker, which answers them in the same process.');
+        return 2;
+      }
       await serve(config, { worker: !values['no-worker'] });
       return -1; // keeps running
     case 'worker':

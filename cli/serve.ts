@@ -23,5 +23,4 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   bot.logger.info({ url, mode: config.mode, adapters: bot.adapters.map((a) => a.platform), worker: options.worker }, `parley listening on ${url}`);
   if (bot.adapters.length === 0) bot.logger.warn(NOTHING_ON);
-  if (!options.worker && !config.redisUrl && !config.sqsQueueUrl) bot.logger.warn('--no-worker without REDIS_URL or SQS_QUEUE_URL: nothing will answer the messages this process queues');
 }

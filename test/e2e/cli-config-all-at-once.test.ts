@@ -59,4 +59,11 @@ describe('a configuration with several wrong variables', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/^FAIL {2}configuration: METRICS_PORT="zz" is invalid/m);
   }, 40_000);
+
+  it('parley serve --no-worker with the in-process queue (no REDIS_URL or SQS_QUEUE_URL) exits 2 with the fix, as parley worker does: nothing would answer', () => {
+    const { code, err } = parley(['serve', '--no-worker'], { PORT: '0' });
+    expect(code).toBe(2);
+    expect(err).toContain('Set REDIS_URL');
+    expect(err).toContain('without --no-worker');
+  }, 40_000);
 });
