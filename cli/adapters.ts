@@ -5,9 +5,10 @@
 import { isLoopbackHost } from '../src/http/address.js';
 import { ConfigError, type Adapter, type Config } from '../src/index.js';
 import { collect, variables } from '../src/config.js';
-import { slackAdapter, slackConfigFromEnv } from '../adapters/slack/index.js';
-import { intercomAdapter, intercomConfigFromEnv } from '../adapters/intercom/index.js';
-import { whatsappAdapter, whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
+import { misspeltMessage, misspeltVariables, type MisspeltVariable } from '../src/config-misspelt.js';
+import { slackAdapter, slackConfigFromEnv, slackVariables } from '../adapters/slack/index.js';
+import { intercomAdapter, intercomConfigFromEnv, intercomVariables } from '../adapters/intercom/index.js';
+import { whatsappAdapter, whatsappConfigFromEnv, whatsappVariables } from '../adapters/whatsapp/index.js';
 import { webChat } from '../adapters/web/index.js';
 
 /**
@@ -29,6 +30,19 @@ export function adaptersFromConfig(config: Config): Adapter[] {
   if (configs.intercom) adapters.push(intercomAdapter(configs.intercom));
   if (configs.whatsapp) adapters.push(whatsappAdapter(configs.whatsapp));
   return adapters;
+}
+
+/** Every variable the parley command reads: the core's, each platform's and the worker's METRICS_PORT. */
+const PARLEY_VARIABLES = [...Object.keys(variables), ...Object.keys(slackVariables), ...Object.keys(intercomVariables), ...Object.keys(whatsappVariables), 'METRICS_PORT'];
+
+/** The variables in `env` that look like a misspelling of one of parley's (they are not read: say so). */
+export function misspeltParleyVariables(env: Record<string, string | undefined>): MisspeltVariable[] {
+  return misspeltVariables(env, PARLEY_VARIABLES);
+}
+
+/** At start: one warning per misspelt variable (its name and the one meant; never its value). */
+export function warnMisspeltVariables(logger: { warn(fields: object, message: string): void }, env: Record<string, string | undefined>): void {
+  for (const misspelt of misspeltParleyVariables(env)) logger.warn({ variable: misspelt.name, suggestion: misspelt.suggestion }, misspeltMessage(misspelt));
 }
 
 /**

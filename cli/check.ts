@@ -3,7 +3,8 @@ import { ConfigError, ParleyError, type Adapter, type Config } from '../src/inde
 import { splitApiKeys } from '../src/ai/keys.js';
 import { openAiSdk } from '../src/ai/openai-sdk.js';
 import { checkedAdapters } from '../src/bot-adapters.js';
-import { adaptersFromConfig } from './adapters.js';
+import { misspeltMessage } from '../src/config-misspelt.js';
+import { adaptersFromConfig, misspeltParleyVariables } from './adapters.js';
 import { metricsPortError } from './worker-metrics.js';
 import { checkDynamoDb, checkSqs, withoutCredentials, type CheckLine as Line } from './check-aws.js';
 import { checkRedisLines } from './check-redis.js';
@@ -17,7 +18,9 @@ export async function check(config: Config, env: NodeJS.ProcessEnv = process.env
   const metrics = metricsPortError(env.METRICS_PORT);
   const problems = [...(metrics ? [metrics.message] : []), ...platforms];
   const configuration: Line = problems.length > 0 ? { ok: false, what: 'configuration', detail: problems.join('; ') } : { ok: true, what: 'configuration', detail: 'every variable is valid' };
-  const lines: Line[] = [configuration];
+  // A misspelt name is not read, so its setting keeps the default: a warning (the rest may be fine).
+  const misspelt = misspeltParleyVariables(env).map((m): Line => ({ ok: 'warn', what: 'configuration', detail: misspeltMessage(m) }));
+  const lines: Line[] = [configuration, ...misspelt];
   const queue = config.sqsQueueUrl ? 'the queue on SQS' : 'the queue in memory';
   const store = config.dynamodb.tablePrefix ? 'the store on DynamoDB' : 'the store in memory';
   const local = config.sqsQueueUrl || config.dynamodb.tablePrefix ? `${queue}, ${store}` : 'in memory (set REDIS_URL to share them between processes)';

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBot, type Config } from '../src/index.js';
 import { dynamoDbFromConfig } from '../aws/index.js';
-import { adaptersFromConfig } from './adapters.js';
+import { adaptersFromConfig, warnMisspeltVariables } from './adapters.js';
 import { queueOption } from './queue.js';
 import { closeOnSignals } from './shutdown.js';
 import { ListenError, listenProblem } from './listen-error.js';
@@ -13,6 +13,7 @@ const NOTHING_ON =
 /** `parley serve`: the standalone server (ingress and, unless --no-worker, the worker). */
 export async function serve(config: Config, options: { worker: boolean }): Promise<void> {
   const bot = createBot({ config, adapters: adaptersFromConfig(config), worker: options.worker, ...queueOption(config), ...dynamoDbFromConfig(config) });
+  warnMisspeltVariables(bot.logger, config.env);
   // Before listening: a SIGTERM while the port opens still closes the bot.
   closeOnSignals(bot, config.shutdownDelayMs);
   const server: Server = await bot.listen().catch((error: unknown) => {

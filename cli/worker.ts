@@ -1,6 +1,6 @@
 import { createBot, type Config } from '../src/index.js';
 import { dynamoDbFromConfig } from '../aws/index.js';
-import { adaptersFromConfig } from './adapters.js';
+import { adaptersFromConfig, warnMisspeltVariables } from './adapters.js';
 import { queueOption } from './queue.js';
 import { closeOnSignals } from './shutdown.js';
 import { metricsPort, serveWorkerMetrics } from './worker-metrics.js';
@@ -13,6 +13,7 @@ export async function worker(config: Config, concurrency?: number, env: NodeJS.P
   const port = metricsPort(env.METRICS_PORT);
   const effective = concurrency ? { ...config, queue: { ...config.queue, concurrency } } : config;
   const bot = createBot({ config: effective, adapters: adaptersFromConfig(effective), worker: true, ...queueOption(effective), ...dynamoDbFromConfig(effective) });
+  warnMisspeltVariables(bot.logger, env);
   // Before waiting for the adapters: one whose platform is down is retried for as long as it takes,
   // and a SIGTERM meanwhile must still drain the jobs running. No shutdown delay: no load balancer
   // sends a worker webhooks, so SHUTDOWN_DELAY_MS would only hold its stop.

@@ -1,0 +1,88 @@
+/**
+ * Environment variables that look like a misspelling of one of parley's: a misspelt name is not
+ * read, so without a word the setting silently keeps its default (`AI_BUDGET_USD_DAY=20` is no
+ * budget at all). Only names are looked at, never values (they may be secrets).
+ */
+
+export interface MisspeltVariable {
+  name: string;
+  /** The known name closest to it. */
+  suggestion: string;
+}
+
+/**
+ * Prefixes no other common software uses: any unknown name starting with one is a slip. General
+ * ones (SLACK_, OPENAI_, AWS_, REDIS_, WEB_…) are left to the spelling rules, as other tools use them.
+ */
+const PARLEY_PREFIXES = ['AI_BUDGET_', 'AI_BREAKER_', 'AI_FALLBACK_', 'OPENAI_FALLBACK_', 'WEB_CHAT', 'ALERT_DLQ_', 'CONVERSATION_LOG_'];
+
+/** Other software's variables one edit or one word from parley's: never flagged. */
+const OTHER_SOFTWARE = new Set([
+  'SLACK_TOKEN', // many Slack tools' token (a missing SLACK_BOT_TOKEN is named by the Slack adapter anyway)
+  'SLACK_API_TOKEN', // the Slack SDKs' examples'
+  'DYNAMODB_TABLE', // the Serverless Framework's examples' table
+]);
+
+/** Each variable in `env` that is not in `known` but looks like a misspelling of one of them, with the closest. */
+export function misspeltVariables(env: Record<string, string | undefined>, known: Iterable<string>): MisspeltVariable[] {
+  const names = [...known];
+  const knownSet = new Set(names);
+  const found: MisspeltVariable[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || knownSet.has(name) || OTHER_SOFTWARE.has(name)) continue;
+    const upper = name.toUpperCase();
+    const near = names.filter((k) => looksLike(upper, k));
+    const prefix = PARLEY_PREFIXES.find((p) => upper.startsWith(p));
+    const suggestion = closest(upper, near.length > 0 || !prefix ? near : names.filter((k) => k.startsWith(prefix)));
+    if (suggestion) found.push({ name, suggestion });
+  }
+  return found;
+}
+
+/** The warning line for one misspelt variable (its name and the suggestion only, never its value). */
+export function misspeltMessage({ name, suggestion }: MisspeltVariable): string {
+  return `${name} is not a parley variable, so it is ignored: did you mean ${suggestion}?`;
+}
+
+function looksLike(name: string, known: string): boolean {
+  if (name === known) return true; // only the case differs
+  const limit = known.length <= 4 ? 0 : known.length <= 7 ? 1 : known.length <= 15 ? 2 : 3;
+  return editDistance(name, known) <= limit || sameWordsOneLess(name, known);
+}
+
+/**
+ * The known name's words in another order, or with one left out (`AI_BUDGET_USD_DAY`). The first
+ * word stays and two must remain: `API_KEY`, `SESSION_SECRET` or `MODEL` are other software's.
+ */
+function sameWordsOneLess(name: string, known: string): boolean {
+  const words = name.split('_');
+  const knownWords = known.split('_');
+  if (words[0] !== knownWords[0] || words.length < 2) return false;
+  const sorted = (list: string[]) => [...list].sort().join('_');
+  if (words.length === knownWords.length) return sorted(words) === sorted(knownWords);
+  if (words.length !== knownWords.length - 1) return false;
+  return knownWords.some((_, i) => i > 0 && sorted(knownWords.filter((__, j) => j !== i)) === sorted(words));
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** Damerau–Levenshtein distance (optimal string alignment): a swap of two neighbours counts as one edit. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (__, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
