@@ -58,17 +58,21 @@ function isV2(event: HttpEvent): event is ApiGatewayV2Event {
 }
 
 function requestFromV1(event: ApiGatewayV1Event): Request {
+  // API Gateway fills both forms; a hand-made or test event may fill one, or leave one empty: the single
+  // values first, then each name the multi-value form holds replaced by all of its values.
   const headers = new Headers();
-  if (event.multiValueHeaders) {
-    for (const [name, values] of Object.entries(event.multiValueHeaders)) for (const value of values ?? []) headers.append(name, value);
-  } else {
-    for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.set(name, value);
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.set(name, value);
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (!values?.length) continue;
+    headers.delete(name);
+    for (const value of values) headers.append(name, value);
   }
   const query = new URLSearchParams();
-  if (event.multiValueQueryStringParameters) {
-    for (const [name, values] of Object.entries(event.multiValueQueryStringParameters)) for (const value of values ?? []) query.append(name, value);
-  } else {
-    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) query.append(name, value);
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) query.set(name, value);
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    if (!values?.length) continue;
+    query.delete(name);
+    for (const value of values) query.append(name, value);
   }
   const search = query.size > 0 ? `?${query}` : '';
   return build(event.httpMethod, headers, event.requestContext?.domainName, `${event.path}${search}`, event.body, event.isBase64Encoded);

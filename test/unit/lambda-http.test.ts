@@ -68,4 +68,15 @@ describe('lambdaHandler, an event no Request can be made of', () => {
     event.multiValueHeaders = { ...event.multiValueHeaders, 'content-type': ['application/json', 'application/json'] };
     expect((await handler(event)).statusCode).toBe(200);
   });
+
+  it('a REST event with one form of its headers and query empty (a hand-made or test event) reads the other', async () => {
+    const { handler } = setUp();
+    const event = restApiEvent(hook);
+    event.multiValueHeaders = {};
+    event.multiValueQueryStringParameters = {};
+    expect((await handler(event)).statusCode).toBe(200);
+    const onlyMulti = restApiEvent(hook);
+    onlyMulti.headers = {};
+    expect((await handler(onlyMulti)).statusCode).toBe(200);
+  });
 });
