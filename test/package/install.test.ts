@@ -47,8 +47,8 @@ function readmeEmbedding(): { fromTarball: string; fileName: string; snippet: st
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const section = readme.split('\n## Embedding parley in your app\n')[1]?.split('\n## ')[0] ?? '';
   const blocks = [...section.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)];
-  // The section's first commands install the tarball (the name on npm is another package's).
-  const fromTarball = blocks[0]?.[1] === 'sh' ? (blocks[0][2] ?? '') : '';
+  // The section starts with the commands that install the tarball (the name on npm is another package's).
+  const fromTarball = blocks[0]?.[1] === 'sh' && section.trimStart().startsWith('```sh') ? (blocks[0][2] ?? '') : '';
   const snippet = blocks.find((b) => b[1] === 'js')?.[2] ?? '';
   return { fromTarball, fileName: /^\/\/ (\S+\.mjs)/.exec(snippet)?.[1] ?? 'missing-file-name.mjs', snippet };
 }
