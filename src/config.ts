@@ -184,10 +184,21 @@ export function parseEnv<T extends Record<string, Variable>>(table: T, env: Env)
   return values as { [K in keyof T]: z.output<T[K]['schema']> | undefined };
 }
 
-/** The values that parse, and one line per variable that does not (left out of `values`). */
-export function collect(table: Record<string, Variable>, env: Env): { values: Record<string, unknown>; problems: string[] } {
+/**
+ * parseEnv's collecting form, for an adapter's checks across its variables: the values that parse,
+ * one line per bad variable (returned, not thrown) and the bad variables' names. A bad variable is
+ * set, not missing: a check such as "X is missing" must not fire beside X's own line.
+ */
+export function collectEnv<T extends Record<string, Variable>>(table: T, env: Env): { values: { [K in keyof T]: z.output<T[K]['schema']> | undefined }; problems: string[]; invalid: Set<keyof T> } {
+  const { values, problems, invalid } = collect(table, env);
+  return { values: values as { [K in keyof T]: z.output<T[K]['schema']> | undefined }, problems, invalid: invalid as Set<keyof T> };
+}
+
+/** The values that parse, and one line per variable that does not (left out of `values`, named in `invalid`). */
+export function collect(table: Record<string, Variable>, env: Env): { values: Record<string, unknown>; problems: string[]; invalid: Set<string> } {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
+  const invalid = new Set<string>();
   for (const [name, variable] of Object.entries(table) as [string, Variable][]) {
     const given = env[name];
     const raw = given === undefined || given.trim() === '' ? variable.default : given;
@@ -198,9 +209,12 @@ export function collect(table: Record<string, Variable>, env: Env): { values: Re
     if (raw.includes('@')) rememberSecrets(...urlPassword(raw), ...urlBasicCredential(raw));
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) values[name] = parsed.data;
-    else problems.push(`${name}=${JSON.stringify(shown(name, variable, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
+    else {
+      problems.push(`${name}=${JSON.stringify(shown(name, variable, raw))} is invalid: ${describe(parsed.error)}. Fix: ${variable.fix}.`);
+      invalid.add(name);
+    }
   }
-  return { values, problems };
+  return { values, problems, invalid };
 }
 
 /** A name that reads as a secret's: …_TOKEN, …_SECRET, …_KEY, …_PASSWORD (not …_TOKENS, a count). */

@@ -23,7 +23,7 @@ export {
 export { InvalidPayloadError, checkPayload, type InvalidPayloadStatus, type PayloadSchema, type PayloadIssue } from './payload.js';
 export { answerWithAi, type MessageHandler, type MessageContext, type HandlerSettings, type Exchange } from './handler.js';
 export { parseOptions, optionError } from './options.js';
-export { loadConfig, parseEnv, schemas, variables, DEFAULT_CONVERSATION_LOG_TABLE, type Config, type Variable } from './config.js';
+export { loadConfig, parseEnv, collectEnv, schemas, variables, DEFAULT_CONVERSATION_LOG_TABLE, type Config, type Variable } from './config.js';
 export { MemoryStore, RedisStore, type Store } from './store/index.js';
 export { MemoryQueue, BullQueue, retryDelayMs, errorText, oldestFirst, replayEvery, type JobQueue, type DeadLetter, type Forgotten, type Job, type NewJob, type JobHandler, type ProcessOptions, type QueueCounts, type RetryOptions } from './queue/index.js';
 export type { JobData } from './jobs.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
+import { collectEnv, ConfigError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
 
 /** What a customer writes when they want a person, unless INTERCOM_HANDOFF_PATTERNS says otherwise. */
 export const DEFAULT_HANDOFF_PATTERNS = 'human, agent, real person, talk to someone, speak to someone, representative';
@@ -37,14 +37,22 @@ export interface IntercomConfig {
   stopAfterHumanReply: boolean;
 }
 
-/** Intercom's configuration from the environment, or undefined when Intercom is not configured. */
+/**
+ * Intercom's configuration from the environment, or undefined when Intercom is not configured. One
+ * ConfigError names every problem: bad values and the missing half beside them.
+ */
 export function intercomConfigFromEnv(env: Record<string, string | undefined>): IntercomConfig | undefined {
-  const v = parseEnv(intercomVariables, env);
-  if (!v.INTERCOM_ACCESS_TOKEN && !v.INTERCOM_CLIENT_SECRET) return undefined;
-  const patterns = (v.INTERCOM_HANDOFF_PATTERNS as string).trim();
-  const accessToken = v.INTERCOM_ACCESS_TOKEN ?? missing('INTERCOM_ACCESS_TOKEN');
+  const { values: v, problems, invalid } = collectEnv(intercomVariables, env);
+  // A bad value is set: its own line names it, never a "missing" one too.
+  const set = (name: keyof typeof intercomVariables) => v[name] !== undefined || invalid.has(name);
+  if (!set('INTERCOM_ACCESS_TOKEN') && !set('INTERCOM_CLIENT_SECRET')) return problems.length > 0 ? failWith(problems) : undefined;
+  if (!set('INTERCOM_ACCESS_TOKEN')) problems.push(missing('INTERCOM_ACCESS_TOKEN'));
   const clientSecrets = splitList(v.INTERCOM_CLIENT_SECRET ?? '');
-  if (clientSecrets.length === 0) missing('INTERCOM_CLIENT_SECRET');
+  // A list of commas only is no secret; a bad one has its own line.
+  if (clientSecrets.length === 0 && !invalid.has('INTERCOM_CLIENT_SECRET')) problems.push(missing('INTERCOM_CLIENT_SECRET'));
+  if (problems.length > 0) return failWith(problems);
+  const accessToken = v.INTERCOM_ACCESS_TOKEN as string;
+  const patterns = (v.INTERCOM_HANDOFF_PATTERNS as string).trim();
   return {
     accessToken,
     clientSecrets,
@@ -103,6 +111,10 @@ function splitList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function missing(name: string): never {
-  throw new ConfigError(`${name} is missing: Intercom needs INTERCOM_ACCESS_TOKEN and INTERCOM_CLIENT_SECRET. Fix: set ${name}, or unset the other one to turn Intercom off.`);
+function missing(name: string): string {
+  return `${name} is missing: Intercom needs INTERCOM_ACCESS_TOKEN and INTERCOM_CLIENT_SECRET. Fix: set ${name}, or unset the other one to turn Intercom off.`;
+}
+
+function failWith(problems: string[]): never {
+  throw new ConfigError(problems.join('\n'));
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, optionError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
+import { collectEnv, ConfigError, optionError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
 import { parseInstallationKeys } from './installation-crypto.js';
 
 /** The bot scopes parley's features need (the manifest's list in the README): what /slack/install asks for by default. */
@@ -53,16 +53,25 @@ export interface SlackConfig {
   suggestedPrompts: string[];
 }
 
-/** Slack's configuration from the environment, or undefined when Slack is not configured. */
+/**
+ * Slack's configuration from the environment, or undefined when Slack is not configured. One
+ * ConfigError names every problem: bad values and the checks across variables beside them.
+ */
 export function slackConfigFromEnv(env: Record<string, string | undefined>): SlackConfig | undefined {
-  const v = parseEnv(slackVariables, env);
-  const oauthGiven = Boolean(v.SLACK_CLIENT_ID || v.SLACK_CLIENT_SECRET || v.SLACK_STATE_SECRET);
-  if (!v.SLACK_BOT_TOKEN && !v.SLACK_SIGNING_SECRET && !v.SLACK_APP_TOKEN && !oauthGiven) return undefined;
+  const { values: v, problems, invalid } = collectEnv(slackVariables, env);
+  // A bad value is set: its own line names it, never a "missing" one too.
+  const set = (name: SlackVariable) => v[name] !== undefined || invalid.has(name);
+  const oauthGiven = set('SLACK_CLIENT_ID') || set('SLACK_CLIENT_SECRET') || set('SLACK_STATE_SECRET');
+  if (!set('SLACK_BOT_TOKEN') && !set('SLACK_SIGNING_SECRET') && !set('SLACK_APP_TOKEN') && !oauthGiven) return problems.length > 0 ? failWith(problems) : undefined;
+  if (oauthGiven) problems.push(...oauthProblems(set));
+  else if (!set('SLACK_BOT_TOKEN')) problems.push(missing('SLACK_BOT_TOKEN'));
+  if (!set('SLACK_SIGNING_SECRET') && !set('SLACK_APP_TOKEN')) problems.push(missing('SLACK_SIGNING_SECRET'));
+  if (problems.length > 0) return failWith(problems);
   const oauth = oauthGiven ? oauthConfig(v, env.PUBLIC_URL) : undefined;
   return {
-    botToken: v.SLACK_BOT_TOKEN ?? (oauth ? undefined : missing('SLACK_BOT_TOKEN')),
+    botToken: v.SLACK_BOT_TOKEN,
     ...(oauth ? { oauth } : {}),
-    signingSecrets: v.SLACK_SIGNING_SECRET ? splitList(v.SLACK_SIGNING_SECRET, ',') : v.SLACK_APP_TOKEN ? [] : missing('SLACK_SIGNING_SECRET'),
+    signingSecrets: v.SLACK_SIGNING_SECRET ? splitList(v.SLACK_SIGNING_SECRET, ',') : [],
     appToken: v.SLACK_APP_TOKEN,
     apiUrl: v.SLACK_API_URL as string,
     path: v.SLACK_EVENTS_PATH as string,
@@ -71,6 +80,8 @@ export function slackConfigFromEnv(env: Record<string, string | undefined>): Sla
     suggestedPrompts: splitList(v.SLACK_SUGGESTED_PROMPTS ?? '', '|'),
   };
 }
+
+type SlackVariable = keyof typeof slackVariables;
 
 /** slackAdapter()'s options: the tokens and secrets; the rest defaults as the SLACK_ variables do. */
 export interface SlackOptions extends Partial<SlackConfig> {
@@ -138,18 +149,25 @@ export interface SlackOAuthConfig {
   redirectUri?: string;
 }
 
-function oauthConfig(v: ReturnType<typeof parseEnv<typeof slackVariables>>, publicUrl: string | undefined): SlackOAuthConfig {
-  const needed = (['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'SLACK_INSTALLATION_KEY'] as const).filter((name) => v[name] === undefined);
+/** What is wrong with the OAuth settings (many workspaces): the variables missing, and a bot token beside them. */
+function oauthProblems(set: (name: SlackVariable) => boolean): string[] {
+  const problems: string[] = [];
+  const needed = (['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'SLACK_INSTALLATION_KEY'] as const).filter((name) => !set(name));
   if (needed.length > 0) {
-    throw new ConfigError(
+    problems.push(
       `${needed.join(', ')} ${needed.length === 1 ? 'is' : 'are'} missing: installing the Slack app in many workspaces (OAuth) needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_INSTALLATION_KEY (base64 of 32 bytes, e.g. $(openssl rand -base64 32)). Fix: set ${needed.join(' and ')}, or unset SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET to serve one workspace with SLACK_BOT_TOKEN.`,
     );
   }
-  if (v.SLACK_BOT_TOKEN) {
-    throw new ConfigError(
+  if (set('SLACK_BOT_TOKEN')) {
+    problems.push(
       'SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: Slack serves either one workspace with SLACK_BOT_TOKEN or many installed through OAuth (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET). Fix: unset SLACK_BOT_TOKEN and install the app in that workspace at /slack/install, or unset the SLACK_CLIENT_ variables and SLACK_STATE_SECRET.',
     );
   }
+  return problems;
+}
+
+/** The OAuth settings, once oauthProblems found none. */
+function oauthConfig(v: ReturnType<typeof collectEnv<typeof slackVariables>>['values'], publicUrl: string | undefined): SlackOAuthConfig {
   const base = publicUrl?.trim().replace(/\/+$/, '');
   return {
     clientId: v.SLACK_CLIENT_ID as string,
@@ -165,8 +183,10 @@ function splitList(value: string, separator: string): string[] {
   return value.split(separator).map((s) => s.trim()).filter(Boolean);
 }
 
-function missing(name: string): never {
-  throw new ConfigError(
-    `${name} is missing: Slack needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) and either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_INSTALLATION_KEY (many workspaces, OAuth). Fix: set ${name}, or unset the other SLACK_ variables.`,
-  );
+function missing(name: string): string {
+  return `${name} is missing: Slack needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) and either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_INSTALLATION_KEY (many workspaces, OAuth). Fix: set ${name}, or unset the other SLACK_ variables.`;
+}
+
+function failWith(problems: string[]): never {
+  throw new ConfigError(problems.join('\n'));
 }

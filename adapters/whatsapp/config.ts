@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, optionError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
+import { collectEnv, ConfigError, optionError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
 
 /** A WhatsApp sender as Twilio writes it; a bare E.164 number gets the `whatsapp:` prefix. */
 const whatsappNumber = z
@@ -30,19 +30,25 @@ export interface WhatsAppConfig {
   path: string;
 }
 
-/** WhatsApp's configuration from the environment, or undefined when Twilio is not configured. */
+/**
+ * WhatsApp's configuration from the environment, or undefined when Twilio is not configured. One
+ * ConfigError names every problem: bad values and the checks across variables beside them.
+ */
 export function whatsappConfigFromEnv(env: Record<string, string | undefined>): WhatsAppConfig | undefined {
-  const v = parseEnv(whatsappVariables, env);
-  if (!v.TWILIO_ACCOUNT_SID && !v.TWILIO_AUTH_TOKEN) return undefined;
-  if (!v.TWILIO_ACCOUNT_SID) throw problem('TWILIO_ACCOUNT_SID is missing: TWILIO_AUTH_TOKEN is set, but Twilio also needs the Account SID (AC…). Fix: set TWILIO_ACCOUNT_SID, or unset TWILIO_AUTH_TOKEN.');
-  if (!v.TWILIO_AUTH_TOKEN) throw problem('TWILIO_AUTH_TOKEN is missing: TWILIO_ACCOUNT_SID is set, but webhooks cannot be verified without the Auth Token. Fix: set TWILIO_AUTH_TOKEN, or unset TWILIO_ACCOUNT_SID.');
-  const authTokens = v.TWILIO_AUTH_TOKEN.split(',').map((t) => t.trim()).filter(Boolean);
-  if (authTokens.length === 0) throw problem('TWILIO_AUTH_TOKEN holds no token. Fix: set TWILIO_AUTH_TOKEN to the Auth Token from the Twilio Console.');
-  if (!v.TWILIO_WHATSAPP_FROM && !v.TWILIO_MESSAGING_SERVICE_SID) {
-    throw problem('TWILIO_WHATSAPP_FROM is missing: replies need a sender. Fix: set TWILIO_WHATSAPP_FROM (e.g. whatsapp:+14155238886, the sandbox number) or TWILIO_MESSAGING_SERVICE_SID (MG…).');
+  const { values: v, problems, invalid } = collectEnv(whatsappVariables, env);
+  // A bad value is set: its own line names it, never a "missing" one too.
+  const set = (name: keyof typeof whatsappVariables) => v[name] !== undefined || invalid.has(name);
+  if (!set('TWILIO_ACCOUNT_SID') && !set('TWILIO_AUTH_TOKEN')) return problems.length > 0 ? failWith(problems) : undefined;
+  if (!set('TWILIO_ACCOUNT_SID')) problems.push('TWILIO_ACCOUNT_SID is missing: TWILIO_AUTH_TOKEN is set, but Twilio also needs the Account SID (AC…). Fix: set TWILIO_ACCOUNT_SID, or unset TWILIO_AUTH_TOKEN.');
+  if (!set('TWILIO_AUTH_TOKEN')) problems.push('TWILIO_AUTH_TOKEN is missing: TWILIO_ACCOUNT_SID is set, but webhooks cannot be verified without the Auth Token. Fix: set TWILIO_AUTH_TOKEN, or unset TWILIO_ACCOUNT_SID.');
+  const authTokens = (v.TWILIO_AUTH_TOKEN ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (v.TWILIO_AUTH_TOKEN !== undefined && authTokens.length === 0) problems.push('TWILIO_AUTH_TOKEN holds no token. Fix: set TWILIO_AUTH_TOKEN to the Auth Token from the Twilio Console.');
+  if (!set('TWILIO_WHATSAPP_FROM') && !set('TWILIO_MESSAGING_SERVICE_SID')) {
+    problems.push('TWILIO_WHATSAPP_FROM is missing: replies need a sender. Fix: set TWILIO_WHATSAPP_FROM (e.g. whatsapp:+14155238886, the sandbox number) or TWILIO_MESSAGING_SERVICE_SID (MG…).');
   }
+  if (problems.length > 0) return failWith(problems);
   return {
-    accountSid: v.TWILIO_ACCOUNT_SID,
+    accountSid: v.TWILIO_ACCOUNT_SID as string,
     authTokens,
     ...(v.TWILIO_WHATSAPP_FROM ? { from: v.TWILIO_WHATSAPP_FROM } : {}),
     ...(v.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: v.TWILIO_MESSAGING_SERVICE_SID } : {}),
@@ -80,6 +86,6 @@ export function whatsappConfigFromOptions<O extends WhatsAppOptions>(options: O 
   return { ...given, apiUrl: given.apiUrl ?? (defaults.TWILIO_API_URL as string), path: given.path ?? (defaults.TWILIO_WHATSAPP_PATH as string) };
 }
 
-function problem(message: string): ConfigError {
-  return new ConfigError(message);
+function failWith(problems: string[]): never {
+  throw new ConfigError(problems.join('\n'));
 }

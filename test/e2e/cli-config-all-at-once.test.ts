@@ -54,6 +54,26 @@ describe('a configuration with several wrong variables', () => {
     expect(err).toMatch(/^METRICS_PORT="9464x" is invalid/m);
   }, 40_000);
 
+  it.each(['serve', 'check'])("parley %s names every platform's every problem in one run: bad values beside the checks across variables", (command) => {
+    const { code, out, err } = parley([command], {
+      PORT: '0',
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'x',
+      SLACK_SIGNING_SECRET: 'short',
+      SLACK_CLIENT_ID: '1111.2222',
+      INTERCOM_CLIENT_SECRET: 'short',
+    });
+    expect(code).toBe(1);
+    const told = out + err;
+    expect(told).toMatch(/^(FAIL {2}adapters: )?TWILIO_AUTH_TOKEN="<hidden>" is invalid/m);
+    expect(told).toMatch(/^TWILIO_WHATSAPP_FROM is missing/m);
+    expect(told).toMatch(/^(FAIL {2}adapters: )?SLACK_SIGNING_SECRET="<hidden>" is invalid/m);
+    expect(told).toMatch(/^SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SLACK_INSTALLATION_KEY are missing/m);
+    expect(told).toMatch(/^(FAIL {2}adapters: )?INTERCOM_CLIENT_SECRET="<hidden>" is invalid/m);
+    expect(told).toMatch(/^INTERCOM_ACCESS_TOKEN is missing/m);
+    expect(told).not.toMatch(/TWILIO_AUTH_TOKEN is missing|SLACK_SIGNING_SECRET is missing/);
+  }, 40_000);
+
   it('parley check fails a bad METRICS_PORT that a worker would refuse', () => {
     const { code, out } = parley(['check'], { METRICS_PORT: 'zz' });
     expect(code).toBe(1);

@@ -24,6 +24,22 @@ describe('intercomConfigFromEnv', () => {
     expect(() => intercomConfigFromEnv({ ...base, INTERCOM_CLIENT_SECRET: ' , , , , , ' })).toThrow(/INTERCOM_CLIENT_SECRET is missing/);
   });
 
+  it('names every problem in one error: a short client secret beside a missing token, a short token beside a missing secret', () => {
+    let message = '';
+    try {
+      intercomConfigFromEnv({ INTERCOM_CLIENT_SECRET: 'short', INTERCOM_ADMIN_ID: 'me' });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      expect.stringMatching(/^INTERCOM_CLIENT_SECRET="<hidden>" is invalid/),
+      expect.stringMatching(/^INTERCOM_ADMIN_ID="me" is invalid/),
+      expect.stringMatching(/^INTERCOM_ACCESS_TOKEN is missing/),
+    ]);
+    expect(() => intercomConfigFromEnv({ INTERCOM_ACCESS_TOKEN: 'short' })).toThrow(/^INTERCOM_ACCESS_TOKEN="<hidden>" is invalid.*\nINTERCOM_CLIENT_SECRET is missing/s);
+  });
+
   it('has documented defaults', () => {
     expect(intercomConfigFromEnv(base)).toEqual({
       accessToken: base.INTERCOM_ACCESS_TOKEN,

@@ -106,6 +106,30 @@ describe('Slack configuration', () => {
     expect(configError(env)).toMatch(/^SLACK_SIGNING_SECRET is missing: .*SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_INSTALLATION_KEY/);
   });
 
+  it('names every problem in one error: a short signing secret beside a half-configured OAuth, a bad value never called missing', () => {
+    const message = configError({ SLACK_SIGNING_SECRET: 'short', SLACK_CLIENT_ID: '1111.2222', SLACK_STATE_SECRET: 'too-short' });
+    expect(message.split('\n')).toEqual([
+      expect.stringMatching(/^SLACK_SIGNING_SECRET="<hidden>" is invalid/),
+      expect.stringMatching(/^SLACK_STATE_SECRET="<hidden>" is invalid: expected at least 32 characters/),
+      expect.stringMatching(/^SLACK_CLIENT_SECRET, SLACK_INSTALLATION_KEY are missing: installing the Slack app in many workspaces/),
+    ]);
+  });
+
+  it('a bot token beside OAuth, a missing OAuth variable and a missing signing secret: all three in one error', () => {
+    const { SLACK_SIGNING_SECRET: _, SLACK_INSTALLATION_KEY: __, ...env } = oauthEnv;
+    const message = configError({ ...env, SLACK_BOT_TOKEN: 'xoxb-1' });
+    expect(message).toMatch(/^SLACK_INSTALLATION_KEY is missing/m);
+    expect(message).toMatch(/^SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set/m);
+    expect(message).toMatch(/^SLACK_SIGNING_SECRET is missing/m);
+  });
+
+  it('one workspace: a bad bot token beside a missing signing secret', () => {
+    const message = configError({ SLACK_BOT_TOKEN: 'not-a-token' });
+    expect(message).toMatch(/^SLACK_BOT_TOKEN="<hidden>" is invalid/m);
+    expect(message).toMatch(/^SLACK_SIGNING_SECRET is missing/m);
+    expect(message).not.toContain('SLACK_BOT_TOKEN is missing');
+  });
+
   it('neither a bot token nor OAuth: the bot token is what is missing', () => {
     expect(configError({ SLACK_SIGNING_SECRET: 'signing-secret-123' })).toMatch(/^SLACK_BOT_TOKEN is missing/);
   });

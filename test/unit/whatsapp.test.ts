@@ -51,6 +51,20 @@ describe('whatsappConfigFromEnv', () => {
     expect(sender).toContain('TWILIO_MESSAGING_SERVICE_SID');
   });
 
+  it('names every problem in one error: a short token beside a missing sender, never the short token as missing', () => {
+    const message = configError({ TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: 'x' });
+    expect(message).toMatch(/^TWILIO_AUTH_TOKEN="<hidden>" is invalid/m);
+    expect(message).toMatch(/^TWILIO_WHATSAPP_FROM is missing: replies need a sender/m);
+    expect(message).not.toContain('TWILIO_AUTH_TOKEN is missing');
+    const all = configError({ TWILIO_AUTH_TOKEN: 'x', TWILIO_WHATSAPP_PATH: 'no-slash' });
+    expect(all.split('\n')).toEqual([
+      expect.stringMatching(/^TWILIO_AUTH_TOKEN="<hidden>" is invalid/),
+      expect.stringMatching(/^TWILIO_WHATSAPP_PATH="no-slash" is invalid/),
+      expect.stringMatching(/^TWILIO_ACCOUNT_SID is missing/),
+      expect.stringMatching(/^TWILIO_WHATSAPP_FROM is missing/),
+    ]);
+  });
+
   it('refuses malformed values without echoing the token', () => {
     expect(configError({ ...base, TWILIO_ACCOUNT_SID: 'SK123' })).toContain('TWILIO_ACCOUNT_SID');
     expect(configError({ ...base, TWILIO_WHATSAPP_FROM: '4155238886' })).toContain('TWILIO_WHATSAPP_FROM');
