@@ -51,14 +51,14 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
   /**
    * For answering in-process while the queue (and so, usually, Redis) is down: a store of this
    * process's own, so the dedupe claim, the lock and the markers still work; the conversation's
-   * history is not at hand.
+   * history is not at hand (nor where its cached answers are noted for an erase).
    */
   let fallback: WorkerDeps | undefined;
   const fallbackDeps = (): WorkerDeps => {
     if (fallback) return fallback;
     const local = new MemoryStore();
     // Nothing goes to the queue from here (it could not take the message): the apology is posted in place.
-    fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history), queueNotice: undefined, durableNotices: false };
+    fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history), cachedAnswers: undefined, queueNotice: undefined, durableNotices: false };
     return fallback;
   };
   /** A conversation's messages answered here go one after the other, in the order they came (no queue orders them now). */

@@ -111,7 +111,8 @@ export interface AdapterContext {
   /** The bot's configuration (an adapter's own options win over it). */
   config: Config;
   /**
-   * Erase what the bot remembers of a conversation: the model's history, when the conversation
+   * Erase what the bot remembers of a conversation: the model's history, its answers in the
+   * response cache (`AiClient.forgetCached`), when the conversation
    * log can erase (`ConversationLog.erase`) its entries, and the finished queue jobs of
    * `messages` (their `InboundMessage.id`s; a job still waiting or running is left). A visitor's "delete".
    */

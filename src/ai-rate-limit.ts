@@ -35,6 +35,7 @@ export function limitAiCalls(ai: AiClient, limiter: Limiter): AiClient {
     ...(ai.noticeOnly ? { noticeOnly: true } : {}),
     // A cached answer makes no AI call: nothing taken from the limit.
     ...(ai.fromCache ? { fromCache: ai.fromCache.bind(ai) } : {}),
+    ...(ai.forgetCached ? { forgetCached: ai.forgetCached.bind(ai) } : {}),
     async reply(request, options) {
       // An answer already cached makes no AI call: it takes nothing of the limit.
       if (!(await ai.hasCached?.(request).catch(() => false))) await admit();

@@ -34,7 +34,7 @@ import { unusedAwsSettings } from './aws-wiring.js';
 import { invalidJob } from './job-check.js';
 import { processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
-import { forgetter } from './forget.js';
+import { cachedAnswersFor, forgetter } from './forget.js';
 import { readiness, trackStart, warnVolatileState } from './bot-start.js';
 import { feedbackRecorder } from './feedback.js';
 
@@ -136,7 +136,6 @@ export function createBot(options: BotOptions = {}): Bot {
   const ops = createOps({ config, tally: options.tally ?? backends.tally, store: workerStore, readStore: store, queue, conversationLog: options.conversationLog ?? backends.consoleConversationLog(), metrics, logger, circuit: () => ai.circuit });
   const ai = createBotAi(config, backends, metrics, logger, ops, options.ai);
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
-  const history = new ConversationHistory(workerStore, config.history);
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
   const byPlatform = new Map(adapters.map((adapter) => [adapter.platform, adapter]));
   let starts: AdapterStarts | undefined;
@@ -147,7 +146,8 @@ export function createBot(options: BotOptions = {}): Bot {
     conversationLog,
     store: workerStore,
     ai,
-    history,
+    history: new ConversationHistory(workerStore, config.history),
+    cachedAnswers: cachedAnswersFor(workerStore, backends.cache, config.ai.cacheTtlSeconds),
     metrics,
     logger,
     adapterFor: (p) => byPlatform.get(p),
@@ -191,7 +191,7 @@ export function createBot(options: BotOptions = {}): Bot {
         loopbackOnly: isLoopbackHost(config.host) && isLoopbackHost(boundHost),
         limiter: (name, points, seconds) => backends.limiter(`${adapter.platform}-${name}`, points, seconds),
         config,
-        forget: forgetter(history, conversationLog, queue),
+        forget: forgetter(workerDeps, queue),
         feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
         deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
         refused: (error) => logRefusal({ logger, metrics }, adapter.platform, error),

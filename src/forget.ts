@@ -1,17 +1,32 @@
 /**
- * `AdapterContext.forget`: erase the model's history of a conversation, its conversation log
- * entries and its messages' finished queue jobs (which hold their text).
+ * `AdapterContext.forget`: erase the model's history of a conversation, its answers in the
+ * response cache, its conversation log entries and its messages' finished queue jobs (which hold their text).
  */
-import type { ConversationHistory } from './ai/history.js';
-import type { ConversationLog } from './conversation-log.js';
 import { messageJobId } from './jobs.js';
 import type { ConversationRef } from './message.js';
 import type { JobQueue } from './queue/index.js';
+import type { WorkerDeps } from './worker.js';
+import { CachedAnswers } from './cached-answers.js';
+import { MemoryResponseCache, type ResponseCache } from './ai/index.js';
+import { MemoryStore, type Store } from './store/index.js';
 
-export function forgetter(history: ConversationHistory, log: ConversationLog, queue: Pick<JobQueue<unknown>, 'forget'>): (conversation: ConversationRef, messages?: string[]) => Promise<void> {
+/**
+ * Where a conversation's cached answers are noted for its erase: only where the erase can reach the
+ * cache, a shared (Redis) one or everything in this process. A cache of each process's own beside a
+ * shared store (DynamoDB on Lambda) would pay a store write per answer for an erase reaching one process.
+ */
+export function cachedAnswersFor(store: Store, cache: ResponseCache, ttlSeconds: number): CachedAnswers | undefined {
+  return cache instanceof MemoryResponseCache && !(store instanceof MemoryStore) ? undefined : new CachedAnswers(store, ttlSeconds);
+}
+
+/** What the worker remembers of a conversation (`cachedAnswers`: the answers `ai`'s cache keeps), and the queue's jobs. */
+export function forgetter(
+  { history, cachedAnswers, ai, conversationLog }: Pick<WorkerDeps, 'history' | 'cachedAnswers' | 'ai' | 'conversationLog'>,
+  queue: Pick<JobQueue<unknown>, 'forget'>,
+): (conversation: ConversationRef, messages?: string[]) => Promise<void> {
   return async (conversation, messages = []) => {
-    await history.clear(conversation);
-    await log.erase?.(conversation.id);
+    await Promise.all([history.clear(conversation), cachedAnswers?.forget(conversation, ai)]);
+    await conversationLog?.erase?.(conversation.id);
     // A job still waiting or running is left: it is answered (the adapter drops the answer), then kept as any other.
     if (messages.length > 0) await queue.forget?.(messages.map((id) => messageJobId({ platform: conversation.platform, id })));
   };

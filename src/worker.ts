@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
 import type { AiClient } from './ai/index.js';
 import type { ConversationHistory } from './ai/history.js';
+import type { CachedAnswers } from './cached-answers.js';
 import type { HandlerSettings, MessageContext, MessageHandler } from './handler.js';
 import { recordExchange } from './exchange-log.js';
 import type { ConversationLog } from './conversation-log.js';
@@ -18,6 +19,7 @@ import { PendingWrites } from './pending-writes.js';
 import { lockConversation } from './conversation-lock.js';
 import { collect, sendOnce, sentAlready, streamOnce, type Shown } from './send-once.js';
 import { watchChunks } from './watch-chunks.js';
+import { indicate } from './indicator.js';
 import { orAfter } from './timeout.js';
 import { apologiseOnce, noticeStillOwed } from './apology.js';
 import type { Store } from './store/index.js';
@@ -37,6 +39,8 @@ export interface WorkerDeps {
   store: Store;
   ai: AiClient;
   history: ConversationHistory;
+  /** Where each conversation's cached answers are noted, for its erase (absent: nowhere). */
+  cachedAnswers?: CachedAnswers;
   metrics: Metrics;
   logger: Logger;
   adapterFor(platform: string): Adapter | undefined;
@@ -182,6 +186,9 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     }
   };
   const streamSink = adapter.stream ? options.streamSink : undefined;
+  // Each answer's cache key leaves with the history's or the log's write (on Redis, no round trip of its own).
+  const answers = deps.cachedAnswers?.forMessage(deps.ai, message.conversation, logger);
+  const withKeys = <T>(write: Promise<T>) => (answers ? answers.with(write) : write);
   try {
     await adapterStarted(deps, message.platform);
     if (options.serialize) release = await lockConversation(deps.store, message.conversation, deps.lockTtlMs ?? 30_000);
@@ -199,7 +206,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     refresh = setInterval(sendStatus, STATUS_REFRESH_MS);
     refresh.unref();
     const context: MessageContext = {
-      ai: deps.ai,
+      ai: answers?.ai ?? deps.ai,
       settings: deps.settings,
       handOff: async () => {
         await adapter.handoff?.(message.conversation);
@@ -211,7 +218,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       postedBefore: async () => (options.attempt > 1 || options.redelivered === true) && sentAlready(deps.store, options.jobId, replies + 1).then((posted) => ((resumed ||= posted), posted)),
       history: {
         window: () => deps.history.window(message.conversation),
-        append: (turns) => (resumed ? deps.history.appendUnlessThere(message.conversation, turns) : deps.history.append(message.conversation, turns)),
+        append: (turns) => withKeys(resumed ? deps.history.appendUnlessThere(message.conversation, turns) : deps.history.append(message.conversation, turns)),
       },
       // A status landing after the reply would stay up: the reply waits for it (a while; then it is cleared at the end).
       reply: async (reply) => {
@@ -242,19 +249,19 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         });
       },
       // Only held back, nothing posted: the log says so rather than pass it for an answer.
-      recordExchange: (exchange) => recordExchange(deps.conversationLog, message, exchange, logger, options.jobId, resumed, withheld > 0 && delivered === 0 ? 'withheld' : undefined),
+      recordExchange: (exchange) => withKeys(recordExchange(deps.conversationLog, message, exchange, logger, options.jobId, resumed, withheld > 0 && delivered === 0 ? 'withheld' : undefined)),
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);
-    await options.pending?.settled();
+    await Promise.all([answers?.flush(), options.pending?.settled()]);
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.jobDuration.observe({ platform: message.platform, outcome: 'answered' }, seconds);
     if (delivered > 0) deps.metrics.replySeconds.observe({ platform: message.platform }, Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
     if (delivered === 0 && withheld > 0) logger.info({ replies: 0, withheld, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message not answered: its reply was held back');
     else logger.info({ replies: delivered, durationMs: Math.round(seconds * 1000), attempt: options.attempt }, 'message answered');
   } catch (caught) {
-    // Nothing of this attempt's is still being written once it ends (a retry reads the markers).
-    await options.pending?.settled().catch(() => undefined);
+    // Nothing of this attempt's is still being written once it ends (a retry reads the markers); its answers' keys are noted.
+    await Promise.all([options.pending?.settled().catch(() => undefined), answers?.flush()]);
     let error = asQueueError(caught);
     if (isDeferral(error) && options.onWait) error = await options.onWait(error);
     waiting = isDeferral(error) || error instanceof LeaseLostError; // another worker answers a message whose hold ran out
@@ -289,12 +296,3 @@ async function adapterStarted({ adapterReady: ready }: WorkerDeps, platform: str
 
 /** A wait is said at info, at debug while its adapter is starting (re-checked every 2 s; the adapter's state is logged once). */
 const waitLevel = (deps: WorkerDeps, platform: string) => (deps.adapterReady?.(platform) === false ? 'debug' : 'info');
-
-async function indicate(adapter: Adapter, conversation: ConversationRef, state: 'thinking' | 'done', logger: Logger): Promise<void> {
-  if (!adapter.indicate) return;
-  try {
-    await adapter.indicate(conversation, state);
-  } catch (error) {
-    logger.debug({ err: error, state }, 'indicator failed (ignored)');
-  }
-}

@@ -48,7 +48,7 @@ export class AnswerCache {
     if (!this.enabled) return undefined;
     const hit = await this.read(key);
     if (hit || missCounted) this.options.onLookup?.(hit !== undefined);
-    return hit && asShared(hit);
+    return hit && { ...asShared(hit), cacheKey: key };
   }
 
   /** Whether an answer is kept (what the calls-per-minute limit asks); not reported as a lookup. */
@@ -56,14 +56,20 @@ export class AnswerCache {
     return this.enabled && (await this.read(key)) !== undefined;
   }
 
-  /** Keep an answer for the next asker (nothing with the cache off). */
-  async keep(key: string, result: AiResult): Promise<void> {
-    if (!this.enabled) return;
+  /** Keep an answer for the next asker (nothing with the cache off): the result, with the key it is kept under. */
+  async keep(key: string, result: AiResult): Promise<AiResult> {
+    if (!this.enabled) return result;
     try {
       await this.cache.set(key, result, this.options.ttlSeconds * 1000);
     } catch (error) {
       this.options.logger?.warn({ err: error }, 'AI response cache write failed');
     }
+    return { ...result, cacheKey: key };
+  }
+
+  /** Delete answers (a conversation's erase); a failure is thrown: the erase is not done. */
+  async forget(keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.cache.delete?.(keys);
   }
 
   /**
@@ -82,7 +88,7 @@ export class AnswerCache {
       while (Date.now() < giveUpAt && !signal?.aborted) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         const answer = await this.read(key);
-        if (answer) return { answer: asShared(answer), led: false };
+        if (answer) return { answer: { ...asShared(answer), cacheKey: key }, led: false };
         if (!(await claimed.call(this.cache, key))) break;
       }
     } catch (error) {

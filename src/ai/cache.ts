@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Turn } from '../message.js';
-import type { AiResult, ResponseCache } from './types.js';
+import type { AiRequest, AiResult, ResponseCache } from './types.js';
 
 export interface CacheKeyParts {
   model: string;
@@ -66,6 +66,11 @@ export function cacheKey(parts: CacheKeyParts): string {
   return createHash('sha256').update(material).digest('hex');
 }
 
+/** The cache key of `request` to a client of these options. */
+export function requestKey({ model, systemPrompt, maxOutputTokens }: Pick<CacheKeyParts, 'model' | 'systemPrompt' | 'maxOutputTokens'>, { history, text, imageUrls }: AiRequest): string {
+  return cacheKey({ model, systemPrompt, maxOutputTokens, history, text, ...(imageUrls ? { imageUrls } : {}) });
+}
+
 /** In-process LRU response cache: the default when no shared (Redis) cache is given. */
 export class MemoryResponseCache implements ResponseCache {
   private readonly lru: LRUCache<string, AiResult>;
@@ -80,5 +85,9 @@ export class MemoryResponseCache implements ResponseCache {
 
   async set(key: string, value: AiResult, ttlMs: number): Promise<void> {
     this.lru.set(key, value, { ttl: ttlMs });
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    for (const key of keys) this.lru.delete(key);
   }
 }

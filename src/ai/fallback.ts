@@ -40,6 +40,11 @@ export class FallbackAiClient implements AiClient {
     return this.answering.fromCache?.(request);
   }
 
+  /** Either may have answered (and cached) in the conversation. */
+  async forgetCached(keys: string[]): Promise<void> {
+    await Promise.all([this.primary.forgetCached?.(keys), this.fallback.forgetCached?.(keys)]);
+  }
+
   async reply(request: AiRequest, options?: CallOptions): Promise<AiResult> {
     if (this.primary.circuit === 'open') return this.viaFallback(openCircuit(), () => this.fallback.reply(request, options));
     try {

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { AnswerCache, asShared } from './answer-cache.js';
-import { cacheKey, MemoryResponseCache } from './cache.js';
+import { MemoryResponseCache, requestKey } from './cache.js';
 import { openChannel, type TextChannel } from './channel.js';
 import { toAiError } from './classify.js';
 import { emptyAnswer } from './empty.js';
@@ -91,7 +91,7 @@ export class OpenAiClient implements AiClient {
       { conversationId: request.conversationId, turns: request.history.length, text: request.text },
       'AI request',
     );
-    const key = this.keyOf(request);
+    const key = requestKey(this.options, request);
     const hit = await this.answers.lookup(key);
     if (hit) return hit;
     try {
@@ -122,18 +122,22 @@ export class OpenAiClient implements AiClient {
   /** A call's outcome: its usage reported, and kept for the next asker unless empty, cut off or filtered (given once). */
   private async kept(key: string, request: AiRequest, { result, whole }: { result: AiResult; whole: boolean }): Promise<AiResult> {
     this.reportUsage(result, request.tenant);
-    if (whole) await this.answers.keep(key, result);
-    return result;
+    return whole ? this.answers.keep(key, result) : result;
   }
 
   async hasCached(request: AiRequest): Promise<boolean> {
-    return this.answers.holds(this.keyOf(request));
+    return this.answers.holds(requestKey(this.options, request));
+  }
+
+  /** Delete a conversation's cached answers (its erase). */
+  forgetCached(keys: string[]): Promise<void> {
+    return this.answers.forget(keys);
   }
 
   fromCache(request: AiRequest): Promise<AiResult | undefined> {
     // Asked past a spent budget: a hit counts as the message's lookup; a miss is followed by the
     // cheaper model's own lookup, or by a notice that asked for no answer, so it is not one more.
-    return this.answers.lookup(this.keyOf(request), { missCounted: false });
+    return this.answers.lookup(requestKey(this.options, request), { missCounted: false });
   }
 
   /**
@@ -147,7 +151,7 @@ export class OpenAiClient implements AiClient {
       'AI stream request',
     );
     const { channel, signal } = openChannel(callOptions.signal);
-    const key = this.keyOf(request);
+    const key = requestKey(this.options, request);
     const work = (async (): Promise<AiResult> => {
       const hit = await this.answers.lookup(key);
       if (hit) {
@@ -291,10 +295,5 @@ export class OpenAiClient implements AiClient {
       // The answer is paid for and in hand: a listener that fails must not turn it into a failure.
       this.log?.warn({ err: error }, 'could not count the AI usage');
     }
-  }
-
-  private keyOf({ history, text, imageUrls }: AiRequest): string {
-    const { model, systemPrompt, maxOutputTokens } = this.options;
-    return cacheKey({ model, systemPrompt, maxOutputTokens, history, text, ...(imageUrls ? { imageUrls } : {}) });
   }
 }

@@ -27,6 +27,11 @@ export class RedisResponseCache implements ResponseCache {
     await this.redis.set(this.prefix + key, JSON.stringify(value), 'PX', Math.max(1, Math.ceil(ttlMs)));
   }
 
+  /** One DEL per key: on a Cluster the keys are in different slots. Sent together, in one write when auto-pipelined. */
+  async delete(keys: string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.redis.del(this.prefix + key)));
+  }
+
   /** The claims this process holds, by key: each with its own token, so only its holder extends or releases it. */
   private readonly held = new Map<string, string>();
 

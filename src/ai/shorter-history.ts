@@ -29,6 +29,7 @@ export function fittingContext(ai: AiClient): AiClient {
     },
     ...(ai.hasCached ? { hasCached: ai.hasCached.bind(ai) } : {}),
     ...(ai.fromCache ? { fromCache: ai.fromCache.bind(ai) } : {}),
+    ...(ai.forgetCached ? { forgetCached: ai.forgetCached.bind(ai) } : {}),
     ...(ai.noticeOnly ? { noticeOnly: true } : {}),
     ...(stream ? { stream: (request: AiRequest, options?: CallOptions) => streamFittingContext((r) => stream(r, options), request) } : {}),
   };

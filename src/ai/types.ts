@@ -34,6 +34,8 @@ export interface AiResult {
   cached: boolean;
   /** Set when parley answered instead of the model (a spent budget's notice): not remembered as the model's turn. */
   notice?: boolean;
+  /** The response cache key this answer is kept under (or was read from): its conversation's erase deletes it (`forgetCached`). */
+  cacheKey?: string;
 }
 
 export interface CallOptions {
@@ -67,6 +69,8 @@ export interface AiClient {
    * call; undefined on a miss. Past a spent budget a cached answer is still served: it costs nothing.
    */
   fromCache?(request: AiRequest): Promise<AiResult | undefined>;
+  /** Delete these answers (their AiResult.cacheKey) from the response cache: a conversation's erase. Wrappers pass it on. */
+  forgetCached?(keys: string[]): Promise<void>;
   /** Answers only with parley's own notice (no provider configured): a stream of it is a notice before it starts. Wrappers pass it on. */
   readonly noticeOnly?: boolean;
 }
@@ -108,6 +112,8 @@ export interface ResponseCache {
   extend?(key: string, ttlMs: number): Promise<boolean>;
   /** Give up this process's claim (never another's, taken after ours expired). */
   release?(key: string): Promise<void>;
+  /** Delete these answers (a conversation's erase). Optional: a cache without it keeps them until their TTL. */
+  delete?(keys: string[]): Promise<void>;
 }
 
 export interface AiOptions {

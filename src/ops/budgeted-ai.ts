@@ -56,6 +56,11 @@ export class BudgetedAiClient implements AiClient {
     return this.ai.circuit;
   }
 
+  /** The cheaper model may have answered (and cached) in the conversation too. */
+  async forgetCached(keys: string[]): Promise<void> {
+    await Promise.all([this.ai.forgetCached?.(keys), this.options.cheaper?.forgetCached?.(keys)]);
+  }
+
   async reply(request: AiRequest, options?: CallOptions): Promise<AiResult> {
     const chosen = await this.choose(request);
     if ('notice' in chosen) return this.noticeResult();

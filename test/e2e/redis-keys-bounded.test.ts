@@ -68,7 +68,7 @@ describe('Redis keys after a day of traffic in miniature: each expires, or is on
     const admin = redis.admin();
     // The kinds this traffic makes, so the check below looks at them (the console's minute tally is
     // written every few seconds, not with the message).
-    const kinds = [':history:', ':convlog:c:', ':convlog:recent', ':sent:', ':slack:thread:', ':spend:day:', ':spend:month:', ':ops:minute:', ':turn-limit:user:', ':turn-notice:user:', ':ai-cache:', ':budget:limit:'];
+    const kinds = [':history:', ':convlog:c:', ':convlog:recent', ':sent:', ':slack:thread:', ':spend:day:', ':spend:month:', ':ops:minute:', ':turn-limit:user:', ':turn-notice:user:', ':ai-cache:', ':answer-keys:', ':budget:limit:'];
     let keys: string[] = [];
     const eachKind = async () => {
       keys = await keysWithPrefix(admin, prefix);

@@ -46,7 +46,7 @@ describe('past a spent budget', () => {
   it('notice: a question the cache answers gets its cached answer, replied or streamed; any other the notice', async () => {
     const { bot, ask, asked, metric } = await start({});
     expect(await ask('What is SSO?')).toMatchObject({ text: 'echo: What is SSO?', cached: false }); // spends the budget
-    expect(await ask('what is sso')).toEqual({ text: 'echo: What is SSO?', model: 'gpt-4o-mini', usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, cached: true });
+    expect(await ask('what is sso')).toEqual({ text: 'echo: What is SSO?', model: 'gpt-4o-mini', usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, cached: true, cacheKey: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(await streamed(bot, 'What is SSO?')).toMatchObject({ notice: false, shown: 'echo: What is SSO?', result: { text: 'echo: What is SSO?', cached: true } });
     expect(await ask('Something new')).toMatchObject({ text: NOTICE, notice: true });
     expect(await streamed(bot, 'Another new one')).toMatchObject({ notice: true, shown: NOTICE });
