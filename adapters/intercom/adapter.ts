@@ -117,7 +117,7 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
         const me = await client.admins.identify({ maxRetries: 0 });
         adminId = me?.id ? String(me.id) : undefined;
       } catch (error) {
-        throw new Error(`Intercom GET /me failed (${(error as Error).message.split('\n')[0]}). Fix: check INTERCOM_ACCESS_TOKEN and INTERCOM_REGION, or set INTERCOM_ADMIN_ID.`);
+        throw new Error(`Intercom GET /me failed (${(error as Error).message.split('\n')[0]}). ${startFix((error as { statusCode?: unknown }).statusCode)}`);
       }
       if (!adminId) throw new Error('Intercom GET /me named no admin. Fix: set INTERCOM_ADMIN_ID to the teammate the bot replies as.');
       ctx.logger.info({ admin: adminId }, 'Intercom: replying as the token\'s admin');
@@ -147,4 +147,11 @@ async function checkHandoffTeam(client: IntercomClient, teamId: string, logger: 
     if (status === 404) logger.error({ team: teamId }, 'INTERCOM_HANDOFF_TEAM_ID names no team of this workspace: handoffs will fail after the customer is told a teammate is coming. Fix: set it to an id from GET /teams');
     else logger.debug({ err: error }, 'could not check INTERCOM_HANDOFF_TEAM_ID');
   }
+}
+
+/** What to do about a failed GET /me: a refused token is the operator's to fix; an outage or a network fault passes (start is tried again). */
+function startFix(status: unknown): string {
+  if (status === 401 || status === 403) return 'Fix: check INTERCOM_ACCESS_TOKEN and INTERCOM_REGION, or set INTERCOM_ADMIN_ID.';
+  const what = typeof status === 'number' ? `Intercom answered ${status}` : 'Intercom could not be reached';
+  return `${what}: parley tries again; if it goes on, check INTERCOM_REGION (or INTERCOM_API_URL) and the network, or set INTERCOM_ADMIN_ID, which saves this call.`;
 }

@@ -87,6 +87,9 @@ describe('a platform API down at start, then back', () => {
     expect(failing.status).toBe(200);
     expect(failing.body.checks).toEqual({ store: 'ok', queue: 'ok' });
     expect(failing.body.adapters.slack).toContain('500');
+    // An outage is not the token's fault: the fix says it passes, not to check INTERCOM_ACCESS_TOKEN.
+    expect(failing.body.adapters.intercom).toContain('Intercom answered 503: parley tries again');
+    expect(failing.body.adapters.intercom).not.toContain('check INTERCOM_ACCESS_TOKEN');
     // From here to the end /healthz is probed, as a load balancer would. (Not the first instant after
     // listening, while the process is still warming up: under tsx that alone can take 100 ms.)
     sampler = (async () => {

@@ -502,3 +502,27 @@ describe('Intercom in MODE=direct', () => {
     expect(replies(intercom, conversation)).toHaveLength(1);
   }, 20_000);
 });
+
+describe('Intercom refusing the token at start', () => {
+  it('reports the failed start with the fix to check INTERCOM_ACCESS_TOKEN (a 401 is the token, not an outage)', async () => {
+    const intercom = await startFakeIntercom();
+    const ai = await startFakeOpenAi();
+    intercom.on('me', () => ({ status: 401, body: { type: 'error.list', errors: [{ code: 'unauthorized', message: 'Access Token Invalid' }] } }));
+    const allEnv = { ...testEnv, OPENAI_BASE_URL: ai.url, INTERCOM_ACCESS_TOKEN: 'dG9rOnJldm9rZWQtdG9rZW4', INTERCOM_CLIENT_SECRET: DEFAULT_CLIENT_SECRET, INTERCOM_API_URL: intercom.url };
+    const bot = createBot({ config: loadConfig(allEnv), adapters: [intercomAdapter(intercomConfigFromEnv(allEnv)!)] });
+    try {
+      const server = await bot.listen(0, '127.0.0.1');
+      const readyz = `http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`;
+      const state = await until(async () => {
+        const body = (await (await fetch(readyz)).json()) as { adapters: { intercom?: string } };
+        return body.adapters.intercom?.startsWith('failed: ') ? body.adapters.intercom : undefined;
+      }, 'Intercom to report a failed start');
+      expect(state).toContain('Fix: check INTERCOM_ACCESS_TOKEN');
+      expect(state).not.toContain('parley tries again');
+    } finally {
+      await bot.close();
+      await intercom.close();
+      await ai.close();
+    }
+  });
+});
