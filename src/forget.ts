@@ -25,9 +25,16 @@ export function forgetter(
   queue: Pick<JobQueue<unknown>, 'forget'>,
 ): (conversation: ConversationRef, messages?: string[]) => Promise<void> {
   return async (conversation, messages = []) => {
-    await Promise.all([history.clear(conversation), cachedAnswers?.forget(conversation, ai)]);
-    await conversationLog?.erase?.(conversation.id);
-    // A job still waiting or running is left: it is answered (the adapter drops the answer), then kept as any other.
-    if (messages.length > 0) await queue.forget?.(messages.map((id) => messageJobId({ platform: conversation.platform, id })));
+    // Each part is erased even when another fails (the response cache may be a server of its own,
+    // down while the rest is up): the caller cannot ask again once the transcript is gone. The first failure is thrown.
+    const erased = await Promise.allSettled([
+      history.clear(conversation),
+      cachedAnswers?.forget(conversation, ai),
+      conversationLog?.erase?.(conversation.id),
+      // A job still waiting or running is left: it is answered (the adapter drops the answer), then kept as any other.
+      messages.length > 0 ? queue.forget?.(messages.map((id) => messageJobId({ platform: conversation.platform, id }))) : undefined,
+    ]);
+    const failed = erased.find((part): part is PromiseRejectedResult => part.status === 'rejected');
+    if (failed) throw failed.reason;
   };
 }
