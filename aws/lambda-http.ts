@@ -62,9 +62,12 @@ function requestFromV1(event: ApiGatewayV1Event): Request {
   // values first, then each name the multi-value form holds replaced by all of its values.
   const headers = new Headers();
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.set(name, value);
+  // Replaced once per name whatever its case: a header sent as X-Trace and x-trace keeps both values.
+  const replaced = new Set<string>();
   for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
     if (!values?.length) continue;
-    headers.delete(name);
+    if (!replaced.has(name.toLowerCase())) headers.delete(name);
+    replaced.add(name.toLowerCase());
     for (const value of values) headers.append(name, value);
   }
   const query = new URLSearchParams();

@@ -28,8 +28,9 @@ export function misspeltVariables(env: Record<string, string | undefined>, known
   const names = [...known];
   const knownSet = new Set(names);
   const found: MisspeltVariable[] = [];
+  const services = kubernetesServices(env);
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || knownSet.has(name) || OTHER_SOFTWARE.has(name)) continue;
+    if (value === undefined || knownSet.has(name) || OTHER_SOFTWARE.has(name) || isServiceLink(name, services)) continue;
     const upper = name.toUpperCase();
     const near = names.filter((k) => looksLike(upper, k));
     const prefix = PARLEY_PREFIXES.find((p) => upper.startsWith(p));
@@ -44,10 +45,34 @@ export function misspeltMessage({ name, suggestion }: MisspeltVariable): string 
   return `${name} is not a parley variable, so it is ignored: did you mean ${suggestion}?`;
 }
 
+/**
+ * Kubernetes gives every pod <SERVICE>_SERVICE_HOST, _SERVICE_PORT…, _PORT and _PORT_<n>_TCP… for
+ * each Service in its namespace: nobody typed them, so a Service named web-chat is no misspelling.
+ */
+function kubernetesServices(env: Record<string, string | undefined>): string[] {
+  return Object.keys(env).flatMap((name) => (name.endsWith('_SERVICE_HOST') && env[name] !== undefined ? [name.slice(0, -'_SERVICE_HOST'.length)] : []));
+}
+
+function isServiceLink(name: string, services: string[]): boolean {
+  return services.some((s) => name === `${s}_SERVICE_HOST` || name.startsWith(`${s}_SERVICE_PORT`) || name === `${s}_PORT` || name.startsWith(`${s}_PORT_`));
+}
+
 function looksLike(name: string, known: string): boolean {
   if (name === known) return true; // only the case differs
   const limit = known.length <= 4 ? 0 : known.length <= 7 ? 1 : known.length <= 15 ? 2 : 3;
-  return editDistance(name, known) <= limit || sameWordsOneLess(name, known);
+  return (editDistance(name, known) <= limit && noWordReplaced(name, known)) || sameWordsOneLess(name, known);
+}
+
+/**
+ * A slip keeps each word recognisable: another word in its place (METRICS_HOST for METRICS_PORT,
+ * SQS_QUEUE_ARN for SQS_QUEUE_URL, MEDIA_URL for REDIS_URL) is another variable. Compared word by
+ * word when the words line up; a word joined or split (LOGLEVEL) leaves it to the whole name's distance.
+ */
+function noWordReplaced(name: string, known: string): boolean {
+  const words = name.split('_');
+  const knownWords = known.split('_');
+  if (words.length !== knownWords.length) return true;
+  return words.every((word, i) => editDistance(word, knownWords[i]!) <= (knownWords[i]!.length >= 6 ? 2 : 1));
 }
 
 /**

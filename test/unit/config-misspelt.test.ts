@@ -41,6 +41,18 @@ describe('misspeltVariables', () => {
     expect(misspeltVariables(env, known)).toEqual([]);
   });
 
+  it("leaves alone the variables Kubernetes makes for a Service named like parley's (web-chat, slack-events)", () => {
+    const links = ['WEB_CHAT', 'SLACK_EVENTS', 'METRIC'].flatMap((s) => [`${s}_SERVICE_HOST`, `${s}_SERVICE_PORT`, `${s}_SERVICE_PORT_HTTP`, `${s}_PORT`, `${s}_PORT_3000_TCP`, `${s}_PORT_3000_TCP_ADDR`, `${s}_PORT_3000_TCP_PORT`, `${s}_PORT_3000_TCP_PROTO`]);
+    expect(misspeltParleyVariables(Object.fromEntries(links.map((name) => [name, 'tcp://10.0.0.7:3000'])))).toEqual([]);
+    // Without its Service's _SERVICE_HOST beside it, a name is judged as any other.
+    expect(misspeltParleyVariables({ METRIC_PORT: '9464', WEB_CHAT_SERVICE_HOST: '10.0.0.7' })).toEqual([{ name: 'METRIC_PORT', suggestion: 'METRICS_PORT' }]);
+  });
+
+  it("another word in a word's place is another variable, not a slip", () => {
+    const env = { METRICS_HOST: 'x', SQS_QUEUE_ARN: 'x', MEDIA_URL: 'x', REDIS_TTL: 'x', REDIS_CACHE_TTL: 'x', INTERCOM_API_KEY: 'x', TWILIO_WHATSAPP_TO: 'x', SLACK_EVENTS_PORT: 'x' };
+    expect(misspeltParleyVariables(env)).toEqual([]);
+  });
+
   it('a four-letter name matches only exactly: HOME is not HOST, MODEL is not MODE', () => {
     expect(misspeltVariables({ HOME: '/root', MODEL: 'x', PORTS: '1', NODE: 'x' }, known)).toEqual([]);
   });

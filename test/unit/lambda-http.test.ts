@@ -79,4 +79,14 @@ describe('lambdaHandler, an event no Request can be made of', () => {
     onlyMulti.headers = {};
     expect((await handler(onlyMulti)).statusCode).toBe(200);
   });
+
+  it('a header a REST event lists under two spellings keeps the values of both, in order, as before both forms were read', async () => {
+    const { bot, handler } = setUp();
+    const adapter = bot.adapters[0] as FakeAdapter;
+    const event = restApiEvent(hook);
+    event.headers = { ...event.headers, 'X-Trace': 'a', 'x-trace': 'b' };
+    event.multiValueHeaders = { ...event.multiValueHeaders, 'X-Trace': ['a'], 'x-trace': ['b'] };
+    expect((await handler(event)).statusCode).toBe(200);
+    expect(adapter.received[0]?.headers['x-trace']).toBe('a, b');
+  });
 });
