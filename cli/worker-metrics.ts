@@ -11,7 +11,9 @@ export function metricsPort(value: string | undefined): number | 'off' {
   if (value.trim().toLowerCase() === 'off') return 'off';
   // As PORT is read: whole decimal numbers only (Number() would take 0x2EE4 and 1.2005e4 for ports).
   const port = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`METRICS_PORT="${value}" is invalid. Fix: set METRICS_PORT to a free TCP port for the worker's /metrics, /healthz and /readyz, e.g. METRICS_PORT=${DEFAULT_METRICS_PORT}, or METRICS_PORT=off`);
+  // Kubernetes sets METRICS_PORT=tcp://<ip>:<port> in every pod of a namespace with a Service named metrics.
+  const link = /^tcp:\/\//.test(value.trim()) ? ' (a tcp:// address is what Kubernetes sets for a Service named "metrics": set METRICS_PORT in the pod spec, or turn the service links off with enableServiceLinks: false)' : '';
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`METRICS_PORT="${value}" is invalid${link}. Fix: set METRICS_PORT to a free TCP port for the worker's /metrics, /healthz and /readyz, e.g. METRICS_PORT=${DEFAULT_METRICS_PORT}, or METRICS_PORT=off`);
   return port;
 }
 

@@ -213,6 +213,10 @@ describe('loadConfig errors', () => {
     expect(() => metricsPort(value)).toThrow(new RegExp(`^METRICS_PORT="${value.replace(/\./g, '\\.')}" is invalid\\. Fix: `));
   });
 
+  it('METRICS_PORT=tcp://… (a Kubernetes Service named metrics) is refused, naming where it came from', () => {
+    expect(() => metricsPort('tcp://10.96.0.12:9464')).toThrow(/is invalid \(a tcp:\/\/ address is what Kubernetes sets for a Service named "metrics".*enableServiceLinks: false\)\. Fix: /);
+  });
+
   it('METRICS_PORT: a port in decimal, or off', () => {
     expect([metricsPort(' 9465 '), metricsPort('0'), metricsPort('OFF'), metricsPort(undefined)]).toEqual([9465, 0, 'off', 9464]);
   });
