@@ -5,7 +5,6 @@
  * deliveries are never answered. A Slack thread follow-up's "was this thread answered" check is part
  * of that one round trip.
  */
-import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, noticeOfRefused, type IngestDeps } from '../../src/ingest.js';
 import { messageJobId } from '../../src/jobs.js';
@@ -16,6 +15,7 @@ import { BullQueue } from '../../src/queue/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { startRedisRelay, type RedisRelay } from '../helpers/redis-relay.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { CHANNEL_ID, TEAM_ID, appMention, channelMessage, nextSlackTs, postSlack } from '../helpers/slack-events.js';
 import { conversation, inbound, silentLogger } from '../unit/helpers.js';
@@ -24,46 +24,12 @@ import { sleep, uniquePrefix, useRedis, waitFor } from './redis-helpers.js';
 const prefix = uniquePrefix();
 const redis = useRedis(prefix);
 
-/** A relay to 127.0.0.1:6379 that records every chunk parley writes. */
-interface Relay {
-  url: string;
-  writes: Buffer[];
-  close(): Promise<void>;
-}
-
-async function startRelay(): Promise<Relay> {
-  const writes: Buffer[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(6379, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk: Buffer) => {
-      writes.push(chunk);
-      upstream.write(chunk);
-    });
-    upstream.pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    writes,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-let relay: Relay;
+let relay: RedisRelay;
 const queues: BullQueue<JobData>[] = [];
 let counter = 0;
 
 beforeAll(async () => {
-  relay = await startRelay();
+  relay = await startRedisRelay();
 });
 afterEach(async () => {
   for (const queue of queues.splice(0)) await queue.close(500);
