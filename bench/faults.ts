@@ -101,7 +101,9 @@ async function runFault(fault: Fault): Promise<void> {
     const delays = [...byThread].map(([thread, ats]) => Math.min(...ats) - sentAt.get(thread)!).sort((a, b) => a - b);
     const row = {
       sent: fault.messages,
-      answered: answered(),
+      // Delivered: an answer; lost: no reply at all (an apology is a reply, counted below, not an answer).
+      delivered: answered(),
+      lost: fault.messages - replied(),
       apologised: posts().filter((p) => String(p.args.text).startsWith('Sorry')).length,
       deadLettered: (await server.bot.deadLetters.list()).length,
       duplicated: [...byThread.values()].filter((ats) => ats.length > 1).length,

@@ -106,12 +106,12 @@ export async function benchSlack(fakes: Fakes, redis?: BenchRedis): Promise<bool
   console.log(
     `slack ingress, parley (dedupe + rate limit + enqueue, memory, --no-worker): ${figures(memory.tally)}` +
       ` — ratio ${ratio(memory).toFixed(2)}× bare Bolt (target ≥ ${TARGET_RATIO_MEMORY}×: ${met(ratio(memory) >= TARGET_RATIO_MEMORY)}),` +
-      ` p99 target ≤ ${TARGET_P99_MS} ms: ${met(memory.tally.latency(0.99) <= TARGET_P99_MS)}`,
+      ` p99 target ≤ ${TARGET_P99_MS} ms: ${met(memory.tally.latency(0.99) <= TARGET_P99_MS)}; ${accounting[0]}`,
   );
   if (onRedis) {
     console.log(
       `slack ingress, parley on Redis (dedupe + rate limit + enqueue into the intake stream, --no-worker): ${figures(onRedis.tally)}` +
-        ` — ratio ${ratio(onRedis).toFixed(2)}× bare Bolt (target ≥ ${TARGET_RATIO_REDIS}×: ${met(ratio(onRedis) >= TARGET_RATIO_REDIS)})`,
+        ` — ratio ${ratio(onRedis).toFixed(2)}× bare Bolt (target ≥ ${TARGET_RATIO_REDIS}×: ${met(ratio(onRedis) >= TARGET_RATIO_REDIS)}); ${accounting[1]}`,
     );
   }
   const boltCpu = bolt.tally.cpuPerEventUs;
@@ -123,7 +123,6 @@ export async function benchSlack(fakes: Fakes, redis?: BenchRedis): Promise<bool
   }
   if (onRedis) console.log('  (server CPU is the measured process only; the Redis server\'s CPU, where shown, is that of the whole shared Redis during those rounds)');
   console.log(`  (${ROUNDS} alternating rounds of ${DURATION_S / ROUNDS} s each after a ${WARMUP_S} s warm-up; latencies in steady state, each connection's first request per round left out)`);
-  parleys.forEach((c, i) => console.log(`  ${c.label}: ${accounting[i]}`));
 
   await referenceWithWorker(fakes);
   return contenders.every((c) => c.tally.clean);
