@@ -115,6 +115,7 @@ export interface AdapterContext {
    * response cache (`AiClient.forgetCached`), when the conversation
    * log can erase (`ConversationLog.erase`) its entries, and the finished queue jobs of
    * `messages` (their `InboundMessage.id`s; a job still waiting or running is left). A visitor's "delete".
+   * The cached answers are found only for an adapter with `forgets: true`.
    */
   forget(conversation: ConversationRef, messages?: string[]): Promise<void>;
   /**
@@ -194,6 +195,11 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
    * Twilio: no). When it does not and the queue is down, the message is answered in-process.
    */
   readonly redelivers?: boolean;
+  /**
+   * Whether the adapter erases conversations (`AdapterContext.forget`, the web chat's DELETE): only
+   * then is each answer's cache key noted for the erase (one store write per answer, with its others).
+   */
+  readonly forgets?: boolean;
   /** Other routes (GET pages, APIs). */
   readonly routes?: readonly Route[];
   /** What the adapter keeps in the store that a restart must not lose, in a few words (Slack with OAuth: its installations); warned of with a store in memory. */

@@ -186,8 +186,8 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     }
   };
   const streamSink = adapter.stream ? options.streamSink : undefined;
-  // Each answer's cache key leaves with the history's or the log's write (on Redis, no round trip of its own).
-  const answers = deps.cachedAnswers?.forMessage(deps.ai, message.conversation, logger);
+  // Each answer's cache key leaves with the history's or the log's write (on Redis, no round trip of its own); only where erased.
+  const answers = adapter.forgets ? deps.cachedAnswers?.forMessage(deps.ai, message.conversation, logger) : undefined;
   const withKeys = <T>(write: Promise<T>) => (answers ? answers.with(write) : write);
   try {
     await adapterStarted(deps, message.platform);

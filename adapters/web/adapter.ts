@@ -125,6 +125,8 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
     path: '/web/messages',
     contentTypes: ['application/json'],
     redelivers: true,
+    // DELETE /web/conversations/<id>: the cache keys of its answers are noted for it.
+    forgets: true,
     routes: routes.map(limited),
 
     async caller(request) {

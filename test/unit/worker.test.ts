@@ -14,6 +14,7 @@ import { abandonJob } from '../../src/apology.js';
 import { STATUS_REFRESH_MS } from '../../src/failure.js';
 import { answerMessage, processJob, type WorkerDeps } from '../../src/worker.js';
 import { sendOnce } from '../../src/send-once.js';
+import { CachedAnswers } from '../../src/cached-answers.js';
 import { splitMessage } from '../../src/text/split.js';
 import { conversation, FakeAdapter, inbound, silentLogger, sleep, waitFor } from './helpers.js';
 
@@ -126,6 +127,20 @@ describe('processJob answers', () => {
     ]);
     expect(await metricValue('repliesSent', { platform: 'test', kind: 'answer' })).toBe(1);
     expect(await store.get(keys.lock(message.conversation))).toBeUndefined();
+  });
+
+  it("notes an answer's cache key for an erase only for an adapter that erases conversations (forgets)", async () => {
+    ai.reply = async (request) => ({ text: `echo: ${request.text}`, model: 'fake-model', usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 }, cached: false, cacheKey: `key-of-${request.text}` });
+    // A client whose cache can forget (as the bot's is): its answers carry the key they are cached under.
+    Object.assign(ai, { forgetCached: async () => undefined });
+    deps.cachedAnswers = new CachedAnswers(store, 3600);
+    const noted = (id: string) => store.listRange(`parley:answer-keys:test:${id}`, 0, -1);
+    await processJob(deps, job(inbound({ id: 'm-kept', text: 'kept', conversation: conversation('c-never-erased') })));
+    expect(adapter.sent).toHaveLength(1);
+    expect(await noted('c-never-erased')).toEqual([]);
+    Object.assign(adapter, { forgets: true });
+    await processJob(deps, job(inbound({ id: 'm-erasable', text: 'erasable', conversation: conversation('c-erasable') })));
+    expect(await noted('c-erasable')).toEqual(['key-of-erasable']);
   });
 
   it('writes the exchange to the conversation log: who, what, the answer, model, tokens, latency', async () => {
