@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
+import { assistantReplies, startWebBot } from '../helpers/web-bot.js';
 import { appMention, directMessage, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 import { REDIS_URL, keysWithPrefix, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
@@ -68,7 +69,7 @@ describe('Redis keys after a day of traffic in miniature: each expires, or is on
     const admin = redis.admin();
     // The kinds this traffic makes, so the check below looks at them (the console's minute tally is
     // written every few seconds, not with the message).
-    const kinds = [':history:', ':convlog:c:', ':convlog:recent', ':sent:', ':slack:thread:', ':spend:day:', ':spend:month:', ':ops:minute:', ':turn-limit:user:', ':turn-notice:user:', ':ai-cache:', ':answer-keys:', ':budget:limit:'];
+    const kinds = [':history:', ':convlog:c:', ':convlog:recent', ':sent:', ':slack:thread:', ':spend:day:', ':spend:month:', ':ops:minute:', ':turn-limit:user:', ':turn-notice:user:', ':ai-cache:', ':budget:limit:'];
     let keys: string[] = [];
     const eachKind = async () => {
       keys = await keysWithPrefix(admin, prefix);
@@ -89,4 +90,24 @@ describe('Redis keys after a day of traffic in miniature: each expires, or is on
     expect(opts.removeOnComplete).toEqual({ age: 24 * 3600, count: 10_000 });
     expect(await admin.zcard(`${prefix}:messages:failed`)).toBe(1);
   }, 60_000);
+
+  it("the web chat's keys too: its transcripts, sessions and its answers' cache keys (noted for an erase) all expire", async () => {
+    const webPrefix = uniquePrefix();
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, REDIS_URL, REDIS_PREFIX: webPrefix });
+    const admin = redis.admin();
+    try {
+      expect((await web.post('web-visitor', 'a web question', { id: 'web-question-0001' })).status).toBe(202);
+      await web.waitFor('web-visitor', (entries) => assistantReplies(entries).length === 1);
+      const keys = await until(async () => {
+        const found = await keysWithPrefix(admin, webPrefix);
+        return found.some((key) => key.includes(':answer-keys:')) ? found : undefined;
+      }, "the answer's cache key noted");
+      const kept = [`${webPrefix}:messages:`, `${webPrefix}:intake`, `${webPrefix}:turn:seq`];
+      const ttls = await Promise.all(keys.map(async (key) => [key, await admin.pttl(key)] as const));
+      expect(ttls.filter(([key, ttl]) => ttl === -1 && !kept.some((k) => key.startsWith(k)))).toEqual([]);
+    } finally {
+      await web.bot.close();
+      for (const key of await keysWithPrefix(admin, webPrefix)) await admin.del(key);
+    }
+  }, 30_000);
 });
