@@ -77,6 +77,8 @@ describe('hideSecrets: secrets parley never configured, by their shape', () => {
     expect(hideSecrets('{ "Authorization": "basic dXNlcjpwYXNz" }')).toBe('{ "Authorization": "basic <hidden>" }');
     expect(hideSecrets("{ authorization: 'Bearer tok' }, Proxy-Authorization: Basic Zm9vOmJhcg==, next")).toBe("{ authorization: 'Bearer <hidden>' }, Proxy-Authorization: Basic <hidden>, next");
     expect(hideSecrets('AUTHORIZATION=BEARER TOKEN123')).toBe('AUTHORIZATION=BEARER <hidden>');
+    // JSON quoted inside a JSON string (a proxy's error carrying the upstream's): escaped quotes.
+    expect(hideSecrets('{"error":"upstream said {\\"authorization\\":\\"Bearer up.stream-TOKEN\\"}"}')).toBe('{"error":"upstream said {\\"authorization\\":\\"Bearer <hidden>\\"}"}');
   });
 
   it('"bearer" or "basic" in prose, not after an authorization header\'s name, is left as it is', () => {
