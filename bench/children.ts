@@ -149,6 +149,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/**
+ * The arguments of an ingress-only parley child (`serve --no-worker`). On the in-process queue,
+ * which that command refuses (no worker could answer), bench/ingress-memory.ts runs the same serve.
+ */
+export function ingressOnly(env: NodeJS.ProcessEnv): string[] {
+  return env.REDIS_URL || env.SQS_QUEUE_URL ? ['cli/main.ts', 'serve', '--no-worker'] : ['bench/ingress-memory.ts'];
+}
+
 /** The environment every parley child starts from: loopback, memory store, queue mode, no Socket Mode. */
 export function parleyEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return {

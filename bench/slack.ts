@@ -13,7 +13,7 @@
  */
 import type { FakeOpenAi } from '../test/fakes/openai-server.js';
 import type { FakeSlack } from '../test/fakes/slack-api.js';
-import { parleyEnv, startChild, waitUntilReady, type Child } from './children.js';
+import { ingressOnly, parleyEnv, startChild, waitUntilReady, type Child } from './children.js';
 import { queuedAccounting } from './metrics.js';
 import type { BenchRedis } from './redis.js';
 import { DURATION_S, WARMUP_S } from './settings.js';
@@ -45,20 +45,18 @@ interface Contender {
 }
 
 function startParley(fakes: Fakes, options: { worker: boolean; redis?: { url: string; prefix: string } }): Promise<Child> {
-  return startChild(
-    ['cli/main.ts', 'serve', ...(options.worker ? [] : ['--no-worker'])],
-    parleyEnv({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: fakes.slack.url,
-      OPENAI_BASE_URL: fakes.ai.url,
-      RATE_LIMIT_USER_PER_MINUTE: String(USER_LIMIT_PER_MINUTE),
-      CACHE_TTL_SECONDS: '0',
-      WORKER_CONCURRENCY: '32',
-      AI_MAX_CONCURRENT: '64',
-      ...(options.redis ? { REDIS_URL: options.redis.url, REDIS_PREFIX: options.redis.prefix } : {}),
-    }),
-  );
+  const env = parleyEnv({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fakes.slack.url,
+    OPENAI_BASE_URL: fakes.ai.url,
+    RATE_LIMIT_USER_PER_MINUTE: String(USER_LIMIT_PER_MINUTE),
+    CACHE_TTL_SECONDS: '0',
+    WORKER_CONCURRENCY: '32',
+    AI_MAX_CONCURRENT: '64',
+    ...(options.redis ? { REDIS_URL: options.redis.url, REDIS_PREFIX: options.redis.prefix } : {}),
+  });
+  return startChild(options.worker ? ['cli/main.ts', 'serve'] : ingressOnly(env), env);
 }
 
 function startBareBolt(fakes: Fakes): Promise<Child> {

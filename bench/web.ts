@@ -6,15 +6,14 @@
  */
 import autocannon from 'autocannon';
 import { lastUserText, type FakeOpenAi } from '../test/fakes/openai-server.js';
-import { parleyEnv, startChild } from './children.js';
+import { ingressOnly, parleyEnv, startChild } from './children.js';
 import { queuedAccounting } from './metrics.js';
 import { CONNECTIONS, DURATION_S } from './settings.js';
 
-function startParley(ai: FakeOpenAi, args: string[]) {
-  return startChild(
-    ['cli/main.ts', 'serve', ...args],
-    parleyEnv({ OPENAI_BASE_URL: ai.url, RATE_LIMIT_USER_PER_MINUTE: '0', CACHE_TTL_SECONDS: '0', WORKER_CONCURRENCY: '32', AI_MAX_CONCURRENT: '64' }),
-  );
+/** `serve`, or the ingress alone (`serve --no-worker` as on the in-process queue: bench/ingress-memory.ts). */
+export function startParley(ai: FakeOpenAi, options: { worker: boolean }) {
+  const env = parleyEnv({ OPENAI_BASE_URL: ai.url, RATE_LIMIT_USER_PER_MINUTE: '0', CACHE_TTL_SECONDS: '0', WORKER_CONCURRENCY: '32', AI_MAX_CONCURRENT: '64' });
+  return startChild(options.worker ? ['cli/main.ts', 'serve'] : ingressOnly(env), env);
 }
 
 /** Messages sent so far (each has its own id). */
@@ -46,14 +45,14 @@ const line = (name: string, r: autocannon.Result) =>
 
 /** Run the web benchmark and print its lines. */
 export async function benchWeb(ai: FakeOpenAi): Promise<void> {
-  const ingress = await startParley(ai, ['--no-worker']);
+  const ingress = await startParley(ai, { worker: false });
   const before = n;
   const ingressResult = await load(ingress.url, () => undefined);
   const accounting = await queuedAccounting(ingress.url, ingressResult['2xx'], n - before);
   await ingress.stop('SIGKILL');
   console.log(`${line('web ingress only (memory store, no worker)', ingressResult)}; ${accounting}`);
 
-  const full = await startParley(ai, []);
+  const full = await startParley(ai, { worker: true });
   ai.calls.length = 0;
   const acked = new Set<string>();
   const fullResult = await load(full.url, (id) => acked.add(id));

@@ -1,0 +1,27 @@
+/**
+ * The benches' ingress-only child on the in-process queue (bench/web.ts, bench/slack.ts): since
+ * `parley serve --no-worker` refuses that configuration (exit 2: nothing would answer), the benches
+ * start it another way, and it must still take, queue and count messages as the bench reads them.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { queuedAccounting } from '../../bench/metrics.js';
+import { startParley } from '../../bench/web.js';
+import type { Child } from '../../bench/children.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+
+describe("the web bench's ingress on the in-process queue", () => {
+  let ai: FakeOpenAi | undefined;
+  let ingress: Child | undefined;
+  afterEach(async () => {
+    await ingress?.stop('SIGKILL');
+    await ai?.close();
+  });
+
+  it('starts, acknowledges a message and reports it queued on /metrics', async () => {
+    ai = await startFakeOpenAi();
+    ingress = await startParley(ai, { worker: false });
+    const response = await fetch(`${ingress.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello', id: 'bench-ingress-1' }) });
+    expect(response.status).toBe(202);
+    expect(await queuedAccounting(ingress.url, 1, 1)).toMatch(/^delivered \(ingress only: queued\) 1 \/ lost 0 \/ duplicated 0 of 1 acknowledged/);
+  }, 40_000);
+});
