@@ -3,9 +3,9 @@
  * direct mode answered in the request. A message of a platform that never redelivers (Twilio)
  * that the queue or the store cannot take is answered in this process instead of being lost
  * (after taking it again for a few seconds when the queue may have taken it: take-again.ts), a
- * conversation's one after the other (conversation-turns.ts). A full in-process queue is overload,
- * not an outage: such a message is refused with a notice in the webhook's answer (TwiML), since
- * answering it here would hold it in memory all the same.
+ * conversation's one after the other (conversation-turns.ts). So is one the in-process queue is too
+ * full to take (QUEUE_MAX_MESSAGES), while few are being answered here (inProcessBound); past that
+ * it is a flood, refused with a notice in the webhook's answer (TwiML) to send it again.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import { ConversationTurns, holdBudgetMs, type Turn } from './conversation-turns.js';
 import { respondDirect } from './direct.js';
 import { logRefusal } from './http/index.js';
+import { leftOutFields, logSummaryOf } from './observe/log-summary.js';
 import { answerInProcess } from './in-process.js';
 import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps, type IngestOptions } from './ingest.js';
 import type { InboundMessage } from './message.js';
@@ -37,7 +38,22 @@ export interface AcceptDeps {
   retry: RetryOptions;
   /** Count an in-process answer as running work (shutdown waits for it). */
   track(work: Promise<unknown>, message?: InboundMessage): Promise<unknown>;
+  /** How many messages are being answered in this process now (counted by `track`). */
+  answeringHere(): number;
 }
+
+/**
+ * Messages answered in this process at once, per worker slot (WORKER_CONCURRENCY), past which a
+ * message the full in-process queue cannot take is refused with a notice rather than answered here.
+ * QUEUE_MAX_MESSAGES bounds memory under a flood; answering every overflow message here would undo
+ * that. Two per slot answer a burst that fills the queue for a moment (each one message and one AI
+ * call, a few KB: nothing next to the queue's thousands) while at most tripling the AI calls in
+ * flight, and a flood past that still meets the limit.
+ */
+export const IN_PROCESS_PER_WORKER_SLOT = 2;
+
+/** How many messages may be answered in this process at once before a full queue's overflow gets the notice. */
+export const inProcessBound = (config: Pick<Config, 'queue'>): number => IN_PROCESS_PER_WORKER_SLOT * Math.max(1, config.queue.concurrency);
 
 /**
  * `request`: the webhook's, when there is one; its `signal` (read in direct mode only: made when
@@ -45,7 +61,7 @@ export interface AcceptDeps {
  */
 export type Accept = (adapter: Adapter, received: Received, request?: HttpRequest) => Promise<HttpResponse>;
 
-export function createAccept({ config, logger, workerDeps, ingestDeps: bare, retry, track }: AcceptDeps): Accept {
+export function createAccept({ config, logger, workerDeps, ingestDeps: bare, retry, track, answeringHere }: AcceptDeps): Accept {
   // A claim the store would not give back is retried for as long as the platform waits for the answer (claim-release.ts).
   const ingestDeps: IngestDeps = { ...bare, releaseWaitMs: (platform) => releaseWaitMs(workerDeps.adapterFor(platform)) };
   /**
@@ -64,15 +80,31 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
   /** A conversation's messages answered here go one after the other, in the order they came (no queue orders them now). */
   const turns = new ConversationTurns(holdBudgetMs(workerDeps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, retry), logger);
   const turnOf = (message: InboundMessage) => turns.take(`${message.platform}:${message.conversation.id}`);
-  const answerHere = (adapter: Adapter, message: InboundMessage, error: unknown, turn: Turn) => {
-    logger.warn({ err: error, platform: adapter.platform }, 'could not take the message; answering in this process since the platform will not redeliver');
-    return answerInProcess(fallbackDeps(), message, retry, turn);
+  const answerHere = (adapter: Adapter, message: InboundMessage, error: unknown, turn: Turn, deps = fallbackDeps()) => {
+    if (error instanceof QueueFullError) {
+      // A flood answers many this way: one line a minute, each at debug.
+      const leftOut = logSummaryOf(logger).take(`queue full, answered here ${adapter.platform}`);
+      logger[leftOut === undefined ? 'debug' : 'warn']({ platform: adapter.platform, maxJobs: error.maxJobs, ...leftOutFields(leftOut ?? 0) }, 'the in-process queue is full (QUEUE_MAX_MESSAGES); answering the message in this process since the platform will not redeliver');
+    } else logger.warn({ err: error, platform: adapter.platform }, 'could not take the message; answering in this process since the platform will not redeliver');
+    return answerInProcess(deps, message, retry, turn);
   };
   /** Counted as running (shutdown waits for it); a failure is logged, there is no one else to tell. */
   const trackHere = (adapter: Adapter, message: InboundMessage, work: Promise<unknown>) => {
     track(work, message).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
   };
-  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown) => trackHere(adapter, message, answerHere(adapter, message, error, turnOf(message)));
+  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown, deps?: WorkerDeps) => trackHere(adapter, message, answerHere(adapter, message, error, turnOf(message), deps));
+  /**
+   * The in-process queue is full, not down: the bot's own store is up (in memory, or a store of the
+   * developer's that the queue's limit says nothing about), so the message is answered with it —
+   * its dedupe claim where the webhook's was, its conversation's history — not with fallbackDeps,
+   * which is for a store that is down. False when it is a flood (inProcessBound) and the sender can
+   * be told to send it again instead.
+   */
+  const answeredDespiteFull = (adapter: Adapter, message: InboundMessage, error: QueueFullError): boolean => {
+    if (adapter.respondDirect && answeringHere() >= inProcessBound(config)) return false;
+    inProcess(adapter, message, error, workerDeps);
+    return true;
+  };
   /**
    * The queue may have taken the message after all (its step timed out once written): answering it
    * here now could answer it twice. Taken again in the background first; a try that finds this
@@ -102,13 +134,13 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
         if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
       } catch (error) {
         if (adapter.redelivers !== false) throw error;
-        if (error instanceof QueueFullError && adapter.respondDirect) full = error;
-        else notTaken(adapter, message, options, error);
+        if (!(error instanceof QueueFullError)) notTaken(adapter, message, options, error);
+        else if (!answeredDespiteFull(adapter, message, error)) full = error;
       }
     }
     if (full) {
       // Counted and logged (summarised) as the router does a refusal; the person is told to send again.
-      logRefusal(ingestDeps, adapter.platform, new HttpError(200, full.reason, `${full.message} Answered with a notice to send it again.`));
+      logRefusal(ingestDeps, adapter.platform, new HttpError(200, full.reason, `${full.message} ${inProcessBound(config)} already answered in this process: answered with a notice to send it again.`));
       return adapter.respondDirect!({ kind: 'notice', text: QUEUE_FULL_NOTICE }, received);
     }
     return answerOf(received, refusal);

@@ -209,7 +209,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const start = tracker.start;
   const answeringHere = new AnsweringHere();
   const apologised = new Set<string>(); // jobs close()'s apology pass posted to: unanswered() marks them, as close()'s line does
-  const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: (work, message) => answeringHere.track(work, message) });
+  const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: (work, message) => answeringHere.track(work, message), answeringHere: () => answeringHere.size });
 
   const paths = operationalPaths(options.routes);
   const router = createRouter({

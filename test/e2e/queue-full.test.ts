@@ -2,8 +2,9 @@
  * The in-process queue holds at most QUEUE_MAX_MESSAGES jobs: a flood beyond what the AI answers
  * grew the heap without end (measured: ~5 KB a waiting message, 100,000 waiting = 490 MB) until the
  * process died with every message in it. Past the limit Slack gets a 503 (it redelivers, and the
- * redelivery is taken once there is room), WhatsApp a TwiML notice (Twilio does not redeliver:
- * answering in this process would hold the message in memory all the same), one warning a minute.
+ * redelivery is taken once there is room), one warning a minute. WhatsApp (Twilio does not
+ * redeliver) is answered in this process while few are (twice WORKER_CONCURRENCY), and past that,
+ * a flood, gets a TwiML notice to send it again.
  */
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
@@ -104,30 +105,73 @@ describe('a full in-process queue', () => {
     expect(posts()).toEqual(['echo: first']);
   });
 
-  it('WhatsApp: past the limit the webhook answers with a notice (TwiML), and the message is not answered in this process', async () => {
-    const { ai, release } = await heldAi();
+  /** A bot with WhatsApp on the in-process queue, its AI `ai`; `env` sets the queue's limits. */
+  async function whatsappBot(ai: FakeOpenAi, env: Record<string, string>) {
     const twilioApi: FakeTwilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
     closing.push(() => twilioApi.close());
-    const env = { ...testEnv, OPENAI_BASE_URL: ai.url, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER, TWILIO_API_URL: twilioApi.url, QUEUE_MAX_MESSAGES: '1' };
-    const bot: Bot = createBot({ config: loadConfig(env), adapters: [whatsappAdapter(whatsappConfigFromEnv(env)!)] });
+    const all = { ...testEnv, OPENAI_BASE_URL: ai.url, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER, TWILIO_API_URL: twilioApi.url, ...env };
+    const bot: Bot = createBot({ config: loadConfig(all), adapters: [whatsappAdapter(whatsappConfigFromEnv(all)!)] });
     closing.push(() => bot.close());
     const url = `http://127.0.0.1:${((await bot.listen(0, '127.0.0.1')).address() as AddressInfo).port}/twilio/whatsapp`;
     await bot.ready;
+    const sent = () => twilioApi.calls.map((call) => [call.form.To, call.form.Body]);
+    return { bot, url, twilioApi, sent };
+  }
+  const sender = (n: number) => `whatsapp:+1555000000${n}`;
 
-    const first = await postTwilio(url, whatsappMessage({ Body: 'first', From: 'whatsapp:+15550000001' }));
-    expect(first.status).toBe(200);
+  it('WhatsApp: past the limit the message is answered in this process (one REST send each, none twice, with its history), no notice to send it again', async () => {
+    const { ai, release } = await heldAi();
+    const { bot, url, twilioApi, sent } = await whatsappBot(ai, { QUEUE_MAX_MESSAGES: '1', WORKER_CONCURRENCY: '1' });
+
+    expect((await postTwilio(url, whatsappMessage({ Body: 'first', From: sender(1) }))).status).toBe(200);
     await until(() => ai.calls.length === 1, 'the first message at the AI');
-    const second = await postTwilio(url, whatsappMessage({ Body: 'second', From: 'whatsapp:+15550000002' }));
-    expect(second.status).toBe(200);
-    const twiml = await second.text();
-    expect(twiml).toContain('<Message>');
-    expect(twiml).toContain(QUEUE_FULL_NOTICE);
+    // The queue is full: the next two are answered here (the bound is twice WORKER_CONCURRENCY).
+    const second = whatsappMessage({ Body: 'second', From: sender(2) });
+    for (const form of [second, whatsappMessage({ Body: 'third', From: sender(3) })]) {
+      const answer = await postTwilio(url, form);
+      expect(answer.status).toBe(200);
+      const twiml = await answer.text();
+      expect(twiml).not.toContain(QUEUE_FULL_NOTICE);
+      expect(twiml).not.toContain('<Message>');
+    }
+    await until(() => ai.calls.length === 3, 'the overflow at the AI while the queue still holds the first');
+    // The same delivery again: a duplicate, not a second answer.
+    expect(await (await postTwilio(url, second)).text()).not.toContain(QUEUE_FULL_NOTICE);
 
     release();
-    await until(() => twilioApi.messages.length === 1, 'the first answer');
+    await until(() => twilioApi.calls.length === 3, 'three answers');
     await until(async () => (await bot.queue.counts()).active === 0, 'the queue idle');
-    expect(ai.calls).toHaveLength(1);
-    expect(twilioApi.messages.map((m) => m.body ?? m.Body)).toEqual(['echo: first']);
+    await bot.inProcessAnswers();
+    expect(ai.calls).toHaveLength(3);
+    expect(sent().sort()).toEqual([
+      [sender(1), 'echo: first'],
+      [sender(2), 'echo: second'],
+      [sender(3), 'echo: third'],
+    ]);
+
+    // Answered with the bot's own store, not a stand-in: the queued follow-up sees the exchange in its history.
+    expect((await postTwilio(url, whatsappMessage({ Body: 'again', From: sender(2) }))).status).toBe(200);
+    await until(() => twilioApi.calls.length === 4, 'the follow-up answer');
+    const followUp = ai.calls.at(-1)!.body.messages.map((m) => String(m.content));
+    expect(followUp.slice(-3)).toEqual(['second', 'echo: second', 'again']);
+  });
+
+  it('WhatsApp: a flood past the limit and past twice WORKER_CONCURRENCY answered here gets the notice to send it again (TwiML), and those are not answered', async () => {
+    const { ai, release } = await heldAi();
+    const { bot, url, twilioApi, sent } = await whatsappBot(ai, { QUEUE_MAX_MESSAGES: '2', WORKER_CONCURRENCY: '2' });
+
+    const twimls: string[] = [];
+    for (let n = 0; n < 10; n++) twimls.push(await (await postTwilio(url, whatsappMessage({ Body: `question ${n}`, From: sender(n) }))).text());
+    // Two queued, four answered here (2 × 2), the other four told to send again.
+    expect(twimls.map((twiml) => twiml.includes(QUEUE_FULL_NOTICE))).toEqual([false, false, false, false, false, false, true, true, true, true]);
+    await until(() => ai.calls.length === 6, 'the queued and the in-process answers at the AI');
+
+    release();
+    await until(() => twilioApi.calls.length === 6, 'six answers');
+    await until(async () => (await bot.queue.counts()).active === 0, 'the queue idle');
+    await bot.inProcessAnswers();
+    expect(ai.calls).toHaveLength(6);
+    expect(sent().sort()).toEqual([0, 1, 2, 3, 4, 5].map((n) => [sender(n), `echo: question ${n}`]));
   });
 
   it('web chat: 503 queue_full past the limit; the page sends the same message again once there is room, shown and answered once', async () => {
