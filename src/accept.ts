@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Adapter, HttpRequest, HttpResponse, LimitRefusal, Received } from './adapter.js';
+import { PermanentError, type Adapter, type HttpRequest, type HttpResponse, type LimitRefusal, type Received } from './adapter.js';
 import { ConversationHistory } from './ai/history.js';
 import { releaseWaitMs } from './claim-release.js';
 import { HttpError } from './errors.js';
@@ -18,10 +18,11 @@ import { ConversationTurns, holdBudgetMs, type Turn } from './conversation-turns
 import { respondDirect } from './direct.js';
 import { logRefusal } from './http/index.js';
 import { leftOutFields, logSummaryOf } from './observe/log-summary.js';
-import { answerInProcess } from './in-process.js';
+import { answerInProcess, type GivenUp } from './in-process.js';
+import { conversationGroup, messageJobId } from './jobs.js';
 import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps, type IngestOptions } from './ingest.js';
 import type { InboundMessage } from './message.js';
-import { QueueFullError, type RetryOptions } from './queue/index.js';
+import { errorText, QueueFullError, type RetryOptions } from './queue/index.js';
 import { MemoryStore } from './store/index.js';
 import { outcomeUnknown, takeAgain } from './take-again.js';
 import { DEFAULT_MAX_WAIT_MS, type WorkerDeps } from './worker.js';
@@ -80,19 +81,32 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
   /** A conversation's messages answered here go one after the other, in the order they came (no queue orders them now). */
   const turns = new ConversationTurns(holdBudgetMs(workerDeps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, retry), logger);
   const turnOf = (message: InboundMessage) => turns.take(`${message.platform}:${message.conversation.id}`);
-  const answerHere = (adapter: Adapter, message: InboundMessage, error: unknown, turn: Turn, deps = fallbackDeps()) => {
+  const answerHere = (adapter: Adapter, message: InboundMessage, error: unknown, turn: Turn, deps = fallbackDeps(), givenUp?: GivenUp) => {
     if (error instanceof QueueFullError) {
       // A flood answers many this way: one line a minute, each at debug.
       const leftOut = logSummaryOf(logger).take(`queue full, answered here ${adapter.platform}`);
       logger[leftOut === undefined ? 'debug' : 'warn']({ platform: adapter.platform, maxJobs: error.maxJobs, ...leftOutFields(leftOut ?? 0) }, 'the in-process queue is full (QUEUE_MAX_MESSAGES); answering the message in this process since the platform will not redeliver');
     } else logger.warn({ err: error, platform: adapter.platform }, 'could not take the message; answering in this process since the platform will not redeliver');
-    return answerInProcess(deps, message, retry, turn);
+    return answerInProcess(deps, message, retry, turn, givenUp);
   };
   /** Counted as running (shutdown waits for it); a failure is logged, there is no one else to tell. */
   const trackHere = (adapter: Adapter, message: InboundMessage, work: Promise<unknown>) => {
     track(work, message).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
   };
-  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown, deps?: WorkerDeps) => trackHere(adapter, message, answerHere(adapter, message, error, turnOf(message), deps));
+  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown, deps?: WorkerDeps, givenUp?: GivenUp) => trackHere(adapter, message, answerHere(adapter, message, error, turnOf(message), deps, givenUp));
+  /**
+   * A message the full queue could not take, given up here: dead-lettered as the queue would have
+   * done (counted, and kept to replay). The queue is up, only full: its dead letters are not held
+   * against QUEUE_MAX_MESSAGES. (A queue that is down could not take a dead letter either.)
+   */
+  const deadLetterHere = (message: InboundMessage) => async (error: unknown, attempts: number) => {
+    const reason = error instanceof PermanentError ? error.reason : 'attempts_exhausted';
+    workerDeps.metrics.deadLettered.inc({ platform: message.platform, reason });
+    const letter = { id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message' as const, message } };
+    await ingestDeps.queue
+      .addDeadLetter({ ...letter, error: errorText(error), reason, attempts, failedAt: new Date().toISOString() })
+      .catch((dlqError: unknown) => logger.error({ err: dlqError, platform: message.platform, message: message.id }, 'could not dead-letter a message given up in this process'));
+  };
   /**
    * The in-process queue is full, not down: the bot's own store is up (in memory, or a store of the
    * developer's that the queue's limit says nothing about), so the message is answered with it —
@@ -102,7 +116,7 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
    */
   const answeredDespiteFull = (adapter: Adapter, message: InboundMessage, error: QueueFullError): boolean => {
     if (adapter.respondDirect && answeringHere() >= inProcessBound(config)) return false;
-    inProcess(adapter, message, error, workerDeps);
+    inProcess(adapter, message, error, workerDeps, deadLetterHere(message));
     return true;
   };
   /**

@@ -22,7 +22,7 @@ import type { Turn } from './conversation-turns.js';
  * `turn`: its place in its conversation's line (conversation-turns.ts): answered once the message
  * before it is out, and out itself once its reply (or its apology) is posted.
  */
-export async function answerInProcess(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions, turn?: Turn): Promise<'answered' | 'duplicate'> {
+export async function answerInProcess(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions, turn?: Turn, givenUp?: GivenUp): Promise<'answered' | 'duplicate'> {
   try {
     if (!(await deps.store.setIfAbsent(keys.seen(message), new Date().toISOString(), SEEN_TTL_MS))) {
       deps.metrics.duplicatesDropped.inc({ platform: message.platform });
@@ -30,7 +30,7 @@ export async function answerInProcess(deps: WorkerDeps, message: InboundMessage,
     }
     deps.metrics.messagesReceived.inc({ platform: message.platform });
     await turn?.ready;
-    return await answerInTurn(turn ? { ...deps, conversationLog: deps.conversationLog && outOnceLogged(deps.conversationLog, turn) } : deps, message, retry);
+    return await answerInTurn(turn ? { ...deps, conversationLog: deps.conversationLog && outOnceLogged(deps.conversationLog, turn) } : deps, message, retry, givenUp);
   } finally {
     turn?.done();
   }
@@ -49,7 +49,10 @@ function outOnceLogged(log: ConversationLog, turn: Turn): ConversationLog {
   };
 }
 
-async function answerInTurn(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions): Promise<'answered'> {
+/** Told of a message given up (its apology posted), with the attempts spent, before answerInProcess rejects. */
+export type GivenUp = (error: unknown, attempts: number) => Promise<void>;
+
+async function answerInTurn(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions, givenUp?: GivenUp): Promise<'answered'> {
   const jobId = `inprocess.${message.id}`;
   const maxWaitMs = deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   const tries = new Tries(retry);
@@ -63,7 +66,10 @@ async function answerInTurn(deps: WorkerDeps, message: InboundMessage, retry: Re
       await answerMessage(deps, message, { jobId, attempt: tries.attempt, isFinalFailure: tries.final, onWait, sink });
       return 'answered';
     } catch (error) {
-      if (tries.final(error)) throw error;
+      if (tries.final(error)) {
+        await givenUp?.(error, tries.attempt);
+        throw error;
+      }
       await tries.backOff(error);
     }
   }

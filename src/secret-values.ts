@@ -30,10 +30,10 @@ const SLACK_TOKEN = /\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]{8,}/g;
 const OPENAI_KEY = /\bsk-[A-Za-z0-9_-]{20,}/g;
 /**
  * The credential after `Bearer `/`Basic ` following an authorization header's name, as a header
- * (`Authorization: Bearer …`) or JSON (`"authorization":"Bearer …"`, also escaped in a string: a proxy
- * quoting the upstream's JSON error): a proxy's token is not ours to remember.
+ * (`Authorization: Bearer …`) or JSON (`"authorization":"Bearer …"`, also escaped in a string, once or
+ * more: a proxy quoting the upstream's JSON error, itself a proxy's): a proxy's token is not ours to remember.
  */
-const AUTHORIZATION_CREDENTIAL = /(authorization\\?['"]?\s*[:=]\s*\\?['"]?(?:bearer|basic)[ \t]+)[^\s'"`,;)}\]\\]+/gi;
+const AUTHORIZATION_CREDENTIAL = /(authorization\\*['"]?\s*[:=]\s*\\*['"]?(?:bearer|basic)[ \t]+)[^\s'"`,;)}\]\\]+/gi;
 
 /** Remember secret values (a comma-separated list is remembered entry by entry, too). */
 export function rememberSecrets(...values: (string | undefined)[]): void {

@@ -20,6 +20,7 @@ import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
 import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
 import { startWebBot, testEnv } from '../helpers/web-bot.js';
+import { metricValue } from '../helpers/ops.js';
 import { until } from '../helpers/until.js';
 
 type Line = Record<string, unknown>;
@@ -172,6 +173,33 @@ describe('a full in-process queue', () => {
     await bot.inProcessAnswers();
     expect(ai.calls).toHaveLength(6);
     expect(sent().sort()).toEqual([0, 1, 2, 3, 4, 5].map((n) => [sender(n), `echo: question ${n}`]));
+  });
+
+  it('WhatsApp: a message answered here past the limit and given up (its apology sent) is dead-lettered and counted, as the queue would have', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    releases.push(release);
+    // The first holds the queue's one place; the overflow's AI call fails for good (a 400).
+    const ai = await startFakeOpenAi((call) => (String(call.body.messages.at(-1)?.content) === 'first' ? { text: 'echo: first', hold: held } : { status: 400 }));
+    closing.push(() => ai.close());
+    const { bot, url, sent } = await whatsappBot(ai, { QUEUE_MAX_MESSAGES: '1', WORKER_CONCURRENCY: '1' });
+
+    expect((await postTwilio(url, whatsappMessage({ Body: 'first', From: sender(1) }))).status).toBe(200);
+    await until(() => ai.calls.length === 1, 'the first message at the AI');
+    const overflow = whatsappMessage({ Body: 'second', From: sender(2) });
+    expect(await (await postTwilio(url, overflow)).text()).not.toContain(QUEUE_FULL_NOTICE);
+    await bot.inProcessAnswers();
+    expect(sent()).toEqual([[sender(2), expect.stringMatching(/sorry/i)]]);
+
+    const letters = await bot.deadLetters.list();
+    expect(letters.map((letter) => [letter.id, letter.reason])).toEqual([[`whatsapp.${overflow.MessageSid}`, expect.any(String)]]);
+    expect(await metricValue(bot.metrics, 'parley_dead_lettered_total', { platform: 'whatsapp', reason: letters[0]!.reason })).toBe(1);
+
+    // Replayable: once there is room the queue takes it and asks the AI again.
+    release();
+    await until(async () => (await bot.queue.counts()).active === 0, 'the queue idle');
+    expect(await bot.deadLetters.replay(letters[0]!.id)).toBe(true);
+    await until(() => ai.calls.length === 3, 'the replay at the AI');
   });
 
   it('web chat: 503 queue_full past the limit; the page sends the same message again once there is room, shown and answered once', async () => {

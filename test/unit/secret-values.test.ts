@@ -79,6 +79,10 @@ describe('hideSecrets: secrets parley never configured, by their shape', () => {
     expect(hideSecrets('AUTHORIZATION=BEARER TOKEN123')).toBe('AUTHORIZATION=BEARER <hidden>');
     // JSON quoted inside a JSON string (a proxy's error carrying the upstream's): escaped quotes.
     expect(hideSecrets('{"error":"upstream said {\\"authorization\\":\\"Bearer up.stream-TOKEN\\"}"}')).toBe('{"error":"upstream said {\\"authorization\\":\\"Bearer <hidden>\\"}"}');
+    // Escaped twice (that error quoted in turn by a second proxy).
+    const twice = JSON.stringify({ error: `proxy said ${JSON.stringify({ error: `upstream said ${JSON.stringify({ authorization: 'Bearer up.stream-TOKEN' })}` })}` });
+    expect(hideSecrets(twice)).not.toContain('up.stream-TOKEN');
+    expect(JSON.parse(JSON.parse(JSON.parse(hideSecrets(twice)).error.slice('proxy said '.length)).error.slice('upstream said '.length))).toEqual({ authorization: 'Bearer <hidden>' });
   });
 
   it('"bearer" or "basic" in prose, not after an authorization header\'s name, is left as it is', () => {
