@@ -79,6 +79,9 @@ describe('misspeltVariables', () => {
   it('counts a swap of two neighbours as one edit', () => {
     expect(editDistance('OPEANI', 'OPENAI')).toBe(1);
     expect(editDistance('KITTEN', 'SITTING')).toBe(3);
+    // Bounded: past `atMost` it answers atMost + 1 without finishing; within it, the distance itself.
+    expect(editDistance('KITTEN', 'SITTING', 1)).toBe(2);
+    expect(editDistance('OPEANI', 'OPENAI', 2)).toBe(1);
     expect(editDistance('', 'ABC')).toBe(3);
   });
 });
