@@ -9,20 +9,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { PermanentError, type Adapter, type HttpRequest, type HttpResponse, type LimitRefusal, type Received } from './adapter.js';
+import type { Adapter, HttpRequest, HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { ConversationHistory } from './ai/history.js';
 import { releaseWaitMs } from './claim-release.js';
 import { HttpError } from './errors.js';
 import type { Config } from './config.js';
 import { ConversationTurns, holdBudgetMs, type Turn } from './conversation-turns.js';
-import { respondDirect } from './direct.js';
+import { deadLetterMessage, respondDirect } from './direct.js';
 import { logRefusal } from './http/index.js';
 import { leftOutFields, logSummaryOf } from './observe/log-summary.js';
 import { answerInProcess, type GivenUp } from './in-process.js';
-import { conversationGroup, messageJobId } from './jobs.js';
 import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps, type IngestOptions } from './ingest.js';
 import type { InboundMessage } from './message.js';
-import { errorText, QueueFullError, type RetryOptions } from './queue/index.js';
+import { QueueFullError, type RetryOptions } from './queue/index.js';
 import { MemoryStore } from './store/index.js';
 import { outcomeUnknown, takeAgain } from './take-again.js';
 import { DEFAULT_MAX_WAIT_MS, type WorkerDeps } from './worker.js';
@@ -99,14 +98,8 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
    * done (counted, and kept to replay). The queue is up, only full: its dead letters are not held
    * against QUEUE_MAX_MESSAGES. (A queue that is down could not take a dead letter either.)
    */
-  const deadLetterHere = (message: InboundMessage) => async (error: unknown, attempts: number) => {
-    const reason = error instanceof PermanentError ? error.reason : 'attempts_exhausted';
-    workerDeps.metrics.deadLettered.inc({ platform: message.platform, reason });
-    const letter = { id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message' as const, message } };
-    await ingestDeps.queue
-      .addDeadLetter({ ...letter, error: errorText(error), reason, attempts, failedAt: new Date().toISOString() })
-      .catch((dlqError: unknown) => logger.error({ err: dlqError, platform: message.platform, message: message.id }, 'could not dead-letter a message given up in this process'));
-  };
+  const deadLetterHere = (message: InboundMessage) => (error: unknown, attempts: number) =>
+    deadLetterMessage({ queue: ingestDeps.queue, metrics: workerDeps.metrics, logger }, message, error, attempts, 'attempts_exhausted');
   /**
    * The in-process queue is full, not down: the bot's own store is up (in memory, or a store of the
    * developer's that the queue's limit says nothing about), so the message is answered with it —

@@ -142,9 +142,16 @@ async function waitInQueue(deps: DirectDeps, message: InboundMessage, error: unk
 }
 
 /** Keep a failed direct-mode message where `parley dlq replay` can find it. */
-async function deadLetter(deps: DirectDeps, message: InboundMessage, error: unknown, attempts = 1): Promise<void> {
-  // A refusal says why (whatsapp_63016), as in queue mode; any other failure is direct_failed.
-  const reason = error instanceof PermanentError ? error.reason : 'direct_failed';
+function deadLetter(deps: DirectDeps, message: InboundMessage, error: unknown, attempts = 1): Promise<void> {
+  return deadLetterMessage(deps, message, error, attempts, 'direct_failed');
+}
+
+/**
+ * Keep a message answered outside the queue's worker, and given up, where `parley dlq replay` finds
+ * it, counted: a refusal says why (whatsapp_63016), as in queue mode; any other failure is `otherwise`.
+ */
+export async function deadLetterMessage(deps: Pick<DirectDeps, 'queue' | 'metrics' | 'logger'>, message: InboundMessage, error: unknown, attempts: number, otherwise: string): Promise<void> {
+  const reason = error instanceof PermanentError ? error.reason : otherwise;
   deps.metrics.deadLettered.inc({ platform: message.platform, reason });
   await deps.queue
     .addDeadLetter({
@@ -156,5 +163,5 @@ async function deadLetter(deps: DirectDeps, message: InboundMessage, error: unkn
       attempts,
       failedAt: new Date().toISOString(),
     })
-    .catch((dlqError: unknown) => deps.logger.error({ err: dlqError, message: message.id }, 'could not dead-letter a failed message'));
+    .catch((dlqError: unknown) => deps.logger.error({ err: dlqError, platform: message.platform, message: message.id }, 'could not dead-letter a failed message'));
 }
