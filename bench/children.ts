@@ -171,9 +171,6 @@ export function parleyEnv(overrides: Record<string, string>): NodeJS.ProcessEnv 
     SLACK_APP_TOKEN: '',
     // Several workers on one host: none serves /metrics (they would all try 9464).
     METRICS_PORT: 'off',
-    // An ingress-only process on the in-process queue holds every message it takes (nothing answers
-    // them): at the default cap of 10,000 it would refuse the rest of the run with 503 queue_full.
-    QUEUE_MAX_MESSAGES: '0',
     ...overrides,
   };
 }
