@@ -34,7 +34,8 @@ export function lambdaHandler(bot: Bot): LambdaHttpHandler {
   }
   return async (event) => {
     const v2 = isV2(event);
-    const remoteAddress = v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp;
+    // A hand-made or test event may lack requestContext: read as far as it goes, never a TypeError.
+    const remoteAddress = v2 ? event.requestContext?.http?.sourceIp : event.requestContext?.identity?.sourceIp;
     let request: Request;
     try {
       request = v2 ? requestFromV2(event) : requestFromV1(event);

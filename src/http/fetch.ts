@@ -78,11 +78,12 @@ async function answer(router: Router, options: FetchOptions, request: Request, i
       // As on Node: an info line and the request line, not a stack thrown to the host framework. The
       // 400 it answers has no one to read it.
       if (clientWentAway(error, request)) return toResponse(await router.handle(ours(Buffer.alloc(0)), new ClientClosedError()));
-      if (!(error instanceof HttpError)) throw error;
       // Read the rest behind the answer, so a server in front of us does not reset a client still sending.
       if (error instanceof BodyTooLargeError) void error.drain();
       // The router answers it as a refusal of its route: logged, counted, with the adapter's headers.
-      return toResponse(await router.handle(ours(Buffer.alloc(0)), error));
+      // A stream that failed otherwise (its source broke) is one too, not an error thrown to the host.
+      const refused = error instanceof HttpError ? error : new HttpError(400, 'unreadable_body', `The request body could not be read: ${error instanceof Error ? error.message : String(error)}.`);
+      return toResponse(await router.handle(ours(Buffer.alloc(0)), refused));
     }
   }
   return toResponse(await router.handle(ours(body)));

@@ -8,6 +8,7 @@ import { HttpError, mediaTypeOf, pathOf, type Adapter, type HttpRequest, type Ht
 import type { Metrics } from '../observe/index.js';
 import { AckDeadlineError, logLateAck, withinAckBudget } from './ack-budget.js';
 import { ClientClosedError } from './body.js';
+import { refuseEncodedBody } from './content-encoding.js';
 import { logFailure, logLostDelivery, logRefusal } from './refusals.js';
 import { json, jsonError } from './responses.js';
 
@@ -139,6 +140,7 @@ export function createRouter(deps: RouterDeps): Router {
       }
       case 'route':
       case 'own':
+        if (request.method === 'POST') refuseEncodedBody(request);
         return target.route.handle(request);
       case 'webhook':
         return webhook(target.adapter, request);
@@ -156,6 +158,7 @@ export function createRouter(deps: RouterDeps): Router {
   async function webhook(adapter: Adapter, request: HttpRequest): Promise<HttpResponse> {
     const platform = adapter.platform;
     countReceived(platform);
+    refuseEncodedBody(request);
     const type = mediaTypeOf(request);
     if (!adapter.contentTypes.includes(type)) {
       throw new HttpError(415, 'unsupported_media_type', `Send ${adapter.contentTypes.join(' or ')}; got "${type || 'no content type'}".`);
@@ -235,8 +238,9 @@ export function createRouter(deps: RouterDeps): Router {
       if (refusal && adapter?.decorateRefusal) response = await decorated(adapter, request, response, deps.logger);
       // A webhook taken (2xx) is counted in parley_webhooks_received_total and its message is logged
       // when answered: its request line is debug. Every other request line (refusals, failures,
-      // pages, APIs) is info. At thousands of webhooks a second, that line was a sixth of the CPU.
-      const level = target?.kind === 'webhook' && response.status < 300 ? 'debug' : 'info';
+      // pages, APIs, a payload dropped with a 200) is info. At thousands of webhooks a second, that
+      // line was a sixth of the CPU.
+      const level = target?.kind === 'webhook' && response.status < 300 && !refusal ? 'debug' : 'info';
       if (accessLog.isLevelEnabled(level)) {
         const durationMs = Math.round((performance.now() - started) * 100) / 100;
         accessLog[level]({ requestId, method: request.method, path, status: response.status, durationMs, platform }, 'request');

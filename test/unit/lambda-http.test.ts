@@ -62,6 +62,16 @@ describe('lambdaHandler, an event no Request can be made of', () => {
     expect(await rejected(bot, 'bad_request')).toBe(1);
   });
 
+  it('an HTTP API (v2) event without requestContext.http (hand-made): 400 in parley’s error shape with its request line, not a TypeError', async () => {
+    const { lines, bot, handler } = setUp();
+    const event = { ...httpApiEvent(hook), requestContext: {} } as unknown as Parameters<typeof handler>[0];
+    const result = await handler(event);
+    expect(result.statusCode).toBe(400);
+    expect((JSON.parse(result.body) as { error: { code: string } }).error.code).toBe('bad_request');
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', path: '/test/hook', status: 400 }));
+    expect(await rejected(bot, 'bad_request')).toBe(1);
+  });
+
   it('a Content-Type repeated in multiValueHeaders reads as its first value, as Node reads it', async () => {
     const { handler } = setUp();
     const event = restApiEvent(hook);

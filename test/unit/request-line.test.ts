@@ -7,6 +7,7 @@
 import type { Server } from 'node:http';
 import { once } from 'node:events';
 import { connect, type AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import pino from 'pino';
@@ -17,16 +18,22 @@ import { createNodeMiddleware } from '../../src/http/node.js';
 import { createRouter } from '../../src/http/router.js';
 import { listen } from '../../src/http/server.js';
 import { createMetrics, type Metrics } from '../../src/observe/index.js';
+import { InvalidPayloadError } from '../../src/payload.js';
 import { FakeAdapter } from './helpers.js';
 
 type Line = Record<string, unknown>;
+
+/** FakeAdapter with one POST route of its own, as the web chat has. */
+class RoutedAdapter extends FakeAdapter {
+  readonly routes = [{ method: 'POST' as const, path: '/test/form', handle: async () => ({ status: 200, body: 'ok' }) }];
+}
 
 function setUp(level = 'info') {
   const lines: Line[] = [];
   const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Line) });
   const metrics = createMetrics();
   const router = createRouter({
-    adapters: () => [new FakeAdapter()],
+    adapters: () => [new RoutedAdapter()],
     logger,
     metrics,
     readiness: async () => ({}),
@@ -70,6 +77,42 @@ describe('parley’s own server', () => {
     const refused = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
     expect(refused.status).toBe(415);
     expect(requestLines(lines)[1]).toMatchObject({ level: 30, status: 415, platform: 'test' });
+  });
+
+  it('logs a webhook refused with a 200 (a poison payload dropped so the platform does not redeliver it) at info, every time', async () => {
+    const lines: Line[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Line) });
+    class DroppingAdapter extends FakeAdapter {
+      override async receive(): Promise<never> {
+        throw new InvalidPayloadError('The request body could not be parsed.', undefined, 200, 'malformed_body');
+      }
+    }
+    const router = createRouter({ adapters: () => [new DroppingAdapter()], logger, metrics: createMetrics(), readiness: async () => ({}), accept: async () => ({ status: 200 }), paths: {} });
+    const base = baseOf(await listen(createNodeMiddleware(router, { bodyLimitBytes: 1024, logger, trustProxy: false }), 0, '127.0.0.1'));
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${base}/test/hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":' });
+      expect(response.status).toBe(200);
+    }
+    // The refusal's own warning is summarised (once a minute per kind); the request line is not.
+    expect(requestLines(lines)).toEqual(Array.from({ length: 3 }, () => expect.objectContaining({ level: 30, status: 200, platform: 'test' })));
+  });
+
+  it('refuses a compressed body 415 for what it is (not parsed as garbage), on a webhook and on a POST route, with a request line', async () => {
+    const { lines, metrics, middleware } = setUp();
+    const base = baseOf(await listen(middleware, 0, '127.0.0.1'));
+    const gzipped = gzipSync('{"text":"hi","id":"m1"}');
+    const response = await fetch(`${base}/test/hook`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipped });
+    expect(response.status).toBe(415);
+    expect(((await response.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'unsupported_content_encoding', message: expect.stringContaining('"gzip"') });
+    expect(await count(metrics, 'webhooksRejected', { platform: 'test', reason: 'unsupported_content_encoding' })).toBe(1);
+    expect(requestLines(lines).at(-1)).toMatchObject({ level: 30, status: 415, platform: 'test' });
+    // identity is no encoding at all.
+    const plain = await fetch(`${base}/test/hook`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' }, body: '{"text":"hi","id":"m2"}' });
+    expect(plain.status).toBe(200);
+    const route = await fetch(`${base}/test/form`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, body: gzipped });
+    expect(route.status).toBe(415);
+    const plainRoute = await fetch(`${base}/test/form`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(plainRoute.status).toBe(200);
   });
 
   it('answers a path it does not serve 404 with an X-Request-Id and a request line', async () => {
@@ -156,6 +199,17 @@ describe('the fetch handler behind a framework that read the body first (Hono’
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('body_already_parsed');
     expect(lines).toContainEqual(expect.objectContaining({ level: 50, path: '/test/hook', msg: expect.stringContaining('request.clone()') }));
     expect(await count(metrics, 'webhooksRejected', { platform: 'test', reason: 'body_already_parsed' })).toBe(1);
+  });
+
+  it('answers a body stream that fails (its source broke) 400 with a request line, instead of throwing to the host', async () => {
+    const { lines, metrics, fetchHandler } = setUp();
+    const body = new ReadableStream({ pull: (controller) => controller.error(new Error('the source broke')) });
+    const request = new Request('http://127.0.0.1/test/hook', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    const response = await fetchHandler(request);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'unreadable_body', message: expect.stringContaining('the source broke') });
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ level: 30, status: 400, platform: 'test' })]);
+    expect(await count(metrics, 'webhooksRejected', { platform: 'test', reason: 'unreadable_body' })).toBe(1);
   });
 
   it('still reads a clone of a request whose original was read', async () => {
