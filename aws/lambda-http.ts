@@ -97,6 +97,7 @@ function build(method: string, headers: Headers, domainName: string | undefined,
   const host = headers.get('host') ?? domainName ?? 'localhost';
   const proto = headers.get('x-forwarded-proto') ?? 'https';
   const bytes = body == null || method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(body, base64 ? 'base64' : 'utf8');
+  if (bytes && inflatedByGateway(headers.get('content-encoding'), bytes)) headers.delete('content-encoding');
   return new Request(`${proto}://${host}${pathAndQuery}`, { method, headers, body: bytes });
 }
 
@@ -186,4 +187,16 @@ async function eventsSoFar(response: Response): Promise<Buffer> {
 function isText(contentType: string | null): boolean {
   if (!contentType) return true;
   return /^text\/|[/+](json|xml)\b|javascript|x-www-form-urlencoded/i.test(contentType);
+}
+
+/**
+ * A REST API with compression on inflates a gzip or deflate body before the function sees it, and
+ * may leave its Content-Encoding: bytes that are not what the header names were decoded already (the
+ * router refuses a body still encoded, 415).
+ */
+function inflatedByGateway(encoding: string | null, bytes: Buffer): boolean {
+  const name = encoding?.trim().toLowerCase();
+  if (name === 'gzip' || name === 'x-gzip') return !(bytes[0] === 0x1f && bytes[1] === 0x8b);
+  if (name === 'deflate') return bytes.length < 2 || (bytes[0]! & 0x0f) !== 8 || ((bytes[0]! << 8) | bytes[1]!) % 31 !== 0;
+  return false;
 }

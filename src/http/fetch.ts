@@ -82,7 +82,7 @@ async function answer(router: Router, options: FetchOptions, request: Request, i
       if (error instanceof BodyTooLargeError) void error.drain();
       // The router answers it as a refusal of its route: logged, counted, with the adapter's headers.
       // A stream that failed otherwise (its source broke) is one too, not an error thrown to the host.
-      const refused = error instanceof HttpError ? error : new HttpError(400, 'unreadable_body', `The request body could not be read: ${error instanceof Error ? error.message : String(error)}.`);
+      const refused = error instanceof HttpError ? error : new HttpError(400, 'unreadable_body', 'The request body could not be read: its stream failed.');
       return toResponse(await router.handle(ours(Buffer.alloc(0)), refused));
     }
   }

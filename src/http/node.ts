@@ -39,7 +39,7 @@ export function createNodeMiddleware(router: Router, options: NodeOptions): Node
 
 async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res: ServerResponse, path: string): Promise<void> {
   const method = req.method ?? 'GET';
-  const headers = req.headers as Record<string, string | undefined>;
+  let headers = req.headers as Record<string, string | undefined>;
   const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
   const url = requestUrl(req.originalUrl ?? req.url ?? '/', headers, encrypted, options);
   const signal = closedEarly(res);
@@ -58,6 +58,9 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
   if (router.wantsBody(method, path)) {
     try {
       body = await rawBody(req, options);
+      // A parser in front kept req.rawBody after decoding it (express.json() inflates gzip and leaves
+      // the header): those bytes are not encoded, so the router must not refuse them 415 as if they were.
+      if (keptByParser(req) && headers['content-encoding'] !== undefined) headers = withoutEncoding(headers);
     } catch (error) {
       if (clientWentAway(error, req)) {
         // Nothing was taken and no one is left to answer: the router's info line and request line, no answer.
@@ -116,6 +119,16 @@ function closedEarly(res: ServerResponse): () => AbortSignal {
 function clientWentAway(error: unknown, req: IncomingMessage): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (req.destroyed && !(error instanceof HttpError));
+}
+
+/** Whether a parser in front kept the body's bytes in req.rawBody (rawBody reads them from there). */
+function keptByParser(req: MaybeParsed): boolean {
+  return Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string';
+}
+
+function withoutEncoding(headers: Record<string, string | undefined>): Record<string, string | undefined> {
+  const { 'content-encoding': _decoded, ...rest } = headers;
+  return rest;
 }
 
 /** The exact bytes the platform signed — from the stream, or from `req.rawBody` if a parser ran first. */

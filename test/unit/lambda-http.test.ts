@@ -4,6 +4,7 @@
  * shape, a warn line and the request line, X-Request-Id, counted on a webhook's path — not with
  * a body of its own.
  */
+import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lambdaHandler } from '../../aws/index.js';
@@ -70,6 +71,20 @@ describe('lambdaHandler, an event no Request can be made of', () => {
     expect((JSON.parse(result.body) as { error: { code: string } }).error.code).toBe('bad_request');
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', path: '/test/hook', status: 400 }));
     expect(await rejected(bot, 'bad_request')).toBe(1);
+  });
+
+  it('a body API Gateway already inflated, its Content-Encoding left on, is taken; a body still gzip-encoded is refused 415', async () => {
+    const { bot, handler } = setUp();
+    const inflated = await handler(restApiEvent({ ...hook, headers: { ...hook.headers, 'Content-Encoding': 'gzip' } }));
+    expect(inflated.statusCode).toBe(200);
+    const deflated = await handler(restApiEvent({ ...hook, body: '{"id":"2"}', headers: { ...hook.headers, 'Content-Encoding': 'deflate' } }));
+    expect(deflated.statusCode).toBe(200);
+    const gzipped = httpApiEvent({ ...hook, headers: { ...hook.headers, 'content-encoding': 'gzip' }, body: '' });
+    Object.assign(gzipped, { body: gzipSync('{"id":"3"}').toString('base64'), isBase64Encoded: true });
+    const refused = await handler(gzipped);
+    expect(refused.statusCode).toBe(415);
+    expect((JSON.parse(refused.body) as { error: { code: string } }).error.code).toBe('unsupported_content_encoding');
+    expect(await rejected(bot, 'unsupported_content_encoding')).toBe(1);
   });
 
   it('a Content-Type repeated in multiValueHeaders reads as its first value, as Node reads it', async () => {
