@@ -9,6 +9,17 @@
  */
 import type { Logger } from 'pino';
 
+/**
+ * The stream note's value while a start is out (send.ts notes it before the first append): a process
+ * killed then leaves a message nothing knows the ts of, which its retry looks for from this time.
+ */
+export const startOut = (since: number): string => `starting:${since}`;
+
+/** When the start a note says is out was sent; undefined when the note holds a started message's ts. */
+export function startOutSince(note: string): number | undefined {
+  return note.startsWith('starting:') ? Number(note.slice('starting:'.length)) : undefined;
+}
+
 /** Pages of 100 messages read at most: a thread is one conversation, a few pages are plenty. */
 const PAGES = 3;
 

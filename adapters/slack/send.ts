@@ -10,7 +10,7 @@ import type { SlackDetails } from './events.js';
 import { feedbackBlock, feedbackOn } from './feedback.js';
 import { findKeyedMessage, partMetadata } from './find-part.js';
 import { InertMentionStream, inertMentions } from './inert-mentions.js';
-import { findLostStart } from './lost-start.js';
+import { findLostStart, startOut, startOutSince } from './lost-start.js';
 import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAfter, type Finished } from './stream-finish.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
@@ -56,11 +56,7 @@ export class SlackSender {
     return this.tokenFor ? { token: await this.tokenFor(details) } : {};
   }
 
-  /**
-   * A call with the conversation's token. A rotating token Slack refuses before its stored expiry
-   * (token_expired, invalid_auth) is refreshed at once and the call made once more with the new
-   * one; when it cannot be, or the new one is refused too, the call fails as Slack said.
-   */
+  /** A call with the conversation's token; one Slack refuses (rotated early, reinstalled) is renewed once, else the call fails as Slack said. */
   private async authed<T>(details: SlackDetails, call: (auth: { token?: string }) => Promise<T>): Promise<T> {
     const auth = await this.auth(details);
     try {
@@ -115,10 +111,7 @@ export class SlackSender {
     }
   }
 
-  /**
-   * Stop every message still streaming, with what it shows: the process is exiting with its replies
-   * under way (past SHUTDOWN_TIMEOUT_MS), and a message left streaming would stay so for good.
-   */
+  /** Stop every message still streaming, as it is: the process exits past SHUTDOWN_TIMEOUT_MS, and one left streaming would stay so. */
   async stopOpenStreams(): Promise<void> {
     this.abandonments++; // a stream whose start is on its way now is stopped as it starts
     const open = [...this.open];
@@ -145,6 +138,8 @@ export class SlackSender {
     // The streamer takes its token from append/stop (it drops one given here).
     const auth = await this.auth(details!);
     if (key) await this.removeCrashedStream(details!, key);
+    // A process killed while the start is out leaves a message its retry must find: noted first.
+    if (key) await this.noteStreamStarted(key, startOut(Date.now()));
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user });
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let startCarried = 0; // how much of `text` a start whose answer was lost carried
@@ -198,6 +193,7 @@ export class SlackSender {
     const ts = streamer.ts ?? (outcomeUnknown(failure) ? await this.lostStart(details!, failedAt) : undefined);
     if (ts === undefined) {
       this.logger().warn({ err: failure }, 'Slack streaming failed before it started; posting the reply as one message');
+      this.forgetStreamStarted(key);
       return { ids: [], text, rest: text };
     }
     // A 429 said when to call again: the stop waits for it. The message that ends the answer keeps the feedback buttons.
@@ -233,8 +229,12 @@ export class SlackSender {
    */
   private async removeCrashedStream(details: SlackDetails, key: string): Promise<void> {
     const marker = slackKeys.streamStarted(key);
-    const ts = await this.store().get(marker);
-    if (ts === undefined) return;
+    const noted = await this.store().get(marker);
+    if (noted === undefined) return;
+    // Killed while its start was out: the message it may have begun is looked for in the thread.
+    const since = startOutSince(noted);
+    const ts = since === undefined ? noted : await this.lostStart(details, since);
+    if (ts === undefined) return void (await this.store().delete(marker));
     const { channel } = details;
     await this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts })).catch(() => undefined); // stopped already, maybe
     await this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel, ts }))).catch((error: unknown) => {

@@ -236,6 +236,32 @@ describe('a Slack stream whose process was killed mid-way (kill -9: nothing fini
   });
 });
 
+describe('a Slack stream whose process was killed while its start was out (Slack began the message; no answer came back)', () => {
+  it('the retry finds the message the start began, takes it back, and streams the whole answer once', async () => {
+    const slack = await startFakeSlack();
+    try {
+      const store = new MemoryStore();
+      const sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
+      const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+      // The first start takes effect at once, and its answer never comes: the process is "killed" waiting for it.
+      slack.on('chat.startStream', (_call, n) => (n === 0 ? { takenAtOnce: true, delayMs: 60_000 } : undefined));
+      const words = () => (async function* () { for (const word of REPLY.split('-')) yield `${word}-`; })();
+      void sender.stream(conversation, words(), 'job-7:1');
+      await until(() => slack.callsTo('chat.startStream')[0], 'the first run to send its start');
+      // Another process (the same store) runs the job again.
+      const delivery = await sender.stream(conversation, words(), 'job-7:1');
+      expect(delivery.rest).toBeUndefined();
+      const deleted = slack.callsTo('chat.delete').map((call) => call.args.ts);
+      expect(deleted).toHaveLength(1);
+      expect(deleted[0]).not.toBe(delivery.ids[0]);
+      expect(slack.callsTo('chat.startStream')).toHaveLength(2);
+      expect(await store.get('parley:slack:stream:job-7:1')).toBeUndefined();
+    } finally {
+      await slack.close();
+    }
+  });
+});
+
 describe('a Slack stream whose process was killed just after the stream broke (its rest not yet kept)', () => {
   it('the retry takes the half-shown message back and streams the whole answer once', async () => {
     const slack = await startFakeSlack();
