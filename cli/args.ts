@@ -17,6 +17,7 @@ const options = {
   conversation: { type: 'string' },
   channel: { type: 'string' },
   user: { type: 'string' },
+  team: { type: 'string' },
 } as const;
 
 /** Each command's own options (--help and --version go with every one): another command's is refused, not ignored. */
@@ -31,7 +32,7 @@ const commandOptions: Record<string, readonly (keyof typeof options)[]> = {
   aws: [],
   check: [],
   slack: [],
-  'simulate slack': ['dm', 'retry', 'url', 'channel', 'user'],
+  'simulate slack': ['dm', 'retry', 'url', 'channel', 'user', 'team'],
   'simulate intercom': ['conversation', 'url'],
   'simulate whatsapp': ['from', 'url'],
 };

@@ -34,8 +34,9 @@ const usage = `usage: parley <command>
   check                 validate the configuration and reach Redis and the AI provider
   slack reseal          seal every Slack installation (DynamoDB or Redis) with the first SLACK_INSTALLATION_KEY
                         (finishes a key rotation); names those no listed key opens (exit 1)
-  simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID]
+  simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID] [--team ID]
                         send a correctly signed Slack event to a running server
+                        (with OAuth, --team names a workspace installed there)
   simulate intercom "text" [--conversation ID] [--url URL]
                         send a correctly signed Intercom notification to a running server
   simulate whatsapp "text" [--from whatsapp:+1555...] [--url URL]
@@ -115,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
       }
       // A whole number: readArgs refused anything else.
       const retry = values.retry ? Number(values.retry) : 0;
-      return simulateSlack(config, { text, dm: values.dm, retry, url: values.url, channel: values.channel, user: values.user });
+      return simulateSlack(config, { text, dm: values.dm, retry, url: values.url, channel: values.channel, user: values.user, team: values.team });
     }
     default:
       console.error(`parley: unknown command "${command}"\n\n${usage}`);

@@ -16,6 +16,8 @@ export interface SimulateOptions {
   user?: string;
   channel?: string;
   thread?: string;
+  /** The workspace the event is from: with OAuth (many workspaces), one installed there. */
+  team?: string;
 }
 
 /** Send one simulated Slack event; prints what was sent and the answer. Returns an exit code. */
@@ -29,7 +31,7 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
   }
   const url = options.url ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}${slack.path}`;
   const ts = `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
-  const team = 'T0SIMULATE';
+  const team = options.team ?? 'T0SIMULATE';
   const channel = options.channel ?? (options.dm ? 'D0SIMULATE' : 'C0SIMULATE');
   const user = options.user ?? 'U0SIMULATE';
   const bot = await botUserId(slack.botToken, slack.apiUrl);
