@@ -37,14 +37,16 @@ interface Identity {
 /**
  * The ts of the bot's one message still streaming in the thread since `since` (epoch ms), reading
  * pages through `read`; undefined when there is none or more, or the look fails (then the reply is
- * posted as before, beside whatever the start may have begun).
+ * posted as before, beside whatever the start may have begun) — unless `lookLater` says of its
+ * failure that the job should rather wait for Slack and look again (a retry's look: it is thrown).
  */
-export async function findLostStart(read: (page: object) => Promise<Page>, whoAmI: () => Promise<Identity>, since: number, logger: Logger): Promise<string | undefined> {
+export async function findLostStart(read: (page: object) => Promise<Page>, whoAmI: () => Promise<Identity>, since: number, logger: Logger, lookLater?: (error: unknown) => boolean): Promise<string | undefined> {
   try {
     const ts = await findStreaming(read, await whoAmI(), since);
     if (ts !== undefined) logger.warn({ ts }, 'a stream start Slack did not answer had begun a message: finishing that one');
     return ts;
   } catch (error) {
+    if (lookLater?.(error)) throw error;
     logger.warn({ err: error }, 'could not look for the message a stream start Slack did not answer may have begun');
     return undefined;
   }

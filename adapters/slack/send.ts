@@ -1,7 +1,4 @@
-/**
- * Posting to Slack: one part of a reply (the core splits and formats it), 429s waited out within
- * bounds, streaming with a fallback, the "is thinking…" status.
- */
+/** Posting to Slack: one part of a reply (the core splits and formats it), 429s waited out within bounds, streaming with a fallback, the "is thinking…" status. */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { PermanentError, exchangeOf, nothingShown, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
@@ -20,6 +17,8 @@ export const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Refusals of a token that may only need refreshing (token rotation) or be replaced (a reinstall): renewed once, then as above. */
 const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth', 'token_revoked']);
+/** Slack down or busy (no refusal): the job tries again later. */
+const passing = (error: unknown) => refusalOf(error) === undefined && !(error instanceof PermanentError);
 
 export const slackKeys = {
   answeredThread: (team: string, channel: string, threadTs: string) => `parley:slack:thread:${team}:${channel}:${threadTs}`,
@@ -28,6 +27,8 @@ export const slackKeys = {
 };
 /** As long as the core's own markers: longer than a job can live in the queue. */
 const STREAM_MARKER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** The characters the WebClient's streamer holds before it sends (its default): the append that reaches it sends the start. */
+const STREAM_BUFFER = 256;
 
 type SlackRef = ConversationRef<SlackDetails>;
 /** A stream's message once started (`ts`), and the process's count of give-ups when it was asked for (only the streams under way then are stopped). */
@@ -138,9 +139,11 @@ export class SlackSender {
     // The streamer takes its token from append/stop (it drops one given here).
     const auth = await this.auth(details!);
     if (key) await this.removeCrashedStream(details!, key);
-    // A process killed while the start is out leaves a message its retry must find: noted first.
-    if (key) await this.noteStreamStarted(key, startOut(Date.now()));
-    const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user });
+    const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user, buffer_size: STREAM_BUFFER });
+    // A process killed while the start is out leaves a message its retry must find: noted just before the start goes out (the
+    // append that fills the buffer, or the stop), not sooner: a retry of a run that sent none would take an earlier reply's for it.
+    let held = 0; // what the streamer holds before its start
+    const startGoesOut = (adding: number) => !!key && streamer.ts === undefined && (held += adding) >= STREAM_BUFFER;
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let startCarried = 0; // how much of `text` a start whose answer was lost carried
     const inert = new InertMentionStream(); // what Slack is sent cannot ping (inert-mentions.ts); it may hold a few characters back
@@ -154,7 +157,9 @@ export class SlackSender {
         if (failure) continue; // keep reading: the text still has to reach the user
         try {
           const started = streamer.ts === undefined;
-          if ((await streamer.append({ markdown_text: inert.push(chunk), ...auth })) !== null) shown = text.length - inert.heldChars;
+          const markdown = inert.push(chunk);
+          if (startGoesOut(markdown.length)) await this.noteStreamStarted(key!, startOut(Date.now()));
+          if ((await streamer.append({ markdown_text: markdown, ...auth })) !== null) shown = text.length - inert.heldChars;
           if (started && streamer.ts !== undefined) {
             this.open.set((opened.ts = streamer.ts), details!);
             if (this.abandonments !== opened.abandonments) void this.stopNow(streamer.ts, details!);
@@ -177,6 +182,7 @@ export class SlackSender {
     }
     if (!failure) {
       try {
+        if (startGoesOut(Infinity)) await this.noteStreamStarted(key!, startOut(Date.now())); // the stop sends it
         await streamer.stop({ ...auth, ...feedback, markdown_text: inert.end() });
       } catch (error) {
         failure = readable(error);
@@ -207,10 +213,10 @@ export class SlackSender {
   }
 
   /** The message a start whose answer was lost began (lost-start.ts): undefined when there is none, it cannot be told, or the look fails. */
-  private lostStart(details: SlackDetails, since: number): Promise<string | undefined> {
+  private lostStart(details: SlackDetails, since: number, lookLater?: (error: unknown) => boolean): Promise<string | undefined> {
     const slack = <T>(call: (auth: { token?: string }) => Promise<T>) => this.call(() => this.authed(details, call));
     const read = (page: object) => slack((auth) => this.client.conversations.replies({ ...auth, ...page, channel: details.channel, ts: details.threadTs! }));
-    return findLostStart(read, () => slack((auth) => this.client.auth.test(auth)), since, this.logger());
+    return findLostStart(read, () => slack((auth) => this.client.auth.test(auth)), since, this.logger(), lookLater);
   }
 
   /** Without the note only a crash right now would cost anything (a second copy): the stream goes on. */
@@ -223,24 +229,21 @@ export class SlackSender {
     if (key) void this.store().delete(slackKeys.streamStarted(key)).catch(() => undefined);
   }
 
-  /**
-   * A message an earlier run of this reply began to stream and never finished (its process was
-   * killed): stopped and deleted, so the answer streamed now is the only one the user sees.
-   */
+  /** A message an earlier run of this reply began to stream and never finished (its process was killed): stopped and deleted, so the answer streamed now is the only one shown. */
   private async removeCrashedStream(details: SlackDetails, key: string): Promise<void> {
     const marker = slackKeys.streamStarted(key);
     const noted = await this.store().get(marker);
     if (noted === undefined) return;
-    // Killed while its start was out: the message it may have begun is looked for in the thread.
+    // Killed while its start was out: the message it may have begun is looked for in the thread (again later, Slack failing now).
     const since = startOutSince(noted);
-    const ts = since === undefined ? noted : await this.lostStart(details, since);
+    const ts = since === undefined ? noted : await this.lostStart(details, since, passing);
     if (ts === undefined) return void (await this.store().delete(marker));
     const { channel } = details;
     await this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts })).catch(() => undefined); // stopped already, maybe
     await this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel, ts }))).catch((error: unknown) => {
       // Slack down or busy: the job tries again later. A refusal (the message gone already, or not
       // the bot's to delete) leaves it, and the answer follows.
-      if (refusalOf(error) === undefined && !(error instanceof PermanentError)) throw error;
+      if (passing(error)) throw error;
       if (refusalOf(error) !== 'message_not_found') this.logger().warn({ err: error, ts }, 'could not take back the message an earlier run began to stream');
     });
     await this.store().delete(marker);
@@ -270,11 +273,7 @@ export class SlackSender {
     );
   }
 
-  /**
-   * After a stream has stopped, its message is whole: a thread that cannot be remembered then costs
-   * its follow-ups a mention, never a second copy of the reply (a failure here must not look like
-   * a failed stream).
-   */
+  /** After a stream has stopped its message is whole: a thread not remembered then costs its follow-ups a mention, never a second copy (not a failed stream). */
   private async rememberStreamedThread(details: SlackDetails): Promise<void> {
     await this.rememberThread(details).catch((error: unknown) => this.logger().warn({ err: error }, 'could not remember the Slack thread after a streamed reply'));
   }
