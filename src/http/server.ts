@@ -39,8 +39,10 @@ function refuseHostless(req: IncomingMessage, res: ServerResponse, logger: Logge
  * a log line (Node's own answer has no body and logs nothing).
  */
 function refuseUnparsable(error: Error & { code?: string }, socket: Socket, logger: Logger): void {
-  // A connection reset or closed by the client mid-request: nothing to answer.
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // A connection reset or closed by the client mid-request (a half-close ends the body early:
+  // HPE_INVALID_EOF_STATE): nothing to answer, and the router has logged the hang-up already.
+  if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
+    logger.debug({ code: error.code, remoteAddress: socket.remoteAddress }, 'a client closed its connection mid-request');
     socket.destroy();
     return;
   }

@@ -113,4 +113,15 @@ describe('a client that hangs up half-way through its body', () => {
     expect(lines.find((line) => line.msg.startsWith('the client closed the connection'))).toMatchObject({ level: 30, path: '/web/messages' });
     expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
   });
+
+  it('one that half-closes (FIN, still reading) is the same info line, not also a warning that Node could not parse it', async () => {
+    const before = lines.length;
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('data', () => undefined);
+    socket.end('POST /web/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"conversation":"gone","text":"half');
+    await once(socket, 'close');
+    await until(() => (lines.slice(before).some((line) => line.msg.startsWith('the client closed the connection')) ? true : undefined), 'the hang-up logged');
+    expect(lines.slice(before).filter((line) => line.level >= 40)).toEqual([]);
+  });
 });
