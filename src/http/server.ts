@@ -39,10 +39,11 @@ function refuseHostless(req: IncomingMessage, res: ServerResponse, logger: Logge
  * a log line (Node's own answer has no body and logs nothing).
  */
 function refuseUnparsable(error: Error & { code?: string }, socket: Socket, logger: Logger): void {
-  // A connection reset or closed by the client mid-request (a half-close ends the body early:
-  // HPE_INVALID_EOF_STATE): nothing to answer, and the router has logged the hang-up already.
-  if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
-    logger.debug({ code: error.code, remoteAddress: socket.remoteAddress }, 'a client closed its connection mid-request');
+  // A connection reset or closed by the client mid-request: nothing to answer. One half-closed
+  // mid-body (HPE_INVALID_EOF_STATE with a response under way) is the router's: it logged the hang-up.
+  const midBody = error.code === 'HPE_INVALID_EOF_STATE' && (socket as Socket & { _httpMessage?: unknown })._httpMessage != null;
+  if (error.code === 'ECONNRESET' || midBody || !socket.writable) {
+    if (midBody) logger.debug({ code: error.code, remoteAddress: socket.remoteAddress }, 'a client closed its connection mid-body');
     socket.destroy();
     return;
   }

@@ -124,4 +124,16 @@ describe('a client that hangs up half-way through its body', () => {
     await until(() => (lines.slice(before).some((line) => line.msg.startsWith('the client closed the connection')) ? true : undefined), 'the hang-up logged');
     expect(lines.slice(before).filter((line) => line.level >= 40)).toEqual([]);
   });
+
+  it('one that half-closes mid-headers (the router never saw it) still gets its 400 and a warning', async () => {
+    const before = lines.length;
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.end('POST /web/messages HTTP/1.1\r\nHost: x\r\nContent-Ty');
+    await once(socket, 'close');
+    expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(lines.slice(before)).toContainEqual(expect.objectContaining({ level: 40, msg: 'refused a request Node could not parse', code: 'HPE_INVALID_EOF_STATE' }));
+  });
 });
