@@ -143,6 +143,7 @@ export function corsRoute(route: Route, allowedOrigins: () => readonly string[])
     async handle(request) {
       let response: HttpResponse;
       try {
+        refuseCrossSite(request, allowedOrigins());
         response = await route.handle(request);
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
@@ -154,6 +155,17 @@ export function corsRoute(route: Route, allowedOrigins: () => readonly string[])
       return withCors(request, response, allowedOrigins());
     },
   };
+}
+
+/**
+ * Another site's form or script (the browser says `Sec-Fetch-Site: cross-site`) from an origin not in
+ * WEB_ALLOWED_ORIGINS changes nothing: such a POST /web/sessions would start a new visitor and
+ * replace the visitor's cookie (its own, SameSite=Lax, is not sent), losing them their chat.
+ */
+function refuseCrossSite(request: HttpRequest, allowedOrigins: readonly string[]): void {
+  if (request.method !== 'POST' && request.method !== 'DELETE') return;
+  if (request.headers['sec-fetch-site'] !== 'cross-site' || (request.headers.origin && cors(request, allowedOrigins).allowed)) return;
+  throw new HttpError(403, 'cross_site', 'The chat API takes changes from its own pages and the sites in WEB_ALLOWED_ORIGINS only.');
 }
 
 /**

@@ -52,6 +52,18 @@ describe('web chat refusals by the HTTP layer, for the sites in WEB_ALLOWED_ORIG
     expect(await code(badSession)).toBe('bad_session');
   });
 
+  it('another site\'s form cannot start a session (it would replace the visitor\'s cookie): 403, no cookie; allowed and own origins, and clients without fetch metadata, can', async () => {
+    const start = (headers: Record<string, string>) => fetch(`${web.url}/web/sessions`, { method: 'POST', headers });
+    const forged = await start({ origin: OTHER, 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' });
+    expect(forged.status).toBe(403);
+    expect(await code(forged)).toBe('cross_site');
+    expect(forged.headers.get('set-cookie')).toBeNull();
+    expect((await start({ origin: 'null', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await start({ origin: ALLOWED, 'sec-fetch-site': 'cross-site' })).status).toBe(201);
+    expect((await start({ origin: new URL(web.url).origin, 'sec-fetch-site': 'same-origin' })).status).toBe(201);
+    expect((await start({})).status).toBe(201);
+  });
+
   it('another origin gets the same refusals without access-control-allow-origin (Vary: Origin only)', async () => {
     for (const [init, status] of [[tooLarge, 413], [wrongType, 415]] as const) {
       const response = await send(OTHER, '/web/messages', init);
