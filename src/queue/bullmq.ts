@@ -261,6 +261,10 @@ export class BullQueue<T> implements JobQueue<T> {
   }
 
   async close(deadlineMs: number): Promise<{ unfinished: number }> {
+    // Take no new job from here on: a job finishing while the pump stops would otherwise fetch the
+    // next one. Pausing first is safe while starting too (BullMQ's loop then fetches none).
+    const deadline = Date.now() + deadlineMs;
+    const paused = this.worker?.pause().then(() => true, () => false);
     this.door?.close();
     // BullMQ reports a start-up cut off by close() on an object the close has already stripped of
     // its listeners (an unhandled rejection): let every part finish starting first, within a second.
@@ -271,7 +275,7 @@ export class BullQueue<T> implements JobQueue<T> {
     if (this.worker) {
       // Running jobs finish within the deadline; past it they are left to BullMQ's stalled-job
       // recovery, which hands them to another worker: nothing is lost either way.
-      const drained = await orAfter(this.worker.pause().then(() => true), deadlineMs, false);
+      const drained = await orAfter(paused!, Math.max(0, deadline - Date.now()), false);
       unfinished = drained ? 0 : this.running;
       await this.worker.close(!drained).catch(() => undefined);
       await this.lookup?.close().catch(() => undefined);
