@@ -40,8 +40,10 @@ function refuseHostless(req: IncomingMessage, res: ServerResponse, logger: Logge
  */
 function refuseUnparsable(error: Error & { code?: string }, socket: Socket, logger: Logger): void {
   // A connection reset or closed by the client mid-request: nothing to answer. One half-closed
-  // mid-body (HPE_INVALID_EOF_STATE with a response under way) is the router's: it logged the hang-up.
-  const midBody = error.code === 'HPE_INVALID_EOF_STATE' && (socket as Socket & { _httpMessage?: unknown })._httpMessage != null;
+  // mid-body (HPE_INVALID_EOF_STATE, its request incomplete) is the router's: it logged the hang-up.
+  // The response under way may be an earlier request's (keep-alive, pipelined): then it is not.
+  const underWay = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const midBody = error.code === 'HPE_INVALID_EOF_STATE' && underWay?.req?.complete === false;
   if (error.code === 'ECONNRESET' || midBody || !socket.writable) {
     if (midBody) logger.debug({ code: error.code, remoteAddress: socket.remoteAddress }, 'a client closed its connection mid-body');
     socket.destroy();
@@ -55,6 +57,12 @@ function refuseUnparsable(error: Error & { code?: string }, socket: Socket, logg
       ? [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive.']
       : [400, 'Bad Request', 'bad_request', 'The request could not be parsed as HTTP.'];
   logger.warn({ status, code: error.code, remoteAddress: socket.remoteAddress }, 'refused a request Node could not parse');
+  // An answer under way (an earlier request's, or this one's already started): a status line now would
+  // be read as that earlier request's answer, or land inside it.
+  if (underWay && (underWay.req?.complete !== false || underWay.headersSent)) {
+    socket.destroy();
+    return;
+  }
   const body = JSON.stringify({ error: { code, message } });
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -136,4 +136,25 @@ describe('a client that hangs up half-way through its body', () => {
     expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 400 /);
     expect(lines.slice(before)).toContainEqual(expect.objectContaining({ level: 40, msg: 'refused a request Node could not parse', code: 'HPE_INVALID_EOF_STATE' }));
   });
+
+  it('a pipelined request cut off mid-headers while the one before is still answered (an event stream) is a warning too, and no 400 lands inside that answer', async () => {
+    const { token } = (await (await fetch(`${web.url}/web/sessions`, { method: 'POST' })).json()) as { token: string };
+    const posted = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"text":"hi"}' });
+    const { conversation } = (await posted.json()) as { conversation: string };
+    const stream = `GET /web/conversations/${conversation}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+    for (const [next, code] of [['POST /web/messages HTTP/1.1\r\nHost: x\r\nContent-Ty', 'HPE_INVALID_EOF_STATE'], ['FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 'HPE_INVALID_METHOD']] as const) {
+      const before = lines.length;
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      const received: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.write(stream);
+      await once(socket, 'data'); // the stream's answer is under way
+      if (code === 'HPE_INVALID_EOF_STATE') socket.end(next);
+      else socket.write(next);
+      await once(socket, 'close');
+      expect(Buffer.concat(received).toString('latin1')).not.toMatch(/HTTP\/1\.1 400 /);
+      expect(lines.slice(before)).toContainEqual(expect.objectContaining({ level: 40, msg: 'refused a request Node could not parse', code }));
+    }
+  });
 });
