@@ -69,7 +69,8 @@ function conversationPath(request: HttpRequest): { conversation: string; events:
   try {
     conversation = decodeURIComponent(encoded ?? '');
   } catch {
-    // a malformed escape names no conversation
+    // As the console answers one: the id is there, but no conversation can be named so.
+    throw new HttpError(400, 'malformed_id', 'The conversation id in the path is not valid percent-encoding.');
   }
   if (!conversation || more.length > 0 || (suffix !== undefined && suffix !== 'events')) throw new HttpError(404, 'not_found', 'Use /web/conversations/<id> or /web/conversations/<id>/events.');
   return { conversation, events: suffix === 'events' };

@@ -64,6 +64,14 @@ describe('web chat refusals by the HTTP layer, for the sites in WEB_ALLOWED_ORIG
     expect((await start({})).status).toBe(201);
   });
 
+  it('a conversation id that is not valid percent-encoding is a 400 malformed_id (as in the console), not a 404', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const response = await send(ALLOWED, '/web/conversations/%E0%A4%A', { method });
+      expect([method, response.status, await code(response)]).toEqual([method, 400, 'malformed_id']);
+      expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    }
+  });
+
   it('another origin gets the same refusals without access-control-allow-origin (Vary: Origin only)', async () => {
     for (const [init, status] of [[tooLarge, 413], [wrongType, 415]] as const) {
       const response = await send(OTHER, '/web/messages', init);
