@@ -70,6 +70,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
       const callback = body as unknown as EventCallback;
       const botUserId = await options.botUserIdFor(callback);
       const message = inboundFromEvent(callback, { botUserId, threadFollowUps });
+      // Why the bot stayed quiet, for whoever asks at debug (as WhatsApp's and Intercom's "nothing to answer").
+      if (!message && logger().isLevelEnabled('debug')) logger().debug({ event: event.type, subtype: event.subtype, eventId: body.event_id }, 'nothing to answer in this Slack event (a bot or an edit, a subtype parley does not answer, or no user)');
       const own = options.assistant.after(callback, message);
       const wanted = couldSee(event.type);
       if (!own && !wanted) return { message };

@@ -206,3 +206,22 @@ describe("Slack: the event's authorization is a person's (an app with user scope
     }
   });
 });
+
+describe('Slack: an event parley does not answer, at debug', () => {
+  it('says why the bot stayed quiet (as WhatsApp and Intercom do), naming the event and its subtype', async () => {
+    const slack = await startFakeSlack();
+    const ai = await startFakeOpenAi();
+    const lines: { level: number; msg: string; event?: string; subtype?: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const server = await startSlackBot(slack, ai, {}, undefined, { bot: { logger } });
+    try {
+      const response = await postSlack(server.url, botMessage({ botId: 'B0OTHER', text: 'beep' }));
+      expect(response.status).toBe(200);
+      expect(lines).toContainEqual(expect.objectContaining({ level: 20, event: 'message', subtype: 'bot_message', msg: expect.stringMatching(/^nothing to answer in this Slack event/) }));
+    } finally {
+      await server.close();
+      await slack.close();
+      await ai.close();
+    }
+  });
+});
