@@ -87,8 +87,7 @@ function sameWordsOneLess(name: string, known: string): boolean {
   const first = name.indexOf('_');
   if (first < 0 || name.length > known.length || !known.startsWith(name.slice(0, first + 1))) return false;
   const words = name.split('_');
-  const knownWords = known.split('_');
-  if (words[0] !== knownWords[0] || words.length < 2) return false;
+  const knownWords = known.split('_'); // its first word is the name's, and the name has two or more (above)
   const sorted = (list: string[]) => [...list].sort().join('_');
   if (words.length === knownWords.length) return sorted(words) === sorted(knownWords);
   if (words.length !== knownWords.length - 1) return false;

@@ -9,15 +9,17 @@
  */
 import type { Logger } from 'pino';
 
+const STARTING = 'starting:';
+
 /**
- * The stream note's value while a start is out (send.ts notes it before the first append): a process
- * killed then leaves a message nothing knows the ts of, which its retry looks for from this time.
+ * The stream note's value while a start is out (send.ts notes it just before the start goes out): a
+ * process killed then leaves a message nothing knows the ts of, which its retry looks for from this time.
  */
-export const startOut = (since: number): string => `starting:${since}`;
+export const startOut = (since: number): string => `${STARTING}${since}`;
 
 /** When the start a note says is out was sent; undefined when the note holds a started message's ts. */
 export function startOutSince(note: string): number | undefined {
-  return note.startsWith('starting:') ? Number(note.slice('starting:'.length)) : undefined;
+  return note.startsWith(STARTING) ? Number(note.slice(STARTING.length)) : undefined;
 }
 
 /** Pages of 100 messages read at most: a thread is one conversation, a few pages are plenty. */

@@ -140,10 +140,11 @@ export class SlackSender {
     const auth = await this.auth(details!);
     if (key) await this.removeCrashedStream(details!, key);
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user, buffer_size: STREAM_BUFFER });
-    // A process killed while the start is out leaves a message its retry must find: noted just before the start goes out (the
-    // append that fills the buffer, or the stop), not sooner: a retry of a run that sent none would take an earlier reply's for it.
+    // Noted just before the start goes out (the append that fills the buffer, or the stop), so a retry finds what a killed run began; not sooner, or it would take an earlier reply's.
     let held = 0; // what the streamer holds before its start
-    const startGoesOut = (adding: number) => !!key && streamer.ts === undefined && (held += adding) >= STREAM_BUFFER;
+    const noteIfStartGoesOut = async (adding: number) => {
+      if (key && streamer.ts === undefined && (held += adding) >= STREAM_BUFFER) await this.noteStreamStarted(key, startOut(Date.now()));
+    };
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let startCarried = 0; // how much of `text` a start whose answer was lost carried
     const inert = new InertMentionStream(); // what Slack is sent cannot ping (inert-mentions.ts); it may hold a few characters back
@@ -158,7 +159,7 @@ export class SlackSender {
         try {
           const started = streamer.ts === undefined;
           const markdown = inert.push(chunk);
-          if (startGoesOut(markdown.length)) await this.noteStreamStarted(key!, startOut(Date.now()));
+          await noteIfStartGoesOut(markdown.length);
           if ((await streamer.append({ markdown_text: markdown, ...auth })) !== null) shown = text.length - inert.heldChars;
           if (started && streamer.ts !== undefined) {
             this.open.set((opened.ts = streamer.ts), details!);
@@ -182,7 +183,7 @@ export class SlackSender {
     }
     if (!failure) {
       try {
-        if (startGoesOut(Infinity)) await this.noteStreamStarted(key!, startOut(Date.now())); // the stop sends it
+        await noteIfStartGoesOut(Infinity); // the stop sends it
         await streamer.stop({ ...auth, ...feedback, markdown_text: inert.end() });
       } catch (error) {
         failure = readable(error);
