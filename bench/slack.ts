@@ -3,11 +3,13 @@
  * acknowledgement latency at 50 connections, for a bare Bolt `App` with a no-op listener (the
  * baseline) and for parley's /slack/events (ingress only: `serve --no-worker`), once with the
  * memory store and once on Redis (dedupe claim, rate limit and enqueue into the intake, in one script), on
- * the same machine in the same run, with their ratios to Bolt. Then parley once more with the
+ * the same machine in the same run, with their ratios to Bolt. For reference, node:http alone with
+ * only the signature check and JSON.parse (bench/node-floor.ts): the floor under both, so the
+ * figures say how much of an ack is the frameworks' own work. Then parley once more with the
  * worker answering in the same process, for reference.
  *
  * All servers run all the time, but only one is under load at any moment: after a warm-up each,
- * the measured time is split into alternating rounds (Bolt, parley memory, parley Redis, Bolt, …)
+ * the measured time is split into alternating rounds (Bolt, the floor, parley memory, parley Redis, Bolt, …)
  * so that a neighbour's burst of CPU on a shared machine lands on every side instead of skewing
  * the ratios.
  */
@@ -63,6 +65,11 @@ function startBareBolt(fakes: Fakes): Promise<Child> {
   return startChild(['bench/bare-bolt.ts'], { ...process.env, BENCH_SLACK_API_URL: fakes.slack.url, BENCH_SLACK_SIGNING_SECRET: SIGNING_SECRET });
 }
 
+/** The floor: node:http with only the signature check and JSON.parse (bench/node-floor.ts). */
+function startFloor(): Promise<Child> {
+  return startChild(['bench/node-floor.ts'], { ...process.env, BENCH_SLACK_SIGNING_SECRET: SIGNING_SECRET });
+}
+
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const figures = (t: Tally) =>
   `${Math.round(t.perSecond)} ev/s, p50 ${ms(t.latency(0.5))}, p99 ${ms(t.latency(0.99))}` +
@@ -77,14 +84,15 @@ const met = (ok: boolean) => (ok ? 'met' : 'not met');
  */
 export async function benchSlack(fakes: Fakes, redis?: BenchRedis): Promise<boolean> {
   const contender = async (label: string, server: Promise<Child>, servicePid?: number): Promise<Contender> => ({ label, server: await server, tally: new Tally(servicePid), warmedUp: 0, sent: 0 });
-  const [bolt, memory, onRedis] = await Promise.all([
+  const [bolt, floor, memory, onRedis] = await Promise.all([
     contender('bare Bolt', startBareBolt(fakes)),
+    contender('node:http floor', startFloor()),
     contender('parley memory', startParley(fakes, { worker: false })),
     redis ? contender('parley Redis', startParley(fakes, { worker: false, redis: { url: redis.url, prefix: redis.prefix('ingress') } }), redis.serverPid) : undefined,
   ]);
   const parleys = onRedis ? [memory, onRedis] : [memory];
   await Promise.all(parleys.map((c) => waitUntilReady(c.server.url)));
-  const contenders = [bolt, ...parleys];
+  const contenders = [bolt, floor, ...parleys];
   // Only one server is under load at a time, so the events signed meanwhile were sent to it.
   const counted = async (c: Contender, work: () => Promise<void>) => {
     const before = eventsSigned();
@@ -95,12 +103,16 @@ export async function benchSlack(fakes: Fakes, redis?: BenchRedis): Promise<bool
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of contenders) await counted(c, () => c.tally.round(c.server.url, c.server.child.pid, DURATION_S / ROUNDS));
   }
-  await bolt.server.stop();
+  await Promise.all([bolt.server.stop(), floor.server.stop()]);
   const accounting = await Promise.all(parleys.map((c) => queuedAccounting(c.server.url, c.warmedUp + c.tally.acknowledged, c.sent)));
   await Promise.all(parleys.map((c) => c.server.stop()));
 
   const ratio = (c: Contender) => c.tally.perSecond / bolt.tally.perSecond;
   console.log(`slack ingress, bare Bolt (no-op listener): ${figures(bolt.tally)}; delivered: n/a (a no-op listener queues nothing; ${bolt.sent} sent)`);
+  console.log(
+    `slack ingress, node:http floor (signature check + JSON.parse + 200, nothing kept; a reference, not a contender): ${figures(floor.tally)}` +
+      ` — ${ratio(floor).toFixed(2)}× bare Bolt; what is above it is the frameworks' own work`,
+  );
   console.log(
     `slack ingress, parley (dedupe + rate limit + enqueue, memory, --no-worker): ${figures(memory.tally)}` +
       ` — ratio ${ratio(memory).toFixed(2)}× bare Bolt (target ≥ ${TARGET_RATIO_MEMORY}×: ${met(ratio(memory) >= TARGET_RATIO_MEMORY)}),` +
