@@ -92,8 +92,12 @@ const sessionSecrets = z.string().transform((text, ctx) => {
   });
   return secrets.join(',');
 });
-/** A positive amount of US dollars. */
-const usd = decimal.pipe(z.number().positive().finite());
+/**
+ * An amount of US dollars, `0` included: a budget of $0 stops AI calls from the first message, as
+ * the console's `0` does (README, Budgets: the one that holds in a process that never read the
+ * console's limits).
+ */
+const usd = decimal.pipe(z.number().min(0).finite());
 const priceTable = z
   .string()
   .transform((text, ctx) => {

@@ -209,6 +209,11 @@ describe('loadConfig errors', () => {
     expect(loadConfig({ AI_BUDGET_USD_PER_DAY: ' 20 ', AI_BUDGET_USD_PER_MONTH: '0.5', AI_BUDGET_USD_PER_TENANT_PER_DAY: '.25', AI_BUDGET_USD_PER_TENANT_PER_MONTH: '40.' }).budget).toMatchObject({ dayUsd: 20, monthUsd: 0.5, tenantDayUsd: 0.25, tenantMonthUsd: 40 });
   });
 
+  it('AI_BUDGET_USD_*=0 is a budget of $0 (no AI calls, as the console\'s 0), not refused; a negative amount is', () => {
+    expect(loadConfig({ AI_BUDGET_USD_PER_DAY: '0', AI_BUDGET_USD_PER_TENANT_PER_MONTH: '0.00' }).budget).toMatchObject({ dayUsd: 0, tenantMonthUsd: 0 });
+    expect(problems({ AI_BUDGET_USD_PER_DAY: '-1' })).toEqual([expect.stringMatching(/^AI_BUDGET_USD_PER_DAY="-1" is invalid: /)]);
+  });
+
   it.each(['0x2EE4', '1.2005e4', '0b101', '12005.0', '-1', '70000', 'abc'])('METRICS_PORT=%s is refused, as PORT would refuse it', (value) => {
     expect(() => metricsPort(value)).toThrow(new RegExp(`^METRICS_PORT="${value.replace(/\./g, '\\.')}" is invalid\\. Fix: `));
   });
