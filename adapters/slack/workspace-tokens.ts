@@ -57,6 +57,8 @@ export interface WorkspaceTokensOptions extends RotationCredentials {
   lostAtRestart?(): boolean;
   cacheTtlMs?: number;
   refreshEarlyMs?: number;
+  /** How long to wait for another process's refresh (REFRESH_WAIT_MS). */
+  refreshWaitMs?: number;
 }
 
 export class WorkspaceTokens {
@@ -66,10 +68,14 @@ export class WorkspaceTokens {
   private readonly saves: RefreshSaves;
   private readonly notInstalled: NotInstalledLog;
   private readonly refreshEarlyMs: number;
+  private readonly refreshWaitMs: number;
+  /** Refresh locks held past a whole wait (their process may have died): a working token is used at once, not after a wait per reply. */
+  private readonly waitedOut = new LRUCache<string, true>({ max: 10_000, ttl: REFRESH_LOCK_MS });
 
   constructor(private readonly options: WorkspaceTokensOptions) {
     this.cache = new LRUCache({ max: 10_000, ttl: options.cacheTtlMs ?? CACHE_TTL_MS });
     this.refreshEarlyMs = options.refreshEarlyMs ?? REFRESH_EARLY_MS;
+    this.refreshWaitMs = options.refreshWaitMs ?? REFRESH_WAIT_MS;
     this.notInstalled = new NotInstalledLog(options.logger, options.lostAtRestart);
     const settled = (key: string, installation: AnyInstallation | undefined) => void this.remember(key, installation);
     this.saves = new RefreshSaves({ installations: options.installations, logger: options.logger, load: (query) => this.load(query), settled });
@@ -232,10 +238,11 @@ export class WorkspaceTokens {
   private async refresh(key: string, query: InstallationLookup, stale?: string): Promise<AnyInstallation | undefined> {
     const lockKey = `parley:slack:token-refresh:${key}`;
     const store = this.options.store();
-    const deadline = Date.now() + REFRESH_WAIT_MS;
+    const deadline = Date.now() + this.refreshWaitMs;
     for (;;) {
       const lock = await store.acquireLock(lockKey, REFRESH_LOCK_MS);
       if (lock) {
+        this.waitedOut.delete(key);
         try {
           return await this.refreshHoldingLock(key, query, stale);
         } finally {
@@ -246,7 +253,12 @@ export class WorkspaceTokens {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const current = await this.load(query);
       if (!current || !dueForRefresh(current, this.refreshEarlyMs, stale)) return this.remember(key, current);
-      if (Date.now() > deadline) return this.remember(key, this.stillUsable(current, query, new Error('another process is refreshing the token'), current.bot?.token === stale));
+      const refused = current.bot?.token === stale;
+      if (!refused && this.waitedOut.has(key) && !botExpiresWithin(current, 0)) return current;
+      if (Date.now() > deadline) {
+        this.waitedOut.set(key, true);
+        return this.remember(key, this.stillUsable(current, query, new Error('another process is refreshing the token'), refused));
+      }
     }
   }
 

@@ -321,6 +321,29 @@ describe('token rotation across processes', () => {
     expect(tokens[0]).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
   });
 
+  it('a refresh lock left by a process that died mid-refresh is waited out once, not at every reply (the token still works)', async () => {
+    const store = new MemoryStore();
+    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+    const soon = Math.floor(Date.now() / 1000) + 120; // due (within the refresh margin), not expired
+    await installations.storeInstallation(workspaceInstall('T0ORPHAN', 'xoxe.xoxb-1-still-good', { refreshToken: 'xoxe-1-orphan', expiresAt: soon }));
+    slack.reset();
+    // The process that took the lock was killed after Slack answered its refresh: the lock stays until it lapses.
+    expect(await store.acquireLock('parley:slack:token-refresh:-:T0ORPHAN', 60_000)).toBeTypeOf('string');
+    let polls = 0;
+    const counting = Object.assign(Object.create(store) as MemoryStore, {
+      acquireLock: (key: string, ms: number) => (polls++, store.acquireLock(key, ms)),
+    });
+    const tokens = new WorkspaceTokens({ installations, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => counting, logger: () => pino({ level: 'silent' }), refreshWaitMs: 1_000 });
+    const details = { team: 'T0ORPHAN', channel: 'C0ORPHAN', user: 'U0ALICE' };
+    expect(await tokens.tokenFor(details)).toBe('xoxe.xoxb-1-still-good'); // the first use waits for the other process, then gives up
+    const firstWait = polls;
+    expect(firstWait).toBeGreaterThan(3);
+    for (let i = 0; i < 3; i++) expect(await tokens.tokenFor(details)).toBe('xoxe.xoxb-1-still-good');
+    // Each later use looks at the lock once and takes the working token, instead of polling it for a whole wait again.
+    expect(polls - firstWait).toBe(3);
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(0);
+  });
+
   it('keeps using a token that has not expired yet when the refresh fails, and fails once it has', async () => {
     const store = new MemoryStore();
     const installations = new ParleyInstallationStore({ store, keys: [KEY] });
