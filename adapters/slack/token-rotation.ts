@@ -122,7 +122,8 @@ function rotatingExpiresWithin(holder: { refreshToken?: string; expiresAt?: numb
   return Boolean(holder?.refreshToken) && typeof holder?.expiresAt === 'number' && holder.expiresAt * 1000 - Date.now() <= marginMs;
 }
 
-function refreshTokenRefused(error: unknown): boolean {
+/** Slack refused the refresh token (`invalid_refresh_token`: revoked, or spent already): it never works. */
+export function refreshTokenRefused(error: unknown): boolean {
   return (error as { data?: { error?: unknown } }).data?.error === 'invalid_refresh_token';
 }
 

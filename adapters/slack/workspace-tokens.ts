@@ -10,7 +10,8 @@
  *   runs at a time per installation: one promise per process, and a lock in parley's store across
  *   processes (the others wait for the new token).
  *   A token Slack refuses (token_expired, invalid_auth, token_revoked) gives way to the store's when
- *   that is another (a reinstall elsewhere), else is refreshed the same way (renew).
+ *   that is another (a reinstall elsewhere), else is refreshed the same way (renew). A refresh token
+ *   Slack refused is not offered again by this process (refresh-failures.ts).
  * - Uninstall: `app_uninstalled`, and `tokens_revoked` naming bot tokens, delete the installation
  *   and its cache entry, unless it was installed again after the event (uninstall.ts); naming the
  *   installing user's token only, that token is dropped from both, and from a refresh not stored
@@ -28,10 +29,11 @@ import type { Logger } from 'pino';
 import type { Store } from 'parley/adapter-kit';
 import type { SlackDetails } from './events.js';
 import { NotInstalledLog } from './not-installed.js';
+import { RefreshFailures } from './refresh-failures.js';
 import { RefreshSaves } from './refresh-saves.js';
-import { botExpiresWithin, dueForRefresh, expiredUnrefreshed, expiresWithin, logRotation, rotated, spentBy, type Rotation, type RotationCredentials } from './token-rotation.js';
+import { botExpiresWithin, dueForRefresh, expiresWithin, logRotation, rotated, spentBy, type Rotation, type RotationCredentials } from './token-rotation.js';
 import { isUninstallEvent, uninstall } from './uninstall.js';
-import { cacheKey, describe, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup, type WorkspaceInstallations } from './workspace-lookup.js';
+import { cacheKey, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup, type WorkspaceInstallations } from './workspace-lookup.js';
 
 type AnyInstallation = Installation<'v1' | 'v2', boolean>;
 export type { InstallationLookup, WorkspaceInstallations } from './workspace-lookup.js';
@@ -66,6 +68,8 @@ export class WorkspaceTokens {
   private readonly refreshing = new Map<string, Promise<AnyInstallation | undefined>>();
   /** Stores refreshes; keeps (and offers again) one the store could not take yet: Slack's refresh tokens are single-use. */
   private readonly saves: RefreshSaves;
+  /** What a failed refresh leaves; the bot refresh tokens Slack refused, not offered again. */
+  private readonly failures: RefreshFailures;
   private readonly notInstalled: NotInstalledLog;
   private readonly refreshEarlyMs: number;
   private readonly refreshWaitMs: number;
@@ -77,6 +81,7 @@ export class WorkspaceTokens {
     this.refreshEarlyMs = options.refreshEarlyMs ?? REFRESH_EARLY_MS;
     this.refreshWaitMs = options.refreshWaitMs ?? REFRESH_WAIT_MS;
     this.notInstalled = new NotInstalledLog(options.logger, options.lostAtRestart);
+    this.failures = new RefreshFailures(options.logger);
     const settled = (key: string, installation: AnyInstallation | undefined) => void this.remember(key, installation);
     this.saves = new RefreshSaves({ installations: options.installations, logger: options.logger, load: (query) => this.load(query), settled });
   }
@@ -177,7 +182,8 @@ export class WorkspaceTokens {
       if (!cached) this.cache.set(key, installation);
       return installation;
     }
-    return this.refreshOnce(key, query);
+    // Slack refused its refresh token already: the token as it is while it lasts, no refresh per use.
+    return this.failures.refusedBefore(key, installation, query) ?? this.refreshOnce(key, query);
   }
 
   /**
@@ -257,7 +263,7 @@ export class WorkspaceTokens {
       if (!refused && this.waitedOut.has(key) && !botExpiresWithin(current, 0)) return current;
       if (Date.now() > deadline) {
         this.waitedOut.set(key, true);
-        return this.remember(key, this.stillUsable(current, query, new Error('another process is refreshing the token'), refused));
+        return this.remember(key, this.failures.stillUsable(key, current, query, new Error('another process is refreshing the token'), refused));
       }
     }
   }
@@ -268,11 +274,13 @@ export class WorkspaceTokens {
     const stored = await this.load(query);
     const current = this.saves.pending(key) ?? stored;
     if (!current || !dueForRefresh(current, this.refreshEarlyMs, stale)) return this.remember(key, current);
+    const refusedBefore = this.failures.refusedBefore(key, current, query);
+    if (refusedBefore) return this.remember(key, refusedBefore);
     let rotation: Rotation;
     try {
       rotation = await rotated(current, this.options, this.refreshEarlyMs, stale);
     } catch (error) {
-      return this.remember(key, this.stillUsable(current, query, error, current.bot?.token === stale));
+      return this.remember(key, this.failures.stillUsable(key, current, query, error, current.bot?.token === stale));
     }
     logRotation(this.options.logger(), ids(query), current, rotation);
     const updated = rotation.installation;
@@ -281,15 +289,6 @@ export class WorkspaceTokens {
     // What it stored (the store's user part kept unless this refresh spent it), not this copy: a user token dropped meanwhile stays dropped.
     const saved = await this.saves.save(key, query, updated, spentBy(updated, stored));
     return this.remember(key, saved === 'pending' ? updated : saved);
-  }
-
-  /** A refresh failed: the old token while it lasts (a later use tries again), else the failure. */
-  private stillUsable(current: AnyInstallation, query: InstallationLookup, error: unknown, refused: boolean): AnyInstallation {
-    const reason = String((error as { message?: unknown }).message);
-    if (botExpiresWithin(current, 0)) throw expiredUnrefreshed(describe(query), error);
-    if (refused) this.options.logger().warn({ ...ids(query), reason }, 'Slack refused a bot token and it could not be refreshed; the call fails (a later use tries again)');
-    else this.options.logger().warn({ ...ids(query), reason }, 'could not refresh a Slack bot token yet; using the current one while it lasts');
-    return current;
   }
 
   private remember(key: string, installation: AnyInstallation | undefined): AnyInstallation | undefined {

@@ -366,6 +366,48 @@ describe('token rotation across processes', () => {
     expect(lines.join('\n')).not.toMatch(/xoxe/);
   });
 
+  it('a bot refresh token Slack refused is not offered again while the token works (one warn per process); a new refresh token is tried', async () => {
+    const store = new MemoryStore();
+    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+    slack.reset();
+    // Spent already (by a process killed after Slack answered its refresh, before it stored the new tokens): Slack refuses it; other refresh tokens work.
+    slack.on('oauth.v2.access', (call) => (call.args.refresh_token === 'xoxe-1-spent' ? { body: { ok: false, error: 'invalid_refresh_token' } } : undefined));
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const processes = [1, 2].map(
+      () => new WorkspaceTokens({ installations, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => logger }),
+    );
+    const details = { team: 'T0SPENT', channel: 'C0SPENT', user: 'U0ALICE' };
+    const due = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
+    await installations.storeInstallation(workspaceInstall('T0SPENT', 'xoxe.xoxb-1-still-good', { refreshToken: 'xoxe-1-spent', expiresAt: due(120) })); // due, not expired
+    for (let i = 0; i < 4; i++) for (const p of processes) expect(await p.tokenFor(details)).toBe('xoxe.xoxb-1-still-good');
+    expect(await Promise.all([1, 2, 3].map(() => processes[0]!.tokenFor(details)))).toEqual(Array(3).fill('xoxe.xoxb-1-still-good'));
+    const refreshes = () => slack.callsTo('oauth.v2.access').map((c) => c.args.refresh_token);
+    expect(refreshes()).toEqual(['xoxe-1-spent', 'xoxe-1-spent']); // once per process
+    expect(lines.filter((l) => l.level === 40 && l.teamId === 'T0SPENT')).toHaveLength(2);
+    // Once the token has expired: dead-lettered, without offering the refused refresh token again.
+    await installations.storeInstallation(workspaceInstall('T0SPENT', 'xoxe.xoxb-1-expired', { refreshToken: 'xoxe-1-spent', expiresAt: due(-1) }));
+    await expect(processes[1]!.tokenFor(details)).rejects.toMatchObject({ name: 'PermanentError', reason: 'slack_refresh_token_refused' });
+    expect(refreshes()).toHaveLength(2);
+    // A new refresh token (the workspace installed again, or another process refreshed and stored it) is tried as usual.
+    await installations.storeInstallation(workspaceInstall('T0SPENT', 'xoxe.xoxb-1-reinstalled', { refreshToken: 'xoxe-1-fresh', expiresAt: due(120) }));
+    expect(await processes[0]!.tokenFor(details)).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
+    expect(refreshes()).toEqual(['xoxe-1-spent', 'xoxe-1-spent', 'xoxe-1-fresh']);
+    expect(JSON.stringify(lines)).not.toMatch(/xoxe/);
+  });
+
+  it('a refresh that failed otherwise (not invalid_refresh_token) is tried again at the next use', async () => {
+    const store = new MemoryStore();
+    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+    slack.reset();
+    slack.on('oauth.v2.access', () => ({ body: { ok: false, error: 'internal_error' } }));
+    const tokens = new WorkspaceTokens({ installations, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => pino({ level: 'silent' }) });
+    const details = { team: 'T0FLAKY', channel: 'C0FLAKY', user: 'U0ALICE' };
+    await installations.storeInstallation(workspaceInstall('T0FLAKY', 'xoxe.xoxb-1-flaky', { refreshToken: 'xoxe-1-flaky', expiresAt: Math.floor(Date.now() / 1000) + 120 }));
+    for (let i = 0; i < 3; i++) expect(await tokens.tokenFor(details)).toBe('xoxe.xoxb-1-flaky');
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(3);
+  });
+
   it('keeps a refreshed token the store could not take, uses it, and stores it once the store is back (the refresh token is spent once)', async () => {
     const { tokens, state, stored, details } = await tokensWithFlakyStore(slack, 'T0BLIP', 'xoxe-1-first-refresh', { cacheTtlMs: 1 }); // every use goes past the cache
     const first = await tokens.tokenFor(details);
