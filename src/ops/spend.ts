@@ -141,7 +141,13 @@ export class Spend {
     }
     const { summary, statuses } = await this.state(now);
     for (const period of ['day', 'month'] as const) {
-      if ((period === 'day' ? limits.tenantDayUsd : limits.tenantMonthUsd) === undefined) continue;
+      const limit = period === 'day' ? limits.tenantDayUsd : limits.tenantMonthUsd;
+      if (limit === undefined) continue;
+      // A $0 budget is spent from the start (statusOf): every tenant's, those that spent nothing yet (and are not listed) too.
+      if (limit === 0) {
+        tenantMaxRatio[period] = 1;
+        continue;
+      }
       // Not Math.max(...ratios): past some 100,000 tenants that many arguments overflow the stack.
       tenantMaxRatio[period] = statuses.reduce((max, s) => (s.scope === 'tenant' && s.period === period && s.ratio > max ? s.ratio : max), 0);
     }

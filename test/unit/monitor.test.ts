@@ -187,6 +187,16 @@ describe('budget gauges', () => {
     expect(await metricValue(metrics, 'parley_ai_budget_tenant_max_ratio', { period: 'day' })).toBeCloseTo(0.75);
   }, 60_000); // a large read: seconds on a loaded machine
 
+  it('a per-tenant budget of $0 (AI_BUDGET_USD_PER_TENANT_PER_DAY=0): the tenant ratio is 1, every tenant spent, before any tenant spent anything', async () => {
+    const budget = loadConfig({ LOG_LEVEL: 'silent', AI_BUDGET_USD_PER_TENANT_PER_DAY: '0', AI_BUDGET_USD_PER_TENANT_PER_MONTH: '10' }).budget;
+    const { metrics, spend, check } = monitored({}, { tenantDayUsd: budget.tenantDayUsd, tenantMonthUsd: budget.tenantMonthUsd });
+    // What the budget check says for a tenant that never spent: its $0 budget is spent.
+    expect((await spend.exceeded('T1'))?.state).toBe('exceeded');
+    await check();
+    expect(await metricValue(metrics, 'parley_ai_budget_tenant_max_ratio', { period: 'day' })).toBe(1);
+    expect(await metricValue(metrics, 'parley_ai_budget_tenant_max_ratio', { period: 'month' })).toBe(0);
+  });
+
   it('no limit set: spend is reported, no limit gauge', async () => {
     const { metrics, spend, check } = monitored();
     await spend.record('m', undefined, 0.25);
