@@ -24,7 +24,7 @@ export function botExpiresWithin(installation: AnyInstallation, marginMs: number
 }
 
 /** Whether the installing user's rotating token (Bolt's context.userToken) expires within `marginMs`. */
-function userExpiresWithin(installation: AnyInstallation, marginMs: number): boolean {
+export function userExpiresWithin(installation: AnyInstallation, marginMs: number): boolean {
   return rotatingExpiresWithin(installation.user, marginMs);
 }
 
@@ -51,9 +51,10 @@ export interface Rotation {
  * lasts, and one whose refresh token Slack refused is dropped (only a new installation brings it
  * back), so it is not offered again at every use.
  */
-export async function rotated(current: AnyInstallation, credentials: RotationCredentials, marginMs: number, stale?: string): Promise<Rotation> {
+export async function rotated(current: AnyInstallation, credentials: RotationCredentials, marginMs: number, stale?: string, botRefused = false): Promise<Rotation> {
   let installation = current;
-  if (current.bot?.refreshToken && (botExpiresWithin(current, marginMs) || (stale !== undefined && current.bot.token === stale))) {
+  // botRefused: Slack refused the bot's refresh token already (refresh-failures.ts); only the user's is refreshed.
+  if (!botRefused && current.bot?.refreshToken && (botExpiresWithin(current, marginMs) || (stale !== undefined && current.bot.token === stale))) {
     installation = { ...installation, bot: { ...current.bot, ...(await exchange(current.bot.refreshToken, credentials)) } };
   }
   const user = current.user as AnyInstallation['user'] | undefined;

@@ -31,7 +31,7 @@ import type { SlackDetails } from './events.js';
 import { NotInstalledLog } from './not-installed.js';
 import { RefreshFailures } from './refresh-failures.js';
 import { RefreshSaves } from './refresh-saves.js';
-import { botExpiresWithin, dueForRefresh, expiresWithin, logRotation, rotated, spentBy, type Rotation, type RotationCredentials } from './token-rotation.js';
+import { botExpiresWithin, dueForRefresh, expiresWithin, logRotation, rotated, spentBy, userExpiresWithin, type Rotation, type RotationCredentials } from './token-rotation.js';
 import { isUninstallEvent, uninstall } from './uninstall.js';
 import { cacheKey, ids, lookupFor, lookupOfEvent, type EventBody, type InstallationLookup, type WorkspaceInstallations } from './workspace-lookup.js';
 
@@ -182,8 +182,9 @@ export class WorkspaceTokens {
       if (!cached) this.cache.set(key, installation);
       return installation;
     }
-    // Slack refused its refresh token already: the token as it is while it lasts, no refresh per use.
-    return this.failures.refusedBefore(key, installation, query) ?? this.refreshOnce(key, query);
+    // Its refresh token refused already: the token while it lasts, no refresh per use (a due user token is refreshed).
+    const refusedBefore = this.failures.refusedBefore(key, installation, query);
+    return refusedBefore && !userExpiresWithin(refusedBefore, this.refreshEarlyMs) ? refusedBefore : this.refreshOnce(key, query);
   }
 
   /**
@@ -274,11 +275,11 @@ export class WorkspaceTokens {
     const stored = await this.load(query);
     const current = this.saves.pending(key) ?? stored;
     if (!current || !dueForRefresh(current, this.refreshEarlyMs, stale)) return this.remember(key, current);
-    const refusedBefore = this.failures.refusedBefore(key, current, query);
-    if (refusedBefore) return this.remember(key, refusedBefore);
+    const botRefused = this.failures.refusedBefore(key, current, query) !== undefined;
+    if (botRefused && !userExpiresWithin(current, this.refreshEarlyMs)) return this.remember(key, current);
     let rotation: Rotation;
     try {
-      rotation = await rotated(current, this.options, this.refreshEarlyMs, stale);
+      rotation = await rotated(current, this.options, this.refreshEarlyMs, stale, botRefused);
     } catch (error) {
       return this.remember(key, this.failures.stillUsable(key, current, query, error, current.bot?.token === stale));
     }

@@ -396,6 +396,30 @@ describe('token rotation across processes', () => {
     expect(JSON.stringify(lines)).not.toMatch(/xoxe/);
   });
 
+  it("a bot refresh token Slack refused does not stop the installing user's token from being refreshed when it is due", async () => {
+    const store = new MemoryStore();
+    const installations = new ParleyInstallationStore({ store, keys: [KEY] });
+    slack.reset();
+    slack.on('oauth.v2.access', (call) => (call.args.refresh_token === 'xoxe-1-bot-spent' ? { body: { ok: false, error: 'invalid_refresh_token' } } : undefined));
+    const tokens = new WorkspaceTokens({ installations, client: new WebClient(undefined, webClientOptions(slack.url)), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: () => store, logger: () => pino({ level: 'silent' }), cacheTtlMs: 1 });
+    const details = { team: 'T0USERDUE', channel: 'C0USERDUE', user: 'U0ALICE' };
+    const due = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
+    const base = workspaceInstall('T0USERDUE', 'xoxe.xoxb-1-bot', { refreshToken: 'xoxe-1-bot-spent', expiresAt: due(6 * 3600) });
+    const withUser = (expiresAt: number) => ({ ...base, user: { id: 'U0INSTALLER', token: 'xoxe.xoxp-1-user', refreshToken: 'xoxe-1-user-good', expiresAt, scopes: ['search:read'] } }) as Installation<'v2', false>;
+    await installations.storeInstallation(withUser(due(6 * 3600)));
+    // Slack refused the bot token (revoked); its refresh token is refused too: remembered.
+    expect(await tokens.renew(details, 'xoxe.xoxb-1-bot')).toBeUndefined();
+    expect(slack.callsTo('oauth.v2.access').map((c) => c.args.refresh_token)).toEqual(['xoxe-1-bot-spent']);
+    // Later the installing user's token is due: its own refresh token works and is used, the bot's refused one is not offered.
+    await installations.storeInstallation(withUser(due(60)));
+    await new Promise((resolve) => setTimeout(resolve, 5)); // past the 1 ms cache
+    expect(await tokens.tokenFor(details)).toBe('xoxe.xoxb-1-bot');
+    expect(slack.callsTo('oauth.v2.access').map((c) => c.args.refresh_token)).toEqual(['xoxe-1-bot-spent', 'xoxe-1-user-good']);
+    const found = await installations.fetchInstallation({ teamId: 'T0USERDUE', enterpriseId: undefined, isEnterpriseInstall: false });
+    expect(found.user?.token).not.toBe('xoxe.xoxp-1-user');
+    expect(found.bot?.refreshToken).toBe('xoxe-1-bot-spent');
+  });
+
   it('a refresh that failed otherwise (not invalid_refresh_token) is tried again at the next use', async () => {
     const store = new MemoryStore();
     const installations = new ParleyInstallationStore({ store, keys: [KEY] });
