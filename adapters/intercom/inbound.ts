@@ -179,7 +179,9 @@ function personAssignee(item: IntercomConversation | undefined): string[] {
  */
 function teammatesShownIn(item: IntercomConversation, topic: string | undefined): string[] {
   const started = topic === 'conversation.user.replied' && item.source?.author?.type === 'admin' && item.source.author.id ? [String(item.source.author.id)] : [];
-  return [...personAssignee(item), ...started, ...adminsWhoWrote(partsOf(item), (p) => p.part_type === 'comment' || p.part_type === 'quick_reply')];
+  // A close with a message is a teammate's word too (conversation.admin.closed counts it), not only a comment.
+  const said = (p: IntercomPart) => p.part_type === 'comment' || p.part_type === 'quick_reply' || (p.part_type === 'close' && bodyOf(p) !== '');
+  return [...personAssignee(item), ...started, ...adminsWhoWrote(partsOf(item), said)];
 }
 
 /** The type of an image shown inline, from its file name, so vision models can be given it. */

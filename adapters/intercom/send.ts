@@ -77,6 +77,11 @@ export class IntercomSender {
       return;
     }
     if (handoffTeamId) {
+      // A retry (a 5xx or a timeout after Intercom took it, a worker killed after posting it) looks before assigning again.
+      if (!(await state.firstAssignment(conversationId)) && (await this.assignedToTeam(conversationId, handoffTeamId))) {
+        this.options.logger().info({ conversation: conversationId, team: handoffTeamId }, 'conversation already assigned to the team by an earlier run; not assigning it again');
+        return;
+      }
       await this.call('the assignment', () =>
         client.conversations.manage(
           { conversation_id: conversationId, body: { message_type: 'assignment', type: 'team', admin_id: this.options.adminId(), assignee_id: handoffTeamId } },
@@ -88,6 +93,12 @@ export class IntercomSender {
     }
     const assignment = (await this.unassignFromBot(conversationId)) ? 'unassigned from the bot' : 'left as it was';
     this.options.logger().info({ conversation: conversationId, assignment }, 'conversation handed off to people');
+  }
+
+  /** Whether the conversation is assigned to the team already (read from Intercom). */
+  private async assignedToTeam(conversationId: string, teamId: string): Promise<boolean> {
+    const found = await this.call('reading the conversation', () => this.options.client.conversations.find({ conversation_id: conversationId }, { maxRetries: 0 }));
+    return String(found?.team_assignee_id ?? '') === teamId;
   }
 
   /**

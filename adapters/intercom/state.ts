@@ -15,6 +15,8 @@ export const intercomKeys = {
   stopped: (conversationId: string) => `parley:intercom:stopped:${conversationId}`,
   /** Which request replaced an undecided admin reply with a handoff. */
   handoff: (conversationId: string) => `parley:intercom:handoff:${conversationId}`,
+  /** A run of the handoff has begun assigning the conversation (it may have been taken, answered or not). */
+  assigning: (conversationId: string) => `parley:intercom:assigning:${conversationId}`,
 };
 
 export class ConversationState {
@@ -58,6 +60,14 @@ export class ConversationState {
     if (reason !== undefined && !reason.startsWith('admin:')) return;
     const ids = new Set([...(reason?.slice('admin:'.length).split(',') ?? []), ...adminIds]);
     await this.store().set(key, `admin:${[...ids].join(',')}`, STOPPED_TTL_MS);
+  }
+
+  /**
+   * Note that the handoff's assignment is about to be posted. True the first time; false when an
+   * earlier run got this far (its assignment may have been taken although that run failed or died).
+   */
+  async firstAssignment(conversationId: string): Promise<boolean> {
+    return this.store().setIfAbsent(intercomKeys.assigning(conversationId), '1', STOPPED_TTL_MS);
   }
 
   async stopForHuman(conversationId: string, adminId: string): Promise<void> {

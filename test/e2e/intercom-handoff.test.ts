@@ -84,6 +84,19 @@ describe.each(['memory', 'Redis'])('Intercom handoff (%s store)', (store) => {
     expect(ai.calls).toHaveLength(0);
   });
 
+  it('an assignment Intercom took but answered 5xx (or a worker killed after posting it) is not made again by the retry', async () => {
+    // Intercom takes the first assignment and answers 500, as a worker killed after its POST leaves it: the job is retried.
+    intercom.on('parts', (_call, n) => (n === 0 ? { status: 500, taken: true } : undefined));
+    const conversation = conversationId();
+    await postIntercom(url, userReplied({ conversation, parts: [part('<p>talk to someone please</p>')] }));
+    await until(() => assignments(conversation)[0], 'the assignment');
+    // The retry (backoff 20 ms) has run by then: on the old code it posted a second assignment.
+    await quiet(1500);
+    expect(replies(conversation).map((c) => c.body.body)).toEqual([HANDOFF_REPLY]);
+    // The conversation shows one assignment to the team, not two.
+    expect(intercom.partsOf(conversation).filter((p) => p.part_type === 'assignment')).toHaveLength(1);
+  });
+
   it("a link's address or a pasted URL naming a person is not a request for one; asking in words still is", async () => {
     const link = conversationId();
     await postIntercom(url, userCreated({ conversation: link, body: '<p>The <a href="https://help.example.com/human-resources/payroll">payroll page</a> gives a 404</p>' }));

@@ -260,11 +260,13 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
     for (const conversation of [team, closed]) await until(() => replies(intercom, conversation)[1], 'the second answer');
   });
 
-  it("stays out when the customer's message shows a teammate has it (its admin.replied or admin.assigned never came): assigned to a person, a teammate's comment, a teammate's outbound message", async () => {
+  it("stays out when the customer's message shows a teammate has it (its admin.replied or admin.assigned never came): assigned to a person, a teammate's comment or closing message, a teammate's outbound message", async () => {
     const assigned = conversationId();
     await postIntercom(server.url, userReplied({ conversation: assigned, assignee: HUMAN_ADMIN, parts: [part('<p>shown assigned</p>')] }));
     const commented = conversationId();
     await postIntercom(server.url, userReplied({ conversation: commented, parts: [part('<p>Hi Sam here</p>', { author: adminAuthor(HUMAN_ADMIN) }), part('<p>thanks Sam</p>')] }));
+    const closed = conversationId();
+    await postIntercom(server.url, userReplied({ conversation: closed, parts: [part('<p>Fixed it, closing.</p>', { author: adminAuthor(HUMAN_ADMIN), partType: 'close' }), part('<p>reopened after the close</p>')] }));
     const outbound = conversationId();
     await postIntercom(server.url, userReplied({ conversation: outbound, startedBy: adminAuthor(HUMAN_ADMIN, 'Sales Rep'), parts: [part('<p>tell me about the offer</p>')] }));
     // The bot's own admin in the same places is no teammate.
@@ -272,8 +274,8 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
     await postIntercom(server.url, userReplied({ conversation: own, assignee: intercom.adminId, parts: [part('<p>hi</p>', { author: adminAuthor(intercom.adminId) }), part('<p>still the bot</p>')] }));
     await firstReply(intercom, own);
     await quiet();
-    for (const conversation of [assigned, commented, outbound]) expect(replies(intercom, conversation)).toHaveLength(0);
-    expect(ai.calls.filter((c) => /shown assigned|thanks Sam|the offer/.test(lastUserText(c)))).toHaveLength(0);
+    for (const conversation of [assigned, commented, closed, outbound]) expect(replies(intercom, conversation)).toHaveLength(0);
+    expect(ai.calls.filter((c) => /shown assigned|thanks Sam|after the close|the offer/.test(lastUserText(c)))).toHaveLength(0);
   });
 
   it('messages still queued when a teammate replies cost no AI call', async () => {
