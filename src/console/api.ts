@@ -90,6 +90,8 @@ export interface Overview {
   budgets: BudgetStatus[];
   /** The tenant budgets left out of `budgets`, and how many of them are past 80% and 100%. */
   otherBudgets: { count: number; warning: number; exceeded: number };
+  /** The limits in force (absent: no limit), as in BudgetsView: a tenant budget has no status until that tenant spends. */
+  limits: BudgetsView['limits'];
   /** The newest few. */
   alerts: AlertRecord[];
 }

@@ -35,7 +35,7 @@ const HOUR = 60;
 export const OVERVIEW_TENANTS = 20;
 
 export async function overview(deps: ViewDeps, now = new Date()): Promise<Overview> {
-  const [minutes, counts, { summary: spend, statuses: budgets }, alerts, breakers] = await Promise.all([
+  const [minutes, counts, { summary: spend, statuses: budgets, limits }, alerts, breakers] = await Promise.all([
     deps.activity.minutes(HOUR, now),
     deps.counts().catch(() => ({ waiting: 0, active: 0, delayed: 0, dead: 0 })),
     deps.spend.state(now),
@@ -55,6 +55,7 @@ export async function overview(deps: ViewDeps, now = new Date()): Promise<Overvi
     breaker: breakers.state,
     breakers: breakers.processes,
     rateLimited: hour.rate_limited ?? 0,
+    limits,
     ...nearestBudgets(budgets),
     alerts,
   };

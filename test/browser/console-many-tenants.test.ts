@@ -22,9 +22,6 @@ describe('the overview with 50 tenants', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's chromium, or set CHROMIUM_PATH`);
     web = await startWebBot({ ADMIN_TOKEN, OPENAI_API_KEY: 'test', AI_BUDGET_USD_PER_TENANT_PER_DAY: '1' }, { tally });
-    // Spend as other processes counted it: tenant T<i> $0.01 × i; T1…T3 past their day budget.
-    const spend = new Spend(tally, { tenantDayUsd: 1 });
-    for (let i = 1; i <= 50; i++) await spend.record('gpt-4o-mini', `T${i}`, i / 100 + (i <= 3 ? 1 : 0));
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   }, 30_000);
   afterAll(async () => {
@@ -41,7 +38,15 @@ describe('the overview with 50 tenants', () => {
     await page.locator('[data-testid="token"]').fill(ADMIN_TOKEN);
     await page.locator('[data-testid="signin"]').click();
     await page.locator('#view-overview').waitFor({ state: 'visible' });
+    // Before any tenant spent: the per-tenant budget is set, and the overview says so (not "No budget is set").
+    const unspent = page.locator('#overview-budgets [data-testid="budgets-tenant-unspent"]');
+    await expect.poll(async () => (await unspent.count()) && (await unspent.textContent())?.trim(), POLL).toBe('Per-tenant budget: $1.00 a day; no tenant has spent yet.');
+    expect(await page.locator('#overview-budgets [data-testid="budgets-none"]').count()).toBe(0);
+    // Spend as other processes counted it: tenant T<i> $0.01 × i; T1…T3 past their day budget.
+    const spend = new Spend(tally, { tenantDayUsd: 1 });
+    for (let i = 1; i <= 50; i++) await spend.record('gpt-4o-mini', `T${i}`, i / 100 + (i <= 3 ? 1 : 0));
     // The other 30 are T4…T33: $0.04 + … + $0.33.
+    await expect.poll(() => unspent.count(), POLL).toBe(0);
     const others = page.locator('#spend-by-tenant [data-testid="other-tenants"]');
     await expect.poll(async () => (await others.textContent())?.trim(), POLL).toBe('30 other tenants$5.55');
     expect(await page.locator('#spend-by-tenant tr').count()).toBe(21);

@@ -56,4 +56,11 @@ describe('the overview with many tenants', () => {
     expect(o.budgets.map((b) => b.tenant)).toEqual(['A', '-']);
     expect(o.otherBudgets).toEqual({ count: 0, warning: 0, exceeded: 0 });
   });
+
+  it('before any tenant spent, no tenant budget to list, but the limits say a per-tenant budget of $0 is set', async () => {
+    const o = await overview(deps({ tenantDayUsd: 0 }), new Date());
+    expect(o.budgets).toEqual([]);
+    expect(o.limits).toEqual({ tenantDayUsd: 0 });
+    expect((await overview(deps({}), new Date())).limits).toEqual({});
+  });
 });

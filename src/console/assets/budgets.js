@@ -24,6 +24,7 @@ export async function loadBudgets() {
   setText($('alert-webhook'), view?.alertWebhook ? 'set' : 'not set: alerts are only logged');
   showLimits(view);
   renderBudgetList($('budget-list'), view?.budgets, view?.otherBudgets, {
+    limits: view?.limits,
     more: tenant ? ': type more of the id to narrow it.' : ': look one up by its id.',
     empty: tenant && view?.limits && (isNumber(view.limits.tenantDayUsd) || isNumber(view.limits.tenantMonthUsd)) ? `No tenant whose id starts with "${tenant}" spent this month.` : undefined,
   });
@@ -69,13 +70,17 @@ function budgetItem(b) {
 
 /**
  * `others`: the tenant budgets left out ({ count, warning, exceeded }), said in one line ending
- * with `more`; `empty`: what an empty list says when a budget is set (a lookup found nothing).
+ * with `more`; `empty`: what an empty list says when a budget is set (a lookup found nothing);
+ * `limits`: the limits in force, to say a per-tenant budget is set before any tenant spent.
  */
-export function renderBudgetList(list, budgets, others, { more = ': see Budgets.', empty } = {}) {
+export function renderBudgetList(list, budgets, others, { more = ': see Budgets.', empty, limits } = {}) {
   const items = Array.isArray(budgets) ? budgets : [];
   const tenants = items.some((b) => b.scope === 'tenant');
+  const perTenant = [isNumber(limits?.tenantDayUsd) ? `${fmtUsd(limits.tenantDayUsd)} a day` : '', isNumber(limits?.tenantMonthUsd) ? `${fmtUsd(limits.tenantMonthUsd)} a month` : ''].filter(Boolean);
+  const unspent = !tenants && !empty && perTenant.length > 0;
   const none = el('li', { className: 'empty', testid: 'budgets-none', text: empty ?? 'No budget is set (AI_BUDGET_USD_PER_DAY, AI_BUDGET_USD_PER_MONTH, or under Budgets & alerts › Limits).' });
-  list.replaceChildren(...items.map(budgetItem), ...(!items.length || (empty && !tenants) ? [none] : []));
+  const unspentLine = el('li', { className: 'empty', testid: 'budgets-tenant-unspent', text: `Per-tenant budget: ${perTenant.join(', ')}; no tenant has spent yet.` });
+  list.replaceChildren(...items.map(budgetItem), ...(unspent ? [unspentLine] : []), ...((!items.length && !unspent) || (empty && !tenants) ? [none] : []));
   if (isNumber(others?.count) && others.count > 0) {
     const states = [isNumber(others.exceeded) && others.exceeded > 0 ? `${others.exceeded} exceeded` : '', isNumber(others.warning) && others.warning > 0 ? `${others.warning} past 80%` : ''].filter(Boolean);
     list.append(el('li', { className: 'empty', testid: 'other-budgets', text: `${others.count} more tenant budgets${states.length ? ` (${states.join(', ')})` : ''}${more}` }));

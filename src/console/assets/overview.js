@@ -129,7 +129,7 @@ function renderOverview(o) {
     $('spend-by-tenant').append(el('tr', { testid: 'other-tenants' }, el('td', { className: 'muted', text: `${fmtInt(others.count)} other tenant${others.count === 1 ? '' : 's'}` }), el('td', { className: 'num', text: fmtUsd(others.totalUsd) })));
   }
   renderChart(minutes);
-  renderBudgetList($('overview-budgets'), o.budgets, o.otherBudgets);
+  renderBudgetList($('overview-budgets'), o.budgets, o.otherBudgets, { limits: o.limits });
   renderAlertList($('overview-alerts'), o.alerts);
   if (previous) changed(previous, o);
 }
