@@ -98,6 +98,8 @@ export class IntercomSender {
   /** Whether the conversation is assigned to the team already (read from Intercom). */
   private async assignedToTeam(conversationId: string, teamId: string): Promise<boolean> {
     const found = await this.call('reading the conversation', () => this.options.client.conversations.find({ conversation_id: conversationId }, { maxRetries: 0 }));
+    // Not read is not "not assigned": the job tries again later rather than risk a second assignment.
+    if (!isConversation(found)) throw new Error(`Intercom answered reading the conversation with ${notConversation(found)}, not the conversation`);
     return String(found?.team_assignee_id ?? '') === teamId;
   }
 

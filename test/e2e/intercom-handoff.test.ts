@@ -97,6 +97,21 @@ describe.each(['memory', 'Redis'])('Intercom handoff (%s store)', (store) => {
     expect(intercom.partsOf(conversation).filter((p) => p.part_type === 'assignment')).toHaveLength(1);
   });
 
+  it("the retry's read of the conversation answered with a proxy's page (a 2xx, no conversation) is not read as \"not assigned\": no second assignment", async () => {
+    // The assignment is taken but answered 500; the retry's GET of the conversation gets a proxy's HTML page once.
+    intercom.on('parts', (_call, n) => (n === 0 ? { status: 500, taken: true } : undefined));
+    intercom.on('conversation', (_call, n) => (n === 0 ? { raw: '<html><body>Bad gateway</body></html>' } : undefined));
+    const conversation = conversationId();
+    await postIntercom(url, userReplied({ conversation, parts: [part('<p>talk to someone please</p>')] }));
+    await until(() => assignments(conversation)[0], 'the assignment');
+    // The retries (backoff 20 ms) have run by then: on the old code the first read's page was taken for "not assigned".
+    await quiet(1500);
+    expect(replies(conversation).map((c) => c.body.body)).toEqual([HANDOFF_REPLY]);
+    expect(intercom.partsOf(conversation).filter((p) => p.part_type === 'assignment')).toHaveLength(1);
+    // It was read again on a later retry (the conversation then), which found the team had it.
+    expect(intercom.callsTo('conversation').filter((c) => c.conversationId === conversation).length).toBeGreaterThanOrEqual(2);
+  });
+
   it("a link's address or a pasted URL naming a person is not a request for one; asking in words still is", async () => {
     const link = conversationId();
     await postIntercom(url, userCreated({ conversation: link, body: '<p>The <a href="https://help.example.com/human-resources/payroll">payroll page</a> gives a 404</p>' }));
