@@ -173,14 +173,17 @@ function personAssignee(item: IntercomConversation | undefined): string[] {
   return text !== '' && text !== '0' ? [text] : [];
 }
 
+/** A teammate's actions that can carry a message to the customer (Intercom's reply-and-close, -assign, -reopen, -snooze). */
+const ACTIONS_WITH_WORDS = new Set(['close', 'assignment', 'open', 'snoozed', 'assign_and_reopen', 'assign_and_unsnooze']);
+
 /**
  * A customer's message whose payload shows a teammate: assigned to a person, a teammate's comment
  * among its parts, or (a reply) a conversation a teammate started, such as an outbound message.
  */
 function teammatesShownIn(item: IntercomConversation, topic: string | undefined): string[] {
   const started = topic === 'conversation.user.replied' && item.source?.author?.type === 'admin' && item.source.author.id ? [String(item.source.author.id)] : [];
-  // A close with a message is a teammate's word too (conversation.admin.closed counts it), not only a comment.
-  const said = (p: IntercomPart) => p.part_type === 'comment' || p.part_type === 'quick_reply' || (p.part_type === 'close' && bodyOf(p) !== '');
+  // An action sent with a message (a close, an assignment, a reopening) is a teammate's word too, as admin.replied and admin.closed count it.
+  const said = (p: IntercomPart) => p.part_type === 'comment' || p.part_type === 'quick_reply' || (ACTIONS_WITH_WORDS.has(p.part_type ?? '') && bodyOf(p) !== '');
   return [...personAssignee(item), ...started, ...adminsWhoWrote(partsOf(item), said)];
 }
 

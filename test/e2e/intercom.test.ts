@@ -269,13 +269,18 @@ describe('Intercom, end to end (real server; Intercom and the AI faked over HTTP
     await postIntercom(server.url, userReplied({ conversation: closed, parts: [part('<p>Fixed it, closing.</p>', { author: adminAuthor(HUMAN_ADMIN), partType: 'close' }), part('<p>reopened after the close</p>')] }));
     const outbound = conversationId();
     await postIntercom(server.url, userReplied({ conversation: outbound, startedBy: adminAuthor(HUMAN_ADMIN, 'Sales Rep'), parts: [part('<p>tell me about the offer</p>')] }));
+    // A teammate's reply sent with an assignment, or with reopening the conversation, says something too.
+    const assignedWithWords = conversationId();
+    await postIntercom(server.url, userReplied({ conversation: assignedWithWords, parts: [part('<p>Passing you to billing.</p>', { author: adminAuthor(HUMAN_ADMIN), partType: 'assignment' }), part('<p>ok billing then</p>')] }));
+    const reopened = conversationId();
+    await postIntercom(server.url, userReplied({ conversation: reopened, parts: [part('<p>Reopening: one more thing.</p>', { author: adminAuthor(HUMAN_ADMIN), partType: 'open' }), part('<p>sure, what is it</p>')] }));
     // The bot's own admin in the same places is no teammate.
     const own = conversationId();
     await postIntercom(server.url, userReplied({ conversation: own, assignee: intercom.adminId, parts: [part('<p>hi</p>', { author: adminAuthor(intercom.adminId) }), part('<p>still the bot</p>')] }));
     await firstReply(intercom, own);
     await quiet();
-    for (const conversation of [assigned, commented, closed, outbound]) expect(replies(intercom, conversation)).toHaveLength(0);
-    expect(ai.calls.filter((c) => /shown assigned|thanks Sam|after the close|the offer/.test(lastUserText(c)))).toHaveLength(0);
+    for (const conversation of [assigned, commented, closed, outbound, assignedWithWords, reopened]) expect(replies(intercom, conversation)).toHaveLength(0);
+    expect(ai.calls.filter((c) => /shown assigned|thanks Sam|after the close|the offer|billing then|what is it/.test(lastUserText(c)))).toHaveLength(0);
   });
 
   it('messages still queued when a teammate replies cost no AI call', async () => {
