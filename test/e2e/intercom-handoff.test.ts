@@ -65,6 +65,20 @@ describe.each(['memory', 'Redis'])('Intercom handoff (%s store)', (store) => {
   const replies = (conversation: string) => intercom.callsTo('reply').filter((c) => c.conversationId === conversation);
   const assignments = (conversation: string) => intercom.callsTo('parts').filter((c) => c.conversationId === conversation);
 
+  /**
+   * A customer asks for a person in a new conversation whose first assignment Intercom takes but answers
+   * 500 (as a worker killed after its POST leaves it): the job is retried. Resolves once the retries
+   * (backoff 20 ms) have run, with the handoff reply and the conversation's assignment parts to check.
+   */
+  async function handoffWithRetriedAssignment(): Promise<{ conversation: string; replied: unknown[]; assignmentParts: number }> {
+    intercom.on('parts', (_call, n) => (n === 0 ? { status: 500, taken: true } : undefined));
+    const conversation = conversationId();
+    await postIntercom(url, userReplied({ conversation, parts: [part('<p>talk to someone please</p>')] }));
+    await until(() => assignments(conversation)[0], 'the assignment');
+    await quiet(1500);
+    return { conversation, replied: replies(conversation).map((c) => c.body.body), assignmentParts: intercom.partsOf(conversation).filter((p) => p.part_type === 'assignment').length };
+  }
+
   it('two requests for a person at the same time: one HANDOFF_REPLY and one assignment, then silence', async () => {
     const conversations = Array.from({ length: 5 }, () => conversationId());
     await Promise.all(
@@ -85,29 +99,18 @@ describe.each(['memory', 'Redis'])('Intercom handoff (%s store)', (store) => {
   });
 
   it('an assignment Intercom took but answered 5xx (or a worker killed after posting it) is not made again by the retry', async () => {
-    // Intercom takes the first assignment and answers 500, as a worker killed after its POST leaves it: the job is retried.
-    intercom.on('parts', (_call, n) => (n === 0 ? { status: 500, taken: true } : undefined));
-    const conversation = conversationId();
-    await postIntercom(url, userReplied({ conversation, parts: [part('<p>talk to someone please</p>')] }));
-    await until(() => assignments(conversation)[0], 'the assignment');
-    // The retry (backoff 20 ms) has run by then: on the old code it posted a second assignment.
-    await quiet(1500);
-    expect(replies(conversation).map((c) => c.body.body)).toEqual([HANDOFF_REPLY]);
-    // The conversation shows one assignment to the team, not two.
-    expect(intercom.partsOf(conversation).filter((p) => p.part_type === 'assignment')).toHaveLength(1);
+    const { replied, assignmentParts } = await handoffWithRetriedAssignment();
+    expect(replied).toEqual([HANDOFF_REPLY]);
+    // The conversation shows one assignment to the team, not two (the old code's retry posted a second).
+    expect(assignmentParts).toBe(1);
   });
 
   it("the retry's read of the conversation answered with a proxy's page (a 2xx, no conversation) is not read as \"not assigned\": no second assignment", async () => {
-    // The assignment is taken but answered 500; the retry's GET of the conversation gets a proxy's HTML page once.
-    intercom.on('parts', (_call, n) => (n === 0 ? { status: 500, taken: true } : undefined));
+    // The retry's GET of the conversation gets a proxy's HTML page once: the old code took it for "not assigned".
     intercom.on('conversation', (_call, n) => (n === 0 ? { raw: '<html><body>Bad gateway</body></html>' } : undefined));
-    const conversation = conversationId();
-    await postIntercom(url, userReplied({ conversation, parts: [part('<p>talk to someone please</p>')] }));
-    await until(() => assignments(conversation)[0], 'the assignment');
-    // The retries (backoff 20 ms) have run by then: on the old code the first read's page was taken for "not assigned".
-    await quiet(1500);
-    expect(replies(conversation).map((c) => c.body.body)).toEqual([HANDOFF_REPLY]);
-    expect(intercom.partsOf(conversation).filter((p) => p.part_type === 'assignment')).toHaveLength(1);
+    const { conversation, replied, assignmentParts } = await handoffWithRetriedAssignment();
+    expect(replied).toEqual([HANDOFF_REPLY]);
+    expect(assignmentParts).toBe(1);
     // It was read again on a later retry (the conversation then), which found the team had it.
     expect(intercom.callsTo('conversation').filter((c) => c.conversationId === conversation).length).toBeGreaterThanOrEqual(2);
   });
