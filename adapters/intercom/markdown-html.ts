@@ -99,7 +99,10 @@ export function markdownToIntercomHtml(markdown: string): string {
   }
   if (code) html.push(`<pre><code>${escapeHtml(code.lines.join('\n'))}</code></pre>`); // an unclosed fence runs to the end
   endBlock();
-  return html.join('');
+  const body = html.join('');
+  // Markdown that shows nothing (a rule, a bare `#`, an empty quote or code block) would be posted as
+  // an empty reply (Slack and WhatsApp never post an empty part): it is shown as written instead.
+  return /\S/.test(body.replace(/<[^>]*>/g, '')) || markdown.trim() === '' ? body : `<p>${escapeHtml(markdown.trim())}</p>`;
 }
 
 /** Inline markdown → HTML: <code>, <a>, <b>, <i>; everything else escaped. */

@@ -43,7 +43,9 @@ export function titleText(text: string): string {
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ')
-    .trim();
+    .trim()
+    // Half an emoji (a lone surrogate) fails the Web API client's form encoding (a URIError) or mangles the next character.
+    .toWellFormed();
 }
 
 export interface AssistantThreadsOptions {

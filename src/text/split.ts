@@ -198,15 +198,18 @@ function hardCut(text: string, start: number, maxChars: number): number {
   const limit = start + maxChars;
   if (limit >= text.length) return text.length;
   let best = start;
-  // Grapheme rules look backwards only, so the text up to one past the limit decides every boundary.
-  for (const { index } of graphemes.segment(text.slice(start, limit + 1))) {
+  // Grapheme rules look backwards and at the next character only, so the text up to one character
+  // past the limit decides every boundary: that character whole (half an emoji modifier, regional
+  // indicator or tag would read as a boundary before it).
+  const next = text.charCodeAt(limit);
+  const past = limit + (next >= 0xd800 && next <= 0xdbff ? 2 : 1);
+  for (const { index } of graphemes.segment(text.slice(start, past))) {
     if (index > maxChars) break;
     best = start + index;
   }
   if (best > start) return best;
-  const high = text.charCodeAt(limit - 1);
-  const low = text.charCodeAt(limit);
-  const splitsPair = high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff;
+  const before = text.charCodeAt(limit - 1);
+  const splitsPair = before >= 0xd800 && before <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
   return splitsPair ? limit - 1 : limit;
 }
 

@@ -103,6 +103,13 @@ describe('markdownToIntercomHtml: the AI’s markdown → the HTML of a reply', 
     ['above\n\n---\n\nbelow', '<p>above</p><p>below</p>'],
     ['\uE0010\uE002 forged token', '<p>0 forged token</p>'],
     ['', ''],
+    // Nothing to show once converted: an empty reply would be posted; shown as written instead.
+    ['---', '<p>---</p>'],
+    ['#', '<p>#</p>'],
+    ['## ##', '<p>## ##</p>'],
+    ['>', '<p>&gt;</p>'],
+    ['```\n```', '<p>```\n```</p>'],
+    ['- <b>', '<ul><li>&lt;b&gt;</li></ul>'],
   ])('%j → %j', (markdown, expected) => {
     expect(markdownToIntercomHtml(markdown)).toBe(expected);
   });

@@ -9,6 +9,11 @@ describe("an assistant thread's title", () => {
     expect(titleText('is 1 &lt; 2 &amp;&amp; 3 &gt; 2?')).toBe('is 1 < 2 && 3 > 2?');
   });
 
+  it('holds no half emoji (a lone surrogate): the Web API client cannot form-encode one', () => {
+    expect(titleText('broken at the end \ud83d')).toBe('broken at the end \ufffd');
+    expect(titleText('lo\ud800ne \udc00x 👍🏽')).toBe('lo\ufffdne \ufffdx 👍🏽');
+  });
+
   it('is one line', () => {
     expect(titleText('  first line\n\nsecond\tline ')).toBe('first line second line');
   });

@@ -161,6 +161,26 @@ describe('splitMessage: characters', () => {
     for (const part of parts) expect(part.startsWith('\u0301')).toBe(false);
     expect(parts.join('')).toBe(text);
   });
+
+  // The limit falls just before the second half of a sequence whose next piece is itself a
+  // surrogate pair (a skin tone, the second regional indicator of a flag, a tag): that piece
+  // must be read whole, or it looks like a boundary and the sequence is cut in two.
+  it.each([
+    ['a thumbs-up with a skin tone', '👍🏽'],
+    ['a flag', '🇺🇸'],
+    ['a subdivision flag (tags)', '🏴󠁧󠁢󠁳󠁣󠁴󠁿'],
+  ])('never cuts %s in two, wherever the limit falls', (_name, emoji) => {
+    const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    for (let offset = 0; offset < emoji.length; offset++) {
+      const text = 'x'.repeat(offset) + emoji.repeat(12);
+      const parts = splitMessage(text, emoji.length * 3 + 1);
+      expect(parts.join('')).toBe(text);
+      for (const part of parts) {
+        const pieces = [...graphemes.segment(part)].map((s) => s.segment).filter((s) => s !== 'x');
+        expect(pieces.every((piece) => piece === emoji), `offset ${offset}: ${JSON.stringify(part)}`).toBe(true);
+      }
+    }
+  });
 });
 
 describe('splitMessage: code blocks', () => {
