@@ -8,14 +8,35 @@ import type { Job as BullJob, Queue } from 'bullmq';
 import type { Turn, Turnstile } from './turnstile.js';
 
 export class BullLine {
+  /** The jobs this process runs now, by id: their groups (see retakeTurns). */
+  private readonly running = new Map<string, string>();
+
   constructor(
     /** On the worker's connection, which waits out an outage rather than fail mid-job. */
     private readonly turnstile: Turnstile,
     private readonly jobs: Queue,
+    /** How long a retaken turn is held should its job never leave (its process died): the job lock's duration. */
+    private readonly holdMs: number,
   ) {}
 
-  turn(group: string, id: string): Promise<Turn> {
-    return this.turnstile.turn(group, id, (other) => this.isFinished(other));
+  async turn(group: string, id: string): Promise<Turn> {
+    const turn = await this.turnstile.turn(group, id, (other) => this.isFinished(other));
+    if (turn === 'turn') this.running.set(id, group);
+    return turn;
+  }
+
+  /** The job stopped running here without leaving its line (it failed, or waits to be tried again). */
+  stopped(id: string): void {
+    this.running.delete(id);
+  }
+
+  /**
+   * On every (re)connection: a Redis that came back empty lost the tickets of the jobs running here,
+   * and the next message of such a conversation would start beside its job, and be answered first.
+   */
+  async retakeTurns(): Promise<number> {
+    const retaken = await Promise.all([...this.running].map(([id, group]) => this.turnstile.retake(group, id, this.holdMs).catch(() => false)));
+    return retaken.filter(Boolean).length;
   }
 
   /** Park a job its caller has delayed already; wake it at once when the job ahead has left meanwhile. */
@@ -26,6 +47,7 @@ export class BullLine {
 
   /** Leave the conversation's line, and wake the job next in it if it is parked. */
   async leave(group: string, id: string): Promise<void> {
+    this.running.delete(id);
     const next = await this.turnstile.leave(group, id);
     // A wake that fails costs the parked job its own delay (turnPollMs), nothing more.
     const parked = next === undefined ? undefined : await this.jobs.getJob(next).catch(() => undefined);

@@ -116,7 +116,8 @@ export class BullQueue<T> implements JobQueue<T> {
     this.workerTurnstile = new Turnstile(connection, `${this.prefix}:turn`);
     this.lookup = new (bullmqPackage().Queue)(this.name, { connection, prefix: this.prefix });
     this.lookup.on('error', () => undefined);
-    this.line = new BullLine(this.workerTurnstile, this.lookup);
+    this.line = new BullLine(this.workerTurnstile, this.lookup, this.options.lockDurationMs);
+    connection.on('ready', () => void this.line?.retakeTurns()); // Redis may have come back empty
     const run = (job: BullJob<Stored<T>>, token?: string) => (this.running++, this.run(job, token, handler, options.invalid).finally(() => this.running--));
     this.worker = new (bullmqPackage().Worker)(this.name, (job, token) => run(job as BullJob<Stored<T>>, token), {
       connection,
@@ -169,6 +170,7 @@ export class BullQueue<T> implements JobQueue<T> {
     try {
       await handler({ id, group, data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1, ...(job.stalledCounter > 0 ? { redelivered: true } : {}) });
     } catch (error) {
+      line.stopped(id);
       if (isDeferral(error)) {
         // Wait as the rate limit asks, without spending an attempt; the job keeps its turn.
         await job.moveToDelayed(Date.now() + deferralDelayMs(error), token);

@@ -97,11 +97,26 @@ local head = redis.call('zrange', KEYS[1], 0, 0)[1]
 if head and redis.call('srem', KEYS[2], head) == 1 then return head end
 return false`;
 
+/**
+ * A job still running when Redis came back empty (no persistence) takes its place again, first in
+ * its line (a later message must not start beside it), with an entering marker, since BullMQ has
+ * lost the job too and the sweep would take it for finished. KEYS: group set, entering marker.
+ * ARGV: id, marker ms, group TTL ms. Returns 1 when the ticket was missing and is back, else 0.
+ */
+const RETAKE = `
+if redis.call('zscore', KEYS[1], ARGV[1]) then return 0 end
+local head = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
+redis.call('zadd', KEYS[1], head[2] and tonumber(head[2]) - 1 or 0, ARGV[1])
+redis.call('pexpire', KEYS[1], ARGV[3])
+redis.call('set', KEYS[2], '1', 'PX', ARGV[2])
+return 1`;
+
 interface TurnstileCommands {
   parleyAdmit(...keysAndArgs: string[]): Promise<[number, number?, number?, number?]>;
   parleyTurn(group: string, id: string): Promise<[number, string?]>;
   parleyPark(group: string, parked: string, id: string, ttlMs: string): Promise<number>;
   parleyLeave(group: string, parked: string, id: string): Promise<string | null>;
+  parleyRetake(group: string, entering: string, id: string, markerMs: string, ttlMs: string): Promise<number>;
 }
 
 export type Turn = 'turn' | 'no-ticket' | 'wait';
@@ -127,6 +142,7 @@ export class Turnstile {
     if (!loaded.parleyTurn) redis.defineCommand('parleyTurn', { numberOfKeys: 1, lua: TURN });
     if (!loaded.parleyPark) redis.defineCommand('parleyPark', { numberOfKeys: 2, lua: PARK });
     if (!loaded.parleyLeave) redis.defineCommand('parleyLeave', { numberOfKeys: 2, lua: LEAVE });
+    if (!loaded.parleyRetake) redis.defineCommand('parleyRetake', { numberOfKeys: 2, lua: RETAKE });
     this.commands = redis as unknown as TurnstileCommands;
   }
 
@@ -179,6 +195,11 @@ export class Turnstile {
   /** Leave the line. Returns the job now first when it is parked: the caller wakes it. */
   async leave(group: string, id: string): Promise<string | undefined> {
     return (await this.commands.parleyLeave(this.key(group), this.parkedKey(group), id)) ?? undefined;
+  }
+
+  /** A running job's ticket, taken again if Redis lost it (RETAKE); the marker holds it for `markerMs`. Whether it was lost. */
+  async retake(group: string, id: string, markerMs: number): Promise<boolean> {
+    return (await this.commands.parleyRetake(this.key(group), this.enteringKey(id), id, String(markerMs), String(TURN_TTL_MS))) === 1;
   }
 
   /**
