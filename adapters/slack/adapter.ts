@@ -175,7 +175,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
 
   async function receive(request: HttpRequest): Promise<Received> {
     verifySlackSignature(request, options.signingSecrets);
-    const body = parseSlackBody(request);
+    const body = parseSlackBody(request, workspaces !== undefined);
     if (body.type === 'url_verification') return { response: json(200, { challenge: body.challenge }), messages: [] };
     if (body.ssl_check) return { response: { status: 200 }, messages: [] };
     if (body.type === 'app_rate_limited') {

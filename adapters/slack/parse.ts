@@ -1,6 +1,7 @@
 import { InvalidPayloadError, checkPayload, mediaTypeOf, type HttpRequest, type InvalidPayloadStatus } from 'parley/adapter-kit';
 import { eventSchemas, eventsApiBody, interactionBodies, interactionKind, slashCommandBody } from './schema.js';
 import { fitsMessageCallback } from './schema-fast.js';
+import { namesAnInstallation } from './workspace-lookup.js';
 
 /** A Slack request body: Events API JSON, or a form (slash commands; `payload=` for interactivity). */
 export type SlackBody = Record<string, unknown> & { type?: string; challenge?: string; ssl_check?: string; command?: string };
@@ -9,9 +10,10 @@ export type SlackBody = Record<string, unknown> & { type?: string; challenge?: s
  * Parse a verified Slack body and check it against what parley and Bolt accept (schema.ts).
  * A misfit is never a 5xx. The Events API (JSON) redelivers anything but a 2xx for hours, so a
  * payload that can never succeed is answered 200 and dropped; slash commands and interactivity
- * (forms) are never redelivered, so they get a 400 the user sees.
+ * (forms) are never redelivered, so they get a 400 the user sees. With `manyWorkspaces` (OAuth),
+ * a command or an interaction must also name the installation that answers it.
  */
-export function parseSlackBody(request: HttpRequest): SlackBody {
+export function parseSlackBody(request: HttpRequest, manyWorkspaces = false): SlackBody {
   const text = request.body.toString('utf8');
   const form = mediaTypeOf(request) === 'application/x-www-form-urlencoded';
   const status: InvalidPayloadStatus = form ? 400 : 200;
@@ -19,8 +21,11 @@ export function parseSlackBody(request: HttpRequest): SlackBody {
   if (body === undefined) throw new InvalidPayloadError('The Slack request body could not be parsed.', undefined, status, 'malformed_body');
   if (!form) return checkEventsApi(body);
   if (body.ssl_check !== undefined) return body;
-  if (typeof body.payload !== 'string') return checkPayload(slashCommandBody, body, 'The Slack slash command', status);
-  return checkInteraction(parseJson(body.payload), status);
+  const checked = typeof body.payload !== 'string' ? checkPayload(slashCommandBody, body, 'The Slack slash command', status) : checkInteraction(parseJson(body.payload), status);
+  if (manyWorkspaces && !namesAnInstallation(checked)) {
+    throw new InvalidPayloadError('The Slack payload names no workspace (team.id or user.team_id; enterprise.id for an org-wide install): no installation can answer it.', checked, status);
+  }
+  return checked;
 }
 
 /** Socket Mode envelope types whose payload is what the same request carries over HTTP. */

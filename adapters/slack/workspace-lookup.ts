@@ -48,6 +48,22 @@ export function lookupOfEvent(body: EventBody): InstallationLookup | undefined {
   return { teamId, enterpriseId, isEnterpriseInstall } as InstallationLookup;
 }
 
+/**
+ * Whether a slash command or an interaction names an installation, read as Bolt's authorize reads
+ * it (buildSource): a team (the view's installing team, else `team.id`, else `user.team_id`), or
+ * for an org-wide install its enterprise. With many workspaces one that names none can never be
+ * answered: it is a payload that does not fit (parse.ts), not a listener's failure.
+ */
+export function namesAnInstallation(body: Record<string, unknown>): boolean {
+  const flag = body.is_enterprise_install;
+  const orgWide = typeof flag === 'string' ? flag === 'true' : Boolean(flag);
+  if (body.command !== undefined) return (orgWide ? text(body.enterprise_id) : text(body.team_id)) !== undefined;
+  const [team, user, view, enterprise] = [body.team, body.user, body.view, body.enterprise].map(fields);
+  const teamId = text(view?.app_installed_team_id) ?? (team ? text(team.id) : text(user?.team_id));
+  const enterpriseId = enterprise ? text(enterprise.id) : text(team?.enterprise_id);
+  return (orgWide ? enterpriseId : teamId) !== undefined;
+}
+
 /** The installation a conversation's replies are posted with. */
 export function lookupFor(details: SlackDetails): InstallationLookup {
   return { teamId: details.team, enterpriseId: details.enterprise, isEnterpriseInstall: details.enterpriseInstall === true } as InstallationLookup;
@@ -72,4 +88,8 @@ export function describe(query: InstallationLookup): string {
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function fields(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
 }
