@@ -32,7 +32,9 @@ const mrkdwn: MarkdownRenderer = {
 
 /** Convert a markdown reply to Slack mrkdwn; code spans and code blocks keep their markup, their `&`, `<` and `>` escaped. */
 export function markdownToMrkdwn(markdown: string): string {
-  return renderMarkdown(markdown, mrkdwn);
+  const text = renderMarkdown(markdown, mrkdwn);
+  // Markdown that shows nothing (a bare `#`) would post nothing, the user left with silence: it is shown as written.
+  return /\S/.test(text) || markdown.trim() === '' ? text : escapeText(markdown.trim());
 }
 
 /** A URL inside `<…>`: entities for `&`, and no character that would end the link early. */

@@ -27,5 +27,7 @@ const whatsApp: MarkdownRenderer = {
 
 /** Convert a markdown reply to WhatsApp formatting, leaving code spans and code blocks as they are. */
 export function markdownToWhatsApp(markdown: string): string {
-  return renderMarkdown(markdown, whatsApp);
+  const text = renderMarkdown(markdown, whatsApp);
+  // Markdown that shows nothing (a bare `#`) would send nothing, the user left with silence: it is sent as written.
+  return /\S/.test(text) || markdown.trim() === '' ? text : markdown.trim();
 }

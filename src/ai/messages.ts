@@ -11,7 +11,7 @@ type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
  */
 export function buildMessages(systemPrompt: string, request: AiRequest): ChatMessage[] {
   const messages: ChatMessage[] = [];
-  if (systemPrompt.trim() !== '') messages.push({ role: 'system', content: systemPrompt });
+  if (systemPrompt.trim() !== '') messages.push({ role: 'system', content: wellFormed(systemPrompt) }); // given in code, it may be ill-formed too
   for (const turn of request.history) {
     // An empty message is refused (400) by Anthropic-compatible endpoints: an empty turn (stored by an older version) is left out.
     if (turn.text.trim() === '') continue;

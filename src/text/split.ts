@@ -136,7 +136,9 @@ export function findFences(text: string): Fence[] {
  */
 function splitCodeBlock(fence: Fence, maxChars: number): string[] | undefined {
   const budget = maxChars - fence.open.length - fence.close.length - 2;
-  if (budget < 1) return undefined;
+  // Room for at least two: one character (a surrogate pair) cannot be cut into a piece of one, and a
+  // piece of none would never end (a long language tag from the model leaves the code that little room).
+  if (budget < 2) return undefined;
   const pieces: string[] = [];
   let lines: string[] = [];
   let size = 0;

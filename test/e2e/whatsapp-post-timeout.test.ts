@@ -60,6 +60,15 @@ describe('a WhatsApp reply part Twilio answers too late', () => {
     expect(fake.lists).toHaveLength(1);
   });
 
+  it('an answer sent as written (a bare `#` shows nothing once formatted): the retry finds it and sends nothing', async () => {
+    fake.on((_call, n) => (n === 0 ? { delayMs: TIMEOUT_MS * 4 } : undefined));
+    await expect(post('#')).rejects.toBeInstanceOf(MaybePostedError);
+    const again = await post('#');
+    expect(fake.bodies()).toEqual(['#']);
+    expect(fake.lists).toHaveLength(1);
+    expect(again.ids).toEqual([fake.messages[0]!.sid]);
+  });
+
   it('sent through a Messaging Service (a queued message has no From yet): found by the service', async () => {
     adapter = adapterFor(fake.url, { messagingServiceSid: SERVICE });
     fake.on((_call, n) => (n === 0 ? { delayMs: TIMEOUT_MS * 4 } : undefined));

@@ -140,7 +140,10 @@ describe('markdownToMrkdwn: blocks', () => {
     ['### Closed heading ###', '*Closed heading*'],
     ['## **Already bold**', '*Already bold*'],
     ['## With *italic* and `code`', '*With _italic_ and `code`*'],
-    ['#', ''],
+    // A reply that is only a bare heading would show nothing (no message posted): shown as written.
+    ['#', '#'],
+    ['## ##\n\n#', '## ##\n\n#'],
+    ['Intro\n\n#', 'Intro\n\n'],
     ['#hashtag', '#hashtag'],
     ['####### seven', '####### seven'],
   ])('heading %j → %j', (markdown, expected) => {

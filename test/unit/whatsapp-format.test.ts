@@ -82,3 +82,15 @@ describe('markdownToWhatsApp: blocks', () => {
     expect(markdownToWhatsApp('**a**\r\n\r\nb')).toBe('*a*\r\n\r\nb');
   });
 });
+
+describe('markdownToWhatsApp: a reply that shows nothing', () => {
+  // A bare heading has no title: the reply would send nothing and the user get silence.
+  it.each([
+    ['#', '#'],
+    ['  ## ##\n#  ', '## ##\n#'],
+    ['Intro\n\n#', 'Intro\n\n'],
+    [' \n', ' \n'],
+  ])('%j → %j', (markdown, expected) => {
+    expect(markdownToWhatsApp(markdown)).toBe(expected);
+  });
+});
