@@ -35,7 +35,7 @@ export class BullLine {
    * and the next message of such a conversation would start beside its job, and be answered first.
    */
   async retakeTurns(): Promise<number> {
-    const retaken = await Promise.all([...this.running].map(([id, group]) => this.turnstile.retake(group, id, this.holdMs).catch(() => false)));
+    const retaken = await Promise.all([...this.running].map(([id, group]) => this.turnstile.retake(group, id, this.jobs.toKey(id), this.holdMs).catch(() => false)));
     return retaken.filter(Boolean).length;
   }
 

@@ -100,11 +100,13 @@ return false`;
 /**
  * A job still running when Redis came back empty (no persistence) takes its place again, first in
  * its line (a later message must not start beside it), with an entering marker, since BullMQ has
- * lost the job too and the sweep would take it for finished. KEYS: group set, entering marker.
- * ARGV: id, marker ms, group TTL ms. Returns 1 when the ticket was missing and is back, else 0.
+ * lost the job too and the sweep would take it for finished. A job BullMQ still has was not lost:
+ * its ticket, if gone, left rightly (another worker answered it after a stall). KEYS: group set,
+ * entering marker, the job's key. ARGV: id, marker ms, group TTL ms. Returns 1 when the ticket
+ * was missing and is back, else 0.
  */
 const RETAKE = `
-if redis.call('zscore', KEYS[1], ARGV[1]) then return 0 end
+if redis.call('zscore', KEYS[1], ARGV[1]) or redis.call('exists', KEYS[3]) == 1 then return 0 end
 local head = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
 redis.call('zadd', KEYS[1], head[2] and tonumber(head[2]) - 1 or 0, ARGV[1])
 redis.call('pexpire', KEYS[1], ARGV[3])
@@ -116,7 +118,7 @@ interface TurnstileCommands {
   parleyTurn(group: string, id: string): Promise<[number, string?]>;
   parleyPark(group: string, parked: string, id: string, ttlMs: string): Promise<number>;
   parleyLeave(group: string, parked: string, id: string): Promise<string | null>;
-  parleyRetake(group: string, entering: string, id: string, markerMs: string, ttlMs: string): Promise<number>;
+  parleyRetake(group: string, entering: string, job: string, id: string, markerMs: string, ttlMs: string): Promise<number>;
 }
 
 export type Turn = 'turn' | 'no-ticket' | 'wait';
@@ -142,7 +144,7 @@ export class Turnstile {
     if (!loaded.parleyTurn) redis.defineCommand('parleyTurn', { numberOfKeys: 1, lua: TURN });
     if (!loaded.parleyPark) redis.defineCommand('parleyPark', { numberOfKeys: 2, lua: PARK });
     if (!loaded.parleyLeave) redis.defineCommand('parleyLeave', { numberOfKeys: 2, lua: LEAVE });
-    if (!loaded.parleyRetake) redis.defineCommand('parleyRetake', { numberOfKeys: 2, lua: RETAKE });
+    if (!loaded.parleyRetake) redis.defineCommand('parleyRetake', { numberOfKeys: 3, lua: RETAKE });
     this.commands = redis as unknown as TurnstileCommands;
   }
 
@@ -197,9 +199,9 @@ export class Turnstile {
     return (await this.commands.parleyLeave(this.key(group), this.parkedKey(group), id)) ?? undefined;
   }
 
-  /** A running job's ticket, taken again if Redis lost it (RETAKE); the marker holds it for `markerMs`. Whether it was lost. */
-  async retake(group: string, id: string, markerMs: number): Promise<boolean> {
-    return (await this.commands.parleyRetake(this.key(group), this.enteringKey(id), id, String(markerMs), String(TURN_TTL_MS))) === 1;
+  /** A running job's ticket, taken again if Redis lost it and the job (`jobKey`) (RETAKE); the marker holds it for `markerMs`. Whether it was lost. */
+  async retake(group: string, id: string, jobKey: string, markerMs: number): Promise<boolean> {
+    return (await this.commands.parleyRetake(this.key(group), this.enteringKey(id), jobKey, id, String(markerMs), String(TURN_TTL_MS))) === 1;
   }
 
   /**

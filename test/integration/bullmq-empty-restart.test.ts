@@ -52,4 +52,31 @@ describe('BullQueue across a Redis that restarts empty', () => {
     await waitFor(() => events.includes('end second'), 10_000, 'the second job to run');
     expect(events).toEqual(['start first', 'end first', 'start second', 'end second']);
   }, 40_000);
+
+  it('a reconnection to a Redis that kept its data puts back no ticket: a job another worker answered after a stall holds no turn', async () => {
+    server = await startPrivateRedis(['--appendonly', 'no']);
+    admin = new Redis(server.url);
+    // A long lock: a ticket put back wrongly would hold the conversation far past this test's waits.
+    const queue = kit.track(new BullQueue<Data>({ url: server.url, prefix: 'kept', retry: testRetry, lockDurationMs: 60_000, turnPollMs: 50 }), 1000);
+    const events: string[] = [];
+    const hold = kit.gate();
+    queue.process(
+      async (job) => {
+        events.push(`start ${job.id}`);
+        if (job.id === 'first') await hold.opened;
+        events.push(`end ${job.id}`);
+      },
+      { concurrency: 2 },
+    );
+    await queue.add({ id: 'first', group: 'g', data: { n: 1 } });
+    await waitFor(() => events.includes('start first'), 5000, 'the first job to start');
+    // Its lock lost (a stall), another worker took the job, answered it and left the line; this process still runs its copy.
+    await admin.zrem('kept:turn:g', 'first');
+    await admin.hset('kept:messages:first', 'finishedOn', String(Date.now()));
+    // A network blip, no data lost: every connection of the queue reconnects.
+    await admin.client('KILL', 'TYPE', 'normal');
+    await waitFor(() => queue.add({ id: 'second', group: 'g', data: { n: 2 } }).then(() => true, () => false), 10_000, 'the second message to be queued');
+    await waitFor(() => events.includes('end second'), 10_000, 'the second job to run');
+    expect(await admin.zscore('kept:turn:g', 'first')).toBeNull();
+  }, 40_000);
 });
