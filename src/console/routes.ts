@@ -42,6 +42,8 @@ const LIVE_STALLED_AFTER = 15;
 /** A console read that has not answered by then is waiting for Redis: say so instead. */
 const READ_WITHIN_MS = 2000;
 const FAILED_SIGN_INS_PER_MINUTE = 10;
+/** What the browser's Sec-Fetch-Site says of a form posted by a page of another origin. */
+const FOREIGN_FORM = new Set(['cross-site', 'same-site']);
 /** The page's script, console.js, and the ES modules it imports. */
 const SCRIPTS = ['console.js', 'api.js', 'dom.js', 'format.js', 'overview.js', 'chart.js', 'budgets.js', 'budget-limits.js', 'conversations.js', 'dead-letters.js'];
 /** What /console/assets/<name> serves: these and nothing else (a fixed list: no path is ever built from the URL). */
@@ -73,9 +75,11 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
   const auth = new ConsoleAuth(deps.adminToken);
   const path = pathOf(request).replace(/\/+$/, '') || '/';
   const post = request.method === 'POST';
-  // The console's two forms (sign in, sign out) are its own pages' only: another site's form is refused.
-  if (post && (path === '/console/login' || path === '/console/logout') && request.headers['sec-fetch-site'] === 'cross-site') {
-    deps.logger.warn({ path, remoteAddress: request.remoteAddress }, 'console form posted from another site: refused');
+  // The console's two forms (sign in, sign out) are its own pages' only: another site's form, or another origin's on
+  // this site (a sibling subdomain, another port), is refused before a token is read: it would sign the operator out,
+  // or spend the sign-in attempts of the operator's address from the operator's own browser (a lock-out).
+  if (post && (path === '/console/login' || path === '/console/logout') && FOREIGN_FORM.has(request.headers['sec-fetch-site'] ?? '')) {
+    deps.logger.warn({ path, remoteAddress: request.remoteAddress }, 'console form posted from another origin: refused');
     return jsonError(403, 'cross_site', 'The console accepts its forms from its own pages only.');
   }
   if (path === '/console/login' && post) {

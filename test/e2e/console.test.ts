@@ -679,6 +679,32 @@ describe('sign-in attempts', () => {
     }
   });
 
+  it("a page of another origin on the same site (a sibling subdomain, another port) cannot sign the operator out, nor spend the operator's address's attempts from the operator's browser", async () => {
+    const ai = await startFakeOpenAi();
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN });
+    // What Chromium sends for fetch(…, { method: 'POST', mode: 'no-cors', body: new URLSearchParams(…) }) from http://127.0.0.1:<another port>.
+    const sameSite = (token: string) => {
+      const init = form(token);
+      return fetch(`${web.url}/console/login`, { ...init, headers: { ...init.headers, 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.1:1' } });
+    };
+    try {
+      const cookie = await signIn(web.url);
+      for (let i = 0; i < 12; i++) expect((await sameSite(`wrong-token-${i}-padding`)).status).toBe(403);
+      expect((await sameSite(TOKEN)).status).toBe(403);
+      const out = await fetch(`${web.url}/console/logout`, { method: 'POST', headers: { cookie, 'sec-fetch-site': 'same-site' }, redirect: 'manual' });
+      expect(out.status).toBe(403);
+      expect(out.headers.get('set-cookie')).toBeNull();
+      // The operator, on the console's own page, is not locked out.
+      const own = form(TOKEN);
+      const operator = await fetch(`${web.url}/console/login`, { ...own, headers: { ...own.headers, 'sec-fetch-site': 'same-origin' } });
+      expect(operator.status).toBe(303);
+      expect(operator.headers.get('set-cookie')).toMatch(SESSION);
+    } finally {
+      await web.close();
+      await ai.close();
+    }
+  });
+
   it("behind a proxy (TRUST_PROXY=true) counts the client's forwarded address: one client's wrong guesses never lock out the operator at another", async () => {
     const ai = await startFakeOpenAi();
     const web = await startWebBot({ OPENAI_BASE_URL: ai.url, ADMIN_TOKEN: TOKEN, TRUST_PROXY: 'true' });
