@@ -22,6 +22,11 @@ export function parseSlackBody(request: HttpRequest, manyWorkspaces = false): Sl
   if (!form) return checkEventsApi(body);
   if (body.ssl_check !== undefined) return body;
   const checked = typeof body.payload !== 'string' ? checkPayload(slashCommandBody, body, 'The Slack slash command', status) : checkInteraction(parseJson(body.payload), status);
+  return namingAnInstallation(checked, manyWorkspaces, status);
+}
+
+/** With many workspaces, a command or an interaction that names no installation does not fit (over HTTP and Socket Mode alike). */
+function namingAnInstallation(checked: SlackBody, manyWorkspaces: boolean, status: InvalidPayloadStatus): SlackBody {
   if (manyWorkspaces && !namesAnInstallation(checked)) {
     throw new InvalidPayloadError('The Slack payload names no workspace (team.id or user.team_id; enterprise.id for an org-wide install): no installation can answer it.', checked, status);
   }
@@ -33,15 +38,15 @@ const ENVELOPE_PAYLOADS = new Set(['events_api', 'slash_commands', 'interactive'
 
 /**
  * A Socket Mode envelope's payload, given the same checks as over HTTP (the payload is already
- * parsed JSON). Every misfit is status 200: Socket Mode acknowledges and drops it. Other envelope
+ * parsed JSON; `manyWorkspaces` as for parseSlackBody). Every misfit is status 200: Socket Mode acknowledges and drops it. Other envelope
  * types (hello, disconnect) carry no payload to check: returned as they are.
  */
-export function checkEnvelopePayload(type: string, payload: unknown): unknown {
+export function checkEnvelopePayload(type: string, payload: unknown, manyWorkspaces = false): unknown {
   if (!ENVELOPE_PAYLOADS.has(type)) return payload;
   if (!isObject(payload)) throw new InvalidPayloadError(`The Slack Socket Mode ${type} envelope carries no payload object.`, payload, 200, 'malformed_body');
   if (type === 'events_api') return checkEventsApi(payload);
-  if (type === 'slash_commands') return checkPayload(slashCommandBody, payload, 'The Slack slash command', 200);
-  return checkInteraction(payload, 200);
+  const checked = type === 'slash_commands' ? checkPayload(slashCommandBody, payload, 'The Slack slash command', 200) : checkInteraction(payload, 200);
+  return namingAnInstallation(checked, manyWorkspaces, 200);
 }
 
 function checkInteraction(payload: SlackBody | undefined, status: InvalidPayloadStatus): SlackBody {

@@ -18,6 +18,8 @@ export interface EnvelopeChecks {
   refused(error: InvalidPayloadError): void;
   /** Anything else the SDK's message handler threw: logged, so the process stays up. */
   failed(error: unknown): void;
+  /** Many workspaces (OAuth): a command or an interaction must name its installation, as over HTTP. */
+  manyWorkspaces?: boolean;
 }
 
 /** What the SDK's `ack()` calls: `send(envelope_id, body)`. Private in its types, public in its JavaScript. */
@@ -30,7 +32,7 @@ export function checkedSocketModeClient(options: SocketModeOptions, checks: Enve
   class CheckedSocketModeClient extends Base {
     protected override async onWebSocketMessage(data: string | ArrayBuffer, isBinary: boolean): Promise<void> {
       try {
-        const misfit = isBinary ? undefined : misfitOf(data);
+        const misfit = isBinary ? undefined : misfitOf(data, checks.manyWorkspaces === true);
         if (!misfit) return await super.onWebSocketMessage(data, isBinary);
         checks.refused(misfit.error);
         if (typeof misfit.envelopeId === 'string') await (this as unknown as Sender).send(misfit.envelopeId);
@@ -43,7 +45,7 @@ export function checkedSocketModeClient(options: SocketModeOptions, checks: Enve
 }
 
 /** Why a frame cannot be handed to the SDK, or undefined when it can (text that is no JSON: the SDK ignores it). */
-function misfitOf(data: string | ArrayBuffer): { envelopeId: unknown; error: InvalidPayloadError } | undefined {
+function misfitOf(data: string | ArrayBuffer, manyWorkspaces: boolean): { envelopeId: unknown; error: InvalidPayloadError } | undefined {
   let frame: unknown;
   try {
     frame = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data));
@@ -57,7 +59,7 @@ function misfitOf(data: string | ArrayBuffer): { envelopeId: unknown; error: Inv
   const envelope = frame as { type?: unknown; envelope_id?: unknown; payload?: unknown };
   if (typeof envelope.type !== 'string') return undefined;
   try {
-    checkEnvelopePayload(envelope.type, envelope.payload);
+    checkEnvelopePayload(envelope.type, envelope.payload, manyWorkspaces);
     return undefined;
   } catch (error) {
     if (error instanceof InvalidPayloadError) return { envelopeId: envelope.envelope_id, error };

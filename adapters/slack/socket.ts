@@ -44,6 +44,7 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
     {
       refused: options.refused,
       failed: (error) => options.logger().error({ err: error }, 'a Socket Mode message could not be handled; it is dropped'),
+      manyWorkspaces: options.admit !== undefined, // `admit` is given with many workspaces only
     },
   );
   client.on('slack_event', (event: SocketEvent) => {

@@ -15,7 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 /** What Slack sends over the socket for one Events API delivery. */
 export interface SocketEnvelope {
   envelope_id: string;
-  type: 'events_api';
+  type: 'events_api' | 'interactive' | 'slash_commands';
   payload: object;
   accepts_response_payload: boolean;
   retry_attempt: number;
@@ -36,6 +36,8 @@ export interface SendEventOptions {
   retryReason?: string;
   /** Reject when no ack arrives within this long (default 5000 ms). */
   ackTimeoutMs?: number;
+  /** The envelope's type (default `events_api`): `interactive` or `slash_commands` carry a click or a command. */
+  type?: SocketEnvelope['type'];
 }
 
 export interface FakeSlackSocket {
@@ -152,7 +154,7 @@ export async function startFakeSlackSocket(options: FakeSlackSocketOptions = {})
       if (!socket) return Promise.reject(new Error('fake Slack socket: no client is connected'));
       const envelope: SocketEnvelope = {
         envelope_id: randomUUID(),
-        type: 'events_api',
+        type: sendOptions.type ?? 'events_api',
         payload: eventCallback,
         accepts_response_payload: false,
         retry_attempt: sendOptions.retryAttempt ?? 0,
