@@ -122,6 +122,6 @@ export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: In
     }
   }
   // Logged once, whichever run or process gets here first.
-  if (await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS).catch(() => true)) await recordApology(deps.conversationLog, message, posted, logger);
+  if (await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS).catch(() => true)) await recordApology(deps.conversationLog, message, posted, logger, deps.metrics);
   return posted !== undefined;
 }

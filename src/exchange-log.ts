@@ -6,6 +6,10 @@ import type { Logger } from 'pino';
 import type { ConversationLog } from './conversation-log.js';
 import type { Exchange } from './handler.js';
 import type { InboundMessage } from './message.js';
+import type { Metrics } from './observe/index.js';
+
+/** Where a write that failed is counted (parley_conversation_log_failed_total); the log line is written either way. */
+export type LogFailures = Pick<Metrics, 'conversationLogFailed'>;
 
 /** How far back a resumed job looks for its own exchange: the queue answers a conversation in order, so it is the newest. */
 const RECENT_ENTRIES = 5;
@@ -15,7 +19,7 @@ const RECENT_ENTRIES = 5;
  * `resumed`: an earlier run of the job posted its reply and may have logged it already.
  * `outcome` 'withheld': the adapter held the answer back, nothing was posted.
  */
-export async function recordExchange(log: ConversationLog | undefined, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string, resumed = false, outcome?: 'withheld'): Promise<void> {
+export async function recordExchange(log: ConversationLog | undefined, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string, resumed = false, outcome?: 'withheld', metrics?: LogFailures): Promise<void> {
   if (!log) return;
   const usage = exchange.result?.usage;
   const now = new Date();
@@ -39,7 +43,7 @@ export async function recordExchange(log: ConversationLog | undefined, message: 
       latencyMs: Math.max(0, now.getTime() - Date.parse(message.receivedAt)),
     });
   } catch (error) {
-    logger.warn({ err: error }, 'could not write the conversation log');
+    notWritten(logger, metrics, message, error);
   }
 }
 
@@ -48,7 +52,7 @@ export async function recordExchange(log: ConversationLog | undefined, message: 
  * nothing, no answer, after waiting from its arrival until now. No model, tokens or cost; no id,
  * so nothing rates it. Written once per job (the apology's marker decides); a failure is only logged.
  */
-export async function recordApology(log: ConversationLog | undefined, message: InboundMessage, apology: string | undefined, logger: Logger): Promise<void> {
+export async function recordApology(log: ConversationLog | undefined, message: InboundMessage, apology: string | undefined, logger: Logger, metrics?: LogFailures): Promise<void> {
   if (!log) return;
   const now = new Date();
   try {
@@ -68,6 +72,12 @@ export async function recordApology(log: ConversationLog | undefined, message: I
       latencyMs: Math.max(0, now.getTime() - Date.parse(message.receivedAt)),
     });
   } catch (error) {
-    logger.warn({ err: error }, 'could not write the conversation log');
+    notWritten(logger, metrics, message, error);
   }
+}
+
+/** A write the log's store refused even after its own retries (a throttled DynamoDB table): the reply stands, the row is lost. */
+function notWritten(logger: Logger, metrics: LogFailures | undefined, message: InboundMessage, error: unknown): void {
+  metrics?.conversationLogFailed.inc({ platform: message.platform });
+  logger.warn({ err: error, platform: message.platform }, 'could not write the conversation log; the reply stands, this exchange is not in the log');
 }

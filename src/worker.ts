@@ -249,7 +249,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         });
       },
       // Only held back, nothing posted: the log says so rather than pass it for an answer.
-      recordExchange: (exchange) => withKeys(recordExchange(deps.conversationLog, message, exchange, logger, options.jobId, resumed, withheld > 0 && delivered === 0 ? 'withheld' : undefined)),
+      recordExchange: (exchange) => withKeys(recordExchange(deps.conversationLog, message, exchange, logger, options.jobId, resumed, withheld > 0 && delivered === 0 ? 'withheld' : undefined, deps.metrics)),
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);

@@ -50,6 +50,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     cost: boundLabels(new Counter({ name: 'parley_ai_cost_usd_total', help: 'Estimated AI cost in US dollars', labelNames: ['model'], registers }), { model: models }),
     repliesSent: new Counter({ name: 'parley_replies_sent_total', help: 'Replies delivered', labelNames: ['platform', 'kind'], registers }),
     repliesFailed: new Counter({ name: 'parley_replies_failed_total', help: 'Replies that could not be delivered', labelNames: ['platform'], registers }),
+    conversationLogFailed: new Counter({ name: 'parley_conversation_log_failed_total', help: 'Exchanges and apologies that could not be written to the conversation log (the reply was posted all the same)', labelNames: ['platform'], registers }),
     deadLettered: boundLabels(new Counter({ name: 'parley_dead_lettered_total', help: 'Messages moved to the dead letters', labelNames: ['platform', 'reason'], registers }), { reason: reasons }),
     circuitOpen: new Gauge({ name: 'parley_ai_circuit_open', help: '1 while the AI circuit breaker is open (or half-open), else 0', registers }),
     keysRejected: new Counter({ name: 'parley_ai_key_rejected_total', help: 'AI provider keys refused with a 401 (the next key of OPENAI_API_KEY takes over)', registers }),

@@ -159,6 +159,14 @@ describe('processJob answers', () => {
     deps.conversationLog = { record: async () => Promise.reject(new Error('log table down')), list: async () => [] };
     await processJob(deps, job(inbound({ conversation: conversation('c-log-down') })));
     expect(kinds()).toEqual(['answer']);
+    // Not only a log line: the exchange missing from the log is counted, for an alert to find.
+    expect((await deps.metrics.registry.getSingleMetricAsString('parley_conversation_log_failed_total'))).toContain('parley_conversation_log_failed_total{platform="test"} 1');
+  });
+
+  it("counts an apology the conversation log could not take", async () => {
+    deps.conversationLog = { record: async () => Promise.reject(new Error('log table down')), list: async () => [] };
+    await abandonJob(deps, job(inbound({ conversation: conversation('c-log-down-apology') })), 'stalled');
+    expect((await deps.metrics.registry.getSingleMetricAsString('parley_conversation_log_failed_total'))).toContain('parley_conversation_log_failed_total{platform="test"} 1');
   });
 
   it('sends the earlier turns of the conversation to the AI', async () => {
