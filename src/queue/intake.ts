@@ -151,6 +151,9 @@ export class IntakePump<T> {
   private groupMade = false;
   /** Ends a pause (after an error, or while BullMQ holds enough) early, when the pump is stopped. */
   private wakeUp?: () => void;
+  /** Rejects once the pump stops (untilStopped). */
+  private halt: (error: Error) => void = () => undefined;
+  private readonly halted = new Promise<never>((_resolve, reject) => (this.halt = reject));
   /** How long a read blocks, and how often orphans are looked for. */
   private readonly checkEveryMs: number;
 
@@ -166,6 +169,7 @@ export class IntakePump<T> {
     if (!writer.parleyIntakeForget) options.writer.defineCommand('parleyIntakeForget', { lua: FORGET, numberOfKeys: 1 });
     this.commands = options.writer as unknown as IntakeCommands;
     this.checkEveryMs = Math.max(50, Math.min(BLOCK_MS, Math.floor(options.reclaimIdleMs / 2)));
+    this.halted.catch(() => undefined);
   }
 
   start(): void {
@@ -176,9 +180,19 @@ export class IntakePump<T> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.reader.disconnect(); // ends a blocked read at once
+    this.halt(new Error('intake pump stopped'));
     this.wakeUp?.();
     await this.running;
-    await this.forget(this.consumer).catch(() => undefined);
+    // Unreachable, the writer would hold its command until Redis is back: the running pumps forget this consumer later.
+    if (this.options.writer.status === 'ready') await this.forget(this.consumer).catch(() => undefined);
+  }
+
+  /**
+   * A reader command, given up when the pump stops: ioredis's disconnect() settles nothing queued
+   * while it is reconnecting, so a read waiting out an outage would otherwise hold stop() for good.
+   */
+  private untilStopped<R>(command: Promise<R>): Promise<R> {
+    return Promise.race([command, this.halted]);
   }
 
   /** Drop the group's consumers that are gone (see FORGET). */
@@ -219,7 +233,7 @@ export class IntakePump<T> {
   /** The consumer group, reading from the stream's start (entries written before it existed too). */
   private async ensureGroup(): Promise<void> {
     try {
-      await this.reader.xgroup('CREATE', this.options.key, GROUP, '0', 'MKSTREAM');
+      await this.untilStopped(this.reader.xgroup('CREATE', this.options.key, GROUP, '0', 'MKSTREAM'));
     } catch (error) {
       if (!/BUSYGROUP/.test(String(error))) throw error;
     }
@@ -229,7 +243,7 @@ export class IntakePump<T> {
   private async read(from: '0' | '>', count: number): Promise<Entry[]> {
     const { key } = this.options;
     const block = from === '>' ? ['BLOCK', String(this.checkEveryMs)] : [];
-    const reply = (await this.reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(count), ...block, 'STREAMS', key, from)) as [string, Entry[]][] | null;
+    const reply = (await this.untilStopped(this.reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(count), ...block, 'STREAMS', key, from))) as [string, Entry[]][] | null;
     return reply?.[0]?.[1] ?? [];
   }
 
@@ -252,7 +266,7 @@ export class IntakePump<T> {
     this.nextReclaimAt = Date.now() + this.checkEveryMs;
     let cursor = '0-0';
     do {
-      const [next, entries] = (await this.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(this.options.reclaimIdleMs), cursor, 'COUNT', String(BATCH))) as [string, Entry[]];
+      const [next, entries] = (await this.untilStopped(this.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(this.options.reclaimIdleMs), cursor, 'COUNT', String(BATCH)))) as [string, Entry[]];
       if (entries.length > 0) await this.move(entries);
       cursor = next;
     } while (cursor !== '0-0' && !this.stopped);

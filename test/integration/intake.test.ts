@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BullQueue, BullQueueOptions, Job } from '../../src/queue/index.js';
 import { IntakePump } from '../../src/queue/intake.js';
 import { connectRedis } from '../../src/store/index.js';
+import { freePort } from '../helpers/processes.js';
 import { bullQueue, queueTestKit, type Data } from '../helpers/queue.js';
 import { sleep, uniquePrefix, useRedis, waitFor } from './redis-helpers.js';
 
@@ -191,6 +192,18 @@ describe('the Redis intake', () => {
     await waitFor(() => runs.length === 1, 5000, 'the orphaned entry to be taken over and run');
     await waitFor(async () => (await consumers()).every((consumer) => !consumer.name.startsWith('dead')), 5000, 'the dead pumps to be forgotten');
     expect(await consumers()).toEqual([expect.objectContaining({ pending: 0 })]);
+  });
+
+  it('lets a worker stop while Redis cannot be reached: the pump waiting out the outage gives its read up', async () => {
+    // A port nothing listens on: the worker's connections keep reconnecting, their commands queued.
+    const worker = bullQueue(`${filePrefix}-down`, { url: `redis://127.0.0.1:${await freePort()}` });
+    const { runs, handler } = ran();
+    worker.process(handler, { concurrency: 1 });
+    await sleep(500); // the pump's first command is queued, waiting for a connection
+    // ioredis's disconnect() settles nothing queued while reconnecting: the pump's stop waited on it for good.
+    expect(await worker.close(60_000)).toEqual({ unfinished: 0 });
+    worker.drop?.();
+    expect(runs).toEqual([]);
   });
 
   it('drops an entry that holds no job, with a warning, and moves the jobs around it', async () => {
