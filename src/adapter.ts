@@ -222,6 +222,12 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
    */
   sendPart?(conversation: ConversationRef<TDetails>, text: string, part: ReplyPart): Promise<string | null>;
   /**
+   * The longest Retry-After the core waits out in place for a post (default 10 s, three times): a
+   * worker's slot sleeps meanwhile, held from every other conversation. An adapter whose rate
+   * limits are per tenant (Slack, per workspace) sets it low, so one tenant's 429s wait in the queue.
+   */
+  readonly maxInlineWaitMs?: number;
+  /**
    * A part whose post ended in MaybePostedError (the platform may have taken it): its id if the
    * platform has it, found by `part.key` (posted with it) or, with no key kept, by its `text`,
    * among what was posted since `since` (epoch ms). Undefined (or no findPart): posted again.

@@ -114,6 +114,7 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
       }
       const sentAt = Date.now();
       const id = await waitOutRetryAfter(() => adapter.sendPart!(conversation, text, part), {
+        ...(adapter.maxInlineWaitMs === undefined ? {} : { maxWaitMs: adapter.maxInlineWaitMs }),
         onWait: (waitMs) => options.logger?.info({ platform: adapter.platform, waitMs }, 'the platform asked us to wait; waiting as Retry-After says'),
       }).catch(async (error: unknown) => {
         // Marked "maybe posted" (waited for: the retry must read it), so the retry looks before it posts;

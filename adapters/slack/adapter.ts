@@ -251,12 +251,14 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
       ? { routes: slackInstallRoutes({ oauth: options.oauth, installations, client, logger, installed: (installation) => workspaces?.forget(lookupOfInstallation(installation)) }) }
       : {}),
     maxChars: MAX_MESSAGE_CHARS,
+    // Limits are per workspace and channel: a 429 longer than a burst's 1-2 s waits in the queue, not in a slot others need.
+    maxInlineWaitMs: 2_000,
     format: markdownToMrkdwn,
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
     findPart: (conversation, part, since) => sender.findPart(conversation, part, since),
     ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key, sendOptions?.platformFailed) } : {}),
-    // Many workspaces: an uninstalled one fails before the AI is asked (the cached lookup the reply makes anyway).
-    ...(workspaces ? { canReply: ({ details }) => sides.onWorker(async () => (await workspaces.stillInstalled(details!), void (await workspaces.tokenFor(details!)))) } : {}),
+    // Many workspaces: an uninstalled one, or a token Slack refused for good, fails before the AI is asked.
+    ...(workspaces ? { canReply: ({ details }) => sides.onWorker(async () => (await workspaces.stillInstalled(details!), await sender.refused.check(await workspaces.tokenFor(details!)))) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),
     // Slack removes an assistant thread's status when the app replies in it.
     replyClearsIndicator: true,

@@ -8,6 +8,7 @@ import { feedbackBlock, feedbackOn } from './feedback.js';
 import { findKeyedMessage, partMetadata } from './find-part.js';
 import { InertMentionStream, inertMentions } from './inert-mentions.js';
 import { findLostStart, startOut, startOutSince } from './lost-start.js';
+import { RefusedTokens } from './refused-tokens.js';
 import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAfter, type Finished } from './stream-finish.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
@@ -48,6 +49,7 @@ export class SlackSender {
   ) {}
 
   private readonly unstopped = new UnstoppedStreams();
+  readonly refused = new RefusedTokens(() => this.store()); // refusals for good, noted by authed(): checked before the AI is asked
   /** The messages streaming now (ts → where): stopped should the process exit before they end (stopOpenStreams). */
   private readonly open = new Map<string, SlackDetails>();
   private abandonments = 0; // times the process gave up on its replies (stopOpenStreams)
@@ -63,18 +65,17 @@ export class SlackSender {
     try {
       return await call(auth);
     } catch (error) {
-      if (!auth.token || !this.renew || !REFUSED_TOKEN.has(refusalOf(error) ?? '')) throw error;
+      if (!auth.token || !this.renew || !REFUSED_TOKEN.has(refusalOf(error) ?? '')) throw await this.refused.noted(auth.token, error);
       const token = await this.renew(details, auth.token);
-      if (!token) throw error;
-      return call({ token });
+      if (!token) throw await this.refused.noted(auth.token, error);
+      return call({ token }).catch(async (again: unknown) => Promise.reject(await this.refused.noted(token, again)));
     }
   }
 
   /** Post one part of a reply (mrkdwn) in the conversation's thread; returns its ts. */
   async sendPart({ id, details }: SlackRef, text: string, part?: ReplyPart): Promise<string> {
     const { channel, threadTs } = details!;
-    // The thread is remembered while the part is posted, and before the core records the part: a
-    // part on record means its thread is remembered too.
+    // The thread is remembered while the part is posted, before the core records it: a part on record means its thread is remembered.
     const [result] = await Promise.all([
       // A refused first part leaves the user nothing: the apology is still owed. A later one follows parts already shown.
       classify(
@@ -290,9 +291,8 @@ export class SlackSender {
   }
 
   /**
-   * One Web API call outside a reply part (the core waits for those): the WebClient's own
-   * retries are off (its default policy can wait about half an hour), a short 429 is waited out
-   * here, and anything longer (or Slack not reachable at all) goes to the queue.
+   * One Web API call outside a reply part (the core waits for those): the WebClient's own retries are off (its default
+   * policy can wait about half an hour), a short 429 is waited out here, and anything longer (or Slack not reachable) goes to the queue.
    */
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return waitOutRetryAfter(() => classify(fn), { onWait: (waitMs) => this.logger().info({ waitMs }, 'Slack answered 429; waiting as Retry-After says') });
