@@ -17,7 +17,7 @@ import { DeveloperListeners } from './listeners.js';
 import { parseSlackBody } from './parse.js';
 import { requireSlackPackages, slackBolt, slackWebApi } from './sdk.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
-import { MAX_MESSAGE_CHARS, SlackSender } from './send.js';
+import { MAX_INLINE_WAIT_MS, MAX_MESSAGE_CHARS, SlackSender } from './send.js';
 import { createSocketMode } from './socket.js';
 import { botUserIdOf, receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
@@ -252,13 +252,13 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
       : {}),
     maxChars: MAX_MESSAGE_CHARS,
     // Limits are per workspace and channel: a 429 longer than a burst's 1-2 s waits in the queue, not in a slot others need.
-    maxInlineWaitMs: 2_000,
+    maxInlineWaitMs: MAX_INLINE_WAIT_MS,
     format: markdownToMrkdwn,
     sendPart: (conversation, text, part) => sender.sendPart(conversation, text, part),
     findPart: (conversation, part, since) => sender.findPart(conversation, part, since),
     ...(options.streaming ? { stream: (conversation, chunks, sendOptions) => sender.stream(conversation, chunks, sendOptions?.key, sendOptions?.platformFailed) } : {}),
     // Many workspaces: an uninstalled one, or a token Slack refused for good, fails before the AI is asked.
-    ...(workspaces ? { canReply: ({ details }) => sides.onWorker(async () => (await workspaces.stillInstalled(details!), await sender.refused.check(await workspaces.tokenFor(details!)))) } : {}),
+    ...(workspaces ? { canReply: ({ details }) => sides.onWorker(async () => (await workspaces.stillInstalled(details!), await sender.refused.check(await workspaces.tokenFor(details!), (refused) => workspaces.renew(details!, refused)))) } : {}),
     indicate: (conversation, state) => sender.status(conversation, state === 'thinking'),
     // Slack removes an assistant thread's status when the app replies in it.
     replyClearsIndicator: true,

@@ -25,9 +25,12 @@ export class RefusedTokens {
     return error;
   }
 
-  /** Throws (before the AI is asked) when Slack refused this very token a moment ago. */
-  async check(token: string): Promise<void> {
-    const refusal = await this.store().get(key(token));
-    if (refusal) throw new PermanentError(`Slack refused this workspace's bot token (${refusal}) a moment ago: no AI call for a reply that cannot be posted`, `slack_${refusal}`);
+  /**
+   * Throws (before the AI is asked) when Slack refused this very token a moment ago and `renewed` (a rotating token's refresh,
+   * which may have failed only for now) gives no new one. Best effort: a store failure only costs an AI call.
+   */
+  async check(token: string, renewed?: (refused: string) => Promise<string | undefined>): Promise<void> {
+    const refusal = await this.store().get(key(token)).catch(() => undefined);
+    if (refusal && !(renewed && (await renewed(token)) !== undefined)) throw new PermanentError(`Slack refused this workspace's bot token (${refusal}) a moment ago: no AI call for a reply that cannot be posted`, `slack_${refusal}`);
   }
 }

@@ -13,6 +13,8 @@ import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAft
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
 export const MAX_MESSAGE_CHARS = 3900;
+/** The longest 429 waited out in place, on every call of a reply (Adapter.maxInlineWaitMs): limits are per workspace, and a longer wait is the queue's. */
+export const MAX_INLINE_WAIT_MS = 2_000;
 /** How long a thread the bot answered (or was asked) in stays one whose follow-ups it answers. */
 export const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -205,7 +207,7 @@ export class SlackSender {
       return { ids: [], text, rest: text };
     }
     // A 429 said when to call again: the stop waits for it. The message that ends the answer keeps the feedback buttons.
-    await waitRetryAfter(failure, failedAt);
+    await waitRetryAfter(failure, failedAt, MAX_INLINE_WAIT_MS);
     const { left: rest } = await this.finishBrokenStream(details!, ts, text.slice(streamer.ts ? shown : startCarried), failure, feedback, stopFailed && !!streamer.ts && outcomeUnknown(failure), key);
     // Stopped with the whole answer: nothing for a retry to take back. Not stopped, its rest is the
     // core's to post, which keeps the answer first (a retry then finishes it and never streams
@@ -290,11 +292,8 @@ export class SlackSender {
     if (details.threadTs) await this.store().set(slackKeys.answeredThread(details.team, details.channel, details.threadTs), '1', THREAD_TTL_MS);
   }
 
-  /**
-   * One Web API call outside a reply part (the core waits for those): the WebClient's own retries are off (its default
-   * policy can wait about half an hour), a short 429 is waited out here, and anything longer (or Slack not reachable) goes to the queue.
-   */
+  /** One Web API call outside a reply part (the core waits for those): a 429 up to MAX_INLINE_WAIT_MS is waited out here, anything longer (or Slack not reachable) goes to the queue. */
   private call<T>(fn: () => Promise<T>): Promise<T> {
-    return waitOutRetryAfter(() => classify(fn), { onWait: (waitMs) => this.logger().info({ waitMs }, 'Slack answered 429; waiting as Retry-After says') });
+    return waitOutRetryAfter(() => classify(fn), { maxWaitMs: MAX_INLINE_WAIT_MS, onWait: (waitMs) => this.logger().info({ waitMs }, 'Slack answered 429; waiting as Retry-After says') });
   }
 }

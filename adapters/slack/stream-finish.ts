@@ -65,11 +65,11 @@ export function stopTextOf(rest: string, max = MAX_STOP_TEXT_CHARS, asSent: (tex
 }
 
 /** After `error` (at `since`) was a 429 with a short Retry-After: wait what is left of it before calling again. */
-export async function waitRetryAfter(error: unknown, since: number): Promise<void> {
+export async function waitRetryAfter(error: unknown, since: number, maxWaitMs = MAX_INLINE_WAIT_MS): Promise<void> {
   const e = error as { code?: string; retryAfter?: number };
   if (e?.code !== slackWebApi().ErrorCode.RateLimitedError) return;
   const wait = (e.retryAfter ?? 1) * 1000;
-  if (wait <= MAX_INLINE_WAIT_MS) await new Promise((resolve) => setTimeout(resolve, wait - (Date.now() - since)));
+  if (wait <= maxWaitMs) await new Promise((resolve) => setTimeout(resolve, wait - (Date.now() - since)));
 }
 
 /** Broken streams' messages no stop could end, by reply key (a bounded few): stopped once their rest is posted. */
