@@ -7,7 +7,6 @@
  */
 import type { Queue, Worker, Job as BullJob } from 'bullmq';
 import { bullmqPackage } from '../redis-packages.js';
-import { orAfter } from '../timeout.js';
 import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/redis-connection.js';
 import { deferralDelayMs, errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts } from './queue.js';
@@ -16,6 +15,7 @@ import { removeFinished } from './bullmq-forget.js';
 import { dropAll } from './bullmq-drop.js';
 import { BullLine } from './bullmq-line.js';
 import { withoutEvictionWarning } from './bullmq-eviction-warning.js';
+import { drainWithin } from './bullmq-idle.js';
 import { IntakeDoor, IntakePump } from './intake.js';
 import { Turnstile } from './turnstile.js';
 import type { BullQueueOptions } from './bullmq-options.js';
@@ -266,7 +266,7 @@ export class BullQueue<T> implements JobQueue<T> {
     // Take no new job from here on: a job finishing while the pump stops would otherwise fetch the
     // next one. Pausing first is safe while starting too (BullMQ's loop then fetches none).
     const deadline = Date.now() + deadlineMs;
-    const paused = this.worker?.pause().then(() => true, () => false);
+    const paused = this.worker?.pause().then(() => 'paused' as const, () => 'failed' as const);
     this.door?.close();
     // BullMQ reports a start-up cut off by close() on an object the close has already stripped of
     // its listeners (an unhandled rejection): let every part finish starting first, within a second.
@@ -276,10 +276,11 @@ export class BullQueue<T> implements JobQueue<T> {
     let unfinished = 0;
     if (this.worker) {
       // Running jobs finish within the deadline; past it they are left to BullMQ's stalled-job
-      // recovery, which hands them to another worker: nothing is lost either way.
-      const drained = await orAfter(paused!, Math.max(0, deadline - Date.now()), false);
-      unfinished = drained ? 0 : this.running;
-      await this.worker.close(!drained).catch(() => undefined);
+      // recovery, which hands them to another worker: nothing is lost either way. Redis unreachable,
+      // the drain ends once no job runs (see bullmq-idle.ts); only a worker that paused closes unforced.
+      const drained = await drainWithin(paused!, () => this.running, this.workerConnection, Math.max(0, deadline - Date.now()));
+      unfinished = drained === 'paused' || drained === 'unreachable' ? 0 : this.running;
+      await this.worker.close(drained !== 'paused').catch(() => undefined);
       await this.lookup?.close().catch(() => undefined);
       this.workerConnection?.disconnect();
     }

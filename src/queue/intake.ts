@@ -142,6 +142,13 @@ export class IntakeDoor {
   }
 }
 
+/** `command`'s end, or its connection's loss: a command then waits for Redis to come back. */
+function whileConnected(redis: Redis, command: Promise<unknown>): Promise<unknown> {
+  let lost!: () => void;
+  const closed = new Promise<void>((resolve) => redis.once('close', (lost = resolve)));
+  return Promise.race([command.catch(() => undefined), closed]).finally(() => redis.off('close', lost));
+}
+
 export class IntakePump<T> {
   private stopped = false;
   private running?: Promise<void>;
@@ -183,13 +190,14 @@ export class IntakePump<T> {
     this.halt(new Error('intake pump stopped'));
     this.wakeUp?.();
     await this.running;
-    // Unreachable, the writer would hold its command until Redis is back: the running pumps forget this consumer later.
-    if (this.options.writer.status === 'ready') await this.forget(this.consumer).catch(() => undefined);
+    // Unreachable, the writer would hold its command until Redis is back: the running pumps forget this
+    // consumer later. Given up too when the connection drops meanwhile ('ready' still: just lost).
+    if (this.options.writer.status === 'ready') await whileConnected(this.options.writer, this.forget(this.consumer));
   }
 
   /**
-   * A reader command, given up when the pump stops: ioredis's disconnect() settles nothing queued
-   * while it is reconnecting, so a read waiting out an outage would otherwise hold stop() for good.
+   * A reader command (or a count, a FORGET), given up when the pump stops: ioredis's disconnect() settles
+   * nothing queued while it is reconnecting, so a command waiting out an outage would hold stop() for good.
    */
   private untilStopped<R>(command: Promise<R>): Promise<R> {
     return Promise.race([command, this.halted]);
@@ -250,7 +258,7 @@ export class IntakePump<T> {
   /** Waits until BullMQ holds at most half of `keep` waiting jobs; returns how many to read then. */
   private async roomInQueue(keep: number): Promise<number> {
     for (;;) {
-      const waiting = await this.options.queued();
+      const waiting = await this.untilStopped(this.options.queued()); // a count, on the writer: given up too
       if (waiting <= keep / 2 || this.stopped) return Math.max(1, keep - waiting);
       await this.pause(QUEUED_POLL_MS);
     }
@@ -270,7 +278,7 @@ export class IntakePump<T> {
       if (entries.length > 0) await this.move(entries);
       cursor = next;
     } while (cursor !== '0-0' && !this.stopped);
-    if (cursor === '0-0') await this.forget();
+    if (cursor === '0-0') await this.untilStopped(this.forget()); // one script: run whole or not at all
   }
 
   /**
