@@ -6,47 +6,25 @@
  * Slack and a fake AI.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
-import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
-import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lastUserText } from '../fakes/openai-server.js';
+import { oauthBotOnRedis } from '../helpers/oauth-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
-import { installation, oauthBotEnv } from '../helpers/slack-installations.js';
+import { installation } from '../helpers/slack-installations.js';
 import { until } from '../helpers/until.js';
-import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
 const KEY = randomBytes(32);
 
 describe('a 429 in one Slack workspace, with one worker slot', () => {
-  const prefix = uniquePrefix();
-  useRedis(prefix);
-  let slack: FakeSlack;
-  let ai: FakeOpenAi;
-  let bot: Bot;
-  let base: string;
+  const world = oauthBotOnRedis({ key: KEY, env: { WORKER_CONCURRENCY: '1' } });
 
   beforeAll(async () => {
-    slack = await startFakeSlack();
-    ai = await startFakeOpenAi();
-    const env = { ...oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, [KEY]), WORKER_CONCURRENCY: '1' };
-    bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
-    const server = await bot.listen(0, '127.0.0.1');
-    await bot.ready;
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const installations = new ParleyInstallationStore({ store: bot.store, keys: [KEY] });
-    for (const team of ['T0LIMITED', 'T0OTHER']) await installations.storeInstallation(installation(team));
-  });
-  afterAll(async () => {
-    await bot?.close();
-    await slack?.close();
-    await ai?.close();
+    for (const team of ['T0LIMITED', 'T0OTHER']) await world.installations.storeInstallation(installation(team));
   });
 
   it("answers the other workspace's later message first; the limited one once, when Slack allows", async () => {
     const limitedToken = 'xoxb-T0LIMITED-secret-token';
+    const { slack, ai, base } = world;
     slack.on('chat.postMessage', (call, n) => (call.token === limitedToken && n === 0 ? { status: 429, headers: { 'retry-after': '6' } } : undefined));
     const mention = (team: string, text: string) => postSlack(`${base}/slack/events`, appMention({ team, channel: `C${team}`, user: `U${team}`, text, botUserId: 'U0BOT' }));
     expect((await mention('T0LIMITED', 'limited hello')).status).toBe(200);

@@ -6,68 +6,43 @@
  * fails otherwise (Slack's 5xx) is still retried. Real Redis, a fake Slack and AI on free ports.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ParleyInstallationStore } from '../../adapters/slack/installation-store.js';
-import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { oauthBotOnRedis } from '../helpers/oauth-bot.js';
 import { appMention, postSlack } from '../helpers/slack-events.js';
-import { installation, oauthBotEnv } from '../helpers/slack-installations.js';
+import { installation } from '../helpers/slack-installations.js';
 import { until } from '../helpers/until.js';
-import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
 
 const KEY = randomBytes(32);
 
 describe('an expired rotating token whose refresh fails', () => {
-  const prefix = uniquePrefix();
-  useRedis(prefix);
-  let slack: FakeSlack;
-  let ai: FakeOpenAi;
-  let bot: Bot;
-  let url: string;
+  const world = oauthBotOnRedis({ key: KEY });
 
-  const deadLetters = async () => (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((line) => line.startsWith('parley_dead_lettered_total{'));
+  const deadLetters = async () => (await (await fetch(`${world.base}/metrics`)).text()).split('\n').filter((line) => line.startsWith('parley_dead_lettered_total{'));
   const installExpired = (team: string) => {
     const expired = installation(team);
     expired.bot!.expiresAt = Math.floor(Date.now() / 1000) - 60;
-    return new ParleyInstallationStore({ store: bot.store, keys: [KEY] }).storeInstallation(expired);
+    return world.installations.storeInstallation(expired);
   };
 
-  beforeAll(async () => {
-    slack = await startFakeSlack();
-    ai = await startFakeOpenAi();
-    const env = oauthBotEnv({ slack: slack.url, ai: ai.url }, { url: REDIS_URL, prefix }, [KEY]);
-    bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
-    const server = await bot.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await bot.ready;
-  });
-  afterAll(async () => {
-    await bot?.close();
-    await slack?.close();
-    await ai?.close();
-  });
-  afterEach(() => slack.reset());
+  afterEach(() => world.slack.reset());
 
   it('invalid_refresh_token: dead-lettered at once (slack_refresh_token_refused), one refresh tried, no AI call, no post', async () => {
     await installExpired('T0SPENT');
-    slack.on('oauth.v2.access', () => ({ body: { ok: false, error: 'invalid_refresh_token' } }));
-    expect((await postSlack(`${url}/slack/events`, appMention({ team: 'T0SPENT', channel: 'C0SPENT', text: 'hello', botUserId: 'U0BOT' }))).status).toBe(200);
+    world.slack.on('oauth.v2.access', () => ({ body: { ok: false, error: 'invalid_refresh_token' } }));
+    expect((await postSlack(`${world.base}/slack/events`, appMention({ team: 'T0SPENT', channel: 'C0SPENT', text: 'hello', botUserId: 'U0BOT' }))).status).toBe(200);
     const lines = await until(async () => ((await deadLetters()).length > 0 ? deadLetters() : undefined), 'the dead letter', 20_000);
     expect(lines).toEqual([expect.stringMatching(/reason="slack_refresh_token_refused"\} 1$/)]);
-    expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
-    expect(slack.callsTo('chat.postMessage')).toEqual([]);
-    expect(ai.calls).toHaveLength(0);
+    expect(world.slack.callsTo('oauth.v2.access')).toHaveLength(1);
+    expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+    expect(world.ai.calls).toHaveLength(0);
   });
 
   it('a 5xx from oauth.v2.access is retried, and the reply goes out once Slack refreshes the token', async () => {
     await installExpired('T0FLAKY');
     let refreshes = 0;
-    slack.on('oauth.v2.access', (call) => (call.args.refresh_token === 'xoxe-1-T0FLAKY-refresh' && refreshes++ === 0 ? { status: 503, body: { ok: false, error: 'service_unavailable' } } : undefined));
-    expect((await postSlack(`${url}/slack/events`, appMention({ team: 'T0FLAKY', channel: 'C0FLAKY', text: 'hello', botUserId: 'U0BOT' }))).status).toBe(200);
-    const post = await until(() => slack.callsTo('chat.postMessage').find((call) => call.args.channel === 'C0FLAKY'), 'the reply', 20_000);
+    world.slack.on('oauth.v2.access', (call) => (call.args.refresh_token === 'xoxe-1-T0FLAKY-refresh' && refreshes++ === 0 ? { status: 503, body: { ok: false, error: 'service_unavailable' } } : undefined));
+    expect((await postSlack(`${world.base}/slack/events`, appMention({ team: 'T0FLAKY', channel: 'C0FLAKY', text: 'hello', botUserId: 'U0BOT' }))).status).toBe(200);
+    const post = await until(() => world.slack.callsTo('chat.postMessage').find((call) => call.args.channel === 'C0FLAKY'), 'the reply', 20_000);
     expect(post!.token).toMatch(/^xoxe\.xoxb-1-fake-rotated-/);
     expect(refreshes).toBe(2);
   });

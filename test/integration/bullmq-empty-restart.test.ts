@@ -21,23 +21,32 @@ afterEach(async () => {
   server = admin = undefined;
 });
 
+/**
+ * A redis-server of the test's own without persistence, and a queue on it (two slots) whose job
+ * `first` (conversation g) has started and runs until `hold.open()`; `events` is what jobs did.
+ */
+async function firstJobRunning(prefix: string, lockDurationMs: number) {
+  const redis = (server = await startPrivateRedis(['--appendonly', 'no']));
+  const redisAdmin = (admin = new Redis(redis.url));
+  const queue = kit.track(new BullQueue<Data>({ url: redis.url, prefix, retry: testRetry, lockDurationMs, turnPollMs: 50 }), 1000);
+  const events: string[] = [];
+  const hold = kit.gate();
+  queue.process(
+    async (job) => {
+      events.push(`start ${job.id}`);
+      if (job.id === 'first') await hold.opened;
+      events.push(`end ${job.id}`);
+    },
+    { concurrency: 2 },
+  );
+  await queue.add({ id: 'first', group: 'g', data: { n: 1 } });
+  await waitFor(() => events.includes('start first'), 5000, 'the first job to start');
+  return { server: redis, admin: redisAdmin, queue, events, hold };
+}
+
 describe('BullQueue across a Redis that restarts empty', () => {
   it("a job running through the restart keeps its turn: the conversation's next message waits for it", async () => {
-    server = await startPrivateRedis(['--appendonly', 'no']); // no persistence: it restarts empty
-    admin = new Redis(server.url);
-    const queue = kit.track(new BullQueue<Data>({ url: server.url, prefix: 'empty', retry: testRetry, lockDurationMs: 2000, turnPollMs: 50 }), 1000);
-    const events: string[] = [];
-    const hold = kit.gate();
-    queue.process(
-      async (job) => {
-        events.push(`start ${job.id}`);
-        if (job.id === 'first') await hold.opened;
-        events.push(`end ${job.id}`);
-      },
-      { concurrency: 2 },
-    );
-    await queue.add({ id: 'first', group: 'g', data: { n: 1 } });
-    await waitFor(() => events.includes('start first'), 5000, 'the first job to start');
+    const { server, admin, queue, events, hold } = await firstJobRunning('empty', 2000); // no persistence: it restarts empty
 
     await server.stop();
     await server.start();
@@ -45,7 +54,7 @@ describe('BullQueue across a Redis that restarts empty', () => {
     // The producer fails fast until it has reconnected: the platform's redelivery, as it were.
     await waitFor(() => queue.add({ id: 'second', group: 'g', data: { n: 2 } }).then(() => true, () => false), 10_000, 'the second message to be queued');
     // Either it started beside the first (the bug), or it found the conversation busy and parked.
-    await waitFor(async () => events.includes('start second') || (await admin!.sismember('empty:turn-parked:g', 'second')) === 1, 10_000, 'the second job to be taken');
+    await waitFor(async () => events.includes('start second') || (await admin.sismember('empty:turn-parked:g', 'second')) === 1, 10_000, 'the second job to be taken');
     expect(events).toEqual(['start first']);
 
     hold.open();
@@ -54,22 +63,8 @@ describe('BullQueue across a Redis that restarts empty', () => {
   }, 40_000);
 
   it('a reconnection to a Redis that kept its data puts back no ticket: a job another worker answered after a stall holds no turn', async () => {
-    server = await startPrivateRedis(['--appendonly', 'no']);
-    admin = new Redis(server.url);
     // A long lock: a ticket put back wrongly would hold the conversation far past this test's waits.
-    const queue = kit.track(new BullQueue<Data>({ url: server.url, prefix: 'kept', retry: testRetry, lockDurationMs: 60_000, turnPollMs: 50 }), 1000);
-    const events: string[] = [];
-    const hold = kit.gate();
-    queue.process(
-      async (job) => {
-        events.push(`start ${job.id}`);
-        if (job.id === 'first') await hold.opened;
-        events.push(`end ${job.id}`);
-      },
-      { concurrency: 2 },
-    );
-    await queue.add({ id: 'first', group: 'g', data: { n: 1 } });
-    await waitFor(() => events.includes('start first'), 5000, 'the first job to start');
+    const { admin, queue, events } = await firstJobRunning('kept', 60_000);
     // Its lock lost (a stall), another worker took the job, answered it and left the line; this process still runs its copy.
     await admin.zrem('kept:turn:g', 'first');
     await admin.hset('kept:messages:first', 'finishedOn', String(Date.now()));
