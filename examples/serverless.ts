@@ -21,11 +21,11 @@
  *   bot.onMessage(async (message, ctx) => {
  *     const history = await ctx.history.window();
  *     const result = await ctx.ai.reply({ conversationId: message.conversation.id, history, text: message.text });
- *     await ctx.reply(result.text);
+ *     const shown = await ctx.reply(result.text); // the text the user got (a retry finishes an earlier answer)
  *     const at = new Date().toISOString();
- *     await ctx.history.append([{ role: 'user', text: message.text, at: message.receivedAt }, { role: 'assistant', text: result.text, at }]);
+ *     await ctx.history.append([{ role: 'user', text: message.text, at: message.receivedAt }, { role: 'assistant', text: shown, at }]);
  *     await db.insert('conversation_log', { conversation: message.conversation.id, platform: message.platform,
- *       question: message.text, answer: result.text, model: result.model, costUsd: result.usage.costUsd, at });
+ *       question: message.text, answer: shown, model: result.model, costUsd: result.usage.costUsd, at });
  *   });
  *
  * In your project, import from the package instead of the repository paths:

@@ -201,6 +201,13 @@ describe('examples/serverless.ts', () => {
     await local?.close(); // closes the bot too
   });
 
+  it("its audit-table sketch records the text the user got (ctx.reply's), not the model's", async () => {
+    // On a retry ctx.reply finishes an answer begun before, so the model's new text is not what was shown.
+    const source = await readFile(new URL('../../examples/serverless.ts', import.meta.url), 'utf8');
+    expect(source).toMatch(/const shown = await ctx\.reply\(result\.text\)/);
+    expect(source).not.toMatch(/(text|answer): result\.text/);
+  });
+
   it('is configured for direct mode', () => {
     expect(example.bot.config.mode).toBe('direct');
     expect(example.default.fetch).toBe(example.bot.fetch);

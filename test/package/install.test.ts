@@ -12,6 +12,7 @@ import { until } from '../helpers/until.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../integration/redis-helpers.js';
 import { packagesImportedUnder, packagesLoadedBy } from './imports.js';
 import { createProject, packParley, runIn, startIn } from './project.js';
+import { readmeSnippets } from './readme-snippets.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   name: string;
@@ -252,7 +253,7 @@ describe('an app with every platform SDK and TypeScript', () => {
     expect(code, output).toBe(0);
   });
 
-  it.concurrent.each(['node16', 'bundler'])('compiles a TypeScript consumer with moduleResolution %s and skipLibCheck false', async (resolution) => {
+  it.concurrent.each(['node16', 'bundler'])('compiles a TypeScript consumer and the README\'s snippets with moduleResolution %s and skipLibCheck false', async (resolution) => {
     await writeFile(
       join(full, 'consumer.ts'),
       `import { createBot, type Adapter } from 'parley';
@@ -279,8 +280,13 @@ export type Event = HttpEvent;
 export type RawRequest = HttpRequest['body'];
 `,
     );
+    // With it, the README's snippets, each in a file of its own: one naming what parley no longer has fails here.
+    const snippets = readmeSnippets();
+    expect(snippets.length).toBeGreaterThan(4);
+    for (const { line, source } of snippets) await writeFile(join(full, `readme-${resolution}-line-${line}.ts`), source);
     const module = resolution === 'bundler' ? 'esnext' : resolution;
-    const config = { compilerOptions: { module, moduleResolution: resolution, target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] }, files: ['consumer.ts'] };
+    const files = ['consumer.ts', ...snippets.map(({ line }) => `readme-${resolution}-line-${line}.ts`)];
+    const config = { compilerOptions: { module, moduleResolution: resolution, target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] }, files };
     await writeFile(join(full, `tsconfig.${resolution}.json`), JSON.stringify(config, null, 2));
     const { code, output } = await runIn(full, 'npx', ['tsc', '-p', `tsconfig.${resolution}.json`]);
     expect(output).toBe('');
