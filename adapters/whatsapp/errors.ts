@@ -10,6 +10,9 @@ import { PermanentError, RetryAfterError, hideSecrets, notSentCode, platformUnre
 /** The person has not written in 24 hours: only an approved template may be sent. */
 export const OUTSIDE_WINDOW = 63016;
 
+/** Twilio's rate limits (20429 too many requests, 63018 a sender's rate, the sandbox's one message per 3 s): a wait, whatever the HTTP status. */
+const RATE_LIMITED = new Set([20429, 63018]);
+
 interface TwilioApiError {
   status?: number;
   code?: number;
@@ -34,7 +37,7 @@ export function classifyTwilioError(error: unknown, refused = 'the message'): un
   if (code === OUTSIDE_WINDOW) {
     return new PermanentError(`${what}. WhatsApp only allows free-form replies within 24 hours of the person's last message.`, `whatsapp_${OUTSIDE_WINDOW}`);
   }
-  if (e.status === 429) return new RetryAfterError(what, 5000);
+  if (e.status === 429 || (code !== undefined && RATE_LIMITED.has(code))) return new RetryAfterError(what, 5000);
   // Other 4xx (bad number, unverified recipient, bad credentials) will fail the same way every time.
   if (e.status >= 400 && e.status < 500 && e.status !== 408) return new PermanentError(what, `twilio_${code ?? e.status}`);
   return new Error(what);

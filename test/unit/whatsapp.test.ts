@@ -171,6 +171,11 @@ describe('Twilio errors → what the queue does', () => {
     expect(classifyTwilioError(restError(429, 20429))).toBeInstanceOf(RetryAfterError);
   });
 
+  it('waits out 63018 (a sender\'s rate limit) whatever its HTTP status, never dead-lettering it', () => {
+    expect(classifyTwilioError(restError(400, 63018))).toBeInstanceOf(RetryAfterError);
+    expect(classifyTwilioError(restError(429, 63018))).toBeInstanceOf(RetryAfterError);
+  });
+
   it('a code that is no Twilio error code (text, an object: a proxy\'s JSON) is left out of the reason, which names the status', () => {
     const weird = (code: unknown) => Object.assign(new Error('x'), { status: 400, code, message: 'refused' });
     expect(classifyTwilioError(weird(`weird code ${'z'.repeat(3000)}`))).toMatchObject({ reason: 'twilio_400' });
