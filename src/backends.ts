@@ -103,7 +103,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
     (connected ??= (async () => {
       // A failed first connect is retried by ioredis in the background; readiness reports it meanwhile.
       for (const client of new Set([redis, cacheRedis, patientRedis])) if (client?.status === 'wait') client.connect().catch(() => undefined);
-      void warnIfEvicting(redis, logger);
+      void warnIfUnsafe(redis, logger);
       await whenReady(redis, 10_000).catch(() => undefined);
     })());
   return {
@@ -148,15 +148,27 @@ function named(redis: Redis, role: string, logger: Logger, url: string, variable
   return redis;
 }
 
-/** The queue must never lose keys to eviction: warn when Redis may evict them. */
-async function warnIfEvicting(redis: Redis, logger: Logger): Promise<void> {
+/**
+ * Best effort, once per start, on the queue's own connection (CONFIG is often disabled on managed
+ * Redis: nothing is said then). The queue must never lose keys to eviction, nor to a restart.
+ */
+async function warnIfUnsafe(redis: Redis, logger: Logger): Promise<void> {
+  await new Promise((resolve) => (redis.status === 'ready' ? resolve(undefined) : redis.once('ready', resolve)));
+  const get = async (name: string) => ((await redis.config('GET', name)) as string[])[1];
   try {
-    await new Promise((resolve) => (redis.status === 'ready' ? resolve(undefined) : redis.once('ready', resolve)));
-    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    const policy = await get('maxmemory-policy');
     if (policy && policy !== 'noeviction') {
       logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": it may evict queued jobs and locks. Set it to noeviction (put the response cache on REDIS_CACHE_URL if it should evict).`);
     }
   } catch {
-    // CONFIG is often disabled on managed Redis; nothing to check then.
+    // CONFIG refused: nothing to check.
+  }
+  try {
+    const [appendonly, save] = await Promise.all([get('appendonly'), get('save')]);
+    if (appendonly === 'no' && save === '') {
+      logger.warn({ appendonly, save }, 'Redis keeps nothing on disk (appendonly no, save ""): a restart loses the queued messages, dedupe claims, histories, dead letters, spend, console budget limits and Slack installations. Set appendonly yes (or your provider\'s persistence).');
+    }
+  } catch {
+    // CONFIG refused: nothing to check.
   }
 }
