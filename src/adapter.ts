@@ -101,6 +101,13 @@ export interface AdapterContext {
   rateLimited?(limit: string): void;
   /** A message dropped as one taken already under another id (Intercom: a part another notification carried): counted in parley_duplicates_dropped_total. */
   duplicateDropped?(): void;
+  /**
+   * A reply the platform took and later reported it could not deliver (Twilio's `failed` or
+   * `undelivered` status callback), with the platform's error code: counted once per call in
+   * parley_replies_undelivered_total{platform, code} (`code` bounded: past 20 codes, `other`; none given, `none`).
+   * Call it once per reply and status: the platform's repeats are the adapter's to drop.
+   */
+  replyUndelivered?(code?: string): void;
   /** True when the HTTP server is bound to a loopback address (web chat needs no token then). */
   loopbackOnly: boolean;
   /**

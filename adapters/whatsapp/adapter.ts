@@ -11,6 +11,7 @@ import { parseTwilioWebhook, type WhatsAppDetails } from './inbound.js';
 import { parseTwilioBody } from './parse.js';
 import { twilioSdk } from './sdk.js';
 import { WhatsAppSender, twimlParts, whatsappParts } from './send.js';
+import { noteStatus } from './status.js';
 import { emptyTwiml, messagesTwiml } from './twiml.js';
 import { verifyTwilioSignature } from './verify.js';
 
@@ -51,9 +52,8 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
     verifyTwilioSignature(request, options.authTokens, params);
     const webhook = parseTwilioWebhook(params);
     if (webhook.kind === 'status') {
-      const { sid, status, errorCode } = webhook;
-      if (status === 'failed' || status === 'undelivered') context?.logger.warn({ sid, status, errorCode }, 'Twilio could not deliver a reply');
-      else context?.logger.debug({ sid, status }, 'Twilio status callback');
+      // A reply Twilio could not deliver: logged and counted (parley_replies_undelivered_total), once per MessageSid and status.
+      await noteStatus(context, webhook);
       return { response: emptyTwiml(), messages: [] };
     }
     if (webhook.kind === 'empty') {

@@ -21,6 +21,9 @@ const DEAD_LETTER_REASONS = [
   'ai_input_too_long', ...AI_ERROR_KINDS.map((kind) => `ai_${kind}`),
 ];
 
+/** The `code` of parley_replies_undelivered_total when the platform gave none. */
+const NO_CODE = 'none';
+
 /** Every parley metric, on a registry of its own so several bots in one process do not clash. */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -32,6 +35,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   // Labels whose values come from outside: the model a server says answered, a platform's error code in a dead letter's reason.
   const models = new LabelValues();
   const reasons = new LabelValues(DEAD_LETTER_REASONS);
+  // A platform's code for a reply it took and could not deliver (Twilio's 63016, 30008…); `none` when it gave none.
+  const undeliveredCodes = new LabelValues([NO_CODE]);
   const metrics = {
     registry,
     webhooksReceived: new Counter({ name: 'parley_webhooks_received_total', help: 'Webhook requests received', labelNames: ['platform'], registers }),
@@ -50,6 +55,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     cost: boundLabels(new Counter({ name: 'parley_ai_cost_usd_total', help: 'Estimated AI cost in US dollars', labelNames: ['model'], registers }), { model: models }),
     repliesSent: new Counter({ name: 'parley_replies_sent_total', help: 'Replies delivered', labelNames: ['platform', 'kind'], registers }),
     repliesFailed: new Counter({ name: 'parley_replies_failed_total', help: 'Replies that could not be delivered', labelNames: ['platform'], registers }),
+    repliesUndelivered: boundLabels(
+      new Counter({ name: 'parley_replies_undelivered_total', help: "Replies the platform took and later reported it could not deliver (Twilio's failed or undelivered status callbacks), by the platform's error code", labelNames: ['platform', 'code'], registers }),
+      { code: undeliveredCodes },
+    ),
     conversationLogFailed: new Counter({ name: 'parley_conversation_log_failed_total', help: 'Exchanges and apologies that could not be written to the conversation log (the reply was posted all the same)', labelNames: ['platform'], registers }),
     deadLettered: boundLabels(new Counter({ name: 'parley_dead_lettered_total', help: 'Messages moved to the dead letters', labelNames: ['platform', 'reason'], registers }), { reason: reasons }),
     circuitOpen: new Gauge({ name: 'parley_ai_circuit_open', help: '1 while the AI circuit breaker is open (or half-open), else 0', registers }),
@@ -69,10 +78,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** The counts an adapter reports through its context (AdapterContext.rateLimited, .duplicateDropped). */
-export function adapterCounts(metrics: Metrics, platform: string): { rateLimited(limit: string): void; duplicateDropped(): void } {
+/** The counts an adapter reports through its context (AdapterContext.rateLimited, .duplicateDropped, .replyUndelivered). */
+export function adapterCounts(metrics: Metrics, platform: string): { rateLimited(limit: string): void; duplicateDropped(): void; replyUndelivered(code?: string): void } {
   return {
     rateLimited: (limit) => metrics.rateLimited.inc({ platform, limit }),
     duplicateDropped: () => metrics.duplicatesDropped.inc({ platform }),
+    replyUndelivered: (code) => metrics.repliesUndelivered.inc({ platform, code: code || NO_CODE }),
   };
 }
