@@ -14,6 +14,8 @@ export interface LostMessage {
   job: string;
   platform: string;
   conversation: string;
+  /** Never started: waiting in the in-process queue, the drain having too little time left to answer it. */
+  notStarted?: true;
   /** Sent the apology before the process ended (a message the drain had no time to start). */
   apologised?: true;
   /** Not a person's message but a notice to post (a rate-limit warning `notice.…`, a queued apology `apology.…`). */
@@ -67,23 +69,41 @@ function describeJob(job: { id: string; data: unknown }): LostMessage {
 
 /**
  * What would be lost if the process ended now: a volatile queue's jobs (a Redis queue keeps its own)
- * and the answers given here; those in `apologised` (the shutdown's apology pass posted to them) marked so.
+ * and the answers given here; those never started marked `notStarted`, those in `apologised` (the
+ * shutdown's apology pass posted to them) marked so.
  */
 export function lostOnExit(queue: JobQueue<unknown>, here: AnsweringHere, apologised?: ReadonlySet<string>): LostMessage[] {
-  const queued = queue.volatile ? (queue.unfinishedJobs?.() ?? []).map(describeJob) : [];
+  const notStarted = new Set(queue.volatile ? (queue.neverStartedJobs?.() ?? []).map((job) => job.id) : []);
+  const queued = queue.volatile
+    ? (queue.unfinishedJobs?.() ?? []).map((job) => (notStarted.has(job.id) ? { ...describeJob(job), notStarted: true as const } : describeJob(job)))
+    : [];
   const seen = new Set(queued.map((lost) => lost.job));
   const lost = [...queued, ...here.unfinished().filter((message) => !seen.has(message.job))];
   return apologised?.size ? lost.map((message) => (apologised.has(message.job) ? { ...message, apologised: true as const } : message)) : lost;
 }
 
 /**
+ * Why the drain (SHUTDOWN_TIMEOUT_MS) left them: not started, as too little of it was left (the drain
+ * may end with seconds to spare), or still under way when it ended (running at the deadline, waiting
+ * for a retry due past it, or behind one of their conversation still running).
+ */
+function drainLeft(lost: LostMessage[], notStarted: number): string {
+  const tooLittle = 'not started, too little of SHUTDOWN_TIMEOUT_MS left to answer them';
+  const underWay = 'still running (or waiting for a retry or their turn) when the drain ended';
+  if (notStarted === lost.length) return tooLittle;
+  if (notStarted === 0) return underWay;
+  return `${notStarted} ${tooLittle}; ${lost.length - notStarted} ${underWay}`;
+}
+
+/**
  * One error line per hundred lost jobs, each with the totals: `lost` counts people's messages,
- * `notices` what the bot itself had yet to post (each marked `notice: true`), told apart in the text.
- * `why`: the drain ran out of time (`timeoutMs`), or the process exits without waiting for it
- * (`exit`: a second Ctrl-C, the CLI's backstop).
+ * `notices` what the bot itself had yet to post (each marked `notice: true`), told apart in the text,
+ * `notStarted` the jobs the drain did not start (each marked so). `why`: the drain ended
+ * (`timeoutMs`), or the process exits without waiting for it (`exit`: a second Ctrl-C, the CLI's backstop).
  */
 export function logLost(logger: Logger, lost: LostMessage[], why: { timeoutMs: number } | { exit: string }): void {
-  const when = 'timeoutMs' in why ? 'within SHUTDOWN_TIMEOUT_MS' : `before exiting (${why.exit})`;
+  const notStarted = lost.filter((job) => job.notStarted).length;
+  const when = 'timeoutMs' in why ? `are lost: ${drainLeft(lost, notStarted)}` : `before exiting (${why.exit}) are lost`;
   const notices = lost.filter((job) => job.notice).length;
   const messages = lost.length - notices;
   const apologised = lost.filter((message) => message.apologised).length;
@@ -95,8 +115,8 @@ export function logLost(logger: Logger, lost: LostMessage[], why: { timeoutMs: n
   const gone = messages > 0 ? `; their platform will not send the messages again${told}` : '';
   for (let i = 0; i < lost.length; i += IDS_PER_LINE) {
     logger.error(
-      { lost: messages, ...(notices > 0 ? { notices } : {}), ...(apologised > 0 ? { apologised } : {}), messages: lost.slice(i, i + IDS_PER_LINE), ...why },
-      `shutdown: ${what} ${when} are lost (held only in this process's memory${gone})`,
+      { lost: messages, ...(notices > 0 ? { notices } : {}), ...(notStarted > 0 ? { notStarted } : {}), ...(apologised > 0 ? { apologised } : {}), messages: lost.slice(i, i + IDS_PER_LINE), ...why },
+      `shutdown: ${what} ${when} (held only in this process's memory${gone})`,
     );
   }
 }

@@ -15,7 +15,7 @@ const message = (n: number): InboundMessage =>
 
 describe('closing past the deadline with the in-memory queue', () => {
   it('counts the waiting jobs unfinished, as many as it names lost', async () => {
-    const lines: { msg: string; lost?: number; unfinished?: number }[] = [];
+    const lines: { msg: string; lost?: number; notStarted?: number; unfinished?: number }[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const queue = new MemoryQueue<unknown>({ attempts: 1, backoffMs: 1, maxBackoffMs: 1 });
     let running = 0;
@@ -32,6 +32,9 @@ describe('closing past the deadline with the in-memory queue', () => {
     );
     const lost = lines.find((line) => line.msg.includes('are lost'));
     expect(lost?.lost).toBe(3);
+    // The two waiting ones never started; the running one was cut short at the deadline.
+    expect(lost?.notStarted).toBe(2);
+    expect(lost?.msg).toContain('2 not started, too little of SHUTDOWN_TIMEOUT_MS left to answer them; 1 still running');
     expect(result.unfinished).toBe(3);
     expect(lines.find((line) => line.msg.startsWith('shutdown did not finish'))?.unfinished).toBe(3);
   });
