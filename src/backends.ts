@@ -62,7 +62,11 @@ export interface Backends {
 export const CACHE_URL_UNUSED =
   'REDIS_CACHE_URL is set but REDIS_URL is not, so it is not used: everything is in memory, the response cache too. Set REDIS_URL as well, or unset REDIS_CACHE_URL';
 
-export function createBackends(config: Config, logger: Logger): Backends {
+/**
+ * `queueOnRedis`: false when the bot was given a queue of its own (SQS): REDIS_URL then holds no
+ * queued message, and a restart that empties it is not what the persistence warning says.
+ */
+export function createBackends(config: Config, logger: Logger, { queueOnRedis = true } = {}): Backends {
   const retry = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 };
   const limitOptions = (name: string, points: number, durationSeconds: number): LimitOptions => ({ points, durationSeconds, keyPrefix: `${config.redisPrefix}-limit-${name}` });
   if (!config.redisUrl) {
@@ -103,7 +107,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
     (connected ??= (async () => {
       // A failed first connect is retried by ioredis in the background; readiness reports it meanwhile.
       for (const client of new Set([redis, cacheRedis, patientRedis])) if (client?.status === 'wait') client.connect().catch(() => undefined);
-      void warnIfUnsafe(redis, logger);
+      void warnIfUnsafe(redis, logger, queueOnRedis);
       await whenReady(redis, 10_000).catch(() => undefined);
     })());
   return {
@@ -152,7 +156,7 @@ function named(redis: Redis, role: string, logger: Logger, url: string, variable
  * Best effort, once per start, on the queue's own connection (CONFIG is often disabled on managed
  * Redis: nothing is said then). The queue must never lose keys to eviction, nor to a restart.
  */
-async function warnIfUnsafe(redis: Redis, logger: Logger): Promise<void> {
+async function warnIfUnsafe(redis: Redis, logger: Logger, queueOnRedis: boolean): Promise<void> {
   await new Promise((resolve) => (redis.status === 'ready' ? resolve(undefined) : redis.once('ready', resolve)));
   const get = async (name: string) => ((await redis.config('GET', name)) as string[])[1];
   try {
@@ -163,6 +167,7 @@ async function warnIfUnsafe(redis: Redis, logger: Logger): Promise<void> {
   } catch {
     // CONFIG refused: nothing to check.
   }
+  if (!queueOnRedis) return;
   try {
     const [appendonly, save] = await Promise.all([get('appendonly'), get('save')]);
     if (appendonly === 'no' && save === '') {

@@ -127,7 +127,7 @@ export function createBot(options: BotOptions = {}): Bot {
   // Your own logger gets parley's error serializer too: a Redis error's command arguments hold secrets and message text.
   const logger = options.logger ? options.logger.child({}, { serializers: { err: serializeError } }) : createLogger(config.logLevel, config.logFormat);
   const metrics = createMetrics({ defaultMetrics: true });
-  const backends = createBackends(config, logger);
+  const backends = createBackends(config, logger, { queueOnRedis: options.queue === undefined });
   const store = options.store ?? backends.store();
   const workerStore = options.store ?? backends.workerStore();
   const queue = options.queue ?? backends.queue();
