@@ -45,7 +45,7 @@ export { parseRetryAfter, retryAfterMs, waitOutRetryAfter, MAX_INLINE_WAIT_MS, t
 export { PLATFORM_UNREACHABLE_WAIT_MS, notSentCode, platformUnreachable } from './platform-unreachable.js';
 
 // Signatures and HTTP answers.
-export { hmac, hmacMatches, safeEqual } from './signature.js';
+export { hmac, hmacMatches, safeEqual, sameSecret } from './signature.js';
 export { json, jsonError, isLoopbackHost, readCookie, escapeHtml } from './http/index.js';
 // The client's address as parley's limits count it (TRUST_PROXY: true, the left-most X-Forwarded-For; N, N proxies in front).
 export { addressKey, clientAddress, trustsProxy, type TrustProxy } from './http/client-address.js';

@@ -3,13 +3,22 @@
  * timestamp in front), sent as hex in a header, compared in constant time so a forger learns
  * nothing from how long a refusal takes.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Constant-time equality of two secrets or digests; different lengths are simply unequal. */
 export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
   const left = typeof a === 'string' ? Buffer.from(a) : a;
   const right = typeof b === 'string' ? Buffer.from(b) : b;
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * Whether `given` is the secret `secret` (a bearer token, an admin token), compared as SHA-256
+ * digests, always 32 bytes: comparing the strings returns at once on a length that differs, and so
+ * would tell a guesser the secret's length by how long a refusal takes.
+ */
+export function sameSecret(given: string, secret: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(secret).digest());
 }
 
 /** The HMAC of `payload` (its pieces in order) under `secret`. */

@@ -12,8 +12,7 @@
  * session or renew token in a URL (`?token=` or `?session=`: proxies log URLs), and on any web chat
  * route but an event stream, a `?token=` or `?session=` whatever it holds (`refuseTokenInUrl`).
  */
-import { createHash } from 'node:crypto';
-import { HttpError, isLoopbackHost, pathOf, safeEqual, type HttpRequest } from 'parley/adapter-kit';
+import { HttpError, isLoopbackHost, pathOf, sameSecret, type HttpRequest } from 'parley/adapter-kit';
 import { cookieToken, type Session, type Sessions } from './session.js';
 
 export type Caller = { kind: 'operator' } | { kind: 'visitor'; visitor: string; session: Session } | { kind: 'local' };
@@ -26,12 +25,6 @@ export interface AccessSettings {
   /** Whether credential-less requests from this machine are let in (loopback-only server, no WEB_TOKEN). */
   local: boolean;
 }
-
-/**
- * WEB_TOKEN compared as SHA-256 digests (always 32 bytes), as the console's ADMIN_TOKEN is: comparing
- * the strings returns at once on a length that differs, telling a guesser the token's length.
- */
-const isWebToken = (given: string, token: string) => safeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(token).digest());
 
 const bearerOf = (request: HttpRequest) => /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
 
@@ -65,7 +58,7 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings, ow
     const unknownAddress = settings.local && request.remoteAddress === undefined ? ' A request handed to bot.fetch without { remoteAddress } is not known to come from this machine: pass it to chat without a session on loopback.' : '';
     throw new HttpError(401, 'session_required', `Start a visitor session with POST /web/sessions (or, server to server, send WEB_TOKEN as a bearer token).${unknownAddress}`);
   }
-  if (settings.token && isWebToken(given.value, settings.token)) {
+  if (settings.token && sameSecret(given.value, settings.token)) {
     if (given.from === 'query') throw tokenInUrl();
     return { kind: 'operator' };
   }
@@ -98,7 +91,7 @@ export function refuseTokenInUrl(request: HttpRequest, stream = false, credentia
 /** WEB_TOKEN, or a session, renew or stream token this server signed. */
 function isCredential(value: string, settings: AccessSettings): boolean {
   const { token, sessions } = settings;
-  return Boolean((token && isWebToken(value, token)) || sessions?.verify(value) || sessions?.verifyRenew(value) || sessions?.verifyStream(value));
+  return Boolean((token && sameSecret(value, token)) || sessions?.verify(value) || sessions?.verifyRenew(value) || sessions?.verifyStream(value));
 }
 
 function tokenInUrl(): HttpError {
