@@ -25,10 +25,14 @@ export function retryDelayMs(
 }
 
 /** A cockatiel backoff that reads Retry-After from the AiError that caused the retry. */
-export function serverAwareBackoff(settings: BackoffSettings, deadlineAt: number) {
+export function serverAwareBackoff(settings: BackoffSettings, deadlineAt: number, ranOut?: () => void) {
   return new DelegateBackoff<IRetryBackoffContext<unknown>>((context) => {
     const error = 'error' in context.result ? context.result.error : undefined;
     const serverWait = error instanceof AiError ? error.retryAfterMs : undefined;
-    return retryDelayMs(settings, context.attempt, serverWait, deadlineAt - Date.now());
+    const remainingMs = deadlineAt - Date.now();
+    const delayMs = retryDelayMs(settings, context.attempt, serverWait, remainingMs);
+    // Cut to the time left: the retry would start at the deadline, only to be aborted (`ranOut` says so).
+    if (delayMs >= remainingMs) ranOut?.();
+    return delayMs;
   });
 }

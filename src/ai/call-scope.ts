@@ -13,6 +13,8 @@ export class CallScope {
   private deadlinePassed = false;
   /** Some attempt has shown text (a stream): the call must not run again, whatever ends it. */
   delivered = false;
+  /** A retry's backoff was cut to the time left: that retry could only start at the deadline. */
+  backoffRanOut = false;
 
   /** Stops passing the caller's cancel on (dispose). */
   private readonly unfollowCaller: () => void;
@@ -39,6 +41,19 @@ export class CallScope {
 
   get remainingMs(): number {
     return this.deadlineAt - Date.now();
+  }
+
+  /**
+   * Passes the deadline now, before its own timer has run, when a retry's backoff ran to it
+   * (`backoffRanOut`: capped at the time left, the two come due in one tick, in either order) or
+   * less than `marginMs` is left. Whether the scope is over.
+   */
+  expireIfDue(marginMs: number): boolean {
+    if (!this.signal.aborted && (this.backoffRanOut || this.remainingMs < marginMs)) {
+      this.deadlinePassed = true;
+      this.deadline.abort(new Error('deadline'));
+    }
+    return this.signal.aborted;
   }
 
   causes(): AbortCauses {

@@ -5,6 +5,9 @@ import { toAiError } from './classify.js';
 import { AiError } from './errors.js';
 import type { CircuitStateName } from './types.js';
 
+/** A retry with less time than this before the deadline is not started: it could only be aborted. */
+const MIN_RETRY_MS = 10;
+
 export interface ResilienceSettings {
   attempts: number;
   initialBackoffMs: number;
@@ -86,7 +89,7 @@ export class ResiliencePolicy {
         handleWhen((e) => this.worthRetrying(e, scope)),
         {
           maxAttempts: Math.max(0, this.settings.attempts - 1),
-          backoff: serverAwareBackoff(this.settings, scope.deadlineAt),
+          backoff: serverAwareBackoff(this.settings, scope.deadlineAt, () => (scope.backoffRanOut = true)),
         },
       );
       policy.onRetry((r) => {
@@ -148,6 +151,8 @@ export class ResiliencePolicy {
   }
 
   private async attempt<T>(fn: (attempt: Attempt) => Promise<T>, number: number, scope: CallScope): Promise<T> {
+    // A retry whose backoff ran to the deadline (both due in one tick) is not sent only to be aborted.
+    if (number > 1 && scope.expireIfDue(MIN_RETRY_MS)) throw scope.toError(scope.signal.reason);
     // A plain controller of the attempt's own, not AbortSignal.any() (see abort.ts): the SDK's
     // listener on a composite signal kept some 2 KB per AI call for the life of the process.
     const controller = new AbortController();
