@@ -26,7 +26,9 @@ const closingFence = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
 const preferences: ReadonlyArray<{ pattern: RegExp; afterMatch: boolean }> = [
   { pattern: /\r?\n[ \t]*\r?\n/g, afterMatch: false }, // paragraph: a blank line
   { pattern: /\r?\n/g, afterMatch: false }, // line
-  { pattern: /[.!?]["'”’)\]*_]*(?=\s)/g, afterMatch: true }, // sentence end, keeping closing quotes
+  // Sentence end, keeping closing quotes; Chinese and Japanese end sentences with full-width marks
+  // and no space after (a reply in those languages has no word boundaries to fall back on either).
+  { pattern: /[.!?]["'”’)\]*_]*(?=\s)|[。！？][」』”’）)]*/g, afterMatch: true },
   { pattern: /[ \t]+/g, afterMatch: false }, // word
 ];
 

@@ -112,6 +112,12 @@ describe('splitMessage: boundary preference', () => {
     expect(splitMessage('He said "stop." Then he left the room quietly.', 20)).toEqual(['He said "stop."', 'Then he left the', 'room quietly.']);
   });
 
+  it('cuts after Chinese and Japanese sentence ends, which take no space after them', () => {
+    const text = '今日は晴れです。明日は雨が降るでしょう！「本当？」と彼は聞いた。';
+    expect(splitMessage(text, 20)).toEqual(['今日は晴れです。明日は雨が降るでしょう！', '「本当？」と彼は聞いた。']);
+    expect(splitMessage('这是第一句。这是第二句话。', 8)).toEqual(['这是第一句。', '这是第二句话。']);
+  });
+
   it('falls back to word boundaries inside a sentence too long for one part', () => {
     const text = 'alpha beta gamma delta epsilon zeta eta theta';
     const parts = splitMessage(text, 16);
