@@ -117,7 +117,8 @@ export function findFences(text: string): Fence[] {
     } else {
       const close = closingFence.exec(line)?.[1];
       if (close !== undefined && close[0] === open.marker[0] && close.length >= open.marker.length) {
-        fences.push({ start: open.start, end: lineEnd, open: open.line, close: line.trim(), body: open.body, closed: true });
+        // Ends before a CRLF's `\r`: the line break after the block stays whole, a place to cut.
+        fences.push({ start: open.start, end: lineStart + line.length, open: open.line, close: line.trim(), body: open.body, closed: true });
         open = undefined;
       } else {
         open.body.push(line);

@@ -112,6 +112,12 @@ describe('splitMessage: boundary preference', () => {
     expect(splitMessage('He said "stop." Then he left the room quietly.', 20)).toEqual(['He said "stop."', 'Then he left the', 'room quietly.']);
   });
 
+  it('cuts at the line break after a code block whose lines end in CRLF, as after one in LF', () => {
+    const text = 'Intro line.\r\n```\r\nconst a = 1;\r\n```\r\nAfter the code block comes a longer line of words here.';
+    expect(splitMessage(text, 45)[0]).toBe('Intro line.\r\n```\r\nconst a = 1;\r\n```');
+    expect(splitMessage(text.replaceAll('\r', ''), 45)[0]).toBe('Intro line.\n```\nconst a = 1;\n```');
+  });
+
   it('cuts after Chinese and Japanese sentence ends, which take no space after them', () => {
     const text = '今日は晴れです。明日は雨が降るでしょう！「本当？」と彼は聞いた。';
     expect(splitMessage(text, 20)).toEqual(['今日は晴れです。明日は雨が降るでしょう！', '「本当？」と彼は聞いた。']);
