@@ -27,6 +27,15 @@ export const assistantKeys = {
   prompted: (team: string, channel: string, threadTs: string) => `parley:slack:assistant-prompted:${team}:${channel}:${threadTs}`,
 };
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** A title cut to TITLE_CHARS characters as a reader counts them: never inside an emoji, a flag or an accented letter. */
+export function cutTitle(plain: string): string {
+  if (plain.length <= TITLE_CHARS) return plain;
+  const characters = Array.from(graphemes.segment(plain), ({ segment }) => segment);
+  return characters.length > TITLE_CHARS ? `${characters.slice(0, TITLE_CHARS - 1).join('').trimEnd()}…` : plain;
+}
+
 /**
  * A question as a title: Slack shows titles as plain text, so its markup goes (a link shows its
  * label or address, a channel its name, a mention "@…", `&amp;` `&lt;` `&gt;` their characters)
@@ -87,8 +96,7 @@ export function assistantThreads(options: AssistantThreadsOptions): AssistantThr
     const { team, channel, threadTs } = details;
     const store = options.store();
     if ((await store.get(assistantKeys.started(team, channel, threadTs!))) === undefined) return; // not an assistant thread
-    const plain = titleText(text);
-    const cut = [...plain].length > TITLE_CHARS ? `${[...plain].slice(0, TITLE_CHARS - 1).join('')}…` : plain;
+    const cut = cutTitle(titleText(text));
     await once(store, assistantKeys.titled(team, channel, threadTs!), () =>
       tryBriefly(async () => options.client.assistant.threads.setTitle({ ...(await auth(details)), channel_id: channel, thread_ts: threadTs!, title: cut }), waited('setTitle')),
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { titleText } from '../../adapters/slack/assistant.js';
+import { cutTitle, titleText } from '../../adapters/slack/assistant.js';
 
 describe("an assistant thread's title", () => {
   it('is the question as plain text: links show their label or address, channels and people their names', () => {
@@ -12,6 +12,16 @@ describe("an assistant thread's title", () => {
   it('holds no half emoji (a lone surrogate): the Web API client cannot form-encode one', () => {
     expect(titleText('broken at the end \ud83d')).toBe('broken at the end \ufffd');
     expect(titleText('lo\ud800ne \udc00x 👍🏽')).toBe('lo\ufffdne \ufffdx 👍🏽');
+  });
+
+  it('is cut to 60 characters as a reader counts them, never inside an emoji or a flag', () => {
+    const flags = '🇺🇸'.repeat(70);
+    expect(cutTitle(flags)).toBe(`${'🇺🇸'.repeat(59)}…`);
+    const family = '👨‍👩‍👧'.repeat(61);
+    expect(cutTitle(family)).toBe(`${'👨‍👩‍👧'.repeat(59)}…`);
+    expect(cutTitle(`${'word '.repeat(11)}and more words`)).toBe(`${'word '.repeat(11)}and…`);
+    expect(cutTitle(`${'x'.repeat(58)} ${'y'.repeat(10)}`)).toBe(`${'x'.repeat(58)}…`);
+    expect(cutTitle('short one')).toBe('short one');
   });
 
   it('is one line', () => {
