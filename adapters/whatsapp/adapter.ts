@@ -52,7 +52,7 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
     verifyTwilioSignature(request, options.authTokens, params);
     const webhook = parseTwilioWebhook(params);
     if (webhook.kind === 'status') {
-      // A reply Twilio could not deliver: logged and counted (parley_replies_undelivered_total), once per MessageSid and status.
+      // A reply Twilio could not deliver: logged and counted (parley_replies_undelivered_total), once per MessageSid.
       await noteStatus(context, webhook);
       return { response: emptyTwiml(), messages: [] };
     }

@@ -1,7 +1,7 @@
 /**
  * A reply Twilio took and then could not deliver is reported only in a status callback (`failed`
  * or `undelivered`, with an ErrorCode): signed callbacks through the real adapter are counted in
- * parley_replies_undelivered_total{platform, code} on /metrics, once per MessageSid and status
+ * parley_replies_undelivered_total{platform, code} on /metrics, once per MessageSid
  * (Twilio may post one again), with the code bounded as other outside values are.
  */
 import type { AddressInfo } from 'node:net';
@@ -57,13 +57,14 @@ describe('WhatsApp: replies Twilio reports it could not deliver', () => {
   });
   const undelivered = () => undeliveredAt(origin);
 
-  it('counts a failed or undelivered reply by its error code, once per MessageSid and status; other statuses not at all', async () => {
+  it('counts a failed or undelivered reply by its error code, once per MessageSid (one reply reported failed, then undelivered, is one); other statuses not at all', async () => {
     for (const status of ['queued', 'sent', 'delivered', 'read']) await post(origin, callback(status));
     const outside = callback('undelivered', '63016');
     await post(origin, outside);
     // Twilio posting the same callback again: counted once.
     await post(origin, outside);
     await post(origin, callback('failed', '63016', outside.MessageSid));
+    await post(origin, callback('undelivered', '63016'));
     await post(origin, callback('undelivered', '30008'));
     await post(origin, callback('failed'));
     expect(await undelivered()).toEqual(new Map([['63016', 2], ['30008', 1], ['none', 1]]));
