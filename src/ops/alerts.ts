@@ -3,7 +3,7 @@
  * per episode, however many messages or processes see the condition. An episode is claimed in
  * the store, so on Redis every process agrees on who sends it.
  */
-import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { AlertRecord } from '../console/api.js';
 import { hideUrl, splitCredentials } from '../http/credentials.js';
@@ -40,7 +40,8 @@ const POST_TIMEOUT_MS = 5000;
 
 export class Alerts {
   private readonly sending = new Set<Promise<void>>();
-  private readonly posting = retry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 500, maxDelay: 5000 }) });
+  // A redirect answers the same way each time: not tried again.
+  private readonly posting = retry(handleWhen((error) => !(error instanceof Redirected)), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 500, maxDelay: 5000 }) });
 
   constructor(private readonly options: AlertsOptions) {
     // parley_alerts_total at 0 for every kind from the start: a series that first appears at 1 has
@@ -98,16 +99,35 @@ function episodeKey(alert: Pick<Alert, 'kind' | 'episode'>): string {
   return `parley:alert:${alert.kind}:${alert.episode}`;
 }
 
-/** Posts `{ text }`; a user and password in the URL go in an Authorization header (fetch refuses them in the URL). */
+/** The webhook answered with a redirect (its message names where to, by origin only: the path may be the hook's key). */
+class Redirected extends Error {}
+
+/**
+ * Posts `{ text }`; a user and password in the URL go in an Authorization header (fetch refuses them in the URL).
+ * A redirect is not followed: fetch would turn a 301 or 302 POST into a GET without the text and take
+ * the page it lands on for a delivered alert, or carry the alert to wherever the redirect points.
+ */
 async function post(webhookUrl: string, text: string): Promise<void> {
   const { url, authorization } = splitCredentials(webhookUrl);
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
     body: JSON.stringify({ text }),
+    redirect: 'manual',
     signal: AbortSignal.timeout(POST_TIMEOUT_MS),
   });
+  await response.body?.cancel().catch(() => undefined);
+  if (response.status >= 300 && response.status < 400) throw new Redirected(`the alert webhook answered ${response.status}, a redirect${redirectOrigin(response, url)}: set ALERT_WEBHOOK_URL to the address it points to`);
   if (!response.ok) throw new Error(`the alert webhook answered ${response.status}`);
+}
+
+function redirectOrigin(response: Response, url: string): string {
+  try {
+    const location = response.headers.get('location');
+    return location ? ` to ${new URL(location, url).origin}` : '';
+  } catch {
+    return '';
+  }
 }
 
 /** Why a post failed, in a few words: the status we threw, the timeout, or the connection error's code. */
