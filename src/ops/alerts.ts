@@ -3,8 +3,9 @@
  * per episode, however many messages or processes see the condition. An episode is claimed in
  * the store, so on Redis every process agrees on who sends it.
  */
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { retryDelayMs } from '../ai/backoff.js';
 import type { AlertRecord } from '../console/api.js';
 import { hideUrl, splitCredentials } from '../http/credentials.js';
 import type { Metrics } from '../observe/index.js';
@@ -17,7 +18,18 @@ export interface AlertsOptions {
   readStore?: Store;
   metrics: Metrics;
   logger: Logger;
+  /** How a failed post is tried again (default POST_RETRY: for about a minute). */
+  postRetry?: PostRetry;
 }
+
+/** Tries of a post that failed for a reason that may pass (no answer, 5xx, 408, 429), and the first wait between them (doubling, at most 15 s). */
+export interface PostRetry {
+  attempts: number;
+  initialDelayMs: number;
+}
+
+/** About a minute of tries (waits of 0.5, 1, 2, 4, 8, 15 and 15 s, give or take their jitter): a webhook down that long still gets the alert. */
+export const POST_RETRY: PostRetry = { attempts: 8, initialDelayMs: 500 };
 
 /** The kinds of alert parley raises. */
 export const ALERT_KINDS = ['budget_warning', 'budget_exceeded', 'dead_letters', 'breaker_open', 'signature_failures', 'ai_key_rejected'] as const;
@@ -40,8 +52,8 @@ const POST_TIMEOUT_MS = 5000;
 
 export class Alerts {
   private readonly sending = new Set<Promise<void>>();
-  // A redirect answers the same way each time: not tried again.
-  private readonly posting = retry(handleWhen((error) => !(error instanceof Redirected)), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 500, maxDelay: 5000 }) });
+  /** Aborted by stop(): a post waiting to be tried again is given up, and says so. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: AlertsOptions) {
     // parley_alerts_total at 0 for every kind from the start: a series that first appears at 1 has
@@ -73,9 +85,15 @@ export class Alerts {
     return items.map((item) => JSON.parse(item) as AlertRecord).reverse();
   }
 
-  /** Wait for webhook posts under way (shutdown, tests). */
+  /** Wait for webhook posts under way (tests). */
   async settled(): Promise<void> {
     await Promise.all([...this.sending]);
+  }
+
+  /** Shutdown: a post under way gets its current try, none after it; then recorded as not delivered. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.settled();
   }
 
   private async deliver(alert: Alert): Promise<void> {
@@ -83,11 +101,12 @@ export class Alerts {
     let delivered = false;
     if (webhookUrl) {
       try {
-        await this.posting.execute(() => post(webhookUrl, alert.text));
+        await postTrying(webhookUrl, alert.text, this.options.postRetry ?? POST_RETRY, this.stopping.signal);
         delivered = true;
       } catch (error) {
         // ALERT_WEBHOOK_URL is a secret (a Slack webhook's path is its key): never in the log.
-        logger.error({ alert: alert.kind, err: hideUrl(failure(error), webhookUrl) }, 'could not post the alert to ALERT_WEBHOOK_URL');
+        const why = this.stopping.signal.aborted ? 'the process stopped before the webhook took it' : hideUrl(failure(error), webhookUrl);
+        logger.error({ alert: alert.kind, err: why }, 'could not post the alert to ALERT_WEBHOOK_URL');
       }
     }
     const record: AlertRecord = { kind: alert.kind, text: alert.text, at: new Date().toISOString(), delivered };
@@ -99,8 +118,25 @@ function episodeKey(alert: Pick<Alert, 'kind' | 'episode'>): string {
   return `parley:alert:${alert.kind}:${alert.episode}`;
 }
 
-/** The webhook answered with a redirect (its message names where to, by origin only: the path may be the hook's key). */
-class Redirected extends Error {}
+/** The webhook refused the post in a way another try would not change: a redirect (its message names where to, by origin only: the path may be the hook's key), or a 4xx but 408 and 429. */
+class Refused extends Error {}
+
+/**
+ * Post, and post again after a failure that may pass, until the tries run out or `stop` aborts
+ * (which cuts a wait between tries short; a try under way is let finish). cockatiel's retry sleeps
+ * its waits out whatever its signal says, which would hold a shutdown up to 15 s.
+ */
+async function postTrying(webhookUrl: string, text: string, { attempts, initialDelayMs }: PostRetry, stop: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await post(webhookUrl, text);
+    } catch (error) {
+      // A redirect or a refusal (404, 403: the hook is gone, or its key wrong) answers the same way each time.
+      if (error instanceof Refused || attempt >= attempts || stop.aborted) throw error;
+    }
+    await sleep(retryDelayMs({ initialBackoffMs: initialDelayMs, maxBackoffMs: 15_000 }, attempt, undefined, Infinity), undefined, { signal: stop, ref: false });
+  }
+}
 
 /**
  * Posts `{ text }`; a user and password in the URL go in an Authorization header (fetch refuses them in the URL).
@@ -117,8 +153,10 @@ async function post(webhookUrl: string, text: string): Promise<void> {
     signal: AbortSignal.timeout(POST_TIMEOUT_MS),
   });
   await response.body?.cancel().catch(() => undefined);
-  if (response.status >= 300 && response.status < 400) throw new Redirected(`the alert webhook answered ${response.status}, a redirect${redirectOrigin(response, url)}: set ALERT_WEBHOOK_URL to the address it points to`);
-  if (!response.ok) throw new Error(`the alert webhook answered ${response.status}`);
+  const { status } = response;
+  if (status >= 300 && status < 400) throw new Refused(`the alert webhook answered ${status}, a redirect${redirectOrigin(response, url)}: set ALERT_WEBHOOK_URL to the address it points to`);
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) throw new Refused(`the alert webhook answered ${status}`);
+  if (!response.ok) throw new Error(`the alert webhook answered ${status}`);
 }
 
 function redirectOrigin(response: Response, url: string): string {

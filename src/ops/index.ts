@@ -103,7 +103,7 @@ export function createOps({ config, tally, store, readStore, queue, conversation
       closing.abort();
       monitor.stop();
       await activity.stop().catch(() => undefined);
-      await alerts.settled();
+      await alerts.stop();
     },
   };
 }

@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { BudgetConfig } from '../../src/config.js';
 import { createMetrics, type Metrics } from '../../src/observe/index.js';
 import { Activity } from '../../src/ops/activity.js';
-import { Alerts } from '../../src/ops/alerts.js';
+import { Alerts, type PostRetry } from '../../src/ops/alerts.js';
 import type { LimitsSource } from '../../src/ops/budget-limits.js';
 import { Spend } from '../../src/ops/spend.js';
 import { MemoryTally, type Tally } from '../../src/ops/tally.js';
@@ -14,6 +14,9 @@ import { MemoryStore, type Store } from '../../src/store/index.js';
 import type { FakeCallback } from '../fakes/callback-server.js';
 
 export const quietLogger = pino({ level: 'silent' });
+
+/** A failed alert post tried three times, 5 ms apart (not for a minute, as POST_RETRY does). */
+export const QUICK_POST_RETRY: PostRetry = { attempts: 3, initialDelayMs: 5 };
 
 export type Limits = Pick<BudgetConfig, 'dayUsd' | 'monthUsd' | 'tenantDayUsd' | 'tenantMonthUsd'>;
 
@@ -27,11 +30,11 @@ export interface OpsParts {
 }
 
 /** One process's budgets and alerts: `store` and `tally` shared with other "processes" when given. */
-export function opsParts(options: { limits?: Limits | LimitsSource; webhookUrl?: string; store?: Store; tally?: Tally } = {}): OpsParts {
+export function opsParts(options: { limits?: Limits | LimitsSource; webhookUrl?: string; store?: Store; tally?: Tally; postRetry?: PostRetry } = {}): OpsParts {
   const metrics = createMetrics();
   const store = options.store ?? new MemoryStore();
   const tally = options.tally ?? new MemoryTally();
-  const alerts = new Alerts({ ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}), store, metrics, logger: quietLogger });
+  const alerts = new Alerts({ ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}), store, metrics, logger: quietLogger, postRetry: options.postRetry ?? QUICK_POST_RETRY });
   const spend = new Spend(tally, options.limits ?? {}, alerts);
   return { metrics, store, tally, alerts, spend, activity: new Activity(metrics, tally, quietLogger) };
 }

@@ -8,6 +8,7 @@ import { hideUrl } from '../../src/http/credentials.js';
 import { createMetrics } from '../../src/observe/index.js';
 import { Alerts } from '../../src/ops/alerts.js';
 import { MemoryStore } from '../../src/store/index.js';
+import { QUICK_POST_RETRY } from '../helpers/ops.js';
 import { startFakeCallback, type FakeCallback } from '../fakes/callback-server.js';
 
 let webhook: FakeCallback;
@@ -23,7 +24,7 @@ const alert = { kind: 'dead_letters', episode: 'e1', ttlMs: 60_000, text: 'parle
 function alertsLogging(webhookUrl: string): { alerts: Alerts; lines: string[] } {
   const lines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
-  return { alerts: new Alerts({ webhookUrl, store: new MemoryStore(), metrics: createMetrics(), logger }), lines };
+  return { alerts: new Alerts({ webhookUrl, store: new MemoryStore(), metrics: createMetrics(), logger, postRetry: QUICK_POST_RETRY }), lines };
 }
 
 describe('ALERT_WEBHOOK_URL with credentials', () => {

@@ -4,10 +4,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { Alerts } from '../../src/ops/alerts.js';
+import { createMetrics } from '../../src/observe/index.js';
+import { Alerts, POST_RETRY } from '../../src/ops/alerts.js';
+import { MemoryStore } from '../../src/store/index.js';
 import { NO_TENANT, Spend } from '../../src/ops/spend.js';
 import { startFakeCallback, type FakeCallback } from '../fakes/callback-server.js';
 import { metricValue, opsParts, postedTexts, webhookPosts } from '../helpers/ops.js';
+import { until } from '../helpers/until.js';
 
 const day = (iso: string) => new Date(iso);
 
@@ -269,13 +272,41 @@ describe('Alerts: the webhook', () => {
     expect(await alerts.recent()).toEqual([{ kind: 'test_alert', text: 'parley: test flaky', at: expect.any(String), delivered: true }]);
   });
 
-  it('a webhook that never takes it: a few tries, then recorded as not delivered', async () => {
-    webhook.script(() => ({ status: 404 }));
-    const { alerts } = opsParts({ webhookUrl: webhook.url });
-    await alerts.raise(alert('gone'));
+  it('a webhook that never takes it: tried again (POST_RETRY: for about a minute), then recorded as not delivered', async () => {
+    webhook.script(() => ({ status: 503 }));
+    const { alerts } = opsParts({ webhookUrl: webhook.url, postRetry: { attempts: 5, initialDelayMs: 5 } });
+    await alerts.raise(alert('down'));
     await alerts.settled();
-    expect(webhook.calls).toHaveLength(3);
+    expect(webhook.calls).toHaveLength(5);
     expect((await alerts.recent()).map((a) => a.delivered)).toEqual([false]);
+    expect(POST_RETRY.attempts).toBe(8);
+  });
+
+  it('a webhook that refuses it (404: gone, 403: a wrong key) is not tried again; 408 and 429 are', async () => {
+    for (const [status, calls] of [[404, 1], [403, 1], [408, 3], [429, 3]] as const) {
+      webhook.calls.length = 0;
+      webhook.script(() => ({ status }));
+      const { alerts } = opsParts({ webhookUrl: webhook.url, postRetry: { attempts: 3, initialDelayMs: 5 } });
+      await alerts.raise(alert(`refused ${status}`));
+      await alerts.settled();
+      expect([status, webhook.calls.length]).toEqual([status, calls]);
+      expect((await alerts.recent()).map((a) => a.delivered)).toEqual([false]);
+    }
+  });
+
+  it('stopping cuts a wait between tries short: the alert is recorded as not delivered, with the reason logged', async () => {
+    webhook.script(() => ({ status: 503 }));
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const store = new MemoryStore();
+    // A wait of an hour between tries: only stop() can end it.
+    const alerts = new Alerts({ webhookUrl: webhook.url, store, metrics: createMetrics(), logger, postRetry: { attempts: 3, initialDelayMs: 3_600_000 } });
+    await alerts.raise(alert('stopped'));
+    await until(() => webhook.calls.length === 1 || undefined, 'the first try');
+    await alerts.stop();
+    expect(webhook.calls).toHaveLength(1);
+    expect((await alerts.recent()).map((a) => a.delivered)).toEqual([false]);
+    expect(lines.filter((line) => line.level === 50).map((line) => [line.msg, line.err])).toEqual([['could not post the alert to ALERT_WEBHOOK_URL', 'the process stopped before the webhook took it']]);
   });
 
   it('each alert is logged once, as a warning with its details', async () => {
