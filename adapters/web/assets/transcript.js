@@ -16,8 +16,13 @@ const thinkingEl = document.getElementById('thinking');
 /** The conversation on show; the server mints its id on the first message. Read-only outside this module. */
 export let conversation = storage.get(CONVERSATION_KEY);
 let lastSig = '';
-let assistantCount = 0;
-let thinkingBaseline = -1;
+/**
+ * The newest assistant entry on show ('' for none), as JSON: an answer has arrived when it changes.
+ * Not a count of answers: a transcript at its cap (200 entries) drops an old one for each new one.
+ */
+let newestAnswer = '';
+/** While the thinking dots show: the newest assistant entry when they started; null otherwise. */
+let thinkingSince = null;
 let thinkingTimer = 0;
 
 /** Show `id` from now on (or none), kept in sessionStorage so a reload continues it. */
@@ -29,7 +34,7 @@ export function holdConversation(id) {
 /** An empty transcript, drawn again whatever comes next. */
 export function clearTranscript() {
   lastSig = null;
-  assistantCount = 0;
+  newestAnswer = '';
   stopThinking();
   render([]);
 }
@@ -58,10 +63,10 @@ export function render(list) {
   lastSig = sig;
   const nearBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 80;
   const frag = document.createDocumentFragment();
-  let assistants = 0;
+  let newest = '';
   for (const m of list) {
     const role = m && m.role === 'user' ? 'user' : 'assistant';
-    if (role === 'assistant') assistants++;
+    if (role === 'assistant') newest = JSON.stringify(m);
     const node = el('div');
     const kind = m && (m.kind === 'notice' || m.kind === 'apology') ? m.kind : '';
     node.className = `msg ${role}${kind ? ` ${kind}` : ''}`;
@@ -85,9 +90,9 @@ export function render(list) {
   const typing = reasonInFocus();
   messagesEl.replaceChildren(frag);
   if (typing) focusReason(typing);
-  assistantCount = assistants;
-  const follow = nearBottom || thinkingBaseline >= 0 || list.length <= 1;
-  if (thinkingBaseline >= 0 && assistants > thinkingBaseline) stopThinking();
+  newestAnswer = newest;
+  const follow = nearBottom || thinkingSince !== null || list.length <= 1;
+  if (thinkingSince !== null && newest !== '' && newest !== thinkingSince) stopThinking();
   if (follow) messagesEl.scrollTop = messagesEl.scrollHeight;
 }
 
@@ -202,7 +207,7 @@ async function rate(exchange, rating, reason) {
 // ------------------------------------------------------------------ the thinking dots
 
 export function startThinking() {
-  thinkingBaseline = assistantCount;
+  thinkingSince = newestAnswer;
   thinkingEl.hidden = false;
   clearTimeout(thinkingTimer);
   thinkingTimer = setTimeout(stopThinking, 60_000);
@@ -210,7 +215,7 @@ export function startThinking() {
 }
 
 export function stopThinking() {
-  thinkingBaseline = -1;
+  thinkingSince = null;
   thinkingEl.hidden = true;
   clearTimeout(thinkingTimer);
 }
