@@ -76,7 +76,7 @@ export class OpenAiClient implements AiClient {
         options.events?.onCall?.(call);
       },
       onRetry: ({ error, delayMs, retry }) =>
-        this.log?.warn({ kind: error.kind, status: error.status, retry, delayMs }, 'AI call failed, retrying'),
+        this.log?.warn({ kind: error.kind, status: error.status, retry, delayMs, err: error }, 'AI call failed, retrying'), // err: what came (secrets hidden by its serializer)
     });
   }
 
