@@ -40,6 +40,10 @@ export function startAdapters(
 ): AdapterStarts {
   const states = new Map<string, AdapterState>();
   const abort = new AbortController();
+  const lostNow = (platform: string): AdapterState | undefined => {
+    const lost = adapters.find((adapter) => adapter.platform === platform)?.lost?.();
+    return lost && `failed: ${reasonOf(lost.slice('failed: '.length))}`; // its secrets hidden, as a start's reason
+  };
   const starts = adapters.map(async (adapter) => {
     if (!adapter.start) return void states.set(adapter.platform, 'ready');
     states.set(adapter.platform, 'starting');
@@ -48,7 +52,8 @@ export function startAdapters(
   const allReady = Promise.all(starts).then(() => undefined);
   allReady.catch(() => undefined); // a close before every adapter started is not an error to report
   return {
-    states: () => Object.fromEntries(states),
+    // A started adapter may have lost its platform since (a connection of its own down): /readyz says so.
+    states: () => Object.fromEntries([...states].map(([platform, state]) => [platform, (state === 'ready' && lostNow(platform)) || state])),
     isReady: (platform) => (states.get(platform) ?? 'ready') === 'ready',
     allReady,
     stop: () => abort.abort(),

@@ -213,6 +213,8 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
   readonly lastingState?: string;
   start?(context: AdapterContext): Promise<void>;
   stop?(): Promise<void>;
+  /** Once started, what /readyz says of a platform lost since (Slack's Socket Mode reconnecting): `failed: <reason>`, or undefined. Shown only: jobs still go ahead. */
+  lost?(): `failed: ${string}` | undefined;
   /** Past SHUTDOWN_TIMEOUT_MS with replies under way: close what would stay open on the platform (a Slack message streaming). */
   abandon?(): Promise<void>;
   /** Verify and parse a webhook. Throws HttpError for requests a user caused to fail. */

@@ -243,10 +243,10 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
       await socket?.start();
     },
     stop: async () => void (await socket?.stop()),
+    lost: () => socket?.lost(),
     abandon: () => sender.stopOpenStreams(),
     receive,
-    // Many workspaces: /slack/install and /slack/oauth_redirect (install.ts).
-    // A reinstall's new token is used at once here, not once the cached installation has expired.
+    // Many workspaces: /slack/install and /slack/oauth_redirect (install.ts). A reinstall's new token is used at once here, not once the cached installation has expired.
     ...(options.oauth && installations
       ? { routes: slackInstallRoutes({ oauth: options.oauth, installations, client, logger, installed: (installation) => workspaces?.forget(lookupOfInstallation(installation)) }) }
       : {}),

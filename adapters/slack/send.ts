@@ -199,10 +199,11 @@ export class SlackSender {
       this.forgetStreamStarted(key);
       return { ids: [streamer.ts ?? ''], text };
     }
-    // A start whose answer was lost may have begun the message all the same: then it is finished as any broken stream.
-    const ts = streamer.ts ?? (outcomeUnknown(failure) ? await this.lostStart(details!, failedAt) : undefined);
+    // A lost start's answer may have begun the message (finished as any broken stream); one deleted mid-stream took what it showed: all is posted.
+    const gone = refusalOf(failure) === 'message_not_found';
+    const ts = gone ? undefined : (streamer.ts ?? (outcomeUnknown(failure) ? await this.lostStart(details!, failedAt) : undefined));
     if (ts === undefined) {
-      this.logger().warn({ err: failure }, 'Slack streaming failed before it started; posting the reply as one message');
+      this.logger().warn({ err: failure }, `Slack streaming failed ${gone ? 'as its message is gone' : 'before it started'}; posting the reply as one message`);
       this.forgetStreamStarted(key);
       return { ids: [], text, rest: text };
     }

@@ -7,6 +7,9 @@
  *
  * The hook is the client's `onWebSocketMessage`, protected in the SDK's types for this purpose
  * (every frame passes through it). The acknowledgement is the one the SDK's own `ack()` sends.
+ *
+ * Its reconnection is made to keep trying (keepReconnecting): the SDK's own let a failed reconnect's
+ * rejection go unhandled, which ended the process.
  */
 import type { SocketModeClient, SocketModeOptions } from '@slack/socket-mode';
 import { InvalidPayloadError } from 'parley/adapter-kit';
@@ -20,6 +23,8 @@ export interface EnvelopeChecks {
   failed(error: unknown): void;
   /** Many workspaces (OAuth): a command or an interaction must name its installation, as over HTTP. */
   manyWorkspaces?: boolean;
+  /** A reconnection that failed (apps.connections.open refused or unreachable): another is tried later. */
+  reconnectFailed?(error: unknown): void;
 }
 
 /** What the SDK's `ack()` calls: `send(envelope_id, body)`. Private in its types, public in its JavaScript. */
@@ -41,7 +46,49 @@ export function checkedSocketModeClient(options: SocketModeOptions, checks: Enve
       }
     }
   }
-  return new CheckedSocketModeClient(options);
+  const client = new CheckedSocketModeClient(options);
+  keepReconnecting(client, checks.reconnectFailed ?? checks.failed);
+  return client;
+}
+
+/** The SDK's reconnection, private in its types: `delayReconnectAttempt(cb)` waits, then resolves with what `cb` resolves with. */
+interface Reconnection {
+  start(): Promise<unknown>;
+  shuttingDown: boolean;
+  numOfConsecutiveReconnectionFailures: number;
+  delayReconnectAttempt(attempt: () => Promise<unknown>): Promise<unknown>;
+}
+
+/** The SDK waits 5 s times the failures so far before each try: never more than a minute here. */
+const MAX_FAILURES_COUNTED = 12;
+
+/**
+ * After a lost connection the SDK reconnects with `delayReconnectAttempt(start)`. When that start
+ * failed — apps.connections.open answered a 5xx or could not be reached, errors the SDK counts
+ * unrecoverable — its rejection went unhandled and ended the process (every platform with it), and
+ * a failure inside the SDK's own retry of apps.connections.open did the same and left its caller
+ * waiting forever. Here a failed attempt rejects to whoever waits for it, and a failed reconnection
+ * is reported and tried again, until `disconnect()`. The first start is the bot's, which retries it.
+ */
+function keepReconnecting(client: SocketModeClient, failed: (error: unknown) => void): void {
+  const sdk = client as unknown as Reconnection;
+  // An SDK version that reconnects some other way: left to its own.
+  if (typeof sdk.delayReconnectAttempt !== 'function') return;
+  const sdkDelay = sdk.delayReconnectAttempt.bind(sdk);
+  sdk.delayReconnectAttempt = (attempt) => {
+    const reconnecting = attempt === sdk.start;
+    sdk.numOfConsecutiveReconnectionFailures = Math.min(sdk.numOfConsecutiveReconnectionFailures, MAX_FAILURES_COUNTED - 1);
+    const settled = sdkDelay(function (this: unknown) {
+      return attempt.apply(this).then((value) => ({ value }), (error: unknown) => ({ error }));
+    }) as Promise<{ value: unknown } | { error: unknown }>;
+    return settled.then((outcome) => {
+      if (!('error' in outcome)) return outcome.value;
+      if (!reconnecting) throw outcome.error;
+      if (sdk.shuttingDown) return undefined;
+      failed(outcome.error);
+      return sdk.delayReconnectAttempt(sdk.start);
+    });
+  };
 }
 
 /** Why a frame cannot be handed to the SDK, or undefined when it can (text that is no JSON: the SDK ignores it). */

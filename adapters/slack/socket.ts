@@ -36,7 +36,8 @@ export interface SocketModeOptions {
   admit?(body: Record<string, unknown>): Promise<boolean>;
 }
 
-export function createSocketMode(options: SocketModeOptions): { start(): Promise<void>; stop(): Promise<void> } {
+export function createSocketMode(options: SocketModeOptions): { start(): Promise<void>; stop(): Promise<void>; lost(): `failed: ${string}` | undefined } {
+  let lost: string | undefined; // why the connection is down since it was up, for /readyz
   // Its WebClient would otherwise retry apps.connections.open 100 times; the bot retries start() itself.
   // An envelope that does not fit is acknowledged and dropped before the SDK reads it (socket-client.ts).
   const client = checkedSocketModeClient(
@@ -45,8 +46,14 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
       refused: options.refused,
       failed: (error) => options.logger().error({ err: error }, 'a Socket Mode message could not be handled; it is dropped'),
       manyWorkspaces: options.admit !== undefined, // `admit` is given with many workspaces only
+      reconnectFailed: (error) => {
+        lost = `Socket Mode reconnecting: ${error instanceof Error ? error.message : String(error)}`;
+        options.logger().warn({ err: error }, 'Socket Mode could not reconnect to Slack; trying again');
+      },
     },
   );
+  client.on('connected', () => (lost = undefined));
+  client.on('close', () => (lost ??= 'Socket Mode connection lost; reconnecting'));
   client.on('slack_event', (event: SocketEvent) => {
     void handle(event).catch((error: unknown) => notTaken(options.logger(), event, error));
   });
@@ -74,6 +81,7 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
   return {
     start: async () => void (await client.start()),
     stop: () => client.disconnect(),
+    lost: () => (lost === undefined ? undefined : `failed: ${lost}`),
   };
 }
 
