@@ -20,6 +20,7 @@ import { connectRedis, whenReady, type RedisClient as Redis } from '../store/red
 import type { Admission, Admitted } from './queue.js';
 import { Turnstile } from './turnstile.js';
 import { droppedNotice, parseJob } from './intake-entry.js';
+import { GiveUp } from './give-up.js';
 
 /** One pump reads at most this many entries at a time. */
 const BATCH = 200;
@@ -158,9 +159,8 @@ export class IntakePump<T> {
   private groupMade = false;
   /** Ends a pause (after an error, or while BullMQ holds enough) early, when the pump is stopped. */
   private wakeUp?: () => void;
-  /** Rejects once the pump stops (untilStopped). */
-  private halt: (error: Error) => void = () => undefined;
-  private readonly halted = new Promise<never>((_resolve, reject) => (this.halt = reject));
+  /** Gives up the commands under way once the pump stops (untilStopped). */
+  private readonly giveUp = new GiveUp();
   /** How long a read blocks, and how often orphans are looked for. */
   private readonly checkEveryMs: number;
 
@@ -176,7 +176,6 @@ export class IntakePump<T> {
     if (!writer.parleyIntakeForget) options.writer.defineCommand('parleyIntakeForget', { lua: FORGET, numberOfKeys: 1 });
     this.commands = options.writer as unknown as IntakeCommands;
     this.checkEveryMs = Math.max(50, Math.min(BLOCK_MS, Math.floor(options.reclaimIdleMs / 2)));
-    this.halted.catch(() => undefined);
   }
 
   start(): void {
@@ -187,7 +186,7 @@ export class IntakePump<T> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.reader.disconnect(); // ends a blocked read at once
-    this.halt(new Error('intake pump stopped'));
+    this.giveUp.now(new Error('intake pump stopped'));
     this.wakeUp?.();
     await this.running;
     // Unreachable, the writer would hold its command until Redis is back: the running pumps forget this
@@ -200,7 +199,7 @@ export class IntakePump<T> {
    * nothing queued while it is reconnecting, so a command waiting out an outage would hold stop() for good.
    */
   private untilStopped<R>(command: Promise<R>): Promise<R> {
-    return Promise.race([command, this.halted]);
+    return this.giveUp.race(command);
   }
 
   /** Drop the group's consumers that are gone (see FORGET). */
