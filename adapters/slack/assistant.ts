@@ -29,11 +29,25 @@ export const assistantKeys = {
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
+/**
+ * The most UTF-16 units a title takes: room for 60 of the longest emoji (a tag flag is 14), not for
+ * a letter under hundreds of combining marks (zalgo text), which reads as one character.
+ */
+const TITLE_UNITS = TITLE_CHARS * 16;
+
 /** A title cut to TITLE_CHARS characters as a reader counts them: never inside an emoji, a flag or an accented letter. */
 export function cutTitle(plain: string): string {
   if (plain.length <= TITLE_CHARS) return plain;
   const characters = Array.from(graphemes.segment(plain), ({ segment }) => segment);
-  return characters.length > TITLE_CHARS ? `${characters.slice(0, TITLE_CHARS - 1).join('').trimEnd()}…` : plain;
+  if (characters.length <= TITLE_CHARS && plain.length <= TITLE_UNITS) return plain;
+  let title = '';
+  for (const character of characters.slice(0, TITLE_CHARS - 1)) {
+    if (title.length + character.length >= TITLE_UNITS) break;
+    title += character;
+  }
+  // A first character longer than that all alone: its code points, as many as fit.
+  if (title === '') title = Array.from(characters[0] ?? '').slice(0, TITLE_CHARS - 1).join('');
+  return `${title.trimEnd()}…`;
 }
 
 /**

@@ -18,7 +18,7 @@ export interface AlertsOptions {
   readStore?: Store;
   metrics: Metrics;
   logger: Logger;
-  /** How a failed post is tried again (default POST_RETRY: for about a minute). */
+  /** How a failed post is tried again (default POST_RETRY: for half a minute or more). */
   postRetry?: PostRetry;
 }
 
@@ -28,7 +28,7 @@ export interface PostRetry {
   initialDelayMs: number;
 }
 
-/** About a minute of tries (waits of 0.5, 1, 2, 4, 8, 15 and 15 s, give or take their jitter): a webhook down that long still gets the alert. */
+/** Half a minute or more of tries (waits of 0.5, 1, 2, 4, 8, 15 and 15 s, each cut by up to half at random: 23 to 45 s in all): a webhook down that long still gets the alert. */
 export const POST_RETRY: PostRetry = { attempts: 8, initialDelayMs: 500 };
 
 /** The kinds of alert parley raises. */
@@ -105,7 +105,8 @@ export class Alerts {
         delivered = true;
       } catch (error) {
         // ALERT_WEBHOOK_URL is a secret (a Slack webhook's path is its key): never in the log.
-        const why = this.stopping.signal.aborted ? 'the process stopped before the webhook took it' : hideUrl(failure(error), webhookUrl);
+        // Stopped: only when the stop is what ended the tries (a refusal or redirect says so, as any day).
+        const why = error instanceof Stopped ? 'the process stopped before the webhook took it' : hideUrl(failure(error), webhookUrl);
         logger.error({ alert: alert.kind, err: why }, 'could not post the alert to ALERT_WEBHOOK_URL');
       }
     }
@@ -121,6 +122,9 @@ function episodeKey(alert: Pick<Alert, 'kind' | 'episode'>): string {
 /** The webhook refused the post in a way another try would not change: a redirect (its message names where to, by origin only: the path may be the hook's key), or a 4xx but 408 and 429. */
 class Refused extends Error {}
 
+/** The tries were given up because the process is stopping (the webhook had failed for a reason that may pass). */
+class Stopped extends Error {}
+
 /**
  * Post, and post again after a failure that may pass, until the tries run out or `stop` aborts
  * (which cuts a wait between tries short; a try under way is let finish). cockatiel's retry sleeps
@@ -132,9 +136,11 @@ async function postTrying(webhookUrl: string, text: string, { attempts, initialD
       return await post(webhookUrl, text);
     } catch (error) {
       // A redirect or a refusal (404, 403: the hook is gone, or its key wrong) answers the same way each time.
-      if (error instanceof Refused || attempt >= attempts || stop.aborted) throw error;
+      if (error instanceof Refused || attempt >= attempts) throw error;
+      if (stop.aborted) throw new Stopped('stopped', { cause: error });
     }
-    await sleep(retryDelayMs({ initialBackoffMs: initialDelayMs, maxBackoffMs: 15_000 }, attempt, undefined, Infinity), undefined, { signal: stop, ref: false });
+    const waited = await sleep(retryDelayMs({ initialBackoffMs: initialDelayMs, maxBackoffMs: 15_000 }, attempt, undefined, Infinity), true, { signal: stop, ref: false }).catch(() => false);
+    if (!waited) throw new Stopped('stopped');
   }
 }
 

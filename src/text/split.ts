@@ -22,13 +22,18 @@ type Atom = readonly [start: number, end: number];
 const openingFence = /^( {0,3})(`{3,}|~{3,})(.*)$/;
 const closingFence = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
 
-/** Where a part may end, best first; `afterMatch` cuts after the match instead of before it. */
-const preferences: ReadonlyArray<{ pattern: RegExp; afterMatch: boolean }> = [
+/**
+ * Where a part may end, best first; `afterMatch` cuts after the match instead of before it, and
+ * `emphasis` past a `*`, `_` or `~` there that closes an emphasis (`*重要です。*次に`).
+ */
+const preferences: ReadonlyArray<{ pattern: RegExp; afterMatch: boolean; emphasis?: true }> = [
   { pattern: /\r?\n[ \t]*\r?\n/g, afterMatch: false }, // paragraph: a blank line
   { pattern: /\r?\n/g, afterMatch: false }, // line
   // Sentence end, keeping closing quotes; Chinese and Japanese end sentences with full-width marks
-  // and no space after (a reply in those languages has no word boundaries to fall back on either).
-  { pattern: /[.!?]["'”’)\]*_]*(?=\s)|[。！？][」』”’）)]*/g, afterMatch: true },
+  // and no space after (a reply in those languages has no word boundaries to fall back on either),
+  // so a run of them (！？, 。。。) is one end, and a closing emphasis mark is told from an opening one
+  // by `emphasis` rather than by the space after it.
+  { pattern: /[.!?]["'”’)\]*_]*(?=\s)|[。！？]+[」』”’）)]*/g, afterMatch: true, emphasis: true },
   { pattern: /[ \t]+/g, afterMatch: false }, // word
 ];
 
@@ -178,12 +183,14 @@ function findCut(text: string, start: number, maxChars: number, atoms: readonly 
   const insideAtom = (at: number) => atoms.some(([from, to]) => from < at && at < to);
   const acceptable = (at: number) => at > firstContent && at <= limit && !insideAtom(at);
 
-  for (const { pattern, afterMatch } of preferences) {
+  for (const { pattern, afterMatch, emphasis } of preferences) {
     const regex = new RegExp(pattern.source, 'g');
     regex.lastIndex = start;
+    const closer = emphasis ? emphasisCloser(text, start) : undefined;
     let best: number | undefined;
     for (let match = regex.exec(text); match && match.index <= limit; match = regex.exec(text)) {
-      const at = afterMatch ? match.index + match[0].length : match.index;
+      const end = afterMatch ? match.index + match[0].length : match.index;
+      const at = closer ? closer(end) : end;
       if (acceptable(at)) best = at;
     }
     if (best !== undefined) return best;
@@ -193,6 +200,28 @@ function findCut(text: string, start: number, maxChars: number, atoms: readonly 
   // must never open a code block half-way.
   const atom = atoms.find(([from, to]) => from < cut && cut < to);
   return atom && atom[0] > firstContent ? atom[0] : cut;
+}
+
+/**
+ * `at` moved past a run of `*`, `_` or `~` there that closes an emphasis the part opened on its
+ * line (an odd number of runs of that mark before it), so the closer stays with its sentence; asked
+ * in increasing `at`, it reads the text once.
+ */
+function emphasisCloser(text: string, start: number): (at: number) => number {
+  const runs: Record<string, number> = { '*': 0, _: 0, '~': 0 };
+  let read = start;
+  return (at) => {
+    for (; read < at; read++) {
+      const c = text[read] ?? '';
+      if (c === '\n') runs['*'] = runs._ = runs['~'] = 0;
+      else if (c in runs && (read === start || text[read - 1] !== c)) runs[c] = (runs[c] ?? 0) + 1;
+    }
+    const mark = text[at] ?? '';
+    if (!(mark in runs) || (runs[mark] ?? 0) % 2 === 0) return at;
+    let end = at;
+    while (text[end] === mark) end++;
+    return end;
+  };
 }
 
 /**

@@ -24,6 +24,17 @@ describe("an assistant thread's title", () => {
     expect(cutTitle('short one')).toBe('short one');
   });
 
+  it('stays short when a character carries hundreds of combining marks (zalgo text): at most 960 UTF-16 units', () => {
+    const zalgo = `a${'\u0301'.repeat(200)}`;
+    const title = cutTitle(`${zalgo.repeat(80)} what is this`);
+    expect(title.length).toBeLessThanOrEqual(960);
+    expect(title).toBe(`${zalgo.repeat(4)}…`);
+    expect(cutTitle(zalgo.repeat(30))).toBe(`${zalgo.repeat(4)}…`);
+    expect(cutTitle(`a${'\u0301'.repeat(2000)}`)).toBe(`a${'\u0301'.repeat(58)}…`);
+    const flags = '🏴󠁧󠁢󠁳󠁣󠁴󠁿'.repeat(70);
+    expect(cutTitle(flags)).toBe(`${'🏴󠁧󠁢󠁳󠁣󠁴󠁿'.repeat(59)}…`);
+  });
+
   it('is one line', () => {
     expect(titleText('  first line\n\nsecond\tline ')).toBe('first line second line');
   });

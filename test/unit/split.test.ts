@@ -124,6 +124,18 @@ describe('splitMessage: boundary preference', () => {
     expect(splitMessage('这是第一句。这是第二句话。', 8)).toEqual(['这是第一句。', '这是第二句话。']);
   });
 
+  it('keeps a run of full-width marks (！？, 。。。) whole, as one sentence end', () => {
+    expect(splitMessage('はい。本当ですか！？そうです。', 9)).toEqual(['はい。', '本当ですか！？', 'そうです。']);
+    expect(splitMessage('嗯。真的吗？？好吧。', 5)).toEqual(['嗯。', '真的吗？？', '好吧。']);
+  });
+
+  it('keeps the emphasis a Chinese or Japanese sentence closes with it, and leaves one the next opens to it', () => {
+    // Slack's and WhatsApp's *bold*, markdown's **bold**: a closer cut off shows as a bare mark in both parts.
+    expect(splitMessage('*重要です。*次に進みます。', 8)).toEqual(['*重要です。*', '次に進みます。']);
+    expect(splitMessage('**重要です。**次に進みます。', 10)).toEqual(['**重要です。**', '次に進みます。']);
+    expect(splitMessage('はい、そうです。*次*に進みます。', 9)).toEqual(['はい、そうです。', '*次*に進みます。']);
+  });
+
   it('falls back to word boundaries inside a sentence too long for one part', () => {
     const text = 'alpha beta gamma delta epsilon zeta eta theta';
     const parts = splitMessage(text, 16);
