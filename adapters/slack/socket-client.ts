@@ -57,6 +57,7 @@ interface Reconnection {
   shuttingDown: boolean;
   numOfConsecutiveReconnectionFailures: number;
   delayReconnectAttempt(attempt: () => Promise<unknown>): Promise<unknown>;
+  retrieveWSSURL(): Promise<string>;
 }
 
 /** The SDK waits 5 s times the failures so far before each try: never more than a minute here. */
@@ -75,6 +76,15 @@ function keepReconnecting(client: SocketModeClient, failed: (error: unknown) => 
   // An SDK version that reconnects some other way: left to its own.
   if (typeof sdk.delayReconnectAttempt !== 'function') return;
   const sdkDelay = sdk.delayReconnectAttempt.bind(sdk);
+  // A disconnect() while apps.connections.open was on its way (a reconnection's, or the first start's):
+  // the SDK opened the connection all the same, after the bot had closed (events taken by a closing
+  // process, and a socket that kept it alive). Here that start fails instead; start() resets the flag.
+  const sdkUrl = sdk.retrieveWSSURL.bind(sdk);
+  sdk.retrieveWSSURL = async () => {
+    const url = await sdkUrl();
+    if (sdk.shuttingDown) throw new Error('Socket Mode was disconnected while it connected');
+    return url;
+  };
   sdk.delayReconnectAttempt = (attempt) => {
     const reconnecting = attempt === sdk.start;
     sdk.numOfConsecutiveReconnectionFailures = Math.min(sdk.numOfConsecutiveReconnectionFailures, MAX_FAILURES_COUNTED - 1);

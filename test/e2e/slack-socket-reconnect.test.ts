@@ -84,4 +84,67 @@ describe('Socket Mode reconnection while apps.connections.open fails', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(slack.callsTo('apps.connections.open').length).toBe(calls);
   });
+
+  it('opens no connection once disconnect() came while a reconnection\'s apps.connections.open was on its way', async () => {
+    const slack = (open.slack = await startFakeSlack());
+    const first = await startFakeSlackSocket();
+    const second = await startFakeSlackSocket();
+    open.sockets.push(first, second);
+    let release!: () => void;
+    const answer = new Promise<void>((resolve) => (release = resolve));
+    let asked!: () => void;
+    const onItsWay = new Promise<void>((resolve) => (asked = resolve));
+    // The first connection; the reconnection's apps.connections.open answers only once the client was disconnected.
+    slack.on('apps.connections.open', (_call, n) => {
+      if (n === 0) return { body: { ok: true, url: first.url } };
+      asked();
+      return { body: { ok: true, url: second.url }, after: answer };
+    });
+    const client = checkedSocketModeClient(
+      { appToken: 'xapp-test', logger: quiet, clientPingTimeout: 20, clientOptions: webClientOptions(slack.url) },
+      { refused: () => undefined, failed: () => undefined },
+    );
+    open.stop = () => client.disconnect();
+    // The reconnection the SDK begins on a lost connection: its end, watched.
+    const sdk = client as unknown as { start(): Promise<unknown>; delayReconnectAttempt(attempt: () => Promise<unknown>): Promise<unknown> };
+    const patched = sdk.delayReconnectAttempt;
+    const reconnections: Promise<unknown>[] = [];
+    sdk.delayReconnectAttempt = (attempt) => {
+      const reconnection = patched.call(sdk, attempt);
+      if (attempt === sdk.start) reconnections.push(reconnection);
+      return reconnection;
+    };
+    await client.start();
+    await first.connected();
+    await first.close();
+    await onItsWay;
+    await client.disconnect();
+    release();
+    await reconnections[0];
+    expect(second.connections).toEqual([]);
+  });
+
+  it('fails a first start, and connects nothing, when disconnect() came while its apps.connections.open was on its way', async () => {
+    const slack = (open.slack = await startFakeSlack());
+    const third = await startFakeSlackSocket();
+    open.sockets.push(third);
+    // The bot's start, then its close (adapter.stop) while apps.connections.open is on its way.
+    let releaseFirst!: () => void;
+    const firstAnswer = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let askedFirst!: () => void;
+    const firstOnItsWay = new Promise<void>((resolve) => (askedFirst = resolve));
+    slack.on('apps.connections.open', () => (askedFirst(), { body: { ok: true, url: third.url }, after: firstAnswer }));
+    const fresh = checkedSocketModeClient(
+      { appToken: 'xapp-test', logger: quiet, clientOptions: webClientOptions(slack.url) },
+      { refused: () => undefined, failed: () => undefined },
+    );
+    open.stop = () => fresh.disconnect();
+    const starting = fresh.start();
+    starting.catch(() => undefined);
+    await firstOnItsWay;
+    await fresh.disconnect();
+    releaseFirst();
+    await expect(starting).rejects.toThrow(/disconnected/);
+    expect(third.connections).toEqual([]);
+  });
 });
