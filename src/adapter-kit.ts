@@ -72,5 +72,7 @@ export { requireInstalled, requireOptional } from './optional-dependency.js';
 export { MissingDependencyError } from './errors.js';
 // An AI stream's failure when none of its text reached the user: retryable again (see Adapter.stream).
 export { nothingShown } from './ai/errors.js';
+// An AI stream's failure after its text showed, when the adapter takes that text back before the retry's answer: retryable again (see Adapter.stream).
+export { shownTextTakenBack } from './ai/errors.js';
 // Passing a long-lived signal's abort on to a controller (AbortSignal.any leaks on Node 20: see abort.ts).
 export { forwardAbort } from './ai/abort.js';

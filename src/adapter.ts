@@ -246,7 +246,9 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
   send?(conversation: ConversationRef<TDetails>, reply: Reply, options?: SendOptions): Promise<Delivery>;
   /**
    * Post a reply as it is generated (Slack's chat streaming). Present only when the platform and
-   * the configuration support it; text it could not show comes back as `rest`.
+   * the configuration support it; text it could not show comes back as `rest`. An AI failure is
+   * thrown as `nothingShown(error)` when none of its text showed, `shownTextTakenBack(error)` when
+   * the retry of this reply (`options.key`) takes what showed back: either way the message is asked again.
    */
   stream?(conversation: ConversationRef<TDetails>, chunks: AsyncIterable<string>, options?: SendOptions): Promise<StreamDelivery>;
   /**

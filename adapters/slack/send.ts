@@ -1,14 +1,15 @@
 /** Posting to Slack: one part of a reply (the core splits and formats it), 429s waited out within bounds, streaming with a fallback, the "is thinking…" status. */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { PermanentError, exchangeOf, nothingShown, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
+import { exchangeOf, nothingShown, shownTextTakenBack, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
 import { classify, readable } from './classify.js';
 import type { SlackDetails } from './events.js';
 import { feedbackBlock, feedbackOn } from './feedback.js';
 import { findKeyedMessage, partMetadata } from './find-part.js';
 import { InertMentionStream, inertMentions } from './inert-mentions.js';
-import { findLostStart, startOut, startOutSince } from './lost-start.js';
+import { findLostStart, startOut } from './lost-start.js';
 import { RefusedTokens } from './refused-tokens.js';
+import { afterFirstChunk, passing, takeBackEarlierStream } from './take-back.js';
 import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAfter, type Finished } from './stream-finish.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
@@ -20,8 +21,6 @@ export const THREAD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Refusals of a token that may only need refreshing (token rotation) or be replaced (a reinstall): renewed once, then as above. */
 const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth', 'token_revoked']);
-/** Slack down or busy (no refusal): the job tries again later. */
-const passing = (error: unknown) => refusalOf(error) === undefined && !(error instanceof PermanentError);
 
 export const slackKeys = {
   answeredThread: (team: string, channel: string, threadTs: string) => `parley:slack:thread:${team}:${channel}:${threadTs}`,
@@ -141,7 +140,8 @@ export class SlackSender {
     }
     // The streamer takes its token from append/stop (it drops one given here).
     const auth = await this.auth(details!);
-    if (key) await this.removeCrashedStream(details!, key);
+    // What an earlier run of this reply left half-streamed is taken back as this run's answer begins (take-back.ts).
+    const source = key ? afterFirstChunk(chunks, () => this.removeCrashedStream(details!, key)) : chunks;
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user, buffer_size: STREAM_BUFFER });
     // Noted just before the start goes out (the append that fills the buffer, or the stop), so a retry finds what a killed run began; not sooner, or it would take an earlier reply's.
     let held = 0; // what the streamer holds before its start
@@ -154,9 +154,10 @@ export class SlackSender {
     let failure: unknown;
     let failedAt = 0;
     let stopFailed = false; // the failure is the stop's, which carried all the text not shown yet
+    let noted = false; // the started message's ts is kept: a retry finds it
     const feedback: Feedback = key ? { blocks: [feedbackBlock(exchangeOf(key), id)] } : {};
     try {
-      for await (const chunk of chunks) {
+      for await (const chunk of source) {
         text += chunk;
         if (failure) continue; // keep reading: the text still has to reach the user
         try {
@@ -168,7 +169,7 @@ export class SlackSender {
             this.open.set((opened.ts = streamer.ts), details!);
             if (this.abandonments !== opened.abandonments) void this.stopNow(streamer.ts, details!);
             // Kept before more is shown: a process killed mid-stream leaves a message its retry must take back.
-            if (key) await this.noteStreamStarted(key, streamer.ts);
+            if (key) noted = await this.noteStreamStarted(key, streamer.ts);
           }
         } catch (error) {
           failure = readable(error); // logged: a proxy's page left out
@@ -181,8 +182,9 @@ export class SlackSender {
       // streaming; the job then fails as the AI's error says, and a stop Slack failed is reported.
       const refused = streamer.ts === undefined ? undefined : (await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), aiFailure)).failure;
       if (refused !== undefined) platformFailed?.(refused);
-      // Nothing reached Slack yet (the streamer was still buffering): the AI may simply be asked again.
-      throw streamer.ts === undefined ? nothingShown(aiFailure) : aiFailure;
+      // Nothing reached Slack yet (the streamer was still buffering): the AI may simply be asked again. Shown, its
+      // message noted: asked again too, the retry taking that message back as its answer begins (its note stays).
+      throw streamer.ts === undefined ? nothingShown(aiFailure) : noted ? shownTextTakenBack(aiFailure) : aiFailure;
     }
     if (!failure) {
       try {
@@ -224,9 +226,12 @@ export class SlackSender {
     return findLostStart(read, () => slack((auth) => this.client.auth.test(auth)), since, this.logger(), lookLater);
   }
 
-  /** Without the note only a crash right now would cost anything (a second copy): the stream goes on. */
-  private async noteStreamStarted(key: string, ts: string): Promise<void> {
-    await this.store().set(slackKeys.streamStarted(key), ts, STREAM_MARKER_TTL_MS).catch((error: unknown) => this.logger().warn({ err: error }, 'could not note the streamed message; streaming on'));
+  /** Without the note only a crash right now would cost anything (a second copy): the stream goes on. Whether it was kept. */
+  private async noteStreamStarted(key: string, ts: string): Promise<boolean> {
+    return this.store().set(slackKeys.streamStarted(key), ts, STREAM_MARKER_TTL_MS).then(
+      () => true,
+      (error: unknown) => (this.logger().warn({ err: error }, 'could not note the streamed message; streaming on'), false),
+    );
   }
 
   /** The stream ended as it should: a retry of its job (its "sent" marker lost) must not take the answer back. Not waited for. */
@@ -234,25 +239,19 @@ export class SlackSender {
     if (key) void this.store().delete(slackKeys.streamStarted(key)).catch(() => undefined);
   }
 
-  /** A message an earlier run of this reply began to stream and never finished (its process was killed): stopped and deleted, so the answer streamed now is the only one shown. */
-  private async removeCrashedStream(details: SlackDetails, key: string): Promise<void> {
-    const marker = slackKeys.streamStarted(key);
-    const noted = await this.store().get(marker);
-    if (noted === undefined) return;
-    // Killed while its start was out: the message it may have begun is looked for in the thread (again later, Slack failing now).
-    const since = startOutSince(noted);
-    const ts = since === undefined ? noted : await this.lostStart(details, since, passing);
-    if (ts === undefined) return void (await this.store().delete(marker));
+  /** A message an earlier run of this reply began to stream and never finished (killed, or its AI broke off): taken back (take-back.ts). */
+  private removeCrashedStream(details: SlackDetails, key: string): Promise<void> {
     const { channel } = details;
-    await this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts })).catch(() => undefined); // stopped already, maybe
-    await this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel, ts }))).catch((error: unknown) => {
-      // Slack down or busy: the job tries again later. A refusal (the message gone already, or not
-      // the bot's to delete) leaves it, and the answer follows.
-      if (passing(error)) throw error;
-      if (refusalOf(error) !== 'message_not_found') this.logger().warn({ err: error, ts }, 'could not take back the message an earlier run began to stream');
-    });
-    await this.store().delete(marker);
-    this.logger().warn({ ts }, 'an earlier run of this reply began streaming it and stopped: its message was taken back, and the answer is streamed again');
+    return takeBackEarlierStream(
+      {
+        store: this.store(),
+        logger: this.logger(),
+        lostStart: (since) => this.lostStart(details, since, passing),
+        stop: (ts) => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts })),
+        remove: (ts) => this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel, ts }))),
+      },
+      slackKeys.streamStarted(key),
+    );
   }
 
   /** A started stream failed: stopped with the text not shown yet (stream-finish.ts). `stopUnanswered`: the failed stop carried all that text and had no answer. */

@@ -54,6 +54,18 @@ export function nothingShown(error: unknown): unknown {
   return error instanceof AiError && error.beforeText ? error.beforeText : error;
 }
 
+/**
+ * An AI stream's failure after some of its text reached the user, as a consumer passes it on that
+ * takes that text back before a retry shows its new answer (Slack deletes the broken message once
+ * the retry's answer begins): retryable again, as with `nothingShown`. Not so for a call that ran
+ * out of its deadline (an answer longer than AI_DEADLINE_MS allows would break off again, billed
+ * each time): that failure stays final, and the text shown stays.
+ */
+export function shownTextTakenBack(error: unknown): unknown {
+  const before = error instanceof AiError ? error.beforeText : undefined;
+  return before !== undefined && before.kind !== 'deadline' ? before : error;
+}
+
 /** An AI call that failed for good (after retries, or at once when retrying cannot help). */
 export class AiError extends ParleyError {
   static override [Symbol.hasInstance] = sameKind(AiError, (e) => e.code === ErrorCode.Ai && typeof e.kind === 'string');

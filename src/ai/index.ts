@@ -13,7 +13,7 @@ export type {
   PriceTable,
   ResponseCache,
 } from './types.js';
-export { AI_ERROR_KINDS, AiError, isInputTooLong, nothingShown, type AiErrorKind } from './errors.js';
+export { AI_ERROR_KINDS, AiError, isInputTooLong, nothingShown, shownTextTakenBack, type AiErrorKind } from './errors.js';
 export { fittingContext, replyFittingContext, streamFittingContext } from './shorter-history.js';
 export { createAiClient, defaultAiOptions, type AiClientOptions } from './create.js';
 export { OpenAiClient } from './openai-client.js';

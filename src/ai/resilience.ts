@@ -100,7 +100,9 @@ export class ResiliencePolicy {
       const work = policy.execute(({ attempt }) => this.breaker.execute(() => this.attempt(fn, attempt + 1, scope)), scope.signal);
       return await scope.race(work);
     } catch (error) {
-      // Text already went out (a stream): trying again, now or from the queue, would show it twice.
+      // Text already went out (a stream): trying again here would show it twice. Final, unless what
+      // consumes the stream says none of it reached the user (nothingShown), or that it takes that
+      // text back before a retry's answer shows (shownTextTakenBack): then the queue asks again.
       throw this.withReopenTime(this.asLongWait(scope.delivered && error instanceof AiError ? error.final() : error));
     } finally {
       scope.dispose();
