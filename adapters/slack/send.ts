@@ -9,7 +9,7 @@ import { findKeyedMessage, partMetadata } from './find-part.js';
 import { InertMentionStream, inertMentions } from './inert-mentions.js';
 import { findLostStart, startOut } from './lost-start.js';
 import { RefusedTokens } from './refused-tokens.js';
-import { afterFirstChunk, passing, takeBackEarlierStream } from './take-back.js';
+import { afterFirstChunk, passing, stopEarlierStream, takeBackEarlierStream, type TakeBack } from './take-back.js';
 import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAfter, type Finished } from './stream-finish.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
@@ -140,8 +140,11 @@ export class SlackSender {
     }
     // The streamer takes its token from append/stop (it drops one given here).
     const auth = await this.auth(details!);
-    // What an earlier run of this reply left half-streamed is taken back as this run's answer begins (take-back.ts).
-    const source = key ? afterFirstChunk(chunks, () => this.removeCrashedStream(details!, key)) : chunks;
+    // What an earlier run of this reply left half-streamed: stopped while the AI begins, taken back as this run's answer does.
+    const earlier = key ? this.earlierStream(details!, key) : undefined;
+    const note = earlier && stopEarlierStream(earlier.slack, earlier.marker);
+    void note?.catch(() => undefined); // a store failing surfaces at the first chunk
+    const source = earlier ? afterFirstChunk(chunks, async () => takeBackEarlierStream(earlier.slack, earlier.marker, await note)) : chunks;
     const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user, buffer_size: STREAM_BUFFER });
     // Noted just before the start goes out (the append that fills the buffer, or the stop), so a retry finds what a killed run began; not sooner, or it would take an earlier reply's.
     let held = 0; // what the streamer holds before its start
@@ -182,6 +185,7 @@ export class SlackSender {
       // streaming; the job then fails as the AI's error says, and a stop Slack failed is reported.
       const refused = streamer.ts === undefined ? undefined : (await this.finishBrokenStream(details!, streamer.ts, text.slice(shown), aiFailure)).failure;
       if (refused !== undefined) platformFailed?.(refused);
+      await note?.catch(() => undefined); // an earlier run's message is stopped before the job fails
       // Nothing reached Slack yet (the streamer was still buffering): the AI may simply be asked again. Shown, its
       // message noted: asked again too, the retry taking that message back as its answer begins (its note stays).
       throw streamer.ts === undefined ? nothingShown(aiFailure) : noted ? shownTextTakenBack(aiFailure) : aiFailure;
@@ -239,19 +243,16 @@ export class SlackSender {
     if (key) void this.store().delete(slackKeys.streamStarted(key)).catch(() => undefined);
   }
 
-  /** A message an earlier run of this reply began to stream and never finished (killed, or its AI broke off): taken back (take-back.ts). */
-  private removeCrashedStream(details: SlackDetails, key: string): Promise<void> {
+  /** A message an earlier run of this reply began to stream and never finished (killed, or its AI broke off): stopped, then taken back (take-back.ts). */
+  private earlierStream(details: SlackDetails, key: string): { slack: TakeBack; marker: string } {
     const { channel } = details;
-    return takeBackEarlierStream(
-      {
-        store: this.store(),
-        logger: this.logger(),
-        lostStart: (since) => this.lostStart(details, since, passing),
-        stop: (ts) => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts })),
-        remove: (ts) => this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel, ts }))),
-      },
-      slackKeys.streamStarted(key),
-    );
+    const slack: TakeBack = {
+      store: this.store(), logger: this.logger(),
+      lostStart: (since) => this.lostStart(details, since, passing),
+      stop: (ts) => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts })),
+      remove: (ts) => this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel, ts }))),
+    };
+    return { slack, marker: slackKeys.streamStarted(key) };
   }
 
   /** A started stream failed: stopped with the text not shown yet (stream-finish.ts). `stopUnanswered`: the failed stop carried all that text and had no answer. */

@@ -2,8 +2,9 @@
  * Taking back the message an earlier run of a reply left half-streamed (send.ts): its process was
  * killed mid-stream, or its AI broke off after some text showed and the job is asked again. The
  * message is stopped and deleted, so the answer streamed now is the only one the user is left with.
- * It is taken back only once the new answer has begun: a run whose AI fails before any text leaves
- * the earlier text where it is (with the apology, should the message be given up).
+ * It is stopped as the run begins and taken back only once the new answer has begun: a run whose AI
+ * fails before any text leaves the earlier text where it is, stopped (with the apology, should the
+ * message be given up).
  */
 import type { Logger } from 'pino';
 import { PermanentError, type Store } from 'parley/adapter-kit';
@@ -24,9 +25,19 @@ export interface TakeBack {
 /** Slack down or busy (no refusal): the job tries again later. */
 export const passing = (error: unknown) => refusalOf(error) === undefined && !(error instanceof PermanentError);
 
-/** The message the note at `marker` names (or the one its lost start began), stopped and deleted; the note is then dropped. */
-export async function takeBackEarlierStream(slack: TakeBack, marker: string): Promise<void> {
+/**
+ * The note at `marker`, read as a run of the reply begins; the message it names is stopped now
+ * (best effort): one a killed run left streaming must not stay so should this run show nothing
+ * (its AI failing before any text), while its text stays until this run's answer begins.
+ */
+export async function stopEarlierStream(slack: TakeBack, marker: string): Promise<string | undefined> {
   const noted = await slack.store.get(marker);
+  if (noted !== undefined && startOutSince(noted) === undefined) await slack.stop(noted).catch(() => undefined);
+  return noted;
+}
+
+/** The message `noted` (the note at `marker`) names, or the one its lost start began, stopped and deleted; the note is then dropped. */
+export async function takeBackEarlierStream(slack: TakeBack, marker: string, noted: string | undefined): Promise<void> {
   if (noted === undefined) return;
   // Killed while its start was out: the message it may have begun is looked for in the thread (again later, Slack failing now).
   const since = startOutSince(noted);
