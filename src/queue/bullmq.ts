@@ -16,6 +16,7 @@ import { dropAll } from './bullmq-drop.js';
 import { BullLine } from './bullmq-line.js';
 import { withoutEvictionWarning } from './bullmq-eviction-warning.js';
 import { drainWithin } from './bullmq-idle.js';
+import { withoutUnheardStartErrors } from './bullmq-cut-start.js';
 import { IntakeDoor, IntakePump } from './intake.js';
 import { Turnstile } from './turnstile.js';
 import type { BullQueueOptions } from './bullmq-options.js';
@@ -57,7 +58,7 @@ export class BullQueue<T> implements JobQueue<T> {
     // sends the commands one add issues together in one write: one round trip (see enter()).
     const producer = connectRedis(this.options.url, { enableAutoPipelining: true });
     producer.on('error', () => undefined); // reported through ping() and add() failures
-    const queue = new (bullmqPackage().Queue)(this.name, { connection: producer, prefix: this.prefix });
+    const queue = withoutUnheardStartErrors(new (bullmqPackage().Queue)(this.name, { connection: producer, prefix: this.prefix }));
     queue.on('error', () => undefined);
     withoutEvictionWarning(queue.waitUntilReady());
     const letters = new BullDeadLetters<T>(queue, producer, this.key(DIRECT_DEAD));
@@ -114,19 +115,19 @@ export class BullQueue<T> implements JobQueue<T> {
     connection.on('error', () => undefined);
     this.workerConnection = connection;
     this.workerTurnstile = new Turnstile(connection, `${this.prefix}:turn`);
-    this.lookup = new (bullmqPackage().Queue)(this.name, { connection, prefix: this.prefix });
+    this.lookup = withoutUnheardStartErrors(new (bullmqPackage().Queue)(this.name, { connection, prefix: this.prefix }));
     this.lookup.on('error', () => undefined);
     this.line = new BullLine(this.workerTurnstile, this.lookup, this.options.lockDurationMs);
     connection.on('ready', () => void this.line?.retakeTurns()); // Redis may have come back empty
     const run = (job: BullJob<Stored<T>>, token?: string) => (this.running++, this.run(job, token, handler, options.invalid).finally(() => this.running--));
-    this.worker = new (bullmqPackage().Worker)(this.name, (job, token) => run(job as BullJob<Stored<T>>, token), {
+    this.worker = withoutUnheardStartErrors(new (bullmqPackage().Worker)(this.name, (job, token) => run(job as BullJob<Stored<T>>, token), {
       connection,
       prefix: this.prefix,
       concurrency: Math.max(1, options.concurrency),
       lockDuration: this.options.lockDurationMs,
       stalledInterval: Math.min(30_000, this.options.lockDurationMs),
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => retryDelayMs(attemptsMade, this.options.retry, error) },
-    });
+    }));
     this.worker.on('error', () => undefined); // connection errors: the worker reconnects by itself
     withoutEvictionWarning(Promise.all([this.lookup.waitUntilReady(), this.worker.waitUntilReady()]));
     this.worker.on('failed', (job, error) => void this.failedForGood(job as BullJob<Stored<T>> | undefined, error, options));
@@ -268,8 +269,8 @@ export class BullQueue<T> implements JobQueue<T> {
     const deadline = Date.now() + deadlineMs;
     const paused = this.worker?.pause().then(() => 'paused' as const, () => 'failed' as const);
     this.door?.close();
-    // BullMQ reports a start-up cut off by close() on an object the close has already stripped of
-    // its listeners (an unhandled rejection): let every part finish starting first, within a second.
+    // A start-up cut off by close() fails on an object the close has stripped of its listeners (that
+    // failure is dropped: bullmq-cut-start.ts): let every part finish starting first, within a second.
     const started = Promise.all([this.worker?.waitUntilReady(), this.lookup?.waitUntilReady(), this.opened?.queue.waitUntilReady()]);
     await Promise.race([started.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     await this.pump?.stop();
