@@ -36,7 +36,9 @@ async function checkRedis(url: string, reached: string, variable = 'REDIS_URL', 
     const refusal = [lastError, error as Error].find((e) => e && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message));
     const refused = refusal?.message.startsWith('NOAUTH') ? `needs a password, and ${variable} gives none` : `refused the user or password in ${variable}`;
     if (refusal) return { ok: false, what, detail: `${redisAddress(url)} ${refused}: ${refusal.message}` };
-    return { ok: false, what, detail: `cannot reach ${redisAddress(url)} (${variable}): ${(error as Error).message}` };
+    // ioredis ends a failed connect with "Connection is closed.": the socket's own error says why (an untrusted TLS certificate…).
+    const cause = lastError && (error as Error).message === 'Connection is closed.' ? lastError : (error as Error);
+    return { ok: false, what, detail: `cannot reach ${redisAddress(url)} (${variable}): ${cause.message}${untrusted(cause)}` };
   } finally {
     redis.disconnect();
   }
@@ -53,4 +55,12 @@ async function reach(redis: RedisClient, reached: string, what: string, named?: 
   // The cache may evict (that is what REDIS_CACHE_URL is for); the store and queue must not.
   if (what === 'Redis' && policy && policy !== 'noeviction') return { ok: 'warn', what, detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };
   return { ok: true, what, detail: reached };
+}
+
+/** Node's codes for a TLS certificate signed by no CA it knows (a private CA, a self-signed one). */
+const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+
+function untrusted(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && UNTRUSTED.has(code) ? ' (its TLS certificate is signed by a CA Node does not know: give its CA certificate in NODE_EXTRA_CA_CERTS=/path/to/ca.pem)' : '';
 }

@@ -68,7 +68,8 @@ export const CACHE_URL_UNUSED =
  */
 export function createBackends(config: Config, logger: Logger, { queueOnRedis = true } = {}): Backends {
   const retry = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 };
-  const limitOptions = (name: string, points: number, durationSeconds: number): LimitOptions => ({ points, durationSeconds, keyPrefix: `${config.redisPrefix}-limit-${name}` });
+  // Under "<REDIS_PREFIX>:" like every other key, so an ACL user limited to ~<prefix>:* may write it.
+  const limitOptions = (name: string, points: number, durationSeconds: number): LimitOptions => ({ points, durationSeconds, keyPrefix: `${config.redisPrefix}:limit-${name}` });
   if (!config.redisUrl) {
     // Not an error: in memory is a working setup, but the operator meant something else.
     if (config.redisCacheUrl) logger.warn(CACHE_URL_UNUSED);

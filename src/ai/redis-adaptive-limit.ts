@@ -116,9 +116,10 @@ export class RedisAdaptiveLimit implements AdaptiveLimit {
     prefix = 'parley',
     private readonly releasing: ReleaseOptions = {},
   ) {
-    // One hash tag: both keys live in the same Cluster slot, as a script needs.
-    this.stateKey = `{${prefix}:ai-limit}:state`;
-    this.leasesKey = `{${prefix}:ai-limit}:leases`;
+    // One hash tag: both keys live in the same Cluster slot, as a script needs. Both start with the
+    // prefix, as every key does, so an ACL user limited to ~<prefix>:* may write them.
+    this.stateKey = `${prefix}:{${prefix}:ai-limit}:state`;
+    this.leasesKey = `${prefix}:{${prefix}:ai-limit}:leases`;
     this.insurance = new MemoryAdaptiveLimit(options);
   }
 

@@ -7,7 +7,7 @@
  */
 import type { Queue, Worker, Job as BullJob } from 'bullmq';
 import { bullmqPackage } from '../redis-packages.js';
-import { connectRedis, queuePrefix, type RedisClient as Redis } from '../store/redis-connection.js';
+import { connectRedis, queuePrefix, whyNotConnected, type RedisClient as Redis } from '../store/redis-connection.js';
 import { deferralDelayMs, errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts } from './queue.js';
 import { BullDeadLetters, isStored, retryFailed, type Stored } from './bullmq-dead-letters.js';
@@ -260,7 +260,7 @@ export class BullQueue<T> implements JobQueue<T> {
   async ping(): Promise<void> {
     // Readiness must answer quickly: a connection still coming up gets a moment, not forever.
     await Promise.race([this.queue.waitUntilReady(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-    await this.connection.producer.ping();
+    await this.connection.producer.ping().catch((error: unknown) => Promise.reject(whyNotConnected(this.connection.producer, error)));
   }
 
   async close(deadlineMs: number): Promise<{ unfinished: number }> {

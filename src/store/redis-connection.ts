@@ -114,18 +114,40 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
   const { Redis, Cluster } = ioredisPackage();
   switch (target.kind) {
     case 'single':
-      return new Redis(url, options);
+      return remembered(new Redis(url, options));
     case 'sentinel':
-      return new Redis({ ...options, ...auth, sentinels: target.nodes, name: target.name, sentinelPassword: target.password });
+      return remembered(new Redis({ ...options, ...auth, sentinels: target.nodes, name: target.name, sentinelPassword: target.password }));
     case 'cluster':
-      return new Cluster(target.nodes, {
+      return remembered(new Cluster(target.nodes, {
         enableOfflineQueue: options.enableOfflineQueue,
         ...(options.lazyConnect ? { lazyConnect: true } : {}),
         clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
         redisOptions: { ...options, ...auth },
-      });
+      }));
   }
 }
+
+/** The last error each connection met while not ready (WRONGPASS, an untrusted certificate…): why it is not connected. */
+const lastErrors = new WeakMap<RedisClient, Error>();
+
+function remembered(redis: RedisClient): RedisClient {
+  redis.on('error', (error: Error) => void (redis.status === 'ready' || lastErrors.set(redis, error)));
+  redis.on('ready', () => lastErrors.delete(redis));
+  return redis;
+}
+
+/**
+ * A fail-fast connection's refusal to send while it is not connected ("Stream isn't writeable…")
+ * says nothing of why: this names the reason it last met, unless that is a refused connection (as
+ * ioredis's own words, read as such by the readiness check). Anything else is returned as it is.
+ */
+export function whyNotConnected(redis: RedisClient, error: unknown): unknown {
+  const cause = lastErrors.get(redis);
+  if (!(error instanceof Error) || error.message !== NOT_WRITEABLE || !cause || (cause as NodeJS.ErrnoException).code === 'ECONNREFUSED') return error;
+  return new Error(`not connected to Redis (${cause.message}; reconnecting)`);
+}
+
+const NOT_WRITEABLE = "Stream isn't writeable and enableOfflineQueue options is false";
 
 /**
  * A failover behind one endpoint (ElastiCache, Memorystore, Azure: a name that moves to the new

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from './redis-connection.js';
+import { whyNotConnected, type RedisClient } from './redis-connection.js';
 import { redisScript } from './redis-script.js';
 import type { Store } from './store.js';
 
@@ -82,7 +82,9 @@ export class RedisStore implements Store {
 
   /** A write, not a PING: a Redis that answers but refuses writes (full under noeviction, a read-only replica) cannot take messages either. */
   async ping(): Promise<void> {
-    await this.redis.set(`${this.namespace}parley:ready`, '1', 'PX', READY_PROBE_TTL_MS);
+    await this.redis.set(`${this.namespace}parley:ready`, '1', 'PX', READY_PROBE_TTL_MS).catch((error: unknown) => {
+      throw whyNotConnected(this.redis, error);
+    });
   }
 
   async close(): Promise<void> {

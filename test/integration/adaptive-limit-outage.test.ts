@@ -35,7 +35,7 @@ function connections(url: string, patientRetries = 30): { fast: RedisClient; pat
   return { fast, patient, admin };
 }
 
-const leasesKey = (prefix: string) => `{${prefix}:ai-limit}:leases`;
+const leasesKey = (prefix: string) => `${prefix}:{${prefix}:ai-limit}:leases`;
 
 describe('adaptive limit on Redis across an outage', () => {
   it('gives back on Redis, once it returns, the slots released while it was down', async () => {

@@ -47,8 +47,8 @@ describe('WebLimits on Redis', () => {
     expect((await b.checkNewSession(request('203.0.113.7')))?.status).toBe(429);
     // Counted under this test's prefix only, and cleaned up after it.
     const keys = await keysWithPrefix(redis.admin(), prefix);
-    expect(keys.some((key) => key.startsWith(`${prefix}-limit-web-requests-ip`))).toBe(true);
-    expect(keys.some((key) => key.startsWith(`${prefix}-limit-web-requests-visitor`))).toBe(true);
-    expect(keys.some((key) => key.startsWith(`${prefix}-limit-web-sessions-ip`))).toBe(true);
+    expect(keys.some((key) => key.startsWith(`${prefix}:limit-web-requests-ip`))).toBe(true);
+    expect(keys.some((key) => key.startsWith(`${prefix}:limit-web-requests-visitor`))).toBe(true);
+    expect(keys.some((key) => key.startsWith(`${prefix}:limit-web-sessions-ip`))).toBe(true);
   });
 });
