@@ -1,6 +1,6 @@
 import { awsConfigured, setupAws, type SetupStep } from '../aws/index.js';
 import { MissingDependencyError, type Config } from '../src/index.js';
-import { awsEndpoint as endpoint } from './check-aws.js';
+import { awsErrorText, awsEndpoint as endpoint } from './check-aws.js';
 
 /**
  * `parley aws setup`: create the configured DynamoDB tables and SQS queues, and only those, where
@@ -17,7 +17,7 @@ export async function awsSetup(config: Config): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof MissingDependencyError) console.error(`parley aws setup: ${error.message}`);
-    else console.error(`parley aws setup failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    else console.error(`parley aws setup failed: ${awsErrorText(error)}`);
     return 1;
   }
 }

@@ -41,7 +41,7 @@ async function reach(what: string, table: string, read: () => Promise<unknown>):
   } catch (error) {
     const e = error as Error;
     const fix = e.name === 'ResourceNotFoundException' ? ' (create it: parley aws setup)' : '';
-    return { ok: false, what, detail: `DynamoDB table ${table} at ${awsEndpoint('DYNAMODB')}: ${e.name}: ${e.message}${fix}` };
+    return { ok: false, what, detail: `DynamoDB table ${table} at ${awsEndpoint('DYNAMODB')}: ${awsErrorText(e)}${fix}` };
   }
 }
 
@@ -63,7 +63,7 @@ async function withLogTtl(line: CheckLine, client: ReturnType<typeof createDynam
   } catch (error) {
     if (isUnknownOperation(error)) return line; // an emulator without TTL (dynalite): setup says so
     const e = error as Error;
-    return { ok: 'warn', what: line.what, detail: `${line.detail}; but its TTL could not be read (${e.name}: ${e.message}): unless it is on expires_at, ${kept}` };
+    return { ok: 'warn', what: line.what, detail: `${line.detail}; but its TTL could not be read (${awsErrorText(e)}): unless it is on expires_at, ${kept}` };
   }
 }
 
@@ -95,11 +95,23 @@ export async function checkSqs(config: Config): Promise<CheckLine[]> {
     // Reached, but without a redrive policy: jobs run, dead letters have nowhere to go.
     if (e instanceof ConfigError) return [{ ok: 'warn', what, detail: withoutCredentials(e.message) }];
     const fix = /NonExistentQueue|QueueDoesNotExist/.test(`${e.name} ${e.message}`) ? ' (create it: parley aws setup)' : '';
-    return [{ ok: false, what, detail: withoutCredentials(`${shown}: ${e.name}: ${e.message}${fix}`) }];
+    return [{ ok: false, what, detail: withoutCredentials(`${shown}: ${awsErrorText(e)}${fix}`) }];
   } finally {
     await queue.close(0).catch(() => undefined);
     client.destroy();
   }
+}
+
+/**
+ * An AWS SDK error as a line names it. An answer the SDK cannot read as AWS's (another program on
+ * the endpoint's port, a proxy's error page) is only `Unknown: UnknownError`, or a JSON or XML parser's
+ * complaint over two lines: its HTTP status says more.
+ */
+export function awsErrorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status && (error.name === 'Unknown' || /Deserialization error/.test(error.message))) return `HTTP ${status} that is not an AWS answer (another program on that port, or a proxy's page)`;
+  return `${error.name}: ${error.message}`;
 }
 
 /** A user and password in a URL are credentials: never printed (`https://…@host/…`). */

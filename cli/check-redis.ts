@@ -36,7 +36,7 @@ async function checkRedis(url: string, reached: string, variable = 'REDIS_URL', 
     const refusal = [lastError, error as Error].find((e) => e && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message));
     const refused = refusal?.message.startsWith('NOAUTH') ? `needs a password, and ${variable} gives none` : `refused the user or password in ${variable}`;
     if (refusal) return { ok: false, what, detail: `${redisAddress(url)} ${refused}: ${refusal.message}` };
-    // ioredis ends a failed connect with "Connection is closed.": the socket's own error says why (an untrusted TLS certificate…).
+    // ioredis ends a failed connect with "Connection is closed." whatever closed it: the socket's own error says why (ECONNREFUSED, ENOTFOUND, an untrusted TLS certificate…).
     const cause = lastError && (error as Error).message === 'Connection is closed.' ? lastError : (error as Error);
     return { ok: false, what, detail: `cannot reach ${redisAddress(url)} (${variable}): ${cause.message}${untrusted(cause)}` };
   } finally {

@@ -1,7 +1,7 @@
 import { dynamoDbFromConfig, sqsQueueFromConfig } from '../aws/index.js';
-import { BullQueue, isReplayable, replayEvery, type Config, type JobData, type JobQueue, type Store } from '../src/index.js';
+import { BullQueue, isReplayable, replayEvery, type Config, type DeadLetter, type JobData, type JobQueue, type Store } from '../src/index.js';
 import { orAfter } from '../src/timeout.js';
-import { withoutCredentials } from './check-aws.js';
+import { awsErrorText, withoutCredentials } from './check-aws.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | drop ID | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
@@ -26,7 +26,7 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
     switch (action) {
       case 'list':
         if (letters.length === 0) console.log('no dead letters');
-        for (const l of letters) console.log(`${l.id}\t${l.failedAt}\t${l.reason}\t${l.error.slice(0, 100)}${l.truncated ? `\t${CUT}` : ''}`);
+        for (const l of letters) console.log(listLine(l));
         return 0;
       case 'show': {
         if (!id) {
@@ -75,6 +75,17 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
   }
 }
 
+/**
+ * One letter's line of `parley dlq list`: id, when, why and the error's start, tab-separated. The
+ * error may hold line breaks, tabs or terminal escapes (a provider's message, a stack): each run of
+ * them is one space, so every letter is one line whose first field is its id.
+ */
+function listLine(letter: Pick<DeadLetter<unknown>, 'id' | 'failedAt' | 'reason' | 'error' | 'truncated'>): string {
+  // eslint-disable-next-line no-control-regex
+  const error = letter.error.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim().slice(0, 100);
+  return `${letter.id}\t${letter.failedAt}\t${letter.reason}\t${error}${letter.truncated ? `\t${CUT}` : ''}`;
+}
+
 /** How a letter cut to fit SQS's 1 MiB is named (its data is only the start of the message). */
 const CUT = 'was cut to fit the queue (only the start of its message is kept)';
 
@@ -84,7 +95,7 @@ const REACH_TIMEOUT_MS = 5000;
 /** Why the queue cannot be reached (its answer: throttled, access denied, no such queue; or none in time), or undefined when it answers. */
 function unreachableBecause(queue: JobQueue<JobData>): Promise<string | undefined> {
   // A missing SDK never gets here: building the queue from the configuration says what to install.
-  const failed = (error: unknown) => withoutCredentials(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  const failed = (error: unknown) => withoutCredentials(awsErrorText(error));
   return orAfter(queue.ping().then(() => undefined, failed), REACH_TIMEOUT_MS, `no answer within ${REACH_TIMEOUT_MS / 1000} s`);
 }
 

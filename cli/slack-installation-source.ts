@@ -10,7 +10,7 @@ import { storeKeysStartingWith } from '../aws/dynamodb-keys.js';
 import { createDynamoDbClient } from '../aws/dynamodb-sdk.js';
 import { RedisStore, type Config, type Store } from '../src/index.js';
 import { connectRedis, whenReady, type RedisClient } from '../src/store/redis-connection.js';
-import { awsEndpoint } from './check-aws.js';
+import { awsEndpoint, awsErrorText } from './check-aws.js';
 
 export interface InstallationSource {
   store: Store;
@@ -46,7 +46,7 @@ async function openDynamoDb(table: string, prefix: string): Promise<Opened> {
     await close();
     const e = error as Error;
     const fix = e.name === 'ResourceNotFoundException' ? ' (create it: parley aws setup)' : '';
-    return { problem: `cannot read the DynamoDB table ${table} (DYNAMODB_TABLE_PREFIX) at ${awsEndpoint('DYNAMODB')}: ${e.name}: ${e.message}${fix}`, code: 1 };
+    return { problem: `cannot read the DynamoDB table ${table} (DYNAMODB_TABLE_PREFIX) at ${awsEndpoint('DYNAMODB')}: ${awsErrorText(e)}${fix}`, code: 1 };
   }
   // Lock items (`<key>:write-lock`) share the prefix; they are not installations.
   const keys = async () => (await storeKeysStartingWith(prefix, { client, tableName: table })).filter((key) => !key.endsWith(':write-lock'));

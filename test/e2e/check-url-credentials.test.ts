@@ -58,6 +58,9 @@ describe('Redis that does not answer', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: cannot reach 127\\.0\\.0\\.1:${redis} \\(REDIS_URL\\): `, 'm'));
+    // Why: the refused connection, not ioredis' "Connection is closed." that says nothing of it.
+    expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: .*ECONNREFUSED`, 'm'));
+    expect(run.stdout).not.toContain('Connection is closed');
     expect(run.stdout + run.stderr).not.toContain('SECRET');
   }, 40_000);
 
