@@ -17,6 +17,7 @@ import { BullLine } from './bullmq-line.js';
 import { withoutEvictionWarning } from './bullmq-eviction-warning.js';
 import { drainWithin } from './bullmq-idle.js';
 import { withoutUnheardStartErrors } from './bullmq-cut-start.js';
+import { pumpErrorLog } from './pump-errors.js';
 import { IntakeDoor, IntakePump } from './intake.js';
 import { Turnstile } from './turnstile.js';
 import type { BullQueueOptions } from './bullmq-options.js';
@@ -140,11 +141,10 @@ export class BullQueue<T> implements JobQueue<T> {
       jobOptions: this.jobOptions,
       enteringKeys: (ids) => this.workerTurnstile!.enteredKeys(ids),
       reclaimIdleMs: this.options.lockDurationMs,
-      // Enough for this process's workers to start their next jobs from; a burst waits in the intake.
-      // At least 16, so that a small worker does not ask BullMQ for its count after every job.
+      // Enough for this process's workers to start their next jobs from (a burst waits in the intake); at least 16, so a small worker does not count after every job.
       keepQueued: Math.max(KEEP_QUEUED_AT_LEAST, 2 * options.concurrency),
       queued: () => this.lookup!.getWaitingCount(),
-      onError: (error) => options.logger?.warn({ err: error }, 'moving admitted jobs from the intake into the queue failed; trying again'),
+      onError: pumpErrorLog(options.logger), // one line a minute while it fails (pump-errors.ts)
       ...(this.options.noticeOf ? { noticeOf: this.options.noticeOf as (refused: unknown, limit: string, seconds: number) => unknown } : {}),
     });
     this.pump.start();

@@ -6,6 +6,9 @@ import type { IntakeJob, IntakeOptions } from './intake.js';
  * A refusal's notice entry (`notice`: the refused job, with the notice's `id`, `limit` and `seconds`)
  * becomes the notice's job, in the refused job's group.
  */
+/** The end of the error the pump reports when it drops entries that hold no job (pump-errors.ts tells it apart). */
+export const DROPPED_ENTRIES = 'intake entries hold no job; dropped';
+
 export function parseJob<T>(fields: string[] | null, noticeOf: IntakeOptions['noticeOf']): IntakeJob<T> | undefined {
   if (!fields) return undefined;
   const payload = field(fields, 'job') ?? field(fields, 'notice');

@@ -19,7 +19,7 @@ import type { Queue } from 'bullmq';
 import { connectRedis, whenReady, type RedisClient as Redis } from '../store/redis-connection.js';
 import type { Admission, Admitted } from './queue.js';
 import { Turnstile } from './turnstile.js';
-import { droppedNotice, parseJob } from './intake-entry.js';
+import { DROPPED_ENTRIES, droppedNotice, parseJob } from './intake-entry.js';
 import { GiveUp } from './give-up.js';
 
 /** One pump reads at most this many entries at a time. */
@@ -35,7 +35,7 @@ const RETRY_MS = { first: 100, max: 5_000 };
 /** While BullMQ holds enough waiting jobs, how often the pump looks again. */
 const QUEUED_POLL_MS = 50;
 const GROUP = 'pump';
-const GROUP_LOST =
+export const GROUP_LOST =
   "the intake's consumer group is gone: Redis lost its data (it restarted without persistence, or the keys were deleted), and with it every message still waiting in the queue; making the group again";
 /** How long the first ack waits for the door's connection to come up. */
 const DOOR_FIRST_CONNECT_MS = 2000;
@@ -289,7 +289,7 @@ export class IntakePump<T> {
     const jobs = entries.map(([, fields]) => parseJob<T>(fields, this.options.noticeOf)).filter((job): job is IntakeJob<T> => job !== undefined);
     // A notice dropped (no noticeOf here) still lets its conversation's line go on: its marker is cleared.
     const ids = [...jobs.map((job) => job.id), ...entries.flatMap(([, fields]) => droppedNotice(fields, jobs))];
-    if (jobs.length < entries.length) this.options.onError(new Error(`${entries.length - jobs.length} intake entries hold no job; dropped`));
+    if (jobs.length < entries.length) this.options.onError(new Error(`${entries.length - jobs.length} ${DROPPED_ENTRIES}`));
     const bullJobs = jobs.map((job) => ({ name: 'message', data: { group: job.group, data: job.data }, opts: { ...jobOptions, jobId: job.id } }));
     if (bullJobs.length >= BULK_FROM) await queue.addBulk(bullJobs);
     else await Promise.all(bullJobs.map((job) => queue.add(job.name, job.data, job.opts)));
