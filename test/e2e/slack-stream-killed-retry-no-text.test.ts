@@ -5,14 +5,11 @@
  * beside the apology. Slack is faked over HTTP.
  */
 import { describe, expect, it } from 'vitest';
-import { WebClient } from '@slack/web-api';
-import { webClientOptions } from '../../adapters/slack/adapter.js';
-import { SlackSender } from '../../adapters/slack/send.js';
 import { AiError } from '../../src/ai/errors.js';
 import { MemoryStore } from '../../src/index.js';
 import { startFakeSlack } from '../fakes/slack-api.js';
 import { until } from '../helpers/until.js';
-import { silentLogger } from '../unit/helpers.js';
+import { SLACK_THREAD, dyingAfter, senderOn, startedNote } from '../helpers/slack-stream.js';
 
 const REPLY = Array.from({ length: 220 }, (_, i) => `w${i}`).join('-');
 
@@ -21,15 +18,12 @@ describe('a Slack stream killed mid-way, whose retry\'s AI fails before any text
     const slack = await startFakeSlack();
     try {
       const store = new MemoryStore();
-      const sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
-      const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+      const sender = senderOn(slack, store);
+      const conversation = SLACK_THREAD;
       // The first run shows some of the answer, then its process dies: its chunks never end.
-      const dying = (async function* () {
-        for (const word of REPLY.split('-').slice(0, 120)) yield `${word}-`;
-        await new Promise(() => undefined);
-      })();
+      const dying = dyingAfter(REPLY.split('-').slice(0, 120));
       void sender.stream(conversation, dying, 'job-8:1');
-      const startedTs = async () => ((note) => (note?.startsWith('starting:') ? undefined : note))(await store.get('parley:slack:stream:job-8:1'));
+      const startedTs = () => startedNote(store, 'job-8:1');
       const firstTs = await until(startedTs, 'the note of the started stream');
       expect(slack.streams.get(firstTs)!.streaming).toBe(true);
       // The job runs again in another process (the same store); its AI fails before any text.

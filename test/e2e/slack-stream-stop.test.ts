@@ -4,21 +4,16 @@
  * over HTTP (the fake keeps what each streamed message shows, and refuses a stop of a stopped one).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebClient } from '@slack/web-api';
-import { webClientOptions } from '../../adapters/slack/adapter.js';
-import { SlackSender } from '../../adapters/slack/send.js';
+import type { SlackSender } from '../../adapters/slack/send.js';
 import { MemoryStore } from '../../src/index.js';
 import { streamOnce } from '../../src/send-once.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { until } from '../helpers/until.js';
+import { SLACK_THREAD, chunksOf, senderOn } from '../helpers/slack-stream.js';
 import { silentLogger } from '../unit/helpers.js';
 
-const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+const conversation = SLACK_THREAD;
 const words = (count: number) => Array.from({ length: count }, (_, i) => `w${i}`).join(' ');
-const chunksOf = (text: string) =>
-  (async function* () {
-    for (let i = 0; i < text.length; i += 6) yield text.slice(i, i + 6);
-  })();
 const refused = { body: { ok: false, error: 'internal_error' } };
 
 describe('a broken Slack stream whose stop fails', () => {
@@ -28,7 +23,7 @@ describe('a broken Slack stream whose stop fails', () => {
   beforeEach(async () => {
     slack = await startFakeSlack();
     store = new MemoryStore();
-    sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
+    sender = senderOn(slack, store);
   });
   afterEach(() => slack.close());
 

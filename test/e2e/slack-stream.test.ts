@@ -9,12 +9,10 @@ import { startFakeSlack, type FakeSlack, type SlackCall } from '../fakes/slack-a
 import { appMention, directMessage, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 import { startSlackBot } from '../helpers/slack-bot.js';
-import { WebClient } from '@slack/web-api';
-import { webClientOptions } from '../../adapters/slack/adapter.js';
-import { SlackSender } from '../../adapters/slack/send.js';
 import { MemoryStore, type Store } from '../../src/index.js';
 import { wellFormed } from '../../src/text/index.js';
 import { streamOnce } from '../../src/send-once.js';
+import { SLACK_THREAD, dyingAfter, senderOn, startedNote } from '../helpers/slack-stream.js';
 import { silentLogger } from '../unit/helpers.js';
 
 /** Long enough for the WebClient's streamer (256-character buffer) to start, append and stop; no markdown in it. */
@@ -191,7 +189,7 @@ describe('a Slack stream whose thread cannot be remembered after it stopped', ()
     try {
       // The store is down for writes (the thread marker) after the stream has stopped.
       const store: Store = Object.assign(new MemoryStore(), { set: () => Promise.reject(new Error('store unreachable')) });
-      const sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
+      const sender = senderOn(slack, store);
       const chunks = (async function* () {
         for (const word of REPLY.split('-')) yield `${word}-`;
       })();
@@ -210,17 +208,14 @@ describe('a Slack stream whose process was killed mid-way (kill -9: nothing fini
     const slack = await startFakeSlack();
     try {
       const store = new MemoryStore();
-      const sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
-      const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+      const sender = senderOn(slack, store);
+      const conversation = SLACK_THREAD;
       // The first run shows some of the answer, then its process dies: its chunks never end.
-      const dying = (async function* () {
-        for (const word of REPLY.split('-').slice(0, 120)) yield `${word}-`;
-        await new Promise(() => undefined);
-      })();
+      const dying = dyingAfter(REPLY.split('-').slice(0, 120));
       void sender.stream(conversation, dying, 'job-9:1');
       const first = await until(() => slack.callsTo('chat.startStream')[0], 'the first run to start streaming');
       // The note says "starting:…" while the start is out, then the started message's ts.
-      const startedTs = async () => ((note) => (note?.startsWith('starting:') ? undefined : note))(await store.get('parley:slack:stream:job-9:1'));
+      const startedTs = () => startedNote(store, 'job-9:1');
       const firstTs = await until(startedTs, 'the note of the started stream');
       expect(first).toBeDefined();
       // The job runs again in another process (the same store), and streams the whole answer.
@@ -245,8 +240,8 @@ describe('a Slack stream whose process was killed while its start was out (Slack
     const slack = await startFakeSlack();
     try {
       const store = new MemoryStore();
-      const sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
-      const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+      const sender = senderOn(slack, store);
+      const conversation = SLACK_THREAD;
       // The first start takes effect at once, and its answer never comes: the process is "killed" waiting for it.
       slack.on('chat.startStream', (_call, n) => (n === 0 ? { takenAtOnce: true, delayMs: 60_000 } : undefined));
       const words = () => (async function* () { for (const word of REPLY.split('-')) yield `${word}-`; })();
@@ -271,10 +266,10 @@ describe('a Slack stream whose process was killed just after the stream broke (i
     const slack = await startFakeSlack();
     try {
       const store = new MemoryStore();
-      const sender = new SlackSender(new WebClient('xoxb-stream', webClientOptions(slack.url)), () => store, () => silentLogger);
+      const sender = senderOn(slack, store);
       const adapter = { platform: 'slack', stream: (c: never, chunks: AsyncIterable<string>, o?: { key?: string }) => sender.stream(c, chunks, o?.key) };
       const deps = { store, adapterFor: () => adapter, logger: silentLogger, metrics: { repliesSent: { inc() {} }, repliesFailed: { inc() {} } } } as never;
-      const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
+      const conversation = SLACK_THREAD;
       const words = () => (async function* () { for (const word of REPLY.split('-')) yield `${word}-`; })();
       slack.on('chat.appendStream', (_call, n) => (n === 0 ? { body: { ok: false, error: 'internal_error' } } : undefined));
       slack.on('chat.stopStream', (_call, n) => (n === 0 ? { body: { ok: false, error: 'internal_error' } } : undefined));
