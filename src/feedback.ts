@@ -29,6 +29,11 @@ export function feedbackRecorder(log: ConversationLog, metrics: Metrics, logger:
       logger.info({ conversation: conversation.id, exchange }, 'feedback on an exchange the conversation log does not hold; ignored');
       return false;
     }
+    // The same button again (a double click, Slack's toggle) keeps that person's reason for it.
+    const previous = result.previous;
+    if (!text && previous?.reason && previous.rating === rating && previous.user === user && log.rate) {
+      await log.rate(conversation.id, exchange, { ...stored, reason: previous.reason });
+    }
     // A reason added to a rating, or the same button again, is not another rating.
     if (result.previous?.rating !== rating) metrics.feedback.inc({ platform, rating });
     logger.info({ conversation: conversation.id, exchange, rating, reason: Boolean(text) }, 'answer rated');

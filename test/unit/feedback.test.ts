@@ -52,6 +52,23 @@ describe('feedbackRecorder', () => {
     expect(await counted(metrics)).toEqual({ 'slack/bad': 1, 'slack/good': 1 });
   });
 
+  it("the same rating again without a reason (a double click) keeps that person's reason; another's or another rating does not", async () => {
+    const log = new MemoryConversationLog();
+    await log.record(entry);
+    const metrics = createMetrics();
+    const feedback = feedbackRecorder(log, metrics, logger);
+    const base = { platform: 'slack', conversation, exchange: 'slack.Ev1', user: 'U1' };
+
+    await feedback({ ...base, rating: 'bad' });
+    await feedback({ ...base, rating: 'bad', reason: 'wrong order number' });
+    expect(await feedback({ ...base, rating: 'bad' })).toBe(true);
+    expect((await log.list(conversation.id))[0]?.feedback).toEqual({ rating: 'bad', reason: 'wrong order number', at: expect.any(String), user: 'U1' });
+    expect(await counted(metrics)).toEqual({ 'slack/bad': 1 });
+
+    await feedback({ ...base, rating: 'bad', user: 'U2' });
+    expect((await log.list(conversation.id))[0]?.feedback).toEqual({ rating: 'bad', at: expect.any(String), user: 'U2' });
+  });
+
   it('stores and counts nothing for an exchange the log does not hold', async () => {
     const log = new MemoryConversationLog();
     await log.record(entry);
