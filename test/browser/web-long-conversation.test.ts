@@ -3,11 +3,13 @@
  * transcript is at its cap (webChat's maxTranscript, 200 entries by default), each new entry drops
  * the oldest, so the number of answers on show stops growing. The thinking dots must still go when
  * the answer arrives (they waited for one more answer than they had: on for a minute beside it).
+ * And a reload while an answer is on its way shows the dots again (the page came back without them).
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { until } from '../helpers/until.js';
 import { startWebBot, type WebBot } from '../helpers/web-bot.js';
 import { webChat } from '../../adapters/web/index.js';
 
@@ -66,5 +68,35 @@ describe('a conversation whose transcript is at its cap', () => {
       expect.stringContaining('echo: fourth question'),
     ]);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('a reload while an answer is on its way', () => {
+  it('shows the thinking dots again until the answer comes', async () => {
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    ai.script((call) => ({ text: `echo: ${lastUserText(call)}`, hold: held }));
+    const reloaded = await browser.newContext();
+    try {
+      const page = await reloaded.newPage();
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${web.url}/`);
+      const asked = ai.calls.length;
+      await page.locator('#input').fill('a slow question');
+      await page.locator('#send').click();
+      await page.locator('.msg.user', { hasText: 'a slow question' }).waitFor({ timeout: 10_000 });
+      await until(async () => ai.calls.length > asked, 'the AI to be asked');
+      await page.reload();
+      await page.locator('.msg.user', { hasText: 'a slow question' }).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#thinking').isVisible()).toBe(true);
+      answer();
+      await page.locator('.msg.assistant', { hasText: 'echo: a slow question' }).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#thinking').isHidden()).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      answer();
+      ai.script((call) => ({ text: `echo: ${lastUserText(call)}` }));
+      await reloaded.close();
+    }
   });
 });

@@ -93,6 +93,7 @@ export function render(list) {
   newestAnswer = newest;
   const follow = nearBottom || thinkingSince !== null || list.length <= 1;
   if (thinkingSince !== null && newest !== '' && newest !== thinkingSince) stopThinking();
+  else if (thinkingSince === null) thinkIfUnanswered(list[list.length - 1]);
   if (follow) messagesEl.scrollTop = messagesEl.scrollHeight;
 }
 
@@ -206,12 +207,27 @@ async function rate(exchange, rating, reason) {
 
 // ------------------------------------------------------------------ the thinking dots
 
-export function startThinking() {
+/** How long the dots wait for an answer at most. */
+const THINKING_MS = 60_000;
+
+export function startThinking(forMs = THINKING_MS) {
   thinkingSince = newestAnswer;
   thinkingEl.hidden = false;
   clearTimeout(thinkingTimer);
-  thinkingTimer = setTimeout(stopThinking, 60_000);
+  thinkingTimer = setTimeout(stopThinking, forMs);
   messagesEl.scrollTop = messagesEl.scrollHeight;
+}
+
+/**
+ * A visitor's message last in the transcript has no answer yet: after a reload, or when it was sent
+ * from another tab, the dots show as they do where it was sent, until its answer or a minute after it.
+ */
+function thinkIfUnanswered(last) {
+  if (!last || last.role !== 'user') return;
+  const sentAt = new Date(last.at).getTime();
+  // A browser clock behind the server's makes the message look newer than it is: a minute at most.
+  const left = Number.isNaN(sentAt) ? 0 : Math.min(THINKING_MS, THINKING_MS - (Date.now() - sentAt));
+  if (left > 0) startThinking(left);
 }
 
 export function stopThinking() {
