@@ -4,6 +4,7 @@ import { splitApiKeys } from '../src/ai/keys.js';
 import { openAiSdk } from '../src/ai/openai-sdk.js';
 import { checkedAdapters } from '../src/bot-adapters.js';
 import { misspeltMessage } from '../src/config-misspelt.js';
+import { maxWaitBelowHalfOpen } from '../src/ai-wait-warning.js';
 import { adaptersFromConfig, misspeltParleyVariables } from './adapters.js';
 import { metricsPortError } from './worker-metrics.js';
 import { checkDynamoDb, checkSqs, withoutCredentials, type CheckLine as Line } from './check-aws.js';
@@ -20,7 +21,9 @@ export async function check(config: Config, env: NodeJS.ProcessEnv = process.env
   const configuration: Line = problems.length > 0 ? { ok: false, what: 'configuration', detail: problems.join('; ') } : { ok: true, what: 'configuration', detail: 'every variable is valid' };
   // A misspelt name is not read, so its setting keeps the default: a warning (the rest may be fine).
   const misspelt = misspeltParleyVariables(env).map((m): Line => ({ ok: 'warn', what: 'configuration', detail: misspeltMessage(m) }));
-  const lines: Line[] = [configuration, ...misspelt];
+  // Settings valid alone that defeat each other: warnings too, as serve and worker log them.
+  const shortWait = maxWaitBelowHalfOpen(config.ai);
+  const lines: Line[] = [configuration, ...misspelt, ...(shortWait ? [{ ok: 'warn' as const, what: 'configuration', detail: shortWait }] : [])];
   const queue = config.sqsQueueUrl ? 'the queue on SQS' : 'the queue in memory';
   const store = config.dynamodb.tablePrefix ? 'the store on DynamoDB' : 'the store in memory';
   const local = config.sqsQueueUrl || config.dynamodb.tablePrefix ? `${queue}, ${store}` : 'in memory (set REDIS_URL to share them between processes)';

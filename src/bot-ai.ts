@@ -18,6 +18,7 @@ import { BudgetedAiClient } from './ops/budgeted-ai.js';
 import type { Spend } from './ops/spend.js';
 import type { Alerts } from './ops/alerts.js';
 import { unpricedModelWarning } from './ops/unpriced-models.js';
+import { maxWaitBelowHalfOpen } from './ai-wait-warning.js';
 
 export function createBotAi(config: Config, backends: Backends, metrics: Metrics, logger: Logger, ops: { spend: Spend; alerts: Alerts }, given?: AiClient): AiClient {
   const { policy, notice, ...limits } = config.budget;
@@ -40,6 +41,9 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   const limited = (ai: AiClient) => fittingContext(callsPerMinute && given ? limitAiCalls(ai, callsPerMinute) : ai);
   // The fallback answers in outages and, with AI_BUDGET_POLICY=fallback, past a budget: it counts too.
   if (!given && budgetedAtStart) for (const model of [config.ai.model, config.ai.fallback?.model]) if (model) unpriced(model);
+  // parley's own clients' circuit (a given client has its own, if any): said once, at start.
+  const shortWait = given ? undefined : maxWaitBelowHalfOpen(config.ai);
+  if (shortWait) logger.warn({ maxWaitMs: config.ai.maxWaitMs, breakerHalfOpenAfterMs: config.ai.breakerHalfOpenAfterMs }, shortWait);
   // Outermost, so a notice for a spent budget costs no AI call and no slot of the per-minute limit.
   // A stream cut short brings no usage: its tokens are estimated (about four characters a token).
   const estimate = (request: AiRequest, shown: string, by: 'primary' | 'cheaper', streamed?: string) => {

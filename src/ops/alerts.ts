@@ -9,6 +9,7 @@ import { retryDelayMs } from '../ai/backoff.js';
 import type { AlertRecord } from '../console/api.js';
 import { hideUrl, splitCredentials } from '../http/credentials.js';
 import type { Metrics } from '../observe/index.js';
+import { retryAfterMs } from '../retry-after.js';
 import type { Store } from '../store/index.js';
 
 export interface AlertsOptions {
@@ -22,7 +23,10 @@ export interface AlertsOptions {
   postRetry?: PostRetry;
 }
 
-/** Tries of a post that failed for a reason that may pass (no answer, 5xx, 408, 429), and the first wait between them (doubling, at most 15 s). */
+/**
+ * Tries of a post that failed for a reason that may pass (no answer, 5xx, 408, 429), and the first
+ * wait between them (doubling, at most 15 s; longer when the webhook's Retry-After asks, up to MAX_ASKED_WAIT_MS).
+ */
 export interface PostRetry {
   attempts: number;
   initialDelayMs: number;
@@ -30,6 +34,13 @@ export interface PostRetry {
 
 /** Half a minute or more of tries (waits of 0.5, 1, 2, 4, 8, 15 and 15 s, each cut by up to half at random: 23 to 45 s in all): a webhook down that long still gets the alert. */
 export const POST_RETRY: PostRetry = { attempts: 8, initialDelayMs: 500 };
+
+/**
+ * The longest a webhook's Retry-After is waited out before the next try (a Slack webhook's 429 asks
+ * for seconds): asked for longer, the post is tried after this, not sent back inside the window it
+ * asked for nor held for an hour.
+ */
+export const MAX_ASKED_WAIT_MS = 60_000;
 
 /** The kinds of alert parley raises. */
 export const ALERT_KINDS = ['budget_warning', 'budget_exceeded', 'dead_letters', 'breaker_open', 'signature_failures', 'ai_key_rejected'] as const;
@@ -101,7 +112,9 @@ export class Alerts {
     let delivered = false;
     if (webhookUrl) {
       try {
-        await postTrying(webhookUrl, alert.text, this.options.postRetry ?? POST_RETRY, this.stopping.signal);
+        // An alert held back at the webhook's word is late: say so (a wait, not a failure).
+        const onAskedWait = (waitMs: number) => logger.info({ alert: alert.kind, waitMs }, 'the alert webhook asked to wait (Retry-After): posting the alert again then');
+        await postTrying(webhookUrl, alert.text, this.options.postRetry ?? POST_RETRY, this.stopping.signal, onAskedWait);
         delivered = true;
       } catch (error) {
         // ALERT_WEBHOOK_URL is a secret (a Slack webhook's path is its key): never in the log.
@@ -125,21 +138,38 @@ class Refused extends Error {}
 /** The tries were given up because the process is stopping (the webhook had failed for a reason that may pass). */
 class Stopped extends Error {}
 
+/** The webhook answered a status that may pass (5xx, 408, 429), maybe saying when to come back (Retry-After). */
+class Unavailable extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Post, and post again after a failure that may pass, until the tries run out or `stop` aborts
  * (which cuts a wait between tries short; a try under way is let finish). cockatiel's retry sleeps
- * its waits out whatever its signal says, which would hold a shutdown up to 15 s.
+ * its waits out whatever its signal says, which would hold a shutdown up to 15 s. A Retry-After
+ * (a 429's, a 503's) is waited out, up to MAX_ASKED_WAIT_MS, as Slack's and Twilio's SDKs do: a try
+ * sooner would only be refused again, and spend the tries within the window.
  */
-async function postTrying(webhookUrl: string, text: string, { attempts, initialDelayMs }: PostRetry, stop: AbortSignal): Promise<void> {
+async function postTrying(webhookUrl: string, text: string, { attempts, initialDelayMs }: PostRetry, stop: AbortSignal, onAskedWait: (waitMs: number) => void): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    let asked: number | undefined;
     try {
       return await post(webhookUrl, text);
     } catch (error) {
       // A redirect or a refusal (404, 403: the hook is gone, or its key wrong) answers the same way each time.
       if (error instanceof Refused || attempt >= attempts) throw error;
       if (stop.aborted) throw new Stopped('stopped', { cause: error });
+      if (error instanceof Unavailable) asked = error.retryAfterMs;
     }
-    const waited = await sleep(retryDelayMs({ initialBackoffMs: initialDelayMs, maxBackoffMs: 15_000 }, attempt, undefined, Infinity), true, { signal: stop, ref: false }).catch(() => false);
+    const backoffMs = retryDelayMs({ initialBackoffMs: initialDelayMs, maxBackoffMs: 15_000 }, attempt, undefined, Infinity);
+    const waitMs = asked === undefined ? backoffMs : Math.max(backoffMs, Math.min(asked, MAX_ASKED_WAIT_MS));
+    if (waitMs > backoffMs) onAskedWait(waitMs);
+    const waited = await sleep(waitMs, true, { signal: stop, ref: false }).catch(() => false);
     if (!waited) throw new Stopped('stopped');
   }
 }
@@ -162,7 +192,7 @@ async function post(webhookUrl: string, text: string): Promise<void> {
   const { status } = response;
   if (status >= 300 && status < 400) throw new Refused(`the alert webhook answered ${status}, a redirect${redirectOrigin(response, url)}: set ALERT_WEBHOOK_URL to the address it points to`);
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) throw new Refused(`the alert webhook answered ${status}`);
-  if (!response.ok) throw new Error(`the alert webhook answered ${status}`);
+  if (!response.ok) throw new Unavailable(`the alert webhook answered ${status}`, retryAfterMs(response.headers));
 }
 
 function redirectOrigin(response: Response, url: string): string {
