@@ -1,4 +1,4 @@
-import { AuthenticationError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, AuthenticationError } from 'openai';
 import { ConfigError, ParleyError, type Adapter, type Config } from '../src/index.js';
 import { splitApiKeys } from '../src/ai/keys.js';
 import { openAiSdk } from '../src/ai/openai-sdk.js';
@@ -9,6 +9,7 @@ import { adaptersFromConfig, misspeltParleyVariables } from './adapters.js';
 import { metricsPortError } from './worker-metrics.js';
 import { checkDynamoDb, checkSqs, withoutCredentials, type CheckLine as Line } from './check-aws.js';
 import { checkRedisLines } from './check-redis.js';
+import { whyUnreached } from './unreached.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
 export async function check(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -136,15 +137,21 @@ async function checkProvider({ fallback, variable, apiKey, baseURL, model }: Pro
   return { ok, what, detail: [`${where}: ${known}`, ...problems].join('; ') };
 }
 
+/** How long `parley check` waits for the provider's list of models. */
+const AI_CHECK_TIMEOUT_MS = 10_000;
+
 async function listModels(apiKey: string, baseURL: string | undefined): Promise<string[] | 'refused' | Error> {
   // Built as serve builds it: the same fetch reaches the same ports.
-  const client = openAiSdk({ apiKey, baseURL, timeoutMs: 10_000 });
+  const client = openAiSdk({ apiKey, baseURL, timeoutMs: AI_CHECK_TIMEOUT_MS });
   try {
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);
     return models;
   } catch (error) {
-    return error instanceof AuthenticationError ? 'refused' : (error as Error);
+    if (error instanceof AuthenticationError) return 'refused';
+    // The SDK's "Request timed out." and "Connection error." say nothing of where or why; the socket's error (its cause) does.
+    if (error instanceof APIConnectionTimeoutError) return new Error(`no answer within ${AI_CHECK_TIMEOUT_MS / 1000} s`);
+    return error instanceof APIConnectionError ? new Error(whyUnreached(error)) : (error as Error);
   }
 }
 

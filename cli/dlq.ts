@@ -5,6 +5,13 @@ import { awsErrorText, withoutCredentials } from './check-aws.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | drop ID | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
+  const [action, id] = args;
+  // A mistyped command is told its usage first, not asked for a queue it would not use.
+  const wrong = usageProblem(action, id, all);
+  if (wrong) {
+    console.error(wrong);
+    return 2;
+  }
   // On SQS, the workers' attempt counts (DynamoDB) tell a letter SQS redrove itself its attempts.
   const attemptsStore = config.sqsQueueUrl ? dynamoDbFromConfig(config).store : undefined;
   const queue = sharedQueue(config, attemptsStore);
@@ -21,7 +28,6 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
       setTimeout(() => process.exit(1), 100);
       return 1;
     }
-    const [action, id] = args;
     const letters = await queue.deadLetters();
     switch (action) {
       case 'list':
@@ -29,20 +35,12 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
         for (const l of letters) console.log(listLine(l));
         return 0;
       case 'show': {
-        if (!id) {
-          console.error('usage: parley dlq show ID (parley dlq list names them)');
-          return 2;
-        }
         const letter = letters.find((l) => l.id === id);
         if (!letter) return notFound(id);
         console.log(JSON.stringify(letter, null, 2));
         return 0;
       }
       case 'replay': {
-        if (!all && !id) {
-          console.error('usage: parley dlq replay ID | parley dlq replay --all');
-          return 2;
-        }
         if (!all && !letters.some((l) => l.id === id)) return notFound(id);
         const chosen = all ? letters : letters.filter((l) => l.id === id);
         // A letter that is not a parley job would only fail the same way again: it stays, and is named.
@@ -55,19 +53,12 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
       }
       case 'drop':
         // Removed without a replay: the way out for a letter that can never run (invalid_job), one at a time.
-        if (!id) {
-          console.error('usage: parley dlq drop ID (parley dlq list names them)');
-          return 2;
-        }
-        if (!(await queue.dropDeadLetter!(id))) return notFound(id);
+        if (!(await queue.dropDeadLetter!(id!))) return notFound(id);
         console.log(`dropped ${id}`);
         return 0;
-      case 'purge':
+      default: // purge (usageProblem let no other action through)
         console.log(`purged ${await queue.purge()} dead letters`);
         return 0;
-      default:
-        console.error('usage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge');
-        return 2;
     }
   } finally {
     // Closing a connection that never came up can wait as long: a second is enough.
@@ -109,6 +100,22 @@ function sharedQueue(config: Config, attemptsStore: Store | undefined): JobQueue
     retry: { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, maxBackoffMs: 5 * 60_000 },
     lockDurationMs: config.queueLockMs,
   });
+}
+
+/** The usage line for an action dlq does not know, or one missing its ID; undefined when the command is whole. */
+function usageProblem(action: string | undefined, id: string | undefined, all: boolean): string | undefined {
+  switch (action) {
+    case 'list':
+    case 'purge':
+      return undefined;
+    case 'show':
+    case 'drop':
+      return id ? undefined : `usage: parley dlq ${action} ID (parley dlq list names them)`;
+    case 'replay':
+      return id || all ? undefined : 'usage: parley dlq replay ID | parley dlq replay --all';
+    default:
+      return 'usage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge';
+  }
 }
 
 function notFound(id: string | undefined): number {

@@ -5,7 +5,7 @@
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import type { Config } from '../src/index.js';
 import { intercomConfigFromEnv } from '../adapters/intercom/index.js';
-import { post } from './simulate-post.js';
+import { post, shownUrl } from './simulate-post.js';
 
 export interface SimulateIntercomOptions {
   text: string;
@@ -33,7 +33,7 @@ export async function simulateIntercom(config: Config, options: SimulateIntercom
     console.error(res.problem);
     return 1;
   }
-  console.log(`sent ${notification.topic} ${notification.id} (conversation ${notification.data.item.id}) to ${url}: ${res.status} ${res.text}`);
+  console.log(`sent ${notification.topic} ${notification.id} (conversation ${notification.data.item.id}) to ${shownUrl(url)}: ${res.status} ${res.text}`);
   return res.ok ? 0 : 1;
 }
 

@@ -4,10 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../src/index.js';
+import { splitCredentials } from '../src/http/credentials.js';
 import { requestUrl } from '../src/http/url.js';
 import { whatsappConfigFromEnv } from '../adapters/whatsapp/index.js';
 import { twilioSdk } from '../adapters/whatsapp/sdk.js';
-import { post } from './simulate-post.js';
+import { post, shownUrl } from './simulate-post.js';
 
 export interface SimulateWhatsAppOptions {
   text: string;
@@ -37,11 +38,13 @@ export async function simulateWhatsApp(config: Config, options: SimulateWhatsApp
   try {
     target = new URL(url);
   } catch {
-    console.error(`parley simulate whatsapp: --url ${JSON.stringify(url)} is not a URL; e.g. --url http://127.0.0.1:3000${whatsapp.path}`);
+    console.error(`parley simulate whatsapp: --url ${JSON.stringify(shownUrl(url))} is not a URL; e.g. --url http://127.0.0.1:3000${whatsapp.path}`);
     return 2;
   }
-  // As the server rebuilds it (PUBLIC_URL's path once, whether the proxy kept it or not).
-  const signedUrl = config.publicUrl ? requestUrl(`${target.pathname}${target.search}`, {}, false, { publicUrl: config.publicUrl, trustProxy: false }).href : url;
+  // As the server rebuilds it (PUBLIC_URL's path once, whether the proxy kept it or not), never
+  // with --url's user and password: they go in the Authorization header, not the URL the server sees.
+  const posted = splitCredentials(url).url;
+  const signedUrl = config.publicUrl ? requestUrl(`${target.pathname}${target.search}`, {}, false, { publicUrl: config.publicUrl, trustProxy: false }).href : posted;
   const from = normalise(options.from ?? 'whatsapp:+15550000001');
   const to = whatsapp.from ?? 'whatsapp:+14155238886';
   const sid = `SM${randomBytes(16).toString('hex')}`;
@@ -67,8 +70,8 @@ export async function simulateWhatsApp(config: Config, options: SimulateWhatsApp
     console.error(res.problem);
     return 1;
   }
-  console.log(`sent WhatsApp message ${sid} from ${from} to ${url}: ${res.status} ${res.text}`);
-  if (signedUrl !== url) console.log(`(signed for ${signedUrl}, as PUBLIC_URL says)`);
+  console.log(`sent WhatsApp message ${sid} from ${from} to ${shownUrl(url)}: ${res.status} ${res.text}`);
+  if (signedUrl !== posted) console.log(`(signed for ${shownUrl(signedUrl)}, as PUBLIC_URL says)`);
   return res.ok ? 0 : 1;
 }
 

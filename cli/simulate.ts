@@ -6,7 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Config } from '../src/index.js';
 import { slackConfigFromEnv } from '../adapters/slack/index.js';
 import { slackWebApi } from '../adapters/slack/sdk.js';
-import { post } from './simulate-post.js';
+import { post, shownUrl } from './simulate-post.js';
 
 export interface SimulateOptions {
   text: string;
@@ -61,7 +61,7 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
       console.error(res.problem);
       return 1;
     }
-    console.log(`${n === 0 ? 'sent' : `redelivery #${n}`} ${event.type} to ${url}: ${res.status} ${res.text}`);
+    console.log(`${n === 0 ? 'sent' : `redelivery #${n}`} ${event.type} to ${shownUrl(url)}: ${res.status} ${res.text}`);
     failed ||= !res.ok;
   }
   return failed ? 1 : 0;
