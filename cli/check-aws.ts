@@ -5,6 +5,9 @@ import { isUnknownOperation } from '../aws/dynamodb-tables.js';
 import { createSqsClient } from '../aws/sqs-sdk.js';
 import { fifoQueueProblem, receiveCountWarning } from '../aws/sqs-setup.js';
 import { ConfigError, MissingDependencyError, type Config } from '../src/index.js';
+import { whyUnreached, withoutCredentials } from './unreached.js';
+
+export { withoutCredentials };
 
 export type CheckLine = { ok: boolean | 'warn'; what: string; detail: string };
 
@@ -111,13 +114,11 @@ export function awsErrorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (status && (error.name === 'Unknown' || /Deserialization error/.test(error.message))) return `HTTP ${status} that is not an AWS answer (another program on that port, or a proxy's page)`;
+  // Every address of a name refused (localhost: ::1 and 127.0.0.1): an AggregateError with no message of its own.
+  if (!error.message) return whyUnreached(error);
   return `${error.name}: ${error.message}`;
 }
 
-/** A user and password in a URL are credentials: never printed (`https://…@host/…`). */
-export function withoutCredentials(text: string): string {
-  return text.replace(/\/\/[^\s@]*@/g, '//…@');
-}
 
 /** Where the SDK sends this service's calls: its endpoint variable, or AWS in the configured region. */
 export function awsEndpoint(service: 'DYNAMODB' | 'SQS'): string {

@@ -4,7 +4,6 @@
  * 127.0.0.1:3000`, `getaddrinfo ENOTFOUND host`, a TLS certificate's complaint), which is what the
  * Redis and AWS lines of `parley check` print too.
  */
-import { withoutCredentials } from './check-aws.js';
 
 /** The innermost cause's message (an AggregateError's: each address tried); never a URL's user or password. */
 export function whyUnreached(error: unknown): string {
@@ -23,4 +22,9 @@ function textOf(error: unknown): string {
 
 function hasMessage(value: unknown): value is { message: string; cause?: unknown; errors?: unknown; code?: unknown; name?: string } {
   return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
+}
+
+/** A user and password in a URL are credentials: never printed (`https://…@host/…`). */
+export function withoutCredentials(text: string): string {
+  return text.replace(/\/\/[^\s@]*@/g, '//…@');
 }

@@ -11,6 +11,7 @@ import { simulateSlack } from '../../cli/simulate.js';
 import { simulateIntercom } from '../../cli/simulate-intercom.js';
 import { simulateWhatsApp } from '../../cli/simulate-whatsapp.js';
 import { whyUnreached } from '../../cli/unreached.js';
+import { awsErrorText } from '../../cli/check-aws.js';
 import { loadConfig } from '../../src/index.js';
 import { freePort } from '../helpers/processes.js';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../helpers/twilio-webhooks.js';
@@ -133,5 +134,14 @@ describe('whyUnreached', () => {
     expect(whyUnreached(new TypeError('fetch failed', { cause: every }))).toBe('connect ECONNREFUSED ::1:9; connect ECONNREFUSED 127.0.0.1:9');
     expect(whyUnreached(new TypeError('fetch failed', { cause: Object.assign(new Error(''), { code: 'UND_ERR_SOCKET' }) }))).toBe('UND_ERR_SOCKET');
     expect(whyUnreached(new TypeError('Failed to parse URL from http://u:SECRET@h/'))).toBe('Failed to parse URL from http://…@h/');
+  });
+});
+
+describe('awsErrorText', () => {
+  it('names each address refused when the SDK gives an AggregateError (no message of its own), not "AggregateError: "', () => {
+    const refused = (address: string) => Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+    const every = Object.assign(new AggregateError([refused('::1:4566'), refused('127.0.0.1:4566')], ''), { code: 'ECONNREFUSED' });
+    expect(awsErrorText(every)).toBe('connect ECONNREFUSED ::1:4566; connect ECONNREFUSED 127.0.0.1:4566');
+    expect(awsErrorText(Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' }))).toBe('ResourceNotFoundException: Requested resource not found');
   });
 });
