@@ -101,6 +101,12 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
       const refused = typeof slackError === 'string';
       return page(refused ? 400 : 502, 'Not installed', `<p>${refused ? `Slack refused the installation (${escapeHtml(slackError)}).` : 'Slack could not be reached.'} Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
     }
+    if (!installation.bot) {
+      // Only a user's token (the authorize link's `scope` swapped for `user_scope`, which any member may grant):
+      // stored, it would replace the workspace's installation and its bot token, and the bot would answer no more.
+      options.logger().warn({ teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, userId: installation.user.id }, 'Slack installation refused: Slack granted no bot token (user scopes only); the stored installation is kept');
+      return page(400, 'Not installed', `<p>Slack granted no bot token, only a user's, so parley could not answer there. Nothing was stored; an installation made before is kept. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a> and allow the app's bot permissions.</p>`, clear);
+    }
     try {
       // With the time it was installed: an uninstall event older than it must not delete it (uninstall.ts).
       await options.installations.storeInstallation(stamped(installation));

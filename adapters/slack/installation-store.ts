@@ -4,7 +4,8 @@
  * Implements @slack/oauth's InstallationStore, so Bolt's authorize can use it too.
  *
  * Keys: `parley:slack:installation:<enterpriseId|->:<teamId|->`; an org-wide install is kept
- * under its enterprise id with team "-" and found when the query says `isEnterpriseInstall`.
+ * under its enterprise id with team "-" and found when the query says `isEnterpriseInstall`; a
+ * workspace installed before it joined a Grid org stays under "-" and its team (found by `located`).
  * No TTL: an installation lives until Slack says the app was uninstalled. A new one is stored with
  * the time it was installed (install-time.ts), so a late uninstall does not delete a reinstall.
  *
@@ -78,6 +79,9 @@ export class ParleyInstallationStore implements InstallationStore {
   async storeInstallation<AuthVersion extends 'v1' | 'v2'>(installation: Installation<AuthVersion, boolean>): Promise<void> {
     const key = ParleyInstallationStore.keyOf(installation);
     await this.exclusive(key, () => this.store().set(key, seal(JSON.stringify(stamped(installation)), this.keys, key)));
+    // A workspace in an org installed again: its record from before it joined the org is replaced (located).
+    const before = preGridKey(installation.isEnterpriseInstall ? undefined : { teamId: installation.team?.id, enterpriseId: installation.enterprise?.id });
+    if (before) await this.store().delete(before);
     this.logger()?.info(ids(installation), 'Slack installation stored');
   }
 
@@ -115,8 +119,7 @@ export class ParleyInstallationStore implements InstallationStore {
 
   /** The installation for a query, or undefined. A record sealed with an older key is sealed again with the first. */
   async findInstallation(query: AnyQuery): Promise<AnyInstallation | undefined> {
-    const key = ParleyInstallationStore.keyFor(query);
-    const sealed = await this.store().get(key);
+    const { key, sealed } = await this.located(query);
     if (sealed === undefined) return undefined;
     const opened = open(sealed, this.keys, key);
     const installation = JSON.parse(opened.plaintext) as AnyInstallation;
@@ -125,7 +128,7 @@ export class ParleyInstallationStore implements InstallationStore {
   }
 
   async deleteInstallation(query: AnyQuery): Promise<void> {
-    const key = ParleyInstallationStore.keyFor(query);
+    const { key } = await this.located(query);
     await this.exclusive(key, () => this.store().delete(key));
     this.logger()?.info({ enterpriseId: query.enterpriseId, teamId: query.teamId, isEnterpriseInstall: query.isEnterpriseInstall }, 'Slack installation deleted');
   }
@@ -136,7 +139,7 @@ export class ParleyInstallationStore implements InstallationStore {
    * the write lock. A record no key opens is deleted (it answers nothing). `installedAt` when kept.
    */
   async deleteInstallationUninstalledAt(query: AnyQuery, eventTime: number): Promise<{ deleted: true } | { deleted: false; installedAt: number }> {
-    const key = ParleyInstallationStore.keyFor(query);
+    const { key } = await this.located(query);
     let kept: number | undefined;
     const uninstall = async () => {
       const sealed = await this.store().get(key);
@@ -147,6 +150,9 @@ export class ParleyInstallationStore implements InstallationStore {
     // Only under the lock: a check and a delete without it could delete a reinstall written between them.
     await this.exclusive(key, uninstall, { lockRequired: true });
     if (kept !== undefined) return { deleted: false, installedAt: kept };
+    // A record from before the org, left beside a reinstall in it by an older parley, must not answer next.
+    const before = query.isEnterpriseInstall ? undefined : preGridKey(query);
+    if (before && before !== key) await this.store().delete(before);
     this.logger()?.info({ enterpriseId: query.enterpriseId, teamId: query.teamId, isEnterpriseInstall: query.isEnterpriseInstall }, 'Slack installation deleted');
     return { deleted: true };
   }
@@ -157,7 +163,7 @@ export class ParleyInstallationStore implements InstallationStore {
    * installation was installed since `eventTime` (as an uninstall: install-time.ts). `installedAt` when kept.
    */
   async dropRevokedUserToken(query: AnyQuery, userIds: readonly string[], eventTime: number | undefined): Promise<{ dropped: boolean; installedAt?: number }> {
-    const key = ParleyInstallationStore.keyFor(query);
+    const { key } = await this.located(query);
     let outcome: { dropped: boolean; installedAt?: number } = { dropped: false };
     const drop = async () => {
       const sealed = await this.store().get(key);
@@ -176,8 +182,21 @@ export class ParleyInstallationStore implements InstallationStore {
 
   /** Whether a stored record is sealed with an older key (for tests and `parley check`-like tools). */
   async isStale(query: AnyQuery): Promise<boolean> {
-    const sealed = await this.store().get(ParleyInstallationStore.keyFor(query));
+    const { sealed } = await this.located(query);
     return sealed !== undefined && needsReencrypt(sealed, this.keys);
+  }
+
+  /**
+   * Where the installation a query names is kept, and its sealed record. A workspace installed before it
+   * joined an Enterprise Grid org (Slack migrates it with its team id and its installation) was stored
+   * without the org, and its events name the org since: found under the key without it.
+   */
+  private async located(query: AnyQuery): Promise<{ key: string; sealed: string | undefined }> {
+    const key = ParleyInstallationStore.keyFor(query);
+    const sealed = await this.store().get(key);
+    const before = sealed === undefined && !query.isEnterpriseInstall ? preGridKey(query) : undefined;
+    const earlier = before === undefined ? undefined : await this.store().get(before);
+    return earlier === undefined ? { key, sealed } : { key: before!, sealed: earlier };
   }
 
   /**
@@ -244,6 +263,11 @@ function openedOrNothing(sealed: string, keys: readonly Buffer[], key: string): 
     if (error instanceof InstallationDecryptError) return undefined;
     throw error;
   }
+}
+
+/** A Grid workspace's key from before its org: none outside an org (that key is its own). */
+function preGridKey(where: { teamId?: string; enterpriseId?: string } | undefined): string | undefined {
+  return where?.teamId && where.enterpriseId ? installationKeys.installation(undefined, where.teamId) : undefined;
 }
 
 /** The lock that keeps a re-encryption from overwriting a newer write of the same installation. */

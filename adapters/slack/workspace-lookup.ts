@@ -42,8 +42,9 @@ export function lookupOfEvent(body: EventBody): InstallationLookup | undefined {
   const auth = (typeof first === 'object' && first !== null ? first : {}) as { team_id?: unknown; enterprise_id?: unknown; is_enterprise_install?: unknown };
   const teamId = text(auth.team_id) ?? text(body.team_id);
   const enterpriseId = first ? text(auth.enterprise_id) : text(body.enterprise_id);
-  // Bolt falls back to the body's own flag: Slack sends app_uninstalled without authorizations.
-  const isEnterpriseInstall = first ? auth.is_enterprise_install === true : body.is_enterprise_install === true;
+  // Bolt falls back to the body's own flag: Slack sends app_uninstalled without authorizations. One that
+  // names an org and no workspace (an org-wide uninstall) can only be about the org's installation, flag or not.
+  const isEnterpriseInstall = first ? auth.is_enterprise_install === true : body.is_enterprise_install === true || (!teamId && enterpriseId !== undefined);
   if (isEnterpriseInstall ? !enterpriseId : !teamId) return undefined;
   return { teamId, enterpriseId, isEnterpriseInstall } as InstallationLookup;
 }

@@ -200,6 +200,24 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     expect(await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`)).toBe(before);
   });
 
+  it("a grant of user scopes only (no bot token: the link's scope swapped for user_scope) is a 400 and keeps the workspace's installation", async () => {
+    const before = await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`);
+    expect(before).toBeTruthy();
+    slack.on('oauth.v2.access', () => ({
+      body: { ok: true, app_id: 'A0PARLEY', authed_user: { id: 'U0BOB', scope: 'identify', access_token: 'xoxp-bob-user-token', token_type: 'user' }, team: { id: TEAM, name: 'Parley Test' }, enterprise: null, is_enterprise_install: false },
+    }));
+    secretsSeen.add('xoxp-bob-user-token');
+    const { state, cookie } = await startInstall();
+    const res = await get(`/slack/oauth_redirect?code=code-user-only&state=${encodeURIComponent(state)}`, cookie);
+    const after = await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`);
+    // Put back for the tests that follow should it have been replaced.
+    if (after !== before) await redis.admin().set(`${prefix}:parley:slack:installation:-:${TEAM}`, before!);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Slack granted no bot token');
+    expect(stateCookie(res).attributes).toContain('Max-Age=0');
+    expect(after).toBe(before);
+  });
+
   it('a cancelled installation (access_denied) stores nothing', async () => {
     const before = await installationKeysInRedis();
     const { state, cookie } = await startInstall();

@@ -231,6 +231,14 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     await expect(installations.fetchInstallation({ teamId: undefined, enterpriseId: 'E0BYE', isEnterpriseInstall: true })).rejects.toThrow(/no Slack installation/);
   });
 
+  it('app_uninstalled naming an org and no workspace (no team_id, no is_enterprise_install) deletes the org-wide installation', async () => {
+    await installations.storeInstallation(orgInstall('E0ORGONLY', 'xoxb-org-only'));
+    const event: Record<string, unknown> = { ...workspaceEvent('T0UNUSED', { type: 'app_uninstalled' }, nextSecond()), enterprise_id: 'E0ORGONLY' };
+    for (const field of ['authorizations', 'team_id', 'context_team_id']) delete event[field];
+    expect((await postSlack(server.url, event)).status).toBe(200);
+    await expect(installations.fetchInstallation({ teamId: undefined, enterpriseId: 'E0ORGONLY', isEnterpriseInstall: true })).rejects.toThrow(/no Slack installation/);
+  });
+
   it.each([
     ['app_uninstalled', { type: 'app_uninstalled' }],
     ['tokens_revoked', { type: 'tokens_revoked', tokens: { oauth: [], bot: [BOT_USER_ID] } }],

@@ -164,6 +164,30 @@ describe('ParleyInstallationStore (in memory)', () => {
     await memory.close();
   });
 
+  it("a workspace installed before it joined a Grid org is found by the org's events, refreshed, uninstalled there, and replaced by a reinstall in the org", async () => {
+    const memory = new MemoryStore();
+    const store = new ParleyInstallationStore({ store: memory, keys: [key()] });
+    await store.storeInstallation(installation('T7', 'xoxb-before-the-org'));
+    // Slack migrated the workspace into org E7: same team id and installation, its events now name E7.
+    const inOrg = { teamId: 'T7', enterpriseId: 'E7', isEnterpriseInstall: false } as const;
+    const found = await store.fetchInstallation(inOrg);
+    expect(found.bot?.token).toBe('xoxb-before-the-org');
+    const refreshed = { ...found, bot: { ...found.bot!, token: 'xoxb-refreshed', refreshToken: 'xoxe-1-next' } };
+    expect(await store.replaceInstallation(refreshed, found.bot!.refreshToken)).toBeTruthy();
+    expect((await store.fetchInstallation(inOrg)).bot?.token).toBe('xoxb-refreshed');
+    // Installed again in the org: stored under the org, the older record replaced.
+    await store.storeInstallation(installation('T7', 'xoxb-in-the-org', { enterprise: { id: 'E7', name: 'Grid' } }));
+    expect(await memory.get('parley:slack:installation:-:T7')).toBeUndefined();
+    expect((await store.fetchInstallation(inOrg)).bot?.token).toBe('xoxb-in-the-org');
+    expect(await store.deleteInstallationUninstalledAt(inOrg, Math.floor(Date.now() / 1000) + 5)).toEqual({ deleted: true });
+    expect(await store.findInstallation(inOrg)).toBeUndefined();
+    // Uninstalled while still stored from before the org: deleted too.
+    await store.storeInstallation(installation('T8', 'xoxb-t8'));
+    expect(await store.deleteInstallationUninstalledAt({ teamId: 'T8', enterpriseId: 'E7', isEnterpriseInstall: false }, Math.floor(Date.now() / 1000) + 5)).toEqual({ deleted: true });
+    expect(await memory.get('parley:slack:installation:-:T8')).toBeUndefined();
+    await memory.close();
+  });
+
   it('a record sealed with an old key is read with the rotated list and sealed again with the first key', async () => {
     const memory = new MemoryStore();
     const [oldKey, newKey] = [key(), key()];
