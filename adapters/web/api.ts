@@ -52,8 +52,10 @@ const MAX_AGE_JITTER = 0.2;
  * opens a new stream at once, without its error backoff. (An SSE event with no data is not dispatched.)
  */
 const RECONNECT_EVENT = 'event: reconnect\ndata: {}\n\n';
-// X-Accel-Buffering: nginx passes each event on at once, not when its buffer fills.
-const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+// X-Accel-Buffering: nginx passes each event on at once, not when its buffer fills. No-transform: a
+// compression() middleware in the embedding app (or a proxy) leaves it as it is, rather than holding
+// the events in its gzip buffer until kilobytes of them have come.
+const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' };
 const notFound = () => new HttpError(404, 'not_found', 'No such conversation.');
 
 /** Throws 404 unless `caller` may use `conversation` (operator and local: every one; a visitor: its own). */

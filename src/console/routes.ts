@@ -187,9 +187,10 @@ function live(deps: ConsoleDeps, signedIn: () => boolean): HttpResponse {
       await pause(LIVE_EVERY_MS, deps.closing);
     }
   }
-  // nginx passes each overview on at once; a tab that takes nothing for 15 of them (a frozen tab, a
+  // nginx passes each overview on at once, and an app's compression() middleware does too (no-transform:
+  // it would hold them in its gzip buffer); a tab that takes nothing for 15 of them (a frozen tab, a
   // dead link) is cut rather than held until TCP gives up.
-  const headers = { 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+  const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' };
   return { status: 200, headers, stream: events(), stallTimeoutMs: LIVE_STALLED_AFTER * LIVE_EVERY_MS };
 }
 

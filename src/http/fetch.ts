@@ -77,21 +77,26 @@ async function answer(router: Router, options: FetchOptions, request: Request, i
     } catch (error) {
       // As on Node: an info line and the request line, not a stack thrown to the host framework. The
       // 400 it answers has no one to read it.
-      if (clientWentAway(error, request)) return toResponse(await router.handle(ours(Buffer.alloc(0)), new ClientClosedError()));
+      if (clientWentAway(error, request)) return toResponse(await router.handle(ours(Buffer.alloc(0)), new ClientClosedError()), request.method);
       // Read the rest behind the answer, so a server in front of us does not reset a client still sending.
       if (error instanceof BodyTooLargeError) void error.drain();
       // The router answers it as a refusal of its route: logged, counted, with the adapter's headers.
       // A stream that failed otherwise (its source broke) is one too, not an error thrown to the host.
       const refused = error instanceof HttpError ? error : new HttpError(400, 'unreadable_body', 'The request body could not be read: its stream failed.');
-      return toResponse(await router.handle(ours(Buffer.alloc(0)), refused));
+      return toResponse(await router.handle(ours(Buffer.alloc(0)), refused), request.method);
     }
   }
-  return toResponse(await router.handle(ours(body)));
+  return toResponse(await router.handle(ours(body)), request.method);
 }
 
-function toResponse(response: HttpResponse): Response {
+function toResponse(response: HttpResponse, method: string): Response {
   if (response.stream) {
     const iterator = response.stream[Symbol.asyncIterator]();
+    // A HEAD gets the headers alone: the stream, never read by the runtime, would hold its slot.
+    if (method === 'HEAD') {
+      void iterator.return?.();
+      return new Response(null, { status: response.status, headers: response.headers });
+    }
     const encoder = new TextEncoder();
     // Pulled as the client takes it: one that takes nothing for stallTimeoutMs is gone, and its stream ends.
     let stalled: ReturnType<typeof setTimeout> | undefined;

@@ -121,9 +121,14 @@ function clientWentAway(error: unknown, req: IncomingMessage): boolean {
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (req.destroyed && !(error instanceof HttpError));
 }
 
-/** Whether a parser in front kept the body's bytes in req.rawBody (rawBody reads them from there). */
+/** Whether a parser in front kept the body's bytes (req.rawBody, or express.raw()'s req.body): rawBody reads them from there. */
 function keptByParser(req: MaybeParsed): boolean {
-  return Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string';
+  return Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string' || rawParsed(req);
+}
+
+/** express.raw() in front (the stream read, req.body a Buffer): those are the bytes sent, inflated as express.json()'s are. */
+function rawParsed(req: MaybeParsed): boolean {
+  return Buffer.isBuffer(req.body) && (req.readableEnded || req._body === true);
 }
 
 function withoutEncoding(headers: Record<string, string | undefined>): Record<string, string | undefined> {
@@ -131,12 +136,13 @@ function withoutEncoding(headers: Record<string, string | undefined>): Record<st
   return rest;
 }
 
-/** The exact bytes the platform signed — from the stream, or from `req.rawBody` if a parser ran first. */
+/** The exact bytes the platform signed — from the stream, or from `req.rawBody` (express.raw()'s `req.body`) if a parser ran first. */
 async function rawBody(req: MaybeParsed, options: NodeOptions): Promise<Buffer> {
   if (Buffer.isBuffer(req.rawBody)) return withinLimit(req.rawBody, options.bodyLimitBytes);
   if (typeof req.rawBody === 'string') return withinLimit(Buffer.from(req.rawBody), options.bodyLimitBytes);
+  if (rawParsed(req)) return withinLimit(req.body as Buffer, options.bodyLimitBytes);
   if (req.readableEnded || req._body === true) {
-    throw bodyAlreadyRead(options.logger, req.originalUrl ?? req.url, 'Mount parley before express.json()/urlencoded() (or keep the raw bytes in req.rawBody).');
+    throw bodyAlreadyRead(options.logger, req.originalUrl ?? req.url, 'Mount parley before express.json()/urlencoded() (or keep the raw bytes in req.rawBody, or parse with express.raw()).');
   }
   return readStreamLimited(req, options.bodyLimitBytes, req.headers['content-length']);
 }
@@ -148,8 +154,11 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse)
     res.end(response.body);
     return;
   }
-  res.flushHeaders();
   const iterator = response.stream[Symbol.asyncIterator]();
+  // A HEAD gets the headers alone: a stream run for it would never end the answer (the connection's
+  // next request waiting behind it) and hold its slot until the client hung up.
+  if (res.req?.method === 'HEAD') return void (await iterator.return?.(), res.end());
+  res.flushHeaders();
   res.on('close', () => void iterator.return?.());
   for (let next = await iterator.next(); !next.done && !res.destroyed; next = await iterator.next()) {
     // Backed up: the next chunk waits until the client takes this one (not buffered without end);
