@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isConditionFailed } from './dynamodb-sdk.js';
+import { isItemTooLarge, makeRoom } from './dynamodb-list-room.js';
 import { conditional, deleteIfExpired, expiry, LIVE, names, readLive, type Item, type ItemAccess } from './dynamodb-item.js';
 
 export interface ListPushOptions {
@@ -21,7 +22,7 @@ export interface ListPushOptions {
 }
 
 /** Each REMOVE names one index; this keeps a trim expression far below DynamoDB's 4 KB limit. */
-const MAX_REMOVED_PER_TRIM = 100;
+export const MAX_REMOVED_PER_TRIM = 100;
 /** Tries of a conditional list update racing other writers, before the error is the caller's. */
 const MAX_ROUNDS = 10;
 /**
@@ -53,6 +54,12 @@ export async function pushOnce(access: ItemAccess, key: string, values: string[]
       );
       written = Attributes as Partial<Item> | undefined;
     } catch (error) {
+      if (isItemTooLarge(error) && round < MAX_ROUNDS) {
+        // Past DynamoDB's 400 KB: the oldest entries make way (dynamodb-list-room.ts).
+        values = await makeRoom(access, key, values);
+        if (values.length === 0) return;
+        continue;
+      }
       if (!isConditionFailed(error)) throw error;
       const item = await readLive(access, key);
       // our id is there: an attempt whose answer was lost was applied, and this was the SDK's retry of it

@@ -22,6 +22,7 @@ import {
 } from '../src/index.js';
 import { searchConversations } from '../src/conversation-search.js';
 import { dynamoDbAccess, isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
+import { fitLogItem } from './dynamodb-log-size.js';
 
 export interface DynamoConversationLogOptions {
   /** The table's literal name (CONVERSATION_LOG_TABLE); default `ai_conversations`, the seed's. */
@@ -60,6 +61,8 @@ export interface ConversationItem {
   feedback?: ExchangeFeedback;
   /** Epoch seconds: DynamoDB's TTL deletes the row after it (only with `ttlSeconds`). */
   expires_at?: number;
+  /** Its input and output were cut to fit DynamoDB's 400 KB item (dynamodb-log-size.ts). */
+  truncated?: boolean;
 }
 
 /** Two exchanges of a conversation in the same millisecond are rare (one worker at a time holds it); a later one moves on by 1 ms. */
@@ -95,7 +98,7 @@ export class DynamoConversationLog implements ConversationLog {
   async record(entry: ConversationEntry): Promise<void> {
     const { PutCommand, GetCommand } = this.dynamo.sdk.lib;
     // Counted from the write, not the exchange's timestamp: a row is kept its whole time whenever it lands.
-    let item: ConversationItem = { ...toItem(entry), ...(this.ttlSeconds ? { expires_at: Math.ceil(Date.now() / 1000) + this.ttlSeconds } : {}) };
+    let item: ConversationItem = { ...fitLogItem(toItem(entry)), ...(this.ttlSeconds ? { expires_at: Math.ceil(Date.now() / 1000) + this.ttlSeconds } : {}) };
     for (let attempt = 1; ; attempt++) {
       try {
         await this.dynamo.documents.send(

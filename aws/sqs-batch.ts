@@ -23,6 +23,7 @@
 import { LeaseLostError, PermanentError, RetryAfterError, errorText, retryDelayMs, type DeadLetter, type Job, type JobHandler, type RetryOptions, type Store } from '../src/index.js';
 import { decodeEnvelope, envelopeProblem } from './sqs-ids.js';
 import type { Lease } from './sqs-lease.js';
+import { TOO_LARGE } from './sqs-oversized.js';
 
 /** A received message, from ReceiveMessage or from a Lambda SQS event record. */
 export interface SqsMessage {
@@ -158,7 +159,7 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>, leas
     await context.bury(message, letter, message.messageId, { sent: false });
     return { done: true };
   }
-  const { id, group, data, delivery } = envelope;
+  const { id, group, data, delivery, cut } = envelope;
   const key = attemptsKey(delivery);
   const recorded = await context.store.get(key);
   const before = attemptsOf(recorded);
@@ -167,7 +168,7 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>, leas
   const verdict = verdictOf(recorded);
   const bury = async (error: string, reason: string, attempts: number): Promise<Outcome> => {
     const move = { sent: verdict?.sent === true };
-    await context.bury(message, { id, group, data, error, reason, attempts, failedAt: failedAt() }, delivery, move).catch(async (failure: unknown) => {
+    await context.bury(message, { id, group, data, error, reason, attempts, failedAt: failedAt(), ...(cut ? { truncated: true } : {}) }, delivery, move).catch(async (failure: unknown) => {
       // The move failed (SQS throttling): the verdict stays with the count, so the next delivery moves
       // it at once, with this error, instead of running the job again or calling it stalled.
       await context.store.set(key, JSON.stringify({ attempts, error, reason, ...(move.sent ? { sent: true } : {}) } satisfies Verdict), ATTEMPTS_TTL_MS).catch(() => undefined);
@@ -177,6 +178,11 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>, leas
     return { done: true };
   };
   if (verdict) return bury(verdict.error, verdict.reason, verdict.attempts);
+  if (cut) {
+    // Queued cut (larger than the queue takes): answering the start of it would answer another message.
+    await context.onAbandoned?.({ id, group, data, attempt: before, maxAttempts }, TOO_LARGE);
+    return bury(`the message was ${cut} bytes as a job, more than the SQS queue takes (its MaximumMessageSize): queued cut, and not answered`, TOO_LARGE, before);
+  }
   if (attempt > maxAttempts) {
     // No attempt of it ended in the handler, so nothing has told the user yet: before the message
     // is gone (a delivery that fails after this tells again, and the apology is posted once).

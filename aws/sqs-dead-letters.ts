@@ -164,7 +164,8 @@ async function asDeadLetter<T>(body: string | undefined, attributes: Record<stri
   if (envelope) {
     const counted = attemptsOf(await attemptsStore?.get(attemptsKey(envelope.delivery)));
     const attempts = Number.isInteger(counted) && counted > 0 ? { attempts: counted } : {};
-    return { id: envelope.id, group: envelope.group, data: envelope.data, error: 'received maxReceiveCount times without a verdict', reason: 'redriven', ...attempts, failedAt };
+    // A message queued cut (larger than the queue takes) holds only the start of its text: never replayed.
+    return { id: envelope.id, group: envelope.group, data: envelope.data, error: 'received maxReceiveCount times without a verdict', reason: 'redriven', ...attempts, failedAt, ...(envelope.cut ? { truncated: true } : {}) };
   }
   return { id: attributes.MessageDeduplicationId ?? 'unknown', group: 'none', data: body as T, error: 'the message is not a parley job', reason: 'invalid_job', failedAt };
 }

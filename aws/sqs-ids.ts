@@ -7,6 +7,8 @@ import type { NewJob } from '../src/index.js';
 /** One job on the wire. `delivery` is the deduplication id it was sent with: a replay gets a new one. */
 export interface Envelope<T> extends NewJob<T> {
   delivery: string;
+  /** The job was larger than the queue takes: its long strings are cut, and this is its size in bytes (sqs-oversized.ts). */
+  cut?: number;
 }
 
 /** SQS allows 128 characters from a set that parley's ids already keep to; longer ones are shortened with a hash. */

@@ -16,6 +16,8 @@ import { runBatch, type BatchContext, type SqsMessage } from './sqs-batch.js';
 import { SqsDeadLetters } from './sqs-dead-letters.js';
 import { holdMessage } from './sqs-lease.js';
 import { encodeEnvelope, fifoId } from './sqs-ids.js';
+import { sizeLimitNamedBy } from './sqs-letter-size.js';
+import { cutEnvelope } from './sqs-oversized.js';
 import { ACK_CALL_MS, ATTEMPT_TIMEOUT_MS, within } from './deadlines.js';
 import { createSqsClient, sqsSdk, type SqsSdk } from './sqs-sdk.js';
 import { unsharedStoreWarning } from './sqs-shared-store.js';
@@ -171,10 +173,15 @@ export class SqsQueue<T> implements JobQueue<T> {
   private async send(job: NewJob<T>, delivery: string, options: { abortSignal?: AbortSignal } = {}): Promise<void> {
     const { client, sdk } = this.aws;
     const dedupe = fifoId(delivery);
-    await client.send(
-      new sdk.SendMessageCommand({ QueueUrl: this.options.queueUrl, MessageBody: encodeEnvelope(job, dedupe), MessageGroupId: fifoId(job.group), MessageDeduplicationId: dedupe }),
-      options,
-    );
+    const sendBody = (body: string) => client.send(new sdk.SendMessageCommand({ QueueUrl: this.options.queueUrl, MessageBody: body, MessageGroupId: fifoId(job.group), MessageDeduplicationId: dedupe }), options);
+    await sendBody(encodeEnvelope(job, dedupe)).catch(async (error: unknown) => {
+      // Refused as too large, it would be refused on every retry: queued cut, so its sender is asked for a shorter one.
+      const limit = sizeLimitNamedBy(error);
+      const cut = limit === undefined ? undefined : cutEnvelope(job, dedupe, limit);
+      if (cut === undefined) throw error;
+      (this.worker?.options.logger ?? this.options.logger)?.warn({ job: job.id, maxBytes: limit }, 'a message larger than the SQS queue takes (its MaximumMessageSize) was queued cut: its sender is asked for a shorter one, and it is dead-lettered as too_large');
+      await sendBody(cut);
+    });
   }
 
   private async poll(signal: AbortSignal): Promise<void> {
@@ -227,7 +234,7 @@ export class SqsQueue<T> implements JobQueue<T> {
         await this.deleteMessage(message);
         // A body that is no parley envelope never reaches the handler (which logs every other bad job):
         // one error line saying what is wrong; the body itself only at debug (it may hold anything).
-        if (letter.attempts === 0) {
+        if (letter.attempts === 0 && letter.reason === 'invalid_job') {
           log()?.error({ message: message.messageId, reason: letter.reason }, `SQS message dead-lettered without retries (invalid_job): ${letter.error}`);
           (log() as Partial<Logger> | undefined)?.debug?.({ message: message.messageId, body: message.body }, 'the SQS message that is not a parley job');
         }

@@ -6,6 +6,7 @@ import { createSqsClient } from '../aws/sqs-sdk.js';
 import { fifoQueueProblem, receiveCountWarning } from '../aws/sqs-setup.js';
 import { ConfigError, MissingDependencyError, type Config } from '../src/index.js';
 import { whyUnreached, withoutCredentials } from './unreached.js';
+import { awsErrorFix } from './aws-error-fix.js';
 
 export { withoutCredentials };
 
@@ -116,9 +117,8 @@ export function awsErrorText(error: unknown): string {
   if (status && (error.name === 'Unknown' || /Deserialization error/.test(error.message))) return `HTTP ${status} that is not an AWS answer (another program on that port, or a proxy's page)`;
   // Every address of a name refused (localhost: ::1 and 127.0.0.1): an AggregateError with no message of its own.
   if (!error.message) return whyUnreached(error);
-  return `${error.name}: ${error.message}`;
+  return `${error.name}: ${error.message}${awsErrorFix(error)}`;
 }
-
 
 /** Where the SDK sends this service's calls: its endpoint variable, or AWS in the configured region. */
 export function awsEndpoint(service: 'DYNAMODB' | 'SQS'): string {

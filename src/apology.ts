@@ -17,13 +17,16 @@ const APOLOGY: Reply = { kind: 'apology', text: "Sorry — I couldn't answer tha
 /** For a message the model refused as longer than it reads: trying again later would not help. */
 const TOO_LONG: Reply = { kind: 'apology', text: 'Sorry — that message is longer than I can read at once. Could you send a shorter one?' };
 
+/** A queue's dead-letter reason for a message larger than it takes (SQS's MaximumMessageSize). */
+const TOO_LARGE = 'too_large';
+
 /** For a message (or an answer to it) the provider's content filter blocked: asked again, it is blocked again. */
 const FILTERED: Reply = { kind: 'apology', text: "Sorry — I can't help with that one." };
 
 /** The apology that fits why the message was given up. */
 function apologyFor(failure: unknown): Reply {
   const reason = failure instanceof PermanentError ? failure.reason : undefined;
-  return reason === 'ai_input_too_long' ? TOO_LONG : reason === 'ai_content_filtered' ? FILTERED : APOLOGY;
+  return reason === 'ai_input_too_long' || reason === TOO_LARGE ? TOO_LONG : reason === 'ai_content_filtered' ? FILTERED : APOLOGY;
 }
 
 /**
@@ -46,7 +49,8 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
   logger.warn({ reason }, 'message given up by the queue without being answered');
   if (data.type !== 'message') return;
   const answered = (await deps.store.get(keys.sent(job.id, 1))) !== undefined;
-  if (!answered) await apologiseOnce(deps, job.id, data.message, logger);
+  // A message too large for its queue (SQS) was queued cut and never run: its sender is asked for a shorter one.
+  if (!answered) await apologiseOnce(deps, job.id, data.message, logger, reason === TOO_LARGE ? new PermanentError('larger than the queue takes', TOO_LARGE) : undefined);
 }
 
 /**

@@ -16,7 +16,7 @@ const EVENT_LOOP_SAMPLE_MS = 100;
  * send. An adapter's reasons (`slack_…`, `twilio_<code>`) are the bounded outside values.
  */
 const DEAD_LETTER_REASONS = [
-  'attempts_exhausted', 'stalled', 'max_wait', 'poison', 'config', 'invalid_job', 'no_adapter', 'no_send', 'permanent', 'direct_failed', 'redriven',
+  'attempts_exhausted', 'stalled', 'max_wait', 'poison', 'config', 'invalid_job', 'no_adapter', 'no_send', 'permanent', 'direct_failed', 'redriven', 'too_large',
   // A final AI failure (failure.ts): `ai_<kind>`, every kind the AI client knows.
   'ai_input_too_long', ...AI_ERROR_KINDS.map((kind) => `ai_${kind}`),
 ];
