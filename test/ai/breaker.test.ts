@@ -64,12 +64,13 @@ describe('circuit breaker', () => {
   it('opens again when the half-open probe fails', async () => {
     server.otherwise(error(503));
     const client = new OpenAiClient(
-      testOptions({ baseURL: server.baseURL, attempts: 1, breakerThreshold: 1, breakerHalfOpenAfterMs: 200 }),
+      // Open for 1 s: the call right after the failed probe lands inside it on a loaded machine.
+      testOptions({ baseURL: server.baseURL, attempts: 1, breakerThreshold: 1, breakerHalfOpenAfterMs: 1_000 }),
     );
 
     await failure(client.reply(request('a')));
     expect(client.circuit).toBe('open');
-    await sleep(250);
+    await sleep(1_050);
     const probe = await failure(client.reply(request('b')));
     expect(probe).toMatchObject({ kind: 'circuit_open' });
     expect((probe!.cause as AiError).kind).toBe('server');

@@ -126,8 +126,9 @@ describe('AI rate limits are not failures', () => {
   });
 
   it('does not count the wait against the per-call deadline', async () => {
-    server.enqueue(throttled(200), throttled(200), throttled(200)).otherwise(json(200, completion('in time')));
-    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, deadlineMs: 300 }));
+    // 1.2 s of waits against a 1 s deadline: room for each call itself on a loaded machine (300 ms may not be).
+    server.enqueue(throttled(400), throttled(400), throttled(400)).otherwise(json(200, completion('in time')));
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, deadlineMs: 1_000 }));
 
     expect((await client.reply(request())).text).toBe('in time');
   });

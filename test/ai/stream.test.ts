@@ -112,7 +112,8 @@ describe('stream', () => {
 
   it('times out a stream that goes silent, without retrying once text was sent', async () => {
     server.enqueue(partial(() => undefined)); // ...and then nothing more
-    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attemptTimeoutMs: 200 }));
+    // 1 s: the first chunk arrives inside it on a loaded machine (else the attempt is retried, nothing shown).
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attemptTimeoutMs: 1_000 }));
 
     const { chunks, result } = client.stream(request());
 
@@ -136,7 +137,9 @@ describe('stream', () => {
 
   it('ends a stream at its overall deadline as final once text was sent: neither retried now nor by the queue', async () => {
     server.enqueue(trickle(50));
-    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attemptTimeoutMs: 200, deadlineMs: 400 }));
+    // A chunk every 50 ms keeps a 1 s attempt alive even through a loaded machine's pauses (200 ms might
+    // not: the attempt would time out first); the 2 s deadline ends it.
+    const client = new OpenAiClient(testOptions({ baseURL: server.baseURL, attemptTimeoutMs: 1_000, deadlineMs: 2_000 }));
 
     const { chunks, result } = client.stream(request());
 

@@ -16,6 +16,9 @@ import { silentLogger } from '../unit/helpers.js';
 
 const conversation = { platform: 'slack', id: 'T1:C1:1700000000.000100', details: { team: 'T1', channel: 'C1', threadTs: '1700000000.000100', user: 'U1' } };
 
+/** How late Slack answers the first post: long past the WebClient's timeout. */
+const LATE_MS = 10_000;
+
 describe('a reply part Slack answers too late', () => {
   let slack: FakeSlack;
   let adapter: Adapter;
@@ -23,15 +26,20 @@ describe('a reply part Slack answers too late', () => {
   beforeEach(async () => {
     slack = await startFakeSlack();
     store = new MemoryStore();
-    const sender = new SlackSender(new WebClient('xoxb-timeout', { ...webClientOptions(slack.url), timeout: 300 }), () => store, () => silentLogger);
+    // Only the first post (the one Slack answers late, LATE_MS) runs on the short timeout, long enough
+    // for it to reach Slack on a loaded machine (300 ms was not, once); every call after it has room,
+    // so a slow answer to a retry is not taken for another timeout.
+    const impatient = new SlackSender(new WebClient('xoxb-timeout', { ...webClientOptions(slack.url), timeout: 1_500 }), () => store, () => silentLogger);
+    const patient = new SlackSender(new WebClient('xoxb-timeout', { ...webClientOptions(slack.url), timeout: 10_000 }), () => store, () => silentLogger);
+    const sender = () => (slack.callsTo('chat.postMessage').length === 0 ? impatient : patient);
     adapter = {
       platform: 'slack',
       path: '/slack/events',
       contentTypes: ['application/json'],
       maxChars: MAX_MESSAGE_CHARS,
       receive: () => Promise.reject(new Error('not used')),
-      sendPart: (c, text, part) => sender.sendPart(c as never, text, part),
-      findPart: (c, part, since) => sender.findPart(c as never, part, since),
+      sendPart: (c, text, part) => sender().sendPart(c as never, text, part),
+      findPart: (c, part, since) => patient.findPart(c as never, part, since),
     };
   });
   afterEach(() => slack.close());
@@ -40,7 +48,7 @@ describe('a reply part Slack answers too late', () => {
   const postedInThread = () => slack.callsTo('conversations.replies').length;
 
   it('taken by Slack: the retry finds it in the thread and posts nothing', async () => {
-    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000, takenAtOnce: true } : undefined));
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: LATE_MS, takenAtOnce: true } : undefined));
     await expect(post()).rejects.toBeInstanceOf(MaybePostedError);
     const again = await post();
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
@@ -53,7 +61,7 @@ describe('a reply part Slack answers too late', () => {
   });
 
   it('taken, and the retry brings another answer (the AI asked again): the first one is finished, not mixed with the second', async () => {
-    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000, takenAtOnce: true } : undefined));
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: LATE_MS, takenAtOnce: true } : undefined));
     const reply = (text: string) => postReply(adapter, conversation, { text, kind: 'answer' }, { key: 'job-8:1', markers: store, logger: silentLogger });
     await expect(reply('FIRST short answer')).rejects.toBeInstanceOf(MaybePostedError);
     const second = `SECOND ${'lorem ipsum dolor sit amet. '.repeat(Math.ceil((1.5 * MAX_MESSAGE_CHARS) / 28))}`;
@@ -63,7 +71,7 @@ describe('a reply part Slack answers too late', () => {
   });
 
   it('taken, and looking fails for now (a 503): the retry fails too, and the next one finds it: still posted once', async () => {
-    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000, takenAtOnce: true } : undefined));
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: LATE_MS, takenAtOnce: true } : undefined));
     slack.on('conversations.replies', (_call, n) => (n === 0 ? { status: 503 } : undefined));
     await expect(post()).rejects.toBeInstanceOf(MaybePostedError);
     await expect(post()).rejects.toThrow();
@@ -73,7 +81,7 @@ describe('a reply part Slack answers too late', () => {
   });
 
   it('not taken: the retry looks, finds nothing and posts it once', async () => {
-    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000 } : undefined));
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: LATE_MS } : undefined));
     await expect(post()).rejects.toBeInstanceOf(MaybePostedError);
     await post();
     expect(slack.callsTo('chat.postMessage')).toHaveLength(2);
@@ -84,7 +92,7 @@ describe('a reply part Slack answers too late', () => {
   it('taken in a busy channel (outside a thread, 250 messages after it before the retry): found pages deep, not posted again', async () => {
     const inChannel = { platform: 'slack', id: 'T1:C2', details: { team: 'T1', channel: 'C2', user: 'U1' } };
     const reply = () => postReply(adapter, inChannel, { text: 'the answer', kind: 'answer' }, { key: 'job-9:1', markers: store, logger: silentLogger });
-    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: 1000, takenAtOnce: true } : undefined));
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { delayMs: LATE_MS, takenAtOnce: true } : undefined));
     await expect(reply()).rejects.toBeInstanceOf(MaybePostedError);
     // Others keep talking in the channel meanwhile (history reads newest first, 100 a page).
     const others = new WebClient('xoxb-others', webClientOptions(slack.url));

@@ -50,8 +50,9 @@ describe('DynamoTally across processes', () => {
       const namespace = `lost${++counter}:`;
       // The first add's answer is lost; another process adds between it and the SDK's retry.
       const other = tally(namespace);
-      const proxy = await startLostAnswerProxy(moto().url, { picks: (body) => body.includes('"n:total"'), fails, holdMs: 1500, afterApplied: async () => void (await other.add('day', { total: 0.25 }, 60_000)) });
-      const client = new DynamoDBClient({ endpoint: proxy.url, requestHandler: { requestTimeout: 500, throwOnRequestTimeout: true } });
+      const proxy = await startLostAnswerProxy(moto().url, { picks: (body) => body.includes('"n:total"'), fails, holdMs: 4000, afterApplied: async () => void (await other.add('day', { total: 0.25 }, 60_000)) });
+      // Each request has 2 s: the emulator answers the others inside it on a loaded machine (500 ms may not); the lost answer's 4 s not.
+      const client = new DynamoDBClient({ endpoint: proxy.url, requestHandler: { requestTimeout: 2000, throwOnRequestTimeout: true } });
       const lost = new DynamoTally({ tableName, namespace, client });
       try {
         await lost.add('day', { total: 1.5, 'tenant:T1': 1.5 }, 60_000);

@@ -13,7 +13,8 @@ export interface StoreImplementation {
   advance(ms: number): Promise<void>;
   /**
    * How close to a TTL the tests look: a key is checked `margin` ms before it expires (present)
-   * and `margin` ms after (gone). 0 on a fake clock; Redis's real clock needs room.
+   * and `margin` ms after (gone). 0 on a fake clock; Redis's real clock needs room: the TTLs below
+   * grow by it, so a check meant to land inside a TTL still does when a loaded machine stalls.
    */
   margin: number;
   /** The longest a test lets pass: a year on a fake clock. */
@@ -46,8 +47,8 @@ export function describeStoreContract(name: string, { create, advance, margin, l
 
       it('expires a value after its TTL', async () => {
         const { store } = await create();
-        await store.set('k', 'v', 300);
-        await justBefore(300);
+        await store.set('k', 'v', 300 + margin);
+        await justBefore(300 + margin);
         expect(await store.get('k')).toBe('v');
         await pastIt();
         expect(await store.get('k')).toBeUndefined();
@@ -67,20 +68,20 @@ export function describeStoreContract(name: string, { create, advance, margin, l
 
       it('rounds a fractional TTL up rather than failing', async () => {
         const { store } = await create();
-        await store.set('fraction', 'v', 99.2);
+        await store.set('fraction', 'v', 99.2 + margin);
         expect(await store.setIfAbsent('fraction-claim', 'v', 0.4)).toBe(true);
         expect(await store.get('fraction')).toBe('v');
-        await advance(100 + margin);
+        await advance(100 + 2 * margin);
         expect(await store.get('fraction')).toBeUndefined();
         expect(await store.get('fraction-claim')).toBeUndefined();
       });
 
       it('setIfAbsent claims a key once, and again after it expired or was deleted', async () => {
         const { store } = await create();
-        expect(await store.setIfAbsent('claim', 'first', 150)).toBe(true);
+        expect(await store.setIfAbsent('claim', 'first', 150 + margin)).toBe(true);
         expect(await store.setIfAbsent('claim', 'second', 150)).toBe(false);
         expect(await store.get('claim')).toBe('first');
-        await advance(150 + margin);
+        await advance(150 + 2 * margin);
         expect(await store.setIfAbsent('claim', 'third', 1000)).toBe(true);
         expect(await store.get('claim')).toBe('third');
         await store.delete('claim');
@@ -157,10 +158,12 @@ export function describeStoreContract(name: string, { create, advance, margin, l
 
       it('expires a list after its TTL and refreshes the TTL on each push', async () => {
         const { store } = await create();
-        await store.listPush('l', ['a'], { ttlMs: 600 });
-        await advance(400);
-        await store.listPush('l', ['b'], { ttlMs: 600 });
-        await justBefore(600); // past the first push's TTL, not the second's
+        // The second push lands a margin inside the first's TTL; the read a margin past it.
+        const ttlMs = 600 + 3 * margin;
+        await store.listPush('l', ['a'], { ttlMs });
+        await advance(400 + 2 * margin);
+        await store.listPush('l', ['b'], { ttlMs });
+        await justBefore(ttlMs); // past the first push's TTL, not the second's
         expect(await store.listRange('l', 0, -1)).toEqual(['a', 'b']);
         await pastIt();
         expect(await store.listRange('l', 0, -1)).toEqual([]);
@@ -201,10 +204,12 @@ export function describeStoreContract(name: string, { create, advance, margin, l
 
       it('a lock expires after its TTL; extending it keeps it alive', async () => {
         const { store } = await create();
-        const token = (await store.acquireLock('lock', 600)) as string;
-        await justBefore(600);
-        expect(await store.extendLock('lock', token, 600)).toBe(true);
-        await justBefore(600); // past the first TTL, not the extended one
+        // The extend lands a margin inside the first TTL; twice just before a TTL is well past it.
+        const ttlMs = 600 + 3 * margin;
+        const token = (await store.acquireLock('lock', ttlMs)) as string;
+        await justBefore(ttlMs);
+        expect(await store.extendLock('lock', token, ttlMs)).toBe(true);
+        await justBefore(ttlMs); // past the first TTL, not the extended one
         expect(await store.acquireLock('lock', 600)).toBeUndefined();
         await pastIt();
         const other = await store.acquireLock('lock', 600);
