@@ -56,9 +56,12 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
         if (!(await queue.dropDeadLetter!(id!))) return notFound(id);
         console.log(`dropped ${id}`);
         return 0;
-      default: // purge (usageProblem let no other action through)
+      case 'purge':
         console.log(`purged ${await queue.purge()} dead letters`);
         return 0;
+      default:
+        // usageProblem lets no other action through: one added there and not here must not pass silently.
+        throw new Error(`parley dlq: no handling for the action "${action}"`);
     }
   } finally {
     // Closing a connection that never came up can wait as long: a second is enough.

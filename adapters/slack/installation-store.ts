@@ -130,6 +130,9 @@ export class ParleyInstallationStore implements InstallationStore {
   async deleteInstallation(query: AnyQuery): Promise<void> {
     const { key } = await this.located(query);
     await this.exclusive(key, () => this.store().delete(key));
+    // As deleteInstallationUninstalledAt: a record from before the org, beside this one, must not answer next.
+    const before = query.isEnterpriseInstall ? undefined : preGridKey(query);
+    if (before && before !== key) await this.store().delete(before);
     this.logger()?.info({ enterpriseId: query.enterpriseId, teamId: query.teamId, isEnterpriseInstall: query.isEnterpriseInstall }, 'Slack installation deleted');
   }
 

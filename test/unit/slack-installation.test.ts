@@ -188,6 +188,19 @@ describe('ParleyInstallationStore (in memory)', () => {
     await memory.close();
   });
 
+  it('an uninstall without event_time (deleteInstallation) leaves no record from before the org to answer next', async () => {
+    const memory = new MemoryStore();
+    const key5 = key();
+    const store = new ParleyInstallationStore({ store: memory, keys: [key5] });
+    const inOrg = { teamId: 'T5', enterpriseId: 'E5', isEnterpriseInstall: false } as const;
+    // An older parley kept the record from before the org beside the reinstall in it.
+    await store.storeInstallation(installation('T5', 'xoxb-in-the-org', { enterprise: { id: 'E5', name: 'Grid' } }));
+    await memory.set('parley:slack:installation:-:T5', seal(JSON.stringify(installation('T5', 'xoxb-before-the-org')), [key5], 'parley:slack:installation:-:T5'));
+    await store.deleteInstallation(inOrg);
+    expect(await store.findInstallation(inOrg)).toBeUndefined();
+    await memory.close();
+  });
+
   it('a record sealed with an old key is read with the rotated list and sealed again with the first key', async () => {
     const memory = new MemoryStore();
     const [oldKey, newKey] = [key(), key()];
