@@ -32,8 +32,8 @@ export function adaptersFromConfig(config: Config): Adapter[] {
   return adapters;
 }
 
-/** Every variable the parley command reads: the core's, each platform's and the worker's METRICS_PORT. */
-const PARLEY_VARIABLES = [...Object.keys(variables), ...Object.keys(slackVariables), ...Object.keys(intercomVariables), ...Object.keys(whatsappVariables), 'METRICS_PORT'];
+/** Every variable the parley command reads: the core's, each platform's and the worker's METRICS_PORT and WORKER_NICE. */
+const PARLEY_VARIABLES = [...Object.keys(variables), ...Object.keys(slackVariables), ...Object.keys(intercomVariables), ...Object.keys(whatsappVariables), 'METRICS_PORT', 'WORKER_NICE'];
 
 /** The variables in `env` that look like a misspelling of one of parley's (they are not read: say so). */
 export function misspeltParleyVariables(env: Record<string, string | undefined>): MisspeltVariable[] {

@@ -7,6 +7,7 @@ import { misspeltMessage } from '../src/config-misspelt.js';
 import { maxWaitBelowHalfOpen } from '../src/ai-wait-warning.js';
 import { adaptersFromConfig, misspeltParleyVariables } from './adapters.js';
 import { metricsPortError } from './worker-metrics.js';
+import { workerNiceError } from './worker-nice.js';
 import { checkDynamoDb, checkSqs, withoutCredentials, type CheckLine as Line } from './check-aws.js';
 import { checkRedisLines } from './check-redis.js';
 import { whyUnreached } from './unreached.js';
@@ -16,9 +17,9 @@ export async function check(config: Config, env: NodeJS.ProcessEnv = process.env
   const adapters = adaptersLine(config);
   // A platform's variables are read when its adapter is built: a wrong one fails the configuration too.
   const platforms = adapters.ok === false && adapters.configError ? ["a platform's variables are not valid (see adapters below)"] : [];
-  // METRICS_PORT is read by `parley worker` only, after the rest: checked here so a worker does not refuse what check passed.
-  const metrics = metricsPortError(env.METRICS_PORT);
-  const problems = [...(metrics ? [metrics.message] : []), ...platforms];
+  // METRICS_PORT and WORKER_NICE are read by `parley worker` only, after the rest: checked here so a worker does not refuse what check passed.
+  const workerOnly = [metricsPortError(env.METRICS_PORT), workerNiceError(env.WORKER_NICE)].flatMap((error) => (error ? [error.message] : []));
+  const problems = [...workerOnly, ...platforms];
   const configuration: Line = problems.length > 0 ? { ok: false, what: 'configuration', detail: problems.join('; ') } : { ok: true, what: 'configuration', detail: 'every variable is valid' };
   // A misspelt name is not read, so its setting keeps the default: a warning (the rest may be fine).
   const misspelt = misspeltParleyVariables(env).map((m): Line => ({ ok: 'warn', what: 'configuration', detail: misspeltMessage(m) }));

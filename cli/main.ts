@@ -17,6 +17,7 @@ import { ListenError } from './listen-error.js';
 import { packageVersion } from './version.js';
 import { worker } from './worker.js';
 import { metricsPortError } from './worker-metrics.js';
+import { workerNiceError } from './worker-nice.js';
 import { simulateSlack } from './simulate.js';
 import { slackReseal } from './slack-reseal.js';
 import { simulateIntercom } from './simulate-intercom.js';
@@ -143,6 +144,8 @@ function readConfig(command: string): Config | undefined {
   if (command === 'worker' || (command === 'check' && errors.length > 0)) {
     const metrics = metricsPortError(process.env.METRICS_PORT);
     if (metrics) errors.push(metrics);
+    const nice = workerNiceError(process.env.WORKER_NICE);
+    if (nice) errors.push(nice);
   }
   if (errors.length === 0) return config;
   console.error(`parley: configuration error\n${joinConfigErrors(errors).message}`);

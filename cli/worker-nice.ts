@@ -1,0 +1,47 @@
+/**
+ * WORKER_NICE: `parley worker` lowers its own CPU priority (Unix nice), so that on a host it shares
+ * with `parley serve` the webhooks' acknowledgements, which platforms time out (Slack after 3 s),
+ * get the CPU before the answers, which only wait their turn. A worker alone on its host loses
+ * nothing: niceness only orders processes that want the same core.
+ */
+import { getPriority, setPriority } from 'node:os';
+import { ConfigError } from '../src/index.js';
+
+export const DEFAULT_WORKER_NICE = 10;
+
+/** WORKER_NICE: 0 (leave the priority as started) to 19 (the lowest). Undefined or empty means the default. */
+export function workerNice(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_WORKER_NICE;
+  const nice = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(nice) || nice > 19) {
+    throw new ConfigError(`WORKER_NICE="${value}" is invalid. Fix: set WORKER_NICE to the worker's CPU niceness from 0 (as started) to 19 (lowest), e.g. WORKER_NICE=${DEFAULT_WORKER_NICE}`);
+  }
+  return nice;
+}
+
+/** What is wrong with WORKER_NICE, if anything: for the configuration check to list it with the rest. */
+export function workerNiceError(value: string | undefined): ConfigError | undefined {
+  try {
+    workerNice(value);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+}
+
+/**
+ * Lower this process's priority to `nice` when it runs higher (never raise it: a worker started
+ * under `nice -n 15` stays there). Returns the niceness it now runs at; one the system refuses
+ * (a container without the right, rare: lowering needs none) leaves it as started.
+ */
+export function lowerPriority(nice: number): { nice: number; error?: unknown } {
+  const current = getPriority();
+  if (nice === 0 || current >= nice) return { nice: current };
+  try {
+    setPriority(nice);
+    return { nice: getPriority() };
+  } catch (error) {
+    return { nice: current, error };
+  }
+}
