@@ -112,7 +112,8 @@ export class SqsQueue<T> implements JobQueue<T> {
    */
   async replay(id: string): Promise<boolean> {
     const taken = await this.deadLetters_.take(id, async (letter) => {
-      if (letter.truncated) throw new Error(`the dead letter ${id} was cut to fit SQS's 1 MiB, so it holds only the start of its message and cannot be replayed: read it with parley dlq show, drop it with parley dlq drop`);
+      const cutFor = letter.reason === 'too_large' ? 'its queue (larger than its MaximumMessageSize)' : "SQS's 1 MiB";
+      if (letter.truncated) throw new Error(`the dead letter ${id} was cut to fit ${cutFor}, so it holds only the start of its message and cannot be replayed: read it with parley dlq show, drop it with parley dlq drop`);
       await this.send(letter, `${letter.id}.replay-${randomUUID().slice(0, 8)}`);
     });
     return taken !== undefined;

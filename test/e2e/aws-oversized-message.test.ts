@@ -67,7 +67,7 @@ describe('a message larger than the SQS queue takes (256 KiB)', () => {
 
     const letters = await workerBot.queue.deadLetters();
     expect(letters.map((letter) => [letter.reason, letter.truncated])).toEqual([['too_large', true]]);
-    await expect(workerBot.queue.replay(letters[0]!.id)).rejects.toThrow(/cut to fit/);
+    await expect(workerBot.queue.replay(letters[0]!.id)).rejects.toThrow(/cut to fit its queue \(larger than its MaximumMessageSize\)/);
     // Slack's retry of the same event is a duplicate: nothing more is posted.
     expect((await ingress(httpApiEvent(request))).statusCode).toBe(200);
     expect((await pollOnce(client, queueUrl, worker)).records).toBe(0);
