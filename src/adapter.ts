@@ -19,6 +19,11 @@ export interface HttpRequest {
    */
   url: URL;
   /**
+   * `url` as it came, before `new URL()` re-encoded its path and query (`'` → `%27`): the exact
+   * string a platform signed (Twilio). Absent where only a parsed URL is known (a fetch `Request`'s).
+   */
+  receivedUrl?: string;
+  /**
    * The path parley routes on: as mounted, without the prefix of an embedding app
    * (`app.use('/bot', bot.middleware)`) or of PUBLIC_URL's own path. Read it through `pathOf`;
    * a request built without it (a test's) routes on `url.pathname`.

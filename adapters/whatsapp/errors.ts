@@ -13,6 +13,15 @@ export const OUTSIDE_WINDOW = 63016;
 /** Twilio's rate limits (20429 too many requests, 63018 a sender's rate, the sandbox's one message per 3 s): a wait, whatever the HTTP status. */
 const RATE_LIMITED = new Set([20429, 63018]);
 
+/**
+ * What a refusal means where Twilio's own text does not say it ("Authenticate"): the dead letter's
+ * reason and the log line should tell the operator what to do.
+ */
+const MEANINGS: Record<number, string> = {
+  20003: 'Twilio did not accept the credentials: check TWILIO_ACCOUNT_SID and the first TWILIO_AUTH_TOKEN (or the API key of your own client)',
+  21610: 'the person opted out (replied STOP): Twilio refuses messages to them until they send START',
+};
+
 interface TwilioApiError {
   status?: number;
   code?: number;
@@ -39,6 +48,7 @@ export function classifyTwilioError(error: unknown, refused = 'the message'): un
   }
   if (e.status === 429 || (code !== undefined && RATE_LIMITED.has(code))) return new RetryAfterError(what, 5000);
   // Other 4xx (bad number, unverified recipient, bad credentials) will fail the same way every time.
-  if (e.status >= 400 && e.status < 500 && e.status !== 408) return new PermanentError(what, `twilio_${code ?? e.status}`);
+  const meaning = MEANINGS[code ?? (e.status === 401 ? 20003 : 0)];
+  if (e.status >= 400 && e.status < 500 && e.status !== 408) return new PermanentError(meaning ? `${what}. ${meaning}.` : what, `twilio_${code ?? e.status}`);
   return new Error(what);
 }

@@ -12,7 +12,8 @@ export function verifyTwilioSignature(request: HttpRequest, tokens: readonly str
   const signature = request.headers['x-twilio-signature'];
   if (!signature) throw new HttpError(403, 'missing_signature', 'The X-Twilio-Signature header is required.');
   const twilio = twilioSdk('verifyTwilioSignature()');
-  const url = request.url.href;
+  // The URL as it came: the SDK checks it first, then its re-encodings (the parsed URL's among them).
+  const url = request.receivedUrl ?? request.url.href;
   const algorithm = supportedAlgorithm(twilio.getSignatureAlgorithm(request.headers['x-twilio-webhooks-signature-settings']));
   // The JSON variant signs the URL only; its body is covered by the bodySHA256 query parameter.
   const withBody = request.url.searchParams.has('bodySHA256');

@@ -7,7 +7,7 @@ import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
 import { BodyTooLargeError, ClientClosedError, bodyAlreadyRead, readStreamLimited, withinLimit } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
-import { requestUrl, routePath, type UrlOptions } from './url.js';
+import { requestUrls, routePath, type UrlOptions } from './url.js';
 import { orAfter } from '../timeout.js';
 
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -41,11 +41,12 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
   const method = req.method ?? 'GET';
   let headers = req.headers as Record<string, string | undefined>;
   const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
-  const url = requestUrl(req.originalUrl ?? req.url ?? '/', headers, encrypted, options);
+  const { url, received } = requestUrls(req.originalUrl ?? req.url ?? '/', headers, encrypted, options);
   const signal = closedEarly(res);
   const request = (body: Buffer): HttpRequest => ({
     method,
     url,
+    receivedUrl: received,
     path,
     headers,
     body,

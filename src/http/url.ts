@@ -16,24 +16,42 @@ export function requestUrl(
   encrypted: boolean,
   options: UrlOptions,
 ): URL {
+  return requestUrls(pathAndQuery, headers, encrypted, options).url;
+}
+
+/**
+ * The same URL, parsed, and as it came (`received`): `new URL()` re-encodes a path and query
+ * (`'` → `%27`), while Twilio signs the string it sent (`?name=William+O'hara`), which no
+ * re-encoding of the parsed URL gives back.
+ */
+export function requestUrls(
+  pathAndQuery: string,
+  headers: Record<string, string | undefined>,
+  encrypted: boolean,
+  options: UrlOptions,
+): { url: URL; received: string } {
   if (options.publicUrl) {
     const { origin, path: basePath } = publicBase(options.publicUrl);
     // A proxy that keeps PUBLIC_URL's path passes it on; one that strips it does not: either way, once.
     const kept = basePath !== '' && underBase(pathAndQuery.split('?')[0] as string, basePath);
-    return new URL(`${origin}${kept ? '' : basePath}${pathAndQuery}`);
+    const received = `${origin}${kept ? '' : basePath}${pathAndQuery}`;
+    return { url: new URL(received), received };
   }
   const trusted = trustsProxy(options.trustProxy);
   const proto = (trusted && first(headers['x-forwarded-proto'])) || (encrypted ? 'https' : 'http');
   const claimed = (trusted && first(headers['x-forwarded-host'])) || headers.host;
   // A Host header is the sender's word: anything but a host[:port] could rewrite the path we route on.
   const host = claimed && validHost.test(claimed) ? claimed : 'localhost';
-  const scheme = proto === 'https' ? 'https' : 'http';
+  // A scheme is case-insensitive (RFC 3986): a proxy that sends `HTTPS` means https.
+  const scheme = proto.toLowerCase() === 'https' ? 'https' : 'http';
   const path = pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`;
   try {
-    return new URL(`${scheme}://${host}${path}`);
+    const received = `${scheme}://${host}${path}`;
+    return { url: new URL(received), received };
   } catch {
     // Shaped like a host yet no host at all (`localhost:99999`, `1.2.3.4.5`): read as the unnamed one.
-    return new URL(`${scheme}://localhost${path}`);
+    const received = `${scheme}://localhost${path}`;
+    return { url: new URL(received), received };
   }
 }
 

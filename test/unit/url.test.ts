@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { publicPathOf, type HttpRequest } from '../../src/adapter.js';
-import { requestUrl, routePath } from '../../src/http/url.js';
+import { requestUrl, requestUrls, routePath } from '../../src/http/url.js';
 
 const forwarded = { host: 'internal:3000', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'bot.example.com' };
 
@@ -28,6 +28,10 @@ describe('requestUrl', () => {
     expect(requestUrl('/a', headers, false, { trustProxy: true }).href).toBe('https://public.example.com/a');
   });
 
+  it('reads X-Forwarded-Proto whatever its case (HTTPS is https)', () => {
+    expect(requestUrl('/a', { ...forwarded, 'x-forwarded-proto': 'HTTPS' }, false, { trustProxy: true }).href).toBe('https://bot.example.com/a');
+  });
+
   it('falls back to Host and the socket when a trusted proxy sends no forwarded headers', () => {
     expect(requestUrl('/a', { host: 'h.example' }, true, { trustProxy: true }).href).toBe('https://h.example/a');
   });
@@ -53,6 +57,15 @@ describe('requestUrl', () => {
       expect(url.pathname, `Host: ${host}`).toBe('/test/hook');
       expect(url.search, `Host: ${host}`).toBe('?sig=1');
     }
+  });
+
+  it("keeps the URL as it came beside the parsed one (what Twilio signed: new URL() turns ' into %27)", () => {
+    const query = "/hook?name=William+O'hara";
+    const plain = requestUrls(query, { host: 'bot.example.com' }, true, { trustProxy: false });
+    expect(plain.received).toBe(`https://bot.example.com${query}`);
+    expect(plain.url.href).toBe('https://bot.example.com/hook?name=William+O%27hara');
+    expect(requestUrls(query, {}, false, { trustProxy: false, publicUrl: 'https://bot.example.com/parley' }).received).toBe(`https://bot.example.com/parley${query}`);
+    expect(requestUrls(query, { host: 'localhost:99999' }, false, { trustProxy: false }).received).toBe(`http://localhost${query}`);
   });
 
   it('a trusted X-Forwarded-Host cannot change the path either', () => {

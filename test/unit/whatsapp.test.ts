@@ -171,6 +171,18 @@ describe('Twilio errors → what the queue does', () => {
     expect(classifyTwilioError(restError(429, 20429))).toBeInstanceOf(RetryAfterError);
   });
 
+  it('says what a refusal whose text does not (401 "Authenticate", 21610) means and what to do', () => {
+    const credentials = (classifyTwilioError(restError(401, 20003)) as Error).message;
+    expect(credentials).toContain('TWILIO_ACCOUNT_SID');
+    expect(credentials).toContain('TWILIO_AUTH_TOKEN');
+    // A 401 without Twilio's code (a proxy's) is the same refusal.
+    expect((classifyTwilioError(restError(401)) as Error).message).toContain('TWILIO_AUTH_TOKEN');
+    expect(classifyTwilioError(restError(401, 20003))).toMatchObject({ reason: 'twilio_20003' });
+    const optedOut = classifyTwilioError(restError(400, 21610));
+    expect(optedOut).toMatchObject({ reason: 'twilio_21610' });
+    expect((optedOut as Error).message).toMatch(/STOP.*START/);
+  });
+
   it('waits out 63018 (a sender\'s rate limit) whatever its HTTP status, never dead-lettering it', () => {
     expect(classifyTwilioError(restError(400, 63018))).toBeInstanceOf(RetryAfterError);
     expect(classifyTwilioError(restError(429, 63018))).toBeInstanceOf(RetryAfterError);
