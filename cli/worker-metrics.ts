@@ -18,9 +18,12 @@ export function metricsPort(value: string | undefined): number | 'off' {
 }
 
 /** What is wrong with METRICS_PORT, if anything: for the configuration check to list it with the rest. */
-export function metricsPortError(value: string | undefined): ConfigError | undefined {
+export const metricsPortError = (value: string | undefined): ConfigError | undefined => configErrorOf(() => metricsPort(value));
+
+/** The ConfigError `read` throws, if any (anything else is thrown on). */
+export function configErrorOf(read: () => unknown): ConfigError | undefined {
   try {
-    metricsPort(value);
+    read();
     return undefined;
   } catch (error) {
     if (error instanceof ConfigError) return error;

@@ -6,6 +6,7 @@
  */
 import { getPriority, setPriority } from 'node:os';
 import { ConfigError } from '../src/index.js';
+import { configErrorOf } from './worker-metrics.js';
 
 export const DEFAULT_WORKER_NICE = 10;
 
@@ -20,15 +21,7 @@ export function workerNice(value: string | undefined): number {
 }
 
 /** What is wrong with WORKER_NICE, if anything: for the configuration check to list it with the rest. */
-export function workerNiceError(value: string | undefined): ConfigError | undefined {
-  try {
-    workerNice(value);
-    return undefined;
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-}
+export const workerNiceError = (value: string | undefined): ConfigError | undefined => configErrorOf(() => workerNice(value));
 
 /**
  * Lower this process's priority to `nice` when it runs higher (never raise it: a worker started
