@@ -2,24 +2,25 @@
  * A mistyped option on the `parley` command line, as an operator meets it: one line naming the
  * option, then the command's usage, exit 2 (as for other bad input), never parseArgs' stack trace.
  */
-import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'vitest';
 import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-function parley(args: string[]) {
-  const run = spawnSync(process.execPath, parleyArgs(...args), {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '12160', METRICS_PORT: 'off' },
-    encoding: 'utf8',
-    timeout: 30_000,
+/** Run `parley <args>` to its end. Asynchronous, so the cases' processes start side by side (it.concurrent). */
+function parley(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '12160', METRICS_PORT: 'off' };
+    const child = execFile(process.execPath, parleyArgs(...args), { cwd: root, env, encoding: 'utf8', timeout: 30_000 }, (_error, out, err) => {
+      resolve({ code: child.exitCode, out, err });
+    });
   });
-  return { code: run.status, out: run.stdout, err: run.stderr };
 }
 
 describe('parley with a mistyped option', () => {
-  it.each([
+  // Each case is a short process of its own that only reads its arguments: several at once (up to vitest's maxConcurrency).
+  it.concurrent.for([
     { args: ['serve', '--no-workers'], line: 'parley serve: unknown option --no-workers', usage: 'usage: parley serve [--no-worker]' },
     { args: ['worker', '--concurrency'], line: 'parley worker: --concurrency needs a value', usage: 'usage: parley worker [--concurrency N]' },
     // Another command's option is refused too, not silently ignored.
@@ -40,12 +41,12 @@ describe('parley with a mistyped option', () => {
     { args: ['dlq', 'list', 'all'], line: 'parley dlq: unexpected argument "all"', usage: 'usage: parley dlq list' },
     { args: ['dlq', 'list', '--all'], line: 'parley dlq: unknown option --all', usage: 'usage: parley dlq list' },
     { args: ['simulate', 'slack', 'hello', 'there'], line: 'parley simulate: unexpected argument "there" (put a text of several words in quotes)', usage: 'simulate slack "text"' },
-  ])('parley $args.0 $args.1: one line, the usage, exit 2', ({ args, line, usage }) => {
-    const { code, out, err } = parley(args);
+  ])('parley $args.0 $args.1: one line, the usage, exit 2', { timeout: 40_000 }, async ({ args, line, usage }, { expect }) => {
+    const { code, out, err } = await parley(args);
     expect(code).toBe(2);
     expect(out).toBe('');
     expect(err.split('\n')[0]).toBe(line);
     expect(err).toContain(usage);
     expect(err).not.toMatch(/TypeError|ERR_PARSE_ARGS|\n\s+at /);
-  }, 40_000);
+  });
 });

@@ -74,14 +74,19 @@ async function throttledStore(options: ThrottlingOptions) {
 
 const isDelete = (target: string) => target === 'DynamoDB_20120810.DeleteItem';
 
+/** Where a test's clean-ups go: afterEach's list, or (a test run beside others) its own onTestFinished. */
+type CleanUp = (cleanup: () => Promise<void> | void) => void;
+const afterThisTest: CleanUp = (cleanup) => void cleanups.push(cleanup);
+
 /** An SQS client whose first SendMessage to a dead-letter queue fails with SQS's 500 on every one of the SDK's attempts. */
-async function deadLetterSendsFail(): Promise<SQSClient> {
+async function deadLetterSendsFail(cleanUp: CleanUp = afterThisTest): Promise<SQSClient> {
   let refused = 0;
   const failing = { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'We encountered an internal error. Please try again.' }) };
   const proxy = await startThrottlingProxy(moto().url, { throttles: (target, body) => target === 'AmazonSQS.SendMessage' && body.includes('-dlq.fifo') && refused++ < 3, answer: failing });
   // The SDK would send each call to its QueueUrl's host (moto) rather than to the proxy.
   const proxied = new SQSClient({ endpoint: proxy.url, useQueueUrlAsEndpoint: false });
-  cleanups.push(() => proxy.close(), () => proxied.destroy());
+  cleanUp(() => proxied.destroy());
+  cleanUp(() => proxy.close());
   return proxied;
 }
 
@@ -175,22 +180,6 @@ describe('SqsQueue on SQS (moto)', () => {
     await Promise.all([one.close(5000), two.close(5000)]);
     expect(runs.sort()).toEqual(['behind', 'quick', 'slow']);
     expect((await one.counts()).waiting).toBe(0);
-  });
-
-  it('a message whose attempt could not be recorded (the store failing) comes back in seconds, not after the visibility timeout', async () => {
-    const { batch, queue, store, queueUrl, jobs, lines } = await setup();
-    await queue.add({ id: 'blip', group: 'g', data: { n: 1 } });
-    const realSet = store.set.bind(store);
-    store.set = async () => Promise.reject(new Error('store throttled'));
-    const first = await batch(ok);
-    expect(first.left).toEqual([first.messages[0]!.MessageId]);
-    expect(jobs).toHaveLength(0);
-    // Lambda logs nothing of a batch item failure: the bot's log says why it comes back.
-    expect(lines.join('\n')).toContain('SQS message left for redelivery: the queue could not record its outcome');
-    store.set = realSet;
-    // The queue's visibility timeout is 30 s here: back within 10 s means it was handed back early.
-    const again = await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message back', 10_000);
-    expect(again).toHaveLength(1);
   });
 
   it('an answered message is done though DynamoDB throttles the clean-up of its attempts count: a warning, not a redelivery', async () => {
@@ -334,8 +323,28 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(Buffer.byteLength(sent[0]!.Body!)).toBeLessThan(10_000);
   });
 
-  it('a permanent failure whose move to the dead letters fails (SQS 500s) is moved on its next delivery, not run again', async () => {
-    const { queue, batch, jobs, lines } = await setup({ attempts: 3 }, new MemoryStore(), await deadLetterSendsFail());
+  // Three tests that mostly wait (about 5 s each) for a message handed back: side by side, each with
+  // its own queues (and proxy), cleaned up when it finishes.
+  it.concurrent('a message whose attempt could not be recorded (the store failing) comes back in seconds, not after the visibility timeout', async (test) => {
+    const { expect } = test;
+    const { batch, queue, store, queueUrl, jobs, lines } = await setup();
+    await queue.add({ id: 'blip', group: 'g', data: { n: 1 } });
+    const realSet = store.set.bind(store);
+    store.set = async () => Promise.reject(new Error('store throttled'));
+    const first = await batch(ok);
+    expect(first.left).toEqual([first.messages[0]!.MessageId]);
+    expect(jobs).toHaveLength(0);
+    // Lambda logs nothing of a batch item failure: the bot's log says why it comes back.
+    expect(lines.join('\n')).toContain('SQS message left for redelivery: the queue could not record its outcome');
+    store.set = realSet;
+    // The queue's visibility timeout is 30 s here: back within 10 s means it was handed back early.
+    const again = await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message back', 10_000);
+    expect(again).toHaveLength(1);
+  });
+
+  it.concurrent('a permanent failure whose move to the dead letters fails (SQS 500s) is moved on its next delivery, not run again', async (test) => {
+    const { expect } = test;
+    const { queue, batch, jobs, lines } = await setup({ attempts: 3 }, new MemoryStore(), await deadLetterSendsFail(test.onTestFinished));
     await queue.add({ id: 'perm-unmoved', group: 'g', data: { n: 1 } });
     const first = await batch(async () => {
       throw new PermanentError('channel archived', 'not_in_channel');
@@ -347,6 +356,25 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(second.left).toEqual([]);
     expect(jobs).toHaveLength(1);
     expect(await queue.deadLetters()).toMatchObject([{ id: 'perm-unmoved', reason: 'not_in_channel', attempts: 1, error: expect.stringContaining('channel archived') }]);
+  });
+
+  it.concurrent("a last failed attempt whose move to the dead letters fails keeps its error: the next delivery moves it, not as a stalled worker's", async (test) => {
+    const { expect } = test;
+    const { queue, batch, jobs, store, queueUrl } = await setup({ attempts: 1 }, new MemoryStore(), await deadLetterSendsFail(test.onTestFinished));
+    await queue.add({ id: 'spent-unmoved', group: 'g', data: { n: 1 } });
+    const abandoned: string[] = [];
+    const fail = async () => {
+      throw new Error('AI down');
+    };
+    expect((await batch(fail)).left).toHaveLength(1);
+    // batch() registers the handler each time: the bot's onAbandoned (its apology, its stalled count) with it.
+    queue.process(async (job) => void jobs.push(job), { concurrency: 10, store, onAbandoned: async (_job, reason) => void abandoned.push(reason) });
+    const messages = await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message back');
+    expect(await queue.runBatch(messages.map((m) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, groupId: m.Attributes?.MessageGroupId })))).toEqual([]);
+    expect(jobs).toHaveLength(1);
+    expect(abandoned).toEqual([]);
+    expect(await queue.deadLetters()).toMatchObject([{ id: 'spent-unmoved', reason: 'attempts_exhausted', attempts: 1, error: 'Error: AI down' }]);
+    expect(await store.get('parley:sqs-attempts:spent-unmoved')).toBeUndefined();
   });
 
   it('a dead letter sent whose delete and hiding both failed is not sent again when its message comes back (past the 5-minute dedupe): only deleted', async () => {
@@ -376,24 +404,6 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(letterSends).toBe(1);
     expect(await queue.deadLetters()).toMatchObject([{ id: 'sent-undeleted', reason: 'not_in_channel', error: expect.stringContaining('channel archived') }]);
     expect(await receive(client, queueUrl)).toEqual([]);
-  });
-
-  it("a last failed attempt whose move to the dead letters fails keeps its error: the next delivery moves it, not as a stalled worker's", async () => {
-    const { queue, batch, jobs, store, queueUrl } = await setup({ attempts: 1 }, new MemoryStore(), await deadLetterSendsFail());
-    await queue.add({ id: 'spent-unmoved', group: 'g', data: { n: 1 } });
-    const abandoned: string[] = [];
-    const fail = async () => {
-      throw new Error('AI down');
-    };
-    expect((await batch(fail)).left).toHaveLength(1);
-    // batch() registers the handler each time: the bot's onAbandoned (its apology, its stalled count) with it.
-    queue.process(async (job) => void jobs.push(job), { concurrency: 10, store, onAbandoned: async (_job, reason) => void abandoned.push(reason) });
-    const messages = await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message back');
-    expect(await queue.runBatch(messages.map((m) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, groupId: m.Attributes?.MessageGroupId })))).toEqual([]);
-    expect(jobs).toHaveLength(1);
-    expect(abandoned).toEqual([]);
-    expect(await queue.deadLetters()).toMatchObject([{ id: 'spent-unmoved', reason: 'attempts_exhausted', attempts: 1, error: 'Error: AI down' }]);
-    expect(await store.get('parley:sqs-attempts:spent-unmoved')).toBeUndefined();
   });
 
   it('dead-letters a message whose worker died during its last attempt instead of running it again, and tells the bot (its apology)', async () => {

@@ -12,7 +12,7 @@ import { until } from '../helpers/until.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../integration/redis-helpers.js';
 import { packagesImportedUnder, packagesLoadedBy } from './imports.js';
 import { createProject, packParley, runIn, startIn } from './project.js';
-import { readmeSnippets } from './readme-snippets.js';
+import { compileConsumer } from './typescript-consumer.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   name: string;
@@ -69,6 +69,7 @@ let packed: string[];
 let webOnly: string;
 let full: string;
 let ai: FakeOpenAi;
+let compiled: Record<'node16' | 'bundler', ReturnType<typeof compileConsumer>>;
 
 beforeAll(async () => {
   ai = await startFakeOpenAi();
@@ -78,10 +79,15 @@ beforeAll(async () => {
     createProject('web-only', readmeTarballInstall(tarball)),
     createProject('full', [tarball, ...SDKS, ...AWS_SDKS, 'typescript@5.9', '@types/node@20']),
   ]);
+  compiled = { node16: compileConsumer(full, 'node16'), bundler: compileConsumer(full, 'bundler') };
+  // Awaited by their tests; until then a failure (a write refused) must not count as unhandled.
+  for (const compile of Object.values(compiled)) compile.catch(() => undefined);
 }, 300_000);
 
 afterAll(async () => {
   await ai?.close();
+  // The compiles end before their files are removed (they are awaited by their tests, unless those failed first).
+  if (compiled) await Promise.allSettled(Object.values(compiled));
   for (const dir of [tarball && dirname(tarball), webOnly, full]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -91,7 +97,7 @@ describe('the tarball', () => {
     expect(outside).toEqual([]);
     for (const asset of ['page.html', 'frame.html', 'widget.js', 'assets/chat.css', 'assets/chat.js', 'assets/api.js', 'assets/transcript.js', 'assets/markdown.js', 'assets/frame.js']) expect(packed).toContain(`dist/adapters/web/${asset}`);
     expect(packed).toContain('dist/cli/main.js');
-    // prepack rebuilt the checkout's dist/: its bin stays executable, or the checkout's own `npx parley` gets "Permission denied".
+    // The build (prepack's, or npm ci's prepare when dist/ was fresh: packParley) left the checkout's bin executable, or the checkout's own `npx parley` gets "Permission denied".
     expect(statSync(new URL('../../dist/cli/main.js', import.meta.url)).mode & 0o111).toBe(0o111);
     for (const asset of ['app.html', 'login.html', 'console.css', ...CONSOLE_SCRIPTS]) expect(packed).toContain(`dist/src/console/assets/${asset}`);
   });
@@ -209,10 +215,13 @@ for (const create of [slackAdapter, whatsappAdapter, intercomAdapter]) {
   });
 
   it('runs `npx parley check`: ok with the web chat alone, the install command once Slack is configured', async () => {
-    const web = await runIn(webOnly, 'npx', ['parley', 'check']);
+    // Two checks side by side (each npx start takes seconds): neither changes what the other reads.
+    const [web, slack] = await Promise.all([
+      runIn(webOnly, 'npx', ['parley', 'check']),
+      runIn(webOnly, 'npx', ['parley', 'check'], { SLACK_BOT_TOKEN: PLATFORMS_ENV.SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET: PLATFORMS_ENV.SLACK_SIGNING_SECRET }),
+    ]);
     expect(web.output).toContain('adapters: web');
     expect(web.code, web.output).toBe(0);
-    const slack = await runIn(webOnly, 'npx', ['parley', 'check'], { SLACK_BOT_TOKEN: PLATFORMS_ENV.SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET: PLATFORMS_ENV.SLACK_SIGNING_SECRET });
     expect(slack.output).toContain('npm install @slack/bolt @slack/web-api @slack/socket-mode');
     expect(slack.code).toBe(1);
   });
@@ -253,42 +262,9 @@ describe('an app with every platform SDK and TypeScript', () => {
     expect(code, output).toBe(0);
   });
 
-  it.concurrent.each(['node16', 'bundler'])('compiles a TypeScript consumer and the README\'s snippets with moduleResolution %s and skipLibCheck false', async (resolution) => {
-    await writeFile(
-      join(full, 'consumer.ts'),
-      `import { createBot, type Adapter } from 'parley';
-import type { Adapter as KitAdapter, HttpRequest } from 'parley/adapter-kit';
-import { webChat } from 'parley/adapters/web';
-import { slackAdapter } from 'parley/adapters/slack';
-import { whatsappAdapter } from 'parley/adapters/whatsapp';
-import { intercomAdapter } from 'parley/adapters/intercom';
-import { lambdaHandler, sqsWorker, DynamoStore, type HttpEvent } from 'parley/aws';
-
-const web: KitAdapter = webChat();
-const adapters: Adapter[] = [web];
-export const bot = createBot({ adapters });
-export const factories = [slackAdapter, whatsappAdapter, intercomAdapter] as const;
-// Typed options: only what has no default (the rest as the env variables' defaults).
-export const built = () => [
-  slackAdapter({ botToken: 'xoxb-1', signingSecrets: ['signing-secret'] }),
-  slackAdapter({ botToken: 'xoxb-1', signingSecret: 'signing-secret' }),
-  whatsappAdapter({ accountSid: 'AC00000000000000000000000000000000', authTokens: ['auth-token'], from: 'whatsapp:+14155238886' }),
-  intercomAdapter({ accessToken: 'access-token', clientSecrets: ['client-secret'] }),
-];
-export const lambda = { http: lambdaHandler(bot), sqs: sqsWorker(bot), store: DynamoStore };
-export type Event = HttpEvent;
-export type RawRequest = HttpRequest['body'];
-`,
-    );
-    // With it, the README's snippets, each in a file of its own: one naming what parley no longer has fails here.
-    const snippets = readmeSnippets();
-    expect(snippets.length).toBeGreaterThan(4);
-    for (const { line, source } of snippets) await writeFile(join(full, `readme-${resolution}-line-${line}.ts`), source);
-    const module = resolution === 'bundler' ? 'esnext' : resolution;
-    const files = ['consumer.ts', ...snippets.map(({ line }) => `readme-${resolution}-line-${line}.ts`)];
-    const config = { compilerOptions: { module, moduleResolution: resolution, target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] }, files };
-    await writeFile(join(full, `tsconfig.${resolution}.json`), JSON.stringify(config, null, 2));
-    const { code, output } = await runIn(full, 'npx', ['tsc', '-p', `tsconfig.${resolution}.json`]);
+  it.each(['node16', 'bundler'] as const)('compiles a TypeScript consumer and the README\'s snippets with moduleResolution %s and skipLibCheck false', async (resolution) => {
+    const { snippets, code, output } = await compiled[resolution];
+    expect(snippets).toBeGreaterThan(4);
     expect(output).toBe('');
     expect(code).toBe(0);
   });
