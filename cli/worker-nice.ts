@@ -4,6 +4,7 @@
  * get the CPU before the answers, which only wait their turn. A worker alone on its host loses
  * nothing: niceness only orders processes that want the same core.
  */
+import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { ConfigError } from '../src/index.js';
 import { configErrorOf } from './worker-metrics.js';
@@ -33,8 +34,31 @@ export function lowerPriority(nice: number): { nice: number; error?: unknown } {
   if (nice === 0 || current >= nice) return { nice: current };
   try {
     setPriority(nice);
-    return { nice: getPriority() };
   } catch (error) {
     return { nice: current, error };
+  }
+  for (const thread of startedThreads()) lowerThread(thread, nice);
+  return { nice: getPriority() };
+}
+
+/**
+ * Linux keeps a niceness per thread and setPriority() sets the calling thread's only: the threads
+ * started before it (V8's for garbage collection and compiling) would keep competing with
+ * `parley serve` at the old priority. Threads started after it inherit the main thread's.
+ */
+function startedThreads(): number[] {
+  if (process.platform !== 'linux') return [];
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter((thread) => Number.isInteger(thread) && thread !== process.pid);
+  } catch {
+    return [];
+  }
+}
+
+function lowerThread(thread: number, nice: number): void {
+  try {
+    if (getPriority(thread) < nice) setPriority(thread, nice);
+  } catch {
+    // The thread ended since it was listed.
   }
 }
