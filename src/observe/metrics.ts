@@ -9,6 +9,12 @@ import { LabelValues, boundLabels } from './label-values.js';
  */
 export const REPLY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600];
 
+/**
+ * One job attempt, in seconds: past AI_DEADLINE_MS (90 s by default) and the posting after it, so
+ * an attempt the AI deadline ends reads as about 90 s: with 60 s on top, p95 read 60 s for them all.
+ */
+export const JOB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
 const EVENT_LOOP_SAMPLE_MS = 100;
 
 /**
@@ -46,7 +52,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     duplicatesDropped: new Counter({ name: 'parley_duplicates_dropped_total', help: 'Redelivered messages dropped by the dedupe', labelNames: ['platform'], registers }),
     rateLimited: new Counter({ name: 'parley_rate_limited_total', help: 'Messages refused by a rate limit, and requests refused by a web chat limit', labelNames: ['platform', 'limit'], registers }),
     queueDepth: new Gauge({ name: 'parley_queue_depth', help: 'Jobs in the queue by state', labelNames: ['state'], registers }),
-    jobDuration: new Histogram({ name: 'parley_job_duration_seconds', help: 'Time to handle one message', labelNames: ['platform', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
+    jobDuration: new Histogram({ name: 'parley_job_duration_seconds', help: 'Time to handle one message', labelNames: ['platform', 'outcome'], buckets: JOB_BUCKETS, registers }),
     aiLatency: new Histogram({ name: 'parley_ai_latency_seconds', help: 'AI call latency per attempt', labelNames: ['model', 'outcome'], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
     aiCalls: new Counter({ name: 'parley_ai_calls_total', help: 'AI calls (HTTP attempts) by the model asked and how they ended: ok, rate_limited, server, timeout...', labelNames: ['model', 'outcome'], registers }),
     aiErrors: new Counter({ name: 'parley_ai_errors_total', help: 'AI call failures by kind', labelNames: ['kind'], registers }),
