@@ -211,7 +211,7 @@ export function createRouter(deps: RouterDeps): Router {
     },
     async handle(request, refused) {
       const started = performance.now();
-      const requestId = request.headers['x-request-id'] ?? randomUUID();
+      const requestId = requestIdOf(request.headers['x-request-id']);
       const path = pathOf(request);
       const target = find(request.method, path);
       const adapter = target && 'adapter' in target ? target.adapter : undefined;
@@ -249,6 +249,16 @@ export function createRouter(deps: RouterDeps): Router {
     },
   };
 }
+
+/**
+ * The caller's X-Request-Id when it reads as one (a proxy's or a tracer's id: at most 128 letters,
+ * digits and `-_.:/+=`), a new one otherwise: the header is the sender's word, and a 16 KB one would
+ * be written into every line of its request.
+ */
+function requestIdOf(given: string | undefined): string {
+  return given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+}
+const REQUEST_ID = /^[\w.:/+=-]{1,128}$/;
 
 /** How many method-and-path lookups the router keeps before it starts over. */
 const MAX_REMEMBERED_PATHS = 256;

@@ -124,6 +124,16 @@ describe('webhooks', () => {
     const h = await start();
     const response = await fetch(`${h.base}/healthz`, { headers: { 'x-request-id': 'req-123' } });
     expect(response.headers.get('x-request-id')).toBe('req-123');
+    const traced = await fetch(`${h.base}/healthz`, { headers: { 'x-request-id': 'Root=1-67891233-abcdef012345678912345678' } });
+    expect(traced.headers.get('x-request-id')).toBe('Root=1-67891233-abcdef012345678912345678');
+  });
+
+  it('makes its own request id for an X-Request-Id that is too long or not an id (it would go into every log line)', async () => {
+    const h = await start();
+    for (const given of ['x'.repeat(8000), 'two words', '{"json":1}']) {
+      const response = await fetch(`${h.base}/healthz`, { headers: { 'x-request-id': given } });
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
   });
 
   it('answers a control request (no messages) with the adapter response, without accept()', async () => {
