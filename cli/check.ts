@@ -133,9 +133,20 @@ async function checkProvider({ fallback, variable, apiKey, baseURL, model }: Pro
   const failed = tries.find((t): t is Error => t instanceof Error);
   const problems = [...refused, ...(failed ? [failed.message] : [])];
   if (!models) return { ok: false, what, detail: `${where}: ${problems.join('; ')}` };
-  const known = models.includes(model) ? `model ${model} is available` : `reached; model ${model} is not in its list of ${models.length}`;
+  const known = models.includes(model) ? `model ${model} is available` : `reached; ${notServed(model, models, fallback)}`;
   const ok = problems.length === 0 && (models.includes(model) || models.length === 0) ? true : 'warn';
   return { ok, what, detail: [`${where}: ${known}`, ...problems].join('; ') };
+}
+
+/**
+ * A model the provider does not list, with the fix: the default (gpt-4o-mini) on Ollama, vLLM or LM
+ * Studio is the usual first-run case, and every reply would fail on it.
+ */
+function notServed(model: string, models: string[], fallback: boolean): string {
+  const listed = `model ${model} is not in its list of ${models.length}`;
+  if (models.length === 0) return listed;
+  const some = models.slice(0, 5).join(', ') + (models.length > 5 ? ', …' : '');
+  return `${listed}: set ${fallback ? 'OPENAI_FALLBACK_MODEL' : 'OPENAI_MODEL'} to one it serves (${some})`;
 }
 
 /** How long `parley check` waits for the provider's list of models. */

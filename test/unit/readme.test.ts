@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { intercomVariables } from '../../adapters/intercom/index.js';
 import { slackVariables } from '../../adapters/slack/index.js';
@@ -6,6 +6,7 @@ import { whatsappVariables } from '../../adapters/whatsapp/index.js';
 import { variables } from '../../src/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const scripts = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 const allVariables = { ...variables, ...slackVariables, ...intercomVariables, ...whatsappVariables };
 
@@ -26,6 +27,23 @@ describe('the README', () => {
     const firstScreen = readme.split('\n').slice(0, 20).join('\n');
     expect(firstScreen).toContain('npm install && npm start');
     expect(firstScreen).toContain('npm test');
+  });
+
+  it('says in its introduction which model an OpenAI-compatible server must serve (the default), and how to check', () => {
+    const intro = readme.slice(0, readme.indexOf('\n---\n'));
+    expect(intro).toContain('`OPENAI_MODEL`');
+    expect(intro).toContain(`\`${variables.OPENAI_MODEL.default}\``);
+    expect(intro).toContain('npx parley check');
+  });
+
+  it('links and names only files that exist, and runs only npm scripts that exist', () => {
+    const links = [...readme.matchAll(/\]\(([^)#:\s]+)(?:#[^)]*)?\)/g)].map((match) => match[1]!);
+    expect(links.length).toBeGreaterThan(3);
+    expect(links.filter((link) => !existsSync(new URL(`../../${link}`, import.meta.url)))).toEqual([]);
+    const paths = [...readme.matchAll(/`((?:examples|test|src|cli|adapters|aws|deploy|docs|scripts|bench)\/[\w./-]+)`/g)].map((match) => match[1]!);
+    expect(paths.filter((path) => !existsSync(new URL(`../../${path}`, import.meta.url)))).toEqual([]);
+    const runs = [...readme.matchAll(/npm run ([\w:-]+)/g)].map((match) => match[1]!);
+    expect(runs.filter((name) => !(name in scripts))).toEqual([]);
   });
 
   it('documents every configuration variable with its default', () => {
