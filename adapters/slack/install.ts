@@ -196,6 +196,9 @@ function page(status: number, title: string, body: string, headers: Record<strin
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
       'content-security-policy': "default-src 'none'; img-src https://platform.slack-edge.com; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      // As parley's other pages: browsers without CSP frame-ancestors cannot frame the "Add to Slack" link either.
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
       ...headers,
     },
