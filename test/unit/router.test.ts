@@ -232,6 +232,8 @@ describe('methods and paths', () => {
     const h = await start({ withNext: false });
     const response = await fetch(`${h.base}/nowhere?x=1`);
     expect(response.status).toBe(404);
+    // The answer quotes the path: never to be sniffed as a page.
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     const error = await errorBody(response);
     expect(error.code).toBe('not_found');
     expect(error.message).toContain('/nowhere');
