@@ -50,8 +50,8 @@ export interface ClassifyOptions {
   threadFollowUps: boolean;
 }
 
-/** Subtypes that still carry a person's new message. */
-const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
+/** Subtypes that still carry a person's new message (`me_message`: one written with `/me`). */
+const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast', 'me_message']);
 
 /**
  * The message parley should answer in this event, if any. No I/O: a thread follow-up is taken only

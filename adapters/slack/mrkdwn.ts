@@ -7,6 +7,7 @@
  * shows `&lt;` there as `<`), so a code span a user asks the model to echo could ping a channel.
  */
 import { renderMarkdown, type MarkdownRenderer } from 'parley/adapter-kit';
+import { fenceTables } from './tables.js';
 
 const mrkdwn: MarkdownRenderer = {
   marks: { bold: '*', italic: '_', strike: '~' },
@@ -32,7 +33,8 @@ const mrkdwn: MarkdownRenderer = {
 
 /** Convert a markdown reply to Slack mrkdwn; code spans and code blocks keep their markup, their `&`, `<` and `>` escaped. */
 export function markdownToMrkdwn(markdown: string): string {
-  const text = renderMarkdown(markdown, mrkdwn);
+  // Slack has no tables: set in a code block, their columns line up (tables.ts).
+  const text = renderMarkdown(fenceTables(markdown), mrkdwn);
   // Markdown that shows nothing (a bare `#`) would post nothing, the user left with silence: it is shown as written.
   return /\S/.test(text) || markdown.trim() === '' ? text : escapeText(markdown.trim());
 }

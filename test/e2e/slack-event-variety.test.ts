@@ -171,6 +171,18 @@ describe('Slack: the events a workspace really sends', () => {
     expect(posts().every((p) => p.args.channel === CHANNEL_ID)).toBe(true);
   });
 
+  it('answers a /me message (me_message) in a DM and as a thread follow-up, each once', async () => {
+    await postSlack(server.url, withEvent(directMessage({ text: 'wonders what 2+2 is' }), { subtype: 'me_message' }));
+    await until(() => posts()[0], 'a reply');
+    const mention = appMention({ text: 'start' });
+    await postSlack(server.url, mention);
+    await until(() => (posts().length === 2 ? posts() : undefined), 'the mention answered');
+    await postSlack(server.url, withEvent(channelMessage({ text: 'shrugs', threadTs: mention.event.ts }), { subtype: 'me_message' }));
+    await until(() => (posts().length === 3 ? posts() : undefined), 'the follow-up answered');
+    await quiet();
+    expect(posts().map((p) => p.args.text)).toEqual(['echo: wonders what 2+2 is', 'echo: start', 'echo: shrugs']);
+  });
+
   it('does not answer an edited mention again', async () => {
     const first = appMention({ text: 'what is 2+2' });
     await postSlack(server.url, first);
