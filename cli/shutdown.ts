@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import type { Bot } from '../src/index.js';
 import { logLost } from '../src/lost-messages.js';
+import { stopWithNpm } from './npm-parent.js';
 
 /**
  * A signal this soon after the first is the same one delivered twice, not the operator asking
@@ -77,26 +78,6 @@ function nameLost(bot: Bot, exit: string): void {
     const lost = bot.unanswered();
     if (lost.length > 0) logLost(bot.logger, lost, { exit });
   });
-}
-
-/** How often a process started by `npm start` looks whether npm's shell is still there. */
-const PARENT_CHECK_MS = 1000;
-
-/**
- * Started by an npm script (`npm start`), the process runs under npm's `sh -c`, which dies on the
- * SIGTERM npm passes on without passing it further (dash): a supervisor stopping `npm start`
- * would leave the server running, orphaned. So when that shell goes (the process is handed to
- * another parent), stop as on SIGTERM. Not otherwise: `nohup parley serve &` outlives its shell on purpose.
- */
-function stopWithNpm(stop: () => void): void {
-  if (!process.env.npm_lifecycle_event || process.platform === 'win32') return;
-  const parent = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid === parent) return;
-    clearInterval(timer);
-    stop();
-  }, PARENT_CHECK_MS);
-  timer.unref();
 }
 
 /** A log line on the way out is worth less than getting out. */
