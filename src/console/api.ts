@@ -13,7 +13,8 @@
  *                                          (`event: unavailable` with { reason, message, at } when it cannot be read)
  *   GET  /console/api/conversations        ?platform&user&text&sort=recent|wait|cost&limit (default 50, held within 1…500)
  *                                          → { conversations: ConversationSummary[], searchable, more } (more: more match than returned)
- *   GET  /console/api/conversations/<id>   { conversationId, entries: ConversationEntry[] }
+ *   GET  /console/api/conversations/<id>   { conversationId, entries: ConversationEntry[] (the newest 500, oldest first), more }
+ *                                          (more: older exchanges are recorded than shown)
  *   GET  /console/api/dead-letters         { deadLetters: DeadLetterView[] }
  *   POST /console/api/dead-letters/<id>/replay   → { replayed: true } | 404 | 409 not_a_job
  *   POST /console/api/dead-letters/replay-all    → { replayed: n }

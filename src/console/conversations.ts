@@ -26,3 +26,13 @@ export async function conversations(log: ConversationLog, params: URLSearchParam
   const found = await log.search(query);
   return json(200, { conversations: found.slice(0, limit), searchable: true, more: found.length > limit });
 }
+
+/** Exchanges a transcript shows: the newest, as many as a conversation on Redis keeps (CONVERSATION_ENTRIES_KEPT). */
+const TRANSCRIPT_LIMIT = 500;
+
+/** `more`: older exchanges are recorded than the transcript shows (the list's count includes them). */
+export async function transcript(log: ConversationLog, id: string): Promise<HttpResponse> {
+  // one more than shown: whether older ones are left out comes from the same read
+  const entries = await log.list(id, TRANSCRIPT_LIMIT + 1);
+  return json(200, { conversationId: id, entries: entries.slice(-TRANSCRIPT_LIMIT), more: entries.length > TRANSCRIPT_LIMIT });
+}

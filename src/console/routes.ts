@@ -16,7 +16,7 @@ import { bearerOf, ConsoleAuth } from './auth.js';
 import { wrongConsoleMethod } from './api-methods.js';
 import { setBudgetLimit } from './budget-limit.js';
 import { budgetQueryOf } from './budget-page.js';
-import { conversations } from './conversations.js';
+import { conversations, transcript } from './conversations.js';
 import { outageOf } from './outage.js';
 import { withTimeout } from '../timeout.js';
 import { outcomeUnknown } from '../take-again.js';
@@ -141,7 +141,7 @@ async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: 
     if (path.startsWith('/conversations/')) {
       const id = decoded(path.slice('/conversations/'.length));
       if (id === undefined) return badId();
-      return json(200, { conversationId: id, entries: await deps.conversationLog.list(id, 500) });
+      return transcript(deps.conversationLog, id);
     }
   } else {
     const replay = path.match(/^\/dead-letters\/([^/]+)\/replay$/);

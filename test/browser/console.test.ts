@@ -417,6 +417,22 @@ describe('operator console in a browser', () => {
     await byTestId('filter-text').fill('');
   });
 
+  it('says a transcript longer than it shows (500 exchanges) shows only the newest, where the list counts them all', async () => {
+    const start = Date.now() - 600_000;
+    for (let i = 0; i < 501; i++) {
+      await web.bot.conversationLog.record({ conversationId: 'long-1', timestamp: new Date(start + i * 1000).toISOString(), platform: 'web', user: 'long-user', input: `q ${i}`, output: 'ok', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, costUsd: 0, latencyMs: 10 });
+    }
+    await openTab('conversations');
+    await byTestId('filter-user').fill('long-user');
+    const rows = page.locator('#conversation-rows [data-testid="conversation"]');
+    // the search answers after the filter is typed: wait for its one row, counting every exchange
+    await expect.poll(async () => [await rows.count(), await byTestId('conversation-exchanges', '#conversation-rows').first().textContent()], POLL).toEqual([1, '501']);
+    await rows.first().click();
+    await expect.poll(() => page.locator('#transcript-id').textContent(), POLL).toBe('long-1 · the newest 500 exchanges; older ones are not shown');
+    await byTestId('transcript-close').click();
+    await byTestId('filter-user').fill('');
+  });
+
   it('is usable 420 px wide: no horizontal page overflow on any page', async () => {
     await page.setViewportSize({ width: 420, height: 900 });
     for (const tab of ['overview', 'conversations', 'dead-letters', 'budgets']) {

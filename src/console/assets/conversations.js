@@ -97,7 +97,8 @@ export async function openTranscript(id) {
   const data = await api(`${HOME}/api/conversations/${encodeURIComponent(id)}`);
   if (openConversation !== id) return;
   const entries = Array.isArray(data?.entries) ? data.entries : [];
-  setText($('transcript-id'), `${data?.conversationId ?? id} · ${entries.length} exchange${entries.length === 1 ? '' : 's'}`);
+  const shown = `${fmtInt(entries.length)} exchange${entries.length === 1 ? '' : 's'}`;
+  setText($('transcript-id'), `${data?.conversationId ?? id} · ${data?.more === true ? `the newest ${shown}; older ones are not shown` : shown}`);
   $('transcript-entries').replaceChildren(
     ...(entries.length ? entries.map(exchangeItem) : [el('li', { className: 'empty', text: 'No exchanges recorded for this conversation.' })]),
   );
