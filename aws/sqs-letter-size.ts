@@ -24,13 +24,20 @@ export function deadLetterBody<T>(letter: DeadLetter<T>, maxBytes = SQS_MAX_BODY
   const cut = (chars: number) =>
     sqsBody({ ...letter, id: clip(letter.id), group: clip(letter.group), error: clip(letter.error), reason: clip(letter.reason), data: data.slice(0, chars), truncated: true });
   // The longest start of the data that fits: a few serialisations, for a letter that is rare.
-  let [fits, tooLong] = [0, data.length + 1];
-  while (tooLong - fits > 1) {
-    const middle = Math.floor((fits + tooLong) / 2);
-    if (bytes(cut(middle)) <= maxBytes) fits = middle;
+  return cut(largestFitting(0, data.length + 1, (chars) => bytes(cut(chars)) <= maxBytes));
+}
+
+/**
+ * The largest n between `fitting` (known to fit, or -1 for none) and `tooLong` (known not to) for
+ * which `fits(n)`, found by halving: `fits` holds up to some n and not after it.
+ */
+export function largestFitting(fitting: number, tooLong: number, fits: (n: number) => boolean): number {
+  while (tooLong - fitting > 1) {
+    const middle = Math.floor((fitting + tooLong) / 2);
+    if (fits(middle)) fitting = middle;
     else tooLong = middle;
   }
-  return cut(fits);
+  return fitting;
 }
 
 function bytes(text: string): number {

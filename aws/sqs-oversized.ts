@@ -8,6 +8,7 @@
  */
 import type { NewJob } from '../src/index.js';
 import { sqsBody } from './sqs-ids.js';
+import { largestFitting } from './sqs-letter-size.js';
 
 /** The reason of a dead letter whose message was larger than the queue takes. */
 export const TOO_LARGE = 'too_large';
@@ -17,13 +18,8 @@ export function cutEnvelope<T>(job: NewJob<T>, delivery: string, maxBytes: numbe
   const cut = Buffer.byteLength(sqsBody({ id: job.id, group: job.group, data: job.data, delivery }), 'utf8');
   const body = (chars: number) => sqsBody({ id: job.id, group: job.group, data: shorten(job.data, chars), delivery, cut });
   const fits = (chars: number) => Buffer.byteLength(body(chars), 'utf8') <= maxBytes;
-  // The longest cut that fits, found by halving: a few serialisations, for a message that is rare.
-  let [fitting, tooLong] = [-1, longest(job.data) + 1];
-  while (tooLong - fitting > 1) {
-    const middle = Math.floor((fitting + tooLong) / 2);
-    if (fits(middle)) fitting = middle;
-    else tooLong = middle;
-  }
+  // The longest cut that fits: a few serialisations, for a message that is rare.
+  const fitting = largestFitting(-1, longest(job.data) + 1, fits);
   // Ids and conversation fields are short: cut to under 64 characters, the apology could not find its conversation.
   return fitting >= 64 ? body(fitting) : undefined;
 }

@@ -130,9 +130,7 @@ export class ParleyInstallationStore implements InstallationStore {
   async deleteInstallation(query: AnyQuery): Promise<void> {
     const { key } = await this.located(query);
     await this.exclusive(key, () => this.store().delete(key));
-    // As deleteInstallationUninstalledAt: a record from before the org, beside this one, must not answer next.
-    const before = query.isEnterpriseInstall ? undefined : preGridKey(query);
-    if (before && before !== key) await this.store().delete(before);
+    await this.deletePreGrid(query, key);
     this.logger()?.info({ enterpriseId: query.enterpriseId, teamId: query.teamId, isEnterpriseInstall: query.isEnterpriseInstall }, 'Slack installation deleted');
   }
 
@@ -153,9 +151,7 @@ export class ParleyInstallationStore implements InstallationStore {
     // Only under the lock: a check and a delete without it could delete a reinstall written between them.
     await this.exclusive(key, uninstall, { lockRequired: true });
     if (kept !== undefined) return { deleted: false, installedAt: kept };
-    // A record from before the org, left beside a reinstall in it by an older parley, must not answer next.
-    const before = query.isEnterpriseInstall ? undefined : preGridKey(query);
-    if (before && before !== key) await this.store().delete(before);
+    await this.deletePreGrid(query, key);
     this.logger()?.info({ enterpriseId: query.enterpriseId, teamId: query.teamId, isEnterpriseInstall: query.isEnterpriseInstall }, 'Slack installation deleted');
     return { deleted: true };
   }
@@ -187,6 +183,12 @@ export class ParleyInstallationStore implements InstallationStore {
   async isStale(query: AnyQuery): Promise<boolean> {
     const { sealed } = await this.located(query);
     return sealed !== undefined && needsReencrypt(sealed, this.keys);
+  }
+
+  /** A record from before the org, left beside `key` (by an older parley), must not answer after an uninstall. */
+  private async deletePreGrid(query: AnyQuery, key: string): Promise<void> {
+    const before = query.isEnterpriseInstall ? undefined : preGridKey(query);
+    if (before && before !== key) await this.store().delete(before);
   }
 
   /**
