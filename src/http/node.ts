@@ -41,12 +41,18 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
   const method = req.method ?? 'GET';
   let headers = req.headers as Record<string, string | undefined>;
   const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
-  const { url, received } = requestUrls(req.originalUrl ?? req.url ?? '/', headers, encrypted, options);
+  // Parsed when first read (Twilio's signature, the console's query): a Slack ack never reads it.
+  let urls: { url: URL; received: string } | undefined;
+  const urlsOf = () => (urls ??= requestUrls(req.originalUrl ?? req.url ?? '/', headers, encrypted, options));
   const signal = closedEarly(res);
   const request = (body: Buffer): HttpRequest => ({
     method,
-    url,
-    receivedUrl: received,
+    get url() {
+      return urlsOf().url;
+    },
+    get receivedUrl() {
+      return urlsOf().received;
+    },
     path,
     headers,
     body,
