@@ -4,7 +4,9 @@
  */
 import type { Attachment, InboundMessage } from 'parley/adapter-kit';
 import { THREAD_TTL_MS, slackKeys } from './send.js';
+import { mentionsBot, withoutBotMention } from './bot-mention.js';
 import { readableText } from './incoming-text.js';
+import { textOfRichTextBlocks } from './rich-text.js';
 
 export interface SlackDetails {
   team: string;
@@ -25,6 +27,8 @@ interface SlackEvent {
   user?: string;
   bot_id?: string;
   text?: string;
+  /** The message's blocks: its text when `text` is empty (rich-text.ts). */
+  blocks?: unknown;
   ts?: string;
   thread_ts?: string;
   channel?: string;
@@ -69,7 +73,9 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   // An edited mention comes again as app_mention (same ts, new event_id, `edited`): edits are ignored.
   if (event.edited) return undefined;
   if (options.botUserId && user === options.botUserId) return undefined;
-  const mention = options.botUserId ? `<@${options.botUserId}>` : undefined;
+  const bot = options.botUserId;
+  // Slack's text; empty (a message posted with blocks only), the rich_text blocks' text instead.
+  const raw = event.text || (event.blocks ? textOfRichTextBlocks(event.blocks) : '');
 
   let threadTs: string | undefined;
   /** A thread follow-up without a mention: its thread, whose answered marker must be in the store. */
@@ -85,7 +91,7 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
     threadTs = event.thread_ts;
   } else if (event.type === 'message') {
     // A mention also arrives as app_mention: answer that one only.
-    if (mention && event.text?.includes(mention)) return undefined;
+    if (bot && mentionsBot(raw, bot)) return undefined;
     if (!options.threadFollowUps || !event.thread_ts) return undefined;
     threadTs = followUpIn = event.thread_ts;
   } else {
@@ -93,7 +99,7 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   }
 
   // Built field by field, not spread: this runs on the ack path of every message.
-  const text = readableText(mention ? (event.text ?? '').replaceAll(mention, '') : (event.text ?? '')).trim();
+  const text = readableText(bot ? withoutBotMention(raw, bot) : raw).trim();
   // No url: a file's url_private answers only a request with the workspace's token, so a model
   // given it (AI_VISION) fails the call; the model is told of the file by name instead.
   const attachments: Attachment[] | undefined = event.files?.length ? event.files.map((f) => ({ contentType: f.mimetype, name: f.name })) : undefined;

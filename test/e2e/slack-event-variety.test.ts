@@ -135,6 +135,20 @@ describe('Slack: the events a workspace really sends', () => {
     }
   });
 
+  it("answers the bot's labelled mention (<@UBOT|name>) once, without it, and a DM posted with rich_text blocks only", async () => {
+    const threadTs = nextSlackTs();
+    const mention = appMention({ text: `<@${BOT_USER_ID}|parley> labelled?`, threadTs });
+    await postSlack(server.url, mention);
+    await until(() => posts()[0], 'a reply');
+    // Its channel-message copy, now in a thread of the bot's: not a follow-up to answer again.
+    await postSlack(server.url, withEvent(channelMessage({ text: mention.event.text!, threadTs }), { ts: mention.event.ts }));
+    const blocks = [{ type: 'rich_text', elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: 'only ' }, { type: 'text', text: 'blocks', style: { bold: true } }] }] }];
+    await postSlack(server.url, withEvent(directMessage({ text: '' }), { blocks }));
+    await until(() => (posts().length === 2 ? posts() : undefined), 'two replies');
+    await quiet();
+    expect(posts().map((p) => p.args.text)).toEqual(['echo: labelled?', 'echo: only blocks']);
+  });
+
   it('answers files in a DM, with and without text; a thread_broadcast in its thread; a redelivery (http_timeout) once', async () => {
     const file = { id: 'F0FILE', name: 'report.pdf', mimetype: 'application/pdf', url_private: 'https://files.slack.com/files-pri/T-F/report.pdf' };
     await postSlack(server.url, withEvent(directMessage({ text: 'see this' }), { subtype: 'file_share', files: [file] }));

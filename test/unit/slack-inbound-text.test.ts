@@ -6,9 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { inboundFromEvent, type EventCallback } from '../../adapters/slack/events.js';
 import { readableText } from '../../adapters/slack/incoming-text.js';
 import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.js';
-import { appMention, BOT_USER_ID } from '../helpers/slack-events.js';
+import { appMention, BOT_USER_ID, channelMessage, directMessage, type SlackEventEnvelope } from '../helpers/slack-events.js';
 
 const inbound = (body: unknown) => inboundFromEvent(body as EventCallback, { botUserId: BOT_USER_ID, threadFollowUps: true });
+/** `envelope` with its event's fields replaced (and others added). */
+const withEvent = (envelope: SlackEventEnvelope, fields: Record<string, unknown>) => ({ ...envelope, event: { ...envelope.event, ...fields } });
+/** A rich_text block of one section holding `elements`, as Slack's composer writes it. */
+const richText = (...elements: Record<string, unknown>[]) => [{ type: 'rich_text', block_id: 'b1', elements: [{ type: 'rich_text_section', elements }] }];
 
 describe('Slack text as the model reads it', () => {
   it('makes mentions, channels, special mentions, links and entities readable', () => {
@@ -45,5 +49,47 @@ describe('Slack text as the model reads it', () => {
     const edit = appMention({ text: 'what is 2+3', ts: '1700000000.000100' });
     const edited = { ...edit, event: { ...edit.event, edited: { user: 'U0ALICE', ts: '1700000005.000000' } } };
     expect(inbound(edited)).toBeUndefined();
+  });
+
+  it("reads the bot's labelled mention (<@UBOT|name>) as the plain one: not shown to the model, and a channel message carrying it left to its app_mention", () => {
+    expect(inbound(appMention({ text: `<@${BOT_USER_ID}|parley> what is 2+2` }))?.text).toBe('what is 2+2');
+    expect(inbound(directMessage({ text: `hey <@${BOT_USER_ID}|parley>, and <@U0BOB|bob>?` }))?.text).toBe('hey , and @bob?');
+    // Only the labelled mention: nothing left to answer.
+    expect(inbound(appMention({ text: `<@${BOT_USER_ID}|parley>` }))).toBeUndefined();
+    // Its copy as a thread message is not answered a second time as a follow-up.
+    expect(inbound(channelMessage({ text: `<@${BOT_USER_ID}|parley> again`, threadTs: '1700000000.000100' }))).toBeUndefined();
+    // Another user whose id starts with the bot's is not the bot.
+    expect(inbound(appMention({ text: `<@${BOT_USER_ID}> ask <@${BOT_USER_ID}2|twin>` }))?.text).toBe('ask @twin');
+  });
+
+  it('reads a message with no text from its rich_text blocks (posted with blocks only), as its text would read', () => {
+    const blocks = [
+      ...richText(
+        { type: 'user', user_id: BOT_USER_ID },
+        { type: 'text', text: ' is a < b & ' },
+        { type: 'text', text: 'x()', style: { code: true } },
+        { type: 'text', text: '? see ' },
+        { type: 'link', url: 'https://x.com/a?b=1&c=2', text: 'the doc' },
+        { type: 'text', text: ' with ' },
+        { type: 'user', user_id: 'U0BOB' },
+        { type: 'text', text: ' in ' },
+        { type: 'channel', channel_id: 'C0RANDOM' },
+        { type: 'emoji', name: 'wave' },
+      ),
+      { type: 'rich_text', elements: [{ type: 'rich_text_list', style: 'ordered', elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: 'one' }] }, { type: 'rich_text_section', elements: [{ type: 'text', text: 'two' }] }] }] },
+      { type: 'rich_text', elements: [{ type: 'rich_text_quote', elements: [{ type: 'text', text: 'quoted' }] }, { type: 'rich_text_preformatted', elements: [{ type: 'text', text: 'if (a > b) {}' }] }] },
+      { type: 'section', text: { type: 'mrkdwn', text: 'not rich text' } },
+    ];
+    const message = inbound(withEvent(appMention({ text: '' }), { text: '', blocks }));
+    expect(message?.text).toBe('is a < b & `x()`? see [the doc](https://x.com/a?b=1&c=2) with @U0BOB in #C0RANDOM:wave:\n1. one\n2. two\n> quoted\n```\nif (a > b) {}\n```');
+    expect(inbound(withEvent(directMessage({ text: '' }), { text: undefined, blocks: richText({ type: 'text', text: 'hello' }) }))?.text).toBe('hello');
+    // Its copy as a thread message mentions the bot too: left to the app_mention.
+    expect(inbound(withEvent(channelMessage({ text: '', threadTs: '1700000000.000100' }), { blocks: richText({ type: 'user', user_id: BOT_USER_ID }, { type: 'text', text: ' hi' }) }))).toBeUndefined();
+    // Blocks shaped otherwise than documented are skipped, not thrown on.
+    for (const odd of [null, 'x', {}, [null, 1, { type: 'rich_text' }, { type: 'rich_text', elements: [null, { type: 'rich_text_section', elements: 'x' }, { type: 'rich_text_list', elements: [null] }] }]]) {
+      expect(inbound(withEvent(directMessage({ text: '' }), { blocks: odd }))).toBeUndefined();
+    }
+    // A message with text is read from its text, whatever its blocks hold.
+    expect(inbound(withEvent(directMessage({ text: 'from text' }), { blocks: richText({ type: 'text', text: 'from blocks' }) }))?.text).toBe('from text');
   });
 });
