@@ -36,6 +36,11 @@ export async function sendOnce(deps: WorkerDeps, jobId: string, n: number, conve
   const { pending } = options;
   const adapter = deps.adapterFor(conversation.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${conversation.platform}"`, 'no_adapter');
+  // A notice in place of a streamed answer (a spent budget's, on a retry): when an earlier run streamed the whole
+  // answer and its rest was not posted yet, that answer is finished instead, as a retry that streams finishes it.
+  if (reply.kind === 'notice' && adapter.stream && (await deps.store.get(keys.brokenStream(jobId, n))) !== undefined) {
+    return { text: await streamOnce(deps, jobId, n, conversation, noChunks(), options.onSentBefore), posted: true };
+  }
   let posted: Posted;
   try {
     // The "sent" marker is read with the parts' markers, and written with the last part's.
@@ -122,6 +127,9 @@ async function* failuresNoted(chunks: AsyncIterable<string>, failed: (error: unk
     throw error;
   }
 }
+
+/** A stream with no text: the retry's own answer, when an earlier run's is the one finished. */
+async function* noChunks(): AsyncGenerator<string> {}
 
 /** The whole text of a stream. Collecting shows nothing: an AI failure mid-way is one that may be asked again. */
 export async function collect(chunks: AsyncIterable<string>): Promise<string> {

@@ -9,8 +9,8 @@ import { findKeyedMessage, partMetadata } from './find-part.js';
 import { InertMentionStream, inertMentions } from './inert-mentions.js';
 import { findLostStart, startOut } from './lost-start.js';
 import { RefusedTokens } from './refused-tokens.js';
-import { afterFirstChunk, passing, stopEarlierStream, takeBackEarlierStream, type TakeBack } from './take-back.js';
-import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, waitRetryAfter, type Finished } from './stream-finish.js';
+import { afterFirstChunk, passing, stopEarlierStream, stopEarlierStreamBefore, takeBackEarlierStream, type TakeBack } from './take-back.js';
+import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, replyKeyOf, waitRetryAfter, type Finished } from './stream-finish.js';
 
 /** Slack truncates long messages and recommends staying under 4,000 characters. */
 export const MAX_MESSAGE_CHARS = 3900;
@@ -76,6 +76,8 @@ export class SlackSender {
   /** Post one part of a reply (mrkdwn) in the conversation's thread; returns its ts. */
   async sendPart({ id, details }: SlackRef, text: string, part?: ReplyPart): Promise<string> {
     const { channel, threadTs } = details!;
+    // Posted in place of a streamed answer (a spent budget's notice on a retry): a message an earlier run left streaming is stopped first.
+    if (threadTs && part?.key && part.index === 0 && part.kind === 'notice') await stopEarlierStreamBefore(this.earlierStream(details!, replyKeyOf(part.key)));
     // The thread is remembered while the part is posted, before the core records it: a part on record means its thread is remembered.
     const [result] = await Promise.all([
       // A refused first part leaves the user nothing: the apology is still owed. A later one follows parts already shown.
@@ -245,21 +247,19 @@ export class SlackSender {
 
   /** A message an earlier run of this reply began to stream and never finished (killed, or its AI broke off): stopped, then taken back (take-back.ts). */
   private earlierStream(details: SlackDetails, key: string): { slack: TakeBack; marker: string } {
-    const { channel } = details;
     const slack: TakeBack = {
       store: this.store(), logger: this.logger(),
       lostStart: (since) => this.lostStart(details, since, passing),
-      stop: (ts) => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts })),
-      remove: (ts) => this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel, ts }))),
+      stop: (ts) => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts })),
+      remove: (ts) => this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel: details.channel, ts }))),
     };
     return { slack, marker: slackKeys.streamStarted(key) };
   }
 
   /** A started stream failed: stopped with the text not shown yet (stream-finish.ts). `stopUnanswered`: the failed stop carried all that text and had no answer. */
   private async finishBrokenStream(details: SlackDetails, ts: string, rest: string, failure: unknown, feedback: Feedback = {}, stopUnanswered = false, key?: string): Promise<Finished> {
-    const { channel } = details;
     const stop = (markdownText: string | undefined, endsAnswer: boolean) =>
-      this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel, ts, ...(markdownText ? { markdown_text: inertMentions(markdownText) } : {}), ...(endsAnswer ? feedback : {}) })));
+      this.call(() => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts, ...(markdownText ? { markdown_text: inertMentions(markdownText) } : {}), ...(endsAnswer ? feedback : {}) })));
     const { left, stopped, failure: refused } = await finishStream(stop, rest, stopUnanswered, inertMentions);
     if (!left) this.logger().warn({ err: failure }, 'Slack streaming failed mid-way; finished the message with the rest of the text');
     else this.logger().warn({ err: failure, stopped, leftChars: left.length }, 'Slack streaming failed mid-way; posting the rest of the text as a new message');

@@ -72,6 +72,9 @@ export async function waitRetryAfter(error: unknown, since: number, maxWaitMs = 
   if (wait <= maxWaitMs) await new Promise((resolve) => setTimeout(resolve, wait - (Date.now() - since)));
 }
 
+/** The key of the reply a part's key (`<reply key>:<index>`) is of. */
+export const replyKeyOf = (partKey: string): string => partKey.slice(0, partKey.lastIndexOf(':'));
+
 /** Broken streams' messages no stop could end, by reply key (a bounded few): stopped once their rest is posted. */
 export class UnstoppedStreams {
   private readonly byKey = new Map<string, string>();
@@ -81,7 +84,7 @@ export class UnstoppedStreams {
   }
   /** The message of the reply whose part this is (`<reply key>:<index>`), forgotten. */
   take(partKey: string): string | undefined {
-    const key = partKey.slice(0, partKey.lastIndexOf(':'));
+    const key = replyKeyOf(partKey);
     const ts = this.byKey.get(key);
     this.byKey.delete(key);
     return ts;

@@ -36,6 +36,20 @@ export async function stopEarlierStream(slack: TakeBack, marker: string): Promis
   return noted;
 }
 
+/**
+ * Before a reply that is not a stream (a notice: a spent budget's) is posted in its place: the
+ * message an earlier run of it left streaming (killed mid-stream) is stopped as it stands, so the
+ * reply follows a finished message. Not taken back: nothing shown now replaces its text. The note
+ * stays, for a later run that streams an answer after all to take the message back.
+ */
+export async function stopEarlierStreamBefore({ slack, marker }: { slack: TakeBack; marker: string }): Promise<void> {
+  const noted = await slack.store.get(marker);
+  if (noted === undefined) return;
+  const since = startOutSince(noted);
+  const ts = since === undefined ? noted : await slack.lostStart(since);
+  if (ts !== undefined) await slack.stop(ts).catch(() => undefined); // stopped already, maybe (its AI broke off)
+}
+
 /** The message `noted` (the note at `marker`) names, or the one its lost start began, stopped and deleted; the note is then dropped. */
 export async function takeBackEarlierStream(slack: TakeBack, marker: string, noted: string | undefined): Promise<void> {
   if (noted === undefined) return;
