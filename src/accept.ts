@@ -58,8 +58,9 @@ export const inProcessBound = (config: Pick<Config, 'queue'>): number => IN_PROC
 /**
  * `request`: the webhook's, when there is one; its `signal` (read in direct mode only: made when
  * first asked for) aborts when the client closed the connection before its answer was written.
+ * `requestId`: its X-Request-Id, carried to the log lines of the messages' answers.
  */
-export type Accept = (adapter: Adapter, received: Received, request?: HttpRequest) => Promise<HttpResponse>;
+export type Accept = (adapter: Adapter, received: Received, request?: HttpRequest, requestId?: string) => Promise<HttpResponse>;
 
 export function createAccept({ config, logger, workerDeps, ingestDeps: bare, retry, track, answeringHere }: AcceptDeps): Accept {
   // A claim the store would not give back is retried for as long as the platform waits for the answer (claim-release.ts).
@@ -80,19 +81,20 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
   /** A conversation's messages answered here go one after the other, in the order they came (no queue orders them now). */
   const turns = new ConversationTurns(holdBudgetMs(workerDeps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, retry), logger);
   const turnOf = (message: InboundMessage) => turns.take(`${message.platform}:${message.conversation.id}`);
-  const answerHere = (adapter: Adapter, message: InboundMessage, error: unknown, turn: Turn, deps = fallbackDeps(), givenUp?: GivenUp) => {
+  const answerHere = (adapter: Adapter, message: InboundMessage, error: unknown, turn: Turn, requestId: string | undefined, deps = fallbackDeps(), givenUp?: GivenUp) => {
     if (error instanceof QueueFullError) {
       // A flood answers many this way: one line a minute, each at debug.
       const leftOut = logSummaryOf(logger).take(`queue full, answered here ${adapter.platform}`);
       logger[leftOut === undefined ? 'debug' : 'warn']({ platform: adapter.platform, maxJobs: error.maxJobs, ...leftOutFields(leftOut ?? 0) }, 'the in-process queue is full (QUEUE_MAX_MESSAGES); answering the message in this process since the platform will not redeliver');
-    } else logger.warn({ err: error, platform: adapter.platform }, 'could not take the message; answering in this process since the platform will not redeliver');
-    return answerInProcess(deps, message, retry, turn, givenUp);
+    } else logger.warn({ err: error, platform: adapter.platform, requestId }, 'could not take the message; answering in this process since the platform will not redeliver');
+    return answerInProcess(deps, message, retry, turn, givenUp, requestId);
   };
   /** Counted as running (shutdown waits for it); a failure is logged, there is no one else to tell. */
   const trackHere = (adapter: Adapter, message: InboundMessage, work: Promise<unknown>) => {
     track(work, message).catch((answerError: unknown) => logger.error({ err: answerError, platform: adapter.platform, message: message.id }, 'in-process answer failed'));
   };
-  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown, deps?: WorkerDeps, givenUp?: GivenUp) => trackHere(adapter, message, answerHere(adapter, message, error, turnOf(message), deps, givenUp));
+  const inProcess = (adapter: Adapter, message: InboundMessage, error: unknown, requestId: string | undefined, deps?: WorkerDeps, givenUp?: GivenUp) =>
+    trackHere(adapter, message, answerHere(adapter, message, error, turnOf(message), requestId, deps, givenUp));
   /**
    * A message the full queue could not take, given up here: dead-lettered as the queue would have
    * done (counted, and kept to replay). The queue is up, only full: its dead letters are not held
@@ -107,9 +109,9 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
    * which is for a store that is down. False when it is a flood (inProcessBound) and the sender can
    * be told to send it again instead.
    */
-  const answeredDespiteFull = (adapter: Adapter, message: InboundMessage, error: QueueFullError): boolean => {
+  const answeredDespiteFull = (adapter: Adapter, message: InboundMessage, error: QueueFullError, requestId: string | undefined): boolean => {
     if (adapter.respondDirect && answeringHere() >= inProcessBound(config)) return false;
-    inProcess(adapter, message, error, workerDeps, deadLetterHere(message));
+    inProcess(adapter, message, error, requestId, workerDeps, deadLetterHere(message));
     return true;
   };
   /**
@@ -118,18 +120,18 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
    * delivery's claim found it taken. Its turn is taken now: a later message answered here waits
    * for it, and goes as soon as the queue has it.
    */
-  const notTaken = (adapter: Adapter, message: InboundMessage, options: IngestOptions, error: unknown) => {
-    if (!outcomeUnknown(error)) return inProcess(adapter, message, error);
+  const notTaken = (adapter: Adapter, message: InboundMessage, options: IngestOptions, error: unknown, requestId: string | undefined) => {
+    if (!outcomeUnknown(error)) return inProcess(adapter, message, error, requestId);
     logger.warn({ err: error, platform: adapter.platform, message: message.id }, 'the queue may or may not have taken the message; taking it again before answering in this process');
     const turn = turnOf(message);
-    const answered = takeAgain(() => ingestMessage(ingestDeps, message, options)).then((failed) => (failed ? answerHere(adapter, message, failed.error, turn) : undefined));
+    const answered = takeAgain(() => ingestMessage(ingestDeps, message, options, requestId)).then((failed) => (failed ? answerHere(adapter, message, failed.error, turn, requestId) : undefined));
     trackHere(adapter, message, answered.finally(turn.done));
   };
 
-  return async function accept(adapter, received, request) {
+  return async function accept(adapter, received, request, requestId) {
     if (config.mode === 'direct') {
-      const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error) } : {};
-      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, track, ...untaken }, adapter, received, request?.signal);
+      const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error, requestId) } : {};
+      return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, track, ...untaken }, adapter, received, request?.signal, requestId);
     }
     // A sender that never redelivers may take a delivery again (notTaken): its claims are marked as this delivery's.
     const options: IngestOptions = adapter.redelivers === false ? { ...ingestOptionsOf(received), delivery: randomUUID() } : ingestOptionsOf(received);
@@ -137,12 +139,12 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
     let full: QueueFullError | undefined;
     for (const message of received.messages) {
       try {
-        const ingested = await ingestMessage(ingestDeps, message, options);
+        const ingested = await ingestMessage(ingestDeps, message, options, requestId);
         if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
       } catch (error) {
         if (adapter.redelivers !== false) throw error;
-        if (!(error instanceof QueueFullError)) notTaken(adapter, message, options, error);
-        else if (!answeredDespiteFull(adapter, message, error)) full = error;
+        if (!(error instanceof QueueFullError)) notTaken(adapter, message, options, error, requestId);
+        else if (!answeredDespiteFull(adapter, message, error, requestId)) full = error;
       }
     }
     if (full) {

@@ -7,7 +7,7 @@
 import { PermanentError, type Adapter, type HttpResponse, type LimitRefusal, type Received } from './adapter.js';
 import { apologiseOnce } from './apology.js';
 import { answerOf, ingestOptionsOf, takeDelivery, type IngestDeps } from './ingest.js';
-import { conversationGroup, messageJobId } from './jobs.js';
+import { conversationGroup, messageData, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
 import { errorText, isDeferral, type RetryOptions } from './queue/index.js';
 import { answerMessage, type WorkerDeps } from './worker.js';
@@ -35,8 +35,9 @@ export type DirectDeps = IngestDeps &
  * answered as soon as its messages are taken, and its replies are posted when they are ready
  * (unless the function is frozen once it answers: `afterAckBeforeResponse`). `clientGone` aborts
  * when the client closed the connection before the answer was written: the reply is posted instead.
+ * `requestId`: the webhook's X-Request-Id, on each answer's log lines.
  */
-export async function respondDirect(deps: DirectDeps, adapter: Adapter, received: Received, clientGone?: AbortSignal): Promise<HttpResponse> {
+export async function respondDirect(deps: DirectDeps, adapter: Adapter, received: Received, clientGone?: AbortSignal, requestId?: string): Promise<HttpResponse> {
   let open = true;
   /** The reply kept for the HTTP answer, and how to post it instead (exactly one of the two happens). */
   let captured: { reply: Reply; post(): Promise<void> } | undefined;
@@ -51,9 +52,10 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
     // A step after a posted reply that fails for now (Intercom's handoff assignment answering 5xx)
     // is retried by the queue, as in queue mode: its markers keep the reply from going out twice.
     const retryLater = (error: unknown) => isDeferral(error) || (posted && !captured && !(error instanceof PermanentError));
-    const failed = (error: unknown) => (retryLater(error) ? waitInQueue(deps, message, error) : deadLetter(deps, message, error, tries.attempt));
+    const failed = (error: unknown) => (retryLater(error) ? waitInQueue(deps, message, error, requestId) : deadLetter(deps, message, error, tries.attempt));
     await answerMessage(deps, message, {
       jobId,
+      requestId,
       attempt: 1,
       // No queue puts this conversation's messages in order: they take its lock instead.
       serialize: true,
@@ -129,10 +131,10 @@ function whenAborted(signal: AbortSignal | undefined, until: AbortSignal): Promi
 }
 
 /** A message that must wait goes to the queue, whose worker answers it when the wait is over. */
-async function waitInQueue(deps: DirectDeps, message: InboundMessage, error: unknown): Promise<void> {
+async function waitInQueue(deps: DirectDeps, message: InboundMessage, error: unknown, requestId: string | undefined): Promise<void> {
   deps.logger.info({ err: error, message: message.id }, 'direct answer must wait; queued for the worker');
   try {
-    await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message } });
+    await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: messageData(message, requestId) });
   } catch (queueError) {
     // No room (QUEUE_MAX_MESSAGES) or closing: nothing will answer it, so the person hears so, as
     // after the last attempt (answerMessage did not apologise: a wait is not a failure).

@@ -20,9 +20,10 @@ import type { Turn } from './conversation-turns.js';
  * AI_MAX_WAIT_MS. A reply the platform failed is posted again by itself, and each reply's markers
  * keep a retry from posting again what was posted. Rejects when given up (after the apology).
  * `turn`: its place in its conversation's line (conversation-turns.ts): answered once the message
- * before it is out, and out itself once its reply (or its apology) is posted.
+ * before it is out, and out itself once its reply (or its apology) is posted. `requestId`: the
+ * webhook's X-Request-Id, on the message's log lines as the worker puts it.
  */
-export async function answerInProcess(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions, turn?: Turn, givenUp?: GivenUp): Promise<'answered' | 'duplicate'> {
+export async function answerInProcess(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions, turn?: Turn, givenUp?: GivenUp, requestId?: string): Promise<'answered' | 'duplicate'> {
   try {
     if (!(await deps.store.setIfAbsent(keys.seen(message), new Date().toISOString(), SEEN_TTL_MS))) {
       deps.metrics.duplicatesDropped.inc({ platform: message.platform });
@@ -30,7 +31,7 @@ export async function answerInProcess(deps: WorkerDeps, message: InboundMessage,
     }
     deps.metrics.messagesReceived.inc({ platform: message.platform });
     await turn?.ready;
-    return await answerInTurn(turn ? { ...deps, conversationLog: deps.conversationLog && outOnceLogged(deps.conversationLog, turn) } : deps, message, retry, givenUp);
+    return await answerInTurn(turn ? { ...deps, conversationLog: deps.conversationLog && outOnceLogged(deps.conversationLog, turn) } : deps, message, retry, givenUp, requestId);
   } finally {
     turn?.done();
   }
@@ -52,7 +53,7 @@ function outOnceLogged(log: ConversationLog, turn: Turn): ConversationLog {
 /** Told of a message given up (its apology posted), with the attempts spent, before answerInProcess rejects. */
 export type GivenUp = (error: unknown, attempts: number) => Promise<void>;
 
-async function answerInTurn(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions, givenUp?: GivenUp): Promise<'answered'> {
+async function answerInTurn(deps: WorkerDeps, message: InboundMessage, retry: RetryOptions, givenUp: GivenUp | undefined, requestId: string | undefined): Promise<'answered'> {
   const jobId = `inprocess.${message.id}`;
   const maxWaitMs = deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   const tries = new Tries(retry);
@@ -63,7 +64,7 @@ async function answerInTurn(deps: WorkerDeps, message: InboundMessage, retry: Re
   for (;;) {
     runStartedAt = Date.now();
     try {
-      await answerMessage(deps, message, { jobId, attempt: tries.attempt, isFinalFailure: tries.final, onWait, sink });
+      await answerMessage(deps, message, { jobId, requestId, attempt: tries.attempt, isFinalFailure: tries.final, onWait, sink });
       return 'answered';
     } catch (error) {
       if (tries.final(error)) {

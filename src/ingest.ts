@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { claimDelivery, claimOwn, takeBack } from './delivery-claim.js';
-import { SEEN_TTL_MS, conversationGroup, keys, messageJobId, type JobData } from './jobs.js';
+import { SEEN_TTL_MS, conversationGroup, keys, messageData, messageJobId, type JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import type { Metrics } from './observe/index.js';
@@ -178,17 +178,20 @@ export async function ingest(deps: IngestDeps, message: InboundMessage): Promise
   return (await ingestMessage(deps, message)).outcome;
 }
 
-/** `ingest`, with the refusal's details, for a sender that takes messages its own way (`options`). */
-export async function ingestMessage(deps: IngestDeps, message: InboundMessage, options: IngestOptions = {}): Promise<Ingested> {
+/**
+ * `ingest`, with the refusal's details, for a sender that takes messages its own way (`options`).
+ * `requestId`: the webhook's X-Request-Id, carried with the job to the worker's log lines.
+ */
+export async function ingestMessage(deps: IngestDeps, message: InboundMessage, options: IngestOptions = {}, requestId?: string): Promise<Ingested> {
   // The queue's one step cannot give a refusal's claim back, nor run `taken` before the job exists.
   const admission = options.tellsRefusal || options.taken ? undefined : admissionOf(deps, message);
   if (admission) {
     // A condition the queue cannot check in its step is checked in the store first.
     if (message.onlyIfStored !== undefined && admission.requires === undefined && !(await isStored(deps, message.onlyIfStored))) return ignored(deps, message);
-    return admitAtTheDoor(deps, message, admission);
+    return admitAtTheDoor(deps, message, admission, requestId);
   }
   return takeDelivery(deps, message, options, async () => {
-    await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message', message } });
+    await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: messageData(message, requestId) });
   });
 }
 
@@ -213,8 +216,8 @@ function admissionOf(deps: IngestDeps, message: InboundMessage): Admission | und
 }
 
 /** Dedupe, limits and enqueue in the queue's one step (on Redis: one round trip per ack). */
-async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admission: Admission): Promise<Ingested> {
-  const job = { id: messageJobId(message), group: conversationGroup(message.conversation), data: { type: 'message' as const, message } };
+async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admission: Admission, requestId: string | undefined): Promise<Ingested> {
+  const job = { id: messageJobId(message), group: conversationGroup(message.conversation), data: messageData(message, requestId) };
   const admitted = await deps.queue.admit!(job, admission);
   if (admitted.outcome === 'ignored') return ignored(deps, message);
   if (admitted.outcome === 'duplicate') {

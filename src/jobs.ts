@@ -5,8 +5,20 @@ import type { ConversationRef, InboundMessage, Reply } from './message.js';
 
 /** A message to answer, or a notice to post (a rate-limit warning). */
 export type JobData =
-  | { type: 'message'; message: InboundMessage }
+  | MessageJobData
   | { type: 'notice'; conversation: ConversationRef; reply: Reply };
+
+/**
+ * `requestId`: the X-Request-Id of the webhook that brought the message, bound on the worker's log
+ * lines for it. Absent when there was no webhook (Socket Mode, `bot.ingest`) and in jobs queued by
+ * a version before it was carried.
+ */
+export type MessageJobData = { type: 'message'; message: InboundMessage; requestId?: string };
+
+/** A message's job data; no `requestId` key at all without one (the job's JSON is as it was). */
+export function messageData(message: InboundMessage, requestId: string | undefined): MessageJobData {
+  return requestId === undefined ? { type: 'message', message } : { type: 'message', message, requestId };
+}
 
 /** Ids that are safe as BullMQ job ids and Redis keys: no ':' from a platform's id leaks in. */
 function safe(part: string): string {

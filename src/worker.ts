@@ -113,6 +113,7 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
   const runStartedAt = Date.now();
   await answerMessage(deps, data.message, {
     jobId: job.id,
+    requestId: data.requestId,
     attempt: job.attempt,
     ...(job.redelivered ? { redelivered: true } : {}),
     isFinalFailure: final,
@@ -125,6 +126,7 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
 
 export interface AnswerOptions {
   jobId: string;
+  requestId?: string; // the webhook's X-Request-Id (absent: none, or a job queued before it was carried)
   attempt: number;
   /** The queue handed the job out before (see Job.redelivered): like a later attempt, it may repeat a run that answered. */
   redelivered?: boolean;
@@ -146,7 +148,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
   const adapter = deps.adapterFor(message.platform);
   if (!adapter) throw new PermanentError(`no adapter for platform "${message.platform}"`, 'no_adapter');
   const started = performance.now();
-  const logger = deps.logger.child({ job: options.jobId, platform: message.platform, conversation: message.conversation.id });
+  const logger = deps.logger.child({ job: options.jobId, requestId: options.requestId, platform: message.platform, conversation: message.conversation.id });
   let release: (() => Promise<void>) | undefined;
   /** The "thinking…" status on its way: sent alongside the handler's first steps, settled before any reply. */
   let thinking: Promise<void> | undefined;

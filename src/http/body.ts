@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { Logger } from 'pino';
 import { HttpError } from '../adapter.js';
 
 /**
@@ -9,14 +8,16 @@ import { HttpError } from '../adapter.js';
  */
 export const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
 
+/** The reason of a body a parser in front of parley has read already. */
+export const BODY_ALREADY_PARSED = 'body_already_parsed';
+
 /**
  * The refusal of a body a parser in front of parley has read already: its signature cannot be
- * checked any more. `fix` says how to mount parley instead; logged at error, as a mistake of setup.
+ * checked any more. `fix` says how to mount parley instead. Not logged here: the router answers it
+ * as a refusal, and logRefusal writes its one line (at error, as a mistake of setup).
  */
-export function bodyAlreadyRead(logger: Logger, path: string | undefined, fix: string): HttpError {
-  const message = `The request body was already consumed by a body parser, so its signature cannot be checked. ${fix}`;
-  logger.error({ path }, message);
-  return new HttpError(500, 'body_already_parsed', message);
+export function bodyAlreadyRead(fix: string): HttpError {
+  return new HttpError(500, BODY_ALREADY_PARSED, `The request body was already consumed by a body parser, so its signature cannot be checked. ${fix}`);
 }
 
 /** A body given whole by a parser in front of parley (`req.rawBody`): the limit still holds (no rest to drain). */

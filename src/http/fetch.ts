@@ -71,7 +71,7 @@ async function answer(router: Router, options: FetchOptions, request: Request, i
   if (router.wantsBody(request.method, path) && request.body) {
     try {
       if (request.bodyUsed) {
-        throw bodyAlreadyRead(options.logger, url.pathname, 'Hand the request to parley before reading its body (c.req.json(), request.text()), or hand it request.clone().');
+        throw bodyAlreadyRead('Hand the request to parley before reading its body (c.req.json(), request.text()), or hand it request.clone().');
       }
       body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
     } catch (error) {

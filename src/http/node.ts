@@ -149,7 +149,7 @@ async function rawBody(req: MaybeParsed, options: NodeOptions): Promise<Buffer> 
   if (typeof req.rawBody === 'string') return withinLimit(Buffer.from(req.rawBody), options.bodyLimitBytes);
   if (rawParsed(req)) return withinLimit(req.body as Buffer, options.bodyLimitBytes);
   if (req.readableEnded || req._body === true) {
-    throw bodyAlreadyRead(options.logger, req.originalUrl ?? req.url, 'Mount parley before express.json()/urlencoded() (or keep the raw bytes in req.rawBody, or parse with express.raw()).');
+    throw bodyAlreadyRead('Mount parley before express.json()/urlencoded() (or keep the raw bytes in req.rawBody, or parse with express.raw()).');
   }
   return readStreamLimited(req, options.bodyLimitBytes, req.headers['content-length']);
 }

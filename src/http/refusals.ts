@@ -14,12 +14,16 @@ import { redactDeep } from '../observe/logger.js';
 import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
 import { errorText } from '../queue/backoff.js';
 import { InvalidPayloadError } from '../payload.js';
+import { BODY_ALREADY_PARSED } from './body.js';
 
-export function logRefusal(deps: { logger: Logger; metrics: Metrics }, platform: string | undefined, error: HttpError, remoteAddress?: string): void {
+/** `path`: the request's, when it came as one. */
+export function logRefusal(deps: { logger: Logger; metrics: Metrics }, platform: string | undefined, error: HttpError, remoteAddress?: string, path?: string): void {
   if (platform) deps.metrics.webhooksRejected.inc({ platform, reason: error.reason });
   // Its kind is its text: two payloads that fail differently are both told (a few a minute: the text may be the sender's).
   const leftOut = logSummaryOf(deps.logger).takeOf(`refused ${platform ?? ''} ${error.reason}`, error.message);
-  if (leftOut !== undefined) deps.logger.warn({ platform, reason: error.reason, status: error.status, remoteAddress, ...leftOutFields(leftOut) }, error.message);
+  // A body parser mounted in front of parley is the embedding app's mistake of setup, not the sender's: error.
+  const level = error.reason === BODY_ALREADY_PARSED ? 'error' : 'warn';
+  if (leftOut !== undefined) deps.logger[level]({ platform, reason: error.reason, status: error.status, remoteAddress, path, ...leftOutFields(leftOut) }, error.message);
   // The payload itself may hold a person's message: debug level only, its credentials redacted at any depth.
   if (error instanceof InvalidPayloadError && deps.logger.isLevelEnabled('debug')) deps.logger.debug({ platform, payload: redactDeep(error.payload) }, 'the payload that did not fit');
 }

@@ -28,9 +28,10 @@ export interface RouterDeps {
   adapterStates?(): Record<string, string>;
   /**
    * Hand verified messages to the pipeline; returns the platform's answer. Throws when nothing could
-   * take them. `request`: the webhook's (its `signal` says the client closed the connection).
+   * take them. `request`: the webhook's (its `signal` says the client closed the connection);
+   * `requestId`: its X-Request-Id, carried to the log lines of its messages' answers.
    */
-  accept(adapter: Adapter, received: Received, request?: HttpRequest): Promise<HttpResponse>;
+  accept(adapter: Adapter, received: Received, request?: HttpRequest, requestId?: string): Promise<HttpResponse>;
   /**
    * How long verifying a webhook and taking its messages may take before it is answered 503
    * (ack-budget.ts); undefined, or absent: as long as it takes.
@@ -117,7 +118,7 @@ export function createRouter(deps: RouterDeps): Router {
     return allowedBy ? { kind: 'wrong_method', allow: allowed, adapter: allowedBy, ...(webhook ? { webhook } : {}) } : { kind: 'wrong_method', allow: allowed };
   }
 
-  async function dispatch(target: Target, request: HttpRequest): Promise<HttpResponse> {
+  async function dispatch(target: Target, request: HttpRequest, requestId: string): Promise<HttpResponse> {
     switch (target.kind) {
       case 'health':
         return json(200, { status: 'ok' });
@@ -143,7 +144,7 @@ export function createRouter(deps: RouterDeps): Router {
         if (request.method === 'POST') refuseEncodedBody(request);
         return target.route.handle(request);
       case 'webhook':
-        return webhook(target.adapter, request);
+        return webhook(target.adapter, request, requestId);
     }
   }
 
@@ -155,7 +156,7 @@ export function createRouter(deps: RouterDeps): Router {
     counter.inc();
   };
 
-  async function webhook(adapter: Adapter, request: HttpRequest): Promise<HttpResponse> {
+  async function webhook(adapter: Adapter, request: HttpRequest, requestId: string): Promise<HttpResponse> {
     const platform = adapter.platform;
     countReceived(platform);
     refuseEncodedBody(request);
@@ -166,7 +167,7 @@ export function createRouter(deps: RouterDeps): Router {
     const started = performance.now();
     const received = await adapter.receive(request);
     const budgetMs = deps.ackBudgetMs?.(adapter);
-    const take = () => deps.accept(adapter, received, request);
+    const take = () => deps.accept(adapter, received, request, requestId);
     let response: HttpResponse;
     try {
       if (received.messages.length === 0) response = received.response;
@@ -229,10 +230,10 @@ export function createRouter(deps: RouterDeps): Router {
           if (target?.kind === 'webhook') countReceived(target.adapter.platform);
           throw refused;
         } else {
-          response = target ? await dispatch(target, request) : jsonError(404, 'not_found', `Nothing is served at ${path}.`);
+          response = target ? await dispatch(target, request, requestId) : jsonError(404, 'not_found', `Nothing is served at ${path}.`);
         }
       } catch (error) {
-        response = failure(error, platform, deps, request.remoteAddress, target?.kind === 'webhook');
+        response = failure(error, platform, deps, request, target?.kind === 'webhook');
         refusal = true;
       }
       if (refusal && adapter?.decorateRefusal) response = await decorated(adapter, request, response, deps.logger);
@@ -278,9 +279,9 @@ async function decorated(adapter: Adapter, request: HttpRequest, response: HttpR
 }
 
 /** A user-caused error becomes its small JSON answer; anything else is ours: 503 so the platform redelivers. */
-function failure(error: unknown, platform: string | undefined, deps: RouterDeps, remoteAddress: string | undefined, webhook: boolean): HttpResponse {
+function failure(error: unknown, platform: string | undefined, deps: RouterDeps, request: HttpRequest, webhook: boolean): HttpResponse {
   if (error instanceof HttpError) {
-    logRefusal(deps, platform, error, remoteAddress);
+    logRefusal(deps, platform, error, request.remoteAddress, pathOf(request));
     return jsonError(error.status, error.reason, error.message);
   }
   logFailure(deps, platform, error);

@@ -198,6 +198,18 @@ describe('processJob answers', () => {
     expect(kinds()).toEqual(['answer']);
   });
 
+  it("binds the job's request id on the message's log lines; a job queued without one (an older version's) is answered all the same", async () => {
+    const lines: Record<string, unknown>[] = [];
+    deps.logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const carried = inbound({ conversation: conversation('c-request-id') });
+    await processJob(deps, { ...job(carried), data: { type: 'message', message: carried, requestId: 'req-42' } });
+    const older = inbound({ conversation: conversation('c-no-request-id') });
+    await processJob(deps, job(older));
+    const answered = lines.filter((line) => line.msg === 'message answered');
+    expect(answered).toEqual([expect.objectContaining({ job: messageJobId(carried), requestId: 'req-42' }), expect.objectContaining({ job: messageJobId(older) })]);
+    expect(answered[1]).not.toHaveProperty('requestId');
+  });
+
   it('dead-ends a message for a platform without adapter with PermanentError(no_adapter)', async () => {
     const message = inbound({ platform: 'nowhere', conversation: conversation('c', 'nowhere') });
     await expect(processJob(deps, job(message))).rejects.toMatchObject({ name: 'PermanentError', reason: 'no_adapter' });
