@@ -6,7 +6,7 @@ import { jsonError } from '../http/responses.js';
 import type { HttpResponse } from '../adapter.js';
 
 const READS = /^\/(overview|events|budgets|alerts|dead-letters|conversations(\/[^/]+)?)$/;
-const ACTIONS = /^\/(dead-letters\/([^/]+\/replay|replay-all|purge)|budgets\/limit)$/;
+const ACTIONS = /^\/(dead-letters\/([^/]+\/(replay|drop)|replay-all|purge)|budgets\/limit)$/;
 
 /** The 405 for `path` (below /console/api) when it is served with the other method; undefined when it is served with none. */
 export function wrongConsoleMethod(path: string, post: boolean): HttpResponse | undefined {

@@ -17,6 +17,8 @@
  *                                          (more: older exchanges are recorded than shown)
  *   GET  /console/api/dead-letters         { deadLetters: DeadLetterView[] }
  *   POST /console/api/dead-letters/<id>/replay   → { replayed: true } | 404 | 409 not_a_job
+ *   POST /console/api/dead-letters/<id>/drop     body {"confirm":"drop"} → { dropped: true } | 404
+ *                                          (400 without it; 501 drop_unsupported: the queue has no dropDeadLetter)
  *   POST /console/api/dead-letters/replay-all    → { replayed: n }
  *   POST /console/api/dead-letters/purge   body {"confirm":"purge"} → { purged: n } (400 without it)
  *   GET  /console/api/budgets              ?tenant&limit (default 100, held within 1…1000) → BudgetsView: the overall

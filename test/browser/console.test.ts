@@ -2,7 +2,7 @@
  * The operator console in a real browser (Debian's chromium through playwright-core), against a
  * real bot (web chat adapter, memory defaults), the fake OpenAI server and a fake alert webhook.
  * One browser and one bot for the whole file; the steps build on each other, in order:
- * sign in, watch the overview move, dead letters (replay, replay all, purge), the budget crossed
+ * sign in, watch the overview move, dead letters (replay, replay all, drop, purge), the budget crossed
  * (one alert per kind, exactly one "exceeded"), raised with its form and put back, more conversations than one page ("Show more"),
  * 420 px wide, and no console or page errors.
  * Screenshots land in test-results/console/.
@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeOpenAi, type ChatCall, type FakeOpenAi, type ScriptedAnswer } from '../fakes/openai-server.js';
+import type { JobData } from '../../src/index.js';
 import { assistantReplies, startWebBot, type WebBot } from '../helpers/web-bot.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -240,7 +241,7 @@ describe('operator console in a browser', () => {
     await transcript.waitFor({ state: 'hidden' });
   });
 
-  it('an AI outage dead-letters messages; replay, replay all and purge (with its confirmation) work', async () => {
+  it('an AI outage dead-letters messages; replay, replay all, drop and purge (each with its confirmation) work', async () => {
     aiMode = 'down';
     await web.post('outage-1', 'are you there? first');
     await web.post('outage-2', 'are you there? second');
@@ -281,6 +282,26 @@ describe('operator console in a browser', () => {
     await web.waitFor('outage-3', (e) => assistantReplies(e).length === 1);
     aiMode = 'echo';
     await expect.poll(async () => (await rows.count()) || (await byTestId('dead-refresh').click(), 0), POLL).toBe(1);
+
+    // a letter that is no parley job (replayed, it would only fail again): Drop… asks, Cancel keeps it, Drop deletes it alone
+    const letter = { id: 'not-a-job-1', group: 'not-a-job-1', data: { type: 'unknown' } as unknown as JobData, error: 'not a parley job', reason: 'invalid_job', attempts: 1, failedAt: new Date().toISOString() };
+    await web.bot.queue.addDeadLetter(letter);
+    await expect.poll(async () => (await rows.count()) === 2 || (await byTestId('dead-refresh').click(), false), POLL).toBe(true);
+    const notAJob = page.locator('#dead-letter-rows [data-testid="dead-letter"][data-id="not-a-job-1"]');
+    await notAJob.locator('[data-testid="drop"]').click();
+    const dropDialog = byTestId('drop-dialog');
+    await dropDialog.waitFor({ state: 'visible' });
+    expect(await textOf(byTestId('drop-id'))()).toBe('not-a-job-1');
+    await shot('drop-dialog');
+    await byTestId('drop-cancel').click();
+    await dropDialog.waitFor({ state: 'hidden' });
+    await expect.poll(textOf(byTestId('status')), POLL).toBe('Drop cancelled: dead letter not-a-job-1 is kept.');
+    expect(await rows.count()).toBe(2);
+    await notAJob.locator('[data-testid="drop"]').click();
+    await byTestId('drop-confirm').click();
+    await expect.poll(textOf(byTestId('status')), POLL).toBe('Dropped dead letter not-a-job-1.');
+    await expect.poll(() => rows.count(), POLL).toBe(1);
+    expect(((await api('/console/api/dead-letters')).deadLetters as { conversation: string }[]).map((l) => l.conversation)).toEqual(['outage-3']);
 
     // Cancel keeps them; Purge in the dialog deletes them
     await byTestId('purge').click();

@@ -25,6 +25,7 @@ describe('the console API with the wrong method', () => {
     ['POST', '/conversations', 'GET'],
     ['POST', '/conversations/c1', 'GET'],
     ['GET', '/dead-letters/some-id/replay', 'POST'],
+    ['GET', '/dead-letters/some-id/drop', 'POST'],
     ['GET', '/dead-letters/replay-all', 'POST'],
     ['GET', '/dead-letters/purge', 'POST'],
   ];

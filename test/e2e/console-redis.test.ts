@@ -145,4 +145,32 @@ describe('the console across processes on Redis', () => {
     await a.waitFor('redis-dead', (entries) => assistantReplies(entries).some((r) => r.text === 're: Where is order 4411?'));
     expect((await panel.get<{ deadLetters: DeadLetterView[] }>('/dead-letters')).deadLetters).toEqual([]);
   });
+
+  it("B drops one of A's dead letters, and no other: gone on A too; 404 once gone", async () => {
+    const panel = await consoleOfB();
+    outage = true;
+    for (const conversation of ['redis-drop-1', 'redis-drop-2']) expect((await a.post(conversation, `Lost in ${conversation}`)).status).toBe(202);
+    const letters = await until(async () => {
+      const listed = (await panel.get<{ deadLetters: DeadLetterView[] }>('/dead-letters')).deadLetters;
+      return listed.length === 2 && listed;
+    }, "A's two dead letters on B");
+    outage = false;
+    const dropped = letters.find((l) => l.conversation === 'redis-drop-1')!;
+    const kept = letters.find((l) => l.conversation === 'redis-drop-2')!;
+    const path = `/dead-letters/${encodeURIComponent(dropped.id)}/drop`;
+    expect((await panel.post(path)).status).toBe(400);
+    const drop = await panel.post(path, { confirm: 'drop' });
+    expect(drop.status).toBe(200);
+    expect(await drop.json()).toEqual({ dropped: true });
+    expect((await panel.get<{ deadLetters: DeadLetterView[] }>('/dead-letters')).deadLetters.map((l) => l.id)).toEqual([kept.id]);
+    expect((await a.bot.deadLetters.list()).map((l) => l.id)).toEqual([kept.id]);
+    expect((await a.bot.queue.counts()).dead).toBe(1);
+
+    const again = await panel.post(path, { confirm: 'drop' });
+    expect(again.status).toBe(404);
+    expect(await again.json()).toMatchObject({ error: { code: 'not_found' } });
+    expect((await panel.post('/dead-letters/no-such-letter/drop', { confirm: 'drop' })).status).toBe(404);
+    expect(await (await panel.post(`/dead-letters/${encodeURIComponent(kept.id)}/drop`, { confirm: 'drop' })).json()).toEqual({ dropped: true });
+    expect(await a.bot.deadLetters.list()).toEqual([]);
+  });
 });

@@ -10,7 +10,7 @@ import type { ConversationSummary } from '../../src/conversation-log.js';
 import type { ConversationEntry } from '../../src/index.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createBot, loadConfig } from '../../src/index.js';
+import { createBot, loadConfig, MemoryQueue, type JobData } from '../../src/index.js';
 import type { DeadLetterView, Overview } from '../../src/console/api.js';
 import { ConsoleAuth } from '../../src/console/auth.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
@@ -575,6 +575,48 @@ describe('the operator console over HTTP', () => {
       expect(await deadLetters()).toEqual([]);
       expect(await web.bot.deadLetters.list()).toEqual([]);
     });
+
+    it('drops one dead letter, and no other, only with {"confirm":"drop"}; logs its id at warn, never its text; 404 once gone', async () => {
+      outage = true;
+      const kept = await failOn('outage-6', 'outage six');
+      const dropped = await failOn('outage-7', 'outage seven: my card ends 4242');
+      outage = false;
+      const path = `/dead-letters/${encodeURIComponent(dropped.id)}/drop`;
+      for (const body of [{}, { confirm: 'purge' }, { confirm: true }, 'not json', '"drop"', '["drop"]']) {
+        const res = await api.post(path, body);
+        expect(res.status, JSON.stringify(body)).toBe(400);
+        expect(await res.json()).toMatchObject({ error: { code: 'confirmation_required' } });
+      }
+      // as every action: JSON only, and the session or the bearer token
+      expect((await api.post(path, { confirm: 'drop' }, 'text/plain')).status).toBe(415);
+      expect((await fetch(`${web.url}/console/api${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"confirm":"drop"}' })).status).toBe(401);
+      expect((await deadLetters()).map((l) => l.id).sort()).toEqual([kept.id, dropped.id].sort());
+
+      const logged = logs.length;
+      const res = await api.post(path, { confirm: 'drop' });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ dropped: true });
+      expect((await deadLetters()).map((l) => l.id)).toEqual([kept.id]);
+      expect((await web.bot.deadLetters.list()).map((l) => l.id)).toEqual([kept.id]);
+      const lines = logs.slice(logged).map((line) => JSON.parse(line) as { level: number; msg: string; deadLetter?: string });
+      const line = lines.find((l) => l.msg === 'dead letter dropped from the console');
+      expect(line).toMatchObject({ level: 40, deadLetter: dropped.id });
+      expect(lines.filter((l) => l.level > 20).map((l) => JSON.stringify(l)).join('\n')).not.toContain('4242');
+      // dropped, not replayed: nothing was queued
+      expect(lines.some((l) => /replayed/.test(l.msg))).toBe(false);
+
+      const again = await api.post(path, { confirm: 'drop' });
+      expect(again.status).toBe(404);
+      expect(await again.json()).toEqual({ error: { code: 'not_found', message: `No dead letter ${dropped.id}.` } });
+      const unknown = await api.post('/dead-letters/no-such-letter/drop', { confirm: 'drop' });
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
+      const malformed = await api.post('/dead-letters/%E0%A4%A/drop', { confirm: 'drop' });
+      expect(malformed.status).toBe(400);
+      expect(await malformed.json()).toMatchObject({ error: { code: 'malformed_id' } });
+      expect((await deadLetters()).map((l) => l.id)).toEqual([kept.id]);
+      expect(await (await api.post('/dead-letters/purge', { confirm: 'purge' })).json()).toEqual({ purged: 1 });
+    });
   });
 
   describe('budgets and alerts', () => {
@@ -634,6 +676,28 @@ describe('the operator console over HTTP', () => {
         abort.abort();
       }
     });
+  });
+});
+
+describe('the console on a queue that cannot drop one dead letter (no dropDeadLetter)', () => {
+  it('answers drop with 501 drop_unsupported, saying so, and keeps the letter', async () => {
+    const queue = new MemoryQueue<JobData>({ attempts: 1, backoffMs: 20, maxBackoffMs: 20 });
+    // a JobQueue of one's own written before dropDeadLetter (optional on JobQueue)
+    Object.defineProperty(queue, 'dropDeadLetter', { value: undefined });
+    const web = await startWebBot({ ADMIN_TOKEN: TOKEN, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }, { queue });
+    try {
+      const letter = { id: 'old-queue-letter', group: 'old-queue-letter', data: { type: 'notice', conversation: { platform: 'web', id: 'c1' }, reply: { text: 'hi' } } as JobData, error: 'boom', reason: 'attempts_exhausted', attempts: 1, failedAt: new Date().toISOString() };
+      await queue.addDeadLetter(letter);
+      const api = consoleApi(web.url, { authorization: `Bearer ${TOKEN}` });
+      const res = await api.post('/dead-letters/old-queue-letter/drop', { confirm: 'drop' });
+      expect(res.status).toBe(501);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('drop_unsupported');
+      expect(error.message).toMatch(/cannot drop one dead letter.*dropDeadLetter.*purge/);
+      expect((await api.json<{ deadLetters: DeadLetterView[] }>('/dead-letters')).deadLetters.map((l) => l.id)).toEqual(['old-queue-letter']);
+    } finally {
+      await web.close();
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { leave, run, setStatus } from './api.js';
 import { loadBudgets } from './budgets.js';
 import { setUpLimitForms } from './budget-limits.js';
 import { closeTranscript, loadConversations, openTranscript, showMoreConversations } from './conversations.js';
-import { askPurge, loadDeadLetters, purgeDialogClosed, replayAll } from './dead-letters.js';
+import { askPurge, dropDialogClosed, loadDeadLetters, purgeDialogClosed, replayAll } from './dead-letters.js';
 import { $ } from './dom.js';
 import { startOverview } from './overview.js';
 
@@ -86,6 +86,7 @@ function start() {
   $('replay-all').addEventListener('click', replayAll);
   $('purge').addEventListener('click', askPurge);
   $('purge-dialog').addEventListener('close', purgeDialogClosed);
+  $('drop-dialog').addEventListener('close', dropDialogClosed);
   $('budgets-refresh').addEventListener('click', () => run(loadBudgets));
   const lookup = $('budget-lookup');
   lookup.addEventListener('submit', (event) => {

@@ -1,5 +1,5 @@
 /* global document */
-/** The Dead letters tab: each letter with its payload, replay one or all, and purge after a confirmation. */
+/** The Dead letters tab: each letter with its payload, replay one or all, and drop one or purge all after a confirmation. */
 import { api, ApiError, HOME, run, setStatus } from './api.js';
 import { $, el, setText } from './dom.js';
 import { fmtInt, fmtShortTime, fmtTime } from './format.js';
@@ -8,6 +8,8 @@ let deadSeq = 0;
 const DEAD_LETTER_COLUMNS = 9;
 /** The dead letters whose payload is open: a reload keeps them open. */
 const openPayloads = new Set();
+/** The dead letter the drop dialog asks about. */
+let dropping;
 
 export async function loadDeadLetters() {
   const seq = ++deadSeq;
@@ -48,11 +50,13 @@ function deadLetterRow(d) {
           setStatus(`Replayed dead letter ${d.id}: the message is queued again.`);
         } catch (error) {
           if (!(error instanceof ApiError && error.status === 404)) throw error;
-          setStatus(`Dead letter ${d.id} is gone already (replayed or purged elsewhere).`, true);
+          setStatus(`Dead letter ${d.id} is gone already (replayed, dropped or purged elsewhere).`, true);
         }
       }),
     );
   });
+  const drop = el('button', { type: 'button', className: 'small danger', testid: 'drop', text: 'Drop…' });
+  drop.addEventListener('click', () => askDrop(d.id));
   let payload;
   try {
     payload = JSON.stringify(d.payload, null, 2) ?? 'null';
@@ -75,7 +79,7 @@ function deadLetterRow(d) {
   const row = el(
     'tr',
     { testid: 'dead-letter', 'data-id': d.id },
-    el('td', { className: 'actions' }, replay, ' ', toggle),
+    el('td', { className: 'actions' }, replay, ' ', drop, ' ', toggle),
     el('td', { className: 'time', text: fmtShortTime(d.failedAt), title: fmtTime(d.failedAt) }),
     el('td', { className: 'mono clip', text: d.id, title: d.id }),
     el('td', { text: d.platform }),
@@ -118,6 +122,34 @@ export function purgeDialogClosed() {
       const data = await api(`${HOME}/api/dead-letters/purge`, { body: { confirm: 'purge' } });
       const n = data?.purged ?? 0;
       setStatus(`Purged ${fmtInt(n)} dead letter${n === 1 ? '' : 's'}.`);
+    }),
+  );
+}
+
+function askDrop(id) {
+  dropping = id;
+  setText($('drop-id'), id);
+  const dialog = $('drop-dialog');
+  dialog.returnValue = '';
+  dialog.showModal();
+}
+
+export function dropDialogClosed() {
+  const id = dropping;
+  dropping = undefined;
+  if ($('drop-dialog').returnValue !== 'drop' || id === undefined) {
+    setStatus(`Drop cancelled: dead letter ${id} is kept.`);
+    return;
+  }
+  run(() =>
+    thenReload(async () => {
+      try {
+        await api(`${HOME}/api/dead-letters/${encodeURIComponent(id)}/drop`, { body: { confirm: 'drop' } });
+        setStatus(`Dropped dead letter ${id}.`);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+        setStatus(`Dead letter ${id} is gone already (replayed, dropped or purged elsewhere).`, true);
+      }
     }),
   );
 }
