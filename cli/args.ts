@@ -14,6 +14,7 @@ const options = {
   retry: { type: 'string' },
   url: { type: 'string' },
   from: { type: 'string' },
+  to: { type: 'string' },
   conversation: { type: 'string' },
   channel: { type: 'string' },
   user: { type: 'string' },
@@ -34,7 +35,7 @@ const commandOptions: Record<string, readonly (keyof typeof options)[]> = {
   slack: [],
   'simulate slack': ['dm', 'retry', 'url', 'channel', 'user', 'team'],
   'simulate intercom': ['conversation', 'url'],
-  'simulate whatsapp': ['from', 'url'],
+  'simulate whatsapp': ['from', 'to', 'url'],
 };
 
 const EVERY_COMMAND = new Set(['help', 'version']);

@@ -40,8 +40,9 @@ const usage = `usage: parley <command>
                         (with OAuth, --team names a workspace installed there)
   simulate intercom "text" [--conversation ID] [--url URL]
                         send a correctly signed Intercom notification to a running server
-  simulate whatsapp "text" [--from whatsapp:+1555...] [--url URL]
+  simulate whatsapp "text" [--from whatsapp:+1555...] [--to whatsapp:+1415...] [--url URL]
                         send a correctly signed Twilio WhatsApp webhook to a running server
+                        (--to: the bot's number written to; default TWILIO_WHATSAPP_FROM)
 `;
 
 /** The commands that may talk to DynamoDB or SQS (simulate only posts to a running server). */
@@ -110,9 +111,9 @@ async function main(argv: string[]): Promise<number> {
     case 'simulate': {
       const [, platform, text] = positionals;
       if (platform === 'intercom' && text) return simulateIntercom(config, { text, conversation: values.conversation, url: values.url });
-      if (platform === 'whatsapp' && text) return simulateWhatsApp(config, { text, from: values.from, url: values.url });
+      if (platform === 'whatsapp' && text) return simulateWhatsApp(config, { text, from: values.from, to: values.to, url: values.url });
       if (platform !== 'slack' || !text) {
-        console.error(`usage: parley simulate slack|intercom|whatsapp "text" [--dm] [--retry N] [--conversation ID] [--from whatsapp:+1555...] [--url URL]`);
+        console.error(`usage: parley simulate slack|intercom|whatsapp "text" [--dm] [--retry N] [--conversation ID] [--from whatsapp:+1555...] [--to whatsapp:+1415...] [--url URL]`);
         return 2;
       }
       // A whole number: readArgs refused anything else.

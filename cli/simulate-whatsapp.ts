@@ -14,6 +14,8 @@ export interface SimulateWhatsAppOptions {
   text: string;
   /** The sender, e.g. whatsapp:+15551234567. */
   from?: string;
+  /** The bot's number written to (the reply goes from it); default TWILIO_WHATSAPP_FROM, else the sandbox number. */
+  to?: string;
   /** Where to post; default: this configuration's server and TWILIO_WHATSAPP_PATH. */
   url?: string;
 }
@@ -46,7 +48,7 @@ export async function simulateWhatsApp(config: Config, options: SimulateWhatsApp
   const posted = splitCredentials(url).url;
   const signedUrl = config.publicUrl ? requestUrl(`${target.pathname}${target.search}`, {}, false, { publicUrl: config.publicUrl, trustProxy: false }).href : posted;
   const from = normalise(options.from ?? 'whatsapp:+15550000001');
-  const to = whatsapp.from ?? 'whatsapp:+14155238886';
+  const to = normalise(options.to ?? whatsapp.from ?? 'whatsapp:+14155238886');
   const sid = `SM${randomBytes(16).toString('hex')}`;
   const form: Record<string, string> = {
     SmsMessageSid: sid,

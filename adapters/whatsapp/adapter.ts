@@ -1,6 +1,7 @@
 /**
  * WhatsApp through Twilio, on the twilio SDK: webhooks verified with `validateRequest`, answered
- * with TwiML, replies posted with `messages.create` (or, in direct mode, as TwiML <Message>s).
+ * with TwiML, replies posted with `messages.create` (or, in direct mode, as TwiML <Message>s),
+ * from the number the person wrote to.
  */
 import type { Twilio } from 'twilio';
 import type { Adapter, AdapterContext, HttpRequest, Received } from 'parley/adapter-kit';
@@ -8,6 +9,7 @@ import { rememberBasicCredentials, rememberSecrets } from 'parley/adapter-kit';
 import { whatsappConfigFromOptions, type WhatsAppOptions } from './config.js';
 import { createTwilioHttpClient } from './http-client.js';
 import { parseTwilioWebhook, type WhatsAppDetails } from './inbound.js';
+import { OwnNumbers } from './own-numbers.js';
 import { parseTwilioBody } from './parse.js';
 import { twilioSdk } from './sdk.js';
 import { WhatsAppSender, twimlParts, whatsappParts } from './send.js';
@@ -46,6 +48,7 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
     ...(options.from ? { from: options.from } : {}),
     ...(options.messagingServiceSid ? { messagingServiceSid: options.messagingServiceSid } : {}),
   });
+  const ownNumbers = new OwnNumbers();
 
   async function receive(request: HttpRequest): Promise<Received> {
     const params = parseTwilioBody(request);
@@ -61,8 +64,9 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
       return { response: emptyTwiml(), messages: [] };
     }
     const { from, to } = webhook.message.conversation.details as WhatsAppDetails;
-    // From the bot's own number: answering it would be talking to itself (Twilio refuses To = From).
-    if (from === to || from === options.from) {
+    ownNumbers.note(to);
+    // From one of the bot's own numbers: answering it would be talking to itself (Twilio refuses To = From).
+    if (from === to || from === options.from || ownNumbers.has(from)) {
       context?.logger.debug({ sid: webhook.message.id }, "a WhatsApp message from the bot's own number; not answered");
       return { response: emptyTwiml(), messages: [] };
     }

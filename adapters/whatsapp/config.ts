@@ -22,7 +22,11 @@ export interface WhatsAppConfig {
   accountSid: string;
   /** Every token a webhook may be signed with (rotation); the first also authenticates sends. */
   authTokens: string[];
-  /** The sender (`whatsapp:+…`); with a Messaging Service SID as well, Twilio uses both. */
+  /**
+   * The sender (`whatsapp:+…`) of a reply to a job that names no number written to; other replies
+   * go from the number the person wrote to (send.ts's replySender). With a Messaging Service SID as
+   * well, Twilio uses both.
+   */
   from?: string;
   messagingServiceSid?: string;
   /** Base URL standing in for https://api.twilio.com. */

@@ -10,7 +10,10 @@ import { MAX_MEDIA, twilioMessage, twilioStatusCallback } from './schema.js';
 export interface WhatsAppDetails {
   /** The person, e.g. `whatsapp:+15551234567`: where replies go. */
   from: string;
-  /** Our number they wrote to. */
+  /**
+   * Our number they wrote to: replies go from it (send.ts's replySender), and it is part of the
+   * conversation's id, so each of the account's numbers has its own conversation with a person.
+   */
   to: string;
   [key: string]: unknown;
 }

@@ -25,6 +25,22 @@ export interface Sender {
   messagingServiceSid?: string;
 }
 
+/** A WhatsApp sender as Twilio writes it in a webhook's `To`. */
+const WHATSAPP_ADDRESS = /^whatsapp:\+[1-9]\d{6,14}$/;
+
+/**
+ * Who a reply is sent from: the number the person wrote to (the inbound `To`, one of this
+ * account's senders: Twilio delivered it, signed), as a TwiML reply goes. A Messaging Service
+ * picks its own sender from its pool, as before (a `From` outside the pool would be refused).
+ * Details without a WhatsApp `To` (a job made by hand, a conversation an app made up itself) keep
+ * the configured sender. The details crossed the queue: checked here.
+ */
+export function replySender(configured: Sender, details: Partial<WhatsAppDetails> | undefined): Sender {
+  if (configured.messagingServiceSid) return configured;
+  const to = details?.to;
+  return typeof to === 'string' && WHATSAPP_ADDRESS.test(to) ? { ...configured, from: to } : configured;
+}
+
 export class WhatsAppSender {
   constructor(
     private readonly client: Twilio,
@@ -34,7 +50,7 @@ export class WhatsAppSender {
   /** Post one part to the person; returns the message SID. */
   async sendPart({ details }: ConversationRef<WhatsAppDetails>, body: string): Promise<string> {
     try {
-      const message = await this.client.messages.create({ to: details!.from, body, ...this.sender });
+      const message = await this.client.messages.create({ to: details!.from, body, ...replySender(this.sender, details) });
       // An answer without the message's SID (a proxy's JSON) says nothing of the send: looked for before it is sent again.
       if (typeof message.sid !== 'string' || message.sid === '') throw new MaybePostedError('Twilio answered the send without a message SID; it may have taken it');
       return message.sid;
@@ -46,7 +62,8 @@ export class WhatsAppSender {
   /** A part whose send may have been taken (it timed out after going out): its SID if Twilio has it. */
   async findPart({ details }: ConversationRef<WhatsAppDetails>, body: string, since: number): Promise<string | undefined> {
     try {
-      return await findSentMessage(this.client, this.sender, details!.from, body, since);
+      // From the sender the part was sent from (replySender), or it is never found and goes out twice.
+      return await findSentMessage(this.client, replySender(this.sender, details), details!.from, body, since);
     } catch (error) {
       throw classifyTwilioError(error, 'the listing of messages');
     }

@@ -11,7 +11,7 @@ import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/
 import { createBot, loadConfig, type Bot } from '../../src/index.js';
 import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
-import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, postTwilio, statusCallback, whatsappMessage, type Form } from '../helpers/twilio-webhooks.js';
+import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, SECOND_BOT_NUMBER, postTwilio, statusCallback, whatsappMessage, type Form } from '../helpers/twilio-webhooks.js';
 import { testEnv } from '../helpers/web-bot.js';
 import { until } from '../helpers/until.js';
 
@@ -89,6 +89,19 @@ describe('WhatsApp: the webhooks Twilio really posts', () => {
     await post(whatsappMessage({ From: BOT_NUMBER, Body: 'from our own number' }));
     await quiet();
     expect(sent()).toEqual([]);
+    expect(ai.calls.length).toBe(asked);
+  });
+
+  it('does not answer a message from another of its numbers, one a person wrote to (replies go from it: two of its numbers would talk)', async () => {
+    const bob = from();
+    await post(whatsappMessage({ From: bob, To: SECOND_BOT_NUMBER, Body: 'to the second number' }));
+    await until(() => (twilioApi.messages.length === 1 ? true : undefined), 'the answer from the second number');
+    expect(twilioApi.messages.map((m) => [m.from, m.to])).toEqual([[SECOND_BOT_NUMBER, bob]]);
+    const asked = ai.calls.length;
+    // That number's reply to someone on the configured number, as it would reach the webhook.
+    await post(whatsappMessage({ From: SECOND_BOT_NUMBER, To: BOT_NUMBER, Body: 'echo: an answer of the second number' }));
+    await quiet();
+    expect(twilioApi.messages).toHaveLength(1);
     expect(ai.calls.length).toBe(asked);
   });
 

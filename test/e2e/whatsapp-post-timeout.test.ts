@@ -16,7 +16,7 @@ import { createBot, loadConfig, MaybePostedError, MemoryStore, type Adapter, typ
 import { postReply } from '../../src/replies.js';
 import { startFakeOpenAi, lastUserText, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-api.js';
-import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, USER_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
+import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, SECOND_BOT_NUMBER, USER_NUMBER, postTwilio, whatsappMessage } from '../helpers/twilio-webhooks.js';
 import { until } from '../helpers/until.js';
 import { testEnv } from '../helpers/web-bot.js';
 import { REDIS_URL, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
@@ -44,7 +44,9 @@ describe('a WhatsApp reply part Twilio answers too late', () => {
   });
   afterEach(() => fake.close());
 
-  const post = (text = 'the answer') => postReply(adapter, conversation, { text, kind: 'answer' }, { key: 'job-7:1', markers: store, logger: silentLogger });
+  const post = (text = 'the answer', to = conversation) => postReply(adapter, to, { text, kind: 'answer' }, { key: 'job-7:1', markers: store, logger: silentLogger });
+  /** The person wrote to the account's second number; BOT_NUMBER is the configured one. */
+  const toSecond = { platform: 'whatsapp', id: `${SECOND_BOT_NUMBER}:${USER_NUMBER}`, details: { from: USER_NUMBER, to: SECOND_BOT_NUMBER } };
 
   it('taken by Twilio: the retry finds it in the Messages list and sends nothing', async () => {
     fake.on((_call, n) => (n === 0 ? { delayMs: TIMEOUT_MS * 4 } : undefined));
@@ -69,11 +71,20 @@ describe('a WhatsApp reply part Twilio answers too late', () => {
     expect(again.ids).toEqual([fake.messages[0]!.sid]);
   });
 
-  it('sent through a Messaging Service (a queued message has no From yet): found by the service', async () => {
+  it('sent from the second number the person wrote to: looked for from that number, and not sent again', async () => {
+    fake.on((_call, n) => (n === 0 ? { delayMs: TIMEOUT_MS * 4 } : undefined));
+    await expect(post('the answer', toSecond)).rejects.toBeInstanceOf(MaybePostedError);
+    const again = await post('the answer', toSecond);
+    expect(fake.calls.map((c) => c.form)).toEqual([{ To: USER_NUMBER, Body: 'the answer', From: SECOND_BOT_NUMBER }]);
+    expect(Object.fromEntries(fake.lists[0]!)).toMatchObject({ To: USER_NUMBER, From: SECOND_BOT_NUMBER });
+    expect(again.ids).toEqual([fake.messages[0]!.sid]);
+  });
+
+  it('sent through a Messaging Service (it picks the sender: a queued message has no From yet), to any number written to: found by the service', async () => {
     adapter = adapterFor(fake.url, { messagingServiceSid: SERVICE });
     fake.on((_call, n) => (n === 0 ? { delayMs: TIMEOUT_MS * 4 } : undefined));
-    await expect(post()).rejects.toBeInstanceOf(MaybePostedError);
-    await post();
+    await expect(post('the answer', toSecond)).rejects.toBeInstanceOf(MaybePostedError);
+    await post('the answer', toSecond);
     expect(fake.calls.map((c) => c.form)).toEqual([{ To: USER_NUMBER, Body: 'the answer', MessagingServiceSid: SERVICE }]);
     expect(Object.fromEntries(fake.lists[0]!)).not.toHaveProperty('From');
   });

@@ -10,6 +10,7 @@ import {
   AUTH_TOKEN,
   BOT_NUMBER,
   OLD_AUTH_TOKEN,
+  SECOND_BOT_NUMBER,
   USER_NUMBER,
   postTwilio,
   postTwilioJson,
@@ -104,6 +105,34 @@ describe('WhatsApp through Twilio, end to end (real server; Twilio and the AI fa
     expect(call!.auth).toEqual({ user: ACCOUNT_SID, password: AUTH_TOKEN });
     await quiet();
     expect(twilioApi.calls).toHaveLength(1);
+  });
+
+  it('replies from the number the person wrote to: a second sender of the account from itself, the configured one as before, in two conversations', async () => {
+    await postTwilio(server.url, whatsappMessage({ To: SECOND_BOT_NUMBER, Body: 'to the second number' }));
+    const [second] = await until(() => twilioApi.calls.length === 1 && twilioApi.calls, 'the reply from the second number');
+    expect(second!.form).toMatchObject({ From: SECOND_BOT_NUMBER, To: USER_NUMBER, Body: 'echo: to the second number' });
+    await postTwilio(server.url, whatsappMessage({ Body: 'to the configured number' }));
+    const [, first] = await until(() => twilioApi.calls.length === 2 && twilioApi.calls, 'the reply from the configured number');
+    expect(first!.form).toMatchObject({ From: BOT_NUMBER, To: USER_NUMBER, Body: 'echo: to the configured number' });
+    // Two numbers, two conversations: the configured number's history does not hold the second's exchange.
+    const asked = ai.calls.find((c) => lastUserText(c) === 'to the configured number')!;
+    expect(JSON.stringify(asked.body.messages)).not.toContain('to the second number');
+  });
+
+  it('answers a job queued by an earlier version from the number its message was written to, and one without that number from TWILIO_WHATSAPP_FROM', async () => {
+    // A job as the queue (Redis, SQS) holds it: plain data; `to` has always been in it.
+    const job = (id: string, text: string, details: Record<string, string>): JobData => ({
+      type: 'message',
+      message: { id, platform: 'whatsapp', conversation: { platform: 'whatsapp', id: `${details.to ?? BOT_NUMBER}:${USER_NUMBER}`, details }, user: { id: '15551234567' }, text, receivedAt: new Date().toISOString() },
+    });
+    await server.bot.queue.add({ id: 'whatsapp.SMold1', group: 'old-1', data: job('SMold1', 'queued for the second number', { from: USER_NUMBER, to: SECOND_BOT_NUMBER }) });
+    await until(() => twilioApi.calls.length === 1 || undefined, 'the reply to the old job');
+    await server.bot.queue.add({ id: 'whatsapp.SMold2', group: 'old-2', data: job('SMold2', 'queued without to', { from: USER_NUMBER }) });
+    await until(() => twilioApi.calls.length === 2 || undefined, 'the reply to the job without to');
+    expect(twilioApi.calls.map((c) => [c.form.From, c.form.To, c.form.Body])).toEqual([
+      [SECOND_BOT_NUMBER, USER_NUMBER, 'echo: queued for the second number'],
+      [BOT_NUMBER, USER_NUMBER, 'echo: queued without to'],
+    ]);
   });
 
   it('answers the same MessageSid once', async () => {
@@ -302,6 +331,17 @@ describe('parley simulate whatsapp, PUBLIC_URL with a path', () => {
     await until(() => twilioApi.calls.length > before || undefined, 'the reply');
     expect(twilioApi.calls.at(-1)!.form.Body).toBe('echo: hello from the CLI');
   });
+
+  it('writes to the number --to names, which the reply comes from (TWILIO_WHATSAPP_FROM without it)', async () => {
+    const config = loadConfig({ ...testEnv, ...env, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER });
+    const before = twilioApi.calls.length;
+    expect(await simulateWhatsApp(config, { text: 'to the second number', to: SECOND_BOT_NUMBER.replace('whatsapp:', ''), url: server.url })).toBe(0);
+    const calls = await until(() => twilioApi.calls.length > before && twilioApi.calls, 'the reply');
+    expect(calls.at(-1)!.form).toMatchObject({ From: SECOND_BOT_NUMBER, Body: 'echo: to the second number' });
+    expect(await simulateWhatsApp(config, { text: 'to the configured number', url: server.url })).toBe(0);
+    await until(() => twilioApi.calls.length > before + 1 || undefined, 'the second reply');
+    expect(twilioApi.calls.at(-1)!.form).toMatchObject({ From: BOT_NUMBER, Body: 'echo: to the configured number' });
+  });
 });
 
 describe('WhatsApp: direct mode and an unavailable queue', () => {
@@ -410,7 +450,7 @@ describe('WhatsApp: direct mode and an unavailable queue', () => {
     }
   });
 
-  it('sends from the Messaging Service when one is configured', async () => {
+  it('sends through the Messaging Service when one is configured, which picks the sender (no From), whatever number was written to', async () => {
     const service = `MG${'b2'.repeat(16)}`;
     const server = await startWhatsAppBot(twilioApi, ai, { TWILIO_WHATSAPP_FROM: '', TWILIO_MESSAGING_SERVICE_SID: service });
     try {
@@ -418,6 +458,17 @@ describe('WhatsApp: direct mode and an unavailable queue', () => {
       const [call] = await until(() => twilioApi.calls.length > 0 && twilioApi.calls, 'the reply');
       expect(call!.form).toMatchObject({ MessagingServiceSid: service, To: USER_NUMBER, Body: 'echo: via service' });
       expect(call!.form.From).toBeUndefined();
+      await postTwilio(server.url, whatsappMessage({ To: SECOND_BOT_NUMBER, Body: 'via service, second number' }));
+      const [, second] = await until(() => twilioApi.calls.length > 1 && twilioApi.calls, 'the second reply');
+      expect(second!.form).toMatchObject({ MessagingServiceSid: service, To: USER_NUMBER, Body: 'echo: via service, second number' });
+      expect(second!.form.From).toBeUndefined();
+      // A job without the number written to: the service picks the sender.
+      const details = { from: USER_NUMBER };
+      const message = { id: 'SMnoTo', platform: 'whatsapp', conversation: { platform: 'whatsapp', id: `none:${USER_NUMBER}`, details }, user: { id: '15551234567' }, text: 'no to', receivedAt: new Date().toISOString() };
+      await server.bot.queue.add({ id: 'whatsapp.SMnoTo', group: 'no-to', data: { type: 'message', message } });
+      const [, , third] = await until(() => twilioApi.calls.length > 2 && twilioApi.calls, 'the reply to the job without to');
+      expect(third!.form).toMatchObject({ MessagingServiceSid: service, To: USER_NUMBER, Body: 'echo: no to' });
+      expect(third!.form.From).toBeUndefined();
     } finally {
       twilioApi.reset();
       await server.close();

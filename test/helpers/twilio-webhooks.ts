@@ -13,6 +13,8 @@ export const OLD_AUTH_TOKEN = 'old-auth-token-0123456789abcdef';
 /** The Twilio WhatsApp sandbox number. */
 export const BOT_NUMBER = 'whatsapp:+14155238886';
 export const USER_NUMBER = 'whatsapp:+15551234567';
+/** Another WhatsApp sender of the same account (one number per country or brand), pointing at the same webhook. */
+export const SECOND_BOT_NUMBER = 'whatsapp:+447700900123';
 
 export type Form = Record<string, string>;
 
