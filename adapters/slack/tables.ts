@@ -4,6 +4,7 @@
  * columns out of line. A table is set in a code block instead, its columns padded to line up.
  */
 import { closingFence, openingFence } from 'parley/adapter-kit';
+import stringWidth from 'string-width'; // ^8: its 9 needs Node 22, parley runs on 20
 
 /** The delimiter row under a table's header: `|---|:--:|`, one or more columns. */
 const DELIMITER_ROW = /^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
@@ -48,11 +49,20 @@ function cells(row: string): string[] {
 /** The rows as lines of padded columns, a line of dashes under the header. */
 function aligned(rows: string[][]): string[] {
   const columns = Math.max(...rows.map((row) => row.length));
-  const widths = Array.from({ length: columns }, (_, c) => Math.max(1, ...rows.map((row) => [...(row[c] ?? '')].length)));
-  const line = (row: string[]) => widths.map((width, c) => pad(row[c] ?? '', width)).join(' | ').trimEnd();
-  return [line(rows[0]!), widths.map((width) => '-'.repeat(width)).join('-+-'), ...rows.slice(1).map(line)];
+  const sizes = rows.map((row) => row.map(displayWidth)); // each cell measured once
+  const widths = Array.from({ length: columns }, (_, c) => Math.max(1, ...sizes.map((size) => size[c] ?? 0)));
+  const line = (row: string[], r: number) => widths.map((width, c) => (row[c] ?? '') + ' '.repeat(width - (sizes[r]![c] ?? 0))).join(' | ').trimEnd();
+  return [line(rows[0]!, 0), widths.map((width) => '-'.repeat(width)).join('-+-'), ...rows.slice(1).map((row, r) => line(row, r + 1))];
 }
 
-function pad(text: string, width: number): string {
-  return text + ' '.repeat(width - [...text].length);
+/** Printable ASCII: one column a character, no need to measure (most tables). */
+const ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * Columns `text` takes in Slack's monospace font: per grapheme, CJK and emoji two, a combining mark
+ * none, a ZWJ family or a flag one emoji. A code point count would misalign such tables. Escape
+ * codes count as the characters Slack shows, not as a terminal would hide them.
+ */
+function displayWidth(text: string): number {
+  return ASCII.test(text) ? text.length : stringWidth(text, { countAnsiEscapeCodes: true });
 }
