@@ -16,6 +16,12 @@
  * - polling: a message whose visibility could not be renewed before it ran out (sqs-lease.ts) may
  *   be another worker's now: its run posts nothing more (LeaseLostError) and records no outcome, and
  *   one lost while waiting behind its conversation's earlier messages is not started;
+ * - Lambda: shortly before the function's timeout (`stopsAt`), every message of the batch it still
+ *   has (running, waiting behind its conversation's earlier ones, or answered but deleted by Lambda
+ *   only once the function returns) is given back by its lease (sqs-lease.ts): visible again a few
+ *   seconds after the timeout, not after the queue's visibility timeout. On a FIFO queue a hidden
+ *   message holds back its whole group, so the answered ones go back too; their rerun finds the
+ *   reply's sent marker and posts nothing, and the cut-off one's run counted its attempt already;
  * - a message left in the queue holds back the later messages of its group in the same batch:
  *   they are not run, and given back at once; SQS hands out none of a group while one of its
  *   messages is hidden, so none overtakes it.
@@ -48,7 +54,7 @@ export interface BatchContext<T> {
    * (within SQS's 5 minutes); `move.sent`: the letter is sent already (by an earlier delivery), set once it is.
    */
   bury(message: SqsMessage, letter: DeadLetter<T>, delivery: string, move: { sent: boolean }): Promise<void>;
-  /** Keep a message hidden while this worker has it (polling): the lease says whether it still holds it. */
+  /** Keep a message hidden while this worker has it (polling), or give it back before the function's timeout (Lambda): the lease says whether it still holds it. */
   keepHidden?(message: SqsMessage): Lease;
   /** A message answered (polling: deleted now, not when the slowest of its batch is done; Lambda deletes its own). */
   finished?(message: SqsMessage): Promise<void>;
@@ -131,7 +137,8 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
           await context.hide(message, QUEUE_TROUBLE_RETRY_SECONDS).catch(() => undefined);
           return { done: false };
         });
-        lease?.stop();
+        // Answered on Lambda: deleted only once the function returns, so given back with the rest should its timeout come first.
+        if (!outcome.answered || context.finished) lease?.stop();
         if (!outcome.done) {
           blocked = true;
           left.push(message.messageId);
@@ -141,6 +148,7 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
       }
     }),
   );
+  for (const lease of leases.values()) lease?.stop();
   return left;
 }
 
@@ -209,7 +217,6 @@ async function runMessage<T>(message: SqsMessage, context: BatchContext<T>, leas
     if (attempt >= maxAttempts) return bury(errorText(error), 'attempts_exhausted', attempt);
     return hide(message, retryDelayMs(attempt, context.retry, error), context);
   }
-  lease?.stop();
   await cleanUp(key, message, context);
   return { done: true, answered: true };
 }

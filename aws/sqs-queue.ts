@@ -92,10 +92,11 @@ export class SqsQueue<T> implements JobQueue<T> {
   /**
    * Run one batch (a Lambda event's records); returns the ids of the messages left in the queue.
    * `startBy`: no message starts after this time (epoch ms); the rest are left for the next batch.
+   * `stopsAt`: when the function's timeout stops it (epoch ms); the messages it still has are given back just before.
    */
-  async runBatch(messages: readonly SqsMessage[], options: { startBy?: number } = {}): Promise<string[]> {
+  async runBatch(messages: readonly SqsMessage[], options: { startBy?: number; stopsAt?: number } = {}): Promise<string[]> {
     if (!this.worker) throw new ConfigError("this bot's worker is off (createBot({ worker: false })): an SQS worker function needs it on");
-    return this.track(runBatch(messages, { ...this.batchContext(this.worker, undefined), startBy: options.startBy }));
+    return this.track(runBatch(messages, { ...this.batchContext(this.worker, undefined, options.stopsAt), startBy: options.startBy }));
   }
 
   async deadLetters(): Promise<DeadLetter<T>[]> {
@@ -221,7 +222,7 @@ export class SqsQueue<T> implements JobQueue<T> {
     }
   }
 
-  private batchContext(worker: NonNullable<SqsQueue<T>['worker']>, visibility: number | undefined): BatchContext<T> {
+  private batchContext(worker: NonNullable<SqsQueue<T>['worker']>, visibility: number | undefined, stopsAt?: number): BatchContext<T> {
     // The bot's logger (given to process()); one given to the queue itself serves only outside a worker.
     const log = () => worker.options.logger ?? this.options.logger;
     return {
@@ -242,10 +243,11 @@ export class SqsQueue<T> implements JobQueue<T> {
       },
       // Polling deletes what it answered at once; Lambda deletes the batch's successes itself.
       ...(visibility === undefined ? {} : { finished: (message: SqsMessage) => this.deleteMessage(message) }),
-      keepHidden: visibility === undefined ? undefined : (message) => holdMessage(() => this.changeVisibility(message, visibility), visibility, message.receivedAt),
+      // Polling renews the visibility; Lambda gives the message back before its timeout (see sqs-lease.ts).
+      keepHidden: visibility === undefined && stopsAt === undefined ? undefined : (message) => holdMessage((seconds) => this.changeVisibility(message, seconds), visibility, message.receivedAt, stopsAt),
       onError: (error, message) => log()?.error({ err: error, message: message.messageId }, 'SQS message left for redelivery: the queue could not record its outcome'),
       onLeaseLost: (message) =>
-        log()?.warn({ message: message.messageId, visibilityTimeoutSeconds: visibility }, "this worker's hold on the SQS message ran out (its visibility could not be renewed in time): another worker may have it now, so this one posted nothing more of its answer and left the message to that worker"),
+        log()?.warn({ message: message.messageId, visibilityTimeoutSeconds: visibility }, `this worker's hold on the SQS message ran out (${visibility === undefined ? "the function's timeout passed" : 'its visibility could not be renewed in time'}): another worker may have it now, so this one posted nothing more of its answer and left the message to that worker`),
       onCleanupFailed: (error, message, key) =>
         log()?.warn({ err: error, message: message.messageId, key }, 'SQS message done, but its attempts count could not be deleted: it expires by itself within 14 days'),
       onAbandoned: async (job, reason) => worker.options.onAbandoned?.(job, reason).catch((error: unknown) => log()?.warn({ err: error }, 'could not report a job the queue gave up on')),

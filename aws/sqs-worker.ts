@@ -1,7 +1,9 @@
 /**
  * `sqsWorker(bot)`: the SQS-triggered worker function. Each record's job runs through the bot's
  * worker (the same processJob as `parley worker`); the answer lists the messages that must stay
- * in the queue (ReportBatchItemFailures), so one bad message never re-runs its batch.
+ * in the queue (ReportBatchItemFailures), so one bad message never re-runs its batch. Lambda
+ * deletes none of a batch its timeout cut off: what the function still has just before its timeout
+ * is given back (sqs-lease.ts), visible again seconds after it, not after the queue's visibility timeout.
  */
 import { ConfigError, sqsUnwired, type Bot } from '../src/index.js';
 import type { SqsBatchResponse, SqsEvent } from './lambda-events.js';
@@ -42,7 +44,8 @@ export function sqsWorker(bot: Bot): SqsWorkerHandler {
     }
     const left = await queue.runBatch(
       event.Records.map((record) => ({ messageId: record.messageId, receiptHandle: record.receiptHandle, body: record.body, groupId: record.attributes.MessageGroupId, receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1) })),
-      typeof remaining === 'number' ? { startBy: Date.now() + remaining - needsMs } : {},
+      // What it still has just before its timeout is given back, so the next invocation retries it within seconds.
+      typeof remaining === 'number' ? { startBy: Date.now() + remaining - needsMs, stopsAt: Date.now() + remaining } : {},
     );
     return { batchItemFailures: left.map((itemIdentifier) => ({ itemIdentifier })) };
   };

@@ -148,3 +148,44 @@ describe("an SQS message's lease (polling)", () => {
     lease.stop();
   });
 });
+
+describe("an SQS message's lease (Lambda: no renewals, given back before the function's timeout)", () => {
+  it("gives the message back 2 s before the timeout, visible again a few seconds after it; held until the timeout, never renewed", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const asked: number[] = [];
+    const lease = holdMessage(async (seconds) => void asked.push(seconds), undefined, 0, 10_000);
+    await vi.advanceTimersByTimeAsync(7_999);
+    expect(asked).toEqual([]);
+    expect(lease.held()).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    // 2 s left, plus 3: visible again 3 s after the function is stopped, not after the queue's visibility timeout.
+    expect(asked).toEqual([5]);
+    expect(lease.held()).toBe(true);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(lease.held()).toBe(false);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(asked).toEqual([5]);
+    lease.stop();
+  });
+
+  it('a message settled in time (stop()) is not given back', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const asked: number[] = [];
+    const lease = holdMessage(async (seconds) => void asked.push(seconds), undefined, 0, 10_000);
+    await vi.advanceTimersByTimeAsync(5_000);
+    lease.stop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(asked).toEqual([]);
+  });
+
+  it('a timeout nearer than 2 s: given back at once; a give-back that fails is left at that (the message comes back after its visibility timeout, as before)', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const asked: number[] = [];
+    const lease = holdMessage((seconds) => (asked.push(seconds), Promise.reject(new Error('SQS 500'))), undefined, 0, 1_000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(asked).toEqual([4]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(asked).toEqual([4]);
+    lease.stop();
+  });
+});
