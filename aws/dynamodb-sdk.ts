@@ -7,6 +7,7 @@ import type * as DynamoDb from '@aws-sdk/client-dynamodb';
 import type * as DynamoDbLib from '@aws-sdk/lib-dynamodb';
 import { requireOptional } from '../src/index.js';
 import { ATTEMPT_TIMEOUT_MS, requestHandler } from './deadlines.js';
+import { EXPLAIN_CALLER_ERRORS, explainCallerErrors } from './error-fix.js';
 
 /** What `npm install` needs for DynamoDB: the client and its document (plain JavaScript values) layer. */
 export const DYNAMODB_PACKAGES = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'] as const;
@@ -34,10 +35,13 @@ export interface DynamoDbAccess {
 
 /**
  * A client configured the SDK's own way: region, credentials and AWS_ENDPOINT_URL_DYNAMODB from
- * the environment, with a deadline on each attempt (see deadlines.ts).
+ * the environment, with a deadline on each attempt (see deadlines.ts); a failure that is the
+ * caller's (region, credentials) says what to set.
  */
 export function createDynamoDbClient(neededBy: string, config: DynamoDb.DynamoDBClientConfig = {}): DynamoDb.DynamoDBClient {
-  return new (dynamoDbSdk(neededBy).client.DynamoDBClient)({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), ...config });
+  const client = new (dynamoDbSdk(neededBy).client.DynamoDBClient)({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), ...config });
+  client.middlewareStack.add(explainCallerErrors, EXPLAIN_CALLER_ERRORS);
+  return client;
 }
 
 /** The given client, or one from the environment (createDynamoDbClient). */

@@ -7,6 +7,7 @@ import type * as Sqs from '@aws-sdk/client-sqs';
 import { hideSecrets, hideUrlCredentials } from '../src/adapter-kit.js';
 import { requireOptional } from '../src/index.js';
 import { ATTEMPT_TIMEOUT_MS, requestHandler } from './deadlines.js';
+import { EXPLAIN_CALLER_ERRORS, explainCallerErrors } from './error-fix.js';
 
 export type SqsSdk = typeof Sqs;
 
@@ -18,11 +19,14 @@ export function sqsSdk(neededBy = 'the SQS queue'): SqsSdk {
 /**
  * A client configured the SDK's own way: region, credentials and AWS_ENDPOINT_URL_SQS from the
  * environment, with a deadline on each attempt (see deadlines.ts). Its retries cover one call's
- * network blip; what a failed job means is parley's.
+ * network blip; what a failed job means is parley's. A failure that is the caller's (region,
+ * credentials) says what to set.
  */
 export function createSqsClient(config: Sqs.SQSClientConfig = {}, neededBy?: string): Sqs.SQSClient {
   const { SQSClient } = sqsSdk(neededBy);
-  return new SQSClient({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), logger: sdkLogger, ...config });
+  const client = new SQSClient({ requestHandler: requestHandler(ATTEMPT_TIMEOUT_MS), logger: sdkLogger, ...config });
+  client.middlewareStack.add(explainCallerErrors, EXPLAIN_CALLER_ERRORS);
+  return client;
 }
 
 const quiet = () => undefined;

@@ -6,7 +6,7 @@ import { createSqsClient } from '../aws/sqs-sdk.js';
 import { fifoQueueProblem, receiveCountWarning } from '../aws/sqs-setup.js';
 import { ConfigError, MissingDependencyError, type Config } from '../src/index.js';
 import { whyUnreached, withoutCredentials } from './unreached.js';
-import { awsErrorFix } from './aws-error-fix.js';
+import { awsErrorFix } from '../aws/error-fix.js';
 
 export { withoutCredentials };
 

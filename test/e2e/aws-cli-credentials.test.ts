@@ -5,32 +5,21 @@
  * each line now says which variables to set, and never shows the secret itself.
  */
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRefusingAws, type RefusingAws } from '../helpers/aws-refusing.js';
 import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const SECRET = 'wJalrXUtnFEMI-parley-test-secret-7f3a';
-let refusing: Server;
+let refusing: RefusingAws;
 let url = '';
 
 beforeAll(async () => {
-  // DynamoDB and SQS (JSON protocol) as AWS answers an access key it does not know.
-  refusing = createServer((request, response) => {
-    request.resume();
-    request.on('end', () =>
-      response
-        .writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'InvalidClientTokenId;Sender' })
-        .end(JSON.stringify({ __type: 'com.amazon.coral.service#UnrecognizedClientException', message: 'The security token included in the request is invalid.' })),
-    );
-  });
-  await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(refusing.address() as { port: number }).port}`;
+  refusing = await startRefusingAws();
+  url = refusing.url;
 });
-afterAll(async () => {
-  await new Promise((resolve) => refusing.close(resolve));
-});
+afterAll(() => refusing.close());
 
 /** Run the CLI with only `env` (no AWS config files, no instance metadata): its exit code and output. */
 async function parley(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
@@ -59,7 +48,11 @@ describe('the AWS commands with the caller misconfigured', () => {
     expect(run.code, run.out).toBe(1);
     const failed = run.out.split('\n').filter((line) => line.startsWith('FAIL'));
     expect(failed.length, run.out).toBeGreaterThanOrEqual(2);
-    for (const line of failed) expect(line).toMatch(/Could not load credentials.*no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    for (const line of failed) {
+      expect(line).toMatch(/Could not load credentials.*no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+      // The clients explain their errors too (serve, worker): the line says it once.
+      expect(line.match(/no AWS credentials found/g), line).toHaveLength(1);
+    }
   }, 60_000);
 
   it('credentials AWS refuses: parley check and parley dlq list say so and what to check, without the secret', async () => {
