@@ -14,6 +14,7 @@ import { ConversationHistory } from './ai/history.js';
 import { releaseWaitMs } from './claim-release.js';
 import { HttpError } from './errors.js';
 import type { Config } from './config.js';
+import { boundedLog } from './conversation-log-bounded.js';
 import { ConversationTurns, holdBudgetMs, type Turn } from './conversation-turns.js';
 import { deadLetterMessage, respondDirect } from './direct.js';
 import { logRefusal } from './http/index.js';
@@ -68,14 +69,16 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
   /**
    * For answering in-process while the queue (and so, usually, Redis) is down: a store of this
    * process's own, so the dedupe claim, the lock and the markers still work; the conversation's
-   * history is not at hand (nor where its cached answers are noted for an erase).
+   * history is not at hand (nor where its cached answers are noted for an erase). Its exchange is
+   * still written to the conversation log, which is waited for only a moment (conversation-log-bounded.ts).
    */
   let fallback: WorkerDeps | undefined;
   const fallbackDeps = (): WorkerDeps => {
     if (fallback) return fallback;
     const local = new MemoryStore();
     // Nothing goes to the queue from here (it could not take the message): the apology is posted in place.
-    fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history), cachedAnswers: undefined, queueNotice: undefined, durableNotices: false };
+    const conversationLog = workerDeps.conversationLog && boundedLog(workerDeps.conversationLog, logger, workerDeps.metrics);
+    fallback = { ...workerDeps, store: local, history: new ConversationHistory(local, config.history), cachedAnswers: undefined, queueNotice: undefined, durableNotices: false, conversationLog };
     return fallback;
   };
   /** A conversation's messages answered here go one after the other, in the order they came (no queue orders them now). */

@@ -43,7 +43,7 @@ export async function recordExchange(log: ConversationLog | undefined, message: 
       latencyMs: Math.max(0, now.getTime() - Date.parse(message.receivedAt)),
     });
   } catch (error) {
-    notWritten(logger, metrics, message, error);
+    notWritten(logger, metrics, message.platform, error);
   }
 }
 
@@ -72,12 +72,12 @@ export async function recordApology(log: ConversationLog | undefined, message: I
       latencyMs: Math.max(0, now.getTime() - Date.parse(message.receivedAt)),
     });
   } catch (error) {
-    notWritten(logger, metrics, message, error);
+    notWritten(logger, metrics, message.platform, error);
   }
 }
 
 /** A write the log's store refused even after its own retries (a throttled DynamoDB table): the reply stands, the row is lost. */
-function notWritten(logger: Logger, metrics: LogFailures | undefined, message: InboundMessage, error: unknown): void {
-  metrics?.conversationLogFailed.inc({ platform: message.platform });
-  logger.warn({ err: error, platform: message.platform }, 'could not write the conversation log; the reply stands, this exchange is not in the log');
+export function notWritten(logger: Logger, metrics: LogFailures | undefined, platform: string, error: unknown): void {
+  metrics?.conversationLogFailed.inc({ platform });
+  logger.warn({ err: error, platform }, 'could not write the conversation log; the reply stands, this exchange is not in the log');
 }
