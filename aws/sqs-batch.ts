@@ -116,39 +116,43 @@ export async function runBatch<T>(messages: readonly SqsMessage[], context: Batc
   // Every message is kept hidden from the start, a message waiting behind its conversation's earlier
   // ones too: if its visibility ran out meanwhile, another worker could take it while this one is still on it.
   const leases = new Map(messages.map((message) => [message.messageId, context.keepHidden?.(message)]));
-  await Promise.all(
-    [...groups.values()].map(async (group) => {
-      let blocked = false;
-      for (const [index, message] of group.entries()) {
-        const lease = leases.get(message.messageId);
-        // A later message is not started past startBy: left now it comes back at once, while one cut
-        // off by the Lambda's timeout would wait out its visibility. Each conversation's first starts.
-        if (blocked || (index > 0 && context.startBy !== undefined && Date.now() > context.startBy)) {
-          lease?.stop();
-          left.push(message.messageId);
-          await context.hide(message, 0).catch((e: unknown) => context.onError(e, message));
-          continue;
+  try {
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        let blocked = false;
+        for (const [index, message] of group.entries()) {
+          const lease = leases.get(message.messageId);
+          // A later message is not started past startBy: left now it comes back at once, while one cut
+          // off by the Lambda's timeout would wait out its visibility. Each conversation's first starts.
+          if (blocked || (index > 0 && context.startBy !== undefined && Date.now() > context.startBy)) {
+            lease?.stop();
+            left.push(message.messageId);
+            await context.hide(message, 0).catch((e: unknown) => context.onError(e, message));
+            continue;
+          }
+          const outcome = await runMessage(message, context, lease).catch(async (error: unknown): Promise<Outcome> => {
+            lease?.stop();
+            // The queue itself failed (the store, SQS): the message comes back in a few seconds, not
+            // after the queue's whole visibility timeout (15 minutes for a Lambda worker), or then if this fails too.
+            context.onError(error, message);
+            await context.hide(message, QUEUE_TROUBLE_RETRY_SECONDS).catch(() => undefined);
+            return { done: false };
+          });
+          // Answered on Lambda: deleted only once the function returns, so given back with the rest should its timeout come first.
+          if (!outcome.answered || context.finished) lease?.stop();
+          if (!outcome.done) {
+            blocked = true;
+            left.push(message.messageId);
+          } else if (outcome.answered) {
+            await context.finished?.(message).catch((e: unknown) => context.onError(e, message));
+          }
         }
-        const outcome = await runMessage(message, context, lease).catch(async (error: unknown): Promise<Outcome> => {
-          lease?.stop();
-          // The queue itself failed (the store, SQS): the message comes back in a few seconds, not
-          // after the queue's whole visibility timeout (15 minutes for a Lambda worker), or then if this fails too.
-          context.onError(error, message);
-          await context.hide(message, QUEUE_TROUBLE_RETRY_SECONDS).catch(() => undefined);
-          return { done: false };
-        });
-        // Answered on Lambda: deleted only once the function returns, so given back with the rest should its timeout come first.
-        if (!outcome.answered || context.finished) lease?.stop();
-        if (!outcome.done) {
-          blocked = true;
-          left.push(message.messageId);
-        } else if (outcome.answered) {
-          await context.finished?.(message).catch((e: unknown) => context.onError(e, message));
-        }
-      }
-    }),
-  );
-  for (const lease of leases.values()) lease?.stop();
+      }),
+    );
+  } finally {
+    // Whatever ends the batch: no give-back timer of it may fire during a later invocation.
+    for (const lease of leases.values()) lease?.stop();
+  }
   return left;
 }
 

@@ -64,12 +64,13 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
       return { response: emptyTwiml(), messages: [] };
     }
     const { from, to } = webhook.message.conversation.details as WhatsAppDetails;
-    ownNumbers.note(to);
     // From one of the bot's own numbers: answering it would be talking to itself (Twilio refuses To = From).
     if (from === to || from === options.from || ownNumbers.has(from)) {
       context?.logger.debug({ sid: webhook.message.id }, "a WhatsApp message from the bot's own number; not answered");
       return { response: emptyTwiml(), messages: [] };
     }
+    // Noted only from a message answered: one from our own number may be the echo of a reply, its To a person.
+    ownNumbers.note(to);
     context?.logger.debug({ sid: webhook.message.id, text: webhook.message.text, media: webhook.message.attachments?.length ?? 0 }, 'WhatsApp message');
     return { response: emptyTwiml(), messages: [webhook.message] };
   }

@@ -1,8 +1,9 @@
 /**
- * The account's WhatsApp numbers this process has seen messages written to (an inbound `To`:
- * Twilio delivered it to us, signed). Replies go from the number written to, so a message from one
- * of these is one of the bot's numbers writing to another: answering it could start two of them
- * talking to each other. Kept in memory, bounded: a number not seen here lately is not known.
+ * The account's WhatsApp numbers this process has seen people's messages written to (the `To` of
+ * an inbound message it answers: Twilio delivered it to us, signed; one from our own number may be
+ * the echo of a reply, its `To` a person's). Replies go from the number written to, so a message
+ * from one of these is one of the bot's numbers writing to another: answering it could start two
+ * of them talking to each other. Kept in memory, bounded: a number not seen here lately is not known.
  */
 export class OwnNumbers {
   private readonly seen = new Set<string>();

@@ -105,6 +105,15 @@ describe('WhatsApp: the webhooks Twilio really posts', () => {
     expect(ai.calls.length).toBe(asked);
   });
 
+  it("still answers a person after a message from its own number to them (its To, a person's, is not taken for one of its numbers)", async () => {
+    const carol = from();
+    // From the bot's number to a person (the echo of a reply, as a setup may deliver it): not answered.
+    await post(whatsappMessage({ From: BOT_NUMBER, To: carol, Body: 'echo: an answer of ours' }));
+    await post(whatsappMessage({ From: carol, To: BOT_NUMBER, Body: 'a question of mine' }));
+    await until(() => (twilioApi.messages.length === 1 ? true : undefined), "the answer to the person's message");
+    expect(twilioApi.messages.map((m) => [m.from, m.to])).toEqual([[BOT_NUMBER, carol]]);
+  });
+
   it('answers a tapped button (its text, also when Body is empty), a location, media alone and a contact card, each once', async () => {
     const [bob, carol, dan, erin] = [from(), from(), from(), from()];
     await post(whatsappMessage({ From: bob, Body: '', MessageType: 'button', ButtonText: 'Yes please', ButtonPayload: 'confirm-yes' }));
