@@ -8,7 +8,7 @@ import { escapeHtml } from '../http/cookies.js';
 import { jsonError } from '../http/responses.js';
 
 /** The page's script, console.js, and the ES modules it imports. */
-const SCRIPTS = ['console.js', 'api.js', 'dom.js', 'format.js', 'overview.js', 'chart.js', 'budgets.js', 'budget-limits.js', 'conversations.js', 'dead-letters.js'];
+const SCRIPTS = ['console.js', 'api.js', 'dom.js', 'format.js', 'overview.js', 'chart.js', 'budgets.js', 'budget-limits.js', 'conversations.js', 'dead-letters.js', 'clamp.js'];
 /** What /console/assets/<name> serves: these and nothing else (a fixed list: no path is ever built from the URL). */
 const ASSETS = new Map<string, string>([['console.css', 'text/css; charset=utf-8'], ...SCRIPTS.map((name): [string, string] => [name, 'text/javascript; charset=utf-8'])]);
 /** The page runs only its own script and style, cannot be framed, and posts only to itself. */

@@ -2,7 +2,7 @@
  * The operator console in a real browser (Debian's chromium through playwright-core), against a
  * real bot (web chat adapter, memory defaults), the fake OpenAI server and a fake alert webhook.
  * One browser and one bot for the whole file; the steps build on each other, in order:
- * sign in, watch the overview move, dead letters (replay, replay all, drop, purge), the budget crossed
+ * sign in, watch the overview move, dead letters (replay, replay all, drop, purge; a long one folded), the budget crossed
  * (one alert per kind, exactly one "exceeded"), raised with its form and put back, more conversations than one page ("Show more"),
  * 420 px wide, and no console or page errors.
  * Screenshots land in test-results/console/.
@@ -323,6 +323,68 @@ describe('operator console in a browser', () => {
     await expect.poll(textOf(overview('dead-letters')), POLL).toBe('0');
     // the minutes keep what happened: three went to the dead letters this hour
     await expect.poll(textOf(overview('dead-lettered-hour')), POLL).toBe('3');
+  }, 30_000);
+
+  it('a dead letter with a long text and a stack trace stays a few lines high; "show all" shows each whole, "show less" folds it again', async () => {
+    await openTab('dead-letters');
+    // a 4,000-character question (with markup in it) and a 61-line stack trace, next to a short letter
+    const question = `${'Why has my order not arrived yet? '.repeat(117)}<b>bold</b> the end`;
+    const trace = ['Error: upstream answered 500', ...Array.from({ length: 60 }, (_, n) => `    at frame${n} (/app/node_modules/some/deep/path/file-${n}.js:${n + 10}:7)`)].join('\n');
+    const letter = (id: string, text: string, error: string) => {
+      const message = { id, platform: 'web', conversation: { platform: 'web', id: `conv-${id}` }, user: { id: 'long-user' }, text, receivedAt: new Date().toISOString(), raw: {} };
+      return { id: `web.${id}`, group: `web.conv-${id}`, data: { type: 'message', message } as unknown as JobData, error, reason: 'attempts_exhausted', attempts: 2, failedAt: new Date().toISOString() };
+    };
+    await web.bot.queue.addDeadLetter(letter('long-1', question, trace));
+    await web.bot.queue.addDeadLetter(letter('short-1', 'a short question', 'boom'));
+    const rows = page.locator('#dead-letter-rows [data-testid="dead-letter"]');
+    await expect.poll(async () => (await rows.count()) === 2 || (await byTestId('dead-refresh').click(), false), POLL).toBe(true);
+    const row = rows.and(page.locator('[data-id="web.long-1"]'));
+    const height = () => row.evaluate((tr) => tr.getBoundingClientRect().height);
+    const text = row.locator('[data-testid="dead-letter-text"] > div');
+    const error = row.locator('[data-testid="dead-letter-error"] > div');
+    const cut = (box: Locator) => box.evaluate((node) => node.scrollHeight > node.clientHeight + 1);
+    expect(await height(), 'the long letter\'s row, folded').toBeLessThan(200);
+    expect(await cut(text)).toBe(true);
+    expect(await cut(error)).toBe(true);
+    // whole in the page all along (to select, copy, read out), and as text: the <b> is no markup
+    expect(await text.textContent()).toBe(question);
+    expect(await error.textContent()).toBe(trace);
+    expect(await row.locator('b').count()).toBe(0);
+    const textToggle = row.locator('[data-testid="text-toggle"]');
+    const errorToggle = row.locator('[data-testid="error-toggle"]');
+    await textToggle.waitFor({ state: 'visible' });
+    await errorToggle.waitFor({ state: 'visible' });
+    expect(await textToggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await textToggle.getAttribute('aria-controls')).toBe(await text.getAttribute('id'));
+    // the short letter, measured in the same pass, has nothing to open
+    const short = rows.and(page.locator('[data-id="web.short-1"]'));
+    expect(await short.locator('button.clamp-toggle:visible').count()).toBe(0);
+    await shot('dead-letter-long');
+
+    await textToggle.click();
+    expect(await textToggle.getAttribute('aria-expanded')).toBe('true');
+    expect(await textToggle.textContent()).toBe('show less');
+    expect(await cut(text)).toBe(false);
+    expect(await height()).toBeGreaterThan(400);
+    expect(await cut(error), 'the error stays folded').toBe(true);
+    await shot('dead-letter-long-open');
+
+    // from the keyboard: Enter on the focused button folds it again
+    await textToggle.focus();
+    await page.keyboard.press('Enter');
+    expect(await textToggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await textToggle.textContent()).toBe('show all');
+    expect(await cut(text)).toBe(true);
+    expect(await height()).toBeLessThan(200);
+
+    // an opened error stays open when the list is loaded again
+    await errorToggle.click();
+    const before = await row.elementHandle();
+    await byTestId('dead-refresh').click();
+    await expect.poll(() => before!.evaluate((tr) => tr.isConnected), POLL).toBe(false);
+    expect(await errorToggle.getAttribute('aria-expanded')).toBe('true');
+    expect(await cut(error)).toBe(false);
+    expect(await cut(text)).toBe(true);
   }, 30_000);
 
   it('crossing the day budget shows it exceeded and posts each alert once, exactly one "exceeded"', async () => {

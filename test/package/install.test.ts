@@ -26,7 +26,7 @@ const SDKS = ['@slack/bolt', '@slack/web-api', '@slack/socket-mode', 'twilio', '
 /** parley/aws's optional peers: the full project has them, so its TypeScript consumer compiles against them. */
 const AWS_SDKS = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sqs'];
 /** The console's script and the ES modules it imports (src/console/assets). */
-const CONSOLE_SCRIPTS = ['console.js', 'api.js', 'dom.js', 'format.js', 'overview.js', 'chart.js', 'budgets.js', 'conversations.js', 'dead-letters.js'];
+const CONSOLE_SCRIPTS = ['console.js', 'api.js', 'dom.js', 'format.js', 'overview.js', 'chart.js', 'budgets.js', 'conversations.js', 'dead-letters.js', 'clamp.js'];
 const ENTRIES = ['parley', 'parley/adapters/web', 'parley/adapters/slack', 'parley/adapters/whatsapp', 'parley/adapters/intercom', 'parley/adapter-kit', 'parley/aws'];
 /** Every platform configured, with values that pass validation (no adapter calls its platform while starting `check`). */
 const PLATFORMS_ENV = {

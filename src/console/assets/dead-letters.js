@@ -1,6 +1,7 @@
 /* global document */
 /** The Dead letters tab: each letter with its payload, replay one or all, and drop one or purge all after a confirmation. */
 import { api, ApiError, HOME, run, setStatus } from './api.js';
+import { clampedText, forgetClamped } from './clamp.js';
 import { $, el, setText } from './dom.js';
 import { fmtInt, fmtShortTime, fmtTime } from './format.js';
 
@@ -8,6 +9,8 @@ let deadSeq = 0;
 const DEAD_LETTER_COLUMNS = 9;
 /** The dead letters whose payload is open: a reload keeps them open. */
 const openPayloads = new Set();
+/** The long texts and errors shown whole ("<id> text", "<id> error"): a reload keeps them whole. */
+const openCells = new Set();
 /** The dead letter the drop dialog asks about. */
 let dropping;
 
@@ -22,6 +25,8 @@ export async function loadDeadLetters() {
   $('purge').disabled = letters.length === 0;
   const ids = new Set(letters.map((d) => d.id));
   for (const id of openPayloads) if (!ids.has(id)) openPayloads.delete(id);
+  for (const key of openCells) if (!ids.has(key.slice(0, key.lastIndexOf(' ')))) openCells.delete(key);
+  forgetClamped();
   $('dead-letter-rows').replaceChildren(...letters.flatMap(deadLetterRow));
 }
 
@@ -84,12 +89,19 @@ function deadLetterRow(d) {
     el('td', { className: 'mono clip', text: d.id, title: d.id }),
     el('td', { text: d.platform }),
     el('td', { className: 'clip', text: d.user, title: d.conversation ? `conversation ${d.conversation}` : undefined }),
-    el('td', { className: 'wrap', testid: 'dead-letter-text', text: d.text }),
+    el('td', { className: 'wrap', testid: 'dead-letter-text' }, ...clampedCell(d.id, 'text', d.text)),
     el('td', { text: d.reason }),
-    el('td', { className: 'wrap', testid: 'dead-letter-error', text: d.error }),
+    el('td', { className: 'wrap', testid: 'dead-letter-error' }, ...clampedCell(d.id, 'error', d.error)),
     el('td', { className: 'num', text: fmtInt(d.attempts) }),
   );
   return [row, payloadRow];
+}
+
+/** A letter's text or error, a few lines of it until "show all" (a pasted log must not fill the screen). */
+function clampedCell(id, field, text) {
+  const key = `${id} ${field}`;
+  const onToggle = (open) => (open ? openCells.add(key) : openCells.delete(key));
+  return clampedText(text, { open: openCells.has(key), onToggle, testid: `${field}-toggle` });
 }
 
 export function replayAll() {
