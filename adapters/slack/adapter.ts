@@ -7,9 +7,9 @@
  */
 import type { App, Receiver } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { HttpError, frozenOnceAnswered, json, rememberSecrets, type Adapter, type AdapterContext, type HttpRequest, type HttpResponse, type Received, type Store } from 'parley/adapter-kit';
+import { HttpError, frozenOnceAnswered, json, rememberSecrets, type Adapter, type AdapterContext, type HttpRequest, type Received, type Store } from 'parley/adapter-kit';
 import { slackConfigFromOptions, type SlackOptions } from './config.js';
-import { dispatchToBolt } from './dispatch.js';
+import { ackResponse, dispatchToBolt } from './dispatch.js';
 import type { SlackDetails } from './events.js';
 import { createFastPath, type RetryMeta } from './fast-path.js';
 import { slackSdkLogger } from './sdk-logger.js';
@@ -21,6 +21,7 @@ import { MAX_INLINE_WAIT_MS, MAX_MESSAGE_CHARS, SlackSender } from './send.js';
 import { createSocketMode } from './socket.js';
 import { botUserIdOf, receiveWhileStarting } from './starting.js';
 import { verifySlackSignature } from './verify.js';
+import { isSslCheck } from './ssl-check.js';
 import { ParleyInstallationStore } from './installation-store.js';
 import { StoreSides } from './store-sides.js';
 import { WorkspaceTokens, type WorkspaceInstallations } from './workspace-tokens.js';
@@ -174,6 +175,8 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
   const processBeforeResponse = options.processBeforeResponse ?? frozenOnceAnswered();
 
   async function receive(request: HttpRequest): Promise<Received> {
+    // Slack's SSL check comes unsigned: a 200, and nothing in it is read (ssl-check.ts).
+    if (isSslCheck(request)) return { response: { status: 200 }, messages: [] };
     verifySlackSignature(request, options.signingSecrets);
     const body = parseSlackBody(request, workspaces !== undefined);
     if (body.type === 'url_verification') return { response: json(200, { challenge: body.challenge }), messages: [] };
@@ -291,10 +294,3 @@ async function authTestUserId(app: App): Promise<string | undefined> {
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
-
-function ackResponse(response: unknown): HttpResponse {
-  if (response === undefined || response === '') return { status: 200 };
-  if (typeof response === 'string') return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: response };
-  return json(200, response);
-}
-

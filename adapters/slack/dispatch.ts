@@ -4,6 +4,7 @@
  */
 import type { App, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { json, type HttpResponse } from 'parley/adapter-kit';
 
 export type Dispatched =
   | { kind: 'event' }
@@ -56,6 +57,17 @@ export async function dispatchToBolt(
   // Still answered with the ack's body, once what the listener does after its ack() has run.
   if (processBeforeResponse && result.kind === 'acked') await processing;
   return result;
+}
+
+/**
+ * What Slack gets for an ack's body, as Bolt's receivers write it: an empty 200 for none or any
+ * falsy value (a JavaScript listener's `ack(null)`: JSON `null` is no answer Slack reads), text as
+ * it is (a slash command shows it to its sender), anything else as JSON (`response_action`, `options`…).
+ */
+export function ackResponse(response: unknown): HttpResponse {
+  if (!response) return { status: 200 };
+  if (typeof response === 'string') return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: response };
+  return json(200, response);
 }
 
 /** A promise that never settles: a race without this runner. */
