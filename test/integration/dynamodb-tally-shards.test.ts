@@ -19,7 +19,15 @@ const opened: DynamoTally[] = [];
 const NOW = new Date('2026-12-06T10:00:00Z');
 const DAY = 'parley:spend:day:2026-12-06';
 
-function tally(namespace = `s${++counter}:`, client?: DynamoDBClient): DynamoTally {
+/**
+ * The emulator answers one request at a time, and an update of a 600 KB item takes it a while: on a
+ * loaded CI machine a request waited past parley's 3 s per attempt, three times, and failed a test
+ * that is not about deadlines. The tests' own client waits longer (the lost-answer test brings its own).
+ */
+let patient: DynamoDBClient | undefined;
+const patientClient = () => (patient ??= new DynamoDBClient({ requestHandler: { requestTimeout: 30_000, throwOnRequestTimeout: true } }));
+
+function tally(namespace = `s${++counter}:`, client: DynamoDBClient = patientClient()): DynamoTally {
   const created = new DynamoTally({ tableName, namespace, client });
   opened.push(created);
   return created;
@@ -40,6 +48,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(opened.splice(0).map((t) => t.close()));
+  patient?.destroy();
 });
 
 describe('DynamoTally with very many tenants', () => {
