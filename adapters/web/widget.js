@@ -46,7 +46,8 @@
       const c = parseInt(hex.slice(i, i + 2), 16) / 255;
       return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
     });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.4 ? '#111111' : '#ffffff';
+    // The higher contrast (WCAG): #111111 (luminance 0.0056) beats white above a luminance of 0.1917.
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.1917 ? '#111111' : '#ffffff';
   }
 
   const style = (node, props) => {
@@ -97,6 +98,7 @@
     display: 'none',
   });
   frame.title = title;
+  frame.id = 'parley-chat';
   frame.setAttribute('data-parley', 'frame');
   frame.setAttribute('referrerpolicy', 'no-referrer');
 
@@ -114,17 +116,30 @@
   fit();
 
   let open = false;
+  let frameLoaded = false;
+  frame.addEventListener('load', () => {
+    frameLoaded = true;
+  });
   function setOpen(next) {
+    // Focus in the chat as it closes goes back to the bubble, not to the top of the page.
+    const focusInside = (shadow.activeElement || document.activeElement) === frame;
+    const opening = next && !open;
     open = next;
     // The frame is made on the first open: a page view alone loads nothing and starts no session.
     if (open && !frame.src) {
       frame.src = frameUrl;
       shadow.insertBefore(frame, bubble);
+      bubble.setAttribute('aria-controls', frame.id);
     }
     frame.style.setProperty('display', open ? 'block' : 'none');
     bubble.setAttribute('aria-expanded', String(open));
     bubble.setAttribute('aria-label', open ? `Close the chat: ${title}` : `Open the chat: ${title}`);
     bubble.replaceChildren(icon(open ? 'close' : 'chat'));
+    if (opening) {
+      // Into the chat: the frame puts the keyboard in its message box (by itself on its first load).
+      frame.focus();
+      if (frameLoaded) frame.contentWindow.postMessage({ parley: 'focus' }, frameOrigin);
+    } else if (!open && focusInside) bubble.focus();
   }
 
   bubble.addEventListener('click', () => setOpen(!open));

@@ -1,7 +1,7 @@
 /* global document, window, location, URLSearchParams, CSS */
 /**
  * The frame a website opens through widget.js: the title and colour the website asked for in the
- * query string (?title=, ?color=), and its close button.
+ * query string (?title=, ?color=), its close button, and the focus in the message box on opening.
  */
 
 const $ = (id) => document.getElementById(id);
@@ -25,8 +25,16 @@ export function dressFrame() {
   const close = $('close');
   if (close) {
     if (window.parent === window) close.hidden = true;
-    // Only "close" travels to the embedding page: nothing of the chat.
     else {
+      // The frame is made when the widget opens: the visitor's keyboard starts in the message box,
+      // and so it does at each later opening (the widget asks with "focus"). On a touch screen the
+      // focus goes to the close button instead: in the message box it would pop the keyboard up.
+      const focusStart = () => (window.matchMedia('(pointer: coarse)').matches ? close : $('input')).focus();
+      focusStart();
+      window.addEventListener('message', (event) => {
+        if (event.source === window.parent && event.data && event.data.parley === 'focus') focusStart();
+      });
+      // Only "close" travels to the embedding page: nothing of the chat.
       const askToClose = () => window.parent.postMessage({ parley: 'close' }, '*');
       close.addEventListener('click', askToClose);
       document.addEventListener('keydown', (event) => {
@@ -53,5 +61,6 @@ function textOn(color) {
     return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   });
   const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return luminance > 0.4 ? '#111111' : '#ffffff';
+  // The higher contrast (WCAG): #111111 (luminance 0.0056) beats white above a luminance of 0.1917.
+  return luminance > 0.1917 ? '#111111' : '#ffffff';
 }

@@ -56,45 +56,72 @@ export function connectionBack() {
 
 // ------------------------------------------------------------------ the transcript
 
+/**
+ * The nodes on show, by their entry's JSON. An entry drawn once keeps its node: the log (role="log",
+ * aria-live="polite") then announces only what is new, not the whole transcript at every change.
+ */
+let drawn = new Map();
+let emptyNode = null;
+
 export function render(list) {
   list = Array.isArray(list) ? list : [];
   const sig = JSON.stringify(list);
   if (sig === lastSig) return;
   lastSig = sig;
   const nearBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 80;
-  const frag = document.createDocumentFragment();
+  const nodes = [];
+  const next = new Map();
   let newest = '';
   for (const m of list) {
-    const role = m && m.role === 'user' ? 'user' : 'assistant';
-    if (role === 'assistant') newest = JSON.stringify(m);
-    const node = el('div');
-    const kind = m && (m.kind === 'notice' || m.kind === 'apology') ? m.kind : '';
-    node.className = `msg ${role}${kind ? ` ${kind}` : ''}`;
-    node.dataset.role = role;
-    if (m && typeof m.kind === 'string') node.dataset.kind = m.kind;
-    const at = m && m.at ? new Date(m.at) : null;
-    if (at && !Number.isNaN(at.getTime())) node.title = at.toLocaleString();
-    const text = m && m.text != null ? String(m.text) : '';
-    // The visitor's own words as typed; the assistant's as markdown.
-    if (role === 'user') node.textContent = text;
-    else node.append(markdown(text));
-    // An answer can be rated: 👍/👎 (POST /web/feedback), a 👎 with a reason.
-    if (role === 'assistant' && m.kind === 'answer' && typeof m.exchange === 'string' && m.exchange) node.append(feedbackBar(m.exchange));
-    frag.append(node);
+    const key = JSON.stringify(m);
+    if (!(m && m.role === 'user')) newest = key;
+    const node = (drawn.get(key) || []).shift() || messageNode(m);
+    nodes.push(node);
+    next.set(key, [...(next.get(key) || []), node]);
   }
+  drawn = next;
   if (!list.length) {
-    const empty = el('p', 'Say hello to start the conversation.');
-    empty.className = 'empty';
-    frag.append(empty);
+    emptyNode = emptyNode || el('p', 'Say hello to start the conversation.');
+    emptyNode.className = 'empty';
+    nodes.push(emptyNode);
   }
   const typing = reasonInFocus();
-  messagesEl.replaceChildren(frag);
+  patch(messagesEl, nodes);
   if (typing) focusReason(typing);
   newestAnswer = newest;
   const follow = nearBottom || thinkingSince !== null || list.length <= 1;
   if (thinkingSince !== null && newest !== '' && newest !== thinkingSince) stopThinking();
   else if (thinkingSince === null) thinkIfUnanswered(list[list.length - 1]);
   if (follow) messagesEl.scrollTop = messagesEl.scrollHeight;
+}
+
+/** `parent`'s children become `nodes`, moving none that stays: a screen reader hears only the new ones. */
+function patch(parent, nodes) {
+  const keep = new Set(nodes);
+  for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
+  let cursor = parent.firstElementChild;
+  for (const node of nodes) {
+    if (node === cursor) cursor = cursor.nextElementSibling;
+    else parent.insertBefore(node, cursor);
+  }
+}
+
+/** One entry of the transcript: the visitor's words as typed, the assistant's as markdown. */
+function messageNode(m) {
+  const role = m && m.role === 'user' ? 'user' : 'assistant';
+  const node = el('div');
+  const kind = m && (m.kind === 'notice' || m.kind === 'apology') ? m.kind : '';
+  node.className = `msg ${role}${kind ? ` ${kind}` : ''}`;
+  node.dataset.role = role;
+  if (m && typeof m.kind === 'string') node.dataset.kind = m.kind;
+  const at = m && m.at ? new Date(m.at) : null;
+  if (at && !Number.isNaN(at.getTime())) node.title = at.toLocaleString();
+  const text = m && m.text != null ? String(m.text) : '';
+  if (role === 'user') node.textContent = text;
+  else node.append(markdown(text));
+  // An answer can be rated: 👍/👎 (POST /web/feedback), a 👎 with a reason.
+  if (role === 'assistant' && m.kind === 'answer' && typeof m.exchange === 'string' && m.exchange) node.append(feedbackBar(m.exchange));
+  return node;
 }
 
 // ------------------------------------------------------------------ feedback on answers

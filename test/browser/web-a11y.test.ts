@@ -1,0 +1,221 @@
+/**
+ * The web chat's accessibility in a real browser (Debian's chromium through playwright-core),
+ * against a real bot (web chat adapter, memory defaults) and the fake OpenAI server:
+ * - the page's landmarks, names and roles as the accessibility tree has them;
+ * - the log announces each entry once (the nodes already on show stay), and the typing dots say
+ *   "The assistant is typing" in a live region that is there before they show;
+ * - the widget by keyboard: Tab to the launcher, Enter opens with the focus in the message box,
+ *   Escape closes with the focus back on the launcher;
+ * - text contrast of the default theme, light and dark (4.5:1), computed from the CSS colours.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startWebBot, type WebBot } from '../helpers/web-bot.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const POLL = { timeout: 10_000, interval: 50 };
+
+let browser: Browser;
+let ai: FakeOpenAi;
+let web: WebBot;
+let website: Server;
+let websiteUrl = '';
+const contexts: BrowserContext[] = [];
+const errors: string[] = [];
+/** Answers to a message containing "slow" wait for this. */
+let release: () => void = () => {};
+let held = Promise.resolve();
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH`);
+  ai = await startFakeOpenAi((call) => {
+    const text = lastUserText(call);
+    return /slow/.test(text) ? { text: 'The slow answer.', hold: held } : { text: `echo: ${text}` };
+  });
+  website = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>A shop</title></head>
+<body><h1>A shop</h1><p>No links here: the first Tab lands on the chat bubble.</p>
+<script src="${web.url}/web/widget.js" data-parley-url="${web.url}" data-title="Help" async></script></body></html>`);
+  });
+  await new Promise<void>((resolve) => website.listen(0, '127.0.0.1', resolve));
+  websiteUrl = `http://localhost:${(website.address() as AddressInfo).port}`;
+  web = await startWebBot({ OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test', OPENAI_MODEL: 'gpt-4o-mini', CACHE_TTL_SECONDS: '0', WEB_ALLOWED_ORIGINS: websiteUrl });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'] });
+}, 30_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close();
+  await browser?.close();
+  await web?.close();
+  await ai?.close();
+  website?.closeAllConnections();
+  await new Promise((resolve) => website?.close(resolve));
+});
+
+async function open(url: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, ...options });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console error on ${page.url()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  await page.goto(url);
+  return page;
+}
+
+async function say(target: Page | Frame, text: string): Promise<void> {
+  await target.locator('#input').fill(text);
+  await target.locator('#input').press('Enter');
+  await target.locator('.msg.assistant', { hasText: `echo: ${text}` }).waitFor({ timeout: 10_000 });
+}
+
+/**
+ * The contrast ratio (WCAG 2) of an element's text (or its ::placeholder) on what is behind it: its
+ * colour faded by its and its ancestors' opacity, on the first opaque background up the tree.
+ * (A string: this file compiles without the DOM's types.)
+ */
+const contrastOf = (selector: string, pseudo = '') => `(() => {
+  const rgba = (c) => { const [r, g, b, a = 1] = c.match(/[\\d.]+/g).map(Number); return [r, g, b, a]; };
+  const over = (top, under) => top.slice(0, 3).map((c, i) => c * top[3] + under[i] * (1 - top[3]));
+  const el = document.querySelector(${JSON.stringify(selector)});
+  let fg = rgba(getComputedStyle(el, ${JSON.stringify(pseudo || null)}).color);
+  const layers = [];
+  for (let node = el; node; node = node.parentElement) {
+    fg[3] *= Number(getComputedStyle(node).opacity);
+    const bg = rgba(getComputedStyle(node).backgroundColor);
+    if (bg[3] > 0) layers.push(bg);
+    if (bg[3] === 1) break;
+  }
+  let back = [255, 255, 255];
+  for (const layer of layers.reverse()) back = over(layer, back);
+  const front = over(fg, back);
+  const lum = (rgb) => { const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [a, b] = [lum(front), lum(back)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+})()`;
+
+describe('the chat page', () => {
+  let page: Page;
+
+  it('has a main landmark holding a named log, a labelled message box and named buttons', async () => {
+    page = await open(`${web.url}/`);
+    expect(await page.getByRole('main').count()).toBe(1);
+    const log = page.getByRole('main').getByRole('log', { name: 'Conversation' });
+    expect(await log.getAttribute('aria-live')).toBe('polite');
+    expect(await page.getByRole('main').getByRole('textbox', { name: 'Message' }).isVisible()).toBe(true);
+    for (const name of ['Send', 'New chat', 'Delete chat']) expect(await page.getByRole('button', { name, exact: true }).count()).toBe(1);
+    // No bubble is a live region of its own: the log announces them.
+    await say(page, 'hello');
+    expect(await page.locator('.msg[aria-live], .msg[role]').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('announces each entry once: the log gains the question and its answer, nothing on show is drawn again; the typing dots say so in words; Shift+Enter is a new line, Enter sends', async () => {
+    await page.evaluate(`{
+      window.__added = []; window.__removed = 0;
+      new MutationObserver((records) => { for (const r of records) { window.__removed += r.removedNodes.length; for (const n of r.addedNodes) window.__added.push(n.className + ': ' + n.textContent); } })
+        .observe(document.getElementById('messages'), { childList: true });
+    }`);
+    // The live region of the typing dots is in the tree before they show, so their words are announced.
+    const typing = page.getByRole('status').filter({ has: page.locator('#thinking') });
+    expect(await typing.isVisible()).toBe(false);
+    expect(await typing.count()).toBe(1);
+    held = new Promise((resolve) => (release = () => resolve(undefined)));
+    // Shift+Enter is a new line, Enter sends.
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.fill('a slow');
+    await box.press('Shift+Enter');
+    await box.pressSequentially('question');
+    expect(await box.inputValue()).toBe('a slow\nquestion');
+    await box.press('Enter');
+    await expect.poll(() => typing.textContent(), POLL).toContain('The assistant is typing');
+    expect(await page.getByText('The assistant is typing').count()).toBe(1);
+    await page.locator('.msg.user', { hasText: 'question' }).waitFor();
+    release();
+    await page.locator('.msg.assistant', { hasText: 'The slow answer.' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.locator('#thinking').isHidden(), POLL).toBe(true);
+    const added = (await page.evaluate('window.__added')) as string[];
+    expect(added).toHaveLength(2);
+    expect(added[0]).toBe('msg user: a slow\nquestion');
+    expect(added[1]).toMatch(/^msg assistant: The slow answer\./);
+    expect(await page.evaluate('window.__removed')).toBe(0);
+    const log = page.getByRole('log', { name: 'Conversation' });
+    expect(await log.getByText('The slow answer.', { exact: true }).count()).toBe(1);
+    // The dots stand still for visitors who ask for less motion.
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await page.evaluate("getComputedStyle(document.querySelector('#thinking .dot')).animationName")).toBe('none');
+    expect(errors).toEqual([]);
+  });
+
+  for (const colorScheme of ['light', 'dark'] as const) {
+    it(`text reads at 4.5:1 or more in the ${colorScheme} theme: messages, placeholder, status, the delete dialog`, async () => {
+      const themed = await open(`${web.url}/`, { colorScheme });
+      await say(themed, 'hello in colour');
+      await themed.locator('#delete').click();
+      await themed.locator('#confirm-delete').waitFor({ state: 'visible' });
+      const checks: [string, string?][] = [['.msg.user'], ['.msg.assistant p'], ['#subtitle'], ['#input', '::placeholder'], ['#confirm-delete-text'], ['#confirm-delete-no'], ['#confirm-delete-yes']];
+      for (const [selector, pseudo] of checks) {
+        expect(await themed.evaluate<number>(contrastOf(selector, pseudo)), `${selector}${pseudo ?? ''}`).toBeGreaterThanOrEqual(4.5);
+      }
+      await themed.locator('#confirm-delete-no').click();
+      expect(errors).toEqual([]);
+    });
+  }
+});
+
+describe('the widget by keyboard', () => {
+  it('Tab reaches the launcher, Enter opens the chat with the focus in its message box, Escape closes it back to the launcher', async () => {
+    const page = await open(websiteUrl);
+    const launcher = page.getByRole('button', { name: 'Open the chat: Help' });
+    await launcher.waitFor();
+    expect(await launcher.getAttribute('aria-expanded')).toBe('false');
+    const focused = () => page.evaluate<string | null>("document.activeElement?.shadowRoot?.activeElement?.getAttribute('data-parley') ?? null");
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('bubble');
+
+    await page.keyboard.press('Enter');
+    const closer = page.getByRole('button', { name: 'Close the chat: Help' });
+    expect(await closer.getAttribute('aria-expanded')).toBe('true');
+    expect(await page.locator('iframe[title="Help"]').isVisible()).toBe(true);
+    await expect.poll(() => page.frames().some((f) => f.url().includes('/web/frame')), POLL).toBe(true);
+    const frame = page.frames().find((f) => f.url().includes('/web/frame'))!;
+    const inFrame = () => frame.evaluate<string | null>('document.hasFocus() ? document.activeElement.id : null');
+    await expect.poll(inFrame, POLL).toBe('input');
+    expect(await focused()).toBe('frame');
+    // The frame's header subtitle, on the header's colour (default blue).
+    expect(await frame.evaluate<number>(contrastOf('#subtitle'))).toBeGreaterThanOrEqual(4.5);
+    expect(await frame.getByRole('button', { name: 'Close the chat', exact: true }).count()).toBe(1);
+
+    // Typed straight away: the keyboard is in the chat.
+    await page.keyboard.type('hello by keyboard');
+    await page.keyboard.press('Enter');
+    await frame.locator('.msg.assistant', { hasText: 'echo: hello by keyboard' }).waitFor({ timeout: 10_000 });
+
+    await page.keyboard.press('Escape');
+    await expect.poll(() => launcher.getAttribute('aria-expanded'), POLL).toBe('false');
+    expect(await page.locator('iframe[title="Help"]').isVisible()).toBe(false);
+    await expect.poll(focused, POLL).toBe('bubble');
+
+    // Open again (the frame is loaded: the widget asks it for the focus), then closed by the site's own script.
+    await page.keyboard.press('Enter');
+    await expect.poll(inFrame, POLL).toBe('input');
+    await page.evaluate('window.parleyWidget.close()');
+    await expect.poll(focused, POLL).toBe('bubble');
+    expect(errors).toEqual([]);
+  });
+
+  it("in a site's mid-tone colour (data-color #0a7) the header and the send button take the text colour that reads better", async () => {
+    const page = await open(`${web.url}/web/frame?title=Help&color=%230a7`);
+    await expect.poll(() => page.locator('#title').textContent(), POLL).toBe('Help');
+    await page.locator('#input').fill('enables the send button');
+    for (const selector of ['#title', '#subtitle', '#new', '#send']) {
+      expect(await page.evaluate<number>(contrastOf(selector)), selector).toBeGreaterThanOrEqual(4.5);
+    }
+    expect(errors).toEqual([]);
+  });
+});
