@@ -37,13 +37,17 @@
     return typeof CSS !== 'undefined' && CSS.supports && !CSS.supports('color', text) ? null : text;
   }
 
-  /** Black or white, whichever reads better on a hex colour (white for other forms). */
+  /** Black or white, whichever reads better on the colour (any CSS form: hex, rgb(), hsl() or a name). */
   function textOn(value) {
-    let hex = value.startsWith('#') ? value.slice(1) : '';
-    if (hex.length === 3 || hex.length === 4) hex = [...hex.slice(0, 3)].map((c) => c + c).join('');
-    if (hex.length !== 6 && hex.length !== 8) return '#ffffff';
-    const [r, g, b] = [0, 2, 4].map((i) => {
-      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    // A canvas reads any CSS colour back as #rrggbb (or rgba(…) when see-through).
+    const ctx = document.createElement('canvas').getContext('2d');
+    if (!ctx) return '#ffffff';
+    ctx.fillStyle = value;
+    const read = String(ctx.fillStyle);
+    const rgb = read.startsWith('#') ? [1, 3, 5].map((i) => parseInt(read.slice(i, i + 2), 16)) : (read.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+    if (rgb.length !== 3) return '#ffffff';
+    const [r, g, b] = rgb.map((v) => {
+      const c = v / 255;
       return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
     });
     // The higher contrast (WCAG): #111111 (luminance 0.0056) beats white above a luminance of 0.1917.
@@ -117,10 +121,18 @@
 
   let open = false;
   let frameLoaded = false;
+  /** The visitor opened the chat before its frame had loaded: the keyboard goes in once it has. */
+  let focusOnLoad = false;
   frame.addEventListener('load', () => {
     frameLoaded = true;
+    if (focusOnLoad && open) frame.contentWindow.postMessage({ parley: 'focus' }, frameOrigin);
+    focusOnLoad = false;
   });
-  function setOpen(next) {
+  /**
+   * `focus`: the visitor opened it (the bubble): the keyboard goes into the chat. The site's own
+   * parleyWidget.open() leaves the focus where it is (a login field the page focused, say).
+   */
+  function setOpen(next, focus = false) {
     // Focus in the chat as it closes goes back to the bubble, not to the top of the page.
     const focusInside = (shadow.activeElement || document.activeElement) === frame;
     const opening = next && !open;
@@ -135,14 +147,15 @@
     bubble.setAttribute('aria-expanded', String(open));
     bubble.setAttribute('aria-label', open ? `Close the chat: ${title}` : `Open the chat: ${title}`);
     bubble.replaceChildren(icon(open ? 'close' : 'chat'));
-    if (opening) {
-      // Into the chat: the frame puts the keyboard in its message box (by itself on its first load).
+    if (opening && focus) {
+      // Into the chat: the frame puts the keyboard in its message box, asked once it has loaded.
       frame.focus();
       if (frameLoaded) frame.contentWindow.postMessage({ parley: 'focus' }, frameOrigin);
+      else focusOnLoad = true;
     } else if (!open && focusInside) bubble.focus();
   }
 
-  bubble.addEventListener('click', () => setOpen(!open));
+  bubble.addEventListener('click', () => setOpen(!open, true));
   document.addEventListener('keydown', (event) => {
     if (open && event.key === 'Escape') setOpen(false);
   });

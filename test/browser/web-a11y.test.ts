@@ -37,9 +37,12 @@ beforeAll(async () => {
     return /slow/.test(text) ? { text: 'The slow answer.', hold: held } : { text: `echo: ${text}` };
   });
   website = createServer((req, res) => {
+    // ?color= becomes the widget's data-color.
+    const color = new URL(req.url ?? '/', 'http://localhost').searchParams.get('color');
+    const colorAttribute = color ? ` data-color="${color.replace(/[^a-z0-9#(),.%\s/]/gi, '')}"` : '';
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>A shop</title></head>
 <body><h1>A shop</h1><p>No links here: the first Tab lands on the chat bubble.</p>
-<script src="${web.url}/web/widget.js" data-parley-url="${web.url}" data-title="Help" async></script></body></html>`);
+<script src="${web.url}/web/widget.js" data-parley-url="${web.url}" data-title="Help"${colorAttribute} async></script></body></html>`);
   });
   await new Promise<void>((resolve) => website.listen(0, '127.0.0.1', resolve));
   websiteUrl = `http://localhost:${(website.address() as AddressInfo).port}`;
@@ -209,6 +212,21 @@ describe('the widget by keyboard', () => {
     expect(errors).toEqual([]);
   });
 
+  it("the site's own parleyWidget.open() leaves the focus where the site put it (a field on the page), also once the frame has loaded", async () => {
+    const page = await open(websiteUrl);
+    await page.getByRole('button', { name: 'Open the chat: Help' }).waitFor();
+    await page.evaluate("(() => { const field = document.createElement('input'); field.id = 'site-field'; document.body.append(field); field.focus(); })()");
+    await page.evaluate('window.parleyWidget.open()');
+    await expect.poll(() => page.frames().some((f) => f.url().includes('/web/frame')), POLL).toBe(true);
+    const frame = page.frames().find((f) => f.url().includes('/web/frame'))!;
+    await frame.locator('#input').waitFor();
+    await frame.waitForLoadState('load');
+    expect(await page.locator('iframe[title="Help"]').isVisible()).toBe(true);
+    expect(await page.evaluate<string | null>('document.activeElement?.id ?? null')).toBe('site-field');
+    expect(await frame.evaluate<boolean>('document.hasFocus()')).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
   it("in a site's mid-tone colour (data-color #0a7) the header and the send button take the text colour that reads better", async () => {
     const page = await open(`${web.url}/web/frame?title=Help&color=%230a7`);
     await expect.poll(() => page.locator('#title').textContent(), POLL).toBe('Help');
@@ -216,6 +234,23 @@ describe('the widget by keyboard', () => {
     for (const selector of ['#title', '#subtitle', '#new', '#send']) {
       expect(await page.evaluate<number>(contrastOf(selector)), selector).toBeGreaterThanOrEqual(4.5);
     }
+    expect(errors).toEqual([]);
+  });
+
+  it('a light data-color in any CSS form (a name, rgb(), hsl()) takes near-black text in the header and on the send button', async () => {
+    for (const color of ['gold', 'rgb(255, 215, 0)', 'hsl(51 100% 50%)']) {
+      const page = await open(`${web.url}/web/frame?${new URLSearchParams({ title: 'Help', color })}`);
+      await expect.poll(() => page.locator('#title').textContent(), POLL).toBe('Help');
+      await page.locator('#input').fill('enables the send button');
+      for (const selector of ['#title', '#subtitle', '#send']) {
+        expect(await page.evaluate<number>(contrastOf(selector)), `${selector} on ${color}`).toBeGreaterThanOrEqual(4.5);
+      }
+    }
+    // The widget's bubble: its icon on the site's colour.
+    const site = await open(`${websiteUrl}/?color=gold`);
+    await site.getByRole('button', { name: 'Open the chat: Help' }).waitFor();
+    const bubbleText = "getComputedStyle(document.querySelector('[data-parley-widget]').shadowRoot.querySelector('[data-parley=bubble]')).color";
+    expect(await site.evaluate<string>(bubbleText)).toBe('rgb(17, 17, 17)');
     expect(errors).toEqual([]);
   });
 });

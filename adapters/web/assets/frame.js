@@ -26,11 +26,10 @@ export function dressFrame() {
   if (close) {
     if (window.parent === window) close.hidden = true;
     else {
-      // The frame is made when the widget opens: the visitor's keyboard starts in the message box,
-      // and so it does at each later opening (the widget asks with "focus"). On a touch screen the
-      // focus goes to the close button instead: in the message box it would pop the keyboard up.
+      // When the visitor opens the chat, the widget asks for the focus ("focus"): the keyboard goes in
+      // the message box. On a touch screen it goes to the close button instead: in the message box
+      // it would pop the keyboard up. Never by itself: a site's own parleyWidget.open() keeps its focus.
       const focusStart = () => (window.matchMedia('(pointer: coarse)').matches ? close : $('input')).focus();
-      focusStart();
       window.addEventListener('message', (event) => {
         if (event.source === window.parent && event.data && event.data.parley === 'focus') focusStart();
       });
@@ -51,13 +50,17 @@ function cssColor(value) {
   return typeof CSS !== 'undefined' && CSS.supports && !CSS.supports('color', text) ? null : text;
 }
 
-/** Black or white, whichever reads better on a hex colour (other forms keep the default). */
+/** Black or white, whichever reads better on the colour (any CSS form: hex, rgb(), hsl() or a name). */
 function textOn(color) {
-  let hex = color.startsWith('#') ? color.slice(1) : '';
-  if (hex.length === 3 || hex.length === 4) hex = [...hex.slice(0, 3)].map((c) => c + c).join('');
-  if (hex.length !== 6 && hex.length !== 8) return null;
-  const [r, g, b] = [0, 2, 4].map((i) => {
-    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+  // A canvas reads any CSS colour back as #rrggbb (or rgba(…) when see-through).
+  const ctx = document.createElement('canvas').getContext('2d');
+  if (!ctx) return null;
+  ctx.fillStyle = color;
+  const value = String(ctx.fillStyle);
+  const rgb = value.startsWith('#') ? [1, 3, 5].map((i) => parseInt(value.slice(i, i + 2), 16)) : (value.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+  if (rgb.length !== 3) return null;
+  const [r, g, b] = rgb.map((v) => {
+    const c = v / 255;
     return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   });
   const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
