@@ -44,18 +44,23 @@ export async function stopEarlierStream(slack: TakeBack, marker: string): Promis
  */
 export async function stopEarlierStreamBefore({ slack, marker }: { slack: TakeBack; marker: string }): Promise<void> {
   const noted = await slack.store.get(marker);
-  if (noted === undefined) return;
-  const since = startOutSince(noted);
-  const ts = since === undefined ? noted : await slack.lostStart(since);
+  const ts = noted === undefined ? undefined : await notedMessage(slack, noted);
   if (ts !== undefined) await slack.stop(ts).catch(() => undefined); // stopped already, maybe (its AI broke off)
+}
+
+/**
+ * The message a note names: the ts it holds, or, from a run killed while its start was out, the
+ * message that start may have begun, looked for in the thread (a look Slack fails throws: later).
+ */
+async function notedMessage(slack: TakeBack, noted: string): Promise<string | undefined> {
+  const since = startOutSince(noted);
+  return since === undefined ? noted : slack.lostStart(since);
 }
 
 /** The message `noted` (the note at `marker`) names, or the one its lost start began, stopped and deleted; the note is then dropped. */
 export async function takeBackEarlierStream(slack: TakeBack, marker: string, noted: string | undefined): Promise<void> {
   if (noted === undefined) return;
-  // Killed while its start was out: the message it may have begun is looked for in the thread (again later, Slack failing now).
-  const since = startOutSince(noted);
-  const ts = since === undefined ? noted : await slack.lostStart(since);
+  const ts = await notedMessage(slack, noted);
   if (ts === undefined) return void (await slack.store.delete(marker));
   await slack.stop(ts).catch(() => undefined); // stopped already, maybe
   await slack.remove(ts).catch((error: unknown) => {
