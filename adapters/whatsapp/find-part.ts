@@ -3,8 +3,10 @@
  * created the message all the same. Twilio keeps no idempotency key, so the part is known by its
  * body: an outbound message from the part's sender (send.ts's replySender: the number the person
  * wrote to, or the configured one) to the person, created since the send, with the part's exact
- * text. Read from the Messages list (newest first, by date sent), not filtered on DateSent, which
- * a message still queued does not have yet.
+ * text (when that number is not the configured one and nothing is found, WhatsAppSender.findPart
+ * looks once more from the configured one, which versions before replySender sent from). Read
+ * from the Messages list (newest first, by date sent), not filtered on DateSent, which a message
+ * still queued does not have yet.
  */
 import type { Twilio } from 'twilio';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message.js';

@@ -63,7 +63,12 @@ export class WhatsAppSender {
   async findPart({ details }: ConversationRef<WhatsAppDetails>, body: string, since: number): Promise<string | undefined> {
     try {
       // From the sender the part was sent from (replySender), or it is never found and goes out twice.
-      return await findSentMessage(this.client, replySender(this.sender, details), details!.from, body, since);
+      const sender = replySender(this.sender, details);
+      const found = await findSentMessage(this.client, sender, details!.from, body, since);
+      if (found !== undefined || sender.from === this.sender.from) return found;
+      // Versions before replySender sent every part from the configured number: in a rolling
+      // upgrade, a part one of them sent is retried here. Looked for there too (only then).
+      return await findSentMessage(this.client, this.sender, details!.from, body, since);
     } catch (error) {
       throw classifyTwilioError(error, 'the listing of messages');
     }

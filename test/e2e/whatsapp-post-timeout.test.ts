@@ -2,7 +2,8 @@
  * A WhatsApp send that Twilio takes but answers too late (past the client's request timeout): the
  * send failed as far as parley can tell, yet the person has the message. Twilio takes no
  * idempotency key, so after such a timeout the part is marked "maybe posted" and the retry looks
- * for it in the Messages list (same sender, same person, same body, created since the send)
+ * for it in the Messages list (same sender, same person, same body, created since the send;
+ * also from the configured sender, which older versions sent from, when that is another number)
  * before sending it again. The person gets it once. A send that truly failed (a refused
  * connection, an answered 5xx) is sent again without looking. Twilio faked over HTTP; the
  * client's timeout shortened to keep the test quick.
@@ -77,8 +78,29 @@ describe('a WhatsApp reply part Twilio answers too late', () => {
     await expect(post('the answer', toSecond)).rejects.toBeInstanceOf(MaybePostedError);
     const again = await post('the answer', toSecond);
     expect(fake.calls.map((c) => c.form)).toEqual([{ To: USER_NUMBER, Body: 'the answer', From: SECOND_BOT_NUMBER }]);
+    expect(fake.lists).toHaveLength(1); // found there: the configured number is not looked at
     expect(Object.fromEntries(fake.lists[0]!)).toMatchObject({ To: USER_NUMBER, From: SECOND_BOT_NUMBER });
     expect(again.ids).toEqual([fake.messages[0]!.sid]);
+  });
+
+  it('sent by an older version (from the configured number) and retried by this one for the second number: found there, not sent again', async () => {
+    // Details without `to` (a cast: the type requires it) are sent from the configured BOT_NUMBER, as every part was before replySender.
+    const fromOlder = { ...toSecond, details: { from: USER_NUMBER } as WhatsAppDetails };
+    fake.on((_call, n) => (n === 0 ? { delayMs: TIMEOUT_MS * 4 } : undefined));
+    await expect(post('the answer', fromOlder)).rejects.toBeInstanceOf(MaybePostedError);
+    const again = await post('the answer', toSecond);
+    expect(fake.calls.map((c) => c.form)).toEqual([{ To: USER_NUMBER, Body: 'the answer', From: BOT_NUMBER }]);
+    expect(fake.lists.map((q) => q.get('From'))).toEqual([SECOND_BOT_NUMBER, BOT_NUMBER]);
+    expect(again.ids).toEqual([fake.messages[0]!.sid]);
+  });
+
+  it('for the second number, not taken: looked for from both numbers, then sent once', async () => {
+    fake.on((_call, n) => (n === 0 ? { delayMs: TIMEOUT_MS / 3, hangUp: true } : undefined));
+    await expect(post('the answer', toSecond)).rejects.toBeInstanceOf(MaybePostedError);
+    await post('the answer', toSecond);
+    expect(fake.bodies()).toEqual(['the answer', 'the answer']);
+    expect(fake.messages).toHaveLength(1);
+    expect(fake.lists.map((q) => q.get('From'))).toEqual([SECOND_BOT_NUMBER, BOT_NUMBER]);
   });
 
   it('sent through a Messaging Service (it picks the sender: a queued message has no From yet), to any number written to: found by the service', async () => {
