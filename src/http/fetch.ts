@@ -1,7 +1,6 @@
 /**
  * The Web `Request → Response` handler for Hono, Next.js route handlers, Bun, Deno and serverless.
  */
-import type { Logger } from 'pino';
 import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
 import { BodyTooLargeError, ClientClosedError, bodyAlreadyRead, readLimited } from './body.js';
 import type { Router } from './router.js';
@@ -21,7 +20,6 @@ export type FetchHandler = (request: Request, info?: FetchInfo | unknown) => Pro
 
 export interface FetchOptions extends UrlOptions {
   bodyLimitBytes: number;
-  logger: Logger;
 }
 
 /**

@@ -44,7 +44,7 @@ function world(budgetMs: number, fails: boolean) {
     ackBudgetMs: () => budgetMs,
     paths: {},
   });
-  const handler = createFetchHandler(router, { bodyLimitBytes: 1024, logger, trustProxy: false });
+  const handler = createFetchHandler(router, { bodyLimitBytes: 1024, trustProxy: false });
   const post = (i: number) => handler(new Request('http://127.0.0.1/test/hook', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: `m${i}`, text: 'secret words' }) }));
   const lost = () => lines.filter((line) => line.msg === LOST);
   return { lines, post, release, ended: () => ended, lost };

@@ -43,7 +43,7 @@ function stalledWorld(fails: boolean) {
     ackBudgetMs: () => 30,
     paths: {},
   });
-  const handler = createFetchHandler(router, { bodyLimitBytes: 1024, logger, trustProxy: false });
+  const handler = createFetchHandler(router, { bodyLimitBytes: 1024, trustProxy: false });
   const post = (i: number) => handler(new Request('http://127.0.0.1/test/hook', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: `m${i}`, text: 'hi' }) }));
   return { lines, metrics, post, release, ended: () => ended };
 }

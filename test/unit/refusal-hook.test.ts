@@ -90,7 +90,7 @@ describe('decorateRefusal through the Node middleware', () => {
 describe('decorateRefusal through the fetch handler', () => {
   it('decorates a 413 for a body over the limit', async () => {
     const adapter = new DecoratingAdapter();
-    const handler = createFetchHandler(routerFor(adapter), { bodyLimitBytes: LIMIT, logger: silentLogger, trustProxy: false });
+    const handler = createFetchHandler(routerFor(adapter), { bodyLimitBytes: LIMIT, trustProxy: false });
     const response = await handler(new Request('http://bot.example/test/hook', { method: 'POST', headers: json, body: big }));
     expect(response.status).toBe(413);
     expect(response.headers.get('x-refused-by')).toBe('test widget');
