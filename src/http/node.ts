@@ -7,6 +7,7 @@ import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
 import { BodyTooLargeError, ClientClosedError, bodyAlreadyRead, readStreamLimited, withinLimit } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
+import { startTogether } from './together.js';
 import { requestUrls, routePath, type UrlOptions } from './url.js';
 import { orAfter } from '../timeout.js';
 
@@ -29,11 +30,14 @@ export function createNodeMiddleware(router: Router, options: NodeOptions): Node
     // The path as mounted: Express and Connect take a mount prefix off req.url (and keep originalUrl).
     const path = routePath((req.url ?? '/').split('?')[0] as string, options);
     if (next && !router.owns(path)) return next();
-    void serve(router, options, req as MaybeParsed, res, path).catch((error: unknown) => {
-      options.logger.error({ err: error, path }, 'unhandled error while answering a request');
-      if (!res.headersSent) void writeResponse(res, jsonError(500, 'internal_error', 'Internal error.'));
-      else res.destroy();
-    });
+    // Started with the other requests of this loop turn (together.ts).
+    startTogether(() =>
+      void serve(router, options, req as MaybeParsed, res, path).catch((error: unknown) => {
+        options.logger.error({ err: error, path }, 'unhandled error while answering a request');
+        if (!res.headersSent) void writeResponse(res, jsonError(500, 'internal_error', 'Internal error.'));
+        else res.destroy();
+      }),
+    );
   };
 }
 
