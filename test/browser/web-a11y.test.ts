@@ -4,6 +4,8 @@
  * - the page's landmarks, names and roles as the accessibility tree has them;
  * - the log announces each entry once (the nodes already on show stay), and the typing dots say
  *   "The assistant is typing" in a live region that is there before they show;
+ * - each message says who said it ("You:", "Assistant:", "Notice:") to a screen reader, hidden from
+ *   the eye and from a copy of the text, also once the transcript is drawn again after a reload;
  * - the widget by keyboard: Tab to the launcher, Enter opens with the focus in the message box,
  *   Escape closes with the focus back on the launcher;
  * - text contrast of the default theme, light and dark (4.5:1), computed from the CSS colours.
@@ -34,6 +36,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH`);
   ai = await startFakeOpenAi((call) => {
     const text = lastUserText(call);
+    if (/filtered/.test(text)) return { text: '', finishReason: 'content_filter' }; // the apology, drawn as a notice
     return /slow/.test(text) ? { text: 'The slow answer.', hold: held } : { text: `echo: ${text}` };
   });
   website = createServer((req, res) => {
@@ -121,7 +124,7 @@ describe('the chat page', () => {
   it('announces each entry once: the log gains the question and its answer, nothing on show is drawn again; the typing dots say so in words; Shift+Enter is a new line, Enter sends', async () => {
     await page.evaluate(`{
       window.__added = []; window.__removed = 0;
-      new MutationObserver((records) => { for (const r of records) { window.__removed += r.removedNodes.length; for (const n of r.addedNodes) window.__added.push(n.className + ': ' + n.textContent); } })
+      new MutationObserver((records) => { for (const r of records) { window.__removed += r.removedNodes.length; for (const n of r.addedNodes) window.__added.push(n.className + ': ' + n.querySelector('.text').textContent); } })
         .observe(document.getElementById('messages'), { childList: true });
     }`);
     // The live region of the typing dots is in the tree before they show, so their words are announced.
@@ -152,6 +155,41 @@ describe('the chat page', () => {
     // The dots stand still for visitors who ask for less motion.
     await page.emulateMedia({ reducedMotion: 'reduce' });
     expect(await page.evaluate("getComputedStyle(document.querySelector('#thinking .dot')).animationName")).toBe('none');
+    expect(errors).toEqual([]);
+  });
+
+  it('says who said each message to a screen reader ("You:", "Assistant:", "Notice:"), hidden from the eye and left out of a copy; again after a reload', async () => {
+    const speakers = await open(`${web.url}/`);
+    await say(speakers, 'who said this');
+    await speakers.locator('#input').fill('this one gets filtered');
+    await speakers.locator('#input').press('Enter');
+    await speakers.locator('.msg.apology').waitFor({ timeout: 10_000 });
+    const check = async (when: string) => {
+      // What a screen reader reads of the log: each message after its speaker.
+      const read = await speakers.getByRole('log', { name: 'Conversation' }).ariaSnapshot();
+      expect(read, when).toMatch(/You: who said this\b/);
+      expect(read, when).toMatch(/Assistant:[\s\S]*echo: who said this/);
+      expect(read, when).toMatch(/You: this one gets filtered Notice:[\s\S]*Sorry/);
+      const bubbles = await speakers.evaluate<string[]>("[...document.querySelectorAll('.msg')].map((node) => node.innerText.split('\\n')[0])");
+      expect(bubbles, when).toEqual(['You:', 'Assistant:', 'You:', 'Notice:']);
+      // Not shown: each label is a clipped 1×1 box.
+      const labels = speakers.locator('.msg .speaker');
+      expect(await labels.count(), when).toBe(4);
+      for (const label of await labels.all()) {
+        const box = await label.boundingBox();
+        expect(box && box.width <= 1 && box.height <= 1, when).toBe(true);
+      }
+      expect(await speakers.evaluate<string[]>("[...document.querySelectorAll('.msg .speaker')].map((node) => getComputedStyle(node).clipPath)"), when).toEqual(Array(4).fill('inset(50%)'));
+      // The message's own text is its words alone, and a copy of the conversation holds no label.
+      expect(await speakers.locator('.msg > .text').allTextContents(), when).toEqual(['who said this', 'echo: who said this', 'this one gets filtered', "Sorry — I can't help with that one."]);
+      const copied = await speakers.evaluate<string>("(() => { const range = document.createRange(); range.selectNodeContents(document.getElementById('messages')); getSelection().removeAllRanges(); getSelection().addRange(range); return getSelection().toString(); })()");
+      expect(copied, when).toContain('echo: who said this');
+      expect(copied, when).not.toMatch(/You:|Assistant:|Notice:/);
+    };
+    await check('as the messages arrived');
+    await speakers.reload();
+    await speakers.locator('.msg.apology').waitFor({ timeout: 10_000 });
+    await check('drawn again from the transcript after a reload');
     expect(errors).toEqual([]);
   });
 

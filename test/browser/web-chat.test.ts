@@ -553,7 +553,7 @@ describe('the widget on a website of another origin', () => {
     await sleeper.clock.fastForward('02:00:00');
     await say(sleepy, 'hello after the nap');
     // The same conversation: the first exchange is still on show, and nothing says it is gone.
-    await expect.poll(() => sleepy.locator('.msg.user').allTextContents(), POLL).toEqual(['hello before the nap', 'hello after the nap']);
+    await expect.poll(() => sleepy.locator('.msg.user > .text').allTextContents(), POLL).toEqual(['hello before the nap', 'hello after the nap']);
     await expect.poll(() => sleepy.locator('.msg.assistant').count(), POLL).toBe(2);
     expect(await sleepy.locator('#status').textContent()).not.toMatch(/no longer available/);
     expect(watcher.unexpected()).toEqual([]);

@@ -46,12 +46,11 @@ afterAll(async () => {
   await ai?.close();
 });
 
-/** The messages on show, as text (without the 👍/👎 under answers). (A string: this file compiles without the DOM's types.) */
 /** The end of a first message's claim key (transcript.ts: its text hashed). */
 const firstKeyOf = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22);
 
-const shown = (page: Page) =>
-  page.evaluate<string[]>("[...document.querySelectorAll('.msg')].map((node) => { const copy = node.cloneNode(true); copy.querySelector('.feedback')?.remove(); return copy.textContent; })");
+/** The messages on show, as text: their words alone (not the hidden speaker label, nor the 👍/👎 under answers). */
+const shown = (page: Page) => page.locator('.msg > .text').allTextContents();
 
 describe('a message whose 202 was lost', () => {
   it('is sent again by the page with its id: shown and answered once, and the visitor is not told it was not sent', async () => {

@@ -106,7 +106,16 @@ function patch(parent, nodes) {
   }
 }
 
-/** One entry of the transcript: the visitor's words as typed, the assistant's as markdown. */
+/**
+ * Who said it, read out before each entry's words ("You:", "Assistant:", "Notice:") and not shown:
+ * the bubbles' side and colour say it only to the eye (WCAG 1.3.1). Fixed English, as the page's other words.
+ */
+const SPEAKERS = { user: 'You:', assistant: 'Assistant:', notice: 'Notice:' };
+
+/**
+ * One entry of the transcript: its speaker (visually hidden, never selected or copied), then its
+ * words in `.text`, the visitor's as typed, the assistant's as markdown.
+ */
 function messageNode(m) {
   const role = m && m.role === 'user' ? 'user' : 'assistant';
   const node = el('div');
@@ -116,9 +125,14 @@ function messageNode(m) {
   if (m && typeof m.kind === 'string') node.dataset.kind = m.kind;
   const at = m && m.at ? new Date(m.at) : null;
   if (at && !Number.isNaN(at.getTime())) node.title = at.toLocaleString();
+  const speaker = el('span', SPEAKERS[kind ? 'notice' : role]);
+  speaker.className = 'speaker sr-only';
+  const body = el('div');
+  body.className = 'text';
   const text = m && m.text != null ? String(m.text) : '';
-  if (role === 'user') node.textContent = text;
-  else node.append(markdown(text));
+  if (role === 'user') body.textContent = text;
+  else body.append(markdown(text));
+  node.append(speaker, body);
   // An answer can be rated: 👍/👎 (POST /web/feedback), a 👎 with a reason.
   if (role === 'assistant' && m.kind === 'answer' && typeof m.exchange === 'string' && m.exchange) node.append(feedbackBar(m.exchange));
   return node;
