@@ -30,14 +30,17 @@ export function createNodeMiddleware(router: Router, options: NodeOptions): Node
     // The path as mounted: Express and Connect take a mount prefix off req.url (and keep originalUrl).
     const path = routePath((req.url ?? '/').split('?')[0] as string, options);
     if (next && !router.owns(path)) return next();
-    // Started with the other requests of this loop turn (together.ts).
-    startTogether(() =>
+    const start = () =>
       void serve(router, options, req as MaybeParsed, res, path).catch((error: unknown) => {
         options.logger.error({ err: error, path }, 'unhandled error while answering a request');
         if (!res.headersSent) void writeResponse(res, jsonError(500, 'internal_error', 'Internal error.'));
         else res.destroy();
-      }),
-    );
+      });
+    // A body already flowing (an app's middleware in front listens to it, or resumed it) is emitted
+    // from the next tick: parley listens now, or it would miss its first chunks. Otherwise it is
+    // started with the other requests of this loop turn (together.ts).
+    if (req.readableFlowing === true) start();
+    else startTogether(start);
   };
 }
 

@@ -13,12 +13,15 @@
  */
 import { setImmediate } from 'node:timers';
 
+/** Kept as loaded: `module.syncBuiltinESMExports()` under fake timers would otherwise hand the import a fake. */
+const inCheckPhase = setImmediate;
+
 let waiting: Array<() => void> = [];
 
 /** Run `start` in this loop turn's check phase, after the starts already waiting. It must not throw (an async function's call never does). */
 export function startTogether(start: () => void): void {
   waiting.push(start);
-  if (waiting.length === 1) setImmediate(startWaiting);
+  if (waiting.length === 1) inCheckPhase(startWaiting);
 }
 
 function startWaiting(): void {

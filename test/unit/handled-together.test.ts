@@ -1,10 +1,10 @@
 /**
  * Requests that arrive together are handled together (src/http/together.ts): the requests Node reads
  * in one poll phase all reach the router before any of them is answered, instead of each being
- * read, handled and answered inside its own socket's read callback. (On Redis, that is what lets
- * their scripts leave in one write; issue 15's ingress figures rest on it.)
+ * read, handled and answered inside its own socket's read callback (issue 15's ingress figures rest
+ * on it: docs/performance.md, the thirty-sixth look).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -24,8 +24,11 @@ afterEach(async () => {
   }
 });
 
+/** An app's own middleware in front of parley's. */
+type Front = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
 /** A server whose router answers at once, noting when each request reached it and when each answer was finished. */
-async function recordingServer(): Promise<{ port: number; events: string[]; accepted: () => number }> {
+async function recordingServer(front?: Front): Promise<{ port: number; events: string[]; accepted: () => number }> {
   const events: string[] = [];
   const router = {
     owns: () => true,
@@ -38,7 +41,8 @@ async function recordingServer(): Promise<{ port: number; events: string[]; acce
   const middleware = createNodeMiddleware(router, { bodyLimitBytes: 1024, logger: silentLogger, trustProxy: false });
   const server = createServer((req, res) => {
     res.on('finish', () => events.push(`answered ${String(req.headers['x-name'])}`));
-    middleware(req, res);
+    if (front) front(req, res, () => middleware(req, res));
+    else middleware(req, res);
   });
   let accepted = 0;
   server.on('connection', () => accepted++);
@@ -96,5 +100,34 @@ describe('requests that arrive together', () => {
     socket.write(post('d'));
     await answers(socket);
     expect(events).toEqual(['handled d', 'answered d']);
+  });
+});
+
+describe('a body already flowing when the request reaches parley', () => {
+  // An app's middleware in front that listens to the body and passes the request on at once (a
+  // byte count, a hash, a log): the stream flows from the next tick, before the check phase.
+  const tap: Front = (req, _res, next) => {
+    req.on('data', () => undefined);
+    next();
+  };
+
+  it('is read whole when it came in one packet with its headers', async () => {
+    const { port, events } = await recordingServer(tap);
+    const socket = await connected(port);
+    socket.write(post('whole'));
+    await answers(socket);
+    expect(events).toEqual(['handled whole', 'answered whole']);
+  });
+
+  it('is read from its first byte when the rest comes later', async () => {
+    const { port, events } = await recordingServer(tap);
+    const socket = await connected(port);
+    const request = post('first-then-rest');
+    socket.write(request.slice(0, -4));
+    // The start of the body was read (and emitted to the tap) before the rest is sent.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    socket.write(request.slice(-4));
+    await answers(socket);
+    expect(events).toEqual(['handled first-then-rest', 'answered first-then-rest']);
   });
 });
