@@ -271,12 +271,25 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
     expect(await other.acquireLock('lock:conversation', 60_000)).toBeTypeOf('string');
   });
 
+  /** `step` again, twice at most, when the store's deadline cut it off ("Request aborted"). */
+  async function againIfCutOff<T>(step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (attempt >= 3 || !/aborted/i.test(String(error))) throw error;
+      }
+    }
+  }
+
   it('a delete, or a lock\'s release, of an item without ids taken back is one DeleteItem', async () => {
     const namespace = `late${++counter}:`;
     const sent: string[] = [];
     const store = new DynamoStore({ tableName: storeTable, namespace, client: await claimsDelayed([], sent) });
-    expect(await store.setIfAbsent('parley:seen:Ev1', '1', 60_000)).toBe(true);
-    const token = await store.acquireLock('lock:conversation', 60_000);
+    // Set-up, under the store's 800 ms deadline on claims: moto has taken longer on a loaded machine
+    // (a CI run); a claim cut off is taken back, and claimable again.
+    expect(await againIfCutOff(() => store.setIfAbsent('parley:seen:Ev1', '1', 60_000))).toBe(true);
+    const token = await againIfCutOff(() => store.acquireLock('lock:conversation', 60_000));
     sent.length = 0;
     await store.delete('parley:seen:Ev1');
     expect(await store.releaseLock('lock:conversation', token!)).toBe(true);
