@@ -6,69 +6,46 @@
  * body_already_parsed, or a signature that no longer matches). Real servers on loopback; Slack
  * and the AI are fakes.
  */
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
-import express from 'express';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { EXPRESS_BOT_SIGNING_SECRET, startExpressBot, type ExpressBot } from '../helpers/express-bot.js';
 import { appMention, postSlack, signSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
-import { testEnv } from '../helpers/web-bot.js';
 
-let ai: FakeOpenAi;
-let slack: FakeSlack;
-let bot: Bot;
-let server: Server;
-let port: number;
+let app: ExpressBot;
 /** The body bytes the app's own middleware saw. */
 let tappedBytes = 0;
 
 beforeAll(async () => {
-  ai = await startFakeOpenAi();
-  slack = await startFakeSlack();
-  const env = { ...testEnv, OPENAI_BASE_URL: ai.url, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url };
-  bot = createBot({ config: loadConfig(env), adapters: [slackAdapter(slackConfigFromEnv(env)!)] });
-  const app = express();
-  // The app's own: counts each request's body bytes, and passes the request on without waiting for them.
-  app.use((req, _res, next) => {
-    req.on('data', (chunk: Buffer) => void (tappedBytes += chunk.byteLength));
-    next();
+  app = await startExpressBot({
+    mount(express, bot) {
+      // The app's own: counts each request's body bytes, and passes the request on without waiting for them.
+      express.use((req, _res, next) => {
+        req.on('data', (chunk: Buffer) => void (tappedBytes += chunk.byteLength));
+        next();
+      });
+      express.use(bot.middleware);
+    },
   });
-  app.use(bot.middleware);
-  server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  await bot.ready;
 });
-afterAll(async () => {
-  server?.closeAllConnections();
-  server?.close();
-  await bot?.close({ delayMs: 0 });
-  await ai?.close();
-  await slack?.close();
-});
-
-const postsOf = (text: string) => slack.callsTo('chat.postMessage').filter((call) => String(call.args.text).includes(text));
+afterAll(() => app?.close());
 
 describe('an app middleware in front that listens to the body and passes the request on at once', () => {
   it('leaves parley the whole signed body: the event is taken and answered once', async () => {
     const event = appMention({ text: 'tapped mention' });
-    const res = await postSlack(`http://127.0.0.1:${port}/slack/events`, event);
+    const res = await postSlack(`${app.base}/slack/events`, event);
     expect(res.status).toBe(200);
     // The app's middleware still sees every byte too.
     expect(tappedBytes).toBe(Buffer.byteLength(JSON.stringify(event)));
-    await until(() => postsOf('tapped mention').length === 1, 'the answer on Slack');
+    await until(() => app.postsOf('tapped mention').length === 1, 'the answer on Slack');
   });
 
   it('leaves parley the whole body when its rest arrives after the request began', async () => {
     const raw = JSON.stringify(appMention({ text: 'tapped in two parts' }));
-    const headers = Object.entries({ host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(raw)), ...signSlack('test-signing-secret', raw) })
+    const headers = Object.entries({ host: `127.0.0.1:${app.port}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(raw)), ...signSlack(EXPRESS_BOT_SIGNING_SECRET, raw) })
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('');
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(app.port, '127.0.0.1');
     let answer = '';
     socket.on('data', (chunk) => (answer += String(chunk)));
     socket.write(`POST /slack/events HTTP/1.1\r\n${headers}\r\n${raw.slice(0, 40)}`);
@@ -77,7 +54,7 @@ describe('an app middleware in front that listens to the body and passes the req
     socket.end(raw.slice(40));
     await until(() => answer.includes('\r\n\r\n') || socket.destroyed, 'an answer');
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
-    await until(() => postsOf('tapped in two parts').length === 1, 'the answer on Slack');
+    await until(() => app.postsOf('tapped in two parts').length === 1, 'the answer on Slack');
     socket.destroy();
   });
 });

@@ -6,52 +6,37 @@
  * and the chat never updates); and a HEAD on an event stream, through the middleware and the
  * fetch handler, answered with its headers alone. Real servers on loopback; Slack and the AI are fakes.
  */
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slackAdapter, slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { webChat } from '../../adapters/web/index.js';
-import { createBot, loadConfig, type Bot } from '../../src/index.js';
-import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import type { Bot } from '../../src/index.js';
+import { startExpressBot, type ExpressBot } from '../helpers/express-bot.js';
 import { appMention, postSlack, signSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
-import { testEnv } from '../helpers/web-bot.js';
 
 const ADMIN_TOKEN = 'embed-express-admin-token-7c2d';
 
-let ai: FakeOpenAi;
-let slack: FakeSlack;
+let embedded: ExpressBot;
 let bot: Bot;
-let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  ai = await startFakeOpenAi();
-  slack = await startFakeSlack();
-  const env = { ...testEnv, OPENAI_BASE_URL: ai.url, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url, ADMIN_TOKEN };
-  const config = loadConfig(env);
-  bot = createBot({ config, adapters: [webChat({ token: config.web.token }), slackAdapter(slackConfigFromEnv(env)!)] });
-  const app = express();
-  app.get('/hello', (_req, res) => void res.send('the app itself'));
-  // express.raw() reads every body first (and inflates a gzip one): parley takes req.body's bytes.
-  app.use('/bot', express.raw({ type: '*/*' }), bot.middleware);
-  server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await bot.ready;
+  embedded = await startExpressBot({
+    env: { ADMIN_TOKEN },
+    adapters: (config) => [webChat({ token: config.web.token })],
+    mount(app, parley) {
+      app.get('/hello', (_req, res) => void res.send('the app itself'));
+      // express.raw() reads every body first (and inflates a gzip one): parley takes req.body's bytes.
+      app.use('/bot', express.raw({ type: '*/*' }), parley.middleware);
+    },
+  });
+  ({ bot, base } = embedded);
 });
-afterAll(async () => {
-  server?.closeAllConnections();
-  server?.close();
-  await bot?.close({ delayMs: 0 });
-  await ai?.close();
-  await slack?.close();
-});
+afterAll(() => embedded?.close());
 
-const postsOf = (text: string) => slack.callsTo('chat.postMessage').filter((call) => String(call.args.text).includes(text));
+const postsOf = (text: string) => embedded.postsOf(text);
 
 describe("express.raw() in front of parley: app.use('/bot', express.raw(), bot.middleware)", () => {
   it('takes a signed Slack event from the bytes express.raw() kept, and posts the answer once', async () => {
@@ -116,7 +101,7 @@ describe("event streams through an app's compression() middleware", () => {
 
 describe('HEAD on an event stream: the headers alone, the stream not left running', () => {
   it('through the middleware, the next request on the same connection is answered (not left behind an endless answer)', async () => {
-    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const socket = connect(embedded.port, '127.0.0.1');
     let received = '';
     socket.on('data', (chunk: Buffer) => void (received += chunk.toString('latin1')));
     // Pipelined, as a keep-alive client sends its next request once the HEAD's headers are in.
