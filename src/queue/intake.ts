@@ -124,10 +124,8 @@ export class IntakeDoor {
     turnPrefix: string,
     private readonly key: string,
   ) {
-    // Fails fast while Redis is down, so ingress can answer 503 at once. Not auto-pipelined: the acks
-    // of a burst start together (src/http/together.ts) and each writes its one script at once; an
-    // auto-pipelined flush waited for the next loop turn and built an ioredis Pipeline each time,
-    // which cost the ack more (docs/performance.md, the thirty-sixth look).
+    // Fails fast while Redis is down, so ingress can answer 503 at once. Not auto-pipelined: ioredis
+    // sends one such batch at a time, so an ack waited behind the ones before (the thirty-sixth look).
     this.redis = connectRedis(url);
     this.redis.on('error', () => undefined); // reported through admit() failures
     this.turnstile = new Turnstile(this.redis, turnPrefix);
