@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { collectEnv, ConfigError, optionError, parseEnv, parseOptions, schemas, type Variable } from 'parley';
 import { parseInstallationKeys } from './installation-crypto.js';
 
+/** assistant.threads.setSuggestedPrompts takes up to four prompts: Slack refuses the call with more, and the thread gets none. */
+export const MAX_SUGGESTED_PROMPTS = 4;
+
 /** The bot scopes parley's features need (the manifest's list in the README): what /slack/install asks for by default. */
 export const DEFAULT_SLACK_SCOPES = 'app_mentions:read,assistant:write,channels:history,chat:write,commands,groups:history,im:history,mpim:history';
 
@@ -12,14 +15,26 @@ export const DEFAULT_SLACK_SCOPES = 'app_mentions:read,assistant:write,channels:
 export const slackVariables = {
   // Secrets are trimmed: one from a file (`echo tok > f`, a Kubernetes --from-file secret) ends in a
   // newline that would otherwise pass and break every call (an HTTP header refuses it).
-  SLACK_BOT_TOKEN: { secret: true, schema: z.string().trim().regex(/^xox[bp]-/, 'expected a bot token starting with xoxb-'), fix: 'set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your app\'s "OAuth & Permissions" page' },
+  SLACK_BOT_TOKEN: {
+    secret: true,
+    schema: z
+      .string()
+      .trim()
+      // Token rotation's tokens expire after 12 hours, and a fixed setting cannot be refreshed.
+      .refine((token) => !token.startsWith('xoxe.'), 'a rotating token (xoxe.xoxb-…) expires after 12 hours and cannot be refreshed from a setting: turn token rotation off, or install through OAuth (SLACK_CLIENT_ID), where parley refreshes it')
+      .regex(/^(xoxe\.)?xox[bp]-/, 'expected a bot token starting with xoxb-'),
+    fix: 'set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your app\'s "OAuth & Permissions" page' },
   SLACK_SIGNING_SECRET: { secret: true, schema: z.string().trim().min(8), fix: 'set SLACK_SIGNING_SECRET to the Signing Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
   SLACK_APP_TOKEN: { secret: true, schema: z.string().trim().regex(/^xapp-/, 'expected an app-level token starting with xapp-'), fix: 'set SLACK_APP_TOKEN to an app-level token (xapp-…) with connections:write to use Socket Mode, or unset it' },
   SLACK_API_URL: { schema: schemas.url, default: 'https://slack.com/api/', fix: 'set SLACK_API_URL to the Web API base, e.g. https://slack.com/api/' },
   SLACK_EVENTS_PATH: { schema: z.string().startsWith('/'), default: '/slack/events', fix: 'set SLACK_EVENTS_PATH to a path starting with /, e.g. /slack/events' },
   SLACK_STREAMING: { schema: schemas.bool, default: 'off', fix: 'set SLACK_STREAMING=on to stream replies as they are generated, or off' },
   SLACK_THREAD_FOLLOWUPS: { schema: schemas.bool, default: 'on', fix: 'set SLACK_THREAD_FOLLOWUPS=off to answer in threads only when mentioned' },
-  SLACK_SUGGESTED_PROMPTS: { schema: z.string(), default: '', fix: 'set SLACK_SUGGESTED_PROMPTS to prompts separated by |, e.g. "Summarise this thread|Draft a reply"' },
+  SLACK_SUGGESTED_PROMPTS: {
+    schema: z.string().refine((value) => splitList(value, '|').length <= MAX_SUGGESTED_PROMPTS, `expected at most ${MAX_SUGGESTED_PROMPTS} prompts (Slack takes up to four a thread)`),
+    default: '',
+    fix: 'set SLACK_SUGGESTED_PROMPTS to up to four prompts separated by |, e.g. "Summarise this thread|Draft a reply"',
+  },
   SLACK_CLIENT_ID: { schema: z.string().trim().min(1), fix: 'set SLACK_CLIENT_ID to the Client ID from your app\'s "Basic Information" page' },
   SLACK_CLIENT_SECRET: { secret: true, schema: z.string().trim().min(8), fix: 'set SLACK_CLIENT_SECRET to the Client Secret from your app\'s "Basic Information" page' },
   SLACK_STATE_SECRET: { secret: true, schema: z.string().trim().min(32, 'expected at least 32 characters'), fix: 'set SLACK_STATE_SECRET to a long random string (e.g. $(openssl rand -hex 32)), the same in every process' },
@@ -98,7 +113,7 @@ const slackOptions = z.looseObject({
   path: slackVariables.SLACK_EVENTS_PATH.schema.optional(),
   streaming: z.boolean().optional(),
   threadFollowUps: z.boolean().optional(),
-  suggestedPrompts: z.array(z.string()).optional(),
+  suggestedPrompts: z.array(z.string()).max(MAX_SUGGESTED_PROMPTS).optional(),
   oauth: z.looseObject({ clientId: z.string().min(1), clientSecret: z.string().min(8), stateSecret: z.string().min(32), installationKeys: z.array(z.instanceof(Buffer)).min(1), scopes: z.array(z.string()) }).optional(),
 });
 
@@ -109,6 +124,7 @@ const slackHints = {
   appToken: 'pass appToken, an app-level token (xapp-…) with connections:write, or leave it out',
   apiUrl: 'pass apiUrl as the Web API base, e.g. https://slack.com/api/, or leave it out',
   path: 'pass path starting with /, e.g. /slack/events, or leave it out',
+  suggestedPrompts: 'pass suggestedPrompts as up to four prompts (Slack takes no more), or leave it out',
   oauth: 'pass oauth as slackConfigFromEnv builds it (clientId, clientSecret, stateSecret, installationKeys, scopes), or botToken',
 };
 

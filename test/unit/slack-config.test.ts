@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SLACK_SCOPES } from '../../adapters/slack/config.js';
+import { DEFAULT_SLACK_SCOPES, slackConfigFromOptions } from '../../adapters/slack/config.js';
 import { SLACK_PACKAGES } from '../../adapters/slack/sdk.js';
 import { slackConfigFromEnv } from '../../adapters/slack/index.js';
 import { ConfigError } from '../../src/index.js';
@@ -128,6 +128,23 @@ describe('Slack configuration', () => {
     expect(message).toMatch(/^SLACK_BOT_TOKEN="<hidden>" is invalid/m);
     expect(message).toMatch(/^SLACK_SIGNING_SECRET is missing/m);
     expect(message).not.toContain('SLACK_BOT_TOKEN is missing');
+  });
+
+  it('SLACK_SUGGESTED_PROMPTS takes up to four prompts, as Slack does; a fifth is refused at start, naming the variable, not by Slack in every thread', () => {
+    const one = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'signing-secret-123' };
+    expect(slackConfigFromEnv({ ...one, SLACK_SUGGESTED_PROMPTS: 'a|b| c |d' })!.suggestedPrompts).toEqual(['a', 'b', 'c', 'd']);
+    const message = configError({ ...one, SLACK_SUGGESTED_PROMPTS: 'a|b|c|d|e' });
+    expect(message).toMatch(/^SLACK_SUGGESTED_PROMPTS=.*is invalid: .*at most 4 prompts.*Fix: set SLACK_SUGGESTED_PROMPTS to up to four prompts/);
+    expect(() => slackConfigFromOptions({ botToken: 'xoxb-1', signingSecret: 'signing-secret-123', suggestedPrompts: ['a', 'b', 'c', 'd', 'e'] })).toThrow(/suggestedPrompts/);
+    expect(slackConfigFromOptions({ botToken: 'xoxb-1', signingSecret: 'signing-secret-123', suggestedPrompts: ['a', 'b', 'c', 'd'] }).suggestedPrompts).toHaveLength(4);
+  });
+
+  it('a rotating bot token (xoxe.xoxb-) is refused at start saying why: it expires in 12 hours and a setting cannot refresh it', () => {
+    const message = configError({ SLACK_BOT_TOKEN: 'xoxe.xoxb-1-abc', SLACK_SIGNING_SECRET: 'signing-secret-123' });
+    expect(message).toMatch(/^SLACK_BOT_TOKEN=.*is invalid: a rotating token \(xoxe\.xoxb-…\) expires after 12 hours.*OAuth \(SLACK_CLIENT_ID\)/);
+    expect(message).not.toContain('xoxe.xoxb-1-abc');
+    expect(message).not.toContain('starting with xoxb-');
+    expect(configError({ SLACK_BOT_TOKEN: 'nope', SLACK_SIGNING_SECRET: 'signing-secret-123' })).toMatch(/expected a bot token starting with xoxb-/);
   });
 
   it('neither a bot token nor OAuth: the bot token is what is missing', () => {
