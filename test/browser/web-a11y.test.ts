@@ -8,7 +8,8 @@
  *   the eye and from a copy of the text, also once the transcript is drawn again after a reload;
  * - the widget by keyboard: Tab to the launcher, Enter opens with the focus in the message box,
  *   Escape closes with the focus back on the launcher;
- * - text contrast of the default theme, light and dark (4.5:1), computed from the CSS colours.
+ * - text contrast of the default theme, light and dark (4.5:1), computed from the CSS colours;
+ * - the focus ring on a site's colour (data-color) stands out at 3:1, light and dark theme.
  */
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -290,5 +291,29 @@ describe('the widget by keyboard', () => {
     const bubbleText = "getComputedStyle(document.querySelector('[data-parley-widget]').shadowRoot.querySelector('[data-parley=bubble]')).color";
     expect(await site.evaluate<string>(bubbleText)).toBe('rgb(17, 17, 17)');
     expect(errors).toEqual([]);
-  });
+  }, 40_000); // four pages in one test: above the default 20 s on a loaded machine
+
+  it("the focus ring stands out (3:1) whatever the site's colour: a light one in the light theme, a dark one in the dark theme; a colour that stands out is kept", async () => {
+    // The ring (outline-offset 2px) sits on the composer's --panel; the textarea itself is --bg.
+    const ring = `(() => {
+      const lum = (c) => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+      const outline = getComputedStyle(document.activeElement).outlineColor;
+      return { outline, panel: ratio(outline, getComputedStyle(document.querySelector('#composer')).backgroundColor), bg: ratio(outline, getComputedStyle(document.querySelector('#input')).backgroundColor) };
+    })()`;
+    const cases: [colorScheme: 'light' | 'dark', color: string][] = [['light', 'gold'], ['dark', '#1e3a8a'], ['light', '#7c3aed']];
+    const page = await open('about:blank');
+    for (const [colorScheme, color] of cases) {
+      await page.emulateMedia({ colorScheme });
+      await page.goto(`${web.url}/web/frame?${new URLSearchParams({ title: 'Help', color })}`);
+      await expect.poll(() => page.locator('#title').textContent(), POLL).toBe('Help');
+      await page.locator('#input').focus();
+      const seen = await page.evaluate<{ outline: string; panel: number; bg: number }>(ring);
+      expect(seen.panel, `${color} in the ${colorScheme} theme: ${seen.outline}`).toBeGreaterThanOrEqual(3);
+      expect(seen.bg, `${color} in the ${colorScheme} theme: ${seen.outline}`).toBeGreaterThanOrEqual(3);
+      // The site's own colour where it reads: #7c3aed on white.
+      if (color === '#7c3aed') expect(seen.outline).toBe('rgb(124, 58, 237)');
+    }
+    expect(errors).toEqual([]);
+  }, 40_000);
 });
