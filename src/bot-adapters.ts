@@ -7,6 +7,7 @@
 import type { Adapter } from './adapter.js';
 import type { BotOptions } from './bot.js';
 import { ConfigError } from './errors.js';
+import { routeMatches } from './http/router.js';
 
 // A Record over BotOptions' keys: a new option that is not listed here fails to compile.
 const NAMES: Record<keyof BotOptions, true> = {
@@ -103,7 +104,26 @@ export function checkedAdapters(given: unknown, routes?: BotOptions['routes']): 
       first.set(adapter[field], index);
     });
   }
+  refuseWebhookOnPostRoute(adapters);
   return adapters;
+}
+
+/**
+ * A webhook (always POST) on the path of an adapter's own POST route (the web chat's
+ * /web/sessions, a prefix route's path below it): one of the two would never be reached, and the
+ * platform's webhooks would get the other's answer (a 201 Twilio takes for delivered).
+ */
+function refuseWebhookOnPostRoute(adapters: readonly Adapter[]): void {
+  adapters.forEach((adapter, index) => {
+    adapters.forEach((other, otherIndex) => {
+      const route = (other.routes ?? []).find((r) => r.method === 'POST' && routeMatches(r, adapter.path));
+      if (!route) return;
+      throw new ConfigError(
+        `createBot: \`adapters[${index}]\` ("${adapter.platform}") has the path ${adapter.path}, where \`adapters[${otherIndex}]\` ("${other.platform}") serves POST ${route.path}: ` +
+          "its webhooks would never reach it. Fix: give the adapter another path (for parley serve, its platform's path variable).",
+      );
+    });
+  });
 }
 
 function isAdapter(value: unknown): value is Adapter {

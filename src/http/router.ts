@@ -264,7 +264,8 @@ const REQUEST_ID = /^[\w.:/+=-]{1,128}$/;
 /** How many method-and-path lookups the router keeps before it starts over. */
 const MAX_REMEMBERED_PATHS = 256;
 
-function routeMatches(route: Route, path: string): boolean {
+/** Whether `route` serves `path`: its exact path, or below a prefix route (a path ending in /). */
+export function routeMatches(route: Pick<Route, 'path'>, path: string): boolean {
   return route.path.endsWith('/') && route.path.length > 1 ? path.startsWith(route.path) : path === route.path;
 }
 

@@ -84,6 +84,22 @@ describe('createBot({ adapters }) checks what it is given', () => {
     expect(() => createBot({ ...options, adapters: [{ ...webChat({ page: true }), path }], env: { LOG_LEVEL: 'silent' } })).toThrow(message);
   });
 
+  it.each([
+    ['the web chat\'s POST /web/sessions', '/web/sessions', 'POST /web/sessions'],
+    ['a path below a POST prefix route', '/hooks/twilio', 'POST /hooks/'],
+  ])('refuses a webhook on %s (one of the two would never be reached)', (_name, path, served) => {
+    const withPrefix = { ...webChat(), routes: [...(webChat().routes ?? []), { method: 'POST' as const, path: '/hooks/', handle: async () => ({ status: 200 }) }] };
+    const twilio = { ...webChat(), platform: 'whatsapp', path, routes: [] };
+    const message = `("whatsapp") has the path ${path}, where \`adapters[0]\` ("web") serves ${served}: its webhooks would never reach it`;
+    expect(() => createBot({ adapters: [withPrefix, twilio], env: { LOG_LEVEL: 'silent' } })).toThrow(message);
+    // Whichever comes first: the router would take the other's requests.
+    expect(() => createBot({ adapters: [twilio, withPrefix], env: { LOG_LEVEL: 'silent' } })).toThrow(`("whatsapp") has the path ${path}, where \`adapters[1]\` ("web") serves ${served}`);
+  });
+
+  it('takes a webhook on a path another adapter serves only GET or OPTIONS on (the web chat\'s page at /)', async () => {
+    await createBot({ adapters: [webChat({ page: true }), { ...webChat(), platform: 'whatsapp', path: '/', routes: [] }], env: { LOG_LEVEL: 'silent' } }).close();
+  });
+
   it('takes routes turned off or moved, and adapters with sound paths and sizes', async () => {
     await createBot({ routes: { health: false, metrics: '/internal/metrics' }, adapters: [{ ...webChat(), maxChars: 2 }], env: { LOG_LEVEL: 'silent' } }).close();
     // A route turned off or moved frees its path for an adapter.
