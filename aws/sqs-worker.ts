@@ -42,11 +42,27 @@ export function sqsWorker(bot: Bot): SqsWorkerHandler {
         "sqsWorker: the function's timeout is shorter than AI_DEADLINE_MS plus 10 s for the reply; a slow answer can be cut off. Raise the timeout (or lower AI_DEADLINE_MS)",
       );
     }
+    const stopsAt = Date.now() + (remaining ?? 0);
     const left = await queue.runBatch(
       event.Records.map((record) => ({ messageId: record.messageId, receiptHandle: record.receiptHandle, body: record.body, groupId: record.attributes.MessageGroupId, receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1) })),
       // What it still has just before its timeout is given back, so the next invocation retries it within seconds.
-      typeof remaining === 'number' ? { startBy: Date.now() + remaining - needsMs, stopsAt: Date.now() + remaining } : {},
+      typeof remaining === 'number' ? { startBy: stopsAt - needsMs, stopsAt } : {},
     );
+    // Lambda freezes the function once it returns: the spend counted, the traffic's minutes and the alerts posted
+    // after the answers (a budget crossed) are waited for, or they land at a later invocation, or never.
+    await settledBefore(bot, typeof remaining === 'number' ? stopsAt - AFTER_ANSWERS_MARGIN_MS : undefined);
     return { batchItemFailures: left.map((itemIdentifier) => ({ itemIdentifier })) };
   };
+}
+
+/** Room left before the function's timeout once the work after the answers has been waited for (a timeout would re-run the batch). */
+const AFTER_ANSWERS_MARGIN_MS = 3000;
+
+/** `bot.afterAnswers()`, waited for until `until` (epoch ms) at most: what is still under way then goes on at a later invocation. */
+async function settledBefore(bot: Bot, until: number | undefined): Promise<void> {
+  const settled = bot.afterAnswers().catch(() => undefined);
+  if (until === undefined) return settled;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, until - Date.now()))))]);
+  clearTimeout(timer);
 }

@@ -106,11 +106,12 @@ export interface Bot {
     purge(): Promise<number>;
   };
   /**
-   * Resolves once the messages this process is answering itself (a WhatsApp message the queue could
-   * not take) are answered or given up: a serverless handler awaits it before it returns, since the
-   * function is frozen once it has answered.
+   * Resolve once the messages this process answers itself (a WhatsApp message the queue could not take) are
+   * answered or given up, and (`afterAnswers`) once what follows answers unawaited (AI spend counted, traffic added to
+   * the shared minutes, alerts posted, retries included) is done: a serverless handler awaits them before the function is frozen.
    */
   inProcessAnswers(): Promise<void>;
+  afterAnswers(): Promise<void>;
   /**
    * Stop taking messages, finish running jobs within SHUTDOWN_TIMEOUT_MS, release everything.
    * `/readyz` answers 503 at once; first, for SHUTDOWN_DELAY_MS (`delayMs`), requests are still served.
@@ -201,8 +202,7 @@ export function createBot(options: BotOptions = {}): Bot {
       logger,
     );
     if (options.worker !== false) queue.process((job) => (running++, processJob(workerDeps, job).finally(() => running--)), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason), invalid: invalidJob });
-    queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000);
-    queueDepth.unref();
+    (queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000)).unref();
     ops.start();
     await connecting;
   }, logger);
@@ -210,7 +210,6 @@ export function createBot(options: BotOptions = {}): Bot {
   const answeringHere = new AnsweringHere();
   const apologised = new Set<string>(); // jobs close()'s apology pass posted to: unanswered() marks them, as close()'s line does
   const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: (work, message) => answeringHere.track(work, message), answeringHere: () => answeringHere.size });
-
   const paths = operationalPaths(options.routes);
   const router = createRouter({
     adapters: () => adapters,
@@ -278,6 +277,7 @@ export function createBot(options: BotOptions = {}): Bot {
       purge: () => queue.purge(),
     },
     inProcessAnswers: () => answeringHere.settled(),
+    afterAnswers: () => ops.settled(),
     close: closeOnce(async (delayMs, endDelay) => {
       stopping = true;
       await delayClose(delayMs, endDelay, logger);

@@ -55,6 +55,8 @@ export interface Ops {
   start(): void;
   /** End the console's live streams (first thing on close, so open pages do not hold the server). */
   endStreams(): void;
+  /** Resolves once the AI spend being counted, this process's traffic since its last flush and the alerts being posted (their retries included) are done. */
+  settled(): Promise<void>;
   /** Stop the checks, add the last counts, wait for alerts being posted. */
   stop(): Promise<void>;
 }
@@ -101,6 +103,12 @@ export function createOps({ config, tally, store, readStore, queue, conversation
     start() {
       activity.start();
       monitor.start();
+    },
+    async settled() {
+      // The counts first: one that crosses a budget raises its alert as it ends. The traffic counted so far goes to
+      // the shared minutes now (a frozen function's would land at its next invocation, in another minute, or never).
+      await Promise.all([spend.settled(), activity.flush().catch(() => undefined)]);
+      await alerts.settled();
     },
     endStreams() {
       closing.abort();

@@ -33,6 +33,8 @@ export class Spend {
   /** The limits as last read (fixed ones: those). */
   private last: Limits;
   private readonly shared: SharedTotals;
+  /** Counts under way (each answer's is not waited for): a serverless handler waits for them before it is frozen. */
+  private readonly recording = new Set<Promise<unknown>>();
 
   /**
    * `limits`: fixed ones (the bot hands over its whole budget configuration: only the limits are
@@ -61,7 +63,19 @@ export class Spend {
   }
 
   /** Count one answer's cost; raise the alerts for the budgets it crossed. */
-  async record(model: string, tenant: string | undefined, usd: number, now = new Date()): Promise<void> {
+  record(model: string, tenant: string | undefined, usd: number, now = new Date()): Promise<void> {
+    const recorded = this.recordNow(model, tenant, usd, now);
+    this.recording.add(recorded);
+    void recorded.finally(() => this.recording.delete(recorded)).catch(() => undefined);
+    return recorded;
+  }
+
+  /** Resolves once every count under way (and the alerts it raised) has been made or has failed. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.recording]);
+  }
+
+  private async recordNow(model: string, tenant: string | undefined, usd: number, now: Date): Promise<void> {
     if (!(usd > 0)) return;
     const t = tenant ?? NO_TENANT;
     const amounts: PeriodTotals = { day: { total: usd, [`model:${model}`]: usd, [`tenant:${t}`]: usd }, month: { total: usd, [`tenant:${t}`]: usd } };
