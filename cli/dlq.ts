@@ -115,9 +115,12 @@ function usageProblem(action: string | undefined, id: string | undefined, all: b
     case 'drop':
       return id ? undefined : `usage: parley dlq ${action} ID (parley dlq list names them)`;
     case 'replay':
+      // Both: which was meant is not known, and --all would replay every letter when one was asked for.
+      if (id && all) return `parley dlq replay: give one ID or --all, not both ("${id}" and --all)\n\nusage: parley dlq replay ID | parley dlq replay --all`;
       return id || all ? undefined : 'usage: parley dlq replay ID | parley dlq replay --all';
     default:
-      return 'usage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge';
+      // A word dlq does not take is named, as every command's are (README, The command line).
+      return `${action === undefined ? '' : `parley dlq: unknown action ${JSON.stringify(action)}\n\n`}usage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge`;
   }
 }
 

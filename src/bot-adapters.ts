@@ -34,7 +34,21 @@ export function checkBotOptions(options: BotOptions): BotOptions {
     throw new ConfigError(`createBot: ${unknown.map((name) => `"${name}"`).join(', ')} ${unknown.length === 1 ? 'is not an option' : 'are not options'}. Fix: check the spelling; the options are ${Object.keys(NAMES).join(', ')}.`);
   }
   checkRoutes(options.routes);
+  checkLogger(options.logger);
   return options;
+}
+
+/** What parley calls on a logger of yours: pino's (a child of your pino logger works as well). */
+const LOGGER_METHODS = ['child', 'debug', 'info', 'warn', 'error', 'isLevelEnabled'] as const;
+
+/** `logger`: a pino Logger; `console`, Bolt's ConsoleLogger or winston would fail with a TypeError at the first line logged. */
+function checkLogger(logger: unknown): void {
+  if (logger === undefined) return;
+  const missing = LOGGER_METHODS.filter((name) => typeof (logger as Record<string, unknown> | null)?.[name] !== 'function');
+  if (missing.length === 0) return;
+  throw new ConfigError(
+    `createBot: \`logger\` takes a pino logger (it has no ${missing.join(', ')}); it was given ${describe(logger)}. Fix: pass pino() or a child of your pino logger, or leave it out (LOG_LEVEL and LOG_FORMAT then shape parley's own).`,
+  );
 }
 
 /** The operational routes' paths unless moved or turned off. */

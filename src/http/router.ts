@@ -47,7 +47,7 @@ type Target =
   | { kind: 'webhook'; adapter: Adapter }
   | { kind: 'route'; adapter: Adapter; route: Route }
   | { kind: 'own'; route: Route }
-  | { kind: 'health' | 'ready' | 'metrics' }
+  | { kind: 'health' | 'ready' | 'metrics' | 'reachable' }
   /** `webhook`: the path is the adapter's webhook (counted as one received, and refused). */
   | { kind: 'wrong_method'; allow: string; adapter?: Adapter; webhook?: boolean };
 
@@ -115,6 +115,8 @@ export function createRouter(deps: RouterDeps): Router {
       }
     }
     if (!allowed) return undefined;
+    // A platform checks a webhook URL with a HEAD before it saves it (Intercom): it is there, nothing more.
+    if (webhook && method === 'HEAD') return { kind: 'reachable' };
     return allowedBy ? { kind: 'wrong_method', allow: allowed, adapter: allowedBy, ...(webhook ? { webhook } : {}) } : { kind: 'wrong_method', allow: allowed };
   }
 
@@ -122,6 +124,8 @@ export function createRouter(deps: RouterDeps): Router {
     switch (target.kind) {
       case 'health':
         return json(200, { status: 'ok' });
+      case 'reachable':
+        return { status: 200, headers: { allow: 'POST, HEAD' } };
       case 'ready': {
         const checks = await deps.readiness();
         const ok = Object.values(checks).every((state) => state === 'ok');

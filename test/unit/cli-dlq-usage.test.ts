@@ -16,7 +16,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('parley dlq, a wrong action, no queue configured', () => {
   it.each([
-    [['bogus'], false, 'usage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge'],
+    [['bogus'], false, 'parley dlq: unknown action "bogus"\n\nusage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge'],
     [[], false, 'usage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge'],
     [['show'], false, 'usage: parley dlq show ID (parley dlq list names them)'],
     [['drop'], false, 'usage: parley dlq drop ID (parley dlq list names them)'],
@@ -24,6 +24,11 @@ describe('parley dlq, a wrong action, no queue configured', () => {
   ])('dlq %j: the usage, exit 2', async (args, all, usage) => {
     expect(await dlq(loadConfig({}), args, all)).toBe(2);
     expect(printed).toEqual([usage]);
+  });
+
+  it('dlq replay ID --all: refused, exit 2, rather than every letter replayed', async () => {
+    expect(await dlq(loadConfig({}), ['replay', 'x'], true)).toBe(2);
+    expect(printed).toEqual([expect.stringMatching(/^parley dlq replay: give one ID or --all, not both \("x" and --all\)\n\nusage: parley dlq replay ID \| parley dlq replay --all$/)]);
   });
 
   it('a whole command still asks for REDIS_URL or SQS_QUEUE_URL', async () => {

@@ -235,6 +235,18 @@ describe('loadConfig errors', () => {
     expect(withUser).not.toContain('hunter2');
   });
 
+  it.each([
+    ['PORT', '3000.5', 'expected a whole number in decimal digits'],
+    ['PORT', '0x1824', 'expected a whole number in decimal digits'],
+    ['PORT', 'abc', 'expected a whole number in decimal digits'],
+    ['CACHE_TTL_SECONDS', '1e3', 'expected a whole number in decimal digits'],
+    ['AI_BUDGET_USD_PER_DAY', '0x10', 'expected a number in decimal digits, e.g. 20 or 0.5'],
+  ])('%s=%s says what is wrong with the value (%s), not "expected number, received string"', (name, value, problem) => {
+    const [line] = problems({ [name]: value });
+    expect(line).toContain(`is invalid: ${problem}. Fix: `);
+    expect(line).not.toContain('received string');
+  });
+
   it('reports every bad variable at once, one line each', () => {
     const lines = problems({ PORT: '-1', MODE: 'fast', LOG_LEVEL: 'loud', HISTORY_TURNS: '5' });
     expect(lines).toHaveLength(3);

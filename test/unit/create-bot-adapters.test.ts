@@ -67,6 +67,20 @@ describe('createBot({ adapters }) checks what it is given', () => {
   });
 
   it.each([
+    ['console', console, /`logger` takes a pino logger \(it has no child, isLevelEnabled\)/],
+    ["a Bolt-style logger (debug, info, warn, error, setLevel…)", { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel() {}, setName() {} }, /takes a pino logger \(it has no child, isLevelEnabled\); it was given an object with keys/],
+    ['a string', 'debug', /takes a pino logger .*it was given string "debug"/],
+  ])('refuses %s as `logger` with a ConfigError naming what is missing, not a TypeError', (_name, logger, message) => {
+    expect(() => createBot({ logger: logger as never, env: { LOG_LEVEL: 'silent' } })).toThrow(ConfigError);
+    expect(() => createBot({ logger: logger as never, env: { LOG_LEVEL: 'silent' } })).toThrow(message);
+  });
+
+  it('takes a pino logger and a child of one', async () => {
+    const { pino } = await import('pino');
+    for (const logger of [pino({ level: 'silent' }), pino({ level: 'silent' }).child({ app: 'mine' })]) await createBot({ logger, env: {} }).close({ delayMs: 0 });
+  });
+
+  it.each([
     ['a path not from the root', { path: 'mine' }, /has the path "mine"; it must start with \//],
     ['maxChars of 1', { maxChars: 1 }, /has maxChars 1; it must be an integer of at least 2/],
     ['maxChars below zero', { maxChars: -5 }, /has maxChars -5/],

@@ -188,6 +188,15 @@ describe('methods and paths', () => {
     expect(await counter(h.metrics, 'webhooksRejected', { platform: 'test', reason: 'method_not_allowed' })).toBe(1);
   });
 
+  it('answers HEAD on the webhook 200, as a platform checking the URL before saving it (Intercom) needs, reading and taking nothing', async () => {
+    const h = await start();
+    const response = await fetch(`${h.base}/test/hook`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(h.adapter.received).toHaveLength(0);
+    expect(h.accepted).toHaveLength(0);
+    expect(await counter(h.metrics, 'webhooksRejected', { platform: 'test', reason: 'method_not_allowed' })).toBe(0);
+  });
+
   it('answers POST on an operational route with 405 and Allow: GET', async () => {
     const h = await start();
     const response = await fetch(`${h.base}/healthz`, { method: 'POST', body: 'x' });
