@@ -86,7 +86,9 @@ export function readArgs(argv: string[], usage: string): Parsed | { refused: str
   }
   const { tokens, ...args } = parsed;
   const [first, second] = args.positionals;
-  // An unknown command (or simulate's unknown platform, dlq's unknown action) gets its own usage line later.
+  const unknown = unknownAction(first, second);
+  if (unknown) return refuse(unknown);
+  // An unknown command gets its own usage line later (an unknown second word was refused above).
   const key = first === 'simulate' || first === 'dlq' ? `${first} ${second}` : first;
   const own = key === undefined ? [] : commandOptions[key];
   if (own === undefined) return args;
@@ -99,7 +101,23 @@ export function readArgs(argv: string[], usage: string): Parsed | { refused: str
   const words = key === undefined ? undefined : commandWords[key];
   const extra = words === undefined ? undefined : args.positionals[words];
   if (extra !== undefined) return refuse(`unexpected argument ${JSON.stringify(extra)}${first === 'simulate' ? ' (put a text of several words in quotes)' : ''}`);
+  if (key === 'dlq replay' && args.values.all && args.positionals[2] !== undefined) return refuse('replay takes an ID or --all, not both');
   return args;
+}
+
+/** The words each command of two words takes second: another is named, not just met with the usage. */
+const actions: Record<string, { word: string; takes: readonly string[] }> = {
+  dlq: { word: 'action', takes: ['list', 'show', 'replay', 'drop', 'purge'] },
+  simulate: { word: 'platform', takes: ['slack', 'intercom', 'whatsapp'] },
+  aws: { word: 'action', takes: ['setup'] },
+  slack: { word: 'action', takes: ['reseal'] },
+};
+
+/** What is wrong with a second word the command does not know (`parley dlq lsit`); undefined when it knows it, or none is given. */
+function unknownAction(first: string | undefined, second: string | undefined): string | undefined {
+  const command = first === undefined ? undefined : actions[first];
+  if (command === undefined || second === undefined || command.takes.includes(second)) return undefined;
+  return `unknown ${command.word} ${JSON.stringify(second)} (${command.takes.join(', ')})`;
 }
 
 /**

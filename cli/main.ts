@@ -32,7 +32,7 @@ const usage = `usage: parley <command>
   dlq list | show ID | replay ID | replay --all | drop ID | purge
                         the dead letters on SQS (SQS_QUEUE_URL) or Redis
   aws setup             create the configured DynamoDB tables and SQS queues (idempotent)
-  check                 validate the configuration and reach Redis and the AI provider
+  check                 validate the configuration and reach Redis, DynamoDB, SQS (when set) and the AI provider
   slack reseal          seal every Slack installation (DynamoDB or Redis) with the first SLACK_INSTALLATION_KEY
                         (finishes a key rotation); names those no listed key opens (exit 1)
   simulate slack "text" [--dm] [--retry N] [--url URL] [--channel ID] [--user ID] [--team ID]

@@ -41,6 +41,13 @@ describe('parley with a mistyped option', () => {
     { args: ['dlq', 'list', 'all'], line: 'parley dlq: unexpected argument "all"', usage: 'usage: parley dlq list' },
     { args: ['dlq', 'list', '--all'], line: 'parley dlq: unknown option --all', usage: 'usage: parley dlq list' },
     { args: ['simulate', 'slack', 'hello', 'there'], line: 'parley simulate: unexpected argument "there" (put a text of several words in quotes)', usage: 'simulate slack "text"' },
+    // A second word the command does not know is named too (before the configuration is read: PORT is fine here, but need not be).
+    { args: ['dlq', 'lsit'], line: 'parley dlq: unknown action "lsit" (list, show, replay, drop, purge)', usage: 'usage: parley dlq list' },
+    { args: ['aws', 'init'], line: 'parley aws: unknown action "init" (setup)', usage: 'usage: parley aws setup' },
+    { args: ['slack', 'seal'], line: 'parley slack: unknown action "seal" (reseal)', usage: 'usage: parley slack reseal' },
+    { args: ['simulate', 'teams', 'hi'], line: 'parley simulate: unknown platform "teams" (slack, intercom, whatsapp)', usage: 'simulate whatsapp "text"' },
+    // replay's two forms are one or the other: an ID given with --all is not silently dropped.
+    { args: ['dlq', 'replay', 'abc', '--all'], line: 'parley dlq: replay takes an ID or --all, not both', usage: 'usage: parley dlq list' },
   ])('parley $args.0 $args.1: one line, the usage, exit 2', { timeout: 40_000 }, async ({ args, line, usage }, { expect }) => {
     const { code, out, err } = await parley(args);
     expect(code).toBe(2);

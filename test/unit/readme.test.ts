@@ -4,6 +4,8 @@ import { intercomVariables } from '../../adapters/intercom/index.js';
 import { slackVariables } from '../../adapters/slack/index.js';
 import { whatsappVariables } from '../../adapters/whatsapp/index.js';
 import { variables } from '../../src/index.js';
+import { DEFAULT_METRICS_PORT } from '../../cli/worker-metrics.js';
+import { DEFAULT_WORKER_NICE } from '../../cli/worker-nice.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const scripts = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
@@ -54,6 +56,18 @@ describe('the README', () => {
       const expected = 'default' in variable && variable.default ? `\`${variable.default}\`` : '—';
       expect(documentedDefault, `${name}'s default`).toBe(expected);
     }
+  });
+
+  it('lists in its configuration table only variables parley reads', () => {
+    // Read by the command line alone (parley worker and parley check), outside the configuration's tables.
+    const cliOnly = ['METRICS_PORT', 'WORKER_NICE'];
+    const rows = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((match) => match[1]!);
+    expect(rows.length).toBeGreaterThan(90);
+    expect(rows.filter((name) => !(name in allVariables) && !cliOnly.includes(name))).toEqual([]);
+    const cli = readFileSync(new URL('../../cli/main.ts', import.meta.url), 'utf8');
+    for (const name of cliOnly) expect(cli).toContain(`process.env.${name}`);
+    const defaults: Record<string, number> = { METRICS_PORT: DEFAULT_METRICS_PORT, WORKER_NICE: DEFAULT_WORKER_NICE };
+    for (const name of cliOnly) expect(readme, `${name}'s default`).toContain(`| \`${name}\` | \`${defaults[name]}\` |`);
   });
 
   it('gives example values its own configuration accepts, so each command runs as shown', () => {
