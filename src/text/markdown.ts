@@ -186,7 +186,8 @@ export function emphasis(text: string, marks: EmphasisMarks): string {
   out = replaceSpans(out, /(?<!\w)___(?=\S)(.+?)(?<=\S)___(?!\w)/g, /(?<=\S)___(?!\w)/g, (_, x) => b + i + x + i + b);
   out = replaceSpans(out, /\*\*(?=\S)(.+?)(?<=\S)\*\*/g, /(?<=\S)\*\*/g, (_, x) => b + x + b);
   out = replaceSpans(out, /(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)/g, /(?<=\S)__(?!\w)/g, (_, x) => b + x + b);
-  out = replaceSpans(out, /\*(?=[^\s*])(.*?[^\s*])\*/g, /(?<=[^\s*])\*/g, (_, x) => i + x + i);
+  // Not inside a word (`2*3*4`, `x *y*z`): these dialects show no emphasis there, and `2_3_4` would read wrong.
+  out = replaceSpans(out, /(?<![\p{L}\p{N}])\*(?=[^\s*])([^*]*?[^\s*])\*(?![\p{L}\p{N}])/gu, /(?<=[^\s*])\*(?![\p{L}\p{N}])/gu, (_, x) => i + x + i);
   out = replaceSpans(out, /~~(?=\S)(.+?)(?<=\S)~~/g, /(?<=\S)~~/g, (_, x) => s + x + s);
   return out.replaceAll(b, marks.bold);
 }

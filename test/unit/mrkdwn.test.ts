@@ -31,6 +31,12 @@ describe('markdownToMrkdwn: emphasis', () => {
     expect(markdownToMrkdwn(markdown)).toBe(expected);
   });
 
+  it('leaves single asterisks inside a word as written: Slack shows no italics there, and 2*3*4 must not read 2_3_4', () => {
+    expect(markdownToMrkdwn('2*3*4 = 24')).toBe('2*3*4 = 24');
+    expect(markdownToMrkdwn('foo*bar*baz, x *y*z and w*v*')).toBe('foo*bar*baz, x *y*z and w*v*');
+    expect(markdownToMrkdwn('an *italic* word, (*this*), *été*.')).toBe('an _italic_ word, (_this_), _été_.');
+  });
+
   it('keeps a backslash-escaped asterisk from becoming italics', () => {
     const out = markdownToMrkdwn('\\*not italic\\*');
     expect(out).not.toContain('_');

@@ -41,6 +41,10 @@ describe('markdownToWhatsApp: links and URLs', () => {
     expect(markdownToWhatsApp(markdown)).toBe(expected);
   });
 
+  it('leaves single asterisks inside a word as written (WhatsApp shows no italics there): 2*3*4 stays 2*3*4', () => {
+    expect(markdownToWhatsApp('2*3*4 = 24, but *this* is italic')).toBe('2*3*4 = 24, but _this_ is italic');
+  });
+
   it('does not read underscores or asterisks inside a URL as emphasis', () => {
     expect(markdownToWhatsApp('go to https://example.com/a_b_c/*x* now')).toBe('go to https://example.com/a_b_c/*x* now');
     expect(markdownToWhatsApp('[x](https://example.com/snake_case_path)')).toBe('x (https://example.com/snake_case_path)');
