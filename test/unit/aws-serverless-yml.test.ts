@@ -85,6 +85,13 @@ describe('examples/aws/serverless.yml routes', () => {
     expect([...served, 'GET /healthz'].filter((route) => !routed.includes(route))).toEqual([]);
   });
 
+  it('sends the operator console to the ingress function and names ADMIN_TOKEN, which turns it on', () => {
+    const routed = serverlessYml().functions.ingress!.events.map((event) => event.httpApi);
+    expect(routed).toEqual(expect.arrayContaining(['ANY /console', 'ANY /console/{proxy+}']));
+    const yml = readFileSync(new URL('../../examples/aws/serverless.yml', import.meta.url), 'utf8');
+    expect(yml).toMatch(/^\s*#?\s*ADMIN_TOKEN: \$\{ssm:\/parley\/\$\{self:provider.stage\}\/ADMIN_TOKEN\}/m);
+  });
+
   it('names the OAuth variables a distributed Slack app needs', () => {
     const yml = readFileSync(new URL('../../examples/aws/serverless.yml', import.meta.url), 'utf8');
     for (const name of ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'SLACK_INSTALLATION_KEY']) expect(yml).toMatch(new RegExp(`^\\s*#?\\s*${name}: \\$\\{ssm:/parley/\\$\\{self:provider.stage\\}/${name}\\}`, 'm'));
