@@ -115,6 +115,20 @@ describe('serverless on AWS: ingress Lambda → SQS → worker Lambda (moto)', (
     expect(lines.filter((l) => l.includes('makes it send the event again') && l.includes('"slack"'))).toHaveLength(1);
   });
 
+  it("behind a named stage (a REST API's /prod), the console's links carry the stage once PUBLIC_URL is the stage's URL, as the README says", async () => {
+    const ADMIN_TOKEN = 'lambda-stage-admin-token-5c1e';
+    const signIn = async (env: Record<string, string>) => {
+      const bot = createBot({ config: loadConfig({ ...testEnv, ADMIN_TOKEN, MODE: 'direct', ...env }) });
+      closers.push(() => bot.close());
+      const result = await lambdaHandler(bot)(restApiEvent({ method: 'GET', path: '/console', headers: {}, body: '' }), undefined);
+      expect(result.statusCode).toBe(200);
+      return String(result.body);
+    };
+    expect(await signIn({ PUBLIC_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod' })).toContain('action="/prod/console/login"');
+    // Without it, the stage is not in the links: API Gateway refuses /console/login (403).
+    expect(await signIn({})).toContain('action="/console/login"');
+  });
+
   it('answers a server-sent-events route (the console\'s live overview) with the events of its first second, instead of hanging until the timeout', async () => {
     const ADMIN_TOKEN = 'lambda-sse-admin-token-7d2b';
     const bot = createBot({ config: loadConfig({ ...testEnv, ADMIN_TOKEN, MODE: 'direct' }) });
