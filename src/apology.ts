@@ -19,6 +19,22 @@ const TOO_LONG: Reply = { kind: 'apology', text: 'Sorry — that message is long
 
 /** A queue's dead-letter reason for a message larger than it takes (SQS's MaximumMessageSize). */
 const TOO_LARGE = 'too_large';
+/** The reason a queue gives up a job its workers lost hold of too often (ProcessOptions.onAbandoned). */
+const STALLED = 'stalled';
+/**
+ * How long after the AI's deadline a run still on a stalled job may take: its posting, and an inline
+ * wait (as QUEUE_LOCK_MS's default reckons one attempt, AI_DEADLINE_MS + 30 s).
+ */
+const stalledApologyDelayMs = (aiDeadlineMs: number) => aiDeadlineMs + 30_000;
+
+/** The worker's notices (apologies) on `queue`: each a job of its own, in a group of its own. */
+export function noticesOn(queue: JobQueue<JobData>, aiDeadlineMs: number): Pick<WorkerDeps, 'queueNotice' | 'durableNotices' | 'stalledApologyDelayMs'> {
+  return {
+    queueNotice: async (id, conversation, reply, delayMs) => void (await queue.add({ id, group: id, data: { type: 'notice', conversation, reply }, ...(delayMs ? { delayMs } : {}) })),
+    durableNotices: queue.volatile !== true,
+    stalledApologyDelayMs: stalledApologyDelayMs(aiDeadlineMs),
+  };
+}
 
 /** For a message (or an answer to it) the provider's content filter blocked: asked again, it is blocked again. */
 const FILTERED: Reply = { kind: 'apology', text: "Sorry — I can't help with that one." };
@@ -31,7 +47,10 @@ function apologyFor(failure: unknown): Reply {
 
 /**
  * A job the queue gave up on without running it (its workers kept dying under it): counted as
- * dead, and the user gets the one apology unless the message was answered before.
+ * dead, and the user gets the one apology unless the message was answered before. Given up as
+ * `stalled` (BullMQ: its lock lapsed twice), a worker may still be running it (one that only lost
+ * Redis for longer than QUEUE_LOCK_MS): its apology is queued `stalledApologyDelayMs` later, and
+ * posted then only if that run has not answered it meanwhile (see noticeStillOwed).
  */
 export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: string): Promise<void> {
   const data = job.data;
@@ -50,7 +69,8 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
   if (data.type !== 'message') return;
   const answered = (await deps.store.get(keys.sent(job.id, 1))) !== undefined;
   // A message too large for its queue (SQS) was queued cut and never run: its sender is asked for a shorter one.
-  if (!answered) await apologiseOnce(deps, job.id, data.message, logger, reason === TOO_LARGE ? new PermanentError('larger than the queue takes', TOO_LARGE) : undefined);
+  const delayMs = reason === STALLED ? deps.stalledApologyDelayMs : undefined;
+  if (!answered) await apologiseOnce(deps, job.id, data.message, logger, reason === TOO_LARGE ? new PermanentError('larger than the queue takes', TOO_LARGE) : undefined, delayMs);
 }
 
 /**
@@ -99,14 +119,15 @@ export async function noticeStillOwed(store: WorkerDeps['store'], noticeId: stri
  * the queue retries: a process dying now, or the platform refusing it for now, loses nothing. On
  * the in-process queue it is posted at once, and queued only when the platform refused it for now.
  * The message goes into the conversation log as apologised (once), with how long the person waited.
- * Resolves true when this call posted or queued it.
+ * `delayMs`: queued, it is posted no sooner (where the queue can wait), and only if the message has
+ * not been answered by then. Resolves true when this call posted or queued it.
  */
-export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger, failure?: unknown): Promise<boolean> {
+export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger, failure?: unknown, delayMs?: number): Promise<boolean> {
   const conversation = message.conversation;
   const apology = apologyFor(failure);
   const noticeId = apologyId(jobId);
   const queue = () =>
-    deps.queueNotice!(noticeId, conversation, apology).then(
+    deps.queueNotice!(noticeId, conversation, apology, delayMs).then(
       () => true,
       (error: unknown) => (logger.error({ err: error }, 'could not queue the apology'), false),
     );

@@ -27,7 +27,7 @@ import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
 import { adapterCounts, createLogger, createMetrics, serializeError, type Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
-import { abandonJob, apologiseNeverStarted } from './apology.js';
+import { abandonJob, apologiseNeverStarted, noticesOn } from './apology.js';
 import type { Store } from './store/index.js';
 import { createBackends } from './backends.js';
 import { unusedAwsSettings } from './aws-wiring.js';
@@ -154,8 +154,7 @@ export function createBot(options: BotOptions = {}): Bot {
     adapterFor: (p) => byPlatform.get(p),
     adapterReady: (p) => starts?.isReady(p) ?? false,
     handler: () => handler,
-    queueNotice: async (id, conversation, reply) => void (await queue.add({ id, group: id, data: { type: 'notice', conversation, reply } })),
-    durableNotices: queue.volatile !== true,
+    ...noticesOn(queue, config.ai.deadlineMs),
   };
   const ingestDeps: IngestDeps = {
     store,

@@ -47,10 +47,11 @@ export interface WorkerDeps {
   /** Whether the platform's adapter has started; a job (message or notice) for one still starting waits, within AI_MAX_WAIT_MS. Absent = ready. */
   adapterReady?(platform: string): boolean;
   handler(): MessageHandler;
-  /** Queue a reply to post as a job of its own, in a group of its own (waits for no other job; retried, posted once): an apology (see apologiseOnce). */
-  queueNotice?(id: string, conversation: ConversationRef, reply: Reply): Promise<void>;
+  /** Queue a reply to post as a job of its own, in a group of its own (waits for no other job; retried, posted once; not before `delayMs` where the queue can wait): an apology (see apologiseOnce). */
+  queueNotice?(id: string, conversation: ConversationRef, reply: Reply, delayMs?: number): Promise<void>;
   /** Queued jobs outlive this process (a queue on Redis or SQS): an apology is queued before it is posted. */
   durableNotices?: boolean;
+  stalledApologyDelayMs?: number; // how long the apology of a message the queue gave up as stalled waits for a worker still on it (abandonJob)
 }
 
 /** Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer. `onSentBefore` is
@@ -64,8 +65,7 @@ export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<s
 const STATUS_WAIT_MS = 1000;
 /** How often a job looks again at an adapter that is starting. */
 const ADAPTER_POLL_MS = 50;
-/** AI_MAX_WAIT_MS's default. */
-export const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
+export const DEFAULT_MAX_WAIT_MS = 10 * 60_000; // AI_MAX_WAIT_MS's default
 /** How often a job re-checks an adapter that is still starting. */
 const ADAPTER_WAIT_MS = 2000;
 /** How long a job waits in place for an adapter that is starting right now. */

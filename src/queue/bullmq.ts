@@ -100,7 +100,7 @@ export class BullQueue<T> implements JobQueue<T> {
     await this.queue.waitUntilReady();
     const verdict = this.turnstile.admit(job, admission);
     const stored: Stored<T> = { group: job.group, data: job.data };
-    const added = this.queue.add('message', stored, { ...this.jobOptions, jobId: job.id });
+    const added = this.queue.add('message', stored, { ...this.jobOptions, jobId: job.id, ...(job.delayMs ? { delay: job.delayMs } : {}) });
     const [admitted, enqueued] = await Promise.allSettled([verdict, added]);
     if (admitted.status === 'fulfilled' && enqueued.status === 'fulfilled') return admitted.value;
     if (admitted.status === 'fulfilled' && admitted.value.outcome !== 'queued') return admitted.value;

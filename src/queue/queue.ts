@@ -12,6 +12,11 @@ export interface NewJob<T> {
   /** Jobs sharing a group are processed one at a time, in order. */
   group: string;
   data: T;
+  /**
+   * Run it no sooner than this many ms from now (BullMQ: a delayed job). A queue that cannot delay
+   * a single job (SQS FIFO, in memory) runs it as soon as it can.
+   */
+  delayMs?: number;
 }
 
 export interface Job<T> extends NewJob<T> {
