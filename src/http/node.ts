@@ -8,7 +8,7 @@ import { BodyTooLargeError, ClientClosedError, bodyAlreadyRead, readStreamLimite
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { startTogether } from './together.js';
-import { requestUrls, routePath, type UrlOptions } from './url.js';
+import { originForm, requestUrls, routePath, type UrlOptions } from './url.js';
 import { orAfter } from '../timeout.js';
 
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -28,7 +28,7 @@ type MaybeParsed = IncomingMessage & { rawBody?: unknown; body?: unknown; _body?
 export function createNodeMiddleware(router: Router, options: NodeOptions): NodeMiddleware {
   return (req, res, next) => {
     // The path as mounted: Express and Connect take a mount prefix off req.url (and keep originalUrl).
-    const path = routePath((req.url ?? '/').split('?')[0] as string, options);
+    const path = routePath(originForm(req.url ?? '/').split('?')[0] as string, options);
     if (next && !router.owns(path)) return next();
     const start = () =>
       void serve(router, options, req as MaybeParsed, res, path).catch((error: unknown) => {
@@ -50,7 +50,7 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
   const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
   // Parsed when first read (Twilio's signature, the console's query): a Slack ack never reads it.
   let urls: { url: URL; received: string } | undefined;
-  const urlsOf = () => (urls ??= requestUrls(req.originalUrl ?? req.url ?? '/', headers, encrypted, options));
+  const urlsOf = () => (urls ??= requestUrls(originForm(req.originalUrl ?? req.url ?? '/'), headers, encrypted, options));
   const signal = closedEarly(res);
   const request = (body: Buffer): HttpRequest => ({
     method,

@@ -56,6 +56,18 @@ export function requestUrls(
 }
 
 /**
+ * A request target in origin form (`/path?query`): one in absolute form (`http://host/path?query`,
+ * which RFC 9112 has servers accept, and some proxies send) loses its scheme and host; Host names it.
+ */
+export function originForm(target: string): string {
+  if (target.charCodeAt(0) === 47) return target; // '/': the usual form, at no cost
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(target);
+  if (!absolute) return target;
+  const rest = target.slice(absolute[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+/**
  * The path parley routes on, from the path as mounted (an embedding app has already taken its own
  * prefix off): PUBLIC_URL's path is taken off too when the request still carries it, so
  * `PUBLIC_URL=https://example.com/bot` serves `/bot/slack/events` behind a proxy that keeps the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { publicPathOf, type HttpRequest } from '../../src/adapter.js';
-import { requestUrl, requestUrls, routePath } from '../../src/http/url.js';
+import { originForm, requestUrl, requestUrls, routePath } from '../../src/http/url.js';
 
 const forwarded = { host: 'internal:3000', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'bot.example.com' };
 
@@ -103,5 +103,16 @@ describe('mount prefixes', () => {
     // Express hands `/` to a middleware mounted at /bot for a request to /bot.
     expect(publicPathOf(request('http://h/bot', '/'), '/web')).toBe('/bot/web');
     expect(publicPathOf(request('http://h/bot/', '/'), '/web')).toBe('/bot/web');
+  });
+});
+
+describe('originForm', () => {
+  it('takes the scheme and host off a request target in absolute form, and leaves origin form alone', () => {
+    expect(originForm('http://bot.example.com/slack/events?a=1')).toBe('/slack/events?a=1');
+    expect(originForm('HTTPS://bot.example.com:8443/x')).toBe('/x');
+    expect(originForm('http://bot.example.com')).toBe('/');
+    expect(originForm('http://bot.example.com?q=1')).toBe('/?q=1');
+    expect(originForm('/healthz?x=http://a/b')).toBe('/healthz?x=http://a/b');
+    expect(originForm('*')).toBe('*');
   });
 });
