@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HttpResponse, LimitRefusal, Received } from './adapter.js';
 import { claimDelivery, claimOwn, takeBack } from './delivery-claim.js';
+import { checkInbound } from './inbound-check.js';
 import { SEEN_TTL_MS, conversationGroup, keys, messageData, messageJobId, type JobData } from './jobs.js';
 import { unlimited, type Limiter } from './limit/index.js';
 import type { InboundMessage } from './message.js';
@@ -173,8 +174,9 @@ export function noticeOfRefused(refused: JobData, limit: string, seconds: number
   return refused.type === 'message' ? noticeData(refused.message, limit, String(Number.isFinite(seconds) ? Math.max(1, seconds) : 1)) : undefined;
 }
 
-/** Take one inbound message: dedupe, limit, enqueue. Throws when the queue cannot take it. */
+/** Take one inbound message (`bot.ingest`): dedupe, limit, enqueue. Throws when the queue cannot take it, or the message lacks a field. */
 export async function ingest(deps: IngestDeps, message: InboundMessage): Promise<IngestOutcome> {
+  checkInbound(message);
   return (await ingestMessage(deps, message)).outcome;
 }
 

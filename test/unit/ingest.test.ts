@@ -98,6 +98,14 @@ describe('ingest', () => {
     expect(jobs[0]?.data).toEqual({ type: 'message', message });
   });
 
+  it('refuses a message built by hand that lacks a field with a TypeError naming each one (bot.ingest), and takes nothing', async () => {
+    const { conversation: _left, receivedAt: _out, ...partial } = inbound();
+    await expect(ingest(deps, partial as never)).rejects.toThrow(/^bot\.ingest: the message's conversation\.platform, conversation\.id, receivedAt are missing or not text\. Fix: /);
+    await expect(ingest(deps, null as never)).rejects.toThrow('bot.ingest: expected a message object, got null');
+    await expect(ingest(deps, { ...inbound(), text: undefined } as never)).rejects.toThrow(/the message's text is missing/);
+    expect(await drain(queue)).toEqual([]);
+  });
+
   it('queues a redelivered message once', async () => {
     const message = inbound();
     expect(await ingest(deps, message)).toBe('queued');
