@@ -6,6 +6,7 @@
  * is given back (sqs-lease.ts), visible again seconds after it, not after the queue's visibility timeout.
  */
 import { ConfigError, sqsUnwired, type Bot } from '../src/index.js';
+import { orAfter } from '../src/timeout.js';
 import type { SqsBatchResponse, SqsEvent } from './lambda-events.js';
 import { SqsQueue } from './sqs-queue.js';
 import { unsharedStoreWarning } from './sqs-shared-store.js';
@@ -42,27 +43,20 @@ export function sqsWorker(bot: Bot): SqsWorkerHandler {
         "sqsWorker: the function's timeout is shorter than AI_DEADLINE_MS plus 10 s for the reply; a slow answer can be cut off. Raise the timeout (or lower AI_DEADLINE_MS)",
       );
     }
-    const stopsAt = Date.now() + (remaining ?? 0);
+    const stopsAt = typeof remaining === 'number' ? Date.now() + remaining : undefined;
     const left = await queue.runBatch(
       event.Records.map((record) => ({ messageId: record.messageId, receiptHandle: record.receiptHandle, body: record.body, groupId: record.attributes.MessageGroupId, receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1) })),
       // What it still has just before its timeout is given back, so the next invocation retries it within seconds.
-      typeof remaining === 'number' ? { startBy: stopsAt - needsMs, stopsAt } : {},
+      stopsAt === undefined ? {} : { startBy: stopsAt - needsMs, stopsAt },
     );
     // Lambda freezes the function once it returns: the spend counted, the traffic's minutes and the alerts posted
-    // after the answers (a budget crossed) are waited for, or they land at a later invocation, or never.
-    await settledBefore(bot, typeof remaining === 'number' ? stopsAt - AFTER_ANSWERS_MARGIN_MS : undefined);
+    // after the answers (a budget crossed) are waited for, or they land at a later invocation, or never. Not past
+    // AFTER_ANSWERS_MARGIN_MS before the timeout: what is still under way then goes on at a later invocation.
+    const settled = bot.afterAnswers().catch(() => undefined);
+    await (stopsAt === undefined ? settled : orAfter(settled, stopsAt - AFTER_ANSWERS_MARGIN_MS - Date.now(), undefined));
     return { batchItemFailures: left.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
 
 /** Room left before the function's timeout once the work after the answers has been waited for (a timeout would re-run the batch). */
 const AFTER_ANSWERS_MARGIN_MS = 3000;
-
-/** `bot.afterAnswers()`, waited for until `until` (epoch ms) at most: what is still under way then goes on at a later invocation. */
-async function settledBefore(bot: Bot, until: number | undefined): Promise<void> {
-  const settled = bot.afterAnswers().catch(() => undefined);
-  if (until === undefined) return settled;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, until - Date.now()))))]);
-  clearTimeout(timer);
-}

@@ -12,7 +12,7 @@ import type { Config } from './config.js';
 import { resolveConfig, type ConfigInput } from './config-input.js';
 import type { ConversationLog } from './conversation-log.js';
 import { createOps, type Tally } from './ops/index.js';
-import { updateQueueDepth } from './queue-depth.js';
+import { refreshQueueDepth } from './queue-depth.js';
 import { createAccept } from './accept.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
 import { ackBudgetMs, createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, logRefusal, type FetchHandler } from './http/index.js';
@@ -106,11 +106,12 @@ export interface Bot {
     purge(): Promise<number>;
   };
   /**
-   * Resolve once the messages this process answers itself (a WhatsApp message the queue could not take) are
-   * answered or given up, and (`afterAnswers`) once what follows answers unawaited (AI spend counted, traffic added to
-   * the shared minutes, alerts posted, retries included) is done: a serverless handler awaits them before the function is frozen.
+   * Resolves once the messages this process is answering itself (a WhatsApp message the queue could
+   * not take) are answered or given up: a serverless handler awaits it before it returns, since the
+   * function is frozen once it has answered.
    */
   inProcessAnswers(): Promise<void>;
+  /** Resolves once what follows answers unawaited (spend counted, traffic's minutes, alerts posted) is done: awaited as inProcessAnswers is. */
   afterAnswers(): Promise<void>;
   /**
    * Stop taking messages, finish running jobs within SHUTDOWN_TIMEOUT_MS, release everything.
@@ -201,7 +202,7 @@ export function createBot(options: BotOptions = {}): Bot {
       logger,
     );
     if (options.worker !== false) queue.process((job) => (running++, processJob(workerDeps, job).finally(() => running--)), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason), invalid: invalidJob });
-    (queueDepth = setInterval(() => void updateQueueDepth(queue, metrics), 5000)).unref();
+    queueDepth = refreshQueueDepth(queue, metrics);
     ops.start();
     await connecting;
   }, logger);

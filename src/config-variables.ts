@@ -6,12 +6,13 @@ import { z } from 'zod';
 import { parseRedisUrl, UNREADABLE } from './store/redis-connection.js';
 import { hidePartOfValue } from './secret-values.js';
 
+const NOT_WHOLE = 'expected a whole number in decimal digits';
 /** A whole number written in decimal digits (`0x1824`, `1e3` and `` are not taken for one, as Number() would). */
 export const integer = (min: number, max: number) =>
   z.preprocess(
     (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
     // Not "expected number, received string": `3000.5` and `1e3` are numbers, just not whole ones in digits.
-    z.number({ error: 'expected a whole number in decimal digits' }).int({ error: 'expected a whole number in decimal digits' }).min(min).max(max),
+    z.number({ error: NOT_WHOLE }).int({ error: NOT_WHOLE }).min(min).max(max),
   );
 /** A number written in decimal (`12`, `0.5`, `.5`): `0x10`, `1e3` and `Infinity` are not taken for one, as Number() would. */
 export const decimal = z.preprocess(

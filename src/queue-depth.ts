@@ -11,3 +11,8 @@ export async function updateQueueDepth(queue: JobQueue<JobData>, metrics: Metric
     // readiness reports a queue that cannot be reached; the gauge just keeps its last value
   }
 }
+
+/** Refresh the gauge every 5 s from now on; the timer keeps no process alive (clearInterval it on close). */
+export function refreshQueueDepth(queue: JobQueue<JobData>, metrics: Metrics): NodeJS.Timeout {
+  return setInterval(() => void updateQueueDepth(queue, metrics), 5000).unref();
+}

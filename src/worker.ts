@@ -4,17 +4,11 @@
  * messages in order and one at a time (its groups; on Redis the turnstile, on SQS FIFO message
  * groups); only direct mode, which has no queue, takes a conversation lock.
  */
-import type { Logger } from 'pino';
-import { PermanentError, RetryAfterError, type Adapter } from './adapter.js';
-import type { AiClient } from './ai/index.js';
-import type { ConversationHistory } from './ai/history.js';
-import type { CachedAnswers } from './cached-answers.js';
-import type { HandlerSettings, MessageContext, MessageHandler } from './handler.js';
+import { PermanentError, RetryAfterError } from './adapter.js';
+import type { MessageContext } from './handler.js';
 import { recordExchange } from './exchange-log.js';
-import type { ConversationLog } from './conversation-log.js';
 import { keys, type JobData } from './jobs.js';
 import type { ConversationRef, InboundMessage, Reply } from './message.js';
-import type { Metrics } from './observe/index.js';
 import { PendingWrites } from './pending-writes.js';
 import { lockConversation } from './conversation-lock.js';
 import { collect, sendOnce, sentAlready, streamOnce, type Shown } from './send-once.js';
@@ -22,37 +16,13 @@ import { watchChunks } from './watch-chunks.js';
 import { indicate } from './indicator.js';
 import { orAfter } from './timeout.js';
 import { apologiseOnce, noticeStillOwed } from './apology.js';
-import type { Store } from './store/index.js';
 import { isDeferral, type Job } from './queue/index.js';
 import { LeaseLostError, postingWhileHeld } from './lease.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
 import { invalidJob, jobPlatform } from './job-check.js';
+import type { WorkerDeps } from './worker-deps.js';
 
-export interface WorkerDeps {
-  settings: HandlerSettings;
-  /** Direct mode: how long a conversation lock outlives a process that died holding it (a heartbeat keeps it meanwhile). */
-  lockTtlMs?: number;
-  /** Where each exchange is written (absent: nowhere). */
-  conversationLog?: ConversationLog;
-  /** AI_MAX_WAIT_MS: how long a message may wait (rate limits, an open circuit, an adapter starting) before it is given up. */
-  maxWaitMs?: number;
-  store: Store;
-  ai: AiClient;
-  history: ConversationHistory;
-  /** Where each conversation's cached answers are noted, for its erase (absent: nowhere). */
-  cachedAnswers?: CachedAnswers;
-  metrics: Metrics;
-  logger: Logger;
-  adapterFor(platform: string): Adapter | undefined;
-  /** Whether the platform's adapter has started; a job (message or notice) for one still starting waits, within AI_MAX_WAIT_MS. Absent = ready. */
-  adapterReady?(platform: string): boolean;
-  handler(): MessageHandler;
-  /** Queue a reply to post as a job of its own, in a group of its own (waits for no other job; retried, posted once; not before `delayMs` where the queue can wait): an apology (see apologiseOnce). */
-  queueNotice?(id: string, conversation: ConversationRef, reply: Reply, delayMs?: number): Promise<void>;
-  /** Queued jobs outlive this process (a queue on Redis or SQS): an apology is queued before it is posted. */
-  durableNotices?: boolean;
-  stalledApologyDelayMs?: number; // how long the apology of a message the queue gave up as stalled waits for a worker still on it (abandonJob)
-}
+export type { WorkerDeps } from './worker-deps.js';
 
 /** Where a handler's replies go: normally the adapter; in direct mode, maybe the HTTP answer. `onSentBefore` is
  * called when an earlier run of the job had already posted this reply. Resolves to what the user got
@@ -65,7 +35,8 @@ export type StreamSink = (conversation: ConversationRef, chunks: AsyncIterable<s
 const STATUS_WAIT_MS = 1000;
 /** How often a job looks again at an adapter that is starting. */
 const ADAPTER_POLL_MS = 50;
-export const DEFAULT_MAX_WAIT_MS = 10 * 60_000; // AI_MAX_WAIT_MS's default
+/** AI_MAX_WAIT_MS's default. */
+export const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 /** How often a job re-checks an adapter that is still starting. */
 const ADAPTER_WAIT_MS = 2000;
 /** How long a job waits in place for an adapter that is starting right now. */

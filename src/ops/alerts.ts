@@ -11,6 +11,7 @@ import { hideUrl, splitCredentials } from '../http/credentials.js';
 import type { Metrics } from '../observe/index.js';
 import { retryAfterMs } from '../retry-after.js';
 import type { Store } from '../store/index.js';
+import { UnderWay } from './under-way.js';
 
 export interface AlertsOptions {
   webhookUrl?: string;
@@ -62,7 +63,7 @@ const RECENT_TTL_MS = 30 * 24 * 3_600_000;
 const POST_TIMEOUT_MS = 5000;
 
 export class Alerts {
-  private readonly sending = new Set<Promise<void>>();
+  private readonly sending = new UnderWay();
   /** Aborted by stop(): a post waiting to be tried again is given up, and says so. */
   private readonly stopping = new AbortController();
 
@@ -79,9 +80,7 @@ export class Alerts {
     metrics.alerts.inc({ kind: alert.kind });
     logger.warn({ alert: alert.kind, ...alert.details }, alert.text);
     // The caller (a worker answering a message) does not wait for the webhook.
-    const sent = this.deliver(alert);
-    this.sending.add(sent);
-    void sent.finally(() => this.sending.delete(sent));
+    void this.sending.track(this.deliver(alert));
     return true;
   }
 
@@ -97,8 +96,8 @@ export class Alerts {
   }
 
   /** Wait for webhook posts under way (tests). */
-  async settled(): Promise<void> {
-    await Promise.all([...this.sending]);
+  settled(): Promise<void> {
+    return this.sending.settled();
   }
 
   /** Shutdown: a post under way gets its current try, none after it; then recorded as not delivered. */

@@ -10,6 +10,7 @@ import { SharedTotals, type PeriodTotals } from './spend-shared.js';
 import { dayOf, monthOf, stateOf, statusesOf, type SpendState, type SpendSummary } from './spend-state.js';
 import type { Tally } from './tally.js';
 import { usd } from './texts.js';
+import { UnderWay } from './under-way.js';
 
 export type { SpendState, SpendSummary } from './spend-state.js';
 
@@ -34,7 +35,7 @@ export class Spend {
   private last: Limits;
   private readonly shared: SharedTotals;
   /** Counts under way (each answer's is not waited for): a serverless handler waits for them before it is frozen. */
-  private readonly recording = new Set<Promise<unknown>>();
+  private readonly recording = new UnderWay();
 
   /**
    * `limits`: fixed ones (the bot hands over its whole budget configuration: only the limits are
@@ -64,15 +65,12 @@ export class Spend {
 
   /** Count one answer's cost; raise the alerts for the budgets it crossed. */
   record(model: string, tenant: string | undefined, usd: number, now = new Date()): Promise<void> {
-    const recorded = this.recordNow(model, tenant, usd, now);
-    this.recording.add(recorded);
-    void recorded.finally(() => this.recording.delete(recorded)).catch(() => undefined);
-    return recorded;
+    return this.recording.track(this.recordNow(model, tenant, usd, now));
   }
 
   /** Resolves once every count under way (and the alerts it raised) has been made or has failed. */
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.recording]);
+  settled(): Promise<void> {
+    return this.recording.settled();
   }
 
   private async recordNow(model: string, tenant: string | undefined, usd: number, now: Date): Promise<void> {
