@@ -234,9 +234,10 @@ export class SqsQueue<T> implements JobQueue<T> {
         if (!move.sent) await this.deadLetters_.add(letter, delivery);
         move.sent = true;
         await this.deleteMessage(message);
-        // A body that is no parley envelope never reaches the handler (which logs every other bad job):
-        // one error line saying what is wrong; the body itself only at debug (it may hold anything).
+        // A body that is no parley envelope never reaches the handler (which logs and counts every other bad job): counted
+        // here once moved (parley_dead_lettered_total); one error line saying what is wrong; the body only at debug (it may hold anything).
         if (letter.attempts === 0 && letter.reason === 'invalid_job') {
+          worker.options.onDeadLettered?.(letter.data, letter.reason);
           log()?.error({ message: message.messageId, reason: letter.reason }, `SQS message dead-lettered without retries (invalid_job): ${letter.error}`);
           (log() as Partial<Logger> | undefined)?.debug?.({ message: message.messageId, body: message.body }, 'the SQS message that is not a parley job');
         }

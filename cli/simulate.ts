@@ -37,7 +37,7 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
   const bot = await botUserId(slack.botToken, slack.apiUrl);
   const event = options.dm
     ? { type: 'message', channel_type: 'im', channel, user, text: options.text, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) }
-    : { type: 'app_mention', channel, user, text: `<@${bot}> ${options.text}`, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) };
+    : { type: 'app_mention', channel, user, text: bot ? `<@${bot}> ${options.text}` : options.text, ts, event_ts: ts, ...(options.thread ? { thread_ts: options.thread } : {}) };
   const body = JSON.stringify({
     token: 'simulated',
     team_id: team,
@@ -47,7 +47,7 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
     event_id: `Ev${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
     // As Slack sends it: the installation the event is for, naming the app's bot user.
-    authorizations: [{ enterprise_id: null, team_id: team, user_id: bot, is_bot: true, is_enterprise_install: false }],
+    authorizations: [{ enterprise_id: null, team_id: team, user_id: bot ?? 'U0PARLEYBOT', is_bot: true, is_enterprise_install: false }],
   });
   const deliveries = 1 + (options.retry ?? 0);
   let failed = false;
@@ -67,17 +67,20 @@ export async function simulateSlack(config: Config, options: SimulateOptions): P
   return failed ? 1 : 0;
 }
 
-/** The mention Slack would put in the text: the real bot user when the token works, a placeholder otherwise. */
-async function botUserId(token: string | undefined, apiUrl: string): Promise<string> {
+/**
+ * The bot user Slack would mention in the text, when the token's auth.test names it. Otherwise
+ * (OAuth: no one token; a Slack it cannot reach) no mention is written: the server strips only its
+ * own bot's, so a made-up one would reach the AI as text, where Slack's real mention never does.
+ */
+async function botUserId(token: string | undefined, apiUrl: string): Promise<string | undefined> {
   // With OAuth (many workspaces) there is no one bot token to ask.
-  if (!token) return 'U0PARLEYBOT';
+  if (!token) return undefined;
   try {
     const { WebClient, LogLevel } = slackWebApi('parley simulate slack');
-    // Quiet: a Slack it cannot reach only means the placeholder (the README says to share SLACK_API_URL).
+    // Quiet: a Slack it cannot reach only means no mention (the README says to share SLACK_API_URL).
     const client = new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, timeout: 3000, logLevel: LogLevel.ERROR });
-    const result = await client.auth.test();
-    return result.user_id ?? 'U0PARLEYBOT';
+    return (await client.auth.test()).user_id || undefined;
   } catch {
-    return 'U0PARLEYBOT';
+    return undefined;
   }
 }

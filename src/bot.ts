@@ -31,7 +31,7 @@ import { abandonJob, apologiseNeverStarted, noticesOn } from './apology.js';
 import type { Store } from './store/index.js';
 import { createBackends } from './backends.js';
 import { unusedAwsSettings } from './aws-wiring.js';
-import { invalidJob } from './job-check.js';
+import { invalidJob, jobPlatform } from './job-check.js';
 import { processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
 import { cachedAnswersFor, forgetter } from './forget.js';
@@ -201,7 +201,7 @@ export function createBot(options: BotOptions = {}): Bot {
       }),
       logger,
     );
-    if (options.worker !== false) queue.process((job) => (running++, processJob(workerDeps, job).finally(() => running--)), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason), invalid: invalidJob });
+    if (options.worker !== false) queue.process((job) => (running++, processJob(workerDeps, job).finally(() => running--)), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason), onDeadLettered: (data, reason) => metrics.deadLettered.inc({ platform: jobPlatform(data), reason }), invalid: invalidJob });
     queueDepth = refreshQueueDepth(queue, metrics);
     ops.start();
     await connecting;

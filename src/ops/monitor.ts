@@ -62,7 +62,9 @@ export class Monitor {
 
   private async breaker(now: number): Promise<void> {
     const { config, metrics } = this.deps;
-    const open = this.deps.circuit() === 'open' || this.deps.circuit() === 'half-open';
+    const state = this.deps.circuit();
+    // Half-open is still open (for the gauge and the alert's episode): no call has succeeded since it opened.
+    const open = state === 'open' || state === 'half-open';
     metrics.circuitOpen.set(open ? 1 : 0);
     this.deps.breakers?.publish(now);
     if (!open) {
@@ -73,7 +75,9 @@ export class Monitor {
     // Open for at least the whole ALERT_BREAKER_OPEN_SECONDS (rounding 119.6 s up would alert early).
     if (now - this.openSince < config.breakerOpenSeconds * 1000) return;
     const seconds = Math.floor((now - this.openSince) / 1000);
-    await this.condition('breaker_open', `parley: the AI provider's circuit breaker has been open for ${seconds} s (ALERT_BREAKER_OPEN_SECONDS=${config.breakerOpenSeconds}); messages are waiting for it.`, { openSeconds: seconds });
+    // Half-open, nothing waits for it: it lets the next message through (cockatiel stays half-open until one comes).
+    const meanwhile = state === 'half-open' ? 'it is half-open now: the next message is let through to try the provider again' : 'messages are waiting for it';
+    await this.condition('breaker_open', `parley: the AI provider's circuit breaker has been open for ${seconds} s (ALERT_BREAKER_OPEN_SECONDS=${config.breakerOpenSeconds}); ${meanwhile}.`, { openSeconds: seconds });
   }
 
   private async deadLetters(now: number): Promise<void> {

@@ -82,6 +82,11 @@ export interface ProcessOptions<T = unknown> {
    */
   onAbandoned?(job: Job<T>, reason: string): Promise<void>;
   /**
+   * Told of a message the queue dead-lettered itself, never a job for the handler (SQS: a body that
+   * is no parley envelope), once it is moved: counted in parley_dead_lettered_total as the handler's are.
+   */
+  onDeadLettered?(data: T, reason: string): void;
+  /**
    * What is wrong with a job's data that is not a job the bot queued (a hand-sent one), or
    * undefined. Such a job goes to the handler whatever the queue's own bookkeeping says (a job
    * BullMQ got by hand holds no turnstile ticket), so the handler's check dead-letters it, saying why.

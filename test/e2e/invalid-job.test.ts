@@ -11,6 +11,7 @@ import { webChat } from '../../adapters/web/index.js';
 import { sqsQueueFromConfig, sqsWorker } from '../../aws/index.js';
 import { BullQueue, createBot, loadConfig, MemoryStore, type Bot, type DeadLetter, type JobData, type JobQueue } from '../../src/index.js';
 import { useMoto } from '../helpers/moto.js';
+import { metricValue } from '../helpers/ops.js';
 import { freshQueues, receive, sqsEvent } from '../helpers/sqs.js';
 import { until } from '../helpers/until.js';
 import { testEnv } from '../helpers/web-bot.js';
@@ -137,6 +138,8 @@ describe('SQS: a message body that is no parley envelope at all (sent to the que
     expect(String(errors[0]!.msg)).toMatch(problem);
     expect(lines.filter((l) => (l.level as number) >= 40 && JSON.stringify(l).includes('secret-ish'))).toEqual([]);
     expect(lines.filter((l) => l.level === 20 && l.body === body)).toHaveLength(1);
+    // Counted as the Redis and memory queues count theirs (no platform to read: unknown), so the alert on it fires.
+    expect(await metricValue(bot.metrics, 'parley_dead_lettered_total', { platform: 'unknown', reason: 'invalid_job' })).toBe(1);
   });
 });
 

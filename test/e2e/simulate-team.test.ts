@@ -24,7 +24,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 describe('parley simulate slack --team', () => {
   it('signs the event as from the named workspace, and from T0SIMULATE without it', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    // A Slack it cannot reach (port 9): the mention's bot user is the placeholder; the team is what is checked.
+    // A Slack it cannot reach (port 9): no bot user to mention; the team is what is checked.
     const config = loadConfig({ PORT: '0', METRICS_PORT: 'off', SLACK_SIGNING_SECRET: 'abcdefgh1234', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: 'http://127.0.0.1:9/api/' });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
     try {

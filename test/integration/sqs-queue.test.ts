@@ -406,6 +406,29 @@ describe('SqsQueue on SQS (moto)', () => {
     expect(await receive(client, queueUrl)).toEqual([]);
   });
 
+  it('a body that is no parley envelope is told to onDeadLettered (the bot counts it) once it is moved, once though its first delete failed', async () => {
+    let failing = true;
+    const internalError = { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'We encountered an internal error. Please try again.' }) };
+    const proxy = await startThrottlingProxy(moto().url, { throttles: (target) => failing && (target === 'AmazonSQS.DeleteMessage' || target === 'AmazonSQS.ChangeMessageVisibility'), answer: internalError });
+    const proxied = new SQSClient({ endpoint: proxy.url, useQueueUrlAsEndpoint: false, maxAttempts: 1 });
+    cleanups.push(() => proxy.close(), () => proxied.destroy());
+    const { queueUrl } = await freshQueues(client);
+    const queue = new SqsQueue<Data>({ queueUrl, client: proxied, retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 1000 }, peekWaitSeconds: 0 });
+    const told: [unknown, string][] = [];
+    queue.drivenByLambda();
+    queue.process(async () => undefined, { concurrency: 10, store: new MemoryStore(), logger: pino({ level: 'silent' }), onDeadLettered: (data, reason) => void told.push([data, reason]) });
+    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'not a job', MessageGroupId: 'g', MessageDeduplicationId: 'by-hand' }));
+    const run = (messages: Message[]) => queue.runBatch(messages.map((m) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, groupId: m.Attributes?.MessageGroupId })));
+    const [first] = await receive(client, queueUrl);
+    expect(await run([first!])).toEqual([first!.MessageId]);
+    expect(told).toEqual([]); // its letter sent, the message still in the queue
+    failing = false;
+    await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: first!.ReceiptHandle!, VisibilityTimeout: 0 }));
+    expect(await run(await until(() => receive(client, queueUrl).then((m) => m.length > 0 && m), 'the message back'))).toEqual([]);
+    expect(told).toEqual([['not a job', 'invalid_job']]);
+    expect(await queue.deadLetters()).toMatchObject([{ reason: 'invalid_job' }]);
+  });
+
   it('dead-letters a message whose worker died during its last attempt instead of running it again, and tells the bot (its apology)', async () => {
     const urls = await freshQueues(client, 1);
     const queue = new SqsQueue<Data>({ queueUrl: urls.queueUrl, client, retry: { attempts: 1, backoffMs: 1, maxBackoffMs: 1000 }, peekWaitSeconds: 0 });

@@ -81,8 +81,9 @@ describe('the AI circuit breaker', () => {
     setCircuit('open');
     await check(t0 + 1000);
     expect(await metricValue(metrics, 'parley_ai_circuit_open')).toBe(1);
+    setCircuit('half-open'); // its probe let through…
     await check(t0 + 60_000);
-    setCircuit('half-open'); // still not answering
+    setCircuit('open'); // …and failed: still not answering
     await check(t0 + 120_000);
     await check(t0 + 120_600); // 119.6 s: not yet longer than 120 s
     expect(webhook.calls).toHaveLength(0);
@@ -94,6 +95,22 @@ describe('the AI circuit breaker', () => {
     setCircuit('closed');
     await check(t0 + 201_000);
     expect(await metricValue(metrics, 'parley_ai_circuit_open')).toBe(0);
+  });
+
+  it('half-open with no call to probe it: still open for the gauge and the alert, whose text says the next message tries the provider, not that messages wait', async () => {
+    const { metrics, setCircuit, check } = monitored({ ALERT_BREAKER_OPEN_SECONDS: '120' });
+    const t0 = Date.now();
+    setCircuit('open');
+    await check(t0);
+    // AI_BREAKER_HALF_OPEN_MS later no message has come: cockatiel lets the next one through, whenever it comes.
+    setCircuit('half-open');
+    await check(t0 + 30_000);
+    expect(await metricValue(metrics, 'parley_ai_circuit_open')).toBe(1);
+    await check(t0 + 121_000);
+    expect(postedTexts(webhook)).toEqual([
+      "parley: the AI provider's circuit breaker has been open for 121 s (ALERT_BREAKER_OPEN_SECONDS=120); it is half-open now: the next message is let through to try the provider again.",
+    ]);
+    expect(await metricValue(metrics, 'parley_ai_circuit_open')).toBe(1);
   });
 
   it('closing in between starts the count again', async () => {
