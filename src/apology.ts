@@ -28,11 +28,13 @@ const STALLED = 'stalled';
 const stalledApologyDelayMs = (aiDeadlineMs: number) => aiDeadlineMs + 30_000;
 
 /** The worker's notices (apologies) on `queue`: each a job of its own, in a group of its own. */
-export function noticesOn(queue: JobQueue<JobData>, aiDeadlineMs: number): Pick<WorkerDeps, 'queueNotice' | 'durableNotices' | 'stalledApologyDelayMs'> {
+export function noticesOn(queue: JobQueue<JobData>, aiDeadlineMs: number): Pick<WorkerDeps, 'queueNotice' | 'durableNotices' | 'stalledApologyDelayMs' | 'dropDeadLetter'> {
   return {
-    queueNotice: async (id, conversation, reply, delayMs) => void (await queue.add({ id, group: id, data: { type: 'notice', conversation, reply }, ...(delayMs ? { delayMs } : {}) })),
+    queueNotice: async (id, conversation, reply, delayMs, givenUp) => void (await queue.add({ id, group: id, data: { type: 'notice', conversation, reply, ...(givenUp ? { givenUp } : {}) }, ...(delayMs ? { delayMs } : {}) })),
     durableNotices: queue.volatile !== true,
     stalledApologyDelayMs: stalledApologyDelayMs(aiDeadlineMs),
+    // Only where the apology really waits can the verdict on its message wait with it.
+    ...(queue.delays && queue.dropDeadLetter ? { dropDeadLetter: (id: string) => queue.dropDeadLetter!(id) } : {}),
   };
 }
 
@@ -50,7 +52,8 @@ function apologyFor(failure: unknown): Reply {
  * dead, and the user gets the one apology unless the message was answered before. Given up as
  * `stalled` (BullMQ: its lock lapsed twice), a worker may still be running it (one that only lost
  * Redis for longer than QUEUE_LOCK_MS): its apology is queued `stalledApologyDelayMs` later, and
- * posted then only if that run has not answered it meanwhile (see noticeStillOwed).
+ * posted then only if that run has not answered it meanwhile (see noticeStillOwed); where the
+ * queue really waits (BullMQ), the message is judged lost or not only then (settleStalled).
  */
 export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: string): Promise<void> {
   const data = job.data;
@@ -61,13 +64,17 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
     return;
   }
   const conversation = data.type === 'notice' ? data.conversation : data.message.conversation;
-  deps.metrics.deadLettered.inc({ platform: conversation.platform, reason });
+  const message = data.type === 'message' ? data.message : undefined;
+  const judgedLater = reason === STALLED && message !== undefined && deps.dropDeadLetter !== undefined && deps.durableNotices === true && deps.queueNotice !== undefined;
+  if (!judgedLater) deps.metrics.deadLettered.inc({ platform: conversation.platform, reason });
   // As processJob does for a job it gives up: a replay waits the whole AI_MAX_WAIT_MS again.
   await forgetWait(deps.store, job.id);
   const logger = deps.logger.child({ job: job.id, platform: conversation.platform, conversation: conversation.id });
+  const answered = message !== undefined && (await deps.store.get(keys.sent(job.id, 1))) !== undefined;
+  if (message && judgedLater && (await judgeLater(deps, job.id, message, answered, logger))) return;
+  if (judgedLater) deps.metrics.deadLettered.inc({ platform: conversation.platform, reason }); // its apology could not be queued: as any give-up
   logger.warn({ reason }, 'message given up by the queue without being answered');
   if (data.type !== 'message') return;
-  const answered = (await deps.store.get(keys.sent(job.id, 1))) !== undefined;
   // A message too large for its queue (SQS) was queued cut and never run: its sender is asked for a shorter one.
   const delayMs = reason === STALLED ? deps.stalledApologyDelayMs : undefined;
   if (!answered) await apologiseOnce(deps, job.id, data.message, logger, reason === TOO_LARGE ? new PermanentError('larger than the queue takes', TOO_LARGE) : undefined, delayMs);
@@ -97,6 +104,41 @@ export async function apologiseNeverStarted(deps: WorkerDeps, queue: JobQueue<Jo
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, post));
 }
 
+/**
+ * A message given up as stalled where its apology can wait: answered already, it was not lost
+ * (settled now); else its apology is queued `stalledApologyDelayMs` later, carrying the message, to
+ * judge it then. False when that could not be queued: it is given up as any other.
+ */
+async function judgeLater(deps: WorkerDeps, jobId: string, message: InboundMessage, answered: boolean, logger: Logger): Promise<boolean> {
+  if (answered) return (await settleStalled(deps, jobId, message, false, logger), true);
+  try {
+    await deps.queueNotice!(apologyId(jobId), message.conversation, APOLOGY, deps.stalledApologyDelayMs, message);
+  } catch (error) {
+    logger.error({ err: error }, 'could not queue the apology');
+    return false;
+  }
+  logger.warn({ reason: STALLED }, 'message given up by the queue; a run may still answer it: counted as lost only if still unanswered when its apology is due');
+  return true;
+}
+
+/**
+ * The verdict on a message given up as stalled, once its apology is due (`owed`: still unanswered)
+ * or answered before: lost, it is counted as a dead letter and logged apologised, once (its apology
+ * marker, which also keeps a later try of the apology from undoing this); answered by a run still
+ * on it, it was not lost: not counted, not logged apologised, and its dead letter is dropped.
+ */
+export async function settleStalled(deps: WorkerDeps, jobId: string, message: InboundMessage, owed: boolean, logger: Logger): Promise<void> {
+  if (owed) {
+    if (!(await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS))) return;
+    deps.metrics.deadLettered.inc({ platform: message.conversation.platform, reason: STALLED });
+    logger.warn({ reason: STALLED }, 'message given up by the queue without being answered');
+    return recordApology(deps.conversationLog, message, APOLOGY.text, logger, deps.metrics);
+  }
+  if ((await deps.store.get(keys.apology(jobId))) !== undefined) return;
+  const dropped = await deps.dropDeadLetter?.(jobId);
+  logger.info({ reason: STALLED, deadLetterDropped: dropped === true }, 'message given up by the queue was answered by a run still on it: not counted as lost, its dead letter dropped');
+}
+
 /** The queued apology of message job `<id>` is the notice job `apology.<id>` (its markers are keyed by it). */
 const APOLOGY_PREFIX = 'apology.';
 const apologyId = (jobId: string) => APOLOGY_PREFIX + jobId;
@@ -109,6 +151,15 @@ const apologyId = (jobId: string) => APOLOGY_PREFIX + jobId;
 export async function noticeStillOwed(store: WorkerDeps['store'], noticeId: string): Promise<boolean> {
   const messageJob = noticeId.startsWith(APOLOGY_PREFIX) ? noticeId.slice(APOLOGY_PREFIX.length) : undefined;
   return messageJob === undefined || (await store.get(keys.sent(messageJob, 1))) === undefined;
+}
+
+/** Notice job `noticeId` is due: whether to post it (noticeStillOwed); the apology of a message given up as stalled settles that message too. */
+export async function noticeDue(deps: WorkerDeps, noticeId: string, givenUp: InboundMessage | undefined): Promise<boolean> {
+  const owed = await noticeStillOwed(deps.store, noticeId);
+  if (!givenUp || !noticeId.startsWith(APOLOGY_PREFIX)) return owed;
+  const jobId = noticeId.slice(APOLOGY_PREFIX.length);
+  await settleStalled(deps, jobId, givenUp, owed, deps.logger.child({ job: jobId, platform: givenUp.conversation.platform, conversation: givenUp.conversation.id }));
+  return owed;
 }
 
 /**

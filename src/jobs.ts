@@ -6,7 +6,13 @@ import type { ConversationRef, InboundMessage, Reply } from './message.js';
 /** A message to answer, or a notice to post (a rate-limit warning). */
 export type JobData =
   | MessageJobData
-  | { type: 'notice'; conversation: ConversationRef; reply: Reply };
+  | NoticeJobData;
+
+/**
+ * `givenUp`: the message whose apology this is, given up as stalled while a run may still be on
+ * it (abandonJob): judged when the apology is due, lost only if it is still unanswered then.
+ */
+export type NoticeJobData = { type: 'notice'; conversation: ConversationRef; reply: Reply; givenUp?: InboundMessage };
 
 /**
  * `requestId`: the X-Request-Id of the webhook that brought the message, bound on the worker's log

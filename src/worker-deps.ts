@@ -6,7 +6,7 @@ import type { ConversationHistory } from './ai/history.js';
 import type { CachedAnswers } from './cached-answers.js';
 import type { ConversationLog } from './conversation-log.js';
 import type { HandlerSettings, MessageHandler } from './handler.js';
-import type { ConversationRef, Reply } from './message.js';
+import type { ConversationRef, InboundMessage, Reply } from './message.js';
 import type { Metrics } from './observe/index.js';
 import type { Store } from './store/index.js';
 
@@ -30,9 +30,14 @@ export interface WorkerDeps {
   adapterReady?(platform: string): boolean;
   handler(): MessageHandler;
   /** Queue a reply to post as a job of its own, in a group of its own (waits for no other job; retried, posted once; not before `delayMs` where the queue can wait): an apology (see apologiseOnce). */
-  queueNotice?(id: string, conversation: ConversationRef, reply: Reply, delayMs?: number): Promise<void>;
+  queueNotice?(id: string, conversation: ConversationRef, reply: Reply, delayMs?: number, givenUp?: InboundMessage): Promise<void>;
   /** Queued jobs outlive this process (a queue on Redis or SQS): an apology is queued before it is posted. */
   durableNotices?: boolean;
   /** How long the apology of a message the queue gave up as stalled waits for a worker still on it (abandonJob). */
   stalledApologyDelayMs?: number;
+  /**
+   * Set where that apology really waits (a queue that delays jobs: BullMQ): the message is judged
+   * when it is due (settleStalled), and its dead letter dropped if a run still on it answered it.
+   */
+  dropDeadLetter?(id: string): Promise<boolean>;
 }

@@ -15,7 +15,7 @@ import { collect, sendOnce, sentAlready, streamOnce, type Shown } from './send-o
 import { watchChunks } from './watch-chunks.js';
 import { indicate } from './indicator.js';
 import { orAfter } from './timeout.js';
-import { apologiseOnce, noticeStillOwed } from './apology.js';
+import { apologiseOnce, noticeDue } from './apology.js';
 import { isDeferral, type Job } from './queue/index.js';
 import { LeaseLostError, postingWhileHeld } from './lease.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
@@ -75,7 +75,7 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
       throw isDeferral(error) ? await waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS) : error;
     };
     await adapterStarted(deps, data.conversation.platform).catch(waitOrGiveUpNotice);
-    if (await noticeStillOwed(deps.store, job.id)) await sendOnce(deps, job.id, 1, data.conversation, data.reply).catch(waitOrGiveUpNotice);
+    if (await noticeDue(deps, job.id, data.givenUp)) await sendOnce(deps, job.id, 1, data.conversation, data.reply).catch(waitOrGiveUpNotice);
     else deps.logger.info({ job: job.id, platform: data.conversation.platform }, 'apology not posted: its message has been answered since');
     return;
   }

@@ -29,6 +29,7 @@ const TURN_RECHECK_MS = 2000;
 const KEEP_QUEUED_AT_LEAST = 16;
 
 export class BullQueue<T> implements JobQueue<T> {
+  readonly delays = true;
   /** Opened on first use: constructing a queue does no I/O. */
   private opened?: { producer: Redis; queue: Queue; turnstile: Turnstile; letters: BullDeadLetters<T> };
   private door?: IntakeDoor;
@@ -67,13 +68,8 @@ export class BullQueue<T> implements JobQueue<T> {
     return this.opened;
   }
 
-  private get queue(): Queue {
-    return this.connection.queue;
-  }
-
-  private get turnstile(): Turnstile {
-    return this.connection.turnstile;
-  }
+  private get queue(): Queue { return this.connection.queue; }
+  private get turnstile(): Turnstile { return this.connection.turnstile; }
 
   async add(job: NewJob<T>): Promise<boolean> {
     // Two producers adding one id at once (a redelivery racing the original): one adds it.

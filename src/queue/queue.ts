@@ -158,6 +158,8 @@ export type Admitted =
 export interface JobQueue<T> {
   /** True when its jobs are lost when the process ends (the in-process queue). */
   readonly volatile?: boolean;
+  /** True when it waits out NewJob.delayMs (BullMQ); one that runs a delayed job at once (SQS, memory) leaves it out. */
+  readonly delays?: boolean;
   /** Enqueue; false when a job with this id is already queued. Throws when the queue cannot take it. */
   add(job: NewJob<T>): Promise<boolean>;
   /**
