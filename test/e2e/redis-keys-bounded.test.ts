@@ -1,18 +1,27 @@
 /**
  * What a bot leaves in Redis after the flows a production user meets (answered messages, thread
  * follow-ups, a redelivery, a user over the rate limit and its notice, a cached answer, budgets and
- * the console's tallies, an AI failure ending in a dead letter and its apology): every key either
+ * the console's tallies, an AI failure ending in a dead letter and its apology; the web chat's, and
+ * WhatsApp's and Intercom's answers, a status callback and a teammate's takeover): every key either
  * expires or is one of the few the README names as kept (BullMQ's own, whose finished jobs are
  * capped by removeOnComplete and whose dead letters stay until replayed, dropped or purged; the
  * intake stream, emptied as it is moved; the turnstile's counter; a budget limit set in the console,
  * which is configuration). A key added without a TTL fails
  * here, so growth per message, conversation, user or day cannot creep in unnoticed.
  */
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { intercomAdapter, intercomConfigFromEnv } from '../../adapters/intercom/index.js';
+import { whatsappAdapter, whatsappConfigFromEnv } from '../../adapters/whatsapp/index.js';
+import { createBot, loadConfig } from '../../src/index.js';
+import { startFakeIntercom } from '../fakes/intercom-api.js';
 import { lastUserText, startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { startFakeTwilio } from '../fakes/twilio-api.js';
+import { DEFAULT_CLIENT_SECRET, adminReplied, conversationId, part, postIntercom, userCreated, userReplied } from '../helpers/intercom-events.js';
+import { ACCOUNT_SID, AUTH_TOKEN, BOT_NUMBER, postTwilio, statusCallback, whatsappMessage } from '../helpers/twilio-webhooks.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
-import { assistantReplies, startWebBot } from '../helpers/web-bot.js';
+import { assistantReplies, startWebBot, testEnv } from '../helpers/web-bot.js';
 import { appMention, directMessage, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 import { REDIS_URL, keysWithPrefix, uniquePrefix, useRedis } from '../integration/redis-helpers.js';
@@ -110,4 +119,51 @@ describe('Redis keys after a day of traffic in miniature: each expires, or is on
       for (const key of await keysWithPrefix(admin, webPrefix)) await admin.del(key);
     }
   }, 30_000);
+  it("WhatsApp's and Intercom's keys too: their sent parts, status callbacks, dedupe claims and a teammate's takeover all expire", async () => {
+    const ownPrefix = uniquePrefix();
+    const twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+    const intercom = await startFakeIntercom();
+    const env = {
+      ...testEnv,
+      OPENAI_BASE_URL: ai.url,
+      REDIS_URL,
+      REDIS_PREFIX: ownPrefix,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      TWILIO_WHATSAPP_FROM: BOT_NUMBER,
+      TWILIO_API_URL: twilio.url,
+      INTERCOM_ACCESS_TOKEN: 'dG9rOnBhcmxleS10ZXN0LXRva2Vu',
+      INTERCOM_CLIENT_SECRET: DEFAULT_CLIENT_SECRET,
+      INTERCOM_API_URL: intercom.url,
+    };
+    const both = createBot({ config: loadConfig(env), adapters: [whatsappAdapter(whatsappConfigFromEnv(env)!), intercomAdapter(intercomConfigFromEnv(env)!)] });
+    const admin = redis.admin();
+    try {
+      const server = await both.listen(0, '127.0.0.1');
+      await both.ready;
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (let i = 0; i < 2; i++) expect((await postTwilio(`${base}/twilio/whatsapp`, whatsappMessage({ From: `whatsapp:+1555010000${i}`, Body: `whatsapp question ${i}` }))).status).toBe(200);
+      expect((await postTwilio(`${base}/twilio/whatsapp`, statusCallback('undelivered'))).status).toBe(200);
+      const conversation = conversationId();
+      expect((await postIntercom(`${base}/intercom/webhook`, userCreated({ conversation, body: 'intercom question' }))).status).toBe(200);
+      await until(() => intercom.callsTo('reply').length >= 1 && twilio.messages.length >= 2, 'the WhatsApp and Intercom answers', 20_000);
+      expect((await postIntercom(`${base}/intercom/webhook`, userReplied({ conversation, parts: [part('intercom follow-up')] }))).status).toBe(200);
+      await until(() => intercom.callsTo('reply').length >= 2, 'the follow-up answer', 20_000);
+      // A teammate takes over: the bot steps aside from this conversation.
+      expect((await postIntercom(`${base}/intercom/webhook`, adminReplied({ conversation, adminId: '5150' }))).status).toBe(200);
+      const kinds = [':parley:whatsapp:part:', ':parley:whatsapp:undelivered:', ':parley:history:whatsapp:', ':parley:intercom:part:', ':parley:intercom:stopped:', ':parley:history:intercom:', ':turn-claim:seen:'];
+      const keys = await until(async () => {
+        const found = await keysWithPrefix(admin, ownPrefix);
+        return kinds.every((kind) => found.some((key) => key.includes(kind))) ? found : undefined;
+      }, 'a key of each kind', 20_000);
+      const kept = [`${ownPrefix}:messages:`, `${ownPrefix}:intake`, `${ownPrefix}:turn:seq`];
+      const ttls = await Promise.all(keys.map(async (key) => [key, await admin.pttl(key)] as const));
+      expect(ttls.filter(([key, ttl]) => ttl === -1 && !kept.some((k) => key.startsWith(k)))).toEqual([]);
+    } finally {
+      await both.close();
+      await twilio.close();
+      await intercom.close();
+      for (const key of await keysWithPrefix(admin, ownPrefix)) await admin.del(key);
+    }
+  }, 60_000);
 });
