@@ -77,7 +77,10 @@ const START_WAIT_MS = 5000;
 export function webChat(given: WebChatOptions = {}): WebChatAdapter {
   const options = checkWebChatOptions(given);
   const maxTranscript = options.maxTranscript ?? 200;
+  // The store takes a cap of 0 as no cap: a transcript would grow for as long as its conversation lasts.
+  if (!(Number.isInteger(maxTranscript) && maxTranscript >= 1)) throw new ConfigError(`webChat: maxTranscript must be a whole number of entries, 1 or more (default 200), not ${String(maxTranscript)}.`);
   const maxText = options.maxTextLength ?? 4000;
+  if (!(Number.isInteger(maxText) && maxText >= 1)) throw new ConfigError(`webChat: maxTextLength must be a whole number of characters, 1 or more (default 4000), not ${String(maxText)}.`);
   const streamHeartbeatMs = options.streamHeartbeatMs ?? 15_000;
   // Up to an hour: its 4 heartbeats' stall timeout still fits a timer (Node runs a longer one at once).
   if (!(streamHeartbeatMs > 0 && streamHeartbeatMs <= 3_600_000)) throw new ConfigError(`webChat: streamHeartbeatMs must be milliseconds between 1 and 3600000 (default 15000), not ${String(streamHeartbeatMs)}.`);

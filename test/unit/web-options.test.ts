@@ -40,6 +40,15 @@ describe('webChat options', () => {
     expect(() => webChat({ streamMaxAgeMs })).toThrow(/streamMaxAgeMs must be milliseconds between 1 and 86400000/);
   });
 
+  it.each([0, -1, 1.5, Number.NaN])('refuses maxTranscript %s with a ConfigError (the store takes a cap of 0 as none: it would grow without end)', (maxTranscript) => {
+    expect(() => webChat({ maxTranscript })).toThrow(ConfigError);
+    expect(() => webChat({ maxTranscript })).toThrow(/maxTranscript must be a whole number of entries, 1 or more/);
+  });
+
+  it.each([0, -5, 2.5])('refuses maxTextLength %s with a ConfigError', (maxTextLength) => {
+    expect(() => webChat({ maxTextLength })).toThrow(/maxTextLength must be a whole number of characters, 1 or more/);
+  });
+
   it('takes good keys, a rotation list, and origins as the variable writes them', () => {
     expect(() => webChat({ token: 't'.repeat(16), sessionSecret: [SECRET, 'o'.repeat(32)], allowedOrigins: ['https://www.example.com/', 'http://localhost:8080'] })).not.toThrow();
     expect(() => webChat({ token: undefined, sessionSecret: undefined })).not.toThrow();
