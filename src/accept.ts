@@ -41,6 +41,22 @@ export interface AcceptDeps {
   track(work: Promise<unknown>, message?: InboundMessage): Promise<unknown>;
   /** How many messages are being answered in this process now (counted by `track`). */
   answeringHere(): number;
+  /** Whether the shutdown's drain has begun (the port closing): see DrainingError. */
+  draining?(): boolean;
+}
+
+/**
+ * A webhook's messages offered once the drain has begun (a request still under way, or sent on a
+ * keep-alive connection before the stopping server closed it), which this process would hold only in
+ * memory (the in-process queue, direct mode): acknowledged, they could be lost at SHUTDOWN_TIMEOUT_MS
+ * with no redelivery. Refused instead, so a platform that redelivers sends them again, to a process
+ * that stays. (A platform that never redelivers, Twilio, still has them taken: a 503 would lose them.)
+ */
+export class DrainingError extends HttpError {
+  override headers = { 'retry-after': '1', connection: 'close' };
+  constructor() {
+    super(503, 'shutting_down', 'parley is shutting down and would hold this message only in memory: send it again, to a process that stays.');
+  }
 }
 
 /**
@@ -63,7 +79,7 @@ export const inProcessBound = (config: Pick<Config, 'queue'>): number => IN_PROC
  */
 export type Accept = (adapter: Adapter, received: Received, request?: HttpRequest, requestId?: string) => Promise<HttpResponse>;
 
-export function createAccept({ config, logger, workerDeps, ingestDeps: bare, retry, track, answeringHere }: AcceptDeps): Accept {
+export function createAccept({ config, logger, workerDeps, ingestDeps: bare, retry, track, answeringHere, draining }: AcceptDeps): Accept {
   // A claim the store would not give back is retried for as long as the platform waits for the answer (claim-release.ts).
   const ingestDeps: IngestDeps = { ...bare, releaseWaitMs: (platform) => releaseWaitMs(workerDeps.adapterFor(platform)) };
   /**
@@ -132,6 +148,7 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
   };
 
   return async function accept(adapter, received, request, requestId) {
+    if (draining?.() && adapter.redelivers !== false && (config.mode === 'direct' || ingestDeps.queue.volatile)) throw new DrainingError();
     if (config.mode === 'direct') {
       const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error, requestId) } : {};
       return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, track, ...untaken }, adapter, received, request?.signal, requestId);

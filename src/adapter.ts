@@ -130,6 +130,8 @@ export interface AdapterContext {
    * The cached answers are found only for an adapter with `forgets: true`.
    */
   forget(conversation: ConversationRef, messages?: string[]): Promise<void>;
+  /** Who the conversation log's exchanges under `conversation.id` are by (any platform's; its newest 500), each once: whose a conversation was once the adapter's own record of it has expired. */
+  loggedBy?(conversation: ConversationRef): Promise<{ platform: string; user: string }[]>;
   /**
    * A person rated an answer (👍/👎, maybe with a reason): stored with its exchange in the
    * conversation log and counted in `parley_feedback_total`. False when the log holds no such

@@ -34,7 +34,7 @@ import { unusedAwsSettings } from './aws-wiring.js';
 import { invalidJob, jobPlatform } from './job-check.js';
 import { processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
-import { cachedAnswersFor, forgetter } from './forget.js';
+import { cachedAnswersFor, forgetting } from './forget.js';
 import { readiness, trackStart, warnVolatileState } from './bot-start.js';
 import { feedbackRecorder } from './feedback.js';
 
@@ -192,7 +192,7 @@ export function createBot(options: BotOptions = {}): Bot {
         loopbackOnly: isLoopbackHost(config.host) && isLoopbackHost(boundHost),
         limiter: (name, points, seconds) => backends.limiter(`${adapter.platform}-${name}`, points, seconds),
         config,
-        forget: forgetter(workerDeps, queue),
+        ...forgetting(workerDeps, queue),
         feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
         deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
         refused: (error) => logRefusal({ logger, metrics }, adapter.platform, error),
@@ -209,7 +209,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const start = tracker.start;
   const answeringHere = new AnsweringHere();
   const apologised = new Set<string>(); // jobs close()'s apology pass posted to: unanswered() marks them, as close()'s line does
-  const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: (work, message) => answeringHere.track(work, message), answeringHere: () => answeringHere.size });
+  const accept = createAccept({ config, logger, workerDeps, ingestDeps, retry: backends.retry, track: (work, message) => answeringHere.track(work, message), answeringHere: () => answeringHere.size, draining: () => closing.signal.aborted });
   const paths = operationalPaths(options.routes);
   const router = createRouter({
     adapters: () => adapters,

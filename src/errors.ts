@@ -71,6 +71,9 @@ export class HttpError extends ParleyError {
     super(code, message);
     this.name = 'HttpError';
   }
+
+  /** Headers its answer carries besides the JSON error (a 503's Retry-After). */
+  headers?: Record<string, string>;
 }
 
 /**

@@ -1,7 +1,10 @@
 /**
  * `AdapterContext.forget`: erase the model's history of a conversation, its answers in the
  * response cache, its conversation log entries and its messages' finished queue jobs (which hold their text).
+ * `AdapterContext.loggedBy`: whose the log's exchanges of a conversation are, to tell whose it was.
  */
+import type { AdapterContext } from './adapter.js';
+import type { ConversationLog } from './conversation-log.js';
 import { messageJobId } from './jobs.js';
 import type { ConversationRef } from './message.js';
 import type { JobQueue } from './queue/index.js';
@@ -17,6 +20,22 @@ import { MemoryStore, type Store } from './store/index.js';
  */
 export function cachedAnswersFor(store: Store, cache: ResponseCache, ttlSeconds: number): CachedAnswers | undefined {
   return cache instanceof MemoryResponseCache && !(store instanceof MemoryStore) ? undefined : new CachedAnswers(store, ttlSeconds);
+}
+
+/** How many of a conversation's newest exchanges `loggedBy` reads: all the Redis log keeps of one. */
+const LOGGED_READ = 500;
+
+/** The adapters' `forget` and `loggedBy`. */
+export function forgetting(deps: Pick<WorkerDeps, 'history' | 'cachedAnswers' | 'ai' | 'conversationLog'>, queue: Pick<JobQueue<unknown>, 'forget'>): Pick<AdapterContext, 'forget' | 'loggedBy'> {
+  return { forget: forgetter(deps, queue), loggedBy: loggedBy(deps.conversationLog) };
+}
+
+/** Who the log's exchanges under a conversation's id are by, each platform and user once (none without a log). */
+export function loggedBy(conversationLog: ConversationLog | undefined): (conversation: ConversationRef) => Promise<{ platform: string; user: string }[]> {
+  return async (conversation) => {
+    const entries = (await conversationLog?.list(conversation.id, LOGGED_READ)) ?? [];
+    return [...new Map(entries.map(({ platform, user }) => [`${platform}\n${user}`, { platform, user }])).values()];
+  };
 }
 
 /** What the worker remembers of a conversation (`cachedAnswers`: the answers `ai`'s cache keeps), and the queue's jobs. */

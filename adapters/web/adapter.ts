@@ -170,6 +170,7 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
         streamMaxAgeMs,
         limits: new WebLimits(context, options.limits),
         forget: (conversation, messages) => context.forget({ platform: 'web', id: conversation }, messages.map((id) => messageIdOf(conversation, id))),
+        loggedBy: async (conversation) => (await context.loggedBy?.({ platform: 'web', id: conversation })) ?? [],
         feedback: (feedback) => context.feedback(feedback),
         closing: context.closing,
       };

@@ -5,10 +5,11 @@
  *   GET    /web/conversations                 the visitor's conversations
  *   GET    /web/conversations/<id>            a transcript
  *   GET    /web/conversations/<id>/events     the transcript as server-sent events
- *   DELETE /web/conversations/<id>            erase a conversation (transcript, history, log)
+ *   DELETE /web/conversations/<id>            erase a conversation (transcript, history, log); 204 once nothing is left
  *   POST   /web/feedback                      rate an answer 👍/👎, with a reason (feedback.ts)
  *
- * A visitor reaches only its own conversations: any other id is a 404, so ids cannot be probed.
+ * A visitor reaches only its own conversations: another's id is a 404 (a DELETE of an id nothing is
+ * kept of is a 204: there is nothing to erase).
  */
 import { forwardAbort, HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import { callerOrNothing, refuseTokenInUrl, renewingCaller, resolveCaller, type AccessSettings, type Caller } from './access.js';
@@ -32,6 +33,8 @@ export interface WebState {
   limits: WebLimits;
   /** The core's forget, given the ids of the conversation's messages (as posted). */
   forget(conversation: string, messages: string[]): Promise<void>;
+  /** Who the conversation log's exchanges under this id are by (AdapterContext.loggedBy): whose it was, once its owner record expired. */
+  loggedBy(conversation: string): Promise<{ platform: string; user: string }[]>;
   /** Store and count a rating of an answer (AdapterContext.feedback); false for an exchange the log does not hold. */
   feedback(feedback: Feedback): Promise<boolean>;
   /** Aborted when the bot closes: open event streams end then, so the server can close. */
@@ -62,6 +65,24 @@ const notFound = () => new HttpError(404, 'not_found', 'No such conversation.');
 export async function checkAccess(state: WebState, caller: Caller, conversation: string): Promise<void> {
   if (caller.kind !== 'visitor') return;
   if ((await state.transcripts.owner(conversation)) !== caller.visitor) throw notFound();
+}
+
+/**
+ * Whether `caller` erases `conversation`: the operator (and this machine) any; a visitor its own,
+ * known by its owner record while the transcript lives and, once that has expired, by the log's
+ * exchanges (the visitor's, with the operator's in it: user = the conversation). Someone else's is a
+ * 404; false when nothing is known of it (nothing of the visitor's is left to erase).
+ */
+async function mayErase(state: WebState, caller: Caller, conversation: string): Promise<boolean> {
+  if (caller.kind !== 'visitor') return true;
+  const owner = await state.transcripts.owner(conversation);
+  if (owner !== undefined && owner !== caller.visitor) throw notFound();
+  if (owner !== undefined) return true;
+  const logged = await state.loggedBy(conversation);
+  if (logged.length === 0) return false;
+  const by = (user: string) => (entry: { platform: string; user: string }) => entry.platform === 'web' && entry.user === user;
+  if (!logged.some(by(caller.visitor)) || !logged.every((entry) => by(caller.visitor)(entry) || by(conversation)(entry))) throw notFound();
+  return true;
 }
 
 /** The conversation id in /web/conversations/<id>[/events], and whether it is the event stream. */
@@ -146,13 +167,15 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     return state.limits.boundStream(request, caller, { status: 200, headers: sseHeaders, stream, stallTimeoutMs });
   });
 
+  // Idempotent: a 204 once nothing of the conversation is left, whether or not its transcript has expired.
   const deleteRoute = route('DELETE', '/web/conversations/', async (request, state, caller) => {
     const { conversation, events } = conversationPath(request);
     if (events) throw new HttpError(404, 'not_found', 'Use DELETE /web/conversations/<id>.');
-    await checkAccess(state, caller, conversation);
-    const messages = await state.transcripts.messageIds(conversation);
-    if (!(await state.transcripts.erase(conversation))) throw notFound();
-    await state.forget(conversation, messages);
+    if (await mayErase(state, caller, conversation)) {
+      const messages = await state.transcripts.messageIds(conversation);
+      await state.transcripts.erase(conversation);
+      await state.forget(conversation, messages);
+    }
     return { status: 204 };
   });
 

@@ -287,7 +287,7 @@ async function decorated(adapter: Adapter, request: HttpRequest, response: HttpR
 function failure(error: unknown, platform: string | undefined, deps: RouterDeps, request: HttpRequest, webhook: boolean): HttpResponse {
   if (error instanceof HttpError) {
     logRefusal(deps, platform, error, request.remoteAddress, pathOf(request));
-    return jsonError(error.status, error.reason, error.message);
+    return jsonError(error.status, error.reason, error.message, error.headers);
   }
   logFailure(deps, platform, error);
   // Only a webhook's failure is a message not taken: a page shows this text as it is, and a visitor

@@ -4,11 +4,12 @@
  * within SHUTDOWN_TIMEOUT_MS is lost (Slack got its 200 and will not send it again), so it is named
  * at error, by ids, and counted.
  */
+import { request, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi, type ScriptedAnswer } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { startParley, type ParleyProcess } from '../helpers/processes.js';
-import { appMention, postSlack, type SlackEventEnvelope } from '../helpers/slack-events.js';
+import { appMention, DEFAULT_SIGNING_SECRET, postSlack, signSlack, type SlackEventEnvelope } from '../helpers/slack-events.js';
 import { refusesConnections } from '../helpers/port.js';
 import { until } from '../helpers/until.js';
 
@@ -127,6 +128,40 @@ describe('SIGTERM with the in-memory queue', () => {
     expect(lost[0]!.messages!.map((m) => [m.job, m.apologised]).sort()).toEqual([[`slack.${second.event_id}`, true], [`slack.${third.event_id}`, true]].sort());
     expect(JSON.stringify(lost[0])).not.toContain('hello from');
     expect(lines.find((line) => line.msg === 'stopped')?.unfinished).toBe(2);
+  });
+
+  it('a webhook taken once the drain has begun (its request still under way on an open connection) is answered 503 with Retry-After and Connection: close, not acknowledged to be lost', async () => {
+    let answerFirst: (value?: unknown) => void = () => undefined;
+    // Only the first question is ever answered: a message taken during the drain would wait, then run out of time, and be lost.
+    const { url, mention } = await serve('queue', new Promise((resolve) => (answerFirst = resolve)), 3000);
+    await mention('C0FIRST');
+    await until(() => ai!.calls.length === 1, 'the first AI call to start');
+    // A webhook under way as the process is told to stop: its headers taken (the server's 100 Continue says so), its body sent once the port has closed.
+    const late = appMention({ text: 'hello from the drain', channel: 'C0LATE' });
+    const body = JSON.stringify(late);
+    const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), expect: '100-continue', ...signSlack(DEFAULT_SIGNING_SECRET, body) };
+    const webhook = request(`${url}/slack/events`, { method: 'POST', agent: false, headers });
+    const answered = new Promise<IncomingMessage>((resolve, reject) => webhook.once('response', resolve).once('error', reject));
+    const headersTaken = new Promise((resolve) => webhook.once('continue', resolve));
+    webhook.flushHeaders();
+    await headersTaken;
+    parley!.child.kill('SIGTERM');
+    await until(() => refusesConnections(url), 'the port to close');
+    webhook.end(body);
+    const res = await answered;
+    res.resume();
+    // Held only in this process, it could be lost with it: the sender is told to send it again, to a process that stays.
+    expect(res.statusCode).toBe(503);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.headers.connection).toBe('close');
+    answerFirst();
+    expect(await parley!.exited).toBe(0);
+    // It was not queued: no AI call for it, nothing lost, nothing unfinished.
+    expect(ai!.calls.length).toBe(1);
+    expect(slack!.callsTo('chat.postMessage').map((call) => call.args.channel)).toEqual(['C0FIRST']);
+    const lines = logLines(parley!.logs());
+    expect(lines.filter((line) => line.msg.includes('are lost'))).toEqual([]);
+    expect(lines.find((line) => line.msg === 'stopped')?.unfinished).toBe(0);
   });
 
   it('MODE=direct: answers still under way at SHUTDOWN_TIMEOUT_MS are counted unfinished and named at error, not reported as 0', async () => {

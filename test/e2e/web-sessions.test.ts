@@ -357,7 +357,7 @@ describe('web chat visitor sessions', () => {
     expect((await api.waitForReplies(visitor.token, other.body.conversation, 1)).map((e) => e.text)).toEqual(['same id, elsewhere', 'echo: same id, elsewhere']);
   });
 
-  it('DELETE erases the transcript, the model’s history and the log; a second DELETE is a 404', async () => {
+  it('DELETE erases the transcript, the model’s history and the log; a second DELETE is a 204 too (nothing left)', async () => {
     // The operator's chosen id, so the next message goes to the same conversation id.
     const id = `forget-${randomUUID()}`;
     await api.post(OPERATOR, 'my secret is 4711', { conversation: id });
@@ -367,19 +367,19 @@ describe('web chat visitor sessions', () => {
     expect(deleted.status).toBe(204);
     expect(await api.transcript(OPERATOR, id)).toEqual([]);
     expect(await web.bot.conversationLog.list(id)).toEqual([]);
-    expect((await api.call('DELETE', `/web/conversations/${id}`, OPERATOR)).status).toBe(404);
+    expect((await api.call('DELETE', `/web/conversations/${id}`, OPERATOR)).status).toBe(204);
     await api.post(OPERATOR, 'what was my secret?', { conversation: id });
     await api.waitForReplies(OPERATOR, id, 1);
     const call = ai.calls.findLast((c) => userTexts(c).includes('what was my secret?'))!;
     expect(call.body.messages.filter((m) => m.role !== 'system').map((m) => m.content)).toEqual(['what was my secret?']);
 
-    // A visitor deletes its own: gone for it too (404 afterwards, and a second DELETE is a 404).
+    // A visitor deletes its own: gone for it too (404 afterwards; a second DELETE is a 204, nothing of it being left).
     const visitor = await api.session();
     const { body } = await api.post(visitor.token, 'delete me');
     await api.waitForReplies(visitor.token, body.conversation, 1);
     expect((await api.call('DELETE', `/web/conversations/${body.conversation}`, visitor.token)).status).toBe(204);
     expect((await api.call('GET', `/web/conversations/${body.conversation}`, visitor.token)).status).toBe(404);
-    expect((await api.call('DELETE', `/web/conversations/${body.conversation}`, visitor.token)).status).toBe(404);
+    expect((await api.call('DELETE', `/web/conversations/${body.conversation}`, visitor.token)).status).toBe(204);
     expect((await api.call('POST', '/web/messages', visitor.token, { conversation: body.conversation, text: 'back?' })).status).toBe(404);
     expect(await (await api.call('GET', '/web/conversations', visitor.token)).json()).toEqual({ conversations: [] });
   });
@@ -585,7 +585,41 @@ describe('web chat on Redis', () => {
       expect(await redis.exists(`${p}:parley:web:transcript:${conversation}`, `${p}:parley:web:owner:${conversation}`, history, log)).toBe(0);
       const index = await redis.lrange(`${p}:convlog:recent`, 0, -1);
       expect(index.some((entry) => entry.includes(conversation))).toBe(false);
-      expect((await api.call('DELETE', `/web/conversations/${conversation}`, visitor.token)).status).toBe(404);
+      expect((await api.call('DELETE', `/web/conversations/${conversation}`, visitor.token)).status).toBe(204);
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('DELETE after the transcript expired: the visitor’s erases the log entries left (204, and 204 again); another visitor’s, or a bad token, erases nothing', async () => {
+    const p = prefix();
+    const web = await startWebBot({ OPENAI_BASE_URL: ai.url, REDIS_URL: REDIS, REDIS_PREFIX: p, WEB_SESSION_SECRET: SECRET, WEB_TOKEN: OPERATOR, HISTORY_TTL_SECONDS: '4321', CACHE_TTL_SECONDS: '0' });
+    try {
+      const api = client(web.url);
+      const [alice, bob] = await Promise.all([api.session(), api.session()]);
+      const conversation = (await api.post(alice.token, 'forget me later')).body.conversation;
+      // The operator's word in it too: erased with the visitor's conversation, as while its transcript lived.
+      expect((await api.post(OPERATOR, 'an operator note', { conversation })).status).toBe(202);
+      await api.waitForReplies(alice.token, conversation, 2);
+      const log = `${p}:convlog:c:${conversation}`;
+      await until(async () => (await redis.llen(log)) === 2, 'both exchanges in the log');
+      // HISTORY_TTL_SECONDS passes: the transcript, its owner record and the history expire; the log (30 days) stays.
+      await redis.del(`${p}:parley:web:transcript:${conversation}`, `${p}:parley:web:owner:${conversation}`, `${p}:parley:history:web:${conversation}`);
+      const path = `/web/conversations/${conversation}`;
+      expect((await api.call('GET', path, alice.token)).status).toBe(404);
+      // Not Bob's to erase, nor a forged or missing session's.
+      expect((await api.call('DELETE', path, bob.token)).status).toBe(404);
+      expect((await api.call('DELETE', path, `${alice.token}x`)).status).toBe(401);
+      expect((await api.call('DELETE', path, alice.renewToken)).status).toBe(401);
+      expect(await redis.llen(log)).toBe(2);
+      // Alice's is: the log's entries go, from the index too.
+      expect((await api.call('DELETE', path, alice.token)).status).toBe(204);
+      expect(await redis.exists(log)).toBe(0);
+      expect((await redis.lrange(`${p}:convlog:recent`, 0, -1)).some((entry) => entry.includes(conversation))).toBe(false);
+      expect(await web.bot.conversationLog.list(conversation)).toEqual([]);
+      // Again, or for an id with nothing left of it: nothing to erase, a 204.
+      expect((await api.call('DELETE', path, alice.token)).status).toBe(204);
+      expect((await api.call('DELETE', `/web/conversations/${randomUUID()}`, bob.token)).status).toBe(204);
     } finally {
       await web.close();
     }
