@@ -15,6 +15,13 @@ export interface PlainText {
   images: string[];
 }
 
+/**
+ * Nested lists are indented two spaces a level, up to this many levels: deeper ones are indented
+ * as much. Unbounded, `<ul>` × n then `<li>` × n (8n bytes) wrote n² spaces: 90 KB of body made 200
+ * million characters, and a body under BODY_LIMIT_BYTES ran the process out of memory.
+ */
+const MAX_INDENT_LEVELS = 8;
+
 /** Tags whose content is not text for a person. */
 const SKIPPED = new Set(['script', 'style', 'head', 'title', 'template', 'noscript']);
 /** Tags that start and end a paragraph. */
@@ -69,18 +76,18 @@ export function htmlToText(html: string): PlainText {
       const src = tag.attributes.src;
       if (src) images.push(decodeEntities(src, true).trim());
     } else if (name === 'a') {
+      // Links do not nest, as a browser reads them: an <a> inside another ends that one first. So text is
+      // in one label at most, and reading the labels stays linear (nested, each close re-read all inside it).
+      const link = links.pop();
+      if (link) out.linkTarget(link.start, link.href === undefined ? undefined : decodeEntities(link.href, true).trim());
       if (!tag.closing) links.push({ href: tag.attributes.href, start: out.length });
-      else {
-        const link = links.pop();
-        if (link) out.linkTarget(link.start, link.href === undefined ? undefined : decodeEntities(link.href, true).trim());
-      }
     } else if (name === 'li') {
       out.endMarker(); // an item that ends (or another that starts) before any text: its marker stands alone
       out.newline();
       if (!tag.closing) {
         const list = lists.at(-1);
         const marker = list?.ordered ? `${list.next++}. ` : '- ';
-        out.marker(`${'  '.repeat(Math.max(0, lists.length - 1))}${marker}`);
+        out.marker(`${'  '.repeat(Math.max(0, Math.min(lists.length - 1, MAX_INDENT_LEVELS)))}${marker}`);
       }
     } else if (name === 'ul' || name === 'ol') {
       const outermost = tag.closing ? lists.length <= 1 : lists.length === 0;
@@ -234,9 +241,11 @@ class Output {
     const label = this.chunks.slice(start).join('').trim();
     const shown = href.replace(/^mailto:/i, '');
     if (label === href || label === shown) return;
+    const spaceAfter = this.pendingSpace; // the label's trailing space: it goes after the target (`docs </a>more`)
     if (label !== '') this.pendingSpace = true;
     const before = this.chunks.length;
     this.write(label === '' ? shown : `(${shown})`);
+    this.pendingSpace = spaceAfter;
     for (let i = before; i < this.chunks.length; i++) this.targets.add(i); // the space before it too
   }
 

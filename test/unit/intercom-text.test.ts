@@ -37,6 +37,9 @@ describe('htmlToText: Intercom bodies → plain text for the AI', () => {
     ['<h2>Title</h2><div>block</div><div>another</div>', 'Title\n\nblock\nanother'],
     ['5 < 6 and 7 > 3', '5 < 6 and 7 > 3'],
     ['<p>broken <a href="x', 'broken <a href="x'],
+    // Links do not nest, as a browser reads them: an <a> inside another ends that one first (and the last </a> closes nothing).
+    ['<p><a href="https://a.example">one <a href="https://b.example">two</a> three</a></p>', 'one (https://a.example) two (https://b.example) three'],
+    ['<p>See <a href="https://x.example">the docs </a>first</p>', 'See the docs (https://x.example) first'],
     ['<P CLASS="x">Upper</P>', 'Upper'],
     ['plain text, no tags', 'plain text, no tags'],
     ['', ''],
@@ -57,6 +60,15 @@ describe('htmlToText: Intercom bodies → plain text for the AI', () => {
     const { text, images } = htmlToText('<p>Look:</p><div class="intercom-container"><img src="https://downloads.intercomcdn.com/i/o/1/a.png?x=1&amp;y=2" alt=""></div>');
     expect(text).toBe('Look:');
     expect(images).toEqual(['https://downloads.intercomcdn.com/i/o/1/a.png?x=1&y=2']);
+  });
+
+  it('indents nested lists at most 8 levels: deep nesting writes text linear in the body (it was n² spaces, out of memory)', () => {
+    const deep = (levels: number) => `${Array.from({ length: levels }, (_, i) => `<ul><li>l${i + 1}`).join('')}${'</li></ul>'.repeat(levels)}`;
+    expect(htmlToText(deep(3)).text).toBe('- l1\n  - l2\n    - l3');
+    expect(htmlToText(deep(12)).text.split('\n').slice(-4)).toEqual(['                - l9', '                - l10', '                - l11', '                - l12']);
+    // 2,000 lists opened, then 2,000 items: 18 KB of HTML once wrote 8 million characters.
+    const hostile = `${'<ul>'.repeat(2000)}${'<li>x'.repeat(2000)}`;
+    expect(htmlToText(hostile).text.length).toBeLessThan(hostile.length * 3);
   });
 
   it('stays linear on hostile input', () => {
