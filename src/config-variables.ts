@@ -12,7 +12,8 @@ export const integer = (min: number, max: number) =>
   z.preprocess(
     (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
     // Not "expected number, received string": `3000.5` and `1e3` are numbers, just not whole ones in digits.
-    z.number({ error: NOT_WHOLE }).int({ error: NOT_WHOLE }).min(min).max(max),
+    // The schema's own error covers only the type: a whole number out of range says so (`Too small: …`).
+    z.number({ error: (issue) => (issue.code === 'invalid_type' ? NOT_WHOLE : undefined) }).int({ error: NOT_WHOLE }).min(min).max(max),
   );
 /** A number written in decimal (`12`, `0.5`, `.5`): `0x10`, `1e3` and `Infinity` are not taken for one, as Number() would. */
 export const decimal = z.preprocess(

@@ -37,7 +37,8 @@ function credential(request: HttpRequest, credentialsOf?: AccessSettings): { val
   const bearer = bearerOf(request);
   if (bearer) return { value: bearer, from: 'bearer' };
   // The app's own routes are never the chat's event stream, whatever their path: a stream token there is refused.
-  const stream = !credentialsOf && request.method === 'GET' && pathOf(request).endsWith('/events');
+  // A HEAD on the stream (its headers alone) takes the stream token as its GET does.
+  const stream = !credentialsOf && (request.method === 'GET' || request.method === 'HEAD') && pathOf(request).endsWith('/events');
   refuseTokenInUrl(request, stream, credentialsOf);
   // EventSource cannot send headers: the session's stream token comes in the URL.
   const query = stream ? request.url.searchParams.get('session') : null;

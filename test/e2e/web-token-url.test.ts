@@ -61,4 +61,14 @@ describe('web chat: WEB_TOKEN in an event stream URL', () => {
       expect(refused.body?.error.message).toContain('session tokens');
     }
   });
+
+  it('a HEAD on the stream takes its stream token as the GET does (headers alone); WEB_TOKEN in its URL is still refused', async () => {
+    const session = (await (await fetch(`${web.url}/web/sessions`, { method: 'POST' })).json()) as { token: string; streamToken: string };
+    const mine = await fetch(`${web.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` }, body: JSON.stringify({ text: 'mine' }) });
+    const { conversation } = (await mine.json()) as { conversation: string };
+    const head = await fetch(`${web.url}/web/conversations/${conversation}/events?session=${encodeURIComponent(session.streamToken)}`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-type')]).toEqual([200, 'text/event-stream; charset=utf-8']);
+    const operator = await fetch(`${web.url}/web/conversations/ops-1/events?session=${OPERATOR}`, { method: 'HEAD' });
+    expect(operator.status).toBe(401);
+  });
 });

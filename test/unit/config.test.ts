@@ -247,6 +247,15 @@ describe('loadConfig errors', () => {
     expect(line).not.toContain('received string');
   });
 
+  it.each([
+    ['PORT', '70000', 'Too big: expected number to be <=65535'],
+    ['BODY_LIMIT_BYTES', '1000', 'Too small: expected number to be >=1024'],
+    ['WORKER_CONCURRENCY', '0', 'Too small: expected number to be >=1'],
+  ])('%s=%s, a whole number out of range, says so (%s), not that it is no whole number', (name, value, problem) => {
+    const [line] = problems({ [name]: value });
+    expect(line).toContain(`is invalid: ${problem}. Fix: `);
+  });
+
   it('reports every bad variable at once, one line each', () => {
     const lines = problems({ PORT: '-1', MODE: 'fast', LOG_LEVEL: 'loud', HISTORY_TURNS: '5' });
     expect(lines).toHaveLength(3);
