@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startBlackHole, type BlackHole } from '../helpers/black-hole.js';
 import { parleyArgs } from '../helpers/cli.js';
 
@@ -40,8 +40,10 @@ async function parley(args: string[], env: Record<string, string>): Promise<{ co
   }
 }
 
-describe('the AWS commands against an endpoint that never answers', () => {
-  it('parley check: a FAIL line for each table and the queue, naming the endpoint, then exit 1', async () => {
+// Each test waits out the CLI's deadlines in its own process: side by side (the black hole holds any
+// number of connections; the dlq test has its own servers).
+describe.concurrent('the AWS commands against an endpoint that never answers', () => {
+  it('parley check: a FAIL line for each table and the queue, naming the endpoint, then exit 1', async ({ expect }) => {
     const queueUrl = `${hole.url}/123456789012/q.fifo`;
     const run = await parley(['check'], { ...awsAt(hole.url), DYNAMODB_TABLE_PREFIX: 'silent', CONVERSATION_LOG_TABLE: 'ai_conversations', SQS_QUEUE_URL: queueUrl });
     expect(run.code, run.out).toBe(1);
@@ -51,7 +53,7 @@ describe('the AWS commands against an endpoint that never answers', () => {
     expect(run.out).toContain(`FAIL  SQS queue: ${queueUrl}: `);
   }, 60_000);
 
-  it('parley aws setup with DynamoDB silent: fails and exits 1', async () => {
+  it('parley aws setup with DynamoDB silent: fails and exits 1', async ({ expect }) => {
     const run = await parley(['aws', 'setup'], { ...awsAt(hole.url), DYNAMODB_TABLE_PREFIX: 'silent' });
     expect(run.code, run.out).toBe(1);
     expect(run.ms).toBeLessThan(15_000);
@@ -59,7 +61,7 @@ describe('the AWS commands against an endpoint that never answers', () => {
     expect(run.out).toContain('parley aws setup failed: ');
   }, 60_000);
 
-  it('parley dlq against an SQS that answers with an error (throttled, access denied): names the error, exit 1', async () => {
+  it('parley dlq against an SQS that answers with an error (throttled, access denied): names the error, exit 1', async ({ expect }) => {
     const refusals = [
       { status: 400, type: 'RequestThrottled', message: 'Rate exceeded' },
       { status: 400, type: 'AccessDenied', message: 'User is not authorized to perform sqs:GetQueueAttributes' },
@@ -78,7 +80,7 @@ describe('the AWS commands against an endpoint that never answers', () => {
     }
   }, 60_000);
 
-  it('parley aws setup with SQS silent: fails and exits 1', async () => {
+  it('parley aws setup with SQS silent: fails and exits 1', async ({ expect }) => {
     const run = await parley(['aws', 'setup'], { ...awsAt(hole.url), SQS_QUEUE_URL: `${hole.url}/123456789012/q.fifo` });
     expect(run.code, run.out).toBe(1);
     expect(run.ms).toBeLessThan(15_000);

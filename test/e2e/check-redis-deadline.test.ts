@@ -3,7 +3,7 @@
  * FAIL line naming REDIS_URL within seconds, not a silent hang; REDIS_CACHE_URL is reached too
  * when it is set, and named as unused when REDIS_URL is not.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createBackends } from '../../src/backends.js';
@@ -13,23 +13,29 @@ import { parleyArgs } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-function check(env: Record<string, string>) {
+/** `parley check` in its own process (not blocking this one, so the frozen-Redis tests wait side by side). */
+async function check(env: Record<string, string>): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; seconds: number }> {
   const started = Date.now();
-  const run = spawnSync(process.execPath, parleyArgs('check'), {
+  const child = spawn(process.execPath, parleyArgs('check'), {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', METRICS_PORT: 'off', ...env },
-    encoding: 'utf8',
     timeout: 40_000,
   });
-  return { ...run, seconds: (Date.now() - started) / 1000 };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, sig) => resolve([code, sig])));
+  return { status, signal, stdout, stderr, seconds: (Date.now() - started) / 1000 };
 }
 
-describe('parley check against a frozen Redis', () => {
-  it('REDIS_URL: a FAIL line naming the variable within a few seconds, exit 1', async () => {
+// Each waits out the check's 5 s deadline on its own frozen redis-server: side by side.
+describe.concurrent('parley check against a frozen Redis', () => {
+  it('REDIS_URL: a FAIL line naming the variable within a few seconds, exit 1', async ({ expect }) => {
     const redis = await startPrivateRedis(['--appendonly', 'no']);
     redis.freeze();
     try {
-      const run = check({ REDIS_URL: `redis://:SECRETpw@127.0.0.1:${redis.port}` });
+      const run = await check({ REDIS_URL: `redis://:SECRETpw@127.0.0.1:${redis.port}` });
       expect(run.signal).toBeNull();
       expect(run.status).toBe(1);
       expect(run.seconds).toBeLessThan(15);
@@ -41,11 +47,11 @@ describe('parley check against a frozen Redis', () => {
     }
   }, 60_000);
 
-  it('REDIS_CACHE_URL frozen while REDIS_URL answers: its own FAIL line, exit 1', async () => {
+  it('REDIS_CACHE_URL frozen while REDIS_URL answers: its own FAIL line, exit 1', async ({ expect }) => {
     const [store, cache] = await Promise.all([startPrivateRedis(['--appendonly', 'no']), startPrivateRedis(['--appendonly', 'no'])]);
     cache.freeze();
     try {
-      const run = check({ REDIS_URL: store.url, REDIS_CACHE_URL: cache.url });
+      const run = await check({ REDIS_URL: store.url, REDIS_CACHE_URL: cache.url });
       expect(run.status).toBe(1);
       expect(run.seconds).toBeLessThan(15);
       expect(run.stdout).toMatch(/^ok {4}Redis: reached; store, queue, limits and cache are shared$/m);
@@ -62,11 +68,11 @@ describe('parley check against a replica', () => {
     const primary = await startPrivateRedis(['--appendonly', 'no']);
     const replica = await startPrivateRedis(['--appendonly', 'no', '--replicaof', '127.0.0.1', String(primary.port)]);
     try {
-      const run = check({ REDIS_URL: replica.url });
+      const run = await check({ REDIS_URL: replica.url });
       expect(run.status).toBe(1);
       expect(run.stdout).toMatch(new RegExp(`^FAIL {2}Redis: 127\\.0\\.0\\.1:${replica.port} \\(REDIS_URL\\) is a read-only replica: point it at the primary`, 'm'));
       // The primary itself passes.
-      expect(check({ REDIS_URL: primary.url }).stdout).toMatch(/^ok {4}Redis: reached/m);
+      expect((await check({ REDIS_URL: primary.url })).stdout).toMatch(/^ok {4}Redis: reached/m);
     } finally {
       await Promise.all([replica.stop(), primary.stop()]);
     }
@@ -77,18 +83,18 @@ describe('parley check and REDIS_CACHE_URL', () => {
   it('a closed REDIS_CACHE_URL fails the check; a live one is ok', async () => {
     const store = await startPrivateRedis(['--appendonly', 'no']);
     try {
-      const dead = check({ REDIS_URL: store.url, REDIS_CACHE_URL: 'redis://127.0.0.1:12115' });
+      const dead = await check({ REDIS_URL: store.url, REDIS_CACHE_URL: 'redis://127.0.0.1:12115' });
       expect(dead.status).toBe(1);
       expect(dead.stdout).toMatch(/^FAIL {2}Redis cache: cannot reach 127\.0\.0\.1:12115 \(REDIS_CACHE_URL\): /m);
-      const live = check({ REDIS_URL: store.url, REDIS_CACHE_URL: store.url });
+      const live = await check({ REDIS_URL: store.url, REDIS_CACHE_URL: store.url });
       expect(live.stdout).toMatch(/^ok {4}Redis cache: reached; the response cache is shared$/m);
     } finally {
       await store.stop();
     }
   }, 60_000);
 
-  it('REDIS_CACHE_URL without REDIS_URL: a warning that it is not used', () => {
-    const run = check({ REDIS_CACHE_URL: 'redis://127.0.0.1:12115' });
+  it('REDIS_CACHE_URL without REDIS_URL: a warning that it is not used', async () => {
+    const run = await check({ REDIS_CACHE_URL: 'redis://127.0.0.1:12115' });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^warn {2}Redis cache: REDIS_CACHE_URL is set but REDIS_URL is not, so it is not used: .*Set REDIS_URL as well, or unset REDIS_CACHE_URL$/m);
   }, 60_000);

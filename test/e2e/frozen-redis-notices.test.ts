@@ -5,7 +5,7 @@
  * while Redis carries the step out once it wakes. The user must still get exactly one notice per
  * window, as when nothing froze.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { startFrozenWorld, slackDelivery as deliverToSlack, slackNotices, FREEZE_MS, NOTICE, type FrozenWorld } from '../helpers/frozen-world.js';
 import { postIntercom, userCreated } from '../helpers/intercom-events.js';
 import { directMessage, postSlack } from '../helpers/slack-events.js';
@@ -15,15 +15,13 @@ import { until } from '../helpers/until.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const has = (...parts: string[]) => (command: string) => parts.every((part) => command.includes(part));
 
-let world: FrozenWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
-
-/** A world whose user limit is 3 a minute (Intercom counts 2 more: its warm-up's), warmed up on other users: connections open, scripts loaded. */
-async function limited(): Promise<FrozenWorld> {
-  world = await startFrozenWorld({ RATE_LIMIT_USER_PER_MINUTE: '3' });
+/**
+ * A world whose user limit is 3 a minute (Intercom counts 2 more: its warm-up's), warmed up on other users: connections open, scripts loaded.
+ * Each test's own (its own redis-server and bot), closed when the test finishes: the tests wait out their freezes side by side.
+ */
+async function limited(test: TestContext): Promise<FrozenWorld> {
+  const world = await startFrozenWorld({ RATE_LIMIT_USER_PER_MINUTE: '3' });
+  test.onTestFinished(() => world.close());
   await postSlack(world.slackUrl, directMessage({ text: 'warm', user: 'UWARM', channel: 'D0WARM' }));
   await postTwilio(world.twilioUrl, whatsappMessage({ Body: 'warm', From: 'whatsapp:+15550000001' }));
   await postIntercom(world.intercomUrl, userCreated({ conversation: '777000111', body: '<p>warm</p>' }));
@@ -33,9 +31,10 @@ async function limited(): Promise<FrozenWorld> {
 
 const slackDelivery = (w: FrozenWorld, text: string, user = 'ULIMIT') => deliverToSlack(w, text, user);
 
-describe('a user over the rate limit, Redis frozen 3 s at a step of the refused message', () => {
-  it('Slack, at the ack script: the one notice is posted, and later refusals in the window stay silent', async () => {
-    const w = await limited();
+describe.concurrent('a user over the rate limit, Redis frozen 3 s at a step of the refused message', () => {
+  it('Slack, at the ack script: the one notice is posted, and later refusals in the window stay silent', async (test) => {
+    const { expect } = test;
+    const w = await limited(test);
     for (let i = 0; i < 3; i++) expect(await slackDelivery(w, `fill ${i}`)).toEqual([200]);
     w.arm(has('turn-claim:seen:slack.'));
     expect(await slackDelivery(w, 'over')).toEqual([503, 200]);
@@ -47,8 +46,9 @@ describe('a user over the rate limit, Redis frozen 3 s at a step of the refused 
     expect(slackNotices(w)[0]!.args.channel).toBe('D0ULIMIT');
   }, 40_000);
 
-  it('Slack, at whatever the ack sends after the door for a refused message (before: the notice-once SET): the one notice is posted', async () => {
-    const w = await limited();
+  it('Slack, at whatever the ack sends after the door for a refused message (before: the notice-once SET): the one notice is posted', async (test) => {
+    const { expect } = test;
+    const w = await limited(test);
     for (let i = 0; i < 3; i++) expect(await slackDelivery(w, `fill ${i}`)).toEqual([200]);
     w.arm(has('limit-notice:'));
     const deliveries = await slackDelivery(w, 'over');
@@ -59,8 +59,9 @@ describe('a user over the rate limit, Redis frozen 3 s at a step of the refused 
     expect(slackNotices(w)).toHaveLength(1);
   }, 40_000);
 
-  it('WhatsApp, at the ack script: the notice is sent once (the message taken again in the background is refused, not answered)', async () => {
-    const w = await limited();
+  it('WhatsApp, at the ack script: the notice is sent once (the message taken again in the background is refused, not answered)', async (test) => {
+    const { expect } = test;
+    const w = await limited(test);
     const from = 'whatsapp:+15550000002';
     for (let i = 0; i < 3; i++) expect((await postTwilio(w.twilioUrl, whatsappMessage({ Body: `fill ${i}`, From: from }))).status).toBe(200);
     await sleep(1000);
@@ -75,8 +76,9 @@ describe('a user over the rate limit, Redis frozen 3 s at a step of the refused 
     expect(w.twilio.calls.filter((c) => c.form.To === from)).toHaveLength(4);
   }, 40_000);
 
-  it('Intercom, at the ack script: the notice is posted once the redelivery is taken', async () => {
-    const w = await limited();
+  it('Intercom, at the ack script: the notice is posted once the redelivery is taken', async (test) => {
+    const { expect } = test;
+    const w = await limited(test);
     for (let i = 0; i < 2; i++) expect((await postIntercom(w.intercomUrl, userCreated({ conversation: `77700099${i}`, body: `<p>fill ${i}</p>` }))).status).toBe(200);
     await sleep(1000);
     w.arm(has('turn-claim:seen:intercom.'));

@@ -99,9 +99,13 @@ describe('scale-out on Redis: several ingress and worker processes', () => {
     expect(worker.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await postSlack(`${ingress.url}/slack/events`, appMention({ text: 'counted where it is answered' }));
     await until(() => replyTexts(slack).includes('re: counted where it is answered'), 'the reply');
-    const scrape = await fetch(`${worker.url}/metrics`);
-    expect(scrape.status).toBe(200);
-    const text = await scrape.text();
+    // The reply reaches the fake Slack before the worker has read Slack's answer and counted it: scraped until counted.
+    const text = await until(async () => {
+      const scrape = await fetch(`${worker.url}/metrics`);
+      expect(scrape.status).toBe(200);
+      const body = await scrape.text();
+      return /^parley_replies_sent_total\{[^}]*\} 1$/m.test(body) ? body : undefined;
+    }, 'the reply counted on the worker');
     expect(text).toMatch(/^parley_ai_calls_total\{[^}]*outcome="ok"[^}]*\} 1$/m);
     expect(text).toMatch(/^parley_replies_sent_total\{[^}]*\} 1$/m);
     expect(text).toMatch(/^parley_ai_circuit_open(\{[^}]*\})? 0$/m);
