@@ -31,9 +31,15 @@ export function fenceTables(markdown: string): string {
       continue;
     }
     const rows = [cells(line)];
+    let length = line.length + next.length;
     let end = i + 2;
-    for (; end < lines.length && lines[end]!.includes('|') && lines[end]!.trim() !== ''; end++) rows.push(cells(lines[end]!));
-    out.push('```', ...aligned(rows), '```');
+    for (; end < lines.length && lines[end]!.includes('|') && lines[end]!.trim() !== ''; end++) {
+      rows.push(cells(lines[end]!));
+      length += lines[end]!.length + 1;
+    }
+    out.push('```');
+    for (const row of aligned(rows, length)) out.push(row); // not spread: a table may have more rows than a call takes arguments
+    out.push('```');
     i = end - 1;
   }
   return out.join('\n');
@@ -46,13 +52,28 @@ function cells(row: string): string[] {
   return parts.map((cell) => cell.trim().replace(/\\\|/g, '|').replace(/\*\*(.+?)\*\*|__(.+?)__|`([^`]+)`/g, (_: string, a?: string, b?: string, c?: string) => a ?? b ?? c ?? ''));
 }
 
-/** The rows as lines of padded columns, a line of dashes under the header. */
-function aligned(rows: string[][]): string[] {
-  const columns = Math.max(...rows.map((row) => row.length));
+/**
+ * Lined up, a table may grow to this many characters, or to MAX_GROWTH times its markdown when that
+ * is more. Padding every row to the widest cell of each column, and to the most cells of any row,
+ * is quadratic: 32 KB of hostile table (one row of 8,000 cells over 8,000 rows of none) lined up
+ * into 256 million characters, and a little more ran out of string length. A table past it keeps
+ * its cells as written, one row a line, in the code block.
+ */
+const MAX_ALIGNED_CHARS = 64 * 1024;
+const MAX_GROWTH = 8;
+
+/** The rows as lines of padded columns, a line of dashes under the header; `length`: the table's markdown's. */
+function aligned(rows: string[][], length: number): string[] {
   const sizes = rows.map((row) => row.map(displayWidth)); // each cell measured once
-  const widths = Array.from({ length: columns }, (_, c) => Math.max(1, ...sizes.map((size) => size[c] ?? 0)));
+  const widths: number[] = [];
+  for (const size of sizes) size.forEach((width, c) => (widths[c] = Math.max(widths[c] ?? 1, width)));
+  const rule = (columns: number[]) => columns.map((width) => '-'.repeat(Math.max(1, width))).join('-+-');
+  const padded = rows.length * widths.reduce((sum, width) => sum + width + 3, 0);
+  if (padded > Math.max(MAX_ALIGNED_CHARS, MAX_GROWTH * length)) {
+    return [rows[0]!.join(' | ').trimEnd(), rule(sizes[0]!), ...rows.slice(1).map((row) => row.join(' | ').trimEnd())];
+  }
   const line = (row: string[], r: number) => widths.map((width, c) => (row[c] ?? '') + ' '.repeat(width - (sizes[r]![c] ?? 0))).join(' | ').trimEnd();
-  return [line(rows[0]!, 0), widths.map((width) => '-'.repeat(width)).join('-+-'), ...rows.slice(1).map((row, r) => line(row, r + 1))];
+  return [line(rows[0]!, 0), rule(widths), ...rows.slice(1).map((row, r) => line(row, r + 1))];
 }
 
 /** Printable ASCII: one column a character, no need to measure (most tables). */

@@ -36,4 +36,26 @@ describe('markdownToMrkdwn: tables (Slack has none)', () => {
     const markdown = '| Cafe\u0301 | Prix |\n|---|---|\n| Cre\u0300me bru\u0302le\u0301e | 5 |\n| Tea | 3 |';
     expect(markdownToMrkdwn(markdown)).toBe(fenced(`Cafe\u0301${' '.repeat(8)} | Prix`, '-------------+-----', 'Cre\u0300me bru\u0302le\u0301e | 5', `Tea${' '.repeat(9)} | 3`));
   });
+
+  // Lining up pads every row to the widest cell of each column and to the most cells of any row:
+  // quadratic, and a hostile table of 32 KB came out as 256 million characters.
+  it('keeps a table that lining up would blow up as written, its cells a row a line: a row of 3,000 cells over 3,000 empty rows', () => {
+    const markdown = `a | b\n|---|---|\n${'| x '.repeat(3000)}|\n${'|\n'.repeat(3000)}`;
+    const out = markdownToMrkdwn(markdown);
+    expect(out.length).toBeLessThan(markdown.length * 2); // lined up: 3,001 rows of 3,000 columns, 36 million characters
+    expect(out.split('\n').slice(0, 3)).toEqual(['```', 'a | b', '--+--']);
+    expect(out.split('\n')[3]).toBe(Array(3000).fill('x').join(' | '));
+  });
+
+  it('keeps a wide cell from padding every other row to its width: a cell of 20,000 over 3,000 short rows', () => {
+    const markdown = `| a | b |\n|---|---|\n| ${'x'.repeat(20_000)} | y |\n${'| c | d |\n'.repeat(3000)}`.trimEnd();
+    const out = markdownToMrkdwn(markdown);
+    expect(out.length).toBeLessThan(markdown.length); // lined up: 3,002 rows of 20,004 characters
+    expect(out.split('\n').slice(-3)).toEqual(['c | d', 'c | d', '```']);
+  });
+
+  it('sets a table of 200,000 rows (more than a call takes arguments) without overflowing the stack', () => {
+    const out = markdownToMrkdwn(`| n |\n|---|\n${'| 7 |\n'.repeat(200_000)}`.trimEnd());
+    expect(out).toBe(['```', 'n', '-', ...Array<string>(200_000).fill('7'), '```'].join('\n'));
+  });
 });

@@ -35,6 +35,11 @@ describe("an assistant thread's title", () => {
     expect(cutTitle(flags)).toBe(`${'🏴󠁧󠁢󠁳󠁣󠁴󠁿'.repeat(59)}…`);
   });
 
+  it('is cut from a question of 200,000 characters as from a short one (reading all its characters took minutes)', () => {
+    expect(cutTitle('a'.repeat(200_000))).toBe(`${'a'.repeat(59)}…`);
+    expect(cutTitle('👍🏽 '.repeat(1000))).toBe(`${'👍🏽 '.repeat(29)}👍🏽…`);
+  });
+
   it('is one line', () => {
     expect(titleText('  first line\n\nsecond\tline ')).toBe('first line second line');
   });
