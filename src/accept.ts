@@ -50,7 +50,8 @@ export interface AcceptDeps {
  * keep-alive connection before the stopping server closed it), which this process would hold only in
  * memory (the in-process queue, direct mode): acknowledged, they could be lost at SHUTDOWN_TIMEOUT_MS
  * with no redelivery. Refused instead, so a platform that redelivers sends them again, to a process
- * that stays. (A platform that never redelivers, Twilio, still has them taken: a 503 would lose them.)
+ * that stays. (A platform that never redelivers, Twilio, and a platform's last delivery, Slack's third
+ * retry, still have them taken: a 503 would lose them.)
  */
 export class DrainingError extends HttpError {
   override headers = { 'retry-after': '1', connection: 'close' };
@@ -148,7 +149,8 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
   };
 
   return async function accept(adapter, received, request, requestId) {
-    if (draining?.() && adapter.redelivers !== false && (config.mode === 'direct' || ingestDeps.queue.volatile)) throw new DrainingError();
+    // Not the platform's last delivery either (Slack's third retry): refused, it is lost for sure.
+    if (draining?.() && adapter.redelivers !== false && !received.lastDelivery && (config.mode === 'direct' || ingestDeps.queue.volatile)) throw new DrainingError();
     if (config.mode === 'direct') {
       const untaken = adapter.redelivers === false ? { untaken: (message: InboundMessage, error: unknown) => inProcess(adapter, message, error, requestId) } : {};
       return respondDirect({ ...workerDeps, ...ingestDeps, deadlineMs: config.directDeadlineMs, retry, track, ...untaken }, adapter, received, request?.signal, requestId);

@@ -141,7 +141,7 @@ export async function settleStalled(deps: WorkerDeps, jobId: string, message: In
 
 /** The queued apology of message job `<id>` is the notice job `apology.<id>` (its markers are keyed by it). */
 const APOLOGY_PREFIX = 'apology.';
-const apologyId = (jobId: string) => APOLOGY_PREFIX + jobId;
+export const apologyId = (jobId: string) => APOLOGY_PREFIX + jobId;
 
 /**
  * Whether the notice job `noticeId` should still be posted: not when it is a message's apology

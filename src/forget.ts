@@ -1,9 +1,10 @@
 /**
  * `AdapterContext.forget`: erase the model's history of a conversation, its answers in the
- * response cache, its conversation log entries and its messages' finished queue jobs (which hold their text).
+ * response cache, its conversation log entries and its messages' finished queue jobs (which hold their text), their apologies' too.
  * `AdapterContext.loggedBy`: whose the log's exchanges of a conversation are, to tell whose it was.
  */
 import type { AdapterContext } from './adapter.js';
+import { apologyId } from './apology.js';
 import type { ConversationLog } from './conversation-log.js';
 import { messageJobId } from './jobs.js';
 import type { ConversationRef } from './message.js';
@@ -51,7 +52,8 @@ export function forgetter(
       cachedAnswers?.forget(conversation, ai),
       conversationLog?.erase?.(conversation.id),
       // A job still waiting or running is left: it is answered (the adapter drops the answer), then kept as any other.
-      messages.length > 0 ? queue.forget?.(messages.map((id) => messageJobId({ platform: conversation.platform, id }))) : undefined,
+      // Their apologies' finished jobs go too: one for a message given up as stalled carries the message (NoticeJobData.givenUp).
+      messages.length > 0 ? queue.forget?.(messages.map((id) => messageJobId({ platform: conversation.platform, id })).flatMap((job) => [job, apologyId(job)])) : undefined,
     ]);
     const failed = erased.find((part): part is PromiseRejectedResult => part.status === 'rejected');
     if (failed) throw failed.reason;

@@ -8,8 +8,8 @@
  *   DELETE /web/conversations/<id>            erase a conversation (transcript, history, log); 204 once nothing is left
  *   POST   /web/feedback                      rate an answer 👍/👎, with a reason (feedback.ts)
  *
- * A visitor reaches only its own conversations: another's id is a 404 (a DELETE of an id nothing is
- * kept of is a 204: there is nothing to erase).
+ * A visitor reaches only its own conversations: another's id is a 404, so ids cannot be probed (a
+ * DELETE is a 204 whether the id is another's or nothing is kept of it: nothing of the visitor's to erase).
  */
 import { forwardAbort, HttpError, json, pathOf, publicPathOf, type Feedback, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import { callerOrNothing, refuseTokenInUrl, renewingCaller, resolveCaller, type AccessSettings, type Caller } from './access.js';
@@ -70,19 +70,16 @@ export async function checkAccess(state: WebState, caller: Caller, conversation:
 /**
  * Whether `caller` erases `conversation`: the operator (and this machine) any; a visitor its own,
  * known by its owner record while the transcript lives and, once that has expired, by the log's
- * exchanges (the visitor's, with the operator's in it: user = the conversation). Someone else's is a
- * 404; false when nothing is known of it (nothing of the visitor's is left to erase).
+ * exchanges (the visitor's, with the operator's in it: user = the conversation). False for someone
+ * else's, as for one nothing is known of: nothing of the visitor's to erase (the same 204 either way, so ids cannot be probed).
  */
 async function mayErase(state: WebState, caller: Caller, conversation: string): Promise<boolean> {
   if (caller.kind !== 'visitor') return true;
   const owner = await state.transcripts.owner(conversation);
-  if (owner !== undefined && owner !== caller.visitor) throw notFound();
-  if (owner !== undefined) return true;
+  if (owner !== undefined) return owner === caller.visitor;
   const logged = await state.loggedBy(conversation);
-  if (logged.length === 0) return false;
   const by = (user: string) => (entry: { platform: string; user: string }) => entry.platform === 'web' && entry.user === user;
-  if (!logged.some(by(caller.visitor)) || !logged.every((entry) => by(caller.visitor)(entry) || by(conversation)(entry))) throw notFound();
-  return true;
+  return logged.some(by(caller.visitor)) && logged.every((entry) => by(caller.visitor)(entry) || by(conversation)(entry));
 }
 
 /** The conversation id in /web/conversations/<id>[/events], and whether it is the event stream. */

@@ -142,7 +142,7 @@ describe('web chat visitor sessions', () => {
     expect(minted.size).toBe(20);
   });
 
-  it('two visitors: neither reads, posts to, streams, deletes nor lists the other one’s conversation (404)', async () => {
+  it('two visitors: neither reads, posts to, streams, deletes nor lists the other one’s conversation (404; a DELETE is the 204 of an id with nothing of its own, erasing nothing)', async () => {
     const [alice, bob] = await Promise.all([api.session(), api.session()]);
     expect(alice.visitor).not.toBe(bob.visitor);
     const { body } = await api.post(alice.token, 'my card number is 4111 1111 1111 1111');
@@ -154,11 +154,13 @@ describe('web chat visitor sessions', () => {
       await api.call('GET', path, bob.token),
       await api.call('GET', path, undefined, undefined, { cookie: bob.cookie }),
       await api.call('POST', '/web/messages', bob.token, { conversation: mine, text: 'let me in' }),
-      await api.call('DELETE', path, bob.token),
     ]) {
       expect(res.status).toBe(404);
       expect(await res.text()).not.toContain('4111');
     }
+    // As for an id nothing is kept of: whether the id is someone's cannot be told. Alice's is intact (below).
+    expect((await api.call('DELETE', path, bob.token)).status).toBe(204);
+    expect((await api.call('DELETE', `/web/conversations/${randomUUID()}`, bob.token)).status).toBe(204);
     expect((await firstEvent(`${web.url}${path}/events?session=${encodeURIComponent(bob.streamToken)}`)).status).toBe(404);
     const bobs = await (await api.call('GET', '/web/conversations', bob.token)).json();
     expect(bobs).toEqual({ conversations: [] });
@@ -607,8 +609,8 @@ describe('web chat on Redis', () => {
       await redis.del(`${p}:parley:web:transcript:${conversation}`, `${p}:parley:web:owner:${conversation}`, `${p}:parley:history:web:${conversation}`);
       const path = `/web/conversations/${conversation}`;
       expect((await api.call('GET', path, alice.token)).status).toBe(404);
-      // Not Bob's to erase, nor a forged or missing session's.
-      expect((await api.call('DELETE', path, bob.token)).status).toBe(404);
+      // Not Bob's to erase (the 204 of an id with nothing of his), nor a forged or missing session's.
+      expect((await api.call('DELETE', path, bob.token)).status).toBe(204);
       expect((await api.call('DELETE', path, `${alice.token}x`)).status).toBe(401);
       expect((await api.call('DELETE', path, alice.renewToken)).status).toBe(401);
       expect(await redis.llen(log)).toBe(2);

@@ -14,6 +14,7 @@ import { ConversationHistory } from '../../src/ai/history.js';
 import type { AiClient } from '../../src/ai/index.js';
 import { abandonJob, noticesOn } from '../../src/apology.js';
 import { RedisConversationLog } from '../../src/conversation-log-redis.js';
+import { forgetter } from '../../src/forget.js';
 import type { MessageHandler } from '../../src/handler.js';
 import { conversationGroup, messageData, messageJobId, type JobData } from '../../src/jobs.js';
 import type { InboundMessage } from '../../src/message.js';
@@ -132,6 +133,17 @@ describe('a message given up as stalled', () => {
     expect(await stalledCount()).toBe(0);
     expect(await outcomes('c-first')).toEqual(['answered']);
     expect(await letters()).toEqual([]);
+  });
+
+  it("erased (the web chat's DELETE), takes its finished apology too: that job carries the message's text", async () => {
+    const { deps, queue, jobs, stall, apologyRuns } = await world('erased');
+    const message = inbound({ conversation: conversation('c-erased'), text: 'my card number is 4111 1111 1111 1111' });
+    const job = await stall(message);
+    await apologyRuns(job.id);
+    expect(JSON.stringify((await jobs.getJob(`apology.${job.id}`))?.data)).toContain('4111');
+    await forgetter(deps, queue)(message.conversation, [message.id]);
+    expect(await jobs.getJob(`apology.${job.id}`)).toBeUndefined();
+    expect(await jobs.getJob(job.id)).toBeUndefined();
   });
 
   it('any other give-up is counted, logged and apologised at once', async () => {

@@ -2,7 +2,7 @@
  * A webhook's messages offered once the shutdown's drain has begun: refused (503, Retry-After,
  * Connection: close) when this process would hold them only in memory (the in-process queue,
  * MODE=direct) and the sender sends them again; taken as ever otherwise (a durable queue keeps
- * them; Twilio would not send them again after a 503).
+ * them; Twilio would not send them again after a 503, nor Slack after its last retry).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAccept, DrainingError } from '../../src/accept.js';
@@ -61,6 +61,14 @@ describe('accept once the drain has begun', () => {
     const { accept, waiting } = accepting();
     expect((await accept(adapter(false), { response: { status: 200 }, messages: [inbound()] })).status).toBe(200);
     expect(await waiting()).toBe(1);
+  });
+
+  it("takes a redelivering sender's last delivery (Slack's third retry): a 503 would lose it for sure", async () => {
+    for (const mode of ['queue', 'direct'] as const) {
+      const { accept } = accepting({ mode });
+      const response = await accept(adapter(true), { response: { status: 200 }, messages: [inbound()], lastDelivery: { id: 'Ev0LAST' } });
+      expect(response.status).toBe(200);
+    }
   });
 
   it('takes it into a durable queue, and before the drain has begun', async () => {
