@@ -149,15 +149,18 @@ export const apologyId = (jobId: string) => APOLOGY_PREFIX + jobId;
  * after the answer would only confuse).
  */
 export async function noticeStillOwed(store: WorkerDeps['store'], noticeId: string): Promise<boolean> {
-  const messageJob = noticeId.startsWith(APOLOGY_PREFIX) ? noticeId.slice(APOLOGY_PREFIX.length) : undefined;
+  const messageJob = apologisedJob(noticeId);
   return messageJob === undefined || (await store.get(keys.sent(messageJob, 1))) === undefined;
 }
+
+/** The message job whose apology notice job `noticeId` is, if it is one. */
+const apologisedJob = (noticeId: string) => (noticeId.startsWith(APOLOGY_PREFIX) ? noticeId.slice(APOLOGY_PREFIX.length) : undefined);
 
 /** Notice job `noticeId` is due: whether to post it (noticeStillOwed); the apology of a message given up as stalled settles that message too. */
 export async function noticeDue(deps: WorkerDeps, noticeId: string, givenUp: InboundMessage | undefined): Promise<boolean> {
   const owed = await noticeStillOwed(deps.store, noticeId);
-  if (!givenUp || !noticeId.startsWith(APOLOGY_PREFIX)) return owed;
-  const jobId = noticeId.slice(APOLOGY_PREFIX.length);
+  const jobId = apologisedJob(noticeId);
+  if (!givenUp || jobId === undefined) return owed;
   await settleStalled(deps, jobId, givenUp, owed, deps.logger.child({ job: jobId, platform: givenUp.conversation.platform, conversation: givenUp.conversation.id }));
   return owed;
 }

@@ -16,13 +16,17 @@ export function invalidJob(data: unknown): string | undefined {
   if (data.type === 'notice') {
     if (!isConversation(data.conversation)) return 'a notice without conversation.platform and conversation.id';
     if (!isObject(data.reply) || !isText(data.reply.text)) return 'a notice without reply.text';
-    return undefined;
+    // The message a stalled message's apology carries (NoticeJobData.givenUp) is read when it is due.
+    return data.givenUp === undefined ? undefined : invalidMessage(data.givenUp, 'givenUp');
   }
   if (data.type !== 'message') return `type is ${JSON.stringify(data.type) ?? 'missing'}, not "message" or "notice"`;
-  const message = data.message;
-  if (!isObject(message)) return 'a message job without message';
-  for (const field of ['id', 'platform', 'text'] as const) if (!isText(message[field])) return `message.${field} is not a string`;
-  if (!isConversation(message.conversation)) return 'message.conversation lacks platform or id';
+  return invalidMessage(data.message, 'message');
+}
+
+function invalidMessage(message: unknown, name: string): string | undefined {
+  if (!isObject(message)) return `a ${name === 'message' ? 'message job without message' : `notice whose ${name} is not a message`}`;
+  for (const field of ['id', 'platform', 'text'] as const) if (!isText(message[field])) return `${name}.${field} is not a string`;
+  if (!isConversation(message.conversation)) return `${name}.conversation lacks platform or id`;
   return undefined;
 }
 
