@@ -9,16 +9,17 @@
  * (`drivenByLambda()`); elsewhere (`parley worker`), `process()` long-polls the queue.
  */
 import { randomUUID } from 'node:crypto';
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import { ConfigError, MemoryStore, type DeadLetter, type Forgotten, type JobHandler, type JobQueue, type NewJob, type ProcessOptions, type QueueCounts, type RetryOptions, type Store } from '../src/index.js';
 import { runBatch, type BatchContext, type SqsMessage } from './sqs-batch.js';
 import { SqsDeadLetters } from './sqs-dead-letters.js';
 import { holdMessage } from './sqs-lease.js';
+import { pollQueue } from './sqs-poll.js';
 import { encodeEnvelope, fifoId } from './sqs-ids.js';
 import { sizeLimitNamedBy } from './sqs-letter-size.js';
 import { cutEnvelope } from './sqs-oversized.js';
-import { ACK_CALL_MS, ATTEMPT_TIMEOUT_MS, within } from './deadlines.js';
+import { ACK_CALL_MS, within } from './deadlines.js';
 import { createSqsClient, sqsSdk, type SqsSdk } from './sqs-sdk.js';
 import { unsharedStoreWarning } from './sqs-shared-store.js';
 
@@ -192,34 +193,7 @@ export class SqsQueue<T> implements JobQueue<T> {
     const context = this.batchContext(worker, visibility);
     const waitSeconds = this.options.waitTimeSeconds ?? 20;
     const log = () => worker.options.logger ?? this.options.logger;
-    // Logged once per change of state, as Redis's connection trouble is: not once a second through an outage.
-    let failing = false;
-    while (!signal.aborted) {
-      try {
-        const { client, sdk } = this.aws;
-        const { Messages = [] } = await client.send(
-          new sdk.ReceiveMessageCommand({
-            QueueUrl: this.options.queueUrl,
-            MaxNumberOfMessages: Math.min(10, worker.concurrency),
-            WaitTimeSeconds: waitSeconds,
-            VisibilityTimeout: visibility,
-            MessageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount'],
-          }),
-          // A long poll answers after up to waitSeconds: its attempt's deadline is longer than that.
-          { abortSignal: signal, requestTimeout: waitSeconds * 1000 + ATTEMPT_TIMEOUT_MS },
-        );
-        if (failing) (log() as Partial<Logger> | undefined)?.info?.('SQS receive works again');
-        failing = false;
-        // Each answered message is deleted as soon as it is (context.finished); the rest stay.
-        const receivedAt = Date.now();
-        await this.track(runBatch(Messages.flatMap((message) => fromReceived(message, receivedAt)), context));
-      } catch (error) {
-        if (signal.aborted) return;
-        if (!failing) log()?.warn({ err: error }, 'SQS receive failed; trying again every second (logged again once it works)');
-        failing = true;
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
+    await pollQueue(signal, { aws: () => this.aws, queueUrl: this.options.queueUrl, concurrency: worker.concurrency, visibility, waitSeconds, log, run: (messages) => this.track(runBatch(messages, context)) });
   }
 
   private batchContext(worker: NonNullable<SqsQueue<T>['worker']>, visibility: number | undefined, stopsAt?: number): BatchContext<T> {
@@ -292,9 +266,4 @@ export class SqsQueue<T> implements JobQueue<T> {
     void promise.finally(() => this.running.delete(promise)).catch(() => undefined);
     return promise;
   }
-}
-
-function fromReceived(message: Message, receivedAt: number): SqsMessage[] {
-  if (!message.MessageId || !message.ReceiptHandle) return [];
-  return [{ messageId: message.MessageId, receiptHandle: message.ReceiptHandle, body: message.Body ?? '', groupId: message.Attributes?.MessageGroupId, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1), receivedAt }];
 }

@@ -5,7 +5,7 @@
  * adapters or a TypeError from deep inside. TypeScript callers get this from the types.
  */
 import type { Adapter } from './adapter.js';
-import type { BotOptions } from './bot.js';
+import type { BotOptions } from './bot-api.js';
 import { ConfigError } from './errors.js';
 import { routeMatches } from './http/router.js';
 

@@ -3,32 +3,25 @@
  * it as Node middleware, a fetch handler, or a standalone server.
  */
 import type { Server } from 'node:http';
-import type { Logger } from 'pino';
-import { pathOf, type Adapter, type HttpError, type HttpRequest, type HttpResponse } from './adapter.js';
-import type { AiClient } from './ai/index.js';
+import { pathOf, type HttpError, type HttpRequest } from './adapter.js';
 import { createBotAi } from './bot-ai.js';
 import { ConversationHistory } from './ai/history.js';
-import type { Config } from './config.js';
-import { resolveConfig, type ConfigInput } from './config-input.js';
+import { resolveConfig } from './config-input.js';
 import type { ConversationLog } from './conversation-log.js';
-import { createOps, type Tally } from './ops/index.js';
+import { createOps } from './ops/index.js';
 import { refreshQueueDepth } from './queue-depth.js';
 import { createAccept } from './accept.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
-import { ackBudgetMs, createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, logRefusal, type FetchHandler } from './http/index.js';
-import { asBotMiddleware, type BotMiddleware } from './http/node.js';
+import { ackBudgetMs, createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, logRefusal } from './http/index.js';
+import { asBotMiddleware } from './http/node.js';
 import { listen } from './http/server.js';
-import { closeOnce, closeWithin, delayClose, STOPPING, type CloseOptions } from './bot-close.js';
-import { AnsweringHere, lostOnExit, type LostMessage } from './lost-messages.js';
+import { closeOnce, closeWithin, delayClose, STOPPING } from './bot-close.js';
+import { AnsweringHere, lostOnExit } from './lost-messages.js';
 import { checkBotOptions, checkedAdapters, operationalPaths } from './bot-adapters.js';
-import { closeOwing, ingest, takesInOneStep, type IngestDeps, type IngestOutcome } from './ingest.js';
-import type { JobData } from './jobs.js';
-import { unlimited, type Limiter } from './limit/index.js';
-import type { InboundMessage } from './message.js';
-import { adapterCounts, createLogger, createMetrics, serializeError, type Metrics } from './observe/index.js';
-import type { DeadLetter, JobQueue } from './queue/index.js';
+import { closeOwing, ingest, takesInOneStep, type IngestDeps } from './ingest.js';
+import { unlimited } from './limit/index.js';
+import { adapterCounts, createLogger, createMetrics, serializeError } from './observe/index.js';
 import { abandonJob, apologiseNeverStarted, noticesOn } from './apology.js';
-import type { Store } from './store/index.js';
 import { createBackends } from './backends.js';
 import { unusedAwsSettings } from './aws-wiring.js';
 import { invalidJob, jobPlatform } from './job-check.js';
@@ -37,90 +30,9 @@ import { startAdapters, type AdapterStarts } from './adapter-start.js';
 import { cachedAnswersFor, forgetting } from './forget.js';
 import { readiness, trackStart, warnVolatileState } from './bot-start.js';
 import { feedbackRecorder } from './feedback.js';
+import type { Bot, BotOptions } from './bot-api.js';
 
-export interface BotOptions {
-  /** Platform adapters (Slack, WhatsApp, Intercom, web). */
-  adapters?: Adapter[];
-  /**
-   * Typed configuration: any part of it (`{ ai: { model: 'gpt-4o' }, mode: 'direct' }`), merged
-   * over what `env` says; or a whole Config from `loadConfig`.
-   */
-  config?: ConfigInput | Config;
-  /** Environment to read the rest of the configuration from; default `process.env` (`{}`: defaults only). */
-  env?: Record<string, string | undefined>;
-  store?: Store;
-  queue?: JobQueue<JobData>;
-  ai?: AiClient;
-  logger?: Logger;
-  userLimiter?: Limiter;
-  /** Where each exchange is written (DynamoDB's in parley/aws); default: the newest ones in memory. */
-  conversationLog?: ConversationLog;
-  /** Shared counters: AI spend per day and month (budgets), traffic per minute. Default: on Redis, else this process's (DynamoTally in parley/aws). */
-  tally?: Tally;
-  /** Replace the default "answer with the AI" behaviour. */
-  onMessage?: MessageHandler;
-  /** Run the worker in this process (default true). */
-  worker?: boolean;
-  /** Operational routes; set one to false to leave it to your app. */
-  routes?: { health?: string | false; ready?: string | false; metrics?: string | false };
-}
-
-export interface Bot {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly store: Store;
-  readonly queue: JobQueue<JobData>;
-  readonly ai: AiClient;
-  readonly conversationLog: ConversationLog;
-  readonly adapters: readonly Adapter[];
-  /**
-   * Resolves when every adapter has started (an adapter whose platform does not answer keeps
-   * retrying in the background; serving does not wait for this). Rejects if closed before.
-   */
-  readonly ready: Promise<void>;
-  /**
-   * Open the connections and start the adapters and the worker; `listen()` and the first request
-   * do it too. Resolves once the store and queue are reachable (or after a few seconds when not).
-   */
-  start(): Promise<void>;
-  /** Dedupe → rate limit → enqueue one message ('ignored' when its `onlyIfStored` key is not in the store). */
-  ingest(message: InboundMessage): Promise<IngestOutcome>;
-  /** Replace how messages are answered. */
-  onMessage(handler: MessageHandler): Bot;
-  /** The framework-free HTTP handler under `middleware()` and `fetch` (`refused`: a request the HTTP layer could not read, answered as a refusal). */
-  handle(request: HttpRequest, refused?: HttpError): Promise<HttpResponse>;
-  /**
-   * Node `(req, res, next)` middleware for Express, Connect, Fastify and plain `http`, the pair of
-   * `fetch`: mount it as it is (`app.use(bot.middleware)`); `bot.middleware()` returns it too.
-   */
-  middleware: BotMiddleware;
-  /** Web `Request → Response` handler for Hono, Next.js, Bun, Deno. */
-  fetch: FetchHandler;
-  /** Start the standalone server: resolves once listening; starting goes on in the background (see /readyz). */
-  listen(port?: number, host?: string): Promise<Server>;
-  deadLetters: {
-    list(): Promise<DeadLetter<JobData>[]>;
-    replay(id: string): Promise<boolean>;
-    drop(id: string): Promise<boolean>;
-    purge(): Promise<number>;
-  };
-  /**
-   * Resolves once the messages this process is answering itself (a WhatsApp message the queue could
-   * not take) are answered or given up: a serverless handler awaits it before it returns, since the
-   * function is frozen once it has answered.
-   */
-  inProcessAnswers(): Promise<void>;
-  /** Resolves once what follows answers unawaited (spend counted, traffic's minutes, alerts posted) is done: awaited as inProcessAnswers is. */
-  afterAnswers(): Promise<void>;
-  /**
-   * Stop taking messages, finish running jobs within SHUTDOWN_TIMEOUT_MS, release everything.
-   * `/readyz` answers 503 at once; first, for SHUTDOWN_DELAY_MS (`delayMs`), requests are still served.
-   */
-  close(options?: CloseOptions): Promise<{ unfinished: number }>;
-  /** What exiting now would lose (in-memory queue's jobs, answers given here), by ids: to name on an exit that cannot wait for close(). */
-  unanswered(): LostMessage[];
-}
+export type { Bot, BotOptions };
 
 /** Create a bot; every part defaults from configuration to its in-memory implementation. */
 export function createBot(options: BotOptions = {}): Bot {
