@@ -57,6 +57,9 @@ const commandWords: Record<string, number> = {
   'simulate whatsapp': 3,
 };
 
+/** The commands' first words: another is an unknown command, with --version or --help too. */
+const COMMANDS = new Set(Object.keys(commandWords).map((key) => key.split(' ')[0]));
+
 /** The options that take a whole number: the least each takes, and how to say so. */
 const wholeNumbers: Partial<Record<keyof typeof options, { min: number; takes: string }>> = {
   concurrency: { min: 1, takes: 'a whole number above 0' },
@@ -86,6 +89,8 @@ export function readArgs(argv: string[], usage: string): Parsed | { refused: str
   }
   const { tokens, ...args } = parsed;
   const [first, second] = args.positionals;
+  // `parley --version extra`: the unknown command is refused as without --version or --help.
+  if (first !== undefined && !COMMANDS.has(first)) return { refused: `parley: unknown command "${first}"\n\n${usage}` };
   const unknown = unknownAction(first, second);
   if (unknown) return refuse(unknown);
   // An unknown command gets its own usage line later (an unknown second word was refused above).

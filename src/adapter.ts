@@ -95,8 +95,8 @@ export interface AdapterContext {
    */
   markerStore: Store;
   logger: Logger;
-  /** Hand messages that arrived outside an HTTP request (Slack Socket Mode) to the pipeline: dedupe, rate limit, enqueue. Throws when they could not be taken. */
-  deliver(messages: InboundMessage[]): Promise<void>;
+  /** Hand messages that arrived outside an HTTP request (Slack Socket Mode) to the pipeline: dedupe, rate limit, enqueue. Throws when they could not be taken. `lastDelivery`: as Received's (Slack's third retry), taken even once the drain has begun. */
+  deliver(messages: InboundMessage[], options?: { lastDelivery?: Received['lastDelivery'] }): Promise<void>;
   /**
    * A payload that arrived outside an HTTP request (Slack Socket Mode) and was dropped: logged and
    * counted in parley_webhooks_rejected_total (by `reason`) as the router does a refused webhook.

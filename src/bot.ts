@@ -106,7 +106,7 @@ export function createBot(options: BotOptions = {}): Bot {
         config,
         ...forgetting(workerDeps, queue),
         feedback: feedbackRecorder(conversationLog, metrics, logger.child({ platform: adapter.platform })),
-        deliver: async (messages) => void (await accept(adapter, { response: { status: 200 }, messages })),
+        deliver: async (messages, delivery) => void (await accept(adapter, { response: { status: 200 }, messages, lastDelivery: delivery?.lastDelivery })),
         refused: (error) => logRefusal({ logger, metrics }, adapter.platform, error),
         ...adapterCounts(metrics, adapter.platform),
         closing: closing.signal,

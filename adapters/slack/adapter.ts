@@ -160,7 +160,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
         app: boltApp().app,
         fastPath,
         logger,
-        deliver: (messages) => started().deliver(messages),
+        deliver: (messages, delivery) => started().deliver(messages, delivery),
         refused: (error) => started().refused(error),
         admit: workspaces && ((body) => workspaces.admit(body)),
       })

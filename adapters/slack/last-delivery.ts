@@ -1,7 +1,8 @@
 /**
  * Slack sends an event again at most three times (x-slack-retry-num 1..3, Socket Mode's
  * retry_num): one not taken on the third is never sent again. Over HTTP the Received says so
- * (`lastDelivery`), and the core names a failure to take it instead of summarising it.
+ * (`lastDelivery`), over Socket Mode deliver's option does, and the core names a failure to take
+ * it instead of summarising it (and takes it even once the shutdown's drain has begun).
  */
 import type { Logger } from 'pino';
 import { logLostDelivery, type Received } from 'parley/adapter-kit';

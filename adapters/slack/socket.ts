@@ -7,9 +7,9 @@
 import type { App } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { errorText, leftOutFields, logSummaryOf, type InboundMessage, type InvalidPayloadError } from 'parley/adapter-kit';
+import { errorText, leftOutFields, logSummaryOf, type InboundMessage, type InvalidPayloadError, type Received } from 'parley/adapter-kit';
 import { dispatchToBolt } from './dispatch.js';
-import { SLACK_LAST_RETRY } from './last-delivery.js';
+import { lastDeliveryOf, SLACK_LAST_RETRY } from './last-delivery.js';
 import type { FastPath } from './fast-path.js';
 import { slackSdkLogger } from './sdk-logger.js';
 import { checkedSocketModeClient } from './socket-client.js';
@@ -29,7 +29,8 @@ export interface SocketModeOptions {
   /** The events parley answers: classified without Bolt, handed to it after the ack when wanted. */
   fastPath: FastPath;
   logger(): Logger;
-  deliver(messages: InboundMessage[]): Promise<void>;
+  /** `lastDelivery` on Slack's last retry: taken even once the drain has begun (a refusal would lose it). */
+  deliver(messages: InboundMessage[], options?: { lastDelivery?: Received['lastDelivery'] }): Promise<void>;
   /** An envelope whose payload does not fit (parse.ts), acknowledged and dropped: logged and counted as over HTTP. */
   refused(error: InvalidPayloadError): void;
   /** Many workspaces: false for an event from a workspace without an installation (acknowledged, not answered). */
@@ -63,7 +64,7 @@ export function createSocketMode(options: SocketModeOptions): { start(): Promise
     const meta = { retryNum: event.retry_num, retryReason: event.retry_reason };
     const fast = await options.fastPath.take(event.body, meta);
     if (fast) {
-      if (fast.message) await options.deliver([fast.message]);
+      if (fast.message) await options.deliver([fast.message], { lastDelivery: lastDeliveryOf(event.retry_num, event.body) });
       await event.ack();
       void fast.afterAck?.();
       return;

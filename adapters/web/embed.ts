@@ -206,6 +206,15 @@ interface Loaded {
   etag: string;
 }
 
+/**
+ * Whether an If-None-Match list names this ETag. Split on commas and trimmed, linear in the header's
+ * length (a split on the pattern `\s*,\s*` backtracked over every run of spaces: quadratic on a
+ * hostile header).
+ */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  return header !== undefined && header.split(',').some((tag) => tag.trim() === etag);
+}
+
 /** The chat page, the frame, their assets and the widget, with CORS preflights for the API. */
 export function embedRoutes(options: EmbedOptions): Route[] {
   // Each file is read once; a route awaits it too, since requests are served before start() has finished.
@@ -225,7 +234,7 @@ export function embedRoutes(options: EmbedOptions): Route[] {
   async function serve(request: HttpRequest, name: FileName, headers: Record<string, string>): Promise<HttpResponse> {
     const { body, etag } = await load(name);
     const all = { 'content-type': FILES[name].type, 'x-content-type-options': 'nosniff', etag, ...headers };
-    if (request.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) return { status: 304, headers: all };
+    if (matchesEtag(request.headers['if-none-match'], etag)) return { status: 304, headers: all };
     return { status: 200, headers: all, body };
   }
 

@@ -1,4 +1,7 @@
-/** `parley --version` (-v) prints the package's version; `--help` (-h), with or without a command, the usage: both exit 0. */
+/**
+ * `parley --version` (-v) prints the package's version; `--help` (-h), with or without a command, the usage: both exit 0.
+ * A word that is no command is refused with them as without them (unknown command, the usage, exit 2).
+ */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -33,5 +36,12 @@ describe('parley --version and --help', () => {
     expect(out).toContain('serve [--no-worker]');
     expect(err).toBe('');
     expect(code).toBe(0);
+  }, 40_000);
+
+  it.each(['--version extra', '-v extra', 'extra --version', '--help extra', 'extra -h'])('parley %s refuses the unknown command and exits 2', (line) => {
+    const { code, out, err } = parley(line.split(' '));
+    expect(out).toBe('');
+    expect(err).toMatch(/^parley: unknown command "extra"\n\nusage: parley <command>\n/);
+    expect(code).toBe(2);
   }, 40_000);
 });
