@@ -93,7 +93,7 @@ export function readArgs(argv: string[], usage: string): Parsed | { refused: str
   if (first !== undefined && !COMMANDS.has(first)) return { refused: `parley: unknown command "${first}"\n\n${usage}` };
   const unknown = unknownAction(first, second);
   if (unknown) return refuse(unknown);
-  // An unknown command gets its own usage line later (an unknown second word was refused above).
+  // A command without its second word (`parley dlq`) has no options of its own here: main.ts prints its usage.
   const key = first === 'simulate' || first === 'dlq' ? `${first} ${second}` : first;
   const own = key === undefined ? [] : commandOptions[key];
   if (own === undefined) return args;

@@ -5,7 +5,7 @@
  *   GET    /web/conversations                 the visitor's conversations
  *   GET    /web/conversations/<id>            a transcript
  *   GET    /web/conversations/<id>/events     the transcript as server-sent events
- *   DELETE /web/conversations/<id>            erase a conversation (transcript, history, log); 204 once nothing is left
+ *   DELETE /web/conversations/<id>            erase a conversation (transcript, history, log); 204 once nothing of the visitor's is left
  *   POST   /web/feedback                      rate an answer 👍/👎, with a reason (feedback.ts)
  *
  * A visitor reaches only its own conversations: another's id is a 404, so ids cannot be probed (a
