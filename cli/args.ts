@@ -60,6 +60,9 @@ const commandWords: Record<string, number> = {
 /** The commands' first words: another is an unknown command, with --version or --help too. */
 const COMMANDS = new Set(Object.keys(commandWords).map((key) => key.split(' ')[0]));
 
+/** What `parley <command>` says of a command it does not have (exit 2). */
+export const unknownCommand = (command: string, usage: string): string => `parley: unknown command "${command}"\n\n${usage}`;
+
 /** The options that take a whole number: the least each takes, and how to say so. */
 const wholeNumbers: Partial<Record<keyof typeof options, { min: number; takes: string }>> = {
   concurrency: { min: 1, takes: 'a whole number above 0' },
@@ -90,7 +93,7 @@ export function readArgs(argv: string[], usage: string): Parsed | { refused: str
   const { tokens, ...args } = parsed;
   const [first, second] = args.positionals;
   // `parley --version extra`: the unknown command is refused as without --version or --help.
-  if (first !== undefined && !COMMANDS.has(first)) return { refused: `parley: unknown command "${first}"\n\n${usage}` };
+  if (first !== undefined && !COMMANDS.has(first)) return { refused: unknownCommand(first, usage) };
   const unknown = unknownAction(first, second);
   if (unknown) return refuse(unknown);
   // A command without its second word (`parley dlq`) has no options of its own here: main.ts prints its usage.

@@ -4,7 +4,7 @@
  * optional .env file in the working directory.
  */
 import { ConfigError, loadConfig, MissingDependencyError, type Config } from '../src/index.js';
-import { readArgs } from './args.js';
+import { readArgs, unknownCommand } from './args.js';
 import { awsConfigured } from '../aws/index.js';
 import { adapterConfigErrors, joinConfigErrors } from './adapters.js';
 import { quietAwsNodeWarning } from './aws-node-warning.js';
@@ -121,7 +121,8 @@ async function main(argv: string[]): Promise<number> {
       return simulateSlack(config, { text, dm: values.dm, retry, url: values.url, channel: values.channel, user: values.user, team: values.team });
     }
     default:
-      console.error(`parley: unknown command "${command}"\n\n${usage}`);
+      // Refused by readArgs already; kept so the switch stays whole.
+      console.error(unknownCommand(String(command), usage));
       return 2;
   }
 }

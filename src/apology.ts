@@ -71,8 +71,10 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
   await forgetWait(deps.store, job.id);
   const logger = deps.logger.child({ job: job.id, platform: conversation.platform, conversation: conversation.id });
   const answered = message !== undefined && (await deps.store.get(keys.sent(job.id, 1))) !== undefined;
-  if (message && judgedLater && (await judgeLater(deps, job.id, message, answered, logger))) return;
-  if (judgedLater) deps.metrics.deadLettered.inc({ platform: conversation.platform, reason }); // its apology could not be queued: as any give-up
+  if (judgedLater) {
+    if (await judgeLater(deps, job.id, message!, answered, logger)) return;
+    deps.metrics.deadLettered.inc({ platform: conversation.platform, reason }); // its apology could not be queued: as any give-up
+  }
   logger.warn({ reason }, 'message given up by the queue without being answered');
   if (data.type !== 'message') return;
   // A message too large for its queue (SQS) was queued cut and never run: its sender is asked for a shorter one.
