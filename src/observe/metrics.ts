@@ -60,7 +60,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     tokens: boundLabels(new Counter({ name: 'parley_ai_tokens_total', help: 'Tokens used', labelNames: ['model', 'direction'], registers }), { model: models }),
     cost: boundLabels(new Counter({ name: 'parley_ai_cost_usd_total', help: 'Estimated AI cost in US dollars', labelNames: ['model'], registers }), { model: models }),
     repliesSent: new Counter({ name: 'parley_replies_sent_total', help: 'Replies delivered', labelNames: ['platform', 'kind'], registers }),
-    repliesFailed: new Counter({ name: 'parley_replies_failed_total', help: 'Replies that could not be delivered', labelNames: ['platform'], registers }),
+    repliesFailed: new Counter({ name: 'parley_replies_failed_total', help: 'Tries at posting a reply that failed (each try: a retry may still deliver the reply)', labelNames: ['platform'], registers }),
     repliesUndelivered: boundLabels(
       new Counter({ name: 'parley_replies_undelivered_total', help: "Replies the platform took and later reported it could not deliver (Twilio's failed or undelivered status callbacks), by the platform's error code", labelNames: ['platform', 'code'], registers }),
       { code: undeliveredCodes },
