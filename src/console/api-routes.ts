@@ -10,7 +10,7 @@ import { deadLetterAction } from './dead-letter-actions.js';
 import { live } from './live.js';
 import { badId, bodyOf, decoded } from './request-parts.js';
 import type { ConsoleDeps } from './routes.js';
-import { budgets, deadLetterView, overview } from './views.js';
+import { budgets, deadLetterPage, overview } from './views.js';
 
 export async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: boolean): Promise<HttpResponse> {
   const query = request.url.searchParams;
@@ -19,7 +19,7 @@ export async function api(deps: ConsoleDeps, request: HttpRequest, path: string,
     if (path === '/events') return live(deps, () => new ConsoleAuth(deps.adminToken!).allows(request));
     if (path === '/budgets') return json(200, await budgets(deps, new Date(), budgetQueryOf(query)));
     if (path === '/alerts') return json(200, { alerts: await deps.alerts.recent(100) });
-    if (path === '/dead-letters') return json(200, { deadLetters: (await deps.deadLetters.list()).map(deadLetterView) });
+    if (path === '/dead-letters') return json(200, deadLetterPage(await deps.deadLetters.list(), query));
     if (path === '/conversations') return conversations(deps.conversationLog, query);
     if (path.startsWith('/conversations/')) {
       const id = decoded(path.slice('/conversations/'.length));

@@ -15,7 +15,8 @@
  *                                          → { conversations: ConversationSummary[], searchable, more } (more: more match than returned)
  *   GET  /console/api/conversations/<id>   { conversationId, entries: ConversationEntry[] (the newest 500, oldest first), more }
  *                                          (more: older exchanges are recorded than shown)
- *   GET  /console/api/dead-letters         { deadLetters: DeadLetterView[] }
+ *   GET  /console/api/dead-letters         ?limit (default 100, held within 1…1000) → DeadLetterPage: the oldest
+ *                                          `limit`, how many there are (count) and whether more are left out (more)
  *   POST /console/api/dead-letters/<id>/replay   → { replayed: true } | 404 | 409 not_a_job
  *   POST /console/api/dead-letters/<id>/drop     body {"confirm":"drop"} → { dropped: true } | 404
  *                                          (400 without it; 501 drop_unsupported: the queue has no dropDeadLetter)
@@ -113,6 +114,15 @@ export interface DeadLetterView {
   failedAt: string;
   /** The job's whole payload, as queued. */
   payload: unknown;
+}
+
+/** What GET /console/api/dead-letters answers: a page of the dead letters, oldest first. */
+export interface DeadLetterPage {
+  deadLetters: DeadLetterView[];
+  /** How many dead letters there are, those left out included (replay all and purge act on every one). */
+  count: number;
+  /** More dead letters than listed: a larger `limit`, up to 1000, lists them. */
+  more: boolean;
 }
 
 export interface BudgetsView {

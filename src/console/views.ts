@@ -10,8 +10,9 @@ import type { BudgetLimits } from '../ops/budget-limits.js';
 import type { BreakerSummary } from '../ops/breakers.js';
 import type { Spend } from '../ops/spend.js';
 import type { DeadLetter, QueueCounts } from '../queue/index.js';
-import type { BudgetStatus, BudgetsView, DeadLetterView, Overview } from './api.js';
+import type { BudgetStatus, BudgetsView, DeadLetterPage, DeadLetterView, Overview } from './api.js';
 import { BUDGETS_PAGE, budgetPage, countedByState, type BudgetQuery } from './budget-page.js';
+import { pageLimitOf } from './page-limit.js';
 
 export interface ViewDeps {
   activity: Activity;
@@ -87,6 +88,20 @@ export async function budgets(deps: ViewDeps, now = new Date(), query: BudgetQue
 }
 
 /** A dead letter as the console shows it: who, what, why, and the payload to replay. */
+/** The dead letters a page lists unless `limit` says otherwise, and the most it lists. */
+export const DEAD_LETTERS_PAGE = 100;
+export const MAX_DEAD_LETTERS_PAGE = 1000;
+
+/**
+ * GET /console/api/dead-letters: the oldest `limit` letters (held within 1…1000, 100 when absent or
+ * not a number), how many there are and whether more are left out. A day's outage leaves thousands:
+ * all of them, with their payloads, made an answer of megabytes the page took seconds to lay out.
+ */
+export function deadLetterPage(letters: DeadLetter<JobData>[], params: URLSearchParams): DeadLetterPage {
+  const limit = pageLimitOf(params.get('limit'), DEAD_LETTERS_PAGE, MAX_DEAD_LETTERS_PAGE);
+  return { deadLetters: letters.slice(0, limit).map(deadLetterView), count: letters.length, more: letters.length > limit };
+}
+
 export function deadLetterView(letter: DeadLetter<JobData>): DeadLetterView {
   const data = letter.data;
   const message = data.type === 'message' ? data.message : undefined;

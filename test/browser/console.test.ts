@@ -318,7 +318,7 @@ describe('operator console in a browser', () => {
     await byTestId('purge-confirm').click();
     await expect.poll(textOf(byTestId('status')), POLL).toBe('Purged 1 dead letter.');
     await expect.poll(() => rows.count(), POLL).toBe(0);
-    expect(await api('/console/api/dead-letters')).toEqual({ deadLetters: [] });
+    expect(await api('/console/api/dead-letters')).toEqual({ deadLetters: [], count: 0, more: false });
     expect(assistantReplies(await web.transcript('outage-3'))).toHaveLength(1);
     await expect.poll(textOf(overview('dead-letters')), POLL).toBe('0');
     // the minutes keep what happened: three went to the dead letters this hour
@@ -483,6 +483,42 @@ describe('operator console in a browser', () => {
     await expect.poll(() => rows.count(), POLL).toBe(50);
     expect(await byTestId('show-more').isVisible()).toBe(true);
   });
+
+  it('lists the oldest 100 of many dead letters, counts them all, and "Show more" lists the next ones', async () => {
+    await web.bot.queue.purge(); // those earlier tests left
+    const start = Date.now() - 3_600_000;
+    for (let n = 0; n < 250; n++) {
+      const id = `many-dead-${String(n).padStart(3, '0')}`;
+      const receivedAt = new Date(start + n * 1000).toISOString();
+      const message = { id, platform: 'web', conversation: { platform: 'web', id: `many-dead-${n}` }, user: { id: `many-dead-${n}` }, text: `question ${n}`, receivedAt };
+      await web.bot.queue.addDeadLetter({ id, group: `web:many-dead-${n}`, data: { type: 'message', message } as never, error: 'AiError: AI provider answered 500', reason: 'attempts_exhausted', attempts: 2, failedAt: receivedAt });
+    }
+    await openTab('dead-letters');
+    await byTestId('dead-refresh').click();
+    const rows = page.locator('#dead-letter-rows [data-testid="dead-letter"]');
+    await expect.poll(() => rows.count(), POLL).toBe(100);
+    expect(await rows.first().getAttribute('data-id')).toBe('many-dead-000');
+    expect(await textOf(byTestId('dead-letter-count'))()).toBe('(250)');
+    expect(await textOf(byTestId('dead-letters-shown'))()).toBe('The oldest 100 of 250 dead letters shown.');
+    await shot('dead-letters-more');
+
+    await byTestId('dead-show-more').click();
+    await expect.poll(() => rows.count(), POLL).toBe(200);
+    await byTestId('dead-show-more').click();
+    await expect.poll(() => rows.count(), POLL).toBe(250);
+    expect(await byTestId('dead-letters-shown').isVisible()).toBe(false);
+
+    // the purge dialog counts every letter, not the rows listed
+    await byTestId('dead-refresh').click();
+    await byTestId('purge').click();
+    const dialog = byTestId('purge-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    expect(await dialog.textContent()).toContain('all 250 dead letters');
+    await byTestId('purge-confirm').click();
+    await expect.poll(textOf(byTestId('status')), POLL).toBe('Purged 250 dead letters.');
+    await expect.poll(() => rows.count(), POLL).toBe(0);
+    expect(await byTestId('dead-letters-shown').isVisible()).toBe(false);
+  }, 30_000);
 
   it('shows direction controls in what people wrote as code points, so text reads as it was sent', async () => {
     // U+202E reverses what follows: shown raw, "0001$ " would read "$1000" to the operator

@@ -9,7 +9,7 @@ import { leave, run, setStatus } from './api.js';
 import { loadBudgets } from './budgets.js';
 import { setUpLimitForms } from './budget-limits.js';
 import { closeTranscript, loadConversations, openTranscript, showMoreConversations } from './conversations.js';
-import { askPurge, dropDialogClosed, loadDeadLetters, purgeDialogClosed, replayAll } from './dead-letters.js';
+import { askPurge, dropDialogClosed, loadDeadLetters, purgeDialogClosed, replayAll, showMoreDeadLetters } from './dead-letters.js';
 import { $ } from './dom.js';
 import { startOverview } from './overview.js';
 
@@ -83,6 +83,7 @@ function start() {
   });
 
   $('dead-refresh').addEventListener('click', () => run(loadDeadLetters));
+  $('dead-show-more').addEventListener('click', () => run(showMoreDeadLetters));
   $('replay-all').addEventListener('click', replayAll);
   $('purge').addEventListener('click', askPurge);
   $('purge-dialog').addEventListener('close', purgeDialogClosed);

@@ -1,4 +1,3 @@
-/* global document */
 /** The Dead letters tab: each letter with its payload, replay one or all, and drop one or purge all after a confirmation. */
 import { api, ApiError, HOME, run, setStatus } from './api.js';
 import { clampedText, forgetClamped } from './clamp.js';
@@ -7,6 +6,13 @@ import { fmtInt, fmtShortTime, fmtTime } from './format.js';
 
 let deadSeq = 0;
 const DEAD_LETTER_COLUMNS = 9;
+/** Letters a load asks for, and how many more "Show more" adds: up to the API's maximum (1,000). */
+const PAGE = 100;
+const MAX_ROWS = 1000;
+/** How many letters the table was last asked to show: a reload keeps it. */
+let shownLimit = PAGE;
+/** How many dead letters there are, those not listed included. */
+let total = 0;
 /** The dead letters whose payload is open: a reload keeps them open. */
 const openPayloads = new Set();
 /** The long texts and errors shown whole ("<id> text", "<id> error"): a reload keeps them whole. */
@@ -14,20 +20,38 @@ const openCells = new Set();
 /** The dead letter the drop dialog asks about. */
 let dropping;
 
-export async function loadDeadLetters() {
+/** The oldest `limit` letters (a reload keeps the number shown; "Show more" adds 100). */
+export async function loadDeadLetters(limit = shownLimit) {
   const seq = ++deadSeq;
-  const data = await api(`${HOME}/api/dead-letters`);
+  const data = await api(`${HOME}/api/dead-letters?limit=${limit}`);
   if (seq !== deadSeq) return;
+  shownLimit = limit;
   const letters = Array.isArray(data?.deadLetters) ? data.deadLetters : [];
-  setText($('dead-letter-count'), `(${letters.length})`);
-  $('dead-letters-empty').hidden = letters.length > 0;
-  $('replay-all').disabled = letters.length === 0;
-  $('purge').disabled = letters.length === 0;
+  total = Number.isInteger(data?.count) ? data.count : letters.length;
+  setText($('dead-letter-count'), `(${fmtInt(total)})`);
+  $('dead-letters-empty').hidden = total > 0;
+  $('replay-all').disabled = total === 0;
+  $('purge').disabled = total === 0;
+  showDeadCount(letters.length, data?.more === true);
   const ids = new Set(letters.map((d) => d.id));
   for (const id of openPayloads) if (!ids.has(id)) openPayloads.delete(id);
   for (const key of openCells) if (!ids.has(key.slice(0, key.lastIndexOf(' ')))) openCells.delete(key);
   forgetClamped();
   $('dead-letter-rows').replaceChildren(...letters.flatMap(deadLetterRow));
+}
+
+/** The next 100 letters. */
+export function showMoreDeadLetters() {
+  return loadDeadLetters(Math.min(shownLimit + PAGE, MAX_ROWS));
+}
+
+/** Under the table, when not every letter is listed: how many are, and "Show more" (or, at the maximum, what acts on them all). */
+function showDeadCount(shown, more) {
+  const atMax = shownLimit >= MAX_ROWS;
+  $('dead-letters-more').hidden = !more;
+  const listed = `The oldest ${fmtInt(shown)} of ${fmtInt(total)} dead letters shown`;
+  setText($('dead-letters-shown'), atMax ? `${listed}; replay all and purge act on every one.` : `${listed}.`);
+  $('dead-show-more').hidden = !more || atMax;
 }
 
 /**
@@ -118,8 +142,7 @@ export function replayAll() {
 
 export function askPurge() {
   const dialog = $('purge-dialog');
-  const rows = document.querySelectorAll('#dead-letter-rows tr[data-testid="dead-letter"]').length;
-  setText($('purge-count'), rows === 1 ? 'the 1 dead letter' : rows ? `all ${fmtInt(rows)} dead letters` : 'every dead letter');
+  setText($('purge-count'), total === 1 ? 'the 1 dead letter' : total ? `all ${fmtInt(total)} dead letters` : 'every dead letter');
   dialog.returnValue = '';
   dialog.showModal();
 }
