@@ -99,14 +99,33 @@ export function oldestFirst<T>(letters: DeadLetter<T>[]): DeadLetter<T>[] {
   return letters.sort((a, b) => (a.failedAt < b.failedAt ? -1 : a.failedAt > b.failedAt ? 1 : 0));
 }
 
+/** How many conversations' dead letters `replayEvery` replays at once. */
+const REPLAY_CONVERSATIONS_AT_ONCE = 16;
+
 /**
  * Replay every dead letter of a queue, oldest first: in one pass where the queue has one (`replayAll`).
- * `keep`: which letters to replay (default all); the others stay in the dead letters.
+ * `keep`: which letters to replay (default all); the others stay in the dead letters. A group's
+ * (conversation's) letters are replayed one after another, oldest first, so they queue in order;
+ * several groups at once, since one at a time took a minute for a day's outage of 3,000 on Redis
+ * (a few round trips each), longer than a proxy in front of the console waits.
  */
 export async function replayEvery<T>(queue: Pick<JobQueue<T>, 'deadLetters' | 'replay' | 'replayAll'>, keep: (letter: DeadLetter<T>) => boolean = () => true): Promise<number> {
   if (queue.replayAll) return queue.replayAll(keep);
+  const groups = new Map<string, DeadLetter<T>[]>();
+  for (const letter of await queue.deadLetters()) {
+    if (!keep(letter)) continue;
+    const group = groups.get(letter.group);
+    if (group) group.push(letter);
+    else groups.set(letter.group, [letter]);
+  }
+  const waiting = [...groups.values()];
   let replayed = 0;
-  for (const letter of await queue.deadLetters()) if (keep(letter) && (await queue.replay(letter.id))) replayed++;
+  const replayGroups = async () => {
+    for (let letters = waiting.shift(); letters; letters = waiting.shift()) {
+      for (const letter of letters) if (await queue.replay(letter.id)) replayed++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REPLAY_CONVERSATIONS_AT_ONCE, waiting.length) }, replayGroups));
   return replayed;
 }
 
