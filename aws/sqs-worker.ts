@@ -34,6 +34,10 @@ export function sqsWorker(bot: Bot): SqsWorkerHandler {
   const needsMs = bot.config.ai.deadlineMs + REPLY_ALLOWANCE_MS;
   let warned = false;
   return async (event, context) => {
+    // Wired to something else (an API Gateway route, the Lambda console's sample event): say so, not a TypeError.
+    if (!Array.isArray((event as Partial<SqsEvent> | undefined)?.Records)) {
+      throw new ConfigError('sqsWorker: this event is not an SQS event (it has no Records). Fix: trigger this function from the SQS queue (an sqs event source with ReportBatchItemFailures, as examples/aws/serverless.yml does); HTTP events go to lambdaHandler(bot)');
+    }
     await bot.start();
     const remaining = (context as LambdaContext | undefined)?.getRemainingTimeInMillis?.();
     if (remaining !== undefined && remaining < needsMs && !warned) {

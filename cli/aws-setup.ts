@@ -11,7 +11,10 @@ export async function awsSetup(config: Config): Promise<number> {
     console.error('parley aws setup: nothing to create. Set DYNAMODB_TABLE_PREFIX (the store and the conversation log), CONVERSATION_LOG_TABLE (the conversation log only) or SQS_QUEUE_URL (the queue).');
     return 2;
   }
-  console.log(`parley aws setup: DynamoDB at ${endpoint('DYNAMODB')}, SQS at ${endpoint('SQS')}`);
+  // Only the services it will reach: the endpoint of one that is not configured says nothing.
+  const dynamodb = config.dynamodb.tablePrefix || config.dynamodb.conversationLogTable ? [`DynamoDB at ${endpoint('DYNAMODB')}`] : [];
+  const sqs = config.sqsQueueUrl ? [`SQS at ${endpoint('SQS')}`] : [];
+  console.log(`parley aws setup: ${[...dynamodb, ...sqs].join(', ')}`);
   try {
     await setupAws(config, (step) => console.log(line(step)));
     return 0;

@@ -73,6 +73,8 @@ describe('parley aws setup (moto)', () => {
     let first = { code: -1, out: '' };
     expect(await added(async () => (first = await awsSetup({ DYNAMODB_TABLE_PREFIX: 'shop' })))).toEqual({ tables: ['ai_conversations', 'shop-store'], queues: [] });
     expect(first.code).toBe(0);
+    // The first line names where it creates: DynamoDB only, SQS_QUEUE_URL being unset.
+    expect(first.out).toMatch(new RegExp(`^parley aws setup: DynamoDB at ${moto().url}$`, 'm'));
     expect(first.out).toContain('created  table shop-store: store (DYNAMODB_TABLE_PREFIX); TTL on expires_at enabled');
     expect(first.out).toContain('created  table ai_conversations: conversation log; TTL on expires_at enabled');
 
@@ -146,7 +148,9 @@ describe('parley aws setup (moto)', () => {
     expect(missing.code).toBe(1);
     expect(missing.out).not.toContain('the queue in memory');
     expect(missing.out).toMatch(/^FAIL {2}SQS queue: \S+\/checked-queue\.fifo: .*\(create it: parley aws setup\)$/m);
-    expect((await awsSetup({ SQS_QUEUE_URL: url })).code).toBe(0);
+    const setup = await awsSetup({ SQS_QUEUE_URL: url });
+    expect(setup.code).toBe(0);
+    expect(setup.out).toMatch(new RegExp(`^parley aws setup: SQS at ${moto().url}$`, 'm'));
     const reached = await parley(['check'], { SQS_QUEUE_URL: url });
     // SQS without a shared store: each process keeps its own claims and markers (a warning, naming the fix)
     expect(reached.out).toMatch(/^warn {2}store and queue: the queue on SQS, the store in memory: .*Set DYNAMODB_TABLE_PREFIX \(or REDIS_URL\) to share them$/m);

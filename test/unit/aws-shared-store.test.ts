@@ -9,7 +9,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { check } from '../../cli/check.js';
 import { DynamoStore, lambdaHandler, sqsQueueFromConfig, sqsWorker } from '../../aws/index.js';
-import { createBot, loadConfig, type Bot, type Store } from '../../src/index.js';
+import { ConfigError, createBot, loadConfig, type Bot, type Store } from '../../src/index.js';
 import { testEnv } from '../helpers/web-bot.js';
 
 const CLOSED = 'http://127.0.0.1:12201';
@@ -50,6 +50,16 @@ describe('the queue on SQS, the store in memory', () => {
     expect(lines()).toHaveLength(2);
     expect(lines()[1]).toMatch(/^sqsWorker: /);
     expect(lines()[1]).toMatch(UNSHARED);
+  });
+
+  it('sqsWorker refuses an event that is not SQS\'s (a console test event, an HTTP route) with a ConfigError naming the wiring, not a TypeError', async () => {
+    const { bot } = build({ store: new DynamoStore({ tableName: 'shared-store' }) });
+    const handler = sqsWorker(bot);
+    for (const event of [{}, { key1: 'value1' }, { version: '2.0', rawPath: '/slack/events' }, null]) {
+      const refused = await handler(event as never).then(() => undefined, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(ConfigError);
+      expect(String(refused)).toMatch(/sqsWorker: this event is not an SQS event \(it has no Records\).*sqs event source.*lambdaHandler/);
+    }
   });
 
   it('a polling worker (parley worker, parley serve) says so when it starts', async () => {
