@@ -1,5 +1,6 @@
 import { dynamoDbFromConfig, sqsQueueFromConfig } from '../aws/index.js';
 import { BullQueue, isReplayable, replayEvery, type Config, type DeadLetter, type JobData, type JobQueue, type Store } from '../src/index.js';
+import { notConnectedWords } from '../src/store/redis-connection.js';
 import { orAfter } from '../src/timeout.js';
 import { awsErrorText, withoutCredentials } from './check-aws.js';
 
@@ -89,8 +90,14 @@ const REACH_TIMEOUT_MS = 5000;
 /** Why the queue cannot be reached (its answer: throttled, access denied, no such queue; or none in time), or undefined when it answers. */
 function unreachableBecause(queue: JobQueue<JobData>): Promise<string | undefined> {
   // A missing SDK never gets here: building the queue from the configuration says what to install.
-  const failed = (error: unknown) => withoutCredentials(awsErrorText(error));
+  const failed = (error: unknown) => redisWords(error) ?? withoutCredentials(awsErrorText(error));
   return orAfter(queue.ping().then(() => undefined, failed), REACH_TIMEOUT_MS, `no answer within ${REACH_TIMEOUT_MS / 1000} s`);
+}
+
+/** ioredis's words for a connection that is not up, said plainly (as /readyz does); undefined for any other error (a WRONGPASS says why itself). */
+function redisWords(error: unknown): string | undefined {
+  const notConnected = error instanceof Error ? notConnectedWords(error.message) : undefined;
+  return notConnected && `${notConnected} (it refused the connection, or did not answer it)`;
 }
 
 /** The queue other processes share: SQS when SQS_QUEUE_URL is set, else BullMQ on REDIS_URL. */

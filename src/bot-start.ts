@@ -7,7 +7,7 @@ import type { Adapter } from './adapter.js';
 import type { JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 import { hideSecrets } from './secret-values.js';
-import { FAIL_FAST_COMMAND_TIMEOUT_MS } from './store/redis-connection.js';
+import { FAIL_FAST_COMMAND_TIMEOUT_MS, notConnectedWords } from './store/redis-connection.js';
 import { withTimeout } from './timeout.js';
 
 /**
@@ -87,6 +87,7 @@ function answered(ping: () => Promise<void>): Promise<string> {
 /** ioredis's words for a fail-fast connection's two ways of saying Redis is not there, said plainly. */
 function downReason(message: string): string {
   if (message === 'Command timed out') return `no answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms`;
-  if (message === "Stream isn't writeable and enableOfflineQueue options is false") return 'not connected to Redis (it refused the connection; reconnecting)';
+  const notConnected = notConnectedWords(message);
+  if (notConnected) return `${notConnected} (it refused the connection; reconnecting)`;
   return hideSecrets(message);
 }

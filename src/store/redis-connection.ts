@@ -148,6 +148,14 @@ export function whyNotConnected(redis: RedisClient, error: unknown): unknown {
 }
 
 const NOT_WRITEABLE = "Stream isn't writeable and enableOfflineQueue options is false";
+const CLUSTER_NOT_READY = "Cluster isn't ready and enableOfflineQueue options is false";
+
+/** ioredis's words for a fail-fast connection that is not up, said plainly; undefined for any other error. */
+export function notConnectedWords(message: string): 'not connected to Redis' | 'not connected to the Redis Cluster' | undefined {
+  if (message === NOT_WRITEABLE) return 'not connected to Redis';
+  if (message === CLUSTER_NOT_READY) return 'not connected to the Redis Cluster';
+  return undefined;
+}
 
 /**
  * A failover behind one endpoint (ElastiCache, Memorystore, Azure: a name that moves to the new

@@ -201,7 +201,17 @@ describe('the parley process', () => {
     child = parley(['dlq', 'list'], { REDIS_URL: 'redis://127.0.0.1:1' });
     const { out, exited } = collect(child);
     expect(await exited).toBe(1);
-    expect(out.stderr).toContain('cannot reach the queue (REDIS_URL)');
+    // Why, in plain words (as /readyz says it), not ioredis's "Stream isn't writeable and enableOfflineQueue options is false".
+    expect(out.stderr).toContain('cannot reach the queue (REDIS_URL): not connected to Redis (it refused the connection, or did not answer it)');
+    expect(out.stderr).not.toContain('enableOfflineQueue');
+  });
+
+  it('parley dlq says plainly that no Redis Cluster node could be reached, and exits 1', async () => {
+    child = parley(['dlq', 'list'], { REDIS_URL: 'redis+cluster://127.0.0.1:1' });
+    const { out, exited } = collect(child);
+    expect(await exited).toBe(1);
+    expect(out.stderr).toContain('cannot reach the queue (REDIS_URL): not connected to the Redis Cluster (it refused the connection, or did not answer it)');
+    expect(out.stderr).not.toContain('enableOfflineQueue');
   });
 
   it('started by `npm start`, stops as on SIGTERM when a supervisor stops npm (whose shell does not pass the signal on)', async () => {
