@@ -25,7 +25,7 @@ export async function checkRedisLines(config: Config, shares: string): Promise<L
 async function checkRedis(url: string, reached: string, variable = 'REDIS_URL', what = 'Redis'): Promise<Line> {
   // As serve connects (a Sentinel or Cluster URL too); commandTimeout: a server that took the
   // connection but never answers fails each command too.
-  const redis = connectRedis(url, { lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 0, connectTimeout: 3000, commandTimeout: 3000, retryStrategy: () => null });
+  const redis = connectRedis(url, { lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 0, connectTimeout: 3000, commandTimeout: 3000, retryStrategy: () => null, sentinelRetryStrategy: () => null });
   // The reason a connection closed (a refused password says WRONGPASS here, not in what connect() throws).
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => (lastError = error));

@@ -109,3 +109,12 @@ describe('the bot and REDIS_CACHE_URL without REDIS_URL', () => {
     expect(lines.map((line) => JSON.parse(line).msg as string)).toEqual([expect.stringMatching(/^REDIS_CACHE_URL is set but REDIS_URL is not, so it is not used/)]);
   });
 });
+
+describe('parley check and a Sentinel URL', () => {
+  it('no Sentinel listening: a FAIL line saying so, not that a server takes connections and does not answer', async () => {
+    const run = await check({ REDIS_URL: 'redis+sentinel://127.0.0.1:12116/mymaster' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^FAIL {2}Redis: cannot reach 127\.0\.0\.1:12116 \(REDIS_URL\): All sentinels are unreachable/m);
+    expect(run.stdout).not.toContain('takes connections but does not answer');
+  }, 60_000);
+});
