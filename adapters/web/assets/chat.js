@@ -266,6 +266,7 @@ if (confirmDialog) {
   $('confirm-delete-no').addEventListener('click', () => confirmDialog.close());
   $('confirm-delete-yes').addEventListener('click', () => {
     confirmDialog.close();
+    input.focus(); // not back on Delete chat: it is disabled now, and the focus would fall to the page
     deleteConversation();
   });
 }

@@ -218,9 +218,14 @@ function reasonForm(exchange, state) {
   return form;
 }
 
-function updateBar(exchange) {
+/** The bar drawn again; the focus in it (a 👍 pressed by keyboard, Skip) stays on its rating's button, not lost to the page. */
+function updateBar(exchange, tried) {
   for (const bar of messagesEl.querySelectorAll('.feedback')) {
-    if (bar.dataset.exchange === exchange) bar.replaceWith(feedbackBar(exchange));
+    if (bar.dataset.exchange !== exchange) continue;
+    const next = feedbackBar(exchange);
+    const focused = bar.contains(document.activeElement);
+    bar.replaceWith(next);
+    if (focused) next.querySelector(`.rate-${(ratings.get(exchange) || {}).rating || tried || 'good'}`).focus();
   }
 }
 
@@ -235,7 +240,7 @@ async function rate(exchange, rating, reason) {
   const undo = (message) => {
     if (previous) ratings.set(exchange, previous);
     else ratings.delete(exchange);
-    updateBar(exchange);
+    updateBar(exchange, rating);
     setStatus(message, true);
   };
   try {

@@ -103,8 +103,11 @@ export async function openTranscript(id) {
     ...(entries.length ? entries.map(exchangeItem) : [el('li', { className: 'empty', text: 'No exchanges recorded for this conversation.' })]),
   );
   const panel = $('transcript');
+  const fromRow = Boolean(document.activeElement?.closest?.('#conversation-rows'));
   panel.hidden = false;
   panel.scrollIntoView({ block: 'nearest' });
+  // Opened from its row by keyboard: the focus goes to it (below the table), and a screen reader reads its title.
+  if (fromRow) $('transcript-title').focus();
 }
 
 /** A conversation's ratings: "👍 2 · 👎 1", or "–" when none. */
@@ -153,8 +156,12 @@ function exchangeItem(e) {
   );
 }
 
+/** Closed with the focus in it (its Close button): the focus goes back to the conversation's row, not to the top of the page. */
 export function closeTranscript() {
+  const focusIn = $('transcript').contains(document.activeElement);
+  const row = [...document.querySelectorAll('#conversation-rows tr')].find((r) => r.dataset.id === openConversation);
   openConversation = '';
   $('transcript').hidden = true;
-  for (const row of document.querySelectorAll('#conversation-rows tr.selected')) row.classList.remove('selected');
+  for (const selected of document.querySelectorAll('#conversation-rows tr.selected')) selected.classList.remove('selected');
+  if (focusIn) (row ?? $('conversations-title')).focus();
 }

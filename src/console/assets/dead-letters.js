@@ -1,3 +1,4 @@
+/* global document */
 /** The Dead letters tab: each letter with its payload, replay one or all, and drop one or purge all after a confirmation. */
 import { api, ApiError, HOME, run, setStatus } from './api.js';
 import { clampedText, forgetClamped } from './clamp.js';
@@ -19,6 +20,8 @@ const openPayloads = new Set();
 const openCells = new Set();
 /** The dead letter the drop dialog asks about. */
 let dropping;
+/** Where the focus goes once the list is drawn again after an action (whichever load draws it: a newer one wins). */
+let focusAfter = null;
 
 /** The oldest `limit` letters (a reload keeps the number shown; "Show more" adds 100). */
 export async function loadDeadLetters(limit = shownLimit) {
@@ -37,7 +40,31 @@ export async function loadDeadLetters(limit = shownLimit) {
   for (const id of openPayloads) if (!ids.has(id)) openPayloads.delete(id);
   for (const key of openCells) if (!ids.has(key.slice(0, key.lastIndexOf(' ')))) openCells.delete(key);
   forgetClamped();
+  const spot = spotOf(document.activeElement) ?? focusAfter;
+  focusAfter = null;
   $('dead-letter-rows').replaceChildren(...letters.flatMap(deadLetterRow));
+  if (spot) focusAgain(spot);
+}
+
+/** Where a button of a letter's row is: its data-testid, its letter's id, its row's place (null outside the rows). */
+function spotOf(node) {
+  const row = node && node.closest ? node.closest('#dead-letter-rows tr[data-testid="dead-letter"]') : null;
+  if (!row) return null;
+  return { testid: node.dataset.testid, id: row.dataset.id, index: [...$('dead-letter-rows').querySelectorAll('tr[data-testid="dead-letter"]')].indexOf(row) };
+}
+
+/**
+ * The focus was lost (its row replaced by a reload, a replayed or dropped letter gone, Purge or Replay
+ * all disabled): it goes to the same button of the same letter, else of the letter now in its place,
+ * else to the tab's heading; never to the top of the page. A focus somewhere else is left alone.
+ */
+function focusAgain(spot) {
+  const active = document.activeElement;
+  if (active && active !== document.body && !active.disabled) return;
+  const rows = [...$('dead-letter-rows').querySelectorAll('tr[data-testid="dead-letter"]')];
+  const row = rows.find((r) => r.dataset.id === spot.id) ?? (spot.index >= 0 ? rows[Math.min(spot.index, rows.length - 1)] : undefined);
+  const target = row?.querySelector(`[data-testid="${spot.testid}"]:not([hidden]):not(:disabled)`) ?? row?.querySelector('button:not(:disabled)') ?? $('dead-letters-title');
+  target.focus();
 }
 
 /** The next 100 letters. */
@@ -58,19 +85,22 @@ function showDeadCount(shown, more) {
  * Run an action, then list the letters again. The action's own failure is the one shown: a reload
  * that fails as well (Redis down) must not replace it (an `outcome_unknown` says what to do).
  */
-async function thenReload(action) {
+async function thenReload(action, spot = null) {
   try {
     await action();
   } catch (error) {
+    focusAfter = spot;
     await loadDeadLetters().catch(() => undefined);
     throw error;
   }
+  focusAfter = spot;
   await loadDeadLetters();
 }
 
 function deadLetterRow(d) {
   const replay = el('button', { type: 'button', className: 'small', testid: 'replay', text: 'Replay' });
   replay.addEventListener('click', () => {
+    const spot = spotOf(replay); // before it is disabled: the focus leaves it then
     replay.disabled = true;
     run(() =>
       thenReload(async () => {
@@ -81,7 +111,7 @@ function deadLetterRow(d) {
           if (!(error instanceof ApiError && error.status === 404)) throw error;
           setStatus(`Dead letter ${d.id} is gone already (replayed, dropped or purged elsewhere).`, true);
         }
-      }),
+      }, spot),
     );
   });
   const drop = el('button', { type: 'button', className: 'small danger', testid: 'drop', text: 'Drop…' });
@@ -136,7 +166,7 @@ export function replayAll() {
       const data = await api(`${HOME}/api/dead-letters/replay-all`, { method: 'POST' });
       const n = data?.replayed ?? 0;
       setStatus(`Replayed ${fmtInt(n)} dead letter${n === 1 ? '' : 's'}.`);
-    }),
+    }, { testid: 'replay-all', index: -1 }),
   );
 }
 
@@ -157,7 +187,7 @@ export function purgeDialogClosed() {
       const data = await api(`${HOME}/api/dead-letters/purge`, { body: { confirm: 'purge' } });
       const n = data?.purged ?? 0;
       setStatus(`Purged ${fmtInt(n)} dead letter${n === 1 ? '' : 's'}.`);
-    }),
+    }, { testid: 'purge', index: -1 }),
   );
 }
 

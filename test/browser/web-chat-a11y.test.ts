@@ -1,0 +1,250 @@
+/**
+ * Where the keyboard focus goes when what held it goes away, in a real browser (Debian's chromium
+ * through playwright-core) against a real bot (web chat adapter, memory defaults, the console on) and
+ * the fake OpenAI server. A keyboard or screen-reader user whose focus falls to the page's body
+ * starts again at its top. One bot and one browser for the file.
+ * - the web chat: a 👍/👎 pressed by keyboard (its bar is drawn again), Skip and Send of a 👎's
+ *   reason, and a conversation deleted from its confirm dialog;
+ * - the console: a dead letter dropped or replayed (its row goes), Purge… (the button is disabled
+ *   once none is left), a transcript opened from its row and closed again; its status line is a live
+ *   region in the accessibility tree before its first message, and its green text reads at 4.5:1.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { startWebBot, type WebBot } from '../helpers/web-bot.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ADMIN_TOKEN = 'a11y-test-admin-token-0123456789abcdef';
+const POLL = { timeout: 10_000, interval: 50 };
+
+let browser: Browser;
+let ai: FakeOpenAi;
+let web: WebBot;
+const contexts: BrowserContext[] = [];
+const errors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH`);
+  ai = await startFakeOpenAi();
+  web = await startWebBot({ ADMIN_TOKEN, OPENAI_BASE_URL: ai.url, OPENAI_API_KEY: 'test', OPENAI_MODEL: 'gpt-4o-mini', CACHE_TTL_SECONDS: '0' });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'] });
+}, 30_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close();
+  await browser?.close();
+  await web?.close();
+  await ai?.close();
+});
+
+async function open(url: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console error on ${page.url()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  await page.goto(url);
+  return page;
+}
+
+/** The focused element: its tag, id, data-testid and accessible-ish name ("BODY" when the focus was lost). */
+const focused = (page: Page) =>
+  page.evaluate<string>(`(() => { const a = document.activeElement; if (!a || a === document.body) return 'BODY';
+    return [a.tagName, a.id && '#' + a.id, a.dataset.testid && '[' + a.dataset.testid + ']', a.closest('tr[data-id]') ? ' in ' + a.closest('tr[data-id]').dataset.id : '', a.getAttribute('aria-label') ? ' ' + a.getAttribute('aria-label') : ''].join(''); })()`);
+
+/** The WCAG contrast ratio of an element's text on the first opaque background up its tree. */
+const contrastOf = (selector: string) => `(() => {
+  const rgba = (c) => { const [r, g, b, a = 1] = c.match(/[\\d.]+/g).map(Number); return [r, g, b, a]; };
+  const over = (top, under) => top.slice(0, 3).map((c, i) => c * top[3] + under[i] * (1 - top[3]));
+  const el = document.querySelector(${JSON.stringify(selector)});
+  const fg = rgba(getComputedStyle(el).color);
+  const layers = [];
+  for (let node = el; node; node = node.parentElement) {
+    const bg = rgba(getComputedStyle(node).backgroundColor);
+    if (bg[3] > 0) layers.push(bg);
+    if (bg[3] === 1) break;
+  }
+  let back = [255, 255, 255];
+  for (const layer of layers.reverse()) back = over(layer, back);
+  const lum = (rgb) => { const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [a, b] = [lum(over(fg, back)), lum(back)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+})()`;
+
+describe('the web chat keeps the focus', () => {
+  let page: Page;
+
+  it('on the rating pressed by keyboard (👍, 👎), back on 👎 after Skip or Send of its reason', async () => {
+    page = await open(`${web.url}/`);
+    await page.locator('#input').fill('rate me');
+    await page.locator('#input').press('Enter');
+    const answer = page.locator('.msg.assistant', { hasText: 'echo: rate me' });
+    await answer.locator('.feedback').waitFor({ timeout: 10_000 });
+    const good = answer.getByRole('button', { name: 'Good answer' });
+    const bad = answer.getByRole('button', { name: 'Bad answer' });
+
+    await good.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => good.getAttribute('aria-pressed'), POLL).toBe('true');
+    expect(await focused(page)).toBe('BUTTON Good answer');
+
+    // 👎 asks why, in a box that takes the focus; Skip leaves the 👎 pressed, with the focus on it.
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('BUTTON Bad answer');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focused(page), POLL).toBe('TEXTAREA What was wrong with this answer?');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => answer.locator('.thanks').textContent(), POLL).toBe('Thanks for the feedback.');
+    expect(await focused(page)).toBe('BUTTON Bad answer');
+
+    // The reason sent: the focus is on the 👎 again.
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focused(page), POLL).toBe('TEXTAREA What was wrong with this answer?');
+    await page.keyboard.type('too short');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Send');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => answer.locator('.thanks').textContent(), POLL).toBe('Thanks — we will look into it.');
+    expect(await focused(page)).toBe('BUTTON Bad answer');
+    expect(await bad.getAttribute('aria-pressed')).toBe('true');
+    expect(errors).toEqual([]);
+  });
+
+  it('in the message box once the conversation is deleted from the confirm dialog (Escape cancels back to Delete chat)', async () => {
+    const remove = page.getByRole('button', { name: 'Delete chat' });
+    await remove.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await focused(page)).toBe('BUTTON#confirm-delete-no');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await focused(page)).toBe('BUTTON#delete');
+
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('BUTTON#confirm-delete-yes');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#status').textContent(), POLL).toBe('Conversation deleted.');
+    expect(await remove.isDisabled()).toBe(true);
+    expect(await focused(page)).toBe('TEXTAREA#input');
+    // Typed straight away: a new conversation.
+    await page.keyboard.type('after the delete');
+    await page.keyboard.press('Enter');
+    await page.locator('.msg.assistant', { hasText: 'echo: after the delete' }).waitFor({ timeout: 10_000 });
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('the console keeps the focus', () => {
+  let page: Page;
+  const rows = () => page.locator('#dead-letter-rows [data-testid="dead-letter"]');
+  const status = () => page.locator('[data-testid="status"]').textContent();
+
+  beforeAll(async () => {
+    for (const n of [1, 2, 3]) {
+      const id = `a11y-dead-${n}`;
+      const receivedAt = new Date(Date.now() - (10 - n) * 1000).toISOString();
+      const message = { id, platform: 'web', conversation: { platform: 'web', id: `a11y-conv-${n}` }, user: { id: `a11y-user-${n}` }, text: `question ${n}`, receivedAt };
+      await web.bot.queue.addDeadLetter({ id, group: `web:a11y-conv-${n}`, data: { type: 'message', message } as never, error: 'AiError: AI provider answered 500', reason: 'attempts_exhausted', attempts: 2, failedAt: receivedAt });
+    }
+    expect((await web.post('a11y-transcript', 'hello console')).status).toBeLessThan(300);
+    await web.waitFor('a11y-transcript', (entries) => entries.some((e) => e.role === 'assistant'));
+  });
+
+  it('signs in by keyboard through a labelled field', async () => {
+    page = await open(`${web.url}/console`);
+    const token = page.getByRole('textbox', { name: 'Admin token' });
+    await token.waitFor();
+    expect(await focused(page)).toBe('INPUT[token]');
+    await page.keyboard.type(ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.locator('#view-overview').waitFor({ state: 'visible' });
+    expect(errors).toEqual([]);
+  });
+
+  it('has its status line in the accessibility tree while it is empty (taking no room), so that its first message is announced', async () => {
+    const line = page.locator('[data-testid="status"]');
+    expect(await line.textContent()).toBe('');
+    expect(await page.getByRole('status').count()).toBe(1);
+    expect(await page.evaluate<number>("document.querySelector('[data-testid=\"status\"]').getBoundingClientRect().height")).toBe(0);
+    expect(await page.locator('main').ariaSnapshot()).toMatch(/^ {2}- status$/m);
+  });
+
+  it('on the next letter\'s button once a dead letter is dropped or replayed, on the heading once Purge… leaves none; the status line reads at 4.5:1', async () => {
+    await page.getByRole('link', { name: 'Dead letters' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => rows().count(), POLL).toBe(3);
+
+    // Drop…: Escape keeps the letter and the focus on its button; Drop deletes it and the focus goes to the next letter's Drop….
+    await rows().first().locator('[data-testid="drop"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="drop-dialog"]').waitFor({ state: 'visible' });
+    expect(await focused(page)).toBe('BUTTON[drop-cancel]');
+    await page.keyboard.press('Escape');
+    await expect.poll(status, POLL).toBe('Drop cancelled: dead letter a11y-dead-1 is kept.');
+    expect(await focused(page)).toBe('BUTTON[drop] in a11y-dead-1');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('BUTTON[drop-confirm]');
+    await page.keyboard.press('Enter');
+    await expect.poll(status, POLL).toBe('Dropped dead letter a11y-dead-1.');
+    await expect.poll(() => rows().count(), POLL).toBe(2);
+    expect(await focused(page)).toBe('BUTTON[drop] in a11y-dead-2');
+
+    // Replay: the letter goes; the focus to the next letter's Replay.
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused(page)).toBe('BUTTON[replay] in a11y-dead-2');
+    await page.keyboard.press('Enter');
+    await expect.poll(status, POLL).toBe('Replayed dead letter a11y-dead-2: the message is queued again.');
+    await expect.poll(() => rows().count(), POLL).toBe(1);
+    expect(await focused(page)).toBe('BUTTON[replay] in a11y-dead-3');
+    // The status line's green on its pale green.
+    expect(await page.evaluate<number>(contrastOf('[data-testid="status"]'))).toBeGreaterThanOrEqual(4.5);
+
+    // Purge…: none left, the button disabled; the focus on the tab's heading.
+    await page.locator('[data-testid="purge"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="purge-dialog"]').waitFor({ state: 'visible' });
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('BUTTON[purge-confirm]');
+    await page.keyboard.press('Enter');
+    await expect.poll(status, POLL).toBe('Purged 1 dead letter.');
+    await expect.poll(() => page.locator('[data-testid="purge"]').isDisabled(), POLL).toBe(true);
+    await expect.poll(() => focused(page), POLL).toBe('H2#dead-letters-title');
+    expect(errors).toEqual([]);
+  }, 30_000);
+
+  it('on the transcript opened from its row by keyboard, and back on the row when it is closed', async () => {
+    await page.getByRole('link', { name: 'Conversations' }).focus();
+    await page.keyboard.press('Enter');
+    const row = page.locator('#conversation-rows tr[data-id="a11y-transcript"]');
+    await row.waitFor();
+    await row.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="transcript"]').waitFor({ state: 'visible' });
+    await expect.poll(() => focused(page), POLL).toBe('H2#transcript-title');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('BUTTON#transcript-close[transcript-close]');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="transcript"]').waitFor({ state: 'hidden' });
+    expect(await focused(page)).toBe('TR[conversation] in a11y-transcript');
+    expect(errors).toEqual([]);
+  });
+
+  it("the status line's green on its pale green reads at 4.5:1 in the light and the dark theme", async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.evaluate("document.querySelector('[data-testid=\"status\"]').textContent = 'A message.'");
+    expect(await page.evaluate<number>(contrastOf('[data-testid="status"]'))).toBeGreaterThanOrEqual(4.5);
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(await page.evaluate<number>(contrastOf('[data-testid="status"]'))).toBeGreaterThanOrEqual(4.5);
+  });
+});
