@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
+import { contrastOf } from '../helpers/contrast.js';
 import { startWebBot, type WebBot } from '../helpers/web-bot.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -55,25 +56,6 @@ async function open(url: string, options: Parameters<Browser['newContext']>[0] =
 const focused = (page: Page) =>
   page.evaluate<string>(`(() => { const a = document.activeElement; if (!a || a === document.body) return 'BODY';
     return [a.tagName, a.id && '#' + a.id, a.dataset.testid && '[' + a.dataset.testid + ']', a.closest('tr[data-id]') ? ' in ' + a.closest('tr[data-id]').dataset.id : '', a.getAttribute('aria-label') ? ' ' + a.getAttribute('aria-label') : ''].join(''); })()`);
-
-/** The WCAG contrast ratio of an element's text on the first opaque background up its tree. */
-const contrastOf = (selector: string) => `(() => {
-  const rgba = (c) => { const [r, g, b, a = 1] = c.match(/[\\d.]+/g).map(Number); return [r, g, b, a]; };
-  const over = (top, under) => top.slice(0, 3).map((c, i) => c * top[3] + under[i] * (1 - top[3]));
-  const el = document.querySelector(${JSON.stringify(selector)});
-  const fg = rgba(getComputedStyle(el).color);
-  const layers = [];
-  for (let node = el; node; node = node.parentElement) {
-    const bg = rgba(getComputedStyle(node).backgroundColor);
-    if (bg[3] > 0) layers.push(bg);
-    if (bg[3] === 1) break;
-  }
-  let back = [255, 255, 255];
-  for (const layer of layers.reverse()) back = over(layer, back);
-  const lum = (rgb) => { const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
-  const [a, b] = [lum(over(fg, back)), lum(back)].sort((x, y) => y - x);
-  return (a + 0.05) / (b + 0.05);
-})()`;
 
 describe('the web chat keeps the focus', () => {
   let page: Page;
