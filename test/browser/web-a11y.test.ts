@@ -227,6 +227,30 @@ describe('the widget by keyboard', () => {
     expect(errors).toEqual([]);
   });
 
+  it('Escape in a 👎\'s reason box skips the reason and leaves the chat open; the next Escape closes it', async () => {
+    const page = await open(websiteUrl);
+    const launcher = page.getByRole('button', { name: 'Open the chat: Help' });
+    await launcher.click();
+    await expect.poll(() => page.frames().some((f) => f.url().includes('/web/frame')), POLL).toBe(true);
+    const frame = page.frames().find((f) => f.url().includes('/web/frame'))!;
+    await say(frame, 'rate me by keyboard');
+    const answer = frame.locator('.msg.assistant', { hasText: 'echo: rate me by keyboard' });
+    await answer.locator('.feedback').waitFor({ timeout: 10_000 });
+    await answer.getByRole('button', { name: 'Bad answer' }).click();
+    const box = answer.getByRole('textbox', { name: 'What was wrong with this answer?' });
+    await box.waitFor();
+    await box.fill('half a thought');
+    await box.press('Escape');
+    await expect.poll(() => answer.locator('.thanks').textContent(), POLL).toBe('Thanks for the feedback.');
+    expect(await answer.getByRole('button', { name: 'Bad answer' }).getAttribute('aria-pressed')).toBe('true');
+    // Still open: the bubble is the close button, the frame on show.
+    expect(await page.getByRole('button', { name: 'Close the chat: Help' }).getAttribute('aria-expanded')).toBe('true');
+    expect(await page.locator('iframe[title="Help"]').isVisible()).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => launcher.getAttribute('aria-expanded'), POLL).toBe('false');
+    expect(errors).toEqual([]);
+  });
+
   it("the site's own parleyWidget.open() leaves the focus where the site put it (a field on the page), also once the frame has loaded", async () => {
     const page = await open(websiteUrl);
     await page.getByRole('button', { name: 'Open the chat: Help' }).waitFor();

@@ -205,6 +205,12 @@ function reasonForm(exchange, state) {
     ratings.set(exchange, { rating: 'bad' });
     updateBar(exchange);
   });
+  // Escape in the box skips the reason, and only that: it does not also close the widget's frame.
+  box.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    event.stopPropagation();
+    skip.click();
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const reason = box.value.trim();
