@@ -5,7 +5,7 @@
  */
 import type { Config } from '../src/index.js';
 import { CACHE_URL_UNUSED } from '../src/backends.js';
-import { connectRedis, parseRedisUrl, redisAddress, type RedisClient } from '../src/store/redis-connection.js';
+import { connectionHint, connectRedis, parseRedisUrl, redisAddress, tryPermissions, type RedisClient } from '../src/store/redis-connection.js';
 import { withTimeout } from '../src/timeout.js';
 import type { CheckLine as Line } from './check-aws.js';
 
@@ -16,13 +16,14 @@ export const REDIS_CHECK_DEADLINE_MS = 5000;
 export async function checkRedisLines(config: Config, shares: string): Promise<Line[]> {
   const { redisUrl, redisCacheUrl } = config;
   if (!redisUrl) return redisCacheUrl ? [{ ok: 'warn', what: 'Redis cache', detail: CACHE_URL_UNUSED }] : [];
-  const lines = [checkRedis(redisUrl, `reached; ${shares} are shared`)];
+  const prefix = config.redisPrefix;
+  const lines = [checkRedis(redisUrl, `reached; ${shares} are shared`, prefix)];
   // Side by side: a dead cache Redis is named within the same few seconds.
-  if (redisCacheUrl) lines.push(checkRedis(redisCacheUrl, 'reached; the response cache is shared', 'REDIS_CACHE_URL', 'Redis cache'));
+  if (redisCacheUrl) lines.push(checkRedis(redisCacheUrl, 'reached; the response cache is shared', prefix, 'REDIS_CACHE_URL', 'Redis cache'));
   return Promise.all(lines);
 }
 
-async function checkRedis(url: string, reached: string, variable = 'REDIS_URL', what = 'Redis'): Promise<Line> {
+async function checkRedis(url: string, reached: string, prefix: string, variable = 'REDIS_URL', what = 'Redis'): Promise<Line> {
   // As serve connects (a Sentinel or Cluster URL too); commandTimeout: a server that took the
   // connection but never answers fails each command too.
   const redis = connectRedis(url, { lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 0, connectTimeout: 3000, commandTimeout: 3000, retryStrategy: () => null, sentinelRetryStrategy: () => null });
@@ -31,36 +32,32 @@ async function checkRedis(url: string, reached: string, variable = 'REDIS_URL', 
   redis.on('error', (error: Error) => (lastError = error));
   const seconds = REDIS_CHECK_DEADLINE_MS / 1000;
   try {
-    return await withTimeout(reach(redis, reached, what, parseRedisUrl(url).kind === 'cluster' ? undefined : `${redisAddress(url)} (${variable})`), REDIS_CHECK_DEADLINE_MS, `no answer within ${seconds} s (it takes connections but does not answer)`);
+    return await withTimeout(reach(redis, reached, what, prefix, parseRedisUrl(url).kind === 'cluster' ? undefined : `${redisAddress(url)} (${variable})`), REDIS_CHECK_DEADLINE_MS, `no answer within ${seconds} s (it takes connections but does not answer)`);
   } catch (error) {
     const refusal = [lastError, error as Error].find((e) => e && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message));
+    // The user and password were taken, but the user may not run a command or touch a key parley needs (an ACL).
+    if (refusal?.message.startsWith('NOPERM')) return { ok: false, what, detail: `${redisAddress(url)}: the user in ${variable} lacks a permission parley needs: ${refusal.message} (allow ~${prefix}:* +@all -@dangerous +info: see "an ACL limited to the bot's keys" in the README)` };
     const refused = refusal?.message.startsWith('NOAUTH') ? `needs a password, and ${variable} gives none` : `refused the user or password in ${variable}`;
     if (refusal) return { ok: false, what, detail: `${redisAddress(url)} ${refused}: ${refusal.message}` };
     // ioredis ends a failed connect with "Connection is closed." whatever closed it: the socket's own error says why (ECONNREFUSED, ENOTFOUND, an untrusted TLS certificate…).
     const cause = lastError && (error as Error).message === 'Connection is closed.' ? lastError : (error as Error);
-    return { ok: false, what, detail: `cannot reach ${redisAddress(url)} (${variable}): ${cause.message}${untrusted(cause)}` };
+    return { ok: false, what, detail: `cannot reach ${redisAddress(url)} (${variable}): ${cause.message}${connectionHint(cause, url)}` };
   } finally {
     redis.disconnect();
   }
 }
 
 /** `named`: the server as the line names it, when ROLE is worth asking (not a Cluster, whose nodes differ). */
-async function reach(redis: RedisClient, reached: string, what: string, named?: string): Promise<Line> {
+async function reach(redis: RedisClient, reached: string, what: string, prefix: string, named?: string): Promise<Line> {
   await redis.connect();
   await redis.ping();
   // A replica answers PING but refuses every write (READONLY), and the store, queue and cache all write.
   const role = named ? await redis.call('ROLE').then((r) => (r as unknown[])[0], () => undefined) : undefined;
   if (role === 'slave') return { ok: false, what, detail: `${named} is a read-only replica: point it at the primary (every write there is refused with READONLY)` };
+  // An ACL user refused what parley does (a NOPERM, thrown to the caller).
+  await tryPermissions(redis, prefix);
   const policy = await redis.config('GET', 'maxmemory-policy').then((r) => (r as string[])[1], () => undefined);
   // The cache may evict (that is what REDIS_CACHE_URL is for); the store and queue must not.
   if (what === 'Redis' && policy && policy !== 'noeviction') return { ok: 'warn', what, detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };
   return { ok: true, what, detail: reached };
-}
-
-/** Node's codes for a TLS certificate signed by no CA it knows (a private CA, a self-signed one). */
-const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
-
-function untrusted(error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code && UNTRUSTED.has(code) ? ' (its TLS certificate is signed by a CA Node does not know: give its CA certificate in NODE_EXTRA_CA_CERTS=/path/to/ca.pem)' : '';
 }

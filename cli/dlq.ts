@@ -64,6 +64,11 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
         // usageProblem lets no other action through: one added there and not here must not pass silently.
         throw new Error(`parley dlq: no handling for the action "${action}"`);
     }
+  } catch (error) {
+    // A command Redis refused (an ACL's NOPERM): one line, not ioredis's dump of the command's arguments (a script, a job's data).
+    if ((error as Error).name !== 'ReplyError') throw error;
+    console.error(`parley dlq: Redis refused a command (REDIS_URL): ${(error as Error).message}. parley check tells more.`);
+    return 1;
   } finally {
     // Closing a connection that never came up can wait as long: a second is enough.
     await Promise.race([Promise.all([queue.close(0).catch(() => undefined), attemptsStore?.close().catch(() => undefined)]), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);

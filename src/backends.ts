@@ -16,7 +16,7 @@ import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './
 import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
 import { RedisConversationLog } from './conversation-log-redis.js';
 import { MemoryTally, RedisTally, type Tally } from './ops/tally.js';
-import { logReplicaRefusalsTo, parseRedisUrl, queuePrefix, redisAddress } from './store/redis-connection.js';
+import { connectionHint, logReplicaRefusalsTo, parseRedisUrl, queuePrefix, redisAddress, storeNamespace, tryPermissions } from './store/redis-connection.js';
 
 export interface Backends {
   /** Built on first use, so a store or queue the developer brings opens no connection of ours. */
@@ -93,7 +93,7 @@ export function createBackends(config: Config, logger: Logger, { queueOnRedis = 
   // A REDIS_URL (or REDIS_CACHE_URL) naming a replica is told in this logger, whichever connection meets it.
   const untell = [config.redisUrl, config.redisCacheUrl].filter((url): url is string => Boolean(url)).map((url) => logReplicaRefusalsTo(logger, url));
   // Store keys start with "parley:" already; another prefix is put in front of them.
-  const namespace = config.redisPrefix === 'parley' ? '' : `${config.redisPrefix}:`;
+  const namespace = storeNamespace(config.redisPrefix);
   let patientRedis: Redis | undefined;
   const patient = () =>
     (patientRedis ??= named(connectRedis(config.redisUrl!, { enableOfflineQueue: true, maxRetriesPerRequest: 30, lazyConnect: true, enableAutoPipelining: true }), 'worker store', logger, config.redisUrl!));
@@ -108,7 +108,7 @@ export function createBackends(config: Config, logger: Logger, { queueOnRedis = 
     (connected ??= (async () => {
       // A failed first connect is retried by ioredis in the background; readiness reports it meanwhile.
       for (const client of new Set([redis, cacheRedis, patientRedis])) if (client?.status === 'wait') client.connect().catch(() => undefined);
-      void warnIfUnsafe(redis, logger, queueOnRedis);
+      void warnIfUnsafe(redis, logger, queueOnRedis, config.redisPrefix);
       await whenReady(redis, 10_000).catch(() => undefined);
     })());
   return {
@@ -143,7 +143,7 @@ function named(redis: Redis, role: string, logger: Logger, url: string, variable
   let down = false;
   const at = redisAddress(url);
   redis.on('error', (error: Error) => {
-    if (!down) logger.warn({ role, at, err: error.message }, `Redis unreachable at ${at} (${variable}); retrying in the background`);
+    if (!down) logger.warn({ role, at, err: error.message }, `Redis unreachable at ${at} (${variable}); retrying in the background${connectionHint(error, url)}`);
     down = true;
   });
   redis.on('ready', () => {
@@ -157,8 +157,12 @@ function named(redis: Redis, role: string, logger: Logger, url: string, variable
  * Best effort, once per start, on the queue's own connection (CONFIG is often disabled on managed
  * Redis: nothing is said then). The queue must never lose keys to eviction, nor to a restart.
  */
-async function warnIfUnsafe(redis: Redis, logger: Logger, queueOnRedis: boolean): Promise<void> {
+async function warnIfUnsafe(redis: Redis, logger: Logger, queueOnRedis: boolean, prefix: string): Promise<void> {
   await new Promise((resolve) => (redis.status === 'ready' ? resolve(undefined) : redis.once('ready', resolve)));
+  // An ACL user refused INFO (BullMQ's), scripts or the prefix's keys fails every message: said once, here.
+  await tryPermissions(redis, prefix).catch((error: Error) => {
+    if (error.message.startsWith('NOPERM')) logger.error({ err: error.message }, `Redis refused a command parley needs to the user in REDIS_URL, so messages cannot be taken or answered: allow ~${prefix}:* +@all -@dangerous +info (see "an ACL limited to the bot's keys" in the README)`);
+  });
   const get = async (name: string) => ((await redis.config('GET', name)) as string[])[1];
   try {
     const policy = await get('maxmemory-policy');

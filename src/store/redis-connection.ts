@@ -235,6 +235,21 @@ export function queuePrefix(url: string, prefix: string): string {
   return parseRedisUrl(url).kind === 'cluster' ? `{${prefix}}` : prefix;
 }
 
+/** The start of the store's keys under REDIS_PREFIX ('' for the default prefix, whose keys start parley: already). */
+export function storeNamespace(prefix: string): string {
+  return prefix === 'parley' ? '' : `${prefix}:`;
+}
+
+/**
+ * What parley needs of an ACL user, tried once: INFO (BullMQ reads it) and a script writing a key
+ * under the prefix (the one /readyz writes; it expires in a second). An ACL that refuses either
+ * rejects with its NOPERM.
+ */
+export async function tryPermissions(redis: RedisClient, prefix: string): Promise<void> {
+  await redis.info('server');
+  await redis.eval("return redis.call('SET', KEYS[1], '1', 'PX', 1000)", 1, `${storeNamespace(prefix)}parley:ready`);
+}
+
 /** Wait until the connection is ready (or fail after `timeoutMs`). */
 export async function whenReady(redis: RedisClient, timeoutMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;
@@ -249,4 +264,26 @@ export async function whenReady(redis: RedisClient, timeoutMs = 5000): Promise<v
     };
     redis.once('ready', onReady);
   });
+}
+
+/** What to change when a connection failed for a reason the user can fix in REDIS_URL or Node's CAs ('' otherwise). */
+export function connectionHint(error: Error, url: string): string {
+  return untrusted(error) + wrongScheme(error, url);
+}
+
+/** Node's codes for a TLS certificate signed by no CA it knows (a private CA, a self-signed one). */
+const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+
+function untrusted(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && UNTRUSTED.has(code) ? ' (its TLS certificate is signed by a CA Node does not know: give its CA certificate in NODE_EXTRA_CA_CERTS=/path/to/ca.pem)' : '';
+}
+
+/** TLS asked of a plain port, or not asked of a TLS-only one (managed Redis is often TLS only): what the scheme should be. */
+function wrongScheme(error: Error, url: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const tls = parseRedisUrl(url).tls;
+  if (tls && code === 'ETIMEDOUT') return ' (if that port is a plain one, use redis://: a plain Redis never answers TLS\'s handshake)';
+  if (!tls && (code === 'ECONNRESET' || code === 'EPIPE')) return ' (if that port takes only TLS, use rediss://)';
+  return '';
 }
