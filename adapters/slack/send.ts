@@ -9,6 +9,7 @@ import { findKeyedMessage, partMetadata } from './find-part.js';
 import { InertMentionStream, inertMentions } from './inert-mentions.js';
 import { findLostStart, startOut } from './lost-start.js';
 import { RefusedTokens } from './refused-tokens.js';
+import { StreamNotes, streamKeys } from './stream-notes.js';
 import { afterFirstChunk, passing, stopEarlierStream, stopEarlierStreamBefore, takeBackEarlierStream, type TakeBack } from './take-back.js';
 import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, replyKeyOf, waitRetryAfter, type Finished } from './stream-finish.js';
 
@@ -24,11 +25,7 @@ const REFUSED_TOKEN = new Set(['token_expired', 'invalid_auth', 'token_revoked']
 
 export const slackKeys = {
   answeredThread: (team: string, channel: string, threadTs: string) => `parley:slack:thread:${team}:${channel}:${threadTs}`,
-  /** The ts of the message a reply (its key) began to stream in: a retry after a crash finds it. */
-  streamStarted: (key: string) => `parley:slack:stream:${key}`,
 };
-/** As long as the core's own markers: longer than a job can live in the queue. */
-const STREAM_MARKER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** The characters the WebClient's streamer holds before it sends (its default): the append that reaches it sends the start. */
 const STREAM_BUFFER = 256;
 
@@ -50,6 +47,7 @@ export class SlackSender {
   ) {}
 
   private readonly unstopped = new UnstoppedStreams();
+  private readonly notes = new StreamNotes(() => this.store(), () => this.logger());
   readonly refused = new RefusedTokens(() => this.store()); // refusals for good, noted by authed(): checked before the AI is asked
   /** The messages streaming now (ts → where): stopped should the process exit before they end (stopOpenStreams). */
   private readonly open = new Map<string, SlackDetails>();
@@ -133,13 +131,12 @@ export class SlackSender {
     let text = '';
     if (!threadTs) {
       // No thread to stream in (a DM outside one): collected, so an AI failure showed nothing.
-      try {
-        for await (const chunk of chunks) text += chunk;
-      } catch (aiFailure) {
-        throw nothingShown(aiFailure);
-      }
+      text = await collectShowingNothing(chunks);
       return { ids: [], text, rest: text };
     }
+    // An earlier run streamed the whole reply and was killed before the core marked it sent: not shown again.
+    const finished = await this.notes.finishedBefore(key);
+    if (finished !== undefined) return { ids: [finished], text: await collectShowingNothing(chunks) };
     // The streamer takes its token from append/stop (it drops one given here).
     const auth = await this.auth(details!);
     // What an earlier run of this reply left half-streamed: stopped while the AI begins, taken back as this run's answer does.
@@ -151,7 +148,7 @@ export class SlackSender {
     // Noted just before the start goes out (the append that fills the buffer, or the stop), so a retry finds what a killed run began; not sooner, or it would take an earlier reply's.
     let held = 0; // what the streamer holds before its start
     const noteIfStartGoesOut = async (adding: number) => {
-      if (key && streamer.ts === undefined && (held += adding) >= STREAM_BUFFER) await this.noteStreamStarted(key, startOut(Date.now()));
+      if (key && streamer.ts === undefined && (held += adding) >= STREAM_BUFFER) await this.notes.started(key, startOut(Date.now()));
     };
     let shown = 0; // how much of `text` Slack has accepted: the streamer buffers, and answers null until it sends
     let startCarried = 0; // how much of `text` a start whose answer was lost carried
@@ -174,7 +171,7 @@ export class SlackSender {
             this.open.set((opened.ts = streamer.ts), details!);
             if (this.abandonments !== opened.abandonments) void this.stopNow(streamer.ts, details!);
             // Kept before more is shown: a process killed mid-stream leaves a message its retry must take back.
-            if (key) noted = await this.noteStreamStarted(key, streamer.ts);
+            if (key) noted = await this.notes.started(key, streamer.ts);
           }
         } catch (error) {
           failure = readable(error); // logged: a proxy's page left out
@@ -203,8 +200,8 @@ export class SlackSender {
       }
     }
     if (!failure) {
+      await this.notes.finished(key, streamer.ts ?? '');
       await this.rememberStreamedThread(details!);
-      this.forgetStreamStarted(key);
       return { ids: [streamer.ts ?? ''], text };
     }
     // A lost start's answer may have begun the message (finished as any broken stream); one deleted mid-stream took what it showed: all is posted.
@@ -212,7 +209,7 @@ export class SlackSender {
     const ts = gone ? undefined : (streamer.ts ?? (outcomeUnknown(failure) ? await this.lostStart(details!, failedAt) : undefined));
     if (ts === undefined) {
       this.logger().warn({ err: failure }, `Slack streaming failed ${gone ? 'as its message is gone' : 'before it started'}; posting the reply as one message`);
-      this.forgetStreamStarted(key);
+      this.notes.forget(key);
       return { ids: [], text, rest: text };
     }
     // A 429 said when to call again: the stop waits for it. The message that ends the answer keeps the feedback buttons.
@@ -221,7 +218,7 @@ export class SlackSender {
     // Stopped with the whole answer: nothing for a retry to take back. Not stopped, its rest is the
     // core's to post, which keeps the answer first (a retry then finishes it and never streams
     // again); killed before that, the retry must take this message back: the note stays.
-    if (!rest) this.forgetStreamStarted(key);
+    if (!rest) await this.notes.finished(key, ts);
     return { ids: [ts], text, ...(rest ? { rest } : {}) };
   }
 
@@ -232,19 +229,6 @@ export class SlackSender {
     return findLostStart(read, () => slack((auth) => this.client.auth.test(auth)), since, this.logger(), lookLater);
   }
 
-  /** Without the note only a crash right now would cost anything (a second copy): the stream goes on. Whether it was kept. */
-  private async noteStreamStarted(key: string, ts: string): Promise<boolean> {
-    return this.store().set(slackKeys.streamStarted(key), ts, STREAM_MARKER_TTL_MS).then(
-      () => true,
-      (error: unknown) => (this.logger().warn({ err: error }, 'could not note the streamed message; streaming on'), false),
-    );
-  }
-
-  /** The stream ended as it should: a retry of its job (its "sent" marker lost) must not take the answer back. Not waited for. */
-  private forgetStreamStarted(key: string | undefined): void {
-    if (key) void this.store().delete(slackKeys.streamStarted(key)).catch(() => undefined);
-  }
-
   /** A message an earlier run of this reply began to stream and never finished (killed, or its AI broke off): stopped, then taken back (take-back.ts). */
   private earlierStream(details: SlackDetails, key: string): { slack: TakeBack; marker: string } {
     const slack: TakeBack = {
@@ -253,7 +237,7 @@ export class SlackSender {
       stop: (ts) => this.authed(details, (auth) => this.client.chat.stopStream({ ...auth, channel: details.channel, ts })),
       remove: (ts) => this.call(() => this.authed(details, (auth) => this.client.chat.delete({ ...auth, channel: details.channel, ts }))),
     };
-    return { slack, marker: slackKeys.streamStarted(key) };
+    return { slack, marker: streamKeys.started(key) };
   }
 
   /** A started stream failed: stopped with the text not shown yet (stream-finish.ts). `stopUnanswered`: the failed stop carried all that text and had no answer. */
@@ -297,4 +281,15 @@ export class SlackSender {
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return waitOutRetryAfter(() => classify(fn), { maxWaitMs: MAX_INLINE_WAIT_MS, onWait: (waitMs) => this.logger().info({ waitMs }, 'Slack answered 429; waiting as Retry-After says') });
   }
+}
+
+/** The whole text, nothing shown: an AI failure is one that may simply be asked again. */
+async function collectShowingNothing(chunks: AsyncIterable<string>): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of chunks) text += chunk;
+  } catch (aiFailure) {
+    throw nothingShown(aiFailure);
+  }
+  return text;
 }

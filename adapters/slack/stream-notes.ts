@@ -1,0 +1,55 @@
+/**
+ * What send.ts keeps in the store about a reply it streams (its key: the job and reply number), so
+ * that a retry of the job after a crash neither leaves a message half-streamed nor shows the answer
+ * twice: the message it began in (taken back by the retry, take-back.ts), and, once it stopped
+ * with the whole answer, that it did (the retry shows nothing again; the core's "sent" marker,
+ * written a moment later, may never have been).
+ */
+import type { Logger } from 'pino';
+import type { Store } from 'parley/adapter-kit';
+
+export const streamKeys = {
+  /** The ts of the message a reply began to stream in: a retry after a crash finds it. */
+  started: (key: string) => `parley:slack:stream:${key}`,
+  /** The ts of the message that holds the whole reply, stopped: a retry after a crash shows it again no more. */
+  finished: (key: string) => `parley:slack:stream-done:${key}`,
+};
+
+/** As long as the core's own markers: longer than a job can live in the queue. */
+const STREAM_MARKER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+export class StreamNotes {
+  constructor(
+    private readonly store: () => Store,
+    private readonly logger: () => Logger,
+  ) {}
+
+  /** Without the note only a crash right now would cost anything (a second copy): the stream goes on. Whether it was kept. */
+  async started(key: string, ts: string): Promise<boolean> {
+    return this.store().set(streamKeys.started(key), ts, STREAM_MARKER_TTL_MS).then(
+      () => true,
+      (error: unknown) => (this.logger().warn({ err: error }, 'could not note the streamed message; streaming on'), false),
+    );
+  }
+
+  /**
+   * The stream ended with the whole answer shown (in `ts`): noted before the start's note is dropped,
+   * so a retry (the process killed before the core marked the reply sent) shows it no second time
+   * and takes nothing back. A note that cannot be kept costs only that crash a second copy.
+   */
+  async finished(key: string | undefined, ts: string): Promise<void> {
+    if (!key) return;
+    await this.store().set(streamKeys.finished(key), ts, STREAM_MARKER_TTL_MS).catch((error: unknown) => this.logger().warn({ err: error }, 'could not note the finished stream'));
+    void this.store().delete(streamKeys.started(key)).catch(() => undefined);
+  }
+
+  /** The stream ended with nothing on screen to keep (posted as a message instead): the start's note goes. Not waited for. */
+  forget(key: string | undefined): void {
+    if (key) void this.store().delete(streamKeys.started(key)).catch(() => undefined);
+  }
+
+  /** The message an earlier run of this reply finished it in, if one did. */
+  async finishedBefore(key: string | undefined): Promise<string | undefined> {
+    return key ? this.store().get(streamKeys.finished(key)) : undefined;
+  }
+}

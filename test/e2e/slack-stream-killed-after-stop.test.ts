@@ -1,0 +1,53 @@
+/**
+ * A streamed Slack reply whose process was killed after its chat.stopStream went out, before the
+ * core wrote the reply's "sent" marker (found by a chaos run: kill -9 of workers under load). The
+ * job runs again in another process, with the same store: the user must be left with one answer.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/index.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
+import { SLACK_THREAD, chunksOf, senderOn } from '../helpers/slack-stream.js';
+
+const SHORT = 're: the whole answer';
+/** Past the streamer's 256-character buffer: the message starts (and its ts is noted) before the stop. */
+const LONG = `re: ${'a long answer, '.repeat(30)}the end`;
+
+/** The messages the user is left with: streams that were not deleted, and posted messages. */
+const shown = (slack: FakeSlack) => {
+  const deleted = new Set(slack.callsTo('chat.delete').map((c) => String(c.args.ts)));
+  return [...slack.streams].filter(([ts]) => !deleted.has(ts)).map(([, s]) => s.text).concat(slack.callsTo('chat.postMessage').map((c) => String(c.args.text)));
+};
+
+describe('a Slack stream whose run died after its stop went out', () => {
+  it.each([
+    ['a short answer (started by the stop itself)', SHORT, 'job-short'],
+    ['a long answer', LONG, 'job-long'],
+  ])('killed after the stop was answered, before the sent marker (%s): the retry shows nothing again', async (_name, answer, job) => {
+    const slack = await startFakeSlack();
+    try {
+      const store = new MemoryStore();
+      const first = await senderOn(slack, store).stream(SLACK_THREAD, chunksOf(answer), `${job}:1`);
+      // The process is gone before the core marked the reply sent; the job runs again.
+      const retry = await senderOn(slack, store).stream(SLACK_THREAD, chunksOf(answer), `${job}:1`);
+      expect(shown(slack)).toEqual([answer]);
+      expect(retry).toEqual({ ids: first.ids, text: answer });
+      expect(slack.callsTo('chat.startStream')).toHaveLength(1);
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('killed while the stop of a long answer was out (Slack took it): the retry takes the message back and streams the answer once more, one left', async () => {
+    const slack = await startFakeSlack();
+    try {
+      const store = new MemoryStore();
+      slack.on('chat.stopStream', (_call, n) => (n === 0 ? { takenAtOnce: true, after: new Promise(() => undefined) } : undefined));
+      void senderOn(slack, store).stream(SLACK_THREAD, chunksOf(LONG), 'job-3:1');
+      while (slack.callsTo('chat.stopStream').length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await senderOn(slack, store).stream(SLACK_THREAD, chunksOf(LONG), 'job-3:1');
+      expect(shown(slack)).toEqual([LONG]);
+    } finally {
+      await slack.close();
+    }
+  });
+});
