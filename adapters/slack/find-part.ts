@@ -2,7 +2,8 @@
  * Looking for a reply part whose post timed out (MaybePostedError): Slack may have posted it all
  * the same. Slack keeps no idempotency key, so each part is posted with its key as message
  * metadata, and found by it in the thread (conversations.replies, oldest first) or the channel
- * (conversations.history, newest first) since it was sent.
+ * (conversations.history, newest first) since it was sent. A streamed reply's stop carries the
+ * reply's key the same way: a retry finds the message a stop it never heard back from finished.
  */
 import type { ReplyPart } from 'parley/adapter-kit';
 
@@ -31,6 +32,13 @@ export async function findKeyedMessage(read: (page: object) => Promise<Page>, ke
 }
 
 /** Slack has no idempotency key: a part carries its key as message metadata, for findKeyedMessage. */
-export function partMetadata(part: ReplyPart | undefined): { metadata?: { event_type: string; event_payload: { part: string } } } {
-  return part?.key ? { metadata: { event_type: PART_EVENT_TYPE, event_payload: { part: part.key } } } : {};
+export function partMetadata(part: ReplyPart | undefined): KeyedMetadata {
+  return keyedMetadata(part?.key);
 }
+
+/** The metadata carrying `key`: a part's (`<reply key>:<index>`), or a streamed reply's own (`<reply key>`, on the stop that ends it whole). */
+export function keyedMetadata(key: string | undefined): KeyedMetadata {
+  return key ? { metadata: { event_type: PART_EVENT_TYPE, event_payload: { part: key } } } : {};
+}
+
+type KeyedMetadata = { metadata?: { event_type: string; event_payload: { part: string } } };

@@ -5,7 +5,7 @@ import { exchangeOf, nothingShown, shownTextTakenBack, waitOutRetryAfter, type C
 import { classify, readable } from './classify.js';
 import type { SlackDetails } from './events.js';
 import { feedbackBlock, feedbackOn } from './feedback.js';
-import { findKeyedMessage, partMetadata } from './find-part.js';
+import { findKeyedMessage, keyedMetadata, partMetadata } from './find-part.js';
 import { InertMentionStream, inertMentions } from './inert-mentions.js';
 import { findLostStart, startOut } from './lost-start.js';
 import { RefusedTokens } from './refused-tokens.js';
@@ -32,8 +32,8 @@ const STREAM_BUFFER = 256;
 type SlackRef = ConversationRef<SlackDetails>;
 /** A stream's message once started (`ts`), and the process's count of give-ups when it was asked for (only the streams under way then are stopped). */
 type Opened = { ts?: string; abandonments: number };
-/** The feedback buttons a finished answer's last message carries. */
-type Feedback = { blocks?: ReturnType<typeof feedbackBlock>[] };
+/** The feedback buttons a finished answer's last message carries, and the reply's key (a retry finds it by that). */
+type Feedback = { blocks?: ReturnType<typeof feedbackBlock>[] } & ReturnType<typeof keyedMetadata>;
 
 export class SlackSender {
   constructor(
@@ -91,11 +91,15 @@ export class SlackSender {
 
   /** A part whose post timed out may have been posted all the same: looked for by its key (find-part.ts). */
   async findPart({ details }: SlackRef, part: ReplyPart, since: number): Promise<string | undefined> {
-    if (!part.key) return undefined;
-    const { channel, threadTs } = details!;
+    return part.key ? this.findKeyed(details!, part.key, since) : undefined;
+  }
+
+  /** The message carrying `key` (a part's, or a streamed reply's) since `since`, in the thread or the channel (find-part.ts). */
+  private findKeyed(details: SlackDetails, key: string, since: number): Promise<string | undefined> {
+    const { channel, threadTs } = details;
     const read = (page: object) =>
-      this.call(() => this.authed(details!, (auth) => (threadTs ? this.client.conversations.replies({ ...auth, ...page, channel, ts: threadTs }) : this.client.conversations.history({ ...auth, ...page, channel }))));
-    return findKeyedMessage(read, part.key, since);
+      this.call(() => this.authed(details, (auth) => (threadTs ? this.client.conversations.replies({ ...auth, ...page, channel, ts: threadTs }) : this.client.conversations.history({ ...auth, ...page, channel }))));
+    return findKeyedMessage(read, key, since);
   }
 
   /**
@@ -135,7 +139,7 @@ export class SlackSender {
       return { ids: [], text, rest: text };
     }
     // An earlier run streamed the whole reply and was killed before the core marked it sent: not shown again.
-    const finished = await this.notes.finishedBefore(key);
+    const finished = await this.notes.finishedBefore(key, (reply, since) => this.findKeyed(details!, reply, since));
     if (finished !== undefined) return { ids: [finished], text: await collectShowingNothing(chunks) };
     // The streamer takes its token from append/stop (it drops one given here).
     const auth = await this.auth(details!);
@@ -157,7 +161,7 @@ export class SlackSender {
     let failedAt = 0;
     let stopFailed = false; // the failure is the stop's, which carried all the text not shown yet
     let noted = false; // the started message's ts is kept: a retry finds it
-    const feedback: Feedback = key ? { blocks: [feedbackBlock(exchangeOf(key), id)] } : {};
+    const feedback: Feedback = key ? { blocks: [feedbackBlock(exchangeOf(key), id)], ...keyedMetadata(key) } : {};
     try {
       for await (const chunk of source) {
         text += chunk;

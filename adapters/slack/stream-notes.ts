@@ -3,10 +3,13 @@
  * that a retry of the job after a crash neither leaves a message half-streamed nor shows the answer
  * twice: the message it began in (taken back by the retry, take-back.ts), and, once it stopped
  * with the whole answer, that it did (the retry shows nothing again; the core's "sent" marker,
- * written a moment later, may never have been).
+ * written a moment later, may never have been), or, killed while the stop that began its message
+ * was out, the message that stop finished, found by the reply's key it carries.
  */
 import type { Logger } from 'pino';
 import type { Store } from 'parley/adapter-kit';
+import { startOutSince } from './lost-start.js';
+import { passing } from './take-back.js';
 
 export const streamKeys = {
   /** The ts of the message a reply began to stream in: a retry after a crash finds it. */
@@ -48,8 +51,23 @@ export class StreamNotes {
     if (key) void this.store().delete(streamKeys.started(key)).catch(() => undefined);
   }
 
-  /** The message an earlier run of this reply finished it in, if one did. */
-  async finishedBefore(key: string | undefined): Promise<string | undefined> {
-    return key ? this.store().get(streamKeys.finished(key)) : undefined;
+  /**
+   * The message an earlier run of this reply finished it in, if one did. One killed while the stop
+   * that began its message (a short answer) was out left no ts, only when that went out: the
+   * message that stop finished is looked for by the reply's key it carries (`findKeyed`, since
+   * then), and noted as finished. A look Slack fails throws (the job tries later); one it refuses
+   * finds nothing.
+   */
+  async finishedBefore(key: string | undefined, findKeyed: (key: string, since: number) => Promise<string | undefined>): Promise<string | undefined> {
+    if (!key) return undefined;
+    const [finished, started] = await Promise.all([this.store().get(streamKeys.finished(key)), this.store().get(streamKeys.started(key))]);
+    const since = finished !== undefined || started === undefined ? undefined : startOutSince(started);
+    if (since === undefined) return finished;
+    const ts = await findKeyed(key, since).catch((error: unknown) => {
+      if (passing(error)) throw error;
+      return void this.logger().warn({ err: error }, 'could not look for the message the stop of an earlier run of this reply may have finished');
+    });
+    if (ts !== undefined) await this.finished(key, ts);
+    return ts;
   }
 }

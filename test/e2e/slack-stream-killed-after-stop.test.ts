@@ -37,6 +37,59 @@ describe('a Slack stream whose run died after its stop went out', () => {
     }
   });
 
+  it('killed while the stop of a short answer was out (the stop started the message, and Slack finished it): the retry finds it and shows nothing again', async () => {
+    const slack = await startFakeSlack();
+    try {
+      const store = new MemoryStore();
+      slack.on('chat.stopStream', (_call, n) => (n === 0 ? { takenAtOnce: true, after: new Promise(() => undefined) } : undefined));
+      void senderOn(slack, store).stream(SLACK_THREAD, chunksOf(SHORT), 'job-4:1');
+      while (slack.callsTo('chat.stopStream').length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const [ts] = [...slack.streams.keys()];
+      const retry = await senderOn(slack, store).stream(SLACK_THREAD, chunksOf(SHORT), 'job-4:1');
+      expect(shown(slack)).toEqual([SHORT]);
+      expect(retry).toEqual({ ids: [ts], text: SHORT });
+      expect(slack.callsTo('chat.delete')).toHaveLength(0);
+      // Found once: a third run (the core's marker lost again) reads the finished note, not the thread.
+      const reads = slack.callsTo('conversations.replies').length;
+      expect(await senderOn(slack, store).stream(SLACK_THREAD, chunksOf(SHORT), 'job-4:1')).toEqual({ ids: [ts], text: SHORT });
+      expect(slack.callsTo('conversations.replies')).toHaveLength(reads);
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('killed while the stop of a short answer was out, the retry unable to look (Slack failing for a moment): it fails, and the retry after shows nothing again', async () => {
+    const slack = await startFakeSlack();
+    try {
+      const store = new MemoryStore();
+      slack.on('chat.stopStream', (_call, n) => (n === 0 ? { takenAtOnce: true, after: new Promise(() => undefined) } : undefined));
+      void senderOn(slack, store).stream(SLACK_THREAD, chunksOf(SHORT), 'job-6:1');
+      while (slack.callsTo('chat.stopStream').length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      slack.on('conversations.replies', (_call, n) => (n === 0 ? { status: 500 } : undefined));
+      await expect(senderOn(slack, store).stream(SLACK_THREAD, chunksOf(SHORT), 'job-6:1')).rejects.toThrow();
+      await senderOn(slack, store).stream(SLACK_THREAD, chunksOf(SHORT), 'job-6:1');
+      expect(shown(slack)).toEqual([SHORT]);
+      expect(slack.callsTo('chat.startStream')).toHaveLength(1);
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('killed while the stop of a short answer was out, another reply of the same job finished before it in the thread: not taken for this one', async () => {
+    const slack = await startFakeSlack();
+    try {
+      const store = new MemoryStore();
+      await senderOn(slack, store).stream(SLACK_THREAD, chunksOf('re: the first reply'), 'job-5:1');
+      slack.on('chat.stopStream', (_call, n) => (n === 1 ? { body: { ok: false, error: 'internal_error' }, after: new Promise(() => undefined) } : undefined));
+      void senderOn(slack, store).stream(SLACK_THREAD, chunksOf(SHORT), 'job-5:2');
+      while (slack.callsTo('chat.stopStream').length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      await senderOn(slack, store).stream(SLACK_THREAD, chunksOf(SHORT), 'job-5:2');
+      expect(shown(slack)).toEqual(['re: the first reply', SHORT]);
+    } finally {
+      await slack.close();
+    }
+  });
+
   it('killed while the stop of a long answer was out (Slack took it): the retry takes the message back and streams the answer once more, one left', async () => {
     const slack = await startFakeSlack();
     try {

@@ -2,7 +2,8 @@
  * The fake Slack's streamed messages (slack-api.ts): what each shows and whether it is still
  * streaming. Like Slack, append/stop on a stopped message is refused (`message_not_in_streaming_state`),
  * and a stop's `markdown_text` over 12,000 characters is `msg_too_long`. Like Slack, conversations.*
- * list them as the bot's messages with their `streaming_state` (`in_progress`, then `completed`).
+ * list them as the bot's messages with their `streaming_state` (`in_progress`, then `completed`),
+ * and the blocks and metadata a stop carried.
  */
 
 /** A streamed message as the user sees it: its text so far, and whether Slack still shows it streaming. */
@@ -38,5 +39,6 @@ export function listStreamed(answer: Record<string, unknown>, args: Record<strin
   if (!stream) return;
   let listed = posted.find((message) => message.ts === ts);
   if (!listed) posted.push((listed = { type: 'message', user: bot.user, bot_id: bot.botId, ts, channel: answer.channel, ...(args.thread_ts !== undefined ? { thread_ts: args.thread_ts } : {}) }));
-  Object.assign(listed, { text: stream.text, streaming_state: stream.streaming ? 'in_progress' : 'completed' });
+  // The stop's blocks (feedback buttons) and metadata stay on the message, as Slack keeps them.
+  Object.assign(listed, { text: stream.text, streaming_state: stream.streaming ? 'in_progress' : 'completed' }, args.blocks !== undefined ? { blocks: args.blocks } : {}, args.metadata !== undefined ? { metadata: args.metadata } : {});
 }
