@@ -5,7 +5,7 @@
  */
 import type { Config } from '../src/index.js';
 import { CACHE_URL_UNUSED } from '../src/backends.js';
-import { connectionHint, connectRedis, parseRedisUrl, redisAddress, tryPermissions, type RedisClient } from '../src/store/redis-connection.js';
+import { aclKeyPatterns, connectionHint, connectRedis, parseRedisUrl, queuePrefix, redisAddress, tryPermissions, type RedisClient } from '../src/store/redis-connection.js';
 import { withTimeout } from '../src/timeout.js';
 import type { CheckLine as Line } from './check-aws.js';
 
@@ -32,11 +32,11 @@ async function checkRedis(url: string, reached: string, prefix: string, variable
   redis.on('error', (error: Error) => (lastError = error));
   const seconds = REDIS_CHECK_DEADLINE_MS / 1000;
   try {
-    return await withTimeout(reach(redis, reached, what, prefix, parseRedisUrl(url).kind === 'cluster' ? undefined : `${redisAddress(url)} (${variable})`), REDIS_CHECK_DEADLINE_MS, `no answer within ${seconds} s (it takes connections but does not answer)`);
+    return await withTimeout(reach(redis, reached, what, prefix, url, parseRedisUrl(url).kind === 'cluster' ? undefined : `${redisAddress(url)} (${variable})`), REDIS_CHECK_DEADLINE_MS, `no answer within ${seconds} s (it takes connections but does not answer)`);
   } catch (error) {
     const refusal = [lastError, error as Error].find((e) => e && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message));
     // The user and password were taken, but the user may not run a command or touch a key parley needs (an ACL).
-    if (refusal?.message.startsWith('NOPERM')) return { ok: false, what, detail: `${redisAddress(url)}: the user in ${variable} lacks a permission parley needs: ${refusal.message} (allow ~${prefix}:* +@all -@dangerous +info: see "an ACL limited to the bot's keys" in the README)` };
+    if (refusal?.message.startsWith('NOPERM')) return { ok: false, what, detail: `${redisAddress(url)}: the user in ${variable} lacks a permission parley needs: ${refusal.message} (allow ${aclKeyPatterns(url, prefix)} +@all -@dangerous +info: see "an ACL limited to the bot's keys" in the README)` };
     const refused = refusal?.message.startsWith('NOAUTH') ? `needs a password, and ${variable} gives none` : `refused the user or password in ${variable}`;
     if (refusal) return { ok: false, what, detail: `${redisAddress(url)} ${refused}: ${refusal.message}` };
     // ioredis ends a failed connect with "Connection is closed." whatever closed it: the socket's own error says why (ECONNREFUSED, ENOTFOUND, an untrusted TLS certificate…).
@@ -48,14 +48,14 @@ async function checkRedis(url: string, reached: string, prefix: string, variable
 }
 
 /** `named`: the server as the line names it, when ROLE is worth asking (not a Cluster, whose nodes differ). */
-async function reach(redis: RedisClient, reached: string, what: string, prefix: string, named?: string): Promise<Line> {
+async function reach(redis: RedisClient, reached: string, what: string, prefix: string, url: string, named?: string): Promise<Line> {
   await redis.connect();
   await redis.ping();
   // A replica answers PING but refuses every write (READONLY), and the store, queue and cache all write.
   const role = named ? await redis.call('ROLE').then((r) => (r as unknown[])[0], () => undefined) : undefined;
   if (role === 'slave') return { ok: false, what, detail: `${named} is a read-only replica: point it at the primary (every write there is refused with READONLY)` };
   // An ACL user refused what parley does (a NOPERM, thrown to the caller).
-  await tryPermissions(redis, prefix);
+  await tryPermissions(redis, prefix, what === 'Redis' ? queuePrefix(url, prefix) : undefined);
   const policy = await redis.config('GET', 'maxmemory-policy').then((r) => (r as string[])[1], () => undefined);
   // The cache may evict (that is what REDIS_CACHE_URL is for); the store and queue must not.
   if (what === 'Redis' && policy && policy !== 'noeviction') return { ok: 'warn', what, detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };

@@ -9,7 +9,7 @@ import { findKeyedMessage, keyedMetadata, partMetadata } from './find-part.js';
 import { InertMentionStream, inertMentions } from './inert-mentions.js';
 import { findLostStart, startOut } from './lost-start.js';
 import { RefusedTokens } from './refused-tokens.js';
-import { StreamNotes, streamKeys } from './stream-notes.js';
+import { StreamNotes, streamKeys, textShown } from './stream-notes.js';
 import { afterFirstChunk, passing, stopEarlierStream, stopEarlierStreamBefore, takeBackEarlierStream, type TakeBack } from './take-back.js';
 import { UnstoppedStreams, finishStream, outcomeUnknown, refusalOf, replyKeyOf, waitRetryAfter, type Finished } from './stream-finish.js';
 
@@ -138,9 +138,9 @@ export class SlackSender {
       text = await collectShowingNothing(chunks);
       return { ids: [], text, rest: text };
     }
-    // An earlier run streamed the whole reply and was killed before the core marked it sent: not shown again.
+    // An earlier run streamed the whole reply and was killed before the core marked it sent: not shown again (its text, where noted, is the reply's).
     const finished = await this.notes.finishedBefore(key, (reply, since) => this.findKeyed(details!, reply, since));
-    if (finished !== undefined) return { ids: [finished], text: await collectShowingNothing(chunks) };
+    if (finished !== undefined) return { ids: [finished.ts], text: await textShown(finished, collectShowingNothing(chunks)) };
     // The streamer takes its token from append/stop (it drops one given here).
     const auth = await this.auth(details!);
     // What an earlier run of this reply left half-streamed: stopped while the AI begins, taken back as this run's answer does.
@@ -204,7 +204,7 @@ export class SlackSender {
       }
     }
     if (!failure) {
-      await this.notes.finished(key, streamer.ts ?? '');
+      await this.notes.finished(key, streamer.ts ?? '', text);
       await this.rememberStreamedThread(details!);
       return { ids: [streamer.ts ?? ''], text };
     }
@@ -222,7 +222,7 @@ export class SlackSender {
     // Stopped with the whole answer: nothing for a retry to take back. Not stopped, its rest is the
     // core's to post, which keeps the answer first (a retry then finishes it and never streams
     // again); killed before that, the retry must take this message back: the note stays.
-    if (!rest) await this.notes.finished(key, ts);
+    if (!rest) await this.notes.finished(key, ts, text);
     return { ids: [ts], text, ...(rest ? { rest } : {}) };
   }
 

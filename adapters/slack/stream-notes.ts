@@ -14,9 +14,21 @@ import { passing } from './take-back.js';
 export const streamKeys = {
   /** The ts of the message a reply began to stream in: a retry after a crash finds it. */
   started: (key: string) => `parley:slack:stream:${key}`,
-  /** The ts of the message that holds the whole reply, stopped: a retry after a crash shows it again no more. */
+  /** The message that holds the whole reply, stopped (its ts and text): a retry after a crash shows it again no more. */
   finished: (key: string) => `parley:slack:stream-done:${key}`,
 };
+
+/** A reply an earlier run streamed whole: its message, and the text it shows (absent when not known: found by its key, or a note of only the ts). */
+export interface FinishedStream {
+  ts: string;
+  text?: string;
+}
+
+/** What a retry of a reply an earlier run finished says it showed: that run's text where noted (this run's own, `own`, may differ, or its AI fail: not shown either way), else this run's. */
+export function textShown(finished: FinishedStream, own: Promise<string>): Promise<string> {
+  const { text } = finished;
+  return text === undefined ? own : own.then(() => text, () => text);
+}
 
 /** As long as the core's own markers: longer than a job can live in the queue. */
 const STREAM_MARKER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -38,11 +50,12 @@ export class StreamNotes {
   /**
    * The stream ended with the whole answer shown (in `ts`): noted before the start's note is dropped,
    * so a retry (the process killed before the core marked the reply sent) shows it no second time
-   * and takes nothing back. A note that cannot be kept costs only that crash a second copy.
+   * and takes nothing back, and says what the user was shown (`text`, when known). A note that
+   * cannot be kept costs only that crash a second copy.
    */
-  async finished(key: string | undefined, ts: string): Promise<void> {
+  async finished(key: string | undefined, ts: string, text?: string): Promise<void> {
     if (!key) return;
-    await this.store().set(streamKeys.finished(key), ts, STREAM_MARKER_TTL_MS).catch((error: unknown) => this.logger().warn({ err: error }, 'could not note the finished stream'));
+    await this.store().set(streamKeys.finished(key), JSON.stringify({ ts, ...(text !== undefined ? { text } : {}) }), STREAM_MARKER_TTL_MS).catch((error: unknown) => this.logger().warn({ err: error }, 'could not note the finished stream'));
     void this.store().delete(streamKeys.started(key)).catch(() => undefined);
   }
 
@@ -58,16 +71,23 @@ export class StreamNotes {
    * then), and noted as finished. A look Slack fails throws (the job tries later); one it refuses
    * finds nothing.
    */
-  async finishedBefore(key: string | undefined, findKeyed: (key: string, since: number) => Promise<string | undefined>): Promise<string | undefined> {
+  async finishedBefore(key: string | undefined, findKeyed: (key: string, since: number) => Promise<string | undefined>): Promise<FinishedStream | undefined> {
     if (!key) return undefined;
     const [finished, started] = await Promise.all([this.store().get(streamKeys.finished(key)), this.store().get(streamKeys.started(key))]);
     const since = finished !== undefined || started === undefined ? undefined : startOutSince(started);
-    if (since === undefined) return finished;
+    if (since === undefined) return finished === undefined ? undefined : finishedNote(finished);
     const ts = await findKeyed(key, since).catch((error: unknown) => {
       if (passing(error)) throw error;
       return void this.logger().warn({ err: error }, 'could not look for the message the stop of an earlier run of this reply may have finished');
     });
     if (ts !== undefined) await this.finished(key, ts);
-    return ts;
+    return ts === undefined ? undefined : { ts };
   }
+}
+
+/** A finished note: JSON, or (as first written) only the ts. */
+function finishedNote(note: string): FinishedStream {
+  if (!note.startsWith('{')) return { ts: note };
+  const { ts, text } = JSON.parse(note) as { ts?: unknown; text?: unknown };
+  return { ts: typeof ts === 'string' ? ts : '', ...(typeof text === 'string' ? { text } : {}) };
 }

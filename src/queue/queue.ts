@@ -120,12 +120,25 @@ export async function replayEvery<T>(queue: Pick<JobQueue<T>, 'deadLetters' | 'r
   }
   const waiting = [...groups.values()];
   let replayed = 0;
+  // A replay that fails (Redis gone, the queue closed) ends the pass, as it did one letter at a time: the
+  // others start no more, and the caller hears of it once those under way have ended (it may close the queue).
+  let failed = false;
   const replayGroups = async () => {
-    for (let letters = waiting.shift(); letters; letters = waiting.shift()) {
-      for (const letter of letters) if (await queue.replay(letter.id)) replayed++;
+    for (let letters = waiting.shift(); letters && !failed; letters = waiting.shift()) {
+      for (const letter of letters) {
+        if (failed) return;
+        try {
+          if (await queue.replay(letter.id)) replayed++;
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(REPLAY_CONVERSATIONS_AT_ONCE, waiting.length) }, replayGroups));
+  const ends = await Promise.allSettled(Array.from({ length: Math.min(REPLAY_CONVERSATIONS_AT_ONCE, waiting.length) }, replayGroups));
+  const failure = ends.find((end): end is PromiseRejectedResult => end.status === 'rejected');
+  if (failure) throw failure.reason;
   return replayed;
 }
 

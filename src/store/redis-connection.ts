@@ -240,14 +240,23 @@ export function storeNamespace(prefix: string): string {
   return prefix === 'parley' ? '' : `${prefix}:`;
 }
 
+/** The ACL key patterns parley's keys need: `~<prefix>:*`, and on a Cluster `~{<prefix>}:*` too. */
+export function aclKeyPatterns(url: string, prefix: string): string {
+  const queueKeys = queuePrefix(url, prefix);
+  return queueKeys === prefix ? `~${prefix}:*` : `~${prefix}:* ~${queueKeys}:*`;
+}
+
 /**
  * What parley needs of an ACL user, tried once: INFO (BullMQ reads it) and a script writing a key
- * under the prefix (the one /readyz writes; it expires in a second). An ACL that refuses either
- * rejects with its NOPERM.
+ * under the prefix (the one /readyz writes; it expires in a second), and, given the queue's key
+ * prefix (`queuePrefix`), one under it where it differs (a Cluster's `{prefix}`: an ACL may allow
+ * one and not the other). An ACL that refuses any rejects with its NOPERM.
  */
-export async function tryPermissions(redis: RedisClient, prefix: string): Promise<void> {
+export async function tryPermissions(redis: RedisClient, prefix: string, queueKeys?: string): Promise<void> {
   await redis.info('server');
-  await redis.eval("return redis.call('SET', KEYS[1], '1', 'PX', 1000)", 1, `${storeNamespace(prefix)}parley:ready`);
+  const set = (key: string) => redis.eval("return redis.call('SET', KEYS[1], '1', 'PX', 1000)", 1, key);
+  await set(`${storeNamespace(prefix)}parley:ready`);
+  if (queueKeys !== undefined && queueKeys !== prefix) await set(`${queueKeys}:ready`);
 }
 
 /** Wait until the connection is ready (or fail after `timeoutMs`). */

@@ -6,7 +6,7 @@
  * - the web chat: a 👍/👎 pressed by keyboard (its bar is drawn again), Skip and Send of a 👎's
  *   reason, and a conversation deleted from its confirm dialog;
  * - the console: a dead letter dropped or replayed (its row goes), Purge… (the button is disabled
- *   once none is left), a transcript opened from its row and closed again; its status line is a live
+ *   once none is left), Show more (gone once every letter is listed), a transcript opened from its row and closed again; its status line is a live
  *   region in the accessibility tree before its first message, and its green text reads at 4.5:1.
  */
 import { existsSync } from 'node:fs';
@@ -202,6 +202,26 @@ describe('the console keeps the focus', () => {
     await expect.poll(status, POLL).toBe('Purged 1 dead letter.');
     await expect.poll(() => page.locator('[data-testid="purge"]').isDisabled(), POLL).toBe(true);
     await expect.poll(() => focused(page), POLL).toBe('H2#dead-letters-title');
+    expect(errors).toEqual([]);
+  }, 30_000);
+
+  it('on the first letter "Show more" added when, all listed, it is gone', async () => {
+    const start = Date.now() - 3_600_000;
+    for (let n = 0; n < 150; n++) {
+      const id = `a11y-more-${String(n).padStart(3, '0')}`;
+      const receivedAt = new Date(start + n * 1000).toISOString();
+      const message = { id, platform: 'web', conversation: { platform: 'web', id }, user: { id }, text: `question ${n}`, receivedAt };
+      await web.bot.queue.addDeadLetter({ id, group: `web:${id}`, data: { type: 'message', message } as never, error: 'AiError: AI provider answered 500', reason: 'attempts_exhausted', attempts: 2, failedAt: receivedAt });
+    }
+    await page.locator('[data-testid="dead-refresh"]').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => rows().count(), POLL).toBe(100);
+    await page.locator('[data-testid="dead-show-more"]').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => rows().count(), POLL).toBe(150);
+    expect(await page.locator('[data-testid="dead-show-more"]').isVisible()).toBe(false);
+    await expect.poll(() => focused(page), POLL).toMatch(/^BUTTON.* in a11y-more-100$/);
+    await web.bot.queue.purge();
     expect(errors).toEqual([]);
   }, 30_000);
 

@@ -12,6 +12,13 @@ const SHORT = 're: the whole answer';
 /** Past the streamer's 256-character buffer: the message starts (and its ts is noted) before the stop. */
 const LONG = `re: ${'a long answer, '.repeat(30)}the end`;
 
+/** `text` in chunks, then the AI's failure. */
+const failingAfter = (text: string) =>
+  (async function* () {
+    yield* chunksOf(text);
+    throw new Error('the AI broke off');
+  })();
+
 /** The messages the user is left with: streams that were not deleted, and posted messages. */
 const shown = (slack: FakeSlack) => {
   const deleted = new Set(slack.callsTo('chat.delete').map((c) => String(c.args.ts)));
@@ -32,6 +39,40 @@ describe('a Slack stream whose run died after its stop went out', () => {
       expect(shown(slack)).toEqual([answer]);
       expect(retry).toEqual({ ids: first.ids, text: answer });
       expect(slack.callsTo('chat.startStream')).toHaveLength(1);
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it.each([
+    ['its own answer differs', (answer: string) => chunksOf(answer.replace('re:', 'new:'))],
+    ['its AI fails', () => failingAfter('new: the start')],
+  ])('killed after the stop, before the sent marker, and the retry’s AI answers differently (%s): the retry says what the user was shown, and shows nothing', async (_name, retryChunks) => {
+    for (const [answer, job] of [
+      [SHORT, 'job-short'],
+      [LONG, 'job-long'],
+    ] as const) {
+      const slack = await startFakeSlack();
+      try {
+        const store = new MemoryStore();
+        const first = await senderOn(slack, store).stream(SLACK_THREAD, chunksOf(answer), `${job}:1`);
+        const retry = await senderOn(slack, store).stream(SLACK_THREAD, retryChunks(answer), `${job}:1`);
+        expect(shown(slack)).toEqual([answer]);
+        expect(retry).toEqual({ ids: first.ids, text: answer });
+      } finally {
+        await slack.close();
+      }
+    }
+  });
+
+  it('a finished note of only a ts (as first written) is still honoured: nothing shown again', async () => {
+    const slack = await startFakeSlack();
+    try {
+      const store = new MemoryStore();
+      await store.set('parley:slack:stream-done:job-old:1', '1700000000.000200');
+      const retry = await senderOn(slack, store).stream(SLACK_THREAD, chunksOf(SHORT), 'job-old:1');
+      expect(retry).toEqual({ ids: ['1700000000.000200'], text: SHORT });
+      expect(shown(slack)).toEqual([]);
     } finally {
       await slack.close();
     }

@@ -20,19 +20,24 @@ function letters(groups: number, each: number): DeadLetter<Data>[] {
 }
 
 /** A queue whose replays each wait a turn of the event loop, recording their order and overlap. */
-function fakeQueue(dead: DeadLetter<Data>[], refuse = new Set<string>()) {
+function fakeQueue(dead: DeadLetter<Data>[], refuse = new Set<string>(), fail = new Set<string>()) {
   const replayed: string[] = [];
+  const started: string[] = [];
   let running = 0;
   let mostAtOnce = 0;
   return {
     replayed,
+    started,
+    running: () => running,
     mostAtOnce: () => mostAtOnce,
     deadLetters: async () => dead,
     replay: async (id: string) => {
+      started.push(id);
       running++;
       mostAtOnce = Math.max(mostAtOnce, running);
       await new Promise((resolve) => setImmediate(resolve));
       running--;
+      if (fail.has(id)) throw new Error('Connection is closed.');
       if (refuse.has(id)) return false;
       replayed.push(id);
       return true;
@@ -58,6 +63,22 @@ describe('replayEvery', () => {
     expect(replayed).toBe(7);
     expect(queue.replayed.filter((id) => id.startsWith('g0-'))).toEqual([]);
     expect(queue.replayed.filter((id) => id.startsWith('g1-'))).toEqual(['g1-0', 'g1-1', 'g1-3']);
+  });
+
+  it('a replay that fails ends the pass: no letter starts after it, and the failure is told once none is under way', async () => {
+    const queue = fakeQueue(letters(40, 5), new Set(), new Set(['g3-1']));
+    const failure = await replayEvery(queue).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect(queue.running()).toBe(0);
+    // Those under way when it failed end; none starts after (one at a time, it stopped there too).
+    expect(queue.started.length).toBeLessThanOrEqual(queue.started.indexOf('g3-1') + 16);
+    expect(queue.started.length).toBeLessThan(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.running()).toBe(0);
+    expect(queue.started.length).toBeLessThan(200);
   });
 
   it('uses the queue’s own replayAll where it has one', async () => {

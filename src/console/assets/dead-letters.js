@@ -67,9 +67,18 @@ function focusAgain(spot) {
   target.focus();
 }
 
-/** The next 100 letters. */
-export function showMoreDeadLetters() {
-  return loadDeadLetters(Math.min(shownLimit + PAGE, MAX_ROWS));
+/**
+ * The next 100 letters. Pressed by keyboard and gone once they are listed (none left out, or the most
+ * listed), "Show more" hands the focus to the first letter it added, not to the top of the page.
+ */
+export async function showMoreDeadLetters() {
+  const button = $('dead-show-more');
+  const pressed = document.activeElement === button;
+  const listed = $('dead-letter-rows').querySelectorAll('tr[data-testid="dead-letter"]').length;
+  await loadDeadLetters(Math.min(shownLimit + PAGE, MAX_ROWS));
+  if (!pressed || !button.hidden || (document.activeElement !== button && document.activeElement !== document.body)) return;
+  const added = $('dead-letter-rows').querySelectorAll('tr[data-testid="dead-letter"]')[listed];
+  (added?.querySelector('button:not(:disabled)') ?? $('dead-letters-title')).focus();
 }
 
 /** Under the table, when not every letter is listed: how many are, and "Show more" (or, at the maximum, what acts on them all). */
