@@ -160,7 +160,10 @@ function named(redis: Redis, role: string, logger: Logger, url: string, variable
 async function warnIfUnsafe(redis: Redis, logger: Logger, queueOnRedis: boolean, prefix: string, url: string): Promise<void> {
   await new Promise((resolve) => (redis.status === 'ready' ? resolve(undefined) : redis.once('ready', resolve)));
   // An ACL user refused INFO (BullMQ's), scripts or the prefix's keys (on a Cluster also the queue's and log's {prefix}) fails every message: said once, here.
-  await tryPermissions(redis, prefix, queuePrefix(url, prefix)).catch((error: Error) => {
+  // On a connection of its own: the shared one's first commands (a limit's MULTI) must not wait behind, or meet, the probe's.
+  const probe = redis.duplicate();
+  if (probe.status === 'wait') probe.connect().catch(() => undefined);
+  await whenReady(probe, 10_000).then(() => tryPermissions(probe, prefix, queuePrefix(url, prefix))).finally(() => probe.disconnect()).catch((error: Error) => {
     if (error.message.startsWith('NOPERM')) logger.error({ err: error.message }, `Redis refused a command parley needs to the user in REDIS_URL, so messages cannot be taken or answered: allow ${aclKeyPatterns(url, prefix)} +@all -@dangerous +info (see "an ACL limited to the bot's keys" in the README)`);
   });
   const get = async (name: string) => ((await redis.config('GET', name)) as string[])[1];
