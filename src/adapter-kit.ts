@@ -72,6 +72,8 @@ export { requireInstalled, requireOptional } from './optional-dependency.js';
 export { MissingDependencyError } from './errors.js';
 // An AI stream's failure when none of its text reached the user: retryable again (see Adapter.stream).
 export { nothingShown } from './ai/errors.js';
+// An AI stream read whole with none of it shown (an adapter that cannot stream here): its failure is nothingShown's.
+export { collectShowingNothing } from './ai/collect.js';
 // An AI stream's failure after its text showed, when the adapter takes that text back before the retry's answer: retryable again (see Adapter.stream).
 export { shownTextTakenBack } from './ai/errors.js';
 // Passing a long-lived signal's abort on to a controller (AbortSignal.any leaks on Node 20: see abort.ts).

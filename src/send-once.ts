@@ -3,6 +3,7 @@
  * record once posted), or streamed (the "sent" marker keeps the streamed text).
  */
 import { PermanentError } from './adapter.js';
+import { collectShowingNothing as collect } from './ai/collect.js';
 import { nothingShown } from './ai/errors.js';
 import { LeaseLostError } from './errors.js';
 import { isDeferral } from './queue/backoff.js';
@@ -130,14 +131,3 @@ async function* failuresNoted(chunks: AsyncIterable<string>, failed: (error: unk
 
 /** A stream with no text: the retry's own answer, when an earlier run's is the one finished. */
 async function* noChunks(): AsyncGenerator<string> {}
-
-/** The whole text of a stream. Collecting shows nothing: an AI failure mid-way is one that may be asked again. */
-export async function collect(chunks: AsyncIterable<string>): Promise<string> {
-  let text = '';
-  try {
-    for await (const chunk of chunks) text += chunk;
-  } catch (error) {
-    throw nothingShown(error);
-  }
-  return text;
-}

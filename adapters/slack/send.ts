@@ -1,7 +1,7 @@
 /** Posting to Slack: one part of a reply (the core splits and formats it), 429s waited out within bounds, streaming with a fallback, the "is thinking…" status. */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { exchangeOf, nothingShown, shownTextTakenBack, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
+import { collectShowingNothing, exchangeOf, nothingShown, shownTextTakenBack, waitOutRetryAfter, type ConversationRef, type ReplyPart, type StreamDelivery, type Store } from 'parley/adapter-kit';
 import { classify, readable } from './classify.js';
 import type { SlackDetails } from './events.js';
 import { feedbackBlock, feedbackOn } from './feedback.js';
@@ -285,15 +285,4 @@ export class SlackSender {
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return waitOutRetryAfter(() => classify(fn), { maxWaitMs: MAX_INLINE_WAIT_MS, onWait: (waitMs) => this.logger().info({ waitMs }, 'Slack answered 429; waiting as Retry-After says') });
   }
-}
-
-/** The whole text, nothing shown: an AI failure is one that may simply be asked again. */
-async function collectShowingNothing(chunks: AsyncIterable<string>): Promise<string> {
-  let text = '';
-  try {
-    for await (const chunk of chunks) text += chunk;
-  } catch (aiFailure) {
-    throw nothingShown(aiFailure);
-  }
-  return text;
 }
