@@ -16,7 +16,7 @@ import { MemoryStore, RedisStore, connectRedis, whenReady, type Store } from './
 import { MemoryConversationLog, type ConversationLog } from './conversation-log.js';
 import { RedisConversationLog } from './conversation-log-redis.js';
 import { MemoryTally, RedisTally, type Tally } from './ops/tally.js';
-import { aclKeyPatterns, connectionHint, logReplicaRefusalsTo, parseRedisUrl, queuePrefix, redisAddress, storeNamespace, tryPermissions } from './store/redis-connection.js';
+import { connectionHint, logReplicaRefusalsTo, parseRedisUrl, queuePrefix, redisAddress, storeNamespace } from './store/redis-connection.js';
 
 export interface Backends {
   /** Built on first use, so a store or queue the developer brings opens no connection of ours. */
@@ -108,7 +108,7 @@ export function createBackends(config: Config, logger: Logger, { queueOnRedis = 
     (connected ??= (async () => {
       // A failed first connect is retried by ioredis in the background; readiness reports it meanwhile.
       for (const client of new Set([redis, cacheRedis, patientRedis])) if (client?.status === 'wait') client.connect().catch(() => undefined);
-      void warnIfUnsafe(redis, logger, queueOnRedis, config.redisPrefix, config.redisUrl!);
+      void warnIfUnsafe(redis, logger, queueOnRedis);
       await whenReady(redis, 10_000).catch(() => undefined);
     })());
   return {
@@ -157,15 +157,8 @@ function named(redis: Redis, role: string, logger: Logger, url: string, variable
  * Best effort, once per start, on the queue's own connection (CONFIG is often disabled on managed
  * Redis: nothing is said then). The queue must never lose keys to eviction, nor to a restart.
  */
-async function warnIfUnsafe(redis: Redis, logger: Logger, queueOnRedis: boolean, prefix: string, url: string): Promise<void> {
+async function warnIfUnsafe(redis: Redis, logger: Logger, queueOnRedis: boolean): Promise<void> {
   await new Promise((resolve) => (redis.status === 'ready' ? resolve(undefined) : redis.once('ready', resolve)));
-  // An ACL user refused INFO (BullMQ's), scripts or the prefix's keys (on a Cluster also the queue's and log's {prefix}) fails every message: said once, here.
-  // On a connection of its own: the shared one's first commands (a limit's MULTI) must not wait behind, or meet, the probe's.
-  const probe = redis.duplicate();
-  if (probe.status === 'wait') probe.connect().catch(() => undefined);
-  await whenReady(probe, 10_000).then(() => tryPermissions(probe, prefix, queuePrefix(url, prefix))).finally(() => probe.disconnect()).catch((error: Error) => {
-    if (error.message.startsWith('NOPERM')) logger.error({ err: error.message }, `Redis refused a command parley needs to the user in REDIS_URL, so messages cannot be taken or answered: allow ${aclKeyPatterns(url, prefix)} +@all -@dangerous +info (see "an ACL limited to the bot's keys" in the README)`);
-  });
   const get = async (name: string) => ((await redis.config('GET', name)) as string[])[1];
   try {
     const policy = await get('maxmemory-policy');

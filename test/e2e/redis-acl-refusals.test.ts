@@ -8,8 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parleyArgs } from '../helpers/cli.js';
-import { startParley, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
-import { until } from '../helpers/until.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const PREFIX = 'acl-test';
@@ -58,25 +57,5 @@ describe('an ACL user refused what parley needs', () => {
     expect(listed.status).toBe(1);
     expect(listed.stderr.trim()).toMatch(/^parley dlq: Redis refused a command \(REDIS_URL\): NOPERM this user has no permissions to run the 'eval' command\. parley check tells more\.$/);
     expect(listed.stdout + listed.stderr).not.toContain('hunter2pw');
-  }, 60_000);
-
-  it('a worker says it once at start', async () => {
-    const worker = await startParley(['worker'], { REDIS_PREFIX: PREFIX, REDIS_URL: `redis://noscript:hunter2pw@127.0.0.1:${redis.port}` });
-    try {
-      await until(() => /"level":50,.*"err":"NOPERM[^"]*'eval'.*Redis refused a command parley needs to the user in REDIS_URL/.test(worker.logs()), 'the start-up line');
-      expect(worker.logs().match(/Redis refused a command parley needs/g)).toHaveLength(1);
-      expect(worker.logs()).toContain(`allow ~${PREFIX}:* +@all -@dangerous +info`);
-      expect(worker.logs()).not.toContain('hunter2pw');
-    } finally {
-      await worker.stop();
-    }
-    const fine = await startParley(['worker'], { REDIS_PREFIX: PREFIX, REDIS_URL: `redis://readme:hunter2pw@127.0.0.1:${redis.port}` });
-    try {
-      const ready = await until(async () => (await fetch(`${fine.url}/readyz`)).ok, 'the README ACL worker ready');
-      expect(ready).toBe(true);
-      expect(fine.logs()).not.toContain('Redis refused a command');
-    } finally {
-      await fine.stop();
-    }
   }, 60_000);
 });
