@@ -66,13 +66,13 @@ function baseOf(server: Server): string {
 }
 
 describe('parley’s own server', () => {
-  it('logs a webhook it takes (2xx) at debug, with method, path, status, duration, platform and request id (README: the ack path\'s CPU)', async () => {
-    const { lines, middleware } = setUp('debug');
+  it('logs a webhook it takes (2xx) at info, as issue 2 asks, with method, path, status, duration, platform and request id', async () => {
+    const { lines, middleware } = setUp('info');
     const base = baseOf(await listen(middleware, 0, '127.0.0.1'));
     const path = new FakeAdapter().path;
     const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hi"}' });
     expect(response.status).toBe(200);
-    expect(requestLines(lines)).toEqual([expect.objectContaining({ level: 20, requestId: response.headers.get('x-request-id'), method: 'POST', path, status: 200, platform: 'test', durationMs: expect.any(Number) })]);
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ level: 30, requestId: response.headers.get('x-request-id'), method: 'POST', path, status: 200, platform: 'test', durationMs: expect.any(Number) })]);
     // A refused one is at info.
     const refused = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
     expect(refused.status).toBe(415);
@@ -200,7 +200,7 @@ describe('mounted after express.json() keeping req.rawBody (README’s recipe)',
     const response = await fetch(`${base}/test/hook`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
     expect(response.status).toBe(200);
     expect(await count(metrics, 'webhooksRejected', { platform: 'test', reason: 'unsupported_content_encoding' })).toBe(0);
-    expect(requestLines(lines)).toEqual([]);
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ level: 30, status: 200, platform: 'test' })]);
     // Parley's own server reads the stream itself: still refused for what it is.
     const own = baseOf(await listen(middleware, 0, '127.0.0.1'));
     const refused = await fetch(`${own}/test/hook`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
