@@ -41,7 +41,21 @@ const SECRET_KEY = /^(?:token|secret|password|authorization|api_?key|client_secr
  * like a Slack token (hideSecrets) — a Slack error's `data` can hold the request a proxy echoed.
  */
 export function serializeError(error: unknown): unknown {
-  return cleaned(withShortMessage(withCausesOnce(error, pino.stdSerializers.err(error as Error))), 0);
+  return cleaned(withShortMessage(withPermissionHint(withCausesOnce(error, pino.stdSerializers.err(error as Error)))), 0);
+}
+
+/** What an ACL user's refusal (Redis's NOPERM) is followed by in a log line: what to do about it. */
+export const REDIS_PERMISSION_HINT =
+  " (Redis refuses this to the user parley connects as, so messages cannot be taken or answered: `parley check` names the ACL to allow; see \"an ACL limited to the bot's keys\" in the README)";
+
+/**
+ * An ACL user refused a command (NOPERM) wherever it surfaces (a webhook's 503, the intake's pump, a
+ * worker's queue): the line says what to do, as `parley check` does, without a probe of its own.
+ */
+function withPermissionHint(serialized: unknown): unknown {
+  const s = serialized as { message?: unknown } | undefined;
+  if (typeof s?.message !== 'string' || !s.message.startsWith('NOPERM') || s.message.includes(REDIS_PERMISSION_HINT)) return serialized;
+  return { ...s, message: s.message + REDIS_PERMISSION_HINT };
 }
 
 /**

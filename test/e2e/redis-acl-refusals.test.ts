@@ -1,14 +1,16 @@
 /**
  * An ACL user that Redis takes (the password is right) but that may not do what parley does: run
  * scripts, touch keys under REDIS_PREFIX, run INFO (BullMQ's). `parley check` says so in one FAIL
- * line (it said "ok": it only sent PING), the bot says so once at start (it said nothing, and then
- * answered every message 503), and `parley dlq` in one line (it dumped ioredis's error with the
+ * line (it said "ok": it only sent PING), `serve`'s /readyz answers 503 naming it and each 503's line
+ * says what to do (it said "ready", then answered every message 503 with a bare NOPERM), and
+ * `parley dlq` in one line (it dumped ioredis's error with the
  * command's arguments: a whole Lua script). The README's own ACL passes. No password anywhere.
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parleyArgs } from '../helpers/cli.js';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { startParley, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { until } from '../helpers/until.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const PREFIX = 'acl-test';
@@ -57,5 +59,33 @@ describe('an ACL user refused what parley needs', () => {
     expect(listed.status).toBe(1);
     expect(listed.stderr.trim()).toMatch(/^parley dlq: Redis refused a command \(REDIS_URL\): NOPERM this user has no permissions to run the 'eval' command\. parley check tells more\.$/);
     expect(listed.stdout + listed.stderr).not.toContain('hunter2pw');
+  }, 60_000);
+
+  it('serve: /readyz answers 503 naming the refusal, and a message\'s 503 line says what to do; the README\'s ACL is ready and takes it', async () => {
+    const env = (user: string) => ({ REDIS_PREFIX: PREFIX, REDIS_URL: `redis://${user}:hunter2pw@127.0.0.1:${redis.port}`, METRICS_PORT: 'off' });
+    const refused = await startParley(['serve'], env('noscript'));
+    try {
+      const ready = await until(async () => {
+        const response = await fetch(`${refused.url}/readyz`);
+        const body = (await response.json()) as { checks?: { store?: string } };
+        return response.status === 503 && /^down: NOPERM .*'eval'/.test(body.checks?.store ?? '') ? body : undefined;
+      }, '/readyz naming the NOPERM');
+      expect(ready.checks?.store).not.toContain('hunter2pw');
+      const answer = await fetch(`${refused.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
+      expect(answer.status).toBe(503);
+      await until(() => /"level":50,.*"message":"NOPERM [^"]*'evalsha?' command \(Redis refuses this to the user parley connects as[^"]*parley check/.test(refused.logs()), 'the 503 line with its hint');
+      expect(refused.logs()).not.toContain('hunter2pw');
+    } finally {
+      await refused.stop();
+    }
+    const fine = await startParley(['serve'], env('readme'));
+    try {
+      expect(await until(async () => (await fetch(`${fine.url}/readyz`)).status === 200, 'the README ACL ready')).toBe(true);
+      const answer = await fetch(`${fine.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
+      expect(answer.status).toBe(202);
+      expect(fine.logs()).not.toContain('NOPERM');
+    } finally {
+      await fine.stop();
+    }
   }, 60_000);
 });
