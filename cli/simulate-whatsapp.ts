@@ -77,6 +77,8 @@ export async function simulateWhatsApp(config: Config, options: SimulateWhatsApp
   return res.ok ? 0 : 1;
 }
 
+/** As Twilio writes a WhatsApp number: `whatsapp:+<digits>` (a number given without its `+`, or without `whatsapp:`, gets it). */
 function normalise(number: string): string {
-  return number.startsWith('whatsapp:') ? number : `whatsapp:${number}`;
+  const bare = number.replace(/^whatsapp:/, '');
+  return `whatsapp:${/^\d/.test(bare) ? `+${bare}` : bare}`;
 }

@@ -342,6 +342,16 @@ describe('parley simulate whatsapp, PUBLIC_URL with a path', () => {
     await until(() => twilioApi.calls.length > before + 1 || undefined, 'the second reply');
     expect(twilioApi.calls.at(-1)!.form).toMatchObject({ From: BOT_NUMBER, Body: 'echo: to the configured number' });
   });
+
+  it('writes from --from as Twilio writes a number (whatsapp:+…), given with or without its + and whatsapp:', async () => {
+    const config = loadConfig({ ...testEnv, ...env, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER });
+    for (const [i, given] of ['15551112222', 'whatsapp:15551112223', '+15551112224'].entries()) {
+      const before = twilioApi.calls.length;
+      expect(await simulateWhatsApp(config, { text: `from ${given}`, from: given, url: server.url })).toBe(0);
+      const calls = await until(() => twilioApi.calls.length > before && twilioApi.calls, 'the reply');
+      expect(calls.at(-1)!.form).toMatchObject({ To: `whatsapp:+1555111222${2 + i}`, Body: `echo: from ${given}` });
+    }
+  });
 });
 
 describe('WhatsApp: direct mode and an unavailable queue', () => {
