@@ -6,7 +6,7 @@
  * - the web chat: a 👍/👎 pressed by keyboard (its bar is drawn again), Skip and Send of a 👎's
  *   reason, and a conversation deleted from its confirm dialog;
  * - the console: a dead letter dropped or replayed (its row goes), Purge… (the button is disabled
- *   once none is left), Show more (gone once every letter is listed), a transcript opened from its row and closed again; its status line is a live
+ *   once none is left), Show more (gone once every letter, or every conversation, is listed), a transcript opened from its row and closed again; its status line is a live
  *   region in the accessibility tree before its first message, and its green text reads at 4.5:1.
  */
 import { existsSync } from 'node:fs';
@@ -239,6 +239,25 @@ describe('the console keeps the focus', () => {
     await page.keyboard.press('Enter');
     await page.locator('[data-testid="transcript"]').waitFor({ state: 'hidden' });
     expect(await focused(page)).toBe('TR[conversation] in a11y-transcript');
+    expect(errors).toEqual([]);
+  });
+
+  it('on the first conversation "Show more" added when, all listed, it is gone', async () => {
+    for (let n = 0; n < 60; n++) {
+      const timestamp = new Date(Date.now() - 60_000 - n * 1000).toISOString();
+      await web.bot.conversationLog.record({ conversationId: `a11y-many-${n}`, timestamp, platform: 'web', user: `many-${n}`, input: `question ${n}`, output: `answer ${n}`, model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, costUsd: 0, latencyMs: 10 });
+    }
+    const total = (await web.bot.conversationLog.search!({ limit: 500 })).length;
+    expect(total).toBeGreaterThan(50);
+    expect(total).toBeLessThanOrEqual(100);
+    const rows = page.locator('#conversation-rows tr[data-testid="conversation"]');
+    await page.locator('[data-testid="filter-sort"]').selectOption('recent');
+    await expect.poll(() => rows.count(), POLL).toBe(50);
+    await page.locator('[data-testid="show-more"]').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => rows.count(), POLL).toBe(total);
+    expect(await page.locator('[data-testid="show-more"]').isVisible()).toBe(false);
+    await expect.poll(() => focused(page), POLL).toBe(`TR[conversation] in ${await rows.nth(50).getAttribute('data-id')}`);
     expect(errors).toEqual([]);
   });
 

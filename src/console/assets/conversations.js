@@ -45,9 +45,18 @@ export async function loadConversations(limit = PAGE) {
   showCount(conversations.length, data?.more === true);
 }
 
-/** The same search, 50 rows more. */
-export function showMoreConversations() {
-  return loadConversations(Math.min(shownLimit + PAGE, MAX_ROWS));
+/**
+ * The same search, 50 rows more. Pressed by keyboard and gone once they are listed (none left out,
+ * or the most listed), "Show more" hands the focus to the first row it added, not to the top of the page.
+ */
+export async function showMoreConversations() {
+  const button = $('show-more');
+  const pressed = document.activeElement === button;
+  const listed = $('conversation-rows').querySelectorAll('tr[data-testid="conversation"]').length;
+  await loadConversations(Math.min(shownLimit + PAGE, MAX_ROWS));
+  if (!pressed || !button.hidden || (document.activeElement !== button && document.activeElement !== document.body)) return;
+  const added = $('conversation-rows').querySelectorAll('tr[data-testid="conversation"]')[listed];
+  (added ?? $('conversations-title')).focus();
 }
 
 /** Under the table: how many are shown and, when more match, "Show more" (or, at the maximum, to narrow the search). */
