@@ -143,6 +143,8 @@ function remembered(redis: RedisClient): RedisClient {
  */
 export function whyNotConnected(redis: RedisClient, error: unknown): unknown {
   const cause = lastErrors.get(redis);
+  // Connected, but its first answer not come (a server that takes connections and never answers): no refusal.
+  if (!cause && redis.status === 'connect' && error instanceof Error && error.message === NOT_WRITEABLE) return new Error('not connected to Redis (it took the connection but has not answered yet)');
   if (!(error instanceof Error) || error.message !== NOT_WRITEABLE || !cause || (cause as NodeJS.ErrnoException).code === 'ECONNREFUSED') return error;
   return new Error(`not connected to Redis (${cause.message}; reconnecting)`);
 }

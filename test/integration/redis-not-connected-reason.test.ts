@@ -2,12 +2,16 @@
  * A Redis that refuses REDIS_URL's password: the readiness checks (the store's and the queue's
  * ping, which /readyz and `parley dlq` read) say why — WRONGPASS — where they said only ioredis's
  * "Stream isn't writeable and enableOfflineQueue options is false", and never the password.
- * A private redis-server with a password of its own.
+ * A private redis-server with a password of its own. And a server that takes the connection and
+ * never answers: said so, where the check said it refused the connection.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackends, type Backends } from '../../src/backends.js';
 import { loadConfig } from '../../src/config.js';
+import { RedisStore } from '../../src/store/redis.js';
+import { connectRedis } from '../../src/store/redis-connection.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
@@ -47,6 +51,25 @@ describe('a Redis that refuses the password', () => {
       expect(said).not.toContain('SECRET');
     } finally {
       await queue.close(0);
+    }
+  });
+});
+
+describe('a server that takes the connection and never answers', () => {
+  it('the readiness check says it has not answered, not that it refused the connection', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket.on('data', () => undefined).on('error', () => undefined)));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const redis = connectRedis(`redis://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    redis.on('error', () => undefined);
+    try {
+      await until(() => redis.status === 'connect', 'the connection taken, its ready check unanswered');
+      const said = await new RedisStore(redis).ping().then(() => 'ok', (error: Error) => error.message);
+      expect(said).toBe('not connected to Redis (it took the connection but has not answered yet)');
+    } finally {
+      redis.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });
