@@ -21,7 +21,7 @@ return 1`,
 
 /** How long the readiness probe's key lives (each probe writes it again). */
 const READY_PROBE_TTL_MS = 60_000;
-const READY_PROBE_LUA = "return redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])";
+const readyProbe = redisScript(1, "return redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])");
 
 /** The shared store: the same primitives as MemoryStore, on Redis, for several processes. */
 export class RedisStore implements Store {
@@ -84,9 +84,8 @@ export class RedisStore implements Store {
   /** A write, not a PING: a Redis that answers but refuses writes (full under noeviction, a read-only replica) cannot take messages either. */
   async ping(): Promise<void> {
     // Written by a script, as parley's keys are: an ACL user refused scripts or the prefix's keys
-    // (NOPERM), which every message would meet, makes /readyz answer 503 and say so. EVAL: one probe
-    // every few seconds, and a NOSCRIPT answer would send it twice.
-    await this.redis.eval(READY_PROBE_LUA, 1, `${this.namespace}parley:ready`, READY_PROBE_TTL_MS).catch((error: unknown) => {
+    // (NOPERM), which every message would meet, makes /readyz answer 503 and say so.
+    await readyProbe(this.redis, `${this.namespace}parley:ready`, READY_PROBE_TTL_MS).catch((error: unknown) => {
       throw whyNotConnected(this.redis, error);
     });
   }

@@ -68,7 +68,7 @@ describe('an ACL user refused what parley needs', () => {
       const ready = await until(async () => {
         const response = await fetch(`${refused.url}/readyz`);
         const body = (await response.json()) as { checks?: { store?: string } };
-        return response.status === 503 && /^down: NOPERM .*'eval'/.test(body.checks?.store ?? '') ? body : undefined;
+        return response.status === 503 && /^down: NOPERM .*'evalsha?'/.test(body.checks?.store ?? '') ? body : undefined;
       }, '/readyz naming the NOPERM');
       expect(ready.checks?.store).not.toContain('hunter2pw');
       const answer = await fetch(`${refused.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
