@@ -95,7 +95,8 @@ const REACH_TIMEOUT_MS = 5000;
 /** Why the queue cannot be reached (its answer: throttled, access denied, no such queue; or none in time), or undefined when it answers. */
 function unreachableBecause(queue: JobQueue<JobData>): Promise<string | undefined> {
   // A missing SDK never gets here: building the queue from the configuration says what to install.
-  const failed = (error: unknown) => redisWords(error) ?? withoutCredentials(awsErrorText(error));
+  // A command Redis refused (a Cluster's ACL without `{prefix}`: the ping writes a key there) is told as one, below.
+  const failed = (error: unknown) => ((error as Error).name === 'ReplyError' ? Promise.reject(error) : redisWords(error) ?? withoutCredentials(awsErrorText(error)));
   return orAfter(queue.ping().then(() => undefined, failed), REACH_TIMEOUT_MS, `no answer within ${REACH_TIMEOUT_MS / 1000} s`);
 }
 

@@ -8,6 +8,7 @@
 import type { Queue, Worker, Job as BullJob } from 'bullmq';
 import { bullmqPackage } from '../redis-packages.js';
 import { connectRedis, queuePrefix, whyNotConnected, type RedisClient as Redis } from '../store/redis-connection.js';
+import { READY_PROBE_TTL_MS, readyProbe } from '../store/redis.js';
 import { deferralDelayMs, errorText, isDeferral, isPermanent, retryDelayMs } from './backoff.js';
 import type { Admission, Admitted, DeadLetter, Forgotten, JobHandler, JobQueue, NewJob, ProcessOptions, QueueCounts } from './queue.js';
 import { BullDeadLetters, isStored, retryFailed, type Stored } from './bullmq-dead-letters.js';
@@ -256,7 +257,10 @@ export class BullQueue<T> implements JobQueue<T> {
   async ping(): Promise<void> {
     // Readiness must answer quickly: a connection still coming up gets a moment, not forever.
     await Promise.race([this.queue.waitUntilReady(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-    await this.connection.producer.ping().catch((error: unknown) => Promise.reject(whyNotConnected(this.connection.producer, error)));
+    // On a Cluster its keys are `{prefix}:…`, not under the store's probe: an ACL may refuse them alone (NOPERM).
+    const { producer } = this.connection;
+    const probe = this.prefix === (this.options.prefix ?? 'parley') ? producer.ping() : readyProbe(producer, `${this.prefix}:ready`, READY_PROBE_TTL_MS);
+    await probe.catch((error: unknown) => Promise.reject(whyNotConnected(producer, error)));
   }
 
   async close(deadlineMs: number): Promise<{ unfinished: number }> {

@@ -138,15 +138,15 @@ function remembered(redis: RedisClient): RedisClient {
 
 /**
  * A fail-fast connection's refusal to send while it is not connected ("Stream isn't writeable…")
- * says nothing of why: this names the reason it last met, unless that is a refused connection (as
- * ioredis's own words, read as such by the readiness check). Anything else is returned as it is.
+ * says nothing of why: this names the reason it last met (a refused connection as ioredis's own words, read as such
+ * by the readiness check; connected, none met: no answer yet; its first commands timed out: none). Else as it is.
  */
 export function whyNotConnected(redis: RedisClient, error: unknown): unknown {
   const cause = lastErrors.get(redis);
-  // Connected, but its first answer not come (a server that takes connections and never answers): no refusal.
   if (!cause && redis.status === 'connect' && error instanceof Error && error.message === NOT_WRITEABLE) return new Error('not connected to Redis (it took the connection but has not answered yet)');
   if (!(error instanceof Error) || error.message !== NOT_WRITEABLE || !cause || (cause as NodeJS.ErrnoException).code === 'ECONNREFUSED') return error;
-  return new Error(`not connected to Redis (${cause.message}; reconnecting)`);
+  const unanswered = cause.message === 'Command timed out' ? `it took the connection but did not answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms` : undefined;
+  return new Error(`not connected to Redis (${unanswered ?? cause.message}; reconnecting)`);
 }
 
 const NOT_WRITEABLE = "Stream isn't writeable and enableOfflineQueue options is false";

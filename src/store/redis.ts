@@ -20,8 +20,9 @@ return 1`,
 );
 
 /** How long the readiness probe's key lives (each probe writes it again). */
-const READY_PROBE_TTL_MS = 60_000;
-const readyProbe = redisScript(1, "return redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])");
+export const READY_PROBE_TTL_MS = 60_000;
+/** The readiness probe's write (KEYS[1], ARGV[1] ms): by script, as parley writes its keys. The queue's ping on a Cluster writes one too. */
+export const readyProbe = redisScript(1, "return redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])");
 
 /** The shared store: the same primitives as MemoryStore, on Redis, for several processes. */
 export class RedisStore implements Store {

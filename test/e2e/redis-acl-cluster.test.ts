@@ -2,12 +2,13 @@
  * On a Redis Cluster the queue's and the conversation log's keys are `{<REDIS_PREFIX>}:…` (one hash
  * slot), beside the store's `<REDIS_PREFIX>:…`: an ACL user allowed only the second has every message
  * refused, and `parley check` must say so (it tried only a key of the second, and said "ok"). A
- * one-node Cluster, its slots all its own; no password anywhere in what is printed.
+ * one-node Cluster, its slots all its own; no password anywhere in what is printed. `serve`'s /readyz
+ * must say so too (it read "ready": its probe wrote only a key of the second).
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parleyArgs } from '../helpers/cli.js';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { startParley, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -49,5 +50,34 @@ describe('an ACL user on a Redis Cluster', () => {
     expect(line).toMatch(/the user in REDIS_URL lacks a permission parley needs: NOPERM .*access one of the keys/);
     expect(line).toContain(`~${PREFIX}:* ~{${PREFIX}}:*`);
     expect(checked.stdout + checked.stderr).not.toContain('hunter2pw');
+  }, 60_000);
+
+  it("serve: /readyz answers 503 naming the NOPERM without the {prefix} pattern (every message would be refused), 200 with the README's ACL", async () => {
+    const env = (user: string) => ({ REDIS_PREFIX: PREFIX, REDIS_URL: `redis+cluster://${user}:hunter2pw@127.0.0.1:${redis.port}`, METRICS_PORT: 'off' });
+    const refused = await startParley(['serve'], env('nohashtag'));
+    try {
+      const ready = await until(async () => {
+        const response = await fetch(`${refused.url}/readyz`);
+        const body = (await response.json()) as { checks?: { queue?: string } };
+        return response.status === 503 && /^down: NOPERM .*access one of the keys/.test(body.checks?.queue ?? '') ? body : undefined;
+      }, '/readyz naming the NOPERM of the {prefix} keys');
+      expect(JSON.stringify(ready)).not.toContain('hunter2pw');
+      // `parley dlq` still says Redis refused a command, not that it cannot reach the queue.
+      const listed = spawnSync(process.execPath, parleyArgs('dlq', 'list'), { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env('nohashtag') }, encoding: 'utf8', timeout: 40_000 });
+      expect(listed.status).toBe(1);
+      expect(listed.stderr.trim()).toMatch(/^parley dlq: Redis refused a command \(REDIS_URL\): NOPERM .*\. parley check tells more\.$/);
+      const answer = await fetch(`${refused.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
+      expect(answer.status).toBe(503);
+    } finally {
+      await refused.stop();
+    }
+    const fine = await startParley(['serve'], env('readme'));
+    try {
+      expect(await until(async () => (await fetch(`${fine.url}/readyz`)).status === 200, 'the README ACL ready')).toBe(true);
+      const answer = await fetch(`${fine.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
+      expect(answer.status).toBe(202);
+    } finally {
+      await fine.stop();
+    }
   }, 60_000);
 });

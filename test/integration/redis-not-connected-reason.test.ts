@@ -3,7 +3,7 @@
  * ping, which /readyz and `parley dlq` read) say why — WRONGPASS — where they said only ioredis's
  * "Stream isn't writeable and enableOfflineQueue options is false", and never the password.
  * A private redis-server with a password of its own. And a server that takes the connection and
- * never answers: said so, where the check said it refused the connection.
+ * never answers: said so, where the check said it refused the connection (then "Command timed out").
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { pino } from 'pino';
@@ -64,8 +64,15 @@ describe('a server that takes the connection and never answers', () => {
     redis.on('error', () => undefined);
     try {
       await until(() => redis.status === 'connect', 'the connection taken, its ready check unanswered');
-      const said = await new RedisStore(redis).ping().then(() => 'ok', (error: Error) => error.message);
+      const store = new RedisStore(redis);
+      const said = await store.ping().then(() => 'ok', (error: Error) => error.message);
       expect(said).toBe('not connected to Redis (it took the connection but has not answered yet)');
+      // Once its first commands time out (ioredis's "Command timed out"), it never answered: said so, plainly.
+      const later = await until(async () => {
+        const message = await store.ping().then(() => 'ok', (error: Error) => error.message);
+        return message !== said && message;
+      }, 'its first commands to time out');
+      expect(later).toBe('not connected to Redis (it took the connection but did not answer within 1500 ms; reconnecting)');
     } finally {
       redis.disconnect();
       for (const socket of sockets) socket.destroy();
