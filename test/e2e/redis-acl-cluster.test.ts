@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parleyArgs } from '../helpers/cli.js';
 import { startParley, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { readyzRefusing, webMessageStatus } from '../helpers/acl-serve.js';
 import { until } from '../helpers/until.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -56,26 +57,20 @@ describe('an ACL user on a Redis Cluster', () => {
     const env = (user: string) => ({ REDIS_PREFIX: PREFIX, REDIS_URL: `redis+cluster://${user}:hunter2pw@127.0.0.1:${redis.port}`, METRICS_PORT: 'off' });
     const refused = await startParley(['serve'], env('nohashtag'));
     try {
-      const ready = await until(async () => {
-        const response = await fetch(`${refused.url}/readyz`);
-        const body = (await response.json()) as { checks?: { queue?: string } };
-        return response.status === 503 && /^down: NOPERM .*access one of the keys/.test(body.checks?.queue ?? '') ? body : undefined;
-      }, '/readyz naming the NOPERM of the {prefix} keys');
+      const ready = await readyzRefusing(refused.url!, 'queue', /^down: NOPERM .*access one of the keys/, '/readyz naming the NOPERM of the {prefix} keys');
       expect(JSON.stringify(ready)).not.toContain('hunter2pw');
       // `parley dlq` still says Redis refused a command, not that it cannot reach the queue.
       const listed = spawnSync(process.execPath, parleyArgs('dlq', 'list'), { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env('nohashtag') }, encoding: 'utf8', timeout: 40_000 });
       expect(listed.status).toBe(1);
       expect(listed.stderr.trim()).toMatch(/^parley dlq: Redis refused a command \(REDIS_URL\): NOPERM .*\. parley check tells more\.$/);
-      const answer = await fetch(`${refused.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
-      expect(answer.status).toBe(503);
+      expect(await webMessageStatus(refused.url!)).toBe(503);
     } finally {
       await refused.stop();
     }
     const fine = await startParley(['serve'], env('readme'));
     try {
       expect(await until(async () => (await fetch(`${fine.url}/readyz`)).status === 200, 'the README ACL ready')).toBe(true);
-      const answer = await fetch(`${fine.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
-      expect(answer.status).toBe(202);
+      expect(await webMessageStatus(fine.url!)).toBe(202);
     } finally {
       await fine.stop();
     }

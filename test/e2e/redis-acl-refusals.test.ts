@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parleyArgs } from '../helpers/cli.js';
 import { startParley, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { readyzRefusing, webMessageStatus } from '../helpers/acl-serve.js';
 import { until } from '../helpers/until.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -65,14 +66,9 @@ describe('an ACL user refused what parley needs', () => {
     const env = (user: string) => ({ REDIS_PREFIX: PREFIX, REDIS_URL: `redis://${user}:hunter2pw@127.0.0.1:${redis.port}`, METRICS_PORT: 'off' });
     const refused = await startParley(['serve'], env('noscript'));
     try {
-      const ready = await until(async () => {
-        const response = await fetch(`${refused.url}/readyz`);
-        const body = (await response.json()) as { checks?: { store?: string } };
-        return response.status === 503 && /^down: NOPERM .*'evalsha?'/.test(body.checks?.store ?? '') ? body : undefined;
-      }, '/readyz naming the NOPERM');
+      const ready = await readyzRefusing(refused.url!, 'store', /^down: NOPERM .*'evalsha?'/, '/readyz naming the NOPERM');
       expect(ready.checks?.store).not.toContain('hunter2pw');
-      const answer = await fetch(`${refused.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
-      expect(answer.status).toBe(503);
+      expect(await webMessageStatus(refused.url!)).toBe(503);
       await until(() => /"level":50,.*"message":"NOPERM [^"]*'evalsha?' command \(Redis refuses this to the user parley connects as[^"]*parley check/.test(refused.logs()), 'the 503 line with its hint');
       expect(refused.logs()).not.toContain('hunter2pw');
     } finally {
@@ -81,8 +77,7 @@ describe('an ACL user refused what parley needs', () => {
     const fine = await startParley(['serve'], env('readme'));
     try {
       expect(await until(async () => (await fetch(`${fine.url}/readyz`)).status === 200, 'the README ACL ready')).toBe(true);
-      const answer = await fetch(`${fine.url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
-      expect(answer.status).toBe(202);
+      expect(await webMessageStatus(fine.url!)).toBe(202);
       expect(fine.logs()).not.toContain('NOPERM');
     } finally {
       await fine.stop();
