@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parleyArgs } from '../helpers/cli.js';
 import { startParley, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
-import { readyzRefusing, webMessageStatus } from '../helpers/acl-serve.js';
+import { expectServedAs, readyzRefusing, webMessageStatus } from '../helpers/acl-serve.js';
 import { until } from '../helpers/until.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -67,12 +67,6 @@ describe('an ACL user on a Redis Cluster', () => {
     } finally {
       await refused.stop();
     }
-    const fine = await startParley(['serve'], env('readme'));
-    try {
-      expect(await until(async () => (await fetch(`${fine.url}/readyz`)).status === 200, 'the README ACL ready')).toBe(true);
-      expect(await webMessageStatus(fine.url!)).toBe(202);
-    } finally {
-      await fine.stop();
-    }
+    await expectServedAs(env('readme'));
   }, 60_000);
 });

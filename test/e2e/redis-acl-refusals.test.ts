@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parleyArgs } from '../helpers/cli.js';
 import { startParley, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
-import { readyzRefusing, webMessageStatus } from '../helpers/acl-serve.js';
+import { expectServedAs, readyzRefusing, webMessageStatus } from '../helpers/acl-serve.js';
 import { until } from '../helpers/until.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -74,13 +74,6 @@ describe('an ACL user refused what parley needs', () => {
     } finally {
       await refused.stop();
     }
-    const fine = await startParley(['serve'], env('readme'));
-    try {
-      expect(await until(async () => (await fetch(`${fine.url}/readyz`)).status === 200, 'the README ACL ready')).toBe(true);
-      expect(await webMessageStatus(fine.url!)).toBe(202);
-      expect(fine.logs()).not.toContain('NOPERM');
-    } finally {
-      await fine.stop();
-    }
+    await expectServedAs(env('readme'));
   }, 60_000);
 });

@@ -2,6 +2,8 @@
  * `parley serve` as an ACL user of a private Redis meets it: what /readyz says of one check, and
  * how a web chat message is answered. Shared by the ACL tests (a plain Redis and a Cluster).
  */
+import { expect } from 'vitest';
+import { startParley } from './processes.js';
 import { until } from './until.js';
 
 /** /readyz's body once it answers 503 with `check` matching `reason` (polled until it does). */
@@ -18,4 +20,16 @@ export async function webMessageStatus(url: string): Promise<number> {
   const answer = await fetch(`${url}/web/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conversation: 'acl', text: 'hi' }) });
   await answer.arrayBuffer();
   return answer.status;
+}
+
+/** `parley serve` as the README's ACL user (`env`): ready, a message taken (202), no NOPERM in its log. */
+export async function expectServedAs(env: Record<string, string>): Promise<void> {
+  const fine = await startParley(['serve'], env);
+  try {
+    expect(await until(async () => (await fetch(`${fine.url}/readyz`)).status === 200, 'the README ACL ready')).toBe(true);
+    expect(await webMessageStatus(fine.url!)).toBe(202);
+    expect(fine.logs()).not.toContain('NOPERM');
+  } finally {
+    await fine.stop();
+  }
 }

@@ -1,7 +1,7 @@
 /* global document, FormData, location, URLSearchParams */
 /** The Conversations tab: the search, its table, and the transcript of the conversation opened. */
 import { api, HOME } from './api.js';
-import { $, el, setText } from './dom.js';
+import { $, el, setText, showMoreKeepingFocus } from './dom.js';
 import { fmtInt, fmtMs, fmtShortTime, fmtTime, fmtUsd } from './format.js';
 
 /** Rows a search asks for, and how many more "Show more" adds: up to the API's maximum (MAX_SEARCH_LIMIT). */
@@ -45,18 +45,10 @@ export async function loadConversations(limit = PAGE) {
   showCount(conversations.length, data?.more === true);
 }
 
-/**
- * The same search, 50 rows more. Pressed by keyboard and gone once they are listed (none left out,
- * or the most listed), "Show more" hands the focus to the first row it added, not to the top of the page.
- */
-export async function showMoreConversations() {
-  const button = $('show-more');
-  const pressed = document.activeElement === button;
-  const listed = $('conversation-rows').querySelectorAll('tr[data-testid="conversation"]').length;
-  await loadConversations(Math.min(shownLimit + PAGE, MAX_ROWS));
-  if (!pressed || !button.hidden || (document.activeElement !== button && document.activeElement !== document.body)) return;
-  const added = $('conversation-rows').querySelectorAll('tr[data-testid="conversation"]')[listed];
-  (added ?? $('conversations-title')).focus();
+/** The same search, 50 rows more (the focus kept, by keyboard, on the first row added). */
+export function showMoreConversations() {
+  const rows = () => $('conversation-rows').querySelectorAll('tr[data-testid="conversation"]');
+  return showMoreKeepingFocus($('show-more'), rows, () => loadConversations(Math.min(shownLimit + PAGE, MAX_ROWS)), $('conversations-title'));
 }
 
 /** Under the table: how many are shown and, when more match, "Show more" (or, at the maximum, to narrow the search). */

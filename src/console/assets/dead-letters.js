@@ -2,7 +2,7 @@
 /** The Dead letters tab: each letter with its payload, replay one or all, and drop one or purge all after a confirmation. */
 import { api, ApiError, HOME, run, setStatus } from './api.js';
 import { clampedText, forgetClamped } from './clamp.js';
-import { $, el, setText } from './dom.js';
+import { $, el, setText, showMoreKeepingFocus } from './dom.js';
 import { fmtInt, fmtShortTime, fmtTime } from './format.js';
 
 let deadSeq = 0;
@@ -67,18 +67,10 @@ function focusAgain(spot) {
   target.focus();
 }
 
-/**
- * The next 100 letters. Pressed by keyboard and gone once they are listed (none left out, or the most
- * listed), "Show more" hands the focus to the first letter it added, not to the top of the page.
- */
-export async function showMoreDeadLetters() {
-  const button = $('dead-show-more');
-  const pressed = document.activeElement === button;
-  const listed = $('dead-letter-rows').querySelectorAll('tr[data-testid="dead-letter"]').length;
-  await loadDeadLetters(Math.min(shownLimit + PAGE, MAX_ROWS));
-  if (!pressed || !button.hidden || (document.activeElement !== button && document.activeElement !== document.body)) return;
-  const added = $('dead-letter-rows').querySelectorAll('tr[data-testid="dead-letter"]')[listed];
-  (added?.querySelector('button:not(:disabled)') ?? $('dead-letters-title')).focus();
+/** The next 100 letters (the focus kept, by keyboard, on the first letter added). */
+export function showMoreDeadLetters() {
+  const rows = () => $('dead-letter-rows').querySelectorAll('tr[data-testid="dead-letter"]');
+  return showMoreKeepingFocus($('dead-show-more'), rows, () => loadDeadLetters(Math.min(shownLimit + PAGE, MAX_ROWS)), $('dead-letters-title'), (row) => row.querySelector('button:not(:disabled)'));
 }
 
 /** Under the table, when not every letter is listed: how many are, and "Show more" (or, at the maximum, what acts on them all). */

@@ -43,3 +43,17 @@ export function setText(node, text) {
   const value = shown(text);
   if (node && node.textContent !== value) node.textContent = value;
 }
+
+/**
+ * "Show more" (`button`) adds rows by `load()`. Pressed by keyboard and gone once they are listed (none
+ * left out, or the most listed), it hands the focus to what `focusIn(firstAddedRow)` names (the row
+ * itself, or a button in it), else to `heading`: not to the top of the page.
+ */
+export async function showMoreKeepingFocus(button, rows, load, heading, focusIn = (row) => row) {
+  const pressed = document.activeElement === button;
+  const listed = rows().length;
+  await load();
+  if (!pressed || !button.hidden || (document.activeElement !== button && document.activeElement !== document.body)) return;
+  const added = rows()[listed];
+  ((added && focusIn(added)) ?? heading).focus();
+}
