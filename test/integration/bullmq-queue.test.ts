@@ -144,8 +144,13 @@ describe('BullQueue order across workers (the turnstile)', () => {
     const first = queue({ prefix, retry: { attempts: 3, backoffMs: 100, maxBackoffMs: 100 } });
     const second = queue({ prefix, retry: { attempts: 3, backoffMs: 100, maxBackoffMs: 100 } });
     const log: string[] = [];
+    const elsewhereRan = kit.gate();
     const handler = async (job: Job<Data>) => {
       log.push(`${job.id}#${job.attempt}`);
+      if (job.id === 'elsewhere') elsewhereRan.open();
+      // Its second try ends only once the other conversation's job has run: were that job held
+      // behind this conversation's retries, it never would (and "six runs" would not come).
+      if (job.id === 'first' && job.attempt === 2) await elsewhereRan.opened;
       if (job.id === 'first' && job.attempt < 3) throw new Error('transient');
     };
     first.process(handler, { concurrency: 4 });
