@@ -18,11 +18,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Logger } from 'pino';
 import type { Store } from '../src/index.js';
 import { ACK_CALL_MS, within } from './deadlines.js';
 import { conditional, expiry, LIVE, names, readLive, type Item, type ItemAccess } from './dynamodb-item.js';
 import { pushOnce, type ListPushOptions } from './dynamodb-list.js';
 import { dynamoDbAccess, isConditionFailed, type DynamoDbAccess } from './dynamodb-sdk.js';
+import { MARKER, TakeBacks, WITHDRAWN_TTL_MS } from './dynamodb-take-back.js';
 
 export interface DynamoStoreOptions {
   /** The table, e.g. `storeTableName(prefix)`; `parley aws setup` creates it. */
@@ -31,6 +33,8 @@ export interface DynamoStoreOptions {
   namespace?: string;
   /** Your own client (you close it); default: one from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB), with per-attempt deadlines. */
   client?: DynamoDBClient;
+  /** Where a claim's take-back that gave up is said (one warn line); default: stderr. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** A condition a delete is made on (remove), with the names and values it uses. */
@@ -39,11 +43,6 @@ interface Guard {
   names: Record<string, string>;
   values: Record<string, unknown>;
 }
-
-/** How long a withdrawn claim's marker outlives it: far longer than a request can be on its way. */
-const WITHDRAWN_TTL_MS = 10 * 60_000;
-/** An item holding only claims taken back: claimable, as an absent key is. */
-const MARKER = '(attribute_exists(#w) AND attribute_not_exists(#c))';
 
 /** The store's table name for a DYNAMODB_TABLE_PREFIX. */
 export function storeTableName(prefix: string): string {
@@ -56,6 +55,7 @@ export class DynamoStore implements Store {
   private readonly table: string;
   private readonly namespace: string;
   private readonly access: ItemAccess;
+  private readonly takeBacks: TakeBacks;
 
   /** Loads the AWS SDK; throws MissingDependencyError naming the install command when it is missing. */
   constructor(options: DynamoStoreOptions) {
@@ -63,6 +63,7 @@ export class DynamoStore implements Store {
     this.table = options.tableName;
     this.namespace = options.namespace ?? '';
     this.access = { dynamo: this.dynamo, table: this.table };
+    this.takeBacks = new TakeBacks(this.access, options.logger);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -91,9 +92,10 @@ export class DynamoStore implements Store {
     const deadline = this.ackDeadline('UpdateItem');
     // Unknown outcome (an answer too late, or none): DynamoDB may have applied the claim. Left there,
     // it would turn the platform's retry of this very message away as a duplicate; taken back (only
-    // if it is ours, and for good: see withdrawClaim), the retry is taken.
+    // if it is ours, and for good: see dynamodb-take-back.ts), the retry is taken. Within the ack
+    // deadline, or else in the background (settled()): the caller gets the error at once either way.
     const unknownOutcome = async (error: unknown): Promise<never> => {
-      await this.withdrawClaim(key, claim).catch(() => undefined);
+      await this.takeBacks.takeBack(this.namespace + key, claim);
       throw error;
     };
     const ttl = expiry(ttlMs);
@@ -123,46 +125,6 @@ export class DynamoStore implements Store {
       // the read shares the claim's deadline: both are on the ack path
       const item = await readLive(this.access, this.namespace + key, deadline).catch(unknownOutcome);
       return item?.claim === claim;
-    }
-  }
-
-  /**
-   * Take back the setIfAbsent call `claim`'s item, if it is there, or stop it landing, if it is still
-   * on its way: its id goes into `withdrawn` (a set: two late deliveries in a row both stay out),
-   * which stays on the item through later claims. Our item (or none, or an expired one) becomes a
-   * marker; another call's live claim is left alone, only our id added to it, so our claim cannot
-   * land once that one is taken back too. (Once it expires, ours cannot either: a claim's `:now` is
-   * the time it was sent, before that claim expired.)
-   */
-  private async withdrawClaim(key: string, claim: string): Promise<void> {
-    const { UpdateCommand } = this.dynamo.sdk.lib;
-    const deadline = this.ackDeadline('UpdateItem');
-    const common = { TableName: this.table, Key: { key: this.namespace + key } };
-    const attributes = { '#w': 'withdrawn', '#ms': names['#ms'], '#c': 'claim' };
-    // twice at most: the item may change between the two writes (a claim released, say)
-    for (let round = 1; round <= 2; round++) {
-      const ttl = expiry(WITHDRAWN_TTL_MS);
-      const marked = await conditional(() =>
-        this.dynamo.documents.send(new UpdateCommand({
-          ...common,
-          UpdateExpression: 'ADD #w :claims SET #s = :s, #ms = :ms REMOVE #v, #c',
-          ConditionExpression: `attribute_not_exists(#k) OR #c = :claim OR #ms <= :now OR ${MARKER}`,
-          ExpressionAttributeNames: { ...attributes, '#k': names['#k'], '#s': names['#s'], '#v': names['#v'] },
-          ExpressionAttributeValues: { ':claims': new Set([claim]), ':claim': claim, ':now': Date.now(), ':s': ttl.expires_at, ':ms': ttl.expires_at_ms },
-        }), deadline),
-      );
-      if (marked) return;
-      // another call's live claim (a value set() wrote is no claim: it gets no ids, or it would read as a marker)
-      const added = await conditional(() =>
-        this.dynamo.documents.send(new UpdateCommand({
-          ...common,
-          UpdateExpression: 'ADD #w :claims',
-          ConditionExpression: `attribute_exists(#c) AND #c <> :claim AND ${LIVE}`,
-          ExpressionAttributeNames: attributes,
-          ExpressionAttributeValues: { ':claims': new Set([claim]), ':claim': claim, ':now': Date.now() },
-        }), deadline),
-      );
-      if (added) return;
     }
   }
 
@@ -262,7 +224,14 @@ export class DynamoStore implements Store {
     await this.dynamo.documents.send(new GetCommand({ TableName: this.table, Key: { key: `${this.namespace}parley:ping` } }));
   }
 
+  /** Resolves once no claim is being taken back in the background (a Lambda awaits it through bot.afterAnswers()). */
+  settled(): Promise<void> {
+    return this.takeBacks.settled();
+  }
+
+  /** A take-back still going on in the background gives up (one warn line). */
   async close(): Promise<void> {
+    this.takeBacks.close();
     this.dynamo.close();
   }
 

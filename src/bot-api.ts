@@ -95,7 +95,7 @@ export interface Bot {
    * function is frozen once it has answered.
    */
   inProcessAnswers(): Promise<void>;
-  /** Resolves once what follows answers unawaited (spend counted, traffic's minutes, alerts posted) is done: awaited as inProcessAnswers is. */
+  /** Resolves once what follows answers unawaited (spend counted, traffic's minutes, alerts posted, a claim the store takes back late) is done: awaited as inProcessAnswers is. */
   afterAnswers(): Promise<void>;
   /**
    * Stop taking messages, finish running jobs within SHUTDOWN_TIMEOUT_MS, release everything.

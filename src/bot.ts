@@ -189,7 +189,8 @@ export function createBot(options: BotOptions = {}): Bot {
       purge: () => queue.purge(),
     },
     inProcessAnswers: () => answeringHere.settled(),
-    afterAnswers: () => ops.settled(),
+    // with a claim the store goes on taking back in the background (DynamoStore, its ack deadline passed)
+    afterAnswers: async () => void (await Promise.all([ops.settled(), store.settled?.(), workerStore.settled?.()])),
     close: closeOnce(async (delayMs, endDelay) => {
       stopping = true;
       await delayClose(delayMs, endDelay, logger);

@@ -40,6 +40,12 @@ export interface Store {
   extendLock(key: string, token: string, ttlMs: number): Promise<boolean>;
   /** Release a lock only if `token` still owns it. */
   releaseLock(key: string, token: string): Promise<boolean>;
+  /**
+   * Resolves once what the store goes on with in the background is done or given up (DynamoStore: a
+   * claim that could not be taken back within the ack deadline): a serverless function awaits it,
+   * through `bot.afterAnswers()`, before it is frozen.
+   */
+  settled?(): Promise<void>;
   /** Throws when the store cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

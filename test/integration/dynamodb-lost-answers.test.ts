@@ -95,6 +95,12 @@ interface ClaimsProxy {
   landed(n: number): Promise<Answer>;
   /** Every request but the claims forwarded so far has DynamoDB's answer (the take-backs were applied). */
   forwarded(): Promise<void>;
+  /** With `takeBacks: 'held'`: the n-th take-back (from 0) reached the proxy. */
+  takeBackArrived(n: number): Promise<void>;
+  /** Forward the take-backs held, but those their client gave up on (cut off by its deadline): they never reach DynamoDB. */
+  letTakeBacksGo(): void;
+  /** How many take-backs were held and then dropped, their client gone. */
+  dropped(): number;
 }
 
 /** A client whose first write that `picks` chooses is applied but answered with `fails`. */
@@ -204,9 +210,10 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
    * `delays[n].answer` 'lost' it is applied but its answer never sent (the store gives up at its
    * deadline). Every other request goes straight through. The tests wait on what the proxy saw,
    * not on the clock: a claim's answer from DynamoDB once let go, every request forwarded so far
-   * answered.
+   * answered. With `takeBacks: 'held'`, the take-backs (the writes adding to `withdrawn`) are held
+   * too, until the test lets them go; one whose client has given up on it by then is dropped.
    */
-  async function claimsDelayed(delays: { request?: 'held'; answer?: 'lost' }[] = []): Promise<ClaimsProxy> {
+  async function claimsDelayed(delays: { request?: 'held'; answer?: 'lost' }[] = [], options: { takeBacks?: 'held' } = {}): Promise<ClaimsProxy> {
     const sent: string[] = [];
     const answered: Promise<unknown>[] = [];
     const claims: { arrived: Deferred<void>; go: Deferred<void>; landed: Deferred<Answer> }[] = [];
@@ -217,7 +224,14 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
       return claims[n];
     };
     let seen = 0;
+    const takeBacks: Deferred<void>[] = [];
+    const takeBack = (n: number) => (takeBacks[n] ??= deferred());
+    let takeBacksSeen = 0;
+    let dropped = 0;
+    const takeBacksGo = deferred<void>();
     const proxy = createServer((incoming, outgoing) => {
+      let gone = false;
+      outgoing.on('close', () => void (gone = true));
       const chunks: Buffer[] = [];
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
       incoming.on('end', () => {
@@ -227,7 +241,14 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
         const delay = n === undefined ? {} : (delays[n] ?? {});
         if (n !== undefined) claim(n).arrived.resolve();
         if (n !== undefined && delay.request !== 'held') claim(n).go.resolve();
-        const answer = (n === undefined ? Promise.resolve() : claim(n).go.promise)
+        const held = n === undefined && options.takeBacks === 'held' && body.toString().includes('ADD #w');
+        if (held) takeBack(takeBacksSeen++).resolve();
+        const answer = (n === undefined ? (held ? takeBacksGo.promise : Promise.resolve()) : claim(n).go.promise)
+          .then(() => {
+            if (!held || !gone) return;
+            dropped++;
+            throw new Error('its client gave up on it');
+          })
           .then(() => forward(moto().url, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, body));
         if (n === undefined) answered.push(answer.catch(() => undefined));
         else void answer.then(claim(n).landed.resolve, claim(n).landed.reject);
@@ -250,6 +271,9 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
       letGo: (n) => claim(n).go.resolve(),
       landed: (n) => claim(n).landed.promise,
       forwarded: async () => void (await Promise.all(answered)),
+      takeBackArrived: (n) => takeBack(n).promise,
+      letTakeBacksGo: () => takeBacksGo.resolve(),
+      dropped: () => dropped,
     };
   }
 
@@ -268,6 +292,27 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
     expect(await againIfCutOff(() => retry.setIfAbsent('parley:seen:Ev1', 'retry', 60_000))).toBe(true);
     expect(await retry.get('parley:seen:Ev1')).toBe('retry');
     expect(await againIfCutOff(() => retry.setIfAbsent('parley:seen:Ev1', 'again', 60_000))).toBe(false); // and it is a claim like any other
+  });
+
+  it('a take-back the ack deadline cut off goes on in the background: the late claim stays out, the redelivery is taken', async () => {
+    const namespace = `late${++counter}:`;
+    // The claim is held on its way past the 0.8 s deadline, and so is its take-back (cut off at 0.8 s,
+    // it never reaches DynamoDB) and every take-back after it, until the test lets them go.
+    const proxy = await claimsDelayed([{ request: 'held' }], { takeBacks: 'held' });
+    const warnings: unknown[] = [];
+    const store = new DynamoStore({ tableName: storeTable, namespace, client: proxy.client, logger: { warn: (...line: unknown[]) => void warnings.push(line) } });
+    const retry = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => retry.close());
+    await expect(store.setIfAbsent('parley:seen:Ev1', 'delivery A', 60_000)).rejects.toThrow(/aborted/i);
+    await proxy.takeBackArrived(1); // tried again after the deadline, in the background
+    proxy.letTakeBacksGo();
+    await store.settled(); // the background take-back reached DynamoDB
+    expect(proxy.dropped()).toBe(1); // the one cut off did not
+    proxy.letGo(0); // the claim reaches DynamoDB now: refused
+    expect(refused(await proxy.landed(0))).toBe(true);
+    expect(await retry.get('parley:seen:Ev1')).toBeUndefined();
+    expect(await againIfCutOff(() => retry.setIfAbsent('parley:seen:Ev1', 'retry', 60_000))).toBe(true);
+    expect(warnings).toEqual([]);
   });
 
   it('a withdrawn claim landing late stays out though another delivery\'s claim landed and was withdrawn meanwhile', async () => {
