@@ -88,6 +88,7 @@ export class DynamoStore implements Store {
    */
   async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
     const { UpdateCommand } = this.dynamo.sdk.lib;
+    await this.takeBacks.before(this.namespace + key);
     const claim = randomBytes(12).toString('base64url');
     const deadline = this.ackDeadline('UpdateItem');
     // Unknown outcome (an answer too late, or none): DynamoDB may have applied the claim. Left there,

@@ -61,6 +61,8 @@ export async function withdrawClaim({ dynamo, table }: ItemAccess, key: string, 
 /** One store's take-backs: on the ack path, then (not done) in the background. */
 export class TakeBacks {
   private readonly going = new Set<Promise<void>>();
+  /** key → the claims of it still being taken back in the background. */
+  private readonly owed = new Map<string, Set<string>>();
   private readonly closing = new AbortController();
 
   constructor(private readonly access: ItemAccess, private readonly logger?: Pick<Logger, 'warn'>) {}
@@ -68,11 +70,27 @@ export class TakeBacks {
   /** Within the ack deadline; should it not complete, it goes on in the background (this resolves either way). */
   async takeBack(key: string, claim: string): Promise<void> {
     try {
-      await withdrawClaim(this.access, key, claim, within(ACK_CALL_MS, `DynamoDB UpdateItem on ${this.access.table}`));
+      await this.withdrawNow(key, claim);
     } catch (error) {
       if (this.closing.signal.aborted) return this.gaveUp(key, 1, 'the store closed first', error);
-      const going = this.keepTrying(key, claim, Date.now()).finally(() => this.going.delete(going));
+      this.owed.set(key, (this.owed.get(key) ?? new Set()).add(claim));
+      const going = this.keepTrying(key, claim, Date.now()).finally(() => (this.going.delete(going), this.done(key, claim)));
       this.going.add(going);
+    }
+  }
+
+  /**
+   * Before a new claim of `key`: the claims of it still taken back in the background are taken back
+   * now, within the ack deadline. Else the redelivery of their message, reaching this process (a
+   * Lambda thawed by it, say), would meet one of them landed late and be dropped as a duplicate.
+   * Throws when one cannot be taken back in time: the ack fails, and the platform sends it again.
+   */
+  async before(key: string): Promise<void> {
+    const claims = this.owed.get(key);
+    if (!claims) return;
+    for (const claim of [...claims]) {
+      await this.withdrawNow(key, claim);
+      this.done(key, claim);
     }
   }
 
@@ -86,8 +104,18 @@ export class TakeBacks {
     this.closing.abort();
   }
 
+  private withdrawNow(key: string, claim: string): Promise<void> {
+    return withdrawClaim(this.access, key, claim, within(ACK_CALL_MS, `DynamoDB UpdateItem on ${this.access.table}`));
+  }
+
+  private done(key: string, claim: string): void {
+    const claims = this.owed.get(key);
+    if (claims?.delete(claim) && claims.size === 0) this.owed.delete(key);
+  }
+
   private async keepTrying(key: string, claim: string, since: number): Promise<void> {
     for (let tries = 1; ; tries++) {
+      if (!this.owed.get(key)?.has(claim)) return; // taken back on a redelivery's way (before())
       try {
         // no deadline of ours: the SDK's own retries (each attempt has the client's deadline)
         await withdrawClaim(this.access, key, claim, {});

@@ -315,6 +315,26 @@ describe('a claim whose write was applied, its answer later than the ack deadlin
     expect(warnings).toEqual([]);
   });
 
+  it('a redelivery reaching the store while that take-back goes on takes the late claim back first: taken, not dropped', async () => {
+    const namespace = `late${++counter}:`;
+    const proxy = await claimsDelayed([{ request: 'held' }], { takeBacks: 'held' });
+    const store = new DynamoStore({ tableName: storeTable, namespace, client: proxy.client });
+    cleanups.push(() => store.close());
+    await expect(store.setIfAbsent('parley:seen:Ev1', 'delivery A', 60_000)).rejects.toThrow(/aborted/i);
+    await proxy.takeBackArrived(1); // going on in the background, held
+    proxy.letGo(0); // the late claim lands: applied, live
+    expect(refused(await proxy.landed(0))).toBe(false);
+    // The platform's redelivery reaches the same process (a Lambda thawed by it) before the background take-back is done.
+    const redelivery = againIfCutOff(() => store.setIfAbsent('parley:seen:Ev1', 'redelivery', 60_000));
+    await Promise.race([proxy.takeBackArrived(2), redelivery]); // the old code answered at once: a duplicate
+    proxy.letTakeBacksGo();
+    expect(await redelivery).toBe(true);
+    await store.settled();
+    const retry = new DynamoStore({ tableName: storeTable, namespace });
+    cleanups.push(() => retry.close());
+    expect(await retry.get('parley:seen:Ev1')).toBe('redelivery');
+  });
+
   it('a withdrawn claim landing late stays out though another delivery\'s claim landed and was withdrawn meanwhile', async () => {
     const namespace = `late${++counter}:`;
     // delivery A's claim is held on its way (taken back at 0.8 s); delivery B's is applied at once, its answer lost, taken back too
