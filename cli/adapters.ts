@@ -14,9 +14,9 @@ import { webChat } from '../adapters/web/index.js';
 /**
  * The adapters whose settings are present. Every adapter's variables are checked before any is
  * built, and all that are wrong are named in one ConfigError, one line each: fixing one should not
- * only reveal the next.
+ * only reveal the next. `sendsOnly`: for a process that serves none of their routes (`parley worker`).
  */
-export function adaptersFromConfig(config: Config): Adapter[] {
+export function adaptersFromConfig(config: Config, { sendsOnly = false } = {}): Adapter[] {
   const errors: ConfigError[] = [];
   const web = webChatOn(config);
   const secret = webSessionSecretError(config);
@@ -25,7 +25,7 @@ export function adaptersFromConfig(config: Config): Adapter[] {
   if (errors.length > 0) throw joinConfigErrors(errors);
   const adapters: Adapter[] = [];
   // The standalone server is the chat page's home: it serves it at `/` (embedded, the page is opt-in).
-  if (web) adapters.push(webChat({ page: true, token: config.web.token, sessionSecret: config.web.sessionSecret }));
+  if (web) adapters.push(webChat({ page: true, token: config.web.token, sessionSecret: config.web.sessionSecret, sendsOnly }));
   if (configs.slack) adapters.push(slackAdapter(configs.slack));
   if (configs.intercom) adapters.push(intercomAdapter(configs.intercom));
   if (configs.whatsapp) adapters.push(whatsappAdapter(configs.whatsapp));

@@ -14,7 +14,7 @@ export async function worker(config: Config, concurrency?: number, env: NodeJS.P
   const port = metricsPort(env.METRICS_PORT);
   const priority = lowerPriority(workerNice(env.WORKER_NICE));
   const effective = concurrency ? { ...config, queue: { ...config.queue, concurrency } } : config;
-  const bot = createBot({ config: effective, adapters: adaptersFromConfig(effective), worker: true, ...queueOption(effective), ...dynamoDbFromConfig(effective) });
+  const bot = createBot({ config: effective, adapters: adaptersFromConfig(effective, { sendsOnly: true }), worker: true, ...queueOption(effective), ...dynamoDbFromConfig(effective) });
   warnMisspeltVariables(bot.logger, env);
   if (priority.error) bot.logger.warn({ err: priority.error, nice: priority.nice }, 'could not lower the worker\'s CPU priority (WORKER_NICE): it runs as started');
   // Before waiting for the adapters: one whose platform is down is retried for as long as it takes,

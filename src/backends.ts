@@ -17,6 +17,7 @@ import { MemoryConversationLog, type ConversationLog } from './conversation-log.
 import { RedisConversationLog } from './conversation-log-redis.js';
 import { MemoryTally, RedisTally, type Tally } from './ops/tally.js';
 import { connectionHint, logReplicaRefusalsTo, parseRedisUrl, queuePrefix, redisAddress, storeNamespace } from './store/redis-connection.js';
+import { isLoadingError, LOADING_WORDS } from './store/redis-not-connected.js';
 
 export interface Backends {
   /** Built on first use, so a store or queue the developer brings opens no connection of ours. */
@@ -143,7 +144,9 @@ function named(redis: Redis, role: string, logger: Logger, url: string, variable
   let down = false;
   const at = redisAddress(url);
   redis.on('error', (error: Error) => {
-    if (!down) logger.warn({ role, at, err: error.message }, `Redis unreachable at ${at} (${variable}); retrying in the background${connectionHint(error, url)}`);
+    // Reached, but loading its data set (a restart, a replica's sync): refusing until it has, not unreachable.
+    const why = isLoadingError(error) ? `${LOADING_WORDS} (${at}, ${variable})` : `Redis unreachable at ${at} (${variable}); retrying in the background${connectionHint(error, url)}`;
+    if (!down) logger.warn({ role, at, err: error.message }, why);
     down = true;
   });
   redis.on('ready', () => {

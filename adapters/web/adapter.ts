@@ -40,6 +40,11 @@ export interface WebChatOptions {
    * the widget are always served.
    */
   page?: boolean;
+  /**
+   * This process only sends the chat's answers and serves none of its routes (`parley worker`): it
+   * signs no visitor session, so it says nothing of WEB_SESSION_SECRET. Default false.
+   */
+  sendsOnly?: boolean;
   /** The websites that may embed the chat (frame-ancestors) and call its API (CORS); default WEB_ALLOWED_ORIGINS. */
   allowedOrigins?: string[];
   /** How many entries a transcript keeps (default 200). */
@@ -155,7 +160,7 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
         secrets = [randomBytes(32).toString('base64url')];
         // With a shared store (Redis, DynamoDB) other processes serve the same visitors: they would refuse these sessions.
         const shared = context.store.volatile ? '' : '; other processes sharing this store (several `serve` behind one address) refuse them: set WEB_SESSION_SECRET, the same in every process';
-        context.logger.warn(`web chat: WEB_SESSION_SECRET is not set, so visitor sessions are signed with a secret made up for this process (they end when it stops${shared})`);
+        if (!options.sendsOnly) context.logger.warn(`web chat: WEB_SESSION_SECRET is not set, so visitor sessions are signed with a secret made up for this process (they end when it stops${shared})`);
       }
       const signer = sessions(secrets);
       const historyMs = context.config.history.ttlSeconds * 1000;

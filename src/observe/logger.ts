@@ -41,7 +41,7 @@ const SECRET_KEY = /^(?:token|secret|password|authorization|api_?key|client_secr
  * like a Slack token (hideSecrets) — a Slack error's `data` can hold the request a proxy echoed.
  */
 export function serializeError(error: unknown): unknown {
-  return cleaned(withShortMessage(withPermissionHint(withCausesOnce(error, pino.stdSerializers.err(error as Error)))), 0);
+  return cleaned(withShortMessage(withPermissionHint(error, withCausesOnce(error, pino.stdSerializers.err(error as Error)))), 0);
 }
 
 /** What an ACL user's refusal (Redis's NOPERM) is followed by in a log line: what to do about it. */
@@ -50,12 +50,31 @@ export const REDIS_PERMISSION_HINT =
 
 /**
  * An ACL user refused a command (NOPERM) wherever it surfaces (a webhook's 503, the intake's pump, a
- * worker's queue): the line says what to do, as `parley check` does, without a probe of its own.
+ * worker's queue), itself or wrapped (an error's cause, an AggregateError's errors): the line says
+ * what to do, as `parley check` does, without a probe of its own.
  */
-function withPermissionHint(serialized: unknown): unknown {
+function withPermissionHint(error: unknown, serialized: unknown): unknown {
   const s = serialized as { message?: unknown } | undefined;
-  if (typeof s?.message !== 'string' || !s.message.startsWith('NOPERM') || s.message.includes(REDIS_PERMISSION_HINT)) return serialized;
+  if (typeof s?.message !== 'string' || s.message.includes(REDIS_PERMISSION_HINT) || !refusedByAcl(error)) return serialized;
   return { ...s, message: s.message + REDIS_PERMISSION_HINT };
+}
+
+/** How many errors refusedByAcl reads at most (the error, its causes, their errors…): a line is written per failure. */
+const MAX_WRAPPED_ERRORS = 32;
+
+/** Whether the error is a NOPERM or wraps one (its cause chain, an AggregateError's errors), each read once. */
+function refusedByAcl(error: unknown): boolean {
+  const queue: unknown[] = [error];
+  const seen = new Set<unknown>();
+  while (queue.length > 0 && seen.size < MAX_WRAPPED_ERRORS) {
+    const next = queue.shift();
+    if (!isErrorLike(next) || seen.has(next)) continue;
+    seen.add(next);
+    if (next.message.startsWith('NOPERM')) return true;
+    const { errors } = next as { errors?: unknown };
+    queue.push(next.cause, ...(Array.isArray(errors) ? errors.slice(0, MAX_WRAPPED_ERRORS) : []));
+  }
+  return false;
 }
 
 /**

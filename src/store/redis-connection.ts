@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
 import { ioredisPackage } from '../redis-packages.js';
 import { ConfigError } from '../errors.js';
+import { FAIL_FAST_COMMAND_TIMEOUT_MS, remembered } from './redis-not-connected.js';
+
+export { FAIL_FAST_COMMAND_TIMEOUT_MS, notConnectedWords, whyNotConnected } from './redis-not-connected.js';
 
 /** A Redis client parley uses: one server (or a Sentinel-managed primary), or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -85,14 +88,6 @@ function decoded(part: string | undefined): string | undefined {
 }
 
 /**
- * How long a fail-fast connection waits for Redis to answer one command. Redis answers in well
- * under a millisecond; a command unanswered this long means a frozen server or a partition that
- * drops packets, where the connection stays open and only a deadline ends the wait. Below Slack's
- * 3 s, so its ack is a 503 (it redelivers) rather than a request it gives up on.
- */
-export const FAIL_FAST_COMMAND_TIMEOUT_MS = 1500;
-
-/**
  * One ioredis client from a URL. Commands fail fast while Redis is unreachable (no offline
  * queue) or silent (FAIL_FAST_COMMAND_TIMEOUT_MS), so ingress can answer 503 at once instead of
  * hanging the platform's request; ioredis keeps reconnecting in the background. A connection
@@ -125,38 +120,6 @@ export function connectRedis(url: string, overrides: RedisOptions = {}): RedisCl
         redisOptions: { ...options, ...auth },
       }));
   }
-}
-
-/** The last error each connection met while not ready (WRONGPASS, an untrusted certificate…): why it is not connected. */
-const lastErrors = new WeakMap<RedisClient, Error>();
-
-function remembered(redis: RedisClient): RedisClient {
-  redis.on('error', (error: Error) => void (redis.status === 'ready' || lastErrors.set(redis, error)));
-  redis.on('ready', () => lastErrors.delete(redis));
-  return redis;
-}
-
-/**
- * A fail-fast connection's refusal to send while it is not connected ("Stream isn't writeable…")
- * says nothing of why: this names the reason it last met (a refused connection as ioredis's own words, read as such
- * by the readiness check; connected, none met: no answer yet; its first commands timed out: none). Else as it is.
- */
-export function whyNotConnected(redis: RedisClient, error: unknown): unknown {
-  const cause = lastErrors.get(redis);
-  if (!cause && redis.status === 'connect' && error instanceof Error && error.message === NOT_WRITEABLE) return new Error('not connected to Redis (it took the connection but has not answered yet)');
-  if (!(error instanceof Error) || error.message !== NOT_WRITEABLE || !cause || (cause as NodeJS.ErrnoException).code === 'ECONNREFUSED') return error;
-  const unanswered = cause.message === 'Command timed out' ? `it took the connection but did not answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms` : undefined;
-  return new Error(`not connected to Redis (${unanswered ?? cause.message}; reconnecting)`);
-}
-
-const NOT_WRITEABLE = "Stream isn't writeable and enableOfflineQueue options is false";
-const CLUSTER_NOT_READY = "Cluster isn't ready and enableOfflineQueue options is false";
-
-/** ioredis's words for a fail-fast connection that is not up, said plainly; undefined for any other error. */
-export function notConnectedWords(message: string): 'not connected to Redis' | 'not connected to the Redis Cluster' | undefined {
-  if (message === NOT_WRITEABLE) return 'not connected to Redis';
-  if (message === CLUSTER_NOT_READY) return 'not connected to the Redis Cluster';
-  return undefined;
 }
 
 /**

@@ -1,13 +1,16 @@
 /**
  * The web chat on loopback without WEB_SESSION_SECRET signs sessions with a secret made up for the
  * process. With a shared store (several `serve` on one Redis) the other processes refuse those
- * sessions: the start-up warning says so, and shows it happening.
+ * sessions: the start-up warning says so, and shows it happening. `parley worker` serves no session
+ * (only the chat's answers go out there): it says nothing of the secret; `parley serve` does.
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { webChat } from '../../adapters/web/index.js';
 import { createBot, loadConfig } from '../../src/index.js';
 import { REDIS_URL, uniquePrefix } from '../integration/redis-helpers.js';
+import { startParley } from '../helpers/processes.js';
+import { until } from '../helpers/until.js';
 import { testEnv } from '../helpers/web-bot.js';
 
 function webBot(env: Record<string, string>) {
@@ -46,4 +49,24 @@ describe('web chat sessions without WEB_SESSION_SECRET', () => {
       await bot.close();
     }
   });
+});
+
+describe('which processes warn of WEB_SESSION_SECRET unset', () => {
+  it('parley worker does not (it serves no session); parley serve on the same store does', async () => {
+    const env = { REDIS_URL, REDIS_PREFIX: uniquePrefix() };
+    const worker = await startParley(['worker'], env);
+    try {
+      // Its adapters have started ("running" waits for them), the web chat's included.
+      expect(worker.logs()).toContain('"adapters":["web"]');
+      expect(worker.logs()).not.toContain('WEB_SESSION_SECRET is not set');
+    } finally {
+      await worker.stop();
+    }
+    const serve = await startParley(['serve', '--no-worker'], env);
+    try {
+      await until(() => serve.logs().includes('WEB_SESSION_SECRET is not set'), 'serve to warn of the session secret', 15_000);
+    } finally {
+      await serve.stop();
+    }
+  }, 60_000);
 });

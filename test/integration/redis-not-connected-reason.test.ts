@@ -4,15 +4,21 @@
  * "Stream isn't writeable and enableOfflineQueue options is false", and never the password.
  * A private redis-server with a password of its own. And a server that takes the connection and
  * never answers: said so, where the check said it refused the connection (then "Command timed out").
+ * And a Redis still loading its data set: /readyz says so, where it said Redis had not answered yet.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webChat } from '../../adapters/web/index.js';
+import { createBot } from '../../src/index.js';
 import { createBackends, type Backends } from '../../src/backends.js';
 import { loadConfig } from '../../src/config.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { connectRedis } from '../../src/store/redis-connection.js';
+import { startLoadingRedis, startLoadingRefuser } from '../helpers/loading-redis.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { testEnv } from '../helpers/web-bot.js';
 import { until } from '../helpers/until.js';
 
 describe('a Redis that refuses the password', () => {
@@ -79,4 +85,57 @@ describe('a server that takes the connection and never answers', () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   });
+});
+
+describe('a Redis still loading its data set', () => {
+  const LOADING = 'down: Redis is loading its data set into memory and will be ready when it finishes';
+
+  /** A bot on `url`, its warnings kept; `readyz()`: /readyz's status and checks. */
+  function botOn(url: string) {
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String(JSON.parse(line).msg)) });
+    const bot = createBot({ adapters: [webChat()], logger, env: { ...testEnv, REDIS_URL: url, REDIS_PREFIX: `h-small-${randomUUID()}` } });
+    const readyz = async () => {
+      const res = await bot.fetch(new Request('http://127.0.0.1/readyz'));
+      return { status: res.status, checks: ((await res.json()) as { checks: Record<string, string> }).checks };
+    };
+    return { bot, warnings, readyz };
+  }
+
+  it('a real one (INFO says loading:1, the rest LOADING): /readyz says it is loading, then 200 once it has', async () => {
+    const redis = await startLoadingRedis();
+    const { bot, readyz } = botOn(redis.url);
+    try {
+      const loading = await until(async () => {
+        const answer = await readyz();
+        return answer.checks.store === LOADING && answer;
+      }, '/readyz to say Redis is loading', 20_000);
+      expect(loading.status).toBe(503);
+      expect(loading.checks.queue).toBe(LOADING);
+      await redis.finish();
+      await until(async () => (await readyz()).status === 200, 'ready once loaded', 30_000);
+    } finally {
+      await bot.close();
+      await redis.stop();
+    }
+  }, 60_000);
+
+  it('one refusing every command, INFO too, with LOADING: /readyz and the log say it is loading, not unreachable', async () => {
+    const server = await startLoadingRefuser();
+    const { bot, warnings, readyz } = botOn(server.url);
+    try {
+      const loading = await until(async () => {
+        const answer = await readyz();
+        return answer.checks.store === LOADING && answer;
+      }, '/readyz to say Redis is loading', 20_000);
+      expect(loading.status).toBe(503);
+      expect(loading.checks.queue).toBe(LOADING);
+      const line = await until(() => warnings.find((w) => w.includes('Redis is loading')), 'the log line');
+      expect(line).toMatch(/^Redis is loading its data set into memory and will be ready when it finishes \(127\.0\.0\.1:\d+, REDIS_URL\)$/);
+      expect(warnings.some((w) => w.startsWith('Redis unreachable'))).toBe(false);
+    } finally {
+      await bot.close();
+      await server.close();
+    }
+  }, 60_000);
 });
