@@ -88,19 +88,21 @@ function originProblem(given: string): string | undefined {
   return undefined;
 }
 /**
- * WEB_SESSION_SECRET: one secret, or several comma-separated while rotating (the first signs, any
- * verifies). Each must be 32+ characters; a problem names the secret by its place, never its value.
- * Kept as a string, the secrets trimmed and joined by commas.
+ * One secret, or several comma-separated while rotating (WEB_SESSION_SECRET, the platforms'
+ * signing secrets and tokens): each must be `min`+ characters, checked one by one, since the
+ * list's whole length says nothing of a short one in it. A problem names the secret by its place,
+ * never its value. Kept as a string, the secrets trimmed and joined by commas.
  */
-const sessionSecrets = z.string().transform((text, ctx) => {
-  const secrets = text.split(',').map((secret) => secret.trim()).filter(Boolean);
-  if (secrets.length === 0) ctx.addIssue({ code: 'custom', message: 'holds no secret' });
-  secrets.forEach((secret, i) => {
-    const which = secrets.length === 1 ? 'the secret' : `secret ${i + 1} of ${secrets.length}`;
-    if (secret.length < 32) ctx.addIssue({ code: 'custom', message: `${which} has ${secret.length} characters, expected at least 32` });
+export const secretList = (min: number) =>
+  z.string().transform((text, ctx) => {
+    const secrets = text.split(',').map((secret) => secret.trim()).filter(Boolean);
+    if (secrets.length === 0) ctx.addIssue({ code: 'custom', message: 'holds no secret' });
+    secrets.forEach((secret, i) => {
+      const which = secrets.length === 1 ? 'the secret' : `secret ${i + 1} of ${secrets.length}`;
+      if (secret.length < min) ctx.addIssue({ code: 'custom', message: `${which} has ${secret.length} characters, expected at least ${min}` });
+    });
+    return secrets.join(',');
   });
-  return secrets.join(',');
-});
 /**
  * An amount of US dollars, `0` included: a budget of $0 stops AI calls from the first message, as
  * the console's `0` does (README, Budgets: the one that holds in a process that never read the
@@ -190,7 +192,7 @@ export const variables = {
   WEB_TOKEN: { secret: true, schema: z.string().trim().min(16), fix: 'set WEB_TOKEN to a random secret of 16+ characters, e.g. $(openssl rand -hex 24)' },
   WEB_SESSION_SECRET: {
     secret: true,
-    schema: sessionSecrets,
+    schema: secretList(32),
     fix: 'set WEB_SESSION_SECRET to a random secret of 32+ characters that signs visitor sessions, the same in every process, e.g. $(openssl rand -hex 32); several, comma-separated, while rotating (the first signs, any verifies)',
   },
   WEB_ALLOWED_ORIGINS: { schema: origins, fix: 'set WEB_ALLOWED_ORIGINS to the sites that may embed the web chat, comma-separated origins (scheme, host and port; no wildcard, user name or path), e.g. https://www.example.com,https://shop.example.com' },

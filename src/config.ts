@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { isLoopbackHost } from './http/address.js';
 import { read, settings, type Values } from './config-settings.js';
-import { bool, integer, url, variables, type Variable } from './config-variables.js';
+import { bool, integer, secretList, url, variables, type Variable } from './config-variables.js';
 import { hideValueCredentials, rememberSecrets, urlBasicCredential, urlPassword } from './secret-values.js';
 
 export { variables, type Variable };
@@ -221,7 +221,7 @@ export function collect(table: Record<string, Variable>, env: Env): { values: Re
 const SECRET_NAME = /(TOKEN|SECRET|KEY|KEYS|PASSWORD)$/;
 
 /** Shared schemas for adapters' variables. */
-export const schemas = { integer, bool, url };
+export const schemas = { integer, bool, url, secretList };
 
 /**
  * Never echo a secret back, even an invalid one — nor the credentials inside a URL. parley's own

@@ -4,12 +4,15 @@ import { collectEnv, ConfigError, parseEnv, parseOptions, schemas, type Variable
 /** What a customer writes when they want a person, unless INTERCOM_HANDOFF_PATTERNS says otherwise. */
 export const DEFAULT_HANDOFF_PATTERNS = 'human, agent, real person, talk to someone, speak to someone, representative';
 
+/** One client secret (an option's; INTERCOM_CLIENT_SECRET holds several, each checked so). */
+const clientSecret = z.string().trim().min(8);
+
 const numericId = (what: string) => z.string().trim().regex(/^\d+$/, `expected a numeric ${what} id`);
 
 /** Intercom's variables; the adapter is on when the access token and the client secret are set. */
 export const intercomVariables = {
   INTERCOM_ACCESS_TOKEN: { secret: true, schema: z.string().trim().min(8), fix: 'set INTERCOM_ACCESS_TOKEN to the Access Token from your app\'s "Authentication" page in the Intercom Developer Hub' },
-  INTERCOM_CLIENT_SECRET: { secret: true, schema: z.string().trim().min(8), fix: 'set INTERCOM_CLIENT_SECRET to the Client Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
+  INTERCOM_CLIENT_SECRET: { secret: true, schema: schemas.secretList(8), fix: 'set INTERCOM_CLIENT_SECRET to the Client Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
   INTERCOM_ADMIN_ID: { schema: numericId('admin'), fix: 'set INTERCOM_ADMIN_ID to the numeric id of the teammate the bot replies as, or unset it to use the token\'s own admin' },
   INTERCOM_API_URL: { schema: schemas.url, fix: 'set INTERCOM_API_URL to an Intercom API base (a proxy or a test fake), e.g. https://api.intercom.io, or unset it' },
   INTERCOM_REGION: { schema: z.string().trim().toLowerCase().pipe(z.enum(['us', 'eu', 'au'])), default: 'us', fix: 'set INTERCOM_REGION to the region your workspace is hosted in: us, eu or au' },
@@ -71,7 +74,7 @@ export type IntercomOptions = Pick<IntercomConfig, 'accessToken' | 'clientSecret
 
 const intercomOptions = z.looseObject({
   accessToken: intercomVariables.INTERCOM_ACCESS_TOKEN.schema,
-  clientSecrets: z.array(intercomVariables.INTERCOM_CLIENT_SECRET.schema).min(1, 'expected at least one client secret'),
+  clientSecrets: z.array(clientSecret).min(1, 'expected at least one client secret'),
   adminId: intercomVariables.INTERCOM_ADMIN_ID.schema.optional(),
   apiUrl: schemas.url.optional(),
   region: z.enum(['us', 'eu', 'au']).optional(),

@@ -5,6 +5,9 @@ import { parseInstallationKeys } from './installation-crypto.js';
 /** assistant.threads.setSuggestedPrompts takes up to four prompts: Slack refuses the call with more, and the thread gets none. */
 export const MAX_SUGGESTED_PROMPTS = 4;
 
+/** One signing secret (an option's; SLACK_SIGNING_SECRET holds several, each checked so). */
+const signingSecret = z.string().trim().min(8);
+
 /** The bot scopes parley's features need (the manifest's list in the README): what /slack/install asks for by default. */
 export const DEFAULT_SLACK_SCOPES = 'app_mentions:read,assistant:write,channels:history,chat:write,commands,groups:history,im:history,mpim:history';
 
@@ -24,7 +27,7 @@ export const slackVariables = {
       .refine((token) => !token.startsWith('xoxe.'), 'a rotating token (xoxe.xoxb-…) expires after 12 hours and cannot be refreshed from a setting: turn token rotation off, or install through OAuth (SLACK_CLIENT_ID), where parley refreshes it')
       .regex(/^(xoxe\.)?xox[bp]-/, 'expected a bot token starting with xoxb-'),
     fix: 'set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your app\'s "OAuth & Permissions" page' },
-  SLACK_SIGNING_SECRET: { secret: true, schema: z.string().trim().min(8), fix: 'set SLACK_SIGNING_SECRET to the Signing Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
+  SLACK_SIGNING_SECRET: { secret: true, schema: schemas.secretList(8), fix: 'set SLACK_SIGNING_SECRET to the Signing Secret from your app\'s "Basic Information" page (several, comma-separated, while rotating)' },
   SLACK_APP_TOKEN: { secret: true, schema: z.string().trim().regex(/^xapp-/, 'expected an app-level token starting with xapp-'), fix: 'set SLACK_APP_TOKEN to an app-level token (xapp-…) with connections:write to use Socket Mode, or unset it' },
   SLACK_API_URL: { schema: schemas.url, default: 'https://slack.com/api/', fix: 'set SLACK_API_URL to the Web API base, e.g. https://slack.com/api/' },
   SLACK_EVENTS_PATH: { schema: z.string().startsWith('/'), default: '/slack/events', fix: 'set SLACK_EVENTS_PATH to a path starting with /, e.g. /slack/events' },
@@ -106,8 +109,8 @@ export interface SlackOptions extends Partial<SlackConfig> {
 
 const slackOptions = z.looseObject({
   botToken: slackVariables.SLACK_BOT_TOKEN.schema.optional(),
-  signingSecret: slackVariables.SLACK_SIGNING_SECRET.schema.optional(),
-  signingSecrets: z.array(slackVariables.SLACK_SIGNING_SECRET.schema).optional(),
+  signingSecret: signingSecret.optional(),
+  signingSecrets: z.array(signingSecret).optional(),
   appToken: slackVariables.SLACK_APP_TOKEN.schema.optional(),
   apiUrl: schemas.url.optional(),
   path: slackVariables.SLACK_EVENTS_PATH.schema.optional(),

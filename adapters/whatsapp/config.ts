@@ -8,10 +8,13 @@ const whatsappNumber = z
   .regex(/^(?:whatsapp:)?\+[1-9]\d{6,14}$/, 'expected a number like whatsapp:+14155238886')
   .transform((n) => (n.startsWith('whatsapp:') ? n : `whatsapp:${n}`));
 
+/** One auth token (an option's; TWILIO_AUTH_TOKEN holds several, each checked so). */
+const authToken = z.string().min(8);
+
 /** Twilio's variables; the adapter is on when the account SID and the auth token are set. */
 export const whatsappVariables = {
   TWILIO_ACCOUNT_SID: { schema: z.string().trim().regex(/^AC[0-9a-fA-F]{32}$/, 'expected an Account SID: AC followed by 32 hex digits'), fix: 'set TWILIO_ACCOUNT_SID to the Account SID (AC…) shown on your Twilio Console dashboard' },
-  TWILIO_AUTH_TOKEN: { secret: true, schema: z.string().min(8), fix: 'set TWILIO_AUTH_TOKEN to the Auth Token from your Twilio Console dashboard (several, comma-separated, while rotating; the first is used to send)' },
+  TWILIO_AUTH_TOKEN: { secret: true, schema: schemas.secretList(8), fix: 'set TWILIO_AUTH_TOKEN to the Auth Token from your Twilio Console dashboard (several, comma-separated, while rotating; the first is used to send)' },
   TWILIO_WHATSAPP_FROM: { schema: whatsappNumber, fix: 'set TWILIO_WHATSAPP_FROM to your WhatsApp sender, e.g. whatsapp:+14155238886 (the sandbox number)' },
   TWILIO_MESSAGING_SERVICE_SID: { schema: z.string().trim().regex(/^MG[0-9a-fA-F]{32}$/, 'expected a Messaging Service SID: MG followed by 32 hex digits'), fix: 'set TWILIO_MESSAGING_SERVICE_SID to a Messaging Service (MG…) with a WhatsApp sender, or unset it' },
   TWILIO_API_URL: { schema: schemas.url, default: 'https://api.twilio.com', fix: 'set TWILIO_API_URL to the base URL replacing https://api.twilio.com (a proxy or a local fake), or unset it' },
@@ -45,8 +48,8 @@ export function whatsappConfigFromEnv(env: Record<string, string | undefined>): 
   if (!set('TWILIO_ACCOUNT_SID') && !set('TWILIO_AUTH_TOKEN')) return problems.length > 0 ? failWith(problems) : undefined;
   if (!set('TWILIO_ACCOUNT_SID')) problems.push('TWILIO_ACCOUNT_SID is missing: TWILIO_AUTH_TOKEN is set, but Twilio also needs the Account SID (AC…). Fix: set TWILIO_ACCOUNT_SID, or unset TWILIO_AUTH_TOKEN.');
   if (!set('TWILIO_AUTH_TOKEN')) problems.push('TWILIO_AUTH_TOKEN is missing: TWILIO_ACCOUNT_SID is set, but webhooks cannot be verified without the Auth Token. Fix: set TWILIO_AUTH_TOKEN, or unset TWILIO_ACCOUNT_SID.');
-  const authTokens = (v.TWILIO_AUTH_TOKEN ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-  if (v.TWILIO_AUTH_TOKEN !== undefined && authTokens.length === 0) problems.push('TWILIO_AUTH_TOKEN holds no token. Fix: set TWILIO_AUTH_TOKEN to the Auth Token from the Twilio Console.');
+  // Trimmed, each 8+ characters, none empty: secretList checked them one by one.
+  const authTokens = v.TWILIO_AUTH_TOKEN ? v.TWILIO_AUTH_TOKEN.split(',') : [];
   if (!set('TWILIO_WHATSAPP_FROM') && !set('TWILIO_MESSAGING_SERVICE_SID')) {
     problems.push('TWILIO_WHATSAPP_FROM is missing: replies need a sender. Fix: set TWILIO_WHATSAPP_FROM (e.g. whatsapp:+14155238886, the sandbox number) or TWILIO_MESSAGING_SERVICE_SID (MG…).');
   }
@@ -66,7 +69,7 @@ export type WhatsAppOptions = Pick<WhatsAppConfig, 'accountSid' | 'authTokens' |
 
 const whatsappOptions = z.looseObject({
   accountSid: whatsappVariables.TWILIO_ACCOUNT_SID.schema,
-  authTokens: z.array(whatsappVariables.TWILIO_AUTH_TOKEN.schema).min(1, 'expected at least one auth token'),
+  authTokens: z.array(authToken).min(1, 'expected at least one auth token'),
   from: whatsappVariables.TWILIO_WHATSAPP_FROM.schema.optional(),
   messagingServiceSid: whatsappVariables.TWILIO_MESSAGING_SERVICE_SID.schema.optional(),
   apiUrl: schemas.url.optional(),
