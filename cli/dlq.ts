@@ -3,6 +3,7 @@ import { BullQueue, isReplayable, replayEvery, type Config, type DeadLetter, typ
 import { notConnectedWords } from '../src/store/redis-connection.js';
 import { orAfter } from '../src/timeout.js';
 import { awsErrorText, withoutCredentials } from './check-aws.js';
+import { readOnlyReplica } from './redis-replica.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | drop ID | purge` on the SQS redrive queue or the Redis queue. */
 export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
@@ -23,10 +24,11 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
   try {
     // Unreachable, the queue's connection would wait (and retry) without end and without a word.
     const unreachable = await unreachableBecause(queue);
-    if (unreachable !== undefined) {
-      console.error(`parley dlq: cannot reach the queue (${config.sqsQueueUrl ? 'SQS_QUEUE_URL' : 'REDIS_URL'}): ${unreachable}. Check that it is up and the setting is right (parley check tells more).`);
-      // Its connection keeps retrying in the background and would keep the process alive.
-      setTimeout(() => process.exit(1), 100);
+    if (unreachable !== undefined) return cannotReach(config, unreachable);
+    // A replica answers the ping, then refuses BullMQ's first write and drops the connection under the letters' read.
+    const replica = config.sqsQueueUrl || !config.redisUrl ? undefined : await readOnlyReplica(config.redisUrl);
+    if (replica) {
+      console.error(`parley dlq: ${replica}.`);
       return 1;
     }
     const letters = await queue.deadLetters();
@@ -65,6 +67,9 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
         throw new Error(`parley dlq: no handling for the action "${action}"`);
     }
   } catch (error) {
+    // Redis went away meanwhile: said as the check above says it, not as ioredis's stack.
+    const gone = config.sqsQueueUrl ? undefined : redisWords(error);
+    if (gone) return cannotReach(config, gone);
     // A command Redis refused (an ACL's NOPERM): one line, not ioredis's dump of the command's arguments (a script, a job's data).
     if ((error as Error).name !== 'ReplyError') throw error;
     console.error(`parley dlq: Redis refused a command (REDIS_URL): ${(error as Error).message}. parley check tells more.`);
@@ -102,8 +107,18 @@ function unreachableBecause(queue: JobQueue<JobData>): Promise<string | undefine
 
 /** ioredis's words for a connection that is not up, said plainly (as /readyz does); undefined for any other error (a WRONGPASS says why itself). */
 function redisWords(error: unknown): string | undefined {
-  const notConnected = error instanceof Error ? notConnectedWords(error.message) : undefined;
+  if (!(error instanceof Error)) return undefined;
+  // Already said plainly, with why (it took the connection and has not answered): as it is, not as "Error: …".
+  if (/^not connected to (?:the )?Redis/.test(error.message)) return error.message;
+  const notConnected = notConnectedWords(error.message);
   return notConnected && `${notConnected} (it refused the connection, or did not answer it)`;
+}
+
+function cannotReach(config: Config, why: string): number {
+  console.error(`parley dlq: cannot reach the queue (${config.sqsQueueUrl ? 'SQS_QUEUE_URL' : 'REDIS_URL'}): ${why}. Check that it is up and the setting is right (parley check tells more).`);
+  // Its connection keeps retrying in the background and would keep the process alive.
+  setTimeout(() => process.exit(1), 100);
+  return 1;
 }
 
 /** The queue other processes share: SQS when SQS_QUEUE_URL is set, else BullMQ on REDIS_URL. */

@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { dlq } from '../../cli/dlq.js';
+import { loadConfig } from '../../src/index.js';
 import { createMetrics } from '../../src/observe/index.js';
 import { SIGNATURE_REASON } from '../../src/ops/activity.js';
 
@@ -174,6 +176,23 @@ describe('the Prometheus alert rules (deploy/prometheus/alerts.yml)', () => {
 
   it('uses only metrics parley exports', () => {
     for (const expr of exprs) expectExported('an alert rule', expr);
+  });
+
+  it('tells the operator only dlq commands parley takes (in the rules and in their tests)', async () => {
+    const commands = [...`${yaml}\n${read(rulesTestPath)}`.matchAll(/`npx parley dlq ([^`]*)`/g)].map((m) => m[1]!.split(/\s+/));
+    expect(commands.length).toBeGreaterThan(0);
+    const printed: string[] = [];
+    const spies = [vi.spyOn(console, 'error'), vi.spyOn(console, 'log')].map((spy) => spy.mockImplementation((line: string) => void printed.push(line)));
+    try {
+      for (const words of commands) {
+        printed.length = 0;
+        // No queue configured: a whole command asks for REDIS_URL or SQS_QUEUE_URL; a wrong one gets its usage.
+        await dlq(loadConfig({}), words.filter((w) => w !== '--all'), words.includes('--all'));
+        expect(printed.join('\n'), `npx parley dlq ${words.join(' ')}`).not.toMatch(/usage:/);
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it('mirrors the alerts parley raises itself', () => {
