@@ -99,19 +99,23 @@ describe('a Redis still loading its data set', () => {
       const res = await bot.fetch(new Request('http://127.0.0.1/readyz'));
       return { status: res.status, checks: ((await res.json()) as { checks: Record<string, string> }).checks };
     };
-    return { bot, warnings, readyz };
-  }
-
-  it('a real one (INFO says loading:1, the rest LOADING): /readyz says it is loading, then 200 once it has', async () => {
-    const redis = await startLoadingRedis();
-    const { bot, readyz } = botOn(redis.url);
-    try {
+    /** /readyz once it says Redis is loading: 503, the store and the queue both. */
+    const whileLoading = async () => {
       const loading = await until(async () => {
         const answer = await readyz();
         return answer.checks.store === LOADING && answer;
       }, '/readyz to say Redis is loading', 20_000);
       expect(loading.status).toBe(503);
       expect(loading.checks.queue).toBe(LOADING);
+    };
+    return { bot, warnings, readyz, whileLoading };
+  }
+
+  it('a real one (INFO says loading:1, the rest LOADING): /readyz says it is loading, then 200 once it has', async () => {
+    const redis = await startLoadingRedis();
+    const { bot, readyz, whileLoading } = botOn(redis.url);
+    try {
+      await whileLoading();
       await redis.finish();
       await until(async () => (await readyz()).status === 200, 'ready once loaded', 30_000);
     } finally {
@@ -122,14 +126,9 @@ describe('a Redis still loading its data set', () => {
 
   it('one refusing every command, INFO too, with LOADING: /readyz and the log say it is loading, not unreachable', async () => {
     const server = await startLoadingRefuser();
-    const { bot, warnings, readyz } = botOn(server.url);
+    const { bot, warnings, whileLoading } = botOn(server.url);
     try {
-      const loading = await until(async () => {
-        const answer = await readyz();
-        return answer.checks.store === LOADING && answer;
-      }, '/readyz to say Redis is loading', 20_000);
-      expect(loading.status).toBe(503);
-      expect(loading.checks.queue).toBe(LOADING);
+      await whileLoading();
       const line = await until(() => warnings.find((w) => w.includes('Redis is loading')), 'the log line');
       expect(line).toMatch(/^Redis is loading its data set into memory and will be ready when it finishes \(127\.0\.0\.1:\d+, REDIS_URL\)$/);
       expect(warnings.some((w) => w.startsWith('Redis unreachable'))).toBe(false);
