@@ -12,6 +12,8 @@ export function listen(middleware: NodeMiddleware, port: number, host: string, l
   if (logger) server.on('clientError', (error, socket) => refuseUnparsable(error, socket as Socket, logger));
   // Node hands CONNECT (a proxy tunnel) to this event and, with no listener, drops the socket unanswered.
   server.on('connect', (req: IncomingMessage, socket: Socket) => refuseConnect(req, socket, logger));
+  // Node answers an Expect other than 100-continue itself, with a bare 417 and no log line.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => refuseExpectation(req, res, logger));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -30,6 +32,13 @@ function refuseHostless(req: IncomingMessage, res: ServerResponse, logger: Logge
   logger?.warn({ status: 400, method: req.method, remoteAddress: req.socket.remoteAddress }, 'refused an HTTP/1.1 request without a Host header');
   const body = JSON.stringify({ error: { code: 'missing_host', message: 'An HTTP/1.1 request must carry a Host header.' } });
   res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
+function refuseExpectation(req: IncomingMessage, res: ServerResponse, logger: Logger | undefined): void {
+  logger?.warn({ status: 417, method: req.method, remoteAddress: req.socket.remoteAddress }, 'refused a request with an Expect header other than 100-continue');
+  const body = JSON.stringify({ error: { code: 'expectation_failed', message: 'Only "Expect: 100-continue" is understood here: send the request without this Expect header.' } });
+  res.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
 }
 
@@ -56,16 +65,23 @@ function refuseUnparsable(error: Error & { code?: string }, socket: Socket, logg
     : timedOut
       ? [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive.']
       : [400, 'Bad Request', 'bad_request', 'The request could not be parsed as HTTP.'];
+  // The parser stays broken: each later chunk on this connection is another error, already answered.
+  if (refusing.has(socket)) return;
+  refusing.add(socket);
   logger.warn({ status, code: error.code, remoteAddress: socket.remoteAddress }, 'refused a request Node could not parse');
-  // An answer under way (an earlier request's, or this one's already started): a status line now would
-  // be read as that earlier request's answer, or land inside it.
-  if (underWay && (underWay.req?.complete !== false || underWay.headersSent)) {
-    socket.destroy();
-    return;
-  }
   const body = JSON.stringify({ error: { code, message } });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const refuse = () => socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  // No answer under way, or this request's own not started: the refusal is its answer.
+  if (!underWay || (underWay.req?.complete === false && !underWay.headersSent)) return void refuse();
+  // An answer started (this request's, or an earlier one's event stream): a status line would land inside it.
+  if (underWay.headersSent) return void socket.destroy();
+  // An earlier request's answer (pipelined on a keep-alive connection) is still being made: that
+  // request was taken, so its answer goes first (destroying the socket lost it), then this refusal.
+  underWay.once('close', () => (underWay.writableFinished && socket.writable ? refuse() : socket.destroy()));
 }
+
+/** Connections whose unparsable bytes were already refused (or are waiting for an earlier answer to be refused). */
+const refusing = new WeakSet<Socket>();
 
 /** CONNECT: parley is no proxy. A 405 with a JSON error and a log line, as for any method a route does not take. */
 function refuseConnect(req: IncomingMessage, socket: Socket, logger: Logger | undefined): void {

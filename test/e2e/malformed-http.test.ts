@@ -62,6 +62,29 @@ describe('requests Node cannot parse', () => {
   });
 });
 
+describe('a request parsed, then bytes that are not HTTP on the same connection (pipelined)', () => {
+  it('the request is answered first, then the bytes get their 400 (the connection was dropped with the message taken and its 202 never sent)', async () => {
+    const { token } = (await (await fetch(`${web.url}/web/sessions`, { method: 'POST' })).json()) as { token: string };
+    const body = JSON.stringify({ text: 'taken, then junk' });
+    const answer = await raw(`POST /web/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}NOT HTTP\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 202 /);
+    const refusal = answer.slice(answer.indexOf('HTTP/1.1 400 '));
+    expect(refusal).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(refusal).error.code).toBe('bad_request');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'refused a request Node could not parse', code: 'HPE_INVALID_METHOD' }));
+  });
+});
+
+describe('an Expect header other than 100-continue', () => {
+  it('is a 417 with a JSON error and a warning (Node alone answers an empty 417 and logs nothing)', async () => {
+    const answer = await raw('POST /web/messages HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+    expect(answer).toMatch(/^HTTP\/1\.1 417 /);
+    expect(bodyOf(answer).error.code).toBe('expectation_failed');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'refused a request with an Expect header other than 100-continue', status: 417 }));
+    expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
+  });
+});
+
 describe('CONNECT', () => {
   it('is a 405 with a JSON error and a warning (Node alone drops the connection unanswered)', async () => {
     for (const request of ['CONNECT /slack/events HTTP/1.1\r\nHost: x\r\n\r\n', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n']) {
