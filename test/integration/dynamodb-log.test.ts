@@ -4,6 +4,7 @@
  * input, output — with platform, user, model, tokens, cost and latency beside them. Then the
  * ConversationLog contract (conversation-log-contract.ts), each test on a table of its own.
  */
+import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { assistantReplies, startWebBot } from '../helpers/web-bot.js';
 import { describeConversationLogContract, FIXTURE } from './conversation-log-contract.js';
 
 useMoto();
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const TABLE = 'ai_conversations';
 let client: DynamoDBClient;
 let admin: DynamoDBDocumentClient;
@@ -146,6 +148,23 @@ describe('DynamoConversationLog on DynamoDB', () => {
       ['slack.Ev1', feedback],
       ['slack.Ev2', undefined],
     ]);
+  });
+
+  it('writes only attributes the README names for the table (an answer, a rating, an apology, a withheld answer, a cut one)', async () => {
+    const kept = dynamoDbFromConfig(loadConfig({ CONVERSATION_LOG_TABLE: TABLE, CONVERSATION_LOG_TTL_SECONDS: '3600' })).conversationLog!;
+    try {
+      await kept.record(entry('conv-every-attribute', 1, { id: 'slack.Ev10', tenant: 'T1' }));
+      await kept.rate('conv-every-attribute', 'slack.Ev10', { rating: 'good', at: '2026-12-01T09:01:00.000Z', user: 'U123' });
+      await kept.record(entry('conv-every-attribute', 2, { outcome: 'apologised', output: 'Sorry', model: 'none', inputTokens: 0, outputTokens: 0, costUsd: 0 }));
+      await kept.record(entry('conv-every-attribute', 3, { id: 'intercom.n3', outcome: 'withheld' }));
+      await kept.record(entry('conv-every-attribute', 4, { input: 'x'.repeat(360_000) }));
+    } finally {
+      await kept.close();
+    }
+    const written = new Set((await rows('conv-every-attribute')).flatMap((row) => Object.keys(row)));
+    const section = readme.slice(readme.indexOf('* **The conversation log** is'), readme.indexOf('* **Lists past 400 KB.**'));
+    expect([...written].filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
+    expect([...written].sort()).toEqual(expect.arrayContaining(['exchange_id', 'feedback', 'outcome', 'truncated', 'expires_at']));
   });
 
   it('keeps two exchanges recorded in the same millisecond, the later one a millisecond on', async () => {
