@@ -130,8 +130,10 @@ function inline(text: string): string {
  * text. Each span with the closers it can end at, so an opener without one costs no rescan (replaceSpans).
  */
 function emphasis(text: string): string {
-  let html = replaceSpans(text, /\*\*\*(?=\S)(.+?)(?<=\S)\*\*\*/g, /(?<=\S)\*\*\*/g, (_, x) => `<b><i>${x}</i></b>`);
-  html = replaceSpans(html, /\*\*(?=\S)(.+?)(?<=\S)\*\*/g, /(?<=\S)\*\*/g, (_, x) => `<b>${x}</b>`);
+  // An opener ends its run of `*` before a letter, a closer starts its run after one: `*****` or
+  // `****1234` is written as it is (tags split across runs would also nest wrongly: `<b><i></b></i>`).
+  let html = replaceSpans(text, /\*\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*\*/g, /(?<=[^\s*])\*\*\*/g, (_, x) => `<b><i>${x}</i></b>`);
+  html = replaceSpans(html, /\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*/g, /(?<=[^\s*])\*\*/g, (_, x) => `<b>${x}</b>`);
   html = replaceSpans(
     html,
     /(?<![\p{L}\p{N}_])__(?=\S)(.+?)(?<=\S)__(?![\p{L}\p{N}_])/gu,

@@ -181,10 +181,11 @@ function setAside(text: string, renderer: InlineRenderer, tokens: string[]): str
 export function emphasis(text: string, marks: EmphasisMarks): string {
   const b = boldMarker;
   const { italic: i, strike: s } = marks;
-  // Each span with the closers it can end at (see replaceSpans).
-  let out = replaceSpans(text, /\*\*\*(?=\S)(.+?)(?<=\S)\*\*\*/g, /(?<=\S)\*\*\*/g, (_, x) => b + i + x + i + b);
+  // Each span with the closers it can end at (see replaceSpans). An opener ends its run of `*` before
+  // a letter, a closer starts its run after one: `*****` or `****1234` is written as it is, not bold.
+  let out = replaceSpans(text, /\*\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*\*/g, /(?<=[^\s*])\*\*\*/g, (_, x) => b + i + x + i + b);
   out = replaceSpans(out, /(?<!\w)___(?=\S)(.+?)(?<=\S)___(?!\w)/g, /(?<=\S)___(?!\w)/g, (_, x) => b + i + x + i + b);
-  out = replaceSpans(out, /\*\*(?=\S)(.+?)(?<=\S)\*\*/g, /(?<=\S)\*\*/g, (_, x) => b + x + b);
+  out = replaceSpans(out, /\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*/g, /(?<=[^\s*])\*\*/g, (_, x) => b + x + b);
   out = replaceSpans(out, /(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)/g, /(?<=\S)__(?!\w)/g, (_, x) => b + x + b);
   // Not inside a word (`2*3*4`, `x *y*z`): these dialects show no emphasis there, and `2_3_4` would read wrong.
   out = replaceSpans(out, /(?<![\p{L}\p{N}])\*(?=[^\s*])([^*]*?[^\s*])\*(?![\p{L}\p{N}])/gu, /(?<=[^\s*])\*(?![\p{L}\p{N}])/gu, (_, x) => i + x + i);

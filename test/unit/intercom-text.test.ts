@@ -71,11 +71,13 @@ describe('htmlToText: Intercom bodies → plain text for the AI', () => {
     expect(htmlToText(hostile).text.length).toBeLessThan(hostile.length * 3);
   });
 
+  // A guard against a blocked process, not a speed figure: these take a fraction of a second, while
+  // a scan restarted at each `<` or `&` would take minutes; 10 s leaves room for a loaded machine.
   it('stays linear on hostile input', () => {
     const hostile = ['<a "'.repeat(50_000), '<'.repeat(100_000), '<p>'.repeat(50_000), '<a href="y">x'.repeat(20_000), '<script>'.repeat(20_000), '&amp'.repeat(50_000), `<a x=${'a'.repeat(100_000)}`];
     const started = performance.now();
     for (const html of hostile) htmlToText(html);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 
@@ -89,6 +91,9 @@ describe('markdownToIntercomHtml: the AI’s markdown → the HTML of a reply', 
     ['***both***', '<p><b><i>both</i></b></p>'],
     ['**bold with *italic* inside**', '<p><b>bold with <i>italic</i> inside</b></p>'],
     ['2 * 3 * 4', '<p>2 * 3 * 4</p>'],
+    ['Rated ***** by users, **great**', '<p>Rated ***** by users, <b>great</b></p>'],
+    ['password: ******** (hidden)', '<p>password: ******** (hidden)</p>'],
+    ['card ending ****1234 and ****5678', '<p>card ending ****1234 and ****5678</p>'],
     ['`a < b`', '<p><code>a &lt; b</code></p>'],
     ['`**not bold**`', '<p><code>**not bold**</code></p>'],
     ['[the docs](https://example.com/a?b=1&c=2)', '<p><a href="https://example.com/a?b=1&amp;c=2">the docs</a></p>'],

@@ -10,6 +10,8 @@ describe('markdownToMrkdwn: emphasis', () => {
     ['_italic_', '_italic_'],
     ['an *italic phrase* here', 'an _italic phrase_ here'],
     ['~~strike~~', '~strike~'],
+    ['card ending ****1234 and ****5678', 'card ending ****1234 and ****5678'],
+    ['Rated ***** by users, **great**', 'Rated ***** by users, *great*'],
     ['***both***', '*_both_*'],
     ['___both___', '*_both_*'],
     ['**bold with *italic* inside**', '*bold with _italic_ inside*'],

@@ -41,6 +41,15 @@ describe('markdownToWhatsApp: links and URLs', () => {
     expect(markdownToWhatsApp(markdown)).toBe(expected);
   });
 
+  it.each([
+    ['Rated ***** by users, **great**', 'Rated ***** by users, *great*'],
+    ['password: ******** (hidden)', 'password: ******** (hidden)'],
+    ['card ending ****1234 and ****5678', 'card ending ****1234 and ****5678'],
+    ['********** hi', '********** hi'],
+  ])('leaves runs of asterisks that open or close nothing as written: %j', (markdown, expected) => {
+    expect(markdownToWhatsApp(markdown)).toBe(expected);
+  });
+
   it('leaves single asterisks inside a word as written (WhatsApp shows no italics there): 2*3*4 stays 2*3*4', () => {
     expect(markdownToWhatsApp('2*3*4 = 24, but *this* is italic')).toBe('2*3*4 = 24, but _this_ is italic');
   });
