@@ -7,7 +7,8 @@
  * - each message says who said it ("You:", "Assistant:", "Notice:") to a screen reader, hidden from
  *   the eye and from a copy of the text, also once the transcript is drawn again after a reload;
  * - the widget by keyboard: Tab to the launcher, Enter opens with the focus in the message box,
- *   Escape closes with the focus back on the launcher;
+ *   Escape closes with the focus back on the launcher; Escape in a 👎's reason (its box, Skip or Send)
+ *   skips the reason and leaves the chat open;
  * - text contrast of the default theme, light and dark (4.5:1), computed from the CSS colours;
  * - the focus ring on a site's colour (data-color) stands out at 3:1, light and dark theme.
  */
@@ -248,6 +249,30 @@ describe('the widget by keyboard', () => {
     expect(await page.locator('iframe[title="Help"]').isVisible()).toBe(true);
     await page.keyboard.press('Escape');
     await expect.poll(() => launcher.getAttribute('aria-expanded'), POLL).toBe('false');
+    expect(errors).toEqual([]);
+  });
+
+  it('Escape on the reason\'s Skip or Send button skips the reason too, leaves the chat open and the focus on the 👎', async () => {
+    const page = await open(websiteUrl);
+    await page.getByRole('button', { name: 'Open the chat: Help' }).click();
+    await expect.poll(() => page.frames().some((f) => f.url().includes('/web/frame')), POLL).toBe(true);
+    const frame = page.frames().find((f) => f.url().includes('/web/frame'))!;
+    for (const button of ['Skip', 'Send']) {
+      await say(frame, `rate me, then Escape on ${button}`);
+      const answer = frame.locator('.msg.assistant', { hasText: `echo: rate me, then Escape on ${button}` });
+      await answer.locator('.feedback').waitFor({ timeout: 10_000 });
+      await answer.getByRole('button', { name: 'Bad answer' }).click();
+      await answer.getByRole('textbox', { name: 'What was wrong with this answer?' }).waitFor();
+      await answer.getByRole('button', { name: button }).focus();
+      await page.keyboard.press('Escape');
+      // Either the reason is skipped (the chat stays open) or the whole chat closes: wait for one, then say which.
+      const bubble = page.locator('[data-parley="bubble"]');
+      await expect.poll(async () => (await answer.locator('.thanks').count()) > 0 || (await bubble.getAttribute('aria-expanded')) === 'false', POLL).toBe(true);
+      expect(await bubble.getAttribute('aria-expanded')).toBe('true');
+      expect(await answer.locator('.thanks').textContent()).toBe('Thanks for the feedback.');
+      expect(await answer.getByRole('textbox').count()).toBe(0);
+      expect(await frame.evaluate('document.activeElement.getAttribute("aria-label")')).toBe('Bad answer');
+    }
     expect(errors).toEqual([]);
   });
 

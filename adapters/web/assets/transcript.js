@@ -205,8 +205,8 @@ function reasonForm(exchange, state) {
     ratings.set(exchange, { rating: 'bad' });
     updateBar(exchange);
   });
-  // Escape in the box skips the reason, and only that: it does not also close the widget's frame.
-  box.addEventListener('keydown', (event) => {
+  // Escape in the box or on its buttons skips the reason, and only that: it does not also close the widget's frame.
+  form.addEventListener('keydown', (event) => {
     if (event.key !== 'Escape') return;
     event.stopPropagation();
     skip.click();
