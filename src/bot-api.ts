@@ -22,31 +22,32 @@ import type { Metrics } from './observe/index.js';
 import type { DeadLetter, JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 
+/** Every option also takes `undefined`, as left out (`queue: sqsQueueFromConfig(config)` under `exactOptionalPropertyTypes`). */
 export interface BotOptions {
   /** Platform adapters (Slack, WhatsApp, Intercom, web). */
-  adapters?: Adapter[];
+  adapters?: Adapter[] | undefined;
   /**
    * Typed configuration: any part of it (`{ ai: { model: 'gpt-4o' }, mode: 'direct' }`), merged
    * over what `env` says; or a whole Config from `loadConfig`.
    */
-  config?: ConfigInput | Config;
+  config?: ConfigInput | Config | undefined;
   /** Environment to read the rest of the configuration from; default `process.env` (`{}`: defaults only). */
-  env?: Record<string, string | undefined>;
-  store?: Store;
-  queue?: JobQueue<JobData>;
-  ai?: AiClient;
-  logger?: Logger;
-  userLimiter?: Limiter;
+  env?: Record<string, string | undefined> | undefined;
+  store?: Store | undefined;
+  queue?: JobQueue<JobData> | undefined;
+  ai?: AiClient | undefined;
+  logger?: Logger | undefined;
+  userLimiter?: Limiter | undefined;
   /** Where each exchange is written (DynamoDB's in parley/aws); default: the newest ones in memory. */
-  conversationLog?: ConversationLog;
+  conversationLog?: ConversationLog | undefined;
   /** Shared counters: AI spend per day and month (budgets), traffic per minute. Default: on Redis, else this process's (DynamoTally in parley/aws). */
-  tally?: Tally;
+  tally?: Tally | undefined;
   /** Replace the default "answer with the AI" behaviour. */
-  onMessage?: MessageHandler;
+  onMessage?: MessageHandler | undefined;
   /** Run the worker in this process (default true). */
-  worker?: boolean;
+  worker?: boolean | undefined;
   /** Operational routes; set one to false to leave it to your app. */
-  routes?: { health?: string | false; ready?: string | false; metrics?: string | false };
+  routes?: { health?: string | false | undefined; ready?: string | false | undefined; metrics?: string | false | undefined } | undefined;
 }
 
 export interface Bot {

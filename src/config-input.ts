@@ -10,8 +10,11 @@ import { ConfigError } from './errors.js';
 
 /** Any part of the configuration, nested objects included (the AI fallback's too: its unset parts default as its variables do). */
 export type ConfigInput = {
-  [K in keyof Omit<Config, 'env' | 'ai'>]?: Config[K] extends Record<string, unknown> | undefined ? Partial<NonNullable<Config[K]>> : Config[K];
-} & { ai?: Partial<Omit<Config['ai'], 'fallback'>> & { fallback?: Partial<NonNullable<Config['ai']['fallback']>> } };
+  [K in keyof Omit<Config, 'env' | 'ai'>]?: (Config[K] extends Record<string, unknown> | undefined ? Unset<NonNullable<Config[K]>> : Config[K]) | undefined;
+} & { ai?: (Unset<Omit<Config['ai'], 'fallback'>> & { fallback?: Unset<NonNullable<Config['ai']['fallback']>> | undefined }) | undefined };
+
+/** Each part optional, and `undefined` as left out (`apiKey: process.env.MY_KEY` under `exactOptionalPropertyTypes`). */
+type Unset<T> = { [K in keyof T]?: T[K] | undefined };
 
 /**
  * The configuration: `input` over the environment's (which also supplies every default). Each

@@ -69,8 +69,11 @@ export function intercomConfigFromEnv(env: Record<string, string | undefined>): 
   };
 }
 
-/** intercomAdapter()'s options: the token and the client secrets; the rest defaults as the INTERCOM_ variables do. */
-export type IntercomOptions = Pick<IntercomConfig, 'accessToken' | 'clientSecrets'> & Partial<Omit<IntercomConfig, 'accessToken' | 'clientSecrets'>>;
+/**
+ * intercomAdapter()'s options: the token and the client secrets; the rest defaults as the
+ * INTERCOM_ variables do. `undefined` is left out (`exactOptionalPropertyTypes`).
+ */
+export type IntercomOptions = Pick<IntercomConfig, 'accessToken' | 'clientSecrets'> & { [K in Exclude<keyof IntercomConfig, 'accessToken' | 'clientSecrets'>]?: IntercomConfig[K] | undefined };
 
 const intercomOptions = z.looseObject({
   accessToken: intercomVariables.INTERCOM_ACCESS_TOKEN.schema,

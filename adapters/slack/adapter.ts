@@ -39,19 +39,19 @@ export { webClientOptions };
 /** Only botToken (or oauth) and signingSecret (or appToken) are needed; the rest has the SLACK_ variables' defaults. */
 export interface SlackAdapterOptions extends SlackOptions {
   /** Your own Bolt App (created with `receiver: new ParleyReceiver()`), or one parley creates. */
-  app?: App;
+  app?: App | undefined;
   /**
    * Many workspaces: answer each event with its own installation's bot token (Bolt's `authorize`
    * over these installations, see workspace-tokens.ts) instead of SLACK_BOT_TOKEN. With `oauth`, by
    * default: the bot's store, encrypted with SLACK_INSTALLATION_KEY (ParleyInstallationStore).
    */
-  installations?: WorkspaceInstallations;
+  installations?: WorkspaceInstallations | undefined;
   /**
    * Answer a request only once Bolt's listeners (and parley's work after the ack) have finished,
    * as Bolt's processBeforeResponse: for a serverless function, frozen once it has answered. By
    * default on AWS Lambda (AWS_LAMBDA_FUNCTION_NAME is set).
    */
-  processBeforeResponse?: boolean;
+  processBeforeResponse?: boolean | undefined;
 }
 
 /** How long a command or an interaction that arrives while the adapter starts waits for the start. */

@@ -101,10 +101,15 @@ export function slackConfigFromEnv(env: Record<string, string | undefined>): Sla
 
 type SlackVariable = keyof typeof slackVariables;
 
-/** slackAdapter()'s options: the tokens and secrets; the rest defaults as the SLACK_ variables do. */
-export interface SlackOptions extends Partial<SlackConfig> {
+type Unset<T> = { [K in keyof T]?: T[K] | undefined };
+
+/**
+ * slackAdapter()'s options: the tokens and secrets; the rest defaults as the SLACK_ variables do.
+ * `undefined` is left out (`apiUrl: process.env.SLACK_API_URL` under `exactOptionalPropertyTypes`).
+ */
+export interface SlackOptions extends Unset<SlackConfig> {
   /** One signing secret, as Bolt spells it (`signingSecrets` holds several while rotating). */
-  signingSecret?: string;
+  signingSecret?: string | undefined;
 }
 
 const slackOptions = z.looseObject({

@@ -28,42 +28,42 @@ export type { Caller } from './access.js';
 
 export interface WebChatOptions {
   /** The operator's bearer token (full access); default WEB_TOKEN. */
-  token?: string;
+  token?: string | undefined;
   /**
    * Signs visitor sessions; default WEB_SESSION_SECRET. Required off loopback. Several while
    * rotating (a list, or comma-separated): the first signs, any verifies.
    */
-  sessionSecret?: string | readonly string[];
+  sessionSecret?: string | readonly string[] | undefined;
   /**
    * Serve the chat page at `/`: opt in when you embed parley (default false, so mounting the web chat
    * in your app does not take over its `/`); `parley serve` turns it on. The frame for websites and
    * the widget are always served.
    */
-  page?: boolean;
+  page?: boolean | undefined;
   /**
    * This process only sends the chat's answers and serves none of its routes (`parley worker`): it
    * signs no visitor session, so it says nothing of WEB_SESSION_SECRET. Default false.
    */
-  sendsOnly?: boolean;
+  sendsOnly?: boolean | undefined;
   /** The websites that may embed the chat (frame-ancestors) and call its API (CORS); default WEB_ALLOWED_ORIGINS. */
-  allowedOrigins?: string[];
+  allowedOrigins?: string[] | undefined;
   /** How many entries a transcript keeps (default 200). */
-  maxTranscript?: number;
+  maxTranscript?: number | undefined;
   /** The longest message a visitor may send, in characters (default 4000); longer gets a 413. */
-  maxTextLength?: number;
+  maxTextLength?: number | undefined;
   /** Abuse limits (limits.ts); default WEB_REQUESTS_PER_IP_PER_MINUTE, WEB_SESSIONS_PER_IP_PER_MINUTE, TRUST_PROXY. */
-  limits?: WebLimitOptions;
+  limits?: WebLimitOptions | undefined;
   /**
    * How often an event stream with nothing new sends a heartbeat (an SSE comment), in ms (default
    * 15000): under the idle timeouts of the proxies in front (nginx, AWS ALB: 60 s; Heroku: 55 s).
    * A stream whose client takes nothing for 4 heartbeats is cut, freeing its slot.
    */
-  streamHeartbeatMs?: number;
+  streamHeartbeatMs?: number | undefined;
   /**
    * The longest an event stream stays open, in ms (default 300000): it then ends and the page opens
    * a new one at once. A client gone without closing (a laptop shut) holds its stream slot no longer.
    */
-  streamMaxAgeMs?: number;
+  streamMaxAgeMs?: number | undefined;
 }
 
 /** The web chat adapter, with `caller` for what needs to know who is asking (per-visitor limits). */

@@ -22,15 +22,15 @@ export { addressKey, clientAddress };
 
 export interface WebLimitOptions {
   /** Requests per address, and per visitor, per minute on every web route (0 = no limit). */
-  requestsPerIpPerMinute?: number;
+  requestsPerIpPerMinute?: number | undefined;
   /** Visitor sessions one address may start per minute (0 = no limit). */
-  sessionsPerIpPerMinute?: number;
+  sessionsPerIpPerMinute?: number | undefined;
   /** Take the client's address from X-Forwarded-For: `true` the left-most entry, a number that many proxies in front (TRUST_PROXY). */
-  trustProxy?: TrustProxy;
+  trustProxy?: TrustProxy | undefined;
   /** Concurrent event streams per visitor in this process (default 3). */
-  streamsPerVisitor?: number;
+  streamsPerVisitor?: number | undefined;
   /** Concurrent event streams per address in this process (default 10). */
-  streamsPerAddress?: number;
+  streamsPerAddress?: number | undefined;
 }
 
 /** An event stream let through: call `release` when it ends (or wrap it with `releasing`). */

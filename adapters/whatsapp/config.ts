@@ -64,8 +64,11 @@ export function whatsappConfigFromEnv(env: Record<string, string | undefined>): 
   };
 }
 
-/** whatsappAdapter()'s options: the account, its tokens and a sender; the rest defaults as the TWILIO_ variables do. */
-export type WhatsAppOptions = Pick<WhatsAppConfig, 'accountSid' | 'authTokens' | 'from' | 'messagingServiceSid'> & Partial<Pick<WhatsAppConfig, 'apiUrl' | 'path'>>;
+/**
+ * whatsappAdapter()'s options: the account, its tokens and a sender; the rest defaults as the
+ * TWILIO_ variables do. `undefined` is left out (`exactOptionalPropertyTypes`).
+ */
+export type WhatsAppOptions = Pick<WhatsAppConfig, 'accountSid' | 'authTokens'> & { [K in 'from' | 'messagingServiceSid' | 'apiUrl' | 'path']?: WhatsAppConfig[K] | undefined };
 
 const whatsappOptions = z.looseObject({
   accountSid: whatsappVariables.TWILIO_ACCOUNT_SID.schema,
