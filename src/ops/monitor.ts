@@ -34,6 +34,8 @@ export class Monitor {
   private timer: NodeJS.Timeout | undefined;
   private openSince: number | undefined;
   private checking: Promise<void> | undefined;
+  /** The conditions this process last saw holding: their episode goes on until a check sees it end. */
+  private readonly ongoing = new Set<string>();
 
   constructor(private readonly deps: MonitorDeps) {}
 
@@ -69,6 +71,7 @@ export class Monitor {
     this.deps.breakers?.publish(now);
     if (!open) {
       this.openSince = undefined;
+      this.ongoing.delete('breaker_open');
       return;
     }
     this.openSince ??= now;
@@ -83,7 +86,7 @@ export class Monitor {
   private async deadLetters(now: number): Promise<void> {
     const { config, activity } = this.deps;
     const dead = sumFields(await activity.minutes(config.dlqMinutes, new Date(now))).dead ?? 0;
-    if (dead < config.dlqCount) return;
+    if (dead < config.dlqCount) return void this.ongoing.delete('dead_letters');
     await this.condition('dead_letters', `parley: ${count(dead, 'message')} went to the dead letters in the last ${count(config.dlqMinutes, 'minute')} (ALERT_DLQ_COUNT=${config.dlqCount}). See /console#dead-letters to read and replay them.`, { deadLetters: dead });
   }
 
@@ -91,7 +94,7 @@ export class Monitor {
     const { config, activity } = this.deps;
     const [previous, current] = await activity.minutes(2, new Date(now));
     const failures = Math.max(previous?.fields.signature_failures ?? 0, current?.fields.signature_failures ?? 0);
-    if (failures < config.signatureFailuresPerMinute) return;
+    if (failures < config.signatureFailuresPerMinute) return void this.ongoing.delete('signature_failures');
     await this.condition('signature_failures', `parley: ${count(failures, 'webhook')} a minute ${failures === 1 ? 'is' : 'are'} being refused for a bad signature or timestamp (ALERT_SIGNATURE_FAILURES_PER_MINUTE=${config.signatureFailuresPerMinute}): an attack, or a signing secret rotated on one side only.`, { perMinute: failures });
   }
 
@@ -115,6 +118,10 @@ export class Monitor {
   /** Raise the condition's alert once per episode; while it holds, keep the episode open. */
   private async condition(kind: string, text: string, details: Record<string, unknown>): Promise<void> {
     const alert = { kind, episode: 'ongoing', ttlMs: HOLD_MS, text, details };
+    // Seen holding before and never seen ending: the same episode, though its claim may have run
+    // out while the store was unreachable (the checks failed, so nothing held it).
+    if (this.ongoing.has(kind)) return this.deps.alerts.hold(alert);
     if (!(await this.deps.alerts.raise(alert))) await this.deps.alerts.hold(alert);
+    this.ongoing.add(kind);
   }
 }

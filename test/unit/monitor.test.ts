@@ -62,6 +62,24 @@ describe('dead letters', () => {
     expect(postedTexts(webhook)).toEqual(['parley: 1 message went to the dead letters in the last 1 minute (ALERT_DLQ_COUNT=1). See /console#dead-letters to read and replay them.']);
   });
 
+  it("an episode's claim that ran out while the checks could not reach the store (15 s of a frozen Redis): the same episode, no second alert; one seen ending starts a new one", async () => {
+    const { metrics, activity, store, check } = monitored({ ALERT_DLQ_COUNT: '5', ALERT_DLQ_MINUTES: '10' });
+    metrics.deadLettered.inc({ platform: 'web', reason: 'exhausted' }, 6);
+    await activity.flush();
+    await check();
+    expect(webhook.calls).toHaveLength(1);
+    // What the claim's 15 s TTL does when no check can hold it (each failed against the store).
+    await store.delete('parley:alert:dead_letters:ongoing');
+    await check();
+    await check();
+    expect(webhook.calls).toHaveLength(1);
+    // The window moves past them: the episode is seen ending, and the claim runs out.
+    await check(Date.now() + 11 * 60_000);
+    await store.delete('parley:alert:dead_letters:ongoing');
+    await check();
+    expect(webhook.calls).toHaveLength(2);
+  });
+
   it('dead letters older than the window do not count', async () => {
     const { metrics, activity, check } = monitored({ ALERT_DLQ_COUNT: '3', ALERT_DLQ_MINUTES: '2' });
     metrics.deadLettered.inc({ platform: 'web', reason: 'permanent' }, 3);
