@@ -7,7 +7,7 @@ import type { Adapter } from './adapter.js';
 import type { JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 import { hideSecrets } from './secret-values.js';
-import { FAIL_FAST_COMMAND_TIMEOUT_MS, notConnectedWords } from './store/redis-connection.js';
+import { downReason } from './store/down-reason.js';
 import { withTimeout } from './timeout.js';
 
 /**
@@ -82,12 +82,4 @@ function answered(ping: () => Promise<void>): Promise<string> {
     // ioredis' own deadline on a fail-fast connection may end the wait first.
     (error: unknown) => `down: ${downReason((error as Error).message)}`,
   );
-}
-
-/** ioredis's words for a fail-fast connection's two ways of saying Redis is not there, said plainly. */
-function downReason(message: string): string {
-  if (message === 'Command timed out') return `no answer within ${FAIL_FAST_COMMAND_TIMEOUT_MS} ms`;
-  const notConnected = notConnectedWords(message);
-  if (notConnected) return `${notConnected} (it refused the connection; reconnecting)`;
-  return hideSecrets(message);
 }
