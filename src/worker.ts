@@ -17,7 +17,8 @@ import { watchChunks } from './watch-chunks.js';
 import { indicate } from './indicator.js';
 import { orAfter } from './timeout.js';
 import { apologiseOnce, noticeDue } from './apology.js';
-import { isDeferral, type Job } from './queue/index.js';
+import { errorText, isDeferral, type Job } from './queue/index.js';
+import { guessedWait } from './platform-unreachable.js';
 import { LeaseLostError, postingWhileHeld } from './lease.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
 import { invalidJob, jobPlatform } from './job-check.js';
@@ -68,6 +69,9 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
   }
 }
 
+/** A failure another try may not meet: neither permanent, nor a wait already, nor a hold lost to another worker. */
+const passing = (error: unknown) => !(error instanceof PermanentError) && !isDeferral(error) && !(error instanceof LeaseLostError);
+
 async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unknown) => boolean): Promise<void> {
   const data = job.data;
   if (data.type === 'notice') {
@@ -76,7 +80,9 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
       throw isDeferral(error) ? await waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS) : error;
     };
     await adapterStarted(deps, data.conversation.platform).catch(waitOrGiveUpNotice);
-    if (await noticeDue(deps, job.id, data.givenUp)) await sendOnce(deps, job.id, 1, data.conversation, data.reply).catch(waitOrGiveUpNotice);
+    // A platform failing for now (a 5xx) is waited out too: an apology that spent its attempts in
+    // a short outage would be dead-lettered with its message, and the user would get nothing at all.
+    if (await noticeDue(deps, job.id, data.givenUp)) await sendOnce(deps, job.id, 1, data.conversation, data.reply).catch((error: unknown) => waitOrGiveUpNotice(passing(error) ? guessedWait(`the notice could not be posted for now: ${errorText(error)}`) : error));
     else deps.logger.info({ job: job.id, platform: data.conversation.platform }, 'apology not posted: its message has been answered since');
     return;
   }

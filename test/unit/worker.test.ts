@@ -682,6 +682,36 @@ describe('waits and poison', () => {
     expect((givenUp as PermanentError).reason).toBe('max_wait');
   });
 
+  it('an apology the platform fails for now (a 5xx) on its last attempt waits within AI_MAX_WAIT_MS instead of being dead-lettered, then is posted once', async () => {
+    deps.adapterReady = () => true;
+    let failing = true;
+    adapter.beforeSend = () => {
+      if (failing) throw new Error('Slack answered HTTP 500');
+    };
+    const notice = { id: 'apology.5xx-1', group: 'apology.5xx-1', data: { type: 'notice', conversation: conversation('c-5xx-1'), reply: { kind: 'apology', text: 'sorry' } }, attempt: 3, maxAttempts: 3 } as const;
+    const waited = await processJob(deps, notice as never).catch((error: unknown) => error);
+    expect(waited).toBeInstanceOf(RetryAfterError);
+    expect(String(waited)).toContain('Slack answered HTTP 500');
+    failing = false;
+    await processJob(deps, notice as never);
+    await processJob(deps, notice as never);
+    expect(apologies()).toHaveLength(1);
+  });
+
+  it('an apology the platform keeps failing (a 5xx) is given up once AI_MAX_WAIT_MS has passed (max_wait)', async () => {
+    deps.adapterReady = () => true;
+    deps.maxWaitMs = 1;
+    adapter.beforeSend = () => {
+      throw new Error('Slack answered HTTP 500');
+    };
+    const notice = { id: 'apology.5xx-2', group: 'apology.5xx-2', data: { type: 'notice', conversation: conversation('c-5xx-2'), reply: { kind: 'apology', text: 'sorry' } }, attempt: 1, maxAttempts: 3 } as const;
+    await processJob(deps, notice as never).catch(() => undefined);
+    await sleep(5);
+    const givenUp = await processJob(deps, notice as never).catch((error: unknown) => error);
+    expect(givenUp).toBeInstanceOf(PermanentError);
+    expect((givenUp as PermanentError).reason).toBe('max_wait');
+  });
+
   it('an apology given up for an adapter that never started, replayed, waits the whole AI_MAX_WAIT_MS again', async () => {
     deps.maxWaitMs = 2500;
     deps.adapterReady = () => false;
