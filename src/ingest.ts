@@ -123,7 +123,9 @@ function limitsOf(deps: IngestDeps, message: InboundMessage): [string, Limiter, 
   // Asking for a person is never refused: the adapter has already stepped the bot aside.
   if (message.handoff) return [];
   const checks: [string, Limiter | undefined, string | undefined][] = [
-    ['user', deps.userLimiter, message.user.id],
+    // A user id is the platform's within its tenant (Slack: the workspace, WhatsApp: the Twilio
+    // account): one tenant's traffic must not spend a same-named user's window in another.
+    ['user', deps.userLimiter, message.tenant === undefined ? message.user.id : `${message.tenant}:${message.user.id}`],
     ['conversation', deps.conversationLimiter, message.conversation.id],
     ['tenant', deps.tenantLimiter, message.tenant],
   ];

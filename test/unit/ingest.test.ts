@@ -162,6 +162,19 @@ describe('ingest', () => {
     expect(values.find((v) => v.labels.limit === 'user')?.value).toBe(3);
   });
 
+  it('counts the per-user limit per tenant: the same user id in another workspace has its own window and its own notice', async () => {
+    deps = makeDeps(createMemoryLimiter({ points: 2, durationSeconds: 60, keyPrefix: 'ingest-tenants' }));
+    const user = { id: 'U0SAME' };
+    const inA = conversation('a-chat');
+    const inB = conversation('b-chat');
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await ingest(deps, inbound({ user, conversation: inA, tenant: 'TAAA' })));
+    for (let i = 0; i < 3; i++) outcomes.push(await ingest(deps, inbound({ user, conversation: inB, tenant: 'TBBB' })));
+    expect(outcomes).toEqual(['queued', 'queued', 'rate_limited', 'queued', 'queued', 'rate_limited']);
+    const notices = (await drain(queue)).filter((j) => j.data.type === 'notice');
+    expect(notices.map((j) => j.data.type === 'notice' && j.data.conversation.id).sort()).toEqual([inA.id, inB.id].sort());
+  });
+
   it('a notice the queue could not take is queued by the redelivery: still one notice for the window', async () => {
     // The queue refuses the first notice (down for a moment); the platform redelivers after the 5xx.
     let refusals = 1;
