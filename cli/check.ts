@@ -11,6 +11,7 @@ import { workerNiceError } from './worker-nice.js';
 import { checkDynamoDb, checkSqs, withoutCredentials, type CheckLine as Line } from './check-aws.js';
 import { checkRedisLines } from './check-redis.js';
 import { whyUnreached } from './unreached.js';
+import { hideSecretsIn } from '../src/secret-values.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
 export async function check(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -163,7 +164,8 @@ async function listModels(apiKey: string, baseURL: string | undefined): Promise<
     if (error instanceof AuthenticationError) return 'refused';
     // The SDK's "Request timed out." and "Connection error." say nothing of where or why; the socket's error (its cause) does.
     if (error instanceof APIConnectionTimeoutError) return new Error(`no answer within ${AI_CHECK_TIMEOUT_MS / 1000} s`);
-    return error instanceof APIConnectionError ? new Error(whyUnreached(error)) : (error as Error);
+    // A provider (a proxy's error page) may quote the request back, its Authorization header with it.
+    return error instanceof APIConnectionError ? new Error(whyUnreached(error)) : hideSecretsIn(error as Error);
   }
 }
 

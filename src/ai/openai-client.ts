@@ -16,6 +16,7 @@ import { ResiliencePolicy, type Attempt } from './resilience.js';
 import { SingleFlight } from './single-flight.js';
 import { openAiSdk, sawStreamEnd } from './openai-sdk.js';
 import { rememberSecrets } from '../secret-values.js';
+import { withoutRequestText } from './request-text.js';
 import type {
   AiClient,
   AiOptions,
@@ -104,7 +105,7 @@ export class OpenAiClient implements AiClient {
           // The claim is short (a crashed holder's goes soon) and kept alive while the call runs.
           const heartbeat = elsewhere.led ? this.answers.keepClaim(key) : undefined;
           try {
-            return await this.kept(key, request, await this.resilient((attempt) => this.complete(request, attempt), flightSignal));
+            return await this.kept(key, request, await this.resilient((attempt) => withoutRequestText(request, () => this.complete(request, attempt)), flightSignal));
           } finally {
             clearInterval(heartbeat);
             if (elsewhere.led) await this.answers.release(key);
@@ -158,7 +159,7 @@ export class OpenAiClient implements AiClient {
         channel.push(hit.text);
         return hit;
       }
-      return this.kept(key, request, await this.resilient((attempt) => this.streamAttempt(request, attempt, channel), signal));
+      return this.kept(key, request, await this.resilient((attempt) => withoutRequestText(request, () => this.streamAttempt(request, attempt, channel)), signal));
     })();
     return { chunks: channel, result: channel.settle(work), model: () => this.options.model };
   }
