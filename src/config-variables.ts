@@ -128,12 +128,17 @@ export interface Variable {
   fix: string;
   /** A key, token, password or secret URL: its value is never echoed back, even an invalid one. */
   secret?: boolean;
+  /** Free text (a prompt, a reply): quotes around it may be meant, so they are kept, not refused. */
+  text?: boolean;
 }
 
-/** Every variable parley reads, in README order. */
+/**
+ * Every variable parley reads, in README order. Names (HOST, the models) are trimmed: a stray space
+ * from an env file or a shell would otherwise fail at listen time or on every AI call.
+ */
 export const variables = {
   PORT: { schema: integer(0, 65535), default: '3000', fix: 'set PORT to a free TCP port, e.g. PORT=3000' },
-  HOST: { schema: z.string().min(1), default: '127.0.0.1', fix: 'set HOST to an interface address, e.g. HOST=127.0.0.1 or HOST=0.0.0.0' },
+  HOST: { schema: z.string().trim().min(1), default: '127.0.0.1', fix: 'set HOST to an interface address, e.g. HOST=127.0.0.1 or HOST=0.0.0.0' },
   PUBLIC_URL: { schema: url, fix: 'set PUBLIC_URL to the https URL the platforms call, e.g. PUBLIC_URL=https://bot.example.com' },
   TRUST_PROXY: {
     schema: trustProxy,
@@ -153,9 +158,9 @@ export const variables = {
   SQS_QUEUE_URL: { schema: url, fix: 'set SQS_QUEUE_URL to the FIFO queue\'s URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/parley.fifo (its redrive queue holds the dead letters), or unset it' },
   OPENAI_API_KEY: { secret: true, schema: z.string().trim().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },
   OPENAI_BASE_URL: { schema: url, fix: 'set OPENAI_BASE_URL to an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1' },
-  OPENAI_MODEL: { schema: z.string().min(1), default: 'gpt-4o-mini', fix: 'set OPENAI_MODEL to a model name, e.g. gpt-4o-mini' },
+  OPENAI_MODEL: { schema: z.string().trim().min(1), default: 'gpt-4o-mini', fix: 'set OPENAI_MODEL to a model name, e.g. gpt-4o-mini' },
   OPENAI_MAX_OUTPUT_TOKENS: { schema: integer(1, 1_000_000), default: '1024', fix: 'set OPENAI_MAX_OUTPUT_TOKENS to a positive whole number, e.g. 1024' },
-  SYSTEM_PROMPT: { schema: z.string(), default: 'You are a helpful, concise assistant.', fix: 'set SYSTEM_PROMPT to the instructions for the model' },
+  SYSTEM_PROMPT: { text: true, schema: z.string(), default: 'You are a helpful, concise assistant.', fix: 'set SYSTEM_PROMPT to the instructions for the model' },
   AI_PRICES: { schema: priceTable, fix: 'set AI_PRICES to JSON of USD per million tokens, e.g. {"my-model":{"input":0.5,"output":1.5}}' },
   AI_ATTEMPTS: { schema: integer(1, 20), default: '4', fix: 'set AI_ATTEMPTS to the tries per AI call, 1 to 20' },
   AI_BACKOFF_MS: { schema: integer(0, 600_000), default: '500', fix: 'set AI_BACKOFF_MS to the first retry delay in milliseconds, e.g. 500' },
@@ -165,13 +170,13 @@ export const variables = {
   AI_BREAKER_THRESHOLD: { schema: integer(1, 1000), default: '5', fix: 'set AI_BREAKER_THRESHOLD to consecutive failures that open the circuit, e.g. 5' },
   AI_BREAKER_HALF_OPEN_MS: { schema: integer(1, 3_600_000), default: '30000', fix: 'set AI_BREAKER_HALF_OPEN_MS to the wait before probing a failed provider, e.g. 30000' },
   AI_MAX_WAIT_MS: { schema: integer(1000, 7 * 24 * 3_600_000), default: '600000', fix: 'set AI_MAX_WAIT_MS to how long a message may wait out rate limits or an outage before the apology, in milliseconds, e.g. 600000' },
-  OPENAI_FALLBACK_MODEL: { schema: z.string().min(1), fix: 'set OPENAI_FALLBACK_MODEL to a model that answers while the primary is down or throttling, e.g. gpt-4o-mini, or unset it' },
+  OPENAI_FALLBACK_MODEL: { schema: z.string().trim().min(1), fix: 'set OPENAI_FALLBACK_MODEL to a model that answers while the primary is down or throttling, e.g. gpt-4o-mini, or unset it' },
   OPENAI_FALLBACK_BASE_URL: { schema: url, fix: 'set OPENAI_FALLBACK_BASE_URL to the fallback provider\'s OpenAI-compatible API base (default: OPENAI_BASE_URL)' },
   OPENAI_FALLBACK_API_KEY: { secret: true, schema: z.string().trim().min(1), fix: 'set OPENAI_FALLBACK_API_KEY to the fallback provider\'s key (default: OPENAI_API_KEY)' },
   AI_FALLBACK_AFTER_MS: { schema: integer(0, 3_600_000), default: '30000', fix: 'set AI_FALLBACK_AFTER_MS to how long the primary may throttle before the fallback answers, in milliseconds, e.g. 30000' },
   AI_VISION: { schema: bool, default: 'false', fix: 'set AI_VISION=true when OPENAI_MODEL reads images, so image attachments go to the model' },
-  MEDIA_NOTICE: { schema: z.string().min(1), default: 'I can only read text messages for now.', fix: 'set MEDIA_NOTICE to the answer for a message with media and no text' },
-  HANDOFF_REPLY: { schema: z.string().min(1), default: "I've asked a teammate to take over — they'll reply here soon.", fix: 'set HANDOFF_REPLY to what the bot says when someone asks for a person' },
+  MEDIA_NOTICE: { text: true, schema: z.string().min(1), default: 'I can only read text messages for now.', fix: 'set MEDIA_NOTICE to the answer for a message with media and no text' },
+  HANDOFF_REPLY: { text: true, schema: z.string().min(1), default: "I've asked a teammate to take over — they'll reply here soon.", fix: 'set HANDOFF_REPLY to what the bot says when someone asks for a person' },
   CACHE_TTL_SECONDS: { schema: integer(0, 31_536_000), default: '3600', fix: 'set CACHE_TTL_SECONDS to seconds to keep answers (0 turns the cache off)' },
   HISTORY_TURNS: { schema: integer(0, 1000), default: '20', fix: 'set HISTORY_TURNS to the earlier turns sent to the AI, e.g. 20' },
   HISTORY_TOKEN_BUDGET: { schema: integer(0, 1_000_000), default: '3000', fix: 'set HISTORY_TOKEN_BUDGET to the most history tokens sent to the AI, e.g. 3000' },
@@ -204,7 +209,7 @@ export const variables = {
   AI_BUDGET_USD_PER_TENANT_PER_DAY: { schema: usd, fix: 'set AI_BUDGET_USD_PER_TENANT_PER_DAY to the most AI spend per tenant (workspace) per UTC day in US dollars, e.g. 2, or unset it' },
   AI_BUDGET_USD_PER_TENANT_PER_MONTH: { schema: usd, fix: 'set AI_BUDGET_USD_PER_TENANT_PER_MONTH to the most AI spend per tenant (workspace) per UTC month in US dollars, e.g. 40, or unset it' },
   AI_BUDGET_POLICY: { schema: z.enum(['notice', 'fallback', 'allow']), default: 'notice', fix: 'set AI_BUDGET_POLICY to notice (a polite notice instead of the AI), fallback (OPENAI_FALLBACK_MODEL answers) or allow (an alert only)' },
-  AI_BUDGET_NOTICE: { schema: z.string().min(1), default: "I've reached my usage limit for now. Please try again later.", fix: 'set AI_BUDGET_NOTICE to what the bot says instead of answering once a budget is spent' },
+  AI_BUDGET_NOTICE: { text: true, schema: z.string().min(1), default: "I've reached my usage limit for now. Please try again later.", fix: 'set AI_BUDGET_NOTICE to what the bot says instead of answering once a budget is spent' },
   ALERT_WEBHOOK_URL: { secret: true, schema: url, fix: 'set ALERT_WEBHOOK_URL to a Slack incoming webhook (or any URL taking {"text": ...} JSON), or unset it to only log alerts' },
   ALERT_DLQ_COUNT: { schema: integer(1, 1_000_000), default: '10', fix: 'set ALERT_DLQ_COUNT to the dead letters within ALERT_DLQ_MINUTES that raise an alert, e.g. 10' },
   ALERT_DLQ_MINUTES: { schema: integer(1, 1440), default: '15', fix: 'set ALERT_DLQ_MINUTES to the window in minutes for ALERT_DLQ_COUNT, e.g. 15' },

@@ -207,6 +207,13 @@ export function collect(table: Record<string, Variable>, env: Env): { values: Re
     if (variable.secret ?? SECRET_NAME.test(name)) rememberSecrets(raw);
     // A URL's credentials are sent as a Basic Authorization header (an alert webhook's).
     if (raw.includes('@')) rememberSecrets(...urlPassword(raw), ...urlBasicCredential(raw));
+    // `KEY="sk-…"` in a file that keeps quotes (docker --env-file): the quotes would be read as part
+    // of the key, name or number, failing later (401s, refused signatures) or with a puzzling line.
+    if (!variable.text && QUOTED.test(raw.trim())) {
+      problems.push(`${name}=${JSON.stringify(shown(name, variable, raw))} is wrapped in quotes, which would be read as part of the value. Fix: remove the quotes (the env file or platform keeps them); ${variable.fix}.`);
+      invalid.add(name);
+      continue;
+    }
     const parsed = variable.schema.safeParse(raw);
     if (parsed.success) values[name] = parsed.data;
     else {
@@ -216,6 +223,9 @@ export function collect(table: Record<string, Variable>, env: Env): { values: Re
   }
   return { values, problems, invalid };
 }
+
+/** A whole value in matching quotes, as a file that keeps them leaves it. */
+const QUOTED = /^(["'`]).*\1$/s;
 
 /** A name that reads as a secret's: …_TOKEN, …_SECRET, …_KEY, …_PASSWORD (not …_TOKENS, a count). */
 const SECRET_NAME = /(TOKEN|SECRET|KEY|KEYS|PASSWORD)$/;

@@ -17,7 +17,7 @@ export const intercomVariables = {
   INTERCOM_API_URL: { schema: schemas.url, fix: 'set INTERCOM_API_URL to an Intercom API base (a proxy or a test fake), e.g. https://api.intercom.io, or unset it' },
   INTERCOM_REGION: { schema: z.string().trim().toLowerCase().pipe(z.enum(['us', 'eu', 'au'])), default: 'us', fix: 'set INTERCOM_REGION to the region your workspace is hosted in: us, eu or au' },
   INTERCOM_HANDOFF_TEAM_ID: { schema: numericId('team'), fix: 'set INTERCOM_HANDOFF_TEAM_ID to the numeric id of the team that takes over handed-off conversations, or unset it' },
-  INTERCOM_HANDOFF_PATTERNS: { schema: z.string(), default: DEFAULT_HANDOFF_PATTERNS, fix: 'set INTERCOM_HANDOFF_PATTERNS to comma-separated words or phrases, e.g. "human, agent", or none to turn handoff requests off' },
+  INTERCOM_HANDOFF_PATTERNS: { text: true, schema: z.string(), default: DEFAULT_HANDOFF_PATTERNS, fix: 'set INTERCOM_HANDOFF_PATTERNS to comma-separated words or phrases, e.g. "human, agent", or none to turn handoff requests off' },
   INTERCOM_WEBHOOK_PATH: { schema: z.string().startsWith('/'), default: '/intercom/webhook', fix: 'set INTERCOM_WEBHOOK_PATH to a path starting with /, e.g. /intercom/webhook' },
   INTERCOM_STOP_AFTER_HUMAN_REPLY: { schema: schemas.bool, default: 'on', fix: 'set INTERCOM_STOP_AFTER_HUMAN_REPLY=off to keep answering after a teammate has replied, or on' },
 } satisfies Record<string, Variable>;

@@ -34,6 +34,7 @@ export const slackVariables = {
   SLACK_STREAMING: { schema: schemas.bool, default: 'off', fix: 'set SLACK_STREAMING=on to stream replies as they are generated, or off' },
   SLACK_THREAD_FOLLOWUPS: { schema: schemas.bool, default: 'on', fix: 'set SLACK_THREAD_FOLLOWUPS=off to answer in threads only when mentioned' },
   SLACK_SUGGESTED_PROMPTS: {
+    text: true,
     schema: z.string().refine((value) => splitList(value, '|').length <= MAX_SUGGESTED_PROMPTS, `expected at most ${MAX_SUGGESTED_PROMPTS} prompts (Slack takes up to four a thread)`),
     default: '',
     fix: 'set SLACK_SUGGESTED_PROMPTS to up to four prompts separated by |, e.g. "Summarise this thread|Draft a reply"',

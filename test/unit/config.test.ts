@@ -104,6 +104,39 @@ describe('loadConfig defaults and parsing', () => {
     expect(config.ai.fallback?.apiKey).toBe('sk-key-2');
   });
 
+  it('trims spaces around HOST and the model names, as it does around numbers', () => {
+    // A stray space made HOST unresolvable at listen time and every AI call ask for an unknown model.
+    const config = loadConfig({ HOST: ' 127.0.0.1 ', OPENAI_MODEL: 'gpt-4o ', OPENAI_FALLBACK_MODEL: ' gpt-4o-mini' });
+    expect(config.host).toBe('127.0.0.1');
+    expect(boundToLoopback(config)).toBe(true);
+    expect(config.ai.model).toBe('gpt-4o');
+    expect(config.ai.fallback?.model).toBe('gpt-4o-mini');
+  });
+
+  it('refuses a key, name or number wrapped in quotes (a file that keeps them), never echoing a secret', () => {
+    const error = (() => {
+      try {
+        loadConfig({ OPENAI_API_KEY: '"sk-quoted-0123456789"', OPENAI_MODEL: "'gpt-4o'", PORT: '"3000"' });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const lines = error.message.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^PORT="\\"3000\\"" is wrapped in quotes.*Fix: remove the quotes/);
+    expect(lines.find((l) => l.startsWith('OPENAI_API_KEY='))).toMatch(/^OPENAI_API_KEY="<hidden>" is wrapped in quotes/);
+    expect(lines.find((l) => l.startsWith('OPENAI_MODEL='))).toMatch(/wrapped in quotes/);
+    expect(error.message).not.toContain('sk-quoted');
+  });
+
+  it('keeps quotes around free text (a prompt, a reply)', () => {
+    const config = loadConfig({ SYSTEM_PROMPT: '"Answer in French."', MEDIA_NOTICE: "'Text only, please.'" });
+    expect(config.ai.systemPrompt).toBe('"Answer in French."');
+    expect(config.replies.mediaNotice).toBe("'Text only, please.'");
+  });
+
   it('keeps the raw environment for adapters', () => {
     const env = { SLACK_SIGNING_SECRET: 'abc' };
     expect(loadConfig(env).env).toBe(env);

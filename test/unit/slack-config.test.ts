@@ -33,6 +33,12 @@ describe('Slack configuration', () => {
     expect(config.oauth).toBeUndefined();
   });
 
+  it('a signing secret wrapped in quotes (a file that keeps them) is refused, not used with its quotes', () => {
+    expect(() => slackConfigFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: '"signing-secret-123"' })).toThrow(
+      /^SLACK_SIGNING_SECRET="<hidden>" is wrapped in quotes.*Fix: remove the quotes/,
+    );
+  });
+
   it('many workspaces: the OAuth settings, no bot token, the default scopes and no redirect URI without PUBLIC_URL', () => {
     const config = slackConfigFromEnv(oauthEnv)!;
     expect(config.botToken).toBeUndefined();
