@@ -20,6 +20,10 @@ export const decimal = z.preprocess(
   (value) => (typeof value === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : value),
   z.number({ error: 'expected a number in decimal digits, e.g. 20 or 0.5' }),
 );
+/** One of `values`, whatever its case and surrounding spaces (`MODE=Queue`, `LOG_LEVEL=INFO`), as the flags are read. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.string().trim().toLowerCase().pipe(z.enum(values));
+}
 export const bool = z
   .string()
   .trim()
@@ -145,9 +149,9 @@ export const variables = {
     default: 'false',
     fix: 'set TRUST_PROXY to the number of proxies in front when they append to X-Forwarded-For (nginx $proxy_add_x_forwarded_for, AWS ALB), e.g. TRUST_PROXY=1; true when the one proxy replaces it; otherwise false',
   },
-  MODE: { schema: z.enum(['queue', 'direct']), default: 'queue', fix: 'set MODE=queue (acknowledge, then answer) or MODE=direct (answer inside the request)' },
-  LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', fix: 'set LOG_FORMAT to auto (readable lines on a terminal, JSON otherwise), json or pretty' },
-  LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', fix: 'set LOG_LEVEL to one of fatal, error, warn, info, debug, trace, silent' },
+  MODE: { schema: oneOf(['queue', 'direct']), default: 'queue', fix: 'set MODE=queue (acknowledge, then answer) or MODE=direct (answer inside the request)' },
+  LOG_FORMAT: { schema: oneOf(['auto', 'json', 'pretty']), default: 'auto', fix: 'set LOG_FORMAT to auto (readable lines on a terminal, JSON otherwise), json or pretty' },
+  LOG_LEVEL: { schema: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', fix: 'set LOG_LEVEL to one of fatal, error, warn, info, debug, trace, silent' },
   REDIS_URL: { schema: redisUrl, fix: 'set REDIS_URL like redis://127.0.0.1:6379 (or redis+sentinel://host:26379/mymaster, redis+cluster://host:6379,host:6380), or unset it to keep everything in memory' },
   REDIS_CACHE_URL: { schema: redisUrl, fix: 'set REDIS_CACHE_URL to a Redis for the response cache (may evict), or unset it to use REDIS_URL' },
   REDIS_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'), default: 'parley', fix: 'set REDIS_PREFIX to a short name, e.g. parley' },
@@ -208,7 +212,7 @@ export const variables = {
   AI_BUDGET_USD_PER_MONTH: { schema: usd, fix: 'set AI_BUDGET_USD_PER_MONTH to the most AI spend per UTC month in US dollars, e.g. 400, or unset it' },
   AI_BUDGET_USD_PER_TENANT_PER_DAY: { schema: usd, fix: 'set AI_BUDGET_USD_PER_TENANT_PER_DAY to the most AI spend per tenant (workspace) per UTC day in US dollars, e.g. 2, or unset it' },
   AI_BUDGET_USD_PER_TENANT_PER_MONTH: { schema: usd, fix: 'set AI_BUDGET_USD_PER_TENANT_PER_MONTH to the most AI spend per tenant (workspace) per UTC month in US dollars, e.g. 40, or unset it' },
-  AI_BUDGET_POLICY: { schema: z.enum(['notice', 'fallback', 'allow']), default: 'notice', fix: 'set AI_BUDGET_POLICY to notice (a polite notice instead of the AI), fallback (OPENAI_FALLBACK_MODEL answers) or allow (an alert only)' },
+  AI_BUDGET_POLICY: { schema: oneOf(['notice', 'fallback', 'allow']), default: 'notice', fix: 'set AI_BUDGET_POLICY to notice (a polite notice instead of the AI), fallback (OPENAI_FALLBACK_MODEL answers) or allow (an alert only)' },
   AI_BUDGET_NOTICE: { text: true, schema: z.string().min(1), default: "I've reached my usage limit for now. Please try again later.", fix: 'set AI_BUDGET_NOTICE to what the bot says instead of answering once a budget is spent' },
   ALERT_WEBHOOK_URL: { secret: true, schema: url, fix: 'set ALERT_WEBHOOK_URL to a Slack incoming webhook (or any URL taking {"text": ...} JSON), or unset it to only log alerts' },
   ALERT_DLQ_COUNT: { schema: integer(1, 1_000_000), default: '10', fix: 'set ALERT_DLQ_COUNT to the dead letters within ALERT_DLQ_MINUTES that raise an alert, e.g. 10' },

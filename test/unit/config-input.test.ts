@@ -16,7 +16,7 @@ function refused(config: unknown): ConfigError {
 
 describe('createBot({ config }) checks what it is given', () => {
   it.each([
-    [{ mode: 'Direct' }, 'config.mode', 'MODE'],
+    [{ mode: 'queued' }, 'config.mode', 'MODE'],
     [{ queue: { attempts: 0 } }, 'config.queue.attempts', 'JOB_ATTEMPTS'],
     [{ port: 'abc' }, 'config.port', 'PORT'],
     [{ redisUrl: 'foo://bar' }, 'config.redisUrl', 'REDIS_URL'],

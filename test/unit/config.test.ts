@@ -113,6 +113,12 @@ describe('loadConfig defaults and parsing', () => {
     expect(config.ai.fallback?.model).toBe('gpt-4o-mini');
   });
 
+  it('reads a choice whatever its case and surrounding spaces (MODE=Queue, LOG_LEVEL=INFO), as it reads the flags', () => {
+    const config = loadConfig({ MODE: ' Direct ', LOG_LEVEL: 'INFO', LOG_FORMAT: 'Json', AI_BUDGET_POLICY: 'Allow' });
+    expect([config.mode, config.logLevel, config.logFormat, config.budget.policy]).toEqual(['direct', 'info', 'json', 'allow']);
+    expect(() => loadConfig({ MODE: 'queued' })).toThrow(/MODE/);
+  });
+
   it('refuses a key, name or number wrapped in quotes (a file that keeps them), never echoing a secret', () => {
     const error = (() => {
       try {
