@@ -8,6 +8,7 @@ import { CACHE_URL_UNUSED } from '../src/backends.js';
 import { aclKeyPatterns, connectionHint, connectRedis, parseRedisUrl, queuePrefix, redisAddress, tryPermissions, type RedisClient } from '../src/store/redis-connection.js';
 import { withTimeout } from '../src/timeout.js';
 import type { CheckLine as Line } from './check-aws.js';
+import { replicaLine } from './redis-replica.js';
 
 /** The whole of one Redis check: connect, the ready check, PING and CONFIG GET. */
 export const REDIS_CHECK_DEADLINE_MS = 5000;
@@ -53,7 +54,7 @@ async function reach(redis: RedisClient, reached: string, what: string, prefix: 
   await redis.ping();
   // A replica answers PING but refuses every write (READONLY), and the store, queue and cache all write.
   const role = named ? await redis.call('ROLE').then((r) => (r as unknown[])[0], () => undefined) : undefined;
-  if (role === 'slave') return { ok: false, what, detail: `${named} is a read-only replica: point it at the primary (every write there is refused with READONLY)` };
+  if (named && role === 'slave') return { ok: false, what, detail: replicaLine(named) };
   // An ACL user refused what parley does (a NOPERM, thrown to the caller).
   await tryPermissions(redis, prefix, what === 'Redis' ? queuePrefix(url, prefix) : undefined);
   const policy = await redis.config('GET', 'maxmemory-policy').then((r) => (r as string[])[1], () => undefined);

@@ -5,6 +5,11 @@
  */
 import { connectRedis, parseRedisUrl, redisAddress } from '../src/store/redis-connection.js';
 
+/** What `parley check` and `parley dlq` say of a replica named `named` (its address and variable). */
+export function replicaLine(named: string): string {
+  return `${named} is a read-only replica: point it at the primary (every write there is refused with READONLY)`;
+}
+
 /** The line naming the replica, or undefined (a primary, a Cluster, or no answer: the queue's own check says why). */
 export async function readOnlyReplica(url: string, variable = 'REDIS_URL'): Promise<string | undefined> {
   // A Cluster's nodes differ; its client follows the primaries by itself.
@@ -16,7 +21,7 @@ export async function readOnlyReplica(url: string, variable = 'REDIS_URL'): Prom
     // INFO, not ROLE: the README's ACL for parley allows INFO (BullMQ needs it) and refuses ROLE (@dangerous).
     const info = String(await redis.info('replication'));
     if (!/^role:slave\r?$/m.test(info)) return undefined;
-    return `${redisAddress(url)} (${variable}) is a read-only replica: point it at the primary (every write there is refused with READONLY)`;
+    return replicaLine(`${redisAddress(url)} (${variable})`);
   } catch {
     return undefined;
   } finally {

@@ -44,10 +44,13 @@ const ADAPTER_WAIT_MS = 2000;
 /** How long a job waits in place for an adapter that is starting right now. */
 const ADAPTER_GRACE_MS = 1000;
 
+/** A failure another try may not meet: neither permanent, nor a wait already, nor a hold lost to another worker. */
+const passing = (error: unknown) => !(error instanceof PermanentError) && !isDeferral(error) && !(error instanceof LeaseLostError);
+
 /** Process one queued job. Throws to let the queue retry or dead-letter it. */
 export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<void> {
   // A wait never ends a message by itself: only AI_MAX_WAIT_MS does (waitOrGiveUp turns it permanent). A lost hold: the other worker's run decides.
-  const final = (error: unknown) => error instanceof PermanentError || (!isDeferral(error) && !(error instanceof LeaseLostError) && job.attempt >= job.maxAttempts);
+  const final = (error: unknown) => error instanceof PermanentError || (passing(error) && job.attempt >= job.maxAttempts);
   const platform = jobPlatform(job.data);
   const invalid = invalidJob(job.data);
   if (invalid) {
@@ -69,9 +72,6 @@ export async function processJob(deps: WorkerDeps, job: Job<JobData>): Promise<v
   }
 }
 
-/** A failure another try may not meet: neither permanent, nor a wait already, nor a hold lost to another worker. */
-const passing = (error: unknown) => !(error instanceof PermanentError) && !isDeferral(error) && !(error instanceof LeaseLostError);
-
 async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unknown) => boolean): Promise<void> {
   const data = job.data;
   if (data.type === 'notice') {
@@ -79,10 +79,11 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
     const waitOrGiveUpNotice = async (error: unknown) => {
       throw isDeferral(error) ? await waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS) : error;
     };
-    await adapterStarted(deps, data.conversation.platform).catch(waitOrGiveUpNotice);
     // A platform failing for now (a 5xx) is waited out too: an apology that spent its attempts in
     // a short outage would be dead-lettered with its message, and the user would get nothing at all.
-    if (await noticeDue(deps, job.id, data.givenUp)) await sendOnce(deps, job.id, 1, data.conversation, data.reply).catch((error: unknown) => waitOrGiveUpNotice(passing(error) ? guessedWait(`the notice could not be posted for now: ${errorText(error)}`) : error));
+    const notPostedYet = (error: unknown) => waitOrGiveUpNotice(passing(error) ? guessedWait(`the notice could not be posted for now: ${errorText(error)}`) : error);
+    await adapterStarted(deps, data.conversation.platform).catch(waitOrGiveUpNotice);
+    if (await noticeDue(deps, job.id, data.givenUp)) await sendOnce(deps, job.id, 1, data.conversation, data.reply).catch(notPostedYet);
     else deps.logger.info({ job: job.id, platform: data.conversation.platform }, 'apology not posted: its message has been answered since');
     return;
   }
