@@ -33,7 +33,7 @@ export interface DynamoStoreOptions {
   namespace?: string;
   /** Your own client (you close it); default: one from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB), with per-attempt deadlines. */
   client?: DynamoDBClient;
-  /** Where a claim's take-back that gave up is said (one warn line); default: stderr. */
+  /** Where a claim's take-back that gave up is said (one warn line); default: the logger of the bot given this store, else stderr. */
   logger?: Pick<Logger, 'warn'>;
 }
 
@@ -64,6 +64,10 @@ export class DynamoStore implements Store {
     this.namespace = options.namespace ?? '';
     this.access = { dynamo: this.dynamo, table: this.table };
     this.takeBacks = new TakeBacks(this.access, options.logger);
+  }
+
+  useLogger(logger: Pick<Logger, 'warn'>): void {
+    this.takeBacks.useLogger(logger);
   }
 
   async get(key: string): Promise<string | undefined> {

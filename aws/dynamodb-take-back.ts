@@ -65,7 +65,12 @@ export class TakeBacks {
   private readonly owed = new Map<string, Set<string>>();
   private readonly closing = new AbortController();
 
-  constructor(private readonly access: ItemAccess, private readonly logger?: Pick<Logger, 'warn'>) {}
+  constructor(private readonly access: ItemAccess, private logger?: Pick<Logger, 'warn'>) {}
+
+  /** The bot's logger, unless one was given at construction. */
+  useLogger(logger: Pick<Logger, 'warn'>): void {
+    this.logger ??= logger;
+  }
 
   /** Within the ack deadline; should it not complete, it goes on in the background (this resolves either way). */
   async takeBack(key: string, claim: string): Promise<void> {

@@ -44,6 +44,8 @@ export function createBot(options: BotOptions = {}): Bot {
   const backends = createBackends(config, logger, { queueOnRedis: options.queue === undefined });
   const store = options.store ?? backends.store();
   const workerStore = options.store ?? backends.workerStore();
+  // A store built before the bot (dynamoDbFromConfig) speaks through the bot's logger, in its format.
+  options.store?.useLogger?.(logger);
   const queue = options.queue ?? backends.queue();
   for (const unused of unusedAwsSettings(config, { queue: options.queue !== undefined, store: options.store !== undefined })) logger.warn(unused);
   const conversationLog: ConversationLog = options.conversationLog ?? backends.conversationLog();

@@ -2,6 +2,8 @@
  * Key-value, list and lock primitives. The memory store is the default; a Redis store
  * implements the same interface so several processes can share state.
  */
+import type { Logger } from 'pino';
+
 export interface Store {
   /**
    * True when what it holds is lost when the process ends (the memory store): the bot warns when
@@ -46,6 +48,11 @@ export interface Store {
    * through `bot.afterAnswers()`, before it is frozen.
    */
   settled?(): Promise<void>;
+  /**
+   * The bot's logger, handed over by createBot, for what the store says in the background (a
+   * DynamoStore's take-back that gave up); a logger passed to the store itself is kept instead.
+   */
+  useLogger?(logger: Pick<Logger, 'warn'>): void;
   /** Throws when the store cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
