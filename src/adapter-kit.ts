@@ -46,7 +46,7 @@ export { PLATFORM_UNREACHABLE_WAIT_MS, notSentCode, platformUnreachable } from '
 
 // Signatures and HTTP answers.
 export { hmac, hmacMatches, safeEqual, sameSecret } from './signature.js';
-export { json, jsonError, isLoopbackHost, readCookie, escapeHtml } from './http/index.js';
+export { json, jsonError, isLoopbackHost, readCookie, readCookies, escapeHtml } from './http/index.js';
 // The client's address as parley's limits count it (TRUST_PROXY: true, the left-most X-Forwarded-For; N, N proxies in front).
 export { addressKey, clientAddress, trustsProxy, type TrustProxy } from './http/client-address.js';
 // The fetch to give a platform SDK for its small JSON calls (half the CPU of the global fetch).

@@ -17,7 +17,7 @@
 import type { Installation, InstallationStore, InstallURLOptions, OAuthV2Response } from '@slack/oauth';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { escapeHtml, publicPathOf, readCookie, safeEqual, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
+import { escapeHtml, publicPathOf, readCookies, safeEqual, type HttpRequest, type HttpResponse, type Route } from 'parley/adapter-kit';
 import type { SlackOAuthConfig } from './config.js';
 import { stamped } from './install-time.js';
 import { slackOAuthSdk } from './sdk.js';
@@ -76,14 +76,15 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
     }
     const code = params.get('code');
     const state = params.get('state');
-    const cookie = readCookie(request.headers.cookie, STATE_COOKIE);
+    // Every cookie of the name: one a sibling subdomain planted on a longer path comes first, and would refuse every install.
+    const cookies = readCookies(request.headers.cookie, STATE_COOKIE);
     const refuse = (reason: string) => {
       options.logger().warn({ reason, remoteAddress: request.remoteAddress }, 'Slack installation refused: invalid state');
       return page(400, 'Invalid state', `<p>Invalid state: this link is not from an installation started in this browser, or it has expired. Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
     };
     if (!state) return refuse('no state parameter');
-    if (!cookie) return refuse('no state cookie (the installation was started in another browser, or the cookie expired)');
-    if (!safeEqual(cookie, state)) return refuse('the state does not match the cookie');
+    if (cookies.length === 0) return refuse('no state cookie (the installation was started in another browser, or the cookie expired)');
+    if (!cookies.some((cookie) => safeEqual(cookie, state))) return refuse('the state does not match the cookie');
     let installOptions: InstallURLOptions;
     try {
       installOptions = await states.verifyStateParam(new Date(), state);

@@ -33,7 +33,8 @@ const bearerOf = (request: HttpRequest) => /^Bearer\s+(.+)$/i.exec(request.heade
  * cookie. `credentialsOf`: a developer's own route, where `?token=` or `?session=` may mean
  * something else (a page, a checkout): refused only when it holds one of parley's credentials.
  */
-function credential(request: HttpRequest, credentialsOf?: AccessSettings): { value: string; from: 'bearer' | 'query' | 'cookie' } | undefined {
+function credential(request: HttpRequest, settings: AccessSettings, ownRoute: boolean): { value: string; from: 'bearer' | 'query' | 'cookie' } | undefined {
+  const credentialsOf = ownRoute ? settings : undefined;
   const bearer = bearerOf(request);
   if (bearer) return { value: bearer, from: 'bearer' };
   // The app's own routes are never the chat's event stream, whatever their path: a stream token there is refused.
@@ -43,7 +44,7 @@ function credential(request: HttpRequest, credentialsOf?: AccessSettings): { val
   // EventSource cannot send headers: the session's stream token comes in the URL.
   const query = stream ? request.url.searchParams.get('session') : null;
   if (query) return { value: query, from: 'query' };
-  const cookie = cookieToken(request.headers.cookie);
+  const cookie = cookieToken(request.headers.cookie, settings.sessions);
   return cookie ? { value: cookie, from: 'cookie' } : undefined;
 }
 
@@ -52,7 +53,7 @@ function credential(request: HttpRequest, credentialsOf?: AccessSettings): { val
  * every route that reads or writes a conversation.
  */
 export function resolveCaller(request: HttpRequest, settings: AccessSettings, ownRoute = false): Caller {
-  const given = credential(request, ownRoute ? settings : undefined);
+  const given = credential(request, settings, ownRoute);
   if (!given) {
     if (settings.local && fromThisMachine(request)) return { kind: 'local' };
     // bot.fetch is handed no address unless the app passes it: say why this machine's own request was not let in.
@@ -68,7 +69,7 @@ export function resolveCaller(request: HttpRequest, settings: AccessSettings, ow
   if (session) return { kind: 'visitor', visitor: session.visitor, session };
   // A stream URL without a stream token (a page from before them, or a session an older process
   // started) opens with the visitor's cookie, as it would with no token in the URL.
-  const cookie = given.from === 'query' ? cookieToken(request.headers.cookie) : undefined;
+  const cookie = given.from === 'query' ? cookieToken(request.headers.cookie, settings.sessions) : undefined;
   const byCookie = cookie ? settings.sessions?.verify(cookie) : undefined;
   if (byCookie) return { kind: 'visitor', visitor: byCookie.visitor, session: byCookie };
   // The session's own token or its renew token, put where its stream token belongs: refused as WEB_TOKEN is (it now sits in proxy logs).

@@ -18,7 +18,7 @@
  * with the new one for the same visitor.
  */
 import { randomBytes } from 'node:crypto';
-import { hmac, readCookie, safeEqual } from 'parley/adapter-kit';
+import { hmac, readCookies, safeEqual } from 'parley/adapter-kit';
 
 export const SESSION_COOKIE = 'parley_web';
 export const COOKIE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -93,7 +93,20 @@ export function sessionCookie(token: string, secure: boolean, path = '/web'): st
   return `${SESSION_COOKIE}=${token}; Max-Age=${COOKIE_TTL_MS / 1000}; Path=${path}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 }
 
-/** The session cookie's value in a Cookie header, if any. */
-export function cookieToken(header: string | undefined): string | undefined {
-  return readCookie(header, SESSION_COOKIE);
+/**
+ * The session cookie's value in a Cookie header, if any. A host of the same site (a sibling
+ * subdomain) can plant a cookie of this name, its own valid session, on a longer path that browsers
+ * send first: taken, the visitor would chat on in a session whose conversations the planter reads.
+ * So every value is looked at: one visitor's session is taken (one not valid beside it is skipped);
+ * sessions of several visitors are none (the visitor starts afresh); none valid, the first, refused.
+ */
+export function cookieToken(header: string | undefined, sessions?: Pick<Sessions, 'verify'>): string | undefined {
+  const values = readCookies(header, SESSION_COOKIE);
+  if (values.length < 2 || !sessions) return values[0];
+  const valid = values.flatMap((token) => {
+    const session = sessions.verify(token);
+    return session ? [{ token, visitor: session.visitor }] : [];
+  });
+  if (valid.length === 0) return values[0];
+  return valid.every(({ visitor }) => visitor === valid[0]!.visitor) ? valid[0]!.token : undefined;
 }

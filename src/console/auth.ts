@@ -5,7 +5,7 @@
  * bearer token instead.
  */
 import { publicPathOf, type HttpRequest } from '../adapter.js';
-import { readCookie } from '../http/cookies.js';
+import { readCookies } from '../http/cookies.js';
 import { hmac, safeEqual, sameSecret } from '../signature.js';
 
 export const SESSION_COOKIE = 'parley_console';
@@ -18,8 +18,9 @@ export class ConsoleAuth {
   allows(request: HttpRequest): boolean {
     const bearer = bearerOf(request);
     if (bearer !== undefined) return this.isToken(bearer);
-    const session = readCookie(request.headers.cookie, SESSION_COOKIE);
-    return session !== undefined && this.isSession(session);
+    // Every cookie of the name: one a sibling subdomain planted on a longer path comes first, and
+    // would otherwise shadow the operator's session for good (a sign-out nobody can undo by signing in).
+    return readCookies(request.headers.cookie, SESSION_COOKIE).some((session) => this.isSession(session));
   }
 
   isToken(given: string): boolean {

@@ -6,4 +6,4 @@ export { json, jsonError } from './responses.js';
 export { logRefusal } from './refusals.js';
 export { requestUrl } from './url.js';
 export { isLoopbackHost } from './address.js';
-export { escapeHtml, readCookie } from './cookies.js';
+export { escapeHtml, readCookie, readCookies } from './cookies.js';

@@ -272,6 +272,14 @@ describe('the operator console over HTTP', () => {
       expect((await fetch(`${web.url}/console/api/overview`, { headers: { cookie: old } })).status).toBe(200);
     });
 
+    it('keeps the session when another parley_console cookie comes first (a sibling subdomain planting one on a longer path)', async () => {
+      const elsewhere = new ConsoleAuth(OTHER_TOKEN).signIn(requestAt()).split(';')[0]!;
+      for (const planted of ['parley_console=planted', elsewhere, 'parley_console=']) {
+        expect((await fetch(`${web.url}/console/api/overview`, { headers: { cookie: `${planted}; ${cookie}` } })).status, planted).toBe(200);
+        expect((await fetch(`${web.url}/console/api/overview`, { headers: { cookie: planted } })).status, planted).toBe(401);
+      }
+    });
+
     it('expires a session after 12 hours (ConsoleAuth with a clock)', () => {
       const auth = new ConsoleAuth(TOKEN);
       // 12 hours and a minute ago (a fixed date here would stop being "long ago" on that very day).

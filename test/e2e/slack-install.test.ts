@@ -200,6 +200,16 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     expect(await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`)).toBe(before);
   });
 
+  it('a state cookie another host of the site planted first (on a longer path) does not refuse the install this browser started', async () => {
+    const { state, cookie } = await startInstall();
+    const res = await get(`/slack/oauth_redirect?code=code-alpha-1&state=${encodeURIComponent(state)}`, `planted; slack_oauth_state=${cookie}`);
+    // Past the state check: Slack's own refusal of the used code, not "Invalid state".
+    expect(res.text).toContain('Slack refused the installation (code_already_used)');
+    const planted = await get(`/slack/oauth_redirect?code=code-planted&state=${encodeURIComponent(state)}`, 'planted');
+    expect(planted.status).toBe(400);
+    expect(planted.text).toContain('Invalid state');
+  });
+
   it("a grant of user scopes only (no bot token: the link's scope swapped for user_scope) is a 400 and keeps the workspace's installation", async () => {
     const before = await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`);
     expect(before).toBeTruthy();

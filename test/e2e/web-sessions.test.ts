@@ -235,6 +235,21 @@ describe('web chat visitor sessions', () => {
     expect((await api.session(expired)).visitor).not.toBe(first.visitor);
   });
 
+  it('another parley_web cookie sent first (a sibling subdomain planting its own session on a longer path) takes the visitor over no more, nor signs it out', async () => {
+    const alice = await api.session();
+    const mallory = await api.session();
+    const both = { cookie: `${mallory.cookie}; ${alice.cookie}` };
+    // Two visitors' sessions: neither is continued, so nothing Alice writes lands where Mallory reads.
+    const renewed = await api.session(undefined, both);
+    expect(renewed.visitor).not.toBe(mallory.visitor);
+    expect(renewed.visitor).not.toBe(alice.visitor);
+    expect((await api.call('GET', '/web/conversations', undefined, undefined, both)).status).toBe(401);
+    // A planted value that is no session is passed over: Alice stays herself.
+    expect((await api.session(undefined, { cookie: `parley_web=planted; ${alice.cookie}` })).visitor).toBe(alice.visitor);
+    // Her own session twice (the chat mounted at two paths) is still hers.
+    expect((await api.session(undefined, { cookie: `${alice.cookie}; ${alice.cookie}` })).visitor).toBe(alice.visitor);
+  });
+
   it('a frame with no cookie renews with its renew token once its bearer has expired: the same visitor, the same conversations, for 30 days', async () => {
     const alice = await api.session();
     expect(alice.renewToken).toMatch(new RegExp(`^r1\\.${alice.visitor}\\.\\d+\\.[A-Za-z0-9_-]{43}$`));
