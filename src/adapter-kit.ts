@@ -41,8 +41,10 @@ export * from './text/index.js';
 
 // Rate limits: reading Retry-After, and the bounded wait in place.
 export { parseRetryAfter, retryAfterMs, waitOutRetryAfter, MAX_INLINE_WAIT_MS, type HeaderSource, type InlineWaitOptions, type RetryAfterOptions } from './retry-after.js';
-// A platform that could not be reached (nothing sent): a wait of PLATFORM_UNREACHABLE_WAIT_MS, not a failure.
-export { PLATFORM_UNREACHABLE_WAIT_MS, notSentCode, platformUnreachable } from './platform-unreachable.js';
+// A platform that could not be reached (nothing sent), or that answered a 5xx (down for now): a wait of PLATFORM_UNREACHABLE_WAIT_MS and more, not a failure.
+export { PLATFORM_UNREACHABLE_WAIT_MS, isPlatformDown, notSentCode, platformDown, platformUnreachable, type PlatformDownOptions } from './platform-unreachable.js';
+// A failed post that may have been taken (a MaybePostedError, or a wait that says so): looked for before it is posted again.
+export { mayHaveBeenPosted } from './errors.js';
 
 // Signatures and HTTP answers.
 export { hmac, hmacMatches, safeEqual, sameSecret } from './signature.js';

@@ -244,9 +244,10 @@ export interface Adapter<TDetails extends object = Record<string, any>> {
    */
   readonly maxInlineWaitMs?: number;
   /**
-   * A part whose post ended in MaybePostedError (the platform may have taken it): its id if the
-   * platform has it, found by `part.key` (posted with it) or, with no key kept, by its `text`,
-   * among what was posted since `since` (epoch ms). Undefined (or no findPart): posted again.
+   * A part whose post ended in MaybePostedError, or in a wait that says `maybePosted` (a
+   * gateway's 502 or 504; either way the platform may have taken it): its id if the platform has
+   * it, found by `part.key` (posted with it) or, with no key kept, by its `text`, among what was
+   * posted since `since` (epoch ms). Undefined (or no findPart): posted again.
    */
   findPart?(conversation: ConversationRef<TDetails>, part: ReplyPart, since: number, text: string): Promise<string | undefined>;
   /** Post a whole reply in one piece (an adapter without parts, like the web chat's transcript). */

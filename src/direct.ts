@@ -46,7 +46,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   const answer = async (message: InboundMessage) => {
     const jobId = messageJobId(message);
     const tries = new Tries(deps.retry);
-    // A reply the platform fails for now (a 5xx, a connection error) is posted again, with backoff, without asking the AI again.
+    // A reply the platform fails for now (a connection error) is posted again, with backoff, without asking the AI again; a wait (a 429, a 5xx) goes to the queue.
     const post = retryingSink(deps, jobId, tries);
     let posted = false;
     // A step after a posted reply that fails for now (Intercom's handoff assignment answering 5xx)

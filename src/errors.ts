@@ -105,14 +105,21 @@ export class RetryAfterError extends ParleyError {
    * could not be reached): a worker must not sleep on it.
    */
   readonly inPlace: boolean;
+  /**
+   * true: the call went out and may have been taken all the same (a gateway's 502 or 504), as a
+   * MaybePostedError may: the retry looks whether the platform has it before posting it again.
+   * Such a wait is never waited out in place.
+   */
+  readonly maybePosted: boolean;
   constructor(
     message: string,
     readonly retryAfterMs: number,
-    options: { inPlace?: boolean } = {},
+    options: { inPlace?: boolean; maybePosted?: boolean } = {},
   ) {
     super(ErrorCode.RetryAfter, message);
     this.name = 'RetryAfterError';
-    this.inPlace = options.inPlace ?? true;
+    this.maybePosted = options.maybePosted ?? false;
+    this.inPlace = !this.maybePosted && (options.inPlace ?? true);
   }
 }
 
@@ -150,6 +157,11 @@ export class MaybePostedError extends ParleyError {
     super(ErrorCode.MaybePosted, message, options);
     this.name = 'MaybePostedError';
   }
+}
+
+/** Whether a failed post may have been taken: a MaybePostedError, or a wait that says so (`maybePosted`). */
+export function mayHaveBeenPosted(error: unknown): boolean {
+  return error instanceof MaybePostedError || (error instanceof RetryAfterError && error.maybePosted === true);
 }
 
 /**

@@ -4,7 +4,8 @@
  * throws `platformUnreachable(...)`, a RetryAfterError the queue waits out (never a worker in
  * place: how long the platform stays away is a guess): the job spends no attempt, and tries again
  * until AI_MAX_WAIT_MS gives it up. (A request that went out and got no answer is another thing:
- * it may have been taken, MaybePostedError.)
+ * it may have been taken, MaybePostedError.) A platform that answered a 5xx is down for now in the
+ * same way: `platformDown(...)`.
  */
 import { RetryAfterError } from './errors.js';
 
@@ -32,6 +33,42 @@ export function notSentCode(error: unknown, depth = 0): string | undefined {
 /** The wait to throw when `what` (e.g. "the Slack Web API") could not be reached: `code` says how. */
 export function platformUnreachable(what: string, code: string): RetryAfterError {
   return guessedWait(`${what} could not be reached (${code}); nothing was sent, trying again in ${PLATFORM_UNREACHABLE_WAIT_MS / 1000} s`);
+}
+
+/** The least a platform's own Retry-After on a 5xx is waited: a 0 (or a date past by our clock) would call again at once. */
+const MIN_RETRY_AFTER_MS = 1000;
+
+/** A gateway's failures (Bad Gateway, Gateway Timeout): it may have passed the request on before it failed. */
+const MAYBE_TAKEN_STATUSES = new Set([502, 504]);
+
+/** Whether an HTTP status says the platform is down for now (any 5xx). */
+export function isPlatformDown(status: number): boolean {
+  return status >= 500 && status <= 599;
+}
+
+export interface PlatformDownOptions {
+  /** The answer's own wait (a 503's Retry-After, in ms): waited as it says rather than guessed. */
+  retryAfterMs?: number;
+  /**
+   * The call posts something (a reply's part): a gateway's 502 or 504 may have passed it on, so the
+   * wait is also `maybePosted` — the retry looks whether the platform has it before posting again.
+   */
+  posting?: boolean;
+}
+
+/**
+ * The wait to throw when `what` (e.g. "the Slack Web API") answered `status`, a 5xx: the platform
+ * is down for now, as one that could not be reached is. The job goes back to the queue without
+ * spending an attempt, with the same growing waits, until AI_MAX_WAIT_MS gives it up. A
+ * Retry-After (a 503's) is waited as it says, in place when short; a call that may have been taken
+ * is never retried in place.
+ */
+export function platformDown(what: string, status: number, options: PlatformDownOptions = {}): RetryAfterError {
+  const maybePosted = options.posting === true && MAYBE_TAKEN_STATUSES.has(status);
+  const told = `${what} answered HTTP ${status}${maybePosted ? ' (it may have taken the call: looked for before it is posted again)' : ''}`;
+  const asked = options.retryAfterMs === undefined ? undefined : Math.max(options.retryAfterMs, MIN_RETRY_AFTER_MS);
+  if (asked !== undefined && !maybePosted) return new RetryAfterError(`${told}; waiting ${Math.round(asked / 1000)} s as its Retry-After says`, asked);
+  return new RetryAfterError(`${told}; down for now, trying again in ${Math.round((asked ?? PLATFORM_UNREACHABLE_WAIT_MS) / 1000)} s`, asked ?? PLATFORM_UNREACHABLE_WAIT_MS, { inPlace: false, maybePosted });
 }
 
 /**

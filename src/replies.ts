@@ -5,7 +5,8 @@
  * reply (same key) posts only the parts still missing.
  */
 import type { Logger } from 'pino';
-import { MaybePostedError, PermanentError, type Adapter, type ReplyPart, type SendOptions } from './adapter.js';
+import { PermanentError, type Adapter, type ReplyPart, type SendOptions } from './adapter.js';
+import { mayHaveBeenPosted } from './errors.js';
 import { MARKER_TTL_MS } from './jobs.js';
 import type { ConversationRef, Delivery, Reply } from './message.js';
 import { waitOutRetryAfter } from './retry-after.js';
@@ -105,7 +106,7 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
       const marker = markerKeys[index];
       let before = posted[index];
       const part = { index, total: parts.length, kind: reply.kind ?? 'answer', ...(options.key === undefined ? {} : { key: `${options.key}:${index}` }) };
-      // An earlier post of this part may have been taken (MaybePostedError): the platform says whether it was.
+      // An earlier post of this part may have been taken (MaybePostedError, a 502): the platform says whether it was.
       if (before?.startsWith(MAYBE)) before = await foundEarlier(adapter, conversation, part, text, before, marker, options);
       if (before !== undefined) {
         options.logger?.debug({ key: options.key, part: index }, 'part already posted before a retry; not posting it again');
@@ -119,7 +120,8 @@ export async function postReply<TDetails extends object>(adapter: Adapter<TDetai
       }).catch(async (error: unknown) => {
         // Marked "maybe posted" (waited for: the retry must read it), so the retry looks before it posts;
         // with the reply's text, so that a retry finishes this answer, not another the AI gives then.
-        if (error instanceof MaybePostedError && marker && adapter.findPart) {
+        // A platform down for now whose gateway may have passed the post on (a 502, a 504) is one too.
+        if (mayHaveBeenPosted(error) && marker && adapter.findPart) {
           const keepText = textKey !== undefined && begun === undefined && !several;
           await Promise.all([options.markers.set(marker, `${MAYBE}${sentAt}`, MARKER_TTL_MS), keepText && options.markers.set(textKey, reply.text, MARKER_TTL_MS)]);
           claimed.delete(marker);

@@ -65,7 +65,7 @@ const MAX_INLINE_RETRIES = 3;
 /**
  * Run `call`; when it throws a RetryAfterError asking for a short wait, wait and call again (a
  * bounded number of times). Any other error, a wait too long, or one that is the queue's only
- * (`inPlace: false`), is thrown for the queue.
+ * (`inPlace: false`, or a call that may have been taken), is thrown for the queue.
  */
 export async function waitOutRetryAfter<T>(call: () => Promise<T>, options: InlineWaitOptions = {}): Promise<T> {
   const maxWaitMs = options.maxWaitMs ?? MAX_INLINE_WAIT_MS;
@@ -74,7 +74,7 @@ export async function waitOutRetryAfter<T>(call: () => Promise<T>, options: Inli
     try {
       return await call();
     } catch (error) {
-      if (!(error instanceof RetryAfterError) || error.inPlace === false || error.retryAfterMs > maxWaitMs || attempt >= maxRetries) throw error;
+      if (!(error instanceof RetryAfterError) || error.inPlace === false || error.maybePosted === true || error.retryAfterMs > maxWaitMs || attempt >= maxRetries) throw error;
       options.onWait?.(error.retryAfterMs, error);
       await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
     }

@@ -161,8 +161,9 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
       if (reached(result)) delivered++;
       return result;
     } catch (error) {
-      // The platform refused the conversation: an apology would meet the same refusal (not so when it refused only this content).
-      refused ||= !aiFailed && error instanceof PermanentError && !error.contentRefused;
+      // The platform refused the conversation: an apology would meet the same refusal (not so when it refused only this content,
+      // nor when a sink that waits by itself gave up waiting for a platform down: max_wait).
+      refused ||= !aiFailed && error instanceof PermanentError && !error.contentRefused && error.reason !== 'max_wait';
       throw error;
     }
   };

@@ -41,13 +41,16 @@ export class IntercomSender {
       return null;
     }
     // A 429 here is thrown as it is: the core waits it out (or queues it) around the part.
-    const result = await classified('conversations.reply', () =>
-      maybePostedWhenUnanswered('the reply', () =>
-        client.conversations.reply(
-          { conversation_id: conversationId, body: { message_type: 'comment', type: 'admin', admin_id: this.options.adminId(), body: markdownToIntercomHtml(markdown) } },
-          { maxRetries: 0 },
+    const result = await classified(
+      'conversations.reply',
+      () =>
+        maybePostedWhenUnanswered('the reply', () =>
+          client.conversations.reply(
+            { conversation_id: conversationId, body: { message_type: 'comment', type: 'admin', admin_id: this.options.adminId(), body: markdownToIntercomHtml(markdown) } },
+            { maxRetries: 0 },
+          ),
         ),
-      ),
+      true,
     );
     // A 2xx that is no conversation (a proxy's page, an empty body) says nothing of the reply: looked for before it is posted again.
     if (!isConversation(result)) throw new MaybePostedError(`Intercom answered the reply with ${notConversation(result)}, not the conversation; it may have taken it`);
@@ -131,12 +134,12 @@ export class IntercomSender {
   }
 }
 
-/** An API call whose failure is thrown as the queue reads it (see errors.ts); Intercom not reachable at all is a wait (unanswered.ts). */
-async function classified<T>(what: string, fn: () => Promise<T>): Promise<T> {
+/** An API call whose failure is thrown as the queue reads it (see errors.ts); Intercom not reachable at all is a wait (unanswered.ts). `posting`: it posts a reply. */
+async function classified<T>(what: string, fn: () => Promise<T>, posting = false): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw classifyIntercomError(error, what);
+    throw classifyIntercomError(error, what, Date.now(), posting);
   }
 }
 

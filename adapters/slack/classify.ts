@@ -1,10 +1,11 @@
 /**
- * What a failed Slack Web API call means for the queue: a 429, or Slack not reachable at all
- * (nothing sent), waits; a call that went out unanswered, or whose answer is not Slack's JSON or
- * is Slack's internal_error, may have been taken (MaybePostedError); some refusals are permanent;
- * a redirect too (never followed); anything else is retried with backoff.
+ * What a failed Slack Web API call means for the queue: a 429, Slack not reachable at all (nothing
+ * sent) or answering a 5xx (down for now), waits; a call that went out unanswered, or whose answer
+ * is not Slack's JSON or is Slack's internal_error, may have been taken (MaybePostedError), as may
+ * one a gateway answered 502 or 504 (a wait that says so); some refusals are permanent; a redirect
+ * too (never followed); anything else is retried with backoff.
  */
-import { MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable, redirectOrigin, unreadableBody } from 'parley/adapter-kit';
+import { MaybePostedError, PermanentError, RetryAfterError, isPlatformDown, notSentCode, platformDown, platformUnreachable, redirectOrigin, retryAfterMs, unreadableBody } from 'parley/adapter-kit';
 import { slackWebApi } from './sdk.js';
 import { MAYBE_TAKEN_REFUSALS, maybeTaken } from './stream-finish.js';
 import { NOT_SLACK_JSON } from './web-api-options.js';
@@ -68,7 +69,7 @@ export function readable(error: unknown): unknown {
   const { ErrorCode } = slackWebApi();
   const unreadable = e?.code === ErrorCode.PlatformError ? notSlackJson(e.data?.error) : undefined;
   if (unreadable) return new MaybePostedError(`Slack answered with ${unreadable}, not the Web API's JSON; it may have taken the call`);
-  return e?.code === ErrorCode.HTTPError ? httpFailure(e.statusCode ?? 0, e.headers?.location) : error;
+  return e?.code === ErrorCode.HTTPError ? httpFailure(e.statusCode ?? 0, e.headers) : error;
 }
 
 /** A 429's wait: its Retry-After in seconds, or NO_RETRY_AFTER_WAIT_MS when that is negative or unreadable (a wait of none, again and again). */
@@ -84,8 +85,14 @@ function notSlackJson(error: unknown): string | undefined {
   return typeof error !== 'string' || /^[a-z0-9_]{1,100}$/i.test(error) ? undefined : unreadableBody(error);
 }
 
-/** A non-200 answer: a 3xx is never followed and would meet every retry; anything else is retried. */
-function httpFailure(status: number, location: unknown): Error {
+/**
+ * A non-200 answer: a 5xx is Slack down for now, a wait (as its Retry-After says, if it says; a
+ * gateway's 502 or 504 may have passed a post on: looked for first); a 3xx is never followed and
+ * would meet every retry; anything else is retried. Which call it was is not known here: any
+ * 502 or 504 is told as maybe taken, which only a post's retry reads.
+ */
+function httpFailure(status: number, headers: Record<string, unknown> | undefined): Error {
+  if (isPlatformDown(status)) return platformDown('the Slack Web API', status, { posting: true, retryAfterMs: retryAfterMs(headers) });
   if (status < 300 || status >= 400) return new Error(`Slack answered HTTP ${status}`);
-  return new PermanentError(`Slack answered HTTP ${status} redirecting to ${redirectOrigin(location)}; redirects are not followed. Fix: set SLACK_API_URL to the Web API's own address`, 'slack_redirect');
+  return new PermanentError(`Slack answered HTTP ${status} redirecting to ${redirectOrigin(headers?.location)}; redirects are not followed. Fix: set SLACK_API_URL to the Web API's own address`, 'slack_redirect');
 }

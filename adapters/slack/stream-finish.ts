@@ -3,7 +3,7 @@
  * not shown yet, as much of it as Slack takes in one stop, and a stream that cannot be finished so
  * is at least stopped, so Slack does not leave it "streaming" for good.
  */
-import { MAX_INLINE_WAIT_MS, MaybePostedError } from 'parley/adapter-kit';
+import { MAX_INLINE_WAIT_MS, mayHaveBeenPosted } from 'parley/adapter-kit';
 import { slackWebApi } from './sdk.js';
 import { NOT_SLACK_JSON } from './web-api-options.js';
 
@@ -94,9 +94,9 @@ export class UnstoppedStreams {
 /** Slack's refusals that may have been taken all the same: "some aspect of the operation succeeded" (its docs). */
 export const MAYBE_TAKEN_REFUSALS = new Set(['internal_error', 'fatal_error']);
 
-/** A call with no answer after it went out (a timeout, a connection cut), or one Slack says may have partly succeeded: Slack may have taken it. */
+/** A call with no answer after it went out (a timeout, a connection cut, a gateway's 502 or 504), or one Slack says may have partly succeeded: Slack may have taken it. */
 export function outcomeUnknown(error: unknown): boolean {
-  if (error instanceof MaybePostedError || MAYBE_TAKEN_REFUSALS.has(refusalOf(error) ?? '')) return true;
+  if (mayHaveBeenPosted(error) || MAYBE_TAKEN_REFUSALS.has(refusalOf(error) ?? '')) return true;
   const e = error as { code?: string; original?: unknown };
   return e?.code === slackWebApi().ErrorCode.RequestError && maybeTaken(e.original);
 }

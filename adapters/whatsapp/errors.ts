@@ -1,11 +1,12 @@
 /**
  * What a failed Twilio send means for the queue: 63016 (outside WhatsApp's 24-hour window) and
  * other refusals no retry can fix are dead-lettered at once; 429s wait (see http-client.ts), and
- * so does a Twilio that could not be reached at all (nothing was sent); 5xx and other connection
- * errors are retried with backoff (a send that may have been taken all the same, MaybePostedError
- * from http-client.ts, is looked for first: find-part.ts).
+ * so do a Twilio that could not be reached at all (nothing was sent) and one that answered a 5xx
+ * (down for now: no attempt spent); other connection errors are retried with backoff (a send that
+ * may have been taken all the same, MaybePostedError from http-client.ts or a gateway's 502 or
+ * 504, is looked for first: find-part.ts).
  */
-import { PermanentError, RetryAfterError, hideSecrets, notSentCode, platformUnreachable } from 'parley/adapter-kit';
+import { PermanentError, RetryAfterError, hideSecrets, isPlatformDown, notSentCode, platformDown, platformUnreachable } from 'parley/adapter-kit';
 
 /** The person has not written in 24 hours: only an approved template may be sent. */
 export const OUTSIDE_WINDOW = 63016;
@@ -29,8 +30,8 @@ interface TwilioApiError {
   moreInfo?: string;
 }
 
-/** Turn an error from the SDK into the error the queue acts on; `refused` names what Twilio refused. */
-export function classifyTwilioError(error: unknown, refused = 'the message'): unknown {
+/** Turn an error from the SDK into the error the queue acts on; `refused` names what Twilio refused, `posting` whether the call sends. */
+export function classifyTwilioError(error: unknown, refused = 'the message', posting = true): unknown {
   if (error instanceof RetryAfterError || error instanceof PermanentError) return error;
   const e = error as TwilioApiError;
   if (typeof e?.status !== 'number') {
@@ -47,6 +48,8 @@ export function classifyTwilioError(error: unknown, refused = 'the message'): un
     return new PermanentError(`${what}. WhatsApp only allows free-form replies within 24 hours of the person's last message.`, `whatsapp_${OUTSIDE_WINDOW}`);
   }
   if (e.status === 429 || (code !== undefined && RATE_LIMITED.has(code))) return new RetryAfterError(what, 5000);
+  // Down for now (an app's own client: parley's http-client.ts says so before the SDK does).
+  if (isPlatformDown(e.status)) return platformDown('the Twilio API', e.status, { posting });
   // Other 4xx (bad number, unverified recipient, bad credentials) will fail the same way every time.
   const meaning = MEANINGS[code ?? (e.status === 401 ? 20003 : 0)];
   if (e.status >= 400 && e.status < 500 && e.status !== 408) return new PermanentError(meaning ? `${what}. ${meaning}.` : what, `twilio_${code ?? e.status}`);

@@ -6,10 +6,11 @@
  * got no answer (a timeout, a cut connection) may have been taken: it fails with MaybePostedError,
  * so the core looks for the message (findPart) before sending it again. A request that never went
  * out (Twilio could not be reached) is a wait (RetryAfterError): nothing was sent, no attempt spent.
+ * So is an answered 5xx (Twilio down for now); a send a gateway answered 502 or 504 is looked for first.
  */
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponse from 'twilio/lib/http/response.js';
-import { MAX_ANSWER_BYTES, MaybePostedError, PermanentError, RetryAfterError, notSentCode, platformUnreachable, redirectOrigin, retryAfterMs as readRetryAfter, unreadableBody } from 'parley/adapter-kit';
+import { MAX_ANSWER_BYTES, MaybePostedError, PermanentError, RetryAfterError, isPlatformDown, notSentCode, platformDown, platformUnreachable, redirectOrigin, retryAfterMs as readRetryAfter, unreadableBody } from 'parley/adapter-kit';
 import { twilioSdk } from './sdk.js';
 
 /** How long to wait after a 429 that does not say (Twilio's usually do not). */
@@ -71,6 +72,11 @@ function defineTwilioHttpClient(Base: typeof RequestClient) {
         throw new RetryAfterError('Twilio answered 429 Too Many Requests', retryAfterMs(response.headers as Record<string, unknown> | undefined));
       }
       const origin = new URL(uri).origin;
+      // Twilio down for now: a wait, no attempt spent (as its Retry-After says, if it says); a send a gateway answered 502 or 504 is looked for first.
+      if (isPlatformDown(response.statusCode)) {
+        const retryAfter = readRetryAfter(response.headers as Record<string, unknown> | undefined);
+        throw platformDown(`the Twilio API at ${origin}`, response.statusCode, { posting: opts.method.toUpperCase() === 'POST', ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) });
+      }
       // Never followed (the SDK's default): the same redirect would meet every retry.
       if (response.statusCode >= 300 && response.statusCode < 400) {
         const where = redirectOrigin((response.headers as Record<string, unknown> | undefined)?.location, uri);

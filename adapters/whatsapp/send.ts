@@ -70,7 +70,7 @@ export class WhatsAppSender {
       // upgrade, a part one of them sent is retried here. Looked for there too (only then).
       return await findSentMessage(this.client, this.sender, details!.from, body, since);
     } catch (error) {
-      throw classifyTwilioError(error, 'the listing of messages');
+      throw classifyTwilioError(error, 'the listing of messages', false);
     }
   }
 }

@@ -67,7 +67,8 @@ describe.each(['memory', 'Redis'])('Intercom handoff (%s store)', (store) => {
 
   /**
    * A customer asks for a person in a new conversation whose first assignment Intercom takes but answers
-   * 500 (as a worker killed after its POST leaves it): the job is retried. Resolves once the retries
+   * 500 (as a worker killed after its POST leaves it): the job waits for Intercom (5 s, no attempt
+   * spent) and is retried. Resolves once the retry has read the conversation and its own retries
    * (backoff 20 ms) have run, with the handoff reply and the conversation's assignment parts to check.
    */
   async function handoffWithRetriedAssignment(): Promise<{ conversation: string; replied: unknown[]; assignmentParts: number }> {
@@ -75,6 +76,7 @@ describe.each(['memory', 'Redis'])('Intercom handoff (%s store)', (store) => {
     const conversation = conversationId();
     await postIntercom(url, userReplied({ conversation, parts: [part('<p>talk to someone please</p>')] }));
     await until(() => assignments(conversation)[0], 'the assignment');
+    await until(() => intercom.callsTo('conversation').some((c) => c.conversationId === conversation), "the retry's read of the conversation", 15_000);
     await quiet(1500);
     return { conversation, replied: replies(conversation).map((c) => c.body.body), assignmentParts: intercom.partsOf(conversation).filter((p) => p.part_type === 'assignment').length };
   }

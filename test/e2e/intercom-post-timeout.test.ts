@@ -75,7 +75,7 @@ describe('queue mode on Redis: an Intercom reply answered too late', () => {
     const before = await delivered(bot);
     const res = await postIntercom(url, userCreated({ conversation, body: `<p>${text}</p>` }));
     expect(res.status).toBe(200);
-    await until(async () => (await delivered(bot)) > before, 'the reply to be delivered');
+    await until(async () => (await delivered(bot)) > before, 'the reply to be delivered', 15_000); // a 5xx is waited 5 s
     return conversation;
   }
   const replies = (conversation: string) => fake.callsTo('reply').filter((c) => c.conversationId === conversation);

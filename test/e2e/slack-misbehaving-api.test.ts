@@ -67,15 +67,42 @@ describe('a Slack Web API that misbehaves when a part is posted', () => {
     expect(again.ids).toHaveLength(1);
   });
 
-  it('a 502 page: retried, its page and headers kept out of the error', async () => {
+  it('a 502 page: Slack down for now, a wait (never in place) that says the post may have been taken; its page and headers kept out of the error', async () => {
     slack.on('chat.postMessage', () => ({ status: 502, raw: PROXY_PAGE, headers: { 'set-cookie': 'proxy_session=abc' } }));
     const failed = await failureOf(post());
-    expect(failed).not.toBeInstanceOf(PermanentError);
-    expect(failed).not.toBeInstanceOf(MaybePostedError);
-    expect((failed as Error).message).toBe('Slack answered HTTP 502');
+    expect(failed).toBeInstanceOf(RetryAfterError);
+    expect(failed).toMatchObject({ inPlace: false, maybePosted: true, retryAfterMs: 5000 });
+    expect((failed as Error).message).toMatch(/^the Slack Web API answered HTTP 502 \(it may have taken the call/);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
     const logged = JSON.stringify(serializeError(failed));
     expect(logged).not.toContain('corporate proxy');
     expect(logged).not.toContain('proxy_session');
+  });
+
+  it("a 502 after Slack took the post (the gateway passed it on): the retry looks, finds it, and does not post it again", async () => {
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { status: 502, takenAtOnce: true, body: { ok: false, error: 'fake_http_502' } } : undefined));
+    expect(await failureOf(post())).toMatchObject({ name: 'RetryAfterError', maybePosted: true });
+    const again = await post();
+    expect(again.ids).toHaveLength(1);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(slack.callsTo('conversations.replies')).toHaveLength(1); // it looked
+  });
+
+  it('a 500 or a 503 says it failed: a wait, and the retry posts without looking', async () => {
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { status: 500 } : n === 1 ? { status: 503 } : undefined));
+    expect(await failureOf(post())).toMatchObject({ name: 'RetryAfterError', inPlace: false, maybePosted: false });
+    expect(await failureOf(post())).toMatchObject({ name: 'RetryAfterError', inPlace: false, maybePosted: false });
+    await post();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(3);
+    expect(slack.callsTo('conversations.replies')).toHaveLength(0);
+  });
+
+  it('a 503 with Retry-After is waited as it says (a short one in place), then posted', async () => {
+    slack.on('chat.postMessage', (_call, n) => (n === 0 ? { status: 503, headers: { 'retry-after': '1' } } : undefined));
+    const posted = await post();
+    expect(posted.ids).toHaveLength(1);
+    const [refused, retried] = slack.callsTo('chat.postMessage');
+    expect(retried!.at - refused!.at).toBeGreaterThanOrEqual(990); // not before Retry-After (a few ms of slack: timers round)
   });
 
   it('a redirect is refused for good, naming where it pointed', async () => {

@@ -150,17 +150,25 @@ describe('Intercom API errors', () => {
     expect(retryAfterMs(headers({ 'retry-after': '0' }), now)).toBe(1000);
   });
 
-  it('turns 429 into RetryAfterError, 5xx into a retryable error, other 4xx into PermanentError', () => {
+  it('turns 429 into RetryAfterError, 5xx into the wait for Intercom to be back, 408/409 into a retryable error, other 4xx into PermanentError', () => {
     const sdkError = (statusCode: number, code?: string, extra: Record<string, string> = {}) =>
       Object.assign(new Error('sdk'), { statusCode, body: code ? { type: 'error.list', errors: [{ code, message: 'x' }] } : undefined, rawResponse: { headers: headers(extra) } });
     const limited = classifyIntercomError(sdkError(429, 'rate_limit_exceeded', { 'x-ratelimit-reset': String(now / 1000 + 4) }), 'the reply', now);
     expect(limited).toBeInstanceOf(RetryAfterError);
     expect((limited as RetryAfterError).retryAfterMs).toBe(4000);
-    for (const status of [500, 502, 503, 408, 409]) {
+    for (const status of [408, 409]) {
       const error = classifyIntercomError(sdkError(status), 'the reply', now);
       expect(error).not.toBeInstanceOf(PermanentError);
       expect(error).not.toBeInstanceOf(RetryAfterError);
     }
+    // Down for now: a wait no attempt is spent on, grown by the queue; a reply a gateway answered 502 or 504 is looked for first.
+    for (const status of [500, 502, 503, 504]) {
+      const error = classifyIntercomError(sdkError(status), 'conversations.reply', now, true);
+      expect(error).toMatchObject({ name: 'RetryAfterError', retryAfterMs: PLATFORM_UNREACHABLE_WAIT_MS, inPlace: false, maybePosted: status === 502 || status === 504 });
+    }
+    expect(classifyIntercomError(sdkError(502), 'reading the conversation', now)).toMatchObject({ maybePosted: false });
+    // A 503 that says when: waited as it says.
+    expect(classifyIntercomError(sdkError(503, undefined, { 'retry-after': '3' }), 'conversations.reply', now, true)).toMatchObject({ name: 'RetryAfterError', retryAfterMs: 3000, inPlace: true, maybePosted: false });
     expect(classifyIntercomError(sdkError(404, 'not_found'), 'the reply', now)).toMatchObject({ name: 'PermanentError', reason: 'intercom_not_found' });
     expect(classifyIntercomError(sdkError(401, 'unauthorized'), 'the reply', now)).toMatchObject({ name: 'PermanentError', reason: 'intercom_unauthorized' });
     expect(classifyIntercomError(sdkError(422), 'the reply', now)).toMatchObject({ name: 'PermanentError', reason: 'intercom_422' });

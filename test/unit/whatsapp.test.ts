@@ -159,11 +159,13 @@ describe('Twilio errors → what the queue does', () => {
     expect((error as PermanentError).reason).toBe('whatsapp_63016');
   });
 
-  it('dead-letters other refusals, retries 5xx and connection errors', () => {
+  it('dead-letters other refusals, waits out 5xx (Twilio down for now), retries connection errors', () => {
     expect(classifyTwilioError(restError(400, 21211))).toMatchObject({ reason: 'twilio_21211' });
     const server = classifyTwilioError(restError(503, 20503));
-    expect(server).toBeInstanceOf(Error);
-    expect(server).not.toBeInstanceOf(PermanentError);
+    expect(server).toMatchObject({ name: 'RetryAfterError', retryAfterMs: PLATFORM_UNREACHABLE_WAIT_MS, inPlace: false, maybePosted: false });
+    // A send a gateway answered 502 may have been taken: looked for first. A listing's never is.
+    expect(classifyTwilioError(restError(502))).toMatchObject({ name: 'RetryAfterError', maybePosted: true });
+    expect(classifyTwilioError(restError(502), 'the listing of messages', false)).toMatchObject({ name: 'RetryAfterError', maybePosted: false });
     const network = new Error('ECONNRESET');
     expect(classifyTwilioError(network)).toBe(network);
     // An app's own client, Twilio not reachable (nothing sent): a wait.
