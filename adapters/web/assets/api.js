@@ -140,6 +140,18 @@ export async function api(method, path, body, retried = false) {
   return res;
 }
 
+/** The visitor's most recently posted-to conversation, or null (none, or the list could not be read). */
+export async function latestConversation() {
+  try {
+    const res = await api('GET', 'web/conversations');
+    const body = res.ok ? await readJson(res) : null;
+    const latest = body && Array.isArray(body.conversations) ? body.conversations[0] : null;
+    return latest && typeof latest.id === 'string' ? latest.id : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Back from a sleeping laptop or a hidden tab: renew a session about to expire. */
 export function renewIfStale() {
   if (session && session.expiresAt - Date.now() < RENEW_BEFORE_MS) startSession().catch(() => {});

@@ -10,7 +10,7 @@
  * - frame.js: the frame's title, colour and close button, from the widget.
  * - The server mints the conversation id on the first message; it is kept in sessionStorage.
  */
-import { api, ApiError, eventsUrl, problem, readJson, renewIfStale, session, startSession, whenRenewalFails } from './api.js';
+import { api, ApiError, eventsUrl, latestConversation, problem, readJson, renewIfStale, session, startSession, whenRenewalFails } from './api.js';
 import { dressFrame } from './frame.js';
 import { clearTranscript, connectionBack, conversation, holdConversation, render, setStatus, startThinking, stopThinking } from './transcript.js';
 
@@ -88,7 +88,8 @@ function connect() {
       connect();
       return;
     }
-    if (stream.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+    // Cut (offline, a server restart): the browser reconnects by itself, and its next event clears this.
+    if (stream.readyState !== EventSource.CLOSED) return setStatus('The chat is reconnecting…', true, true);
     // Refused (an expired token, a limit) or gone: look at why, then open a fresh stream.
     source = null;
     clearTimeout(reconnectTimer);
@@ -183,6 +184,7 @@ async function send() {
   input.focus();
   setStatus('');
   startThinking();
+  await started;
   let gen = generation;
   try {
     let res = await postMessage(conversation ? { conversation, text, id } : { text, id }, gen);
@@ -276,9 +278,7 @@ document.addEventListener('visibilitychange', () => {
   renewIfStale();
   if (conversation && !source) fetchTranscript();
 });
-window.addEventListener('pagehide', () => {
-  if (source) source.close();
-});
+window.addEventListener('pagehide', () => source && source.close());
 
 // ------------------------------------------------------------------ start
 
@@ -288,10 +288,12 @@ updateSend();
 render([]);
 deleteBtn.disabled = true;
 setStatus('Connecting…');
-startSession().then(
-  () => {
+/** The start: a session, then the conversation on show; a message sent meanwhile waits for it. */
+const started = startSession().then(
+  async () => {
     setStatus('');
-    showConversation(conversation);
+    // A tab that never showed one (a second tab, another page of the site): the visitor's latest, as in their other tabs.
+    showConversation(conversation === null ? await latestConversation() : conversation);
   },
   (error) => setStatus(error instanceof ApiError ? error.message : 'Cannot reach the server. Reload the page to try again.', true),
 );

@@ -25,10 +25,10 @@ let newestAnswer = '';
 let thinkingSince = null;
 let thinkingTimer = 0;
 
-/** Show `id` from now on (or none), kept in sessionStorage so a reload continues it. */
+/** Show `id` from now on (or none: '', a new chat, where null is a tab that never showed one), kept in sessionStorage so a reload continues it. */
 export function holdConversation(id) {
-  conversation = id;
-  storage.set(CONVERSATION_KEY, id);
+  conversation = id || '';
+  storage.set(CONVERSATION_KEY, conversation);
 }
 
 /** An empty transcript, drawn again whatever comes next. */
@@ -86,6 +86,7 @@ export function render(list) {
     nodes.push(emptyNode);
   }
   const typing = reasonInFocus();
+  const onShow = new Set(messagesEl.children);
   patch(messagesEl, nodes);
   if (typing) focusReason(typing);
   newestAnswer = newest;
@@ -93,6 +94,11 @@ export function render(list) {
   if (thinkingSince !== null && newest !== '' && newest !== thinkingSince) stopThinking();
   else if (thinkingSince === null) thinkIfUnanswered(list[list.length - 1]);
   if (follow) messagesEl.scrollTop = messagesEl.scrollHeight;
+  // A new answer taller than the log is read from its start, not its end.
+  const last = nodes[nodes.length - 1];
+  if (follow && !onShow.has(last) && last.dataset.role === 'assistant' && last.offsetHeight > messagesEl.clientHeight) {
+    messagesEl.scrollTop += last.getBoundingClientRect().top - messagesEl.getBoundingClientRect().top - 8;
+  }
 }
 
 /** `parent`'s children become `nodes`, moving none that stays: a screen reader hears only the new ones. */
@@ -129,6 +135,8 @@ function messageNode(m) {
   speaker.className = 'speaker sr-only';
   const body = el('div');
   body.className = 'text';
+  // Arabic or Hebrew reads right to left, its punctuation where it belongs; the page stays lang="en", ltr.
+  body.dir = 'auto';
   const text = m && m.text != null ? String(m.text) : '';
   if (role === 'user') body.textContent = text;
   else body.append(markdown(text));
@@ -190,6 +198,7 @@ function reasonForm(exchange, state) {
   const box = el('textarea');
   box.className = 'reason';
   box.rows = 2;
+  box.dir = 'auto';
   box.maxLength = 1000;
   box.placeholder = 'What was wrong with this answer? (optional)';
   box.setAttribute('aria-label', 'What was wrong with this answer?');
