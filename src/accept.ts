@@ -23,6 +23,7 @@ import { answerInProcess, type GivenUp } from './in-process.js';
 import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps, type IngestOptions } from './ingest.js';
 import type { InboundMessage } from './message.js';
 import { QueueFullError, type RetryOptions } from './queue/index.js';
+import { errorText } from './queue/backoff.js';
 import { MemoryStore } from './store/index.js';
 import { outcomeUnknown, takeAgain } from './take-again.js';
 import { DEFAULT_MAX_WAIT_MS, type WorkerDeps } from './worker.js';
@@ -106,7 +107,11 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
       // A flood answers many this way: one line a minute, each at debug.
       const leftOut = logSummaryOf(logger).take(`queue full, answered here ${adapter.platform}`);
       logger[leftOut === undefined ? 'debug' : 'warn']({ platform: adapter.platform, maxJobs: error.maxJobs, ...leftOutFields(leftOut ?? 0) }, 'the in-process queue is full (QUEUE_MAX_MESSAGES); answering the message in this process since the platform will not redeliver');
-    } else logger.warn({ err: error, platform: adapter.platform, requestId }, 'could not take the message; answering in this process since the platform will not redeliver');
+    } else {
+      // A Redis outage answers every message this way: one line a minute per error, each at debug.
+      const leftOut = logSummaryOf(logger).takeOf(`not taken, answered here ${adapter.platform}`, errorText(error));
+      logger[leftOut === undefined ? 'debug' : 'warn']({ err: error, platform: adapter.platform, requestId, ...leftOutFields(leftOut ?? 0) }, 'could not take the message; answering in this process since the platform will not redeliver');
+    }
     return answerInProcess(deps, message, retry, turn, givenUp, requestId);
   };
   /** Counted as running (shutdown waits for it); a failure is logged, there is no one else to tell. */

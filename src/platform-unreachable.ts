@@ -32,7 +32,9 @@ export function notSentCode(error: unknown, depth = 0): string | undefined {
 
 /** The wait to throw when `what` (e.g. "the Slack Web API") could not be reached: `code` says how. */
 export function platformUnreachable(what: string, code: string): RetryAfterError {
-  return guessedWait(`${what} could not be reached (${code}); nothing was sent, trying again in ${PLATFORM_UNREACHABLE_WAIT_MS / 1000} s`);
+  // No "trying again in …": the wait grows with the outage (the line's retryAfterMs says it), and the
+  // text is also the reason of the message given up at AI_MAX_WAIT_MS, which tries nothing again.
+  return guessedWait(`${what} could not be reached (${code}); nothing was sent`);
 }
 
 /** The least a platform's own Retry-After on a 5xx is waited: a 0 (or a date past by our clock) would call again at once. */
@@ -68,7 +70,8 @@ export function platformDown(what: string, status: number, options: PlatformDown
   const told = `${what} answered HTTP ${status}${maybePosted ? ' (it may have taken the call: looked for before it is posted again)' : ''}`;
   const asked = options.retryAfterMs === undefined ? undefined : Math.max(options.retryAfterMs, MIN_RETRY_AFTER_MS);
   if (asked !== undefined && !maybePosted) return new RetryAfterError(`${told}; waiting ${Math.round(asked / 1000)} s as its Retry-After says`, asked);
-  return new RetryAfterError(`${told}; down for now, trying again in ${Math.round((asked ?? PLATFORM_UNREACHABLE_WAIT_MS) / 1000)} s`, asked ?? PLATFORM_UNREACHABLE_WAIT_MS, { inPlace: false, maybePosted });
+  // No "trying again in …", as platformUnreachable: the wait grows, and the text is also a given-up message's reason.
+  return new RetryAfterError(`${told}; down for now`, asked ?? PLATFORM_UNREACHABLE_WAIT_MS, { inPlace: false, maybePosted });
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * The AI client's use of the response cache: answers kept for CACHE_TTL_SECONDS under the request's
  * key, and single-flight across processes (a process asking a question claims it; the others wait
- * for its answer in the cache). A broken cache must cost money, not answers: its errors are logged
- * and taken for a miss.
+ * for its answer in the cache). A broken cache must cost money, not answers: its errors are taken
+ * for a miss and logged as an outage (a Redis away fails every answer's read, claim and write: one
+ * line, then one a minute, then one when it works again; not three lines per answer).
  */
 import type { Logger } from 'pino';
+import { OutageLog } from '../observe/outage-log.js';
 import type { AiResult, ResponseCache } from './types.js';
 
 /** How long one process may hold a question for the others (they ask themselves after that). */
@@ -28,12 +30,20 @@ export function asShared(result: AiResult): AiResult {
 export class AnswerCache {
   /** A claim outlives its holder only briefly: one left by a crash must not hold the question long. */
   private readonly claimMs: number;
+  private readonly outage: OutageLog | undefined;
 
   constructor(
     private readonly cache: ResponseCache,
     private readonly options: AnswerCacheOptions,
   ) {
     this.claimMs = Math.min(options.deadlineMs, SINGLE_FLIGHT_CLAIM_MS);
+    this.outage =
+      options.logger &&
+      new OutageLog(
+        options.logger,
+        'AI response cache unusable; the AI is asked without it (logged once a minute while it lasts)',
+        'the AI response cache can be used again',
+      );
   }
 
   get enabled(): boolean {
@@ -61,8 +71,9 @@ export class AnswerCache {
     if (!this.enabled) return result;
     try {
       await this.cache.set(key, result, this.options.ttlSeconds * 1000);
+      this.outage?.worked('failedUses');
     } catch (error) {
-      this.options.logger?.warn({ err: error }, 'AI response cache write failed');
+      this.outage?.failed(error, { use: 'write' });
     }
     return { ...result, cacheKey: key };
   }
@@ -82,7 +93,9 @@ export class AnswerCache {
     const { claim, claimed } = this.cache;
     if (!this.enabled || !claim || !claimed) return { led: false };
     try {
-      if (await claim.call(this.cache, key, this.claimMs)) return { led: true };
+      const claimedNow = await claim.call(this.cache, key, this.claimMs);
+      this.outage?.worked('failedUses');
+      if (claimedNow) return { led: true };
       // As long as the holder keeps its claim (it renews it while its call runs), up to a whole call's deadline.
       const giveUpAt = Date.now() + this.options.deadlineMs;
       while (Date.now() < giveUpAt && !signal?.aborted) {
@@ -92,7 +105,7 @@ export class AnswerCache {
         if (!(await claimed.call(this.cache, key))) break;
       }
     } catch (error) {
-      this.options.logger?.warn({ err: error }, 'AI single-flight claim failed; asking the AI directly');
+      this.outage?.failed(error, { use: 'single-flight claim' });
     }
     return { led: false };
   }
@@ -112,9 +125,11 @@ export class AnswerCache {
 
   private async read(key: string): Promise<AiResult | undefined> {
     try {
-      return await this.cache.get(key);
+      const kept = await this.cache.get(key);
+      this.outage?.worked('failedUses');
+      return kept;
     } catch (error) {
-      this.options.logger?.warn({ err: error }, 'AI response cache read failed');
+      this.outage?.failed(error, { use: 'read' });
       return undefined;
     }
   }

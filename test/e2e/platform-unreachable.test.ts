@@ -154,6 +154,8 @@ describe.concurrent.each(Object.entries(platforms))('%s: its API not reachable (
     }, 'the dead letter', 15_000);
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(3000);
     expect(letter).toMatchObject({ reason: 'max_wait', data: { type: 'message' } });
+    // Given up, it tries nothing again: its reason does not say it will.
+    expect(letter!.error).toMatch(/could not be reached \(ECONNREFUSED\); nothing was sent$/);
 
     // The apology (a notice job) is waiting for the platform within AI_MAX_WAIT_MS of its own: back now, it is posted.
     await startPlatform();
