@@ -2,7 +2,6 @@
 import type { HttpRequest, HttpResponse } from '../adapter.js';
 import { json, jsonError } from '../http/responses.js';
 import { wrongConsoleMethod } from './api-methods.js';
-import { ConsoleAuth } from './auth.js';
 import { setBudgetLimit } from './budget-limit.js';
 import { budgetQueryOf } from './budget-page.js';
 import { conversations, transcript } from './conversations.js';
@@ -12,11 +11,12 @@ import { badId, bodyOf, decoded } from './request-parts.js';
 import type { ConsoleDeps } from './routes.js';
 import { budgets, deadLetterPage, overview } from './views.js';
 
-export async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: boolean): Promise<HttpResponse> {
+/** `stillSignedIn`: whether the request's session has neither expired nor been signed out (the live overview asks on each tick). */
+export async function api(deps: ConsoleDeps, request: HttpRequest, path: string, post: boolean, stillSignedIn: () => Promise<boolean>): Promise<HttpResponse> {
   const query = request.url.searchParams;
   if (!post) {
     if (path === '/overview') return json(200, await overview(deps));
-    if (path === '/events') return live(deps, () => new ConsoleAuth(deps.adminToken!).allows(request));
+    if (path === '/events') return live(deps, stillSignedIn);
     if (path === '/budgets') return json(200, await budgets(deps, new Date(), budgetQueryOf(query)));
     if (path === '/alerts') return json(200, { alerts: await deps.alerts.recent(100) });
     if (path === '/dead-letters') return json(200, deadLetterPage(await deps.deadLetters.list(), query));

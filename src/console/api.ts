@@ -6,7 +6,8 @@
  *   GET  /console                          the app, or the sign-in page when not signed in
  *   POST /console/login                    form field `token` → 303 /console with the session cookie
  *                                          (415 unless application/x-www-form-urlencoded; not counted as a failed sign-in)
- *   POST /console/logout                   → 303 /console, cookie cleared
+ *   POST /console/logout                   → 303 /console, cookie cleared; the session is signed out in every
+ *                                          process (signed-out.ts): its cookie is refused from then on
  *   GET  /console/assets/<file>            console.css, console.js and the modules it imports (a fixed list)
  *   GET  /console/api/overview             Overview
  *   GET  /console/api/events               SSE: `event: overview` with an Overview every 2 s
@@ -30,6 +31,7 @@
  *   GET  /console/api/alerts               { alerts: AlertRecord[] } newest first
  * API POSTs must be sent as application/json (a cross-site form cannot), answering 415 otherwise.
  * A path above asked with the other method answers 405 with `Allow` (api-methods.ts).
+ * An action with a session the store cannot check for a sign-out answers 503 store_unreachable (a read goes on).
  * A route that cannot read its data answers 503 at once, `{"error": {"code", "message"}}` with code
  * store_unreachable (Redis is down, as /readyz reports), unavailable, or (an action Redis got but did not
  * answer in time: it may still be carried out) outcome_unknown.

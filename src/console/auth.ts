@@ -1,8 +1,8 @@
 /**
  * Who may use the console: whoever knows ADMIN_TOKEN, on every address, loopback included. The
  * sign-in page trades the token for a session cookie (httpOnly, SameSite=Strict, 12 hours) signed
- * with the token itself, so a new ADMIN_TOKEN signs everyone out. Scripts may send the token as a
- * bearer token instead.
+ * with the token itself, so a new ADMIN_TOKEN signs everyone out; signing out records the session as
+ * signed out in the store (signed-out.ts). Scripts may send the token as a bearer token instead.
  */
 import { publicPathOf, type HttpRequest } from '../adapter.js';
 import { readCookies } from '../http/cookies.js';
@@ -11,16 +11,29 @@ import { hmac, safeEqual, sameSecret } from '../signature.js';
 export const SESSION_COOKIE = 'parley_console';
 const SESSION_MS = 12 * 3_600_000;
 
+/** A session cookie's value (`<issued>.<signature>`) and when it expires (ms since the epoch). */
+export interface Session {
+  value: string;
+  expiresAt: number;
+}
+
 export class ConsoleAuth {
   constructor(private readonly adminToken: string) {}
 
-  /** Whether the request carries a valid session cookie or the bearer token. */
+  /** Whether the request carries a valid session cookie (signed out or not: see signed-out.ts) or the bearer token. */
   allows(request: HttpRequest): boolean {
     const bearer = bearerOf(request);
     if (bearer !== undefined) return this.isToken(bearer);
+    return this.sessionsOf(request).length > 0;
+  }
+
+  /** The request's session cookies that are signed with the token and not yet 12 hours old, with when each expires. */
+  sessionsOf(request: HttpRequest, now = Date.now()): Session[] {
     // Every cookie of the name: one a sibling subdomain planted on a longer path comes first, and
     // would otherwise shadow the operator's session for good (a sign-out nobody can undo by signing in).
-    return readCookies(request.headers.cookie, SESSION_COOKIE).some((session) => this.isSession(session));
+    return readCookies(request.headers.cookie, SESSION_COOKIE)
+      .filter((value) => this.isSession(value, now))
+      .map((value) => ({ value, expiresAt: Number(value.split('.')[0]) + SESSION_MS }));
   }
 
   isToken(given: string): boolean {

@@ -8,13 +8,14 @@ const LIVE_EVERY_MS = 2000;
 /** Overviews a live stream's client may leave untaken before it is taken for gone. */
 const LIVE_STALLED_AFTER = 15;
 
-/** The overview now and every 2 s (`unavailable` instead while it cannot be read), until the client goes, the bot closes, or the session it was opened with ends. */
-export function live(deps: ConsoleDeps, signedIn: () => boolean): HttpResponse {
+/** The overview now and every 2 s (`unavailable` instead while it cannot be read), until the client goes, the bot closes, or the session it was opened with expires or is signed out. */
+export function live(deps: ConsoleDeps, signedIn: () => Promise<boolean>): HttpResponse {
   async function* events(): AsyncGenerator<string> {
     yield 'retry: 5000\n\n';
     while (!deps.closing.aborted) {
-      // A tab left open past its 12 hours stops here; its reconnect is refused (401).
-      if (!signedIn()) return;
+      // A tab left open past its 12 hours, or whose session was signed out (in any process: one read of
+      // one key a tick), stops here; its reconnect is refused (401).
+      if (!(await signedIn())) return;
       try {
         yield `event: overview\ndata: ${JSON.stringify(await overview(deps))}\n\n`;
       } catch (error) {

@@ -16,7 +16,9 @@ import { wrongConsoleMethod } from './api-methods.js';
 import { api } from './api-routes.js';
 import { outageOf } from './outage.js';
 import { asset, page, secured, signInPage } from './pages.js';
-import { bearerRefused, retryAfter, signIn } from './sign-in.js';
+import { bearerRefused, retryAfter, signIn, signOut } from './sign-in.js';
+import { accessOf, SignedOutSessions } from './signed-out.js';
+import type { Store } from '../store/index.js';
 import { withTimeout } from '../timeout.js';
 import { outcomeUnknown } from '../take-again.js';
 import { SignInThrottle } from './sign-in-throttle.js';
@@ -36,6 +38,8 @@ export interface ConsoleDeps extends ViewDeps {
     purge(): Promise<number>;
   };
   logger: Logger;
+  /** Where sign-outs are kept (on Redis shared by every process), on the connection that fails fast. */
+  sessions: Pick<Store, 'get' | 'set'>;
   /** The store's ping, on a connection that fails fast in an outage: it names why a read failed. */
   ping(): Promise<void>;
   /** Aborted when the bot closes: live overviews end then. */
@@ -51,7 +55,8 @@ const FOREIGN_FORM = new Set(['cross-site', 'same-site']);
 export function consoleRoutes(deps: ConsoleDeps): OwnRoute[] {
   // Guessing a 16+ character token is hopeless anyway; this keeps a script from trying at speed.
   const signIns = new SignInThrottle(FAILED_SIGN_INS_PER_MINUTE);
-  const handle = (request: HttpRequest) => handleConsole(deps, request, signIns).then(secured);
+  const signedOut = new SignedOutSessions(deps.sessions, deps.adminToken ?? '');
+  const handle = (request: HttpRequest) => handleConsole(deps, request, signIns, signedOut).then(secured);
   // Off, it only says how to turn it on, and only when parley serves alone: an app it is mounted in keeps /console.
   const unlessMounted = !deps.adminToken;
   return [
@@ -61,7 +66,7 @@ export function consoleRoutes(deps: ConsoleDeps): OwnRoute[] {
   ];
 }
 
-async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: SignInThrottle): Promise<HttpResponse> {
+async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: SignInThrottle, signedOut: SignedOutSessions): Promise<HttpResponse> {
   if (!deps.adminToken) return jsonError(404, 'console_off', 'The operator console is off: set ADMIN_TOKEN (16+ characters) to turn it on.');
   const auth = new ConsoleAuth(deps.adminToken);
   const path = pathOf(request).replace(/\/+$/, '') || '/';
@@ -89,7 +94,7 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
     return signIn(auth, request, deps.logger, client, () => signIns.failed(addressKey(client)));
   }
   const home = publicPathOf(request, '/console');
-  if (path === '/console/logout' && post) return { status: 303, headers: { location: home, 'set-cookie': auth.signOut(request) } };
+  if (path === '/console/logout' && post) return signOut(auth, signedOut, request, deps.logger);
   // The sign-in form's answer stays at /console/login: reloading or bookmarking it lands on the console.
   if ((path === '/console/login' || path === '/console/logout') && !post) return { status: 303, headers: { location: home } };
   if (path.startsWith('/console/assets/') && !post) return asset(path.slice('/console/assets/'.length));
@@ -98,14 +103,23 @@ async function handleConsole(deps: ConsoleDeps, request: HttpRequest, signIns: S
     const refused = bearerRefused(deps, request, auth, signIns, path);
     if (refused) return refused;
   }
-  if (path === '/console' && !post) return auth.allows(request) ? page('app.html', home) : signInPage(200, '', home);
-  if (!path.startsWith('/console/api/')) return jsonError(404, 'not_found', `Nothing is served at ${path}.`);
-  if (!auth.allows(request)) return jsonError(401, 'sign_in_required', 'Sign in at /console, or send ADMIN_TOKEN as a bearer token.');
+  const isPage = path === '/console' && !post;
+  if (!isPage && !path.startsWith('/console/api/')) return jsonError(404, 'not_found', `Nothing is served at ${path}.`);
+  // A store that cannot say whether the session was signed out (Redis down) lets reads through, as the console
+  // promises to show an outage rather than sign the operator out; an action is refused (503) until it can.
+  const access = await accessOf(auth, signedOut, request, deps.logger);
+  if (isPage) return access === 'refused' ? signInPage(200, '', home) : page('app.html', home);
+  if (access === 'refused') return jsonError(401, 'sign_in_required', 'Sign in at /console, or send ADMIN_TOKEN as a bearer token.');
+  if (access === 'unknown' && post) {
+    const outage = await outageOf(new Error('could not read whether the session was signed out'), deps.ping);
+    return jsonError(503, outage.reason, `${outage.message} Actions wait until the console can check that this session was not signed out.`, { 'retry-after': '5' });
+  }
   if (post && mediaTypeOf(request) !== 'application/json') {
     // A cross-site form cannot send JSON: this keeps the console's actions to the console. A read POSTed to is told its method first.
     return wrongConsoleMethod(path.slice('/console/api'.length), post) ?? jsonError(415, 'unsupported_media_type', 'Send the console API application/json.');
   }
-  const answer = api(deps, request, path.slice('/console/api'.length), post);
+  const stillSignedIn = async () => (await accessOf(auth, signedOut, request, deps.logger)) !== 'refused';
+  const answer = api(deps, request, path.slice('/console/api'.length), post, stillSignedIn);
   // A read is bounded: the queue's connection waits for a Redis it has never reached. Actions are not.
   return (post || path === '/console/api/events' ? answer : withTimeout(answer, READ_WITHIN_MS, `no answer to the read within ${READ_WITHIN_MS} ms`)).catch(async (error: unknown) => {
     // An action Redis got but did not answer in time may still be carried out: not "nothing happened".

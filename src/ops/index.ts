@@ -90,6 +90,7 @@ export function createOps({ config, tally, store, readStore, queue, conversation
       purge: () => queue.purge(),
     },
     logger: logger.child({ component: 'console' }),
+    sessions: readStore,
     ping: () => readStore.ping(),
     closing: closing.signal,
   });

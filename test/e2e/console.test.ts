@@ -307,12 +307,15 @@ describe('the operator console over HTTP', () => {
       expect(replay.status).toBe(404);
     });
 
-    it('signs out by clearing the cookie', async () => {
-      const res = await fetch(`${web.url}/console/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' });
+    it('signs out by clearing the cookie, and the session is refused afterwards (console-sign-out.test.ts has the rest)', async () => {
+      // A session of its own: the file's shared one stays signed in.
+      const own = await signIn(web.url);
+      const res = await fetch(`${web.url}/console/logout`, { method: 'POST', headers: { cookie: own }, redirect: 'manual' });
       expect(res.status).toBe(303);
       expect(res.headers.get('location')).toBe('/console');
       expect(res.headers.get('set-cookie')).toBe('parley_console=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0');
       expectSecured(res);
+      expect((await fetch(`${web.url}/console/api/overview`, { headers: { cookie: own } })).status).toBe(401);
     });
 
     it("refuses another site's form posting to sign in or out (the browser says sec-fetch-site: cross-site)", async () => {
