@@ -114,7 +114,7 @@ export class RetryAfterError extends ParleyError {
   constructor(
     message: string,
     readonly retryAfterMs: number,
-    options: { inPlace?: boolean; maybePosted?: boolean } = {},
+    options: { inPlace?: boolean | undefined; maybePosted?: boolean | undefined } = {},
   ) {
     super(ErrorCode.RetryAfter, message);
     this.name = 'RetryAfterError';

@@ -49,13 +49,16 @@ export function isPlatformDown(status: number): boolean {
 }
 
 export interface PlatformDownOptions {
-  /** The answer's own wait (a 503's Retry-After, in ms): waited as it says rather than guessed. */
-  retryAfterMs?: number;
+  /**
+   * The answer's own wait (a 503's Retry-After, in ms): waited as it says rather than guessed.
+   * Undefined as `retryAfterMs(headers)` returns it for none (also under exactOptionalPropertyTypes).
+   */
+  retryAfterMs?: number | undefined;
   /**
    * The call posts something (a reply's part): a gateway's 502 or 504 may have passed it on, so the
    * wait is also `maybePosted` — the retry looks whether the platform has it before posting again.
    */
-  posting?: boolean;
+  posting?: boolean | undefined;
 }
 
 /**

@@ -22,9 +22,9 @@ export function parseRetryAfter(value: string | number | null | undefined, now =
 }
 
 export interface RetryAfterOptions {
-  now?: number;
+  now?: number | undefined;
   /** Also read this header as a reset time in epoch seconds (Intercom's `x-ratelimit-reset`). */
-  resetHeader?: string;
+  resetHeader?: string | undefined;
 }
 
 /**
@@ -51,9 +51,9 @@ function header(headers: HeaderSource, name: string): string | undefined {
 
 export interface InlineWaitOptions {
   /** A wait longer than this goes back to the queue at once (default 10 s). */
-  maxWaitMs?: number;
+  maxWaitMs?: number | undefined;
   /** Waits in place before giving the call to the queue anyway (default 3). */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** Told before each wait (for a log line). */
   onWait?(waitMs: number, error: RetryAfterError): void;
 }

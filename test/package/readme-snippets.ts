@@ -18,16 +18,12 @@ import { intercomAdapter } from 'parley/adapters/intercom';
 /** Each snippet as `{ line, source }` (its README line, for the failure message). */
 export function readmeSnippets(): { line: number; source: string }[] {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  // "Writing an adapter" is a sketch whose method bodies are comments to fill in: left out.
-  const sketch = readme.indexOf('\n## Writing an adapter\n');
-  const sketchEnd = readme.indexOf('\n## ', sketch + 1);
-  return [...readme.matchAll(/^```(?:ts|js)\n([\s\S]*?)^```$/gm)]
-    .filter((match) => match.index < sketch || match.index > sketchEnd)
-    .map((match) => {
-      const code = match[1]!;
-      const fragment = !/^import /m.test(code);
-      const needsBot = /\bbot\./.test(code) && !/\bconst bot\b/.test(code);
-      const source = `${fragment ? PRELUDE : ''}${needsBot ? "declare const bot: import('parley').Bot;\n" : ''}${code}export {};\n`;
-      return { line: readme.slice(0, match.index).split('\n').length + 1, source };
-    });
+  // Every one, "Writing an adapter"'s whole adapter too (test/examples/readme-adapter.test.ts runs it).
+  return [...readme.matchAll(/^```(?:ts|js)\n([\s\S]*?)^```$/gm)].map((match) => {
+    const code = match[1]!;
+    const fragment = !/^import /m.test(code);
+    const needsBot = /\bbot\./.test(code) && !/\bconst bot\b/.test(code);
+    const source = `${fragment ? PRELUDE : ''}${needsBot ? "declare const bot: import('parley').Bot;\n" : ''}${code}export {};\n`;
+    return { line: readme.slice(0, match.index).split('\n').length + 1, source };
+  });
 }
