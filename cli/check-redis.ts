@@ -6,6 +6,8 @@
 import type { Config } from '../src/index.js';
 import { CACHE_URL_UNUSED } from '../src/backends.js';
 import { aclKeyPatterns, connectionHint, connectRedis, parseRedisUrl, queuePrefix, redisAddress, tryPermissions, type RedisClient } from '../src/store/redis-connection.js';
+import { lacksAutoclaim, NO_AUTOCLAIM } from '../src/queue/intake-entry.js';
+import { evictionPolicy } from '../src/store/redis-eviction-policy.js';
 import { withTimeout } from '../src/timeout.js';
 import type { CheckLine as Line } from './check-aws.js';
 import { replicaLine } from './redis-replica.js';
@@ -57,7 +59,10 @@ async function reach(redis: RedisClient, reached: string, what: string, prefix: 
   if (named && role === 'slave') return { ok: false, what, detail: replicaLine(named) };
   // An ACL user refused what parley does (a NOPERM, thrown to the caller).
   await tryPermissions(redis, prefix, what === 'Redis' ? queuePrefix(url, prefix) : undefined);
-  const policy = await redis.config('GET', 'maxmemory-policy').then((r) => (r as string[])[1], () => undefined);
+  // The intake's pumps need XAUTOCLAIM (Redis 6.2): on the real key, a group no one has (NOGROUP, nothing changed).
+  const autoclaim = what === 'Redis' && (await redis.call('XAUTOCLAIM', `${queuePrefix(url, prefix)}:intake`, 'parley-check', 'parley-check', '0', '0-0').catch((e: unknown) => e));
+  if (lacksAutoclaim(autoclaim)) return { ok: false, what, detail: `${named ?? redisAddress(url)}: ${NO_AUTOCLAIM}` };
+  const policy = await evictionPolicy(redis);
   // The cache may evict (that is what REDIS_CACHE_URL is for); the store and queue must not.
   if (what === 'Redis' && policy && policy !== 'noeviction') return { ok: 'warn', what, detail: `reached, but maxmemory-policy is ${policy}: set noeviction so queued jobs are never evicted` };
   return { ok: true, what, detail: reached };

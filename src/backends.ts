@@ -17,6 +17,7 @@ import { MemoryConversationLog, type ConversationLog } from './conversation-log.
 import { RedisConversationLog } from './conversation-log-redis.js';
 import { MemoryTally, RedisTally, type Tally } from './ops/tally.js';
 import { connectionHint, logReplicaRefusalsTo, parseRedisUrl, queuePrefix, redisAddress, storeNamespace } from './store/redis-connection.js';
+import { evictionPolicy } from './store/redis-eviction-policy.js';
 import { isLoadingError, LOADING_WORDS } from './store/redis-not-connected.js';
 
 export interface Backends {
@@ -158,18 +159,15 @@ function named(redis: Redis, role: string, logger: Logger, url: string, variable
 
 /**
  * Best effort, once per start, on the queue's own connection (CONFIG is often disabled on managed
- * Redis: nothing is said then). The queue must never lose keys to eviction, nor to a restart.
+ * Redis: the policy is read from INFO then, and persistence is not checked). The queue must never
+ * lose keys to eviction, nor to a restart.
  */
 async function warnIfUnsafe(redis: Redis, logger: Logger, queueOnRedis: boolean): Promise<void> {
   await new Promise((resolve) => (redis.status === 'ready' ? resolve(undefined) : redis.once('ready', resolve)));
   const get = async (name: string) => ((await redis.config('GET', name)) as string[])[1];
-  try {
-    const policy = await get('maxmemory-policy');
-    if (policy && policy !== 'noeviction') {
-      logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": it may evict queued jobs and locks. Set it to noeviction (put the response cache on REDIS_CACHE_URL if it should evict).`);
-    }
-  } catch {
-    // CONFIG refused: nothing to check.
+  const policy = await evictionPolicy(redis);
+  if (policy && policy !== 'noeviction') {
+    logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": it may evict queued jobs and locks. Set it to noeviction (put the response cache on REDIS_CACHE_URL if it should evict).`);
   }
   if (!queueOnRedis) return;
   try {

@@ -36,3 +36,22 @@ export function droppedNotice(fields: string[] | null, jobs: IntakeJob<unknown>[
   const id = fields && field(fields, 'notice') !== undefined ? field(fields, 'id') : undefined;
   return id !== undefined && !jobs.some((job) => job.id === id) ? [id] : [];
 }
+
+/** A stream entry as read: its fields are null when it was deleted after it was read (still pending). */
+export type Entry = [id: string, fields: string[] | null];
+
+/**
+ * XAUTOCLAIM's reply, on every Redis since 6.2: [cursor, entries] there, with a bare null for an
+ * entry deleted while pending; [cursor, entries, deleted ids] from 7.0, which leaves those out.
+ */
+export function claimedEntries(reply: unknown): [next: string, entries: Entry[]] {
+  const [next, entries] = reply as [string, (Entry | null)[]];
+  return [next, entries.filter((entry): entry is Entry => entry !== null)];
+}
+
+/** What a pump says, once, on a Redis older than 6.2 (no XAUTOCLAIM; `parley check` says it too). */
+export const NO_AUTOCLAIM =
+  'Redis has no XAUTOCLAIM, which parley needs (Redis 6.2 or later): messages are still answered, but those a worker had taken from the intake when it died never are. Upgrade Redis';
+
+/** Whether `error` is Redis not knowing XAUTOCLAIM (before 6.2, or renamed away). */
+export const lacksAutoclaim = (error: unknown): boolean => /unknown command\W+XAUTOCLAIM/i.test(String(error));

@@ -19,7 +19,7 @@ import type { Queue } from 'bullmq';
 import { connectRedis, whenReady, type RedisClient as Redis } from '../store/redis-connection.js';
 import type { Admission, Admitted } from './queue.js';
 import { Turnstile } from './turnstile.js';
-import { DROPPED_ENTRIES, droppedNotice, parseJob } from './intake-entry.js';
+import { claimedEntries, DROPPED_ENTRIES, droppedNotice, lacksAutoclaim, NO_AUTOCLAIM, parseJob, type Entry } from './intake-entry.js';
 import { GiveUp } from './give-up.js';
 
 /** One pump reads at most this many entries at a time. */
@@ -105,9 +105,6 @@ export interface IntakeOptions {
   /** How many jobs wait in BullMQ now (BullMQ's own count). */
   queued(): Promise<number>;
 }
-
-/** A stream entry; its fields are null when it was deleted after it was read (still pending). */
-type Entry = [id: string, fields: string[] | null];
 
 /**
  * The ack's side: the turnstile's admit script with the job as its payload, on a connection of its
@@ -227,8 +224,10 @@ export class IntakePump<T> {
       } catch (error) {
         if (this.stopped) break;
         const gone = /NOGROUP/.test(String(error));
+        const old = lacksAutoclaim(error); // before Redis 6.2: said once, not tried again (it slowed every move)
+        if (old) this.nextReclaimAt = Infinity;
         // The group this pump made is gone: Redis came back empty (no persistence) or the keys were deleted.
-        this.options.onError(gone && this.groupMade ? new Error(GROUP_LOST, { cause: error }) : error);
+        this.options.onError(old ? new Error(NO_AUTOCLAIM) : gone && this.groupMade ? new Error(GROUP_LOST, { cause: error }) : error);
         if (gone) await this.ensureGroup().catch(() => undefined);
         pendingFirst = true;
         await this.pause(retryMs);
@@ -273,7 +272,7 @@ export class IntakePump<T> {
     this.nextReclaimAt = Date.now() + this.checkEveryMs;
     let cursor = '0-0';
     do {
-      const [next, entries] = (await this.untilStopped(this.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(this.options.reclaimIdleMs), cursor, 'COUNT', String(BATCH)))) as [string, Entry[]];
+      const [next, entries] = claimedEntries(await this.untilStopped(this.reader.call('XAUTOCLAIM', this.options.key, GROUP, this.consumer, String(this.options.reclaimIdleMs), cursor, 'COUNT', String(BATCH))));
       if (entries.length > 0) await this.move(entries);
       cursor = next;
     } while (cursor !== '0-0' && !this.stopped);
