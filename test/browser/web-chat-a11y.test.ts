@@ -225,6 +225,36 @@ describe('the console keeps the focus', () => {
     expect(errors).toEqual([]);
   }, 30_000);
 
+  it('"Show more" is not undone by a reload that starts while it loads (the live overview\'s, on a new dead letter)', async () => {
+    const start = Date.now() - 3_600_000;
+    for (let n = 0; n < 150; n++) {
+      const id = `a11y-race-${String(n).padStart(3, '0')}`;
+      const receivedAt = new Date(start + n * 1000).toISOString();
+      const message = { id, platform: 'web', conversation: { platform: 'web', id }, user: { id }, text: `question ${n}`, receivedAt };
+      await web.bot.queue.addDeadLetter({ id, group: `web:${id}`, data: { type: 'message', message } as never, error: 'AiError: AI provider answered 500', reason: 'attempts_exhausted', attempts: 2, failedAt: receivedAt });
+    }
+    await page.reload(); // the tab as opened: 100 listed
+    await expect.poll(() => rows().count(), POLL).toBe(100);
+    // "Show more"'s answer held back until the reload started after it has been answered.
+    let releaseMore!: () => void;
+    const moreHeld = new Promise<void>((resolve) => (releaseMore = resolve));
+    await page.route(/\/console\/api\/dead-letters\?limit=200$/, async (route) => {
+      await moreHeld;
+      await route.continue();
+    }, { times: 1 });
+    await page.locator('[data-testid="dead-show-more"]').focus();
+    await page.keyboard.press('Enter');
+    const reload = page.waitForResponse((response) => response.url().includes('/console/api/dead-letters?limit='));
+    await page.evaluate("document.getElementById('dead-refresh').click()"); // what the live overview does on a new dead letter
+    await reload;
+    releaseMore();
+    await expect.poll(() => rows().count(), POLL).toBe(150);
+    await expect.poll(() => focused(page), POLL).toMatch(/^BUTTON.* in a11y-race-100$/);
+    await page.unroute(/\/console\/api\/dead-letters/);
+    await web.bot.queue.purge();
+    expect(errors).toEqual([]);
+  }, 30_000);
+
   it('on the transcript opened from its row by keyboard, and back on the row when it is closed', async () => {
     await page.getByRole('link', { name: 'Conversations' }).focus();
     await page.keyboard.press('Enter');

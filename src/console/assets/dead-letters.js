@@ -23,11 +23,23 @@ let dropping;
 /** Where the focus goes once the list is drawn again after an action (whichever load draws it: a newer one wins). */
 let focusAfter = null;
 
-/** The oldest `limit` letters (a reload keeps the number shown; "Show more" adds 100). */
-export async function loadDeadLetters(limit = shownLimit) {
-  const seq = ++deadSeq;
+/** How many letters the newest load asked for: a reload started while "Show more" loads asks as many. */
+let askedLimit = PAGE;
+/** The newest load: an older one, overtaken, waits for it (its caller then sees the list it draws). */
+let newestLoad = Promise.resolve();
+
+/** The oldest `limit` letters (a reload keeps the number shown or being loaded; "Show more" adds 100). */
+export function loadDeadLetters(limit = askedLimit) {
+  askedLimit = limit;
+  newestLoad = drawDeadLetters(limit, ++deadSeq);
+  return newestLoad;
+}
+
+async function drawDeadLetters(limit, seq) {
   const data = await api(`${HOME}/api/dead-letters?limit=${limit}`);
-  if (seq !== deadSeq) return;
+  // A newer load (the live overview's, on a new dead letter) draws the list: "Show more" pressed
+  // meanwhile is not undone by it (it asks as many), and waits for it to keep the focus.
+  if (seq !== deadSeq) return newestLoad;
   shownLimit = limit;
   const letters = Array.isArray(data?.deadLetters) ? data.deadLetters : [];
   total = Number.isInteger(data?.count) ? data.count : letters.length;
