@@ -20,13 +20,6 @@ export interface Session {
 export class ConsoleAuth {
   constructor(private readonly adminToken: string) {}
 
-  /** Whether the request carries a valid session cookie (signed out or not: see signed-out.ts) or the bearer token. */
-  allows(request: HttpRequest): boolean {
-    const bearer = bearerOf(request);
-    if (bearer !== undefined) return this.isToken(bearer);
-    return this.sessionsOf(request).length > 0;
-  }
-
   /** The request's session cookies that are signed with the token and not yet 12 hours old, with when each expires. */
   sessionsOf(request: HttpRequest, now = Date.now()): Session[] {
     // Every cookie of the name: one a sibling subdomain planted on a longer path comes first, and
