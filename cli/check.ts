@@ -11,6 +11,7 @@ import { workerNiceError } from './worker-nice.js';
 import { checkDynamoDb, checkSqs, withoutCredentials, type CheckLine as Line } from './check-aws.js';
 import { checkRedisLines } from './check-redis.js';
 import { whyUnreached } from './unreached.js';
+import { notFoundAtBase } from './check-base-url.js';
 import { hideSecretsIn } from '../src/secret-values.js';
 
 /** `parley check`: validate the configuration and reach what it points at. Exit 1 if anything fails. */
@@ -126,7 +127,8 @@ async function checkProvider({ fallback, variable, apiKey, baseURL, model }: Pro
   }
   // A user and password in the URL are credentials: never printed.
   const where = baseURL ? withoutCredentials(baseURL) : 'api.openai.com';
-  const tries = await Promise.all((keys.length > 0 ? keys : ['not-needed']).map((key) => listModels(key, baseURL)));
+  const baseVariable = fallback ? 'OPENAI_FALLBACK_BASE_URL' : 'OPENAI_BASE_URL';
+  const tries = await Promise.all((keys.length > 0 ? keys : ['not-needed']).map((key) => listModels(key, baseURL, baseVariable)));
   const named = fallback ? `${variable} ` : '';
   const refusal = (i: number) => (keys.length > 0 ? `${named}key #${i + 1} of ${keys.length} refused (401)` : `refused without a key (401): set ${variable}`);
   const refused = tries.flatMap((t, i) => (t === 'refused' ? [refusal(i)] : []));
@@ -153,7 +155,7 @@ function notServed(model: string, models: string[], fallback: boolean): string {
 /** How long `parley check` waits for the provider's list of models. */
 const AI_CHECK_TIMEOUT_MS = 10_000;
 
-async function listModels(apiKey: string, baseURL: string | undefined): Promise<string[] | 'refused' | Error> {
+async function listModels(apiKey: string, baseURL: string | undefined, baseVariable: string): Promise<string[] | 'refused' | Error> {
   // Built as serve builds it: the same fetch reaches the same ports.
   const client = openAiSdk({ apiKey, baseURL, timeoutMs: AI_CHECK_TIMEOUT_MS });
   try {
@@ -164,6 +166,8 @@ async function listModels(apiKey: string, baseURL: string | undefined): Promise<
     if (error instanceof AuthenticationError) return 'refused';
     // The SDK's "Request timed out." and "Connection error." say nothing of where or why; the socket's error (its cause) does.
     if (error instanceof APIConnectionTimeoutError) return new Error(`no answer within ${AI_CHECK_TIMEOUT_MS / 1000} s`);
+    const notFound = await notFoundAtBase(error, apiKey, baseURL, baseVariable, AI_CHECK_TIMEOUT_MS);
+    if (notFound) return hideSecretsIn(notFound);
     // A provider (a proxy's error page) may quote the request back, its Authorization header with it.
     return error instanceof APIConnectionError ? new Error(whyUnreached(error)) : hideSecretsIn(error as Error);
   }

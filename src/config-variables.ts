@@ -47,6 +47,8 @@ const trustProxy = z
     return z.NEVER;
   });
 export const url = z.url({ protocol: /^https?$/ });
+// The openai SDK adds /chat/completions after the base: a query there (Azure's classic ?api-version=) would swallow it.
+const aiBaseUrl = url.refine((value) => !/[?#]/.test(value), 'a base without a query (?…): /chat/completions is added after it (for Azure OpenAI, https://<resource>.openai.azure.com/openai/v1)');
 const redisUrl = z.string().superRefine((value, ctx) => {
   try {
     parseRedisUrl(value);
@@ -161,7 +163,7 @@ export const variables = {
   QUEUE_LOCK_MS: { schema: integer(1000, 3_600_000), fix: 'set QUEUE_LOCK_MS to how long a dead worker holds a job before it is recovered, in milliseconds (default: AI_DEADLINE_MS + 30000)' },
   SQS_QUEUE_URL: { schema: url, fix: 'set SQS_QUEUE_URL to the FIFO queue\'s URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/parley.fifo (its redrive queue holds the dead letters), or unset it' },
   OPENAI_API_KEY: { secret: true, schema: z.string().trim().min(1), fix: 'set OPENAI_API_KEY to your provider key, or unset it' },
-  OPENAI_BASE_URL: { schema: url, fix: 'set OPENAI_BASE_URL to an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1' },
+  OPENAI_BASE_URL: { schema: aiBaseUrl, fix: 'set OPENAI_BASE_URL to an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1' },
   OPENAI_MODEL: { schema: z.string().trim().min(1), default: 'gpt-4o-mini', fix: 'set OPENAI_MODEL to a model name, e.g. gpt-4o-mini' },
   OPENAI_MAX_OUTPUT_TOKENS: { schema: integer(1, 1_000_000), default: '1024', fix: 'set OPENAI_MAX_OUTPUT_TOKENS to a positive whole number, e.g. 1024' },
   SYSTEM_PROMPT: { text: true, schema: z.string(), default: 'You are a helpful, concise assistant.', fix: 'set SYSTEM_PROMPT to the instructions for the model' },
@@ -175,7 +177,7 @@ export const variables = {
   AI_BREAKER_HALF_OPEN_MS: { schema: integer(1, 3_600_000), default: '30000', fix: 'set AI_BREAKER_HALF_OPEN_MS to the wait before probing a failed provider, e.g. 30000' },
   AI_MAX_WAIT_MS: { schema: integer(1000, 7 * 24 * 3_600_000), default: '600000', fix: 'set AI_MAX_WAIT_MS to how long a message may wait out rate limits or an outage before the apology, in milliseconds, e.g. 600000' },
   OPENAI_FALLBACK_MODEL: { schema: z.string().trim().min(1), fix: 'set OPENAI_FALLBACK_MODEL to a model that answers while the primary is down or throttling, e.g. gpt-4o-mini, or unset it' },
-  OPENAI_FALLBACK_BASE_URL: { schema: url, fix: 'set OPENAI_FALLBACK_BASE_URL to the fallback provider\'s OpenAI-compatible API base (default: OPENAI_BASE_URL)' },
+  OPENAI_FALLBACK_BASE_URL: { schema: aiBaseUrl, fix: 'set OPENAI_FALLBACK_BASE_URL to the fallback provider\'s OpenAI-compatible API base (default: OPENAI_BASE_URL)' },
   OPENAI_FALLBACK_API_KEY: { secret: true, schema: z.string().trim().min(1), fix: 'set OPENAI_FALLBACK_API_KEY to the fallback provider\'s key (default: OPENAI_API_KEY)' },
   AI_FALLBACK_AFTER_MS: { schema: integer(0, 3_600_000), default: '30000', fix: 'set AI_FALLBACK_AFTER_MS to how long the primary may throttle before the fallback answers, in milliseconds, e.g. 30000' },
   AI_VISION: { schema: bool, default: 'false', fix: 'set AI_VISION=true when OPENAI_MODEL reads images, so image attachments go to the model' },

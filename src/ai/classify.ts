@@ -88,7 +88,9 @@ function fromStatus(error: APIError): AiError {
   const answered = error.status === undefined ? '200 with an error' : String(status);
   // The SDK's message starts with the status ("500 <text>"): quoted whole, so the status and the text are said once (a log line leaves out a cause quoted).
   const said = error.status !== undefined && error.message.startsWith(`${error.status} `) ? error.message : `${answered}: ${error.message}`;
-  const message = `AI provider answered ${said}${redirectHint(error.status, headers)}`;
+  // A 404 is a model the provider does not serve, or a base URL without its /v1: check tells which.
+  const notFound = status === 404 ? ' (a model it does not serve, or a base URL without its /v1? `parley check` tells)' : '';
+  const message = `AI provider answered ${said}${redirectHint(error.status, headers)}${notFound}`;
   // A prompt the provider's filter refused is refused again, whatever the server suggests: final, with its own apology.
   if (status === 400 && isPromptFiltered(error)) return new AiError('content_filtered', message, { ...details, retryable: false });
   const classified = new AiError(kind, message, details);

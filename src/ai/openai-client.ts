@@ -17,6 +17,8 @@ import { SingleFlight } from './single-flight.js';
 import { openAiSdk, sawStreamEnd } from './openai-sdk.js';
 import { rememberSecrets } from '../secret-values.js';
 import { withoutRequestText } from './request-text.js';
+import { ThinkingFilter, withoutThinking } from './think.js';
+import { StreamUsageOption } from './stream-options.js';
 import type {
   AiClient,
   AiOptions,
@@ -37,6 +39,7 @@ export class OpenAiClient implements AiClient {
   private readonly flights = new SingleFlight<AiResult>();
   private readonly answers: AnswerCache;
   private readonly log: Logger | undefined;
+  private readonly streamUsage: StreamUsageOption;
   /** The usage a call reported, else an estimate (see usageOrEstimate). */
   private readonly reported: ReturnType<typeof usageOrEstimate>;
 
@@ -45,6 +48,7 @@ export class OpenAiClient implements AiClient {
     // A provider's error may quote the key back: hidden wherever it is logged or stored.
     rememberSecrets(options.apiKey);
     this.reported = usageOrEstimate(options.systemPrompt, this.log);
+    this.streamUsage = new StreamUsageOption(this.log);
     // One SDK client per key: a refused key (401) gives way to the next within the same attempt.
     this.sdks = new ApiKeys(
       splitApiKeys(options.apiKey),
@@ -88,10 +92,7 @@ export class OpenAiClient implements AiClient {
   /** Answer one message: cache, then single-flight, then the resilient HTTP call (only it takes from admitCall's limit). */
   async reply(request: AiRequest, callOptions: CallOptions = {}): Promise<AiResult> {
     const { signal } = callOptions;
-    this.log?.debug(
-      { conversationId: request.conversationId, turns: request.history.length, text: request.text },
-      'AI request',
-    );
+    this.log?.debug({ conversationId: request.conversationId, turns: request.history.length, text: request.text }, 'AI request');
     const key = requestKey(this.options, request);
     const hit = await this.answers.lookup(key);
     if (hit) return hit;
@@ -147,10 +148,7 @@ export class OpenAiClient implements AiClient {
    * each stream is its reader's own).
    */
   stream(request: AiRequest, callOptions: CallOptions = {}): AiStream {
-    this.log?.debug(
-      { conversationId: request.conversationId, turns: request.history.length, text: request.text },
-      'AI stream request',
-    );
+    this.log?.debug({ conversationId: request.conversationId, turns: request.history.length, text: request.text }, 'AI stream request');
     const { channel, signal } = openChannel(callOptions.signal);
     const key = requestKey(this.options, request);
     const work = (async (): Promise<AiResult> => {
@@ -186,7 +184,7 @@ export class OpenAiClient implements AiClient {
       ),
     );
     const choice = firstChoice(response);
-    const content = textOf(choice?.message?.content);
+    const content = withoutThinking(textOf(choice?.message?.content));
     const given = content || textOf(choice?.message?.refusal);
     const text = this.capped(given);
     const finish = text === given ? choice?.finish_reason : 'length';
@@ -198,19 +196,13 @@ export class OpenAiClient implements AiClient {
   /** One streamed completion; `whole` as in `complete`. */
   private async streamAttempt(request: AiRequest, attempt: Attempt, channel: TextChannel): Promise<{ result: AiResult; whole: boolean }> {
     // A refused key surfaces here, before the first chunk: the next key's stream takes over.
-    const { data: stream, response } = await this.sdks.use((sdk) =>
-      sdk.chat.completions
-        .create(
-          {
-            model: this.options.model,
-            messages: buildMessages(this.options.systemPrompt, request),
-            ...outputLimit(this.options),
-            stream: true,
-            stream_options: { include_usage: true },
-          },
-          { signal: attempt.signal },
-        )
-        .withResponse(),
+    const { data: stream, response } = await this.sdks.use(
+      (sdk) =>
+        this.streamUsage.open((usageOption) =>
+          sdk.chat.completions
+            .create({ model: this.options.model, messages: buildMessages(this.options.systemPrompt, request), ...outputLimit(this.options), stream: true, ...usageOption }, { signal: attempt.signal })
+            .withResponse(),
+        ),
       attempt.nextRequest,
     );
     let text = '';
@@ -219,6 +211,7 @@ export class OpenAiClient implements AiClient {
     let finish: string | null | undefined;
     let answered = false; // some content, not only a refusal: as in `complete`, only that is cached
     let events = 0;
+    const thinking = new ThinkingFilter(); // a `<think>` block the answer begins with is not shown
     try {
       for await (const chunk of stream) {
         attempt.touch();
@@ -227,7 +220,7 @@ export class OpenAiClient implements AiClient {
         if (chunk.usage) usage = chunk.usage;
         const first = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
         finish = first?.finish_reason ?? finish;
-        const content = textOf(first?.delta?.content);
+        const content = thinking.push(textOf(first?.delta?.content)) + (first?.finish_reason ? thinking.end() : '');
         const piece = content || textOf(first?.delta?.refusal);
         if (content) answered = true;
         const kept = this.capped(piece, text.length);

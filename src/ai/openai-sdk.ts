@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { leanFetchUpTo } from '../http/lean-fetch.js';
+import { inOpenAiErrorShape } from './error-body.js';
 import { watchStreamEnd } from './stream-end.js';
 
 export { sawStreamEnd } from './stream-end.js';
@@ -28,7 +29,8 @@ export function openAiSdk(options: { apiKey: string; baseURL?: string; timeoutMs
     // Half the CPU per call of the global fetch (see lean-fetch.ts); streams still use it.
     // A redirect is not followed (leanFetch never does; the global fetch, for streams, would): it
     // would take the conversation to another host, whose 401 would then read as a revoked key.
-    // A stream's body is watched for its end marker (stream-end.ts).
-    fetch: async (url, init) => watchStreamEnd(await aiFetch(url, { ...init, redirect: 'manual' })),
+    // A stream's body is watched for its end marker (stream-end.ts); an error's body is read in
+    // whichever shape the server wrote it (error-body.ts).
+    fetch: async (url, init) => watchStreamEnd(await inOpenAiErrorShape(await aiFetch(url, { ...init, redirect: 'manual' }))),
   });
 }

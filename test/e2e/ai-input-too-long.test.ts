@@ -26,6 +26,9 @@ const tooLong = {
 it.each([
   ['OpenAI (code context_length_exceeded)', tooLong],
   ['a compatible server that says it in words', { status: 400, body: { error: { message: 'prompt is too long: 210000 tokens > 200000 maximum', type: 'invalid_request_error' } } }],
+  // vLLM (before 0.9) writes its error at the top level, not under `error`; FastAPI-built servers as `detail`.
+  ['vLLM\'s top-level { "object": "error", "message" }', { status: 400, body: { object: 'error', message: "This model's maximum context length is 4096 tokens. However, you requested 5120 tokens (4096 in the messages, 1024 in the completion).", type: 'BadRequestError', param: null, code: 400 } }],
+  ['a FastAPI-built server\'s { "detail" }', { status: 400, body: { detail: 'Input is too long for this model: 5120 tokens, 4096 allowed' } }],
   // A proxy's 413 page in front of the model: no JSON, no wording to read.
   ['a proxy\'s bare 413 "Request Entity Too Large"', { status: 413, body: 'Request Entity Too Large', headers: { 'content-type': 'text/plain' } }],
 ])('%s: dead-lettered as ai_input_too_long, and the user is asked for a shorter message', async (_name, refusal) => {

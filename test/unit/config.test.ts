@@ -174,6 +174,14 @@ describe('loadConfig errors', () => {
     expect(lines.join('\n')).not.toMatch(/short-tok|short-admin|short-secret|s3cr3t/);
   });
 
+  it("an AI base URL with a query (Azure's classic ?api-version=) is refused, naming the base that works; without one it is taken", () => {
+    const classic = 'https://res.openai.azure.com/openai/deployments/gpt4o?api-version=2024-10-21';
+    for (const name of ['OPENAI_BASE_URL', 'OPENAI_FALLBACK_BASE_URL']) {
+      expect(problems({ [name]: classic }).find((l) => l.startsWith(`${name}=`))).toMatch(/is invalid: a base without a query .*https:\/\/<resource>\.openai\.azure\.com\/openai\/v1/);
+    }
+    expect(loadConfig({ OPENAI_BASE_URL: 'https://res.openai.azure.com/openai/v1' }).ai.baseURL).toBe('https://res.openai.azure.com/openai/v1');
+  });
+
   it('WEB_SESSION_SECRET takes several secrets while rotating, each of 32+ characters, and hides every one', () => {
     const NEW = 'new-web-session-secret-0123456789abcdef';
     const OLD = 'old-web-session-secret-0123456789abcdef';
