@@ -6,7 +6,7 @@
  * The inline conversion and the block patterns are shared (the adapter kit's); the block
  * structure (paragraphs, nested lists, code collected into <pre>) is Intercom's own.
  */
-import { closingFence, headingTitle, isRule, openingFence, renderInline, replaceSpans, type InlineRenderer } from 'parley/adapter-kit';
+import { closingFence, headingTitle, isRule, openingFence, renderInline, replaceSpans, type Fence, type InlineRenderer } from 'parley/adapter-kit';
 
 // The shared inline conversion uses private-use characters as placeholders for the pieces it
 // sets aside; any in the input are dropped first so a reply cannot forge one.
@@ -26,7 +26,7 @@ export function markdownToIntercomHtml(markdown: string): string {
   const html: string[] = [];
   const lists: OpenList[] = [];
   let paragraph: string[] = [];
-  let code: { fence: string; lines: string[] } | undefined; // the opening fence's marker, the code so far
+  let code: { fence: Fence; lines: string[] } | undefined; // the opening fence, the code so far
 
   const flushParagraph = () => {
     if (paragraph.length > 0) html.push(`<p>${paragraph.join('<br>')}</p>`);
@@ -42,11 +42,11 @@ export function markdownToIntercomHtml(markdown: string): string {
 
   for (const rawLine of markdown.replace(privateUse, '').replace(/\r\n?/g, '\n').split('\n')) {
     if (code) {
-      if (closingFence(rawLine, code.fence) !== undefined) {
+      if (closingFence(rawLine, code.fence.marker, code.fence.indent) !== undefined) {
         html.push(`<pre><code>${escapeHtml(code.lines.join('\n'))}</code></pre>`);
         code = undefined;
       } else {
-        code.lines.push(rawLine);
+        code.lines.push(unindent(rawLine, code.fence.indent.length));
       }
       continue;
     }
@@ -54,11 +54,15 @@ export function markdownToIntercomHtml(markdown: string): string {
     const fence = openingFence(line);
     if (fence) {
       endBlock();
-      code = { fence: fence.marker, lines: [] };
+      code = { fence, lines: [] };
       continue;
     }
     if (line.trim() === '') {
       flushParagraph(); // a list survives a blank line between its items
+      continue;
+    }
+    if (isRule(line)) {
+      endBlock(); // before items: `- - -` and `* * *` are rules, not items
       continue;
     }
     const item = itemPattern.exec(line);
@@ -81,10 +85,6 @@ export function markdownToIntercomHtml(markdown: string): string {
     }
     if (lists.length > 0 && /^[ \t]/.test(line)) {
       html.push(`<br>${inline(line.trim())}`); // a continuation line of the current item
-      continue;
-    }
-    if (isRule(line)) {
-      endBlock();
       continue;
     }
     const title = headingTitle(line);
@@ -126,6 +126,15 @@ function inline(text: string): string {
 }
 
 /**
+ * A letter or digit of a script that spaces its words. `*` next to one is inside a word: `2*3*4` and
+ * `x*y + y*z` are arithmetic, and would lose their `*` to italics. Chinese, Japanese and Thai put no
+ * space between words, so `これは*注意*して` is italics.
+ */
+const wordChar = String.raw`(?:(?![\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}])[\p{L}\p{N}])`;
+const italicPattern = new RegExp(String.raw`(?<!${wordChar})\*(?=[^\s*])(.*?[^\s*])\*(?!${wordChar})`, 'gu');
+const italicCloser = new RegExp(String.raw`(?<=[^\s*])\*(?!${wordChar})`, 'gu');
+
+/**
  * `***x***`, `**x**` / `__x__` → <b>; `*x*` / `_x_` → <i>. Runs after escaping, so markers are plain
  * text. Each span with the closers it can end at, so an opener without one costs no rescan (replaceSpans).
  */
@@ -140,13 +149,20 @@ function emphasis(text: string): string {
     /(?<=\S)__(?![\p{L}\p{N}_])/gu,
     (_, x) => `<b>${x}</b>`,
   );
-  html = replaceSpans(html, /\*(?=[^\s*])(.*?[^\s*])\*/g, /(?<=[^\s*])\*/g, (_, x) => `<i>${x}</i>`);
+  html = replaceSpans(html, italicPattern, italicCloser, (_, x) => `<i>${x}</i>`);
   return replaceSpans(
     html,
     /(?<![\p{L}\p{N}_])_(?=[^\s_])(.*?[^\s_])_(?![\p{L}\p{N}_])/gu,
     /(?<=[^\s_])_(?![\p{L}\p{N}_])/gu,
     (_, x) => `<i>${x}</i>`,
   );
+}
+
+/** A code line without the spaces (up to `depth` of them) its fence was indented by (a list item's code block). */
+function unindent(line: string, depth: number): string {
+  let start = 0;
+  while (start < depth && line[start] === ' ') start++;
+  return line.slice(start);
 }
 
 function anchor(url: string, html: string): string {

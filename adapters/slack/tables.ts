@@ -3,7 +3,7 @@
  * mrkdwn has no tables and shows them as rows of pipes and dashes in a proportional font, the
  * columns out of line. A table is set in a code block instead, its columns padded to line up.
  */
-import { closingFence, openingFence } from 'parley/adapter-kit';
+import { closingFence, openingFence, type Fence } from 'parley/adapter-kit';
 import stringWidth from 'string-width'; // ^8: its 9 needs Node 22, parley runs on 20
 
 /** The delimiter row under a table's header: `|---|:--:|`, one or more columns. */
@@ -14,16 +14,16 @@ export function fenceTables(markdown: string): string {
   if (!markdown.includes('|')) return markdown; // most answers have no table
   const lines = markdown.split('\n');
   const out: string[] = [];
-  let fence: string | undefined;
+  let fence: Fence | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (fence !== undefined) {
-      if (closingFence(line, fence) !== undefined) fence = undefined;
+      if (closingFence(line, fence.marker, fence.indent) !== undefined) fence = undefined;
       out.push(line);
       continue;
     }
     const open = openingFence(line);
-    if (open) fence = open.marker;
+    if (open) fence = open;
     const next = lines[i + 1];
     // As GFM: the delimiter row has as many cells as the header (`a | b` over `---` is a heading).
     if (open || next === undefined || !line.includes('|') || !DELIMITER_ROW.test(next) || cells(next).length !== cells(line).length) {

@@ -69,8 +69,9 @@ const tokenOpen = '\uE001';
 const tokenClose = '\uE002';
 const tokenPattern = /\uE001(\d+)\uE002/g;
 
-const openingFencePattern = /^( {0,3})(`{3,}|~{3,})(.*)$/;
-const closingFencePattern = /^( {0,3})(`{3,}|~{3,})[ \t]*$/;
+// Indented any depth: a code block in a nested list item is indented to the item's text (`    ```py`).
+const openingFencePattern = /^( *)(`{3,}|~{3,})(.*)$/;
+const closingFencePattern = /^( *)(`{3,}|~{3,})[ \t]*$/;
 const rulePattern = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 // The title ends in a non-blank (or is empty): a lazy `(.*?)` retried `[ \t]*$` at every blank of a long run.
 // `(?=([ \t]+))\1` takes the blanks at once: a failed match retried every shorter run of them (here and below).
@@ -123,19 +124,19 @@ export function renderMarkdown(markdown: string, renderer: MarkdownRenderer): st
   };
 
   const output: string[] = [];
-  let fence: string | undefined; // the opening fence's marker while inside a code block
+  let fence: Fence | undefined; // the opening fence while inside a code block
   // The placeholders below are private-use characters: a model's text must not forge them.
   for (const rawLine of markdown.replace(/[\uE000-\uE002]/g, '').split('\n')) {
     const carriageReturn = rawLine.endsWith('\r') ? '\r' : '';
     const line = carriageReturn ? rawLine.slice(0, -1) : rawLine;
     let converted: string;
     if (fence !== undefined) {
-      const indent = closingFence(line, fence);
+      const indent = closingFence(line, fence.marker, fence.indent);
       if (indent !== undefined) fence = undefined;
       converted = indent !== undefined ? renderer.fence(indent) : renderer.codeLine ? renderer.codeLine(line) : line;
     } else {
       const open = openingFence(line);
-      if (open) fence = open.marker;
+      fence = open;
       converted = open ? renderer.fence(open.indent) : convertLine(line);
     }
     output.push(converted + carriageReturn);
@@ -201,10 +202,14 @@ export function openingFence(line: string): Fence | undefined {
   return { indent, marker };
 }
 
-/** The indent of a line that closes the code block `marker` opened (same character, at least as long), or undefined. */
-export function closingFence(line: string, marker: string): string | undefined {
+/**
+ * The indent of a line that closes the code block `marker` opened (same character, at least as long,
+ * indented at most 3 more than the opening fence's `openIndent`), or undefined.
+ */
+export function closingFence(line: string, marker: string, openIndent = ''): string | undefined {
   const [match, indent = '', close = ''] = closingFencePattern.exec(line) ?? [];
-  return match !== undefined && close[0] === marker[0] && close.length >= marker.length ? indent : undefined;
+  const inside = indent.length <= openIndent.length + 3;
+  return match !== undefined && inside && close[0] === marker[0] && close.length >= marker.length ? indent : undefined;
 }
 
 /** Whether the line is a horizontal rule (`---`, `***`, `___`, spaced or not). */

@@ -19,8 +19,9 @@ export interface Fence {
 /** A range of the prepared text no cut may fall inside (a code block that fits in one part). */
 type Atom = readonly [start: number, end: number];
 
-const openingFence = /^( {0,3})(`{3,}|~{3,})(.*)$/;
-const closingFence = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
+// Indented any depth, as markdown.ts's: a code block in a nested list item.
+const openingFence = /^( *)(`{3,}|~{3,})(.*)$/;
+const closingFence = /^( *)(`{3,}|~{3,})[ \t]*$/;
 
 /**
  * Where a part may end, best first; `afterMatch` cuts after the match instead of before it, and
@@ -120,8 +121,8 @@ export function findFences(text: string): Fence[] {
         open = { start: lineStart, indent, marker, line, body: [] };
       }
     } else {
-      const close = closingFence.exec(line)?.[1];
-      if (close !== undefined && close[0] === open.marker[0] && close.length >= open.marker.length) {
+      const [, indent = '', close] = closingFence.exec(line) ?? [];
+      if (close !== undefined && indent.length <= open.indent.length + 3 && close[0] === open.marker[0] && close.length >= open.marker.length) {
         // Ends before a CRLF's `\r`: the line break after the block stays whole, a place to cut.
         fences.push({ start: open.start, end: lineStart + line.length, open: open.line, close: line.trim(), body: open.body, closed: true });
         open = undefined;

@@ -91,6 +91,10 @@ describe('markdownToIntercomHtml: the AI’s markdown → the HTML of a reply', 
     ['***both***', '<p><b><i>both</i></b></p>'],
     ['**bold with *italic* inside**', '<p><b>bold with <i>italic</i> inside</b></p>'],
     ['2 * 3 * 4', '<p>2 * 3 * 4</p>'],
+    // Arithmetic, not italics: the `*` would be lost.
+    ['2*3*4 = 24 and x*y + y*z', '<p>2*3*4 = 24 and x*y + y*z</p>'],
+    ['*a* (*b*) *c*.', '<p><i>a</i> (<i>b</i>) <i>c</i>.</p>'],
+    ['これは*注意*してください', '<p>これは<i>注意</i>してください</p>'], // no spaces between words: still italics
     ['Rated ***** by users, **great**', '<p>Rated ***** by users, <b>great</b></p>'],
     ['password: ******** (hidden)', '<p>password: ******** (hidden)</p>'],
     ['card ending ****1234 and ****5678', '<p>card ending ****1234 and ****5678</p>'],
@@ -116,8 +120,12 @@ describe('markdownToIntercomHtml: the AI’s markdown → the HTML of a reply', 
     ['- x\n1. y', '<ul><li>x</li></ul><ol><li>y</li></ol>'],
     ['```js\nconst a = 1 < 2;\n\nreturn a;\n```\nafter', '<pre><code>const a = 1 &lt; 2;\n\nreturn a;</code></pre><p>after</p>'],
     ['```\nunclosed **code**', '<pre><code>unclosed **code**</code></pre>'],
+    // A list item's code block, indented to the item's text: code, without that indentation.
+    ['1. Install:\n   ```bash\n   brew install node\n   ```\n2. Run', '<ol><li>Install:</li></ol><pre><code>brew install node</code></pre><ol start="2"><li>Run</li></ol>'],
+    ['- a\n  - b:\n    ```py\n    def __init__(self):\n        pass\n    ```', '<ul><li>a<ul><li>b:</li></ul></li></ul><pre><code>def __init__(self):\n    pass</code></pre>'],
     ['> quoted', '<p>quoted</p>'],
     ['above\n\n---\n\nbelow', '<p>above</p><p>below</p>'],
+    ['above\n- - -\nbelow\n* * *\n- item', '<p>above</p><p>below</p><ul><li>item</li></ul>'],
     ['\uE0010\uE002 forged token', '<p>0 forged token</p>'],
     ['', ''],
     // Nothing to show once converted: an empty reply would be posted; shown as written instead.

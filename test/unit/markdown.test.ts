@@ -108,7 +108,11 @@ describe('block patterns', () => {
     expect(openingFence('  ```ts')).toEqual({ indent: '  ', marker: '```' });
     expect(openingFence('~~~~')).toEqual({ indent: '', marker: '~~~~' });
     expect(openingFence('``` a`b')).toBeUndefined(); // inline code, not a fence
-    expect(openingFence('    ```')).toBeUndefined();
+    // Any depth: a nested list item's code block is indented past 3; it closes within 3 more than it opened.
+    expect(openingFence('    ```')).toEqual({ indent: '    ', marker: '```' });
+    expect(closingFence('    ```', '```')).toBeUndefined();
+    expect(closingFence('      ```', '```', '    ')).toBe('      ');
+    expect(closingFence('        ```', '```', '    ')).toBeUndefined();
     expect(closingFence(' ````  ', '```')).toBe(' ');
     expect(closingFence('```', '````')).toBeUndefined();
     expect(closingFence('~~~', '```')).toBeUndefined();

@@ -39,6 +39,22 @@ describe('markdownToMrkdwn: emphasis', () => {
     expect(markdownToMrkdwn('an *italic* word, (*this*), *été*.')).toBe('an _italic_ word, (_this_), _été_.');
   });
 
+  // Slack shows a mark as a mark only with a space or ASCII punctuation outside it: Chinese and
+  // Japanese have no spaces between words, and their bold showed its asterisks.
+  it.each([
+    ['これは**重要**です。', 'これは\u200B*重要*\u200Bです。'],
+    ['这是**粗体**文字，~~删除~~了', '这是\u200B*粗体*\u200B文字，\u200B~删除~\u200B了'],
+    ['foo**bar**baz', 'foo\u200B*bar*\u200Bbaz'],
+    ['中***文***字', '中\u200B*_文_*\u200B字'],
+    ['(**a**) **b**, "**c**"', '(*a*) *b*, "*c*"'],
+  ])('puts a zero-width space between a mark and a letter outside it: %j', (markdown, expected) => {
+    expect(markdownToMrkdwn(markdown)).toBe(expected);
+  });
+
+  it('drops the private-use characters that stand in for marks from the model’s text', () => {
+    expect(markdownToMrkdwn('a\uE010b\uE011c\uE012d')).toBe('abcd');
+  });
+
   it('keeps a backslash-escaped asterisk from becoming italics', () => {
     const out = markdownToMrkdwn('\\*not italic\\*');
     expect(out).not.toContain('_');
@@ -123,6 +139,11 @@ describe('markdownToMrkdwn: code keeps its markdown, its Slack control character
 
   it('leaves an unclosed (truncated) block as code to the end', () => {
     expect(markdownToMrkdwn('```js\nlet a = **b** < c;\n**still code**')).toBe('```\nlet a = **b** &lt; c;\n**still code**');
+  });
+
+  it('keeps a nested list item’s code block (indented past 3 spaces) as code, its marks untouched', () => {
+    const markdown = '- Setup:\n  - Create it:\n    ```py\n    def __init__(self, **kw):\n    ```\n  - **Run** it';
+    expect(markdownToMrkdwn(markdown)).toBe('• Setup:\n  • Create it:\n    ```\n    def __init__(self, **kw):\n    ```\n  • *Run* it');
   });
 
   it('keeps indentation inside code', () => {

@@ -288,6 +288,17 @@ describe('splitMessage: code blocks', () => {
     ]);
   });
 
+  it('splits a nested list item’s code block (indented past 3 spaces) as a code block, fences balanced in every part', () => {
+    const lines = Array.from({ length: 30 }, (_, i) => `    export const n${i} = ${i};`);
+    const text = ['- Step:', '  - Save this:', '    ```ts', ...lines, '    ```', '  - Done'].join('\n');
+    const parts = splitMessage(text, 200);
+    expectWellFormed(parts, 200);
+    expect(parts.length).toBeGreaterThan(3);
+    for (const part of parts) expect(fenceCount(part) % 2).toBe(0);
+    const bodies = parts.flatMap((part) => part.split('\n')).filter((line) => line.startsWith('    export'));
+    expect(bodies).toEqual(lines);
+  });
+
   it('still respects the limit when even the fences would not fit', () => {
     const text = '```typescript\nconst a = 1;\nconst b = 2;\n```';
     const parts = splitMessage(text, 12);

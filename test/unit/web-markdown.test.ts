@@ -22,6 +22,17 @@ describe('web chat markdown', () => {
     ['[x]( https://e.com ) [y](javascript:alert(1))', '<p><a href="https://e.com/">x</a> [y](javascript:alert(1))</p>'],
     ['# Title ##\n- a\n- b\n\n> q\n```js\nx\n```', '<p class="heading"><strong>Title</strong></p><ul><li>a</li><li>b</li></ul><blockquote>q</blockquote><pre><code data-lang="js">x</code></pre>'],
     ['snake__case__name and a_b_c', '<p>snake__case__name and a_b_c</p>'],
+    // Arithmetic is not italics (its `*` were lost); `\` escapes a mark; ***, ~~ and images show no stray marks.
+    // A one-character span ends at its own closer, not the next span's (`<em>a* and *b</em>`).
+    ['*a* and *b*, **c** and **d**, _e_ and _f_, __g__ and __h__', '<p><em>a</em> and <em>b</em>, <strong>c</strong> and <strong>d</strong>, <em>e</em> and <em>f</em>, <strong>g</strong> and <strong>h</strong></p>'],
+    ['2*3*4 = 24 and x*y + y*z, *a* (*b*)', '<p>2*3*4 = 24 and x*y + y*z, <em>a</em> (<em>b</em>)</p>'],
+    ['これは*注意*してください', '<p>これは<em>注意</em>してください</p>'], // no spaces between words: still italics
+    ['\\*not italic\\* 1\\. \\# C:\\Users', '<p>*not italic* 1. # C:\\Users</p>'],
+    ['***both*** ~~gone~~ ![alt](https://e.com/a.png)', '<p><strong><em>both</em></strong> <del>gone</del> <a href="https://e.com/a.png">alt</a></p>'],
+    ['https://e.com/wiki/A_(b), (https://e.com/c)', '<p><a href="https://e.com/wiki/A_(b)">https://e.com/wiki/A_(b)</a>, (<a href="https://e.com/c">https://e.com/c</a>)</p>'],
+    // A list item's code block is code, not the item's text with its fences showing.
+    ['1. Install:\n   ```bash\n   brew install node\n   ```\n2. Run', '<ol><li>Install:</li></ol><pre><code data-lang="bash">brew install node</code></pre><ol start="2"><li>Run</li></ol>'],
+    ['- a:\n    ```py\n    def f():\n        pass\n    ```', '<ul><li>a:</li></ul><pre><code data-lang="py">def f():\n    pass</code></pre>'],
   ])('%j', (text, expected) => {
     expect(render(text)).toBe(expected);
   });
@@ -30,6 +41,8 @@ describe('web chat markdown', () => {
     ['**a ', '**a '.repeat(N / 4)],
     ['*a ', '*a '.repeat(N / 3)],
     ['_a ', '_a '.repeat(N / 3)],
+    ['~~a ', '~~a '.repeat(N / 4)],
+    ['http://(', 'http://('.repeat(N / 8)],
     ['[', '['.repeat(N)],
     ['[a]( and blanks', `[a](${' '.repeat(N)}`],
   ])('a run of %j stays text', (_name, text) => {

@@ -83,6 +83,11 @@ describe('markdownToWhatsApp: blocks', () => {
     expect(markdownToWhatsApp(markdown)).toBe('Run:\n\n```\nconst a = **b** * c_d_e;\n# not a heading\n```\n\nDone *now*.');
   });
 
+  it('keeps a nested list item’s code block (indented past 3 spaces) as code, its marks untouched', () => {
+    const markdown = '- Setup:\n  - Create it:\n    ```py\n    def __init__(self, **kw):\n    ```\n  - **Run** it';
+    expect(markdownToWhatsApp(markdown)).toBe('• Setup:\n  • Create it:\n```\n    def __init__(self, **kw):\n```\n  • *Run* it');
+  });
+
   it('keeps inline code untouched', () => {
     expect(markdownToWhatsApp('call `foo(**x**, _y_)` **now**')).toBe('call `foo(**x**, _y_)` *now*');
   });

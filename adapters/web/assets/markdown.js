@@ -32,23 +32,36 @@ function link(href, label) {
 }
 
 /**
+ * A letter or digit of a script that spaces its words: `*` next to one is inside a word. Chinese,
+ * Japanese and Thai put no space between words, so `これは*注意*して` is italics.
+ */
+const WORD_CHAR = String.raw`(?:(?![\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}])[\p{L}\p{N}])`;
+
+/**
  * The inline forms, tried in this order where one may start (the first that matches wins). A
  * span's `closer` matches wherever it can end, whatever its opener: past a line's last closer the
  * span is not tried, as each try would scan to the end of the line (`**a **a …` was quadratic).
  */
 const FORMS = [
   { kind: 'code', re: /`([^`\n]+)`/y },
+  // A backslash-escaped mark is that mark as text (`\*not italic\*`), the backslash not shown.
+  { kind: 'escape', re: /\\([!-/:-@[-`{-~])/y },
   // `\((?=(\s*))\2`: the blanks after `(` taken at once (`\s*` then `\s*` retried every split of them).
-  { kind: 'link', re: /\[([^[\]\n]+)\]\((?=(\s*))\2([^\s()]*(?:\([^\s()]*\)[^\s()]*)*)\s*\)/y },
-  { kind: 'strong', re: /\*\*(\S(?:.*?\S)?)\*\*/y, closer: /(?<=\S)\*\*/g },
-  { kind: 'strong', re: /\b__(\S(?:.*?\S)?)__(?!\w)/y, closer: /(?<=\S)__(?!\w)/g }, // not inside words: snake__case
-  { kind: 'em', re: /\*([^\s*](?:.*?[^\s*])?)\*/y, closer: /(?<=[^\s*])\*/g },
-  { kind: 'em', re: /\b_([^\s_](?:.*?[^\s_])?)_(?!\w)/y, closer: /(?<=[^\s_])_(?!\w)/g },
+  // An image's `!` is part of it: the image is shown as a link to it.
+  { kind: 'link', re: /!?\[([^[\]\n]+)\]\((?=(\s*))\2([^\s()]*(?:\([^\s()]*\)[^\s()]*)*)\s*\)/y },
+  { kind: 'strong-em', re: /\*\*\*([^\s*](?:.*?[^\s*])??)\*\*\*/y, closer: /(?<=[^\s*])\*\*\*/g },
+  { kind: 'strong', re: /\*\*(\S(?:.*?\S)??)\*\*/y, closer: /(?<=\S)\*\*/g },
+  { kind: 'strong', re: /\b__(\S(?:.*?\S)??)__(?!\w)/y, closer: /(?<=\S)__(?!\w)/g }, // not inside words: snake__case
+  // Not inside a word or number either: `2*3*4` and `x*y + y*z` are arithmetic, not italics.
+  { kind: 'em', re: new RegExp(String.raw`(?<!${WORD_CHAR})\*([^\s*](?:.*?[^\s*])??)\*(?!${WORD_CHAR})`, 'uy'), closer: new RegExp(String.raw`(?<=[^\s*])\*(?!${WORD_CHAR})`, 'gu') },
+  { kind: 'em', re: /\b_([^\s_](?:.*?[^\s_])??)_(?!\w)/y, closer: /(?<=[^\s_])_(?!\w)/g },
+  { kind: 'del', re: /~~(\S(?:.*?\S)??)~~/y, closer: /(?<=\S)~~/g },
   { kind: 'auto', re: /<((?:https?:\/\/|mailto:)[^\s<>]+)>/y },
-  { kind: 'bare', re: /(https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]*_])/y },
+  // A URL's balanced parentheses are part of it (`…/Markdown_(software)`); one it closes is not.
+  { kind: 'bare', re: /(https?:\/\/(?:[^\s<>()]|\([^\s<>()]*\))*(?:[^\s<>.,;:!?'"()\]*_~]|\([^\s<>()]*\)))/y },
 ];
 /** Where a form may start: anything else is text. */
-const FORM_START = /[`[*_<h]/g;
+const FORM_START = /[`\\![*_~<h]/g;
 const LINK_LIKE = new Set(['link', 'auto', 'bare']);
 
 /** Per line of `text` (a span's `.` stops at a line break): its end, and where each form's last closer ends. */
@@ -99,7 +112,9 @@ function inline(parent, text, links = true) {
     at = s.index + m[0].length;
     starts.lastIndex = at;
     if (form.kind === 'code') parent.append(el('code', m[1]));
-    else if (form.kind === 'strong' || form.kind === 'em') inline(parent.appendChild(el(form.kind)), m[1], links);
+    else if (form.kind === 'escape') parent.append(m[1]);
+    else if (form.kind === 'strong-em') inline(parent.appendChild(el('strong')).appendChild(el('em')), m[1], links);
+    else if (form.kind === 'strong' || form.kind === 'em' || form.kind === 'del') inline(parent.appendChild(el(form.kind)), m[1], links);
     else {
       const href = safeHref(form.kind === 'link' ? m[3] : m[1]);
       // Anything but http(s) and mailto (javascript:, data:, relative paths) stays the text it was.
@@ -111,7 +126,8 @@ function inline(parent, text, links = true) {
 }
 
 // No backtick after the fence, checked once: `\s*`, the language and `[^`]*` retried every split of a long line.
-const FENCE = /^ {0,3}(`{3,}(?!`)|~{3,}(?!~))(?![^`]*`)\s*([\w+#.-]*)[^`]*$/;
+// Indented any depth: a list item's code block is indented to the item's text (`   ```bash` under `1. `).
+const FENCE = /^([ \t]*)(`{3,}(?!`)|~{3,}(?!~))(?![^`]*`)\s*([\w+#.-]*)[^`]*$/;
 // The title ends in a non-blank (or is empty): a lazy `(.*?)` retried the tail at every blank of a long run.
 // `(?=(\s+))\2`: the blanks after the `#`s taken at once.
 const HEADING = /^ {0,3}(#{1,6})(?=(\s+))\2((?:.*?\S)?)(?:\s+#+)?\s*$/;
@@ -133,12 +149,15 @@ export function markdown(text) {
     }
     const fence = FENCE.exec(line);
     if (fence) {
-      const closing = new RegExp(`^ {0,3}${fence[1][0] === '`' ? '`' : '~'}{${fence[1].length},}\\s*$`);
+      // Closed by a fence indented at most 3 more than this one.
+      const closing = new RegExp(`^[ \\t]{0,${fence[1].length + 3}}${fence[2][0] === '`' ? '`' : '~'}{${fence[2].length},}\\s*$`);
+      // The code's lines lose the fence's indentation, as much of it as they have.
+      const indent = new RegExp(`^[ \\t]{0,${fence[1].length}}`);
       const body = [];
-      for (i++; i < lines.length && !closing.test(lines[i]); i++) body.push(lines[i]);
+      for (i++; i < lines.length && !closing.test(lines[i]); i++) body.push(lines[i].replace(indent, ''));
       i++;
       const code = el('code', body.join('\n'));
-      if (fence[2]) code.dataset.lang = fence[2];
+      if (fence[3]) code.dataset.lang = fence[3];
       const pre = el('pre');
       pre.append(code);
       frag.append(pre);
@@ -165,6 +184,7 @@ export function markdown(text) {
       if (ordered && Number(first[2]) !== 1) list.start = Number(first[2]);
       for (; i < lines.length; i++) {
         const item = ITEM.exec(lines[i]);
+        if (FENCE.test(lines[i])) break; // a code block in an item: shown after the list, not as its text
         if (item && (item[2] !== undefined) === ordered) {
           inline(list.appendChild(el('li')), item[4]);
         } else if (!item && lines[i].trim() && /^\s{2,}\S/.test(lines[i]) && list.lastChild) {
