@@ -79,13 +79,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     /** The models the bot is configured with and has prices for: always their own `model` label, never counted against the bound. */
     knowModels: (...names: (string | undefined)[]) => models.know(...names),
   };
+  // At 0 from the start, as zeroSeries below: a first burst of AI errors would otherwise not show in rate().
+  for (const kind of AI_ERROR_KINDS) metrics.aiErrors.inc({ kind }, 0);
+  for (const result of ['hit', 'miss']) metrics.cacheLookups.inc({ result }, 0);
   return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** The counts an adapter reports through its context (AdapterContext.rateLimited, .duplicateDropped, .replyUndelivered). */
+/**
+ * A platform's counters at 0 for the labels parley itself gives them. A labelled series otherwise
+ * appears at its first increment, already counted, and rate() and increase() read nothing of that
+ * first scrape interval: a first burst of signature failures (or rate-limit refusals, apologies,
+ * ratings...) raised the alert but the dashboard's panel stayed at 0.
+ */
+function zeroSeries(metrics: Metrics, platform: string): void {
+  for (const counter of [metrics.webhooksReceived, metrics.messagesReceived, metrics.duplicatesDropped, metrics.repliesFailed, metrics.conversationLogFailed]) counter.inc({ platform }, 0);
+  for (const reason of ['missing_signature', 'bad_signature', 'bad_timestamp', 'stale_timestamp']) metrics.webhooksRejected.inc({ platform, reason }, 0);
+  for (const limit of ['user', 'conversation', 'tenant']) metrics.rateLimited.inc({ platform, limit }, 0);
+  for (const kind of ['answer', 'apology', 'notice']) metrics.repliesSent.inc({ platform, kind }, 0);
+  for (const rating of ['good', 'bad']) metrics.feedback.inc({ platform, rating }, 0);
+}
+
+/** The counts an adapter reports through its context (AdapterContext.rateLimited, .duplicateDropped, .replyUndelivered); its counters start at 0. */
 export function adapterCounts(metrics: Metrics, platform: string): { rateLimited(limit: string): void; duplicateDropped(): void; replyUndelivered(code?: string): void } {
+  zeroSeries(metrics, platform);
   return {
     rateLimited: (limit) => metrics.rateLimited.inc({ platform, limit }),
     duplicateDropped: () => metrics.duplicatesDropped.inc({ platform }),

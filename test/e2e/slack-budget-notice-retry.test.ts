@@ -70,7 +70,8 @@ describe('a spent budget\'s notice on the retry of a message whose earlier run s
     expect(ai.calls).toHaveLength(1);
     const metrics = await (await fetch(`${server.base}/metrics`)).text();
     expect(metrics).toMatch(/^parley_replies_sent_total\{[^}]*kind="answer"[^}]*\} 1$/m);
-    expect(metrics).not.toMatch(/kind="notice"/);
+    expect(metrics).toMatch(/^parley_replies_sent_total\{[^}]*kind="notice"[^}]*\} 0$/m); // its series at 0 from the start: none sent
+    expect(metrics).not.toMatch(/kind="notice"[^}]*\} [1-9]/);
   });
 
   it('the earlier run was killed mid-stream: its message is stopped as it stands, then the notice is posted', async () => {

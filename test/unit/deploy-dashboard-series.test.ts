@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/observe/index.js';
+import { adapterCounts } from '../../src/observe/metrics.js';
 import { Alerts } from '../../src/ops/alerts.js';
 import { MemoryStore } from '../../src/store/index.js';
 
@@ -62,6 +63,24 @@ describe('the dashboard reads series every process has', () => {
     for (const kind of ['budget_warning', 'budget_exceeded', 'dead_letters', 'breaker_open', 'signature_failures', 'ai_key_rejected']) {
       expect(exposition).toMatch(new RegExp(`^parley_alerts_total\\{kind="${kind}"\\} 0$`, 'm'));
     }
+  });
+
+  it('a process exports at 0, from its start, the labelled series the panels rate: a first burst is not lost to rate()', async () => {
+    // Found against a live Prometheus: 38 signature failures raised ParleySignatureFailureSpike, but the
+    // "Signature failures per minute" panel read 0, as did rate-limit refusals, duplicates, apologies and ratings.
+    const metrics = createMetrics();
+    adapterCounts(metrics, 'slack'); // as the bot does for each adapter it starts
+    const exposition = await metrics.registry.metrics();
+    const zero = [
+      ...['webhooks_received', 'messages_received', 'duplicates_dropped', 'replies_failed', 'conversation_log_failed'].map((name) => `parley_${name}_total{platform="slack"}`),
+      ...['missing_signature', 'bad_signature', 'bad_timestamp', 'stale_timestamp'].map((reason) => `parley_webhooks_rejected_total{platform="slack",reason="${reason}"}`),
+      ...['user', 'conversation', 'tenant'].map((limit) => `parley_rate_limited_total{platform="slack",limit="${limit}"}`),
+      ...['answer', 'apology', 'notice'].map((kind) => `parley_replies_sent_total{platform="slack",kind="${kind}"}`),
+      ...['good', 'bad'].map((rating) => `parley_feedback_total{platform="slack",rating="${rating}"}`),
+      ...['server', 'rate_limited', 'timeout'].map((kind) => `parley_ai_errors_total{kind="${kind}"}`),
+      ...['hit', 'miss'].map((result) => `parley_cache_lookups_total{result="${result}"}`),
+    ];
+    for (const series of zero) expect(exposition, series).toContain(`\n${series} 0\n`);
   });
 
   it('"Alerts raised in the time range" counts an alert raised before its process was first scraped, and only the range\'s', async () => {
