@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { OutageLog } from '../observe/outage-log.js';
+import { withoutThinking } from './think.js';
 import type { AiResult, ResponseCache } from './types.js';
 
 /** How long one process may hold a question for the others (they ask themselves after that). */
@@ -127,10 +128,21 @@ export class AnswerCache {
     try {
       const kept = await this.cache.get(key);
       this.outage?.worked('failedUses');
-      return kept;
+      return kept && shown(kept);
     } catch (error) {
       this.outage?.failed(error, { use: 'read' });
       return undefined;
     }
   }
+}
+
+/**
+ * A kept answer as the user may see it. One kept by a parley before `<think>` blocks were left out
+ * (the cache outlives an upgrade, and is shared with older processes while a deploy rolls) may begin
+ * with the model's thinking: left out here too; one that is only thinking is a miss.
+ */
+function shown(kept: AiResult): AiResult | undefined {
+  const text = withoutThinking(kept.text);
+  if (text === kept.text) return kept;
+  return text ? { ...kept, text } : undefined;
 }

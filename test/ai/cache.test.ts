@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheKey, normaliseQuestion, MemoryResponseCache, OpenAiClient, type AiResult, type ResponseCache } from '../../src/ai/index.js';
+import { requestKey } from '../../src/ai/cache.js';
 import { completion, delayed, error, FakeOpenAI, json } from './fake-openai.js';
 import { request, testOptions } from './options.js';
 
@@ -169,6 +170,31 @@ describe('response cache', () => {
     await client.reply(request('x'));
 
     expect(sets).toEqual([{ key: expect.stringMatching(/^[0-9a-f]{64}$/), ttlMs: 90_000 }]);
+  });
+});
+
+describe('answers kept by an older parley', () => {
+  it('leaves out a <think> block an answer was kept with (before they were left out), replied or streamed; one that is only thinking is a miss', async () => {
+    server.otherwise(json(200, completion('asked again')));
+    const store = new Map<string, AiResult>();
+    const cache: ResponseCache = { get: async (key) => store.get(key), set: async (key, value) => void store.set(key, value) };
+    const options = testOptions({ baseURL: server.baseURL, cacheTtlSeconds: 60, cache });
+    const client = new OpenAiClient(options);
+    // The cache is shared with the processes of the previous release while a deploy rolls, and outlives it.
+    const keep = (question: string, text: string) => store.set(requestKey(options, request(question)), { text, model: 'm', usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 }, cached: false });
+    keep('hours?', '<think>They ask about hours.</think>\n\nWe open at 9.');
+    keep('days?', '<think>Days.</think>Monday to Friday.');
+    keep('never done?', '<think>still thinking when it was cut');
+
+    expect(await client.reply(request('hours?'))).toMatchObject({ text: 'We open at 9.', cached: true });
+    const streamed = client.stream(request('days?'));
+    const chunks: string[] = [];
+    for await (const chunk of streamed.chunks) chunks.push(chunk);
+    expect(chunks.join('')).toBe('Monday to Friday.');
+    expect((await streamed.result).text).toBe('Monday to Friday.');
+    expect(server.requests).toHaveLength(0);
+    expect(await client.reply(request('never done?'))).toMatchObject({ text: 'asked again', cached: false });
+    expect(server.requests).toHaveLength(1);
   });
 });
 
