@@ -127,4 +127,28 @@ describe('what a visitor meets', () => {
     expect(await shown(second)).toEqual([]);
     await context.close();
   }, 40_000);
+
+  it('a message sent while a new tab still reads the latest conversation waits for it: found gone (404), the message starts a new one and is answered there', async () => {
+    const context = await browser.newContext();
+    const first = await context.newPage();
+    await first.goto(`${web.url}/`);
+    await say(first, 'the conversation a second tab finds', 'echo: the conversation a second tab finds');
+    const second = await context.newPage();
+    // The latest conversation's transcript held back, then answered 404 (erased meanwhile, say).
+    let releaseTranscript!: () => void;
+    const held = new Promise<void>((resolve) => (releaseTranscript = resolve));
+    await second.route(/\/web\/conversations\/[^/?]+$/, async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      await held;
+      await route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'not_found', message: 'No such conversation.' } }) });
+    }, { times: 1 });
+    const transcriptAsked = second.waitForRequest((request) => /\/web\/conversations\/[^/?]+$/.test(request.url()) && request.method() === 'GET');
+    await second.goto(`${web.url}/`);
+    await transcriptAsked;
+    await second.locator('#input').fill('sent while the tab starts');
+    await second.locator('#input').press('Enter');
+    releaseTranscript();
+    await second.locator('.msg.assistant', { hasText: 'echo: sent while the tab starts' }).waitFor({ timeout: 15_000 });
+    await context.close();
+  });
 });
