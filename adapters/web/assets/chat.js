@@ -118,11 +118,8 @@ function showConversation(id) {
   deleteBtn.disabled = !id;
   if (!FRAME) $('subtitle').textContent = id ? `web chat — conversation ${id.slice(0, 8)}` : 'web chat';
   clearTranscript();
-  if (id) {
-    fetchTranscript().then((exists) => {
-      if (exists) connect();
-    });
-  }
+  // Resolves once the transcript was read (or found gone: 404) and the stream opened.
+  return id ? fetchTranscript().then((exists) => exists && connect()) : Promise.resolve();
 }
 
 // ------------------------------------------------------------------ sending, new, delete
@@ -293,7 +290,8 @@ const started = startSession().then(
   async () => {
     setStatus('');
     // A tab that never showed one (a second tab, another page of the site): the visitor's latest, as in their other tabs.
-    showConversation(conversation === null ? await latestConversation() : conversation);
+    // Awaited: a message sent meanwhile must not go to a conversation found gone (404) just after.
+    await showConversation(conversation === null ? await latestConversation() : conversation);
   },
   (error) => setStatus(error instanceof ApiError ? error.message : 'Cannot reach the server. Reload the page to try again.', true),
 );
