@@ -79,6 +79,8 @@ async function open(url: string, options: Parameters<Browser['newContext']>[0] =
 
 async function say(target: Page | Frame, text: string): Promise<void> {
   await target.locator('#input').fill(text);
+  // Send enabled: the chat's script is running (its Enter handler attached); an Enter before it is a new line.
+  await target.locator('#send:not([disabled])').waitFor();
   await target.locator('#input').press('Enter');
   await target.locator('.msg.assistant', { hasText: `echo: ${text}` }).waitFor({ timeout: 10_000 });
 }

@@ -47,6 +47,8 @@ const shown = (page: Page) => page.locator('.msg > .text').allTextContents();
 
 async function say(page: Page, text: string, answer: string | RegExp): Promise<void> {
   await page.locator('#input').fill(text);
+  // Send enabled: the chat's script is running (its Enter handler attached); an Enter before it is a new line.
+  await page.locator('#send:not([disabled])').waitFor();
   await page.locator('#input').press('Enter');
   await page.locator('.msg.assistant', { hasText: answer }).waitFor({ timeout: 15_000 });
 }
@@ -146,6 +148,7 @@ describe('what a visitor meets', () => {
     await second.goto(`${web.url}/`);
     await transcriptAsked;
     await second.locator('#input').fill('sent while the tab starts');
+    await second.locator('#send:not([disabled])').waitFor();
     const posted = second.waitForResponse((response) => response.url().endsWith('/web/messages'));
     await second.locator('#input').press('Enter');
     // The 404 comes after the message's answer (a slow machine's order): a tab that posted at once has
