@@ -10,6 +10,8 @@ const CLOSE = '</think>';
 
 /** A whole answer without the thinking it begins with. */
 export function withoutThinking(text: string): string {
+  // Most answers (every cache hit is read through here) begin with no tag at all: no copy, no filter.
+  if (!/^\s*</.test(text)) return text;
   const filter = new ThinkingFilter();
   return filter.push(text) + filter.end();
 }

@@ -15,3 +15,8 @@ export function bodyRefusal(error: unknown): HttpError | undefined {
   if (name === undefined || !BODY_ERRORS.has(name) || error instanceof HttpError) return undefined;
   return new HttpError(400, 'malformed_body', `The body could not be read as this webhook expects (${name}).`);
 }
+
+/** For `receive(request).catch(…)`: the 400 for a body it could not read, else the error as it was (one function, no closure per webhook). */
+export function rethrowBodyRefusal(error: unknown): never {
+  throw bodyRefusal(error) ?? error;
+}

@@ -9,7 +9,7 @@ import type { Metrics } from '../observe/index.js';
 import { AckDeadlineError, logLateAck, withinAckBudget } from './ack-budget.js';
 import { ClientClosedError } from './body.js';
 import { refuseEncodedBody } from './content-encoding.js';
-import { bodyRefusal } from './receive-failure.js';
+import { rethrowBodyRefusal } from './receive-failure.js';
 import { logFailure, logLostDelivery, logRefusal } from './refusals.js';
 import { json, jsonError } from './responses.js';
 
@@ -170,9 +170,7 @@ export function createRouter(deps: RouterDeps): Router {
       throw new HttpError(415, 'unsupported_media_type', `Send ${adapter.contentTypes.join(' or ')}; got "${type || 'no content type'}".`);
     }
     const started = performance.now();
-    const received = await adapter.receive(request).catch((error: unknown) => {
-      throw bodyRefusal(error) ?? error;
-    });
+    const received = await adapter.receive(request).catch(rethrowBodyRefusal);
     const budgetMs = deps.ackBudgetMs?.(adapter);
     const take = () => deps.accept(adapter, received, request, requestId);
     let response: HttpResponse;
