@@ -3,7 +3,9 @@
  * playwright-core) against a real bot (memory defaults) and the fake OpenAI server:
  * - a message whose POST reached the server but whose answer (the 202) was lost: the page sends it
  *   again with its id by itself, and it is shown and answered once, with no "not sent" on show;
- * - a message refused with 503 (its store stalled): sent again by the page with its id.
+ * - a message refused with 503 (its store stalled): sent again by the page with its id;
+ * - a message sent offline: given back in the box, and sent by itself once the browser is back online
+ *   (unless the visitor changed it meanwhile).
  * One browser and one bot for the file.
  */
 import { createHash } from 'node:crypto';
@@ -93,4 +95,46 @@ describe('a message refused with 503 (the store stalled as it came in)', () => {
     expect(await page.locator('#input').inputValue()).toBe('');
     await context.close();
   }, 30_000);
+});
+
+describe('a message sent while the browser is offline', () => {
+  /** Send `text` offline and wait until the page gives it back (its own retries over, about 7 s). */
+  async function sendOffline(page: Page, text: string): Promise<void> {
+    await page.goto(`${web.url}/`);
+    await expect.poll(() => page.locator('#status').textContent()).toBe('');
+    await page.context().setOffline(true);
+    await page.locator('#input').fill(text);
+    await page.locator('#send').click();
+    await page.locator('#status', { hasText: 'Cannot reach the server' }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('#input').inputValue()).toBe(text);
+  }
+
+  it('is given back, then sent by itself when the browser is back online: shown and answered once', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await sendOffline(page, 'hello from a train');
+    await context.setOffline(false);
+    await page.locator('.msg.assistant', { hasText: 'echo: hello from a train' }).waitFor({ timeout: 15_000 });
+    expect(await shown(page)).toEqual(['hello from a train', 'echo: hello from a train']);
+    expect(await page.locator('#input').inputValue()).toBe('');
+    expect(ai.calls.filter((call) => lastUserText(call) === 'hello from a train')).toHaveLength(1);
+    await context.close();
+  }, 45_000);
+
+  it('is not sent by itself once the visitor has changed it: it waits for them', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await sendOffline(page, 'hello from a tunnel');
+    await page.locator('#input').fill('hello from a tunnel, edited');
+    const posts: string[] = [];
+    page.on('request', (req) => void (req.url().endsWith('/web/messages') && posts.push(req.method())));
+    await context.setOffline(false);
+    // The page's own 'online' event has run once this evaluation (queued after it) returns.
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    await page.locator('#send').click();
+    await page.locator('.msg.assistant', { hasText: 'echo: hello from a tunnel, edited' }).waitFor({ timeout: 15_000 });
+    expect(posts).toEqual(['POST']);
+    expect(ai.calls.some((call) => lastUserText(call) === 'hello from a tunnel')).toBe(false);
+    await context.close();
+  }, 45_000);
 });

@@ -1,4 +1,4 @@
-/* global document, fetch, sessionStorage, localStorage */
+/* global document, fetch, sessionStorage, localStorage, window */
 /**
  * The chat API as the page calls it, with a visitor session first (POST /web/sessions): the bearer
  * token is held in memory and renewed before it expires. The page also gets the session cookie;
@@ -166,3 +166,31 @@ export function eventsUrl(path) {
   const query = session && session.streamToken ? `?session=${encodeURIComponent(session.streamToken)}` : '';
   return `${BASE}${path}/events${query}`;
 }
+
+/**
+ * Waits before sending a message again whose POST got no answer (its 202 may have been lost) or a
+ * 503 (the server's store stalled: the 503 may come after the message was taken). With its id, it
+ * is shown and answered once either way.
+ */
+const RESEND_DELAYS_MS = [1000, 2000, 4000];
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** POST a message, sent again with its id on a network failure or a 503 (while `current()`) before the visitor is told. */
+export async function postMessage(body, current, onRetry) {
+  for (let attempt = 0; ; attempt++) {
+    let res;
+    try {
+      res = await api('POST', 'web/messages', body);
+    } catch (error) {
+      if (error instanceof ApiError || attempt >= RESEND_DELAYS_MS.length || !current()) throw error;
+    }
+    if (res && (res.status !== 503 || attempt >= RESEND_DELAYS_MS.length || !current())) return res;
+    onRetry();
+    // A 503's Retry-After, up to 5 s: the visitor is waiting.
+    const asked = res ? Math.min(Number(res.headers.get('retry-after')) || 0, 5) * 1000 : 0;
+    if (res) await res.body?.cancel().catch(() => {});
+    await pause(Math.max(RESEND_DELAYS_MS[attempt], asked));
+  }
+}
+
+export const messageId = () => Array.from(window.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');

@@ -10,7 +10,7 @@
  * - frame.js: the frame's title, colour and close button, from the widget.
  * - The server mints the conversation id on the first message; it is kept in sessionStorage.
  */
-import { api, ApiError, eventsUrl, latestConversation, problem, readJson, renewIfStale, session, startSession, whenRenewalFails } from './api.js';
+import { api, ApiError, eventsUrl, latestConversation, messageId, postMessage as post, problem, readJson, renewIfStale, session, startSession, whenRenewalFails } from './api.js';
 import { dressFrame } from './frame.js';
 import { clearTranscript, connectionBack, conversation, holdConversation, render, setStatus, startThinking, stopThinking } from './transcript.js';
 
@@ -142,33 +142,8 @@ function giveBack(text) {
 
 /** The id of a message given back after a failed send: sent again as it was, it keeps its id, so it is shown and answered once. */
 let unsent = null;
-/**
- * Waits before sending a message again whose POST got no answer (its 202 may have been lost) or a
- * 503 (the server's store stalled: the 503 may come after the message was taken). With its id, it
- * is shown and answered once either way.
- */
-const RESEND_DELAYS_MS = [1000, 2000, 4000];
-const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** POST a message, sent again with its id on a network failure or a 503 before the visitor is told. */
-async function postMessage(body, gen) {
-  for (let attempt = 0; ; attempt++) {
-    let res;
-    try {
-      res = await api('POST', 'web/messages', body);
-    } catch (error) {
-      if (error instanceof ApiError || attempt >= RESEND_DELAYS_MS.length || gen !== generation) throw error;
-    }
-    if (res && (res.status !== 503 || attempt >= RESEND_DELAYS_MS.length || gen !== generation)) return res;
-    setStatus('Connection trouble — sending again…', true, true);
-    // A 503's Retry-After, up to 5 s: the visitor is waiting.
-    const asked = res ? Math.min(Number(res.headers.get('retry-after')) || 0, 5) * 1000 : 0;
-    if (res) await res.body?.cancel().catch(() => {});
-    await pause(Math.max(RESEND_DELAYS_MS[attempt], asked));
-  }
-}
-const messageId = () => Array.from(window.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
-
+/** Sent with its id on a network failure or a 503, while this conversation is still the one on show. */
+const postMessage = (body, gen) => post(body, () => gen === generation, () => setStatus('Connection trouble — sending again…', true, true));
 async function send() {
   const text = input.value;
   if (!text.trim()) return;
@@ -212,7 +187,7 @@ async function send() {
   } catch (error) {
     if (gen !== generation) return;
     stopThinking();
-    setStatus(error instanceof ApiError ? error.message : 'Cannot reach the server: your message may not have been sent. Send it again once you are back online (it is answered once).', true);
+    setStatus(error instanceof ApiError ? error.message : 'Cannot reach the server: your message may not have been sent. It is sent again when you are back online, or send it yourself (it is answered once).', true);
     unsent = { text, id };
     giveBack(text);
   }
@@ -276,6 +251,10 @@ document.addEventListener('visibilitychange', () => {
   if (conversation && !source) fetchTranscript();
 });
 window.addEventListener('pagehide', () => source && source.close());
+// Back online: the message given back after a failed send goes again by itself, if it is still as it was.
+window.addEventListener('online', () => {
+  if (unsent && input.value === unsent.text) send();
+});
 
 // ------------------------------------------------------------------ start
 
