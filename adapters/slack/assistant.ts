@@ -10,7 +10,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { InboundMessage, Store } from 'parley/adapter-kit';
 import { tryBriefly } from './best-effort.js';
-import type { EventCallback, SlackDetails } from './events.js';
+import { teamOfEvent, type EventCallback, type SlackDetails } from './events.js';
 import { lookupOfEvent, type EventBody } from './workspace-lookup.js';
 
 /** A thread's title: its first question, cut to what Slack shows. */
@@ -158,6 +158,6 @@ async function once(store: Store, key: string, work: () => Promise<unknown>): Pr
 function detailsOf(body: EventCallback, channel: string): SlackDetails {
   const lookup = lookupOfEvent(body as unknown as EventBody);
   // The team as events.ts reads it for a message, so the thread's keys match.
-  const team = body.authorizations?.[0]?.team_id ?? body.team_id ?? '';
+  const team = teamOfEvent(body);
   return { team, channel, user: '', ...(lookup?.enterpriseId ? { enterprise: lookup.enterpriseId } : {}), ...(lookup?.isEnterpriseInstall ? { enterpriseInstall: true } : {}) };
 }

@@ -55,6 +55,11 @@ export const slackVariables = {
     fix: 'set SLACK_INSTALLATION_KEY to base64 of 32 random bytes (e.g. $(openssl rand -base64 32)); while rotating, the new key first, then the old, comma-separated',
   },
   SLACK_SCOPES: { schema: z.string().regex(/^[\w:.-]+(,\s*[\w:.-]+)*$/, 'expected comma-separated scopes'), default: DEFAULT_SLACK_SCOPES, fix: 'set SLACK_SCOPES to the bot scopes to ask for, comma-separated, e.g. app_mentions:read,chat:write' },
+  SLACK_ORG_INSTALLS_WITHOUT_STATE: {
+    schema: schemas.bool,
+    default: 'off',
+    fix: 'set SLACK_ORG_INSTALLS_WITHOUT_STATE=on to accept org-wide installs an Enterprise Grid admin starts from the org\'s app management page (Slack sends them back with no state), or off',
+  },
   SLACK_REDIRECT_URI: { schema: schemas.url, fix: 'set SLACK_REDIRECT_URI to the public URL of /slack/oauth_redirect, as listed under "OAuth & Permissions → Redirect URLs"' },
 } satisfies Record<string, Variable>;
 
@@ -123,7 +128,9 @@ const slackOptions = z.looseObject({
   streaming: z.boolean().optional(),
   threadFollowUps: z.boolean().optional(),
   suggestedPrompts: z.array(z.string()).max(MAX_SUGGESTED_PROMPTS).optional(),
-  oauth: z.looseObject({ clientId: z.string().min(1), clientSecret: z.string().min(8), stateSecret: z.string().min(32), installationKeys: z.array(z.instanceof(Buffer)).min(1), scopes: z.array(z.string()) }).optional(),
+  oauth: z
+    .looseObject({ clientId: z.string().min(1), clientSecret: z.string().min(8), stateSecret: z.string().min(32), installationKeys: z.array(z.instanceof(Buffer)).min(1), scopes: z.array(z.string()), orgInstallsWithoutState: z.boolean().optional() })
+    .optional(),
 });
 
 const slackHints = {
@@ -170,6 +177,12 @@ export interface SlackOAuthConfig {
   installationKeys: Buffer[];
   /** Bot scopes /slack/install asks for. */
   scopes: string[];
+  /**
+   * SLACK_ORG_INSTALLS_WITHOUT_STATE: a redirect with no `state` at all is taken when its code turns out to
+   * be an org-wide install (an Enterprise Grid admin installing from the org's app management page, where
+   * Slack starts the flow and sends none, as Bolt's `stateVerification: false` allows). Off: refused.
+   */
+  orgInstallsWithoutState?: boolean;
   /** Where Slack sends the browser back (SLACK_REDIRECT_URI, else PUBLIC_URL + /slack/oauth_redirect); absent: none is sent, and Slack uses the app's registered redirect URL. */
   redirectUri?: string;
 }
@@ -200,6 +213,7 @@ function oauthConfig(v: ReturnType<typeof collectEnv<typeof slackVariables>>['va
     stateSecret: v.SLACK_STATE_SECRET as string,
     installationKeys: v.SLACK_INSTALLATION_KEY as Buffer[],
     scopes: splitList(v.SLACK_SCOPES ?? DEFAULT_SLACK_SCOPES, ','),
+    orgInstallsWithoutState: v.SLACK_ORG_INSTALLS_WITHOUT_STATE as boolean,
     redirectUri: v.SLACK_REDIRECT_URI ?? (base ? `${base}/slack/oauth_redirect` : undefined),
   };
 }

@@ -43,6 +43,8 @@ export interface EventCallback {
   type: 'event_callback';
   event_id: string;
   team_id?: string;
+  /** The workspace the app sees the event in: in a Slack Connect channel team_id may be the other organisation's. */
+  context_team_id?: string | null;
   enterprise_id?: string | null;
   authorizations?: { team_id?: string | null; enterprise_id?: string | null; is_enterprise_install?: boolean }[];
   event: SlackEvent;
@@ -64,9 +66,7 @@ const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast', 'me_message']
  */
 export function inboundFromEvent(body: EventCallback, options: ClassifyOptions): InboundMessage | undefined {
   const event = body.event;
-  // The installation's workspace (authorizations[0], as Bolt authorizes): in a Slack Connect
-  // channel, team_id is the other organisation's, whose token parley may not have.
-  const team = body.authorizations?.[0]?.team_id ?? body.team_id ?? event.team ?? '';
+  const team = teamOfEvent(body);
   const { user, channel, ts } = event;
   if (!user || !channel || !ts) return undefined;
   if (event.bot_id || (event.subtype && !PERSON_SUBTYPES.has(event.subtype))) return undefined;
@@ -123,6 +123,17 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   // reply: a follow-up written while the AI still works is answered after it, in order.
   if (mentionIn) message.marks = { key: slackKeys.answeredThread(team, channel, mentionIn), ttlMs: THREAD_TTL_MS };
   return message;
+}
+
+/**
+ * The workspace an event is parley's in (its conversations, thread markers and tenant): the installation's
+ * (authorizations[0], as Bolt authorizes); for an org-wide install, which names no workspace there, the one
+ * Slack says the app sees it in (context_team_id). In a Slack Connect channel team_id is the other
+ * organisation's workspace: the same thread would be two conversations, by who wrote.
+ */
+export function teamOfEvent(body: Pick<EventCallback, 'authorizations' | 'context_team_id' | 'team_id'> & { event?: { team?: string } }): string {
+  const context = body.context_team_id;
+  return body.authorizations?.[0]?.team_id ?? (typeof context === 'string' && context !== '' ? context : undefined) ?? body.team_id ?? body.event?.team ?? '';
 }
 
 /** The Grid org an event comes from, read as Bolt reads it (authorizations[0]); nothing outside a Grid. */

@@ -8,7 +8,9 @@
  *   The `state` is @slack/oauth's signed, 10-minute state (ClearStateStore, SLACK_STATE_SECRET)
  *   and is also set in an HttpOnly cookie, so only the browser that started the flow can finish it.
  * - GET /slack/oauth_redirect?code&state: the state must equal the cookie and verify; otherwise a
- *   400 and nothing is stored. The code is exchanged with oauth.v2.access through SLACK_API_URL,
+ *   400 and nothing is stored (with SLACK_ORG_INSTALLS_WITHOUT_STATE, a redirect with no state at all is taken
+ *   when its code is an org-wide install: an Enterprise Grid admin's, from the org's app management page,
+ *   which Slack starts without our page and so without a state). The code is exchanged with oauth.v2.access through SLACK_API_URL,
  *   the installation (with its refresh token and expiry when token rotation is on) goes to the
  *   InstallationStore, and the browser gets a success page.
  *
@@ -26,6 +28,8 @@ import { slackSdkLogger } from './sdk-logger.js';
 export const INSTALL_PATH = '/slack/install';
 export const REDIRECT_PATH = '/slack/oauth_redirect';
 export const STATE_COOKIE = 'slack_oauth_state';
+/** Why a redirect with a code and no state may be an org admin's install, and what lets it in. */
+const NO_STATE_HINT = " (an org-wide install an Enterprise Grid admin starts from the org's app management page carries none: set SLACK_ORG_INSTALLS_WITHOUT_STATE=on to accept those)";
 /** How long the browser has between the install page and Slack's redirect back. */
 const STATE_SECONDS = 600;
 
@@ -82,26 +86,34 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
       options.logger().warn({ reason, remoteAddress: request.remoteAddress }, 'Slack installation refused: invalid state');
       return page(400, 'Invalid state', `<p>Invalid state: this link is not from an installation started in this browser, or it has expired. Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
     };
-    if (!state) return refuse('no state parameter');
-    if (cookies.length === 0) return refuse('no state cookie (the installation was started in another browser, or the cookie expired)');
-    if (!cookies.some((cookie) => safeEqual(cookie, state))) return refuse('the state does not match the cookie');
-    let installOptions: InstallURLOptions;
-    try {
-      installOptions = await states.verifyStateParam(new Date(), state);
-    } catch (e) {
-      return refuse(/expired/i.test((e as Error).message) ? 'the state has expired' : 'the state signature does not verify');
+    // No state at all: an org-wide install an Enterprise Grid admin started from the org's app management page
+    // (Slack's own flow, no install page of ours), taken only when allowed and only if the code is an org-wide one.
+    const stateless = !state && options.oauth.orgInstallsWithoutState === true;
+    let installOptions: InstallURLOptions = { scopes: options.oauth.scopes };
+    if (!state && !stateless) return refuse(`no state parameter${code ? NO_STATE_HINT : ''}`);
+    if (state) {
+      if (cookies.length === 0) return refuse('no state cookie (the installation was started in another browser, or the cookie expired)');
+      if (!cookies.some((cookie) => safeEqual(cookie, state))) return refuse('the state does not match the cookie');
+      try {
+        installOptions = await states.verifyStateParam(new Date(), state);
+      } catch (e) {
+        return refuse(/expired/i.test((e as Error).message) ? 'the state has expired' : 'the state signature does not verify');
+      }
     }
     if (!code) return page(400, 'Not installed', `<p>Slack's answer had no code. Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
 
     let installation: Installation<'v2', boolean>;
     try {
-      installation = await exchange(code, installOptions.redirectUri);
+      // Stateless: no redirect_uri, as Slack's own flow sent none (one it was not given is refused).
+      installation = await exchange(code, stateless ? undefined : installOptions.redirectUri);
     } catch (e) {
       const slackError = (e as { data?: { error?: unknown } }).data?.error;
       options.logger().warn({ error: typeof slackError === 'string' ? slackError : (e as { code?: unknown }).code }, 'Slack installation failed: the code exchange (oauth.v2.access) did not succeed');
       const refused = typeof slackError === 'string';
       return page(refused ? 400 : 502, 'Not installed', `<p>${refused ? `Slack refused the installation (${escapeHtml(slackError)}).` : 'Slack could not be reached.'} Nothing was installed. <a href="${escapeHtml(publicPathOf(request, INSTALL_PATH))}">Start again</a>.</p>`, clear);
     }
+    // The code is spent either way; a workspace install must come through our install page, with its state.
+    if (stateless && !installation.isEnterpriseInstall) return refuse('no state parameter, and the code is not an org-wide install');
     if (!installation.bot) {
       // Only a user's token (the authorize link's `scope` swapped for `user_scope`, which any member may grant):
       // stored, it would replace the workspace's installation and its bot token, and the bot would answer no more.
@@ -118,7 +130,7 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
     await options.installed?.(installation);
     const where = installation.isEnterpriseInstall ? installation.enterprise?.name ?? installation.enterprise?.id : installation.team?.name ?? installation.team?.id;
     options.logger().info(
-      { teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, isEnterpriseInstall: Boolean(installation.isEnterpriseInstall), tokenRotation: installation.bot?.expiresAt !== undefined },
+      { teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, isEnterpriseInstall: Boolean(installation.isEnterpriseInstall), tokenRotation: installation.bot?.expiresAt !== undefined, ...(stateless ? { withoutState: true } : {}) },
       'Slack app installed',
     );
     return page(200, 'Installed', `<p>parley is installed in ${escapeHtml(where ?? 'your workspace')}.${nextStep(installation)}</p>`, clear);

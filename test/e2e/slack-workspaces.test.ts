@@ -12,7 +12,7 @@ import { WorkspaceTokens } from '../../adapters/slack/workspace-tokens.js';
 import { MemoryConversationLog, MemoryStore } from '../../src/index.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
-import { BOT_USER_ID, appMention, blockActions, interactionForm, postSlack, type SlackEventEnvelope, type SlackEventPayload } from '../helpers/slack-events.js';
+import { BOT_USER_ID, appMention, blockActions, channelMessage, interactionForm, postSlack, type SlackEventEnvelope, type SlackEventPayload } from '../helpers/slack-events.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
 import { until } from '../helpers/until.js';
 import { webClientOptions } from '../../adapters/slack/adapter.js';
@@ -170,6 +170,23 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     expect((await loggedExchange(`T0HOST:C0SHARED:${shared.event.ts}`)).tenant).toBe('T0HOST');
   });
 
+  it('an org-wide install in a Slack Connect channel: a thread is one conversation of the workspace the app is in (context_team_id), whoever writes', async () => {
+    await installations.storeInstallation(orgInstall('E0HOSTORG', 'xoxb-hostorg-token'));
+    // Org-wide, authorizations[0] names no workspace; in a shared channel team_id is the writer's organisation's.
+    const inShared = <E extends SlackEventPayload>(envelope: SlackEventEnvelope<E>) => ({ ...fromOrgInstall(envelope, 'E0HOSTORG'), context_team_id: 'T0HOSTWS', is_ext_shared_channel: true });
+    const mention = appMention({ team: 'T0HOSTWS', channel: 'C0SHAREDORG', text: 'start here' });
+    expect((await postSlack(server.url, inShared(mention))).status).toBe(200);
+    await until(() => (postsIn('C0SHAREDORG').length ? true : undefined), 'the answer to the mention');
+    // A follow-up in that thread, no mention, from the other organisation's user.
+    const followUp = channelMessage({ team: 'T0OTHERORG', user: 'U0GUEST', channel: 'C0SHAREDORG', threadTs: mention.event.ts, text: 'and a follow-up' });
+    expect((await postSlack(server.url, inShared(followUp))).status).toBe(200);
+    const posts = await until(() => (postsIn('C0SHAREDORG').length === 2 ? postsIn('C0SHAREDORG') : undefined), 'the answer to the follow-up');
+    expect(posts[1]!.token).toBe('xoxb-hostorg-token');
+    expect(posts[1]!.args.thread_ts).toBe(mention.event.ts);
+    const thread = await until(async () => ((await conversationLog.list(`T0HOSTWS:C0SHAREDORG:${mention.event.ts}`)).length === 2 ? conversationLog.list(`T0HOSTWS:C0SHAREDORG:${mention.event.ts}`) : undefined), 'both exchanges in one conversation');
+    expect(thread.map((entry) => entry.tenant)).toEqual(['T0HOSTWS', 'T0HOSTWS']);
+  });
+
   it('answers a workspace of an Enterprise Grid org through the org-wide installation', async () => {
     await installations.storeInstallation(orgInstall('E0ORG', 'xoxb-org-token'));
     const mention = appMention({ team: 'T0ORGTEAM', channel: 'C0ORG', text: 'hello from the org' });
@@ -217,7 +234,7 @@ describe('Slack for many workspaces: per-workspace tokens, rotation, uninstall',
     // A 👍 on an answer parley no longer knows: acknowledged and ignored, as any click is, in time.
     const click = blockActions({ team: 'T0CLICK', channel: 'C0CLICK' });
     click.actions = [{ type: 'feedback_buttons', action_id: 'parley_feedback', block_id: 'parley_feedback:x1:slack:C0CLICK', value: 'good:x1', action_ts: '1700000000.000100' }];
-    const acked = await Promise.race([postSlack(server.url, interactionForm(click)), quiet(2500).then(() => undefined)]);
+    const acked = await Promise.race([postSlack(server.url, interactionForm(click)), quiet(5000).then(() => undefined)]);
     release();
     expect(acked?.status, 'acknowledged while the refresh was still held').toBe(200);
     expect(slack.callsTo('oauth.v2.access')).toHaveLength(0);

@@ -48,6 +48,7 @@ describe('Slack configuration', () => {
       stateSecret: oauthEnv.SLACK_STATE_SECRET,
       installationKeys: [key],
       scopes: DEFAULT_SLACK_SCOPES.split(','),
+      orgInstallsWithoutState: false,
       redirectUri: undefined,
     });
     expect(config.oauth!.scopes).toEqual(expect.arrayContaining(['app_mentions:read', 'assistant:write', 'chat:write', 'im:history']));
