@@ -4,6 +4,9 @@
  */
 import type { Logger } from 'pino';
 import type { Adapter } from './adapter.js';
+import type { BudgetConfig } from './config.js';
+import { LIMIT_NAMES, LIMIT_VARIABLES, type LimitName } from './ops/budget-limits.js';
+import type { Tally } from './ops/tally.js';
 import type { JobQueue } from './queue/index.js';
 import type { Store } from './store/index.js';
 import { hideSecrets } from './secret-values.js';
@@ -52,6 +55,18 @@ export function warnVolatileState(adapters: readonly Adapter[], store: Store, lo
     if (!adapter.lastingState) continue;
     logger.warn({ platform: adapter.platform }, `${adapter.lastingState} are kept in memory: they will not survive a restart. Set REDIS_URL (or DYNAMODB_TABLE_PREFIX) to keep them in a store that lasts`);
   }
+}
+
+/**
+ * Budgets counted in this process's memory: each process keeps its own spend, and a restart (a
+ * deploy, a crash) starts the day's and the month's again at $0. Said once at start, as nothing
+ * else shows it until the bill does.
+ */
+export function warnVolatileBudgets(budget: Pick<BudgetConfig, LimitName>, tally: Tally, logger: Logger): void {
+  if (tally.volatile !== true) return;
+  const set = LIMIT_NAMES.filter((name) => budget[name] !== undefined).map((name) => LIMIT_VARIABLES[name]);
+  if (set.length === 0) return;
+  logger.warn({ budgets: set }, 'AI budgets are counted in this process\'s memory: each process counts its own spend, and a restart starts the day and the month again at $0. Set REDIS_URL (or DYNAMODB_TABLE_PREFIX) to share the spend and keep it across restarts');
 }
 
 /**

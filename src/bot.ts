@@ -28,7 +28,7 @@ import { invalidJob, jobPlatform } from './job-check.js';
 import { processJob, type WorkerDeps } from './worker.js';
 import { startAdapters, type AdapterStarts } from './adapter-start.js';
 import { cachedAnswersFor, forgetting } from './forget.js';
-import { readiness, trackStart, warnVolatileState } from './bot-start.js';
+import { readiness, trackStart, warnVolatileBudgets, warnVolatileState } from './bot-start.js';
 import { feedbackRecorder } from './feedback.js';
 import type { Bot, BotOptions } from './bot-api.js';
 
@@ -49,7 +49,8 @@ export function createBot(options: BotOptions = {}): Bot {
   const queue = options.queue ?? backends.queue();
   for (const unused of unusedAwsSettings(config, { queue: options.queue !== undefined, store: options.store !== undefined })) logger.warn(unused);
   const conversationLog: ConversationLog = options.conversationLog ?? backends.conversationLog();
-  const ops = createOps({ config, tally: options.tally ?? backends.tally, store: workerStore, readStore: store, queue, conversationLog: options.conversationLog ?? backends.consoleConversationLog(), metrics, logger, circuit: () => ai.circuit });
+  const tally = options.tally ?? backends.tally;
+  const ops = createOps({ config, tally, store: workerStore, readStore: store, queue, conversationLog: options.conversationLog ?? backends.consoleConversationLog(), metrics, logger, circuit: () => ai.circuit });
   const ai = createBotAi(config, backends, metrics, logger, ops, options.ai);
   const userLimiter = options.userLimiter ?? backends.limiter('user', config.limits.userPerMinute) ?? unlimited;
   let handler: MessageHandler = options.onMessage ?? answerWithAi;
@@ -97,6 +98,7 @@ export function createBot(options: BotOptions = {}): Bot {
   const tracker = trackStart(async () => {
     const connecting = backends.connect();
     warnVolatileState(adapters, store, logger);
+    warnVolatileBudgets(config.budget, tally, logger);
     starts = startAdapters(
       adapters,
       (adapter) => ({

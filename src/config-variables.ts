@@ -125,7 +125,7 @@ const priceTable = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) })));
+  .pipe(z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0), cachedInput: z.number().min(0).optional() })));
 
 /** One environment variable: how to parse it, its default, and the fix to print when it is wrong. */
 export interface Variable {

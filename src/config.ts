@@ -44,7 +44,7 @@ export interface Config {
     model: string;
     maxOutputTokens: number;
     systemPrompt: string;
-    prices?: Record<string, { input: number; output: number }>;
+    prices?: Record<string, { input: number; output: number; cachedInput?: number }>;
     attempts: number;
     initialBackoffMs: number;
     attemptTimeoutMs: number;

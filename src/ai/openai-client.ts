@@ -9,7 +9,7 @@ import { estimatedUsage, usageMissing, usageOrEstimate } from './estimated-usage
 import { cutTo, firstChoice, jsonIfText, noStreamEvents, replyCap, streamEndedEarly, textOf } from './malformed.js';
 import { ApiKeys, splitApiKeys } from './keys.js';
 import { buildMessages, outputLimit } from './messages.js';
-import { costOf, tokenCount } from './prices.js';
+import { usageCost } from './prices.js';
 import { MemoryAdaptiveLimit, type AdaptiveLimit } from './adaptive-limit.js';
 import { withinLimit } from './admission.js';
 import { ResiliencePolicy, type Attempt } from './resilience.js';
@@ -262,12 +262,10 @@ export class OpenAiClient implements AiClient {
 
   private toResult(text: string, model: string | undefined, usage: CompletionUsage | undefined): AiResult {
     const answeredBy = model || this.options.model;
-    const inputTokens = tokenCount(usage?.prompt_tokens, 'prompt_tokens', this.log);
-    const outputTokens = tokenCount(usage?.completion_tokens, 'completion_tokens', this.log);
     return {
       text,
       model: answeredBy,
-      usage: { inputTokens, outputTokens, costUsd: costOf(this.options.prices, answeredBy, inputTokens, outputTokens) },
+      usage: usageCost(this.options.prices, answeredBy, usage, this.log),
       cached: false,
     };
   }

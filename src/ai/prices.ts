@@ -1,14 +1,18 @@
 import type { Logger } from 'pino';
+import type OpenAI from 'openai';
 import type { PriceTable } from './types.js';
 import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
 
-/** USD per 1M tokens for a few current OpenAI models (standard tier, not cached input). */
+/**
+ * USD per 1M tokens for a few current OpenAI models (standard tier). OpenAI caches long prompts'
+ * beginnings by itself and bills those tokens (`prompt_tokens_details.cached_tokens`) at `cachedInput`.
+ */
 export const defaultPrices: PriceTable = {
-  'gpt-4o-mini': { input: 0.15, output: 0.6 },
-  'gpt-4o': { input: 2.5, output: 10 },
-  'gpt-4.1-nano': { input: 0.1, output: 0.4 },
-  'gpt-4.1-mini': { input: 0.4, output: 1.6 },
-  'gpt-4.1': { input: 2, output: 8 },
+  'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6 },
+  'gpt-4o': { input: 2.5, cachedInput: 1.25, output: 10 },
+  'gpt-4.1-nano': { input: 0.1, cachedInput: 0.025, output: 0.4 },
+  'gpt-4.1-mini': { input: 0.4, cachedInput: 0.1, output: 1.6 },
+  'gpt-4.1': { input: 2, cachedInput: 0.5, output: 8 },
 };
 
 /** A dated snapshot's suffix: "-2024-08-06", or "-0613" as older model names have it. */
@@ -26,11 +30,23 @@ export function priceOf(prices: PriceTable, model: string) {
   return base === undefined ? undefined : prices[base];
 }
 
-/** Cost in USD of one call; 0 for a model missing from the table (local models are free). */
-export function costOf(prices: PriceTable, model: string, inputTokens: number, outputTokens: number): number {
+/**
+ * Cost in USD of one call; 0 for a model missing from the table (local models are free).
+ * `cachedInputTokens`: those of `inputTokens` read from the provider's prompt cache (at most all of them).
+ */
+export function costOf(prices: PriceTable, model: string, inputTokens: number, outputTokens: number, cachedInputTokens = 0): number {
   const price = priceOf(prices, model);
   if (!price) return 0;
-  return (inputTokens * price.input + outputTokens * price.output) / 1_000_000;
+  const cached = Math.min(cachedInputTokens, inputTokens);
+  return ((inputTokens - cached) * price.input + cached * (price.cachedInput ?? price.input) + outputTokens * price.output) / 1_000_000;
+}
+
+/** A reported usage's tokens (made safe by tokenCount) and their cost: prompt tokens read from the provider's cache at their own price. */
+export function usageCost(prices: PriceTable, model: string, usage: OpenAI.CompletionUsage | undefined, logger?: Logger): { inputTokens: number; outputTokens: number; costUsd: number } {
+  const inputTokens = tokenCount(usage?.prompt_tokens, 'prompt_tokens', logger);
+  const outputTokens = tokenCount(usage?.completion_tokens, 'completion_tokens', logger);
+  const cachedTokens = tokenCount(usage?.prompt_tokens_details?.cached_tokens, 'cached_tokens', logger);
+  return { inputTokens, outputTokens, costUsd: costOf(prices, model, inputTokens, outputTokens, cachedTokens) };
 }
 
 /** More tokens than any model reads or writes in one call: a count past it is the server's mistake. */

@@ -75,8 +75,11 @@ export interface AiClient {
   readonly noticeOnly?: boolean;
 }
 
-/** USD per 1M tokens, by model name (a dated snapshot matches its base name). */
-export type PriceTable = Record<string, { input: number; output: number }>;
+/**
+ * USD per 1M tokens, by model name (a dated snapshot matches its base name). `cachedInput`: the
+ * price of the prompt tokens the provider read from its prompt cache (default: `input`).
+ */
+export type PriceTable = Record<string, { input: number; output: number; cachedInput?: number }>;
 
 export interface AiEvents {
   /** Each HTTP attempt. */

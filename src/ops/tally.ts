@@ -13,9 +13,12 @@ export interface Tally {
   read(key: string, fields?: string[]): Promise<Record<string, number>>;
   /** Release connections; `bot.close()` calls it for a tally given to createBot. */
   close?(): Promise<void>;
+  /** Counts only in this process's memory: another process does not see them, and a restart starts again at 0. */
+  readonly volatile?: boolean;
 }
 
 export class MemoryTally implements Tally {
+  readonly volatile = true;
   private readonly hashes = new Map<string, { fields: Map<string, number>; expiresAt: number }>();
 
   async add(key: string, amounts: Record<string, number>, ttlMs: number): Promise<Record<string, number>> {
