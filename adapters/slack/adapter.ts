@@ -150,6 +150,7 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     classify,
     botUserIdFor: (body) =>
       workspaces ? workspaces.botUserIdOf(body).then((id) => id ?? botUserIdOf(body)) : options.app ? (botUserIdOf(body) ?? botUserId) : (botUserId ?? botUserIdOf(body)),
+    stored: async (key) => (await store().get(key)) !== undefined,
     assistant: assistantThreads({ client, suggestedPrompts: options.suggestedPrompts, store: () => markerStore(), tokenFor: workspaces && ((details) => workspaces.tokenFor(details)), logger }),
     logger: () => logger(),
   });

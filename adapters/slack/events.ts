@@ -7,6 +7,7 @@ import { THREAD_TTL_MS, slackKeys } from './send.js';
 import { mentionsBot, withoutBotMention } from './bot-mention.js';
 import { readableText } from './incoming-text.js';
 import { textOfRichTextBlocks } from './rich-text.js';
+import { editedMentionId, editedRecently } from './edited-mention.js';
 
 export interface SlackDetails {
   team: string;
@@ -35,7 +36,7 @@ interface SlackEvent {
   channel_type?: string;
   team?: string;
   files?: { url_private?: string; mimetype?: string; name?: string }[];
-  /** Set on a message that was edited: a mention edited comes again as a new app_mention. */
+  /** Set on a message that was edited: a mention edited comes again as a new app_mention (edited-mention.ts). */
   edited?: unknown;
 }
 
@@ -54,6 +55,11 @@ export interface ClassifyOptions {
   botUserId?: string;
   /** Answer later messages in threads the bot has answered in, without a new mention. */
   threadFollowUps: boolean;
+  /**
+   * Take a mention an edit may have added (edited-mention.ts); the caller then ignores it when its
+   * thread (the message's `marks`) is the bot's already. Without: every edit is ignored.
+   */
+  editedMentions?: boolean;
 }
 
 /** Subtypes that still carry a person's new message (`me_message`: one written with `/me`). */
@@ -70,8 +76,8 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   const { user, channel, ts } = event;
   if (!user || !channel || !ts) return undefined;
   if (event.bot_id || (event.subtype && !PERSON_SUBTYPES.has(event.subtype))) return undefined;
-  // An edited mention comes again as app_mention (same ts, new event_id, `edited`): edits are ignored.
-  if (event.edited) return undefined;
+  // An edited mention comes again as app_mention (same ts, new event_id, `edited`): only one the edit may have added is taken.
+  if (event.edited && !(options.editedMentions && event.type === 'app_mention' && editedRecently(ts, event.edited))) return undefined;
   if (options.botUserId && user === options.botUserId) return undefined;
   const bot = options.botUserId;
   // Slack's text; empty (a message posted with blocks only), the rich_text blocks' text instead.
@@ -108,7 +114,7 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   if (threadTs) details.threadTs = threadTs;
   addEnterprise(details, body);
   const message: InboundMessage = {
-    id: body.event_id,
+    id: event.edited ? editedMentionId(team, channel, ts) : body.event_id,
     platform: 'slack',
     conversation: { platform: 'slack', id: `${team}:${channel}:${threadTs ?? ''}`, details },
     user: { id: user },

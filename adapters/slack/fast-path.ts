@@ -37,6 +37,8 @@ export interface FastPathOptions {
   classify: Omit<ClassifyOptions, 'botUserId'>;
   /** The app's bot user in the event's workspace (mentions of it are stripped, its own messages ignored). */
   botUserIdFor(body: EventCallback): string | undefined | Promise<string | undefined>;
+  /** Whether the store holds `key` (read for an edited mention only: was its message answered already?). */
+  stored(key: string): Promise<boolean>;
   /** parley's own assistant-thread work after the ack. */
   assistant: AssistantThreads;
   logger(): Logger;
@@ -69,7 +71,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
       if (!FAST_EVENT_TYPES.has(event.type)) return undefined;
       const callback = body as unknown as EventCallback;
       const botUserId = await options.botUserIdFor(callback);
-      const message = inboundFromEvent(callback, { botUserId, threadFollowUps });
+      let message = inboundFromEvent(callback, { botUserId, threadFollowUps, editedMentions: true });
+      // A mention added by an edit is answered; an edit of a message answered already (its thread the bot's) is not (edited-mention.ts).
+      if (message?.marks && event.edited && (await options.stored(message.marks.key))) message = undefined;
       // Why the bot stayed quiet, for whoever asks at debug (as WhatsApp's and Intercom's "nothing to answer").
       if (!message && logger().isLevelEnabled('debug')) logger().debug({ event: event.type, subtype: event.subtype, eventId: body.event_id }, 'nothing to answer in this Slack event (a bot or an edit, a subtype parley does not answer, or no user)');
       const own = options.assistant.after(callback, message);
