@@ -99,5 +99,33 @@ function platformConfigs(env: Record<string, string | undefined>, errors: Config
       return undefined;
     }
   };
-  return { slack: read(slackConfigFromEnv), intercom: read(intercomConfigFromEnv), whatsapp: read(whatsappConfigFromEnv) };
+  const configs = { slack: read(slackConfigFromEnv), intercom: read(intercomConfigFromEnv), whatsapp: read(whatsappConfigFromEnv) };
+  errors.push(...pathErrors(configs));
+  return configs;
+}
+
+/** The variable that sets each platform's webhook path (and its default); the routes `parley serve` keeps for itself. */
+const PATH_VARIABLES = {
+  slack: ['SLACK_EVENTS_PATH', slackVariables.SLACK_EVENTS_PATH.default],
+  intercom: ['INTERCOM_WEBHOOK_PATH', intercomVariables.INTERCOM_WEBHOOK_PATH.default],
+  whatsapp: ['TWILIO_WHATSAPP_PATH', whatsappVariables.TWILIO_WHATSAPP_PATH.default],
+} as const;
+const OWN_ROUTES = ['/healthz', '/readyz', '/metrics'];
+
+/**
+ * A webhook path on one of the server's own routes, or shared by two platforms, would never be
+ * reached: createBot refuses it in its options' words, so name the variable here, as for any bad value.
+ */
+function pathErrors(configs: Record<keyof typeof PATH_VARIABLES, { path: string } | undefined>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const taken = new Map<string, string>();
+  for (const [platform, [name, fallback]] of Object.entries(PATH_VARIABLES) as [keyof typeof PATH_VARIABLES, readonly [string, string]][]) {
+    const path = configs[platform]?.path;
+    if (path === undefined) continue;
+    const other = taken.get(path);
+    if (OWN_ROUTES.includes(path)) errors.push(new ConfigError(`${name}="${path}" is the server's own ${path} route, so no webhook would reach it. Fix: set ${name} to another path, e.g. ${name}=${fallback}.`));
+    else if (other) errors.push(new ConfigError(`${name}="${path}" is ${other}'s path too, so one platform's webhooks would reach the other. Fix: give each its own path, e.g. ${name}=${fallback}.`));
+    else taken.set(path, name);
+  }
+  return errors;
 }

@@ -6,7 +6,8 @@
 import { ConfigError, loadConfig, MissingDependencyError, type Config } from '../src/index.js';
 import { readArgs, unknownCommand } from './args.js';
 import { awsConfigured } from '../aws/index.js';
-import { adapterConfigErrors, joinConfigErrors } from './adapters.js';
+import { adapterConfigErrors, joinConfigErrors, misspeltParleyVariables } from './adapters.js';
+import { misspeltMessage } from '../src/config-misspelt.js';
 import { quietAwsNodeWarning } from './aws-node-warning.js';
 import { awsSetup } from './aws-setup.js';
 import { check } from './check.js';
@@ -130,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
 /**
  * The configuration, or undefined once every wrong variable the command reads is printed: the
  * core's, the platforms', the web chat's session secret and (for worker and check) METRICS_PORT,
- * so one run names everything there is to fix.
+ * then each misspelt variable, so one run names everything there is to fix.
  */
 function readConfig(command: string): Config | undefined {
   const errors: ConfigError[] = [];
@@ -150,7 +151,9 @@ function readConfig(command: string): Config | undefined {
     if (nice) errors.push(nice);
   }
   if (errors.length === 0) return config;
-  console.error(`parley: configuration error\n${joinConfigErrors(errors).message}`);
+  // A misspelt name is often why a variable is missing: the warning the start would log comes with the errors.
+  const misspelt = misspeltParleyVariables(process.env).map((m) => `\n${misspeltMessage(m)}`).join('');
+  console.error(`parley: configuration error\n${joinConfigErrors(errors).message}${misspelt}`);
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 /**
  * A misspelt variable is not read, so its setting silently keeps the default: `parley check`,
- * `parley serve` and `parley worker` name it, with the variable meant, and never print its value.
+ * `parley serve` and `parley worker` name it, with the variable meant, and never print its value;
+ * so does a configuration error that stops any of them.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,6 +27,18 @@ describe('misspelt parley variables', () => {
     expect(run.stdout + run.stderr).not.toContain(SECRET);
     expect(run.stdout).not.toMatch(/^FAIL/m);
     expect(run.status).toBe(0);
+  }, 40_000);
+
+  // The variable a configuration error names as missing is often the one misspelt: name the slip with it.
+  it.each(['serve', 'check'])('parley %s stopped by a configuration error names each misspelt variable with the errors', (command) => {
+    const env = { ...base, SLACK_BOT_TOKEN: 'xoxb-local', SLACK_SIGNIN_SECRET: SECRET, PORT: '99999' };
+    const run = spawnSync(process.execPath, parleyArgs(command), { cwd: root, env, encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^parley: configuration error$/m);
+    expect(run.stderr).toMatch(/^PORT="99999" is invalid/m);
+    expect(run.stderr).toMatch(/^SLACK_SIGNING_SECRET is missing/m);
+    expect(run.stderr).toMatch(/^SLACK_SIGNIN_SECRET is not a parley variable, so it is ignored: did you mean SLACK_SIGNING_SECRET\?$/m);
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
   }, 40_000);
 
   it.each([
