@@ -58,10 +58,22 @@ export function stopTextOf(rest: string, max = MAX_STOP_TEXT_CHARS, asSent: (tex
   const window = rest.slice(0, max);
   let space = window.length - 1;
   while (space > 0 && !/\s/.test(window.charAt(space))) space--;
-  let cut = [window.lastIndexOf('\n\n'), window.lastIndexOf('\n'), space].find((at) => at >= max / 2) ?? max;
-  // Never between the two halves of a surrogate pair.
-  if (cut === max && /[\uD800-\uDBFF]/.test(rest.charAt(cut - 1))) cut--;
+  const cut = [window.lastIndexOf('\n\n'), window.lastIndexOf('\n'), space].find((at) => at >= max / 2) ?? graphemeStart(rest, max);
   return [rest.slice(0, cut), rest.slice(cut)];
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Where the character at `at` begins: never inside an emoji, its surrogate pair or its ZWJ sequence
+ * (a family 👩‍👩‍👧‍👦 cut in two shows as people apart), nor an accented letter. The text
+ * up to the code point after `at` decides it; a single character longer than `at` is cut at `at`.
+ */
+function graphemeStart(text: string, at: number): number {
+  const next = text.charCodeAt(at);
+  const start = graphemes.segment(text.slice(0, at + (next >= 0xd800 && next <= 0xdbff ? 2 : 1))).containing(at)?.index ?? at;
+  if (start > 0) return start;
+  return /[\uD800-\uDBFF]/.test(text.charAt(at - 1)) ? at - 1 : at;
 }
 
 /** After `error` (at `since`) was a 429 with a short Retry-After: wait what is left of it before calling again. */

@@ -27,6 +27,18 @@ export function estimateTokens(text: string): number {
   return Math.ceil(ascii / 4) + other + 4;
 }
 
+/**
+ * `turns` from their first user turn on. A history cut by the turn count or the token budget (or
+ * halved, shorter-history.ts) could begin with an answer whose question was cut off, and the chat
+ * templates of many open models (Mistral, Gemma, Llama 2: on vLLM, llama.cpp, TGI) refuse roles
+ * that do not alternate from a user's turn (a 400, "Conversation roles must alternate
+ * user/assistant/…"): once a long conversation's window began so, every later message failed.
+ */
+export function fromUserTurn(turns: Turn[]): Turn[] {
+  const first = turns.findIndex((turn) => turn.role === 'user');
+  return first === -1 ? [] : turns.slice(first);
+}
+
 /** The turns of each conversation, kept in the store as a capped list with a TTL. */
 export class ConversationHistory {
   constructor(
@@ -34,7 +46,7 @@ export class ConversationHistory {
     private readonly options: HistoryOptions,
   ) {}
 
-  /** The newest turns that fit the turn count and the token budget, oldest first. */
+  /** The newest turns that fit the turn count and the token budget, oldest first, from a user's turn on. */
   async window(conversation: ConversationRef): Promise<Turn[]> {
     if (this.options.turns === 0) return [];
     const stored = await this.store.listRange(key(conversation), -this.options.turns, -1);
@@ -47,7 +59,7 @@ export class ConversationHistory {
       budget -= cost;
       from--;
     }
-    return turns.slice(from);
+    return fromUserTurn(turns.slice(from));
   }
 
   /** Forget a conversation's turns. */

@@ -6,12 +6,17 @@
  */
 import type { Turn } from '../message.js';
 import { AiError, isInputTooLong } from './errors.js';
+import { fromUserTurn } from './history.js';
 import type { AiClient, AiRequest, AiResult, AiStream, CallOptions } from './types.js';
 
-/** The histories to try, longest first: all of it, its newest half, none. */
+/**
+ * The histories to try, longest first: all of it, its newest half (from a user's turn on, as the
+ * window is: see fromUserTurn), none.
+ */
 function historiesToTry(history: Turn[]): Turn[][] {
   const tries = [history];
-  if (history.length > 1) tries.push(history.slice(Math.ceil(history.length / 2)));
+  const half = fromUserTurn(history.slice(Math.ceil(history.length / 2)));
+  if (half.length > 0 && half.length < history.length) tries.push(half);
   if (history.length > 0) tries.push([]);
   return tries;
 }

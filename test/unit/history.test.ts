@@ -109,6 +109,18 @@ describe('ConversationHistory', () => {
     expect(await h.window(conv)).toEqual([]);
   });
 
+  it('begins at a user turn: an answer whose question the budget or the turn count cut off is left out', async () => {
+    // Strict chat templates (Mistral, Gemma on vLLM, llama.cpp) refuse roles that do not alternate from a user turn.
+    const conv = conversation();
+    const pair = (n: number, question: string) => [turn(`q${n} ${question}`), turn(`a${n}`, 'assistant')];
+    await history().append(conv, [...pair(1, 'x'.repeat(200)), ...pair(2, 'short')]);
+    // The budget fits a1 but not q1.
+    expect(texts(await history({ tokenBudget: 40 }).window(conv))).toEqual(['q2 short', 'a2']);
+    expect(texts(await history({ turns: 3 }).window(conv))).toEqual(['q2 short', 'a2']);
+    // Only an answer fits: no history rather than one that begins with it.
+    expect(await history({ tokenBudget: 6 }).window(conv)).toEqual([]);
+  });
+
   it('applies both the turn count and the budget', async () => {
     const h = history({ turns: 4, tokenBudget: 1000 });
     const conv = conversation();

@@ -46,19 +46,30 @@ async function collect(stream: AiStream): Promise<string> {
 
 describe('replyFittingContext', () => {
   it('asks again with the newest half of the history, then with none', async () => {
-    const half = smallModel(3);
-    expect((await replyFittingContext(half.ai, request(turns(6)))).text).toBe('answered with 3');
-    expect(half.asked.map((h) => h.map((t) => t.text))).toEqual([turns(6).map((t) => t.text), ['turn 3', 'turn 4', 'turn 5']]);
+    const half = smallModel(4);
+    expect((await replyFittingContext(half.ai, request(turns(8)))).text).toBe('answered with 4');
+    expect(half.asked.map((h) => h.map((t) => t.text))).toEqual([turns(8).map((t) => t.text), ['turn 4', 'turn 5', 'turn 6', 'turn 7']]);
 
     const none = smallModel(0);
-    expect((await replyFittingContext(none.ai, request(turns(6)))).text).toBe('answered with 0');
-    expect(none.asked.map((h) => h.length)).toEqual([6, 3, 0]);
+    expect((await replyFittingContext(none.ai, request(turns(8)))).text).toBe('answered with 0');
+    expect(none.asked.map((h) => h.length)).toEqual([8, 4, 0]);
+  });
+
+  it('starts the newest half at a user turn: an answer whose question was cut off is left out', async () => {
+    // Strict chat templates (Mistral, Gemma on vLLM) refuse a history that begins with an answer.
+    const half = smallModel(2);
+    expect((await replyFittingContext(half.ai, request(turns(6)))).text).toBe('answered with 2');
+    expect(half.asked.map((h) => h.map((t) => t.text))).toEqual([turns(6).map((t) => t.text), ['turn 4', 'turn 5']]);
+    // A question and its answer: the half would be the answer alone, so none is tried next.
+    const pair = smallModel(-1);
+    await expect(replyFittingContext(pair.ai, request(turns(2)))).rejects.toThrow(/maximum context length/);
+    expect(pair.asked.map((h) => h.length)).toEqual([2, 0]);
   });
 
   it('passes the refusal on when the message alone is too long, after one call without history', async () => {
     const tiny = smallModel(-1);
-    await expect(replyFittingContext(tiny.ai, request(turns(2)))).rejects.toThrow(/maximum context length/);
-    expect(tiny.asked.map((h) => h.length)).toEqual([2, 1, 0]);
+    await expect(replyFittingContext(tiny.ai, request(turns(4)))).rejects.toThrow(/maximum context length/);
+    expect(tiny.asked.map((h) => h.length)).toEqual([4, 2, 0]);
     const noHistory = smallModel(-1);
     await expect(replyFittingContext(noHistory.ai, request([]))).rejects.toThrow(/maximum context length/);
     expect(noHistory.asked).toHaveLength(1);

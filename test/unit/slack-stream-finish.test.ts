@@ -25,6 +25,19 @@ describe('stopTextOf', () => {
     expect(emojiHead.isWellFormed() && emojiTail.isWellFormed()).toBe(true);
     expect(emojiHead + emojiTail).toBe(emoji);
   });
+
+  it('never cuts inside an emoji sequence (ZWJ, flags, skin tones) when it must cut mid-word', () => {
+    const graphemes = (text: string) => Array.from(new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text), (s) => s.segment);
+    for (const emoji of ['👩‍👩‍👧‍👦', '🏳️‍🌈', '🇫🇷', '👍🏽', 'e\u0301']) {
+      for (let offset = 0; offset < emoji.length; offset++) {
+        const rest = 'a'.repeat(offset) + emoji.repeat(Math.ceil(14_000 / emoji.length));
+        const [head, tail] = stopTextOf(rest);
+        expect(head.length).toBeLessThanOrEqual(MAX_STOP_TEXT_CHARS);
+        expect(head + tail).toBe(rest);
+        expect([...graphemes(head), ...graphemes(tail)]).toEqual(graphemes(rest));
+      }
+    }
+  });
 });
 
 describe('maybeTaken', () => {
