@@ -139,7 +139,7 @@ export function createBot(options: BotOptions = {}): Bot {
     adapterStates: () => starts?.states() ?? Object.fromEntries(adapters.map((a) => [a.platform, 'starting' as const])),
     routes: () => ops.routes,
   });
-  const httpOptions = { bodyLimitBytes: config.bodyLimitBytes, publicUrl: config.publicUrl, trustProxy: config.trustProxy, logger };
+  const httpOptions = { bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, publicUrl: config.publicUrl, trustProxy: config.trustProxy, logger };
   const operational = new Set(Object.values(paths));
   const handle = async (request: HttpRequest, refused?: HttpError) => {
     const starting = start();
@@ -181,7 +181,7 @@ export function createBot(options: BotOptions = {}): Bot {
       if (tracker.state() === 'not started') boundHost = host;
       else if (isLoopbackHost(boundHost) && !isLoopbackHost(host)) logger.error({ host }, 'bot.listen on every address after the bot started for loopback only: an adapter that trusts this machine (the web chat) still does. Set HOST (or config.host) instead.');
       // Listen first: /healthz answers while starting waits for Redis; /readyz says 503 until started.
-      const server = await listen(nodeMiddleware, port, host, logger);
+      const server = await listen(nodeMiddleware, port, host, logger, config.requestTimeoutMs);
       servers.push(server);
       start().catch(() => undefined); // logged, and shown in /readyz
       return server;

@@ -60,6 +60,7 @@ export const settings = {
   queue: { concurrency: 'WORKER_CONCURRENCY', attempts: 'JOB_ATTEMPTS', backoffMs: 'JOB_BACKOFF_MS', maxMessages: 'QUEUE_MAX_MESSAGES' },
   directDeadlineMs: 'DIRECT_DEADLINE_MS',
   bodyLimitBytes: 'BODY_LIMIT_BYTES',
+  requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
   shutdownDelayMs: 'SHUTDOWN_DELAY_MS',
   web: {

@@ -197,6 +197,7 @@ export const variables = {
   JOB_BACKOFF_MS: { schema: integer(0, 3_600_000), default: '2000', fix: 'set JOB_BACKOFF_MS to the first job retry delay in milliseconds, e.g. 2000' },
   DIRECT_DEADLINE_MS: { schema: integer(100, 600_000), default: '10000', fix: 'set DIRECT_DEADLINE_MS to how long direct mode waits for an answer, e.g. 10000' },
   BODY_LIMIT_BYTES: { schema: integer(1024, 100 * 1024 * 1024), default: String(1024 * 1024), fix: 'set BODY_LIMIT_BYTES to the largest webhook body in bytes, e.g. 1048576' },
+  REQUEST_TIMEOUT_MS: { schema: integer(100, 600_000), default: '30000', fix: 'set REQUEST_TIMEOUT_MS to how long a request may take to arrive (its headers, then its body), in milliseconds, e.g. 30000' },
   SHUTDOWN_TIMEOUT_MS: { schema: integer(0, 600_000), default: '25000', fix: 'set SHUTDOWN_TIMEOUT_MS to how long shutdown waits for running jobs, e.g. 25000' },
   SHUTDOWN_DELAY_MS: { schema: integer(0, 600_000), default: '0', fix: 'set SHUTDOWN_DELAY_MS to how long shutdown keeps taking requests (with /readyz answering 503) before the port closes, in milliseconds, e.g. 5000; 0 closes it at once' },
   WEB_CHAT: { schema: bool, fix: 'set WEB_CHAT=true to serve the web chat, false to turn it off' },

@@ -65,6 +65,8 @@ export interface Config {
   queue: { concurrency: number; attempts: number; backoffMs: number; maxMessages: number };
   directDeadlineMs: number;
   bodyLimitBytes: number;
+  /** How long a request may take to arrive: its headers, then its body once parley reads it (408 past it). */
+  requestTimeoutMs: number;
   shutdownTimeoutMs: number;
   /**
    * How long bot.close() keeps serving, /readyz answering 503, before the port closes (so a load

@@ -38,6 +38,19 @@ export class ClientClosedError extends HttpError {
   }
 }
 
+/**
+ * A body that did not arrive within REQUEST_TIMEOUT_MS of parley starting to read it: a client
+ * sending it slowly (a byte a second), or one that stopped half-way with the connection open,
+ * would otherwise hold its connection until the server's own limit (Node's is 300 s). Answered 408
+ * and the connection closed: the rest of the body is never read.
+ */
+export class BodyTimeoutError extends HttpError {
+  constructor(timeoutMs: number) {
+    super(408, 'request_timeout', `The request body did not arrive within ${timeoutMs} ms (REQUEST_TIMEOUT_MS).`);
+    this.name = 'BodyTimeoutError';
+  }
+}
+
 /** A 413 that still holds the unread rest of the body, so the HTTP layer can drain it after answering. */
 export class BodyTooLargeError extends HttpError {
   constructor(
@@ -74,16 +87,33 @@ export class BodyTooLargeError extends HttpError {
  * Read a body stream into one Buffer, refusing (413) as soon as it passes `limit` bytes. The refusal
  * leaves the stream open (a `for await` would destroy it, and with it the socket) for `drain`.
  */
-export async function readLimited(stream: AsyncIterable<Uint8Array>, limit: number, declaredLength?: string | null): Promise<Buffer> {
+export async function readLimited(stream: AsyncIterable<Uint8Array>, limit: number, declaredLength?: string | null, timeoutMs?: number): Promise<Buffer> {
   const iterator = stream[Symbol.asyncIterator]();
   const declared = Number(declaredLength ?? 0) || 0;
   if (declared > limit) throw new BodyTooLargeError(limit, iterator, declared);
   const chunks: Buffer[] = [];
   let size = 0;
-  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-    size += next.value.byteLength;
-    if (size > limit) throw new BodyTooLargeError(limit, iterator, declared);
-    chunks.push(Buffer.from(next.value));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // One deadline for the whole body, raced by each read (a stalled read never settles by itself).
+  const late =
+    timeoutMs === undefined
+      ? undefined
+      : new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new BodyTimeoutError(timeoutMs)), timeoutMs);
+        });
+  const read = () => (late ? Promise.race([iterator.next(), late]) : iterator.next());
+  try {
+    for (let next = await read(); !next.done; next = await read()) {
+      size += next.value.byteLength;
+      if (size > limit) throw new BodyTooLargeError(limit, iterator, declared);
+      chunks.push(Buffer.from(next.value));
+    }
+  } catch (error) {
+    // Too late: the stream is let go (cancelled), not read further.
+    if (error instanceof BodyTimeoutError) void iterator.return?.().catch(() => undefined);
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks, size);
 }
@@ -93,16 +123,17 @@ export async function readLimited(stream: AsyncIterable<Uint8Array>, limit: numb
  * left unread for `drain`), read with 'data' events instead of an async iterator, which costs more
  * than the rest of reading a small webhook body. A one-chunk body is returned without a copy.
  */
-export function readStreamLimited(stream: Readable, limit: number, declaredLength?: string | null): Promise<Buffer> {
+export function readStreamLimited(stream: Readable, limit: number, declaredLength?: string | null, timeoutMs?: number): Promise<Buffer> {
   const declared = Number(declaredLength ?? 0) || 0;
   if (declared > limit) return Promise.reject(new BodyTooLargeError(limit, stream[Symbol.asyncIterator](), declared));
-  return new Promise((resolve, reject) => new StreamReader(stream, limit, declared, resolve, reject));
+  return new Promise((resolve, reject) => new StreamReader(stream, limit, declared, resolve, reject, timeoutMs));
 }
 
 /** One body being read: its listeners are bound methods, not closures made per request. */
 class StreamReader {
   private readonly chunks: Buffer[] = [];
   private size = 0;
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly stream: Readable,
@@ -110,6 +141,7 @@ class StreamReader {
     private readonly declared: number,
     private readonly resolve: (body: Buffer) => void,
     private readonly reject: (error: Error) => void,
+    timeoutMs?: number,
   ) {
     this.onData = this.onData.bind(this);
     this.onEnd = this.onEnd.bind(this);
@@ -118,6 +150,14 @@ class StreamReader {
     // Gone before we got to it (an embedding app's middleware took its time): no event will come.
     if (stream.destroyed) this.onClose();
     else stream.on('data', this.onData).on('end', this.onEnd).on('error', this.onError).on('close', this.onClose);
+    if (timeoutMs !== undefined && !stream.destroyed) this.timer = setTimeout(this.onTimeout.bind(this, timeoutMs), timeoutMs);
+  }
+
+  /** Too late: stop reading (the rest is never read) and refuse it. */
+  private onTimeout(timeoutMs: number): void {
+    this.stop();
+    this.stream.pause();
+    this.reject(new BodyTimeoutError(timeoutMs));
   }
 
   private onData(chunk: Buffer | string): void {
@@ -147,6 +187,7 @@ class StreamReader {
   }
 
   private stop(): void {
+    clearTimeout(this.timer);
     this.stream.off('data', this.onData).off('end', this.onEnd).off('error', this.onError).off('close', this.onClose);
   }
 }

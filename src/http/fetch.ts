@@ -20,6 +20,8 @@ export type FetchHandler = (request: Request, info?: FetchInfo | unknown) => Pro
 
 export interface FetchOptions extends UrlOptions {
   bodyLimitBytes: number;
+  /** How long the body may take to arrive once parley reads it (REQUEST_TIMEOUT_MS): 408 past it. */
+  requestTimeoutMs?: number | undefined;
 }
 
 /**
@@ -71,7 +73,7 @@ async function answer(router: Router, options: FetchOptions, request: Request, i
       if (request.bodyUsed) {
         throw bodyAlreadyRead('Hand the request to parley before reading its body (c.req.json(), request.text()), or hand it request.clone().');
       }
-      body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'));
+      body = await readLimited(request.body, options.bodyLimitBytes, request.headers.get('content-length'), options.requestTimeoutMs);
     } catch (error) {
       // As on Node: an info line and the request line, not a stack thrown to the host framework. The
       // 400 it answers has no one to read it.

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError, type HttpRequest, type HttpResponse } from '../adapter.js';
-import { BodyTooLargeError, ClientClosedError, bodyAlreadyRead, readStreamLimited, withinLimit } from './body.js';
+import { BodyTimeoutError, BodyTooLargeError, ClientClosedError, bodyAlreadyRead, readStreamLimited, withinLimit } from './body.js';
 import { jsonError } from './responses.js';
 import type { Router } from './router.js';
 import { startTogether } from './together.js';
@@ -15,6 +15,8 @@ export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: 
 
 export interface NodeOptions extends UrlOptions {
   bodyLimitBytes: number;
+  /** How long a body parley reads may take to arrive (REQUEST_TIMEOUT_MS); none when undefined. */
+  requestTimeoutMs?: number | undefined;
   logger: Logger;
 }
 
@@ -87,6 +89,8 @@ async function serve(router: Router, options: NodeOptions, req: MaybeParsed, res
       // request line and X-Request-Id, counted, with the adapter's headers.
       const refused = () => router.handle(request(Buffer.alloc(0)), error);
       if (error instanceof BodyTooLargeError) return refuseTooLarge(error, res, refused);
+      // Its rest never read: the connection goes after the 408 (the next bytes on it would be the body's).
+      if (error instanceof BodyTimeoutError) return answerAndClose(res, refused);
       return writeResponse(res, await refused());
     }
   }
@@ -104,10 +108,15 @@ const DRAIN_WAIT_MS = 5000;
  */
 async function refuseTooLarge(error: BodyTooLargeError, res: ServerResponse, answer: () => Promise<HttpResponse>): Promise<void> {
   const drained = await orAfter(error.drain(undefined, false), DRAIN_WAIT_MS, false);
-  // A socket closed after the answer says so (`Connection: close`): a keep-alive client must not send its next request on it.
-  if (!drained) res.shouldKeepAlive = false;
+  if (!drained) return answerAndClose(res, answer);
   await writeResponse(res, await answer());
-  if (drained) return;
+}
+
+/** Answer, then close the connection: the request's body was not all read. */
+async function answerAndClose(res: ServerResponse, answer: () => Promise<HttpResponse>): Promise<void> {
+  // A socket closed after the answer says so (`Connection: close`): a keep-alive client must not send its next request on it.
+  res.shouldKeepAlive = false;
+  await writeResponse(res, await answer());
   if (!res.writableFinished) await new Promise((resolve) => res.once('close', resolve).once('finish', resolve));
   res.req.socket.destroy();
 }
@@ -158,7 +167,8 @@ async function rawBody(req: MaybeParsed, options: NodeOptions): Promise<Buffer> 
   if (req.readableEnded || req._body === true) {
     throw bodyAlreadyRead('Mount parley before express.json()/urlencoded() (or keep the raw bytes in req.rawBody, or parse with express.raw()).');
   }
-  return readStreamLimited(req, options.bodyLimitBytes, req.headers['content-length']);
+  // A body that came with its headers is whole already (req.complete): no deadline to keep for it.
+  return readStreamLimited(req, options.bodyLimitBytes, req.headers['content-length'], req.complete ? undefined : options.requestTimeoutMs);
 }
 
 /** Write an HttpResponse, streaming when it carries a stream (stops when the client goes away). */

@@ -3,10 +3,26 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { NodeMiddleware } from './node.js';
 
-/** Start a plain Node HTTP server on the middleware; resolves once it is listening. */
-export function listen(middleware: NodeMiddleware, port: number, host: string, logger?: Logger): Promise<Server> {
-  // Node's own check answers a bare 400 with no body and logs nothing: parley refuses it itself.
-  const server = createServer({ requireHostHeader: false }, (req, res) => (hostMissing(req) ? refuseHostless(req, res, logger) : middleware(req, res)));
+/**
+ * Start a plain Node HTTP server on the middleware; resolves once it is listening. A request's
+ * headers must arrive within `requestTimeoutMs` (REQUEST_TIMEOUT_MS), and the middleware gives its
+ * body as long again; the whole request's limit, twice that, is for a body parley does not read
+ * (a 404's, a GET's). Past either, Node's 408 goes out through refuseUnparsable. Node's own
+ * defaults (60 s for the headers, 300 s for the request, checked every 30 s) let a client sending
+ * a byte a second hold a connection for five minutes.
+ */
+export function listen(middleware: NodeMiddleware, port: number, host: string, logger?: Logger, requestTimeoutMs = 30_000): Promise<Server> {
+  const server = createServer(
+    {
+      // Node's own check answers a bare 400 with no body and logs nothing: parley refuses it itself.
+      requireHostHeader: false,
+      headersTimeout: requestTimeoutMs,
+      requestTimeout: 2 * requestTimeoutMs,
+      // How often Node looks for requests past those limits: a 408 at most a second late.
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(requestTimeoutMs / 4)),
+    },
+    (req, res) => (hostMissing(req) ? refuseHostless(req, res, logger) : middleware(req, res)),
+  );
   // Platforms keep connections alive; a little longer than common proxies' idle timeouts.
   server.keepAliveTimeout = 65_000;
   if (logger) server.on('clientError', (error, socket) => refuseUnparsable(error, socket as Socket, logger));
@@ -68,7 +84,8 @@ function refuseUnparsable(error: Error & { code?: string }, socket: Socket, logg
   // The parser stays broken: each later chunk on this connection is another error, already answered.
   if (refusing.has(socket)) return;
   refusing.add(socket);
-  logger.warn({ status, code: error.code, remoteAddress: socket.remoteAddress }, 'refused a request Node could not parse');
+  const line = timedOut ? 'refused a request that did not arrive within REQUEST_TIMEOUT_MS' : 'refused a request Node could not parse';
+  logger.warn({ status, code: error.code, remoteAddress: socket.remoteAddress }, line);
   const body = JSON.stringify({ error: { code, message } });
   const refuse = () => socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   // No answer under way, or this request's own not started: the refusal is its answer.
