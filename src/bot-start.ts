@@ -90,8 +90,8 @@ export function readiness<T>(store: Store, queue: JobQueue<T>, tracker: StartTra
   };
 }
 
-/** 'ok', or 'down: <reason>' — within PING_TIMEOUT_MS either way. */
-function answered(ping: () => Promise<void>): Promise<string> {
+/** 'ok', or 'down: <reason>' — within PING_TIMEOUT_MS either way (also parley_backend_up's check). */
+export function answered(ping: () => Promise<void>): Promise<string> {
   return withTimeout(ping(), PING_TIMEOUT_MS, `no answer within ${PING_TIMEOUT_MS} ms`).then(
     () => 'ok',
     // ioredis' own deadline on a fail-fast connection may end the wait first.

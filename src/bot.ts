@@ -10,6 +10,7 @@ import { resolveConfig } from './config-input.js';
 import type { ConversationLog } from './conversation-log.js';
 import { createOps } from './ops/index.js';
 import { refreshQueueDepth } from './queue-depth.js';
+import { refreshBackendUp } from './backend-up.js';
 import { createAccept } from './accept.js';
 import { answerWithAi, type MessageHandler } from './handler.js';
 import { ackBudgetMs, createFetchHandler, createNodeMiddleware, createRouter, isLoopbackHost, logRefusal } from './http/index.js';
@@ -84,6 +85,7 @@ export function createBot(options: BotOptions = {}): Bot {
     ...(options.store === undefined && options.queue === undefined && backends.keyOnQueueServer ? { keyOnQueueServer: backends.keyOnQueueServer } : {}),
   };
   let queueDepth: NodeJS.Timeout | undefined;
+  let backendUp: NodeJS.Timeout | undefined;
   let running = 0; // the worker's jobs; the answers given here are counted by answeringHere, once per message
   /** Where the standalone server listens: the adapters are told whether only this machine can reach them. */
   let boundHost = config.host;
@@ -119,6 +121,7 @@ export function createBot(options: BotOptions = {}): Bot {
     );
     if (options.worker !== false) queue.process((job) => (running++, processJob(workerDeps, job).finally(() => running--)), { concurrency: config.queue.concurrency, store: workerStore, logger, onAbandoned: (job, reason) => abandonJob(workerDeps, job, reason), onDeadLettered: (data, reason) => metrics.deadLettered.inc({ platform: jobPlatform(data), reason }), invalid: invalidJob });
     queueDepth = refreshQueueDepth(queue, metrics);
+    backendUp = refreshBackendUp(store, queue, metrics, logger);
     ops.start();
     await connecting;
   }, logger);
@@ -199,6 +202,7 @@ export function createBot(options: BotOptions = {}): Bot {
       stopping = true;
       await delayClose(delayMs, endDelay, logger);
       clearInterval(queueDepth);
+      clearInterval(backendUp);
       starts?.stop();
       ops.endStreams();
       closing.abort();

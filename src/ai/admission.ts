@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_THROTTLE_MS, MAX_THROTTLE_MS, type AdaptiveLimit } from './adaptive-limit.js';
 import { toAiError } from './classify.js';
 import { AiError } from './errors.js';
+import { leftOutFields, logSummaryOf } from '../observe/log-summary.js';
 
 export interface AdmissionOptions {
   /** The longest this call waits inline (for a slot or a Retry-After) before handing back to the queue. */
@@ -26,6 +27,27 @@ export interface AdmissionOptions {
 
 /** How long a queue waits before trying again when the slots stayed taken. */
 const BUSY_RETRY_MS = 1000;
+
+/** Per logger (one per AI client): when its provider began rate limiting, until a call gets through. */
+const rateLimitedSince = new WeakMap<Logger, number>();
+
+/**
+ * A 429 is logged once a minute (with `leftOut`), not once per call: a provider limiting every call
+ * of a busy bot wrote a line a second per worker slot. The call that gets through says it is over.
+ */
+function logRateLimited(logger: Logger | undefined, fields: { status?: number; retryAfterMs: number }): void {
+  if (!logger) return;
+  if (!rateLimitedSince.has(logger)) rateLimitedSince.set(logger, Date.now());
+  const leftOut = logSummaryOf(logger).take('AI provider rate limiting');
+  if (leftOut !== undefined) logger.info({ ...fields, ...leftOutFields(leftOut) }, 'AI provider is rate limiting; waiting as it asked');
+}
+
+function logGotThrough(logger: Logger | undefined): void {
+  const since = logger && rateLimitedSince.get(logger);
+  if (since === undefined) return;
+  rateLimitedSince.delete(logger!);
+  logger!.info({ rateLimitedSeconds: Math.round((Date.now() - since) / 1000) }, 'AI provider no longer rate limiting: a call got through');
+}
 
 /** Run `call` under the adaptive limit, waiting out rate limits as the provider asks. */
 export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T>, options: AdmissionOptions): Promise<T> {
@@ -54,6 +76,7 @@ export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T
     }
     try {
       const value = await call();
+      logGotThrough(options.logger);
       // Not waited for: the answer is in hand, and the release leaves with the message's next
       // writes. A release that fails frees its slot when the lease runs out.
       limit.release(admission.token, { kind: 'ok' }).catch((error: unknown) => options.logger?.warn({ err: error }, 'could not release an AI slot; it frees itself when its lease ends'));
@@ -66,7 +89,7 @@ export async function withinLimit<T>(limit: AdaptiveLimit, call: () => Promise<T
         // One asking for more than a day gets a day.
         const retryAfterMs = error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? Math.min(error.retryAfterMs, MAX_THROTTLE_MS) : DEFAULT_THROTTLE_MS;
         await limit.release(admission.token, { kind: 'throttled', retryAfterMs });
-        options.logger?.info({ status: error.status, retryAfterMs }, 'AI provider is rate limiting; waiting as it asked');
+        logRateLimited(options.logger, { status: error.status, retryAfterMs });
         continue;
       }
       await limit.release(admission.token, { kind: 'failed' });

@@ -82,6 +82,8 @@ export class OpenAiClient implements AiClient {
       },
       onRetry: ({ error, delayMs, retry }) =>
         this.log?.warn({ kind: error.kind, status: error.status, retry, delayMs, err: error }, 'AI call failed, retrying'), // err: what came (secrets hidden by its serializer)
+      onCircuit: ({ open, openForMs }) =>
+        open ? this.log?.warn({ model: options.model }, 'AI circuit breaker opened: the provider keeps failing; messages wait until a call let through succeeds') : this.log?.info({ model: options.model, openSeconds: Math.round(openForMs / 1000) }, 'AI circuit breaker closed: the provider answers again'),
     });
   }
 

@@ -51,19 +51,32 @@ export interface RetryReport {
 export class ResiliencePolicy {
   private readonly breaker: CircuitBreakerPolicy;
   private openedAt = 0;
+  /** Since when the circuit has been open (through its half-open probes), for onCircuit's closing report. */
+  private openSince: number | undefined;
 
   constructor(
     private readonly settings: ResilienceSettings,
-    private readonly hooks: { onAttempt?(r: AttemptReport): void; onRetry?(r: RetryReport): void } = {},
+    // onCircuit: once as the circuit opens (not again at each probe that fails), once as it closes.
+    private readonly hooks: { onAttempt?(r: AttemptReport): void; onRetry?(r: RetryReport): void; onCircuit?(change: { open: boolean; openForMs: number }): void } = {},
   ) {
     // Only provider trouble opens the circuit; a 400 is our fault and says nothing about its health.
     const providerFailure = handleWhen((e) => e instanceof AiError && e.countsAsProviderFailure);
     const consecutive = new ConsecutiveBreaker(settings.breakerThreshold);
     this.breaker = circuitBreaker(providerFailure, { breaker: consecutive, halfOpenAfter: settings.breakerHalfOpenAfterMs });
-    this.breaker.onBreak(() => (this.openedAt = Date.now()));
+    this.breaker.onBreak(() => {
+      this.openedAt = Date.now();
+      if (this.openSince !== undefined) return;
+      this.openSince = this.openedAt;
+      hooks.onCircuit?.({ open: true, openForMs: 0 });
+    });
     // cockatiel closes the circuit when its probe ends in an error it does not count (a 400, a 429)
     // without resetting the count: the next single 5xx would open it again. A closed circuit starts from 0.
-    this.breaker.onReset(() => consecutive.success());
+    this.breaker.onReset(() => {
+      consecutive.success();
+      if (this.openSince === undefined) return;
+      hooks.onCircuit?.({ open: false, openForMs: Date.now() - this.openSince });
+      this.openSince = undefined;
+    });
   }
 
   /** The circuit as a readiness probe would describe it. */

@@ -51,6 +51,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     replySeconds: new Histogram({ name: 'parley_reply_seconds', help: "From a message's arrival to its answer posted", labelNames: ['platform'], buckets: REPLY_BUCKETS, registers }),
     duplicatesDropped: new Counter({ name: 'parley_duplicates_dropped_total', help: 'Redelivered messages dropped by the dedupe', labelNames: ['platform'], registers }),
     rateLimited: new Counter({ name: 'parley_rate_limited_total', help: 'Messages refused by a rate limit, and requests refused by a web chat limit', labelNames: ['platform', 'limit'], registers }),
+    // What /readyz checks, for Prometheus: a Redis down or paused shows here, not only in the probe's 503.
+    backendUp: new Gauge({ name: 'parley_backend_up', help: "1 while the store (backend=store) or the queue (backend=queue) answers /readyz's check, 0 while it is down; checked every 5 s", labelNames: ['backend'], registers }),
     queueDepth: new Gauge({ name: 'parley_queue_depth', help: 'Jobs in the queue by state', labelNames: ['state'], registers }),
     jobDuration: new Histogram({ name: 'parley_job_duration_seconds', help: 'Time to handle one message', labelNames: ['platform', 'outcome'], buckets: JOB_BUCKETS, registers }),
     aiLatency: new Histogram({ name: 'parley_ai_latency_seconds', help: 'AI call latency per attempt', labelNames: ['model', 'outcome'], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),

@@ -5,6 +5,33 @@ import type { AdaptiveLimit } from '../../src/ai/adaptive-limit.js';
 import { withinLimit } from '../../src/ai/admission.js';
 
 describe('withinLimit', () => {
+  it("a provider rate limiting call after call is logged once (then once a minute), and the call that gets through says it is over", async () => {
+    const { AiError } = await import('../../src/ai/errors.js');
+    const lines: { msg: string; status?: number; rateLimitedSeconds?: number }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    // Slots always free: each 429 is waited out (not at all here) and the call goes out again.
+    const limit = { tryAcquire: async () => ({ token: 't' }), release: async () => undefined } as unknown as AdaptiveLimit;
+    let calls = 0;
+    const answer = await withinLimit(
+      limit,
+      async () => {
+        if (++calls <= 20) throw new AiError('rate_limited', 'busy', { status: 429, retryAfterMs: 1 });
+        return 'the answer';
+      },
+      { maxInlineWaitMs: 60_000, logger },
+    );
+    expect(answer).toBe('the answer');
+    expect(calls).toBe(21);
+    expect(lines.map(({ msg, status }) => ({ msg, status }))).toEqual([
+      { msg: 'AI provider is rate limiting; waiting as it asked', status: 429 },
+      { msg: 'AI provider no longer rate limiting: a call got through', status: undefined },
+    ]);
+    expect(lines[1]!.rateLimitedSeconds).toBeGreaterThanOrEqual(0);
+    // The next call, through at once, says nothing.
+    await withinLimit(limit, async () => 'again', { maxInlineWaitMs: 1000, logger });
+    expect(lines).toHaveLength(2);
+  });
+
   it('an answer in hand survives a release that fails (Redis gone mid-call): the answer is returned, the failure logged', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
