@@ -136,8 +136,9 @@ describe('a conversation too long for the model, past a budget', () => {
         : { text: `echo: ${String(call.body.messages.at(-1)?.content)}` },
     );
     expect(await say(web, 'long1', 'two', 2)).toMatchObject({ kind: 'answer', text: 'echo: two' });
-    // Asked with both earlier turns, with the newest, then with none: one message past the budget.
-    expect(ai.calls.slice(1).map((call) => call.body.messages.length)).toEqual([4, 3, 2]);
+    // Asked with both earlier turns, then with none (their newest half, an answer alone, is no history:
+    // one starts at a user's turn): one message past the budget.
+    expect(ai.calls.slice(1).map((call) => call.body.messages.length)).toEqual([4, 2]);
     expect(await metricsText(web)).toMatch(/^parley_ai_budget_actions_total\{action="allow"\} 1$/m);
   });
 });
