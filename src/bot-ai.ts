@@ -8,6 +8,7 @@ import { createAiClient, defaultPrices, fittingContext, type AiClient, type AiEv
 import { estimateTokens } from './ai/history.js';
 import { estimatedPromptTokens } from './ai/estimated-usage.js';
 import { FallbackAiClient } from './ai/fallback.js';
+import { LearntContexts } from './ai/learnt-context.js';
 import { costOf } from './ai/prices.js';
 import { aiCallGate, limitAiCalls } from './ai-rate-limit.js';
 import { aiEvents } from './ai-events.js';
@@ -37,8 +38,10 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
   const admitCall = callsPerMinute ? aiCallGate(callsPerMinute) : undefined;
   const { primary, cheaper } = given ? { primary: given, cheaper: undefined } : withFallback(config, backends, events, logger, admitCall);
   const { spend } = ops;
-  // A model that refuses a conversation as too long is asked again with less of its history (each try a call).
-  const limited = (ai: AiClient) => fittingContext(callsPerMinute && given ? limitAiCalls(ai, callsPerMinute) : ai);
+  // A model that refuses a conversation as too long is asked again with less of its history (each try a call);
+  // the context length its refusal names cuts the next histories to fit beforehand (per model, this process).
+  const contexts = new LearntContexts({ systemPrompt: config.ai.systemPrompt, maxOutputTokens: config.ai.maxOutputTokens, historyTokenBudget: config.history.tokenBudget, logger: logger.child({ component: 'ai' }) });
+  const limited = (ai: AiClient, model: string) => fittingContext(callsPerMinute && given ? limitAiCalls(ai, callsPerMinute) : ai, { contexts, model });
   // The fallback answers in outages and, with AI_BUDGET_POLICY=fallback, past a budget: it counts too.
   if (!given && budgetedAtStart) for (const model of [config.ai.model, config.ai.fallback?.model]) if (model) unpriced(model);
   // parley's own clients' circuit (a given client has its own, if any): said once, at start.
@@ -52,7 +55,7 @@ export function createBotAi(config: Config, backends: Backends, metrics: Metrics
     warnIfUnpriced(model);
     return { model, costUsd: costOf(prices, model, estimatedPromptTokens(config.ai.systemPrompt, request), estimateTokens(shown)) };
   };
-  return new BudgetedAiClient(limited(primary), { spend, policy, notice, ...(cheaper ? { cheaper: limited(cheaper) } : {}), metrics, logger: logger.child({ component: 'budget' }), estimate, spendFromEvents: !given });
+  return new BudgetedAiClient(limited(primary, config.ai.model), { spend, policy, notice, ...(cheaper && config.ai.fallback ? { cheaper: limited(cheaper, config.ai.fallback.model) } : {}), metrics, logger: logger.child({ component: 'budget' }), estimate, spendFromEvents: !given });
 }
 
 /** The primary (answered by the fallback while it is down or throttling), and the fallback alone: the cheaper model for AI_BUDGET_POLICY=fallback. */

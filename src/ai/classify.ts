@@ -2,6 +2,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import { isBrokenCircuitError } from 'cockatiel';
 import { ResponseTooLargeError } from '../http/lean-fetch.js';
 import { hideSecretsIn } from '../secret-values.js';
+import { outputLimitTooLarge } from './context-length.js';
 import { AiError, isInputTooLong, type AiErrorKind } from './errors.js';
 import { rateLimitResetMs, retryAfterMs, waitInMessage } from './retry-after.js';
 
@@ -90,7 +91,9 @@ function fromStatus(error: APIError): AiError {
   const said = error.status !== undefined && error.message.startsWith(`${error.status} `) ? error.message : `${answered}: ${error.message}`;
   // A 404 is a model the provider does not serve, or a base URL without its /v1: check tells which.
   const notFound = status === 404 ? ' (a model it does not serve, or a base URL without its /v1? `parley check` tells)' : '';
-  const message = `AI provider answered ${said}${redirectHint(error.status, headers)}${notFound}`;
+  // An output limit the model cannot give refuses every message, however short: a setting to change.
+  const outputTooLarge = status === 400 && outputLimitTooLarge(error.message) ? ' (OPENAI_MAX_OUTPUT_TOKENS asks for more than the model gives: lower it)' : '';
+  const message = `AI provider answered ${said}${redirectHint(error.status, headers)}${notFound}${outputTooLarge}`;
   // A prompt the provider's filter refused is refused again, whatever the server suggests: final, with its own apology.
   if (status === 400 && isPromptFiltered(error)) return new AiError('content_filtered', message, { ...details, retryable: false });
   const classified = new AiError(kind, message, details);

@@ -1,4 +1,5 @@
 import { ErrorCode, ParleyError, sameKind } from '../errors.js';
+import { outputLimitTooLarge } from './context-length.js';
 
 /**
  * Why an AI call failed; also a metric label, and (as `ai_<kind>`) a dead letter's reason: the
@@ -126,11 +127,13 @@ export class AiError extends ParleyError {
  * The provider refused the request as longer than the model reads (OpenAI's 400
  * `context_length_exceeded`; compatible servers say it in words), or as larger than it takes: any
  * 413, whatever its body (nginx's "Request Entity Too Large" page; Groq's request over its tokens a
- * minute). Only a smaller request can pass either.
+ * minute). Only a smaller request can pass either. Not an output limit the model cannot give
+ * (OPENAI_MAX_OUTPUT_TOKENS at or above its context): no shorter request passes that.
  */
 export function isInputTooLong(error: unknown): boolean {
   if (!(error instanceof AiError) || error.kind !== 'client' || (error.status !== 400 && error.status !== 413)) return false;
   if (error.status === 413) return true;
+  if (outputLimitTooLarge(error.message)) return false;
   const cause = error.cause as { code?: unknown; type?: unknown } | undefined;
   if (cause?.code === 'context_length_exceeded' || cause?.type === 'exceed_context_size_error') return true;
   // vLLM, LiteLLM (ContextWindowExceededError), llama.cpp ("exceeds the available context size"),

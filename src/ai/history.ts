@@ -39,6 +39,19 @@ export function fromUserTurn(turns: Turn[]): Turn[] {
   return first === -1 ? [] : turns.slice(first);
 }
 
+/** The newest of `turns` whose estimated tokens fit `budget`, from a user's turn on. */
+export function newestWithin(turns: Turn[], budget: number): Turn[] {
+  let left = budget;
+  let from = turns.length;
+  while (from > 0) {
+    const cost = estimateTokens((turns[from - 1] as Turn).text);
+    if (cost > left) break;
+    left -= cost;
+    from--;
+  }
+  return fromUserTurn(turns.slice(from));
+}
+
 /** The turns of each conversation, kept in the store as a capped list with a TTL. */
 export class ConversationHistory {
   constructor(
@@ -50,16 +63,7 @@ export class ConversationHistory {
   async window(conversation: ConversationRef): Promise<Turn[]> {
     if (this.options.turns === 0) return [];
     const stored = await this.store.listRange(key(conversation), -this.options.turns, -1);
-    const turns = stored.map((item) => JSON.parse(item) as Turn);
-    let budget = this.options.tokenBudget;
-    let from = turns.length;
-    while (from > 0) {
-      const cost = estimateTokens((turns[from - 1] as Turn).text);
-      if (cost > budget) break;
-      budget -= cost;
-      from--;
-    }
-    return fromUserTurn(turns.slice(from));
+    return newestWithin(stored.map((item) => JSON.parse(item) as Turn), this.options.tokenBudget);
   }
 
   /** Forget a conversation's turns. */

@@ -3,10 +3,13 @@
  * token count is an estimate). When the model refuses a request as too long, ask again with the
  * newest half of the history, then with none: the user's message is answered with less context
  * rather than refused. Only when the message alone is too long is the user asked to shorten it.
+ * With `fit`, a refusal that names the model's context teaches it, and the next requests' histories
+ * are cut to fit beforehand (learnt-context.ts): one call per message, this retry the fallback.
  */
 import type { Turn } from '../message.js';
 import { AiError, isInputTooLong } from './errors.js';
 import { fromUserTurn } from './history.js';
+import type { LearntContexts } from './learnt-context.js';
 import type { AiClient, AiRequest, AiResult, AiStream, CallOptions } from './types.js';
 
 /**
@@ -21,32 +24,49 @@ function historiesToTry(history: Turn[]): Turn[][] {
   return tries;
 }
 
+/** The context lengths learnt, and the model (as configured) the client calls: their key. */
+export interface ContextFit {
+  contexts: LearntContexts;
+  model: string;
+}
+
+/** `request` cut to what `fit` learnt of the model's context, and whether it was. */
+function fitted(request: AiRequest, fit?: ContextFit): { request: AiRequest; fitted: boolean } {
+  return fit ? fit.contexts.fit(fit.model, request) : { request, fitted: false };
+}
+
 /**
  * `ai` asking again with less history while the model refuses a request as too long. It sits
  * inside the budget's client (bot-ai.ts), so a message is checked against the budgets once.
  */
-export function fittingContext(ai: AiClient): AiClient {
+export function fittingContext(ai: AiClient, fit?: ContextFit): AiClient {
   const stream = ai.stream?.bind(ai);
+  const hasCached = ai.hasCached?.bind(ai);
+  const fromCache = ai.fromCache?.bind(ai);
   return {
-    reply: (request, options) => replyFittingContext(ai, request, options),
+    reply: (request, options) => replyFittingContext(ai, request, options, fit),
     get circuit() {
       return ai.circuit;
     },
-    ...(ai.hasCached ? { hasCached: ai.hasCached.bind(ai) } : {}),
-    ...(ai.fromCache ? { fromCache: ai.fromCache.bind(ai) } : {}),
+    // The answer cached is the one to the request as sent: cut to fit.
+    ...(hasCached ? { hasCached: (request: AiRequest) => hasCached(fitted(request, fit).request) } : {}),
+    ...(fromCache ? { fromCache: (request: AiRequest) => fromCache(fitted(request, fit).request) } : {}),
     ...(ai.forgetCached ? { forgetCached: ai.forgetCached.bind(ai) } : {}),
     ...(ai.noticeOnly ? { noticeOnly: true } : {}),
-    ...(stream ? { stream: (request: AiRequest, options?: CallOptions) => streamFittingContext((r) => stream(r, options), request) } : {}),
+    ...(stream ? { stream: (request: AiRequest, options?: CallOptions) => streamFittingContext((r) => stream(r, options), request, fit) } : {}),
   };
 }
 
 /** `ai.reply`, asked again with less history while the model refuses the request as too long. */
-export async function replyFittingContext(ai: AiClient, request: AiRequest, options?: CallOptions): Promise<AiResult> {
-  const tries = historiesToTry(request.history);
+export async function replyFittingContext(ai: AiClient, request: AiRequest, options?: CallOptions, fit?: ContextFit): Promise<AiResult> {
+  const first = fitted(request, fit);
+  const tries = historiesToTry(first.request.history);
   for (let i = 0; ; i++) {
+    const asked = { ...request, history: tries[i] as Turn[] };
     try {
-      return await ai.reply({ ...request, history: tries[i] as Turn[] }, options);
+      return await ai.reply(asked, options);
     } catch (error) {
+      fit?.contexts.refused(fit.model, error, asked, first.fitted);
       if (i === tries.length - 1 || !isInputTooLong(error)) throw waitingIfDown(error, i);
     }
   }
@@ -71,7 +91,8 @@ function waitingIfDown(error: unknown, shorterTry: number): unknown {
  * An AI stream (`ai.stream`), started again with less history while the model refuses the request as too long
  * before any text came. `result` is that of the stream whose text was passed on.
  */
-export function streamFittingContext(startStream: (request: AiRequest) => AiStream, request: AiRequest): AiStream {
+export function streamFittingContext(startStream: (request: AiRequest) => AiStream, given: AiRequest, fit?: ContextFit): AiStream {
+  const { request, fitted: cut } = fitted(given, fit);
   const tries = historiesToTry(request.history);
   let settle!: (result: Promise<AiResult>) => void;
   // Resolving with a promise adopts its outcome; later calls are ignored.
@@ -96,6 +117,7 @@ export function streamFittingContext(startStream: (request: AiRequest) => AiStre
         }
         return;
       } catch (error) {
+        if (!shown) fit?.contexts.refused(fit.model, error, { ...request, history: tries[i] as Turn[] }, cut);
         again = !shown && i < tries.length - 1 && isInputTooLong(error);
         if (!again) throw shown ? error : waitingIfDown(error, i);
       } finally {
