@@ -60,6 +60,11 @@ export const slackVariables = {
     default: 'off',
     fix: 'set SLACK_ORG_INSTALLS_WITHOUT_STATE=on to accept org-wide installs an Enterprise Grid admin starts from the org\'s app management page (Slack sends them back with no state), or off',
   },
+  SLACK_DIRECT_INSTALL: {
+    schema: schemas.bool,
+    default: 'off',
+    fix: 'set SLACK_DIRECT_INSTALL=on to have /slack/install send the browser straight to Slack\'s authorize page (the Slack Marketplace\'s "Direct Install URL"), or off for the "Add to Slack" page',
+  },
   SLACK_REDIRECT_URI: { schema: schemas.url, fix: 'set SLACK_REDIRECT_URI to the public URL of /slack/oauth_redirect, as listed under "OAuth & Permissions → Redirect URLs"' },
 } satisfies Record<string, Variable>;
 
@@ -129,7 +134,7 @@ const slackOptions = z.looseObject({
   threadFollowUps: z.boolean().optional(),
   suggestedPrompts: z.array(z.string()).max(MAX_SUGGESTED_PROMPTS).optional(),
   oauth: z
-    .looseObject({ clientId: z.string().min(1), clientSecret: z.string().min(8), stateSecret: z.string().min(32), installationKeys: z.array(z.instanceof(Buffer)).min(1), scopes: z.array(z.string()), orgInstallsWithoutState: z.boolean().optional() })
+    .looseObject({ clientId: z.string().min(1), clientSecret: z.string().min(8), stateSecret: z.string().min(32), installationKeys: z.array(z.instanceof(Buffer)).min(1), scopes: z.array(z.string()), orgInstallsWithoutState: z.boolean().optional(), directInstall: z.boolean().optional() })
     .optional(),
 });
 
@@ -183,6 +188,8 @@ export interface SlackOAuthConfig {
    * Slack starts the flow and sends none, as Bolt's `stateVerification: false` allows). Off: refused.
    */
   orgInstallsWithoutState?: boolean;
+  /** SLACK_DIRECT_INSTALL: /slack/install redirects to Slack's authorize URL (state cookie set) instead of showing its page, as Bolt's `directInstall`. */
+  directInstall?: boolean;
   /** Where Slack sends the browser back (SLACK_REDIRECT_URI, else PUBLIC_URL + /slack/oauth_redirect); absent: none is sent, and Slack uses the app's registered redirect URL. */
   redirectUri?: string;
 }
@@ -214,6 +221,7 @@ function oauthConfig(v: ReturnType<typeof collectEnv<typeof slackVariables>>['va
     installationKeys: v.SLACK_INSTALLATION_KEY as Buffer[],
     scopes: splitList(v.SLACK_SCOPES ?? DEFAULT_SLACK_SCOPES, ','),
     orgInstallsWithoutState: v.SLACK_ORG_INSTALLS_WITHOUT_STATE as boolean,
+    directInstall: v.SLACK_DIRECT_INSTALL as boolean,
     redirectUri: v.SLACK_REDIRECT_URI ?? (base ? `${base}/slack/oauth_redirect` : undefined),
   };
 }

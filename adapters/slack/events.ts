@@ -19,6 +19,8 @@ export interface SlackDetails {
   enterprise?: string;
   /** True when the app is installed org-wide (one installation for the org's workspaces). */
   enterpriseInstall?: boolean;
+  /** The writer's own team when it is not `team` (another organisation's, in a Slack Connect channel): whom a stream is for. */
+  userTeam?: string;
   [key: string]: unknown;
 }
 
@@ -35,6 +37,8 @@ interface SlackEvent {
   channel?: string;
   channel_type?: string;
   team?: string;
+  /** The writer's team: in a Slack Connect channel, another organisation's. */
+  user_team?: unknown;
   files?: { url_private?: string; mimetype?: string; name?: string }[];
   /** Set on a message that was edited: a mention edited comes again as a new app_mention (edited-mention.ts). */
   edited?: unknown;
@@ -62,6 +66,12 @@ export interface ClassifyOptions {
   editedMentions?: boolean;
 }
 
+/** A workspace's id, as Slack writes them (an org's E… id, which Grid may put in user_team, is left: the workspace's has been used there). */
+const TEAM_ID = /^T[A-Z0-9]{1,30}$/;
+
+/** Slackbot's user id, the same in every workspace. */
+const SLACKBOT = 'USLACKBOT';
+
 /** Subtypes that still carry a person's new message (`me_message`: one written with `/me`). */
 const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast', 'me_message']);
 
@@ -79,6 +89,8 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   // An edited mention comes again as app_mention (same ts, new event_id, `edited`): only one the edit may have added is taken.
   if (event.edited && !(options.editedMentions && event.type === 'app_mention' && editedRecently(ts, event.edited))) return undefined;
   if (options.botUserId && user === options.botUserId) return undefined;
+  // Slackbot (reminders, its custom responses) carries no bot_id: not a person's follow-up, and answering it could loop.
+  if (user === SLACKBOT) return undefined;
   const bot = options.botUserId;
   // Slack's text; empty (a message posted with blocks only), the rich_text blocks' text instead.
   const raw = event.text || (event.blocks ? textOfRichTextBlocks(event.blocks) : '');
@@ -112,6 +124,9 @@ export function inboundFromEvent(body: EventCallback, options: ClassifyOptions):
   if (!text && !attachments) return undefined;
   const details: SlackDetails = { team, channel, user };
   if (threadTs) details.threadTs = threadTs;
+  // chat.startStream's recipient_team_id is "the team the user receiving the streaming text belongs to" (send.ts).
+  const userTeam = event.user_team;
+  if (typeof userTeam === 'string' && userTeam !== team && TEAM_ID.test(userTeam)) details.userTeam = userTeam;
   addEnterprise(details, body);
   const message: InboundMessage = {
     id: event.edited ? editedMentionId(team, channel, ts) : body.event_id,

@@ -4,7 +4,8 @@
  * handler (InstallProvider's handleInstallPath / handleCallback take Node's objects only).
  *
  * - GET /slack/install: an "Add to Slack" page linking to https://slack.com/oauth/v2/authorize
- *   (with a redirect_uri only when one is configured; else Slack uses the app's registered one).
+ *   (with a redirect_uri only when one is configured; else Slack uses the app's registered one);
+ *   with SLACK_DIRECT_INSTALL, a 302 straight there (Bolt's `directInstall`, for the Marketplace).
  *   The `state` is @slack/oauth's signed, 10-minute state (ClearStateStore, SLACK_STATE_SECRET)
  *   and is also set in an HttpOnly cookie, so only the browser that started the flow can finish it.
  * - GET /slack/oauth_redirect?code&state: the state must equal the cookie and verify; otherwise a
@@ -12,10 +13,12 @@
  *   when its code is an org-wide install: an Enterprise Grid admin's, from the org's app management page,
  *   which Slack starts without our page and so without a state). The code is exchanged with oauth.v2.access through SLACK_API_URL,
  *   the installation (with its refresh token and expiry when token rotation is on) goes to the
- *   InstallationStore, and the browser gets a success page.
+ *   InstallationStore, and the browser gets a success page. Its cookie then marks that state used, so
+ *   the same redirect opened again (a reload, Back then Forward) says so instead of "Invalid state".
  *
  * Log lines carry team and enterprise ids and error codes: never a code, a state or a token.
  */
+import { createHash } from 'node:crypto';
 import type { Installation, InstallationStore, InstallURLOptions, OAuthV2Response } from '@slack/oauth';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
@@ -32,6 +35,10 @@ export const STATE_COOKIE = 'slack_oauth_state';
 const NO_STATE_HINT = " (an org-wide install an Enterprise Grid admin starts from the org's app management page carries none: set SLACK_ORG_INSTALLS_WITHOUT_STATE=on to accept those)";
 /** How long the browser has between the install page and Slack's redirect back. */
 const STATE_SECONDS = 600;
+/** How long a finished installation's redirect, opened again (reload, Back then Forward), is told as done. */
+const DONE_SECONDS = 3600;
+/** The cookie's value once its state has installed: never equal to a state, so it can install nothing again. */
+const doneMark = (state: string) => `done.${createHash('sha256').update(state).digest('base64url')}`;
 
 export interface InstallRoutesOptions {
   oauth: SlackOAuthConfig;
@@ -65,6 +72,10 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
     const installOptions: InstallURLOptions = { scopes: options.oauth.scopes, ...(redirectUri ? { redirectUri } : {}) };
     const state = await states.generateStateParam(installOptions, new Date());
     const url = await provider.generateInstallUrl(installOptions, true, state);
+    // As Bolt's directInstall: the state cookie as for the page, and the browser sent on to Slack at once.
+    if (options.oauth.directInstall) {
+      return { status: 302, headers: { location: url, 'set-cookie': stateCookie(state, STATE_SECONDS, request), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, body: '' };
+    }
     return page(200, 'Add parley to Slack', `<p><a href="${escapeHtml(url)}"><img alt="Add to Slack" height="40" width="139" src="https://platform.slack-edge.com/img/add_to_slack.png" srcset="https://platform.slack-edge.com/img/add_to_slack.png 1x, https://platform.slack-edge.com/img/add_to_slack@2x.png 2x"></a></p>`, {
       'set-cookie': stateCookie(state, STATE_SECONDS, request),
     });
@@ -92,6 +103,11 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
     let installOptions: InstallURLOptions = { scopes: options.oauth.scopes };
     if (!state && !stateless) return refuse(`no state parameter${code ? NO_STATE_HINT : ''}`);
     if (state) {
+      // This browser finished this installation already: the success page reloaded, or Back then Forward.
+      if (!cookies.some((cookie) => safeEqual(cookie, state)) && cookies.some((cookie) => safeEqual(cookie, doneMark(state)))) {
+        options.logger().info('Slack installation redirect opened again after it installed; nothing done');
+        return page(200, 'Already installed', `<p>This installation is complete: parley was installed with this link, which installs once. Nothing more to do; you can close this page.</p>`, {});
+      }
       if (cookies.length === 0) return refuse('no state cookie (the installation was started in another browser, or the cookie expired)');
       if (!cookies.some((cookie) => safeEqual(cookie, state))) return refuse('the state does not match the cookie');
       try {
@@ -133,7 +149,8 @@ export function slackInstallRoutes(options: InstallRoutesOptions): Route[] {
       { teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, isEnterpriseInstall: Boolean(installation.isEnterpriseInstall), tokenRotation: installation.bot?.expiresAt !== undefined, ...(stateless ? { withoutState: true } : {}) },
       'Slack app installed',
     );
-    return page(200, 'Installed', `<p>parley is installed in ${escapeHtml(where ?? 'your workspace')}.${nextStep(installation)}</p>`, clear);
+    const done = state ? { 'set-cookie': stateCookie(doneMark(state), DONE_SECONDS, request) } : clear;
+    return page(200, 'Installed', `<p>parley is installed in ${escapeHtml(where ?? 'your workspace')}.${nextStep(installation)}</p>`, done);
   }
 
   /** oauth.v2.access, and the installation it describes (as InstallProvider builds it). */

@@ -131,7 +131,7 @@ export class SlackSender {
   }
 
   private async streamIn({ id, details }: SlackRef, chunks: AsyncIterable<string>, key: string | undefined, opened: Opened, platformFailed?: (error: unknown) => void): Promise<StreamDelivery> {
-    const { channel, threadTs, team, user } = details!;
+    const { channel, threadTs, team, user, userTeam } = details!;
     let text = '';
     if (!threadTs) {
       // No thread to stream in (a DM outside one): collected, so an AI failure showed nothing.
@@ -148,7 +148,7 @@ export class SlackSender {
     const note = earlier && stopEarlierStream(earlier.slack, earlier.marker);
     void note?.catch(() => undefined); // a store failing surfaces at the first chunk
     const source = earlier ? afterFirstChunk(chunks, async () => takeBackEarlierStream(earlier.slack, earlier.marker, await note)) : chunks;
-    const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: team, recipient_user_id: user, buffer_size: STREAM_BUFFER });
+    const streamer = this.client.chatStream({ channel, thread_ts: threadTs, recipient_team_id: userTeam ?? team, recipient_user_id: user, buffer_size: STREAM_BUFFER });
     // Noted just before the start goes out (the append that fills the buffer, or the stop), so a retry finds what a killed run began; not sooner, or it would take an earlier reply's.
     let held = 0; // what the streamer holds before its start
     const noteIfStartGoesOut = async (adding: number) => {

@@ -197,6 +197,20 @@ describe('Slack: the events a workspace really sends', () => {
     expect(posts().map((p) => p.args.text)).toEqual(['echo: wonders what 2+2 is', 'echo: start', 'echo: shrugs']);
   });
 
+  it("does not answer Slackbot (USLACKBOT, no bot_id) in a thread the bot answered; a person's follow-up after it is", async () => {
+    const mention = appMention({ text: 'start' });
+    await postSlack(server.url, mention);
+    await until(() => posts()[0], 'the mention answered');
+    // A Slackbot response (a custom response to a keyword, or a reminder) as Slack sends it: a plain message, Slackbot's user, no bot_id.
+    const slackbot = withEvent(channelMessage({ text: 'Reminder: stand-up', threadTs: mention.event.ts, user: 'USLACKBOT' }), { client_msg_id: undefined });
+    await postSlack(server.url, slackbot);
+    // The same conversation answers in order: had Slackbot's been taken, its reply would come before this one's.
+    await postSlack(server.url, channelMessage({ text: 'a person follows up', threadTs: mention.event.ts }));
+    await until(() => posts().find((p) => p.args.text === 'echo: a person follows up'), "the person's follow-up answered");
+    expect(posts().map((p) => p.args.text)).toEqual(['echo: start', 'echo: a person follows up']);
+    expect(ai.calls.map(lastUserText)).not.toContain('Reminder: stand-up');
+  });
+
   it('does not answer an edited mention again', async () => {
     const first = appMention({ text: 'what is 2+2' });
     await postSlack(server.url, first);

@@ -160,7 +160,9 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     const res = await get(`/slack/oauth_redirect?code=code-alpha-1&state=${encodeURIComponent(state)}`, cookie);
     expect(res.status).toBe(200);
     expect(res.text).toContain('parley is installed in Parley Test');
-    expect(stateCookie(res).attributes).toContain('Max-Age=0');
+    // The state is spent: the cookie now holds a mark of it, which no redirect can pass as a state.
+    expect(stateCookie(res).value).toMatch(/^done\./);
+    expect(stateCookie(res).value).not.toContain(state);
     // The exchange went to the fake (SLACK_API_URL), with the app's credentials and, as the authorize URL, no redirect_uri.
     const [exchange] = slack.callsTo('oauth.v2.access');
     expect(exchange!.args).toMatchObject({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: 'code-alpha-1' });
@@ -172,6 +174,39 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     // auth.test, for the bot id, went to the fake with the new token.
     expect(slack.callsTo('auth.test').map((c) => c.token)).toEqual([installation.bot!.token]);
     secretsSeen.add(installation.bot!.token).add(installation.bot!.refreshToken!);
+  });
+
+  it('the success page opened again (a reload, Back then Forward) says it is installed, and exchanges and stores nothing', async () => {
+    const { state, cookie } = await startInstall();
+    const path = `/slack/oauth_redirect?code=code-alpha-again&state=${encodeURIComponent(state)}`;
+    const first = await get(path, cookie);
+    expect(first.status).toBe(200);
+    expect(first.text).toContain('parley is installed in Parley Test');
+    const done = stateCookie(first);
+    const installation = await installations.fetchInstallation({ teamId: TEAM, enterpriseId: undefined, isEnterpriseInstall: false });
+    secretsSeen.add(installation.bot!.token).add(installation.bot!.refreshToken!);
+    const stored = await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`);
+    for (const attempt of ['a reload', 'Back then Forward']) {
+      const again = await get(path, done.value);
+      expect(again.status, attempt).toBe(200);
+      expect(again.text, attempt).toContain('Already installed');
+      expect(again.text, attempt).not.toContain('Invalid state');
+      expect(again.headers.getSetCookie(), `${attempt}: the mark is kept`).toEqual([]);
+    }
+    expect(slack.callsTo('oauth.v2.access').map((c) => c.args.code)).toEqual(['code-alpha-again']);
+    expect(await redis.admin().get(`${prefix}:parley:slack:installation:-:${TEAM}`)).toBe(stored);
+    expect(done.attributes).toBe('Path=/slack; HttpOnly; SameSite=Lax; Max-Age=3600');
+    // The mark lets nothing else through: another state, or the mark passed as the state itself.
+    const other = await startInstall();
+    for (const [what, query] of [
+      ['another state beside the mark', `code=code-x&state=${encodeURIComponent(other.state)}`],
+      ['the mark as the state', `code=code-y&state=${encodeURIComponent(done.value)}`],
+    ]) {
+      const res = await get(`/slack/oauth_redirect?${query}`, done.value);
+      expect(res.status, what).toBe(400);
+      expect(res.text, what).toContain('Invalid state');
+    }
+    expect(slack.callsTo('oauth.v2.access')).toHaveLength(1);
   });
 
   it('a workspace installed this way is answered with its own token', async () => {
@@ -376,6 +411,37 @@ describe('Slack OAuth install, end to end (Redis, fake Slack)', () => {
     for (const secret of secretsSeen) expect(output).not.toContain(secret);
     expect(output).not.toMatch(/xox[bpe]-|xoxe\./);
     expect(output).not.toMatch(/code-(alpha|beta|lambda|forged)/);
+  });
+});
+
+describe('Slack OAuth install with SLACK_DIRECT_INSTALL=on (a Marketplace direct install)', () => {
+  const prefix = uniquePrefix();
+  useRedis(prefix);
+  it('/slack/install redirects straight to Slack with the state, sets the same state cookie, and the install completes', async () => {
+    const slack = await startFakeSlack({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, teamId: TEAM });
+    const ai = await startFakeOpenAi();
+    const env = { SLACK_BOT_TOKEN: '', SLACK_CLIENT_ID: CLIENT_ID, SLACK_CLIENT_SECRET: CLIENT_SECRET, SLACK_STATE_SECRET: STATE_SECRET, SLACK_INSTALLATION_KEY: KEY.toString('base64'), REDIS_URL, REDIS_PREFIX: prefix, SLACK_DIRECT_INSTALL: 'on' };
+    const server = await startSlackBot(slack, ai, env);
+    try {
+      const res = await fetch(`${server.base}/slack/install`, { redirect: 'manual' });
+      const answer = { status: res.status, headers: res.headers, text: await res.text() };
+      expect(answer.status).toBe(302);
+      expect(answer.text).toBe('');
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      const url = new URL(answer.headers.get('location')!);
+      expect(`${url.origin}${url.pathname}`).toBe('https://slack.com/oauth/v2/authorize');
+      const cookie = stateCookie(answer);
+      expect(cookie.attributes).toBe('Path=/slack; HttpOnly; SameSite=Lax; Max-Age=600');
+      expect(Object.fromEntries(url.searchParams)).toEqual({ client_id: CLIENT_ID, scope: DEFAULT_SLACK_SCOPES, state: cookie.value });
+      const back = await fetch(`${server.base}/slack/oauth_redirect?code=code-direct&state=${encodeURIComponent(cookie.value)}`, { headers: { cookie: `slack_oauth_state=${cookie.value}` } });
+      expect(back.status).toBe(200);
+      expect(await back.text()).toContain('parley is installed in');
+      expect(slack.callsTo('oauth.v2.access').map((c) => c.args.code)).toEqual(['code-direct']);
+    } finally {
+      await server.close();
+      await slack.close();
+      await ai.close();
+    }
   });
 });
 

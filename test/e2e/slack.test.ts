@@ -16,6 +16,7 @@ import {
   postSlack,
   signSlack,
   slashCommand,
+  TEAM_ID,
   urlVerification,
   viewSubmission,
 } from '../helpers/slack-events.js';
@@ -286,6 +287,31 @@ describe('Slack next to the developer\'s own Bolt listeners', () => {
       const streamed = [start, ...slack.callsTo('chat.appendStream'), ...slack.callsTo('chat.stopStream')].map(textOf).join('');
       expect(streamed).toBe('echo: stream please');
       expect(posts(slack)).toHaveLength(0);
+    } finally {
+      await server.close();
+      await slack.close();
+      await ai.close();
+    }
+  });
+
+  it("streams to a person from another organisation in a Slack Connect channel for that person's team (recipient_team_id)", async () => {
+    const slack = await startFakeSlack();
+    const ai = await startFakeOpenAi();
+    const server = await startSlackBot(slack, ai, { SLACK_STREAMING: 'on' });
+    try {
+      // Slack's envelope in a shared channel: the installation's workspace in authorizations, the writer's own team on the event.
+      const partner = appMention({ text: 'from the partner', user: 'U0PARTNER' });
+      partner.team_id = 'T0PARTNER';
+      partner.is_ext_shared_channel = true;
+      Object.assign(partner.event, { team: 'T0PARTNER', user_team: 'T0PARTNER', source_team: 'T0PARTNER' });
+      await postSlack(server.url, partner);
+      await until(() => slack.callsTo('chat.stopStream')[0], "the partner's stream to stop");
+      await postSlack(server.url, appMention({ text: 'from the host' }));
+      await until(() => slack.callsTo('chat.stopStream')[1], "the host's stream to stop");
+      expect(slack.callsTo('chat.startStream').map((c) => [c.args.recipient_user_id, c.args.recipient_team_id])).toEqual([
+        ['U0PARTNER', 'T0PARTNER'],
+        [expect.any(String), TEAM_ID],
+      ]);
     } finally {
       await server.close();
       await slack.close();

@@ -49,9 +49,15 @@ describe('Slack configuration', () => {
       installationKeys: [key],
       scopes: DEFAULT_SLACK_SCOPES.split(','),
       orgInstallsWithoutState: false,
+      directInstall: false,
       redirectUri: undefined,
     });
     expect(config.oauth!.scopes).toEqual(expect.arrayContaining(['app_mentions:read', 'assistant:write', 'chat:write', 'im:history']));
+  });
+
+  it('SLACK_DIRECT_INSTALL=on: /slack/install redirects straight to Slack (off by default); a bad value is named', () => {
+    expect(slackConfigFromEnv({ ...oauthEnv, SLACK_DIRECT_INSTALL: 'on' })!.oauth!.directInstall).toBe(true);
+    expect(() => slackConfigFromEnv({ ...oauthEnv, SLACK_DIRECT_INSTALL: 'sometimes' })).toThrow(/SLACK_DIRECT_INSTALL/);
   });
 
   it('the redirect URI: SLACK_REDIRECT_URI, else PUBLIC_URL + /slack/oauth_redirect', () => {
