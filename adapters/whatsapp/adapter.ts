@@ -60,7 +60,7 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
       return { response: emptyTwiml(), messages: [] };
     }
     if (webhook.kind === 'empty') {
-      context?.logger.debug({ sid: webhook.sid, type: webhook.type }, 'a WhatsApp message with nothing to answer (no text, media or location)');
+      context?.logger.debug({ sid: webhook.sid, type: webhook.type }, 'a WhatsApp message with nothing to answer (a reaction, or no text, media or location)');
       return { response: emptyTwiml(), messages: [] };
     }
     const { from, to } = webhook.message.conversation.details as WhatsAppDetails;

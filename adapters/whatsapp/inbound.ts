@@ -21,8 +21,11 @@ export interface WhatsAppDetails {
 export type TwilioWebhook =
   | { kind: 'message'; message: InboundMessage }
   | { kind: 'status'; sid?: string; status: string; errorCode?: string }
-  /** A message with nothing to answer: no text, no media, no location (a reaction, a type Twilio does not carry). */
+  /** A message with nothing to answer: no text, no media, no location (a reaction, an empty text). */
   | { kind: 'empty'; sid: string; type?: string };
+
+/** A message of this type with no text, media or location leaves nothing to answer (an empty text). */
+const NOTHING_TO_READ = new Set(['text']);
 
 /**
  * Classify and parse a verified webhook. A message that does not fit schema.ts is a 400
@@ -41,8 +44,16 @@ export function parseTwilioWebhook(params: TwilioParams, receivedAt = new Date()
   const attachments = mediaOf(params);
   // A tapped button's text, should its Body be empty.
   const text = [(param(params, 'Body') || param(params, 'ButtonText') || '').trim(), locationOf(params)].filter(Boolean).join('\n');
+  const type = param(params, 'MessageType');
   // Not queued: it would spend the person's rate limit (and a job) on a message that gets no answer.
-  if (!text && attachments.length === 0) return { kind: 'empty', sid, ...(param(params, 'MessageType') ? { type: param(params, 'MessageType') } : {}) };
+  // A reaction is never answered, whether or not its emoji comes as the Body.
+  if (type === 'reaction') return { kind: 'empty', sid, type };
+  if (!text && attachments.length === 0) {
+    if (!type || NOTHING_TO_READ.has(type)) return { kind: 'empty', sid, ...(type ? { type } : {}) };
+    // Something the person sent that Twilio did not carry (`unsupported`: a poll, a view-once photo…):
+    // as a file the model cannot read, so they are told once (MEDIA_NOTICE) rather than left unanswered.
+    attachments.push({ name: `WhatsApp ${type.slice(0, 64)} message` });
+  }
   const details: WhatsAppDetails = { from, to };
   const name = param(params, 'ProfileName');
   const waId = param(params, 'WaId');

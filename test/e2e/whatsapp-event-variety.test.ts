@@ -1,6 +1,7 @@
 /**
  * The variety of webhooks Twilio really posts to a WhatsApp number's URL, signed with the twilio
- * SDK: people's messages are answered (text, media, a location, a tapped button), each once;
+ * SDK: people's messages are answered (text, media, a location, a tapped button), each once, and
+ * one Twilio did not carry gets the notice that it cannot be read;
  * status callbacks, messages with nothing in them and the bot's own number are acknowledged with
  * empty TwiML and nothing else: no AI call, no send, no rate limit spent.
  */
@@ -68,9 +69,9 @@ describe('WhatsApp: the webhooks Twilio really posts', () => {
     const asked = ai.calls.length;
     const alice = from();
     for (const status of ['sent', 'delivered', 'read']) await post(statusCallback(status));
-    // A reaction, a message type Twilio does not carry, an empty body: no text, no media.
+    // A reaction (its emoji as the Body or not) and an empty body: nothing to answer.
     await post(whatsappMessage({ From: alice, Body: '', MessageType: 'reaction' }));
-    await post(whatsappMessage({ From: alice, Body: '', MessageType: 'unsupported' }));
+    await post(whatsappMessage({ From: alice, Body: '👍', MessageType: 'reaction' }));
     await post(whatsappMessage({ From: alice, Body: '   ' }));
     await quiet();
     expect(sent()).toEqual([]);
@@ -82,6 +83,18 @@ describe('WhatsApp: the webhooks Twilio really posts', () => {
     await post(whatsappMessage({ From: alice, Body: 'a real question' }));
     await until(() => (twilioApi.messages.length === 1 ? true : undefined), 'the answer');
     expect(sent()).toEqual([[alice, 'echo: a real question']]);
+  });
+
+  it('tells a person once that it cannot read a message Twilio did not carry (MessageType unsupported), without asking the AI', async () => {
+    const asked = ai.calls.length;
+    const frank = from();
+    const unsupported = whatsappMessage({ From: frank, Body: '', MessageType: 'unsupported' });
+    await post(unsupported);
+    await post(unsupported); // the same MessageSid again
+    await until(() => (twilioApi.messages.length === 1 ? true : undefined), 'the notice');
+    await quiet();
+    expect(sent()).toEqual([[frank, 'I can only read text messages for now.']]);
+    expect(ai.calls.length).toBe(asked);
   });
 
   it('does not answer a message from its own number (no loop, no send to itself)', async () => {

@@ -114,6 +114,17 @@ describe('parseTwilioWebhook', () => {
     expect(text({ ...pin, Body: 'meet here?' })).toBe('meet here?\n[location: (51.5072, -0.1276)]');
   });
 
+  it('hands on a message Twilio did not carry (MessageType unsupported: a poll, a view-once photo) as one the model cannot read, so the person is told once', () => {
+    const result = parseTwilioWebhook(whatsappMessage({ Body: '', MessageType: 'unsupported' }));
+    if (result.kind !== 'message') throw new Error(`not a message: ${result.kind}`);
+    expect(result.message.text).toBe('');
+    expect(result.message.attachments).toEqual([{ name: 'WhatsApp unsupported message' }]);
+    // A reaction (its emoji as the Body or not) and an empty text leave nothing to answer.
+    expect(parseTwilioWebhook(whatsappMessage({ Body: '', MessageType: 'reaction' }))).toMatchObject({ kind: 'empty', type: 'reaction' });
+    expect(parseTwilioWebhook(whatsappMessage({ Body: '👍', MessageType: 'reaction' }))).toMatchObject({ kind: 'empty', type: 'reaction' });
+    expect(parseTwilioWebhook(whatsappMessage({ Body: ' ', MessageType: 'text' }))).toMatchObject({ kind: 'empty' });
+  });
+
   it('recognises a status callback, with the error code of a reply Twilio could not deliver', () => {
     expect(parseTwilioWebhook(statusCallback('delivered'))).toEqual(expect.not.objectContaining({ errorCode: expect.anything() }));
     expect(parseTwilioWebhook(statusCallback('delivered'))).toMatchObject({ kind: 'status', status: 'delivered' });
