@@ -58,6 +58,8 @@ export interface ConversationItem {
   latency_ms: number;
   /** The exchange's id (the job that answered), what a rating names. */
   exchange_id?: string;
+  /** The webhook's X-Request-Id (ConversationEntry.requestId). */
+  request_id?: string;
   feedback?: ExchangeFeedback;
   /** Epoch seconds: DynamoDB's TTL deletes the row after it (only with `ttlSeconds`). */
   expires_at?: number;
@@ -259,6 +261,7 @@ export function toItem(entry: ConversationEntry): ConversationItem {
     cost_usd: entry.costUsd,
     latency_ms: entry.latencyMs,
     exchange_id: entry.id,
+    request_id: entry.requestId,
     feedback: entry.feedback,
   };
 }
@@ -279,6 +282,7 @@ function fromItem(item: ConversationItem): ConversationEntry {
     costUsd: item.cost_usd,
     latencyMs: item.latency_ms,
     ...(item.exchange_id === undefined ? {} : { id: item.exchange_id }),
+    ...(item.request_id === undefined ? {} : { requestId: item.request_id }),
     ...(item.feedback === undefined ? {} : { feedback: item.feedback }),
   };
 }

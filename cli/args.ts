@@ -25,7 +25,7 @@ const options = {
 const commandOptions: Record<string, readonly (keyof typeof options)[]> = {
   serve: ['no-worker'],
   worker: ['concurrency'],
-  'dlq list': [],
+  'dlq list': ['user', 'conversation'],
   'dlq show': [],
   'dlq replay': ['all'],
   'dlq drop': [],

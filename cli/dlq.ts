@@ -3,10 +3,11 @@ import { BullQueue, isReplayable, replayEvery, type Config, type DeadLetter, typ
 import { notConnectedWords } from '../src/store/redis-connection.js';
 import { orAfter } from '../src/timeout.js';
 import { awsErrorText, withoutCredentials } from './check-aws.js';
+import { letterMatches, type LetterFilter } from './dlq-filter.js';
 import { readOnlyReplica } from './redis-replica.js';
 
 /** `parley dlq list | show ID | replay ID | replay --all | drop ID | purge` on the SQS redrive queue or the Redis queue. */
-export async function dlq(config: Config, args: string[], all: boolean): Promise<number> {
+export async function dlq(config: Config, args: string[], all: boolean, filter: LetterFilter = {}): Promise<number> {
   const [action, id] = args;
   // A mistyped command is told its usage first, not asked for a queue it would not use.
   const wrong = usageProblem(action, id, all);
@@ -33,10 +34,12 @@ export async function dlq(config: Config, args: string[], all: boolean): Promise
     }
     const letters = await queue.deadLetters();
     switch (action) {
-      case 'list':
-        if (letters.length === 0) console.log('no dead letters');
-        for (const l of letters) console.log(listLine(l));
+      case 'list': {
+        const listed = letters.filter((l) => letterMatches(l, filter));
+        if (listed.length === 0) console.log(letters.length === 0 ? 'no dead letters' : `none of the ${letters.length} dead letters match`);
+        for (const l of listed) console.log(listLine(l));
         return 0;
+      }
       case 'show': {
         const letter = letters.find((l) => l.id === id);
         if (!letter) return notFound(id);
@@ -148,7 +151,7 @@ function usageProblem(action: string | undefined, id: string | undefined, all: b
       return id || all ? undefined : 'usage: parley dlq replay ID | parley dlq replay --all';
     default:
       // A word dlq does not take is named, as every command's are (README, The command line).
-      return `${action === undefined ? '' : `parley dlq: unknown action ${JSON.stringify(action)}\n\n`}usage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge`;
+      return `${action === undefined ? '' : `parley dlq: unknown action ${JSON.stringify(action)}\n\n`}usage: parley dlq list [--user ID] [--conversation TEXT] | show ID | replay ID | replay --all | drop ID | purge`;
   }
 }
 

@@ -30,7 +30,7 @@ const usage = `usage: parley <command>
   serve [--no-worker]   run the bot server (what npm start runs)
   worker [--concurrency N]
                         run workers only (needs REDIS_URL or SQS_QUEUE_URL)
-  dlq list | show ID | replay ID | replay --all | drop ID | purge
+  dlq list [--user ID] [--conversation TEXT] | show ID | replay ID | replay --all | drop ID | purge
                         the dead letters on SQS (SQS_QUEUE_URL) or Redis
   aws setup             create the configured DynamoDB tables and SQS queues (idempotent)
   check                 validate the configuration and reach Redis, DynamoDB, SQS (when set) and the AI provider
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       await worker(config, values.concurrency ? Number(values.concurrency) : undefined);
       return -1; // keeps running
     case 'dlq':
-      return dlq(config, positionals.slice(1), Boolean(values.all));
+      return dlq(config, positionals.slice(1), Boolean(values.all), { user: values.user, conversation: values.conversation });
     case 'aws':
       if (positionals[1] !== 'setup') {
         console.error('usage: parley aws setup');

@@ -79,7 +79,7 @@ export async function abandonJob(deps: WorkerDeps, job: Job<JobData>, reason: st
   if (data.type !== 'message') return;
   // A message too large for its queue (SQS) was queued cut and never run: its sender is asked for a shorter one.
   const delayMs = reason === STALLED ? deps.stalledApologyDelayMs : undefined;
-  if (!answered) await apologiseOnce(deps, job.id, data.message, logger, reason === TOO_LARGE ? new PermanentError('larger than the queue takes', TOO_LARGE) : undefined, delayMs);
+  if (!answered) await apologiseOnce(deps, job.id, data.message, logger, reason === TOO_LARGE ? new PermanentError('larger than the queue takes', TOO_LARGE) : undefined, delayMs, data.requestId);
 }
 
 /**
@@ -98,9 +98,9 @@ export async function apologiseNeverStarted(deps: WorkerDeps, queue: JobQueue<Jo
     for (const job of next) {
       // Past the deadline close() has gone on (the store released): a post started now would outlive it.
       if (timeUp?.aborted) return;
-      const message = (job.data as Extract<JobData, { type: 'message' }>).message;
+      const { message, requestId } = job.data as Extract<JobData, { type: 'message' }>;
       const logger = deps.logger.child({ job: job.id, platform: message.platform, conversation: message.conversation.id });
-      if (await apologiseOnce(deps, job.id, message, logger).catch((e: unknown) => logger.warn({ err: e }, 'could not apologise for a message not answered before shutdown'))) posted(job.id);
+      if (await apologiseOnce(deps, job.id, message, logger, undefined, undefined, requestId).catch((e: unknown) => logger.warn({ err: e }, 'could not apologise for a message not answered before shutdown'))) posted(job.id);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, post));
@@ -178,7 +178,7 @@ export async function noticeDue(deps: WorkerDeps, noticeId: string, givenUp: Inb
  * `delayMs`: queued, it is posted no sooner (where the queue can wait), and only if the message has
  * not been answered by then. Resolves true when this call posted or queued it.
  */
-export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger, failure?: unknown, delayMs?: number): Promise<boolean> {
+export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: InboundMessage, logger: Logger, failure?: unknown, delayMs?: number, requestId?: string): Promise<boolean> {
   const conversation = message.conversation;
   const apology = apologyFor(failure);
   const noticeId = apologyId(jobId);
@@ -203,6 +203,6 @@ export async function apologiseOnce(deps: WorkerDeps, jobId: string, message: In
     }
   }
   // Logged once, whichever run or process gets here first.
-  if (await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS).catch(() => true)) await recordApology(deps.conversationLog, message, posted, logger, deps.metrics);
+  if (await deps.store.setIfAbsent(keys.apology(jobId), '1', MARKER_TTL_MS).catch(() => true)) await recordApology(deps.conversationLog, message, posted, logger, deps.metrics, requestId);
   return posted !== undefined;
 }

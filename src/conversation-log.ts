@@ -23,6 +23,8 @@ export interface ConversationEntry {
   /** The person's user id on the platform. */
   user: string;
   tenant?: string;
+  /** The X-Request-Id of the webhook that brought the message (its request line's, its job's log lines' and its dead letter's `requestId`); absent when none did. */
+  requestId?: string;
   /** What the person wrote. */
   input: string;
   /** What the bot answered (for an apology, the apology; empty when even that could not be posted). */

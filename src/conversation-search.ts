@@ -13,6 +13,11 @@ export interface ConversationQuery {
   /** Case-insensitive substring of what the person wrote or the bot answered. */
   text?: string;
   /**
+   * Case-insensitive substring of the conversation's id (a Slack channel id, a WhatsApp number),
+   * or a message's request id or job id (exact): what support knows of one message.
+   */
+  conversation?: string;
+  /**
    * 'recent' (the latest exchange newest first, the default), 'wait' (the longest latency first:
    * who waited longest, answered or apologised) or 'cost' (the highest total cost first).
    */
@@ -85,12 +90,14 @@ export function searchLimit(limit: number | undefined): number {
   return Math.min(Math.max(Math.floor(limit), 0), MAX_SEARCH_LIMIT + 1);
 }
 
-function entryFilter({ platform, user, text }: ConversationQuery): (entry: ConversationEntry) => boolean {
+function entryFilter({ platform, user, text, conversation }: ConversationQuery): (entry: ConversationEntry) => boolean {
   const needle = text?.toLowerCase();
+  const which = conversation?.toLowerCase();
   return (entry) =>
     (platform === undefined || entry.platform === platform) &&
     (user === undefined || entry.user === user) &&
-    (!needle || entry.input.toLowerCase().includes(needle) || entry.output.toLowerCase().includes(needle));
+    (!needle || entry.input.toLowerCase().includes(needle) || entry.output.toLowerCase().includes(needle)) &&
+    (!which || entry.conversationId.toLowerCase().includes(which) || entry.requestId === conversation || entry.id === conversation);
 }
 
 /** One conversation's entries (at least one) as its summary. */

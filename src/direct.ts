@@ -72,7 +72,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   let refusal: LimitRefusal | undefined;
   const taken = Promise.all(
     received.messages.map((message) =>
-      takeDelivery(deps, message, options, async () => void answers.push(tracked(deps, answer(message), message))).then((ingested) => {
+      takeDelivery(deps, message, options, async () => void answers.push(tracked(deps, answer(message), message)), requestId).then((ingested) => {
         if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
       }).catch((error: unknown) => {
         if (!deps.untaken) throw error;
@@ -139,7 +139,7 @@ async function waitInQueue(deps: DirectDeps, message: InboundMessage, error: unk
     // No room (QUEUE_MAX_MESSAGES) or closing: nothing will answer it, so the person hears so, as
     // after the last attempt (answerMessage did not apologise: a wait is not a failure).
     await deadLetter(deps, message, queueError);
-    await apologiseOnce(deps, messageJobId(message), message, deps.logger.child({ message: message.id }), queueError).catch((apologyError: unknown) => deps.logger.error({ err: apologyError, message: message.id }, 'could not apologise for a message the queue could not take'));
+    await apologiseOnce(deps, messageJobId(message), message, deps.logger.child({ message: message.id, requestId }), queueError, undefined, requestId).catch((apologyError: unknown) => deps.logger.error({ err: apologyError, message: message.id }, 'could not apologise for a message the queue could not take'));
   }
 }
 

@@ -19,7 +19,7 @@ const RECENT_ENTRIES = 5;
  * `resumed`: an earlier run of the job posted its reply and may have logged it already.
  * `outcome` 'withheld': the adapter held the answer back, nothing was posted.
  */
-export async function recordExchange(log: ConversationLog | undefined, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string, resumed = false, outcome?: 'withheld', metrics?: LogFailures): Promise<void> {
+export async function recordExchange(log: ConversationLog | undefined, message: InboundMessage, exchange: Exchange, logger: Logger, jobId: string, resumed = false, outcome?: 'withheld', metrics?: LogFailures, requestId?: string): Promise<void> {
   if (!log) return;
   const usage = exchange.result?.usage;
   const now = new Date();
@@ -33,6 +33,7 @@ export async function recordExchange(log: ConversationLog | undefined, message: 
       platform: message.platform,
       user: message.user.id,
       ...(message.tenant ? { tenant: message.tenant } : {}),
+      ...(requestId ? { requestId } : {}),
       input: exchange.input,
       output: exchange.output,
       ...(outcome ? { outcome } : {}),
@@ -52,7 +53,7 @@ export async function recordExchange(log: ConversationLog | undefined, message: 
  * nothing, no answer, after waiting from its arrival until now. No model, tokens or cost; no id,
  * so nothing rates it. Written once per job (the apology's marker decides); a failure is only logged.
  */
-export async function recordApology(log: ConversationLog | undefined, message: InboundMessage, apology: string | undefined, logger: Logger, metrics?: LogFailures): Promise<void> {
+export async function recordApology(log: ConversationLog | undefined, message: InboundMessage, apology: string | undefined, logger: Logger, metrics?: LogFailures, requestId?: string): Promise<void> {
   if (!log) return;
   const now = new Date();
   try {
@@ -62,6 +63,7 @@ export async function recordApology(log: ConversationLog | undefined, message: I
       platform: message.platform,
       user: message.user.id,
       ...(message.tenant ? { tenant: message.tenant } : {}),
+      ...(requestId ? { requestId } : {}),
       input: message.text,
       output: apology ?? '',
       outcome: 'apologised',

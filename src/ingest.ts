@@ -78,11 +78,11 @@ export function answerOf(received: Received, refusal: LimitRefusal | undefined):
  * — once per window, not once per message, and unless the sender is told (`tellsRefusal`) — a
  * polite notice is queued for the conversation.
  */
-export async function checkLimits(deps: IngestDeps, message: InboundMessage, options: IngestOptions = {}): Promise<LimitRefusal | undefined> {
+export async function checkLimits(deps: IngestDeps, message: InboundMessage, options: IngestOptions = {}, requestId?: string): Promise<LimitRefusal | undefined> {
   for (const [kind, limiter, subject] of limitsOf(deps, message)) {
     const limit = await limiter.consume(`${message.platform}:${subject}`);
     if (limit.allowed) continue;
-    await refused(deps, message, kind, subject, limit.retryAfterMs, !options.tellsRefusal);
+    await refused(deps, message, kind, subject, limit.retryAfterMs, !options.tellsRefusal, requestId);
     return { limit: kind, retryAfterMs: limit.retryAfterMs };
   }
   return undefined;
@@ -92,10 +92,10 @@ export async function checkLimits(deps: IngestDeps, message: InboundMessage, opt
  * Claim, limits, `options.taken`, then `accept`, one step after the other: a refusal the sender
  * is told of gives its claim back, and `taken` runs before the message can be answered.
  */
-export async function takeDelivery(deps: IngestDeps, message: InboundMessage, options: IngestOptions, accept: () => Promise<void>): Promise<Ingested> {
+export async function takeDelivery(deps: IngestDeps, message: InboundMessage, options: IngestOptions, accept: () => Promise<void>, requestId?: string): Promise<Ingested> {
   if (message.onlyIfStored !== undefined && !(await isStored(deps, message.onlyIfStored))) return ignored(deps, message);
   const result = await claimDelivery(deps, message, async (): Promise<Ingested> => {
-    const refusal = await checkLimits(deps, message, options);
+    const refusal = await checkLimits(deps, message, options, requestId);
     if (refusal) return { outcome: 'rate_limited', refusal };
     await options.taken?.(message);
     // The mark goes beside the enqueue, not before it: one more write, no longer an ack.
@@ -133,13 +133,15 @@ function limitsOf(deps: IngestDeps, message: InboundMessage): [string, Limiter, 
 }
 
 /** A refused message, counted and logged; with `notify`, its notice is queued here (once per window). */
-async function refused(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number, notify: boolean): Promise<void> {
+async function refused(deps: IngestDeps, message: InboundMessage, kind: string, subject: string, retryAfterMs: number, notify: boolean, requestId: string | undefined): Promise<void> {
   deps.metrics.rateLimited.inc({ platform: message.platform, limit: kind });
   // Summarised (one line a minute per platform and limit, with how many were left out): a flood is
   // refused message by message, and its log must not be. Each one is at debug.
   const leftOut = logSummaryOf(deps.logger).take(`rate limit ${message.platform} ${kind}`);
   const level = leftOut === undefined ? 'debug' : 'info';
-  deps.logger[level]({ platform: message.platform, limit: kind, subject, retryAfterMs, ...leftOutFields(leftOut ?? 0) }, `message refused by the per-${kind} rate limit`);
+  // The message's job id, webhook and conversation, as the worker's lines name them: support finds this refusal by them.
+  const which = { job: messageJobId(message), requestId, conversation: message.conversation.id };
+  deps.logger[level]({ platform: message.platform, limit: kind, subject, retryAfterMs, ...which, ...leftOutFields(leftOut ?? 0) }, `message refused by the per-${kind} rate limit`);
   if (notify) await noticeOncePerWindow(deps, message, kind, subject, retryAfterMs);
 }
 
@@ -196,7 +198,7 @@ export async function ingestMessage(deps: IngestDeps, message: InboundMessage, o
   }
   return takeDelivery(deps, message, options, async () => {
     await deps.queue.add({ id: messageJobId(message), group: conversationGroup(message.conversation), data: messageData(message, requestId) });
-  });
+  }, requestId);
 }
 
 /**
@@ -236,7 +238,7 @@ async function admitAtTheDoor(deps: IngestDeps, message: InboundMessage, admissi
   }
   // Refused: its notice, once per window, was queued in the same step (by a queue that says so).
   const { limit, retryAfterMs, noticed } = admitted;
-  await refused(deps, message, limit.name, limit.subject.slice(message.platform.length + 1), retryAfterMs, noticed === undefined);
+  await refused(deps, message, limit.name, limit.subject.slice(message.platform.length + 1), retryAfterMs, noticed === undefined, requestId);
   return { outcome: 'rate_limited', refusal: { limit: limit.name, retryAfterMs } };
 }
 

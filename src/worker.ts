@@ -231,7 +231,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
         });
       },
       // Only held back, nothing posted: the log says so rather than pass it for an answer.
-      recordExchange: (exchange) => withKeys(recordExchange(deps.conversationLog, message, exchange, logger, options.jobId, resumed, withheld > 0 && delivered === 0 ? 'withheld' : undefined, deps.metrics)),
+      recordExchange: (exchange) => withKeys(recordExchange(deps.conversationLog, message, exchange, logger, options.jobId, resumed, withheld > 0 && delivered === 0 ? 'withheld' : undefined, deps.metrics, options.requestId)),
     };
     logger.debug({ text: message.text }, 'answering message');
     await deps.handler()(message, context);
@@ -254,7 +254,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     else logger.warn({ err: error, attempt: options.attempt, final }, final ? 'message given up' : error instanceof LeaseLostError ? 'message not posted: its hold ran out, another worker answers it' : 'message failed, will retry');
     // An apology for a message the user already got an answer to would only confuse them.
     const answered = delivered > 0 || refused || (await deps.store.get(keys.sent(options.jobId, 1)).catch(() => undefined)) !== undefined;
-    if (final && !answered) await apologiseOnce(deps, options.jobId, message, logger, error);
+    if (final && !answered) await apologiseOnce(deps, options.jobId, message, logger, error, undefined, options.requestId);
     if (final) await forgetWait(deps.store, options.jobId);
     throw error;
   } finally {

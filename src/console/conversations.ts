@@ -19,6 +19,7 @@ export async function conversations(log: ConversationLog, params: URLSearchParam
     platform: given('platform'),
     user: given('user'),
     text: given('text'),
+    conversation: given('conversation'),
     sort: sort === 'wait' || sort === 'cost' ? sort : 'recent',
     // one more than shown: whether more match comes from the same scan
     limit: limit + 1,

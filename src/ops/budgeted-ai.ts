@@ -136,7 +136,8 @@ export class BudgetedAiClient implements AiClient {
     );
     if (!over) return { client: this.ai };
     const action = policy === 'fallback' && cheaper ? 'fallback' : policy === 'allow' ? 'allow' : 'notice';
-    const spent = { scope: over.scope, tenant: over.tenant, period: over.period };
+    // The conversation, as the message's own lines name it: support finds which message got the notice.
+    const spent = { scope: over.scope, tenant: over.tenant, period: over.period, conversation: request.conversationId };
     // A cached answer costs nothing: given past the budget too (the primary model's, under `fallback` too).
     // Looked up only past a budget, so the normal path reads the cache once, inside the client.
     const cached = action === 'allow' ? undefined : await this.cachedAnswer(request);

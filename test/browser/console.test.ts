@@ -557,6 +557,22 @@ describe('operator console in a browser', () => {
     await byTestId('filter-text').fill('');
   });
 
+  it("finds one customer's message by a part of its conversation's id (a WhatsApp number) or its request id, and shows that id in the transcript", async () => {
+    const entry = { timestamp: new Date().toISOString(), platform: 'whatsapp', input: 'where is my parcel?', output: 'ok', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1, costUsd: 0, latencyMs: 10 };
+    await web.bot.conversationLog.record({ ...entry, conversationId: 'whatsapp:+14155238886:whatsapp:+15557654321', user: '15557654321', requestId: 'req-support-1' });
+    await web.bot.conversationLog.record({ ...entry, conversationId: 'whatsapp:+14155238886:whatsapp:+15550000000', user: '15550000000', requestId: 'req-support-2' });
+    await openTab('conversations');
+    const rows = page.locator('#conversation-rows [data-testid="conversation"]');
+    await byTestId('filter-conversation').fill('+15557654321');
+    await expect.poll(async () => [await rows.count(), await rows.first().getAttribute('data-id')], POLL).toEqual([1, 'whatsapp:+14155238886:whatsapp:+15557654321']);
+    await byTestId('filter-conversation').fill('req-support-2');
+    await expect.poll(async () => [await rows.count(), await rows.first().getAttribute('data-id')], POLL).toEqual([1, 'whatsapp:+14155238886:whatsapp:+15550000000']);
+    await rows.first().click();
+    await expect.poll(() => byTestId('exchange-request', '[data-testid="transcript"]').textContent(), POLL).toBe('request req-support-2');
+    await byTestId('transcript-close').click();
+    await byTestId('filter-conversation').fill('');
+  });
+
   it('says a transcript longer than it shows (500 exchanges) shows only the newest, where the list counts them all', async () => {
     const start = Date.now() - 600_000;
     for (let i = 0; i < 501; i++) {

@@ -13,7 +13,7 @@ import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openai-server.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api.js';
 import { deleteKeys } from '../helpers/redis-keys.js';
 import { startSlackBot, type SlackBot } from '../helpers/slack-bot.js';
-import { appMention, postSlack } from '../helpers/slack-events.js';
+import { CHANNEL_ID, appMention, postSlack } from '../helpers/slack-events.js';
 import { until } from '../helpers/until.js';
 import { REDIS_DOWN } from '../helpers/whatsapp-redis-down.js';
 
@@ -85,6 +85,14 @@ describe.each(modes)('a flood %s', (_mode, env) => {
     const refusals = lines.filter((line) => line.msg === 'message refused by the per-user rate limit');
     expect(refusals.filter((line) => line.level === 30)).toHaveLength(1);
     expect(refusals.filter((line) => line.level === 20)).toHaveLength(FLOOD - 2);
+    // Each refusal names its webhook (the request line's id), its job and conversation: support finds one user's message by them.
+    const requests = new Set(lines.filter((line) => line.msg === 'request').map((line) => line.requestId));
+    expect(new Set(refusals.map((line) => line.requestId)).size).toBe(FLOOD - 1);
+    for (const line of refusals) {
+      expect(requests.has(line.requestId)).toBe(true);
+      expect(line.job).toMatch(/^slack\./);
+      expect(line.conversation).toContain(CHANNEL_ID);
+    }
   });
 });
 

@@ -167,6 +167,17 @@ export function describeConversationLogContract(name: string, create: CreateLog,
         expect(ids(await log.search({ text: 'nowhere to be found' }))).toEqual([]);
       });
 
+      it("finds one message by what support knows: part of the conversation's id (a channel, a number), its request id or job id; keeps the request id", async () => {
+        const one = exchange('whatsapp:+14155238886:whatsapp:+15557654321', 7, { platform: 'whatsapp', user: '15557654321', id: 'whatsapp.SM1', requestId: 'req-7', outcome: 'apologised' });
+        const log = await recorded(create, [...FIXTURE, exchange('T1:C0SUPPORT:1.2', 8, { requestId: 'req-8' }), one]);
+        expect(ids(await log.search({ conversation: '+15557654321' }))).toEqual([one.conversationId]);
+        expect(ids(await log.search({ conversation: 'c0support' }))).toEqual(['T1:C0SUPPORT:1.2']);
+        expect(ids(await log.search({ conversation: 'req-7' }))).toEqual([one.conversationId]);
+        expect(ids(await log.search({ conversation: 'whatsapp.SM1' }))).toEqual([one.conversationId]);
+        expect(ids(await log.search({ conversation: 'req' }))).toEqual([]); // an id is matched whole
+        expect(await log.list(one.conversationId)).toEqual([one]);
+      });
+
       it('matches a conversation only when one exchange passes every filter', async () => {
         const log = await recorded(create);
         expect(ids(await log.search({ platform: 'slack', text: 'shipped' }))).toEqual(['slack-1']);

@@ -203,6 +203,8 @@ describe('DynamoConversationLog on DynamoDB', () => {
           latency_ms: expect.any(Number),
           // the job that answered: what the answer's feedback buttons name
           exchange_id: expect.stringMatching(/^web\./),
+          // the webhook's X-Request-Id: what its log lines and dead letter carry
+          request_id: expect.any(String),
         },
       ]);
       expect(Date.now() - Date.parse(Items[0]?.timestamp as string)).toBeLessThan(60_000);

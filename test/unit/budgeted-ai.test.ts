@@ -74,6 +74,18 @@ describe('BudgetedAiClient', () => {
     expect(await actions('notice')).toBe(2);
   });
 
+  it("says which conversation got the budget's notice (the message's own lines name it so), never its text", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>), done()) }));
+    const parts = opsParts({ limits: { tenantDayUsd: 1 } });
+    const ai = new BudgetedAiClient(fakeModel('big', 1), { spend: parts.spend, policy: 'notice', notice: NOTICE, metrics: parts.metrics, logger });
+    await ai.reply({ conversationId: 'T1:C0FIRST:1.2', history: [], text: 'first', tenant: 'T1' });
+    await ai.reply({ conversationId: 'T1:C0CUSTOMER:3.4', history: [], text: 'secret question', tenant: 'T1' });
+    await vi.waitFor(() => expect(lines.filter((line) => line.msg === 'AI budget spent')).toHaveLength(1));
+    expect(lines.find((line) => line.msg === 'AI budget spent')).toMatchObject({ action: 'notice', scope: 'tenant', tenant: 'T1', conversation: 'T1:C0CUSTOMER:3.4' });
+    expect(JSON.stringify(lines)).not.toContain('secret question');
+  });
+
   it('notice: past the overall budget every tenant gets it', async () => {
     const { ask, primary } = budgeted({ dayUsd: 2, tenantDayUsd: 100 }, 'notice');
     await ask('one', 'A');

@@ -16,8 +16,8 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('parley dlq, a wrong action, no queue configured', () => {
   it.each([
-    [['bogus'], false, 'parley dlq: unknown action "bogus"\n\nusage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge'],
-    [[], false, 'usage: parley dlq list | show ID | replay ID | replay --all | drop ID | purge'],
+    [['bogus'], false, 'parley dlq: unknown action "bogus"\n\nusage: parley dlq list [--user ID] [--conversation TEXT] | show ID | replay ID | replay --all | drop ID | purge'],
+    [[], false, 'usage: parley dlq list [--user ID] [--conversation TEXT] | show ID | replay ID | replay --all | drop ID | purge'],
     [['show'], false, 'usage: parley dlq show ID (parley dlq list names them)'],
     [['drop'], false, 'usage: parley dlq drop ID (parley dlq list names them)'],
     [['replay'], false, 'usage: parley dlq replay ID | parley dlq replay --all'],

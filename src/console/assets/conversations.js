@@ -18,7 +18,7 @@ export async function loadConversations(limit = PAGE) {
   const seq = ++conversationsSeq;
   const form = new FormData($('conversation-filters'));
   const params = new URLSearchParams();
-  for (const name of ['platform', 'user', 'text']) {
+  for (const name of ['platform', 'user', 'conversation', 'text']) {
     const value = String(form.get(name) ?? '').trim();
     if (value) params.set(name, value);
   }
@@ -133,16 +133,20 @@ function feedbackText(f) {
 function exchangeItem(e) {
   const apologised = e.outcome === 'apologised';
   const withheld = e.outcome === 'withheld';
+  // The id its log lines and dead letter carry (requestId): where to look next.
+  const request = e.requestId ? [el('span', { testid: 'exchange-request', text: `request ${e.requestId}` })] : [];
   const facts = apologised
     ? [
         el('span', { testid: 'exchange-outcome', text: 'not answered: given up' }),
         el('span', { testid: 'exchange-latency', text: `${e.output ? 'apology' : 'given up'} after ${fmtMs(e.latencyMs)}` }),
+        ...request,
       ]
     : [
         el('span', { testid: 'exchange-model', text: `model ${e.model ?? '–'}` }),
         el('span', { testid: 'exchange-tokens', text: `tokens ${fmtInt(e.inputTokens)} in · ${fmtInt(e.outputTokens)} out` }),
         el('span', { testid: 'exchange-cost', text: `cost ${fmtUsd(e.costUsd)}` }),
         el('span', { testid: 'exchange-latency', text: `reply in ${fmtMs(e.latencyMs)}` }),
+        ...request,
         ...(withheld ? [el('span', { testid: 'exchange-outcome', text: 'not posted: held back' })] : []),
       ];
   return el(
