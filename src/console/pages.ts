@@ -22,7 +22,10 @@ const SECURITY_HEADERS = {
 
 export async function signInPage(status: number, error: string, home: string): Promise<HttpResponse> {
   const html = (await page('login.html', home)).body as string;
-  return { status, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html.replace('{{error}}', escapeHtml(error)) };
+  // The error is the field's description and marks it invalid: the focus lands on the field (autofocus), so a
+  // screen reader reads the error with it; a role=alert already in a page as it loads is not reliably announced.
+  const invalid = error ? ' aria-invalid="true" aria-describedby="signin-error"' : '';
+  return { status, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html.replace('{{error}}', escapeHtml(error)).replace('{{invalid}}', invalid) };
 }
 
 /** A page, its links under `home` (the console's path as the browser sees it, mount prefix included). */

@@ -34,18 +34,20 @@ export function setUpLimitForms(reload) {
   for (const form of document.querySelectorAll('form.limit-form')) {
     const name = form.dataset.limit;
     const input = form.elements.namedItem('usd');
-    const change = (usd) =>
+    const change = (usd, button) =>
       run(async () => {
         const answer = await api(`${HOME}/api/budgets/limit`, { body: { limit: name, usd } });
         input.value = '';
         const now = answer?.source === 'environment' ? `back to the environment's, ${amount(answer.newUsd)}` : amount(answer?.newUsd);
         setStatus(`The ${NAMES[name]} budget is now ${now} (was ${amount(answer?.oldUsd)}): every process applies it within 5 s.`);
         await reload();
+        // "Environment's" disables itself once the limit is the environment's: the focus goes to the amount, not to the top of the page.
+        if (button?.disabled && (document.activeElement === document.body || document.activeElement === button)) input.focus();
       });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       change(Number(input.value));
     });
-    for (const button of form.querySelectorAll('button[data-usd]')) button.addEventListener('click', () => change(button.dataset.usd === 'none' ? null : 'environment'));
+    for (const button of form.querySelectorAll('button[data-usd]')) button.addEventListener('click', () => change(button.dataset.usd === 'none' ? null : 'environment', button));
   }
 }

@@ -48,7 +48,7 @@ export async function loadConversations(limit = PAGE) {
 /** The same search, 50 rows more (the focus kept, by keyboard, on the first row added). */
 export function showMoreConversations() {
   const rows = () => $('conversation-rows').querySelectorAll('tr[data-testid="conversation"]');
-  return showMoreKeepingFocus($('show-more'), rows, () => loadConversations(Math.min(shownLimit + PAGE, MAX_ROWS)), $('conversations-title'));
+  return showMoreKeepingFocus($('show-more'), rows, () => loadConversations(Math.min(shownLimit + PAGE, MAX_ROWS)), $('conversations-title'), openLinkOf);
 }
 
 /** Under the table: how many are shown and, when more match, "Show more" (or, at the maximum, to narrow the search). */
@@ -63,11 +63,22 @@ function showCount(shown, more) {
   $('show-more').hidden = !more || atMax;
 }
 
+/** The row of the transcript shown is marked, for the eye and (aria-current on its link) for a screen reader. */
+function markOpen(row, open) {
+  row.classList.toggle('selected', open);
+  if (open) openLinkOf(row)?.setAttribute('aria-current', 'true');
+  else openLinkOf(row)?.removeAttribute('aria-current');
+}
+
+/** A row's link to its transcript (the keyboard's and the screen reader's way in; a click anywhere on the row opens it too). */
+const openLinkOf = (row) => row.querySelector('a[data-testid="conversation-open"]');
+
 function conversationRow(c) {
+  const href = `#conversations/${encodeURIComponent(c.conversationId)}`;
   const row = el(
     'tr',
-    { className: `clickable${c.conversationId === openConversation ? ' selected' : ''}`, tabindex: 0, testid: 'conversation', 'data-id': c.conversationId, title: 'Open the transcript' },
-    el('td', { className: 'time', text: fmtShortTime(c.lastAt), title: fmtTime(c.lastAt) }),
+    { className: `clickable${c.conversationId === openConversation ? ' selected' : ''}`, testid: 'conversation', 'data-id': c.conversationId, title: 'Open the transcript' },
+    el('td', { className: 'time', title: fmtTime(c.lastAt) }, el('a', { href, testid: 'conversation-open', 'aria-current': c.conversationId === openConversation ? 'true' : undefined, text: fmtShortTime(c.lastAt) })),
     el('td', { text: c.platform }),
     el('td', { className: 'clip', text: c.user }),
     el('td', { text: c.tenant ?? '–' }),
@@ -79,22 +90,15 @@ function conversationRow(c) {
     el('td', { className: 'num', text: fmtMs(c.maxLatencyMs) }),
     el('td', { className: 'nowrap', text: Array.isArray(c.models) ? c.models.join(', ') : '' }),
   );
-  const open = () => {
-    location.hash = `#conversations/${encodeURIComponent(c.conversationId)}`;
-  };
-  row.addEventListener('click', open);
-  row.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' || event.key === ' ') {
-      event.preventDefault();
-      open();
-    }
+  row.addEventListener('click', (event) => {
+    if (!event.target.closest('a')) location.hash = href;
   });
   return row;
 }
 
 export async function openTranscript(id) {
   openConversation = id;
-  for (const row of document.querySelectorAll('#conversation-rows tr')) row.classList.toggle('selected', row.dataset.id === id);
+  for (const row of document.querySelectorAll('#conversation-rows tr')) markOpen(row, row.dataset.id === id);
   const data = await api(`${HOME}/api/conversations/${encodeURIComponent(id)}`);
   if (openConversation !== id) return;
   const entries = Array.isArray(data?.entries) ? data.entries : [];
@@ -167,6 +171,6 @@ export function closeTranscript() {
   const row = [...document.querySelectorAll('#conversation-rows tr')].find((r) => r.dataset.id === openConversation);
   openConversation = '';
   $('transcript').hidden = true;
-  for (const selected of document.querySelectorAll('#conversation-rows tr.selected')) selected.classList.remove('selected');
-  if (focusIn) (row ?? $('conversations-title')).focus();
+  for (const selected of document.querySelectorAll('#conversation-rows tr.selected')) markOpen(selected, false);
+  if (focusIn) ((row && openLinkOf(row)) ?? $('conversations-title')).focus();
 }
