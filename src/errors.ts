@@ -111,14 +111,20 @@ export class RetryAfterError extends ParleyError {
    * Such a wait is never waited out in place.
    */
   readonly maybePosted: boolean;
+  /**
+   * true: a platform's API answered a 5xx or could not be reached (platformDown,
+   * platformUnreachable): the wait is counted in parley_platform_waits_total, an outage's metric.
+   */
+  readonly platformDown: boolean;
   constructor(
     message: string,
     readonly retryAfterMs: number,
-    options: { inPlace?: boolean | undefined; maybePosted?: boolean | undefined } = {},
+    options: { inPlace?: boolean | undefined; maybePosted?: boolean | undefined; platformDown?: boolean | undefined } = {},
   ) {
     super(ErrorCode.RetryAfter, message);
     this.name = 'RetryAfterError';
     this.maybePosted = options.maybePosted ?? false;
+    this.platformDown = options.platformDown ?? false;
     this.inPlace = !this.maybePosted && (options.inPlace ?? true);
   }
 }

@@ -34,7 +34,7 @@ export function notSentCode(error: unknown, depth = 0): string | undefined {
 export function platformUnreachable(what: string, code: string): RetryAfterError {
   // No "trying again in …": the wait grows with the outage (the line's retryAfterMs says it), and the
   // text is also the reason of the message given up at AI_MAX_WAIT_MS, which tries nothing again.
-  return guessedWait(`${what} could not be reached (${code}); nothing was sent`);
+  return new RetryAfterError(`${what} could not be reached (${code}); nothing was sent`, PLATFORM_UNREACHABLE_WAIT_MS, { inPlace: false, platformDown: true });
 }
 
 /** The least a platform's own Retry-After on a 5xx is waited: a 0 (or a date past by our clock) would call again at once. */
@@ -72,9 +72,17 @@ export function platformDown(what: string, status: number, options: PlatformDown
   const maybePosted = options.posting === true && MAYBE_TAKEN_STATUSES.has(status);
   const told = `${what} answered HTTP ${status}${maybePosted ? ' (it may have taken the call: looked for before it is posted again)' : ''}`;
   const asked = options.retryAfterMs === undefined ? undefined : Math.max(options.retryAfterMs, MIN_RETRY_AFTER_MS);
-  if (asked !== undefined && !maybePosted) return new RetryAfterError(`${told}; waiting ${Math.round(asked / 1000)} s as its Retry-After says`, asked);
+  if (asked !== undefined && !maybePosted) return new RetryAfterError(`${told}; waiting ${Math.round(asked / 1000)} s as its Retry-After says`, asked, { platformDown: true });
   // No "trying again in …", as platformUnreachable: the wait grows, and the text is also a given-up message's reason.
-  return new RetryAfterError(`${told}; down for now`, asked ?? PLATFORM_UNREACHABLE_WAIT_MS, { inPlace: false, maybePosted });
+  return new RetryAfterError(`${told}; down for now`, asked ?? PLATFORM_UNREACHABLE_WAIT_MS, { inPlace: false, maybePosted, platformDown: true });
+}
+
+/**
+ * Whether `error` is a wait for a platform down or not reachable (platformDown, platformUnreachable):
+ * read by its field, so an adapter with a copy of parley of its own is counted too.
+ */
+export function isPlatformWait(error: unknown): boolean {
+  return error instanceof RetryAfterError && (error as { platformDown?: unknown }).platformDown === true;
 }
 
 /**

@@ -18,7 +18,7 @@ import { indicate } from './indicator.js';
 import { orAfter } from './timeout.js';
 import { apologiseOnce, noticeDue } from './apology.js';
 import { errorText, isDeferral, type Job } from './queue/index.js';
-import { guessedWait } from './platform-unreachable.js';
+import { guessedWait, isPlatformWait } from './platform-unreachable.js';
 import { LeaseLostError, postingWhileHeld } from './lease.js';
 import { STATUS_REFRESH_MS, asQueueError, forgetWait, waitOrGiveUp } from './failure.js';
 import { invalidJob, jobPlatform } from './job-check.js';
@@ -77,6 +77,7 @@ async function handleJob(deps: WorkerDeps, job: Job<JobData>, final: (error: unk
   if (data.type === 'notice') {
     // Waits for its adapter and out the platform's 429s within AI_MAX_WAIT_MS, as a message does (no attempt spent).
     const waitOrGiveUpNotice = async (error: unknown) => {
+      if (isPlatformWait(error)) deps.metrics.platformWaits.inc({ platform: data.conversation.platform });
       throw isDeferral(error) ? await waitOrGiveUp(deps.store, job.id, error, deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS) : error;
     };
     // A platform failing for now (a 5xx) is waited out too: an apology that spent its attempts in
@@ -245,6 +246,7 @@ export async function answerMessage(deps: WorkerDeps, message: InboundMessage, o
     // Nothing of this attempt's is still being written once it ends (a retry reads the markers); its answers' keys are noted.
     await Promise.all([options.pending?.settled().catch(() => undefined), answers?.flush()]);
     let error = asQueueError(caught);
+    if (isPlatformWait(error)) deps.metrics.platformWaits.inc({ platform: message.platform }); // an outage: no failed reply counts it
     if (isDeferral(error) && options.onWait) error = await options.onWait(error);
     waiting = isDeferral(error) || error instanceof LeaseLostError; // another worker answers a message whose hold ran out
     const final = options.isFinalFailure(error);

@@ -63,6 +63,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     cost: boundLabels(new Counter({ name: 'parley_ai_cost_usd_total', help: 'Estimated AI cost in US dollars', labelNames: ['model'], registers }), { model: models }),
     repliesSent: new Counter({ name: 'parley_replies_sent_total', help: 'Replies delivered', labelNames: ['platform', 'kind'], registers }),
     repliesFailed: new Counter({ name: 'parley_replies_failed_total', help: 'Tries at posting a reply that failed (each try: a retry may still deliver the reply)', labelNames: ['platform'], registers }),
+    // A platform's outage: its waits spend no attempt (README "A platform that answers a 5xx"), so parley_replies_failed_total never sees one.
+    platformWaits: new Counter({ name: 'parley_platform_waits_total', help: "Tries of a message or notice that met its platform's API down (a 5xx) or not reachable: it went back to the queue to wait, no attempt spent, until AI_MAX_WAIT_MS", labelNames: ['platform'], registers }),
     repliesUndelivered: boundLabels(
       new Counter({ name: 'parley_replies_undelivered_total', help: "Replies the platform took and later reported it could not deliver (Twilio's failed or undelivered status callbacks), by the platform's error code", labelNames: ['platform', 'code'], registers }),
       { code: undeliveredCodes },
@@ -96,7 +98,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
  * ratings...) raised the alert but the dashboard's panel stayed at 0.
  */
 function zeroSeries(metrics: Metrics, platform: string): void {
-  for (const counter of [metrics.webhooksReceived, metrics.messagesReceived, metrics.duplicatesDropped, metrics.repliesFailed, metrics.conversationLogFailed]) counter.inc({ platform }, 0);
+  for (const counter of [metrics.webhooksReceived, metrics.messagesReceived, metrics.duplicatesDropped, metrics.repliesFailed, metrics.platformWaits, metrics.conversationLogFailed]) counter.inc({ platform }, 0);
   for (const reason of ['missing_signature', 'bad_signature', 'bad_timestamp', 'stale_timestamp']) metrics.webhooksRejected.inc({ platform, reason }, 0);
   for (const limit of ['user', 'conversation', 'tenant']) metrics.rateLimited.inc({ platform, limit }, 0);
   for (const kind of ['answer', 'apology', 'notice']) metrics.repliesSent.inc({ platform, kind }, 0);

@@ -255,12 +255,13 @@ describe('the console keeps the focus', () => {
     expect(errors).toEqual([]);
   }, 30_000);
 
-  it('on the transcript opened from its row by keyboard, and back on the row when it is closed', async () => {
+  it('on the transcript opened from its row\'s link by keyboard, and back on that link when it is closed', async () => {
     await page.getByRole('link', { name: 'Conversations' }).focus();
     await page.keyboard.press('Enter');
     const row = page.locator('#conversation-rows tr[data-id="a11y-transcript"]');
     await row.waitFor();
-    await row.focus();
+    // The row's link (its last exchange's time) is the keyboard's way in.
+    await row.locator('a[data-testid="conversation-open"]').focus();
     await page.keyboard.press('Enter');
     await page.locator('[data-testid="transcript"]').waitFor({ state: 'visible' });
     await expect.poll(() => focused(page), POLL).toBe('H2#transcript-title');
@@ -268,7 +269,7 @@ describe('the console keeps the focus', () => {
     expect(await focused(page)).toBe('BUTTON#transcript-close[transcript-close]');
     await page.keyboard.press('Enter');
     await page.locator('[data-testid="transcript"]').waitFor({ state: 'hidden' });
-    expect(await focused(page)).toBe('TR[conversation] in a11y-transcript');
+    expect(await focused(page)).toBe('A[conversation-open] in a11y-transcript');
     expect(errors).toEqual([]);
   });
 
@@ -287,7 +288,7 @@ describe('the console keeps the focus', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => rows.count(), POLL).toBe(total);
     expect(await page.locator('[data-testid="show-more"]').isVisible()).toBe(false);
-    await expect.poll(() => focused(page), POLL).toBe(`TR[conversation] in ${await rows.nth(50).getAttribute('data-id')}`);
+    await expect.poll(() => focused(page), POLL).toBe(`A[conversation-open] in ${await rows.nth(50).getAttribute('data-id')}`);
     expect(errors).toEqual([]);
   });
 

@@ -6,6 +6,7 @@
  * apology, no dead letter and no failed reply counted; one whose platform stays down past
  * AI_MAX_WAIT_MS is given up (max_wait), and its apology waits for the platform in turn. A 502
  * whose gateway passed the reply on is looked for before it is posted again: never posted twice.
+ * The waits show in /metrics (parley_platform_waits_total), so an outage can raise an alert.
  */
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, type TestContext } from 'vitest';
@@ -171,6 +172,21 @@ describe.concurrent.each(Object.entries(platforms))('%s: its API answers the rep
     expect(world.seen).toEqual([expect.stringContaining('echo: where is my parcel')]);
     expect(await bot.deadLetters.list()).toEqual([]);
     expect(ai.calls).toHaveLength(1);
+    expect(await scraped(base, `parley_replies_failed_total{platform="${platform}"}`)).toBe(0);
+  }, 40_000);
+
+  it('503: the outage shows in /metrics (parley_platform_waits_total, at 0 before), for an alert; no failed reply counted', async ({ onTestFinished }) => {
+    const { world, base } = await start(onTestFinished);
+    const waits = `parley_platform_waits_total{platform="${platform}"}`;
+    const exposition = await (await fetch(`${base}/metrics`)).text();
+    expect(exposition).toContain(`${waits} 0\n`); // at 0 from the adapter's start, so rate() sees the first wait
+    let down = true;
+    world.fault = () => (down ? { status: 503 } : undefined);
+    await world.send('are you up');
+    await until(async () => (await scraped(base, waits)) >= 1, 'the wait counted', 15_000);
+    down = false;
+    await until(() => world.seen.length > 0, 'the answer', 20_000);
+    expect(world.seen).toEqual([expect.stringContaining('echo: are you up')]);
     expect(await scraped(base, `parley_replies_failed_total{platform="${platform}"}`)).toBe(0);
   }, 40_000);
 

@@ -72,7 +72,7 @@ describe('the dashboard reads series every process has', () => {
     adapterCounts(metrics, 'slack'); // as the bot does for each adapter it starts
     const exposition = await metrics.registry.metrics();
     const zero = [
-      ...['webhooks_received', 'messages_received', 'duplicates_dropped', 'replies_failed', 'conversation_log_failed'].map((name) => `parley_${name}_total{platform="slack"}`),
+      ...['webhooks_received', 'messages_received', 'duplicates_dropped', 'replies_failed', 'platform_waits', 'conversation_log_failed'].map((name) => `parley_${name}_total{platform="slack"}`),
       ...['missing_signature', 'bad_signature', 'bad_timestamp', 'stale_timestamp'].map((reason) => `parley_webhooks_rejected_total{platform="slack",reason="${reason}"}`),
       ...['user', 'conversation', 'tenant'].map((limit) => `parley_rate_limited_total{platform="slack",limit="${limit}"}`),
       ...['answer', 'apology', 'notice'].map((kind) => `parley_replies_sent_total{platform="slack",kind="${kind}"}`),

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RetryAfterError, type Adapter, type ReplyPart } from '../../src/adapter.js';
 import { PLATFORM_UNREACHABLE_WAIT_MS, isPlatformDown, mayHaveBeenPosted, platformDown, waitOutRetryAfter } from '../../src/adapter-kit.js';
 import { waitOrGiveUp } from '../../src/failure.js';
+import { guessedWait, isPlatformWait, platformUnreachable } from '../../src/platform-unreachable.js';
 import { keys } from '../../src/jobs.js';
 import type { ConversationRef } from '../../src/message.js';
 import { postReply } from '../../src/replies.js';
@@ -26,6 +27,15 @@ describe('platformDown', () => {
       expect(wait.message).toContain(`the API answered HTTP ${status}`);
     }
     expect([499, 429, 600, 302].some(isPlatformDown)).toBe(false);
+  });
+
+  it('a platform down or unreachable is told from the other waits (for parley_platform_waits_total): a 429, an AI wait, a Redis refusing writes are not', () => {
+    for (const wait of [platformDown('the API', 503), platformDown('the API', 503, { retryAfterMs: 2000 }), platformDown('the API', 502, { posting: true }), platformUnreachable('the API', 'ECONNREFUSED')]) {
+      expect(isPlatformWait(wait), wait.message).toBe(true);
+    }
+    // An adapter with a copy of parley of its own: its error's field, not its class.
+    expect(isPlatformWait(Object.assign(new Error('the API answered HTTP 503'), { code: 'parley_retry_after', retryAfterMs: 5000, platformDown: true }))).toBe(true);
+    for (const other of [new RetryAfterError('Slack rate limit', 2000), guessedWait('Redis refuses writes for now (OOM)'), new Error('HTTP 503')]) expect(isPlatformWait(other)).toBe(false);
   });
 
   it("a gateway's 502 or 504 on a post may have been taken; on another call it says nothing of the kind", () => {
