@@ -24,6 +24,7 @@ import { answerOf, ingestMessage, ingestOptionsOf, type IngestDeps, type IngestO
 import type { InboundMessage } from './message.js';
 import { QueueFullError, type RetryOptions } from './queue/index.js';
 import { errorText } from './queue/backoff.js';
+import { withOutcome, type MessageOutcome } from './outcome.js';
 import { MemoryStore } from './store/index.js';
 import { outcomeUnknown, takeAgain } from './take-again.js';
 import { DEFAULT_MAX_WAIT_MS, type WorkerDeps } from './worker.js';
@@ -164,21 +165,24 @@ export function createAccept({ config, logger, workerDeps, ingestDeps: bare, ret
     const options: IngestOptions = adapter.redelivers === false ? { ...ingestOptionsOf(received), delivery: randomUUID() } : ingestOptionsOf(received);
     let refusal: LimitRefusal | undefined;
     let full: QueueFullError | undefined;
+    let outcome: MessageOutcome | undefined;
     for (const message of received.messages) {
       try {
         const ingested = await ingestMessage(ingestDeps, message, options, requestId);
         if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
+        outcome = withOutcome(outcome, ingested.outcome);
       } catch (error) {
         if (adapter.redelivers !== false) throw error;
         if (!(error instanceof QueueFullError)) notTaken(adapter, message, options, error, requestId);
         else if (!answeredDespiteFull(adapter, message, error, requestId)) full = error;
+        if (full !== error) outcome = withOutcome(outcome, 'answered');
       }
     }
     if (full) {
       // Counted and logged (summarised) as the router does a refusal; the person is told to send again.
       logRefusal(ingestDeps, adapter.platform, new HttpError(200, full.reason, `${full.message} ${inProcessBound(config)} already answered in this process: answered with a notice to send it again.`));
-      return adapter.respondDirect!({ kind: 'notice', text: QUEUE_FULL_NOTICE }, received);
+      return { ...adapter.respondDirect!({ kind: 'notice', text: QUEUE_FULL_NOTICE }, received), outcome: 'queue_full' };
     }
-    return answerOf(received, refusal);
+    return answerOf(received, refusal, outcome);
   };
 }

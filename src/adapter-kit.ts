@@ -16,6 +16,7 @@ export type {
   HttpResponse,
   Indicator,
   LimitRefusal,
+  Outcome,
   Received,
   ReplyPart,
   Route,

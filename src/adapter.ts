@@ -8,7 +8,7 @@ import type { Store } from './store/store.js';
 import type { Limiter } from './limit/limiter.js';
 import type { Config } from './config.js';
 import type { HttpError } from './errors.js';
-import type { Received } from './received.js';
+import type { Outcome, Received } from './received.js';
 
 /** An HTTP request as the core's HTTP layer hands it over: raw bytes, lower-case headers. */
 export interface HttpRequest {
@@ -69,12 +69,12 @@ export interface HttpResponse {
   stream?: AsyncIterable<string>;
   /** A stream whose client takes nothing for this long (its writes backed up) is cut: gone without closing. Default: no limit. */
   stallTimeoutMs?: number;
+  /** A webhook's: what became of its message(s), for its request line only, never sent (outcome.ts); left `undefined`, the core's to fill in. */
+  outcome?: Outcome;
 }
 
-// What `receive` returns (received.ts): the contract's part that says what a webhook brought.
-export type { LimitRefusal, Received } from './received.js';
-
-// The errors an adapter throws live with the others; re-exported here for adapters.
+// What `receive` returns (received.ts), and the errors an adapter throws (with the others), re-exported for adapters.
+export type { LimitRefusal, Outcome, Received } from './received.js';
 export { HttpError, MaybePostedError, PermanentError, RetryAfterError } from './errors.js';
 
 /** Extra routes an adapter serves besides its webhook (the web chat's page and transcript). */

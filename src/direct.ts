@@ -6,6 +6,7 @@
  */
 import { PermanentError, type Adapter, type HttpResponse, type LimitRefusal, type Received } from './adapter.js';
 import { apologiseOnce } from './apology.js';
+import { withOutcome, type MessageOutcome } from './outcome.js';
 import { answerOf, ingestOptionsOf, takeDelivery, type IngestDeps } from './ingest.js';
 import { conversationGroup, messageData, messageJobId } from './jobs.js';
 import type { InboundMessage, Reply } from './message.js';
@@ -70,20 +71,24 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   // Taken (claimed, within the limits) first: a store that is down fails the webhook, so the platform redelivers.
   const options = ingestOptionsOf(received);
   let refusal: LimitRefusal | undefined;
+  // What became of the messages, for the request line: one taken is answered here, not queued.
+  let outcome: MessageOutcome | undefined;
   const taken = Promise.all(
     received.messages.map((message) =>
       takeDelivery(deps, message, options, async () => void answers.push(tracked(deps, answer(message), message)), requestId).then((ingested) => {
         if (ingested.outcome === 'rate_limited') refusal ??= ingested.refusal;
+        outcome = withOutcome(outcome, ingested.outcome === 'queued' ? 'answered' : ingested.outcome);
       }).catch((error: unknown) => {
         if (!deps.untaken) throw error;
         deps.untaken(message, error);
+        outcome = withOutcome(outcome, 'answered');
       }),
     ),
   );
   // A platform that sends again what it waits too long for (Slack) is answered at once; the replies follow.
   if (!canCapture && adapter.ackWithinMs !== undefined && !received.afterAckBeforeResponse) {
     await taken;
-    return answerOf(received, refusal);
+    return answerOf(received, refusal, outcome);
   }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.deadlineMs)));
@@ -93,7 +98,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   clearTimeout(timer);
   waiting.abort();
   open = false;
-  if (!captured || !adapter.respondDirect) return answerOf(received, refusal);
+  if (!captured || !adapter.respondDirect) return answerOf(received, refusal, outcome);
   const { reply, post } = captured;
   const postInstead = (why: string) => {
     deps.logger.info({ platform: adapter.platform, message: received.messages[0]?.id }, `${why}; posting the direct reply instead`);
@@ -101,10 +106,10 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
   };
   if (clientGone?.aborted) {
     await postInstead('the client closed the connection before the reply was ready');
-    return answerOf(received, refusal);
+    return answerOf(received, refusal, outcome);
   }
   try {
-    const response = adapter.respondDirect(reply, received);
+    const response: HttpResponse = { ...adapter.respondDirect(reply, received), outcome: 'answered' };
     // The connection may still close before this answer is all written: then it is posted, so it is not lost.
     clientGone?.addEventListener('abort', () => void postInstead('the client closed the connection before the answer was written'), { once: true });
     return response;
@@ -113,7 +118,7 @@ export async function respondDirect(deps: DirectDeps, adapter: Adapter, received
     deps.logger.warn({ err: error, platform: adapter.platform }, 'direct reply could not be put in the response; posting it instead');
     await tracked(deps, post(), received.messages[0]);
   }
-  return answerOf(received, refusal);
+  return answerOf(received, refusal, outcome);
 }
 
 /** `work`, counted by the bot as running until it settles (shutdown waits for it). */

@@ -3,7 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { HttpResponse, LimitRefusal, Received } from './adapter.js';
+import type { HttpResponse, LimitRefusal, Outcome, Received } from './adapter.js';
 import { claimDelivery, claimOwn, takeBack } from './delivery-claim.js';
 import { checkInbound } from './inbound-check.js';
 import { SEEN_TTL_MS, conversationGroup, keys, messageData, messageJobId, type JobData } from './jobs.js';
@@ -68,9 +68,20 @@ export function ingestOptionsOf(received: Received): IngestOptions {
   return { ...(received.overLimit ? { tellsRefusal: true } : {}), ...(received.taken ? { taken: (message: InboundMessage) => received.taken!(message) } : {}) };
 }
 
-/** The webhook's answer: the adapter's own refusal when a limit refused a message and it tells refusals. */
-export function answerOf(received: Received, refusal: LimitRefusal | undefined): HttpResponse {
-  return refusal && received.overLimit ? received.overLimit(refusal) : received.response;
+/**
+ * The webhook's answer: the adapter's own refusal when a limit refused a message and it tells
+ * refusals; with what became of its messages (`outcome`), for its request line.
+ */
+export function answerOf(received: Received, refusal: LimitRefusal | undefined, outcome: Outcome | undefined): HttpResponse {
+  const response = refusal && received.overLimit ? received.overLimit(refusal) : received.response;
+  if (outcome === undefined) return response;
+  // An answer made with the field left open (the Slack fast path's, made for this request) is filled
+  // in place: the ack path makes no object for it. Any other is copied: it may be an adapter's constant.
+  if ('outcome' in response && response.outcome === undefined && !Object.isFrozen(response)) {
+    response.outcome = outcome;
+    return response;
+  }
+  return { ...response, outcome };
 }
 
 /**

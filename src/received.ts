@@ -4,6 +4,8 @@
 import type { HttpResponse } from './adapter.js';
 import type { InboundMessage } from './message.js';
 
+export type { Outcome } from './outcome.js';
+
 /** What `receive` found in a webhook: the answer for the platform and the messages to handle. */
 // `any` by default, as InboundMessage's, so a `Promise<Received>` annotation still fits any adapter.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

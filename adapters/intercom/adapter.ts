@@ -84,19 +84,25 @@ export function intercomAdapter(input: IntercomAdapterOptions): Adapter<Intercom
   async function receive(request: HttpRequest): Promise<Received> {
     verifyIntercomSignature(request, options.clientSecrets);
     const notification = parseNotification(request);
-    if (notification.topic === 'ping') return { response: { status: 200 }, messages: [] };
+    if (notification.topic === 'ping') return { response: { status: 200, outcome: 'control' }, messages: [] };
     // Works before start has found the admin: customers' messages are queued, an admin's reply is kept undecided.
+    let duplicates = 0;
     const messages = await messagesFromNotification(notification, {
       state,
       botAdminId: () => adminId,
       stopAfterHumanReply: options.stopAfterHumanReply,
       wantsPerson,
       logger,
-      duplicate: () => context?.duplicateDropped?.(),
+      duplicate: () => {
+        duplicates += 1;
+        context?.duplicateDropped?.();
+      },
     });
     if (messages.length === 0) logger().debug({ topic: notification.topic, notification: notification.id }, 'nothing to answer in this notification');
+    // Nothing taken: a part another notification carried (a duplicate), or nothing to answer. The core tells what became of the rest.
+    const outcome = messages.length > 0 ? undefined : duplicates > 0 ? 'duplicate' : 'ignored';
     // Frozen once it has answered (Lambda), MODE=direct answers after the reply, not before it.
-    return { response: { status: 200 }, messages, ...(frozen ? { afterAckBeforeResponse: true } : {}) };
+    return { response: { status: 200, outcome }, messages, ...(frozen ? { afterAckBeforeResponse: true } : {}) };
   }
 
   return {

@@ -177,20 +177,20 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
 
   async function receive(request: HttpRequest): Promise<Received> {
     // Slack's SSL check comes unsigned: a 200, and nothing in it is read (ssl-check.ts).
-    if (isSslCheck(request)) return { response: { status: 200 }, messages: [] };
+    if (isSslCheck(request)) return { response: { status: 200, outcome: 'control' }, messages: [] };
     verifySlackSignature(request, options.signingSecrets);
     const body = parseSlackBody(request, workspaces !== undefined);
-    if (body.type === 'url_verification') return { response: json(200, { challenge: body.challenge }), messages: [] };
-    if (body.ssl_check) return { response: { status: 200 }, messages: [] };
+    if (body.type === 'url_verification') return { response: { ...json(200, { challenge: body.challenge }), outcome: 'control' }, messages: [] };
+    if (body.ssl_check) return { response: { status: 200, outcome: 'control' }, messages: [] };
     if (body.type === 'app_rate_limited') {
       logger().warn({ minute: body.minute_rate_limited }, 'Slack is dropping event deliveries for this app for a minute (app_rate_limited)');
-      return { response: { status: 200 }, messages: [] };
+      return { response: { status: 200, outcome: 'control' }, messages: [] };
     }
     const retryNum = request.headers['x-slack-retry-num'];
     const meta: RetryMeta = { retryNum: retryNum ? Number(retryNum) : undefined, retryReason: request.headers['x-slack-retry-reason'] };
     // On Slack's last retry, a failure to take the message names it (it is lost): here or in the core.
     const lastDelivery = lastDeliveryOf(meta.retryNum, body);
-    if (workspaces && !(await namedIfLost(lastDelivery, logger, () => workspaces.admit(body)))) return { response: { status: 200 }, messages: [] };
+    if (workspaces && !(await namedIfLost(lastDelivery, logger, () => workspaces.admit(body)))) return { response: { status: 200, outcome: 'ignored' }, messages: [] };
     // A command or an interaction needs Bolt: wait a little for a start under way (on Lambda the
     // start only progresses while a request runs, so a fresh function would refuse its first clicks).
     if (!ready && body.type !== 'event_callback') await Promise.race([whenReady, delay(START_WAIT_MS)]);
@@ -199,14 +199,15 @@ export function slackAdapter(input: SlackAdapterOptions): Adapter<SlackDetails> 
     if (fast) {
       const messages = fast.message ? [fast.message] : [];
       // On Lambda the work after the ack runs before the answer, but after the messages are queued.
-      return { response: { status: 200 }, messages, afterAck: fast.afterAck, afterAckBeforeResponse: processBeforeResponse, lastDelivery };
+      // `outcome` is in the answer from the start: the core sets a taken message's without reshaping it.
+      return { response: { status: 200, outcome: fast.message ? undefined : 'ignored' }, messages, afterAck: fast.afterAck, afterAckBeforeResponse: processBeforeResponse, lastDelivery };
     }
     const result = await dispatchToBolt(boltApp().app, body, meta, logger(), processBeforeResponse);
     switch (result.kind) {
       case 'event':
-        return { response: { status: 200 }, messages: [] };
+        return { response: { status: 200, outcome: 'bolt' }, messages: [] };
       case 'acked':
-        return { response: ackResponse(result.response), messages: [] };
+        return { response: { ...ackResponse(result.response), outcome: 'bolt' }, messages: [] };
       case 'failed':
         // Slack never redelivers a command or an interaction, so a 5xx would buy nothing; the error is logged in dispatch.
         throw new HttpError(400, 'listener_failed', 'A Bolt listener failed before acknowledging this Slack request.');

@@ -19,9 +19,9 @@ export const STARTING_NOTE = 'The bot is starting up and cannot run commands yet
 export async function receiveWhileStarting(body: SlackBody, options: Omit<ClassifyOptions, 'botUserId'>): Promise<Received> {
   if (body.type === 'event_callback') {
     const event = body.event;
-    if (typeof event !== 'object' || event === null) return { response: { status: 200 }, messages: [] };
+    if (typeof event !== 'object' || event === null) return { response: { status: 200, outcome: 'ignored' }, messages: [] };
     const message = inboundFromEvent(body as unknown as EventCallback, { ...options, botUserId: botUserIdOf(body) });
-    return { response: { status: 200 }, messages: message ? [message] : [] };
+    return { response: { status: 200, outcome: message ? undefined : 'ignored' }, messages: message ? [message] : [] };
   }
   if (typeof body.command === 'string') {
     return { response: { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: STARTING_NOTE }, messages: [] };

@@ -189,7 +189,7 @@ export function webChat(given: WebChatOptions = {}): WebChatAdapter {
       // Refused before anything is kept or queued: the message may simply be sent again later.
       const known = callerOrNothing(request, web.access);
       const overLimit = await web.limits.checkRequest(request, known);
-      if (overLimit) return { response: overLimit, messages: [] };
+      if (overLimit) return { response: { ...overLimit, outcome: 'rate_limited' }, messages: [] };
       // Verified once; without a valid credential, resolveCaller throws the 401 that says why.
       const caller = known ?? resolveCaller(request, web.access);
       let body: unknown;

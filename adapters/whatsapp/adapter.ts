@@ -57,17 +57,17 @@ export function whatsappAdapter(input: WhatsAppAdapterOptions): Adapter<WhatsApp
     if (webhook.kind === 'status') {
       // A reply Twilio could not deliver: logged and counted (parley_replies_undelivered_total), once per MessageSid.
       await noteStatus(context, webhook);
-      return { response: emptyTwiml(), messages: [] };
+      return { response: { ...emptyTwiml(), outcome: 'control' }, messages: [] };
     }
     if (webhook.kind === 'empty') {
       context?.logger.debug({ sid: webhook.sid, type: webhook.type }, 'a WhatsApp message with nothing to answer (a reaction, or no text, media or location)');
-      return { response: emptyTwiml(), messages: [] };
+      return { response: { ...emptyTwiml(), outcome: 'ignored' }, messages: [] };
     }
     const { from, to } = webhook.message.conversation.details as WhatsAppDetails;
     // From one of the bot's own numbers: answering it would be talking to itself (Twilio refuses To = From).
     if (from === to || from === options.from || ownNumbers.has(from)) {
       context?.logger.debug({ sid: webhook.message.id }, "a WhatsApp message from the bot's own number; not answered");
-      return { response: emptyTwiml(), messages: [] };
+      return { response: { ...emptyTwiml(), outcome: 'ignored' }, messages: [] };
     }
     // Noted only from a message answered: one from our own number may be the echo of a reply, its To a person.
     ownNumbers.note(to);

@@ -126,7 +126,7 @@ export function createRouter(deps: RouterDeps): Router {
       case 'health':
         return json(200, { status: 'ok' });
       case 'reachable':
-        return { status: 200, headers: { allow: 'POST, HEAD' } };
+        return { status: 200, headers: { allow: 'POST, HEAD' }, outcome: 'control' };
       case 'ready': {
         const checks = await deps.readiness();
         const ok = Object.values(checks).every((state) => state === 'ok');
@@ -243,10 +243,11 @@ export function createRouter(deps: RouterDeps): Router {
       }
       if (refusal && adapter?.decorateRefusal) response = await decorated(adapter, request, response, deps.logger);
       // Every request's line is info (issue 2), a webhook taken with a 2xx too: written in batches
-      // (src/observe/logger.ts), it costs about 5 µs, within the ingress bench's spread.
+      // (src/observe/logger.ts), it costs about 5 µs, within the ingress bench's spread. A webhook's
+      // says what became of its messages (`outcome`: outcome.ts), which its status alone does not.
       if (accessLog.isLevelEnabled('info')) {
         const durationMs = Math.round((performance.now() - started) * 100) / 100;
-        accessLog.info({ requestId, method: request.method, path, status: response.status, durationMs, platform }, 'request');
+        accessLog.info({ requestId, method: request.method, path, status: response.status, durationMs, platform, outcome: response.outcome }, 'request');
       }
       return { ...response, headers: { 'x-request-id': requestId, ...response.headers } };
     },

@@ -53,10 +53,15 @@ describe('finding one message on Redis', () => {
   it('finds it by its channel, and its request id ties the request line, the worker, the dead letter and the console entry', async () => {
     // Another customer's conversation beside it, answered: the search must tell them apart.
     expect((await postSlack(server.url, appMention({ text: 'hello', channel: 'C0OTHER', user: 'U0OTHER' }))).status).toBe(200);
-    const sent = await postSlack(server.url, appMention({ text: 'please fail', channel: 'C0CUSTOMER', user: 'U0CUSTOMER' }));
+    const event = appMention({ text: 'please fail', channel: 'C0CUSTOMER', user: 'U0CUSTOMER' });
+    const sent = await postSlack(server.url, event);
     expect(sent.status).toBe(200);
     const requestId = sent.headers.get('x-request-id')!;
-    expect(lines.find((line) => line.msg === 'request' && line.requestId === requestId)).toBeDefined();
+    const requestLine = (id: string | null) => until(() => lines.find((line) => line.msg === 'request' && line.requestId === id), `the request line of ${id}`);
+    // Its request line says it was queued; Slack's retry of it, a 200 too, says it was a duplicate.
+    expect(await requestLine(requestId)).toMatchObject({ status: 200, outcome: 'queued' });
+    const retried = await postSlack(server.url, event, { retryNum: 1 });
+    expect(await requestLine(retried.headers.get('x-request-id'))).toMatchObject({ status: 200, outcome: 'duplicate' });
 
     const found = await until(async () => {
       const { conversations } = await consoleApi<{ conversations: ConversationSummary[] }>('/conversations?conversation=C0CUSTOMER');

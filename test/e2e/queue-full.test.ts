@@ -107,11 +107,11 @@ describe('a full in-process queue', () => {
   });
 
   /** A bot with WhatsApp on the in-process queue, its AI `ai`; `env` sets the queue's limits. */
-  async function whatsappBot(ai: FakeOpenAi, env: Record<string, string>) {
+  async function whatsappBot(ai: FakeOpenAi, env: Record<string, string>, logger?: pino.Logger) {
     const twilioApi: FakeTwilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
     closing.push(() => twilioApi.close());
     const all = { ...testEnv, OPENAI_BASE_URL: ai.url, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_WHATSAPP_FROM: BOT_NUMBER, TWILIO_API_URL: twilioApi.url, ...env };
-    const bot: Bot = createBot({ config: loadConfig(all), adapters: [whatsappAdapter(whatsappConfigFromEnv(all)!)] });
+    const bot: Bot = createBot({ config: loadConfig(all), adapters: [whatsappAdapter(whatsappConfigFromEnv(all)!)], ...(logger ? { logger } : {}) });
     closing.push(() => bot.close());
     const url = `http://127.0.0.1:${((await bot.listen(0, '127.0.0.1')).address() as AddressInfo).port}/twilio/whatsapp`;
     await bot.ready;
@@ -159,12 +159,24 @@ describe('a full in-process queue', () => {
 
   it('WhatsApp: a flood past the limit and past twice WORKER_CONCURRENCY answered here gets the notice to send it again (TwiML), and those are not answered', async () => {
     const { ai, release } = await heldAi();
-    const { bot, url, twilioApi, sent } = await whatsappBot(ai, { QUEUE_MAX_MESSAGES: '2', WORKER_CONCURRENCY: '2' });
+    const { lines, logger } = capture();
+    const { bot, url, twilioApi, sent } = await whatsappBot(ai, { QUEUE_MAX_MESSAGES: '2', WORKER_CONCURRENCY: '2' }, logger);
 
     const twimls: string[] = [];
-    for (let n = 0; n < 10; n++) twimls.push(await (await postTwilio(url, whatsappMessage({ Body: `question ${n}`, From: sender(n) }))).text());
+    const requestIds: (string | null)[] = [];
+    for (let n = 0; n < 10; n++) {
+      const answer = await postTwilio(url, whatsappMessage({ Body: `question ${n}`, From: sender(n) }));
+      requestIds.push(answer.headers.get('x-request-id'));
+      twimls.push(await answer.text());
+    }
     // Two queued, four answered here (2 × 2), the other four told to send again.
     expect(twimls.map((twiml) => twiml.includes(QUEUE_FULL_NOTICE))).toEqual([false, false, false, false, false, false, true, true, true, true]);
+    // Each request line says which (README, Operations, Logs: `outcome`).
+    const outcomes = await until(() => {
+      const found = requestIds.map((id) => lines.find((line) => line.msg === 'request' && line.requestId === id));
+      return found.every(Boolean) && found.map((line) => line!.outcome);
+    }, 'the ten request lines');
+    expect(outcomes).toEqual(['queued', 'queued', 'answered', 'answered', 'answered', 'answered', 'queue_full', 'queue_full', 'queue_full', 'queue_full']);
     await until(() => ai.calls.length === 6, 'the queued and the in-process answers at the AI');
 
     release();
