@@ -1,10 +1,12 @@
 /**
  * Writing a message's exchange (question, answer, model, tokens, cost, latency), or its apology, to the
- * conversation log: what the console's conversations view and the ratings read.
+ * conversation log: what the console's conversations view and the ratings read. Each of the
+ * message and the answer is kept to its first LOG_TEXT_MAX_CHARS characters (log-text.ts).
  */
 import type { Logger } from 'pino';
 import type { ConversationLog } from './conversation-log.js';
 import type { Exchange } from './handler.js';
+import { logText } from './log-text.js';
 import type { InboundMessage } from './message.js';
 import type { Metrics } from './observe/index.js';
 
@@ -34,8 +36,8 @@ export async function recordExchange(log: ConversationLog | undefined, message: 
       user: message.user.id,
       ...(message.tenant ? { tenant: message.tenant } : {}),
       ...(requestId ? { requestId } : {}),
-      input: exchange.input,
-      output: exchange.output,
+      input: logText(exchange.input),
+      output: logText(exchange.output),
       ...(outcome ? { outcome } : {}),
       model: exchange.result?.model ?? 'none',
       inputTokens: usage?.inputTokens ?? 0,
@@ -64,8 +66,8 @@ export async function recordApology(log: ConversationLog | undefined, message: I
       user: message.user.id,
       ...(message.tenant ? { tenant: message.tenant } : {}),
       ...(requestId ? { requestId } : {}),
-      input: message.text,
-      output: apology ?? '',
+      input: logText(message.text),
+      output: logText(apology ?? ''),
       outcome: 'apologised',
       model: 'none',
       inputTokens: 0,

@@ -16,6 +16,7 @@ import { callerOrNothing, refuseTokenInUrl, renewingCaller, resolveCaller, type 
 import { BEARER_TTL_MS, COOKIE_TTL_MS, sessionCookie, type Sessions } from './session.js';
 import { releasing, type WebLimits } from './limits.js';
 import type { Transcripts } from './transcript.js';
+import { transcriptEvent, type SentTranscript } from './transcript-event.js';
 import type { TranscriptFeed, TranscriptWatch } from './watch.js';
 
 /** What the routes use once the adapter has started. */
@@ -157,7 +158,7 @@ export function apiRoutes(stateOf: StateOf): Route[] {
     const running = (async function* () {
       undo = forwardAbort(state.closing, left);
       feed = state.watch.follow(conversation);
-      yield* transcriptEvents(feed, stillAllowed, { endsAt, heartbeatMs: state.streamHeartbeatMs }, left.signal);
+      yield* transcriptEvents(feed, stillAllowed, { endsAt, heartbeatMs: state.streamHeartbeatMs, changes: request.url.searchParams.get('changes') === '1' }, left.signal);
     })();
     const stream = releasing(running, () => (undo(), left.abort(), feed?.close()));
     const stallTimeoutMs = STALLED_HEARTBEATS * state.streamHeartbeatMs;
@@ -180,24 +181,26 @@ export function apiRoutes(stateOf: StateOf): Route[] {
 }
 
 /**
- * Server-sent events: the whole transcript whenever it changes, and a heartbeat comment when there
+ * Server-sent events: the whole transcript whenever it changes (with `changes`, after the first, only
+ * what changed: transcript-event.ts), and a heartbeat comment when there
  * was nothing else to send for a while (a proxy cuts a connection idle for 55-60 s; and writing is
  * how a client gone without closing is found out); ends when access is lost, and at `endsAt` with
  * the reconnect event.
  */
-async function* transcriptEvents(feed: TranscriptFeed, stillAllowed: () => Promise<boolean>, timing: { endsAt: number; heartbeatMs: number }, left: AbortSignal): AsyncGenerator<string> {
-  const { endsAt, heartbeatMs } = timing;
-  let sent: string | undefined;
+async function* transcriptEvents(feed: TranscriptFeed, stillAllowed: () => Promise<boolean>, options: { endsAt: number; heartbeatMs: number; changes: boolean }, left: AbortSignal): AsyncGenerator<string> {
+  const { endsAt, heartbeatMs, changes } = options;
+  let sent: SentTranscript | undefined;
   let quietSince = Date.now();
   let checkedAt = Date.now();
   while (!left.aborted) {
     // The store unreachable (Redis restarting): the stream ends, and the browser reconnects (a 503 until it is back).
     const snapshot = await feed.latest();
     if (!snapshot) return;
-    if (snapshot.version !== sent) {
-      sent = snapshot.version;
+    if (sent === undefined || snapshot.version !== sent.last) {
+      const event = transcriptEvent(snapshot, sent, changes);
+      sent = { last: snapshot.version, count: snapshot.items.length };
       quietSince = Date.now();
-      yield `data: ${JSON.stringify({ messages: snapshot.messages })}\n\n`;
+      yield event;
     } else if (Date.now() - quietSince >= heartbeatMs) {
       quietSince = Date.now();
       yield ': keep-alive\n\n';

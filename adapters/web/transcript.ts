@@ -85,10 +85,10 @@ export class Transcripts {
     return (await this.store.listRange(keys.transcript(conversation), -1, -1))[0] ?? '';
   }
 
-  /** The transcript and its version (as `version` reads it), from one read. */
-  async snapshot(conversation: string): Promise<{ messages: TranscriptEntry[]; version: string }> {
+  /** The transcript, its items as stored (each unique) and its version (as `version` reads it), from one read. */
+  async snapshot(conversation: string): Promise<{ messages: TranscriptEntry[]; items: string[]; version: string }> {
     const items = await this.store.listRange(keys.transcript(conversation), 0, -1);
-    return { messages: items.map((item) => withoutTry(JSON.parse(item) as Stored)), version: items.at(-1) ?? '' };
+    return { messages: items.map((item) => withoutTry(JSON.parse(item) as Stored)), items, version: items.at(-1) ?? '' };
   }
 
   /** Whether the conversation was deleted (and not written to again since): its late answers are dropped. */

@@ -12,6 +12,8 @@ const TRANSCRIPT_POLL_MS = 250;
 
 export interface TranscriptSnapshot {
   messages: TranscriptEntry[];
+  /** The entries as stored, one a message: each unique, so a stream can tell which it has sent (transcript-event.ts). */
+  items: string[];
   /** Differs whenever the transcript does (see Transcripts.version). */
   version: string;
 }

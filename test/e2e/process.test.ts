@@ -221,13 +221,14 @@ describe('the parley process', () => {
     });
     child = npm;
     const { out } = collect(npm);
-    await until(() => out.stdout.includes('parley listening on'), 'the server to listen');
+    // npm's own start and a cold tsx transform come first: seconds more than `parley` alone on a loaded machine.
+    await until(() => out.stdout.includes('parley listening on'), 'the server to listen', 30_000);
     const url = /"url":"(http:\/\/[^"]+)"/.exec(out.stdout)![1]!;
     npm.kill('SIGTERM');
     // The server itself (npm's grandchild) drains and exits: its last lines still reach the pipe.
     await until(() => out.stdout.includes('"msg":"stopped"'), 'the server to stop');
     await until(() => fetch(`${url}/healthz`).then(() => false, () => true), 'the port to close');
-  });
+  }, 60_000);
 
   it('reachable from other machines with no platform and no web chat settings: says nothing will be answered, and why', async () => {
     child = parley(['serve'], { PORT: '0', HOST: '0.0.0.0', LOG_LEVEL: 'info' });

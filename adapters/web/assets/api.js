@@ -163,8 +163,9 @@ export function renewIfStale() {
  * started has none: the cookie alone opens the stream.
  */
 export function eventsUrl(path) {
-  const query = session && session.streamToken ? `?session=${encodeURIComponent(session.streamToken)}` : '';
-  return `${BASE}${path}/events${query}`;
+  // changes=1: after its first event (the whole transcript), a stream sends only what changed.
+  const token = session && session.streamToken ? `&session=${encodeURIComponent(session.streamToken)}` : '';
+  return `${BASE}${path}/events?changes=1${token}`;
 }
 
 /**

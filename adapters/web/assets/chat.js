@@ -66,13 +66,18 @@ function connect() {
   if (!id || !session || typeof EventSource !== 'function') return;
   const stream = new EventSource(eventsUrl(conversationPath(id)));
   source = stream;
+  // The transcript as this stream told it: each (re)connection's first event is whole, then each
+  // says what changed (the oldest `dropped` gone, `added` appended).
+  let shown = [];
   stream.onmessage = (event) => {
     if (gen !== generation) return;
     reconnectDelay = 1000;
     try {
-      render(JSON.parse(event.data).messages);
+      const data = JSON.parse(event.data);
+      shown = Array.isArray(data.messages) ? data.messages : shown.slice(data.dropped || 0).concat(data.added || []);
+      render(shown);
       connectionBack();
-    } catch { /* a malformed event: the next one brings the whole transcript again */ }
+    } catch { /* a malformed event (never sent): skipped */ }
   };
   // The server ends a stream by plan (its maximum age, its token's expiry) with this event first.
   let planned = false;
