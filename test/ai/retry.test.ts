@@ -124,7 +124,9 @@ describe('timeouts', () => {
     const err = await failure(client.reply(request()));
     const elapsed = Date.now() - started;
 
-    expect(err).toMatchObject({ kind: 'deadline' });
+    // The deadline ends it; on a loaded machine the last attempt's own timeout (cut to the time left)
+    // may fire in the same tick and name it. Either way it is over at the deadline, attempts left:
+    expect(['deadline', 'timeout']).toContain(err?.kind);
     expect(elapsed).toBeGreaterThanOrEqual(650);
     expect(elapsed).toBeLessThan(2_900); // not ten 300 ms attempts (3 s); the rest is slack for a loaded machine
     expect(server.requests.length).toBeLessThanOrEqual(3);
